@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_ENGINE_H
+#define CADMON_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+#include "detector.h"
+#include "event.h"
+
+/*
+ * The engine is the whole pipeline in one object: feed line -> parser -> call tracker ->
+ * detector -> alert. The daemon, the backtester and the tests all drive it the same way,
+ * so the same lines always produce the same alerts, byte for byte.
+ */
+
+struct engine_stats {
+	uint64_t lines;                          /* lines offered, including rejected ones */
+	uint64_t events;                         /* lines accepted as events */
+	uint64_t rejects[EVENT_REJECT_COUNT];    /* rejected lines, by reason */
+	uint64_t duplicates;                     /* duplicate call_start / call_end ignored */
+	uint64_t open_calls_full;                /* events dropped: max_open_calls reached */
+	uint64_t end_before_start;               /* calls dropped: end ts before start ts */
+	uint32_t open_calls;                     /* calls open now */
+	struct detector_stats detector;
+};
+
+/* Called for every alert, with the alert and its encoded JSON line (no newline). */
+typedef void (*engine_alert_fn)(const struct alert *alert, const char *json, size_t json_len,
+				void *ctx);
+
+struct engine;
+
+/** Create an engine for config (copied). NULL on allocation failure. */
+struct engine *engine_new(const struct config *config, engine_alert_fn on_alert, void *ctx);
+void engine_free(struct engine *engine);
+
+/**
+ * Process one feed line (without its "\n"). Blank lines are ignored and return EVENT_OK.
+ * On rejection returns the reason, with detail in why (NUL-terminated), and counts it.
+ */
+enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len,
+				      char *why, size_t why_size);
+
+/** Count a line rejected before it reached the engine (e.g. too long for the feed buffer). */
+void engine_count_reject(struct engine *engine, enum event_reject reason);
+
+/** Current counters (the detector's included). */
+const struct engine_stats *engine_stats(struct engine *engine);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_EVENT_H
+#define CADMON_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest identifier (call_id, operator, agency, position, incident_id, to, event_id), bytes. */
+#define EVENT_ID_MAX 64
+/* Longest caller number (ani), bytes. */
+#define EVENT_ANI_MAX 32
+
+enum event_type {
+	EVENT_CALL_START = 1,
+	EVENT_CALL_END,
+	EVENT_INCIDENT,
+	EVENT_TRANSFER,
+};
+
+/* Who disconnected a call. Bit values so that a configured set is a mask. */
+enum released_by {
+	RELEASED_BY_OPERATOR = 1u << 0,
+	RELEASED_BY_CALLER = 1u << 1,
+	RELEASED_BY_SYSTEM = 1u << 2,
+	RELEASED_BY_UNKNOWN = 1u << 3,
+};
+
+/* Why a feed line was rejected. Every value has a stable name (event_reject_name). */
+enum event_reject {
+	EVENT_OK = 0,
+	EVENT_REJECT_LINE_TOO_LONG,
+	EVENT_REJECT_INVALID_JSON,
+	EVENT_REJECT_INVALID_UTF8,
+	EVENT_REJECT_NOT_AN_OBJECT,
+	EVENT_REJECT_MISSING_FIELD,
+	EVENT_REJECT_WRONG_TYPE,
+	EVENT_REJECT_UNKNOWN_TYPE,
+	EVENT_REJECT_BAD_TIMESTAMP,
+	EVENT_REJECT_BAD_VALUE,
+	EVENT_REJECT_FIELD_TOO_LONG,
+	EVENT_REJECT_COUNT
+};
+
+/* One parsed feed event. Absent optional strings are "". */
+struct event {
+	enum event_type type;
+	int64_t ts_ms;
+	char call_id[EVENT_ID_MAX + 1];
+	char event_id[EVENT_ID_MAX + 1];
+	char operator_id[EVENT_ID_MAX + 1];
+	char agency[EVENT_ID_MAX + 1];
+	char position[EVENT_ID_MAX + 1];
+	char ani[EVENT_ANI_MAX + 1];
+	char incident_id[EVENT_ID_MAX + 1];
+	char transfer_to[EVENT_ID_MAX + 1];
+	enum released_by released_by; /* call_end only */
+};
+
+struct event_parser;
+
+/** Create a parser (owns one reusable json-c tokener). NULL on allocation failure. */
+struct event_parser *event_parser_new(void);
+void event_parser_free(struct event_parser *parser);
+
+/**
+ * Parse one feed line (without its "\n"; a trailing "\r" is ignored) into *out.
+ * Returns EVENT_OK, or the reason with a human-readable detail in why (always NUL-terminated),
+ * e.g. `call_start: missing required field "operator"`.
+ */
+enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,
+				     struct event *out, char *why, size_t why_size);
+
+/** Stable snake_case name of a reject reason ("invalid_json"), for counters and logs. */
+const char *event_reject_name(enum event_reject reason);
+
+/** Protocol name of an event type ("call_start"). */
+const char *event_type_name(enum event_type type);
+
+/** Protocol name of a single released_by value ("operator"); NULL if not exactly one bit. */
+const char *released_by_name(enum released_by who);
+
+/** Parse a released_by name; 0 if unknown. */
+enum released_by released_by_from_name(const char *name);
+
+#endif

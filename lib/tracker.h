@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_TRACKER_H
+#define CADMON_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/*
+ * The call tracker joins each call's events by call_id. A call is complete once both its
+ * call_start and its call_end have arrived, in either order; incident and transfer events
+ * (before or after the start) mark it as handled. Open calls live in a fixed-size
+ * open-addressing table allocated once, so the tracker never allocates per event.
+ */
+
+/* A call with both ends known, handed to the detector. Strings point into the tracker and
+ * stay valid until the next tracker_apply(). */
+struct completed_call {
+	const char *call_id;
+	const char *operator_id;
+	const char *agency;
+	const char *position;
+	const char *ani;
+	int64_t start_ms;
+	int64_t end_ms;
+	enum released_by released_by;
+	bool had_incident;
+	bool had_transfer;
+};
+
+enum tracker_result {
+	TRACKER_PENDING = 0,      /* recorded; the call is still open */
+	TRACKER_COMPLETED,        /* *completed is filled */
+	TRACKER_DUPLICATE,        /* a second call_start or call_end for an open call: ignored */
+	TRACKER_TABLE_FULL,       /* max_open_calls reached: the event was dropped */
+	TRACKER_END_BEFORE_START, /* the call_end's ts is before its call_start's: dropped */
+};
+
+struct tracker;
+
+/** Create a tracker for at most max_open_calls open calls. NULL on allocation failure. */
+struct tracker *tracker_new(uint32_t max_open_calls);
+void tracker_free(struct tracker *tracker);
+
+/** Apply one event. On TRACKER_COMPLETED the call has left the table and *completed describes it. */
+enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
+				  struct completed_call *completed);
+
+/** Calls currently open (started or ended, not both). */
+uint32_t tracker_open_calls(const struct tracker *tracker);
+
+#endif
