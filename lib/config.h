@@ -41,6 +41,7 @@ struct config {
 	} alerts;
 	struct {
 		uint32_t max_open_calls;   /* calls started and not yet ended */
+		uint32_t max_call_seconds; /* an open call silent this long (event time) expires */
 		uint32_t max_operators;    /* distinct (agency, operator) pairs tracked */
 		uint32_t max_window_calls; /* completed calls kept per operator */
 	} tracker;

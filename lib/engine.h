@@ -10,6 +10,7 @@
 #include "config.h"
 #include "detector.h"
 #include "event.h"
+#include "tracker.h"
 
 /*
  * The engine is the whole pipeline in one object: feed line -> parser -> call tracker ->
@@ -21,10 +22,9 @@ struct engine_stats {
 	uint64_t lines;                          /* lines offered, including rejected ones */
 	uint64_t events;                         /* lines accepted as events */
 	uint64_t rejects[EVENT_REJECT_COUNT];    /* rejected lines, by reason */
-	uint64_t duplicates;                     /* duplicate call_start / call_end ignored */
-	uint64_t open_calls_full;                /* events dropped: max_open_calls reached */
-	uint64_t end_before_start;               /* calls dropped: end ts before start ts */
+	uint64_t alerts_unencodable;             /* alerts lost to allocation failure */
 	uint32_t open_calls;                     /* calls open now */
+	struct tracker_stats tracker;
 	struct detector_stats detector;
 };
 
@@ -39,7 +39,8 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 void engine_free(struct engine *engine);
 
 /**
- * Process one feed line (without its "\n"). Blank lines are ignored and return EVENT_OK.
+ * Process one feed line (without its "\n"). Blank lines are ignored (not counted) and return
+ * EVENT_OK.
  * On rejection returns the reason, with detail in why (NUL-terminated), and counts it.
  */
 enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len,

@@ -38,10 +38,21 @@ enum tracker_result {
 	TRACKER_END_BEFORE_START, /* the call_end's ts is before its call_start's: dropped */
 };
 
+struct tracker_stats {
+	uint64_t duplicates;       /* second call_start or call_end of an open call */
+	uint64_t table_full;       /* events dropped: max_open_calls reached */
+	uint64_t end_before_start; /* calls dropped: call_end ts before call_start ts */
+	uint64_t expired;          /* open calls dropped: nothing heard for max_call_seconds */
+};
+
 struct tracker;
 
-/** Create a tracker for at most max_open_calls open calls. NULL on allocation failure. */
-struct tracker *tracker_new(uint32_t max_open_calls);
+/**
+ * Create a tracker for at most max_open_calls open calls. A call with no event for
+ * max_call_seconds of event time (the newest ts seen) is expired and counted; 0 disables
+ * expiry. NULL on allocation failure.
+ */
+struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds);
 void tracker_free(struct tracker *tracker);
 
 /** Apply one event. On TRACKER_COMPLETED the call has left the table and *completed describes it. */
@@ -50,5 +61,7 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);
+
+const struct tracker_stats *tracker_stats(const struct tracker *tracker);
 
 #endif

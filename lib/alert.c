@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "alert.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timestamp.h"
+
+/* Print value with at most `decimals` decimals, trailing zeros and dot removed: 0.75, 5, 12.5. */
+static void format_decimal(double value, int decimals, char *out, size_t size)
+{
+	snprintf(out, size, "%.*f", decimals, value);
+	if (!strchr(out, '.'))
+		return;
+	char *end = out + strlen(out) - 1;
+	while (*end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+}
+
+/* A JSON number whose text is exactly the formatted decimal. */
+static struct json_object *new_decimal(double value, int decimals)
+{
+	char text[48];
+
+	format_decimal(value, decimals, text, sizeof(text));
+	return json_object_new_double_s(value, text);
+}
+
+static struct json_object *new_timestamp(int64_t epoch_ms)
+{
+	char text[TIMESTAMP_TEXT_MAX];
+
+	timestamp_format(epoch_ms, text);
+	return json_object_new_string(text);
+}
+
+/* Add key: value, taking ownership of value; false when either allocation failed. */
+static bool add(struct json_object *object, const char *key, struct json_object *value)
+{
+	if (!value)
+		return false;
+	if (json_object_object_add(object, key, value) != 0) {
+		json_object_put(value);
+		return false;
+	}
+	return true;
+}
+
+static bool add_optional_string(struct json_object *object, const char *key, const char *value)
+{
+	if (!value || !value[0])
+		return true;
+	return add(object, key, json_object_new_string(value));
+}
+
+static struct json_object *encode_callback(const struct alert_callback *callback)
+{
+	struct json_object *object = json_object_new_object();
+
+	if (!object)
+		return NULL;
+	if (add(object, "call_id", json_object_new_string(callback->call_id)) &&
+	    add_optional_string(object, "ani", callback->ani) &&
+	    add(object, "ts", new_timestamp(callback->start_ms)) &&
+	    add(object, "talk_seconds", new_decimal((double)callback->talk_ms / 1000.0, 3)))
+		return object;
+	json_object_put(object);
+	return NULL;
+}
+
+static struct json_object *encode_callbacks(const struct alert *alert)
+{
+	struct json_object *array = json_object_new_array_ext((int)alert->callback_count);
+
+	if (!array)
+		return NULL;
+	for (size_t i = 0; i < alert->callback_count; i++) {
+		struct json_object *callback = encode_callback(&alert->callbacks[i]);
+		if (!callback || json_object_array_add(array, callback) != 0) {
+			json_object_put(callback);
+			json_object_put(array);
+			return NULL;
+		}
+	}
+	return array;
+}
+
+static bool encode_fields(struct json_object *object, const struct alert *alert)
+{
+	return add(object, "alert", json_object_new_string(alert->kind)) &&
+	       add(object, "seq", json_object_new_uint64(alert->seq)) &&
+	       add(object, "ts", new_timestamp(alert->ts_ms)) &&
+	       add_optional_string(object, "agency", alert->agency) &&
+	       add(object, "operator", json_object_new_string(alert->operator_id)) &&
+	       add_optional_string(object, "position", alert->position) &&
+	       add(object, "rule", json_object_new_string(alert->rule)) &&
+	       add(object, "severity", json_object_new_string(alert->severity)) &&
+	       add(object, "window_seconds", json_object_new_int64(alert->window_seconds)) &&
+	       add(object, "calls", json_object_new_int64(alert->calls)) &&
+	       add(object, "premature", json_object_new_int64(alert->premature)) &&
+	       add(object, "ratio", new_decimal(alert->ratio, 4)) &&
+	       add(object, "callbacks", encode_callbacks(alert));
+}
+
+char *alert_encode_json(const struct alert *alert, size_t *len)
+{
+	struct json_object *object = json_object_new_object();
+	char *result = NULL;
+
+	if (object && encode_fields(object, alert)) {
+		size_t length = 0;
+		const char *text = json_object_to_json_string_length(
+			object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &length);
+		result = text ? malloc(length + 1) : NULL;
+		if (result) {
+			memcpy(result, text, length + 1);
+			*len = length;
+		}
+	}
+	json_object_put(object);
+	return result;
+}

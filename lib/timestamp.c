@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "timestamp.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define MS_PER_SECOND INT64_C(1000)
+#define MS_PER_DAY (INT64_C(86400) * MS_PER_SECOND)
+
+/* A cursor over the text being parsed. */
+struct scan {
+	const char *text;
+	size_t len;
+	size_t pos;
+};
+
+static bool scan_digits(struct scan *scan, size_t count, unsigned *value)
+{
+	unsigned result = 0;
+
+	if (scan->len - scan->pos < count)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		char c = scan->text[scan->pos + i];
+		if (c < '0' || c > '9')
+			return false;
+		result = result * 10 + (unsigned)(c - '0');
+	}
+	scan->pos += count;
+	*value = result;
+	return true;
+}
+
+static bool scan_char(struct scan *scan, const char *accepted)
+{
+	if (scan->pos >= scan->len)
+		return false;
+	for (const char *a = accepted; *a; a++) {
+		if (scan->text[scan->pos] == *a) {
+			scan->pos++;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_leap_year(unsigned year)
+{
+	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+static unsigned days_in_month(unsigned year, unsigned month)
+{
+	static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (month == 2 && is_leap_year(year))
+		return 29;
+	return days[month - 1];
+}
+
+/* Howard Hinnant's days_from_civil, valid for the whole proleptic Gregorian calendar. */
+int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+	year -= month <= 2;
+	int64_t era = (year >= 0 ? year : year - 399) / 400;
+	int64_t year_of_era = year - era * 400;
+	int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+	return era * 146097 + day_of_era - 719468;
+}
+
+/* Parse ".fff..." (any number of digits) into milliseconds, truncating. */
+static bool scan_fraction_ms(struct scan *scan, int64_t *ms)
+{
+	size_t digits = 0;
+	int64_t value = 0;
+
+	*ms = 0;
+	if (!scan_char(scan, "."))
+		return true;
+	while (scan->pos < scan->len && scan->text[scan->pos] >= '0' && scan->text[scan->pos] <= '9') {
+		if (digits < 3)
+			value = value * 10 + (scan->text[scan->pos] - '0');
+		digits++;
+		scan->pos++;
+	}
+	if (digits == 0)
+		return false;
+	for (size_t i = digits; i < 3; i++)
+		value *= 10;
+	*ms = value;
+	return true;
+}
+
+/* Parse "Z" or "+hh:mm"/"-hh:mm" into an offset east of UTC, milliseconds. */
+static bool scan_offset_ms(struct scan *scan, int64_t *offset_ms, const char **why)
+{
+	unsigned hours, minutes;
+	int sign;
+
+	if (scan_char(scan, "Zz")) {
+		*offset_ms = 0;
+		return true;
+	}
+	if (scan_char(scan, "+"))
+		sign = 1;
+	else if (scan_char(scan, "-"))
+		sign = -1;
+	else {
+		*why = "missing time zone (Z or +hh:mm)";
+		return false;
+	}
+	if (!scan_digits(scan, 2, &hours) || !scan_char(scan, ":") || !scan_digits(scan, 2, &minutes)) {
+		*why = "malformed time zone offset";
+		return false;
+	}
+	if (hours > 23 || minutes > 59) {
+		*why = "time zone offset out of range";
+		return false;
+	}
+	*offset_ms = sign * (int64_t)(hours * 60 + minutes) * 60 * MS_PER_SECOND;
+	return true;
+}
+
+int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, const char **why)
+{
+	struct scan scan = {.text = text, .len = len, .pos = 0};
+	unsigned year, month, day, hour, minute, second;
+	int64_t fraction_ms, offset_ms;
+	const char *reason = "malformed date-time";
+
+	if (!scan_digits(&scan, 4, &year) || !scan_char(&scan, "-") || !scan_digits(&scan, 2, &month) ||
+	    !scan_char(&scan, "-") || !scan_digits(&scan, 2, &day) || !scan_char(&scan, "Tt ") ||
+	    !scan_digits(&scan, 2, &hour) || !scan_char(&scan, ":") || !scan_digits(&scan, 2, &minute) ||
+	    !scan_char(&scan, ":") || !scan_digits(&scan, 2, &second))
+		goto invalid;
+	if (!scan_fraction_ms(&scan, &fraction_ms))
+		goto invalid;
+	if (!scan_offset_ms(&scan, &offset_ms, &reason))
+		goto invalid;
+	if (scan.pos != scan.len) {
+		reason = "trailing characters after date-time";
+		goto invalid;
+	}
+	if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+	    hour > 23 || minute > 59 || second > 60) {
+		reason = "date or time out of range";
+		goto invalid;
+	}
+	if (second == 60) { /* a leap second: hold at the last millisecond of the minute */
+		second = 59;
+		fraction_ms = 999;
+	}
+	int64_t days = timestamp_days_from_civil(year, month, day);
+	int64_t ms = days * MS_PER_DAY + ((int64_t)hour * 3600 + minute * 60 + second) * MS_PER_SECOND +
+		     fraction_ms - offset_ms;
+	if (ms < TIMESTAMP_MIN_MS || ms > TIMESTAMP_MAX_MS) {
+		reason = "date or time out of range";
+		goto invalid;
+	}
+	*epoch_ms = ms;
+	return 0;
+
+invalid:
+	if (why)
+		*why = reason;
+	return -EINVAL;
+}
+
+/* Inverse of days_from_civil. */
+static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
+{
+	days += 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t day_of_era = days - era * 146097;
+	int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+	int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+	int64_t mp = (5 * day_of_year + 2) / 153;
+	*day = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);
+	*month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*year = year_of_era + era * 400 + (*month <= 2);
+}
+
+void timestamp_format(int64_t epoch_ms, char out[TIMESTAMP_TEXT_MAX])
+{
+	int64_t days = epoch_ms / MS_PER_DAY;
+	int64_t ms_of_day = epoch_ms % MS_PER_DAY;
+	int64_t year;
+	unsigned month, day;
+
+	if (ms_of_day < 0) {
+		ms_of_day += MS_PER_DAY;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	int64_t seconds = ms_of_day / MS_PER_SECOND;
+	snprintf(out, TIMESTAMP_TEXT_MAX, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", (long long)year,
+		 month, day, (long long)(seconds / 3600), (long long)(seconds / 60 % 60),
+		 (long long)(seconds % 60), (long long)(ms_of_day % MS_PER_SECOND));
+}

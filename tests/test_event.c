@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event.h"
+
+struct fixture {
+	struct event_parser *parser;
+	struct event event;
+	char why[256];
+};
+
+static int setup(void **state)
+{
+	static struct fixture fixture;
+
+	memset(&fixture, 0, sizeof(fixture));
+	fixture.parser = event_parser_new();
+	*state = &fixture;
+	return fixture.parser ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	event_parser_free(fixture->parser);
+	return 0;
+}
+
+static enum event_reject parse(struct fixture *fixture, const char *line)
+{
+	return event_parser_parse(fixture->parser, line, strlen(line), &fixture->event, fixture->why,
+				  sizeof(fixture->why));
+}
+
+/* Assert that line is rejected for reason with exactly the message expected. */
+static void assert_rejected(struct fixture *fixture, const char *line, enum event_reject reason,
+			    const char *expected_why)
+{
+	assert_int_equal(parse(fixture, line), reason);
+	assert_string_equal(fixture->why, expected_why);
+}
+
+static void test_call_start_all_fields(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:00.250Z\","
+				  "\"operator\":\"op-7\",\"position\":\"P3\",\"agency\":\"NOPD\",\"ani\":\"5045550101\","
+				  "\"event_id\":\"e-9\",\"extra\":{\"ignored\":[1,2]}}"),
+			 EVENT_OK);
+	assert_string_equal(f->why, "");
+	assert_int_equal(f->event.type, EVENT_CALL_START);
+	assert_string_equal(f->event.call_id, "c-1");
+	assert_int_equal(f->event.ts_ms, INT64_C(1795939200250));
+	assert_string_equal(f->event.operator_id, "op-7");
+	assert_string_equal(f->event.position, "P3");
+	assert_string_equal(f->event.agency, "NOPD");
+	assert_string_equal(f->event.ani, "5045550101");
+	assert_string_equal(f->event.event_id, "e-9");
+}
+
+static void test_call_start_minimal(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Optional fields absent or null are empty; the epoch-ms integer form of ts. */
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c-2\",\"ts\":1795939200000,"
+				  "\"operator\":\"op-7\",\"ani\":null}\r"),
+			 EVENT_OK);
+	assert_int_equal(f->event.ts_ms, INT64_C(1795939200000));
+	assert_string_equal(f->event.agency, "");
+	assert_string_equal(f->event.position, "");
+	assert_string_equal(f->event.ani, "");
+}
+
+static void test_call_end(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *name;
+		enum released_by who;
+	} cases[] = {
+		{"operator", RELEASED_BY_OPERATOR},
+		{"caller", RELEASED_BY_CALLER},
+		{"system", RELEASED_BY_SYSTEM},
+		{"unknown", RELEASED_BY_UNKNOWN},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char line[256];
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_end\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T02:00:05-06:00\","
+			 "\"released_by\":\"%s\",\"operator\":\"op-7\"}",
+			 cases[i].name);
+		assert_int_equal(parse(f, line), EVENT_OK);
+		assert_int_equal(f->event.type, EVENT_CALL_END);
+		assert_int_equal(f->event.released_by, cases[i].who);
+		assert_int_equal(f->event.ts_ms, INT64_C(1795939205000));
+		assert_string_equal(f->event.operator_id, "op-7");
+		assert_string_equal(released_by_name(cases[i].who), cases[i].name);
+	}
+}
+
+static void test_incident_and_transfer(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:03Z\","
+				  "\"incident_id\":\"I-2026-0042\"}"),
+			 EVENT_OK);
+	assert_int_equal(f->event.type, EVENT_INCIDENT);
+	assert_string_equal(f->event.incident_id, "I-2026-0042");
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:03Z\"}"),
+			 EVENT_OK);
+	assert_string_equal(f->event.incident_id, "");
+	assert_int_equal(parse(f, "{\"type\":\"transfer\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:04Z\","
+				  "\"to\":\"EMS\"}"),
+			 EVENT_OK);
+	assert_int_equal(f->event.type, EVENT_TRANSFER);
+	assert_string_equal(f->event.transfer_to, "EMS");
+}
+
+static void test_invalid_json(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"type\":\"call_start\"", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected end of line");
+	assert_rejected(f, "", EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected end of line");
+	assert_rejected(f, "{'type':'call_start'}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected character");
+	assert_rejected(f, "{\"type\":\"call_end\"} {}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected character");
+	assert_rejected(f, "\x01\x02\xff garbage", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected character");
+	/* Whitespace after the object is fine. */
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0}  \t"), EVENT_OK);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c-\xc3\x28\"}", EVENT_REJECT_INVALID_UTF8,
+			"invalid UTF-8 in line");
+}
+
+static void test_not_an_object(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "[1,2,3]", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
+	assert_rejected(f, "42", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
+	assert_rejected(f, "\"call_start\"", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
+	assert_rejected(f, "true", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
+	assert_rejected(f, "42 43", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected character");
+}
+
+static void test_missing_fields(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_MISSING_FIELD,
+			"missing required field \"type\"");
+	assert_rejected(f, "{\"type\":\"call_start\",\"ts\":0,\"operator\":\"o\"}", EVENT_REJECT_MISSING_FIELD,
+			"call_start: missing required field \"call_id\"");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"operator\":\"o\"}",
+			EVENT_REJECT_MISSING_FIELD, "call_start: missing required field \"ts\"");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_MISSING_FIELD,
+			"call_start: missing required field \"operator\"");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":null}",
+			EVENT_REJECT_MISSING_FIELD, "call_start: missing required field \"operator\"");
+	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_MISSING_FIELD,
+			"call_end: missing required field \"released_by\"");
+}
+
+static void test_wrong_types(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"type\":7,\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_WRONG_TYPE,
+			"\"type\" must be a string");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":12,\"ts\":0}", EVENT_REJECT_WRONG_TYPE,
+			"incident: \"call_id\" must be a string");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":1.5}", EVENT_REJECT_WRONG_TYPE,
+			"incident: \"ts\" must be an RFC 3339 string or integer epoch milliseconds");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":true}", EVENT_REJECT_WRONG_TYPE,
+			"incident: \"ts\" must be an RFC 3339 string or integer epoch milliseconds");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":[\"o\"]}",
+			EVENT_REJECT_WRONG_TYPE, "call_start: \"operator\" must be a string");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"o\",\"ani\":5045550101}",
+			EVENT_REJECT_WRONG_TYPE, "call_start: \"ani\" must be a string");
+	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":1}",
+			EVENT_REJECT_WRONG_TYPE, "call_end: \"released_by\" must be a string");
+	assert_rejected(f, "{\"type\":\"transfer\",\"call_id\":\"c\",\"ts\":0,\"to\":{}}", EVENT_REJECT_WRONG_TYPE,
+			"transfer: \"to\" must be a string");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"event_id\":9}",
+			EVENT_REJECT_WRONG_TYPE, "incident: \"event_id\" must be a string");
+}
+
+static void test_unknown_type(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"type\":\"call_hold\",\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_UNKNOWN_TYPE,
+			"unknown event type \"call_hold\"");
+}
+
+static void test_bad_timestamps(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-02-30T00:00:00Z\"}",
+			EVENT_REJECT_BAD_TIMESTAMP,
+			"incident: \"ts\": date or time out of range: \"2026-02-30T00:00:00Z\"");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"yesterday\"}", EVENT_REJECT_BAD_TIMESTAMP,
+			"incident: \"ts\": malformed date-time: \"yesterday\"");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":-1}", EVENT_REJECT_BAD_TIMESTAMP,
+			"incident: \"ts\" epoch milliseconds out of range: -1");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":253402300800000}",
+			EVENT_REJECT_BAD_TIMESTAMP, "incident: \"ts\" epoch milliseconds out of range: 253402300800000");
+}
+
+static void test_bad_values(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":\"bob\"}",
+			EVENT_REJECT_BAD_VALUE,
+			"call_end: \"released_by\" must be one of operator, caller, system, unknown");
+	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":\"operator-initiated\"}",
+			EVENT_REJECT_BAD_VALUE,
+			"call_end: \"released_by\" must be one of operator, caller, system, unknown");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"\",\"ts\":0,\"operator\":\"o\"}",
+			EVENT_REJECT_BAD_VALUE, "call_start: \"call_id\" must not be empty");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"\"}",
+			EVENT_REJECT_BAD_VALUE, "call_start: \"operator\" must not be empty");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\\u0000x\",\"ts\":0,\"operator\":\"o\"}",
+			EVENT_REJECT_BAD_VALUE, "call_start: \"call_id\" contains a NUL character");
+}
+
+static void test_field_too_long(void **state)
+{
+	struct fixture *f = *state;
+	char line[512];
+	char id[EVENT_ID_MAX + 2];
+
+	memset(id, 'x', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	snprintf(line, sizeof(line), "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":0,\"operator\":\"o\"}", id);
+	assert_rejected(f, line, EVENT_REJECT_FIELD_TOO_LONG, "call_start: \"call_id\" is longer than 64 bytes");
+	/* Exactly at the limit is accepted. */
+	id[EVENT_ID_MAX] = '\0';
+	snprintf(line, sizeof(line), "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":0,\"operator\":\"o\"}", id);
+	assert_int_equal(parse(f, line), EVENT_OK);
+	assert_int_equal(strlen(f->event.call_id), EVENT_ID_MAX);
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"o\","
+			   "\"ani\":\"123456789012345678901234567890123\"}",
+			EVENT_REJECT_FIELD_TOO_LONG, "call_start: \"ani\" is longer than 32 bytes");
+}
+
+static void test_parser_recovers_after_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	/* A truncated line must not leave tokener state behind for the next one. */
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c"), EVENT_REJECT_INVALID_JSON);
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c9\",\"ts\":5}"), EVENT_OK);
+	assert_string_equal(f->event.call_id, "c9");
+	assert_int_equal(f->event.ts_ms, 5);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(event_reject_name(EVENT_REJECT_LINE_TOO_LONG), "line_too_long");
+	assert_string_equal(event_reject_name(EVENT_REJECT_FIELD_TOO_LONG), "field_too_long");
+	assert_string_equal(event_reject_name(EVENT_REJECT_COUNT), "unknown");
+	assert_string_equal(event_type_name(EVENT_TRANSFER), "transfer");
+	assert_null(released_by_name(RELEASED_BY_OPERATOR | RELEASED_BY_CALLER));
+	assert_int_equal(released_by_from_name("system"), RELEASED_BY_SYSTEM);
+	assert_int_equal(released_by_from_name("nobody"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_start_all_fields),
+		cmocka_unit_test(test_call_start_minimal),
+		cmocka_unit_test(test_call_end),
+		cmocka_unit_test(test_incident_and_transfer),
+		cmocka_unit_test(test_invalid_json),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_not_an_object),
+		cmocka_unit_test(test_missing_fields),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_bad_timestamps),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_field_too_long),
+		cmocka_unit_test(test_parser_recovers_after_errors),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

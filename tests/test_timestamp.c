@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "timestamp.h"
+
+/* Parse text, asserting success, and return epoch ms. */
+static int64_t parse_ok(const char *text)
+{
+	int64_t ms = -1;
+	const char *why = NULL;
+
+	assert_int_equal(timestamp_parse_rfc3339(text, strlen(text), &ms, &why), 0);
+	return ms;
+}
+
+static void assert_rejected(const char *text, const char *expected_why)
+{
+	int64_t ms = 12345;
+	const char *why = NULL;
+
+	assert_int_equal(timestamp_parse_rfc3339(text, strlen(text), &ms, &why), -EINVAL);
+	assert_string_equal(why, expected_why);
+	assert_int_equal(ms, 12345);
+}
+
+static void test_utc_forms(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("1970-01-01T00:00:00Z"), 0);
+	assert_int_equal(parse_ok("2026-11-29T08:00:00Z"), INT64_C(1795939200000));
+	assert_int_equal(parse_ok("2026-11-29t08:00:00z"), INT64_C(1795939200000));
+	assert_int_equal(parse_ok("2026-11-29 08:00:00Z"), INT64_C(1795939200000));
+}
+
+static void test_fractions(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.5Z"), INT64_C(1795939200500));
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.25Z"), INT64_C(1795939200250));
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.123Z"), INT64_C(1795939200123));
+	/* Beyond milliseconds: truncated, never rounded up into the next millisecond. */
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.123999999Z"), INT64_C(1795939200123));
+	assert_rejected("2026-11-29T08:00:00.Z", "malformed date-time");
+}
+
+static void test_offsets(void **state)
+{
+	(void)state;
+	/* 02:00 at UTC-06:00 is 08:00Z; 13:30 at +05:30 is 08:00Z. */
+	assert_int_equal(parse_ok("2026-11-29T02:00:00-06:00"), INT64_C(1795939200000));
+	assert_int_equal(parse_ok("2026-11-29T13:30:00+05:30"), INT64_C(1795939200000));
+	assert_int_equal(parse_ok("2026-11-29T08:00:00+00:00"), INT64_C(1795939200000));
+	assert_int_equal(parse_ok("2026-11-28T23:00:00.750-09:00"), INT64_C(1795939200750));
+	assert_rejected("2026-11-29T08:00:00", "missing time zone (Z or +hh:mm)");
+	assert_rejected("2026-11-29T08:00:00+0600", "malformed time zone offset");
+	assert_rejected("2026-11-29T08:00:00+24:00", "time zone offset out of range");
+	assert_rejected("2026-11-29T08:00:00+05:60", "time zone offset out of range");
+}
+
+static void test_invalid_dates(void **state)
+{
+	(void)state;
+	assert_rejected("2026-02-29T00:00:00Z", "date or time out of range");
+	assert_rejected("2026-13-01T00:00:00Z", "date or time out of range");
+	assert_rejected("2026-00-10T00:00:00Z", "date or time out of range");
+	assert_rejected("2026-04-31T00:00:00Z", "date or time out of range");
+	assert_rejected("2026-11-29T24:00:00Z", "date or time out of range");
+	assert_rejected("2026-11-29T23:60:00Z", "date or time out of range");
+	assert_rejected("1969-12-31T23:59:59Z", "date or time out of range");
+	assert_rejected("1970-01-01T00:30:00+01:00", "date or time out of range");
+	assert_rejected("2026-11-29", "malformed date-time");
+	assert_rejected("", "malformed date-time");
+	assert_rejected("26-11-29T08:00:00Z", "malformed date-time");
+	assert_rejected("2026-11-29T08:00:00Zjunk", "trailing characters after date-time");
+	assert_rejected("2026/11/29T08:00:00Z", "malformed date-time");
+	assert_rejected("2026-1a-29T08:00:00Z", "malformed date-time");
+}
+
+static void test_leap_day_and_leap_second(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("2024-02-29T00:00:00Z"), INT64_C(1709164800000));
+	assert_int_equal(parse_ok("2000-02-29T00:00:00Z"), INT64_C(951782400000));
+	assert_rejected("1900-02-29T00:00:00Z", "date or time out of range");
+	/* 23:59:60 is held at the last millisecond of 23:59:59. */
+	assert_int_equal(parse_ok("2016-12-31T23:59:60Z"), INT64_C(1483228799999));
+}
+
+static void test_length_is_respected(void **state)
+{
+	int64_t ms = 0;
+	(void)state;
+	/* Only the first len bytes count: the rest of the buffer is not part of the value. */
+	const char *text = "2026-11-29T08:00:00Z\"}";
+	assert_int_equal(timestamp_parse_rfc3339(text, 20, &ms, NULL), 0);
+	assert_int_equal(ms, INT64_C(1795939200000));
+	assert_int_equal(timestamp_parse_rfc3339(text, 19, &ms, NULL), -EINVAL);
+}
+
+static void test_format(void **state)
+{
+	char text[TIMESTAMP_TEXT_MAX];
+	(void)state;
+
+	timestamp_format(0, text);
+	assert_string_equal(text, "1970-01-01T00:00:00.000Z");
+	timestamp_format(INT64_C(1795939200750), text);
+	assert_string_equal(text, "2026-11-29T08:00:00.750Z");
+	timestamp_format(INT64_C(1709164800000) + 86399999, text);
+	assert_string_equal(text, "2024-02-29T23:59:59.999Z");
+	timestamp_format(TIMESTAMP_MAX_MS, text);
+	assert_string_equal(text, "9999-12-31T23:59:59.999Z");
+}
+
+static void test_round_trip(void **state)
+{
+	char text[TIMESTAMP_TEXT_MAX];
+	(void)state;
+
+	/* Every 7 hours and 13 ms over 60 years: format then parse gives the same instant. */
+	for (int64_t ms = 0; ms < INT64_C(1893456000000); ms += INT64_C(25200013)) {
+		timestamp_format(ms, text);
+		assert_int_equal(parse_ok(text), ms);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utc_forms),
+		cmocka_unit_test(test_fractions),
+		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_invalid_dates),
+		cmocka_unit_test(test_leap_day_and_leap_second),
+		cmocka_unit_test(test_length_is_respected),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tracker.h"
+
+#define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
+
+static struct event start_event(const char *call_id, int64_t ts_ms, const char *operator_id, const char *ani)
+{
+	struct event event = {.type = EVENT_CALL_START, .ts_ms = ts_ms};
+
+	snprintf(event.call_id, sizeof(event.call_id), "%s", call_id);
+	snprintf(event.operator_id, sizeof(event.operator_id), "%s", operator_id);
+	snprintf(event.agency, sizeof(event.agency), "NOPD");
+	snprintf(event.position, sizeof(event.position), "P3");
+	snprintf(event.ani, sizeof(event.ani), "%s", ani);
+	return event;
+}
+
+static struct event end_event(const char *call_id, int64_t ts_ms, enum released_by who)
+{
+	struct event event = {.type = EVENT_CALL_END, .ts_ms = ts_ms, .released_by = who};
+
+	snprintf(event.call_id, sizeof(event.call_id), "%s", call_id);
+	return event;
+}
+
+static struct event mark_event(enum event_type type, const char *call_id, int64_t ts_ms)
+{
+	struct event event = {.type = type, .ts_ms = ts_ms};
+
+	snprintf(event.call_id, sizeof(event.call_id), "%s", call_id);
+	return event;
+}
+
+static enum tracker_result apply(struct tracker *tracker, struct event event, struct completed_call *out)
+{
+	return tracker_apply(tracker, &event, out);
+}
+
+static void test_start_then_end(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct completed_call call;
+	(void)state;
+
+	assert_int_equal(apply(tracker, start_event("c1", T0, "op-7", "5045550101"), &call), TRACKER_PENDING);
+	assert_int_equal(tracker_open_calls(tracker), 1);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call), TRACKER_COMPLETED);
+	assert_string_equal(call.call_id, "c1");
+	assert_string_equal(call.operator_id, "op-7");
+	assert_string_equal(call.agency, "NOPD");
+	assert_string_equal(call.position, "P3");
+	assert_string_equal(call.ani, "5045550101");
+	assert_int_equal(call.start_ms, T0);
+	assert_int_equal(call.end_ms, T0 + 4500);
+	assert_int_equal(call.released_by, RELEASED_BY_OPERATOR);
+	assert_false(call.had_incident);
+	assert_false(call.had_transfer);
+	assert_int_equal(tracker_open_calls(tracker), 0);
+	tracker_free(tracker);
+}
+
+static void test_end_before_start_arrives(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct completed_call call;
+	(void)state;
+
+	/* The call_end event arrives first (another system, a faster link): the call waits. */
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 9000, RELEASED_BY_CALLER), &call), TRACKER_PENDING);
+	assert_int_equal(apply(tracker, mark_event(EVENT_INCIDENT, "c1", T0 + 8000), &call), TRACKER_PENDING);
+	assert_int_equal(apply(tracker, start_event("c1", T0, "op-7", ""), &call), TRACKER_COMPLETED);
+	assert_int_equal(call.end_ms - call.start_ms, 9000);
+	assert_int_equal(call.released_by, RELEASED_BY_CALLER);
+	assert_true(call.had_incident);
+	assert_string_equal(call.ani, "");
+	tracker_free(tracker);
+}
+
+static void test_incident_and_transfer_marks(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct completed_call call;
+	(void)state;
+
+	apply(tracker, start_event("c1", T0, "op-7", ""), &call);
+	apply(tracker, mark_event(EVENT_TRANSFER, "c1", T0 + 1000), &call);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 2000, RELEASED_BY_OPERATOR), &call), TRACKER_COMPLETED);
+	assert_true(call.had_transfer);
+	assert_false(call.had_incident);
+	tracker_free(tracker);
+}
+
+static void test_duplicates_ignored(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct completed_call call;
+	(void)state;
+
+	apply(tracker, start_event("c1", T0, "op-7", ""), &call);
+	assert_int_equal(apply(tracker, start_event("c1", T0 + 5, "op-8", ""), &call), TRACKER_DUPLICATE);
+	assert_int_equal(tracker_stats(tracker)->duplicates, 1);
+	apply(tracker, end_event("c2", T0, RELEASED_BY_OPERATOR), &call);
+	assert_int_equal(apply(tracker, end_event("c2", T0, RELEASED_BY_OPERATOR), &call), TRACKER_DUPLICATE);
+	assert_int_equal(tracker_stats(tracker)->duplicates, 2);
+	/* The first start is the one kept. */
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 10, RELEASED_BY_OPERATOR), &call), TRACKER_COMPLETED);
+	assert_string_equal(call.operator_id, "op-7");
+	tracker_free(tracker);
+}
+
+static void test_end_ts_before_start_ts_dropped(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct completed_call call;
+	(void)state;
+
+	apply(tracker, start_event("c1", T0, "op-7", ""), &call);
+	assert_int_equal(apply(tracker, end_event("c1", T0 - 1, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_END_BEFORE_START);
+	assert_int_equal(tracker_stats(tracker)->end_before_start, 1);
+	assert_int_equal(tracker_open_calls(tracker), 0);
+	tracker_free(tracker);
+}
+
+static void test_table_full_is_counted(void **state)
+{
+	struct tracker *tracker = tracker_new(3, 0);
+	struct completed_call call;
+	(void)state;
+
+	apply(tracker, start_event("a", T0, "op", ""), &call);
+	apply(tracker, start_event("b", T0, "op", ""), &call);
+	apply(tracker, start_event("c", T0, "op", ""), &call);
+	assert_int_equal(apply(tracker, start_event("d", T0, "op", ""), &call), TRACKER_TABLE_FULL);
+	assert_int_equal(tracker_stats(tracker)->table_full, 1);
+	/* Events for calls already open still work, and completing one frees a place. */
+	assert_int_equal(apply(tracker, end_event("b", T0 + 1, RELEASED_BY_CALLER), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, start_event("d", T0, "op", ""), &call), TRACKER_PENDING);
+	tracker_free(tracker);
+}
+
+static void test_stale_calls_expire(void **state)
+{
+	struct tracker *tracker = tracker_new(2, 3600);
+	struct completed_call call;
+	(void)state;
+
+	apply(tracker, start_event("never-ends", T0, "op", ""), &call);
+	apply(tracker, start_event("recent", T0 + 3000 * 1000, "op", ""), &call);
+	/* Full; the stale call (silent for more than 3600 s at the newest ts) makes room. */
+	assert_int_equal(apply(tracker, start_event("new", T0 + 3601 * 1000, "op", ""), &call), TRACKER_PENDING);
+	assert_int_equal(tracker_stats(tracker)->expired, 1);
+	assert_int_equal(tracker_open_calls(tracker), 2);
+	assert_int_equal(apply(tracker, end_event("recent", T0 + 3602 * 1000, RELEASED_BY_CALLER), &call),
+			 TRACKER_COMPLETED);
+	tracker_free(tracker);
+}
+
+/* Many calls through a small table: every probe chain stays intact across deletions. */
+static void test_churn_keeps_table_consistent(void **state)
+{
+	struct tracker *tracker = tracker_new(64, 0);
+	struct completed_call call;
+	char id[32];
+	(void)state;
+
+	for (int round = 0; round < 200; round++) {
+		for (int i = 0; i < 60; i++) {
+			snprintf(id, sizeof(id), "r%d-c%d", round, i);
+			assert_int_equal(apply(tracker, start_event(id, T0 + i, "op", ""), &call), TRACKER_PENDING);
+		}
+		for (int i = 59; i >= 0; i -= 2) {
+			snprintf(id, sizeof(id), "r%d-c%d", round, i);
+			assert_int_equal(apply(tracker, end_event(id, T0 + 100, RELEASED_BY_CALLER), &call),
+					 TRACKER_COMPLETED);
+			assert_string_equal(call.call_id, id);
+		}
+		for (int i = 0; i < 60; i += 2) {
+			snprintf(id, sizeof(id), "r%d-c%d", round, i);
+			assert_int_equal(apply(tracker, end_event(id, T0 + 100, RELEASED_BY_CALLER), &call),
+					 TRACKER_COMPLETED);
+		}
+		assert_int_equal(tracker_open_calls(tracker), 0);
+	}
+	assert_int_equal(tracker_stats(tracker)->duplicates, 0);
+	tracker_free(tracker);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_then_end),
+		cmocka_unit_test(test_end_before_start_arrives),
+		cmocka_unit_test(test_incident_and_transfer_marks),
+		cmocka_unit_test(test_duplicates_ignored),
+		cmocka_unit_test(test_end_ts_before_start_ts_dropped),
+		cmocka_unit_test(test_table_full_is_counted),
+		cmocka_unit_test(test_stale_calls_expire),
+		cmocka_unit_test(test_churn_keeps_table_consistent),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
