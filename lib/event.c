@@ -288,6 +288,8 @@ static enum event_reject tokenize(struct event_parser *parser, struct parse *par
 	struct json_tokener *tokener = parser->tokener;
 	enum json_tokener_error error;
 
+	if (memchr(line, '\0', len))
+		return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: NUL byte in line");
 	json_tokener_reset(tokener);
 	*value = json_tokener_parse_ex(tokener, line, (int)len);
 	error = json_tokener_get_error(tokener);

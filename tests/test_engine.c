@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+
+#define MAX_ALERTS 4
+
+struct fixture {
+	struct engine *engine;
+	char alerts[MAX_ALERTS][2048];
+	size_t alert_count;
+};
+
+static void collect_alert(const struct alert *alert, const char *json, size_t json_len, void *ctx)
+{
+	struct fixture *f = ctx;
+
+	(void)alert;
+	assert_true(f->alert_count < MAX_ALERTS);
+	assert_int_equal(strlen(json), json_len);
+	snprintf(f->alerts[f->alert_count++], sizeof(f->alerts[0]), "%s", json);
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct config config;
+
+	memset(&f, 0, sizeof(f));
+	config_set_defaults(&config);
+	config.detector.rule_count = 1;
+	config.detector.rules[0] = (struct config_rule){
+		.name = "burst", .window_seconds = 600, .min_calls = 4, .min_premature = 3,
+		.min_ratio = 0.5, .severity = "critical"};
+	f.engine = engine_new(&config, collect_alert, &f);
+	*state = &f;
+	return f.engine ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	engine_free(f->engine);
+	return 0;
+}
+
+/* One operator, four calls: three short operator hangups and one real call. */
+static const char *const shift[] = {
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T02:01:12.5-06:00\",\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550103\"}",
+	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:40Z\",\"incident_id\":\"I-1\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":\"caller\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":1795939470000,\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550104\"}",
+};
+
+static const char expected_alert[] =
+	"{\"alert\":\"firing\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\",\"agency\":\"NOPD\",\"operator\":\"op-7\","
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,"
+	"\"premature\":3,\"ratio\":0.75,\"callbacks\":["
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5},"
+	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5},"
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10}]}";
+
+static enum event_reject feed(struct fixture *f, const char *line)
+{
+	char why[256];
+
+	return engine_process_line(f->engine, line, strlen(line), why, sizeof(why));
+}
+
+static void test_scripted_shift_alert(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(shift) / sizeof(shift[0]); i++)
+		assert_int_equal(feed(f, shift[i]), EVENT_OK);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], expected_alert);
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->lines, 9);
+	assert_int_equal(stats->events, 9);
+	assert_int_equal(stats->open_calls, 0);
+	assert_int_equal(stats->detector.calls, 4);
+	assert_int_equal(stats->detector.premature, 3);
+	assert_int_equal(stats->detector.alerts, 1);
+}
+
+static void test_malformed_lines_between_good_ones(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *line;
+		enum event_reject reason;
+	} junk[] = {
+		{"{\"type\":\"call_start\",", EVENT_REJECT_INVALID_JSON},
+		{"\x01\x02\xfe\xff", EVENT_REJECT_INVALID_JSON},
+		{"{\"type\":\"coffee_break\",\"call_id\":\"c1\",\"ts\":0}", EVENT_REJECT_UNKNOWN_TYPE},
+		{"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:06Z\"}", EVENT_REJECT_MISSING_FIELD},
+		{"{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"noon\",\"operator\":\"op-7\"}", EVENT_REJECT_BAD_TIMESTAMP},
+		{"[\"call_start\"]", EVENT_REJECT_NOT_AN_OBJECT},
+		{"{\"type\":\"call_start\",\"call_id\":1,\"ts\":0,\"operator\":\"op-7\"}", EVENT_REJECT_WRONG_TYPE},
+	};
+	size_t rejected = 0;
+
+	for (size_t i = 0; i < sizeof(shift) / sizeof(shift[0]); i++) {
+		for (size_t j = 0; j < sizeof(junk) / sizeof(junk[0]); j++) {
+			assert_int_equal(feed(f, junk[j].line), junk[j].reason);
+			rejected++;
+		}
+		assert_int_equal(feed(f, shift[i]), EVENT_OK);
+	}
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], expected_alert);
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->lines, 9 + rejected);
+	assert_int_equal(stats->events, 9);
+	assert_int_equal(stats->rejects[EVENT_REJECT_INVALID_JSON], 18);
+	assert_int_equal(stats->rejects[EVENT_REJECT_UNKNOWN_TYPE], 9);
+	assert_int_equal(stats->rejects[EVENT_REJECT_MISSING_FIELD], 9);
+}
+
+static void test_blank_lines_ignored_and_external_rejects_counted(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(feed(f, ""), EVENT_OK);
+	assert_int_equal(feed(f, " \t\r"), EVENT_OK);
+	engine_count_reject(f->engine, EVENT_REJECT_LINE_TOO_LONG);
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->lines, 1);
+	assert_int_equal(stats->rejects[EVENT_REJECT_LINE_TOO_LONG], 1);
+}
+
+static void test_embedded_nul_rejected(void **state)
+{
+	struct fixture *f = *state;
+	static const char line[] = "{\"type\":\"call_start\",\0\"call_id\":\"c1\"}";
+	char why[256];
+
+	assert_int_equal(engine_process_line(f->engine, line, sizeof(line) - 1, why, sizeof(why)),
+			 EVENT_REJECT_INVALID_JSON);
+	assert_string_equal(why, "invalid JSON: NUL byte in line");
+}
+
+static void test_duplicate_start_counted(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(feed(f, shift[0]), EVENT_OK);
+	assert_int_equal(feed(f, shift[0]), EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->tracker.duplicates, 1);
+	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_scripted_shift_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_lines_between_good_ones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blank_lines_ignored_and_external_rejects_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_embedded_nul_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_start_counted, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
