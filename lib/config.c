@@ -1,0 +1,1122 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+
+/*
+ * The YAML configuration loader: one pass over libyaml's event stream, read from a buffer
+ * into a local copy of the defaults. Every mapping is walked by parse_mapping() through a
+ * table of keys (struct key), each naming its handler, its field and its range. Errors are
+ * collected in document order and the copy is handed back only when there are none.
+ *
+ * How the text is read:
+ * - Scalars are text interpreted by the key's type; quoting and tags do not change that, so
+ *   `max_connections: "64"` is 64 and `name: 123` is the name "123".
+ * - A section (feed, alerts, tracker, detector, premature, log) whose value is null
+ *   (`feed:` or `feed: ~`) keeps its defaults, like an empty one. Nothing else may be null.
+ * - Anchors and aliases are rejected: a config file has no need for them, and without them
+ *   every error points at the text that caused it.
+ * - One document per file; an empty file or a file of comments is all defaults.
+ * - Cross-field checks run after the walk, over the values that parsed cleanly, so one
+ *   mistake is reported once.
+ *
+ * Every message is "FILENAME:LINE:COLUMN: " (1-based) followed by one of these, where PATH is
+ * the key path ("detector.rules[1].name", "top level" for the document itself) and the
+ * position is where the offending text starts:
+ *
+ *   syntax error: <libyaml problem>                 malformed YAML, invalid UTF-8, tabs...
+ *   out of memory                                   libyaml could not allocate
+ *   PATH: unknown key                               at the key
+ *   PATH: duplicate key                             at the second occurrence of the key
+ *   PATH: key must be a string                      a mapping or sequence used as a key
+ *   PATH: required key missing                      at the start of the mapping lacking it
+ *   PATH: anchors and aliases are not supported     at the &anchor or *alias
+ *   top level: must be a mapping                    a document that is a scalar or sequence
+ *   top level: only one document is allowed         at the start of the second document
+ *   PATH: must be a mapping                         a section or rule that is not a mapping
+ *   PATH: must be a sequence                        released_by, rules
+ *   PATH: must be an address or a sequence of addresses     listen
+ *   PATH: must not be empty                         an empty listen, released_by or rules
+ *   PATH[N]: too many entries (at most N)           at the first entry past the limit
+ *   PATH: must be an integer from MIN to MAX        every integer key, whatever is wrong
+ *   PATH: must be a number greater than 0           detector.premature.max_talk_seconds
+ *   PATH: must be a number from 0 to 1              detector.rules[].min_ratio
+ *   PATH: must be ipv4:port or [ipv6]:port          a listen entry without host and port
+ *   PATH: IPv6 addresses must be in brackets, as [ipv6]:port
+ *   PATH: host must be a numeric IPv4 or [IPv6] address     names are not accepted: the
+ *                                                   listener binds numeric addresses only
+ *   PATH: port must be an integer from 0 to 65535
+ *   PATH: must be at most 63 characters             a listen entry too long
+ *   PATH: must be one of operator, caller, system, unknown  released_by entries
+ *   PATH: duplicate entry                           a released_by value given twice
+ *   PATH: must be 1 to 31 characters from a-z, 0-9, _ and -  rule names
+ *   PATH: must be one of info, warning, critical    rule severities
+ *   PATH: duplicate rule name, already used by detector.rules[N]
+ *   PATH: must be at most min_calls (N)             rules[].min_premature
+ *   PATH: must be at most tracker.max_window_calls (N)      rules[].min_calls: the tracker
+ *                                                   keeps no more calls, so it could never fire
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <yaml.h>
+
+#include "event.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest part of an unknown key shown in a message, bytes. */
+#define KEY_SHOWN_MAX 64
+
+/* The keys of a rule, named so the cross-field checks can find where values came from. */
+enum { RULE_NAME, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMATURE, RULE_MIN_RATIO,
+       RULE_SEVERITY, RULE_KEY_COUNT };
+
+/* Values remembered for cross-field checks: the document, sections and their keys (fewer
+ * than 32), and every key of every rule. */
+#define MAX_ORIGINS (32 + CONFIG_MAX_RULES * RULE_KEY_COUNT)
+
+/* ---- defaults ---------------------------------------------------------------------- */
+
+/* The rule shipped in config/cadmon.yaml. */
+static const struct config_rule default_rule = {
+	.name = "burst",
+	.window_seconds = 7200,
+	.min_calls = 12,
+	.min_premature = 6,
+	.min_ratio = 0.35,
+	.severity = "warning",
+};
+
+/* What a rule given in the file starts from: the defaults of its optional keys. */
+static const struct config_rule rule_key_defaults = {
+	.min_calls = 1,
+	.min_premature = 1,
+	.min_ratio = 0.0,
+	.severity = "warning",
+};
+
+static void listen_set_one(struct config_listen *listen, const char *address)
+{
+	snprintf(listen->address[0], sizeof listen->address[0], "%s", address);
+	listen->count = 1;
+}
+
+void config_set_defaults(struct config *config)
+{
+	memset(config, 0, sizeof *config);
+	listen_set_one(&config->feed.listen, "127.0.0.1:7400");
+	config->feed.max_line_bytes = 65536;
+	config->feed.max_connections = 64;
+	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
+	config->alerts.max_subscribers = 64;
+	config->alerts.max_queue_bytes = 1048576;
+	config->tracker.max_open_calls = 10000;
+	config->tracker.max_call_seconds = 14400;
+	config->tracker.max_operators = 5000;
+	config->tracker.max_window_calls = 1024;
+	config->detector.max_talk_seconds = 20.0;
+	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
+	config->detector.rules[0] = default_rule;
+	config->detector.rule_count = 1;
+	config->log.rate_limit_seconds = 10;
+}
+
+uint32_t config_longest_window_seconds(const struct config *config)
+{
+	uint32_t longest = 0;
+
+	for (size_t i = 0; i < config->detector.rule_count; i++)
+		if (config->detector.rules[i].window_seconds > longest)
+			longest = config->detector.rules[i].window_seconds;
+	return longest;
+}
+
+/* ---- the loader: events, positions, errors ---------------------------------------- */
+
+struct key;
+
+/* Where a key's value was found, and whether it parsed cleanly (for cross-field checks). */
+struct origin {
+	const void *base;       /* the object the key was parsed into */
+	const struct key *key;
+	yaml_mark_t mark;       /* start of the value */
+	bool valid;
+};
+
+struct loader {
+	yaml_parser_t parser;
+	yaml_event_t event;     /* the current event, while has_event */
+	bool has_event;
+	const char *text;
+	size_t len;
+	const char *filename;
+	struct config_errors *errors;
+	yaml_mark_t error_marks[CONFIG_MAX_ERRORS]; /* where each kept message points */
+	struct origin origins[MAX_ORIGINS];
+	size_t origin_count;
+};
+
+/* A key path being walked, e.g. "detector.rules[0].name". */
+struct path {
+	char text[CONFIG_ERROR_MAX];
+	size_t len;
+};
+
+static bool mark_before(yaml_mark_t a, yaml_mark_t b)
+{
+	return a.line < b.line || (a.line == b.line && a.column < b.column);
+}
+
+static size_t errors_found(const struct loader *loader)
+{
+	return loader->errors->count + loader->errors->dropped;
+}
+
+/* Keep "FILENAME:LINE:COLUMN: what", in position order (stable); count it if full. */
+static void add_error(struct loader *loader, yaml_mark_t mark, const char *what)
+{
+	struct config_errors *errors = loader->errors;
+	size_t at = errors->count;
+
+	if (errors->count == CONFIG_MAX_ERRORS) {
+		errors->dropped++;
+		return;
+	}
+	while (at > 0 && mark_before(mark, loader->error_marks[at - 1]))
+		at--;
+	memmove(errors->message[at + 1], errors->message[at],
+		(errors->count - at) * sizeof errors->message[0]);
+	memmove(&loader->error_marks[at + 1], &loader->error_marks[at],
+		(errors->count - at) * sizeof loader->error_marks[0]);
+	if (snprintf(errors->message[at], sizeof errors->message[at], "%s:%zu:%zu: %s",
+		     loader->filename, mark.line + 1, mark.column + 1, what) < 0)
+		errors->message[at][0] = '\0';
+	loader->error_marks[at] = mark;
+	errors->count++;
+}
+
+/* Report "PATH: <formatted>" at mark. */
+static void report(struct loader *loader, yaml_mark_t mark, const struct path *path,
+		   const char *format, ...)
+{
+	char problem[CONFIG_ERROR_MAX];
+	char what[CONFIG_ERROR_MAX];
+	va_list args;
+
+	va_start(args, format);
+	if (vsnprintf(problem, sizeof problem, format, args) < 0)
+		problem[0] = '\0';
+	va_end(args);
+	if (snprintf(what, sizeof what, "%s: %s", path->len ? path->text : "top level",
+		     problem) < 0)
+		what[0] = '\0';
+	add_error(loader, mark, what);
+}
+
+/* The line and column of a byte offset into the text (columns count characters). */
+static yaml_mark_t mark_at_offset(const struct loader *loader, size_t offset)
+{
+	yaml_mark_t mark = { .index = offset };
+
+	for (size_t i = 0; i < offset && i < loader->len; i++) {
+		unsigned char byte = (unsigned char)loader->text[i];
+
+		if (byte == '\n') {
+			mark.line++;
+			mark.column = 0;
+		} else if ((byte & 0xC0) != 0x80) {
+			mark.column++;
+		}
+	}
+	return mark;
+}
+
+static void report_parser_error(struct loader *loader)
+{
+	const yaml_parser_t *parser = &loader->parser;
+	char what[CONFIG_ERROR_MAX];
+	yaml_mark_t mark = parser->problem_mark;
+
+	if (parser->error == YAML_MEMORY_ERROR) {
+		add_error(loader, parser->mark, "out of memory");
+		return;
+	}
+	if (parser->error == YAML_READER_ERROR)
+		mark = mark_at_offset(loader, parser->problem_offset);
+	if (snprintf(what, sizeof what, "syntax error: %s",
+		     parser->problem ? parser->problem : "unknown problem") < 0)
+		what[0] = '\0';
+	add_error(loader, mark, what);
+}
+
+/* Advance to the next event; false (with the syntax error reported) when there is none. */
+static bool loader_next(struct loader *loader)
+{
+	if (loader->has_event)
+		yaml_event_delete(&loader->event);
+	loader->has_event = yaml_parser_parse(&loader->parser, &loader->event) != 0;
+	if (!loader->has_event)
+		report_parser_error(loader);
+	return loader->has_event;
+}
+
+static yaml_mark_t current_mark(const struct loader *loader)
+{
+	return loader->event.start_mark;
+}
+
+/* Consume the node that starts at the current event, leaving its last event current. */
+static bool skip_node(struct loader *loader)
+{
+	long depth = 0;
+
+	for (;;) {
+		switch (loader->event.type) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			depth++;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (depth <= 0)
+			return true;
+		if (!loader_next(loader))
+			return false;
+	}
+}
+
+/* ---- scalars ------------------------------------------------------------------------ */
+
+static bool is_scalar(const struct loader *loader)
+{
+	return loader->event.type == YAML_SCALAR_EVENT;
+}
+
+static const char *scalar_text(const struct loader *loader)
+{
+	return (const char *)loader->event.data.scalar.value;
+}
+
+static size_t scalar_len(const struct loader *loader)
+{
+	return loader->event.data.scalar.length;
+}
+
+/* True when the current scalar is exactly name (no embedded NUL can sneak past). */
+static bool scalar_is(const struct loader *loader, const char *name)
+{
+	return is_scalar(loader) && scalar_len(loader) == strlen(name) &&
+	       memcmp(scalar_text(loader), name, scalar_len(loader)) == 0;
+}
+
+/* A plain null: `key:`, `key: ~`, `key: null`. */
+static bool scalar_is_null(const struct loader *loader)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+
+	if (!is_scalar(loader) || loader->event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++)
+		if (scalar_is(loader, nulls[i]))
+			return true;
+	return false;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A decimal integer without sign or leading zeros that fits in 32 bits. */
+static bool decimal_to_uint32(const char *text, size_t len, uint32_t *value)
+{
+	uint64_t result = 0;
+
+	if (len == 0 || (len > 1 && text[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_digit(text[i]))
+			return false;
+		result = result * 10 + (uint64_t)(text[i] - '0');
+		if (result > UINT32_MAX)
+			return false;
+	}
+	*value = (uint32_t)result;
+	return true;
+}
+
+static size_t skip_digits(const char *text, size_t len, size_t at)
+{
+	while (at < len && is_digit(text[at]))
+		at++;
+	return at;
+}
+
+/* An unsigned decimal number: 20, 0.35, .5, 1e3 (no sign, hex, inf or nan). */
+static bool is_decimal_number(const char *text, size_t len)
+{
+	size_t at = skip_digits(text, len, 0);
+	size_t digits = at;
+
+	if (at < len && text[at] == '.') {
+		size_t fraction_start = at + 1;
+
+		at = skip_digits(text, len, fraction_start);
+		digits += at - fraction_start;
+	}
+	if (digits == 0)
+		return false;
+	if (at < len && (text[at] == 'e' || text[at] == 'E')) {
+		size_t exponent_start = ++at;
+
+		if (at < len && (text[at] == '+' || text[at] == '-'))
+			exponent_start = ++at;
+		at = skip_digits(text, len, at);
+		if (at == exponent_start)
+			return false;
+	}
+	return at == len;
+}
+
+/* The current scalar as a finite, non-negative number. strtod() runs in the "C" numeric
+ * locale, as the daemon never changes LC_NUMERIC. */
+static bool scalar_to_number(const struct loader *loader, double *value)
+{
+	if (!is_scalar(loader) || !is_decimal_number(scalar_text(loader), scalar_len(loader)))
+		return false;
+	*value = strtod(scalar_text(loader), NULL);
+	return isfinite(*value);
+}
+
+/* ---- key paths ---------------------------------------------------------------------- */
+
+static void path_truncate(struct path *path, size_t len)
+{
+	path->len = len;
+	path->text[len] = '\0';
+}
+
+/* Append raw bytes, shown safely: control bytes become '?', a cut never splits UTF-8. */
+static void path_append(struct path *path, const char *bytes, size_t len)
+{
+	size_t room = sizeof path->text - 1 - path->len;
+
+	if (len > room) {
+		len = room;
+		while (len > 0 && ((unsigned char)bytes[len] & 0xC0) == 0x80)
+			len--;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char byte = (unsigned char)bytes[i];
+
+		path->text[path->len++] = byte < 0x20 || byte == 0x7F ? '?' : (char)byte;
+	}
+	path->text[path->len] = '\0';
+}
+
+/* Append ".name" ("name" at the top); returns the length to restore. */
+static size_t path_push_key(struct path *path, const char *name, size_t len)
+{
+	size_t saved = path->len;
+
+	if (path->len > 0)
+		path_append(path, ".", 1);
+	path_append(path, name, len < KEY_SHOWN_MAX ? len : KEY_SHOWN_MAX);
+	return saved;
+}
+
+/* Append "[index]"; returns the length to restore. */
+static size_t path_push_index(struct path *path, size_t index)
+{
+	size_t saved = path->len;
+	char text[32];
+	int len = snprintf(text, sizeof text, "[%zu]", index);
+
+	path_append(path, text, len > 0 ? (size_t)len : 0);
+	return saved;
+}
+
+/* ---- the key table walk ------------------------------------------------------------- */
+
+/*
+ * A value handler: the current event starts the key's value; on return the value's last
+ * event is current. Bad values are reported, not fatal: the handler returns false only when
+ * the YAML itself broke and reading must stop.
+ */
+typedef bool parse_fn(struct loader *loader, const struct path *path, const struct key *key,
+		      void *field);
+
+struct key {
+	const char *name;
+	parse_fn *parse;
+	size_t offset;              /* of the field in the object the mapping fills */
+	uint32_t min, max;          /* integer range */
+	const struct key *children; /* sections: the keys of the nested mapping */
+	bool required;
+};
+
+static void remember_origin(struct loader *loader, const void *base, const struct key *key,
+			    yaml_mark_t mark, bool valid)
+{
+	if (loader->origin_count == MAX_ORIGINS)
+		return;
+	loader->origins[loader->origin_count++] =
+		(struct origin){ .base = base, .key = key, .mark = mark, .valid = valid };
+}
+
+static const struct origin *origin_find(const struct loader *loader, const void *base,
+					const struct key *key)
+{
+	for (size_t i = 0; i < loader->origin_count; i++)
+		if (loader->origins[i].base == base && loader->origins[i].key == key)
+			return &loader->origins[i];
+	return NULL;
+}
+
+/* Report an anchored or aliased node (and skip it); true if it was one. */
+static bool rejected_anchor(struct loader *loader, const struct path *path, bool *ok)
+{
+	const yaml_event_t *event = &loader->event;
+	bool anchored = event->type == YAML_ALIAS_EVENT ||
+			(event->type == YAML_SCALAR_EVENT && event->data.scalar.anchor) ||
+			(event->type == YAML_SEQUENCE_START_EVENT && event->data.sequence_start.anchor) ||
+			(event->type == YAML_MAPPING_START_EVENT && event->data.mapping_start.anchor);
+
+	if (!anchored)
+		return false;
+	report(loader, current_mark(loader), path, "anchors and aliases are not supported");
+	*ok = skip_node(loader);
+	return true;
+}
+
+/* Parse the value at the current event into base through key, remembering where it was. */
+static bool parse_value(struct loader *loader, const struct path *path, const struct key *key,
+			void *base)
+{
+	size_t errors_before = errors_found(loader);
+	yaml_mark_t mark = current_mark(loader);
+	bool ok;
+
+	if (!rejected_anchor(loader, path, &ok))
+		ok = key->parse(loader, path, key, (char *)base + key->offset);
+	remember_origin(loader, base, key, mark, errors_found(loader) == errors_before);
+	return ok;
+}
+
+static const struct key *find_key(const struct key *keys, const struct loader *loader)
+{
+	for (const struct key *key = keys; key->name; key++)
+		if (scalar_is(loader, key->name))
+			return key;
+	return NULL;
+}
+
+/*
+ * The key at the current event: its table entry, or NULL (reported) when its value is to be
+ * skipped. Leaves the key's segment on path.
+ */
+static const struct key *match_key(struct loader *loader, struct path *path,
+				   const struct key *keys, uint32_t *given, bool *ok)
+{
+	const struct key *key;
+	uint32_t bit;
+
+	if (rejected_anchor(loader, path, ok))
+		return NULL;
+	if (!is_scalar(loader)) {
+		report(loader, current_mark(loader), path, "key must be a string");
+		*ok = skip_node(loader);
+		return NULL;
+	}
+	path_push_key(path, scalar_text(loader), scalar_len(loader));
+	key = find_key(keys, loader);
+	if (!key) {
+		report(loader, current_mark(loader), path, "unknown key");
+		return NULL;
+	}
+	bit = 1u << (key - keys);
+	if (*given & bit) {
+		report(loader, current_mark(loader), path, "duplicate key");
+		return NULL;
+	}
+	*given |= bit;
+	return key;
+}
+
+/* One key and its value, the key being the current event. */
+static bool parse_pair(struct loader *loader, struct path *path, const struct key *keys,
+		       void *base, uint32_t *given)
+{
+	size_t saved = path->len;
+	bool ok = true;
+	const struct key *key = match_key(loader, path, keys, given, &ok);
+
+	if (ok)
+		ok = loader_next(loader);
+	if (ok)
+		ok = key ? parse_value(loader, path, key, base) : skip_node(loader);
+	path_truncate(path, saved);
+	return ok;
+}
+
+static void report_missing_keys(struct loader *loader, struct path *path,
+				const struct key *keys, uint32_t given, yaml_mark_t start)
+{
+	for (const struct key *key = keys; key->name; key++) {
+		if (!key->required || (given & (1u << (key - keys))))
+			continue;
+		size_t saved = path_push_key(path, key->name, strlen(key->name));
+
+		report(loader, start, path, "required key missing");
+		path_truncate(path, saved);
+	}
+}
+
+/* Walk the mapping whose start is the current event, filling base through keys. */
+static bool parse_mapping(struct loader *loader, const struct path *at, const struct key *keys,
+			  void *base)
+{
+	struct path path = *at;
+	yaml_mark_t start = current_mark(loader);
+	uint32_t given = 0;
+
+	for (;;) {
+		if (!loader_next(loader))
+			return false;
+		if (loader->event.type == YAML_MAPPING_END_EVENT)
+			break;
+		if (!parse_pair(loader, &path, keys, base, &given))
+			return false;
+	}
+	report_missing_keys(loader, &path, keys, given, start);
+	return true;
+}
+
+/* Parse sequence entry `index` (the current event) into state. */
+typedef bool parse_entry_fn(struct loader *loader, const struct path *path, size_t index,
+			    void *state);
+
+/* One sequence entry: anchors are refused, entries past max reported once and skipped. */
+static bool parse_entry_within(struct loader *loader, const struct path *path, size_t index,
+			       size_t max, parse_entry_fn *parse_entry, void *state)
+{
+	bool ok;
+
+	if (rejected_anchor(loader, path, &ok))
+		return ok;
+	if (index < max)
+		return parse_entry(loader, path, index, state);
+	if (index == max)
+		report(loader, current_mark(loader), path, "too many entries (at most %zu)", max);
+	return skip_node(loader);
+}
+
+/* Walk the sequence whose start is the current event: 1..max entries. */
+static bool parse_sequence(struct loader *loader, const struct path *at, size_t max,
+			   parse_entry_fn *parse_entry, void *state)
+{
+	struct path path = *at;
+	yaml_mark_t start = current_mark(loader);
+	size_t index = 0;
+	bool ok = true;
+
+	for (; ok; index++) {
+		if (!loader_next(loader))
+			return false;
+		if (loader->event.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		size_t saved = path_push_index(&path, index);
+
+		ok = parse_entry_within(loader, &path, index, max, parse_entry, state);
+		path_truncate(&path, saved);
+	}
+	if (ok && index == 0)
+		report(loader, start, &path, "must not be empty");
+	return ok;
+}
+
+/* ---- value handlers ----------------------------------------------------------------- */
+
+/* A section: a mapping of its own keys, or null to keep its defaults. */
+static bool parse_section(struct loader *loader, const struct path *path, const struct key *key,
+			  void *field)
+{
+	if (loader->event.type == YAML_MAPPING_START_EVENT)
+		return parse_mapping(loader, path, key->children, field);
+	if (scalar_is_null(loader))
+		return true;
+	report(loader, current_mark(loader), path, "must be a mapping");
+	return skip_node(loader);
+}
+
+static bool parse_uint32(struct loader *loader, const struct path *path, const struct key *key,
+			 void *field)
+{
+	uint32_t value;
+
+	if (!is_scalar(loader) || !decimal_to_uint32(scalar_text(loader), scalar_len(loader), &value) ||
+	    value < key->min || value > key->max) {
+		report(loader, current_mark(loader), path,
+		       "must be an integer from %" PRIu32 " to %" PRIu32, key->min, key->max);
+		return skip_node(loader);
+	}
+	*(uint32_t *)field = value;
+	return true;
+}
+
+static bool parse_positive_number(struct loader *loader, const struct path *path,
+				  const struct key *key, void *field)
+{
+	double value;
+
+	(void)key;
+	if (!scalar_to_number(loader, &value) || value <= 0.0) {
+		report(loader, current_mark(loader), path, "must be a number greater than 0");
+		return skip_node(loader);
+	}
+	*(double *)field = value;
+	return true;
+}
+
+static bool parse_ratio(struct loader *loader, const struct path *path, const struct key *key,
+			void *field)
+{
+	double value;
+
+	(void)key;
+	if (!scalar_to_number(loader, &value) || value > 1.0) {
+		report(loader, current_mark(loader), path, "must be a number from 0 to 1");
+		return skip_node(loader);
+	}
+	*(double *)field = value;
+	return true;
+}
+
+static bool all_chars(const char *text, size_t len, bool (*allowed)(char))
+{
+	for (size_t i = 0; i < len; i++)
+		if (!allowed(text[i]))
+			return false;
+	return len > 0;
+}
+
+/* True when text[0..len) is a numeric address of family (inet_pton: no name lookup). */
+static bool is_numeric_host(int family, const char *text, size_t len)
+{
+	char host[CONFIG_ADDRESS_MAX];
+	unsigned char binary[sizeof(struct in6_addr)];
+
+	if (len == 0 || len >= sizeof host || memchr(text, '\0', len))
+		return false;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	return inet_pton(family, host, binary) == 1;
+}
+
+static const char *last_colon(const char *text, size_t len)
+{
+	while (len > 0 && text[len - 1] != ':')
+		len--;
+	return len > 0 ? text + len - 1 : NULL;
+}
+
+/*
+ * Why address is not "ipv4:port" or "[ipv6]:port" with a numeric host, as the daemon's
+ * listener requires, or NULL if it is. Syntax only: nothing is resolved or bound.
+ */
+static const char *address_problem(const char *address, size_t len)
+{
+	static const char shape[] = "must be ipv4:port or [ipv6]:port";
+	const char *host = address;
+	const char *host_end;
+	const char *port_text;
+	int family = AF_INET;
+	uint32_t port;
+
+	if (len > 0 && address[0] == '[') {
+		family = AF_INET6;
+		host = address + 1;
+		host_end = memchr(host, ']', len - 1);
+		if (!host_end || host_end + 1 == address + len || host_end[1] != ':')
+			return shape;
+	} else {
+		host_end = last_colon(address, len);
+		if (!host_end || host_end == host)
+			return shape;
+		if (memchr(host, ':', (size_t)(host_end - host)))
+			return "IPv6 addresses must be in brackets, as [ipv6]:port";
+	}
+	if (!is_numeric_host(family, host, (size_t)(host_end - host)))
+		return "host must be a numeric IPv4 or [IPv6] address";
+	port_text = host_end + (family == AF_INET6 ? 2 : 1); /* past "]:" or ":" */
+	if (!decimal_to_uint32(port_text, len - (size_t)(port_text - address), &port) ||
+	    port > 65535)
+		return "port must be an integer from 0 to 65535";
+	return NULL;
+}
+
+/* One "host:port" into listen->address[index]. */
+static bool parse_address(struct loader *loader, const struct path *path, size_t index,
+			  void *state)
+{
+	struct config_listen *listen = state;
+	const char *problem;
+
+	if (!is_scalar(loader)) {
+		report(loader, current_mark(loader), path, "must be ipv4:port or [ipv6]:port");
+		return skip_node(loader);
+	}
+	if (scalar_len(loader) >= CONFIG_ADDRESS_MAX) {
+		report(loader, current_mark(loader), path, "must be at most %d characters",
+		       CONFIG_ADDRESS_MAX - 1);
+		return true;
+	}
+	problem = address_problem(scalar_text(loader), scalar_len(loader));
+	if (problem) {
+		report(loader, current_mark(loader), path, "%s", problem);
+		return true;
+	}
+	memcpy(listen->address[index], scalar_text(loader), scalar_len(loader) + 1);
+	listen->count = index + 1;
+	return true;
+}
+
+/* A listen list: one address, or a sequence of them. */
+static bool parse_listen(struct loader *loader, const struct path *path, const struct key *key,
+			 void *field)
+{
+	struct config_listen *listen = field;
+
+	(void)key;
+	listen->count = 0;
+	if (is_scalar(loader) && !scalar_is_null(loader))
+		return parse_address(loader, path, 0, listen);
+	if (loader->event.type == YAML_SEQUENCE_START_EVENT)
+		return parse_sequence(loader, path, CONFIG_MAX_LISTEN, parse_address, listen);
+	report(loader, current_mark(loader), path, "must be an address or a sequence of addresses");
+	return skip_node(loader);
+}
+
+/* One released_by name, added to the mask. */
+static bool parse_released_by_entry(struct loader *loader, const struct path *path, size_t index,
+				    void *state)
+{
+	unsigned *mask = state;
+	unsigned bit = 0;
+
+	(void)index;
+	if (is_scalar(loader) && strlen(scalar_text(loader)) == scalar_len(loader))
+		bit = released_by_from_name(scalar_text(loader));
+	if (bit == 0) {
+		report(loader, current_mark(loader), path,
+		       "must be one of operator, caller, system, unknown");
+		return skip_node(loader);
+	}
+	if (*mask & bit)
+		report(loader, current_mark(loader), path, "duplicate entry");
+	*mask |= bit;
+	return true;
+}
+
+static bool parse_released_by(struct loader *loader, const struct path *path,
+			      const struct key *key, void *field)
+{
+	(void)key;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	*(unsigned *)field = 0;
+	return parse_sequence(loader, path, SIZE_MAX, parse_released_by_entry, field);
+}
+
+static bool is_name_char(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
+}
+
+static bool parse_rule_name(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
+{
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) >= CONFIG_NAME_MAX ||
+	    !all_chars(scalar_text(loader), scalar_len(loader), is_name_char)) {
+		report(loader, current_mark(loader), path,
+		       "must be 1 to %d characters from a-z, 0-9, _ and -", CONFIG_NAME_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
+static bool parse_severity(struct loader *loader, const struct path *path, const struct key *key,
+			   void *field)
+{
+	static const char *const severities[] = { "info", "warning", "critical" };
+
+	(void)key;
+	for (size_t i = 0; i < ARRAY_SIZE(severities); i++) {
+		if (scalar_is(loader, severities[i])) {
+			snprintf(field, CONFIG_NAME_MAX, "%s", severities[i]);
+			return true;
+		}
+	}
+	report(loader, current_mark(loader), path, "must be one of info, warning, critical");
+	return skip_node(loader);
+}
+
+/* ---- the configuration's keys ------------------------------------------------------- */
+
+#define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
+static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
+	[RULE_NAME] = { .name = "name", .parse = parse_rule_name, RULE_KEY(name),
+			.required = true },
+	[RULE_WINDOW_SECONDS] = { .name = "window_seconds", .parse = parse_uint32,
+				  RULE_KEY(window_seconds), .min = 1, .max = 2592000,
+				  .required = true },
+	[RULE_MIN_CALLS] = { .name = "min_calls", .parse = parse_uint32, RULE_KEY(min_calls),
+			     .min = 1, .max = UINT32_MAX },
+	[RULE_MIN_PREMATURE] = { .name = "min_premature", .parse = parse_uint32,
+				 RULE_KEY(min_premature), .min = 1, .max = UINT32_MAX },
+	[RULE_MIN_RATIO] = { .name = "min_ratio", .parse = parse_ratio, RULE_KEY(min_ratio) },
+	[RULE_SEVERITY] = { .name = "severity", .parse = parse_severity, RULE_KEY(severity) },
+	[RULE_KEY_COUNT] = { .name = NULL },
+};
+
+/* One rule mapping into config->detector.rules[index]. */
+static bool parse_rule(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	struct config_rule *rule = &config->detector.rules[index];
+
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a mapping");
+		return skip_node(loader);
+	}
+	*rule = rule_key_defaults;
+	config->detector.rule_count = index + 1;
+	return parse_mapping(loader, path, rule_keys, rule);
+}
+
+/* The rules list replaces the defaults. Its key has offset 0: field is the whole config. */
+static bool parse_rules(struct loader *loader, const struct path *path, const struct key *key,
+			void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	config->detector.rule_count = 0;
+	return parse_sequence(loader, path, CONFIG_MAX_RULES, parse_rule, config);
+}
+
+/* Section keys fill struct config itself: their children's offsets are into it. */
+#define FIELD(field) .offset = offsetof(struct config, field)
+#define UINT32_KEY(key_name, field, low, high) \
+	{ .name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high }
+
+static const struct key feed_keys[] = {
+	{ .name = "listen", .parse = parse_listen, FIELD(feed.listen) },
+	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216),
+	UINT32_KEY("max_connections", feed.max_connections, 1, 65535),
+	{ .name = NULL },
+};
+
+static const struct key alerts_keys[] = {
+	{ .name = "listen", .parse = parse_listen, FIELD(alerts.listen) },
+	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535),
+	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824),
+	{ .name = NULL },
+};
+
+enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
+       TRACKER_MAX_WINDOW_CALLS, TRACKER_KEY_COUNT };
+
+static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
+	[TRACKER_MAX_OPEN_CALLS] =
+		UINT32_KEY("max_open_calls", tracker.max_open_calls, 1, 10000000),
+	[TRACKER_MAX_CALL_SECONDS] =
+		UINT32_KEY("max_call_seconds", tracker.max_call_seconds, 60, 604800),
+	[TRACKER_MAX_OPERATORS] = UINT32_KEY("max_operators", tracker.max_operators, 1, 1000000),
+	[TRACKER_MAX_WINDOW_CALLS] =
+		UINT32_KEY("max_window_calls", tracker.max_window_calls, 16, 1000000),
+	[TRACKER_KEY_COUNT] = { .name = NULL },
+};
+
+static const struct key premature_keys[] = {
+	{ .name = "max_talk_seconds", .parse = parse_positive_number,
+	  FIELD(detector.max_talk_seconds) },
+	{ .name = "released_by", .parse = parse_released_by, FIELD(detector.released_by_mask) },
+	{ .name = NULL },
+};
+
+static const struct key detector_keys[] = {
+	{ .name = "premature", .parse = parse_section, .children = premature_keys },
+	{ .name = "rules", .parse = parse_rules },
+	{ .name = NULL },
+};
+
+static const struct key log_keys[] = {
+	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400),
+	{ .name = NULL },
+};
+
+static const struct key top_keys[] = {
+	{ .name = "feed", .parse = parse_section, .children = feed_keys },
+	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
+	{ .name = "tracker", .parse = parse_section, .children = tracker_keys },
+	{ .name = "detector", .parse = parse_section, .children = detector_keys },
+	{ .name = "log", .parse = parse_section, .children = log_keys },
+	{ .name = NULL },
+};
+
+/* The document itself: a mapping of sections, or nothing at all. */
+static const struct key document_key = { .name = "", .parse = parse_section,
+					 .children = top_keys };
+
+/* ---- cross-field checks ------------------------------------------------------------- */
+
+/* True when base's key was given and parsed cleanly; *mark is where. */
+static bool given_valid(const struct loader *loader, const void *base, const struct key *key,
+			yaml_mark_t *mark)
+{
+	const struct origin *origin = origin_find(loader, base, key);
+
+	if (origin && origin->valid)
+		*mark = origin->mark;
+	return origin && origin->valid;
+}
+
+/* True unless base's key was given with an invalid value (then a check using it is moot). */
+static bool usable(const struct loader *loader, const void *base, const struct key *key)
+{
+	const struct origin *origin = origin_find(loader, base, key);
+
+	return !origin || origin->valid;
+}
+
+static void rule_path(struct path *path, size_t index, const char *key)
+{
+	path_truncate(path, 0);
+	path_append(path, "detector.rules", strlen("detector.rules"));
+	path_push_index(path, index);
+	path_push_key(path, key, strlen(key));
+}
+
+static void check_rule_counts(struct loader *loader, const struct config *config, size_t index)
+{
+	const struct config_rule *rule = &config->detector.rules[index];
+	struct path path;
+	yaml_mark_t mark;
+
+	if (given_valid(loader, rule, &rule_keys[RULE_MIN_PREMATURE], &mark) &&
+	    usable(loader, rule, &rule_keys[RULE_MIN_CALLS]) &&
+	    rule->min_premature > rule->min_calls) {
+		rule_path(&path, index, "min_premature");
+		report(loader, mark, &path, "must be at most min_calls (%" PRIu32 ")",
+		       rule->min_calls);
+	}
+	if (given_valid(loader, rule, &rule_keys[RULE_MIN_CALLS], &mark) &&
+	    usable(loader, config, &tracker_keys[TRACKER_MAX_WINDOW_CALLS]) &&
+	    rule->min_calls > config->tracker.max_window_calls) {
+		rule_path(&path, index, "min_calls");
+		report(loader, mark, &path, "must be at most tracker.max_window_calls (%" PRIu32 ")",
+		       config->tracker.max_window_calls);
+	}
+}
+
+static void check_rule_name_unique(struct loader *loader, const struct config *config,
+				   size_t index)
+{
+	const struct config_rule *rules = config->detector.rules;
+	struct path path;
+	yaml_mark_t mark;
+
+	if (!given_valid(loader, &rules[index], &rule_keys[RULE_NAME], &mark))
+		return;
+	for (size_t earlier = 0; earlier < index; earlier++) {
+		if (strcmp(rules[earlier].name, rules[index].name) == 0) {
+			rule_path(&path, index, "name");
+			report(loader, mark, &path,
+			       "duplicate rule name, already used by detector.rules[%zu]", earlier);
+			return;
+		}
+	}
+}
+
+static void check_rules(struct loader *loader, const struct config *config)
+{
+	for (size_t i = 0; i < config->detector.rule_count; i++) {
+		check_rule_counts(loader, config, i);
+		check_rule_name_unique(loader, config, i);
+	}
+}
+
+/* ---- the stream --------------------------------------------------------------------- */
+
+/* stream-start, then nothing or one document; false once the YAML broke. */
+static bool parse_stream(struct loader *loader, struct config *config)
+{
+	struct path path = { .len = 0 };
+
+	if (!loader_next(loader) || !loader_next(loader)) /* stream start, document start */
+		return false;
+	if (loader->event.type == YAML_STREAM_END_EVENT)
+		return true;
+	if (!loader_next(loader) || !parse_value(loader, &path, &document_key, config))
+		return false;
+	if (!loader_next(loader) || !loader_next(loader)) /* document end, stream end */
+		return false;
+	if (loader->event.type == YAML_DOCUMENT_START_EVENT)
+		report(loader, current_mark(loader), &path, "only one document is allowed");
+	return true;
+}
+
+int config_parse(const char *text, size_t len, const char *filename, struct config *config,
+		 struct config_errors *errors)
+{
+	static const char empty[] = "";
+	struct loader state = { .has_event = false };
+	struct loader *loader = &state;
+	struct config parsed;
+
+	memset(errors, 0, sizeof *errors);
+	loader->text = text ? text : empty;
+	loader->len = text ? len : 0;
+	loader->filename = filename ? filename : "(config)";
+	loader->errors = errors;
+	config_set_defaults(&parsed);
+	if (!yaml_parser_initialize(&loader->parser)) {
+		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
+	} else {
+		yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text,
+					     loader->len);
+		if (parse_stream(loader, &parsed))
+			check_rules(loader, &parsed);
+		if (loader->has_event)
+			yaml_event_delete(&loader->event);
+		yaml_parser_delete(&loader->parser);
+	}
+	if (errors->count + errors->dropped > 0)
+		return -EINVAL;
+	*config = parsed;
+	return 0;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INITIAL_CAPACITY 16
+
+void window_init(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries,
+		 size_t payload_size)
+{
+	memset(window, 0, sizeof(*window));
+	window->max_entries = max_entries;
+	window->payload_size = payload_size;
+	window->now_ms = INT64_MIN;
+	window->span_count = span_count < WINDOW_MAX_SPANS ? span_count : WINDOW_MAX_SPANS;
+	for (size_t s = 0; s < window->span_count; s++) {
+		window->spans[s].length_ms = span_ms[s];
+		if (span_ms[s] > window->longest_ms)
+			window->longest_ms = span_ms[s];
+	}
+}
+
+void window_release(struct window *window)
+{
+	free(window->entries);
+	free(window->payloads);
+	window->entries = NULL;
+	window->payloads = NULL;
+	window->capacity = window->count = window->oldest = 0;
+}
+
+static uint32_t ring_index(const struct window *window, uint32_t logical)
+{
+	uint32_t i = window->oldest + logical;
+
+	return i >= window->capacity ? i - window->capacity : i;
+}
+
+const struct window_entry *window_entry_at(const struct window *window, uint32_t i)
+{
+	return &window->entries[ring_index(window, i)];
+}
+
+const void *window_payload_at(const struct window *window, uint32_t i)
+{
+	if (!window->payloads)
+		return NULL;
+	return window->payloads + (size_t)ring_index(window, i) * window->payload_size;
+}
+
+static void count_entry(struct window_counts *counts, unsigned flags, int sign)
+{
+	counts->calls += sign;
+	counts->premature += (flags & WINDOW_PREMATURE) ? sign : 0;
+	counts->called_back += (flags & WINDOW_CALLED_BACK) ? sign : 0;
+}
+
+/* Is an entry that ended at end_ms inside span s at the window's clock? */
+static bool inside_span(const struct window *window, const struct window_span *span, int64_t end_ms)
+{
+	return end_ms > window->now_ms - span->length_ms;
+}
+
+void window_advance(struct window *window, int64_t now_ms)
+{
+	if (now_ms <= window->now_ms)
+		return;
+	window->now_ms = now_ms;
+	for (size_t s = 0; s < window->span_count; s++) {
+		struct window_span *span = &window->spans[s];
+		while (span->first < window->count) {
+			const struct window_entry *entry = window_entry_at(window, span->first);
+			if (inside_span(window, span, entry->end_ms))
+				break;
+			count_entry(&span->counts, entry->flags, -1);
+			span->first++;
+		}
+	}
+	/* Entries outside the longest span are outside all spans: forget them. */
+	while (window->count > 0 && !(window_entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
+		for (size_t s = 0; s < window->span_count; s++)
+			window->spans[s].first--;
+		window->oldest = ring_index(window, 1);
+		window->count--;
+	}
+}
+
+/* Drop the oldest entry, which may still be inside some spans. */
+static void evict_oldest(struct window *window)
+{
+	const struct window_entry *oldest = window_entry_at(window, 0);
+
+	for (size_t s = 0; s < window->span_count; s++) {
+		struct window_span *span = &window->spans[s];
+		if (span->first == 0)
+			count_entry(&span->counts, oldest->flags, -1);
+		else
+			span->first--;
+	}
+	window->oldest = ring_index(window, 1);
+	window->count--;
+}
+
+/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. */
+static bool resize(struct window *window, uint32_t capacity)
+{
+	struct window_entry *entries = malloc((size_t)capacity * sizeof(*entries));
+	unsigned char *payloads = window->payload_size ? malloc((size_t)capacity * window->payload_size) : NULL;
+
+	if (!entries || (window->payload_size && !payloads)) {
+		free(entries);
+		free(payloads);
+		return false;
+	}
+	for (uint32_t i = 0; i < window->count; i++) {
+		entries[i] = *window_entry_at(window, i);
+		if (payloads)
+			memcpy(payloads + (size_t)i * window->payload_size, window_payload_at(window, i),
+			       window->payload_size);
+	}
+	free(window->entries);
+	free(window->payloads);
+	window->entries = entries;
+	window->payloads = payloads;
+	window->capacity = capacity;
+	window->oldest = 0;
+	return true;
+}
+
+/* Make room for one more entry: grow up to max_entries, then evict the oldest. */
+static enum window_insert_result reserve(struct window *window)
+{
+	if (window->count < window->capacity)
+		return WINDOW_INSERTED;
+	if (window->capacity >= window->max_entries) {
+		evict_oldest(window);
+		return WINDOW_INSERTED_EVICTING;
+	}
+	uint32_t capacity = window->capacity ? window->capacity * 2 : INITIAL_CAPACITY;
+	if (capacity > window->max_entries)
+		capacity = window->max_entries;
+	return resize(window, capacity) ? WINDOW_INSERTED : WINDOW_NO_MEMORY;
+}
+
+static void copy_slot(struct window *window, uint32_t to, uint32_t from)
+{
+	uint32_t to_index = ring_index(window, to), from_index = ring_index(window, from);
+
+	window->entries[to_index] = window->entries[from_index];
+	if (window->payloads)
+		memcpy(window->payloads + (size_t)to_index * window->payload_size,
+		       window->payloads + (size_t)from_index * window->payload_size, window->payload_size);
+}
+
+/* Account for a new entry at logical position p in every span's index and counts. */
+static void admit_to_spans(struct window *window, uint32_t position, const struct window_entry *entry)
+{
+	for (size_t s = 0; s < window->span_count; s++) {
+		struct window_span *span = &window->spans[s];
+		if (position < span->first || (position == span->first && !inside_span(window, span, entry->end_ms)))
+			span->first++; /* it sits before the span's oldest entry */
+		else
+			count_entry(&span->counts, entry->flags, +1);
+	}
+}
+
+enum window_insert_result window_insert(struct window *window, const struct window_entry *entry,
+					const void *payload)
+{
+	if (entry->end_ms > window->now_ms)
+		window_advance(window, entry->end_ms);
+	if (!(entry->end_ms > window->now_ms - window->longest_ms))
+		return WINDOW_TOO_OLD;
+	enum window_insert_result result = reserve(window);
+	if (result == WINDOW_NO_MEMORY)
+		return result;
+	uint32_t position = window->count;
+	while (position > 0 && window_entry_at(window, position - 1)->end_ms > entry->end_ms) {
+		copy_slot(window, position, position - 1);
+		position--;
+	}
+	window->count++;
+	uint32_t index = ring_index(window, position);
+	window->entries[index] = *entry;
+	if (window->payloads)
+		memcpy(window->payloads + (size_t)index * window->payload_size, payload, window->payload_size);
+	admit_to_spans(window, position, entry);
+	return result;
+}
+
+bool window_mark(struct window *window, uint64_t serial, unsigned flag)
+{
+	for (uint32_t i = window->count; i-- > 0;) {
+		struct window_entry *entry = &window->entries[ring_index(window, i)];
+		if (entry->serial != serial)
+			continue;
+		if (entry->flags & flag)
+			return true;
+		for (size_t s = 0; s < window->span_count; s++) {
+			struct window_span *span = &window->spans[s];
+			if (i >= span->first)
+				count_entry(&span->counts, entry->flags, -1);
+		}
+		entry->flags |= flag;
+		for (size_t s = 0; s < window->span_count; s++) {
+			struct window_span *span = &window->spans[s];
+			if (i >= span->first)
+				count_entry(&span->counts, entry->flags, +1);
+		}
+		return true;
+	}
+	return false;
+}

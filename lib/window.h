@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_WINDOW_H
+#define CADMON_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A sliding event-time window over completed calls, with several spans at once (one per
+ * rule). Entries are kept in a ring ordered by end time; each span keeps the index of its
+ * oldest entry and running counts, so advancing time, inserting and evicting are amortized
+ * O(1) per call (a late call costs as many moves as the calls that ended after it).
+ *
+ * At time now a call that ended at e is inside a span of length L iff now - L < e <= now: a
+ * call exactly L old has left. Time only moves forward (window_advance ignores the past).
+ * Each entry may carry a fixed-size payload (the operator's windows keep call_id and ani).
+ */
+
+#define WINDOW_MAX_SPANS 16
+
+enum window_flag {
+	WINDOW_PREMATURE = 1u << 0,   /* a premature hangup */
+	WINDOW_CALLED_BACK = 1u << 1, /* ... whose caller rang again soon after */
+};
+
+struct window_entry {
+	int64_t start_ms;
+	int64_t end_ms;
+	uint64_t serial; /* the caller's unique number for the call, to find it again */
+	unsigned flags;  /* enum window_flag */
+};
+
+struct window_counts {
+	uint32_t calls;
+	uint32_t premature;
+	uint32_t called_back;
+};
+
+struct window_span {
+	int64_t length_ms;
+	uint32_t first; /* logical index of the oldest entry inside the span */
+	struct window_counts counts;
+};
+
+struct window {
+	struct window_entry *entries; /* ring, capacity a power of two (or max_entries) */
+	unsigned char *payloads;      /* parallel ring of payload_size bytes each, or NULL */
+	size_t payload_size;
+	uint32_t capacity;
+	uint32_t max_entries;
+	uint32_t oldest; /* ring index of logical entry 0 */
+	uint32_t count;
+	int64_t now_ms;
+	int64_t longest_ms;
+	size_t span_count;
+	struct window_span spans[WINDOW_MAX_SPANS];
+};
+
+enum window_insert_result {
+	WINDOW_INSERTED = 0,
+	WINDOW_INSERTED_EVICTING, /* full at max_entries: the oldest entry was dropped to make room */
+	WINDOW_TOO_OLD,           /* ended before every span: not kept */
+	WINDOW_NO_MEMORY,
+};
+
+/**
+ * Set up an empty window with span_count spans (at most WINDOW_MAX_SPANS) of the given lengths
+ * and room for at most max_entries calls. Memory grows on demand up to that bound.
+ */
+void window_init(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries,
+		 size_t payload_size);
+
+/** Free the window's memory; it can be initialized again. */
+void window_release(struct window *window);
+
+/** Move the window's clock to now_ms (if later) and let old calls leave each span. */
+void window_advance(struct window *window, int64_t now_ms);
+
+/**
+ * Insert a call at its end-time position (advancing the clock to its end if that is later),
+ * copying payload_size bytes of payload (may be NULL when payload_size is 0).
+ */
+enum window_insert_result window_insert(struct window *window, const struct window_entry *entry,
+					const void *payload);
+
+/** Set flag on the call with this serial, updating the counts; false if it is no longer held. */
+bool window_mark(struct window *window, uint64_t serial, unsigned flag);
+
+/** The logical entry i (0 = oldest) and its payload. */
+const struct window_entry *window_entry_at(const struct window *window, uint32_t i);
+const void *window_payload_at(const struct window *window, uint32_t i);
+
+#endif

@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+
+/* Unit tests for lib/config.c: defaults, every key, and every error with its exact text. */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "event.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static int parse_text(const char *text, struct config *config, struct config_errors *errors)
+{
+	return config_parse(text, strlen(text), "cadmon.yaml", config, errors);
+}
+
+/* Parse text that must be valid; returns the config. */
+static struct config parse_ok(const char *text)
+{
+	struct config config;
+	struct config_errors errors;
+	int rc;
+
+	config_set_defaults(&config);
+	rc = parse_text(text, &config, &errors);
+	for (size_t i = 0; i < errors.count; i++)
+		print_message("unexpected: %s\n", errors.message[i]);
+	assert_int_equal(rc, 0);
+	assert_int_equal(errors.count, 0);
+	assert_int_equal(errors.dropped, 0);
+	return config;
+}
+
+/*
+ * Parse text that must fail with exactly the expected messages, in order (NULL-terminated),
+ * and check that the config passed in was left byte for byte as it was.
+ */
+static void check_errors(const char *text, const char *const *expected)
+{
+	struct config config, before;
+	struct config_errors errors;
+	size_t expected_count = 0;
+	int rc;
+
+	memset(&config, 0xA5, sizeof config);
+	before = config;
+	rc = parse_text(text, &config, &errors);
+	while (expected[expected_count])
+		expected_count++;
+	for (size_t i = 0; errors.count != expected_count && i < errors.count; i++)
+		print_message("got: %s\n", errors.message[i]);
+	assert_int_equal(rc, -EINVAL);
+	assert_int_equal(errors.count, expected_count);
+	assert_int_equal(errors.dropped, 0);
+	for (size_t i = 0; i < expected_count; i++)
+		assert_string_equal(errors.message[i], expected[i]);
+	assert_memory_equal(&config, &before, sizeof config);
+}
+
+#define EXPECT_ERRORS(text, ...) check_errors(text, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void assert_listen_equal(const struct config_listen *a, const struct config_listen *b)
+{
+	assert_int_equal(a->count, b->count);
+	for (size_t i = 0; i < a->count; i++)
+		assert_string_equal(a->address[i], b->address[i]);
+}
+
+static void assert_rule_equal(const struct config_rule *a, const struct config_rule *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->window_seconds, b->window_seconds);
+	assert_int_equal(a->min_calls, b->min_calls);
+	assert_int_equal(a->min_premature, b->min_premature);
+	assert_true(a->min_ratio == b->min_ratio);
+	assert_string_equal(a->severity, b->severity);
+}
+
+/* Field by field, so a difference names the field. */
+static void assert_config_equal(const struct config *a, const struct config *b)
+{
+	assert_listen_equal(&a->feed.listen, &b->feed.listen);
+	assert_int_equal(a->feed.max_line_bytes, b->feed.max_line_bytes);
+	assert_int_equal(a->feed.max_connections, b->feed.max_connections);
+	assert_listen_equal(&a->alerts.listen, &b->alerts.listen);
+	assert_int_equal(a->alerts.max_subscribers, b->alerts.max_subscribers);
+	assert_int_equal(a->alerts.max_queue_bytes, b->alerts.max_queue_bytes);
+	assert_int_equal(a->tracker.max_open_calls, b->tracker.max_open_calls);
+	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
+	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
+	assert_int_equal(a->tracker.max_window_calls, b->tracker.max_window_calls);
+	assert_true(a->detector.max_talk_seconds == b->detector.max_talk_seconds);
+	assert_int_equal(a->detector.released_by_mask, b->detector.released_by_mask);
+	assert_int_equal(a->detector.rule_count, b->detector.rule_count);
+	for (size_t i = 0; i < a->detector.rule_count; i++)
+		assert_rule_equal(&a->detector.rules[i], &b->detector.rules[i]);
+	assert_int_equal(a->log.rate_limit_seconds, b->log.rate_limit_seconds);
+}
+
+static struct config defaults(void)
+{
+	struct config config;
+
+	config_set_defaults(&config);
+	return config;
+}
+
+/* ---- defaults and valid files ------------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	struct config config = defaults();
+	const struct config_rule *rule = &config.detector.rules[0];
+
+	(void)state;
+	assert_int_equal(config.feed.listen.count, 1);
+	assert_string_equal(config.feed.listen.address[0], "127.0.0.1:7400");
+	assert_int_equal(config.feed.max_line_bytes, 65536);
+	assert_int_equal(config.feed.max_connections, 64);
+	assert_int_equal(config.alerts.listen.count, 1);
+	assert_string_equal(config.alerts.listen.address[0], "127.0.0.1:7401");
+	assert_int_equal(config.alerts.max_subscribers, 64);
+	assert_int_equal(config.alerts.max_queue_bytes, 1048576);
+	assert_int_equal(config.tracker.max_open_calls, 10000);
+	assert_int_equal(config.tracker.max_call_seconds, 14400);
+	assert_int_equal(config.tracker.max_operators, 5000);
+	assert_int_equal(config.tracker.max_window_calls, 1024);
+	assert_true(config.detector.max_talk_seconds == 20.0);
+	assert_int_equal(config.detector.released_by_mask, RELEASED_BY_OPERATOR);
+	assert_int_equal(config.detector.rule_count, 1);
+	assert_string_equal(rule->name, "burst");
+	assert_int_equal(rule->window_seconds, 7200);
+	assert_int_equal(rule->min_calls, 12);
+	assert_int_equal(rule->min_premature, 6);
+	assert_true(rule->min_ratio == 0.35);
+	assert_string_equal(rule->severity, "warning");
+	assert_int_equal(config.log.rate_limit_seconds, 10);
+	assert_int_equal(config_longest_window_seconds(&config), 7200);
+}
+
+/* Nothing to read is all defaults. */
+static void test_empty_documents(void **state)
+{
+	static const char *const texts[] = {
+		"", "\n\n", "# only a comment\n  # and another\n", "---\n", "--- ~\n", "---\n...\n",
+	};
+	struct config expected = defaults();
+	struct config config;
+	struct config_errors errors;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		config = parse_ok(texts[i]);
+		assert_config_equal(&config, &expected);
+	}
+	memset(&config, 0, sizeof config);
+	assert_int_equal(config_parse(NULL, 0, "cadmon.yaml", &config, &errors), 0);
+	assert_config_equal(&config, &expected);
+}
+
+static void test_full_file(void **state)
+{
+	struct config config = parse_ok("feed:\n"
+					"  listen: [\"0.0.0.0:9000\", \"[::1]:9001\"]\n"
+					"  max_line_bytes: 4096\n"
+					"  max_connections: 8\n"
+					"alerts:\n"
+					"  listen:\n"
+					"    - \"[::]:0\"\n"
+					"    - 10.1.2.3:65535\n"
+					"  max_subscribers: 3\n"
+					"  max_queue_bytes: 8192\n"
+					"tracker:\n"
+					"  max_open_calls: 500\n"
+					"  max_call_seconds: 600\n"
+					"  max_operators: 40\n"
+					"  max_window_calls: 200\n"
+					"detector:\n"
+					"  premature:\n"
+					"    max_talk_seconds: 12.5\n"
+					"    released_by: [operator, system]\n"
+					"  rules:\n"
+					"    - name: short-burst_1\n"
+					"      window_seconds: 1800\n"
+					"      min_calls: 6\n"
+					"      min_premature: 4\n"
+					"      min_ratio: 0.5\n"
+					"      severity: critical\n"
+					"    - name: slow\n"
+					"      window_seconds: 86400\n"
+					"log:\n"
+					"  rate_limit_seconds: 60\n");
+	const struct config_rule *rules = config.detector.rules;
+
+	(void)state;
+	assert_int_equal(config.feed.listen.count, 2);
+	assert_string_equal(config.feed.listen.address[0], "0.0.0.0:9000");
+	assert_string_equal(config.feed.listen.address[1], "[::1]:9001");
+	assert_int_equal(config.feed.max_line_bytes, 4096);
+	assert_int_equal(config.feed.max_connections, 8);
+	assert_int_equal(config.alerts.listen.count, 2);
+	assert_string_equal(config.alerts.listen.address[0], "[::]:0");
+	assert_string_equal(config.alerts.listen.address[1], "10.1.2.3:65535");
+	assert_int_equal(config.alerts.max_subscribers, 3);
+	assert_int_equal(config.alerts.max_queue_bytes, 8192);
+	assert_int_equal(config.tracker.max_open_calls, 500);
+	assert_int_equal(config.tracker.max_call_seconds, 600);
+	assert_int_equal(config.tracker.max_operators, 40);
+	assert_int_equal(config.tracker.max_window_calls, 200);
+	assert_true(config.detector.max_talk_seconds == 12.5);
+	assert_int_equal(config.detector.released_by_mask,
+			 RELEASED_BY_OPERATOR | RELEASED_BY_SYSTEM);
+	assert_int_equal(config.detector.rule_count, 2);
+	assert_string_equal(rules[0].name, "short-burst_1");
+	assert_int_equal(rules[0].window_seconds, 1800);
+	assert_int_equal(rules[0].min_calls, 6);
+	assert_int_equal(rules[0].min_premature, 4);
+	assert_true(rules[0].min_ratio == 0.5);
+	assert_string_equal(rules[0].severity, "critical");
+	/* Optional rule keys not given take the rule defaults, not the default rule's values. */
+	assert_string_equal(rules[1].name, "slow");
+	assert_int_equal(rules[1].window_seconds, 86400);
+	assert_int_equal(rules[1].min_calls, 1);
+	assert_int_equal(rules[1].min_premature, 1);
+	assert_true(rules[1].min_ratio == 0.0);
+	assert_string_equal(rules[1].severity, "warning");
+	assert_int_equal(config.log.rate_limit_seconds, 60);
+	assert_int_equal(config_longest_window_seconds(&config), 86400);
+}
+
+static void test_keys_not_given_keep_defaults(void **state)
+{
+	struct config config = parse_ok("feed:\n  max_connections: 9\n");
+	struct config expected = defaults();
+
+	(void)state;
+	expected.feed.max_connections = 9;
+	assert_config_equal(&config, &expected);
+}
+
+/* `feed:` with nothing under it is an empty section, as after commenting out its keys. */
+static void test_null_sections_keep_defaults(void **state)
+{
+	struct config config = parse_ok("feed:\nalerts: ~\ntracker: null\n"
+					"detector:\n  premature:\n  # rules: []\nlog:\n");
+	struct config expected = defaults();
+
+	(void)state;
+	assert_config_equal(&config, &expected);
+}
+
+static void test_rules_replace_defaults(void **state)
+{
+	struct config config = parse_ok("detector:\n"
+					"  rules:\n"
+					"    - {name: quick, window_seconds: 600, min_calls: 4,"
+					" min_premature: 4, min_ratio: 1, severity: info}\n");
+	const struct config_rule quick = {
+		.name = "quick", .window_seconds = 600, .min_calls = 4, .min_premature = 4,
+		.min_ratio = 1.0, .severity = "info",
+	};
+
+	(void)state;
+	assert_int_equal(config.detector.rule_count, 1);
+	assert_rule_equal(&config.detector.rules[0], &quick);
+	assert_int_equal(config_longest_window_seconds(&config), 600);
+}
+
+static void test_scalar_listen(void **state)
+{
+	struct config config = parse_ok("feed:\n  listen: 192.168.10.5:7400\n");
+
+	(void)state;
+	assert_int_equal(config.feed.listen.count, 1);
+	assert_string_equal(config.feed.listen.address[0], "192.168.10.5:7400");
+}
+
+static void test_ipv6_listen(void **state)
+{
+	struct config config = parse_ok("alerts:\n"
+					"  listen: [\"[::1]:7401\", \"[fe80::1:2]:1\","
+					" \"[::ffff:192.0.2.1]:65535\", \"[::]:0\"]\n");
+
+	(void)state;
+	assert_int_equal(config.alerts.listen.count, 4);
+	assert_string_equal(config.alerts.listen.address[0], "[::1]:7401");
+	assert_string_equal(config.alerts.listen.address[1], "[fe80::1:2]:1");
+	assert_string_equal(config.alerts.listen.address[2], "[::ffff:192.0.2.1]:65535");
+	assert_string_equal(config.alerts.listen.address[3], "[::]:0");
+}
+
+static void test_listen_at_most_max(void **state)
+{
+	struct config config = parse_ok("feed:\n  listen: [\"127.0.0.1:1\", \"127.0.0.1:2\","
+					" \"127.0.0.1:3\", \"127.0.0.1:4\", \"127.0.0.1:5\","
+					" \"127.0.0.1:6\", \"127.0.0.1:7\", \"127.0.0.1:8\"]\n");
+
+	(void)state;
+	assert_int_equal(config.feed.listen.count, CONFIG_MAX_LISTEN);
+	assert_string_equal(config.feed.listen.address[7], "127.0.0.1:8");
+}
+
+/* Integers at both ends of their ranges are accepted; quoting does not change a value. */
+static void test_integer_bounds_accepted(void **state)
+{
+	struct config low = parse_ok("feed: {max_line_bytes: 256, max_connections: 1}\n"
+				     "alerts: {max_subscribers: 1, max_queue_bytes: 4096}\n"
+				     "tracker: {max_open_calls: 1, max_operators: 1,"
+				     " max_window_calls: 16}\n"
+				     "log: {rate_limit_seconds: 1}\n");
+	struct config high = parse_ok("feed: {max_line_bytes: 16777216, max_connections: 65535}\n"
+				      "alerts: {max_subscribers: \"65535\","
+				      " max_queue_bytes: 1073741824}\n"
+				      "tracker: {max_open_calls: 10000000, max_operators: 1000000,"
+				      " max_window_calls: 1000000}\n"
+				      "detector: {rules: [{name: x, window_seconds: 2592000,"
+				      " min_calls: 1000000, min_premature: 1000000}]}\n"
+				      "log: {rate_limit_seconds: 86400}\n");
+
+	(void)state;
+	assert_int_equal(low.feed.max_line_bytes, 256);
+	assert_int_equal(low.feed.max_connections, 1);
+	assert_int_equal(low.alerts.max_subscribers, 1);
+	assert_int_equal(low.alerts.max_queue_bytes, 4096);
+	assert_int_equal(low.tracker.max_open_calls, 1);
+	assert_int_equal(low.tracker.max_operators, 1);
+	assert_int_equal(low.tracker.max_window_calls, 16);
+	assert_int_equal(low.log.rate_limit_seconds, 1);
+	assert_int_equal(high.feed.max_line_bytes, 16777216);
+	assert_int_equal(high.feed.max_connections, 65535);
+	assert_int_equal(high.alerts.max_subscribers, 65535);
+	assert_int_equal(high.alerts.max_queue_bytes, 1073741824);
+	assert_int_equal(high.tracker.max_open_calls, 10000000);
+	assert_int_equal(high.tracker.max_operators, 1000000);
+	assert_int_equal(high.tracker.max_window_calls, 1000000);
+	assert_int_equal(high.detector.rules[0].window_seconds, 2592000);
+	assert_int_equal(high.detector.rules[0].min_calls, 1000000);
+	assert_int_equal(high.log.rate_limit_seconds, 86400);
+	assert_int_equal(config_longest_window_seconds(&high), 2592000);
+}
+
+static void test_numbers_accepted(void **state)
+{
+	struct config config = parse_ok("detector:\n"
+					"  premature: {max_talk_seconds: .5}\n"
+					"  rules:\n"
+					"    - {name: a, window_seconds: 1, min_ratio: 0}\n"
+					"    - {name: b, window_seconds: 1, min_ratio: 1e-1}\n");
+
+	(void)state;
+	assert_true(config.detector.max_talk_seconds == 0.5);
+	assert_true(config.detector.rules[0].min_ratio == 0.0);
+	assert_true(config.detector.rules[1].min_ratio == 0.1);
+}
+
+static void test_released_by_all(void **state)
+{
+	struct config config = parse_ok("detector:\n"
+					"  premature:\n"
+					"    released_by:\n"
+					"      - unknown\n"
+					"      - caller\n"
+					"      - system\n"
+					"      - operator\n");
+
+	(void)state;
+	assert_int_equal(config.detector.released_by_mask,
+			 RELEASED_BY_OPERATOR | RELEASED_BY_CALLER | RELEASED_BY_SYSTEM |
+				 RELEASED_BY_UNKNOWN);
+}
+
+/* ---- errors, one kind at a time ----------------------------------------------------- */
+
+static void test_unknown_keys_at_each_level(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feeds:\n  listen: x\n", "cadmon.yaml:1:1: feeds: unknown key");
+	EXPECT_ERRORS("feed:\n  bogus: 1\n", "cadmon.yaml:2:3: feed.bogus: unknown key");
+	EXPECT_ERRORS("alerts:\n  max_queue: 1\n", "cadmon.yaml:2:3: alerts.max_queue: unknown key");
+	EXPECT_ERRORS("tracker:\n  Max_open_calls: 1\n",
+		      "cadmon.yaml:2:3: tracker.Max_open_calls: unknown key");
+	EXPECT_ERRORS("detector:\n  window: 1\n", "cadmon.yaml:2:3: detector.window: unknown key");
+	EXPECT_ERRORS("detector:\n  premature:\n    max_talk: 5\n",
+		      "cadmon.yaml:3:5: detector.premature.max_talk: unknown key");
+	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      ratio: 1\n",
+		      "cadmon.yaml:5:7: detector.rules[0].ratio: unknown key");
+	EXPECT_ERRORS("log:\n  level: debug\n", "cadmon.yaml:2:3: log.level: unknown key");
+}
+
+/* Unknown keys are shown safely: control characters as '?'. */
+static void test_unknown_key_shown_safely(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("\"ab\\x01\\tc\": 1\n", "cadmon.yaml:1:1: ab??c: unknown key");
+}
+
+static void test_duplicate_keys(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n  max_connections: 1\n  max_connections: 2\n",
+		      "cadmon.yaml:3:3: feed.max_connections: duplicate key");
+	EXPECT_ERRORS("log: {}\nfeed: {}\nlog: {}\n", "cadmon.yaml:3:1: log: duplicate key");
+}
+
+static void test_syntax_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n\tmax_connections: 3\n",
+		      "cadmon.yaml:2:1: syntax error: found character that cannot start any token");
+	EXPECT_ERRORS("log:\n  rate_limit_seconds: 5\n bad: 1\n",
+		      "cadmon.yaml:3:2: syntax error: did not find expected key");
+	/* Invalid UTF-8 is pointed at by its own position. */
+	EXPECT_ERRORS("feed:\n  max_connections: \"\xff\"\n",
+		      "cadmon.yaml:2:21: syntax error: invalid leading UTF-8 octet");
+}
+
+/* Errors before a syntax error are kept, in order. */
+static void test_errors_before_syntax_error(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n  max_connections: 0\nalerts:\n  listen: [\"127.0.0.1:1\",\n",
+		      "cadmon.yaml:2:20: feed.max_connections: must be an integer from 1 to 65535",
+		      "cadmon.yaml:5:1: syntax error: did not find expected node content");
+	/* A value of the wrong kind is reported even when the text breaks off inside it. */
+	EXPECT_ERRORS("alerts: [\n",
+		      "cadmon.yaml:1:9: alerts: must be a mapping",
+		      "cadmon.yaml:2:1: syntax error: did not find expected node content");
+}
+
+static void test_top_level_not_a_mapping(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("- feed\n", "cadmon.yaml:1:1: top level: must be a mapping");
+	EXPECT_ERRORS("feed\n", "cadmon.yaml:1:1: top level: must be a mapping");
+	EXPECT_ERRORS("--- \"\"\n", "cadmon.yaml:1:5: top level: must be a mapping");
+}
+
+static void test_one_document_only(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("log: {rate_limit_seconds: 5}\n---\nlog: {rate_limit_seconds: 6}\n",
+		      "cadmon.yaml:2:1: top level: only one document is allowed");
+}
+
+static void test_sections_must_be_mappings(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed: 7400\n", "cadmon.yaml:1:7: feed: must be a mapping");
+	EXPECT_ERRORS("detector:\n  premature: [operator]\n",
+		      "cadmon.yaml:2:14: detector.premature: must be a mapping");
+}
+
+static void test_keys_must_be_strings(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n  ? [max_connections]\n  : 5\n",
+		      "cadmon.yaml:2:5: feed: key must be a string");
+}
+
+static void test_anchors_and_aliases_rejected(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed: &f\n  max_connections: 5\nalerts: *f\n",
+		      "cadmon.yaml:1:7: feed: anchors and aliases are not supported",
+		      "cadmon.yaml:3:9: alerts: anchors and aliases are not supported");
+	EXPECT_ERRORS("feed:\n  listen: [&a \"127.0.0.1:1\", *a]\n",
+		      "cadmon.yaml:2:12: feed.listen[0]: anchors and aliases are not supported",
+		      "cadmon.yaml:2:30: feed.listen[1]: anchors and aliases are not supported");
+	EXPECT_ERRORS("&k log: {}\n", "cadmon.yaml:1:1: top level: anchors and aliases are not supported");
+}
+
+static void test_integer_errors(void **state)
+{
+	static const char *const bad[] = {
+		"12abc", "1.5", "-1", "+5", "4294967296", "99999999999999999999", "0x10", "010",
+		"1_000", "\"\"", "~", "[1]", "{a: 1}", "1e3",
+	};
+	char text[128], expected[160];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof text, "tracker:\n  max_operators: %s\n", bad[i]);
+		snprintf(expected, sizeof expected,
+			 "cadmon.yaml:2:18: tracker.max_operators: must be an integer from 1 to 1000000");
+		check_errors(text, (const char *const[]){ expected, NULL });
+	}
+}
+
+static void test_integer_ranges(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n  max_line_bytes: 255\n  max_connections: 65536\n",
+		      "cadmon.yaml:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
+		      "cadmon.yaml:3:20: feed.max_connections: must be an integer from 1 to 65535");
+	EXPECT_ERRORS("alerts: {max_subscribers: 0, max_queue_bytes: 4095}\n",
+		      "cadmon.yaml:1:27: alerts.max_subscribers: must be an integer from 1 to 65535",
+		      "cadmon.yaml:1:47: alerts.max_queue_bytes: must be an integer from 4096 to 1073741824");
+	EXPECT_ERRORS("tracker: {max_open_calls: 10000001, max_window_calls: 15}\n",
+		      "cadmon.yaml:1:27: tracker.max_open_calls: must be an integer from 1 to 10000000",
+		      "cadmon.yaml:1:55: tracker.max_window_calls: must be an integer from 16 to 1000000");
+	EXPECT_ERRORS("log: {rate_limit_seconds: 0}\n",
+		      "cadmon.yaml:1:27: log.rate_limit_seconds: must be an integer from 1 to 86400");
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - name: a\n"
+		      "      window_seconds: 2592001\n"
+		      "      min_calls: 4294967296\n"
+		      "      min_premature: 0\n",
+		      "cadmon.yaml:4:23: detector.rules[0].window_seconds: must be an integer from 1 to 2592000",
+		      "cadmon.yaml:5:18: detector.rules[0].min_calls: must be an integer from 1 to 4294967295",
+		      "cadmon.yaml:6:22: detector.rules[0].min_premature: must be an integer from 1 to 4294967295");
+}
+
+static void test_number_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n  premature:\n    max_talk_seconds: 0\n",
+		      "cadmon.yaml:3:23: detector.premature.max_talk_seconds: must be a number greater than 0");
+	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: -5}}\n",
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: .inf}}\n",
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: 1e999}}\n",
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: 20s}}\n",
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - {name: a, window_seconds: 1, min_ratio: 1.01}\n"
+		      "    - {name: b, window_seconds: 1, min_ratio: -0.1}\n"
+		      "    - {name: c, window_seconds: 1, min_ratio: nan}\n",
+		      "cadmon.yaml:3:47: detector.rules[0].min_ratio: must be a number from 0 to 1",
+		      "cadmon.yaml:4:47: detector.rules[1].min_ratio: must be a number from 0 to 1",
+		      "cadmon.yaml:5:47: detector.rules[2].min_ratio: must be a number from 0 to 1");
+}
+
+static void test_bad_ports(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n"
+		      "  listen:\n"
+		      "    - 127.0.0.1:65536\n"
+		      "    - \"127.0.0.1:\"\n"
+		      "    - 127.0.0.1:-1\n"
+		      "    - 127.0.0.1:08\n"
+		      "    - \"[::1]:http\"\n",
+		      "cadmon.yaml:3:7: feed.listen[0]: port must be an integer from 0 to 65535",
+		      "cadmon.yaml:4:7: feed.listen[1]: port must be an integer from 0 to 65535",
+		      "cadmon.yaml:5:7: feed.listen[2]: port must be an integer from 0 to 65535",
+		      "cadmon.yaml:6:7: feed.listen[3]: port must be an integer from 0 to 65535",
+		      "cadmon.yaml:7:7: feed.listen[4]: port must be an integer from 0 to 65535");
+}
+
+/* The longest numeric address, "[ffff:...:255.255.255.255]:65535", is 53 characters; a
+ * 64-character entry is refused for its length alone. */
+static void too_long_address_test(void)
+{
+	char text[128];
+	char host[CONFIG_ADDRESS_MAX];
+
+	memset(host, '1', sizeof host);
+	host[CONFIG_ADDRESS_MAX - 5] = '\0'; /* 59 + ":7400" = 64 characters */
+	snprintf(text, sizeof text, "feed:\n  listen: \"%s:7400\"\n", host);
+	EXPECT_ERRORS(text, "cadmon.yaml:2:11: feed.listen: must be at most 63 characters");
+	host[CONFIG_ADDRESS_MAX - 6] = '\0'; /* 63 characters: short enough, but not an address */
+	snprintf(text, sizeof text, "feed:\n  listen: \"%s:7400\"\n", host);
+	EXPECT_ERRORS(text, "cadmon.yaml:2:11: feed.listen: host must be a numeric IPv4 or [IPv6] address");
+}
+
+static void test_bad_addresses(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("alerts:\n"
+		      "  listen:\n"
+		      "    - 127.0.0.1\n"
+		      "    - \":7401\"\n"
+		      "    - \"::1:7401\"\n"
+		      "    - \"[::1]\"\n"
+		      "    - localhost:7401\n"
+		      "    - 127.0.0.256:7401\n"
+		      "    - \"[127.0.0.1]:7401\"\n"
+		      "    - \"[::1]7401\"\n",
+		      "cadmon.yaml:3:7: alerts.listen[0]: must be ipv4:port or [ipv6]:port",
+		      "cadmon.yaml:4:7: alerts.listen[1]: must be ipv4:port or [ipv6]:port",
+		      "cadmon.yaml:5:7: alerts.listen[2]: IPv6 addresses must be in brackets, as [ipv6]:port",
+		      "cadmon.yaml:6:7: alerts.listen[3]: must be ipv4:port or [ipv6]:port",
+		      "cadmon.yaml:7:7: alerts.listen[4]: host must be a numeric IPv4 or [IPv6] address",
+		      "cadmon.yaml:8:7: alerts.listen[5]: host must be a numeric IPv4 or [IPv6] address",
+		      "cadmon.yaml:9:7: alerts.listen[6]: host must be a numeric IPv4 or [IPv6] address",
+		      "cadmon.yaml:10:7: alerts.listen[7]: must be ipv4:port or [ipv6]:port");
+	too_long_address_test();
+	EXPECT_ERRORS("feed:\n  listen: [[\"127.0.0.1:1\"]]\n",
+		      "cadmon.yaml:2:12: feed.listen[0]: must be ipv4:port or [ipv6]:port");
+}
+
+static void test_listen_counts(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n  listen: []\n", "cadmon.yaml:2:11: feed.listen: must not be empty");
+	EXPECT_ERRORS("feed:\n  listen:\n", "cadmon.yaml:2:10: feed.listen: must be an address or a sequence of addresses");
+	EXPECT_ERRORS("alerts:\n  listen: {a: 1}\n",
+		      "cadmon.yaml:2:11: alerts.listen: must be an address or a sequence of addresses");
+	EXPECT_ERRORS("feed:\n  listen: [\"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\","
+		      " \"127.0.0.1:4\", \"127.0.0.1:5\", \"127.0.0.1:6\", \"127.0.0.1:7\","
+		      " \"127.0.0.1:8\", \"127.0.0.1:9\", \"127.0.0.1:10\"]\n",
+		      "cadmon.yaml:2:132: feed.listen[8]: too many entries (at most 8)");
+}
+
+static void test_released_by_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  premature:\n"
+		      "    max_talk_seconds: 20\n"
+		      "    released_by:\n"
+		      "      - operator\n"
+		      "\n"
+		      "      - Caller\n"
+		      "      - operator\n",
+		      "cadmon.yaml:7:9: detector.premature.released_by[1]: must be one of operator, caller, system, unknown",
+		      "cadmon.yaml:8:9: detector.premature.released_by[2]: duplicate entry");
+	EXPECT_ERRORS("detector:\n  premature:\n    released_by: []\n",
+		      "cadmon.yaml:3:18: detector.premature.released_by: must not be empty");
+	EXPECT_ERRORS("detector:\n  premature:\n    released_by: operator\n",
+		      "cadmon.yaml:3:18: detector.premature.released_by: must be a sequence");
+	/* An embedded NUL does not make "operator\0x" pass as "operator". */
+	EXPECT_ERRORS("detector:\n  premature:\n    released_by: [\"operator\\0x\"]\n",
+		      "cadmon.yaml:3:19: detector.premature.released_by[0]: must be one of operator, caller, system, unknown");
+}
+
+static void test_rule_required_keys(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - name: a\n"
+		      "      window_seconds: 60\n"
+		      "    - min_calls: 3\n"
+		      "      severity: info\n",
+		      "cadmon.yaml:5:7: detector.rules[1].name: required key missing",
+		      "cadmon.yaml:5:7: detector.rules[1].window_seconds: required key missing");
+	EXPECT_ERRORS("detector: {rules: [{}]}\n",
+		      "cadmon.yaml:1:20: detector.rules[0].name: required key missing",
+		      "cadmon.yaml:1:20: detector.rules[0].window_seconds: required key missing");
+}
+
+static void test_rule_value_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - name: Burst\n"
+		      "      window_seconds: 60\n"
+		      "      severity: high\n"
+		      "    - name: abcdefghijklmnopqrstuvwxyz012345\n"
+		      "      window_seconds: 60\n"
+		      "    - name: \"\"\n"
+		      "      window_seconds: 60\n"
+		      "    - name: [a]\n"
+		      "      window_seconds: 60\n",
+		      "cadmon.yaml:3:13: detector.rules[0].name: must be 1 to 31 characters from a-z, 0-9, _ and -",
+		      "cadmon.yaml:5:17: detector.rules[0].severity: must be one of info, warning, critical",
+		      "cadmon.yaml:6:13: detector.rules[1].name: must be 1 to 31 characters from a-z, 0-9, _ and -",
+		      "cadmon.yaml:8:13: detector.rules[2].name: must be 1 to 31 characters from a-z, 0-9, _ and -",
+		      "cadmon.yaml:10:13: detector.rules[3].name: must be 1 to 31 characters from a-z, 0-9, _ and -");
+}
+
+static void test_rule_longest_name_accepted(void **state)
+{
+	struct config config = parse_ok("detector: {rules: [{name: abcdefghijklmnopqrstuvwxyz-_012,"
+					" window_seconds: 5}]}\n");
+
+	(void)state;
+	assert_string_equal(config.detector.rules[0].name, "abcdefghijklmnopqrstuvwxyz-_012");
+}
+
+static void test_rules_list_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n  rules: []\n", "cadmon.yaml:2:10: detector.rules: must not be empty");
+	EXPECT_ERRORS("detector:\n  rules:\n", "cadmon.yaml:2:9: detector.rules: must be a sequence");
+	EXPECT_ERRORS("detector:\n  rules: [burst]\n",
+		      "cadmon.yaml:2:11: detector.rules[0]: must be a mapping");
+}
+
+static void test_too_many_rules(void **state)
+{
+	char text[2048] = "detector:\n  rules:\n";
+
+	(void)state;
+	for (int i = 0; i < CONFIG_MAX_RULES + 2; i++) {
+		char line[64];
+
+		snprintf(line, sizeof line, "    - {name: r%d, window_seconds: 60}\n", i);
+		strcat(text, line);
+	}
+	EXPECT_ERRORS(text, "cadmon.yaml:19:7: detector.rules[16]: too many entries (at most 16)");
+}
+
+static void test_min_premature_above_min_calls(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - name: a\n"
+		      "      window_seconds: 60\n"
+		      "      min_premature: 4\n"
+		      "      min_calls: 3\n",
+		      "cadmon.yaml:5:22: detector.rules[0].min_premature: must be at most min_calls (3)");
+	/* min_calls defaults to 1 */
+	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2}]}\n",
+		      "cadmon.yaml:1:65: detector.rules[0].min_premature: must be at most min_calls (1)");
+	/* A bad min_calls is reported once, not again through the comparison. */
+	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2, min_calls: 0}]}\n",
+		      "cadmon.yaml:1:79: detector.rules[0].min_calls: must be an integer from 1 to 4294967295");
+}
+
+/* A rule needing more calls than the tracker keeps per call-taker could never fire. */
+static void test_min_calls_above_window_calls(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - {name: a, window_seconds: 60, min_calls: 1025}\n",
+		      "cadmon.yaml:3:48: detector.rules[0].min_calls: must be at most tracker.max_window_calls (1024)");
+	/* The tracker section may come after the rules; the message keeps document order. */
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - {name: a, window_seconds: 60, min_calls: 20}\n"
+		      "tracker:\n"
+		      "  max_window_calls: 19\n"
+		      "  max_operators: 0\n",
+		      "cadmon.yaml:3:48: detector.rules[0].min_calls: must be at most tracker.max_window_calls (19)",
+		      "cadmon.yaml:6:18: tracker.max_operators: must be an integer from 1 to 1000000");
+	/* A bad max_window_calls is reported once. */
+	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_calls: 2000}]}\n"
+		      "tracker: {max_window_calls: 1}\n",
+		      "cadmon.yaml:2:29: tracker.max_window_calls: must be an integer from 16 to 1000000");
+}
+
+static void test_duplicate_rule_names(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - name: burst\n"
+		      "      window_seconds: 60\n"
+		      "    - name: slow\n"
+		      "      window_seconds: 600\n"
+		      "    - name: burst\n"
+		      "      window_seconds: 6000\n",
+		      "cadmon.yaml:7:13: detector.rules[2].name: duplicate rule name, already used by detector.rules[0]");
+}
+
+/* Every error in one file, cross-field ones included, in document order. */
+static void test_several_errors_in_order(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("feed:\n"
+		      "  listen: 127.0.0.1\n"
+		      "  max_line_bytes: 12abc\n"
+		      "  colour: blue\n"
+		      "detector:\n"
+		      "  rules:\n"
+		      "    - name: a\n"
+		      "      window_seconds: 60\n"
+		      "      min_calls: 3\n"
+		      "      min_premature: 5\n"
+		      "      severity: loud\n"
+		      "    - window_seconds: 0\n"
+		      "feed:\n"
+		      "  max_connections: 0\n",
+		      "cadmon.yaml:2:11: feed.listen: must be ipv4:port or [ipv6]:port",
+		      "cadmon.yaml:3:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
+		      "cadmon.yaml:4:3: feed.colour: unknown key",
+		      "cadmon.yaml:10:22: detector.rules[0].min_premature: must be at most min_calls (3)",
+		      "cadmon.yaml:11:17: detector.rules[0].severity: must be one of info, warning, critical",
+		      "cadmon.yaml:12:7: detector.rules[1].name: required key missing",
+		      "cadmon.yaml:12:23: detector.rules[1].window_seconds: must be an integer from 1 to 2592000",
+		      "cadmon.yaml:13:1: feed: duplicate key");
+}
+
+/* The config passed in is untouched on error, whatever it held. */
+static void test_config_untouched_on_error(void **state)
+{
+	struct config config = defaults();
+	struct config before;
+	struct config_errors errors;
+	const char text[] = "feed:\n  max_connections: 5\nlog:\n  rate_limit_seconds: 0\n";
+
+	(void)state;
+	config.feed.max_connections = 33;
+	before = config;
+	assert_int_equal(parse_text(text, &config, &errors), -EINVAL);
+	assert_int_equal(errors.count, 1);
+	assert_memory_equal(&config, &before, sizeof config);
+}
+
+/* Past CONFIG_MAX_ERRORS, messages are counted, not kept. */
+static void test_dropped_errors(void **state)
+{
+	char text[1024] = "";
+	struct config config = defaults();
+	struct config_errors errors;
+
+	(void)state;
+	for (int i = 0; i < CONFIG_MAX_ERRORS + 8; i++) {
+		char line[32];
+
+		snprintf(line, sizeof line, "k%d: 1\n", i);
+		strcat(text, line);
+	}
+	assert_int_equal(parse_text(text, &config, &errors), -EINVAL);
+	assert_int_equal(errors.count, CONFIG_MAX_ERRORS);
+	assert_int_equal(errors.dropped, 8);
+	assert_string_equal(errors.message[0], "cadmon.yaml:1:1: k0: unknown key");
+	assert_string_equal(errors.message[CONFIG_MAX_ERRORS - 1], "cadmon.yaml:32:1: k31: unknown key");
+}
+
+static void test_filename_in_messages(void **state)
+{
+	struct config config = defaults();
+	struct config_errors errors;
+	const char text[] = "log: {rate_limit_seconds: 0}\n";
+
+	(void)state;
+	assert_int_equal(config_parse(text, strlen(text), "/etc/cadmon/cadmon.yaml", &config, &errors),
+			 -EINVAL);
+	assert_string_equal(errors.message[0], "/etc/cadmon/cadmon.yaml:1:27: log.rate_limit_seconds:"
+			    " must be an integer from 1 to 86400");
+}
+
+/* Only len bytes are read: the text need not be NUL-terminated. */
+static void test_reads_only_len_bytes(void **state)
+{
+	const char text[] = "log: {rate_limit_seconds: 5}\nlog: oops";
+	struct config config = defaults();
+	struct config_errors errors;
+
+	(void)state;
+	assert_int_equal(config_parse(text, strlen("log: {rate_limit_seconds: 5}\n"), "cadmon.yaml",
+				      &config, &errors), 0);
+	assert_int_equal(config.log.rate_limit_seconds, 5);
+}
+
+static void test_longest_window(void **state)
+{
+	struct config config = defaults();
+
+	(void)state;
+	config.detector.rule_count = 3;
+	config.detector.rules[1].window_seconds = 60;
+	config.detector.rules[2].window_seconds = 9000;
+	assert_int_equal(config_longest_window_seconds(&config), 9000);
+	config.detector.rule_count = 0;
+	assert_int_equal(config_longest_window_seconds(&config), 0);
+}
+
+/* ---- the shipped config/cadmon.yaml ------------------------------------------------- */
+
+static char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *file = fopen(path, "rb");
+	char *text = NULL;
+	long size;
+
+	if (!file)
+		return NULL;
+	if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 &&
+	    fseek(file, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1)) &&
+	    fread(text, 1, (size_t)size, file) == (size_t)size) {
+		text[size] = '\0';
+		*len = (size_t)size;
+	} else {
+		free(text);
+		text = NULL;
+	}
+	fclose(file);
+	return text;
+}
+
+/* The annotated default file parses cleanly and says exactly what the code does. */
+static void test_shipped_file_matches_defaults(void **state)
+{
+#ifdef CADMON_SOURCE_DIR
+	const char *path = CADMON_SOURCE_DIR "/config/cadmon.yaml";
+	struct config expected = defaults();
+	struct config config;
+	struct config_errors errors;
+	size_t len = 0;
+	char *text = read_whole_file(path, &len);
+	int rc;
+
+	(void)state;
+	if (!text)
+		fail_msg("cannot read %s", path);
+	memset(&config, 0, sizeof config);
+	rc = config_parse(text, len, "cadmon.yaml", &config, &errors);
+	for (size_t i = 0; i < errors.count; i++)
+		print_message("%s\n", errors.message[i]);
+	free(text);
+	assert_int_equal(rc, 0);
+	assert_int_equal(errors.count + errors.dropped, 0);
+	assert_config_equal(&config, &expected);
+#else
+	(void)state;
+	(void)read_whole_file;
+	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check config/cadmon.yaml");
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_documents),
+		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_keys_not_given_keep_defaults),
+		cmocka_unit_test(test_null_sections_keep_defaults),
+		cmocka_unit_test(test_rules_replace_defaults),
+		cmocka_unit_test(test_scalar_listen),
+		cmocka_unit_test(test_ipv6_listen),
+		cmocka_unit_test(test_listen_at_most_max),
+		cmocka_unit_test(test_integer_bounds_accepted),
+		cmocka_unit_test(test_numbers_accepted),
+		cmocka_unit_test(test_released_by_all),
+		cmocka_unit_test(test_unknown_keys_at_each_level),
+		cmocka_unit_test(test_unknown_key_shown_safely),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_errors_before_syntax_error),
+		cmocka_unit_test(test_top_level_not_a_mapping),
+		cmocka_unit_test(test_one_document_only),
+		cmocka_unit_test(test_sections_must_be_mappings),
+		cmocka_unit_test(test_keys_must_be_strings),
+		cmocka_unit_test(test_anchors_and_aliases_rejected),
+		cmocka_unit_test(test_integer_errors),
+		cmocka_unit_test(test_integer_ranges),
+		cmocka_unit_test(test_number_errors),
+		cmocka_unit_test(test_bad_ports),
+		cmocka_unit_test(test_bad_addresses),
+		cmocka_unit_test(test_listen_counts),
+		cmocka_unit_test(test_released_by_errors),
+		cmocka_unit_test(test_rule_required_keys),
+		cmocka_unit_test(test_rule_value_errors),
+		cmocka_unit_test(test_rule_longest_name_accepted),
+		cmocka_unit_test(test_rules_list_errors),
+		cmocka_unit_test(test_too_many_rules),
+		cmocka_unit_test(test_min_premature_above_min_calls),
+		cmocka_unit_test(test_min_calls_above_window_calls),
+		cmocka_unit_test(test_duplicate_rule_names),
+		cmocka_unit_test(test_several_errors_in_order),
+		cmocka_unit_test(test_config_untouched_on_error),
+		cmocka_unit_test(test_dropped_errors),
+		cmocka_unit_test(test_filename_in_messages),
+		cmocka_unit_test(test_reads_only_len_bytes),
+		cmocka_unit_test(test_longest_window),
+		cmocka_unit_test(test_shipped_file_matches_defaults),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

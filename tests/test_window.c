@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "window.h"
+
+#define T0 INT64_C(1795939200000)
+
+static struct window_entry entry(int64_t end_ms, uint64_t serial, unsigned flags)
+{
+	return (struct window_entry){.start_ms = end_ms - 1000, .end_ms = end_ms, .serial = serial, .flags = flags};
+}
+
+static void test_edges(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {10000, 60000};
+	(void)state;
+
+	window_init(&window, spans, 2, 64, 0);
+	assert_int_equal(window_insert(&window, &(struct window_entry){.end_ms = T0, .serial = 1,
+						.flags = WINDOW_PREMATURE}, NULL), WINDOW_INSERTED);
+	assert_int_equal(window.spans[0].counts.calls, 1);
+	assert_int_equal(window.spans[0].counts.premature, 1);
+	window_advance(&window, T0 + 10000 - 1);
+	assert_int_equal(window.spans[0].counts.calls, 1);
+	/* Exactly the span's length old: it has left that span, not the longer one. */
+	window_advance(&window, T0 + 10000);
+	assert_int_equal(window.spans[0].counts.calls, 0);
+	assert_int_equal(window.spans[1].counts.calls, 1);
+	window_advance(&window, T0 + 60000);
+	assert_int_equal(window.spans[1].counts.calls, 0);
+	assert_int_equal(window.count, 0);
+	/* Too old for every span: not kept. */
+	struct window_entry old = entry(T0, 2, 0);
+	assert_int_equal(window_insert(&window, &old, NULL), WINDOW_TOO_OLD);
+	/* The clock never goes back. */
+	window_advance(&window, T0);
+	assert_int_equal(window.now_ms, T0 + 60000);
+	window_release(&window);
+}
+
+static void test_late_entry_inside_and_outside_short_span(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {10000, 60000};
+	(void)state;
+
+	window_init(&window, spans, 2, 64, 0);
+	struct window_entry a = entry(T0 + 30000, 1, 0);
+	window_insert(&window, &a, NULL);
+	/* 25 s late: outside the 10 s span, inside the 60 s one. */
+	struct window_entry late = entry(T0 + 5000, 2, WINDOW_PREMATURE);
+	assert_int_equal(window_insert(&window, &late, NULL), WINDOW_INSERTED);
+	assert_int_equal(window.spans[0].counts.calls, 1);
+	assert_int_equal(window.spans[0].counts.premature, 0);
+	assert_int_equal(window.spans[1].counts.calls, 2);
+	assert_int_equal(window.spans[1].counts.premature, 1);
+	assert_int_equal(window_entry_at(&window, 0)->serial, 2);
+	assert_int_equal(window_entry_at(&window, 1)->serial, 1);
+	window_release(&window);
+}
+
+static void test_mark_updates_counts(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {10000, 60000};
+	(void)state;
+
+	window_init(&window, spans, 2, 64, 0);
+	struct window_entry a = entry(T0, 1, WINDOW_PREMATURE), b = entry(T0 + 20000, 2, WINDOW_PREMATURE);
+	window_insert(&window, &a, NULL);
+	window_insert(&window, &b, NULL);
+	assert_true(window_mark(&window, 1, WINDOW_CALLED_BACK));
+	assert_true(window_mark(&window, 1, WINDOW_CALLED_BACK)); /* idempotent */
+	assert_int_equal(window.spans[0].counts.called_back, 0);
+	assert_int_equal(window.spans[1].counts.called_back, 1);
+	assert_false(window_mark(&window, 99, WINDOW_CALLED_BACK));
+	window_release(&window);
+}
+
+static void test_eviction_at_max_entries(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {1000000};
+	char payload[8];
+	(void)state;
+
+	window_init(&window, spans, 1, 16, sizeof(payload));
+	for (int i = 0; i < 20; i++) {
+		struct window_entry e = entry(T0 + i, (uint64_t)i, i % 2 ? WINDOW_PREMATURE : 0);
+		memset(payload, 'a' + i, sizeof(payload));
+		assert_int_equal(window_insert(&window, &e, payload), i < 16 ? WINDOW_INSERTED : WINDOW_INSERTED_EVICTING);
+	}
+	assert_int_equal(window.count, 16);
+	assert_int_equal(window.spans[0].counts.calls, 16);
+	assert_int_equal(window.spans[0].counts.premature, 8);
+	assert_int_equal(window_entry_at(&window, 0)->serial, 4);
+	assert_memory_equal(window_payload_at(&window, 0), "eeeeeeee", 8);
+	assert_memory_equal(window_payload_at(&window, 15), "tttttttt", 8);
+	window_release(&window);
+}
+
+/* xorshift64*: a fixed sequence for the model test. */
+static uint64_t next_random(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
+#define MODEL_MAX 4096
+
+/* Random inserts (some late), advances and marks, checked against recounting from scratch. */
+static void test_matches_brute_force_model(void **state)
+{
+	static struct window_entry model[MODEL_MAX];
+	const int64_t spans[] = {300000, 1800000, 7200000};
+	struct window window;
+	size_t model_count = 0;
+	uint64_t random = 42;
+	int64_t clock = T0;
+	(void)state;
+
+	window_init(&window, spans, 3, MODEL_MAX, 0);
+	for (uint64_t serial = 1; serial < 3000; serial++) {
+		clock += (int64_t)(next_random(&random) % 60000);
+		int64_t lateness = next_random(&random) % 4 == 0 ? (int64_t)(next_random(&random) % 2000000) : 0;
+		struct window_entry e = entry(clock - lateness, serial, (unsigned)(next_random(&random) % 2));
+		if (window_insert(&window, &e, NULL) == WINDOW_INSERTED)
+			model[model_count++] = e;
+		if (next_random(&random) % 5 == 0 && model_count > 0) {
+			size_t pick = next_random(&random) % model_count;
+			if (window_mark(&window, model[pick].serial, WINDOW_CALLED_BACK))
+				model[pick].flags |= WINDOW_CALLED_BACK;
+		}
+		for (size_t s = 0; s < 3; s++) {
+			struct window_counts expected = {0};
+			for (size_t i = 0; i < model_count; i++) {
+				if (model[i].end_ms > window.now_ms - spans[s]) {
+					expected.calls++;
+					expected.premature += model[i].flags & WINDOW_PREMATURE ? 1 : 0;
+					expected.called_back += model[i].flags & WINDOW_CALLED_BACK ? 1 : 0;
+				}
+			}
+			assert_int_equal(window.spans[s].counts.calls, expected.calls);
+			assert_int_equal(window.spans[s].counts.premature, expected.premature);
+			assert_int_equal(window.spans[s].counts.called_back, expected.called_back);
+		}
+		for (uint32_t i = 1; i < window.count; i++)
+			assert_true(window_entry_at(&window, i - 1)->end_ms <= window_entry_at(&window, i)->end_ms);
+	}
+	window_release(&window);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_late_entry_inside_and_outside_short_span),
+		cmocka_unit_test(test_mark_updates_counts),
+		cmocka_unit_test(test_eviction_at_max_entries),
+		cmocka_unit_test(test_matches_brute_force_model),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
