@@ -11,6 +11,8 @@ struct engine {
 	struct detector *detector;
 	engine_alert_fn on_alert;
 	void *ctx;
+	engine_call_fn on_call;
+	void *call_ctx;
 	struct engine_stats stats;
 	struct event event; /* scratch: the line being processed */
 };
@@ -72,8 +74,16 @@ static void track_event(struct engine *engine, const struct event *event)
 {
 	struct completed_call completed;
 
-	if (tracker_apply(engine->tracker, event, &completed) == TRACKER_COMPLETED)
-		detector_add_call(engine->detector, &completed);
+	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
+		return;
+	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
+		engine->on_call(&completed, detector_is_premature(engine->detector, &completed), engine->call_ctx);
+}
+
+void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, void *ctx)
+{
+	engine->on_call = on_call;
+	engine->call_ctx = ctx;
 }
 
 enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len,

@@ -3,6 +3,7 @@
 #ifndef CADMON_ENGINE_H
 #define CADMON_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,11 +33,18 @@ struct engine_stats {
 typedef void (*engine_alert_fn)(const struct alert *alert, const char *json, size_t json_len,
 				void *ctx);
 
+/* Called for every completed call the detector accepted, with its verdict: lets a backtest
+ * draw timelines without the detector keeping history. */
+typedef void (*engine_call_fn)(const struct completed_call *call, bool premature, void *ctx);
+
 struct engine;
 
 /** Create an engine for config (copied). NULL on allocation failure. */
 struct engine *engine_new(const struct config *config, engine_alert_fn on_alert, void *ctx);
 void engine_free(struct engine *engine);
+
+/** Observe every completed call (NULL to stop). */
+void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, void *ctx);
 
 /**
  * Process one feed line (without its "\n"). Blank lines are ignored (not counted) and return
