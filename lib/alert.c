@@ -32,6 +32,21 @@ static struct json_object *new_decimal(double value, int decimals)
 	return json_object_new_double_s(value, text);
 }
 
+/* A probability to 3 significant digits: 0.0123, 4.56e-07, 1, 0. */
+static struct json_object *new_scientific(double value)
+{
+	char text[48];
+
+	if (value >= 0.001 || value == 0.0) {
+		format_decimal(value, 4, text, sizeof(text));
+		if (strcmp(text, "0") == 0 && value > 0.0)
+			snprintf(text, sizeof(text), "%.3g", value);
+	} else {
+		snprintf(text, sizeof(text), "%.2e", value);
+	}
+	return json_object_new_double_s(value, text);
+}
+
 static struct json_object *new_timestamp(int64_t epoch_ms)
 {
 	char text[TIMESTAMP_TEXT_MAX];
@@ -68,7 +83,8 @@ static struct json_object *encode_callback(const struct alert_callback *callback
 	if (add(object, "call_id", json_object_new_string(callback->call_id)) &&
 	    add_optional_string(object, "ani", callback->ani) &&
 	    add(object, "ts", new_timestamp(callback->start_ms)) &&
-	    add(object, "talk_seconds", new_decimal((double)callback->talk_ms / 1000.0, 3)))
+	    add(object, "talk_seconds", new_decimal((double)callback->talk_ms / 1000.0, 3)) &&
+	    add(object, "called_back", json_object_new_boolean(callback->called_back)))
 		return object;
 	json_object_put(object);
 	return NULL;
@@ -94,6 +110,7 @@ static struct json_object *encode_callbacks(const struct alert *alert)
 static bool encode_fields(struct json_object *object, const struct alert *alert)
 {
 	return add(object, "alert", json_object_new_string(alert->kind)) &&
+	       add(object, "alert_id", json_object_new_string(alert->alert_id)) &&
 	       add(object, "seq", json_object_new_uint64(alert->seq)) &&
 	       add(object, "ts", new_timestamp(alert->ts_ms)) &&
 	       add_optional_string(object, "agency", alert->agency) &&
@@ -104,7 +121,11 @@ static bool encode_fields(struct json_object *object, const struct alert *alert)
 	       add(object, "window_seconds", json_object_new_int64(alert->window_seconds)) &&
 	       add(object, "calls", json_object_new_int64(alert->calls)) &&
 	       add(object, "premature", json_object_new_int64(alert->premature)) &&
+	       add(object, "called_back", json_object_new_int64(alert->called_back)) &&
 	       add(object, "ratio", new_decimal(alert->ratio, 4)) &&
+	       add(object, "center_ratio", new_decimal(alert->center_ratio, 4)) &&
+	       add(object, "p_value", new_scientific(alert->p_value)) &&
+	       (!alert->has_cusum || add(object, "cusum", new_decimal(alert->cusum, 3))) &&
 	       add(object, "callbacks", encode_callbacks(alert));
 }
 

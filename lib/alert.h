@@ -3,6 +3,7 @@
 #ifndef CADMON_ALERT_H
 #define CADMON_ALERT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,14 +15,18 @@ struct alert_callback {
 	char ani[EVENT_ANI_MAX + 1]; /* "" when unknown */
 	int64_t start_ms;            /* when the caller was answered */
 	int64_t talk_ms;
+	bool called_back;            /* the caller rang 911 again soon after */
 };
+
+#define ALERT_ID_LENGTH 16 /* hex digits */
 
 /* One notice to supervisors. Strings and the callbacks array belong to whoever produced the
  * alert (the detector) and are valid only during the alert callback. */
 struct alert {
-	const char *kind;      /* "firing" */
+	const char *kind;      /* "firing", "escalated" or "resolved" */
+	const char *alert_id;  /* shared by an episode's notices; derived from its first trigger */
 	uint64_t seq;          /* 1, 2, 3... per engine, in emission order */
-	int64_t ts_ms;         /* event time of the call_end (or late call_start) that triggered it */
+	int64_t ts_ms;         /* event time at which the notice was decided */
 	const char *agency;    /* "" when the feed gave none */
 	const char *operator_id;
 	const char *position;  /* of the triggering call, "" when unknown */
@@ -30,7 +35,12 @@ struct alert {
 	uint32_t window_seconds;
 	uint32_t calls;
 	uint32_t premature;
+	uint32_t called_back;  /* premature hangups whose caller rang again */
 	double ratio;
+	double center_ratio;   /* the rest of the center's ratio in the same window */
+	double p_value;        /* P(X >= premature) at the center's ratio (floored) */
+	bool has_cusum;
+	double cusum;          /* CUSUM rules: the statistic that reached the threshold */
 	const struct alert_callback *callbacks; /* oldest first */
 	size_t callback_count;
 };

@@ -53,6 +53,11 @@
  *   PATH: must be at most min_calls (N)             rules[].min_premature
  *   PATH: must be at most tracker.max_window_calls (N)      rules[].min_calls: the tracker
  *                                                   keeps no more calls, so it could never fire
+ *   PATH: must be one of window, cusum              rules[].type
+ *   PATH: must be a number of at least 1            rules[].called_back_weight
+ *   PATH: must be a number greater than 0, at most 1        rules[].max_p_value
+ *   PATH: must be a number from 0 to less than 1    rules[].min_center_ratio, rules[].p0
+ *   PATH: must be a number greater than 1           rules[].odds_ratio
  */
 
 #include "config.h"
@@ -78,8 +83,10 @@
 #define KEY_SHOWN_MAX 64
 
 /* The keys of a rule, named so the cross-field checks can find where values came from. */
-enum { RULE_NAME, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMATURE, RULE_MIN_RATIO,
-       RULE_SEVERITY, RULE_KEY_COUNT };
+enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMATURE,
+       RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
+       RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
+       RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks: the document, sections and their keys (fewer
  * than 32), and every key of every rule. */
@@ -87,21 +94,51 @@ enum { RULE_NAME, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMATURE, RULE_
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
-/* The rule shipped in config/cadmon.yaml. */
-static const struct config_rule default_rule = {
-	.name = "burst",
-	.window_seconds = 7200,
-	.min_calls = 12,
-	.min_premature = 6,
-	.min_ratio = 0.35,
-	.severity = "warning",
+/* The rules shipped in config/cadmon.yaml (tuned with bench/detection, see bench/README.md). */
+static const struct config_rule default_rules[] = {
+	{
+		.name = "burst",
+		.type = CONFIG_RULE_WINDOW,
+		.window_seconds = 7200,
+		.min_calls = 10,
+		.min_premature = 5,
+		.min_ratio = 0.35,
+		.called_back_weight = 1.0,
+		.max_p_value = 0.001,
+		.min_center_ratio = 0.10,
+		.odds_ratio = 3.0,
+		.threshold = 5.0,
+		.severity = "warning",
+	},
+	{
+		.name = "shift",
+		.type = CONFIG_RULE_WINDOW,
+		.window_seconds = 28800,
+		.min_calls = 30,
+		.min_premature = 12,
+		.min_ratio = 0.30,
+		.called_back_weight = 1.0,
+		.max_p_value = 0.0001,
+		.min_center_ratio = 0.10,
+		.odds_ratio = 3.0,
+		.threshold = 5.0,
+		.severity = "critical",
+	},
 };
 
 /* What a rule given in the file starts from: the defaults of its optional keys. */
 static const struct config_rule rule_key_defaults = {
+	.type = CONFIG_RULE_WINDOW,
 	.min_calls = 1,
 	.min_premature = 1,
 	.min_ratio = 0.0,
+	.min_called_back = 0,
+	.called_back_weight = 1.0,
+	.max_p_value = 1.0,
+	.min_center_ratio = 0.05,
+	.p0 = 0.0,
+	.odds_ratio = 3.0,
+	.threshold = 5.0,
 	.severity = "warning",
 };
 
@@ -124,10 +161,16 @@ void config_set_defaults(struct config *config)
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
 	config->tracker.max_window_calls = 1024;
+	config->tracker.max_center_calls = 1000000;
+	config->tracker.allowed_lateness_seconds = 600;
+	config->tracker.max_dedupe_events = 200000;
+	config->tracker.max_recent_callers = 100000;
 	config->detector.max_talk_seconds = 20.0;
 	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
-	config->detector.rules[0] = default_rule;
-	config->detector.rule_count = 1;
+	config->detector.repeat_window_seconds = 300;
+	config->detector.resolve_after_seconds = 3600;
+	memcpy(config->detector.rules, default_rules, sizeof default_rules);
+	config->detector.rule_count = ARRAY_SIZE(default_rules);
 	config->log.rate_limit_seconds = 10;
 }
 
@@ -880,6 +923,19 @@ static bool parse_severity(struct loader *loader, const struct path *path, const
 	return skip_node(loader);
 }
 
+static bool parse_rule_type(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "window") || scalar_is(loader, "cusum")) {
+		*(enum config_rule_type *)field =
+			scalar_is(loader, "cusum") ? CONFIG_RULE_CUSUM : CONFIG_RULE_WINDOW;
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of window, cusum");
+	return skip_node(loader);
+}
+
 /* ---- the configuration's keys ------------------------------------------------------- */
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
@@ -894,6 +950,19 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_MIN_PREMATURE] = { .name = "min_premature", .parse = parse_uint32,
 				 RULE_KEY(min_premature), .min = 1, .max = UINT32_MAX },
 	[RULE_MIN_RATIO] = { .name = "min_ratio", .parse = parse_ratio, RULE_KEY(min_ratio) },
+	[RULE_TYPE] = { .name = "type", .parse = parse_rule_type, RULE_KEY(type) },
+	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back", .parse = parse_uint32,
+				   RULE_KEY(min_called_back), .min = 0, .max = UINT32_MAX },
+	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight", .parse = parse_positive_number,
+				      RULE_KEY(called_back_weight) },
+	[RULE_MAX_P_VALUE] = { .name = "max_p_value", .parse = parse_ratio, RULE_KEY(max_p_value) },
+	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio", .parse = parse_ratio,
+				    RULE_KEY(min_center_ratio) },
+	[RULE_P0] = { .name = "p0", .parse = parse_ratio, RULE_KEY(p0) },
+	[RULE_ODDS_RATIO] = { .name = "odds_ratio", .parse = parse_positive_number,
+			      RULE_KEY(odds_ratio) },
+	[RULE_THRESHOLD] = { .name = "threshold", .parse = parse_positive_number,
+			     RULE_KEY(threshold) },
 	[RULE_SEVERITY] = { .name = "severity", .parse = parse_severity, RULE_KEY(severity) },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
@@ -948,7 +1017,8 @@ static const struct key alerts_keys[] = {
 };
 
 enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
-       TRACKER_MAX_WINDOW_CALLS, TRACKER_KEY_COUNT };
+       TRACKER_MAX_WINDOW_CALLS, TRACKER_MAX_CENTER_CALLS, TRACKER_ALLOWED_LATENESS_SECONDS,
+       TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] =
@@ -958,6 +1028,14 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPERATORS] = UINT32_KEY("max_operators", tracker.max_operators, 1, 1000000),
 	[TRACKER_MAX_WINDOW_CALLS] =
 		UINT32_KEY("max_window_calls", tracker.max_window_calls, 16, 1000000),
+	[TRACKER_MAX_CENTER_CALLS] =
+		UINT32_KEY("max_center_calls", tracker.max_center_calls, 1000, 100000000),
+	[TRACKER_ALLOWED_LATENESS_SECONDS] = UINT32_KEY(
+		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400),
+	[TRACKER_MAX_DEDUPE_EVENTS] =
+		UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000),
+	[TRACKER_MAX_RECENT_CALLERS] =
+		UINT32_KEY("max_recent_callers", tracker.max_recent_callers, 100, 10000000),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
@@ -970,6 +1048,8 @@ static const struct key premature_keys[] = {
 
 static const struct key detector_keys[] = {
 	{ .name = "premature", .parse = parse_section, .children = premature_keys },
+	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400),
+	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000),
 	{ .name = "rules", .parse = parse_rules },
 	{ .name = NULL },
 };
@@ -1043,6 +1123,35 @@ static void check_rule_counts(struct loader *loader, const struct config *config
 	}
 }
 
+/* Report a rule's number key (when given validly) that fails a bound the parser cannot see. */
+static void check_rule_number(struct loader *loader, const struct config_rule *rule, size_t index,
+			      int key_index, bool ok, const char *what)
+{
+	struct path path;
+	yaml_mark_t mark;
+
+	if (ok || !given_valid(loader, rule, &rule_keys[key_index], &mark))
+		return;
+	rule_path(&path, index, rule_keys[key_index].name);
+	report(loader, mark, &path, "%s", what);
+}
+
+static void check_rule_numbers(struct loader *loader, const struct config *config, size_t index)
+{
+	const struct config_rule *rule = &config->detector.rules[index];
+
+	check_rule_number(loader, rule, index, RULE_CALLED_BACK_WEIGHT, rule->called_back_weight >= 1.0,
+			  "must be a number of at least 1");
+	check_rule_number(loader, rule, index, RULE_MAX_P_VALUE, rule->max_p_value > 0.0,
+			  "must be a number greater than 0, at most 1");
+	check_rule_number(loader, rule, index, RULE_MIN_CENTER_RATIO, rule->min_center_ratio < 1.0,
+			  "must be a number from 0 to less than 1");
+	check_rule_number(loader, rule, index, RULE_P0, rule->p0 < 1.0,
+			  "must be a number from 0 to less than 1");
+	check_rule_number(loader, rule, index, RULE_ODDS_RATIO, rule->odds_ratio > 1.0,
+			  "must be a number greater than 1");
+}
+
 static void check_rule_name_unique(struct loader *loader, const struct config *config,
 				   size_t index)
 {
@@ -1066,6 +1175,7 @@ static void check_rules(struct loader *loader, const struct config *config)
 {
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
 		check_rule_counts(loader, config, i);
+		check_rule_numbers(loader, config, i);
 		check_rule_name_unique(loader, config, i);
 	}
 }

@@ -18,13 +18,31 @@ struct config_listen {
 	size_t count;
 };
 
-/* One detection rule over a sliding event-time window. */
+enum config_rule_type {
+	CONFIG_RULE_WINDOW = 0, /* thresholds over a sliding window */
+	CONFIG_RULE_CUSUM,      /* Bernoulli CUSUM over the operator's sequence of calls */
+};
+
+/* One detection rule. A window rule holds when, in its window, the operator has at least
+ * min_calls calls, min_premature premature hangups (a called-back one weighing
+ * called_back_weight), a ratio of at least min_ratio, at least min_called_back called-back
+ * hangups and, against the rest of the center, a binomial p-value of at most max_p_value.
+ * A CUSUM rule alarms when its statistic reaches threshold; window_seconds then sets the
+ * window for its center baseline and its callbacks. */
 struct config_rule {
 	char name[CONFIG_NAME_MAX];
+	enum config_rule_type type;
 	uint32_t window_seconds;
 	uint32_t min_calls;      /* completed calls in the window */
 	uint32_t min_premature;  /* premature hangups in the window */
 	double min_ratio;        /* premature / calls, 0..1 */
+	uint32_t min_called_back;   /* premature hangups whose caller rang again */
+	double called_back_weight;  /* >= 1: how many hangups a called-back one counts as */
+	double max_p_value;      /* 0..1; 1 = no peer comparison */
+	double min_center_ratio; /* floor of the center's ratio in the p-value and CUSUM p0 */
+	double p0;               /* CUSUM in-control rate; 0 = the center's ratio */
+	double odds_ratio;       /* CUSUM: the odds multiplier it is tuned to detect, > 1 */
+	double threshold;        /* CUSUM: alarm when the statistic reaches this, > 0 */
 	char severity[CONFIG_NAME_MAX];
 };
 
@@ -44,10 +62,16 @@ struct config {
 		uint32_t max_call_seconds; /* an open call silent this long (event time) expires */
 		uint32_t max_operators;    /* distinct (agency, operator) pairs tracked */
 		uint32_t max_window_calls; /* completed calls kept per operator */
+		uint32_t max_center_calls; /* completed calls kept for the center's baseline */
+		uint32_t allowed_lateness_seconds; /* events older than the newest ts minus this are rejected */
+		uint32_t max_dedupe_events;  /* events remembered to recognize duplicates */
+		uint32_t max_recent_callers; /* premature hangups remembered for repeat callers */
 	} tracker;
 	struct {
 		double max_talk_seconds;   /* talk time below this is "short" */
 		unsigned released_by_mask; /* enum released_by bits that count as premature */
+		uint32_t repeat_window_seconds; /* a redial this soon after a hangup marks it */
+		uint32_t resolve_after_seconds; /* an alert resolves after its rules stay false this long */
 		struct config_rule rules[CONFIG_MAX_RULES];
 		size_t rule_count;
 	} detector;

@@ -2,62 +2,117 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "detector.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "binomial.h"
+#include "callers.h"
+#include "cusum.h"
 #include "hash.h"
+#include "table.h"
+#include "window.h"
 
-#define INITIAL_WINDOW_CALLS 16
+#define TICK_MS 1000           /* open alerts are re-evaluated once per second of event time */
+#define EVICT_FRACTION 16      /* when full, the idlest 1/16 of the operators are forgotten */
+#define CUSUM_MAX_P0 0.95      /* keeps the CUSUM increments finite */
+#define NO_RULE SIZE_MAX
 
-/* A completed call as the windows remember it. */
-struct window_call {
-	int64_t start_ms;
-	int64_t end_ms;
-	bool premature;
+/* What an operator's window keeps of each call besides its times and flags. */
+struct call_detail {
 	char call_id[EVENT_ID_MAX + 1];
 	char ani[EVENT_ANI_MAX + 1];
 };
 
-/* One call-taker: the calls of the longest window, oldest first, in a ring. */
-struct operator_state {
-	uint64_t hash;
-	char agency[EVENT_ID_MAX + 1];
-	char operator_id[EVENT_ID_MAX + 1];
-	struct window_call *calls; /* capacity is a power of two */
-	uint32_t capacity;
-	uint32_t oldest;           /* ring index of the oldest call */
-	uint32_t count;
-	int64_t now_ms;            /* newest call end: the operator's event-time clock */
-	bool firing[CONFIG_MAX_RULES];
+struct rule_state {
+	bool holds;
+	int64_t last_true_ms;
+	double cusum;
+	bool cusum_alarm; /* the last call took the CUSUM to its threshold */
+	double cusum_at_alarm;
 };
 
-/* What one rule sees in one operator's window. */
-struct window_counts {
-	uint32_t calls;
-	uint32_t premature;
-	uint32_t first; /* logical index of the oldest call inside the window */
+/* An operator's open alert. */
+struct episode {
+	bool open;
+	char alert_id[ALERT_ID_LENGTH + 1];
+	size_t rule;      /* the rule it fired or last escalated for */
+	int severity;     /* that rule's severity level */
+	uint32_t list_position; /* in detector->open_episodes */
+};
+
+struct operator_state {
+	uint32_t index;      /* slot in detector->states */
+	uint32_t generation; /* tells a reused slot apart */
+	char agency[EVENT_ID_MAX + 1];
+	char operator_id[EVENT_ID_MAX + 1];
+	char position[EVENT_ID_MAX + 1]; /* of the latest call */
+	int64_t last_active_ms;
+	struct window window;
+	struct rule_state rules[CONFIG_MAX_RULES];
+	struct episode episode;
+};
+
+/* The operator table's entries point at states; states do not move. */
+struct operator_entry {
+	struct table_entry base;
+	struct operator_state *state;
+};
+
+struct operator_key {
+	const char *agency;
+	const char *operator_id;
 };
 
 struct detector {
 	struct config config;
 	int64_t max_talk_ms;
-	int64_t longest_window_ms;
+	int64_t span_ms[CONFIG_MAX_RULES];
+	int severity[CONFIG_MAX_RULES];
 	detector_alert_fn on_alert;
 	void *ctx;
-	struct operator_state **operators; /* open addressing, load factor <= 1/2 */
-	uint32_t operator_mask;
+	int64_t now_ms;
+	int64_t next_tick_ms;
 	uint64_t next_seq;
-	struct alert_callback *callbacks; /* scratch for one alert, max_window_calls long */
+	uint64_t next_serial;
+	uint32_t next_generation;
+	struct table operators;
+	struct operator_state **states;    /* by index, max_operators long */
+	uint32_t *free_indexes;            /* stack of unused indexes */
+	uint32_t free_count;
+	struct operator_state **open_episodes; /* operators with an open alert */
+	uint32_t open_count;
+	struct window center;
+	struct callers *callers;
+	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
 
-static uint32_t power_of_two_at_least(uint64_t n)
+static int severity_level(const char *severity)
 {
-	uint32_t result = 16;
+	if (strcmp(severity, "critical") == 0)
+		return 2;
+	return strcmp(severity, "warning") == 0 ? 1 : 0;
+}
 
-	while (result < n)
-		result *= 2;
-	return result;
+static bool allocate_tables(struct detector *detector)
+{
+	uint32_t max_operators = detector->config.tracker.max_operators;
+
+	detector->states = calloc(max_operators, sizeof(*detector->states));
+	detector->free_indexes = malloc(max_operators * sizeof(*detector->free_indexes));
+	detector->open_episodes = calloc(max_operators, sizeof(*detector->open_episodes));
+	detector->callbacks = calloc(detector->config.tracker.max_window_calls, sizeof(*detector->callbacks));
+	detector->callers = callers_new(detector->config.tracker.max_recent_callers);
+	if (!detector->states || !detector->free_indexes || !detector->open_episodes || !detector->callbacks ||
+	    !detector->callers || table_init(&detector->operators, sizeof(struct operator_entry), max_operators) != 0)
+		return false;
+	for (uint32_t i = 0; i < max_operators; i++)
+		detector->free_indexes[i] = max_operators - 1 - i;
+	detector->free_count = max_operators;
+	return true;
 }
 
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx)
@@ -68,34 +123,44 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 		return NULL;
 	detector->config = *config;
 	detector->max_talk_ms = (int64_t)(config->detector.max_talk_seconds * 1000.0 + 0.5);
-	detector->longest_window_ms = (int64_t)config_longest_window_seconds(config) * 1000;
+	for (size_t r = 0; r < config->detector.rule_count; r++) {
+		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
+		detector->severity[r] = severity_level(config->detector.rules[r].severity);
+	}
 	detector->on_alert = on_alert;
 	detector->ctx = ctx;
+	detector->now_ms = INT64_MIN;
+	detector->next_tick_ms = INT64_MIN;
 	detector->next_seq = 1;
-	uint32_t slots = power_of_two_at_least(2 * (uint64_t)config->tracker.max_operators);
-	detector->operators = calloc(slots, sizeof(*detector->operators));
-	detector->callbacks = calloc(config->tracker.max_window_calls, sizeof(*detector->callbacks));
-	detector->operator_mask = slots - 1;
-	if (!detector->operators || !detector->callbacks) {
+	window_init(&detector->center, detector->span_ms, config->detector.rule_count,
+		    config->tracker.max_center_calls, 0);
+	if (!allocate_tables(detector)) {
 		detector_free(detector);
 		return NULL;
 	}
 	return detector;
 }
 
+static void free_state(struct operator_state *state)
+{
+	window_release(&state->window);
+	free(state);
+}
+
 void detector_free(struct detector *detector)
 {
 	if (!detector)
 		return;
-	if (detector->operators) {
-		for (uint32_t i = 0; i <= detector->operator_mask; i++) {
-			if (detector->operators[i]) {
-				free(detector->operators[i]->calls);
-				free(detector->operators[i]);
-			}
-		}
-	}
-	free(detector->operators);
+	if (detector->states)
+		for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++)
+			if (detector->states[i])
+				free_state(detector->states[i]);
+	table_release(&detector->operators);
+	window_release(&detector->center);
+	callers_free(detector->callers);
+	free(detector->states);
+	free(detector->free_indexes);
+	free(detector->open_episodes);
 	free(detector->callbacks);
 	free(detector);
 }
@@ -115,193 +180,412 @@ static void copy_text(char *dst, const char *src, size_t size)
 	dst[len] = '\0';
 }
 
-/* The operator's state, created on first sight; NULL when the table is full. */
-static struct operator_state *find_operator(struct detector *detector, const char *agency,
-					    const char *operator_id)
-{
-	uint64_t hash = hash_string_pair(agency, operator_id);
-	uint32_t i = (uint32_t)hash & detector->operator_mask;
-	struct operator_state *state;
+/* ---- operators ---------------------------------------------------------------------- */
 
-	while ((state = detector->operators[i])) {
-		if (state->hash == hash && strcmp(state->operator_id, operator_id) == 0 &&
-		    strcmp(state->agency, agency) == 0)
-			return state;
-		i = (i + 1) & detector->operator_mask;
-	}
-	if (detector->stats.operators >= detector->config.tracker.max_operators)
-		return NULL;
-	state = calloc(1, sizeof(*state));
+static bool operator_matches(const void *entry, const void *key)
+{
+	const struct operator_state *state = ((const struct operator_entry *)entry)->state;
+	const struct operator_key *wanted = key;
+
+	return strcmp(state->operator_id, wanted->operator_id) == 0 && strcmp(state->agency, wanted->agency) == 0;
+}
+
+/* Idle operators go first; one with an open alert only if nobody else is left. */
+static int64_t operator_age(const void *entry)
+{
+	const struct operator_state *state = ((const struct operator_entry *)entry)->state;
+
+	return state->episode.open ? INT64_MAX : state->last_active_ms;
+}
+
+static void close_episode(struct detector *detector, struct operator_state *state);
+
+static void forget_operator(void *entry, void *ctx)
+{
+	struct detector *detector = ctx;
+	struct operator_state *state = ((struct operator_entry *)entry)->state;
+
+	if (state->episode.open)
+		close_episode(detector, state);
+	detector->states[state->index] = NULL;
+	detector->free_indexes[detector->free_count++] = state->index;
+	detector->stats.operators_evicted++;
+	free_state(state);
+}
+
+static struct operator_state *new_operator(struct detector *detector, const struct operator_key *key)
+{
+	struct operator_state *state = calloc(1, sizeof(*state));
+
 	if (!state)
 		return NULL;
-	state->hash = hash;
-	copy_text(state->agency, agency, sizeof(state->agency));
-	copy_text(state->operator_id, operator_id, sizeof(state->operator_id));
-	state->now_ms = INT64_MIN;
-	detector->operators[i] = state;
-	detector->stats.operators++;
+	state->index = detector->free_indexes[--detector->free_count];
+	state->generation = ++detector->next_generation;
+	copy_text(state->agency, key->agency, sizeof(state->agency));
+	copy_text(state->operator_id, key->operator_id, sizeof(state->operator_id));
+	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
+		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
+	detector->states[state->index] = state;
 	return state;
 }
 
-static struct window_call *call_at(const struct operator_state *state, uint32_t logical)
+/* The operator's state, created on first sight (evicting idle operators when full). */
+static struct operator_state *find_operator(struct detector *detector, const char *agency,
+					    const char *operator_id)
 {
-	return &state->calls[(state->oldest + logical) & (state->capacity - 1)];
-}
+	struct operator_key key = {.agency = agency, .operator_id = operator_id};
+	uint64_t hash = hash_string_pair(agency, operator_id);
+	struct table *operators = &detector->operators;
+	uint32_t i = table_probe(operators, hash, operator_matches, &key);
 
-static void drop_oldest(struct operator_state *state)
-{
-	state->oldest = (state->oldest + 1) & (state->capacity - 1);
-	state->count--;
-}
-
-/* Make room for one more call: grow the ring up to max_window_calls, else evict the oldest. */
-static bool reserve_call(struct detector *detector, struct operator_state *state)
-{
-	uint32_t limit = detector->config.tracker.max_window_calls;
-
-	if (state->count < state->capacity)
-		return true;
-	if (state->capacity >= limit) {
-		drop_oldest(state);
-		detector->stats.window_evictions++;
-		return true;
+	if (table_used(operators, i))
+		return ((struct operator_entry *)table_slot(operators, i))->state;
+	if (operators->count >= operators->max_count) {
+		table_evict_oldest(operators, operator_age, EVICT_FRACTION, forget_operator, detector);
+		i = table_probe(operators, hash, operator_matches, &key);
 	}
-	uint32_t capacity = state->capacity ? state->capacity * 2 : INITIAL_WINDOW_CALLS;
-	if (capacity > limit)
-		capacity = limit;
-	struct window_call *calls = malloc((size_t)capacity * sizeof(*calls));
-	if (!calls)
+	struct operator_state *state = new_operator(detector, &key);
+	if (state)
+		((struct operator_entry *)table_claim(operators, i, hash))->state = state;
+	return state;
+}
+
+/* ---- rules -------------------------------------------------------------------------- */
+
+/* What one rule sees for one operator at the detector's clock. */
+struct rule_view {
+	const struct window_counts *counts;
+	double ratio;
+	double center_ratio; /* the other operators' ratio in the same window */
+	double p_value;
+};
+
+static double center_other_ratio(const struct detector *detector, const struct operator_state *state,
+				 size_t rule)
+{
+	const struct window_counts *center = &detector->center.spans[rule].counts;
+	const struct window_counts *own = &state->window.spans[rule].counts;
+	uint32_t calls = center->calls > own->calls ? center->calls - own->calls : 0;
+	uint32_t premature = center->premature > own->premature ? center->premature - own->premature : 0;
+
+	return calls > 0 ? (double)premature / calls : 0.0;
+}
+
+static struct rule_view view_rule(const struct detector *detector, const struct operator_state *state,
+				  size_t rule)
+{
+	const struct config_rule *config = &detector->config.detector.rules[rule];
+	struct rule_view view = {.counts = &state->window.spans[rule].counts};
+	double p_center;
+
+	view.ratio = view.counts->calls ? (double)view.counts->premature / view.counts->calls : 0.0;
+	view.center_ratio = center_other_ratio(detector, state, rule);
+	p_center = view.center_ratio > config->min_center_ratio ? view.center_ratio : config->min_center_ratio;
+	view.p_value = binomial_upper_tail(view.counts->premature, view.counts->calls, p_center);
+	return view;
+}
+
+static bool window_rule_holds(const struct config_rule *rule, const struct window_counts *counts,
+			      const struct detector *detector, const struct operator_state *state, size_t r)
+{
+	double weighted = counts->premature + (rule->called_back_weight - 1.0) * counts->called_back;
+
+	if (counts->calls < rule->min_calls || weighted < rule->min_premature ||
+	    weighted < rule->min_ratio * counts->calls || counts->called_back < rule->min_called_back)
 		return false;
-	for (uint32_t i = 0; i < state->count; i++)
-		calls[i] = *call_at(state, i);
-	free(state->calls);
-	state->calls = calls;
-	state->capacity = capacity;
-	state->oldest = 0;
-	return true;
+	if (rule->max_p_value >= 1.0)
+		return true;
+	return view_rule(detector, state, r).p_value <= rule->max_p_value;
 }
 
-/* Insert keeping end-time order; a late call is slid back past newer ones. */
-static void insert_call(struct operator_state *state, const struct window_call *call)
+static bool rule_holds(const struct detector *detector, struct operator_state *state, size_t r)
 {
-	uint32_t position = state->count;
+	const struct config_rule *rule = &detector->config.detector.rules[r];
 
-	while (position > 0 && call_at(state, position - 1)->end_ms > call->end_ms) {
-		*call_at(state, position) = *call_at(state, position - 1);
-		position--;
+	if (rule->type == CONFIG_RULE_CUSUM)
+		return state->rules[r].cusum_alarm;
+	return window_rule_holds(rule, &state->window.spans[r].counts, detector, state, r);
+}
+
+/* The CUSUM rules' in-control rate: configured, or the rest of the center's (floored). */
+static double cusum_p0(const struct detector *detector, const struct operator_state *state, size_t r)
+{
+	const struct config_rule *rule = &detector->config.detector.rules[r];
+	double p0 = rule->p0 > 0.0 ? rule->p0 : center_other_ratio(detector, state, r);
+
+	if (p0 < rule->min_center_ratio)
+		p0 = rule->min_center_ratio;
+	if (p0 <= 0.0)
+		p0 = 0.01;
+	return p0 < CUSUM_MAX_P0 ? p0 : CUSUM_MAX_P0;
+}
+
+/* Feed one call to the operator's CUSUM rules; an alarm resets the statistic. */
+static void step_cusums(const struct detector *detector, struct operator_state *state, bool premature)
+{
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
+		const struct config_rule *rule = &detector->config.detector.rules[r];
+		struct rule_state *rs = &state->rules[r];
+		if (rule->type != CONFIG_RULE_CUSUM)
+			continue;
+		struct cusum_weights weights = cusum_weights(cusum_p0(detector, state, r), rule->odds_ratio);
+		rs->cusum = cusum_step(rs->cusum, premature, &weights);
+		rs->cusum_alarm = rs->cusum >= rule->threshold;
+		if (rs->cusum_alarm) {
+			rs->cusum_at_alarm = rs->cusum;
+			rs->cusum = 0.0;
+		}
 	}
-	*call_at(state, position) = *call;
-	state->count++;
 }
 
-/* Forget calls that have left even the longest window. */
-static void trim_expired(struct detector *detector, struct operator_state *state)
-{
-	while (state->count > 0 && call_at(state, 0)->end_ms <= state->now_ms - detector->longest_window_ms)
-		drop_oldest(state);
-}
+/* ---- notices ------------------------------------------------------------------------ */
 
-static struct window_counts count_window(const struct operator_state *state, uint32_t window_seconds)
+/* Gather the premature calls of a rule's window, oldest first, into the scratch array. */
+static size_t collect_callbacks(struct detector *detector, const struct operator_state *state, size_t rule)
 {
-	struct window_counts counts = {.first = state->count};
-	int64_t edge_ms = state->now_ms - (int64_t)window_seconds * 1000;
-
-	while (counts.first > 0 && call_at(state, counts.first - 1)->end_ms > edge_ms) {
-		counts.first--;
-		counts.calls++;
-		counts.premature += call_at(state, counts.first)->premature;
-	}
-	return counts;
-}
-
-static bool rule_holds(const struct config_rule *rule, const struct window_counts *counts)
-{
-	return counts->calls >= rule->min_calls && counts->premature >= rule->min_premature &&
-	       (double)counts->premature / counts->calls >= rule->min_ratio;
-}
-
-/* Gather the window's premature calls, oldest first, into the detector's scratch array. */
-static size_t collect_callbacks(struct detector *detector, const struct operator_state *state,
-				const struct window_counts *counts)
-{
+	const struct window *window = &state->window;
 	size_t n = 0;
 
-	for (uint32_t i = counts->first; i < state->count; i++) {
-		const struct window_call *call = call_at(state, i);
-		if (!call->premature)
+	for (uint32_t i = window->spans[rule].first; i < window->count; i++) {
+		const struct window_entry *entry = window_entry_at(window, i);
+		if (!(entry->flags & WINDOW_PREMATURE))
 			continue;
+		const struct call_detail *detail = window_payload_at(window, i);
 		struct alert_callback *callback = &detector->callbacks[n++];
-		memcpy(callback->call_id, call->call_id, sizeof(callback->call_id));
-		memcpy(callback->ani, call->ani, sizeof(callback->ani));
-		callback->start_ms = call->start_ms;
-		callback->talk_ms = call->end_ms - call->start_ms;
+		memcpy(callback->call_id, detail->call_id, sizeof(callback->call_id));
+		memcpy(callback->ani, detail->ani, sizeof(callback->ani));
+		callback->start_ms = entry->start_ms;
+		callback->talk_ms = entry->end_ms - entry->start_ms;
+		callback->called_back = entry->flags & WINDOW_CALLED_BACK;
 	}
 	return n;
 }
 
-static void emit_alert(struct detector *detector, const struct operator_state *state,
-		       const struct config_rule *rule, const struct window_counts *counts,
-		       const struct completed_call *trigger)
+static void emit_notice(struct detector *detector, struct operator_state *state, const char *kind,
+			bool with_callbacks)
 {
+	size_t r = state->episode.rule;
+	const struct config_rule *rule = &detector->config.detector.rules[r];
+	struct rule_view view = view_rule(detector, state, r);
 	struct alert alert = {
-		.kind = "firing",
+		.kind = kind,
+		.alert_id = state->episode.alert_id,
 		.seq = detector->next_seq++,
-		.ts_ms = state->now_ms,
+		.ts_ms = detector->now_ms,
 		.agency = state->agency,
 		.operator_id = state->operator_id,
-		.position = trigger->position,
+		.position = state->position,
 		.rule = rule->name,
 		.severity = rule->severity,
 		.window_seconds = rule->window_seconds,
-		.calls = counts->calls,
-		.premature = counts->premature,
-		.ratio = (double)counts->premature / counts->calls,
+		.calls = view.counts->calls,
+		.premature = view.counts->premature,
+		.called_back = view.counts->called_back,
+		.ratio = view.ratio,
+		.center_ratio = view.center_ratio,
+		.p_value = view.p_value,
+		.has_cusum = rule->type == CONFIG_RULE_CUSUM && with_callbacks,
+		.cusum = state->rules[r].cusum_at_alarm,
 		.callbacks = detector->callbacks,
 	};
 
-	alert.callback_count = collect_callbacks(detector, state, counts);
+	alert.callback_count = with_callbacks ? collect_callbacks(detector, state, r) : 0;
 	detector->stats.alerts++;
 	if (detector->on_alert)
 		detector->on_alert(&alert, detector->ctx);
 }
 
-/* Fire each rule that has just become true; re-arm each that is false. */
-static void evaluate_rules(struct detector *detector, struct operator_state *state,
-			   const struct completed_call *trigger)
+/* A stable id: the same events give the same id on every instance and every replay. */
+static void derive_alert_id(const struct detector *detector, const struct operator_state *state, size_t rule,
+			    const char *trigger_call_id, char out[ALERT_ID_LENGTH + 1])
 {
-	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
-		const struct config_rule *rule = &detector->config.detector.rules[r];
-		struct window_counts counts = count_window(state, rule->window_seconds);
-		bool holds = rule_holds(rule, &counts);
-		if (holds && !state->firing[r])
-			emit_alert(detector, state, rule, &counts, trigger);
-		state->firing[r] = holds;
+	char key[4 * (EVENT_ID_MAX + 1) + 32];
+
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%s", state->agency, state->operator_id,
+		 detector->config.detector.rules[rule].name, detector->now_ms, trigger_call_id);
+	snprintf(out, ALERT_ID_LENGTH + 1, "%016" PRIx64, hash_string(key));
+}
+
+static void open_episode(struct detector *detector, struct operator_state *state, size_t rule,
+			 const char *trigger_call_id)
+{
+	struct episode *episode = &state->episode;
+
+	episode->open = true;
+	episode->rule = rule;
+	episode->severity = detector->severity[rule];
+	episode->list_position = detector->open_count;
+	detector->open_episodes[detector->open_count++] = state;
+	derive_alert_id(detector, state, rule, trigger_call_id, episode->alert_id);
+	detector->stats.firing++;
+	emit_notice(detector, state, "firing", true);
+}
+
+static void close_episode(struct detector *detector, struct operator_state *state)
+{
+	uint32_t position = state->episode.list_position;
+	struct operator_state *last = detector->open_episodes[--detector->open_count];
+
+	detector->open_episodes[position] = last;
+	last->episode.list_position = position;
+	state->episode.open = false;
+}
+
+/* A rule has just become true: open an alert, or escalate the open one if it is graver. */
+static void rule_became_true(struct detector *detector, struct operator_state *state, size_t rule,
+			     const char *trigger_call_id)
+{
+	struct episode *episode = &state->episode;
+
+	if (!episode->open) {
+		open_episode(detector, state, rule, trigger_call_id);
+	} else if (detector->severity[rule] > episode->severity) {
+		episode->rule = rule;
+		episode->severity = detector->severity[rule];
+		detector->stats.escalated++;
+		emit_notice(detector, state, "escalated", true);
 	}
+}
+
+/* Evaluate every rule at the clock; notices for what changed. */
+static void evaluate_operator(struct detector *detector, struct operator_state *state,
+			      const char *trigger_call_id)
+{
+	bool any_holds = false;
+	int64_t last_true_ms = INT64_MIN;
+
+	window_advance(&state->window, detector->now_ms);
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
+		struct rule_state *rs = &state->rules[r];
+		bool holds = rule_holds(detector, state, r);
+		if (holds) {
+			rs->last_true_ms = detector->now_ms;
+			if (!rs->holds)
+				rule_became_true(detector, state, r, trigger_call_id);
+		}
+		rs->holds = holds;
+		rs->cusum_alarm = false;
+		any_holds |= holds;
+		if (rs->last_true_ms > last_true_ms)
+			last_true_ms = rs->last_true_ms;
+	}
+	if (state->episode.open && !any_holds &&
+	    detector->now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
+		detector->stats.resolved++;
+		emit_notice(detector, state, "resolved", false);
+		close_episode(detector, state);
+	}
+}
+
+/* ---- time and calls ----------------------------------------------------------------- */
+
+/* Move the clock; the center's window follows at once, operators' when they are looked at. */
+static void advance_clock(struct detector *detector, int64_t now_ms)
+{
+	if (now_ms <= detector->now_ms)
+		return;
+	detector->now_ms = now_ms;
+	window_advance(&detector->center, now_ms);
+}
+
+/* Once per second of event time, re-evaluate every open alert: windows slide without calls. */
+static void run_ticks(struct detector *detector)
+{
+	if (detector->open_count == 0 || detector->now_ms < detector->next_tick_ms)
+		return;
+	detector->next_tick_ms = detector->now_ms - detector->now_ms % TICK_MS + TICK_MS;
+	/* Walk backwards: a resolved alert leaves the list by swapping in the last one. */
+	for (uint32_t i = detector->open_count; i-- > 0;)
+		evaluate_operator(detector, detector->open_episodes[i], "");
+}
+
+void detector_advance(struct detector *detector, int64_t now_ms)
+{
+	advance_clock(detector, now_ms);
+	run_ticks(detector);
+}
+
+static void remember_hangup(struct detector *detector, const struct operator_state *state,
+			    const struct completed_call *call, uint64_t serial)
+{
+	struct caller_hangup hangup = {.operator_index = state->index, .operator_generation = state->generation,
+				       .serial = serial, .end_ms = call->end_ms};
+
+	callers_remember(detector->callers, call->ani, &hangup,
+			 (int64_t)detector->config.detector.repeat_window_seconds * 1000);
+}
+
+static enum detector_result insert_call(struct detector *detector, struct operator_state *state,
+					const struct window_entry *entry, const struct completed_call *call)
+{
+	struct call_detail detail;
+	enum window_insert_result result;
+
+	copy_text(detail.call_id, call->call_id, sizeof(detail.call_id));
+	copy_text(detail.ani, call->ani, sizeof(detail.ani));
+	window_advance(&state->window, detector->now_ms);
+	result = window_insert(&state->window, entry, &detail);
+	if (result == WINDOW_TOO_OLD)
+		return DETECTOR_TOO_OLD;
+	if (result == WINDOW_NO_MEMORY)
+		return DETECTOR_NO_MEMORY;
+	detector->stats.window_evictions += result == WINDOW_INSERTED_EVICTING;
+	detector->stats.center_evictions += window_insert(&detector->center, entry, NULL) == WINDOW_INSERTED_EVICTING;
+	return DETECTOR_ADDED;
 }
 
 enum detector_result detector_add_call(struct detector *detector, const struct completed_call *call)
 {
-	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
-	struct window_call entry = {.start_ms = call->start_ms, .end_ms = call->end_ms};
+	bool premature = detector_is_premature(detector, call);
+	struct window_entry entry = {.start_ms = call->start_ms, .end_ms = call->end_ms,
+				     .serial = ++detector->next_serial,
+				     .flags = premature ? WINDOW_PREMATURE : 0};
 
-	if (!state || !reserve_call(detector, state)) {
-		detector->stats.operators_full++;
-		return DETECTOR_OPERATORS_FULL;
+	advance_clock(detector, call->end_ms);
+	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
+	if (!state)
+		return DETECTOR_NO_MEMORY;
+	enum detector_result result = insert_call(detector, state, &entry, call);
+	if (result != DETECTOR_ADDED) {
+		detector->stats.too_old += result == DETECTOR_TOO_OLD;
+		return result;
 	}
-	entry.premature = detector_is_premature(detector, call);
-	copy_text(entry.call_id, call->call_id, sizeof(entry.call_id));
-	copy_text(entry.ani, call->ani, sizeof(entry.ani));
-	insert_call(state, &entry);
-	if (call->end_ms > state->now_ms)
-		state->now_ms = call->end_ms;
-	trim_expired(detector, state);
+	state->last_active_ms = detector->now_ms;
+	copy_text(state->position, call->position, sizeof(state->position));
 	detector->stats.calls++;
-	detector->stats.premature += entry.premature;
-	evaluate_rules(detector, state, call);
+	detector->stats.premature += premature;
+	if (premature && call->ani[0])
+		remember_hangup(detector, state, call, entry.serial);
+	step_cusums(detector, state, premature);
+	evaluate_operator(detector, state, call->call_id);
+	run_ticks(detector);
 	return DETECTOR_ADDED;
 }
 
-const struct detector_stats *detector_stats(const struct detector *detector)
+void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms)
 {
-	return &detector->stats;
+	struct caller_hangup hangup;
+
+	if (!ani[0] || !callers_take_redial(detector->callers, ani, start_ms,
+					    (int64_t)detector->config.detector.repeat_window_seconds * 1000, &hangup))
+		return;
+	struct operator_state *state = detector->states[hangup.operator_index];
+	if (!state || state->generation != hangup.operator_generation)
+		return;
+	if (!window_mark(&state->window, hangup.serial, WINDOW_CALLED_BACK))
+		return;
+	detector->stats.called_back++;
+	advance_clock(detector, start_ms);
+	evaluate_operator(detector, state, "");
+	run_ticks(detector);
+}
+
+const struct detector_stats *detector_stats(struct detector *detector)
+{
+	struct detector_stats *stats = &detector->stats;
+
+	stats->operators = detector->operators.count;
+	stats->open_alerts = detector->open_count;
+	stats->callers_evicted = callers_evicted(detector->callers);
+	return stats;
 }

@@ -11,28 +11,48 @@
 #include "tracker.h"
 
 /*
- * The detector keeps, per operator (agency, operator), the completed calls of the longest
- * rule window, ordered by end time, and evaluates every rule when a call completes. Window
- * membership follows event time only: at time `now` (the operator's latest call end) a call
- * ended at `e` is in a rule's window iff now - window < e <= now, so a call exactly
- * window_seconds old has left it. A rule fires once when it becomes true and re-arms only
- * after it has been evaluated false.
+ * The detector judges each completed call (premature hangup or not), keeps per operator
+ * (agency, operator) and for the whole center the calls of every rule's window, and runs the
+ * alert lifecycle. All of it follows event time: the clock is the newest ts the engine has
+ * seen (detector_advance), never the wall clock.
+ *
+ * Windows: at time now a call that ended at e is inside a rule's window iff
+ * now - window < e <= now; a call exactly window_seconds old has left it.
+ *
+ * Lifecycle, per operator: when a rule becomes true and no alert is open, a "firing" notice
+ * opens one with a new alert_id; when a rule of higher severity becomes true while it is
+ * open, an "escalated" notice (same alert_id); when every rule has stayed false for
+ * resolve_after_seconds, a "resolved" notice (same alert_id) closes it. Nothing repeats in
+ * between. Open alerts are re-evaluated every second of event time, so an operator who
+ * stops taking calls still has his alert resolved.
+ *
+ * Repeat callers: a call from a number cut off by a premature hangup at most
+ * repeat_window_seconds before marks that hangup called back (detector_caller_rang).
  */
 
 typedef void (*detector_alert_fn)(const struct alert *alert, void *ctx);
 
 enum detector_result {
 	DETECTOR_ADDED = 0,
-	DETECTOR_OPERATORS_FULL, /* max_operators reached: the call was dropped */
+	DETECTOR_TOO_OLD,  /* ended before every window at the detector's clock: not kept */
+	DETECTOR_NO_MEMORY,
 };
 
 struct detector_stats {
-	uint64_t calls;            /* completed calls seen */
-	uint64_t premature;        /* of which premature hangups */
-	uint64_t alerts;           /* alerts emitted */
-	uint64_t operators_full;   /* calls dropped: operator table full */
-	uint64_t window_evictions; /* calls pushed out early: max_window_calls reached */
-	uint32_t operators;        /* operators tracked now */
+	uint64_t calls;             /* completed calls seen */
+	uint64_t premature;         /* of which premature hangups */
+	uint64_t called_back;       /* premature hangups marked: the caller rang again */
+	uint64_t alerts;            /* notices emitted, all kinds */
+	uint64_t firing;
+	uint64_t escalated;
+	uint64_t resolved;
+	uint64_t operators_evicted; /* idle operators forgotten: max_operators reached */
+	uint64_t window_evictions;  /* calls pushed out early: max_window_calls reached */
+	uint64_t center_evictions;  /* calls pushed out of the center window: max_center_calls */
+	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */
+	uint64_t too_old;           /* completed calls older than every window */
+	uint32_t operators;         /* operators tracked now */
+	uint32_t open_alerts;       /* operators with an alert open now */
 };
 
 struct detector;
@@ -44,9 +64,15 @@ void detector_free(struct detector *detector);
 /** True when the call is a premature hangup under the configured definition. */
 bool detector_is_premature(const struct detector *detector, const struct completed_call *call);
 
-/** Add a completed call, evaluate the operator's rules, emit alerts through the callback. */
+/** Move the detector's clock forward to now_ms; resolves alerts whose time has come. */
+void detector_advance(struct detector *detector, int64_t now_ms);
+
+/** Add a completed call, evaluate its operator's rules, emit notices through the callback. */
 enum detector_result detector_add_call(struct detector *detector, const struct completed_call *call);
 
-const struct detector_stats *detector_stats(const struct detector *detector);
+/** A call from ani was answered at start_ms: mark a recent premature hangup of ani, if any. */
+void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms);
+
+const struct detector_stats *detector_stats(struct detector *detector);
 
 #endif

@@ -2,11 +2,17 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedupe.h"
+
 struct engine {
 	struct event_parser *parser;
+	struct dedupe *dedupe;
+	int64_t lateness_ms;
+	int64_t watermark_ms; /* newest ts accepted: the engine's event-time clock */
 	struct tracker *tracker;
 	struct detector *detector;
 	engine_alert_fn on_alert;
@@ -42,9 +48,12 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->on_alert = on_alert;
 	engine->ctx = ctx;
 	engine->parser = event_parser_new();
+	engine->dedupe = dedupe_new(config->tracker.max_dedupe_events);
+	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
+	engine->watermark_ms = INT64_MIN;
 	engine->tracker = tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
-	if (!engine->parser || !engine->tracker || !engine->detector) {
+	if (!engine->parser || !engine->dedupe || !engine->tracker || !engine->detector) {
 		engine_free(engine);
 		return NULL;
 	}
@@ -56,6 +65,7 @@ void engine_free(struct engine *engine)
 	if (!engine)
 		return;
 	event_parser_free(engine->parser);
+	dedupe_free(engine->dedupe);
 	tracker_free(engine->tracker);
 	detector_free(engine->detector);
 	free(engine);
@@ -74,10 +84,38 @@ static void track_event(struct engine *engine, const struct event *event)
 {
 	struct completed_call completed;
 
+	if (event->type == EVENT_CALL_START)
+		detector_caller_rang(engine->detector, event->ani, event->ts_ms);
 	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
 		return;
 	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
 		engine->on_call(&completed, detector_is_premature(engine->detector, &completed), engine->call_ctx);
+}
+
+/* Lateness and duplicates: the event-time gate in front of the tracker. */
+static enum event_reject admit_event(struct engine *engine, const struct event *event, char *why,
+				     size_t why_size)
+{
+	int64_t horizon_ms = engine->watermark_ms == INT64_MIN ? INT64_MIN : engine->watermark_ms - engine->lateness_ms;
+
+	if (event->ts_ms < horizon_ms) {
+		if (why_size > 0)
+			snprintf(why, why_size, "%s: \"ts\" is %lld s older than the newest event, over the %lld s allowed",
+				 event_type_name(event->type),
+				 (long long)((engine->watermark_ms - event->ts_ms) / 1000),
+				 (long long)(engine->lateness_ms / 1000));
+		return EVENT_REJECT_TOO_LATE;
+	}
+	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
+		engine->stats.duplicates++;
+		return EVENT_OK;
+	}
+	if (event->ts_ms > engine->watermark_ms) {
+		engine->watermark_ms = event->ts_ms;
+		detector_advance(engine->detector, event->ts_ms);
+	}
+	track_event(engine, event);
+	return EVENT_OK;
 }
 
 void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, void *ctx)
@@ -101,8 +139,12 @@ enum event_reject engine_process_line(struct engine *engine, const char *line, s
 		engine->stats.rejects[result]++;
 		return result;
 	}
+	result = admit_event(engine, &engine->event, why, why_size);
+	if (result != EVENT_OK) {
+		engine->stats.rejects[result]++;
+		return result;
+	}
 	engine->stats.events++;
-	track_event(engine, &engine->event);
 	return EVENT_OK;
 }
 
@@ -119,5 +161,6 @@ const struct engine_stats *engine_stats(struct engine *engine)
 	engine->stats.open_calls = tracker_open_calls(engine->tracker);
 	engine->stats.tracker = *tracker_stats(engine->tracker);
 	engine->stats.detector = *detector_stats(engine->detector);
+	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
 	return &engine->stats;
 }

@@ -21,8 +21,10 @@
 
 struct engine_stats {
 	uint64_t lines;                          /* lines offered, including rejected ones */
-	uint64_t events;                         /* lines accepted as events */
+	uint64_t events;                         /* lines accepted as events (duplicates included) */
 	uint64_t rejects[EVENT_REJECT_COUNT];    /* rejected lines, by reason */
+	uint64_t duplicates;                     /* events seen before (same event_id, or type+call_id+ts): ignored */
+	uint64_t dedupe_evicted;                 /* fingerprints forgotten early: max_dedupe_events */
 	uint64_t alerts_unencodable;             /* alerts lost to allocation failure */
 	uint32_t open_calls;                     /* calls open now */
 	struct tracker_stats tracker;

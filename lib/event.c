@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "timestamp.h"
 
 struct event_parser {
@@ -36,6 +37,7 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 	[EVENT_REJECT_BAD_TIMESTAMP] = "bad_timestamp",
 	[EVENT_REJECT_BAD_VALUE] = "bad_value",
 	[EVENT_REJECT_FIELD_TOO_LONG] = "field_too_long",
+	[EVENT_REJECT_TOO_LATE] = "too_late",
 };
 
 static const struct {
@@ -89,6 +91,18 @@ enum released_by released_by_from_name(const char *name)
 		if (strcmp(released_by_names[i].name, name) == 0)
 			return released_by_names[i].who;
 	return 0;
+}
+
+uint64_t event_fingerprint(const struct event *event)
+{
+	char key[EVENT_ID_MAX + 64];
+
+	if (event->event_id[0])
+		snprintf(key, sizeof(key), "id\x1f%s", event->event_id);
+	else
+		snprintf(key, sizeof(key), "%d\x1f%s\x1f%lld", (int)event->type, event->call_id,
+			 (long long)event->ts_ms);
+	return hash_string(key);
 }
 
 struct event_parser *event_parser_new(void)

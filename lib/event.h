@@ -39,6 +39,7 @@ enum event_reject {
 	EVENT_REJECT_BAD_TIMESTAMP,
 	EVENT_REJECT_BAD_VALUE,
 	EVENT_REJECT_FIELD_TOO_LONG,
+	EVENT_REJECT_TOO_LATE, /* older than the newest ts minus allowed_lateness_seconds */
 	EVENT_REJECT_COUNT
 };
 
@@ -70,6 +71,12 @@ void event_parser_free(struct event_parser *parser);
  */
 enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,
 				     struct event *out, char *why, size_t why_size);
+
+/**
+ * The event's identity for recognizing resends: its event_id when it has one, else its type,
+ * call_id and ts. 64-bit FNV-1a.
+ */
+uint64_t event_fingerprint(const struct event *event);
 
 /** Stable snake_case name of a reject reason ("invalid_json"), for counters and logs. */
 const char *event_reject_name(enum event_reject reason);

@@ -6,16 +6,16 @@
 #include <string.h>
 
 #include "hash.h"
+#include "table.h"
 
 /* One open call: what its events have told so far. */
 struct open_call {
-	bool used;
+	struct table_entry base;
 	bool has_start;
 	bool has_end;
 	bool had_incident;
 	bool had_transfer;
 	enum released_by released_by;
-	uint64_t hash;
 	int64_t start_ms;
 	int64_t end_ms;
 	int64_t last_seen_ms; /* newest ts of any of its events */
@@ -26,11 +26,11 @@ struct open_call {
 	char ani[EVENT_ANI_MAX + 1];
 };
 
+/* When full, the oldest 1/EVICT_FRACTION of the open calls make room at once. */
+#define EVICT_FRACTION 16
+
 struct tracker {
-	struct open_call *slots; /* linear probing, load factor <= 1/2 */
-	uint32_t slot_mask;
-	uint32_t max_open_calls;
-	uint32_t open_calls;
+	struct table calls;
 	int64_t max_call_ms;
 	int64_t newest_ms; /* newest event ts seen: the tracker's clock */
 	uint32_t events_since_sweep;
@@ -38,90 +38,64 @@ struct tracker {
 	struct open_call completed; /* the call last handed out as completed */
 };
 
-static uint32_t slot_count_for(uint32_t max_open_calls)
-{
-	uint32_t slots = 16;
-
-	while (slots < 2 * (uint64_t)max_open_calls)
-		slots *= 2;
-	return slots;
-}
-
 struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds)
 {
 	struct tracker *tracker = calloc(1, sizeof(*tracker));
 
-	if (!tracker || max_open_calls == 0 || max_open_calls > (UINT32_C(1) << 30))
-		goto fail;
-	uint32_t slots = slot_count_for(max_open_calls);
-	tracker->slots = calloc(slots, sizeof(*tracker->slots));
-	if (!tracker->slots)
-		goto fail;
-	tracker->slot_mask = slots - 1;
-	tracker->max_open_calls = max_open_calls;
+	if (!tracker)
+		return NULL;
+	if (table_init(&tracker->calls, sizeof(struct open_call), max_open_calls) != 0) {
+		free(tracker);
+		return NULL;
+	}
 	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
 	tracker->newest_ms = INT64_MIN;
 	return tracker;
-fail:
-	free(tracker);
-	return NULL;
 }
 
 void tracker_free(struct tracker *tracker)
 {
 	if (!tracker)
 		return;
-	free(tracker->slots);
+	table_release(&tracker->calls);
 	free(tracker);
 }
 
-/* The slot holding call_id, or the empty slot where it would go. */
-static uint32_t find_slot(const struct tracker *tracker, const char *call_id, uint64_t hash)
+static bool call_id_matches(const void *entry, const void *key)
 {
-	uint32_t i = (uint32_t)hash & tracker->slot_mask;
-
-	while (tracker->slots[i].used &&
-	       (tracker->slots[i].hash != hash || strcmp(tracker->slots[i].call_id, call_id) != 0))
-		i = (i + 1) & tracker->slot_mask;
-	return i;
+	return strcmp(((const struct open_call *)entry)->call_id, key) == 0;
 }
 
-/* Backward-shift deletion: keeps every probe chain unbroken without tombstones. */
-static void remove_slot(struct tracker *tracker, uint32_t hole)
+static int64_t call_last_seen(const void *entry)
 {
-	uint32_t i = hole;
+	return ((const struct open_call *)entry)->last_seen_ms;
+}
 
-	for (;;) {
-		i = (i + 1) & tracker->slot_mask;
-		if (!tracker->slots[i].used)
-			break;
-		uint32_t home = (uint32_t)tracker->slots[i].hash & tracker->slot_mask;
-		/* Move slot i into the hole unless its home lies cyclically in (hole, i]. */
-		bool home_after_hole = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-		if (home_after_hole)
-			continue;
-		tracker->slots[hole] = tracker->slots[i];
-		hole = i;
-	}
-	tracker->slots[hole].used = false;
-	tracker->open_calls--;
+static bool call_is_stale(const void *entry, const void *ctx)
+{
+	return call_last_seen(entry) < *(const int64_t *)ctx;
 }
 
 /* Drop every open call not heard of for max_call_ms of event time. O(slots), so it runs only
- * after as many events as there are slots, or when the table is full: amortized O(1). */
+ * after as many new calls as there are slots, or when the table is full: amortized O(1). */
 static void expire_stale_calls(struct tracker *tracker)
 {
 	int64_t cutoff = tracker->newest_ms - tracker->max_call_ms;
 
 	tracker->events_since_sweep = 0;
-	if (tracker->max_call_ms <= 0)
-		return;
-	for (uint32_t i = 0; i <= tracker->slot_mask; i++) {
-		while (tracker->slots[i].used && tracker->slots[i].last_seen_ms < cutoff) {
-			tracker->stats.expired++;
-			remove_slot(tracker, i);
-		}
-	}
+	if (tracker->max_call_ms > 0)
+		tracker->stats.expired += table_remove_stale(&tracker->calls, call_is_stale, &cutoff, NULL, NULL);
+}
+
+/* Make room for one more call: expire stale calls, and if still full evict the oldest. */
+static void make_room(struct tracker *tracker)
+{
+	struct table *calls = &tracker->calls;
+
+	if (++tracker->events_since_sweep > calls->mask || calls->count >= calls->max_count)
+		expire_stale_calls(tracker);
+	if (calls->count >= calls->max_count)
+		tracker->stats.evicted += table_evict_oldest(calls, call_last_seen, EVICT_FRACTION, NULL, NULL);
 }
 
 static void copy_text(char *dst, const char *src, size_t size)
@@ -132,18 +106,14 @@ static void copy_text(char *dst, const char *src, size_t size)
 	dst[len] = '\0';
 }
 
-/* Claim the empty slot i for event->call_id. */
-static struct open_call *claim_slot(struct tracker *tracker, uint32_t i, const struct event *event,
-				    uint64_t hash)
+/* A new open call for event->call_id in the empty slot i. */
+static struct open_call *open_call(struct tracker *tracker, uint32_t i, const struct event *event,
+				   uint64_t hash)
 {
-	struct open_call *call = &tracker->slots[i];
+	struct open_call *call = table_claim(&tracker->calls, i, hash);
 
-	memset(call, 0, sizeof(*call));
-	call->used = true;
-	call->hash = hash;
 	call->last_seen_ms = event->ts_ms;
 	copy_text(call->call_id, event->call_id, sizeof(call->call_id));
-	tracker->open_calls++;
 	return call;
 }
 
@@ -210,8 +180,8 @@ static void describe_completed(const struct open_call *call, struct completed_ca
 static enum tracker_result complete_call(struct tracker *tracker, uint32_t i,
 					 struct completed_call *completed)
 {
-	tracker->completed = tracker->slots[i];
-	remove_slot(tracker, i);
+	tracker->completed = *(struct open_call *)table_slot(&tracker->calls, i);
+	table_remove(&tracker->calls, i);
 	if (tracker->completed.end_ms < tracker->completed.start_ms) {
 		tracker->stats.end_before_start++;
 		return TRACKER_END_BEFORE_START;
@@ -224,23 +194,16 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 				  struct completed_call *completed)
 {
 	uint64_t hash = hash_string(event->call_id);
-	uint32_t i = find_slot(tracker, event->call_id, hash);
+	uint32_t i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
 
 	if (event->ts_ms > tracker->newest_ms)
 		tracker->newest_ms = event->ts_ms;
-	if (!tracker->slots[i].used) {
-		if (++tracker->events_since_sweep > tracker->slot_mask ||
-		    tracker->open_calls >= tracker->max_open_calls) {
-			expire_stale_calls(tracker);
-			i = find_slot(tracker, event->call_id, hash);
-		}
-		if (tracker->open_calls >= tracker->max_open_calls) {
-			tracker->stats.table_full++;
-			return TRACKER_TABLE_FULL;
-		}
-		claim_slot(tracker, i, event, hash);
+	if (!table_used(&tracker->calls, i)) {
+		make_room(tracker);
+		i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
+		open_call(tracker, i, event, hash);
 	}
-	struct open_call *call = &tracker->slots[i];
+	struct open_call *call = table_slot(&tracker->calls, i);
 	if (record_event(call, event) == TRACKER_DUPLICATE) {
 		tracker->stats.duplicates++;
 		return TRACKER_DUPLICATE;
@@ -252,7 +215,7 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 
 uint32_t tracker_open_calls(const struct tracker *tracker)
 {
-	return tracker->open_calls;
+	return tracker->calls.count;
 }
 
 const struct tracker_stats *tracker_stats(const struct tracker *tracker)

@@ -12,7 +12,8 @@
  * The call tracker joins each call's events by call_id. A call is complete once both its
  * call_start and its call_end have arrived, in either order; incident and transfer events
  * (before or after the start) mark it as handled. Open calls live in a fixed-size
- * open-addressing table allocated once, so the tracker never allocates per event.
+ * open-addressing table allocated once, so the tracker never allocates per event; when it is
+ * full the calls heard of least recently are evicted (counted).
  */
 
 /* A call with both ends known, handed to the detector. Strings point into the tracker and
@@ -34,13 +35,12 @@ enum tracker_result {
 	TRACKER_PENDING = 0,      /* recorded; the call is still open */
 	TRACKER_COMPLETED,        /* *completed is filled */
 	TRACKER_DUPLICATE,        /* a second call_start or call_end for an open call: ignored */
-	TRACKER_TABLE_FULL,       /* max_open_calls reached: the event was dropped */
 	TRACKER_END_BEFORE_START, /* the call_end's ts is before its call_start's: dropped */
 };
 
 struct tracker_stats {
 	uint64_t duplicates;       /* second call_start or call_end of an open call */
-	uint64_t table_full;       /* events dropped: max_open_calls reached */
+	uint64_t evicted;          /* open calls dropped to make room: max_open_calls reached */
 	uint64_t end_before_start; /* calls dropped: call_end ts before call_start ts */
 	uint64_t expired;          /* open calls dropped: nothing heard for max_call_seconds */
 };

@@ -83,6 +83,14 @@ static void assert_rule_equal(const struct config_rule *a, const struct config_r
 	assert_int_equal(a->min_calls, b->min_calls);
 	assert_int_equal(a->min_premature, b->min_premature);
 	assert_true(a->min_ratio == b->min_ratio);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->min_called_back, b->min_called_back);
+	assert_true(a->called_back_weight == b->called_back_weight);
+	assert_true(a->max_p_value == b->max_p_value);
+	assert_true(a->min_center_ratio == b->min_center_ratio);
+	assert_true(a->p0 == b->p0);
+	assert_true(a->odds_ratio == b->odds_ratio);
+	assert_true(a->threshold == b->threshold);
 	assert_string_equal(a->severity, b->severity);
 }
 
@@ -99,8 +107,14 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
 	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
 	assert_int_equal(a->tracker.max_window_calls, b->tracker.max_window_calls);
+	assert_int_equal(a->tracker.max_center_calls, b->tracker.max_center_calls);
+	assert_int_equal(a->tracker.allowed_lateness_seconds, b->tracker.allowed_lateness_seconds);
+	assert_int_equal(a->tracker.max_dedupe_events, b->tracker.max_dedupe_events);
+	assert_int_equal(a->tracker.max_recent_callers, b->tracker.max_recent_callers);
 	assert_true(a->detector.max_talk_seconds == b->detector.max_talk_seconds);
 	assert_int_equal(a->detector.released_by_mask, b->detector.released_by_mask);
+	assert_int_equal(a->detector.repeat_window_seconds, b->detector.repeat_window_seconds);
+	assert_int_equal(a->detector.resolve_after_seconds, b->detector.resolve_after_seconds);
 	assert_int_equal(a->detector.rule_count, b->detector.rule_count);
 	for (size_t i = 0; i < a->detector.rule_count; i++)
 		assert_rule_equal(&a->detector.rules[i], &b->detector.rules[i]);
@@ -137,15 +151,32 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tracker.max_window_calls, 1024);
 	assert_true(config.detector.max_talk_seconds == 20.0);
 	assert_int_equal(config.detector.released_by_mask, RELEASED_BY_OPERATOR);
-	assert_int_equal(config.detector.rule_count, 1);
+	assert_int_equal(config.tracker.max_center_calls, 1000000);
+	assert_int_equal(config.tracker.allowed_lateness_seconds, 600);
+	assert_int_equal(config.tracker.max_dedupe_events, 200000);
+	assert_int_equal(config.tracker.max_recent_callers, 100000);
+	assert_int_equal(config.detector.repeat_window_seconds, 300);
+	assert_int_equal(config.detector.resolve_after_seconds, 3600);
+	assert_int_equal(config.detector.rule_count, 2);
 	assert_string_equal(rule->name, "burst");
+	assert_int_equal(rule->type, CONFIG_RULE_WINDOW);
 	assert_int_equal(rule->window_seconds, 7200);
-	assert_int_equal(rule->min_calls, 12);
-	assert_int_equal(rule->min_premature, 6);
+	assert_int_equal(rule->min_calls, 10);
+	assert_int_equal(rule->min_premature, 5);
 	assert_true(rule->min_ratio == 0.35);
+	assert_true(rule->max_p_value == 0.001);
+	assert_true(rule->min_center_ratio == 0.10);
 	assert_string_equal(rule->severity, "warning");
+	rule = &config.detector.rules[1];
+	assert_string_equal(rule->name, "shift");
+	assert_int_equal(rule->window_seconds, 28800);
+	assert_int_equal(rule->min_calls, 30);
+	assert_int_equal(rule->min_premature, 12);
+	assert_true(rule->min_ratio == 0.30);
+	assert_true(rule->max_p_value == 0.0001);
+	assert_string_equal(rule->severity, "critical");
 	assert_int_equal(config.log.rate_limit_seconds, 10);
-	assert_int_equal(config_longest_window_seconds(&config), 7200);
+	assert_int_equal(config_longest_window_seconds(&config), 28800);
 }
 
 /* Nothing to read is all defaults. */
@@ -265,15 +296,72 @@ static void test_rules_replace_defaults(void **state)
 					"  rules:\n"
 					"    - {name: quick, window_seconds: 600, min_calls: 4,"
 					" min_premature: 4, min_ratio: 1, severity: info}\n");
+	/* Keys not given take the documented per-rule defaults. */
 	const struct config_rule quick = {
-		.name = "quick", .window_seconds = 600, .min_calls = 4, .min_premature = 4,
-		.min_ratio = 1.0, .severity = "info",
+		.name = "quick", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
+		.min_premature = 4, .min_ratio = 1.0, .called_back_weight = 1.0, .max_p_value = 1.0,
+		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "info",
 	};
 
 	(void)state;
 	assert_int_equal(config.detector.rule_count, 1);
 	assert_rule_equal(&config.detector.rules[0], &quick);
 	assert_int_equal(config_longest_window_seconds(&config), 600);
+}
+
+static void test_cusum_rule_and_new_keys(void **state)
+{
+	struct config config = parse_ok("tracker: {allowed_lateness_seconds: 0, max_dedupe_events: 1000,"
+					" max_recent_callers: 100, max_center_calls: 1000}\n"
+					"detector:\n"
+					"  repeat_window_seconds: 120\n"
+					"  resolve_after_seconds: 0\n"
+					"  rules:\n"
+					"    - {name: seq, type: cusum, window_seconds: 3600, p0: 0.08,"
+					" odds_ratio: 4, threshold: 6.5, min_center_ratio: 0}\n"
+					"    - {name: redials, window_seconds: 3600, min_called_back: 2,"
+					" called_back_weight: 2.5, max_p_value: 0.05}\n");
+	const struct config_rule *seq = &config.detector.rules[0], *redials = &config.detector.rules[1];
+
+	(void)state;
+	assert_int_equal(config.tracker.allowed_lateness_seconds, 0);
+	assert_int_equal(config.tracker.max_dedupe_events, 1000);
+	assert_int_equal(config.tracker.max_recent_callers, 100);
+	assert_int_equal(config.tracker.max_center_calls, 1000);
+	assert_int_equal(config.detector.repeat_window_seconds, 120);
+	assert_int_equal(config.detector.resolve_after_seconds, 0);
+	assert_int_equal(seq->type, CONFIG_RULE_CUSUM);
+	assert_true(seq->p0 == 0.08);
+	assert_true(seq->odds_ratio == 4.0);
+	assert_true(seq->threshold == 6.5);
+	assert_true(seq->min_center_ratio == 0.0);
+	assert_int_equal(redials->type, CONFIG_RULE_WINDOW);
+	assert_int_equal(redials->min_called_back, 2);
+	assert_true(redials->called_back_weight == 2.5);
+	assert_true(redials->max_p_value == 0.05);
+}
+
+static void test_rule_number_bounds(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("detector:\n"
+		      "  rules:\n"
+		      "    - name: a\n"
+		      "      window_seconds: 60\n"
+		      "      type: sliding\n"
+		      "      called_back_weight: 0.5\n"
+		      "      max_p_value: 0\n"
+		      "      min_center_ratio: 1\n"
+		      "      p0: 1\n"
+		      "      odds_ratio: 1\n"
+		      "      threshold: -2\n",
+		      "cadmon.yaml:5:13: detector.rules[0].type: must be one of window, cusum",
+		      "cadmon.yaml:6:27: detector.rules[0].called_back_weight: must be a number of at least 1",
+		      "cadmon.yaml:7:20: detector.rules[0].max_p_value: must be a number greater than 0, at most 1",
+		      "cadmon.yaml:8:25: detector.rules[0].min_center_ratio: must be a number from 0 to less than 1",
+		      "cadmon.yaml:9:11: detector.rules[0].p0: must be a number from 0 to less than 1",
+		      "cadmon.yaml:10:19: detector.rules[0].odds_ratio: must be a number greater than 1",
+		      "cadmon.yaml:11:18: detector.rules[0].threshold: must be a number greater than 0");
 }
 
 static void test_scalar_listen(void **state)
@@ -928,6 +1016,8 @@ int main(void)
 		cmocka_unit_test(test_keys_not_given_keep_defaults),
 		cmocka_unit_test(test_null_sections_keep_defaults),
 		cmocka_unit_test(test_rules_replace_defaults),
+		cmocka_unit_test(test_cusum_rule_and_new_keys),
+		cmocka_unit_test(test_rule_number_bounds),
 		cmocka_unit_test(test_scalar_listen),
 		cmocka_unit_test(test_ipv6_listen),
 		cmocka_unit_test(test_listen_at_most_max),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,21 +10,31 @@
 
 #include <cmocka.h>
 
+#include "binomial.h"
+#include "cusum.h"
 #include "detector.h"
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
 #define SECONDS(n) ((int64_t)(n) * 1000)
-#define MAX_SEEN 16
+#define MAX_SEEN 32
 
 /* What the alert callback saw, copied out of the detector's short-lived alert. */
 struct seen_alert {
+	char kind[16];
+	char alert_id[ALERT_ID_LENGTH + 1];
 	uint64_t seq;
 	int64_t ts_ms;
 	char operator_id[EVENT_ID_MAX + 1];
 	char rule[CONFIG_NAME_MAX];
+	char severity[CONFIG_NAME_MAX];
 	uint32_t calls;
 	uint32_t premature;
+	uint32_t called_back;
 	double ratio;
+	double center_ratio;
+	double p_value;
+	bool has_cusum;
+	double cusum;
 	size_t callback_count;
 	struct alert_callback callbacks[8];
 };
@@ -42,16 +53,38 @@ static void record_alert(const struct alert *alert, void *ctx)
 
 	assert_true(f->seen_count < MAX_SEEN);
 	struct seen_alert *seen = &f->seen[f->seen_count++];
+	snprintf(seen->kind, sizeof(seen->kind), "%s", alert->kind);
+	snprintf(seen->alert_id, sizeof(seen->alert_id), "%s", alert->alert_id);
 	seen->seq = alert->seq;
 	seen->ts_ms = alert->ts_ms;
 	snprintf(seen->operator_id, sizeof(seen->operator_id), "%s", alert->operator_id);
 	snprintf(seen->rule, sizeof(seen->rule), "%s", alert->rule);
+	snprintf(seen->severity, sizeof(seen->severity), "%s", alert->severity);
 	seen->calls = alert->calls;
 	seen->premature = alert->premature;
+	seen->called_back = alert->called_back;
 	seen->ratio = alert->ratio;
+	seen->center_ratio = alert->center_ratio;
+	seen->p_value = alert->p_value;
+	seen->has_cusum = alert->has_cusum;
+	seen->cusum = alert->cusum;
 	seen->callback_count = alert->callback_count;
 	for (size_t i = 0; i < alert->callback_count && i < 8; i++)
 		seen->callbacks[i] = alert->callbacks[i];
+}
+
+/* A window rule with no peer comparison and no repeat-caller requirement. */
+static struct config_rule window_rule(const char *name, uint32_t window_seconds, uint32_t min_calls,
+				      uint32_t min_premature, double min_ratio, const char *severity)
+{
+	struct config_rule rule = {.type = CONFIG_RULE_WINDOW, .window_seconds = window_seconds,
+				   .min_calls = min_calls, .min_premature = min_premature, .min_ratio = min_ratio,
+				   .called_back_weight = 1.0, .max_p_value = 1.0, .min_center_ratio = 0.05,
+				   .odds_ratio = 3.0, .threshold = 5.0};
+
+	snprintf(rule.name, sizeof(rule.name), "%s", name);
+	snprintf(rule.severity, sizeof(rule.severity), "%s", severity);
+	return rule;
 }
 
 /* One rule "burst": 600 s window, >= 4 calls, >= 3 premature, ratio >= 0.5; talk < 20 s. */
@@ -63,10 +96,9 @@ static int setup(void **state)
 	config_set_defaults(&f.config);
 	f.config.detector.max_talk_seconds = 20;
 	f.config.detector.released_by_mask = RELEASED_BY_OPERATOR;
+	f.config.detector.resolve_after_seconds = 300;
 	f.config.detector.rule_count = 1;
-	f.config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .window_seconds = 600, .min_calls = 4, .min_premature = 3,
-		.min_ratio = 0.5, .severity = "critical"};
+	f.config.detector.rules[0] = window_rule("burst", 600, 4, 3, 0.5, "critical");
 	f.detector = detector_new(&f.config, record_alert, &f);
 	*state = &f;
 	return f.detector ? 0 : -1;
@@ -88,16 +120,22 @@ static void reconfigure(struct fixture *f)
 	assert_non_null(f->detector);
 }
 
-static enum detector_result add_call(struct fixture *f, const char *operator_id, int64_t start_ms,
-				     int64_t talk_ms, enum released_by who)
+static enum detector_result add_call_from(struct fixture *f, const char *operator_id, const char *ani,
+					  int64_t start_ms, int64_t talk_ms, enum released_by who)
 {
 	char call_id[32];
 	struct completed_call call = {
 		.call_id = call_id, .operator_id = operator_id, .agency = "NOPD", .position = "P3",
-		.ani = "5045550101", .start_ms = start_ms, .end_ms = start_ms + talk_ms, .released_by = who};
+		.ani = ani, .start_ms = start_ms, .end_ms = start_ms + talk_ms, .released_by = who};
 
 	snprintf(call_id, sizeof(call_id), "c%d", ++f->call_number);
 	return detector_add_call(f->detector, &call);
+}
+
+static enum detector_result add_call(struct fixture *f, const char *operator_id, int64_t start_ms,
+				     int64_t talk_ms, enum released_by who)
+{
+	return add_call_from(f, operator_id, "5045550101", start_ms, talk_ms, who);
 }
 
 static void test_premature_definition(void **state)
@@ -145,6 +183,8 @@ static void test_fires_once_with_callbacks(void **state)
 	add_call(f, "op-7", T0 + SECONDS(300), 19999, RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	struct seen_alert *alert = &f->seen[0];
+	assert_string_equal(alert->kind, "firing");
+	assert_int_equal(strlen(alert->alert_id), ALERT_ID_LENGTH);
 	assert_int_equal(alert->seq, 1);
 	assert_int_equal(alert->ts_ms, T0 + SECONDS(300) + 19999);
 	assert_string_equal(alert->operator_id, "op-7");
@@ -152,6 +192,10 @@ static void test_fires_once_with_callbacks(void **state)
 	assert_int_equal(alert->calls, 4);
 	assert_int_equal(alert->premature, 3);
 	assert_true(alert->ratio == 0.75);
+	/* Nobody else in the center: the floor (0.05) is the baseline. */
+	assert_true(alert->center_ratio == 0.0);
+	assert_true(alert->p_value == binomial_upper_tail(3, 4, 0.05));
+	assert_false(alert->has_cusum);
 	assert_int_equal(alert->callback_count, 3);
 	assert_string_equal(alert->callbacks[0].call_id, "c1");
 	assert_string_equal(alert->callbacks[0].ani, "5045550101");
@@ -163,30 +207,67 @@ static void test_fires_once_with_callbacks(void **state)
 	/* Still true on the next premature call: no repeat. */
 	add_call(f, "op-7", T0 + SECONDS(330), SECONDS(3), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
-	assert_int_equal(detector_stats(f->detector)->alerts, 1);
+	assert_int_equal(detector_stats(f->detector)->firing, 1);
 	assert_int_equal(detector_stats(f->detector)->calls, 5);
 	assert_int_equal(detector_stats(f->detector)->premature, 4);
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 1);
 }
 
-static void test_rearms_after_false(void **state)
+static void test_flapping_is_quiet_then_resolves(void **state)
 {
 	struct fixture *f = *state;
 
 	for (int i = 0; i < 4; i++)
 		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
-	/* Long good calls bring the ratio under 0.5: the rule goes false... */
+	/* Long calls bring the ratio under 0.5 at T0+160 s: false... */
 	for (int i = 0; i < 5; i++)
 		add_call(f, "op-7", T0 + SECONDS(100 + 10 * i), SECONDS(60), RELEASED_BY_CALLER);
+	/* ...true again (5 of 10) at T0+392 s, before resolve_after (300 s) ran out: silence. */
+	add_call(f, "op-7", T0 + SECONDS(390), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
-	/* ...and true again later (5 of 10) fires a second alert, once. */
-	for (int i = 0; i < 2; i++)
-		add_call(f, "op-7", T0 + SECONDS(500 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	/* A good call makes it false again at T0+440 s (5 of 11); 300 s after it was last true
+	 * the per-second re-evaluation resolves it, with no call from the operator. */
+	add_call(f, "op-7", T0 + SECONDS(400), SECONDS(40), RELEASED_BY_CALLER);
+	detector_advance(f->detector, T0 + SECONDS(392) + SECONDS(300) - 1);
+	assert_int_equal(f->seen_count, 1);
+	detector_advance(f->detector, T0 + SECONDS(692));
 	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "resolved");
+	assert_string_equal(f->seen[1].alert_id, f->seen[0].alert_id);
 	assert_int_equal(f->seen[1].seq, 2);
-	assert_int_equal(f->seen[1].calls, 10);
-	assert_int_equal(f->seen[1].premature, 5);
-	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(502));
+	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(692));
+	assert_int_equal(f->seen[1].callback_count, 0);
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 0);
+	/* A new episode later gets a new id. */
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(2000 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "firing");
+	assert_string_not_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+}
+
+static void test_escalation(void **state)
+{
+	struct fixture *f = *state;
+
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[0] = window_rule("early", 600, 3, 2, 0.5, "warning");
+	f->config.detector.rules[1] = window_rule("sure", 600, 6, 5, 0.7, "critical");
+	reconfigure(f);
+	for (int i = 0; i < 6; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[0].kind, "firing");
+	assert_string_equal(f->seen[0].rule, "early");
+	assert_int_equal(f->seen[0].calls, 3);
+	assert_string_equal(f->seen[1].kind, "escalated");
+	assert_string_equal(f->seen[1].rule, "sure");
+	assert_string_equal(f->seen[1].severity, "critical");
+	assert_string_equal(f->seen[1].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen[1].calls, 6);
+	/* A lower-severity rule becoming true again later adds nothing. */
+	assert_int_equal(detector_stats(f->detector)->escalated, 1);
 }
 
 static void test_window_edge(void **state)
@@ -200,7 +281,8 @@ static void test_window_edge(void **state)
 	add_call(f, "op-7", T0 + SECONDS(2), SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-7", T0 + SECONDS(300), SECONDS(302), RELEASED_BY_CALLER);
 	assert_int_equal(f->seen_count, 0);
-	/* One millisecond earlier, the first call would still count. */
+	/* One millisecond earlier, the first call still counts. */
+	reconfigure(f);
 	f->call_number = 0;
 	add_call(f, "op-8", T0, SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-8", T0 + SECONDS(1), SECONDS(2), RELEASED_BY_OPERATOR);
@@ -215,7 +297,6 @@ static void test_operators_are_separate(void **state)
 {
 	struct fixture *f = *state;
 
-	/* Two operators with two premature calls each: neither reaches three. */
 	for (int i = 0; i < 2; i++) {
 		add_call(f, "op-1", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
 		add_call(f, "op-2", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
@@ -257,20 +338,25 @@ static void test_late_call_is_placed_in_order(void **state)
 	assert_string_equal(f->seen[0].callbacks[0].call_id, "c4");
 	assert_string_equal(f->seen[0].callbacks[1].call_id, "c2");
 	assert_string_equal(f->seen[0].callbacks[2].call_id, "c3");
+	/* Older than every window at the clock: not kept, counted. */
+	assert_int_equal(add_call(f, "op-7", T0 - SECONDS(400), SECONDS(2), RELEASED_BY_OPERATOR), DETECTOR_TOO_OLD);
+	assert_int_equal(detector_stats(f->detector)->too_old, 1);
 }
 
-static void test_operator_limit(void **state)
+static void test_operator_limit_evicts_idlest(void **state)
 {
 	struct fixture *f = *state;
 
 	f->config.tracker.max_operators = 2;
 	reconfigure(f);
 	assert_int_equal(add_call(f, "a", T0, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	assert_int_equal(add_call(f, "b", T0, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	assert_int_equal(add_call(f, "c", T0, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_OPERATORS_FULL);
-	assert_int_equal(add_call(f, "a", T0 + 1, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	assert_int_equal(detector_stats(f->detector)->operators_full, 1);
+	assert_int_equal(add_call(f, "b", T0 + 1, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	assert_int_equal(add_call(f, "c", T0 + 2, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	assert_int_equal(detector_stats(f->detector)->operators_evicted, 1);
 	assert_int_equal(detector_stats(f->detector)->operators, 2);
+	/* "a" was the idlest; "b" is still known, so adding to it evicts nobody. */
+	assert_int_equal(add_call(f, "b", T0 + 3, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	assert_int_equal(detector_stats(f->detector)->operators_evicted, 1);
 }
 
 static void test_window_call_limit_evicts_oldest(void **state)
@@ -293,9 +379,7 @@ static void test_several_rules(void **state)
 	struct fixture *f = *state;
 
 	f->config.detector.rule_count = 2;
-	f->config.detector.rules[1] = (struct config_rule){
-		.name = "shift", .window_seconds = 3600, .min_calls = 6, .min_premature = 5,
-		.min_ratio = 0.5, .severity = "warning"};
+	f->config.detector.rules[1] = window_rule("shift", 3600, 6, 5, 0.5, "warning");
 	reconfigure(f);
 	/* Premature calls every 5 minutes: "burst" (10 min) sees at most 3; "shift" sees them all. */
 	for (int i = 0; i < 6; i++)
@@ -305,20 +389,132 @@ static void test_several_rules(void **state)
 	assert_int_equal(f->seen[0].calls, 6);
 }
 
+/* In a storm every operator has many short calls: against the center, nobody stands out. */
+static void test_peer_baseline_ignores_storm(void **state)
+{
+	struct fixture *f = *state;
+	char name[16];
+
+	f->config.detector.rules[0] = window_rule("burst", 3600, 10, 5, 0.4, "warning");
+	f->config.detector.rules[0].max_p_value = 0.01;
+	reconfigure(f);
+	/* Ten operators, each 6 premature of 12 calls. */
+	for (int call = 0; call < 12; call++) {
+		for (int op = 0; op < 10; op++) {
+			snprintf(name, sizeof(name), "op-%d", op);
+			add_call(f, name, T0 + SECONDS(200 * call + op), SECONDS(call % 2 ? 2 : 90),
+				 call % 2 ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
+		}
+	}
+	assert_int_equal(f->seen_count, 0);
+	/* One more operator whose first 10 calls are all premature: against a center at 0.5,
+	 * p = P(X >= 10 | 10, 0.5) = 1/1024 fires on the tenth. */
+	for (int call = 0; call < 12; call++)
+		add_call(f, "bad", T0 + SECONDS(200 * call + 50), SECONDS(call < 10 ? 2 : 90),
+			 call < 10 ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].operator_id, "bad");
+	assert_int_equal(f->seen[0].calls, 10);
+	assert_int_equal(f->seen[0].premature, 10);
+	assert_true(f->seen[0].center_ratio == 0.5);
+	assert_true(f->seen[0].p_value == binomial_upper_tail(10, 10, 0.5));
+	assert_true(f->seen[0].p_value <= 0.01);
+}
+
+static void test_cusum_alarm_and_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct cusum_weights w = cusum_weights(0.1, 3.0);
+
+	f->config.detector.rules[0] = window_rule("seq", 3600, 1, 1, 0.0, "warning");
+	f->config.detector.rules[0].type = CONFIG_RULE_CUSUM;
+	f->config.detector.rules[0].p0 = 0.1;
+	f->config.detector.rules[0].odds_ratio = 3.0;
+	f->config.detector.rules[0].threshold = 2.5;
+	reconfigure(f);
+	/* ln 2.5 = 0.916 per premature hangup: the third reaches 2.75 >= 2.5. */
+	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-7", T0 + SECONDS(60), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 0);
+	add_call(f, "op-7", T0 + SECONDS(120), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	assert_true(f->seen[0].has_cusum);
+	assert_true(fabs(f->seen[0].cusum - 3 * w.premature) < 1e-12);
+	/* Reset after the alarm: two more premature hangups are not enough again. */
+	add_call(f, "op-7", T0 + SECONDS(180), SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-7", T0 + SECONDS(240), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(detector_stats(f->detector)->firing, 1);
+	/* The third does alarm again, but the alert is still open: no repeat. */
+	add_call(f, "op-7", T0 + SECONDS(300), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+}
+
+static void test_repeat_caller_marks_hangup(void **state)
+{
+	struct fixture *f = *state;
+
+	f->config.detector.rules[0].min_called_back = 1;
+	reconfigure(f);
+	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550002", T0 + SECONDS(60), SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550003", T0 + SECONDS(120), SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550004", T0 + SECONDS(180), SECONDS(90), RELEASED_BY_CALLER);
+	assert_int_equal(f->seen_count, 0); /* 3 of 4, but nobody called back */
+	/* A different number, and the right number too late (cut off at T0+65 s, 301 s ago). */
+	detector_caller_rang(f->detector, "5045559999", T0 + SECONDS(300));
+	detector_caller_rang(f->detector, "5045550002", T0 + SECONDS(366));
+	assert_int_equal(f->seen_count, 0);
+	/* The third caller rings again 295 s after being cut off. */
+	detector_caller_rang(f->detector, "5045550003", T0 + SECONDS(420));
+	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen[0].called_back, 1);
+	assert_int_equal(f->seen[0].callback_count, 3);
+	assert_false(f->seen[0].callbacks[1].called_back);
+	assert_true(f->seen[0].callbacks[2].called_back);
+	assert_int_equal(detector_stats(f->detector)->called_back, 1);
+	/* One redial marks once. */
+	detector_caller_rang(f->detector, "5045550003", T0 + SECONDS(421));
+	assert_int_equal(detector_stats(f->detector)->called_back, 1);
+}
+
+/* The same calls give the same alert ids: instances and replays agree. */
+static void test_alert_ids_are_deterministic(void **state)
+{
+	struct fixture *f = *state;
+	char first[ALERT_ID_LENGTH + 1];
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	snprintf(first, sizeof(first), "%s", f->seen[0].alert_id);
+	reconfigure(f);
+	f->seen_count = 0;
+	f->call_number = 0;
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_string_equal(f->seen[0].alert_id, first);
+}
+
 int main(void)
 {
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_premature_definition, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_released_by_set_is_configurable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fires_once_with_callbacks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rearms_after_false, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window_edge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_operators_are_separate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_operator_in_two_agencies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_call_is_placed_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_operator_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window_call_limit_evicts_oldest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_several_rules, setup, teardown),
+		TEST(test_premature_definition),
+		TEST(test_released_by_set_is_configurable),
+		TEST(test_fires_once_with_callbacks),
+		TEST(test_flapping_is_quiet_then_resolves),
+		TEST(test_escalation),
+		TEST(test_window_edge),
+		TEST(test_operators_are_separate),
+		TEST(test_same_operator_in_two_agencies),
+		TEST(test_late_call_is_placed_in_order),
+		TEST(test_operator_limit_evicts_idlest),
+		TEST(test_window_call_limit_evicts_oldest),
+		TEST(test_several_rules),
+		TEST(test_peer_baseline_ignores_storm),
+		TEST(test_cusum_alarm_and_reset),
+		TEST(test_repeat_caller_marks_hangup),
+		TEST(test_alert_ids_are_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

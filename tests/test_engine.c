@@ -39,8 +39,10 @@ static int setup(void **state)
 	config_set_defaults(&config);
 	config.detector.rule_count = 1;
 	config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .window_seconds = 600, .min_calls = 4, .min_premature = 3,
-		.min_ratio = 0.5, .severity = "critical"};
+		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
+		.min_premature = 3, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 0.01,
+		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "critical"};
+	config.tracker.allowed_lateness_seconds = 600;
 	f.engine = engine_new(&config, collect_alert, &f);
 	*state = &f;
 	return f.engine ? 0 : -1;
@@ -71,13 +73,18 @@ static const char *const shift[] = {
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550104\"}",
 };
 
+/* p_value: P(X >= 3 | 4, 0.05) = 4 * 0.05^3 * 0.95 + 0.05^4 = 0.00048125 (the center floor,
+ * as nobody else is on duty). */
 static const char expected_alert[] =
-	"{\"alert\":\"firing\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\",\"agency\":\"NOPD\",\"operator\":\"op-7\","
-	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,"
-	"\"premature\":3,\"ratio\":0.75,\"callbacks\":["
-	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5},"
-	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5},"
-	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10}]}";
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
+	"\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+	"\"p_value\":4.81e-04,\"callbacks\":["
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
+	"\"called_back\":false},"
+	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
+	"\"called_back\":false}]}";
 
 static enum event_reject feed(struct fixture *f, const char *line)
 {
@@ -160,14 +167,62 @@ static void test_embedded_nul_rejected(void **state)
 	assert_string_equal(why, "invalid JSON: NUL byte in line");
 }
 
-static void test_duplicate_start_counted(void **state)
+static void test_resent_event_is_ignored(void **state)
 {
 	struct fixture *f = *state;
 
+	/* The same line twice (same type, call_id and ts): the second is a duplicate. */
 	assert_int_equal(feed(f, shift[0]), EVENT_OK);
 	assert_int_equal(feed(f, shift[0]), EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->duplicates, 1);
+	assert_int_equal(engine_stats(f->engine)->tracker.duplicates, 0);
+	/* A second call_start with another ts reaches the tracker, which keeps the first. */
+	assert_int_equal(feed(f, "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:01Z\","
+				 "\"operator\":\"op-9\"}"),
+			 EVENT_OK);
 	assert_int_equal(engine_stats(f->engine)->tracker.duplicates, 1);
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
+}
+
+static void test_event_id_identifies_resends(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(feed(f, "{\"type\":\"incident\",\"call_id\":\"c1\",\"ts\":1,\"event_id\":\"e-1\"}"), EVENT_OK);
+	/* Same event_id, different content: the sender's id wins. */
+	assert_int_equal(feed(f, "{\"type\":\"incident\",\"call_id\":\"c2\",\"ts\":2,\"event_id\":\"e-1\"}"), EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->duplicates, 1);
+	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
+}
+
+static void test_too_late_rejected(void **state)
+{
+	struct fixture *f = *state;
+	char why[256];
+	static const char late[] =
+		"{\"type\":\"call_start\",\"call_id\":\"old\",\"ts\":\"2026-11-29T07:49:59Z\",\"operator\":\"op-7\"}";
+	static const char in_time[] =
+		"{\"type\":\"call_start\",\"call_id\":\"ok\",\"ts\":\"2026-11-29T07:50:00Z\",\"operator\":\"op-7\"}";
+
+	assert_int_equal(feed(f, shift[0]), EVENT_OK); /* the clock: 08:00:00 */
+	assert_int_equal(engine_process_line(f->engine, late, strlen(late), why, sizeof(why)), EVENT_REJECT_TOO_LATE);
+	assert_string_equal(why, "call_start: \"ts\" is 601 s older than the newest event, over the 600 s allowed");
+	/* Exactly at the limit is still in time. */
+	assert_int_equal(feed(f, in_time), EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_TOO_LATE], 1);
+	assert_int_equal(engine_stats(f->engine)->open_calls, 2);
+}
+
+static void test_redial_marks_hangup(void **state)
+{
+	struct fixture *f = *state;
+
+	feed(f, shift[0]);
+	feed(f, shift[1]); /* c1 from 5045550101 cut off at 08:00:05 */
+	assert_int_equal(feed(f, "{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:02:00Z\","
+				 "\"operator\":\"op-2\",\"ani\":\"5045550101\"}"),
+			 EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
 }
 
 int main(void)
@@ -177,7 +232,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_lines_between_good_ones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blank_lines_ignored_and_external_rejects_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_embedded_nul_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_start_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resent_event_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_id_identifies_resends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_late_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redial_marks_hangup, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,20 +132,25 @@ static void test_end_ts_before_start_ts_dropped(void **state)
 	tracker_free(tracker);
 }
 
-static void test_table_full_is_counted(void **state)
+static void test_full_table_evicts_least_recent(void **state)
 {
 	struct tracker *tracker = tracker_new(3, 0);
 	struct completed_call call;
 	(void)state;
 
-	apply(tracker, start_event("a", T0, "op", ""), &call);
+	apply(tracker, start_event("a", T0 + 2, "op", ""), &call);
 	apply(tracker, start_event("b", T0, "op", ""), &call);
-	apply(tracker, start_event("c", T0, "op", ""), &call);
-	assert_int_equal(apply(tracker, start_event("d", T0, "op", ""), &call), TRACKER_TABLE_FULL);
-	assert_int_equal(tracker_stats(tracker)->table_full, 1);
-	/* Events for calls already open still work, and completing one frees a place. */
-	assert_int_equal(apply(tracker, end_event("b", T0 + 1, RELEASED_BY_CALLER), &call), TRACKER_COMPLETED);
-	assert_int_equal(apply(tracker, start_event("d", T0, "op", ""), &call), TRACKER_PENDING);
+	apply(tracker, start_event("c", T0 + 1, "op", ""), &call);
+	/* Full: "b" is the call heard of least recently, so it makes room for "d". */
+	assert_int_equal(apply(tracker, start_event("d", T0 + 3, "op", ""), &call), TRACKER_PENDING);
+	assert_int_equal(tracker_stats(tracker)->evicted, 1);
+	assert_int_equal(tracker_open_calls(tracker), 3);
+	/* "b" is gone (its end waits alone now, evicting "c"), the others complete. */
+	assert_int_equal(apply(tracker, end_event("b", T0 + 4, RELEASED_BY_CALLER), &call), TRACKER_PENDING);
+	assert_int_equal(tracker_stats(tracker)->evicted, 2);
+	assert_int_equal(apply(tracker, end_event("a", T0 + 5, RELEASED_BY_CALLER), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("d", T0 + 5, RELEASED_BY_CALLER), &call), TRACKER_COMPLETED);
+	assert_string_equal(call.call_id, "d");
 	tracker_free(tracker);
 }
 
@@ -204,7 +209,7 @@ int main(void)
 		cmocka_unit_test(test_incident_and_transfer_marks),
 		cmocka_unit_test(test_duplicates_ignored),
 		cmocka_unit_test(test_end_ts_before_start_ts_dropped),
-		cmocka_unit_test(test_table_full_is_counted),
+		cmocka_unit_test(test_full_table_evicts_least_recent),
 		cmocka_unit_test(test_stale_calls_expire),
 		cmocka_unit_test(test_churn_keeps_table_consistent),
 	};

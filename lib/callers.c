@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "callers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "hash.h"
+#include "table.h"
+
+#define EVICT_FRACTION 16
+
+struct caller_entry {
+	struct table_entry base;
+	char ani[EVENT_ANI_MAX + 1];
+	struct caller_hangup hangup;
+};
+
+struct callers {
+	struct table table;
+	int64_t newest_end_ms;
+	uint64_t evicted;
+};
+
+struct callers *callers_new(uint32_t max_callers)
+{
+	struct callers *callers = calloc(1, sizeof(*callers));
+
+	if (!callers)
+		return NULL;
+	if (table_init(&callers->table, sizeof(struct caller_entry), max_callers) != 0) {
+		free(callers);
+		return NULL;
+	}
+	callers->newest_end_ms = INT64_MIN;
+	return callers;
+}
+
+void callers_free(struct callers *callers)
+{
+	if (!callers)
+		return;
+	table_release(&callers->table);
+	free(callers);
+}
+
+static bool ani_matches(const void *entry, const void *key)
+{
+	return strcmp(((const struct caller_entry *)entry)->ani, key) == 0;
+}
+
+static int64_t hangup_end(const void *entry)
+{
+	return ((const struct caller_entry *)entry)->hangup.end_ms;
+}
+
+static bool hangup_is_stale(const void *entry, const void *cutoff)
+{
+	return hangup_end(entry) < *(const int64_t *)cutoff;
+}
+
+/* Room for one more: forget hangups too old to be redialed, then evict the oldest. */
+static void make_room(struct callers *callers, int64_t window_ms)
+{
+	int64_t cutoff = callers->newest_end_ms - window_ms;
+
+	table_remove_stale(&callers->table, hangup_is_stale, &cutoff, NULL, NULL);
+	if (callers->table.count >= callers->table.max_count)
+		callers->evicted += table_evict_oldest(&callers->table, hangup_end, EVICT_FRACTION, NULL, NULL);
+}
+
+void callers_remember(struct callers *callers, const char *ani, const struct caller_hangup *hangup,
+		      int64_t window_ms)
+{
+	uint64_t hash = hash_string(ani);
+	uint32_t i = table_probe(&callers->table, hash, ani_matches, ani);
+
+	if (hangup->end_ms > callers->newest_end_ms)
+		callers->newest_end_ms = hangup->end_ms;
+	if (!table_used(&callers->table, i)) {
+		if (callers->table.count >= callers->table.max_count) {
+			make_room(callers, window_ms);
+			i = table_probe(&callers->table, hash, ani_matches, ani);
+		}
+		struct caller_entry *entry = table_claim(&callers->table, i, hash);
+		size_t len = strnlen(ani, EVENT_ANI_MAX);
+		memcpy(entry->ani, ani, len);
+		entry->ani[len] = '\0';
+	}
+	struct caller_entry *entry = table_slot(&callers->table, i);
+	if (hangup->end_ms >= entry->hangup.end_ms || entry->hangup.serial == 0)
+		entry->hangup = *hangup;
+}
+
+bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms, int64_t window_ms,
+			 struct caller_hangup *hangup)
+{
+	uint64_t hash = hash_string(ani);
+	uint32_t i = table_probe(&callers->table, hash, ani_matches, ani);
+
+	if (!table_used(&callers->table, i))
+		return false;
+	const struct caller_entry *entry = table_slot(&callers->table, i);
+	if (start_ms < entry->hangup.end_ms || start_ms - entry->hangup.end_ms > window_ms)
+		return false;
+	*hangup = entry->hangup;
+	table_remove(&callers->table, i);
+	return true;
+}
+
+uint64_t callers_evicted(const struct callers *callers)
+{
+	return callers->evicted;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_CALLERS_H
+#define CADMON_CALLERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Recent premature hangups by caller number (ani), so that a caller who rings 911 again soon
+ * after being cut off marks that hangup: the strongest sign a real emergency was dropped.
+ * Bounded: stale hangups are forgotten, and when full the oldest are evicted (counted).
+ */
+
+/* Where the hangup lives: the detector's operator slot (with its generation, so a reused
+ * slot is recognized) and the call's serial number. */
+struct caller_hangup {
+	uint32_t operator_index;
+	uint32_t operator_generation;
+	uint64_t serial;
+	int64_t end_ms;
+};
+
+struct callers;
+
+/** NULL on allocation failure. */
+struct callers *callers_new(uint32_t max_callers);
+void callers_free(struct callers *callers);
+
+/** Remember a premature hangup of ani (replacing an older one of the same number). */
+void callers_remember(struct callers *callers, const char *ani, const struct caller_hangup *hangup,
+		      int64_t window_ms);
+
+/**
+ * A call from ani started at start_ms: if ani was cut off at most window_ms before (and not
+ * after start_ms), hand the hangup out in *hangup and forget it. True when one was found.
+ */
+bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms, int64_t window_ms,
+			 struct caller_hangup *hangup);
+
+/** Hangups forgotten early because the table was full. */
+uint64_t callers_evicted(const struct callers *callers);
+
+#endif

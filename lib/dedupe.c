@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "dedupe.h"
+
+#include <stdlib.h>
+
+#include "table.h"
+
+#define EVICT_FRACTION 16
+
+struct seen_event {
+	struct table_entry base; /* base.hash is the fingerprint */
+	int64_t ts_ms;
+};
+
+struct dedupe {
+	struct table table;
+	uint32_t inserts_since_sweep;
+	uint64_t evicted;
+};
+
+struct dedupe *dedupe_new(uint32_t max_events)
+{
+	struct dedupe *dedupe = calloc(1, sizeof(*dedupe));
+
+	if (!dedupe)
+		return NULL;
+	if (table_init(&dedupe->table, sizeof(struct seen_event), max_events) != 0) {
+		free(dedupe);
+		return NULL;
+	}
+	return dedupe;
+}
+
+void dedupe_free(struct dedupe *dedupe)
+{
+	if (!dedupe)
+		return;
+	table_release(&dedupe->table);
+	free(dedupe);
+}
+
+/* The fingerprint is the whole identity: equal hashes are the same event. */
+static bool same_event(const void *entry, const void *key)
+{
+	(void)entry;
+	(void)key;
+	return true;
+}
+
+static int64_t event_ts(const void *entry)
+{
+	return ((const struct seen_event *)entry)->ts_ms;
+}
+
+static bool beyond_horizon(const void *entry, const void *horizon)
+{
+	return event_ts(entry) < *(const int64_t *)horizon;
+}
+
+/* Sweep out what is beyond the horizon every `slots` inserts or when full: amortized O(1). */
+static void make_room(struct dedupe *dedupe, int64_t horizon_ms)
+{
+	struct table *table = &dedupe->table;
+
+	if (++dedupe->inserts_since_sweep > table->mask || table->count >= table->max_count) {
+		dedupe->inserts_since_sweep = 0;
+		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
+	}
+	if (table->count >= table->max_count)
+		dedupe->evicted += table_evict_oldest(table, event_ts, EVICT_FRACTION, NULL, NULL);
+}
+
+bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms)
+{
+	uint32_t i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
+
+	if (table_used(&dedupe->table, i))
+		return true;
+	make_room(dedupe, horizon_ms);
+	i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
+	((struct seen_event *)table_claim(&dedupe->table, i, fingerprint))->ts_ms = ts_ms;
+	return false;
+}
+
+uint64_t dedupe_evicted(const struct dedupe *dedupe)
+{
+	return dedupe->evicted;
+}

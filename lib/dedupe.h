@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_DEDUPE_H
+#define CADMON_DEDUPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Recognizes events seen before by a 64-bit fingerprint (event_fingerprint). It only needs to
+ * remember events as far back as the engine accepts late ones: anything older is rejected as
+ * too late anyway. Bounded: when full, the oldest fingerprints are forgotten (counted).
+ */
+
+struct dedupe;
+
+/** NULL on allocation failure. */
+struct dedupe *dedupe_new(uint32_t max_events);
+void dedupe_free(struct dedupe *dedupe);
+
+/**
+ * True if fingerprint was seen already; otherwise remember it with its event ts and return
+ * false. Fingerprints of events older than horizon_ms may be forgotten.
+ */
+bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms);
+
+/** Fingerprints forgotten early because the table was full. */
+uint64_t dedupe_evicted(const struct dedupe *dedupe);
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int table_init(struct table *table, size_t entry_size, uint32_t max_count)
+{
+	uint32_t slots = 16;
+
+	memset(table, 0, sizeof(*table));
+	if (max_count == 0 || max_count > (UINT32_C(1) << 30) || entry_size < sizeof(struct table_entry))
+		return -EINVAL;
+	while (slots < 2 * (uint64_t)max_count)
+		slots *= 2;
+	table->slots = calloc(slots, entry_size);
+	table->ages = malloc((size_t)max_count * sizeof(*table->ages));
+	if (!table->slots || !table->ages) {
+		table_release(table);
+		return -ENOMEM;
+	}
+	table->entry_size = entry_size;
+	table->mask = slots - 1;
+	table->max_count = max_count;
+	return 0;
+}
+
+void table_release(struct table *table)
+{
+	free(table->slots);
+	free(table->ages);
+	table->slots = NULL;
+	table->ages = NULL;
+	table->count = 0;
+}
+
+void *table_slot(const struct table *table, uint32_t i)
+{
+	return table->slots + (size_t)i * table->entry_size;
+}
+
+static struct table_entry *header(const struct table *table, uint32_t i)
+{
+	return table_slot(table, i);
+}
+
+bool table_used(const struct table *table, uint32_t i)
+{
+	return header(table, i)->used;
+}
+
+uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches, const void *key)
+{
+	uint32_t i = (uint32_t)hash & table->mask;
+
+	for (;;) {
+		const struct table_entry *entry = header(table, i);
+		if (!entry->used || (entry->hash == hash && matches(entry, key)))
+			return i;
+		i = (i + 1) & table->mask;
+	}
+}
+
+void *table_claim(struct table *table, uint32_t i, uint64_t hash)
+{
+	struct table_entry *entry = header(table, i);
+
+	memset(entry, 0, table->entry_size);
+	entry->hash = hash;
+	entry->used = true;
+	table->count++;
+	return entry;
+}
+
+void table_remove(struct table *table, uint32_t hole)
+{
+	uint32_t i = hole;
+
+	for (;;) {
+		i = (i + 1) & table->mask;
+		struct table_entry *entry = header(table, i);
+		if (!entry->used)
+			break;
+		uint32_t home = (uint32_t)entry->hash & table->mask;
+		/* Leave slot i alone when its home lies cyclically in (hole, i]. */
+		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (stays)
+			continue;
+		memcpy(header(table, hole), entry, table->entry_size);
+		hole = i;
+	}
+	header(table, hole)->used = false;
+	table->count--;
+}
+
+uint32_t table_remove_stale(struct table *table, bool (*is_stale)(const void *entry, const void *ctx),
+			    const void *ctx, table_remove_fn *on_remove, void *remove_ctx)
+{
+	uint32_t removed = 0;
+
+	/* Removing slot i may pull a later entry into it, so look at i again. An entry pulled
+	 * from the start of the array into the end is looked at twice, which is harmless. */
+	for (uint32_t i = 0; i <= table->mask; i++) {
+		while (table_used(table, i) && is_stale(table_slot(table, i), ctx)) {
+			if (on_remove)
+				on_remove(table_slot(table, i), remove_ctx);
+			table_remove(table, i);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+static void swap_ages(int64_t *a, int64_t *b)
+{
+	int64_t t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Hoare's quickselect: the k-th smallest of values[0..n), k < n; reorders values. */
+static int64_t select_kth(int64_t *values, uint32_t n, uint32_t k)
+{
+	uint32_t low = 0, high = n - 1;
+
+	while (low < high) {
+		int64_t pivot = values[low + (high - low) / 2];
+		uint32_t i = low, j = high;
+		while (i <= j) {
+			while (values[i] < pivot)
+				i++;
+			while (values[j] > pivot)
+				j--;
+			if (i <= j) {
+				swap_ages(&values[i], &values[j]);
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			high = j;
+		else if (k >= i)
+			low = i;
+		else
+			break;
+	}
+	return values[k];
+}
+
+struct age_cutoff {
+	table_age_fn *age;
+	int64_t cutoff;
+};
+
+static bool older_than_cutoff(const void *entry, const void *ctx)
+{
+	const struct age_cutoff *limit = ctx;
+
+	return limit->age(entry) <= limit->cutoff;
+}
+
+uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
+			    table_remove_fn *on_remove, void *remove_ctx)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i <= table->mask; i++)
+		if (table_used(table, i))
+			table->ages[n++] = age(table_slot(table, i));
+	if (n == 0)
+		return 0;
+	uint32_t k = fraction > 0 ? n / fraction : 0;
+	struct age_cutoff limit = {.age = age, .cutoff = select_kth(table->ages, n, k)};
+	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
+}

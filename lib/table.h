@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_TABLE_H
+#define CADMON_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A bounded open-addressing hash table of fixed-size entries, allocated once: linear probing
+ * at load factor <= 1/2, backward-shift deletion (no tombstones), and eviction of the oldest
+ * entries in batches when full. The open calls, the operators, the duplicate filter and the
+ * repeat-caller memory are all one of these.
+ *
+ * Every entry type starts with a struct table_entry. Entries move when others are removed,
+ * so never keep a pointer to one across a removal.
+ */
+
+struct table_entry {
+	uint64_t hash;
+	bool used;
+};
+
+typedef bool table_match_fn(const void *entry, const void *key);
+typedef int64_t table_age_fn(const void *entry);        /* larger is newer */
+typedef void table_remove_fn(void *entry, void *ctx);   /* called before an entry goes */
+
+struct table {
+	unsigned char *slots;
+	size_t entry_size;
+	uint32_t mask;
+	uint32_t count;
+	uint32_t max_count;
+	int64_t *ages; /* scratch for eviction, max_count long */
+};
+
+/** Allocate room for max_count entries of entry_size bytes; -ENOMEM or -EINVAL on failure. */
+int table_init(struct table *table, size_t entry_size, uint32_t max_count);
+void table_release(struct table *table);
+
+/** Entry at slot i (used or not). */
+void *table_slot(const struct table *table, uint32_t i);
+
+/** The slot of the entry matching key, or of the empty slot where it would go. */
+uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches, const void *key);
+
+/** Is slot i in use? */
+bool table_used(const struct table *table, uint32_t i);
+
+/** Take the empty slot i (from table_probe) for hash; the caller fills the rest. Requires count < max. */
+void *table_claim(struct table *table, uint32_t i, uint64_t hash);
+
+/** Remove the entry at slot i; later entries may move. */
+void table_remove(struct table *table, uint32_t i);
+
+/** Remove every entry for which is_stale(entry, ctx); returns how many. O(slots). */
+uint32_t table_remove_stale(struct table *table, bool (*is_stale)(const void *entry, const void *ctx),
+			    const void *ctx, table_remove_fn *on_remove, void *remove_ctx);
+
+/**
+ * Remove about one in `fraction` of the entries, the oldest by age (ties may take a few more),
+ * calling on_remove for each; returns how many. O(slots), so amortized O(fraction) per insert.
+ */
+uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
+			    table_remove_fn *on_remove, void *remove_ctx);
+
+#endif
