@@ -2,13 +2,26 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "alert.h"
 
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
+#include "hash.h"
 #include "timestamp.h"
+
+void alert_derive_id(const char *agency, const char *operator_id, const char *rule, int64_t ts_ms,
+		     const char *trigger_call_id, char out[ALERT_ID_LENGTH + 1])
+{
+	char key[4 * (EVENT_ID_MAX + 1) + 32];
+
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%s", agency, operator_id, rule, ts_ms,
+		 trigger_call_id);
+	snprintf(out, ALERT_ID_LENGTH + 1, "%016" PRIx64, hash_string(key));
+}
 
 /* Print value with at most `decimals` decimals, trailing zeros and dot removed: 0.75, 5, 12.5. */
 static void format_decimal(double value, int decimals, char *out, size_t size)

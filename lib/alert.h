@@ -46,6 +46,14 @@ struct alert {
 };
 
 /**
+ * The alert_id of an episode first triggered at ts_ms by trigger_call_id ("" when no call
+ * triggered it): 16 hex digits of FNV-1a over agency, operator, rule, ts_ms and the call, so
+ * instances and replays fed the same events agree.
+ */
+void alert_derive_id(const char *agency, const char *operator_id, const char *rule, int64_t ts_ms,
+		     const char *trigger_call_id, char out[ALERT_ID_LENGTH + 1]);
+
+/**
  * Encode an alert as one line of JSON (no trailing newline), the wire format of
  * docs/protocol.md. Returns a malloc'd NUL-terminated string the caller frees, with its
  * length in *len, or NULL on allocation failure.

@@ -395,17 +395,6 @@ static void emit_notice(struct detector *detector, struct operator_state *state,
 		detector->on_alert(&alert, detector->ctx);
 }
 
-/* A stable id: the same events give the same id on every instance and every replay. */
-static void derive_alert_id(const struct detector *detector, const struct operator_state *state, size_t rule,
-			    const char *trigger_call_id, char out[ALERT_ID_LENGTH + 1])
-{
-	char key[4 * (EVENT_ID_MAX + 1) + 32];
-
-	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%s", state->agency, state->operator_id,
-		 detector->config.detector.rules[rule].name, detector->now_ms, trigger_call_id);
-	snprintf(out, ALERT_ID_LENGTH + 1, "%016" PRIx64, hash_string(key));
-}
-
 static void open_episode(struct detector *detector, struct operator_state *state, size_t rule,
 			 const char *trigger_call_id)
 {
@@ -416,7 +405,8 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->severity = detector->severity[rule];
 	episode->list_position = detector->open_count;
 	detector->open_episodes[detector->open_count++] = state;
-	derive_alert_id(detector, state, rule, trigger_call_id, episode->alert_id);
+	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
+			detector->now_ms, trigger_call_id, episode->alert_id);
 	detector->stats.firing++;
 	emit_notice(detector, state, "firing", true);
 }

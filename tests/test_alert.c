@@ -84,12 +84,25 @@ static void test_strings_are_escaped(void **state)
 			  "\"callbacks\":[]}");
 }
 
+static void test_derived_id(void **state)
+{
+	char id[ALERT_ID_LENGTH + 1];
+	(void)state;
+
+	/* FNV-1a 64 of "NOPD\x1fop-7\x1fburst\x1f1795939470000\x1fc4". */
+	alert_derive_id("NOPD", "op-7", "burst", T0 + 270000, "c4", id);
+	assert_string_equal(id, "6033274aee8baf5c");
+	alert_derive_id("NOPD", "op-7", "burst", T0 + 270000, "c5", id);
+	assert_string_not_equal(id, "6033274aee8baf5c");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_alert),
 		cmocka_unit_test(test_optional_fields_omitted_and_rounding),
 		cmocka_unit_test(test_strings_are_escaped),
+		cmocka_unit_test(test_derived_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_CADMOND_H
+#define CADMOND_CADMOND_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/*
+ * The daemon object: owns the event loop, the active configuration, the engine, the
+ * listeners, the feed connections, the subscribers, the signal events and the systemd
+ * notifications. All detection happens in the engine; this is the shell around it.
+ */
+
+/* Exit statuses of cadmond, as documented in its -h text. */
+enum cadmond_exit {
+	CADMOND_EXIT_OK = 0,      /* clean stop */
+	CADMOND_EXIT_CONFIG = 1,  /* configuration error */
+	CADMOND_EXIT_USAGE = 2,   /* bad command line */
+	CADMOND_EXIT_RUNTIME = 3, /* runtime failure, e.g. cannot listen on an address */
+};
+
+/* Largest configuration file read. */
+#define CADMOND_CONFIG_MAX_BYTES (1u << 20)
+
+/* How long shutdown waits for subscribers to take the alerts queued for them. */
+#define CADMOND_FLUSH_SECONDS 2
+
+/* Period of the STATUS= (and WATCHDOG=1) notifications; shorter under a short watchdog. */
+#define CADMOND_STATUS_SECONDS 5
+
+struct cadmond;
+
+/**
+ * Read a configuration file (at most CADMOND_CONFIG_MAX_BYTES) and parse it. Returns 0 with
+ * *config filled, or a negative errno with every problem in *errors (a file that cannot be
+ * read gives one message, "FILE: cannot read: REASON").
+ */
+int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors);
+
+/** Log every message of errors at LOG_ERR, plus "... and N more errors" when some were dropped. */
+void cadmond_log_config_errors(const struct config_errors *errors);
+
+/**
+ * Set up the daemon for config (copied); config_path (copied; NULL for built-in defaults)
+ * is what SIGHUP re-reads. Listens on every configured address. NULL on failure, with the
+ * reason in why, e.g. "cannot listen on 127.0.0.1:7400: Address already in use".
+ */
+struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,
+			    size_t why_size);
+
+/**
+ * Run until SIGTERM or SIGINT and a clean shutdown: stop accepting, process the lines
+ * already received, give subscribers up to CADMOND_FLUSH_SECONDS to take pending alerts.
+ * Returns the exit status (CADMOND_EXIT_OK, or CADMOND_EXIT_RUNTIME if the loop failed).
+ */
+int cadmond_run(struct cadmond *cadmond);
+
+/** Free everything the daemon owns. NULL is allowed. */
+void cadmond_free(struct cadmond *cadmond);
+
+#endif

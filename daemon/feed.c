@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "feed.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "listener.h"
+#include "log.h"
+
+/* Room for a rejection detail from the engine. */
+#define FEED_WHY_MAX 256
+
+struct feed {
+	LIST_ENTRY(feed) link;
+	struct feed_server *server;
+	struct bufferevent *connection;
+	char peer[LISTENER_ADDRESS_TEXT_MAX];
+	struct feed_stats stats;
+	struct log_limit reject_log;
+	uint64_t line_number; /* of the last complete line, blank ones included, for logs */
+	size_t counted_bytes; /* bytes of the input buffer already added to stats.bytes */
+	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
+};
+
+struct feed_server {
+	struct event_base *base;
+	struct engine *engine;
+	struct feed_limits limits;
+	struct feed_server_stats stats;
+	struct log_limit refuse_log;
+	LIST_HEAD(feed_list, feed) feeds;
+};
+
+/* Input a connection may hold: the longest line plus "\r\n". */
+static size_t feed_input_max(const struct feed_server *server)
+{
+	return (size_t)server->limits.max_line_bytes + 2;
+}
+
+static void feed_count_received(struct feed *feed, struct evbuffer *input)
+{
+	size_t len = evbuffer_get_length(input);
+
+	if (len > feed->counted_bytes)
+		feed->stats.bytes += len - feed->counted_bytes;
+}
+
+static void feed_reject(struct feed *feed, enum event_reject reason, const char *why)
+{
+	feed->stats.rejected++;
+	if ((unsigned)reason < EVENT_REJECT_COUNT)
+		feed->stats.rejects[reason]++;
+	log_limited(&feed->reject_log, LOG_WARNING, "feed %s: rejected line %" PRIu64 ": %s: %s",
+		    feed->peer, feed->line_number, event_reject_name(reason), why);
+}
+
+static void feed_reject_too_long(struct feed *feed)
+{
+	char why[FEED_WHY_MAX];
+
+	feed->stats.lines++;
+	engine_count_reject(feed->server->engine, EVENT_REJECT_LINE_TOO_LONG);
+	snprintf(why, sizeof why, "longer than %" PRIu32 " bytes (feed.max_line_bytes)",
+		 feed->server->limits.max_line_bytes);
+	feed_reject(feed, EVENT_REJECT_LINE_TOO_LONG, why);
+}
+
+/* Hand one complete line (without "\n"; a trailing "\r" is cut) to the engine. The
+ * engine's own counters tell what it made of the line: blank lines count as nothing. */
+static void feed_process_line(struct feed *feed, const char *line, size_t len)
+{
+	struct engine *engine = feed->server->engine;
+	const struct engine_stats *before = engine_stats(engine), *after;
+	uint64_t lines_before = before->lines, events_before = before->events;
+	char why[FEED_WHY_MAX] = "";
+	enum event_reject reason;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > feed->server->limits.max_line_bytes) {
+		feed_reject_too_long(feed);
+		return;
+	}
+	reason = engine_process_line(engine, line, len, why, sizeof why);
+	after = engine_stats(engine);
+	feed->stats.lines += after->lines - lines_before;
+	feed->stats.events += after->events - events_before;
+	if (reason != EVENT_OK)
+		feed_reject(feed, reason, why);
+}
+
+/* Process the line at the start of input, line_len bytes before its "\n". */
+static void feed_process_buffered_line(struct feed *feed, struct evbuffer *input, size_t line_len)
+{
+	const unsigned char *line = evbuffer_pullup(input, (ssize_t)line_len + 1);
+
+	if (!line) {
+		log_msg(LOG_ERR, "feed %s: out of memory; line %" PRIu64 " dropped", feed->peer,
+			feed->line_number);
+		return;
+	}
+	feed_process_line(feed, (const char *)line, line_len);
+}
+
+/* Drop the rest of a too-long line. Returns false when its end has not arrived yet. */
+static bool feed_discard_rest_of_line(struct feed *feed, struct evbuffer *input)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
+
+	if (eol.pos < 0) {
+		evbuffer_drain(input, evbuffer_get_length(input));
+		return false;
+	}
+	evbuffer_drain(input, (size_t)eol.pos + 1);
+	feed->discarding = false;
+	return true;
+}
+
+/* Process the complete lines in the input buffer, leaving at most one partial line of at
+ * most max_line_bytes + 1 bytes. */
+static void feed_process_input(struct feed *feed)
+{
+	struct evbuffer *input = bufferevent_get_input(feed->connection);
+	size_t input_max = feed_input_max(feed->server);
+
+	feed_count_received(feed, input);
+	for (;;) {
+		struct evbuffer_ptr eol;
+		size_t line_len;
+
+		if (feed->discarding && !feed_discard_rest_of_line(feed, input))
+			break;
+		eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(input) < input_max)
+				break;
+			feed->line_number++;
+			feed_reject_too_long(feed);
+			feed->discarding = true;
+			continue;
+		}
+		line_len = (size_t)eol.pos;
+		feed->line_number++;
+		if (line_len >= input_max)
+			feed_reject_too_long(feed);
+		else
+			feed_process_buffered_line(feed, input, line_len);
+		evbuffer_drain(input, line_len + 1);
+	}
+	feed->counted_bytes = evbuffer_get_length(input);
+}
+
+/* Log a connection's counters, e.g. "... 12 lines, 10 events, 2 rejected (invalid_json 2)". */
+static void feed_log_summary(const struct feed *feed)
+{
+	char reasons[512] = "";
+	size_t used = 0;
+
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
+		if (feed->stats.rejects[reason] == 0 || used >= sizeof reasons)
+			continue;
+		used += (size_t)snprintf(reasons + used, sizeof reasons - used, "%s%s %" PRIu64,
+					 used ? ", " : " (", event_reject_name(reason),
+					 feed->stats.rejects[reason]);
+	}
+	if (used > 0 && used < sizeof reasons - 1)
+		strcat(reasons, ")");
+	log_msg(LOG_INFO,
+		"feed %s closed: %" PRIu64 " bytes, %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64
+		" rejected%s%s",
+		feed->peer, feed->stats.bytes, feed->stats.lines, feed->stats.events,
+		feed->stats.rejected, reasons,
+		feed->stats.partial_lines ? ", unterminated last line dropped" : "");
+}
+
+/* Drop an unterminated last line (the peer went away in the middle of it) and close. */
+static void feed_close(struct feed *feed)
+{
+	struct feed_server *server = feed->server;
+	struct evbuffer *input = bufferevent_get_input(feed->connection);
+	size_t partial = evbuffer_get_length(input);
+
+	feed_count_received(feed, input);
+	if (partial > 0 && !feed->discarding) {
+		feed->stats.partial_lines++;
+		server->stats.partial_lines++;
+		log_msg(LOG_DEBUG, "feed %s: dropped an unterminated last line of %zu bytes",
+			feed->peer, partial);
+	}
+	log_limit_flush(&feed->reject_log);
+	feed_log_summary(feed);
+	LIST_REMOVE(feed, link);
+	server->stats.connected--;
+	server->stats.closed++;
+	bufferevent_free(feed->connection);
+	free(feed);
+}
+
+static void feed_on_read(struct bufferevent *connection, void *ctx)
+{
+	(void)connection;
+	feed_process_input(ctx);
+}
+
+static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
+{
+	struct feed *feed = ctx;
+
+	(void)connection;
+	if (what & BEV_EVENT_ERROR)
+		log_msg(LOG_INFO, "feed %s: %s", feed->peer,
+			strerror(EVUTIL_SOCKET_ERROR()));
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		feed_close(feed);
+}
+
+struct feed_server *feed_server_new(struct event_base *base, struct engine *engine,
+				    const struct feed_limits *limits)
+{
+	struct feed_server *server = calloc(1, sizeof *server);
+
+	if (!server)
+		return NULL;
+	server->base = base;
+	server->engine = engine;
+	server->limits = *limits;
+	log_limit_init(&server->refuse_log, limits->log_interval_seconds, "feed connections refused");
+	LIST_INIT(&server->feeds);
+	return server;
+}
+
+void feed_server_free(struct feed_server *server)
+{
+	if (!server)
+		return;
+	while (!LIST_EMPTY(&server->feeds)) {
+		struct feed *feed = LIST_FIRST(&server->feeds);
+
+		/* Unprocessed input is dropped, not counted as a partial line. */
+		evbuffer_drain(bufferevent_get_input(feed->connection), (size_t)-1);
+		feed_close(feed);
+	}
+	log_limit_flush(&server->refuse_log);
+	free(server);
+}
+
+/* Ask the kernel to notice dead peers on idle connections. */
+static void enable_keepalive(evutil_socket_t fd)
+{
+	const int on = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+}
+
+static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, const char *peer)
+{
+	struct feed *feed = calloc(1, sizeof *feed);
+	char label[LOG_LIMIT_LABEL_MAX];
+
+	if (!feed)
+		return NULL;
+	feed->connection = bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!feed->connection) {
+		free(feed);
+		return NULL;
+	}
+	feed->server = server;
+	snprintf(feed->peer, sizeof feed->peer, "%s", peer);
+	snprintf(label, sizeof label, "feed %s: rejected lines", peer);
+	log_limit_init(&feed->reject_log, server->limits.log_interval_seconds, label);
+	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
+	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
+	bufferevent_enable(feed->connection, EV_READ);
+	return feed;
+}
+
+/*
+ * Beyond feed.max_connections a connection is accepted and closed at once (counted, logged)
+ * rather than left in the kernel's backlog by disabling the listener: the CAD sees the
+ * refusal immediately (end of stream) instead of sending into a connection that nobody
+ * reads, and its reconnect logic can retry; the listener never needs re-enabling.
+ */
+void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer)
+{
+	struct feed *feed;
+
+	if (server->stats.connected >= server->limits.max_connections) {
+		server->stats.refused++;
+		log_limited(&server->refuse_log, LOG_WARNING,
+			    "feed %s refused: %" PRIu32 " connections open (feed.max_connections)",
+			    peer, server->stats.connected);
+		evutil_closesocket(fd);
+		return;
+	}
+	feed = feed_new(server, fd, peer);
+	if (!feed) {
+		log_msg(LOG_ERR, "feed %s refused: out of memory", peer);
+		server->stats.refused++;
+		evutil_closesocket(fd);
+		return;
+	}
+	enable_keepalive(fd);
+	LIST_INSERT_HEAD(&server->feeds, feed, link);
+	server->stats.accepted++;
+	server->stats.connected++;
+	log_msg(LOG_INFO, "feed %s connected", peer);
+}
+
+/* Read what the kernel already holds for this connection (bounded) and process it. The
+ * bufferevent's reading is off, so the input buffer, which a socket bufferevent keeps frozen
+ * at its end for anyone else, is unfrozen for these reads. */
+static void feed_read_remaining(struct feed *feed)
+{
+	evutil_socket_t fd = bufferevent_getfd(feed->connection);
+	struct evbuffer *input = bufferevent_get_input(feed->connection);
+	size_t input_max = feed_input_max(feed->server);
+	size_t total = 0;
+
+	bufferevent_disable(feed->connection, EV_READ);
+	feed_process_input(feed);
+	while (total < FEED_SHUTDOWN_READ_MAX_BYTES) {
+		int got;
+
+		evbuffer_unfreeze(input, 0);
+		got = evbuffer_read(input, fd, (int)(input_max - evbuffer_get_length(input)));
+		evbuffer_freeze(input, 0);
+		if (got <= 0)
+			break; /* end of stream, nothing more yet, or an error: done either way */
+		total += (size_t)got;
+		feed_process_input(feed);
+	}
+	if (total > 0)
+		log_msg(LOG_INFO, "feed %s: read %zu more bytes at shutdown", feed->peer, total);
+}
+
+void feed_server_close_all(struct feed_server *server)
+{
+	while (!LIST_EMPTY(&server->feeds)) {
+		struct feed *feed = LIST_FIRST(&server->feeds);
+
+		feed_read_remaining(feed);
+		feed_close(feed);
+	}
+}
+
+void feed_server_update_limits(struct feed_server *server, const struct feed_limits *limits)
+{
+	struct feed *feed, *next;
+
+	server->limits = *limits;
+	server->refuse_log.interval_seconds = limits->log_interval_seconds;
+	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
+		next = LIST_NEXT(feed, link);
+		feed->reject_log.interval_seconds = limits->log_interval_seconds;
+		bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
+		feed_process_input(feed); /* a shorter limit may apply to what is buffered */
+	}
+}
+
+const struct feed_server_stats *feed_server_stats(const struct feed_server *server)
+{
+	return &server->stats;
+}

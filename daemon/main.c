@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cadmon-version.h"
+#include "cadmond.h"
+#include "config.h"
+#include "log.h"
+
+struct options {
+	const char *config_path; /* NULL: built-in defaults */
+	bool check_only;
+	bool version;
+	bool help;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: cadmond [-c FILE] [-n] [-V] [-h]\n"
+	      "Watch 911 call events from CAD feeds and alert supervisors to premature hangups.\n"
+	      "\n"
+	      "  -c FILE  read the configuration from FILE (without -c: built-in defaults)\n"
+	      "  -n       check the configuration, print \"configuration OK\" or every error, exit\n"
+	      "  -V       print the version and exit\n"
+	      "  -h       print this help and exit\n"
+	      "\n"
+	      "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration file.\n"
+	      "Exit status: 0 clean stop, 1 configuration error, 2 usage error,\n"
+	      "             3 runtime failure (e.g. cannot listen on an address).\n",
+	      out);
+}
+
+/* Returns 0, or -1 after printing what is wrong with the command line. */
+static int parse_options(int argc, char **argv, struct options *options)
+{
+	int option;
+
+	while ((option = getopt(argc, argv, "c:nVh")) != -1) {
+		switch (option) {
+		case 'c':
+			options->config_path = optarg;
+			break;
+		case 'n':
+			options->check_only = true;
+			break;
+		case 'V':
+			options->version = true;
+			break;
+		case 'h':
+			options->help = true;
+			break;
+		default: /* getopt printed the problem */
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cadmond: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* -n prints the errors as they are, one per line, for the person checking the file. */
+static void print_config_errors(const struct config_errors *errors)
+{
+	for (size_t i = 0; i < errors->count && i < CONFIG_MAX_ERRORS; i++)
+		fprintf(stderr, "%s\n", errors->message[i]);
+	if (errors->dropped > 0)
+		fprintf(stderr, "... and %zu more errors\n", errors->dropped);
+}
+
+/* Built-in defaults without a file; the file's settings otherwise. */
+static int load_config(const struct options *options, struct config *config)
+{
+	struct config_errors errors;
+
+	if (!options->config_path) {
+		config_set_defaults(config);
+		return 0;
+	}
+	if (cadmond_load_config(options->config_path, config, &errors) == 0)
+		return 0;
+	if (options->check_only)
+		print_config_errors(&errors);
+	else
+		cadmond_log_config_errors(&errors);
+	return -1;
+}
+
+static int run_daemon(const struct config *config, const char *config_path)
+{
+	char why[256];
+	struct cadmond *cadmond = cadmond_new(config, config_path, why, sizeof why);
+	int status;
+
+	if (!cadmond) {
+		log_msg(LOG_ERR, "%s", why);
+		return CADMOND_EXIT_RUNTIME;
+	}
+	status = cadmond_run(cadmond);
+	cadmond_free(cadmond);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options options = { 0 };
+	struct config config;
+
+	if (parse_options(argc, argv, &options) < 0)
+		return CADMOND_EXIT_USAGE;
+	if (options.help) {
+		usage(stdout);
+		return CADMOND_EXIT_OK;
+	}
+	if (options.version) {
+		puts("cadmond " CADMON_VERSION);
+		return CADMOND_EXIT_OK;
+	}
+	log_init(LOG_INFO);
+	if (load_config(&options, &config) < 0)
+		return CADMOND_EXIT_CONFIG;
+	if (options.check_only) {
+		puts("configuration OK");
+		return CADMOND_EXIT_OK;
+	}
+	return run_daemon(&config, options.config_path);
+}

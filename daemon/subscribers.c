@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "subscribers.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cadmon-version.h"
+#include "listener.h"
+#include "log.h"
+
+#define SUBSCRIBERS_STRINGIFY(x) #x
+#define SUBSCRIBERS_STRING(x) SUBSCRIBERS_STRINGIFY(x)
+#define SUBSCRIBERS_HELLO                                                                    \
+	"{\"hello\":\"cadmond\",\"version\":\"" CADMON_VERSION                               \
+	"\",\"protocol\":" SUBSCRIBERS_STRING(SUBSCRIBERS_PROTOCOL) "}\n"
+
+struct subscriber {
+	LIST_ENTRY(subscriber) link;
+	struct subscribers *subscribers;
+	struct bufferevent *connection;
+	char peer[LISTENER_ADDRESS_TEXT_MAX];
+};
+
+struct subscribers {
+	struct event_base *base;
+	struct subscribers_limits limits;
+	struct subscribers_stats stats;
+	struct log_limit refuse_log;
+	struct log_limit drop_log;
+	LIST_HEAD(subscriber_list, subscriber) list;
+	bool flushing; /* shutting down: close each subscriber once its output is sent */
+	subscribers_flushed_fn on_flushed;
+	void *flushed_ctx;
+};
+
+static void subscriber_close(struct subscriber *subscriber)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+
+	LIST_REMOVE(subscriber, link);
+	subscribers->stats.connected--;
+	subscribers->stats.closed++;
+	bufferevent_free(subscriber->connection);
+	free(subscriber);
+	if (subscribers->flushing && LIST_EMPTY(&subscribers->list) && subscribers->on_flushed) {
+		subscribers_flushed_fn on_flushed = subscribers->on_flushed;
+
+		subscribers->on_flushed = NULL;
+		on_flushed(subscribers->flushed_ctx);
+	}
+}
+
+/* Disconnect a subscriber that fell behind by more than max_queue_bytes. */
+static void subscriber_drop_slow(struct subscriber *subscriber, size_t queued_bytes)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+
+	subscribers->stats.dropped_slow++;
+	log_limited(&subscribers->drop_log, LOG_WARNING,
+		    "subscriber %s disconnected: too slow, %zu bytes unsent and the next alert "
+		    "would exceed %" PRIu32 " (alerts.max_queue_bytes)",
+		    subscriber->peer, queued_bytes, subscribers->limits.max_queue_bytes);
+	subscriber_close(subscriber);
+}
+
+/* Queue one alert line; false when it would overflow the subscriber's queue. */
+static bool subscriber_queue(struct subscriber *subscriber, const char *line, size_t len)
+{
+	struct evbuffer *output = bufferevent_get_output(subscriber->connection);
+	size_t queued = evbuffer_get_length(output);
+
+	if (queued + len + 1 > subscriber->subscribers->limits.max_queue_bytes)
+		return false;
+	return evbuffer_add(output, line, len) == 0 && evbuffer_add(output, "\n", 1) == 0;
+}
+
+void subscribers_broadcast(struct subscribers *subscribers, const char *line, size_t len)
+{
+	struct subscriber *subscriber, *next;
+
+	subscribers->stats.alerts++;
+	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
+		next = LIST_NEXT(subscriber, link);
+		if (!subscriber_queue(subscriber, line, len))
+			subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
+								 subscriber->connection)));
+	}
+}
+
+/* Subscribers have nothing to say yet: read and discard (one read's worth per callback). */
+static void subscriber_on_read(struct bufferevent *connection, void *ctx)
+{
+	struct evbuffer *input = bufferevent_get_input(connection);
+
+	(void)ctx;
+	evbuffer_drain(input, evbuffer_get_length(input));
+}
+
+/* While flushing: the output is sent, so this subscriber is done. */
+static void subscriber_on_sent(struct bufferevent *connection, void *ctx)
+{
+	(void)connection;
+	subscriber_close(ctx);
+}
+
+static void subscriber_on_event(struct bufferevent *connection, short what, void *ctx)
+{
+	struct subscriber *subscriber = ctx;
+
+	(void)connection;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (what & BEV_EVENT_ERROR)
+		log_msg(LOG_INFO, "subscriber %s disconnected: %s", subscriber->peer,
+			strerror(EVUTIL_SOCKET_ERROR()));
+	else
+		log_msg(LOG_INFO, "subscriber %s disconnected", subscriber->peer);
+	subscriber_close(subscriber);
+}
+
+struct subscribers *subscribers_new(struct event_base *base,
+				    const struct subscribers_limits *limits)
+{
+	struct subscribers *subscribers = calloc(1, sizeof *subscribers);
+
+	if (!subscribers)
+		return NULL;
+	subscribers->base = base;
+	subscribers->limits = *limits;
+	log_limit_init(&subscribers->refuse_log, limits->log_interval_seconds,
+		       "subscriber connections refused");
+	log_limit_init(&subscribers->drop_log, limits->log_interval_seconds,
+		       "slow subscribers disconnected");
+	LIST_INIT(&subscribers->list);
+	return subscribers;
+}
+
+void subscribers_free(struct subscribers *subscribers)
+{
+	if (!subscribers)
+		return;
+	subscribers->on_flushed = NULL;
+	while (!LIST_EMPTY(&subscribers->list))
+		subscriber_close(LIST_FIRST(&subscribers->list));
+	log_limit_flush(&subscribers->refuse_log);
+	log_limit_flush(&subscribers->drop_log);
+	free(subscribers);
+}
+
+static void subscribers_refuse(struct subscribers *subscribers, evutil_socket_t fd,
+			       const char *peer, const char *why)
+{
+	subscribers->stats.refused++;
+	log_limited(&subscribers->refuse_log, LOG_WARNING, "subscriber %s refused: %s", peer, why);
+	evutil_closesocket(fd);
+}
+
+/* Bound what the kernel holds for this subscriber (see SUBSCRIBERS_SOCKET_SEND_BYTES). */
+static void limit_send_buffer(evutil_socket_t fd)
+{
+	const int bytes = SUBSCRIBERS_SOCKET_SEND_BYTES;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
+static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil_socket_t fd,
+					 const char *peer)
+{
+	struct subscriber *subscriber = calloc(1, sizeof *subscriber);
+
+	if (!subscriber)
+		return NULL;
+	subscriber->connection = bufferevent_socket_new(subscribers->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!subscriber->connection ||
+	    evbuffer_add(bufferevent_get_output(subscriber->connection), SUBSCRIBERS_HELLO,
+			 sizeof SUBSCRIBERS_HELLO - 1) < 0) {
+		if (subscriber->connection)
+			bufferevent_free(subscriber->connection);
+		free(subscriber);
+		return NULL;
+	}
+	limit_send_buffer(fd);
+	subscriber->subscribers = subscribers;
+	snprintf(subscriber->peer, sizeof subscriber->peer, "%s", peer);
+	bufferevent_setcb(subscriber->connection, subscriber_on_read, NULL, subscriber_on_event,
+			  subscriber);
+	bufferevent_enable(subscriber->connection, EV_READ | EV_WRITE);
+	return subscriber;
+}
+
+/* Beyond alerts.max_subscribers a console is accepted and closed at once (counted, logged),
+ * like feeds beyond feed.max_connections: it learns at once that it was not taken. */
+void subscribers_accept(struct subscribers *subscribers, evutil_socket_t fd, const char *peer)
+{
+	struct subscriber *subscriber;
+	char why[96];
+
+	if (subscribers->flushing) {
+		subscribers_refuse(subscribers, fd, peer, "shutting down");
+		return;
+	}
+	if (subscribers->stats.connected >= subscribers->limits.max_subscribers) {
+		snprintf(why, sizeof why, "%" PRIu32 " subscribers connected (alerts.max_subscribers)",
+			 subscribers->stats.connected);
+		subscribers_refuse(subscribers, fd, peer, why);
+		return;
+	}
+	subscriber = subscriber_new(subscribers, fd, peer);
+	if (!subscriber) {
+		subscribers_refuse(subscribers, fd, peer, "out of memory");
+		return;
+	}
+	LIST_INSERT_HEAD(&subscribers->list, subscriber, link);
+	subscribers->stats.accepted++;
+	subscribers->stats.connected++;
+	log_msg(LOG_INFO, "subscriber %s connected", peer);
+}
+
+uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_fn on_flushed,
+			   void *ctx)
+{
+	struct subscriber *subscriber, *next;
+
+	subscribers->flushing = true;
+	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
+		next = LIST_NEXT(subscriber, link);
+		if (evbuffer_get_length(bufferevent_get_output(subscriber->connection)) == 0)
+			subscriber_close(subscriber);
+		else
+			bufferevent_setcb(subscriber->connection, subscriber_on_read,
+					  subscriber_on_sent, subscriber_on_event, subscriber);
+	}
+	if (LIST_EMPTY(&subscribers->list))
+		return 0;
+	subscribers->on_flushed = on_flushed;
+	subscribers->flushed_ctx = ctx;
+	return subscribers->stats.connected;
+}
+
+void subscribers_update_limits(struct subscribers *subscribers,
+			       const struct subscribers_limits *limits)
+{
+	subscribers->limits = *limits;
+	subscribers->refuse_log.interval_seconds = limits->log_interval_seconds;
+	subscribers->drop_log.interval_seconds = limits->log_interval_seconds;
+}
+
+const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers)
+{
+	return &subscribers->stats;
+}

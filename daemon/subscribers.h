@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_SUBSCRIBERS_H
+#define CADMOND_SUBSCRIBERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/util.h>
+
+/*
+ * Alert subscribers: supervisors' consoles. Each one gets the hello line on connect, then
+ * every alert line. Each has a bounded output queue: a subscriber whose unsent output would
+ * exceed max_queue_bytes is disconnected, counted and logged; the others are unaffected and
+ * the loop never waits for anyone. What subscribers send is read and discarded.
+ *
+ * The kernel's send buffer of a subscriber socket is fixed at SUBSCRIBERS_SOCKET_SEND_BYTES
+ * (SO_SNDBUF; Linux doubles it): TCP autotuning would otherwise hide up to tcp_wmem's maximum
+ * (4 MiB by default) of unsent alerts per subscriber in the kernel, beyond max_queue_bytes.
+ */
+
+/* SO_SNDBUF of subscriber sockets: room for dozens of alerts, plenty for a LAN console. */
+#define SUBSCRIBERS_SOCKET_SEND_BYTES (64 * 1024)
+
+/* Protocol version of the alert stream, announced in the hello line. */
+#define SUBSCRIBERS_PROTOCOL 1
+
+struct subscribers_limits {
+	uint32_t max_subscribers;      /* alerts.max_subscribers */
+	uint32_t max_queue_bytes;      /* alerts.max_queue_bytes, per subscriber */
+	uint32_t log_interval_seconds; /* log.rate_limit_seconds */
+};
+
+/* Counters over all subscribers since start. */
+struct subscribers_stats {
+	uint64_t accepted;     /* connections taken */
+	uint64_t refused;      /* closed at once: max_subscribers reached */
+	uint64_t dropped_slow; /* disconnected: output queue over max_queue_bytes */
+	uint64_t closed;       /* connections ended, for any reason */
+	uint64_t alerts;       /* alert lines broadcast */
+	uint32_t connected;    /* subscribers connected now */
+};
+
+/* Called once when subscribers_flush() has nothing left to send. */
+typedef void (*subscribers_flushed_fn)(void *ctx);
+
+struct event_base;
+struct subscribers;
+
+/** All subscribers of one daemon. NULL on allocation failure. */
+struct subscribers *subscribers_new(struct event_base *base,
+				    const struct subscribers_limits *limits);
+
+/** Disconnect everyone (unsent output is lost) and free. NULL is allowed. */
+void subscribers_free(struct subscribers *subscribers);
+
+/**
+ * Take a new subscriber (owns fd from here) and queue the hello line. Beyond max_subscribers
+ * it is closed at once, counted as refused and logged (rate-limited).
+ */
+void subscribers_accept(struct subscribers *subscribers, evutil_socket_t fd, const char *peer);
+
+/** Queue one alert line (JSON without "\n"; the newline is added) for every subscriber. */
+void subscribers_broadcast(struct subscribers *subscribers, const char *line, size_t len);
+
+/**
+ * Shutdown: stop taking subscribers; close each one once its output is sent (or it goes
+ * away), then call on_flushed. Returns how many subscribers still have output pending; when
+ * 0 everyone is closed already and on_flushed is not called.
+ */
+uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_fn on_flushed,
+			   void *ctx);
+
+/** Apply new limits: to connected subscribers too and to later accepts. */
+void subscribers_update_limits(struct subscribers *subscribers,
+			       const struct subscribers_limits *limits);
+
+/** Counters since start (see struct subscribers_stats). */
+const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers);
+
+#endif

@@ -1,0 +1,948 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * Tests for tools/cadmon-backtest: runs the built binary (path in $CADMON_BACKTEST) on
+ * recordings written to a temporary directory and checks the exact alerts (worked out by hand
+ * from docs/protocol.md and the rules in test_config below), the summary, --json, --html,
+ * the feed's line rules (CRLF, max_line_bytes, lines across read chunks, a last line without
+ * "\n"), errors and exit codes, and that the same input always gives the same output.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#define OUTPUT_MAX_BYTES (16u * 1024 * 1024)
+#define MAX_ARGS 16
+#define PATH_MAX_BYTES 256
+#define READ_CHUNK_BYTES (1024u * 1024u) /* tools/line_reader.h LINE_READER_CHUNK_BYTES */
+#define MAX_LINE_BYTES 256               /* feed.max_line_bytes in test_config */
+
+/*
+ * The configuration under test: two rules, so a recording can fire, escalate and resolve.
+ * feed.max_line_bytes is low so that one line of the recording is too long.
+ */
+static const char test_config[] =
+	"feed:\n"
+	"  max_line_bytes: 256\n"
+	"detector:\n"
+	"  resolve_after_seconds: 900\n"
+	"  rules:\n"
+	"    - name: quick\n"
+	"      window_seconds: 1800\n"
+	"      min_calls: 4\n"
+	"      min_premature: 3\n"
+	"      min_ratio: 0.5\n"
+	"      severity: warning\n"
+	"    - name: heavy\n"
+	"      window_seconds: 3600\n"
+	"      min_calls: 6\n"
+	"      min_premature: 5\n"
+	"      min_ratio: 0.6\n"
+	"      severity: critical\n";
+
+#define LONG_LINE_MARK "@LONG@" /* replaced by a valid call_start of 414 bytes */
+
+/*
+ * The recording, one feed line each; written with "\r\n" after every second line.
+ * CITY/op-bad cuts callers off (b1, b3, b4, b5, b6: talk < 20 s, released by the operator);
+ * CITY/op-good, COUNTY/op-7 and op-x (no agency) are honest. The caller of b4 redials at
+ * 08:09:30 (g2), so b4 is called back. Six lines are rejected, one is a duplicate, one is
+ * blank, and o1 never ends.
+ */
+static const char *const recording[] = {
+	/* 1 */ "{\"type\":\"call_start\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550101\"}",
+	/* 2 */ "{\"type\":\"call_end\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}",
+	/* 3 */ "{\"type\":\"call_start\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550201\"}",
+	/* 4: duplicate */ "{\"type\":\"call_start\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550201\"}",
+	/* 5: invalid_json */ "not json at all",
+	/* 6 */ "{\"type\":\"call_start\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550102\"}",
+	/* 7 */ "{\"type\":\"incident\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:03:00Z\",\"incident_id\":\"I-1\"}",
+	/* 8 */ "{\"type\":\"call_end\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":\"caller\"}",
+	/* 9: not_an_object */ "[1,2,3]",
+	/* 10 */ "{\"type\":\"call_start\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550103\"}",
+	/* 11 */ "{\"type\":\"call_end\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:05:08Z\",\"released_by\":\"operator\"}",
+	/* 12 */ "{\"type\":\"call_end\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:06:00Z\",\"released_by\":\"operator\"}",
+	/* 13 */ "{\"type\":\"call_start\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:07:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550104\"}",
+	/* 14: quick fires */ "{\"type\":\"call_end\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:07:10Z\",\"released_by\":\"operator\"}",
+	/* 15 */ "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:08:00Z\",\"operator\":\"op-x\",\"ani\":\"5045550301\"}",
+	/* 16: line_too_long */ LONG_LINE_MARK,
+	/* 17 */ "{\"type\":\"call_start\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550105\"}",
+	/* 18 */ "{\"type\":\"call_end\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:06Z\",\"released_by\":\"operator\"}",
+	/* 19: b4's caller redials */ "{\"type\":\"call_start\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:09:30Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550104\"}",
+	/* 20: missing_field */ "{\"type\":\"call_start\",\"call_id\":\"x0\",\"ts\":\"2026-11-29T08:09:40Z\"}",
+	/* 21 */ "{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:10:00Z\",\"released_by\":\"caller\"}",
+	/* 22 */ "{\"type\":\"call_start\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550106\"}",
+	/* 23: heavy escalates */ "{\"type\":\"call_end\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:04Z\",\"released_by\":\"operator\"}",
+	/* 24 */ "{\"type\":\"call_end\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:12:30Z\",\"released_by\":\"caller\"}",
+	/* 25: unknown_type */ "{\"type\":\"call_hold\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:13:00Z\"}",
+	/* 26 */ "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:00Z\",\"operator\":\"op-7\",\"agency\":\"COUNTY\"}",
+	/* 27 */ "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:12Z\",\"released_by\":\"operator\"}",
+	/* 28: too_late */ "{\"type\":\"incident\",\"call_id\":\"zz\",\"ts\":\"2026-11-29T07:00:00Z\"}",
+	/* 29: blank */ "",
+	/* 30 */ "{\"type\":\"call_start\",\"call_id\":\"g3\",\"ts\":\"2026-11-29T08:40:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550203\"}",
+	/* 31 */ "{\"type\":\"call_end\",\"call_id\":\"g3\",\"ts\":\"2026-11-29T08:50:00Z\",\"released_by\":\"caller\"}",
+	/* 32: heavy holds for the last time */ "{\"type\":\"call_start\",\"call_id\":\"g4\",\"ts\":\"2026-11-29T09:00:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550204\"}",
+	/* 33 */ "{\"type\":\"call_end\",\"call_id\":\"g4\",\"ts\":\"2026-11-29T09:05:00Z\",\"released_by\":\"caller\"}",
+	/* 34: resolved, 1200 s >= 900 s after */ "{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T09:20:00Z\",\"operator\":\"op-x\",\"ani\":\"5045550302\"}",
+	/* 35 */ "{\"type\":\"call_end\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T09:22:00Z\",\"released_by\":\"caller\"}",
+	/* 36: never ends */ "{\"type\":\"call_start\",\"call_id\":\"o1\",\"ts\":\"2026-11-29T09:25:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550205\"}",
+};
+#define RECORDING_LINES (sizeof(recording) / sizeof(recording[0]))
+
+/*
+ * The expected alerts, one string each (docs/protocol.md format). Worked out by hand:
+ * - #1 at b4's end, 08:07:10: quick's window (07:37:10, 08:07:10] holds b1 b2 b3 b4, 3 of 4
+ *   premature. The rest of the center in it: g1, not premature (incident), so center_ratio 0,
+ *   floored to min_center_ratio 0.05: p = P(X >= 3 | 4, 0.05) = 4.8125e-4.
+ *   alert_id = FNV-1a 64 of "CITY\x1fop-bad\x1fquick\x1f1795939630000\x1fb4".
+ * - #2 at b6's end, 08:11:04: heavy (critical > warning) holds, b1..b6: 5 of 6; b4 was called
+ *   back at 08:09:30 (g2 from the same number within 300 s). Center others g1, x1: 0 of 2.
+ *   p = P(X >= 5 | 6, 0.05) = 1.796875e-6.
+ * - #3 at 09:20:00: heavy last held at the 09:00:00 tick (b1 leaves it at 09:00:05), quick
+ *   at 08:30:12; x2's start is the first event 900 s later. heavy's window (08:20, 09:20]
+ *   holds none of op-bad's calls; the others: c1 (premature), g3, g4: 1 of 3.
+ */
+#define ALERT_1 \
+	"{\"alert\":\"firing\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":1,\"ts\":\"2026-11-29T08:07:10.000Z\"," \
+	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
+	"\"window_seconds\":1800,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0," \
+	"\"p_value\":4.81e-04,\"callbacks\":[" \
+	"{\"call_id\":\"b1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}," \
+	"{\"call_id\":\"b3\",\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8,\"called_back\":false}," \
+	"{\"call_id\":\"b4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":false}]}"
+#define ALERT_2 \
+	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":2,\"ts\":\"2026-11-29T08:11:04.000Z\"," \
+	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
+	"\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1,\"ratio\":0.8333,\"center_ratio\":0," \
+	"\"p_value\":1.80e-06,\"callbacks\":[" \
+	"{\"call_id\":\"b1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}," \
+	"{\"call_id\":\"b3\",\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8,\"called_back\":false}," \
+	"{\"call_id\":\"b4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":true}," \
+	"{\"call_id\":\"b5\",\"ani\":\"5045550105\",\"ts\":\"2026-11-29T08:09:00.000Z\",\"talk_seconds\":6,\"called_back\":false}," \
+	"{\"call_id\":\"b6\",\"ani\":\"5045550106\",\"ts\":\"2026-11-29T08:11:00.000Z\",\"talk_seconds\":4,\"called_back\":false}]}"
+#define ALERT_3 \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":3,\"ts\":\"2026-11-29T09:20:00.000Z\"," \
+	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
+	"\"window_seconds\":3600,\"calls\":0,\"premature\":0,\"called_back\":0,\"ratio\":0,\"center_ratio\":0.3333," \
+	"\"p_value\":1,\"callbacks\":[]}"
+
+static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3};
+
+/* Completed: b1..b6, g1..g4, x1, x2, c1 (13; 6 premature: b1 b3 b4 b5 b6 c1). Lines: 35 not
+ * blank, 6 rejected, so 29 events (the duplicate included). */
+#define EXPECTED_TABLE \
+	"AGENCY  OPERATOR  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED  RESOLVED\n" \
+	"CITY    op-bad        6          5  0.8333       3       1          1         1\n" \
+	"COUNTY  op-7          1          1  1.0000       0       0          0         0\n" \
+	"CITY    op-good       4          0  0.0000       0       0          0         0\n" \
+	"        op-x          2          0  0.0000       0       0          0         0\n"
+#define EXPECTED_TOTALS_FORMAT \
+	"totals\n" \
+	"  input files            %u\n" \
+	"  bytes read             %zu\n" \
+	"  lines                  35\n" \
+	"  events                 29\n" \
+	"  rejected lines         6\n" \
+	"    line_too_long        1\n" \
+	"    invalid_json         1\n" \
+	"    not_an_object        1\n" \
+	"    missing_field        1\n" \
+	"    unknown_type         1\n" \
+	"    too_late             1\n" \
+	"  completed calls        13\n" \
+	"  premature hangups      6\n" \
+	"  premature ratio        0.4615\n" \
+	"  operators              4\n" \
+	"  alerts                 3\n" \
+	"    firing               1\n" \
+	"    escalated            1\n" \
+	"    resolved             1\n" \
+	"  alerts open at end     0\n" \
+	"  open calls at end      1\n" \
+	"  duplicate events       1\n" \
+	"  event time from        2026-11-29T08:00:00.000Z\n" \
+	"  event time to          2026-11-29T09:22:00.000Z\n"
+
+/* The rejected lines as explained on stderr; %s is the recording's path. */
+#define EXPECTED_REJECTS_FORMAT \
+	"cadmon-backtest: %1$s:5: invalid_json: invalid JSON: null expected\n" \
+	"cadmon-backtest: %1$s:9: not_an_object: line is JSON but not an object\n" \
+	"cadmon-backtest: %1$s:16: line_too_long: longer than 256 bytes (feed.max_line_bytes)\n" \
+	"cadmon-backtest: %1$s:20: missing_field: call_start: missing required field \"operator\"\n" \
+	"cadmon-backtest: %1$s:25: unknown_type: unknown event type \"call_hold\"\n" \
+	"cadmon-backtest: %1$s:28: too_late: incident: \"ts\" is 5412 s older than the newest event, " \
+	"over the 600 s allowed\n"
+
+/* Files every test uses, written once. */
+struct fixture {
+	char dir[PATH_MAX_BYTES];
+	char config[PATH_MAX_BYTES];
+	char recording[PATH_MAX_BYTES];
+	size_t recording_bytes;
+	char *recording_text; /* what was written */
+};
+
+static struct fixture fixture;
+
+/* What a run of the tool produced. */
+struct run {
+	char *out;
+	size_t out_len;
+	char *err;
+	size_t err_len;
+	int exit_status; /* -1 when it did not exit normally */
+};
+
+/* ---- running the tool -------------------------------------------------------------------- */
+
+static void run_free(struct run *run)
+{
+	free(run->out);
+	free(run->err);
+	memset(run, 0, sizeof(*run));
+}
+
+/* Append what is readable on fd to *buffer; false at EOF. */
+static bool read_some(int fd, char **buffer, size_t *len)
+{
+	char chunk[65536];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n <= 0)
+		return false;
+	assert_true(*len + (size_t)n <= OUTPUT_MAX_BYTES);
+	*buffer = realloc(*buffer, *len + (size_t)n + 1);
+	assert_non_null(*buffer);
+	memcpy(*buffer + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buffer)[*len] = '\0';
+	return true;
+}
+
+/* In the child: stdin from stdin_path (or /dev/null), stdout and stderr to the pipes. */
+static void exec_tool(char **argv, const char *stdin_path, int out_pipe[2], int err_pipe[2])
+{
+	int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
+
+	if (in < 0)
+		_exit(126);
+	dup2(in, STDIN_FILENO);
+	dup2(out_pipe[1], STDOUT_FILENO);
+	dup2(err_pipe[1], STDERR_FILENO);
+	close(in);
+	close(out_pipe[0]);
+	close(err_pipe[0]);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/* Run $CADMON_BACKTEST with args (NULL-terminated), stdin from stdin_path (NULL: empty). */
+static void run_tool_with_stdin(const char *const args[], const char *stdin_path, struct run *run)
+{
+	const char *tool = getenv("CADMON_BACKTEST");
+	char *argv[MAX_ARGS + 2];
+	int out_pipe[2], err_pipe[2], status;
+	size_t argc = 0;
+
+	assert_non_null(tool);
+	argv[argc++] = (char *)tool;
+	for (; args[argc - 1]; argc++) {
+		assert_true(argc <= MAX_ARGS);
+		argv[argc] = (char *)args[argc - 1];
+	}
+	argv[argc] = NULL;
+	assert_int_equal(pipe(out_pipe), 0);
+	assert_int_equal(pipe(err_pipe), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		exec_tool(argv, stdin_path, out_pipe, err_pipe);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	memset(run, 0, sizeof(*run));
+	run->out = calloc(1, 1);
+	run->err = calloc(1, 1);
+	struct pollfd fds[2] = {{.fd = out_pipe[0], .events = POLLIN}, {.fd = err_pipe[0], .events = POLLIN}};
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		assert_true(poll(fds, 2, 60000) > 0);
+		if (fds[0].revents && !read_some(out_pipe[0], &run->out, &run->out_len))
+			fds[0].fd = -1;
+		if (fds[1].revents && !read_some(err_pipe[0], &run->err, &run->err_len))
+			fds[1].fd = -1;
+	}
+	close(out_pipe[0]);
+	close(err_pipe[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	run->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void run_tool(const char *const args[], struct run *run)
+{
+	run_tool_with_stdin(args, NULL, run);
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+static void path_in_dir(char out[PATH_MAX_BYTES], const char *name)
+{
+	int len = snprintf(out, PATH_MAX_BYTES, "%s/%s", fixture.dir, name);
+
+	assert_true(len > 0 && len < PATH_MAX_BYTES);
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *file = fopen(path, "wb");
+
+	assert_non_null(file);
+	assert_int_equal(fwrite(data, 1, len, file), len);
+	assert_int_equal(fclose(file), 0);
+}
+
+static char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *file = fopen(path, "rb");
+	char *data = calloc(1, OUTPUT_MAX_BYTES + 1);
+
+	assert_non_null(file);
+	assert_non_null(data);
+	*len = fread(data, 1, OUTPUT_MAX_BYTES, file);
+	assert_int_equal(fclose(file), 0);
+	return data;
+}
+
+/* A growing text; every append is checked. */
+struct text {
+	char *data;
+	size_t len;
+	size_t capacity;
+};
+
+static void text_append(struct text *text, const char *data, size_t len)
+{
+	if (text->len + len + 1 > text->capacity) {
+		text->capacity = (text->len + len + 1) * 2;
+		text->data = realloc(text->data, text->capacity);
+		assert_non_null(text->data);
+	}
+	memcpy(text->data + text->len, data, len);
+	text->len += len;
+	text->data[text->len] = '\0';
+}
+
+static void text_append_string(struct text *text, const char *data)
+{
+	text_append(text, data, strlen(data));
+}
+
+static void text_append_repeated(struct text *text, char c, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		text_append(text, &c, 1);
+}
+
+/* The 414-byte line 16: valid but for its length, so accepting it would open call long1. */
+static void append_long_line(struct text *text)
+{
+	text_append_string(text, "{\"type\":\"call_start\",\"call_id\":\"long1\",\"ts\":\"2026-11-29T08:08:30Z\","
+				 "\"operator\":\"op-good\",\"agency\":\"CITY\",\"note\":\"");
+	text_append_repeated(text, 'x', 300);
+	text_append_string(text, "\"}");
+}
+
+/* Lines [first, last) of the recording, "\r\n" after every second line of the whole. */
+static void append_recording(struct text *text, size_t first, size_t last)
+{
+	for (size_t i = first; i < last; i++) {
+		if (strcmp(recording[i], LONG_LINE_MARK) == 0)
+			append_long_line(text);
+		else
+			text_append_string(text, recording[i]);
+		text_append_string(text, i % 2 ? "\r\n" : "\n");
+	}
+}
+
+static int setup_fixture(void **state)
+{
+	struct text text = {0};
+
+	(void)state;
+	snprintf(fixture.dir, sizeof(fixture.dir), "/tmp/cadmon-test-backtest-XXXXXX");
+	if (!mkdtemp(fixture.dir))
+		return -1;
+	path_in_dir(fixture.config, "cadmon.yaml");
+	path_in_dir(fixture.recording, "recording.ndjson");
+	write_file(fixture.config, test_config, strlen(test_config));
+	append_recording(&text, 0, RECORDING_LINES);
+	write_file(fixture.recording, text.data, text.len);
+	fixture.recording_text = text.data;
+	fixture.recording_bytes = text.len;
+	return 0;
+}
+
+/* Remove the directory and the files the tests wrote into it (it holds no subdirectories). */
+static int teardown_fixture(void **state)
+{
+	DIR *dir = opendir(fixture.dir);
+	struct dirent *entry;
+	char path[PATH_MAX_BYTES];
+
+	(void)state;
+	free(fixture.recording_text);
+	if (!dir)
+		return -1;
+	while ((entry = readdir(dir)))
+		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0 &&
+		    snprintf(path, sizeof(path), "%s/%s", fixture.dir, entry->d_name) < (int)sizeof(path))
+			unlink(path);
+	closedir(dir);
+	return rmdir(fixture.dir);
+}
+
+/* ---- expectations ------------------------------------------------------------------------ */
+
+static char *expected_text_output(unsigned files, size_t bytes)
+{
+	struct text text = {0};
+	char totals[4096];
+
+	for (size_t i = 0; i < sizeof(expected_alerts) / sizeof(expected_alerts[0]); i++) {
+		text_append_string(&text, expected_alerts[i]);
+		text_append_string(&text, "\n");
+	}
+	text_append_string(&text, "\n" EXPECTED_TABLE "\n");
+	snprintf(totals, sizeof(totals), EXPECTED_TOTALS_FORMAT, files, bytes);
+	text_append_string(&text, totals);
+	return text.data;
+}
+
+static void assert_text_output(const struct run *run, unsigned files, size_t bytes)
+{
+	char *expected = expected_text_output(files, bytes);
+
+	assert_int_equal(run->exit_status, 0);
+	assert_string_equal(run->out, expected);
+	free(expected);
+}
+
+static json_object *field(json_object *object, const char *key)
+{
+	json_object *value = NULL;
+
+	if (!json_object_object_get_ex(object, key, &value))
+		fail_msg("missing key \"%s\" in %s", key, json_object_to_json_string(object));
+	return value;
+}
+
+static void assert_count(json_object *object, const char *key, int64_t expected)
+{
+	json_object *value = field(object, key);
+
+	assert_true(json_object_is_type(value, json_type_int));
+	assert_int_equal(json_object_get_int64(value), expected);
+}
+
+/* A number's exact text as the tool wrote it. */
+static void assert_number_text(json_object *object, const char *key, const char *expected)
+{
+	assert_string_equal(json_object_to_json_string_ext(field(object, key), JSON_C_TO_STRING_PLAIN),
+			    expected);
+}
+
+static void assert_string_field(json_object *object, const char *key, const char *expected)
+{
+	assert_string_equal(json_object_get_string(field(object, key)), expected);
+}
+
+static void assert_kinds(json_object *object, int firing, int escalated, int resolved)
+{
+	json_object *kinds = field(object, "alerts_by_kind");
+
+	assert_int_equal(json_object_object_length(kinds), 3);
+	assert_count(kinds, "firing", firing);
+	assert_count(kinds, "escalated", escalated);
+	assert_count(kinds, "resolved", resolved);
+}
+
+/* One operator object: every key and value. */
+static void assert_operator(json_object *op, const char *agency, const char *name, int calls,
+			    int premature, const char *ratio, int alerts, int firing, int escalated,
+			    int resolved)
+{
+	assert_int_equal(json_object_object_length(op), agency ? 7 : 6);
+	if (agency)
+		assert_string_field(op, "agency", agency);
+	assert_string_field(op, "operator", name);
+	assert_count(op, "calls", calls);
+	assert_count(op, "premature", premature);
+	assert_number_text(op, "ratio", ratio);
+	assert_count(op, "alerts", alerts);
+	assert_kinds(op, firing, escalated, resolved);
+}
+
+/* ---- tests: the report ------------------------------------------------------------------- */
+
+/* The exact alert lines, operator table and totals; rejected lines explained on stderr. */
+static void test_text_report_is_exact(void **state)
+{
+	const char *const args[] = {"-c", fixture.config, fixture.recording, NULL};
+	struct run run;
+	char expected_err[2048];
+
+	(void)state;
+	run_tool(args, &run);
+	assert_text_output(&run, 1, fixture.recording_bytes);
+	snprintf(expected_err, sizeof(expected_err), EXPECTED_REJECTS_FORMAT, fixture.recording);
+	assert_string_equal(run.err, expected_err);
+	run_free(&run);
+}
+
+/* --quiet: the same report, nothing on stderr. */
+static void test_quiet_says_nothing_on_stderr(void **state)
+{
+	const char *const args[] = {"--quiet", "-c", fixture.config, fixture.recording, NULL};
+	struct run run;
+
+	(void)state;
+	run_tool(args, &run);
+	assert_text_output(&run, 1, fixture.recording_bytes);
+	assert_string_equal(run.err, "");
+	run_free(&run);
+}
+
+static void assert_json_totals(json_object *totals)
+{
+	json_object *rejects = field(totals, "rejects");
+
+	assert_count(totals, "input_files", 1);
+	assert_count(totals, "bytes", (int64_t)fixture.recording_bytes);
+	assert_count(totals, "lines", 35);
+	assert_count(totals, "events", 29);
+	assert_count(totals, "rejected", 6);
+	assert_int_equal(json_object_object_length(rejects), 11);
+	assert_count(rejects, "line_too_long", 1);
+	assert_count(rejects, "invalid_json", 1);
+	assert_count(rejects, "invalid_utf8", 0);
+	assert_count(rejects, "not_an_object", 1);
+	assert_count(rejects, "missing_field", 1);
+	assert_count(rejects, "wrong_type", 0);
+	assert_count(rejects, "unknown_type", 1);
+	assert_count(rejects, "bad_timestamp", 0);
+	assert_count(rejects, "bad_value", 0);
+	assert_count(rejects, "field_too_long", 0);
+	assert_count(rejects, "too_late", 1);
+	assert_count(totals, "completed_calls", 13);
+	assert_count(totals, "premature", 6);
+	assert_number_text(totals, "ratio", "0.4615");
+	assert_count(totals, "operators", 4);
+	assert_count(totals, "alerts", 3);
+	assert_kinds(totals, 1, 1, 1);
+	assert_count(totals, "open_alerts", 0);
+	assert_count(totals, "open_calls", 1);
+	assert_count(totals, "called_back", 1);
+	assert_count(totals, "duplicates", 1);
+	assert_count(totals, "expired", 0);
+	assert_count(totals, "unterminated_lines", 0);
+	assert_string_field(totals, "first_ts", "2026-11-29T08:00:00.000Z");
+	assert_string_field(totals, "last_ts", "2026-11-29T09:22:00.000Z");
+}
+
+/* --json: one document; each alert re-serialized is byte for byte the engine's line. */
+static void test_json_report_is_exact(void **state)
+{
+	const char *const args[] = {"--json", "-c", fixture.config, fixture.recording, NULL};
+	struct run run;
+
+	(void)state;
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	json_object *document = json_tokener_parse(run.out);
+	assert_non_null(document);
+	assert_int_equal(json_object_object_length(document), 3);
+	json_object *alerts = field(document, "alerts");
+	assert_int_equal(json_object_array_length(alerts), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(json_object_to_json_string_ext(json_object_array_get_idx(alerts, i),
+								   JSON_C_TO_STRING_PLAIN |
+									   JSON_C_TO_STRING_NOSLASHESCAPE),
+				    expected_alerts[i]);
+	json_object *operators = field(document, "operators");
+	assert_int_equal(json_object_array_length(operators), 4);
+	assert_operator(json_object_array_get_idx(operators, 0), "CITY", "op-bad", 6, 5, "0.8333", 3, 1, 1, 1);
+	assert_operator(json_object_array_get_idx(operators, 1), "COUNTY", "op-7", 1, 1, "1", 0, 0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 2), "CITY", "op-good", 4, 0, "0", 0, 0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 3), NULL, "op-x", 2, 0, "0", 0, 0, 0, 0);
+	assert_json_totals(field(document, "totals"));
+	json_object_put(document);
+	run_free(&run);
+}
+
+/* --html: a self-contained page with a timeline per operator and every name in it. */
+static void test_html_report_is_self_contained(void **state)
+{
+	char html_path[PATH_MAX_BYTES];
+	const char *args[] = {"-c", fixture.config, "--html", html_path, fixture.recording, NULL};
+	struct run run;
+	size_t len;
+
+	(void)state;
+	path_in_dir(html_path, "report.html");
+	run_tool(args, &run);
+	assert_text_output(&run, 1, fixture.recording_bytes);
+	char *html = read_whole_file(html_path, &len);
+	assert_int_equal(strlen(html), len);
+	assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+	assert_true(len > 16 && strcmp(html + len - 8, "</html>\n") == 0);
+	const char *needles[] = {"<svg", "op-bad", "op-good", "op-7", "op-x", "CITY", "COUNTY",
+				 "6198e6b430c4f34e", "5045550104", "recording.ndjson", "quick", "heavy"};
+	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		if (!strstr(html, needles[i]))
+			fail_msg("\"%s\" is not in the report", needles[i]);
+	size_t svgs = 0;
+	for (const char *p = html; (p = strstr(p, "<svg class=\"timeline\"")); p++)
+		svgs++;
+	assert_int_equal(svgs, 4);
+	const char *banned[] = {"http://", "https://", "src=", "<link", "@import", "url("};
+	for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+		if (strstr(html, banned[i]))
+			fail_msg("the report refers to something outside it: \"%s\"", banned[i]);
+	free(html);
+	run_free(&run);
+}
+
+/* Names from the feed are escaped in the page: nothing the feed says becomes markup. */
+static void test_html_escapes_feed_text(void **state)
+{
+	static const char lines[] =
+		"{\"type\":\"call_start\",\"call_id\":\"e1\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"<b>op&\\\"1'</b>\",\"agency\":\"<i>A</i>\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"e1\",\"ts\":\"2026-11-29T08:00:03Z\","
+		"\"released_by\":\"operator\"}\n";
+	char input[PATH_MAX_BYTES], html_path[PATH_MAX_BYTES];
+	const char *args[] = {"--quiet", "--html", html_path, input, NULL};
+	struct run run;
+	size_t len;
+
+	(void)state;
+	path_in_dir(input, "escape.ndjson");
+	path_in_dir(html_path, "escape.html");
+	write_file(input, lines, strlen(lines));
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	char *html = read_whole_file(html_path, &len);
+	assert_non_null(strstr(html, "&lt;i&gt;A&lt;/i&gt; / &lt;b&gt;op&amp;&quot;1&#39;&lt;/b&gt;"));
+	assert_null(strstr(html, "<b>op"));
+	assert_null(strstr(html, "<i>A"));
+	free(html);
+	run_free(&run);
+}
+
+/* ---- tests: reading ---------------------------------------------------------------------- */
+
+/* Two files and stdin ("-") are one stream: the recording split in three gives its report. */
+static void test_files_and_stdin_are_one_stream(void **state)
+{
+	char part1[PATH_MAX_BYTES], part2[PATH_MAX_BYTES], part3[PATH_MAX_BYTES];
+	const char *const args[] = {"--quiet", "-c", fixture.config, part1, "-", part3, NULL};
+	struct text text[3] = {{0}, {0}, {0}};
+	struct run run;
+
+	(void)state;
+	path_in_dir(part1, "part1.ndjson");
+	path_in_dir(part2, "part2.ndjson");
+	path_in_dir(part3, "part3.ndjson");
+	append_recording(&text[0], 0, 14);
+	append_recording(&text[1], 14, 23);
+	append_recording(&text[2], 23, RECORDING_LINES);
+	write_file(part1, text[0].data, text[0].len);
+	write_file(part2, text[1].data, text[1].len);
+	write_file(part3, text[2].data, text[2].len);
+	run_tool_with_stdin(args, part2, &run);
+	assert_text_output(&run, 3, fixture.recording_bytes);
+	for (size_t i = 0; i < 3; i++)
+		free(text[i].data);
+	run_free(&run);
+}
+
+/* An event line of exactly max_line_bytes (with or without "\r") is read; one byte more is
+ * line_too_long; a line across a read chunk boundary is joined; a too-long line across one
+ * is skipped to its "\n" and the next line is read. */
+static void test_line_limits_and_chunk_boundaries(void **state)
+{
+	static const char start_fmt[] = "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:0%d:00Z\","
+					"\"operator\":\"op-1\",\"pad\":\"";
+	char input[PATH_MAX_BYTES], head[160];
+	const char *const args[] = {"--json", "--quiet", "-c", fixture.config, input, NULL};
+	struct text text = {0};
+	struct run run;
+
+	(void)state;
+	path_in_dir(input, "limits.ndjson");
+	/* k1: exactly 256 bytes then "\r\n"; k2: exactly 256 bytes then "\n"; 257: too long. */
+	const char *ids[] = {"k1", "k2", "k3"};
+	size_t sizes[] = {MAX_LINE_BYTES, MAX_LINE_BYTES, MAX_LINE_BYTES + 1};
+	for (int i = 0; i < 3; i++) {
+		int len = snprintf(head, sizeof(head), start_fmt, ids[i], i + 1);
+		text_append(&text, head, (size_t)len);
+		text_append_repeated(&text, 'p', sizes[i] - (size_t)len - 2);
+		text_append_string(&text, i == 0 ? "\"}\r\n" : "\"}\n");
+	}
+	/* k1's end straddles the first read chunk boundary. */
+	text_append_repeated(&text, '\n', READ_CHUNK_BYTES - 40 - text.len);
+	text_append_string(&text, "{\"type\":\"call_end\",\"call_id\":\"k1\",\"ts\":\"2026-11-29T08:05:00Z\","
+				  "\"released_by\":\"operator\"}\n");
+	/* A 5000-byte line from 1000 bytes before the second boundary (more than a line may
+	 * hold when the chunk ends), then k2's end. */
+	text_append_repeated(&text, '\n', 2 * READ_CHUNK_BYTES - 1000 - text.len);
+	text_append_repeated(&text, ' ', 5000);
+	text_append_string(&text, "\n{\"type\":\"call_end\",\"call_id\":\"k2\",\"ts\":\"2026-11-29T08:06:00Z\","
+				  "\"released_by\":\"caller\"}\r\n");
+	write_file(input, text.data, text.len);
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	json_object *document = json_tokener_parse(run.out);
+	assert_non_null(document);
+	json_object *totals = field(document, "totals");
+	assert_count(totals, "bytes", (int64_t)text.len);
+	assert_count(totals, "lines", 6);
+	assert_count(totals, "events", 4);
+	assert_count(field(totals, "rejects"), "line_too_long", 2);
+	assert_count(totals, "rejected", 2);
+	assert_count(totals, "completed_calls", 2);
+	assert_count(totals, "open_calls", 0);
+	json_object_put(document);
+	free(text.data);
+	run_free(&run);
+}
+
+/* A file's last line without "\n" is still a line, and counted as unterminated. */
+static void test_unterminated_last_line_is_read(void **state)
+{
+	static const char lines[] =
+		"{\"type\":\"call_start\",\"call_id\":\"u1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"u1\",\"ts\":\"2026-11-29T08:00:30Z\",\"released_by\":\"caller\"}";
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {"--json", input, NULL};
+	struct run run;
+
+	(void)state;
+	path_in_dir(input, "unterminated.ndjson");
+	write_file(input, lines, strlen(lines));
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	json_object *document = json_tokener_parse(run.out);
+	assert_non_null(document);
+	json_object *totals = field(document, "totals");
+	assert_count(totals, "lines", 2);
+	assert_count(totals, "completed_calls", 1);
+	assert_count(totals, "unterminated_lines", 1);
+	assert_string_equal(run.err, "");
+	json_object_put(document);
+	run_free(&run);
+}
+
+/* ---- tests: determinism ------------------------------------------------------------------ */
+
+static void assert_same_output_twice(const char *const args[], const char *html_path)
+{
+	struct run first, second;
+	char *first_html = NULL, *second_html = NULL;
+	size_t first_len = 0, second_len = 0;
+
+	run_tool(args, &first);
+	if (html_path)
+		first_html = read_whole_file(html_path, &first_len);
+	run_tool(args, &second);
+	if (html_path)
+		second_html = read_whole_file(html_path, &second_len);
+	assert_int_equal(first.exit_status, 0);
+	assert_int_equal(second.exit_status, 0);
+	assert_true(first.out_len > 0);
+	assert_int_equal(first.out_len, second.out_len);
+	assert_memory_equal(first.out, second.out, first.out_len);
+	assert_int_equal(first_len, second_len);
+	if (html_path)
+		assert_memory_equal(first_html, second_html, first_len);
+	free(first_html);
+	free(second_html);
+	run_free(&first);
+	run_free(&second);
+}
+
+/* The same file and configuration give the same bytes, in every format. */
+static void test_same_input_same_output(void **state)
+{
+	char html_path[PATH_MAX_BYTES];
+	const char *const text_args[] = {"--quiet", "-c", fixture.config, fixture.recording, NULL};
+	const char *const json_args[] = {"--json", "-c", fixture.config, fixture.recording, NULL};
+	const char *const html_args[] = {"--quiet", "-c", fixture.config, "--html", html_path,
+					 fixture.recording, NULL};
+
+	(void)state;
+	path_in_dir(html_path, "twice.html");
+	assert_same_output_twice(text_args, NULL);
+	assert_same_output_twice(json_args, NULL);
+	assert_same_output_twice(html_args, html_path);
+}
+
+/* ---- tests: errors ----------------------------------------------------------------------- */
+
+/* Every configuration error, as cadmond -n prints it, and exit 1 before reading anything. */
+static void test_bad_config_exits_1(void **state)
+{
+	static const char bad_config[] =
+		"detector:\n"
+		"  rules:\n"
+		"    - name: quick\n"
+		"      window_seconds: 0\n"
+		"      min_ratio: 1.5\n";
+	char config[PATH_MAX_BYTES], expected[2 * PATH_MAX_BYTES + 160];
+	const char *const args[] = {"-c", config, fixture.recording, NULL};
+	struct run run;
+
+	(void)state;
+	path_in_dir(config, "bad.yaml");
+	write_file(config, bad_config, strlen(bad_config));
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 1);
+	assert_string_equal(run.out, "");
+	snprintf(expected, sizeof(expected),
+		 "%s:4:23: detector.rules[0].window_seconds: must be an integer from 1 to 2592000\n"
+		 "%s:5:18: detector.rules[0].min_ratio: must be a number from 0 to 1\n", config, config);
+	assert_string_equal(run.err, expected);
+	run_free(&run);
+}
+
+static void test_unreadable_config_exits_1(void **state)
+{
+	char config[PATH_MAX_BYTES], expected[PATH_MAX_BYTES + 64];
+	const char *const args[] = {"-c", config, fixture.recording, NULL};
+	struct run run;
+
+	(void)state;
+	path_in_dir(config, "no-such.yaml");
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 1);
+	snprintf(expected, sizeof(expected), "%s: cannot read: No such file or directory\n", config);
+	assert_string_equal(run.err, expected);
+	assert_string_equal(run.out, "");
+	run_free(&run);
+}
+
+/* A missing input is found before any input is read: no partial report. */
+static void test_missing_input_exits_1(void **state)
+{
+	char missing[PATH_MAX_BYTES], expected[PATH_MAX_BYTES + 64];
+	const char *const args[] = {"-c", fixture.config, fixture.recording, missing, NULL};
+	struct run run;
+
+	(void)state;
+	path_in_dir(missing, "no-such.ndjson");
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 1);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-backtest: %s: cannot open: No such file or directory\n", missing);
+	assert_string_equal(run.err, expected);
+	assert_string_equal(run.out, "");
+	run_free(&run);
+}
+
+static void test_directory_input_exits_1(void **state)
+{
+	char expected[PATH_MAX_BYTES + 64];
+	const char *const args[] = {fixture.dir, NULL};
+	struct run run;
+
+	(void)state;
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 1);
+	snprintf(expected, sizeof(expected), "cadmon-backtest: %s: is a directory\n", fixture.dir);
+	assert_string_equal(run.err, expected);
+	run_free(&run);
+}
+
+static void assert_usage_error(const char *const args[], const char *first_line)
+{
+	struct run run;
+	char expected[256];
+
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 2);
+	assert_string_equal(run.out, "");
+	snprintf(expected, sizeof(expected), "cadmon-backtest: %s\nTry 'cadmon-backtest -h' for help.\n",
+		 first_line);
+	assert_string_equal(run.err, expected);
+	run_free(&run);
+}
+
+static void test_usage_errors_exit_2(void **state)
+{
+	const char *const no_file[] = {"--json", NULL};
+	const char *const unknown[] = {"--bogus", fixture.recording, NULL};
+	const char *const no_value[] = {fixture.recording, "--html", NULL};
+	const char *const no_config[] = {fixture.recording, "-c", NULL};
+
+	(void)state;
+	assert_usage_error(no_file, "no input FILE given (\"-\" reads standard input)");
+	assert_usage_error(unknown, "unknown option \"--bogus\"");
+	assert_usage_error(no_value, "option \"--html\" needs a value");
+	assert_usage_error(no_config, "option \"-c\" needs a value");
+}
+
+static void test_help_exits_0(void **state)
+{
+	static const char usage[] =
+		"usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] FILE...\n";
+	const char *const args[] = {"-h", NULL};
+	struct run run;
+
+	(void)state;
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_true(run.out_len > strlen(usage));
+	assert_memory_equal(run.out, usage, strlen(usage));
+	assert_string_equal(run.err, "");
+	run_free(&run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_report_is_exact),
+		cmocka_unit_test(test_quiet_says_nothing_on_stderr),
+		cmocka_unit_test(test_json_report_is_exact),
+		cmocka_unit_test(test_html_report_is_self_contained),
+		cmocka_unit_test(test_html_escapes_feed_text),
+		cmocka_unit_test(test_files_and_stdin_are_one_stream),
+		cmocka_unit_test(test_line_limits_and_chunk_boundaries),
+		cmocka_unit_test(test_unterminated_last_line_is_read),
+		cmocka_unit_test(test_same_input_same_output),
+		cmocka_unit_test(test_bad_config_exits_1),
+		cmocka_unit_test(test_unreadable_config_exits_1),
+		cmocka_unit_test(test_missing_input_exits_1),
+		cmocka_unit_test(test_directory_input_exits_1),
+		cmocka_unit_test(test_usage_errors_exit_2),
+		cmocka_unit_test(test_help_exits_0),
+	};
+
+	return cmocka_run_group_tests(tests, setup_fixture, teardown_fixture);
+}

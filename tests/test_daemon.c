@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * Integration tests: the real cadmond on loopback ports, driven through real sockets by
+ * daemon_harness. Every wait is bounded; every daemon is stopped or killed in teardown.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_harness.h"
+#include "alert.h"
+#include "timestamp.h"
+
+#define READ_TIMEOUT_MS 5000
+#define QUIET_MS 300 /* how long "no further line" is watched for */
+#define LINE_MAX_BYTES 4096
+#define FIXTURE_MAX_FDS 8
+
+static const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
+
+/* One rule the scripted shift trips; rejections logged at most once a minute. */
+static const char shift_detector_yaml[] =
+	"detector:\n"
+	"  premature:\n"
+	"    max_talk_seconds: 20\n"
+	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
+	"min_ratio: 0.5, severity: critical}]\n"
+	"log:\n"
+	"  rate_limit_seconds: 60\n";
+
+static const struct harness_options shift_options = {
+	.feed_yaml = "  max_line_bytes: 1024\n",
+	.extra_yaml = shift_detector_yaml,
+};
+
+/* Operator op-7 hangs up on three callers out of four calls within five minutes (c3 was
+ * short too, but got an incident); op-8 takes one real call in between. */
+static const char *const shift_lines[] = {
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\"}\n",
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}\n",
+	"{\"type\":\"call_start\",\"call_id\":\"h1\",\"ts\":\"2026-11-29T08:00:30Z\",\"operator\":\"op-8\","
+	"\"agency\":\"NOPD\",\"position\":\"P4\",\"ani\":\"5045550199\"}\n",
+	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\"}\n",
+	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:12.5Z\",\"released_by\":\"operator\"}\r\n",
+	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550103\"}\n",
+	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:04Z\",\"incident_id\":\"I-1\"}\n",
+	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:08Z\",\"released_by\":\"operator\"}\n",
+	"{\"type\":\"call_end\",\"call_id\":\"h1\",\"ts\":\"2026-11-29T08:03:30Z\",\"released_by\":\"caller\"}\n",
+	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550104\"}\n",
+	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:30Z\",\"released_by\":\"operator\"}\n",
+};
+#define SHIFT_LINE_COUNT (sizeof shift_lines / sizeof shift_lines[0])
+
+/* alert_id: FNV-1a of "NOPD\x1fop-7\x1fburst\x1f1795939470000\x1fc4"; the rest of the center
+ * (op-8: one real call) has ratio 0, so the p-value uses the floor 0.05:
+ * P(X >= 3 | 4, 0.05) = 0.00048125. */
+static const char shift_alert[] =
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
+	"\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+	"\"p_value\":4.81e-04,\"callbacks\":["
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
+	"\"called_back\":false},"
+	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
+	"\"called_back\":false}]}";
+
+/* A line of bad input, NUL bytes allowed. */
+struct junk {
+	const char *bytes;
+	size_t len;
+};
+#define JUNK(text) { text, sizeof(text) - 1 }
+
+/* Bad lines to put between the good ones: one of each kind of trouble, first an invalid
+ * JSON line (the one message the rate limiter lets through). The over-long line is built at
+ * run time. */
+static const struct junk junk_lines[] = {
+	JUNK("{\"type\":\"call_start\",\n"),
+	JUNK("{\"type\":\"hangup\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:00:01Z\"}\n"),
+	JUNK("{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T08:00:02Z\"}\n"),
+	JUNK("{\"type\":\"call_end\",\"call_id\":7,\"ts\":\"2026-11-29T08:00:03Z\",\"released_by\":\"operator\"}\n"),
+	JUNK("\x01\x02\xff\xfe\x00garbage\x80\x1b[2J\n"),
+	JUNK("{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11\n"),
+	JUNK("[1,2,3]\n"),
+	JUNK("{\"type\":\"call_start\",\"call_id\":\"x3\",\"ts\":\"yesterday\",\"operator\":\"op-9\"}\n"),
+	JUNK("{\"type\":\"call_start\",\"call_id\":\"\xc3\x28\",\"ts\":\"2026-11-29T08:00:04Z\",\"operator\":\"op-9\"}\n"),
+	JUNK("\n"), /* blank: ignored, not counted */
+};
+#define JUNK_LINE_COUNT (sizeof junk_lines / sizeof junk_lines[0])
+#define TOO_LONG_LINE_BYTES 5000
+
+/* Per-reason counts of the junk above plus the over-long line, as cadmond reports them. */
+static const char junk_reject_summary[] =
+	"10 rejected (line_too_long 1, invalid_json 3, invalid_utf8 1, not_an_object 1, "
+	"missing_field 1, wrong_type 1, unknown_type 1, bad_timestamp 1)";
+
+struct fixture {
+	struct harness harness;
+	int fds[FIXTURE_MAX_FDS];
+	size_t fd_count;
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	*state = f;
+	return f ? 0 : -1;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < f->fd_count; i++)
+		close(f->fds[i]);
+	harness_cleanup(&f->harness);
+	free(f);
+	return 0;
+}
+
+/* Keep fd for teardown to close. */
+static int track(struct fixture *f, int fd)
+{
+	assert_true(fd >= 0);
+	assert_true(f->fd_count < FIXTURE_MAX_FDS);
+	f->fds[f->fd_count++] = fd;
+	return fd;
+}
+
+static void expect_line(int fd, const char *expected)
+{
+	char line[LINE_MAX_BYTES];
+
+	assert_int_equal(harness_read_line(fd, line, sizeof line, READ_TIMEOUT_MS),
+			 (ssize_t)strlen(expected));
+	assert_string_equal(line, expected);
+}
+
+static void expect_quiet(int fd)
+{
+	char line[LINE_MAX_BYTES];
+
+	assert_int_equal(harness_read_line(fd, line, sizeof line, QUIET_MS), -ETIMEDOUT);
+}
+
+/* A subscriber that has been greeted, so it is registered for the next alert. */
+static int connect_subscriber(struct fixture *f)
+{
+	int fd = track(f, harness_connect_subscriber(&f->harness));
+
+	expect_line(fd, hello_line);
+	return fd;
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in address;
+	socklen_t len = sizeof address;
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	return ntohs(address.sin_port);
+}
+
+static void expect_log(struct fixture *f, const char *needle)
+{
+	if (!harness_wait_for_log(&f->harness, needle, READ_TIMEOUT_MS)) {
+		char *text = harness_stderr(&f->harness);
+
+		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
+		free(text);
+		fail();
+	}
+}
+
+static void expect_no_log(struct fixture *f, const char *needle)
+{
+	char *text = harness_stderr(&f->harness);
+
+	assert_non_null(text);
+	if (strstr(text, needle)) {
+		fprintf(stderr, "not expected in cadmond's log: %s\nlog:\n%s", needle, text);
+		free(text);
+		fail();
+	}
+	free(text);
+}
+
+static void expect_log_format(struct fixture *f, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void expect_log_format(struct fixture *f, const char *format, ...)
+{
+	char needle[1024];
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(needle, sizeof needle, format, args);
+	va_end(args);
+	expect_log(f, needle);
+}
+
+/* Send the shift, with a junk line after each good one if asked. Returns bytes sent. */
+static size_t send_shift(int fd, bool with_junk)
+{
+	static char too_long[TOO_LONG_LINE_BYTES + 1];
+	size_t bytes = 0;
+
+	memset(too_long, 'x', TOO_LONG_LINE_BYTES);
+	too_long[TOO_LONG_LINE_BYTES] = '\n';
+	for (size_t i = 0; i < SHIFT_LINE_COUNT; i++) {
+		assert_int_equal(harness_send(fd, shift_lines[i]), 0);
+		bytes += strlen(shift_lines[i]);
+		if (!with_junk)
+			continue;
+		if (i < JUNK_LINE_COUNT) {
+			assert_int_equal(harness_send_bytes(fd, junk_lines[i].bytes, junk_lines[i].len), 0);
+			bytes += junk_lines[i].len;
+		} else if (i == JUNK_LINE_COUNT) {
+			assert_int_equal(harness_send_bytes(fd, too_long, sizeof too_long), 0);
+			bytes += sizeof too_long;
+		}
+	}
+	return bytes;
+}
+
+/* --- command line --- */
+
+static void test_check_good_config(void **state)
+{
+	struct fixture *f = *state;
+	struct harness_result result;
+	const char *args[] = { "-n", "-c", f->harness.config_path, NULL };
+
+	assert_int_equal(harness_write_config(&f->harness, &shift_options), 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "configuration OK\n");
+	assert_string_equal(result.err, "");
+	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
+static void test_check_bad_config_prints_every_error(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-n", "-c", path, NULL };
+	struct harness_result result;
+	char expected[2 * PATH_MAX + 256];
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	assert_int_equal(harness_write_file(path, "feed:\n"
+						  "  max_line_bytes: 10\n"
+						  "alerts:\n"
+						  "  bogus: 1\n"),
+			 0);
+	snprintf(expected, sizeof expected,
+		 "%s:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216\n"
+		 "%s:4:3: alerts.bogus: unknown key\n",
+		 path, path);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+}
+
+/* Past CONFIG_MAX_ERRORS messages, -n says how many more there were. */
+static void test_check_counts_errors_beyond_the_kept_ones(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-n", "-c", path, NULL };
+	char text[40 * 16], expected[40 * (PATH_MAX + 32)];
+	size_t text_len = 0, expected_len = 0;
+	struct harness_result result;
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	for (int key = 0; key < 40; key++) {
+		text_len += (size_t)snprintf(text + text_len, sizeof text - text_len, "k%d: 1\n", key);
+		if (key < 32)
+			expected_len += (size_t)snprintf(expected + expected_len,
+							 sizeof expected - expected_len,
+							 "%s:%d:1: k%d: unknown key\n", path,
+							 key + 1, key);
+	}
+	snprintf(expected + expected_len, sizeof expected - expected_len,
+		 "... and 8 more errors\n");
+	assert_int_equal(harness_write_file(path, text), 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+}
+
+/* Without -n, configuration errors are logged: plain, or with journald priorities. */
+static void test_bad_config_at_start_exits_1(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-c", path, NULL };
+	struct harness_result result;
+	char expected[2 * PATH_MAX + 256];
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	assert_int_equal(harness_write_file(path, "feed:\n"
+						  "  max_line_bytes: 10\n"
+						  "alerts:\n"
+						  "  bogus: 1\n"),
+			 0);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: %s:2:19: feed.max_line_bytes: must be an integer from 256 to "
+		 "16777216\n"
+		 "cadmond: error: %s:4:3: alerts.bogus: unknown key\n",
+		 path, path);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+
+	snprintf(expected, sizeof expected,
+		 "<3>%s:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216\n"
+		 "<3>%s:4:3: alerts.bogus: unknown key\n",
+		 path, path);
+	assert_int_equal(harness_run_journal(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+}
+
+static void test_check_missing_file(void **state)
+{
+	const char *args[] = { "-n", "-c", "/nonexistent/cadmon.yaml", NULL };
+	struct harness_result result;
+
+	(void)state;
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err,
+			    "/nonexistent/cadmon.yaml: cannot read: No such file or directory\n");
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+}
+
+static void test_version(void **state)
+{
+	const char *args[] = { "-V", NULL };
+	struct harness_result result;
+
+	(void)state;
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.out, "cadmond 0.1.0\n");
+	assert_string_equal(result.err, "");
+	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
+static void test_help_documents_exit_codes(void **state)
+{
+	const char *args[] = { "-h", NULL };
+	struct harness_result result;
+
+	(void)state;
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_int_equal(strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-V] [-h]\n", 40), 0);
+	assert_non_null(strstr(result.out, "Exit status: 0 clean stop, 1 configuration error, "
+					   "2 usage error,\n"
+					   "             3 runtime failure"));
+	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
+static void test_usage_errors_exit_2(void **state)
+{
+	const char *unknown_option[] = { "-x", NULL };
+	const char *extra_argument[] = { "extra", NULL };
+	const char *missing_value[] = { "-c", NULL };
+	const char *const *cases[] = { unknown_option, extra_argument, missing_value };
+	struct harness_result result;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(harness_run(cases[i], READ_TIMEOUT_MS, &result), 0);
+		assert_string_equal(result.out, "");
+		assert_non_null(strstr(result.err, "usage: cadmond [-c FILE] [-n] [-V] [-h]\n"));
+		assert_int_equal(result.status, 2);
+		harness_result_free(&result);
+	}
+}
+
+static void test_bind_failure_exits_3(void **state)
+{
+	struct fixture *f = *state;
+	const char *args[] = { "-c", f->harness.config_path, NULL };
+	int busy = track(f, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_in address = { .sin_family = AF_INET };
+	struct harness_result result;
+	char expected[256];
+
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(busy, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(listen(busy, 1), 0);
+	f->harness.feed_port = local_port(busy);
+	assert_int_equal(harness_pick_ports(&f->harness.alerts_port, 1), 0);
+	assert_int_equal(harness_write_config(&f->harness, NULL), 0);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: cannot listen on 127.0.0.1:%u: Address already in use\n",
+		 f->harness.feed_port);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 3);
+	harness_result_free(&result);
+}
+
+/* --- the alert path --- */
+
+static void test_shift_alerts_subscriber(void **state)
+{
+	struct fixture *f = *state;
+	int subscriber, feed;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	expect_quiet(subscriber);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+static void test_malformed_lines_leave_alert_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	int subscriber, feed;
+	uint16_t feed_port;
+	size_t bytes;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	bytes = send_shift(feed, true);
+	assert_int_equal(harness_send(feed, "{\"type\":\"call_start\",\"call_id\":\"cut"), 0);
+	bytes += strlen("{\"type\":\"call_start\",\"call_id\":\"cut");
+	expect_line(subscriber, shift_alert);
+	expect_quiet(subscriber);
+	assert_true(harness_running(&f->harness));
+
+	expect_log_format(f, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: invalid_json: ",
+			  feed_port);
+	shutdown(feed, SHUT_WR); /* the unterminated last line is dropped */
+	expect_log_format(f, "cadmond: warning: feed 127.0.0.1:%u: rejected lines: "
+			     "(9 similar messages suppressed)\n",
+			  feed_port);
+	expect_log_format(f,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %zu lines, %zu events, %s, "
+			  "unterminated last line dropped\n",
+			  feed_port, bytes, SHIFT_LINE_COUNT + 10, SHIFT_LINE_COUNT,
+			  junk_reject_summary);
+
+	/* Still serving: a new subscriber is greeted. */
+	connect_subscriber(f);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+static void test_every_subscriber_gets_the_alert(void **state)
+{
+	struct fixture *f = *state;
+	int first, second, feed;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	first = connect_subscriber(f);
+	second = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	send_shift(feed, false);
+	expect_line(first, shift_alert);
+	expect_line(second, shift_alert);
+	expect_quiet(first);
+	expect_quiet(second);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* Lines the daemon has received but not yet processed when SIGTERM arrives are processed,
+ * and their alert reaches the subscriber before the daemon closes and exits 0 within 5 s.
+ * The daemon is paused (SIGSTOP) while the shift arrives, so it waits in the daemon's socket;
+ * being longer than max_line_bytes + 2, it takes more than one read, so whichever of SIGTERM
+ * and the socket the loop serves first, part of it is read by the shutdown path. */
+static void test_sigterm_drains_and_exits_0(void **state)
+{
+	struct fixture *f = *state;
+	int subscriber, feed;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	expect_log_format(f, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
+	assert_int_equal(harness_pause(&f->harness), 0);
+	send_shift(feed, false);
+	usleep(100 * 1000); /* loopback delivery into the stopped daemon's socket */
+	assert_int_equal(harness_stop(&f->harness), 0); /* SIGTERM, SIGCONT */
+	assert_true(f->harness.stop_ms < HARNESS_STOP_TIMEOUT_MS);
+	expect_line(subscriber, shift_alert);
+	assert_true(harness_wait_eof(subscriber, READ_TIMEOUT_MS));
+	assert_true(harness_wait_eof(feed, READ_TIMEOUT_MS));
+	expect_log(f, "cadmond: SIGTERM: shutting down\n");
+	expect_log_format(f, "cadmond: feed 127.0.0.1:%u: read ", local_port(feed));
+	expect_log(f, " more bytes at shutdown\n");
+	expect_log(f, ", 11 lines, 11 events, 0 rejected, 1 alerts\n");
+}
+
+/* --- limits --- */
+
+static void test_feed_beyond_max_connections_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = {
+		.feed_yaml = "  max_connections: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	int subscriber, first, second;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	subscriber = connect_subscriber(f);
+	first = track(f, harness_connect_feed(&f->harness));
+	second = track(f, harness_connect_feed(&f->harness));
+	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
+	expect_log_format(f,
+			  "cadmond: warning: feed 127.0.0.1:%u refused: 1 connections open "
+			  "(feed.max_connections)\n",
+			  local_port(second));
+	send_shift(first, false);
+	expect_line(subscriber, shift_alert);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A subscriber socket whose receive buffer is small, so the daemon's queue fills soon. */
+static int connect_stalled_subscriber(struct fixture *f)
+{
+	const int small = 4096;
+	int fd = track(f, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_port = htons(f->harness.alerts_port) };
+
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+	return fd;
+}
+
+#define FLOOD_OPERATORS 4096
+#define FLOOD_BATCH 64
+#define FLOOD_START_MS INT64_C(1795939200000) /* 2026-11-29T00:00:00Z */
+
+/* Operator op-N's one call: answered, hung up by the operator 5 s later. */
+static void send_flood_call(int feed, unsigned n)
+{
+	char lines[512];
+	int64_t start_ms = FLOOD_START_MS + (int64_t)n * 1000;
+
+	snprintf(lines, sizeof lines,
+		 "{\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":%" PRId64 ",\"operator\":\"op-%u\"}\n"
+		 "{\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":%" PRId64 ",\"released_by\":\"operator\"}\n",
+		 n, start_ms, n, n, start_ms + 5000);
+	assert_int_equal(harness_send(feed, lines), 0);
+}
+
+/* Operator op-N's alert. The rest of the center in the 60 s window is the earlier operators'
+ * calls, all premature (ratio 1, p-value 1); op-0 has nobody else (ratio 0, floor 0.05). */
+static void expect_flood_alert(int subscriber, unsigned n)
+{
+	char start[TIMESTAMP_TEXT_MAX], end[TIMESTAMP_TEXT_MAX], expected[1024], operator_id[16], call_id[16];
+	char alert_id[ALERT_ID_LENGTH + 1];
+	int64_t start_ms = FLOOD_START_MS + (int64_t)n * 1000;
+
+	timestamp_format(start_ms, start);
+	timestamp_format(start_ms + 5000, end);
+	snprintf(operator_id, sizeof operator_id, "op-%u", n);
+	snprintf(call_id, sizeof call_id, "f%u", n);
+	alert_derive_id("", operator_id, "every", start_ms + 5000, call_id, alert_id);
+	snprintf(expected, sizeof expected,
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%u,\"ts\":\"%s\",\"operator\":\"op-%u\","
+		 "\"rule\":\"every\",\"severity\":\"info\",\"window_seconds\":60,\"calls\":1,"
+		 "\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":%s,\"p_value\":%s,"
+		 "\"callbacks\":[{\"call_id\":\"f%u\",\"ts\":\"%s\",\"talk_seconds\":5,\"called_back\":false}]}",
+		 alert_id, n + 1, end, n, n == 0 ? "0" : "1", n == 0 ? "0.05" : "1", n, start);
+	expect_line(subscriber, expected);
+}
+
+/* A subscriber that never reads while 1 MiB of alerts flows is disconnected; another one
+ * receives every alert, in order. */
+static void test_stalled_subscriber_does_not_stop_others(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = {
+		.alerts_yaml = "  max_queue_bytes: 65536\n",
+		.extra_yaml = "tracker:\n"
+			      "  max_operators: 10000\n"
+			      "detector:\n"
+			      "  resolve_after_seconds: 2592000\n"
+			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
+			      "min_premature: 1, severity: info}]\n",
+	};
+	int reader, stalled, feed;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	stalled = connect_stalled_subscriber(f);
+	expect_log_format(f, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
+	reader = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	for (unsigned batch = 0; batch < FLOOD_OPERATORS; batch += FLOOD_BATCH) {
+		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
+			send_flood_call(feed, n);
+		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
+			expect_flood_alert(reader, n);
+	}
+	expect_log_format(f, "cadmond: warning: subscriber 127.0.0.1:%u disconnected: too slow, ",
+			  local_port(stalled));
+	assert_true(harness_wait_eof(stalled, READ_TIMEOUT_MS));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(f, " subscribers (0 refused, 1 too slow), ");
+}
+
+/* At SIGTERM a subscriber that does not read holds up the exit by CADMOND_FLUSH_SECONDS (2 s)
+ * at most; the exit status is still 0. */
+static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = {
+		.extra_yaml = "detector:\n"
+			      "  resolve_after_seconds: 2592000\n"
+			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
+			      "min_premature: 1, severity: info}]\n",
+	};
+	int stalled, feed;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	stalled = connect_stalled_subscriber(f);
+	expect_log_format(f, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
+	feed = track(f, harness_connect_feed(&f->harness));
+	expect_log_format(f, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
+	for (unsigned n = 0; n < 2000; n++) /* about 500 KB of alerts */
+		send_flood_call(feed, n);
+	expect_log(f, "cadmond: alert 2000: ");
+	assert_int_equal(harness_stop(&f->harness), 0);
+	assert_in_range(f->harness.stop_ms, 1900, HARNESS_STOP_TIMEOUT_MS - 1);
+	expect_log(f, "cadmond: warning: 1 subscribers did not take their alerts within 2 s; "
+		      "closing\n");
+	expect_log(f, ", 4000 lines, 4000 events, 0 rejected, 2000 alerts\n");
+}
+
+/* --- reload --- */
+
+static void test_reload_with_errors_keeps_running_config(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	int subscriber, feed;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	assert_int_equal(harness_write_file(path, "feed:\n"
+						  "  max_line_bytes: 10\n"
+						  "alerts:\n"
+						  "  bogus: 1\n"),
+			 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log_format(f,
+			  "cadmond: error: %s:2:19: feed.max_line_bytes: must be an integer from 256 "
+			  "to 16777216\n"
+			  "cadmond: error: %s:4:3: alerts.bogus: unknown key\n"
+			  "cadmond: error: configuration not reloaded: 2 errors; keeping the running one\n",
+			  path, path);
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+static void test_reload_applies_subscriber_limit(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options one_subscriber = {
+		.alerts_yaml = "  max_subscribers: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	int refused;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	assert_int_equal(harness_write_config(&f->harness, &one_subscriber), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(f, "cadmond: configuration reloaded\n");
+	expect_no_log(f, "not applied until restart");
+	connect_subscriber(f);
+	refused = track(f, harness_connect_subscriber(&f->harness));
+	assert_true(harness_wait_eof(refused, READ_TIMEOUT_MS));
+	expect_log_format(f,
+			  "cadmond: warning: subscriber 127.0.0.1:%u refused: 1 subscribers connected "
+			  "(alerts.max_subscribers)\n",
+			  local_port(refused));
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* Detector thresholds are not swapped in by a reload yet (the engine would have to be
+ * rebuilt without losing its windows): the reload says so and the running rule stays. */
+static void test_reload_reports_settings_it_cannot_apply(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options five_calls = {
+		.feed_yaml = "  max_line_bytes: 1024\n",
+		.extra_yaml = "detector:\n"
+			      "  rules: [{name: burst, window_seconds: 600, min_calls: 5, "
+			      "min_premature: 3, min_ratio: 0.5, severity: critical}]\n",
+	};
+	int subscriber, feed;
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	assert_int_equal(harness_write_config(&f->harness, &five_calls), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(f, "cadmond: warning: tracker and detector settings changed: not applied until "
+		      "restart\n"
+		      "cadmond: configuration reloaded\n");
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_good_config, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_bad_config_prints_every_error,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_counts_errors_beyond_the_kept_ones,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config_at_start_exits_1, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test(test_check_missing_file),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_help_documents_exit_codes),
+		cmocka_unit_test(test_usage_errors_exit_2),
+		cmocka_unit_test_setup_teardown(test_bind_failure_exits_3, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_beyond_max_connections_is_refused,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_subscriber_does_not_stop_others,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_with_errors_keeps_running_config,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_subscriber_limit, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_reports_settings_it_cannot_apply,
+						fixture_setup, fixture_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
+}

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * Tests for tools/cadmon-sim: runs the built binary (path in $CADMON_SIM) and checks that its
+ * output is deterministic, valid feed protocol v1, well-formed per call, and that the
+ * misbehaving operator's short operator-released calls rise after onset.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#define OUTPUT_MAX_BYTES (16u * 1024 * 1024)
+#define MAX_ARGS 32
+#define MAX_CALLS 4096
+#define MAX_OPERATORS 16
+#define SHORT_TALK_MS 20000 /* cadmon's default max_talk_seconds */
+
+/* The small shift most tests use: 4 operators for 6 hours, op-02 cuts calls after 2 hours. */
+#define SMALL_SHIFT "--operators", "4", "--hours", "6", "--bad-operator", "2", \
+		    "--onset-hours", "2", "--hangup-share", "0.5"
+#define ONSET_MS INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
+
+/* Pinned from a run of the small shift with --seed 7: the simulator is deterministic. */
+#define SEED_7_LINES 650
+#define SEED_7_CALLS 246
+#define SEED_7_FNV1A UINT64_C(0x01846757603312f6)
+#define SEED_7_FIRST_LINE \
+	"{\"type\":\"call_start\",\"call_id\":\"DEMO-000001\",\"ts\":\"2026-11-29T06:00:33.584Z\"," \
+	"\"operator\":\"op-02\",\"agency\":\"DEMO\",\"position\":\"P02\",\"ani\":\"2255556848\"}\n"
+#define SEED_7_BAD_BEFORE_CALLS 25
+#define SEED_7_BAD_BEFORE_PREMATURE 2
+#define SEED_7_BAD_AFTER_CALLS 46
+#define SEED_7_BAD_AFTER_PREMATURE 19
+#define SEED_7_TRUTH \
+	"{\"scenario\":\"shift\",\"seed\":7,\"agency\":\"DEMO\",\"start\":\"2026-11-29T06:00:00.000Z\"," \
+	"\"hours\":6,\"operators\":4,\"calls_per_hour\":10,\"pocket_share\":0.1," \
+	"\"calls\":246,\"lines\":650}\n" \
+	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false," \
+	"\"calls\":57,\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0}\n" \
+	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":true," \
+	"\"onset\":\"2026-11-29T08:00:00.000Z\",\"hangup_share\":0.5," \
+	"\"calls\":71,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":14}\n" \
+	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false," \
+	"\"calls\":62,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0}\n" \
+	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false," \
+	"\"calls\":56,\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0}\n"
+
+/* What a run of the simulator produced. */
+struct run {
+	char *out;
+	size_t out_len;
+	char *err;
+	size_t err_len;
+	int exit_status; /* -1 when it did not exit normally */
+};
+
+/* A child simulator and the read ends of its stdout and stderr. */
+struct child {
+	pid_t pid;
+	int out_fd;
+	int err_fd;
+};
+
+static void run_free(struct run *run)
+{
+	free(run->out);
+	free(run->err);
+	memset(run, 0, sizeof(*run));
+}
+
+/* Start $CADMON_SIM with args (NULL-terminated) and pipes for its output. */
+static void spawn_sim(const char *const args[], struct child *child)
+{
+	const char *sim = getenv("CADMON_SIM");
+	char *argv[MAX_ARGS + 2];
+	int out_pipe[2], err_pipe[2];
+	size_t argc = 0;
+
+	assert_non_null(sim);
+	argv[argc++] = (char *)sim;
+	for (; args[argc - 1] && argc <= MAX_ARGS; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	argv[argc] = NULL;
+	assert_int_equal(pipe(out_pipe), 0);
+	assert_int_equal(pipe(err_pipe), 0);
+	child->pid = fork();
+	assert_true(child->pid >= 0);
+	if (child->pid == 0) {
+		dup2(out_pipe[1], STDOUT_FILENO);
+		dup2(err_pipe[1], STDERR_FILENO);
+		close(out_pipe[0]);
+		close(err_pipe[0]);
+		close(out_pipe[1]);
+		close(err_pipe[1]);
+		execv(sim, argv);
+		_exit(127);
+	}
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	child->out_fd = out_pipe[0];
+	child->err_fd = err_pipe[0];
+}
+
+/* Append what is readable on fd to *buffer; false at EOF. */
+static bool read_some(int fd, char **buffer, size_t *len)
+{
+	char chunk[65536];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n <= 0)
+		return false;
+	assert_true(*len + (size_t)n <= OUTPUT_MAX_BYTES);
+	*buffer = realloc(*buffer, *len + (size_t)n + 1);
+	assert_non_null(*buffer);
+	memcpy(*buffer + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buffer)[*len] = '\0';
+	return true;
+}
+
+/* Read both pipes to EOF, then reap the child. */
+static void collect(struct child *child, struct run *run)
+{
+	struct pollfd fds[2] = { { .fd = child->out_fd, .events = POLLIN },
+				 { .fd = child->err_fd, .events = POLLIN } };
+	int status;
+
+	memset(run, 0, sizeof(*run));
+	run->out = calloc(1, 1);
+	run->err = calloc(1, 1);
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		assert_true(poll(fds, 2, 30000) > 0);
+		if (fds[0].revents && !read_some(child->out_fd, &run->out, &run->out_len))
+			fds[0].fd = -1;
+		if (fds[1].revents && !read_some(child->err_fd, &run->err, &run->err_len))
+			fds[1].fd = -1;
+	}
+	close(child->out_fd);
+	close(child->err_fd);
+	assert_int_equal(waitpid(child->pid, &status, 0), child->pid);
+	run->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void run_sim(const char *const args[], struct run *run)
+{
+	struct child child;
+
+	spawn_sim(args, &child);
+	collect(&child, run);
+}
+
+/* ---- reading the protocol lines ---------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Epoch ms of exactly "YYYY-MM-DDTHH:MM:SS.mmmZ" (what the simulator writes); -1 otherwise. */
+static int64_t parse_ts(const char *ts)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	int64_t f[7] = { 0 };
+	static const int starts[7] = { 0, 5, 8, 11, 14, 17, 20 };
+	static const int widths[7] = { 4, 2, 2, 2, 2, 2, 3 };
+
+	if (strlen(ts) != sizeof(pattern) - 1)
+		return -1;
+	for (size_t i = 0; pattern[i]; i++)
+		if (pattern[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != pattern[i])
+			return -1;
+	for (int i = 0; i < 7; i++)
+		for (int j = 0; j < widths[i]; j++)
+			f[i] = f[i] * 10 + (ts[starts[i] + j] - '0');
+	return (((days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 60 + f[4]) * 60 + f[5]) * 1000 + f[6];
+}
+
+/* What the tests learn about one call from its lines. */
+struct call_record {
+	unsigned starts, ends, incidents, transfers;
+	int64_t start_ms, end_ms, incident_ms, transfer_ms;
+	unsigned operator_number;
+	char released_by[16];
+};
+
+struct shift {
+	struct call_record calls[MAX_CALLS + 1]; /* by call number, 1.. */
+	unsigned call_count;
+	unsigned lines;
+};
+
+static const char *string_field(json_object *object, const char *key)
+{
+	json_object *value;
+
+	if (!json_object_object_get_ex(object, key, &value) ||
+	    !json_object_is_type(value, json_type_string))
+		return NULL;
+	return json_object_get_string(value);
+}
+
+/* Assert that the object has exactly these string fields ("ani" optional), no others. */
+static void assert_fields(json_object *object, const char *const names[], size_t count,
+			  bool ani_optional)
+{
+	size_t expected = count;
+
+	for (size_t i = 0; i < count; i++) {
+		if (!string_field(object, names[i]))
+			fail_msg("missing string field \"%s\" in %s", names[i], json_object_to_json_string(object));
+	}
+	if (ani_optional && string_field(object, "ani")) {
+		const char *ani = string_field(object, "ani");
+		expected++;
+		assert_int_equal(strlen(ani), 10);
+		assert_int_equal(strspn(ani, "0123456789"), 10);
+	}
+	assert_int_equal(json_object_object_length(object), expected);
+}
+
+static void check_fields_of_type(json_object *object, const char *type)
+{
+	static const char *const start_fields[] = { "type", "call_id", "ts", "operator", "agency",
+						    "position" };
+	static const char *const incident_fields[] = { "type", "call_id", "ts", "incident_id" };
+	static const char *const transfer_fields[] = { "type", "call_id", "ts", "to" };
+	static const char *const end_fields[] = { "type", "call_id", "ts", "released_by" };
+
+	if (strcmp(type, "call_start") == 0)
+		assert_fields(object, start_fields, 6, true);
+	else if (strcmp(type, "incident") == 0)
+		assert_fields(object, incident_fields, 4, false);
+	else if (strcmp(type, "transfer") == 0)
+		assert_fields(object, transfer_fields, 4, false);
+	else if (strcmp(type, "call_end") == 0)
+		assert_fields(object, end_fields, 4, false);
+	else
+		fail_msg("unknown type \"%s\"", type);
+}
+
+/* Record one parsed line's event into its call. */
+static void record_event(struct shift *shift, json_object *object, const char *type, int64_t ts_ms)
+{
+	unsigned number = 0;
+	const char *call_id = string_field(object, "call_id");
+
+	assert_int_equal(sscanf(call_id, "DEMO-%6u", &number), 1);
+	assert_true(number >= 1 && number <= MAX_CALLS);
+	struct call_record *call = &shift->calls[number];
+	if (number > shift->call_count)
+		shift->call_count = number;
+	if (strcmp(type, "call_start") == 0) {
+		call->starts++;
+		call->start_ms = ts_ms;
+		assert_int_equal(sscanf(string_field(object, "operator"), "op-%2u", &call->operator_number), 1);
+		assert_true(call->operator_number >= 1 && call->operator_number <= MAX_OPERATORS);
+	} else if (strcmp(type, "call_end") == 0) {
+		call->ends++;
+		call->end_ms = ts_ms;
+		snprintf(call->released_by, sizeof(call->released_by), "%s", string_field(object, "released_by"));
+	} else if (strcmp(type, "incident") == 0) {
+		call->incidents++;
+		call->incident_ms = ts_ms;
+	} else {
+		call->transfers++;
+		call->transfer_ms = ts_ms;
+	}
+}
+
+/* Parse every line, checking fields and ts order; fills *shift. */
+static void parse_shift(const char *output, struct shift *shift)
+{
+	json_tokener *tokener = json_tokener_new();
+	int64_t previous_ms = 0;
+	const char *line = output;
+
+	memset(shift, 0, sizeof(*shift));
+	for (const char *newline; (newline = strchr(line, '\n')); line = newline + 1) {
+		json_tokener_reset(tokener);
+		json_object *object = json_tokener_parse_ex(tokener, line, (int)(newline - line));
+		if (!object || json_tokener_get_parse_end(tokener) != (size_t)(newline - line))
+			fail_msg("line %u is not one JSON object: %.*s", shift->lines + 1, (int)(newline - line), line);
+		assert_true(json_object_is_type(object, json_type_object));
+		const char *type = string_field(object, "type");
+		assert_non_null(type);
+		check_fields_of_type(object, type);
+		int64_t ts_ms = parse_ts(string_field(object, "ts"));
+		assert_true(ts_ms > 0);
+		assert_true(ts_ms >= previous_ms);
+		previous_ms = ts_ms;
+		record_event(shift, object, type, ts_ms);
+		json_object_put(object);
+		shift->lines++;
+	}
+	assert_int_equal(*line, '\0'); /* the output ends with a newline */
+	json_tokener_free(tokener);
+}
+
+static uint64_t fnv1a64(const char *data, size_t len)
+{
+	uint64_t hash = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)data[i]) * UINT64_C(0x100000001b3);
+	return hash;
+}
+
+/* ---- the tests --------------------------------------------------------------------------- */
+
+static void test_same_seed_gives_identical_bytes(void **state)
+{
+	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	struct run first, second;
+
+	(void)state;
+	run_sim(args, &first);
+	run_sim(args, &second);
+	assert_int_equal(first.exit_status, 0);
+	assert_int_equal(second.exit_status, 0);
+	assert_true(first.out_len > 0);
+	assert_int_equal(first.out_len, second.out_len);
+	assert_memory_equal(first.out, second.out, first.out_len);
+	assert_string_equal(first.err, "");
+	run_free(&first);
+	run_free(&second);
+}
+
+static void test_different_seed_gives_different_output(void **state)
+{
+	static const char *const seed_7[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	static const char *const seed_8[] = { "--seed", "8", SMALL_SHIFT, NULL };
+	struct run a, b;
+
+	(void)state;
+	run_sim(seed_7, &a);
+	run_sim(seed_8, &b);
+	assert_int_equal(b.exit_status, 0);
+	assert_true(a.out_len != b.out_len || memcmp(a.out, b.out, a.out_len) != 0);
+	run_free(&a);
+	run_free(&b);
+}
+
+/* The exact output for seed 7, pinned: the same bytes on every platform and compiler. */
+static void test_seed_7_exact_output(void **state)
+{
+	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	struct run run;
+	unsigned lines = 0;
+
+	(void)state;
+	run_sim(args, &run);
+	for (size_t i = 0; i < run.out_len; i++)
+		lines += run.out[i] == '\n';
+	assert_int_equal(lines, SEED_7_LINES);
+	assert_int_equal(strncmp(run.out, SEED_7_FIRST_LINE, strlen(SEED_7_FIRST_LINE)), 0);
+	assert_int_equal(fnv1a64(run.out, run.out_len), SEED_7_FNV1A);
+	run_free(&run);
+}
+
+static void test_every_line_is_protocol_v1_in_ts_order(void **state)
+{
+	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	static struct shift shift;
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	parse_shift(run.out, &shift);
+	assert_int_equal(shift.lines, SEED_7_LINES);
+	run_free(&run);
+}
+
+static void test_each_call_starts_and_ends_once(void **state)
+{
+	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	static struct shift shift;
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	parse_shift(run.out, &shift);
+	assert_int_equal(shift.call_count, SEED_7_CALLS);
+	for (unsigned i = 1; i <= shift.call_count; i++) {
+		const struct call_record *call = &shift.calls[i];
+		assert_int_equal(call->starts, 1);
+		assert_int_equal(call->ends, 1);
+		assert_true(call->end_ms >= call->start_ms);
+		assert_true(call->incidents <= 1 && call->transfers <= 1);
+		if (call->incidents)
+			assert_true(call->incident_ms > call->start_ms && call->incident_ms < call->end_ms);
+		if (call->transfers)
+			assert_true(call->transfer_ms > call->start_ms && call->transfer_ms < call->end_ms);
+	}
+	run_free(&run);
+}
+
+/* Short (< 20 s), released by the operator, nothing done: what the detector calls premature. */
+static bool looks_premature(const struct call_record *call)
+{
+	return call->end_ms - call->start_ms < SHORT_TALK_MS && call->incidents == 0 &&
+	       call->transfers == 0 && strcmp(call->released_by, "operator") == 0;
+}
+
+struct share {
+	unsigned calls, premature;
+};
+
+static void count_premature(const struct shift *shift, unsigned operator_number,
+			    struct share *before, struct share *after)
+{
+	memset(before, 0, sizeof(*before));
+	memset(after, 0, sizeof(*after));
+	for (unsigned i = 1; i <= shift->call_count; i++) {
+		const struct call_record *call = &shift->calls[i];
+		if (call->operator_number != operator_number)
+			continue;
+		struct share *side = call->start_ms < ONSET_MS ? before : after;
+		side->calls++;
+		side->premature += looks_premature(call);
+	}
+}
+
+static void test_bad_operator_cuts_calls_after_onset(void **state)
+{
+	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	static struct shift shift;
+	struct share before, after;
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	parse_shift(run.out, &shift);
+	count_premature(&shift, 2, &before, &after);
+	assert_int_equal(before.calls, SEED_7_BAD_BEFORE_CALLS);
+	assert_int_equal(before.premature, SEED_7_BAD_BEFORE_PREMATURE);
+	assert_int_equal(after.calls, SEED_7_BAD_AFTER_CALLS);
+	assert_int_equal(after.premature, SEED_7_BAD_AFTER_PREMATURE);
+	/* well above: at least three times the share before onset, and above a third */
+	assert_true(after.premature * before.calls >= 3 * before.premature * after.calls);
+	assert_true(3 * after.premature > after.calls);
+	for (unsigned op = 1; op <= 4; op++) {
+		if (op == 2)
+			continue;
+		count_premature(&shift, op, &before, &after);
+		assert_true(5 * after.premature < after.calls); /* honest: pocket dials, under 20% */
+	}
+	run_free(&run);
+}
+
+static void test_no_bad_operator_means_no_rise(void **state)
+{
+	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, "--bad-operator", "-1", NULL };
+	static struct shift shift;
+	struct share before, after;
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	parse_shift(run.out, &shift);
+	count_premature(&shift, 2, &before, &after);
+	assert_true(5 * after.premature < after.calls);
+	run_free(&run);
+}
+
+/* Read a whole small file into a malloc'd string. */
+static char *read_file(const char *path)
+{
+	FILE *file = fopen(path, "r");
+	char *text = calloc(1, 65536);
+
+	assert_non_null(file);
+	assert_non_null(text);
+	size_t len = fread(text, 1, 65535, file);
+	assert_true(len < 65535);
+	fclose(file);
+	return text;
+}
+
+static void test_truth_file_names_the_bad_operator(void **state)
+{
+	char dir[] = "/tmp/test_sim.XXXXXX";
+	char path[64];
+	struct run run;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/truth.ndjson", dir);
+	const char *const args[] = { "--seed", "7", SMALL_SHIFT, "--truth", path, NULL };
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	char *truth = read_file(path);
+	assert_string_equal(truth, SEED_7_TRUTH);
+	free(truth);
+	unlink(path);
+	rmdir(dir);
+	run_free(&run);
+}
+
+static void expect_usage_error(const char *const args[], const char *message)
+{
+	struct run run;
+
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 2);
+	assert_string_equal(run.out, "");
+	assert_string_equal(run.err, message);
+	run_free(&run);
+}
+
+static void test_bad_options_exit_2_with_a_message(void **state)
+{
+	static const char *const zero_operators[] = { "--operators", "0", NULL };
+	static const char *const missing_operator[] = { "--operators", "4", "--bad-operator", "9", NULL };
+	static const char *const default_missing[] = { "--operators", "3", NULL };
+	static const char *const unknown[] = { "--frobnicate", NULL };
+	static const char *const no_value[] = { "--seed", NULL };
+	static const char *const bad_start[] = { "--start", "2026-13-01T00:00:00Z", NULL };
+	static const char *const bad_share[] = { "--hangup-share", "1.5", NULL };
+
+	(void)state;
+	expect_usage_error(zero_operators,
+		"cadmon-sim: --operators: expected an integer from 1 to 999, got \"0\"\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(missing_operator,
+		"cadmon-sim: --bad-operator: expected an operator number from 1 to 4, or -1 for none, got 9\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(default_missing,
+		"cadmon-sim: --bad-operator: the default, op-05, is beyond --operators 3; "
+		"give --bad-operator N or -1\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(unknown,
+		"cadmon-sim: unknown option \"--frobnicate\"\nTry 'cadmon-sim -h' for help.\n");
+	expect_usage_error(no_value,
+		"cadmon-sim: option \"--seed\" needs a value\nTry 'cadmon-sim -h' for help.\n");
+	expect_usage_error(bad_share,
+		"cadmon-sim: --hangup-share: expected a number of at least 0 and at most 1, got \"1.5\"\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	struct run run;
+	run_sim(bad_start, &run);
+	assert_int_equal(run.exit_status, 2);
+	assert_int_equal(strncmp(run.err, "cadmon-sim: --start: ", 21), 0);
+	run_free(&run);
+}
+
+static void test_help_exits_0(void **state)
+{
+	static const char *const args[] = { "-h", NULL };
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_int_equal(strncmp(run.out, "usage: cadmon-sim [OPTION...]\n", 30), 0);
+	run_free(&run);
+}
+
+/* A loopback listener on an ephemeral port. */
+static int listen_loopback(unsigned *port)
+{
+	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(address);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof(address)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	*port = ntohs(address.sin_port);
+	return fd;
+}
+
+static void test_connect_sends_the_same_bytes(void **state)
+{
+	static const char *const stdout_args[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	char address[32];
+	unsigned port;
+	int listener = listen_loopback(&port);
+	struct run expected, run;
+	struct child child;
+	char *received = calloc(1, 1);
+	size_t received_len = 0;
+
+	(void)state;
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const connect_args[] = { "--seed", "7", SMALL_SHIFT, "--connect", address, NULL };
+	spawn_sim(connect_args, &child);
+	int connection = accept(listener, NULL, NULL);
+	assert_true(connection >= 0);
+	while (read_some(connection, &received, &received_len))
+		;
+	close(connection);
+	close(listener);
+	collect(&child, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_string_equal(run.out, "");
+	run_sim(stdout_args, &expected);
+	assert_int_equal(received_len, expected.out_len);
+	assert_memory_equal(received, expected.out, expected.out_len);
+	free(received);
+	run_free(&expected);
+	run_free(&run);
+}
+
+/* --speed changes when lines are written, never what is written. */
+static void test_paced_output_is_the_same(void **state)
+{
+	static const char *const fast[] = { "--seed", "3", "--operators", "3", "--hours", "0.5",
+					    "--bad-operator", "-1", NULL };
+	static const char *const paced[] = { "--seed", "3", "--operators", "3", "--hours", "0.5",
+					     "--bad-operator", "-1", "--speed", "36000", NULL };
+	struct run a, b;
+
+	(void)state;
+	run_sim(fast, &a);
+	run_sim(paced, &b);
+	assert_int_equal(b.exit_status, 0);
+	assert_true(a.out_len > 0);
+	assert_int_equal(a.out_len, b.out_len);
+	assert_memory_equal(a.out, b.out, a.out_len);
+	run_free(&a);
+	run_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_seed_gives_identical_bytes),
+		cmocka_unit_test(test_different_seed_gives_different_output),
+		cmocka_unit_test(test_seed_7_exact_output),
+		cmocka_unit_test(test_every_line_is_protocol_v1_in_ts_order),
+		cmocka_unit_test(test_each_call_starts_and_ends_once),
+		cmocka_unit_test(test_bad_operator_cuts_calls_after_onset),
+		cmocka_unit_test(test_no_bad_operator_means_no_rise),
+		cmocka_unit_test(test_truth_file_names_the_bad_operator),
+		cmocka_unit_test(test_bad_options_exit_2_with_a_message),
+		cmocka_unit_test(test_help_exits_0),
+		cmocka_unit_test(test_connect_sends_the_same_bytes),
+		cmocka_unit_test(test_paced_output_is_the_same),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "backtest.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "line_reader.h"
+
+#define BACKTEST_WHY_MAX 256
+#define INITIAL_OPERATOR_SLOTS 64u /* power of two */
+#define INITIAL_HISTORY_CALLS 64u
+#define INITIAL_ALERTS 64u
+
+/* Alert kinds every report shows, in this order, whether or not they occurred. */
+static const char *const known_kinds[] = {"firing", "escalated", "resolved"};
+#define KNOWN_KIND_COUNT (sizeof(known_kinds) / sizeof(known_kinds[0]))
+#define OTHER_KIND "other"
+
+struct backtest {
+	struct config config;
+	bool keep_history;
+	struct backtest_hooks hooks;
+	struct engine *engine;
+	struct line_reader *reader;
+	const char *input_name;          /* of the input being read, for reject reports */
+	struct backtest_input_stats input;
+	bool out_of_memory;              /* history could not be kept: the run fails */
+
+	struct backtest_operator *operators;
+	size_t operator_count;
+	size_t operator_capacity;
+	uint32_t *operator_slots;        /* open addressing: operator index + 1, 0 = empty */
+	uint32_t operator_slot_mask;
+
+	struct backtest_alert *alerts;   /* with history only */
+	size_t alert_count;
+	size_t alert_capacity;
+
+	char kinds[BACKTEST_MAX_KINDS][BACKTEST_KIND_MAX];
+	size_t kind_count;
+	uint64_t alerts_total;
+	uint64_t alerts_by_kind[BACKTEST_MAX_KINDS];
+};
+
+/* Grow *items (of item_size bytes, *capacity of them) to hold at least one more. */
+static bool reserve_one(void **items, size_t *capacity, size_t count, size_t item_size,
+			size_t initial)
+{
+	if (count < *capacity)
+		return true;
+	size_t grown = *capacity ? *capacity * 2 : initial;
+	void *moved = realloc(*items, grown * item_size);
+	if (!moved)
+		return false;
+	*items = moved;
+	*capacity = grown;
+	return true;
+}
+
+static void copy_text(char *dst, const char *src, size_t size)
+{
+	size_t len = strnlen(src ? src : "", size - 1);
+
+	memcpy(dst, src ? src : "", len);
+	dst[len] = '\0';
+}
+
+/* ---- alert kinds ------------------------------------------------------------------------- */
+
+static void register_known_kinds(struct backtest *backtest)
+{
+	for (size_t i = 0; i < KNOWN_KIND_COUNT; i++)
+		copy_text(backtest->kinds[i], known_kinds[i], BACKTEST_KIND_MAX);
+	backtest->kind_count = KNOWN_KIND_COUNT;
+}
+
+/* The index of an alert kind, registered on first sight; the last slot is "other". */
+static size_t kind_index(struct backtest *backtest, const char *kind)
+{
+	const char *name = kind && kind[0] ? kind : OTHER_KIND;
+
+	for (size_t i = 0; i < backtest->kind_count; i++)
+		if (strcmp(backtest->kinds[i], name) == 0)
+			return i;
+	if (backtest->kind_count == BACKTEST_MAX_KINDS - 1)
+		name = OTHER_KIND;
+	if (backtest->kind_count == BACKTEST_MAX_KINDS)
+		return BACKTEST_MAX_KINDS - 1;
+	copy_text(backtest->kinds[backtest->kind_count], name, BACKTEST_KIND_MAX);
+	return backtest->kind_count++;
+}
+
+/* ---- operators --------------------------------------------------------------------------- */
+
+static bool grow_operator_slots(struct backtest *backtest)
+{
+	uint32_t slot_count = backtest->operator_slots ? (backtest->operator_slot_mask + 1) * 2
+						       : INITIAL_OPERATOR_SLOTS;
+	uint32_t *slots = calloc(slot_count, sizeof(*slots));
+
+	if (!slots)
+		return false;
+	for (size_t i = 0; i < backtest->operator_count; i++) {
+		const struct backtest_operator *op = &backtest->operators[i];
+		uint32_t slot = (uint32_t)hash_string_pair(op->agency, op->operator_id) & (slot_count - 1);
+		while (slots[slot])
+			slot = (slot + 1) & (slot_count - 1);
+		slots[slot] = (uint32_t)i + 1;
+	}
+	free(backtest->operator_slots);
+	backtest->operator_slots = slots;
+	backtest->operator_slot_mask = slot_count - 1;
+	return true;
+}
+
+/* Append a new operator and point slot at it; NULL on allocation failure. */
+static struct backtest_operator *add_operator(struct backtest *backtest, uint32_t slot,
+					      const char *agency, const char *operator_id)
+{
+	struct backtest_operator *op;
+
+	if (!reserve_one((void **)&backtest->operators, &backtest->operator_capacity,
+			 backtest->operator_count, sizeof(*op), INITIAL_OPERATOR_SLOTS))
+		return NULL;
+	op = &backtest->operators[backtest->operator_count];
+	memset(op, 0, sizeof(*op));
+	copy_text(op->agency, agency, sizeof(op->agency));
+	copy_text(op->operator_id, operator_id, sizeof(op->operator_id));
+	backtest->operator_slots[slot] = (uint32_t)++backtest->operator_count;
+	return op;
+}
+
+/* The operator's record, created on first sight; NULL on allocation failure. */
+static struct backtest_operator *find_operator(struct backtest *backtest, const char *agency,
+					       const char *operator_id)
+{
+	if (!agency)
+		agency = "";
+	if (2 * (backtest->operator_count + 1) > (size_t)backtest->operator_slot_mask + 1 &&
+	    !grow_operator_slots(backtest))
+		return NULL;
+	uint64_t hash = hash_string_pair(agency, operator_id);
+	uint32_t slot = (uint32_t)hash & backtest->operator_slot_mask;
+	while (backtest->operator_slots[slot]) {
+		struct backtest_operator *op = &backtest->operators[backtest->operator_slots[slot] - 1];
+		if (strcmp(op->operator_id, operator_id) == 0 && strcmp(op->agency, agency) == 0)
+			return op;
+		slot = (slot + 1) & backtest->operator_slot_mask;
+	}
+	return add_operator(backtest, slot, agency, operator_id);
+}
+
+/* ---- what the engine reports ------------------------------------------------------------- */
+
+static void widen_span(struct backtest *backtest, int64_t from_ms, int64_t to_ms)
+{
+	if (from_ms < backtest->input.first_ms)
+		backtest->input.first_ms = from_ms;
+	if (to_ms > backtest->input.last_ms)
+		backtest->input.last_ms = to_ms;
+}
+
+static void keep_call(struct backtest *backtest, struct backtest_operator *op,
+		      const struct completed_call *call, bool premature)
+{
+	if (!reserve_one((void **)&op->history, &op->history_capacity, op->history_count,
+			 sizeof(*op->history), INITIAL_HISTORY_CALLS)) {
+		backtest->out_of_memory = true;
+		return;
+	}
+	op->history[op->history_count++] = (struct backtest_call){
+		.start_ms = call->start_ms, .end_ms = call->end_ms, .premature = premature};
+}
+
+/* The engine's call observer: every completed call the detector accepted. */
+static void observe_call(const struct completed_call *call, bool premature, void *ctx)
+{
+	struct backtest *backtest = ctx;
+	struct backtest_operator *op = find_operator(backtest, call->agency, call->operator_id);
+
+	if (!op) {
+		backtest->out_of_memory = true;
+		return;
+	}
+	op->calls++;
+	op->premature += premature;
+	widen_span(backtest, call->start_ms, call->end_ms);
+	if (backtest->keep_history)
+		keep_call(backtest, op, call, premature);
+}
+
+static size_t rule_index(const struct backtest *backtest, const char *rule)
+{
+	size_t count = backtest->config.detector.rule_count;
+
+	for (size_t i = 0; rule && i < count; i++)
+		if (strcmp(backtest->config.detector.rules[i].name, rule) == 0)
+			return i;
+	return count;
+}
+
+static void keep_alert(struct backtest *backtest, const struct alert *alert, const char *json,
+		       size_t len, size_t operator_index, size_t kind)
+{
+	char *copy;
+
+	if (!reserve_one((void **)&backtest->alerts, &backtest->alert_capacity, backtest->alert_count,
+			 sizeof(*backtest->alerts), INITIAL_ALERTS) ||
+	    !(copy = malloc(len + 1))) {
+		backtest->out_of_memory = true;
+		return;
+	}
+	memcpy(copy, json, len);
+	copy[len] = '\0';
+	backtest->alerts[backtest->alert_count++] = (struct backtest_alert){
+		.json = copy, .json_len = len, .operator_index = operator_index, .kind_index = kind,
+		.rule_index = rule_index(backtest, alert->rule), .seq = alert->seq,
+		.ts_ms = alert->ts_ms, .calls = alert->calls, .premature = alert->premature,
+		.ratio = alert->ratio};
+}
+
+/* The engine's alert callback: count it, pass the line on, keep it for the reports. */
+static void observe_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	struct backtest *backtest = ctx;
+	struct backtest_operator *op = find_operator(backtest, alert->agency, alert->operator_id);
+	size_t kind = kind_index(backtest, alert->kind);
+
+	backtest->alerts_total++;
+	backtest->alerts_by_kind[kind]++;
+	widen_span(backtest, alert->ts_ms, alert->ts_ms);
+	if (backtest->hooks.on_alert_line)
+		backtest->hooks.on_alert_line(json, len, backtest->hooks.ctx);
+	if (!op) {
+		backtest->out_of_memory = true;
+		return;
+	}
+	op->alerts++;
+	op->alerts_by_kind[kind]++;
+	if (backtest->keep_history)
+		keep_alert(backtest, alert, json, len, (size_t)(op - backtest->operators), kind);
+}
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+static void read_line(const char *line, size_t len, uint64_t line_number, void *ctx)
+{
+	struct backtest *backtest = ctx;
+	char why[BACKTEST_WHY_MAX];
+	enum event_reject reason = engine_process_line(backtest->engine, line, len, why, sizeof(why));
+
+	if (reason != EVENT_OK && backtest->hooks.on_reject)
+		backtest->hooks.on_reject(backtest->input_name, line_number, reason, why,
+					  backtest->hooks.ctx);
+}
+
+/* A line over feed.max_line_bytes: counted and explained as cadmond does. */
+static void read_too_long_line(uint64_t line_number, void *ctx)
+{
+	struct backtest *backtest = ctx;
+	char why[BACKTEST_WHY_MAX];
+
+	engine_count_reject(backtest->engine, EVENT_REJECT_LINE_TOO_LONG);
+	if (!backtest->hooks.on_reject)
+		return;
+	snprintf(why, sizeof(why), "longer than %" PRIu32 " bytes (feed.max_line_bytes)",
+		 backtest->config.feed.max_line_bytes);
+	backtest->hooks.on_reject(backtest->input_name, line_number, EVENT_REJECT_LINE_TOO_LONG, why,
+				  backtest->hooks.ctx);
+}
+
+static void read_progress(uint64_t bytes_read, void *ctx)
+{
+	struct backtest *backtest = ctx;
+
+	if (backtest->hooks.on_progress)
+		backtest->hooks.on_progress(bytes_read, backtest->hooks.ctx);
+}
+
+int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name)
+{
+	static const struct line_reader_callbacks callbacks = {
+		.on_line = read_line, .on_too_long = read_too_long_line, .on_progress = read_progress};
+	struct line_reader_stats stats;
+	int rc;
+
+	backtest->input_name = input_name;
+	rc = line_reader_read_fd(backtest->reader, fd, &callbacks, backtest, &stats);
+	backtest->input.files++;
+	backtest->input.bytes += stats.bytes;
+	backtest->input.physical_lines += stats.lines;
+	backtest->input.unterminated += stats.unterminated;
+	if (rc == 0 && backtest->out_of_memory)
+		rc = -ENOMEM;
+	return rc;
+}
+
+/* ---- life cycle -------------------------------------------------------------------------- */
+
+struct backtest *backtest_new(const struct config *config, bool keep_history,
+			      const struct backtest_hooks *hooks)
+{
+	struct backtest *backtest = calloc(1, sizeof(*backtest));
+
+	if (!backtest)
+		return NULL;
+	backtest->config = *config;
+	backtest->keep_history = keep_history;
+	if (hooks)
+		backtest->hooks = *hooks;
+	backtest->input.first_ms = INT64_MAX;
+	backtest->input.last_ms = INT64_MIN;
+	register_known_kinds(backtest);
+	backtest->engine = engine_new(config, observe_alert, backtest);
+	backtest->reader = line_reader_new(config->feed.max_line_bytes);
+	if (!backtest->engine || !backtest->reader || !grow_operator_slots(backtest)) {
+		backtest_free(backtest);
+		return NULL;
+	}
+	engine_set_call_observer(backtest->engine, observe_call, backtest);
+	return backtest;
+}
+
+void backtest_free(struct backtest *backtest)
+{
+	if (!backtest)
+		return;
+	engine_free(backtest->engine);
+	line_reader_free(backtest->reader);
+	for (size_t i = 0; i < backtest->operator_count; i++)
+		free(backtest->operators[i].history);
+	free(backtest->operators);
+	free(backtest->operator_slots);
+	for (size_t i = 0; i < backtest->alert_count; i++)
+		free(backtest->alerts[i].json);
+	free(backtest->alerts);
+	free(backtest);
+}
+
+/* ---- results ----------------------------------------------------------------------------- */
+
+const struct config *backtest_config(const struct backtest *backtest)
+{
+	return &backtest->config;
+}
+
+const struct engine_stats *backtest_engine_stats(const struct backtest *backtest)
+{
+	return engine_stats(backtest->engine);
+}
+
+const struct backtest_input_stats *backtest_input_stats(const struct backtest *backtest)
+{
+	return &backtest->input;
+}
+
+size_t backtest_operator_count(const struct backtest *backtest)
+{
+	return backtest->operator_count;
+}
+
+const struct backtest_operator *backtest_operator_at(const struct backtest *backtest, size_t index)
+{
+	return &backtest->operators[index];
+}
+
+double backtest_operator_ratio(const struct backtest_operator *op)
+{
+	return op->calls ? (double)op->premature / (double)op->calls : 0.0;
+}
+
+/* Report order: most alerts, highest premature ratio, most calls, then by name. */
+static int compare_operators(const void *a, const void *b)
+{
+	const struct backtest_operator *x = *(const struct backtest_operator *const *)a;
+	const struct backtest_operator *y = *(const struct backtest_operator *const *)b;
+	double x_ratio = backtest_operator_ratio(x), y_ratio = backtest_operator_ratio(y);
+	int by_name;
+
+	if (x->alerts != y->alerts)
+		return x->alerts > y->alerts ? -1 : 1;
+	if (x_ratio != y_ratio)
+		return x_ratio > y_ratio ? -1 : 1;
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	by_name = strcmp(x->agency, y->agency);
+	return by_name ? by_name : strcmp(x->operator_id, y->operator_id);
+}
+
+size_t *backtest_operators_sorted(const struct backtest *backtest)
+{
+	size_t count = backtest->operator_count;
+	const struct backtest_operator **order = malloc((count ? count : 1) * sizeof(*order));
+	size_t *indexes = malloc((count ? count : 1) * sizeof(*indexes));
+
+	if (!order || !indexes) {
+		free(order);
+		free(indexes);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
+		order[i] = &backtest->operators[i];
+	qsort(order, count, sizeof(*order), compare_operators);
+	for (size_t i = 0; i < count; i++)
+		indexes[i] = (size_t)(order[i] - backtest->operators);
+	free(order);
+	return indexes;
+}
+
+size_t backtest_alert_count(const struct backtest *backtest)
+{
+	return backtest->alert_count;
+}
+
+const struct backtest_alert *backtest_alert_at(const struct backtest *backtest, size_t index)
+{
+	return &backtest->alerts[index];
+}
+
+uint64_t backtest_alerts_total(const struct backtest *backtest)
+{
+	return backtest->alerts_total;
+}
+
+uint64_t backtest_alerts_of_kind(const struct backtest *backtest, size_t kind_index)
+{
+	return kind_index < BACKTEST_MAX_KINDS ? backtest->alerts_by_kind[kind_index] : 0;
+}
+
+size_t backtest_kind_count(const struct backtest *backtest)
+{
+	return backtest->kind_count;
+}
+
+const char *backtest_kind_name(const struct backtest *backtest, size_t kind_index)
+{
+	return kind_index < backtest->kind_count ? backtest->kinds[kind_index] : OTHER_KIND;
+}

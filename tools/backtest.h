@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_BACKTEST_H
+#define CADMON_BACKTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "event.h"
+
+/*
+ * A backtest: recorded feed lines, read from files with line_reader, through one libcadmon
+ * engine (the daemon's code), and what the reports need from it: every alert, and per
+ * operator the completed calls, premature hangups and alerts by kind. Without history only
+ * counters are kept; with it, each operator's calls (for timelines) and each alert's JSON.
+ */
+
+#define BACKTEST_MAX_KINDS 8    /* alert kinds told apart; more are counted as "other" */
+#define BACKTEST_KIND_MAX 32
+
+/* A completed call as a timeline draws it. */
+struct backtest_call {
+	int64_t start_ms;
+	int64_t end_ms;
+	bool premature;
+};
+
+/* One call-taker, keyed by (agency, operator) as the detector keys them. */
+struct backtest_operator {
+	char agency[EVENT_ID_MAX + 1];
+	char operator_id[EVENT_ID_MAX + 1];
+	uint64_t calls;
+	uint64_t premature;
+	uint64_t alerts;                            /* notices of every kind */
+	uint64_t alerts_by_kind[BACKTEST_MAX_KINDS]; /* indexed like backtest_kind_name() */
+	struct backtest_call *history;              /* with history only, in completion order */
+	size_t history_count;
+	size_t history_capacity;
+};
+
+/* One alert as the engine emitted it. With history only. */
+struct backtest_alert {
+	char *json;           /* the engine's line, byte for byte (no newline) */
+	size_t json_len;
+	size_t operator_index; /* into backtest_operator_at() */
+	size_t kind_index;
+	size_t rule_index;    /* into config.detector.rules; rule_count when the name is unknown */
+	uint64_t seq;
+	int64_t ts_ms;
+	uint32_t calls;
+	uint32_t premature;
+	double ratio;
+};
+
+/* What was read, before the engine's own counters. */
+struct backtest_input_stats {
+	uint64_t files;
+	uint64_t bytes;
+	uint64_t physical_lines;    /* lines in the files, blank ones included */
+	uint64_t unterminated;      /* last lines without "\n", processed anyway */
+	int64_t first_ms;           /* earliest call start or alert; INT64_MAX when none */
+	int64_t last_ms;            /* latest call end or alert; INT64_MIN when none */
+};
+
+struct backtest_hooks {
+	/* Each alert line as the engine encoded it (no newline); may be NULL. */
+	void (*on_alert_line)(const char *json, size_t len, void *ctx);
+	/* Each rejected line, with the engine's reason and detail; may be NULL. */
+	void (*on_reject)(const char *input_name, uint64_t line_number, enum event_reject reason,
+			  const char *why, void *ctx);
+	/* Bytes read so far from the current input, after every read; may be NULL. */
+	void (*on_progress)(uint64_t bytes_read, void *ctx);
+	void *ctx;
+};
+
+struct backtest;
+
+/** A backtest under config (copied). keep_history: keep calls and alerts for the reports.
+ * NULL on allocation failure. */
+struct backtest *backtest_new(const struct config *config, bool keep_history,
+			      const struct backtest_hooks *hooks);
+void backtest_free(struct backtest *backtest);
+
+/** Replay every line readable from fd (named input_name in reject reports).
+ * Returns 0, -errno of a failed read, or -ENOMEM when history could not be kept. */
+int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name);
+
+const struct config *backtest_config(const struct backtest *backtest);
+const struct engine_stats *backtest_engine_stats(const struct backtest *backtest);
+const struct backtest_input_stats *backtest_input_stats(const struct backtest *backtest);
+
+size_t backtest_operator_count(const struct backtest *backtest);
+const struct backtest_operator *backtest_operator_at(const struct backtest *backtest, size_t index);
+
+/** Operators ordered for reports: most alerts first, then highest premature ratio, then
+ * agency and operator. A malloc'd array of operator_count indexes, or NULL (caller frees). */
+size_t *backtest_operators_sorted(const struct backtest *backtest);
+
+/** Premature ratio of an operator, 0 without calls. */
+double backtest_operator_ratio(const struct backtest_operator *op);
+
+size_t backtest_alert_count(const struct backtest *backtest);
+const struct backtest_alert *backtest_alert_at(const struct backtest *backtest, size_t index);
+/** Alerts of every kind, with or without history. */
+uint64_t backtest_alerts_total(const struct backtest *backtest);
+uint64_t backtest_alerts_of_kind(const struct backtest *backtest, size_t kind_index);
+
+/** Alert kinds known so far: "firing", "escalated", "resolved", then others as seen. */
+size_t backtest_kind_count(const struct backtest *backtest);
+const char *backtest_kind_name(const struct backtest *backtest, size_t kind_index);
+
+#endif

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * cadmon-backtest: replay recorded feed lines (protocol v1, exactly what a CAD feed sends)
+ * through libcadmon's engine, the daemon's own code, offline, and report the alerts that
+ * would have fired: as text (alert lines, a per-operator table, totals), as one JSON document
+ * (--json) and as a self-contained HTML report (--html FILE). Event time drives everything,
+ * so the same files and configuration always give the same output.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backtest.h"
+#include "cadmon-version.h"
+#include "config.h"
+#include "progress.h"
+#include "report_html.h"
+#include "report_json.h"
+#include "report_text.h"
+
+#define BACKTEST_CONFIG_MAX_BYTES (1024u * 1024u) /* as cadmond reads it */
+#define REJECTS_SHOWN 10                          /* rejected lines explained on stderr */
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_INPUT = 1, /* configuration or input error */
+	EXIT_USAGE = 2,
+};
+
+struct options {
+	const char *config_path; /* NULL: built-in defaults */
+	const char *html_path;   /* NULL: no HTML report */
+	bool json;
+	bool quiet;
+	char **inputs;
+	size_t input_count;
+};
+
+/* An input file, opened before anything is read so a typo fails at once. */
+struct input {
+	const char *name; /* as given; "-" is stdin */
+	int fd;
+	bool size_known;  /* a regular file */
+	uint64_t size;
+};
+
+/* The run's state, handed to the backtest's hooks. */
+struct run {
+	const struct options *options;
+	struct backtest *backtest;
+	struct progress progress;
+	uint64_t rejects_seen;
+};
+
+/* ---- options ----------------------------------------------------------------------------- */
+
+static void print_usage(FILE *out)
+{
+	fputs("usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] FILE...\n"
+	      "Replay recorded cadmon feed lines (protocol v1, one JSON event per line) through\n"
+	      "the same detection code as cadmond, offline, and report the alerts that would\n"
+	      "have fired. Tune cadmon.yaml on your own history.\n"
+	      "\n"
+	      "  -c, --config FILE  the configuration to test (default: built-in defaults)\n"
+	      "  --json             print one JSON document {\"alerts\", \"operators\", \"totals\"}\n"
+	      "                     instead of text\n"
+	      "  --html FILE        also write a self-contained HTML report to FILE\n"
+	      "  -q, --quiet        no progress display and no rejected-line details on stderr\n"
+	      "  -h, --help         print this help and exit\n"
+	      "  -V, --version      print the version and exit\n"
+	      "\n"
+	      "The FILEs are read in order as one stream of events; \"-\" is standard input.\n"
+	      "Text output: every alert line exactly as cadmond sends it to subscribers, then a\n"
+	      "table per operator (most alerts first) and the totals.\n"
+	      "Exit status: 0 done, 1 configuration or input error, 2 usage error.\n",
+	      out);
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	fputs("cadmon-backtest: ", stderr);
+	vfprintf(stderr, format, args);
+	fputs("\nTry 'cadmon-backtest -h' for help.\n", stderr);
+	va_end(args);
+	return EXIT_USAGE;
+}
+
+enum { OPTION_JSON = 256, OPTION_HTML };
+
+static const struct option long_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"json", no_argument, NULL, OPTION_JSON},
+	{"html", required_argument, NULL, OPTION_HTML},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Fill *options from argv; -1 to go on, or an exit status (0 after -h/-V, 2 on bad usage). */
+static int parse_options(int argc, char **argv, struct options *options)
+{
+	int option;
+
+	*options = (struct options){0};
+	opterr = 0;
+	while ((option = getopt_long(argc, argv, ":c:qhV", long_options, NULL)) != -1) {
+		switch (option) {
+		case 'c': options->config_path = optarg; break;
+		case OPTION_JSON: options->json = true; break;
+		case OPTION_HTML: options->html_path = optarg; break;
+		case 'q': options->quiet = true; break;
+		case 'h': print_usage(stdout); return EXIT_OK;
+		case 'V': puts("cadmon-backtest " CADMON_VERSION); return EXIT_OK;
+		case ':': return usage_error("option \"%s\" needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no input FILE given (\"-\" reads standard input)");
+	options->inputs = argv + optind;
+	options->input_count = (size_t)(argc - optind);
+	return -1;
+}
+
+/* ---- configuration ----------------------------------------------------------------------- */
+
+/* Read at most max_bytes of path into a malloc'd buffer; 0, -EFBIG or -errno. */
+static int read_small_file(const char *path, size_t max_bytes, char **text, size_t *len)
+{
+	FILE *file = fopen(path, "rb");
+	char *buffer = file ? malloc(max_bytes + 1) : NULL;
+	size_t used = buffer ? fread(buffer, 1, max_bytes + 1, file) : 0;
+	int rc = !file ? -errno : !buffer ? -ENOMEM : ferror(file) ? -EIO : 0;
+
+	if (rc == 0 && used > max_bytes)
+		rc = -EFBIG;
+	if (file)
+		fclose(file);
+	if (rc < 0) {
+		free(buffer);
+		return rc;
+	}
+	*text = buffer;
+	*len = used;
+	return 0;
+}
+
+static void print_config_errors(const struct config_errors *errors)
+{
+	for (size_t i = 0; i < errors->count && i < CONFIG_MAX_ERRORS; i++)
+		fprintf(stderr, "%s\n", errors->message[i]);
+	if (errors->dropped > 0)
+		fprintf(stderr, "... and %zu more errors\n", errors->dropped);
+}
+
+/* The built-in defaults, or the file's settings; every error printed as cadmond -n does. */
+static int load_config(const char *path, struct config *config)
+{
+	struct config_errors errors = {0};
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!path) {
+		config_set_defaults(config);
+		return 0;
+	}
+	rc = read_small_file(path, BACKTEST_CONFIG_MAX_BYTES, &text, &len);
+	if (rc == -EFBIG)
+		fprintf(stderr, "%s: larger than %u bytes\n", path, BACKTEST_CONFIG_MAX_BYTES);
+	else if (rc < 0)
+		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(-rc));
+	if (rc < 0)
+		return rc;
+	rc = config_parse(text, len, path, config, &errors);
+	free(text);
+	if (rc < 0)
+		print_config_errors(&errors);
+	return rc;
+}
+
+/* ---- inputs ------------------------------------------------------------------------------ */
+
+static const char *input_label(const char *name)
+{
+	return strcmp(name, "-") == 0 ? "<stdin>" : name;
+}
+
+static int open_input(struct input *input, const char *name)
+{
+	struct stat st;
+
+	input->name = name;
+	input->fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
+	if (input->fd < 0 || fstat(input->fd, &st) != 0) {
+		fprintf(stderr, "cadmon-backtest: %s: cannot open: %s\n", name, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "cadmon-backtest: %s: is a directory\n", name);
+		return -1;
+	}
+	input->size_known = S_ISREG(st.st_mode);
+	input->size = input->size_known ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+static void close_inputs(struct input *inputs, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (inputs[i].fd > STDIN_FILENO)
+			close(inputs[i].fd);
+	free(inputs);
+}
+
+/* Open every input; NULL after printing why one cannot be opened. */
+static struct input *open_inputs(const struct options *options)
+{
+	struct input *inputs = calloc(options->input_count, sizeof(*inputs));
+
+	if (!inputs) {
+		fputs("cadmon-backtest: out of memory\n", stderr);
+		return NULL;
+	}
+	for (size_t i = 0; i < options->input_count; i++) {
+		inputs[i].fd = -1;
+		if (open_input(&inputs[i], options->inputs[i]) < 0) {
+			close_inputs(inputs, i + 1);
+			return NULL;
+		}
+	}
+	return inputs;
+}
+
+/* Total bytes to read, or 0 when an input's size is unknown (a pipe). */
+static uint64_t total_size(const struct input *inputs, size_t count)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (!inputs[i].size_known)
+			return 0;
+		total += inputs[i].size;
+	}
+	return total;
+}
+
+/* ---- the run's hooks --------------------------------------------------------------------- */
+
+static void print_alert_line(const char *json, size_t len, void *ctx)
+{
+	struct run *run = ctx;
+
+	if (run->options->json)
+		return;
+	progress_clear(&run->progress);
+	fwrite(json, 1, len, stdout);
+	fputc('\n', stdout);
+}
+
+/* Explain the first REJECTS_SHOWN rejected lines; the totals count all of them. */
+static void print_reject(const char *input_name, uint64_t line_number, enum event_reject reason,
+			 const char *why, void *ctx)
+{
+	struct run *run = ctx;
+
+	if (run->options->quiet || ++run->rejects_seen > REJECTS_SHOWN)
+		return;
+	progress_clear(&run->progress);
+	fprintf(stderr, "cadmon-backtest: %s:%" PRIu64 ": %s: %s\n", input_label(input_name),
+		line_number, event_reject_name(reason), why);
+}
+
+static void show_progress(uint64_t bytes_read, void *ctx)
+{
+	struct run *run = ctx;
+
+	progress_update(&run->progress, bytes_read, backtest_engine_stats(run->backtest)->lines);
+}
+
+/* ---- running and reporting --------------------------------------------------------------- */
+
+/* Replay every input in order; 0 or -1 after printing why. */
+static int replay_inputs(struct run *run, const struct input *inputs, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		uint64_t bytes_before = backtest_input_stats(run->backtest)->bytes;
+		int rc = backtest_run_fd(run->backtest, inputs[i].fd, inputs[i].name);
+		progress_input_done(&run->progress,
+				    backtest_input_stats(run->backtest)->bytes - bytes_before);
+		if (rc == -ENOMEM) {
+			progress_clear(&run->progress);
+			fputs("cadmon-backtest: out of memory\n", stderr);
+			return -1;
+		}
+		if (rc < 0) {
+			progress_clear(&run->progress);
+			fprintf(stderr, "cadmon-backtest: %s: cannot read: %s\n",
+				input_label(inputs[i].name), strerror(-rc));
+			return -1;
+		}
+	}
+	progress_clear(&run->progress);
+	if (run->rejects_seen > REJECTS_SHOWN)
+		fprintf(stderr, "cadmon-backtest: %" PRIu64 " more rejected lines not shown\n",
+			run->rejects_seen - REJECTS_SHOWN);
+	return 0;
+}
+
+static int write_html_report(const struct options *options, const struct backtest *backtest)
+{
+	FILE *out = fopen(options->html_path, "w");
+	int rc;
+
+	if (!out) {
+		fprintf(stderr, "cadmon-backtest: %s: cannot create: %s\n", options->html_path,
+			strerror(errno));
+		return -1;
+	}
+	rc = report_html_write(out, backtest, (const char *const *)options->inputs,
+			       options->input_count, options->config_path);
+	if (fclose(out) != 0 || rc < 0) {
+		fprintf(stderr, "cadmon-backtest: %s: cannot write the report: %s\n",
+			options->html_path, strerror(rc < 0 ? -rc : errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The report on stdout (text or JSON), then the HTML file; 0 or -1 after printing why. */
+static int write_reports(const struct options *options, const struct backtest *backtest)
+{
+	int rc = options->json ? report_json_write(stdout, backtest)
+			       : report_text_write_summary(stdout, backtest);
+
+	if (rc < 0) {
+		fprintf(stderr, "cadmon-backtest: cannot build the report: %s\n", strerror(-rc));
+		return -1;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "cadmon-backtest: stdout: write error\n");
+		return -1;
+	}
+	return options->html_path ? write_html_report(options, backtest) : 0;
+}
+
+/* Open the inputs, replay them, report; the exit status. */
+static int run_backtest(const struct options *options, const struct config *config)
+{
+	struct run run = {.options = options};
+	const struct backtest_hooks hooks = {.on_alert_line = print_alert_line,
+					     .on_reject = print_reject,
+					     .on_progress = show_progress,
+					     .ctx = &run};
+	struct input *inputs = open_inputs(options);
+	int status = EXIT_INPUT;
+
+	if (!inputs)
+		return EXIT_INPUT;
+	progress_init(&run.progress, stderr, !options->quiet && isatty(STDERR_FILENO),
+		      total_size(inputs, options->input_count));
+	run.backtest = backtest_new(config, options->json || options->html_path, &hooks);
+	if (!run.backtest)
+		fputs("cadmon-backtest: out of memory\n", stderr);
+	else if (replay_inputs(&run, inputs, options->input_count) == 0 &&
+		 write_reports(options, run.backtest) == 0)
+		status = EXIT_OK;
+	backtest_free(run.backtest);
+	close_inputs(inputs, options->input_count);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options options;
+	struct config config;
+	int status = parse_options(argc, argv, &options);
+
+	if (status >= 0)
+		return status;
+	if (load_config(options.config_path, &config) < 0)
+		return EXIT_INPUT;
+	return run_backtest(&options, &config);
+}

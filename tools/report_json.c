@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "report_json.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timestamp.h"
+
+#define DECIMAL_TEXT_MAX 48
+#define RATIO_DECIMALS 4
+
+/* Builds the document; any failed allocation is remembered, checked once at the end. */
+struct builder {
+	bool failed;        /* an allocation failed */
+	bool invalid_alert; /* a stored alert line did not parse */
+};
+
+/* Add key: value to object, taking ownership of value. */
+static void put(struct builder *builder, struct json_object *object, const char *key,
+		struct json_object *value)
+{
+	if (!object || !value || json_object_object_add(object, key, value) != 0) {
+		json_object_put(value);
+		builder->failed = true;
+	}
+}
+
+static void append(struct builder *builder, struct json_object *array, struct json_object *value)
+{
+	if (!array || !value || json_object_array_add(array, value) != 0) {
+		json_object_put(value);
+		builder->failed = true;
+	}
+}
+
+/* A number printed with at most `decimals` decimals, no trailing zeros, as alerts print it. */
+static struct json_object *new_decimal(double value, int decimals)
+{
+	char text[DECIMAL_TEXT_MAX];
+
+	snprintf(text, sizeof(text), "%.*f", decimals, value);
+	if (strchr(text, '.')) {
+		char *end = text + strlen(text) - 1;
+		while (*end == '0')
+			*end-- = '\0';
+		if (*end == '.')
+			*end = '\0';
+	}
+	return json_object_new_double_s(value, text);
+}
+
+static struct json_object *new_count(uint64_t value)
+{
+	return json_object_new_uint64(value);
+}
+
+static struct json_object *new_timestamp(int64_t epoch_ms)
+{
+	char text[TIMESTAMP_TEXT_MAX];
+
+	timestamp_format(epoch_ms, text);
+	return json_object_new_string(text);
+}
+
+/* The engine's alert lines, parsed back into objects. */
+static struct json_object *build_alerts(struct builder *builder, const struct backtest *backtest)
+{
+	struct json_object *alerts = json_object_new_array();
+	struct json_tokener *tokener = json_tokener_new();
+
+	for (size_t i = 0; tokener && i < backtest_alert_count(backtest); i++) {
+		const struct backtest_alert *alert = backtest_alert_at(backtest, i);
+		json_tokener_reset(tokener);
+		struct json_object *object = json_tokener_parse_ex(tokener, alert->json,
+								   (int)alert->json_len);
+		if (!object)
+			builder->invalid_alert = true;
+		append(builder, alerts, object);
+	}
+	if (!tokener)
+		builder->failed = true;
+	json_tokener_free(tokener);
+	return alerts;
+}
+
+/* {"firing": N, ...} over every kind known, zeros included, so the keys are always there. */
+static struct json_object *build_kinds(struct builder *builder, const struct backtest *backtest,
+				       const uint64_t *counts)
+{
+	struct json_object *kinds = json_object_new_object();
+
+	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
+		put(builder, kinds, backtest_kind_name(backtest, k), new_count(counts[k]));
+	return kinds;
+}
+
+static struct json_object *build_operator(struct builder *builder, const struct backtest *backtest,
+					  const struct backtest_operator *op)
+{
+	struct json_object *object = json_object_new_object();
+
+	if (op->agency[0])
+		put(builder, object, "agency", json_object_new_string(op->agency));
+	put(builder, object, "operator", json_object_new_string(op->operator_id));
+	put(builder, object, "calls", new_count(op->calls));
+	put(builder, object, "premature", new_count(op->premature));
+	put(builder, object, "ratio", new_decimal(backtest_operator_ratio(op), RATIO_DECIMALS));
+	put(builder, object, "alerts", new_count(op->alerts));
+	put(builder, object, "alerts_by_kind", build_kinds(builder, backtest, op->alerts_by_kind));
+	return object;
+}
+
+static struct json_object *build_operators(struct builder *builder, const struct backtest *backtest)
+{
+	struct json_object *operators = json_object_new_array();
+	size_t *order = backtest_operators_sorted(backtest);
+
+	if (!order) {
+		builder->failed = true;
+		return operators;
+	}
+	for (size_t i = 0; i < backtest_operator_count(backtest); i++)
+		append(builder, operators,
+		       build_operator(builder, backtest, backtest_operator_at(backtest, order[i])));
+	free(order);
+	return operators;
+}
+
+/* Rejected lines: the total and every reason, zeros included. */
+static void put_rejects(struct builder *builder, struct json_object *totals,
+			const struct engine_stats *stats)
+{
+	struct json_object *rejects = json_object_new_object();
+	uint64_t rejected = 0;
+
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
+		rejected += stats->rejects[reason];
+		put(builder, rejects, event_reject_name((enum event_reject)reason),
+		    new_count(stats->rejects[reason]));
+	}
+	put(builder, totals, "rejected", new_count(rejected));
+	put(builder, totals, "rejects", rejects);
+}
+
+static void put_calls(struct builder *builder, struct json_object *totals,
+		      const struct backtest *backtest)
+{
+	uint64_t calls = 0, premature = 0, by_kind[BACKTEST_MAX_KINDS] = {0};
+
+	for (size_t i = 0; i < backtest_operator_count(backtest); i++) {
+		calls += backtest_operator_at(backtest, i)->calls;
+		premature += backtest_operator_at(backtest, i)->premature;
+	}
+	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
+		by_kind[k] = backtest_alerts_of_kind(backtest, k);
+	put(builder, totals, "completed_calls", new_count(calls));
+	put(builder, totals, "premature", new_count(premature));
+	put(builder, totals, "ratio",
+	    new_decimal(calls ? (double)premature / (double)calls : 0.0, RATIO_DECIMALS));
+	put(builder, totals, "operators", new_count(backtest_operator_count(backtest)));
+	put(builder, totals, "alerts", new_count(backtest_alerts_total(backtest)));
+	put(builder, totals, "alerts_by_kind", build_kinds(builder, backtest, by_kind));
+}
+
+static void put_troubles(struct builder *builder, struct json_object *totals,
+			 const struct engine_stats *stats, const struct backtest_input_stats *input)
+{
+	put(builder, totals, "open_alerts", new_count(stats->detector.open_alerts));
+	put(builder, totals, "open_calls", new_count(stats->open_calls));
+	put(builder, totals, "called_back", new_count(stats->detector.called_back));
+	put(builder, totals, "duplicates", new_count(stats->duplicates + stats->tracker.duplicates));
+	put(builder, totals, "end_before_start", new_count(stats->tracker.end_before_start));
+	put(builder, totals, "expired", new_count(stats->tracker.expired));
+	put(builder, totals, "open_calls_evicted", new_count(stats->tracker.evicted));
+	put(builder, totals, "too_old", new_count(stats->detector.too_old));
+	put(builder, totals, "operators_evicted", new_count(stats->detector.operators_evicted));
+	put(builder, totals, "window_evictions", new_count(stats->detector.window_evictions));
+	put(builder, totals, "center_evictions", new_count(stats->detector.center_evictions));
+	put(builder, totals, "callers_evicted", new_count(stats->detector.callers_evicted));
+	put(builder, totals, "dedupe_evicted", new_count(stats->dedupe_evicted));
+	put(builder, totals, "alerts_unencodable", new_count(stats->alerts_unencodable));
+	put(builder, totals, "unterminated_lines", new_count(input->unterminated));
+}
+
+static struct json_object *build_totals(struct builder *builder, const struct backtest *backtest)
+{
+	const struct engine_stats *stats = backtest_engine_stats(backtest);
+	const struct backtest_input_stats *input = backtest_input_stats(backtest);
+	struct json_object *totals = json_object_new_object();
+
+	put(builder, totals, "input_files", new_count(input->files));
+	put(builder, totals, "bytes", new_count(input->bytes));
+	put(builder, totals, "lines", new_count(stats->lines));
+	put(builder, totals, "events", new_count(stats->events));
+	put_rejects(builder, totals, stats);
+	put_calls(builder, totals, backtest);
+	put_troubles(builder, totals, stats, input);
+	if (input->first_ms <= input->last_ms) {
+		put(builder, totals, "first_ts", new_timestamp(input->first_ms));
+		put(builder, totals, "last_ts", new_timestamp(input->last_ms));
+	}
+	return totals;
+}
+
+int report_json_write(FILE *out, const struct backtest *backtest)
+{
+	struct builder builder = {false, false};
+	struct json_object *document = json_object_new_object();
+	const char *text;
+
+	put(&builder, document, "alerts", build_alerts(&builder, backtest));
+	put(&builder, document, "operators", build_operators(&builder, backtest));
+	put(&builder, document, "totals", build_totals(&builder, backtest));
+	text = builder.failed ? NULL
+			      : json_object_to_json_string_ext(document, JSON_C_TO_STRING_PRETTY |
+									 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text)
+		fprintf(out, "%s\n", text);
+	json_object_put(document);
+	if (builder.invalid_alert)
+		return -EINVAL;
+	return text ? 0 : -ENOMEM;
+}

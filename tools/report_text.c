@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "report_text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timestamp.h"
+
+#define NUMBER_TEXT_MAX 24
+#define TOTALS_LABEL_WIDTH 22
+
+/* Widths of the operator table's columns: agency, operator, then the numbers. */
+struct table_widths {
+	size_t agency;
+	size_t operator_id;
+	size_t calls;
+	size_t premature;
+	size_t alerts;
+	size_t kinds[BACKTEST_MAX_KINDS];
+};
+
+/* Columns a text takes on a terminal: UTF-8 continuation bytes take none. */
+static size_t display_width(const char *text)
+{
+	size_t width = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		width += (*p & 0xc0) != 0x80;
+	return width;
+}
+
+static size_t max_size(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+static size_t number_width(uint64_t value)
+{
+	char text[NUMBER_TEXT_MAX];
+
+	return (size_t)snprintf(text, sizeof(text), "%" PRIu64, value);
+}
+
+/* Text from the feed, left-aligned in width columns; control characters shown as '?'. */
+static void print_text_cell(FILE *out, const char *text, size_t width)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	for (size_t used = display_width(text); used < width; used++)
+		fputc(' ', out);
+}
+
+static void print_upper_cell(FILE *out, const char *text, size_t width)
+{
+	fputs("  ", out);
+	for (size_t used = strlen(text); used < width; used++)
+		fputc(' ', out);
+	for (const char *p = text; *p; p++)
+		fputc(toupper((unsigned char)*p), out);
+}
+
+static void measure_table(const struct backtest *backtest, struct table_widths *widths)
+{
+	size_t kinds = backtest_kind_count(backtest);
+
+	*widths = (struct table_widths){.agency = strlen("AGENCY"), .operator_id = strlen("OPERATOR"),
+					.calls = strlen("CALLS"), .premature = strlen("PREMATURE"),
+					.alerts = strlen("ALERTS")};
+	for (size_t k = 0; k < kinds; k++)
+		widths->kinds[k] = strlen(backtest_kind_name(backtest, k));
+	for (size_t i = 0; i < backtest_operator_count(backtest); i++) {
+		const struct backtest_operator *op = backtest_operator_at(backtest, i);
+		widths->agency = max_size(widths->agency, display_width(op->agency));
+		widths->operator_id = max_size(widths->operator_id, display_width(op->operator_id));
+		widths->calls = max_size(widths->calls, number_width(op->calls));
+		widths->premature = max_size(widths->premature, number_width(op->premature));
+		widths->alerts = max_size(widths->alerts, number_width(op->alerts));
+		for (size_t k = 0; k < kinds; k++)
+			widths->kinds[k] = max_size(widths->kinds[k], number_width(op->alerts_by_kind[k]));
+	}
+}
+
+static void print_table_header(FILE *out, const struct backtest *backtest,
+			       const struct table_widths *widths)
+{
+	print_text_cell(out, "AGENCY", widths->agency);
+	fputs("  ", out);
+	print_text_cell(out, "OPERATOR", widths->operator_id);
+	print_upper_cell(out, "calls", widths->calls);
+	print_upper_cell(out, "premature", widths->premature);
+	print_upper_cell(out, "ratio", strlen("0.0000"));
+	print_upper_cell(out, "alerts", widths->alerts);
+	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
+		print_upper_cell(out, backtest_kind_name(backtest, k), widths->kinds[k]);
+	fputc('\n', out);
+}
+
+static void print_table_row(FILE *out, const struct backtest *backtest,
+			    const struct backtest_operator *op, const struct table_widths *widths)
+{
+	print_text_cell(out, op->agency, widths->agency);
+	fputs("  ", out);
+	print_text_cell(out, op->operator_id, widths->operator_id);
+	fprintf(out, "  %*" PRIu64 "  %*" PRIu64 "  %.4f  %*" PRIu64, (int)widths->calls, op->calls,
+		(int)widths->premature, op->premature, backtest_operator_ratio(op),
+		(int)widths->alerts, op->alerts);
+	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
+		fprintf(out, "  %*" PRIu64, (int)widths->kinds[k], op->alerts_by_kind[k]);
+	fputc('\n', out);
+}
+
+/* The operator table, most alerts first, then the highest premature ratio. */
+static int print_operator_table(FILE *out, const struct backtest *backtest)
+{
+	size_t *order = backtest_operators_sorted(backtest);
+	struct table_widths widths;
+
+	if (!order)
+		return -ENOMEM;
+	measure_table(backtest, &widths);
+	print_table_header(out, backtest, &widths);
+	for (size_t i = 0; i < backtest_operator_count(backtest); i++)
+		print_table_row(out, backtest, backtest_operator_at(backtest, order[i]), &widths);
+	free(order);
+	return 0;
+}
+
+static void print_total(FILE *out, int indent, const char *label, uint64_t value)
+{
+	fprintf(out, "  %*s%-*s %" PRIu64 "\n", indent, "", TOTALS_LABEL_WIDTH - indent, label, value);
+}
+
+/* A counter of trouble, shown only when something happened. */
+static void print_total_if_any(FILE *out, const char *label, uint64_t value)
+{
+	if (value > 0)
+		print_total(out, 0, label, value);
+}
+
+static void print_total_text(FILE *out, const char *label, const char *text)
+{
+	fprintf(out, "  %-*s %s\n", TOTALS_LABEL_WIDTH, label, text);
+}
+
+static void print_rejects(FILE *out, const struct engine_stats *stats)
+{
+	uint64_t rejected = 0;
+
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		rejected += stats->rejects[reason];
+	print_total(out, 0, "rejected lines", rejected);
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		if (stats->rejects[reason] > 0)
+			print_total(out, 2, event_reject_name((enum event_reject)reason),
+				    stats->rejects[reason]);
+}
+
+static void print_calls(FILE *out, const struct backtest *backtest)
+{
+	uint64_t calls = 0, premature = 0;
+	char ratio[NUMBER_TEXT_MAX];
+
+	for (size_t i = 0; i < backtest_operator_count(backtest); i++) {
+		calls += backtest_operator_at(backtest, i)->calls;
+		premature += backtest_operator_at(backtest, i)->premature;
+	}
+	snprintf(ratio, sizeof(ratio), "%.4f", calls ? (double)premature / (double)calls : 0.0);
+	print_total(out, 0, "completed calls", calls);
+	print_total(out, 0, "premature hangups", premature);
+	print_total_text(out, "premature ratio", ratio);
+	print_total(out, 0, "operators", backtest_operator_count(backtest));
+}
+
+static void print_alerts(FILE *out, const struct backtest *backtest)
+{
+	print_total(out, 0, "alerts", backtest_alerts_total(backtest));
+	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
+		if (backtest_alerts_of_kind(backtest, k) > 0)
+			print_total(out, 2, backtest_kind_name(backtest, k),
+				    backtest_alerts_of_kind(backtest, k));
+}
+
+static void print_time_span(FILE *out, const struct backtest_input_stats *input)
+{
+	char text[TIMESTAMP_TEXT_MAX];
+
+	if (input->first_ms > input->last_ms)
+		return;
+	timestamp_format(input->first_ms, text);
+	print_total_text(out, "event time from", text);
+	timestamp_format(input->last_ms, text);
+	print_total_text(out, "event time to", text);
+}
+
+/* What the engine ignored, dropped or could not do: non-zero counters only. */
+static void print_troubles(FILE *out, const struct backtest *backtest)
+{
+	const struct engine_stats *stats = backtest_engine_stats(backtest);
+
+	print_total_if_any(out, "duplicate events", stats->duplicates + stats->tracker.duplicates);
+	print_total_if_any(out, "end before start", stats->tracker.end_before_start);
+	print_total_if_any(out, "expired calls", stats->tracker.expired);
+	print_total_if_any(out, "open calls evicted", stats->tracker.evicted);
+	print_total_if_any(out, "calls too old", stats->detector.too_old);
+	print_total_if_any(out, "operators evicted", stats->detector.operators_evicted);
+	print_total_if_any(out, "window evictions", stats->detector.window_evictions);
+	print_total_if_any(out, "center evictions", stats->detector.center_evictions);
+	print_total_if_any(out, "callers evicted", stats->detector.callers_evicted);
+	print_total_if_any(out, "dedupe evictions", stats->dedupe_evicted);
+	print_total_if_any(out, "alerts unencodable", stats->alerts_unencodable);
+	print_total_if_any(out, "unterminated last lines", backtest_input_stats(backtest)->unterminated);
+}
+
+static void print_totals(FILE *out, const struct backtest *backtest)
+{
+	const struct engine_stats *stats = backtest_engine_stats(backtest);
+	const struct backtest_input_stats *input = backtest_input_stats(backtest);
+
+	fputs("totals\n", out);
+	print_total(out, 0, "input files", input->files);
+	print_total(out, 0, "bytes read", input->bytes);
+	print_total(out, 0, "lines", stats->lines);
+	print_total(out, 0, "events", stats->events);
+	print_rejects(out, stats);
+	print_calls(out, backtest);
+	print_alerts(out, backtest);
+	print_total(out, 0, "alerts open at end", stats->detector.open_alerts);
+	print_total(out, 0, "open calls at end", stats->open_calls);
+	print_troubles(out, backtest);
+	print_time_span(out, input);
+}
+
+int report_text_write_summary(FILE *out, const struct backtest *backtest)
+{
+	if (backtest_alerts_total(backtest) > 0)
+		fputc('\n', out);
+	if (print_operator_table(out, backtest) < 0)
+		return -ENOMEM;
+	fputc('\n', out);
+	print_totals(out, backtest);
+	return 0;
+}
