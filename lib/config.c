@@ -154,6 +154,7 @@ void config_set_defaults(struct config *config)
 	listen_set_one(&config->feed.listen, "127.0.0.1:7400");
 	config->feed.max_line_bytes = 65536;
 	config->feed.max_connections = 64;
+	config->feed.max_sources = 1024;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
@@ -1006,6 +1007,7 @@ static const struct key feed_keys[] = {
 	{ .name = "listen", .parse = parse_listen, FIELD(feed.listen) },
 	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216),
 	UINT32_KEY("max_connections", feed.max_connections, 1, 65535),
+	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000),
 	{ .name = NULL },
 };
 

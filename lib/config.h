@@ -51,6 +51,7 @@ struct config {
 		struct config_listen listen;
 		uint32_t max_line_bytes;
 		uint32_t max_connections;
+		uint32_t max_sources; /* distinct feed source ids remembered for resend detection */
 	} feed;
 	struct {
 		struct config_listen listen;

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "dedupe.h"
+#include "sources.h"
 
 struct engine {
 	struct event_parser *parser;
 	struct dedupe *dedupe;
+	struct sources *sources;
 	int64_t lateness_ms;
 	int64_t watermark_ms; /* newest ts accepted: the engine's event-time clock */
 	struct tracker *tracker;
@@ -49,11 +51,12 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->ctx = ctx;
 	engine->parser = event_parser_new();
 	engine->dedupe = dedupe_new(config->tracker.max_dedupe_events);
+	engine->sources = sources_new(config->feed.max_sources);
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
 	engine->watermark_ms = INT64_MIN;
 	engine->tracker = tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
-	if (!engine->parser || !engine->dedupe || !engine->tracker || !engine->detector) {
+	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->tracker || !engine->detector) {
 		engine_free(engine);
 		return NULL;
 	}
@@ -66,6 +69,7 @@ void engine_free(struct engine *engine)
 		return;
 	event_parser_free(engine->parser);
 	dedupe_free(engine->dedupe);
+	sources_free(engine->sources);
 	tracker_free(engine->tracker);
 	detector_free(engine->detector);
 	free(engine);
@@ -93,21 +97,22 @@ static void track_event(struct engine *engine, const struct event *event)
 }
 
 /* Lateness and duplicates: the event-time gate in front of the tracker. */
-static enum event_reject admit_event(struct engine *engine, const struct event *event, char *why,
-				     size_t why_size)
+static enum event_reject admit_event(struct engine *engine, const struct event *event,
+				     struct engine_verdict *verdict)
 {
-	int64_t horizon_ms = engine->watermark_ms == INT64_MIN ? INT64_MIN : engine->watermark_ms - engine->lateness_ms;
+	int64_t horizon_ms =
+		engine->watermark_ms == INT64_MIN ? INT64_MIN : engine->watermark_ms - engine->lateness_ms;
 
 	if (event->ts_ms < horizon_ms) {
-		if (why_size > 0)
-			snprintf(why, why_size, "%s: \"ts\" is %lld s older than the newest event, over the %lld s allowed",
-				 event_type_name(event->type),
-				 (long long)((engine->watermark_ms - event->ts_ms) / 1000),
-				 (long long)(engine->lateness_ms / 1000));
+		snprintf(verdict->why, sizeof(verdict->why),
+			 "%s: \"ts\" is %lld s older than the newest event, over the %lld s allowed",
+			 event_type_name(event->type), (long long)((engine->watermark_ms - event->ts_ms) / 1000),
+			 (long long)(engine->lateness_ms / 1000));
 		return EVENT_REJECT_TOO_LATE;
 	}
 	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
+		verdict->duplicate = true;
 		return EVENT_OK;
 	}
 	if (event->ts_ms > engine->watermark_ms) {
@@ -124,28 +129,51 @@ void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, voi
 	engine->call_ctx = ctx;
 }
 
-enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len,
-				      char *why, size_t why_size)
+/* A resend from a named source: its seq is at or below the highest processed. Lines with a
+ * seq advance the source's highest even when rejected, so acknowledgements move past them. */
+static bool resent(struct engine *engine, const char *source, const struct engine_verdict *verdict)
 {
-	enum event_reject result;
+	if (!source || !source[0] || !verdict->has_seq)
+		return false;
+	return sources_seen(engine->sources, source, verdict->seq, engine->watermark_ms);
+}
 
-	if (why_size > 0)
-		why[0] = '\0';
+void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
+		    struct engine_verdict *verdict)
+{
+	memset(verdict, 0, sizeof(*verdict));
 	if (is_blank(line, len))
-		return EVENT_OK;
+		return;
 	engine->stats.lines++;
-	result = event_parser_parse(engine->parser, line, len, &engine->event, why, why_size);
-	if (result != EVENT_OK) {
-		engine->stats.rejects[result]++;
-		return result;
+	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event, verdict->why,
+					     sizeof(verdict->why));
+	verdict->has_seq = engine->event.has_seq;
+	verdict->seq = engine->event.seq;
+	if (resent(engine, source, verdict)) {
+		verdict->reject = EVENT_OK;
+		verdict->why[0] = '\0';
+		verdict->duplicate = true;
+		engine->stats.duplicates++;
+		return;
 	}
-	result = admit_event(engine, &engine->event, why, why_size);
-	if (result != EVENT_OK) {
-		engine->stats.rejects[result]++;
-		return result;
+	if (verdict->reject == EVENT_OK)
+		verdict->reject = admit_event(engine, &engine->event, verdict);
+	if (verdict->reject != EVENT_OK) {
+		engine->stats.rejects[verdict->reject]++;
+		return;
 	}
 	engine->stats.events++;
-	return EVENT_OK;
+}
+
+enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len, char *why,
+				      size_t why_size)
+{
+	struct engine_verdict verdict;
+
+	engine_process(engine, NULL, line, len, &verdict);
+	if (why_size > 0)
+		snprintf(why, why_size, "%s", verdict.why);
+	return verdict.reject;
 }
 
 void engine_count_reject(struct engine *engine, enum event_reject reason)
@@ -162,5 +190,6 @@ const struct engine_stats *engine_stats(struct engine *engine)
 	engine->stats.tracker = *tracker_stats(engine->tracker);
 	engine->stats.detector = *detector_stats(engine->detector);
 	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
+	engine->stats.sources_evicted = sources_evicted(engine->sources);
 	return &engine->stats;
 }

@@ -23,7 +23,8 @@ struct engine_stats {
 	uint64_t lines;                          /* lines offered, including rejected ones */
 	uint64_t events;                         /* lines accepted as events (duplicates included) */
 	uint64_t rejects[EVENT_REJECT_COUNT];    /* rejected lines, by reason */
-	uint64_t duplicates;                     /* events seen before (same event_id, or type+call_id+ts): ignored */
+	uint64_t duplicates;                     /* events seen before (same source+seq, event_id, or type+call_id+ts): ignored */
+	uint64_t sources_evicted;                /* feed sources forgotten: max_sources */
 	uint64_t dedupe_evicted;                 /* fingerprints forgotten early: max_dedupe_events */
 	uint64_t alerts_unencodable;             /* alerts lost to allocation failure */
 	uint32_t open_calls;                     /* calls open now */
@@ -38,6 +39,15 @@ typedef void (*engine_alert_fn)(const struct alert *alert, const char *json, siz
 /* Called for every completed call the detector accepted, with its verdict: lets a backtest
  * draw timelines without the detector keeping history. */
 typedef void (*engine_call_fn)(const struct completed_call *call, bool premature, void *ctx);
+
+/* What became of one line. */
+struct engine_verdict {
+	enum event_reject reject; /* EVENT_OK, or why the line was rejected */
+	bool duplicate;           /* a resent event, recognized and ignored */
+	bool has_seq;             /* the line carried a "seq" (even if rejected later) */
+	uint64_t seq;
+	char why[256];            /* detail of a rejection, "" otherwise */
+};
 
 struct engine;
 
@@ -55,6 +65,14 @@ void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, voi
  */
 enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len,
 				      char *why, size_t why_size);
+
+/**
+ * Process one feed line from a named source ("" or NULL when the feed gave no name). An event
+ * carrying a seq at or below the highest processed from the same source is a resend: ignored
+ * and counted as a duplicate. Every field of *verdict is set.
+ */
+void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
+		    struct engine_verdict *verdict);
 
 /** Count a line rejected before it reached the engine (e.g. too long for the feed buffer). */
 void engine_count_reject(struct engine *engine, enum event_reject reason);

@@ -275,11 +275,28 @@ static enum event_reject parse_type_fields(struct parse *parse)
 	return result;
 }
 
+/* "seq": a non-negative integer, up to 2^63 - 1. */
+static enum event_reject parse_seq(struct parse *parse)
+{
+	struct json_object *value = field(parse, "seq");
+
+	if (!value)
+		return EVENT_OK;
+	if (!json_object_is_type(value, json_type_int))
+		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"seq\" must be an integer");
+	int64_t seq = json_object_get_int64(value);
+	if (seq < 0 || seq == INT64_MAX)
+		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"seq\" must be from 0 to 2^63 - 2");
+	parse->event->has_seq = true;
+	parse->event->seq = (uint64_t)seq;
+	return EVENT_OK;
+}
+
 static enum event_reject parse_fields(struct parse *parse)
 {
 	enum event_reject result;
 
-	if ((result = parse_type(parse)) ||
+	if ((result = parse_seq(parse)) || (result = parse_type(parse)) ||
 	    (result = copy_string(parse, "call_id", true, parse->event->call_id, EVENT_ID_MAX)) ||
 	    (result = parse_ts(parse)) ||
 	    (result = copy_string(parse, "event_id", false, parse->event->event_id, EVENT_ID_MAX)))

@@ -3,6 +3,7 @@
 #ifndef CADMON_EVENT_H
 #define CADMON_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,8 @@ struct event {
 	int64_t ts_ms;
 	char call_id[EVENT_ID_MAX + 1];
 	char event_id[EVENT_ID_MAX + 1];
+	bool has_seq;
+	uint64_t seq; /* the sender's sequence number, for acknowledgements (optional) */
 	char operator_id[EVENT_ID_MAX + 1];
 	char agency[EVENT_ID_MAX + 1];
 	char position[EVENT_ID_MAX + 1];
@@ -66,6 +69,7 @@ void event_parser_free(struct event_parser *parser);
 
 /**
  * Parse one feed line (without its "\n"; a trailing "\r" is ignored) into *out.
+ * The optional "seq" is read first, so out->has_seq is set even when a later field is bad.
  * Returns EVENT_OK, or the reason with a human-readable detail in why (always NUL-terminated),
  * e.g. `call_start: missing required field "operator"`.
  */

@@ -100,6 +100,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_listen_equal(&a->feed.listen, &b->feed.listen);
 	assert_int_equal(a->feed.max_line_bytes, b->feed.max_line_bytes);
 	assert_int_equal(a->feed.max_connections, b->feed.max_connections);
+	assert_int_equal(a->feed.max_sources, b->feed.max_sources);
 	assert_listen_equal(&a->alerts.listen, &b->alerts.listen);
 	assert_int_equal(a->alerts.max_subscribers, b->alerts.max_subscribers);
 	assert_int_equal(a->alerts.max_queue_bytes, b->alerts.max_queue_bytes);
@@ -141,6 +142,7 @@ static void test_defaults(void **state)
 	assert_string_equal(config.feed.listen.address[0], "127.0.0.1:7400");
 	assert_int_equal(config.feed.max_line_bytes, 65536);
 	assert_int_equal(config.feed.max_connections, 64);
+	assert_int_equal(config.feed.max_sources, 1024);
 	assert_int_equal(config.alerts.listen.count, 1);
 	assert_string_equal(config.alerts.listen.address[0], "127.0.0.1:7401");
 	assert_int_equal(config.alerts.max_subscribers, 64);

@@ -213,6 +213,40 @@ static void test_too_late_rejected(void **state)
 	assert_int_equal(engine_stats(f->engine)->open_calls, 2);
 }
 
+static void test_source_seq_resends(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	static const char first[] = "{\"seq\":1,\"type\":\"incident\",\"call_id\":\"a\",\"ts\":1000}";
+	static const char second[] = "{\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\",\"ts\":2000}";
+	static const char bad[] = "{\"seq\":3,\"type\":\"bogus\"}";
+
+	engine_process(f->engine, "cad-1", first, strlen(first), &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.duplicate);
+	assert_true(verdict.has_seq);
+	assert_int_equal(verdict.seq, 1);
+	engine_process(f->engine, "cad-1", second, strlen(second), &verdict);
+	engine_process(f->engine, "cad-1", bad, strlen(bad), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_UNKNOWN_TYPE);
+	assert_string_equal(verdict.why, "unknown event type \"bogus\"");
+	assert_int_equal(verdict.seq, 3);
+	/* The sender reconnects and resends from its last ack (1): 2 and 3 are recognized. */
+	engine_process(f->engine, "cad-1", second, strlen(second), &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_true(verdict.duplicate);
+	engine_process(f->engine, "cad-1", bad, strlen(bad), &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_true(verdict.duplicate);
+	/* Another source numbers its own events: its seq 2 is new. */
+	static const char other[] = "{\"seq\":2,\"type\":\"incident\",\"call_id\":\"c\",\"ts\":3000}";
+	engine_process(f->engine, "cad-2", other, strlen(other), &verdict);
+	assert_false(verdict.duplicate);
+	assert_int_equal(engine_stats(f->engine)->duplicates, 2);
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_UNKNOWN_TYPE], 1);
+	assert_int_equal(engine_stats(f->engine)->open_calls, 3);
+}
+
 static void test_redial_marks_hangup(void **state)
 {
 	struct fixture *f = *state;
@@ -235,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resent_event_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_id_identifies_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_late_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_seq_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redial_marks_hangup, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,6 +280,25 @@ static void test_parser_recovers_after_errors(void **state)
 	assert_int_equal(f->event.ts_ms, 5);
 }
 
+static void test_seq(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":42}"), EVENT_OK);
+	assert_true(f->event.has_seq);
+	assert_int_equal(f->event.seq, 42);
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0}"), EVENT_OK);
+	assert_false(f->event.has_seq);
+	/* Read before everything else: a bad line still tells its seq, so it can be acknowledged. */
+	assert_rejected(f, "{\"type\":\"nope\",\"seq\":7}", EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"nope\"");
+	assert_true(f->event.has_seq);
+	assert_int_equal(f->event.seq, 7);
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":\"7\"}", EVENT_REJECT_WRONG_TYPE,
+			"\"seq\" must be an integer");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":-1}", EVENT_REJECT_BAD_VALUE,
+			"\"seq\" must be from 0 to 2^63 - 2");
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -309,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_field_too_long),
 		cmocka_unit_test(test_parser_recovers_after_errors),
+		cmocka_unit_test(test_seq),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

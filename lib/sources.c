@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "sources.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "hash.h"
+#include "table.h"
+
+#define EVICT_FRACTION 16
+
+struct source_entry {
+	struct table_entry base;
+	char name[EVENT_ID_MAX + 1];
+	uint64_t last_seq;
+	int64_t last_ts_ms;
+};
+
+struct sources {
+	struct table table;
+	uint64_t evicted;
+};
+
+struct sources *sources_new(uint32_t max_sources)
+{
+	struct sources *sources = calloc(1, sizeof(*sources));
+
+	if (!sources)
+		return NULL;
+	if (table_init(&sources->table, sizeof(struct source_entry), max_sources) != 0) {
+		free(sources);
+		return NULL;
+	}
+	return sources;
+}
+
+void sources_free(struct sources *sources)
+{
+	if (!sources)
+		return;
+	table_release(&sources->table);
+	free(sources);
+}
+
+static bool name_matches(const void *entry, const void *key)
+{
+	return strcmp(((const struct source_entry *)entry)->name, key) == 0;
+}
+
+static int64_t last_heard(const void *entry)
+{
+	return ((const struct source_entry *)entry)->last_ts_ms;
+}
+
+bool sources_seen(struct sources *sources, const char *source, uint64_t seq, int64_t ts_ms)
+{
+	uint64_t hash = hash_string(source);
+	uint32_t i = table_probe(&sources->table, hash, name_matches, source);
+	struct source_entry *entry;
+
+	if (table_used(&sources->table, i)) {
+		entry = table_slot(&sources->table, i);
+		if (seq <= entry->last_seq)
+			return true;
+	} else {
+		if (sources->table.count >= sources->table.max_count) {
+			sources->evicted += table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
+			i = table_probe(&sources->table, hash, name_matches, source);
+		}
+		entry = table_claim(&sources->table, i, hash);
+		size_t len = strnlen(source, EVENT_ID_MAX);
+		memcpy(entry->name, source, len);
+		entry->name[len] = '\0';
+	}
+	entry->last_seq = seq;
+	if (ts_ms > entry->last_ts_ms)
+		entry->last_ts_ms = ts_ms;
+	return false;
+}
+
+bool sources_last_seq(const struct sources *sources, const char *source, uint64_t *seq)
+{
+	uint32_t i = table_probe(&sources->table, hash_string(source), name_matches, source);
+
+	if (!table_used(&sources->table, i))
+		return false;
+	*seq = ((const struct source_entry *)table_slot(&sources->table, i))->last_seq;
+	return true;
+}
+
+uint64_t sources_evicted(const struct sources *sources)
+{
+	return sources->evicted;
+}
