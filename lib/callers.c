@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "codec.h"
 #include "hash.h"
 #include "table.h"
 
@@ -112,4 +113,28 @@ bool callers_take_redial(struct callers *callers, const char *ani, int64_t start
 uint64_t callers_evicted(const struct callers *callers)
 {
 	return callers->evicted;
+}
+
+int callers_resize(struct callers *callers, uint32_t max_callers)
+{
+	int evicted = table_resize(&callers->table, max_callers, hangup_end, NULL, NULL);
+
+	if (evicted < 0)
+		return evicted;
+	callers->evicted += (uint64_t)evicted;
+	return 0;
+}
+
+void callers_save(const struct callers *callers, struct codec_writer *writer)
+{
+	codec_put_i64(writer, callers->newest_end_ms);
+	codec_put_u64(writer, callers->evicted);
+	table_save(&callers->table, writer);
+}
+
+int callers_load(struct callers *callers, struct codec_reader *reader)
+{
+	callers->newest_end_ms = codec_get_i64(reader);
+	callers->evicted = codec_get_u64(reader);
+	return table_load(&callers->table, reader);
 }

@@ -41,4 +41,12 @@ bool callers_take_redial(struct callers *callers, const char *ani, int64_t start
 /** Hangups forgotten early because the table was full. */
 uint64_t callers_evicted(const struct callers *callers);
 
+struct codec_writer;
+struct codec_reader;
+
+/** Change the bound, keeping what fits (the oldest forgotten first). */
+int callers_resize(struct callers *callers, uint32_t max_callers);
+void callers_save(const struct callers *callers, struct codec_writer *writer);
+int callers_load(struct callers *callers, struct codec_reader *reader);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "codec.h"
 #include "table.h"
 
 #define EVICT_FRACTION 16
@@ -86,4 +87,28 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 uint64_t dedupe_evicted(const struct dedupe *dedupe)
 {
 	return dedupe->evicted;
+}
+
+int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
+{
+	int evicted = table_resize(&dedupe->table, max_events, event_ts, NULL, NULL);
+
+	if (evicted < 0)
+		return evicted;
+	dedupe->evicted += (uint64_t)evicted;
+	return 0;
+}
+
+void dedupe_save(const struct dedupe *dedupe, struct codec_writer *writer)
+{
+	codec_put_u32(writer, dedupe->inserts_since_sweep);
+	codec_put_u64(writer, dedupe->evicted);
+	table_save(&dedupe->table, writer);
+}
+
+int dedupe_load(struct dedupe *dedupe, struct codec_reader *reader)
+{
+	dedupe->inserts_since_sweep = codec_get_u32(reader);
+	dedupe->evicted = codec_get_u64(reader);
+	return table_load(&dedupe->table, reader);
 }

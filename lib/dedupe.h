@@ -27,4 +27,12 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 /** Fingerprints forgotten early because the table was full. */
 uint64_t dedupe_evicted(const struct dedupe *dedupe);
 
+struct codec_writer;
+struct codec_reader;
+
+/** Change the bound, keeping what fits (the oldest forgotten first). 0 or -ENOMEM. */
+int dedupe_resize(struct dedupe *dedupe, uint32_t max_events);
+void dedupe_save(const struct dedupe *dedupe, struct codec_writer *writer);
+int dedupe_load(struct dedupe *dedupe, struct codec_reader *reader);
+
 #endif

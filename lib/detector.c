@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "detector.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "binomial.h"
 #include "callers.h"
+#include "codec.h"
 #include "cusum.h"
 #include "hash.h"
 #include "table.h"
@@ -97,6 +99,17 @@ static int severity_level(const char *severity)
 	return strcmp(severity, "warning") == 0 ? 1 : 0;
 }
 
+/* Copy the configuration and derive what the hot path needs from it. */
+static void take_config(struct detector *detector, const struct config *config)
+{
+	detector->config = *config;
+	detector->max_talk_ms = (int64_t)(config->detector.max_talk_seconds * 1000.0 + 0.5);
+	for (size_t r = 0; r < config->detector.rule_count; r++) {
+		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
+		detector->severity[r] = severity_level(config->detector.rules[r].severity);
+	}
+}
+
 static bool allocate_tables(struct detector *detector)
 {
 	uint32_t max_operators = detector->config.tracker.max_operators;
@@ -121,12 +134,7 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 
 	if (!detector)
 		return NULL;
-	detector->config = *config;
-	detector->max_talk_ms = (int64_t)(config->detector.max_talk_seconds * 1000.0 + 0.5);
-	for (size_t r = 0; r < config->detector.rule_count; r++) {
-		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
-		detector->severity[r] = severity_level(config->detector.rules[r].severity);
-	}
+	take_config(detector, config);
 	detector->on_alert = on_alert;
 	detector->ctx = ctx;
 	detector->now_ms = INT64_MIN;
@@ -578,4 +586,281 @@ const struct detector_stats *detector_stats(struct detector *detector)
 	stats->open_alerts = detector->open_count;
 	stats->callers_evicted = callers_evicted(detector->callers);
 	return stats;
+}
+
+/* ---- reconfiguration ---------------------------------------------------------------- */
+
+/* For each new rule, the old rule of the same name and type, or NO_RULE. */
+static void map_rules(const struct config *old, const struct config *config, size_t map[CONFIG_MAX_RULES])
+{
+	for (size_t j = 0; j < config->detector.rule_count; j++) {
+		const struct config_rule *rule = &config->detector.rules[j];
+		map[j] = NO_RULE;
+		for (size_t i = 0; i < old->detector.rule_count; i++)
+			if (strcmp(old->detector.rules[i].name, rule->name) == 0 &&
+			    old->detector.rules[i].type == rule->type)
+				map[j] = i;
+	}
+}
+
+/* Carry an operator's rule states and open alert over to the new rule list. */
+static void remap_operator_rules(struct detector *detector, struct operator_state *state,
+				 const size_t map[CONFIG_MAX_RULES])
+{
+	struct rule_state old[CONFIG_MAX_RULES];
+	size_t episode_rule = 0;
+
+	memcpy(old, state->rules, sizeof(old));
+	for (size_t j = 0; j < detector->config.detector.rule_count; j++) {
+		state->rules[j] = map[j] == NO_RULE ? (struct rule_state){0} : old[map[j]];
+		if (state->episode.open && map[j] == state->episode.rule)
+			episode_rule = j;
+	}
+	state->episode.rule = episode_rule;
+	state->episode.severity = detector->severity[episode_rule];
+}
+
+/* New arrays for another max_operators: operators are renumbered densely in index order. */
+static int renumber_operators(struct detector *detector, uint32_t max_operators)
+{
+	struct operator_state **states = calloc(max_operators, sizeof(*states));
+	uint32_t *free_indexes = malloc(max_operators * sizeof(*free_indexes));
+	struct operator_state **open_episodes = calloc(max_operators, sizeof(*open_episodes));
+	uint32_t used = 0;
+
+	if (!states || !free_indexes || !open_episodes) {
+		free(states);
+		free(free_indexes);
+		free(open_episodes);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++) {
+		struct operator_state *state = detector->states[i];
+		if (!state)
+			continue;
+		state->index = used;
+		state->generation = ++detector->next_generation;
+		states[used++] = state;
+	}
+	memcpy(open_episodes, detector->open_episodes, detector->open_count * sizeof(*open_episodes));
+	detector->free_count = 0;
+	for (uint32_t i = max_operators; i-- > used;)
+		free_indexes[detector->free_count++] = i;
+	free(detector->states);
+	free(detector->free_indexes);
+	free(detector->open_episodes);
+	detector->states = states;
+	detector->free_indexes = free_indexes;
+	detector->open_episodes = open_episodes;
+	return 0;
+}
+
+/* The operator table and arrays for a new max_operators (idlest forgotten first). */
+static int resize_operators(struct detector *detector, uint32_t max_operators)
+{
+	if (max_operators == detector->config.tracker.max_operators)
+		return 0;
+	int evicted = table_resize(&detector->operators, max_operators, operator_age, forget_operator, detector);
+	if (evicted < 0)
+		return evicted;
+	return renumber_operators(detector, max_operators);
+}
+
+static int resize_callbacks(struct detector *detector, uint32_t max_window_calls)
+{
+	struct alert_callback *callbacks = calloc(max_window_calls, sizeof(*callbacks));
+
+	if (!callbacks)
+		return -ENOMEM;
+	free(detector->callbacks);
+	detector->callbacks = callbacks;
+	return 0;
+}
+
+int detector_reconfigure(struct detector *detector, const struct config *config)
+{
+	size_t map[CONFIG_MAX_RULES];
+	int rc;
+
+	map_rules(&detector->config, config, map);
+	if ((rc = resize_operators(detector, config->tracker.max_operators)) < 0 ||
+	    (rc = resize_callbacks(detector, config->tracker.max_window_calls)) < 0 ||
+	    (rc = callers_resize(detector->callers, config->tracker.max_recent_callers)) < 0)
+		return rc;
+	take_config(detector, config);
+	for (uint32_t i = 0; i < config->tracker.max_operators; i++) {
+		struct operator_state *state = detector->states[i];
+		if (!state)
+			continue;
+		remap_operator_rules(detector, state, map);
+		rc = window_reshape(&state->window, detector->span_ms, config->detector.rule_count,
+				    config->tracker.max_window_calls);
+		if (rc < 0)
+			return rc;
+		detector->stats.window_evictions += (uint64_t)rc;
+	}
+	rc = window_reshape(&detector->center, detector->span_ms, config->detector.rule_count,
+			    config->tracker.max_center_calls);
+	if (rc < 0)
+		return rc;
+	detector->stats.center_evictions += (uint64_t)rc;
+	return 0;
+}
+
+/* ---- snapshots ---------------------------------------------------------------------- */
+
+static void save_rule_state(const struct rule_state *rs, struct codec_writer *writer)
+{
+	codec_put_u8(writer, rs->holds);
+	codec_put_i64(writer, rs->last_true_ms);
+	codec_put_f64(writer, rs->cusum);
+	codec_put_u8(writer, rs->cusum_alarm);
+	codec_put_f64(writer, rs->cusum_at_alarm);
+}
+
+static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
+{
+	rs->holds = codec_get_u8(reader);
+	rs->last_true_ms = codec_get_i64(reader);
+	rs->cusum = codec_get_f64(reader);
+	rs->cusum_alarm = codec_get_u8(reader);
+	rs->cusum_at_alarm = codec_get_f64(reader);
+}
+
+static void save_operator(const struct detector *detector, const struct operator_state *state,
+			  struct codec_writer *writer)
+{
+	codec_put_u32(writer, state->index);
+	codec_put_u32(writer, state->generation);
+	codec_put_string(writer, state->agency);
+	codec_put_string(writer, state->operator_id);
+	codec_put_string(writer, state->position);
+	codec_put_i64(writer, state->last_active_ms);
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
+		save_rule_state(&state->rules[r], writer);
+	codec_put_u8(writer, state->episode.open);
+	codec_put_string(writer, state->episode.alert_id);
+	codec_put_u32(writer, (uint32_t)state->episode.rule);
+	window_save(&state->window, writer);
+}
+
+static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
+{
+	uint32_t max_operators = detector->config.tracker.max_operators;
+	struct operator_state *state = calloc(1, sizeof(*state));
+
+	if (!state)
+		return NULL;
+	state->index = codec_get_u32(reader);
+	state->generation = codec_get_u32(reader);
+	codec_get_string(reader, state->agency, sizeof(state->agency));
+	codec_get_string(reader, state->operator_id, sizeof(state->operator_id));
+	codec_get_string(reader, state->position, sizeof(state->position));
+	state->last_active_ms = codec_get_i64(reader);
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
+		load_rule_state(&state->rules[r], reader);
+	state->episode.open = codec_get_u8(reader);
+	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
+	state->episode.rule = codec_get_u32(reader);
+	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
+		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
+	if (reader->failed || state->index >= max_operators || detector->states[state->index] ||
+	    state->episode.rule >= detector->config.detector.rule_count || window_load(&state->window, reader) != 0) {
+		free_state(state);
+		return NULL;
+	}
+	state->episode.severity = detector->severity[state->episode.rule];
+	detector->states[state->index] = state;
+	return state;
+}
+
+void detector_save(const struct detector *detector, struct codec_writer *writer)
+{
+	codec_put_i64(writer, detector->now_ms);
+	codec_put_i64(writer, detector->next_tick_ms);
+	codec_put_u64(writer, detector->next_seq);
+	codec_put_u64(writer, detector->next_serial);
+	codec_put_u32(writer, detector->next_generation);
+	codec_put_bytes(writer, &detector->stats, sizeof(detector->stats));
+	codec_put_u32(writer, detector->free_count);
+	for (uint32_t i = 0; i < detector->free_count; i++)
+		codec_put_u32(writer, detector->free_indexes[i]);
+	codec_put_u32(writer, detector->operators.count);
+	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++)
+		if (detector->states[i])
+			save_operator(detector, detector->states[i], writer);
+	for (uint32_t slot = 0; slot <= detector->operators.mask; slot++) {
+		if (!table_used(&detector->operators, slot))
+			continue;
+		codec_put_u32(writer, slot);
+		codec_put_u32(writer, ((const struct operator_entry *)table_slot(&detector->operators, slot))->state->index);
+	}
+	codec_put_u32(writer, detector->open_count);
+	for (uint32_t i = 0; i < detector->open_count; i++)
+		codec_put_u32(writer, detector->open_episodes[i]->index);
+	window_save(&detector->center, writer);
+	callers_save(detector->callers, writer);
+}
+
+/* The operator table's slots, pointing at the states already loaded. */
+static int load_operator_slots(struct detector *detector, uint32_t count, struct codec_reader *reader)
+{
+	uint32_t max_operators = detector->config.tracker.max_operators;
+
+	for (uint32_t n = 0; n < count; n++) {
+		uint32_t slot = codec_get_u32(reader), index = codec_get_u32(reader);
+		if (reader->failed || slot > detector->operators.mask || table_used(&detector->operators, slot) ||
+		    index >= max_operators || !detector->states[index])
+			return -EINVAL;
+		struct operator_state *state = detector->states[index];
+		struct operator_entry *entry =
+			table_claim(&detector->operators, slot, hash_string_pair(state->agency, state->operator_id));
+		entry->state = state;
+	}
+	return 0;
+}
+
+static int load_open_episodes(struct detector *detector, struct codec_reader *reader)
+{
+	uint32_t open_count = codec_get_u32(reader);
+
+	if (reader->failed || open_count > detector->config.tracker.max_operators)
+		return -EINVAL;
+	for (uint32_t i = 0; i < open_count; i++) {
+		uint32_t index = codec_get_u32(reader);
+		if (reader->failed || index >= detector->config.tracker.max_operators || !detector->states[index] ||
+		    !detector->states[index]->episode.open)
+			return -EINVAL;
+		detector->open_episodes[i] = detector->states[index];
+		detector->states[index]->episode.list_position = i;
+	}
+	detector->open_count = open_count;
+	return 0;
+}
+
+int detector_load(struct detector *detector, struct codec_reader *reader)
+{
+	uint32_t max_operators = detector->config.tracker.max_operators;
+
+	detector->now_ms = codec_get_i64(reader);
+	detector->next_tick_ms = codec_get_i64(reader);
+	detector->next_seq = codec_get_u64(reader);
+	detector->next_serial = codec_get_u64(reader);
+	detector->next_generation = codec_get_u32(reader);
+	codec_get_bytes(reader, &detector->stats, sizeof(detector->stats));
+	detector->free_count = codec_get_u32(reader);
+	if (reader->failed || detector->free_count > max_operators)
+		return -EINVAL;
+	for (uint32_t i = 0; i < detector->free_count; i++)
+		detector->free_indexes[i] = codec_get_u32(reader);
+	uint32_t count = codec_get_u32(reader);
+	if (reader->failed || count + detector->free_count != max_operators)
+		return -EINVAL;
+	for (uint32_t n = 0; n < count; n++)
+		if (!load_operator(detector, reader))
+			return -EINVAL;
+	if (load_operator_slots(detector, count, reader) != 0 || load_open_episodes(detector, reader) != 0 ||
+	    window_load(&detector->center, reader) != 0 || callers_load(detector->callers, reader) != 0)
+		return -EINVAL;
+	return reader->failed ? -EINVAL : 0;
 }

@@ -75,4 +75,24 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 
 const struct detector_stats *detector_stats(struct detector *detector);
 
+/**
+ * Apply a new configuration to a running detector without losing its windows, CUSUM
+ * statistics or open alerts: rules are matched by name (a new rule starts empty, a removed
+ * rule's state is dropped, an open alert of a removed rule is kept under the first rule),
+ * windows are recounted for the new lengths (a longer window only has the calls the old
+ * longest one kept), and tables are resized (evicting the oldest if smaller). When
+ * max_operators changes, operators are renumbered and earlier redials can no longer mark
+ * their hangups. 0 or -ENOMEM (the detector may then be partly reconfigured but usable).
+ */
+int detector_reconfigure(struct detector *detector, const struct config *config);
+
+struct codec_writer;
+struct codec_reader;
+
+/** Save the whole state (not the configuration). */
+void detector_save(const struct detector *detector, struct codec_writer *writer);
+
+/** Load into a new detector created with the same configuration. 0, -EINVAL or -ENOMEM. */
+int detector_load(struct detector *detector, struct codec_reader *reader);
+
 #endif

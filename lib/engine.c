@@ -2,14 +2,17 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "engine.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "dedupe.h"
 #include "sources.h"
 
 struct engine {
+	struct config config;
 	struct event_parser *parser;
 	struct dedupe *dedupe;
 	struct sources *sources;
@@ -47,6 +50,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 
 	if (!engine)
 		return NULL;
+	engine->config = *config;
 	engine->on_alert = on_alert;
 	engine->ctx = ctx;
 	engine->parser = event_parser_new();
@@ -192,4 +196,100 @@ const struct engine_stats *engine_stats(struct engine *engine)
 	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
 	engine->stats.sources_evicted = sources_evicted(engine->sources);
 	return &engine->stats;
+}
+
+int64_t engine_watermark_ms(const struct engine *engine)
+{
+	return engine->watermark_ms;
+}
+
+int engine_reconfigure(struct engine *engine, const struct config *config)
+{
+	int rc;
+
+	if ((rc = dedupe_resize(engine->dedupe, config->tracker.max_dedupe_events)) < 0 ||
+	    (rc = sources_resize(engine->sources, config->feed.max_sources)) < 0 ||
+	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
+				      config->tracker.max_call_seconds)) < 0 ||
+	    (rc = detector_reconfigure(engine->detector, config)) < 0)
+		return rc;
+	engine->config = *config;
+	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
+	return 0;
+}
+
+static const char snapshot_magic[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'P', '1'};
+
+void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
+{
+	size_t start = writer->len;
+
+	codec_put_bytes(writer, snapshot_magic, sizeof(snapshot_magic));
+	codec_put_u32(writer, (uint32_t)sizeof(engine->config));
+	codec_put_bytes(writer, &engine->config, sizeof(engine->config));
+	codec_put_i64(writer, engine->watermark_ms);
+	codec_put_bytes(writer, &engine->stats, sizeof(engine->stats));
+	dedupe_save(engine->dedupe, writer);
+	sources_save(engine->sources, writer);
+	tracker_save(engine->tracker, writer);
+	detector_save(engine->detector, writer);
+	if (!writer->failed)
+		codec_put_u32(writer, codec_crc32c(0, writer->data + start, writer->len - start));
+}
+
+/* Check the frame (magic, configuration layout, CRC) and read the configuration. */
+static const char *open_snapshot(struct codec_reader *reader, const unsigned char *data, size_t len,
+				 struct config *saved)
+{
+	char magic[sizeof(snapshot_magic)];
+	uint32_t crc;
+
+	if (len < sizeof(snapshot_magic) + 8)
+		return "snapshot truncated";
+	memcpy(&crc, data + len - 4, 4);
+	codec_reader_init(reader, data + len - 4, 4);
+	crc = codec_get_u32(reader);
+	if (codec_crc32c(0, data, len - 4) != crc)
+		return "snapshot checksum mismatch";
+	codec_reader_init(reader, data, len - 4);
+	codec_get_bytes(reader, magic, sizeof(magic));
+	if (memcmp(magic, snapshot_magic, sizeof(magic)) != 0)
+		return "not a cadmon snapshot (or another version)";
+	if (codec_get_u32(reader) != sizeof(*saved))
+		return "snapshot from a build with another configuration layout";
+	codec_get_bytes(reader, saved, sizeof(*saved));
+	return reader->failed ? "snapshot truncated" : NULL;
+}
+
+static int load_state(struct engine *engine, struct codec_reader *reader)
+{
+	engine->watermark_ms = codec_get_i64(reader);
+	codec_get_bytes(reader, &engine->stats, sizeof(engine->stats));
+	if (dedupe_load(engine->dedupe, reader) != 0 || sources_load(engine->sources, reader) != 0 ||
+	    tracker_load(engine->tracker, reader) != 0 || detector_load(engine->detector, reader) != 0)
+		return -EINVAL;
+	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
+}
+
+struct engine *engine_restore(const void *snapshot, size_t len, const struct config *config,
+			      engine_alert_fn on_alert, void *ctx, char *why, size_t why_size)
+{
+	struct codec_reader reader;
+	struct config saved;
+	const char *problem = open_snapshot(&reader, snapshot, len, &saved);
+	struct engine *engine = NULL;
+
+	if (!problem && !(engine = engine_new(&saved, on_alert, ctx)))
+		problem = "out of memory";
+	if (!problem && load_state(engine, &reader) != 0)
+		problem = "snapshot damaged: inconsistent state";
+	if (!problem && engine_reconfigure(engine, config) != 0)
+		problem = "out of memory applying the configuration";
+	if (problem) {
+		engine_free(engine);
+		if (why_size > 0)
+			snprintf(why, why_size, "%s", problem);
+		return NULL;
+	}
+	return engine;
 }

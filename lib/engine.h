@@ -80,4 +80,29 @@ void engine_count_reject(struct engine *engine, enum event_reject reason);
 /** Current counters (the detector's included). */
 const struct engine_stats *engine_stats(struct engine *engine);
 
+/** The event-time clock: the newest ts accepted (INT64_MIN before the first event). */
+int64_t engine_watermark_ms(const struct engine *engine);
+
+/**
+ * Apply a new configuration without losing open calls, windows, CUSUM statistics, open
+ * alerts or resend memory (see detector_reconfigure for how rules are matched).
+ * 0 or -ENOMEM.
+ */
+int engine_reconfigure(struct engine *engine, const struct config *config);
+
+struct codec_writer;
+
+/**
+ * Append a snapshot of the whole state, with the configuration it runs and a CRC-32C, to
+ * *writer. Restoring it and processing the same lines that followed gives the same alerts.
+ */
+void engine_snapshot(const struct engine *engine, struct codec_writer *writer);
+
+/**
+ * A new engine from a snapshot, then reconfigured to config (which may differ from the
+ * snapshot's). NULL with the reason in why on a damaged snapshot or no memory.
+ */
+struct engine *engine_restore(const void *snapshot, size_t len, const struct config *config,
+			      engine_alert_fn on_alert, void *ctx, char *why, size_t why_size);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "codec.h"
 #include "hash.h"
 #include "table.h"
 
@@ -93,4 +94,26 @@ bool sources_last_seq(const struct sources *sources, const char *source, uint64_
 uint64_t sources_evicted(const struct sources *sources)
 {
 	return sources->evicted;
+}
+
+int sources_resize(struct sources *sources, uint32_t max_sources)
+{
+	int evicted = table_resize(&sources->table, max_sources, last_heard, NULL, NULL);
+
+	if (evicted < 0)
+		return evicted;
+	sources->evicted += (uint64_t)evicted;
+	return 0;
+}
+
+void sources_save(const struct sources *sources, struct codec_writer *writer)
+{
+	codec_put_u64(writer, sources->evicted);
+	table_save(&sources->table, writer);
+}
+
+int sources_load(struct sources *sources, struct codec_reader *reader)
+{
+	sources->evicted = codec_get_u64(reader);
+	return table_load(&sources->table, reader);
 }

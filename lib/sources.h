@@ -28,4 +28,12 @@ bool sources_last_seq(const struct sources *sources, const char *source, uint64_
 /** Sources forgotten because the table was full. */
 uint64_t sources_evicted(const struct sources *sources);
 
+struct codec_writer;
+struct codec_reader;
+
+/** Change the bound, keeping what fits (the least recently heard forgotten first). */
+int sources_resize(struct sources *sources, uint32_t max_sources);
+void sources_save(const struct sources *sources, struct codec_writer *writer);
+int sources_load(struct sources *sources, struct codec_reader *reader);
+
 #endif

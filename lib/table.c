@@ -2,6 +2,8 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "table.h"
 
+#include "codec.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,4 +179,68 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 	uint32_t k = fraction > 0 ? n / fraction : 0;
 	struct age_cutoff limit = {.age = age, .cutoff = select_kth(table->ages, n, k)};
 	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
+}
+
+/* An empty slot for hash in a table known not to hold the key. */
+static bool never_matches(const void *entry, const void *key)
+{
+	(void)entry;
+	(void)key;
+	return false;
+}
+
+int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, table_remove_fn *on_remove,
+		 void *remove_ctx)
+{
+	struct table resized;
+	int evicted = 0;
+
+	if (max_count == table->max_count)
+		return 0;
+	int rc = table_init(&resized, table->entry_size, max_count);
+	if (rc != 0)
+		return rc;
+	while (table->count > max_count)
+		evicted += (int)table_evict_oldest(table, age, 16, on_remove, remove_ctx);
+	for (uint32_t i = 0; i <= table->mask; i++) {
+		if (!table_used(table, i))
+			continue;
+		const struct table_entry *entry = header(table, i);
+		uint32_t slot = table_probe(&resized, entry->hash, never_matches, NULL);
+		memcpy(table_slot(&resized, slot), entry, table->entry_size);
+		resized.count++;
+	}
+	table_release(table);
+	*table = resized;
+	return evicted;
+}
+
+void table_save(const struct table *table, struct codec_writer *writer)
+{
+	codec_put_u32(writer, table->max_count);
+	codec_put_u32(writer, table->count);
+	for (uint32_t i = 0; i <= table->mask; i++) {
+		if (!table_used(table, i))
+			continue;
+		codec_put_u32(writer, i);
+		codec_put_bytes(writer, table_slot(table, i), table->entry_size);
+	}
+}
+
+int table_load(struct table *table, struct codec_reader *reader)
+{
+	uint32_t max_count = codec_get_u32(reader), count = codec_get_u32(reader);
+
+	if (reader->failed || max_count != table->max_count || count > max_count || table->count != 0)
+		return -EINVAL;
+	for (uint32_t n = 0; n < count; n++) {
+		uint32_t i = codec_get_u32(reader);
+		if (reader->failed || i > table->mask || table_used(table, i))
+			return -EINVAL;
+		codec_get_bytes(reader, table_slot(table, i), table->entry_size);
+		if (!table_used(table, i))
+			return -EINVAL;
+		table->count++;
+	}
+	return reader->failed ? -EINVAL : 0;
 }

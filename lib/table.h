@@ -65,4 +65,21 @@ uint32_t table_remove_stale(struct table *table, bool (*is_stale)(const void *en
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
 			    table_remove_fn *on_remove, void *remove_ctx);
 
+struct codec_writer;
+struct codec_reader;
+
+/**
+ * Change the bound to max_count, rehashing into new memory; if more entries than that are
+ * held, the oldest are evicted first (on_remove called). Returns how many were evicted, or
+ * -ENOMEM (the table is then unchanged).
+ */
+int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, table_remove_fn *on_remove,
+		 void *remove_ctx);
+
+/** Save every used slot with its position (entries must hold no pointers). */
+void table_save(const struct table *table, struct codec_writer *writer);
+
+/** Load what table_save wrote into an empty table of the same max_count; -EINVAL if it does not fit. */
+int table_load(struct table *table, struct codec_reader *reader);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "hash.h"
 #include "table.h"
 
@@ -221,4 +222,31 @@ uint32_t tracker_open_calls(const struct tracker *tracker)
 const struct tracker_stats *tracker_stats(const struct tracker *tracker)
 {
 	return &tracker->stats;
+}
+
+int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds)
+{
+	int evicted = table_resize(&tracker->calls, max_open_calls, call_last_seen, NULL, NULL);
+
+	if (evicted < 0)
+		return evicted;
+	tracker->stats.evicted += (uint64_t)evicted;
+	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
+	return 0;
+}
+
+void tracker_save(const struct tracker *tracker, struct codec_writer *writer)
+{
+	codec_put_i64(writer, tracker->newest_ms);
+	codec_put_u32(writer, tracker->events_since_sweep);
+	codec_put_bytes(writer, &tracker->stats, sizeof(tracker->stats));
+	table_save(&tracker->calls, writer);
+}
+
+int tracker_load(struct tracker *tracker, struct codec_reader *reader)
+{
+	tracker->newest_ms = codec_get_i64(reader);
+	tracker->events_since_sweep = codec_get_u32(reader);
+	codec_get_bytes(reader, &tracker->stats, sizeof(tracker->stats));
+	return table_load(&tracker->calls, reader);
 }

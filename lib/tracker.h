@@ -64,4 +64,15 @@ uint32_t tracker_open_calls(const struct tracker *tracker);
 
 const struct tracker_stats *tracker_stats(const struct tracker *tracker);
 
+struct codec_writer;
+struct codec_reader;
+
+/** Apply new limits to a running tracker, keeping its open calls (the oldest evicted if
+ * there are more than max_open_calls). 0 or -ENOMEM. */
+int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds);
+
+void tracker_save(const struct tracker *tracker, struct codec_writer *writer);
+/** Load into a new tracker with the same max_open_calls. 0 or -EINVAL. */
+int tracker_load(struct tracker *tracker, struct codec_reader *reader);
+
 #endif

@@ -2,8 +2,11 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "window.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "codec.h"
 
 #define INITIAL_CAPACITY 16
 
@@ -212,4 +215,92 @@ bool window_mark(struct window *window, uint64_t serial, unsigned flag)
 		return true;
 	}
 	return false;
+}
+
+/* Recount every span from scratch at the window's clock. */
+static void recount_spans(struct window *window)
+{
+	for (size_t s = 0; s < window->span_count; s++) {
+		struct window_span *span = &window->spans[s];
+		span->first = 0;
+		span->counts = (struct window_counts){0};
+		while (span->first < window->count &&
+		       !inside_span(window, span, window_entry_at(window, span->first)->end_ms))
+			span->first++;
+		for (uint32_t i = span->first; i < window->count; i++)
+			count_entry(&span->counts, window_entry_at(window, i)->flags, +1);
+	}
+}
+
+int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries)
+{
+	int dropped = 0;
+
+	if (window->capacity > max_entries) {
+		while (window->count > max_entries) {
+			window->oldest = ring_index(window, 1);
+			window->count--;
+			dropped++;
+		}
+		if (!resize(window, max_entries))
+			return -ENOMEM;
+	}
+	window->max_entries = max_entries;
+	window->span_count = span_count < WINDOW_MAX_SPANS ? span_count : WINDOW_MAX_SPANS;
+	window->longest_ms = 0;
+	for (size_t s = 0; s < window->span_count; s++) {
+		window->spans[s].length_ms = span_ms[s];
+		if (span_ms[s] > window->longest_ms)
+			window->longest_ms = span_ms[s];
+	}
+	while (window->count > 0 && !(window_entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms)) {
+		window->oldest = ring_index(window, 1);
+		window->count--;
+	}
+	recount_spans(window);
+	return dropped;
+}
+
+void window_save(const struct window *window, struct codec_writer *writer)
+{
+	codec_put_i64(writer, window->now_ms);
+	codec_put_u32(writer, window->count);
+	for (uint32_t i = 0; i < window->count; i++) {
+		const struct window_entry *entry = window_entry_at(window, i);
+		codec_put_i64(writer, entry->start_ms);
+		codec_put_i64(writer, entry->end_ms);
+		codec_put_u64(writer, entry->serial);
+		codec_put_u32(writer, entry->flags);
+		if (window->payloads)
+			codec_put_bytes(writer, window_payload_at(window, i), window->payload_size);
+	}
+}
+
+int window_load(struct window *window, struct codec_reader *reader)
+{
+	int64_t now_ms = codec_get_i64(reader);
+	uint32_t count = codec_get_u32(reader);
+	uint32_t capacity = INITIAL_CAPACITY;
+
+	if (reader->failed || count > window->max_entries || window->count != 0)
+		return -EINVAL;
+	while (capacity < count)
+		capacity *= 2;
+	if (capacity > window->max_entries)
+		capacity = window->max_entries;
+	if (count > 0 && !resize(window, capacity))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < count && !reader->failed; i++) {
+		struct window_entry *entry = &window->entries[i];
+		entry->start_ms = codec_get_i64(reader);
+		entry->end_ms = codec_get_i64(reader);
+		entry->serial = codec_get_u64(reader);
+		entry->flags = codec_get_u32(reader);
+		if (window->payloads)
+			codec_get_bytes(reader, window->payloads + (size_t)i * window->payload_size, window->payload_size);
+	}
+	window->count = count;
+	window->now_ms = now_ms;
+	recount_spans(window);
+	return reader->failed ? -EINVAL : 0;
 }

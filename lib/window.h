@@ -92,4 +92,20 @@ bool window_mark(struct window *window, uint64_t serial, unsigned flag);
 const struct window_entry *window_entry_at(const struct window *window, uint32_t i);
 const void *window_payload_at(const struct window *window, uint32_t i);
 
+struct codec_writer;
+struct codec_reader;
+
+/**
+ * Take new spans (rule windows) and a new bound, keeping the calls held: counts are
+ * recomputed, calls beyond the new longest span or the new bound (oldest first) are dropped.
+ * Returns how many were dropped for the bound, or -ENOMEM (window unchanged).
+ */
+int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries);
+
+/** Save the clock, the calls (with payloads) and the spans' state. */
+void window_save(const struct window *window, struct codec_writer *writer);
+
+/** Load into an empty window initialized with the same spans, bound and payload size. */
+int window_load(struct window *window, struct codec_reader *reader);
+
 #endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_CODEC_H
+#define CADMON_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Little-endian binary encoding into a growing buffer, and decoding from a bounded one, for
+ * engine snapshots and journal records. Errors are sticky: after the first failure (out of
+ * memory, reading past the end) every call does nothing and `failed` stays set, so callers
+ * check once at the end.
+ */
+
+struct codec_writer {
+	unsigned char *data; /* malloc'd; the caller frees it (codec_writer_release) */
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+struct codec_reader {
+	const unsigned char *data;
+	size_t len;
+	size_t pos;
+	bool failed;
+};
+
+void codec_writer_release(struct codec_writer *writer);
+void codec_put_bytes(struct codec_writer *writer, const void *bytes, size_t len);
+void codec_put_u8(struct codec_writer *writer, uint8_t value);
+void codec_put_u32(struct codec_writer *writer, uint32_t value);
+void codec_put_u64(struct codec_writer *writer, uint64_t value);
+void codec_put_i64(struct codec_writer *writer, int64_t value);
+void codec_put_f64(struct codec_writer *writer, double value);
+/** A NUL-terminated string as u32 length + bytes. */
+void codec_put_string(struct codec_writer *writer, const char *text);
+
+void codec_reader_init(struct codec_reader *reader, const void *data, size_t len);
+void codec_get_bytes(struct codec_reader *reader, void *bytes, size_t len);
+uint8_t codec_get_u8(struct codec_reader *reader);
+uint32_t codec_get_u32(struct codec_reader *reader);
+uint64_t codec_get_u64(struct codec_reader *reader);
+int64_t codec_get_i64(struct codec_reader *reader);
+double codec_get_f64(struct codec_reader *reader);
+/** Read a string into dst (capacity size, NUL-terminated); fails if it does not fit. */
+void codec_get_string(struct codec_reader *reader, char *dst, size_t size);
+
+/** CRC-32C (Castagnoli) of len bytes, continuing from crc (0 to start). */
+uint32_t codec_crc32c(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codec.h"
+#include "engine.h"
+
+/*
+ * Snapshots and reconfiguration: an engine restored from a snapshot taken after any line
+ * must emit exactly the alerts the uninterrupted engine emits for the lines that follow.
+ */
+
+#define MAX_LINES 6000
+#define MAX_ALERTS 256
+#define T0 INT64_C(1795939200000)
+#define EXPECTED_ALERTS 11 /* 5 firing, 2 escalated, 4 resolved */
+
+static char *lines[MAX_LINES];
+static size_t line_count;
+
+struct alerts {
+	char *text[MAX_ALERTS];
+	size_t count;
+};
+
+static void collect(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	struct alerts *alerts = ctx;
+
+	(void)alert;
+	(void)len;
+	assert_true(alerts->count < MAX_ALERTS);
+	alerts->text[alerts->count++] = strdup(json);
+}
+
+static void clear(struct alerts *alerts)
+{
+	for (size_t i = 0; i < alerts->count; i++)
+		free(alerts->text[i]);
+	alerts->count = 0;
+}
+
+static uint64_t next_random(uint64_t *state)
+{
+	*state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return *state >> 33;
+}
+
+static void add_line(const char *format, ...)
+{
+	char buffer[512];
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(buffer, sizeof(buffer), format, args);
+	va_end(args);
+	assert_true(line_count < MAX_LINES);
+	lines[line_count++] = strdup(buffer);
+}
+
+/* Eight operators over six hours; op-3 starts hanging up at hour 2; callers redial; some
+ * events arrive late, some twice; some lines are junk. */
+static void make_shift(void)
+{
+	uint64_t random = 7;
+	int call = 0;
+
+	for (int minute = 0; minute < 360; minute += 1) {
+		for (int op = 0; op < 8; op++) {
+			if (next_random(&random) % 6 != 0)
+				continue;
+			int64_t start = T0 + (int64_t)minute * 60000 + op * 1000;
+			bool bad = op == 3 && minute >= 120 && next_random(&random) % 3 == 0;
+			bool pocket = next_random(&random) % 10 == 0;
+			int64_t talk = bad || pocket ? 3000 + (int64_t)(next_random(&random) % 12000) : 60000 + (int64_t)(next_random(&random) % 200000);
+			unsigned ani = 5550000 + (unsigned)(next_random(&random) % 400);
+			call++;
+			add_line("{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,\"operator\":\"op-%d\","
+				 "\"agency\":\"DEMO\",\"ani\":\"504%u\"}", call, (long long)start, op, ani);
+			if (!bad && !pocket && next_random(&random) % 2 == 0)
+				add_line("{\"type\":\"incident\",\"call_id\":\"k%d\",\"ts\":%lld}", call, (long long)(start + talk / 2));
+			if (next_random(&random) % 40 == 0)
+				add_line("{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,\"operator\":\"op-%d\"}", call,
+					 (long long)start, op); /* a resend */
+			if (next_random(&random) % 50 == 0)
+				add_line("{\"type\":\"nonsense\"}");
+			add_line("{\"type\":\"call_end\",\"call_id\":\"k%d\",\"ts\":%lld,\"released_by\":\"%s\"}", call,
+				 (long long)(start + talk), bad || pocket ? "operator" : "caller");
+		}
+	}
+}
+
+static struct config test_config(void)
+{
+	struct config config;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.detector.rule_count = 3;
+	config.detector.rules[0] = (struct config_rule){
+		.name = "burst", .window_seconds = 3600, .min_calls = 6, .min_premature = 3, .min_ratio = 0.3,
+		.called_back_weight = 1, .max_p_value = 0.05, .min_center_ratio = 0.05, .odds_ratio = 3,
+		.threshold = 5, .severity = "warning"};
+	config.detector.rules[1] = (struct config_rule){
+		.name = "seq", .type = CONFIG_RULE_CUSUM, .window_seconds = 7200, .min_calls = 1, .min_premature = 1,
+		.called_back_weight = 1, .max_p_value = 1, .min_center_ratio = 0.1, .odds_ratio = 3,
+		.threshold = 3, .severity = "critical"};
+	config.detector.rules[2] = (struct config_rule){
+		.name = "loose", .window_seconds = 1800, .min_calls = 2, .min_premature = 2, .min_ratio = 0.5,
+		.called_back_weight = 1, .max_p_value = 1, .min_center_ratio = 0.05, .odds_ratio = 3,
+		.threshold = 5, .severity = "info"};
+	return config;
+}
+
+static void feed(struct engine *engine, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		engine_process_line(engine, lines[i], strlen(lines[i]), NULL, 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	make_shift();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < line_count; i++)
+		free(lines[i]);
+	return 0;
+}
+
+static void test_crc32c(void **state)
+{
+	(void)state;
+	assert_int_equal(codec_crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(codec_crc32c(codec_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
+}
+
+static void test_codec_round_trip(void **state)
+{
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	char text[8];
+	(void)state;
+
+	codec_put_u8(&writer, 200);
+	codec_put_u32(&writer, 0xdeadbeef);
+	codec_put_i64(&writer, -5);
+	codec_put_f64(&writer, 0.1);
+	codec_put_string(&writer, "hello");
+	assert_false(writer.failed);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(codec_get_u8(&reader), 200);
+	assert_int_equal(codec_get_u32(&reader), 0xdeadbeef);
+	assert_int_equal(codec_get_i64(&reader), -5);
+	assert_true(codec_get_f64(&reader) == 0.1);
+	codec_get_string(&reader, text, sizeof(text));
+	assert_string_equal(text, "hello");
+	assert_false(reader.failed);
+	assert_int_equal(codec_get_u8(&reader), 0); /* past the end */
+	assert_true(reader.failed);
+	codec_reader_init(&reader, writer.data + 29, writer.len - 29); /* the string, small buffer */
+	codec_get_string(&reader, text, 3);
+	assert_true(reader.failed);
+	codec_writer_release(&writer);
+}
+
+/* Restore at many points in the shift: the alerts after each point are the same. */
+static void test_restore_anywhere_gives_same_alerts(void **state)
+{
+	struct config config = test_config();
+	struct alerts whole = {0}, split = {0};
+	char why[128];
+	(void)state;
+
+	struct engine *reference = engine_new(&config, collect, &whole);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	/* The shift exercises every notice: firings, an escalation, resolutions. */
+	assert_int_equal(whole.count, EXPECTED_ALERTS);
+	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
+		struct codec_writer writer = {0};
+		struct engine *before = engine_new(&config, collect, &split);
+		feed(before, 0, cut);
+		engine_snapshot(before, &writer);
+		engine_free(before);
+		assert_false(writer.failed);
+		struct engine *after = engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		feed(after, cut, line_count);
+		engine_free(after);
+		assert_int_equal(split.count, whole.count);
+		for (size_t i = 0; i < whole.count; i++)
+			assert_string_equal(split.text[i], whole.text[i]);
+		clear(&split);
+	}
+	clear(&whole);
+}
+
+static void test_damaged_snapshot_refused(void **state)
+{
+	struct config config = test_config();
+	struct codec_writer writer = {0};
+	char why[128];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed(engine, 0, line_count / 2);
+	engine_snapshot(engine, &writer);
+	engine_free(engine);
+	writer.data[writer.len / 2] ^= 0x40;
+	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot checksum mismatch");
+	assert_null(engine_restore(writer.data, 10, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot truncated");
+	assert_null(engine_restore("CADMSNP0xxxxxxxxxxxx", 20, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot checksum mismatch");
+	codec_writer_release(&writer);
+}
+
+/* A reload that lowers a threshold takes effect at once on the calls already in the window. */
+static void test_reconfigure_keeps_window_state(void **state)
+{
+	struct config config;
+	struct alerts alerts = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.rule_count = 1;
+	config.detector.rules[0] = (struct config_rule){
+		.name = "burst", .window_seconds = 600, .min_calls = 5, .min_premature = 5, .min_ratio = 0.5,
+		.called_back_weight = 1, .max_p_value = 1, .min_center_ratio = 0.05, .odds_ratio = 3,
+		.threshold = 5, .severity = "warning"};
+	struct engine *engine = engine_new(&config, collect, &alerts);
+	char line[256];
+	for (int i = 0; i < 3; i++) {
+		snprintf(line, sizeof(line), "{\"type\":\"call_start\",\"call_id\":\"r%d\",\"ts\":%lld,\"operator\":\"op\"}", i,
+			 (long long)(T0 + i * 60000));
+		engine_process_line(engine, line, strlen(line), NULL, 0);
+		snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"r%d\",\"ts\":%lld,\"released_by\":\"operator\"}",
+			 i, (long long)(T0 + i * 60000 + 4000));
+		engine_process_line(engine, line, strlen(line), NULL, 0);
+	}
+	/* An open call across the reload. */
+	engine_process_line(engine, "{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":1795939380000,\"operator\":\"op\"}",
+			    strlen("{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":1795939380000,\"operator\":\"op\"}"), NULL, 0);
+	assert_int_equal(alerts.count, 0);
+	config.detector.rules[0].min_calls = 4;
+	config.detector.rules[0].min_premature = 4;
+	config.tracker.max_open_calls = 50;
+	assert_int_equal(engine_reconfigure(engine, &config), 0);
+	assert_int_equal(engine_stats(engine)->open_calls, 1);
+	engine_process_line(engine, "{\"type\":\"call_end\",\"call_id\":\"r3\",\"ts\":1795939385000,\"released_by\":\"operator\"}",
+			    strlen("{\"type\":\"call_end\",\"call_id\":\"r3\",\"ts\":1795939385000,\"released_by\":\"operator\"}"), NULL, 0);
+	assert_int_equal(alerts.count, 1);
+	assert_non_null(strstr(alerts.text[0], "\"calls\":4,\"premature\":4,"));
+	engine_free(engine);
+	clear(&alerts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c),
+		cmocka_unit_test(test_codec_round_trip),
+		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
+		cmocka_unit_test(test_damaged_snapshot_refused),
+		cmocka_unit_test(test_reconfigure_keeps_window_state),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
