@@ -58,6 +58,10 @@
  *   PATH: must be a number greater than 0, at most 1        rules[].max_p_value
  *   PATH: must be a number from 0 to less than 1    rules[].min_center_ratio, rules[].p0
  *   PATH: must be a number greater than 1           rules[].odds_ratio
+ *   PATH: must be an absolute path of at most 255 bytes     journal.state_directory
+ *   PATH: must be one of batch, interval, none      journal.fsync
+ *   PATH: must be at least the longest rule window plus tracker.allowed_lateness_seconds (N)
+ *                                                   journal.retention_seconds
  */
 
 #include "config.h"
@@ -155,6 +159,8 @@ void config_set_defaults(struct config *config)
 	config->feed.max_line_bytes = 65536;
 	config->feed.max_connections = 64;
 	config->feed.max_sources = 1024;
+	config->feed.keepalive_seconds = 60;
+	config->feed.idle_timeout_seconds = 0;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
@@ -172,6 +178,13 @@ void config_set_defaults(struct config *config)
 	config->detector.resolve_after_seconds = 3600;
 	memcpy(config->detector.rules, default_rules, sizeof default_rules);
 	config->detector.rule_count = ARRAY_SIZE(default_rules);
+	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
+		 "/var/lib/cadmon");
+	config->journal.fsync = CONFIG_FSYNC_BATCH;
+	config->journal.fsync_interval_ms = 200;
+	config->journal.segment_max_bytes = 67108864;
+	config->journal.segment_max_seconds = 3600;
+	config->journal.retention_seconds = 86400;
 	config->log.rate_limit_seconds = 10;
 }
 
@@ -937,6 +950,38 @@ static bool parse_rule_type(struct loader *loader, const struct path *path, cons
 	return skip_node(loader);
 }
 
+/* An absolute path, at most CONFIG_PATH_MAX - 1 bytes, no NUL. */
+static bool parse_directory(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
+{
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) == 0 || scalar_len(loader) >= CONFIG_PATH_MAX ||
+	    scalar_text(loader)[0] != '/' || strlen(scalar_text(loader)) != scalar_len(loader)) {
+		report(loader, current_mark(loader), path, "must be an absolute path of at most %d bytes",
+		       CONFIG_PATH_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
+static bool parse_fsync(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	static const char *const policies[] = { [CONFIG_FSYNC_BATCH] = "batch",
+						[CONFIG_FSYNC_INTERVAL] = "interval",
+						[CONFIG_FSYNC_NONE] = "none" };
+
+	(void)key;
+	for (size_t i = 0; i < ARRAY_SIZE(policies); i++) {
+		if (scalar_is(loader, policies[i])) {
+			*(enum config_fsync *)field = (enum config_fsync)i;
+			return true;
+		}
+	}
+	report(loader, current_mark(loader), path, "must be one of batch, interval, none");
+	return skip_node(loader);
+}
+
 /* ---- the configuration's keys ------------------------------------------------------- */
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
@@ -1008,6 +1053,8 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216),
 	UINT32_KEY("max_connections", feed.max_connections, 1, 65535),
 	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000),
+	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 86400),
+	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800),
 	{ .name = NULL },
 };
 
@@ -1056,6 +1103,24 @@ static const struct key detector_keys[] = {
 	{ .name = NULL },
 };
 
+enum { JOURNAL_STATE_DIRECTORY, JOURNAL_FSYNC, JOURNAL_FSYNC_INTERVAL_MS, JOURNAL_SEGMENT_MAX_BYTES,
+       JOURNAL_SEGMENT_MAX_SECONDS, JOURNAL_RETENTION_SECONDS, JOURNAL_KEY_COUNT };
+
+static const struct key journal_keys[JOURNAL_KEY_COUNT + 1] = {
+	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory", .parse = parse_directory,
+				      FIELD(journal.state_directory) },
+	[JOURNAL_FSYNC] = { .name = "fsync", .parse = parse_fsync, FIELD(journal.fsync) },
+	[JOURNAL_FSYNC_INTERVAL_MS] =
+		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000),
+	[JOURNAL_SEGMENT_MAX_BYTES] =
+		UINT32_KEY("segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647),
+	[JOURNAL_SEGMENT_MAX_SECONDS] =
+		UINT32_KEY("segment_max_seconds", journal.segment_max_seconds, 10, 86400),
+	[JOURNAL_RETENTION_SECONDS] =
+		UINT32_KEY("retention_seconds", journal.retention_seconds, 60, 31536000),
+	[JOURNAL_KEY_COUNT] = { .name = NULL },
+};
+
 static const struct key log_keys[] = {
 	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400),
 	{ .name = NULL },
@@ -1066,6 +1131,7 @@ static const struct key top_keys[] = {
 	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
 	{ .name = "tracker", .parse = parse_section, .children = tracker_keys },
 	{ .name = "detector", .parse = parse_section, .children = detector_keys },
+	{ .name = "journal", .parse = parse_section, .children = journal_keys },
 	{ .name = "log", .parse = parse_section, .children = log_keys },
 	{ .name = NULL },
 };
@@ -1173,8 +1239,26 @@ static void check_rule_name_unique(struct loader *loader, const struct config *c
 	}
 }
 
+/* Retention must keep every event a window or a late event may still need. When the file
+ * lengthened a window but left retention at its default, the message says so at line 1. */
+static void check_retention(struct loader *loader, const struct config *config)
+{
+	uint64_t needed = (uint64_t)config_longest_window_seconds(config) + config->tracker.allowed_lateness_seconds;
+	struct path path = { .len = 0 };
+	yaml_mark_t mark = { .line = 0, .column = 0 };
+	bool given = given_valid(loader, config, &journal_keys[JOURNAL_RETENTION_SECONDS], &mark);
+
+	if (config->journal.retention_seconds >= needed ||
+	    !usable(loader, config, &journal_keys[JOURNAL_RETENTION_SECONDS]))
+		return;
+	path_append(&path, "journal.retention_seconds", strlen("journal.retention_seconds"));
+	report(loader, mark, &path, "%smust be at least the longest rule window plus "
+	       "tracker.allowed_lateness_seconds (%" PRIu64 ")", given ? "" : "the default ", needed);
+}
+
 static void check_rules(struct loader *loader, const struct config *config)
 {
+	check_retention(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
 		check_rule_counts(loader, config, i);
 		check_rule_numbers(loader, config, i);

@@ -13,6 +13,14 @@
 #define CONFIG_MAX_ERRORS 32       /* messages kept; more are counted in `dropped` */
 #define CONFIG_ERROR_MAX 256
 
+#define CONFIG_PATH_MAX 256
+
+enum config_fsync {
+	CONFIG_FSYNC_BATCH = 0, /* one fsync per batch of lines (per loop iteration) before acking */
+	CONFIG_FSYNC_INTERVAL,  /* at most every fsync_interval_ms */
+	CONFIG_FSYNC_NONE,      /* leave it to the kernel: fastest, loses the last seconds on power loss */
+};
+
 struct config_listen {
 	char address[CONFIG_MAX_LISTEN][CONFIG_ADDRESS_MAX]; /* "host:port", "[v6]:port" */
 	size_t count;
@@ -52,6 +60,8 @@ struct config {
 		uint32_t max_line_bytes;
 		uint32_t max_connections;
 		uint32_t max_sources; /* distinct feed source ids remembered for resend detection */
+		uint32_t keepalive_seconds;    /* TCP keepalive idle time; 0 = off */
+		uint32_t idle_timeout_seconds; /* close a feed silent this long; 0 = never */
 	} feed;
 	struct {
 		struct config_listen listen;
@@ -76,6 +86,14 @@ struct config {
 		struct config_rule rules[CONFIG_MAX_RULES];
 		size_t rule_count;
 	} detector;
+	struct {
+		char state_directory[CONFIG_PATH_MAX]; /* used when $STATE_DIRECTORY is not set */
+		enum config_fsync fsync;
+		uint32_t fsync_interval_ms;   /* with fsync: interval */
+		uint32_t segment_max_bytes;   /* a segment is closed past this size... */
+		uint32_t segment_max_seconds; /* ...or this age (wall clock) */
+		uint32_t retention_seconds;   /* closed segments older than this (event time) are deleted */
+	} journal;
 	struct {
 		uint32_t rate_limit_seconds; /* repeated warnings: at most one per interval */
 	} log;

@@ -101,6 +101,14 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->feed.max_line_bytes, b->feed.max_line_bytes);
 	assert_int_equal(a->feed.max_connections, b->feed.max_connections);
 	assert_int_equal(a->feed.max_sources, b->feed.max_sources);
+	assert_int_equal(a->feed.keepalive_seconds, b->feed.keepalive_seconds);
+	assert_int_equal(a->feed.idle_timeout_seconds, b->feed.idle_timeout_seconds);
+	assert_string_equal(a->journal.state_directory, b->journal.state_directory);
+	assert_int_equal(a->journal.fsync, b->journal.fsync);
+	assert_int_equal(a->journal.fsync_interval_ms, b->journal.fsync_interval_ms);
+	assert_int_equal(a->journal.segment_max_bytes, b->journal.segment_max_bytes);
+	assert_int_equal(a->journal.segment_max_seconds, b->journal.segment_max_seconds);
+	assert_int_equal(a->journal.retention_seconds, b->journal.retention_seconds);
 	assert_listen_equal(&a->alerts.listen, &b->alerts.listen);
 	assert_int_equal(a->alerts.max_subscribers, b->alerts.max_subscribers);
 	assert_int_equal(a->alerts.max_queue_bytes, b->alerts.max_queue_bytes);
@@ -143,6 +151,14 @@ static void test_defaults(void **state)
 	assert_int_equal(config.feed.max_line_bytes, 65536);
 	assert_int_equal(config.feed.max_connections, 64);
 	assert_int_equal(config.feed.max_sources, 1024);
+	assert_int_equal(config.feed.keepalive_seconds, 60);
+	assert_int_equal(config.feed.idle_timeout_seconds, 0);
+	assert_string_equal(config.journal.state_directory, "/var/lib/cadmon");
+	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_BATCH);
+	assert_int_equal(config.journal.fsync_interval_ms, 200);
+	assert_int_equal(config.journal.segment_max_bytes, 67108864);
+	assert_int_equal(config.journal.segment_max_seconds, 3600);
+	assert_int_equal(config.journal.retention_seconds, 86400);
 	assert_int_equal(config.alerts.listen.count, 1);
 	assert_string_equal(config.alerts.listen.address[0], "127.0.0.1:7401");
 	assert_int_equal(config.alerts.max_subscribers, 64);
@@ -231,6 +247,8 @@ static void test_full_file(void **state)
 					"      severity: critical\n"
 					"    - name: slow\n"
 					"      window_seconds: 86400\n"
+					"journal:\n"
+					"  retention_seconds: 172800\n"
 					"log:\n"
 					"  rate_limit_seconds: 60\n");
 	const struct config_rule *rules = config.detector.rules;
@@ -366,6 +384,38 @@ static void test_rule_number_bounds(void **state)
 		      "cadmon.yaml:11:18: detector.rules[0].threshold: must be a number greater than 0");
 }
 
+static void test_journal_keys(void **state)
+{
+	struct config config = parse_ok("journal:\n"
+					"  state_directory: /srv/cadmon/state\n"
+					"  fsync: interval\n"
+					"  fsync_interval_ms: 50\n"
+					"  segment_max_bytes: 1048576\n"
+					"  segment_max_seconds: 600\n"
+					"  retention_seconds: 29400\n");
+
+	(void)state;
+	assert_string_equal(config.journal.state_directory, "/srv/cadmon/state");
+	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_INTERVAL);
+	assert_int_equal(config.journal.fsync_interval_ms, 50);
+	assert_int_equal(config.journal.segment_max_bytes, 1048576);
+	assert_int_equal(config.journal.segment_max_seconds, 600);
+	assert_int_equal(config.journal.retention_seconds, 29400);
+	EXPECT_ERRORS("journal:\n"
+		      "  state_directory: relative/path\n"
+		      "  fsync: always\n"
+		      "  retention_seconds: 29399\n",
+		      "cadmon.yaml:2:20: journal.state_directory: must be an absolute path of at most 255 bytes",
+		      "cadmon.yaml:3:10: journal.fsync: must be one of batch, interval, none",
+		      "cadmon.yaml:4:22: journal.retention_seconds: must be at least the longest rule window plus "
+		      "tracker.allowed_lateness_seconds (29400)");
+	/* A longer window with the default retention is caught too, at the top of the file. */
+	EXPECT_ERRORS("detector:\n"
+		      "  rules: [{name: month, window_seconds: 2592000}]\n",
+		      "cadmon.yaml:1:1: journal.retention_seconds: the default must be at least the longest "
+		      "rule window plus tracker.allowed_lateness_seconds (2592600)");
+}
+
 static void test_scalar_listen(void **state)
 {
 	struct config config = parse_ok("feed:\n  listen: 192.168.10.5:7400\n");
@@ -415,6 +465,7 @@ static void test_integer_bounds_accepted(void **state)
 				      " max_window_calls: 1000000}\n"
 				      "detector: {rules: [{name: x, window_seconds: 2592000,"
 				      " min_calls: 1000000, min_premature: 1000000}]}\n"
+				      "journal: {retention_seconds: 31536000}\n"
 				      "log: {rate_limit_seconds: 86400}\n");
 
 	(void)state;
@@ -1020,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_rules_replace_defaults),
 		cmocka_unit_test(test_cusum_rule_and_new_keys),
 		cmocka_unit_test(test_rule_number_bounds),
+		cmocka_unit_test(test_journal_keys),
 		cmocka_unit_test(test_scalar_listen),
 		cmocka_unit_test(test_ipv6_listen),
 		cmocka_unit_test(test_listen_at_most_max),
