@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "hash.h"
 #include "table.h"
+#include "text.h"
 
 #define EVICT_FRACTION 16
 
@@ -85,9 +86,7 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 			i = table_probe(&callers->table, hash, ani_matches, ani);
 		}
 		struct caller_entry *entry = table_claim(&callers->table, i, hash);
-		size_t len = strnlen(ani, EVENT_ANI_MAX);
-		memcpy(entry->ani, ani, len);
-		entry->ani[len] = '\0';
+		text_copy(entry->ani, ani, sizeof(entry->ani));
 	}
 	struct caller_entry *entry = table_slot(&callers->table, i);
 	if (hangup->end_ms >= entry->hangup.end_ms || entry->hangup.serial == 0)

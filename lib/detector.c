@@ -15,6 +15,7 @@
 #include "cusum.h"
 #include "hash.h"
 #include "table.h"
+#include "text.h"
 #include "window.h"
 
 #define TICK_MS 1000           /* open alerts are re-evaluated once per second of event time */
@@ -180,14 +181,6 @@ bool detector_is_premature(const struct detector *detector, const struct complet
 	       !call->had_transfer;
 }
 
-static void copy_text(char *dst, const char *src, size_t size)
-{
-	size_t len = strnlen(src, size - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
 /* ---- operators ---------------------------------------------------------------------- */
 
 static bool operator_matches(const void *entry, const void *key)
@@ -229,8 +222,8 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 		return NULL;
 	state->index = detector->free_indexes[--detector->free_count];
 	state->generation = ++detector->next_generation;
-	copy_text(state->agency, key->agency, sizeof(state->agency));
-	copy_text(state->operator_id, key->operator_id, sizeof(state->operator_id));
+	text_copy(state->agency, key->agency, sizeof(state->agency));
+	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	detector->states[state->index] = state;
@@ -519,8 +512,8 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	struct call_detail detail;
 	enum window_insert_result result;
 
-	copy_text(detail.call_id, call->call_id, sizeof(detail.call_id));
-	copy_text(detail.ani, call->ani, sizeof(detail.ani));
+	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
+	text_copy(detail.ani, call->ani, sizeof(detail.ani));
 	window_advance(&state->window, detector->now_ms);
 	result = window_insert(&state->window, entry, &detail);
 	if (result == WINDOW_TOO_OLD)
@@ -549,7 +542,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 		return result;
 	}
 	state->last_active_ms = detector->now_ms;
-	copy_text(state->position, call->position, sizeof(state->position));
+	text_copy(state->position, call->position, sizeof(state->position));
 	detector->stats.calls++;
 	detector->stats.premature += premature;
 	if (premature && call->ani[0])

@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "hash.h"
 #include "table.h"
+#include "text.h"
 
 #define EVICT_FRACTION 16
 
@@ -71,9 +72,7 @@ bool sources_seen(struct sources *sources, const char *source, uint64_t seq, int
 			i = table_probe(&sources->table, hash, name_matches, source);
 		}
 		entry = table_claim(&sources->table, i, hash);
-		size_t len = strnlen(source, EVENT_ID_MAX);
-		memcpy(entry->name, source, len);
-		entry->name[len] = '\0';
+		text_copy(entry->name, source, sizeof(entry->name));
 	}
 	entry->last_seq = seq;
 	if (ts_ms > entry->last_ts_ms)

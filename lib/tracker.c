@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "hash.h"
 #include "table.h"
+#include "text.h"
 
 /* One open call: what its events have told so far. */
 struct open_call {
@@ -99,14 +100,6 @@ static void make_room(struct tracker *tracker)
 		tracker->stats.evicted += table_evict_oldest(calls, call_last_seen, EVICT_FRACTION, NULL, NULL);
 }
 
-static void copy_text(char *dst, const char *src, size_t size)
-{
-	size_t len = strnlen(src, size - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
 /* A new open call for event->call_id in the empty slot i. */
 static struct open_call *open_call(struct tracker *tracker, uint32_t i, const struct event *event,
 				   uint64_t hash)
@@ -114,7 +107,7 @@ static struct open_call *open_call(struct tracker *tracker, uint32_t i, const st
 	struct open_call *call = table_claim(&tracker->calls, i, hash);
 
 	call->last_seen_ms = event->ts_ms;
-	copy_text(call->call_id, event->call_id, sizeof(call->call_id));
+	text_copy(call->call_id, event->call_id, sizeof(call->call_id));
 	return call;
 }
 
@@ -122,10 +115,10 @@ static void record_start(struct open_call *call, const struct event *event)
 {
 	call->has_start = true;
 	call->start_ms = event->ts_ms;
-	copy_text(call->operator_id, event->operator_id, sizeof(call->operator_id));
-	copy_text(call->agency, event->agency, sizeof(call->agency));
-	copy_text(call->position, event->position, sizeof(call->position));
-	copy_text(call->ani, event->ani, sizeof(call->ani));
+	text_copy(call->operator_id, event->operator_id, sizeof(call->operator_id));
+	text_copy(call->agency, event->agency, sizeof(call->agency));
+	text_copy(call->position, event->position, sizeof(call->position));
+	text_copy(call->ani, event->ani, sizeof(call->ani));
 }
 
 static void record_end(struct open_call *call, const struct event *event)
