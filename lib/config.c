@@ -1053,7 +1053,7 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216),
 	UINT32_KEY("max_connections", feed.max_connections, 1, 65535),
 	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000),
-	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 86400),
+	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767),
 	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800),
 	{ .name = NULL },
 };

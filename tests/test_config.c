@@ -384,6 +384,14 @@ static void test_rule_number_bounds(void **state)
 		      "cadmon.yaml:11:18: detector.rules[0].threshold: must be a number greater than 0");
 }
 
+static void test_keepalive_bound(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("feed: {keepalive_seconds: 32767}\n").feed.keepalive_seconds, 32767);
+	EXPECT_ERRORS("feed: {keepalive_seconds: 32768}\n",
+		      "cadmon.yaml:1:27: feed.keepalive_seconds: must be an integer from 0 to 32767");
+}
+
 static void test_journal_keys(void **state)
 {
 	struct config config = parse_ok("journal:\n"
@@ -1071,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_rules_replace_defaults),
 		cmocka_unit_test(test_cusum_rule_and_new_keys),
 		cmocka_unit_test(test_rule_number_bounds),
+		cmocka_unit_test(test_keepalive_bound),
 		cmocka_unit_test(test_journal_keys),
 		cmocka_unit_test(test_scalar_listen),
 		cmocka_unit_test(test_ipv6_listen),
