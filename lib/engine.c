@@ -175,8 +175,12 @@ enum event_reject engine_process_line(struct engine *engine, const char *line, s
 	struct engine_verdict verdict;
 
 	engine_process(engine, NULL, line, len, &verdict);
-	if (why_size > 0)
-		snprintf(why, why_size, "%s", verdict.why);
+	if (why_size > 0) {
+		if (verdict.reject != EVENT_OK)
+			snprintf(why, why_size, "%s", verdict.why);
+		else
+			why[0] = '\0';
+	}
 	return verdict.reject;
 }
 

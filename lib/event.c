@@ -2,7 +2,6 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "event.h"
 
-#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,15 +9,30 @@
 #include <string.h>
 
 #include "hash.h"
+#include "json_scan.h"
 #include "timestamp.h"
 
-struct event_parser {
-	struct json_tokener *tokener;
+/* The members of an event line the parser reads; everything else is validated and skipped. */
+enum event_key {
+	KEY_TYPE, KEY_CALL_ID, KEY_TS, KEY_EVENT_ID, KEY_SEQ, KEY_OPERATOR, KEY_AGENCY, KEY_POSITION,
+	KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_COUNT
 };
 
-/* What one parse is working on: the object, the event being filled and where to explain. */
+/* Longest "ts" string read; a longer one is malformed anyway. */
+#define TS_TEXT_MAX 63
+
+struct event_parser {
+	struct json_field fields[KEY_COUNT];
+	char type[32];
+	char ts[TS_TEXT_MAX + 1];
+	char seq[8];
+	char released_by[16];
+	char ids[8][EVENT_ID_MAX + 1]; /* call_id, event_id, operator, agency, position, ani, incident_id, to */
+};
+
+/* What one parse is working on: the fields, the event being filled and where to explain. */
 struct parse {
-	struct json_object *object;
+	struct json_field *fields;
 	struct event *event;
 	const char *type_name; /* prefix for messages once the type is known */
 	char *why;
@@ -95,36 +109,41 @@ enum released_by released_by_from_name(const char *name)
 
 uint64_t event_fingerprint(const struct event *event)
 {
-	char key[EVENT_ID_MAX + 64];
+	uint64_t ts = (uint64_t)event->ts_ms;
+	unsigned char type = (unsigned char)event->type;
 
 	if (event->event_id[0])
-		snprintf(key, sizeof(key), "id\x1f%s", event->event_id);
-	else
-		snprintf(key, sizeof(key), "%d\x1f%s\x1f%lld", (int)event->type, event->call_id,
-			 (long long)event->ts_ms);
-	return hash_string(key);
+		return hash_bytes(hash_string(event->event_id), "\x1fid", 3);
+	return hash_bytes(hash_bytes(hash_string(event->call_id), &type, 1), &ts, sizeof(ts));
+}
+
+static void bind_field(struct json_field *field, const char *key, char *buffer, size_t capacity)
+{
+	*field = (struct json_field){.key = key, .buffer = buffer, .capacity = capacity};
 }
 
 struct event_parser *event_parser_new(void)
 {
+	static const char *const id_keys[8] = {"call_id", "event_id", "operator", "agency",
+					       "position", "ani", "incident_id", "to"};
+	static const enum event_key id_slots[8] = {KEY_CALL_ID, KEY_EVENT_ID, KEY_OPERATOR, KEY_AGENCY,
+						   KEY_POSITION, KEY_ANI, KEY_INCIDENT_ID, KEY_TO};
 	struct event_parser *parser = calloc(1, sizeof(*parser));
 
 	if (!parser)
 		return NULL;
-	parser->tokener = json_tokener_new();
-	if (!parser->tokener) {
-		free(parser);
-		return NULL;
-	}
-	json_tokener_set_flags(parser->tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	bind_field(&parser->fields[KEY_TYPE], "type", parser->type, sizeof(parser->type));
+	bind_field(&parser->fields[KEY_TS], "ts", parser->ts, sizeof(parser->ts));
+	bind_field(&parser->fields[KEY_SEQ], "seq", parser->seq, sizeof(parser->seq));
+	bind_field(&parser->fields[KEY_RELEASED_BY], "released_by", parser->released_by,
+		   sizeof(parser->released_by));
+	for (size_t i = 0; i < 8; i++)
+		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i], sizeof(parser->ids[i]));
 	return parser;
 }
 
 void event_parser_free(struct event_parser *parser)
 {
-	if (!parser)
-		return;
-	json_tokener_free(parser->tokener);
 	free(parser);
 }
 
@@ -150,90 +169,86 @@ static enum event_reject reject(struct parse *parse, enum event_reject reason, c
 	return reason;
 }
 
-/* The field's value, or NULL when it is absent or JSON null (both mean "not given"). */
-static struct json_object *field(const struct parse *parse, const char *key)
+/* The field, or NULL when it is absent or JSON null (both mean "not given"). */
+static const struct json_field *field(const struct parse *parse, enum event_key key)
 {
-	struct json_object *value = NULL;
+	const struct json_field *value = &parse->fields[key];
 
-	json_object_object_get_ex(parse->object, key, &value);
-	return value;
+	return value->kind == JSON_ABSENT || value->kind == JSON_NULL ? NULL : value;
 }
 
 /* Copy a string field into dst (capacity max_len + 1). Absent optional fields become "". */
-static enum event_reject copy_string(struct parse *parse, const char *key, bool required, char *dst,
+static enum event_reject copy_string(struct parse *parse, enum event_key key, bool required, char *dst,
 				     size_t max_len)
 {
-	struct json_object *value = field(parse, key);
+	const struct json_field *value = field(parse, key);
+	const char *name = parse->fields[key].key;
 
 	dst[0] = '\0';
 	if (!value) {
 		if (required)
-			return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"%s\"", key);
+			return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"%s\"", name);
 		return EVENT_OK;
 	}
-	if (!json_object_is_type(value, json_type_string))
-		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"%s\" must be a string", key);
-	size_t len = (size_t)json_object_get_string_len(value);
-	const char *text = json_object_get_string(value);
-	if (len > max_len)
-		return reject(parse, EVENT_REJECT_FIELD_TOO_LONG, "\"%s\" is longer than %zu bytes", key,
+	if (value->kind != JSON_STRING)
+		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"%s\" must be a string", name);
+	if (value->length > max_len || value->truncated)
+		return reject(parse, EVENT_REJECT_FIELD_TOO_LONG, "\"%s\" is longer than %zu bytes", name,
 			      max_len);
-	if (memchr(text, '\0', len))
-		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" contains a NUL character", key);
-	if (required && len == 0)
-		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" must not be empty", key);
-	memcpy(dst, text, len + 1);
+	if (value->has_nul)
+		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" contains a NUL character", name);
+	if (required && value->length == 0)
+		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" must not be empty", name);
+	memcpy(dst, value->buffer, value->length + 1);
 	return EVENT_OK;
 }
 
 static enum event_reject parse_ts(struct parse *parse)
 {
-	struct json_object *value = field(parse, "ts");
-	const char *why = NULL;
+	const struct json_field *value = field(parse, KEY_TS);
+	const char *why = "malformed date-time";
 
 	if (!value)
 		return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"ts\"");
-	if (json_object_is_type(value, json_type_int)) {
-		int64_t ms = json_object_get_int64(value);
-		if (ms < TIMESTAMP_MIN_MS || ms > TIMESTAMP_MAX_MS)
+	if (value->kind == JSON_INTEGER) {
+		if (value->overflow)
+			return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\" epoch milliseconds out of range");
+		if (value->integer < TIMESTAMP_MIN_MS || value->integer > TIMESTAMP_MAX_MS)
 			return reject(parse, EVENT_REJECT_BAD_TIMESTAMP,
-				      "\"ts\" epoch milliseconds out of range: %lld", (long long)ms);
-		parse->event->ts_ms = ms;
+				      "\"ts\" epoch milliseconds out of range: %lld", (long long)value->integer);
+		parse->event->ts_ms = value->integer;
 		return EVENT_OK;
 	}
-	if (!json_object_is_type(value, json_type_string))
+	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE,
 			      "\"ts\" must be an RFC 3339 string or integer epoch milliseconds");
-	const char *text = json_object_get_string(value);
-	size_t len = (size_t)json_object_get_string_len(value);
-	if (timestamp_parse_rfc3339(text, len, &parse->event->ts_ms, &why) != 0)
-		return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\": %s: \"%.40s\"", why, text);
+	if (value->truncated || timestamp_parse_rfc3339(value->buffer, value->length, &parse->event->ts_ms, &why) != 0)
+		return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\": %s: \"%.40s\"", why, value->buffer);
 	return EVENT_OK;
 }
 
 static enum event_reject parse_type(struct parse *parse)
 {
-	struct json_object *value = field(parse, "type");
+	const struct json_field *value = field(parse, KEY_TYPE);
 
 	if (!value)
 		return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"type\"");
-	if (!json_object_is_type(value, json_type_string))
+	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"type\" must be a string");
-	const char *name = json_object_get_string(value);
-	for (size_t i = 0; i < ARRAY_SIZE(event_types); i++) {
-		if (strcmp(event_types[i].name, name) == 0) {
+	for (size_t i = 0; i < ARRAY_SIZE(event_types) && !value->truncated && !value->has_nul; i++) {
+		if (strcmp(event_types[i].name, value->buffer) == 0) {
 			parse->event->type = event_types[i].type;
 			parse->type_name = event_types[i].name;
 			return EVENT_OK;
 		}
 	}
-	return reject(parse, EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"%.40s\"", name);
+	return reject(parse, EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"%.40s\"", value->buffer);
 }
 
 static enum event_reject parse_released_by(struct parse *parse)
 {
 	char name[16];
-	enum event_reject result = copy_string(parse, "released_by", true, name, sizeof(name) - 1);
+	enum event_reject result = copy_string(parse, KEY_RELEASED_BY, true, name, sizeof(name) - 1);
 
 	if (result == EVENT_REJECT_FIELD_TOO_LONG || result == EVENT_OK) {
 		parse->event->released_by = result == EVENT_OK ? released_by_from_name(name) : 0;
@@ -253,42 +268,41 @@ static enum event_reject parse_type_fields(struct parse *parse)
 
 	switch (event->type) {
 	case EVENT_CALL_START:
-		if ((result = copy_string(parse, "operator", true, event->operator_id, EVENT_ID_MAX)) ||
-		    (result = copy_string(parse, "agency", false, event->agency, EVENT_ID_MAX)) ||
-		    (result = copy_string(parse, "position", false, event->position, EVENT_ID_MAX)) ||
-		    (result = copy_string(parse, "ani", false, event->ani, EVENT_ANI_MAX)))
+		if ((result = copy_string(parse, KEY_OPERATOR, true, event->operator_id, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_POSITION, false, event->position, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_ANI, false, event->ani, EVENT_ANI_MAX)))
 			return result;
 		break;
 	case EVENT_CALL_END:
 		if ((result = parse_released_by(parse)) ||
-		    (result = copy_string(parse, "operator", false, event->operator_id, EVENT_ID_MAX)) ||
-		    (result = copy_string(parse, "agency", false, event->agency, EVENT_ID_MAX)))
+		    (result = copy_string(parse, KEY_OPERATOR, false, event->operator_id, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)))
 			return result;
 		break;
 	case EVENT_INCIDENT:
-		result = copy_string(parse, "incident_id", false, event->incident_id, EVENT_ID_MAX);
+		result = copy_string(parse, KEY_INCIDENT_ID, false, event->incident_id, EVENT_ID_MAX);
 		break;
 	case EVENT_TRANSFER:
-		result = copy_string(parse, "to", false, event->transfer_to, EVENT_ID_MAX);
+		result = copy_string(parse, KEY_TO, false, event->transfer_to, EVENT_ID_MAX);
 		break;
 	}
 	return result;
 }
 
-/* "seq": a non-negative integer, up to 2^63 - 1. */
+/* "seq": a non-negative integer, up to 2^63 - 2. */
 static enum event_reject parse_seq(struct parse *parse)
 {
-	struct json_object *value = field(parse, "seq");
+	const struct json_field *value = field(parse, KEY_SEQ);
 
 	if (!value)
 		return EVENT_OK;
-	if (!json_object_is_type(value, json_type_int))
+	if (value->kind != JSON_INTEGER)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"seq\" must be an integer");
-	int64_t seq = json_object_get_int64(value);
-	if (seq < 0 || seq == INT64_MAX)
+	if (value->overflow || value->integer < 0 || value->integer == INT64_MAX)
 		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"seq\" must be from 0 to 2^63 - 2");
 	parse->event->has_seq = true;
-	parse->event->seq = (uint64_t)seq;
+	parse->event->seq = (uint64_t)value->integer;
 	return EVENT_OK;
 }
 
@@ -297,72 +311,46 @@ static enum event_reject parse_fields(struct parse *parse)
 	enum event_reject result;
 
 	if ((result = parse_seq(parse)) || (result = parse_type(parse)) ||
-	    (result = copy_string(parse, "call_id", true, parse->event->call_id, EVENT_ID_MAX)) ||
+	    (result = copy_string(parse, KEY_CALL_ID, true, parse->event->call_id, EVENT_ID_MAX)) ||
 	    (result = parse_ts(parse)) ||
-	    (result = copy_string(parse, "event_id", false, parse->event->event_id, EVENT_ID_MAX)))
+	    (result = copy_string(parse, KEY_EVENT_ID, false, parse->event->event_id, EVENT_ID_MAX)))
 		return result;
 	return parse_type_fields(parse);
 }
 
-static bool only_whitespace(const char *text, size_t len)
+/* Scan the line into the parser's fields, or explain why it is not a JSON object. */
+static enum event_reject scan_line(struct event_parser *parser, struct parse *parse, const char *line,
+				   size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
-			return false;
-	return true;
-}
-
-/* Tokenize the whole line into one JSON value, or explain why not. */
-static enum event_reject tokenize(struct event_parser *parser, struct parse *parse, const char *line,
-				  size_t len, struct json_object **value)
-{
-	struct json_tokener *tokener = parser->tokener;
-	enum json_tokener_error error;
+	const char *message = NULL;
+	size_t offset = 0;
 
 	if (memchr(line, '\0', len))
 		return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: NUL byte in line");
-	json_tokener_reset(tokener);
-	*value = json_tokener_parse_ex(tokener, line, (int)len);
-	error = json_tokener_get_error(tokener);
-	size_t end = *value ? json_tokener_get_parse_end(tokener) : len;
-	if (!*value && error == json_tokener_continue) {
-		/* A bare number needs a delimiter to end; anything else is truncated. */
-		*value = json_tokener_parse_ex(tokener, " ", 1);
-		error = json_tokener_get_error(tokener);
-		if (!*value && error == json_tokener_continue)
-			return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected end of line");
+	switch (json_scan_object(line, len, parser->fields, KEY_COUNT, &message, &offset)) {
+	case JSON_SCAN_OBJECT:
+		return EVENT_OK;
+	case JSON_SCAN_NOT_OBJECT:
+		return reject(parse, EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
+	case JSON_SCAN_UTF8:
+		return reject(parse, EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte %zu", offset);
+	case JSON_SCAN_SYNTAX:
+		break;
 	}
-	if (!*value) {
-		if (error == json_tokener_error_parse_utf8_string)
-			return reject(parse, EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 in line");
-		return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: %s",
-			      json_tokener_error_desc(error));
-	}
-	if (end < len && !only_whitespace(line + end, len - end))
-		return reject(parse, EVENT_REJECT_INVALID_JSON,
-			      "invalid JSON: unexpected data after the JSON value at byte %zu", end);
-	return EVENT_OK;
+	return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: %s at byte %zu", message, offset);
 }
 
 enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,
 				     struct event *out, char *why, size_t why_size)
 {
-	struct parse parse = {.event = out, .why = why, .why_size = why_size};
-	struct json_object *value = NULL;
+	struct parse parse = {.fields = parser->fields, .event = out, .why = why, .why_size = why_size};
 	enum event_reject result;
 
 	if (why_size > 0)
 		why[0] = '\0';
 	memset(out, 0, sizeof(*out));
-	if (len > INT32_MAX)
-		return reject(&parse, EVENT_REJECT_LINE_TOO_LONG, "line longer than %d bytes", INT32_MAX);
-	result = tokenize(parser, &parse, line, len, &value);
-	if (result == EVENT_OK && !json_object_is_type(value, json_type_object))
-		result = reject(&parse, EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
-	if (result == EVENT_OK) {
-		parse.object = value;
+	result = scan_line(parser, &parse, line, len);
+	if (result == EVENT_OK)
 		result = parse_fields(&parse);
-	}
-	json_object_put(value);
 	return result;
 }

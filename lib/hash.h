@@ -3,6 +3,7 @@
 #ifndef CADMON_HASH_H
 #define CADMON_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* FNV-1a, 64 bit: fast, stable across runs and platforms (table layout is reproducible). */
@@ -11,6 +12,16 @@ static inline uint64_t hash_string(const char *text)
 	uint64_t hash = UINT64_C(0xcbf29ce484222325);
 
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		hash ^= *p;
+		hash *= UINT64_C(0x100000001b3);
+	}
+	return hash;
+}
+
+/* Continue a hash over len more bytes. */
+static inline uint64_t hash_bytes(uint64_t hash, const void *bytes, size_t len)
+{
+	for (const unsigned char *p = bytes; len--; p++) {
 		hash ^= *p;
 		hash *= UINT64_C(0x100000001b3);
 	}

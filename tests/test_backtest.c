@@ -180,7 +180,7 @@ static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3};
 
 /* The rejected lines as explained on stderr; %s is the recording's path. */
 #define EXPECTED_REJECTS_FORMAT \
-	"cadmon-backtest: %1$s:5: invalid_json: invalid JSON: null expected\n" \
+	"cadmon-backtest: %1$s:5: invalid_json: invalid JSON: unexpected character at byte 0\n" \
 	"cadmon-backtest: %1$s:9: not_an_object: line is JSON but not an object\n" \
 	"cadmon-backtest: %1$s:16: line_too_long: longer than 256 bytes (feed.max_line_bytes)\n" \
 	"cadmon-backtest: %1$s:20: missing_field: call_start: missing required field \"operator\"\n" \
@@ -386,6 +386,11 @@ static int setup_fixture(void **state)
 	struct text text = {0};
 
 	(void)state;
+	if (!getenv("CADMON_BACKTEST")) {
+		fputs("test_backtest: set CADMON_BACKTEST to the cadmon-backtest binary (meson test does)\n",
+		      stderr);
+		return -1;
+	}
 	snprintf(fixture.dir, sizeof(fixture.dir), "/tmp/cadmon-test-backtest-XXXXXX");
 	if (!mkdtemp(fixture.dir))
 		return -1;

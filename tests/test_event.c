@@ -134,14 +134,33 @@ static void test_invalid_json(void **state)
 	struct fixture *f = *state;
 
 	assert_rejected(f, "{\"type\":\"call_start\"", EVENT_REJECT_INVALID_JSON,
-			"invalid JSON: unexpected end of line");
-	assert_rejected(f, "", EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected end of line");
+			"invalid JSON: unexpected end of line at byte 20");
+	assert_rejected(f, "", EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected end of line at byte 0");
 	assert_rejected(f, "{'type':'call_start'}", EVENT_REJECT_INVALID_JSON,
-			"invalid JSON: unexpected character");
+			"invalid JSON: expected a string at byte 1");
 	assert_rejected(f, "{\"type\":\"call_end\"} {}", EVENT_REJECT_INVALID_JSON,
-			"invalid JSON: unexpected character");
+			"invalid JSON: unexpected data after the JSON value at byte 20");
 	assert_rejected(f, "\x01\x02\xff garbage", EVENT_REJECT_INVALID_JSON,
-			"invalid JSON: unexpected character");
+			"invalid JSON: unexpected character at byte 0");
+	assert_rejected(f, "{\"a\":0x1}", EVENT_REJECT_INVALID_JSON, "invalid JSON: expected ',' or '}' at byte 6");
+	assert_rejected(f, "{\"a\":01}", EVENT_REJECT_INVALID_JSON, "invalid JSON: invalid number at byte 5");
+	assert_rejected(f, "{\"a\":1.}", EVENT_REJECT_INVALID_JSON, "invalid JSON: invalid number at byte 7");
+	assert_rejected(f, "{\"a\":1,}", EVENT_REJECT_INVALID_JSON, "invalid JSON: expected a string at byte 7");
+	assert_rejected(f, "{\"a\" 1}", EVENT_REJECT_INVALID_JSON, "invalid JSON: expected ':' after a key at byte 5");
+	assert_rejected(f, "{\"a\":tru}", EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected character at byte 5");
+	assert_rejected(f, "{\"a\":\"x\ty\"}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: control character in string at byte 7");
+	assert_rejected(f, "{\"a\":\"\\ud800\"}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unpaired UTF-16 surrogate in \\u escape at byte 12");
+	assert_rejected(f, "{\"a\":\"\\q\"}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: invalid escape in string at byte 7");
+	/* Unknown members may hold anything valid, nested included. */
+	assert_int_equal(parse(f, "{\"x\":[1,2.5e3,{\"y\":[[[]]],\"z\":null}],\"type\":\"incident\",\"call_id\":\"c\","
+				  "\"w\":\"\\ud83d\\ude00\\n\",\"ts\":0}"),
+			 EVENT_OK);
+	/* Escapes are decoded in the fields read. */
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\\"1\",\"ts\":0}"), EVENT_OK);
+	assert_string_equal(f->event.call_id, "c\xc3\xa9\"1");
 	/* Whitespace after the object is fine. */
 	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0}  \t"), EVENT_OK);
 }
@@ -151,7 +170,10 @@ static void test_invalid_utf8(void **state)
 	struct fixture *f = *state;
 
 	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c-\xc3\x28\"}", EVENT_REJECT_INVALID_UTF8,
-			"invalid UTF-8 in line");
+			"invalid UTF-8 at byte 34");
+	/* Overlong encodings and UTF-16 surrogates written as UTF-8 are not UTF-8. */
+	assert_rejected(f, "{\"a\":\"\xc0\xaf\"}", EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte 6");
+	assert_rejected(f, "{\"a\":\"\xed\xa0\x80\"}", EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte 6");
 }
 
 static void test_not_an_object(void **state)
@@ -163,7 +185,7 @@ static void test_not_an_object(void **state)
 	assert_rejected(f, "\"call_start\"", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
 	assert_rejected(f, "true", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
 	assert_rejected(f, "42 43", EVENT_REJECT_INVALID_JSON,
-			"invalid JSON: unexpected character");
+			"invalid JSON: unexpected data after the JSON value at byte 3");
 }
 
 static void test_missing_fields(void **state)

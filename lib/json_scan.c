@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "json_scan.h"
+
+#include <string.h>
+
+/* Where the scan is, and what went wrong first. */
+struct scan {
+	const unsigned char *p;
+	const unsigned char *start;
+	const unsigned char *end;
+	enum json_scan_result error;
+	const char *message;
+	const unsigned char *error_at;
+};
+
+/* Where a decoded string goes (NULL buffer: validate only). */
+struct sink {
+	char *buffer;
+	size_t capacity;
+	size_t length;
+	bool has_nul;
+};
+
+static bool fail(struct scan *scan, enum json_scan_result error, const char *message, const unsigned char *at)
+{
+	if (scan->error == JSON_SCAN_OBJECT) {
+		scan->error = error;
+		scan->message = message;
+		scan->error_at = at;
+	}
+	return false;
+}
+
+static bool syntax(struct scan *scan, const char *message)
+{
+	if (scan->p >= scan->end)
+		return fail(scan, JSON_SCAN_SYNTAX, "unexpected end of line", scan->end);
+	return fail(scan, JSON_SCAN_SYNTAX, message, scan->p);
+}
+
+static void skip_space(struct scan *scan)
+{
+	while (scan->p < scan->end && (*scan->p == ' ' || *scan->p == '\t' || *scan->p == '\n' || *scan->p == '\r'))
+		scan->p++;
+}
+
+static bool expect(struct scan *scan, unsigned char c, const char *message)
+{
+	skip_space(scan);
+	if (scan->p < scan->end && *scan->p == c) {
+		scan->p++;
+		return true;
+	}
+	return syntax(scan, message);
+}
+
+static void sink_put(struct sink *sink, const unsigned char *bytes, size_t n)
+{
+	if (sink->buffer && sink->length < sink->capacity - 1) {
+		size_t room = sink->capacity - 1 - sink->length;
+		memcpy(sink->buffer + sink->length, bytes, n < room ? n : room);
+	}
+	sink->length += n;
+}
+
+/* Encode a code point as UTF-8 into the sink. */
+static void sink_put_code_point(struct sink *sink, uint32_t c)
+{
+	unsigned char bytes[4];
+	size_t n;
+
+	if (c < 0x80) {
+		bytes[0] = (unsigned char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		bytes[0] = (unsigned char)(0xC0 | c >> 6);
+		bytes[1] = (unsigned char)(0x80 | (c & 0x3F));
+		n = 2;
+	} else if (c < 0x10000) {
+		bytes[0] = (unsigned char)(0xE0 | c >> 12);
+		bytes[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+		bytes[2] = (unsigned char)(0x80 | (c & 0x3F));
+		n = 3;
+	} else {
+		bytes[0] = (unsigned char)(0xF0 | c >> 18);
+		bytes[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+		bytes[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+		bytes[3] = (unsigned char)(0x80 | (c & 0x3F));
+		n = 4;
+	}
+	if (c == 0)
+		sink->has_nul = true;
+	sink_put(sink, bytes, n);
+}
+
+static int hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Four hex digits after "\u". */
+static bool scan_hex4(struct scan *scan, uint32_t *value)
+{
+	*value = 0;
+	for (int i = 0; i < 4; i++) {
+		int digit = scan->p < scan->end ? hex_digit(*scan->p) : -1;
+		if (digit < 0)
+			return syntax(scan, "invalid \\u escape");
+		*value = *value << 4 | (uint32_t)digit;
+		scan->p++;
+	}
+	return true;
+}
+
+/* "\uXXXX", with a surrogate pair when it is one; the backslash and u are consumed. */
+static bool scan_unicode_escape(struct scan *scan, struct sink *sink)
+{
+	uint32_t high, low;
+
+	if (!scan_hex4(scan, &high))
+		return false;
+	if (high >= 0xDC00 && high <= 0xDFFF)
+		return syntax(scan, "unpaired UTF-16 surrogate in \\u escape");
+	if (high >= 0xD800 && high <= 0xDBFF) {
+		if (scan->end - scan->p < 2 || scan->p[0] != '\\' || scan->p[1] != 'u')
+			return syntax(scan, "unpaired UTF-16 surrogate in \\u escape");
+		scan->p += 2;
+		if (!scan_hex4(scan, &low))
+			return false;
+		if (low < 0xDC00 || low > 0xDFFF)
+			return syntax(scan, "unpaired UTF-16 surrogate in \\u escape");
+		high = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+	}
+	sink_put_code_point(sink, high);
+	return true;
+}
+
+static bool scan_escape(struct scan *scan, struct sink *sink)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+
+	if (scan->p >= scan->end)
+		return syntax(scan, "");
+	unsigned char c = *scan->p++;
+	if (c == 'u')
+		return scan_unicode_escape(scan, sink);
+	const char *known = memchr(from, c, sizeof(from) - 1);
+	if (!known) {
+		scan->p--;
+		return syntax(scan, "invalid escape in string");
+	}
+	unsigned char decoded = (unsigned char)to[known - from];
+	sink_put(sink, &decoded, 1);
+	return true;
+}
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+	size_t n;
+	uint32_t c, min;
+
+	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+		n = 2, c = p[0] & 0x1F, min = 0x80;
+	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		n = 3, c = p[0] & 0x0F, min = 0x800;
+	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		n = 4, c = p[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* A string; the opening quote is next. Decoded into the sink. */
+static bool scan_string(struct scan *scan, struct sink *sink)
+{
+	if (!expect(scan, '"', "expected a string"))
+		return false;
+	for (;;) {
+		const unsigned char *run = scan->p;
+		while (scan->p < scan->end && *scan->p >= 0x20 && *scan->p < 0x80 && *scan->p != '"' && *scan->p != '\\')
+			scan->p++;
+		sink_put(sink, run, (size_t)(scan->p - run));
+		if (scan->p >= scan->end)
+			return syntax(scan, "");
+		unsigned char c = *scan->p;
+		if (c == '"') {
+			scan->p++;
+			return true;
+		}
+		if (c == '\\') {
+			scan->p++;
+			if (!scan_escape(scan, sink))
+				return false;
+		} else if (c < 0x20) {
+			return syntax(scan, "control character in string");
+		} else {
+			size_t n = utf8_sequence(scan->p, scan->end);
+			if (n == 0)
+				return fail(scan, JSON_SCAN_UTF8, "invalid UTF-8 in string", scan->p);
+			sink_put(sink, scan->p, n);
+			scan->p += n;
+		}
+	}
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void skip_digits(struct scan *scan)
+{
+	while (scan->p < scan->end && is_digit(*scan->p))
+		scan->p++;
+}
+
+/* A number; integers without fraction or exponent are converted with overflow detection. */
+static bool scan_number(struct scan *scan, struct json_field *field)
+{
+	const unsigned char *start = scan->p;
+	bool negative = scan->p < scan->end && *scan->p == '-';
+	bool integral = true;
+
+	scan->p += negative;
+	if (scan->p >= scan->end || !is_digit(*scan->p))
+		return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p);
+	if (*scan->p == '0' && scan->end - scan->p > 1 && is_digit(scan->p[1]))
+		return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p); /* no leading zeros */
+	skip_digits(scan);
+	const unsigned char *digits_end = scan->p;
+	if (scan->p < scan->end && *scan->p == '.') {
+		scan->p++;
+		integral = false;
+		if (scan->p >= scan->end || !is_digit(*scan->p))
+			return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p);
+		skip_digits(scan);
+	}
+	if (scan->p < scan->end && (*scan->p == 'e' || *scan->p == 'E')) {
+		scan->p++;
+		integral = false;
+		if (scan->p < scan->end && (*scan->p == '+' || *scan->p == '-'))
+			scan->p++;
+		if (scan->p >= scan->end || !is_digit(*scan->p))
+			return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p);
+		skip_digits(scan);
+	}
+	if (!field)
+		return true;
+	field->kind = integral ? JSON_INTEGER : JSON_NUMBER;
+	if (integral) {
+		uint64_t magnitude = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+		field->overflow = false;
+		for (const unsigned char *d = start + negative; d < digits_end; d++) {
+			unsigned digit = (unsigned)(*d - '0');
+			if (magnitude > (limit - digit) / 10) {
+				field->overflow = true;
+				break;
+			}
+			magnitude = magnitude * 10 + digit;
+		}
+		field->integer = negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
+	}
+	return true;
+}
+
+static bool scan_literal(struct scan *scan, const char *word, size_t len)
+{
+	if ((size_t)(scan->end - scan->p) < len || memcmp(scan->p, word, len) != 0)
+		return syntax(scan, "unexpected character");
+	scan->p += len;
+	return true;
+}
+
+static bool scan_value(struct scan *scan, struct json_field *field, unsigned depth);
+
+/* An object or array nobody asked for: validated, not kept. The opener is next. */
+static bool scan_container(struct scan *scan, unsigned depth)
+{
+	bool object = *scan->p == '{';
+	unsigned char close = object ? '}' : ']';
+	struct sink ignore = {0};
+
+	if (depth >= JSON_SCAN_MAX_DEPTH)
+		return syntax(scan, "nested too deeply");
+	scan->p++;
+	skip_space(scan);
+	if (scan->p < scan->end && *scan->p == close) {
+		scan->p++;
+		return true;
+	}
+	for (;;) {
+		if (object && (!scan_string(scan, &ignore) || !expect(scan, ':', "expected ':' after a key")))
+			return false;
+		if (!scan_value(scan, NULL, depth + 1))
+			return false;
+		skip_space(scan);
+		if (scan->p < scan->end && *scan->p == ',') {
+			scan->p++;
+			continue;
+		}
+		return expect(scan, close, object ? "expected ',' or '}'" : "expected ',' or ']'");
+	}
+}
+
+/* Any value; when field is given, its kind and content are recorded there. */
+static bool scan_value(struct scan *scan, struct json_field *field, unsigned depth)
+{
+	skip_space(scan);
+	if (scan->p >= scan->end)
+		return syntax(scan, "");
+	unsigned char c = *scan->p;
+	enum json_kind kind;
+	bool ok;
+
+	if (c == '"') {
+		struct sink sink = {.buffer = field ? field->buffer : NULL, .capacity = field ? field->capacity : 0};
+		ok = scan_string(scan, &sink);
+		if (ok && field) {
+			field->length = sink.length;
+			field->truncated = sink.length >= sink.capacity;
+			field->has_nul = sink.has_nul;
+			field->buffer[sink.length < sink.capacity ? sink.length : sink.capacity - 1] = '\0';
+		}
+		kind = JSON_STRING;
+	} else if (c == '{' || c == '[') {
+		ok = scan_container(scan, depth);
+		kind = c == '{' ? JSON_OBJECT : JSON_ARRAY;
+	} else if (c == '-' || is_digit(c)) {
+		return scan_number(scan, field);
+	} else if (c == 't' || c == 'f') {
+		ok = c == 't' ? scan_literal(scan, "true", 4) : scan_literal(scan, "false", 5);
+		kind = JSON_BOOL;
+	} else if (c == 'n') {
+		ok = scan_literal(scan, "null", 4);
+		kind = JSON_NULL;
+	} else {
+		return syntax(scan, "unexpected character");
+	}
+	if (ok && field)
+		field->kind = kind;
+	return ok;
+}
+
+/* The field named by the key just decoded, or NULL. */
+static struct json_field *find_field(struct json_field *fields, size_t count, const char *key, size_t len)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(fields[i].key) == len && memcmp(fields[i].key, key, len) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* The members of the top-level object; the '{' is consumed. */
+static bool scan_members(struct scan *scan, struct json_field *fields, size_t count)
+{
+	char key[32];
+
+	skip_space(scan);
+	if (scan->p < scan->end && *scan->p == '}') {
+		scan->p++;
+		return true;
+	}
+	for (;;) {
+		struct sink sink = {.buffer = key, .capacity = sizeof(key)};
+		if (!scan_string(scan, &sink) || !expect(scan, ':', "expected ':' after a key"))
+			return false;
+		struct json_field *field = sink.length < sizeof(key) && !sink.has_nul
+						   ? find_field(fields, count, key, sink.length)
+						   : NULL;
+		if (!scan_value(scan, field, 1))
+			return false;
+		skip_space(scan);
+		if (scan->p < scan->end && *scan->p == ',') {
+			scan->p++;
+			skip_space(scan);
+			continue;
+		}
+		return expect(scan, '}', "expected ',' or '}'");
+	}
+}
+
+enum json_scan_result json_scan_object(const char *line, size_t len, struct json_field *fields,
+				       size_t field_count, const char **message, size_t *offset)
+{
+	struct scan scan = {.p = (const unsigned char *)line, .start = (const unsigned char *)line,
+			    .end = (const unsigned char *)line + len};
+	bool object;
+
+	for (size_t i = 0; i < field_count; i++) {
+		fields[i].kind = JSON_ABSENT;
+		fields[i].length = 0;
+		fields[i].buffer[0] = '\0';
+	}
+	skip_space(&scan);
+	object = scan.p < scan.end && *scan.p == '{';
+	if (object) {
+		scan.p++;
+		scan_members(&scan, fields, field_count);
+	} else {
+		scan_value(&scan, NULL, 0);
+	}
+	skip_space(&scan);
+	if (scan.error == JSON_SCAN_OBJECT && scan.p < scan.end)
+		syntax(&scan, "unexpected data after the JSON value");
+	if (scan.error != JSON_SCAN_OBJECT) {
+		*message = scan.message[0] ? scan.message : "unexpected end of line";
+		*offset = (size_t)(scan.error_at - scan.start);
+		return scan.error;
+	}
+	return object ? JSON_SCAN_OBJECT : JSON_SCAN_NOT_OBJECT;
+}

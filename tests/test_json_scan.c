@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <json-c/json.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "json_scan.h"
+
+/*
+ * The scanner against json-c (strict, UTF-8 validating) as the reference, on a few hundred
+ * thousand seeded mutations of realistic feed lines: whatever the scanner accepts json-c
+ * accepts too, with the same member values; and where json-c accepts what the scanner does
+ * not, it is one of json-c's departures from RFC 8259 that the scanner refuses on purpose:
+ * numbers like "1.", "-.5" or "00", NaN and Infinity, raw control characters in strings, and \u
+ * escapes that are unpaired UTF-16 surrogates, and UTF-8 that RFC 3629 forbids (overlong
+ * forms, encoded surrogates).
+ */
+
+#define MUTATIONS 300000
+
+static const char *const corpus[] = {
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\",\"seq\":17}",
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,\"released_by\":\"operator\"}",
+	"{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\n\\\"x\\\"\",\"ts\":-0.5e+3,\"extra\":[true,false,null,{\"k\":[1,2,3]}]}",
+	"  { \"a\" : { \"b\" : [ \"\\ud83d\\ude00\", 1.25E-2 ] } , \"type\" : \"transfer\" }  ",
+	"[1,\"two\",{\"three\":3}]",
+	"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x91\"",
+	"{\"type\":\"x\",\"type\":\"call_end\",\"ts\":0}",
+};
+
+/* The characters mutations insert: JSON syntax, digits, escapes, and some invalid bytes. */
+static const char mutation_bytes[] = "{}[]:,\" \\/0123456789-+.eEtrufalsn\x01\x7f\x80\xbf\xc3\xe2\xed\xf0\xff";
+
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* One random edit of buffer[0..*len): replace, insert, delete, truncate or duplicate. */
+static void mutate(char *buffer, size_t *len, size_t capacity, uint64_t *random)
+{
+	size_t at = *len ? next_random(random) % *len : 0;
+	char byte = mutation_bytes[next_random(random) % (sizeof(mutation_bytes) - 1)];
+
+	switch (next_random(random) % 5) {
+	case 0:
+		if (*len)
+			buffer[at] = byte;
+		break;
+	case 1:
+		if (*len + 1 < capacity) {
+			memmove(buffer + at + 1, buffer + at, *len - at);
+			buffer[at] = byte;
+			(*len)++;
+		}
+		break;
+	case 2:
+		if (*len) {
+			memmove(buffer + at, buffer + at + 1, *len - at - 1);
+			(*len)--;
+		}
+		break;
+	case 3:
+		*len = at;
+		break;
+	default: {
+		size_t span = 1 + next_random(random) % 8;
+		if (at + span <= *len && *len + span < capacity) {
+			memmove(buffer + at + span, buffer + at, *len - at);
+			(*len) += span;
+		}
+	}
+	}
+}
+
+/* json-c's verdict: 0 invalid, 1 an object, 2 another value; *object keeps the object. A new
+ * tokener each time: json_tokener_reset() in json-c 0.16 keeps a pending UTF-16 surrogate
+ * from the previous line, which then turns into U+FFFD in the next. */
+static int json_c_verdict(const char *line, size_t len, struct json_object **object)
+{
+	struct json_tokener *tokener = json_tokener_new();
+	struct json_object *value;
+	int verdict;
+
+	*object = NULL;
+	if (memchr(line, '\0', len)) {
+		json_tokener_free(tokener);
+		return 0;
+	}
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	value = json_tokener_parse_ex(tokener, line, (int)len);
+	if (!value && json_tokener_get_error(tokener) == json_tokener_continue)
+		value = json_tokener_parse_ex(tokener, " ", 1); /* a bare number needs an end */
+	if (!value)
+		verdict = json_tokener_get_error(tokener) == json_tokener_success ? 2 : 0; /* "null" */
+	else if (json_object_is_type(value, json_type_object))
+		verdict = 1;
+	else
+		verdict = 2;
+	if (verdict == 1)
+		*object = value;
+	else
+		json_object_put(value);
+	json_tokener_free(tokener);
+	return verdict;
+}
+
+/* UTF-8 that RFC 3629 forbids but json-c's check lets through: overlong forms, UTF-16
+ * surrogates, code points past U+10FFFF. */
+static bool forbidden_utf8(const unsigned char *p)
+{
+	return p[0] == 0xC0 || p[0] == 0xC1 || (p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+	       (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F) || p[0] >= 0xF5;
+}
+
+/* Is the scanner's refusal one of json-c's known departures from RFC 8259 and RFC 3629? */
+static bool json_c_laxity(const char *line, const char *message, size_t offset)
+{
+	char at = line[offset];
+
+	if (strcmp(message, "invalid UTF-8 in string") == 0)
+		return forbidden_utf8((const unsigned char *)line + offset);
+	return strcmp(message, "invalid number") == 0 || strcmp(message, "control character in string") == 0 ||
+	       strcmp(message, "unpaired UTF-16 surrogate in \\u escape") == 0 ||
+	       (strcmp(message, "unexpected character") == 0 && (at == 'N' || at == 'I' || at == '-'));
+}
+
+/* The member values the scanner read equal json-c's. */
+static void assert_same_members(struct json_field *fields, size_t count, struct json_object *object)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *value = NULL;
+		bool present = json_object_object_get_ex(object, fields[i].key, &value);
+		if (!present) {
+			assert_int_equal(fields[i].kind, JSON_ABSENT);
+			continue;
+		}
+		switch (json_object_get_type(value)) {
+		case json_type_null:
+			assert_int_equal(fields[i].kind, JSON_NULL);
+			break;
+		case json_type_string:
+			assert_int_equal(fields[i].kind, JSON_STRING);
+			if (fields[i].length != (size_t)json_object_get_string_len(value))
+				fail_msg("%s: length %zu, json-c %d: [%s] vs [%s]", fields[i].key, fields[i].length,
+					 json_object_get_string_len(value), fields[i].buffer, json_object_get_string(value));
+			if (!fields[i].truncated)
+				assert_memory_equal(fields[i].buffer, json_object_get_string(value), fields[i].length);
+			break;
+		case json_type_int:
+			assert_int_equal(fields[i].kind, JSON_INTEGER);
+			if (!fields[i].overflow)
+				assert_int_equal(fields[i].integer, json_object_get_int64(value));
+			break;
+		default:
+			assert_int_not_equal(fields[i].kind, JSON_ABSENT);
+		}
+	}
+}
+
+static void test_agrees_with_json_c(void **state)
+{
+	char buffers[4][64];
+	struct json_field fields[4] = {
+		{.key = "type", .buffer = buffers[0], .capacity = sizeof(buffers[0])},
+		{.key = "call_id", .buffer = buffers[1], .capacity = sizeof(buffers[1])},
+		{.key = "ts", .buffer = buffers[2], .capacity = sizeof(buffers[2])},
+		{.key = "seq", .buffer = buffers[3], .capacity = sizeof(buffers[3])},
+	};
+	uint64_t random = 20261129;
+	size_t objects = 0, lax = 0;
+	char line[512];
+	(void)state;
+
+	for (int n = 0; n < MUTATIONS; n++) {
+		const char *base = corpus[n % (sizeof(corpus) / sizeof(corpus[0]))];
+		size_t len = strlen(base);
+		memcpy(line, base, len);
+		for (int edits = 1 + (int)(next_random(&random) % 3); edits > 0; edits--)
+			mutate(line, &len, sizeof(line), &random);
+		line[len] = '\0';
+		struct json_object *object;
+		int reference = json_c_verdict(line, len, &object);
+		const char *message = "";
+		size_t offset = 0;
+		enum json_scan_result scanned = memchr(line, '\0', len)
+							? JSON_SCAN_SYNTAX
+							: json_scan_object(line, len, fields, 4, &message, &offset);
+		int verdict = scanned == JSON_SCAN_OBJECT ? 1 : scanned == JSON_SCAN_NOT_OBJECT ? 2 : 0;
+		if (verdict == 0 && reference != 0 && json_c_laxity(line, message, offset)) {
+			lax++;
+		} else if (verdict != reference) {
+			fail_msg("mutation %d: json-c says %d, scanner %d (%s at %zu) for [%.*s]", n, reference, verdict,
+				 message, offset, (int)len, line);
+		} else if (object) {
+			assert_same_members(fields, 4, object);
+			objects++;
+		}
+		json_object_put(object);
+	}
+	print_message("%d mutated lines: %zu objects read alike, %zu refused where json-c is lax\n", MUTATIONS,
+		      objects, lax);
+	assert_true(objects > MUTATIONS / 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agrees_with_json_c),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
