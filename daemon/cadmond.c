@@ -10,15 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "activation.h"
+#include "durability.h"
 #include "engine.h"
 #include "feed.h"
 #include "listener.h"
 #include "log.h"
+#include "reload.h"
 #include "subscribers.h"
 
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -26,8 +30,9 @@ static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 struct cadmond {
 	struct event_base *base;
-	struct config config; /* what runs now: reload copies into it only what it applies */
+	struct config config; /* what runs now: a reload replaces it as a whole, or not at all */
 	char *config_path;    /* NULL: built-in defaults */
+	struct durability *durability; /* the state directory, the journal, recovery */
 	struct engine *engine;
 	struct feed_server *feeds;
 	struct subscribers *subscribers;
@@ -134,6 +139,8 @@ static struct feed_limits feed_limits_of(const struct config *config)
 		.max_connections = config->feed.max_connections,
 		.max_line_bytes = config->feed.max_line_bytes,
 		.log_interval_seconds = config->log.rate_limit_seconds,
+		.keepalive_seconds = config->feed.keepalive_seconds,
+		.idle_timeout_seconds = config->feed.idle_timeout_seconds,
 	};
 }
 
@@ -155,14 +162,26 @@ static uint64_t rejected_lines(const struct engine_stats *stats)
 	return total;
 }
 
+/* CLOCK_MONOTONIC in microseconds, as systemd's MONOTONIC_USEC= wants it. */
+static uint64_t monotonic_usec(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+}
+
 /* Tell systemd how we are doing ("STATUS=...") and, under a watchdog, that we are alive. */
 static void cadmond_notify_status(struct cadmond *cadmond)
 {
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
+	const char *degraded_reason;
+	bool degraded = durability_degraded(cadmond->durability, &degraded_reason);
 
 	sd_notifyf(0,
-		   "STATUS=%" PRIu32 " feeds, %" PRIu32 " subscribers; %" PRIu64 " lines, %" PRIu64
+		   "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %" PRIu64 " lines, %" PRIu64
 		   " events, %" PRIu64 " rejected, %" PRIu64 " alerts",
+		   degraded ? "degraded: " : "", degraded ? degraded_reason : "", degraded ? "; " : "",
 		   feed_server_stats(cadmond->feeds)->connected,
 		   subscribers_stats(cadmond->subscribers)->connected, engine->lines, engine->events,
 		   rejected_lines(engine), engine->detector.alerts);
@@ -177,7 +196,8 @@ static void cadmond_on_status_timer(evutil_socket_t fd, short what, void *ctx)
 	cadmond_notify_status(ctx);
 }
 
-/* Every alert goes to every subscriber, and a short note to the log. */
+/* Every alert goes to the journal, then (once durable) to every subscriber, and a short
+ * note to the log. */
 static void cadmond_on_alert(const struct alert *alert, const char *json, size_t json_len,
 			     void *ctx)
 {
@@ -189,73 +209,159 @@ static void cadmond_on_alert(const struct alert *alert, const char *json, size_t
 		alert->seq, alert->rule, alert->severity, alert->agency,
 		alert->agency[0] ? "/" : "", alert->operator_id, alert->calls, alert->premature,
 		alert->callback_count);
-	subscribers_broadcast(cadmond->subscribers, json, json_len);
+	durability_on_alert(cadmond->durability, alert->seq, json, json_len);
 }
 
-static bool listen_equal(const struct config_listen *a, const struct config_listen *b)
+/* The journal's hooks: durable alerts to subscribers, acknowledgements to feeds, and feed
+ * lines into the journal. */
+static void cadmond_deliver_alert(void *ctx, const char *json, size_t len)
 {
-	if (a->count != b->count)
-		return false;
-	for (size_t i = 0; i < a->count && i < CONFIG_MAX_LISTEN; i++)
-		if (strcmp(a->address[i], b->address[i]) != 0)
-			return false;
-	return true;
+	struct cadmond *cadmond = ctx;
+
+	if (cadmond->subscribers)
+		subscribers_broadcast(cadmond->subscribers, json, len);
 }
 
-/* True when the settings the engine was built with (tracker, detector) are the same in both.
- * Byte comparison never misses a change; padding could at worst make it report one. */
-static bool engine_settings_equal(const struct config *a, const struct config *b)
+static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
 {
-	return memcmp(&a->tracker, &b->tracker, sizeof a->tracker) == 0 &&
-	       memcmp(&a->detector, &b->detector, sizeof a->detector) == 0;
+	struct cadmond *cadmond = ctx;
+
+	if (cadmond->feeds)
+		feed_server_acknowledge(cadmond->feeds, durable_index);
+}
+
+static uint64_t cadmond_journal_line(void *ctx, const char *source, const char *line, size_t len)
+{
+	return durability_append_line(((struct cadmond *)ctx)->durability, source, line, len);
+}
+
+static void cadmond_journal_reject(void *ctx, enum event_reject reason)
+{
+	durability_append_reject(((struct cadmond *)ctx)->durability, reason);
+}
+
+/* Listeners a reload switches to; NULL where the addresses stay as they are. */
+struct cadmond_rebind {
+	struct listener *feeds;
+	struct listener *alerts;
+};
+
+/* Bind one role's changed addresses into *rebound (NULL when unchanged, or when systemd owns
+ * the sockets). 0, or -1 with the reason in why. */
+static int cadmond_rebind_role(struct listener *running, const struct config_listen *before,
+			       const struct config_listen *after, const char *key,
+			       struct listener **rebound, char *why, size_t why_size)
+{
+	*rebound = NULL;
+	if (!reload_listen_changed(before, after))
+		return 0;
+	if (listener_is_inherited(running)) {
+		log_msg(LOG_WARNING, "%s changed, but its sockets come from systemd: not rebound "
+				     "(change the .socket unit instead)", key);
+		return 0;
+	}
+	*rebound = listener_rebind(running, after, why, why_size);
+	return *rebound ? 0 : -1;
+}
+
+static void cadmond_rebind_free(struct cadmond_rebind *rebind)
+{
+	listener_free(rebind->feeds);
+	listener_free(rebind->alerts);
+}
+
+/* Bind every changed listen address of next, or none: -1 with the reason in why. */
+static int cadmond_rebind_open(struct cadmond *cadmond, const struct config *next,
+			       struct cadmond_rebind *rebind, char *why, size_t why_size)
+{
+	const struct config *active = &cadmond->config;
+
+	memset(rebind, 0, sizeof *rebind);
+	if (cadmond_rebind_role(cadmond->feed_listener, &active->feed.listen, &next->feed.listen,
+				"feed.listen", &rebind->feeds, why, why_size) < 0 ||
+	    cadmond_rebind_role(cadmond->alert_listener, &active->alerts.listen,
+				&next->alerts.listen, "alerts.listen", &rebind->alerts, why,
+				why_size) < 0) {
+		cadmond_rebind_free(rebind);
+		return -1;
+	}
+	return 0;
+}
+
+/* Use the rebound listener from now on; the old one closes, its connections stay open. */
+static void cadmond_swap_listener(struct listener **running, struct listener *rebound)
+{
+	if (!rebound)
+		return;
+	listener_log_moved(*running, rebound);
+	listener_free(*running);
+	*running = rebound;
+}
+
+/* After a failed engine_reconfigure() (out of memory), put the running settings back. */
+static void cadmond_restore_engine(struct cadmond *cadmond)
+{
+	if (engine_reconfigure(cadmond->engine, &cadmond->config) < 0)
+		log_msg(LOG_ERR, "out of memory restoring the tracker and detector settings: some "
+				 "may be those of the rejected configuration");
 }
 
 /*
- * Take from a reloaded configuration what can change without rebuilding the engine or the
- * listeners: connection and queue limits, line length, log rate limit. Changed listen
- * addresses and engine settings (tracker, detector thresholds) are not applied yet and say
- * so: swapping them in without losing window state is a later issue.
+ * Apply a valid configuration as a whole or not at all. First every changed listen address
+ * is bound (an address kept shares its running socket), then the engine takes the tracker
+ * and detector settings keeping its windows, open calls and open alerts; only when both
+ * succeeded are the listeners switched and the limits applied (to open connections too).
+ * Returns how many settings changed, or -1 with the reason in why and nothing changed.
  */
-static void cadmond_apply_reload(struct cadmond *cadmond, const struct config *next)
+static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *next, char *why,
+				size_t why_size)
 {
-	struct config *active = &cadmond->config;
-	struct feed_limits feed_limits;
-	struct subscribers_limits subscribers_limits;
+	struct cadmond_rebind rebind;
+	struct feed_limits feed_limits = feed_limits_of(next);
+	struct subscribers_limits subscribers_limits = subscribers_limits_of(next);
+	size_t changes;
 
-	if (!listen_equal(&active->feed.listen, &next->feed.listen) ||
-	    !listen_equal(&active->alerts.listen, &next->alerts.listen))
-		log_msg(LOG_WARNING, "listen addresses changed: not applied until restart");
-	if (!engine_settings_equal(active, next))
-		log_msg(LOG_WARNING, "tracker and detector settings changed: not applied until restart");
-	active->feed.max_connections = next->feed.max_connections;
-	active->feed.max_line_bytes = next->feed.max_line_bytes;
-	active->alerts.max_subscribers = next->alerts.max_subscribers;
-	active->alerts.max_queue_bytes = next->alerts.max_queue_bytes;
-	active->log.rate_limit_seconds = next->log.rate_limit_seconds;
-	feed_limits = feed_limits_of(active);
-	subscribers_limits = subscribers_limits_of(active);
+	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0)
+		return -1;
+	if (engine_reconfigure(cadmond->engine, next) < 0) {
+		cadmond_rebind_free(&rebind);
+		cadmond_restore_engine(cadmond);
+		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
+		return -1;
+	}
+	changes = reload_log_changes(&cadmond->config, next);
+	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
+	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
+	cadmond->config = *next;
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
+	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
-/* SIGHUP: re-read the file; keep the running configuration unless the new one is valid. */
+/* SIGHUP: re-read the file; keep the running configuration unless the new one is valid and
+ * can be applied as a whole. */
 static void cadmond_reload(struct cadmond *cadmond)
 {
 	struct config next;
 	struct config_errors errors;
+	char why[256];
+	int changes;
 
 	if (!cadmond->config_path) {
 		log_msg(LOG_NOTICE, "SIGHUP: running on built-in defaults, no file to re-read");
 		return;
 	}
-	sd_notify(0, "RELOADING=1");
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, monotonic_usec());
 	if (cadmond_load_config(cadmond->config_path, &next, &errors) < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",
 			errors.count + errors.dropped);
+	} else if ((changes = cadmond_apply_reload(cadmond, &next, why, sizeof why)) < 0) {
+		log_msg(LOG_ERR, "configuration not reloaded: %s; keeping the running one", why);
 	} else {
-		cadmond_apply_reload(cadmond, &next);
-		log_msg(LOG_NOTICE, "configuration reloaded");
+		log_msg(LOG_NOTICE, "configuration reloaded: %d %s", changes,
+			changes == 1 ? "change" : "changes");
+		durability_reconfigure(cadmond->durability, &cadmond->config);
 	}
 	sd_notify(0, "READY=1");
 }
@@ -295,6 +401,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	cadmond->feed_listener = NULL;
 	cadmond->alert_listener = NULL;
 	feed_server_close_all(cadmond->feeds);
+	durability_finish(cadmond->durability);
 	if (subscribers_flush(cadmond->subscribers, cadmond_on_flushed, cadmond) == 0)
 		event_base_loopexit(cadmond->base, NULL);
 	else
@@ -395,6 +502,50 @@ static void cadmond_on_subscriber_accept(evutil_socket_t fd, const char *peer, v
 	subscribers_accept(cadmond->subscribers, fd, peer);
 }
 
+/* One role's listener: on the sockets systemd passed for it, if any (the listener takes them
+ * over and *inherited_count becomes 0), else on the configured addresses. */
+static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inherited_fds,
+				       size_t *inherited_count, const struct config_listen *addresses,
+				       const char *role, const char *key, listener_accept_fn on_accept,
+				       char *why, size_t why_size)
+{
+	uint32_t log_interval = cadmond->config.log.rate_limit_seconds;
+	size_t count = *inherited_count;
+
+	if (count == 0)
+		return listener_new(cadmond->base, addresses, role, log_interval, on_accept, cadmond,
+				    why, why_size);
+	*inherited_count = 0;
+	log_msg(LOG_INFO, "%s not used: systemd passed %zu %s", key, count,
+		count == 1 ? "socket" : "sockets");
+	return listener_new_inherited(cadmond->base, inherited_fds, count, role, log_interval,
+				      on_accept, cadmond, why, why_size);
+}
+
+/* Listen for feeds and subscribers: on sockets from systemd (socket activation) where it
+ * passed some, on the configured addresses otherwise. */
+static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t why_size)
+{
+	const struct config *config = &cadmond->config;
+	struct activation activation;
+
+	if (activation_take(&activation, why, why_size) < 0)
+		return -EBADF;
+	cadmond->feed_listener = cadmond_listen(cadmond, activation.feed_fds,
+						&activation.feed_count, &config->feed.listen, "feeds",
+						"feed.listen", cadmond_on_feed_accept, why, why_size);
+	if (cadmond->feed_listener)
+		cadmond->alert_listener = cadmond_listen(
+			cadmond, activation.alert_fds, &activation.alert_count,
+			&config->alerts.listen, "subscribers", "alerts.listen",
+			cadmond_on_subscriber_accept, why, why_size);
+	activation_close(&activation);
+	if (!cadmond->feed_listener || !cadmond->alert_listener)
+		return -EADDRNOTAVAIL;
+	feed_server_log_settings(cadmond->feeds);
+	return 0;
+}
+
 /* The connection handlers first, the listeners last: nothing is accepted before it can be
  * served. */
 static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char *why,
@@ -403,29 +554,31 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct config *config = &cadmond->config;
 	struct feed_limits feed_limits = feed_limits_of(config);
 	struct subscribers_limits subscribers_limits = subscribers_limits_of(config);
+	const struct durability_hooks hooks = { .deliver = cadmond_deliver_alert,
+						.acknowledge = cadmond_acknowledge,
+						.ctx = cadmond };
+	const struct feed_journal journal = { .append_line = cadmond_journal_line,
+					      .append_reject = cadmond_journal_reject,
+					      .ctx = cadmond };
 
 	if ((config_path && !(cadmond->config_path = strdup(config_path))) ||
-	    !(cadmond->base = event_base_new()) ||
-	    !(cadmond->engine = engine_new(config, cadmond_on_alert, cadmond)) ||
-	    !(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
+	    !(cadmond->base = event_base_new())) {
+		snprintf(why, why_size, "cannot start: out of memory");
+		return -ENOMEM;
+	}
+	if (!(cadmond->durability = durability_new(cadmond->base, config, &hooks, why, why_size)) ||
+	    !(cadmond->engine = durability_recover(cadmond->durability, config, cadmond_on_alert,
+						   cadmond, why, why_size)))
+		return -EIO;
+	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
 	    cadmond_setup_events(cadmond) < 0) {
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
 	}
-	cadmond->feed_listener =
-		listener_new(cadmond->base, &config->feed.listen, "feeds",
-			     config->log.rate_limit_seconds, cadmond_on_feed_accept, cadmond, why,
-			     why_size);
-	if (!cadmond->feed_listener)
-		return -EADDRNOTAVAIL;
-	cadmond->alert_listener =
-		listener_new(cadmond->base, &config->alerts.listen, "subscribers",
-			     config->log.rate_limit_seconds, cadmond_on_subscriber_accept, cadmond,
-			     why, why_size);
-	if (!cadmond->alert_listener)
-		return -EADDRNOTAVAIL;
-	return 0;
+	feed_server_set_journal(cadmond->feeds, &journal);
+	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
+	return cadmond_setup_listeners(cadmond, why, why_size);
 }
 
 struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,
@@ -438,6 +591,7 @@ struct cadmond *cadmond_new(const struct config *config, const char *config_path
 		return NULL;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit makes write() fail with EFBIG: degraded */
 	event_set_log_callback(cadmond_on_libevent_log);
 	cadmond->config = *config;
 	if (cadmond_setup(cadmond, config_path, why, why_size) < 0) {
@@ -454,10 +608,11 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 	const struct subscribers_stats *subscribers = subscribers_stats(cadmond->subscribers);
 
 	log_msg(LOG_NOTICE,
-		"stopped: %" PRIu64 " feeds (%" PRIu64 " refused), %" PRIu64 " subscribers (%" PRIu64
+		"stopped: %" PRIu64 " feeds (%" PRIu64 " refused, %" PRIu64 " idle timeouts), %" PRIu64
+		" subscribers (%" PRIu64
 		" refused, %" PRIu64 " too slow), %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64
 		" rejected, %" PRIu64 " alerts",
-		feeds->accepted, feeds->refused, subscribers->accepted, subscribers->refused,
+		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted, subscribers->refused,
 		subscribers->dropped_slow, engine->lines, engine->events, rejected_lines(engine),
 		engine->detector.alerts);
 }
@@ -466,6 +621,7 @@ int cadmond_run(struct cadmond *cadmond)
 {
 	int rc;
 
+	durability_log_start(cadmond->durability);
 	sd_notify(0, "READY=1");
 	cadmond_notify_status(cadmond);
 	evtimer_add(cadmond->status_timer, &cadmond->status_interval);
@@ -492,6 +648,7 @@ void cadmond_free(struct cadmond *cadmond)
 	if (cadmond->flush_timer)
 		event_free(cadmond->flush_timer);
 	engine_free(cadmond->engine);
+	durability_free(cadmond->durability);
 	if (cadmond->base)
 		event_base_free(cadmond->base);
 	free(cadmond->config_path);

@@ -5,18 +5,22 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "acks.h"
 #include "listener.h"
 #include "log.h"
 
@@ -33,6 +37,7 @@ struct feed {
 	uint64_t line_number; /* of the last complete line, blank ones included, for logs */
 	size_t counted_bytes; /* bytes of the input buffer already added to stats.bytes */
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
+	struct acks acks;     /* hello, seq and acknowledgements */
 };
 
 struct feed_server {
@@ -41,6 +46,7 @@ struct feed_server {
 	struct feed_limits limits;
 	struct feed_server_stats stats;
 	struct log_limit refuse_log;
+	struct feed_journal journal;
 	LIST_HEAD(feed_list, feed) feeds;
 };
 
@@ -72,21 +78,56 @@ static void feed_reject_too_long(struct feed *feed)
 	char why[FEED_WHY_MAX];
 
 	feed->stats.lines++;
+	if (feed->server->journal.append_reject)
+		feed->server->journal.append_reject(feed->server->journal.ctx, EVENT_REJECT_LINE_TOO_LONG);
 	engine_count_reject(feed->server->engine, EVENT_REJECT_LINE_TOO_LONG);
 	snprintf(why, sizeof why, "longer than %" PRIu32 " bytes (feed.max_line_bytes)",
 		 feed->server->limits.max_line_bytes);
 	feed_reject(feed, EVENT_REJECT_LINE_TOO_LONG, why);
 }
 
-/* Hand one complete line (without "\n"; a trailing "\r" is cut) to the engine. The
- * engine's own counters tell what it made of the line: blank lines count as nothing. */
+/* A connection's first line may be a hello naming its source (acks.h): true when it was
+ * one, good or bad, and so is not an event. */
+static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
+{
+	char why[FEED_WHY_MAX];
+
+	switch (acks_first_line(&feed->acks, line, len, why, sizeof why)) {
+	case ACKS_HELLO:
+		log_msg(LOG_INFO, "feed %s: source %s", feed->peer, feed->acks.source);
+		return true;
+	case ACKS_BAD_HELLO:
+		feed->stats.bad_hellos++;
+		feed->server->stats.bad_hellos++;
+		log_msg(LOG_WARNING, "feed %s: bad hello line: %s; going on without a source",
+			feed->peer, why);
+		return true;
+	case ACKS_NOT_HELLO:
+		break;
+	}
+	return false;
+}
+
+/* Journal a line before the engine sees it; its record index (0: not journaled). */
+static uint64_t feed_journal_line(struct feed *feed, const char *line, size_t len)
+{
+	const struct feed_journal *journal = &feed->server->journal;
+
+	if (len == 0 || !journal->append_line)
+		return 0;
+	return journal->append_line(journal->ctx, feed->acks.source, line, len);
+}
+
+/* Hand one complete line (without "\n"; a trailing "\r" is cut) to the journal and the
+ * engine. The engine's own counters tell what it made of the line: blank lines count as
+ * nothing. */
 static void feed_process_line(struct feed *feed, const char *line, size_t len)
 {
 	struct engine *engine = feed->server->engine;
 	const struct engine_stats *before = engine_stats(engine), *after;
 	uint64_t lines_before = before->lines, events_before = before->events;
-	char why[FEED_WHY_MAX] = "";
-	enum event_reject reason;
+	struct engine_verdict verdict;
+	uint64_t record_index;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -94,12 +135,16 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 		feed_reject_too_long(feed);
 		return;
 	}
-	reason = engine_process_line(engine, line, len, why, sizeof why);
+	if (!feed->acks.first_line_seen && len > 0 && feed_take_hello(feed, line, len))
+		return;
+	record_index = feed_journal_line(feed, line, len);
+	engine_process(engine, feed->acks.source, line, len, &verdict);
+	acks_note(&feed->acks, &verdict, record_index);
 	after = engine_stats(engine);
 	feed->stats.lines += after->lines - lines_before;
 	feed->stats.events += after->events - events_before;
-	if (reason != EVENT_OK)
-		feed_reject(feed, reason, why);
+	if (verdict.reject != EVENT_OK)
+		feed_reject(feed, verdict.reject, verdict.why);
 }
 
 /* Process the line at the start of input, line_len bytes before its "\n". */
@@ -215,16 +260,85 @@ static void feed_on_read(struct bufferevent *connection, void *ctx)
 	feed_process_input(ctx);
 }
 
+/* Nothing arrived for feed.idle_timeout_seconds: say so, count it and close. */
+static void feed_close_idle(struct feed *feed)
+{
+	feed->server->stats.idle_closed++;
+	log_msg(LOG_NOTICE, "feed %s: closing: nothing received for %" PRIu32
+		" s (feed.idle_timeout_seconds)",
+		feed->peer, feed->server->limits.idle_timeout_seconds);
+	feed_close(feed);
+}
+
 static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 {
 	struct feed *feed = ctx;
 
 	(void)connection;
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		feed_close_idle(feed);
+		return;
+	}
 	if (what & BEV_EVENT_ERROR)
 		log_msg(LOG_INFO, "feed %s: %s", feed->peer,
 			strerror(EVUTIL_SOCKET_ERROR()));
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		feed_close(feed);
+}
+
+/* TCP_KEEPIDLE for feed.keepalive_seconds: Linux takes at most 32767 s. */
+static int keepalive_idle_seconds(uint32_t keepalive_seconds)
+{
+	return keepalive_seconds < FEED_KEEPALIVE_IDLE_MAX_SECONDS ? (int)keepalive_seconds
+								   : FEED_KEEPALIVE_IDLE_MAX_SECONDS;
+}
+
+/* TCP_KEEPINTVL: FEED_KEEPALIVE_INTERVAL_SECONDS, or the idle time if that is shorter. */
+static int keepalive_interval_seconds(int idle_seconds)
+{
+	return idle_seconds < FEED_KEEPALIVE_INTERVAL_SECONDS ? idle_seconds
+							      : FEED_KEEPALIVE_INTERVAL_SECONDS;
+}
+
+/* TCP keepalive as feed.keepalive_seconds says (see feed.h), or off. */
+static void feed_set_keepalive(struct feed *feed)
+{
+	evutil_socket_t fd = bufferevent_getfd(feed->connection);
+	uint32_t seconds = feed->server->limits.keepalive_seconds;
+	const int on = seconds > 0, probes = FEED_KEEPALIVE_PROBES;
+	const int idle = keepalive_idle_seconds(seconds);
+	const int interval = keepalive_interval_seconds(idle);
+
+	if ((on && (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes) < 0)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) < 0)
+		log_msg(LOG_WARNING, "feed %s: cannot set TCP keepalive: %s", feed->peer,
+			strerror(errno));
+}
+
+/* Close the connection after feed.idle_timeout_seconds without input (0: never). */
+static void feed_set_idle_timeout(struct feed *feed)
+{
+	const struct timeval idle = { .tv_sec = feed->server->limits.idle_timeout_seconds };
+
+	bufferevent_set_timeouts(feed->connection, idle.tv_sec > 0 ? &idle : NULL, NULL);
+}
+
+void feed_server_log_settings(const struct feed_server *server)
+{
+	const struct feed_limits *limits = &server->limits;
+	int idle = keepalive_idle_seconds(limits->keepalive_seconds);
+	char keepalive[128] = "off", timeout[32] = "off";
+
+	if (idle > 0)
+		snprintf(keepalive, sizeof keepalive,
+			 "first probe after %d s idle, then every %d s, %d unanswered close it",
+			 idle, keepalive_interval_seconds(idle), FEED_KEEPALIVE_PROBES);
+	if (limits->idle_timeout_seconds > 0)
+		snprintf(timeout, sizeof timeout, "%" PRIu32 " s", limits->idle_timeout_seconds);
+	log_msg(LOG_INFO, "feed connections: TCP keepalive %s; idle timeout %s", keepalive,
+		timeout);
 }
 
 struct feed_server *feed_server_new(struct event_base *base, struct engine *engine,
@@ -257,14 +371,6 @@ void feed_server_free(struct feed_server *server)
 	free(server);
 }
 
-/* Ask the kernel to notice dead peers on idle connections. */
-static void enable_keepalive(evutil_socket_t fd)
-{
-	const int on = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-}
-
 static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, const char *peer)
 {
 	struct feed *feed = calloc(1, sizeof *feed);
@@ -283,6 +389,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	log_limit_init(&feed->reject_log, server->limits.log_interval_seconds, label);
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
+	feed_set_keepalive(feed);
+	feed_set_idle_timeout(feed);
 	bufferevent_enable(feed->connection, EV_READ);
 	return feed;
 }
@@ -312,17 +420,34 @@ void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const ch
 		evutil_closesocket(fd);
 		return;
 	}
-	enable_keepalive(fd);
 	LIST_INSERT_HEAD(&server->feeds, feed, link);
 	server->stats.accepted++;
 	server->stats.connected++;
 	log_msg(LOG_INFO, "feed %s connected", peer);
 }
 
+static int64_t feed_monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* At shutdown: say how much a feed sent that will not be read (the time or byte budget ran
+ * out while it kept sending). */
+static void feed_log_unread(const struct feed *feed, evutil_socket_t fd)
+{
+	int unread = 0;
+
+	if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0)
+		log_msg(LOG_WARNING, "feed %s: %d bytes left unread at shutdown", feed->peer, unread);
+}
+
 /* Read what the kernel already holds for this connection (bounded) and process it. The
  * bufferevent's reading is off, so the input buffer, which a socket bufferevent keeps frozen
  * at its end for anyone else, is unfrozen for these reads. */
-static void feed_read_remaining(struct feed *feed)
+static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 {
 	evutil_socket_t fd = bufferevent_getfd(feed->connection);
 	struct evbuffer *input = bufferevent_get_input(feed->connection);
@@ -331,7 +456,7 @@ static void feed_read_remaining(struct feed *feed)
 
 	bufferevent_disable(feed->connection, EV_READ);
 	feed_process_input(feed);
-	while (total < FEED_SHUTDOWN_READ_MAX_BYTES) {
+	while (total < FEED_SHUTDOWN_READ_MAX_BYTES && feed_monotonic_ms() < deadline_ms) {
 		int got;
 
 		evbuffer_unfreeze(input, 0);
@@ -344,14 +469,17 @@ static void feed_read_remaining(struct feed *feed)
 	}
 	if (total > 0)
 		log_msg(LOG_INFO, "feed %s: read %zu more bytes at shutdown", feed->peer, total);
+	feed_log_unread(feed, fd);
 }
 
 void feed_server_close_all(struct feed_server *server)
 {
+	int64_t deadline_ms = feed_monotonic_ms() + FEED_SHUTDOWN_READ_MAX_MS;
+
 	while (!LIST_EMPTY(&server->feeds)) {
 		struct feed *feed = LIST_FIRST(&server->feeds);
 
-		feed_read_remaining(feed);
+		feed_read_remaining(feed, deadline_ms);
 		feed_close(feed);
 	}
 }
@@ -366,6 +494,8 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 		next = LIST_NEXT(feed, link);
 		feed->reject_log.interval_seconds = limits->log_interval_seconds;
 		bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
+		feed_set_keepalive(feed);
+		feed_set_idle_timeout(feed);
 		feed_process_input(feed); /* a shorter limit may apply to what is buffered */
 	}
 }
@@ -373,4 +503,26 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)
 {
 	return &server->stats;
+}
+
+void feed_server_set_journal(struct feed_server *server, const struct feed_journal *journal)
+{
+	server->journal = *journal;
+}
+
+void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
+{
+	struct feed *feed;
+	char line[ACKS_LINE_MAX];
+	size_t len;
+
+	LIST_FOREACH(feed, &server->feeds, link) {
+		struct evbuffer *output = bufferevent_get_output(feed->connection);
+
+		if (evbuffer_get_length(output) > FEED_ACK_QUEUE_MAX_BYTES)
+			continue;
+		if ((len = acks_due(&feed->acks, durable_index, line)) > 0 &&
+		    bufferevent_write(feed->connection, line, len) == 0)
+			server->stats.acks_sent++;
+	}
 }

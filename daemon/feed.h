@@ -15,7 +15,21 @@
  * the engine. A line longer than max_line_bytes is rejected as line_too_long and the rest
  * of it is discarded up to the next "\n" without ever buffering more than max_line_bytes
  * (+2 for "\r\n"). A partial line at disconnect is dropped and counted.
+ *
+ * TCP keepalive (feed.keepalive_seconds) lets the kernel notice a CAD that vanished without
+ * closing: the first probe after that many idle seconds, then one every
+ * FEED_KEEPALIVE_INTERVAL_SECONDS (or keepalive_seconds, if shorter); after
+ * FEED_KEEPALIVE_PROBES unanswered probes the connection fails and is closed. An idle
+ * timeout (feed.idle_timeout_seconds) closes a feed that sent nothing for that long. Both
+ * apply to open connections too when the limits change.
  */
+
+/* Seconds between keepalive probes once the first went unanswered. */
+#define FEED_KEEPALIVE_INTERVAL_SECONDS 10
+/* Unanswered keepalive probes after which the kernel gives the connection up. */
+#define FEED_KEEPALIVE_PROBES 6
+/* Longest keepalive idle time Linux accepts (TCP_KEEPIDLE); longer settings use this. */
+#define FEED_KEEPALIVE_IDLE_MAX_SECONDS 32767
 
 /* Counters of one feed connection, logged when it closes. */
 struct feed_stats {
@@ -25,6 +39,7 @@ struct feed_stats {
 	uint64_t rejected;                    /* lines rejected, any reason */
 	uint64_t rejects[EVENT_REJECT_COUNT]; /* lines rejected, by reason */
 	uint64_t partial_lines;               /* unterminated line dropped at disconnect */
+	uint64_t bad_hellos;                  /* hello lines with a problem (acks.h) */
 };
 
 /* Counters over all feed connections since start. */
@@ -33,6 +48,9 @@ struct feed_server_stats {
 	uint64_t refused;       /* connections closed at once: max_connections reached */
 	uint64_t closed;        /* connections ended */
 	uint64_t partial_lines; /* unterminated lines dropped at disconnect */
+	uint64_t idle_closed;   /* connections closed by feed.idle_timeout_seconds */
+	uint64_t bad_hellos;    /* hello lines with a problem */
+	uint64_t acks_sent;     /* {"ack":N} lines sent */
 	uint32_t connected;     /* connections open now */
 };
 
@@ -40,6 +58,8 @@ struct feed_limits {
 	uint32_t max_connections;      /* feed.max_connections */
 	uint32_t max_line_bytes;       /* feed.max_line_bytes */
 	uint32_t log_interval_seconds; /* log.rate_limit_seconds */
+	uint32_t keepalive_seconds;    /* feed.keepalive_seconds; 0 = off */
+	uint32_t idle_timeout_seconds; /* feed.idle_timeout_seconds; 0 = never */
 };
 
 struct event_base;
@@ -60,17 +80,50 @@ void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const ch
 
 /**
  * Shutdown: process what every connection has received so far (what is buffered, and what
- * the kernel holds, up to FEED_SHUTDOWN_READ_MAX_BYTES per connection), then close them all.
+ * the kernel holds, up to FEED_SHUTDOWN_READ_MAX_BYTES per connection and for at most
+ * FEED_SHUTDOWN_READ_MAX_MS in all), then close them all.
  */
 void feed_server_close_all(struct feed_server *server);
 
-/** Apply new limits: to open connections too (line length, rate limit) and to later accepts. */
+/** Apply new limits: to open connections too (line length, rate limit, keepalive, idle
+ * timeout) and to later accepts. */
 void feed_server_update_limits(struct feed_server *server, const struct feed_limits *limits);
+
+/** Log the keepalive and idle timeout applied to feed connections, e.g. "feed connections: TCP
+ * keepalive first probe after 60 s idle, then every 10 s, 6 unanswered close it; idle
+ * timeout off". */
+void feed_server_log_settings(const struct feed_server *server);
+
+/* Unsent output beyond which a feed's acks wait (a later ack covers the earlier ones). */
+#define FEED_ACK_QUEUE_MAX_BYTES 4096
+
+/* Where lines are journaled before the engine sees them (durability.h, through cadmond). */
+struct feed_journal {
+	/* Journal a line of a connection (source "" when it named none): its record index. */
+	uint64_t (*append_line)(void *ctx, const char *source, const char *line, size_t len);
+	/* Journal a line rejected before the engine (line_too_long). */
+	void (*append_reject)(void *ctx, enum event_reject reason);
+	void *ctx;
+};
+
+/** Journal every line from now on (without this, lines are not journaled). */
+void feed_server_set_journal(struct feed_server *server, const struct feed_journal *journal);
+
+/**
+ * Every record up to durable_index is durable (UINT64_MAX: every line processed is): send
+ * {"ack":N} to each connection whose lines up to seq N are (acks.h). A connection that does
+ * not read its acks gets no more while FEED_ACK_QUEUE_MAX_BYTES of output wait for it.
+ */
+void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index);
 
 /** Counters over all connections since start (see struct feed_server_stats). */
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
 /* What one connection may still read from the kernel at shutdown. */
 #define FEED_SHUTDOWN_READ_MAX_BYTES (4u << 20)
+/* How long shutdown reads from the kernel, all connections together: feeds that keep sending
+ * cannot hold up the exit (what is left unread is logged; the CAD resends what was not
+ * acknowledged). With CADMOND_FLUSH_SECONDS for subscribers, the exit stays within 5 s. */
+#define FEED_SHUTDOWN_READ_MAX_MS 1500
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,10 +21,16 @@
 #define LISTENER_PAUSE_SECONDS 1
 
 struct listener {
+	struct event_base *base;
 	struct evconnlistener *sockets[CONFIG_MAX_LISTEN];
 	char addresses[CONFIG_MAX_LISTEN][CONFIG_ADDRESS_MAX];
+	/* What each socket was asked to bind (port 0 stays 0): how a rebind finds it again. */
+	struct sockaddr_storage configured[CONFIG_MAX_LISTEN];
+	socklen_t configured_len[CONFIG_MAX_LISTEN];
 	size_t count;
+	bool inherited; /* the sockets came from systemd (socket activation) */
 	const char *role;
+	uint32_t log_interval_seconds;
 	listener_accept_fn on_accept;
 	void *ctx;
 	struct event *resume_timer; /* re-enables accepting after a pause */
@@ -195,42 +202,77 @@ static void listener_on_error(struct evconnlistener *socket, void *ctx)
 	}
 }
 
-/* Listen on one more address. */
-static int listener_add(struct listener *listener, struct event_base *base, const char *text,
-			char *why, size_t why_size)
+/* Wrap a listening socket (owned from here, closed on failure) as one more socket of the
+ * listener, known by text. */
+static int listener_adopt(struct listener *listener, int fd, const char *text, char *why,
+			  size_t why_size)
 {
-	const unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
-	struct sockaddr_storage address;
-	socklen_t address_len;
-	char reason[128];
-	int fd;
+	const unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+	struct evconnlistener *socket;
 
-	if (listener_parse_address(text, &address, &address_len, reason, sizeof reason) < 0) {
-		snprintf(why, why_size, "cannot listen on %s: %s", text, reason);
-		return -EINVAL;
-	}
-	fd = open_listening_socket(&address, address_len);
-	if (fd < 0) {
-		snprintf(why, why_size, "cannot listen on %s: %s", text, strerror(-fd));
-		return fd;
+	if (listener->count >= CONFIG_MAX_LISTEN) {
+		close(fd);
+		snprintf(why, why_size, "cannot listen on %s: more than %d addresses", text,
+			 CONFIG_MAX_LISTEN);
+		return -E2BIG;
 	}
 	/* backlog 0: the socket already listens. */
-	listener->sockets[listener->count] =
-		evconnlistener_new(base, listener_on_accept, listener, flags, 0, fd);
-	if (!listener->sockets[listener->count]) {
+	socket = evconnlistener_new(listener->base, listener_on_accept, listener, flags, 0, fd);
+	if (!socket) {
 		close(fd);
 		snprintf(why, why_size, "cannot listen on %s: out of memory", text);
 		return -ENOMEM;
 	}
-	evconnlistener_set_error_cb(listener->sockets[listener->count], listener_on_error);
+	evconnlistener_set_error_cb(socket, listener_on_error);
+	listener->sockets[listener->count] = socket;
 	snprintf(listener->addresses[listener->count], CONFIG_ADDRESS_MAX, "%s", text);
 	listener->count++;
 	return 0;
 }
 
-struct listener *listener_new(struct event_base *base, const struct config_listen *addresses,
-			      const char *role, uint32_t log_interval_seconds,
-			      listener_accept_fn on_accept, void *ctx, char *why, size_t why_size)
+/* The socket of running configured for address, or -1. */
+static int listener_find_configured(const struct listener *running,
+				    const struct sockaddr_storage *address, socklen_t address_len)
+{
+	for (size_t i = 0; running && i < running->count; i++)
+		if (running->configured_len[i] == address_len &&
+		    memcmp(&running->configured[i], address, address_len) == 0)
+			return evconnlistener_get_fd(running->sockets[i]);
+	return -1;
+}
+
+/* Listen on one more address: a second descriptor of running's socket when running already
+ * listens there (so the port is never released), a new socket otherwise. */
+static int listener_add(struct listener *listener, const struct listener *running,
+			const char *text, char *why, size_t why_size)
+{
+	struct sockaddr_storage address;
+	socklen_t address_len;
+	char reason[128];
+	int fd, reused;
+
+	if (listener_parse_address(text, &address, &address_len, reason, sizeof reason) < 0) {
+		snprintf(why, why_size, "cannot listen on %s: %s", text, reason);
+		return -EINVAL;
+	}
+	reused = listener_find_configured(running, &address, address_len);
+	fd = reused >= 0 ? fcntl(reused, F_DUPFD_CLOEXEC, 0)
+			 : open_listening_socket(&address, address_len);
+	if (reused >= 0 && fd < 0)
+		fd = -errno;
+	if (fd < 0) {
+		snprintf(why, why_size, "cannot listen on %s: %s", text, strerror(-fd));
+		return fd;
+	}
+	listener->configured[listener->count] = address;
+	listener->configured_len[listener->count] = address_len;
+	return listener_adopt(listener, fd, text, why, why_size);
+}
+
+/* An empty listener: no sockets yet. */
+static struct listener *listener_alloc(struct event_base *base, const char *role,
+				       uint32_t log_interval_seconds, listener_accept_fn on_accept,
+				       void *ctx, char *why, size_t why_size)
 {
 	struct listener *listener = calloc(1, sizeof *listener);
 	char label[LOG_LIMIT_LABEL_MAX];
@@ -240,20 +282,134 @@ struct listener *listener_new(struct event_base *base, const struct config_liste
 		free(listener);
 		return NULL;
 	}
+	listener->base = base;
 	listener->role = role;
+	listener->log_interval_seconds = log_interval_seconds;
 	listener->on_accept = on_accept;
 	listener->ctx = ctx;
 	snprintf(label, sizeof label, "accepting %s", role);
 	log_limit_init(&listener->error_log, log_interval_seconds, label);
+	return listener;
+}
+
+/* A listener for every address of the list, sharing running's sockets where it can. */
+static struct listener *listener_open(struct event_base *base,
+				      const struct config_listen *addresses, const char *role,
+				      uint32_t log_interval_seconds, listener_accept_fn on_accept,
+				      void *ctx, const struct listener *running, char *why,
+				      size_t why_size)
+{
+	struct listener *listener =
+		listener_alloc(base, role, log_interval_seconds, on_accept, ctx, why, why_size);
+
+	if (!listener)
+		return NULL;
 	for (size_t i = 0; i < addresses->count && i < CONFIG_MAX_LISTEN; i++) {
-		if (listener_add(listener, base, addresses->address[i], why, why_size) < 0) {
+		if (listener_add(listener, running, addresses->address[i], why, why_size) < 0) {
 			listener_free(listener);
 			return NULL;
 		}
 	}
-	for (size_t i = 0; i < listener->count; i++)
+	return listener;
+}
+
+struct listener *listener_new(struct event_base *base, const struct config_listen *addresses,
+			      const char *role, uint32_t log_interval_seconds,
+			      listener_accept_fn on_accept, void *ctx, char *why, size_t why_size)
+{
+	struct listener *listener = listener_open(base, addresses, role, log_interval_seconds,
+						  on_accept, ctx, NULL, why, why_size);
+
+	for (size_t i = 0; listener && i < listener->count; i++)
 		log_msg(LOG_INFO, "listening for %s on %s", role, listener->addresses[i]);
 	return listener;
+}
+
+/* The address a socket is bound to, as text. */
+static void describe_bound_address(int fd, char *out, size_t out_size)
+{
+	struct sockaddr_storage address;
+	socklen_t address_len = sizeof address;
+
+	if (getsockname(fd, (struct sockaddr *)&address, &address_len) < 0)
+		snprintf(out, out_size, "(fd %d)", fd);
+	else
+		listener_format_address((struct sockaddr *)&address, address_len, out, out_size);
+}
+
+/* Make an inherited socket non-blocking, like the ones we open. 0 or -errno. */
+static int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+struct listener *listener_new_inherited(struct event_base *base, const int *fds, size_t count,
+					const char *role, uint32_t log_interval_seconds,
+					listener_accept_fn on_accept, void *ctx, char *why,
+					size_t why_size)
+{
+	struct listener *listener =
+		listener_alloc(base, role, log_interval_seconds, on_accept, ctx, why, why_size);
+	char text[LISTENER_ADDRESS_TEXT_MAX];
+	size_t i;
+	int rc = listener ? 0 : -ENOMEM;
+
+	for (i = 0; i < count && rc == 0; i++) {
+		describe_bound_address(fds[i], text, sizeof text);
+		rc = set_nonblocking(fds[i]);
+		if (rc < 0) {
+			snprintf(why, why_size, "cannot use socket %s from systemd: %s", text,
+				 strerror(-rc));
+			close(fds[i]);
+		} else {
+			rc = listener_adopt(listener, fds[i], text, why, why_size);
+		}
+	}
+	if (rc < 0) {
+		for (; i < count; i++)
+			close(fds[i]);
+		listener_free(listener);
+		return NULL;
+	}
+	listener->inherited = true;
+	for (i = 0; i < listener->count; i++)
+		log_msg(LOG_INFO, "listening for %s on %s (socket from systemd)", role,
+			listener->addresses[i]);
+	return listener;
+}
+
+struct listener *listener_rebind(const struct listener *running,
+				 const struct config_listen *addresses, char *why, size_t why_size)
+{
+	return listener_open(running->base, addresses, running->role,
+			     running->log_interval_seconds, running->on_accept, running->ctx,
+			     running, why, why_size);
+}
+
+/* True when listener has a socket configured for the same address as socket i of other. */
+static bool listener_has_address_of(const struct listener *listener,
+				    const struct listener *other, size_t i)
+{
+	return listener_find_configured(listener, &other->configured[i],
+					other->configured_len[i]) >= 0;
+}
+
+void listener_log_moved(const struct listener *from, const struct listener *to)
+{
+	for (size_t i = 0; i < from->count; i++)
+		if (!listener_has_address_of(to, from, i))
+			log_msg(LOG_INFO, "no longer listening for %s on %s", from->role,
+				from->addresses[i]);
+	for (size_t i = 0; i < to->count; i++)
+		if (!listener_has_address_of(from, to, i))
+			log_msg(LOG_INFO, "listening for %s on %s", to->role, to->addresses[i]);
+}
+
+bool listener_is_inherited(const struct listener *listener)
+{
+	return listener->inherited;
 }
 
 void listener_free(struct listener *listener)

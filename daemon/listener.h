@@ -44,6 +44,34 @@ struct listener *listener_new(struct event_base *base, const struct config_liste
 			      const char *role, uint32_t log_interval_seconds,
 			      listener_accept_fn on_accept, void *ctx, char *why, size_t why_size);
 
+/**
+ * Listen on sockets systemd passed (socket activation), which the listener owns from here
+ * (all of them, even on failure), and log "listening for ROLE on ADDRESS (socket from
+ * systemd)" for each. NULL on failure, with the reason in why.
+ */
+struct listener *listener_new_inherited(struct event_base *base, const int *fds, size_t count,
+					const char *role, uint32_t log_interval_seconds,
+					listener_accept_fn on_accept, void *ctx, char *why,
+					size_t why_size);
+
+/**
+ * A new listener like running (same role and callbacks) for a new list of addresses. An
+ * address running already listens on (the same address and port as configured, port 0
+ * included) shares running's socket, so it is never closed in between; the others get new
+ * sockets. running is left as it is: free it once the new listener is in use, or free the
+ * new one to keep running. Logs nothing. NULL on failure, with e.g. "cannot listen on
+ * 127.0.0.1:7400: Address already in use" in why.
+ */
+struct listener *listener_rebind(const struct listener *running,
+				 const struct config_listen *addresses, char *why, size_t why_size);
+
+/** Log "no longer listening for ROLE on ADDRESS" and "listening for ROLE on ADDRESS" for the
+ * addresses of from missing in to, and those of to new since from. */
+void listener_log_moved(const struct listener *from, const struct listener *to);
+
+/** True when the sockets came from systemd (listener_new_inherited). */
+bool listener_is_inherited(const struct listener *listener);
+
 /** Close every listening socket and free the listener. NULL is allowed. */
 void listener_free(struct listener *listener);
 

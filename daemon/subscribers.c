@@ -17,6 +17,7 @@
 #include "cadmon-version.h"
 #include "listener.h"
 #include "log.h"
+#include "replay.h"
 
 #define SUBSCRIBERS_STRINGIFY(x) #x
 #define SUBSCRIBERS_STRING(x) SUBSCRIBERS_STRINGIFY(x)
@@ -29,6 +30,8 @@ struct subscriber {
 	struct subscribers *subscribers;
 	struct bufferevent *connection;
 	char peer[LISTENER_ADDRESS_TEXT_MAX];
+	struct replay replay;      /* held, catching up or live (replay.h) */
+	struct event *hold_timer;  /* ends the hold after REPLAY_HOLD_MS */
 };
 
 struct subscribers {
@@ -41,6 +44,7 @@ struct subscribers {
 	bool flushing; /* shutting down: close each subscriber once its output is sent */
 	subscribers_flushed_fn on_flushed;
 	void *flushed_ctx;
+	const struct replay_history *history; /* NULL: live stream only */
 };
 
 static void subscriber_close(struct subscriber *subscriber)
@@ -51,6 +55,8 @@ static void subscriber_close(struct subscriber *subscriber)
 	subscribers->stats.connected--;
 	subscribers->stats.closed++;
 	bufferevent_free(subscriber->connection);
+	if (subscriber->hold_timer)
+		event_free(subscriber->hold_timer);
 	free(subscriber);
 	if (subscribers->flushing && LIST_EMPTY(&subscribers->list) && subscribers->on_flushed) {
 		subscribers_flushed_fn on_flushed = subscribers->on_flushed;
@@ -84,6 +90,17 @@ static bool subscriber_queue(struct subscriber *subscriber, const char *line, si
 	return evbuffer_add(output, line, len) == 0 && evbuffer_add(output, "\n", 1) == 0;
 }
 
+/* A held or catching-up subscriber gets the alert later from the history; it is too slow
+ * when the live alerts it still has to take and its queue exceed max_queue_bytes. */
+static bool subscriber_keeps_up(const struct subscriber *subscriber)
+{
+	const struct subscribers *subscribers = subscriber->subscribers;
+	size_t queued = evbuffer_get_length(bufferevent_get_output(subscriber->connection));
+
+	return queued + replay_live_debt(&subscriber->replay, subscribers->history) <=
+	       subscribers->limits.max_queue_bytes;
+}
+
 void subscribers_broadcast(struct subscribers *subscribers, const char *line, size_t len)
 {
 	struct subscriber *subscriber, *next;
@@ -91,19 +108,100 @@ void subscribers_broadcast(struct subscribers *subscribers, const char *line, si
 	subscribers->stats.alerts++;
 	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
 		next = LIST_NEXT(subscriber, link);
+		if (subscriber->replay.state != REPLAY_LIVE) {
+			if (!subscriber_keeps_up(subscriber))
+				subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
+									 subscriber->connection)));
+			continue;
+		}
 		if (!subscriber_queue(subscriber, line, len))
 			subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
 								 subscriber->connection)));
 	}
 }
 
-/* Subscribers have nothing to say yet: read and discard (one read's worth per callback). */
+/* Queue one history line (a replayed alert or a notice) for a subscriber. */
+static void subscriber_emit(void *ctx, const char *line, size_t len)
+{
+	struct evbuffer *output = bufferevent_get_output(((struct subscriber *)ctx)->connection);
+
+	if (evbuffer_add(output, line, len) < 0 || evbuffer_add(output, "\n", 1) < 0)
+		log_msg(LOG_ERR, "out of memory queueing a replayed alert");
+}
+
+/* Queue history for a catching-up subscriber, paced by its queue. */
+static void subscriber_fill(struct subscriber *subscriber, size_t max_queue_bytes)
+{
+	size_t queued = evbuffer_get_length(bufferevent_get_output(subscriber->connection));
+
+	replay_fill(&subscriber->replay, subscriber->subscribers->history, queued, max_queue_bytes,
+		    subscriber_emit, subscriber);
+}
+
+/* End the hold: from since when the subscriber asked, else from where it connected. */
+static void subscriber_release(struct subscriber *subscriber, bool has_since, uint64_t since)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+
+	if (subscriber->replay.state != REPLAY_HOLD)
+		return;
+	event_del(subscriber->hold_timer);
+	if (has_since) {
+		subscribers->stats.replays++;
+		log_msg(LOG_INFO, "subscriber %s: alerts since seq %" PRIu64, subscriber->peer, since);
+	}
+	replay_release(&subscriber->replay, subscribers->history, has_since, since, subscriber_emit,
+		       subscriber);
+	subscriber_fill(subscriber, subscribers->limits.max_queue_bytes);
+}
+
+/* While held: the first line, if complete, may be {"since":N}. */
+static void subscriber_read_first_line(struct subscriber *subscriber, struct evbuffer *input)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
+	char line[REPLAY_LINE_MAX + 1], notice[128];
+	size_t len = eol.pos < 0 ? 0 : (size_t)eol.pos;
+	uint64_t since = 0;
+	bool has_since = false;
+
+	if (eol.pos < 0 && evbuffer_get_length(input) <= REPLAY_LINE_MAX)
+		return; /* the rest of the line has not arrived */
+	if (eol.pos >= 0 && len <= REPLAY_LINE_MAX) {
+		evbuffer_copyout(input, line, len);
+		has_since = replay_parse_since(line, len, &since, notice, sizeof notice);
+		if (notice[0])
+			subscriber_emit(subscriber, notice, strlen(notice));
+	}
+	subscriber_release(subscriber, has_since, since);
+}
+
+/* The first line may ask for history; the rest is read and discarded (one read's worth per
+ * callback). */
 static void subscriber_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct evbuffer *input = bufferevent_get_input(connection);
+	struct subscriber *subscriber = ctx;
 
-	(void)ctx;
-	evbuffer_drain(input, evbuffer_get_length(input));
+	if (subscriber->replay.state == REPLAY_HOLD)
+		subscriber_read_first_line(subscriber, input);
+	if (subscriber->replay.state != REPLAY_HOLD)
+		evbuffer_drain(input, evbuffer_get_length(input));
+}
+
+/* The queue is empty: more history for a subscriber catching up. */
+static void subscriber_on_drained(struct bufferevent *connection, void *ctx)
+{
+	struct subscriber *subscriber = ctx;
+
+	(void)connection;
+	subscriber_fill(subscriber, subscriber->subscribers->limits.max_queue_bytes);
+}
+
+static void subscriber_on_hold_timeout(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	subscriber_release(ctx, false, 0);
 }
 
 /* While flushing: the output is sent, so this subscriber is done. */
@@ -173,6 +271,23 @@ static void limit_send_buffer(evutil_socket_t fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
+/* With a history, a new subscriber is held for REPLAY_HOLD_MS or until its first line. */
+static void subscriber_start_hold(struct subscriber *subscriber)
+{
+	const struct replay_history *history = subscriber->subscribers->history;
+	const struct timeval hold = { .tv_sec = REPLAY_HOLD_MS / 1000,
+				      .tv_usec = (REPLAY_HOLD_MS % 1000) * 1000 };
+
+	if (!history || !(subscriber->hold_timer = evtimer_new(subscriber->subscribers->base,
+								subscriber_on_hold_timeout,
+								subscriber))) {
+		replay_init_live(&subscriber->replay);
+		return;
+	}
+	replay_init(&subscriber->replay, history->newest(history->ctx));
+	evtimer_add(subscriber->hold_timer, &hold);
+}
+
 static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil_socket_t fd,
 					 const char *peer)
 {
@@ -192,9 +307,10 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 	limit_send_buffer(fd);
 	subscriber->subscribers = subscribers;
 	snprintf(subscriber->peer, sizeof subscriber->peer, "%s", peer);
-	bufferevent_setcb(subscriber->connection, subscriber_on_read, NULL, subscriber_on_event,
-			  subscriber);
+	bufferevent_setcb(subscriber->connection, subscriber_on_read, subscriber_on_drained,
+			  subscriber_on_event, subscriber);
 	bufferevent_enable(subscriber->connection, EV_READ | EV_WRITE);
+	subscriber_start_hold(subscriber);
 	return subscriber;
 }
 
@@ -234,6 +350,8 @@ uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_
 	subscribers->flushing = true;
 	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
 		next = LIST_NEXT(subscriber, link);
+		subscriber_release(subscriber, false, 0);
+		subscriber_fill(subscriber, 2 * (size_t)subscribers->limits.max_queue_bytes);
 		if (evbuffer_get_length(bufferevent_get_output(subscriber->connection)) == 0)
 			subscriber_close(subscriber);
 		else
@@ -258,4 +376,9 @@ void subscribers_update_limits(struct subscribers *subscribers,
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers)
 {
 	return &subscribers->stats;
+}
+
+void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history)
+{
+	subscribers->history = history;
 }

@@ -12,7 +12,9 @@
  * Alert subscribers: supervisors' consoles. Each one gets the hello line on connect, then
  * every alert line. Each has a bounded output queue: a subscriber whose unsent output would
  * exceed max_queue_bytes is disconnected, counted and logged; the others are unaffected and
- * the loop never waits for anyone. What subscribers send is read and discarded.
+ * the loop never waits for anyone. With an alert history (subscribers_set_history), a
+ * subscriber's first line may be {"since":N} (replay.h); what subscribers send otherwise is
+ * read and discarded.
  *
  * The kernel's send buffer of a subscriber socket is fixed at SUBSCRIBERS_SOCKET_SEND_BYTES
  * (SO_SNDBUF; Linux doubles it): TCP autotuning would otherwise hide up to tcp_wmem's maximum
@@ -38,6 +40,7 @@ struct subscribers_stats {
 	uint64_t dropped_slow; /* disconnected: output queue over max_queue_bytes */
 	uint64_t closed;       /* connections ended, for any reason */
 	uint64_t alerts;       /* alert lines broadcast */
+	uint64_t replays;      /* {"since":N} lines honoured */
 	uint32_t connected;    /* subscribers connected now */
 };
 
@@ -74,6 +77,11 @@ uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_
 /** Apply new limits: to connected subscribers too and to later accepts. */
 void subscribers_update_limits(struct subscribers *subscribers,
 			       const struct subscribers_limits *limits);
+
+struct replay_history;
+
+/** Let subscribers replay alerts from history (not owned; it must outlive them). */
+void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history);
 
 /** Counters since start (see struct subscribers_stats). */
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers);

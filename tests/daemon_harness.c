@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #define HARNESS_MAX_ARGS 16
 #define HARNESS_CONFIG_MAX (64 * 1024)
 #define HARNESS_HELLO_MAX 256
+#define HARNESS_SOCKETS_MAX 8
 
 const char *harness_cadmond_path(void)
 {
@@ -101,6 +103,34 @@ int harness_temp_file(const char *what, char *path)
 	return 0;
 }
 
+int harness_temp_dir(const char *what, char *path)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!dir || !dir[0])
+		dir = "/tmp";
+	if (snprintf(path, PATH_MAX, "%s/cadmond-test-%s-XXXXXX", dir, what) >= PATH_MAX ||
+	    !mkdtemp(path)) {
+		fprintf(stderr, "harness: mkdtemp %s: %s\n", path, strerror(errno));
+		path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+int harness_remove_tree(const char *path)
+{
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int harness_write_file(const char *path, const char *text)
 {
 	FILE *file = fopen(path, "w");
@@ -147,6 +177,7 @@ char *harness_read_file(const char *path)
 int harness_write_config(struct harness *h, const struct harness_options *options)
 {
 	static const struct harness_options none;
+	char feed_listen[512];
 	char *text;
 	int len, rc;
 
@@ -165,11 +196,15 @@ int harness_write_config(struct harness *h, const struct harness_options *option
 	text = malloc(HARNESS_CONFIG_MAX);
 	if (!text)
 		return -1;
+	if (options->feed_listen)
+		snprintf(feed_listen, sizeof feed_listen, "%s", options->feed_listen);
+	else
+		snprintf(feed_listen, sizeof feed_listen, "\"127.0.0.1:%u\"", h->feed_port);
 	len = snprintf(text, HARNESS_CONFIG_MAX,
-		       "feed:\n  listen: \"127.0.0.1:%u\"\n%s"
+		       "feed:\n  listen: %s\n%s"
 		       "alerts:\n  listen: \"127.0.0.1:%u\"\n%s"
 		       "%s",
-		       h->feed_port, options->feed_yaml ? options->feed_yaml : "", h->alerts_port,
+		       feed_listen, options->feed_yaml ? options->feed_yaml : "", h->alerts_port,
 		       options->alerts_yaml ? options->alerts_yaml : "",
 		       options->extra_yaml ? options->extra_yaml : "");
 	rc = len > 0 && len < HARNESS_CONFIG_MAX ? harness_write_file(h->config_path, text) : -1;
@@ -177,11 +212,66 @@ int harness_write_config(struct harness *h, const struct harness_options *option
 	return rc;
 }
 
-/* In the child: stdin from /dev/null, stdout and stderr to the capture files, die with the
- * parent, no systemd environment, then exec. Never returns. */
-static void exec_child(const char *const argv[], const char *out_path, const char *err_path,
-		       pid_t parent, bool journal)
+/* How a child is started beyond its arguments. */
+struct spawn_options {
+	bool journal;                         /* stderr looks like the journal stream */
+	const char *state_dir;                /* $STATE_DIRECTORY */
+	const struct harness_socket *sockets; /* passed as systemd's socket activation does */
+	size_t socket_count;
+	const char *const *environment;       /* "NAME=VALUE"..., NULL-terminated; or NULL */
+};
+
+/* In the child: set each "NAME=VALUE" of environment. 0 or -1. */
+static int set_environment(const char *const *environment)
 {
+	char name[256];
+
+	for (size_t i = 0; environment && environment[i]; i++) {
+		const char *equals = strchr(environment[i], '=');
+
+		if (!equals || (size_t)(equals - environment[i]) >= sizeof name)
+			return -1;
+		memcpy(name, environment[i], (size_t)(equals - environment[i]));
+		name[equals - environment[i]] = '\0';
+		if (setenv(name, equals + 1, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* In the child: pass the sockets as fds 3, 4, ... (first moved out of the way, since the
+ * capture files may sit there) with LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES. 0 or -1. */
+static int pass_sockets(const struct harness_socket *sockets, size_t count)
+{
+	char names[HARNESS_SOCKETS_MAX * 32] = "", number[32];
+	int moved[HARNESS_SOCKETS_MAX];
+
+	if (count > HARNESS_SOCKETS_MAX)
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		if ((moved[i] = fcntl(sockets[i].fd, F_DUPFD, 3 + HARNESS_SOCKETS_MAX)) < 0)
+			return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (dup2(moved[i], 3 + (int)i) < 0 || fcntl(3 + (int)i, F_SETFD, 0) < 0)
+			return -1;
+		close(moved[i]);
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ":" : "",
+			 sockets[i].name);
+	}
+	snprintf(number, sizeof number, "%d", (int)getpid());
+	setenv("LISTEN_PID", number, 1);
+	snprintf(number, sizeof number, "%zu", count);
+	setenv("LISTEN_FDS", number, 1);
+	setenv("LISTEN_FDNAMES", names, 1);
+	return 0;
+}
+
+/* In the child: stdin from /dev/null, stdout and stderr to the capture files, die with the
+ * parent, no systemd environment but the sockets asked for, then exec. Never returns. */
+static void exec_child(const char *const argv[], const char *out_path, const char *err_path,
+		       pid_t parent, const struct spawn_options *options)
+{
+	bool journal = options->journal;
 	struct stat err_stat;
 	char stream[64];
 
@@ -206,13 +296,21 @@ static void exec_child(const char *const argv[], const char *out_path, const cha
 	}
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	if (options->state_dir)
+		setenv("STATE_DIRECTORY", options->state_dir, 1);
+	else
+		unsetenv("STATE_DIRECTORY");
+	if ((options->socket_count > 0 && pass_sockets(options->sockets, options->socket_count) < 0) ||
+	    set_environment(options->environment) < 0)
+		_exit(126);
 	execv(argv[0], (char *const *)argv);
 	fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
 static pid_t spawn(const char *const args[], const char *out_path, const char *err_path,
-		   bool journal)
+		   const struct spawn_options *options)
 {
 	const char *argv[HARNESS_MAX_ARGS + 2] = { harness_cadmond_path() };
 	pid_t parent = getpid();
@@ -228,7 +326,7 @@ static pid_t spawn(const char *const args[], const char *out_path, const char *e
 	if (pid < 0)
 		perror("harness: fork");
 	if (pid == 0)
-		exec_child(argv, out_path, err_path, parent, journal);
+		exec_child(argv, out_path, err_path, parent, options);
 	return pid;
 }
 
@@ -268,16 +366,21 @@ static int wait_or_kill(pid_t pid, int timeout_ms)
 static int run(const char *const args[], int timeout_ms, bool journal,
 	       struct harness_result *result)
 {
-	char out_path[PATH_MAX], err_path[PATH_MAX];
+	char out_path[PATH_MAX], err_path[PATH_MAX], state_dir[PATH_MAX];
+	const struct spawn_options options = { .journal = journal, .state_dir = state_dir };
 	pid_t pid;
 	int rc = -1;
 
 	memset(result, 0, sizeof *result);
 	result->status = -1;
-	if (harness_temp_file("stdout", out_path) < 0)
+	if (harness_temp_dir("state", state_dir) < 0)
 		return -1;
+	if (harness_temp_file("stdout", out_path) < 0) {
+		harness_remove_tree(state_dir);
+		return -1;
+	}
 	if (harness_temp_file("stderr", err_path) == 0) {
-		pid = spawn(args, out_path, err_path, journal);
+		pid = spawn(args, out_path, err_path, &options);
 		if (pid > 0) {
 			result->status = wait_or_kill(pid, timeout_ms);
 			result->out = harness_read_file(out_path);
@@ -287,6 +390,7 @@ static int run(const char *const args[], int timeout_ms, bool journal,
 		unlink(err_path);
 	}
 	unlink(out_path);
+	harness_remove_tree(state_dir);
 	return rc;
 }
 
@@ -316,6 +420,38 @@ int harness_connect(uint16_t port)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&address, sizeof address) < 0) {
 		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int harness_connect_to(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage address = { 0 };
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&address;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&address;
+	socklen_t len;
+	int fd, error;
+
+	if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		len = sizeof *v4;
+	} else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(port);
+		len = sizeof *v6;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&address, len) < 0) {
+		error = errno;
+		close(fd);
+		errno = error;
 		return -1;
 	}
 	return fd;
@@ -375,14 +511,21 @@ static void dump_stderr(const struct harness *h)
 	free(text);
 }
 
-int harness_start(struct harness *h, const struct harness_options *options)
+/* harness_start() with the sockets and environment of spawn_options. */
+static int start(struct harness *h, const struct harness_options *options,
+		 struct spawn_options spawn_options)
 {
 	const char *args[] = { "-c", h->config_path, NULL };
+	size_t count = spawn_options.socket_count;
 
-	if (harness_write_config(h, options) < 0 ||
-	    (!h->stderr_path[0] && harness_temp_file("stderr", h->stderr_path) < 0))
+	if (!h->state_dir[0] && harness_temp_dir("state", h->state_dir) == 0)
+		h->own_state_dir = true;
+	if (count > HARNESS_SOCKETS_MAX || harness_write_config(h, options) < 0 ||
+	    (!h->stderr_path[0] && harness_temp_file("stderr", h->stderr_path) < 0) ||
+	    !h->state_dir[0])
 		return -1;
-	h->pid = spawn(args, "/dev/null", h->stderr_path, false);
+	spawn_options.state_dir = h->state_dir;
+	h->pid = spawn(args, "/dev/null", h->stderr_path, &spawn_options);
 	if (h->pid <= 0) {
 		h->pid = 0;
 		return -1;
@@ -392,6 +535,23 @@ int harness_start(struct harness *h, const struct harness_options *options)
 		return -1;
 	}
 	return 0;
+}
+
+int harness_start_activated(struct harness *h, const struct harness_options *options,
+			    const struct harness_socket *sockets, size_t count)
+{
+	return start(h, options, (struct spawn_options){ .sockets = sockets, .socket_count = count });
+}
+
+int harness_start_with_environment(struct harness *h, const struct harness_options *options,
+				   const char *const *environment)
+{
+	return start(h, options, (struct spawn_options){ .environment = environment });
+}
+
+int harness_start(struct harness *h, const struct harness_options *options)
+{
+	return start(h, options, (struct spawn_options){ 0 });
 }
 
 int harness_signal(struct harness *h, int signal_number)
@@ -465,7 +625,11 @@ void harness_cleanup(struct harness *h)
 		unlink(h->config_path);
 	if (h->stderr_path[0])
 		unlink(h->stderr_path);
+	if (h->own_state_dir)
+		harness_remove_tree(h->state_dir);
 	h->config_path[0] = h->stderr_path[0] = '\0';
+	h->state_dir[0] = '\0';
+	h->own_state_dir = false;
 }
 
 char *harness_stderr(const struct harness *h)

@@ -29,6 +29,7 @@
 
 /* Extra YAML for the temporary configuration. NULL means nothing. */
 struct harness_options {
+	const char *feed_listen; /* YAML value of feed.listen; NULL: "127.0.0.1:<feed_port>" */
 	const char *feed_yaml;   /* lines under "feed:" after "listen:", indented two spaces */
 	const char *alerts_yaml; /* lines under "alerts:" after "listen:", indented two spaces */
 	const char *extra_yaml;  /* further top-level sections: detector, tracker, log */
@@ -41,6 +42,10 @@ struct harness {
 	char config_path[PATH_MAX];
 	char stderr_path[PATH_MAX];
 	int64_t stop_ms;      /* how long the last harness_stop() waited */
+	char state_dir[PATH_MAX]; /* cadmond's $STATE_DIRECTORY: a test may set it before
+				   * harness_start (and keep it across restarts); else a
+				   * temporary one, removed by harness_cleanup() */
+	bool own_state_dir;
 };
 
 /* What a cadmond run to completion printed, and how it ended. */
@@ -62,6 +67,12 @@ int harness_pick_ports(uint16_t *ports, size_t count);
 /** Create an empty temporary file "$TMPDIR/cadmond-test-WHAT-XXXXXX"; path has PATH_MAX. */
 int harness_temp_file(const char *what, char *path);
 
+/** Create a temporary directory "$TMPDIR/cadmond-test-WHAT-XXXXXX"; path has PATH_MAX. */
+int harness_temp_dir(const char *what, char *path);
+
+/** Remove a directory and everything in it. 0 or -1. */
+int harness_remove_tree(const char *path);
+
 /** Write text to path (truncating). 0 or -1. */
 int harness_write_file(const char *path, const char *text);
 
@@ -76,6 +87,19 @@ int harness_write_config(struct harness *h, const struct harness_options *option
 
 /** Write the configuration, start cadmond -c on it and wait until it is ready. 0 or -1. */
 int harness_start(struct harness *h, const struct harness_options *options);
+
+/* A listening socket handed to cadmond the way systemd's socket activation does. */
+struct harness_socket {
+	int fd;           /* in the test process; stays open there */
+	const char *name; /* FileDescriptorName=, e.g. "feed" */
+};
+
+/**
+ * harness_start(), with the sockets passed as systemd would: as fds 3, 4, ... with
+ * LISTEN_PID (cadmond's pid), LISTEN_FDS and LISTEN_FDNAMES set. At most 8 sockets.
+ */
+int harness_start_activated(struct harness *h, const struct harness_options *options,
+			    const struct harness_socket *sockets, size_t count);
 
 /** Send a signal to the running daemon. 0 or -1. */
 int harness_signal(struct harness *h, int signal_number);
@@ -110,6 +134,17 @@ bool harness_wait_for_log(const struct harness *h, const char *needle, int timeo
 
 /** Connect to 127.0.0.1:port. A blocking socket fd, or -1. */
 int harness_connect(uint16_t port);
+
+/**
+ * harness_start() with more environment for cadmond: "NAME=VALUE" strings, NULL-terminated
+ * (e.g. NOTIFY_SOCKET, which is otherwise removed).
+ */
+int harness_start_with_environment(struct harness *h, const struct harness_options *options,
+				   const char *const *environment);
+
+/** Connect to a numeric IPv4 or IPv6 address ("::1") and port. A blocking socket fd, or -1
+ * with errno set (ECONNREFUSED when nothing listens). */
+int harness_connect_to(const char *ip, uint16_t port);
 
 /** Connect to the feed port. */
 int harness_connect_feed(const struct harness *h);

@@ -2,8 +2,10 @@
 /* Copyright (c) 2026 The cadmon authors */
 /*
  * Tests for tools/cadmon-sim: runs the built binary (path in $CADMON_SIM) and checks that its
- * output is deterministic, valid feed protocol v1, well-formed per call, and that the
- * misbehaving operator's short operator-released calls rise after onset.
+ * output is deterministic, valid feed protocol v1, well-formed per call, that the
+ * misbehaving operators' short operator-released calls rise after their onsets, that a storm
+ * raises everyone's, that cut-off callers redial and pocket dials repeat, and that the
+ * presets and the ground truth say what happened.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -204,6 +206,7 @@ struct call_record {
 	int64_t start_ms, end_ms, incident_ms, transfer_ms;
 	unsigned operator_number;
 	char released_by[16];
+	char ani[16]; /* "" when the call_start had none */
 };
 
 struct shift {
@@ -276,6 +279,8 @@ static void record_event(struct shift *shift, json_object *object, const char *t
 		call->starts++;
 		call->start_ms = ts_ms;
 		assert_int_equal(sscanf(string_field(object, "operator"), "op-%2u", &call->operator_number), 1);
+		const char *ani = string_field(object, "ani");
+		snprintf(call->ani, sizeof(call->ani), "%s", ani ? ani : "");
 		assert_true(call->operator_number >= 1 && call->operator_number <= MAX_OPERATORS);
 	} else if (strcmp(type, "call_end") == 0) {
 		call->ends++;
@@ -645,6 +650,380 @@ static void test_paced_output_is_the_same(void **state)
 	run_free(&b);
 }
 
+/* ---- scenarios: storm, several misbehaving operators, redials, pocket repeats, presets ---- */
+
+#define STORM_SHIFT "--seed", "7", "--operators", "4", "--hours", "6", "--bad-operator", "-1", \
+		    "--storm-start", "2", "--storm-hours", "1.5"
+#define STORM_START_MS INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
+#define STORM_END_MS INT64_C(1795944600000)   /* 2026-11-29T09:30:00Z */
+#define STORM_LINES 760
+#define STORM_CALLS_INSIDE 107
+#define STORM_PREMATURE_INSIDE 46
+#define STORM_CALLS_OUTSIDE 184
+#define STORM_PREMATURE_OUTSIDE 21
+
+/* Calls of one operator (0: every operator) that started in [from_ms, to_ms), and how many of
+ * them look premature. */
+static void count_between(const struct shift *shift, unsigned operator_number, int64_t from_ms,
+			  int64_t to_ms, struct share *share)
+{
+	memset(share, 0, sizeof(*share));
+	for (unsigned i = 1; i <= shift->call_count; i++) {
+		const struct call_record *call = &shift->calls[i];
+		if ((operator_number && call->operator_number != operator_number) ||
+		    call->start_ms < from_ms || call->start_ms >= to_ms)
+			continue;
+		share->calls++;
+		share->premature += looks_premature(call);
+	}
+}
+
+static void test_storm_raises_every_operators_short_calls(void **state)
+{
+	static const char *const args[] = { STORM_SHIFT, NULL };
+	static struct shift shift;
+	struct share inside, outside, before, after;
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	parse_shift(run.out, &shift);
+	count_between(&shift, 0, STORM_START_MS, STORM_END_MS, &inside);
+	count_between(&shift, 0, 0, STORM_START_MS, &before);
+	count_between(&shift, 0, STORM_END_MS, INT64_MAX, &after);
+	outside = (struct share){ before.calls + after.calls, before.premature + after.premature };
+	assert_int_equal(inside.calls, STORM_CALLS_INSIDE);
+	assert_int_equal(inside.premature, STORM_PREMATURE_INSIDE);
+	assert_int_equal(outside.calls, STORM_CALLS_OUTSIDE);
+	assert_int_equal(outside.premature, STORM_PREMATURE_OUTSIDE);
+	/* the storm's 1.5 hours have over 1.2 times the calls an hour of the other 4.5 */
+	assert_true(inside.calls * 4.5 > 1.2 * 1.5 * outside.calls);
+	for (unsigned op = 1; op <= 4; op++) {
+		count_between(&shift, op, STORM_START_MS, STORM_END_MS, &inside);
+		count_between(&shift, op, 0, STORM_START_MS, &before);
+		count_between(&shift, op, STORM_END_MS, INT64_MAX, &after);
+		outside = (struct share){ before.calls + after.calls, before.premature + after.premature };
+		/* inside: over a quarter of the calls, and at least twice the share outside */
+		assert_true(4 * inside.premature > inside.calls);
+		assert_true(inside.premature * outside.calls >= 2 * outside.premature * inside.calls);
+	}
+	run_free(&run);
+}
+
+/* Without a storm, the same seed gives the same calls outside the storm's hours. */
+static void test_storm_leaves_the_other_hours_alone(void **state)
+{
+	static const char *const plain[] = { "--seed", "7", "--operators", "4", "--hours", "6",
+					     "--bad-operator", "-1", NULL };
+	static const char *const stormy[] = { STORM_SHIFT, NULL };
+	static struct shift without, with;
+	struct share a, b;
+	struct run run_without, run_with;
+
+	(void)state;
+	run_sim(plain, &run_without);
+	run_sim(stormy, &run_with);
+	parse_shift(run_without.out, &without);
+	parse_shift(run_with.out, &with);
+	count_between(&without, 0, 0, STORM_START_MS, &a);
+	count_between(&with, 0, 0, STORM_START_MS, &b);
+	assert_int_equal(a.calls, b.calls);
+	assert_int_equal(a.premature, b.premature);
+	for (unsigned i = 1; i <= a.calls; i++) {
+		assert_int_equal(without.calls[i].start_ms, with.calls[i].start_ms);
+		assert_int_equal(without.calls[i].end_ms, with.calls[i].end_ms);
+		assert_string_equal(without.calls[i].ani, with.calls[i].ani);
+	}
+	run_free(&run_without);
+	run_free(&run_with);
+}
+
+#define SEVERAL_BAD "--seed", "7", "--operators", "5", "--hours", "6", \
+		    "--bad", "2:1:0.5", "--bad", "4:3:0.33"
+#define SEVERAL_ONSET_2_MS INT64_C(1795935600000) /* 07:00Z */
+#define SEVERAL_ONSET_4_MS INT64_C(1795942800000) /* 09:00Z */
+
+struct bad_expectation {
+	unsigned operator_number;
+	int64_t onset_ms;
+	unsigned before_calls, before_premature, after_calls, after_premature;
+};
+
+static void test_each_bad_operator_from_its_own_onset(void **state)
+{
+	static const char *const args[] = { SEVERAL_BAD, NULL };
+	static const struct bad_expectation expected[] = {
+		{ 2, SEVERAL_ONSET_2_MS, 16, 1, 55, 23 },
+		{ 4, SEVERAL_ONSET_4_MS, 27, 5, 30, 11 },
+	};
+	static struct shift shift;
+	struct share before, after;
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	parse_shift(run.out, &shift);
+	for (size_t i = 0; i < 2; i++) {
+		const struct bad_expectation *e = &expected[i];
+		count_between(&shift, e->operator_number, 0, e->onset_ms, &before);
+		count_between(&shift, e->operator_number, e->onset_ms, INT64_MAX, &after);
+		assert_int_equal(before.calls, e->before_calls);
+		assert_int_equal(before.premature, e->before_premature);
+		assert_int_equal(after.calls, e->after_calls);
+		assert_int_equal(after.premature, e->after_premature);
+		/* after onset: over a quarter, and well above the share before */
+		assert_true(4 * after.premature > after.calls);
+		assert_true(2 * after.premature * before.calls >= 3 * before.premature * after.calls);
+	}
+	for (unsigned op = 1; op <= 5; op += 2) { /* the honest: pocket dials, under 20% */
+		count_between(&shift, op, 0, INT64_MAX, &after);
+		assert_true(5 * after.premature < after.calls);
+	}
+	run_free(&run);
+}
+
+/* A cut-off call of the misbehaving op-02 (short, by the operator, after onset). */
+static bool looks_cut_off(const struct call_record *call)
+{
+	return call->operator_number == 2 && call->start_ms >= ONSET_MS && looks_premature(call);
+}
+
+/* The cut-off call whose caller this call is, ringing again 1-5 minutes later; 0 if none. */
+static unsigned redial_origin(const struct shift *shift, unsigned number)
+{
+	const struct call_record *call = &shift->calls[number];
+
+	for (unsigned i = 1; i < number && call->ani[0]; i++) {
+		const struct call_record *origin = &shift->calls[i];
+		int64_t gap_ms = call->start_ms - origin->end_ms;
+		if (looks_cut_off(origin) && strcmp(origin->ani, call->ani) == 0 &&
+		    gap_ms >= 60000 && gap_ms <= 300000)
+			return i;
+	}
+	return 0;
+}
+
+#define REDIAL_SHIFT "--seed", "7", SMALL_SHIFT, "--redial-share", "1", \
+		     "--pocket-repeat-share", "0"
+#define REDIALS_SEEN 12 /* found from the lines alone: every one of the truth's redials */
+#define REDIAL_TRUTH \
+	"{\"scenario\":\"shift\",\"seed\":7,\"agency\":\"DEMO\",\"start\":\"2026-11-29T06:00:00.000Z\"," \
+	"\"hours\":6,\"operators\":4,\"calls_per_hour\":10,\"pocket_share\":0.1," \
+	"\"calls\":258,\"lines\":685,\"redial_share\":1,\"cut_off_calls\":14,\"redials\":12}\n" \
+	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":61," \
+	"\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0,\"cut_off_redialed\":0," \
+	"\"redials_answered\":4}\n" \
+	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":true," \
+	"\"onset\":\"2026-11-29T08:00:00.000Z\",\"hangup_share\":0.5,\"calls\":71," \
+	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":14,\"cut_off_redialed\":12," \
+	"\"redials_answered\":0}\n" \
+	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":67," \
+	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0,\"cut_off_redialed\":0," \
+	"\"redials_answered\":5}\n" \
+	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":59," \
+	"\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0,\"cut_off_redialed\":0," \
+	"\"redials_answered\":3}\n"
+
+static void test_cut_off_callers_redial(void **state)
+{
+	char dir[] = "/tmp/test_sim.XXXXXX";
+	char path[64];
+	static struct shift shift;
+	unsigned redials = 0;
+	struct run run;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/truth.ndjson", dir);
+	const char *const args[] = { REDIAL_SHIFT, "--truth", path, NULL };
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	parse_shift(run.out, &shift);
+	for (unsigned i = 1; i <= shift.call_count; i++) {
+		const struct call_record *call = &shift.calls[i];
+		if (!redial_origin(&shift, i))
+			continue;
+		redials++;
+		assert_true(call->operator_number != 2);           /* someone else answers */
+		assert_true(call->end_ms - call->start_ms >= 25000); /* a real call */
+	}
+	assert_int_equal(redials, REDIALS_SEEN);
+	char *truth = read_file(path);
+	assert_string_equal(truth, REDIAL_TRUTH);
+	free(truth);
+	unlink(path);
+	rmdir(dir);
+	run_free(&run);
+}
+
+/* Distinct numbers among the short operator-released calls of an honest shift (pocket dials). */
+static unsigned distinct_pocket_numbers(const struct shift *shift, unsigned *pocket_calls)
+{
+	unsigned distinct = 0;
+
+	*pocket_calls = 0;
+	for (unsigned i = 1; i <= shift->call_count; i++) {
+		const struct call_record *call = &shift->calls[i];
+		if (!looks_premature(call) || !call->ani[0])
+			continue;
+		(*pocket_calls)++;
+		bool seen = false;
+		for (unsigned j = 1; j < i && !seen; j++)
+			seen = looks_premature(&shift->calls[j]) && strcmp(shift->calls[j].ani, call->ani) == 0;
+		distinct += !seen;
+	}
+	return distinct;
+}
+
+static void test_pocket_dials_repeat_from_the_same_numbers(void **state)
+{
+	static const char *const never[] = { "--seed", "7", "--operators", "4", "--hours", "6",
+					     "--bad-operator", "-1", "--pocket-repeat-share", "0", NULL };
+	static const char *const always[] = { "--seed", "7", "--operators", "4", "--hours", "6",
+					      "--bad-operator", "-1", "--pocket-repeat-share", "1", NULL };
+	static struct shift shift;
+	unsigned pocket_calls;
+	struct run run;
+
+	(void)state;
+	run_sim(never, &run);
+	parse_shift(run.out, &shift);
+	unsigned distinct = distinct_pocket_numbers(&shift, &pocket_calls);
+	assert_int_equal(distinct, pocket_calls);
+	run_free(&run);
+	run_sim(always, &run);
+	parse_shift(run.out, &shift);
+	distinct = distinct_pocket_numbers(&shift, &pocket_calls);
+	assert_int_equal(distinct, 1);
+	assert_true(pocket_calls > 10);
+	run_free(&run);
+}
+
+/* The storm-bad preset, shortened to 6 operators and 6 hours, seed 7. */
+#define STORM_BAD_TRUTH \
+	"{\"scenario\":\"storm-bad\",\"seed\":7,\"agency\":\"DEMO\"," \
+	"\"start\":\"2026-11-29T06:00:00.000Z\",\"hours\":6,\"operators\":6,\"calls_per_hour\":10," \
+	"\"pocket_share\":0.1,\"calls\":420,\"lines\":1089,\"storm\":{\"start\":" \
+	"\"2026-11-29T10:00:00.000Z\",\"end\":\"2026-11-29T11:00:00.000Z\",\"short_share\":0.35," \
+	"\"volume_factor\":1.5},\"redial_share\":0.5,\"cut_off_calls\":13,\"redials\":7}\n" \
+	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":64," \
+	"\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0,\"storm_calls\":7," \
+	"\"cut_off_redialed\":0,\"redials_answered\":3}\n" \
+	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":83," \
+	"\"pocket_dials\":6,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":9," \
+	"\"cut_off_redialed\":0,\"redials_answered\":0}\n" \
+	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":68," \
+	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0,\"storm_calls\":6," \
+	"\"cut_off_redialed\":0,\"redials_answered\":2}\n" \
+	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":65," \
+	"\"pocket_dials\":11,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":8," \
+	"\"cut_off_redialed\":0,\"redials_answered\":0}\n" \
+	"{\"operator\":\"op-05\",\"agency\":\"DEMO\",\"misbehaving\":true," \
+	"\"onset\":\"2026-11-29T09:00:00.000Z\",\"hangup_share\":0.33,\"calls\":85," \
+	"\"pocket_dials\":9,\"abandoned_calls\":2,\"cut_off_calls\":13,\"storm_calls\":6," \
+	"\"cut_off_redialed\":7,\"redials_answered\":0}\n" \
+	"{\"operator\":\"op-06\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":55," \
+	"\"pocket_dials\":6,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":2," \
+	"\"cut_off_redialed\":0,\"redials_answered\":2}\n"
+
+static void test_preset_truth_has_storm_and_redials(void **state)
+{
+	char dir[] = "/tmp/test_sim.XXXXXX";
+	char path[64];
+	struct run run;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/truth.ndjson", dir);
+	const char *const args[] = { "--hours", "6", "--scenario", "storm-bad", "--seed", "7",
+				     "--operators", "6", "--truth", path, NULL };
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	char *truth = read_file(path);
+	assert_string_equal(truth, STORM_BAD_TRUTH);
+	free(truth);
+	unlink(path);
+	rmdir(dir);
+	run_free(&run);
+}
+
+static void test_several_bad_preset_names_three(void **state)
+{
+	char dir[] = "/tmp/test_sim.XXXXXX";
+	char path[64];
+	struct run run;
+	unsigned misbehaving = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/truth.ndjson", dir);
+	const char *const args[] = { "--scenario", "several-bad", "--truth", path, NULL };
+	run_sim(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	char *truth = read_file(path);
+	for (const char *at = truth; (at = strstr(at, "\"misbehaving\":true")); at++)
+		misbehaving++;
+	assert_int_equal(misbehaving, 3);
+	assert_non_null(strstr(truth, "\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":true,"
+				      "\"onset\":\"2026-11-29T07:00:00.000Z\",\"hangup_share\":0.2,"));
+	assert_non_null(strstr(truth, "\"operator\":\"op-07\",\"agency\":\"DEMO\",\"misbehaving\":true,"
+				      "\"onset\":\"2026-11-29T08:30:00.000Z\",\"hangup_share\":0.33,"));
+	assert_non_null(strstr(truth, "\"operator\":\"op-10\",\"agency\":\"DEMO\",\"misbehaving\":true,"
+				      "\"onset\":\"2026-11-29T10:00:00.000Z\",\"hangup_share\":0.5,"));
+	free(truth);
+	unlink(path);
+	rmdir(dir);
+	run_free(&run);
+}
+
+static void test_new_options_exit_2_with_a_message(void **state)
+{
+	static const char *const unknown_preset[] = { "--scenario", "nope", NULL };
+	static const char *const twice[] = { "--bad", "3:1:0.2", "--bad", "3:2:0.3", NULL };
+	static const char *const mixed[] = { "--bad", "3:1:0.2", "--hangup-share", "0.2", NULL };
+	static const char *const malformed[] = { "--bad", "3:1", NULL };
+	static const char *const no_storm[] = { "--storm-share", "0.5", NULL };
+	static const char *const late_storm[] = { "--storm-start", "7.5", NULL };
+	static const char *const small_preset[] = { "--scenario", "several-bad", "--operators", "5", NULL };
+
+	(void)state;
+	expect_usage_error(unknown_preset,
+		"cadmon-sim: --scenario: expected one of baseline, one-bad, storm, storm-bad, "
+		"several-bad, large, got \"nope\"\nTry 'cadmon-sim -h' for help.\n");
+	expect_usage_error(twice, "cadmon-sim: --bad: op-03 is given twice\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(mixed, "cadmon-sim: --bad: cannot be combined with --bad-operator, "
+		"--onset-hours or --hangup-share\nTry 'cadmon-sim -h' for help.\n");
+	expect_usage_error(malformed, "cadmon-sim: --bad: expected OPERATOR:ONSET_HOURS:SHARE "
+		"(operator 1 to 999, share 0 to 1, e.g. 5:3:0.33), got \"3:1\"\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(no_storm, "cadmon-sim: --storm-hours, --storm-share and --storm-volume "
+		"need a storm: give --storm-start H or a storm --scenario\n"
+		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(late_storm, "cadmon-sim: the storm (from 7.5 h for 1 h) must lie within "
+		"the 8-hour shift\nTry 'cadmon-sim -h' for help.\n");
+	expect_usage_error(small_preset, "cadmon-sim: --scenario several-bad: op-07 is beyond "
+		"--operators 5; give --bad or --bad-operator -1\nTry 'cadmon-sim -h' for help.\n");
+}
+
+/* -h documents every preset. */
+static void test_help_lists_the_presets(void **state)
+{
+	static const char *const args[] = { "-h", NULL };
+	static const char *const presets[] = { "\n  baseline ", "\n  one-bad ", "\n  storm ",
+					       "\n  storm-bad ", "\n  several-bad ", "\n  large " };
+	struct run run;
+
+	(void)state;
+	run_sim(args, &run);
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (!strstr(run.out, presets[i]))
+			fail_msg("-h does not list preset \"%s\"", presets[i] + 3);
+	run_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +1039,15 @@ int main(void)
 		cmocka_unit_test(test_help_exits_0),
 		cmocka_unit_test(test_connect_sends_the_same_bytes),
 		cmocka_unit_test(test_paced_output_is_the_same),
+		cmocka_unit_test(test_storm_raises_every_operators_short_calls),
+		cmocka_unit_test(test_storm_leaves_the_other_hours_alone),
+		cmocka_unit_test(test_each_bad_operator_from_its_own_onset),
+		cmocka_unit_test(test_cut_off_callers_redial),
+		cmocka_unit_test(test_pocket_dials_repeat_from_the_same_numbers),
+		cmocka_unit_test(test_preset_truth_has_storm_and_redials),
+		cmocka_unit_test(test_several_bad_preset_names_three),
+		cmocka_unit_test(test_new_options_exit_2_with_a_message),
+		cmocka_unit_test(test_help_lists_the_presets),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

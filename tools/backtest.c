@@ -23,13 +23,13 @@ static const char *const known_kinds[] = {"firing", "escalated", "resolved"};
 
 struct backtest {
 	struct config config;
-	bool keep_history;
+	unsigned keep;                   /* enum backtest_keep */
 	struct backtest_hooks hooks;
 	struct engine *engine;
 	struct line_reader *reader;
 	const char *input_name;          /* of the input being read, for reject reports */
 	struct backtest_input_stats input;
-	bool out_of_memory;              /* history could not be kept: the run fails */
+	bool out_of_memory;              /* what `keep` asks for could not be kept: the run fails */
 
 	struct backtest_operator *operators;
 	size_t operator_count;
@@ -190,7 +190,7 @@ static void observe_call(const struct completed_call *call, bool premature, void
 	op->calls++;
 	op->premature += premature;
 	widen_span(backtest, call->start_ms, call->end_ms);
-	if (backtest->keep_history)
+	if (backtest->keep & BACKTEST_KEEP_CALLS)
 		keep_call(backtest, op, call, premature);
 }
 
@@ -242,7 +242,7 @@ static void observe_alert(const struct alert *alert, const char *json, size_t le
 	}
 	op->alerts++;
 	op->alerts_by_kind[kind]++;
-	if (backtest->keep_history)
+	if (backtest->keep & BACKTEST_KEEP_ALERTS)
 		keep_alert(backtest, alert, json, len, (size_t)(op - backtest->operators), kind);
 }
 
@@ -302,7 +302,7 @@ int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name)
 
 /* ---- life cycle -------------------------------------------------------------------------- */
 
-struct backtest *backtest_new(const struct config *config, bool keep_history,
+struct backtest *backtest_new(const struct config *config, unsigned keep,
 			      const struct backtest_hooks *hooks)
 {
 	struct backtest *backtest = calloc(1, sizeof(*backtest));
@@ -310,7 +310,7 @@ struct backtest *backtest_new(const struct config *config, bool keep_history,
 	if (!backtest)
 		return NULL;
 	backtest->config = *config;
-	backtest->keep_history = keep_history;
+	backtest->keep = keep;
 	if (hooks)
 		backtest->hooks = *hooks;
 	backtest->input.first_ms = INT64_MAX;

@@ -13,9 +13,10 @@
 
 /*
  * A backtest: recorded feed lines, read from files with line_reader, through one libcadmon
- * engine (the daemon's code), and what the reports need from it: every alert, and per
- * operator the completed calls, premature hangups and alerts by kind. Without history only
- * counters are kept; with it, each operator's calls (for timelines) and each alert's JSON.
+ * engine (the daemon's code), and what the reports need from it. Counters per operator
+ * (completed calls, premature hangups, alerts by kind) are always kept; each alert's JSON
+ * only with BACKTEST_KEEP_ALERTS (--json, --html), each operator's calls only with
+ * BACKTEST_KEEP_CALLS (the --html timelines), so memory follows what the report needs.
  */
 
 #define BACKTEST_MAX_KINDS 8    /* alert kinds told apart; more are counted as "other" */
@@ -36,12 +37,12 @@ struct backtest_operator {
 	uint64_t premature;
 	uint64_t alerts;                            /* notices of every kind */
 	uint64_t alerts_by_kind[BACKTEST_MAX_KINDS]; /* indexed like backtest_kind_name() */
-	struct backtest_call *history;              /* with history only, in completion order */
+	struct backtest_call *history;              /* BACKTEST_KEEP_CALLS, in completion order */
 	size_t history_count;
 	size_t history_capacity;
 };
 
-/* One alert as the engine emitted it. With history only. */
+/* One alert as the engine emitted it (BACKTEST_KEEP_ALERTS). */
 struct backtest_alert {
 	char *json;           /* the engine's line, byte for byte (no newline) */
 	size_t json_len;
@@ -65,6 +66,12 @@ struct backtest_input_stats {
 	int64_t last_ms;            /* latest call end or alert; INT64_MIN when none */
 };
 
+/* What to keep besides the counters. */
+enum backtest_keep {
+	BACKTEST_KEEP_ALERTS = 1 << 0, /* every alert line (struct backtest_alert) */
+	BACKTEST_KEEP_CALLS = 1 << 1,  /* every operator's calls (struct backtest_call) */
+};
+
 struct backtest_hooks {
 	/* Each alert line as the engine encoded it (no newline); may be NULL. */
 	void (*on_alert_line)(const char *json, size_t len, void *ctx);
@@ -78,14 +85,14 @@ struct backtest_hooks {
 
 struct backtest;
 
-/** A backtest under config (copied). keep_history: keep calls and alerts for the reports.
- * NULL on allocation failure. */
-struct backtest *backtest_new(const struct config *config, bool keep_history,
+/** A backtest under config (copied), keeping what `keep` (enum backtest_keep bits) asks
+ * for; hooks may be NULL. NULL on allocation failure. */
+struct backtest *backtest_new(const struct config *config, unsigned keep,
 			      const struct backtest_hooks *hooks);
 void backtest_free(struct backtest *backtest);
 
 /** Replay every line readable from fd (named input_name in reject reports).
- * Returns 0, -errno of a failed read, or -ENOMEM when history could not be kept. */
+ * Returns 0, -errno of a failed read, or -ENOMEM when what was asked could not be kept. */
 int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name);
 
 const struct config *backtest_config(const struct backtest *backtest);

@@ -358,6 +358,18 @@ static int write_reports(const struct options *options, const struct backtest *b
 	return options->html_path ? write_html_report(options, backtest) : 0;
 }
 
+/* Keep the alerts for --json and --html, the calls only for --html's timelines. */
+static unsigned keep_for(const struct options *options)
+{
+	unsigned keep = 0;
+
+	if (options->json || options->html_path)
+		keep |= BACKTEST_KEEP_ALERTS;
+	if (options->html_path)
+		keep |= BACKTEST_KEEP_CALLS;
+	return keep;
+}
+
 /* Open the inputs, replay them, report; the exit status. */
 static int run_backtest(const struct options *options, const struct config *config)
 {
@@ -373,7 +385,7 @@ static int run_backtest(const struct options *options, const struct config *conf
 		return EXIT_INPUT;
 	progress_init(&run.progress, stderr, !options->quiet && isatty(STDERR_FILENO),
 		      total_size(inputs, options->input_count));
-	run.backtest = backtest_new(config, options->json || options->html_path, &hooks);
+	run.backtest = backtest_new(config, keep_for(options), &hooks);
 	if (!run.backtest)
 		fputs("cadmon-backtest: out of memory\n", stderr);
 	else if (replay_inputs(&run, inputs, options->input_count) == 0 &&

@@ -4,17 +4,13 @@
  * cadmon-sim: simulate a 911 center's shift and write it as feed protocol v1 (NDJSON), to
  * stdout or straight to a cadmond feed port, as fast as possible or paced in event time.
  *
- * The whole shift is generated first (calls per operator, then callers' numbers), then its
- * events are sorted by ts and written. Memory is proportional to the shift (about 160 bytes a
- * call) and capped at SIM_MAX_CALLS calls. The output depends only on the options: the PRNG
- * (xoshiro256** seeded by splitmix64), the samplers and even log/exp are implemented here with
- * IEEE-exact arithmetic, so a seed gives the same bytes on every platform.
+ * The scenario comes from the options (optionally starting from a --scenario preset); the
+ * generator (tools/sim.c) builds the whole shift first, then its events are written in ts
+ * order. The output depends only on the options: a seed gives the same bytes everywhere.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <math.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,579 +22,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net.h"
+#include "sim.h"
 #include "timestamp.h"
 
-#define SIM_MAX_OPERATORS 999
-#define SIM_MAX_HOURS 168.0
-#define SIM_MAX_CALLS_PER_HOUR 120.0
-#define SIM_MAX_CALLS 1000000u          /* memory bound: ~160 bytes a call, 160 MB at most */
-#define SIM_MAX_MISCONDUCT 16           /* misbehaving operators a scenario can hold */
-#define SIM_AGENCY_MAX 32
-#define SIM_ANI_DIGITS 10
-#define SIM_POCKET_RING 8               /* recent pocket-dial numbers that may dial again */
-#define SIM_LINE_MAX 512                /* longest feed line we write, with room to spare */
 #define SIM_OUTPUT_BUFFER_BYTES 65536
 #define SIM_CONNECT_SECONDS 5
 #define SIM_DRAIN_SECONDS 2             /* wait for the daemon to close after our EOF */
 #define SIM_EXIT_USAGE 2
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MS_PER_SECOND 1000.0
-#define MS_PER_HOUR 3600000.0
-#define SIM_LN2 0.6931471805599453
-#define SIM_LN2_HIGH 6.93147180369123816490e-01 /* ln 2 split so that k * high is exact */
-#define SIM_LN2_LOW 1.90821492927058770002e-10
-#define SIM_SQRT_HALF 0.7071067811865476
-
-/* ---- the model --------------------------------------------------------------------------- */
-
-/* An operator who, from onset on, hangs up early on a share of real calls. */
-struct sim_misconduct {
-	unsigned operator_index; /* 0-based: operator_index 4 is "op-05" */
-	double onset_hours;      /* from the start of the shift */
-	double hangup_share;     /* of real calls after onset */
-	double min_talk_seconds; /* how long the caller gets before being cut off */
-	double max_talk_seconds;
-};
-
-/* Every parameter of a simulated shift. Options fill it; generation only reads it. */
-struct sim_scenario {
-	uint64_t seed;
-	char agency[SIM_AGENCY_MAX + 1];
-	unsigned operator_count;
-	int64_t start_ms;
-	double shift_hours;
-	double calls_per_hour;          /* per operator: Poisson arrivals, queued while busy */
-	double wrapup_min_seconds;      /* after-call work before the next call is answered */
-	double wrapup_max_seconds;
-	struct {
-		double median_seconds;  /* real calls: lognormal talk time */
-		double sigma;           /* of ln(talk time) */
-		double min_seconds;
-		double max_seconds;
-		double incident_share;
-		double transfer_share;
-		double caller_release_share;
-		double system_release_share; /* the rest are released by the operator */
-	} real;
-	struct {
-		double share;           /* pocket dials and silent lines */
-		double min_seconds;
-		double max_seconds;
-		double repeat_share;    /* comes again from a recent pocket dialer's number */
-	} pocket;
-	struct {
-		double share;           /* caller hangs up within seconds */
-		double min_seconds;
-		double max_seconds;
-	} abandoned;
-	double ani_missing_share;       /* calls that arrive without a callback number */
-	struct sim_misconduct misconduct[SIM_MAX_MISCONDUCT];
-	size_t misconduct_count;
-};
-
-/* ---- deterministic randomness ------------------------------------------------------------ */
-
-/* xoshiro256** state; one independent stream per purpose so streams do not perturb each other. */
-struct sim_rng {
-	uint64_t s[4];
-};
-
-enum {
-	SIM_STREAM_OPERATOR = 0,        /* + operator index: arrivals and call outcomes */
-	SIM_STREAM_MISCONDUCT = 1 << 20, /* + operator index: which calls get cut off */
-	SIM_STREAM_CALLERS = 1 << 21,   /* callers' numbers */
-};
-
-static uint64_t splitmix64_next(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* Seed stream number `stream` of `seed`: distinct streams of one seed get distinct states. */
-static void rng_seed(struct sim_rng *rng, uint64_t seed, uint64_t stream)
-{
-	uint64_t stream_state = stream;
-	uint64_t state = seed ^ splitmix64_next(&stream_state);
-
-	for (size_t i = 0; i < 4; i++)
-		rng->s[i] = splitmix64_next(&state);
-}
-
-static uint64_t rotl64(uint64_t x, int bits)
-{
-	return (x << bits) | (x >> (64 - bits));
-}
-
-static uint64_t rng_next(struct sim_rng *rng)
-{
-	uint64_t *s = rng->s;
-	const uint64_t result = rotl64(s[1] * 5, 7) * 9;
-	const uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl64(s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, 1), 53 random bits. */
-static double rng_uniform(struct sim_rng *rng)
-{
-	return (double)(rng_next(rng) >> 11) * 0x1.0p-53;
-}
-
-static double rng_between(struct sim_rng *rng, double low, double high)
-{
-	return low + (high - low) * rng_uniform(rng);
-}
-
-static bool rng_chance(struct sim_rng *rng, double probability)
-{
-	return rng_uniform(rng) < probability;
-}
-
-/* Uniform integer in [0, count); count is small, the modulo bias negligible. */
-static unsigned rng_index(struct sim_rng *rng, unsigned count)
-{
-	return (unsigned)(rng_next(rng) % count);
-}
-
-/*
- * Natural logarithm of x > 0 with + - * / only: libm's log may differ by an ulp between
- * platforms, this does not. x = m * 2^e with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s).
- */
-static double sim_log(double x)
-{
-	int exponent;
-	double mantissa = frexp(x, &exponent);
-
-	if (mantissa < SIM_SQRT_HALF) {
-		mantissa *= 2;
-		exponent--;
-	}
-	double s = (mantissa - 1) / (mantissa + 1); /* |s| <= 0.172 */
-	double s2 = s * s;
-	double series = 0;
-	for (int k = 29; k >= 1; k -= 2) /* terms beyond s^29 are below 1e-20 */
-		series = series * s2 + 1.0 / k;
-	return 2 * s * series + exponent * SIM_LN2;
-}
-
-/* e^x with + - * / only (see sim_log): x = k ln 2 + r, |r| <= ln2 / 2, Taylor series of e^r. */
-static double sim_exp(double x)
-{
-	if (x > 700)
-		x = 700;
-	if (x < -700)
-		x = -700;
-	double k = floor(x / SIM_LN2 + 0.5);
-	double r = (x - k * SIM_LN2_HIGH) - k * SIM_LN2_LOW;
-	double series = 1;
-	for (int n = 18; n >= 1; n--) /* r^18 / 18! is below 1e-23 */
-		series = 1 + series * r / n;
-	return ldexp(series, (int)k);
-}
-
-/* Exponential with the given mean. */
-static double rng_exponential(struct sim_rng *rng, double mean)
-{
-	return -mean * sim_log(1.0 - rng_uniform(rng));
-}
-
-/* Standard normal, Marsaglia's polar method (sqrt is exactly rounded everywhere). */
-static double rng_normal(struct sim_rng *rng)
-{
-	double u, v, s;
-
-	do {
-		u = 2 * rng_uniform(rng) - 1;
-		v = 2 * rng_uniform(rng) - 1;
-		s = u * u + v * v;
-	} while (s >= 1 || s == 0);
-	return u * sqrt(-2 * sim_log(s) / s);
-}
-
-static double rng_lognormal(struct sim_rng *rng, double median, double sigma)
-{
-	return median * sim_exp(sigma * rng_normal(rng));
-}
-
-/* Milliseconds from seconds, rounded half up (non-negative input). */
-static int64_t ms_from_seconds(double seconds)
-{
-	return (int64_t)(seconds * MS_PER_SECOND + 0.5);
-}
-
-/* ---- generating the shift ---------------------------------------------------------------- */
-
-enum sim_call_kind {
-	SIM_CALL_REAL,
-	SIM_CALL_POCKET,
-	SIM_CALL_ABANDONED,
-	SIM_CALL_CUT_OFF, /* a real call the misbehaving operator hung up on */
-};
-
-enum sim_release {
-	SIM_RELEASED_BY_OPERATOR,
-	SIM_RELEASED_BY_CALLER,
-	SIM_RELEASED_BY_SYSTEM,
-};
-
-static const char *const release_names[] = { "operator", "caller", "system" };
-static const char *const transfer_targets[] = { "EMS", "FIRE", "EMS", "LAW" };
-static const char *const area_codes[] = { "504", "985", "225", "337", "318" };
-
-struct sim_call {
-	int64_t start_ms;
-	int64_t end_ms;
-	int64_t incident_ms; /* -1: no incident */
-	int64_t transfer_ms; /* -1: no transfer */
-	uint32_t operator_index;
-	uint32_t number;          /* 1.. in order of start: the call_id */
-	uint32_t incident_number; /* 1.. in order of start, when incident_ms >= 0 */
-	uint8_t kind;             /* enum sim_call_kind */
-	uint8_t released_by;      /* enum sim_release */
-	uint8_t transfer_target;  /* index into transfer_targets */
-	char ani[SIM_ANI_DIGITS + 1]; /* "" when the number was not delivered */
-};
-
-struct sim_calls {
-	struct sim_call *items;
-	size_t count;
-	size_t capacity;
-};
-
-static int calls_append(struct sim_calls *calls, const struct sim_call *call)
-{
-	if (calls->count == calls->capacity) {
-		if (calls->capacity >= SIM_MAX_CALLS) {
-			fprintf(stderr, "cadmon-sim: scenario too large: more than %u calls\n",
-				SIM_MAX_CALLS);
-			return -1;
-		}
-		size_t capacity = calls->capacity ? calls->capacity * 2 : 1024;
-		if (capacity > SIM_MAX_CALLS)
-			capacity = SIM_MAX_CALLS;
-		struct sim_call *items = realloc(calls->items, capacity * sizeof(*items));
-		if (!items) {
-			fprintf(stderr, "cadmon-sim: out of memory\n");
-			return -1;
-		}
-		calls->items = items;
-		calls->capacity = capacity;
-	}
-	calls->items[calls->count++] = *call;
-	return 0;
-}
-
-static const struct sim_misconduct *misconduct_of(const struct sim_scenario *scenario,
-						   unsigned operator_index)
-{
-	for (size_t i = 0; i < scenario->misconduct_count; i++)
-		if (scenario->misconduct[i].operator_index == operator_index)
-			return &scenario->misconduct[i];
-	return NULL;
-}
-
-static int64_t shift_end_ms(const struct sim_scenario *scenario)
-{
-	return scenario->start_ms + (int64_t)(scenario->shift_hours * MS_PER_HOUR + 0.5);
-}
-
-static int64_t onset_ms(const struct sim_scenario *scenario, const struct sim_misconduct *m)
-{
-	return scenario->start_ms + (int64_t)(m->onset_hours * MS_PER_HOUR + 0.5);
-}
-
-static enum sim_release draw_real_release(const struct sim_scenario *scenario, struct sim_rng *rng)
-{
-	double u = rng_uniform(rng);
-
-	if (u < scenario->real.caller_release_share)
-		return SIM_RELEASED_BY_CALLER;
-	if (u < scenario->real.caller_release_share + scenario->real.system_release_share)
-		return SIM_RELEASED_BY_SYSTEM;
-	return SIM_RELEASED_BY_OPERATOR;
-}
-
-/* A real emergency: lognormal talk time, maybe an incident (early) and a transfer (late). */
-static void draw_real_call(const struct sim_scenario *scenario, struct sim_rng *rng,
-			   struct sim_call *call)
-{
-	double talk_seconds = rng_lognormal(rng, scenario->real.median_seconds, scenario->real.sigma);
-
-	if (talk_seconds < scenario->real.min_seconds)
-		talk_seconds = scenario->real.min_seconds;
-	if (talk_seconds > scenario->real.max_seconds)
-		talk_seconds = scenario->real.max_seconds;
-	int64_t talk_ms = ms_from_seconds(talk_seconds);
-	double incident_at = rng_between(rng, 0.10, 0.60);
-	double transfer_at = rng_between(rng, 0.65, 0.95);
-
-	call->kind = SIM_CALL_REAL;
-	call->end_ms = call->start_ms + talk_ms;
-	if (rng_chance(rng, scenario->real.incident_share))
-		call->incident_ms = call->start_ms + (int64_t)(incident_at * (double)talk_ms);
-	call->transfer_target = (uint8_t)rng_index(rng, ARRAY_SIZE(transfer_targets));
-	if (rng_chance(rng, scenario->real.transfer_share))
-		call->transfer_ms = call->start_ms + (int64_t)(transfer_at * (double)talk_ms);
-	call->released_by = (uint8_t)draw_real_release(scenario, rng);
-}
-
-/* Draw one answered call's kind and outcome; call->start_ms and operator_index are set. */
-static void draw_call(const struct sim_scenario *scenario, struct sim_rng *rng,
-		      struct sim_call *call)
-{
-	double kind = rng_uniform(rng);
-
-	call->incident_ms = -1;
-	call->transfer_ms = -1;
-	if (kind < scenario->pocket.share) {
-		call->kind = SIM_CALL_POCKET;
-		call->end_ms = call->start_ms + ms_from_seconds(rng_between(rng,
-			scenario->pocket.min_seconds, scenario->pocket.max_seconds));
-		call->released_by = SIM_RELEASED_BY_OPERATOR;
-	} else if (kind < scenario->pocket.share + scenario->abandoned.share) {
-		call->kind = SIM_CALL_ABANDONED;
-		call->end_ms = call->start_ms + ms_from_seconds(rng_between(rng,
-			scenario->abandoned.min_seconds, scenario->abandoned.max_seconds));
-		call->released_by = SIM_RELEASED_BY_CALLER;
-	} else {
-		draw_real_call(scenario, rng, call);
-	}
-}
-
-/* The misbehaving operator cuts a real call off: short, released by them, nothing done. */
-static void cut_off_call(const struct sim_misconduct *m, struct sim_rng *rng, struct sim_call *call)
-{
-	call->kind = SIM_CALL_CUT_OFF;
-	call->end_ms = call->start_ms + ms_from_seconds(rng_between(rng, m->min_talk_seconds,
-								   m->max_talk_seconds));
-	call->incident_ms = -1;
-	call->transfer_ms = -1;
-	call->released_by = SIM_RELEASED_BY_OPERATOR;
-}
-
-/*
- * One operator's shift. Calls arrive as a Poisson process; one that arrives while the
- * operator is on a call or in wrap-up waits (so the answered rate stays calls_per_hour).
- * Misconduct draws from its own stream, so the operator's other calls are the same with or
- * without it.
- */
-static int generate_operator_calls(const struct sim_scenario *scenario, unsigned operator_index,
-				   struct sim_calls *calls)
-{
-	const struct sim_misconduct *misconduct = misconduct_of(scenario, operator_index);
-	const double mean_gap_ms = MS_PER_HOUR / scenario->calls_per_hour;
-	const int64_t end_ms = shift_end_ms(scenario);
-	struct sim_rng rng, misconduct_rng;
-	int64_t arrival_ms = scenario->start_ms;
-	int64_t available_ms = scenario->start_ms;
-
-	rng_seed(&rng, scenario->seed, SIM_STREAM_OPERATOR + operator_index);
-	rng_seed(&misconduct_rng, scenario->seed, SIM_STREAM_MISCONDUCT + operator_index);
-	for (;;) {
-		arrival_ms += (int64_t)(rng_exponential(&rng, mean_gap_ms) + 0.5);
-		struct sim_call call = {
-			.start_ms = arrival_ms > available_ms ? arrival_ms : available_ms,
-			.operator_index = operator_index,
-		};
-		if (call.start_ms >= end_ms)
-			return 0;
-		draw_call(scenario, &rng, &call);
-		if (misconduct && call.kind == SIM_CALL_REAL &&
-		    call.start_ms >= onset_ms(scenario, misconduct) &&
-		    rng_chance(&misconduct_rng, misconduct->hangup_share))
-			cut_off_call(misconduct, &misconduct_rng, &call);
-		if (calls_append(calls, &call) != 0)
-			return -1;
-		available_ms = call.end_ms + ms_from_seconds(rng_between(&rng,
-			scenario->wrapup_min_seconds, scenario->wrapup_max_seconds));
-	}
-}
-
-static int compare_calls_by_start(const void *a, const void *b)
-{
-	const struct sim_call *x = a, *y = b;
-
-	if (x->start_ms != y->start_ms)
-		return x->start_ms < y->start_ms ? -1 : 1;
-	return (x->operator_index > y->operator_index) - (x->operator_index < y->operator_index);
-}
-
-static void draw_new_ani(struct sim_rng *rng, char ani[SIM_ANI_DIGITS + 1])
-{
-	const char *area = area_codes[rng_index(rng, ARRAY_SIZE(area_codes))];
-
-	snprintf(ani, SIM_ANI_DIGITS + 1, "%s555%04u", area, rng_index(rng, 10000));
-}
-
-/*
- * Give calls, in start order, their numbers and callers: a fresh number from the pool
- * (area code + 555 + 4 digits), none for a few, and for some pocket dials the number of a
- * recent pocket dial again.
- */
-static void assign_callers(const struct sim_scenario *scenario, struct sim_calls *calls)
-{
-	char recent_pocket[SIM_POCKET_RING][SIM_ANI_DIGITS + 1];
-	unsigned recent_count = 0, incident_count = 0;
-	struct sim_rng rng;
-
-	rng_seed(&rng, scenario->seed, SIM_STREAM_CALLERS);
-	for (size_t i = 0; i < calls->count; i++) {
-		struct sim_call *call = &calls->items[i];
-		bool pocket = call->kind == SIM_CALL_POCKET;
-
-		call->number = (uint32_t)(i + 1);
-		if (call->incident_ms >= 0)
-			call->incident_number = ++incident_count;
-		if (rng_chance(&rng, scenario->ani_missing_share)) {
-			call->ani[0] = '\0';
-			continue;
-		}
-		if (pocket && recent_count > 0 && rng_chance(&rng, scenario->pocket.repeat_share)) {
-			unsigned pick = rng_index(&rng, recent_count < SIM_POCKET_RING ? recent_count : SIM_POCKET_RING);
-			memcpy(call->ani, recent_pocket[pick], sizeof(call->ani));
-			continue;
-		}
-		draw_new_ani(&rng, call->ani);
-		if (pocket)
-			memcpy(recent_pocket[recent_count++ % SIM_POCKET_RING], call->ani, sizeof(call->ani));
-	}
-}
-
-/* The whole shift, calls sorted by start. */
-static int generate_shift(const struct sim_scenario *scenario, struct sim_calls *calls)
-{
-	for (unsigned op = 0; op < scenario->operator_count; op++)
-		if (generate_operator_calls(scenario, op, calls) != 0)
-			return -1;
-	if (calls->count > 0)
-		qsort(calls->items, calls->count, sizeof(calls->items[0]), compare_calls_by_start);
-	assign_callers(scenario, calls);
-	return 0;
-}
-
-/* ---- events ------------------------------------------------------------------------------ */
-
-enum sim_event_type {
-	SIM_EVENT_CALL_START,
-	SIM_EVENT_INCIDENT,
-	SIM_EVENT_TRANSFER,
-	SIM_EVENT_CALL_END,
-};
-
-struct sim_event {
-	int64_t ts_ms;
-	uint32_t call_index;
-	uint32_t seq; /* creation order: breaks ties, so the sort is stable */
-	uint8_t type; /* enum sim_event_type */
-};
-
-struct sim_events {
-	struct sim_event *items;
-	size_t count;
-};
-
-static int compare_events(const void *a, const void *b)
-{
-	const struct sim_event *x = a, *y = b;
-
-	if (x->ts_ms != y->ts_ms)
-		return x->ts_ms < y->ts_ms ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static void events_push(struct sim_events *events, int64_t ts_ms, size_t call_index,
-			enum sim_event_type type)
-{
-	struct sim_event *event = &events->items[events->count];
-
-	event->ts_ms = ts_ms;
-	event->call_index = (uint32_t)call_index;
-	event->seq = (uint32_t)events->count;
-	event->type = (uint8_t)type;
-	events->count++;
-}
-
-/* Every call's events, all operators together, in ts order (stable). */
-static int build_events(const struct sim_calls *calls, struct sim_events *events)
-{
-	events->count = 0;
-	events->items = calloc(calls->count * 4 + 1, sizeof(events->items[0]));
-	if (!events->items) {
-		fprintf(stderr, "cadmon-sim: out of memory\n");
-		return -1;
-	}
-	for (size_t i = 0; i < calls->count; i++) {
-		const struct sim_call *call = &calls->items[i];
-
-		events_push(events, call->start_ms, i, SIM_EVENT_CALL_START);
-		if (call->incident_ms >= 0)
-			events_push(events, call->incident_ms, i, SIM_EVENT_INCIDENT);
-		if (call->transfer_ms >= 0)
-			events_push(events, call->transfer_ms, i, SIM_EVENT_TRANSFER);
-		events_push(events, call->end_ms, i, SIM_EVENT_CALL_END);
-	}
-	qsort(events->items, events->count, sizeof(events->items[0]), compare_events);
-	return 0;
-}
-
-static void format_call_start(const struct sim_scenario *scenario, const struct sim_call *call,
-			      const char *head, char *line, size_t size)
-{
-	unsigned operator_number = call->operator_index + 1;
-
-	char ani[sizeof(call->ani) + 16] = "";
-
-	if (call->ani[0])
-		snprintf(ani, sizeof(ani), ",\"ani\":\"%s\"", call->ani);
-	snprintf(line, size, "%s,\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":\"P%02u\"%s}\n",
-		 head, operator_number, scenario->agency, operator_number, ani);
-}
-
-/* One protocol v1 line with its "\n"; returns its length. */
-static size_t format_event(const struct sim_scenario *scenario, const struct sim_calls *calls,
-			   const struct sim_event *event, char line[SIM_LINE_MAX])
-{
-	static const char *const type_names[] = { "call_start", "incident", "transfer", "call_end" };
-	const struct sim_call *call = &calls->items[event->call_index];
-	char ts[TIMESTAMP_TEXT_MAX];
-	char head[160];
-
-	timestamp_format(event->ts_ms, ts);
-	snprintf(head, sizeof(head), "{\"type\":\"%s\",\"call_id\":\"%s-%06" PRIu32 "\",\"ts\":\"%s\"",
-		 type_names[event->type], scenario->agency, call->number, ts);
-	switch ((enum sim_event_type)event->type) {
-	case SIM_EVENT_CALL_START:
-		format_call_start(scenario, call, head, line, SIM_LINE_MAX);
-		break;
-	case SIM_EVENT_INCIDENT:
-		snprintf(line, SIM_LINE_MAX, "%s,\"incident_id\":\"INC-%06" PRIu32 "\"}\n", head,
-			 call->incident_number);
-		break;
-	case SIM_EVENT_TRANSFER:
-		snprintf(line, SIM_LINE_MAX, "%s,\"to\":\"%s\"}\n", head,
-			 transfer_targets[call->transfer_target]);
-		break;
-	case SIM_EVENT_CALL_END:
-		snprintf(line, SIM_LINE_MAX, "%s,\"released_by\":\"%s\"}\n", head,
-			 release_names[call->released_by]);
-		break;
-	}
-	return strlen(line);
-}
+#define CLASSIC_ONSET_HOURS 3.0         /* the single form's defaults without a misbehaver */
+#define CLASSIC_HANGUP_SHARE 0.33
+#define STORM_DEFAULT_HOURS 1.0
 
 /* ---- output: stdout or a feed socket, buffered, optionally paced ------------------------- */
 
-struct sim_output {
+struct output_sink {
 	int fd;
 	bool is_socket;
 	const char *name; /* for messages: "stdout" or "HOST:PORT" */
@@ -606,7 +45,7 @@ struct sim_output {
 	char buffer[SIM_OUTPUT_BUFFER_BYTES];
 };
 
-static int output_flush(struct sim_output *out)
+static int output_flush(struct output_sink *out)
 {
 	size_t done = 0;
 
@@ -627,7 +66,7 @@ static int output_flush(struct sim_output *out)
 	return 0;
 }
 
-static int output_append(struct sim_output *out, const char *data, size_t len)
+static int output_append(struct output_sink *out, const char *data, size_t len)
 {
 	if (out->used + len > sizeof(out->buffer) && output_flush(out) != 0)
 		return -1;
@@ -637,7 +76,7 @@ static int output_append(struct sim_output *out, const char *data, size_t len)
 }
 
 /* Wall-clock pacing: event time advances `speed` seconds per wall second from the shift start. */
-struct sim_pace {
+struct output_pace {
 	double speed; /* 0: as fast as possible */
 	int64_t origin_ms;
 	struct timespec wall_origin;
@@ -652,7 +91,7 @@ static double seconds_since(const struct timespec *origin)
 }
 
 /* Sleep until the event at ts_ms is due, flushing what is buffered first. */
-static int pace_until(const struct sim_pace *pace, int64_t ts_ms, struct sim_output *out)
+static int pace_until(const struct output_pace *pace, int64_t ts_ms, struct output_sink *out)
 {
 	if (pace->speed <= 0)
 		return 0;
@@ -671,105 +110,24 @@ static int pace_until(const struct sim_pace *pace, int64_t ts_ms, struct sim_out
 	return 0;
 }
 
-static int emit_events(const struct sim_scenario *scenario, const struct sim_calls *calls,
-		       const struct sim_events *events, double speed, struct sim_output *out)
+/* Every event of the shift as a line, paced when asked. */
+static int emit_events(const struct sim_scenario *scenario, const struct sim_shift *shift,
+		       double speed, struct output_sink *out)
 {
-	struct sim_pace pace = { .speed = speed, .origin_ms = scenario->start_ms };
+	struct output_pace pace = { .speed = speed, .origin_ms = scenario->start_ms };
 	char line[SIM_LINE_MAX];
 
 	clock_gettime(CLOCK_MONOTONIC, &pace.wall_origin);
-	for (size_t i = 0; i < events->count; i++) {
-		if (pace_until(&pace, events->items[i].ts_ms, out) != 0)
+	for (size_t i = 0; i < shift->event_count; i++) {
+		if (pace_until(&pace, shift->events[i].ts_ms, out) != 0)
 			return -1;
-		size_t len = format_event(scenario, calls, &events->items[i], line);
+		size_t len = sim_format_event(scenario, shift, i, line);
 		if (output_append(out, line, len) != 0)
 			return -1;
 	}
 	return output_flush(out);
 }
 
-/* ---- connecting to a feed port ----------------------------------------------------------- */
-
-/* Split "HOST:PORT" or "[V6]:PORT" into host and port. */
-static int split_host_port(const char *address, char *host, size_t host_size, char *port,
-			   size_t port_size)
-{
-	const char *colon = strrchr(address, ':');
-	const char *host_start = address, *host_end = colon;
-
-	if (!colon || colon[1] == '\0')
-		return -1;
-	if (address[0] == '[') {
-		host_start = address + 1;
-		host_end = colon - 1;
-		if (host_end < host_start || *host_end != ']')
-			return -1;
-	}
-	size_t host_len = (size_t)(host_end - host_start);
-	if (host_len == 0 || host_len >= host_size || strlen(colon + 1) >= port_size)
-		return -1;
-	memcpy(host, host_start, host_len);
-	host[host_len] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
-
-/* One attempt on every address of host:port; a connected fd, or -1 with errno set. */
-static int connect_once(const char *host, const char *port, int *gai_error)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *list;
-	int fd = -1, saved_errno = ECONNREFUSED;
-
-	*gai_error = getaddrinfo(host, port, &hints, &list);
-	if (*gai_error != 0)
-		return -1;
-	for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0) {
-			saved_errno = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			saved_errno = errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(list);
-	errno = saved_errno;
-	return fd;
-}
-
-/* Connect to HOST:PORT, retrying for up to SIM_CONNECT_SECONDS while it refuses. */
-static int connect_feed(const char *address)
-{
-	char host[256], port[32];
-	struct timespec started;
-	int gai_error;
-
-	if (split_host_port(address, host, sizeof(host), port, sizeof(port)) != 0) {
-		fprintf(stderr, "cadmon-sim: --connect: expected HOST:PORT, got \"%s\"\n", address);
-		return -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &started);
-	for (;;) {
-		int fd = connect_once(host, port, &gai_error);
-		if (fd >= 0)
-			return fd;
-		if (gai_error != 0) {
-			fprintf(stderr, "cadmon-sim: %s: %s\n", address, gai_strerror(gai_error));
-			return -1;
-		}
-		if (seconds_since(&started) >= SIM_CONNECT_SECONDS) {
-			fprintf(stderr, "cadmon-sim: cannot connect to %s for %d s: %s\n", address,
-				SIM_CONNECT_SECONDS, strerror(errno));
-			return -1;
-		}
-		struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-		nanosleep(&pause, NULL);
-	}
-}
 
 /* After our last line: send EOF, then give the daemon a moment to read it all and close. */
 static void finish_feed(int fd)
@@ -782,116 +140,45 @@ static void finish_feed(int fd)
 		;
 }
 
-/* ---- ground truth ------------------------------------------------------------------------ */
-
-struct sim_operator_counts {
-	unsigned calls;
-	unsigned pocket_dials;
-	unsigned abandoned_calls;
-	unsigned cut_off_calls;
-};
-
-static void count_operator_calls(const struct sim_calls *calls, unsigned operator_index,
-				 struct sim_operator_counts *counts)
-{
-	memset(counts, 0, sizeof(*counts));
-	for (size_t i = 0; i < calls->count; i++) {
-		const struct sim_call *call = &calls->items[i];
-		if (call->operator_index != operator_index)
-			continue;
-		counts->calls++;
-		counts->pocket_dials += call->kind == SIM_CALL_POCKET;
-		counts->abandoned_calls += call->kind == SIM_CALL_ABANDONED;
-		counts->cut_off_calls += call->kind == SIM_CALL_CUT_OFF;
-	}
-}
-
-static void write_truth_operator(FILE *file, const struct sim_scenario *scenario,
-				 const struct sim_calls *calls, unsigned operator_index)
-{
-	const struct sim_misconduct *misconduct = misconduct_of(scenario, operator_index);
-	struct sim_operator_counts counts;
-	char onset[TIMESTAMP_TEXT_MAX];
-
-	count_operator_calls(calls, operator_index, &counts);
-	fprintf(file, "{\"operator\":\"op-%02u\",\"agency\":\"%s\",\"misbehaving\":%s",
-		operator_index + 1, scenario->agency, misconduct ? "true" : "false");
-	if (misconduct) {
-		timestamp_format(onset_ms(scenario, misconduct), onset);
-		fprintf(file, ",\"onset\":\"%s\",\"hangup_share\":%g", onset, misconduct->hangup_share);
-	}
-	fprintf(file, ",\"calls\":%u,\"pocket_dials\":%u,\"abandoned_calls\":%u,\"cut_off_calls\":%u}\n",
-		counts.calls, counts.pocket_dials, counts.abandoned_calls, counts.cut_off_calls);
-}
-
-/* The scenario on one line, then one line per operator. */
-static int write_truth(const char *path, const struct sim_scenario *scenario,
-		       const struct sim_calls *calls, const struct sim_events *events)
-{
-	char start[TIMESTAMP_TEXT_MAX];
-	FILE *file = fopen(path, "w");
-
-	if (!file) {
-		fprintf(stderr, "cadmon-sim: --truth %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	timestamp_format(scenario->start_ms, start);
-	fprintf(file, "{\"scenario\":\"shift\",\"seed\":%" PRIu64 ",\"agency\":\"%s\",\"start\":\"%s\","
-		"\"hours\":%g,\"operators\":%u,\"calls_per_hour\":%g,\"pocket_share\":%g,"
-		"\"calls\":%zu,\"lines\":%zu}\n",
-		scenario->seed, scenario->agency, start, scenario->shift_hours,
-		scenario->operator_count, scenario->calls_per_hour, scenario->pocket.share,
-		calls->count, events->count);
-	for (unsigned op = 0; op < scenario->operator_count; op++)
-		write_truth_operator(file, scenario, calls, op);
-	if (ferror(file) | (fclose(file) != 0)) {
-		fprintf(stderr, "cadmon-sim: --truth %s: write failed\n", path);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- options ----------------------------------------------------------------------------- */
 
 struct sim_options {
 	struct sim_scenario scenario;
-	long bad_operator;      /* operator number 1.., or -1 for none */
+	const char *preset;          /* --scenario NAME; NULL: the classic shift */
+	bool storm_from_preset;
+	/* The single misbehaving operator: --bad-operator, --onset-hours, --hangup-share. */
+	long bad_operator;           /* operator number 1.., or -1 for none */
 	bool bad_operator_given;
+	bool single_form_given;      /* any of the three */
 	double onset_hours;
 	double hangup_share;
-	double speed;           /* 0: as fast as possible */
-	const char *connect;    /* NULL: stdout */
-	const char *truth_path; /* NULL: none */
+	struct sim_misconduct bad[SIM_MAX_MISCONDUCT]; /* --bad, in order */
+	size_t bad_count;
+	bool storm_start_given;
+	bool storm_detail_given;     /* --storm-hours, --storm-share or --storm-volume */
+	double speed;                /* 0: as fast as possible */
+	const char *connect;         /* NULL: stdout */
+	const char *truth_path;      /* NULL: none */
 };
 
-static void set_default_scenario(struct sim_scenario *scenario)
+/* The single form's defaults: the scenario's first misbehaving operator, if any. */
+static void set_single_form_defaults(struct sim_options *options)
 {
-	*scenario = (struct sim_scenario){
-		.seed = 1,
-		.agency = "DEMO",
-		.operator_count = 12,
-		.start_ms = INT64_C(1795932000000), /* 2026-11-29T06:00:00Z */
-		.shift_hours = 8,
-		.calls_per_hour = 10,
-		.wrapup_min_seconds = 10,
-		.wrapup_max_seconds = 45,
-		.real = { .median_seconds = 100, .sigma = 0.6, .min_seconds = 25,
-			  .max_seconds = 1800, .incident_share = 0.65, .transfer_share = 0.10,
-			  .caller_release_share = 0.60, .system_release_share = 0.01 },
-		.pocket = { .share = 0.10, .min_seconds = 2, .max_seconds = 15, .repeat_share = 0.25 },
-		.abandoned = { .share = 0.03, .min_seconds = 1, .max_seconds = 8 },
-		.ani_missing_share = 0.02,
-	};
+	const struct sim_scenario *scenario = &options->scenario;
+	const struct sim_misconduct *first = scenario->misconduct_count ? &scenario->misconduct[0] : NULL;
+
+	options->bad_operator = first ? (long)first->operator_index + 1 : -1;
+	options->onset_hours = first ? first->onset_hours : CLASSIC_ONSET_HOURS;
+	options->hangup_share = first ? first->hangup_share : CLASSIC_HANGUP_SHARE;
+	options->storm_from_preset = scenario->storm.hours > 0;
 }
 
-static void set_default_options(struct sim_options *options)
+static void print_presets(FILE *out)
 {
-	*options = (struct sim_options){
-		.bad_operator = 5,
-		.onset_hours = 3.0,
-		.hangup_share = 0.33,
-	};
-	set_default_scenario(&options->scenario);
+	const char *name;
+
+	for (size_t i = 0; (name = sim_preset_name(i)); i++)
+		fprintf(out, "  %-12s %s\n", name, sim_preset_summary(i));
 }
 
 static void print_usage(FILE *out)
@@ -899,24 +186,45 @@ static void print_usage(FILE *out)
 	fputs("usage: cadmon-sim [OPTION...]\n"
 	      "Simulate a 911 center's shift and write it as cadmon feed protocol v1 (NDJSON).\n"
 	      "\n"
+	      "  --scenario NAME       start from a preset (below); the other options adjust it\n"
 	      "  --seed N              PRNG seed; same seed, same output everywhere (1)\n"
 	      "  --operators N         call-takers op-01..op-N (12)\n"
 	      "  --hours H             shift length (8)\n"
 	      "  --start RFC3339       shift start (2026-11-29T06:00:00Z)\n"
 	      "  --calls-per-hour R    answered calls per operator per hour, Poisson (10)\n"
 	      "  --pocket-share P      share of pocket dials / silent lines, 2-15 s (0.10)\n"
+	      "  --pocket-repeat-share P  share of pocket dials that come again from a recent\n"
+	      "                        pocket dialer's number (0.25)\n"
 	      "  --agency NAME         agency of every call (DEMO)\n"
+	      "Misconduct:\n"
 	      "  --bad-operator N      operator op-N misbehaves; -1 for none (5)\n"
 	      "  --onset-hours T       the misbehaviour starts T hours into the shift (3.0)\n"
 	      "  --hangup-share S      share of real calls then cut off after 3-18 s (0.33)\n"
+	      "  --bad N:T:S           op-N cuts off a share S of real calls from T hours in;\n"
+	      "                        repeat for several operators (instead of the three above)\n"
+	      "  --redial-share R      share of cut-off callers who ring 911 again 1-5 min later\n"
+	      "                        from the same number: a new, real call (0; 0.5 in presets)\n"
+	      "A storm (every operator gets many short calls; not misconduct):\n"
+	      "  --storm-start H       a storm begins H hours into the shift\n"
+	      "  --storm-hours D       it lasts D hours (1)\n"
+	      "  --storm-share S       share of its calls that are 2-15 s calls the operator\n"
+	      "                        ends with nothing to do (0.35)\n"
+	      "  --storm-volume F      call volume during it, times the usual (1.5)\n"
+	      "Output:\n"
 	      "  --truth FILE          write the ground truth (NDJSON) to FILE\n"
 	      "  --connect HOST:PORT   send to a cadmond feed port instead of stdout\n"
 	      "  --speed X             pace output: X event seconds per wall second\n"
 	      "                        (default: as fast as possible)\n"
 	      "  -h, --help            show this help\n"
 	      "\n"
+	      "Scenarios for --scenario (in each, half the cut-off callers redial):\n",
+	      out);
+	print_presets(out);
+	fputs("Without --scenario: one-bad without redials, the classic shift.\n"
+	      "\n"
 	      "Real calls: talk lognormal (median 100 s, 25 s..30 min), 65% incident, 10% transfer,\n"
 	      "released by caller 60%, system 1%, operator 39%. 3% abandoned (caller, 1-8 s).\n"
+	      "Redials: real calls, 90% with an incident, answered by an operator free at the time.\n"
 	      "Exit status: 0 done, 1 I/O error, 2 bad usage.\n",
 	      out);
 }
@@ -999,10 +307,66 @@ static int parse_agency(const char *text, char agency[SIM_AGENCY_MAX + 1])
 	return 0;
 }
 
+/* A number ending at the separator `stop`; *next after it. */
+static bool take_number(const char *text, char stop, double *value, const char **next)
+{
+	char *end;
+	errno = 0;
+	*value = strtod(text, &end);
+	*next = end + (*end == stop && stop != '\0');
+	return errno == 0 && end != text && *end == stop && isfinite(*value);
+}
+
+/* --bad OPERATOR:ONSET_HOURS:SHARE, e.g. "5:3:0.33". */
+static int parse_bad(struct sim_options *options, const char *text)
+{
+	double number, onset_hours, share;
+	const char *rest = text;
+
+	if (!take_number(rest, ':', &number, &rest) || !take_number(rest, ':', &onset_hours, &rest) ||
+	    !take_number(rest, '\0', &share, &rest) || number != floor(number) || number < 1 ||
+	    number > SIM_MAX_OPERATORS || onset_hours < 0 || onset_hours > SIM_MAX_HOURS ||
+	    share < 0 || share > 1)
+		return usage_error("--bad: expected OPERATOR:ONSET_HOURS:SHARE (operator 1 to %d, "
+				   "share 0 to 1, e.g. 5:3:0.33), got \"%s\"", SIM_MAX_OPERATORS, text);
+	if (options->bad_count == SIM_MAX_MISCONDUCT)
+		return usage_error("--bad: at most %d misbehaving operators", SIM_MAX_MISCONDUCT);
+	options->bad[options->bad_count++] = (struct sim_misconduct){
+		.operator_index = (unsigned)number - 1,
+		.onset_hours = onset_hours,
+		.hangup_share = share,
+		.min_talk_seconds = SIM_CUT_OFF_MIN_SECONDS,
+		.max_talk_seconds = SIM_CUT_OFF_MAX_SECONDS,
+	};
+	return 0;
+}
+
+static int parse_connect(struct sim_options *options, const char *text)
+{
+	char host[NET_HOST_MAX], port[NET_PORT_MAX];
+
+	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
+		return usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
+	options->connect = text;
+	return 0;
+}
+
+/* --storm-start: a storm from H hours in, an hour long unless --storm-hours says otherwise. */
+static int parse_storm_start(struct sim_options *options, const char *text)
+{
+	struct sim_storm *storm = &options->scenario.storm;
+
+	options->storm_start_given = true;
+	if (storm->hours == 0)
+		storm->hours = STORM_DEFAULT_HOURS;
+	return parse_number("storm-start", text, 0, SIM_MAX_HOURS, false, &storm->start_hours);
+}
+
 enum {
 	OPT_SEED = 256, OPT_OPERATORS, OPT_HOURS, OPT_START, OPT_CALLS_PER_HOUR, OPT_POCKET_SHARE,
 	OPT_AGENCY, OPT_BAD_OPERATOR, OPT_ONSET_HOURS, OPT_HANGUP_SHARE, OPT_TRUTH, OPT_CONNECT,
-	OPT_SPEED,
+	OPT_SPEED, OPT_SCENARIO, OPT_BAD, OPT_REDIAL_SHARE, OPT_POCKET_REPEAT_SHARE, OPT_STORM_START,
+	OPT_STORM_HOURS, OPT_STORM_SHARE, OPT_STORM_VOLUME,
 };
 
 static const struct option long_options[] = {
@@ -1019,9 +383,60 @@ static const struct option long_options[] = {
 	{ "truth", required_argument, NULL, OPT_TRUTH },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "speed", required_argument, NULL, OPT_SPEED },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "bad", required_argument, NULL, OPT_BAD },
+	{ "redial-share", required_argument, NULL, OPT_REDIAL_SHARE },
+	{ "pocket-repeat-share", required_argument, NULL, OPT_POCKET_REPEAT_SHARE },
+	{ "storm-start", required_argument, NULL, OPT_STORM_START },
+	{ "storm-hours", required_argument, NULL, OPT_STORM_HOURS },
+	{ "storm-share", required_argument, NULL, OPT_STORM_SHARE },
+	{ "storm-volume", required_argument, NULL, OPT_STORM_VOLUME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Options of the single misbehaving operator and of misconduct; 0 or SIM_EXIT_USAGE. */
+static int apply_misconduct_option(struct sim_options *options, int option, const char *value)
+{
+	switch (option) {
+	case OPT_BAD_OPERATOR:
+		options->bad_operator_given = options->single_form_given = true;
+		return parse_integer("bad-operator", value, -1, SIM_MAX_OPERATORS, &options->bad_operator);
+	case OPT_ONSET_HOURS:
+		options->single_form_given = true;
+		return parse_number("onset-hours", value, 0, SIM_MAX_HOURS, false, &options->onset_hours);
+	case OPT_HANGUP_SHARE:
+		options->single_form_given = true;
+		return parse_number("hangup-share", value, 0, 1, false, &options->hangup_share);
+	case OPT_BAD:
+		return parse_bad(options, value);
+	case OPT_REDIAL_SHARE:
+		return parse_number("redial-share", value, 0, 1, false, &options->scenario.redial.share);
+	default:
+		return SIM_EXIT_USAGE;
+	}
+}
+
+/* Options of the storm; 0 or SIM_EXIT_USAGE. */
+static int apply_storm_option(struct sim_options *options, int option, const char *value)
+{
+	struct sim_storm *storm = &options->scenario.storm;
+
+	if (option == OPT_STORM_START)
+		return parse_storm_start(options, value);
+	options->storm_detail_given = true;
+	switch (option) {
+	case OPT_STORM_HOURS:
+		return parse_number("storm-hours", value, 0, SIM_MAX_HOURS, true, &storm->hours);
+	case OPT_STORM_SHARE:
+		return parse_number("storm-share", value, 0, 1, false, &storm->short_share);
+	case OPT_STORM_VOLUME:
+		return parse_number("storm-volume", value, 1, SIM_MAX_STORM_VOLUME, false,
+				    &storm->volume_factor);
+	default:
+		return SIM_EXIT_USAGE;
+	}
+}
 
 /* Apply one option with its value; 0 or SIM_EXIT_USAGE. */
 static int apply_option(struct sim_options *options, int option, const char *value)
@@ -1031,6 +446,8 @@ static int apply_option(struct sim_options *options, int option, const char *val
 	int rc;
 
 	switch (option) {
+	case OPT_SCENARIO:
+		return 0; /* applied before every other option */
 	case OPT_SEED:
 		return parse_seed(value, &scenario->seed);
 	case OPT_OPERATORS:
@@ -1047,37 +464,54 @@ static int apply_option(struct sim_options *options, int option, const char *val
 	case OPT_POCKET_SHARE:
 		return parse_number("pocket-share", value, 0, 1 - scenario->abandoned.share, false,
 				    &scenario->pocket.share);
+	case OPT_POCKET_REPEAT_SHARE:
+		return parse_number("pocket-repeat-share", value, 0, 1, false,
+				    &scenario->pocket.repeat_share);
 	case OPT_AGENCY:
 		return parse_agency(value, scenario->agency);
-	case OPT_BAD_OPERATOR:
-		options->bad_operator_given = true;
-		return parse_integer("bad-operator", value, -1, SIM_MAX_OPERATORS, &options->bad_operator);
-	case OPT_ONSET_HOURS:
-		return parse_number("onset-hours", value, 0, SIM_MAX_HOURS, false, &options->onset_hours);
-	case OPT_HANGUP_SHARE:
-		return parse_number("hangup-share", value, 0, 1, false, &options->hangup_share);
 	case OPT_TRUTH:
 		options->truth_path = value;
 		return 0;
 	case OPT_CONNECT:
-		options->connect = value;
-		return 0;
+		return parse_connect(options, value);
 	case OPT_SPEED:
 		return parse_number("speed", value, 0, 1e9, true, &options->speed);
+	case OPT_STORM_START: case OPT_STORM_HOURS: case OPT_STORM_SHARE: case OPT_STORM_VOLUME:
+		return apply_storm_option(options, option, value);
 	default:
-		return SIM_EXIT_USAGE;
+		return apply_misconduct_option(options, option, value);
 	}
 }
 
-/* Cross-option checks, then the misbehaving operator into the scenario. */
-static int finish_options(struct sim_options *options)
+/* A preset's misbehaving operators must exist and start within the shift. */
+static int check_preset_misconduct(const struct sim_options *options)
+{
+	const struct sim_scenario *scenario = &options->scenario;
+
+	for (size_t i = 0; i < scenario->misconduct_count; i++) {
+		const struct sim_misconduct *m = &scenario->misconduct[i];
+		if (m->operator_index >= scenario->operator_count)
+			return usage_error("--scenario %s: op-%02u is beyond --operators %u; "
+					   "give --bad or --bad-operator -1", options->preset,
+					   m->operator_index + 1, scenario->operator_count);
+		if (m->onset_hours > scenario->shift_hours)
+			return usage_error("--scenario %s: op-%02u's onset %g h is after the end of "
+					   "the %g-hour shift", options->preset, m->operator_index + 1,
+					   m->onset_hours, scenario->shift_hours);
+	}
+	return 0;
+}
+
+/* --bad-operator, --onset-hours, --hangup-share: one misbehaving operator (or none) in place
+ * of the scenario's. Without --scenario they always apply: they are the classic shift's. */
+static int apply_single_form(struct sim_options *options)
 {
 	struct sim_scenario *scenario = &options->scenario;
-	double expected_calls =
-		scenario->operator_count * scenario->shift_hours * scenario->calls_per_hour;
 	bool bad_operator_exists = options->bad_operator == -1 ||
 		(options->bad_operator >= 1 && (unsigned long)options->bad_operator <= scenario->operator_count);
 
+	if (options->preset && !options->single_form_given)
+		return check_preset_misconduct(options);
 	if (!bad_operator_exists && options->bad_operator_given)
 		return usage_error("--bad-operator: expected an operator number from 1 to %u, "
 				   "or -1 for none, got %ld", scenario->operator_count,
@@ -1089,19 +523,86 @@ static int finish_options(struct sim_options *options)
 	if (options->bad_operator > 0 && options->onset_hours > scenario->shift_hours)
 		return usage_error("--onset-hours: %g is after the end of the %g-hour shift",
 				   options->onset_hours, scenario->shift_hours);
-	if (expected_calls > SIM_MAX_CALLS * 0.8)
-		return usage_error("scenario too large: about %.0f calls, at most %.0f; "
-				   "use fewer --operators or --hours", expected_calls,
-				   SIM_MAX_CALLS * 0.8);
+	scenario->misconduct_count = 0;
 	if (options->bad_operator > 0) {
-		scenario->misconduct[0] = (struct sim_misconduct){
+		scenario->misconduct[scenario->misconduct_count++] = (struct sim_misconduct){
 			.operator_index = (unsigned)(options->bad_operator - 1),
 			.onset_hours = options->onset_hours,
 			.hangup_share = options->hangup_share,
-			.min_talk_seconds = 3,
-			.max_talk_seconds = 18,
+			.min_talk_seconds = SIM_CUT_OFF_MIN_SECONDS,
+			.max_talk_seconds = SIM_CUT_OFF_MAX_SECONDS,
 		};
-		scenario->misconduct_count = 1;
+	}
+	return 0;
+}
+
+/* --bad, repeated: the scenario's misbehaving operators, in the order given. */
+static int apply_bad_list(struct sim_options *options)
+{
+	struct sim_scenario *scenario = &options->scenario;
+
+	if (options->single_form_given)
+		return usage_error("--bad: cannot be combined with --bad-operator, --onset-hours "
+				   "or --hangup-share");
+	for (size_t i = 0; i < options->bad_count; i++) {
+		const struct sim_misconduct *m = &options->bad[i];
+		unsigned number = m->operator_index + 1;
+		if (m->operator_index >= scenario->operator_count)
+			return usage_error("--bad: op-%02u is beyond --operators %u", number,
+					   scenario->operator_count);
+		if (m->onset_hours > scenario->shift_hours)
+			return usage_error("--bad: op-%02u's onset %g h is after the end of the "
+					   "%g-hour shift", number, m->onset_hours, scenario->shift_hours);
+		for (size_t j = 0; j < i; j++)
+			if (options->bad[j].operator_index == m->operator_index)
+				return usage_error("--bad: op-%02u is given twice", number);
+		scenario->misconduct[i] = *m;
+	}
+	scenario->misconduct_count = options->bad_count;
+	return 0;
+}
+
+/* Cross-option checks, then the whole scenario's. */
+static int finish_options(struct sim_options *options)
+{
+	char why[SIM_WHY_MAX];
+	int rc = options->bad_count > 0 ? apply_bad_list(options) : apply_single_form(options);
+
+	if (rc != 0)
+		return rc;
+	if (options->storm_detail_given && !options->storm_start_given && !options->storm_from_preset)
+		return usage_error("--storm-hours, --storm-share and --storm-volume need a storm: "
+				   "give --storm-start H or a storm --scenario");
+	if (sim_scenario_check(&options->scenario, why, sizeof(why)) != 0)
+		return usage_error("%s", why);
+	return 0;
+}
+
+/* "baseline, one-bad, ..." into out. */
+static void list_presets(char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; sim_preset_name(i) && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "", sim_preset_name(i));
+}
+
+/* --scenario goes first, wherever it is: it is what the other options adjust. Everything
+ * else, errors included, is left to the second pass. */
+static int apply_preset(int argc, char **argv, struct sim_options *options)
+{
+	char names[256];
+	int option;
+
+	while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		if (option != OPT_SCENARIO)
+			continue;
+		options->preset = optarg;
+		if (sim_scenario_preset(&options->scenario, optarg) != 0) {
+			list_presets(names, sizeof(names));
+			return usage_error("--scenario: expected one of %s, got \"%s\"", names, optarg);
+		}
 	}
 	return 0;
 }
@@ -1111,8 +612,13 @@ static int parse_options(int argc, char **argv, struct sim_options *options)
 {
 	int option;
 
-	set_default_options(options);
+	*options = (struct sim_options){ 0 };
+	sim_scenario_defaults(&options->scenario);
 	opterr = 0;
+	if (apply_preset(argc, argv, options) != 0)
+		return SIM_EXIT_USAGE;
+	set_single_form_defaults(options);
+	optind = 0; /* a second pass over argv (glibc and musl: 0 restarts getopt fully) */
 	while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
 		if (option == 'h') {
 			print_usage(stdout);
@@ -1133,22 +639,42 @@ static int parse_options(int argc, char **argv, struct sim_options *options)
 
 /* ---- main -------------------------------------------------------------------------------- */
 
-/* Write the events to stdout or the feed port; 0 or 1. */
-static int send_shift(const struct sim_options *options, const struct sim_calls *calls,
-		      const struct sim_events *events)
+/* The ground truth into --truth FILE; 0 or -1 (reported). */
+static int write_truth_file(const char *path, const struct sim_scenario *scenario,
+			    const struct sim_shift *shift)
 {
-	static struct sim_output out;
+	FILE *file = fopen(path, "w");
+
+	if (!file) {
+		fprintf(stderr, "cadmon-sim: --truth %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int written = sim_write_truth(file, scenario, shift);
+	if (fclose(file) != 0 || written != 0) {
+		fprintf(stderr, "cadmon-sim: --truth %s: write failed\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the events to stdout or the feed port; 0 or 1. */
+static int send_shift(const struct sim_options *options, const struct sim_shift *shift)
+{
+	static struct output_sink out;
+	char why[NET_WHY_MAX];
 	int rc;
 
-	out = (struct sim_output){ .fd = STDOUT_FILENO, .name = "stdout" };
+	out = (struct output_sink){ .fd = STDOUT_FILENO, .name = "stdout" };
 	if (options->connect) {
-		out.fd = connect_feed(options->connect);
-		if (out.fd < 0)
+		out.fd = net_connect_retry(options->connect, SIM_CONNECT_SECONDS, why, sizeof(why));
+		if (out.fd < 0) {
+			fprintf(stderr, "cadmon-sim: %s\n", why);
 			return 1;
+		}
 		out.is_socket = true;
 		out.name = options->connect;
 	}
-	rc = emit_events(&options->scenario, calls, events, options->speed, &out);
+	rc = emit_events(&options->scenario, shift, options->speed, &out);
 	if (out.is_socket) {
 		if (rc == 0)
 			finish_feed(out.fd);
@@ -1160,18 +686,18 @@ static int send_shift(const struct sim_options *options, const struct sim_calls 
 int main(int argc, char **argv)
 {
 	struct sim_options options;
-	struct sim_calls calls = { 0 };
-	struct sim_events events = { 0 };
+	struct sim_shift shift = { 0 };
+	char why[SIM_WHY_MAX];
 	int status = parse_options(argc, argv, &options);
 
 	if (status >= 0)
 		return status;
 	status = 1;
-	if (generate_shift(&options.scenario, &calls) == 0 && build_events(&calls, &events) == 0 &&
-	    (!options.truth_path ||
-	     write_truth(options.truth_path, &options.scenario, &calls, &events) == 0))
-		status = send_shift(&options, &calls, &events);
-	free(events.items);
-	free(calls.items);
+	if (sim_shift_generate(&options.scenario, &shift, why, sizeof(why)) != 0)
+		fprintf(stderr, "cadmon-sim: %s\n", why);
+	else if (!options.truth_path ||
+		 write_truth_file(options.truth_path, &options.scenario, &shift) == 0)
+		status = send_shift(&options, &shift);
+	sim_shift_free(&shift);
 	return status;
 }

@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,12 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "net.h"
 #include "timestamp.h"
 
 #define WATCH_DEFAULT_ADDRESS "127.0.0.1:7401"
@@ -68,88 +67,6 @@ static void warn(const char *format, ...)
 	vfprintf(stderr, format, args);
 	fputc('\n', stderr);
 	va_end(args);
-}
-
-/* ---- connecting -------------------------------------------------------------------------- */
-
-/* Split "HOST:PORT" or "[V6]:PORT" into host and port. */
-static int split_host_port(const char *address, char *host, size_t host_size, char *port,
-			   size_t port_size)
-{
-	const char *colon = strrchr(address, ':');
-	const char *host_start = address, *host_end = colon;
-
-	if (!colon || colon[1] == '\0')
-		return -1;
-	if (address[0] == '[') {
-		host_start = address + 1;
-		host_end = colon - 1;
-		if (host_end < host_start || *host_end != ']')
-			return -1;
-	}
-	size_t host_len = (size_t)(host_end - host_start);
-	if (host_len == 0 || host_len >= host_size || strlen(colon + 1) >= port_size)
-		return -1;
-	memcpy(host, host_start, host_len);
-	host[host_len] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
-
-/* One attempt on every address of host:port; a connected fd, or -1 with errno set. */
-static int connect_once(const char *host, const char *port, int *gai_error)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *list;
-	int fd = -1, saved_errno = ECONNREFUSED;
-
-	*gai_error = getaddrinfo(host, port, &hints, &list);
-	if (*gai_error != 0)
-		return -1;
-	for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0) {
-			saved_errno = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			saved_errno = errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(list);
-	errno = saved_errno;
-	return fd;
-}
-
-/* Connect to the alert port, retrying every 100 ms for up to timeout_seconds. */
-static int connect_alerts(const char *address, double timeout_seconds)
-{
-	char host[256], port[32];
-	double deadline = monotonic_seconds() + timeout_seconds;
-	int gai_error;
-
-	if (split_host_port(address, host, sizeof(host), port, sizeof(port)) != 0) {
-		fprintf(stderr, "cadmon-watch: --connect: expected HOST:PORT, got \"%s\"\n", address);
-		return -1;
-	}
-	for (;;) {
-		int fd = connect_once(host, port, &gai_error);
-		if (fd >= 0)
-			return fd;
-		if (gai_error != 0) {
-			fprintf(stderr, "cadmon-watch: %s: %s\n", address, gai_strerror(gai_error));
-			return -1;
-		}
-		if (monotonic_seconds() >= deadline) {
-			fprintf(stderr, "cadmon-watch: cannot connect to %s: %s\n", address,
-				strerror(errno));
-			return -1;
-		}
-		struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-		nanosleep(&pause, NULL);
-	}
 }
 
 /* ---- reading JSON fields ----------------------------------------------------------------- */
@@ -611,6 +528,16 @@ static int parse_count(const char *text, long *count)
 	return 0;
 }
 
+static int parse_connect(struct watch_options *options, const char *text)
+{
+	char host[NET_HOST_MAX], port[NET_PORT_MAX];
+
+	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
+		return usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
+	options->address = text;
+	return 0;
+}
+
 enum { OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT };
 
 static const struct option long_options[] = {
@@ -627,8 +554,7 @@ static int apply_option(struct watch_options *options, int option, const char *v
 {
 	switch (option) {
 	case OPT_CONNECT:
-		options->address = value;
-		return 0;
+		return parse_connect(options, value);
 	case OPT_RAW:
 		options->raw = true;
 		return 0;
@@ -678,9 +604,12 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
-	int fd = connect_alerts(options.address, options.connect_timeout_seconds);
-	if (fd < 0)
+	char why[NET_WHY_MAX];
+	int fd = net_connect_retry(options.address, options.connect_timeout_seconds, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "cadmon-watch: %s\n", why);
 		return 1;
+	}
 	struct watch_session session = { .options = &options, .tokener = json_tokener_new() };
 	if (!session.tokener) {
 		fprintf(stderr, "cadmon-watch: out of memory\n");

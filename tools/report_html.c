@@ -79,14 +79,15 @@ static const char page_style[] =
 	"svg.timeline .ratio{fill:none;stroke-width:2}\n"
 	"svg.timeline .faint{fill:none;stroke-width:1.2;opacity:.3}\n"
 	"table.alerts{margin-top:6px}\n"
-	"tr.callbacks td{border-top:0;padding-top:0;font-size:12px}\n"
+	"table.alerts>tbody>tr>td{border-bottom:0;border-top:1px solid var(--line)}\n"
+	"table.alerts>tbody>tr.callbacks>td{border-top:0;padding-top:0;font-size:12px}\n"
 	"tr.callbacks .label{color:var(--muted);font-size:11px;text-transform:uppercase;"
 	"letter-spacing:.04em}\n"
-	"tr.callbacks .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));"
+	"tr.callbacks .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(370px,1fr));"
 	"gap:2px 16px;margin:2px 0 4px}\n"
 	"tr.callbacks summary{cursor:pointer;color:#1971c2;margin:2px 0}\n"
 	"table.alerts>tbody>tr:nth-child(even){background:none}\n"
-	"table.alerts>tbody>tr:not(.callbacks)>td{border-bottom:0}\n"
+
 	"tr.flagged{background:#fff5f5!important}\n"
 	".details{font-size:12px;white-space:nowrap}\n"
 	".tag{display:inline-block;padding:0 5px;border-radius:3px;background:#fff3bf;color:#7c5b00;"
@@ -641,8 +642,8 @@ static void write_callback(FILE *out, struct json_object *callback)
 	fputs("</div>", out);
 }
 
-/* The callers to call back, in a row of their own under the alert; past CALLBACKS_SHOWN,
- * the rest are folded away. */
+/* The callers to call back, in a row of their own under the alert (none for a notice
+ * without callbacks, e.g. "resolved"); past CALLBACKS_SHOWN, the rest are folded away. */
 static void write_callbacks_row(FILE *out, struct json_object *object, int columns)
 {
 	struct json_object *callbacks;
@@ -651,12 +652,11 @@ static void write_callbacks_row(FILE *out, struct json_object *object, int colum
 	if (json_object_object_get_ex(object, "callbacks", &callbacks) &&
 	    json_object_is_type(callbacks, json_type_array))
 		count = json_object_array_length(callbacks);
+	if (count == 0)
+		return;
 	fprintf(out, "<tr class=\"callbacks\"><td></td><td colspan=\"%d\"><span class=\"label\">"
 		"call back</span> <span class=\"muted\">call &middot; number &middot; answered (UTC) "
-		"&middot; talk time</span>", columns - 1);
-	if (count == 0)
-		fputs("<span class=\"muted\">no premature calls in the window</span>", out);
-	fputs("<div class=\"grid\">", out);
+		"&middot; talk time</span><div class=\"grid\">", columns - 1);
 	for (size_t i = 0; i < count; i++) {
 		if (i == CALLBACKS_SHOWN)
 			fprintf(out, "</div><details><summary>%zu more</summary><div class=\"grid\">",

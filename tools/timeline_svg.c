@@ -3,6 +3,7 @@
 #include "timeline_svg.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #define MAX_RATIO_POINTS 1000    /* ...and at most */
 #define SAMPLES_PER_WINDOW 8     /* ...aiming at this many per rule window */
 #define MAX_AXIS_TICKS 8
+#define CALL_BINS ((size_t)(PLOT_RIGHT - PLOT_LEFT)) /* one per pixel column of the lane */
 #define THRESHOLD_LABEL_GAP 12.0 /* vertical room a threshold label needs */
 
 #define MS_PER_MINUTE INT64_C(60000)
@@ -223,27 +225,78 @@ static void write_time_axis(FILE *out, const struct timeline *timeline)
 	}
 }
 
-/* A tick per call; premature hangups tall and red, with a tooltip. */
-static void write_calls(FILE *out, const struct timeline *timeline)
-{
-	char start[TIMESTAMP_TEXT_MAX];
+/* The calls that fall on one pixel column of the calls lane. */
+struct call_bin {
+	uint32_t calls;
+	uint32_t premature;
+	int64_t first_premature_ms; /* answered, of the first and last premature call */
+	int64_t last_premature_ms;
+	int64_t talk_ms;            /* of the last premature call */
+};
 
+static size_t bin_of(const struct timeline *timeline, int64_t ts_ms)
+{
+	double x = x_of(timeline, ts_ms) - PLOT_LEFT;
+
+	if (x < 0)
+		return 0;
+	return x >= CALL_BINS ? CALL_BINS - 1 : (size_t)x;
+}
+
+static void fill_bins(const struct timeline *timeline, struct call_bin *bins)
+{
 	for (size_t i = 0; i < timeline->call_count; i++) {
 		const struct backtest_call *call = &timeline->calls[i];
-		double x = x_of(timeline, call->start_ms);
-		if (!call->premature) {
+		struct call_bin *bin = &bins[bin_of(timeline, call->start_ms)];
+		bin->calls++;
+		if (!call->premature)
+			continue;
+		if (bin->premature++ == 0 || call->start_ms < bin->first_premature_ms)
+			bin->first_premature_ms = call->start_ms;
+		if (bin->premature == 1 || call->start_ms >= bin->last_premature_ms) {
+			bin->last_premature_ms = call->start_ms;
+			bin->talk_ms = call->end_ms - call->start_ms;
+		}
+	}
+}
+
+static void write_premature_mark(FILE *out, double x, const struct call_bin *bin)
+{
+	char first[TIMESTAMP_TEXT_MAX], last[TIMESTAMP_TEXT_MAX];
+
+	timestamp_format(bin->first_premature_ms, first);
+	timestamp_format(bin->last_premature_ms, last);
+	fprintf(out, "<line class=\"premature\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"><title>",
+		x, CALLS_BASE - PREMATURE_MARK_HEIGHT, x, CALLS_BASE);
+	if (bin->premature == 1)
+		fprintf(out, "premature hangup: answered %.8s UTC, talk %.1f s", first + 11,
+			(double)bin->talk_ms / 1000.0);
+	else
+		fprintf(out, "%" PRIu32 " premature hangups answered %.8s to %.8s UTC", bin->premature,
+			first + 11, last + 11);
+	fputs("</title></line>", out);
+}
+
+/* A tick per pixel column with calls, so a month of calls stays a light drawing: grey for
+ * calls, tall and red (with a tooltip) where any was a premature hangup. */
+static int write_calls(FILE *out, const struct timeline *timeline)
+{
+	struct call_bin *bins = calloc(CALL_BINS, sizeof(*bins));
+
+	if (!bins)
+		return -ENOMEM;
+	fill_bins(timeline, bins);
+	for (size_t b = 0; b < CALL_BINS; b++) {
+		double x = PLOT_LEFT + (double)b + 0.5;
+		if (bins[b].calls > bins[b].premature)
 			fprintf(out, "<line class=\"call\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>",
 				x, CALLS_BASE - CALL_MARK_HEIGHT, x, CALLS_BASE);
-			continue;
-		}
-		timestamp_format(call->start_ms, start);
-		fprintf(out,
-			"<line class=\"premature\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\">"
-			"<title>premature hangup: answered %.8s UTC, talk %.1f s</title></line>",
-			x, CALLS_BASE - PREMATURE_MARK_HEIGHT, x, CALLS_BASE, start + 11,
-			(double)(call->end_ms - call->start_ms) / 1000.0);
+		if (bins[b].premature > 0)
+			write_premature_mark(out, x, &bins[b]);
 	}
 	fputc('\n', out);
+	free(bins);
+	return 0;
 }
 
 static void write_threshold(FILE *out, const struct config_rule *rule, size_t rule_index,
@@ -372,7 +425,10 @@ int timeline_svg_write(FILE *out, const struct timeline *timeline)
 	write_lane_labels(out);
 	write_ratio_grid(out);
 	write_time_axis(out, timeline);
-	write_calls(out, timeline);
+	if (write_calls(out, timeline) < 0) {
+		call_index_free(&index);
+		return -ENOMEM;
+	}
 	place_threshold_labels(timeline, label_y);
 	for (size_t r = 0; r < timeline->rule_count; r++)
 		write_threshold(out, &timeline->rules[r], r, label_y[r]);

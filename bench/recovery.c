@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * recovery: how long cadmond takes to recover a day of a large center from its journal.
+ *
+ *   recovery [-n EVENTS] [-d DIR]
+ *
+ * Builds, with cadmond's own journal code (daemon/journal.c, record.c, statedir.c), the state
+ * directory of a simulated 24-hour day of a large center (tools/sim.c: 900 call-takers, their
+ * call rate set for about EVENTS feed lines a day, default 1,000,000), with the engine's
+ * alerts journaled after the events that raised them and a segment plus snapshot per hour,
+ * as cadmond's default journal.segment_max_seconds (3600) makes them. The crash comes just
+ * before the rotation at the end of the day, so the last segment holds a full hour of events:
+ * the worst case. Then, with the files in the
+ * page cache (warm) and dropped from it (cold: fdatasync + POSIX_FADV_DONTNEED on each file),
+ * each REPEATS times, keeping the best:
+ *   recovery     what cadmond does at start (recovery_run): load the newest snapshot, check
+ *                the records after it (CRC, framing) and replay them through the engine;
+ *   full replay  the same with the snapshots hidden: every segment from a fresh engine;
+ * and once, the checkpoint that follows recovery at start (end the open segment, write a
+ * snapshot, start a segment; recovery_checkpoint, with its fsyncs). The target of issue 5:
+ * recovery under 2 s. DIR (default: a new temporary directory, removed at the end) must not
+ * exist or be empty.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "journal.h"
+#include "log.h"
+#include "recovery.h"
+#include "sim.h"
+#include "statedir.h"
+
+#define DEFAULT_EVENTS 1000000u
+#define MAX_EVENTS 2000000u
+#define OPERATORS 900
+#define CALLS_PER_HOUR_PER_MILLION 17.5 /* per call-taker: a million events in 24 hours */
+#define HOURS 24
+#define BATCH_LINES 16 /* lines per write(2), as a busy loop iteration would take */
+#define HOUR_MS INT64_C(3600000)
+#define REPEATS 3
+#define TARGET_SECONDS 2.0
+#define WHY_MAX 512
+
+static double now_seconds(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static void die(const char *format, const char *detail)
+{
+	fprintf(stderr, "recovery: ");
+	fprintf(stderr, format, detail);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* --- the day --------------------------------------------------------------------------------- */
+
+/* 900 call-takers for 24 hours at the call rate that gives about events lines. Returns how
+ * many events fall within the 24 hours (calls still open at the end run past it). */
+static size_t generate_day(struct sim_scenario *scenario, struct sim_shift *shift, size_t events)
+{
+	int64_t end_ms;
+	char why[SIM_WHY_MAX];
+	size_t count = 0;
+
+	sim_scenario_defaults(scenario);
+	scenario->operator_count = OPERATORS;
+	scenario->shift_hours = HOURS;
+	scenario->calls_per_hour = CALLS_PER_HOUR_PER_MILLION * (double)events / 1e6;
+	if (sim_scenario_check(scenario, why, sizeof why) != 0 ||
+	    sim_shift_generate(scenario, shift, why, sizeof why) != 0)
+		die("cannot simulate the day: %s", why);
+	end_ms = scenario->start_ms + HOURS * HOUR_MS;
+	while (count < shift->event_count && shift->events[count].ts_ms < end_ms)
+		count++;
+	return count;
+}
+
+/* --- building the journal as cadmond writes it ---------------------------------------------- */
+
+struct builder {
+	struct statedir dir;
+	struct journal *journal;
+	struct engine *engine;
+	uint64_t alerts;
+};
+
+/* The daemon's alert path: the ALERT record right after the EVENT that raised it. */
+static void journal_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	struct builder *builder = ctx;
+	uint64_t offset;
+	uint32_t bytes;
+
+	journal_append_alert(builder->journal, alert->seq, json, len, &offset, &bytes);
+	builder->alerts++;
+}
+
+static void must(int rc, const char *what)
+{
+	if (rc < 0)
+		die("%s failed", what);
+}
+
+/* Write and fsync the batch, then rotate: SEGMENT_END, snapshot, new segment. */
+static void rotate(struct builder *builder)
+{
+	must(journal_write(builder->journal), "write");
+	must(journal_sync(builder->journal, true), "fsync");
+	must(journal_checkpoint(builder->journal, builder->engine, true), "checkpoint");
+}
+
+/* Every line through the journal and the engine; a rotation per hour of event time, but
+ * none after the last hour (the crash). Returns the events of the last segment. */
+static size_t build_journal(struct builder *builder, const struct sim_scenario *scenario,
+			    const struct sim_shift *shift, size_t events)
+{
+	int64_t next_rotation_ms = scenario->start_ms + HOUR_MS;
+	size_t since_rotation = 0;
+	char line[SIM_LINE_MAX];
+
+	must(journal_checkpoint(builder->journal, builder->engine, true), "first checkpoint");
+	for (size_t i = 0; i < events; i++) {
+		size_t len = sim_format_event(scenario, shift, i, line) - 1;
+		struct engine_verdict verdict;
+
+		if (shift->events[i].ts_ms >= next_rotation_ms) {
+			rotate(builder);
+			next_rotation_ms += HOUR_MS;
+			since_rotation = 0;
+		}
+		journal_append_event(builder->journal, "", line, len);
+		engine_process(builder->engine, NULL, line, len, &verdict);
+		since_rotation++;
+		if (i % BATCH_LINES == BATCH_LINES - 1) {
+			must(journal_write(builder->journal), "write");
+			must(journal_sync(builder->journal, false), "sync");
+		}
+	}
+	must(journal_write(builder->journal), "write");
+	must(journal_sync(builder->journal, true), "fsync");
+	return since_rotation;
+}
+
+/* --- files ------------------------------------------------------------------------------------ */
+
+/* Apply fn to every regular file of dir (not recursing). */
+static void for_each_file(const char *dir_path, void (*fn)(const char *dir, const char *name, void *ctx),
+			  void *ctx)
+{
+	DIR *dir = opendir(dir_path);
+	struct dirent *entry;
+
+	if (!dir)
+		die("cannot read %s", dir_path);
+	while ((entry = readdir(dir)))
+		if (entry->d_name[0] != '.' && strcmp(entry->d_name, "journal") != 0)
+			fn(dir_path, entry->d_name, ctx);
+	closedir(dir);
+}
+
+static void drop_cached(const char *dir, const char *name, void *ctx)
+{
+	char path[STATEDIR_PATH_MAX + 300];
+	int fd;
+
+	(void)ctx;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return;
+	fdatasync(fd);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+}
+
+static void add_size(const char *dir, const char *name, void *ctx)
+{
+	char path[STATEDIR_PATH_MAX + 300];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &st) == 0)
+		*(uint64_t *)ctx += (uint64_t)st.st_size;
+}
+
+/* Hide snapshot files from recovery (show = false), or show them again. */
+static void rename_snapshot(const char *dir, const char *name, void *ctx)
+{
+	bool show = *(bool *)ctx;
+	const char *from_prefix = show ? "hidden-snapshot-" : "snapshot-";
+	char from[STATEDIR_PATH_MAX + 300], to[STATEDIR_PATH_MAX + 300];
+
+	if (strncmp(name, from_prefix, strlen(from_prefix)) != 0)
+		return;
+	snprintf(from, sizeof from, "%s/%s", dir, name);
+	if (show)
+		snprintf(to, sizeof to, "%s/%s", dir, name + strlen("hidden-"));
+	else
+		snprintf(to, sizeof to, "%s/hidden-%s", dir, name);
+	if (rename(from, to) < 0)
+		die("cannot rename %s", from);
+}
+
+static void drop_all_cached(const char *state_dir)
+{
+	char journal_dir[STATEDIR_PATH_MAX + 16];
+
+	snprintf(journal_dir, sizeof journal_dir, "%s/journal", state_dir);
+	for_each_file(state_dir, drop_cached, NULL);
+	for_each_file(journal_dir, drop_cached, NULL);
+}
+
+static void remove_file(const char *dir, const char *name, void *ctx)
+{
+	char path[STATEDIR_PATH_MAX + 300];
+
+	(void)ctx;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* --- measuring ------------------------------------------------------------------------------ */
+
+/* One recovery_run from the state directory; its summary. */
+static struct recovery_summary recover_once(struct statedir *dir, const struct config *config,
+					    bool cold)
+{
+	struct recovery_router router;
+	struct recovery recovery;
+	struct journal *journal = journal_new(dir);
+	char why[WHY_MAX];
+
+	if (!journal)
+		die("%s", "out of memory");
+	if (cold)
+		drop_all_cached(dir->path);
+	recovery_router_init(&router, NULL, NULL);
+	if (recovery_run(dir, journal, config, &router, &recovery, why, sizeof why) < 0)
+		die("recovery failed: %s", why);
+	engine_free(recovery.engine);
+	recovery_release(&recovery);
+	recovery_router_release(&router);
+	journal_free(journal);
+	return recovery.summary;
+}
+
+/* The best of REPEATS runs. */
+static struct recovery_summary best_of(struct statedir *dir, const struct config *config, bool cold)
+{
+	struct recovery_summary best = recover_once(dir, config, cold);
+
+	for (int i = 1; i < REPEATS; i++) {
+		struct recovery_summary next = recover_once(dir, config, cold);
+
+		if (next.seconds < best.seconds)
+			best = next;
+	}
+	return best;
+}
+
+static double checkpoint_seconds(struct statedir *dir, const struct config *config)
+{
+	struct recovery_router router;
+	struct recovery recovery;
+	struct journal *journal = journal_new(dir);
+	char why[WHY_MAX];
+	double start;
+
+	recovery_router_init(&router, NULL, NULL);
+	if (!journal || recovery_run(dir, journal, config, &router, &recovery, why, sizeof why) < 0)
+		die("recovery failed: %s", why);
+	start = now_seconds();
+	must(recovery_checkpoint(journal, &recovery), "checkpoint after recovery");
+	start = now_seconds() - start;
+	engine_free(recovery.engine);
+	recovery_release(&recovery);
+	recovery_router_release(&router);
+	journal_free(journal);
+	return start;
+}
+
+/* --- main ----------------------------------------------------------------------------------- */
+
+struct options {
+	size_t events;
+	const char *dir;
+};
+
+static void parse_options(int argc, char **argv, struct options *options)
+{
+	int option;
+
+	options->events = DEFAULT_EVENTS;
+	options->dir = NULL;
+	while ((option = getopt(argc, argv, "n:d:h")) != -1) {
+		switch (option) {
+		case 'n':
+			options->events = strtoul(optarg, NULL, 10);
+			if (options->events < 10000 || options->events > MAX_EVENTS)
+				die("-n: from 10000 to 2000000 events, not %s", optarg);
+			break;
+		case 'd':
+			options->dir = optarg;
+			break;
+		default:
+			fputs("usage: recovery [-n EVENTS] [-d DIR]\n", stderr);
+			exit(option == 'h' ? 0 : 2);
+		}
+	}
+}
+
+static void print_report(size_t events, const struct builder *builder, double build_seconds,
+			 size_t tail_events, const char *state_dir)
+{
+	char journal_dir[STATEDIR_PATH_MAX + 16];
+	uint64_t journal_bytes = 0, total_bytes = 0;
+	size_t segments, snapshots;
+
+	snprintf(journal_dir, sizeof journal_dir, "%s/journal", state_dir);
+	for_each_file(journal_dir, add_size, &journal_bytes);
+	for_each_file(state_dir, add_size, &total_bytes);
+	journal_closed_segments(builder->journal, &segments);
+	journal_snapshots(builder->journal, &snapshots);
+	printf("journal: %zu events in 24 h, %" PRIu64 " alerts, %zu segments (%.1f MB), %zu "
+	       "snapshots (%.1f MB), built in %.1f s\n",
+	       events, builder->alerts, segments + 1, (double)journal_bytes / 1e6, snapshots,
+	       (double)total_bytes / 1e6, build_seconds);
+	printf("last segment (not yet rotated when the crash comes): %zu events\n", tail_events);
+}
+
+static void print_summary(const char *what, const struct recovery_summary *warm,
+			  const struct recovery_summary *cold)
+{
+	printf("%-12s %8" PRIu64 " events replayed from %2" PRIu64
+	       " segments: warm %.3f s, cold %.3f s\n",
+	       what, warm->events_replayed, warm->segments_replayed, warm->seconds, cold->seconds);
+}
+
+int main(int argc, char **argv)
+{
+	struct options options;
+	struct sim_scenario scenario;
+	struct sim_shift shift = { 0 };
+	struct builder builder = { 0 };
+	struct recovery_summary warm, cold, full_warm, full_cold;
+	struct config config;
+	char temp[] = "/tmp/cadmon-bench-recovery-XXXXXX", path[STATEDIR_PATH_MAX], why[WHY_MAX];
+	size_t events, tail_events;
+	bool show = false;
+	double start;
+
+	parse_options(argc, argv, &options);
+	log_init(LOG_WARNING);
+	config_set_defaults(&config);
+	if (!options.dir && !mkdtemp(temp))
+		die("cannot create %s", temp);
+	snprintf(path, sizeof path, "%s", options.dir ? options.dir : temp);
+	if (statedir_open(&builder.dir, path, why, sizeof why) < 0)
+		die("%s", why);
+
+	events = generate_day(&scenario, &shift, options.events);
+	start = now_seconds();
+	builder.journal = journal_new(&builder.dir);
+	builder.engine = engine_new(&config, journal_alert, &builder);
+	if (!builder.journal || !builder.engine)
+		die("%s", "out of memory");
+	tail_events = build_journal(&builder, &scenario, &shift, events);
+	print_report(events, &builder, now_seconds() - start, tail_events, path);
+	journal_free(builder.journal);
+	engine_free(builder.engine);
+	sim_shift_free(&shift);
+
+	warm = best_of(&builder.dir, &config, false);
+	cold = best_of(&builder.dir, &config, true);
+	print_summary("recovery", &warm, &cold);
+	for_each_file(path, rename_snapshot, &show);
+	full_warm = best_of(&builder.dir, &config, false);
+	full_cold = best_of(&builder.dir, &config, true);
+	show = true;
+	for_each_file(path, rename_snapshot, &show);
+	print_summary("full replay", &full_warm, &full_cold);
+	printf("checkpoint after recovery (end segment, snapshot, new segment): %.3f s\n",
+	       checkpoint_seconds(&builder.dir, &config));
+	printf("target: recovery under %.0f s: %s\n", TARGET_SECONDS,
+	       cold.seconds < TARGET_SECONDS && warm.seconds < TARGET_SECONDS ? "met" : "NOT MET");
+
+	if (!options.dir) {
+		char journal_dir[STATEDIR_PATH_MAX + 16];
+
+		snprintf(journal_dir, sizeof journal_dir, "%s/journal", path);
+		for_each_file(journal_dir, remove_file, NULL);
+		rmdir(journal_dir);
+		for_each_file(path, remove_file, NULL);
+	}
+	statedir_close(&builder.dir);
+	if (!options.dir)
+		rmdir(path);
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "acks.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/* Quick test before parsing: a hello is a JSON object naming "hello". */
+static bool may_be_hello(const char *line, size_t len)
+{
+	static const char key[] = "\"hello\"";
+
+	for (size_t i = 0; i + sizeof key - 1 <= len; i++)
+		if (memcmp(line + i, key, sizeof key - 1) == 0)
+			return true;
+	return false;
+}
+
+/* Parse a whole line as one JSON object; NULL if it is not one. */
+static struct json_object *parse_object(const char *line, size_t len)
+{
+	struct json_tokener *tokener = json_tokener_new();
+	struct json_object *value;
+
+	if (!tokener)
+		return NULL;
+	value = json_tokener_parse_ex(tokener, line, (int)len);
+	if (value && (!json_object_is_type(value, json_type_object) ||
+		      json_tokener_get_parse_end(tokener) < len)) {
+		json_object_put(value);
+		value = NULL;
+	}
+	json_tokener_free(tokener);
+	return value;
+}
+
+/* Check a hello object and take its source; false with why on a problem. */
+static bool read_hello(struct acks *acks, struct json_object *object, char *why, size_t why_size)
+{
+	struct json_object *hello = json_object_object_get(object, "hello");
+	struct json_object *source = json_object_object_get(object, "source");
+	size_t source_len;
+
+	if (!json_object_is_type(hello, json_type_string) ||
+	    strcmp(json_object_get_string(hello), "feed") != 0) {
+		snprintf(why, why_size, "\"hello\" must be \"feed\"");
+		return false;
+	}
+	if (!json_object_is_type(source, json_type_string)) {
+		snprintf(why, why_size, "\"source\" must be a string");
+		return false;
+	}
+	source_len = (size_t)json_object_get_string_len(source);
+	if (source_len == 0 || source_len > EVENT_ID_MAX ||
+	    memchr(json_object_get_string(source), '\0', source_len)) {
+		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
+		return false;
+	}
+	memcpy(acks->source, json_object_get_string(source), source_len + 1);
+	return true;
+}
+
+enum acks_hello acks_first_line(struct acks *acks, const char *line, size_t len, char *why,
+				size_t why_size)
+{
+	struct json_object *object;
+	enum acks_hello result = ACKS_NOT_HELLO;
+
+	acks->first_line_seen = true;
+	if (!may_be_hello(line, len) || !(object = parse_object(line, len)))
+		return ACKS_NOT_HELLO;
+	if (json_object_object_get_ex(object, "hello", NULL))
+		result = read_hello(acks, object, why, why_size) ? ACKS_HELLO : ACKS_BAD_HELLO;
+	json_object_put(object);
+	return result;
+}
+
+void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t record_index)
+{
+	if (!verdict->has_seq)
+		return;
+	if (!acks->has_seq || verdict->seq > acks->highest_seq)
+		acks->highest_seq = verdict->seq;
+	acks->has_seq = true;
+	acks->pending_index = record_index;
+	acks->pending = !acks->acked_any || acks->highest_seq > acks->acked_seq;
+}
+
+size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_MAX])
+{
+	int len;
+
+	if (!acks->pending || acks->pending_index > durable_index)
+		return 0;
+	len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", acks->highest_seq);
+	acks->acked_seq = acks->highest_seq;
+	acks->acked_any = true;
+	acks->pending = false;
+	return (size_t)len;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_ACKS_H
+#define CADMOND_ACKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "event.h"
+
+/*
+ * Feed acknowledgements (docs/protocol.md, "Acknowledgements"). A feed connection may open
+ * with a hello line naming its source, {"hello":"feed","source":"cad-1"}, and may number its
+ * events with "seq". cadmond answers {"ack":N} once every line of the connection up to the
+ * one with seq N is durable in the journal. One struct acks per feed connection: it reads the
+ * hello, follows the seqs processed and the journal records that hold them, and says when an
+ * ack is due. Pure: no I/O.
+ */
+
+/* Longest ack line: {"ack":18446744073709551615}\n */
+#define ACKS_LINE_MAX 40
+
+/* What became of a connection's first line. */
+enum acks_hello {
+	ACKS_NOT_HELLO, /* an ordinary line: process it */
+	ACKS_HELLO,     /* a good hello: the connection now has a source */
+	ACKS_BAD_HELLO, /* a hello with a problem (why says which): it has no source */
+};
+
+struct acks {
+	char source[EVENT_ID_MAX + 1]; /* "" when the connection named none */
+	bool first_line_seen;
+	bool has_seq;           /* some line carried a seq */
+	uint64_t highest_seq;   /* the highest seq processed */
+	uint64_t pending_index; /* journal record of the last line with a seq (0: not journaled) */
+	bool pending;           /* highest_seq is not acknowledged yet */
+	bool acked_any;
+	uint64_t acked_seq;
+};
+
+/**
+ * Look at a connection's first non-empty line: a JSON object with a "hello" key is a hello
+ * (and is not an event). ACKS_BAD_HELLO when "hello" is not "feed" or "source" is missing,
+ * not a string, empty or longer than EVENT_ID_MAX bytes (why explains).
+ */
+enum acks_hello acks_first_line(struct acks *acks, const char *line, size_t len, char *why,
+				size_t why_size);
+
+/** Follow a processed line: its verdict and the journal record index holding it (0: none). */
+void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t record_index);
+
+/**
+ * The ack line due now that every record up to durable_index is durable (UINT64_MAX: all
+ * processed lines are), or 0 when none is due. Marks it sent. line gets "{"ack":N}\n".
+ */
+size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_MAX]);
+
+#endif

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "journal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "engine.h"
+#include "statedir.h"
+
+/* A batch buffer grown past this by one huge line is given back after it is written. */
+#define JOURNAL_BATCH_KEEP_BYTES (4u << 20)
+/* When the alert index is full, this share of its oldest entries is dropped at once. */
+#define JOURNAL_INDEX_DROP_FRACTION 16
+
+struct journal {
+	struct statedir *dir;
+	/* the open segment */
+	int fd; /* -1: none */
+	uint64_t segment_first;
+	uint64_t written_bytes; /* of the open segment, as write(2) took them */
+	uint64_t synced_bytes;  /* of those, fsynced */
+	/* records */
+	struct codec_writer batch;
+	uint64_t next_index;
+	uint64_t written_index; /* last record written (0: none) */
+	uint64_t synced_index;  /* last record fsynced */
+	/* what is on disk besides the open segment */
+	struct journal_segment *closed;
+	size_t closed_count;
+	size_t closed_capacity;
+	uint64_t *snapshots;
+	size_t snapshot_count;
+	/* the alert index, by seq */
+	struct journal_alert *alerts;
+	size_t alert_count;
+	size_t alert_capacity;
+	uint64_t alert_bytes_total;
+	struct journal_stats stats;
+};
+
+struct journal *journal_new(struct statedir *dir)
+{
+	struct journal *journal = calloc(1, sizeof *journal);
+
+	if (!journal)
+		return NULL;
+	journal->dir = dir;
+	journal->fd = -1;
+	journal->next_index = 1;
+	return journal;
+}
+
+void journal_free(struct journal *journal)
+{
+	if (!journal)
+		return;
+	if (journal->fd >= 0)
+		close(journal->fd);
+	codec_writer_release(&journal->batch);
+	free(journal->closed);
+	free(journal->snapshots);
+	free(journal->alerts);
+	free(journal);
+}
+
+/* Grow an array of element_size elements to hold one more. */
+static int reserve_one(void **array, size_t count, size_t *capacity, size_t element_size)
+{
+	size_t wanted = *capacity ? *capacity * 2 : 16;
+	void *grown;
+
+	if (count < *capacity)
+		return 0;
+	grown = realloc(*array, wanted * element_size);
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	*capacity = wanted;
+	return 0;
+}
+
+int journal_add_closed_segment(struct journal *journal, const struct journal_segment *segment)
+{
+	int rc = reserve_one((void **)&journal->closed, journal->closed_count,
+			     &journal->closed_capacity, sizeof *journal->closed);
+
+	if (rc == 0)
+		journal->closed[journal->closed_count++] = *segment;
+	return rc;
+}
+
+int journal_add_snapshot(struct journal *journal, uint64_t index)
+{
+	uint64_t *grown = realloc(journal->snapshots, (journal->snapshot_count + 1) * sizeof *grown);
+	size_t at;
+
+	if (!grown)
+		return -ENOMEM;
+	journal->snapshots = grown;
+	at = journal->snapshot_count;
+	while (at > 0 && grown[at - 1] > index) { /* keep the list ascending */
+		grown[at] = grown[at - 1];
+		at--;
+	}
+	grown[at] = index;
+	journal->snapshot_count++;
+	return 0;
+}
+
+/* What an alert costs a subscriber: its JSON line and "\n". */
+static uint64_t alert_line_bytes(uint32_t record_bytes)
+{
+	if (record_bytes < RECORD_OVERHEAD_BYTES + 8)
+		return 0;
+	return record_bytes - RECORD_OVERHEAD_BYTES - 8 + 1;
+}
+
+/* The index is full: forget its oldest entries, a share at a time. */
+static void drop_oldest_alerts(struct journal *journal)
+{
+	size_t dropped = journal->alert_count / JOURNAL_INDEX_DROP_FRACTION + 1;
+
+	memmove(journal->alerts, journal->alerts + dropped,
+		(journal->alert_count - dropped) * sizeof *journal->alerts);
+	journal->alert_count -= dropped;
+	journal->stats.alerts_unindexed += dropped;
+}
+
+int journal_index_alert(struct journal *journal, uint64_t seq, uint64_t segment, uint64_t offset,
+			uint32_t record_bytes)
+{
+	struct journal_alert *entry;
+
+	if (journal->alert_count >= JOURNAL_MAX_INDEXED_ALERTS)
+		drop_oldest_alerts(journal);
+	if (reserve_one((void **)&journal->alerts, journal->alert_count, &journal->alert_capacity,
+			sizeof *journal->alerts) < 0)
+		return -ENOMEM;
+	journal->alert_bytes_total += alert_line_bytes(record_bytes);
+	entry = &journal->alerts[journal->alert_count++];
+	*entry = (struct journal_alert){ .seq = seq, .segment = segment, .offset = offset,
+					 .record_bytes = record_bytes,
+					 .bytes_through = journal->alert_bytes_total };
+	return 0;
+}
+
+static int compare_alert_seq(const void *a, const void *b)
+{
+	uint64_t x = ((const struct journal_alert *)a)->seq, y = ((const struct journal_alert *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Recount bytes_through after entries moved or went away. */
+static void recount_alert_bytes(struct journal *journal)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < journal->alert_count; i++) {
+		total += alert_line_bytes(journal->alerts[i].record_bytes);
+		journal->alerts[i].bytes_through = total;
+	}
+	journal->alert_bytes_total = total;
+}
+
+void journal_sort_alerts(struct journal *journal)
+{
+	size_t kept = 0;
+
+	if (journal->alert_count > 1)
+		qsort(journal->alerts, journal->alert_count, sizeof *journal->alerts,
+		      compare_alert_seq);
+	for (size_t i = 0; i < journal->alert_count; i++)
+		if (kept == 0 || journal->alerts[kept - 1].seq != journal->alerts[i].seq)
+			journal->alerts[kept++] = journal->alerts[i];
+	journal->alert_count = kept;
+	recount_alert_bytes(journal);
+}
+
+/* Make fd the open segment, positioned after last_index with size_bytes on disk. */
+static void open_segment(struct journal *journal, int fd, uint64_t first_index,
+			 uint64_t size_bytes, uint64_t last_index)
+{
+	journal->fd = fd;
+	journal->segment_first = first_index;
+	journal->written_bytes = journal->synced_bytes = size_bytes;
+	journal->written_index = journal->synced_index = last_index;
+	journal->next_index = last_index + 1;
+}
+
+int journal_resume_segment(struct journal *journal, uint64_t first_index, uint64_t size_bytes,
+			   uint64_t last_index)
+{
+	int fd = statedir_open_segment(journal->dir, first_index, true);
+
+	if (fd < 0)
+		return fd;
+	if (journal->fd >= 0)
+		close(journal->fd);
+	open_segment(journal, fd, first_index, size_bytes, last_index);
+	return 0;
+}
+
+int journal_start_segment(struct journal *journal, uint64_t first_index)
+{
+	int fd = statedir_create_segment(journal->dir, first_index);
+
+	if (fd < 0)
+		return fd;
+	if (journal->fd >= 0)
+		close(journal->fd);
+	open_segment(journal, fd, first_index, 0, first_index - 1);
+	journal->stats.segments_created++;
+	return 0;
+}
+
+void journal_set_last_index(struct journal *journal, uint64_t last_index)
+{
+	journal->written_index = journal->synced_index = last_index;
+	journal->next_index = last_index + 1;
+}
+
+uint64_t journal_append_event(struct journal *journal, const char *source, const char *line,
+			      size_t len)
+{
+	record_put_event(&journal->batch, journal->next_index, source, line, len);
+	return journal->next_index++;
+}
+
+uint64_t journal_append_reject(struct journal *journal, enum event_reject reason)
+{
+	record_put_reject(&journal->batch, journal->next_index, reason);
+	return journal->next_index++;
+}
+
+uint64_t journal_append_alert(struct journal *journal, uint64_t seq, const char *json, size_t len,
+			      uint64_t *offset, uint32_t *record_bytes)
+{
+	size_t start = journal->batch.len;
+
+	record_put_alert(&journal->batch, journal->next_index, seq, json, len);
+	*offset = journal->written_bytes + start;
+	*record_bytes = (uint32_t)(journal->batch.len - start);
+	return journal->next_index++;
+}
+
+size_t journal_batch_bytes(const struct journal *journal)
+{
+	return journal->batch.len;
+}
+
+/* An empty batch, its buffer kept unless one huge record made it large. */
+static void clear_batch(struct journal *journal)
+{
+	if (journal->batch.cap > JOURNAL_BATCH_KEEP_BYTES)
+		codec_writer_release(&journal->batch);
+	journal->batch.len = 0;
+	journal->batch.failed = false;
+}
+
+int journal_write(struct journal *journal)
+{
+	int rc;
+
+	if (journal->batch.len == 0)
+		return 0;
+	if (journal->fd < 0)
+		return -EBADF;
+	if (journal->batch.failed)
+		return -ENOMEM;
+	rc = statedir_write_all(journal->fd, journal->batch.data, journal->batch.len);
+	if (rc < 0)
+		return rc;
+	journal->written_bytes += journal->batch.len;
+	journal->written_index = journal->next_index - 1;
+	journal->stats.writes++;
+	journal->stats.bytes_written += journal->batch.len;
+	clear_batch(journal);
+	return 0;
+}
+
+int journal_sync(struct journal *journal, bool really)
+{
+	if (journal->fd < 0)
+		return journal->written_index == journal->synced_index ? 0 : -EBADF;
+	if (really) {
+		if (fdatasync(journal->fd) < 0)
+			return -errno;
+		journal->stats.syncs++;
+	}
+	journal->synced_bytes = journal->written_bytes;
+	journal->synced_index = journal->written_index;
+	return 0;
+}
+
+int journal_rollback(struct journal *journal)
+{
+	clear_batch(journal);
+	journal->written_bytes = journal->synced_bytes;
+	journal->written_index = journal->synced_index;
+	journal->next_index = journal->synced_index + 1;
+	if (journal->fd >= 0 && ftruncate(journal->fd, (off_t)journal->synced_bytes) < 0)
+		return -errno;
+	return 0;
+}
+
+uint64_t journal_synced_index(const struct journal *journal)
+{
+	return journal->synced_index;
+}
+
+bool journal_has_segment(const struct journal *journal)
+{
+	return journal->fd >= 0;
+}
+
+uint64_t journal_segment_first(const struct journal *journal)
+{
+	return journal->segment_first;
+}
+
+uint64_t journal_segment_bytes(const struct journal *journal)
+{
+	return journal->written_bytes;
+}
+
+bool journal_segment_empty(const struct journal *journal)
+{
+	return journal->written_bytes == 0 && journal->batch.len == 0;
+}
+
+uint64_t journal_next_index(const struct journal *journal)
+{
+	return journal->next_index;
+}
+
+/* The open segment's ALERT records, from the index, as its SEGMENT_END lists them. The
+ * caller frees *refs. */
+static int open_segment_alerts(const struct journal *journal, struct record_alert_ref **refs,
+			       size_t *count)
+{
+	size_t n = 0;
+
+	*refs = NULL;
+	for (size_t i = 0; i < journal->alert_count; i++)
+		n += journal->alerts[i].segment == journal->segment_first;
+	*count = n;
+	if (n == 0)
+		return 0;
+	if (!(*refs = malloc(n * sizeof **refs)))
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < journal->alert_count; i++) {
+		const struct journal_alert *alert = &journal->alerts[i];
+
+		if (alert->segment == journal->segment_first)
+			(*refs)[n++] = (struct record_alert_ref){ .seq = alert->seq,
+								  .offset = alert->offset,
+								  .record_bytes = alert->record_bytes };
+	}
+	return 0;
+}
+
+int journal_end_segment(struct journal *journal, int64_t watermark_ms)
+{
+	struct record_alert_ref *refs;
+	struct journal_segment closed;
+	size_t count;
+	int rc;
+
+	if (journal->fd < 0 || journal->batch.len > 0)
+		return -EINVAL;
+	if ((rc = open_segment_alerts(journal, &refs, &count)) < 0)
+		return rc;
+	record_put_segment_end(&journal->batch, journal->next_index++, watermark_ms, refs, count);
+	free(refs);
+	if ((rc = journal_write(journal)) < 0 || (rc = journal_sync(journal, true)) < 0) {
+		journal_rollback(journal); /* the segment stays open, as it was */
+		return rc;
+	}
+	closed = (struct journal_segment){ .first_index = journal->segment_first,
+					   .last_index = journal->written_index,
+					   .newest_watermark_ms = watermark_ms };
+	if ((rc = journal_add_closed_segment(journal, &closed)) < 0)
+		return rc;
+	close(journal->fd);
+	journal->fd = -1;
+	return 0;
+}
+
+void journal_abandon_segment(struct journal *journal)
+{
+	if (journal->fd >= 0)
+		close(journal->fd);
+	journal->fd = -1;
+	clear_batch(journal);
+}
+
+static bool have_snapshot(const struct journal *journal, uint64_t index)
+{
+	for (size_t i = 0; i < journal->snapshot_count; i++)
+		if (journal->snapshots[i] == index)
+			return true;
+	return false;
+}
+
+int journal_write_snapshot(struct journal *journal, const struct engine *engine)
+{
+	struct codec_writer writer = { 0 };
+	uint64_t index = journal->written_index;
+	int rc;
+
+	if (journal->batch.len > 0 || journal->synced_index != journal->written_index)
+		return -EINVAL;
+	if (have_snapshot(journal, index))
+		return -EEXIST;
+	engine_snapshot(engine, &writer);
+	rc = writer.failed ? -ENOMEM
+			   : statedir_write_snapshot(journal->dir, index, writer.data, writer.len);
+	codec_writer_release(&writer);
+	if (rc == 0)
+		rc = journal_add_snapshot(journal, index);
+	if (rc == 0)
+		journal->stats.snapshots_written++;
+	return rc;
+}
+
+int journal_checkpoint(struct journal *journal, const struct engine *engine, bool start_next)
+{
+	int rc;
+
+	if (journal->fd >= 0 && (rc = journal_end_segment(journal, engine_watermark_ms(engine))) < 0)
+		return rc;
+	rc = journal_write_snapshot(journal, engine);
+	if (rc < 0 && rc != -EEXIST)
+		return rc;
+	return start_next ? journal_start_segment(journal, journal->next_index) : 0;
+}
+
+bool journal_all_synced(const struct journal *journal)
+{
+	return journal->batch.len == 0 && journal->synced_index == journal->written_index;
+}
+
+/* Forget the index entries of a deleted segment. */
+static void unindex_segment(struct journal *journal, uint64_t segment)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < journal->alert_count; i++)
+		if (journal->alerts[i].segment != segment)
+			journal->alerts[kept++] = journal->alerts[i];
+	if (kept != journal->alert_count) {
+		journal->alert_count = kept;
+		recount_alert_bytes(journal);
+	}
+}
+
+/* Delete snapshots beyond the JOURNAL_SNAPSHOTS_KEPT newest. */
+static void retain_snapshots(struct journal *journal, struct journal_retained *retained)
+{
+	size_t excess, kept = 0;
+
+	if (journal->snapshot_count <= JOURNAL_SNAPSHOTS_KEPT)
+		return;
+	excess = journal->snapshot_count - JOURNAL_SNAPSHOTS_KEPT;
+	for (size_t i = 0; i < journal->snapshot_count; i++) {
+		int rc = i < excess ? statedir_remove_snapshot(journal->dir, journal->snapshots[i]) : 1;
+
+		if (rc == 0) {
+			retained->snapshots_deleted++;
+			journal->stats.snapshots_deleted++;
+			continue;
+		}
+		if (rc < 0 && retained->error == 0)
+			retained->error = rc;
+		journal->snapshots[kept++] = journal->snapshots[i];
+	}
+	journal->snapshot_count = kept;
+}
+
+/* True when a closed segment may go: both kept snapshots start after it, and its newest
+ * event left retention. */
+static bool segment_expired(const struct journal *journal, const struct journal_segment *segment,
+			    int64_t horizon_ms)
+{
+	uint64_t floor;
+
+	if (journal->snapshot_count < JOURNAL_SNAPSHOTS_KEPT)
+		return false;
+	floor = journal->snapshots[journal->snapshot_count - JOURNAL_SNAPSHOTS_KEPT];
+	return segment->last_index <= floor && segment->newest_watermark_ms < horizon_ms;
+}
+
+void journal_retain(struct journal *journal, int64_t watermark_ms, uint32_t retention_seconds,
+		    struct journal_retained *retained)
+{
+	int64_t retention_ms = (int64_t)retention_seconds * 1000;
+	int64_t horizon_ms =
+		watermark_ms < INT64_MIN + retention_ms ? INT64_MIN : watermark_ms - retention_ms;
+	size_t kept = 0;
+
+	memset(retained, 0, sizeof *retained);
+	retain_snapshots(journal, retained);
+	for (size_t i = 0; i < journal->closed_count; i++) {
+		struct journal_segment *segment = &journal->closed[i];
+		int rc = segment_expired(journal, segment, horizon_ms)
+				 ? statedir_remove_segment(journal->dir, segment->first_index)
+				 : 1;
+
+		if (rc == 0) {
+			unindex_segment(journal, segment->first_index);
+			retained->segments_deleted++;
+			journal->stats.segments_deleted++;
+			continue;
+		}
+		if (rc < 0 && retained->error == 0)
+			retained->error = rc;
+		journal->closed[kept++] = *segment;
+	}
+	journal->closed_count = kept;
+}
+
+/* Position of the first indexed alert with seq > after. */
+static size_t first_alert_after(const struct journal *journal, uint64_t after)
+{
+	size_t low = 0, high = journal->alert_count;
+
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+
+		if (journal->alerts[middle].seq <= after)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return low;
+}
+
+/* Read one indexed ALERT record back and emit it. 0, or -errno / -EINVAL if it does not
+ * verify as that alert. */
+static int emit_indexed_alert(int fd, const struct journal_alert *entry, journal_emit_fn emit,
+			      void *ctx)
+{
+	unsigned char *buffer = malloc(entry->record_bytes);
+	struct record record;
+	const char *json;
+	size_t len;
+	uint64_t seq;
+	int rc = -EINVAL;
+
+	if (!buffer)
+		return -ENOMEM;
+	if (pread(fd, buffer, entry->record_bytes, (off_t)entry->offset) ==
+		    (ssize_t)entry->record_bytes &&
+	    record_parse(buffer, entry->record_bytes, &record) == RECORD_OK &&
+	    record_decode_alert(&record, &seq, &json, &len) == 0 && seq == entry->seq) {
+		emit(ctx, seq, json, len);
+		rc = 0;
+	}
+	free(buffer);
+	return rc;
+}
+
+uint64_t journal_replay_alerts(struct journal *journal, uint64_t after, size_t max_bytes,
+			       journal_emit_fn emit, void *ctx, uint64_t *unreadable)
+{
+	size_t i = first_alert_after(journal, after);
+	uint64_t last = after, emitted_bytes = 0, fd_segment = 0;
+	int fd = -1;
+
+	for (; i < journal->alert_count && emitted_bytes < max_bytes; i++) {
+		const struct journal_alert *entry = &journal->alerts[i];
+
+		if (fd < 0 || fd_segment != entry->segment) {
+			if (fd >= 0)
+				close(fd);
+			fd = statedir_open_segment(journal->dir, entry->segment, false);
+			fd_segment = entry->segment;
+		}
+		if (fd < 0 || emit_indexed_alert(fd, entry, emit, ctx) < 0)
+			(*unreadable)++;
+		else
+			emitted_bytes += alert_line_bytes(entry->record_bytes);
+		last = entry->seq;
+	}
+	if (fd >= 0)
+		close(fd);
+	return last;
+}
+
+uint64_t journal_oldest_alert(const struct journal *journal)
+{
+	return journal->alert_count ? journal->alerts[0].seq : 0;
+}
+
+uint64_t journal_newest_alert(const struct journal *journal)
+{
+	return journal->alert_count ? journal->alerts[journal->alert_count - 1].seq : 0;
+}
+
+uint64_t journal_alert_bytes_after(const struct journal *journal, uint64_t after)
+{
+	size_t i = first_alert_after(journal, after);
+
+	if (i >= journal->alert_count)
+		return 0;
+	return journal->alert_bytes_total - journal->alerts[i].bytes_through +
+	       alert_line_bytes(journal->alerts[i].record_bytes);
+}
+
+const struct journal_segment *journal_closed_segments(const struct journal *journal, size_t *count)
+{
+	*count = journal->closed_count;
+	return journal->closed;
+}
+
+const uint64_t *journal_snapshots(const struct journal *journal, size_t *count)
+{
+	*count = journal->snapshot_count;
+	return journal->snapshots;
+}
+
+const struct journal_stats *journal_stats(const struct journal *journal)
+{
+	return &journal->stats;
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_RECORD_H
+#define CADMOND_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/*
+ * Journal records: the framing of everything cadmond writes to its journal segments.
+ *
+ *   [u32 magic "CDJ1"][u32 payload length][u8 type][u64 record index][payload][u32 CRC-32C]
+ *
+ * little-endian (lib/codec), the CRC over every byte before it. Record indexes increase by one
+ * from record to record across segments (a restart or a degraded period may skip some between
+ * segments, never inside one). Payloads:
+ *
+ *   EVENT        [u32 n][n bytes source ("" when the feed named none)][the raw line, to the end]
+ *   ALERT        [u64 alert seq][the alert's JSON line, to the end]
+ *   REJECT       [u8 enum event_reject]: a line the feed rejected before the engine saw it
+ *                (line_too_long), so that replay keeps the engine's counters exact
+ *   SEGMENT_END  [i64 watermark ms][u32 n][n x (u64 alert seq, u64 offset, u32 record bytes)]
+ *                [u8 complete][u32 payload length]: the last record of a closed segment. It
+ *                ends in its own payload length so that it can be found from the end of the
+ *                file; it lists the segment's ALERT records (complete = 0 when they did not
+ *                all fit) and bounds the event time of the segment (no event in it is newer).
+ *
+ * This module is pure: it encodes into a codec_writer and decodes from memory.
+ */
+
+#define RECORD_MAGIC UINT32_C(0x314a4443) /* "CDJ1" in file order */
+#define RECORD_HEADER_BYTES 17u
+#define RECORD_TRAILER_BYTES 4u
+#define RECORD_OVERHEAD_BYTES (RECORD_HEADER_BYTES + RECORD_TRAILER_BYTES)
+/* Largest payload: a feed line of feed.max_line_bytes (at most 16 MiB) with its source. */
+#define RECORD_MAX_PAYLOAD_BYTES ((16u << 20) + 4096u)
+/* Bytes of one alert in a SEGMENT_END list. */
+#define RECORD_SEGMENT_END_ALERT_BYTES 20u
+/* Alerts a SEGMENT_END lists at most (the payload stays under RECORD_MAX_PAYLOAD_BYTES). */
+#define RECORD_SEGMENT_END_MAX_ALERTS \
+	((RECORD_MAX_PAYLOAD_BYTES - 64u) / RECORD_SEGMENT_END_ALERT_BYTES)
+
+enum record_type {
+	RECORD_EVENT = 1,
+	RECORD_ALERT = 2,
+	RECORD_REJECT = 3,
+	RECORD_SEGMENT_END = 4,
+};
+
+/* One decoded frame; payload points into the buffer it was read from. */
+struct record {
+	enum record_type type;
+	uint64_t index;
+	const unsigned char *payload;
+	uint32_t payload_len;
+	size_t size; /* header + payload + CRC */
+};
+
+enum record_status {
+	RECORD_OK,      /* a whole, verified record */
+	RECORD_END,     /* no bytes left */
+	RECORD_TORN,    /* the bytes left are the start of a record cut short (a crash mid-write) */
+	RECORD_CORRUPT, /* not a record: bad magic, length, type, CRC or index */
+};
+
+struct codec_writer;
+
+/** Append an EVENT record: the line exactly as received from source ("" or NULL: none). */
+void record_put_event(struct codec_writer *writer, uint64_t index, const char *source,
+		      const char *line, size_t len);
+
+/** Append an ALERT record: the alert's seq and its JSON line. */
+void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq, const char *json,
+		      size_t len);
+
+/** Append a REJECT record. */
+void record_put_reject(struct codec_writer *writer, uint64_t index, enum event_reject reason);
+
+/* One ALERT record of a segment, as a SEGMENT_END lists it. */
+struct record_alert_ref {
+	uint64_t seq;
+	uint64_t offset;       /* of the record in its segment */
+	uint32_t record_bytes; /* the whole record */
+};
+
+/**
+ * Append a SEGMENT_END record listing count alerts (at most RECORD_SEGMENT_END_MAX_ALERTS are
+ * listed; complete says whether all were).
+ */
+void record_put_segment_end(struct codec_writer *writer, uint64_t index, int64_t watermark_ms,
+			    const struct record_alert_ref *alerts, size_t count);
+
+/**
+ * Decode the record at the start of data[0..len). RECORD_OK fills *out; RECORD_TORN when the
+ * bytes end inside the header or the payload; RECORD_CORRUPT otherwise.
+ */
+enum record_status record_parse(const unsigned char *data, size_t len, struct record *out);
+
+/** record_parse() without the CRC check, for a frame record_parse() accepted before. */
+enum record_status record_parse_verified(const unsigned char *data, size_t len,
+					 struct record *out);
+
+/* Walks the records of one segment held in memory. */
+struct record_scan {
+	const unsigned char *data;
+	size_t len;
+	size_t pos;          /* of the next record */
+	uint64_t last_index; /* of the last record returned; meaningful when have_last */
+	bool have_last;
+};
+
+void record_scan_init(struct record_scan *scan, const void *data, size_t len);
+
+/**
+ * The next record. A bad record that runs to the end of the data (its frame reaches the end,
+ * or only zero bytes follow) is RECORD_TORN; one followed by more data is RECORD_CORRUPT, as
+ * is a record whose index does not follow the previous one. On anything but RECORD_OK, pos
+ * stays at the bad record.
+ */
+enum record_status record_scan_next(struct record_scan *scan, struct record *out);
+
+/**
+ * After RECORD_CORRUPT: move pos to the next verified record whose index is above the last
+ * good one (or to the end of the data). Returns the bytes skipped.
+ */
+size_t record_scan_resync(struct record_scan *scan);
+
+/* An EVENT record's payload. */
+struct record_event {
+	char source[EVENT_ID_MAX + 1];
+	const char *line;
+	size_t len;
+};
+
+/* A SEGMENT_END record's payload; alerts are read with record_segment_end_alert(). */
+struct record_segment_end {
+	int64_t watermark_ms;
+	uint32_t alert_count;
+	bool complete;
+	const unsigned char *alerts;
+};
+
+/** Decoders: 0, or -EINVAL when the payload does not fit the type. */
+int record_decode_event(const struct record *record, struct record_event *out);
+int record_decode_alert(const struct record *record, uint64_t *seq, const char **json,
+			size_t *len);
+int record_decode_reject(const struct record *record, enum event_reject *reason);
+int record_decode_segment_end(const struct record *record, struct record_segment_end *out);
+void record_segment_end_alert(const struct record_segment_end *end, uint32_t i,
+			      struct record_alert_ref *out);
+
+/**
+ * Where the SEGMENT_END record of a closed segment of file_size bytes starts, from the last 8
+ * bytes of the file (tail): its payload length and CRC. 0 on success, -EINVAL if the tail
+ * cannot end a SEGMENT_END.
+ */
+int record_segment_end_offset(const unsigned char tail[8], uint64_t file_size, uint64_t *offset);
+
+/** Name of a record type, for logs. */
+const char *record_type_name(enum record_type type);
+
+#endif

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "recovery.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+#include "record.h"
+#include "statedir.h"
+
+#define RECOVERY_WHY_MAX 256
+
+/* One segment being recovered: its file mapped, and what the check (pass 1) found. */
+struct segment_check {
+	uint64_t first_index;
+	unsigned char *map; /* NULL for an empty file */
+	size_t size;
+	size_t good_bytes;     /* up to the end of the last good record */
+	bool has_records;
+	uint64_t last_index;   /* of the last good record */
+	bool ended;            /* its last record is a SEGMENT_END */
+	int64_t end_watermark_ms;
+	bool torn;
+	bool corrupt;
+	uint64_t skipped_bytes;
+	size_t *replay;        /* offsets of the EVENT and REJECT records after the snapshot */
+	size_t replay_count;
+	size_t replay_capacity;
+	struct record_alert_ref *alerts; /* its ALERT records */
+	size_t alert_count;
+	size_t alert_capacity;
+};
+
+/* The whole run. */
+struct recovery_pass {
+	struct statedir *dir;
+	struct journal *journal;
+	struct recovery *recovery;
+	struct recovery_router *router;
+	uint64_t base_index;     /* of the snapshot loaded; 0 with none */
+	int64_t base_watermark_ms;
+	uint64_t max_alert_seq;  /* highest ALERT record seq seen */
+	size_t salvaged_capacity;
+};
+
+/* --- the router ---------------------------------------------------------------------------- */
+
+void recovery_router_init(struct recovery_router *router, engine_alert_fn live, void *live_ctx)
+{
+	memset(router, 0, sizeof *router);
+	router->live = live;
+	router->live_ctx = live_ctx;
+}
+
+static int push_alert(struct recovery_alert **alerts, size_t *count, size_t *capacity,
+		      uint64_t seq, const char *json, size_t len)
+{
+	struct recovery_alert *grown = *alerts;
+	char *copy;
+
+	if (*count == *capacity) {
+		size_t wanted = *capacity ? *capacity * 2 : 8;
+
+		if (!(grown = realloc(*alerts, wanted * sizeof *grown)))
+			return -ENOMEM;
+		*alerts = grown;
+		*capacity = wanted;
+	}
+	if (!(copy = malloc(len + 1)))
+		return -ENOMEM;
+	memcpy(copy, json, len);
+	copy[len] = '\0';
+	grown[(*count)++] = (struct recovery_alert){ .seq = seq, .json = copy, .len = len };
+	return 0;
+}
+
+void recovery_router_on_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	struct recovery_router *router = ctx;
+
+	if (!router->replaying) {
+		if (router->live)
+			router->live(alert, json, len, router->live_ctx);
+		return;
+	}
+	if (alert->seq <= router->journaled_through) {
+		router->suppressed++;
+		return;
+	}
+	if (push_alert(&router->recovered, &router->recovered_count, &router->recovered_capacity,
+		       alert->seq, json, len) < 0)
+		router->recovered_lost = true;
+}
+
+struct recovery_alert *recovery_router_take(struct recovery_router *router, size_t *count)
+{
+	struct recovery_alert *alerts = router->recovered;
+
+	*count = router->recovered_count;
+	router->recovered = NULL;
+	router->recovered_count = router->recovered_capacity = 0;
+	return alerts;
+}
+
+void recovery_alerts_free(struct recovery_alert *alerts, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(alerts[i].json);
+	free(alerts);
+}
+
+void recovery_router_release(struct recovery_router *router)
+{
+	recovery_alerts_free(router->recovered, router->recovered_count);
+	router->recovered = NULL;
+	router->recovered_count = router->recovered_capacity = 0;
+}
+
+/* --- snapshots ---------------------------------------------------------------------------- */
+
+static void quarantine_snapshot(struct recovery_pass *pass, uint64_t index, const char *why)
+{
+	char name[STATEDIR_NAME_MAX];
+	int rc = statedir_quarantine_snapshot(pass->dir, index);
+
+	statedir_snapshot_name(index, name);
+	pass->recovery->summary.corrupt_snapshots++;
+	if (rc == 0)
+		log_msg(LOG_ERR, "recovery: %s/%s: %s: set aside as %s.corrupt; trying the one before",
+			pass->dir->path, name, why, name);
+	else
+		log_msg(LOG_ERR, "recovery: %s/%s: %s; cannot set it aside: %s", pass->dir->path,
+			name, why, strerror(-rc));
+}
+
+/* Restore the engine from snapshot index, or NULL with the reason in why. */
+static struct engine *restore_snapshot(struct recovery_pass *pass, const struct config *config,
+				       uint64_t index, char *why, size_t why_size)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct engine *engine;
+	int rc = statedir_read_snapshot(pass->dir, index, &data, &len);
+
+	if (rc < 0) {
+		snprintf(why, why_size, "cannot read: %s", strerror(-rc));
+		return NULL;
+	}
+	engine = engine_restore(data, len, config, recovery_router_on_alert, pass->router, why,
+				why_size);
+	free(data);
+	return engine;
+}
+
+/* Step 1: the newest snapshot that verifies (the damaged set aside), or a fresh engine. The
+ * snapshot used and the older ones stay known to the journal, for retention. */
+static int load_snapshot(struct recovery_pass *pass, const struct config *config,
+			 const struct statedir_files *files)
+{
+	struct recovery *recovery = pass->recovery;
+	char why[RECOVERY_WHY_MAX];
+	size_t i = files->snapshot_count;
+
+	while (i > 0 && !recovery->engine) {
+		uint64_t index = files->snapshots[--i];
+
+		recovery->engine = restore_snapshot(pass, config, index, why, sizeof why);
+		if (!recovery->engine) {
+			quarantine_snapshot(pass, index, why);
+			continue;
+		}
+		recovery->summary.from_snapshot = true;
+		recovery->summary.snapshot_index = pass->base_index = index;
+		pass->base_watermark_ms = engine_watermark_ms(recovery->engine);
+		for (size_t older = 0; older <= i; older++)
+			if (journal_add_snapshot(pass->journal, files->snapshots[older]) < 0)
+				return -ENOMEM;
+	}
+	if (!recovery->engine)
+		recovery->engine = engine_new(config, recovery_router_on_alert, pass->router);
+	if (!recovery->engine)
+		return -ENOMEM;
+	if (!recovery->summary.from_snapshot)
+		pass->base_watermark_ms = INT64_MIN;
+	return 0;
+}
+
+/* --- checking a segment (pass 1) ------------------------------------------------------------ */
+
+static int map_segment(struct recovery_pass *pass, struct segment_check *check)
+{
+	int fd = statedir_open_segment(pass->dir, check->first_index, false);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+	} else if (st.st_size > 0) {
+		check->size = (size_t)st.st_size;
+		check->map = mmap(NULL, check->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (check->map == MAP_FAILED) {
+			check->map = NULL;
+			rc = -errno;
+		} else {
+			madvise(check->map, check->size, MADV_SEQUENTIAL);
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+static void unmap_segment(struct segment_check *check)
+{
+	if (check->map)
+		munmap(check->map, check->size);
+	check->map = NULL;
+	free(check->replay);
+	free(check->alerts);
+	check->replay = NULL;
+	check->alerts = NULL;
+}
+
+static int push_offset(struct segment_check *check, size_t offset)
+{
+	if (check->replay_count == check->replay_capacity) {
+		size_t wanted = check->replay_capacity ? check->replay_capacity * 2 : 1024;
+		size_t *grown = realloc(check->replay, wanted * sizeof *grown);
+
+		if (!grown)
+			return -ENOMEM;
+		check->replay = grown;
+		check->replay_capacity = wanted;
+	}
+	check->replay[check->replay_count++] = offset;
+	return 0;
+}
+
+static int push_alert_ref(struct segment_check *check, const struct record_alert_ref *ref)
+{
+	if (check->alert_count == check->alert_capacity) {
+		size_t wanted = check->alert_capacity ? check->alert_capacity * 2 : 16;
+		struct record_alert_ref *grown = realloc(check->alerts, wanted * sizeof *grown);
+
+		if (!grown)
+			return -ENOMEM;
+		check->alerts = grown;
+		check->alert_capacity = wanted;
+	}
+	check->alerts[check->alert_count++] = *ref;
+	return 0;
+}
+
+/* Note one good record of a segment under check. */
+static int note_record(struct recovery_pass *pass, struct segment_check *check,
+		       const struct record *record, size_t offset)
+{
+	struct record_segment_end end;
+	struct record_alert_ref ref;
+	const char *json;
+	size_t len;
+
+	check->has_records = true;
+	check->last_index = record->index;
+	check->ended = false;
+	switch (record->type) {
+	case RECORD_EVENT:
+	case RECORD_REJECT:
+		return record->index > pass->base_index ? push_offset(check, offset) : 0;
+	case RECORD_ALERT:
+		if (record_decode_alert(record, &ref.seq, &json, &len) < 0)
+			return 0;
+		if (ref.seq > pass->max_alert_seq)
+			pass->max_alert_seq = ref.seq;
+		ref.offset = offset;
+		ref.record_bytes = (uint32_t)record->size;
+		return push_alert_ref(check, &ref);
+	case RECORD_SEGMENT_END:
+		if (record_decode_segment_end(record, &end) == 0) {
+			check->ended = true;
+			check->end_watermark_ms = end.watermark_ms;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static void log_corrupt(const struct recovery_pass *pass, const struct segment_check *check,
+			size_t at)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_segment_name(check->first_index, name);
+	log_msg(LOG_ERR,
+		"recovery: %s/journal/%s: corrupt record at byte %zu (after record %" PRIu64
+		"): the records that verify are used, the segment is set aside",
+		pass->dir->path, name, at, check->last_index);
+}
+
+/* Pass 1 over a mapped segment: verify every record, collect what replay and the alert
+ * index need, find a torn tail or corruption. */
+static int check_segment(struct recovery_pass *pass, struct segment_check *check)
+{
+	struct record_scan scan;
+	struct record record;
+	int rc = 0;
+
+	record_scan_init(&scan, check->map, check->size);
+	while (rc == 0) {
+		size_t at = scan.pos;
+		enum record_status status = record_scan_next(&scan, &record);
+
+		if (status == RECORD_OK) {
+			rc = note_record(pass, check, &record, at);
+			check->good_bytes = scan.pos;
+		} else if (status == RECORD_CORRUPT) {
+			if (!check->corrupt)
+				log_corrupt(pass, check, at);
+			check->corrupt = true;
+			check->skipped_bytes += record_scan_resync(&scan);
+		} else {
+			check->torn = status == RECORD_TORN;
+			break;
+		}
+	}
+	return rc;
+}
+
+/* Cut a torn last record off: truncate the file to its last good record. */
+static void truncate_torn(struct recovery_pass *pass, struct segment_check *check)
+{
+	char name[STATEDIR_NAME_MAX];
+	int fd = statedir_open_segment(pass->dir, check->first_index, true);
+	int rc = 0;
+
+	statedir_segment_name(check->first_index, name);
+	pass->recovery->summary.torn_records++;
+	if (fd < 0 || ftruncate(fd, (off_t)check->good_bytes) < 0 || fdatasync(fd) < 0)
+		rc = fd < 0 ? fd : -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		log_msg(LOG_WARNING,
+			"recovery: %s/journal/%s: torn record at byte %zu (a crash while writing it, "
+			"%zu bytes): truncated to the last good record",
+			pass->dir->path, name, check->good_bytes, check->size - check->good_bytes);
+	else
+		log_msg(LOG_ERR, "recovery: %s/journal/%s: torn record at byte %zu: cannot truncate: %s",
+			pass->dir->path, name, check->good_bytes, strerror(-rc));
+}
+
+/* Keep the ALERT records of a segment about to be set aside, to be journaled again. */
+static int salvage_alerts(struct recovery_pass *pass, const struct segment_check *check)
+{
+	struct recovery *recovery = pass->recovery;
+
+	for (size_t i = 0; i < check->alert_count; i++) {
+		const struct record_alert_ref *ref = &check->alerts[i];
+		struct record record;
+		const char *json;
+		size_t len;
+		uint64_t seq;
+
+		if (record_parse_verified(check->map + ref->offset, check->size - ref->offset,
+					  &record) != RECORD_OK ||
+		    record_decode_alert(&record, &seq, &json, &len) < 0)
+			continue;
+		if (push_alert(&recovery->salvaged, &recovery->salvaged_count,
+			       &pass->salvaged_capacity, seq, json, len) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Index a sound segment's ALERT records. */
+static int index_alerts(struct recovery_pass *pass, const struct segment_check *check)
+{
+	for (size_t i = 0; i < check->alert_count; i++) {
+		const struct record_alert_ref *ref = &check->alerts[i];
+		int rc = journal_index_alert(pass->journal, ref->seq, check->first_index, ref->offset,
+					     ref->record_bytes);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* After pass 1: truncate a torn tail, or salvage the alerts of a corrupt segment; index the
+ * alerts of a sound one. */
+static int settle_segment(struct recovery_pass *pass, struct segment_check *check)
+{
+	if (check->corrupt) {
+		pass->recovery->summary.corrupt_segments++;
+		pass->recovery->summary.skipped_bytes += check->skipped_bytes;
+		return salvage_alerts(pass, check);
+	}
+	if (check->torn)
+		truncate_torn(pass, check);
+	return index_alerts(pass, check);
+}
+
+static void quarantine_segment(struct recovery_pass *pass, uint64_t first_index)
+{
+	char name[STATEDIR_NAME_MAX];
+	int rc = statedir_quarantine_segment(pass->dir, first_index);
+
+	statedir_segment_name(first_index, name);
+	if (rc < 0)
+		log_msg(LOG_ERR, "recovery: %s/journal/%s: cannot set it aside: %s", pass->dir->path,
+			name, strerror(-rc));
+	else
+		log_msg(LOG_WARNING, "recovery: %s/journal/%s: set aside as %s.corrupt",
+			pass->dir->path, name, name);
+}
+
+/* --- segments before the snapshot ---------------------------------------------------------- */
+
+/* A closed segment's SEGMENT_END, read from the end of the file: its alerts and watermark
+ * without reading the rest. 0, or -EINVAL when the segment does not end in one whose index
+ * is at most max_last_index. */
+static int read_segment_end(struct recovery_pass *pass, uint64_t first_index,
+			    uint64_t max_last_index)
+{
+	int fd = statedir_open_segment(pass->dir, first_index, false);
+	unsigned char tail[8], *frame = NULL;
+	struct record_segment_end end;
+	struct record record;
+	struct journal_segment closed;
+	uint64_t offset;
+	struct stat st;
+	int rc = -EINVAL;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) == 0 && st.st_size >= 8 &&
+	    pread(fd, tail, 8, st.st_size - 8) == 8 &&
+	    record_segment_end_offset(tail, (uint64_t)st.st_size, &offset) == 0 &&
+	    (frame = malloc((size_t)st.st_size - offset)) &&
+	    pread(fd, frame, (size_t)st.st_size - offset, (off_t)offset) ==
+		    st.st_size - (off_t)offset &&
+	    record_parse(frame, (size_t)st.st_size - offset, &record) == RECORD_OK &&
+	    record_decode_segment_end(&record, &end) == 0 && end.complete &&
+	    record.index <= max_last_index) {
+		closed = (struct journal_segment){ .first_index = first_index,
+						   .last_index = record.index,
+						   .newest_watermark_ms = end.watermark_ms };
+		rc = journal_add_closed_segment(pass->journal, &closed);
+		for (uint32_t i = 0; rc == 0 && i < end.alert_count; i++) {
+			struct record_alert_ref ref;
+
+			record_segment_end_alert(&end, i, &ref);
+			rc = journal_index_alert(pass->journal, ref.seq, first_index, ref.offset,
+						 ref.record_bytes);
+		}
+	}
+	free(frame);
+	close(fd);
+	return rc;
+}
+
+/* A segment wholly before the snapshot: only its alerts and event-time bound are needed. */
+static int recover_closed_segment(struct recovery_pass *pass, uint64_t first_index)
+{
+	struct segment_check check = { .first_index = first_index };
+	struct journal_segment closed;
+	int rc;
+
+	if ((rc = read_segment_end(pass, first_index, UINT64_MAX)) != -EINVAL)
+		return rc;
+	/* No SEGMENT_END to go by: read it all. Its events are older than the snapshot's. */
+	if ((rc = map_segment(pass, &check)) == 0 && (rc = check_segment(pass, &check)) == 0)
+		rc = settle_segment(pass, &check);
+	closed = (struct journal_segment){ .first_index = first_index,
+					   .last_index = check.last_index,
+					   .newest_watermark_ms = pass->base_watermark_ms };
+	if (rc == 0 && !check.corrupt && check.has_records)
+		rc = journal_add_closed_segment(pass->journal, &closed);
+	unmap_segment(&check);
+	if (rc == 0 && check.corrupt)
+		quarantine_segment(pass, first_index);
+	return rc;
+}
+
+/* --- replay (pass 2) ----------------------------------------------------------------------- */
+
+/* Apply one EVENT or REJECT record to the engine. */
+static void replay_record(struct recovery_pass *pass, const unsigned char *at, size_t left)
+{
+	struct engine *engine = pass->recovery->engine;
+	struct engine_verdict verdict;
+	struct record_event event;
+	struct record record;
+	enum event_reject reason;
+
+	if (record_parse_verified(at, left, &record) != RECORD_OK)
+		return;
+	pass->recovery->summary.records_replayed++;
+	if (record_decode_event(&record, &event) == 0) {
+		engine_process(engine, event.source[0] ? event.source : NULL, event.line, event.len,
+			       &verdict);
+		pass->recovery->summary.events_replayed++;
+	} else if (record_decode_reject(&record, &reason) == 0) {
+		engine_count_reject(engine, reason);
+	}
+}
+
+static void replay_segment(struct recovery_pass *pass, const struct segment_check *check)
+{
+	for (size_t i = 0; i < check->replay_count; i++)
+		replay_record(pass, check->map + check->replay[i], check->size - check->replay[i]);
+}
+
+/* After its replay: a segment is closed (with the bound its SEGMENT_END gives, or the
+ * watermark now), left open by the crash (the last one, to be ended), or set aside. */
+static int file_segment(struct recovery_pass *pass, const struct segment_check *check, bool last)
+{
+	struct recovery *recovery = pass->recovery;
+	struct journal_segment closed = { .first_index = check->first_index,
+					  .last_index = check->last_index,
+					  .newest_watermark_ms = engine_watermark_ms(recovery->engine) };
+
+	if (!check->corrupt && !check->has_records) /* created, never written: not needed */
+		return statedir_remove_segment(pass->dir, check->first_index);
+	if (check->corrupt)
+		return 0;
+	if (last && !check->ended) {
+		recovery->open_segment = true;
+		recovery->open_first = check->first_index;
+		recovery->open_bytes = check->good_bytes;
+		recovery->open_last = check->last_index;
+		return 0;
+	}
+	if (check->ended)
+		closed.newest_watermark_ms = check->end_watermark_ms;
+	return journal_add_closed_segment(pass->journal, &closed);
+}
+
+/* Segments from the one holding the record after the snapshot: check them all (pass 1), so
+ * that the highest journaled alert is known, then replay them (pass 2). */
+static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
+{
+	struct segment_check *checks = calloc(count ? count : 1, sizeof *checks);
+	int rc = 0;
+
+	if (!checks)
+		return -ENOMEM;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		checks[i].first_index = firsts[i];
+		if ((rc = map_segment(pass, &checks[i])) == 0 &&
+		    (rc = check_segment(pass, &checks[i])) == 0)
+			rc = settle_segment(pass, &checks[i]);
+	}
+	pass->router->journaled_through = pass->max_alert_seq;
+	pass->router->replaying = true;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		replay_segment(pass, &checks[i]);
+		rc = file_segment(pass, &checks[i], i + 1 == count);
+		pass->recovery->summary.segments_replayed += checks[i].replay_count > 0;
+		if (checks[i].has_records && checks[i].last_index > pass->recovery->summary.last_index)
+			pass->recovery->summary.last_index = checks[i].last_index;
+	}
+	pass->router->replaying = false;
+	for (size_t i = 0; i < count; i++) {
+		unmap_segment(&checks[i]);
+		if (rc == 0 && checks[i].corrupt)
+			quarantine_segment(pass, checks[i].first_index);
+	}
+	free(checks);
+	return rc;
+}
+
+/* --- the whole run ------------------------------------------------------------------------- */
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* The first segment that holds records after the snapshot: the last one starting at or
+ * before base + 1. */
+static size_t first_replayed_segment(const struct statedir_files *files, uint64_t base_index)
+{
+	size_t first = 0;
+
+	for (size_t i = 0; i < files->segment_count; i++)
+		if (files->segments[i] <= base_index + 1)
+			first = i;
+	return first;
+}
+
+/* Without a snapshot the journal must start at record 1, or history is missing. */
+static void warn_missing_history(const struct recovery_pass *pass, const struct statedir_files *files)
+{
+	if (pass->recovery->summary.from_snapshot || files->segment_count == 0 ||
+	    files->segments[0] <= 1)
+		return;
+	log_msg(LOG_ERR,
+		"recovery: no usable snapshot and the journal starts at record %" PRIu64
+		": the state is rebuilt from the segments left only (windows and open alerts may "
+		"differ, alert seq restarts)",
+		files->segments[0]);
+}
+
+int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
+		 struct recovery_router *router, struct recovery *recovery, char *why,
+		 size_t why_size)
+{
+	struct recovery_pass pass = { .dir = dir, .journal = journal, .recovery = recovery,
+				      .router = router };
+	struct statedir_files files;
+	struct timespec start;
+	size_t first_replayed;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	memset(recovery, 0, sizeof *recovery);
+	if ((rc = statedir_list(dir, &files)) < 0) {
+		snprintf(why, why_size, "cannot read state directory %s: %s", dir->path, strerror(-rc));
+		return rc;
+	}
+	rc = load_snapshot(&pass, config, &files);
+	warn_missing_history(&pass, &files);
+	recovery->summary.last_index = pass.base_index;
+	first_replayed = first_replayed_segment(&files, pass.base_index);
+	for (size_t i = 0; rc == 0 && i < first_replayed; i++)
+		rc = recover_closed_segment(&pass, files.segments[i]);
+	/* The snapshot a rotation or a clean stop wrote ends exactly where this segment ends. */
+	if (rc == 0 && first_replayed < files.segment_count && recovery->summary.from_snapshot &&
+	    read_segment_end(&pass, files.segments[first_replayed], pass.base_index) == 0)
+		first_replayed++;
+	if (rc == 0)
+		rc = replay_segments(&pass, files.segments + first_replayed,
+				     files.segment_count - first_replayed);
+	statedir_files_free(&files);
+	if (rc < 0) {
+		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, strerror(-rc));
+		engine_free(recovery->engine);
+		recovery->engine = NULL;
+		return rc;
+	}
+	journal_sort_alerts(journal);
+	journal_set_last_index(journal, recovery->summary.last_index);
+	recovery->summary.alerts_suppressed = router->suppressed;
+	recovery->summary.alerts_recovered = router->recovered_count;
+	recovery->summary.seconds = seconds_since(&start);
+	return 0;
+}
+
+int recovery_checkpoint(struct journal *journal, struct recovery *recovery)
+{
+	int rc;
+
+	if (recovery->open_segment) {
+		rc = journal_resume_segment(journal, recovery->open_first, recovery->open_bytes,
+					    recovery->open_last);
+		if (rc < 0)
+			return rc;
+		recovery->open_segment = false;
+	}
+	return journal_checkpoint(journal, recovery->engine, true);
+}
+
+void recovery_log_summary(const struct recovery_summary *summary)
+{
+	char snapshot[64] = "no snapshot";
+
+	if (summary->from_snapshot)
+		snprintf(snapshot, sizeof snapshot, "snapshot %016" PRIx64, summary->snapshot_index);
+	log_msg(LOG_NOTICE,
+		"recovery: %s + %" PRIu64 " records (%" PRIu64 " events) from %" PRIu64
+		" segments in %.3f s; alerts: %" PRIu64 " already delivered, %" PRIu64
+		" delivered now; %" PRIu64 " torn records, %" PRIu64 " corrupt segments, %" PRIu64
+		" corrupt snapshots",
+		snapshot, summary->records_replayed, summary->events_replayed,
+		summary->segments_replayed, summary->seconds, summary->alerts_suppressed,
+		summary->alerts_recovered, summary->torn_records, summary->corrupt_segments,
+		summary->corrupt_snapshots);
+}
+
+void recovery_release(struct recovery *recovery)
+{
+	recovery_alerts_free(recovery->salvaged, recovery->salvaged_count);
+	recovery->salvaged = NULL;
+	recovery->salvaged_count = 0;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_RECOVERY_H
+#define CADMOND_RECOVERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+
+/*
+ * Recovery at start: rebuild the engine from the state directory exactly as it was.
+ *
+ *  1. Load the newest snapshot that verifies; a damaged one is renamed *.corrupt (logged,
+ *     counted) and the one before it is tried. With none, start from a fresh engine.
+ *  2. Check every record after the snapshot (CRC, framing, index order). A torn last record
+ *     (a crash mid-write) is cut off: the file is truncated to the last good record (logged,
+ *     counted). A corrupt record elsewhere makes the segment quarantined (renamed *.corrupt,
+ *     logged, counted) after what can be trusted in it (every record that verifies) is used.
+ *  3. Replay the EVENT and REJECT records after the snapshot, in order, through the engine
+ *     with the same source. Alerts the replay produces whose seq is at most the highest ALERT
+ *     record of the journal were delivered before the crash: they are suppressed. The others
+ *     were never journaled, so never delivered: they are handed back (recovered) for the
+ *     daemon to journal and deliver.
+ *  4. Tell the journal what is on disk (closed segments, snapshots, the ALERT records), then
+ *     checkpoint: end the segment the crash left open, write a snapshot, start a new segment.
+ *
+ * Nothing here uses libevent, so bench/recovery runs exactly this code.
+ */
+
+/* Routes the engine's alerts. It is the engine's alert context for the engine's whole life
+ * (the engine cannot change it), so it belongs to whoever owns the engine. */
+struct recovery_router {
+	engine_alert_fn live; /* after recovery: every alert goes here */
+	void *live_ctx;
+	bool replaying;
+	uint64_t journaled_through; /* replayed alerts up to this seq were delivered before */
+	uint64_t suppressed;
+	struct recovery_alert *recovered; /* replayed alerts never journaled, in seq order */
+	size_t recovered_count;
+	size_t recovered_capacity;
+	bool recovered_lost; /* out of memory keeping one */
+};
+
+/* An alert to journal after recovery: produced by replay, or salvaged from a quarantined
+ * segment (then it was delivered before and only needs journaling again). */
+struct recovery_alert {
+	uint64_t seq;
+	char *json; /* malloc'd, NUL-terminated */
+	size_t len;
+};
+
+/* What recovery found and did. */
+struct recovery_summary {
+	bool from_snapshot;
+	uint64_t snapshot_index;
+	uint64_t segments_replayed;
+	uint64_t records_replayed; /* records after the snapshot */
+	uint64_t events_replayed;  /* EVENT records among them */
+	uint64_t alerts_suppressed;
+	uint64_t alerts_recovered; /* replayed alerts never journaled before */
+	uint64_t torn_records;
+	uint64_t corrupt_segments;
+	uint64_t corrupt_snapshots;
+	uint64_t skipped_bytes; /* of quarantined segments, not trusted */
+	uint64_t last_index;    /* last good record on disk */
+	double seconds;
+};
+
+/* The state recovery hands over. */
+struct recovery {
+	struct engine *engine; /* the caller owns it */
+	struct recovery_summary summary;
+	struct recovery_alert *salvaged; /* ALERT records of quarantined segments, by seq */
+	size_t salvaged_count;
+	/* the segment the crash left open, to be ended by recovery_checkpoint() */
+	bool open_segment;
+	uint64_t open_first;
+	uint64_t open_bytes;
+	uint64_t open_last;
+};
+
+struct statedir;
+struct journal;
+
+/** Set up a router: after recovery, alerts go to live(..., live_ctx). */
+void recovery_router_init(struct recovery_router *router, engine_alert_fn live, void *live_ctx);
+
+/** The engine's alert callback; ctx is the router. */
+void recovery_router_on_alert(const struct alert *alert, const char *json, size_t len, void *ctx);
+
+/** Take the recovered alerts (the caller frees them with recovery_alerts_free). */
+struct recovery_alert *recovery_router_take(struct recovery_router *router, size_t *count);
+
+/** Free an array of count alerts. */
+void recovery_alerts_free(struct recovery_alert *alerts, size_t count);
+
+/** Free what the router still holds. */
+void recovery_router_release(struct recovery_router *router);
+
+/**
+ * Steps 1 to 3 (and step 4's bookkeeping) for dir, into journal (new, empty). The engine is
+ * built for config with router as its alert context. 0, or -errno with the reason in why
+ * (a directory that cannot be read, no memory): damaged files are not errors.
+ */
+int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
+		 struct recovery_router *router, struct recovery *recovery, char *why,
+		 size_t why_size);
+
+/**
+ * Step 4: end the segment the crash left open, snapshot, start a new segment. 0 or -errno
+ * (a full disk: the daemon then starts degraded and tries again later).
+ */
+int recovery_checkpoint(struct journal *journal, struct recovery *recovery);
+
+/** Log the summary in one line. */
+void recovery_log_summary(const struct recovery_summary *summary);
+
+/** Free the salvaged alerts (not the engine). */
+void recovery_release(struct recovery *recovery);
+
+#endif

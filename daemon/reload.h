@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_RELOAD_H
+#define CADMOND_RELOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/*
+ * What a reload changes: two configurations compared key by key, each difference logged as
+ * one line, e.g. "reload: detector.rules.burst.min_premature: 4 -> 3",
+ * "reload: feed.listen: [127.0.0.1:7400] -> [127.0.0.1:7500, [::1]:7500]",
+ * "reload: detector.rules.shift: added". Rules are matched by name, as the detector does.
+ */
+
+/** True when the two lists differ (order counts: it is the order of the log lines). */
+bool reload_listen_changed(const struct config_listen *running, const struct config_listen *next);
+
+/** Log every difference between running and next at LOG_NOTICE; how many there were. */
+size_t reload_log_changes(const struct config *running, const struct config *next);
+
+#endif

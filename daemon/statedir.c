@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "statedir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATEDIR_SNAPSHOT_MAX_BYTES (UINT64_C(4) << 30)
+#define STATEDIR_QUARANTINE_TRIES 100
+
+int statedir_resolve(const struct config *config, char *path, size_t size, char *why,
+		     size_t why_size)
+{
+	const char *from_env = getenv("STATE_DIRECTORY");
+	size_t len;
+
+	if (from_env && from_env[0]) {
+		len = strcspn(from_env, ":");
+		if (from_env[0] != '/' || len >= size) {
+			snprintf(why, why_size,
+				 "STATE_DIRECTORY=%s: not an absolute path of at most %zu bytes",
+				 from_env, size - 1);
+			return -EINVAL;
+		}
+		memcpy(path, from_env, len);
+		path[len] = '\0';
+		return 0;
+	}
+	if (strlen(config->journal.state_directory) >= size) {
+		snprintf(why, why_size, "journal.state_directory is too long");
+		return -EINVAL;
+	}
+	snprintf(path, size, "%s", config->journal.state_directory);
+	return 0;
+}
+
+/* mkdir that accepts an existing directory. */
+static int make_directory(int at_fd, const char *name)
+{
+	if (mkdirat(at_fd, name, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+static int open_directory(int at_fd, const char *name)
+{
+	int fd = openat(at_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Take DIR/lock without waiting: another cadmond on the same directory makes this fail. */
+static int take_lock(struct statedir *dir, char *why, size_t why_size)
+{
+	dir->lock_fd = openat(dir->fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (dir->lock_fd < 0) {
+		int rc = -errno;
+
+		snprintf(why, why_size, "cannot open %s/lock: %s", dir->path, strerror(-rc));
+		return rc;
+	}
+	if (flock(dir->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK) {
+		snprintf(why, why_size,
+			 "state directory %s is in use by another cadmond (%s/lock is locked)",
+			 dir->path, dir->path);
+		return -EWOULDBLOCK;
+	}
+	snprintf(why, why_size, "cannot lock %s/lock: %s", dir->path, strerror(errno));
+	return -errno;
+}
+
+int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_size)
+{
+	int rc;
+
+	memset(dir, 0, sizeof *dir);
+	dir->fd = dir->journal_fd = dir->lock_fd = -1;
+	snprintf(dir->path, sizeof dir->path, "%s", path);
+	if ((rc = make_directory(AT_FDCWD, path)) < 0 || (rc = open_directory(AT_FDCWD, path)) < 0) {
+		snprintf(why, why_size, "cannot create state directory %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	dir->fd = rc;
+	if ((rc = take_lock(dir, why, why_size)) < 0)
+		goto fail;
+	if ((rc = make_directory(dir->fd, "journal")) < 0 ||
+	    (rc = open_directory(dir->fd, "journal")) < 0) {
+		snprintf(why, why_size, "cannot create %s/journal: %s", path, strerror(-rc));
+		goto fail;
+	}
+	dir->journal_fd = rc;
+	return 0;
+fail:
+	statedir_close(dir);
+	return rc;
+}
+
+void statedir_close(struct statedir *dir)
+{
+	if (dir->journal_fd >= 0)
+		close(dir->journal_fd);
+	if (dir->lock_fd >= 0)
+		close(dir->lock_fd); /* releases the flock */
+	if (dir->fd >= 0)
+		close(dir->fd);
+	dir->fd = dir->journal_fd = dir->lock_fd = -1;
+}
+
+void statedir_segment_name(uint64_t first_index, char name[STATEDIR_NAME_MAX])
+{
+	snprintf(name, STATEDIR_NAME_MAX, "%016" PRIx64 ".seg", first_index);
+}
+
+void statedir_snapshot_name(uint64_t index, char name[STATEDIR_NAME_MAX])
+{
+	snprintf(name, STATEDIR_NAME_MAX, "snapshot-%016" PRIx64 ".snap", index);
+}
+
+/* The 16 hex digits of name between prefix and suffix, exactly; false if it is not such a name. */
+static bool parse_indexed_name(const char *name, const char *prefix, const char *suffix,
+			       uint64_t *index)
+{
+	size_t prefix_len = strlen(prefix);
+	uint64_t value = 0;
+
+	if (strlen(name) != prefix_len + 16 + strlen(suffix) ||
+	    strncmp(name, prefix, prefix_len) != 0 || strcmp(name + prefix_len + 16, suffix) != 0)
+		return false;
+	for (size_t i = prefix_len; i < prefix_len + 16; i++) {
+		char c = name[i];
+		unsigned digit;
+
+		if (c >= '0' && c <= '9')
+			digit = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			digit = (unsigned)(c - 'a' + 10);
+		else
+			return false;
+		value = value << 4 | digit;
+	}
+	*index = value;
+	return true;
+}
+
+static bool ends_with(const char *name, const char *suffix)
+{
+	size_t len = strlen(name), suffix_len = strlen(suffix);
+
+	return len >= suffix_len && strcmp(name + len - suffix_len, suffix) == 0;
+}
+
+static int push_index(uint64_t **list, size_t *count, uint64_t index)
+{
+	uint64_t *grown = realloc(*list, (*count + 1) * sizeof **list);
+
+	if (!grown)
+		return -ENOMEM;
+	grown[(*count)++] = index;
+	*list = grown;
+	return 0;
+}
+
+static int compare_index(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Collect the names of one directory that match prefix/suffix; remove *.tmp leftovers. */
+static int list_directory(int dir_fd, const char *prefix, const char *suffix, uint64_t **list,
+			  size_t *count)
+{
+	int fd = dup(dir_fd);
+	DIR *stream;
+	struct dirent *entry;
+	int rc = 0;
+
+	if (fd < 0 || !(stream = fdopendir(fd))) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	rewinddir(stream);
+	while (rc == 0 && (entry = readdir(stream))) {
+		uint64_t index;
+
+		if (ends_with(entry->d_name, ".tmp"))
+			unlinkat(dir_fd, entry->d_name, 0);
+		else if (parse_indexed_name(entry->d_name, prefix, suffix, &index))
+			rc = push_index(list, count, index);
+	}
+	closedir(stream);
+	if (rc == 0 && *count > 1)
+		qsort(*list, *count, sizeof **list, compare_index);
+	return rc;
+}
+
+int statedir_list(const struct statedir *dir, struct statedir_files *files)
+{
+	int rc;
+
+	memset(files, 0, sizeof *files);
+	rc = list_directory(dir->journal_fd, "", ".seg", &files->segments, &files->segment_count);
+	if (rc == 0)
+		rc = list_directory(dir->fd, "snapshot-", ".snap", &files->snapshots,
+				    &files->snapshot_count);
+	if (rc < 0)
+		statedir_files_free(files);
+	return rc;
+}
+
+void statedir_files_free(struct statedir_files *files)
+{
+	free(files->segments);
+	free(files->snapshots);
+	memset(files, 0, sizeof *files);
+}
+
+int statedir_write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *next = data;
+
+	while (len > 0) {
+		ssize_t wrote = write(fd, next, len);
+
+		if (wrote < 0 && errno == EINTR)
+			continue;
+		if (wrote < 0)
+			return -errno;
+		if (wrote == 0)
+			return -EIO;
+		next += wrote;
+		len -= (size_t)wrote;
+	}
+	return 0;
+}
+
+static int sync_directory(int dir_fd)
+{
+	return fsync(dir_fd) < 0 ? -errno : 0;
+}
+
+/* Write data to a new file at_fd/name and fsync it. */
+static int write_new_file(int at_fd, const char *name, const void *data, size_t len)
+{
+	int fd = openat(at_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = statedir_write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int statedir_write_snapshot(const struct statedir *dir, uint64_t index, const void *data,
+			    size_t len)
+{
+	char name[STATEDIR_NAME_MAX], tmp[STATEDIR_NAME_MAX + 4];
+	int rc;
+
+	statedir_snapshot_name(index, name);
+	snprintf(tmp, sizeof tmp, "%s.tmp", name);
+	rc = write_new_file(dir->fd, tmp, data, len);
+	if (rc == 0 && renameat(dir->fd, tmp, dir->fd, name) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlinkat(dir->fd, tmp, 0);
+		return rc;
+	}
+	return sync_directory(dir->fd);
+}
+
+/* Read all of an open file of known size into a malloc'd buffer. */
+static int read_whole(int fd, size_t size, unsigned char **data)
+{
+	unsigned char *buffer = malloc(size ? size : 1);
+	size_t have = 0;
+
+	if (!buffer)
+		return -ENOMEM;
+	while (have < size) {
+		ssize_t got = read(fd, buffer + have, size - have);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			free(buffer);
+			return got < 0 ? -errno : -EIO;
+		}
+		have += (size_t)got;
+	}
+	*data = buffer;
+	return 0;
+}
+
+int statedir_read_snapshot(const struct statedir *dir, uint64_t index, unsigned char **data,
+			   size_t *len)
+{
+	char name[STATEDIR_NAME_MAX];
+	struct stat st;
+	int fd, rc;
+
+	statedir_snapshot_name(index, name);
+	fd = openat(dir->fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if ((uint64_t)st.st_size > STATEDIR_SNAPSHOT_MAX_BYTES)
+		rc = -EFBIG;
+	else
+		rc = read_whole(fd, (size_t)st.st_size, data);
+	if (rc == 0)
+		*len = (size_t)st.st_size;
+	close(fd);
+	return rc;
+}
+
+int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
+{
+	char name[STATEDIR_NAME_MAX];
+	struct stat st;
+	int fd, rc;
+
+	statedir_segment_name(first_index, name);
+	fd = openat(dir->journal_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		fd = openat(dir->journal_fd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_size != 0)) {
+			close(fd);
+			return -EEXIST;
+		}
+	}
+	if (fd < 0)
+		return -errno;
+	if ((rc = sync_directory(dir->journal_fd)) < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int statedir_open_segment(const struct statedir *dir, uint64_t first_index, bool write)
+{
+	char name[STATEDIR_NAME_MAX];
+	int flags = (write ? O_WRONLY | O_APPEND : O_RDONLY) | O_CLOEXEC;
+	int fd;
+
+	statedir_segment_name(first_index, name);
+	fd = openat(dir->journal_fd, name, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Rename at_fd/name to name.corrupt, or name.corrupt-N when that exists. */
+static int quarantine(int at_fd, const char *name)
+{
+	char target[STATEDIR_NAME_MAX + 32];
+	struct stat st;
+
+	for (int attempt = 1; attempt <= STATEDIR_QUARANTINE_TRIES; attempt++) {
+		if (attempt == 1)
+			snprintf(target, sizeof target, "%s.corrupt", name);
+		else
+			snprintf(target, sizeof target, "%s.corrupt-%d", name, attempt);
+		if (fstatat(at_fd, target, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (renameat(at_fd, name, at_fd, target) < 0)
+			return -errno;
+		return sync_directory(at_fd);
+	}
+	return -EEXIST;
+}
+
+int statedir_quarantine_segment(const struct statedir *dir, uint64_t first_index)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_segment_name(first_index, name);
+	return quarantine(dir->journal_fd, name);
+}
+
+int statedir_quarantine_snapshot(const struct statedir *dir, uint64_t index)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_snapshot_name(index, name);
+	return quarantine(dir->fd, name);
+}
+
+static int remove_file(int at_fd, const char *name)
+{
+	if (unlinkat(at_fd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return sync_directory(at_fd);
+}
+
+int statedir_remove_segment(const struct statedir *dir, uint64_t first_index)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_segment_name(first_index, name);
+	return remove_file(dir->journal_fd, name);
+}
+
+int statedir_remove_snapshot(const struct statedir *dir, uint64_t index)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_snapshot_name(index, name);
+	return remove_file(dir->fd, name);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_STATEDIR_H
+#define CADMOND_STATEDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/*
+ * The state directory and its files:
+ *
+ *   DIR/lock                              flock()ed while a cadmond uses DIR
+ *   DIR/journal/<16 hex digits>.seg       a journal segment, named by its first record index
+ *   DIR/snapshot-<16 hex digits>.snap     an engine snapshot, named by the last record index
+ *                                         it includes
+ *   *.corrupt                             a damaged file set aside (never read, never deleted)
+ *   *.tmp                                 a snapshot being written; removed at start
+ *
+ * Snapshots are written to a .tmp file, fsynced, renamed into place and the directory
+ * fsynced, so a snapshot file is always complete. Nothing here logs: functions return 0 or
+ * -errno, with a message in why where a caller shows one.
+ */
+
+#define STATEDIR_PATH_MAX 4096
+#define STATEDIR_NAME_MAX 64 /* any file name used here, with its NUL */
+
+struct statedir {
+	char path[STATEDIR_PATH_MAX];
+	int fd;         /* DIR */
+	int journal_fd; /* DIR/journal */
+	int lock_fd;    /* DIR/lock, flock()ed */
+};
+
+/* What a state directory holds, each list ascending. */
+struct statedir_files {
+	uint64_t *segments;  /* first record index of each segment */
+	size_t segment_count;
+	uint64_t *snapshots; /* last record index of each snapshot */
+	size_t snapshot_count;
+};
+
+/**
+ * The state directory to use: the first path of $STATE_DIRECTORY (systemd's StateDirectory=,
+ * colon-separated when it lists several) when set and not empty, else
+ * journal.state_directory. 0, or -EINVAL with the reason in why.
+ */
+int statedir_resolve(const struct config *config, char *path, size_t size, char *why,
+		     size_t why_size);
+
+/**
+ * Create path (mode 0700; its parent must exist) and path/journal if missing, and lock it.
+ * Fails with -EWOULDBLOCK and "state directory PATH is in use by another cadmond (PATH/lock
+ * is locked)" when another process holds it.
+ */
+int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_size);
+
+/** Unlock and close. Safe after any statedir_open(), failed or not, and twice. */
+void statedir_close(struct statedir *dir);
+
+/** List segments and snapshots; removes leftover *.tmp files. 0 or -errno. */
+int statedir_list(const struct statedir *dir, struct statedir_files *files);
+void statedir_files_free(struct statedir_files *files);
+
+/** "0000000000000001.seg" (in DIR/journal), "snapshot-0000000000000001.snap" (in DIR) */
+void statedir_segment_name(uint64_t first_index, char name[STATEDIR_NAME_MAX]);
+void statedir_snapshot_name(uint64_t index, char name[STATEDIR_NAME_MAX]);
+
+/** Write a snapshot file atomically and durably (tmp, fsync, rename, fsync DIR). */
+int statedir_write_snapshot(const struct statedir *dir, uint64_t index, const void *data,
+			    size_t len);
+
+/** Read a whole snapshot file into a malloc'd buffer. */
+int statedir_read_snapshot(const struct statedir *dir, uint64_t index, unsigned char **data,
+			   size_t *len);
+
+/**
+ * Create segment first_index for writing (O_APPEND) and make its name durable. An empty file
+ * of that name (a crash right after creating it) is reused. The new fd, or -errno.
+ */
+int statedir_create_segment(const struct statedir *dir, uint64_t first_index);
+
+/** Open a segment: read-only, or for appending (write = true). The fd, or -errno. */
+int statedir_open_segment(const struct statedir *dir, uint64_t first_index, bool write);
+
+/** Rename a segment or snapshot to NAME.corrupt (NAME.corrupt-2, ... if taken). */
+int statedir_quarantine_segment(const struct statedir *dir, uint64_t first_index);
+int statedir_quarantine_snapshot(const struct statedir *dir, uint64_t index);
+
+/** Delete a segment or a snapshot (and fsync the directory). */
+int statedir_remove_segment(const struct statedir *dir, uint64_t first_index);
+int statedir_remove_snapshot(const struct statedir *dir, uint64_t index);
+
+/** Write all of data at the end of fd; -errno (EFBIG, ENOSPC, EIO...) on failure. */
+int statedir_write_all(int fd, const void *data, size_t len);
+
+#endif

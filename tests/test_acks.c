@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * The protocol lines of durability, without sockets: a feed's hello and acks (daemon/acks.c),
+ * a subscriber's since line and catching up from an alert history (daemon/replay.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "acks.h"
+#include "replay.h"
+
+static enum acks_hello first_line(struct acks *acks, const char *line, char *why)
+{
+	memset(acks, 0, sizeof *acks);
+	return acks_first_line(acks, line, strlen(line), why, 128);
+}
+
+static void test_hello(void **state)
+{
+	struct acks acks;
+	char why[128] = "";
+
+	(void)state;
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\"}", why), ACKS_HELLO);
+	assert_string_equal(acks.source, "cad-1");
+	assert_true(acks.first_line_seen);
+	assert_int_equal(first_line(&acks, "{\"type\":\"call_start\",\"call_id\":\"hello\"}", why),
+			 ACKS_NOT_HELLO);
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",", why), ACKS_NOT_HELLO);
+	assert_string_equal(acks.source, "");
+}
+
+static void test_bad_hellos(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *why;
+	} cases[] = {
+		{ "{\"hello\":\"console\",\"source\":\"a\"}", "\"hello\" must be \"feed\"" },
+		{ "{\"hello\":\"feed\"}", "\"source\" must be a string" },
+		{ "{\"hello\":\"feed\",\"source\":7}", "\"source\" must be a string" },
+		{ "{\"hello\":\"feed\",\"source\":\"\"}", "\"source\" must be 1 to 64 bytes" },
+		{ "{\"hello\":\"feed\",\"source\":\"0123456789012345678901234567890123456789012345678901234567890123X\"}",
+		  "\"source\" must be 1 to 64 bytes" },
+	};
+	struct acks acks;
+	char why[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(first_line(&acks, cases[i].line, why), ACKS_BAD_HELLO);
+		assert_string_equal(why, cases[i].why);
+		assert_string_equal(acks.source, "");
+	}
+}
+
+static void note(struct acks *acks, uint64_t seq, uint64_t index)
+{
+	struct engine_verdict verdict = { .has_seq = true, .seq = seq };
+
+	acks_note(acks, &verdict, index);
+}
+
+/* An ack is due once the record of the last numbered line is durable; it carries the highest
+ * seq; nothing more until a higher seq comes; lines without seq change nothing. */
+static void test_acks_follow_durability(void **state)
+{
+	struct engine_verdict no_seq = { 0 };
+	struct acks acks = { 0 };
+	char line[ACKS_LINE_MAX];
+
+	(void)state;
+	assert_int_equal(acks_due(&acks, UINT64_MAX, line), 0);
+	note(&acks, 5, 10);
+	note(&acks, 6, 11);
+	assert_int_equal(acks_due(&acks, 10, line), 0);
+	assert_int_equal(acks_due(&acks, 11, line), strlen("{\"ack\":6}\n"));
+	assert_string_equal(line, "{\"ack\":6}\n");
+	assert_int_equal(acks_due(&acks, 12, line), 0);
+	note(&acks, 3, 12); /* a seq going back: the ack stays at the highest */
+	assert_int_equal(acks_due(&acks, 12, line), 0);
+	acks_note(&acks, &no_seq, 13);
+	assert_int_equal(acks_due(&acks, 13, line), 0);
+	note(&acks, 7, 0); /* processed while degraded: acknowledged when everything is */
+	assert_int_equal(acks_due(&acks, UINT64_MAX, line), strlen("{\"ack\":7}\n"));
+	assert_string_equal(line, "{\"ack\":7}\n");
+}
+
+static void test_since_line(void **state)
+{
+	char notice[128];
+	uint64_t since = 99;
+
+	(void)state;
+	assert_true(replay_parse_since("{\"since\":41}", 12, &since, notice, sizeof notice));
+	assert_int_equal(since, 41);
+	assert_string_equal(notice, "");
+	assert_false(replay_parse_since("{\"since\":\"41\"}", 14, &since, notice, sizeof notice));
+	assert_string_equal(notice,
+			    "{\"notice\":\"since must be an integer from 0; sending live alerts only\"}");
+	assert_false(replay_parse_since("{\"since\":-1}", 12, &since, notice, sizeof notice));
+	assert_true(notice[0] != '\0');
+	assert_false(replay_parse_since("hello", 5, &since, notice, sizeof notice));
+	assert_string_equal(notice, "");
+}
+
+/* A history holding alerts 5..9 of 40 bytes each (39 + "\n"); alerts 1..4 are gone. */
+struct fake_history {
+	uint64_t oldest, newest;
+};
+
+static uint64_t fake_read(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,
+			  void *emit_ctx)
+{
+	struct fake_history *history = ctx;
+	uint64_t seq = after < history->oldest ? history->oldest : after + 1, last = after;
+	size_t bytes = 0;
+	char line[64];
+
+	for (; seq <= history->newest && bytes < max_bytes; seq++) {
+		int len = snprintf(line, sizeof line, "{\"alert\":\"firing\",\"seq\":%-14llu}",
+				   (unsigned long long)seq);
+
+		assert_int_equal(len, 39);
+		emit(emit_ctx, line, 39);
+		bytes += 40;
+		last = seq;
+	}
+	return last;
+}
+
+static uint64_t fake_newest(void *ctx)
+{
+	return ((struct fake_history *)ctx)->newest;
+}
+
+static uint64_t fake_oldest(void *ctx)
+{
+	return ((struct fake_history *)ctx)->oldest;
+}
+
+static uint64_t fake_bytes_after(void *ctx, uint64_t after)
+{
+	struct fake_history *history = ctx;
+	uint64_t first = after < history->oldest ? history->oldest : after + 1;
+
+	return first > history->newest ? 0 : (history->newest - first + 1) * 40;
+}
+
+struct sink {
+	char lines[16][128];
+	size_t count;
+	size_t bytes;
+};
+
+static void collect(void *ctx, const char *line, size_t len)
+{
+	struct sink *sink = ctx;
+
+	assert_true(sink->count < 16 && len < 128);
+	memcpy(sink->lines[sink->count], line, len);
+	sink->lines[sink->count++][len] = '\0';
+	sink->bytes += len + 1;
+}
+
+/* since 2 with alerts 5..9 left: the notice, then 5..9 two at a time (the queue allows 80
+ * bytes, half of 160), then live; the live debt counts only what came after the release. */
+static void test_release_and_catch_up(void **state)
+{
+	struct fake_history fake = { .oldest = 5, .newest = 9 };
+	const struct replay_history history = { fake_read, fake_newest, fake_oldest,
+						fake_bytes_after, &fake };
+	struct replay replay;
+	struct sink sink = { 0 };
+
+	(void)state;
+	replay_init(&replay, 9);
+	assert_int_equal(replay.state, REPLAY_HOLD);
+	replay_release(&replay, &history, true, 2, collect, &sink);
+	assert_int_equal(sink.count, 1);
+	assert_string_equal(sink.lines[0], "{\"notice\":\"alerts before seq 5 are no longer retained\"}");
+	assert_int_equal(replay_live_debt(&replay, &history), 0);
+	sink = (struct sink){ 0 };
+	replay_fill(&replay, &history, 0, 160, collect, &sink);
+	assert_int_equal(sink.count, 2);
+	assert_int_equal(replay.state, REPLAY_CATCHING_UP);
+	fake.newest = 10; /* a live alert meanwhile: debt 40 bytes */
+	assert_int_equal(replay_live_debt(&replay, &history), 40);
+	replay_fill(&replay, &history, 80, 160, collect, &sink); /* queue full: nothing */
+	assert_int_equal(sink.count, 2);
+	replay_fill(&replay, &history, 0, 160, collect, &sink);
+	replay_fill(&replay, &history, 0, 160, collect, &sink);
+	replay_fill(&replay, &history, 0, 160, collect, &sink);
+	assert_int_equal(sink.count, 6);
+	assert_int_equal(replay.state, REPLAY_LIVE);
+	assert_int_equal(replay.cursor, 10);
+}
+
+/* No since: from where the subscriber connected; nothing delivered meanwhile: live at once. */
+static void test_release_without_since(void **state)
+{
+	struct fake_history fake = { .oldest = 5, .newest = 9 };
+	const struct replay_history history = { fake_read, fake_newest, fake_oldest,
+						fake_bytes_after, &fake };
+	struct replay replay;
+	struct sink sink = { 0 };
+
+	(void)state;
+	replay_init(&replay, 9);
+	replay_release(&replay, &history, false, 0, collect, &sink);
+	replay_fill(&replay, &history, 0, 160, collect, &sink);
+	assert_int_equal(sink.count, 0);
+	assert_int_equal(replay.state, REPLAY_LIVE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_bad_hellos),
+		cmocka_unit_test(test_acks_follow_durability),
+		cmocka_unit_test(test_since_line),
+		cmocka_unit_test(test_release_and_catch_up),
+		cmocka_unit_test(test_release_without_since),
+	};
+
+	return cmocka_run_group_tests_name("acks", tests, NULL, NULL);
+}

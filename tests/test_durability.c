@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * Durability, end to end: the real cadmond on loopback with a state directory, killed with
+ * SIGKILL while a feed streams with acknowledgements, restarted, its journal damaged on disk,
+ * its disk "filled" (RLIMIT_FSIZE). The test sender keeps every line it has not seen
+ * acknowledged and resends from its last ack after reconnecting; the test console reconnects
+ * with {"since":N}. Every run must deliver exactly the alerts of one uninterrupted run, each
+ * once. Every wait is bounded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_harness.h"
+#include "record.h"
+
+#define READ_TIMEOUT_MS 5000
+#define ACK_TIMEOUT_MS 10000
+#define QUIET_MS 300
+#define LINE_MAX_BYTES 8192
+#define CALLS 1500
+#define OPERATORS 6
+#define LINES_MAX (2 * CALLS)
+#define ALERTS_MAX 1024
+#define T0_MS INT64_C(1795939200000) /* 2026-11-29T00:00:00Z */
+#define FULL_DISK_LIMIT_BYTES 16384   /* below a snapshot, above cadmond's log */
+
+static const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
+
+/* A rule the stream trips about once an hour of event time; alerts resolve after 5 min. */
+#define DETECTOR_YAML                                                                             \
+	"detector:\n"                                                                             \
+	"  resolve_after_seconds: 300\n"                                                          \
+	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "           \
+	"min_ratio: 0.5, severity: critical}]\n"                                                  \
+	"log:\n"                                                                                  \
+	"  rate_limit_seconds: 1\n"
+
+static const struct harness_options default_options = { .extra_yaml = DETECTOR_YAML };
+
+/* Small segments and the shortest retention allowed (window 600 s + lateness 600 s). */
+static const struct harness_options small_segment_options = {
+	.extra_yaml = DETECTOR_YAML "journal:\n"
+				    "  segment_max_bytes: 65536\n"
+				    "  retention_seconds: 1200\n",
+};
+
+/* --- the stream: CALLS calls, each a call_start and a call_end line with seq ---------------- */
+
+struct stream {
+	char *lines[LINES_MAX]; /* each ends in "\n"; lines[i] has seq i + 1 */
+	int64_t ts_ms[LINES_MAX];
+	size_t count;
+};
+
+static struct stream stream;
+
+static uint64_t next_random(uint64_t *state)
+{
+	*state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return *state >> 33;
+}
+
+static void add_line(int64_t ts_ms, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_line(int64_t ts_ms, const char *format, ...)
+{
+	char line[512];
+	va_list args;
+	int len;
+
+	va_start(args, format);
+	len = vsnprintf(line, sizeof line - 32, format, args);
+	va_end(args);
+	snprintf(line + len, sizeof line - (size_t)len, ",\"seq\":%zu}\n", stream.count + 1);
+	stream.ts_ms[stream.count] = ts_ms;
+	stream.lines[stream.count++] = strdup(line);
+}
+
+/* Operators op-0 and op-1 hang up on most callers one period in three; everyone else, and
+ * they otherwise, on one caller in ten. */
+static void build_stream(void)
+{
+	uint64_t random = 42;
+
+	if (stream.count > 0)
+		return;
+	for (unsigned call = 0; call < CALLS; call++) {
+		unsigned op = call % OPERATORS;
+		int64_t start = T0_MS + (int64_t)call * 20000;
+		bool bad_phase = (call / 90) % 3 == 1 && op < 2;
+		bool premature = bad_phase ? next_random(&random) % 4 != 0 : next_random(&random) % 10 == 0;
+		int64_t talk = premature ? 3000 + (int64_t)(next_random(&random) % 10000)
+					 : 60000 + (int64_t)(next_random(&random) % 120000);
+
+		add_line(start,
+			 "{\"type\":\"call_start\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+			 ",\"operator\":\"op-%u\",\"agency\":\"NOPD\",\"ani\":\"50455%05u\"",
+			 call, start, op, call);
+		add_line(start + talk,
+			 "{\"type\":\"call_end\",\"call_id\":\"c%u\",\"ts\":%" PRId64 ",\"released_by\":\"%s\"",
+			 call, start + talk, premature || next_random(&random) % 2 ? "operator" : "caller");
+	}
+}
+
+static void free_stream(void)
+{
+	for (size_t i = 0; i < stream.count; i++)
+		free(stream.lines[i]);
+	stream.count = 0;
+}
+
+/* --- the sender: keeps what is not acknowledged, resends from its last ack ------------------ */
+
+struct sender {
+	int fd;
+	uint64_t acked;      /* highest ack received, across connections */
+	size_t next;         /* index of the next line to send */
+	char partial[256];   /* an ack line not complete yet */
+	size_t partial_len;
+};
+
+static void sender_connect(struct sender *sender, const struct harness *h)
+{
+	sender->fd = harness_connect_feed(h);
+	assert_true(sender->fd >= 0);
+	sender->partial_len = 0;
+	sender->next = (size_t)sender->acked; /* resend from the last ack */
+	assert_int_equal(harness_send(sender->fd, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+}
+
+static void sender_close(struct sender *sender)
+{
+	if (sender->fd >= 0)
+		close(sender->fd);
+	sender->fd = -1;
+}
+
+/* Take the ack lines that have arrived; false when the connection has ended. */
+static bool sender_read_acks(struct sender *sender, int timeout_ms)
+{
+	struct pollfd watch = { .fd = sender->fd, .events = POLLIN };
+	char buffer[4096];
+	ssize_t got;
+
+	if (poll(&watch, 1, timeout_ms) <= 0)
+		return true;
+	got = recv(sender->fd, buffer, sizeof buffer, MSG_DONTWAIT);
+	if (got <= 0)
+		return got < 0 && (errno == EAGAIN || errno == EINTR);
+	for (ssize_t i = 0; i < got; i++) {
+		uint64_t seq;
+
+		if (buffer[i] != '\n') {
+			assert_true(sender->partial_len < sizeof sender->partial - 1);
+			sender->partial[sender->partial_len++] = buffer[i];
+			continue;
+		}
+		sender->partial[sender->partial_len] = '\0';
+		assert_int_equal(sscanf(sender->partial, "{\"ack\":%" SCNu64 "}", &seq), 1);
+		assert_true(seq >= sender->acked); /* acks never go back */
+		sender->acked = seq;
+		sender->partial_len = 0;
+	}
+	return true;
+}
+
+/* Send lines up to (not including) index upto; false if the daemon went away. */
+static bool sender_send(struct sender *sender, size_t upto)
+{
+	for (; sender->next < upto; sender->next++) {
+		if (harness_send(sender->fd, stream.lines[sender->next]) < 0)
+			return false;
+		if (sender->next % 64 == 0)
+			sender_read_acks(sender, 0);
+	}
+	return true;
+}
+
+static bool sender_wait_acked(struct sender *sender, uint64_t seq, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	while (sender->acked < seq && harness_now_ms() < deadline)
+		if (!sender_read_acks(sender, 50))
+			return false;
+	return sender->acked >= seq;
+}
+
+/* --- the console: reconnects with since, records every alert by seq ------------------------ */
+
+struct console {
+	int fd;
+	uint64_t last_seq;
+	char *alerts[ALERTS_MAX + 1]; /* by seq */
+	size_t received;
+	size_t duplicates;
+	char notice[256];             /* the last notice line */
+};
+
+static uint64_t alert_seq(const char *line)
+{
+	const char *at = strstr(line, "\"seq\":");
+
+	assert_non_null(at);
+	return strtoull(at + 6, NULL, 10);
+}
+
+static void console_connect(struct console *console, const struct harness *h)
+{
+	char line[LINE_MAX_BYTES], since[64];
+
+	console->fd = harness_connect_subscriber(h);
+	assert_true(console->fd >= 0);
+	assert_int_equal(harness_read_line(console->fd, line, sizeof line, READ_TIMEOUT_MS),
+			 (ssize_t)strlen(hello_line));
+	assert_string_equal(line, hello_line);
+	snprintf(since, sizeof since, "{\"since\":%" PRIu64 "}\n", console->last_seq);
+	assert_int_equal(harness_send(console->fd, since), 0);
+}
+
+static void console_take(struct console *console, const char *line)
+{
+	uint64_t seq;
+
+	if (strncmp(line, "{\"notice\":", 10) == 0) {
+		snprintf(console->notice, sizeof console->notice, "%.200s", line);
+		return;
+	}
+	seq = alert_seq(line);
+	assert_true(seq >= 1 && seq <= ALERTS_MAX);
+	console->received++;
+	if (console->alerts[seq]) {
+		console->duplicates++;
+		assert_string_equal(console->alerts[seq], line);
+	} else {
+		console->alerts[seq] = strdup(line);
+	}
+	assert_true(seq > console->last_seq); /* in order, no repeat */
+	console->last_seq = seq;
+}
+
+/* Read alerts until quiet_ms pass without one, or the daemon goes away. */
+static void console_drain(struct console *console, int quiet_ms)
+{
+	char line[LINE_MAX_BYTES];
+	ssize_t len;
+
+	while ((len = harness_read_line(console->fd, line, sizeof line, quiet_ms)) >= 0)
+		console_take(console, line);
+	assert_true(len == -ETIMEDOUT || len == -EPIPE || len == -ECONNRESET);
+}
+
+static void console_close(struct console *console)
+{
+	if (console->fd >= 0)
+		close(console->fd);
+	console->fd = -1;
+}
+
+static void console_free(struct console *console)
+{
+	console_close(console);
+	for (size_t i = 0; i <= ALERTS_MAX; i++)
+		free(console->alerts[i]);
+	memset(console, 0, sizeof *console);
+	console->fd = -1;
+}
+
+/* --- reading the journal as a test ---------------------------------------------------------- */
+
+struct journal_contents {
+	bool seq_seen[LINES_MAX + 1]; /* EVENT records by their line's seq */
+	size_t events;
+	size_t alerts;
+	size_t segments;
+	uint64_t first_index;         /* of the oldest segment */
+	int64_t oldest_event_ts_ms;
+	size_t torn_or_corrupt;       /* segments whose scan ended on a bad record */
+};
+
+static char *read_whole_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *data;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	data = malloc((size_t)st.st_size + 1);
+	assert_non_null(data);
+	assert_int_equal(read(fd, data, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return data;
+}
+
+static void note_event(struct journal_contents *contents, const struct record *record)
+{
+	struct record_event event;
+	const char *seq;
+	unsigned long value;
+
+	assert_int_equal(record_decode_event(record, &event), 0);
+	assert_string_equal(event.source, "cad-1");
+	seq = memmem(event.line, event.len, "\"seq\":", 6);
+	assert_non_null(seq);
+	value = strtoul(seq + 6, NULL, 10);
+	assert_true(value >= 1 && value <= LINES_MAX);
+	contents->seq_seen[value] = true;
+	contents->events++;
+	if (contents->oldest_event_ts_ms == 0 || stream.ts_ms[value - 1] < contents->oldest_event_ts_ms)
+		contents->oldest_event_ts_ms = stream.ts_ms[value - 1];
+}
+
+static void read_segment(struct journal_contents *contents, const char *path)
+{
+	struct record_scan scan;
+	struct record record;
+	enum record_status status;
+	size_t len;
+	char *data = read_whole_file(path, &len);
+
+	record_scan_init(&scan, data, len);
+	while ((status = record_scan_next(&scan, &record)) == RECORD_OK) {
+		if (record.type == RECORD_EVENT)
+			note_event(contents, &record);
+		contents->alerts += record.type == RECORD_ALERT;
+	}
+	contents->torn_or_corrupt += status != RECORD_END;
+	free(data);
+}
+
+static void read_journal(const char *state_dir, struct journal_contents *contents)
+{
+	char dir_path[PATH_MAX], path[PATH_MAX + 300];
+	struct dirent *entry;
+	DIR *dir;
+
+	memset(contents, 0, sizeof *contents);
+	contents->first_index = UINT64_MAX;
+	snprintf(dir_path, sizeof dir_path, "%s/journal", state_dir);
+	dir = opendir(dir_path);
+	assert_non_null(dir);
+	while ((entry = readdir(dir))) {
+		size_t len = strlen(entry->d_name);
+		uint64_t first;
+
+		if (len != 20 || strcmp(entry->d_name + 16, ".seg") != 0)
+			continue;
+		first = strtoull(entry->d_name, NULL, 16);
+		if (first < contents->first_index)
+			contents->first_index = first;
+		snprintf(path, sizeof path, "%s/%s", dir_path, entry->d_name);
+		read_segment(contents, path);
+		contents->segments++;
+	}
+	closedir(dir);
+}
+
+/* Every line acknowledged is in the journal. */
+static void expect_acked_in_journal(const struct harness *h, uint64_t acked)
+{
+	struct journal_contents contents;
+
+	read_journal(h->state_dir, &contents);
+	for (uint64_t seq = 1; seq <= acked; seq++)
+		if (!contents.seq_seen[seq]) {
+			fprintf(stderr, "acknowledged line %" PRIu64 " is not in the journal\n", seq);
+			fail();
+		}
+}
+
+/* --- the daemon -------------------------------------------------------------------------- */
+
+struct fixture {
+	struct harness harness;
+	struct sender sender;
+	struct console console;
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return -1;
+	f->sender.fd = -1;
+	f->console.fd = -1;
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sender_close(&f->sender);
+	console_free(&f->console);
+	harness_cleanup(&f->harness);
+	free(f);
+	return 0;
+}
+
+static void expect_log(struct fixture *f, const char *needle)
+{
+	if (!harness_wait_for_log(&f->harness, needle, READ_TIMEOUT_MS)) {
+		char *text = harness_stderr(&f->harness);
+
+		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
+		free(text);
+		fail();
+	}
+}
+
+/* kill -9, and wait for it. */
+static void crash(struct harness *h)
+{
+	assert_true(h->pid > 0);
+	assert_int_equal(kill(h->pid, SIGKILL), 0);
+	assert_int_equal(waitpid(h->pid, NULL, 0), h->pid);
+	h->pid = 0;
+}
+
+/* After a crash: what the console had is kept; both reconnect to a restarted daemon. */
+static void restart(struct fixture *f, const struct harness_options *options)
+{
+	console_drain(&f->console, READ_TIMEOUT_MS); /* up to the end of the stream */
+	console_close(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_start(&f->harness, options), 0);
+	console_connect(&f->console, &f->harness);
+	sender_connect(&f->sender, &f->harness);
+}
+
+/* Send the rest of the stream and wait for every line to be acknowledged. */
+static void finish_stream(struct fixture *f)
+{
+	assert_true(sender_send(&f->sender, stream.count));
+	assert_true(sender_wait_acked(&f->sender, stream.count, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+}
+
+/* The events count of the "stopped: ..." line. */
+static uint64_t stopped_events(const struct harness *h)
+{
+	char *text = harness_stderr(h), *at;
+	uint64_t events = 0;
+
+	assert_non_null(text);
+	at = strstr(text, "cadmond: stopped: ");
+	assert_non_null(at);
+	at = strstr(at, " lines, ");
+	assert_non_null(at);
+	events = strtoull(at + 8, NULL, 10);
+	free(text);
+	return events;
+}
+
+/* The alerts of one uninterrupted run, computed once. */
+static struct console reference;
+static uint64_t reference_events;
+static size_t reference_count;
+
+static void compute_reference(void)
+{
+	struct fixture f = { .sender.fd = -1, .console.fd = -1 };
+
+	if (reference_count > 0)
+		return;
+	build_stream();
+	assert_int_equal(harness_start(&f.harness, &default_options), 0);
+	console_connect(&f.console, &f.harness);
+	sender_connect(&f.sender, &f.harness);
+	finish_stream(&f);
+	sender_close(&f.sender);
+	assert_int_equal(harness_stop(&f.harness), 0);
+	reference_events = stopped_events(&f.harness);
+	assert_int_equal(reference_events, stream.count);
+	assert_int_equal(f.console.duplicates, 0);
+	reference = f.console;
+	reference_count = f.console.received;
+	assert_true(reference_count >= 20);
+	assert_int_equal(reference.last_seq, reference_count);
+	console_close(&reference);
+	harness_cleanup(&f.harness);
+}
+
+/* The console got exactly the reference alerts, each once. */
+static void expect_reference_alerts(const struct console *console)
+{
+	assert_int_equal(console->duplicates, 0);
+	assert_int_equal(console->received, reference_count);
+	for (size_t seq = 1; seq <= reference_count; seq++) {
+		assert_non_null(console->alerts[seq]);
+		assert_string_equal(console->alerts[seq], reference.alerts[seq]);
+	}
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	compute_reference();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	console_free(&reference);
+	free_stream();
+	return 0;
+}
+
+/* --- tests ----------------------------------------------------------------------------- */
+
+/* SIGKILL three times: mid-stream with lines unacknowledged, right after a restart, and
+ * later on. Acknowledged lines are always in the journal; the console, reconnecting with
+ * since, gets exactly the uninterrupted run's alerts, each once; the events count matches. */
+static void test_kill_9_while_streaming_loses_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+
+	assert_true(sender_send(&f->sender, 900));
+	assert_true(sender_wait_acked(&f->sender, 300, ACK_TIMEOUT_MS));
+	crash(h);
+	assert_true(f->sender.acked < 900 || f->sender.acked == 900);
+	expect_acked_in_journal(h, f->sender.acked);
+
+	restart(f, &default_options); /* the sender resends from its ack... */
+	assert_true(sender_send(&f->sender, 1100));
+	crash(h); /* ...and is cut off at once, whatever was processed */
+	expect_acked_in_journal(h, f->sender.acked);
+
+	restart(f, &default_options);
+	assert_true(sender_send(&f->sender, 2200));
+	assert_true(sender_wait_acked(&f->sender, 1500, ACK_TIMEOUT_MS));
+	crash(h);
+	expect_acked_in_journal(h, f->sender.acked);
+
+	restart(f, &default_options);
+	finish_stream(f);
+	expect_acked_in_journal(h, stream.count);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_int_equal(stopped_events(h), reference_events);
+}
+
+/* Truncate the last segment in the middle of its last record while cadmond is stopped: the
+ * next start counts the torn record, cuts it off, and (the sender resending everything) the
+ * alerts are those of the uninterrupted run. */
+static void test_torn_last_record_is_truncated(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	struct journal_contents contents;
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1000));
+	assert_true(sender_wait_acked(&f->sender, 1000, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+	crash(h);
+
+	snprintf(path, sizeof path, "%s/journal/0000000000000001.seg", h->state_dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 10), 0);
+	read_journal(h->state_dir, &contents);
+	assert_int_equal(contents.torn_or_corrupt, 1);
+
+	f->sender.acked = 0; /* a real sender never got that ack: here, resend everything */
+	restart(f, &default_options);
+	expect_log(f, "/journal/0000000000000001.seg: torn record at byte ");
+	expect_log(f, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	read_journal(h->state_dir, &contents);
+	assert_int_equal(contents.torn_or_corrupt, 0);
+	finish_stream(f);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_int_equal(stopped_events(h), reference_events);
+}
+
+/* Flip one byte in the middle of a segment: it is set aside as *.corrupt, what verifies in it
+ * is used, and cadmond runs on; the next start finds nothing wrong. */
+static void test_corrupt_record_quarantines_segment(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char path[PATH_MAX + 64];
+	unsigned char byte;
+	int fd;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1000));
+	assert_true(sender_wait_acked(&f->sender, 1000, ACK_TIMEOUT_MS));
+	crash(h);
+
+	snprintf(path, sizeof path, "%s/journal/0000000000000001.seg", h->state_dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, 50000), 1);
+	byte ^= 0x20;
+	assert_int_equal(pwrite(fd, &byte, 1, 50000), 1);
+	close(fd);
+
+	sender_close(&f->sender);
+	assert_int_equal(harness_start(h, &default_options), 0);
+	expect_log(f, "/journal/0000000000000001.seg: corrupt record at byte ");
+	expect_log(f, "/journal/0000000000000001.seg: set aside as 0000000000000001.seg.corrupt\n");
+	expect_log(f, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots\n");
+	strcat(path, ".corrupt");
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(harness_stop(h), 0);
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	expect_log(f, "cadmond: recovery: snapshot ");
+	expect_log(f, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	assert_int_equal(harness_stop(h), 0);
+}
+
+/* The newest name matching "snapshot-*.snap" in dir, into name. */
+static void newest_snapshot(const char *state_dir, char *name, size_t size)
+{
+	struct dirent *entry;
+	DIR *dir = opendir(state_dir);
+
+	assert_non_null(dir);
+	name[0] = '\0';
+	while ((entry = readdir(dir)))
+		if (strncmp(entry->d_name, "snapshot-", 9) == 0 && strlen(entry->d_name) == 30 &&
+		    strcmp(entry->d_name, name) > 0)
+			snprintf(name, size, "%s", entry->d_name);
+	closedir(dir);
+	assert_true(name[0] != '\0');
+}
+
+/* A damaged newest snapshot is set aside and the one before it used, with the journal after
+ * it: the alerts are still exactly those of the uninterrupted run. */
+static void test_corrupt_snapshot_falls_back(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char name[64], path[PATH_MAX + 128];
+	unsigned char byte;
+	int fd;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1200));
+	assert_true(sender_wait_acked(&f->sender, 1200, ACK_TIMEOUT_MS));
+	sender_close(&f->sender);
+	console_drain(&f->console, QUIET_MS);
+	console_close(&f->console);
+	assert_int_equal(harness_stop(h), 0); /* a clean stop writes a snapshot */
+
+	newest_snapshot(h->state_dir, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", h->state_dir, name);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, 1000), 1);
+	byte ^= 0x01;
+	assert_int_equal(pwrite(fd, &byte, 1, 1000), 1);
+	close(fd);
+
+	restart(f, &default_options);
+	expect_log(f, ": snapshot checksum mismatch: set aside as ");
+	expect_log(f, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots\n");
+	strcat(path, ".corrupt");
+	assert_int_equal(access(path, F_OK), 0);
+	finish_stream(f);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_int_equal(stopped_events(h), reference_events);
+}
+
+/* A console that saw alerts up to some seq before the crash asks for the rest: it gets them
+ * in order, then the live stream, no gap and no repeat at the seam. */
+static void test_since_replays_across_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	struct console late = { .fd = -1 };
+	uint64_t seen;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1600));
+	assert_true(sender_wait_acked(&f->sender, 1600, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+	seen = f->console.last_seq;
+	assert_true(seen >= 10);
+	crash(h);
+
+	/* A console that had seen only half reconnects after the restart. */
+	late.last_seq = seen / 2;
+	for (uint64_t seq = 1; seq <= late.last_seq; seq++)
+		late.alerts[seq] = strdup(reference.alerts[seq]);
+	late.received = late.last_seq;
+	restart(f, &default_options);
+	console_connect(&late, h);
+	console_drain(&late, QUIET_MS);
+	assert_int_equal(late.last_seq, seen);
+	assert_int_equal(late.notice[0], '\0');
+	finish_stream(f);
+	console_drain(&late, QUIET_MS);
+	expect_reference_alerts(&late);
+	expect_reference_alerts(&f->console);
+	console_free(&late);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+/* Small segments and the shortest retention: old segments and snapshots go, every event a
+ * window (or a late event) may still need stays on disk, a console asking for history older
+ * than what is kept is told so, and a crash still recovers the uninterrupted run's alerts. */
+static void test_retention_keeps_what_windows_need(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	struct console old = { .fd = -1 };
+	struct journal_contents contents;
+	int64_t horizon_ms = stream.ts_ms[stream.count - 1];
+	char expected[128];
+
+	assert_int_equal(harness_start(h, &small_segment_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 2000));
+	assert_true(sender_wait_acked(&f->sender, 2000, ACK_TIMEOUT_MS));
+	crash(h);
+	restart(f, &small_segment_options);
+	finish_stream(f);
+	expect_reference_alerts(&f->console);
+
+	for (size_t i = 0; i < stream.count; i++)
+		if (stream.ts_ms[i] > horizon_ms)
+			horizon_ms = stream.ts_ms[i];
+	horizon_ms -= 1200 * 1000; /* the watermark minus retention_seconds */
+	read_journal(h->state_dir, &contents);
+	assert_true(contents.first_index > 1); /* something was deleted */
+	assert_true(contents.segments >= 2);
+	for (size_t i = 0; i < stream.count; i++)
+		if (stream.ts_ms[i] >= horizon_ms && !contents.seq_seen[i + 1]) {
+			fprintf(stderr, "line %zu (ts %" PRId64 ") is needed but not on disk\n", i + 1,
+				stream.ts_ms[i]);
+			fail();
+		}
+
+	console_connect(&old, h); /* since 0: the oldest alerts are gone */
+	console_drain(&old, QUIET_MS);
+	assert_true(old.received > 0 && old.received < reference_count);
+	snprintf(expected, sizeof expected,
+		 "{\"notice\":\"alerts before seq %" PRIu64 " are no longer retained\"}",
+		 reference_count - old.received + 1);
+	assert_string_equal(old.notice, expected);
+	console_free(&old);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+static void set_file_size_limit(pid_t pid, rlim_t bytes)
+{
+	struct rlimit limit = { .rlim_cur = bytes, .rlim_max = RLIM_INFINITY };
+
+	assert_int_equal(prlimit(pid, RLIMIT_FSIZE, &limit, NULL), 0);
+}
+
+/* A full disk (RLIMIT_FSIZE below the segment and any snapshot): cadmond is degraded, stops
+ * acknowledging, still delivers alerts; when the limit is lifted it recovers by itself (a
+ * snapshot of what it processed meanwhile, a new segment) and acknowledges everything. A
+ * crash right after that still gives exactly the reference alerts. */
+static void test_full_disk_degrades_and_recovers(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	uint64_t alerts_before;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 400));
+	assert_true(sender_wait_acked(&f->sender, 400, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+	alerts_before = f->console.last_seq;
+
+	set_file_size_limit(h->pid, FULL_DISK_LIMIT_BYTES);
+	assert_true(sender_send(&f->sender, 1400));
+	expect_log(f, ": File too large: degraded: events are no longer acknowledged");
+	assert_false(sender_wait_acked(&f->sender, 401, 2500));
+	console_drain(&f->console, QUIET_MS);
+	assert_true(f->console.last_seq > alerts_before); /* alerts from memory */
+	expect_log(f, "cadmond: warning: journal: still degraded: File too large\n");
+
+	set_file_size_limit(h->pid, RLIM_INFINITY);
+	assert_true(sender_wait_acked(&f->sender, 1400, ACK_TIMEOUT_MS));
+	expect_log(f, "cadmond: journal: writable again after ");
+	expect_acked_in_journal(h, 400);
+	console_drain(&f->console, QUIET_MS);
+	crash(h);
+
+	restart(f, &default_options);
+	expect_log(f, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	finish_stream(f);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+/* Two cadmonds never share a state directory. */
+static void test_second_daemon_on_the_same_directory_exits_3(void **state)
+{
+	struct fixture *f = *state;
+	struct harness second = { 0 };
+	char expected[PATH_MAX * 2 + 128];
+	char *text;
+
+	assert_int_equal(harness_start(&f->harness, &default_options), 0);
+	snprintf(second.state_dir, sizeof second.state_dir, "%s", f->harness.state_dir);
+	assert_int_equal(harness_start(&second, &default_options), -1); /* it exited */
+	assert_int_equal(second.pid, 0);
+	text = harness_stderr(&second);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: state directory %s is in use by another cadmond (%s/lock is "
+		 "locked)\n",
+		 f->harness.state_dir, f->harness.state_dir);
+	assert_non_null(text);
+	assert_non_null(strstr(text, expected));
+	free(text);
+	harness_cleanup(&second);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A hello with a problem is logged and counted; the connection goes on without a source
+ * (seq still acknowledged per connection). A good one names the source in the log. */
+static void test_hello_lines(void **state)
+{
+	struct fixture *f = *state;
+	char line[256];
+	int feed;
+
+	assert_int_equal(harness_start(&f->harness, &default_options), 0);
+	feed = harness_connect_feed(&f->harness);
+	assert_true(feed >= 0);
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"\"}\n"), 0);
+	assert_int_equal(harness_send(feed, stream.lines[0]), 0);
+	assert_int_equal(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS), 9);
+	assert_string_equal(line, "{\"ack\":1}");
+	expect_log(f, ": bad hello line: \"source\" must be 1 to 64 bytes; going on without a source\n");
+	close(feed);
+
+	feed = harness_connect_feed(&f->harness);
+	assert_true(feed >= 0);
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-9\"}\n"), 0);
+	assert_int_equal(harness_send(feed, stream.lines[1]), 0);
+	assert_int_equal(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS), 9);
+	assert_string_equal(line, "{\"ack\":2}");
+	expect_log(f, ": source cad-9\n");
+	close(feed);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* journal.fsync interval and none acknowledge too (interval: after the next fsync). A reload
+ * that switches the policy applies it and writes a snapshot (replay starts from the state the
+ * new settings apply to). */
+static void test_fsync_policies_and_reload(void **state)
+{
+	static const struct harness_options interval = {
+		.extra_yaml = DETECTOR_YAML "journal:\n  fsync: interval\n  fsync_interval_ms: 50\n",
+	};
+	static const struct harness_options none = {
+		.extra_yaml = DETECTOR_YAML "journal:\n  fsync: none\n  fsync_interval_ms: 50\n",
+	};
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char before[64], after[64];
+
+	assert_int_equal(harness_start(h, &interval), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1000));
+	assert_true(sender_wait_acked(&f->sender, 1000, ACK_TIMEOUT_MS));
+	newest_snapshot(h->state_dir, before, sizeof before);
+
+	assert_int_equal(harness_write_config(h, &none), 0);
+	assert_int_equal(harness_signal(h, SIGHUP), 0);
+	expect_log(f, "cadmond: reload: journal.fsync: interval -> none\n");
+	expect_log(f, "cadmond: configuration reloaded: 1 change\n");
+	for (int64_t deadline = harness_now_ms() + READ_TIMEOUT_MS;; usleep(10 * 1000)) {
+		newest_snapshot(h->state_dir, after, sizeof after);
+		if (strcmp(after, before) > 0 || harness_now_ms() > deadline)
+			break;
+	}
+	assert_true(strcmp(after, before) > 0);
+	finish_stream(f);
+	expect_acked_in_journal(h, stream.count);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_kill_9_while_streaming_loses_nothing,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_torn_last_record_is_truncated, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_record_quarantines_segment,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_snapshot_falls_back, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_since_replays_across_restart, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_retention_keeps_what_windows_need,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_second_daemon_on_the_same_directory_exits_3,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_hello_lines, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_policies_and_reload, fixture_setup,
+						fixture_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("durability", tests, group_setup, group_teardown);
+}

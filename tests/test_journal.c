@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * The journal without the daemon: record framing and scanning (daemon/record.c), the state
+ * directory (statedir.c), segments, retention and the alert index (journal.c), and recovery
+ * (recovery.c) from journals built here, intact, torn or with alerts never journaled.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "codec.h"
+#include "config.h"
+#include "engine.h"
+#include "journal.h"
+#include "record.h"
+#include "recovery.h"
+#include "statedir.h"
+
+#define T0_MS INT64_C(1795939200000)
+#define MAX_ALERTS 64
+
+/* --- records ------------------------------------------------------------------------------ */
+
+static void test_event_record_bytes(void **state)
+{
+	static const unsigned char header[] = { 'C', 'D', 'J', '1', 13, 0, 0, 0, 1,
+						7, 0, 0, 0, 0, 0, 0, 0 };
+	struct codec_writer writer = { 0 };
+	struct record record;
+	struct record_event event;
+	uint32_t crc;
+
+	(void)state;
+	record_put_event(&writer, 7, "cad", "{\"a\":1}", 6);
+	assert_int_equal(writer.len, RECORD_OVERHEAD_BYTES + 4 + 3 + 6);
+	assert_memory_equal(writer.data, header, sizeof header);
+	assert_memory_equal(writer.data + 17, "\x03\x00\x00\x00" "cad" "{\"a\":1", 13);
+	crc = codec_crc32c(0, writer.data, writer.len - 4);
+	assert_int_equal(writer.data[writer.len - 4], crc & 0xff);
+	assert_int_equal(writer.data[writer.len - 1], crc >> 24);
+	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+	assert_int_equal(record.type, RECORD_EVENT);
+	assert_int_equal(record.index, 7);
+	assert_int_equal(record.size, writer.len);
+	assert_int_equal(record_decode_event(&record, &event), 0);
+	assert_string_equal(event.source, "cad");
+	assert_int_equal(event.len, 6);
+	assert_memory_equal(event.line, "{\"a\":1", 6);
+	codec_writer_release(&writer);
+}
+
+static void test_alert_and_reject_records(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record record;
+	enum event_reject reason;
+	const char *json;
+	uint64_t seq;
+	size_t len;
+
+	(void)state;
+	record_put_alert(&writer, 1, 42, "{\"alert\":\"firing\"}", 18);
+	record_put_reject(&writer, 2, EVENT_REJECT_LINE_TOO_LONG);
+	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+	assert_int_equal(record_decode_alert(&record, &seq, &json, &len), 0);
+	assert_int_equal(seq, 42);
+	assert_int_equal(len, 18);
+	assert_memory_equal(json, "{\"alert\":\"firing\"}", 18);
+	assert_int_equal(record_decode_event(&record, &(struct record_event){ 0 }), -EINVAL);
+	assert_int_equal(record_parse(writer.data + record.size, writer.len - record.size, &record),
+			 RECORD_OK);
+	assert_int_equal(record_decode_reject(&record, &reason), 0);
+	assert_int_equal(reason, EVENT_REJECT_LINE_TOO_LONG);
+	codec_writer_release(&writer);
+}
+
+/* Cut anywhere inside a record: torn. One byte flipped anywhere: corrupt. */
+static void test_every_cut_is_torn_every_flip_corrupt(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record record;
+
+	(void)state;
+	record_put_event(&writer, 3, "", "{\"type\":\"call_start\"}", 21);
+	for (size_t len = 1; len < writer.len; len++)
+		assert_int_equal(record_parse(writer.data, len, &record), RECORD_TORN);
+	for (size_t at = 0; at < writer.len; at++) {
+		writer.data[at] ^= 0x40;
+		assert_int_not_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+		writer.data[at] ^= 0x40;
+	}
+	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+	assert_int_equal(record_parse(writer.data, 0, &record), RECORD_END);
+	codec_writer_release(&writer);
+}
+
+/* Four records in a row, indexes 10 to 13. Returns each record's offset in starts[]. */
+static void four_records(struct codec_writer *writer, size_t starts[4])
+{
+	for (int i = 0; i < 4; i++) {
+		starts[i] = writer->len;
+		record_put_event(writer, 10 + (uint64_t)i, "cad-1", "{\"type\":\"incident\"}", 19);
+	}
+}
+
+static void test_scan_torn_tail(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record_scan scan;
+	struct record record;
+	size_t starts[4];
+
+	(void)state;
+	four_records(&writer, starts);
+	record_scan_init(&scan, writer.data, writer.len - 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_TORN);
+	assert_int_equal(scan.pos, starts[3]);
+	/* A frame with a bad CRC that ends the data is torn too (a crash mid-write). */
+	writer.data[starts[3] + 20] ^= 1;
+	record_scan_init(&scan, writer.data, writer.len);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_TORN);
+	codec_writer_release(&writer);
+}
+
+/* Zeros after the last record (a file system's leftover): torn, not corrupt. */
+static void test_scan_zero_tail_is_torn(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record_scan scan;
+	struct record record;
+	unsigned char zeros[100] = { 0 };
+	size_t starts[4];
+
+	(void)state;
+	four_records(&writer, starts);
+	codec_put_bytes(&writer, zeros, sizeof zeros);
+	record_scan_init(&scan, writer.data, writer.len);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_TORN);
+	codec_writer_release(&writer);
+}
+
+/* Damage in the middle is corrupt; resync skips exactly the bad record and goes on. A
+ * damaged length that claims the rest of the data is corrupt too, since good records follow. */
+static void test_scan_corrupt_middle_resyncs(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record_scan scan;
+	struct record record;
+	size_t starts[4];
+
+	(void)state;
+	four_records(&writer, starts);
+	writer.data[starts[1] + 30] ^= 0xff;
+	record_scan_init(&scan, writer.data, writer.len);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_CORRUPT);
+	assert_int_equal(scan.pos, starts[1]);
+	assert_int_equal(record_scan_resync(&scan), starts[2] - starts[1]);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record.index, 12);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_END);
+	writer.data[starts[1] + 30] ^= 0xff;
+
+	writer.data[starts[1] + 7] = 0x7f; /* payload length near 2 GiB */
+	record_scan_init(&scan, writer.data, writer.len);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_CORRUPT);
+	codec_writer_release(&writer);
+}
+
+/* A record out of index order is corrupt (a stale frame in the middle of a segment). */
+static void test_scan_index_must_follow(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record_scan scan;
+	struct record record;
+
+	(void)state;
+	record_put_reject(&writer, 5, EVENT_REJECT_LINE_TOO_LONG);
+	record_put_reject(&writer, 7, EVENT_REJECT_LINE_TOO_LONG);
+	record_scan_init(&scan, writer.data, writer.len);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_OK);
+	assert_int_equal(record_scan_next(&scan, &record), RECORD_CORRUPT);
+	codec_writer_release(&writer);
+}
+
+static void test_segment_end_found_from_the_tail(void **state)
+{
+	const struct record_alert_ref alerts[2] = { { 3, 100, 250 }, { 4, 400, 260 } };
+	struct codec_writer writer = { 0 };
+	struct record_segment_end end;
+	struct record_alert_ref ref;
+	struct record record;
+	uint64_t offset;
+
+	(void)state;
+	record_put_reject(&writer, 8, EVENT_REJECT_LINE_TOO_LONG);
+	record_put_segment_end(&writer, 9, T0_MS, alerts, 2);
+	assert_int_equal(record_segment_end_offset(writer.data + writer.len - 8, writer.len, &offset), 0);
+	assert_int_equal(offset, RECORD_OVERHEAD_BYTES + 1);
+	assert_int_equal(record_parse(writer.data + offset, writer.len - offset, &record), RECORD_OK);
+	assert_int_equal(record_decode_segment_end(&record, &end), 0);
+	assert_int_equal(end.watermark_ms, T0_MS);
+	assert_true(end.complete);
+	assert_int_equal(end.alert_count, 2);
+	record_segment_end_alert(&end, 1, &ref);
+	assert_int_equal(ref.seq, 4);
+	assert_int_equal(ref.offset, 400);
+	assert_int_equal(ref.record_bytes, 260);
+	codec_writer_release(&writer);
+}
+
+/* --- the state directory and the journal -------------------------------------------------- */
+
+struct dir_fixture {
+	char path[PATH_MAX];
+	struct statedir dir;
+};
+
+static int dir_setup(void **state)
+{
+	struct dir_fixture *f = calloc(1, sizeof *f);
+	char why[512];
+
+	if (!f)
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/cadmon-journal-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(f->path))
+		return -1;
+	strcat(f->path, "/state"); /* created by statedir_open */
+	if (statedir_open(&f->dir, f->path, why, sizeof why) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int dir_teardown(void **state)
+{
+	struct dir_fixture *f = *state;
+	int rc;
+
+	statedir_close(&f->dir);
+	*strrchr(f->path, '/') = '\0';
+	rc = nftw(f->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return rc;
+}
+
+static void test_state_directory_is_locked(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct statedir second;
+	char why[512], expected[PATH_MAX * 2 + 100];
+	struct stat st;
+
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(statedir_open(&second, f->path, why, sizeof why), -EWOULDBLOCK);
+	snprintf(expected, sizeof expected,
+		 "state directory %s is in use by another cadmond (%s/lock is locked)", f->path,
+		 f->path);
+	assert_string_equal(why, expected);
+	statedir_close(&second);
+}
+
+static void test_state_directory_from_environment(void **state)
+{
+	struct config config;
+	char path[256], why[256];
+
+	(void)state;
+	config_set_defaults(&config);
+	setenv("STATE_DIRECTORY", "/run/a:/run/b", 1);
+	assert_int_equal(statedir_resolve(&config, path, sizeof path, why, sizeof why), 0);
+	assert_string_equal(path, "/run/a");
+	setenv("STATE_DIRECTORY", "relative", 1);
+	assert_int_equal(statedir_resolve(&config, path, sizeof path, why, sizeof why), -EINVAL);
+	unsetenv("STATE_DIRECTORY");
+	assert_int_equal(statedir_resolve(&config, path, sizeof path, why, sizeof why), 0);
+	assert_string_equal(path, "/var/lib/cadmon");
+}
+
+/* Four closed segments ending at records 10, 20, 30, 40, their newest events at 1, 2, 3 and 4
+ * hours; snapshots at records 20, 30 and 40; one alert per segment. With the watermark at
+ * 4 h and one hour of retention: snapshot 20 goes (two newer ones exist); the segments
+ * ending at 10 and 20 go (before snapshot 30, the older one kept, and older than 3 h); the
+ * one ending at 30 stays (its newest event is exactly 3 h), and so do their alerts. */
+static void test_retention(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct journal *journal = journal_new(&f->dir);
+	struct journal_retained retained;
+	const struct journal_segment *closed;
+	const uint64_t *snapshots;
+	size_t count;
+
+	assert_non_null(journal);
+	for (uint64_t i = 0; i < 4; i++) {
+		struct journal_segment segment = { .first_index = i * 10 + 1,
+						   .last_index = i * 10 + 10,
+						   .newest_watermark_ms = T0_MS + (int64_t)(i + 1) * 3600000 };
+
+		assert_int_equal(journal_start_segment(journal, segment.first_index), 0);
+		journal_abandon_segment(journal);
+		assert_int_equal(journal_add_closed_segment(journal, &segment), 0);
+		assert_int_equal(journal_index_alert(journal, i + 1, segment.first_index, 0, 100), 0);
+	}
+	for (uint64_t index = 20; index <= 40; index += 10) {
+		assert_int_equal(statedir_write_snapshot(&f->dir, index, "x", 1), 0);
+		assert_int_equal(journal_add_snapshot(journal, index), 0);
+	}
+	journal_retain(journal, T0_MS + 4 * 3600000, 3600, &retained);
+	assert_int_equal(retained.error, 0);
+	assert_int_equal(retained.snapshots_deleted, 1);
+	assert_int_equal(retained.segments_deleted, 2);
+	closed = journal_closed_segments(journal, &count);
+	assert_int_equal(count, 2);
+	assert_int_equal(closed[0].first_index, 21);
+	snapshots = journal_snapshots(journal, &count);
+	assert_int_equal(count, 2);
+	assert_int_equal(snapshots[0], 30);
+	assert_int_equal(journal_oldest_alert(journal), 3);
+	assert_int_equal(journal_alert_bytes_after(journal, 3), 100 - RECORD_OVERHEAD_BYTES - 8 + 1);
+	journal_free(journal);
+}
+
+/* --- recovery ----------------------------------------------------------------------------- */
+
+static const char rule_yaml[] =
+	"detector:\n"
+	"  resolve_after_seconds: 60\n"
+	"  rules: [{name: burst, window_seconds: 600, min_calls: 3, min_premature: 3}]\n";
+
+/* What a daemon does with the engine's alerts: journal them after the event. */
+struct daemon_like {
+	struct journal *journal;
+	struct engine *engine;
+	struct recovery_router router;
+	char *alerts[MAX_ALERTS + 1];
+	size_t alert_count;
+	bool journal_alerts;
+};
+
+static void on_live_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	struct daemon_like *d = ctx;
+	uint64_t offset;
+	uint32_t bytes;
+
+	assert_true(alert->seq <= MAX_ALERTS);
+	d->alerts[alert->seq] = strndup(json, len);
+	d->alert_count++;
+	if (d->journal_alerts)
+		journal_append_alert(d->journal, alert->seq, json, len, &offset, &bytes);
+}
+
+static void load_config(struct config *config)
+{
+	struct config_errors errors;
+
+	assert_int_equal(config_parse(rule_yaml, strlen(rule_yaml), "test.yaml", config, &errors), 0);
+}
+
+/* Recover from f's directory into d. */
+static struct recovery daemon_start(struct dir_fixture *f, struct daemon_like *d)
+{
+	struct recovery recovery;
+	struct config config;
+	char why[256];
+
+	load_config(&config);
+	memset(d, 0, sizeof *d);
+	d->journal = journal_new(&f->dir);
+	d->journal_alerts = true;
+	recovery_router_init(&d->router, on_live_alert, d);
+	assert_int_equal(recovery_run(&f->dir, d->journal, &config, &d->router, &recovery, why,
+				      sizeof why),
+			 0);
+	d->engine = recovery.engine;
+	assert_int_equal(recovery_checkpoint(d->journal, &recovery), 0);
+	return recovery;
+}
+
+static void daemon_stop(struct daemon_like *d)
+{
+	engine_free(d->engine);
+	journal_free(d->journal);
+	recovery_router_release(&d->router);
+	for (size_t i = 0; i <= MAX_ALERTS; i++)
+		free(d->alerts[i]);
+}
+
+/* Call n of op-1, every 30 s: calls 0, 1, 2 of every 24 are released by the operator after
+ * 5 s (premature: the third fires the rule), the others by the caller after 2 minutes (the
+ * premature ones leave the window, the alert resolves a minute later). */
+static void feed_call(struct daemon_like *d, unsigned n)
+{
+	char line[256];
+	int64_t start = T0_MS + (int64_t)n * 30000;
+	bool premature = n % 24 < 3;
+	struct engine_verdict verdict;
+	int len;
+
+	len = snprintf(line, sizeof line,
+		       "{\"type\":\"call_start\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+		       ",\"operator\":\"op-1\",\"seq\":%u}",
+		       n, start, 2 * n + 1);
+	journal_append_event(d->journal, "cad-1", line, (size_t)len);
+	engine_process(d->engine, "cad-1", line, (size_t)len, &verdict);
+	len = snprintf(line, sizeof line,
+		       "{\"type\":\"call_end\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+		       ",\"released_by\":\"%s\",\"seq\":%u}",
+		       n, start + (premature ? 5000 : 120000), premature ? "operator" : "caller",
+		       2 * n + 2);
+	journal_append_event(d->journal, "cad-1", line, (size_t)len);
+	engine_process(d->engine, "cad-1", line, (size_t)len, &verdict);
+	assert_int_equal(journal_write(d->journal), 0);
+	assert_int_equal(journal_sync(d->journal, true), 0);
+}
+
+static void test_recovery_replays_and_suppresses_delivered_alerts(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	uint64_t events, alerts;
+
+	assert_false(recovery.summary.from_snapshot);
+	for (unsigned n = 0; n < 48; n++)
+		feed_call(&d, n);
+	events = engine_stats(d.engine)->events;
+	alerts = d.alert_count;
+	assert_int_equal(alerts, 4); /* firing, resolved, firing, resolved */
+	daemon_stop(&d); /* a crash: the segment is not ended */
+
+	recovery = daemon_start(f, &d);
+	assert_true(recovery.summary.from_snapshot);
+	assert_int_equal(recovery.summary.snapshot_index, 0);
+	assert_int_equal(recovery.summary.events_replayed, 96);
+	assert_int_equal(recovery.summary.alerts_suppressed, alerts);
+	assert_int_equal(recovery.summary.alerts_recovered, 0);
+	assert_int_equal(d.alert_count, 0);
+	assert_int_equal(engine_stats(d.engine)->events, events);
+	assert_int_equal(journal_newest_alert(d.journal), alerts);
+	/* The next alert continues the seq where the first run stopped. */
+	for (unsigned n = 48; n < 51; n++)
+		feed_call(&d, n);
+	assert_int_equal(d.alert_count, 1);
+	assert_non_null(strstr(d.alerts[alerts + 1], "\"alert\":\"firing\""));
+	assert_non_null(strstr(d.alerts[alerts + 1], "\"seq\":5,"));
+	daemon_stop(&d);
+}
+
+/* Events journaled, their alert record cut off (a crash mid-write): the replayed alert was
+ * never delivered, so it is handed back for delivery. */
+static void test_recovery_hands_back_alerts_never_journaled(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	size_t count;
+	struct recovery_alert *recovered;
+
+	d.journal_alerts = false; /* as if each ALERT record was lost */
+	for (unsigned n = 0; n < 3; n++)
+		feed_call(&d, n);
+	assert_int_equal(d.alert_count, 1);
+	daemon_stop(&d);
+
+	recovery = daemon_start(f, &d);
+	assert_int_equal(recovery.summary.alerts_suppressed, 0);
+	assert_int_equal(recovery.summary.alerts_recovered, 1);
+	recovered = recovery_router_take(&d.router, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(recovered[0].seq, 1);
+	assert_non_null(strstr(recovered[0].json, "\"seq\":1,"));
+	recovery_alerts_free(recovered, count);
+	daemon_stop(&d);
+}
+
+/* The records of a segment file, and how its scan ended. */
+static enum record_status scan_file(const char *path, size_t *records, enum record_type *last)
+{
+	struct record_scan scan;
+	struct record record;
+	enum record_status status;
+	unsigned char *data;
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	data = malloc((size_t)st.st_size);
+	assert_int_equal(read(fd, data, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*records = 0;
+	record_scan_init(&scan, data, (size_t)st.st_size);
+	while ((status = record_scan_next(&scan, &record)) == RECORD_OK) {
+		(*records)++;
+		*last = record.type;
+	}
+	free(data);
+	return status;
+}
+
+/* A torn last record is cut off and counted; the records before it are replayed, and the
+ * segment the crash left open is ended. */
+static void test_recovery_truncates_torn_tail(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	char path[PATH_MAX + 64];
+	enum record_type last;
+	size_t records;
+	struct stat st;
+
+	for (unsigned n = 0; n < 4; n++) /* 8 events, the alert after the 6th */
+		feed_call(&d, n);
+	daemon_stop(&d);
+	snprintf(path, sizeof path, "%s/journal/0000000000000001.seg", f->path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 5), 0);
+	assert_int_equal(scan_file(path, &records, &last), RECORD_TORN);
+	assert_int_equal(records, 8);
+
+	recovery = daemon_start(f, &d);
+	assert_int_equal(recovery.summary.torn_records, 1);
+	assert_int_equal(recovery.summary.corrupt_segments, 0);
+	assert_int_equal(recovery.summary.records_replayed, 7);
+	assert_int_equal(recovery.summary.alerts_suppressed, 1);
+	assert_int_equal(scan_file(path, &records, &last), RECORD_END);
+	assert_int_equal(records, 9);
+	assert_int_equal(last, RECORD_SEGMENT_END);
+	daemon_stop(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_record_bytes),
+		cmocka_unit_test(test_alert_and_reject_records),
+		cmocka_unit_test(test_every_cut_is_torn_every_flip_corrupt),
+		cmocka_unit_test(test_scan_torn_tail),
+		cmocka_unit_test(test_scan_zero_tail_is_torn),
+		cmocka_unit_test(test_scan_corrupt_middle_resyncs),
+		cmocka_unit_test(test_scan_index_must_follow),
+		cmocka_unit_test(test_segment_end_found_from_the_tail),
+		cmocka_unit_test(test_state_directory_from_environment),
+		cmocka_unit_test_setup_teardown(test_state_directory_is_locked, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_retention, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_replays_and_suppresses_delivered_alerts,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_hands_back_alerts_never_journaled,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_truncates_torn_tail, dir_setup,
+						dir_teardown),
+	};
+
+	return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
+}
