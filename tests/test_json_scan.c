@@ -25,8 +25,8 @@
 #define MUTATIONS 300000
 
 static const char *const corpus[] = {
-	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
-	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\",\"seq\":17}",
+	("{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	 "\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\",\"seq\":17}"),
 	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,\"released_by\":\"operator\"}",
 	"{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\n\\\"x\\\"\",\"ts\":-0.5e+3,\"extra\":[true,false,null,{\"k\":[1,2,3]}]}",
 	"  { \"a\" : { \"b\" : [ \"\\ud83d\\ude00\", 1.25E-2 ] } , \"type\" : \"transfer\" }  ",
