@@ -143,9 +143,10 @@ static void quarantine_snapshot(struct recovery_pass *pass, uint64_t index, cons
 			name, why, strerror(-rc));
 }
 
-/* Restore the engine from snapshot index, or NULL with the reason in why. */
-static struct engine *restore_snapshot(struct recovery_pass *pass, const struct config *config,
-				       uint64_t index, char *why, size_t why_size)
+/* Restore the engine from snapshot index, on the configuration it was taken under (the tail
+ * replays under it; recovery_run applies today's afterwards), or NULL with the reason. */
+static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t index, char *why,
+				       size_t why_size)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
@@ -156,7 +157,7 @@ static struct engine *restore_snapshot(struct recovery_pass *pass, const struct 
 		snprintf(why, why_size, "cannot read: %s", strerror(-rc));
 		return NULL;
 	}
-	engine = engine_restore(data, len, config, recovery_router_on_alert, pass->router, why,
+	engine = engine_restore(data, len, NULL, recovery_router_on_alert, pass->router, why,
 				why_size);
 	free(data);
 	return engine;
@@ -174,7 +175,7 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 	while (i > 0 && !recovery->engine) {
 		uint64_t index = files->snapshots[--i];
 
-		recovery->engine = restore_snapshot(pass, config, index, why, sizeof why);
+		recovery->engine = restore_snapshot(pass, index, why, sizeof why);
 		if (!recovery->engine) {
 			quarantine_snapshot(pass, index, why);
 			continue;
@@ -646,6 +647,9 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	if (rc == 0)
 		rc = replay_segments(&pass, files.segments + first_replayed,
 				     files.segment_count - first_replayed);
+	/* The journal's tail ran under the snapshot's configuration; now take today's. */
+	if (rc == 0)
+		rc = engine_reconfigure(recovery->engine, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
 		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, strerror(-rc));

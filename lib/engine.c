@@ -287,7 +287,7 @@ struct engine *engine_restore(const void *snapshot, size_t len, const struct con
 		problem = "out of memory";
 	if (!problem && load_state(engine, &reader) != 0)
 		problem = "snapshot damaged: inconsistent state";
-	if (!problem && engine_reconfigure(engine, config) != 0)
+	if (!problem && config && engine_reconfigure(engine, config) != 0)
 		problem = "out of memory applying the configuration";
 	if (problem) {
 		engine_free(engine);

@@ -100,7 +100,9 @@ void engine_snapshot(const struct engine *engine, struct codec_writer *writer);
 
 /**
  * A new engine from a snapshot, then reconfigured to config (which may differ from the
- * snapshot's). NULL with the reason in why on a damaged snapshot or no memory.
+ * snapshot's), or left on the snapshot's own configuration when config is NULL — what a
+ * recovery wants: replay the journal's tail under the configuration it ran with, then
+ * engine_reconfigure. NULL with the reason in why on a damaged snapshot or no memory.
  */
 struct engine *engine_restore(const void *snapshot, size_t len, const struct config *config,
 			      engine_alert_fn on_alert, void *ctx, char *why, size_t why_size);
