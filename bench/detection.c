@@ -161,6 +161,8 @@ static long run_engine(const struct config *config, const struct sim_scenario *s
 	if (!engine)
 		return -1;
 	alerts->count = 0;
+	alerts->dropped = 0;
+	alerts->unknown_operator = 0;
 	for (size_t i = 0; i < shift->event_count; i++) {
 		size_t len = sim_format_event(scenario, shift, i, line);
 		rejected += engine_process_line(engine, line, len - 1, why, sizeof(why)) != EVENT_OK;
@@ -235,6 +237,8 @@ static void result_free(struct case_result *result)
 {
 	free(result->calls_to_alert);
 	free(result->minutes_to_alert);
+	result->calls_to_alert = NULL;
+	result->minutes_to_alert = NULL;
 }
 
 static int result_init(struct case_result *result, const struct bench_case *bench_case,
@@ -340,12 +344,11 @@ static void run_scenario(size_t case_index, const struct bench_options *options,
 	struct sim_shift shift = { 0 };
 	struct case_result result;
 
-	if (run_case(&cases[case_index], options, config, &shift, &alerts, &result) == 0) {
+	if (run_case(&cases[case_index], options, config, &shift, &alerts, &result) == 0)
 		summarize(case_index, &result, summary);
-		result_free(&result);
-	} else {
+	else
 		*summary = (struct case_summary){ .case_index = case_index, .status = -1 };
-	}
+	result_free(&result);
 	sim_shift_free(&shift);
 }
 
@@ -371,19 +374,16 @@ static int run_worker(long job, const struct bench_options *options, const struc
 	return 0;
 }
 
-/* Read a worker's summaries into summaries[] by scenario; how many arrived. */
-static size_t read_summaries(int fd, struct case_summary *summaries, bool *arrived)
+/* Read a worker's summaries into summaries[] by scenario, until it closes its pipe. */
+static void read_summaries(int fd, struct case_summary *summaries, bool *arrived)
 {
 	struct case_summary summary;
-	size_t count = 0;
 
 	while (read(fd, &summary, sizeof(summary)) == (ssize_t)sizeof(summary) &&
 	       summary.case_index < CASE_COUNT) {
 		summaries[summary.case_index] = summary;
 		arrived[summary.case_index] = true;
-		count++;
 	}
-	return count;
 }
 
 /* Start the workers, each with a pipe back; how many started (their fds in fds[]). */
@@ -437,6 +437,12 @@ static int collect_summaries(const struct bench_options *options, const struct c
 	if (started < options->jobs) {
 		fprintf(stderr, "detection: cannot start worker %ld: %s\n", started, strerror(errno));
 		return -1;
+	}
+	for (size_t i = 0; i < CASE_COUNT; i++) {
+		if (selected(options, i) && !arrived[i]) {
+			fprintf(stderr, "detection: %s: its worker died\n", cases[i].label);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -548,9 +554,14 @@ static int print_table(const struct case_summary *summaries, const bool *arrived
 				" lines rejected\n", cases[i].label, summaries[i].dropped,
 				summaries[i].rejected_lines);
 	}
+	printf("\ncaught: a firing for the misbehaving operator at or after onset (in 2 h: within "
+	       "120 min);\ncalls, minutes: from onset to that first firing; false: firings for honest "
+	       "operators or\nbefore onset, per 8 hours of honest operator time; in storm: those whose "
+	       "rule window\noverlapped the storm (in rows without one: the same hours, for "
+	       "reference).\n");
 	printf("\ntarget: one-bad caught in >= %.0f%% of shifts, a median %.0f min or less after "
-	       "onset; fewer than %.0f false alert per 100 honest operator-shifts in every scenario; "
-	       "none in storm whose rule window overlapped the storm\n",
+	       "onset;\nfewer than %.0f false alert per 100 honest operator-shifts in every scenario; "
+	       "none in storm\nwhose rule window overlapped the storm\n",
 	       100 * CATCH_TARGET_SHARE, CATCH_TARGET_MINUTES, FALSE_TARGET_PER_100);
 	printf("verdict: %s\n", status || !complete ? "not judged: run every scenario" :
 	       met ? "target met" : "target NOT met");

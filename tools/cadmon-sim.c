@@ -442,7 +442,7 @@ static int apply_storm_option(struct sim_options *options, int option, const cha
 static int apply_option(struct sim_options *options, int option, const char *value)
 {
 	struct sim_scenario *scenario = &options->scenario;
-	long number;
+	long number = 0;
 	int rc;
 
 	switch (option) {
@@ -452,7 +452,8 @@ static int apply_option(struct sim_options *options, int option, const char *val
 		return parse_seed(value, &scenario->seed);
 	case OPT_OPERATORS:
 		rc = parse_integer("operators", value, 1, SIM_MAX_OPERATORS, &number);
-		scenario->operator_count = (unsigned)number;
+		if (rc == 0)
+			scenario->operator_count = (unsigned)number;
 		return rc;
 	case OPT_HOURS:
 		return parse_number("hours", value, 0, SIM_MAX_HOURS, true, &scenario->shift_hours);

@@ -163,7 +163,6 @@ static int64_t ms_from_seconds(double seconds)
 	return (int64_t)(seconds * MS_PER_SECOND + 0.5);
 }
 
-
 /* Set why to the formatted message; returns -1 for the caller to pass on. */
 __attribute__((format(printf, 3, 4)))
 static int fail(char *why, size_t why_size, const char *format, ...)
@@ -179,9 +178,9 @@ static int fail(char *why, size_t why_size, const char *format, ...)
 /* ---- scenarios ----------------------------------------------------------------------------- */
 
 /*
- * Presets give cut-off callers a 50% chance to ring again. Houston's 2016 case is the only
+ * Presets give cut-off callers a 50% chance to ring again. Houston's 2016 case gives the one
  * public figure: investigators reviewed about 1,000 of the operator's short calls and found
- * 825 where the caller rang 911 again within 5 minutes. Those were calls already picked for
+ * 825 where the caller had to ring 911 again within 5 minutes. Those were calls already picked for
  * review, among "thousands" of her short calls over five months, so 0.83 is an upper bound
  * and 825 / 2,000+ (0.4 or less) a lower one; 0.5 sits between, on the cautious side, so the
  * detection benchmark does not lean on called-back evidence more than a center could.
@@ -277,7 +276,7 @@ static const struct {
 	void (*apply)(struct sim_scenario *scenario);
 } presets[] = {
 	{ "baseline", "12 operators, 8 hours, nobody misbehaves", preset_baseline },
-	{ "one-bad", "op-05 cuts off 33% of real calls from 3 h (the default shift)",
+	{ "one-bad", "op-05 cuts off 33% of real calls from 3 h (the classic shift)",
 	  preset_one_bad },
 	{ "storm", "a storm from 4 h to 5 h (35% short calls, 1.5x volume), nobody misbehaves",
 	  preset_storm },

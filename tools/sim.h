@@ -20,13 +20,14 @@
  * -ffp-contract=off), so a seed gives the same bytes on every platform. Each feature draws
  * from its own random stream, so turning one on leaves the rest of the shift as it was.
  *
- * Memory is proportional to the shift (about 200 bytes a call) and capped at SIM_MAX_CALLS.
+ * Memory is proportional to the shift (about 160 bytes a call: the call and room for its four
+ * events) and capped at SIM_MAX_CALLS.
  */
 
 #define SIM_MAX_OPERATORS 999
 #define SIM_MAX_HOURS 168.0
 #define SIM_MAX_CALLS_PER_HOUR 120.0
-#define SIM_MAX_CALLS 1000000u   /* memory bound: ~200 bytes a call, 200 MB at most */
+#define SIM_MAX_CALLS 1000000u   /* memory bound: ~160 bytes a call, 160 MB at most */
 #define SIM_MAX_MISCONDUCT 16    /* misbehaving operators a scenario can hold */
 #define SIM_MAX_STORM_VOLUME 5.0 /* the storm multiplies call volume by at most this */
 #define SIM_NAME_MAX 31
