@@ -26,8 +26,8 @@
  * between. Open alerts are re-evaluated every second of event time, so an operator who
  * stops taking calls still has his alert resolved.
  *
- * Repeat callers: a call from a number cut off by a premature hangup at most
- * repeat_window_seconds before marks that hangup called back (detector_caller_rang).
+ * Repeat callers: a real (not premature) call from a number cut off by a premature hangup at
+ * most repeat_window_seconds before marks that hangup called back (detector_caller_rang).
  */
 
 typedef void (*detector_alert_fn)(const struct alert *alert, void *ctx);
@@ -70,7 +70,11 @@ void detector_advance(struct detector *detector, int64_t now_ms);
 /** Add a completed call, evaluate its operator's rules, emit notices through the callback. */
 enum detector_result detector_add_call(struct detector *detector, const struct completed_call *call);
 
-/** A call from ani was answered at start_ms: mark a recent premature hangup of ani, if any. */
+/**
+ * A completed call from ani that was not premature, answered at start_ms: mark a premature
+ * hangup of ani at most repeat_window_seconds before, if any. The engine calls this when the
+ * redial completes, so a pocket dialer dialing again (premature again) marks nothing.
+ */
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms);
 
 const struct detector_stats *detector_stats(struct detector *detector);

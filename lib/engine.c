@@ -92,12 +92,15 @@ static void track_event(struct engine *engine, const struct event *event)
 {
 	struct completed_call completed;
 
-	if (event->type == EVENT_CALL_START)
-		detector_caller_rang(engine->detector, event->ani, event->ts_ms);
 	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
 		return;
+	bool premature = detector_is_premature(engine->detector, &completed);
 	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
-		engine->on_call(&completed, detector_is_premature(engine->detector, &completed), engine->call_ctx);
+		engine->on_call(&completed, premature, engine->call_ctx);
+	/* A caller who rang again and had something to say: the earlier hangup cut off a real
+	 * call. A redial that is itself premature (a pocket dial again) marks nothing. */
+	if (!premature)
+		detector_caller_rang(engine->detector, completed.ani, completed.start_ms);
 }
 
 /* Lateness and duplicates: the event-time gate in front of the tracker. */

@@ -61,7 +61,7 @@ static const char test_config[] =
  * The recording, one feed line each; written with "\r\n" after every second line.
  * CITY/op-bad cuts callers off (b1, b3, b4, b5, b6: talk < 20 s, released by the operator);
  * CITY/op-good, COUNTY/op-7 and op-x (no agency) are honest. The caller of b4 redials at
- * 08:09:30 (g2), so b4 is called back. Six lines are rejected, one is a duplicate, one is
+ * 08:09:30 (g2, a real call that ends at 08:10:00), so b4 is called back. Six lines are rejected, one is a duplicate, one is
  * blank, and o1 never ends.
  */
 static const char *const recording[] = {
@@ -85,10 +85,10 @@ static const char *const recording[] = {
 	/* 18 */ "{\"type\":\"call_end\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:06Z\",\"released_by\":\"operator\"}",
 	/* 19: b4's caller redials */ "{\"type\":\"call_start\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:09:30Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550104\"}",
 	/* 20: missing_field */ "{\"type\":\"call_start\",\"call_id\":\"x0\",\"ts\":\"2026-11-29T08:09:40Z\"}",
-	/* 21 */ "{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:10:00Z\",\"released_by\":\"caller\"}",
+	/* 21: the redial was a real call: b4 is called back */ "{\"type\":\"call_end\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:10:00Z\",\"released_by\":\"caller\"}",
 	/* 22 */ "{\"type\":\"call_start\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550106\"}",
 	/* 23: heavy escalates */ "{\"type\":\"call_end\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:04Z\",\"released_by\":\"operator\"}",
-	/* 24 */ "{\"type\":\"call_end\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:12:30Z\",\"released_by\":\"caller\"}",
+	/* 24 */ "{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:12:30Z\",\"released_by\":\"caller\"}",
 	/* 25: unknown_type */ "{\"type\":\"call_hold\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:13:00Z\"}",
 	/* 26 */ "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:00Z\",\"operator\":\"op-7\",\"agency\":\"COUNTY\"}",
 	/* 27 */ "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:12Z\",\"released_by\":\"operator\"}",

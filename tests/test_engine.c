@@ -253,9 +253,18 @@ static void test_redial_marks_hangup(void **state)
 
 	feed(f, shift[0]);
 	feed(f, shift[1]); /* c1 from 5045550101 cut off at 08:00:05 */
-	assert_int_equal(feed(f, "{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:02:00Z\","
-				 "\"operator\":\"op-2\",\"ani\":\"5045550101\"}"),
-			 EVENT_OK);
+	/* The same number rings again at 08:02 and is cut off again: a pocket dial, no mark. */
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:00Z\","
+		"\"operator\":\"op-2\",\"ani\":\"5045550101\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:04Z\",\"released_by\":\"operator\"}");
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
+	/* At 08:04 a real call from it (90 s, an incident): now c8, the latest hangup of that
+	 * number, is marked when the redial completes. */
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:04:00Z\","
+		"\"operator\":\"op-2\",\"ani\":\"5045550101\"}");
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
+	feed(f, "{\"type\":\"incident\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:04:30Z\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:05:30Z\",\"released_by\":\"caller\"}");
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
 }
 
