@@ -100,19 +100,6 @@ static struct timeval timeval_ms(int64_t ms)
 				 .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 }
 
-static const char *fsync_name(enum config_fsync fsync)
-{
-	switch (fsync) {
-	case CONFIG_FSYNC_BATCH:
-		return "batch";
-	case CONFIG_FSYNC_INTERVAL:
-		return "interval";
-	case CONFIG_FSYNC_NONE:
-		return "none";
-	}
-	return "?";
-}
-
 /* --- the alert history subscribers replay from ---------------------------------------------- */
 
 /* Bridges the journal's emit (with seq) to a replay's emit, counting bytes. */
@@ -675,7 +662,7 @@ struct engine *durability_recover(struct durability *durability, const struct co
 void durability_log_start(const struct durability *durability)
 {
 	log_msg(LOG_INFO, "journal: state directory %s, fsync %s, segment from record %" PRIu64,
-		durability->dir.path, fsync_name(durability->policy.fsync),
+		durability->dir.path, config_fsync_name(durability->policy.fsync),
 		journal_segment_first(durability->journal));
 	recovery_log_summary(&durability->recovered);
 }

@@ -186,19 +186,6 @@ static size_t log_released_by_change(unsigned running, unsigned next)
 	return log_text_change("detector.premature.released_by", before, after);
 }
 
-static const char *fsync_name(enum config_fsync fsync)
-{
-	switch (fsync) {
-	case CONFIG_FSYNC_BATCH:
-		return "batch";
-	case CONFIG_FSYNC_INTERVAL:
-		return "interval";
-	case CONFIG_FSYNC_NONE:
-		return "none";
-	}
-	return "?";
-}
-
 static const char *rule_type_name(enum config_rule_type type)
 {
 	return type == CONFIG_RULE_CUSUM ? "cusum" : "window";
@@ -263,7 +250,7 @@ size_t reload_log_changes(const struct config *running, const struct config *nex
 	changes += log_rules_changes(running, next);
 	changes += log_text_change("journal.state_directory", running->journal.state_directory,
 				   next->journal.state_directory);
-	changes += log_text_change("journal.fsync", fsync_name(running->journal.fsync),
-				   fsync_name(next->journal.fsync));
+	changes += log_text_change("journal.fsync", config_fsync_name(running->journal.fsync),
+				   config_fsync_name(next->journal.fsync));
 	return changes;
 }

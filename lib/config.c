@@ -1012,15 +1012,20 @@ static bool parse_directory(struct loader *loader, const struct path *path, cons
 	return true;
 }
 
+static const char *const fsync_names[] = { [CONFIG_FSYNC_BATCH] = "batch",
+					     [CONFIG_FSYNC_INTERVAL] = "interval",
+					     [CONFIG_FSYNC_NONE] = "none" };
+
+const char *config_fsync_name(enum config_fsync fsync)
+{
+	return (unsigned)fsync < ARRAY_SIZE(fsync_names) ? fsync_names[fsync] : "?";
+}
+
 static bool parse_fsync(struct loader *loader, const struct path *path, const struct key *key, void *field)
 {
-	static const char *const policies[] = { [CONFIG_FSYNC_BATCH] = "batch",
-						[CONFIG_FSYNC_INTERVAL] = "interval",
-						[CONFIG_FSYNC_NONE] = "none" };
-
 	(void)key;
-	for (size_t i = 0; i < ARRAY_SIZE(policies); i++) {
-		if (scalar_is(loader, policies[i])) {
+	for (size_t i = 0; i < ARRAY_SIZE(fsync_names); i++) {
+		if (scalar_is(loader, fsync_names[i])) {
 			*(enum config_fsync *)field = (enum config_fsync)i;
 			return true;
 		}

@@ -118,6 +118,9 @@ void config_set_defaults(struct config *config);
 int config_parse(const char *text, size_t len, const char *filename, struct config *config,
 		 struct config_errors *errors);
 
+/** The YAML name of an fsync policy ("batch", "interval", "none"). */
+const char *config_fsync_name(enum config_fsync fsync);
+
 /** Longest rule window, seconds: how much event history the detector must keep. */
 uint32_t config_longest_window_seconds(const struct config *config);
 

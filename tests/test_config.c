@@ -409,6 +409,8 @@ static void test_journal_keys(void **state)
 	(void)state;
 	assert_string_equal(config.journal.state_directory, "/srv/cadmon/state");
 	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_INTERVAL);
+	assert_string_equal(config_fsync_name(config.journal.fsync), "interval");
+	assert_string_equal(config_fsync_name(CONFIG_FSYNC_NONE), "none");
 	assert_int_equal(config.journal.fsync_interval_ms, 50);
 	assert_int_equal(config.journal.segment_max_bytes, 1048576);
 	assert_int_equal(config.journal.segment_max_seconds, 600);
