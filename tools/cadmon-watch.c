@@ -37,6 +37,8 @@ struct watch_options {
 	long count;                    /* exit after this many alerts; 0: never */
 	double idle_exit_seconds;      /* exit after this long without a line; 0: never */
 	double connect_timeout_seconds;
+	long long since;               /* first connection: ask for alerts after this seq; -1: no */
+	bool reconnect;                /* when the stream ends, reconnect and resume */
 };
 
 /* The connection's state as lines arrive. */
@@ -45,6 +47,7 @@ struct watch_session {
 	json_tokener *tokener;
 	unsigned long lines;
 	long alerts;
+	int64_t last_seq; /* highest alert seq shown; 0 before the first */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -342,8 +345,11 @@ static void handle_line(struct watch_session *session, const char *line, size_t 
 	} else if (!is_hello) {
 		print_raw_with_warning(line, "not an alert");
 	}
-	if (is_alert && !bad_field)
+	if (is_alert && !bad_field) {
 		session->alerts++;
+		if (alert.seq > session->last_seq)
+			session->last_seq = alert.seq;
+	}
 	fflush(stdout);
 	json_object_put(object);
 }
@@ -352,7 +358,8 @@ static void handle_line(struct watch_session *session, const char *line, size_t 
 
 enum watch_stop {
 	WATCH_GO_ON,
-	WATCH_STOP_OK,    /* EOF, enough alerts, or idle */
+	WATCH_STOP_OK,    /* enough alerts, or idle */
+	WATCH_STOP_EOF,   /* cadmond closed the stream */
 	WATCH_STOP_ERROR, /* the connection failed */
 };
 
@@ -433,7 +440,7 @@ static enum watch_stop read_chunk(struct watch_session *session, struct watch_re
 			reader->buffer[reader->used] = '\0';
 			handle_line(session, reader->buffer, reader->used);
 		}
-		return WATCH_STOP_OK;
+		return WATCH_STOP_EOF;
 	}
 	reader->used += (size_t)n;
 	return take_lines(session, reader);
@@ -464,7 +471,57 @@ static enum watch_stop watch_connection(struct watch_session *session, int fd)
 			last_line_at = monotonic_seconds();
 	}
 	free(reader.buffer);
-	return stop == WATCH_STOP_ERROR ? WATCH_STOP_ERROR : WATCH_STOP_OK;
+	return stop == WATCH_GO_ON ? WATCH_STOP_OK : stop;
+}
+
+/* Ask for the alerts after seq: the first line a subscriber sends (docs/protocol.md). */
+static bool send_since(int fd, long long seq)
+{
+	char line[64];
+	int len = snprintf(line, sizeof(line), "{\"since\":%lld}\n", seq);
+
+	return write(fd, line, (size_t)len) == len;
+}
+
+/* Connect, ask to resume where the last connection stopped (or at --since), and watch. */
+static enum watch_stop watch_once(struct watch_session *session, bool resuming)
+{
+	const struct watch_options *options = session->options;
+	long long since = resuming && session->last_seq > 0 ? session->last_seq : options->since;
+	char why[NET_WHY_MAX];
+	int fd = net_connect_retry(options->address, options->connect_timeout_seconds, why, sizeof(why));
+	enum watch_stop stop;
+
+	if (fd < 0) {
+		fprintf(stderr, "cadmon-watch: %s\n", why);
+		return WATCH_STOP_ERROR;
+	}
+	if (since >= 0 && !send_since(fd, since)) {
+		fprintf(stderr, "cadmon-watch: write to %s: %s\n", options->address, strerror(errno));
+		close(fd);
+		return WATCH_STOP_ERROR;
+	}
+	stop = watch_connection(session, fd);
+	close(fd);
+	return stop;
+}
+
+/* Watch until --count, --idle-exit or the end of the stream; with --reconnect, a stream
+ * that ends or breaks is resumed after the last alert shown. Returns the exit status. */
+static int watch_until_done(struct watch_session *session)
+{
+	bool resuming = false;
+
+	for (;;) {
+		enum watch_stop stop = watch_once(session, resuming);
+		if (stop == WATCH_STOP_OK || (stop == WATCH_STOP_EOF && !session->options->reconnect))
+			return 0;
+		if (!session->options->reconnect || (stop == WATCH_STOP_ERROR && !resuming && session->lines == 0))
+			return stop == WATCH_STOP_EOF ? 0 : 1;
+		fprintf(stderr, "cadmon-watch: stream ended; reconnecting to resume after alert %lld\n",
+			(long long)session->last_seq);
+		resuming = true;
+	}
 }
 
 /* ---- options and main -------------------------------------------------------------------- */
@@ -472,7 +529,7 @@ static enum watch_stop watch_connection(struct watch_session *session, int fd)
 static void print_usage(FILE *out)
 {
 	fputs("usage: cadmon-watch [--connect HOST:PORT] [--raw] [--count N] [--idle-exit SECONDS]\n"
-	      "                    [--timeout SECONDS]\n"
+	      "                    [--timeout SECONDS] [--since SEQ] [--reconnect]\n"
 	      "Show cadmond's alerts as a supervisor's console.\n"
 	      "\n"
 	      "  --connect HOST:PORT  the alert port (" WATCH_DEFAULT_ADDRESS ")\n"
@@ -480,6 +537,9 @@ static void print_usage(FILE *out)
 	      "  --count N            exit after N alerts\n"
 	      "  --idle-exit SECONDS  exit after SECONDS without a line\n"
 	      "  --timeout SECONDS    keep trying to connect this long (5)\n"
+	      "  --since SEQ          first ask for every journaled alert after SEQ (0: all)\n"
+	      "  --reconnect          when the stream ends, reconnect and resume after the last\n"
+	      "                       alert shown, so nothing raised meanwhile is missed\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "Exit status: 0 at end of stream, after --count alerts or when idle; 1 when the\n"
@@ -528,6 +588,18 @@ static int parse_count(const char *text, long *count)
 	return 0;
 }
 
+/* --since: an alert seq, 0 or more. */
+static int parse_since(const char *text, long long *since)
+{
+	char *end;
+
+	errno = 0;
+	*since = strtoll(text, &end, 10);
+	if (errno || end == text || *end || *since < 0)
+		return usage_error("--since needs an alert seq, 0 or more, not \"%s\"", text);
+	return 0;
+}
+
 static int parse_connect(struct watch_options *options, const char *text)
 {
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
@@ -538,7 +610,7 @@ static int parse_connect(struct watch_options *options, const char *text)
 	return 0;
 }
 
-enum { OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT };
+enum { OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT };
 
 static const struct option long_options[] = {
 	{ "connect", required_argument, NULL, OPT_CONNECT },
@@ -546,6 +618,8 @@ static const struct option long_options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "idle-exit", required_argument, NULL, OPT_IDLE_EXIT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -564,6 +638,11 @@ static int apply_option(struct watch_options *options, int option, const char *v
 		return parse_seconds("idle-exit", value, 0, true, &options->idle_exit_seconds);
 	case OPT_TIMEOUT:
 		return parse_seconds("timeout", value, 0, false, &options->connect_timeout_seconds);
+	case OPT_SINCE:
+		return parse_since(value, &options->since);
+	case OPT_RECONNECT:
+		options->reconnect = true;
+		return 0;
 	default:
 		return WATCH_EXIT_USAGE;
 	}
@@ -577,6 +656,7 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 	*options = (struct watch_options){
 		.address = WATCH_DEFAULT_ADDRESS,
 		.connect_timeout_seconds = WATCH_DEFAULT_CONNECT_SECONDS,
+		.since = -1,
 	};
 	opterr = 0;
 	while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -604,21 +684,13 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
-	char why[NET_WHY_MAX];
-	int fd = net_connect_retry(options.address, options.connect_timeout_seconds, why, sizeof(why));
-	if (fd < 0) {
-		fprintf(stderr, "cadmon-watch: %s\n", why);
-		return 1;
-	}
 	struct watch_session session = { .options = &options, .tokener = json_tokener_new() };
 	if (!session.tokener) {
 		fprintf(stderr, "cadmon-watch: out of memory\n");
-		close(fd);
 		return 1;
 	}
-	status = watch_connection(&session, fd) == WATCH_STOP_OK ? 0 : 1;
+	status = watch_until_done(&session);
 	json_tokener_free(session.tokener);
-	close(fd);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "cadmon-watch: write to stdout: %s\n", strerror(errno));
 		status = 1;
