@@ -20,17 +20,15 @@
 
 #include <cmocka.h>
 
+#include "daemon_expect.h"
 #include "daemon_harness.h"
 #include "shift_fixture.h"
 #include "alert.h"
 #include "timestamp.h"
 
-#define READ_TIMEOUT_MS 5000
-#define QUIET_MS 300 /* how long "no further line" is watched for */
-#define LINE_MAX_BYTES 4096
+#define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
 #define FIXTURE_MAX_FDS 8
 
-static const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
 
 /* One rule the scripted shift trips; rejections logged at most once a minute. */
 static const char shift_detector_yaml[] =
@@ -112,22 +110,6 @@ static int track(struct fixture *f, int fd)
 	return fd;
 }
 
-static void expect_line(int fd, const char *expected)
-{
-	char line[LINE_MAX_BYTES];
-
-	assert_int_equal(harness_read_line(fd, line, sizeof line, READ_TIMEOUT_MS),
-			 (ssize_t)strlen(expected));
-	assert_string_equal(line, expected);
-}
-
-static void expect_quiet(int fd)
-{
-	char line[LINE_MAX_BYTES];
-
-	assert_int_equal(harness_read_line(fd, line, sizeof line, QUIET_MS), -ETIMEDOUT);
-}
-
 /* A subscriber that has been greeted, so it is registered for the next alert. */
 static int connect_subscriber(struct fixture *f)
 {
@@ -135,53 +117,6 @@ static int connect_subscriber(struct fixture *f)
 
 	expect_line(fd, hello_line);
 	return fd;
-}
-
-static uint16_t local_port(int fd)
-{
-	struct sockaddr_in address;
-	socklen_t len = sizeof address;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
-	return ntohs(address.sin_port);
-}
-
-static void expect_log(struct fixture *f, const char *needle)
-{
-	if (!harness_wait_for_log(&f->harness, needle, READ_TIMEOUT_MS)) {
-		char *text = harness_stderr(&f->harness);
-
-		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
-		free(text);
-		fail();
-	}
-}
-
-static void expect_no_log(struct fixture *f, const char *needle)
-{
-	char *text = harness_stderr(&f->harness);
-
-	assert_non_null(text);
-	if (strstr(text, needle)) {
-		fprintf(stderr, "not expected in cadmond's log: %s\nlog:\n%s", needle, text);
-		free(text);
-		fail();
-	}
-	free(text);
-}
-
-static void expect_log_format(struct fixture *f, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void expect_log_format(struct fixture *f, const char *format, ...)
-{
-	char needle[1024];
-	va_list args;
-
-	va_start(args, format);
-	vsnprintf(needle, sizeof needle, format, args);
-	va_end(args);
-	expect_log(f, needle);
 }
 
 /* Send the shift, with a junk line after each good one if asked. Returns bytes sent. */
@@ -432,13 +367,13 @@ static void test_malformed_lines_leave_alert_unchanged(void **state)
 	expect_quiet(subscriber);
 	assert_true(harness_running(&f->harness));
 
-	expect_log_format(f, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: invalid_json: ",
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: invalid_json: ",
 			  feed_port);
 	shutdown(feed, SHUT_WR); /* the unterminated last line is dropped */
-	expect_log_format(f, "cadmond: warning: feed 127.0.0.1:%u: rejected lines: "
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected lines: "
 			     "(9 similar messages suppressed)\n",
 			  feed_port);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %zu lines, %zu events, %s, "
 			  "unterminated last line dropped\n",
 			  feed_port, bytes, SHIFT_LINE_COUNT + 10, SHIFT_LINE_COUNT,
@@ -479,7 +414,7 @@ static void test_sigterm_drains_and_exits_0(void **state)
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	subscriber = connect_subscriber(f);
 	feed = track(f, harness_connect_feed(&f->harness));
-	expect_log_format(f, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	assert_int_equal(harness_pause(&f->harness), 0);
 	send_shift(feed, false);
 	usleep(100 * 1000); /* loopback delivery into the stopped daemon's socket */
@@ -488,10 +423,10 @@ static void test_sigterm_drains_and_exits_0(void **state)
 	expect_line(subscriber, shift_alert);
 	assert_true(harness_wait_eof(subscriber, READ_TIMEOUT_MS));
 	assert_true(harness_wait_eof(feed, READ_TIMEOUT_MS));
-	expect_log(f, "cadmond: SIGTERM: shutting down\n");
-	expect_log_format(f, "cadmond: feed 127.0.0.1:%u: read ", local_port(feed));
-	expect_log(f, " more bytes at shutdown\n");
-	expect_log(f, ", 11 lines, 11 events, 0 rejected, 1 alerts\n");
+	expect_log(&f->harness, "cadmond: SIGTERM: shutting down\n");
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: read ", local_port(feed));
+	expect_log(&f->harness, " more bytes at shutdown\n");
+	expect_log(&f->harness, ", 11 lines, 11 events, 0 rejected, 1 alerts\n");
 }
 
 /* --- limits --- */
@@ -510,7 +445,7 @@ static void test_feed_beyond_max_connections_is_refused(void **state)
 	first = track(f, harness_connect_feed(&f->harness));
 	second = track(f, harness_connect_feed(&f->harness));
 	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: warning: feed 127.0.0.1:%u refused: 1 connections open "
 			  "(feed.max_connections)\n",
 			  local_port(second));
@@ -590,7 +525,7 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	stalled = connect_stalled_subscriber(f);
-	expect_log_format(f, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
+	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
 	reader = connect_subscriber(f);
 	feed = track(f, harness_connect_feed(&f->harness));
 	for (unsigned batch = 0; batch < FLOOD_OPERATORS; batch += FLOOD_BATCH) {
@@ -599,11 +534,11 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
 			expect_flood_alert(reader, n);
 	}
-	expect_log_format(f, "cadmond: warning: subscriber 127.0.0.1:%u disconnected: too slow, ",
+	expect_log_format(&f->harness, "cadmond: warning: subscriber 127.0.0.1:%u disconnected: too slow, ",
 			  local_port(stalled));
 	assert_true(harness_wait_eof(stalled, READ_TIMEOUT_MS));
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log(f, " subscribers (0 refused, 1 too slow), ");
+	expect_log(&f->harness, " subscribers (0 refused, 1 too slow), ");
 }
 
 /* At SIGTERM a subscriber that does not read holds up the exit by CADMOND_FLUSH_SECONDS (2 s)
@@ -621,17 +556,17 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	stalled = connect_stalled_subscriber(f);
-	expect_log_format(f, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
+	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
 	feed = track(f, harness_connect_feed(&f->harness));
-	expect_log_format(f, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	for (unsigned n = 0; n < 2000; n++) /* about 500 KB of alerts */
 		send_flood_call(feed, n);
-	expect_log(f, "cadmond: alert 2000: ");
+	expect_log(&f->harness, "cadmond: alert 2000: ");
 	assert_int_equal(harness_stop(&f->harness), 0);
 	assert_in_range(f->harness.stop_ms, 1900, HARNESS_STOP_TIMEOUT_MS - 1);
-	expect_log(f, "cadmond: warning: 1 subscribers did not take their alerts within 2 s; "
+	expect_log(&f->harness, "cadmond: warning: 1 subscribers did not take their alerts within 2 s; "
 		      "closing\n");
-	expect_log(f, ", 4000 lines, 4000 events, 0 rejected, 2000 alerts\n");
+	expect_log(&f->harness, ", 4000 lines, 4000 events, 0 rejected, 2000 alerts\n");
 }
 
 /* --- reload --- */
@@ -655,13 +590,13 @@ static void test_reload_with_errors_keeps_running_config(void **state)
 						  "severity: critical}]\n"),
 			 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: error: %s:2:19: feed.max_line_bytes: must be an integer from 256 "
 			  "to 16777216\n"
 			  "cadmond: error: %s:4:3: alerts.bogus: unknown key\n"
 			  "cadmond: error: configuration not reloaded: 2 errors; keeping the running one\n",
 			  path, path);
-	expect_no_log(f, "reload: ");
+	expect_no_log(&f->harness, "reload: ");
 	subscriber = connect_subscriber(f);
 	feed = track(f, harness_connect_feed(&f->harness));
 	send_shift(feed, false);
@@ -681,13 +616,13 @@ static void test_reload_applies_subscriber_limit(void **state)
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	assert_int_equal(harness_write_config(&f->harness, &one_subscriber), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log(f, "cadmond: reload: feed.max_line_bytes: 1024 -> 65536\n"
+	expect_log(&f->harness, "cadmond: reload: feed.max_line_bytes: 1024 -> 65536\n"
 		      "cadmond: reload: alerts.max_subscribers: 64 -> 1\n"
 		      "cadmond: configuration reloaded: 2 changes\n");
 	connect_subscriber(f);
 	refused = track(f, harness_connect_subscriber(&f->harness));
 	assert_true(harness_wait_eof(refused, READ_TIMEOUT_MS));
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: warning: subscriber 127.0.0.1:%u refused: 1 subscribers connected "
 			  "(alerts.max_subscribers)\n",
 			  local_port(refused));

@@ -29,12 +29,13 @@
 
 #include <cmocka.h>
 
+#include "daemon_expect.h"
 #include "daemon_harness.h"
 #include "record.h"
 
-#define READ_TIMEOUT_MS 5000
+#define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
 #define ACK_TIMEOUT_MS 10000
-#define QUIET_MS 300
+#define QUIET_MS EXPECT_QUIET_MS
 #define LINE_MAX_BYTES 8192
 #define CALLS 1500
 #define OPERATORS 6
@@ -43,7 +44,6 @@
 #define T0_MS INT64_C(1795939200000) /* 2026-11-29T00:00:00Z */
 #define FULL_DISK_LIMIT_BYTES 16384   /* below a snapshot, above cadmond's log */
 
-static const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
 
 /* A rule the stream trips about once an hour of event time; alerts resolve after 5 min. */
 #define DETECTOR_YAML                                                                             \
@@ -420,17 +420,6 @@ static int fixture_teardown(void **state)
 	return 0;
 }
 
-static void expect_log(struct fixture *f, const char *needle)
-{
-	if (!harness_wait_for_log(&f->harness, needle, READ_TIMEOUT_MS)) {
-		char *text = harness_stderr(&f->harness);
-
-		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
-		free(text);
-		fail();
-	}
-}
-
 /* kill -9, and wait for it. */
 static void crash(struct harness *h)
 {
@@ -597,8 +586,8 @@ static void test_torn_last_record_is_truncated(void **state)
 
 	f->sender.acked = 0; /* a real sender never got that ack: here, resend everything */
 	restart(f, &default_options);
-	expect_log(f, "/journal/0000000000000001.seg: torn record at byte ");
-	expect_log(f, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, "/journal/0000000000000001.seg: torn record at byte ");
+	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
 	read_journal(h->state_dir, &contents);
 	assert_int_equal(contents.torn_or_corrupt, 0);
 	finish_stream(f);
@@ -634,16 +623,16 @@ static void test_corrupt_record_quarantines_segment(void **state)
 
 	sender_close(&f->sender);
 	assert_int_equal(harness_start(h, &default_options), 0);
-	expect_log(f, "/journal/0000000000000001.seg: corrupt record at byte ");
-	expect_log(f, "/journal/0000000000000001.seg: set aside as 0000000000000001.seg.corrupt\n");
-	expect_log(f, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, "/journal/0000000000000001.seg: corrupt record at byte ");
+	expect_log(&f->harness, "/journal/0000000000000001.seg: set aside as 0000000000000001.seg.corrupt\n");
+	expect_log(&f->harness, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots\n");
 	strcat(path, ".corrupt");
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(harness_stop(h), 0);
 
 	assert_int_equal(harness_start(h, &default_options), 0);
-	expect_log(f, "cadmond: recovery: snapshot ");
-	expect_log(f, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, "cadmond: recovery: snapshot ");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
 	assert_int_equal(harness_stop(h), 0);
 }
 
@@ -693,8 +682,8 @@ static void test_corrupt_snapshot_falls_back(void **state)
 	close(fd);
 
 	restart(f, &default_options);
-	expect_log(f, ": snapshot checksum mismatch: set aside as ");
-	expect_log(f, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots\n");
+	expect_log(&f->harness, ": snapshot checksum mismatch: set aside as ");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots\n");
 	strcat(path, ".corrupt");
 	assert_int_equal(access(path, F_OK), 0);
 	finish_stream(f);
@@ -817,21 +806,21 @@ static void test_full_disk_degrades_and_recovers(void **state)
 
 	set_file_size_limit(h->pid, FULL_DISK_LIMIT_BYTES);
 	assert_true(sender_send(&f->sender, 1400));
-	expect_log(f, ": File too large: degraded: events are no longer acknowledged");
+	expect_log(&f->harness, ": File too large: degraded: events are no longer acknowledged");
 	assert_false(sender_wait_acked(&f->sender, 401, 2500));
 	console_drain(&f->console, QUIET_MS);
 	assert_true(f->console.last_seq > alerts_before); /* alerts from memory */
-	expect_log(f, "cadmond: warning: journal: still degraded: File too large\n");
+	expect_log(&f->harness, "cadmond: warning: journal: still degraded: File too large\n");
 
 	set_file_size_limit(h->pid, RLIM_INFINITY);
 	assert_true(sender_wait_acked(&f->sender, 1400, ACK_TIMEOUT_MS));
-	expect_log(f, "cadmond: journal: writable again after ");
+	expect_log(&f->harness, "cadmond: journal: writable again after ");
 	expect_acked_in_journal(h, 400);
 	console_drain(&f->console, QUIET_MS);
 	crash(h);
 
 	restart(f, &default_options);
-	expect_log(f, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
 	finish_stream(f);
 	expect_reference_alerts(&f->console);
 	sender_close(&f->sender);
@@ -877,7 +866,7 @@ static void test_hello_lines(void **state)
 	assert_int_equal(harness_send(feed, stream.lines[0]), 0);
 	assert_int_equal(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS), 9);
 	assert_string_equal(line, "{\"ack\":1}");
-	expect_log(f, ": bad hello line: \"source\" must be 1 to 64 bytes; going on without a source\n");
+	expect_log(&f->harness, ": bad hello line: \"source\" must be 1 to 64 bytes; going on without a source\n");
 	close(feed);
 
 	feed = harness_connect_feed(&f->harness);
@@ -886,7 +875,7 @@ static void test_hello_lines(void **state)
 	assert_int_equal(harness_send(feed, stream.lines[1]), 0);
 	assert_int_equal(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS), 9);
 	assert_string_equal(line, "{\"ack\":2}");
-	expect_log(f, ": source cad-9\n");
+	expect_log(&f->harness, ": source cad-9\n");
 	close(feed);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -915,8 +904,8 @@ static void test_fsync_policies_and_reload(void **state)
 
 	assert_int_equal(harness_write_config(h, &none), 0);
 	assert_int_equal(harness_signal(h, SIGHUP), 0);
-	expect_log(f, "cadmond: reload: journal.fsync: interval -> none\n");
-	expect_log(f, "cadmond: configuration reloaded: 1 change\n");
+	expect_log(&f->harness, "cadmond: reload: journal.fsync: interval -> none\n");
+	expect_log(&f->harness, "cadmond: configuration reloaded: 1 change\n");
 	for (int64_t deadline = harness_now_ms() + READ_TIMEOUT_MS;; usleep(10 * 1000)) {
 		newest_snapshot(h->state_dir, after, sizeof after);
 		if (strcmp(after, before) > 0 || harness_now_ms() > deadline)

@@ -28,15 +28,13 @@
 
 #include <cmocka.h>
 
+#include "daemon_expect.h"
 #include "daemon_harness.h"
 #include "shift_fixture.h"
 
-#define READ_TIMEOUT_MS 5000
-#define QUIET_MS 300
-#define LINE_MAX_BYTES 4096
+#define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
 #define FIXTURE_MAX_FDS 40
 
-static const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
 
 /* The rule the scripted shift trips (4 calls, 3 premature), and a stricter one it does not
  * (4 premature), for reloads between the two. */
@@ -107,99 +105,12 @@ static void untrack_close(struct fixture *f, int fd)
 	fail_msg("fd %d is not tracked", fd);
 }
 
-static void expect_line(int fd, const char *expected)
-{
-	char line[LINE_MAX_BYTES];
-
-	assert_int_equal(harness_read_line(fd, line, sizeof line, READ_TIMEOUT_MS),
-			 (ssize_t)strlen(expected));
-	assert_string_equal(line, expected);
-}
-
-static void expect_quiet(int fd)
-{
-	char line[LINE_MAX_BYTES];
-
-	assert_int_equal(harness_read_line(fd, line, sizeof line, QUIET_MS), -ETIMEDOUT);
-}
-
 static int connect_subscriber(struct fixture *f)
 {
 	int fd = track(f, harness_connect_subscriber(&f->harness));
 
 	expect_line(fd, hello_line);
 	return fd;
-}
-
-static uint16_t local_port(int fd)
-{
-	struct sockaddr_storage address;
-	socklen_t len = sizeof address;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
-	if (address.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&address)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&address)->sin_port);
-}
-
-static void expect_log(struct fixture *f, const char *needle)
-{
-	if (!harness_wait_for_log(&f->harness, needle, READ_TIMEOUT_MS)) {
-		char *text = harness_stderr(&f->harness);
-
-		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
-		free(text);
-		fail();
-	}
-}
-
-static void expect_no_log(struct fixture *f, const char *needle)
-{
-	char *text = harness_stderr(&f->harness);
-
-	assert_non_null(text);
-	if (strstr(text, needle)) {
-		fprintf(stderr, "not expected in cadmond's log: %s\nlog:\n%s", needle, text);
-		free(text);
-		fail();
-	}
-	free(text);
-}
-
-static void format_needle(char *needle, size_t size, const char *format, va_list args)
-	__attribute__((format(printf, 3, 0)));
-
-static void format_needle(char *needle, size_t size, const char *format, va_list args)
-{
-	assert_true(vsnprintf(needle, size, format, args) < (int)size);
-}
-
-static void expect_log_format(struct fixture *f, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void expect_log_format(struct fixture *f, const char *format, ...)
-{
-	char needle[2048];
-	va_list args;
-
-	va_start(args, format);
-	format_needle(needle, sizeof needle, format, args);
-	va_end(args);
-	expect_log(f, needle);
-}
-
-static void expect_no_log_format(struct fixture *f, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void expect_no_log_format(struct fixture *f, const char *format, ...)
-{
-	char needle[2048];
-	va_list args;
-
-	va_start(args, format);
-	format_needle(needle, sizeof needle, format, args);
-	va_end(args);
-	expect_no_log(f, needle);
 }
 
 /* Send shift lines first .. end - 1. */
@@ -215,7 +126,7 @@ static void send_shift_lines(int fd, size_t first, size_t end)
 static void sync_feed(struct fixture *f, int fd, unsigned line_number)
 {
 	assert_int_equal(harness_send(fd, "[\"sync\"]\n"), 0);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: warning: feed 127.0.0.1:%u: rejected line %u: not_an_object: ",
 			  local_port(fd), line_number);
 }
@@ -379,11 +290,11 @@ static void test_many_concurrent_feeds_count_exactly(void **state)
 	for (unsigned k = 0; k < MANY_FEEDS; k++) {
 		format_feed_summary(&scripts[k], local_port(feeds[k]), summary, sizeof summary);
 		untrack_close(f, feeds[k]);
-		expect_log(f, summary);
+		expect_log(&f->harness, summary);
 	}
 	assert_int_equal(harness_stop(&f->harness), 0);
 	/* 17 feeds: the harness's readiness probe is one; no line of it was premature. */
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: stopped: 17 feeds (0 refused, 0 idle timeouts), 1 subscribers "
 			  "(0 refused, 0 too slow), %u lines, %u events, %u rejected, 0 alerts\n",
 			  lines, events, lines - events);
@@ -410,7 +321,7 @@ static void test_reload_lowers_threshold_keeping_windows(void **state)
 	sync_feed(f, feed, SHIFT_LINE_COUNT);
 	assert_int_equal(harness_write_config(&f->harness, &tripped), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log(f, "cadmond: reload: detector.rules.burst.min_premature: 4 -> 3\n"
+	expect_log(&f->harness, "cadmond: reload: detector.rules.burst.min_premature: 4 -> 3\n"
 		      "cadmond: configuration reloaded: 1 change\n");
 	expect_quiet(subscriber);
 	send_shift_lines(feed, SHIFT_LINE_COUNT - 1, SHIFT_LINE_COUNT);
@@ -442,7 +353,7 @@ static void test_reload_moves_feed_port(void **state)
 	after.feed_listen = listen;
 	assert_int_equal(harness_write_config(&f->harness, &after), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
 			  "cadmond: no longer listening for feeds on 127.0.0.1:%u\n"
 			  "cadmond: listening for feeds on 127.0.0.1:%u\n"
@@ -456,7 +367,7 @@ static void test_reload_moves_feed_port(void **state)
 	send_shift_lines(new_feed, SHIFT_LINE_COUNT - 2, SHIFT_LINE_COUNT);
 	expect_line(subscriber, shift_alert);
 	untrack_close(f, old_feed);
-	expect_log(f, " closed: 953 bytes, 9 lines, 9 events, 0 rejected\n");
+	expect_log(&f->harness, " closed: 953 bytes, 9 lines, 9 events, 0 rejected\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -476,7 +387,7 @@ static void test_reload_adds_and_removes_an_address(void **state)
 	options.feed_listen = both;
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u, 127.0.0.1:%u]\n"
 			  "cadmond: listening for feeds on 127.0.0.1:%u\n"
 			  "cadmond: configuration reloaded: 1 change\n",
@@ -488,7 +399,7 @@ static void test_reload_adds_and_removes_an_address(void **state)
 	options.feed_listen = second_only;
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: reload: feed.listen: [127.0.0.1:%u, 127.0.0.1:%u] -> [127.0.0.1:%u]\n"
 			  "cadmond: no longer listening for feeds on 127.0.0.1:%u\n"
 			  "cadmond: configuration reloaded: 1 change\n",
@@ -518,11 +429,11 @@ static void test_reload_with_busy_address_changes_nothing(void **state)
 	rejected.feed_listen = listen;
 	assert_int_equal(harness_write_config(&f->harness, &rejected), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: error: configuration not reloaded: cannot listen on "
 			  "127.0.0.1:%u: Address already in use; keeping the running one\n",
 			  busy_port);
-	expect_no_log(f, "reload: ");
+	expect_no_log(&f->harness, "reload: ");
 	subscriber = connect_subscriber(f);
 	feed = track(f, harness_connect_feed(&f->harness));
 	send_shift_lines(feed, 0, SHIFT_LINE_COUNT);
@@ -577,7 +488,7 @@ static void test_sigterm_under_load_exits_0_within_5_s(void **state)
 	if (f->sender == 0)
 		send_forever(feed);
 	snprintf(needle, sizeof needle, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
-	expect_log(f, needle);
+	expect_log(&f->harness, needle);
 	usleep(300 * 1000);
 	assert_true(harness_running(&f->harness));
 	assert_int_equal(harness_stop(&f->harness), 0);
@@ -587,7 +498,7 @@ static void test_sigterm_under_load_exits_0_within_5_s(void **state)
 	f->sender = 0;
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* its connection was closed */
 
-	expect_log(f, "cadmond: SIGTERM: shutting down\n");
+	expect_log(&f->harness, "cadmond: SIGTERM: shutting down\n");
 	log = harness_stderr(&f->harness);
 	assert_non_null(log);
 	snprintf(needle, sizeof needle, "cadmond: feed 127.0.0.1:%u closed: ", local_port(feed));
@@ -627,7 +538,7 @@ static void test_ipv4_and_ipv6_feeds(void **state)
 		 v6_port);
 	options.feed_listen = listen;
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log_format(f, "cadmond: listening for feeds on 127.0.0.1:%u\n"
+	expect_log_format(&f->harness, "cadmond: listening for feeds on 127.0.0.1:%u\n"
 			     "cadmond: listening for feeds on [::1]:%u\n",
 			  f->harness.feed_port, v6_port);
 	subscriber = connect_subscriber(f);
@@ -638,9 +549,9 @@ static void test_ipv4_and_ipv6_feeds(void **state)
 	expect_line(subscriber, shift_alert);
 	untrack_close(f, v6_feed);
 	untrack_close(f, v4_feed);
-	expect_log(f, "cadmond: feed [::1]:");
-	expect_log(f, " closed: 479 bytes, 5 lines, 5 events, 0 rejected\n");
-	expect_log(f, " closed: 696 bytes, 6 lines, 6 events, 0 rejected\n");
+	expect_log(&f->harness, "cadmond: feed [::1]:");
+	expect_log(&f->harness, " closed: 479 bytes, 5 lines, 5 events, 0 rejected\n");
+	expect_log(&f->harness, " closed: 696 bytes, 6 lines, 6 events, 0 rejected\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -658,7 +569,7 @@ static void test_idle_feed_is_closed(void **state)
 	int64_t sent_ms, closed_ms;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log(f, "cadmond: feed connections: TCP keepalive first probe after 60 s idle, then "
+	expect_log(&f->harness, "cadmond: feed connections: TCP keepalive first probe after 60 s idle, then "
 		      "every 10 s, 6 unanswered close it; idle timeout 1 s\n");
 	silent = track(f, harness_connect_feed(&f->harness));
 	chatty = track(f, harness_connect_feed(&f->harness));
@@ -671,14 +582,14 @@ static void test_idle_feed_is_closed(void **state)
 	assert_true(harness_wait_eof(silent, READ_TIMEOUT_MS));
 	closed_ms = harness_now_ms();
 	assert_true(closed_ms - sent_ms >= 900);
-	expect_log_format(f,
+	expect_log_format(&f->harness,
 			  "cadmond: feed 127.0.0.1:%u: closing: nothing received for 1 s "
 			  "(feed.idle_timeout_seconds)\n"
 			  "cadmond: feed 127.0.0.1:%u closed: 134 bytes, 1 lines, 1 events, 0 rejected\n",
 			  local_port(silent), local_port(silent));
-	expect_no_log_format(f, "feed 127.0.0.1:%u: closing", local_port(chatty));
+	expect_no_log_format(&f->harness, "feed 127.0.0.1:%u: closing", local_port(chatty));
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log(f, "cadmond: stopped: 3 feeds (0 refused, 1 idle timeouts), ");
+	expect_log(&f->harness, "cadmond: stopped: 3 feeds (0 refused, 1 idle timeouts), ");
 }
 
 /* The kernel's keepalive timer of the daemon's side of a connection, from /proc/net/tcp:
@@ -717,10 +628,10 @@ static void test_keepalive_is_set_on_feed_sockets(void **state)
 	int feed;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log(f, "cadmond: feed connections: TCP keepalive first probe after 1000 s idle, "
+	expect_log(&f->harness, "cadmond: feed connections: TCP keepalive first probe after 1000 s idle, "
 		      "then every 10 s, 6 unanswered close it; idle timeout off\n");
 	feed = track(f, harness_connect_feed(&f->harness));
-	expect_log_format(f, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	if (read_tcp_timer(f->harness.feed_port, local_port(feed), &timer, &ticks) < 0) {
 		fprintf(stderr, "/proc/net/tcp does not list the connection: skipping\n");
 		skip();
@@ -731,7 +642,7 @@ static void test_keepalive_is_set_on_feed_sockets(void **state)
 	options.feed_yaml = "  keepalive_seconds: 0\n";
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log(f, "cadmond: reload: feed.keepalive_seconds: 1000 -> 0\n"
+	expect_log(&f->harness, "cadmond: reload: feed.keepalive_seconds: 1000 -> 0\n"
 		      "cadmond: configuration reloaded: 1 change\n");
 	assert_int_equal(read_tcp_timer(f->harness.feed_port, local_port(feed), &timer, &ticks), 0);
 	assert_int_equal(timer, 0);
@@ -759,9 +670,9 @@ static void test_socket_activation(void **state)
 	f->harness.feed_port = local_port(activated); /* where the harness probes */
 	assert_int_equal(harness_pick_ports(&f->harness.alerts_port, 1), 0);
 	assert_int_equal(harness_start_activated(&f->harness, &options, sockets, 2), 0);
-	expect_log(f, "cadmond: warning: socket \"metrics\" from systemd (fd 4) closed: only "
+	expect_log(&f->harness, "cadmond: warning: socket \"metrics\" from systemd (fd 4) closed: only "
 		      "\"feed\" and \"alerts\" are used (FileDescriptorName=)\n");
-	expect_log_format(f, "cadmond: feed.listen not used: systemd passed 1 socket\n"
+	expect_log_format(&f->harness, "cadmond: feed.listen not used: systemd passed 1 socket\n"
 			     "cadmond: listening for feeds on 127.0.0.1:%u (socket from systemd)\n"
 			     "cadmond: listening for subscribers on 127.0.0.1:%u\n",
 			  f->harness.feed_port, f->harness.alerts_port);
@@ -775,7 +686,7 @@ static void test_socket_activation(void **state)
 	snprintf(listen, sizeof listen, "\"127.0.0.1:%u\"", configured_port + 1);
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(f, "cadmond: warning: feed.listen changed, but its sockets come from "
+	expect_log_format(&f->harness, "cadmond: warning: feed.listen changed, but its sockets come from "
 			     "systemd: not rebound (change the .socket unit instead)\n"
 			     "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
 			     "cadmond: configuration reloaded: 1 change\n",
@@ -793,7 +704,7 @@ static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 	const struct harness_socket sockets[] = { { datagram, "feed" } };
 
 	assert_int_equal(harness_start_activated(&f->harness, NULL, sockets, 1), -1);
-	expect_log(f, "cadmond: error: socket \"feed\" from systemd (fd 3) is not a listening TCP "
+	expect_log(&f->harness, "cadmond: error: socket \"feed\" from systemd (fd 3) is not a listening TCP "
 		      "socket\n");
 }
 
@@ -889,7 +800,7 @@ static void test_systemd_notifications(void **state)
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
 	expect_notification(notify, "RELOADING=1\nMONOTONIC_USEC=");
 	expect_notification(notify, "READY=1");
-	expect_log(f, "cadmond: configuration reloaded: 0 changes\n");
+	expect_log(&f->harness, "cadmond: configuration reloaded: 0 changes\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_notification(notify, "STOPPING=1");
 }

@@ -21,12 +21,11 @@
 
 #include <cmocka.h>
 
+#include "daemon_expect.h"
 #include "daemon_harness.h"
 #include "shift_fixture.h"
 
 #define WAIT_MS 15000
-
-static const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
 
 static const struct harness_options shift_options = {
 	.extra_yaml = "detector:\n"

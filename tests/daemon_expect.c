@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "daemon_expect.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#define LINE_MAX_BYTES 8192
+
+const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.1.0\",\"protocol\":1}";
+
+void expect_line(int fd, const char *expected)
+{
+	char line[LINE_MAX_BYTES];
+
+	assert_int_equal(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS),
+			 (ssize_t)strlen(expected));
+	assert_string_equal(line, expected);
+}
+
+void expect_quiet(int fd)
+{
+	char line[LINE_MAX_BYTES];
+
+	assert_int_equal(harness_read_line(fd, line, sizeof line, EXPECT_QUIET_MS), -ETIMEDOUT);
+}
+
+uint16_t local_port(int fd)
+{
+	struct sockaddr_storage address;
+	socklen_t len = sizeof address;
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	if (address.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&address)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&address)->sin_port);
+}
+
+void expect_log(const struct harness *h, const char *needle)
+{
+	if (!harness_wait_for_log(h, needle, EXPECT_READ_TIMEOUT_MS)) {
+		char *text = harness_stderr(h);
+
+		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
+		free(text);
+		fail();
+	}
+}
+
+void expect_no_log(const struct harness *h, const char *needle)
+{
+	char *text = harness_stderr(h);
+
+	assert_non_null(text);
+	if (strstr(text, needle)) {
+		fprintf(stderr, "not expected in cadmond's log: %s\nlog:\n%s", needle, text);
+		free(text);
+		fail();
+	}
+	free(text);
+}
+
+static void format_needle(char *needle, size_t size, const char *format, va_list args)
+	__attribute__((format(printf, 3, 0)));
+
+static void format_needle(char *needle, size_t size, const char *format, va_list args)
+{
+	assert_true(vsnprintf(needle, size, format, args) < (int)size);
+}
+
+void expect_log_format(const struct harness *h, const char *format, ...)
+{
+	char needle[2048];
+	va_list args;
+
+	va_start(args, format);
+	format_needle(needle, sizeof needle, format, args);
+	va_end(args);
+	expect_log(h, needle);
+}
+
+void expect_no_log_format(const struct harness *h, const char *format, ...)
+{
+	char needle[2048];
+	va_list args;
+
+	va_start(args, format);
+	format_needle(needle, sizeof needle, format, args);
+	va_end(args);
+	expect_no_log(h, needle);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_TESTS_DAEMON_EXPECT_H
+#define CADMON_TESTS_DAEMON_EXPECT_H
+
+#include <stdint.h>
+
+#include "daemon_harness.h"
+
+/*
+ * cmocka assertions the integration tests share: lines read from cadmond's sockets and
+ * lines in its log. Each fails the running test with what it expected and what it saw.
+ */
+
+#define EXPECT_READ_TIMEOUT_MS 5000 /* how long an expected line or log line is waited for */
+#define EXPECT_QUIET_MS 300         /* how long "no further line" is watched for */
+
+/* The line every subscriber is greeted with. */
+extern const char hello_line[];
+
+/** The next line on fd is exactly expected. */
+void expect_line(int fd, const char *expected);
+
+/** No line arrives on fd for EXPECT_QUIET_MS. */
+void expect_quiet(int fd);
+
+/** The local port of a connected IPv4 or IPv6 socket: how cadmond's log names a client. */
+uint16_t local_port(int fd);
+
+/** cadmond's log contains needle (waiting for it), or shows the log and fails. */
+void expect_log(const struct harness *h, const char *needle);
+
+/** cadmond's log does not contain needle now. */
+void expect_no_log(const struct harness *h, const char *needle);
+
+void expect_log_format(const struct harness *h, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void expect_no_log_format(const struct harness *h, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
