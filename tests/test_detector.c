@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -97,6 +98,9 @@ static int setup(void **state)
 	f.config.detector.max_talk_seconds = 20;
 	f.config.detector.released_by_mask = RELEASED_BY_OPERATOR;
 	f.config.detector.resolve_after_seconds = 300;
+	/* Unacknowledged escalation has tests of its own. */
+	memset(f.config.detector.escalate_unacked_after_seconds, 0,
+	       sizeof(f.config.detector.escalate_unacked_after_seconds));
 	f.config.detector.rule_count = 1;
 	f.config.detector.rules[0] = window_rule("burst", 600, 4, 3, 0.5, "critical");
 	f.detector = detector_new(&f.config, record_alert, &f);
@@ -196,17 +200,23 @@ static void test_fires_once_with_callbacks(void **state)
 	assert_true(alert->center_ratio == 0.0);
 	assert_true(alert->p_value == binomial_upper_tail(3, 4, 0.05));
 	assert_false(alert->has_cusum);
+	/* Newest first (none is called back). */
 	assert_int_equal(alert->callback_count, 3);
-	assert_string_equal(alert->callbacks[0].call_id, "c1");
-	assert_string_equal(alert->callbacks[0].ani, "5045550101");
-	assert_int_equal(alert->callbacks[0].start_ms, T0);
-	assert_int_equal(alert->callbacks[0].talk_ms, 5000);
+	assert_string_equal(alert->callbacks[0].call_id, "c4");
+	assert_int_equal(alert->callbacks[0].talk_ms, 19999);
 	assert_string_equal(alert->callbacks[1].call_id, "c3");
-	assert_string_equal(alert->callbacks[2].call_id, "c4");
-	assert_int_equal(alert->callbacks[2].talk_ms, 19999);
-	/* Still true on the next premature call: no repeat. */
+	assert_string_equal(alert->callbacks[2].call_id, "c1");
+	assert_string_equal(alert->callbacks[2].ani, "5045550101");
+	assert_int_equal(alert->callbacks[2].start_ms, T0);
+	assert_int_equal(alert->callbacks[2].talk_ms, 5000);
+	/* Still true on the next premature call: no second firing, an update with that call. */
 	add_call(f, "op-7", T0 + SECONDS(330), SECONDS(3), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_string_equal(f->seen[1].alert_id, alert->alert_id);
+	assert_int_equal(f->seen[1].seq, 2);
+	assert_int_equal(f->seen[1].callback_count, 1);
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c5");
 	assert_int_equal(detector_stats(f->detector)->firing, 1);
 	assert_int_equal(detector_stats(f->detector)->calls, 5);
 	assert_int_equal(detector_stats(f->detector)->premature, 4);
@@ -223,28 +233,32 @@ static void test_flapping_is_quiet_then_resolves(void **state)
 	/* Long calls bring the ratio under 0.5 at T0+160 s: false... */
 	for (int i = 0; i < 5; i++)
 		add_call(f, "op-7", T0 + SECONDS(100 + 10 * i), SECONDS(60), RELEASED_BY_CALLER);
-	/* ...true again (5 of 10) at T0+392 s, before resolve_after (300 s) ran out: silence. */
+	/* ...true again (5 of 10) at T0+392 s, before resolve_after (300 s) ran out: no new
+	 * firing, only the update that carries the new hangup. */
 	add_call(f, "op-7", T0 + SECONDS(390), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_int_equal(f->seen[1].callback_count, 1);
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c10");
 	/* A good call makes it false again at T0+440 s (5 of 11); 300 s after it was last true
 	 * the per-second re-evaluation resolves it, with no call from the operator. */
 	add_call(f, "op-7", T0 + SECONDS(400), SECONDS(40), RELEASED_BY_CALLER);
 	detector_advance(f->detector, T0 + SECONDS(392) + SECONDS(300) - 1);
-	assert_int_equal(f->seen_count, 1);
-	detector_advance(f->detector, T0 + SECONDS(692));
 	assert_int_equal(f->seen_count, 2);
-	assert_string_equal(f->seen[1].kind, "resolved");
-	assert_string_equal(f->seen[1].alert_id, f->seen[0].alert_id);
-	assert_int_equal(f->seen[1].seq, 2);
-	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(692));
-	assert_int_equal(f->seen[1].callback_count, 0);
+	detector_advance(f->detector, T0 + SECONDS(692));
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "resolved");
+	assert_string_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen[2].seq, 3);
+	assert_int_equal(f->seen[2].ts_ms, T0 + SECONDS(692));
+	assert_int_equal(f->seen[2].callback_count, 0);
 	assert_int_equal(detector_stats(f->detector)->open_alerts, 0);
 	/* A new episode later gets a new id. */
 	for (int i = 0; i < 4; i++)
 		add_call(f, "op-7", T0 + SECONDS(2000 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 3);
-	assert_string_equal(f->seen[2].kind, "firing");
-	assert_string_not_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen_count, 4);
+	assert_string_equal(f->seen[3].kind, "firing");
+	assert_string_not_equal(f->seen[3].alert_id, f->seen[0].alert_id);
 }
 
 static void test_escalation(void **state)
@@ -257,15 +271,24 @@ static void test_escalation(void **state)
 	reconfigure(f);
 	for (int i = 0; i < 6; i++)
 		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 2);
+	/* firing at the third call, an update for each of the next two, escalated at the sixth
+	 * carrying only that one: nothing is sent twice. */
+	assert_int_equal(f->seen_count, 4);
 	assert_string_equal(f->seen[0].kind, "firing");
 	assert_string_equal(f->seen[0].rule, "early");
 	assert_int_equal(f->seen[0].calls, 3);
-	assert_string_equal(f->seen[1].kind, "escalated");
-	assert_string_equal(f->seen[1].rule, "sure");
-	assert_string_equal(f->seen[1].severity, "critical");
-	assert_string_equal(f->seen[1].alert_id, f->seen[0].alert_id);
-	assert_int_equal(f->seen[1].calls, 6);
+	assert_int_equal(f->seen[0].callback_count, 3);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c4");
+	assert_string_equal(f->seen[2].kind, "update");
+	assert_string_equal(f->seen[2].callbacks[0].call_id, "c5");
+	assert_string_equal(f->seen[3].kind, "escalated");
+	assert_string_equal(f->seen[3].rule, "sure");
+	assert_string_equal(f->seen[3].severity, "critical");
+	assert_string_equal(f->seen[3].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen[3].calls, 6);
+	assert_int_equal(f->seen[3].callback_count, 1);
+	assert_string_equal(f->seen[3].callbacks[0].call_id, "c6");
 	/* A lower-severity rule becoming true again later adds nothing. */
 	assert_int_equal(detector_stats(f->detector)->escalated, 1);
 }
@@ -330,14 +353,14 @@ static void test_late_call_is_placed_in_order(void **state)
 	add_call(f, "op-7", T0 + SECONDS(100), SECONDS(60), RELEASED_BY_CALLER);
 	add_call(f, "op-7", T0 + SECONDS(200), SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-7", T0 + SECONDS(300), SECONDS(2), RELEASED_BY_OPERATOR);
-	/* Arrives last but ended first: it becomes the oldest callback. */
+	/* Arrives last but ended first: it becomes the oldest callback, listed last. */
 	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	assert_int_equal(f->seen[0].ts_ms, T0 + SECONDS(302));
 	assert_int_equal(f->seen[0].callback_count, 3);
-	assert_string_equal(f->seen[0].callbacks[0].call_id, "c4");
+	assert_string_equal(f->seen[0].callbacks[0].call_id, "c3");
 	assert_string_equal(f->seen[0].callbacks[1].call_id, "c2");
-	assert_string_equal(f->seen[0].callbacks[2].call_id, "c3");
+	assert_string_equal(f->seen[0].callbacks[2].call_id, "c4");
 	/* Older than every window at the clock: not kept, counted. */
 	assert_int_equal(add_call(f, "op-7", T0 - SECONDS(400), SECONDS(2), RELEASED_BY_OPERATOR), DETECTOR_TOO_OLD);
 	assert_int_equal(detector_stats(f->detector)->too_old, 1);
@@ -444,9 +467,16 @@ static void test_cusum_alarm_and_reset(void **state)
 	add_call(f, "op-7", T0 + SECONDS(180), SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-7", T0 + SECONDS(240), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(detector_stats(f->detector)->firing, 1);
-	/* The third does alarm again, but the alert is still open: no repeat. */
+	/* The third does alarm again, but the alert is still open: no repeat, only the updates
+	 * that carried each new hangup. */
 	add_call(f, "op-7", T0 + SECONDS(300), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen_count, 4);
+	for (size_t i = 1; i < 4; i++) {
+		assert_string_equal(f->seen[i].kind, "update");
+		assert_false(f->seen[i].has_cusum);
+		assert_int_equal(f->seen[i].callback_count, 1);
+	}
+	assert_int_equal(detector_stats(f->detector)->firing, 1);
 }
 
 static void test_repeat_caller_marks_hangup(void **state)
