@@ -270,7 +270,7 @@ static void test_version(void **state)
 
 	(void)state;
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
-	assert_string_equal(result.out, "cadmond 0.1.0\n");
+	assert_string_equal(result.out, "cadmond 0.2.0\n");
 	assert_string_equal(result.err, "");
 	assert_int_equal(result.status, 0);
 	harness_result_free(&result);

@@ -241,6 +241,8 @@ static void console_take(struct console *console, const char *line)
 {
 	uint64_t seq;
 
+	if (is_board_line(line))
+		return;
 	if (strncmp(line, "{\"notice\":", 10) == 0) {
 		snprintf(console->notice, sizeof console->notice, "%.200s", line);
 		return;
