@@ -323,6 +323,11 @@ static uint64_t cadmond_board(void *ctx, subscribers_line_fn emit, void *emit_ct
 	return engine_board(cadmond->engine, emit, emit_ctx);
 }
 
+static bool cadmond_system_alert_open(void *ctx, const char *system, const char *key)
+{
+	return engine_system_alert_open(((struct cadmond *)ctx)->engine, system, key);
+}
+
 static void cadmond_heard(void *ctx, const char *source, const char *peer)
 {
 	struct cadmond *cadmond = ctx;
@@ -712,7 +717,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EIO;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
-	    !(cadmond->health = health_new(&health_settings, cadmond_control, cadmond)) ||
+	    !(cadmond->health = health_new(&health_settings, cadmond_control,
+						      cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0) {
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;

@@ -20,6 +20,7 @@ struct watched_source {
 struct health {
 	struct health_settings settings;
 	health_control_fn control;
+	health_open_fn is_open;
 	void *ctx;
 	struct watched_source *sources;
 	uint32_t source_count;
@@ -29,14 +30,17 @@ struct health {
 	struct health_stats stats;
 };
 
-struct health *health_new(const struct health_settings *settings, health_control_fn control, void *ctx)
+struct health *health_new(const struct health_settings *settings, health_control_fn control,
+			  health_open_fn is_open, void *ctx)
 {
 	struct health *health = calloc(1, sizeof(*health));
 
 	if (!health)
 		return NULL;
 	health->control = control;
+	health->is_open = is_open;
 	health->ctx = ctx;
+	health->journal_degraded = is_open(ctx, "journal_degraded", "");
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
 		log_limit_init(&health->eviction_log[i], settings->log_interval_seconds, engine_limit_key(i));
 	if (health_update(health, settings) < 0) {
@@ -132,7 +136,7 @@ void health_heard(struct health *health, const char *source, const char *peer, i
 		if (!(watched = claim_source(health)))
 			return;
 		memcpy(watched->name, name, sizeof(watched->name));
-		watched->silent = false;
+		watched->silent = health->is_open(health->ctx, "feed_silent", name);
 	}
 	watched->last_heard_ms = now_ms;
 	if (watched->silent) {

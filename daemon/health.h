@@ -22,6 +22,10 @@
  *  - Tables that evict (engine_limit_key) are logged, rate-limited per log.rate_limit_seconds;
  *    the engine itself raises their "limit" system alerts.
  *
+ * After a restart the engine may hold alerts raised before it: a recovered journal_degraded
+ * alert is resolved at the first tick if the journal is fine, a recovered feed_silent alert
+ * as soon as its source sends.
+ *
  * Each raise and resolve is a control line (lib/control.h) handed to the daemon's control
  * function, which journals it and applies it to the engine: recovery replays it.
  * Checks run once a second (health_tick).
@@ -29,6 +33,9 @@
 
 /* Applies a control line: the daemon journals it, then the engine takes it. */
 typedef void (*health_control_fn)(void *ctx, const struct control *control);
+
+/* Whether the engine has the system alert (system, key) open: what a restart recovered. */
+typedef bool (*health_open_fn)(void *ctx, const char *system, const char *key);
 
 struct health_settings {
 	uint32_t silence_seconds;      /* feed.silence_seconds; 0 = off */
@@ -47,7 +54,8 @@ struct health_stats {
 struct health;
 
 /** NULL on allocation failure. */
-struct health *health_new(const struct health_settings *settings, health_control_fn control, void *ctx);
+struct health *health_new(const struct health_settings *settings, health_control_fn control,
+			  health_open_fn is_open, void *ctx);
 void health_free(struct health *health);
 
 /** New settings (a reload); the source table keeps its entries that fit. 0 or -ENOMEM. */

@@ -442,6 +442,11 @@ uint64_t engine_board(struct engine *engine, engine_line_fn emit, void *ctx)
 	return seq;
 }
 
+bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key)
+{
+	return sysalerts_is_open(engine->sysalerts, system, key);
+}
+
 uint64_t engine_last_seq(const struct engine *engine)
 {
 	return detector_last_seq(engine->detector);

@@ -135,6 +135,9 @@ uint64_t engine_board(struct engine *engine, engine_line_fn emit, void *ctx);
 /** The seq of the newest notice (0: none). */
 uint64_t engine_last_seq(const struct engine *engine);
 
+/** True when the system alert of (system, key) is open, e.g. ("feed_silent", "cad-1"). */
+bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key);
+
 struct codec_writer;
 
 /**
