@@ -59,10 +59,7 @@ struct episode {
 	int64_t last_notice_second; /* event-time second of its latest notice with callbacks */
 	bool update_pending;    /* something new waits for the next second */
 	bool unacked_escalated; /* escalated once for want of an acknowledgement */
-	bool acked;
-	int64_t ack_ms;
-	char ack_by[ALERT_ACK_BY_MAX + 1];
-	char ack_note[ALERT_ACK_NOTE_MAX + 1];
+	struct alert_ack_record ack;
 	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
 	uint32_t callback_count;
 	uint32_t callback_capacity;
@@ -568,7 +565,7 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->list_position = detector->open_count;
 	episode->opened_seq = detector->next_seq;
 	episode->opened_ms = detector->now_ms;
-	episode->update_pending = episode->unacked_escalated = episode->acked = false;
+	episode->update_pending = episode->unacked_escalated = episode->ack.acked = false;
 	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
@@ -643,7 +640,7 @@ static void escalate_unacknowledged(struct detector *detector, struct operator_s
 	struct episode *episode = &state->episode;
 	uint32_t after_seconds = detector->config.detector.escalate_unacked_after_seconds[episode->severity];
 
-	if (!episode->open || episode->acked || episode->unacked_escalated || after_seconds == 0 ||
+	if (!episode->open || episode->ack.acked || episode->unacked_escalated || after_seconds == 0 ||
 	    detector->now_ms - episode->opened_ms < (int64_t)after_seconds * 1000)
 		return;
 	episode->unacked_escalated = true;
@@ -816,16 +813,8 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 	struct alert alert = {.kind = "acknowledged", .type = "operator", .alert_id = episode->alert_id,
 			      .ts_ms = ack->ts_ms, .agency = state->agency,
 			      .operator_id = state->operator_id, .ack = ack};
-	bool repeat = episode->acked;
-	if (repeat) {
-		first = (struct alert_ack){.by = episode->ack_by, .note = episode->ack_note, .ts_ms = episode->ack_ms};
-		alert.first_ack = &first;
-	} else {
-		episode->acked = true;
-		episode->ack_ms = ack->ts_ms;
-		text_copy(episode->ack_by, ack->by, sizeof(episode->ack_by));
-		text_copy(episode->ack_note, ack->note, sizeof(episode->ack_note));
-	}
+	bool repeat = alert_ack_take(&episode->ack, ack, &first);
+	alert.first_ack = repeat ? &first : NULL;
 	detector->stats.acknowledged++;
 	deliver(detector, episode, &alert);
 	return repeat ? DETECTOR_ACK_REPEAT : DETECTOR_ACK_FIRST;
@@ -845,12 +834,12 @@ static void emit_open_line(struct detector *detector, struct operator_state *sta
 {
 	struct episode *episode = &state->episode;
 	struct alert alert = operator_alert(detector, state, "open");
-	struct alert_ack ack = {.by = episode->ack_by, .note = episode->ack_note, .ts_ms = episode->ack_ms};
+	struct alert_ack ack;
 
 	alert.seq = episode->last_seq;
 	alert.ts_ms = episode->last_ts_ms;
 	alert.opened_ms = episode->opened_ms;
-	alert.ack = episode->acked ? &ack : NULL;
+	alert.ack = alert_ack_view(&episode->ack, &ack);
 	alert.callback_count = gather_callbacks(detector, episode, true);
 	emit(&alert, ctx);
 }
@@ -1042,10 +1031,7 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 	codec_put_i64(writer, episode->last_notice_second);
 	codec_put_u8(writer, episode->update_pending);
 	codec_put_u8(writer, episode->unacked_escalated);
-	codec_put_u8(writer, episode->acked);
-	codec_put_i64(writer, episode->ack_ms);
-	codec_put_string(writer, episode->ack_by);
-	codec_put_string(writer, episode->ack_note);
+	alert_ack_save(&episode->ack, writer);
 	codec_put_u32(writer, episode->callback_count);
 	for (uint32_t i = 0; i < episode->callback_count; i++) {
 		const struct episode_callback *kept = &episode->callbacks[i];
@@ -1069,10 +1055,7 @@ static int load_episode(struct detector *detector, struct episode *episode, stru
 	episode->last_notice_second = codec_get_i64(reader);
 	episode->update_pending = codec_get_u8(reader);
 	episode->unacked_escalated = codec_get_u8(reader);
-	episode->acked = codec_get_u8(reader);
-	episode->ack_ms = codec_get_i64(reader);
-	codec_get_string(reader, episode->ack_by, sizeof(episode->ack_by));
-	codec_get_string(reader, episode->ack_note, sizeof(episode->ack_note));
+	alert_ack_load(&episode->ack, reader);
 	uint32_t count = codec_get_u32(reader);
 	if (reader->failed || count > detector->config.detector.max_alert_callbacks)
 		return -EINVAL;

@@ -29,14 +29,6 @@
 /* The shift's alert: op-7, alert_id 6033274aee8baf5c, seq 1 (shift_fixture.h). */
 #define SHIFT_ALERT_ID "6033274aee8baf5c"
 
-static const char shift_detector_yaml[] =
-	"detector:\n"
-	"  premature: {max_talk_seconds: 20}\n"
-	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-	"min_ratio: 0.5, severity: critical}]\n"
-	"log:\n"
-	"  rate_limit_seconds: 60\n";
-
 static const struct harness_options shift_options = {
 	.feed_yaml = "  max_line_bytes: 1024\n",
 	.extra_yaml = shift_detector_yaml,

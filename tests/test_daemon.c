@@ -31,14 +31,6 @@
 
 
 /* One rule the scripted shift trips; rejections logged at most once a minute. */
-static const char shift_detector_yaml[] =
-	"detector:\n"
-	"  premature:\n"
-	"    max_talk_seconds: 20\n"
-	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-	"min_ratio: 0.5, severity: critical}]\n"
-	"log:\n"
-	"  rate_limit_seconds: 60\n";
 
 static const struct harness_options shift_options = {
 	.feed_yaml = "  max_line_bytes: 1024\n",
