@@ -301,6 +301,11 @@ static void cadmond_console_line(void *ctx, const char *peer, const char *line, 
 
 	if (replay_parse_since(line, len, &since, since_notice, sizeof since_notice))
 		return;
+	if (cadmond->stopping) { /* the journal is closed */
+		cadmond_console_notice("cadmond is shutting down; send it again after the restart", reply,
+				       reply_size);
+		return;
+	}
 	if (control_parse(line, len, &control, why, sizeof why) < 0 ||
 	    engine_control_check(cadmond->engine, &control, why, sizeof why) < 0) {
 		cadmond_console_notice(why, reply, reply_size);

@@ -22,7 +22,7 @@
  * Lifecycle, per operator: when a rule becomes true and no alert is open, a "firing" notice
  * opens one with a new alert_id; when a rule of higher severity becomes true while it is
  * open, an "escalated" notice (same alert_id); when every rule has stayed false for
- * resolve_after_seconds, a "resolved" notice (same alert_id) closes it. Nothing repeats in
+ * resolve_after_seconds, a "resolved" notice (same alert_id) closes it. No rule notice repeats in
  * between. Open alerts are re-evaluated every second of event time, so an operator who
  * stops taking calls still has his alert resolved.
  *
