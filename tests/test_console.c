@@ -261,7 +261,8 @@ static void test_feed_silence(void **state)
 		      "\"source\":\"cad-1\",\"message\":\"feed source cad-1 has sent nothing for 1 s\"}");
 	assert_non_null(strstr(line, "\"seq\":1,"));
 	char alert_id[17];
-	snprintf(alert_id, sizeof alert_id, "%s", line + strlen("{\"alert\":\"firing\",\"alert_id\":\""));
+	memcpy(alert_id, line + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
+	alert_id[16] = '\0';
 	expect_log(&h, "cadmond: warning: feed source cad-1: nothing for 1 s");
 
 	assert_int_equal(harness_send(feed, shift_lines[1]), 0);
