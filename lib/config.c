@@ -1318,6 +1318,252 @@ static void check_rules(struct loader *loader, const struct config *config)
 	}
 }
 
+/* ---- writing a configuration back as YAML ------------------------------------------ */
+
+/*
+ * config_dump walks the same key tables as the parser. Each value handler has one formatter,
+ * found by the handler (formatters[]), so a key added to a table is dumped with no other
+ * change; a handler without a formatter fails the dump (and tests/test_config.c's round trip).
+ */
+
+struct text_buffer {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+static void text_append(struct text_buffer *out, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void text_append(struct text_buffer *out, const char *format, ...)
+{
+	va_list args;
+	int needed;
+
+	if (out->failed)
+		return;
+	va_start(args, format);
+	needed = vsnprintf(out->data ? out->data + out->len : NULL, out->data ? out->cap - out->len : 0,
+			   format, args);
+	va_end(args);
+	if (needed < 0) {
+		out->failed = true;
+		return;
+	}
+	if (out->data && (size_t)needed < out->cap - out->len) {
+		out->len += (size_t)needed;
+		return;
+	}
+	size_t cap = out->cap ? out->cap : 1024;
+	while (cap - out->len <= (size_t)needed)
+		cap *= 2;
+	char *grown = realloc(out->data, cap);
+	if (!grown) {
+		out->failed = true;
+		return;
+	}
+	out->data = grown;
+	out->cap = cap;
+	va_start(args, format);
+	vsnprintf(out->data + out->len, out->cap - out->len, format, args);
+	va_end(args);
+	out->len += (size_t)needed;
+}
+
+/* An integral value as an integer, anything else as the shortest %g text that reads back as
+ * exactly value. */
+static void format_double(struct text_buffer *out, double value)
+{
+	char text[40];
+
+	if (value == floor(value) && value < 1e15) {
+		text_append(out, "%.0f", value);
+		return;
+	}
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(text, sizeof text, "%.*g", digits, value);
+		if (strtod(text, NULL) == value)
+			break;
+	}
+	text_append(out, "%s", text);
+}
+
+/* A double-quoted YAML scalar: \" \\ and control bytes escaped. */
+static void format_quoted(struct text_buffer *out, const char *text)
+{
+	text_append(out, "\"");
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			text_append(out, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			text_append(out, "\\x%02x", *c);
+		else
+			text_append(out, "%c", *c);
+	}
+	text_append(out, "\"");
+}
+
+typedef void format_fn(struct text_buffer *out, const struct key *key, const void *field, int indent);
+
+static void format_uint32(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %" PRIu32 "\n", *(const uint32_t *)field);
+}
+
+static void format_number(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " ");
+	format_double(out, *(const double *)field);
+	text_append(out, "\n");
+}
+
+static void format_string(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " ");
+	format_quoted(out, field);
+	text_append(out, "\n");
+}
+
+/* A name the parser restricts to plain characters (rule names, severities). */
+static void format_word(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s\n", (const char *)field);
+}
+
+static void format_listen(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config_listen *listen = field;
+
+	(void)key;
+	(void)indent;
+	text_append(out, " [");
+	for (size_t i = 0; i < listen->count; i++) {
+		text_append(out, i ? ", " : "");
+		format_quoted(out, listen->address[i]);
+	}
+	text_append(out, "]\n");
+}
+
+static void format_released_by(struct text_buffer *out, const struct key *key, const void *field,
+			       int indent)
+{
+	unsigned mask = *(const unsigned *)field;
+	bool first = true;
+
+	(void)key;
+	(void)indent;
+	text_append(out, " [");
+	for (unsigned bit = RELEASED_BY_OPERATOR; bit <= RELEASED_BY_UNKNOWN; bit <<= 1) {
+		if (!(mask & bit))
+			continue;
+		text_append(out, "%s%s", first ? "" : ", ", released_by_name((enum released_by)bit));
+		first = false;
+	}
+	text_append(out, "]\n");
+}
+
+static void format_rule_type(struct text_buffer *out, const struct key *key, const void *field,
+			     int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s\n", *(const enum config_rule_type *)field == CONFIG_RULE_CUSUM ? "cusum" : "window");
+}
+
+static void format_fsync(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s\n", config_fsync_name(*(const enum config_fsync *)field));
+}
+
+static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent);
+
+static void format_section(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	text_append(out, "\n");
+	format_mapping(out, key->children, field, indent + 2);
+}
+
+/* rules: a block sequence of mappings; the key's offset is 0, field is the whole config. */
+static void format_rules(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	text_append(out, "\n");
+	for (size_t i = 0; i < config->detector.rule_count; i++) {
+		text_append(out, "%*s-", indent + 2, "");
+		format_mapping(out, rule_keys, &config->detector.rules[i], indent + 4);
+	}
+}
+
+static const struct {
+	parse_fn *parse;
+	format_fn *format;
+} formatters[] = {
+	{ parse_section, format_section },
+	{ parse_uint32, format_uint32 },
+	{ parse_positive_number, format_number },
+	{ parse_ratio, format_number },
+	{ parse_listen, format_listen },
+	{ parse_released_by, format_released_by },
+	{ parse_rule_name, format_word },
+	{ parse_severity, format_word },
+	{ parse_rule_type, format_rule_type },
+	{ parse_directory, format_string },
+	{ parse_fsync, format_fsync },
+	{ parse_rules, format_rules },
+};
+
+static format_fn *formatter_of(const struct key *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formatters); i++)
+		if (formatters[i].parse == key->parse)
+			return formatters[i].format;
+	return NULL;
+}
+
+/* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
+static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
+{
+	bool first_of_rule = keys == rule_keys;
+
+	for (const struct key *key = keys; key->name; key++) {
+		format_fn *format = formatter_of(key);
+		if (!format) {
+			out->failed = true;
+			return;
+		}
+		text_append(out, "%*s%s:", first_of_rule ? 1 : indent, "", key->name);
+		first_of_rule = false;
+		format(out, key, (const char *)base + key->offset, indent);
+	}
+}
+
+char *config_dump(const struct config *config, size_t *len)
+{
+	struct text_buffer out = { .data = NULL };
+
+	format_mapping(&out, top_keys, config, 0);
+	if (out.failed || !out.data) {
+		free(out.data);
+		return NULL;
+	}
+	if (len)
+		*len = out.len;
+	return out.data;
+}
+
 /* ---- the stream --------------------------------------------------------------------- */
 
 /* stream-start, then nothing or one document; false once the YAML broke. */

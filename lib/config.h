@@ -118,6 +118,14 @@ void config_set_defaults(struct config *config);
 int config_parse(const char *text, size_t len, const char *filename, struct config *config,
 		 struct config_errors *errors);
 
+/**
+ * The whole configuration as YAML, every key in the parser's order, such that config_parse of
+ * the text gives back exactly *config: what snapshots store and `cadmond --dump-config` shows.
+ * Returns a malloc'd NUL-terminated string (its length in *len unless len is NULL) the caller
+ * frees, or NULL on allocation failure.
+ */
+char *config_dump(const struct config *config, size_t *len);
+
 /** The YAML name of an fsync policy ("batch", "interval", "none"). */
 const char *config_fsync_name(enum config_fsync fsync);
 

@@ -1074,6 +1074,60 @@ static void test_shipped_file_matches_defaults(void **state)
 #endif
 }
 
+/* ---- config_dump --------------------------------------------------------------------- */
+
+/* Dump config, parse the text back, and check both the values and a second dump agree. */
+static char *assert_dump_round_trips(const struct config *config)
+{
+	size_t len = 0;
+	char *text = config_dump(config, &len);
+
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	struct config again = parse_ok(text);
+	assert_config_equal(&again, config);
+	char *second = config_dump(&again, NULL);
+	assert_non_null(second);
+	assert_string_equal(second, text);
+	free(second);
+	return text;
+}
+
+static void test_dump_defaults_round_trip(void **state)
+{
+	struct config config;
+
+	(void)state;
+	config_set_defaults(&config);
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "feed:\n  listen: [\"127.0.0.1:7400\"]\n  max_line_bytes: 65536\n"));
+	assert_non_null(strstr(text, "  premature:\n    max_talk_seconds: 20\n    released_by: [operator]\n"));
+	assert_non_null(strstr(text, "  rules:\n    - name: quick\n      type: window\n      window_seconds: 3600\n"));
+	assert_non_null(strstr(text, "journal:\n  state_directory: \"/var/lib/cadmon\"\n  fsync: batch\n"));
+	free(text);
+}
+
+static void test_dump_every_value_kind(void **state)
+{
+	struct config config = parse_ok(
+		"feed:\n  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"
+		"detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: [unknown, operator, system]\n"
+		"  rules:\n"
+		"    - {name: drift, type: cusum, window_seconds: 3600, p0: 0.0123456789, odds_ratio: 2.75,"
+		" threshold: 4.125, min_center_ratio: 0.0000001, severity: info}\n"
+		"journal:\n  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n");
+
+	(void)state;
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"));
+	assert_non_null(strstr(text, "    max_talk_seconds: 12.5\n    released_by: [operator, system, unknown]\n"));
+	assert_non_null(strstr(text, "    - name: drift\n      type: cusum\n"));
+	assert_non_null(strstr(text, "      min_center_ratio: 1e-07\n      p0: 0.0123456789\n"
+				     "      odds_ratio: 2.75\n      threshold: 4.125\n      severity: info\n"));
+	assert_non_null(strstr(text, "  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1125,6 +1179,8 @@ int main(void)
 		cmocka_unit_test(test_reads_only_len_bytes),
 		cmocka_unit_test(test_longest_window),
 		cmocka_unit_test(test_shipped_file_matches_defaults),
+		cmocka_unit_test(test_dump_defaults_round_trip),
+		cmocka_unit_test(test_dump_every_value_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
