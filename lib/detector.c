@@ -512,6 +512,7 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	struct call_detail detail;
 	enum window_insert_result result;
 
+	memset(&detail, 0, sizeof(detail)); /* saved whole in snapshots: no stray stack bytes */
 	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
 	text_copy(detail.ani, call->ani, sizeof(detail.ani));
 	window_advance(&state->window, detector->now_ms);
