@@ -168,7 +168,7 @@ static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t inde
 
 	*other_format = false;
 	if (rc < 0) {
-		snprintf(why, why_size, "cannot read: %s", strerror(-rc));
+		snprintf(why, why_size, "cannot read: %s", statedir_strerror(rc));
 		return NULL;
 	}
 	engine = engine_restore(data, len, NULL, recovery_router_on_alert, pass->router, why,
@@ -219,6 +219,16 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 }
 
 /* --- checking a segment (pass 1) ------------------------------------------------------------ */
+
+/* A segment recovery cannot use: named, with what was tried and why, before recovery stops. */
+static void log_segment_error(const struct recovery_pass *pass, uint64_t first_index, const char *what,
+			      int rc)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_segment_name(first_index, name);
+	log_msg(LOG_ERR, "recovery: %s/journal/%s: %s: %s", pass->dir->path, name, what, statedir_strerror(rc));
+}
 
 static int map_segment(struct recovery_pass *pass, struct segment_check *check)
 {
@@ -500,10 +510,15 @@ static int recover_closed_segment(struct recovery_pass *pass, uint64_t first_ind
 	struct journal_segment closed;
 	int rc;
 
-	if ((rc = read_segment_end(pass, first_index, UINT64_MAX)) != -EINVAL)
+	if ((rc = read_segment_end(pass, first_index, UINT64_MAX)) != -EINVAL) {
+		if (rc < 0)
+			log_segment_error(pass, first_index, "cannot read its end", rc);
 		return rc;
+	}
 	/* No SEGMENT_END to go by: read it all. Its events are older than the snapshot's. */
-	if ((rc = map_segment(pass, &check)) == 0 && (rc = check_segment(pass, &check)) == 0)
+	if ((rc = map_segment(pass, &check)) < 0)
+		log_segment_error(pass, first_index, "cannot read it", rc);
+	else if ((rc = check_segment(pass, &check)) == 0)
 		rc = settle_segment(pass, &check);
 	closed = (struct journal_segment){ .first_index = first_index,
 					   .last_index = check.last_index,
@@ -581,8 +596,9 @@ static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, s
 		return -ENOMEM;
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		checks[i].first_index = firsts[i];
-		if ((rc = map_segment(pass, &checks[i])) == 0 &&
-		    (rc = check_segment(pass, &checks[i])) == 0)
+		if ((rc = map_segment(pass, &checks[i])) < 0)
+			log_segment_error(pass, firsts[i], "cannot read it", rc);
+		else if ((rc = check_segment(pass, &checks[i])) == 0)
 			rc = settle_segment(pass, &checks[i]);
 	}
 	pass->router->journaled_through = pass->max_alert_seq;
@@ -678,7 +694,7 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 		rc = engine_reconfigure(recovery->engine, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
-		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, strerror(-rc));
+		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, statedir_strerror(rc));
 		engine_free(recovery->engine);
 		recovery->engine = NULL;
 		return rc;

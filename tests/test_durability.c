@@ -915,6 +915,34 @@ static void test_second_daemon_on_the_same_directory_exits_3(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* A state file that is not a regular file (a FIFO would block a plain open for ever; a
+ * directory) stops the start at once, with an error that names it. */
+static void test_state_file_not_regular_is_named(void **state)
+{
+	static const char *const kinds[] = {"fifo", "directory"};
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char path[PATH_MAX + 64], expected[PATH_MAX + 256];
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		snprintf(path, sizeof path, "%s/journal/00000000ffffffff.seg", h->state_dir);
+		assert_int_equal(k == 0 ? mkfifo(path, 0600) : mkdir(path, 0700), 0);
+		assert_int_equal(harness_start(h, &default_options), -1); /* it exited */
+		char *text = harness_stderr(h);
+		snprintf(expected, sizeof expected,
+			 "cadmond: error: recovery: %s/journal/00000000ffffffff.seg: cannot read it: not a regular file\n",
+			 h->state_dir);
+		assert_non_null(text);
+		assert_non_null(strstr(text, expected));
+		free(text);
+		assert_int_equal(k == 0 ? unlink(path) : rmdir(path), 0);
+	}
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+}
+
 /* A hello with a problem is logged and counted; the connection goes on without a source
  * (seq still acknowledged per connection). A good one names the source in the log. */
 static void test_hello_lines(void **state)
@@ -1001,6 +1029,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_keeps_what_windows_need,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_not_regular_is_named, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_on_the_same_directory_exits_3,
 						fixture_setup, fixture_teardown),
