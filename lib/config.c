@@ -92,9 +92,9 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_KEY_COUNT };
 
-/* Values remembered for cross-field checks: the document, sections and their keys (fewer
- * than 32), and every key of every rule. */
-#define MAX_ORIGINS (32 + CONFIG_MAX_RULES * RULE_KEY_COUNT)
+/* Values remembered for cross-field checks and --dump-config: the document, sections and
+ * their keys (fewer than 128), and every key of every rule. */
+#define MAX_ORIGINS (128 + CONFIG_MAX_RULES * RULE_KEY_COUNT)
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
@@ -1331,6 +1331,7 @@ struct text_buffer {
 	size_t len;
 	size_t cap;
 	bool failed;
+	const struct loader *trace; /* when set: each value is followed by where it came from */
 };
 
 static void text_append(struct text_buffer *out, const char *format, ...)
@@ -1410,7 +1411,7 @@ static void format_uint32(struct text_buffer *out, const struct key *key, const 
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %" PRIu32 "\n", *(const uint32_t *)field);
+	text_append(out, " %" PRIu32, *(const uint32_t *)field);
 }
 
 static void format_number(struct text_buffer *out, const struct key *key, const void *field, int indent)
@@ -1419,7 +1420,6 @@ static void format_number(struct text_buffer *out, const struct key *key, const 
 	(void)indent;
 	text_append(out, " ");
 	format_double(out, *(const double *)field);
-	text_append(out, "\n");
 }
 
 static void format_string(struct text_buffer *out, const struct key *key, const void *field, int indent)
@@ -1428,7 +1428,6 @@ static void format_string(struct text_buffer *out, const struct key *key, const 
 	(void)indent;
 	text_append(out, " ");
 	format_quoted(out, field);
-	text_append(out, "\n");
 }
 
 /* A name the parser restricts to plain characters (rule names, severities). */
@@ -1436,7 +1435,7 @@ static void format_word(struct text_buffer *out, const struct key *key, const vo
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %s\n", (const char *)field);
+	text_append(out, " %s", (const char *)field);
 }
 
 static void format_listen(struct text_buffer *out, const struct key *key, const void *field, int indent)
@@ -1450,7 +1449,7 @@ static void format_listen(struct text_buffer *out, const struct key *key, const 
 		text_append(out, i ? ", " : "");
 		format_quoted(out, listen->address[i]);
 	}
-	text_append(out, "]\n");
+	text_append(out, "]");
 }
 
 static void format_released_by(struct text_buffer *out, const struct key *key, const void *field,
@@ -1468,7 +1467,7 @@ static void format_released_by(struct text_buffer *out, const struct key *key, c
 		text_append(out, "%s%s", first ? "" : ", ", released_by_name((enum released_by)bit));
 		first = false;
 	}
-	text_append(out, "]\n");
+	text_append(out, "]");
 }
 
 static void format_rule_type(struct text_buffer *out, const struct key *key, const void *field,
@@ -1476,14 +1475,14 @@ static void format_rule_type(struct text_buffer *out, const struct key *key, con
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %s\n", *(const enum config_rule_type *)field == CONFIG_RULE_CUSUM ? "cusum" : "window");
+	text_append(out, " %s", *(const enum config_rule_type *)field == CONFIG_RULE_CUSUM ? "cusum" : "window");
 }
 
 static void format_fsync(struct text_buffer *out, const struct key *key, const void *field, int indent)
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %s\n", config_fsync_name(*(const enum config_fsync *)field));
+	text_append(out, " %s", config_fsync_name(*(const enum config_fsync *)field));
 }
 
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent);
@@ -1533,6 +1532,17 @@ static format_fn *formatter_of(const struct key *key)
 	return NULL;
 }
 
+/* With a trace: "  # FILE:LINE" where the value was given, "  # default" otherwise. */
+static void format_origin(struct text_buffer *out, const struct key *key, const void *base)
+{
+	const struct origin *origin = out->trace ? origin_find(out->trace, base, key) : NULL;
+
+	if (origin)
+		text_append(out, "  # %s:%zu", out->trace->filename, origin->mark.line + 1);
+	else if (out->trace)
+		text_append(out, "  # default");
+}
+
 /* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
 {
@@ -1547,12 +1557,16 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		text_append(out, "%*s%s:", first_of_rule ? 1 : indent, "", key->name);
 		first_of_rule = false;
 		format(out, key, (const char *)base + key->offset, indent);
+		if (!key->children && key->parse != parse_rules) {
+			format_origin(out, key, base);
+			text_append(out, "\n");
+		}
 	}
 }
 
-char *config_dump(const struct config *config, size_t *len)
+static char *dump(const struct config *config, const struct loader *trace, size_t *len)
 {
-	struct text_buffer out = { .data = NULL };
+	struct text_buffer out = { .trace = trace };
 
 	format_mapping(&out, top_keys, config, 0);
 	if (out.failed || !out.data) {
@@ -1562,6 +1576,11 @@ char *config_dump(const struct config *config, size_t *len)
 	if (len)
 		*len = out.len;
 	return out.data;
+}
+
+char *config_dump(const struct config *config, size_t *len)
+{
+	return dump(config, NULL, len);
 }
 
 /* ---- the stream --------------------------------------------------------------------- */
@@ -1584,33 +1603,65 @@ static bool parse_stream(struct loader *loader, struct config *config)
 	return true;
 }
 
-int config_parse(const char *text, size_t len, const char *filename, struct config *config,
-		 struct config_errors *errors)
+/* Parse text into *parsed (defaults first), collecting errors; the loader keeps where each
+ * value came from. */
+static void load(struct loader *loader, const char *text, size_t len, const char *filename,
+		 struct config *parsed, struct config_errors *errors)
 {
 	static const char empty[] = "";
-	struct loader state = { .has_event = false };
-	struct loader *loader = &state;
-	struct config parsed;
 
 	memset(errors, 0, sizeof *errors);
 	loader->text = text ? text : empty;
 	loader->len = text ? len : 0;
 	loader->filename = filename ? filename : "(config)";
 	loader->errors = errors;
-	config_set_defaults(&parsed);
+	config_set_defaults(parsed);
 	if (!yaml_parser_initialize(&loader->parser)) {
 		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
-	} else {
-		yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text,
-					     loader->len);
-		if (parse_stream(loader, &parsed))
-			check_rules(loader, &parsed);
-		if (loader->has_event)
-			yaml_event_delete(&loader->event);
-		yaml_parser_delete(&loader->parser);
+		return;
 	}
+	yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text, loader->len);
+	if (parse_stream(loader, parsed))
+		check_rules(loader, parsed);
+	if (loader->has_event)
+		yaml_event_delete(&loader->event);
+	yaml_parser_delete(&loader->parser);
+}
+
+int config_parse(const char *text, size_t len, const char *filename, struct config *config,
+		 struct config_errors *errors)
+{
+	struct loader *loader = calloc(1, sizeof(*loader));
+	struct config parsed;
+
+	if (!loader) {
+		memset(errors, 0, sizeof *errors);
+		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: out of memory", filename ? filename : "(config)");
+		errors->count = 1;
+		return -ENOMEM;
+	}
+	load(loader, text, len, filename, &parsed, errors);
+	free(loader);
 	if (errors->count + errors->dropped > 0)
 		return -EINVAL;
 	*config = parsed;
 	return 0;
+}
+
+char *config_dump_traced(const char *text, size_t len, const char *filename, size_t *out_len,
+			 struct config_errors *errors)
+{
+	struct loader *loader = calloc(1, sizeof(*loader));
+	struct config parsed;
+	char *dumped = NULL;
+
+	if (!loader) {
+		memset(errors, 0, sizeof *errors);
+		return NULL;
+	}
+	load(loader, text, len, filename, &parsed, errors);
+	if (errors->count + errors->dropped == 0)
+		dumped = dump(&parsed, loader, out_len);
+	free(loader);
+	return dumped;
 }

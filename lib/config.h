@@ -126,6 +126,15 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
  */
 char *config_dump(const struct config *config, size_t *len);
 
+/**
+ * config_dump of the configuration text gives, each value followed by where it came from:
+ * "  # FILENAME:LINE" when the text set it, "  # default" otherwise (text may be NULL: all
+ * defaults). What `cadmond -d` prints. NULL with *errors filled when the text does not parse
+ * (errors->count == 0: out of memory).
+ */
+char *config_dump_traced(const char *text, size_t len, const char *filename, size_t *out_len,
+			 struct config_errors *errors);
+
 /** The YAML name of an fsync policy ("batch", "interval", "none"). */
 const char *config_fsync_name(enum config_fsync fsync);
 

@@ -1128,6 +1128,41 @@ static void test_dump_every_value_kind(void **state)
 	free(text);
 }
 
+/* The traced dump says where each value came from: the file's line, or the default. */
+static void test_dump_traced_names_origins(void **state)
+{
+	static const char text[] =
+		"# a comment\n"
+		"feed:\n"
+		"  max_connections: 16\n"
+		"detector:\n"
+		"  rules:\n"
+		"    - name: burst\n"
+		"      window_seconds: 600\n";
+	struct config_errors errors;
+	size_t len = 0;
+
+	(void)state;
+	char *dumped = config_dump_traced(text, strlen(text), "site.yaml", &len, &errors);
+	assert_non_null(dumped);
+	assert_int_equal(strlen(dumped), len);
+	assert_non_null(strstr(dumped, "feed:\n  listen: [\"127.0.0.1:7400\"]  # default\n"
+				       "  max_line_bytes: 65536  # default\n  max_connections: 16  # site.yaml:3\n"));
+	assert_non_null(strstr(dumped, "  rules:\n    - name: burst  # site.yaml:6\n      type: window  # default\n"
+				       "      window_seconds: 600  # site.yaml:7\n"));
+	free(dumped);
+
+	assert_null(config_dump_traced("feed: [1]\n", 10, "bad.yaml", &len, &errors));
+	assert_int_equal(errors.count, 1);
+	assert_string_equal(errors.message[0], "bad.yaml:1:7: feed: must be a mapping");
+
+	dumped = config_dump_traced(NULL, 0, "none", &len, &errors);
+	assert_non_null(dumped);
+	assert_null(strstr(dumped, "# none:"));
+	assert_non_null(strstr(dumped, "log:\n  rate_limit_seconds: 10  # default\n"));
+	free(dumped);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1181,6 +1216,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_file_matches_defaults),
 		cmocka_unit_test(test_dump_defaults_round_trip),
 		cmocka_unit_test(test_dump_every_value_kind),
+		cmocka_unit_test(test_dump_traced_names_origins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
