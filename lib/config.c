@@ -24,7 +24,9 @@
  *
  *   syntax error: <libyaml problem>                 malformed YAML, invalid UTF-8, tabs...
  *   out of memory                                   libyaml could not allocate
- *   PATH: unknown key                               at the key
+ *   PATH: unknown key                               at the key; with " (did you mean KEY?)" when
+ *                                                   a key of the mapping is at most two edits away,
+ *                                                   or a key of that name is in another section
  *   PATH: duplicate key                             at the second occurrence of the key
  *   PATH: key must be a string                      a mapping or sequence used as a key
  *   PATH: required key missing                      at the start of the mapping lacking it
@@ -565,6 +567,8 @@ static size_t path_push_index(struct path *path, size_t index)
 typedef bool parse_fn(struct loader *loader, const struct path *path, const struct key *key,
 		      void *field);
 
+static const struct key *schema_top_keys(void);
+
 struct key {
 	const char *name;
 	parse_fn *parse;
@@ -630,6 +634,75 @@ static const struct key *find_key(const struct key *keys, const struct loader *l
 	return NULL;
 }
 
+/* Edit distance (insertions, deletions, substitutions) between a and b, capped at cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[KEY_SHOWN_MAX + 1];
+
+	if (la > KEY_SHOWN_MAX || lb > KEY_SHOWN_MAX)
+		return cap + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t best = diagonal + (a[i - 1] != b[j - 1]);
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[lb] > cap ? cap + 1 : row[lb];
+}
+
+/* The dotted path of the key named name anywhere in table (prefix is its path so far). */
+static bool find_key_path(const struct key *table, const char *prefix, const char *name, char *out,
+			  size_t size)
+{
+	char here[CONFIG_ERROR_MAX];
+
+	for (const struct key *key = table; key->name; key++) {
+		snprintf(here, sizeof here, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
+		if (strcmp(key->name, name) == 0) {
+			snprintf(out, size, "%s", here);
+			return true;
+		}
+		if (key->children && find_key_path(key->children, here, name, out, size))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What an unknown key was probably meant to be: a key of the same mapping at most two edits
+ * away ("max_operator" -> max_operators), else a key of that exact name in another section
+ * ("tracker.max_sources" -> feed.max_sources). False when nothing is close.
+ */
+static bool suggest_key(const struct key *keys, const char *name, char *out, size_t size)
+{
+	const struct key *closest = NULL;
+	size_t closest_distance = 3;
+
+	for (const struct key *key = keys; key->name; key++) {
+		size_t distance = edit_distance(name, key->name, 2);
+		if (distance < closest_distance) {
+			closest = key;
+			closest_distance = distance;
+		}
+	}
+	if (closest) {
+		snprintf(out, size, "%s", closest->name);
+		return true;
+	}
+	return find_key_path(schema_top_keys(), "", name, out, size);
+}
+
 /*
  * The key at the current event: its table entry, or NULL (reported) when its value is to be
  * skipped. Leaves the key's segment on path.
@@ -650,7 +723,11 @@ static const struct key *match_key(struct loader *loader, struct path *path,
 	path_push_key(path, scalar_text(loader), scalar_len(loader));
 	key = find_key(keys, loader);
 	if (!key) {
-		report(loader, current_mark(loader), path, "unknown key");
+		char suggestion[CONFIG_ERROR_MAX];
+		if (suggest_key(keys, scalar_text(loader), suggestion, sizeof suggestion))
+			report(loader, current_mark(loader), path, "unknown key (did you mean %s?)", suggestion);
+		else
+			report(loader, current_mark(loader), path, "unknown key");
 		return NULL;
 	}
 	bit = 1u << (key - keys);
@@ -1188,6 +1265,11 @@ static const struct key top_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct key *schema_top_keys(void)
+{
+	return top_keys;
+}
+
 /* The document itself: a mapping of sections, or nothing at all. */
 static const struct key document_key = { .name = "", .parse = parse_section,
 					 .children = top_keys };
@@ -1332,6 +1414,7 @@ struct text_buffer {
 	size_t cap;
 	bool failed;
 	const struct loader *trace; /* when set: each value is followed by where it came from */
+	bool plain;                 /* strings unquoted: for messages, not for YAML */
 };
 
 static void text_append(struct text_buffer *out, const char *format, ...)
@@ -1390,9 +1473,13 @@ static void format_double(struct text_buffer *out, double value)
 	text_append(out, "%s", text);
 }
 
-/* A double-quoted YAML scalar: \" \\ and control bytes escaped. */
+/* A double-quoted YAML scalar: \" \\ and control bytes escaped (as it is, when plain). */
 static void format_quoted(struct text_buffer *out, const char *text)
 {
+	if (out->plain) {
+		text_append(out, "%s", text);
+		return;
+	}
 	text_append(out, "\"");
 	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
 		if (*c == '"' || *c == '\\')
@@ -1581,6 +1668,98 @@ static char *dump(const struct config *config, const struct loader *trace, size_
 char *config_dump(const struct config *config, size_t *len)
 {
 	return dump(config, NULL, len);
+}
+
+/* ---- differences between two configurations ---------------------------------------- */
+
+/* One value as text (plain), into buf; "" when it cannot be formatted. */
+static void value_text(const struct key *key, const void *base, char *buf, size_t size)
+{
+	struct text_buffer out = { .plain = true };
+	format_fn *format = formatter_of(key);
+
+	buf[0] = '\0';
+	if (!format)
+		return;
+	format(&out, key, (const char *)base + key->offset, 0);
+	if (!out.failed && out.data)
+		snprintf(buf, size, "%s", out.data + (out.data[0] == ' '));
+	free(out.data);
+}
+
+struct differ {
+	config_change_fn *changed;
+	void *ctx;
+	size_t changes;
+};
+
+static void report_change(struct differ *differ, const char *path, const char *before, const char *after)
+{
+	differ->changed(differ->ctx, path, before, after);
+	differ->changes++;
+}
+
+static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
+			 const char *prefix);
+
+static const struct config_rule *rule_named(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->detector.rule_count && i < CONFIG_MAX_RULES; i++)
+		if (strcmp(config->detector.rules[i].name, name) == 0)
+			return &config->detector.rules[i];
+	return NULL;
+}
+
+/* Rules matched by name: changed keys, then removed ones (in a only), then added ones. */
+static void diff_rules(struct differ *differ, const struct config *a, const struct config *b)
+{
+	char path[CONFIG_ERROR_MAX];
+
+	for (size_t i = 0; i < a->detector.rule_count && i < CONFIG_MAX_RULES; i++) {
+		const struct config_rule *rule = &a->detector.rules[i];
+		const struct config_rule *same = rule_named(b, rule->name);
+		snprintf(path, sizeof path, "detector.rules.%s", rule->name);
+		if (same)
+			diff_mapping(differ, rule_keys + 1, rule, same, path); /* name: matched */
+		else
+			report_change(differ, path, "present", NULL);
+	}
+	for (size_t i = 0; i < b->detector.rule_count && i < CONFIG_MAX_RULES; i++) {
+		if (rule_named(a, b->detector.rules[i].name))
+			continue;
+		snprintf(path, sizeof path, "detector.rules.%s", b->detector.rules[i].name);
+		report_change(differ, path, NULL, "present");
+	}
+}
+
+static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
+			 const char *prefix)
+{
+	char path[CONFIG_ERROR_MAX], before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
+
+	for (const struct key *key = keys; key->name; key++) {
+		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
+		if (key->children) {
+			diff_mapping(differ, key->children, (const char *)a + key->offset,
+				     (const char *)b + key->offset, path);
+		} else if (key->parse == parse_rules) {
+			diff_rules(differ, a, b);
+		} else {
+			value_text(key, a, before, sizeof before);
+			value_text(key, b, after, sizeof after);
+			if (strcmp(before, after) != 0)
+				report_change(differ, path, before, after);
+		}
+	}
+}
+
+size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
+		   void *ctx)
+{
+	struct differ differ = { .changed = changed, .ctx = ctx };
+
+	diff_mapping(&differ, top_keys, running, next, "");
+	return differ.changes;
 }
 
 /* ---- the stream --------------------------------------------------------------------- */
