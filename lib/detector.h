@@ -115,6 +115,9 @@ uint64_t detector_take_seq(struct detector *detector);
 /** The seq of the newest notice (0: none). */
 uint64_t detector_last_seq(const struct detector *detector);
 
+/** The next notice's seq will be above delivered_through (and above every seq used). */
+void detector_continue_seq(struct detector *detector, uint64_t delivered_through);
+
 /**
  * Apply a new configuration to a running detector without losing its windows, CUSUM
  * statistics or open alerts: rules are matched by name (a new rule starts empty, a removed
