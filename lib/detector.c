@@ -53,6 +53,7 @@ struct operator_state {
 	char operator_id[EVENT_ID_MAX + 1];
 	char position[EVENT_ID_MAX + 1]; /* of the latest call */
 	int64_t last_active_ms;
+	int64_t lag_ms; /* its calls come from a source judged on its own, this far behind */
 	struct window window;
 	struct rule_state rules[CONFIG_MAX_RULES];
 	struct episode episode;
@@ -362,6 +363,12 @@ static size_t collect_callbacks(struct detector *detector, const struct operator
 	return n;
 }
 
+/* The operator's clock: the center's, or as far behind as the source of its calls. */
+static int64_t operator_now(const struct detector *detector, const struct operator_state *state)
+{
+	return state->lag_ms > 0 ? detector->now_ms - state->lag_ms : detector->now_ms;
+}
+
 static void emit_notice(struct detector *detector, struct operator_state *state, const char *kind,
 			bool with_callbacks)
 {
@@ -372,7 +379,7 @@ static void emit_notice(struct detector *detector, struct operator_state *state,
 		.kind = kind,
 		.alert_id = state->episode.alert_id,
 		.seq = detector->next_seq++,
-		.ts_ms = detector->now_ms,
+		.ts_ms = operator_now(detector, state),
 		.agency = state->agency,
 		.operator_id = state->operator_id,
 		.position = state->position,
@@ -387,6 +394,7 @@ static void emit_notice(struct detector *detector, struct operator_state *state,
 		.p_value = view.p_value,
 		.has_cusum = rule->type == CONFIG_RULE_CUSUM && with_callbacks,
 		.cusum = state->rules[r].cusum_at_alarm,
+		.late_ms = state->lag_ms,
 		.callbacks = detector->callbacks,
 	};
 
@@ -407,7 +415,7 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->list_position = detector->open_count;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
-			detector->now_ms, trigger_call_id, episode->alert_id);
+			operator_now(detector, state), trigger_call_id, episode->alert_id);
 	detector->stats.firing++;
 	emit_notice(detector, state, "firing", true);
 }
@@ -443,14 +451,14 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 			      const char *trigger_call_id)
 {
 	bool any_holds = false;
-	int64_t last_true_ms = INT64_MIN;
+	int64_t last_true_ms = INT64_MIN, now_ms = operator_now(detector, state);
 
-	window_advance(&state->window, detector->now_ms);
+	window_advance(&state->window, now_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		struct rule_state *rs = &state->rules[r];
 		bool holds = rule_holds(detector, state, r);
 		if (holds) {
-			rs->last_true_ms = detector->now_ms;
+			rs->last_true_ms = now_ms;
 			if (!rs->holds)
 				rule_became_true(detector, state, r, trigger_call_id);
 		}
@@ -461,7 +469,7 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 			last_true_ms = rs->last_true_ms;
 	}
 	if (state->episode.open && !any_holds &&
-	    detector->now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
+	    now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
 		detector->stats.resolved++;
 		emit_notice(detector, state, "resolved", false);
 		close_episode(detector, state);
@@ -514,7 +522,7 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 
 	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
 	text_copy(detail.ani, call->ani, sizeof(detail.ani));
-	window_advance(&state->window, detector->now_ms);
+	window_advance(&state->window, operator_now(detector, state));
 	result = window_insert(&state->window, entry, &detail);
 	if (result == WINDOW_TOO_OLD)
 		return DETECTOR_TOO_OLD;
@@ -532,10 +540,12 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 				     .serial = ++detector->next_serial,
 				     .flags = premature ? WINDOW_PREMATURE : 0};
 
-	advance_clock(detector, call->end_ms);
+	if (!call->late)
+		advance_clock(detector, call->end_ms);
 	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
 	if (!state)
 		return DETECTOR_NO_MEMORY;
+	state->lag_ms = call->late && call->end_ms < detector->now_ms ? detector->now_ms - call->end_ms : 0;
 	enum detector_result result = insert_call(detector, state, &entry, call);
 	if (result != DETECTOR_ADDED) {
 		detector->stats.too_old += result == DETECTOR_TOO_OLD;
@@ -729,6 +739,7 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_string(writer, state->operator_id);
 	codec_put_string(writer, state->position);
 	codec_put_i64(writer, state->last_active_ms);
+	codec_put_i64(writer, state->lag_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		save_rule_state(&state->rules[r], writer);
 	codec_put_u8(writer, state->episode.open);
@@ -750,6 +761,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	codec_get_string(reader, state->operator_id, sizeof(state->operator_id));
 	codec_get_string(reader, state->position, sizeof(state->position));
 	state->last_active_ms = codec_get_i64(reader);
+	state->lag_ms = codec_get_i64(reader);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		load_rule_state(&state->rules[r], reader);
 	state->episode.open = codec_get_u8(reader);

@@ -543,7 +543,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "lines", 35);
 	assert_count(totals, "events", 29);
 	assert_count(totals, "rejected", 6);
-	assert_int_equal(json_object_object_length(rejects), 11);
+	assert_int_equal(json_object_object_length(rejects), 13);
 	assert_count(rejects, "line_too_long", 1);
 	assert_count(rejects, "invalid_json", 1);
 	assert_count(rejects, "invalid_utf8", 0);
@@ -555,6 +555,8 @@ static void assert_json_totals(json_object *totals)
 	assert_count(rejects, "bad_value", 0);
 	assert_count(rejects, "field_too_long", 0);
 	assert_count(rejects, "too_late", 1);
+	assert_count(rejects, "future", 0);
+	assert_count(rejects, "bad_seq", 0);
 	assert_count(totals, "completed_calls", 13);
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");
@@ -916,7 +918,8 @@ static void test_usage_errors_exit_2(void **state)
 static void test_help_exits_0(void **state)
 {
 	static const char usage[] =
-		"usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] FILE...\n";
+		"usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] [--no-future-guard]\n"
+		"                       FILE...\n";
 	const char *const args[] = {"-h", NULL};
 	struct run run;
 

@@ -103,6 +103,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->feed.max_sources, b->feed.max_sources);
 	assert_int_equal(a->feed.keepalive_seconds, b->feed.keepalive_seconds);
 	assert_int_equal(a->feed.idle_timeout_seconds, b->feed.idle_timeout_seconds);
+	assert_int_equal(a->feed.max_future_seconds, b->feed.max_future_seconds);
+	assert_int_equal(a->feed.max_seq_jump, b->feed.max_seq_jump);
+	assert_int_equal(a->feed.source_idle_seconds, b->feed.source_idle_seconds);
 	assert_string_equal(a->journal.state_directory, b->journal.state_directory);
 	assert_int_equal(a->journal.fsync, b->journal.fsync);
 	assert_int_equal(a->journal.fsync_interval_ms, b->journal.fsync_interval_ms);
@@ -120,6 +123,8 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->tracker.allowed_lateness_seconds, b->tracker.allowed_lateness_seconds);
 	assert_int_equal(a->tracker.max_dedupe_events, b->tracker.max_dedupe_events);
 	assert_int_equal(a->tracker.max_recent_callers, b->tracker.max_recent_callers);
+	assert_int_equal(a->tracker.max_source_lag_seconds, b->tracker.max_source_lag_seconds);
+	assert_int_equal(a->tracker.max_reorder_events, b->tracker.max_reorder_events);
 	assert_true(a->detector.max_talk_seconds == b->detector.max_talk_seconds);
 	assert_int_equal(a->detector.released_by_mask, b->detector.released_by_mask);
 	assert_int_equal(a->detector.repeat_window_seconds, b->detector.repeat_window_seconds);
@@ -153,6 +158,9 @@ static void test_defaults(void **state)
 	assert_int_equal(config.feed.max_sources, 1024);
 	assert_int_equal(config.feed.keepalive_seconds, 60);
 	assert_int_equal(config.feed.idle_timeout_seconds, 0);
+	assert_int_equal(config.feed.max_future_seconds, 300);
+	assert_int_equal(config.feed.max_seq_jump, 1000000);
+	assert_int_equal(config.feed.source_idle_seconds, 30);
 	assert_string_equal(config.journal.state_directory, "/var/lib/cadmon");
 	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_BATCH);
 	assert_int_equal(config.journal.fsync_interval_ms, 200);
@@ -173,6 +181,8 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tracker.allowed_lateness_seconds, 600);
 	assert_int_equal(config.tracker.max_dedupe_events, 200000);
 	assert_int_equal(config.tracker.max_recent_callers, 100000);
+	assert_int_equal(config.tracker.max_source_lag_seconds, 900);
+	assert_int_equal(config.tracker.max_reorder_events, 50000);
 	assert_int_equal(config.detector.repeat_window_seconds, 300);
 	assert_int_equal(config.detector.resolve_after_seconds, 3600);
 	assert_int_equal(config.detector.rule_count, 5);
