@@ -88,9 +88,9 @@ int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_sou
 
 bool clocks_fresh(const struct clocks_source *source, int64_t now_ms, int64_t idle_ms)
 {
-	if (source->newest_ms == INT64_MIN)
-		return false;
-	return now_ms == INT64_MIN || source->heard_ms >= now_ms - idle_ms;
+	if (now_ms == INT64_MIN)
+		return source->newest_ms != INT64_MIN;
+	return source->heard_ms != INT64_MIN && source->heard_ms >= now_ms - idle_ms;
 }
 
 /* The newest clock of the fresh sources; INT64_MIN when none is fresh. */
@@ -99,21 +99,26 @@ static int64_t lead_ms(const struct clocks *clocks, int64_t now_ms, int64_t idle
 	int64_t lead = INT64_MIN;
 
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (clocks_fresh(&clocks->sources[i], now_ms, idle_ms) && clocks->sources[i].newest_ms > lead)
+		if (clocks->sources[i].newest_ms > lead && clocks_fresh(&clocks->sources[i], now_ms, idle_ms))
 			lead = clocks->sources[i].newest_ms;
 	return lead;
 }
 
-static bool held_under(const struct clocks_source *source, int64_t lead, int64_t now_ms, int64_t idle_ms,
-		       int64_t max_lag_ms)
+/* Fresh, and either announced without a clock yet or neither behind the center nor too far
+ * behind the lead. */
+static bool held_under(const struct clocks_source *source, int64_t lead, const struct clocks_bounds *bounds)
 {
-	return clocks_fresh(source, now_ms, idle_ms) && source->newest_ms >= lead - max_lag_ms;
+	if (!clocks_fresh(source, bounds->now_ms, bounds->idle_ms))
+		return false;
+	if (source->newest_ms == INT64_MIN)
+		return true;
+	return source->newest_ms >= bounds->center_ms && source->newest_ms >= lead - bounds->max_lag_ms;
 }
 
-bool clocks_held(const struct clocks *clocks, const struct clocks_source *source, int64_t now_ms,
-		 int64_t idle_ms, int64_t max_lag_ms)
+bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
+		 const struct clocks_bounds *bounds)
 {
-	return held_under(source, lead_ms(clocks, now_ms, idle_ms), now_ms, idle_ms, max_lag_ms);
+	return held_under(source, lead_ms(clocks, bounds->now_ms, bounds->idle_ms), bounds);
 }
 
 int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source, int64_t now_ms,
@@ -126,16 +131,15 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 	return lead - source->newest_ms;
 }
 
-void clocks_center(const struct clocks *clocks, int64_t now_ms, int64_t idle_ms, int64_t max_lag_ms,
-		   struct clocks_center *out)
+void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds, struct clocks_center *out)
 {
-	int64_t lead = lead_ms(clocks, now_ms, idle_ms);
+	int64_t lead = lead_ms(clocks, bounds->now_ms, bounds->idle_ms);
 
 	memset(out, 0, sizeof(*out));
 	out->center_ms = INT64_MAX;
 	for (uint32_t i = 0; i < clocks->count; i++) {
 		const struct clocks_source *source = &clocks->sources[i];
-		if (!held_under(source, lead, now_ms, idle_ms, max_lag_ms))
+		if (!held_under(source, lead, bounds))
 			continue;
 		if (!out->any_held || source->newest_ms < out->center_ms ||
 		    (source->newest_ms == out->center_ms && strcmp(source->name, out->tie_name) < 0)) {

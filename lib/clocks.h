@@ -12,11 +12,11 @@
 /*
  * Event time per source (docs/detection.md, "Time"). Each source — a feed's named source, a
  * connection, or the one unnamed stream — has its own clock: the newest ts accepted from it.
- * A source is *fresh* while it sent within idle_ms of the newest reference time (host receive
- * time; without a host clock every source is fresh), and *held* while it is fresh and at most
- * max_lag_ms behind the lead (the newest clock of the fresh sources). The center releases
- * events up to the oldest clock of the held sources, so that a slow source is waited for and
- * a source further behind is judged on its own. Bounded: max_sources entries, the source
+ * A source is *fresh* while it was heard (a line, or a hello) within idle_ms of the newest
+ * host time (without a host clock every source heard is fresh), and *held* while it is fresh,
+ * not behind the center, and at most max_lag_ms behind the lead (the newest clock of the fresh
+ * sources). The center releases events up to the oldest clock of the held sources, so that a
+ * slow source is waited for and a source further behind is judged on its own. Bounded: max_sources entries, the source
  * heard of least recently forgotten when full (counted). Pure: no I/O.
  */
 
@@ -61,17 +61,28 @@ int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_sou
 /** Is source fresh at reference now_ms? (now_ms INT64_MIN: no host clock, always fresh.) */
 bool clocks_fresh(const struct clocks_source *source, int64_t now_ms, int64_t idle_ms);
 
-/** Is source held at reference now_ms: fresh and at most max_lag_ms behind the lead? */
-bool clocks_held(const struct clocks *clocks, const struct clocks_source *source, int64_t now_ms,
-		 int64_t idle_ms, int64_t max_lag_ms);
+/* What decides whether a source is held. */
+struct clocks_bounds {
+	int64_t now_ms;     /* newest host time (INT64_MIN: no host clock) */
+	int64_t idle_ms;    /* feed.source_idle_seconds */
+	int64_t max_lag_ms; /* tracker.max_source_lag_seconds */
+	int64_t center_ms;  /* the center clock: a source behind it is judged on its own */
+};
+
+/**
+ * Is source held: fresh, and either announced (a hello) without a clock yet, or neither
+ * behind the center nor more than max_lag_ms behind the lead?
+ */
+bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
+		 const struct clocks_bounds *bounds);
 
 /** How far source is behind the lead (0 for the lead, or when it has no clock). */
 int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source, int64_t now_ms,
 		      int64_t idle_ms);
 
-/** The release point at reference now_ms. */
-void clocks_center(const struct clocks *clocks, int64_t now_ms, int64_t idle_ms, int64_t max_lag_ms,
-		   struct clocks_center *out);
+/** The release point: the oldest clock of the held sources (INT64_MIN while one held source
+ * has none yet). */
+void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds, struct clocks_center *out);
 
 /** Sources known, and the i-th of them (0 <= i < count), in no particular order. */
 size_t clocks_count(const struct clocks *clocks);

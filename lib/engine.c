@@ -132,14 +132,12 @@ static void release_in_order(struct engine *engine, const struct event *event)
 	track_event(engine, event, false);
 }
 
-static int64_t idle_ms(const struct engine *engine)
+static struct clocks_bounds bounds(const struct engine *engine)
 {
-	return (int64_t)engine->config.feed.source_idle_seconds * 1000;
-}
-
-static int64_t max_lag_ms(const struct engine *engine)
-{
-	return (int64_t)engine->config.tracker.max_source_lag_seconds * 1000;
+	return (struct clocks_bounds){.now_ms = engine->now_ms,
+				      .idle_ms = (int64_t)engine->config.feed.source_idle_seconds * 1000,
+				      .max_lag_ms = (int64_t)engine->config.tracker.max_source_lag_seconds * 1000,
+				      .center_ms = engine->center_ms};
 }
 
 /* May the first buffered event go now? Not while a held source can still send one before it. */
@@ -153,11 +151,12 @@ static bool releasable(const struct reorder_item *item, const struct clocks_cent
 /* Release, in (ts, source, arrival) order, every buffered event the held sources have passed. */
 static void release_ready(struct engine *engine, bool everything)
 {
+	struct clocks_bounds now = bounds(engine);
 	struct clocks_center center;
 	struct reorder_item item;
 	const struct reorder_item *first;
 
-	clocks_center(engine->clocks, engine->now_ms, idle_ms(engine), max_lag_ms(engine), &center);
+	clocks_center(engine->clocks, &now, &center);
 	while ((first = reorder_peek(engine->reorder)) && (everything || releasable(first, &center))) {
 		reorder_pop(engine->reorder, &item);
 		release_in_order(engine, &item.event);
@@ -196,20 +195,27 @@ static enum event_reject reject_future(struct engine *engine, const struct event
 				       const struct engine_origin *origin, const struct clocks_source *source,
 				       struct engine_verdict *verdict)
 {
+	bool host = origin->received_ms != ENGINE_NO_TIME;
 	int64_t reference = guard_reference(engine, origin, source);
-	int64_t max_future_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
-	const char *against = origin->received_ms != ENGINE_NO_TIME ? "the host clock" : "the other sources";
+	int64_t allowed_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
+	const char *against = host ? "the host clock" : "the other sources";
+	const char *keys = "feed.max_future_seconds";
 
+	if (!host) { /* sources may run max_source_lag apart */
+		allowed_ms += (int64_t)engine->config.tracker.max_source_lag_seconds * 1000;
+		keys = "feed.max_future_seconds + tracker.max_source_lag_seconds";
+	}
 	if (event->ts_ms > engine->future_ceiling_ms) {
-		reference = engine->future_ceiling_ms - max_future_ms;
+		allowed_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
+		reference = engine->future_ceiling_ms - allowed_ms;
 		against = "the recovery's clock";
-	} else if (!engine->future_guard || reference == INT64_MIN || event->ts_ms <= reference + max_future_ms) {
+		keys = "feed.max_future_seconds";
+	} else if (!engine->future_guard || reference == INT64_MIN || event->ts_ms <= reference + allowed_ms) {
 		return EVENT_OK;
 	}
-	snprintf(verdict->why, sizeof(verdict->why),
-		 "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (feed.max_future_seconds)",
+	snprintf(verdict->why, sizeof(verdict->why), "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (%s)",
 		 event_type_name(event->type), (long long)((event->ts_ms - reference) / 1000), against,
-		 (long long)(max_future_ms / 1000));
+		 (long long)(allowed_ms / 1000), keys);
 	return EVENT_REJECT_FUTURE;
 }
 
@@ -254,8 +260,8 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 	if (event->ts_ms > engine->watermark_ms)
 		engine->watermark_ms = event->ts_ms;
 	source->events++;
-	if (!clocks_held(engine->clocks, source, engine->now_ms, idle_ms(engine), max_lag_ms(engine)) &&
-	    event->ts_ms < engine->center_ms) {
+	struct clocks_bounds now = bounds(engine);
+	if (event->ts_ms < engine->center_ms && !clocks_held(engine->clocks, source, &now)) {
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
@@ -326,8 +332,11 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	struct clocks_source *source;
 
 	memset(verdict, 0, sizeof(*verdict));
-	if (is_blank(line, len))
+	if (is_blank(line, len)) {
+		if (origin->source && origin->source[0] && origin->received_ms != ENGINE_NO_TIME)
+			take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
 		return;
+	}
 	engine->stats.lines++;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
@@ -385,10 +394,11 @@ size_t engine_source_count(const struct engine *engine)
 void engine_source_at(const struct engine *engine, size_t i, struct engine_source_info *out)
 {
 	const struct clocks_source *source = clocks_at(engine->clocks, i);
+	struct clocks_bounds now = bounds(engine);
 
 	out->clock = *source;
-	out->lag_ms = clocks_lag_ms(engine->clocks, source, engine->now_ms, idle_ms(engine));
-	out->held = clocks_held(engine->clocks, source, engine->now_ms, idle_ms(engine), max_lag_ms(engine));
+	out->lag_ms = clocks_lag_ms(engine->clocks, source, now.now_ms, now.idle_ms);
+	out->held = clocks_held(engine->clocks, source, &now);
 }
 
 int64_t engine_center_ms(const struct engine *engine)
