@@ -130,7 +130,8 @@ int reorder_resize(struct reorder *reorder, uint32_t max_events)
 void reorder_save(const struct reorder *reorder, struct codec_writer *writer)
 {
 	codec_put_u32(writer, reorder->count);
-	codec_put_bytes(writer, reorder->items, (size_t)reorder->count * sizeof(*reorder->items));
+	if (reorder->count > 0)
+		codec_put_bytes(writer, reorder->items, (size_t)reorder->count * sizeof(*reorder->items));
 }
 
 int reorder_load(struct reorder *reorder, struct codec_reader *reader)
@@ -139,6 +140,8 @@ int reorder_load(struct reorder *reorder, struct codec_reader *reader)
 
 	if (reader->failed || (uint64_t)count * sizeof(*reorder->items) > reader->len - reader->pos)
 		return -EINVAL;
+	if (count == 0)
+		return 0;
 	if (reserve(reorder, count) != 0)
 		return -ENOMEM;
 	codec_get_bytes(reader, reorder->items, (size_t)count * sizeof(*reorder->items));
