@@ -667,7 +667,7 @@ void durability_log_start(const struct durability *durability)
 	recovery_log_summary(&durability->recovered);
 }
 
-uint64_t durability_append_line(struct durability *durability, const char *source,
+uint64_t durability_append_line(struct durability *durability, const struct engine_origin *origin,
 				const char *line, size_t len)
 {
 	uint64_t index;
@@ -681,7 +681,7 @@ uint64_t durability_append_line(struct durability *durability, const char *sourc
 		durability->stats.lines_not_journaled++;
 		return 0;
 	}
-	index = journal_append_event(durability->journal, source, line, len);
+	index = journal_append_event_at(durability->journal, origin, line, len);
 	schedule_commit(durability);
 	return index;
 }

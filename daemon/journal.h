@@ -104,6 +104,8 @@ bool journal_all_synced(const struct journal *journal);
 /** Append to the batch; each returns the record's index. */
 uint64_t journal_append_event(struct journal *journal, const char *source, const char *line,
 			      size_t len);
+uint64_t journal_append_event_at(struct journal *journal, const struct engine_origin *origin,
+				 const char *line, size_t len);
 uint64_t journal_append_reject(struct journal *journal, enum event_reject reason);
 /** Also tells where the record will be in the segment once written. */
 uint64_t journal_append_alert(struct journal *journal, uint64_t seq, const char *json, size_t len,

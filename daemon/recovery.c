@@ -277,6 +277,7 @@ static int note_record(struct recovery_pass *pass, struct segment_check *check,
 	check->ended = false;
 	switch (record->type) {
 	case RECORD_EVENT:
+	case RECORD_EVENT_AT:
 	case RECORD_REJECT:
 		return record->index > pass->base_index ? push_offset(check, offset) : 0;
 	case RECORD_ALERT:
@@ -501,6 +502,7 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 {
 	struct engine *engine = pass->recovery->engine;
 	struct engine_verdict verdict;
+	struct engine_origin origin;
 	struct record_event event;
 	struct record record;
 	enum event_reject reason;
@@ -509,8 +511,11 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 		return;
 	pass->recovery->summary.records_replayed++;
 	if (record_decode_event(&record, &event) == 0) {
-		engine_process(engine, event.source[0] ? event.source : NULL, event.line, event.len,
-			       &verdict);
+		record_event_origin(&event, &origin);
+		if (event.len == 0 && !event.source[0] && event.received_ms != ENGINE_NO_TIME)
+			engine_tick(engine, event.received_ms);
+		else
+			engine_process_from(engine, &origin, event.line, event.len, &verdict);
 		pass->recovery->summary.events_replayed++;
 	} else if (record_decode_reject(&record, &reason) == 0) {
 		engine_count_reject(engine, reason);
@@ -617,6 +622,14 @@ static void warn_missing_history(const struct recovery_pass *pass, const struct 
 		files->segments[0]);
 }
 
+static int64_t realtime_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
 		 struct recovery_router *router, struct recovery *recovery, char *why,
 		 size_t why_size)
@@ -644,9 +657,16 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	if (rc == 0 && first_replayed < files.segment_count && recovery->summary.from_snapshot &&
 	    read_segment_end(&pass, files.segments[first_replayed], pass.base_index) == 0)
 		first_replayed++;
+	/* Lines journaled without their host time (EVENT records, written before event time per
+	 * source) are held to the guard against the future by this host's clock. */
+	if (rc == 0)
+		engine_set_future_ceiling(recovery->engine,
+					  realtime_ms() + (int64_t)config->feed.max_future_seconds * 1000);
 	if (rc == 0)
 		rc = replay_segments(&pass, files.segments + first_replayed,
 				     files.segment_count - first_replayed);
+	if (recovery->engine)
+		engine_set_future_ceiling(recovery->engine, INT64_MAX);
 	/* The journal's tail ran under the snapshot's configuration; now take today's. */
 	if (rc == 0)
 		rc = engine_reconfigure(recovery->engine, config);

@@ -58,7 +58,7 @@ struct recovery_summary {
 	uint64_t snapshot_index;
 	uint64_t segments_replayed;
 	uint64_t records_replayed; /* records after the snapshot */
-	uint64_t events_replayed;  /* EVENT records among them */
+	uint64_t events_replayed;  /* EVENT and EVENT_AT records among them */
 	uint64_t alerts_suppressed;
 	uint64_t alerts_recovered; /* replayed alerts never journaled before */
 	uint64_t torn_records;

@@ -210,7 +210,7 @@ void config_set_defaults(struct config *config)
 	config->feed.idle_timeout_seconds = 0;
 	config->feed.max_future_seconds = 300;
 	config->feed.max_seq_jump = 1000000;
-	config->feed.source_idle_seconds = 30;
+	config->feed.source_idle_seconds = 2;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;

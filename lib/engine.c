@@ -140,9 +140,12 @@ static struct clocks_bounds bounds(const struct engine *engine)
 				      .center_ms = engine->center_ms};
 }
 
-/* May the first buffered event go now? Not while a held source can still send one before it. */
-static bool releasable(const struct reorder_item *item, const struct clocks_center *center)
+/* May the first buffered event go now? Not while a held source can still send one before it,
+ * nor before the host clock has reached it (the center never runs ahead of the host). */
+static bool releasable(const struct reorder_item *item, const struct clocks_center *center, int64_t now_ms)
 {
+	if (now_ms != ENGINE_NO_TIME && item->event.ts_ms > now_ms)
+		return false;
 	if (!center->any_held || item->event.ts_ms < center->center_ms)
 		return true;
 	return item->event.ts_ms == center->center_ms && strcmp(item->source, center->tie_name) <= 0;
@@ -157,7 +160,7 @@ static void release_ready(struct engine *engine, bool everything)
 	const struct reorder_item *first;
 
 	clocks_center(engine->clocks, &now, &center);
-	while ((first = reorder_peek(engine->reorder)) && (everything || releasable(first, &center))) {
+	while ((first = reorder_peek(engine->reorder)) && (everything || releasable(first, &center, engine->now_ms))) {
 		reorder_pop(engine->reorder, &item);
 		release_in_order(engine, &item.event);
 	}
@@ -260,8 +263,7 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 	if (event->ts_ms > engine->watermark_ms)
 		engine->watermark_ms = event->ts_ms;
 	source->events++;
-	struct clocks_bounds now = bounds(engine);
-	if (event->ts_ms < engine->center_ms && !clocks_held(engine->clocks, source, &now)) {
+	if (engine->center_ms != INT64_MIN && event->ts_ms < engine->center_ms - engine->lateness_ms) {
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
@@ -332,11 +334,10 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	struct clocks_source *source;
 
 	memset(verdict, 0, sizeof(*verdict));
-	if (is_blank(line, len)) {
-		if (origin->source && origin->source[0] && origin->received_ms != ENGINE_NO_TIME)
-			take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
+	if (len == 0 && origin->source && origin->source[0] && origin->received_ms != ENGINE_NO_TIME)
+		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
+	if (is_blank(line, len))
 		return;
-	}
 	engine->stats.lines++;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;

@@ -97,8 +97,8 @@ struct engine_origin {
 };
 
 /**
- * Process one feed line from origin. A blank line from a source with a host time announces the
- * source (its hello): it holds back the center until it sends or falls idle. Its own clock judges lateness; the future guard
+ * Process one feed line from origin. An empty line (len 0) from a source with a host time
+ * announces the source (its hello): it holds back the center until it sends or falls idle. Its own clock judges lateness; the future guard
  * rejects a ts more than feed.max_future_seconds ahead of received_ms (without a host clock:
  * of the newest ts of the other sources; no guard when there are none, or when disabled).
  * An accepted event of a held source waits in the reorder buffer until the center clock

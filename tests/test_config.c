@@ -160,7 +160,7 @@ static void test_defaults(void **state)
 	assert_int_equal(config.feed.idle_timeout_seconds, 0);
 	assert_int_equal(config.feed.max_future_seconds, 300);
 	assert_int_equal(config.feed.max_seq_jump, 1000000);
-	assert_int_equal(config.feed.source_idle_seconds, 30);
+	assert_int_equal(config.feed.source_idle_seconds, 2);
 	assert_string_equal(config.journal.state_directory, "/var/lib/cadmon");
 	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_BATCH);
 	assert_int_equal(config.journal.fsync_interval_ms, 200);
