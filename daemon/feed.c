@@ -34,6 +34,7 @@ struct feed {
 	char peer[LISTENER_ADDRESS_TEXT_MAX];
 	struct feed_stats stats;
 	struct log_limit reject_log;
+	struct log_limit notice_log; /* clocks ahead, restarted senders */
 	uint64_t line_number; /* of the last complete line, blank ones included, for logs */
 	size_t counted_bytes; /* bytes of the input buffer already added to stats.bytes */
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
@@ -106,7 +107,7 @@ static struct engine_origin feed_origin(const struct feed *feed, int64_t receive
  */
 static void feed_raise_source_notice(struct feed *feed, const char *what)
 {
-	log_limited(&feed->reject_log, LOG_WARNING, "feed %s: source %s: %s", feed->peer, feed_source_key(feed),
+	log_limited(&feed->notice_log, LOG_WARNING, "feed %s: source %s: %s", feed->peer, feed_source_key(feed),
 		    what);
 }
 
@@ -324,6 +325,7 @@ static void feed_close(struct feed *feed)
 			feed->peer, partial);
 	}
 	log_limit_flush(&feed->reject_log);
+	log_limit_flush(&feed->notice_log);
 	feed_log_summary(feed);
 	LIST_REMOVE(feed, link);
 	server->stats.connected--;
@@ -466,6 +468,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRIu64, server->stats.accepted + 1);
 	snprintf(label, sizeof label, "feed %s: rejected lines", peer);
 	log_limit_init(&feed->reject_log, server->limits.log_interval_seconds, label);
+	snprintf(label, sizeof label, "feed %s: source notices", peer);
+	log_limit_init(&feed->notice_log, server->limits.log_interval_seconds, label);
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
 	feed_set_keepalive(feed);

@@ -121,14 +121,13 @@ bool clocks_held(const struct clocks *clocks, const struct clocks_source *source
 	return held_under(source, lead_ms(clocks, bounds->now_ms, bounds->idle_ms), bounds);
 }
 
-int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source, int64_t now_ms,
-		      int64_t idle_ms)
+int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source)
 {
-	int64_t lead = lead_ms(clocks, now_ms, idle_ms);
+	int64_t newest = clocks_newest_other(clocks, NULL);
 
-	if (source->newest_ms == INT64_MIN || lead == INT64_MIN || source->newest_ms >= lead)
+	if (source->newest_ms == INT64_MIN || newest <= source->newest_ms)
 		return 0;
-	return lead - source->newest_ms;
+	return newest - source->newest_ms;
 }
 
 void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds, struct clocks_center *out)

@@ -76,9 +76,8 @@ struct clocks_bounds {
 bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
 		 const struct clocks_bounds *bounds);
 
-/** How far source is behind the lead (0 for the lead, or when it has no clock). */
-int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source, int64_t now_ms,
-		      int64_t idle_ms);
+/** How far source is behind the newest clock of all sources (0 for it, or without a clock). */
+int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source);
 
 /** The release point: the oldest clock of the held sources (INT64_MIN while one held source
  * has none yet). */

@@ -398,7 +398,7 @@ void engine_source_at(const struct engine *engine, size_t i, struct engine_sourc
 	struct clocks_bounds now = bounds(engine);
 
 	out->clock = *source;
-	out->lag_ms = clocks_lag_ms(engine->clocks, source, now.now_ms, now.idle_ms);
+	out->lag_ms = clocks_lag_ms(engine->clocks, source);
 	out->held = clocks_held(engine->clocks, source, &now);
 }
 

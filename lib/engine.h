@@ -131,7 +131,7 @@ void engine_set_future_ceiling(struct engine *engine, int64_t ceiling_ms);
 /* One source as STATUS=, logs and reports show it. */
 struct engine_source_info {
 	struct clocks_source clock; /* name, newest ts, counters */
-	int64_t lag_ms;             /* behind the newest fresh source */
+	int64_t lag_ms;             /* behind the newest source */
 	bool held;                  /* its events are merged in ts order with the others' */
 };
 
