@@ -383,6 +383,28 @@ void backtest_finish(struct backtest *backtest)
 	engine_flush(backtest->engine);
 }
 
+size_t backtest_source_count(const struct backtest *backtest)
+{
+	return engine_source_count(backtest->engine);
+}
+
+void backtest_source_at(const struct backtest *backtest, size_t i, struct engine_source_info *out)
+{
+	engine_source_at(backtest->engine, i, out);
+}
+
+bool backtest_has_named_sources(const struct backtest *backtest)
+{
+	struct engine_source_info info;
+
+	for (size_t i = 0; i < engine_source_count(backtest->engine); i++) {
+		engine_source_at(backtest->engine, i, &info);
+		if (info.clock.name[0])
+			return true;
+	}
+	return false;
+}
+
 const struct config *backtest_config(const struct backtest *backtest)
 {
 	return &backtest->config;
