@@ -405,6 +405,58 @@ static void test_backlog_while_another_source_is_live(void **state)
 				"newest source, 10 lines, 10 events (0 late)");
 }
 
+/* ---- resends and restarted senders ------------------------------------------------------- */
+
+static int connect_with_epoch(struct fixture *f, const char *epoch)
+{
+	int fd = track(f, harness_connect_feed(&f->harness));
+	char hello[128];
+
+	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-1\"%s%s%s}\n", epoch ? ",\"epoch\":\"" : "",
+		 epoch ? epoch : "", epoch ? "\"" : "");
+	assert_int_equal(harness_send(fd, hello), 0);
+	return fd;
+}
+
+static void send_incident(int fd, unsigned seq, const char *call_id)
+{
+	char line[160];
+
+	snprintf(line, sizeof line, "{\"seq\":%u,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:00:%02uZ\"}\n",
+		 seq, call_id, seq);
+	assert_int_equal(harness_send(fd, line), 0);
+}
+
+/* A resend is acknowledged with the number of duplicates, so the sender can tell; a sender that
+ * restarted its numbering (a new epoch) is logged and its lines are processed, not dropped. */
+static void test_duplicates_acknowledged_and_restarts(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+	char line[128];
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	fd = connect_with_epoch(f, "install-1");
+	for (unsigned seq = 1; seq <= 3; seq++)
+		send_incident(fd, seq, seq == 1 ? "a" : seq == 2 ? "b" : "c");
+	expect_ack(fd, 3);
+	fd = connect_with_epoch(f, "install-1");
+	send_incident(fd, 2, "b");
+	send_incident(fd, 3, "c");
+	send_incident(fd, 4, "d");
+	assert_true(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	assert_string_equal(line, "{\"ack\":4,\"duplicates\":2}");
+	fd = connect_with_epoch(f, "install-2");
+	send_incident(fd, 1, "e");
+	expect_ack(fd, 1);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-1: the sender restarted "
+			  "its numbering (seq 1, epoch install-2)\n", local_port(fd));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:00:04.000Z, 0 s behind the newest "
+				"source, 7 lines, 5 events (0 late), rejected 0 future, 0 too_late, 0 bad_seq; "
+				"2 duplicates, 1 restarts\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +465,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_twenty_feeds_same_alerts_as_one, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_while_another_source_is_live, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_acknowledged_and_restarts, fixture_setup,
 						fixture_teardown),
 	};
 
