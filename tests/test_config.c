@@ -406,6 +406,27 @@ static void test_keepalive_bound(void **state)
 		      "cadmon.yaml:1:27: feed.keepalive_seconds: must be an integer from 0 to 32767");
 }
 
+/* Event time per source: the guard, the seq jump, idleness, the lag bound, the buffer. */
+static void test_time_keys(void **state)
+{
+	struct config config = parse_ok("feed: {max_future_seconds: 60, max_seq_jump: 5000, source_idle_seconds: 10}\n"
+					"tracker: {max_source_lag_seconds: 0, max_reorder_events: 16}\n");
+
+	(void)state;
+	assert_int_equal(config.feed.max_future_seconds, 60);
+	assert_int_equal(config.feed.max_seq_jump, 5000);
+	assert_int_equal(config.feed.source_idle_seconds, 10);
+	assert_int_equal(config.tracker.max_source_lag_seconds, 0);
+	assert_int_equal(config.tracker.max_reorder_events, 16);
+	EXPECT_ERRORS("feed: {max_future_seconds: 0, max_seq_jump: 0, source_idle_seconds: 86401}\n"
+		      "tracker: {max_source_lag_seconds: 86401, max_reorder_events: 15}\n",
+		      "cadmon.yaml:1:28: feed.max_future_seconds: must be an integer from 1 to 31536000",
+		      "cadmon.yaml:1:45: feed.max_seq_jump: must be an integer from 1 to 4000000000",
+		      "cadmon.yaml:1:69: feed.source_idle_seconds: must be an integer from 1 to 86400",
+		      "cadmon.yaml:2:35: tracker.max_source_lag_seconds: must be an integer from 0 to 86400",
+		      "cadmon.yaml:2:62: tracker.max_reorder_events: must be an integer from 16 to 10000000");
+}
+
 static void test_journal_keys(void **state)
 {
 	struct config config = parse_ok("journal:\n"
@@ -1096,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_cusum_rule_and_new_keys),
 		cmocka_unit_test(test_rule_number_bounds),
 		cmocka_unit_test(test_keepalive_bound),
+		cmocka_unit_test(test_time_keys),
 		cmocka_unit_test(test_journal_keys),
 		cmocka_unit_test(test_scalar_listen),
 		cmocka_unit_test(test_ipv6_listen),
