@@ -15,9 +15,11 @@
 #include "tracker.h"
 
 /*
- * The engine is the whole pipeline in one object: feed line -> parser -> call tracker ->
- * detector -> alert. The daemon, the backtester and the tests all drive it the same way,
- * so the same lines always produce the same alerts, byte for byte.
+ * The engine is the whole pipeline in one object: feed line -> parser -> per-source clock and
+ * guard -> reorder buffer (the center clock) -> call tracker -> detector -> alert. The daemon,
+ * the backtester and the tests all drive it the same way, so the same lines (with the same
+ * host times, when there are any) always produce the same alerts, byte for byte. The time
+ * model is docs/detection.md, "Time".
  */
 
 struct engine_stats {
