@@ -639,6 +639,7 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	struct statedir_files files;
 	struct timespec start;
 	size_t first_replayed;
+	uint64_t future_before;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -659,14 +660,16 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 		first_replayed++;
 	/* Lines journaled without their host time (EVENT records, written before event time per
 	 * source) are held to the guard against the future by this host's clock. */
-	if (rc == 0)
+	if (rc == 0) {
+		future_before = engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE];
 		engine_set_future_ceiling(recovery->engine,
 					  realtime_ms() + (int64_t)config->feed.max_future_seconds * 1000);
-	if (rc == 0)
 		rc = replay_segments(&pass, files.segments + first_replayed,
 				     files.segment_count - first_replayed);
-	if (recovery->engine)
 		engine_set_future_ceiling(recovery->engine, INT64_MAX);
+		recovery->summary.future_rejected =
+			engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE] - future_before;
+	}
 	/* The journal's tail ran under the snapshot's configuration; now take today's. */
 	if (rc == 0)
 		rc = engine_reconfigure(recovery->engine, config);
@@ -714,6 +717,11 @@ void recovery_log_summary(const struct recovery_summary *summary)
 		summary->segments_replayed, summary->seconds, summary->alerts_suppressed,
 		summary->alerts_recovered, summary->torn_records, summary->corrupt_segments,
 		summary->corrupt_snapshots);
+	if (summary->future_rejected > 0)
+		log_msg(LOG_WARNING,
+			"recovery: %" PRIu64 " journaled lines were more than feed.max_future_seconds ahead "
+			"of this host's clock: rejected as future, not replayed",
+			summary->future_rejected);
 }
 
 void recovery_release(struct recovery *recovery)

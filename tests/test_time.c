@@ -219,6 +219,8 @@ static void test_poisoned_journal_recovers(void **state)
 	snprintf(f->harness.state_dir, sizeof f->harness.state_dir, "%s", f->state_dir);
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	expect_log(&f->harness, "cadmond: recovery: snapshot 0000000000000000 + 1 records (1 events) from 1 segments");
+	expect_log(&f->harness, "cadmond: warning: recovery: 1 journaled lines were more than feed.max_future_seconds "
+				"ahead of this host's clock: rejected as future, not replayed\n");
 	subscriber = connect_subscriber(f);
 	feed = connect_source(f, "cad-1");
 	send_shift(feed, false);
