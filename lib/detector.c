@@ -520,6 +520,7 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	struct call_detail detail;
 	enum window_insert_result result;
 
+	memset(&detail, 0, sizeof(detail)); /* saved whole in snapshots: no stray stack bytes */
 	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
 	text_copy(detail.ani, call->ani, sizeof(detail.ani));
 	window_advance(&state->window, operator_now(detector, state));
@@ -589,6 +590,12 @@ const struct detector_stats *detector_stats(struct detector *detector)
 	stats->open_alerts = detector->open_count;
 	stats->callers_evicted = callers_evicted(detector->callers);
 	return stats;
+}
+
+void detector_continue_seq(struct detector *detector, uint64_t delivered_through)
+{
+	if (delivered_through != UINT64_MAX && detector->next_seq <= delivered_through)
+		detector->next_seq = delivered_through + 1;
 }
 
 /* ---- reconfiguration ---------------------------------------------------------------- */
@@ -843,6 +850,24 @@ static int load_open_episodes(struct detector *detector, struct codec_reader *re
 	return 0;
 }
 
+/* The loaded free-index stack names exactly the slots no operator holds, each once: a bad
+ * entry would hand out a slot twice, or one past the end of the states array. */
+static bool free_indexes_valid(const struct detector *detector)
+{
+	uint32_t max_operators = detector->config.tracker.max_operators;
+	bool *seen = calloc(max_operators, sizeof(*seen));
+	bool valid = seen != NULL;
+
+	for (uint32_t i = 0; valid && i < detector->free_count; i++) {
+		uint32_t index = detector->free_indexes[i];
+		valid = index < max_operators && !seen[index] && !detector->states[index];
+		if (valid)
+			seen[index] = true;
+	}
+	free(seen);
+	return valid;
+}
+
 int detector_load(struct detector *detector, struct codec_reader *reader)
 {
 	uint32_t max_operators = detector->config.tracker.max_operators;
@@ -864,6 +889,8 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	for (uint32_t n = 0; n < count; n++)
 		if (!load_operator(detector, reader))
 			return -EINVAL;
+	if (!free_indexes_valid(detector))
+		return -EINVAL;
 	if (load_operator_slots(detector, count, reader) != 0 || load_open_episodes(detector, reader) != 0 ||
 	    window_load(&detector->center, reader) != 0 || callers_load(detector->callers, reader) != 0)
 		return -EINVAL;

@@ -84,6 +84,9 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 
 const struct detector_stats *detector_stats(struct detector *detector);
 
+/** The next notice's seq will be above delivered_through (and above every seq used). */
+void detector_continue_seq(struct detector *detector, uint64_t delivered_through);
+
 /**
  * Apply a new configuration to a running detector without losing its windows, CUSUM
  * statistics or open alerts: rules are matched by name (a new rule starts empty, a removed
