@@ -127,6 +127,20 @@ int reorder_resize(struct reorder *reorder, uint32_t max_events)
 	return 0;
 }
 
+/* A loaded item is used as a parsed event: terminated strings, a known type. */
+static bool item_sane(struct reorder_item *item)
+{
+	struct event *event = &item->event;
+	char *texts[] = {event->call_id, event->event_id, event->operator_id, event->agency,
+			 event->position, event->incident_id, event->transfer_to};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		texts[i][EVENT_ID_MAX] = '\0';
+	event->ani[EVENT_ANI_MAX] = '\0';
+	item->source[CLOCKS_NAME_MAX] = '\0';
+	return event->type >= EVENT_CALL_START && event->type <= EVENT_TRANSFER;
+}
+
 void reorder_save(const struct reorder *reorder, struct codec_writer *writer)
 {
 	codec_put_u32(writer, reorder->count);
@@ -147,8 +161,9 @@ int reorder_load(struct reorder *reorder, struct codec_reader *reader)
 	codec_get_bytes(reader, reorder->items, (size_t)count * sizeof(*reorder->items));
 	if (reader->failed)
 		return -EINVAL;
-	reorder->count = count;
 	for (uint32_t i = 0; i < count; i++)
-		reorder->items[i].source[CLOCKS_NAME_MAX] = '\0';
+		if (!item_sane(&reorder->items[i]))
+			return -EINVAL;
+	reorder->count = count;
 	return 0;
 }

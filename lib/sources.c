@@ -140,6 +140,17 @@ void sources_save(const struct sources *sources, struct codec_writer *writer)
 
 int sources_load(struct sources *sources, struct codec_reader *reader)
 {
+	int rc;
+
 	sources->evicted = codec_get_u64(reader);
-	return table_load(&sources->table, reader);
+	if ((rc = table_load(&sources->table, reader)) != 0)
+		return rc;
+	for (uint32_t i = 0; i <= sources->table.mask; i++) {
+		struct source_entry *entry = table_slot(&sources->table, i);
+		if (!table_used(&sources->table, i))
+			continue;
+		entry->name[EVENT_ID_MAX] = '\0';
+		entry->epoch[EVENT_ID_MAX] = '\0';
+	}
+	return 0;
 }
