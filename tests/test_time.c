@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +36,7 @@
 #define ALERT_LINE_MAX 8192
 #define ROUND_MS (10 * 60000) /* event time each feed sends before the acks are awaited */
 #define DAY_MS (24 * 3600 * INT64_C(1000))
+#define NOTIFY_MAX_BYTES 4096
 
 /* The rule the scripted shift trips. */
 static const char shift_detector_yaml[] =
@@ -61,6 +65,7 @@ struct fixture {
 	int fds[FIXTURE_MAX_FDS];
 	size_t fd_count;
 	char state_dir[PATH_MAX]; /* made by the test, removed in teardown, or "" */
+	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket, or "" */
 };
 
 static int fixture_setup(void **state)
@@ -80,6 +85,8 @@ static int fixture_teardown(void **state)
 	harness_cleanup(&f->harness);
 	if (f->state_dir[0])
 		harness_remove_tree(f->state_dir);
+	if (f->notify_path[0])
+		unlink(f->notify_path);
 	free(f);
 	return 0;
 }
@@ -374,16 +381,52 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 
 /* ---- a 2-hour backlog while another CAD is live -------------------------------------------- */
 
+static int open_notify_socket(struct fixture *f)
+{
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	int fd = track(f, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+
+	assert_int_equal(harness_temp_file("notify", f->notify_path), 0);
+	assert_true(strlen(f->notify_path) < sizeof address.sun_path);
+	unlink(f->notify_path);
+	strcpy(address.sun_path, f->notify_path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+	return fd;
+}
+
+/* Wait (bounded) for a STATUS= notification equal to expected. */
+static void expect_status(int fd, const char *expected)
+{
+	char text[NOTIFY_MAX_BYTES], last[NOTIFY_MAX_BYTES] = "";
+	int64_t deadline = harness_now_ms() + EXPECT_READ_TIMEOUT_MS;
+	struct pollfd watch = { .fd = fd, .events = POLLIN };
+
+	while (harness_now_ms() < deadline && poll(&watch, 1, 200) >= 0) {
+		ssize_t got = (watch.revents & POLLIN) ? recv(fd, text, sizeof text - 1, 0) : 0;
+		if (got <= 0)
+			continue;
+		text[got] = '\0';
+		if (strncmp(text, "STATUS=", 7) != 0)
+			continue;
+		if (strcmp(text, expected) == 0)
+			return;
+		snprintf(last, sizeof last, "%s", text);
+	}
+	fail_msg("last status \"%s\", expected \"%s\"", last, expected);
+}
+
 /* cad-1 is live at 10:00-10:04:30; cad-2 comes back and resends 2 hours of backlog: every line
  * is processed (acknowledged, none rejected), in cad-2's own time, and the alert it implies
  * is the in-order one marked 2 hours late. */
 static void test_backlog_while_another_source_is_live(void **state)
 {
 	struct fixture *f = *state;
-	int subscriber, live, backlog;
-	char line[ALERT_LINE_MAX];
+	int subscriber, live, backlog, notify = open_notify_socket(f);
+	char line[ALERT_LINE_MAX], notify_env[PATH_MAX + 32];
+	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
 
-	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", f->notify_path);
+	assert_int_equal(harness_start_with_environment(&f->harness, &shift_options, environment), 0);
 	subscriber = connect_subscriber(f);
 	live = connect_source(f, "cad-1");
 	for (int i = 0; i < 10; i++) {
@@ -399,6 +442,8 @@ static void test_backlog_while_another_source_is_live(void **state)
 	assert_true(harness_read_line(subscriber, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
 	assert_memory_equal(line, late_shift_alert_head, strlen(late_shift_alert_head));
 	expect_quiet(subscriber);
+	expect_status(notify, "STATUS=2 feeds, 1 subscribers; 21 lines, 21 events, 0 rejected, 1 alerts; "
+			      "sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 11, future 0, too_late 0)");
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_log(&f->harness, "cadmond: source cad-2: newest ts 2026-11-29T08:04:30.000Z, 7200 s behind the "
 				"newest source, 11 lines, 11 events (11 late), rejected 0 future, 0 too_late, "
