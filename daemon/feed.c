@@ -39,7 +39,7 @@ struct feed {
 	size_t counted_bytes; /* bytes of the input buffer already added to stats.bytes */
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
 	struct acks acks;     /* hello, seq and acknowledgements */
-	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#N" */
+	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#S.N" */
 };
 
 struct feed_server {
@@ -49,6 +49,8 @@ struct feed_server {
 	struct feed_server_stats stats;
 	struct log_limit refuse_log;
 	struct feed_journal journal;
+	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
+			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
 };
 
@@ -431,6 +433,7 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->base = base;
 	server->engine = engine;
 	server->limits = *limits;
+	server->started_ms = feed_now_ms();
 	log_limit_init(&server->refuse_log, limits->log_interval_seconds, "feed connections refused");
 	LIST_INIT(&server->feeds);
 	return server;
@@ -465,7 +468,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	}
 	feed->server = server;
 	snprintf(feed->peer, sizeof feed->peer, "%s", peer);
-	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRIu64, server->stats.accepted + 1);
+	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRId64 ".%" PRIu64, server->started_ms,
+		 server->stats.accepted + 1);
 	snprintf(label, sizeof label, "feed %s: rejected lines", peer);
 	log_limit_init(&feed->reject_log, server->limits.log_interval_seconds, label);
 	snprintf(label, sizeof label, "feed %s: source notices", peer);

@@ -27,7 +27,7 @@
  *   EVENT_AT     [i64 host receive time, ms][u8 flags][u32 n][n bytes source key]
  *                [u32 m][m bytes epoch][the raw line, to the end]: a feed line with what the
  *                engine needs to replay it exactly (engine_origin). flags: 1 = the key is the
- *                hello's source (else a per-connection key, "#N"), 2 = the connection's first
+ *                hello's source (else a per-connection key, "#S.N"), 2 = the connection's first
  *                numbered line. An empty line is a hello (a source announced itself) or, with
  *                an empty key, a tick of the host clock (engine_tick).
  *   SEGMENT_END  [i64 watermark ms][u32 n][n x (u64 alert seq, u64 offset, u32 record bytes)]
