@@ -209,14 +209,21 @@ static int64_t realtime_ms(void)
 	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* Each source in a few words for STATUS=: "; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late
- * 12, future 1)", at most CADMOND_STATUS_SOURCES of them; "" when there are none. */
+/* The center clock and each source in a few words for STATUS=: "; center
+ * 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 12, future 1,
+ * too_late 0)", at most CADMOND_STATUS_SOURCES sources; "" when there are none. */
 static void format_sources_status(const struct engine *engine, char *text, size_t size)
 {
 	size_t used = 0, count = engine_source_count(engine);
 	struct engine_source_info info;
+	char center[TIMESTAMP_TEXT_MAX] = "none";
 
 	text[0] = '\0';
+	if (count == 0)
+		return;
+	if (engine_center_ms(engine) != INT64_MIN)
+		timestamp_format(engine_center_ms(engine), center);
+	used = (size_t)snprintf(text, size, "; center %s", center);
 	for (size_t i = 0; i < count && i < CADMOND_STATUS_SOURCES && used < size; i++) {
 		engine_source_at(engine, i, &info);
 		used += (size_t)snprintf(text + used, size - used, "%s%s lag %" PRId64 " s", i ? ", " : "; sources: ",

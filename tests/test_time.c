@@ -446,7 +446,8 @@ static void test_backlog_while_another_source_is_live(void **state)
 	assert_memory_equal(line, late_shift_alert_head, strlen(late_shift_alert_head));
 	expect_quiet(subscriber);
 	expect_status(notify, "STATUS=2 feeds, 1 subscribers; 21 lines, 21 events, 0 rejected, 1 alerts; "
-			      "sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 11, future 0, too_late 0)");
+			      "center 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 11, "
+			      "future 0, too_late 0)");
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_log(&f->harness, "cadmond: source cad-2: newest ts 2026-11-29T08:04:30.000Z, 7200 s behind the "
 				"newest source, 11 lines, 11 events (11 late), rejected 0 future, 0 too_late, "
