@@ -715,15 +715,7 @@ static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 /* A datagram socket at a temporary path, standing in for systemd's NOTIFY_SOCKET. */
 static int open_notify_socket(struct fixture *f)
 {
-	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	int fd = track(f, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-
-	assert_int_equal(harness_temp_file("notify", f->notify_path), 0);
-	assert_true(strlen(f->notify_path) < sizeof address.sun_path);
-	unlink(f->notify_path);
-	strcpy(address.sun_path, f->notify_path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-	return fd;
+	return track(f, expect_notify_socket(f->notify_path));
 }
 
 /* The next notification within timeout_ms into text (NUL-terminated); false if none came. */

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -386,15 +385,7 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 
 static int open_notify_socket(struct fixture *f)
 {
-	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	int fd = track(f, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-
-	assert_int_equal(harness_temp_file("notify", f->notify_path), 0);
-	assert_true(strlen(f->notify_path) < sizeof address.sun_path);
-	unlink(f->notify_path);
-	strcpy(address.sun_path, f->notify_path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-	return fd;
+	return track(f, expect_notify_socket(f->notify_path));
 }
 
 /* Wait (bounded) for a STATUS= notification equal to expected. */
