@@ -37,6 +37,26 @@ static struct json_object *parse_object(const char *line, size_t len)
 	return value;
 }
 
+/* The optional "epoch": a string or an integer the sender changes when it loses its numbering. */
+static bool read_epoch(struct acks *acks, struct json_object *epoch, char *why, size_t why_size)
+{
+	size_t len;
+
+	if (!epoch)
+		return true;
+	if (json_object_is_type(epoch, json_type_int)) {
+		snprintf(acks->epoch, sizeof(acks->epoch), "%" PRId64, json_object_get_int64(epoch));
+		return true;
+	}
+	len = json_object_is_type(epoch, json_type_string) ? (size_t)json_object_get_string_len(epoch) : 0;
+	if (len == 0 || len > EVENT_ID_MAX || memchr(json_object_get_string(epoch), '\0', len)) {
+		snprintf(why, why_size, "\"epoch\" must be an integer or 1 to %d bytes", EVENT_ID_MAX);
+		return false;
+	}
+	memcpy(acks->epoch, json_object_get_string(epoch), len + 1);
+	return true;
+}
+
 /* Check a hello object and take its source; false with why on a problem. */
 static bool read_hello(struct acks *acks, struct json_object *object, char *why, size_t why_size)
 {
@@ -59,6 +79,8 @@ static bool read_hello(struct acks *acks, struct json_object *object, char *why,
 		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
 		return false;
 	}
+	if (!read_epoch(acks, json_object_object_get(object, "epoch"), why, why_size))
+		return false;
 	memcpy(acks->source, json_object_get_string(source), source_len + 1);
 	return true;
 }
@@ -80,8 +102,10 @@ enum acks_hello acks_first_line(struct acks *acks, const char *line, size_t len,
 
 void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t record_index)
 {
+	acks->duplicates += verdict->duplicate;
 	if (!verdict->has_seq)
 		return;
+	acks->pending_duplicates = acks->duplicates;
 	if (!acks->has_seq || verdict->seq > acks->highest_seq)
 		acks->highest_seq = verdict->seq;
 	acks->has_seq = true;
@@ -95,7 +119,11 @@ size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_M
 
 	if (!acks->pending || acks->pending_index > durable_index)
 		return 0;
-	len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", acks->highest_seq);
+	if (acks->pending_duplicates > 0)
+		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}\n",
+			       acks->highest_seq, acks->pending_duplicates);
+	else
+		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", acks->highest_seq);
 	acks->acked_seq = acks->highest_seq;
 	acks->acked_any = true;
 	acks->pending = false;

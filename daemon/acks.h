@@ -19,8 +19,8 @@
  * ack is due. Pure: no I/O.
  */
 
-/* Longest ack line: {"ack":18446744073709551615}\n */
-#define ACKS_LINE_MAX 40
+/* Longest ack line: {"ack":18446744073709551615,"duplicates":18446744073709551615}\n */
+#define ACKS_LINE_MAX 80
 
 /* What became of a connection's first line. */
 enum acks_hello {
@@ -31,6 +31,7 @@ enum acks_hello {
 
 struct acks {
 	char source[EVENT_ID_MAX + 1]; /* "" when the connection named none */
+	char epoch[EVENT_ID_MAX + 1];  /* the hello's session, "" when it gave none */
 	bool first_line_seen;
 	bool has_seq;           /* some line carried a seq */
 	uint64_t highest_seq;   /* the highest seq processed */
@@ -38,12 +39,15 @@ struct acks {
 	bool pending;           /* highest_seq is not acknowledged yet */
 	bool acked_any;
 	uint64_t acked_seq;
+	uint64_t duplicates;         /* lines dropped as duplicates so far */
+	uint64_t pending_duplicates; /* of them, up to the line with highest_seq */
 };
 
 /**
  * Look at a connection's first non-empty line: a JSON object with a "hello" key is a hello
- * (and is not an event). ACKS_BAD_HELLO when "hello" is not "feed" or "source" is missing,
- * not a string, empty or longer than EVENT_ID_MAX bytes (why explains).
+ * (and is not an event). ACKS_BAD_HELLO when "hello" is not "feed", "source" is missing,
+ * not a string, empty or longer than EVENT_ID_MAX bytes, or "epoch" (optional) is neither a
+ * string of 1 to EVENT_ID_MAX bytes nor an integer (why explains).
  */
 enum acks_hello acks_first_line(struct acks *acks, const char *line, size_t len, char *why,
 				size_t why_size);
@@ -53,7 +57,9 @@ void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t
 
 /**
  * The ack line due now that every record up to durable_index is durable (UINT64_MAX: all
- * processed lines are), or 0 when none is due. Marks it sent. line gets "{"ack":N}\n".
+ * processed lines are), or 0 when none is due. Marks it sent. line gets "{"ack":N}\n", or
+ * "{"ack":N,"duplicates":D}\n" once D > 0 lines of the connection up to N were dropped as
+ * duplicates (resends of what cadmond already had), so that a sender can tell.
  */
 size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_MAX]);
 

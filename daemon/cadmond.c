@@ -29,6 +29,7 @@
 #include "reload.h"
 #include "replay.h"
 #include "subscribers.h"
+#include "timestamp.h"
 
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 #define CADMOND_SIGNAL_COUNT (sizeof cadmond_signals / sizeof cadmond_signals[0])
@@ -48,6 +49,9 @@ struct cadmond {
 	struct health *health;      /* feed silence, journal state, evictions */
 	struct event *health_timer; /* health_tick once a second */
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
+	struct event *clock_timer;  /* the host clock's ticks, while events wait for the center */
+	uint64_t reorder_overflows_logged; /* engine counters already logged */
+	uint64_t clocks_evicted_logged;
 	struct timeval status_interval;
 	bool watchdog;
 	bool stopping;
@@ -212,6 +216,80 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
 }
 
+/* The host clock in ms since the epoch. */
+static int64_t realtime_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The center clock and each source in a few words for STATUS=: "; center
+ * 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 12, future 1,
+ * too_late 0)", at most CADMOND_STATUS_SOURCES sources; "" when there are none. */
+static void format_sources_status(const struct engine *engine, char *text, size_t size)
+{
+	size_t used = 0, count = engine_source_count(engine);
+	struct engine_source_info info;
+	char center[TIMESTAMP_TEXT_MAX] = "none";
+
+	text[0] = '\0';
+	if (count == 0)
+		return;
+	if (engine_center_ms(engine) != INT64_MIN)
+		timestamp_format(engine_center_ms(engine), center);
+	used = (size_t)snprintf(text, size, "; center %s", center);
+	for (size_t i = 0; i < count && i < CADMOND_STATUS_SOURCES && used < size; i++) {
+		engine_source_at(engine, i, &info);
+		used += (size_t)snprintf(text + used, size - used, "%s%s lag %" PRId64 " s", i ? ", " : "; sources: ",
+					 info.clock.name, info.lag_ms / 1000);
+		if (used < size && (info.clock.late || info.clock.future || info.clock.too_late))
+			used += (size_t)snprintf(text + used, size - used,
+						 " (late %" PRIu64 ", future %" PRIu64 ", too_late %" PRIu64 ")",
+						 info.clock.late, info.clock.future, info.clock.too_late);
+	}
+	if (count > CADMOND_STATUS_SOURCES && used < size)
+		snprintf(text + used, size - used, ", %zu more", count - CADMOND_STATUS_SOURCES);
+}
+
+/* The stop summary's line per source. */
+static void log_sources_summary(const struct engine *engine)
+{
+	struct engine_source_info info;
+	char newest[TIMESTAMP_TEXT_MAX];
+
+	for (size_t i = 0; i < engine_source_count(engine); i++) {
+		engine_source_at(engine, i, &info);
+		if (info.clock.newest_ms == INT64_MIN)
+			snprintf(newest, sizeof newest, "none");
+		else
+			timestamp_format(info.clock.newest_ms, newest);
+		log_msg(LOG_NOTICE,
+			"source %s: newest ts %s, %" PRId64 " s behind the newest source, %" PRIu64 " lines, %" PRIu64
+			" events (%" PRIu64 " late), rejected %" PRIu64 " future, %" PRIu64 " too_late, %" PRIu64
+			" bad_seq; %" PRIu64 " duplicates, %" PRIu64 " restarts",
+			info.clock.name, newest, info.lag_ms / 1000, info.clock.lines, info.clock.events,
+			info.clock.late, info.clock.future, info.clock.too_late, info.clock.bad_seq,
+			info.clock.duplicates, info.clock.restarts);
+	}
+}
+
+/* Limits of event time per source that were hit since the last status: logged once per
+ * status interval. */
+static void log_clock_limits(struct cadmond *cadmond, const struct engine_stats *engine)
+{
+	if (engine->reorder_overflows > cadmond->reorder_overflows_logged)
+		log_msg(LOG_WARNING, "%" PRIu64 " events released before the center clock reached them: "
+				     "the reorder buffer was full (tracker.max_reorder_events)",
+			engine->reorder_overflows - cadmond->reorder_overflows_logged);
+	if (engine->clocks_evicted > cadmond->clocks_evicted_logged)
+		log_msg(LOG_WARNING, "%" PRIu64 " source clocks forgotten: more sources than feed.max_sources",
+			engine->clocks_evicted - cadmond->clocks_evicted_logged);
+	cadmond->reorder_overflows_logged = engine->reorder_overflows;
+	cadmond->clocks_evicted_logged = engine->clocks_evicted;
+}
+
 /* Tell systemd how we are doing ("STATUS=...") and, under a watchdog, that we are alive. */
 static void cadmond_notify_status(struct cadmond *cadmond)
 {
@@ -219,15 +297,18 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 	const char *degraded_reason;
 	bool degraded = durability_degraded(cadmond->durability, &degraded_reason);
 	char evicting[512];
+	char sources[1024];
 
+	log_clock_limits(cadmond, engine);
+	format_sources_status(cadmond->engine, sources, sizeof sources);
 	health_status_text(cadmond->health, engine, evicting, sizeof evicting);
 	sd_notifyf(0,
 		   "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %" PRIu64 " lines, %" PRIu64
-		   " events, %" PRIu64 " rejected, %" PRIu64 " alerts%s%s",
+		   " events, %" PRIu64 " rejected, %" PRIu64 " alerts%s%s%s",
 		   degraded ? "degraded: " : "", degraded ? degraded_reason : "", degraded ? "; " : "",
 		   feed_server_stats(cadmond->feeds)->connected,
 		   subscribers_stats(cadmond->subscribers)->connected, engine->lines, engine->events,
-		   rejected_lines(engine), engine->detector.alerts, evicting[0] ? "; " : "", evicting);
+		   rejected_lines(engine), engine->detector.alerts, evicting[0] ? "; " : "", evicting, sources);
 	if (cadmond->watchdog)
 		sd_notify(0, "WATCHDOG=1");
 }
@@ -237,6 +318,21 @@ static void cadmond_on_status_timer(evutil_socket_t fd, short what, void *ctx)
 	(void)fd;
 	(void)what;
 	cadmond_notify_status(ctx);
+}
+
+/* While events wait for a source that may have gone quiet, the host clock moves the center on
+ * (engine_tick), journaled like a line so that recovery releases them at the same point. */
+static void cadmond_on_clock_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct cadmond *cadmond = ctx;
+	struct engine_origin tick = {.source = "", .received_ms = realtime_ms()};
+
+	(void)fd;
+	(void)what;
+	if (cadmond->stopping || engine_stats(cadmond->engine)->buffered == 0)
+		return;
+	durability_append_line(cadmond->durability, &tick, "", 0);
+	engine_tick(cadmond->engine, tick.received_ms);
 }
 
 /* Every alert goes to the journal, then (once durable) to every subscriber, and a short
@@ -394,9 +490,10 @@ static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
 		feed_server_acknowledge(cadmond->feeds, durable_index);
 }
 
-static uint64_t cadmond_journal_line(void *ctx, const char *source, const char *line, size_t len)
+static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *origin, const char *line,
+				     size_t len)
 {
-	return durability_append_line(((struct cadmond *)ctx)->durability, source, line, len);
+	return durability_append_line(((struct cadmond *)ctx)->durability, origin, line, len);
 }
 
 static void cadmond_journal_reject(void *ctx, enum event_reject reason)
@@ -564,6 +661,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	sd_notify(0, "STOPPING=1");
 	evtimer_del(cadmond->status_timer);
 	evtimer_del(cadmond->health_timer);
+	evtimer_del(cadmond->clock_timer);
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
 	cadmond->feed_listener = NULL;
@@ -652,7 +750,8 @@ static int cadmond_setup_events(struct cadmond *cadmond)
 	cadmond->flush_timer = evtimer_new(cadmond->base, cadmond_on_flush_timeout, cadmond);
 	cadmond->health_timer =
 		event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_health_timer, cadmond);
-	if (!cadmond->status_timer || !cadmond->flush_timer || !cadmond->health_timer)
+	cadmond->clock_timer = event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_clock_timer, cadmond);
+	if (!cadmond->status_timer || !cadmond->flush_timer || !cadmond->health_timer || !cadmond->clock_timer)
 		return -ENOMEM;
 	cadmond_setup_status_interval(cadmond);
 	return 0;
@@ -793,6 +892,7 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted, subscribers->refused,
 		subscribers->dropped_slow, engine->lines, engine->events, rejected_lines(engine),
 		engine->detector.alerts);
+	log_sources_summary(cadmond->engine);
 }
 
 int cadmond_run(struct cadmond *cadmond)
@@ -804,6 +904,7 @@ int cadmond_run(struct cadmond *cadmond)
 	cadmond_notify_status(cadmond);
 	evtimer_add(cadmond->status_timer, &cadmond->status_interval);
 	evtimer_add(cadmond->health_timer, &(const struct timeval){ .tv_sec = 1 });
+	evtimer_add(cadmond->clock_timer, &(struct timeval){.tv_usec = CADMOND_CLOCK_TICK_MS * 1000});
 	rc = event_base_dispatch(cadmond->base);
 	if (rc < 0)
 		log_msg(LOG_ERR, "event loop failed");
@@ -829,6 +930,8 @@ void cadmond_free(struct cadmond *cadmond)
 	if (cadmond->health_timer)
 		event_free(cadmond->health_timer);
 	health_free(cadmond->health);
+	if (cadmond->clock_timer)
+		event_free(cadmond->clock_timer);
 	engine_free(cadmond->engine);
 	durability_free(cadmond->durability);
 	if (cadmond->base)

@@ -29,6 +29,10 @@ enum cadmond_exit {
 
 /* Period of the STATUS= (and WATCHDOG=1) notifications; shorter under a short watchdog. */
 #define CADMOND_STATUS_SECONDS 5
+/* Sources STATUS= names at most (the rest are counted). */
+#define CADMOND_STATUS_SOURCES 8
+/* How often the host clock is offered to the engine while events wait for the center, ms. */
+#define CADMOND_CLOCK_TICK_MS 500
 
 struct cadmond;
 

@@ -683,14 +683,14 @@ static bool accept_input(struct durability *durability)
 	return true;
 }
 
-uint64_t durability_append_line(struct durability *durability, const char *source,
+uint64_t durability_append_line(struct durability *durability, const struct engine_origin *origin,
 				const char *line, size_t len)
 {
 	uint64_t index;
 
 	if (!accept_input(durability))
 		return 0;
-	index = journal_append_event(durability->journal, source, line, len);
+	index = journal_append_event_at(durability->journal, origin, line, len);
 	schedule_commit(durability);
 	return index;
 }

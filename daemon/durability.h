@@ -82,7 +82,8 @@ void durability_log_start(const struct durability *durability);
  * Journal a feed line (as the engine will see it) before the engine processes it. Returns
  * its record index, 0 when degraded (not journaled).
  */
-uint64_t durability_append_line(struct durability *durability, const char *source,
+struct engine_origin;
+uint64_t durability_append_line(struct durability *durability, const struct engine_origin *origin,
 				const char *line, size_t len);
 
 /**

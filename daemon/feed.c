@@ -34,10 +34,12 @@ struct feed {
 	char peer[LISTENER_ADDRESS_TEXT_MAX];
 	struct feed_stats stats;
 	struct log_limit reject_log;
+	struct log_limit notice_log; /* clocks ahead, restarted senders */
 	uint64_t line_number; /* of the last complete line, blank ones included, for logs */
 	size_t counted_bytes; /* bytes of the input buffer already added to stats.bytes */
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
 	struct acks acks;     /* hello, seq and acknowledgements */
+	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#S.N" */
 };
 
 struct feed_server {
@@ -47,6 +49,8 @@ struct feed_server {
 	struct feed_server_stats stats;
 	struct log_limit refuse_log;
 	struct feed_journal journal;
+	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
+			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
 };
 
@@ -64,6 +68,12 @@ static void feed_count_received(struct feed *feed, struct evbuffer *input)
 		feed->stats.bytes += len - feed->counted_bytes;
 }
 
+/* The source a connection's lines count under: the hello's, else the connection's own key. */
+static const char *feed_source_key(const struct feed *feed)
+{
+	return feed->acks.source[0] ? feed->acks.source : feed->clock_key;
+}
+
 static void feed_reject(struct feed *feed, enum event_reject reason, const char *why)
 {
 	feed->stats.rejected++;
@@ -71,6 +81,54 @@ static void feed_reject(struct feed *feed, enum event_reject reason, const char 
 		feed->stats.rejects[reason]++;
 	log_limited(&feed->reject_log, LOG_WARNING, "feed %s: rejected line %" PRIu64 ": %s: %s",
 		    feed->peer, feed->line_number, event_reject_name(reason), why);
+}
+
+/* The host clock, ms since the epoch: when a line arrived (journaled with it). */
+static int64_t feed_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Where the engine is told a line of this connection comes from. */
+static struct engine_origin feed_origin(const struct feed *feed, int64_t received_ms)
+{
+	return (struct engine_origin){.source = feed_source_key(feed),
+				      .named = feed->acks.source[0] != '\0',
+				      .epoch = feed->acks.epoch,
+				      .first_of_connection = !feed->acks.has_seq,
+				      .received_ms = received_ms};
+}
+
+/*
+ * Where a "system" notice to supervisors belongs: a source whose clock is ahead of the host's
+ * (reason future), or whose sender restarted its numbering. Logged here; the notice itself is
+ * raised by the alert stream's system notices (another change wires it in here).
+ */
+static void feed_raise_source_notice(struct feed *feed, const char *what)
+{
+	log_limited(&feed->notice_log, LOG_WARNING, "feed %s: source %s: %s", feed->peer, feed_source_key(feed),
+		    what);
+}
+
+/* A rejected or unusual line: for the operators on duty, more than a log line. */
+static void feed_note_verdict(struct feed *feed, const struct engine_verdict *verdict)
+{
+	char what[FEED_WHY_MAX + 64];
+
+	if (verdict->restarted) {
+		feed->stats.restarts++;
+		feed->server->stats.restarts++;
+		snprintf(what, sizeof what, "the sender restarted its numbering (seq %" PRIu64 "%s%s)",
+			 verdict->seq, feed->acks.epoch[0] ? ", epoch " : "", feed->acks.epoch);
+		feed_raise_source_notice(feed, what);
+	}
+	if (verdict->reject == EVENT_REJECT_FUTURE) {
+		snprintf(what, sizeof what, "clock ahead of this host: %s", verdict->why);
+		feed_raise_source_notice(feed, what);
+	}
 }
 
 static void feed_reject_too_long(struct feed *feed)
@@ -86,6 +144,18 @@ static void feed_reject_too_long(struct feed *feed)
 	feed_reject(feed, EVENT_REJECT_LINE_TOO_LONG, why);
 }
 
+/* A named source announces itself: the center waits for it from now (journaled, as a line). */
+static void feed_announce_source(struct feed *feed)
+{
+	const struct feed_journal *journal = &feed->server->journal;
+	struct engine_origin origin = feed_origin(feed, feed_now_ms());
+	struct engine_verdict verdict;
+
+	if (journal->append_line)
+		journal->append_line(journal->ctx, &origin, "", 0);
+	engine_process_from(feed->server->engine, &origin, "", 0, &verdict);
+}
+
 /* A connection's first line may be a hello naming its source (acks.h): true when it was
  * one, good or bad, and so is not an event. */
 static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
@@ -94,7 +164,9 @@ static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
 
 	switch (acks_first_line(&feed->acks, line, len, why, sizeof why)) {
 	case ACKS_HELLO:
-		log_msg(LOG_INFO, "feed %s: source %s", feed->peer, feed->acks.source);
+		log_msg(LOG_INFO, "feed %s: source %s%s%s", feed->peer, feed->acks.source,
+			feed->acks.epoch[0] ? ", epoch " : "", feed->acks.epoch);
+		feed_announce_source(feed);
 		return true;
 	case ACKS_BAD_HELLO:
 		feed->stats.bad_hellos++;
@@ -109,7 +181,8 @@ static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
 }
 
 /* Journal a line before the engine sees it; its record index (0: not journaled). */
-static uint64_t feed_journal_line(struct feed *feed, const char *line, size_t len)
+static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin *origin, const char *line,
+				  size_t len)
 {
 	const struct feed_journal *journal = &feed->server->journal;
 
@@ -119,7 +192,7 @@ static uint64_t feed_journal_line(struct feed *feed, const char *line, size_t le
 		journal->heard(journal->ctx, feed->acks.source, feed->peer);
 	if (!journal->append_line)
 		return 0;
-	return journal->append_line(journal->ctx, feed->acks.source, line, len);
+	return journal->append_line(journal->ctx, origin, line, len);
 }
 
 /* Hand one complete line (without "\n"; a trailing "\r" is cut) to the journal and the
@@ -131,6 +204,7 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 	const struct engine_stats *before = engine_stats(engine), *after;
 	uint64_t lines_before = before->lines, events_before = before->events;
 	struct engine_verdict verdict;
+	struct engine_origin origin;
 	uint64_t record_index;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -141,9 +215,16 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 	}
 	if (!feed->acks.first_line_seen && len > 0 && feed_take_hello(feed, line, len))
 		return;
-	record_index = feed_journal_line(feed, line, len);
-	engine_process(engine, feed->acks.source, line, len, &verdict);
+	if (len == 0) { /* not a line; from a named source, a heartbeat that keeps it fresh */
+		if (feed->acks.source[0])
+			feed_announce_source(feed);
+		return;
+	}
+	origin = feed_origin(feed, feed_now_ms());
+	record_index = feed_journal_line(feed, &origin, line, len);
+	engine_process_from(engine, &origin, line, len, &verdict);
 	acks_note(&feed->acks, &verdict, record_index);
+	feed_note_verdict(feed, &verdict);
 	after = engine_stats(engine);
 	feed->stats.lines += after->lines - lines_before;
 	feed->stats.events += after->events - events_before;
@@ -250,6 +331,7 @@ static void feed_close(struct feed *feed)
 			feed->peer, partial);
 	}
 	log_limit_flush(&feed->reject_log);
+	log_limit_flush(&feed->notice_log);
 	feed_log_summary(feed);
 	LIST_REMOVE(feed, link);
 	server->stats.connected--;
@@ -355,6 +437,7 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->base = base;
 	server->engine = engine;
 	server->limits = *limits;
+	server->started_ms = feed_now_ms();
 	log_limit_init(&server->refuse_log, limits->log_interval_seconds, "feed connections refused");
 	LIST_INIT(&server->feeds);
 	return server;
@@ -389,8 +472,12 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	}
 	feed->server = server;
 	snprintf(feed->peer, sizeof feed->peer, "%s", peer);
+	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRId64 ".%" PRIu64, server->started_ms,
+		 server->stats.accepted + 1);
 	snprintf(label, sizeof label, "feed %s: rejected lines", peer);
 	log_limit_init(&feed->reject_log, server->limits.log_interval_seconds, label);
+	snprintf(label, sizeof label, "feed %s: source notices", peer);
+	log_limit_init(&feed->notice_log, server->limits.log_interval_seconds, label);
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
 	feed_set_keepalive(feed);

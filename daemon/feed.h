@@ -40,6 +40,7 @@ struct feed_stats {
 	uint64_t rejects[EVENT_REJECT_COUNT]; /* lines rejected, by reason */
 	uint64_t partial_lines;               /* unterminated line dropped at disconnect */
 	uint64_t bad_hellos;                  /* hello lines with a problem (acks.h) */
+	uint64_t restarts;                    /* its sender restarted its numbering */
 };
 
 /* Counters over all feed connections since start. */
@@ -51,6 +52,7 @@ struct feed_server_stats {
 	uint64_t idle_closed;   /* connections closed by feed.idle_timeout_seconds */
 	uint64_t bad_hellos;    /* hello lines with a problem */
 	uint64_t acks_sent;     /* {"ack":N} lines sent */
+	uint64_t restarts;      /* senders that restarted their numbering */
 	uint32_t connected;     /* connections open now */
 };
 
@@ -99,8 +101,9 @@ void feed_server_log_settings(const struct feed_server *server);
 
 /* Where lines are journaled before the engine sees them (durability.h, through cadmond). */
 struct feed_journal {
-	/* Journal a line of a connection (source "" when it named none): its record index. */
-	uint64_t (*append_line)(void *ctx, const char *source, const char *line, size_t len);
+	/* Journal a line of a connection with its origin (an empty line: a hello, or with an
+	 * empty source a tick of the host clock): its record index. */
+	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line, size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
 	/* A line arrived from a connection: source ("" when it named none) and peer; may be

@@ -231,6 +231,13 @@ uint64_t journal_append_event(struct journal *journal, const char *source, const
 	return journal->next_index++;
 }
 
+uint64_t journal_append_event_at(struct journal *journal, const struct engine_origin *origin,
+				 const char *line, size_t len)
+{
+	record_put_event_at(&journal->batch, journal->next_index, origin, line, len);
+	return journal->next_index++;
+}
+
 uint64_t journal_append_reject(struct journal *journal, enum event_reject reason)
 {
 	record_put_reject(&journal->batch, journal->next_index, reason);

@@ -104,6 +104,8 @@ bool journal_all_synced(const struct journal *journal);
 /** Append to the batch; each returns the record's index. */
 uint64_t journal_append_event(struct journal *journal, const char *source, const char *line,
 			      size_t len);
+uint64_t journal_append_event_at(struct journal *journal, const struct engine_origin *origin,
+				 const char *line, size_t len);
 uint64_t journal_append_reject(struct journal *journal, enum event_reject reason);
 /** Append a CONTROL record (record.h) to the batch; its index. */
 uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line, size_t len);

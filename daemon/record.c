@@ -55,6 +55,20 @@ void record_put_event(struct codec_writer *writer, uint64_t index, const char *s
 	record_finish(writer, start);
 }
 
+void record_put_event_at(struct codec_writer *writer, uint64_t index, const struct engine_origin *origin,
+			 const char *line, size_t len)
+{
+	size_t start = record_begin(writer, RECORD_EVENT_AT, index);
+
+	codec_put_i64(writer, origin->received_ms);
+	codec_put_u8(writer, (uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
+				       (origin->first_of_connection ? RECORD_EVENT_FIRST_OF_CONNECTION : 0)));
+	codec_put_string(writer, origin->source ? origin->source : "");
+	codec_put_string(writer, origin->epoch ? origin->epoch : "");
+	codec_put_bytes(writer, line, len);
+	record_finish(writer, start);
+}
+
 void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq, const char *json,
 		      size_t len)
 {
@@ -104,7 +118,7 @@ void record_put_segment_end(struct codec_writer *writer, uint64_t index, int64_t
 
 static bool record_type_known(unsigned type)
 {
-	return type >= RECORD_EVENT && type <= RECORD_CONTROL;
+	return type >= RECORD_EVENT && type <= RECORD_EVENT_AT;
 }
 
 /* Decode a frame; its CRC is checked unless verify is false (a frame checked before). */
@@ -225,22 +239,51 @@ enum record_status record_scan_next(struct record_scan *scan, struct record *out
 	return RECORD_OK;
 }
 
+/* A length-prefixed string of at most max bytes into out (max + 1 long). */
+static bool decode_text(struct codec_reader *reader, char *out, size_t max)
+{
+	uint32_t len = codec_get_u32(reader);
+
+	if (reader->failed || len > max || len > reader->len - reader->pos)
+		return false;
+	codec_get_bytes(reader, out, len);
+	out[len] = '\0';
+	return !reader->failed && !memchr(out, '\0', len);
+}
+
 int record_decode_event(const struct record *record, struct record_event *out)
 {
 	struct codec_reader reader;
-	uint32_t source_len;
+	uint8_t flags = 0;
 
-	if (record->type != RECORD_EVENT)
+	if (record->type != RECORD_EVENT && record->type != RECORD_EVENT_AT)
 		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->received_ms = ENGINE_NO_TIME;
 	codec_reader_init(&reader, record->payload, record->payload_len);
-	source_len = codec_get_u32(&reader);
-	if (reader.failed || source_len > EVENT_ID_MAX || source_len > record->payload_len - 4)
+	if (record->type == RECORD_EVENT_AT) {
+		out->received_ms = codec_get_i64(&reader);
+		flags = codec_get_u8(&reader);
+	}
+	if (!decode_text(&reader, out->source, record->type == RECORD_EVENT ? EVENT_ID_MAX : EVENT_ID_MAX + 1))
 		return -EINVAL;
-	memcpy(out->source, record->payload + 4, source_len);
-	out->source[source_len] = '\0';
-	out->line = (const char *)record->payload + 4 + source_len;
-	out->len = record->payload_len - 4 - source_len;
+	if (record->type == RECORD_EVENT_AT && !decode_text(&reader, out->epoch, EVENT_ID_MAX))
+		return -EINVAL;
+	out->named = record->type == RECORD_EVENT ? out->source[0] != '\0' : (flags & RECORD_EVENT_NAMED) != 0;
+	out->first_of_connection = flags & RECORD_EVENT_FIRST_OF_CONNECTION;
+	out->line = (const char *)record->payload + reader.pos;
+	out->len = record->payload_len - reader.pos;
 	return 0;
+}
+
+/* The engine's view of a decoded line's origin (pointing into event). */
+void record_event_origin(const struct record_event *event, struct engine_origin *origin)
+{
+	*origin = (struct engine_origin){.source = event->source,
+					 .named = event->named,
+					 .epoch = event->epoch,
+					 .first_of_connection = event->first_of_connection,
+					 .received_ms = event->received_ms};
 }
 
 int record_decode_alert(const struct record *record, uint64_t *seq, const char **json,
@@ -325,6 +368,8 @@ const char *record_type_name(enum record_type type)
 		return "segment end";
 	case RECORD_CONTROL:
 		return "control";
+	case RECORD_EVENT_AT:
+		return "event";
 	}
 	return "unknown";
 }

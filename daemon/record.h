@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "event.h"
 
 /*
@@ -19,9 +20,16 @@
  * segments, never inside one). Payloads:
  *
  *   EVENT        [u32 n][n bytes source ("" when the feed named none)][the raw line, to the end]
+ *                (written by cadmond before event time per source; still read)
  *   ALERT        [u64 alert seq][the alert's JSON line, to the end]
  *   REJECT       [u8 enum event_reject]: a line the feed rejected before the engine saw it
  *                (line_too_long), so that replay keeps the engine's counters exact
+ *   EVENT_AT     [i64 host receive time, ms][u8 flags][u32 n][n bytes source key]
+ *                [u32 m][m bytes epoch][the raw line, to the end]: a feed line with what the
+ *                engine needs to replay it exactly (engine_origin). flags: 1 = the key is the
+ *                hello's source (else a per-connection key, "#S.N"), 2 = the connection's first
+ *                numbered line. An empty line is a hello (a source announced itself) or, with
+ *                an empty key, a tick of the host clock (engine_tick).
  *   SEGMENT_END  [i64 watermark ms][u32 n][n x (u64 alert seq, u64 offset, u32 record bytes)]
  *                [u8 complete][u32 payload length]: the last record of a closed segment. It
  *                ends in its own payload length so that it can be found from the end of the
@@ -52,7 +60,11 @@ enum record_type {
 	RECORD_REJECT = 3,
 	RECORD_SEGMENT_END = 4,
 	RECORD_CONTROL = 5,
+	RECORD_EVENT_AT = 6,
 };
+
+#define RECORD_EVENT_NAMED 1u
+#define RECORD_EVENT_FIRST_OF_CONNECTION 2u
 
 /* One decoded frame; payload points into the buffer it was read from. */
 struct record {
@@ -75,6 +87,12 @@ struct codec_writer;
 /** Append an EVENT record: the line exactly as received from source ("" or NULL: none). */
 void record_put_event(struct codec_writer *writer, uint64_t index, const char *source,
 		      const char *line, size_t len);
+
+struct engine_origin;
+
+/** Append an EVENT_AT record: the line exactly as received, and where and when from. */
+void record_put_event_at(struct codec_writer *writer, uint64_t index, const struct engine_origin *origin,
+			 const char *line, size_t len);
 
 /** Append an ALERT record: the alert's seq and its JSON line. */
 void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq, const char *json,
@@ -136,9 +154,13 @@ enum record_status record_scan_next(struct record_scan *scan, struct record *out
  */
 size_t record_scan_resync(struct record_scan *scan);
 
-/* An EVENT record's payload. */
+/* An EVENT or EVENT_AT record's payload. */
 struct record_event {
-	char source[EVENT_ID_MAX + 1];
+	char source[EVENT_ID_MAX + 2]; /* the source key */
+	char epoch[EVENT_ID_MAX + 1];
+	bool named;
+	bool first_of_connection;
+	int64_t received_ms; /* ENGINE_NO_TIME in an EVENT record */
 	const char *line;
 	size_t len;
 };
@@ -151,8 +173,11 @@ struct record_segment_end {
 	const unsigned char *alerts;
 };
 
-/** Decoders: 0, or -EINVAL when the payload does not fit the type. */
+/** Decoders: 0, or -EINVAL when the payload does not fit the type (record_decode_event reads
+ * EVENT and EVENT_AT records). */
 int record_decode_event(const struct record *record, struct record_event *out);
+/** The engine's view of a decoded line's origin (pointing into event). */
+void record_event_origin(const struct record_event *event, struct engine_origin *origin);
 int record_decode_alert(const struct record *record, uint64_t *seq, const char **json,
 			size_t *len);
 int record_decode_reject(const struct record *record, enum event_reject *reason);

@@ -309,6 +309,7 @@ static int note_record(struct recovery_pass *pass, struct segment_check *check,
 	check->ended = false;
 	switch (record->type) {
 	case RECORD_EVENT:
+	case RECORD_EVENT_AT:
 	case RECORD_REJECT:
 	case RECORD_CONTROL:
 		return record->index > pass->base_index ? push_offset(check, offset) : 0;
@@ -539,6 +540,7 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 {
 	struct engine *engine = pass->recovery->engine;
 	struct engine_verdict verdict;
+	struct engine_origin origin;
 	struct record_event event;
 	struct record record;
 	enum event_reject reason;
@@ -551,8 +553,11 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 		return;
 	pass->recovery->summary.records_replayed++;
 	if (record_decode_event(&record, &event) == 0) {
-		engine_process(engine, event.source[0] ? event.source : NULL, event.line, event.len,
-			       &verdict);
+		record_event_origin(&event, &origin);
+		if (event.len == 0 && !event.source[0] && event.received_ms != ENGINE_NO_TIME)
+			engine_tick(engine, event.received_ms);
+		else
+			engine_process_from(engine, &origin, event.line, event.len, &verdict);
 		pass->recovery->summary.events_replayed++;
 	} else if (record_decode_reject(&record, &reason) == 0) {
 		engine_count_reject(engine, reason);
@@ -662,6 +667,14 @@ static void warn_missing_history(const struct recovery_pass *pass, const struct 
 		files->segments[0]);
 }
 
+static int64_t realtime_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
 		 struct recovery_router *router, struct recovery *recovery, char *why,
 		 size_t why_size)
@@ -671,6 +684,7 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	struct statedir_files files;
 	struct timespec start;
 	size_t first_replayed;
+	uint64_t future_before;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -689,9 +703,18 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	if (rc == 0 && first_replayed < files.segment_count && recovery->summary.from_snapshot &&
 	    read_segment_end(&pass, files.segments[first_replayed], pass.base_index) == 0)
 		first_replayed++;
-	if (rc == 0)
+	/* Lines journaled without their host time (EVENT records, written before event time per
+	 * source) are held to the guard against the future by this host's clock. */
+	if (rc == 0) {
+		future_before = engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE];
+		engine_set_future_ceiling(recovery->engine,
+					  realtime_ms() + (int64_t)config->feed.max_future_seconds * 1000);
 		rc = replay_segments(&pass, files.segments + first_replayed,
 				     files.segment_count - first_replayed);
+		engine_set_future_ceiling(recovery->engine, INT64_MAX);
+		recovery->summary.future_rejected =
+			engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE] - future_before;
+	}
 	/* A seq once delivered is never used again, even when the state was rebuilt without a
 	 * snapshot (or from an older one) and its own count is behind the journal's. */
 	if (rc == 0)
@@ -743,6 +766,11 @@ void recovery_log_summary(const struct recovery_summary *summary)
 		summary->segments_replayed, summary->seconds, summary->alerts_suppressed,
 		summary->alerts_recovered, summary->torn_records, summary->corrupt_segments,
 		summary->corrupt_snapshots, summary->other_format_snapshots);
+	if (summary->future_rejected > 0)
+		log_msg(LOG_WARNING,
+			"recovery: %" PRIu64 " journaled lines were more than feed.max_future_seconds ahead "
+			"of this host's clock: rejected as future, not replayed",
+			summary->future_rejected);
 }
 
 void recovery_release(struct recovery *recovery)

@@ -58,7 +58,7 @@ struct recovery_summary {
 	uint64_t snapshot_index;
 	uint64_t segments_replayed;
 	uint64_t records_replayed; /* records after the snapshot */
-	uint64_t events_replayed;  /* EVENT records among them */
+	uint64_t events_replayed;  /* EVENT and EVENT_AT records among them */
 	uint64_t alerts_suppressed;
 	uint64_t alerts_recovered; /* replayed alerts never journaled before */
 	uint64_t torn_records;
@@ -67,6 +67,7 @@ struct recovery_summary {
 	uint64_t other_format_snapshots; /* written by another cadmond version: left, not used */
 	uint64_t skipped_bytes; /* of quarantined segments, not trusted */
 	uint64_t last_index;    /* last good record on disk */
+	uint64_t future_rejected; /* replayed lines refused by the guard against the future */
 	double seconds;
 };
 

@@ -122,6 +122,13 @@ static struct json_object *encode_callbacks(const struct alert *alert)
 	return array;
 }
 
+/* "late": true and "late_seconds" on a notice decided behind the center (docs/protocol.md). */
+static bool add_late(struct json_object *object, const struct alert *alert)
+{
+	return add(object, "late", json_object_new_boolean(true)) &&
+	       add(object, "late_seconds", new_decimal((double)alert->late_ms / 1000.0, 3));
+}
+
 /* The first keys of every notice: what it is, which alert, when. */
 static bool encode_head(struct json_object *object, const struct alert *alert)
 {
@@ -181,6 +188,7 @@ static bool encode_operator_fields(struct json_object *object, const struct aler
 	       add(object, "center_ratio", new_decimal(alert->center_ratio, 4)) &&
 	       add(object, "p_value", new_scientific(alert->p_value)) &&
 	       (!alert->has_cusum || add(object, "cusum", new_decimal(alert->cusum, 3))) &&
+	       (alert->late_ms <= 0 || add_late(object, alert)) &&
 	       add(object, "callbacks", encode_callbacks(alert));
 }
 

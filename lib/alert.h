@@ -88,6 +88,7 @@ struct alert {
 	double p_value;        /* P(X >= premature) at the center's ratio (floored) */
 	bool has_cusum;
 	double cusum;          /* CUSUM rules: the statistic that reached the threshold */
+	int64_t late_ms;       /* > 0: decided in the time of a source this far behind the center */
 	const struct alert_callback *callbacks; /* not yet called back first, then newest first */
 	size_t callback_count;
 	/* type "system" */

@@ -211,6 +211,9 @@ void config_set_defaults(struct config *config)
 	config->feed.keepalive_seconds = 60;
 	config->feed.idle_timeout_seconds = 0;
 	config->feed.silence_seconds = 300;
+	config->feed.max_future_seconds = 300;
+	config->feed.max_seq_jump = 1000000;
+	config->feed.source_idle_seconds = 2;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
@@ -222,6 +225,8 @@ void config_set_defaults(struct config *config)
 	config->tracker.allowed_lateness_seconds = 600;
 	config->tracker.max_dedupe_events = 200000;
 	config->tracker.max_recent_callers = 100000;
+	config->tracker.max_source_lag_seconds = 900;
+	config->tracker.max_reorder_events = 50000;
 	config->detector.max_talk_seconds = 20.0;
 	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
 	config->detector.repeat_window_seconds = 300;
@@ -1190,6 +1195,9 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767),
 	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800),
 	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800),
+	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000),
+	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u),
+	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400),
 	{ .name = NULL },
 };
 
@@ -1202,7 +1210,8 @@ static const struct key alerts_keys[] = {
 
 enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_WINDOW_CALLS, TRACKER_MAX_CENTER_CALLS, TRACKER_ALLOWED_LATENESS_SECONDS,
-       TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_KEY_COUNT };
+       TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_MAX_SOURCE_LAG_SECONDS,
+       TRACKER_MAX_REORDER_EVENTS, TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] =
@@ -1220,6 +1229,10 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 		UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000),
 	[TRACKER_MAX_RECENT_CALLERS] =
 		UINT32_KEY("max_recent_callers", tracker.max_recent_callers, 100, 10000000),
+	[TRACKER_MAX_SOURCE_LAG_SECONDS] =
+		UINT32_KEY("max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400),
+	[TRACKER_MAX_REORDER_EVENTS] =
+		UINT32_KEY("max_reorder_events", tracker.max_reorder_events, 16, 10000000),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 

@@ -65,6 +65,9 @@ struct config {
 		uint32_t idle_timeout_seconds; /* close a feed silent this long; 0 = never */
 		uint32_t silence_seconds;      /* a source silent this long (wall clock) raises a
 						* feed_silent system alert; 0 = off */
+		uint32_t max_future_seconds;   /* reject ts this far ahead of the host clock */
+		uint32_t max_seq_jump;         /* how far one line may move a source's seq */
+		uint32_t source_idle_seconds;  /* a source silent this long (host time) holds nothing */
 	} feed;
 	struct {
 		struct config_listen listen;
@@ -80,6 +83,8 @@ struct config {
 		uint32_t allowed_lateness_seconds; /* events older than the newest ts minus this are rejected */
 		uint32_t max_dedupe_events;  /* events remembered to recognize duplicates */
 		uint32_t max_recent_callers; /* premature hangups remembered for repeat callers */
+		uint32_t max_source_lag_seconds; /* a source further behind is judged on its own */
+		uint32_t max_reorder_events;     /* events held to release them in ts order */
 	} tracker;
 	struct {
 		double max_talk_seconds;   /* talk time below this is "short" */

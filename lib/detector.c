@@ -53,7 +53,9 @@ struct episode {
 	int severity;     /* that rule's severity level */
 	uint32_t list_position; /* in detector->open_episodes */
 	uint64_t opened_seq;    /* seq of its firing */
-	int64_t opened_ms;
+	int64_t opened_ms;      /* ts of its firing (the operator's clock) */
+	int64_t delivered_ms;   /* the center clock when it fired: the acknowledgement deadline
+				 * runs from here, also for an alert a backlog raised late */
 	uint64_t last_seq;      /* of its latest notice */
 	int64_t last_ts_ms;
 	int64_t last_notice_second; /* event-time second of its latest notice with callbacks */
@@ -72,6 +74,7 @@ struct operator_state {
 	char operator_id[EVENT_ID_MAX + 1];
 	char position[EVENT_ID_MAX + 1]; /* of the latest call */
 	int64_t last_active_ms;
+	int64_t lag_ms; /* its calls come from a source judged on its own, this far behind */
 	struct window window;
 	struct rule_state rules[CONFIG_MAX_RULES];
 	struct episode episode;
@@ -462,6 +465,12 @@ static size_t gather_callbacks(struct detector *detector, struct episode *episod
 	return n;
 }
 
+/* The operator's clock: the center's, or as far behind as the source of its calls. */
+static int64_t operator_now(const struct detector *detector, const struct operator_state *state)
+{
+	return state->lag_ms > 0 ? detector->now_ms - state->lag_ms : detector->now_ms;
+}
+
 /* ---- notices ------------------------------------------------------------------------ */
 
 /* An operator alert's fields at the detector's clock (callbacks left to the caller). */
@@ -476,7 +485,7 @@ static struct alert operator_alert(struct detector *detector, const struct opera
 		.kind = kind,
 		.type = "operator",
 		.alert_id = state->episode.alert_id,
-		.ts_ms = detector->now_ms,
+		.ts_ms = operator_now(detector, state),
 		.agency = state->agency,
 		.operator_id = state->operator_id,
 		.position = state->position,
@@ -491,6 +500,7 @@ static struct alert operator_alert(struct detector *detector, const struct opera
 		.p_value = view.p_value,
 		.has_cusum = rule->type == CONFIG_RULE_CUSUM && strcmp(kind, "resolved") != 0,
 		.cusum = state->rules[r].cusum_at_alarm,
+		.late_ms = state->lag_ms,
 		.callbacks = detector->callbacks,
 	};
 }
@@ -564,12 +574,13 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->severity = detector->severity[rule];
 	episode->list_position = detector->open_count;
 	episode->opened_seq = detector->next_seq;
-	episode->opened_ms = detector->now_ms;
+	episode->opened_ms = operator_now(detector, state);
+	episode->delivered_ms = detector->now_ms;
 	episode->update_pending = episode->unacked_escalated = episode->ack.acked = false;
 	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
-			detector->now_ms, trigger_call_id, episode->alert_id);
+			operator_now(detector, state), trigger_call_id, episode->alert_id);
 	add_window_callbacks(detector, state, rule);
 	detector->stats.firing++;
 	emit_notice(detector, state, "firing", true, NULL);
@@ -608,14 +619,14 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 			      const char *trigger_call_id)
 {
 	bool any_holds = false;
-	int64_t last_true_ms = INT64_MIN;
+	int64_t last_true_ms = INT64_MIN, now_ms = operator_now(detector, state);
 
-	window_advance(&state->window, detector->now_ms);
+	window_advance(&state->window, now_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		struct rule_state *rs = &state->rules[r];
 		bool holds = rule_holds(detector, state, r);
 		if (holds) {
-			rs->last_true_ms = detector->now_ms;
+			rs->last_true_ms = now_ms;
 			if (!rs->holds)
 				rule_became_true(detector, state, r, trigger_call_id);
 		}
@@ -626,7 +637,7 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 			last_true_ms = rs->last_true_ms;
 	}
 	if (state->episode.open && !any_holds &&
-	    detector->now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
+	    now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
 		flush_update(detector, state, true); /* nothing is left unsent */
 		detector->stats.resolved++;
 		emit_notice(detector, state, "resolved", false, NULL);
@@ -641,7 +652,7 @@ static void escalate_unacknowledged(struct detector *detector, struct operator_s
 	uint32_t after_seconds = detector->config.detector.escalate_unacked_after_seconds[episode->severity];
 
 	if (!episode->open || episode->ack.acked || episode->unacked_escalated || after_seconds == 0 ||
-	    detector->now_ms - episode->opened_ms < (int64_t)after_seconds * 1000)
+	    detector->now_ms - episode->delivered_ms < (int64_t)after_seconds * 1000)
 		return;
 	episode->unacked_escalated = true;
 	detector->stats.escalated++;
@@ -702,7 +713,7 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	memset(&detail, 0, sizeof(detail)); /* saved whole in snapshots: no stray stack bytes */
 	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
 	text_copy(detail.ani, call->ani, sizeof(detail.ani));
-	window_advance(&state->window, detector->now_ms);
+	window_advance(&state->window, operator_now(detector, state));
 	result = window_insert(&state->window, entry, &detail);
 	if (result == WINDOW_TOO_OLD)
 		return DETECTOR_TOO_OLD;
@@ -732,10 +743,12 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 				     .serial = ++detector->next_serial,
 				     .flags = premature ? WINDOW_PREMATURE : 0};
 
-	advance_clock(detector, call->end_ms);
+	if (!call->late)
+		advance_clock(detector, call->end_ms);
 	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
 	if (!state)
 		return DETECTOR_NO_MEMORY;
+	state->lag_ms = call->late && call->end_ms < detector->now_ms ? detector->now_ms - call->end_ms : 0;
 	enum detector_result result = insert_call(detector, state, &entry, call);
 	if (result != DETECTOR_ADDED) {
 		detector->stats.too_old += result == DETECTOR_TOO_OLD;
@@ -1033,6 +1046,7 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 {
 	codec_put_u64(writer, episode->opened_seq);
 	codec_put_i64(writer, episode->opened_ms);
+	codec_put_i64(writer, episode->delivered_ms);
 	codec_put_u64(writer, episode->last_seq);
 	codec_put_i64(writer, episode->last_ts_ms);
 	codec_put_i64(writer, episode->last_notice_second);
@@ -1057,6 +1071,7 @@ static int load_episode(struct detector *detector, struct episode *episode, stru
 {
 	episode->opened_seq = codec_get_u64(reader);
 	episode->opened_ms = codec_get_i64(reader);
+	episode->delivered_ms = codec_get_i64(reader);
 	episode->last_seq = codec_get_u64(reader);
 	episode->last_ts_ms = codec_get_i64(reader);
 	episode->last_notice_second = codec_get_i64(reader);
@@ -1091,6 +1106,7 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_string(writer, state->operator_id);
 	codec_put_string(writer, state->position);
 	codec_put_i64(writer, state->last_active_ms);
+	codec_put_i64(writer, state->lag_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		save_rule_state(&state->rules[r], writer);
 	codec_put_u8(writer, state->episode.open);
@@ -1113,6 +1129,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	codec_get_string(reader, state->operator_id, sizeof(state->operator_id));
 	codec_get_string(reader, state->position, sizeof(state->position));
 	state->last_active_ms = codec_get_i64(reader);
+	state->lag_ms = codec_get_i64(reader);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		load_rule_state(&state->rules[r], reader);
 	state->episode.open = codec_get_u8(reader);

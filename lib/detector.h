@@ -35,6 +35,11 @@
  *
  * Repeat callers: a real (not premature) call from a number cut off by a premature hangup at
  * most repeat_window_seconds before marks that hangup called back (detector_caller_rang).
+ *
+ * A late call (completed_call.late: its source is judged on its own, behind the center) does
+ * not move the clock: its operator is evaluated in the call's own time, and that operator's
+ * clock runs as far behind the center until a call of his comes in order; the notices say by
+ * how much (alert.late_ms).
  */
 
 typedef void (*detector_alert_fn)(const struct alert *alert, void *ctx);

@@ -12,6 +12,7 @@
 #include "codec.h"
 #include "control.h"
 #include "dedupe.h"
+#include "reorder.h"
 #include "sources.h"
 #include "sysalert.h"
 
@@ -23,8 +24,15 @@ struct engine {
 	struct event_parser *parser;
 	struct dedupe *dedupe;
 	struct sources *sources;
+	struct clocks *clocks;   /* event time per source */
+	struct reorder *reorder; /* events waiting for the center clock */
 	int64_t lateness_ms;
-	int64_t watermark_ms; /* newest ts accepted: the engine's event-time clock */
+	int64_t watermark_ms; /* newest ts accepted from any source */
+	int64_t center_ms;    /* newest ts released in order: the tracker's and detector's clock */
+	int64_t now_ms;       /* newest host time given (ENGINE_NO_TIME: none yet) */
+	uint64_t arrivals;    /* events buffered so far: their arrival order */
+	bool future_guard;
+	int64_t future_ceiling_ms; /* not saved: set by each replay pass */
 	struct tracker *tracker;
 	struct detector *detector;
 	engine_alert_fn on_alert;
@@ -73,14 +81,20 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->parser = event_parser_new();
 	engine->dedupe = dedupe_new(config->tracker.max_dedupe_events);
 	engine->sources = sources_new(config->feed.max_sources);
+	engine->clocks = clocks_new(config->feed.max_sources);
+	engine->reorder = reorder_new(config->tracker.max_reorder_events);
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
 	engine->watermark_ms = INT64_MIN;
+	engine->center_ms = INT64_MIN;
+	engine->now_ms = ENGINE_NO_TIME;
+	engine->future_guard = true;
+	engine->future_ceiling_ms = INT64_MAX;
 	engine->tracker = tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
 	engine->sysalerts = sysalerts_new(config->feed.max_sources + ENGINE_SYSTEM_ALERTS_EXTRA, next_seq,
 					  deliver_alert, engine);
-	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->tracker || !engine->detector ||
-	    !engine->sysalerts) {
+	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks || !engine->reorder ||
+	    !engine->tracker || !engine->detector || !engine->sysalerts) {
 		engine_free(engine);
 		return NULL;
 	}
@@ -94,6 +108,8 @@ void engine_free(struct engine *engine)
 	event_parser_free(engine->parser);
 	dedupe_free(engine->dedupe);
 	sources_free(engine->sources);
+	clocks_free(engine->clocks);
+	reorder_free(engine->reorder);
 	tracker_free(engine->tracker);
 	detector_free(engine->detector);
 	sysalerts_free(engine->sysalerts);
@@ -108,13 +124,15 @@ static bool is_blank(const char *line, size_t len)
 	return true;
 }
 
-/* Hand a parsed event to the tracker, and a call it completes to the detector. */
-static void track_event(struct engine *engine, const struct event *event)
+/* Hand an event to the tracker, and a call it completes to the detector; late: its source
+ * is judged on its own, behind the center. */
+static void track_event(struct engine *engine, const struct event *event, bool late)
 {
 	struct completed_call completed;
 
 	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
 		return;
+	completed.late = late;
 	bool premature = detector_is_premature(engine->detector, &completed);
 	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
 		engine->on_call(&completed, premature, engine->call_ctx);
@@ -124,30 +142,156 @@ static void track_event(struct engine *engine, const struct event *event)
 		detector_caller_rang(engine->detector, completed.ani, completed.start_ms);
 }
 
-/* Lateness and duplicates: the event-time gate in front of the tracker. */
+/* An event in the center's order: the center clock follows it. */
+static void release_in_order(struct engine *engine, const struct event *event)
+{
+	if (event->ts_ms > engine->center_ms) {
+		engine->center_ms = event->ts_ms;
+		detector_advance(engine->detector, event->ts_ms);
+	}
+	track_event(engine, event, false);
+}
+
+static struct clocks_bounds bounds(const struct engine *engine)
+{
+	return (struct clocks_bounds){.now_ms = engine->now_ms,
+				      .idle_ms = (int64_t)engine->config.feed.source_idle_seconds * 1000,
+				      .max_lag_ms = (int64_t)engine->config.tracker.max_source_lag_seconds * 1000,
+				      .center_ms = engine->center_ms};
+}
+
+/* May the first buffered event go now? Not while a held source can still send one before it,
+ * nor before the host clock has reached it (the center never runs ahead of the host). */
+static bool releasable(const struct reorder_item *item, const struct clocks_center *center, int64_t now_ms)
+{
+	if (now_ms != ENGINE_NO_TIME && item->event.ts_ms > now_ms)
+		return false;
+	if (!center->any_held || item->event.ts_ms < center->center_ms)
+		return true;
+	return item->event.ts_ms == center->center_ms && strcmp(item->source, center->tie_name) <= 0;
+}
+
+/* Release, in (ts, source, arrival) order, every buffered event the held sources have passed. */
+static void release_ready(struct engine *engine, bool everything)
+{
+	struct clocks_bounds now = bounds(engine);
+	struct clocks_center center;
+	struct reorder_item item;
+	const struct reorder_item *first;
+
+	clocks_center(engine->clocks, &now, &center);
+	while ((first = reorder_peek(engine->reorder)) && (everything || releasable(first, &center, engine->now_ms))) {
+		reorder_pop(engine->reorder, &item);
+		release_in_order(engine, &item.event);
+	}
+}
+
+/* Hold an event for the center (the oldest goes early when the buffer is full). */
+static void buffer_event(struct engine *engine, const struct event *event, const struct clocks_source *source)
+{
+	struct reorder_item item;
+
+	if (reorder_full(engine->reorder) && reorder_pop(engine->reorder, &item)) {
+		engine->stats.reorder_overflows++;
+		release_in_order(engine, &item.event);
+	}
+	memset(&item, 0, sizeof(item));
+	item.event = *event;
+	memcpy(item.source, source->name, sizeof(item.source));
+	item.arrival = ++engine->arrivals;
+	if (reorder_push(engine->reorder, &item) != 0) {
+		engine->stats.reorder_overflows++;
+		release_in_order(engine, event);
+	}
+}
+
+/* The time the future guard measures against: the host's, else the other sources' newest. */
+static int64_t guard_reference(const struct engine *engine, const struct engine_origin *origin,
+			       const struct clocks_source *source)
+{
+	if (origin->received_ms != ENGINE_NO_TIME)
+		return origin->received_ms;
+	return clocks_newest_other(engine->clocks, source);
+}
+
+static enum event_reject reject_future(struct engine *engine, const struct event *event,
+				       const struct engine_origin *origin, const struct clocks_source *source,
+				       struct engine_verdict *verdict)
+{
+	bool host = origin->received_ms != ENGINE_NO_TIME;
+	int64_t reference = guard_reference(engine, origin, source);
+	int64_t allowed_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
+	const char *against = host ? "the host clock" : "the other sources";
+	const char *keys = "feed.max_future_seconds";
+
+	if (!host) { /* sources may run max_source_lag apart */
+		allowed_ms += (int64_t)engine->config.tracker.max_source_lag_seconds * 1000;
+		keys = "feed.max_future_seconds + tracker.max_source_lag_seconds";
+	}
+	if (event->ts_ms > engine->future_ceiling_ms) {
+		allowed_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
+		reference = engine->future_ceiling_ms - allowed_ms;
+		against = "the recovery's clock";
+		keys = "feed.max_future_seconds";
+	} else if (!engine->future_guard || reference == INT64_MIN || event->ts_ms <= reference + allowed_ms) {
+		return EVENT_OK;
+	}
+	snprintf(verdict->why, sizeof(verdict->why), "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (%s)",
+		 event_type_name(event->type), (long long)((event->ts_ms - reference) / 1000), against,
+		 (long long)(allowed_ms / 1000), keys);
+	return EVENT_REJECT_FUTURE;
+}
+
+/* The source's own lateness: only its own newest ts can make its events too late. */
+static enum event_reject reject_too_late(const struct engine *engine, const struct event *event,
+					 const struct clocks_source *source, struct engine_verdict *verdict)
+{
+	if (source->newest_ms == INT64_MIN || event->ts_ms >= source->newest_ms - engine->lateness_ms)
+		return EVENT_OK;
+	snprintf(verdict->why, sizeof(verdict->why),
+		 "%s: \"ts\" is %lld s older than the newest event, over the %lld s allowed",
+		 event_type_name(event->type), (long long)((source->newest_ms - event->ts_ms) / 1000),
+		 (long long)(engine->lateness_ms / 1000));
+	return EVENT_REJECT_TOO_LATE;
+}
+
+/* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
 static enum event_reject admit_event(struct engine *engine, const struct event *event,
+				     const struct engine_origin *origin, struct clocks_source *source,
 				     struct engine_verdict *verdict)
 {
-	int64_t horizon_ms =
-		engine->watermark_ms == INT64_MIN ? INT64_MIN : engine->watermark_ms - engine->lateness_ms;
+	enum event_reject reason;
+	int64_t oldest_ms = source->newest_ms < engine->center_ms ? source->newest_ms : engine->center_ms;
+	int64_t horizon_ms = oldest_ms == INT64_MIN ? INT64_MIN : oldest_ms - engine->lateness_ms;
 
-	if (event->ts_ms < horizon_ms) {
-		snprintf(verdict->why, sizeof(verdict->why),
-			 "%s: \"ts\" is %lld s older than the newest event, over the %lld s allowed",
-			 event_type_name(event->type), (long long)((engine->watermark_ms - event->ts_ms) / 1000),
-			 (long long)(engine->lateness_ms / 1000));
-		return EVENT_REJECT_TOO_LATE;
+	if ((reason = reject_future(engine, event, origin, source, verdict)) != EVENT_OK) {
+		source->future++;
+		return reason;
+	}
+	if ((reason = reject_too_late(engine, event, source, verdict)) != EVENT_OK) {
+		source->too_late++;
+		return reason;
 	}
 	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
+		source->duplicates++;
 		verdict->duplicate = true;
 		return EVENT_OK;
 	}
-	if (event->ts_ms > engine->watermark_ms) {
+	if (event->ts_ms > source->newest_ms)
+		source->newest_ms = event->ts_ms;
+	if (event->ts_ms > engine->watermark_ms)
 		engine->watermark_ms = event->ts_ms;
-		detector_advance(engine->detector, event->ts_ms);
+	source->events++;
+	if (engine->center_ms != INT64_MIN && event->ts_ms < engine->center_ms - engine->lateness_ms) {
+		verdict->late = true;
+		source->late++;
+		engine->stats.late_events++;
+		track_event(engine, event, true);
+	} else {
+		buffer_event(engine, event, source);
 	}
-	track_event(engine, event);
+	release_ready(engine, false);
 	return EVENT_OK;
 }
 
@@ -157,41 +301,131 @@ void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, voi
 	engine->call_ctx = ctx;
 }
 
-/* A resend from a named source: its seq is at or below the highest processed. Lines with a
- * seq advance the source's highest even when rejected, so acknowledgements move past them. */
-static bool resent(struct engine *engine, const char *source, const struct engine_verdict *verdict)
+/* A named source's numbering: resends are dropped (counted), a jump too far rejected, a
+ * restarted sender's numbering taken afresh. Lines with a seq move the numbering even when
+ * rejected later, so acknowledgements move past them. */
+static bool numbering_drops(struct engine *engine, const struct engine_origin *origin,
+			    struct clocks_source *source, struct engine_verdict *verdict)
 {
-	if (!source || !source[0] || !verdict->has_seq)
-		return false;
-	return sources_seen(engine->sources, source, verdict->seq, engine->watermark_ms);
-}
+	struct sources_session session = {.epoch = origin->epoch,
+					  .first_of_connection = origin->first_of_connection,
+					  .max_jump = engine->config.feed.max_seq_jump};
 
-void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
-		    struct engine_verdict *verdict)
-{
-	memset(verdict, 0, sizeof(*verdict));
-	if (is_blank(line, len))
-		return;
-	engine->stats.lines++;
-	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event, verdict->why,
-					     sizeof(verdict->why));
-	verdict->has_seq = engine->event.has_seq;
-	verdict->seq = engine->event.seq;
-	if (resent(engine, source, verdict)) {
+	if (!origin->named || !origin->source || !origin->source[0] || !verdict->has_seq)
+		return false;
+	switch (sources_check(engine->sources, origin->source, verdict->seq, &session, engine->watermark_ms)) {
+	case SOURCES_RESEND:
 		verdict->reject = EVENT_OK;
 		verdict->why[0] = '\0';
 		verdict->duplicate = true;
 		engine->stats.duplicates++;
-		return;
+		source->duplicates++;
+		return true;
+	case SOURCES_JUMP:
+		verdict->reject = EVENT_REJECT_BAD_SEQ;
+		snprintf(verdict->why, sizeof(verdict->why),
+			 "\"seq\" %llu is more than %llu above the source's highest (feed.max_seq_jump)",
+			 (unsigned long long)verdict->seq, (unsigned long long)engine->config.feed.max_seq_jump);
+		source->bad_seq++;
+		return false;
+	case SOURCES_RESTARTED:
+		verdict->restarted = true;
+		engine->stats.restarts++;
+		source->restarts++;
+		return false;
+	case SOURCES_NEW:
+		break;
 	}
+	return false;
+}
+
+/* The host clock moves forward only; a line without one is heard "now". */
+static void take_time(struct engine *engine, int64_t received_ms, struct clocks_source *source)
+{
+	if (received_ms != ENGINE_NO_TIME && received_ms > engine->now_ms)
+		engine->now_ms = received_ms;
+	if (source)
+		source->heard_ms = received_ms != ENGINE_NO_TIME ? received_ms : engine->now_ms;
+}
+
+void engine_process_from(struct engine *engine, const struct engine_origin *origin, const char *line,
+			 size_t len, struct engine_verdict *verdict)
+{
+	struct clocks_source *source;
+
+	memset(verdict, 0, sizeof(*verdict));
+	if (len == 0 && origin->source && origin->source[0] && origin->received_ms != ENGINE_NO_TIME)
+		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
+	if (is_blank(line, len))
+		return;
+	engine->stats.lines++;
+	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
+	source->lines++;
+	take_time(engine, origin->received_ms, source);
+	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event, verdict->why,
+					     sizeof(verdict->why));
+	verdict->has_seq = engine->event.has_seq;
+	verdict->seq = engine->event.seq;
+	if (numbering_drops(engine, origin, source, verdict))
+		return;
 	if (verdict->reject == EVENT_OK)
-		verdict->reject = admit_event(engine, &engine->event, verdict);
+		verdict->reject = admit_event(engine, &engine->event, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
 		engine->stats.rejects[verdict->reject]++;
 		return;
 	}
 	engine->stats.events++;
 	engine_check_limits(engine);
+}
+
+void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
+		    struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = source, .named = source && source[0],
+				       .received_ms = ENGINE_NO_TIME};
+
+	engine_process_from(engine, &origin, line, len, verdict);
+}
+
+void engine_tick(struct engine *engine, int64_t received_ms)
+{
+	take_time(engine, received_ms, NULL);
+	release_ready(engine, false);
+}
+
+void engine_flush(struct engine *engine)
+{
+	release_ready(engine, true);
+}
+
+void engine_set_future_guard(struct engine *engine, bool enabled)
+{
+	engine->future_guard = enabled;
+}
+
+void engine_set_future_ceiling(struct engine *engine, int64_t ceiling_ms)
+{
+	engine->future_ceiling_ms = ceiling_ms;
+}
+
+size_t engine_source_count(const struct engine *engine)
+{
+	return clocks_count(engine->clocks);
+}
+
+void engine_source_at(const struct engine *engine, size_t i, struct engine_source_info *out)
+{
+	const struct clocks_source *source = clocks_at(engine->clocks, i);
+	struct clocks_bounds now = bounds(engine);
+
+	out->clock = *source;
+	out->lag_ms = clocks_lag_ms(engine->clocks, source);
+	out->held = clocks_held(engine->clocks, source, &now);
+}
+
+int64_t engine_center_ms(const struct engine *engine)
+{
+	return engine->center_ms;
 }
 
 enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len, char *why,
@@ -225,6 +459,8 @@ const struct engine_stats *engine_stats(struct engine *engine)
 	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
 	engine->stats.sources_evicted = sources_evicted(engine->sources);
 	engine->stats.system_alerts_dropped = sysalerts_dropped(engine->sysalerts);
+	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
+	engine->stats.buffered = reorder_count(engine->reorder);
 	return &engine->stats;
 }
 
@@ -244,6 +480,8 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 
 	if ((rc = dedupe_resize(engine->dedupe, config->tracker.max_dedupe_events)) < 0 ||
 	    (rc = sources_resize(engine->sources, config->feed.max_sources)) < 0 ||
+	    (rc = clocks_resize(engine->clocks, config->feed.max_sources)) < 0 ||
+	    (rc = reorder_resize(engine->reorder, config->tracker.max_reorder_events)) < 0 ||
 	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
@@ -458,8 +696,8 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 3 (2 without the alerts' callbacks, acknowledgements, system alerts
- * and eviction counts of issue 8):
+ * Snapshot frame, format 4 (3 without the clocks and reorder buffer of event time per source,
+ * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u32 n][n bytes: the configuration as YAML (config_dump)]
  *   [state...] [u32 CRC-32C of everything before it]
  * The configuration is stored by key and read back through config_parse, so a snapshot
@@ -485,9 +723,15 @@ void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 	codec_put_bytes(writer, config_text, config_len);
 	free(config_text);
 	codec_put_i64(writer, engine->watermark_ms);
+	codec_put_i64(writer, engine->center_ms);
+	codec_put_i64(writer, engine->now_ms);
+	codec_put_u64(writer, engine->arrivals);
+	codec_put_u8(writer, engine->future_guard);
 	codec_put_bytes(writer, &engine->stats, sizeof(engine->stats));
 	dedupe_save(engine->dedupe, writer);
 	sources_save(engine->sources, writer);
+	clocks_save(engine->clocks, writer);
+	reorder_save(engine->reorder, writer);
 	tracker_save(engine->tracker, writer);
 	detector_save(engine->detector, writer);
 	sysalerts_save(engine->sysalerts, writer);
@@ -561,8 +805,13 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 static int load_state(struct engine *engine, struct codec_reader *reader)
 {
 	engine->watermark_ms = codec_get_i64(reader);
+	engine->center_ms = codec_get_i64(reader);
+	engine->now_ms = codec_get_i64(reader);
+	engine->arrivals = codec_get_u64(reader);
+	engine->future_guard = codec_get_u8(reader);
 	codec_get_bytes(reader, &engine->stats, sizeof(engine->stats));
 	if (dedupe_load(engine->dedupe, reader) != 0 || sources_load(engine->sources, reader) != 0 ||
+	    clocks_load(engine->clocks, reader) != 0 || reorder_load(engine->reorder, reader) != 0 ||
 	    tracker_load(engine->tracker, reader) != 0 || detector_load(engine->detector, reader) != 0 ||
 	    sysalerts_load(engine->sysalerts, reader) != 0)
 		return -EINVAL;

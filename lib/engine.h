@@ -8,15 +8,18 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "clocks.h"
 #include "config.h"
 #include "detector.h"
 #include "event.h"
 #include "tracker.h"
 
 /*
- * The engine is the whole pipeline in one object: feed line -> parser -> call tracker ->
- * detector -> alert. The daemon, the backtester and the tests all drive it the same way,
- * so the same lines always produce the same alerts, byte for byte.
+ * The engine is the whole pipeline in one object: feed line -> parser -> per-source clock and
+ * guard -> reorder buffer (the center clock) -> call tracker -> detector -> alert. The daemon,
+ * the backtester and the tests all drive it the same way, so the same lines (with the same
+ * host times, when there are any) always produce the same alerts, byte for byte. The time
+ * model is docs/detection.md, "Time".
  */
 
 struct engine_stats {
@@ -30,6 +33,11 @@ struct engine_stats {
 	uint64_t controls;                       /* control lines applied (acks, system) */
 	uint64_t controls_rejected;              /* control lines refused (bad, no such alert) */
 	uint64_t system_alerts_dropped;          /* system alerts not raised: table full */
+	uint64_t late_events;                    /* events judged on their own: their source lagged */
+	uint64_t reorder_overflows;              /* events released early: max_reorder_events */
+	uint64_t restarts;                       /* senders that restarted their numbering */
+	uint64_t clocks_evicted;                 /* source clocks forgotten: max_sources */
+	uint32_t buffered;                       /* events waiting in the reorder buffer now */
 	uint32_t open_calls;                     /* calls open now */
 	struct tracker_stats tracker;
 	struct detector_stats detector;
@@ -48,6 +56,8 @@ struct engine_verdict {
 	enum event_reject reject; /* EVENT_OK, or why the line was rejected */
 	bool duplicate;           /* a resent event, recognized and ignored */
 	bool has_seq;             /* the line carried a "seq" (even if rejected later) */
+	bool restarted;           /* its sender restarted its numbering (new epoch, or far below) */
+	bool late;                /* accepted, but its source lags: judged on its own */
 	uint64_t seq;
 	char why[256];            /* detail of a rejection, "" otherwise */
 };
@@ -70,12 +80,73 @@ enum event_reject engine_process_line(struct engine *engine, const char *line, s
 				      char *why, size_t why_size);
 
 /**
- * Process one feed line from a named source ("" or NULL when the feed gave no name). An event
- * carrying a seq at or below the highest processed from the same source is a resend: ignored
- * and counted as a duplicate. Every field of *verdict is set.
+ * Process one feed line from a named source ("" or NULL when the feed gave no name), without
+ * a host clock (engine_process_from). An event carrying a seq at or below the highest
+ * processed from the same source is a resend: ignored and counted as a duplicate. Every field
+ * of *verdict is set.
  */
 void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
 		    struct engine_verdict *verdict);
+
+/* No host clock: the engine then takes the newest ts of the other sources as the reference. */
+#define ENGINE_NO_TIME INT64_MIN
+
+/* Where a line came from (docs/detection.md, "Time"). */
+struct engine_origin {
+	const char *source;  /* its clock's key: the hello's source, or one per connection;
+			      * NULL or "" for the one unnamed stream */
+	bool named;          /* source is the hello's: seq resends and epochs apply */
+	const char *epoch;   /* the hello's epoch; NULL or "" when none */
+	bool first_of_connection; /* no numbered line came before on its connection */
+	int64_t received_ms; /* host time it arrived, or ENGINE_NO_TIME */
+};
+
+/**
+ * Process one feed line from origin. An empty line (len 0) from a source with a host time
+ * announces the source (its hello): it holds back the center until it sends or falls idle. Its own clock judges lateness; the future guard
+ * rejects a ts more than feed.max_future_seconds ahead of received_ms (without a host clock:
+ * of the newest ts of the other sources; no guard when there are none, or when disabled).
+ * An accepted event of a held source waits in the reorder buffer until the center clock
+ * reaches it; one of a source that lags is processed at once, in its own time. Every field
+ * of *verdict is set.
+ */
+void engine_process_from(struct engine *engine, const struct engine_origin *origin, const char *line,
+			 size_t len, struct engine_verdict *verdict);
+
+/**
+ * The host clock moved on (received_ms) without a line: sources silent for
+ * feed.source_idle_seconds stop holding back the others, so buffered events may be released.
+ * Journal it like a line, so that a replay releases them at the same point.
+ */
+void engine_tick(struct engine *engine, int64_t received_ms);
+
+/** Release every buffered event, as if every source had gone quiet (end of a backtest). */
+void engine_flush(struct engine *engine);
+
+/** Turn the future guard off (cadmon-backtest --no-future-guard) or on again. */
+void engine_set_future_guard(struct engine *engine, bool enabled);
+
+/**
+ * Reject as future any event newer than ceiling_ms (INT64_MAX: no ceiling), whatever the
+ * reference: recovery replays journal lines recorded without their host time under the
+ * guard of the recovery's own clock.
+ */
+void engine_set_future_ceiling(struct engine *engine, int64_t ceiling_ms);
+
+/* One source as STATUS=, logs and reports show it. */
+struct engine_source_info {
+	struct clocks_source clock; /* name, newest ts, counters */
+	int64_t lag_ms;             /* behind the newest source */
+	bool held;                  /* its events are merged in ts order with the others' */
+};
+
+/** Sources known (at most feed.max_sources), and the i-th (0 <= i < count): in the order first
+ * heard, until one is forgotten. */
+size_t engine_source_count(const struct engine *engine);
+void engine_source_at(const struct engine *engine, size_t i, struct engine_source_info *out);
+
+/** The center clock: ts of the newest event released in order (INT64_MIN before the first). */
+int64_t engine_center_ms(const struct engine *engine);
 
 /** Count a line rejected before it reached the engine (e.g. too long for the feed buffer). */
 void engine_count_reject(struct engine *engine, enum event_reject reason);
@@ -90,7 +161,7 @@ const struct engine_stats *engine_stats(struct engine *engine);
  */
 void engine_continue_seq(struct engine *engine, uint64_t delivered_through);
 
-/** The event-time clock: the newest ts accepted (INT64_MIN before the first event). */
+/** The newest ts accepted from any source (INT64_MIN before the first event). */
 int64_t engine_watermark_ms(const struct engine *engine);
 
 /**
@@ -149,7 +220,7 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 3
+#define ENGINE_SNAPSHOT_FORMAT 4
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 

@@ -52,6 +52,8 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 	[EVENT_REJECT_BAD_VALUE] = "bad_value",
 	[EVENT_REJECT_FIELD_TOO_LONG] = "field_too_long",
 	[EVENT_REJECT_TOO_LATE] = "too_late",
+	[EVENT_REJECT_FUTURE] = "future",
+	[EVENT_REJECT_BAD_SEQ] = "bad_seq",
 };
 
 static const struct {

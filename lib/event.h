@@ -40,7 +40,9 @@ enum event_reject {
 	EVENT_REJECT_BAD_TIMESTAMP,
 	EVENT_REJECT_BAD_VALUE,
 	EVENT_REJECT_FIELD_TOO_LONG,
-	EVENT_REJECT_TOO_LATE, /* older than the newest ts minus allowed_lateness_seconds */
+	EVENT_REJECT_TOO_LATE, /* older than its source's newest ts minus allowed_lateness_seconds */
+	EVENT_REJECT_FUTURE,   /* ts more than feed.max_future_seconds ahead of the reference */
+	EVENT_REJECT_BAD_SEQ,  /* seq more than feed.max_seq_jump above its source's highest */
 	EVENT_REJECT_COUNT
 };
 

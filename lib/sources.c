@@ -16,6 +16,7 @@
 struct source_entry {
 	struct table_entry base;
 	char name[EVENT_ID_MAX + 1];
+	char epoch[EVENT_ID_MAX + 1];
 	uint64_t last_seq;
 	int64_t last_ts_ms;
 };
@@ -56,28 +57,54 @@ static int64_t last_heard(const void *entry)
 	return ((const struct source_entry *)entry)->last_ts_ms;
 }
 
-bool sources_seen(struct sources *sources, const char *source, uint64_t seq, int64_t ts_ms)
+/* The entry of source, claimed (with its epoch) when new; *is_new says which. */
+static struct source_entry *find_or_claim(struct sources *sources, const char *source, const char *epoch,
+					  bool *is_new)
 {
 	uint64_t hash = hash_string(source);
 	uint32_t i = table_probe(&sources->table, hash, name_matches, source);
 	struct source_entry *entry;
 
-	if (table_used(&sources->table, i)) {
-		entry = table_slot(&sources->table, i);
-		if (seq <= entry->last_seq)
-			return true;
-	} else {
-		if (sources->table.count >= sources->table.max_count) {
-			sources->evicted += table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
-			i = table_probe(&sources->table, hash, name_matches, source);
-		}
-		entry = table_claim(&sources->table, i, hash);
-		text_copy(entry->name, source, sizeof(entry->name));
+	*is_new = !table_used(&sources->table, i);
+	if (!*is_new)
+		return table_slot(&sources->table, i);
+	if (sources->table.count >= sources->table.max_count) {
+		sources->evicted += table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
+		i = table_probe(&sources->table, hash, name_matches, source);
 	}
+	entry = table_claim(&sources->table, i, hash);
+	text_copy(entry->name, source, sizeof(entry->name));
+	text_copy(entry->epoch, epoch, sizeof(entry->epoch));
+	return entry;
+}
+
+static enum sources_verdict judge_seq(const struct source_entry *entry, uint64_t seq,
+				      const struct sources_session *session, const char *epoch)
+{
+	if (strcmp(entry->epoch, epoch) != 0)
+		return SOURCES_RESTARTED;
+	if (seq > entry->last_seq)
+		return seq - entry->last_seq > session->max_jump ? SOURCES_JUMP : SOURCES_NEW;
+	if (session->first_of_connection && entry->last_seq - seq >= session->max_jump)
+		return SOURCES_RESTARTED;
+	return SOURCES_RESEND;
+}
+
+enum sources_verdict sources_check(struct sources *sources, const char *source, uint64_t seq,
+				   const struct sources_session *session, int64_t ts_ms)
+{
+	const char *epoch = session->epoch ? session->epoch : "";
+	bool is_new;
+	struct source_entry *entry = find_or_claim(sources, source, epoch, &is_new);
+	enum sources_verdict verdict = is_new ? SOURCES_NEW : judge_seq(entry, seq, session, epoch);
+
+	if (verdict == SOURCES_RESEND || verdict == SOURCES_JUMP)
+		return verdict;
+	text_copy(entry->epoch, epoch, sizeof(entry->epoch));
 	entry->last_seq = seq;
 	if (ts_ms > entry->last_ts_ms)
 		entry->last_ts_ms = ts_ms;
-	return false;
+	return verdict;
 }
 
 bool sources_last_seq(const struct sources *sources, const char *source, uint64_t *seq)
@@ -113,6 +140,17 @@ void sources_save(const struct sources *sources, struct codec_writer *writer)
 
 int sources_load(struct sources *sources, struct codec_reader *reader)
 {
+	int rc;
+
 	sources->evicted = codec_get_u64(reader);
-	return table_load(&sources->table, reader);
+	if ((rc = table_load(&sources->table, reader)) != 0)
+		return rc;
+	for (uint32_t i = 0; i <= sources->table.mask; i++) {
+		struct source_entry *entry = table_slot(&sources->table, i);
+		if (!table_used(&sources->table, i))
+			continue;
+		entry->name[EVENT_ID_MAX] = '\0';
+		entry->epoch[EVENT_ID_MAX] = '\0';
+	}
+	return 0;
 }

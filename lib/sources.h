@@ -9,8 +9,10 @@
 /*
  * The highest sequence number processed from each named feed source, so that events a
  * sender resends after a reconnect (from its last acknowledgement) are recognized exactly:
- * an event is new iff its seq is above the source's highest. Bounded: when full, the source
- * heard of least recently is forgotten (counted).
+ * an event is new iff its seq is above the source's highest, under the same epoch (the hello's
+ * session name, changed by a sender that lost its numbering). One line may move the numbering
+ * ahead by at most max_jump. Bounded: when full, the source heard of least recently is
+ * forgotten (counted).
  */
 
 struct sources;
@@ -19,8 +21,29 @@ struct sources;
 struct sources *sources_new(uint32_t max_sources);
 void sources_free(struct sources *sources);
 
-/** True if seq from source was processed already; otherwise record it (at event time ts_ms). */
-bool sources_seen(struct sources *sources, const char *source, uint64_t seq, int64_t ts_ms);
+/* What a numbered line is to its source's numbering. */
+enum sources_verdict {
+	SOURCES_NEW = 0,   /* above the highest: recorded */
+	SOURCES_RESEND,    /* at or below the highest: a resend */
+	SOURCES_RESTARTED, /* another epoch, or far below at a connection's start: numbering starts again */
+	SOURCES_JUMP,      /* more than max_jump above the highest: not recorded */
+};
+
+/* A numbered line's session: the hello's epoch, and whether it is the connection's first
+ * numbered line. */
+struct sources_session {
+	const char *epoch; /* "" when the hello gave none */
+	bool first_of_connection;
+	uint64_t max_jump; /* how far one line may move the numbering ahead */
+};
+
+/**
+ * Check seq from source against its numbering under session and record it unless it is a
+ * resend or a jump: a new epoch restarts the numbering, and so does the first numbered line
+ * of a connection at least max_jump below the highest.
+ */
+enum sources_verdict sources_check(struct sources *sources, const char *source, uint64_t seq,
+				   const struct sources_session *session, int64_t ts_ms);
 
 /** The highest seq processed from source; false if the source is unknown. */
 bool sources_last_seq(const struct sources *sources, const char *source, uint64_t *seq);

@@ -29,6 +29,7 @@ struct completed_call {
 	enum released_by released_by;
 	bool had_incident;
 	bool had_transfer;
+	bool late; /* set by the engine: from a source judged on its own, behind the center */
 };
 
 enum tracker_result {

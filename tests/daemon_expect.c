@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -109,4 +111,18 @@ void expect_no_log_format(const struct harness *h, const char *format, ...)
 	format_needle(needle, sizeof needle, format, args);
 	va_end(args);
 	expect_no_log(h, needle);
+}
+
+int expect_notify_socket(char path[PATH_MAX])
+{
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(harness_temp_file("notify", path), 0);
+	assert_true(strlen(path) < sizeof address.sun_path);
+	unlink(path);
+	strcpy(address.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+	return fd;
 }

@@ -40,6 +40,10 @@ void expect_log(const struct harness *h, const char *needle);
 /** cadmond's log does not contain needle now. */
 void expect_no_log(const struct harness *h, const char *needle);
 
+/** A datagram socket bound at a new temporary path (written to path), standing in for
+ * systemd's NOTIFY_SOCKET; fails the test if it cannot be made. */
+int expect_notify_socket(char path[PATH_MAX]);
+
 void expect_log_format(const struct harness *h, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void expect_no_log_format(const struct harness *h, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

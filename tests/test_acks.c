@@ -93,6 +93,53 @@ static void test_acks_follow_durability(void **state)
 	assert_string_equal(line, "{\"ack\":7}\n");
 }
 
+/* A hello's epoch: a string or an integer; anything else is a bad hello. */
+static void test_hello_epoch(void **state)
+{
+	struct acks acks;
+	char why[128] = "";
+
+	(void)state;
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":\"2026-11-29\"}", why),
+			 ACKS_HELLO);
+	assert_string_equal(acks.epoch, "2026-11-29");
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":1764979200}", why),
+			 ACKS_HELLO);
+	assert_string_equal(acks.epoch, "1764979200");
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":null}", why),
+			 ACKS_HELLO);
+	assert_string_equal(acks.epoch, "");
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":[1]}", why),
+			 ACKS_BAD_HELLO);
+	assert_string_equal(why, "\"epoch\" must be an integer or 1 to 64 bytes");
+	assert_string_equal(acks.source, "");
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":\"\"}", why),
+			 ACKS_BAD_HELLO);
+}
+
+/* An ack says how many of the connection's lines up to it were dropped as duplicates. */
+static void test_acks_count_duplicates(void **state)
+{
+	struct engine_verdict resent = { .has_seq = true, .seq = 1, .duplicate = true };
+	struct acks acks = { 0 };
+	char line[ACKS_LINE_MAX];
+
+	(void)state;
+	acks_note(&acks, &resent, 1);
+	resent.seq = 2;
+	acks_note(&acks, &resent, 2);
+	note(&acks, 3, 3);
+	assert_int_equal(acks_due(&acks, 3, line), strlen("{\"ack\":3,\"duplicates\":2}\n"));
+	assert_string_equal(line, "{\"ack\":3,\"duplicates\":2}\n");
+	note(&acks, 4, 4);
+	assert_int_equal(acks_due(&acks, 4, line), strlen("{\"ack\":4,\"duplicates\":2}\n"));
+	assert_string_equal(line, "{\"ack\":4,\"duplicates\":2}\n");
+	memset(&acks, 0, sizeof acks);
+	note(&acks, 7, 1);
+	assert_int_equal(acks_due(&acks, 1, line), strlen("{\"ack\":7}\n"));
+	assert_string_equal(line, "{\"ack\":7}\n");
+}
+
 static void test_since_line(void **state)
 {
 	char notice[128];
@@ -226,6 +273,8 @@ int main(void)
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_bad_hellos),
 		cmocka_unit_test(test_acks_follow_durability),
+		cmocka_unit_test(test_hello_epoch),
+		cmocka_unit_test(test_acks_count_duplicates),
 		cmocka_unit_test(test_since_line),
 		cmocka_unit_test(test_release_and_catch_up),
 		cmocka_unit_test(test_release_without_since),

@@ -573,7 +573,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "lines", 35);
 	assert_count(totals, "events", 29);
 	assert_count(totals, "rejected", 6);
-	assert_int_equal(json_object_object_length(rejects), 11);
+	assert_int_equal(json_object_object_length(rejects), 13);
 	assert_count(rejects, "line_too_long", 1);
 	assert_count(rejects, "invalid_json", 1);
 	assert_count(rejects, "invalid_utf8", 0);
@@ -585,6 +585,8 @@ static void assert_json_totals(json_object *totals)
 	assert_count(rejects, "bad_value", 0);
 	assert_count(rejects, "field_too_long", 0);
 	assert_count(rejects, "too_late", 1);
+	assert_count(rejects, "future", 0);
+	assert_count(rejects, "bad_seq", 0);
 	assert_count(totals, "completed_calls", 13);
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");
@@ -770,6 +772,52 @@ static void test_line_limits_and_chunk_boundaries(void **state)
 	run_free(&run);
 }
 
+/* Lines naming their CAD with "source": each has its own clock. A line a year ahead of the
+ * other CAD is rejected as future (not with --no-future-guard); cad-2 is an hour behind cad-1
+ * and judged on its own. */
+static void test_sources_and_the_future_guard(void **state)
+{
+	static const char lines[] =
+		"{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\"}\n"
+		"{\"source\":\"cad-2\",\"type\":\"incident\",\"call_id\":\"b\",\"ts\":\"2027-11-29T09:00:00Z\"}\n"
+		"{\"source\":\"cad-2\",\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"op-1\"}\n"
+		"{\"source\":\"cad-2\",\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:00:30Z\","
+		"\"released_by\":\"caller\"}\n";
+	char input[PATH_MAX_BYTES], expected[512];
+	const char *const args[] = {"-c", fixture.config, input, NULL};
+	const char *const unguarded[] = {"--json", "--no-future-guard", "-c", fixture.config, input, NULL};
+	struct run run;
+
+	(void)state;
+	path_in_dir(input, "sources.ndjson");
+	write_file(input, lines, strlen(lines));
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-backtest: %s:2: future: incident: \"ts\" is 31536000 s ahead of the other sources, "
+		 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)\n", input);
+	assert_string_equal(run.err, expected);
+	assert_non_null(strstr(run.out, "    future               1\n"));
+	assert_non_null(strstr(run.out, "  late events            2\n"));
+	assert_non_null(strstr(run.out, "sources\n"
+					"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 0 s behind\n"
+					"  cad-2                  2 events, 2 late, 1 future, 0 too_late, 3570 s behind\n"));
+	run_free(&run);
+	run_tool(unguarded, &run);
+	assert_int_equal(run.exit_status, 0);
+	json_object *document = json_tokener_parse(run.out);
+	assert_non_null(document);
+	json_object *totals = field(document, "totals");
+	/* Without the guard cad-2's clock is a year ahead: only its own later lines are too late. */
+	assert_count(totals, "events", 2);
+	assert_count(field(totals, "rejects"), "future", 0);
+	assert_count(field(totals, "rejects"), "too_late", 2);
+	assert_int_equal(json_object_array_length(field(totals, "sources")), 2);
+	json_object_put(document);
+	run_free(&run);
+}
+
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
 static void test_unterminated_last_line_is_read(void **state)
 {
@@ -947,7 +995,8 @@ static void test_usage_errors_exit_2(void **state)
 static void test_help_exits_0(void **state)
 {
 	static const char usage[] =
-		"usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] FILE...\n";
+		"usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] [--no-future-guard]\n"
+		"                       FILE...\n";
 	const char *const args[] = {"-h", NULL};
 	struct run run;
 
@@ -971,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_files_and_stdin_are_one_stream),
 		cmocka_unit_test(test_line_limits_and_chunk_boundaries),
 		cmocka_unit_test(test_unterminated_last_line_is_read),
+		cmocka_unit_test(test_sources_and_the_future_guard),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),
 		cmocka_unit_test(test_unreadable_config_exits_1),

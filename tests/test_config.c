@@ -104,6 +104,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->feed.keepalive_seconds, b->feed.keepalive_seconds);
 	assert_int_equal(a->feed.idle_timeout_seconds, b->feed.idle_timeout_seconds);
 	assert_int_equal(a->feed.silence_seconds, b->feed.silence_seconds);
+	assert_int_equal(a->feed.max_future_seconds, b->feed.max_future_seconds);
+	assert_int_equal(a->feed.max_seq_jump, b->feed.max_seq_jump);
+	assert_int_equal(a->feed.source_idle_seconds, b->feed.source_idle_seconds);
 	assert_string_equal(a->journal.state_directory, b->journal.state_directory);
 	assert_int_equal(a->journal.fsync, b->journal.fsync);
 	assert_int_equal(a->journal.fsync_interval_ms, b->journal.fsync_interval_ms);
@@ -121,6 +124,8 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->tracker.allowed_lateness_seconds, b->tracker.allowed_lateness_seconds);
 	assert_int_equal(a->tracker.max_dedupe_events, b->tracker.max_dedupe_events);
 	assert_int_equal(a->tracker.max_recent_callers, b->tracker.max_recent_callers);
+	assert_int_equal(a->tracker.max_source_lag_seconds, b->tracker.max_source_lag_seconds);
+	assert_int_equal(a->tracker.max_reorder_events, b->tracker.max_reorder_events);
 	assert_true(a->detector.max_talk_seconds == b->detector.max_talk_seconds);
 	assert_int_equal(a->detector.released_by_mask, b->detector.released_by_mask);
 	assert_int_equal(a->detector.repeat_window_seconds, b->detector.repeat_window_seconds);
@@ -163,6 +168,9 @@ static void test_defaults(void **state)
 	assert_int_equal(config.detector.escalate_unacked_after_seconds[0], 0);
 	assert_int_equal(config.detector.escalate_unacked_after_seconds[1], 1800);
 	assert_int_equal(config.detector.escalate_unacked_after_seconds[2], 600);
+	assert_int_equal(config.feed.max_future_seconds, 300);
+	assert_int_equal(config.feed.max_seq_jump, 1000000);
+	assert_int_equal(config.feed.source_idle_seconds, 2);
 	assert_string_equal(config.journal.state_directory, "/var/lib/cadmon");
 	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_BATCH);
 	assert_int_equal(config.journal.fsync_interval_ms, 200);
@@ -183,6 +191,8 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tracker.allowed_lateness_seconds, 600);
 	assert_int_equal(config.tracker.max_dedupe_events, 200000);
 	assert_int_equal(config.tracker.max_recent_callers, 100000);
+	assert_int_equal(config.tracker.max_source_lag_seconds, 900);
+	assert_int_equal(config.tracker.max_reorder_events, 50000);
 	assert_int_equal(config.detector.repeat_window_seconds, 300);
 	assert_int_equal(config.detector.resolve_after_seconds, 3600);
 	assert_int_equal(config.detector.rule_count, 5);
@@ -404,6 +414,27 @@ static void test_keepalive_bound(void **state)
 	assert_int_equal(parse_ok("feed: {keepalive_seconds: 32767}\n").feed.keepalive_seconds, 32767);
 	EXPECT_ERRORS("feed: {keepalive_seconds: 32768}\n",
 		      "cadmon.yaml:1:27: feed.keepalive_seconds: must be an integer from 0 to 32767");
+}
+
+/* Event time per source: the guard, the seq jump, idleness, the lag bound, the buffer. */
+static void test_time_keys(void **state)
+{
+	struct config config = parse_ok("feed: {max_future_seconds: 60, max_seq_jump: 5000, source_idle_seconds: 10}\n"
+					"tracker: {max_source_lag_seconds: 0, max_reorder_events: 16}\n");
+
+	(void)state;
+	assert_int_equal(config.feed.max_future_seconds, 60);
+	assert_int_equal(config.feed.max_seq_jump, 5000);
+	assert_int_equal(config.feed.source_idle_seconds, 10);
+	assert_int_equal(config.tracker.max_source_lag_seconds, 0);
+	assert_int_equal(config.tracker.max_reorder_events, 16);
+	EXPECT_ERRORS("feed: {max_future_seconds: 0, max_seq_jump: 0, source_idle_seconds: 86401}\n"
+		      "tracker: {max_source_lag_seconds: 86401, max_reorder_events: 15}\n",
+		      "cadmon.yaml:1:28: feed.max_future_seconds: must be an integer from 1 to 31536000",
+		      "cadmon.yaml:1:45: feed.max_seq_jump: must be an integer from 1 to 4000000000",
+		      "cadmon.yaml:1:69: feed.source_idle_seconds: must be an integer from 1 to 86400",
+		      "cadmon.yaml:2:35: tracker.max_source_lag_seconds: must be an integer from 0 to 86400",
+		      "cadmon.yaml:2:62: tracker.max_reorder_events: must be an integer from 16 to 10000000");
 }
 
 static void test_journal_keys(void **state)
@@ -1294,6 +1325,7 @@ int main(void)
 		cmocka_unit_test(test_cusum_rule_and_new_keys),
 		cmocka_unit_test(test_rule_number_bounds),
 		cmocka_unit_test(test_keepalive_bound),
+		cmocka_unit_test(test_time_keys),
 		cmocka_unit_test(test_journal_keys),
 		cmocka_unit_test(test_scalar_listen),
 		cmocka_unit_test(test_ipv6_listen),

@@ -322,6 +322,8 @@ static void note_event(struct journal_contents *contents, const struct record *r
 	unsigned long value;
 
 	assert_int_equal(record_decode_event(record, &event), 0);
+	if (event.len == 0) /* a hello or a tick of the host clock */
+		return;
 	assert_string_equal(event.source, "cad-1");
 	seq = memmem(event.line, event.len, "\"seq\":", 6);
 	assert_non_null(seq);
@@ -343,7 +345,7 @@ static void read_segment(struct journal_contents *contents, const char *path)
 
 	record_scan_init(&scan, data, len);
 	while ((status = record_scan_next(&scan, &record)) == RECORD_OK) {
-		if (record.type == RECORD_EVENT)
+		if (record.type == RECORD_EVENT || record.type == RECORD_EVENT_AT)
 			note_event(contents, &record);
 		contents->alerts += record.type == RECORD_ALERT;
 	}
@@ -779,7 +781,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 3: replaying the journal instead\n", h->state_dir, name);
+		 "%s/%s: snapshot format 1, this cadmond reads 4: replaying the journal instead\n", h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
 	expect_log(h, summary);

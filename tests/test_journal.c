@@ -63,6 +63,49 @@ static void test_event_record_bytes(void **state)
 	codec_writer_release(&writer);
 }
 
+/* EVENT_AT: the line with its host time, source key, epoch and flags; an EVENT record reads
+ * as one without host time. */
+static void test_event_at_record(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct engine_origin origin = { .source = "cad-1", .named = true, .epoch = "e7",
+					.first_of_connection = true, .received_ms = 1795939200123 };
+	struct record record;
+	struct record_event event;
+
+	(void)state;
+	record_put_event_at(&writer, 9, &origin, "{\"a\":1}", 7);
+	origin = (struct engine_origin){ .source = "#12", .received_ms = 5 };
+	record_put_event_at(&writer, 10, &origin, "", 0);
+	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+	assert_int_equal(record.type, RECORD_EVENT_AT);
+	assert_int_equal(record.payload_len, 8 + 1 + 4 + 5 + 4 + 2 + 7);
+	assert_int_equal(record_decode_event(&record, &event), 0);
+	assert_string_equal(event.source, "cad-1");
+	assert_string_equal(event.epoch, "e7");
+	assert_true(event.named);
+	assert_true(event.first_of_connection);
+	assert_int_equal(event.received_ms, 1795939200123);
+	assert_int_equal(event.len, 7);
+	assert_memory_equal(event.line, "{\"a\":1}", 7);
+	assert_int_equal(record_parse(writer.data + record.size, writer.len - record.size, &record), RECORD_OK);
+	assert_int_equal(record_decode_event(&record, &event), 0);
+	assert_string_equal(event.source, "#12");
+	assert_false(event.named);
+	assert_false(event.first_of_connection);
+	assert_int_equal(event.len, 0);
+	assert_string_equal(record_type_name(RECORD_EVENT_AT), "event");
+	codec_writer_release(&writer);
+	writer = (struct codec_writer){ 0 };
+	record_put_event(&writer, 1, "cad", "{}", 2);
+	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+	assert_int_equal(record_decode_event(&record, &event), 0);
+	assert_int_equal(event.received_ms, ENGINE_NO_TIME);
+	assert_true(event.named);
+	assert_string_equal(event.epoch, "");
+	codec_writer_release(&writer);
+}
+
 static void test_alert_and_reject_records(void **state)
 {
 	struct codec_writer writer = { 0 };
@@ -593,6 +636,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_record_bytes),
+		cmocka_unit_test(test_event_at_record),
 		cmocka_unit_test(test_alert_and_reject_records),
 		cmocka_unit_test(test_control_record),
 		cmocka_unit_test(test_every_cut_is_torn_every_flip_corrupt),

@@ -715,15 +715,7 @@ static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 /* A datagram socket at a temporary path, standing in for systemd's NOTIFY_SOCKET. */
 static int open_notify_socket(struct fixture *f)
 {
-	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	int fd = track(f, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-
-	assert_int_equal(harness_temp_file("notify", f->notify_path), 0);
-	assert_true(strlen(f->notify_path) < sizeof address.sun_path);
-	unlink(f->notify_path);
-	strcpy(address.sun_path, f->notify_path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-	return fd;
+	return track(f, expect_notify_socket(f->notify_path));
 }
 
 /* The next notification within timeout_ms into text (NUL-terminated); false if none came. */
@@ -823,6 +815,7 @@ static void test_status_shows_evictions(void **state)
 	snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", f->notify_path);
 	assert_int_equal(harness_start_with_environment(&f->harness, &options, environment), 0);
 	int feed = harness_connect_feed(&f->harness);
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	assert_int_equal(harness_send(feed, calls), 0);
 	expect_log(&f->harness, "tracker.max_operators reached: 1 evicted so far; raise tracker.max_operators");
 	deadline = harness_now_ms() + READ_TIMEOUT_MS;
@@ -830,7 +823,7 @@ static void test_status_shows_evictions(void **state)
 		assert_true(read_notification(notify, text, READ_TIMEOUT_MS));
 	while (!strstr(text, "evicting") && harness_now_ms() < deadline);
 	assert_string_equal(text, "STATUS=1 feeds, 0 subscribers; 4 lines, 4 events, 0 rejected, 1 alerts; "
-				  "evicting: tracker.max_operators 1");
+				  "evicting: tracker.max_operators 1; center 2026-11-29T08:03:00.000Z; sources: cad-1 lag 0 s");
 	close(feed);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }

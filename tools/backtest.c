@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "json_scan.h"
 #include "line_reader.h"
 
 #define BACKTEST_WHY_MAX 256
@@ -253,14 +254,42 @@ static void observe_alert(const struct alert *alert, const char *json, size_t le
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
+static bool contains(const char *text, size_t len, const char *word, size_t word_len)
+{
+	for (size_t i = 0; i + word_len <= len; i++)
+		if (text[i] == word[0] && memcmp(text + i, word, word_len) == 0)
+			return true;
+	return false;
+}
+
+/* A recording that mixes several CADs may name each line's with a "source" field (cadmond
+ * itself takes the source from the connection's hello). "" when the line names none. */
+static void line_source(const char *line, size_t len, char source[CLOCKS_NAME_MAX + 1])
+{
+	static const char key[] = "\"source\"";
+	struct json_field field = {.key = "source", .buffer = source, .capacity = CLOCKS_NAME_MAX + 1};
+	const char *message;
+	size_t offset;
+
+	source[0] = '\0';
+	if (!contains(line, len, key, sizeof(key) - 1))
+		return;
+	if (json_scan_object(line, len, &field, 1, &message, &offset) != JSON_SCAN_OBJECT ||
+	    field.kind != JSON_STRING || field.truncated || field.has_nul)
+		source[0] = '\0';
+}
+
 static void read_line(const char *line, size_t len, uint64_t line_number, void *ctx)
 {
 	struct backtest *backtest = ctx;
-	char why[BACKTEST_WHY_MAX];
-	enum event_reject reason = engine_process_line(backtest->engine, line, len, why, sizeof(why));
+	char source[CLOCKS_NAME_MAX + 1];
+	struct engine_origin origin = {.source = source, .received_ms = ENGINE_NO_TIME};
+	struct engine_verdict verdict;
 
-	if (reason != EVENT_OK && backtest->hooks.on_reject)
-		backtest->hooks.on_reject(backtest->input_name, line_number, reason, why,
+	line_source(line, len, source);
+	engine_process_from(backtest->engine, &origin, line, len, &verdict);
+	if (verdict.reject != EVENT_OK && backtest->hooks.on_reject)
+		backtest->hooks.on_reject(backtest->input_name, line_number, verdict.reject, verdict.why,
 					  backtest->hooks.ctx);
 }
 
@@ -348,6 +377,38 @@ void backtest_free(struct backtest *backtest)
 }
 
 /* ---- results ----------------------------------------------------------------------------- */
+
+void backtest_set_future_guard(struct backtest *backtest, bool enabled)
+{
+	engine_set_future_guard(backtest->engine, enabled);
+}
+
+void backtest_finish(struct backtest *backtest)
+{
+	engine_flush(backtest->engine);
+}
+
+size_t backtest_source_count(const struct backtest *backtest)
+{
+	return engine_source_count(backtest->engine);
+}
+
+void backtest_source_at(const struct backtest *backtest, size_t i, struct engine_source_info *out)
+{
+	engine_source_at(backtest->engine, i, out);
+}
+
+bool backtest_has_named_sources(const struct backtest *backtest)
+{
+	struct engine_source_info info;
+
+	for (size_t i = 0; i < engine_source_count(backtest->engine); i++) {
+		engine_source_at(backtest->engine, i, &info);
+		if (info.clock.name[0])
+			return true;
+	}
+	return false;
+}
 
 const struct config *backtest_config(const struct backtest *backtest)
 {

@@ -95,6 +95,18 @@ void backtest_free(struct backtest *backtest);
  * Returns 0, -errno of a failed read, or -ENOMEM when what was asked could not be kept. */
 int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name);
 
+/** Turn the guard against the future off (--no-future-guard) or on (the default). */
+void backtest_set_future_guard(struct backtest *backtest, bool enabled);
+
+/** After the last input: release the events still waiting for the other sources' clocks. */
+void backtest_finish(struct backtest *backtest);
+
+/** The sources the lines came from (the unnamed stream "" and each "source" named), as the
+ * engine counts them; true when a line named one. */
+size_t backtest_source_count(const struct backtest *backtest);
+void backtest_source_at(const struct backtest *backtest, size_t i, struct engine_source_info *out);
+bool backtest_has_named_sources(const struct backtest *backtest);
+
 const struct config *backtest_config(const struct backtest *backtest);
 const struct engine_stats *backtest_engine_stats(const struct backtest *backtest);
 const struct backtest_input_stats *backtest_input_stats(const struct backtest *backtest);

@@ -41,6 +41,7 @@ struct options {
 	const char *html_path;   /* NULL: no HTML report */
 	bool json;
 	bool quiet;
+	bool no_future_guard;
 	char **inputs;
 	size_t input_count;
 };
@@ -65,7 +66,8 @@ struct run {
 
 static void print_usage(FILE *out)
 {
-	fputs("usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] FILE...\n"
+	fputs("usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] [--no-future-guard]\n"
+	      "                       FILE...\n"
 	      "Replay recorded cadmon feed lines (protocol v1, one JSON event per line) through\n"
 	      "the same detection code as cadmond, offline, and report the alerts that would\n"
 	      "have fired. Tune cadmon.yaml on your own history.\n"
@@ -75,10 +77,14 @@ static void print_usage(FILE *out)
 	      "                     instead of text\n"
 	      "  --html FILE        also write a self-contained HTML report to FILE\n"
 	      "  -q, --quiet        no progress display and no rejected-line details on stderr\n"
+	      "  --no-future-guard  accept events far ahead of the other sources' newest ts\n"
+	      "                     (by default one more than feed.max_future_seconds ahead is\n"
+	      "                     rejected as future, as cadmond does against its clock)\n"
 	      "  -h, --help         print this help and exit\n"
 	      "  -V, --version      print the version and exit\n"
 	      "\n"
 	      "The FILEs are read in order as one stream of events; \"-\" is standard input.\n"
+	      "A line may name its CAD with a \"source\" field: each source has its own clock.\n"
 	      "Text output: every alert line exactly as cadmond sends it to subscribers, then a\n"
 	      "table per operator (most alerts first) and the totals.\n"
 	      "Exit status: 0 done, 1 configuration or input error, 2 usage error.\n",
@@ -98,12 +104,13 @@ static int usage_error(const char *format, ...)
 	return EXIT_USAGE;
 }
 
-enum { OPTION_JSON = 256, OPTION_HTML };
+enum { OPTION_JSON = 256, OPTION_HTML, OPTION_NO_FUTURE_GUARD };
 
 static const struct option long_options[] = {
 	{"config", required_argument, NULL, 'c'},
 	{"json", no_argument, NULL, OPTION_JSON},
 	{"html", required_argument, NULL, OPTION_HTML},
+	{"no-future-guard", no_argument, NULL, OPTION_NO_FUTURE_GUARD},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -122,6 +129,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'c': options->config_path = optarg; break;
 		case OPTION_JSON: options->json = true; break;
 		case OPTION_HTML: options->html_path = optarg; break;
+		case OPTION_NO_FUTURE_GUARD: options->no_future_guard = true; break;
 		case 'q': options->quiet = true; break;
 		case 'h': print_usage(stdout); return EXIT_OK;
 		case 'V': puts("cadmon-backtest " CADMON_VERSION); return EXIT_OK;
@@ -386,11 +394,16 @@ static int run_backtest(const struct options *options, const struct config *conf
 	progress_init(&run.progress, stderr, !options->quiet && isatty(STDERR_FILENO),
 		      total_size(inputs, options->input_count));
 	run.backtest = backtest_new(config, keep_for(options), &hooks);
-	if (!run.backtest)
+	if (!run.backtest) {
 		fputs("cadmon-backtest: out of memory\n", stderr);
-	else if (replay_inputs(&run, inputs, options->input_count) == 0 &&
-		 write_reports(options, run.backtest) == 0)
-		status = EXIT_OK;
+	} else {
+		backtest_set_future_guard(run.backtest, !options->no_future_guard);
+		if (replay_inputs(&run, inputs, options->input_count) == 0) {
+			backtest_finish(run.backtest);
+			if (write_reports(options, run.backtest) == 0)
+				status = EXIT_OK;
+		}
+	}
 	backtest_free(run.backtest);
 	close_inputs(inputs, options->input_count);
 	return status;

@@ -375,6 +375,26 @@ static void write_total_row_if_any(FILE *out, const char *label, uint64_t value)
 		write_total_row(out, label, value);
 }
 
+/* Per source, when the lines named sources: its events, and what was late or refused. */
+static void write_source_rows(const struct page *page)
+{
+	struct engine_source_info info;
+
+	if (!backtest_has_named_sources(page->backtest))
+		return;
+	for (size_t i = 0; i < backtest_source_count(page->backtest); i++) {
+		backtest_source_at(page->backtest, i, &info);
+		fputs("<tr><td>events from source ", page->out);
+		html_escape_write(page->out, info.clock.name[0] ? info.clock.name : "(unnamed)");
+		fputs("</td><td class=\"num\">", page->out);
+		write_count(page->out, info.clock.events);
+		fputs("</td></tr>\n", page->out);
+		write_total_row_if_any(page->out, "&nbsp;&nbsp;late", info.clock.late);
+		write_total_row_if_any(page->out, "&nbsp;&nbsp;future", info.clock.future);
+		write_total_row_if_any(page->out, "&nbsp;&nbsp;too_late", info.clock.too_late);
+	}
+}
+
 static void write_totals(const struct page *page)
 {
 	const struct engine_stats *stats = backtest_engine_stats(page->backtest);
@@ -404,6 +424,9 @@ static void write_totals(const struct page *page)
 	write_total_row_if_any(out, "center evictions", stats->detector.center_evictions);
 	write_total_row_if_any(out, "callers evicted", stats->detector.callers_evicted);
 	write_total_row_if_any(out, "unterminated last lines", input->unterminated);
+	write_total_row_if_any(out, "late events (judged in their source's time)", stats->late_events);
+	write_total_row_if_any(out, "reorder overflows", stats->reorder_overflows);
+	write_source_rows(page);
 	fputs("</tbody></table>\n", out);
 }
 

@@ -185,6 +185,35 @@ static void put_troubles(struct builder *builder, struct json_object *totals,
 	put(builder, totals, "dedupe_evicted", new_count(stats->dedupe_evicted));
 	put(builder, totals, "alerts_unencodable", new_count(stats->alerts_unencodable));
 	put(builder, totals, "unterminated_lines", new_count(input->unterminated));
+	put(builder, totals, "late_events", new_count(stats->late_events));
+	put(builder, totals, "reorder_overflows", new_count(stats->reorder_overflows));
+}
+
+/* Each source's clock and counters ("" is the lines that named none). */
+static struct json_object *build_sources(struct builder *builder, const struct backtest *backtest)
+{
+	struct json_object *sources = json_object_new_array();
+	struct engine_source_info info;
+
+	for (size_t i = 0; sources && i < backtest_source_count(backtest); i++) {
+		struct json_object *source = json_object_new_object();
+		backtest_source_at(backtest, i, &info);
+		put(builder, source, "name", json_object_new_string(info.clock.name));
+		if (info.clock.newest_ms != INT64_MIN)
+			put(builder, source, "newest_ts", new_timestamp(info.clock.newest_ms));
+		put(builder, source, "lag_seconds", new_count((uint64_t)(info.lag_ms / 1000)));
+		put(builder, source, "events", new_count(info.clock.events));
+		put(builder, source, "late", new_count(info.clock.late));
+		put(builder, source, "future", new_count(info.clock.future));
+		put(builder, source, "too_late", new_count(info.clock.too_late));
+		if (!source || json_object_array_add(sources, source) != 0) {
+			json_object_put(source);
+			builder->failed = true;
+		}
+	}
+	if (!sources)
+		builder->failed = true;
+	return sources;
 }
 
 static struct json_object *build_totals(struct builder *builder, const struct backtest *backtest)
@@ -204,6 +233,7 @@ static struct json_object *build_totals(struct builder *builder, const struct ba
 		put(builder, totals, "first_ts", new_timestamp(input->first_ms));
 		put(builder, totals, "last_ts", new_timestamp(input->last_ms));
 	}
+	put(builder, totals, "sources", build_sources(builder, backtest));
 	return totals;
 }
 

@@ -214,7 +214,27 @@ static void print_troubles(FILE *out, const struct backtest *backtest)
 	print_total_if_any(out, "callers evicted", stats->detector.callers_evicted);
 	print_total_if_any(out, "dedupe evictions", stats->dedupe_evicted);
 	print_total_if_any(out, "alerts unencodable", stats->alerts_unencodable);
+	print_total_if_any(out, "late events", stats->late_events);
+	print_total_if_any(out, "reorder overflows", stats->reorder_overflows);
 	print_total_if_any(out, "unterminated last lines", backtest_input_stats(backtest)->unterminated);
+}
+
+/* Each source's clock and counters, when the lines named sources. */
+static void print_sources(FILE *out, const struct backtest *backtest)
+{
+	struct engine_source_info info;
+
+	if (!backtest_has_named_sources(backtest))
+		return;
+	fputs("sources\n", out);
+	for (size_t i = 0; i < backtest_source_count(backtest); i++) {
+		backtest_source_at(backtest, i, &info);
+		fprintf(out,
+			"  %-*s %" PRIu64 " events, %" PRIu64 " late, %" PRIu64 " future, %" PRIu64
+			" too_late, %" PRId64 " s behind\n",
+			TOTALS_LABEL_WIDTH, info.clock.name[0] ? info.clock.name : "(unnamed)", info.clock.events,
+			info.clock.late, info.clock.future, info.clock.too_late, info.lag_ms / 1000);
+	}
 }
 
 static void print_totals(FILE *out, const struct backtest *backtest)
@@ -234,6 +254,7 @@ static void print_totals(FILE *out, const struct backtest *backtest)
 	print_total(out, 0, "open calls at end", stats->open_calls);
 	print_troubles(out, backtest);
 	print_time_span(out, input);
+	print_sources(out, backtest);
 }
 
 int report_text_write_summary(FILE *out, const struct backtest *backtest)

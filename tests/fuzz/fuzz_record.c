@@ -23,6 +23,7 @@ static void decode(const struct record *record)
 
 	switch (record->type) {
 	case RECORD_EVENT:
+	case RECORD_EVENT_AT:
 		record_decode_event(record, &event);
 		break;
 	case RECORD_ALERT:

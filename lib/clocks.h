@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_CLOCKS_H
+#define CADMON_CLOCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/*
+ * Event time per source (docs/detection.md, "Time"). Each source — a feed's named source, a
+ * connection, or the one unnamed stream — has its own clock: the newest ts accepted from it.
+ * A source is *fresh* while it was heard (a line, or a hello) within idle_ms of the newest
+ * host time (without a host clock every source heard is fresh), and *held* while it is fresh,
+ * not behind the center, and at most max_lag_ms behind the lead (the newest clock of the fresh
+ * sources). The center releases events up to the oldest clock of the held sources, so that a
+ * slow source is waited for and a source further behind is judged on its own. Bounded: max_sources entries, the source
+ * heard of least recently forgotten when full (counted). Pure: no I/O.
+ */
+
+/* Longest source key: a hello's source (EVENT_ID_MAX bytes), or "#" and a connection number. */
+#define CLOCKS_NAME_MAX (EVENT_ID_MAX + 1)
+
+/* One source's clock and counters. */
+struct clocks_source {
+	char name[CLOCKS_NAME_MAX + 1];
+	int64_t newest_ms;   /* newest ts accepted; INT64_MIN before the first */
+	int64_t heard_ms;    /* reference time of its last line (INT64_MIN: never) */
+	uint64_t lines;      /* lines offered, rejected ones included */
+	uint64_t events;     /* events accepted */
+	uint64_t late;       /* accepted while held back no more: judged on their own */
+	uint64_t future;     /* rejected: ts too far ahead */
+	uint64_t too_late;   /* rejected: older than its own clock allows */
+	uint64_t bad_seq;    /* rejected: seq jumped too far */
+	uint64_t duplicates; /* resends recognized and dropped */
+	uint64_t restarts;   /* its sender restarted its numbering */
+};
+
+/* Where the center may release events: everything older than center_ms, and events at
+ * center_ms of sources named at most tie_name; everything when nothing is held. */
+struct clocks_center {
+	bool any_held;
+	int64_t center_ms;
+	char tie_name[CLOCKS_NAME_MAX + 1];
+};
+
+struct clocks;
+
+/** NULL on allocation failure. */
+struct clocks *clocks_new(uint32_t max_sources);
+void clocks_free(struct clocks *clocks);
+
+/** The source named name ("" for the unnamed stream), added when new. Never NULL. */
+struct clocks_source *clocks_get(struct clocks *clocks, const char *name);
+
+/** Newest ts accepted from any source other than except (NULL: any); INT64_MIN if none. */
+int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_source *except);
+
+/** Is source fresh at reference now_ms? (now_ms INT64_MIN: no host clock, always fresh.) */
+bool clocks_fresh(const struct clocks_source *source, int64_t now_ms, int64_t idle_ms);
+
+/* What decides whether a source is held. */
+struct clocks_bounds {
+	int64_t now_ms;     /* newest host time (INT64_MIN: no host clock) */
+	int64_t idle_ms;    /* feed.source_idle_seconds */
+	int64_t max_lag_ms; /* tracker.max_source_lag_seconds */
+	int64_t center_ms;  /* the center clock: a source behind it is judged on its own */
+};
+
+/**
+ * Is source held: fresh, and either announced (a hello) without a clock yet, or neither
+ * behind the center nor more than max_lag_ms behind the lead?
+ */
+bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
+		 const struct clocks_bounds *bounds);
+
+/** How far source is behind the newest clock of all sources (0 for it, or without a clock). */
+int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source);
+
+/** The release point: the oldest clock of the held sources (INT64_MIN while one held source
+ * has none yet). */
+void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds, struct clocks_center *out);
+
+/** Sources known, and the i-th of them (0 <= i < count), in no particular order. */
+size_t clocks_count(const struct clocks *clocks);
+const struct clocks_source *clocks_at(const struct clocks *clocks, size_t i);
+
+/** Sources forgotten because max_sources were known. */
+uint64_t clocks_evicted(const struct clocks *clocks);
+
+struct codec_writer;
+struct codec_reader;
+
+/** Change the bound, keeping the most recently heard. 0 or -ENOMEM. */
+int clocks_resize(struct clocks *clocks, uint32_t max_sources);
+void clocks_save(const struct clocks *clocks, struct codec_writer *writer);
+/** Load what clocks_save wrote into clocks of the same bound. 0 or -EINVAL. */
+int clocks_load(struct clocks *clocks, struct codec_reader *reader);
+
+#endif

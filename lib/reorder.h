@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_REORDER_H
+#define CADMON_REORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clocks.h"
+#include "event.h"
+
+/*
+ * The center's reorder buffer: accepted events waiting until every held source has passed
+ * their ts, then released in (ts, source name, arrival) order — an order that depends only on
+ * each source's own sequence, not on how the sources interleaved on the way in. A binary
+ * min-heap, bounded (max_events), growing by doubling. Pure: no I/O.
+ */
+
+struct reorder_item {
+	struct event event;
+	char source[CLOCKS_NAME_MAX + 1];
+	uint64_t arrival; /* engine-wide arrival number: keeps each source's order */
+};
+
+struct reorder;
+
+/** NULL on allocation failure. */
+struct reorder *reorder_new(uint32_t max_events);
+void reorder_free(struct reorder *reorder);
+
+/** Events held now, and the bound. */
+uint32_t reorder_count(const struct reorder *reorder);
+bool reorder_full(const struct reorder *reorder);
+
+/** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
+int reorder_push(struct reorder *reorder, const struct reorder_item *item);
+
+/** The first event in release order, or NULL when empty. */
+const struct reorder_item *reorder_peek(const struct reorder *reorder);
+
+/** Remove the first event into *out. false when empty. */
+bool reorder_pop(struct reorder *reorder, struct reorder_item *out);
+
+struct codec_writer;
+struct codec_reader;
+
+/** Change the bound; more events than it are left to be released by the caller. 0 or -ENOMEM. */
+int reorder_resize(struct reorder *reorder, uint32_t max_events);
+void reorder_save(const struct reorder *reorder, struct codec_writer *writer);
+/** Load what reorder_save wrote. 0, -EINVAL or -ENOMEM. */
+int reorder_load(struct reorder *reorder, struct codec_reader *reader);
+
+#endif

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/* Event time per source (docs/detection.md, "Time"): the guard against the future, a feed
+ * behind another, a backlog resent, seq jumps and restarted senders, no false "resolved",
+ * and alerts that depend only on each source's own order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "sim.h"
+
+#define MAX_ALERTS 64
+#define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
+#define MINUTE INT64_C(60000)
+#define YEAR (INT64_C(365) * 24 * 60 * MINUTE)
+
+struct fixture {
+	struct config config;
+	struct engine *engine;
+	char alerts[MAX_ALERTS][2048];
+	size_t alert_count;
+};
+
+static void collect_alert(const struct alert *alert, const char *json, size_t json_len, void *ctx)
+{
+	struct fixture *f = ctx;
+
+	(void)alert;
+	assert_true(f->alert_count < MAX_ALERTS);
+	assert_int_equal(strlen(json), json_len);
+	snprintf(f->alerts[f->alert_count++], sizeof(f->alerts[0]), "%s", json);
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	memset(&f, 0, sizeof(f));
+	config_set_defaults(&f.config);
+	f.config.detector.rule_count = 1;
+	f.config.detector.rules[0] = (struct config_rule){
+		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
+		.min_premature = 3, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 0.01,
+		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "critical"};
+	f.config.detector.resolve_after_seconds = 60;
+	f.engine = engine_new(&f.config, collect_alert, &f);
+	*state = &f;
+	return f.engine ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	engine_free(f->engine);
+	return 0;
+}
+
+/* op-7's four calls (tests/test_engine.c): three short operator hangups, one real call. */
+static const char *const shift[] = {
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T02:01:12.5-06:00\",\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550103\"}",
+	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:40Z\",\"incident_id\":\"I-1\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":\"caller\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":1795939470000,\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":\"op-7\","
+	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550104\"}",
+};
+#define SHIFT_LINES (sizeof(shift) / sizeof(shift[0]))
+/* Each shift line's ts, for host receive times. */
+static const int64_t shift_ts[SHIFT_LINES] = {T0, T0 + 5000, T0 + 60000, T0 + 72500, T0 + 120000,
+					      T0 + 160000, T0 + 240000, T0 + 270000, T0 + 260000};
+
+#define ALERT_HEAD                                                                                  \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\"," \
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\"," \
+	"\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0," \
+	"\"ratio\":0.75,\"center_ratio\":0,\"p_value\":4.81e-04,"
+#define ALERT_CALLBACKS                                                                             \
+	"\"callbacks\":["                                                                           \
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10," \
+	"\"called_back\":false},"                                                                   \
+	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false}," \
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5," \
+	"\"called_back\":false}]}"
+
+/* The shift's alert, in order, and the same alert decided in the time of a source that lagged. */
+static const char expected_alert[] = ALERT_HEAD ALERT_CALLBACKS;
+
+static void send_from(struct fixture *f, const char *source, int64_t received_ms, const char *line,
+		      struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = source, .named = true, .received_ms = received_ms};
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
+/* An accepted line. */
+static void send_ok(struct fixture *f, const char *source, int64_t received_ms, const char *line)
+{
+	struct engine_verdict verdict;
+
+	send_from(f, source, received_ms, line, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.duplicate);
+}
+
+/* An incident line of call_id at ts_ms, with seq when seq > 0. */
+static const char *incident(const char *call_id, int64_t ts_ms, uint64_t seq)
+{
+	static char line[256];
+
+	if (seq > 0)
+		snprintf(line, sizeof(line), "{\"seq\":%llu,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}",
+			 (unsigned long long)seq, call_id, (long long)ts_ms);
+	else
+		snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}", call_id,
+			 (long long)ts_ms);
+	return line;
+}
+
+static const struct clocks_source *source_named(struct fixture *f, const char *name,
+						struct engine_source_info *info)
+{
+	for (size_t i = 0; i < engine_source_count(f->engine); i++) {
+		engine_source_at(f->engine, i, info);
+		if (strcmp(info->clock.name, name) == 0)
+			return &info->clock;
+	}
+	fail_msg("no source %s", name);
+	return NULL;
+}
+
+/* ---- the guard against the future ------------------------------------------------------- */
+
+/* One call stamped a year ahead by cad-2: rejected as future, counted on cad-2; cad-1's shift
+ * still gives its alert, exactly. */
+static void test_year_ahead_rejected(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	for (size_t i = 0; i < 4; i++)
+		send_ok(f, "cad-1", shift_ts[i] + 1000, shift[i]);
+	send_from(f, "cad-2", T0 + 75000,
+		  "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2027-11-29T08:01:15Z\",\"operator\":\"op-2\"}",
+		  &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_string_equal(verdict.why, "call_start: \"ts\" is 31536000 s ahead of the host clock, "
+					 "over the 300 s allowed (feed.max_future_seconds)");
+	for (size_t i = 4; i < SHIFT_LINES; i++)
+		send_ok(f, "cad-1", shift_ts[i] + 1000, shift[i]);
+	send_ok(f, "cad-2", T0 + 280000, incident("x2", T0 + 275000, 0));
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], expected_alert);
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 1);
+	assert_int_equal(source_named(f, "cad-2", &info)->future, 1);
+	assert_int_equal(info.clock.events, 1);
+	assert_int_equal(info.clock.newest_ms, T0 + 275000);
+	assert_int_equal(source_named(f, "cad-1", &info)->future, 0);
+	assert_int_equal(info.clock.events, SHIFT_LINES);
+	assert_int_equal(engine_watermark_ms(f->engine), T0 + 275000);
+}
+
+/* Without a host clock (cadmon-backtest) the guard measures against the other sources, which
+ * may legitimately run tracker.max_source_lag_seconds apart. */
+static void test_year_ahead_rejected_without_host_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	/* The first source has nothing to be measured against. */
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0 + YEAR, 0));
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("b", T0, 0));
+	/* Sources may run max_source_lag_seconds apart: 20 minutes ahead of cad-2 passes, 1 ms
+	 * more does not. */
+	send_ok(f, "cad-3", ENGINE_NO_TIME, incident("c", T0 - YEAR, 0));
+	engine_free(f->engine);
+	f->engine = engine_new(&f->config, collect_alert, f);
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0, 0));
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("b", T0 + 20 * MINUTE, 0));
+	send_from(f, "cad-3", ENGINE_NO_TIME, incident("c", T0 + 40 * MINUTE + 1, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_string_equal(verdict.why, "incident: \"ts\" is 1200 s ahead of the other sources, "
+					 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)");
+	send_from(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_string_equal(verdict.why, "incident: \"ts\" is 31536000 s ahead of the other sources, "
+					 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)");
+	engine_set_future_guard(f->engine, false);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0));
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 2);
+}
+
+/* 11 minutes ahead of the host clock is rejected; 300 s exactly is accepted, 301 s is not. */
+static void test_eleven_minutes_ahead_rejected(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	int64_t host_ms = T0 + 5000;
+
+	send_from(f, "cad-1", host_ms, incident("a", host_ms + 11 * MINUTE, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_string_equal(verdict.why, "incident: \"ts\" is 660 s ahead of the host clock, "
+					 "over the 300 s allowed (feed.max_future_seconds)");
+	send_from(f, "cad-1", host_ms, incident("b", host_ms + 301000, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	send_ok(f, "cad-1", host_ms, incident("c", host_ms + 300000, 0));
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 2);
+	assert_int_equal(engine_stats(f->engine)->events, 1);
+}
+
+/* A recovery replays lines journaled without their host time under its own clock's ceiling. */
+static void test_future_ceiling(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	engine_set_future_ceiling(f->engine, T0 + 300000);
+	send_from(f, "cad-1", ENGINE_NO_TIME, incident("a", T0 + YEAR, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_string_equal(verdict.why, "incident: \"ts\" is 31536000 s ahead of the recovery's clock, "
+					 "over the 300 s allowed (feed.max_future_seconds)");
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("b", T0, 0));
+}
+
+/* ---- sources behind the others ---------------------------------------------------------- */
+
+/* cad-2 runs 15 minutes behind cad-1: within tracker.max_source_lag_seconds (900), so cad-2 is
+ * waited for (it was heard before cad-1 moved on) — not too_late although it is beyond allowed_lateness_seconds (600) of cad-1 —
+ * and its alert is exactly the in-order one. cad-1's event waits for the center. */
+static void test_feed_fifteen_minutes_behind_merged(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	send_ok(f, "cad-2", ENGINE_NO_TIME, shift[0]);
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0 + 15 * MINUTE, 0));
+	for (size_t i = 1; i < SHIFT_LINES; i++) {
+		send_from(f, "cad-2", ENGINE_NO_TIME, shift[i], &verdict);
+		assert_int_equal(verdict.reject, EVENT_OK);
+		assert_false(verdict.late);
+	}
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], expected_alert);
+	assert_int_equal(engine_stats(f->engine)->buffered, 1);
+	assert_int_equal(engine_stats(f->engine)->late_events, 0);
+	assert_int_equal(engine_center_ms(f->engine), T0 + 270000);
+	source_named(f, "cad-2", &info);
+	assert_int_equal(info.lag_ms, 15 * MINUTE - 270000);
+	assert_true(info.held);
+	assert_int_equal(info.clock.late, 0);
+}
+
+/* cad-2 starts 21 minutes behind the center: judged on its own, in its own time. The same alert (same
+ * alert_id, ts and content), marked late by how far it was behind the center. */
+static void test_feed_further_behind_judged_on_its_own(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0 + 21 * MINUTE, 0));
+	for (size_t i = 0; i < SHIFT_LINES; i++) {
+		send_from(f, "cad-2", ENGINE_NO_TIME, shift[i], &verdict);
+		assert_int_equal(verdict.reject, EVENT_OK);
+		assert_true(verdict.late);
+	}
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], ALERT_HEAD "\"late\":true,\"late_seconds\":990," ALERT_CALLBACKS);
+	assert_int_equal(engine_stats(f->engine)->late_events, SHIFT_LINES);
+	source_named(f, "cad-2", &info);
+	assert_int_equal(info.clock.late, SHIFT_LINES);
+	assert_int_equal(info.clock.too_late, 0);
+	assert_false(info.held);
+	assert_int_equal(info.lag_ms, 21 * MINUTE - 270000);
+}
+
+/* cad-2 goes down for 20 minutes while cad-1 goes on; it comes back and resends its backlog.
+ * cad-1 was not held back (cad-2 went idle after feed.source_idle_seconds of host time), and
+ * every resent event is processed in place, its alert marked 20 minutes late. */
+static void test_twenty_minute_outage_resent(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ts_ms;
+	char call_id[16];
+	uint64_t events = 0;
+
+	for (ts_ms = T0; ts_ms <= T0 + 24 * MINUTE + 30000; ts_ms += 30000) {
+		snprintf(call_id, sizeof(call_id), "k%lld", (long long)((ts_ms - T0) / 1000));
+		send_ok(f, "cad-1", ts_ms, incident(call_id, ts_ms, 0));
+		events++;
+		if (ts_ms == T0)
+			send_ok(f, "cad-2", ts_ms, incident("before", ts_ms, 0)); /* then the outage */
+	}
+	assert_int_equal(engine_center_ms(f->engine), T0 + 24 * MINUTE + 30000);
+	assert_int_equal(engine_stats(f->engine)->buffered, 0);
+	for (size_t i = 0; i < SHIFT_LINES; i++)
+		send_ok(f, "cad-2", T0 + 24 * MINUTE + 31000 + (int64_t)i, shift[i]);
+	assert_int_equal(engine_stats(f->engine)->events, events + 1 + SHIFT_LINES);
+	assert_int_equal(engine_stats(f->engine)->late_events, SHIFT_LINES);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], ALERT_HEAD "\"late\":true,\"late_seconds\":1200," ALERT_CALLBACKS);
+}
+
+/* One line stamped ahead must not resolve the open alert of another source's operator: a year
+ * ahead is refused by the guard, and 4 minutes ahead (within it) cannot move the center clock
+ * while cad-1 is behind. Then cad-1's own time resolves it, once. */
+static void test_poisoned_line_does_not_resolve(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	for (size_t i = 0; i < SHIFT_LINES; i++)
+		send_ok(f, "cad-1", shift_ts[i], shift[i]);
+	assert_int_equal(f->alert_count, 1);
+	send_from(f, "cad-2", T0 + 280000, incident("p", T0 + 280000 + YEAR, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	send_ok(f, "cad-2", T0 + 280000, incident("q", T0 + 280000 + 4 * MINUTE, 0));
+	send_ok(f, "cad-1", T0 + 290000, incident("r", T0 + 290000, 0));
+	send_ok(f, "cad-1", T0 + 300000, incident("s", T0 + 300000, 0));
+	assert_int_equal(f->alert_count, 1);
+	assert_int_equal(engine_stats(f->engine)->detector.resolved, 0);
+	assert_int_equal(engine_center_ms(f->engine), T0 + 300000);
+	assert_int_equal(engine_stats(f->engine)->buffered, 1); /* cad-2's line waits for cad-1 */
+	/* 10 minutes later by cad-1 (cad-2 went idle meanwhile): the window is empty, and cad-1's
+	 * own time resolves the alert, at 08:14:30. */
+	send_ok(f, "cad-1", T0 + 14 * MINUTE + 30000, incident("t", T0 + 14 * MINUTE + 30000, 0));
+	assert_int_equal(engine_stats(f->engine)->detector.resolved, 1);
+	assert_int_equal(f->alert_count, 2);
+	assert_non_null(strstr(f->alerts[1], "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":2,"
+					     "\"ts\":\"2026-11-29T08:14:30.000Z\""));
+}
+
+/* ---- seq hygiene -------------------------------------------------------------------------- */
+
+static void send_numbered(struct fixture *f, const char *epoch, bool first, uint64_t seq, const char *call_id,
+			  struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = "cad-1", .named = true, .epoch = epoch,
+				       .first_of_connection = first, .received_ms = ENGINE_NO_TIME};
+	const char *line = incident(call_id, T0 + (int64_t)(seq % 1000) * 1000, seq);
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
+/* One line may move a source's seq at most feed.max_seq_jump ahead: the line with seq
+ * 2^63 - 2 that blinded cad-1 is rejected as bad_seq, and cad-1's next lines go through. */
+static void test_seq_jump_rejected(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	send_numbered(f, "", true, 1, "a", &verdict);
+	send_numbered(f, "", false, 2, "b", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	send_numbered(f, "", false, UINT64_C(9223372036854775806), "poison", &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
+	assert_string_equal(verdict.why, "\"seq\" 9223372036854775806 is more than 1000000 above the "
+					 "source's highest (feed.max_seq_jump)");
+	send_numbered(f, "", false, 1000003, "c", &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
+	send_numbered(f, "", false, 3, "d", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.duplicate);
+	send_numbered(f, "", false, 1000003, "e", &verdict); /* exactly max_seq_jump ahead */
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.duplicate);
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_BAD_SEQ], 2);
+	assert_int_equal(source_named(f, "cad-1", &info)->bad_seq, 2);
+	assert_int_equal(info.clock.events, 4);
+}
+
+/* A reinstalled sender: a new epoch restarts the numbering; so does a connection whose first
+ * seq is max_seq_jump or more below the highest. A low seq later on a connection is a resend. */
+static void test_restarted_sender(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	send_numbered(f, "2026-11-01", true, 1, "a", &verdict);
+	send_numbered(f, "2026-11-01", false, 2, "b", &verdict);
+	send_numbered(f, "2026-11-29", true, 1, "c", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_true(verdict.restarted);
+	assert_false(verdict.duplicate);
+	send_numbered(f, "2026-11-29", false, 2, "d", &verdict);
+	assert_false(verdict.restarted);
+	assert_false(verdict.duplicate);
+	/* A resend on a new connection, from the last ack: recognized. */
+	send_numbered(f, "2026-11-29", true, 2, "d", &verdict);
+	assert_true(verdict.duplicate);
+	assert_false(verdict.restarted);
+	/* The numbering far ahead, then a new connection starting again at 1 with the same epoch. */
+	send_numbered(f, "2026-11-29", false, 1000002, "e", &verdict);
+	send_numbered(f, "2026-11-29", false, 1, "f", &verdict);
+	assert_true(verdict.duplicate);
+	send_numbered(f, "2026-11-29", true, 1, "f", &verdict);
+	assert_true(verdict.restarted);
+	assert_false(verdict.duplicate);
+	assert_int_equal(engine_stats(f->engine)->restarts, 2);
+	assert_int_equal(source_named(f, "cad-1", &info)->restarts, 2);
+	assert_int_equal(info.clock.duplicates, 2);
+	assert_int_equal(engine_stats(f->engine)->duplicates, 2);
+}
+
+/* ---- any interleaving of the sources gives the merged run's alerts ----------------------- */
+
+#define SOURCES 4
+
+struct arrival {
+	size_t event;        /* into the day's events */
+	int64_t received_ms; /* when it reached the engine */
+	uint64_t tiebreak;
+};
+
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static int by_arrival(const void *a, const void *b)
+{
+	const struct arrival *x = a, *y = b;
+
+	if (x->received_ms != y->received_ms)
+		return x->received_ms < y->received_ms ? -1 : 1;
+	return x->tiebreak < y->tiebreak ? -1 : x->tiebreak > y->tiebreak;
+}
+
+/* Every alert line of one run, joined with "\n". */
+struct run_output {
+	char *text;
+	size_t len;
+	size_t alerts;
+};
+
+static void append_alert(const struct alert *alert, const char *json, size_t json_len, void *ctx)
+{
+	struct run_output *out = ctx;
+
+	(void)alert;
+	out->text = realloc(out->text, out->len + json_len + 2);
+	assert_non_null(out->text);
+	memcpy(out->text + out->len, json, json_len);
+	out->len += json_len;
+	out->text[out->len++] = '\n';
+	out->text[out->len] = '\0';
+	out->alerts++;
+}
+
+static const char *const source_names[SOURCES] = {"cad-1", "cad-2", "cad-3", "cad-4"};
+
+static const char *source_of(const struct sim_shift *day, size_t event)
+{
+	return source_names[day->calls[day->events[event].call_index].operator_index % SOURCES];
+}
+
+/* Run the arrivals through a new engine; named: with each event's source, else as one stream. */
+static void run_arrivals(const struct config *config, const struct sim_scenario *scenario,
+			 const struct sim_shift *day, const struct arrival *arrivals, size_t count, bool named,
+			 struct run_output *out)
+{
+	struct engine *engine = engine_new(config, append_alert, out);
+	char line[SIM_LINE_MAX];
+	struct engine_verdict verdict;
+
+	assert_non_null(engine);
+	for (size_t s = 0; named && s < SOURCES; s++) {
+		/* Every CAD connects before the day: its hello announces it. */
+		struct engine_origin hello = {.source = source_names[s], .named = true,
+					      .received_ms = arrivals[0].received_ms - 1};
+		engine_process_from(engine, &hello, "", 0, &verdict);
+	}
+	for (size_t i = 0; i < count; i++) {
+		size_t len = sim_format_event(scenario, day, arrivals[i].event, line);
+		struct engine_origin origin = {.source = named ? source_of(day, arrivals[i].event) : "",
+					       .named = named, .received_ms = arrivals[i].received_ms};
+		engine_process_from(engine, &origin, line, len - 1, &verdict);
+		assert_int_equal(verdict.reject, EVENT_OK);
+		assert_false(verdict.late);
+	}
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->events, count);
+	engine_free(engine);
+}
+
+/* Each source's events delayed by its own link (0 to 5 minutes, plus up to 20 s of jitter,
+ * never reordering a source's own events), then merged by arrival. */
+static void shuffle_across_sources(const struct sim_shift *day, uint64_t seed, struct arrival *arrivals)
+{
+	int64_t delay_ms[SOURCES], last_ms[SOURCES];
+	uint64_t random = seed;
+
+	for (size_t s = 0; s < SOURCES; s++) {
+		delay_ms[s] = (int64_t)(next_random(&random) % 300001);
+		last_ms[s] = INT64_MIN;
+	}
+	for (size_t i = 0; i < day->event_count; i++) {
+		size_t s = day->calls[day->events[i].call_index].operator_index % SOURCES;
+		int64_t at = day->events[i].ts_ms + delay_ms[s] + (int64_t)(next_random(&random) % 20001);
+		/* strictly after the source's previous arrival: a tie would let the cross-source
+		 * tiebreak reorder the source's own events */
+		last_ms[s] = at > last_ms[s] ? at : last_ms[s] + 1;
+		arrivals[i] = (struct arrival){.event = i, .received_ms = last_ms[s], .tiebreak = next_random(&random)};
+	}
+	qsort(arrivals, day->event_count, sizeof(*arrivals), by_arrival);
+}
+
+static void test_interleavings_give_the_merged_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct sim_scenario scenario;
+	struct sim_shift day = {0};
+	char why[SIM_WHY_MAX];
+	static const size_t expected_alerts[] = {78, 65, 82}; /* with updates and unacknowledged escalations */
+
+	config_set_defaults(&f->config); /* the default rules */
+	/* Within the bounds: no source goes idle, or falls further behind than a quiet hour. */
+	f->config.feed.source_idle_seconds = 86400;
+	f->config.tracker.max_source_lag_seconds = 3600;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct run_output merged = {0}, stream = {0};
+		assert_int_equal(sim_scenario_preset(&scenario, "several-bad"), 0);
+		scenario.seed = seed;
+		assert_int_equal(sim_shift_generate(&scenario, &day, why, sizeof(why)), 0);
+		struct arrival *arrivals = calloc(day.event_count, sizeof(*arrivals));
+		assert_non_null(arrivals);
+		for (size_t i = 0; i < day.event_count; i++)
+			arrivals[i] = (struct arrival){.event = i, .received_ms = day.events[i].ts_ms};
+		run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, true, &merged);
+		run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, false, &stream);
+		assert_int_equal(merged.alerts, expected_alerts[seed - 1]);
+		assert_string_equal(merged.text, stream.text);
+		for (uint64_t shuffle = 1; shuffle <= 4; shuffle++) {
+			struct run_output shuffled = {0};
+			shuffle_across_sources(&day, seed * 1000 + shuffle, arrivals);
+			run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, true, &shuffled);
+			assert_int_equal(shuffled.len, merged.len);
+			assert_memory_equal(shuffled.text, merged.text, merged.len);
+			free(shuffled.text);
+		}
+		free(arrivals);
+		free(merged.text);
+		free(stream.text);
+	}
+	sim_shift_free(&day);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_year_ahead_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_year_ahead_rejected_without_host_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eleven_minutes_ahead_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_ceiling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_fifteen_minutes_behind_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_further_behind_judged_on_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_twenty_minute_outage_resent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poisoned_line_does_not_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_jump_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * Integration tests of event time per source (docs/detection.md, "Time") against the real
+ * cadmond: the guard against the future, a journal holding a poisoned line, twenty feeds
+ * giving the alerts one feed gives, and a CAD resending a 2-hour backlog while another is live.
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_expect.h"
+#include "daemon_harness.h"
+#include "journal.h"
+#include "recovery.h"
+#include "shift_fixture.h"
+#include "sim.h"
+#include "statedir.h"
+
+#define FIXTURE_MAX_FDS 48
+#define FEEDS 20
+#define ALERTS_MAX 256
+#define ALERT_LINE_MAX 8192
+#define ROUND_MS (10 * 60000) /* event time each feed sends before the acks are awaited */
+#define DAY_MS (24 * 3600 * INT64_C(1000))
+#define NOTIFY_MAX_BYTES 4096
+
+static const struct harness_options shift_options = {
+	.feed_yaml = "  max_line_bytes: 1024\n",
+	.extra_yaml = shift_detector_yaml,
+};
+
+/* The scripted shift's alert decided in the time of a CAD 2 hours behind the center. */
+static const char late_shift_alert_head[] =
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+	"\"p_value\":4.81e-04,\"late\":true,\"late_seconds\":7200,\"callbacks\":[";
+
+struct fixture {
+	struct harness harness;
+	int fds[FIXTURE_MAX_FDS];
+	size_t fd_count;
+	char state_dir[PATH_MAX]; /* made by the test, removed in teardown, or "" */
+	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket, or "" */
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	*state = f;
+	return f ? 0 : -1;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < f->fd_count; i++)
+		close(f->fds[i]);
+	harness_cleanup(&f->harness);
+	if (f->state_dir[0])
+		harness_remove_tree(f->state_dir);
+	if (f->notify_path[0])
+		unlink(f->notify_path);
+	free(f);
+	return 0;
+}
+
+static int track(struct fixture *f, int fd)
+{
+	assert_true(fd >= 0);
+	assert_true(f->fd_count < FIXTURE_MAX_FDS);
+	f->fds[f->fd_count++] = fd;
+	return fd;
+}
+
+static int connect_subscriber(struct fixture *f)
+{
+	int fd = track(f, harness_connect_subscriber(&f->harness));
+
+	expect_line(fd, hello_line);
+	return fd;
+}
+
+/* A feed that named itself. */
+static int connect_source(struct fixture *f, const char *source)
+{
+	int fd = track(f, harness_connect_feed(&f->harness));
+	char hello[128];
+
+	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"%s\"}\n", source);
+	assert_int_equal(harness_send(fd, hello), 0);
+	return fd;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The scripted shift's lines, numbered 1.. with "seq" when numbered. */
+static void send_shift(int fd, bool numbered)
+{
+	char line[512];
+
+	for (size_t i = 0; i < SHIFT_LINE_COUNT; i++) {
+		if (numbered)
+			snprintf(line, sizeof line, "{\"seq\":%zu,%s", i + 1, shift_lines[i] + 1);
+		else
+			snprintf(line, sizeof line, "%s", shift_lines[i]);
+		assert_int_equal(harness_send(fd, line), 0);
+	}
+}
+
+/* ---- the guard against the future ------------------------------------------------------- */
+
+/* A call stamped a year ahead of this host and one 11 minutes ahead: rejected as future,
+ * logged with the feed and the source, counted per source; cad-1's shift still alerts. */
+static void test_future_guard(void **state)
+{
+	struct fixture *f = *state;
+	int subscriber, year_feed, minutes_feed, feed;
+	char line[256];
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	year_feed = connect_source(f, "cad-2");
+	snprintf(line, sizeof line,
+		 "{\"type\":\"call_start\",\"call_id\":\"y1\",\"ts\":%" PRId64 ",\"operator\":\"op-2\"}\n",
+		 wall_ms() + 366 * DAY_MS);
+	assert_int_equal(harness_send(year_feed, line), 0);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: call_start: "
+			  "\"ts\" is 3162", local_port(year_feed));
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-2: clock ahead of this "
+			  "host: call_start: \"ts\" is 3162", local_port(year_feed));
+	minutes_feed = connect_source(f, "cad-3");
+	snprintf(line, sizeof line, "{\"type\":\"incident\",\"call_id\":\"m1\",\"ts\":%" PRId64 "}\n",
+		 wall_ms() + 11 * 60000 + 2000);
+	assert_int_equal(harness_send(minutes_feed, line), 0);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: incident: "
+			  "\"ts\" is 66", local_port(minutes_feed));
+	expect_log(&f->harness, "s allowed (feed.max_future_seconds)\n");
+	feed = connect_source(f, "cad-1");
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	expect_quiet(subscriber);
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(&f->harness, "cadmond: source cad-2: newest ts none, 0 s behind the newest source, 1 lines, "
+				"0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n");
+	expect_log(&f->harness, "cadmond: source cad-3: newest ts none, 0 s behind the newest source, 1 lines, "
+				"0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n");
+	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
+				"newest source, 11 lines, 11 events (0 late), rejected 0 future");
+}
+
+/* ---- a journal that already holds a poisoned line ---------------------------------------- */
+
+/* Write, as a cadmond before event time per source did (EVENT records, no host time), a line
+ * of cad-1 stamped a year ahead of this host into a new state directory. */
+static void write_poisoned_journal(const char *path)
+{
+	struct statedir dir;
+	struct journal *journal;
+	struct recovery_router router;
+	struct recovery recovery;
+	struct config config;
+	char why[256], line[256];
+	int len;
+
+	config_set_defaults(&config);
+	assert_int_equal(statedir_open(&dir, path, why, sizeof why), 0);
+	journal = journal_new(&dir);
+	assert_non_null(journal);
+	recovery_router_init(&router, NULL, NULL);
+	assert_int_equal(recovery_run(&dir, journal, &config, &router, &recovery, why, sizeof why), 0);
+	assert_int_equal(recovery_checkpoint(journal, &recovery), 0);
+	len = snprintf(line, sizeof line, "{\"type\":\"call_start\",\"call_id\":\"p1\",\"ts\":%" PRId64
+			  ",\"operator\":\"op-9\",\"agency\":\"NOPD\"}", wall_ms() + 366 * DAY_MS);
+	journal_append_event(journal, "cad-1", line, (size_t)len);
+	assert_int_equal(journal_write(journal), 0);
+	assert_int_equal(journal_sync(journal, true), 0);
+	engine_free(recovery.engine);
+	journal_free(journal);
+	recovery_router_release(&router);
+	statedir_close(&dir);
+}
+
+/* The old journal replays the poisoned line under this host's clock: rejected as future, so
+ * cad-1's clock is not a year ahead and its shift still gives the alert. */
+static void test_poisoned_journal_recovers(void **state)
+{
+	struct fixture *f = *state;
+	int subscriber, feed;
+
+	assert_int_equal(harness_temp_dir("poisoned", f->state_dir), 0);
+	strcat(f->state_dir, "/state");
+	write_poisoned_journal(f->state_dir);
+	snprintf(f->harness.state_dir, sizeof f->harness.state_dir, "%s", f->state_dir);
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	expect_log(&f->harness, "cadmond: recovery: snapshot 0000000000000000 + 1 records (1 events) from 1 segments");
+	expect_log(&f->harness, "cadmond: warning: recovery: 1 journaled lines were more than feed.max_future_seconds "
+				"ahead of this host's clock: rejected as future, not replayed\n");
+	subscriber = connect_subscriber(f);
+	feed = connect_source(f, "cad-1");
+	send_shift(feed, false);
+	expect_line(subscriber, shift_alert);
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
+				"newest source, 12 lines, 11 events (0 late), rejected 1 future, 0 too_late");
+}
+
+/* ---- twenty feeds, the alerts of one ------------------------------------------------------ */
+
+struct shift_feed {
+	char lines[1024][SIM_LINE_MAX]; /* about 300 a feed for an 8-hour shift */
+	size_t count;
+	size_t next;
+	int fd;
+};
+
+static struct shift_feed feeds[FEEDS];
+
+/* Read every alert until FEEDS seconds of quiet, joined with "\n". */
+static size_t read_alerts(int fd, char *text, size_t size)
+{
+	char line[ALERT_LINE_MAX];
+	size_t used = 0, count = 0;
+	ssize_t len;
+
+	text[0] = '\0';
+	while ((len = harness_read_line(fd, line, sizeof line, 4000)) > 0) {
+		if (strncmp(line, "{\"board\":", 9) == 0 || strncmp(line, "{\"alert\":\"open\",", 16) == 0)
+			continue; /* the open-alert board, sent when the console goes live: not notices */
+		assert_true(used + (size_t)len + 2 < size);
+		memcpy(text + used, line, (size_t)len);
+		used += (size_t)len;
+		text[used++] = '\n';
+		text[used] = '\0';
+		count++;
+	}
+	return count;
+}
+
+/* Wait for {"ack":seq} (or with duplicates) on a numbered feed. */
+static void expect_ack(int fd, size_t seq)
+{
+	char line[128], expected[64];
+
+	snprintf(expected, sizeof expected, "{\"ack\":%zu}", seq);
+	for (;;) {
+		assert_true(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+		if (strcmp(line, expected) == 0)
+			return;
+	}
+}
+
+/* The several-bad shift with 20 operators, 8 hours; operator k's lines numbered for feed k. */
+static void generate_shift(struct sim_scenario *scenario, struct sim_shift *day)
+{
+	char why[SIM_WHY_MAX], line[SIM_LINE_MAX];
+
+	assert_int_equal(sim_scenario_preset(scenario, "several-bad"), 0);
+	scenario->operator_count = FEEDS;
+	scenario->shift_hours = 8;
+	assert_int_equal(sim_shift_generate(scenario, day, why, sizeof why), 0);
+	memset(feeds, 0, sizeof feeds);
+	for (size_t i = 0; i < day->event_count; i++) {
+		struct shift_feed *feed = &feeds[day->calls[day->events[i].call_index].operator_index % FEEDS];
+		sim_format_event(scenario, day, i, line);
+		assert_true(feed->count < sizeof feed->lines / sizeof feed->lines[0]);
+		snprintf(feed->lines[feed->count], SIM_LINE_MAX, "{\"seq\":%zu,%s", feed->count + 1, line + 1);
+		feed->count++;
+	}
+}
+
+static const char time_yaml[] =
+	"tracker:\n"
+	"  max_source_lag_seconds: 3600\n";
+
+/* cadmond with the default rules and a generous lag bound; returns a greeted subscriber. */
+static int start_default_rules(struct fixture *f)
+{
+	const struct harness_options options = {.extra_yaml = time_yaml};
+
+	harness_cleanup(&f->harness);
+	memset(&f->harness, 0, sizeof f->harness);
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	return connect_subscriber(f);
+}
+
+static int64_t line_ts(const char *line)
+{
+	const char *ts = strstr(line, "\"ts\":\"");
+	struct tm tm = {0};
+	int fraction = 0;
+
+	assert_non_null(ts);
+	assert_true(sscanf(ts + 6, "%d-%d-%dT%d:%d:%d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+			   &tm.tm_min, &tm.tm_sec, &fraction) >= 6);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + fraction;
+}
+
+/* Twenty CADs, one operator each, send the shift at once, each in its own order, in rounds of
+ * 10 minutes of event time: the alerts are those of the same lines on one feed, byte for byte. */
+static void test_twenty_feeds_same_alerts_as_one(void **state)
+{
+	struct fixture *f = *state;
+	static struct sim_scenario scenario;
+	static struct sim_shift day;
+	static char one[ALERTS_MAX * ALERT_LINE_MAX], twenty[ALERTS_MAX * ALERT_LINE_MAX];
+	size_t one_count, twenty_count, total = 0;
+	int subscriber, feed;
+	char line[SIM_LINE_MAX];
+
+	generate_shift(&scenario, &day);
+	subscriber = start_default_rules(f);
+	feed = connect_source(f, "cad-all");
+	for (size_t i = 0; i < day.event_count; i++) {
+		char numbered[SIM_LINE_MAX + 32];
+		sim_format_event(&scenario, &day, i, line);
+		snprintf(numbered, sizeof numbered, "{\"seq\":%zu,%s", i + 1, line + 1);
+		assert_int_equal(harness_send(feed, numbered), 0);
+	}
+	expect_ack(feed, day.event_count);
+	one_count = read_alerts(subscriber, one, sizeof one);
+	assert_int_equal(one_count, 93); /* firing, updates, escalations, resolved */
+	assert_int_equal(harness_stop(&f->harness), 0);
+
+	subscriber = start_default_rules(f);
+	for (size_t k = 0; k < FEEDS; k++) {
+		char name[16];
+		snprintf(name, sizeof name, "cad-%zu", k + 1);
+		feeds[k].fd = connect_source(f, name);
+		total += feeds[k].count;
+	}
+	for (int64_t until = scenario.start_ms + ROUND_MS; total > 0; until += ROUND_MS) {
+		for (size_t k = 0; k < FEEDS; k++) {
+			size_t first = feeds[k].next;
+			while (feeds[k].next < feeds[k].count && line_ts(feeds[k].lines[feeds[k].next]) < until) {
+				assert_int_equal(harness_send(feeds[k].fd, feeds[k].lines[feeds[k].next]), 0);
+				feeds[k].next++;
+				total--;
+			}
+			if (feeds[k].next > first)
+				expect_ack(feeds[k].fd, feeds[k].next);
+		}
+	}
+	twenty_count = read_alerts(subscriber, twenty, sizeof twenty);
+	assert_int_equal(twenty_count, one_count);
+	assert_string_equal(twenty, one);
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log_format(&f->harness, ", %zu lines, %zu events, 0 rejected, %zu alerts\n", day.event_count,
+			  day.event_count, one_count);
+	sim_shift_free(&day);
+}
+
+/* ---- a 2-hour backlog while another CAD is live -------------------------------------------- */
+
+static int open_notify_socket(struct fixture *f)
+{
+	return track(f, expect_notify_socket(f->notify_path));
+}
+
+/* Wait (bounded) for a STATUS= notification equal to expected. */
+static void expect_status(int fd, const char *expected)
+{
+	char text[NOTIFY_MAX_BYTES], last[NOTIFY_MAX_BYTES] = "";
+	int64_t deadline = harness_now_ms() + EXPECT_READ_TIMEOUT_MS;
+	struct pollfd watch = { .fd = fd, .events = POLLIN };
+
+	while (harness_now_ms() < deadline && poll(&watch, 1, 200) >= 0) {
+		ssize_t got = (watch.revents & POLLIN) ? recv(fd, text, sizeof text - 1, 0) : 0;
+		if (got <= 0)
+			continue;
+		text[got] = '\0';
+		if (strncmp(text, "STATUS=", 7) != 0)
+			continue;
+		if (strcmp(text, expected) == 0)
+			return;
+		snprintf(last, sizeof last, "%s", text);
+	}
+	fail_msg("last status \"%s\", expected \"%s\"", last, expected);
+}
+
+/* cad-1 is live at 10:00-10:04:30; cad-2 comes back and resends 2 hours of backlog: every line
+ * is processed (acknowledged, none rejected), in cad-2's own time, and the alert it implies
+ * is the in-order one marked 2 hours late. */
+static void test_backlog_while_another_source_is_live(void **state)
+{
+	struct fixture *f = *state;
+	int subscriber, live, backlog, notify = open_notify_socket(f);
+	char line[ALERT_LINE_MAX], notify_env[PATH_MAX + 32];
+	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
+
+	snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", f->notify_path);
+	assert_int_equal(harness_start_with_environment(&f->harness, &shift_options, environment), 0);
+	subscriber = connect_subscriber(f);
+	live = connect_source(f, "cad-1");
+	for (int i = 0; i < 10; i++) {
+		snprintf(line, sizeof line,
+			 "{\"seq\":%d,\"type\":\"incident\",\"call_id\":\"live%d\",\"ts\":\"2026-11-29T10:0%d:%02dZ\"}\n",
+			 i + 1, i, i / 2, i % 2 * 30);
+		assert_int_equal(harness_send(live, line), 0);
+	}
+	expect_ack(live, 10);
+	backlog = connect_source(f, "cad-2");
+	send_shift(backlog, true);
+	expect_ack(backlog, SHIFT_LINE_COUNT);
+	assert_true(harness_read_line(subscriber, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	assert_memory_equal(line, late_shift_alert_head, strlen(late_shift_alert_head));
+	expect_quiet(subscriber);
+	expect_status(notify, "STATUS=2 feeds, 1 subscribers; 21 lines, 21 events, 0 rejected, 1 alerts; "
+			      "center 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 11, "
+			      "future 0, too_late 0)");
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(&f->harness, "cadmond: source cad-2: newest ts 2026-11-29T08:04:30.000Z, 7200 s behind the "
+				"newest source, 11 lines, 11 events (11 late), rejected 0 future, 0 too_late, "
+				"0 bad_seq; 0 duplicates, 0 restarts\n");
+	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T10:04:30.000Z, 0 s behind the "
+				"newest source, 10 lines, 10 events (0 late)");
+}
+
+/* ---- resends and restarted senders ------------------------------------------------------- */
+
+static int connect_with_epoch(struct fixture *f, const char *epoch)
+{
+	int fd = track(f, harness_connect_feed(&f->harness));
+	char hello[128];
+
+	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-1\"%s%s%s}\n", epoch ? ",\"epoch\":\"" : "",
+		 epoch ? epoch : "", epoch ? "\"" : "");
+	assert_int_equal(harness_send(fd, hello), 0);
+	return fd;
+}
+
+static void send_incident(int fd, unsigned seq, const char *call_id)
+{
+	char line[160];
+
+	snprintf(line, sizeof line, "{\"seq\":%u,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:00:%02uZ\"}\n",
+		 seq, call_id, seq);
+	assert_int_equal(harness_send(fd, line), 0);
+}
+
+/* A resend is acknowledged with the number of duplicates, so the sender can tell; a sender that
+ * restarted its numbering (a new epoch) is logged and its lines are processed, not dropped. */
+static void test_duplicates_acknowledged_and_restarts(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+	char line[128];
+
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	fd = connect_with_epoch(f, "install-1");
+	for (unsigned seq = 1; seq <= 3; seq++)
+		send_incident(fd, seq, seq == 1 ? "a" : seq == 2 ? "b" : "c");
+	expect_ack(fd, 3);
+	fd = connect_with_epoch(f, "install-1");
+	send_incident(fd, 2, "b");
+	send_incident(fd, 3, "c");
+	send_incident(fd, 4, "d");
+	assert_true(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	assert_string_equal(line, "{\"ack\":4,\"duplicates\":2}");
+	fd = connect_with_epoch(f, "install-2");
+	send_incident(fd, 1, "e");
+	expect_ack(fd, 1);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-1: the sender restarted "
+			  "its numbering (seq 1, epoch install-2)\n", local_port(fd));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:00:04.000Z, 0 s behind the newest "
+				"source, 7 lines, 5 events (0 late), rejected 0 future, 0 too_late, 0 bad_seq; "
+				"2 duplicates, 1 restarts\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_future_guard, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_poisoned_journal_recovers, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_twenty_feeds_same_alerts_as_one, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_while_another_source_is_live, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_acknowledged_and_restarts, fixture_setup,
+						fixture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
