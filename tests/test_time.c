@@ -229,7 +229,7 @@ static void test_poisoned_journal_recovers(void **state)
 /* ---- twenty feeds, the alerts of one ------------------------------------------------------ */
 
 struct shift_feed {
-	char lines[1024][SIM_LINE_MAX]; /* about 300 a feed for an 8-hour shift */
+	char lines[1024][SIM_LINE_MAX + 32]; /* about 300 a feed for an 8-hour shift; "seq" added */
 	size_t count;
 	size_t next;
 	int fd;
@@ -285,7 +285,7 @@ static void generate_shift(struct sim_scenario *scenario, struct sim_shift *day)
 		struct shift_feed *feed = &feeds[day->calls[day->events[i].call_index].operator_index % FEEDS];
 		sim_format_event(scenario, day, i, line);
 		assert_true(feed->count < sizeof feed->lines / sizeof feed->lines[0]);
-		snprintf(feed->lines[feed->count], SIM_LINE_MAX, "{\"seq\":%zu,%s", feed->count + 1, line + 1);
+		snprintf(feed->lines[feed->count], sizeof feed->lines[0], "{\"seq\":%zu,%s", feed->count + 1, line + 1);
 		feed->count++;
 	}
 }
