@@ -84,8 +84,9 @@ static const char *const shift[] = {
 static const int64_t shift_ts[SHIFT_LINES] = {T0, T0 + 5000, T0 + 60000, T0 + 72500, T0 + 120000,
 					      T0 + 160000, T0 + 240000, T0 + 270000, T0 + 260000};
 
-#define ALERT_HEAD                                                                                  \
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\"," \
+#define ALERT_HEAD ALERT_HEAD_SEQ("1")
+#define ALERT_HEAD_SEQ(seq)                                                                         \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ",\"ts\":\"2026-11-29T08:04:30.000Z\"," \
 	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\"," \
 	"\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0," \
 	"\"ratio\":0.75,\"center_ratio\":0,\"p_value\":4.81e-04,"
@@ -146,8 +147,20 @@ static const struct clocks_source *source_named(struct fixture *f, const char *n
 
 /* ---- the guard against the future ------------------------------------------------------- */
 
-/* One call stamped a year ahead by cad-2: rejected as future, counted on cad-2; cad-1's shift
- * still gives its alert, exactly. */
+/* cad-2's clock_ahead system alert, raised by its year-ahead line and resolved by its next
+ * event accepted. */
+#define CLOCK_AHEAD_FIRING                                                                          \
+	"{\"alert\":\"firing\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":1,\"ts\":\"2026-11-29T08:01:15.000Z\"," \
+	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\"," \
+	"\"message\":\"feed source cad-2's clock is 1 year ahead of this host: its events are refused "  \
+	"(feed.max_future_seconds 300)\"}"
+#define CLOCK_AHEAD_RESOLVED                                                                        \
+	"{\"alert\":\"resolved\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":3,\"ts\":\"2026-11-29T08:04:40.000Z\"," \
+	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\"," \
+	"\"message\":\"feed source cad-2's events are accepted again: none too far ahead for 60 s\"}"
+
+/* One call stamped a year ahead by cad-2: rejected as future, counted on cad-2, and told to the
+ * supervisors as a clock_ahead system alert; cad-1's shift still gives its alert, exactly. */
 static void test_year_ahead_rejected(void **state)
 {
 	struct fixture *f = *state;
@@ -165,8 +178,13 @@ static void test_year_ahead_rejected(void **state)
 	for (size_t i = 4; i < SHIFT_LINES; i++)
 		send_ok(f, "cad-1", shift_ts[i] + 1000, shift[i]);
 	send_ok(f, "cad-2", T0 + 280000, incident("x2", T0 + 275000, 0));
-	assert_int_equal(f->alert_count, 1);
-	assert_string_equal(f->alerts[0], expected_alert);
+	/* The supervisors are told at once, dated by the host clock the line was measured against;
+	 * cad-2's next event accepted resolve_after_seconds (60) later resolves it. */
+	assert_int_equal(f->alert_count, 3);
+	assert_string_equal(f->alerts[0], CLOCK_AHEAD_FIRING);
+	assert_string_equal(f->alerts[1], ALERT_HEAD_SEQ("2") ALERT_CALLBACKS);
+	assert_string_equal(f->alerts[2], CLOCK_AHEAD_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "clock_ahead", "cad-2"));
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 1);
 	assert_int_equal(source_named(f, "cad-2", &info)->future, 1);
 	assert_int_equal(info.clock.events, 1);
@@ -331,10 +349,18 @@ static void test_poisoned_line_does_not_resolve(void **state)
 	assert_int_equal(f->alert_count, 1);
 	send_from(f, "cad-2", T0 + 280000, incident("p", T0 + 280000 + YEAR, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1],
+			    "{\"alert\":\"firing\",\"alert_id\":\"9d782df880f2f641\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:04:40.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2's clock is "
+			    "1 year ahead of this host: its events are refused (feed.max_future_seconds 300)\"}");
+	/* Accepted within resolve_after_seconds of the refusal: clock_ahead stays open. */
 	send_ok(f, "cad-2", T0 + 280000, incident("q", T0 + 280000 + 4 * MINUTE, 0));
 	send_ok(f, "cad-1", T0 + 290000, incident("r", T0 + 290000, 0));
 	send_ok(f, "cad-1", T0 + 300000, incident("s", T0 + 300000, 0));
-	assert_int_equal(f->alert_count, 1);
+	assert_int_equal(f->alert_count, 2);
+	assert_true(engine_system_alert_open(f->engine, "clock_ahead", "cad-2"));
 	assert_int_equal(engine_stats(f->engine)->detector.resolved, 0);
 	assert_int_equal(engine_center_ms(f->engine), T0 + 300000);
 	assert_int_equal(engine_stats(f->engine)->buffered, 1); /* cad-2's line waits for cad-1 */
@@ -342,8 +368,8 @@ static void test_poisoned_line_does_not_resolve(void **state)
 	 * own time resolves the alert, at 08:14:30. */
 	send_ok(f, "cad-1", T0 + 14 * MINUTE + 30000, incident("t", T0 + 14 * MINUTE + 30000, 0));
 	assert_int_equal(engine_stats(f->engine)->detector.resolved, 1);
-	assert_int_equal(f->alert_count, 2);
-	assert_non_null(strstr(f->alerts[1], "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":2,"
+	assert_int_equal(f->alert_count, 3);
+	assert_non_null(strstr(f->alerts[2], "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
 					     "\"ts\":\"2026-11-29T08:14:30.000Z\""));
 }
 
