@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "engine.h"
 #include "sim.h"
 
@@ -447,6 +448,172 @@ static void test_restarted_sender(void **state)
 	assert_int_equal(engine_stats(f->engine)->duplicates, 2);
 }
 
+#define RESTART_FIRING                                                                              \
+	"{\"alert\":\"firing\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\"," \
+	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\"," \
+	"\"message\":\"feed source cad-1 restarted its numbering (epoch 2026-11-29): seq 1 after 42; its " \
+	"events are taken as new from there\"}"
+#define RESTART_RESOLVED                                                                            \
+	"{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":2,\"ts\":\"2026-11-29T08:01:02.000Z\"," \
+	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\"," \
+	"\"message\":\"feed source cad-1 has sent under its new numbering for 60 s\"}"
+#define REORDER_FIRING                                                                              \
+	"{\"alert\":\"firing\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":1,\"ts\":\"2026-11-29T08:10:16.000Z\"," \
+	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker.max_reorder_events\"," \
+	"\"evicted\":1,\"message\":\"events released before the center clock reached them "           \
+	"(tracker.max_reorder_events 16 reached): 1 so far; raise tracker.max_reorder_events\"}"
+#define REORDER_RESOLVED                                                                            \
+	"{\"alert\":\"resolved\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":2,\"ts\":\"2026-11-29T08:11:16.000Z\"," \
+	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker.max_reorder_events\"," \
+	"\"evicted\":1,\"message\":\"no more events released before the center clock reached them for 60 s; " \
+	"1 in all\"}"
+
+/* ---- what supervisors are told: system alerts of a source --------------------------------- */
+
+/* A numbered line of cad-1 under epoch, heard at received_ms (host time). */
+static void send_numbered_at(struct fixture *f, const char *epoch, bool first, uint64_t seq,
+			     const char *call_id, int64_t received_ms, struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = "cad-1", .named = true, .epoch = epoch,
+				       .first_of_connection = first, .received_ms = received_ms};
+	const char *line = incident(call_id, received_ms, seq);
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
+/* cad-1's sender restarts (a new epoch): sender_restarted, with the old and new seq, resolved
+ * by its first event accepted resolve_after_seconds (60) of host time later. */
+static void test_restart_notice(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	send_numbered_at(f, "2026-11-01", true, 41, "a", T0, &verdict);
+	send_numbered_at(f, "2026-11-01", false, 42, "b", T0 + 1000, &verdict);
+	assert_int_equal(f->alert_count, 0);
+	send_numbered_at(f, "2026-11-29", true, 1, "c", T0 + 2000, &verdict);
+	assert_true(verdict.restarted);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], RESTART_FIRING);
+	send_numbered_at(f, "2026-11-29", false, 2, "d", T0 + 61000, &verdict);
+	assert_int_equal(f->alert_count, 1); /* 59 s: still open */
+	send_numbered_at(f, "2026-11-29", false, 3, "e", T0 + 62000, &verdict);
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], RESTART_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "sender_restarted", "cad-1"));
+}
+
+/* The reorder buffer (tracker.max_reorder_events, at its least: 16) full while cad-1 waits for
+ * cad-2, 10 minutes behind: a limit alert, resolved after resolve_after_seconds (60) of event
+ * time without a further overflow. */
+static void test_reorder_limit_notice(void **state)
+{
+	struct fixture *f = *state;
+	char call_id[16];
+
+	engine_free(f->engine);
+	f->config.tracker.max_reorder_events = 16;
+	f->engine = engine_new(&f->config, collect_alert, f);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("slow", T0, 0));
+	for (int i = 0; i < 17; i++) {
+		snprintf(call_id, sizeof(call_id), "q%d", i);
+		send_ok(f, "cad-1", ENGINE_NO_TIME, incident(call_id, T0 + 10 * MINUTE + i * 1000, 0));
+	}
+	assert_int_equal(engine_stats(f->engine)->reorder_overflows, 1);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], REORDER_FIRING);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("caught-up", T0 + 10 * MINUTE + 16000, 0));
+	assert_int_equal(f->alert_count, 1);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("ahead", T0 + 11 * MINUTE + 16000, 0));
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], REORDER_RESOLVED);
+}
+
+/* One line of a script: its source, host time, and the line (NULL epoch: unnumbered). */
+struct step {
+	const char *source;
+	const char *epoch;
+	bool first;
+	uint64_t seq;
+	int64_t received_ms;
+	int64_t ts_ms;
+};
+
+static const struct step notice_script[] = {
+	{"cad-1", "2026-11-01", true, 7, T0, T0},
+	{"cad-2", NULL, false, 0, T0 + 1000, T0 + YEAR},          /* clock_ahead */
+	{"cad-1", "2026-11-29", true, 1, T0 + 2000, T0 + 2000},   /* sender_restarted */
+	{"cad-2", NULL, false, 0, T0 + 3000, T0 + 3000},
+	{"cad-1", "2026-11-29", false, 2, T0 + 30000, T0 + 30000},
+	{"cad-2", NULL, false, 0, T0 + 40000, T0 + YEAR + 1000},  /* refused again */
+	{"cad-1", "2026-11-29", false, 3, T0 + 70000, T0 + 70000}, /* sender_restarted resolved */
+	{"cad-2", NULL, false, 0, T0 + 90000, T0 + 90000},         /* 50 s: clock_ahead open */
+	{"cad-2", NULL, false, 0, T0 + 100000, T0 + 100000},       /* clock_ahead resolved */
+};
+#define NOTICE_STEPS (sizeof(notice_script) / sizeof(notice_script[0]))
+
+static void run_steps(struct engine *engine, size_t from, size_t to)
+{
+	struct engine_verdict verdict;
+
+	for (size_t i = from; i < to; i++) {
+		const struct step *step = &notice_script[i];
+		struct engine_origin origin = {.source = step->source, .named = true, .epoch = step->epoch,
+					       .first_of_connection = step->first, .received_ms = step->received_ms};
+		char call_id[32];
+		snprintf(call_id, sizeof(call_id), "s%zu", i);
+		const char *line = incident(call_id, step->ts_ms, step->seq);
+		engine_process_from(engine, &origin, line, strlen(line), &verdict);
+	}
+}
+
+/* A snapshot taken with clock_ahead and sender_restarted open (or between any two lines),
+ * restored, and fed the rest: the same notices, byte for byte, as one run. */
+static void test_source_notices_survive_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	static struct fixture split;
+	char why[128];
+
+	run_steps(f->engine, 0, NOTICE_STEPS);
+	assert_int_equal(f->alert_count, 4);
+	assert_string_equal(f->alerts[0], "{\"alert\":\"firing\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:00:01.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2's clock is "
+			    "364 days ahead of this host: its events are refused (feed.max_future_seconds 300)\"}");
+	assert_non_null(strstr(f->alerts[1], "\"seq\":2,\"ts\":\"2026-11-29T08:00:02.000Z\",\"type\":\"system\","
+					     "\"system\":\"sender_restarted\","));
+	assert_non_null(strstr(f->alerts[1], "\"message\":\"feed source cad-1 restarted its numbering (epoch "
+					     "2026-11-29): seq 1 after 7; its events are taken as new from there\"}"));
+	assert_non_null(strstr(f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":3,"
+					     "\"ts\":\"2026-11-29T08:01:10.000Z\""));
+	/* Refused again at 08:00:40: 50 s later it is still open, 60 s later resolved. */
+	assert_non_null(strstr(f->alerts[3], "{\"alert\":\"resolved\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":4,"
+					     "\"ts\":\"2026-11-29T08:01:40.000Z\""));
+	for (size_t cut = 0; cut <= NOTICE_STEPS; cut++) {
+		struct codec_writer writer = {0};
+		memset(&split, 0, sizeof(split));
+		struct engine *before = engine_new(&f->config, collect_alert, &split);
+		run_steps(before, 0, cut);
+		engine_snapshot(before, &writer);
+		engine_free(before);
+		assert_false(writer.failed);
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect_alert, &split, why,
+						      sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		if (cut == 3) {
+			assert_true(engine_system_alert_open(after, "clock_ahead", "cad-2"));
+			assert_true(engine_system_alert_open(after, "sender_restarted", "cad-1"));
+		}
+		run_steps(after, cut, NOTICE_STEPS);
+		engine_free(after);
+		assert_int_equal(split.alert_count, f->alert_count);
+		for (size_t i = 0; i < f->alert_count; i++)
+			assert_string_equal(split.alerts[i], f->alerts[i]);
+	}
+}
+
 /* ---- any interleaving of the sources gives the merged run's alerts ----------------------- */
 
 #define SOURCES 4
@@ -607,6 +774,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_poisoned_line_does_not_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_jump_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup, teardown),
 	};
 
