@@ -665,11 +665,11 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_dedupe_events", dedupe_evicted, tracker.max_dedupe_events,
 	      "events forgotten early by the duplicate check"),
 	LIMIT2("feed.max_sources", sources_evicted, clocks_evicted, feed.max_sources,
-	       "feed sources forgotten (their numbering or their clock)"),
-	LIMIT("tracker.max_reorder_events", reorder_overflows, tracker.max_reorder_events,
-	      "events released before the center clock reached them"),
+	       "feed sources' numbering or clocks forgotten"),
 	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted, detector.max_alert_callbacks,
 	      "callbacks dropped from open alerts"),
+	LIMIT("tracker.max_reorder_events", reorder_overflows, tracker.max_reorder_events,
+	      "events released before the center clock reached them"),
 };
 
 const char *engine_limit_key(size_t limit)

@@ -529,6 +529,33 @@ static void test_reorder_limit_notice(void **state)
 	assert_string_equal(f->alerts[1], REORDER_RESOLVED);
 }
 
+/* The source clocks are sized by feed.max_sources too: a third source with room for two
+ * forgets one, and the feed.max_sources limit alert counts it (with the numbering's). Both
+ * new limits are in the list STATUS= and the log go through. */
+static void test_clock_table_limit_notice(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_string_equal(engine_limit_key(6), "feed.max_sources");
+	assert_string_equal(engine_limit_key(8), "tracker.max_reorder_events");
+	assert_string_equal(engine_limit_key(ENGINE_LIMIT_COUNT), "");
+	engine_free(f->engine);
+	f->config.feed.max_sources = 2;
+	f->engine = engine_new(&f->config, collect_alert, f);
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0, 0));
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("b", T0 + 1000, 0));
+	assert_int_equal(f->alert_count, 0);
+	send_ok(f, "cad-3", ENGINE_NO_TIME, incident("c", T0 + 2000, 0));
+	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 1);
+	assert_int_equal(engine_limit_evicted(engine_stats(f->engine), 6), 1);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"f372105e8bc39896\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\","
+			    "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"feed.max_sources\",\"evicted\":1,\"message\":\"feed sources' numbering or "
+			    "clocks forgotten (feed.max_sources 2 reached): 1 so far; raise feed.max_sources\"}");
+}
+
 /* One line of a script: its source, host time, and the line (NULL epoch: unnumbered). */
 struct step {
 	const char *source;
@@ -776,6 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup, teardown),
 	};
