@@ -16,8 +16,10 @@
 #include "sources.h"
 #include "sysalert.h"
 
-/* Open system alerts beyond one per feed source: the limits and the journal. */
+/* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA 16
+/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted. */
+#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 3
 
 struct engine {
 	struct config config;
@@ -64,6 +66,15 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 
 static void engine_check_limits(struct engine *engine);
 
+/* Room for every system alert that can be open at once. */
+static uint32_t system_alert_capacity(const struct config *config)
+{
+	uint64_t capacity = (uint64_t)config->feed.max_sources * ENGINE_SYSTEM_ALERTS_PER_SOURCE +
+			    ENGINE_SYSTEM_ALERTS_EXTRA;
+
+	return capacity > UINT32_MAX ? UINT32_MAX : (uint32_t)capacity;
+}
+
 static uint64_t next_seq(void *ctx)
 {
 	return detector_take_seq(((struct engine *)ctx)->detector);
@@ -91,7 +102,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->future_ceiling_ms = INT64_MAX;
 	engine->tracker = tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
-	engine->sysalerts = sysalerts_new(config->feed.max_sources + ENGINE_SYSTEM_ALERTS_EXTRA, next_seq,
+	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks || !engine->reorder ||
 	    !engine->tracker || !engine->detector || !engine->sysalerts) {
@@ -628,7 +639,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
-	    (rc = sysalerts_reserve(engine->sysalerts, config->feed.max_sources + ENGINE_SYSTEM_ALERTS_EXTRA)) < 0)
+	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
