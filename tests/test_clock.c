@@ -481,6 +481,14 @@ static void send_numbered_at(struct fixture *f, const char *epoch, bool first, u
 	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
 }
 
+/* A new engine under f->config (changed by the test). */
+static void renew_engine(struct fixture *f)
+{
+	engine_free(f->engine);
+	f->engine = engine_new(&f->config, collect_alert, f);
+	assert_non_null(f->engine);
+}
+
 /* cad-1's sender restarts (a new epoch): sender_restarted, with the old and new seq, resolved
  * by its first event accepted resolve_after_seconds (60) of host time later. */
 static void test_restart_notice(void **state)
@@ -511,9 +519,8 @@ static void test_reorder_limit_notice(void **state)
 	struct fixture *f = *state;
 	char call_id[16];
 
-	engine_free(f->engine);
 	f->config.tracker.max_reorder_events = 16;
-	f->engine = engine_new(&f->config, collect_alert, f);
+	renew_engine(f);
 	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("slow", T0, 0));
 	for (int i = 0; i < 17; i++) {
 		snprintf(call_id, sizeof(call_id), "q%d", i);
@@ -539,9 +546,8 @@ static void test_clock_table_limit_notice(void **state)
 	assert_string_equal(engine_limit_key(6), "feed.max_sources");
 	assert_string_equal(engine_limit_key(8), "tracker.max_reorder_events");
 	assert_string_equal(engine_limit_key(ENGINE_LIMIT_COUNT), "");
-	engine_free(f->engine);
 	f->config.feed.max_sources = 2;
-	f->engine = engine_new(&f->config, collect_alert, f);
+	renew_engine(f);
 	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0, 0));
 	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("b", T0 + 1000, 0));
 	assert_int_equal(f->alert_count, 0);
