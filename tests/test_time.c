@@ -118,7 +118,8 @@ static int64_t wall_ms(void)
 
 /* The next notice on fd is source's clock_ahead firing, exactly: seq, the host time the line
  * was received at (between sent_ms and now) as ts, and the alert_id derived from it. */
-static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t sent_ms, const char *ahead)
+static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t sent_ms, const char *ahead,
+			       char seen[ALERT_LINE_MAX])
 {
 	char line[ALERT_LINE_MAX], expected[ALERT_LINE_MAX], alert_id[ALERT_ID_LENGTH + 1];
 	char ts_text[TIMESTAMP_TEXT_MAX];
@@ -141,6 +142,16 @@ static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t
 		 "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"%s\",\"message\":\"feed source %s's "
 		 "clock is %s ahead of this host: its events are refused (feed.max_future_seconds 300)\"}",
 		 alert_id, seq, ts_text, source, source, ahead);
+	assert_string_equal(line, expected);
+	memcpy(seen, line, (size_t)len + 1);
+}
+
+/* The next line on fd, board lines included, is exactly expected. */
+static void expect_exact_line(int fd, const char *expected)
+{
+	char line[ALERT_LINE_MAX];
+
+	assert_int_equal(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS), (ssize_t)strlen(expected));
 	assert_string_equal(line, expected);
 }
 
@@ -182,6 +193,7 @@ static void test_future_guard(void **state)
 	char line[256];
 
 	int64_t year_sent_ms, minutes_sent_ms;
+	static char year_notice[ALERT_LINE_MAX], minutes_notice[ALERT_LINE_MAX];
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	subscriber = connect_subscriber(f);
@@ -196,7 +208,7 @@ static void test_future_guard(void **state)
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-2: clock ahead of this "
 			  "host: call_start: \"ts\" is 3162", local_port(year_feed));
 	/* The supervisors are told, as the engine decided from the journaled host time. */
-	expect_clock_ahead(subscriber, 1, "cad-2", year_sent_ms, "1 year");
+	expect_clock_ahead(subscriber, 1, "cad-2", year_sent_ms, "1 year", year_notice);
 	minutes_feed = connect_source(f, "cad-3");
 	minutes_sent_ms = wall_ms();
 	snprintf(line, sizeof line, "{\"type\":\"incident\",\"call_id\":\"m1\",\"ts\":%" PRId64 "}\n",
@@ -205,7 +217,7 @@ static void test_future_guard(void **state)
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: incident: "
 			  "\"ts\" is 66", local_port(minutes_feed));
 	expect_log(&f->harness, "s allowed (feed.max_future_seconds)\n");
-	expect_clock_ahead(subscriber, 2, "cad-3", minutes_sent_ms, "11 minutes");
+	expect_clock_ahead(subscriber, 2, "cad-3", minutes_sent_ms, "11 minutes", minutes_notice);
 	feed = connect_source(f, "cad-1");
 	send_shift(feed, false);
 	expect_line(subscriber, shift_alert_seq(3));
@@ -217,6 +229,17 @@ static void test_future_guard(void **state)
 				"0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n");
 	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
 				"newest source, 11 lines, 11 events (0 late), rejected 0 future");
+	/* Recovered from the journal (the host time is journaled with each line): a console
+	 * resuming from 0 gets the same notices byte for byte, the cad-2 and cad-3 alerts still
+	 * open (then the board). */
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	assert_int_equal(harness_send(subscriber, "{\"since\":0}\n"), 0);
+	expect_exact_line(subscriber, year_notice);
+	expect_exact_line(subscriber, minutes_notice);
+	expect_exact_line(subscriber, shift_alert_seq(3));
+	expect_exact_line(subscriber, "{\"board\":\"begin\",\"seq\":3,\"open\":3}");
+	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 /* ---- a journal that already holds a poisoned line ---------------------------------------- */
