@@ -238,35 +238,33 @@ static enum event_reject reject_future(struct engine *engine, const struct event
 				       struct engine_verdict *verdict, struct future_miss *miss)
 {
 	bool host = origin->received_ms != ENGINE_NO_TIME;
+	bool lag_allowed = !host; /* sources may run max_source_lag apart */
 	int64_t reference = guard_reference(engine, origin, source);
 	uint32_t future_s = engine->config.feed.max_future_seconds;
-	int64_t allowed_ms = (int64_t)future_s * 1000;
+	uint32_t lag_s = engine->config.tracker.max_source_lag_seconds;
+	int64_t allowed_ms = ((int64_t)future_s + (lag_allowed ? lag_s : 0)) * 1000;
 	const char *against = host ? "the host clock" : "the other sources";
-	const char *keys = "feed.max_future_seconds";
 
 	miss->against = host ? "this host" : "the other sources";
-	snprintf(miss->allowed, sizeof(miss->allowed), "feed.max_future_seconds %" PRIu32, future_s);
-	if (!host) { /* sources may run max_source_lag apart */
-		allowed_ms += (int64_t)engine->config.tracker.max_source_lag_seconds * 1000;
-		keys = "feed.max_future_seconds + tracker.max_source_lag_seconds";
-		snprintf(miss->allowed, sizeof(miss->allowed),
-			 "feed.max_future_seconds %" PRIu32 " + tracker.max_source_lag_seconds %" PRIu32, future_s,
-			 engine->config.tracker.max_source_lag_seconds);
-	}
 	if (event->ts_ms > engine->future_ceiling_ms) {
+		lag_allowed = false;
 		allowed_ms = (int64_t)future_s * 1000;
 		reference = engine->future_ceiling_ms - allowed_ms;
 		against = miss->against = "the recovery's clock";
-		keys = "feed.max_future_seconds";
-		snprintf(miss->allowed, sizeof(miss->allowed), "feed.max_future_seconds %" PRIu32, future_s);
 	} else if (!engine->future_guard || reference == INT64_MIN || event->ts_ms <= reference + allowed_ms) {
 		return EVENT_OK;
 	}
 	miss->ahead_ms = event->ts_ms - reference;
 	miss->reference_ms = reference;
+	if (lag_allowed)
+		snprintf(miss->allowed, sizeof(miss->allowed),
+			 "feed.max_future_seconds %" PRIu32 " + tracker.max_source_lag_seconds %" PRIu32, future_s, lag_s);
+	else
+		snprintf(miss->allowed, sizeof(miss->allowed), "feed.max_future_seconds %" PRIu32, future_s);
 	snprintf(verdict->why, sizeof(verdict->why), "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (%s)",
-		 event_type_name(event->type), (long long)((event->ts_ms - reference) / 1000), against,
-		 (long long)(allowed_ms / 1000), keys);
+		 event_type_name(event->type), (long long)(miss->ahead_ms / 1000), against,
+		 (long long)(allowed_ms / 1000),
+		 lag_allowed ? "feed.max_future_seconds + tracker.max_source_lag_seconds" : "feed.max_future_seconds");
 	return EVENT_REJECT_FUTURE;
 }
 
