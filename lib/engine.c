@@ -371,6 +371,8 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
 	struct sysalert_notice notice;
 
+	if (source->future_ms == INT64_MIN && source->restarted_ms == INT64_MIN)
+		return; /* the common case: nothing open */
 	source_subject(source, subject, sizeof(subject));
 	if (source->future_ms != INT64_MIN && now_ms - source->future_ms >= (int64_t)quiet_s * 1000) {
 		snprintf(message, sizeof(message), "%s's events are accepted again: none too far ahead for %" PRIu32 " s",
