@@ -318,7 +318,7 @@ static void source_notice(const struct engine *engine, const struct clocks_sourc
 }
 
 /* A source's event refused as from the future: clock_ahead opens (or its message is kept up to
- * date), dated by the time the event was measured against, and stays open until the source's
+ * date), dated by the host time (else the newest event time), and stays open until the source's
  * events are accepted again. */
 static void raise_clock_ahead(struct engine *engine, struct clocks_source *source, const struct future_miss *miss)
 {
@@ -332,7 +332,9 @@ static void raise_clock_ahead(struct engine *engine, struct clocks_source *sourc
 	snprintf(message, sizeof(message), "%s's clock is %s ahead of %s: its events are refused (%s)", subject,
 		 ahead, miss->against, miss->allowed);
 	source_notice(engine, source, "clock_ahead", message, &notice);
-	notice.ts_ms = source->future_ms = miss->reference_ms;
+	if (notice.ts_ms == INT64_MIN) /* no time yet (a recovery's ceiling): what it was measured against */
+		notice.ts_ms = miss->reference_ms;
+	source->future_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 

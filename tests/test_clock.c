@@ -223,6 +223,21 @@ static void test_year_ahead_rejected_without_host_clock(void **state)
 	engine_set_future_guard(f->engine, false);
 	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0));
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 2);
+	/* The same clock_ahead notices, measured against the other sources and dated by them. */
+	assert_int_equal(f->alert_count, 3);
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"468158e3c4afdf44\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-3\",\"message\":\"feed source cad-3's clock is "
+			    "20 minutes ahead of the other sources: its events are refused (feed.max_future_seconds 300 + "
+			    "tracker.max_source_lag_seconds 900)\"}");
+	assert_non_null(strstr(f->alerts[1], "\"seq\":2,\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\","
+					     "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\","
+					     "\"message\":\"feed source cad-2's clock is 1 year ahead of the other sources"));
+	/* With the guard off cad-2's year-ahead event is accepted: its clock_ahead resolves by
+	 * the newest event time. */
+	assert_non_null(strstr(f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"8b2660f343b0d7b5\",\"seq\":3,"
+					     "\"ts\":\"2027-11-29T08:00:00.000Z\""));
 }
 
 /* 11 minutes ahead of the host clock is rejected; 300 s exactly is accepted, 301 s is not. */
