@@ -50,8 +50,6 @@ struct cadmond {
 	struct event *health_timer; /* health_tick once a second */
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
 	struct event *clock_timer;  /* the host clock's ticks, while events wait for the center */
-	uint64_t reorder_overflows_logged; /* engine counters already logged */
-	uint64_t clocks_evicted_logged;
 	struct timeval status_interval;
 	bool watchdog;
 	bool stopping;
@@ -275,21 +273,6 @@ static void log_sources_summary(const struct engine *engine)
 	}
 }
 
-/* Limits of event time per source that were hit since the last status: logged once per
- * status interval. */
-static void log_clock_limits(struct cadmond *cadmond, const struct engine_stats *engine)
-{
-	if (engine->reorder_overflows > cadmond->reorder_overflows_logged)
-		log_msg(LOG_WARNING, "%" PRIu64 " events released before the center clock reached them: "
-				     "the reorder buffer was full (tracker.max_reorder_events)",
-			engine->reorder_overflows - cadmond->reorder_overflows_logged);
-	if (engine->clocks_evicted > cadmond->clocks_evicted_logged)
-		log_msg(LOG_WARNING, "%" PRIu64 " source clocks forgotten: more sources than feed.max_sources",
-			engine->clocks_evicted - cadmond->clocks_evicted_logged);
-	cadmond->reorder_overflows_logged = engine->reorder_overflows;
-	cadmond->clocks_evicted_logged = engine->clocks_evicted;
-}
-
 /* Tell systemd how we are doing ("STATUS=...") and, under a watchdog, that we are alive. */
 static void cadmond_notify_status(struct cadmond *cadmond)
 {
@@ -299,7 +282,6 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 	char evicting[512];
 	char sources[1024];
 
-	log_clock_limits(cadmond, engine);
 	format_sources_status(cadmond->engine, sources, sizeof sources);
 	health_status_text(cadmond->health, engine, evicting, sizeof evicting);
 	sd_notifyf(0,

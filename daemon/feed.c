@@ -103,9 +103,10 @@ static struct engine_origin feed_origin(const struct feed *feed, int64_t receive
 }
 
 /*
- * Where a "system" notice to supervisors belongs: a source whose clock is ahead of the host's
- * (reason future), or whose sender restarted its numbering. Logged here; the notice itself is
- * raised by the alert stream's system notices (another change wires it in here).
+ * A source whose clock is ahead of the host's (reason future), or whose sender restarted its
+ * numbering: logged here (rate-limited). The supervisors' notices for them, the system alerts
+ * clock_ahead and sender_restarted, are raised by the engine from the same verdict, so that
+ * recovery and replay give them again with the same seq.
  */
 static void feed_raise_source_notice(struct feed *feed, const char *what)
 {
@@ -113,7 +114,7 @@ static void feed_raise_source_notice(struct feed *feed, const char *what)
 		    what);
 }
 
-/* A rejected or unusual line: for the operators on duty, more than a log line. */
+/* A rejected or unusual line: logged for the operators (the engine raised its system alert). */
 static void feed_note_verdict(struct feed *feed, const struct engine_verdict *verdict)
 {
 	char what[FEED_WHY_MAX + 64];

@@ -73,6 +73,8 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	text_copy(source->name, name, sizeof(source->name));
 	source->newest_ms = INT64_MIN;
 	source->heard_ms = INT64_MIN;
+	source->future_ms = INT64_MIN;
+	source->restarted_ms = INT64_MIN;
 	return source;
 }
 

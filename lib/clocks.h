@@ -36,6 +36,10 @@ struct clocks_source {
 	uint64_t bad_seq;    /* rejected: seq jumped too far */
 	uint64_t duplicates; /* resends recognized and dropped */
 	uint64_t restarts;   /* its sender restarted its numbering */
+	int64_t future_ms;   /* reference time of its last "future" rejection while clock_ahead
+			      * is open (INT64_MIN: none) */
+	int64_t restarted_ms; /* reference time of its last restart while sender_restarted is
+			       * open (INT64_MIN: none) */
 };
 
 /* Where the center may release events: everything older than center_ms, and events at

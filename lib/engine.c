@@ -16,8 +16,10 @@
 #include "sources.h"
 #include "sysalert.h"
 
-/* Open system alerts beyond one per feed source: the limits and the journal. */
+/* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA 16
+/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted. */
+#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 3
 
 struct engine {
 	struct config config;
@@ -64,6 +66,15 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 
 static void engine_check_limits(struct engine *engine);
 
+/* Room for every system alert that can be open at once. */
+static uint32_t system_alert_capacity(const struct config *config)
+{
+	uint64_t capacity = (uint64_t)config->feed.max_sources * ENGINE_SYSTEM_ALERTS_PER_SOURCE +
+			    ENGINE_SYSTEM_ALERTS_EXTRA;
+
+	return capacity > UINT32_MAX ? UINT32_MAX : (uint32_t)capacity;
+}
+
 static uint64_t next_seq(void *ctx)
 {
 	return detector_take_seq(((struct engine *)ctx)->detector);
@@ -91,7 +102,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->future_ceiling_ms = INT64_MAX;
 	engine->tracker = tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
-	engine->sysalerts = sysalerts_new(config->feed.max_sources + ENGINE_SYSTEM_ALERTS_EXTRA, next_seq,
+	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks || !engine->reorder ||
 	    !engine->tracker || !engine->detector || !engine->sysalerts) {
@@ -214,32 +225,171 @@ static int64_t guard_reference(const struct engine *engine, const struct engine_
 	return clocks_newest_other(engine->clocks, source);
 }
 
+/* Why an event was refused as from the future: how far ahead of what, and the allowance. */
+struct future_miss {
+	int64_t ahead_ms;
+	int64_t reference_ms; /* the time it was measured against */
+	const char *against; /* "this host", "the other sources", "the recovery's clock" */
+	char allowed[96];    /* the keys and their values, e.g. "feed.max_future_seconds 300" */
+};
+
 static enum event_reject reject_future(struct engine *engine, const struct event *event,
 				       const struct engine_origin *origin, const struct clocks_source *source,
-				       struct engine_verdict *verdict)
+				       struct engine_verdict *verdict, struct future_miss *miss)
 {
 	bool host = origin->received_ms != ENGINE_NO_TIME;
+	bool lag_allowed = !host; /* sources may run max_source_lag apart */
 	int64_t reference = guard_reference(engine, origin, source);
-	int64_t allowed_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
+	uint32_t future_s = engine->config.feed.max_future_seconds;
+	uint32_t lag_s = engine->config.tracker.max_source_lag_seconds;
+	int64_t allowed_ms = ((int64_t)future_s + (lag_allowed ? lag_s : 0)) * 1000;
 	const char *against = host ? "the host clock" : "the other sources";
-	const char *keys = "feed.max_future_seconds";
 
-	if (!host) { /* sources may run max_source_lag apart */
-		allowed_ms += (int64_t)engine->config.tracker.max_source_lag_seconds * 1000;
-		keys = "feed.max_future_seconds + tracker.max_source_lag_seconds";
-	}
+	miss->against = host ? "this host" : "the other sources";
 	if (event->ts_ms > engine->future_ceiling_ms) {
-		allowed_ms = (int64_t)engine->config.feed.max_future_seconds * 1000;
+		lag_allowed = false;
+		allowed_ms = (int64_t)future_s * 1000;
 		reference = engine->future_ceiling_ms - allowed_ms;
-		against = "the recovery's clock";
-		keys = "feed.max_future_seconds";
+		against = miss->against = "the recovery's clock";
 	} else if (!engine->future_guard || reference == INT64_MIN || event->ts_ms <= reference + allowed_ms) {
 		return EVENT_OK;
 	}
+	miss->ahead_ms = event->ts_ms - reference;
+	miss->reference_ms = reference;
+	if (lag_allowed)
+		snprintf(miss->allowed, sizeof(miss->allowed),
+			 "feed.max_future_seconds %" PRIu32 " + tracker.max_source_lag_seconds %" PRIu32, future_s, lag_s);
+	else
+		snprintf(miss->allowed, sizeof(miss->allowed), "feed.max_future_seconds %" PRIu32, future_s);
 	snprintf(verdict->why, sizeof(verdict->why), "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (%s)",
-		 event_type_name(event->type), (long long)((event->ts_ms - reference) / 1000), against,
-		 (long long)(allowed_ms / 1000), keys);
+		 event_type_name(event->type), (long long)(miss->ahead_ms / 1000), against,
+		 (long long)(allowed_ms / 1000),
+		 lag_allowed ? "feed.max_future_seconds + tracker.max_source_lag_seconds" : "feed.max_future_seconds");
 	return EVENT_REJECT_FUTURE;
+}
+
+/* ---- notices about one feed source: its clock ahead, its sender restarted ------------------ */
+
+/* The time source notices are dated and timed by: the host's (journaled with each line), else,
+ * without a host clock (cadmon-backtest), the newest event time. */
+static int64_t reference_ms(const struct engine *engine)
+{
+	return engine->now_ms != ENGINE_NO_TIME ? engine->now_ms : engine->watermark_ms;
+}
+
+/* "feed source cad-2", or "the feed" for the one unnamed stream. */
+static void source_subject(const struct clocks_source *source, char *out, size_t size)
+{
+	if (source->name[0])
+		snprintf(out, size, "feed source %s", source->name);
+	else
+		snprintf(out, size, "the feed");
+}
+
+/* A duration in the largest unit that keeps it readable: "45 seconds", "3 years". */
+static void human_duration(int64_t ms, char *out, size_t size)
+{
+	static const struct {
+		const char *unit;
+		int64_t seconds; /* one unit */
+		int64_t below;   /* used for durations shorter than this many seconds */
+	} units[] = {
+		{"second", 1, 120},
+		{"minute", 60, 120 * 60},
+		{"hour", 3600, 48 * 3600},
+		{"day", 86400, 365 * 86400},
+		{"year", 365 * 86400, INT64_MAX},
+	};
+	int64_t seconds = ms < 0 ? 0 : ms / 1000;
+	size_t i = 0;
+
+	while (seconds >= units[i].below)
+		i++;
+	int64_t n = seconds / units[i].seconds;
+	snprintf(out, size, "%lld %s%s", (long long)n, units[i].unit, n == 1 ? "" : "s");
+}
+
+static void source_notice(const struct engine *engine, const struct clocks_source *source, const char *system,
+			  const char *message, struct sysalert_notice *notice)
+{
+	*notice = (struct sysalert_notice){.system = system, .key = source->name,
+					   .severity = strcmp(system, "clock_ahead") == 0 ? "critical" : "warning",
+					   .message = message, .ts_ms = reference_ms(engine)};
+}
+
+/* A source's event refused as from the future: clock_ahead opens (or its message is kept up to
+ * date), dated by the host time (else the newest event time), and stays open until the source's
+ * events are accepted again. */
+static void raise_clock_ahead(struct engine *engine, struct clocks_source *source, const struct future_miss *miss)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char ahead[48];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	human_duration(miss->ahead_ms, ahead, sizeof(ahead));
+	snprintf(message, sizeof(message), "%s's clock is %s ahead of %s: its events are refused (%s)", subject,
+		 ahead, miss->against, miss->allowed);
+	source_notice(engine, source, "clock_ahead", message, &notice);
+	if (notice.ts_ms == INT64_MIN) /* no time yet (a recovery's ceiling): what it was measured against */
+		notice.ts_ms = miss->reference_ms;
+	source->future_ms = notice.ts_ms;
+	sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* A named source's sender numbers its lines afresh: sender_restarted, with both numberings. */
+static void raise_restarted(struct engine *engine, struct clocks_source *source, const struct engine_origin *origin,
+			    uint64_t old_seq, uint64_t new_seq)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char why[EVENT_ID_MAX + 32];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	if (origin->epoch && origin->epoch[0])
+		snprintf(why, sizeof(why), "epoch %s", origin->epoch);
+	else
+		snprintf(why, sizeof(why), "on a new connection");
+	snprintf(message, sizeof(message),
+		 "%s restarted its numbering (%s): seq %" PRIu64 " after %" PRIu64
+		 "; its events are taken as new from there",
+		 subject, why, new_seq, old_seq);
+	source_notice(engine, source, "sender_restarted", message, &notice);
+	if (notice.ts_ms == INT64_MIN) /* no time yet (cadmon-backtest's first event): the line's own */
+		notice.ts_ms = engine->event.ts_ms;
+	source->restarted_ms = notice.ts_ms;
+	sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* An event of source accepted: its notices resolve once resolve_after_seconds of reference
+ * time have passed since their last cause. */
+static void settle_source_notices(struct engine *engine, struct clocks_source *source)
+{
+	uint32_t quiet_s = engine->config.detector.resolve_after_seconds;
+	int64_t now_ms = reference_ms(engine);
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	if (source->future_ms == INT64_MIN && source->restarted_ms == INT64_MIN)
+		return; /* the common case: nothing open */
+	source_subject(source, subject, sizeof(subject));
+	if (source->future_ms != INT64_MIN && now_ms - source->future_ms >= (int64_t)quiet_s * 1000) {
+		snprintf(message, sizeof(message), "%s's events are accepted again: none too far ahead for %" PRIu32 " s",
+			 subject, quiet_s);
+		source_notice(engine, source, "clock_ahead", message, &notice);
+		sysalerts_resolve(engine->sysalerts, &notice);
+		source->future_ms = INT64_MIN;
+	}
+	if (source->restarted_ms != INT64_MIN && now_ms - source->restarted_ms >= (int64_t)quiet_s * 1000) {
+		snprintf(message, sizeof(message), "%s has sent under its new numbering for %" PRIu32 " s", subject,
+			 quiet_s);
+		source_notice(engine, source, "sender_restarted", message, &notice);
+		sysalerts_resolve(engine->sysalerts, &notice);
+		source->restarted_ms = INT64_MIN;
+	}
 }
 
 /* The source's own lateness: only its own newest ts can make its events too late. */
@@ -261,11 +411,13 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 				     struct engine_verdict *verdict)
 {
 	enum event_reject reason;
+	struct future_miss miss;
 	int64_t oldest_ms = source->newest_ms < engine->center_ms ? source->newest_ms : engine->center_ms;
 	int64_t horizon_ms = oldest_ms == INT64_MIN ? INT64_MIN : oldest_ms - engine->lateness_ms;
 
-	if ((reason = reject_future(engine, event, origin, source, verdict)) != EVENT_OK) {
+	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
 		source->future++;
+		raise_clock_ahead(engine, source, &miss);
 		return reason;
 	}
 	if ((reason = reject_too_late(engine, event, source, verdict)) != EVENT_OK) {
@@ -283,6 +435,7 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 	if (event->ts_ms > engine->watermark_ms)
 		engine->watermark_ms = event->ts_ms;
 	source->events++;
+	settle_source_notices(engine, source);
 	if (engine->center_ms != INT64_MIN && event->ts_ms < engine->center_ms - engine->lateness_ms) {
 		verdict->late = true;
 		source->late++;
@@ -310,9 +463,11 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	struct sources_session session = {.epoch = origin->epoch,
 					  .first_of_connection = origin->first_of_connection,
 					  .max_jump = engine->config.feed.max_seq_jump};
+	uint64_t old_seq = 0;
 
 	if (!origin->named || !origin->source || !origin->source[0] || !verdict->has_seq)
 		return false;
+	sources_last_seq(engine->sources, origin->source, &old_seq);
 	switch (sources_check(engine->sources, origin->source, verdict->seq, &session, engine->watermark_ms)) {
 	case SOURCES_RESEND:
 		verdict->reject = EVENT_OK;
@@ -332,6 +487,7 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 		verdict->restarted = true;
 		engine->stats.restarts++;
 		source->restarts++;
+		raise_restarted(engine, source, origin, old_seq, verdict->seq);
 		return false;
 	case SOURCES_NEW:
 		break;
@@ -485,7 +641,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
-	    (rc = sysalerts_reserve(engine->sysalerts, config->feed.max_sources + ENGINE_SYSTEM_ALERTS_EXTRA)) < 0)
+	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
@@ -498,12 +654,16 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 struct engine_limit {
 	const char *key;
 	size_t counter;      /* offset of the eviction counter in struct engine_stats */
+	size_t also;         /* offset of a second one it sizes, added to it; SIZE_MAX: none */
 	size_t setting;      /* offset of the limit in struct config */
 	const char *evicted; /* what was evicted, in plain words */
 };
 
 #define LIMIT(name, counter_field, config_field, what) \
-	{ name, offsetof(struct engine_stats, counter_field), offsetof(struct config, config_field), what }
+	{ name, offsetof(struct engine_stats, counter_field), SIZE_MAX, offsetof(struct config, config_field), what }
+#define LIMIT2(name, counter_field, also_field, config_field, what)                                     \
+	{ name, offsetof(struct engine_stats, counter_field), offsetof(struct engine_stats, also_field), \
+	  offsetof(struct config, config_field), what }
 
 static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_operators", detector.operators_evicted, tracker.max_operators,
@@ -517,9 +677,12 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	      "hangups forgotten before a redial could mark them"),
 	LIMIT("tracker.max_dedupe_events", dedupe_evicted, tracker.max_dedupe_events,
 	      "events forgotten early by the duplicate check"),
-	LIMIT("feed.max_sources", sources_evicted, feed.max_sources, "feed sources forgotten"),
+	LIMIT2("feed.max_sources", sources_evicted, clocks_evicted, feed.max_sources,
+	       "feed sources' numbering or clocks forgotten"),
 	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted, detector.max_alert_callbacks,
 	      "callbacks dropped from open alerts"),
+	LIMIT("tracker.max_reorder_events", reorder_overflows, tracker.max_reorder_events,
+	      "events released before the center clock reached them"),
 };
 
 const char *engine_limit_key(size_t limit)
@@ -530,11 +693,14 @@ const char *engine_limit_key(size_t limit)
 uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
 {
 	uint64_t count;
+	uint64_t also = 0;
 
 	if (limit >= ENGINE_LIMIT_COUNT)
 		return 0;
 	memcpy(&count, (const char *)stats + engine_limits[limit].counter, sizeof(count));
-	return count;
+	if (engine_limits[limit].also != SIZE_MAX)
+		memcpy(&also, (const char *)stats + engine_limits[limit].also, sizeof(also));
+	return count + also;
 }
 
 static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted, bool firing,

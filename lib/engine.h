@@ -176,7 +176,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config);
 struct control;
 
 /* The bounded tables whose evictions raise "limit" system alerts (engine_limit_key). */
-#define ENGINE_LIMIT_COUNT 8
+#define ENGINE_LIMIT_COUNT 9
 
 /** The configuration key of limit i ("tracker.max_operators"...), "" beyond the count. */
 const char *engine_limit_key(size_t limit);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "engine.h"
 #include "sim.h"
 
@@ -84,8 +85,9 @@ static const char *const shift[] = {
 static const int64_t shift_ts[SHIFT_LINES] = {T0, T0 + 5000, T0 + 60000, T0 + 72500, T0 + 120000,
 					      T0 + 160000, T0 + 240000, T0 + 270000, T0 + 260000};
 
-#define ALERT_HEAD                                                                                  \
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\"," \
+#define ALERT_HEAD ALERT_HEAD_SEQ("1")
+#define ALERT_HEAD_SEQ(seq)                                                                         \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ",\"ts\":\"2026-11-29T08:04:30.000Z\"," \
 	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\"," \
 	"\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0," \
 	"\"ratio\":0.75,\"center_ratio\":0,\"p_value\":4.81e-04,"
@@ -146,8 +148,20 @@ static const struct clocks_source *source_named(struct fixture *f, const char *n
 
 /* ---- the guard against the future ------------------------------------------------------- */
 
-/* One call stamped a year ahead by cad-2: rejected as future, counted on cad-2; cad-1's shift
- * still gives its alert, exactly. */
+/* cad-2's clock_ahead system alert, raised by its year-ahead line and resolved by its next
+ * event accepted. */
+#define CLOCK_AHEAD_FIRING                                                                          \
+	"{\"alert\":\"firing\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":1,\"ts\":\"2026-11-29T08:01:15.000Z\"," \
+	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\"," \
+	"\"message\":\"feed source cad-2's clock is 1 year ahead of this host: its events are refused "  \
+	"(feed.max_future_seconds 300)\"}"
+#define CLOCK_AHEAD_RESOLVED                                                                        \
+	"{\"alert\":\"resolved\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":3,\"ts\":\"2026-11-29T08:04:40.000Z\"," \
+	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\"," \
+	"\"message\":\"feed source cad-2's events are accepted again: none too far ahead for 60 s\"}"
+
+/* One call stamped a year ahead by cad-2: rejected as future, counted on cad-2, and told to the
+ * supervisors as a clock_ahead system alert; cad-1's shift still gives its alert, exactly. */
 static void test_year_ahead_rejected(void **state)
 {
 	struct fixture *f = *state;
@@ -165,8 +179,13 @@ static void test_year_ahead_rejected(void **state)
 	for (size_t i = 4; i < SHIFT_LINES; i++)
 		send_ok(f, "cad-1", shift_ts[i] + 1000, shift[i]);
 	send_ok(f, "cad-2", T0 + 280000, incident("x2", T0 + 275000, 0));
-	assert_int_equal(f->alert_count, 1);
-	assert_string_equal(f->alerts[0], expected_alert);
+	/* The supervisors are told at once, dated by the host clock the line was measured against;
+	 * cad-2's next event accepted resolve_after_seconds (60) later resolves it. */
+	assert_int_equal(f->alert_count, 3);
+	assert_string_equal(f->alerts[0], CLOCK_AHEAD_FIRING);
+	assert_string_equal(f->alerts[1], ALERT_HEAD_SEQ("2") ALERT_CALLBACKS);
+	assert_string_equal(f->alerts[2], CLOCK_AHEAD_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "clock_ahead", "cad-2"));
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 1);
 	assert_int_equal(source_named(f, "cad-2", &info)->future, 1);
 	assert_int_equal(info.clock.events, 1);
@@ -204,6 +223,21 @@ static void test_year_ahead_rejected_without_host_clock(void **state)
 	engine_set_future_guard(f->engine, false);
 	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0));
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 2);
+	/* The same clock_ahead notices, measured against the other sources and dated by them. */
+	assert_int_equal(f->alert_count, 3);
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"468158e3c4afdf44\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-3\",\"message\":\"feed source cad-3's clock is "
+			    "20 minutes ahead of the other sources: its events are refused (feed.max_future_seconds 300 + "
+			    "tracker.max_source_lag_seconds 900)\"}");
+	assert_non_null(strstr(f->alerts[1], "\"seq\":2,\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\","
+					     "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\","
+					     "\"message\":\"feed source cad-2's clock is 1 year ahead of the other sources"));
+	/* With the guard off cad-2's year-ahead event is accepted: its clock_ahead resolves by
+	 * the newest event time. */
+	assert_non_null(strstr(f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"8b2660f343b0d7b5\",\"seq\":3,"
+					     "\"ts\":\"2027-11-29T08:00:00.000Z\""));
 }
 
 /* 11 minutes ahead of the host clock is rejected; 300 s exactly is accepted, 301 s is not. */
@@ -331,10 +365,18 @@ static void test_poisoned_line_does_not_resolve(void **state)
 	assert_int_equal(f->alert_count, 1);
 	send_from(f, "cad-2", T0 + 280000, incident("p", T0 + 280000 + YEAR, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1],
+			    "{\"alert\":\"firing\",\"alert_id\":\"9d782df880f2f641\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:04:40.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2's clock is "
+			    "1 year ahead of this host: its events are refused (feed.max_future_seconds 300)\"}");
+	/* Accepted within resolve_after_seconds of the refusal: clock_ahead stays open. */
 	send_ok(f, "cad-2", T0 + 280000, incident("q", T0 + 280000 + 4 * MINUTE, 0));
 	send_ok(f, "cad-1", T0 + 290000, incident("r", T0 + 290000, 0));
 	send_ok(f, "cad-1", T0 + 300000, incident("s", T0 + 300000, 0));
-	assert_int_equal(f->alert_count, 1);
+	assert_int_equal(f->alert_count, 2);
+	assert_true(engine_system_alert_open(f->engine, "clock_ahead", "cad-2"));
 	assert_int_equal(engine_stats(f->engine)->detector.resolved, 0);
 	assert_int_equal(engine_center_ms(f->engine), T0 + 300000);
 	assert_int_equal(engine_stats(f->engine)->buffered, 1); /* cad-2's line waits for cad-1 */
@@ -342,8 +384,8 @@ static void test_poisoned_line_does_not_resolve(void **state)
 	 * own time resolves the alert, at 08:14:30. */
 	send_ok(f, "cad-1", T0 + 14 * MINUTE + 30000, incident("t", T0 + 14 * MINUTE + 30000, 0));
 	assert_int_equal(engine_stats(f->engine)->detector.resolved, 1);
-	assert_int_equal(f->alert_count, 2);
-	assert_non_null(strstr(f->alerts[1], "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":2,"
+	assert_int_equal(f->alert_count, 3);
+	assert_non_null(strstr(f->alerts[2], "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
 					     "\"ts\":\"2026-11-29T08:14:30.000Z\""));
 }
 
@@ -419,6 +461,205 @@ static void test_restarted_sender(void **state)
 	assert_int_equal(source_named(f, "cad-1", &info)->restarts, 2);
 	assert_int_equal(info.clock.duplicates, 2);
 	assert_int_equal(engine_stats(f->engine)->duplicates, 2);
+}
+
+#define RESTART_FIRING                                                                              \
+	"{\"alert\":\"firing\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\"," \
+	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\"," \
+	"\"message\":\"feed source cad-1 restarted its numbering (epoch 2026-11-29): seq 1 after 42; its " \
+	"events are taken as new from there\"}"
+#define RESTART_RESOLVED                                                                            \
+	"{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":2,\"ts\":\"2026-11-29T08:01:02.000Z\"," \
+	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\"," \
+	"\"message\":\"feed source cad-1 has sent under its new numbering for 60 s\"}"
+#define REORDER_FIRING                                                                              \
+	"{\"alert\":\"firing\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":1,\"ts\":\"2026-11-29T08:10:16.000Z\"," \
+	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker.max_reorder_events\"," \
+	"\"evicted\":1,\"message\":\"events released before the center clock reached them "           \
+	"(tracker.max_reorder_events 16 reached): 1 so far; raise tracker.max_reorder_events\"}"
+#define REORDER_RESOLVED                                                                            \
+	"{\"alert\":\"resolved\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":2,\"ts\":\"2026-11-29T08:11:16.000Z\"," \
+	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker.max_reorder_events\"," \
+	"\"evicted\":1,\"message\":\"no more events released before the center clock reached them for 60 s; " \
+	"1 in all\"}"
+
+/* ---- what supervisors are told: system alerts of a source --------------------------------- */
+
+/* A numbered line of cad-1 under epoch, heard at received_ms (host time). */
+static void send_numbered_at(struct fixture *f, const char *epoch, bool first, uint64_t seq,
+			     const char *call_id, int64_t received_ms, struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = "cad-1", .named = true, .epoch = epoch,
+				       .first_of_connection = first, .received_ms = received_ms};
+	const char *line = incident(call_id, received_ms, seq);
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
+/* A new engine under f->config (changed by the test). */
+static void renew_engine(struct fixture *f)
+{
+	engine_free(f->engine);
+	f->engine = engine_new(&f->config, collect_alert, f);
+	assert_non_null(f->engine);
+}
+
+/* cad-1's sender restarts (a new epoch): sender_restarted, with the old and new seq, resolved
+ * by its first event accepted resolve_after_seconds (60) of host time later. */
+static void test_restart_notice(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	send_numbered_at(f, "2026-11-01", true, 41, "a", T0, &verdict);
+	send_numbered_at(f, "2026-11-01", false, 42, "b", T0 + 1000, &verdict);
+	assert_int_equal(f->alert_count, 0);
+	send_numbered_at(f, "2026-11-29", true, 1, "c", T0 + 2000, &verdict);
+	assert_true(verdict.restarted);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], RESTART_FIRING);
+	send_numbered_at(f, "2026-11-29", false, 2, "d", T0 + 61000, &verdict);
+	assert_int_equal(f->alert_count, 1); /* 59 s: still open */
+	send_numbered_at(f, "2026-11-29", false, 3, "e", T0 + 62000, &verdict);
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], RESTART_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "sender_restarted", "cad-1"));
+}
+
+/* The reorder buffer (tracker.max_reorder_events, at its least: 16) full while cad-1 waits for
+ * cad-2, 10 minutes behind: a limit alert, resolved after resolve_after_seconds (60) of event
+ * time without a further overflow. */
+static void test_reorder_limit_notice(void **state)
+{
+	struct fixture *f = *state;
+	char call_id[16];
+
+	f->config.tracker.max_reorder_events = 16;
+	renew_engine(f);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("slow", T0, 0));
+	for (int i = 0; i < 17; i++) {
+		snprintf(call_id, sizeof(call_id), "q%d", i);
+		send_ok(f, "cad-1", ENGINE_NO_TIME, incident(call_id, T0 + 10 * MINUTE + i * 1000, 0));
+	}
+	assert_int_equal(engine_stats(f->engine)->reorder_overflows, 1);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], REORDER_FIRING);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("caught-up", T0 + 10 * MINUTE + 16000, 0));
+	assert_int_equal(f->alert_count, 1);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("ahead", T0 + 11 * MINUTE + 16000, 0));
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], REORDER_RESOLVED);
+}
+
+/* The source clocks are sized by feed.max_sources too: a third source with room for two
+ * forgets one, and the feed.max_sources limit alert counts it (with the numbering's). Both
+ * new limits are in the list STATUS= and the log go through. */
+static void test_clock_table_limit_notice(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_string_equal(engine_limit_key(6), "feed.max_sources");
+	assert_string_equal(engine_limit_key(8), "tracker.max_reorder_events");
+	assert_string_equal(engine_limit_key(ENGINE_LIMIT_COUNT), "");
+	f->config.feed.max_sources = 2;
+	renew_engine(f);
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("a", T0, 0));
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("b", T0 + 1000, 0));
+	assert_int_equal(f->alert_count, 0);
+	send_ok(f, "cad-3", ENGINE_NO_TIME, incident("c", T0 + 2000, 0));
+	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 1);
+	assert_int_equal(engine_limit_evicted(engine_stats(f->engine), 6), 1);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"f372105e8bc39896\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\","
+			    "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"feed.max_sources\",\"evicted\":1,\"message\":\"feed sources' numbering or "
+			    "clocks forgotten (feed.max_sources 2 reached): 1 so far; raise feed.max_sources\"}");
+}
+
+/* One line of a script: its source, host time, and the line (NULL epoch: unnumbered). */
+struct step {
+	const char *source;
+	const char *epoch;
+	bool first;
+	uint64_t seq;
+	int64_t received_ms;
+	int64_t ts_ms;
+};
+
+static const struct step notice_script[] = {
+	{"cad-1", "2026-11-01", true, 7, T0, T0},
+	{"cad-2", NULL, false, 0, T0 + 1000, T0 + YEAR},          /* clock_ahead */
+	{"cad-1", "2026-11-29", true, 1, T0 + 2000, T0 + 2000},   /* sender_restarted */
+	{"cad-2", NULL, false, 0, T0 + 3000, T0 + 3000},
+	{"cad-1", "2026-11-29", false, 2, T0 + 30000, T0 + 30000},
+	{"cad-2", NULL, false, 0, T0 + 40000, T0 + YEAR + 1000},  /* refused again */
+	{"cad-1", "2026-11-29", false, 3, T0 + 70000, T0 + 70000}, /* sender_restarted resolved */
+	{"cad-2", NULL, false, 0, T0 + 90000, T0 + 90000},         /* 50 s: clock_ahead open */
+	{"cad-2", NULL, false, 0, T0 + 100000, T0 + 100000},       /* clock_ahead resolved */
+};
+#define NOTICE_STEPS (sizeof(notice_script) / sizeof(notice_script[0]))
+
+static void run_steps(struct engine *engine, size_t from, size_t to)
+{
+	struct engine_verdict verdict;
+
+	for (size_t i = from; i < to; i++) {
+		const struct step *step = &notice_script[i];
+		struct engine_origin origin = {.source = step->source, .named = true, .epoch = step->epoch,
+					       .first_of_connection = step->first, .received_ms = step->received_ms};
+		char call_id[32];
+		snprintf(call_id, sizeof(call_id), "s%zu", i);
+		const char *line = incident(call_id, step->ts_ms, step->seq);
+		engine_process_from(engine, &origin, line, strlen(line), &verdict);
+	}
+}
+
+/* A snapshot taken with clock_ahead and sender_restarted open (or between any two lines),
+ * restored, and fed the rest: the same notices, byte for byte, as one run. */
+static void test_source_notices_survive_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	static struct fixture split;
+	char why[128];
+
+	run_steps(f->engine, 0, NOTICE_STEPS);
+	assert_int_equal(f->alert_count, 4);
+	assert_string_equal(f->alerts[0], "{\"alert\":\"firing\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:00:01.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2's clock is "
+			    "364 days ahead of this host: its events are refused (feed.max_future_seconds 300)\"}");
+	assert_non_null(strstr(f->alerts[1], "\"seq\":2,\"ts\":\"2026-11-29T08:00:02.000Z\",\"type\":\"system\","
+					     "\"system\":\"sender_restarted\","));
+	assert_non_null(strstr(f->alerts[1], "\"message\":\"feed source cad-1 restarted its numbering (epoch "
+					     "2026-11-29): seq 1 after 7; its events are taken as new from there\"}"));
+	assert_non_null(strstr(f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":3,"
+					     "\"ts\":\"2026-11-29T08:01:10.000Z\""));
+	/* Refused again at 08:00:40: 50 s later it is still open, 60 s later resolved. */
+	assert_non_null(strstr(f->alerts[3], "{\"alert\":\"resolved\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":4,"
+					     "\"ts\":\"2026-11-29T08:01:40.000Z\""));
+	for (size_t cut = 0; cut <= NOTICE_STEPS; cut++) {
+		struct codec_writer writer = {0};
+		memset(&split, 0, sizeof(split));
+		struct engine *before = engine_new(&f->config, collect_alert, &split);
+		run_steps(before, 0, cut);
+		engine_snapshot(before, &writer);
+		engine_free(before);
+		assert_false(writer.failed);
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect_alert, &split, why,
+						      sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		if (cut == 3) {
+			assert_true(engine_system_alert_open(after, "clock_ahead", "cad-2"));
+			assert_true(engine_system_alert_open(after, "sender_restarted", "cad-1"));
+		}
+		run_steps(after, cut, NOTICE_STEPS);
+		engine_free(after);
+		assert_int_equal(split.alert_count, f->alert_count);
+		for (size_t i = 0; i < f->alert_count; i++)
+			assert_string_equal(split.alerts[i], f->alerts[i]);
+	}
 }
 
 /* ---- any interleaving of the sources gives the merged run's alerts ----------------------- */
@@ -581,6 +822,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_poisoned_line_does_not_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_jump_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup, teardown),
 	};
 

@@ -28,6 +28,7 @@
 #include "shift_fixture.h"
 #include "sim.h"
 #include "statedir.h"
+#include "timestamp.h"
 
 #define FIXTURE_MAX_FDS 48
 #define FEEDS 20
@@ -115,6 +116,57 @@ static int64_t wall_ms(void)
 	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+/* The next notice on fd is source's clock_ahead firing, exactly: seq, the host time the line
+ * was received at (between sent_ms and now) as ts, and the alert_id derived from it. */
+static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t sent_ms, const char *ahead,
+			       char seen[ALERT_LINE_MAX])
+{
+	char line[ALERT_LINE_MAX], expected[ALERT_LINE_MAX], alert_id[ALERT_ID_LENGTH + 1];
+	char ts_text[TIMESTAMP_TEXT_MAX];
+	const char *ts = NULL;
+	int64_t ts_ms = 0;
+	ssize_t len;
+
+	do
+		len = harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS);
+	while (len >= 0 && is_board_line(line));
+	assert_true(len > 0);
+	assert_non_null(ts = strstr(line, "\"ts\":\""));
+	ts += 6;
+	assert_int_equal(timestamp_parse_rfc3339(ts, 24, &ts_ms, NULL), 0);
+	assert_in_range(ts_ms, sent_ms, wall_ms());
+	timestamp_format(ts_ms, ts_text);
+	alert_derive_id("", source, "clock_ahead", ts_ms, "", alert_id);
+	snprintf(expected, sizeof expected,
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%" PRIu64 ",\"ts\":\"%s\",\"type\":\"system\","
+		 "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"%s\",\"message\":\"feed source %s's "
+		 "clock is %s ahead of this host: its events are refused (feed.max_future_seconds 300)\"}",
+		 alert_id, seq, ts_text, source, source, ahead);
+	assert_string_equal(line, expected);
+	memcpy(seen, line, (size_t)len + 1);
+}
+
+/* The next line on fd, board lines included, is exactly expected. */
+static void expect_exact_line(int fd, const char *expected)
+{
+	char line[ALERT_LINE_MAX];
+
+	assert_int_equal(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS), (ssize_t)strlen(expected));
+	assert_string_equal(line, expected);
+}
+
+/* shift_alert, as the seq-th notice. */
+static const char *shift_alert_seq(uint64_t seq)
+{
+	static char line[ALERT_LINE_MAX];
+	const char *at = strstr(shift_alert, "\"seq\":1,");
+
+	assert_non_null(at);
+	snprintf(line, sizeof line, "%.*s\"seq\":%" PRIu64 ",%s", (int)(at - shift_alert), shift_alert, seq,
+		 at + strlen("\"seq\":1,"));
+	return line;
+}
+
 /* The scripted shift's lines, numbered 1.. with "seq" when numbered. */
 static void send_shift(int fd, bool numbered)
 {
@@ -132,34 +184,43 @@ static void send_shift(int fd, bool numbered)
 /* ---- the guard against the future ------------------------------------------------------- */
 
 /* A call stamped a year ahead of this host and one 11 minutes ahead: rejected as future,
- * logged with the feed and the source, counted per source; cad-1's shift still alerts. */
+ * logged with the feed and the source, counted per source, and each source's clock_ahead
+ * system alert reaches the console; cad-1's shift still alerts. */
 static void test_future_guard(void **state)
 {
 	struct fixture *f = *state;
 	int subscriber, year_feed, minutes_feed, feed;
 	char line[256];
 
+	int64_t year_sent_ms, minutes_sent_ms;
+	static char year_notice[ALERT_LINE_MAX], minutes_notice[ALERT_LINE_MAX];
+
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	subscriber = connect_subscriber(f);
 	year_feed = connect_source(f, "cad-2");
+	year_sent_ms = wall_ms();
 	snprintf(line, sizeof line,
 		 "{\"type\":\"call_start\",\"call_id\":\"y1\",\"ts\":%" PRId64 ",\"operator\":\"op-2\"}\n",
-		 wall_ms() + 366 * DAY_MS);
+		 year_sent_ms + 366 * DAY_MS);
 	assert_int_equal(harness_send(year_feed, line), 0);
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: call_start: "
 			  "\"ts\" is 3162", local_port(year_feed));
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-2: clock ahead of this "
 			  "host: call_start: \"ts\" is 3162", local_port(year_feed));
+	/* The supervisors are told, as the engine decided from the journaled host time. */
+	expect_clock_ahead(subscriber, 1, "cad-2", year_sent_ms, "1 year", year_notice);
 	minutes_feed = connect_source(f, "cad-3");
+	minutes_sent_ms = wall_ms();
 	snprintf(line, sizeof line, "{\"type\":\"incident\",\"call_id\":\"m1\",\"ts\":%" PRId64 "}\n",
-		 wall_ms() + 11 * 60000 + 2000);
+		 minutes_sent_ms + 11 * 60000 + 2000);
 	assert_int_equal(harness_send(minutes_feed, line), 0);
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: incident: "
 			  "\"ts\" is 66", local_port(minutes_feed));
 	expect_log(&f->harness, "s allowed (feed.max_future_seconds)\n");
+	expect_clock_ahead(subscriber, 2, "cad-3", minutes_sent_ms, "11 minutes", minutes_notice);
 	feed = connect_source(f, "cad-1");
 	send_shift(feed, false);
-	expect_line(subscriber, shift_alert);
+	expect_line(subscriber, shift_alert_seq(3));
 	expect_quiet(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_log(&f->harness, "cadmond: source cad-2: newest ts none, 0 s behind the newest source, 1 lines, "
@@ -168,6 +229,17 @@ static void test_future_guard(void **state)
 				"0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n");
 	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
 				"newest source, 11 lines, 11 events (0 late), rejected 0 future");
+	/* Recovered from the journal (the host time is journaled with each line): a console
+	 * resuming from 0 gets the same notices byte for byte, the cad-2 and cad-3 alerts still
+	 * open (then the board). */
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	assert_int_equal(harness_send(subscriber, "{\"since\":0}\n"), 0);
+	expect_exact_line(subscriber, year_notice);
+	expect_exact_line(subscriber, minutes_notice);
+	expect_exact_line(subscriber, shift_alert_seq(3));
+	expect_exact_line(subscriber, "{\"board\":\"begin\",\"seq\":3,\"open\":3}");
+	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 /* ---- a journal that already holds a poisoned line ---------------------------------------- */
@@ -220,7 +292,8 @@ static void test_poisoned_journal_recovers(void **state)
 	subscriber = connect_subscriber(f);
 	feed = connect_source(f, "cad-1");
 	send_shift(feed, false);
-	expect_line(subscriber, shift_alert);
+	/* The recovery told the supervisors (seq 1: cad-1's clock_ahead, on the board). */
+	expect_line(subscriber, shift_alert_seq(2));
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
 				"newest source, 12 lines, 11 events (0 late), rejected 1 future, 0 too_late");

@@ -346,7 +346,8 @@ static void handle_line(struct watch_session *session, const char *line, size_t 
 		print_raw_with_warning(line, "not an alert");
 	}
 	if (is_alert && !bad_field) {
-		session->alerts++;
+		if (strcmp(alert.kind, "open") != 0) /* the board restates open alerts: not counted */
+			session->alerts++;
 		if (alert.seq > session->last_seq)
 			session->last_seq = alert.seq;
 	}
@@ -534,7 +535,7 @@ static void print_usage(FILE *out)
 	      "\n"
 	      "  --connect HOST:PORT  the alert port (" WATCH_DEFAULT_ADDRESS ")\n"
 	      "  --raw                print the lines exactly as received\n"
-	      "  --count N            exit after N alerts\n"
+	      "  --count N            exit after N alert notices (the board's \"open\" lines not counted)\n"
 	      "  --idle-exit SECONDS  exit after SECONDS without a line\n"
 	      "  --timeout SECONDS    keep trying to connect this long (5)\n"
 	      "  --since SEQ          first ask for every journaled alert after SEQ (0: all)\n"
