@@ -16,7 +16,7 @@
 #define WATCH_ANI_BYTES 33
 #define WATCH_SEVERITY_BYTES 16
 #define WATCH_NOTE_BYTES 257   /* ack note, system message */
-#define WATCH_KEY_BYTES 384    /* a notice's de-duplication key */
+#define WATCH_KEY_BYTES 192    /* a notice's de-duplication key */
 #define WATCH_CALLBACK_INDENT "     "
 
 struct watch_callback {
@@ -484,8 +484,14 @@ static void apply_alert_line(struct watch_board *board, unsigned instance, json_
 	notice_key(line, kind, key);
 	snprintf(resolved_key, sizeof(resolved_key), "%s\x1fresolved", alert_id);
 	outcome->event = WATCH_BOARD_DUPLICATE;
-	if ((key[0] && seen_before(board, key)) || seen_before(board, resolved_key))
+	if (seen_before(board, resolved_key))
 		return;
+	if (key[0] && seen_before(board, key)) {
+		struct watch_open_alert *alert = find_alert(board, alert_id);
+		if (alert && strcmp(kind, "acknowledged") != 0)
+			alert->instances |= 1u << instance; /* that instance has it open too */
+		return;
+	}
 	if (!apply_to_alerts(board, instance, line, kind, alert_id, ts_ms))
 		return;
 	if (key[0])
