@@ -16,13 +16,18 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include <json-c/json.h>
+
 #include "activation.h"
+#include "control.h"
 #include "durability.h"
 #include "engine.h"
 #include "feed.h"
+#include "health.h"
 #include "listener.h"
 #include "log.h"
 #include "reload.h"
+#include "replay.h"
 #include "subscribers.h"
 
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -40,6 +45,8 @@ struct cadmond {
 	struct listener *alert_listener;
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
 	struct event *status_timer; /* STATUS= and WATCHDOG=1 */
+	struct health *health;      /* feed silence, journal state, evictions */
+	struct event *health_timer; /* health_tick once a second */
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
 	struct timeval status_interval;
 	bool watchdog;
@@ -144,6 +151,15 @@ static struct feed_limits feed_limits_of(const struct config *config)
 	};
 }
 
+static struct health_settings health_settings_of(const struct config *config)
+{
+	return (struct health_settings){
+		.silence_seconds = config->feed.silence_seconds,
+		.max_sources = config->feed.max_sources,
+		.log_interval_seconds = config->log.rate_limit_seconds,
+	};
+}
+
 static struct subscribers_limits subscribers_limits_of(const struct config *config)
 {
 	return (struct subscribers_limits){
@@ -177,14 +193,16 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
 	const char *degraded_reason;
 	bool degraded = durability_degraded(cadmond->durability, &degraded_reason);
+	char evicting[512];
 
+	health_status_text(cadmond->health, engine, evicting, sizeof evicting);
 	sd_notifyf(0,
 		   "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %" PRIu64 " lines, %" PRIu64
-		   " events, %" PRIu64 " rejected, %" PRIu64 " alerts",
+		   " events, %" PRIu64 " rejected, %" PRIu64 " alerts%s%s",
 		   degraded ? "degraded: " : "", degraded ? degraded_reason : "", degraded ? "; " : "",
 		   feed_server_stats(cadmond->feeds)->connected,
 		   subscribers_stats(cadmond->subscribers)->connected, engine->lines, engine->events,
-		   rejected_lines(engine), engine->detector.alerts);
+		   rejected_lines(engine), engine->detector.alerts, evicting[0] ? "; " : "", evicting);
 	if (cadmond->watchdog)
 		sd_notify(0, "WATCHDOG=1");
 }
@@ -203,23 +221,139 @@ static void cadmond_on_alert(const struct alert *alert, const char *json, size_t
 {
 	struct cadmond *cadmond = ctx;
 
-	log_msg(LOG_NOTICE,
-		"alert %" PRIu64 ": rule %s (%s) for operator %s%s%s: %" PRIu32 " calls, %" PRIu32
-		" premature, %zu callbacks",
-		alert->seq, alert->rule, alert->severity, alert->agency,
-		alert->agency[0] ? "/" : "", alert->operator_id, alert->calls, alert->premature,
-		alert->callback_count);
+	if (strcmp(alert->type, "system") == 0)
+		log_msg(LOG_NOTICE, "alert %" PRIu64 ": %s %s (%s): %s", alert->seq, alert->system,
+			alert->kind, alert->severity, alert->message ? alert->message : "");
+	else if (strcmp(alert->kind, "acknowledged") == 0)
+		log_msg(LOG_NOTICE, "alert %" PRIu64 ": %s acknowledged by %s", alert->seq,
+			alert->alert_id, alert->ack->by);
+	else
+		log_msg(LOG_NOTICE,
+			"alert %" PRIu64 ": %s, rule %s (%s) for operator %s%s%s: %" PRIu32
+			" calls, %" PRIu32 " premature, %zu callbacks",
+			alert->seq, alert->kind, alert->rule, alert->severity, alert->agency,
+			alert->agency[0] ? "/" : "", alert->operator_id, alert->calls,
+			alert->premature, alert->callback_count);
 	durability_on_alert(cadmond->durability, alert->seq, json, json_len);
+}
+
+/* CLOCK_REALTIME in milliseconds: when a control line was taken. */
+static int64_t wall_clock_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* A control (an ack, a system observation): journaled first, then applied to the engine, so
+ * that recovery replays it. */
+static void cadmond_control(void *ctx, const struct control *control)
+{
+	struct cadmond *cadmond = ctx;
+	char line[CONTROL_LINE_MAX + 1], why[256];
+	int64_t ts_ms = wall_clock_ms();
+	size_t len = control_format(control, line, sizeof line);
+
+	if (len == 0) {
+		log_msg(LOG_ERR, "out of memory encoding a control line: not applied");
+		return;
+	}
+	durability_append_control(cadmond->durability, ts_ms, line, len);
+	if (engine_control(cadmond->engine, line, len, ts_ms, why, sizeof why) < 0)
+		log_msg(LOG_WARNING, "control line not applied: %s: %s", why, line);
+}
+
+/* {"notice":"ack: WHY"} for the console, with WHY escaped as JSON. */
+static void cadmond_console_notice(const char *why, char *reply, size_t reply_size)
+{
+	struct json_object *object = json_object_new_object();
+	char text[320];
+	const char *encoded;
+
+	snprintf(text, sizeof text, "ack: %s", why);
+	if (object && json_object_object_add(object, "notice", json_object_new_string(text)) == 0 &&
+	    (encoded = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN |
+								      JSON_C_TO_STRING_NOSLASHESCAPE)))
+		snprintf(reply, reply_size, "%s", encoded);
+	else
+		snprintf(reply, reply_size, "{\"notice\":\"ack: refused\"}");
+	json_object_put(object);
+}
+
+/* A console line: an ack, checked, journaled and applied; anything else gets a notice. A
+ * since line after the first is ignored, as protocol 1 did. */
+static void cadmond_console_line(void *ctx, const char *peer, const char *line, size_t len,
+				 char *reply, size_t reply_size)
+{
+	struct cadmond *cadmond = ctx;
+	struct control control;
+	char why[256], since_notice[128];
+	uint64_t since;
+
+	if (replay_parse_since(line, len, &since, since_notice, sizeof since_notice))
+		return;
+	if (control_parse(line, len, &control, why, sizeof why) < 0 ||
+	    engine_control_check(cadmond->engine, &control, why, sizeof why) < 0) {
+		cadmond_console_notice(why, reply, reply_size);
+		return;
+	}
+	if (control.kind != CONTROL_ACK) {
+		cadmond_console_notice("a console may only send {\"ack\":...} lines", reply, reply_size);
+		return;
+	}
+	log_msg(LOG_NOTICE, "subscriber %s: alert %s acknowledged by %s", peer, control.alert_id,
+		control.by);
+	cadmond_control(cadmond, &control);
+}
+
+/* The open-alert board for a console whose live stream starts. */
+static uint64_t cadmond_board(void *ctx, subscribers_line_fn emit, void *emit_ctx)
+{
+	struct cadmond *cadmond = ctx;
+
+	return engine_board(cadmond->engine, emit, emit_ctx);
+}
+
+static bool cadmond_system_alert_open(void *ctx, const char *system, const char *key)
+{
+	return engine_system_alert_open(((struct cadmond *)ctx)->engine, system, key);
+}
+
+static void cadmond_heard(void *ctx, const char *source, const char *peer)
+{
+	struct cadmond *cadmond = ctx;
+
+	health_heard(cadmond->health, source, peer, monotonic_ms());
+}
+
+static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct cadmond *cadmond = ctx;
+	const char *reason = NULL;
+	bool degraded = durability_degraded(cadmond->durability, &reason);
+
+	(void)fd;
+	(void)what;
+	health_tick(cadmond->health, monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
 }
 
 /* The journal's hooks: durable alerts to subscribers, acknowledgements to feeds, and feed
  * lines into the journal. */
-static void cadmond_deliver_alert(void *ctx, const char *json, size_t len)
+static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct cadmond *cadmond = ctx;
 
 	if (cadmond->subscribers)
-		subscribers_broadcast(cadmond->subscribers, json, len);
+		subscribers_broadcast(cadmond->subscribers, seq, json, len);
 }
 
 static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
@@ -319,6 +453,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct cadmond_rebind rebind;
 	struct feed_limits feed_limits = feed_limits_of(next);
 	struct subscribers_limits subscribers_limits = subscribers_limits_of(next);
+	struct health_settings health_settings = health_settings_of(next);
 	size_t changes;
 
 	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0)
@@ -335,6 +470,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond->config = *next;
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
+	if (health_update(cadmond->health, &health_settings) < 0)
+		log_msg(LOG_ERR, "out of memory applying feed.max_sources to the feed silence watch");
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
@@ -396,6 +533,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	cadmond->stopping = true;
 	sd_notify(0, "STOPPING=1");
 	evtimer_del(cadmond->status_timer);
+	evtimer_del(cadmond->health_timer);
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
 	cadmond->feed_listener = NULL;
@@ -482,7 +620,9 @@ static int cadmond_setup_events(struct cadmond *cadmond)
 	cadmond->status_timer =
 		event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_status_timer, cadmond);
 	cadmond->flush_timer = evtimer_new(cadmond->base, cadmond_on_flush_timeout, cadmond);
-	if (!cadmond->status_timer || !cadmond->flush_timer)
+	cadmond->health_timer =
+		event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_health_timer, cadmond);
+	if (!cadmond->status_timer || !cadmond->flush_timer || !cadmond->health_timer)
 		return -ENOMEM;
 	cadmond_setup_status_interval(cadmond);
 	return 0;
@@ -559,7 +699,12 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 						.ctx = cadmond };
 	const struct feed_journal journal = { .append_line = cadmond_journal_line,
 					      .append_reject = cadmond_journal_reject,
+					      .heard = cadmond_heard,
 					      .ctx = cadmond };
+	const struct subscribers_console console = { .line = cadmond_console_line,
+						     .board = cadmond_board,
+						     .ctx = cadmond };
+	struct health_settings health_settings = health_settings_of(config);
 
 	if ((config_path && !(cadmond->config_path = strdup(config_path))) ||
 	    !(cadmond->base = event_base_new())) {
@@ -572,12 +717,15 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EIO;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
+	    !(cadmond->health = health_new(&health_settings, cadmond_control,
+						      cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0) {
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
 	}
 	feed_server_set_journal(cadmond->feeds, &journal);
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
+	subscribers_set_console(cadmond->subscribers, &console);
 	return cadmond_setup_listeners(cadmond, why, why_size);
 }
 
@@ -625,6 +773,7 @@ int cadmond_run(struct cadmond *cadmond)
 	sd_notify(0, "READY=1");
 	cadmond_notify_status(cadmond);
 	evtimer_add(cadmond->status_timer, &cadmond->status_interval);
+	evtimer_add(cadmond->health_timer, &(const struct timeval){ .tv_sec = 1 });
 	rc = event_base_dispatch(cadmond->base);
 	if (rc < 0)
 		log_msg(LOG_ERR, "event loop failed");
@@ -647,6 +796,9 @@ void cadmond_free(struct cadmond *cadmond)
 		event_free(cadmond->status_timer);
 	if (cadmond->flush_timer)
 		event_free(cadmond->flush_timer);
+	if (cadmond->health_timer)
+		event_free(cadmond->health_timer);
+	health_free(cadmond->health);
 	engine_free(cadmond->engine);
 	durability_free(cadmond->durability);
 	if (cadmond->base)

@@ -173,7 +173,7 @@ static void deliver(struct durability *durability, uint64_t seq, const char *jso
 	if (seq > durability->newest_delivered)
 		durability->newest_delivered = seq;
 	if (durability->hooks.deliver)
-		durability->hooks.deliver(durability->hooks.ctx, json, len);
+		durability->hooks.deliver(durability->hooks.ctx, seq, json, len);
 }
 
 /* Room for one more pending alert at the end of the FIFO. */
@@ -682,6 +682,20 @@ uint64_t durability_append_line(struct durability *durability, const char *sourc
 		return 0;
 	}
 	index = journal_append_event(durability->journal, source, line, len);
+	schedule_commit(durability);
+	return index;
+}
+
+uint64_t durability_append_control(struct durability *durability, int64_t ts_ms, const char *line,
+				   size_t len)
+{
+	uint64_t index;
+
+	if (durability->degraded) {
+		durability->stats.lines_not_journaled++;
+		return 0;
+	}
+	index = journal_append_control(durability->journal, ts_ms, line, len);
 	schedule_commit(durability);
 	return index;
 }

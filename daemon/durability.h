@@ -39,7 +39,7 @@
 
 /* Where durable results go: the daemon's subscribers and feeds. */
 struct durability_hooks {
-	void (*deliver)(void *ctx, const char *json, size_t len); /* an alert to subscribers */
+	void (*deliver)(void *ctx, uint64_t seq, const char *json, size_t len); /* to subscribers */
 	void (*acknowledge)(void *ctx, uint64_t durable_index);   /* UINT64_MAX: everything */
 	void *ctx;
 };
@@ -84,6 +84,13 @@ void durability_log_start(const struct durability *durability);
  */
 uint64_t durability_append_line(struct durability *durability, const char *source,
 				const char *line, size_t len);
+
+/**
+ * Journal a control line (lib/control.h) taken at ts_ms (wall clock) before the engine applies
+ * it. Returns its record index, 0 when degraded (not journaled).
+ */
+uint64_t durability_append_control(struct durability *durability, int64_t ts_ms, const char *line,
+				   size_t len);
 
 /** Journal a line the feed rejected without the engine (line_too_long). */
 void durability_append_reject(struct durability *durability, enum event_reject reason);

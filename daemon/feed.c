@@ -113,7 +113,11 @@ static uint64_t feed_journal_line(struct feed *feed, const char *line, size_t le
 {
 	const struct feed_journal *journal = &feed->server->journal;
 
-	if (len == 0 || !journal->append_line)
+	if (len == 0)
+		return 0;
+	if (journal->heard)
+		journal->heard(journal->ctx, feed->acks.source, feed->peer);
+	if (!journal->append_line)
 		return 0;
 	return journal->append_line(journal->ctx, feed->acks.source, line, len);
 }

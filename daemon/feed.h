@@ -103,6 +103,9 @@ struct feed_journal {
 	uint64_t (*append_line)(void *ctx, const char *source, const char *line, size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
+	/* A line arrived from a connection: source ("" when it named none) and peer; may be
+	 * NULL. Called before the line is journaled. */
+	void (*heard)(void *ctx, const char *source, const char *peer);
 	void *ctx;
 };
 

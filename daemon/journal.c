@@ -237,6 +237,12 @@ uint64_t journal_append_reject(struct journal *journal, enum event_reject reason
 	return journal->next_index++;
 }
 
+uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line, size_t len)
+{
+	record_put_control(&journal->batch, journal->next_index, ts_ms, line, len);
+	return journal->next_index++;
+}
+
 uint64_t journal_append_alert(struct journal *journal, uint64_t seq, const char *json, size_t len,
 			      uint64_t *offset, uint32_t *record_bytes)
 {

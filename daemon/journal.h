@@ -105,6 +105,8 @@ bool journal_all_synced(const struct journal *journal);
 uint64_t journal_append_event(struct journal *journal, const char *source, const char *line,
 			      size_t len);
 uint64_t journal_append_reject(struct journal *journal, enum event_reject reason);
+/** Append a CONTROL record (record.h) to the batch; its index. */
+uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line, size_t len);
 /** Also tells where the record will be in the segment once written. */
 uint64_t journal_append_alert(struct journal *journal, uint64_t seq, const char *json, size_t len,
 			      uint64_t *offset, uint32_t *record_bytes);

@@ -65,6 +65,16 @@ void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq,
 	record_finish(writer, start);
 }
 
+void record_put_control(struct codec_writer *writer, uint64_t index, int64_t ts_ms, const char *line,
+			size_t len)
+{
+	size_t start = record_begin(writer, RECORD_CONTROL, index);
+
+	codec_put_i64(writer, ts_ms);
+	codec_put_bytes(writer, line, len);
+	record_finish(writer, start);
+}
+
 void record_put_reject(struct codec_writer *writer, uint64_t index, enum event_reject reason)
 {
 	size_t start = record_begin(writer, RECORD_REJECT, index);
@@ -94,7 +104,7 @@ void record_put_segment_end(struct codec_writer *writer, uint64_t index, int64_t
 
 static bool record_type_known(unsigned type)
 {
-	return type >= RECORD_EVENT && type <= RECORD_SEGMENT_END;
+	return type >= RECORD_EVENT && type <= RECORD_CONTROL;
 }
 
 /* Decode a frame; its CRC is checked unless verify is false (a frame checked before). */
@@ -253,6 +263,17 @@ int record_decode_reject(const struct record *record, enum event_reject *reason)
 	return 0;
 }
 
+int record_decode_control(const struct record *record, int64_t *ts_ms, const char **line,
+			  size_t *len)
+{
+	if (record->type != RECORD_CONTROL || record->payload_len < 8)
+		return -EINVAL;
+	*ts_ms = (int64_t)load_u64(record->payload);
+	*line = (const char *)record->payload + 8;
+	*len = record->payload_len - 8;
+	return 0;
+}
+
 int record_decode_segment_end(const struct record *record, struct record_segment_end *out)
 {
 	const unsigned char *p = record->payload;
@@ -302,6 +323,8 @@ const char *record_type_name(enum record_type type)
 		return "reject";
 	case RECORD_SEGMENT_END:
 		return "segment end";
+	case RECORD_CONTROL:
+		return "control";
 	}
 	return "unknown";
 }

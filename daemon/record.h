@@ -27,6 +27,9 @@
  *                ends in its own payload length so that it can be found from the end of the
  *                file; it lists the segment's ALERT records (complete = 0 when they did not
  *                all fit) and bounds the event time of the segment (no event in it is newer).
+ *   CONTROL      [i64 wall-clock ms][a control line, to the end] (lib/control.h): an ack from
+ *                a console, or what the daemon saw on the wall clock (a silent feed source, a
+ *                degraded journal); replayed through engine_control with that time
  *
  * This module is pure: it encodes into a codec_writer and decodes from memory.
  */
@@ -48,6 +51,7 @@ enum record_type {
 	RECORD_ALERT = 2,
 	RECORD_REJECT = 3,
 	RECORD_SEGMENT_END = 4,
+	RECORD_CONTROL = 5,
 };
 
 /* One decoded frame; payload points into the buffer it was read from. */
@@ -75,6 +79,10 @@ void record_put_event(struct codec_writer *writer, uint64_t index, const char *s
 /** Append an ALERT record: the alert's seq and its JSON line. */
 void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq, const char *json,
 		      size_t len);
+
+/** Append a CONTROL record: a control line taken at ts_ms (wall clock). */
+void record_put_control(struct codec_writer *writer, uint64_t index, int64_t ts_ms, const char *line,
+			size_t len);
 
 /** Append a REJECT record. */
 void record_put_reject(struct codec_writer *writer, uint64_t index, enum event_reject reason);
@@ -148,6 +156,8 @@ int record_decode_event(const struct record *record, struct record_event *out);
 int record_decode_alert(const struct record *record, uint64_t *seq, const char **json,
 			size_t *len);
 int record_decode_reject(const struct record *record, enum event_reject *reason);
+int record_decode_control(const struct record *record, int64_t *ts_ms, const char **line,
+			  size_t *len);
 int record_decode_segment_end(const struct record *record, struct record_segment_end *out);
 void record_segment_end_alert(const struct record_segment_end *end, uint32_t i,
 			      struct record_alert_ref *out);

@@ -278,6 +278,7 @@ static int note_record(struct recovery_pass *pass, struct segment_check *check,
 	switch (record->type) {
 	case RECORD_EVENT:
 	case RECORD_REJECT:
+	case RECORD_CONTROL:
 		return record->index > pass->base_index ? push_offset(check, offset) : 0;
 	case RECORD_ALERT:
 		if (record_decode_alert(record, &ref.seq, &json, &len) < 0)
@@ -504,6 +505,10 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 	struct record_event event;
 	struct record record;
 	enum event_reject reason;
+	const char *control;
+	size_t control_len;
+	int64_t ts_ms;
+	char why[128];
 
 	if (record_parse_verified(at, left, &record) != RECORD_OK)
 		return;
@@ -514,6 +519,8 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 		pass->recovery->summary.events_replayed++;
 	} else if (record_decode_reject(&record, &reason) == 0) {
 		engine_count_reject(engine, reason);
+	} else if (record_decode_control(&record, &ts_ms, &control, &control_len) == 0) {
+		engine_control(engine, control, control_len, ts_ms, why, sizeof why);
 	}
 }
 

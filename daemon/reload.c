@@ -27,6 +27,7 @@ struct reload_field {
 
 #define U32_FIELD(type, member) { #member, offsetof(type, member), RELOAD_U32 }
 #define DOUBLE_FIELD(type, member) { #member, offsetof(type, member), RELOAD_DOUBLE }
+#define U32_NAMED_FIELD(key, type, member) { key, offsetof(type, member), RELOAD_U32 }
 
 /* Every number of the configuration outside the rules. */
 static const struct reload_field config_fields[] = {
@@ -35,6 +36,7 @@ static const struct reload_field config_fields[] = {
 	U32_FIELD(struct config, feed.max_sources),
 	U32_FIELD(struct config, feed.keepalive_seconds),
 	U32_FIELD(struct config, feed.idle_timeout_seconds),
+	U32_FIELD(struct config, feed.silence_seconds),
 	U32_FIELD(struct config, alerts.max_subscribers),
 	U32_FIELD(struct config, alerts.max_queue_bytes),
 	U32_FIELD(struct config, tracker.max_open_calls),
@@ -48,6 +50,13 @@ static const struct reload_field config_fields[] = {
 	DOUBLE_FIELD(struct config, detector.max_talk_seconds),
 	U32_FIELD(struct config, detector.repeat_window_seconds),
 	U32_FIELD(struct config, detector.resolve_after_seconds),
+	U32_FIELD(struct config, detector.max_alert_callbacks),
+	U32_NAMED_FIELD("detector.escalate_unacked_after_seconds.info", struct config,
+			detector.escalate_unacked_after_seconds[0]),
+	U32_NAMED_FIELD("detector.escalate_unacked_after_seconds.warning", struct config,
+			detector.escalate_unacked_after_seconds[1]),
+	U32_NAMED_FIELD("detector.escalate_unacked_after_seconds.critical", struct config,
+			detector.escalate_unacked_after_seconds[2]),
 	U32_FIELD(struct config, journal.fsync_interval_ms),
 	U32_FIELD(struct config, journal.segment_max_bytes),
 	U32_FIELD(struct config, journal.segment_max_seconds),

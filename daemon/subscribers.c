@@ -32,6 +32,9 @@ struct subscriber {
 	char peer[LISTENER_ADDRESS_TEXT_MAX];
 	struct replay replay;      /* held, catching up or live (replay.h) */
 	struct event *hold_timer;  /* ends the hold after REPLAY_HOLD_MS */
+	bool board_sent;           /* the board precedes the live stream */
+	uint64_t board_seq;        /* live alerts up to this seq are on the board already */
+	bool discarding;           /* the rest of a line over SUBSCRIBERS_LINE_MAX */
 };
 
 struct subscribers {
@@ -45,6 +48,8 @@ struct subscribers {
 	subscribers_flushed_fn on_flushed;
 	void *flushed_ctx;
 	const struct replay_history *history; /* NULL: live stream only */
+	struct subscribers_console console;
+	struct log_limit console_log;
 };
 
 static void subscriber_close(struct subscriber *subscriber)
@@ -101,7 +106,8 @@ static bool subscriber_keeps_up(const struct subscriber *subscriber)
 	       subscribers->limits.max_queue_bytes;
 }
 
-void subscribers_broadcast(struct subscribers *subscribers, const char *line, size_t len)
+void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const char *line,
+			   size_t len)
 {
 	struct subscriber *subscriber, *next;
 
@@ -114,6 +120,8 @@ void subscribers_broadcast(struct subscribers *subscribers, const char *line, si
 									 subscriber->connection)));
 			continue;
 		}
+		if (seq <= subscriber->board_seq)
+			continue;
 		if (!subscriber_queue(subscriber, line, len))
 			subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
 								 subscriber->connection)));
@@ -129,6 +137,24 @@ static void subscriber_emit(void *ctx, const char *line, size_t len)
 		log_msg(LOG_ERR, "out of memory queueing a replayed alert");
 }
 
+static void subscriber_emit_line(const char *line, size_t len, void *ctx)
+{
+	subscriber_emit(ctx, line, len);
+}
+
+/* Once live: the board first, then only the live alerts it does not reflect. */
+static void subscriber_send_board(struct subscriber *subscriber)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+
+	if (subscriber->board_sent || subscriber->replay.state != REPLAY_LIVE || !subscribers->console.board)
+		return;
+	subscriber->board_sent = true;
+	subscriber->board_seq = subscribers->console.board(subscribers->console.ctx, subscriber_emit_line,
+							   subscriber);
+	subscribers->stats.boards++;
+}
+
 /* Queue history for a catching-up subscriber, paced by its queue. */
 static void subscriber_fill(struct subscriber *subscriber, size_t max_queue_bytes)
 {
@@ -136,6 +162,7 @@ static void subscriber_fill(struct subscriber *subscriber, size_t max_queue_byte
 
 	replay_fill(&subscriber->replay, subscriber->subscribers->history, queued, max_queue_bytes,
 		    subscriber_emit, subscriber);
+	subscriber_send_board(subscriber);
 }
 
 /* End the hold: from since when the subscriber asked, else from where it connected. */
@@ -155,7 +182,8 @@ static void subscriber_release(struct subscriber *subscriber, bool has_since, ui
 	subscriber_fill(subscriber, subscribers->limits.max_queue_bytes);
 }
 
-/* While held: the first line, if complete, may be {"since":N}. */
+/* While held: the first line, if complete, may be {"since":N} (then it is drained); any
+ * other first line stays for subscriber_read_lines. */
 static void subscriber_read_first_line(struct subscriber *subscriber, struct evbuffer *input)
 {
 	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
@@ -171,12 +199,77 @@ static void subscriber_read_first_line(struct subscriber *subscriber, struct evb
 		has_since = replay_parse_since(line, len, &since, notice, sizeof notice);
 		if (notice[0])
 			subscriber_emit(subscriber, notice, strlen(notice));
+		if (has_since || notice[0])
+			evbuffer_drain(input, len + 1);
 	}
 	subscriber_release(subscriber, has_since, since);
 }
 
-/* The first line may ask for history; the rest is read and discarded (one read's worth per
- * callback). */
+/* Hand one console line to the daemon; its answer goes to this subscriber only. */
+static void subscriber_console_line(struct subscriber *subscriber, const char *line, size_t len)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+	char reply[512];
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0 || !subscribers->console.line)
+		return;
+	subscribers->stats.console_lines++;
+	reply[0] = '\0';
+	subscribers->console.line(subscribers->console.ctx, subscriber->peer, line, len, reply, sizeof reply);
+	if (!reply[0])
+		return;
+	subscribers->stats.console_rejected++;
+	log_limited(&subscribers->console_log, LOG_WARNING, "subscriber %s: %s", subscriber->peer, reply);
+	subscriber_emit(subscriber, reply, strlen(reply));
+}
+
+/* A line over SUBSCRIBERS_LINE_MAX: said once, then dropped up to its newline. */
+static void subscriber_line_too_long(struct subscriber *subscriber)
+{
+	static const char notice[] = "{\"notice\":\"ack: line longer than 1024 bytes\"}";
+
+	subscriber->subscribers->stats.console_lines++;
+	subscriber->subscribers->stats.console_rejected++;
+	log_limited(&subscriber->subscribers->console_log, LOG_WARNING, "subscriber %s: %s", subscriber->peer,
+		    notice);
+	subscriber_emit(subscriber, notice, sizeof notice - 1);
+	subscriber->discarding = true;
+}
+
+/* Every complete line in input, each at most SUBSCRIBERS_LINE_MAX bytes. */
+static void subscriber_read_lines(struct subscriber *subscriber, struct evbuffer *input)
+{
+	char line[SUBSCRIBERS_LINE_MAX + 2];
+
+	for (;;) {
+		struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
+		size_t buffered = evbuffer_get_length(input);
+		if (eol.pos < 0) {
+			if (buffered > SUBSCRIBERS_LINE_MAX + 1) {
+				if (!subscriber->discarding)
+					subscriber_line_too_long(subscriber);
+				evbuffer_drain(input, buffered);
+			}
+			return;
+		}
+		size_t len = (size_t)eol.pos;
+		if (subscriber->discarding) {
+			subscriber->discarding = false;
+		} else if (len > SUBSCRIBERS_LINE_MAX + 1) {
+			subscriber_line_too_long(subscriber);
+			subscriber->discarding = false;
+		} else {
+			evbuffer_copyout(input, line, len);
+			subscriber_console_line(subscriber, line, len);
+		}
+		evbuffer_drain(input, len + 1);
+	}
+}
+
+/* The first line may ask for history; every line after it (or a first line that does not)
+ * is a console line. */
 static void subscriber_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct evbuffer *input = bufferevent_get_input(connection);
@@ -185,7 +278,7 @@ static void subscriber_on_read(struct bufferevent *connection, void *ctx)
 	if (subscriber->replay.state == REPLAY_HOLD)
 		subscriber_read_first_line(subscriber, input);
 	if (subscriber->replay.state != REPLAY_HOLD)
-		evbuffer_drain(input, evbuffer_get_length(input));
+		subscriber_read_lines(subscriber, input);
 }
 
 /* The queue is empty: more history for a subscriber catching up. */
@@ -239,6 +332,8 @@ struct subscribers *subscribers_new(struct event_base *base,
 		       "subscriber connections refused");
 	log_limit_init(&subscribers->drop_log, limits->log_interval_seconds,
 		       "slow subscribers disconnected");
+	log_limit_init(&subscribers->console_log, limits->log_interval_seconds,
+		       "console lines refused");
 	LIST_INIT(&subscribers->list);
 	return subscribers;
 }
@@ -252,6 +347,7 @@ void subscribers_free(struct subscribers *subscribers)
 		subscriber_close(LIST_FIRST(&subscribers->list));
 	log_limit_flush(&subscribers->refuse_log);
 	log_limit_flush(&subscribers->drop_log);
+	log_limit_flush(&subscribers->console_log);
 	free(subscribers);
 }
 
@@ -282,6 +378,7 @@ static void subscriber_start_hold(struct subscriber *subscriber)
 								subscriber_on_hold_timeout,
 								subscriber))) {
 		replay_init_live(&subscriber->replay);
+		subscriber_send_board(subscriber);
 		return;
 	}
 	replay_init(&subscriber->replay, history->newest(history->ctx));
@@ -309,6 +406,7 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 	snprintf(subscriber->peer, sizeof subscriber->peer, "%s", peer);
 	bufferevent_setcb(subscriber->connection, subscriber_on_read, subscriber_on_drained,
 			  subscriber_on_event, subscriber);
+	bufferevent_setwatermark(subscriber->connection, EV_READ, 0, SUBSCRIBERS_INPUT_MAX);
 	bufferevent_enable(subscriber->connection, EV_READ | EV_WRITE);
 	subscriber_start_hold(subscriber);
 	return subscriber;
@@ -371,11 +469,17 @@ void subscribers_update_limits(struct subscribers *subscribers,
 	subscribers->limits = *limits;
 	subscribers->refuse_log.interval_seconds = limits->log_interval_seconds;
 	subscribers->drop_log.interval_seconds = limits->log_interval_seconds;
+	subscribers->console_log.interval_seconds = limits->log_interval_seconds;
 }
 
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers)
 {
 	return &subscribers->stats;
+}
+
+void subscribers_set_console(struct subscribers *subscribers, const struct subscribers_console *console)
+{
+	subscribers->console = *console;
 }
 
 void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history)

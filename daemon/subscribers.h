@@ -13,8 +13,11 @@
  * every alert line. Each has a bounded output queue: a subscriber whose unsent output would
  * exceed max_queue_bytes is disconnected, counted and logged; the others are unaffected and
  * the loop never waits for anyone. With an alert history (subscribers_set_history), a
- * subscriber's first line may be {"since":N} (replay.h); what subscribers send otherwise is
- * read and discarded.
+ * subscriber's first line may be {"since":N} (replay.h). Right before a subscriber's live
+ * stream starts (after its replay), it gets the open-alert board (subscribers_set_console),
+ * and no live alert whose seq the board already reflects. Every other line a subscriber
+ * sends (at most SUBSCRIBERS_LINE_MAX bytes) is a console line for the daemon, e.g. an ack;
+ * the daemon's answer (an error notice) goes to that subscriber only.
  *
  * The kernel's send buffer of a subscriber socket is fixed at SUBSCRIBERS_SOCKET_SEND_BYTES
  * (SO_SNDBUF; Linux doubles it): TCP autotuning would otherwise hide up to tcp_wmem's maximum
@@ -24,8 +27,13 @@
 /* SO_SNDBUF of subscriber sockets: room for dozens of alerts, plenty for a LAN console. */
 #define SUBSCRIBERS_SOCKET_SEND_BYTES (64 * 1024)
 
+/* Longest console line taken; a longer one is discarded up to its newline, with a notice. */
+#define SUBSCRIBERS_LINE_MAX 1024
+/* Unread input held per subscriber: reading pauses beyond it. */
+#define SUBSCRIBERS_INPUT_MAX (64 * 1024)
+
 /* Protocol version of the alert stream, announced in the hello line. */
-#define SUBSCRIBERS_PROTOCOL 1
+#define SUBSCRIBERS_PROTOCOL 2
 
 struct subscribers_limits {
 	uint32_t max_subscribers;      /* alerts.max_subscribers */
@@ -41,6 +49,9 @@ struct subscribers_stats {
 	uint64_t closed;       /* connections ended, for any reason */
 	uint64_t alerts;       /* alert lines broadcast */
 	uint64_t replays;      /* {"since":N} lines honoured */
+	uint64_t boards;       /* open-alert boards sent */
+	uint64_t console_lines;    /* lines from consoles after the since line (acks...) */
+	uint64_t console_rejected; /* of those, answered with an error notice */
 	uint32_t connected;    /* subscribers connected now */
 };
 
@@ -63,8 +74,12 @@ void subscribers_free(struct subscribers *subscribers);
  */
 void subscribers_accept(struct subscribers *subscribers, evutil_socket_t fd, const char *peer);
 
-/** Queue one alert line (JSON without "\n"; the newline is added) for every subscriber. */
-void subscribers_broadcast(struct subscribers *subscribers, const char *line, size_t len);
+/**
+ * Queue one alert line (JSON without "\n"; the newline is added) for every subscriber, but
+ * those whose board already reflects seq.
+ */
+void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const char *line,
+			   size_t len);
 
 /**
  * Shutdown: stop taking subscribers; close each one once its output is sent (or it goes
@@ -77,6 +92,22 @@ uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_
 /** Apply new limits: to connected subscribers too and to later accepts. */
 void subscribers_update_limits(struct subscribers *subscribers,
 			       const struct subscribers_limits *limits);
+
+/* Receives one line to queue (no newline). */
+typedef void (*subscribers_line_fn)(const char *line, size_t len, void *ctx);
+
+/* What the daemon does for consoles. */
+struct subscribers_console {
+	/* A console line (no newline, no ""): the answer for that console in reply, or "". */
+	void (*line)(void *ctx, const char *peer, const char *line, size_t len, char *reply,
+		     size_t reply_size);
+	/* The open-alert board, line by line through emit; returns the seq it reflects. */
+	uint64_t (*board)(void *ctx, subscribers_line_fn emit, void *emit_ctx);
+	void *ctx;
+};
+
+/** Serve console lines and boards (copied; NULL ctx functions: none). */
+void subscribers_set_console(struct subscribers *subscribers, const struct subscribers_console *console);
 
 struct replay_history;
 

@@ -120,16 +120,56 @@ static struct json_object *encode_callbacks(const struct alert *alert)
 	return array;
 }
 
-static bool encode_fields(struct json_object *object, const struct alert *alert)
+/* The first keys of every notice: what it is, which alert, when. */
+static bool encode_head(struct json_object *object, const struct alert *alert)
 {
 	return add(object, "alert", json_object_new_string(alert->kind)) &&
 	       add(object, "alert_id", json_object_new_string(alert->alert_id)) &&
 	       add(object, "seq", json_object_new_uint64(alert->seq)) &&
 	       add(object, "ts", new_timestamp(alert->ts_ms)) &&
-	       add_optional_string(object, "agency", alert->agency) &&
-	       add(object, "operator", json_object_new_string(alert->operator_id)) &&
-	       add_optional_string(object, "position", alert->position) &&
-	       add(object, "rule", json_object_new_string(alert->rule)) &&
+	       add(object, "type", json_object_new_string(alert->type ? alert->type : "operator")) &&
+	       add_optional_string(object, "reason", alert->reason) &&
+	       (strcmp(alert->kind, "open") != 0 || add(object, "opened_ts", new_timestamp(alert->opened_ms)));
+}
+
+static struct json_object *encode_ack(const struct alert_ack *ack)
+{
+	struct json_object *object = json_object_new_object();
+
+	if (!object)
+		return NULL;
+	if (add(object, "by", json_object_new_string(ack->by)) &&
+	    add(object, "note", json_object_new_string(ack->note)) &&
+	    add(object, "ts", new_timestamp(ack->ts_ms)))
+		return object;
+	json_object_put(object);
+	return NULL;
+}
+
+/* A board line's acknowledgement, when there is one. */
+static bool encode_board_ack(struct json_object *object, const struct alert *alert)
+{
+	if (strcmp(alert->kind, "open") != 0 || !alert->ack)
+		return true;
+	return add(object, "acknowledged", encode_ack(alert->ack));
+}
+
+/* "acknowledged": who, what, and for a repeat the first acknowledgement. */
+static bool encode_ack_fields(struct json_object *object, const struct alert *alert)
+{
+	if (!alert->ack || !add(object, "by", json_object_new_string(alert->ack->by)) ||
+	    !add(object, "note", json_object_new_string(alert->ack->note)))
+		return false;
+	if (!alert->first_ack)
+		return true;
+	return add(object, "repeat", json_object_new_boolean(true)) &&
+	       add(object, "first_by", json_object_new_string(alert->first_ack->by)) &&
+	       add(object, "first_ts", new_timestamp(alert->first_ack->ts_ms));
+}
+
+static bool encode_operator_fields(struct json_object *object, const struct alert *alert)
+{
+	return add(object, "rule", json_object_new_string(alert->rule)) &&
 	       add(object, "severity", json_object_new_string(alert->severity)) &&
 	       add(object, "window_seconds", json_object_new_int64(alert->window_seconds)) &&
 	       add(object, "calls", json_object_new_int64(alert->calls)) &&
@@ -140,6 +180,66 @@ static bool encode_fields(struct json_object *object, const struct alert *alert)
 	       add(object, "p_value", new_scientific(alert->p_value)) &&
 	       (!alert->has_cusum || add(object, "cusum", new_decimal(alert->cusum, 3))) &&
 	       add(object, "callbacks", encode_callbacks(alert));
+}
+
+static bool encode_operator(struct json_object *object, const struct alert *alert)
+{
+	if (!add_optional_string(object, "agency", alert->agency) ||
+	    !add(object, "operator", json_object_new_string(alert->operator_id)))
+		return false;
+	if (strcmp(alert->kind, "acknowledged") == 0)
+		return encode_ack_fields(object, alert);
+	return add_optional_string(object, "position", alert->position) &&
+	       encode_operator_fields(object, alert) && encode_board_ack(object, alert);
+}
+
+static bool encode_system(struct json_object *object, const struct alert *alert)
+{
+	if (!add(object, "system", json_object_new_string(alert->system)))
+		return false;
+	if (strcmp(alert->kind, "acknowledged") == 0)
+		return encode_ack_fields(object, alert);
+	return add(object, "severity", json_object_new_string(alert->severity)) &&
+	       add_optional_string(object, "source", alert->source) &&
+	       (!alert->limit || (add(object, "limit", json_object_new_string(alert->limit)) &&
+				  add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
+	       add(object, "message", json_object_new_string(alert->message)) &&
+	       encode_board_ack(object, alert);
+}
+
+static bool encode_fields(struct json_object *object, const struct alert *alert)
+{
+	if (!encode_head(object, alert))
+		return false;
+	if (alert->type && strcmp(alert->type, "system") == 0)
+		return encode_system(object, alert);
+	return encode_operator(object, alert);
+}
+
+/* Not yet called back before called back; then newer answers first. */
+static int compare_callbacks(const void *a, const void *b)
+{
+	const struct alert_callback *x = a, *y = b;
+
+	if (x->called_back != y->called_back)
+		return x->called_back ? 1 : -1;
+	if (x->start_ms != y->start_ms)
+		return x->start_ms > y->start_ms ? -1 : 1;
+	return strcmp(y->call_id, x->call_id);
+}
+
+void alert_sort_callbacks(struct alert_callback *callbacks, size_t count)
+{
+	if (count > 1)
+		qsort(callbacks, count, sizeof(*callbacks), compare_callbacks);
+}
+
+size_t alert_encode_board_mark(bool begin, uint64_t seq, uint32_t open, char *out, size_t size)
+{
+	int len = snprintf(out, size, "{\"board\":\"%s\",\"seq\":%" PRIu64 ",\"open\":%" PRIu32 "}",
+			   begin ? "begin" : "end", seq, open);
+
+	return len < 0 ? 0 : (size_t)len < size ? (size_t)len : size - 1;
 }
 
 char *alert_encode_json(const struct alert *alert, size_t *len)

@@ -20,18 +20,41 @@ struct alert_callback {
 
 #define ALERT_ID_LENGTH 16 /* hex digits */
 
-/* One notice to supervisors. Strings and the callbacks array belong to whoever produced the
- * alert (the detector) and are valid only during the alert callback. */
+/* An acknowledgement of an alert by a supervisor. */
+struct alert_ack {
+	const char *by;   /* 1..ALERT_ACK_BY_MAX bytes */
+	const char *note; /* 0..ALERT_ACK_NOTE_MAX bytes */
+	int64_t ts_ms;    /* when it was given */
+};
+
+#define ALERT_ACK_BY_MAX 64
+#define ALERT_ACK_NOTE_MAX 256
+
+/*
+ * One notice to supervisors (docs/protocol.md, "Alert stream"). Strings and arrays belong to
+ * whoever produced the alert (the detector or the engine) and are valid only during the
+ * alert callback.
+ *
+ * kind: "firing", "escalated", "update", "resolved", "acknowledged"; or "open", a line of the
+ * open-alert board (engine_board), the alert's whole current state. type: "operator" (the
+ * rule fields below) or "system" (the system fields).
+ */
 struct alert {
-	const char *kind;      /* "firing", "escalated" or "resolved" */
+	const char *kind;
+	const char *type;      /* "operator" or "system" */
 	const char *alert_id;  /* shared by an episode's notices; derived from its first trigger */
 	uint64_t seq;          /* 1, 2, 3... per engine, in emission order */
 	int64_t ts_ms;         /* event time at which the notice was decided */
+	const char *reason;    /* "escalated" for want of an acknowledgement: "unacknowledged" */
+	int64_t opened_ms;     /* "open": ts of the alert's firing */
+	const struct alert_ack *ack;       /* "acknowledged": this one; "open": the first, or NULL */
+	const struct alert_ack *first_ack; /* "acknowledged" of an alert acknowledged before */
+	/* type "operator" */
 	const char *agency;    /* "" when the feed gave none */
 	const char *operator_id;
 	const char *position;  /* of the triggering call, "" when unknown */
 	const char *rule;
-	const char *severity;
+	const char *severity;  /* both types */
 	uint32_t window_seconds;
 	uint32_t calls;
 	uint32_t premature;
@@ -41,9 +64,24 @@ struct alert {
 	double p_value;        /* P(X >= premature) at the center's ratio (floored) */
 	bool has_cusum;
 	double cusum;          /* CUSUM rules: the statistic that reached the threshold */
-	const struct alert_callback *callbacks; /* oldest first */
+	const struct alert_callback *callbacks; /* not yet called back first, then newest first */
 	size_t callback_count;
+	/* type "system" */
+	const char *system;    /* "feed_silent", "limit", "journal_degraded" */
+	const char *message;   /* plain words for a supervisor */
+	const char *source;    /* feed_silent: the feed source */
+	const char *limit;     /* limit: the configuration key to raise */
+	uint64_t evicted;      /* limit: entries evicted so far */
 };
+
+/** Order callbacks for action: not yet called back first, then newest (start_ms) first. */
+void alert_sort_callbacks(struct alert_callback *callbacks, size_t count);
+
+/**
+ * Encode a board boundary line, {"board":"begin"|"end","seq":S,"open":K}, into out (NUL-
+ * terminated). Returns its length.
+ */
+size_t alert_encode_board_mark(bool begin, uint64_t seq, uint32_t open, char *out, size_t size);
 
 /**
  * The alert_id of an episode first triggered at ts_ms by trigger_call_id ("" when no call

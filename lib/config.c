@@ -208,6 +208,7 @@ void config_set_defaults(struct config *config)
 	config->feed.max_sources = 1024;
 	config->feed.keepalive_seconds = 60;
 	config->feed.idle_timeout_seconds = 0;
+	config->feed.silence_seconds = 300;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
@@ -223,6 +224,10 @@ void config_set_defaults(struct config *config)
 	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
 	config->detector.repeat_window_seconds = 300;
 	config->detector.resolve_after_seconds = 3600;
+	config->detector.max_alert_callbacks = 256;
+	config->detector.escalate_unacked_after_seconds[0] = 0;
+	config->detector.escalate_unacked_after_seconds[1] = 1800;
+	config->detector.escalate_unacked_after_seconds[2] = 600;
 	memcpy(config->detector.rules, default_rules, sizeof default_rules);
 	config->detector.rule_count = ARRAY_SIZE(default_rules);
 	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
@@ -1107,6 +1112,7 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000),
 	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767),
 	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800),
+	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800),
 	{ .name = NULL },
 };
 
@@ -1147,10 +1153,20 @@ static const struct key premature_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct key unacked_keys[] = {
+	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000),
+	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000),
+	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000),
+	{ .name = NULL },
+};
+
 static const struct key detector_keys[] = {
 	{ .name = "premature", .parse = parse_section, .children = premature_keys },
 	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400),
 	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000),
+	UINT32_KEY("max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000),
+	{ .name = "escalate_unacked_after_seconds", .parse = parse_section,
+	  .children = unacked_keys },
 	{ .name = "rules", .parse = parse_rules },
 	{ .name = NULL },
 };

@@ -14,6 +14,7 @@
 #define CONFIG_ERROR_MAX 256
 
 #define CONFIG_PATH_MAX 256
+#define CONFIG_SEVERITY_COUNT 3   /* info, warning, critical */
 
 enum config_fsync {
 	CONFIG_FSYNC_BATCH = 0, /* one fsync per batch of lines (per loop iteration) before acking */
@@ -62,6 +63,8 @@ struct config {
 		uint32_t max_sources; /* distinct feed source ids remembered for resend detection */
 		uint32_t keepalive_seconds;    /* TCP keepalive idle time; 0 = off */
 		uint32_t idle_timeout_seconds; /* close a feed silent this long; 0 = never */
+		uint32_t silence_seconds;      /* a source silent this long (wall clock) raises a
+						* feed_silent system alert; 0 = off */
 	} feed;
 	struct {
 		struct config_listen listen;
@@ -83,6 +86,10 @@ struct config {
 		unsigned released_by_mask; /* enum released_by bits that count as premature */
 		uint32_t repeat_window_seconds; /* a redial this soon after a hangup marks it */
 		uint32_t resolve_after_seconds; /* an alert resolves after its rules stay false this long */
+		uint32_t max_alert_callbacks;   /* callbacks kept per open alert */
+		/* an alert not acknowledged this long after firing is escalated once; 0 = off.
+		 * Indexed by severity level: 0 info, 1 warning, 2 critical. */
+		uint32_t escalate_unacked_after_seconds[CONFIG_SEVERITY_COUNT];
 		struct config_rule rules[CONFIG_MAX_RULES];
 		size_t rule_count;
 	} detector;

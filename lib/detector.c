@@ -37,6 +37,14 @@ struct rule_state {
 	double cusum_at_alarm;
 };
 
+/* A callback of an open alert: what has been sent of it. */
+struct episode_callback {
+	struct alert_callback callback;
+	uint64_t serial;            /* the call's window serial */
+	bool delivered;             /* sent in a notice of the alert */
+	bool called_back_delivered; /* sent with called_back true */
+};
+
 /* An operator's open alert. */
 struct episode {
 	bool open;
@@ -44,6 +52,20 @@ struct episode {
 	size_t rule;      /* the rule it fired or last escalated for */
 	int severity;     /* that rule's severity level */
 	uint32_t list_position; /* in detector->open_episodes */
+	uint64_t opened_seq;    /* seq of its firing */
+	int64_t opened_ms;
+	uint64_t last_seq;      /* of its latest notice */
+	int64_t last_ts_ms;
+	int64_t last_notice_second; /* event-time second of its latest notice with callbacks */
+	bool update_pending;    /* something new waits for the next second */
+	bool unacked_escalated; /* escalated once for want of an acknowledgement */
+	bool acked;
+	int64_t ack_ms;
+	char ack_by[ALERT_ACK_BY_MAX + 1];
+	char ack_note[ALERT_ACK_NOTE_MAX + 1];
+	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
+	uint32_t callback_count;
+	uint32_t callback_capacity;
 };
 
 struct operator_state {
@@ -118,7 +140,7 @@ static bool allocate_tables(struct detector *detector)
 	detector->states = calloc(max_operators, sizeof(*detector->states));
 	detector->free_indexes = malloc(max_operators * sizeof(*detector->free_indexes));
 	detector->open_episodes = calloc(max_operators, sizeof(*detector->open_episodes));
-	detector->callbacks = calloc(detector->config.tracker.max_window_calls, sizeof(*detector->callbacks));
+	detector->callbacks = calloc(detector->config.detector.max_alert_callbacks, sizeof(*detector->callbacks));
 	detector->callers = callers_new(detector->config.tracker.max_recent_callers);
 	if (!detector->states || !detector->free_indexes || !detector->open_episodes || !detector->callbacks ||
 	    !detector->callers || table_init(&detector->operators, sizeof(struct operator_entry), max_operators) != 0)
@@ -152,6 +174,7 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 
 static void free_state(struct operator_state *state)
 {
+	free(state->episode.callbacks);
 	window_release(&state->window);
 	free(state);
 }
@@ -339,39 +362,123 @@ static void step_cusums(const struct detector *detector, struct operator_state *
 	}
 }
 
-/* ---- notices ------------------------------------------------------------------------ */
+/* ---- an open alert's callbacks ------------------------------------------------------ */
 
-/* Gather the premature calls of a rule's window, oldest first, into the scratch array. */
-static size_t collect_callbacks(struct detector *detector, const struct operator_state *state, size_t rule)
+static int64_t second_of(int64_t ms)
+{
+	return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+/* Make room in a full list: the oldest callback already sent goes first, else the oldest. */
+static void evict_episode_callback(struct detector *detector, struct episode *episode)
+{
+	uint32_t victim = 0;
+
+	for (uint32_t i = 0; i < episode->callback_count; i++)
+		if (episode->callbacks[i].delivered) {
+			victim = i;
+			break;
+		}
+	memmove(&episode->callbacks[victim], &episode->callbacks[victim + 1],
+		(episode->callback_count - victim - 1) * sizeof(*episode->callbacks));
+	episode->callback_count--;
+	detector->stats.alert_callbacks_evicted++;
+}
+
+static struct episode_callback *find_episode_callback(struct episode *episode, uint64_t serial)
+{
+	for (uint32_t i = 0; i < episode->callback_count; i++)
+		if (episode->callbacks[i].serial == serial)
+			return &episode->callbacks[i];
+	return NULL;
+}
+
+/* Room for one more callback, growing the list up to max_alert_callbacks. */
+static bool reserve_episode_callback(struct detector *detector, struct episode *episode)
+{
+	uint32_t max = detector->config.detector.max_alert_callbacks;
+
+	while (episode->callback_count >= max)
+		evict_episode_callback(detector, episode);
+	if (episode->callback_count < episode->callback_capacity)
+		return true;
+	uint32_t wanted = episode->callback_capacity ? episode->callback_capacity * 2 : 16;
+	if (wanted > max)
+		wanted = max;
+	struct episode_callback *grown = realloc(episode->callbacks, wanted * sizeof(*grown));
+	if (!grown) {
+		detector->stats.alert_callbacks_evicted++;
+		return false;
+	}
+	episode->callbacks = grown;
+	episode->callback_capacity = wanted;
+	return true;
+}
+
+/* Add a premature call of the window (entry i) to the open alert, unless it is there. */
+static void add_episode_callback(struct detector *detector, struct episode *episode,
+				 const struct window *window, uint32_t i)
+{
+	const struct window_entry *entry = window_entry_at(window, i);
+	const struct call_detail *detail = window_payload_at(window, i);
+
+	if (find_episode_callback(episode, entry->serial) || !reserve_episode_callback(detector, episode))
+		return;
+	struct episode_callback *added = &episode->callbacks[episode->callback_count++];
+	memset(added, 0, sizeof(*added));
+	memcpy(added->callback.call_id, detail->call_id, sizeof(added->callback.call_id));
+	memcpy(added->callback.ani, detail->ani, sizeof(added->callback.ani));
+	added->callback.start_ms = entry->start_ms;
+	added->callback.talk_ms = entry->end_ms - entry->start_ms;
+	added->callback.called_back = entry->flags & WINDOW_CALLED_BACK;
+	added->serial = entry->serial;
+}
+
+/* Every premature call of a rule's window joins the open alert's callbacks. */
+static void add_window_callbacks(struct detector *detector, struct operator_state *state, size_t rule)
 {
 	const struct window *window = &state->window;
+
+	for (uint32_t i = window->spans[rule].first; i < window->count; i++)
+		if (window_entry_at(window, i)->flags & WINDOW_PREMATURE)
+			add_episode_callback(detector, &state->episode, window, i);
+}
+
+/* The callbacks a notice carries, sorted for action: with all, every one; else only what was
+ * not sent yet (a call that became called back is sent again once). Marks them sent. */
+static size_t gather_callbacks(struct detector *detector, struct episode *episode, bool all)
+{
 	size_t n = 0;
 
-	for (uint32_t i = window->spans[rule].first; i < window->count; i++) {
-		const struct window_entry *entry = window_entry_at(window, i);
-		if (!(entry->flags & WINDOW_PREMATURE))
+	for (uint32_t i = 0; i < episode->callback_count; i++) {
+		struct episode_callback *kept = &episode->callbacks[i];
+		bool news = !kept->delivered || (kept->callback.called_back && !kept->called_back_delivered);
+		if (!all && !news)
 			continue;
-		const struct call_detail *detail = window_payload_at(window, i);
-		struct alert_callback *callback = &detector->callbacks[n++];
-		memcpy(callback->call_id, detail->call_id, sizeof(callback->call_id));
-		memcpy(callback->ani, detail->ani, sizeof(callback->ani));
-		callback->start_ms = entry->start_ms;
-		callback->talk_ms = entry->end_ms - entry->start_ms;
-		callback->called_back = entry->flags & WINDOW_CALLED_BACK;
+		detector->callbacks[n++] = kept->callback;
+		if (all)
+			continue;
+		kept->delivered = true;
+		kept->called_back_delivered = kept->callback.called_back;
 	}
+	alert_sort_callbacks(detector->callbacks, n);
 	return n;
 }
 
-static void emit_notice(struct detector *detector, struct operator_state *state, const char *kind,
-			bool with_callbacks)
+/* ---- notices ------------------------------------------------------------------------ */
+
+/* An operator alert's fields at the detector's clock (callbacks left to the caller). */
+static struct alert operator_alert(struct detector *detector, const struct operator_state *state,
+				   const char *kind)
 {
 	size_t r = state->episode.rule;
 	const struct config_rule *rule = &detector->config.detector.rules[r];
 	struct rule_view view = view_rule(detector, state, r);
-	struct alert alert = {
+
+	return (struct alert){
 		.kind = kind,
+		.type = "operator",
 		.alert_id = state->episode.alert_id,
-		.seq = detector->next_seq++,
 		.ts_ms = detector->now_ms,
 		.agency = state->agency,
 		.operator_id = state->operator_id,
@@ -385,15 +492,69 @@ static void emit_notice(struct detector *detector, struct operator_state *state,
 		.ratio = view.ratio,
 		.center_ratio = view.center_ratio,
 		.p_value = view.p_value,
-		.has_cusum = rule->type == CONFIG_RULE_CUSUM && with_callbacks,
+		.has_cusum = rule->type == CONFIG_RULE_CUSUM && strcmp(kind, "resolved") != 0,
 		.cusum = state->rules[r].cusum_at_alarm,
 		.callbacks = detector->callbacks,
 	};
+}
 
-	alert.callback_count = with_callbacks ? collect_callbacks(detector, state, r) : 0;
+static void deliver(struct detector *detector, struct episode *episode, struct alert *alert)
+{
+	alert->seq = detector->next_seq++;
+	episode->last_seq = alert->seq;
+	episode->last_ts_ms = alert->ts_ms;
 	detector->stats.alerts++;
 	if (detector->on_alert)
-		detector->on_alert(&alert, detector->ctx);
+		detector->on_alert(alert, detector->ctx);
+}
+
+static void emit_notice(struct detector *detector, struct operator_state *state, const char *kind,
+			bool with_callbacks, const char *reason)
+{
+	struct alert alert = operator_alert(detector, state, kind);
+
+	alert.reason = reason;
+	alert.has_cusum = alert.has_cusum && with_callbacks && !reason && strcmp(kind, "update") != 0;
+	if (with_callbacks) {
+		alert.callback_count = gather_callbacks(detector, &state->episode, false);
+		state->episode.last_notice_second = second_of(detector->now_ms);
+		state->episode.update_pending = false;
+	}
+	deliver(detector, &state->episode, &alert);
+}
+
+/* Something new for an open alert: an update now, or at the next second if one was sent in
+ * this second of event time already (coalesced, never dropped). */
+static bool has_news(const struct episode *episode)
+{
+	for (uint32_t i = 0; i < episode->callback_count; i++) {
+		const struct episode_callback *kept = &episode->callbacks[i];
+		if (!kept->delivered || (kept->callback.called_back && !kept->called_back_delivered))
+			return true;
+	}
+	return false;
+}
+
+static void flush_update(struct detector *detector, struct operator_state *state, bool at_once)
+{
+	struct episode *episode = &state->episode;
+
+	if (!episode->open || !episode->update_pending)
+		return;
+	if (!has_news(episode)) {
+		episode->update_pending = false;
+		return;
+	}
+	if (!at_once && episode->last_notice_second == second_of(detector->now_ms))
+		return;
+	detector->stats.updates++;
+	emit_notice(detector, state, "update", true, NULL);
+}
+
+static void request_update(struct detector *detector, struct operator_state *state)
+{
+	state->episode.update_pending = true;
+	flush_update(detector, state, false);
 }
 
 static void open_episode(struct detector *detector, struct operator_state *state, size_t rule,
@@ -405,11 +566,16 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->rule = rule;
 	episode->severity = detector->severity[rule];
 	episode->list_position = detector->open_count;
+	episode->opened_seq = detector->next_seq;
+	episode->opened_ms = detector->now_ms;
+	episode->update_pending = episode->unacked_escalated = episode->acked = false;
+	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
 			detector->now_ms, trigger_call_id, episode->alert_id);
+	add_window_callbacks(detector, state, rule);
 	detector->stats.firing++;
-	emit_notice(detector, state, "firing", true);
+	emit_notice(detector, state, "firing", true, NULL);
 }
 
 static void close_episode(struct detector *detector, struct operator_state *state)
@@ -420,6 +586,7 @@ static void close_episode(struct detector *detector, struct operator_state *stat
 	detector->open_episodes[position] = last;
 	last->episode.list_position = position;
 	state->episode.open = false;
+	state->episode.callback_count = 0;
 }
 
 /* A rule has just become true: open an alert, or escalate the open one if it is graver. */
@@ -433,8 +600,9 @@ static void rule_became_true(struct detector *detector, struct operator_state *s
 	} else if (detector->severity[rule] > episode->severity) {
 		episode->rule = rule;
 		episode->severity = detector->severity[rule];
+		add_window_callbacks(detector, state, rule);
 		detector->stats.escalated++;
-		emit_notice(detector, state, "escalated", true);
+		emit_notice(detector, state, "escalated", true, NULL);
 	}
 }
 
@@ -462,10 +630,26 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 	}
 	if (state->episode.open && !any_holds &&
 	    detector->now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
+		flush_update(detector, state, true); /* nothing is left unsent */
 		detector->stats.resolved++;
-		emit_notice(detector, state, "resolved", false);
+		emit_notice(detector, state, "resolved", false, NULL);
 		close_episode(detector, state);
 	}
+}
+
+/* An alert nobody acknowledged within escalate_unacked_after_seconds: escalated once. */
+static void escalate_unacknowledged(struct detector *detector, struct operator_state *state)
+{
+	struct episode *episode = &state->episode;
+	uint32_t after_seconds = detector->config.detector.escalate_unacked_after_seconds[episode->severity];
+
+	if (!episode->open || episode->acked || episode->unacked_escalated || after_seconds == 0 ||
+	    detector->now_ms - episode->opened_ms < (int64_t)after_seconds * 1000)
+		return;
+	episode->unacked_escalated = true;
+	detector->stats.escalated++;
+	detector->stats.unacked_escalations++;
+	emit_notice(detector, state, "escalated", true, "unacknowledged");
 }
 
 /* ---- time and calls ----------------------------------------------------------------- */
@@ -486,8 +670,14 @@ static void run_ticks(struct detector *detector)
 		return;
 	detector->next_tick_ms = detector->now_ms - detector->now_ms % TICK_MS + TICK_MS;
 	/* Walk backwards: a resolved alert leaves the list by swapping in the last one. */
-	for (uint32_t i = detector->open_count; i-- > 0;)
-		evaluate_operator(detector, detector->open_episodes[i], "");
+	for (uint32_t i = detector->open_count; i-- > 0;) {
+		struct operator_state *state = detector->open_episodes[i];
+		evaluate_operator(detector, state, "");
+		if (!state->episode.open)
+			continue;
+		flush_update(detector, state, false);
+		escalate_unacknowledged(detector, state);
+	}
 }
 
 void detector_advance(struct detector *detector, int64_t now_ms)
@@ -525,6 +715,18 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	return DETECTOR_ADDED;
 }
 
+/* A new premature hangup of an operator with an open alert joins its callbacks. */
+static void add_new_hangup(struct detector *detector, struct operator_state *state, uint64_t serial)
+{
+	const struct window *window = &state->window;
+
+	for (uint32_t i = window->count; i-- > 0;)
+		if (window_entry_at(window, i)->serial == serial) {
+			add_episode_callback(detector, &state->episode, window, i);
+			return;
+		}
+}
+
 enum detector_result detector_add_call(struct detector *detector, const struct completed_call *call)
 {
 	bool premature = detector_is_premature(detector, call);
@@ -547,8 +749,13 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	detector->stats.premature += premature;
 	if (premature && call->ani[0])
 		remember_hangup(detector, state, call, entry.serial);
+	bool joins_alert = premature && state->episode.open;
+	if (joins_alert)
+		add_new_hangup(detector, state, entry.serial);
 	step_cusums(detector, state, premature);
 	evaluate_operator(detector, state, call->call_id);
+	if (joins_alert)
+		request_update(detector, state);
 	run_ticks(detector);
 	return DETECTOR_ADDED;
 }
@@ -567,8 +774,111 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 		return;
 	detector->stats.called_back++;
 	advance_clock(detector, start_ms);
-	evaluate_operator(detector, state, "");
+	if (state->episode.open) {
+		struct episode_callback *kept = find_episode_callback(&state->episode, hangup.serial);
+		if (kept && !kept->callback.called_back)
+			kept->callback.called_back = true;
+		else
+			kept = NULL;
+		evaluate_operator(detector, state, "");
+		if (kept)
+			request_update(detector, state);
+	} else {
+		evaluate_operator(detector, state, "");
+	}
 	run_ticks(detector);
+}
+
+/* ---- acknowledgements and the board -------------------------------------------------- */
+
+static struct operator_state *find_open_alert(const struct detector *detector, const char *alert_id)
+{
+	for (uint32_t i = 0; i < detector->open_count; i++)
+		if (strcmp(detector->open_episodes[i]->episode.alert_id, alert_id) == 0)
+			return detector->open_episodes[i];
+	return NULL;
+}
+
+bool detector_alert_open(const struct detector *detector, const char *alert_id)
+{
+	return find_open_alert(detector, alert_id) != NULL;
+}
+
+enum detector_ack_result detector_acknowledge(struct detector *detector, const char *alert_id,
+					      const struct alert_ack *ack)
+{
+	struct operator_state *state = find_open_alert(detector, alert_id);
+	struct alert_ack first;
+
+	if (!state)
+		return DETECTOR_ACK_UNKNOWN;
+	struct episode *episode = &state->episode;
+	struct alert alert = {.kind = "acknowledged", .type = "operator", .alert_id = episode->alert_id,
+			      .ts_ms = ack->ts_ms, .agency = state->agency,
+			      .operator_id = state->operator_id, .ack = ack};
+	bool repeat = episode->acked;
+	if (repeat) {
+		first = (struct alert_ack){.by = episode->ack_by, .note = episode->ack_note, .ts_ms = episode->ack_ms};
+		alert.first_ack = &first;
+	} else {
+		episode->acked = true;
+		episode->ack_ms = ack->ts_ms;
+		text_copy(episode->ack_by, ack->by, sizeof(episode->ack_by));
+		text_copy(episode->ack_note, ack->note, sizeof(episode->ack_note));
+	}
+	detector->stats.acknowledged++;
+	deliver(detector, episode, &alert);
+	return repeat ? DETECTOR_ACK_REPEAT : DETECTOR_ACK_FIRST;
+}
+
+static int compare_opened(const void *a, const void *b)
+{
+	const struct operator_state *x = *(struct operator_state *const *)a;
+	const struct operator_state *y = *(struct operator_state *const *)b;
+
+	return x->episode.opened_seq < y->episode.opened_seq ? -1 : x->episode.opened_seq > y->episode.opened_seq;
+}
+
+/* One board line: the alert's whole state, every callback. */
+static void emit_open_line(struct detector *detector, struct operator_state *state, detector_alert_fn emit,
+			   void *ctx)
+{
+	struct episode *episode = &state->episode;
+	struct alert alert = operator_alert(detector, state, "open");
+	struct alert_ack ack = {.by = episode->ack_by, .note = episode->ack_note, .ts_ms = episode->ack_ms};
+
+	alert.seq = episode->last_seq;
+	alert.ts_ms = episode->last_ts_ms;
+	alert.opened_ms = episode->opened_ms;
+	alert.ack = episode->acked ? &ack : NULL;
+	alert.callback_count = gather_callbacks(detector, episode, true);
+	emit(&alert, ctx);
+}
+
+uint32_t detector_board(struct detector *detector, detector_alert_fn emit, void *ctx)
+{
+	struct operator_state **open = malloc((detector->open_count + 1) * sizeof(*open));
+	uint32_t count = detector->open_count;
+
+	if (!open)
+		return 0;
+	memcpy(open, detector->open_episodes, count * sizeof(*open));
+	qsort(open, count, sizeof(*open), compare_opened);
+	for (uint32_t i = 0; i < count; i++)
+		emit_open_line(detector, open[i], emit, ctx);
+	free(open);
+	return count;
+}
+
+uint64_t detector_take_seq(struct detector *detector)
+{
+	detector->stats.alerts++;
+	return detector->next_seq++;
+}
+
+uint64_t detector_last_seq(const struct detector *detector)
+{
+	return detector->next_seq - 1;
 }
 
 const struct detector_stats *detector_stats(struct detector *detector)
@@ -659,9 +969,9 @@ static int resize_operators(struct detector *detector, uint32_t max_operators)
 	return renumber_operators(detector, max_operators);
 }
 
-static int resize_callbacks(struct detector *detector, uint32_t max_window_calls)
+static int resize_callbacks(struct detector *detector, uint32_t max_alert_callbacks)
 {
-	struct alert_callback *callbacks = calloc(max_window_calls, sizeof(*callbacks));
+	struct alert_callback *callbacks = calloc(max_alert_callbacks, sizeof(*callbacks));
 
 	if (!callbacks)
 		return -ENOMEM;
@@ -677,7 +987,7 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 
 	map_rules(&detector->config, config, map);
 	if ((rc = resize_operators(detector, config->tracker.max_operators)) < 0 ||
-	    (rc = resize_callbacks(detector, config->tracker.max_window_calls)) < 0 ||
+	    (rc = resize_callbacks(detector, config->detector.max_alert_callbacks)) < 0 ||
 	    (rc = callers_resize(detector->callers, config->tracker.max_recent_callers)) < 0)
 		return rc;
 	take_config(detector, config);
@@ -685,6 +995,8 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 		struct operator_state *state = detector->states[i];
 		if (!state)
 			continue;
+		while (state->episode.callback_count > config->detector.max_alert_callbacks)
+			evict_episode_callback(detector, &state->episode);
 		remap_operator_rules(detector, state, map);
 		rc = window_reshape(&state->window, detector->span_ms, config->detector.rule_count,
 				    config->tracker.max_window_calls);
@@ -720,6 +1032,66 @@ static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
 	rs->cusum_at_alarm = codec_get_f64(reader);
 }
 
+/* What an alert has sent and been told: its callbacks and acknowledgement. */
+static void save_episode(const struct episode *episode, struct codec_writer *writer)
+{
+	codec_put_u64(writer, episode->opened_seq);
+	codec_put_i64(writer, episode->opened_ms);
+	codec_put_u64(writer, episode->last_seq);
+	codec_put_i64(writer, episode->last_ts_ms);
+	codec_put_i64(writer, episode->last_notice_second);
+	codec_put_u8(writer, episode->update_pending);
+	codec_put_u8(writer, episode->unacked_escalated);
+	codec_put_u8(writer, episode->acked);
+	codec_put_i64(writer, episode->ack_ms);
+	codec_put_string(writer, episode->ack_by);
+	codec_put_string(writer, episode->ack_note);
+	codec_put_u32(writer, episode->callback_count);
+	for (uint32_t i = 0; i < episode->callback_count; i++) {
+		const struct episode_callback *kept = &episode->callbacks[i];
+		codec_put_string(writer, kept->callback.call_id);
+		codec_put_string(writer, kept->callback.ani);
+		codec_put_i64(writer, kept->callback.start_ms);
+		codec_put_i64(writer, kept->callback.talk_ms);
+		codec_put_u8(writer, kept->callback.called_back);
+		codec_put_u64(writer, kept->serial);
+		codec_put_u8(writer, kept->delivered);
+		codec_put_u8(writer, kept->called_back_delivered);
+	}
+}
+
+static int load_episode(struct detector *detector, struct episode *episode, struct codec_reader *reader)
+{
+	episode->opened_seq = codec_get_u64(reader);
+	episode->opened_ms = codec_get_i64(reader);
+	episode->last_seq = codec_get_u64(reader);
+	episode->last_ts_ms = codec_get_i64(reader);
+	episode->last_notice_second = codec_get_i64(reader);
+	episode->update_pending = codec_get_u8(reader);
+	episode->unacked_escalated = codec_get_u8(reader);
+	episode->acked = codec_get_u8(reader);
+	episode->ack_ms = codec_get_i64(reader);
+	codec_get_string(reader, episode->ack_by, sizeof(episode->ack_by));
+	codec_get_string(reader, episode->ack_note, sizeof(episode->ack_note));
+	uint32_t count = codec_get_u32(reader);
+	if (reader->failed || count > detector->config.detector.max_alert_callbacks)
+		return -EINVAL;
+	for (uint32_t i = 0; i < count; i++) {
+		if (!reserve_episode_callback(detector, episode))
+			return -ENOMEM;
+		struct episode_callback *kept = &episode->callbacks[episode->callback_count++];
+		codec_get_string(reader, kept->callback.call_id, sizeof(kept->callback.call_id));
+		codec_get_string(reader, kept->callback.ani, sizeof(kept->callback.ani));
+		kept->callback.start_ms = codec_get_i64(reader);
+		kept->callback.talk_ms = codec_get_i64(reader);
+		kept->callback.called_back = codec_get_u8(reader);
+		kept->serial = codec_get_u64(reader);
+		kept->delivered = codec_get_u8(reader);
+		kept->called_back_delivered = codec_get_u8(reader);
+	}
+	return reader->failed ? -EINVAL : 0;
+}
+
 static void save_operator(const struct detector *detector, const struct operator_state *state,
 			  struct codec_writer *writer)
 {
@@ -734,6 +1106,7 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_u8(writer, state->episode.open);
 	codec_put_string(writer, state->episode.alert_id);
 	codec_put_u32(writer, (uint32_t)state->episode.rule);
+	save_episode(&state->episode, writer);
 	window_save(&state->window, writer);
 }
 
@@ -755,9 +1128,10 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	state->episode.open = codec_get_u8(reader);
 	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
 	state->episode.rule = codec_get_u32(reader);
+	int episode_rc = load_episode(detector, &state->episode, reader);
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
-	if (reader->failed || state->index >= max_operators || detector->states[state->index] ||
+	if (episode_rc != 0 || reader->failed || state->index >= max_operators || detector->states[state->index] ||
 	    state->episode.rule >= detector->config.detector.rule_count || window_load(&state->window, reader) != 0) {
 		free_state(state);
 		return NULL;

@@ -26,6 +26,13 @@
  * between. Open alerts are re-evaluated every second of event time, so an operator who
  * stops taking calls still has his alert resolved.
  *
+ * While an alert is open it keeps its callbacks (at most detector.max_alert_callbacks): every
+ * new premature hangup of the operator, and every callback whose caller rang again, goes out
+ * in an "update" notice, at most one per alert per second of event time (more wait for the
+ * next second: coalesced, never dropped). "escalated" and "update" carry only what was not
+ * sent yet. An alert not acknowledged escalate_unacked_after_seconds (per severity) after it
+ * fired is escalated once with reason "unacknowledged".
+ *
  * Repeat callers: a real (not premature) call from a number cut off by a premature hangup at
  * most repeat_window_seconds before marks that hangup called back (detector_caller_rang).
  */
@@ -46,6 +53,10 @@ struct detector_stats {
 	uint64_t firing;
 	uint64_t escalated;
 	uint64_t resolved;
+	uint64_t updates;           /* "update" notices */
+	uint64_t acknowledged;      /* "acknowledged" notices (repeats included) */
+	uint64_t unacked_escalations; /* "escalated" for want of an acknowledgement */
+	uint64_t alert_callbacks_evicted; /* callbacks forgotten: max_alert_callbacks reached */
 	uint64_t operators_evicted; /* idle operators forgotten: max_operators reached */
 	uint64_t window_evictions;  /* calls pushed out early: max_window_calls reached */
 	uint64_t center_evictions;  /* calls pushed out of the center window: max_center_calls */
@@ -78,6 +89,31 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms);
 
 const struct detector_stats *detector_stats(struct detector *detector);
+
+enum detector_ack_result {
+	DETECTOR_ACK_FIRST = 0, /* the alert's first acknowledgement */
+	DETECTOR_ACK_REPEAT,    /* acknowledged before: recorded and announced as a repeat */
+	DETECTOR_ACK_UNKNOWN,   /* no open operator alert has that alert_id */
+};
+
+/** True when an operator alert with this alert_id is open. */
+bool detector_alert_open(const struct detector *detector, const char *alert_id);
+
+/** Acknowledge an open alert: an "acknowledged" notice through the callback (not for UNKNOWN). */
+enum detector_ack_result detector_acknowledge(struct detector *detector, const char *alert_id,
+					      const struct alert_ack *ack);
+
+/**
+ * Emit every open alert's whole state as an "open" alert (oldest first) through emit, without
+ * changing anything. Returns how many.
+ */
+uint32_t detector_board(struct detector *detector, detector_alert_fn emit, void *ctx);
+
+/** The next notice seq, for notices the detector does not make (system alerts); counted. */
+uint64_t detector_take_seq(struct detector *detector);
+
+/** The seq of the newest notice (0: none). */
+uint64_t detector_last_seq(const struct detector *detector);
 
 /**
  * Apply a new configuration to a running detector without losing its windows, CUSUM

@@ -27,6 +27,9 @@ struct engine_stats {
 	uint64_t sources_evicted;                /* feed sources forgotten: max_sources */
 	uint64_t dedupe_evicted;                 /* fingerprints forgotten early: max_dedupe_events */
 	uint64_t alerts_unencodable;             /* alerts lost to allocation failure */
+	uint64_t controls;                       /* control lines applied (acks, system) */
+	uint64_t controls_rejected;              /* control lines refused (bad, no such alert) */
+	uint64_t system_alerts_dropped;          /* system alerts not raised: table full */
 	uint32_t open_calls;                     /* calls open now */
 	struct tracker_stats tracker;
 	struct detector_stats detector;
@@ -89,6 +92,51 @@ int64_t engine_watermark_ms(const struct engine *engine);
  * 0 or -ENOMEM.
  */
 int engine_reconfigure(struct engine *engine, const struct config *config);
+
+/* ---- acknowledgements, system alerts and the board (docs/protocol.md) ---- */
+
+struct control;
+
+/* The bounded tables whose evictions raise "limit" system alerts (engine_limit_key). */
+#define ENGINE_LIMIT_COUNT 8
+
+/** The configuration key of limit i ("tracker.max_operators"...), "" beyond the count. */
+const char *engine_limit_key(size_t limit);
+
+/** Entries evicted so far from limit i's table, per stats. */
+uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit);
+
+/**
+ * Check a parsed control (control.h) against the state before journaling it: 0, or -ENOENT
+ * with "no open alert ID" in why for an ack of no open alert.
+ */
+int engine_control_check(const struct engine *engine, const struct control *control, char *why,
+			 size_t why_size);
+
+/**
+ * Apply a control line (control.h) taken at ts_ms (the daemon's wall clock, from the journal
+ * on replay): an ack gives an "acknowledged" notice (with "repeat" the second time), a system
+ * line raises or resolves a system alert, through the alert callback with the next seq.
+ * 0, or -EINVAL / -ENOENT with what is wrong in why (nothing applied).
+ */
+int engine_control(struct engine *engine, const char *line, size_t len, int64_t ts_ms, char *why,
+		   size_t why_size);
+
+/* Receives one board line (JSON, no newline). */
+typedef void (*engine_line_fn)(const char *line, size_t len, void *ctx);
+
+/**
+ * The open-alert board: {"board":"begin","seq":S,"open":K}, K "open" lines (operator alerts
+ * oldest first, then system alerts oldest first), {"board":"end",...}, through emit. Changes
+ * nothing. Returns S, the seq of the newest notice the board reflects.
+ */
+uint64_t engine_board(struct engine *engine, engine_line_fn emit, void *ctx);
+
+/** The seq of the newest notice (0: none). */
+uint64_t engine_last_seq(const struct engine *engine);
+
+/** True when the system alert of (system, key) is open, e.g. ("feed_silent", "cad-1"). */
+bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key);
 
 struct codec_writer;
 

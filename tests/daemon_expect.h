@@ -3,6 +3,7 @@
 #ifndef CADMON_TESTS_DAEMON_EXPECT_H
 #define CADMON_TESTS_DAEMON_EXPECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon_harness.h"
@@ -18,10 +19,16 @@
 /* The line every subscriber is greeted with. */
 extern const char hello_line[];
 
-/** The next line on fd is exactly expected. */
+/** A line of the open-alert board ({"board":...} or {"alert":"open",...}). */
+bool is_board_line(const char *line);
+
+/**
+ * The next line on fd is exactly expected. Board lines before it are skipped unless expected
+ * is one (a test about the stream need not spell out every board).
+ */
 void expect_line(int fd, const char *expected);
 
-/** No line arrives on fd for EXPECT_QUIET_MS. */
+/** No line but board lines arrives on fd for EXPECT_QUIET_MS. */
 void expect_quiet(int fd);
 
 /** The local port of a connected IPv4 or IPv6 socket: how cadmond's log names a client. */

@@ -29,11 +29,11 @@ const size_t shift_line_count = sizeof shift_lines / sizeof shift_lines[0];
  * P(X >= 3 | 4, 0.05) = 0.00048125. */
 const char shift_alert[] =
 	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
-	"\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
 	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
 	"\"p_value\":4.81e-04,\"callbacks\":["
-	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
 	"\"called_back\":false},"
 	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
-	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
 	"\"called_back\":false}]}";

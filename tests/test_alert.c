@@ -40,7 +40,7 @@ static void test_full_alert(void **state)
 
 	assert_encodes_to(&alert,
 			  "{\"alert\":\"firing\",\"alert_id\":\"00112233aabbccdd\",\"seq\":1,"
-			  "\"ts\":\"2026-11-29T08:04:30.000Z\",\"agency\":\"NOPD\","
+			  "\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
 			  "\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
 			  "\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":1,\"ratio\":0.75,"
 			  "\"center_ratio\":0.0813,\"p_value\":0.0023,\"callbacks\":["
@@ -62,7 +62,7 @@ static void test_optional_fields_omitted_and_rounding(void **state)
 
 	assert_encodes_to(&alert,
 			  "{\"alert\":\"resolved\",\"alert_id\":\"ffffffffffffffff\",\"seq\":18446744073709551615,"
-			  "\"ts\":\"2026-11-29T08:00:00.000Z\",\"operator\":\"o\",\"rule\":\"shift\",\"severity\":\"warning\","
+			  "\"ts\":\"2026-11-29T08:00:00.000Z\",\"type\":\"operator\",\"operator\":\"o\",\"rule\":\"shift\",\"severity\":\"warning\","
 			  "\"window_seconds\":28800,\"calls\":3,\"premature\":1,\"called_back\":0,\"ratio\":0.3333,"
 			  "\"center_ratio\":0.1,\"p_value\":2.50e-09,\"cusum\":5.432,\"callbacks\":[]}");
 }
@@ -78,7 +78,7 @@ static void test_strings_are_escaped(void **state)
 
 	assert_encodes_to(&alert,
 			  "{\"alert\":\"firing\",\"alert_id\":\"0000000000000001\",\"seq\":2,"
-			  "\"ts\":\"2026-11-29T08:00:00.000Z\",\"agency\":\"A/B\","
+			  "\"ts\":\"2026-11-29T08:00:00.000Z\",\"type\":\"operator\",\"agency\":\"A/B\","
 			  "\"operator\":\"o\\\"brien\\\\\\n\",\"rule\":\"r\",\"severity\":\"info\",\"window_seconds\":1,"
 			  "\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,\"p_value\":1,"
 			  "\"callbacks\":[]}");

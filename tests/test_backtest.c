@@ -110,47 +110,75 @@ static const char *const recording[] = {
  *   premature. The rest of the center in it: g1, not premature (incident), so center_ratio 0,
  *   floored to min_center_ratio 0.05: p = P(X >= 3 | 4, 0.05) = 4.8125e-4.
  *   alert_id = FNV-1a 64 of "CITY\x1fop-bad\x1fquick\x1f1795939630000\x1fb4".
- * - #2 at b6's end, 08:11:04: heavy (critical > warning) holds, b1..b6: 5 of 6; b4 was called
- *   back at 08:09:30 (g2 from the same number within 300 s). Center others g1, x1: 0 of 2.
+ * - #2 at b5's end, 08:09:06: an update with b5 only (new since #1): quick holds b1..b5, 4 of
+ *   5; p = P(X >= 4 | 5, 0.05) = 3.0e-5.
+ * - #3 at g2's end, 08:10:00: g2 (b4's caller again, within 300 s, a real call) marks b4
+ *   called back: an update with b4 again, now "called_back":true.
+ * - #4 at b6's end, 08:11:04: heavy (critical > warning) holds, b1..b6: 5 of 6, escalated with
+ *   b6 only, the one callback not sent yet. Center others g1, x1: 0 of 2.
  *   p = P(X >= 5 | 6, 0.05) = 1.796875e-6.
- * - #3 at 09:20:00: heavy last held at the 09:00:00 tick (b1 leaves it at 09:00:05), quick
+ * - #5 at 08:30:00: nobody acknowledged it within 600 s of 08:07:10 (the default for
+ *   critical); c1's start is the first event after 08:17:10. Escalated again, reason
+ *   "unacknowledged", nothing new to call back.
+ * - #6 at 09:20:00: heavy last held at the 09:00:00 tick (b1 leaves it at 09:00:05), quick
  *   at 08:30:12; x2's start is the first event 900 s later. heavy's window (08:20, 09:20]
  *   holds none of op-bad's calls; the others: c1 (premature), g3, g4: 1 of 3.
+ * Callbacks are listed not called back first, newest first.
  */
 #define ALERT_1 \
-	"{\"alert\":\"firing\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":1,\"ts\":\"2026-11-29T08:07:10.000Z\"," \
-	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
-	"\"window_seconds\":1800,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0," \
-	"\"p_value\":4.81e-04,\"callbacks\":[" \
-	"{\"call_id\":\"b1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}," \
-	"{\"call_id\":\"b3\",\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8,\"called_back\":false}," \
-	"{\"call_id\":\"b4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":false}]}"
+	"{\"alert\":\"firing\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":1," \
+	"\"ts\":\"2026-11-29T08:07:10.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
+	"\"window_seconds\":1800,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75," \
+	"\"center_ratio\":0,\"p_value\":4.81e-04,\"callbacks\":[{\"call_id\":\"b4\",\"ani\":\"5045550104\"," \
+	"\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":false},{\"call_id\":\"b3\"," \
+	"\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8," \
+	"\"called_back\":false},{\"call_id\":\"b1\",\"ani\":\"5045550101\"," \
+	"\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}"
 #define ALERT_2 \
-	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":2,\"ts\":\"2026-11-29T08:11:04.000Z\"," \
-	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
-	"\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1,\"ratio\":0.8333,\"center_ratio\":0," \
-	"\"p_value\":1.80e-06,\"callbacks\":[" \
-	"{\"call_id\":\"b1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}," \
-	"{\"call_id\":\"b3\",\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8,\"called_back\":false}," \
-	"{\"call_id\":\"b4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":true}," \
-	"{\"call_id\":\"b5\",\"ani\":\"5045550105\",\"ts\":\"2026-11-29T08:09:00.000Z\",\"talk_seconds\":6,\"called_back\":false}," \
-	"{\"call_id\":\"b6\",\"ani\":\"5045550106\",\"ts\":\"2026-11-29T08:11:00.000Z\",\"talk_seconds\":4,\"called_back\":false}]}"
+	"{\"alert\":\"update\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":2," \
+	"\"ts\":\"2026-11-29T08:09:06.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
+	"\"window_seconds\":1800,\"calls\":5,\"premature\":4,\"called_back\":0,\"ratio\":0.8," \
+	"\"center_ratio\":0,\"p_value\":3.00e-05,\"callbacks\":[{\"call_id\":\"b5\",\"ani\":\"5045550105\"," \
+	"\"ts\":\"2026-11-29T08:09:00.000Z\",\"talk_seconds\":6,\"called_back\":false}]}"
 #define ALERT_3 \
-	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":3,\"ts\":\"2026-11-29T09:20:00.000Z\"," \
-	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
-	"\"window_seconds\":3600,\"calls\":0,\"premature\":0,\"called_back\":0,\"ratio\":0,\"center_ratio\":0.3333," \
-	"\"p_value\":1,\"callbacks\":[]}"
+	"{\"alert\":\"update\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":3," \
+	"\"ts\":\"2026-11-29T08:10:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
+	"\"window_seconds\":1800,\"calls\":5,\"premature\":4,\"called_back\":1,\"ratio\":0.8," \
+	"\"center_ratio\":0,\"p_value\":3.00e-05,\"callbacks\":[{\"call_id\":\"b4\",\"ani\":\"5045550104\"," \
+	"\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":true}]}"
+#define ALERT_4 \
+	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":4," \
+	"\"ts\":\"2026-11-29T08:11:04.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
+	"\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1,\"ratio\":0.8333," \
+	"\"center_ratio\":0,\"p_value\":1.80e-06,\"callbacks\":[{\"call_id\":\"b6\",\"ani\":\"5045550106\"," \
+	"\"ts\":\"2026-11-29T08:11:00.000Z\",\"talk_seconds\":4,\"called_back\":false}]}"
+#define ALERT_5 \
+	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":5," \
+	"\"ts\":\"2026-11-29T08:30:00.000Z\",\"type\":\"operator\",\"reason\":\"unacknowledged\"," \
+	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\"," \
+	"\"severity\":\"critical\",\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1," \
+	"\"ratio\":0.8333,\"center_ratio\":0,\"p_value\":1.80e-06,\"callbacks\":[]}"
+#define ALERT_6 \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":6," \
+	"\"ts\":\"2026-11-29T09:20:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
+	"\"window_seconds\":3600,\"calls\":0,\"premature\":0,\"called_back\":0,\"ratio\":0," \
+	"\"center_ratio\":0.3333,\"p_value\":1,\"callbacks\":[]}"
 
-static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3};
+static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4, ALERT_5, ALERT_6};
 
 /* Completed: b1..b6, g1..g4, x1, x2, c1 (13; 6 premature: b1 b3 b4 b5 b6 c1). Lines: 35 not
  * blank, 6 rejected, so 29 events (the duplicate included). */
 #define EXPECTED_TABLE \
-	"AGENCY  OPERATOR  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED  RESOLVED\n" \
-	"CITY    op-bad        6          5  0.8333       3       1          1         1\n" \
-	"COUNTY  op-7          1          1  1.0000       0       0          0         0\n" \
-	"CITY    op-good       4          0  0.0000       0       0          0         0\n" \
-	"        op-x          2          0  0.0000       0       0          0         0\n"
+	"AGENCY  OPERATOR  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED  UPDATE  RESOLVED\n" \
+	"CITY    op-bad        6          5  0.8333       6       1          2       2         1\n" \
+	"COUNTY  op-7          1          1  1.0000       0       0          0       0         0\n" \
+	"CITY    op-good       4          0  0.0000       0       0          0       0         0\n" \
+	"        op-x          2          0  0.0000       0       0          0       0         0\n"
 #define EXPECTED_TOTALS_FORMAT \
 	"totals\n" \
 	"  input files            %u\n" \
@@ -168,9 +196,10 @@ static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3};
 	"  premature hangups      6\n" \
 	"  premature ratio        0.4615\n" \
 	"  operators              4\n" \
-	"  alerts                 3\n" \
+	"  alerts                 6\n" \
 	"    firing               1\n" \
-	"    escalated            1\n" \
+	"    escalated            2\n" \
+	"    update               2\n" \
 	"    resolved             1\n" \
 	"  alerts open at end     0\n" \
 	"  open calls at end      1\n" \
@@ -478,20 +507,21 @@ static void assert_string_field(json_object *object, const char *key, const char
 	assert_string_equal(json_object_get_string(field(object, key)), expected);
 }
 
-static void assert_kinds(json_object *object, int firing, int escalated, int resolved)
+static void assert_kinds(json_object *object, int firing, int escalated, int update, int resolved)
 {
 	json_object *kinds = field(object, "alerts_by_kind");
 
-	assert_int_equal(json_object_object_length(kinds), 3);
+	assert_int_equal(json_object_object_length(kinds), 4);
 	assert_count(kinds, "firing", firing);
 	assert_count(kinds, "escalated", escalated);
+	assert_count(kinds, "update", update);
 	assert_count(kinds, "resolved", resolved);
 }
 
 /* One operator object: every key and value. */
 static void assert_operator(json_object *op, const char *agency, const char *name, int calls,
 			    int premature, const char *ratio, int alerts, int firing, int escalated,
-			    int resolved)
+			    int update, int resolved)
 {
 	assert_int_equal(json_object_object_length(op), agency ? 7 : 6);
 	if (agency)
@@ -501,7 +531,7 @@ static void assert_operator(json_object *op, const char *agency, const char *nam
 	assert_count(op, "premature", premature);
 	assert_number_text(op, "ratio", ratio);
 	assert_count(op, "alerts", alerts);
-	assert_kinds(op, firing, escalated, resolved);
+	assert_kinds(op, firing, escalated, update, resolved);
 }
 
 /* ---- tests: the report ------------------------------------------------------------------- */
@@ -559,8 +589,9 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");
 	assert_count(totals, "operators", 4);
-	assert_count(totals, "alerts", 3);
-	assert_kinds(totals, 1, 1, 1);
+	assert_count(totals, "alerts", 6);
+	assert_count(totals, "system_alerts", 0);
+	assert_kinds(totals, 1, 2, 2, 1);
 	assert_count(totals, "open_alerts", 0);
 	assert_count(totals, "open_calls", 1);
 	assert_count(totals, "called_back", 1);
@@ -584,18 +615,18 @@ static void test_json_report_is_exact(void **state)
 	assert_non_null(document);
 	assert_int_equal(json_object_object_length(document), 3);
 	json_object *alerts = field(document, "alerts");
-	assert_int_equal(json_object_array_length(alerts), 3);
-	for (size_t i = 0; i < 3; i++)
+	assert_int_equal(json_object_array_length(alerts), 6);
+	for (size_t i = 0; i < 6; i++)
 		assert_string_equal(json_object_to_json_string_ext(json_object_array_get_idx(alerts, i),
 								   JSON_C_TO_STRING_PLAIN |
 									   JSON_C_TO_STRING_NOSLASHESCAPE),
 				    expected_alerts[i]);
 	json_object *operators = field(document, "operators");
 	assert_int_equal(json_object_array_length(operators), 4);
-	assert_operator(json_object_array_get_idx(operators, 0), "CITY", "op-bad", 6, 5, "0.8333", 3, 1, 1, 1);
-	assert_operator(json_object_array_get_idx(operators, 1), "COUNTY", "op-7", 1, 1, "1", 0, 0, 0, 0);
-	assert_operator(json_object_array_get_idx(operators, 2), "CITY", "op-good", 4, 0, "0", 0, 0, 0, 0);
-	assert_operator(json_object_array_get_idx(operators, 3), NULL, "op-x", 2, 0, "0", 0, 0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 0), "CITY", "op-bad", 6, 5, "0.8333", 6, 1, 2, 2, 1);
+	assert_operator(json_object_array_get_idx(operators, 1), "COUNTY", "op-7", 1, 1, "1", 0, 0, 0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 2), "CITY", "op-good", 4, 0, "0", 0, 0, 0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 3), NULL, "op-x", 2, 0, "0", 0, 0, 0, 0, 0);
 	assert_json_totals(field(document, "totals"));
 	json_object_put(document);
 	run_free(&run);

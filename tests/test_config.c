@@ -103,6 +103,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->feed.max_sources, b->feed.max_sources);
 	assert_int_equal(a->feed.keepalive_seconds, b->feed.keepalive_seconds);
 	assert_int_equal(a->feed.idle_timeout_seconds, b->feed.idle_timeout_seconds);
+	assert_int_equal(a->feed.silence_seconds, b->feed.silence_seconds);
 	assert_string_equal(a->journal.state_directory, b->journal.state_directory);
 	assert_int_equal(a->journal.fsync, b->journal.fsync);
 	assert_int_equal(a->journal.fsync_interval_ms, b->journal.fsync_interval_ms);
@@ -124,6 +125,10 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->detector.released_by_mask, b->detector.released_by_mask);
 	assert_int_equal(a->detector.repeat_window_seconds, b->detector.repeat_window_seconds);
 	assert_int_equal(a->detector.resolve_after_seconds, b->detector.resolve_after_seconds);
+	assert_int_equal(a->detector.max_alert_callbacks, b->detector.max_alert_callbacks);
+	for (size_t i = 0; i < CONFIG_SEVERITY_COUNT; i++)
+		assert_int_equal(a->detector.escalate_unacked_after_seconds[i],
+				 b->detector.escalate_unacked_after_seconds[i]);
 	assert_int_equal(a->detector.rule_count, b->detector.rule_count);
 	for (size_t i = 0; i < a->detector.rule_count; i++)
 		assert_rule_equal(&a->detector.rules[i], &b->detector.rules[i]);
@@ -153,6 +158,11 @@ static void test_defaults(void **state)
 	assert_int_equal(config.feed.max_sources, 1024);
 	assert_int_equal(config.feed.keepalive_seconds, 60);
 	assert_int_equal(config.feed.idle_timeout_seconds, 0);
+	assert_int_equal(config.feed.silence_seconds, 300);
+	assert_int_equal(config.detector.max_alert_callbacks, 256);
+	assert_int_equal(config.detector.escalate_unacked_after_seconds[0], 0);
+	assert_int_equal(config.detector.escalate_unacked_after_seconds[1], 1800);
+	assert_int_equal(config.detector.escalate_unacked_after_seconds[2], 600);
 	assert_string_equal(config.journal.state_directory, "/var/lib/cadmon");
 	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_BATCH);
 	assert_int_equal(config.journal.fsync_interval_ms, 200);
@@ -651,6 +661,29 @@ static void test_integer_errors(void **state)
 	}
 }
 
+static void test_console_keys(void **state)
+{
+	struct config config = parse_ok("feed: {silence_seconds: 0}\n"
+					"detector:\n"
+					"  max_alert_callbacks: 32\n"
+					"  escalate_unacked_after_seconds: {info: 60, critical: 0}\n");
+
+	(void)state;
+	assert_int_equal(config.feed.silence_seconds, 0);
+	assert_int_equal(config.detector.max_alert_callbacks, 32);
+	assert_int_equal(config.detector.escalate_unacked_after_seconds[0], 60);
+	assert_int_equal(config.detector.escalate_unacked_after_seconds[1], 1800);
+	assert_int_equal(config.detector.escalate_unacked_after_seconds[2], 0);
+	EXPECT_ERRORS("feed: {silence_seconds: 604801}\n"
+		      "detector:\n"
+		      "  max_alert_callbacks: 15\n"
+		      "  escalate_unacked_after_seconds: {warning: -1, urgent: 5}\n",
+		      "cadmon.yaml:1:25: feed.silence_seconds: must be an integer from 0 to 604800",
+		      "cadmon.yaml:3:24: detector.max_alert_callbacks: must be an integer from 16 to 1000000",
+		      "cadmon.yaml:4:45: detector.escalate_unacked_after_seconds.warning: must be an integer from 0 to 2592000",
+		      "cadmon.yaml:4:49: detector.escalate_unacked_after_seconds.urgent: unknown key");
+}
+
 static void test_integer_ranges(void **state)
 {
 	(void)state;
@@ -1105,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_anchors_and_aliases_rejected),
 		cmocka_unit_test(test_integer_errors),
 		cmocka_unit_test(test_integer_ranges),
+		cmocka_unit_test(test_console_keys),
 		cmocka_unit_test(test_number_errors),
 		cmocka_unit_test(test_bad_ports),
 		cmocka_unit_test(test_bad_addresses),

@@ -270,7 +270,7 @@ static void test_version(void **state)
 
 	(void)state;
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
-	assert_string_equal(result.out, "cadmond 0.1.0\n");
+	assert_string_equal(result.out, "cadmond 0.2.0\n");
 	assert_string_equal(result.err, "");
 	assert_int_equal(result.status, 0);
 	harness_result_free(&result);
@@ -499,7 +499,7 @@ static void expect_flood_alert(int subscriber, unsigned n)
 	snprintf(call_id, sizeof call_id, "f%u", n);
 	alert_derive_id("", operator_id, "every", start_ms + 5000, call_id, alert_id);
 	snprintf(expected, sizeof expected,
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%u,\"ts\":\"%s\",\"operator\":\"op-%u\","
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%u,\"ts\":\"%s\",\"type\":\"operator\",\"operator\":\"op-%u\","
 		 "\"rule\":\"every\",\"severity\":\"info\",\"window_seconds\":60,\"calls\":1,"
 		 "\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":%s,\"p_value\":%s,"
 		 "\"callbacks\":[{\"call_id\":\"f%u\",\"ts\":\"%s\",\"talk_seconds\":5,\"called_back\":false}]}",

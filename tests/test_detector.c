@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -45,6 +46,9 @@ struct fixture {
 	struct seen_alert seen[MAX_SEEN];
 	size_t seen_count;
 	int call_number;
+	/* every callback of every notice, in order: "kind:call_id" or "kind:call_id+" (called back) */
+	char sent[64][96];
+	size_t sent_count;
 };
 
 static void record_alert(const struct alert *alert, void *ctx)
@@ -71,6 +75,11 @@ static void record_alert(const struct alert *alert, void *ctx)
 	seen->callback_count = alert->callback_count;
 	for (size_t i = 0; i < alert->callback_count && i < 8; i++)
 		seen->callbacks[i] = alert->callbacks[i];
+	for (size_t i = 0; i < alert->callback_count; i++) {
+		assert_true(f->sent_count < 64);
+		snprintf(f->sent[f->sent_count++], sizeof(f->sent[0]), "%s:%s%s", alert->kind,
+			 alert->callbacks[i].call_id, alert->callbacks[i].called_back ? "+" : "");
+	}
 }
 
 /* A window rule with no peer comparison and no repeat-caller requirement. */
@@ -97,6 +106,9 @@ static int setup(void **state)
 	f.config.detector.max_talk_seconds = 20;
 	f.config.detector.released_by_mask = RELEASED_BY_OPERATOR;
 	f.config.detector.resolve_after_seconds = 300;
+	/* Unacknowledged escalation has tests of its own. */
+	memset(f.config.detector.escalate_unacked_after_seconds, 0,
+	       sizeof(f.config.detector.escalate_unacked_after_seconds));
 	f.config.detector.rule_count = 1;
 	f.config.detector.rules[0] = window_rule("burst", 600, 4, 3, 0.5, "critical");
 	f.detector = detector_new(&f.config, record_alert, &f);
@@ -196,17 +208,23 @@ static void test_fires_once_with_callbacks(void **state)
 	assert_true(alert->center_ratio == 0.0);
 	assert_true(alert->p_value == binomial_upper_tail(3, 4, 0.05));
 	assert_false(alert->has_cusum);
+	/* Newest first (none is called back). */
 	assert_int_equal(alert->callback_count, 3);
-	assert_string_equal(alert->callbacks[0].call_id, "c1");
-	assert_string_equal(alert->callbacks[0].ani, "5045550101");
-	assert_int_equal(alert->callbacks[0].start_ms, T0);
-	assert_int_equal(alert->callbacks[0].talk_ms, 5000);
+	assert_string_equal(alert->callbacks[0].call_id, "c4");
+	assert_int_equal(alert->callbacks[0].talk_ms, 19999);
 	assert_string_equal(alert->callbacks[1].call_id, "c3");
-	assert_string_equal(alert->callbacks[2].call_id, "c4");
-	assert_int_equal(alert->callbacks[2].talk_ms, 19999);
-	/* Still true on the next premature call: no repeat. */
+	assert_string_equal(alert->callbacks[2].call_id, "c1");
+	assert_string_equal(alert->callbacks[2].ani, "5045550101");
+	assert_int_equal(alert->callbacks[2].start_ms, T0);
+	assert_int_equal(alert->callbacks[2].talk_ms, 5000);
+	/* Still true on the next premature call: no second firing, an update with that call. */
 	add_call(f, "op-7", T0 + SECONDS(330), SECONDS(3), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_string_equal(f->seen[1].alert_id, alert->alert_id);
+	assert_int_equal(f->seen[1].seq, 2);
+	assert_int_equal(f->seen[1].callback_count, 1);
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c5");
 	assert_int_equal(detector_stats(f->detector)->firing, 1);
 	assert_int_equal(detector_stats(f->detector)->calls, 5);
 	assert_int_equal(detector_stats(f->detector)->premature, 4);
@@ -223,28 +241,32 @@ static void test_flapping_is_quiet_then_resolves(void **state)
 	/* Long calls bring the ratio under 0.5 at T0+160 s: false... */
 	for (int i = 0; i < 5; i++)
 		add_call(f, "op-7", T0 + SECONDS(100 + 10 * i), SECONDS(60), RELEASED_BY_CALLER);
-	/* ...true again (5 of 10) at T0+392 s, before resolve_after (300 s) ran out: silence. */
+	/* ...true again (5 of 10) at T0+392 s, before resolve_after (300 s) ran out: no new
+	 * firing, only the update that carries the new hangup. */
 	add_call(f, "op-7", T0 + SECONDS(390), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_int_equal(f->seen[1].callback_count, 1);
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c10");
 	/* A good call makes it false again at T0+440 s (5 of 11); 300 s after it was last true
 	 * the per-second re-evaluation resolves it, with no call from the operator. */
 	add_call(f, "op-7", T0 + SECONDS(400), SECONDS(40), RELEASED_BY_CALLER);
 	detector_advance(f->detector, T0 + SECONDS(392) + SECONDS(300) - 1);
-	assert_int_equal(f->seen_count, 1);
-	detector_advance(f->detector, T0 + SECONDS(692));
 	assert_int_equal(f->seen_count, 2);
-	assert_string_equal(f->seen[1].kind, "resolved");
-	assert_string_equal(f->seen[1].alert_id, f->seen[0].alert_id);
-	assert_int_equal(f->seen[1].seq, 2);
-	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(692));
-	assert_int_equal(f->seen[1].callback_count, 0);
+	detector_advance(f->detector, T0 + SECONDS(692));
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "resolved");
+	assert_string_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen[2].seq, 3);
+	assert_int_equal(f->seen[2].ts_ms, T0 + SECONDS(692));
+	assert_int_equal(f->seen[2].callback_count, 0);
 	assert_int_equal(detector_stats(f->detector)->open_alerts, 0);
 	/* A new episode later gets a new id. */
 	for (int i = 0; i < 4; i++)
 		add_call(f, "op-7", T0 + SECONDS(2000 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 3);
-	assert_string_equal(f->seen[2].kind, "firing");
-	assert_string_not_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen_count, 4);
+	assert_string_equal(f->seen[3].kind, "firing");
+	assert_string_not_equal(f->seen[3].alert_id, f->seen[0].alert_id);
 }
 
 static void test_escalation(void **state)
@@ -257,15 +279,24 @@ static void test_escalation(void **state)
 	reconfigure(f);
 	for (int i = 0; i < 6; i++)
 		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 2);
+	/* firing at the third call, an update for each of the next two, escalated at the sixth
+	 * carrying only that one: nothing is sent twice. */
+	assert_int_equal(f->seen_count, 4);
 	assert_string_equal(f->seen[0].kind, "firing");
 	assert_string_equal(f->seen[0].rule, "early");
 	assert_int_equal(f->seen[0].calls, 3);
-	assert_string_equal(f->seen[1].kind, "escalated");
-	assert_string_equal(f->seen[1].rule, "sure");
-	assert_string_equal(f->seen[1].severity, "critical");
-	assert_string_equal(f->seen[1].alert_id, f->seen[0].alert_id);
-	assert_int_equal(f->seen[1].calls, 6);
+	assert_int_equal(f->seen[0].callback_count, 3);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c4");
+	assert_string_equal(f->seen[2].kind, "update");
+	assert_string_equal(f->seen[2].callbacks[0].call_id, "c5");
+	assert_string_equal(f->seen[3].kind, "escalated");
+	assert_string_equal(f->seen[3].rule, "sure");
+	assert_string_equal(f->seen[3].severity, "critical");
+	assert_string_equal(f->seen[3].alert_id, f->seen[0].alert_id);
+	assert_int_equal(f->seen[3].calls, 6);
+	assert_int_equal(f->seen[3].callback_count, 1);
+	assert_string_equal(f->seen[3].callbacks[0].call_id, "c6");
 	/* A lower-severity rule becoming true again later adds nothing. */
 	assert_int_equal(detector_stats(f->detector)->escalated, 1);
 }
@@ -330,14 +361,14 @@ static void test_late_call_is_placed_in_order(void **state)
 	add_call(f, "op-7", T0 + SECONDS(100), SECONDS(60), RELEASED_BY_CALLER);
 	add_call(f, "op-7", T0 + SECONDS(200), SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-7", T0 + SECONDS(300), SECONDS(2), RELEASED_BY_OPERATOR);
-	/* Arrives last but ended first: it becomes the oldest callback. */
+	/* Arrives last but ended first: it becomes the oldest callback, listed last. */
 	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	assert_int_equal(f->seen[0].ts_ms, T0 + SECONDS(302));
 	assert_int_equal(f->seen[0].callback_count, 3);
-	assert_string_equal(f->seen[0].callbacks[0].call_id, "c4");
+	assert_string_equal(f->seen[0].callbacks[0].call_id, "c3");
 	assert_string_equal(f->seen[0].callbacks[1].call_id, "c2");
-	assert_string_equal(f->seen[0].callbacks[2].call_id, "c3");
+	assert_string_equal(f->seen[0].callbacks[2].call_id, "c4");
 	/* Older than every window at the clock: not kept, counted. */
 	assert_int_equal(add_call(f, "op-7", T0 - SECONDS(400), SECONDS(2), RELEASED_BY_OPERATOR), DETECTOR_TOO_OLD);
 	assert_int_equal(detector_stats(f->detector)->too_old, 1);
@@ -444,9 +475,16 @@ static void test_cusum_alarm_and_reset(void **state)
 	add_call(f, "op-7", T0 + SECONDS(180), SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-7", T0 + SECONDS(240), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(detector_stats(f->detector)->firing, 1);
-	/* The third does alarm again, but the alert is still open: no repeat. */
+	/* The third does alarm again, but the alert is still open: no repeat, only the updates
+	 * that carried each new hangup. */
 	add_call(f, "op-7", T0 + SECONDS(300), SECONDS(2), RELEASED_BY_OPERATOR);
-	assert_int_equal(f->seen_count, 1);
+	assert_int_equal(f->seen_count, 4);
+	for (size_t i = 1; i < 4; i++) {
+		assert_string_equal(f->seen[i].kind, "update");
+		assert_false(f->seen[i].has_cusum);
+		assert_int_equal(f->seen[i].callback_count, 1);
+	}
+	assert_int_equal(detector_stats(f->detector)->firing, 1);
 }
 
 static void test_repeat_caller_marks_hangup(void **state)
@@ -475,6 +513,237 @@ static void test_repeat_caller_marks_hangup(void **state)
 	/* One redial marks once. */
 	detector_caller_rang(f->detector, "5045550003", T0 + SECONDS(421));
 	assert_int_equal(detector_stats(f->detector)->called_back, 1);
+}
+
+/* Rules "early" (warning) and "sure" (critical) over 600 s. */
+static void two_rules(struct fixture *f)
+{
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[0] = window_rule("early", 600, 3, 3, 0.5, "warning");
+	f->config.detector.rules[1] = window_rule("sure", 600, 10, 10, 0.7, "critical");
+	reconfigure(f);
+}
+
+/* Every premature call of the episode reaches a notice once: 3 in the firing, the 12 later
+ * ones in updates and the escalation, none twice, in the order they happened. */
+static void test_every_hangup_after_firing_is_sent_once(void **state)
+{
+	struct fixture *f = *state;
+
+	two_rules(f);
+	for (int i = 0; i < 3; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	/* 12 more, some in the same second (c6 and c7 both end at T0+52 s). */
+	static const int start_seconds[12] = {30, 40, 50, 50, 60, 70, 80, 90, 100, 110, 120, 130};
+	for (int i = 0; i < 12; i++)
+		add_call(f, "op-7", T0 + SECONDS(start_seconds[i]), SECONDS(2), RELEASED_BY_OPERATOR);
+	detector_advance(f->detector, T0 + SECONDS(200));
+	static const char *const expected[] = {
+		"firing:c3", "firing:c2", "firing:c1", "update:c4", "update:c5", "update:c6",
+		"update:c8", "update:c7", "update:c9", "escalated:c10", "update:c11", "update:c12",
+		"update:c13", "update:c14", "update:c15",
+	};
+	assert_int_equal(f->sent_count, 15);
+	for (size_t i = 0; i < 15; i++)
+		assert_string_equal(f->sent[i], expected[i]);
+	/* c7 ended in the same second as c6's update: it waited for the next second (c8's). */
+	assert_string_equal(f->seen[4].kind, "update");
+	assert_int_equal(f->seen[4].callback_count, 2);
+	assert_string_equal(f->seen[4].callbacks[0].call_id, "c8");
+	assert_string_equal(f->seen[4].callbacks[1].call_id, "c7");
+	assert_string_equal(f->seen[6].kind, "escalated");
+	assert_int_equal(f->seen[6].calls, 10);
+	assert_int_equal(detector_stats(f->detector)->updates, 10);
+	assert_int_equal(detector_stats(f->detector)->alert_callbacks_evicted, 0);
+}
+
+/* More hangups in one second than one update: coalesced into the next second, never lost;
+ * at most one update per alert per second of event time. */
+static void test_updates_coalesced_per_second(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1); /* firing at T0+32 s */
+	/* Three hangups ending within T0+40 s: one update at once, two waiting. */
+	add_call(f, "op-7", T0 + SECONDS(38), SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-7", T0 + SECONDS(38) + 200, SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-7", T0 + SECONDS(38) + 900, SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 2);
+	assert_int_equal(f->seen[1].callback_count, 1);
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c5");
+	/* Still in that second: nothing. The next second's tick sends both. */
+	detector_advance(f->detector, T0 + SECONDS(41) - 1);
+	assert_int_equal(f->seen_count, 2);
+	detector_advance(f->detector, T0 + SECONDS(41));
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "update");
+	assert_int_equal(f->seen[2].ts_ms, T0 + SECONDS(41));
+	assert_int_equal(f->seen[2].callback_count, 2);
+	assert_string_equal(f->seen[2].callbacks[0].call_id, "c7");
+	assert_string_equal(f->seen[2].callbacks[1].call_id, "c6");
+	detector_advance(f->detector, T0 + SECONDS(60));
+	assert_int_equal(f->seen_count, 3);
+}
+
+/* A callback already sent whose caller rings again is sent once more, marked; a redial of a
+ * callback not sent yet goes out once, already marked. */
+static void test_called_back_update_once(void **state)
+{
+	struct fixture *f = *state;
+
+	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550002", T0 + SECONDS(60), SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550003", T0 + SECONDS(120), SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550004", T0 + SECONDS(180), SECONDS(90), RELEASED_BY_CALLER);
+	assert_int_equal(f->seen_count, 1);
+	detector_caller_rang(f->detector, "5045550002", T0 + SECONDS(300));
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_int_equal(f->seen[1].called_back, 1);
+	assert_int_equal(f->seen[1].callback_count, 1);
+	assert_string_equal(f->seen[1].callbacks[0].call_id, "c2");
+	assert_true(f->seen[1].callbacks[0].called_back);
+	/* The same number again: already marked, nothing more. */
+	detector_caller_rang(f->detector, "5045550002", T0 + SECONDS(310));
+	detector_advance(f->detector, T0 + SECONDS(400));
+	assert_int_equal(f->seen_count, 2);
+	static const char *const expected[] = {"firing:c3", "firing:c2", "firing:c1", "update:c2+"};
+	assert_int_equal(f->sent_count, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(f->sent[i], expected[i]);
+}
+
+static void ack_by(struct fixture *f, const char *alert_id, const char *by, int64_t ts_ms,
+		   enum detector_ack_result expected)
+{
+	const struct alert_ack ack = {.by = by, .note = "on it", .ts_ms = ts_ms};
+
+	assert_int_equal(detector_acknowledge(f->detector, alert_id, &ack), expected);
+}
+
+static void test_acknowledge_once_then_repeat(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	const char *alert_id = f->seen[0].alert_id;
+	ack_by(f, "0123456789abcdef", "sup-1", T0 + SECONDS(40), DETECTOR_ACK_UNKNOWN);
+	assert_int_equal(f->seen_count, 1);
+	ack_by(f, alert_id, "sup-1", T0 + SECONDS(40), DETECTOR_ACK_FIRST);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "acknowledged");
+	assert_string_equal(f->seen[1].alert_id, alert_id);
+	assert_int_equal(f->seen[1].seq, 2);
+	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(40));
+	ack_by(f, alert_id, "sup-2", T0 + SECONDS(50), DETECTOR_ACK_REPEAT);
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "acknowledged");
+	assert_int_equal(f->seen[2].seq, 3);
+	assert_int_equal(detector_stats(f->detector)->acknowledged, 2);
+	assert_true(detector_alert_open(f->detector, alert_id));
+	/* Resolved (the calls left the 600 s window, then 300 s): nothing to acknowledge. */
+	detector_advance(f->detector, T0 + SECONDS(32 + 600 + 300));
+	assert_string_equal(f->seen[3].kind, "resolved");
+	assert_false(detector_alert_open(f->detector, alert_id));
+	ack_by(f, alert_id, "sup-1", T0 + SECONDS(400), DETECTOR_ACK_UNKNOWN);
+	assert_int_equal(f->seen_count, 4);
+}
+
+/* Not acknowledged within escalate_unacked_after_seconds (critical: 120 s): escalated once
+ * with reason "unacknowledged"; an acknowledged alert is not. */
+static void test_unacknowledged_escalation(void **state)
+{
+	struct fixture *f = *state;
+
+	f->config.detector.escalate_unacked_after_seconds[2] = 120;
+	f->config.detector.resolve_after_seconds = 3600;
+	reconfigure(f);
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen[0].ts_ms, T0 + SECONDS(32));
+	detector_advance(f->detector, T0 + SECONDS(152) - 1);
+	assert_int_equal(f->seen_count, 1);
+	detector_advance(f->detector, T0 + SECONDS(152));
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "escalated");
+	assert_string_equal(f->seen[1].severity, "critical");
+	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(152));
+	assert_int_equal(f->seen[1].callback_count, 0);
+	assert_int_equal(detector_stats(f->detector)->unacked_escalations, 1);
+	detector_advance(f->detector, T0 + SECONDS(1000));
+	assert_int_equal(f->seen_count, 2);
+	/* Another operator, acknowledged in time: no escalation. */
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-8", T0 + SECONDS(1000 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 3);
+	ack_by(f, f->seen[2].alert_id, "sup-1", T0 + SECONDS(1040), DETECTOR_ACK_FIRST);
+	detector_advance(f->detector, T0 + SECONDS(2000));
+	assert_int_equal(f->seen_count, 4);
+	assert_string_equal(f->seen[3].kind, "acknowledged");
+}
+
+struct board_seen {
+	char kind[16][16];
+	size_t callbacks[16];
+	bool acked[16];
+	int64_t opened_ms[16];
+	size_t count;
+};
+
+static void record_board(const struct alert *alert, void *ctx)
+{
+	struct board_seen *board = ctx;
+
+	snprintf(board->kind[board->count], sizeof(board->kind[0]), "%s", alert->kind);
+	board->callbacks[board->count] = alert->callback_count;
+	board->acked[board->count] = alert->ack != NULL;
+	board->opened_ms[board->count++] = alert->opened_ms;
+}
+
+/* The board: every open alert with all its callbacks and its acknowledgement, oldest first;
+ * it changes nothing. */
+static void test_board(void **state)
+{
+	struct fixture *f = *state;
+	struct board_seen board = {0};
+
+	for (int i = 0; i < 5; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-8", T0 + SECONDS(60 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	ack_by(f, f->seen[2].alert_id, "sup-1", T0 + SECONDS(100), DETECTOR_ACK_FIRST);
+	size_t before = f->seen_count;
+	assert_int_equal(detector_board(f->detector, record_board, &board), 2);
+	assert_int_equal(f->seen_count, before);
+	assert_int_equal(board.count, 2);
+	assert_string_equal(board.kind[0], "open");
+	assert_int_equal(board.opened_ms[0], T0 + SECONDS(32));
+	assert_int_equal(board.callbacks[0], 5);
+	assert_false(board.acked[0]);
+	assert_int_equal(board.opened_ms[1], T0 + SECONDS(92));
+	assert_int_equal(board.callbacks[1], 4);
+	assert_true(board.acked[1]);
+	assert_int_equal(detector_last_seq(f->detector), 4);
+}
+
+/* A full callback list forgets the oldest callback already sent, counted. */
+static void test_alert_callbacks_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct board_seen board = {0};
+
+	f->config.detector.max_alert_callbacks = 16;
+	reconfigure(f);
+	for (int i = 0; i < 20; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->sent_count, 20);
+	assert_int_equal(detector_stats(f->detector)->alert_callbacks_evicted, 4);
+	detector_board(f->detector, record_board, &board);
+	assert_int_equal(board.callbacks[0], 16);
 }
 
 /* The same calls give the same alert ids: instances and replays agree. */
@@ -515,6 +784,13 @@ int main(void)
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_repeat_caller_marks_hangup),
 		TEST(test_alert_ids_are_deterministic),
+		TEST(test_every_hangup_after_firing_is_sent_once),
+		TEST(test_updates_coalesced_per_second),
+		TEST(test_called_back_update_once),
+		TEST(test_acknowledge_once_then_repeat),
+		TEST(test_unacknowledged_escalation),
+		TEST(test_board),
+		TEST(test_alert_callbacks_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,9 +10,10 @@
 
 #include <cmocka.h>
 
+#include "control.h"
 #include "engine.h"
 
-#define MAX_ALERTS 4
+#define MAX_ALERTS 8
 
 struct fixture {
 	struct engine *engine;
@@ -77,13 +78,13 @@ static const char *const shift[] = {
  * as nobody else is on duty). */
 static const char expected_alert[] =
 	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
-	"\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
 	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
 	"\"p_value\":4.81e-04,\"callbacks\":["
-	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
 	"\"called_back\":false},"
 	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
-	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
 	"\"called_back\":false}]}";
 
 static enum event_reject feed(struct fixture *f, const char *line)
@@ -268,6 +269,167 @@ static void test_redial_marks_hangup(void **state)
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
 }
 
+#define ACK_TS INT64_C(1795939475250) /* 2026-11-29T08:04:35.250Z, the daemon's clock */
+
+struct board_text {
+	char text[4096];
+	size_t len;
+};
+
+static void append_board_line(const char *line, size_t len, void *ctx)
+{
+	struct board_text *board = ctx;
+
+	assert_true(board->len + len + 1 < sizeof(board->text));
+	memcpy(board->text + board->len, line, len);
+	board->len += len;
+	board->text[board->len++] = '\n';
+	board->text[board->len] = '\0';
+}
+
+static int control(struct fixture *f, const char *line, int64_t ts_ms, char *why)
+{
+	return engine_control(f->engine, line, strlen(line), ts_ms, why, 128);
+}
+
+/* An ack is applied once, a second one is a repeat; the board shows the alert's whole state. */
+static void test_ack_and_board(void **state)
+{
+	struct fixture *f = *state;
+	struct board_text board = {0};
+	char why[128];
+
+	for (size_t i = 0; i < sizeof(shift) / sizeof(shift[0]); i++)
+		feed(f, shift[i]);
+	assert_int_equal(control(f, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"calling back\"}",
+				 ACK_TS, why), 0);
+	assert_int_equal(control(f, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-2\"}", ACK_TS + 1000, why), 0);
+	assert_int_equal(f->alert_count, 3);
+	assert_string_equal(f->alerts[1],
+			    "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
+			    "\"operator\":\"op-7\",\"by\":\"sup-1\",\"note\":\"calling back\"}");
+	assert_string_equal(f->alerts[2],
+			    "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
+			    "\"ts\":\"2026-11-29T08:04:36.250Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
+			    "\"operator\":\"op-7\",\"by\":\"sup-2\",\"note\":\"\",\"repeat\":true,"
+			    "\"first_by\":\"sup-1\",\"first_ts\":\"2026-11-29T08:04:35.250Z\"}");
+	assert_int_equal(engine_board(f->engine, append_board_line, &board), 3);
+	assert_string_equal(board.text,
+			    "{\"board\":\"begin\",\"seq\":3,\"open\":1}\n"
+			    "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
+			    "\"ts\":\"2026-11-29T08:04:36.250Z\",\"type\":\"operator\","
+			    "\"opened_ts\":\"2026-11-29T08:04:30.000Z\",\"agency\":\"NOPD\",\"operator\":\"op-7\","
+			    "\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,"
+			    "\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+			    "\"p_value\":4.81e-04,\"callbacks\":["
+			    "{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
+			    "\"called_back\":false},"
+			    "{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
+			    "{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
+			    "\"called_back\":false}],"
+			    "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\"2026-11-29T08:04:35.250Z\"}}\n"
+			    "{\"board\":\"end\",\"seq\":3,\"open\":1}\n");
+	assert_int_equal(f->alert_count, 3); /* the board changed nothing */
+	assert_int_equal(engine_stats(f->engine)->controls, 2);
+}
+
+/* Bad control lines: a clear reason, counted, nothing applied. */
+static void test_bad_control_lines(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *line;
+		const char *why;
+	} bad[] = {
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\"}", "no open alert 6033274aee8baf5c"},
+		{"{\"ack\":\"6033274AEE8BAF5C\",\"by\":\"sup-1\"}", "\"ack\" must be an alert_id: 16 lowercase hex digits"},
+		{"{\"ack\":42,\"by\":\"sup-1\"}", "\"ack\" must be an alert_id: 16 lowercase hex digits"},
+		{"{\"ack\":\"6033274aee8baf5c\"}", "\"by\" must be a string of 1 to 64 bytes"},
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"\"}", "\"by\" must be a string of 1 to 64 bytes"},
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":[]}", "\"note\" must be a string of at most 256 bytes"},
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\"} trailing", "not a JSON object"},
+		{"[1]", "not a JSON object"},
+		{"{\"hello\":1}", "no \"ack\" key: a console sends {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}"},
+	};
+	char why[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(control(f, bad[i].line, ACK_TS, why), 0);
+		assert_string_equal(why, bad[i].why);
+	}
+	assert_int_equal(f->alert_count, 0);
+	assert_int_equal(engine_stats(f->engine)->controls_rejected, sizeof(bad) / sizeof(bad[0]));
+	assert_int_equal(engine_stats(f->engine)->controls, 0);
+}
+
+/* The daemon's system lines raise and resolve system alerts through the same seq. */
+static void test_feed_silent_system_alert(void **state)
+{
+	struct fixture *f = *state;
+	struct control silent = {.kind = CONTROL_FEED_SILENT, .firing = true, .source = "cad-1", .seconds = 300};
+	char line[CONTROL_LINE_MAX + 1], why[128];
+
+	assert_int_not_equal(control_format(&silent, line, sizeof(line)), 0);
+	assert_string_equal(line, "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"cad-1\",\"seconds\":300}");
+	assert_int_equal(control(f, line, ACK_TS, why), 0);
+	assert_int_equal(control(f, line, ACK_TS + 1000, why), 0); /* open already: no notice */
+	silent.firing = false;
+	control_format(&silent, line, sizeof(line));
+	assert_int_equal(control(f, line, ACK_TS + 5000, why), 0);
+	assert_int_equal(f->alert_count, 2);
+	/* alert_id: derived from the system, the source and when it fired. */
+	char alert_id[ALERT_ID_LENGTH + 1];
+	alert_derive_id("", "cad-1", "feed_silent", ACK_TS, "", alert_id);
+	assert_string_equal(alert_id, "a51ed95ed1c92263");
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"a51ed95ed1c92263\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"feed_silent\","
+			    "\"severity\":\"warning\",\"source\":\"cad-1\","
+			    "\"message\":\"feed source cad-1 has sent nothing for 300 s\"}");
+	assert_string_equal(f->alerts[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"a51ed95ed1c92263\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"feed_silent\","
+			    "\"severity\":\"warning\",\"source\":\"cad-1\","
+			    "\"message\":\"feed source cad-1 is sending again\"}");
+}
+
+/* A table that starts evicting raises a "limit" system alert naming the key to raise. */
+static void test_eviction_raises_limit_alert(void **state)
+{
+	struct fixture *f = *state;
+	struct config config;
+
+	config_set_defaults(&config);
+	config.tracker.max_operators = 1;
+	engine_free(f->engine);
+	f->engine = engine_new(&config, collect_alert, f);
+	assert_non_null(f->engine);
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}");
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}");
+	assert_int_equal(f->alert_count, 0);
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}");
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+			    "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
+			    "\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; raise "
+			    "tracker.max_operators\"}");
+	/* More evictions keep it open (the board shows the count); an hour without any resolves it. */
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:04:00Z\",\"operator\":\"op-1\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:05:00Z\",\"released_by\":\"caller\"}");
+	assert_int_equal(f->alert_count, 1);
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:05:00Z\",\"operator\":\"op-1\"}");
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T09:05:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+			    "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":2,"
+			    "\"message\":\"no more call-takers forgotten for 3600 s; 2 in all\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +442,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_late_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_seq_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redial_marks_hangup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

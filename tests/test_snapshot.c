@@ -21,7 +21,12 @@
 #define MAX_LINES 6000
 #define MAX_ALERTS 256
 #define T0 INT64_C(1795939200000)
-#define EXPECTED_ALERTS 11 /* 5 firing, 2 escalated, 4 resolved */
+#define EXPECTED_ALERTS 58
+#define EXPECTED_FIRING 12 /* 6 operator, 6 system */
+#define EXPECTED_ESCALATED 3 /* 1 for want of an acknowledgement */
+#define EXPECTED_UPDATES 22
+#define EXPECTED_ACKNOWLEDGED 12 /* 9 repeats */
+#define EXPECTED_RESOLVED 9
 
 static char *lines[MAX_LINES];
 static size_t line_count;
@@ -74,6 +79,14 @@ static void make_shift(void)
 	int call = 0;
 
 	for (int minute = 0; minute < 360; minute += 1) {
+		/* A supervisor acknowledges the oldest open alert twice an hour; a feed source goes
+		 * silent for a while every 100 minutes (the daemon's control lines). */
+		if (minute % 30 == 29)
+			add_line("ACK");
+		if (minute % 100 == 50)
+			add_line("CONTROL {\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"cad-1\",\"seconds\":300}");
+		if (minute % 100 == 70)
+			add_line("CONTROL {\"system\":\"feed_silent\",\"state\":\"resolved\",\"source\":\"cad-1\"}");
 		for (int op = 0; op < 8; op++) {
 			if (next_random(&random) % 6 != 0)
 				continue;
@@ -104,6 +117,7 @@ static struct config test_config(void)
 
 	config_set_defaults(&config);
 	config.detector.resolve_after_seconds = 1200;
+	config.tracker.max_operators = 7; /* 8 on duty: the idlest is forgotten now and then */
 	config.detector.rule_count = 3;
 	config.detector.rules[0] = (struct config_rule){
 		.name = "burst", .window_seconds = 3600, .min_calls = 6, .min_premature = 3, .min_ratio = 0.3,
@@ -120,10 +134,60 @@ static struct config test_config(void)
 	return config;
 }
 
+/* The first open alert on the board, for an ACK line. */
+static void first_open(const char *line, size_t len, void *ctx)
+{
+	char *alert_id = ctx;
+	const char *id = strstr(line, "\"alert_id\":\"");
+
+	(void)len;
+	if (!alert_id[0] && id)
+		snprintf(alert_id, ALERT_ID_LENGTH + 1, "%s", id + strlen("\"alert_id\":\""));
+}
+
+/* The wall-clock time a control line is taken at: after the newest event. */
+static int64_t control_ts(const struct engine *engine)
+{
+	return engine_watermark_ms(engine) + 1500;
+}
+
 static void feed(struct engine *engine, size_t from, size_t to)
 {
-	for (size_t i = from; i < to; i++)
-		engine_process_line(engine, lines[i], strlen(lines[i]), NULL, 0);
+	char alert_id[ALERT_ID_LENGTH + 1], ack[128], why[128];
+
+	for (size_t i = from; i < to; i++) {
+		if (strcmp(lines[i], "ACK") == 0) {
+			alert_id[0] = '\0';
+			engine_board(engine, first_open, alert_id);
+			snprintf(ack, sizeof(ack), "{\"ack\":\"%s\",\"by\":\"sup-1\",\"note\":\"calling back\"}", alert_id);
+			engine_control(engine, ack, strlen(ack), control_ts(engine), why, sizeof(why));
+		} else if (strncmp(lines[i], "CONTROL ", 8) == 0) {
+			engine_control(engine, lines[i] + 8, strlen(lines[i] + 8), control_ts(engine), why, sizeof(why));
+		} else {
+			engine_process_line(engine, lines[i], strlen(lines[i]), NULL, 0);
+		}
+	}
+}
+
+/* How many alerts of kind there are ("\"alert\":\"KIND\""). */
+static size_t count_kind(const struct alerts *alerts, const char *kind)
+{
+	char key[64];
+	size_t n = 0;
+
+	snprintf(key, sizeof(key), "{\"alert\":\"%s\"", kind);
+	for (size_t i = 0; i < alerts->count; i++)
+		n += strncmp(alerts->text[i], key, strlen(key)) == 0;
+	return n;
+}
+
+/* The board of an engine, as one text. */
+static void append_line(const char *line, size_t len, void *ctx)
+{
+	struct codec_writer *writer = ctx;
+
+	codec_put_bytes(writer, line, len);
+	codec_put_bytes(writer, "\n", 1);
 }
 
 static int setup(void **state)
@@ -188,13 +252,24 @@ static void test_restore_anywhere_gives_same_alerts(void **state)
 	struct engine *reference = engine_new(&config, collect, &whole);
 	feed(reference, 0, line_count);
 	engine_free(reference);
-	/* The shift exercises every notice: firings, an escalation, resolutions. */
+	/* The shift exercises every notice: firings, escalations, updates, acknowledgements,
+	 * resolutions, system alerts. */
+	if (getenv("DEBUG_ALERTS"))
+		for (size_t i = 0; i < whole.count; i++)
+			fprintf(stderr, "%s\n", whole.text[i]);
 	assert_int_equal(whole.count, EXPECTED_ALERTS);
+	assert_int_equal(count_kind(&whole, "firing"), EXPECTED_FIRING);
+	assert_int_equal(count_kind(&whole, "escalated"), EXPECTED_ESCALATED);
+	assert_int_equal(count_kind(&whole, "update"), EXPECTED_UPDATES);
+	assert_int_equal(count_kind(&whole, "acknowledged"), EXPECTED_ACKNOWLEDGED);
+	assert_int_equal(count_kind(&whole, "resolved"), EXPECTED_RESOLVED);
 	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
 		struct codec_writer writer = {0};
+		struct codec_writer board_before = {0}, board_after = {0};
 		struct engine *before = engine_new(&config, collect, &split);
 		feed(before, 0, cut);
 		engine_snapshot(before, &writer);
+		engine_board(before, append_line, &board_before);
 		engine_free(before);
 		assert_false(writer.failed);
 		/* Every other cut keeps the snapshot's own configuration (NULL), as recovery does. */
@@ -203,6 +278,12 @@ static void test_restore_anywhere_gives_same_alerts(void **state)
 			engine_restore(writer.data, writer.len, restore_config, collect, &split, why, sizeof(why));
 		codec_writer_release(&writer);
 		assert_non_null(after);
+		/* The restored engine shows the same board. */
+		engine_board(after, append_line, &board_after);
+		assert_int_equal(board_after.len, board_before.len);
+		assert_memory_equal(board_after.data, board_before.data, board_before.len);
+		codec_writer_release(&board_before);
+		codec_writer_release(&board_after);
 		feed(after, cut, line_count);
 		engine_free(after);
 		assert_int_equal(split.count, whole.count);

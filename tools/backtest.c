@@ -17,7 +17,7 @@
 #define INITIAL_ALERTS 64u
 
 /* Alert kinds every report shows, in this order, whether or not they occurred. */
-static const char *const known_kinds[] = {"firing", "escalated", "resolved"};
+static const char *const known_kinds[] = {"firing", "escalated", "update", "resolved"};
 #define KNOWN_KIND_COUNT (sizeof(known_kinds) / sizeof(known_kinds[0]))
 #define OTHER_KIND "other"
 
@@ -45,6 +45,7 @@ struct backtest {
 	size_t kind_count;
 	uint64_t alerts_total;
 	uint64_t alerts_by_kind[BACKTEST_MAX_KINDS];
+	uint64_t system_alerts; /* of alerts_total: "type":"system" (a table evicting) */
 };
 
 /* Grow *items (of item_size bytes, *capacity of them) to hold at least one more. */
@@ -228,7 +229,6 @@ static void keep_alert(struct backtest *backtest, const struct alert *alert, con
 static void observe_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
 {
 	struct backtest *backtest = ctx;
-	struct backtest_operator *op = find_operator(backtest, alert->agency, alert->operator_id);
 	size_t kind = kind_index(backtest, alert->kind);
 
 	backtest->alerts_total++;
@@ -236,6 +236,11 @@ static void observe_alert(const struct alert *alert, const char *json, size_t le
 	widen_span(backtest, alert->ts_ms, alert->ts_ms);
 	if (backtest->hooks.on_alert_line)
 		backtest->hooks.on_alert_line(json, len, backtest->hooks.ctx);
+	if (alert->type && strcmp(alert->type, "system") == 0) {
+		backtest->system_alerts++; /* about cadmon itself, not an operator */
+		return;
+	}
+	struct backtest_operator *op = find_operator(backtest, alert->agency, alert->operator_id);
 	if (!op) {
 		backtest->out_of_memory = true;
 		return;
@@ -425,6 +430,11 @@ const struct backtest_alert *backtest_alert_at(const struct backtest *backtest, 
 uint64_t backtest_alerts_total(const struct backtest *backtest)
 {
 	return backtest->alerts_total;
+}
+
+uint64_t backtest_system_alerts(const struct backtest *backtest)
+{
+	return backtest->system_alerts;
 }
 
 uint64_t backtest_alerts_of_kind(const struct backtest *backtest, size_t kind_index)

@@ -115,7 +115,10 @@ const struct backtest_alert *backtest_alert_at(const struct backtest *backtest, 
 uint64_t backtest_alerts_total(const struct backtest *backtest);
 uint64_t backtest_alerts_of_kind(const struct backtest *backtest, size_t kind_index);
 
-/** Alert kinds known so far: "firing", "escalated", "resolved", then others as seen. */
+/** Of backtest_alerts_total: system alerts ("type":"system", e.g. a table evicting). */
+uint64_t backtest_system_alerts(const struct backtest *backtest);
+
+/** Alert kinds known so far: "firing", "escalated", "update", "resolved", then others as seen. */
 size_t backtest_kind_count(const struct backtest *backtest);
 const char *backtest_kind_name(const struct backtest *backtest, size_t kind_index);
 

@@ -283,6 +283,9 @@ static void write_cards(const struct page *page, uint64_t calls, uint64_t premat
 			used += (size_t)snprintf(note + used, sizeof(note) - used, "%s%" PRIu64 " %s",
 						 used ? ", " : "", backtest_alerts_of_kind(backtest, k),
 						 backtest_kind_name(backtest, k));
+	if (backtest_system_alerts(backtest) > 0 && used < sizeof(note))
+		used += (size_t)snprintf(note + used, sizeof(note) - used, "%s%" PRIu64 " about cadmon itself",
+					 used ? "; " : "", backtest_system_alerts(backtest));
 	fputs("<div class=\"cards\">\n", page->out);
 	write_card(page->out, "alerts", backtest_alerts_total(backtest), used ? note : "none");
 	write_card(page->out, "operators", backtest_operator_count(backtest), "call-takers seen");
@@ -484,7 +487,7 @@ static void write_operator_table(const struct page *page, const size_t *order)
 static void write_legend(const struct page *page)
 {
 	const struct config *config = backtest_config(page->backtest);
-	static const char *const kinds[] = {"firing", "escalated", "resolved"};
+	static const char *const kinds[] = {"firing", "escalated", "update", "resolved"};
 	FILE *out = page->out;
 
 	fputs("<div class=\"legend\">"

@@ -163,6 +163,7 @@ static void put_calls(struct builder *builder, struct json_object *totals,
 	    new_decimal(calls ? (double)premature / (double)calls : 0.0, RATIO_DECIMALS));
 	put(builder, totals, "operators", new_count(backtest_operator_count(backtest)));
 	put(builder, totals, "alerts", new_count(backtest_alerts_total(backtest)));
+	put(builder, totals, "system_alerts", new_count(backtest_system_alerts(backtest)));
 	put(builder, totals, "alerts_by_kind", build_kinds(builder, backtest, by_kind));
 }
 

@@ -182,6 +182,8 @@ static void print_alerts(FILE *out, const struct backtest *backtest)
 		if (backtest_alerts_of_kind(backtest, k) > 0)
 			print_total(out, 2, backtest_kind_name(backtest, k),
 				    backtest_alerts_of_kind(backtest, k));
+	if (backtest_system_alerts(backtest) > 0)
+		print_total(out, 2, "of which system", backtest_system_alerts(backtest));
 }
 
 static void print_time_span(FILE *out, const struct backtest_input_stats *input)

@@ -57,6 +57,8 @@ const char *timeline_svg_kind_color(const char *kind)
 		return "#e03131";
 	if (kind && strcmp(kind, "escalated") == 0)
 		return "#9c36b5";
+	if (kind && strcmp(kind, "update") == 0)
+		return "#f08c00";
 	if (kind && strcmp(kind, "resolved") == 0)
 		return "#2f9e44";
 	return "#495057";
@@ -68,6 +70,8 @@ const char *timeline_svg_kind_shape(const char *kind)
 		return "M-6,-5 L6,-5 L0,6 Z";         /* a triangle pointing down */
 	if (kind && strcmp(kind, "escalated") == 0)
 		return "M0,-7 L7,0 L0,7 L-7,0 Z";     /* a diamond */
+	if (kind && strcmp(kind, "update") == 0)
+		return "M-6,5 L0,-6 L6,5 Z";          /* a triangle pointing up */
 	if (kind && strcmp(kind, "resolved") == 0)
 		return "M-5,0 A5,5 0 1,0 5,0 A5,5 0 1,0 -5,0 Z"; /* a circle */
 	return "M-5,-5 L5,-5 L5,5 L-5,5 Z";

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "health.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "text.h"
+
+struct watched_source {
+	char name[EVENT_ID_MAX + 1];
+	int64_t last_heard_ms;
+	bool silent;
+};
+
+struct health {
+	struct health_settings settings;
+	health_control_fn control;
+	health_open_fn is_open;
+	void *ctx;
+	struct watched_source *sources;
+	uint32_t source_count;
+	bool journal_degraded;
+	uint64_t logged_evictions[ENGINE_LIMIT_COUNT];
+	struct log_limit eviction_log[ENGINE_LIMIT_COUNT];
+	struct health_stats stats;
+};
+
+struct health *health_new(const struct health_settings *settings, health_control_fn control,
+			  health_open_fn is_open, void *ctx)
+{
+	struct health *health = calloc(1, sizeof(*health));
+
+	if (!health)
+		return NULL;
+	health->control = control;
+	health->is_open = is_open;
+	health->ctx = ctx;
+	health->journal_degraded = is_open(ctx, "journal_degraded", "");
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		log_limit_init(&health->eviction_log[i], settings->log_interval_seconds, engine_limit_key(i));
+	if (health_update(health, settings) < 0) {
+		free(health);
+		return NULL;
+	}
+	return health;
+}
+
+void health_free(struct health *health)
+{
+	if (!health)
+		return;
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		log_limit_flush(&health->eviction_log[i]);
+	free(health->sources);
+	free(health);
+}
+
+int health_update(struct health *health, const struct health_settings *settings)
+{
+	uint32_t max = settings->max_sources ? settings->max_sources : 1;
+	struct watched_source *sources = realloc(health->sources, max * sizeof(*sources));
+
+	if (!sources)
+		return -ENOMEM;
+	health->sources = sources;
+	if (health->source_count > max)
+		health->source_count = max;
+	health->settings = *settings;
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		health->eviction_log[i].interval_seconds = settings->log_interval_seconds;
+	return 0;
+}
+
+/* The key of a connection without a name: its peer's host ("10.1.2.3:4100" -> "10.1.2.3",
+ * "[::1]:4100" -> "[::1]"). */
+static void source_key(const char *source, const char *peer, char *out, size_t size)
+{
+	const char *colon;
+
+	if (source && source[0]) {
+		text_copy(out, source, size);
+		return;
+	}
+	colon = strrchr(peer, ':');
+	size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, peer, len);
+	out[len] = '\0';
+}
+
+static void announce_silence(struct health *health, const struct watched_source *source, bool firing)
+{
+	struct control control = {.kind = CONTROL_FEED_SILENT, .firing = firing,
+				  .seconds = health->settings.silence_seconds};
+
+	text_copy(control.source, source->name, sizeof(control.source));
+	log_msg(firing ? LOG_WARNING : LOG_NOTICE, firing ? "feed source %s: nothing for %" PRIu32 " s"
+						      : "feed source %s: sending again",
+		source->name, health->settings.silence_seconds);
+	health->control(health->ctx, &control);
+}
+
+/* Room for one more source: the one heard of least recently that is not silent goes. */
+static struct watched_source *claim_source(struct health *health)
+{
+	uint32_t oldest = UINT32_MAX;
+
+	if (health->source_count < health->settings.max_sources)
+		return &health->sources[health->source_count++];
+	for (uint32_t i = 0; i < health->source_count; i++)
+		if (!health->sources[i].silent &&
+		    (oldest == UINT32_MAX || health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms))
+			oldest = i;
+	if (oldest == UINT32_MAX)
+		return NULL;
+	health->stats.sources_forgotten++;
+	return &health->sources[oldest];
+}
+
+void health_heard(struct health *health, const char *source, const char *peer, int64_t now_ms)
+{
+	char name[EVENT_ID_MAX + 1];
+	struct watched_source *watched = NULL;
+
+	source_key(source, peer, name, sizeof(name));
+	for (uint32_t i = 0; i < health->source_count && !watched; i++)
+		if (strcmp(health->sources[i].name, name) == 0)
+			watched = &health->sources[i];
+	if (!watched) {
+		if (!(watched = claim_source(health)))
+			return;
+		memcpy(watched->name, name, sizeof(watched->name));
+		watched->silent = health->is_open(health->ctx, "feed_silent", name);
+	}
+	watched->last_heard_ms = now_ms;
+	if (watched->silent) {
+		watched->silent = false;
+		announce_silence(health, watched, false);
+	}
+}
+
+static void check_silences(struct health *health, int64_t now_ms)
+{
+	int64_t silence_ms = (int64_t)health->settings.silence_seconds * 1000;
+
+	health->stats.silent = 0;
+	for (uint32_t i = 0; i < health->source_count; i++) {
+		struct watched_source *source = &health->sources[i];
+		if (!source->silent && silence_ms > 0 && now_ms - source->last_heard_ms >= silence_ms) {
+			source->silent = true;
+			health->stats.silences++;
+			announce_silence(health, source, true);
+		}
+		health->stats.silent += source->silent;
+	}
+	health->stats.sources = health->source_count;
+}
+
+static void check_journal(struct health *health, bool degraded, const char *reason)
+{
+	struct control control = {.kind = CONTROL_JOURNAL_DEGRADED, .firing = degraded};
+
+	if (degraded == health->journal_degraded)
+		return;
+	health->journal_degraded = health->stats.journal_degraded = degraded;
+	text_copy(control.reason, degraded && reason ? reason : "", sizeof(control.reason));
+	health->control(health->ctx, &control);
+}
+
+/* A table evicting is logged (rate-limited) with the key to raise. */
+static void log_evictions(struct health *health, const struct engine_stats *stats)
+{
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
+		uint64_t evicted = engine_limit_evicted(stats, i);
+		if (evicted <= health->logged_evictions[i])
+			continue;
+		log_limited(&health->eviction_log[i], LOG_WARNING, "%s reached: %" PRIu64 " evicted so far; raise %s",
+			    engine_limit_key(i), evicted, engine_limit_key(i));
+		health->logged_evictions[i] = evicted;
+	}
+}
+
+void health_tick(struct health *health, int64_t now_ms, bool journal_degraded, const char *degraded_reason,
+		 const struct engine_stats *stats)
+{
+	check_silences(health, now_ms);
+	check_journal(health, journal_degraded, degraded_reason);
+	log_evictions(health, stats);
+}
+
+void health_status_text(const struct health *health, const struct engine_stats *stats, char *out, size_t size)
+{
+	size_t used = 0;
+
+	(void)health;
+	out[0] = '\0';
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT && used < size; i++) {
+		uint64_t evicted = engine_limit_evicted(stats, i);
+		if (evicted == 0)
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s %" PRIu64, used ? ", " : "evicting: ",
+				 engine_limit_key(i), evicted);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+const struct health_stats *health_stats(const struct health *health)
+{
+	return &health->stats;
+}

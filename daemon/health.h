@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_HEALTH_H
+#define CADMOND_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control.h"
+#include "engine.h"
+
+/*
+ * Health: what only the daemon can see, on the wall clock, that means cadmon is not watching
+ * the floor as it should — and the supervisors must be told on the alert stream.
+ *
+ *  - Feed silence: a feed source (its hello name, else its peer's host) that was sending and
+ *    has sent nothing for feed.silence_seconds raises a feed_silent system alert, resolved
+ *    when it sends again. Sources are remembered up to feed.max_sources (the one heard of
+ *    least recently and not silent is forgotten first, counted).
+ *  - A degraded journal raises a journal_degraded system alert, resolved when it recovers.
+ *  - Tables that evict (engine_limit_key) are logged, rate-limited per log.rate_limit_seconds;
+ *    the engine itself raises their "limit" system alerts.
+ *
+ * After a restart the engine may hold alerts raised before it: a recovered journal_degraded
+ * alert is resolved at the first tick if the journal is fine, a recovered feed_silent alert
+ * as soon as its source sends.
+ *
+ * Each raise and resolve is a control line (lib/control.h) handed to the daemon's control
+ * function, which journals it and applies it to the engine: recovery replays it.
+ * Checks run once a second (health_tick).
+ */
+
+/* Applies a control line: the daemon journals it, then the engine takes it. */
+typedef void (*health_control_fn)(void *ctx, const struct control *control);
+
+/* Whether the engine has the system alert (system, key) open: what a restart recovered. */
+typedef bool (*health_open_fn)(void *ctx, const char *system, const char *key);
+
+struct health_settings {
+	uint32_t silence_seconds;      /* feed.silence_seconds; 0 = off */
+	uint32_t max_sources;          /* feed.max_sources */
+	uint32_t log_interval_seconds; /* log.rate_limit_seconds */
+};
+
+struct health_stats {
+	uint32_t sources;           /* feed sources watched now */
+	uint32_t silent;            /* of which silent now */
+	uint64_t silences;          /* feed_silent alerts raised */
+	uint64_t sources_forgotten; /* table full: max_sources */
+	bool journal_degraded;      /* announced as degraded now */
+};
+
+struct health;
+
+/** NULL on allocation failure. */
+struct health *health_new(const struct health_settings *settings, health_control_fn control,
+			  health_open_fn is_open, void *ctx);
+void health_free(struct health *health);
+
+/** New settings (a reload); the source table keeps its entries that fit. 0 or -ENOMEM. */
+int health_update(struct health *health, const struct health_settings *settings);
+
+/**
+ * A feed line from source ("" when the connection named none: then its peer's host counts),
+ * at now_ms (monotonic). A silent source that sends again is resolved at once.
+ */
+void health_heard(struct health *health, const char *source, const char *peer, int64_t now_ms);
+
+/**
+ * Once a second: silences at now_ms (monotonic), the journal's state, evictions in stats to
+ * log.
+ */
+void health_tick(struct health *health, int64_t now_ms, bool journal_degraded, const char *degraded_reason,
+		 const struct engine_stats *stats);
+
+/** "evicting: tracker.max_operators 12, ..." for STATUS=, or "" when no table evicted. */
+void health_status_text(const struct health *health, const struct engine_stats *stats, char *out, size_t size);
+
+const struct health_stats *health_stats(const struct health *health);
+
+#endif

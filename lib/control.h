@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_CONTROL_H
+#define CADMON_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "event.h"
+
+/*
+ * Control lines: the engine's inputs that are not feed events — a supervisor's
+ * acknowledgement from the alert port, and what the daemon saw on the wall clock (a feed
+ * source gone silent, a journal that cannot be written). The daemon journals each one with
+ * the time it took it, and recovery replays them through engine_control, so that they give
+ * the same notices, with the same seq, again. One JSON object per line:
+ *
+ *   {"ack":"<alert_id: 16 hex digits>","by":"<1..64 bytes>","note":"<0..256 bytes>"}
+ *   {"system":"feed_silent","state":"firing"|"resolved","source":"<1..64 bytes>","seconds":N}
+ *   {"system":"journal_degraded","state":"firing"|"resolved","reason":"<0..128 bytes>"}
+ *
+ * "note" may be left out (""). Other keys are ignored.
+ */
+
+#define CONTROL_LINE_MAX 1024  /* longest control line taken from a console */
+#define CONTROL_REASON_MAX 128
+
+enum control_kind {
+	CONTROL_ACK = 0,
+	CONTROL_FEED_SILENT,
+	CONTROL_JOURNAL_DEGRADED,
+};
+
+struct control {
+	enum control_kind kind;
+	/* CONTROL_ACK */
+	char alert_id[ALERT_ID_LENGTH + 1];
+	char by[ALERT_ACK_BY_MAX + 1];
+	char note[ALERT_ACK_NOTE_MAX + 1];
+	/* system kinds */
+	bool firing;                    /* false: resolved */
+	char source[EVENT_ID_MAX + 1];  /* feed_silent */
+	uint32_t seconds;               /* feed_silent: silent this long when it fired */
+	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded */
+};
+
+/**
+ * Parse a control line. 0 with *out filled, or -EINVAL with what is wrong in why, e.g.
+ * "\"by\" must be a string of 1 to 64 bytes" or "no \"ack\" key: a console sends
+ * {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}".
+ */
+int control_parse(const char *line, size_t len, struct control *out, char *why, size_t why_size);
+
+/**
+ * Encode a control as its line (no newline) into out. Returns the length, 0 when it does not
+ * fit or on allocation failure.
+ */
+size_t control_format(const struct control *control, char *out, size_t size);
+
+#endif

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "sysalert.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "text.h"
+
+struct sysalert {
+	char alert_id[ALERT_ID_LENGTH + 1];
+	char system[SYSALERT_NAME_MAX];
+	char key[EVENT_ID_MAX + 1];
+	char severity[SYSALERT_NAME_MAX];
+	char message[SYSALERT_MESSAGE_MAX];
+	uint64_t evicted;
+	uint64_t opened_seq;
+	int64_t opened_ms;
+	uint64_t last_seq;
+	int64_t last_ts_ms;
+	bool acked;
+	int64_t ack_ms;
+	char ack_by[ALERT_ACK_BY_MAX + 1];
+	char ack_note[ALERT_ACK_NOTE_MAX + 1];
+};
+
+struct sysalerts {
+	struct sysalert *open; /* oldest first */
+	uint32_t count;
+	uint32_t capacity;
+	uint64_t dropped;
+	sysalert_seq_fn next_seq;
+	sysalert_emit_fn emit;
+	void *ctx;
+};
+
+struct sysalerts *sysalerts_new(uint32_t capacity, sysalert_seq_fn next_seq, sysalert_emit_fn emit,
+				void *ctx)
+{
+	struct sysalerts *sysalerts = calloc(1, sizeof(*sysalerts));
+
+	if (!sysalerts)
+		return NULL;
+	sysalerts->open = calloc(capacity ? capacity : 1, sizeof(*sysalerts->open));
+	if (!sysalerts->open) {
+		free(sysalerts);
+		return NULL;
+	}
+	sysalerts->capacity = capacity;
+	sysalerts->next_seq = next_seq;
+	sysalerts->emit = emit;
+	sysalerts->ctx = ctx;
+	return sysalerts;
+}
+
+void sysalerts_free(struct sysalerts *sysalerts)
+{
+	if (!sysalerts)
+		return;
+	free(sysalerts->open);
+	free(sysalerts);
+}
+
+static struct sysalert *find(const struct sysalerts *sysalerts, const char *system, const char *key)
+{
+	for (uint32_t i = 0; i < sysalerts->count; i++)
+		if (strcmp(sysalerts->open[i].system, system) == 0 && strcmp(sysalerts->open[i].key, key) == 0)
+			return &sysalerts->open[i];
+	return NULL;
+}
+
+static struct sysalert *find_id(const struct sysalerts *sysalerts, const char *alert_id)
+{
+	for (uint32_t i = 0; i < sysalerts->count; i++)
+		if (strcmp(sysalerts->open[i].alert_id, alert_id) == 0)
+			return &sysalerts->open[i];
+	return NULL;
+}
+
+bool sysalerts_is_open(const struct sysalerts *sysalerts, const char *system, const char *key)
+{
+	return find(sysalerts, system, key) != NULL;
+}
+
+bool sysalerts_alert_open(const struct sysalerts *sysalerts, const char *alert_id)
+{
+	return find_id(sysalerts, alert_id) != NULL;
+}
+
+/* The notice of an alert, kind and ts given; the alert's own fields for the rest. */
+static struct alert notice_of(const struct sysalert *kept, const char *kind, int64_t ts_ms)
+{
+	return (struct alert){
+		.kind = kind,
+		.type = "system",
+		.alert_id = kept->alert_id,
+		.ts_ms = ts_ms,
+		.severity = kept->severity,
+		.system = kept->system,
+		.message = kept->message,
+		.source = strcmp(kept->system, "feed_silent") == 0 ? kept->key : NULL,
+		.limit = strcmp(kept->system, "limit") == 0 ? kept->key : NULL,
+		.evicted = kept->evicted,
+		.agency = "",
+		.operator_id = "",
+		.position = "",
+	};
+}
+
+static void send(struct sysalerts *sysalerts, struct sysalert *kept, struct alert *alert)
+{
+	alert->seq = sysalerts->next_seq(sysalerts->ctx);
+	kept->last_seq = alert->seq;
+	kept->last_ts_ms = alert->ts_ms;
+	if (sysalerts->emit)
+		sysalerts->emit(alert, sysalerts->ctx);
+}
+
+static void take_notice(struct sysalert *kept, const struct sysalert_notice *notice)
+{
+	text_copy(kept->severity, notice->severity, sizeof(kept->severity));
+	text_copy(kept->message, notice->message, sizeof(kept->message));
+	kept->evicted = notice->evicted;
+}
+
+bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
+{
+	struct sysalert *kept = find(sysalerts, notice->system, notice->key);
+
+	if (kept) {
+		take_notice(kept, notice);
+		return true;
+	}
+	if (sysalerts->count >= sysalerts->capacity) {
+		sysalerts->dropped++;
+		return false;
+	}
+	kept = &sysalerts->open[sysalerts->count++];
+	memset(kept, 0, sizeof(*kept));
+	text_copy(kept->system, notice->system, sizeof(kept->system));
+	text_copy(kept->key, notice->key, sizeof(kept->key));
+	take_notice(kept, notice);
+	alert_derive_id("", kept->key, kept->system, notice->ts_ms, "", kept->alert_id);
+	kept->opened_ms = notice->ts_ms;
+	struct alert alert = notice_of(kept, "firing", notice->ts_ms);
+	send(sysalerts, kept, &alert);
+	kept->opened_seq = kept->last_seq;
+	return true;
+}
+
+bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
+{
+	struct sysalert *kept = find(sysalerts, notice->system, notice->key);
+
+	if (!kept)
+		return false;
+	text_copy(kept->message, notice->message, sizeof(kept->message));
+	kept->evicted = notice->evicted;
+	struct alert alert = notice_of(kept, "resolved", notice->ts_ms);
+	send(sysalerts, kept, &alert);
+	size_t position = (size_t)(kept - sysalerts->open);
+	memmove(kept, kept + 1, (sysalerts->count - position - 1) * sizeof(*kept));
+	sysalerts->count--;
+	return true;
+}
+
+int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id, const struct alert_ack *ack)
+{
+	struct sysalert *kept = find_id(sysalerts, alert_id);
+	struct alert_ack first;
+
+	if (!kept)
+		return -1;
+	struct alert alert = notice_of(kept, "acknowledged", ack->ts_ms);
+	alert.ack = ack;
+	bool repeat = kept->acked;
+	if (repeat) {
+		first = (struct alert_ack){.by = kept->ack_by, .note = kept->ack_note, .ts_ms = kept->ack_ms};
+		alert.first_ack = &first;
+	} else {
+		kept->acked = true;
+		kept->ack_ms = ack->ts_ms;
+		text_copy(kept->ack_by, ack->by, sizeof(kept->ack_by));
+		text_copy(kept->ack_note, ack->note, sizeof(kept->ack_note));
+	}
+	send(sysalerts, kept, &alert);
+	return repeat ? 1 : 0;
+}
+
+uint32_t sysalerts_board(const struct sysalerts *sysalerts, sysalert_emit_fn emit, void *ctx)
+{
+	for (uint32_t i = 0; i < sysalerts->count; i++) {
+		const struct sysalert *kept = &sysalerts->open[i];
+		struct alert_ack ack = {.by = kept->ack_by, .note = kept->ack_note, .ts_ms = kept->ack_ms};
+		struct alert alert = notice_of(kept, "open", kept->last_ts_ms);
+		alert.seq = kept->last_seq;
+		alert.opened_ms = kept->opened_ms;
+		alert.ack = kept->acked ? &ack : NULL;
+		emit(&alert, ctx);
+	}
+	return sysalerts->count;
+}
+
+uint32_t sysalerts_open_count(const struct sysalerts *sysalerts)
+{
+	return sysalerts->count;
+}
+
+uint64_t sysalerts_dropped(const struct sysalerts *sysalerts)
+{
+	return sysalerts->dropped;
+}
+
+void sysalerts_save(const struct sysalerts *sysalerts, struct codec_writer *writer)
+{
+	codec_put_u64(writer, sysalerts->dropped);
+	codec_put_u32(writer, sysalerts->count);
+	for (uint32_t i = 0; i < sysalerts->count; i++) {
+		const struct sysalert *kept = &sysalerts->open[i];
+		codec_put_string(writer, kept->alert_id);
+		codec_put_string(writer, kept->system);
+		codec_put_string(writer, kept->key);
+		codec_put_string(writer, kept->severity);
+		codec_put_string(writer, kept->message);
+		codec_put_u64(writer, kept->evicted);
+		codec_put_u64(writer, kept->opened_seq);
+		codec_put_i64(writer, kept->opened_ms);
+		codec_put_u64(writer, kept->last_seq);
+		codec_put_i64(writer, kept->last_ts_ms);
+		codec_put_u8(writer, kept->acked);
+		codec_put_i64(writer, kept->ack_ms);
+		codec_put_string(writer, kept->ack_by);
+		codec_put_string(writer, kept->ack_note);
+	}
+}
+
+int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader)
+{
+	sysalerts->dropped = codec_get_u64(reader);
+	uint32_t count = codec_get_u32(reader);
+
+	if (reader->failed || count > sysalerts->capacity)
+		return -EINVAL;
+	for (uint32_t i = 0; i < count; i++) {
+		struct sysalert *kept = &sysalerts->open[i];
+		codec_get_string(reader, kept->alert_id, sizeof(kept->alert_id));
+		codec_get_string(reader, kept->system, sizeof(kept->system));
+		codec_get_string(reader, kept->key, sizeof(kept->key));
+		codec_get_string(reader, kept->severity, sizeof(kept->severity));
+		codec_get_string(reader, kept->message, sizeof(kept->message));
+		kept->evicted = codec_get_u64(reader);
+		kept->opened_seq = codec_get_u64(reader);
+		kept->opened_ms = codec_get_i64(reader);
+		kept->last_seq = codec_get_u64(reader);
+		kept->last_ts_ms = codec_get_i64(reader);
+		kept->acked = codec_get_u8(reader);
+		kept->ack_ms = codec_get_i64(reader);
+		codec_get_string(reader, kept->ack_by, sizeof(kept->ack_by));
+		codec_get_string(reader, kept->ack_note, sizeof(kept->ack_note));
+	}
+	sysalerts->count = count;
+	return reader->failed ? -EINVAL : 0;
+}
+
+int sysalerts_reserve(struct sysalerts *sysalerts, uint32_t capacity)
+{
+	if (capacity <= sysalerts->capacity)
+		return 0;
+	struct sysalert *grown = realloc(sysalerts->open, capacity * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	sysalerts->open = grown;
+	sysalerts->capacity = capacity;
+	return 0;
+}

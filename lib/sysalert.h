@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_SYSALERT_H
+#define CADMON_SYSALERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "event.h"
+
+/*
+ * System alerts: notices that monitoring itself is degraded (a silent feed source, a full
+ * table evicting, a journal that cannot be written), with the operator alerts' lifecycle —
+ * "firing" opens one, "resolved" closes it, both with the same alert_id — and the same seq
+ * sequence (taken from the caller through next_seq). One alert is open per (system, key):
+ * the key is the feed source or the configuration key of the limit. The table holds at most
+ * capacity open alerts; one more is not raised and is counted (sysalerts_dropped).
+ */
+
+#define SYSALERT_NAME_MAX 24
+#define SYSALERT_MESSAGE_MAX 256
+
+typedef uint64_t (*sysalert_seq_fn)(void *ctx);
+typedef void (*sysalert_emit_fn)(const struct alert *alert, void *ctx);
+
+/* What a raised or resolved system alert says. */
+struct sysalert_notice {
+	const char *system;   /* "feed_silent", "limit", "journal_degraded" */
+	const char *key;      /* feed_silent: the source; limit: the configuration key; else "" */
+	const char *severity; /* "warning" or "critical" */
+	const char *message;
+	uint64_t evicted;     /* limit: entries evicted so far */
+	int64_t ts_ms;
+};
+
+struct sysalerts;
+
+/** A table of at most capacity open system alerts. NULL on allocation failure. */
+struct sysalerts *sysalerts_new(uint32_t capacity, sysalert_seq_fn next_seq, sysalert_emit_fn emit,
+				void *ctx);
+void sysalerts_free(struct sysalerts *sysalerts);
+
+/** True when an alert of (system, key) is open. */
+bool sysalerts_is_open(const struct sysalerts *sysalerts, const char *system, const char *key);
+
+/**
+ * Open an alert of (system, key) with a "firing" notice; when one is open already its
+ * message and evicted count are brought up to date without a notice. False when the table
+ * is full (counted).
+ */
+bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *notice);
+
+/** Close the open alert of (system, key) with a "resolved" notice; false when none is open. */
+bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice);
+
+/** True when a system alert with this alert_id is open. */
+bool sysalerts_alert_open(const struct sysalerts *sysalerts, const char *alert_id);
+
+/**
+ * Acknowledge the open alert alert_id with an "acknowledged" notice. 0 the first time, 1 for
+ * a repeat, -1 when no such alert is open.
+ */
+int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id, const struct alert_ack *ack);
+
+/** Emit every open alert as an "open" board line, oldest first. Returns how many. */
+uint32_t sysalerts_board(const struct sysalerts *sysalerts, sysalert_emit_fn emit, void *ctx);
+
+/** Open alerts now; raises refused for a full table. */
+uint32_t sysalerts_open_count(const struct sysalerts *sysalerts);
+uint64_t sysalerts_dropped(const struct sysalerts *sysalerts);
+
+/** Room for capacity open alerts (a table never shrinks). 0 or -ENOMEM. */
+int sysalerts_reserve(struct sysalerts *sysalerts, uint32_t capacity);
+
+struct codec_writer;
+struct codec_reader;
+
+void sysalerts_save(const struct sysalerts *sysalerts, struct codec_writer *writer);
+/** Load into an empty table of at least the saved size. 0 or -EINVAL. */
+int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader);
+
+#endif
