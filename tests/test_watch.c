@@ -3,10 +3,14 @@
 /*
  * cadmon-watch, the console, against the real cadmond: with --reconnect it survives a
  * restart of the daemon and resumes after the last alert it showed ({"since":N}), so an
- * alert raised while it was away is neither missed nor shown twice.
+ * alert raised while it was away is neither missed nor shown twice; in line mode it prints
+ * the open-alert board and each notice; --ack acknowledges; it keeps trying while cadmond is
+ * down, with one status line; given an active/active pair (here two scripted servers) it
+ * shows each notice once; and in tmux (a terminal of fixed size) the board stays pinned.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,11 +209,269 @@ static void test_since_must_be_a_seq(void **state)
 	unlink(err_path);
 }
 
+/* ---- line mode, --ack ---------------------------------------------------------------------- */
+
+/* Run cadmon-watch with args to its end; its exit status, stdout and stderr (malloc'd). */
+static int run_watch(const char *const args[], char **out, char **err)
+{
+	char out_path[PATH_MAX], err_path[PATH_MAX];
+
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	int status = wait_exit(spawn_watch(args, out_path, err_path));
+	*out = read_file(out_path);
+	*err = read_file(err_path);
+	unlink(out_path);
+	unlink(err_path);
+	return status;
+}
+
+/* text with its first word (a time of day that depends on the wall clock) replaced by "T". */
+static char *without_clock(const char *text)
+{
+	const char *space = strchr(text, ' ');
+	char *result = malloc(strlen(text) + 2);
+
+	assert_non_null(result);
+	sprintf(result, "T%s", space ? space : "");
+	return result;
+}
+
+static const char shift_board_rows[] =
+	" 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in 10 min (75%), "
+	"rule burst, open since 08:04:30Z\n"
+	"     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+	"     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
+	"     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n";
+
+static void test_line_mode_board_and_ack(void **state)
+{
+	struct harness h = { 0 };
+	char out_path[PATH_MAX], err_path[PATH_MAX], address[64], expected[4096];
+	char *out, *err;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
+
+	/* A console that connects after the alert fired gets it on the board. */
+	const char *const watch_args[] = { "--utc", "--count", "2", "--connect", address, NULL };
+	pid_t watch = spawn_watch(watch_args, out_path, err_path);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address, shift_board_rows);
+	assert_true(wait_for_text(out_path, expected));
+
+	/* One-shot acks: the first, a repeat, and one of an alert that is not open. */
+	const char *const ack_args[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Lee", "--note",
+					 "calling them", "--connect", address, NULL };
+	assert_int_equal(run_watch(ack_args, &out, &err), 0);
+	char *ack_row = without_clock(out);
+	assert_string_equal(ack_row, "T ACKED #2 NOPD/op-7 by Lee: calling them\n");
+	assert_string_equal(err, "");
+	free(ack_row);
+	free(out);
+	free(err);
+	const char *const repeat_args[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Kim",
+					    "--connect", address, NULL };
+	assert_int_equal(run_watch(repeat_args, &out, &err), 0);
+	assert_non_null(strstr(out, " ACKED #3 NOPD/op-7 by Kim (again; first by Lee at "));
+	free(out);
+	free(err);
+	const char *const unknown_args[] = { "--ack", "0123456789abcdef", "--by", "Lee", "--connect",
+					     address, NULL };
+	assert_int_equal(run_watch(unknown_args, &out, &err), 1);
+	assert_string_equal(out, "");
+	snprintf(expected, sizeof(expected), "cadmon-watch: %s: cadmond: ack: no open alert 0123456789abcdef\n",
+		 address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+
+	/* The console saw the board, then both acks (--count 2), and nothing else. */
+	assert_int_equal(wait_exit(watch), 0);
+	out = read_file(out_path);
+	char *rest = out + strlen("open alerts from ") + strlen(address) + strlen(" as of #1: 1\n") +
+		     strlen(shift_board_rows);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address, shift_board_rows);
+	assert_memory_equal(out, expected, strlen(expected));
+	char *acks = without_clock(rest);
+	assert_memory_equal(acks, "T ACKED #2 NOPD/op-7 by Lee: calling them\n", 42);
+	assert_non_null(strstr(acks + 42, " ACKED #3 NOPD/op-7 by Kim (again; first by Lee at "));
+	assert_int_equal(strchr(strchr(rest, '\n') + 1, '\n')[1], '\0');
+	free(acks);
+	free(out);
+	err = read_file(err_path);
+	snprintf(expected, sizeof(expected), "cadmon-watch: connected to cadmond 0.2.0 at %s\n", address);
+	assert_string_equal(err, expected);
+	free(err);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	unlink(out_path);
+	unlink(err_path);
+	harness_cleanup(&h);
+}
+
+static void test_keeps_trying_until_cadmond_starts(void **state)
+{
+	struct harness h = { 0 };
+	char out_path[PATH_MAX], err_path[PATH_MAX], address[64], expected[1024];
+	(void)state;
+
+	assert_int_equal(harness_write_config(&h, &shift_options), 0);
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
+	const char *const args[] = { "--utc", "--reconnect", "--since", "0", "--count", "1", "--connect",
+				     address, NULL };
+	pid_t watch = spawn_watch(args, out_path, err_path);
+	usleep(600 * 1000); /* about 6 attempts */
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	assert_true(wait_for_text(out_path, " as of #0: 0\n")); /* the board: nothing open yet */
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+	int status = wait_exit(watch);
+	char *out = read_file(out_path);
+	char *err = read_file(err_path);
+	assert_int_equal(status, 0);
+	snprintf(expected, sizeof(expected),
+		 "open alerts from %s as of #0: 0\n"
+		 "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%%), rule "
+		 "burst, 3 to call back\n"
+		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
+		 "     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n",
+		 address);
+	assert_string_equal(out, expected);
+	free(out);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: cannot connect to %s: Connection refused; trying again every 0.1 s\n"
+		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n",
+		 address, address);
+	assert_string_equal(err, expected);
+	free(err);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	unlink(out_path);
+	unlink(err_path);
+	harness_cleanup(&h);
+}
+
+/* ---- an active/active pair, scripted ------------------------------------------------------ */
+
+/* A listening socket on a free loopback port. */
+static int listen_loopback(uint16_t *port)
+{
+	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(address);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof(address)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	*port = ntohs(address.sin_port);
+	return fd;
+}
+
+/* A child that plays cadmond: accepts one console, sends text, reads until the console
+ * closes (at most WAIT_MS), exits. */
+static pid_t serve_script(int listener, const char *text)
+{
+	pid_t pid = fork();
+	char sink[4096];
+
+	if (pid != 0)
+		return pid;
+	int fd = accept(listener, NULL, NULL);
+	if (fd < 0 || harness_send(fd, text) != 0)
+		_exit(1);
+	shutdown(fd, SHUT_WR);
+	for (int64_t deadline = harness_now_ms() + WAIT_MS; harness_now_ms() < deadline;)
+		if (read(fd, sink, sizeof(sink)) <= 0)
+			break;
+	_exit(0);
+}
+
+#define PAIR_FIRING(seq)                                                                          \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","                \
+	"\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\"," \
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4," \
+	"\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"callbacks\":[{\"call_id\":\"c4\",\"ani\":\"5045550104\"," \
+	"\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,\"called_back\":false}]}\n"
+
+static void test_pair_shows_each_notice_once(void **state)
+{
+	uint16_t ports[2];
+	int listeners[2];
+	char a[64], b[64], *out, *err;
+	const char *scripts[2] = {
+		"{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n" PAIR_FIRING("1"),
+		"{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n" PAIR_FIRING("7"),
+	};
+	pid_t servers[2];
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		listeners[i] = listen_loopback(&ports[i]);
+		servers[i] = serve_script(listeners[i], scripts[i]);
+		close(listeners[i]);
+	}
+	snprintf(a, sizeof(a), "127.0.0.1:%u", ports[0]);
+	snprintf(b, sizeof(b), "127.0.0.1:%u", ports[1]);
+	const char *const args[] = { "--utc", "--connect", a, "--connect", b, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 0);
+	char *row = without_clock(out);
+	/* from whichever instance came first: #1 or #7 */
+	assert_true(strncmp(row, "T ALERT #1 ", 11) == 0 || strncmp(row, "T ALERT #7 ", 11) == 0);
+	assert_string_equal(row + 11, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule "
+				      "burst, 1 to call back\n"
+				      "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
+	free(row);
+	free(out);
+	free(err);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(wait_exit(servers[i]), 0);
+}
+
+static void test_ack_usage(void **state)
+{
+	char *out, *err;
+	(void)state;
+
+	const char *const bad_id[] = { "--ack", "6033274AEE8BAF5C", "--by", "Lee", NULL };
+	assert_int_equal(run_watch(bad_id, &out, &err), 2);
+	assert_string_equal(err, "cadmon-watch: --ack needs an alert_id of 16 hex digits, not \"6033274AEE8BAF5C\"\n"
+				 "Try 'cadmon-watch -h' for help.\n");
+	free(out);
+	free(err);
+	const char *const no_by[] = { "--ack", "6033274aee8baf5c", NULL };
+	assert_int_equal(run_watch(no_by, &out, &err), 2);
+	assert_string_equal(err, "cadmon-watch: --ack needs --by NAME of 1 to 64 bytes\n"
+				 "Try 'cadmon-watch -h' for help.\n");
+	free(out);
+	free(err);
+	const char *const by_alone[] = { "--by", "Lee", NULL };
+	assert_int_equal(run_watch(by_alone, &out, &err), 2);
+	assert_string_equal(err, "cadmon-watch: --by and --note go with --ack\n"
+				 "Try 'cadmon-watch -h' for help.\n");
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reconnect_resumes_after_restart),
 		cmocka_unit_test(test_since_must_be_a_seq),
+		cmocka_unit_test(test_line_mode_board_and_ack),
+		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
+		cmocka_unit_test(test_pair_shows_each_notice_once),
+		cmocka_unit_test(test_ack_usage),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
