@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * cadmon-watch on a terminal: the real cadmond on loopback gets the scripted shift, and
+ * cadmon-watch runs in a detached tmux session of a fixed size (its own tmux server, -L).
+ * `tmux capture-pane -p` shows the pinned board: the open alert with its callbacks; keys
+ * acknowledge it (a, 1, Enter, name, Enter, note, Enter) and the board then says who did;
+ * a smaller window (SIGWINCH) cuts the rows to its width; q quits.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_harness.h"
+#include "shift_fixture.h"
+
+#define WAIT_MS 15000
+#define PANE_BYTES 65536
+
+static const struct harness_options shift_options = {
+	.extra_yaml = "detector:\n"
+		      "  premature:\n"
+		      "    max_talk_seconds: 20\n"
+		      "  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
+		      "min_ratio: 0.5, severity: critical}]\n",
+};
+
+static char tmux_socket[64]; /* tmux -L NAME: a server of this test's own */
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *value = getenv(name);
+
+	return value ? value : fallback;
+}
+
+/* Run tmux with args (NULL-terminated) on this test's server; its exit status. */
+static int tmux(const char *const args[])
+{
+	const char *argv[32] = { env_or("TMUX_PROGRAM", "tmux"), "-L", tmux_socket };
+	size_t n = 3;
+	int status;
+	pid_t pid;
+
+	for (; args[n - 3] && n < 31; n++)
+		argv[n] = args[n - 3];
+	argv[n] = NULL;
+	if ((pid = fork()) == 0) {
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "cannot run %s: tmux is needed (scripts/setup installs it)\n", argv[0]);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* What the pane shows now, one line per row, trailing blanks removed (capture-pane -p). */
+static void capture(char pane[PANE_BYTES])
+{
+	char command[256];
+	size_t len = 0;
+
+	snprintf(command, sizeof(command), "%s -L %s capture-pane -p -t watch",
+		 env_or("TMUX_PROGRAM", "tmux"), tmux_socket);
+	FILE *pipe = popen(command, "r");
+	if (pipe) {
+		len = fread(pane, 1, PANE_BYTES - 1, pipe);
+		pclose(pipe);
+	}
+	pane[len] = '\0';
+}
+
+/* Wait until the pane shows needle; the pane as last captured in pane. */
+static bool wait_for_pane(const char *needle, char pane[PANE_BYTES])
+{
+	for (int64_t deadline = harness_now_ms() + WAIT_MS; harness_now_ms() < deadline;) {
+		capture(pane);
+		if (strstr(pane, needle))
+			return true;
+		usleep(50000);
+	}
+	fprintf(stderr, "the pane never showed \"%s\"; it shows:\n%s\n", needle, pane);
+	return false;
+}
+
+/* The pane with the time of day after "ACKED by Lee " (the wall clock) replaced by "T". */
+static void without_ack_clock(char *pane)
+{
+	static const char marker[] = "ACKED by Lee ";
+	char *at = pane;
+
+	while ((at = strstr(at, marker))) {
+		at += strlen(marker);
+		size_t clock_len = strspn(at, "0123456789:Z");
+		if (clock_len > 0) {
+			*at = 'T';
+			memmove(at + 1, at + clock_len, strlen(at + clock_len) + 1);
+		}
+	}
+}
+
+static void send_keys(const char *literal)
+{
+	const char *const args[] = { "send-keys", "-t", "watch", "-l", literal, NULL };
+
+	assert_int_equal(tmux(args), 0);
+}
+
+static void press_enter(void)
+{
+	const char *const args[] = { "send-keys", "-t", "watch", "Enter", NULL };
+
+	assert_int_equal(tmux(args), 0);
+}
+
+static void test_board_pinned_in_tmux(void **state)
+{
+	struct harness h = { 0 };
+	char command[PATH_MAX + 128], expected[PANE_BYTES], pane[PANE_BYTES];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+
+	snprintf(tmux_socket, sizeof(tmux_socket), "cadmon-test-%d", (int)getpid());
+	snprintf(command, sizeof(command), "exec %s --utc --no-bell --connect 127.0.0.1:%u",
+		 env_or("CADMON_WATCH", "cadmon-watch"), h.alerts_port);
+	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", "watch", "-x", "100",
+				      "-y", "16", command, NULL };
+	assert_int_equal(tmux(start), 0);
+
+	/* The alert fired before the console connected: it comes with the board. */
+	assert_true(wait_for_pane("call back 5045550101", pane));
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n"
+		 " 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in 10 min (75%%), rule bu\n"
+		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
+		 "     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n"
+		 "-- newest notices ------------------------------------------------------------------"
+		 "----------------\n"
+		 "connected to cadmond 0.2.0 at 127.0.0.1:%u\n"
+		 "\n\n\n\n\n\n\n\n"
+		 "[a] acknowledge an alert  [q] quit\n",
+		 h.alerts_port, h.alerts_port);
+	assert_string_equal(pane, expected);
+
+	/* Acknowledge alert 1 from the keyboard. */
+	send_keys("a1");
+	press_enter();
+	assert_true(wait_for_pane("alert 1, acknowledged by (your name): _", pane));
+	send_keys("Lee");
+	press_enter();
+	send_keys("calling them");
+	assert_true(wait_for_pane("alert 1 by Lee, note (Enter to send): calling them_", pane));
+	press_enter();
+	assert_true(wait_for_pane("ACKED #2 NOPD/op-7 by Lee: calling them", pane));
+	without_ack_clock(pane);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n"
+		 " 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee T  3 to call back  3 of 4 calls cut off in 10 min (\n"
+		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
+		 "     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n"
+		 "-- newest notices ------------------------------------------------------------------"
+		 "----------------\n",
+		 h.alerts_port);
+	assert_memory_equal(pane, expected, strlen(expected));
+	const char *notices = pane + strlen(expected);
+	const char *ack_notice = strchr(notices, ' ');
+	assert_non_null(ack_notice);
+	snprintf(expected, sizeof(expected),
+		 " ACKED #2 NOPD/op-7 by Lee: calling them\n"
+		 "ack of alert 1 (6033274aee8baf5c) by Lee sent to 1 of 1 cadmond\n"
+		 "connected to cadmond 0.2.0 at 127.0.0.1:%u\n"
+		 "\n\n\n\n\n\n"
+		 "[a] acknowledge an alert  [q] quit\n",
+		 h.alerts_port);
+	assert_string_equal(ack_notice, expected);
+
+	/* A smaller window: the rows are cut to its width, callbacks give way to notices. */
+	const char *const resize[] = { "resize-window", "-t", "watch", "-x", "40", "-y", "9", NULL };
+	assert_int_equal(tmux(resize), 0);
+	assert_true(wait_for_pane("     + 2 more\n", pane));
+	without_ack_clock(pane);
+	assert_memory_equal(pane,
+			    "cadmon-watch  1 open  127.0.0.1:", strlen("cadmon-watch  1 open  127.0.0.1:"));
+	const char *rows = strchr(pane, '\n') + 1;
+	static const char board_rows[] = " 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee\n"
+					 "     call back 5045550104  call c4, answ\n"
+					 "     + 2 more\n"
+					 "-- newest notices ----------------------\n";
+	assert_memory_equal(rows, board_rows, strlen(board_rows));
+	assert_string_equal(strchr(rows + strlen(board_rows), ' '), /* after the ack's time */
+			    " ACKED #2 NOPD/op-7 by Lee: cal\n"
+			    "ack of alert 1 (6033274aee8baf5c) by Lee\n"
+			    "connected to cadmond 0.2.0 at 127.0.0.1:\n"
+			    "[a] acknowledge an alert  [q] quit\n");
+
+	/* q quits, and the terminal is given back. */
+	send_keys("q");
+	const char *const has[] = { "has-session", "-t", "watch", NULL };
+	int64_t deadline = harness_now_ms() + WAIT_MS;
+	while (tmux(has) == 0 && harness_now_ms() < deadline)
+		usleep(50000);
+	assert_int_not_equal(tmux(has), 0);
+
+	const char *const kill_server[] = { "kill-server", NULL };
+	tmux(kill_server);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_board_pinned_in_tmux),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	unsetenv("TMUX"); /* a server of its own even when the tests run inside tmux */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
