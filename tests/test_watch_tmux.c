@@ -218,17 +218,26 @@ static void test_board_pinned_in_tmux(void **state)
 		usleep(50000);
 	assert_int_not_equal(tmux(has), 0);
 
-	const char *const kill_server[] = { "kill-server", NULL };
-	tmux(kill_server);
 	close(feed);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
 
+/* The test's tmux server goes, with cadmon-watch in it, whether the test passed or not. */
+static int kill_tmux_server(void **state)
+{
+	const char *const kill_server[] = { "kill-server", NULL };
+	(void)state;
+
+	if (tmux_socket[0])
+		tmux(kill_server);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_board_pinned_in_tmux),
+		cmocka_unit_test_teardown(test_board_pinned_in_tmux, kill_tmux_server),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	unsetenv("TMUX"); /* a server of its own even when the tests run inside tmux */
