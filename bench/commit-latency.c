@@ -98,7 +98,8 @@ static void wait_both(int console, int feed, unsigned seq, bool expect_ack, int6
 
 		if (poll(watch, 2, 10) <= 0)
 			continue;
-		if ((watch[0].revents & POLLIN) && harness_read_line(console, line, sizeof line, WAIT_MS) > 0)
+		if ((watch[0].revents & POLLIN) && harness_read_line(console, line, sizeof line, WAIT_MS) > 0 &&
+		    strncmp(line, "{\"alert\":\"firing\",", 18) == 0)
 			*alert_us = now_us() - start_us;
 		if ((watch[1].revents & POLLIN) && harness_read_line(feed, line, sizeof line, WAIT_MS) > 0) {
 			unsigned acked = 0;
@@ -120,6 +121,10 @@ static int connect_console(const struct harness *h)
 	if (fd < 0 || harness_read_line(fd, line, sizeof line, WAIT_MS) < 0 ||
 	    harness_send(fd, "{\"since\":0}\n") < 0)
 		die("cannot subscribe");
+	do /* the open-alert board comes before the live stream */
+		if (harness_read_line(fd, line, sizeof line, WAIT_MS) < 0)
+			die("no board");
+	while (strncmp(line, "{\"board\":\"end\"", 14) != 0);
 	return fd;
 }
 

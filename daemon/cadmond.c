@@ -108,14 +108,13 @@ static int read_file(const char *path, size_t max_bytes, char **text, size_t *le
 	return 0;
 }
 
-int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+/* The configuration file's text, or the reason in errors. */
+static int read_config_file(const char *path, char **text, size_t *len, struct config_errors *errors)
 {
-	char *text = NULL;
-	size_t len = 0;
 	int rc;
 
 	memset(errors, 0, sizeof *errors);
-	rc = read_file(path, CADMOND_CONFIG_MAX_BYTES, &text, &len);
+	rc = read_file(path, CADMOND_CONFIG_MAX_BYTES, text, len);
 	if (rc == -EFBIG) {
 		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: larger than %u bytes", path,
 			 CADMOND_CONFIG_MAX_BYTES);
@@ -123,13 +122,39 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: cannot read: %s", path,
 			 strerror(-rc));
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		errors->count = 1;
+	return rc;
+}
+
+int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_config_file(path, &text, &len, errors);
+
+	if (rc < 0)
 		return rc;
-	}
 	rc = config_parse(text, len, path, config, errors);
 	free(text);
 	return rc;
+}
+
+char *cadmond_dump_config(const char *path, struct config_errors *errors)
+{
+	char *text = NULL;
+	size_t len = 0;
+	char *dumped;
+
+	if (path && read_config_file(path, &text, &len, errors) < 0)
+		return NULL;
+	dumped = config_dump_traced(text, len, path ? path : "(defaults)", NULL, errors);
+	if (!dumped && errors->count == 0) {
+		snprintf(errors->message[0], CONFIG_ERROR_MAX, "out of memory");
+		errors->count = 1;
+	}
+	free(text);
+	return dumped;
 }
 
 void cadmond_log_config_errors(const struct config_errors *errors)
@@ -301,6 +326,11 @@ static void cadmond_console_line(void *ctx, const char *peer, const char *line, 
 
 	if (replay_parse_since(line, len, &since, since_notice, sizeof since_notice))
 		return;
+	if (cadmond->stopping) { /* the journal is closed */
+		cadmond_console_notice("cadmond is shutting down; send it again after the restart", reply,
+				       reply_size);
+		return;
+	}
 	if (control_parse(line, len, &control, why, sizeof why) < 0 ||
 	    engine_control_check(cadmond->engine, &control, why, sizeof why) < 0) {
 		cadmond_console_notice(why, reply, reply_size);

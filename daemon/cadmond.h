@@ -39,6 +39,13 @@ struct cadmond;
  */
 int cadmond_load_config(const char *path, struct config *config, struct config_errors *errors);
 
+/**
+ * The effective configuration of path (NULL: the built-in defaults) as YAML, every key with
+ * the file:line that set it or "default" (config_dump_traced), malloc'd; NULL with the
+ * reasons in errors.
+ */
+char *cadmond_dump_config(const char *path, struct config_errors *errors);
+
 /** Log every message of errors at LOG_ERR, plus "... and N more errors" when some were dropped. */
 void cadmond_log_config_errors(const struct config_errors *errors);
 

@@ -667,11 +667,10 @@ void durability_log_start(const struct durability *durability)
 	recovery_log_summary(&durability->recovered);
 }
 
-uint64_t durability_append_line(struct durability *durability, const char *source,
-				const char *line, size_t len)
+/* Room in the batch for one more input record (a full batch is committed first); false when
+ * degraded: the input is not journaled (counted). */
+static bool accept_input(struct durability *durability)
 {
-	uint64_t index;
-
 	if (!durability->degraded &&
 	    journal_batch_bytes(durability->journal) >= DURABILITY_BATCH_MAX_BYTES) {
 		durability->stats.early_commits++;
@@ -679,8 +678,18 @@ uint64_t durability_append_line(struct durability *durability, const char *sourc
 	}
 	if (durability->degraded) {
 		durability->stats.lines_not_journaled++;
-		return 0;
+		return false;
 	}
+	return true;
+}
+
+uint64_t durability_append_line(struct durability *durability, const char *source,
+				const char *line, size_t len)
+{
+	uint64_t index;
+
+	if (!accept_input(durability))
+		return 0;
 	index = journal_append_event(durability->journal, source, line, len);
 	schedule_commit(durability);
 	return index;
@@ -691,10 +700,8 @@ uint64_t durability_append_control(struct durability *durability, int64_t ts_ms,
 {
 	uint64_t index;
 
-	if (durability->degraded) {
-		durability->stats.lines_not_journaled++;
+	if (!accept_input(durability))
 		return 0;
-	}
 	index = journal_append_control(durability->journal, ts_ms, line, len);
 	schedule_commit(durability);
 	return index;

@@ -49,7 +49,7 @@ struct durability_stats {
 	uint64_t early_commits;         /* of those, at DURABILITY_BATCH_MAX_BYTES */
 	uint64_t rotations;
 	uint64_t degraded_periods;
-	uint64_t lines_not_journaled;   /* lines processed while degraded */
+	uint64_t lines_not_journaled;   /* lines and control lines processed while degraded */
 	uint64_t alerts_not_journaled;  /* degraded-period alerts beyond the backlog bound */
 	uint64_t alert_replay_unreadable;
 	uint64_t commit_us_total;       /* time in write + fsync */

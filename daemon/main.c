@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cadmon-version.h"
 #include "cadmond.h"
@@ -12,17 +13,20 @@
 struct options {
 	const char *config_path; /* NULL: built-in defaults */
 	bool check_only;
+	bool dump_config;
 	bool version;
 	bool help;
 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: cadmond [-c FILE] [-n] [-V] [-h]\n"
+	fputs("usage: cadmond [-c FILE] [-n] [-d] [-V] [-h]\n"
 	      "Watch 911 call events from CAD feeds and alert supervisors to premature hangups.\n"
 	      "\n"
 	      "  -c FILE  read the configuration from FILE (without -c: built-in defaults)\n"
 	      "  -n       check the configuration, print \"configuration OK\" or every error, exit\n"
+	      "  -d       print the effective configuration as YAML, each key with the FILE:LINE\n"
+	      "           that set it or \"default\", and exit (1 with the errors if it is invalid)\n"
 	      "  -V       print the version and exit\n"
 	      "  -h       print this help and exit\n"
 	      "\n"
@@ -37,13 +41,16 @@ static int parse_options(int argc, char **argv, struct options *options)
 {
 	int option;
 
-	while ((option = getopt(argc, argv, "c:nVh")) != -1) {
+	while ((option = getopt(argc, argv, "c:ndVh")) != -1) {
 		switch (option) {
 		case 'c':
 			options->config_path = optarg;
 			break;
 		case 'n':
 			options->check_only = true;
+			break;
+		case 'd':
+			options->dump_config = true;
 			break;
 		case 'V':
 			options->version = true;
@@ -91,6 +98,21 @@ static int load_config(const struct options *options, struct config *config)
 	return -1;
 }
 
+/* -d: the effective configuration on stdout, or the errors on stderr. */
+static int dump_config(const struct options *options)
+{
+	struct config_errors errors;
+	char *text = cadmond_dump_config(options->config_path, &errors);
+
+	if (!text) {
+		print_config_errors(&errors);
+		return CADMOND_EXIT_CONFIG;
+	}
+	fputs(text, stdout);
+	free(text);
+	return CADMOND_EXIT_OK;
+}
+
 static int run_daemon(const struct config *config, const char *config_path)
 {
 	char why[256];
@@ -121,6 +143,8 @@ int main(int argc, char **argv)
 		puts("cadmond " CADMON_VERSION);
 		return CADMOND_EXIT_OK;
 	}
+	if (options.dump_config)
+		return dump_config(&options);
 	log_init(LOG_INFO);
 	if (load_config(&options, &config) < 0)
 		return CADMOND_EXIT_CONFIG;

@@ -143,22 +143,40 @@ static void quarantine_snapshot(struct recovery_pass *pass, uint64_t index, cons
 			name, why, strerror(-rc));
 }
 
+/* A snapshot another cadmond version wrote is not damaged: it stays, and is left to
+ * retention; the journal is replayed instead. */
+static void skip_other_format(struct recovery_pass *pass, uint64_t index, const char *why)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_snapshot_name(index, name);
+	pass->recovery->summary.other_format_snapshots++;
+	log_msg(LOG_WARNING, "recovery: %s/%s: %s: replaying the journal instead", pass->dir->path,
+		name, why);
+}
+
 /* Restore the engine from snapshot index, on the configuration it was taken under (the tail
- * replays under it; recovery_run applies today's afterwards), or NULL with the reason. */
+ * replays under it; recovery_run applies today's afterwards), or NULL with the reason and
+ * *other_format set when the snapshot is of another format, not damaged. */
 static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t index, char *why,
-				       size_t why_size)
+				       size_t why_size, bool *other_format)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
 	struct engine *engine;
 	int rc = statedir_read_snapshot(pass->dir, index, &data, &len);
 
+	*other_format = false;
 	if (rc < 0) {
-		snprintf(why, why_size, "cannot read: %s", strerror(-rc));
+		snprintf(why, why_size, "cannot read: %s", statedir_strerror(rc));
 		return NULL;
 	}
 	engine = engine_restore(data, len, NULL, recovery_router_on_alert, pass->router, why,
 				why_size);
+	if (!engine) {
+		uint32_t format = engine_snapshot_format(data, len);
+		*other_format = format != 0 && format != ENGINE_SNAPSHOT_FORMAT;
+	}
 	free(data);
 	return engine;
 }
@@ -174,10 +192,14 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 
 	while (i > 0 && !recovery->engine) {
 		uint64_t index = files->snapshots[--i];
+		bool other_format;
 
-		recovery->engine = restore_snapshot(pass, index, why, sizeof why);
+		recovery->engine = restore_snapshot(pass, index, why, sizeof why, &other_format);
 		if (!recovery->engine) {
-			quarantine_snapshot(pass, index, why);
+			if (other_format)
+				skip_other_format(pass, index, why);
+			else
+				quarantine_snapshot(pass, index, why);
 			continue;
 		}
 		recovery->summary.from_snapshot = true;
@@ -197,6 +219,16 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 }
 
 /* --- checking a segment (pass 1) ------------------------------------------------------------ */
+
+/* A segment recovery cannot use: named, with what was tried and why, before recovery stops. */
+static void log_segment_error(const struct recovery_pass *pass, uint64_t first_index, const char *what,
+			      int rc)
+{
+	char name[STATEDIR_NAME_MAX];
+
+	statedir_segment_name(first_index, name);
+	log_msg(LOG_ERR, "recovery: %s/journal/%s: %s: %s", pass->dir->path, name, what, statedir_strerror(rc));
+}
 
 static int map_segment(struct recovery_pass *pass, struct segment_check *check)
 {
@@ -479,10 +511,15 @@ static int recover_closed_segment(struct recovery_pass *pass, uint64_t first_ind
 	struct journal_segment closed;
 	int rc;
 
-	if ((rc = read_segment_end(pass, first_index, UINT64_MAX)) != -EINVAL)
+	if ((rc = read_segment_end(pass, first_index, UINT64_MAX)) != -EINVAL) {
+		if (rc < 0)
+			log_segment_error(pass, first_index, "cannot read its end", rc);
 		return rc;
+	}
 	/* No SEGMENT_END to go by: read it all. Its events are older than the snapshot's. */
-	if ((rc = map_segment(pass, &check)) == 0 && (rc = check_segment(pass, &check)) == 0)
+	if ((rc = map_segment(pass, &check)) < 0)
+		log_segment_error(pass, first_index, "cannot read it", rc);
+	else if ((rc = check_segment(pass, &check)) == 0)
 		rc = settle_segment(pass, &check);
 	closed = (struct journal_segment){ .first_index = first_index,
 					   .last_index = check.last_index,
@@ -566,8 +603,9 @@ static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, s
 		return -ENOMEM;
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		checks[i].first_index = firsts[i];
-		if ((rc = map_segment(pass, &checks[i])) == 0 &&
-		    (rc = check_segment(pass, &checks[i])) == 0)
+		if ((rc = map_segment(pass, &checks[i])) < 0)
+			log_segment_error(pass, firsts[i], "cannot read it", rc);
+		else if ((rc = check_segment(pass, &checks[i])) == 0)
 			rc = settle_segment(pass, &checks[i]);
 	}
 	pass->router->journaled_through = pass->max_alert_seq;
@@ -620,7 +658,7 @@ static void warn_missing_history(const struct recovery_pass *pass, const struct 
 	log_msg(LOG_ERR,
 		"recovery: no usable snapshot and the journal starts at record %" PRIu64
 		": the state is rebuilt from the segments left only (windows and open alerts may "
-		"differ, alert seq restarts)",
+		"differ; alert seq goes on after the highest journaled)",
 		files->segments[0]);
 }
 
@@ -654,12 +692,16 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	if (rc == 0)
 		rc = replay_segments(&pass, files.segments + first_replayed,
 				     files.segment_count - first_replayed);
+	/* A seq once delivered is never used again, even when the state was rebuilt without a
+	 * snapshot (or from an older one) and its own count is behind the journal's. */
+	if (rc == 0)
+		engine_continue_seq(recovery->engine, pass.max_alert_seq);
 	/* The journal's tail ran under the snapshot's configuration; now take today's. */
 	if (rc == 0)
 		rc = engine_reconfigure(recovery->engine, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
-		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, strerror(-rc));
+		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, statedir_strerror(rc));
 		engine_free(recovery->engine);
 		recovery->engine = NULL;
 		return rc;
@@ -696,11 +738,11 @@ void recovery_log_summary(const struct recovery_summary *summary)
 		"recovery: %s + %" PRIu64 " records (%" PRIu64 " events) from %" PRIu64
 		" segments in %.3f s; alerts: %" PRIu64 " already delivered, %" PRIu64
 		" delivered now; %" PRIu64 " torn records, %" PRIu64 " corrupt segments, %" PRIu64
-		" corrupt snapshots",
+		" corrupt snapshots, %" PRIu64 " snapshots of another format",
 		snapshot, summary->records_replayed, summary->events_replayed,
 		summary->segments_replayed, summary->seconds, summary->alerts_suppressed,
 		summary->alerts_recovered, summary->torn_records, summary->corrupt_segments,
-		summary->corrupt_snapshots);
+		summary->corrupt_snapshots, summary->other_format_snapshots);
 }
 
 void recovery_release(struct recovery *recovery)

@@ -64,6 +64,7 @@ struct recovery_summary {
 	uint64_t torn_records;
 	uint64_t corrupt_segments;
 	uint64_t corrupt_snapshots;
+	uint64_t other_format_snapshots; /* written by another cadmond version: left, not used */
 	uint64_t skipped_bytes; /* of quarantined segments, not trusted */
 	uint64_t last_index;    /* last good record on disk */
 	double seconds;

@@ -309,6 +309,33 @@ static int read_whole(int fd, size_t size, unsigned char **data)
 	return 0;
 }
 
+/*
+ * Open at_fd/name (flags plus close-on-exec), refusing anything but a regular file: a FIFO
+ * under a state file's name would block a plain open for ever (hence O_NONBLOCK, which a
+ * regular file ignores), and a directory, device or symbolic link is no journal file.
+ * The fd, or -errno (-STATEDIR_ENOTREG: not a regular file; see statedir_strerror).
+ */
+static int open_regular(int at_fd, const char *name, int flags)
+{
+	struct stat st;
+	int fd = openat(at_fd, name, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ELOOP || errno == ENXIO ? -STATEDIR_ENOTREG : -errno;
+	int rc = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -STATEDIR_ENOTREG;
+
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+const char *statedir_strerror(int rc)
+{
+	return rc == -STATEDIR_ENOTREG ? "not a regular file" : strerror(-rc);
+}
+
 int statedir_read_snapshot(const struct statedir *dir, uint64_t index, unsigned char **data,
 			   size_t *len)
 {
@@ -317,9 +344,9 @@ int statedir_read_snapshot(const struct statedir *dir, uint64_t index, unsigned 
 	int fd, rc;
 
 	statedir_snapshot_name(index, name);
-	fd = openat(dir->fd, name, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(dir->fd, name, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0)
 		rc = -errno;
 	else if ((uint64_t)st.st_size > STATEDIR_SNAPSHOT_MAX_BYTES)
@@ -341,8 +368,10 @@ int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
 	statedir_segment_name(first_index, name);
 	fd = openat(dir->journal_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
-		fd = openat(dir->journal_fd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_size != 0)) {
+		fd = open_regular(dir->journal_fd, name, O_WRONLY | O_APPEND);
+		if (fd < 0)
+			return fd;
+		if (fstat(fd, &st) < 0 || st.st_size != 0) {
 			close(fd);
 			return -EEXIST;
 		}
@@ -359,12 +388,10 @@ int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
 int statedir_open_segment(const struct statedir *dir, uint64_t first_index, bool write)
 {
 	char name[STATEDIR_NAME_MAX];
-	int flags = (write ? O_WRONLY | O_APPEND : O_RDONLY) | O_CLOEXEC;
-	int fd;
+	int flags = write ? O_WRONLY | O_APPEND : O_RDONLY;
 
 	statedir_segment_name(first_index, name);
-	fd = openat(dir->journal_fd, name, flags);
-	return fd < 0 ? -errno : fd;
+	return open_regular(dir->journal_fd, name, flags);
 }
 
 /* Rename at_fd/name to name.corrupt, or name.corrupt-N when that exists. */

@@ -3,6 +3,7 @@
 #ifndef CADMOND_STATEDIR_H
 #define CADMOND_STATEDIR_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +85,13 @@ int statedir_create_segment(const struct statedir *dir, uint64_t first_index);
 
 /** Open a segment: read-only, or for appending (write = true). The fd, or -errno. */
 int statedir_open_segment(const struct statedir *dir, uint64_t first_index, bool write);
+
+/* What statedir's opens return for a name that is not a regular file (a FIFO, directory,
+ * device or symbolic link): EMEDIUMTYPE, which no open of a regular file gives. */
+#define STATEDIR_ENOTREG EMEDIUMTYPE
+
+/** strerror(-rc), or "not a regular file" for -STATEDIR_ENOTREG. */
+const char *statedir_strerror(int rc);
 
 /** Rename a segment or snapshot to NAME.corrupt (NAME.corrupt-2, ... if taken). */
 int statedir_quarantine_segment(const struct statedir *dir, uint64_t first_index);

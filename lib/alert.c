@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "event.h"
 #include "hash.h"
+#include "text.h"
 #include "timestamp.h"
 
 void alert_derive_id(const char *agency, const char *operator_id, const char *rule, int64_t ts_ms,
@@ -226,6 +228,43 @@ static int compare_callbacks(const void *a, const void *b)
 	if (x->start_ms != y->start_ms)
 		return x->start_ms > y->start_ms ? -1 : 1;
 	return strcmp(y->call_id, x->call_id);
+}
+
+bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack, struct alert_ack *first)
+{
+	if (record->acked) {
+		alert_ack_view(record, first);
+		return true;
+	}
+	record->acked = true;
+	record->ts_ms = ack->ts_ms;
+	text_copy(record->by, ack->by, sizeof(record->by));
+	text_copy(record->note, ack->note, sizeof(record->note));
+	return false;
+}
+
+const struct alert_ack *alert_ack_view(const struct alert_ack_record *record, struct alert_ack *view)
+{
+	if (!record->acked)
+		return NULL;
+	*view = (struct alert_ack){.by = record->by, .note = record->note, .ts_ms = record->ts_ms};
+	return view;
+}
+
+void alert_ack_save(const struct alert_ack_record *record, struct codec_writer *writer)
+{
+	codec_put_u8(writer, record->acked);
+	codec_put_i64(writer, record->ts_ms);
+	codec_put_string(writer, record->by);
+	codec_put_string(writer, record->note);
+}
+
+void alert_ack_load(struct alert_ack_record *record, struct codec_reader *reader)
+{
+	record->acked = codec_get_u8(reader);
+	record->ts_ms = codec_get_i64(reader);
+	codec_get_string(reader, record->by, sizeof(record->by));
+	codec_get_string(reader, record->note, sizeof(record->note));
 }
 
 void alert_sort_callbacks(struct alert_callback *callbacks, size_t count)

@@ -30,6 +30,30 @@ struct alert_ack {
 #define ALERT_ACK_BY_MAX 64
 #define ALERT_ACK_NOTE_MAX 256
 
+/* What an open alert keeps of its first acknowledgement. */
+struct alert_ack_record {
+	bool acked;
+	int64_t ts_ms;
+	char by[ALERT_ACK_BY_MAX + 1];
+	char note[ALERT_ACK_NOTE_MAX + 1];
+};
+
+/**
+ * Record ack on an alert. The first one is kept and false returned; for a later one true is
+ * returned with *first set to the first (pointing into record).
+ */
+bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack, struct alert_ack *first);
+
+/** The first acknowledgement as an alert_ack in *view, or NULL when there is none. */
+const struct alert_ack *alert_ack_view(const struct alert_ack_record *record, struct alert_ack *view);
+
+struct codec_writer;
+struct codec_reader;
+
+/** Snapshot an acknowledgement record; alert_ack_load reads it back. */
+void alert_ack_save(const struct alert_ack_record *record, struct codec_writer *writer);
+void alert_ack_load(struct alert_ack_record *record, struct codec_reader *reader);
+
 /*
  * One notice to supervisors (docs/protocol.md, "Alert stream"). Strings and arrays belong to
  * whoever produced the alert (the detector or the engine) and are valid only during the

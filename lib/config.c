@@ -24,7 +24,9 @@
  *
  *   syntax error: <libyaml problem>                 malformed YAML, invalid UTF-8, tabs...
  *   out of memory                                   libyaml could not allocate
- *   PATH: unknown key                               at the key
+ *   PATH: unknown key                               at the key; with " (did you mean KEY?)" when
+ *                                                   a key of the mapping is at most two edits away,
+ *                                                   or a key of that name is in another section
  *   PATH: duplicate key                             at the second occurrence of the key
  *   PATH: key must be a string                      a mapping or sequence used as a key
  *   PATH: required key missing                      at the start of the mapping lacking it
@@ -92,9 +94,9 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_KEY_COUNT };
 
-/* Values remembered for cross-field checks: the document, sections and their keys (fewer
- * than 32), and every key of every rule. */
-#define MAX_ORIGINS (32 + CONFIG_MAX_RULES * RULE_KEY_COUNT)
+/* Values remembered for cross-field checks and --dump-config: the document, sections and
+ * their keys (fewer than 128), and every key of every rule. */
+#define MAX_ORIGINS (128 + CONFIG_MAX_RULES * RULE_KEY_COUNT)
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
@@ -570,6 +572,8 @@ static size_t path_push_index(struct path *path, size_t index)
 typedef bool parse_fn(struct loader *loader, const struct path *path, const struct key *key,
 		      void *field);
 
+static const struct key *schema_top_keys(void);
+
 struct key {
 	const char *name;
 	parse_fn *parse;
@@ -635,6 +639,75 @@ static const struct key *find_key(const struct key *keys, const struct loader *l
 	return NULL;
 }
 
+/* Edit distance (insertions, deletions, substitutions) between a and b, capped at cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[KEY_SHOWN_MAX + 1];
+
+	if (la > KEY_SHOWN_MAX || lb > KEY_SHOWN_MAX)
+		return cap + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t best = diagonal + (a[i - 1] != b[j - 1]);
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[lb] > cap ? cap + 1 : row[lb];
+}
+
+/* The dotted path of the key named name anywhere in table (prefix is its path so far). */
+static bool find_key_path(const struct key *table, const char *prefix, const char *name, char *out,
+			  size_t size)
+{
+	char here[CONFIG_ERROR_MAX];
+
+	for (const struct key *key = table; key->name; key++) {
+		snprintf(here, sizeof here, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
+		if (strcmp(key->name, name) == 0) {
+			snprintf(out, size, "%s", here);
+			return true;
+		}
+		if (key->children && find_key_path(key->children, here, name, out, size))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What an unknown key was probably meant to be: a key of the same mapping at most two edits
+ * away ("max_operator" -> max_operators), else a key of that exact name in another section
+ * ("tracker.max_sources" -> feed.max_sources). False when nothing is close.
+ */
+static bool suggest_key(const struct key *keys, const char *name, char *out, size_t size)
+{
+	const struct key *closest = NULL;
+	size_t closest_distance = 3;
+
+	for (const struct key *key = keys; key->name; key++) {
+		size_t distance = edit_distance(name, key->name, 2);
+		if (distance < closest_distance) {
+			closest = key;
+			closest_distance = distance;
+		}
+	}
+	if (closest) {
+		snprintf(out, size, "%s", closest->name);
+		return true;
+	}
+	return find_key_path(schema_top_keys(), "", name, out, size);
+}
+
 /*
  * The key at the current event: its table entry, or NULL (reported) when its value is to be
  * skipped. Leaves the key's segment on path.
@@ -655,7 +728,11 @@ static const struct key *match_key(struct loader *loader, struct path *path,
 	path_push_key(path, scalar_text(loader), scalar_len(loader));
 	key = find_key(keys, loader);
 	if (!key) {
-		report(loader, current_mark(loader), path, "unknown key");
+		char suggestion[CONFIG_ERROR_MAX];
+		if (suggest_key(keys, scalar_text(loader), suggestion, sizeof suggestion))
+			report(loader, current_mark(loader), path, "unknown key (did you mean %s?)", suggestion);
+		else
+			report(loader, current_mark(loader), path, "unknown key");
 		return NULL;
 	}
 	bit = 1u << (key - keys);
@@ -1204,6 +1281,11 @@ static const struct key top_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct key *schema_top_keys(void)
+{
+	return top_keys;
+}
+
 /* The document itself: a mapping of sections, or nothing at all. */
 static const struct key document_key = { .name = "", .parse = parse_section,
 					 .children = top_keys };
@@ -1334,6 +1416,368 @@ static void check_rules(struct loader *loader, const struct config *config)
 	}
 }
 
+/* ---- writing a configuration back as YAML ------------------------------------------ */
+
+/*
+ * config_dump walks the same key tables as the parser. Each value handler has one formatter,
+ * found by the handler (formatters[]), so a key added to a table is dumped with no other
+ * change; a handler without a formatter fails the dump (and tests/test_config.c's round trip).
+ */
+
+struct text_buffer {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed;
+	const struct loader *trace; /* when set: each value is followed by where it came from */
+	bool plain;                 /* strings unquoted: for messages, not for YAML */
+};
+
+static void text_append(struct text_buffer *out, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void text_append(struct text_buffer *out, const char *format, ...)
+{
+	va_list args;
+	int needed;
+
+	if (out->failed)
+		return;
+	va_start(args, format);
+	needed = vsnprintf(out->data ? out->data + out->len : NULL, out->data ? out->cap - out->len : 0,
+			   format, args);
+	va_end(args);
+	if (needed < 0) {
+		out->failed = true;
+		return;
+	}
+	if (out->data && (size_t)needed < out->cap - out->len) {
+		out->len += (size_t)needed;
+		return;
+	}
+	size_t cap = out->cap ? out->cap : 1024;
+	while (cap - out->len <= (size_t)needed)
+		cap *= 2;
+	char *grown = realloc(out->data, cap);
+	if (!grown) {
+		out->failed = true;
+		return;
+	}
+	out->data = grown;
+	out->cap = cap;
+	va_start(args, format);
+	vsnprintf(out->data + out->len, out->cap - out->len, format, args);
+	va_end(args);
+	out->len += (size_t)needed;
+}
+
+/* An integral value as an integer, anything else as the shortest %g text that reads back as
+ * exactly value. */
+static void format_double(struct text_buffer *out, double value)
+{
+	char text[40];
+
+	if (value == floor(value) && value < 1e15) {
+		text_append(out, "%.0f", value);
+		return;
+	}
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(text, sizeof text, "%.*g", digits, value);
+		if (strtod(text, NULL) == value)
+			break;
+	}
+	text_append(out, "%s", text);
+}
+
+/* A double-quoted YAML scalar: \" \\ and control bytes escaped (as it is, when plain). */
+static void format_quoted(struct text_buffer *out, const char *text)
+{
+	if (out->plain) {
+		text_append(out, "%s", text);
+		return;
+	}
+	text_append(out, "\"");
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			text_append(out, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			text_append(out, "\\x%02x", *c);
+		else
+			text_append(out, "%c", *c);
+	}
+	text_append(out, "\"");
+}
+
+typedef void format_fn(struct text_buffer *out, const struct key *key, const void *field, int indent);
+
+static void format_uint32(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %" PRIu32, *(const uint32_t *)field);
+}
+
+static void format_number(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " ");
+	format_double(out, *(const double *)field);
+}
+
+static void format_string(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " ");
+	format_quoted(out, field);
+}
+
+/* A name the parser restricts to plain characters (rule names, severities). */
+static void format_word(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", (const char *)field);
+}
+
+static void format_listen(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config_listen *listen = field;
+
+	(void)key;
+	(void)indent;
+	text_append(out, " [");
+	for (size_t i = 0; i < listen->count; i++) {
+		text_append(out, i ? ", " : "");
+		format_quoted(out, listen->address[i]);
+	}
+	text_append(out, "]");
+}
+
+static void format_released_by(struct text_buffer *out, const struct key *key, const void *field,
+			       int indent)
+{
+	unsigned mask = *(const unsigned *)field;
+	bool first = true;
+
+	(void)key;
+	(void)indent;
+	text_append(out, " [");
+	for (unsigned bit = RELEASED_BY_OPERATOR; bit <= RELEASED_BY_UNKNOWN; bit <<= 1) {
+		if (!(mask & bit))
+			continue;
+		text_append(out, "%s%s", first ? "" : ", ", released_by_name((enum released_by)bit));
+		first = false;
+	}
+	text_append(out, "]");
+}
+
+static void format_rule_type(struct text_buffer *out, const struct key *key, const void *field,
+			     int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", *(const enum config_rule_type *)field == CONFIG_RULE_CUSUM ? "cusum" : "window");
+}
+
+static void format_fsync(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", config_fsync_name(*(const enum config_fsync *)field));
+}
+
+static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent);
+
+static void format_section(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	text_append(out, "\n");
+	format_mapping(out, key->children, field, indent + 2);
+}
+
+/* rules: a block sequence of mappings; the key's offset is 0, field is the whole config. */
+static void format_rules(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	text_append(out, "\n");
+	for (size_t i = 0; i < config->detector.rule_count; i++) {
+		text_append(out, "%*s-", indent + 2, "");
+		format_mapping(out, rule_keys, &config->detector.rules[i], indent + 4);
+	}
+}
+
+static const struct {
+	parse_fn *parse;
+	format_fn *format;
+} formatters[] = {
+	{ parse_section, format_section },
+	{ parse_uint32, format_uint32 },
+	{ parse_positive_number, format_number },
+	{ parse_ratio, format_number },
+	{ parse_listen, format_listen },
+	{ parse_released_by, format_released_by },
+	{ parse_rule_name, format_word },
+	{ parse_severity, format_word },
+	{ parse_rule_type, format_rule_type },
+	{ parse_directory, format_string },
+	{ parse_fsync, format_fsync },
+	{ parse_rules, format_rules },
+};
+
+static format_fn *formatter_of(const struct key *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formatters); i++)
+		if (formatters[i].parse == key->parse)
+			return formatters[i].format;
+	return NULL;
+}
+
+/* With a trace: "  # FILE:LINE" where the value was given, "  # default" otherwise. */
+static void format_origin(struct text_buffer *out, const struct key *key, const void *base)
+{
+	const struct origin *origin = out->trace ? origin_find(out->trace, base, key) : NULL;
+
+	if (origin)
+		text_append(out, "  # %s:%zu", out->trace->filename, origin->mark.line + 1);
+	else if (out->trace)
+		text_append(out, "  # default");
+}
+
+/* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
+static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
+{
+	bool first_of_rule = keys == rule_keys;
+
+	for (const struct key *key = keys; key->name; key++) {
+		format_fn *format = formatter_of(key);
+		if (!format) {
+			out->failed = true;
+			return;
+		}
+		text_append(out, "%*s%s:", first_of_rule ? 1 : indent, "", key->name);
+		first_of_rule = false;
+		format(out, key, (const char *)base + key->offset, indent);
+		if (!key->children && key->parse != parse_rules) {
+			format_origin(out, key, base);
+			text_append(out, "\n");
+		}
+	}
+}
+
+static char *dump(const struct config *config, const struct loader *trace, size_t *len)
+{
+	struct text_buffer out = { .trace = trace };
+
+	format_mapping(&out, top_keys, config, 0);
+	if (out.failed || !out.data) {
+		free(out.data);
+		return NULL;
+	}
+	if (len)
+		*len = out.len;
+	return out.data;
+}
+
+char *config_dump(const struct config *config, size_t *len)
+{
+	return dump(config, NULL, len);
+}
+
+/* ---- differences between two configurations ---------------------------------------- */
+
+/* One value as text (plain), into buf; "" when it cannot be formatted. */
+static void value_text(const struct key *key, const void *base, char *buf, size_t size)
+{
+	struct text_buffer out = { .plain = true };
+	format_fn *format = formatter_of(key);
+
+	buf[0] = '\0';
+	if (!format)
+		return;
+	format(&out, key, (const char *)base + key->offset, 0);
+	if (!out.failed && out.data)
+		snprintf(buf, size, "%s", out.data + (out.data[0] == ' '));
+	free(out.data);
+}
+
+struct differ {
+	config_change_fn *changed;
+	void *ctx;
+	size_t changes;
+};
+
+static void report_change(struct differ *differ, const char *path, const char *before, const char *after)
+{
+	differ->changed(differ->ctx, path, before, after);
+	differ->changes++;
+}
+
+static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
+			 const char *prefix);
+
+static const struct config_rule *rule_named(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->detector.rule_count && i < CONFIG_MAX_RULES; i++)
+		if (strcmp(config->detector.rules[i].name, name) == 0)
+			return &config->detector.rules[i];
+	return NULL;
+}
+
+/* Rules matched by name: changed keys, then removed ones (in a only), then added ones. */
+static void diff_rules(struct differ *differ, const struct config *a, const struct config *b)
+{
+	char path[CONFIG_ERROR_MAX];
+
+	for (size_t i = 0; i < a->detector.rule_count && i < CONFIG_MAX_RULES; i++) {
+		const struct config_rule *rule = &a->detector.rules[i];
+		const struct config_rule *same = rule_named(b, rule->name);
+		snprintf(path, sizeof path, "detector.rules.%s", rule->name);
+		if (same)
+			diff_mapping(differ, rule_keys + 1, rule, same, path); /* name: matched */
+		else
+			report_change(differ, path, "present", NULL);
+	}
+	for (size_t i = 0; i < b->detector.rule_count && i < CONFIG_MAX_RULES; i++) {
+		if (rule_named(a, b->detector.rules[i].name))
+			continue;
+		snprintf(path, sizeof path, "detector.rules.%s", b->detector.rules[i].name);
+		report_change(differ, path, NULL, "present");
+	}
+}
+
+static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
+			 const char *prefix)
+{
+	char path[CONFIG_ERROR_MAX], before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
+
+	for (const struct key *key = keys; key->name; key++) {
+		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
+		if (key->children) {
+			diff_mapping(differ, key->children, (const char *)a + key->offset,
+				     (const char *)b + key->offset, path);
+		} else if (key->parse == parse_rules) {
+			diff_rules(differ, a, b);
+		} else {
+			value_text(key, a, before, sizeof before);
+			value_text(key, b, after, sizeof after);
+			if (strcmp(before, after) != 0)
+				report_change(differ, path, before, after);
+		}
+	}
+}
+
+size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
+		   void *ctx)
+{
+	struct differ differ = { .changed = changed, .ctx = ctx };
+
+	diff_mapping(&differ, top_keys, running, next, "");
+	return differ.changes;
+}
+
 /* ---- the stream --------------------------------------------------------------------- */
 
 /* stream-start, then nothing or one document; false once the YAML broke. */
@@ -1354,33 +1798,65 @@ static bool parse_stream(struct loader *loader, struct config *config)
 	return true;
 }
 
-int config_parse(const char *text, size_t len, const char *filename, struct config *config,
-		 struct config_errors *errors)
+/* Parse text into *parsed (defaults first), collecting errors; the loader keeps where each
+ * value came from. */
+static void load(struct loader *loader, const char *text, size_t len, const char *filename,
+		 struct config *parsed, struct config_errors *errors)
 {
 	static const char empty[] = "";
-	struct loader state = { .has_event = false };
-	struct loader *loader = &state;
-	struct config parsed;
 
 	memset(errors, 0, sizeof *errors);
 	loader->text = text ? text : empty;
 	loader->len = text ? len : 0;
 	loader->filename = filename ? filename : "(config)";
 	loader->errors = errors;
-	config_set_defaults(&parsed);
+	config_set_defaults(parsed);
 	if (!yaml_parser_initialize(&loader->parser)) {
 		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
-	} else {
-		yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text,
-					     loader->len);
-		if (parse_stream(loader, &parsed))
-			check_rules(loader, &parsed);
-		if (loader->has_event)
-			yaml_event_delete(&loader->event);
-		yaml_parser_delete(&loader->parser);
+		return;
 	}
+	yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text, loader->len);
+	if (parse_stream(loader, parsed))
+		check_rules(loader, parsed);
+	if (loader->has_event)
+		yaml_event_delete(&loader->event);
+	yaml_parser_delete(&loader->parser);
+}
+
+int config_parse(const char *text, size_t len, const char *filename, struct config *config,
+		 struct config_errors *errors)
+{
+	struct loader *loader = calloc(1, sizeof(*loader));
+	struct config parsed;
+
+	if (!loader) {
+		memset(errors, 0, sizeof *errors);
+		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: out of memory", filename ? filename : "(config)");
+		errors->count = 1;
+		return -ENOMEM;
+	}
+	load(loader, text, len, filename, &parsed, errors);
+	free(loader);
 	if (errors->count + errors->dropped > 0)
 		return -EINVAL;
 	*config = parsed;
 	return 0;
+}
+
+char *config_dump_traced(const char *text, size_t len, const char *filename, size_t *out_len,
+			 struct config_errors *errors)
+{
+	struct loader *loader = calloc(1, sizeof(*loader));
+	struct config parsed;
+	char *dumped = NULL;
+
+	if (!loader) {
+		memset(errors, 0, sizeof *errors);
+		return NULL;
+	}
+	load(loader, text, len, filename, &parsed, errors);
+	if (errors->count + errors->dropped == 0)
+		dumped = dump(&parsed, loader, out_len);
+	free(loader);
+	return dumped;
 }

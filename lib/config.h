@@ -125,6 +125,35 @@ void config_set_defaults(struct config *config);
 int config_parse(const char *text, size_t len, const char *filename, struct config *config,
 		 struct config_errors *errors);
 
+/**
+ * The whole configuration as YAML, every key in the parser's order, such that config_parse of
+ * the text gives back exactly *config: what snapshots store and `cadmond --dump-config` shows.
+ * Returns a malloc'd NUL-terminated string (its length in *len unless len is NULL) the caller
+ * frees, or NULL on allocation failure.
+ */
+char *config_dump(const struct config *config, size_t *len);
+
+/**
+ * config_dump of the configuration text gives, each value followed by where it came from:
+ * "  # FILENAME:LINE" when the text set it, "  # default" otherwise (text may be NULL: all
+ * defaults). What `cadmond -d` prints. NULL with *errors filled when the text does not parse
+ * (errors->count == 0: out of memory).
+ */
+char *config_dump_traced(const char *text, size_t len, const char *filename, size_t *out_len,
+			 struct config_errors *errors);
+
+/* One difference found by config_diff: the key's dotted path and its values as text. A rule
+ * is named by its name ("detector.rules.burst.min_calls"); a whole rule removed has after
+ * NULL, one added has before NULL (the other is "present"). */
+typedef void config_change_fn(void *ctx, const char *path, const char *before, const char *after);
+
+/**
+ * Every key whose value differs between running and next, in the parser's order, through
+ * changed (what a reload logs); rules are matched by name. Returns how many.
+ */
+size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
+		   void *ctx);
+
 /** The YAML name of an fsync policy ("batch", "interval", "none"). */
 const char *config_fsync_name(enum config_fsync fsync);
 

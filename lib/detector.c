@@ -59,10 +59,7 @@ struct episode {
 	int64_t last_notice_second; /* event-time second of its latest notice with callbacks */
 	bool update_pending;    /* something new waits for the next second */
 	bool unacked_escalated; /* escalated once for want of an acknowledgement */
-	bool acked;
-	int64_t ack_ms;
-	char ack_by[ALERT_ACK_BY_MAX + 1];
-	char ack_note[ALERT_ACK_NOTE_MAX + 1];
+	struct alert_ack_record ack;
 	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
 	uint32_t callback_count;
 	uint32_t callback_capacity;
@@ -568,7 +565,7 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->list_position = detector->open_count;
 	episode->opened_seq = detector->next_seq;
 	episode->opened_ms = detector->now_ms;
-	episode->update_pending = episode->unacked_escalated = episode->acked = false;
+	episode->update_pending = episode->unacked_escalated = episode->ack.acked = false;
 	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
@@ -643,7 +640,7 @@ static void escalate_unacknowledged(struct detector *detector, struct operator_s
 	struct episode *episode = &state->episode;
 	uint32_t after_seconds = detector->config.detector.escalate_unacked_after_seconds[episode->severity];
 
-	if (!episode->open || episode->acked || episode->unacked_escalated || after_seconds == 0 ||
+	if (!episode->open || episode->ack.acked || episode->unacked_escalated || after_seconds == 0 ||
 	    detector->now_ms - episode->opened_ms < (int64_t)after_seconds * 1000)
 		return;
 	episode->unacked_escalated = true;
@@ -702,6 +699,7 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	struct call_detail detail;
 	enum window_insert_result result;
 
+	memset(&detail, 0, sizeof(detail)); /* saved whole in snapshots: no stray stack bytes */
 	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
 	text_copy(detail.ani, call->ani, sizeof(detail.ani));
 	window_advance(&state->window, detector->now_ms);
@@ -816,16 +814,8 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 	struct alert alert = {.kind = "acknowledged", .type = "operator", .alert_id = episode->alert_id,
 			      .ts_ms = ack->ts_ms, .agency = state->agency,
 			      .operator_id = state->operator_id, .ack = ack};
-	bool repeat = episode->acked;
-	if (repeat) {
-		first = (struct alert_ack){.by = episode->ack_by, .note = episode->ack_note, .ts_ms = episode->ack_ms};
-		alert.first_ack = &first;
-	} else {
-		episode->acked = true;
-		episode->ack_ms = ack->ts_ms;
-		text_copy(episode->ack_by, ack->by, sizeof(episode->ack_by));
-		text_copy(episode->ack_note, ack->note, sizeof(episode->ack_note));
-	}
+	bool repeat = alert_ack_take(&episode->ack, ack, &first);
+	alert.first_ack = repeat ? &first : NULL;
 	detector->stats.acknowledged++;
 	deliver(detector, episode, &alert);
 	return repeat ? DETECTOR_ACK_REPEAT : DETECTOR_ACK_FIRST;
@@ -845,12 +835,12 @@ static void emit_open_line(struct detector *detector, struct operator_state *sta
 {
 	struct episode *episode = &state->episode;
 	struct alert alert = operator_alert(detector, state, "open");
-	struct alert_ack ack = {.by = episode->ack_by, .note = episode->ack_note, .ts_ms = episode->ack_ms};
+	struct alert_ack ack;
 
 	alert.seq = episode->last_seq;
 	alert.ts_ms = episode->last_ts_ms;
 	alert.opened_ms = episode->opened_ms;
-	alert.ack = episode->acked ? &ack : NULL;
+	alert.ack = alert_ack_view(&episode->ack, &ack);
 	alert.callback_count = gather_callbacks(detector, episode, true);
 	emit(&alert, ctx);
 }
@@ -889,6 +879,12 @@ const struct detector_stats *detector_stats(struct detector *detector)
 	stats->open_alerts = detector->open_count;
 	stats->callers_evicted = callers_evicted(detector->callers);
 	return stats;
+}
+
+void detector_continue_seq(struct detector *detector, uint64_t delivered_through)
+{
+	if (delivered_through != UINT64_MAX && detector->next_seq <= delivered_through)
+		detector->next_seq = delivered_through + 1;
 }
 
 /* ---- reconfiguration ---------------------------------------------------------------- */
@@ -1042,10 +1038,7 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 	codec_put_i64(writer, episode->last_notice_second);
 	codec_put_u8(writer, episode->update_pending);
 	codec_put_u8(writer, episode->unacked_escalated);
-	codec_put_u8(writer, episode->acked);
-	codec_put_i64(writer, episode->ack_ms);
-	codec_put_string(writer, episode->ack_by);
-	codec_put_string(writer, episode->ack_note);
+	alert_ack_save(&episode->ack, writer);
 	codec_put_u32(writer, episode->callback_count);
 	for (uint32_t i = 0; i < episode->callback_count; i++) {
 		const struct episode_callback *kept = &episode->callbacks[i];
@@ -1069,10 +1062,7 @@ static int load_episode(struct detector *detector, struct episode *episode, stru
 	episode->last_notice_second = codec_get_i64(reader);
 	episode->update_pending = codec_get_u8(reader);
 	episode->unacked_escalated = codec_get_u8(reader);
-	episode->acked = codec_get_u8(reader);
-	episode->ack_ms = codec_get_i64(reader);
-	codec_get_string(reader, episode->ack_by, sizeof(episode->ack_by));
-	codec_get_string(reader, episode->ack_note, sizeof(episode->ack_note));
+	alert_ack_load(&episode->ack, reader);
 	uint32_t count = codec_get_u32(reader);
 	if (reader->failed || count > detector->config.detector.max_alert_callbacks)
 		return -EINVAL;
@@ -1205,6 +1195,24 @@ static int load_open_episodes(struct detector *detector, struct codec_reader *re
 	return 0;
 }
 
+/* The loaded free-index stack names exactly the slots no operator holds, each once: a bad
+ * entry would hand out a slot twice, or one past the end of the states array. */
+static bool free_indexes_valid(const struct detector *detector)
+{
+	uint32_t max_operators = detector->config.tracker.max_operators;
+	bool *seen = calloc(max_operators, sizeof(*seen));
+	bool valid = seen != NULL;
+
+	for (uint32_t i = 0; valid && i < detector->free_count; i++) {
+		uint32_t index = detector->free_indexes[i];
+		valid = index < max_operators && !seen[index] && !detector->states[index];
+		if (valid)
+			seen[index] = true;
+	}
+	free(seen);
+	return valid;
+}
+
 int detector_load(struct detector *detector, struct codec_reader *reader)
 {
 	uint32_t max_operators = detector->config.tracker.max_operators;
@@ -1226,6 +1234,8 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	for (uint32_t n = 0; n < count; n++)
 		if (!load_operator(detector, reader))
 			return -EINVAL;
+	if (!free_indexes_valid(detector))
+		return -EINVAL;
 	if (load_operator_slots(detector, count, reader) != 0 || load_open_episodes(detector, reader) != 0 ||
 	    window_load(&detector->center, reader) != 0 || callers_load(detector->callers, reader) != 0)
 		return -EINVAL;

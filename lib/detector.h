@@ -22,7 +22,7 @@
  * Lifecycle, per operator: when a rule becomes true and no alert is open, a "firing" notice
  * opens one with a new alert_id; when a rule of higher severity becomes true while it is
  * open, an "escalated" notice (same alert_id); when every rule has stayed false for
- * resolve_after_seconds, a "resolved" notice (same alert_id) closes it. Nothing repeats in
+ * resolve_after_seconds, a "resolved" notice (same alert_id) closes it. No rule notice repeats in
  * between. Open alerts are re-evaluated every second of event time, so an operator who
  * stops taking calls still has his alert resolved.
  *
@@ -114,6 +114,9 @@ uint64_t detector_take_seq(struct detector *detector);
 
 /** The seq of the newest notice (0: none). */
 uint64_t detector_last_seq(const struct detector *detector);
+
+/** The next notice's seq will be above delivered_through (and above every seq used). */
+void detector_continue_seq(struct detector *detector, uint64_t delivered_through);
 
 /**
  * Apply a new configuration to a running detector without losing its windows, CUSUM

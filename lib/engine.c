@@ -228,6 +228,11 @@ const struct engine_stats *engine_stats(struct engine *engine)
 	return &engine->stats;
 }
 
+void engine_continue_seq(struct engine *engine, uint64_t delivered_through)
+{
+	detector_continue_seq(engine->detector, delivered_through);
+}
+
 int64_t engine_watermark_ms(const struct engine *engine)
 {
 	return engine->watermark_ms;
@@ -452,15 +457,33 @@ uint64_t engine_last_seq(const struct engine *engine)
 	return detector_last_seq(engine->detector);
 }
 
-static const char snapshot_magic[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'P', '1'};
+/*
+ * Snapshot frame, format 3 (2 without the alerts' callbacks, acknowledgements, system alerts
+ * and eviction counts of issue 8):
+ *   "CADMSNAP" [u32 format] [u32 n][n bytes: the configuration as YAML (config_dump)]
+ *   [state...] [u32 CRC-32C of everything before it]
+ * The configuration is stored by key and read back through config_parse, so a snapshot
+ * survives configuration keys being added, and a damaged one cannot hand the engine values
+ * the parser would refuse. Format 1 ("CADMSNP1") stored the C struct itself.
+ */
+static const char snapshot_magic[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'A', 'P'};
+static const char snapshot_magic_v1[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'P', '1'};
 
 void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 {
 	size_t start = writer->len;
+	size_t config_len = 0;
+	char *config_text = config_dump(&engine->config, &config_len);
 
+	if (!config_text) {
+		writer->failed = true;
+		return;
+	}
 	codec_put_bytes(writer, snapshot_magic, sizeof(snapshot_magic));
-	codec_put_u32(writer, (uint32_t)sizeof(engine->config));
-	codec_put_bytes(writer, &engine->config, sizeof(engine->config));
+	codec_put_u32(writer, ENGINE_SNAPSHOT_FORMAT);
+	codec_put_u32(writer, (uint32_t)config_len);
+	codec_put_bytes(writer, config_text, config_len);
+	free(config_text);
 	codec_put_i64(writer, engine->watermark_ms);
 	codec_put_bytes(writer, &engine->stats, sizeof(engine->stats));
 	dedupe_save(engine->dedupe, writer);
@@ -476,28 +499,63 @@ void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 		codec_put_u32(writer, codec_crc32c(0, writer->data + start, writer->len - start));
 }
 
-/* Check the frame (magic, configuration layout, CRC) and read the configuration. */
-static const char *open_snapshot(struct codec_reader *reader, const unsigned char *data, size_t len,
-				 struct config *saved)
+uint32_t engine_snapshot_format(const void *snapshot, size_t len)
 {
+	struct codec_reader reader;
 	char magic[sizeof(snapshot_magic)];
+
+	if (len < sizeof(magic) + 4)
+		return 0;
+	memcpy(magic, snapshot, sizeof(magic));
+	if (memcmp(magic, snapshot_magic_v1, sizeof(magic)) == 0)
+		return 1;
+	if (memcmp(magic, snapshot_magic, sizeof(magic)) != 0)
+		return 0;
+	codec_reader_init(&reader, (const unsigned char *)snapshot + sizeof(magic), 4);
+	return codec_get_u32(&reader);
+}
+
+/* The saved configuration, through the parser and its checks. */
+static const char *read_saved_config(struct codec_reader *reader, struct config *saved, char *why,
+				     size_t why_size)
+{
+	struct config_errors errors;
+	uint32_t len = codec_get_u32(reader);
+
+	if (reader->failed || len > reader->len - reader->pos)
+		return "snapshot truncated";
+	if (config_parse((const char *)reader->data + reader->pos, len, "snapshot", saved, &errors) != 0) {
+		snprintf(why, why_size, "snapshot configuration invalid: %s",
+			 errors.count ? errors.message[0] : "too many errors");
+		return why;
+	}
+	reader->pos += len;
+	return NULL;
+}
+
+/* Check the frame (magic, format, CRC) and read the configuration. */
+static const char *open_snapshot(struct codec_reader *reader, const unsigned char *data, size_t len,
+				 struct config *saved, char *why, size_t why_size)
+{
+	uint32_t format = engine_snapshot_format(data, len);
 	uint32_t crc;
 
-	if (len < sizeof(snapshot_magic) + 8)
+	if (format == 0)
+		return len < sizeof(snapshot_magic) + 4 ? "snapshot truncated" : "not a cadmon snapshot";
+	if (format != ENGINE_SNAPSHOT_FORMAT) {
+		snprintf(why, why_size, "snapshot format %" PRIu32 ", this cadmond reads %d", format,
+			 ENGINE_SNAPSHOT_FORMAT);
+		return why;
+	}
+	if (len < sizeof(snapshot_magic) + 12)
 		return "snapshot truncated";
-	memcpy(&crc, data + len - 4, 4);
 	codec_reader_init(reader, data + len - 4, 4);
 	crc = codec_get_u32(reader);
 	if (codec_crc32c(0, data, len - 4) != crc)
 		return "snapshot checksum mismatch";
 	codec_reader_init(reader, data, len - 4);
-	codec_get_bytes(reader, magic, sizeof(magic));
-	if (memcmp(magic, snapshot_magic, sizeof(magic)) != 0)
-		return "not a cadmon snapshot (or another version)";
-	if (codec_get_u32(reader) != sizeof(*saved))
-		return "snapshot from a build with another configuration layout";
-	codec_get_bytes(reader, saved, sizeof(*saved));
-	return reader->failed ? "snapshot truncated" : NULL;
+	reader->pos = sizeof(snapshot_magic) + 4;
+	return read_saved_config(reader, saved, why, why_size);
 }
 
 static int load_state(struct engine *engine, struct codec_reader *reader)
@@ -520,7 +578,8 @@ struct engine *engine_restore(const void *snapshot, size_t len, const struct con
 {
 	struct codec_reader reader;
 	struct config saved;
-	const char *problem = open_snapshot(&reader, snapshot, len, &saved);
+	char detail[ENGINE_WHY_MAX];
+	const char *problem = open_snapshot(&reader, snapshot, len, &saved, detail, sizeof(detail));
 	struct engine *engine = NULL;
 
 	if (!problem && !(engine = engine_new(&saved, on_alert, ctx)))

@@ -83,6 +83,13 @@ void engine_count_reject(struct engine *engine, enum event_reject reason);
 /** Current counters (the detector's included). */
 const struct engine_stats *engine_stats(struct engine *engine);
 
+/**
+ * Go on numbering alerts after delivered_through: the next alert's seq is above it (and above
+ * any seq the engine used already). What a recovery calls with the highest seq its journal
+ * holds, so that a seq once delivered is never reused.
+ */
+void engine_continue_seq(struct engine *engine, uint64_t delivered_through);
+
 /** The event-time clock: the newest ts accepted (INT64_MIN before the first event). */
 int64_t engine_watermark_ms(const struct engine *engine);
 
@@ -140,11 +147,24 @@ bool engine_system_alert_open(const struct engine *engine, const char *system, c
 
 struct codec_writer;
 
+/* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
+ * "State directory"). */
+#define ENGINE_SNAPSHOT_FORMAT 3
+/* Room for any reason engine_restore gives. */
+#define ENGINE_WHY_MAX 320
+
 /**
  * Append a snapshot of the whole state, with the configuration it runs and a CRC-32C, to
  * *writer. Restoring it and processing the same lines that followed gives the same alerts.
  */
 void engine_snapshot(const struct engine *engine, struct codec_writer *writer);
+
+/**
+ * The format of the snapshot in snapshot[0..len): ENGINE_SNAPSHOT_FORMAT, an older or newer
+ * format number, or 0 when the bytes are not a cadmon snapshot at all. Lets a recovery tell a
+ * snapshot of another version (replay the journal instead) from a damaged one.
+ */
+uint32_t engine_snapshot_format(const void *snapshot, size_t len);
 
 /**
  * A new engine from a snapshot, then reconfigured to config (which may differ from the

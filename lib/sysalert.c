@@ -20,10 +20,7 @@ struct sysalert {
 	int64_t opened_ms;
 	uint64_t last_seq;
 	int64_t last_ts_ms;
-	bool acked;
-	int64_t ack_ms;
-	char ack_by[ALERT_ACK_BY_MAX + 1];
-	char ack_note[ALERT_ACK_NOTE_MAX + 1];
+	struct alert_ack_record ack;
 };
 
 struct sysalerts {
@@ -175,16 +172,8 @@ int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id, con
 		return -1;
 	struct alert alert = notice_of(kept, "acknowledged", ack->ts_ms);
 	alert.ack = ack;
-	bool repeat = kept->acked;
-	if (repeat) {
-		first = (struct alert_ack){.by = kept->ack_by, .note = kept->ack_note, .ts_ms = kept->ack_ms};
-		alert.first_ack = &first;
-	} else {
-		kept->acked = true;
-		kept->ack_ms = ack->ts_ms;
-		text_copy(kept->ack_by, ack->by, sizeof(kept->ack_by));
-		text_copy(kept->ack_note, ack->note, sizeof(kept->ack_note));
-	}
+	bool repeat = alert_ack_take(&kept->ack, ack, &first);
+	alert.first_ack = repeat ? &first : NULL;
 	send(sysalerts, kept, &alert);
 	return repeat ? 1 : 0;
 }
@@ -193,11 +182,11 @@ uint32_t sysalerts_board(const struct sysalerts *sysalerts, sysalert_emit_fn emi
 {
 	for (uint32_t i = 0; i < sysalerts->count; i++) {
 		const struct sysalert *kept = &sysalerts->open[i];
-		struct alert_ack ack = {.by = kept->ack_by, .note = kept->ack_note, .ts_ms = kept->ack_ms};
+		struct alert_ack ack;
 		struct alert alert = notice_of(kept, "open", kept->last_ts_ms);
 		alert.seq = kept->last_seq;
 		alert.opened_ms = kept->opened_ms;
-		alert.ack = kept->acked ? &ack : NULL;
+		alert.ack = alert_ack_view(&kept->ack, &ack);
 		emit(&alert, ctx);
 	}
 	return sysalerts->count;
@@ -229,10 +218,7 @@ void sysalerts_save(const struct sysalerts *sysalerts, struct codec_writer *writ
 		codec_put_i64(writer, kept->opened_ms);
 		codec_put_u64(writer, kept->last_seq);
 		codec_put_i64(writer, kept->last_ts_ms);
-		codec_put_u8(writer, kept->acked);
-		codec_put_i64(writer, kept->ack_ms);
-		codec_put_string(writer, kept->ack_by);
-		codec_put_string(writer, kept->ack_note);
+		alert_ack_save(&kept->ack, writer);
 	}
 }
 
@@ -255,10 +241,7 @@ int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader)
 		kept->opened_ms = codec_get_i64(reader);
 		kept->last_seq = codec_get_u64(reader);
 		kept->last_ts_ms = codec_get_i64(reader);
-		kept->acked = codec_get_u8(reader);
-		kept->ack_ms = codec_get_i64(reader);
-		codec_get_string(reader, kept->ack_by, sizeof(kept->ack_by));
-		codec_get_string(reader, kept->ack_note, sizeof(kept->ack_note));
+		alert_ack_load(&kept->ack, reader);
 	}
 	sysalerts->count = count;
 	return reader->failed ? -EINVAL : 0;

@@ -24,6 +24,15 @@ const char *const shift_lines[] = {
 };
 const size_t shift_line_count = sizeof shift_lines / sizeof shift_lines[0];
 
+const char shift_detector_yaml[] =
+	"detector:\n"
+	"  premature:\n"
+	"    max_talk_seconds: 20\n"
+	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
+	"min_ratio: 0.5, severity: critical}]\n"
+	"log:\n"
+	"  rate_limit_seconds: 60\n";
+
 /* alert_id: FNV-1a of "NOPD\x1fop-7\x1fburst\x1f1795939470000\x1fc4"; the rest of the center
  * (op-8: one real call) has ratio 0, so the p-value uses the floor 0.05:
  * P(X >= 3 | 4, 0.05) = 0.00048125. */

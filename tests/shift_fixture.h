@@ -14,6 +14,8 @@
 extern const char *const shift_lines[];
 extern const size_t shift_line_count;
 extern const char shift_alert[];
+/* That rule and max_talk_seconds as cadmon.yaml sections (detector, log), for the harness. */
+extern const char shift_detector_yaml[];
 
 #define SHIFT_LINE_COUNT shift_line_count
 

@@ -549,17 +549,34 @@ static void test_released_by_all(void **state)
 static void test_unknown_keys_at_each_level(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("feeds:\n  listen: x\n", "cadmon.yaml:1:1: feeds: unknown key");
+	EXPECT_ERRORS("feeds:\n  listen: x\n", "cadmon.yaml:1:1: feeds: unknown key (did you mean feed?)");
 	EXPECT_ERRORS("feed:\n  bogus: 1\n", "cadmon.yaml:2:3: feed.bogus: unknown key");
 	EXPECT_ERRORS("alerts:\n  max_queue: 1\n", "cadmon.yaml:2:3: alerts.max_queue: unknown key");
 	EXPECT_ERRORS("tracker:\n  Max_open_calls: 1\n",
-		      "cadmon.yaml:2:3: tracker.Max_open_calls: unknown key");
+		      "cadmon.yaml:2:3: tracker.Max_open_calls: unknown key (did you mean max_open_calls?)");
 	EXPECT_ERRORS("detector:\n  window: 1\n", "cadmon.yaml:2:3: detector.window: unknown key");
 	EXPECT_ERRORS("detector:\n  premature:\n    max_talk: 5\n",
 		      "cadmon.yaml:3:5: detector.premature.max_talk: unknown key");
 	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      ratio: 1\n",
 		      "cadmon.yaml:5:7: detector.rules[0].ratio: unknown key");
 	EXPECT_ERRORS("log:\n  level: debug\n", "cadmon.yaml:2:3: log.level: unknown key");
+}
+
+/* An unknown key close to a known one, or the name of a key in another section, gets a
+ * suggestion. */
+static void test_unknown_key_suggestions(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("tracker:\n  max_operator: 5\n",
+		      "cadmon.yaml:2:3: tracker.max_operator: unknown key (did you mean max_operators?)");
+	EXPECT_ERRORS("tracker:\n  max_sources: 5\n",
+		      "cadmon.yaml:2:3: tracker.max_sources: unknown key (did you mean feed.max_sources?)");
+	EXPECT_ERRORS("detector:\n  max_talk_seconds: 5\n",
+		      "cadmon.yaml:2:3: detector.max_talk_seconds: unknown key "
+		      "(did you mean detector.premature.max_talk_seconds?)");
+	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      min_call: 1\n",
+		      "cadmon.yaml:5:7: detector.rules[0].min_call: unknown key (did you mean min_calls?)");
+	EXPECT_ERRORS("journal:\n  fsinc: none\n", "cadmon.yaml:2:3: journal.fsinc: unknown key (did you mean fsync?)");
 }
 
 /* Unknown keys are shown safely: control characters as '?'. */
@@ -1107,6 +1124,164 @@ static void test_shipped_file_matches_defaults(void **state)
 #endif
 }
 
+/* ---- config_dump --------------------------------------------------------------------- */
+
+/* Dump config, parse the text back, and check both the values and a second dump agree. */
+static char *assert_dump_round_trips(const struct config *config)
+{
+	size_t len = 0;
+	char *text = config_dump(config, &len);
+
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	struct config again = parse_ok(text);
+	assert_config_equal(&again, config);
+	char *second = config_dump(&again, NULL);
+	assert_non_null(second);
+	assert_string_equal(second, text);
+	free(second);
+	return text;
+}
+
+static void test_dump_defaults_round_trip(void **state)
+{
+	struct config config;
+
+	(void)state;
+	config_set_defaults(&config);
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "feed:\n  listen: [\"127.0.0.1:7400\"]\n  max_line_bytes: 65536\n"));
+	assert_non_null(strstr(text, "  premature:\n    max_talk_seconds: 20\n    released_by: [operator]\n"));
+	assert_non_null(strstr(text, "  rules:\n    - name: quick\n      type: window\n      window_seconds: 3600\n"));
+	assert_non_null(strstr(text, "journal:\n  state_directory: \"/var/lib/cadmon\"\n  fsync: batch\n"));
+	free(text);
+}
+
+static void test_dump_every_value_kind(void **state)
+{
+	struct config config = parse_ok(
+		"feed:\n  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"
+		"detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: [unknown, operator, system]\n"
+		"  rules:\n"
+		"    - {name: drift, type: cusum, window_seconds: 3600, p0: 0.0123456789, odds_ratio: 2.75,"
+		" threshold: 4.125, min_center_ratio: 0.0000001, severity: info}\n"
+		"journal:\n  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n");
+
+	(void)state;
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"));
+	assert_non_null(strstr(text, "    max_talk_seconds: 12.5\n    released_by: [operator, system, unknown]\n"));
+	assert_non_null(strstr(text, "    - name: drift\n      type: cusum\n"));
+	assert_non_null(strstr(text, "      min_center_ratio: 1e-07\n      p0: 0.0123456789\n"
+				     "      odds_ratio: 2.75\n      threshold: 4.125\n      severity: info\n"));
+	assert_non_null(strstr(text, "  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n"));
+	free(text);
+}
+
+/* The traced dump says where each value came from: the file's line, or the default. */
+static void test_dump_traced_names_origins(void **state)
+{
+	static const char text[] =
+		"# a comment\n"
+		"feed:\n"
+		"  max_connections: 16\n"
+		"detector:\n"
+		"  rules:\n"
+		"    - name: burst\n"
+		"      window_seconds: 600\n";
+	struct config_errors errors;
+	size_t len = 0;
+
+	(void)state;
+	char *dumped = config_dump_traced(text, strlen(text), "site.yaml", &len, &errors);
+	assert_non_null(dumped);
+	assert_int_equal(strlen(dumped), len);
+	assert_non_null(strstr(dumped, "feed:\n  listen: [\"127.0.0.1:7400\"]  # default\n"
+				       "  max_line_bytes: 65536  # default\n  max_connections: 16  # site.yaml:3\n"));
+	assert_non_null(strstr(dumped, "  rules:\n    - name: burst  # site.yaml:6\n      type: window  # default\n"
+				       "      window_seconds: 600  # site.yaml:7\n"));
+	free(dumped);
+
+	assert_null(config_dump_traced("feed: [1]\n", 10, "bad.yaml", &len, &errors));
+	assert_int_equal(errors.count, 1);
+	assert_string_equal(errors.message[0], "bad.yaml:1:7: feed: must be a mapping");
+
+	dumped = config_dump_traced(NULL, 0, "none", &len, &errors);
+	assert_non_null(dumped);
+	assert_null(strstr(dumped, "# none:"));
+	assert_non_null(strstr(dumped, "log:\n  rate_limit_seconds: 10  # default\n"));
+	free(dumped);
+}
+
+/* config/cadmon.yaml sets every key the parser knows (its traced dump has no "# default"),
+ * and at its default value (test_shipped_file_matches_defaults): every key is documented
+ * there. It cannot hold anything else: the parser refuses unknown keys. */
+static void test_shipped_file_sets_every_key(void **state)
+{
+	const char *path = CADMON_SOURCE_DIR "/config/cadmon.yaml";
+	struct config_errors errors;
+	size_t len = 0;
+	char *text = read_whole_file(path, &len);
+
+	(void)state;
+	if (!text)
+		fail_msg("cannot read %s", path);
+	char *dumped = config_dump_traced(text, len, "cadmon.yaml", NULL, &errors);
+	free(text);
+	assert_non_null(dumped);
+	for (char *line = strtok(dumped, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, "# default"))
+			fail_msg("config/cadmon.yaml does not document %s", line);
+	free(dumped);
+}
+
+struct changes {
+	char text[1024];
+};
+
+static void collect_change(void *ctx, const char *path, const char *before, const char *after)
+{
+	struct changes *changes = ctx;
+	size_t used = strlen(changes->text);
+
+	snprintf(changes->text + used, sizeof changes->text - used, "%s: %s -> %s\n", path,
+		 before ? before : "(none)", after ? after : "(none)");
+}
+
+/* config_diff walks the schema: every changed key by its full path, rules matched by name. */
+static void test_diff_names_every_change(void **state)
+{
+	struct config running = parse_ok(
+		"detector:\n  rules:\n"
+		"    - {name: burst, window_seconds: 600, min_calls: 4, severity: warning}\n"
+		"    - {name: old, window_seconds: 60}\n");
+	struct config next = parse_ok(
+		"feed:\n  listen: [\"127.0.0.1:9\", \"[::1]:9\"]\n"
+		"tracker:\n  max_operators: 40\n"
+		"detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: [operator, caller]\n"
+		"  rules:\n"
+		"    - {name: new, window_seconds: 60}\n"
+		"    - {name: burst, window_seconds: 600, min_calls: 5, severity: critical}\n"
+		"journal:\n  fsync: none\n");
+	struct changes changes = { .text = "" };
+
+	(void)state;
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 9);
+	assert_string_equal(changes.text,
+			    "feed.listen: [127.0.0.1:7400] -> [127.0.0.1:9, [::1]:9]\n"
+			    "tracker.max_operators: 5000 -> 40\n"
+			    "detector.premature.max_talk_seconds: 20 -> 12.5\n"
+			    "detector.premature.released_by: [operator] -> [operator, caller]\n"
+			    "detector.rules.burst.min_calls: 4 -> 5\n"
+			    "detector.rules.burst.severity: warning -> critical\n"
+			    "detector.rules.old: present -> (none)\n"
+			    "detector.rules.new: (none) -> present\n"
+			    "journal.fsync: batch -> none\n");
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&next, &next, collect_change, &changes), 0);
+	assert_string_equal(changes.text, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1127,6 +1302,7 @@ int main(void)
 		cmocka_unit_test(test_numbers_accepted),
 		cmocka_unit_test(test_released_by_all),
 		cmocka_unit_test(test_unknown_keys_at_each_level),
+		cmocka_unit_test(test_unknown_key_suggestions),
 		cmocka_unit_test(test_unknown_key_shown_safely),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_syntax_errors),
@@ -1159,6 +1335,11 @@ int main(void)
 		cmocka_unit_test(test_reads_only_len_bytes),
 		cmocka_unit_test(test_longest_window),
 		cmocka_unit_test(test_shipped_file_matches_defaults),
+		cmocka_unit_test(test_dump_defaults_round_trip),
+		cmocka_unit_test(test_dump_every_value_kind),
+		cmocka_unit_test(test_dump_traced_names_origins),
+		cmocka_unit_test(test_diff_names_every_change),
+		cmocka_unit_test(test_shipped_file_sets_every_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,14 +31,6 @@
 
 
 /* One rule the scripted shift trips; rejections logged at most once a minute. */
-static const char shift_detector_yaml[] =
-	"detector:\n"
-	"  premature:\n"
-	"    max_talk_seconds: 20\n"
-	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-	"min_ratio: 0.5, severity: critical}]\n"
-	"log:\n"
-	"  rate_limit_seconds: 60\n";
 
 static const struct harness_options shift_options = {
 	.feed_yaml = "  max_line_bytes: 1024\n",
@@ -156,6 +148,36 @@ static void test_check_good_config(void **state)
 	assert_string_equal(result.out, "configuration OK\n");
 	assert_string_equal(result.err, "");
 	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
+/* -d prints the effective configuration, each key with where it came from, and exits. */
+static void test_dump_config_names_origins(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-d", "-c", path, NULL };
+	const char *bad_args[] = { "-d", "-c", path, NULL };
+	struct harness_result result;
+	char expected[PATH_MAX + 256];
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	assert_int_equal(harness_write_file(path, "tracker:\n  max_operators: 40\n"), 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_int_equal(result.status, 0);
+	assert_string_equal(result.err, "");
+	snprintf(expected, sizeof expected, "  max_call_seconds: 14400  # default\n  max_operators: 40  # %s:2\n", path);
+	assert_non_null(strstr(result.out, expected));
+	static const char first_lines[] = "feed:\n  listen: [\"127.0.0.1:7400\"]  # default\n";
+	assert_int_equal(strncmp(result.out, first_lines, strlen(first_lines)), 0);
+	harness_result_free(&result);
+
+	assert_int_equal(harness_write_file(path, "tracker:\n  max_operators: 0\n"), 0);
+	assert_int_equal(harness_run(bad_args, READ_TIMEOUT_MS, &result), 0);
+	assert_int_equal(result.status, 1);
+	assert_string_equal(result.out, "");
+	snprintf(expected, sizeof expected, "%s:2:18: tracker.max_operators: must be an integer from 1 to 1000000\n", path);
+	assert_string_equal(result.err, expected);
 	harness_result_free(&result);
 }
 
@@ -283,7 +305,7 @@ static void test_help_documents_exit_codes(void **state)
 
 	(void)state;
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
-	assert_int_equal(strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-V] [-h]\n", 40), 0);
+	assert_int_equal(strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-d] [-V] [-h]\n", 45), 0);
 	assert_non_null(strstr(result.out, "Exit status: 0 clean stop, 1 configuration error, "
 					   "2 usage error,\n"
 					   "             3 runtime failure"));
@@ -303,7 +325,7 @@ static void test_usage_errors_exit_2(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		assert_int_equal(harness_run(cases[i], READ_TIMEOUT_MS, &result), 0);
 		assert_string_equal(result.out, "");
-		assert_non_null(strstr(result.err, "usage: cadmond [-c FILE] [-n] [-V] [-h]\n"));
+		assert_non_null(strstr(result.err, "usage: cadmond [-c FILE] [-n] [-d] [-V] [-h]\n"));
 		assert_int_equal(result.status, 2);
 		harness_result_free(&result);
 	}
@@ -633,6 +655,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_good_config, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_dump_config_names_origins, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_config_prints_every_error,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_counts_errors_beyond_the_kept_ones,

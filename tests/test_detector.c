@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
 #include <math.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "binomial.h"
 #include "cusum.h"
+#include "codec.h"
 #include "detector.h"
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
@@ -388,6 +390,45 @@ static void test_operator_limit_evicts_idlest(void **state)
 	/* "a" was the idlest; "b" is still known, so adding to it evicts nobody. */
 	assert_int_equal(add_call(f, "b", T0 + 3, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
 	assert_int_equal(detector_stats(f->detector)->operators_evicted, 1);
+}
+
+/* Where detector_save puts the free-index stack: after the clock, tick, seq, serial (i64 and
+ * u64, 8 bytes each), the generation (u32), the stats and the stack's count (u32). */
+#define SAVED_FREE_INDEXES_OFFSET (4 * 8 + 4 + sizeof(struct detector_stats) + 4)
+
+/* A saved free-index stack that would hand out a slot twice, or one past the end of the
+ * operator array, is refused on load. */
+static void test_load_refuses_bad_free_indexes(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t bad_entries[] = {4, 1, UINT32_MAX};
+
+	f->config.tracker.max_operators = 4;
+	reconfigure(f);
+	assert_int_equal(add_call(f, "a", T0, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	assert_int_equal(add_call(f, "b", T0 + 1, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	struct codec_writer saved = {0};
+	detector_save(f->detector, &saved);
+	assert_false(saved.failed);
+	for (size_t i = 0; i < sizeof(bad_entries) / sizeof(bad_entries[0]); i++) {
+		struct codec_writer bad = {0};
+		struct codec_reader reader;
+		codec_put_bytes(&bad, saved.data, saved.len);
+		/* operators a and b hold slots 0 and 1; the stack is [3, 2], 2 on top */
+		memcpy(bad.data + SAVED_FREE_INDEXES_OFFSET + 4, &bad_entries[i], 4);
+		struct detector *loaded = detector_new(&f->config, record_alert, f);
+		assert_non_null(loaded);
+		codec_reader_init(&reader, bad.data, bad.len);
+		assert_int_equal(detector_load(loaded, &reader), -EINVAL);
+		detector_free(loaded);
+		codec_writer_release(&bad);
+	}
+	struct codec_reader reader;
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	detector_free(loaded);
+	codec_writer_release(&saved);
 }
 
 static void test_window_call_limit_evicts_oldest(void **state)
@@ -778,6 +819,7 @@ int main(void)
 		TEST(test_same_operator_in_two_agencies),
 		TEST(test_late_call_is_placed_in_order),
 		TEST(test_operator_limit_evicts_idlest),
+		TEST(test_load_refuses_bad_free_indexes),
 		TEST(test_window_call_limit_evicts_oldest),
 		TEST(test_several_rules),
 		TEST(test_peer_baseline_ignores_storm),

@@ -624,7 +624,7 @@ static void test_torn_last_record_is_truncated(void **state)
 	f->sender.acked = 0; /* a real sender never got that ack: here, resend everything */
 	restart(f, &default_options);
 	expect_log(&f->harness, "/journal/0000000000000001.seg: torn record at byte ");
-	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
 	read_journal(h->state_dir, &contents);
 	assert_int_equal(contents.torn_or_corrupt, 0);
 	finish_stream(f);
@@ -662,14 +662,14 @@ static void test_corrupt_record_quarantines_segment(void **state)
 	assert_int_equal(harness_start(h, &default_options), 0);
 	expect_log(&f->harness, "/journal/0000000000000001.seg: corrupt record at byte ");
 	expect_log(&f->harness, "/journal/0000000000000001.seg: set aside as 0000000000000001.seg.corrupt\n");
-	expect_log(&f->harness, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
 	strcat(path, ".corrupt");
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(harness_stop(h), 0);
 
 	assert_int_equal(harness_start(h, &default_options), 0);
 	expect_log(&f->harness, "cadmond: recovery: snapshot ");
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
 	assert_int_equal(harness_stop(h), 0);
 }
 
@@ -720,8 +720,72 @@ static void test_corrupt_snapshot_falls_back(void **state)
 
 	restart(f, &default_options);
 	expect_log(&f->harness, ": snapshot checksum mismatch: set aside as ");
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots\n");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots, 0 snapshots of another format\n");
 	strcat(path, ".corrupt");
+	assert_int_equal(access(path, F_OK), 0);
+	finish_stream(f);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_int_equal(stopped_events(h), reference_events);
+}
+
+/* Make every snapshot in state_dir look like one of format 1 (an earlier cadmond's); returns
+ * how many there were. */
+static int age_snapshots(const char *state_dir)
+{
+	char path[PATH_MAX + 128];
+	struct dirent *entry;
+	DIR *dir = opendir(state_dir);
+	int count = 0;
+
+	assert_non_null(dir);
+	while ((entry = readdir(dir))) {
+		if (strncmp(entry->d_name, "snapshot-", 9) != 0 || strlen(entry->d_name) != 30)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", state_dir, entry->d_name);
+		int fd = open(path, O_RDWR);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "CADMSNP1", 8, 0), 8);
+		close(fd);
+		count++;
+	}
+	closedir(dir);
+	return count;
+}
+
+/* After an upgrade the snapshots on disk are of a format this cadmond does not read: they are
+ * named as such and left in place (not set aside as damaged), the journal is replayed from
+ * its start instead, and the alerts are exactly those of the uninterrupted run, their seq
+ * going on where the journal's left off. */
+static void test_snapshot_of_another_format_replays_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char name[64], path[PATH_MAX + 128], expected[PATH_MAX + 256], summary[160];
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1200));
+	assert_true(sender_wait_acked(&f->sender, 1200, ACK_TIMEOUT_MS));
+	sender_close(&f->sender);
+	console_drain(&f->console, QUIET_MS);
+	console_close(&f->console);
+	assert_int_equal(harness_stop(h), 0);
+
+	newest_snapshot(h->state_dir, name, sizeof name);
+	int aged = age_snapshots(h->state_dir);
+	assert_true(aged >= 1);
+	restart(f, &default_options);
+	snprintf(expected, sizeof expected,
+		 "%s/%s: snapshot format 1, this cadmond reads 3: replaying the journal instead\n", h->state_dir, name);
+	expect_log(h, expected);
+	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
+	expect_log(h, summary);
+	snprintf(summary, sizeof summary, " 0 corrupt snapshots, %d snapshots of another format\n", aged);
+	expect_log(h, summary);
+	snprintf(path, sizeof path, "%s/%s", h->state_dir, name);
 	assert_int_equal(access(path, F_OK), 0);
 	finish_stream(f);
 	expect_reference_alerts(&f->console);
@@ -857,7 +921,7 @@ static void test_full_disk_degrades_and_recovers(void **state)
 	crash(h);
 
 	restart(f, &default_options);
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots\n");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
 	finish_stream(f);
 	/* The supervisors were told: journal_degraded firing, then resolved (before the crash, or
 	 * by the restarted cadmond, whose engine recovered the open alert). */
@@ -890,6 +954,34 @@ static void test_second_daemon_on_the_same_directory_exits_3(void **state)
 	free(text);
 	harness_cleanup(&second);
 	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A state file that is not a regular file (a FIFO would block a plain open for ever; a
+ * directory) stops the start at once, with an error that names it. */
+static void test_state_file_not_regular_is_named(void **state)
+{
+	static const char *const kinds[] = {"fifo", "directory"};
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char path[PATH_MAX + 64], expected[PATH_MAX + 256];
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		snprintf(path, sizeof path, "%s/journal/00000000ffffffff.seg", h->state_dir);
+		assert_int_equal(k == 0 ? mkfifo(path, 0600) : mkdir(path, 0700), 0);
+		assert_int_equal(harness_start(h, &default_options), -1); /* it exited */
+		char *text = harness_stderr(h);
+		snprintf(expected, sizeof expected,
+			 "cadmond: error: recovery: %s/journal/00000000ffffffff.seg: cannot read it: not a regular file\n",
+			 h->state_dir);
+		assert_non_null(text);
+		assert_non_null(strstr(text, expected));
+		free(text);
+		assert_int_equal(k == 0 ? unlink(path) : rmdir(path), 0);
+	}
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
 }
 
 /* A hello with a problem is logged and counted; the connection goes on without a source
@@ -969,6 +1061,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_record_quarantines_segment,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_of_another_format_replays_journal, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_snapshot_falls_back, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_since_replays_across_restart, fixture_setup,
@@ -976,6 +1070,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_keeps_what_windows_need,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_state_file_not_regular_is_named, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_on_the_same_directory_exits_3,
 						fixture_setup, fixture_teardown),

@@ -88,6 +88,30 @@ static void test_alert_and_reject_records(void **state)
 	codec_writer_release(&writer);
 }
 
+/* A CONTROL record (type 5): the time the daemon took the line, and the line. */
+static void test_control_record(void **state)
+{
+	struct codec_writer writer = { 0 };
+	struct record record;
+	const char *line;
+	int64_t ts_ms;
+	size_t len;
+
+	(void)state;
+	record_put_control(&writer, 9, INT64_C(1795939475250), "{\"ack\":\"x\"}", 11);
+	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
+	assert_int_equal(record.type, RECORD_CONTROL);
+	assert_int_equal(record.type, 5);
+	assert_int_equal(record.index, 9);
+	assert_string_equal(record_type_name(record.type), "control");
+	assert_int_equal(record_decode_control(&record, &ts_ms, &line, &len), 0);
+	assert_int_equal(ts_ms, INT64_C(1795939475250));
+	assert_int_equal(len, 11);
+	assert_memory_equal(line, "{\"ack\":\"x\"}", 11);
+	assert_int_equal(record_decode_event(&record, &(struct record_event){ 0 }), -EINVAL);
+	codec_writer_release(&writer);
+}
+
 /* Cut anywhere inside a record: torn. One byte flipped anywhere: corrupt. */
 static void test_every_cut_is_torn_every_flip_corrupt(void **state)
 {
@@ -570,6 +594,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_record_bytes),
 		cmocka_unit_test(test_alert_and_reject_records),
+		cmocka_unit_test(test_control_record),
 		cmocka_unit_test(test_every_cut_is_torn_every_flip_corrupt),
 		cmocka_unit_test(test_scan_torn_tail),
 		cmocka_unit_test(test_scan_zero_tail_is_torn),

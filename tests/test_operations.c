@@ -805,6 +805,36 @@ static void test_systemd_notifications(void **state)
 	expect_notification(notify, "STOPPING=1");
 }
 
+/* A table that evicts shows in STATUS=: which key to raise and how many were evicted. */
+static void test_status_shows_evictions(void **state)
+{
+	static const struct harness_options options = { .extra_yaml = "tracker:\n  max_operators: 1\n" };
+	static const char calls[] =
+		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}\n"
+		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}\n";
+	struct fixture *f = *state;
+	int notify = open_notify_socket(f);
+	char notify_env[PATH_MAX + 32], text[NOTIFY_MAX_BYTES];
+	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
+	int64_t deadline;
+
+	snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", f->notify_path);
+	assert_int_equal(harness_start_with_environment(&f->harness, &options, environment), 0);
+	int feed = harness_connect_feed(&f->harness);
+	assert_int_equal(harness_send(feed, calls), 0);
+	expect_log(&f->harness, "tracker.max_operators reached: 1 evicted so far; raise tracker.max_operators");
+	deadline = harness_now_ms() + READ_TIMEOUT_MS;
+	do
+		assert_true(read_notification(notify, text, READ_TIMEOUT_MS));
+	while (!strstr(text, "evicting") && harness_now_ms() < deadline);
+	assert_string_equal(text, "STATUS=1 feeds, 0 subscribers; 4 lines, 4 events, 0 rejected, 1 alerts; "
+				  "evicting: tracker.max_operators 1");
+	close(feed);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -830,6 +860,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_socket_activation_rejects_a_non_listening_socket,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_status_shows_evictions, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_systemd_notifications, fixture_setup,
 						fixture_teardown),
 	};

@@ -311,7 +311,104 @@ static void test_damaged_snapshot_refused(void **state)
 	assert_null(engine_restore(writer.data, 10, &config, NULL, NULL, why, sizeof(why)));
 	assert_string_equal(why, "snapshot truncated");
 	assert_null(engine_restore("CADMSNP0xxxxxxxxxxxx", 20, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot checksum mismatch");
+	assert_string_equal(why, "not a cadmon snapshot");
+	codec_writer_release(&writer);
+}
+
+/* Snapshots of equal state are equal byte for byte: two engines fed the same lines, with
+ * other allocations in between (so the heap under them differs), write the same bytes. */
+static void test_equal_state_equal_bytes(void **state)
+{
+	struct config config = test_config();
+	struct codec_writer first = {0}, second = {0};
+	(void)state;
+
+	struct engine *a = engine_new(&config, NULL, NULL);
+	feed(a, 0, line_count / 3);
+	engine_snapshot(a, &first);
+	engine_free(a);
+	void *noise[64];
+	for (size_t i = 0; i < 64; i++) {
+		noise[i] = malloc(64 + i * 32);
+		memset(noise[i], 0xa5, 64 + i * 32);
+	}
+	for (size_t i = 0; i < 64; i += 2)
+		free(noise[i]);
+	struct engine *b = engine_new(&config, NULL, NULL);
+	feed(b, 0, line_count / 3);
+	engine_snapshot(b, &second);
+	engine_free(b);
+	for (size_t i = 1; i < 64; i += 2)
+		free(noise[i]);
+	assert_false(first.failed);
+	assert_int_equal(first.len, second.len);
+	assert_memory_equal(first.data, second.data, first.len);
+	codec_writer_release(&first);
+	codec_writer_release(&second);
+}
+
+/* A snapshot of another format is named as such (a recovery replays the journal instead of
+ * setting it aside as damaged). */
+static void test_other_format_reported(void **state)
+{
+	struct config config = test_config();
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL, NULL, why,
+				   sizeof(why)));
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 3");
+	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed(engine, 0, 10);
+	engine_snapshot(engine, &writer);
+	engine_free(engine);
+	assert_int_equal(engine_snapshot_format(writer.data, writer.len), ENGINE_SNAPSHOT_FORMAT);
+	writer.data[8] = 4; /* the u32 format after the magic, little-endian */
+	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 4);
+	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot format 4, this cadmond reads 3");
+	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
+	codec_writer_release(&writer);
+}
+
+/* Re-frame a snapshot with its configuration text replaced (and the CRC recomputed), as a
+ * snapshot damaged in a way the checksum cannot see. */
+static void reframe_with_config(struct codec_writer *out, const struct codec_writer *snapshot,
+				const char *config_text)
+{
+	struct codec_reader reader;
+	uint32_t old_len;
+
+	codec_reader_init(&reader, snapshot->data + 12, 4);
+	old_len = codec_get_u32(&reader);
+	codec_put_bytes(out, snapshot->data, 12);
+	codec_put_u32(out, (uint32_t)strlen(config_text));
+	codec_put_bytes(out, config_text, strlen(config_text));
+	codec_put_bytes(out, snapshot->data + 16 + old_len, snapshot->len - 16 - old_len - 4);
+	codec_put_u32(out, codec_crc32c(0, out->data, out->len));
+}
+
+/* The saved configuration goes through the parser's checks before the engine uses it. */
+static void test_saved_configuration_validated(void **state)
+{
+	struct config config = test_config();
+	struct codec_writer writer = {0};
+	struct codec_writer bad = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed(engine, 0, 10);
+	engine_snapshot(engine, &writer);
+	engine_free(engine);
+	reframe_with_config(&bad, &writer, "tracker:\n  max_recent_callers: 5000000000\n");
+	assert_null(engine_restore(bad.data, bad.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot configuration invalid: snapshot:2:23: tracker.max_recent_callers: "
+				 "must be an integer from 100 to 10000000");
+	codec_writer_release(&bad);
 	codec_writer_release(&writer);
 }
 
@@ -362,6 +459,9 @@ int main(void)
 		cmocka_unit_test(test_codec_round_trip),
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
+		cmocka_unit_test(test_other_format_reported),
+		cmocka_unit_test(test_equal_state_equal_bytes),
+		cmocka_unit_test(test_saved_configuration_validated),
 		cmocka_unit_test(test_reconfigure_keeps_window_state),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
