@@ -32,13 +32,7 @@
 
 #define WAIT_MS 15000
 
-static const struct harness_options shift_options = {
-	.extra_yaml = "detector:\n"
-		      "  premature:\n"
-		      "    max_talk_seconds: 20\n"
-		      "  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-		      "min_ratio: 0.5, severity: critical}]\n",
-};
+static const struct harness_options shift_options = { .extra_yaml = shift_detector_yaml };
 
 static const char *watch_path(void)
 {
@@ -438,29 +432,30 @@ static void test_pair_shows_each_notice_once(void **state)
 		assert_int_equal(wait_exit(servers[i]), 0);
 }
 
+/* Bad usage: exit status 2 and exactly this on stderr. */
 static void test_ack_usage(void **state)
 {
-	char *out, *err;
+	static const struct {
+		const char *args[6];
+		const char *error;
+	} cases[] = {
+		{ { "--ack", "6033274AEE8BAF5C", "--by", "Lee", NULL },
+		  "--ack needs an alert_id of 16 hex digits, not \"6033274AEE8BAF5C\"" },
+		{ { "--ack", "6033274aee8baf5c", NULL }, "--ack needs --by NAME of 1 to 64 bytes" },
+		{ { "--by", "Lee", NULL }, "--by and --note go with --ack" },
+	};
+	char *out, *err, expected[256];
 	(void)state;
 
-	const char *const bad_id[] = { "--ack", "6033274AEE8BAF5C", "--by", "Lee", NULL };
-	assert_int_equal(run_watch(bad_id, &out, &err), 2);
-	assert_string_equal(err, "cadmon-watch: --ack needs an alert_id of 16 hex digits, not \"6033274AEE8BAF5C\"\n"
-				 "Try 'cadmon-watch -h' for help.\n");
-	free(out);
-	free(err);
-	const char *const no_by[] = { "--ack", "6033274aee8baf5c", NULL };
-	assert_int_equal(run_watch(no_by, &out, &err), 2);
-	assert_string_equal(err, "cadmon-watch: --ack needs --by NAME of 1 to 64 bytes\n"
-				 "Try 'cadmon-watch -h' for help.\n");
-	free(out);
-	free(err);
-	const char *const by_alone[] = { "--by", "Lee", NULL };
-	assert_int_equal(run_watch(by_alone, &out, &err), 2);
-	assert_string_equal(err, "cadmon-watch: --by and --note go with --ack\n"
-				 "Try 'cadmon-watch -h' for help.\n");
-	free(out);
-	free(err);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(run_watch(cases[i].args, &out, &err), 2);
+		snprintf(expected, sizeof(expected), "cadmon-watch: %s\nTry 'cadmon-watch -h' for help.\n",
+			 cases[i].error);
+		assert_string_equal(err, expected);
+		assert_string_equal(out, "");
+		free(out);
+		free(err);
+	}
 }
 
 int main(void)

@@ -27,13 +27,7 @@
 #define WAIT_MS 15000
 #define PANE_BYTES 65536
 
-static const struct harness_options shift_options = {
-	.extra_yaml = "detector:\n"
-		      "  premature:\n"
-		      "    max_talk_seconds: 20\n"
-		      "  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-		      "min_ratio: 0.5, severity: critical}]\n",
-};
+static const struct harness_options shift_options = { .extra_yaml = shift_detector_yaml };
 
 static char tmux_socket[64]; /* tmux -L NAME: a server of this test's own */
 
