@@ -320,6 +320,36 @@ static void test_escalations_and_messages(void **state)
 	watch_board_free(board);
 }
 
+static void test_system_alert_banner_and_ack(void **state)
+{
+	struct watch_board *board = watch_board_new(true);
+	struct watch_board_outcome outcome;
+	(void)state;
+
+	apply(board, 0, system_line, &outcome);
+	assert_int_equal(outcome.event, WATCH_BOARD_NOTICE);
+	assert_true(outcome.bell);
+	assert_string_equal(outcome.row, "08:07:00Z SYSTEM ALERT #6 WARNING feed source cad-1 has sent nothing for 300 s");
+	apply(board, 0,
+	      "{\"alert\":\"acknowledged\",\"alert_id\":\"00000000000000bb\",\"seq\":8,"
+	      "\"ts\":\"2026-11-29T08:08:00.000Z\",\"type\":\"system\",\"system\":\"feed_silent\","
+	      "\"by\":\"Lee\",\"note\":\"\"}",
+	      &outcome);
+	assert_string_equal(outcome.row, "08:08:00Z SYSTEM ACKED #8 feed_silent by Lee");
+	expect_board(board, 10,
+		     " 1 !! SYSTEM WARNING ACKED by Lee 08:08:00Z  feed source cad-1 has sent nothing for 300 s, "
+		     "open since 08:07:00Z\n");
+	apply(board, 0,
+	      "{\"alert\":\"resolved\",\"alert_id\":\"00000000000000bb\",\"seq\":9,"
+	      "\"ts\":\"2026-11-29T08:09:00.000Z\",\"type\":\"system\",\"system\":\"feed_silent\","
+	      "\"severity\":\"warning\",\"source\":\"cad-1\",\"message\":\"feed source cad-1 is sending again\"}",
+	      &outcome);
+	assert_string_equal(outcome.row, "08:09:00Z SYSTEM RESOLVED #9 WARNING feed source cad-1 is sending again");
+	assert_false(outcome.bell);
+	expect_board(board, 10, "");
+	watch_board_free(board);
+}
+
 static void test_local_time(void **state)
 {
 	struct watch_board *board = watch_board_new(false);
@@ -414,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_board_replaces_what_the_instance_said),
 		cmocka_unit_test(test_small_screens_show_fewer_callbacks_then_fewer_alerts),
 		cmocka_unit_test(test_escalations_and_messages),
+		cmocka_unit_test(test_system_alert_banner_and_ack),
 		cmocka_unit_test(test_local_time),
 		cmocka_unit_test(test_prompt_asks_number_name_and_note),
 		cmocka_unit_test(test_screen_layout),

@@ -275,6 +275,8 @@ static void show_outcome(struct watch_session *session, const struct watch_insta
 			 json_object *object, const char *line,
 			 const struct watch_board_outcome *outcome)
 {
+	if (session->screen_mode && outcome->event == WATCH_BOARD_INVALID)
+		status(session, "a line from %s not understood (%s)", instance->address, outcome->row);
 	if (session->options->raw || session->screen_mode)
 		return;
 	switch (outcome->event) {
@@ -313,7 +315,9 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 	if (!object || !first) {
 		char reason[160];
 		snprintf(reason, sizeof(reason), object ? "not a JSON object" : "invalid JSON: %s", why);
-		if (!session->options->raw && !session->screen_mode)
+		if (session->screen_mode)
+			status(session, "a line from %s not understood (%s)", instance->address, reason);
+		else if (!session->options->raw)
 			print_raw_with_warning(line, reason);
 		json_object_put(object);
 		return;

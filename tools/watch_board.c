@@ -333,9 +333,11 @@ static void append_acknowledged(struct watch_text *row, json_object *line,
 {
 	const char *by = watch_json_string(line, "by");
 	const char *note = watch_json_string(line, "note");
+	const char *system = watch_json_string(line, "system");
 
 	if (notice->system)
-		watch_text_append_safe(row, notice->message[0] ? notice->message : "system alert");
+		watch_text_append_safe(row, notice->message[0] ? notice->message
+							       : system ? system : "system alert");
 	else
 		append_who(row, notice);
 	watch_text_appendf(row, " by ");
