@@ -355,6 +355,25 @@ static void test_keeps_trying_until_cadmond_starts(void **state)
 	harness_cleanup(&h);
 }
 
+/* Without --reconnect, line mode gives up after --timeout, saying why once. */
+static void test_gives_up_after_timeout(void **state)
+{
+	uint16_t port;
+	char address[64], expected[256], *out, *err;
+	(void)state;
+
+	assert_int_equal(harness_pick_ports(&port, 1), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const args[] = { "--timeout", "0.3", "--connect", address, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 1);
+	assert_string_equal(out, "");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: cannot connect to %s for 0.3 s: Connection refused\n", address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+}
+
 /* ---- an active/active pair, scripted ------------------------------------------------------ */
 
 /* A listening socket on a free loopback port. */
@@ -465,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_since_must_be_a_seq),
 		cmocka_unit_test(test_line_mode_board_and_ack),
 		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
+		cmocka_unit_test(test_gives_up_after_timeout),
 		cmocka_unit_test(test_pair_shows_each_notice_once),
 		cmocka_unit_test(test_ack_usage),
 	};

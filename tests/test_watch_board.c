@@ -431,6 +431,11 @@ static void test_screen_layout(void **state)
 			    "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P\n"
 			    "\n"
 			    "[a] acknowledge an alert  [q] quit\n");
+	/* A window of three rows keeps the header, the separator and the prompt. */
+	joined.len = 0;
+	joined.text[0] = '\0';
+	watch_screen_compose(board, "cadmon-watch", "[a] ack", 3, 12, join_row, &joined);
+	assert_string_equal(joined.text, "cadmon-watch\n-- newest no\n[a] ack\n");
 	watch_board_free(board);
 }
 

@@ -357,6 +357,14 @@ static void close_link(struct watch_instance *instance)
 	instance->fd = -1;
 }
 
+/* "Connection refused" of "cannot connect to 127.0.0.1:7401: Connection refused". */
+static const char *reason_of(const char *why)
+{
+	const char *colon = strrchr(why, ':');
+
+	return colon && colon[1] == ' ' ? colon + 2 : why;
+}
+
 /* Connecting failed: try again soon, or (line mode, no --reconnect) give up after --timeout. */
 static void connect_failed(struct watch_session *session, struct watch_instance *instance)
 {
@@ -369,7 +377,7 @@ static void connect_failed(struct watch_session *session, struct watch_instance 
 	if (!session->keep_trying &&
 	    now - session->started_at >= session->options->connect_timeout_seconds) {
 		fprintf(stderr, "cadmon-watch: cannot connect to %s for %g s: %s\n", instance->address,
-			session->options->connect_timeout_seconds, instance->why);
+			session->options->connect_timeout_seconds, reason_of(instance->why));
 		instance->link = WATCH_LINK_FINISHED;
 		instance->failed = true;
 		return;
@@ -529,14 +537,6 @@ static void read_keys(struct watch_session *session)
 }
 
 /* ---- the screen -------------------------------------------------------------------------- */
-
-/* "Connection refused" of "cannot connect to 127.0.0.1:7401: Connection refused". */
-static const char *reason_of(const char *why)
-{
-	const char *colon = strrchr(why, ':');
-
-	return colon && colon[1] == ' ' ? colon + 2 : why;
-}
 
 /* "cadmon-watch  1 open  127.0.0.1:7401 live  times UTC". */
 static void header_row(const struct watch_session *session, char row[WATCH_ROW_BYTES])
