@@ -5,7 +5,9 @@
  * cadmon-watch runs in a detached tmux session of a fixed size (its own tmux server, -L).
  * `tmux capture-pane -p` shows the pinned board: the open alert with its callbacks; keys
  * acknowledge it (a, 1, Enter, name, Enter, note, Enter) and the board then says who did;
- * a smaller window (SIGWINCH) cuts the rows to its width; q quits.
+ * while cadmond is down the header says so (one status line, updated) and the board stays;
+ * a new alert rings the bell (tmux's window_bell_flag), not with --no-bell; a smaller window
+ * (SIGWINCH) cuts the rows to its width; q quits.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -59,20 +61,36 @@ static int tmux(const char *const args[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* What the pane shows now, one line per row, trailing blanks removed (capture-pane -p). */
-static void capture(char pane[PANE_BYTES])
+/* What tmux prints for args on the session (capture-pane -p: the pane, one line per row,
+ * trailing blanks removed). */
+static void tmux_output(const char *args, char out[PANE_BYTES])
 {
 	char command[256];
 	size_t len = 0;
 
-	snprintf(command, sizeof(command), "%s -L %s capture-pane -p -t watch",
-		 env_or("TMUX_PROGRAM", "tmux"), tmux_socket);
+	snprintf(command, sizeof(command), "%s -L %s %s", env_or("TMUX_PROGRAM", "tmux"), tmux_socket,
+		 args);
 	FILE *pipe = popen(command, "r");
 	if (pipe) {
-		len = fread(pane, 1, PANE_BYTES - 1, pipe);
+		len = fread(out, 1, PANE_BYTES - 1, pipe);
 		pclose(pipe);
 	}
-	pane[len] = '\0';
+	out[len] = '\0';
+}
+
+static void capture(char pane[PANE_BYTES])
+{
+	tmux_output("capture-pane -p -t watch", pane);
+}
+
+/* Whether the session's window rang its bell ("1") or not ("0"). */
+static void expect_bell_flag(const char *session, const char *expected)
+{
+	char args[128], flag[PANE_BYTES];
+
+	snprintf(args, sizeof(args), "display-message -p -t %s '#{window_bell_flag}'", session);
+	tmux_output(args, flag);
+	assert_string_equal(flag, expected);
 }
 
 /* Wait until the pane shows needle; the pane as last captured in pane. */
@@ -118,10 +136,55 @@ static void press_enter(void)
 	assert_int_equal(tmux(args), 0);
 }
 
+/* op-9 hangs up on four callers between 08:10 and 08:13: a second alert. */
+static void send_second_shift(int feed)
+{
+	char line[256];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:00Z\",\"operator\":\"op-9\"}\n"
+			 "{\"type\":\"call_end\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:03Z\",\"released_by\":\"operator\"}\n",
+			 i, i, i, i);
+		assert_int_equal(harness_send(feed, line), 0);
+	}
+}
+
+/* A detached session NAME of 100 x 16 running cadmon-watch with options on the alert port. */
+static void start_session(const char *name, const char *options, uint16_t port)
+{
+	char command[PATH_MAX + 128];
+
+	snprintf(command, sizeof(command), "exec %s --utc %s --connect 127.0.0.1:%u",
+		 env_or("CADMON_WATCH", "cadmon-watch"), options, port);
+	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "100",
+				      "-y", "16", command, NULL };
+	assert_int_equal(tmux(start), 0);
+}
+
+/* cadmond stops: the header says so, the board stays; it comes back: live again. */
+static void check_drop_and_return(struct harness *h, char pane[PANE_BYTES])
+{
+	char expected[256];
+
+	assert_int_equal(harness_stop(h), 0);
+	snprintf(expected, sizeof(expected), "cadmon-watch  1 open  127.0.0.1:%u DOWN (Connection refused), attempt ",
+		 h->alerts_port);
+	assert_true(wait_for_pane(expected, pane));
+	assert_non_null(strstr(pane, "\n 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee "));
+	/* one notice for the outage; the header counts the attempts */
+	assert_non_null(strstr(pane, "-- newest notices ----------------------------------------------"
+				     "------------------------------------\n"
+				     "stream ended; reconnecting to resume after alert 2\n"));
+	assert_int_equal(harness_start(h, &shift_options), 0);
+	snprintf(expected, sizeof(expected), "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n", h->alerts_port);
+	assert_true(wait_for_pane(expected, pane));
+}
+
 static void test_board_pinned_in_tmux(void **state)
 {
 	struct harness h = { 0 };
-	char command[PATH_MAX + 128], expected[PANE_BYTES], pane[PANE_BYTES];
+	char expected[PANE_BYTES], pane[PANE_BYTES];
 	(void)state;
 
 	assert_int_equal(harness_start(&h, &shift_options), 0);
@@ -130,11 +193,8 @@ static void test_board_pinned_in_tmux(void **state)
 		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
 
 	snprintf(tmux_socket, sizeof(tmux_socket), "cadmon-test-%d", (int)getpid());
-	snprintf(command, sizeof(command), "exec %s --utc --no-bell --connect 127.0.0.1:%u",
-		 env_or("CADMON_WATCH", "cadmon-watch"), h.alerts_port);
-	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", "watch", "-x", "100",
-				      "-y", "16", command, NULL };
-	assert_int_equal(tmux(start), 0);
+	start_session("watch", "", h.alerts_port);
+	start_session("quiet", "--no-bell", h.alerts_port);
 
 	/* The alert fired before the console connected: it comes with the board. */
 	assert_true(wait_for_pane("call back 5045550101", pane));
@@ -185,23 +245,34 @@ static void test_board_pinned_in_tmux(void **state)
 		 h.alerts_port);
 	assert_string_equal(ack_notice, expected);
 
+	expect_bell_flag("watch", "0\n"); /* neither the board nor an ack rings */
+
+	check_drop_and_return(&h, pane);
+	close(feed);
+	feed = harness_connect_feed(&h);
+	send_second_shift(feed);
+	assert_true(wait_for_pane(" 2 CRITICAL op-9  NOT ACKED  4 to call back", pane));
+	expect_bell_flag("watch", "1\n");
+	expect_bell_flag("quiet", "0\n");
+
 	/* A smaller window: the rows are cut to its width, callbacks give way to notices. */
-	const char *const resize[] = { "resize-window", "-t", "watch", "-x", "40", "-y", "9", NULL };
+	const char *const resize[] = { "resize-window", "-t", "watch", "-x", "40", "-y", "12", NULL };
 	assert_int_equal(tmux(resize), 0);
-	assert_true(wait_for_pane("     + 2 more\n", pane));
-	without_ack_clock(pane);
-	assert_memory_equal(pane,
-			    "cadmon-watch  1 open  127.0.0.1:", strlen("cadmon-watch  1 open  127.0.0.1:"));
+	assert_true(wait_for_pane("     + 4 more\n", pane));
+	assert_memory_equal(pane, "cadmon-watch  2 open  127.0.0.1:", strlen("cadmon-watch  2 open  127.0.0.1:"));
 	const char *rows = strchr(pane, '\n') + 1;
 	static const char board_rows[] = " 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee\n"
-					 "     call back 5045550104  call c4, answ\n"
-					 "     + 2 more\n"
-					 "-- newest notices ----------------------\n";
+					 "     + 3 more\n"
+					 " 2 CRITICAL op-9  NOT ACKED  4 to call b\n"
+					 "     + 4 more\n"
+					 "-- newest notices ----------------------\n"
+					 "08:13:03Z ALERT #3 CRITICAL op-9: 4 of 4\n"
+					 "connected to cadmond 0.2.0 at 127.0.0.1:\n"
+					 "stream ended; reconnecting to resume aft\n";
 	assert_memory_equal(rows, board_rows, strlen(board_rows));
 	assert_string_equal(strchr(rows + strlen(board_rows), ' '), /* after the ack's time */
 			    " ACKED #2 NOPD/op-7 by Lee: cal\n"
 			    "ack of alert 1 (6033274aee8baf5c) by Lee\n"
-			    "connected to cadmond 0.2.0 at 127.0.0.1:\n"
 			    "[a] acknowledge an alert  [q] quit\n");
 
 	/* q quits, and the terminal is given back. */
