@@ -78,9 +78,12 @@ static void tmux_output(const char *args, char out[PANE_BYTES])
 	out[len] = '\0';
 }
 
-static void capture(char pane[PANE_BYTES])
+static void capture(const char *session, char pane[PANE_BYTES])
 {
-	tmux_output("capture-pane -p -t watch", pane);
+	char args[128];
+
+	snprintf(args, sizeof(args), "capture-pane -p -t %s", session);
+	tmux_output(args, pane);
 }
 
 /* Whether the session's window rang its bell ("1") or not ("0"). */
@@ -93,17 +96,23 @@ static void expect_bell_flag(const char *session, const char *expected)
 	assert_string_equal(flag, expected);
 }
 
-/* Wait until the pane shows needle; the pane as last captured in pane. */
-static bool wait_for_pane(const char *needle, char pane[PANE_BYTES])
+/* Wait until the session's pane shows needle; the pane as last captured in pane. */
+static bool wait_for_pane_of(const char *session, const char *needle, char pane[PANE_BYTES])
 {
 	for (int64_t deadline = harness_now_ms() + WAIT_MS; harness_now_ms() < deadline;) {
-		capture(pane);
+		capture(session, pane);
 		if (strstr(pane, needle))
 			return true;
 		usleep(50000);
 	}
 	fprintf(stderr, "the pane never showed \"%s\"; it shows:\n%s\n", needle, pane);
 	return false;
+}
+
+/* wait_for_pane_of the session "watch", where the keys go. */
+static bool wait_for_pane(const char *needle, char pane[PANE_BYTES])
+{
+	return wait_for_pane_of("watch", needle, pane);
 }
 
 /* The pane with the time of day after "ACKED by Lee " (the wall clock) replaced by "T". */
@@ -253,6 +262,7 @@ static void test_board_pinned_in_tmux(void **state)
 	send_second_shift(feed);
 	assert_true(wait_for_pane(" 2 CRITICAL op-9  NOT ACKED  4 to call back", pane));
 	expect_bell_flag("watch", "1\n");
+	assert_true(wait_for_pane_of("quiet", " 2 CRITICAL op-9  NOT ACKED  4 to call back", pane));
 	expect_bell_flag("quiet", "0\n");
 
 	/* A smaller window: the rows are cut to its width, callbacks give way to notices. */
