@@ -391,22 +391,37 @@ static int listen_loopback(uint16_t *port)
 	return fd;
 }
 
-/* A child that plays cadmond: accepts one console, sends text, reads until the console
- * closes (at most WAIT_MS), exits. */
-static pid_t serve_script(int listener, const char *text)
+/* Send text to a console, end the stream, and read until it closes (at most WAIT_MS). */
+static void serve_connection(int fd, const char *text)
 {
-	pid_t pid = fork();
 	char sink[4096];
 
-	if (pid != 0)
-		return pid;
-	int fd = accept(listener, NULL, NULL);
 	if (fd < 0 || harness_send(fd, text) != 0)
 		_exit(1);
 	shutdown(fd, SHUT_WR);
 	for (int64_t deadline = harness_now_ms() + WAIT_MS; harness_now_ms() < deadline;)
 		if (read(fd, sink, sizeof(sink)) <= 0)
 			break;
+	close(fd);
+}
+
+/* A child that plays cadmond: serves one console connection with text; with again, a second
+ * one, writing the first line that console sends (its since) to since_path first. */
+static pid_t serve_script(int listener, const char *text, const char *again, const char *since_path)
+{
+	pid_t pid = fork();
+	char line[256];
+
+	if (pid != 0)
+		return pid;
+	serve_connection(accept(listener, NULL, NULL), text);
+	if (!again)
+		_exit(0);
+	int fd = accept(listener, NULL, NULL);
+	ssize_t len = harness_read_line(fd, line, sizeof(line), WAIT_MS);
+	if (len < 0 || harness_write_file(since_path, line) != 0)
+		_exit(1);
+	serve_connection(fd, again);
 	_exit(0);
 }
 
@@ -431,7 +446,7 @@ static void test_pair_shows_each_notice_once(void **state)
 
 	for (int i = 0; i < 2; i++) {
 		listeners[i] = listen_loopback(&ports[i]);
-		servers[i] = serve_script(listeners[i], scripts[i]);
+		servers[i] = serve_script(listeners[i], scripts[i], NULL, NULL);
 		close(listeners[i]);
 	}
 	snprintf(a, sizeof(a), "127.0.0.1:%u", ports[0]);
@@ -449,6 +464,57 @@ static void test_pair_shows_each_notice_once(void **state)
 	free(err);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(wait_exit(servers[i]), 0);
+}
+
+#define PAIR_HELLO "{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n"
+#define PAIR_RESOLVED(seq)                                                                        \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","              \
+	"\"ts\":\"2026-11-29T08:15:00.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\"," \
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":2," \
+	"\"premature\":1,\"called_back\":0,\"ratio\":0.5}\n"
+
+/* After a drop, each instance of the pair is asked for what follows its own last seq. */
+static void test_pair_resumes_each_instance_after_its_own_seq(void **state)
+{
+	uint16_t ports[2];
+	char addresses[2][64], since_paths[2][PATH_MAX], *out, *err;
+	const char *first[2] = { PAIR_HELLO PAIR_FIRING("1"), PAIR_HELLO PAIR_FIRING("7") };
+	const char *again[2] = { PAIR_HELLO PAIR_RESOLVED("2"), PAIR_HELLO PAIR_RESOLVED("8") };
+	pid_t servers[2];
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		int listener = listen_loopback(&ports[i]);
+		assert_int_equal(harness_temp_file("watch-since", since_paths[i]), 0);
+		servers[i] = serve_script(listener, first[i], again[i], since_paths[i]);
+		close(listener);
+		snprintf(addresses[i], sizeof(addresses[i]), "127.0.0.1:%u", ports[i]);
+	}
+	const char *const args[] = { "--utc", "--reconnect", "--count", "2", "--connect", addresses[0],
+				     "--connect", addresses[1], NULL };
+	assert_int_equal(run_watch(args, &out, &err), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(wait_exit(servers[i]), 0);
+	char *since_a = read_file(since_paths[0]), *since_b = read_file(since_paths[1]);
+	assert_string_equal(since_a, "{\"since\":1}");
+	assert_string_equal(since_b, "{\"since\":7}");
+	/* the firing and the resolution, each once */
+	char *rows = without_clock(out);
+	assert_non_null(strstr(rows, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule burst, "
+				     "1 to call back\n"
+				     "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+				     "08:15:00Z RESOLVED #"));
+	assert_non_null(strstr(rows, " CRITICAL NOPD/op-7 (P3): now 1 of 2 calls cut off in 10 min (50%), rule "
+				     "burst\n"));
+	assert_null(strstr(strstr(rows, "RESOLVED") + 1, "RESOLVED"));
+	assert_null(strstr(strstr(rows, "ALERT") + 1, "ALERT"));
+	free(rows);
+	free(since_a);
+	free(since_b);
+	free(out);
+	free(err);
+	for (int i = 0; i < 2; i++)
+		unlink(since_paths[i]);
 }
 
 /* Bad usage: exit status 2 and exactly this on stderr. */
@@ -486,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
 		cmocka_unit_test(test_gives_up_after_timeout),
 		cmocka_unit_test(test_pair_shows_each_notice_once),
+		cmocka_unit_test(test_pair_resumes_each_instance_after_its_own_seq),
 		cmocka_unit_test(test_ack_usage),
 	};
 	signal(SIGPIPE, SIG_IGN);
