@@ -517,6 +517,40 @@ static void test_pair_resumes_each_instance_after_its_own_seq(void **state)
 		unlink(since_paths[i]);
 }
 
+/* A line longer than the console's limit is skipped with a warning; the next one is shown. */
+static void test_long_line_skipped(void **state)
+{
+	uint16_t port;
+	char address[64], expected[256], *out, *err;
+	size_t long_len = 1100 * 1000;
+	char *script = malloc(long_len + 4096);
+	(void)state;
+
+	assert_non_null(script);
+	strcpy(script, PAIR_HELLO "{\"notice\":\"");
+	size_t used = strlen(script);
+	memset(script + used, 'x', long_len);
+	strcpy(script + used + long_len, "\"}\n" PAIR_FIRING("1"));
+	int listener = listen_loopback(&port);
+	pid_t server = serve_script(listener, script, NULL, NULL);
+	close(listener);
+	free(script);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const args[] = { "--utc", "--connect", address, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 0);
+	assert_int_equal(wait_exit(server), 0);
+	assert_string_equal(out, "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+				 "(75%), rule burst, 1 to call back\n"
+				 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n"
+		 "cadmon-watch: warning: a line from %s longer than 1048576 bytes skipped\n",
+		 address, address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+}
+
 /* Bad usage: exit status 2 and exactly this on stderr. */
 static void test_ack_usage(void **state)
 {
@@ -553,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_gives_up_after_timeout),
 		cmocka_unit_test(test_pair_shows_each_notice_once),
 		cmocka_unit_test(test_pair_resumes_each_instance_after_its_own_seq),
+		cmocka_unit_test(test_long_line_skipped),
 		cmocka_unit_test(test_ack_usage),
 	};
 	signal(SIGPIPE, SIG_IGN);

@@ -69,6 +69,7 @@ struct watch_reader {
 	size_t used;
 	size_t start; /* where the next line begins */
 	bool skipping_long_line;
+	unsigned long long_lines; /* lines skipped for their length */
 };
 
 __attribute__((format(printf, 1, 2)))
@@ -119,8 +120,7 @@ static int reader_fill(struct watch_reader *reader, int fd)
 	reader->used -= reader->start;
 	reader->start = 0;
 	if (reader->used == WATCH_LINE_MAX_BYTES) {
-		if (!reader->skipping_long_line)
-			warn("line longer than %d bytes skipped", WATCH_LINE_MAX_BYTES);
+		reader->long_lines += !reader->skipping_long_line;
 		reader->skipping_long_line = true;
 		reader->used = 0;
 	}
@@ -231,8 +231,8 @@ static void handle_hello(struct watch_session *session, struct watch_instance *i
 	status(session, "connected to %s %s at %s", watch_json_string(object, "hello"),
 	       version ? version : "(unknown version)", instance->address);
 	if (watch_json_integer(object, "protocol", &protocol) && protocol != 1 && protocol != 2)
-		warn("server speaks alert protocol %" PRId64 ", this console knows 1 and 2; reading on",
-		     protocol);
+		status(session, "warning: %s speaks alert protocol %" PRId64
+				", this console knows 1 and 2; reading on", instance->address, protocol);
 }
 
 static void print_raw_with_warning(const char *line, const char *why)
@@ -446,9 +446,14 @@ static void stream_ended(struct watch_session *session, struct watch_instance *i
 static void read_instance(struct watch_session *session, struct watch_instance *instance)
 {
 	struct watch_reader *reader = &instance->reader;
+	unsigned long long_lines = reader->long_lines;
 	int rc = reader_fill(reader, instance->fd);
 	char *line;
 	size_t len;
+
+	if (reader->long_lines != long_lines)
+		status(session, "warning: a line from %s longer than %d bytes skipped", instance->address,
+		       WATCH_LINE_MAX_BYTES);
 
 	if (rc == -2)
 		return;
@@ -460,7 +465,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 	if (rc > 0 || session->done)
 		return;
 	if (rc == 0 && reader->used > reader->start && !reader->skipping_long_line) {
-		warn("connection closed in the middle of a line");
+		status(session, "warning: %s closed the connection in the middle of a line",
+		       instance->address);
 		reader->buffer[reader->used] = '\0';
 		handle_line(session, instance, reader->buffer + reader->start, reader->used - reader->start);
 	}
