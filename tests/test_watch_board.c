@@ -19,6 +19,7 @@
 #include "watch_board.h"
 #include "watch_prompt.h"
 #include "watch_screen.h"
+#include "watch_text.h"
 
 #define ROWS_BYTES 16384
 
@@ -439,6 +440,22 @@ static void test_screen_layout(void **state)
 	watch_board_free(board);
 }
 
+/* Rows are cut between code points, a column each. */
+static void test_text_fit(void **state)
+{
+	char out[16];
+	(void)state;
+
+	assert_int_equal(watch_text_fit("Zo\xc3\xab \xc3\x91u\xc3\xb1" "ez", 4, out, sizeof(out)), 4);
+	assert_string_equal(out, "Zo\xc3\xab ");
+	assert_int_equal(watch_text_fit("abc", 10, out, sizeof(out)), 3);
+	assert_string_equal(out, "abc");
+	assert_int_equal(watch_text_fit("\xc3\xab\xc3\xab\xc3\xab", 10, out, 6), 2); /* room for two */
+	assert_string_equal(out, "\xc3\xab\xc3\xab");
+	assert_int_equal(watch_text_fit("abc", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_local_time),
 		cmocka_unit_test(test_prompt_asks_number_name_and_note),
 		cmocka_unit_test(test_screen_layout),
+		cmocka_unit_test(test_text_fit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

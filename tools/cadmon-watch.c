@@ -150,7 +150,6 @@ struct watch_instance {
 	double retry_at;
 	struct watch_reader reader;
 	int64_t last_seq;     /* highest notice or board seq seen; 0 before the first */
-	bool connected_once;
 	bool failed;          /* finished because of an error */
 	bool outage_reported; /* the status line of this outage was shown */
 	unsigned attempts;    /* failed attempts in this outage */
@@ -169,7 +168,6 @@ struct watch_session {
 	struct watch_screen screen;
 	struct watch_prompt prompt;
 	bool dirty;
-	unsigned long lines;
 	long notices;
 	double started_at;
 	double last_line_at;
@@ -308,7 +306,6 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 	json_object *object = watch_json_parse_line(session->tokener, line, len, &why);
 	const char *first = object ? watch_json_first_key(object) : NULL;
 
-	session->lines++;
 	session->dirty = true;
 	if (session->options->raw)
 		printf("%s\n", line);
@@ -410,7 +407,6 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 		return connect_failed(session, instance);
 	}
 	instance->link = WATCH_LINK_UP;
-	instance->connected_once = true;
 	instance->outage_reported = false;
 	instance->attempts = 0;
 	instance->reader.used = instance->reader.start = 0;
