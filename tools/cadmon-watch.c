@@ -26,9 +26,11 @@
 #include <json-c/json.h>
 
 #include "net.h"
+#include "watch_ack.h"
 #include "watch_board.h"
 #include "watch_json.h"
 #include "watch_prompt.h"
+#include "watch_reader.h"
 #include "watch_screen.h"
 #include "watch_text.h"
 
@@ -36,8 +38,6 @@
 #define WATCH_DEFAULT_CONNECT_SECONDS 5.0
 #define WATCH_RETRY_SECONDS 0.1         /* between connection attempts while cadmond is down */
 #define WATCH_POLL_MAX_MS 1000
-#define WATCH_LINE_MAX_BYTES (1024 * 1024) /* longer lines are skipped with a warning */
-#define WATCH_READ_BYTES 65536
 #define WATCH_ID_HEX_DIGITS 16
 #define WATCH_BY_MAX_BYTES 64
 #define WATCH_NOTE_MAX_BYTES 256
@@ -61,16 +61,7 @@ struct watch_options {
 	const char *ack_note;
 };
 
-/* ---- reading lines ----------------------------------------------------------------------- */
-
-/* A line buffer with a hard limit; a longer line is skipped up to its newline. */
-struct watch_reader {
-	char *buffer; /* WATCH_LINE_MAX_BYTES + 1 */
-	size_t used;
-	size_t start; /* where the next line begins */
-	bool skipping_long_line;
-	unsigned long long_lines; /* lines skipped for their length */
-};
+/* ---- small helpers ----------------------------------------------------------------------- */
 
 __attribute__((format(printf, 1, 2)))
 static void warn(const char *format, ...)
@@ -90,48 +81,6 @@ static double monotonic_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* The next complete line (NUL-terminated, without "\r\n"), or NULL. */
-static char *reader_next_line(struct watch_reader *reader, size_t *len)
-{
-	char *newline;
-
-	while ((newline = memchr(reader->buffer + reader->start, '\n', reader->used - reader->start))) {
-		char *line = reader->buffer + reader->start;
-		*len = (size_t)(newline - line);
-		reader->start = (size_t)(newline - reader->buffer) + 1;
-		if (reader->skipping_long_line) {
-			reader->skipping_long_line = false;
-			continue;
-		}
-		if (*len > 0 && line[*len - 1] == '\r')
-			(*len)--;
-		line[*len] = '\0';
-		return line;
-	}
-	return NULL;
-}
-
-/* Read what fd has: 1 read, 0 end of stream, -1 error (errno), -2 nothing yet. */
-static int reader_fill(struct watch_reader *reader, int fd)
-{
-	memmove(reader->buffer, reader->buffer + reader->start, reader->used - reader->start);
-	reader->used -= reader->start;
-	reader->start = 0;
-	if (reader->used == WATCH_LINE_MAX_BYTES) {
-		reader->long_lines += !reader->skipping_long_line;
-		reader->skipping_long_line = true;
-		reader->used = 0;
-	}
-	size_t room = WATCH_LINE_MAX_BYTES - reader->used;
-	ssize_t n = read(fd, reader->buffer + reader->used, room < WATCH_READ_BYTES ? room : WATCH_READ_BYTES);
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? -2 : -1;
-	if (n == 0)
-		return 0;
-	reader->used += (size_t)n;
-	return 1;
 }
 
 /* ---- one cadmond instance ---------------------------------------------------------------- */
@@ -409,8 +358,7 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 	instance->link = WATCH_LINK_UP;
 	instance->outage_reported = false;
 	instance->attempts = 0;
-	instance->reader.used = instance->reader.start = 0;
-	instance->reader.skipping_long_line = false;
+	watch_reader_reset(&instance->reader);
 	session->dirty = true;
 }
 
@@ -443,51 +391,31 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 {
 	struct watch_reader *reader = &instance->reader;
 	unsigned long long_lines = reader->long_lines;
-	int rc = reader_fill(reader, instance->fd);
+	enum watch_reader_fill fill = watch_reader_fill(reader, instance->fd);
 	char *line;
 	size_t len;
 
 	if (reader->long_lines != long_lines)
 		status(session, "warning: a line from %s longer than %d bytes skipped", instance->address,
-		       WATCH_LINE_MAX_BYTES);
-
-	if (rc == -2)
+		       WATCH_READER_LINE_MAX_BYTES);
+	if (fill == WATCH_READER_AGAIN)
 		return;
-	if (rc == 1)
-		while (!session->done && (line = reader_next_line(reader, &len))) {
+	if (fill == WATCH_READER_READ)
+		while (!session->done && (line = watch_reader_next_line(reader, &len))) {
 			handle_line(session, instance, line, len);
 			session->last_line_at = monotonic_seconds();
 		}
-	if (rc > 0 || session->done)
+	if (fill == WATCH_READER_READ || session->done)
 		return;
-	if (rc == 0 && reader->used > reader->start && !reader->skipping_long_line) {
+	if (fill == WATCH_READER_EOF && (line = watch_reader_rest(reader, &len))) {
 		status(session, "warning: %s closed the connection in the middle of a line",
 		       instance->address);
-		reader->buffer[reader->used] = '\0';
-		handle_line(session, instance, reader->buffer + reader->start, reader->used - reader->start);
+		handle_line(session, instance, line, len);
 	}
-	stream_ended(session, instance, rc == 0);
+	stream_ended(session, instance, fill == WATCH_READER_EOF);
 }
 
 /* ---- acknowledging from the keyboard ----------------------------------------------------- */
-
-/* {"ack":"<id>","by":"<name>","note":"<text>"} and a newline; malloc'd. */
-static char *ack_line(const char *alert_id, const char *by, const char *note)
-{
-	json_object *ack = json_object_new_object();
-	char *line = NULL;
-
-	if (!ack)
-		return NULL;
-	json_object_object_add(ack, "ack", json_object_new_string(alert_id));
-	json_object_object_add(ack, "by", json_object_new_string(by));
-	json_object_object_add(ack, "note", json_object_new_string(note ? note : ""));
-	const char *text = json_object_to_json_string_ext(ack, JSON_C_TO_STRING_PLAIN);
-	if (text && (line = malloc(strlen(text) + 2)))
-		sprintf(line, "%s\n", text);
-	json_object_put(ack);
-	return line;
-}
 
 /* Send the acknowledgement typed at the prompt to every instance that is up. */
 static void send_prompt_ack(struct watch_session *session)
@@ -500,7 +428,7 @@ static void send_prompt_ack(struct watch_session *session)
 		status(session, "no alert numbered %s on the board; nothing sent", prompt->number);
 		return;
 	}
-	char *line = ack_line(alert_id, prompt->by, prompt->note);
+	char *line = watch_ack_line(alert_id, prompt->by, prompt->note);
 	for (size_t i = 0; line && i < session->instance_count; i++) {
 		struct watch_instance *instance = &session->instances[i];
 		size_t len = strlen(line);
@@ -675,100 +603,6 @@ static int watch_until_done(struct watch_session *session)
 			status = 1;
 	}
 	return status;
-}
-
-/* ---- one acknowledgement: --ack ID --by NAME [--note TEXT] -------------------------------- */
-
-enum ack_answer { ACK_WAITING, ACK_DONE, ACK_REFUSED };
-
-/* What cadmond answered, from one of its lines. */
-static enum ack_answer ack_answer_of(const struct watch_options *options, struct watch_board *board,
-				     json_object *object, const char *address)
-{
-	struct watch_board_outcome outcome;
-	const char *kind = watch_json_string(object, "alert");
-	const char *notice = watch_json_string(object, "notice");
-	const char *alert_id = watch_json_string(object, "alert_id");
-
-	if (notice && strncmp(notice, "ack:", 4) == 0) {
-		fprintf(stderr, "cadmon-watch: %s: cadmond: %s\n", address, notice);
-		return ACK_REFUSED;
-	}
-	if (!kind || strcmp(kind, "acknowledged") != 0 || !alert_id ||
-	    strcmp(alert_id, options->ack_id) != 0)
-		return ACK_WAITING;
-	watch_board_apply(board, 0, object, &outcome);
-	printf("%s\n", outcome.row);
-	return ACK_DONE;
-}
-
-/* Send the ack to one address and wait for its answer; 0 when acknowledged. */
-static int ack_one(const struct watch_options *options, const char *address, struct watch_board *board,
-		   json_tokener *tokener, struct watch_reader *reader)
-{
-	char why[NET_WHY_MAX];
-	double deadline = monotonic_seconds() + options->connect_timeout_seconds;
-	int fd = net_connect_retry(address, options->connect_timeout_seconds, why, sizeof(why));
-	enum ack_answer answer = ACK_WAITING;
-	char *line = ack_line(options->ack_id, options->ack_by, options->ack_note);
-
-	if (fd < 0 || !line || write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		fprintf(stderr, "cadmon-watch: %s\n", fd < 0 ? why : strerror(errno));
-		free(line);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	free(line);
-	reader->used = reader->start = 0;
-	while (answer == ACK_WAITING) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = deadline - monotonic_seconds();
-		char *text;
-		size_t len;
-		if (left <= 0 || poll(&pfd, 1, (int)ceil(left * 1000)) == 0) {
-			fprintf(stderr, "cadmon-watch: %s: no answer to the ack within %g s\n", address,
-				options->connect_timeout_seconds);
-			break;
-		}
-		int rc = reader_fill(reader, fd);
-		if (rc == 0 || rc == -1) {
-			fprintf(stderr, "cadmon-watch: %s: the stream ended before an answer to the ack\n",
-				address);
-			break;
-		}
-		while (answer == ACK_WAITING && (text = reader_next_line(reader, &len))) {
-			const char *bad;
-			json_object *object = watch_json_parse_line(tokener, text, len, &bad);
-			if (object)
-				answer = ack_answer_of(options, board, object, address);
-			json_object_put(object);
-		}
-	}
-	close(fd);
-	return answer == ACK_DONE ? 0 : -1;
-}
-
-/* Acknowledge on every address; 0 when at least one cadmond acknowledged, else 1. */
-static int run_ack(const struct watch_options *options)
-{
-	struct watch_reader reader = { .buffer = malloc(WATCH_LINE_MAX_BYTES + 1) };
-	struct watch_board *board = watch_board_new(options->utc);
-	json_tokener *tokener = json_tokener_new();
-	size_t acknowledged = 0;
-
-	if (!reader.buffer || !board || !tokener) {
-		fprintf(stderr, "cadmon-watch: out of memory\n");
-	} else {
-		for (size_t i = 0; i < options->address_count; i++)
-			acknowledged += ack_one(options, options->addresses[i], board, tokener, &reader) == 0;
-	}
-	fflush(stdout);
-	free(reader.buffer);
-	watch_board_free(board);
-	if (tokener)
-		json_tokener_free(tokener);
-	return acknowledged > 0 ? 0 : 1;
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -1030,7 +864,7 @@ static int session_init(struct watch_session *session, const struct watch_option
 	for (size_t i = 0; i < session->instance_count; i++) {
 		struct watch_instance *instance = &session->instances[i];
 		*instance = (struct watch_instance){ .address = options->addresses[i], .fd = -1 };
-		if (!(instance->reader.buffer = malloc(WATCH_LINE_MAX_BYTES + 1)))
+		if (watch_reader_init(&instance->reader) != 0)
 			return -1;
 	}
 	return session->tokener && session->board ? 0 : -1;
@@ -1039,7 +873,7 @@ static int session_init(struct watch_session *session, const struct watch_option
 static void session_free(struct watch_session *session)
 {
 	for (size_t i = 0; i < session->instance_count; i++)
-		free(session->instances[i].reader.buffer);
+		watch_reader_free(&session->instances[i].reader);
 	if (session->tokener)
 		json_tokener_free(session->tokener);
 	watch_board_free(session->board);
@@ -1054,8 +888,17 @@ int main(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	if (options.ack_id) {
+		struct watch_ack_request request = {
+			.addresses = options.addresses,
+			.address_count = options.address_count,
+			.alert_id = options.ack_id,
+			.by = options.ack_by,
+			.note = options.ack_note,
+			.timeout_seconds = options.connect_timeout_seconds,
+			.utc = options.utc,
+		};
 		signal(SIGPIPE, SIG_IGN);
-		return run_ack(&options);
+		return watch_ack_run(&request);
 	}
 	if (session_init(&session, &options) != 0) {
 		fprintf(stderr, "cadmon-watch: out of memory\n");
