@@ -389,7 +389,8 @@ static void test_prompt_asks_number_name_and_note(void **state)
 	assert_int_equal(type_keys(&prompt, "a1x2"), WATCH_PROMPT_REDRAW);
 	watch_prompt_row(&prompt, row, sizeof(row));
 	assert_string_equal(row, "acknowledge alert number: 12_  (Enter: next, Esc: cancel)");
-	assert_int_equal(type_keys(&prompt, "\x7f\r"), WATCH_PROMPT_REDRAW);
+	assert_int_equal(type_keys(&prompt, "\x7f\r"), WATCH_PROMPT_PICK);
+	assert_true(watch_prompt_pick(&prompt, "6033274aee8baf5c"));
 	assert_int_equal(type_keys(&prompt, "\r"), WATCH_PROMPT_REDRAW); /* a name is needed */
 	assert_int_equal(prompt.step, WATCH_PROMPT_BY);
 	assert_int_equal(type_keys(&prompt, "Lee\r"), WATCH_PROMPT_REDRAW);
@@ -398,13 +399,18 @@ static void test_prompt_asks_number_name_and_note(void **state)
 	assert_string_equal(row, "alert 1 by Lee, note (Enter to send): on it_");
 	assert_int_equal(type_keys(&prompt, "\r"), WATCH_PROMPT_ACK);
 	assert_string_equal(prompt.number, "1");
+	assert_string_equal(prompt.alert_id, "6033274aee8baf5c");
 	assert_string_equal(prompt.by, "Lee");
 	assert_string_equal(prompt.note, "on it");
 	watch_prompt_done(&prompt);
 	/* The name is kept; Esc cancels; q quits only when no question is open. */
-	assert_int_equal(type_keys(&prompt, "a2\r"), WATCH_PROMPT_REDRAW);
+	assert_int_equal(type_keys(&prompt, "a3\r"), WATCH_PROMPT_PICK);
+	assert_false(watch_prompt_pick(&prompt, NULL)); /* no alert 3 */
+	assert_int_equal(prompt.step, WATCH_PROMPT_IDLE);
+	assert_int_equal(type_keys(&prompt, "a2\r"), WATCH_PROMPT_PICK);
+	assert_true(watch_prompt_pick(&prompt, "00000000000000bb"));
 	watch_prompt_row(&prompt, row, sizeof(row));
-	assert_string_equal(row, "alert 2, acknowledged by (your name): Lee_");
+	assert_string_equal(row, "alert 2 (00000000000000bb), acknowledged by (your name): Lee_");
 	assert_int_equal(type_keys(&prompt, "q"), WATCH_PROMPT_REDRAW);
 	assert_int_equal(type_keys(&prompt, "\x1b"), WATCH_PROMPT_REDRAW);
 	assert_int_equal(prompt.step, WATCH_PROMPT_IDLE);

@@ -224,7 +224,7 @@ static void test_board_pinned_in_tmux(void **state)
 	/* Acknowledge alert 1 from the keyboard. */
 	send_keys("a1");
 	press_enter();
-	assert_true(wait_for_pane("alert 1, acknowledged by (your name): _", pane));
+	assert_true(wait_for_pane("alert 1 (6033274aee8baf5c), acknowledged by (your name): _", pane));
 	send_keys("Lee");
 	press_enter();
 	send_keys("calling them");

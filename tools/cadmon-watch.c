@@ -421,14 +421,9 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 static void send_prompt_ack(struct watch_session *session)
 {
 	const struct watch_prompt *prompt = &session->prompt;
-	const char *alert_id = watch_board_alert_id(session->board, strtoul(prompt->number, NULL, 10));
+	char *line = watch_ack_line(prompt->alert_id, prompt->by, prompt->note);
 	size_t sent = 0;
 
-	if (!alert_id) {
-		status(session, "no alert numbered %s on the board; nothing sent", prompt->number);
-		return;
-	}
-	char *line = watch_ack_line(alert_id, prompt->by, prompt->note);
 	for (size_t i = 0; line && i < session->instance_count; i++) {
 		struct watch_instance *instance = &session->instances[i];
 		size_t len = strlen(line);
@@ -437,7 +432,17 @@ static void send_prompt_ack(struct watch_session *session)
 	}
 	free(line);
 	status(session, "ack of alert %s (%s) by %s sent to %zu of %zu cadmond", prompt->number,
-	       alert_id, prompt->by, sent, session->instance_count);
+	       prompt->alert_id, prompt->by, sent, session->instance_count);
+}
+
+/* The number typed stands for this alert (as the board is now). */
+static void pick_alert(struct watch_session *session)
+{
+	struct watch_prompt *prompt = &session->prompt;
+	const char *alert_id = watch_board_alert_id(session->board, strtoul(prompt->number, NULL, 10));
+
+	if (!watch_prompt_pick(prompt, alert_id))
+		status(session, "no alert numbered %s on the board; nothing sent", prompt->number);
 }
 
 static void read_keys(struct watch_session *session)
@@ -451,6 +456,10 @@ static void read_keys(struct watch_session *session)
 		switch (watch_prompt_key(&session->prompt, keys[i])) {
 		case WATCH_PROMPT_QUIT:
 			session->done = true;
+			break;
+		case WATCH_PROMPT_PICK:
+			pick_alert(session);
+			session->dirty = true;
 			break;
 		case WATCH_PROMPT_ACK:
 			send_prompt_ack(session);

@@ -58,7 +58,9 @@ static enum watch_prompt_action enter(struct watch_prompt *prompt)
 {
 	switch (prompt->step) {
 	case WATCH_PROMPT_NUMBER:
-		prompt->step = prompt->number[0] ? WATCH_PROMPT_BY : WATCH_PROMPT_IDLE;
+		if (prompt->number[0])
+			return WATCH_PROMPT_PICK;
+		prompt->step = WATCH_PROMPT_IDLE;
 		return WATCH_PROMPT_REDRAW;
 	case WATCH_PROMPT_BY:
 		if (prompt->by[0])
@@ -106,6 +108,17 @@ enum watch_prompt_action watch_prompt_key(struct watch_prompt *prompt, unsigned 
 	return type_into(field, size, key) ? WATCH_PROMPT_REDRAW : WATCH_PROMPT_NONE;
 }
 
+bool watch_prompt_pick(struct watch_prompt *prompt, const char *alert_id)
+{
+	if (!alert_id) {
+		prompt->step = WATCH_PROMPT_IDLE;
+		return false;
+	}
+	snprintf(prompt->alert_id, sizeof(prompt->alert_id), "%s", alert_id);
+	prompt->step = WATCH_PROMPT_BY;
+	return true;
+}
+
 void watch_prompt_done(struct watch_prompt *prompt)
 {
 	prompt->step = WATCH_PROMPT_IDLE;
@@ -124,8 +137,8 @@ void watch_prompt_row(const struct watch_prompt *prompt, char *row, size_t size)
 			 prompt->number);
 		break;
 	case WATCH_PROMPT_BY:
-		snprintf(row, size, "alert %s, acknowledged by (your name): %s_", prompt->number,
-			 prompt->by);
+		snprintf(row, size, "alert %s (%s), acknowledged by (your name): %s_", prompt->number,
+			 prompt->alert_id, prompt->by);
 		break;
 	case WATCH_PROMPT_NOTE:
 		snprintf(row, size, "alert %s by %s, note (Enter to send): %s_", prompt->number,
