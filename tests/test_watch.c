@@ -551,6 +551,30 @@ static void test_long_line_skipped(void **state)
 	free(err);
 }
 
+/* Times of day are local unless --utc. */
+static void test_local_time_by_default(void **state)
+{
+	uint16_t port;
+	char address[64], *out, *err;
+	(void)state;
+
+	int listener = listen_loopback(&port);
+	pid_t server = serve_script(listener, PAIR_HELLO PAIR_FIRING("1"), NULL, NULL);
+	close(listener);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const args[] = { "--connect", address, NULL };
+	setenv("TZ", "EST5", 1); /* UTC-5, no daylight saving time */
+	int status = run_watch(args, &out, &err);
+	unsetenv("TZ");
+	assert_int_equal(status, 0);
+	assert_int_equal(wait_exit(server), 0);
+	assert_string_equal(out, "03:04:30 ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+				 "(75%), rule burst, 1 to call back\n"
+				 "     call back 5045550104  call c4, answered 03:04:20, talk 10 s\n");
+	free(out);
+	free(err);
+}
+
 /* Bad usage: exit status 2 and exactly this on stderr. */
 static void test_ack_usage(void **state)
 {
@@ -588,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_pair_shows_each_notice_once),
 		cmocka_unit_test(test_pair_resumes_each_instance_after_its_own_seq),
 		cmocka_unit_test(test_long_line_skipped),
+		cmocka_unit_test(test_local_time_by_default),
 		cmocka_unit_test(test_ack_usage),
 	};
 	signal(SIGPIPE, SIG_IGN);

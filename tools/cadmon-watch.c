@@ -896,6 +896,7 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	tzset(); /* local times of day, from TZ */
 	if (options.ack_id) {
 		struct watch_ack_request request = {
 			.addresses = options.addresses,
