@@ -298,6 +298,43 @@ static void test_board_pinned_in_tmux(void **state)
 	harness_cleanup(&h);
 }
 
+/* Line mode on a terminal (--lines): while cadmond is down, one status line rewritten at each
+ * attempt; when it is up, connected and the board. */
+static void test_line_mode_status_line_in_tmux(void **state)
+{
+	struct harness h = { 0 };
+	char command[PATH_MAX + 128], expected[1024], pane[PANE_BYTES];
+	(void)state;
+
+	assert_int_equal(harness_write_config(&h, &shift_options), 0);
+	snprintf(tmux_socket, sizeof(tmux_socket), "cadmon-test-%d", (int)getpid());
+	snprintf(command, sizeof(command), "exec %s --lines --utc --reconnect --since 0 --connect 127.0.0.1:%u",
+		 env_or("CADMON_WATCH", "cadmon-watch"), h.alerts_port);
+	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", "watch", "-x", "120",
+				      "-y", "8", command, NULL };
+	assert_int_equal(tmux(start), 0);
+	assert_true(wait_for_pane("(attempt 5)", pane));
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: cannot connect to 127.0.0.1:%u: Connection refused; trying again every 0.1 s "
+		 "(attempt ",
+		 h.alerts_port);
+	assert_memory_equal(pane, expected, strlen(expected));
+	assert_string_equal(strchr(pane, '\n'), "\n\n\n\n\n\n\n\n"); /* one line: the rest are empty */
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	snprintf(expected, sizeof(expected), "open alerts from 127.0.0.1:%u as of #0: 0\n", h.alerts_port);
+	assert_true(wait_for_pane(expected, pane));
+	const char *second = strchr(pane, '\n') + 1;
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: connected to cadmond 0.2.0 at 127.0.0.1:%u\n"
+		 "open alerts from 127.0.0.1:%u as of #0: 0\n"
+		 "\n\n\n\n\n",
+		 h.alerts_port, h.alerts_port);
+	assert_string_equal(second, expected);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* The test's tmux server goes, with cadmon-watch in it, whether the test passed or not. */
 static int kill_tmux_server(void **state)
 {
@@ -313,6 +350,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_board_pinned_in_tmux, kill_tmux_server),
+		cmocka_unit_test_teardown(test_line_mode_status_line_in_tmux, kill_tmux_server),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	unsetenv("TMUX"); /* a server of its own even when the tests run inside tmux */

@@ -114,6 +114,8 @@ struct watch_session {
 	size_t instance_count;
 	bool screen_mode;
 	bool keep_trying; /* reconnect forever: --reconnect, or on a terminal */
+	bool stderr_tty;  /* line mode: the status line is rewritten in place */
+	bool status_line_open; /* that line is on stderr without its newline yet */
 	struct watch_screen screen;
 	struct watch_prompt prompt;
 	bool dirty;
@@ -151,9 +153,20 @@ static void status(struct watch_session *session, const char *format, ...)
 	if (session->screen_mode) {
 		watch_board_note(session->board, text);
 		session->dirty = true;
-	} else {
-		fprintf(stderr, "cadmon-watch: %s\n", text);
+		return;
 	}
+	if (session->status_line_open)
+		fputc('\n', stderr);
+	session->status_line_open = false;
+	fprintf(stderr, "cadmon-watch: %s\n", text);
+}
+
+/* Line mode on a terminal: the one status line of an outage, rewritten at each attempt. */
+static void rewrite_status_line(struct watch_session *session, const struct watch_instance *instance)
+{
+	fprintf(stderr, "\rcadmon-watch: %s; trying again every %g s (attempt %u)\033[K", instance->why,
+		WATCH_RETRY_SECONDS, instance->attempts);
+	session->status_line_open = true;
 }
 
 static void bell(struct watch_session *session)
@@ -328,10 +341,11 @@ static void connect_failed(struct watch_session *session, struct watch_instance 
 		instance->failed = true;
 		return;
 	}
-	if (session->keep_trying && !instance->outage_reported) {
+	if (session->keep_trying && !session->screen_mode && session->stderr_tty)
+		rewrite_status_line(session, instance);
+	else if (session->keep_trying && !instance->outage_reported)
 		status(session, "%s; trying again every %g s", instance->why, WATCH_RETRY_SECONDS);
-		instance->outage_reported = true;
-	}
+	instance->outage_reported = session->keep_trying;
 	session->dirty = true;
 }
 
@@ -606,6 +620,8 @@ static int watch_until_done(struct watch_session *session)
 		}
 		watch_round(session);
 	}
+	if (session->status_line_open)
+		fputc('\n', stderr);
 	for (size_t i = 0; i < session->instance_count; i++) {
 		close_link(&session->instances[i]);
 		if (session->instances[i].failed)
@@ -869,6 +885,7 @@ static int session_init(struct watch_session *session, const struct watch_option
 		.screen_mode = !options->raw && !options->line_mode && isatty(STDOUT_FILENO),
 	};
 	session->keep_trying = options->reconnect || session->screen_mode;
+	session->stderr_tty = isatty(STDERR_FILENO);
 	session->instance_count = options->address_count;
 	for (size_t i = 0; i < session->instance_count; i++) {
 		struct watch_instance *instance = &session->instances[i];
