@@ -490,7 +490,8 @@ static void test_pair_resumes_each_instance_after_its_own_seq(void **state)
 		close(listener);
 		snprintf(addresses[i], sizeof(addresses[i]), "127.0.0.1:%u", ports[i]);
 	}
-	const char *const args[] = { "--utc", "--reconnect", "--count", "2", "--connect", addresses[0],
+	/* both instances served twice, then nothing more: idle */
+	const char *const args[] = { "--utc", "--reconnect", "--idle-exit", "1.5", "--connect", addresses[0],
 				     "--connect", addresses[1], NULL };
 	assert_int_equal(run_watch(args, &out, &err), 0);
 	for (int i = 0; i < 2; i++)
