@@ -351,6 +351,41 @@ static void test_system_alert_banner_and_ack(void **state)
 	watch_board_free(board);
 }
 
+/* An alert with more callbacks than a board keeps: the newest stay, the rest are counted. */
+static void test_callbacks_beyond_the_limit(void **state)
+{
+	struct watch_board *board = watch_board_new(true);
+	struct watch_board_outcome outcome;
+	size_t size = 64 * 1024, used;
+	char *line = malloc(size);
+	(void)state;
+
+	assert_non_null(line);
+	used = (size_t)snprintf(line, size,
+				"{\"alert\":\"firing\",\"alert_id\":\"00000000000000dd\",\"seq\":1,"
+				"\"ts\":\"2026-11-29T09:00:00.000Z\",\"type\":\"operator\",\"operator\":\"op-1\","
+				"\"rule\":\"shift\",\"severity\":\"warning\",\"window_seconds\":28800,\"calls\":70,"
+				"\"premature\":70,\"ratio\":1,\"callbacks\":[");
+	for (int i = 0; i < WATCH_BOARD_MAX_CALLBACKS + 6; i++) /* oldest first: call k0 at 08:00:00 */
+		used += (size_t)snprintf(line + used, size - used,
+					 "%s{\"call_id\":\"k%d\",\"ts\":\"2026-11-29T%02d:%02d:00.000Z\","
+					 "\"talk_seconds\":2,\"called_back\":false}",
+					 i ? "," : "", i, 8 + i / 60, i % 60);
+	snprintf(line + used, size - used, "]}");
+	apply(board, 0, line, &outcome);
+	free(line);
+	assert_int_equal(outcome.event, WATCH_BOARD_NOTICE);
+	assert_string_equal(outcome.row, "09:00:00Z ALERT #1 WARNING op-1: 70 of 70 calls cut off in 8 h "
+					 "(100%), rule shift, 70 to call back");
+	expect_board(board, 4,
+		     " 1 WARNING op-1  NOT ACKED  70 to call back  70 of 70 calls cut off in 8 h (100%), rule "
+		     "shift, open since 09:00:00Z\n"
+		     "     call back (no number)  call k69, answered 09:09:00Z, talk 2 s\n"
+		     "     call back (no number)  call k68, answered 09:08:00Z, talk 2 s\n"
+		     "     + 68 more\n");
+	watch_board_free(board);
+}
+
 static void test_local_time(void **state)
 {
 	struct watch_board *board = watch_board_new(false);
@@ -473,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_small_screens_show_fewer_callbacks_then_fewer_alerts),
 		cmocka_unit_test(test_escalations_and_messages),
 		cmocka_unit_test(test_system_alert_banner_and_ack),
+		cmocka_unit_test(test_callbacks_beyond_the_limit),
 		cmocka_unit_test(test_local_time),
 		cmocka_unit_test(test_prompt_asks_number_name_and_note),
 		cmocka_unit_test(test_screen_layout),

@@ -228,7 +228,8 @@ static void read_callback(json_object *object, struct watch_callback *callback)
 	callback->called_back = watch_json_true(object, "called_back");
 }
 
-/* Add or refresh one callback; whether the board changed (new, or now called back). */
+/* Add or refresh one callback; whether the board changed (new, or now called back). A full
+ * alert keeps the most urgent: not yet called back, newest; the others are counted. */
 static bool merge_callback(struct watch_open_alert *alert, const struct watch_callback *callback)
 {
 	for (size_t i = 0; i < alert->callback_count; i++) {
@@ -240,11 +241,17 @@ static bool merge_callback(struct watch_open_alert *alert, const struct watch_ca
 		kept->called_back = true;
 		return true;
 	}
-	if (alert->callback_count == WATCH_BOARD_MAX_CALLBACKS) {
-		alert->callbacks_not_kept++;
+	if (alert->callback_count < WATCH_BOARD_MAX_CALLBACKS) {
+		alert->callbacks[alert->callback_count++] = *callback;
 		return true;
 	}
-	alert->callbacks[alert->callback_count++] = *callback;
+	struct watch_callback *least = &alert->callbacks[0];
+	for (size_t i = 1; i < alert->callback_count; i++)
+		if (compare_callbacks(&alert->callbacks[i], least) > 0)
+			least = &alert->callbacks[i];
+	if (compare_callbacks(callback, least) < 0)
+		*least = *callback; /* the least urgent goes */
+	alert->callbacks_not_kept++;
 	return true;
 }
 
