@@ -3,10 +3,14 @@
 /*
  * cadmon-watch, the console, against the real cadmond: with --reconnect it survives a
  * restart of the daemon and resumes after the last alert it showed ({"since":N}), so an
- * alert raised while it was away is neither missed nor shown twice.
+ * alert raised while it was away is neither missed nor shown twice; in line mode it prints
+ * the open-alert board and each notice; --ack acknowledges; it keeps trying while cadmond is
+ * down, with one status line; given an active/active pair (here two scripted servers) it
+ * shows each notice once; and in tmux (a terminal of fixed size) the board stays pinned.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,13 +32,7 @@
 
 #define WAIT_MS 15000
 
-static const struct harness_options shift_options = {
-	.extra_yaml = "detector:\n"
-		      "  premature:\n"
-		      "    max_talk_seconds: 20\n"
-		      "  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-		      "min_ratio: 0.5, severity: critical}]\n",
-};
+static const struct harness_options shift_options = { .extra_yaml = shift_detector_yaml };
 
 static const char *watch_path(void)
 {
@@ -204,11 +203,418 @@ static void test_since_must_be_a_seq(void **state)
 	unlink(err_path);
 }
 
+/* ---- line mode, --ack ---------------------------------------------------------------------- */
+
+/* Run cadmon-watch with args to its end; its exit status, stdout and stderr (malloc'd). */
+static int run_watch(const char *const args[], char **out, char **err)
+{
+	char out_path[PATH_MAX], err_path[PATH_MAX];
+
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	int status = wait_exit(spawn_watch(args, out_path, err_path));
+	*out = read_file(out_path);
+	*err = read_file(err_path);
+	unlink(out_path);
+	unlink(err_path);
+	return status;
+}
+
+/* text with its first word (a time of day that depends on the wall clock) replaced by "T". */
+static char *without_clock(const char *text)
+{
+	const char *space = strchr(text, ' ');
+	char *result = malloc(strlen(text) + 2);
+
+	assert_non_null(result);
+	sprintf(result, "T%s", space ? space : "");
+	return result;
+}
+
+static const char shift_board_rows[] =
+	" 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in 10 min (75%), "
+	"rule burst, open since 08:04:30Z\n"
+	"     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+	"     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
+	"     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n";
+
+static void test_line_mode_board_and_ack(void **state)
+{
+	struct harness h = { 0 };
+	char out_path[PATH_MAX], err_path[PATH_MAX], address[64], expected[4096];
+	char *out, *err;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
+
+	/* A console that connects after the alert fired gets it on the board. */
+	const char *const watch_args[] = { "--utc", "--count", "2", "--connect", address, NULL };
+	pid_t watch = spawn_watch(watch_args, out_path, err_path);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address, shift_board_rows);
+	assert_true(wait_for_text(out_path, expected));
+
+	/* One-shot acks: the first, a repeat, and one of an alert that is not open. */
+	const char *const ack_args[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Lee", "--note",
+					 "calling them", "--connect", address, NULL };
+	assert_int_equal(run_watch(ack_args, &out, &err), 0);
+	char *ack_row = without_clock(out);
+	assert_string_equal(ack_row, "T ACKED #2 NOPD/op-7 by Lee: calling them\n");
+	assert_string_equal(err, "");
+	free(ack_row);
+	free(out);
+	free(err);
+	const char *const repeat_args[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Kim",
+					    "--connect", address, NULL };
+	assert_int_equal(run_watch(repeat_args, &out, &err), 0);
+	assert_non_null(strstr(out, " ACKED #3 NOPD/op-7 by Kim (again; first by Lee at "));
+	free(out);
+	free(err);
+	const char *const unknown_args[] = { "--ack", "0123456789abcdef", "--by", "Lee", "--connect",
+					     address, NULL };
+	assert_int_equal(run_watch(unknown_args, &out, &err), 1);
+	assert_string_equal(out, "");
+	snprintf(expected, sizeof(expected), "cadmon-watch: %s: cadmond: ack: no open alert 0123456789abcdef\n",
+		 address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+
+	/* The console saw the board, then both acks (--count 2), and nothing else. */
+	assert_int_equal(wait_exit(watch), 0);
+	out = read_file(out_path);
+	char *rest = out + strlen("open alerts from ") + strlen(address) + strlen(" as of #1: 1\n") +
+		     strlen(shift_board_rows);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address, shift_board_rows);
+	assert_memory_equal(out, expected, strlen(expected));
+	char *acks = without_clock(rest);
+	assert_memory_equal(acks, "T ACKED #2 NOPD/op-7 by Lee: calling them\n", 42);
+	assert_non_null(strstr(acks + 42, " ACKED #3 NOPD/op-7 by Kim (again; first by Lee at "));
+	assert_int_equal(strchr(strchr(rest, '\n') + 1, '\n')[1], '\0');
+	free(acks);
+	free(out);
+	err = read_file(err_path);
+	snprintf(expected, sizeof(expected), "cadmon-watch: connected to cadmond 0.2.0 at %s\n", address);
+	assert_string_equal(err, expected);
+	free(err);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	unlink(out_path);
+	unlink(err_path);
+	harness_cleanup(&h);
+}
+
+static void test_keeps_trying_until_cadmond_starts(void **state)
+{
+	struct harness h = { 0 };
+	char out_path[PATH_MAX], err_path[PATH_MAX], address[64], expected[1024];
+	(void)state;
+
+	assert_int_equal(harness_write_config(&h, &shift_options), 0);
+	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
+	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
+	const char *const args[] = { "--utc", "--reconnect", "--since", "0", "--count", "1", "--connect",
+				     address, NULL };
+	pid_t watch = spawn_watch(args, out_path, err_path);
+	usleep(600 * 1000); /* about 6 attempts */
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	assert_true(wait_for_text(out_path, " as of #0: 0\n")); /* the board: nothing open yet */
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+	int status = wait_exit(watch);
+	char *out = read_file(out_path);
+	char *err = read_file(err_path);
+	assert_int_equal(status, 0);
+	snprintf(expected, sizeof(expected),
+		 "open alerts from %s as of #0: 0\n"
+		 "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%%), rule "
+		 "burst, 3 to call back\n"
+		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
+		 "     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n",
+		 address);
+	assert_string_equal(out, expected);
+	free(out);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: cannot connect to %s: Connection refused; trying again every 0.1 s\n"
+		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n",
+		 address, address);
+	assert_string_equal(err, expected);
+	free(err);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	unlink(out_path);
+	unlink(err_path);
+	harness_cleanup(&h);
+}
+
+/* Without --reconnect, line mode gives up after --timeout, saying why once. */
+static void test_gives_up_after_timeout(void **state)
+{
+	uint16_t port;
+	char address[64], expected[256], *out, *err;
+	(void)state;
+
+	assert_int_equal(harness_pick_ports(&port, 1), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const args[] = { "--timeout", "0.3", "--connect", address, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 1);
+	assert_string_equal(out, "");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: cannot connect to %s for 0.3 s: Connection refused\n", address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+}
+
+/* ---- an active/active pair, scripted ------------------------------------------------------ */
+
+/* A listening socket on a free loopback port. */
+static int listen_loopback(uint16_t *port)
+{
+	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(address);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof(address)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	*port = ntohs(address.sin_port);
+	return fd;
+}
+
+/* Send text to a console, end the stream, and read until it closes (at most WAIT_MS). */
+static void serve_connection(int fd, const char *text)
+{
+	char sink[4096];
+
+	if (fd < 0 || harness_send(fd, text) != 0)
+		_exit(1);
+	shutdown(fd, SHUT_WR);
+	for (int64_t deadline = harness_now_ms() + WAIT_MS; harness_now_ms() < deadline;)
+		if (read(fd, sink, sizeof(sink)) <= 0)
+			break;
+	close(fd);
+}
+
+/* A child that plays cadmond: serves one console connection with text; with again, a second
+ * one, writing the first line that console sends (its since) to since_path first. */
+static pid_t serve_script(int listener, const char *text, const char *again, const char *since_path)
+{
+	pid_t pid = fork();
+	char line[256];
+
+	if (pid != 0)
+		return pid;
+	serve_connection(accept(listener, NULL, NULL), text);
+	if (!again)
+		_exit(0);
+	int fd = accept(listener, NULL, NULL);
+	ssize_t len = harness_read_line(fd, line, sizeof(line), WAIT_MS);
+	if (len < 0 || harness_write_file(since_path, line) != 0)
+		_exit(1);
+	serve_connection(fd, again);
+	_exit(0);
+}
+
+#define PAIR_FIRING(seq)                                                                          \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","                \
+	"\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\"," \
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4," \
+	"\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"callbacks\":[{\"call_id\":\"c4\",\"ani\":\"5045550104\"," \
+	"\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,\"called_back\":false}]}\n"
+
+static void test_pair_shows_each_notice_once(void **state)
+{
+	uint16_t ports[2];
+	int listeners[2];
+	char a[64], b[64], *out, *err;
+	const char *scripts[2] = {
+		"{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n" PAIR_FIRING("1"),
+		"{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n" PAIR_FIRING("7"),
+	};
+	pid_t servers[2];
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		listeners[i] = listen_loopback(&ports[i]);
+		servers[i] = serve_script(listeners[i], scripts[i], NULL, NULL);
+		close(listeners[i]);
+	}
+	snprintf(a, sizeof(a), "127.0.0.1:%u", ports[0]);
+	snprintf(b, sizeof(b), "127.0.0.1:%u", ports[1]);
+	const char *const args[] = { "--utc", "--connect", a, "--connect", b, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 0);
+	char *row = without_clock(out);
+	/* from whichever instance came first: #1 or #7 */
+	assert_true(strncmp(row, "T ALERT #1 ", 11) == 0 || strncmp(row, "T ALERT #7 ", 11) == 0);
+	assert_string_equal(row + 11, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule "
+				      "burst, 1 to call back\n"
+				      "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
+	free(row);
+	free(out);
+	free(err);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(wait_exit(servers[i]), 0);
+}
+
+#define PAIR_HELLO "{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n"
+#define PAIR_RESOLVED(seq)                                                                        \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","              \
+	"\"ts\":\"2026-11-29T08:15:00.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\"," \
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":2," \
+	"\"premature\":1,\"called_back\":0,\"ratio\":0.5}\n"
+
+/* After a drop, each instance of the pair is asked for what follows its own last seq. */
+static void test_pair_resumes_each_instance_after_its_own_seq(void **state)
+{
+	uint16_t ports[2];
+	char addresses[2][64], since_paths[2][PATH_MAX], *out, *err;
+	const char *first[2] = { PAIR_HELLO PAIR_FIRING("1"), PAIR_HELLO PAIR_FIRING("7") };
+	const char *again[2] = { PAIR_HELLO PAIR_RESOLVED("2"), PAIR_HELLO PAIR_RESOLVED("8") };
+	pid_t servers[2];
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		int listener = listen_loopback(&ports[i]);
+		assert_int_equal(harness_temp_file("watch-since", since_paths[i]), 0);
+		servers[i] = serve_script(listener, first[i], again[i], since_paths[i]);
+		close(listener);
+		snprintf(addresses[i], sizeof(addresses[i]), "127.0.0.1:%u", ports[i]);
+	}
+	/* both instances served twice, then nothing more: idle */
+	const char *const args[] = { "--utc", "--reconnect", "--idle-exit", "1.5", "--connect", addresses[0],
+				     "--connect", addresses[1], NULL };
+	assert_int_equal(run_watch(args, &out, &err), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(wait_exit(servers[i]), 0);
+	char *since_a = read_file(since_paths[0]), *since_b = read_file(since_paths[1]);
+	assert_string_equal(since_a, "{\"since\":1}");
+	assert_string_equal(since_b, "{\"since\":7}");
+	/* the firing and the resolution, each once */
+	char *rows = without_clock(out);
+	assert_non_null(strstr(rows, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule burst, "
+				     "1 to call back\n"
+				     "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+				     "08:15:00Z RESOLVED #"));
+	assert_non_null(strstr(rows, " CRITICAL NOPD/op-7 (P3): now 1 of 2 calls cut off in 10 min (50%), rule "
+				     "burst\n"));
+	assert_null(strstr(strstr(rows, "RESOLVED") + 1, "RESOLVED"));
+	assert_null(strstr(strstr(rows, "ALERT") + 1, "ALERT"));
+	free(rows);
+	free(since_a);
+	free(since_b);
+	free(out);
+	free(err);
+	for (int i = 0; i < 2; i++)
+		unlink(since_paths[i]);
+}
+
+/* A line longer than the console's limit is skipped with a warning; the next one is shown. */
+static void test_long_line_skipped(void **state)
+{
+	uint16_t port;
+	char address[64], expected[256], *out, *err;
+	size_t long_len = 1100 * 1000;
+	char *script = malloc(long_len + 4096);
+	(void)state;
+
+	assert_non_null(script);
+	strcpy(script, PAIR_HELLO "{\"notice\":\"");
+	size_t used = strlen(script);
+	memset(script + used, 'x', long_len);
+	strcpy(script + used + long_len, "\"}\n" PAIR_FIRING("1"));
+	int listener = listen_loopback(&port);
+	pid_t server = serve_script(listener, script, NULL, NULL);
+	close(listener);
+	free(script);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const args[] = { "--utc", "--connect", address, NULL };
+	assert_int_equal(run_watch(args, &out, &err), 0);
+	assert_int_equal(wait_exit(server), 0);
+	assert_string_equal(out, "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+				 "(75%), rule burst, 1 to call back\n"
+				 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n"
+		 "cadmon-watch: warning: a line from %s longer than 1048576 bytes skipped\n",
+		 address, address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+}
+
+/* Times of day are local unless --utc. */
+static void test_local_time_by_default(void **state)
+{
+	uint16_t port;
+	char address[64], *out, *err;
+	(void)state;
+
+	int listener = listen_loopback(&port);
+	pid_t server = serve_script(listener, PAIR_HELLO PAIR_FIRING("1"), NULL, NULL);
+	close(listener);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	const char *const args[] = { "--connect", address, NULL };
+	setenv("TZ", "EST5", 1); /* UTC-5, no daylight saving time */
+	int status = run_watch(args, &out, &err);
+	unsetenv("TZ");
+	assert_int_equal(status, 0);
+	assert_int_equal(wait_exit(server), 0);
+	assert_string_equal(out, "03:04:30 ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+				 "(75%), rule burst, 1 to call back\n"
+				 "     call back 5045550104  call c4, answered 03:04:20, talk 10 s\n");
+	free(out);
+	free(err);
+}
+
+/* Bad usage: exit status 2 and exactly this on stderr. */
+static void test_ack_usage(void **state)
+{
+	static const struct {
+		const char *args[6];
+		const char *error;
+	} cases[] = {
+		{ { "--ack", "6033274AEE8BAF5C", "--by", "Lee", NULL },
+		  "--ack needs an alert_id of 16 hex digits, not \"6033274AEE8BAF5C\"" },
+		{ { "--ack", "6033274aee8baf5c", NULL }, "--ack needs --by NAME of 1 to 64 bytes" },
+		{ { "--by", "Lee", NULL }, "--by and --note go with --ack" },
+	};
+	char *out, *err, expected[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(run_watch(cases[i].args, &out, &err), 2);
+		snprintf(expected, sizeof(expected), "cadmon-watch: %s\nTry 'cadmon-watch -h' for help.\n",
+			 cases[i].error);
+		assert_string_equal(err, expected);
+		assert_string_equal(out, "");
+		free(out);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reconnect_resumes_after_restart),
 		cmocka_unit_test(test_since_must_be_a_seq),
+		cmocka_unit_test(test_line_mode_board_and_ack),
+		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
+		cmocka_unit_test(test_gives_up_after_timeout),
+		cmocka_unit_test(test_pair_shows_each_notice_once),
+		cmocka_unit_test(test_pair_resumes_each_instance_after_its_own_seq),
+		cmocka_unit_test(test_long_line_skipped),
+		cmocka_unit_test(test_local_time_by_default),
+		cmocka_unit_test(test_ack_usage),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

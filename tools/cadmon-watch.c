@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
 /*
- * cadmon-watch: the supervisor's console. Connects to a cadmond alert port, reads the hello
- * line and then one JSON alert per line, and prints each alert as a short readable block with
- * the callers to call back (or, with --raw, the lines exactly as received).
+ * cadmon-watch: the supervisor's console. Connects to one or more cadmond alert ports (an
+ * active/active pair), keeps the open-alert board (watch_board.c) and shows it: on a
+ * terminal as a screen with the open alerts pinned at the top and the newest notices below
+ * (watch_screen.c), acknowledging from the keyboard (watch_prompt.c); otherwise one line per
+ * notice. It keeps trying while cadmond is down and resumes with {"since":N} per instance.
+ * `--ack ID --by NAME` acknowledges one alert and exits.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,43 +26,42 @@
 #include <json-c/json.h>
 
 #include "net.h"
-#include "timestamp.h"
+#include "watch_ack.h"
+#include "watch_board.h"
+#include "watch_json.h"
+#include "watch_prompt.h"
+#include "watch_reader.h"
+#include "watch_screen.h"
+#include "watch_text.h"
 
 #define WATCH_DEFAULT_ADDRESS "127.0.0.1:7401"
 #define WATCH_DEFAULT_CONNECT_SECONDS 5.0
-#define WATCH_LINE_MAX_BYTES (1024 * 1024) /* longer lines are skipped with a warning */
-#define WATCH_READ_BYTES 65536
-#define WATCH_KIND_MAX 32
+#define WATCH_RETRY_SECONDS 0.1         /* between connection attempts while cadmond is down */
+#define WATCH_POLL_MAX_MS 1000
+#define WATCH_ID_HEX_DIGITS 16
+#define WATCH_BY_MAX_BYTES 64
+#define WATCH_NOTE_MAX_BYTES 256
+#define WATCH_ALL_ROWS 100000 /* line mode prints the whole board */
 #define WATCH_EXIT_USAGE 2
 
 struct watch_options {
-	const char *address;
+	const char *addresses[WATCH_BOARD_MAX_INSTANCES];
+	size_t address_count;
 	bool raw;
-	long count;                    /* exit after this many alerts; 0: never */
+	bool line_mode;                /* one line per notice even on a terminal */
+	long count;                    /* exit after this many notices; 0: never */
 	double idle_exit_seconds;      /* exit after this long without a line; 0: never */
 	double connect_timeout_seconds;
 	long long since;               /* first connection: ask for alerts after this seq; -1: no */
-	bool reconnect;                /* when the stream ends, reconnect and resume */
-};
-
-/* The connection's state as lines arrive. */
-struct watch_session {
-	const struct watch_options *options;
-	json_tokener *tokener;
-	unsigned long lines;
-	long alerts;
-	int64_t last_seq; /* highest alert seq shown; 0 before the first */
+	bool reconnect;                /* keep trying and resume (always on a terminal) */
+	bool utc;
+	bool bell;
+	const char *ack_id;            /* --ack: acknowledge this alert and exit */
+	const char *ack_by;
+	const char *ack_note;
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
-
-static double monotonic_seconds(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 __attribute__((format(printf, 1, 2)))
 static void warn(const char *format, ...)
@@ -72,242 +75,124 @@ static void warn(const char *format, ...)
 	va_end(args);
 }
 
-/* ---- reading JSON fields ----------------------------------------------------------------- */
+static double monotonic_seconds(void)
+{
+	struct timespec now;
 
-/* An alert's fields; strings point into the parsed object. */
-struct watch_alert {
-	const char *kind;
-	int64_t seq;
-	const char *ts;
-	const char *agency;   /* NULL when absent */
-	const char *operator_id;
-	const char *position; /* NULL when absent */
-	const char *rule;
-	const char *severity;
-	int64_t window_seconds;
-	int64_t calls;
-	int64_t premature;
-	double ratio;
-	bool has_center_ratio;  /* the other operators' ratio in the same window, when sent */
-	double center_ratio;
-	json_object *callbacks; /* array, or NULL */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* ---- one cadmond instance ---------------------------------------------------------------- */
+
+enum watch_link {
+	WATCH_LINK_DOWN,       /* retry at retry_at */
+	WATCH_LINK_CONNECTING, /* waiting for POLLOUT */
+	WATCH_LINK_UP,
+	WATCH_LINK_FINISHED,   /* the stream ended and it is not resumed */
 };
 
-static const char *get_string(json_object *object, const char *key)
-{
-	json_object *value;
+struct watch_instance {
+	const char *address;
+	int fd;
+	enum watch_link link;
+	double retry_at;
+	struct watch_reader reader;
+	int64_t last_seq;     /* highest notice or board seq seen; 0 before the first */
+	bool failed;          /* finished because of an error */
+	bool outage_reported; /* the status line of this outage was shown */
+	unsigned attempts;    /* failed attempts in this outage */
+	char why[NET_WHY_MAX];
+};
 
-	if (!json_object_object_get_ex(object, key, &value) ||
-	    !json_object_is_type(value, json_type_string))
-		return NULL;
-	return json_object_get_string(value);
+/* The whole console. */
+struct watch_session {
+	const struct watch_options *options;
+	json_tokener *tokener;
+	struct watch_board *board;
+	struct watch_instance instances[WATCH_BOARD_MAX_INSTANCES];
+	size_t instance_count;
+	bool screen_mode;
+	bool keep_trying; /* reconnect forever: --reconnect, or on a terminal */
+	bool stderr_tty;  /* line mode: the status line is rewritten in place */
+	bool status_line_open; /* that line is on stderr without its newline yet */
+	struct watch_screen screen;
+	struct watch_prompt prompt;
+	bool dirty;
+	long notices;
+	double started_at;
+	double last_line_at;
+	bool done;
+};
+
+static volatile sig_atomic_t quit_requested;
+static volatile sig_atomic_t resize_requested;
+
+static void on_quit_signal(int signal_number)
+{
+	(void)signal_number;
+	quit_requested = 1;
 }
 
-static bool get_integer(json_object *object, const char *key, int64_t *out)
+static void on_resize_signal(int signal_number)
 {
-	json_object *value;
-
-	if (!json_object_object_get_ex(object, key, &value) ||
-	    !json_object_is_type(value, json_type_int))
-		return false;
-	*out = json_object_get_int64(value);
-	return true;
+	(void)signal_number;
+	resize_requested = 1;
 }
 
-static bool is_number(json_object *value)
+/* A message of the console's own: on the screen among the notices, else on stderr. */
+__attribute__((format(printf, 2, 3)))
+static void status(struct watch_session *session, const char *format, ...)
 {
-	return json_object_is_type(value, json_type_double) || json_object_is_type(value, json_type_int);
-}
+	char text[WATCH_ROW_BYTES];
+	va_list args;
 
-static bool get_number(json_object *object, const char *key, double *out)
-{
-	json_object *value;
-
-	if (!json_object_object_get_ex(object, key, &value) || !is_number(value))
-		return false;
-	*out = json_object_get_double(value);
-	return true;
-}
-
-/* Fill *alert from a parsed line; NULL, or the name of the first missing or mistyped field. */
-static const char *read_alert(json_object *object, struct watch_alert *alert)
-{
-	json_object *callbacks;
-
-	memset(alert, 0, sizeof(*alert));
-	if (!(alert->kind = get_string(object, "alert")))
-		return "alert";
-	if (!get_integer(object, "seq", &alert->seq))
-		return "seq";
-	if (!(alert->ts = get_string(object, "ts")))
-		return "ts";
-	if (!(alert->operator_id = get_string(object, "operator")))
-		return "operator";
-	if (!(alert->rule = get_string(object, "rule")))
-		return "rule";
-	if (!(alert->severity = get_string(object, "severity")))
-		return "severity";
-	if (!get_integer(object, "window_seconds", &alert->window_seconds))
-		return "window_seconds";
-	if (!get_integer(object, "calls", &alert->calls))
-		return "calls";
-	if (!get_integer(object, "premature", &alert->premature))
-		return "premature";
-	if (!get_number(object, "ratio", &alert->ratio))
-		return "ratio";
-	if (json_object_object_get_ex(object, "callbacks", &callbacks)) {
-		if (!json_object_is_type(callbacks, json_type_array))
-			return "callbacks";
-		alert->callbacks = callbacks;
-	}
-	alert->agency = get_string(object, "agency");
-	alert->position = get_string(object, "position");
-	alert->has_center_ratio = get_number(object, "center_ratio", &alert->center_ratio);
-	return NULL;
-}
-
-/* ---- printing an alert for a supervisor -------------------------------------------------- */
-
-/* "10 min", "8 h", "90 s". */
-static void format_window(int64_t seconds, char *out, size_t size)
-{
-	if (seconds > 0 && seconds % 3600 == 0)
-		snprintf(out, size, "%" PRId64 " h", seconds / 3600);
-	else if (seconds > 0 && seconds % 60 == 0)
-		snprintf(out, size, "%" PRId64 " min", seconds / 60);
-	else
-		snprintf(out, size, "%" PRId64 " s", seconds);
-}
-
-/* "firing" is an ALERT; other kinds ("resolved", "escalated") are shown in capitals. */
-static void format_kind(const char *kind, char out[WATCH_KIND_MAX])
-{
-	size_t i = 0;
-
-	if (strcmp(kind, "firing") == 0) {
-		snprintf(out, WATCH_KIND_MAX, "ALERT");
+	va_start(args, format);
+	vsnprintf(text, sizeof(text), format, args);
+	va_end(args);
+	if (session->screen_mode) {
+		watch_board_note(session->board, text);
+		session->dirty = true;
 		return;
 	}
-	for (; kind[i] && i < WATCH_KIND_MAX - 1; i++)
-		out[i] = (kind[i] >= 'a' && kind[i] <= 'z') ? (char)(kind[i] - 'a' + 'A') : kind[i];
-	out[i] = '\0';
+	if (session->status_line_open)
+		fputc('\n', stderr);
+	session->status_line_open = false;
+	fprintf(stderr, "cadmon-watch: %s\n", text);
 }
 
-/* "08:00:00Z" from an RFC 3339 time; the text as given when it does not parse. */
-static void format_time_of_day(const char *ts, char *out, size_t size)
+/* Line mode on a terminal: the one status line of an outage, rewritten at each attempt. */
+static void rewrite_status_line(struct watch_session *session, const struct watch_instance *instance)
 {
-	char utc[TIMESTAMP_TEXT_MAX];
-	int64_t epoch_ms;
+	fprintf(stderr, "\rcadmon-watch: %s; trying again every %g s (attempt %u)\033[K", instance->why,
+		WATCH_RETRY_SECONDS, instance->attempts);
+	session->status_line_open = true;
+}
 
-	if (timestamp_parse_rfc3339(ts, strlen(ts), &epoch_ms, NULL) != 0) {
-		snprintf(out, size, "%s", ts);
+static void bell(struct watch_session *session)
+{
+	if (!session->options->bell)
 		return;
-	}
-	timestamp_format(epoch_ms, utc);
-	snprintf(out, size, "%.8sZ", utc + 11);
-}
-
-/* "5 s", "12.5 s". */
-static void format_talk(json_object *value, char *out, size_t size)
-{
-	double seconds = json_object_get_double(value);
-
-	if (json_object_is_type(value, json_type_int) || seconds == floor(seconds))
-		snprintf(out, size, "%.0f s", seconds);
-	else
-		snprintf(out, size, "%.1f s", seconds);
-}
-
-static bool get_true(json_object *object, const char *key)
-{
-	json_object *value;
-
-	return json_object_object_get_ex(object, key, &value) &&
-	       json_object_is_type(value, json_type_boolean) && json_object_get_boolean(value);
-}
-
-/* "  call back: 5045550101  call c1 at 08:00:00Z, 5 s", noting a caller who rang again. */
-static void print_callback(json_object *callback)
-{
-	char when[64] = "?", talk[32] = "? s";
-	json_object *talk_value;
-
-	if (!json_object_is_type(callback, json_type_object)) {
-		printf("  call back: (unreadable entry)\n");
-		return;
-	}
-	const char *ani = get_string(callback, "ani");
-	const char *call_id = get_string(callback, "call_id");
-	const char *ts = get_string(callback, "ts");
-	if (ts)
-		format_time_of_day(ts, when, sizeof(when));
-	if (json_object_object_get_ex(callback, "talk_seconds", &talk_value) && is_number(talk_value))
-		format_talk(talk_value, talk, sizeof(talk));
-	printf("  call back: %s  call %s at %s, %s%s\n", ani ? ani : "unknown",
-	       call_id ? call_id : "?", when, talk,
-	       get_true(callback, "called_back") ? "  (caller rang 911 again)" : "");
-}
-
-/* The block a supervisor reads: one summary line, then one line per caller to call back. */
-static void print_alert(const struct watch_alert *alert)
-{
-	char kind[WATCH_KIND_MAX], window[32];
-
-	format_kind(alert->kind, kind);
-	format_window(alert->window_seconds, window, sizeof(window));
-	printf("%s #%" PRId64 " [%s] %s%s%s", kind, alert->seq, alert->severity,
-	       alert->agency ? alert->agency : "", alert->agency ? "/" : "", alert->operator_id);
-	if (alert->position)
-		printf(" (position %s)", alert->position);
-	printf(" rule %s at %s: ", alert->rule, alert->ts);
-	if (strcmp(alert->kind, "resolved") == 0)
-		printf("cleared; now ");
-	printf("%" PRId64 " of %" PRId64 " calls in %s ended early by the call-taker (%.0f%%)",
-	       alert->premature, alert->calls, window, alert->ratio * 100);
-	if (alert->has_center_ratio)
-		printf("; rest of the center %.0f%%", alert->center_ratio * 100);
-	printf("\n");
-	if (alert->callbacks)
-		for (size_t i = 0; i < json_object_array_length(alert->callbacks); i++)
-			print_callback(json_object_array_get_idx(alert->callbacks, i));
+	if (session->screen_mode)
+		watch_screen_bell(&session->screen);
+	else if (isatty(STDERR_FILENO))
+		fputc('\a', stderr);
 }
 
 /* ---- handling lines ---------------------------------------------------------------------- */
 
-/* Parse one whole line as JSON; NULL (and *why) when it is not exactly one JSON value. */
-static json_object *parse_line(json_tokener *tokener, const char *line, size_t len,
-			       const char **why)
+/* The daemon's greeting: {"hello":"cadmond","version":"0.2.0","protocol":2}. */
+static void handle_hello(struct watch_session *session, struct watch_instance *instance,
+			 json_object *object)
 {
-	json_object *object;
-
-	json_tokener_reset(tokener);
-	object = json_tokener_parse_ex(tokener, line, (int)len);
-	if (!object || json_tokener_get_error(tokener) != json_tokener_success) {
-		*why = object ? "trailing data" : json_tokener_error_desc(json_tokener_get_error(tokener));
-		if (json_tokener_get_error(tokener) == json_tokener_continue)
-			*why = "incomplete JSON";
-		json_object_put(object);
-		return NULL;
-	}
-	if (json_tokener_get_parse_end(tokener) != len) {
-		*why = "trailing data after the JSON value";
-		json_object_put(object);
-		return NULL;
-	}
-	return object;
-}
-
-/* The daemon's greeting: {"hello":"cadmond","version":"0.1.0","protocol":1}. */
-static void handle_hello(json_object *object)
-{
-	const char *server = get_string(object, "hello");
-	const char *version = get_string(object, "version");
+	const char *version = watch_json_string(object, "version");
 	int64_t protocol = 0;
 
-	fprintf(stderr, "connected to %s %s\n", server, version ? version : "(unknown version)");
-	if (get_integer(object, "protocol", &protocol) && protocol != 1)
-		warn("server speaks alert protocol %" PRId64 ", this console knows 1; reading on",
-		     protocol);
+	status(session, "connected to %s %s at %s", watch_json_string(object, "hello"),
+	       version ? version : "(unknown version)", instance->address);
+	if (watch_json_integer(object, "protocol", &protocol) && protocol != 1 && protocol != 2)
+		status(session, "warning: %s speaks alert protocol %" PRId64
+				", this console knows 1 and 2; reading on", instance->address, protocol);
 }
 
 static void print_raw_with_warning(const char *line, const char *why)
@@ -316,166 +201,106 @@ static void print_raw_with_warning(const char *line, const char *why)
 	printf("%s\n", line);
 }
 
-/* One line from the server; counts the alerts. */
-static void handle_line(struct watch_session *session, const char *line, size_t len)
+static void print_row(void *context, const char *row)
 {
-	struct watch_alert alert;
-	const char *why = NULL;
-	json_object *object = parse_line(session->tokener, line, len, &why);
-	bool is_object = object && json_object_is_type(object, json_type_object);
-	bool is_hello = is_object && get_string(object, "hello");
-	bool is_alert = is_object && json_object_object_get_ex(object, "alert", NULL);
-	const char *bad_field = is_alert ? read_alert(object, &alert) : NULL;
+	(void)context;
+	printf("%s\n", row);
+}
 
-	session->lines++;
-	if (is_hello)
-		handle_hello(object);
-	if (session->options->raw) {
-		printf("%s\n", line);
-	} else if (!object) {
-		char reason[160];
-		snprintf(reason, sizeof(reason), "invalid JSON: %s", why);
-		print_raw_with_warning(line, reason);
-	} else if (is_alert && bad_field) {
-		char reason[80];
-		snprintf(reason, sizeof(reason), "alert without a valid \"%s\"", bad_field);
-		print_raw_with_warning(line, reason);
-	} else if (is_alert) {
-		print_alert(&alert);
-	} else if (!is_hello) {
-		print_raw_with_warning(line, "not an alert");
+/* Line mode: a notice as its row, then its callbacks. */
+static void print_notice(struct watch_session *session, json_object *object, const char *row)
+{
+	json_object *callbacks = watch_json_array(object, "callbacks");
+	char callback_row[WATCH_ROW_BYTES];
+
+	printf("%s\n", row);
+	for (size_t i = 0; callbacks && i < json_object_array_length(callbacks); i++) {
+		watch_board_callback_row(session->board, json_object_array_get_idx(callbacks, i),
+					 callback_row);
+		printf("%s\n", callback_row);
 	}
-	if (is_alert && !bad_field) {
-		if (strcmp(alert.kind, "open") != 0) /* the board restates open alerts: not counted */
-			session->alerts++;
-		if (alert.seq > session->last_seq)
-			session->last_seq = alert.seq;
+}
+
+/* Line mode: the whole board, after each {"board":"end"}. */
+static void print_board(struct watch_session *session, const struct watch_instance *instance,
+			int64_t seq)
+{
+	printf("open alerts from %s as of #%" PRId64 ": %zu\n", instance->address, seq,
+	       watch_board_open_count(session->board));
+	watch_board_render(session->board, WATCH_ALL_ROWS, print_row, NULL);
+}
+
+/* What the board made of a line, shown in line mode (the screen shows the board). */
+static void show_outcome(struct watch_session *session, const struct watch_instance *instance,
+			 json_object *object, const char *line,
+			 const struct watch_board_outcome *outcome)
+{
+	if (session->screen_mode && outcome->event == WATCH_BOARD_INVALID)
+		status(session, "a line from %s not understood (%s)", instance->address, outcome->row);
+	if (session->options->raw || session->screen_mode)
+		return;
+	switch (outcome->event) {
+	case WATCH_BOARD_NOTICE:
+		print_notice(session, object, outcome->row);
+		break;
+	case WATCH_BOARD_MESSAGE:
+		printf("%s\n", outcome->row);
+		break;
+	case WATCH_BOARD_SNAPSHOT:
+		if (outcome->board_complete)
+			print_board(session, instance, outcome->seq);
+		break;
+	case WATCH_BOARD_INVALID:
+		print_raw_with_warning(line, outcome->row);
+		break;
+	case WATCH_BOARD_IGNORED:
+	case WATCH_BOARD_DUPLICATE:
+		break;
+	}
+}
+
+/* One line from an instance. */
+static void handle_line(struct watch_session *session, struct watch_instance *instance,
+			const char *line, size_t len)
+{
+	struct watch_board_outcome outcome;
+	const char *why = NULL;
+	json_object *object = watch_json_parse_line(session->tokener, line, len, &why);
+	const char *first = object ? watch_json_first_key(object) : NULL;
+
+	session->dirty = true;
+	if (session->options->raw)
+		printf("%s\n", line);
+	if (!object || !first) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), object ? "not a JSON object" : "invalid JSON: %s", why);
+		if (session->screen_mode)
+			status(session, "a line from %s not understood (%s)", instance->address, reason);
+		else if (!session->options->raw)
+			print_raw_with_warning(line, reason);
+		json_object_put(object);
+		return;
+	}
+	if (strcmp(first, "hello") == 0)
+		handle_hello(session, instance, object);
+	watch_board_apply(session->board, (unsigned)(instance - session->instances), object, &outcome);
+	if (outcome.has_seq && outcome.seq > instance->last_seq)
+		instance->last_seq = outcome.seq;
+	show_outcome(session, instance, object, line, &outcome);
+	if (outcome.event == WATCH_BOARD_NOTICE) {
+		session->notices++;
+		if (outcome.bell)
+			bell(session);
 	}
 	fflush(stdout);
 	json_object_put(object);
+	if (session->options->count > 0 && session->notices >= session->options->count)
+		session->done = true;
 }
 
-/* ---- the read loop ----------------------------------------------------------------------- */
+/* ---- connections ------------------------------------------------------------------------- */
 
-enum watch_stop {
-	WATCH_GO_ON,
-	WATCH_STOP_OK,    /* enough alerts, or idle */
-	WATCH_STOP_EOF,   /* cadmond closed the stream */
-	WATCH_STOP_ERROR, /* the connection failed */
-};
-
-/* A line buffer with a hard limit; a longer line is skipped up to its newline. */
-struct watch_reader {
-	char *buffer; /* WATCH_LINE_MAX_BYTES + 1 */
-	size_t used;
-	bool skipping_long_line;
-};
-
-/* Hand every complete line in the buffer to handle_line; keep the incomplete rest. */
-static enum watch_stop take_lines(struct watch_session *session, struct watch_reader *reader)
-{
-	size_t start = 0;
-	char *newline;
-
-	while ((newline = memchr(reader->buffer + start, '\n', reader->used - start))) {
-		size_t len = (size_t)(newline - (reader->buffer + start));
-		if (reader->skipping_long_line) {
-			reader->skipping_long_line = false;
-		} else {
-			if (len > 0 && reader->buffer[start + len - 1] == '\r')
-				len--;
-			reader->buffer[start + len] = '\0';
-			handle_line(session, reader->buffer + start, len);
-		}
-		start = (size_t)(newline - reader->buffer) + 1;
-		if (session->options->count > 0 && session->alerts >= session->options->count)
-			return WATCH_STOP_OK;
-	}
-	memmove(reader->buffer, reader->buffer + start, reader->used - start);
-	reader->used -= start;
-	if (reader->used == WATCH_LINE_MAX_BYTES) {
-		if (!reader->skipping_long_line)
-			warn("line longer than %d bytes skipped", WATCH_LINE_MAX_BYTES);
-		reader->skipping_long_line = true;
-		reader->used = 0;
-	}
-	return WATCH_GO_ON;
-}
-
-/* Wait for data until the idle deadline; 1 readable, 0 idle, -1 error. */
-static int wait_readable(int fd, double idle_exit_seconds, double last_line_at)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int timeout_ms = -1;
-
-	if (idle_exit_seconds > 0) {
-		double left = last_line_at + idle_exit_seconds - monotonic_seconds();
-		if (left <= 0)
-			return 0;
-		timeout_ms = (int)ceil(left * 1000);
-	}
-	int ready = poll(&pfd, 1, timeout_ms);
-	if (ready < 0 && errno == EINTR)
-		return 1; /* read() will tell */
-	return ready;
-}
-
-/* Read and handle one chunk from the connection. */
-static enum watch_stop read_chunk(struct watch_session *session, struct watch_reader *reader,
-				  int fd)
-{
-	size_t room = WATCH_LINE_MAX_BYTES - reader->used;
-	ssize_t n = read(fd, reader->buffer + reader->used,
-			 room < WATCH_READ_BYTES ? room : WATCH_READ_BYTES);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return WATCH_GO_ON;
-	if (n < 0) {
-		fprintf(stderr, "cadmon-watch: read from %s: %s\n", session->options->address,
-			strerror(errno));
-		return WATCH_STOP_ERROR;
-	}
-	if (n == 0) {
-		if (reader->used > 0 && !reader->skipping_long_line) {
-			warn("connection closed in the middle of a line");
-			reader->buffer[reader->used] = '\0';
-			handle_line(session, reader->buffer, reader->used);
-		}
-		return WATCH_STOP_EOF;
-	}
-	reader->used += (size_t)n;
-	return take_lines(session, reader);
-}
-
-static enum watch_stop watch_connection(struct watch_session *session, int fd)
-{
-	struct watch_reader reader = { .buffer = malloc(WATCH_LINE_MAX_BYTES + 1) };
-	enum watch_stop stop = WATCH_GO_ON;
-	double last_line_at = monotonic_seconds();
-
-	if (!reader.buffer) {
-		fprintf(stderr, "cadmon-watch: out of memory\n");
-		return WATCH_STOP_ERROR;
-	}
-	while (stop == WATCH_GO_ON) {
-		int ready = wait_readable(fd, session->options->idle_exit_seconds, last_line_at);
-		if (ready == 0)
-			break; /* idle */
-		if (ready < 0) {
-			fprintf(stderr, "cadmon-watch: poll: %s\n", strerror(errno));
-			stop = WATCH_STOP_ERROR;
-			break;
-		}
-		unsigned long lines_before = session->lines;
-		stop = read_chunk(session, &reader, fd);
-		if (session->lines != lines_before)
-			last_line_at = monotonic_seconds();
-	}
-	free(reader.buffer);
-	return stop == WATCH_GO_ON ? WATCH_STOP_OK : stop;
-}
-
-/* Ask for the alerts after seq: the first line a subscriber sends (docs/protocol.md). */
+/* Ask for the notices after seq: the first line a subscriber sends (docs/protocol.md). */
 static bool send_since(int fd, long long seq)
 {
 	char line[64];
@@ -484,67 +309,360 @@ static bool send_since(int fd, long long seq)
 	return write(fd, line, (size_t)len) == len;
 }
 
-/* Connect, ask to resume where the last connection stopped (or at --since), and watch. */
-static enum watch_stop watch_once(struct watch_session *session, bool resuming)
+static void close_link(struct watch_instance *instance)
 {
-	const struct watch_options *options = session->options;
-	long long since = resuming && session->last_seq > 0 ? session->last_seq : options->since;
-	char why[NET_WHY_MAX];
-	int fd = net_connect_retry(options->address, options->connect_timeout_seconds, why, sizeof(why));
-	enum watch_stop stop;
-
-	if (fd < 0) {
-		fprintf(stderr, "cadmon-watch: %s\n", why);
-		return WATCH_STOP_ERROR;
-	}
-	if (since >= 0 && !send_since(fd, since)) {
-		fprintf(stderr, "cadmon-watch: write to %s: %s\n", options->address, strerror(errno));
-		close(fd);
-		return WATCH_STOP_ERROR;
-	}
-	stop = watch_connection(session, fd);
-	close(fd);
-	return stop;
+	if (instance->fd >= 0)
+		close(instance->fd);
+	instance->fd = -1;
 }
 
-/* Watch until --count, --idle-exit or the end of the stream; with --reconnect, a stream
- * that ends or breaks is resumed after the last alert shown. Returns the exit status. */
+/* "Connection refused" of "cannot connect to 127.0.0.1:7401: Connection refused". */
+static const char *reason_of(const char *why)
+{
+	const char *colon = strrchr(why, ':');
+
+	return colon && colon[1] == ' ' ? colon + 2 : why;
+}
+
+/* Connecting failed: try again soon, or (line mode, no --reconnect) give up after --timeout. */
+static void connect_failed(struct watch_session *session, struct watch_instance *instance)
+{
+	double now = monotonic_seconds();
+
+	close_link(instance);
+	instance->link = WATCH_LINK_DOWN;
+	instance->retry_at = now + WATCH_RETRY_SECONDS;
+	instance->attempts++;
+	if (!session->keep_trying &&
+	    now - session->started_at >= session->options->connect_timeout_seconds) {
+		fprintf(stderr, "cadmon-watch: cannot connect to %s for %g s: %s\n", instance->address,
+			session->options->connect_timeout_seconds, reason_of(instance->why));
+		instance->link = WATCH_LINK_FINISHED;
+		instance->failed = true;
+		return;
+	}
+	if (session->keep_trying && !session->screen_mode && session->stderr_tty)
+		rewrite_status_line(session, instance);
+	else if (session->keep_trying && !instance->outage_reported)
+		status(session, "%s; trying again every %g s", instance->why, WATCH_RETRY_SECONDS);
+	instance->outage_reported = session->keep_trying;
+	session->dirty = true;
+}
+
+static void start_connect(struct watch_session *session, struct watch_instance *instance)
+{
+	instance->fd = net_connect_start(instance->address, instance->why, sizeof(instance->why));
+	if (instance->fd < 0)
+		return connect_failed(session, instance);
+	instance->link = WATCH_LINK_CONNECTING;
+}
+
+/* The connection is up: ask to resume where the last one stopped (or at --since). */
+static void connected(struct watch_session *session, struct watch_instance *instance)
+{
+	long long since = instance->last_seq > 0 ? instance->last_seq : session->options->since;
+
+	if (net_connect_finish(instance->fd, instance->address, instance->why, sizeof(instance->why)) != 0)
+		return connect_failed(session, instance);
+	if (since >= 0 && !send_since(instance->fd, since)) {
+		snprintf(instance->why, sizeof(instance->why), "write to %s: %s", instance->address,
+			 strerror(errno));
+		return connect_failed(session, instance);
+	}
+	instance->link = WATCH_LINK_UP;
+	instance->outage_reported = false;
+	instance->attempts = 0;
+	watch_reader_reset(&instance->reader);
+	session->dirty = true;
+}
+
+/* The stream ended (eof) or broke: resume it, or this instance is finished. */
+static void stream_ended(struct watch_session *session, struct watch_instance *instance, bool eof)
+{
+	if (!eof)
+		snprintf(instance->why, sizeof(instance->why), "read from %s: %s", instance->address,
+			 strerror(errno));
+	else
+		snprintf(instance->why, sizeof(instance->why), "%s closed the stream", instance->address);
+	close_link(instance);
+	if (!session->keep_trying) {
+		if (!eof)
+			fprintf(stderr, "cadmon-watch: %s\n", instance->why);
+		instance->link = WATCH_LINK_FINISHED;
+		instance->failed = !eof;
+		return;
+	}
+	status(session, "stream ended; reconnecting to resume after alert %" PRId64,
+	       instance->last_seq);
+	instance->link = WATCH_LINK_DOWN;
+	instance->retry_at = monotonic_seconds();
+	instance->outage_reported = true;
+	session->dirty = true;
+}
+
+/* Read and handle what an instance sent. */
+static void read_instance(struct watch_session *session, struct watch_instance *instance)
+{
+	struct watch_reader *reader = &instance->reader;
+	unsigned long long_lines = reader->long_lines;
+	enum watch_reader_fill fill = watch_reader_fill(reader, instance->fd);
+	char *line;
+	size_t len;
+
+	if (reader->long_lines != long_lines)
+		status(session, "warning: a line from %s longer than %d bytes skipped", instance->address,
+		       WATCH_READER_LINE_MAX_BYTES);
+	if (fill == WATCH_READER_AGAIN)
+		return;
+	if (fill == WATCH_READER_READ)
+		while (!session->done && (line = watch_reader_next_line(reader, &len))) {
+			handle_line(session, instance, line, len);
+			session->last_line_at = monotonic_seconds();
+		}
+	if (fill == WATCH_READER_READ || session->done)
+		return;
+	if (fill == WATCH_READER_EOF && (line = watch_reader_rest(reader, &len))) {
+		status(session, "warning: %s closed the connection in the middle of a line",
+		       instance->address);
+		handle_line(session, instance, line, len);
+	}
+	stream_ended(session, instance, fill == WATCH_READER_EOF);
+}
+
+/* ---- acknowledging from the keyboard ----------------------------------------------------- */
+
+/* Send the acknowledgement typed at the prompt to every instance that is up. */
+static void send_prompt_ack(struct watch_session *session)
+{
+	const struct watch_prompt *prompt = &session->prompt;
+	char *line = watch_ack_line(prompt->alert_id, prompt->by, prompt->note);
+	size_t sent = 0;
+
+	for (size_t i = 0; line && i < session->instance_count; i++) {
+		struct watch_instance *instance = &session->instances[i];
+		size_t len = strlen(line);
+		if (instance->link == WATCH_LINK_UP && write(instance->fd, line, len) == (ssize_t)len)
+			sent++;
+	}
+	free(line);
+	status(session, "ack of alert %s (%s) by %s sent to %zu of %zu cadmond", prompt->number,
+	       prompt->alert_id, prompt->by, sent, session->instance_count);
+}
+
+/* The number typed stands for this alert (as the board is now). */
+static void pick_alert(struct watch_session *session)
+{
+	struct watch_prompt *prompt = &session->prompt;
+	const char *alert_id = watch_board_alert_id(session->board, strtoul(prompt->number, NULL, 10));
+
+	if (!watch_prompt_pick(prompt, alert_id))
+		status(session, "no alert numbered %s on the board; nothing sent", prompt->number);
+}
+
+static void read_keys(struct watch_session *session)
+{
+	unsigned char keys[64];
+	ssize_t n = read(STDIN_FILENO, keys, sizeof(keys));
+
+	if (n == 0)
+		session->screen.keyboard = false; /* stdin closed: no more keys */
+	for (ssize_t i = 0; i < n && !session->done; i++) {
+		switch (watch_prompt_key(&session->prompt, keys[i])) {
+		case WATCH_PROMPT_QUIT:
+			session->done = true;
+			break;
+		case WATCH_PROMPT_PICK:
+			pick_alert(session);
+			session->dirty = true;
+			break;
+		case WATCH_PROMPT_ACK:
+			send_prompt_ack(session);
+			watch_prompt_done(&session->prompt);
+			session->dirty = true;
+			break;
+		case WATCH_PROMPT_REDRAW:
+			session->dirty = true;
+			break;
+		case WATCH_PROMPT_NONE:
+			break;
+		}
+	}
+}
+
+/* ---- the screen -------------------------------------------------------------------------- */
+
+/* "cadmon-watch  1 open  127.0.0.1:7401 live  times UTC". */
+static void header_row(const struct watch_session *session, char row[WATCH_ROW_BYTES])
+{
+	struct watch_text text = watch_text_init(row, WATCH_ROW_BYTES);
+
+	watch_text_appendf(&text, "cadmon-watch  %zu open ", watch_board_open_count(session->board));
+	for (size_t i = 0; i < session->instance_count; i++) {
+		const struct watch_instance *instance = &session->instances[i];
+		watch_text_appendf(&text, " %s ", instance->address);
+		if (instance->link == WATCH_LINK_UP)
+			watch_text_appendf(&text, "live");
+		else if (instance->link == WATCH_LINK_DOWN && instance->attempts > 0)
+			watch_text_appendf(&text, "DOWN (%s), attempt %u", reason_of(instance->why),
+					   instance->attempts);
+		else
+			watch_text_appendf(&text, "connecting");
+	}
+	watch_text_appendf(&text, "  times %s", session->options->utc ? "UTC" : "local");
+}
+
+static void redraw(struct watch_session *session)
+{
+	char header[WATCH_ROW_BYTES], prompt[WATCH_ROW_BYTES];
+
+	if (!session->screen_mode || !session->dirty)
+		return;
+	header_row(session, header);
+	watch_prompt_row(&session->prompt, prompt, sizeof(prompt));
+	watch_screen_draw(&session->screen, session->board, header, prompt);
+	session->dirty = false;
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+static bool all_finished(const struct watch_session *session)
+{
+	for (size_t i = 0; i < session->instance_count; i++)
+		if (session->instances[i].link != WATCH_LINK_FINISHED)
+			return false;
+	return true;
+}
+
+/* Start the connections that are due; the ms until the next one is (at most max_ms). */
+static int start_due_connections(struct watch_session *session, int max_ms)
+{
+	double now = monotonic_seconds();
+
+	for (size_t i = 0; i < session->instance_count; i++) {
+		struct watch_instance *instance = &session->instances[i];
+		if (instance->link != WATCH_LINK_DOWN)
+			continue;
+		if (instance->retry_at <= now)
+			start_connect(session, instance);
+		if (instance->link == WATCH_LINK_DOWN) {
+			int ms = (int)ceil((instance->retry_at - now) * 1000);
+			max_ms = ms < max_ms ? (ms > 0 ? ms : 0) : max_ms;
+		}
+	}
+	return max_ms;
+}
+
+/* Whether --idle-exit is due; else lowers *timeout_ms to it. */
+static bool idle_due(const struct watch_session *session, int *timeout_ms)
+{
+	double idle = session->options->idle_exit_seconds;
+
+	if (idle <= 0)
+		return false;
+	double left = session->last_line_at + idle - monotonic_seconds();
+	if (left <= 0)
+		return true;
+	int ms = (int)ceil(left * 1000);
+	*timeout_ms = ms < *timeout_ms ? ms : *timeout_ms;
+	return false;
+}
+
+/* One round: connect what is due, wait, read. */
+static void watch_round(struct watch_session *session)
+{
+	struct pollfd fds[WATCH_BOARD_MAX_INSTANCES + 1];
+	struct watch_instance *owners[WATCH_BOARD_MAX_INSTANCES + 1];
+	nfds_t count = 0;
+	int timeout_ms = start_due_connections(session, WATCH_POLL_MAX_MS);
+
+	if (all_finished(session) || idle_due(session, &timeout_ms)) {
+		session->done = true;
+		return;
+	}
+	for (size_t i = 0; i < session->instance_count; i++) {
+		struct watch_instance *instance = &session->instances[i];
+		if (instance->link != WATCH_LINK_UP && instance->link != WATCH_LINK_CONNECTING)
+			continue;
+		owners[count] = instance;
+		fds[count++] = (struct pollfd){ .fd = instance->fd,
+						.events = instance->link == WATCH_LINK_UP ? POLLIN : POLLOUT };
+	}
+	if (session->screen_mode && session->screen.keyboard) {
+		owners[count] = NULL;
+		fds[count++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	}
+	redraw(session);
+	if (poll(fds, count, timeout_ms) < 0)
+		return; /* EINTR: a signal; the caller looks at the flags */
+	for (nfds_t i = 0; i < count && !session->done; i++) {
+		if (!fds[i].revents)
+			continue;
+		if (!owners[i])
+			read_keys(session);
+		else if (owners[i]->link == WATCH_LINK_CONNECTING)
+			connected(session, owners[i]);
+		else
+			read_instance(session, owners[i]);
+	}
+}
+
+/* Watch until --count, --idle-exit, `q`, a signal, or the end of every stream. */
 static int watch_until_done(struct watch_session *session)
 {
-	bool resuming = false;
+	int status = 0;
 
-	for (;;) {
-		enum watch_stop stop = watch_once(session, resuming);
-		if (stop == WATCH_STOP_OK || (stop == WATCH_STOP_EOF && !session->options->reconnect))
-			return 0;
-		if (!session->options->reconnect || (stop == WATCH_STOP_ERROR && !resuming && session->lines == 0))
-			return stop == WATCH_STOP_EOF ? 0 : 1;
-		fprintf(stderr, "cadmon-watch: stream ended; reconnecting to resume after alert %lld\n",
-			(long long)session->last_seq);
-		resuming = true;
+	session->started_at = session->last_line_at = monotonic_seconds();
+	while (!session->done && !quit_requested) {
+		if (resize_requested) {
+			resize_requested = 0;
+			watch_screen_resize(&session->screen);
+			session->dirty = true;
+		}
+		watch_round(session);
 	}
+	if (session->status_line_open)
+		fputc('\n', stderr);
+	for (size_t i = 0; i < session->instance_count; i++) {
+		close_link(&session->instances[i]);
+		if (session->instances[i].failed)
+			status = 1;
+	}
+	return status;
 }
 
-/* ---- options and main -------------------------------------------------------------------- */
+/* ---- options ----------------------------------------------------------------------------- */
 
 static void print_usage(FILE *out)
 {
-	fputs("usage: cadmon-watch [--connect HOST:PORT] [--raw] [--count N] [--idle-exit SECONDS]\n"
-	      "                    [--timeout SECONDS] [--since SEQ] [--reconnect]\n"
-	      "Show cadmond's alerts as a supervisor's console.\n"
+	fputs("usage: cadmon-watch [--connect HOST:PORT]... [--raw] [--lines] [--utc] [--no-bell]\n"
+	      "                    [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
+	      "                    [--since SEQ] [--reconnect]\n"
+	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect HOST:PORT]...\n"
+	      "Show cadmond's open alerts and notices as a supervisor's console.\n"
 	      "\n"
-	      "  --connect HOST:PORT  the alert port (" WATCH_DEFAULT_ADDRESS ")\n"
+	      "  --connect HOST:PORT  the alert port (" WATCH_DEFAULT_ADDRESS "); give it up to 8 times\n"
+	      "                       for an active/active pair: each notice is shown once\n"
 	      "  --raw                print the lines exactly as received\n"
-	      "  --count N            exit after N alert notices (the board's \"open\" lines not counted)\n"
+	      "  --lines              one line per notice even on a terminal\n"
+	      "  --utc                times in UTC (\"08:04:30Z\"); local time by default\n"
+	      "  --no-bell            do not ring the bell on firing and escalated alerts\n"
+	      "  --count N            exit after N notices\n"
 	      "  --idle-exit SECONDS  exit after SECONDS without a line\n"
-	      "  --timeout SECONDS    keep trying to connect this long (5)\n"
-	      "  --since SEQ          first ask for every journaled alert after SEQ (0: all)\n"
-	      "  --reconnect          when the stream ends, reconnect and resume after the last\n"
-	      "                       alert shown, so nothing raised meanwhile is missed\n"
+	      "  --timeout SECONDS    without --reconnect (and for --ack): keep trying to connect\n"
+	      "                       this long (5)\n"
+	      "  --since SEQ          first ask for every journaled notice after SEQ (0: all)\n"
+	      "  --reconnect          keep trying to connect, and when a stream ends reconnect and\n"
+	      "                       resume after the last notice seen (always on a terminal)\n"
+	      "  --ack ALERT_ID       acknowledge that alert (16 hex digits) --by NAME (1 to 64\n"
+	      "                       bytes) with an optional --note TEXT (up to 256 bytes), print\n"
+	      "                       cadmond's answer and exit\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
-	      "Exit status: 0 at end of stream, after --count alerts or when idle; 1 when the\n"
-	      "connection fails; 2 on bad usage.\n",
+	      "On a terminal the open alerts stay pinned at the top, newest notices below; press a\n"
+	      "to acknowledge an alert by its number, q to quit.\n"
+	      "\n"
+	      "Exit status: 0 at end of stream, after --count notices, when idle or on q; 1 when a\n"
+	      "connection fails or an --ack was not acknowledged; 2 on bad usage.\n",
 	      out);
 }
 
@@ -607,11 +725,27 @@ static int parse_connect(struct watch_options *options, const char *text)
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
 		return usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
-	options->address = text;
+	if (options->address_count == WATCH_BOARD_MAX_INSTANCES)
+		return usage_error("--connect: at most %d addresses", WATCH_BOARD_MAX_INSTANCES);
+	options->addresses[options->address_count++] = text;
 	return 0;
 }
 
-enum { OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT };
+/* --ack: an alert_id, 16 hex digits. */
+static int parse_ack_id(struct watch_options *options, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len != WATCH_ID_HEX_DIGITS || strspn(text, "0123456789abcdef") != len)
+		return usage_error("--ack needs an alert_id of 16 hex digits, not \"%s\"", text);
+	options->ack_id = text;
+	return 0;
+}
+
+enum {
+	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
+	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE,
+};
 
 static const struct option long_options[] = {
 	{ "connect", required_argument, NULL, OPT_CONNECT },
@@ -621,18 +755,44 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "utc", no_argument, NULL, OPT_UTC },
+	{ "no-bell", no_argument, NULL, OPT_NO_BELL },
+	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "ack", required_argument, NULL, OPT_ACK },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int apply_flag(struct watch_options *options, int option)
+{
+	switch (option) {
+	case OPT_RAW:
+		options->raw = true;
+		return 0;
+	case OPT_RECONNECT:
+		options->reconnect = true;
+		return 0;
+	case OPT_UTC:
+		options->utc = true;
+		return 0;
+	case OPT_NO_BELL:
+		options->bell = false;
+		return 0;
+	case OPT_LINES:
+		options->line_mode = true;
+		return 0;
+	default:
+		return WATCH_EXIT_USAGE;
+	}
+}
 
 static int apply_option(struct watch_options *options, int option, const char *value)
 {
 	switch (option) {
 	case OPT_CONNECT:
 		return parse_connect(options, value);
-	case OPT_RAW:
-		options->raw = true;
-		return 0;
 	case OPT_COUNT:
 		return parse_count(value, &options->count);
 	case OPT_IDLE_EXIT:
@@ -641,12 +801,31 @@ static int apply_option(struct watch_options *options, int option, const char *v
 		return parse_seconds("timeout", value, 0, false, &options->connect_timeout_seconds);
 	case OPT_SINCE:
 		return parse_since(value, &options->since);
-	case OPT_RECONNECT:
-		options->reconnect = true;
+	case OPT_ACK:
+		return parse_ack_id(options, value);
+	case OPT_BY:
+		options->ack_by = value;
+		return 0;
+	case OPT_NOTE:
+		options->ack_note = value;
 		return 0;
 	default:
-		return WATCH_EXIT_USAGE;
+		return apply_flag(options, option);
 	}
+}
+
+/* --ack, --by and --note go together, within the protocol's sizes. */
+static int check_ack_options(const struct watch_options *options)
+{
+	if (!options->ack_id && (options->ack_by || options->ack_note))
+		return usage_error("--by and --note go with --ack");
+	if (!options->ack_id)
+		return 0;
+	if (!options->ack_by || options->ack_by[0] == '\0' || strlen(options->ack_by) > WATCH_BY_MAX_BYTES)
+		return usage_error("--ack needs --by NAME of 1 to %d bytes", WATCH_BY_MAX_BYTES);
+	if (options->ack_note && strlen(options->ack_note) > WATCH_NOTE_MAX_BYTES)
+		return usage_error("--note: at most %d bytes", WATCH_NOTE_MAX_BYTES);
+	return 0;
 }
 
 /* Fill *options from argv; -1 to go on, or an exit status (0 after -h, 2 on bad usage). */
@@ -655,9 +834,9 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 	int option;
 
 	*options = (struct watch_options){
-		.address = WATCH_DEFAULT_ADDRESS,
 		.connect_timeout_seconds = WATCH_DEFAULT_CONNECT_SECONDS,
 		.since = -1,
+		.bell = true,
 	};
 	opterr = 0;
 	while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -675,23 +854,91 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument \"%s\"", argv[optind]);
-	return -1;
+	if (options->address_count == 0)
+		options->addresses[options->address_count++] = WATCH_DEFAULT_ADDRESS;
+	return check_ack_options(options) != 0 ? WATCH_EXIT_USAGE : -1;
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+static void install_signals(bool screen_mode)
+{
+	struct sigaction action = { .sa_handler = on_quit_signal };
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!screen_mode)
+		return;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	action.sa_handler = on_resize_signal;
+	sigaction(SIGWINCH, &action, NULL);
+}
+
+/* Set the session up; 0, or -1 when out of memory. */
+static int session_init(struct watch_session *session, const struct watch_options *options)
+{
+	*session = (struct watch_session){
+		.options = options,
+		.tokener = json_tokener_new(),
+		.board = watch_board_new(options->utc),
+		.screen_mode = !options->raw && !options->line_mode && isatty(STDOUT_FILENO),
+	};
+	session->keep_trying = options->reconnect || session->screen_mode;
+	session->stderr_tty = isatty(STDERR_FILENO);
+	session->instance_count = options->address_count;
+	for (size_t i = 0; i < session->instance_count; i++) {
+		struct watch_instance *instance = &session->instances[i];
+		*instance = (struct watch_instance){ .address = options->addresses[i], .fd = -1 };
+		if (watch_reader_init(&instance->reader) != 0)
+			return -1;
+	}
+	return session->tokener && session->board ? 0 : -1;
+}
+
+static void session_free(struct watch_session *session)
+{
+	for (size_t i = 0; i < session->instance_count; i++)
+		watch_reader_free(&session->instances[i].reader);
+	if (session->tokener)
+		json_tokener_free(session->tokener);
+	watch_board_free(session->board);
 }
 
 int main(int argc, char **argv)
 {
 	struct watch_options options;
+	struct watch_session session;
 	int status = parse_options(argc, argv, &options);
 
 	if (status >= 0)
 		return status;
-	struct watch_session session = { .options = &options, .tokener = json_tokener_new() };
-	if (!session.tokener) {
+	tzset(); /* local times of day, from TZ */
+	if (options.ack_id) {
+		struct watch_ack_request request = {
+			.addresses = options.addresses,
+			.address_count = options.address_count,
+			.alert_id = options.ack_id,
+			.by = options.ack_by,
+			.note = options.ack_note,
+			.timeout_seconds = options.connect_timeout_seconds,
+			.utc = options.utc,
+		};
+		signal(SIGPIPE, SIG_IGN);
+		return watch_ack_run(&request);
+	}
+	if (session_init(&session, &options) != 0) {
 		fprintf(stderr, "cadmon-watch: out of memory\n");
+		session_free(&session);
 		return 1;
 	}
+	install_signals(session.screen_mode);
+	if (session.screen_mode)
+		watch_screen_open(&session.screen, STDOUT_FILENO);
 	status = watch_until_done(&session);
-	json_tokener_free(session.tokener);
+	if (session.screen_mode)
+		watch_screen_close(&session.screen);
+	session_free(&session);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "cadmon-watch: write to stdout: %s\n", strerror(errno));
 		status = 1;

@@ -3,6 +3,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,4 +99,59 @@ int net_connect_retry(const char *address, double timeout_seconds, char *why, si
 		struct timespec pause = { .tv_sec = 0, .tv_nsec = NET_RETRY_PAUSE_NS };
 		nanosleep(&pause, NULL);
 	}
+}
+
+/* A non-blocking socket connecting to ai; -1 with errno set when it failed at once. */
+static int start_one(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+	    (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)) {
+		int saved_errno = errno;
+		close(fd);
+		errno = saved_errno;
+		return -1;
+	}
+	return fd;
+}
+
+int net_connect_start(const char *address, char *why, size_t why_size)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	char host[NET_HOST_MAX], port[NET_PORT_MAX];
+	struct addrinfo *list;
+	int fd = -1, saved_errno = ECONNREFUSED;
+
+	if (net_split_host_port(address, host, sizeof(host), port, sizeof(port)) != 0) {
+		snprintf(why, why_size, "expected HOST:PORT or [V6]:PORT, got \"%s\"", address);
+		return -1;
+	}
+	int gai_error = getaddrinfo(host, port, &hints, &list);
+	if (gai_error != 0) {
+		snprintf(why, why_size, "%s: %s", address, gai_strerror(gai_error));
+		return -1;
+	}
+	for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next)
+		if ((fd = start_one(ai)) < 0)
+			saved_errno = errno;
+	freeaddrinfo(list);
+	if (fd < 0)
+		snprintf(why, why_size, "cannot connect to %s: %s", address, strerror(saved_errno));
+	return fd;
+}
+
+int net_connect_finish(int fd, const char *address, char *why, size_t why_size)
+{
+	int error = 0;
+	socklen_t len = sizeof(error);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0)
+		error = errno;
+	if (error == 0)
+		return 0;
+	snprintf(why, why_size, "cannot connect to %s: %s", address, strerror(error));
+	return -1;
 }

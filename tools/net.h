@@ -30,4 +30,18 @@ int net_split_host_port(const char *address, char *host, size_t host_size, char 
  */
 int net_connect_retry(const char *address, double timeout_seconds, char *why, size_t why_size);
 
+/**
+ * Start connecting to address without waiting: a non-blocking TCP socket to the first
+ * address it resolves to that takes one, connected or still connecting (poll it for
+ * POLLOUT, then read SO_ERROR; net_connect_finish does that). Returns the socket (the caller
+ * closes it), or -1 with why set (a bad address, a name that does not resolve, a refusal).
+ */
+int net_connect_start(const char *address, char *why, size_t why_size);
+
+/**
+ * After POLLOUT on a socket from net_connect_start: 0 when it is connected, or -1 with why
+ * set ("cannot connect to ADDRESS: REASON").
+ */
+int net_connect_finish(int fd, const char *address, char *why, size_t why_size);
+
 #endif
