@@ -27,6 +27,7 @@ static struct json_object *parse_object(const char *line, size_t len)
 
 	if (!tokener)
 		return NULL;
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	value = json_tokener_parse_ex(tokener, line, (int)len);
 	if (value && (!json_object_is_type(value, json_type_object) ||
 		      json_tokener_get_parse_end(tokener) < len)) {
@@ -78,6 +79,14 @@ static bool read_hello(struct acks *acks, struct json_object *object, char *why,
 	    memchr(json_object_get_string(source), '\0', source_len)) {
 		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
 		return false;
+	}
+	for (size_t i = 0; i < source_len; i++) {
+		unsigned char c = (unsigned char)json_object_get_string(source)[i];
+		if (c < 0x20 || c == 0x7f) {
+			/* it names the source in logs, notices and the journal's control lines */
+			snprintf(why, why_size, "\"source\" must not contain control characters");
+			return false;
+		}
 	}
 	if (!read_epoch(acks, json_object_object_get(object, "epoch"), why, why_size))
 		return false;

@@ -9,7 +9,19 @@
 
 #include "text.h"
 
-/* The string value of key: 1 found and fits in [min_len, max_len] bytes, 0 absent, -1 bad. */
+/* No control characters (escaped or not): what a console shows and the journal keeps is
+ * plain text, and a line formatted back stays within CONTROL_LINE_MAX (only " and \ are
+ * escaped, each to two bytes). */
+static bool is_plain_text(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* The string value of key: 1 found, fits in [min_len, max_len] bytes and is plain text (valid
+ * UTF-8: the tokener checks it), 0 absent, -1 bad. */
 static int string_value(struct json_object *object, const char *key, size_t min_len, size_t max_len,
 			char *out)
 {
@@ -21,7 +33,7 @@ static int string_value(struct json_object *object, const char *key, size_t min_
 		return -1;
 	size_t len = (size_t)json_object_get_string_len(value);
 	const char *text = json_object_get_string(value);
-	if (len < min_len || len > max_len || strlen(text) != len)
+	if (len < min_len || len > max_len || strlen(text) != len || !is_plain_text(text, len))
 		return -1;
 	memcpy(out, text, len + 1);
 	return 1;
@@ -52,9 +64,9 @@ static int parse_ack(struct json_object *object, struct control *out, char *why,
 		return fail(why, why_size, "\"ack\" must be an alert_id: 16 lowercase hex digits");
 	memcpy(out->alert_id, id, ALERT_ID_LENGTH + 1);
 	if (string_value(object, "by", 1, ALERT_ACK_BY_MAX, out->by) != 1)
-		return fail(why, why_size, "\"by\" must be a string of 1 to 64 bytes");
+		return fail(why, why_size, "\"by\" must be a string of 1 to 64 bytes, no control characters");
 	if (string_value(object, "note", 0, ALERT_ACK_NOTE_MAX, out->note) < 0)
-		return fail(why, why_size, "\"note\" must be a string of at most 256 bytes");
+		return fail(why, why_size, "\"note\" must be a string of at most 256 bytes, no control characters");
 	return 0;
 }
 
@@ -96,7 +108,7 @@ static struct json_object *parse_object(const char *line, size_t len)
 
 	if (!tokener)
 		return NULL;
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	object = json_tokener_parse_ex(tokener, line, (int)len);
 	if (object && ((size_t)json_tokener_get_parse_end(tokener) != len ||
 		       !json_object_is_type(object, json_type_object))) {

@@ -48,7 +48,7 @@ struct control {
 
 /**
  * Parse a control line. 0 with *out filled, or -EINVAL with what is wrong in why, e.g.
- * "\"by\" must be a string of 1 to 64 bytes" or "no \"ack\" key: a console sends
+ * "\"by\" must be a string of 1 to 64 bytes, no control characters" or "no \"ack\" key: a console sends
  * {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}".
  */
 int control_parse(const char *line, size_t len, struct control *out, char *why, size_t why_size);

@@ -49,6 +49,8 @@ static void test_bad_hellos(void **state)
 		{ "{\"hello\":\"feed\",\"source\":\"\"}", "\"source\" must be 1 to 64 bytes" },
 		{ "{\"hello\":\"feed\",\"source\":\"0123456789012345678901234567890123456789012345678901234567890123X\"}",
 		  "\"source\" must be 1 to 64 bytes" },
+		{ "{\"hello\":\"feed\",\"source\":\"cad\\u0007-1\"}", "\"source\" must not contain control characters" },
+		{ "{\"hello\":\"feed\",\"source\":\"cad\\n\"}", "\"source\" must not contain control characters" },
 	};
 	struct acks acks;
 	char why[128];

@@ -209,9 +209,9 @@ static void test_bad_ack_lines(void **state)
 	assert_int_equal(harness_send(console, "{\"ack\":\"0123456789abcdef\",\"by\":\"sup-1\"}\n"), 0);
 	expect_line(console, "{\"notice\":\"ack: no open alert 0123456789abcdef\"}");
 	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"\"}\r\n"), 0);
-	expect_line(console, "{\"notice\":\"ack: \\\"by\\\" must be a string of 1 to 64 bytes\"}");
+	expect_line(console, "{\"notice\":\"ack: \\\"by\\\" must be a string of 1 to 64 bytes, no control characters\"}");
 	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"s\",\"note\":7}\n"), 0);
-	expect_line(console, "{\"notice\":\"ack: \\\"note\\\" must be a string of at most 256 bytes\"}");
+	expect_line(console, "{\"notice\":\"ack: \\\"note\\\" must be a string of at most 256 bytes, no control characters\"}");
 	assert_int_equal(harness_send(console, "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"x\"}\n"), 0);
 	expect_line(console, "{\"notice\":\"ack: a console may only send {\\\"ack\\\":...} lines\"}");
 	memset(long_line, 'x', sizeof long_line - 2);
