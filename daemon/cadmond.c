@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "feed.h"
 #include "health.h"
+#include "http.h"
 #include "listener.h"
 #include "log.h"
 #include "reload.h"
@@ -44,6 +45,9 @@ struct cadmond {
 	struct subscribers *subscribers;
 	struct listener *feed_listener;
 	struct listener *alert_listener;
+	struct http_server *http;   /* the HTTP API, metrics and health */
+	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
+	size_t ack_notice_size;
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
 	struct event *status_timer; /* STATUS= and WATCHDOG=1 */
 	struct health *health;      /* feed silence, journal state, evictions */
@@ -337,6 +341,10 @@ static void cadmond_on_alert(const struct alert *alert, const char *json, size_t
 			alert->seq, alert->kind, alert->rule, alert->severity, alert->agency,
 			alert->agency[0] ? "/" : "", alert->operator_id, alert->calls,
 			alert->premature, alert->callback_count);
+	if (cadmond->ack_notice && strcmp(alert->kind, "acknowledged") == 0) {
+		snprintf(cadmond->ack_notice, cadmond->ack_notice_size, "%.*s", (int)json_len, json);
+		cadmond->ack_notice = NULL;
+	}
 	durability_on_alert(cadmond->durability, alert->seq, json, json_len);
 }
 
@@ -421,6 +429,52 @@ static void cadmond_console_line(void *ctx, const char *peer, const char *line, 
 	log_msg(LOG_NOTICE, "subscriber %s: alert %s acknowledged by %s", peer, control.alert_id,
 		control.by);
 	cadmond_control(cadmond, &control);
+}
+
+/* An acknowledgement over HTTP: checked, journaled and applied as a console's is; the
+ * acknowledged notice (broadcast to consoles once durable) in reply. */
+static int cadmond_http_acknowledge(void *ctx, const struct control *control, char *reply, size_t reply_size)
+{
+	struct cadmond *cadmond = ctx;
+
+	if (cadmond->stopping) {
+		snprintf(reply, reply_size, "cadmond is shutting down; send it again after the restart");
+		return -ESHUTDOWN;
+	}
+	if (engine_control_check(cadmond->engine, control, reply, reply_size) < 0)
+		return -ENOENT;
+	log_msg(LOG_NOTICE, "http: alert %s acknowledged by %s", control->alert_id, control->by);
+	reply[0] = '\0';
+	cadmond->ack_notice = reply;
+	cadmond->ack_notice_size = reply_size;
+	cadmond_control(cadmond, control);
+	cadmond->ack_notice = NULL;
+	if (!reply[0]) {
+		snprintf(reply, reply_size, "the acknowledgement was not applied");
+		return -EIO;
+	}
+	return 0;
+}
+
+static void cadmond_http_state(void *ctx, struct http_state *out)
+{
+	struct cadmond *cadmond = ctx;
+
+	out->engine = cadmond->engine;
+	out->history = durability_history(cadmond->durability);
+	out->feeds = feed_server_stats(cadmond->feeds);
+	out->subscribers = subscribers_stats(cadmond->subscribers);
+	out->journal = durability_stats(cadmond->durability);
+	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
+}
+
+static struct http_settings http_settings_of(const struct config *config)
+{
+	return (struct http_settings){
+		.max_header_bytes = config->http.max_header_bytes,
+		.max_body_bytes = config->http.max_body_bytes,
+		.max_alerts_bytes = config->http.max_alerts_bytes,
+	};
 }
 
 /* The open-alert board for a console whose live stream starts. */
@@ -563,6 +617,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct feed_limits feed_limits = feed_limits_of(next);
 	struct subscribers_limits subscribers_limits = subscribers_limits_of(next);
 	struct health_settings health_settings = health_settings_of(next);
+	struct http_settings http_settings = http_settings_of(next);
 	size_t changes;
 
 	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0)
@@ -579,6 +634,9 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond->config = *next;
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
+	http_server_update(cadmond->http, &http_settings);
+	if (reload_listen_changed(&cadmond->config.http.listen, &next->http.listen))
+		log_msg(LOG_WARNING, "http.listen changed: takes effect at the next restart");
 	if (health_update(cadmond->health, &health_settings) < 0)
 		log_msg(LOG_ERR, "out of memory applying feed.max_sources to the feed silence watch");
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
@@ -646,8 +704,10 @@ static void cadmond_stop(struct cadmond *cadmond)
 	evtimer_del(cadmond->clock_timer);
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
+	http_server_free(cadmond->http);
 	cadmond->feed_listener = NULL;
 	cadmond->alert_listener = NULL;
+	cadmond->http = NULL;
 	feed_server_close_all(cadmond->feeds);
 	durability_finish(cadmond->durability);
 	if (subscribers_flush(cadmond->subscribers, cadmond_on_flushed, cadmond) == 0)
@@ -778,6 +838,10 @@ static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inher
 static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t why_size)
 {
 	const struct config *config = &cadmond->config;
+	const struct http_settings http_settings = http_settings_of(config);
+	const struct http_view http_view = { .state = cadmond_http_state,
+					     .acknowledge = cadmond_http_acknowledge,
+					     .ctx = cadmond };
 	struct activation activation;
 
 	if (activation_take(&activation, why, why_size) < 0)
@@ -792,6 +856,9 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 			cadmond_on_subscriber_accept, why, why_size);
 	activation_close(&activation);
 	if (!cadmond->feed_listener || !cadmond->alert_listener)
+		return -EADDRNOTAVAIL;
+	if (!(cadmond->http = http_server_new(cadmond->base, &config->http.listen, &http_settings, &http_view,
+					      why, why_size)))
 		return -EADDRNOTAVAIL;
 	feed_server_log_settings(cadmond->feeds);
 	return 0;
@@ -900,6 +967,7 @@ void cadmond_free(struct cadmond *cadmond)
 		return;
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
+	http_server_free(cadmond->http);
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);
 	for (size_t i = 0; i < CADMOND_SIGNAL_COUNT; i++)

@@ -217,6 +217,10 @@ void config_set_defaults(struct config *config)
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
+	listen_set_one(&config->http.listen, "127.0.0.1:7402");
+	config->http.max_header_bytes = 8192;
+	config->http.max_body_bytes = 4096;
+	config->http.max_alerts_bytes = 1048576;
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
@@ -1208,6 +1212,14 @@ static const struct key alerts_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct key http_keys[] = {
+	{ .name = "listen", .parse = parse_listen, FIELD(http.listen) },
+	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576),
+	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
+	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
+	{ .name = NULL },
+};
+
 enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_WINDOW_CALLS, TRACKER_MAX_CENTER_CALLS, TRACKER_ALLOWED_LATENESS_SECONDS,
        TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_MAX_SOURCE_LAG_SECONDS,
@@ -1287,6 +1299,7 @@ static const struct key log_keys[] = {
 static const struct key top_keys[] = {
 	{ .name = "feed", .parse = parse_section, .children = feed_keys },
 	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
+	{ .name = "http", .parse = parse_section, .children = http_keys },
 	{ .name = "tracker", .parse = parse_section, .children = tracker_keys },
 	{ .name = "detector", .parse = parse_section, .children = detector_keys },
 	{ .name = "journal", .parse = parse_section, .children = journal_keys },

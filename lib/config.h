@@ -75,6 +75,12 @@ struct config {
 		uint32_t max_queue_bytes; /* per subscriber, unsent output */
 	} alerts;
 	struct {
+		struct config_listen listen;  /* the HTTP API, metrics and health (docs/http.md) */
+		uint32_t max_header_bytes;    /* request line and headers of one request */
+		uint32_t max_body_bytes;      /* body of one request */
+		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
+	} http;
+	struct {
 		uint32_t max_open_calls;   /* calls started and not yet ended */
 		uint32_t max_call_seconds; /* an open call silent this long (event time) expires */
 		uint32_t max_operators;    /* distinct (agency, operator) pairs tracked */

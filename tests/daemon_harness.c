@@ -191,6 +191,8 @@ int harness_write_config(struct harness *h, const struct harness_options *option
 		h->feed_port = ports[0];
 		h->alerts_port = ports[1];
 	}
+	if (h->http_port == 0 && harness_pick_ports(&h->http_port, 1) < 0)
+		return -1;
 	if (!h->config_path[0] && harness_temp_file("config", h->config_path) < 0)
 		return -1;
 	text = malloc(HARNESS_CONFIG_MAX);
@@ -203,9 +205,11 @@ int harness_write_config(struct harness *h, const struct harness_options *option
 	len = snprintf(text, HARNESS_CONFIG_MAX,
 		       "feed:\n  listen: %s\n%s"
 		       "alerts:\n  listen: \"127.0.0.1:%u\"\n%s"
+		       "http:\n  listen: \"127.0.0.1:%u\"\n%s"
 		       "%s",
 		       feed_listen, options->feed_yaml ? options->feed_yaml : "", h->alerts_port,
-		       options->alerts_yaml ? options->alerts_yaml : "",
+		       options->alerts_yaml ? options->alerts_yaml : "", h->http_port,
+		       options->http_yaml ? options->http_yaml : "",
 		       options->extra_yaml ? options->extra_yaml : "");
 	rc = len > 0 && len < HARNESS_CONFIG_MAX ? harness_write_file(h->config_path, text) : -1;
 	free(text);

@@ -32,6 +32,7 @@ struct harness_options {
 	const char *feed_listen; /* YAML value of feed.listen; NULL: "127.0.0.1:<feed_port>" */
 	const char *feed_yaml;   /* lines under "feed:" after "listen:", indented two spaces */
 	const char *alerts_yaml; /* lines under "alerts:" after "listen:", indented two spaces */
+	const char *http_yaml;   /* lines under "http:" after "listen:", indented two spaces */
 	const char *extra_yaml;  /* further top-level sections: detector, tracker, log */
 };
 
@@ -39,6 +40,7 @@ struct harness {
 	pid_t pid;            /* running cadmond, 0 if none */
 	uint16_t feed_port;   /* 127.0.0.1 */
 	uint16_t alerts_port; /* 127.0.0.1 */
+	uint16_t http_port;   /* 127.0.0.1 */
 	char config_path[PATH_MAX];
 	char stderr_path[PATH_MAX];
 	int64_t stop_ms;      /* how long the last harness_stop() waited */

@@ -116,6 +116,10 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_listen_equal(&a->alerts.listen, &b->alerts.listen);
 	assert_int_equal(a->alerts.max_subscribers, b->alerts.max_subscribers);
 	assert_int_equal(a->alerts.max_queue_bytes, b->alerts.max_queue_bytes);
+	assert_listen_equal(&a->http.listen, &b->http.listen);
+	assert_int_equal(a->http.max_header_bytes, b->http.max_header_bytes);
+	assert_int_equal(a->http.max_body_bytes, b->http.max_body_bytes);
+	assert_int_equal(a->http.max_alerts_bytes, b->http.max_alerts_bytes);
 	assert_int_equal(a->tracker.max_open_calls, b->tracker.max_open_calls);
 	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
 	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
@@ -181,6 +185,11 @@ static void test_defaults(void **state)
 	assert_string_equal(config.alerts.listen.address[0], "127.0.0.1:7401");
 	assert_int_equal(config.alerts.max_subscribers, 64);
 	assert_int_equal(config.alerts.max_queue_bytes, 1048576);
+	assert_int_equal(config.http.listen.count, 1);
+	assert_string_equal(config.http.listen.address[0], "127.0.0.1:7402");
+	assert_int_equal(config.http.max_header_bytes, 8192);
+	assert_int_equal(config.http.max_body_bytes, 4096);
+	assert_int_equal(config.http.max_alerts_bytes, 1048576);
 	assert_int_equal(config.tracker.max_open_calls, 10000);
 	assert_int_equal(config.tracker.max_call_seconds, 14400);
 	assert_int_equal(config.tracker.max_operators, 5000);
@@ -738,6 +747,10 @@ static void test_integer_ranges(void **state)
 	EXPECT_ERRORS("feed:\n  max_line_bytes: 255\n  max_connections: 65536\n",
 		      "cadmon.yaml:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
 		      "cadmon.yaml:3:20: feed.max_connections: must be an integer from 1 to 65535");
+	EXPECT_ERRORS("http: {max_header_bytes: 1023, max_body_bytes: 255, max_alerts_bytes: 67108865}\n",
+		      "cadmon.yaml:1:25: http.max_header_bytes: must be an integer from 1024 to 1048576",
+		      "cadmon.yaml:1:47: http.max_body_bytes: must be an integer from 256 to 1048576",
+		      "cadmon.yaml:1:70: http.max_alerts_bytes: must be an integer from 4096 to 67108864");
 	EXPECT_ERRORS("alerts: {max_subscribers: 0, max_queue_bytes: 4095}\n",
 		      "cadmon.yaml:1:27: alerts.max_subscribers: must be an integer from 1 to 65535",
 		      "cadmon.yaml:1:47: alerts.max_queue_bytes: must be an integer from 4096 to 1073741824");

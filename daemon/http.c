@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "http.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <json-c/json.h>
+
+#include "cadmon-version.h"
+#include "control.h"
+#include "durability.h"
+#include "engine.h"
+#include "feed.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
+#include "replay.h"
+#include "subscribers.h"
+#include "timestamp.h"
+
+/* Methods evhttp hands to us (the others it answers 501 itself): we answer 405 with Allow. */
+#define HTTP_METHODS                                                                             \
+	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | \
+	 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH)
+
+#define HTTP_ACK_PREFIX "/api/alerts/"
+#define HTTP_ACK_SUFFIX "/ack"
+
+struct http_server {
+	struct evhttp *http;
+	struct http_settings settings;
+	struct http_view view;
+	struct http_stats stats;
+};
+
+static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+/* Answer with body (len bytes) of content type type. */
+static void http_reply(struct http_server *server, struct evhttp_request *request, int code,
+		       const char *type, const char *body, size_t len)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	server->stats.requests++;
+	if (code >= 400 && code < 500)
+		server->stats.client_errors++;
+	evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", type);
+	evhttp_add_header(evhttp_request_get_output_headers(request), "Cache-Control", "no-store");
+	if (out && evbuffer_add(out, body, len) == 0)
+		evhttp_send_reply(request, code, NULL, out);
+	else
+		evhttp_send_error(request, 500, NULL);
+	evbuffer_free(out);
+}
+
+static void http_reply_json(struct http_server *server, struct evhttp_request *request, int code,
+			    struct evbuffer *body)
+{
+	size_t len = evbuffer_get_length(body);
+	const char *bytes = (const char *)evbuffer_pullup(body, -1);
+
+	http_reply(server, request, code, "application/json", bytes ? bytes : "", bytes ? len : 0);
+}
+
+static void http_reply_object(struct http_server *server, struct evhttp_request *request, int code,
+			      struct json_object *object)
+{
+	const char *text = object ? json_object_to_json_string_ext(object, json_flags) : NULL;
+
+	if (!text)
+		evhttp_send_error(request, 500, NULL);
+	else
+		http_reply(server, request, code, "application/json", text, strlen(text));
+	json_object_put(object);
+}
+
+/* {"error":"WHY"} with code. */
+static void http_error(struct http_server *server, struct evhttp_request *request, int code, const char *why)
+{
+	struct json_object *object = json_object_new_object();
+
+	json_object_object_add(object, "error", json_object_new_string(why));
+	http_reply_object(server, request, code, object);
+}
+
+/* 405 with the methods path takes. */
+static void http_wrong_method(struct http_server *server, struct evhttp_request *request, const char *allow)
+{
+	char why[64];
+
+	snprintf(why, sizeof why, "method not allowed: use %s", allow);
+	evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", allow);
+	http_error(server, request, 405, why);
+}
+
+/* Appends one JSON line to an array being written ("[" opened by the caller). */
+struct http_array {
+	struct evbuffer *out;
+	size_t count;
+	bool failed;
+};
+
+static void http_array_add(struct http_array *array, const char *line, size_t len)
+{
+	if ((array->count && evbuffer_add(array->out, ",", 1) < 0) || evbuffer_add(array->out, line, len) < 0)
+		array->failed = true;
+	array->count++;
+}
+
+static void http_array_emit(void *ctx, const char *line, size_t len)
+{
+	http_array_add(ctx, line, len);
+}
+
+/* A board line: the "open" lines go in, the begin and end lines stay out. */
+static void http_board_emit(const char *line, size_t len, void *ctx)
+{
+	static const char board[] = "{\"board\"";
+
+	if (len >= sizeof board - 1 && memcmp(line, board, sizeof board - 1) == 0)
+		return;
+	http_array_add(ctx, line, len);
+}
+
+/* since=N from the query; true with *since (0 when absent), false when malformed. */
+static bool http_query_since(struct evhttp_request *request, uint64_t *since)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(request));
+	struct evkeyvalq params;
+	const char *value;
+	char *end;
+	bool ok = true;
+
+	*since = 0;
+	if (!query)
+		return true;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(query, &params) < 0)
+		return false;
+	value = evhttp_find_header(&params, "since");
+	if (value) {
+		errno = 0;
+		*since = strtoull(value, &end, 10);
+		ok = value[0] >= '0' && value[0] <= '9' && *end == '\0' && errno == 0;
+	}
+	evhttp_clear_headers(&params);
+	return ok;
+}
+
+/* GET /api/alerts?since=N: {"oldest":O,"newest":W,"next":S,"alerts":[...]}. */
+static void http_get_alerts(struct http_server *server, struct evhttp_request *request,
+			    const struct http_state *state)
+{
+	struct http_array array = { .out = evbuffer_new() };
+	const struct replay_history *history = state->history;
+	uint64_t since, next;
+
+	if (!http_query_since(request, &since)) {
+		evbuffer_free(array.out);
+		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
+		return;
+	}
+	if (!array.out) {
+		evhttp_send_error(request, 500, NULL);
+		return;
+	}
+	evbuffer_add_printf(array.out, "{\"oldest\":%" PRIu64 ",\"newest\":%" PRIu64 ",\"alerts\":[",
+			    history->oldest(history->ctx), history->newest(history->ctx));
+	next = history->read(history->ctx, since, server->settings.max_alerts_bytes, http_array_emit, &array);
+	if (next < since)
+		next = since;
+	evbuffer_add_printf(array.out, "],\"next\":%" PRIu64 "}", next);
+	http_reply_json(server, request, array.failed ? 500 : 200, array.out);
+	evbuffer_free(array.out);
+}
+
+/* GET /api/alerts/open: {"seq":S,"open":[...]}, the board's open lines. */
+static void http_get_board(struct http_server *server, struct evhttp_request *request,
+			   const struct http_state *state)
+{
+	struct http_array array = { .out = evbuffer_new() };
+	uint64_t seq;
+
+	if (!array.out) {
+		evhttp_send_error(request, 500, NULL);
+		return;
+	}
+	evbuffer_add(array.out, "{\"open\":[", 9);
+	seq = engine_board(state->engine, http_board_emit, &array);
+	evbuffer_add_printf(array.out, "],\"seq\":%" PRIu64 "}", seq);
+	http_reply_json(server, request, array.failed ? 500 : 200, array.out);
+	evbuffer_free(array.out);
+}
+
+/* A timestamp, or null before the first. */
+static struct json_object *http_timestamp(int64_t ms)
+{
+	char text[TIMESTAMP_TEXT_MAX];
+
+	if (ms == INT64_MIN)
+		return NULL;
+	timestamp_format(ms, text);
+	return json_object_new_string(text);
+}
+
+static struct json_object *http_source(const struct engine_source_info *info)
+{
+	struct json_object *source = json_object_new_object();
+
+	json_object_object_add(source, "source", json_object_new_string(info->clock.name));
+	json_object_object_add(source, "newest_ts", http_timestamp(info->clock.newest_ms));
+	json_object_object_add(source, "lag_ms", json_object_new_int64(info->lag_ms));
+	json_object_object_add(source, "held", json_object_new_boolean(info->held));
+	json_object_object_add(source, "lines", json_object_new_uint64(info->clock.lines));
+	json_object_object_add(source, "events", json_object_new_uint64(info->clock.events));
+	json_object_object_add(source, "late", json_object_new_uint64(info->clock.late));
+	json_object_object_add(source, "future", json_object_new_uint64(info->clock.future));
+	json_object_object_add(source, "too_late", json_object_new_uint64(info->clock.too_late));
+	json_object_object_add(source, "bad_seq", json_object_new_uint64(info->clock.bad_seq));
+	json_object_object_add(source, "duplicates", json_object_new_uint64(info->clock.duplicates));
+	json_object_object_add(source, "restarts", json_object_new_uint64(info->clock.restarts));
+	return source;
+}
+
+/* GET /api/sources: {"center_ts":T,"sources":[...]}, in the order first heard. */
+static void http_get_sources(struct http_server *server, struct evhttp_request *request,
+			     const struct http_state *state)
+{
+	struct json_object *object = json_object_new_object();
+	struct json_object *sources = json_object_new_array();
+	struct engine_source_info info;
+
+	for (size_t i = 0; i < engine_source_count(state->engine); i++) {
+		engine_source_at(state->engine, i, &info);
+		json_object_array_add(sources, http_source(&info));
+	}
+	json_object_object_add(object, "center_ts", http_timestamp(engine_center_ms(state->engine)));
+	json_object_object_add(object, "sources", sources);
+	http_reply_object(server, request, 200, object);
+}
+
+static uint64_t http_rejected(const struct engine_stats *stats)
+{
+	uint64_t total = 0;
+
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		total += stats->rejects[reason];
+	return total;
+}
+
+static void add_u64(struct json_object *object, const char *key, uint64_t value)
+{
+	json_object_object_add(object, key, json_object_new_uint64(value));
+}
+
+/* GET /api/status: version, degraded state and the main counters. */
+static void http_get_status(struct http_server *server, struct evhttp_request *request,
+			    const struct http_state *state)
+{
+	const struct engine_stats *stats = engine_stats(state->engine);
+	struct json_object *object = json_object_new_object();
+
+	json_object_object_add(object, "version", json_object_new_string(CADMON_VERSION));
+	json_object_object_add(object, "degraded", json_object_new_boolean(state->journal_degraded));
+	json_object_object_add(object, "degraded_reason",
+			       state->journal_degraded ? json_object_new_string(state->degraded_reason) : NULL);
+	add_u64(object, "lines", stats->lines);
+	add_u64(object, "events", stats->events);
+	add_u64(object, "rejected", http_rejected(stats));
+	add_u64(object, "duplicates", stats->duplicates);
+	add_u64(object, "alerts", stats->detector.alerts);
+	add_u64(object, "last_seq", engine_last_seq(state->engine));
+	add_u64(object, "open_alerts", stats->detector.open_alerts);
+	add_u64(object, "open_calls", stats->open_calls);
+	add_u64(object, "operators", stats->detector.operators);
+	add_u64(object, "sources", engine_source_count(state->engine));
+	add_u64(object, "feeds", state->feeds->accepted - state->feeds->closed);
+	add_u64(object, "subscribers", state->subscribers->connected);
+	http_reply_object(server, request, 200, object);
+}
+
+/* The alert_id of /api/alerts/ID/ack into id; false when path is not that shape. */
+static bool http_ack_path(const char *path, char id[ALERT_ID_LENGTH + 1])
+{
+	size_t prefix = sizeof HTTP_ACK_PREFIX - 1, suffix = sizeof HTTP_ACK_SUFFIX - 1;
+	size_t len = strlen(path);
+
+	if (len != prefix + ALERT_ID_LENGTH + suffix || strncmp(path, HTTP_ACK_PREFIX, prefix) != 0 ||
+	    strcmp(path + prefix + ALERT_ID_LENGTH, HTTP_ACK_SUFFIX) != 0)
+		return false;
+	memcpy(id, path + prefix, ALERT_ID_LENGTH);
+	id[ALERT_ID_LENGTH] = '\0';
+	return true;
+}
+
+/* The body as one JSON object; NULL when it is not one. */
+static struct json_object *http_body_object(struct evhttp_request *request)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(request);
+	size_t len = evbuffer_get_length(body);
+	const char *bytes = (const char *)evbuffer_pullup(body, -1);
+	struct json_tokener *tokener = json_tokener_new();
+	struct json_object *value = NULL;
+
+	if (tokener && bytes && len <= INT32_MAX) {
+		json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		value = json_tokener_parse_ex(tokener, bytes, (int)len);
+		if (value && (!json_object_is_type(value, json_type_object) ||
+			      json_tokener_get_parse_end(tokener) < len)) {
+			json_object_put(value);
+			value = NULL;
+		}
+	}
+	json_tokener_free(tokener);
+	return value;
+}
+
+/* The control of an ack body {"by":NAME,"note":TEXT}, checked as a console's ack line is. */
+static int http_ack_control(struct evhttp_request *request, const char *alert_id, struct control *control,
+			    char *why, size_t why_size)
+{
+	struct json_object *body = http_body_object(request), *line = json_object_new_object();
+	struct json_object *value;
+	const char *text;
+	int rc = -EINVAL;
+
+	if (!body) {
+		snprintf(why, why_size, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
+	} else if (line) {
+		json_object_object_add(line, "ack", json_object_new_string(alert_id));
+		if (json_object_object_get_ex(body, "by", &value))
+			json_object_object_add(line, "by", json_object_get(value));
+		if (json_object_object_get_ex(body, "note", &value))
+			json_object_object_add(line, "note", json_object_get(value));
+		text = json_object_to_json_string_ext(line, json_flags);
+		rc = text ? control_parse(text, strlen(text), control, why, why_size) : -ENOMEM;
+	}
+	json_object_put(body);
+	json_object_put(line);
+	return rc;
+}
+
+/* POST /api/alerts/ID/ack: 200 with the acknowledged notice, 404 no open alert, 400 bad body. */
+static void http_post_ack(struct http_server *server, struct evhttp_request *request, const char *alert_id)
+{
+	struct control control;
+	char reply[HTTP_ACK_REPLY_MAX];
+	int rc;
+
+	if (http_ack_control(request, alert_id, &control, reply, sizeof reply) < 0) {
+		http_error(server, request, 400, reply);
+		return;
+	}
+	rc = server->view.acknowledge(server->view.ctx, &control, reply, sizeof reply);
+	if (rc == 0) {
+		server->stats.acks++;
+		http_reply(server, request, 200, "application/json", reply, strlen(reply));
+	} else {
+		http_error(server, request, rc == -ENOENT ? 404 : 503, reply);
+	}
+}
+
+/* GET /metrics: the Prometheus exposition (metrics.h). */
+static void http_get_metrics(struct http_server *server, struct evhttp_request *request,
+			     const struct http_state *state)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	if (!out) {
+		evhttp_send_error(request, 500, NULL);
+		return;
+	}
+	server->stats.requests++; /* this request counts in what it shows */
+	metrics_write(out, state, &server->stats);
+	server->stats.requests--;
+	http_reply(server, request, 200, METRICS_CONTENT_TYPE, (const char *)evbuffer_pullup(out, -1),
+		   evbuffer_get_length(out));
+	evbuffer_free(out);
+}
+
+/* One line per open system alert that means cadmon is not watching as it should. */
+static void http_health_emit(const char *line, size_t len, void *ctx)
+{
+	static const char *const degrading[] = { "journal_degraded", "feed_silent", "clock_ahead", "limit" };
+	struct json_object *alert = json_tokener_parse(line), *system, *message;
+	struct evbuffer *out = ctx;
+
+	(void)len;
+	if (alert && json_object_object_get_ex(alert, "system", &system) &&
+	    json_object_object_get_ex(alert, "message", &message)) {
+		for (size_t i = 0; i < sizeof degrading / sizeof degrading[0]; i++)
+			if (strcmp(json_object_get_string(system), degrading[i]) == 0)
+				evbuffer_add_printf(out, "%s: %s\n", degrading[i], json_object_get_string(message));
+	}
+	json_object_put(alert);
+}
+
+/* GET /healthz: 200 "ok" when healthy, else 503 with one reason a line. */
+static void http_get_health(struct http_server *server, struct evhttp_request *request,
+			    const struct http_state *state)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	if (!out) {
+		evhttp_send_error(request, 500, NULL);
+		return;
+	}
+	if (state->journal_degraded && !engine_system_alert_open(state->engine, "journal_degraded", ""))
+		evbuffer_add_printf(out, "journal_degraded: %s\n", state->degraded_reason);
+	engine_board(state->engine, http_health_emit, out);
+	if (evbuffer_get_length(out) == 0)
+		http_reply(server, request, 200, "text/plain; charset=utf-8", "ok\n", 3);
+	else
+		http_reply(server, request, 503, "text/plain; charset=utf-8", (const char *)evbuffer_pullup(out, -1),
+			   evbuffer_get_length(out));
+	evbuffer_free(out);
+}
+
+/* The resources answered to GET (and HEAD). */
+static const char *const http_get_paths[] = { "/api/alerts", "/api/alerts/open", "/api/sources",
+					      "/api/status", "/metrics", "/healthz" };
+
+static void http_get(struct http_server *server, struct evhttp_request *request, size_t route,
+		     const struct http_state *state)
+{
+	switch (route) {
+	case 0:
+		http_get_alerts(server, request, state);
+		break;
+	case 1:
+		http_get_board(server, request, state);
+		break;
+	case 2:
+		http_get_sources(server, request, state);
+		break;
+	case 3:
+		http_get_status(server, request, state);
+		break;
+	case 4:
+		http_get_metrics(server, request, state);
+		break;
+	default:
+		http_get_health(server, request, state);
+		break;
+	}
+}
+
+static void http_on_request(struct evhttp_request *request, void *ctx)
+{
+	struct http_server *server = ctx;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(request));
+	enum evhttp_cmd_type method = evhttp_request_get_command(request);
+	const size_t routes = sizeof http_get_paths / sizeof http_get_paths[0];
+	char alert_id[ALERT_ID_LENGTH + 1];
+	struct http_state state;
+	size_t route = 0;
+
+	server->view.state(server->view.ctx, &state);
+	if (!path)
+		path = "";
+	if (http_ack_path(path, alert_id)) {
+		if (method == EVHTTP_REQ_POST)
+			http_post_ack(server, request, alert_id);
+		else
+			http_wrong_method(server, request, "POST");
+		return;
+	}
+	while (route < routes && strcmp(path, http_get_paths[route]) != 0)
+		route++;
+	if (route == routes)
+		http_error(server, request, 404, "no such resource");
+	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		http_wrong_method(server, request, "GET, HEAD");
+	else
+		http_get(server, request, route, &state);
+}
+
+/* Split "127.0.0.1:7402" / "[::1]:7402" into host and port for evhttp. */
+static int http_split_address(const char *text, char *host, size_t host_size, uint16_t *port)
+{
+	const char *colon = strrchr(text, ':');
+	size_t len;
+
+	if (!colon)
+		return -EINVAL;
+	len = (size_t)(colon - text);
+	if (text[0] == '[' && len >= 2 && text[len - 1] == ']') {
+		text++;
+		len -= 2;
+	}
+	if (len >= host_size)
+		return -EINVAL;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	*port = (uint16_t)strtoul(colon + 1, NULL, 10);
+	return 0;
+}
+
+static int http_bind(struct http_server *server, const struct config_listen *listen, char *why, size_t why_size)
+{
+	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++) {
+		char host[LISTENER_ADDRESS_TEXT_MAX];
+		uint16_t port;
+
+		if (http_split_address(listen->address[i], host, sizeof host, &port) < 0 ||
+		    !evhttp_bind_socket_with_handle(server->http, host, port)) {
+			snprintf(why, why_size, "cannot listen on %s (http.listen): %s", listen->address[i],
+				 strerror(errno));
+			return -1;
+		}
+		log_msg(LOG_INFO, "listening for http on %s", listen->address[i]);
+	}
+	return 0;
+}
+
+struct http_server *http_server_new(struct event_base *base, const struct config_listen *listen,
+				    const struct http_settings *settings, const struct http_view *view,
+				    char *why, size_t why_size)
+{
+	struct http_server *server = calloc(1, sizeof *server);
+
+	if (!server || !(server->http = evhttp_new(base))) {
+		snprintf(why, why_size, "cannot start: out of memory");
+		free(server);
+		return NULL;
+	}
+	server->view = *view;
+	evhttp_set_allowed_methods(server->http, HTTP_METHODS);
+	evhttp_set_gencb(server->http, http_on_request, server);
+	http_server_update(server, settings);
+	if (http_bind(server, listen, why, why_size) < 0) {
+		http_server_free(server);
+		return NULL;
+	}
+	return server;
+}
+
+void http_server_update(struct http_server *server, const struct http_settings *settings)
+{
+	server->settings = *settings;
+	evhttp_set_max_headers_size(server->http, settings->max_header_bytes);
+	evhttp_set_max_body_size(server->http, settings->max_body_bytes);
+}
+
+const struct http_stats *http_server_stats(const struct http_server *server)
+{
+	return &server->stats;
+}
+
+void http_server_free(struct http_server *server)
+{
+	if (!server)
+		return;
+	evhttp_free(server->http);
+	free(server);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_HTTP_H
+#define CADMOND_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/*
+ * The HTTP side of cadmond (docs/http.md), on libevent's evhttp: the JSON API (alerts from
+ * the alert history, the open-alert board, acknowledgements, sources, status), Prometheus
+ * metrics on GET /metrics and a health check on GET /healthz. It reads the daemon's state
+ * through struct http_view and acknowledges through the daemon's control path, so that an
+ * acknowledgement over HTTP is journaled and broadcast exactly like one from a console.
+ * Requests are bounded (http.max_header_bytes, http.max_body_bytes: 413 beyond); every error
+ * is answered with a JSON body {"error":"..."}.
+ */
+
+struct engine;
+struct control;
+struct replay_history;
+struct engine_stats;
+struct feed_server_stats;
+struct subscribers_stats;
+struct durability_stats;
+
+/* What the daemon shows: filled on each request. */
+struct http_state {
+	struct engine *engine;
+	const struct replay_history *history;
+	const struct feed_server_stats *feeds;
+	const struct subscribers_stats *subscribers;
+	const struct durability_stats *journal;
+	bool journal_degraded;
+	const char *degraded_reason; /* when degraded */
+};
+
+/* Longest answer to an acknowledgement: the acknowledged notice, or an error. */
+#define HTTP_ACK_REPLY_MAX 2048
+
+struct http_view {
+	void (*state)(void *ctx, struct http_state *out);
+	/*
+	 * Acknowledge: check, journal and apply control (a CONTROL_ACK). 0 with the acknowledged
+	 * notice in reply, -ENOENT (no open alert) or another negative errno, with the reason in
+	 * reply.
+	 */
+	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
+	void *ctx;
+};
+
+struct http_settings {
+	uint32_t max_header_bytes; /* http.max_header_bytes */
+	uint32_t max_body_bytes;   /* http.max_body_bytes */
+	uint32_t max_alerts_bytes; /* http.max_alerts_bytes */
+};
+
+/* Counters since start. */
+struct http_stats {
+	uint64_t requests;     /* requests answered */
+	uint64_t client_errors; /* of which 4xx */
+	uint64_t acks;         /* acknowledgements applied */
+};
+
+struct event_base;
+struct http_server;
+
+/**
+ * Serve HTTP on every address of listen (log "listening for http on ADDRESS" for each). NULL
+ * on failure with e.g. "cannot listen on 127.0.0.1:7402 (http.listen)" in why.
+ */
+struct http_server *http_server_new(struct event_base *base, const struct config_listen *listen,
+				    const struct http_settings *settings, const struct http_view *view,
+				    char *why, size_t why_size);
+
+/** Apply new limits (a reload); the addresses stay. */
+void http_server_update(struct http_server *server, const struct http_settings *settings);
+
+/** Counters since start. */
+const struct http_stats *http_server_stats(const struct http_server *server);
+
+/** Close every socket and free. NULL is allowed. */
+void http_server_free(struct http_server *server);
+
+#endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <event2/buffer.h>
+
+#include "durability.h"
+#include "engine.h"
+#include "feed.h"
+#include "subscribers.h"
+
+/* The HELP and TYPE lines of one family. */
+static void family(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(out, "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\n", name, help, name, type);
+}
+
+static void sample(struct evbuffer *out, const char *name, uint64_t value)
+{
+	evbuffer_add_printf(out, "cadmon_%s %" PRIu64 "\n", name, value);
+}
+
+static void single(struct evbuffer *out, const char *name, const char *type, const char *help, uint64_t value)
+{
+	family(out, name, type, help);
+	sample(out, name, value);
+}
+
+/* A label value with \, " and newline escaped, as the exposition format wants. */
+static void label_value(struct evbuffer *out, const char *value)
+{
+	for (; *value; value++) {
+		if (*value == '\\' || *value == '"')
+			evbuffer_add_printf(out, "\\%c", *value);
+		else if (*value == '\n')
+			evbuffer_add(out, "\\n", 2);
+		else
+			evbuffer_add(out, value, 1);
+	}
+}
+
+static void labelled(struct evbuffer *out, const char *name, const char *label, const char *value,
+		     const char *number)
+{
+	evbuffer_add_printf(out, "cadmon_%s{%s=\"", name, label);
+	label_value(out, value);
+	evbuffer_add_printf(out, "\"} %s\n", number);
+}
+
+static void labelled_u64(struct evbuffer *out, const char *name, const char *label, const char *value,
+			 uint64_t count)
+{
+	char number[24];
+
+	snprintf(number, sizeof number, "%" PRIu64, count);
+	labelled(out, name, label, value, number);
+}
+
+static void write_lines(struct evbuffer *out, const struct engine_stats *stats)
+{
+	single(out, "lines_total", "counter", "Feed lines offered, rejected ones included.", stats->lines);
+	single(out, "events_total", "counter", "Feed lines accepted as events, duplicates included.",
+	       stats->events);
+	single(out, "duplicates_total", "counter", "Resent events recognized and ignored.", stats->duplicates);
+	family(out, "rejected_lines_total", "counter", "Feed lines rejected, by reason.");
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		labelled_u64(out, "rejected_lines_total", "reason", event_reject_name((enum event_reject)reason),
+			     stats->rejects[reason]);
+}
+
+static void write_alerts(struct evbuffer *out, const struct engine_stats *stats)
+{
+	const struct detector_stats *detector = &stats->detector;
+
+	family(out, "alerts_total", "counter", "Operator alert notices sent, by kind.");
+	labelled_u64(out, "alerts_total", "kind", "firing", detector->firing);
+	labelled_u64(out, "alerts_total", "kind", "escalated", detector->escalated);
+	labelled_u64(out, "alerts_total", "kind", "update", detector->updates);
+	labelled_u64(out, "alerts_total", "kind", "acknowledged", detector->acknowledged);
+	labelled_u64(out, "alerts_total", "kind", "resolved", detector->resolved);
+	single(out, "notices_total", "counter", "Notices of every kind (operator and system), the last seq's count.",
+	       detector->alerts);
+	single(out, "open_alerts", "gauge", "Operators with an alert open now.", detector->open_alerts);
+	single(out, "open_calls", "gauge", "Calls started and not yet ended.", stats->open_calls);
+	single(out, "operators", "gauge", "Call-takers tracked now.", detector->operators);
+	single(out, "calls_total", "counter", "Completed calls judged.", detector->calls);
+	single(out, "premature_total", "counter", "Completed calls judged premature hangups.", detector->premature);
+	family(out, "evicted_total", "counter",
+	       "Entries forgotten because a bounded table was full, by the configuration key to raise.");
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		labelled_u64(out, "evicted_total", "limit", engine_limit_key(i), engine_limit_evicted(stats, i));
+}
+
+static void write_sources(struct evbuffer *out, struct engine *engine)
+{
+	struct engine_source_info info;
+	char number[32];
+
+	family(out, "source_lag_seconds", "gauge", "How far each feed source's newest event is behind the newest source's.");
+	for (size_t i = 0; i < engine_source_count(engine); i++) {
+		engine_source_at(engine, i, &info);
+		snprintf(number, sizeof number, "%" PRId64 ".%03" PRId64, info.lag_ms / 1000, info.lag_ms % 1000);
+		labelled(out, "source_lag_seconds", "source", info.clock.name, number);
+	}
+}
+
+static void write_connections(struct evbuffer *out, const struct http_state *state)
+{
+	single(out, "feeds", "gauge", "Feed connections open now.", state->feeds->accepted - state->feeds->closed);
+	single(out, "feeds_refused_total", "counter", "Feed connections refused: feed.max_connections.",
+	       state->feeds->refused);
+	single(out, "subscribers", "gauge", "Alert-port subscribers connected now.", state->subscribers->connected);
+	single(out, "subscribers_refused_total", "counter", "Subscribers refused: alerts.max_subscribers.",
+	       state->subscribers->refused);
+	single(out, "subscribers_dropped_total", "counter",
+	       "Subscribers disconnected because their queue passed alerts.max_queue_bytes.",
+	       state->subscribers->dropped_slow);
+}
+
+/* Seconds with microseconds, from a count of microseconds. */
+static void write_seconds(struct evbuffer *out, const char *name, uint64_t us)
+{
+	evbuffer_add_printf(out, "cadmon_%s %" PRIu64 ".%06" PRIu64 "\n", name, us / 1000000, us % 1000000);
+}
+
+static void write_journal(struct evbuffer *out, const struct http_state *state)
+{
+	single(out, "journal_commits_total", "counter", "Journal batches written.", state->journal->commits);
+	family(out, "journal_commit_seconds_total", "counter", "Time spent writing and syncing the journal.");
+	write_seconds(out, "journal_commit_seconds_total", state->journal->commit_us_total);
+	family(out, "journal_commit_seconds_max", "gauge", "The longest journal commit since start.");
+	write_seconds(out, "journal_commit_seconds_max", state->journal->commit_us_max);
+	single(out, "journal_degraded", "gauge", "1 while the journal cannot be written.", state->journal_degraded);
+	single(out, "journal_lines_not_journaled_total", "counter", "Lines processed while the journal was degraded.",
+	       state->journal->lines_not_journaled);
+}
+
+void metrics_write(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
+{
+	const struct engine_stats *stats = engine_stats(state->engine);
+
+	write_lines(out, stats);
+	write_alerts(out, stats);
+	write_sources(out, state->engine);
+	write_connections(out, state);
+	write_journal(out, state);
+	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);
+	single(out, "http_client_errors_total", "counter", "HTTP requests answered with a 4xx status.",
+	       http->client_errors);
+}
