@@ -748,9 +748,9 @@ static void test_integer_ranges(void **state)
 		      "cadmon.yaml:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
 		      "cadmon.yaml:3:20: feed.max_connections: must be an integer from 1 to 65535");
 	EXPECT_ERRORS("http: {max_header_bytes: 1023, max_body_bytes: 255, max_alerts_bytes: 67108865}\n",
-		      "cadmon.yaml:1:25: http.max_header_bytes: must be an integer from 1024 to 1048576",
-		      "cadmon.yaml:1:47: http.max_body_bytes: must be an integer from 256 to 1048576",
-		      "cadmon.yaml:1:70: http.max_alerts_bytes: must be an integer from 4096 to 67108864");
+		      "cadmon.yaml:1:26: http.max_header_bytes: must be an integer from 1024 to 1048576",
+		      "cadmon.yaml:1:48: http.max_body_bytes: must be an integer from 256 to 1048576",
+		      "cadmon.yaml:1:71: http.max_alerts_bytes: must be an integer from 4096 to 67108864");
 	EXPECT_ERRORS("alerts: {max_subscribers: 0, max_queue_bytes: 4095}\n",
 		      "cadmon.yaml:1:27: alerts.max_subscribers: must be an integer from 1 to 65535",
 		      "cadmon.yaml:1:47: alerts.max_queue_bytes: must be an integer from 4096 to 1073741824");
