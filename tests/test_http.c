@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * The HTTP side of cadmond (docs/http.md) against the real daemon on loopback: the exact JSON
+ * of every API resource after the scripted shift, an acknowledgement over HTTP that a console
+ * on the alert port sees, the 400/404/405/413 answers, /healthz healthy and degraded, and
+ * /metrics checked by Prometheus's own promtool plus exact sample lines.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_expect.h"
+#include "daemon_harness.h"
+#include "shift_fixture.h"
+
+#define LINE_MAX_BYTES 8192
+#define SOURCES_AFTER_SHIFT                                                                        \
+	"{\"center_ts\":\"2026-11-29T08:04:30.000Z\",\"sources\":[{\"source\":\"cad-1\","                 \
+	"\"newest_ts\":\"2026-11-29T08:04:30.000Z\",\"lag_ms\":0,\"held\":true,\"lines\":11,\"events\":11," \
+	"\"late\":0,\"future\":0,\"too_late\":0,\"bad_seq\":0,\"duplicates\":0,\"restarts\":0}]}"
+#define STATUS_AFTER_SHIFT                                                                             \
+	"{\"version\":\"0.2.0\",\"degraded\":false,\"degraded_reason\":null,\"lines\":11,\"events\":11,"        \
+	"\"rejected\":0,\"duplicates\":0,\"alerts\":1,\"last_seq\":1,\"open_alerts\":1,\"open_calls\":0,"       \
+	"\"operators\":2,\"sources\":1,\"feeds\":0,\"subscribers\":1}"
+#define ACK_NOTICE_START "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,\"ts\":\""
+#define ACK_NOTICE_END "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-1\",\"note\":\"calling back\"}"
+#define ACK_REPEAT_START "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":3,\"ts\":\""
+#define ACK_REPEAT_END "Z\"}"
+#define ACK_REPEAT_MIDDLE "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-2\",\"note\":\"\",\"repeat\":true,\"first_by\":\"sup-1\",\"first_ts\":\""
+#define BAD_ACK_NO_BY "{\"error\":\"\\\"by\\\" must be a string of 1 to 64 bytes, no control characters\"}"
+#define BAD_ACK_NOTE "{\"error\":\"\\\"note\\\" must be a string of at most 256 bytes, no control characters\"}"
+#define BAD_ACK_ID "{\"error\":\"\\\"ack\\\" must be an alert_id: 16 lowercase hex digits\"}"
+#define METRICS_LINES "\ncadmon_lines_total 11\n", "\ncadmon_events_total 11\n", "\ncadmon_operators 2\n"
+#define RESPONSE_MAX (256 * 1024)
+
+/* The shift's alert: op-7, alert_id 6033274aee8baf5c, seq 1 (shift_fixture.h). */
+#define SHIFT_ALERT_ID "6033274aee8baf5c"
+
+static const struct harness_options shift_options = {
+	.feed_yaml = "  max_line_bytes: 1024\n",
+	.extra_yaml = shift_detector_yaml,
+};
+
+/* One HTTP exchange: the status code, the headers and the body. */
+struct response {
+	int status;
+	char head[4096];
+	char *body; /* NUL-terminated, within raw */
+	char raw[RESPONSE_MAX];
+};
+
+/* Read everything until the server closes, at most EXPECT_READ_TIMEOUT_MS. */
+static size_t read_all(int fd, char *out, size_t size)
+{
+	int64_t deadline = harness_now_ms() + EXPECT_READ_TIMEOUT_MS;
+	size_t used = 0;
+
+	while (used + 1 < size && harness_now_ms() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		got = read(fd, out + used, size - used - 1);
+		if (got <= 0)
+			break;
+		used += (size_t)got;
+	}
+	out[used] = '\0';
+	return used;
+}
+
+/* Send request (whole, with "Connection: close") to the HTTP port; parse the answer. */
+static void http_raw(const struct harness *h, const char *request, struct response *response)
+{
+	int fd = harness_connect(h->http_port);
+	char *split;
+
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, request), 0);
+	read_all(fd, response->raw, sizeof response->raw);
+	close(fd);
+	assert_int_equal(sscanf(response->raw, "HTTP/1.1 %d ", &response->status), 1);
+	split = strstr(response->raw, "\r\n\r\n");
+	assert_non_null(split);
+	snprintf(response->head, sizeof response->head, "%.*s", (int)(split - response->raw), response->raw);
+	response->body = split + 4;
+}
+
+static void http_request(const struct harness *h, const char *method, const char *path, const char *body,
+			 struct response *response)
+{
+	static char request[RESPONSE_MAX];
+
+	snprintf(request, sizeof request,
+		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s", method,
+		 path, body ? strlen(body) : 0, body ? body : "");
+	http_raw(h, request, response);
+}
+
+/* GET path answers code with exactly body. */
+static void expect_get(const struct harness *h, const char *path, int code, const char *body)
+{
+	static struct response response;
+
+	http_request(h, "GET", path, NULL, &response);
+	if (response.status != code || strcmp(response.body, body) != 0)
+		fprintf(stderr, "GET %s: %d %s\n", path, response.status, response.body);
+	assert_int_equal(response.status, code);
+	assert_string_equal(response.body, body);
+}
+
+static void expect_header(const struct response *response, const char *header)
+{
+	if (!strstr(response->head, header))
+		fprintf(stderr, "no \"%s\" in:\n%s\n", header, response->head);
+	assert_non_null(strstr(response->head, header));
+}
+
+/* text starts with prefix and ends with suffix (what is between is the wall clock). */
+static void expect_framed(const char *text, const char *prefix, const char *suffix)
+{
+	size_t len = strlen(text), prefix_len = strlen(prefix), suffix_len = strlen(suffix);
+
+	if (len < prefix_len + suffix_len || strncmp(text, prefix, prefix_len) != 0 ||
+	    strcmp(text + len - suffix_len, suffix) != 0)
+		fprintf(stderr, "expected %s...%s\n     got %s\n", prefix, suffix, text);
+	assert_true(len >= prefix_len + suffix_len);
+	assert_memory_equal(text, prefix, prefix_len);
+	assert_string_equal(text + len - suffix_len, suffix);
+}
+
+static void send_shift(const struct harness *h)
+{
+	int feed = harness_connect_feed(h);
+
+	assert_true(feed >= 0);
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+	close(feed);
+}
+
+/* A live console on the alert port that has seen the shift's alert. */
+static int console_after_shift(const struct harness *h)
+{
+	int console = harness_connect_subscriber(h);
+
+	assert_true(console >= 0);
+	expect_line(console, hello_line);
+	expect_line(console, "{\"board\":\"begin\",\"seq\":0,\"open\":0}");
+	expect_line(console, "{\"board\":\"end\",\"seq\":0,\"open\":0}");
+	send_shift(h);
+	expect_line(console, shift_alert);
+	return console;
+}
+
+/* The board line of the shift's alert (as test_console has it). */
+static void shift_open_line(char *out, size_t size)
+{
+	const char *rest = strstr(shift_alert, "\"agency\"");
+
+	assert_non_null(rest);
+	snprintf(out, size,
+		 "{\"alert\":\"open\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":1,"
+		 "\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\","
+		 "\"opened_ts\":\"2026-11-29T08:04:30.000Z\",%s",
+		 rest);
+}
+
+/* Every JSON resource before any event, then after the shift, byte for byte. */
+static void test_api_resources(void **state)
+{
+	struct harness h = { 0 };
+	static char expected[RESPONSE_MAX], open_line[LINE_MAX_BYTES];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	expect_get(&h, "/api/alerts", 200, "{\"oldest\":0,\"newest\":0,\"alerts\":[],\"next\":0}");
+	expect_get(&h, "/api/alerts/open", 200, "{\"open\":[],\"seq\":0}");
+	expect_get(&h, "/api/sources", 200, "{\"center_ts\":null,\"sources\":[]}");
+	int console = console_after_shift(&h);
+
+	snprintf(expected, sizeof expected, "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", shift_alert);
+	expect_get(&h, "/api/alerts?since=0", 200, expected);
+	expect_get(&h, "/api/alerts", 200, expected);
+	expect_get(&h, "/api/alerts?since=1", 200, "{\"oldest\":1,\"newest\":1,\"alerts\":[],\"next\":1}");
+	shift_open_line(open_line, sizeof open_line);
+	snprintf(expected, sizeof expected, "{\"open\":[%s],\"seq\":1}", open_line);
+	expect_get(&h, "/api/alerts/open", 200, expected);
+	expect_get(&h, "/api/sources", 200, SOURCES_AFTER_SHIFT);
+	expect_get(&h, "/api/status", 200, STATUS_AFTER_SHIFT);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* An acknowledgement over HTTP: answered with the acknowledged notice, which a console on
+ * the alert port receives too; a second one is a repeat; the board shows who acknowledged. */
+static void test_ack_round_trip(void **state)
+{
+	struct harness h = { 0 };
+	static struct response response;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	int console = console_after_shift(&h);
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-1\",\"note\":\"calling back\"}",
+		     &response);
+	assert_int_equal(response.status, 200);
+	expect_header(&response, "Content-Type: application/json");
+	expect_framed(response.body, ACK_NOTICE_START, ACK_NOTICE_END);
+	expect_line(console, response.body);
+	expect_log(&h, "cadmond: http: alert " SHIFT_ALERT_ID " acknowledged by sup-1");
+
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-2\"}", &response);
+	assert_int_equal(response.status, 200);
+	expect_framed(response.body, ACK_REPEAT_START, ACK_REPEAT_END);
+	assert_non_null(strstr(response.body, ACK_REPEAT_MIDDLE));
+	expect_line(console, response.body);
+
+	/* the board shows the first acknowledgement */
+	http_request(&h, "GET", "/api/alerts/open", NULL, &response);
+	assert_int_equal(response.status, 200);
+	assert_non_null(strstr(response.body, "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\""));
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* Bad acknowledgements: 400 with the reason, 404 for no open alert, nothing journaled. */
+static void test_bad_acks(void **state)
+{
+	struct harness h = { 0 };
+	static struct response response;
+	static const struct {
+		const char *path, *body;
+		int status;
+		const char *answer;
+	} cases[] = {
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "", 400,
+		  "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "[1]", 400,
+		  "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-1\"} x", 400,
+		  "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"note\":\"n\"}", 400, BAD_ACK_NO_BY },
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":7}", 400, BAD_ACK_NO_BY },
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"s\",\"note\":1}", 400, BAD_ACK_NOTE },
+		{ "/api/alerts/0123456789abcdef/ack", "{\"by\":\"s\"}", 404,
+		  "{\"error\":\"no open alert 0123456789abcdef\"}" },
+		{ "/api/alerts/0123456789ABCDEG/ack", "{\"by\":\"s\"}", 400, BAD_ACK_ID },
+		{ "/api/alerts/" SHIFT_ALERT_ID "x/ack", "{\"by\":\"s\"}", 404, "{\"error\":\"no such resource\"}" },
+	};
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	int console = console_after_shift(&h);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		http_request(&h, "POST", cases[i].path, cases[i].body, &response);
+		if (response.status != cases[i].status || strcmp(response.body, cases[i].answer) != 0)
+			fprintf(stderr, "case %zu: %d %s\n", i, response.status, response.body);
+		assert_int_equal(response.status, cases[i].status);
+		assert_string_equal(response.body, cases[i].answer);
+	}
+	expect_quiet(console);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* 404 for unknown paths, 405 with Allow for a wrong method, 413 for a body over
+ * http.max_body_bytes, 400 for headers over http.max_header_bytes (libevent's own answers). */
+static void test_request_errors(void **state)
+{
+	static const struct harness_options options = {
+		.http_yaml = "  max_header_bytes: 1024\n  max_body_bytes: 256\n",
+	};
+	struct harness h = { 0 };
+	static struct response response;
+	static char big[4096];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	expect_get(&h, "/", 404, "{\"error\":\"no such resource\"}");
+	expect_get(&h, "/api", 404, "{\"error\":\"no such resource\"}");
+	expect_get(&h, "/api/alerts?since=-1", 400,
+		   "{\"error\":\"since must be an integer from 0 to 18446744073709551615\"}");
+	expect_get(&h, "/api/alerts?since=18446744073709551616", 400,
+		   "{\"error\":\"since must be an integer from 0 to 18446744073709551615\"}");
+	http_request(&h, "POST", "/api/status", "{}", &response);
+	assert_int_equal(response.status, 405);
+	expect_header(&response, "Allow: GET, HEAD");
+	assert_string_equal(response.body, "{\"error\":\"method not allowed: use GET, HEAD\"}");
+	http_request(&h, "DELETE", "/metrics", NULL, &response);
+	assert_int_equal(response.status, 405);
+	expect_header(&response, "Allow: GET, HEAD");
+	http_request(&h, "GET", "/api/alerts/" SHIFT_ALERT_ID "/ack", NULL, &response);
+	assert_int_equal(response.status, 405);
+	expect_header(&response, "Allow: POST");
+	assert_string_equal(response.body, "{\"error\":\"method not allowed: use POST\"}");
+
+	memset(big, 'x', 300);
+	big[300] = '\0';
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", big, &response);
+	assert_int_equal(response.status, 413);
+	snprintf(big, sizeof big, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: %02000d\r\n\r\n", 0);
+	http_raw(&h, big, &response);
+	assert_int_equal(response.status, 400);
+	expect_get(&h, "/healthz", 200, "ok\n");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* /healthz: ok while healthy; 503 with the reason while a feed source is silent; ok again. */
+static void test_healthz(void **state)
+{
+	static const struct harness_options options = {
+		.feed_yaml = "  silence_seconds: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	struct harness h = { 0 };
+	char line[LINE_MAX_BYTES];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	expect_get(&h, "/healthz", 200, "ok\n");
+	int console = harness_connect_subscriber(&h);
+	expect_line(console, hello_line);
+	int feed = harness_connect_feed(&h);
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	assert_int_equal(harness_send(feed, shift_lines[0]), 0);
+	do
+		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	while (!strstr(line, "\"feed_silent\""));
+	expect_get(&h, "/healthz", 503, "feed_silent: feed source cad-1 has sent nothing for 1 s\n");
+	assert_int_equal(harness_send(feed, shift_lines[1]), 0);
+	do
+		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	while (!strstr(line, "\"resolved\""));
+	expect_get(&h, "/healthz", 200, "ok\n");
+	close(feed);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* /metrics passes Prometheus's promtool check metrics, and says what happened exactly. */
+static void test_metrics(void **state)
+{
+	struct harness h = { 0 };
+	static struct response response;
+	char path[PATH_MAX], command[PATH_MAX + 64];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	int console = console_after_shift(&h);
+	http_request(&h, "GET", "/metrics", NULL, &response);
+	assert_int_equal(response.status, 200);
+	expect_header(&response, "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+	assert_int_equal(harness_temp_file("metrics", path), 0);
+	assert_int_equal(harness_write_file(path, response.body), 0);
+	snprintf(command, sizeof command, "promtool check metrics < %s", path);
+	int status = system(command);
+	unlink(path);
+	if (status != 0)
+		fprintf(stderr, "%s", response.body);
+	assert_int_equal(status, 0);
+	static const char *const lines[] = {
+		"# HELP cadmon_lines_total Feed lines offered, rejected ones included.\n"
+		"# TYPE cadmon_lines_total counter\n",
+		METRICS_LINES,
+		"\ncadmon_rejected_lines_total{reason=\"invalid_json\"} 0\n",
+		"\ncadmon_alerts_total{kind=\"firing\"} 1\n",
+		"\ncadmon_alerts_total{kind=\"acknowledged\"} 0\n",
+		"\ncadmon_open_alerts 1\n",
+		"\ncadmon_evicted_total{limit=\"tracker.max_operators\"} 0\n",
+		"\ncadmon_subscribers 1\n",
+		"\ncadmon_journal_degraded 0\n",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		if (!strstr(response.body, lines[i]))
+			fprintf(stderr, "no \"%s\" in:\n%s", lines[i], response.body);
+		assert_non_null(strstr(response.body, lines[i]));
+	}
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api_resources),
+		cmocka_unit_test(test_ack_round_trip),
+		cmocka_unit_test(test_bad_acks),
+		cmocka_unit_test(test_request_errors),
+		cmocka_unit_test(test_healthz),
+		cmocka_unit_test(test_metrics),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
