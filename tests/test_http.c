@@ -201,6 +201,7 @@ static void test_api_resources(void **state)
 	snprintf(expected, sizeof expected, "{\"open\":[%s],\"seq\":1}", open_line);
 	expect_get(&h, "/api/alerts/open", 200, expected);
 	expect_get(&h, "/api/sources", 200, SOURCES_AFTER_SHIFT);
+	expect_log(&h, " lines, 11 events, 0 rejected"); /* the shift's feed is closed */
 	expect_get(&h, "/api/status", 200, STATUS_AFTER_SHIFT);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
