@@ -249,6 +249,63 @@ static void http_get_sources(struct http_server *server, struct evhttp_request *
 	http_reply_object(server, request, 200, object);
 }
 
+static struct json_object *http_rule_figures(const struct detector_rule_figures *figures)
+{
+	struct json_object *rule = json_object_new_object();
+
+	json_object_object_add(rule, "rule", json_object_new_string(figures->rule));
+	json_object_object_add(rule, "window_seconds", json_object_new_int64(figures->window_seconds));
+	json_object_object_add(rule, "calls", json_object_new_int64(figures->calls));
+	json_object_object_add(rule, "premature", json_object_new_int64(figures->premature));
+	json_object_object_add(rule, "called_back", json_object_new_int64(figures->called_back));
+	json_object_object_add(rule, "ratio", json_object_new_double(figures->ratio));
+	json_object_object_add(rule, "center_ratio", json_object_new_double(figures->center_ratio));
+	return rule;
+}
+
+static void http_operator_emit(const struct detector_operator_figures *figures, void *ctx)
+{
+	struct json_object *operator = json_object_new_object(), *rules = json_object_new_array();
+
+	json_object_object_add(operator, "agency", json_object_new_string(figures->agency));
+	json_object_object_add(operator, "operator", json_object_new_string(figures->operator_id));
+	json_object_object_add(operator, "position", json_object_new_string(figures->position));
+	json_object_object_add(operator, "last_active_ts", http_timestamp(figures->last_active_ms));
+	json_object_object_add(operator, "open_alert_id",
+			       figures->open_alert_id ? json_object_new_string(figures->open_alert_id) : NULL);
+	for (size_t r = 0; r < figures->rule_count; r++)
+		json_object_array_add(rules, http_rule_figures(&figures->rules[r]));
+	json_object_object_add(operator, "rules", rules);
+	json_object_array_add(ctx, operator);
+}
+
+/* Operators by agency, then operator. */
+static int http_compare_operators(const void *a, const void *b)
+{
+	struct json_object *x = *(struct json_object *const *)a, *y = *(struct json_object *const *)b;
+	struct json_object *xa, *ya, *xo, *yo;
+	int order;
+
+	json_object_object_get_ex(x, "agency", &xa);
+	json_object_object_get_ex(y, "agency", &ya);
+	json_object_object_get_ex(x, "operator", &xo);
+	json_object_object_get_ex(y, "operator", &yo);
+	order = strcmp(json_object_get_string(xa), json_object_get_string(ya));
+	return order ? order : strcmp(json_object_get_string(xo), json_object_get_string(yo));
+}
+
+/* GET /api/operators: {"operators":[...]}, each with its figures per rule window. */
+static void http_get_operators(struct http_server *server, struct evhttp_request *request,
+			       const struct http_state *state)
+{
+	struct json_object *object = json_object_new_object(), *operators = json_object_new_array();
+
+	engine_each_operator(state->engine, http_operator_emit, operators);
+	json_object_array_sort(operators, http_compare_operators);
+	json_object_object_add(object, "operators", operators);
+	http_reply_object(server, request, 200, object);
+}
+
 static uint64_t http_rejected(const struct engine_stats *stats)
 {
 	uint64_t total = 0;
@@ -428,7 +485,7 @@ static void http_get_health(struct http_server *server, struct evhttp_request *r
 
 /* The resources answered to GET (and HEAD). */
 static const char *const http_get_paths[] = { "/api/alerts", "/api/alerts/open", "/api/sources",
-					      "/api/status", "/metrics", "/healthz" };
+					      "/api/status", "/metrics", "/healthz", "/api/operators" };
 
 static void http_get(struct http_server *server, struct evhttp_request *request, size_t route,
 		     const struct http_state *state)
@@ -449,8 +506,11 @@ static void http_get(struct http_server *server, struct evhttp_request *request,
 	case 4:
 		http_get_metrics(server, request, state);
 		break;
-	default:
+	case 5:
 		http_get_health(server, request, state);
+		break;
+	default:
+		http_get_operators(server, request, state);
 		break;
 	}
 }

@@ -309,6 +309,39 @@ static struct rule_view view_rule(const struct detector *detector, const struct 
 	return view;
 }
 
+void detector_each_operator(const struct detector *detector, detector_operator_fn fn, void *ctx)
+{
+	struct detector_operator_figures figures;
+
+	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++) {
+		const struct operator_state *state = detector->states[i];
+
+		if (!state)
+			continue;
+		figures = (struct detector_operator_figures){
+			.agency = state->agency,
+			.operator_id = state->operator_id,
+			.position = state->position,
+			.last_active_ms = state->last_active_ms,
+			.open_alert_id = state->episode.open ? state->episode.alert_id : NULL,
+			.rule_count = detector->config.detector.rule_count,
+		};
+		for (size_t r = 0; r < figures.rule_count; r++) {
+			const struct window_counts *counts = &state->window.spans[r].counts;
+			struct detector_rule_figures *rule = &figures.rules[r];
+
+			rule->rule = detector->config.detector.rules[r].name;
+			rule->window_seconds = detector->config.detector.rules[r].window_seconds;
+			rule->calls = counts->calls;
+			rule->premature = counts->premature;
+			rule->called_back = counts->called_back;
+			rule->ratio = counts->calls ? (double)counts->premature / counts->calls : 0.0;
+			rule->center_ratio = center_other_ratio(detector, state, r);
+		}
+		fn(&figures, ctx);
+	}
+}
+
 static bool window_rule_holds(const struct config_rule *rule, const struct window_counts *counts,
 			      const struct detector *detector, const struct operator_state *state, size_t r)
 {

@@ -134,6 +134,33 @@ void detector_continue_seq(struct detector *detector, uint64_t delivered_through
  */
 int detector_reconfigure(struct detector *detector, const struct config *config);
 
+/* One rule's window for one operator, at the detector's clock. */
+struct detector_rule_figures {
+	const char *rule;         /* its name */
+	uint32_t window_seconds;
+	uint32_t calls;
+	uint32_t premature;
+	uint32_t called_back;
+	double ratio;             /* premature / calls (0 without calls) */
+	double center_ratio;      /* the other operators' ratio in the same window */
+};
+
+/* One operator's figures: what GET /api/operators shows. Valid during the callback only. */
+struct detector_operator_figures {
+	const char *agency;
+	const char *operator_id;
+	const char *position;     /* of the latest call */
+	int64_t last_active_ms;   /* event time of its latest call */
+	const char *open_alert_id; /* its open alert, or NULL */
+	size_t rule_count;
+	struct detector_rule_figures rules[CONFIG_MAX_RULES];
+};
+
+typedef void (*detector_operator_fn)(const struct detector_operator_figures *figures, void *ctx);
+
+/** Every operator tracked, in table order, with its windows' figures. Changes nothing. */
+void detector_each_operator(const struct detector *detector, detector_operator_fn fn, void *ctx);
+
 struct codec_writer;
 struct codec_reader;
 

@@ -851,6 +851,11 @@ uint64_t engine_board(struct engine *engine, engine_line_fn emit, void *ctx)
 	return seq;
 }
 
+void engine_each_operator(const struct engine *engine, detector_operator_fn fn, void *ctx)
+{
+	detector_each_operator(engine->detector, fn, ctx);
+}
+
 bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key)
 {
 	return sysalerts_is_open(engine->sysalerts, system, key);

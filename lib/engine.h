@@ -216,6 +216,9 @@ uint64_t engine_last_seq(const struct engine *engine);
 /** True when the system alert of (system, key) is open, e.g. ("feed_silent", "cad-1"). */
 bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key);
 
+/** Every operator tracked, with its figures per rule window (detector_each_operator). */
+void engine_each_operator(const struct engine *engine, detector_operator_fn fn, void *ctx);
+
 struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,

@@ -30,6 +30,16 @@
 	"{\"center_ts\":\"2026-11-29T08:04:30.000Z\",\"sources\":[{\"source\":\"cad-1\","                 \
 	"\"newest_ts\":\"2026-11-29T08:04:30.000Z\",\"lag_ms\":0,\"held\":true,\"lines\":11,\"events\":11," \
 	"\"late\":0,\"future\":0,\"too_late\":0,\"bad_seq\":0,\"duplicates\":0,\"restarts\":0}]}"
+/* op-7: the alert's 4 calls, 3 premature; op-8: 1 call, against op-7's 3 of 4. */
+#define OPERATORS_AFTER_SHIFT                                                                          \
+	"{\"operators\":[{\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","                   \
+	"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"open_alert_id\":\"" SHIFT_ALERT_ID "\","            \
+	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,"  \
+	"\"ratio\":0.75,\"center_ratio\":0.0}]},"                                                             \
+	"{\"agency\":\"NOPD\",\"operator\":\"op-8\",\"position\":\"P4\","                                    \
+	"\"last_active_ts\":\"2026-11-29T08:03:30.000Z\",\"open_alert_id\":null,"                                \
+	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":1,\"premature\":0,\"called_back\":0,"  \
+	"\"ratio\":0.0,\"center_ratio\":0.75}]}]}"
 #define STATUS_AFTER_SHIFT                                                                             \
 	"{\"version\":\"0.2.0\",\"degraded\":false,\"degraded_reason\":null,\"lines\":11,\"events\":11,"        \
 	"\"rejected\":0,\"duplicates\":0,\"alerts\":1,\"last_seq\":1,\"open_alerts\":1,\"open_calls\":0,"       \
@@ -203,6 +213,7 @@ static void test_api_resources(void **state)
 	expect_get(&h, "/api/sources", 200, SOURCES_AFTER_SHIFT);
 	expect_log(&h, " lines, 11 events, 0 rejected"); /* the shift's feed is closed */
 	expect_get(&h, "/api/status", 200, STATUS_AFTER_SHIFT);
+	expect_get(&h, "/api/operators", 200, OPERATORS_AFTER_SHIFT);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
