@@ -340,6 +340,59 @@ static void test_operators_are_separate(void **state)
 	assert_int_equal(detector_stats(f->detector)->operators, 2);
 }
 
+/* What detector_each_operator showed, copied out. */
+struct seen_operator {
+	char operator_id[EVENT_ID_MAX + 1];
+	bool open;
+	int64_t last_active_ms;
+	size_t rule_count;
+	struct detector_rule_figures rule;
+};
+
+static void record_operator(const struct detector_operator_figures *figures, void *ctx)
+{
+	struct seen_operator *seen = ctx;
+
+	while (seen->operator_id[0])
+		seen++;
+	snprintf(seen->operator_id, sizeof seen->operator_id, "%s", figures->operator_id);
+	seen->open = figures->open_alert_id != NULL;
+	seen->last_active_ms = figures->last_active_ms;
+	seen->rule_count = figures->rule_count;
+	seen->rule = figures->rules[0];
+}
+
+/* Each operator's window figures and the center's ratio without it, per rule. */
+static void test_each_operator_figures(void **state)
+{
+	struct fixture *f = *state;
+	struct seen_operator seen[3];
+
+	memset(seen, 0, sizeof seen);
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-1", T0 + SECONDS(10 * i), SECONDS(2), i < 3 ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
+	add_call(f, "op-2", T0 + SECONDS(45), SECONDS(90), RELEASED_BY_CALLER);
+	detector_each_operator(f->detector, record_operator, seen);
+	assert_string_equal(seen[0].operator_id, "op-1");
+	assert_true(seen[0].open);
+	assert_int_equal(seen[0].last_active_ms, T0 + SECONDS(32));
+	assert_int_equal(seen[0].rule_count, 1);
+	assert_string_equal(seen[0].rule.rule, "burst");
+	assert_int_equal(seen[0].rule.window_seconds, 600);
+	assert_int_equal(seen[0].rule.calls, 4);
+	assert_int_equal(seen[0].rule.premature, 3);
+	assert_int_equal(seen[0].rule.called_back, 0);
+	assert_true(seen[0].rule.ratio == 0.75);
+	assert_true(seen[0].rule.center_ratio == 0.0);
+	assert_string_equal(seen[1].operator_id, "op-2");
+	assert_false(seen[1].open);
+	assert_int_equal(seen[1].rule.calls, 1);
+	assert_int_equal(seen[1].rule.premature, 0);
+	assert_true(seen[1].rule.ratio == 0.0);
+	assert_true(seen[1].rule.center_ratio == 0.75);
+	assert_string_equal(seen[2].operator_id, "");
+}
+
 static void test_same_operator_in_two_agencies(void **state)
 {
 	struct fixture *f = *state;
@@ -816,6 +869,7 @@ int main(void)
 		TEST(test_escalation),
 		TEST(test_window_edge),
 		TEST(test_operators_are_separate),
+		TEST(test_each_operator_figures),
 		TEST(test_same_operator_in_two_agencies),
 		TEST(test_late_call_is_placed_in_order),
 		TEST(test_operator_limit_evicts_idlest),
