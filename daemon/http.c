@@ -365,21 +365,9 @@ static struct json_object *http_body_object(struct evhttp_request *request)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(request);
 	size_t len = evbuffer_get_length(body);
-	const char *bytes = (const char *)evbuffer_pullup(body, -1);
-	struct json_tokener *tokener = json_tokener_new();
-	struct json_object *value = NULL;
+	const char *bytes = len ? (const char *)evbuffer_pullup(body, -1) : "";
 
-	if (tokener && bytes && len <= INT32_MAX) {
-		json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-		value = json_tokener_parse_ex(tokener, bytes, (int)len);
-		if (value && (!json_object_is_type(value, json_type_object) ||
-			      json_tokener_get_parse_end(tokener) < len)) {
-			json_object_put(value);
-			value = NULL;
-		}
-	}
-	json_tokener_free(tokener);
-	return value;
+	return bytes && len <= INT32_MAX ? control_parse_object(bytes, len) : NULL;
 }
 
 /* The control of an ack body {"by":NAME,"note":TEXT}, checked as a console's ack line is. */

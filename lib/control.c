@@ -100,8 +100,7 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 	return 0;
 }
 
-/* One strictly valid JSON object spanning the whole line, or NULL. */
-static struct json_object *parse_object(const char *line, size_t len)
+struct json_object *control_parse_object(const char *line, size_t len)
 {
 	struct json_tokener *tokener = json_tokener_new();
 	struct json_object *object = NULL;
@@ -127,7 +126,7 @@ int control_parse(const char *line, size_t len, struct control *out, char *why, 
 	memset(out, 0, sizeof(*out));
 	if (len > CONTROL_LINE_MAX)
 		return fail(why, why_size, "line longer than 1024 bytes");
-	if (!(object = parse_object(line, len)))
+	if (!(object = control_parse_object(line, len)))
 		return fail(why, why_size, "not a JSON object");
 	if (json_object_object_get_ex(object, "ack", NULL))
 		rc = parse_ack(object, out, why, why_size);

@@ -53,6 +53,14 @@ struct control {
  */
 int control_parse(const char *line, size_t len, struct control *out, char *why, size_t why_size);
 
+struct json_object;
+
+/**
+ * One strictly valid JSON object (UTF-8 checked) spanning the whole of line[0..len), or NULL:
+ * how a control line is read, and an HTTP acknowledgement's body. The caller puts it.
+ */
+struct json_object *control_parse_object(const char *line, size_t len);
+
 /**
  * Encode a control as its line (no newline) into out. Returns the length, 0 when it does not
  * fit or on allocation failure.
