@@ -46,6 +46,8 @@ struct cadmond {
 	struct listener *feed_listener;
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
+	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
+	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
 	size_t ack_notice_size;
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
@@ -465,6 +467,8 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->feeds = feed_server_stats(cadmond->feeds);
 	out->subscribers = subscribers_stats(cadmond->subscribers);
 	out->journal = durability_stats(cadmond->durability);
+	out->journal_files = durability_journal_stats(cadmond->durability);
+	out->loop_lag_us = cadmond->loop_lag_us;
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
 }
 
@@ -497,14 +501,19 @@ static void cadmond_heard(void *ctx, const char *source, const char *peer)
 	health_heard(cadmond->health, source, peer, monotonic_ms());
 }
 
+/* Once a second: health checks, and how late this timer ran (the event loop's lag). */
 static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	struct cadmond *cadmond = ctx;
 	const char *reason = NULL;
 	bool degraded = durability_degraded(cadmond->durability, &reason);
+	int64_t now_us = (int64_t)monotonic_usec();
 
 	(void)fd;
 	(void)what;
+	if (cadmond->health_due_us)
+		cadmond->loop_lag_us = now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
+	cadmond->health_due_us = now_us + 1000000;
 	health_tick(cadmond->health, monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
 }
 

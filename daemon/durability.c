@@ -827,6 +827,13 @@ const struct durability_stats *durability_stats(const struct durability *durabil
 	return &durability->stats;
 }
 
+const struct journal_stats *durability_journal_stats(const struct durability *durability)
+{
+	static const struct journal_stats none;
+
+	return durability->journal ? journal_stats(durability->journal) : &none;
+}
+
 void durability_free(struct durability *durability)
 {
 	if (!durability)

@@ -118,6 +118,11 @@ const struct replay_history *durability_history(const struct durability *durabil
 
 const struct durability_stats *durability_stats(const struct durability *durability);
 
+struct journal_stats;
+
+/** The journal files' own counters (bytes written, fsyncs, segments: journal.h). */
+const struct journal_stats *durability_journal_stats(const struct durability *durability);
+
 /** Free (the engine must be freed already). NULL is allowed. */
 void durability_free(struct durability *durability);
 

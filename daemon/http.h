@@ -26,6 +26,7 @@ struct engine_stats;
 struct feed_server_stats;
 struct subscribers_stats;
 struct durability_stats;
+struct journal_stats;
 
 /* What the daemon shows: filled on each request. */
 struct http_state {
@@ -34,6 +35,8 @@ struct http_state {
 	const struct feed_server_stats *feeds;
 	const struct subscribers_stats *subscribers;
 	const struct durability_stats *journal;
+	const struct journal_stats *journal_files;
+	int64_t loop_lag_us;         /* how late the last 1 s timer ran: event-loop lag */
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */
 };

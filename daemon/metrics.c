@@ -11,6 +11,7 @@
 #include "durability.h"
 #include "engine.h"
 #include "feed.h"
+#include "journal.h"
 #include "subscribers.h"
 
 /* The HELP and TYPE lines of one family. */
@@ -134,6 +135,11 @@ static void write_journal(struct evbuffer *out, const struct http_state *state)
 	write_seconds(out, "journal_commit_seconds_total", state->journal->commit_us_total);
 	family(out, "journal_commit_seconds_max", "gauge", "The longest journal commit since start.");
 	write_seconds(out, "journal_commit_seconds_max", state->journal->commit_us_max);
+	single(out, "journal_bytes_written_total", "counter", "Bytes written to the journal's segments.",
+	       state->journal_files->bytes_written);
+	single(out, "journal_syncs_total", "counter", "fsyncs of the journal.", state->journal_files->syncs);
+	single(out, "journal_segments_created_total", "counter", "Journal segments started.",
+	       state->journal_files->segments_created);
 	single(out, "journal_degraded", "gauge", "1 while the journal cannot be written.", state->journal_degraded);
 	single(out, "journal_lines_not_journaled_total", "counter", "Lines processed while the journal was degraded.",
 	       state->journal->lines_not_journaled);
@@ -148,6 +154,8 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	write_sources(out, state->engine);
 	write_connections(out, state);
 	write_journal(out, state);
+	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
+	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);
 	single(out, "http_client_errors_total", "counter", "HTTP requests answered with a 4xx status.",
 	       http->client_errors);
