@@ -391,8 +391,7 @@ static void test_metrics(void **state)
 		fprintf(stderr, "%s", response.body);
 	assert_int_equal(status, 0);
 	static const char *const lines[] = {
-		"# HELP cadmon_lines_total Feed lines offered, rejected ones included.\n"
-		"# TYPE cadmon_lines_total counter\n",
+		"# HELP cadmon_lines_total Feed lines offered, rejected ones included.\n# TYPE cadmon_lines_total counter\n",
 		METRICS_LINES,
 		"\ncadmon_rejected_lines_total{reason=\"invalid_json\"} 0\n",
 		"\ncadmon_alerts_total{kind=\"firing\"} 1\n",
