@@ -336,6 +336,70 @@ static void test_request_errors(void **state)
 	harness_cleanup(&h);
 }
 
+/* SIGHUP applies new HTTP limits at once: a body refused with 413 is read after the reload. */
+static void test_reload_limits(void **state)
+{
+	static const struct harness_options before = { .http_yaml = "  max_body_bytes: 256\n" };
+	static const struct harness_options after = { .http_yaml = "  max_body_bytes: 4096\n" };
+	struct harness h = { 0 };
+	static struct response response;
+	static char body[301];
+	(void)state;
+
+	memset(body, 'x', 300);
+	assert_int_equal(harness_start(&h, &before), 0);
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", body, &response);
+	assert_int_equal(response.status, 413);
+	assert_int_equal(harness_write_config(&h, &after), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log(&h, "cadmond: reload: http.max_body_bytes: 256 -> 4096\n"
+		       "cadmond: configuration reloaded: 1 change\n");
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", body, &response);
+	assert_int_equal(response.status, 400);
+	assert_string_equal(response.body,
+			    "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* /healthz: 503 while a bounded table evicts (its limit system alert is open). */
+static void test_healthz_limit(void **state)
+{
+	static const struct harness_options options = {
+		.extra_yaml = "tracker:\n  max_operators: 1\n",
+	};
+	static const char *const calls[] = {
+		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n",
+		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}\n",
+		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}\n",
+		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}\n",
+	};
+	struct harness h = { 0 };
+	char line[LINE_MAX_BYTES];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = harness_connect_subscriber(&h);
+	expect_line(console, hello_line);
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		assert_int_equal(harness_send(feed, calls[i]), 0);
+	do
+		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	while (!strstr(line, "\"system\":\"limit\""));
+	expect_get(&h, "/healthz", 503,
+		   "limit: call-takers forgotten (tracker.max_operators 1 reached): 1 so far; raise "
+		   "tracker.max_operators\n");
+	static struct response response;
+	http_request(&h, "GET", "/metrics", NULL, &response);
+	assert_int_equal(response.status, 200);
+	assert_non_null(strstr(response.body, "\ncadmon_evicted_total{limit=\"tracker.max_operators\"} 1\n"));
+	close(feed);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* /healthz: ok while healthy; 503 with the reason while a feed source is silent; ok again. */
 static void test_healthz(void **state)
 {
@@ -421,6 +485,8 @@ int main(void)
 		cmocka_unit_test(test_bad_acks),
 		cmocka_unit_test(test_request_errors),
 		cmocka_unit_test(test_healthz),
+		cmocka_unit_test(test_healthz_limit),
+		cmocka_unit_test(test_reload_limits),
 		cmocka_unit_test(test_metrics),
 	};
 	signal(SIGPIPE, SIG_IGN);
