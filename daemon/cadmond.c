@@ -478,6 +478,7 @@ static struct http_settings http_settings_of(const struct config *config)
 		.max_header_bytes = config->http.max_header_bytes,
 		.max_body_bytes = config->http.max_body_bytes,
 		.max_alerts_bytes = config->http.max_alerts_bytes,
+		.timeout_seconds = config->http.timeout_seconds,
 	};
 }
 

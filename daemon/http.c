@@ -598,6 +598,7 @@ void http_server_update(struct http_server *server, const struct http_settings *
 	server->settings = *settings;
 	evhttp_set_max_headers_size(server->http, settings->max_header_bytes);
 	evhttp_set_max_body_size(server->http, settings->max_body_bytes);
+	evhttp_set_timeout(server->http, (int)settings->timeout_seconds);
 }
 
 const struct http_stats *http_server_stats(const struct http_server *server)

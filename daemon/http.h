@@ -59,6 +59,7 @@ struct http_settings {
 	uint32_t max_header_bytes; /* http.max_header_bytes */
 	uint32_t max_body_bytes;   /* http.max_body_bytes */
 	uint32_t max_alerts_bytes; /* http.max_alerts_bytes */
+	uint32_t timeout_seconds;  /* http.timeout_seconds */
 };
 
 /* Counters since start. */

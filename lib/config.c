@@ -221,6 +221,7 @@ void config_set_defaults(struct config *config)
 	config->http.max_header_bytes = 8192;
 	config->http.max_body_bytes = 4096;
 	config->http.max_alerts_bytes = 1048576;
+	config->http.timeout_seconds = 30;
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
@@ -1217,6 +1218,7 @@ static const struct key http_keys[] = {
 	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576),
 	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
 	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
+	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
 	{ .name = NULL },
 };
 

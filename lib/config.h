@@ -79,6 +79,7 @@ struct config {
 		uint32_t max_header_bytes;    /* request line and headers of one request */
 		uint32_t max_body_bytes;      /* body of one request */
 		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
+		uint32_t timeout_seconds;     /* a request (or an idle connection) this slow is closed */
 	} http;
 	struct {
 		uint32_t max_open_calls;   /* calls started and not yet ended */

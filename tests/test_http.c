@@ -294,11 +294,12 @@ static void test_bad_acks(void **state)
 }
 
 /* 404 for unknown paths, 405 with Allow for a wrong method, 413 for a body over
- * http.max_body_bytes, 400 for headers over http.max_header_bytes (libevent's own answers). */
+ * http.max_body_bytes, 400 for headers over http.max_header_bytes (libevent's own answers),
+ * a half-sent request closed after http.timeout_seconds. */
 static void test_request_errors(void **state)
 {
 	static const struct harness_options options = {
-		.http_yaml = "  max_header_bytes: 1024\n  max_body_bytes: 256\n",
+		.http_yaml = "  max_header_bytes: 1024\n  max_body_bytes: 256\n  timeout_seconds: 1\n",
 	};
 	struct harness h = { 0 };
 	static struct response response;
@@ -332,6 +333,15 @@ static void test_request_errors(void **state)
 	http_raw(&h, big, &response);
 	assert_int_equal(response.status, 400);
 	expect_get(&h, "/healthz", 200, "ok\n");
+
+	/* a client that sends half a request is closed after http.timeout_seconds */
+	int slow = harness_connect(h.http_port);
+	assert_true(slow >= 0);
+	assert_int_equal(harness_send(slow, "GET /healthz HTTP/1.1\r\n"), 0);
+	int64_t started = harness_now_ms();
+	assert_true(harness_wait_eof(slow, EXPECT_READ_TIMEOUT_MS));
+	assert_in_range(harness_now_ms() - started, 500, 3000);
+	close(slow);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
