@@ -45,31 +45,47 @@ struct http_server {
 
 static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
 
+/* Answer with body (drained) of content type type. */
+static void http_send(struct http_server *server, struct evhttp_request *request, int code,
+		      const char *type, struct evbuffer *body)
+{
+	server->stats.requests++;
+	if (code >= 400 && code < 500)
+		server->stats.client_errors++;
+	evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", type);
+	evhttp_add_header(evhttp_request_get_output_headers(request), "Cache-Control", "no-store");
+	evhttp_send_reply(request, code, NULL, body);
+}
+
 /* Answer with body (len bytes) of content type type. */
 static void http_reply(struct http_server *server, struct evhttp_request *request, int code,
 		       const char *type, const char *body, size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
 
-	server->stats.requests++;
-	if (code >= 400 && code < 500)
-		server->stats.client_errors++;
-	evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", type);
-	evhttp_add_header(evhttp_request_get_output_headers(request), "Cache-Control", "no-store");
 	if (out && evbuffer_add(out, body, len) == 0)
-		evhttp_send_reply(request, code, NULL, out);
+		http_send(server, request, code, type, out);
 	else
 		evhttp_send_error(request, 500, NULL);
-	evbuffer_free(out);
+	if (out)
+		evbuffer_free(out);
 }
 
-static void http_reply_json(struct http_server *server, struct evhttp_request *request, int code,
-			    struct evbuffer *body)
-{
-	size_t len = evbuffer_get_length(body);
-	const char *bytes = (const char *)evbuffer_pullup(body, -1);
+/* Appends one JSON line to an array being written ("[" opened by the caller). */
+struct http_array {
+	struct evbuffer *out;
+	size_t count;
+	bool failed;
+};
 
-	http_reply(server, request, code, "application/json", bytes ? bytes : "", bytes ? len : 0);
+/* The JSON written in array's buffer, or 500 when some of it could not be. */
+static void http_reply_json(struct http_server *server, struct evhttp_request *request,
+			    const struct http_array *array)
+{
+	if (array->failed)
+		evhttp_send_error(request, 500, NULL);
+	else
+		http_send(server, request, 200, "application/json", array->out);
 }
 
 static void http_reply_object(struct http_server *server, struct evhttp_request *request, int code,
@@ -102,13 +118,6 @@ static void http_wrong_method(struct http_server *server, struct evhttp_request 
 	evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", allow);
 	http_error(server, request, 405, why);
 }
-
-/* Appends one JSON line to an array being written ("[" opened by the caller). */
-struct http_array {
-	struct evbuffer *out;
-	size_t count;
-	bool failed;
-};
 
 static void http_array_add(struct http_array *array, const char *line, size_t len)
 {
@@ -161,15 +170,15 @@ static bool http_query_since(struct evhttp_request *request, uint64_t *since)
 static void http_get_alerts(struct http_server *server, struct evhttp_request *request,
 			    const struct http_state *state)
 {
-	struct http_array array = { .out = evbuffer_new() };
 	const struct replay_history *history = state->history;
+	struct http_array array;
 	uint64_t since, next;
 
 	if (!http_query_since(request, &since)) {
-		evbuffer_free(array.out);
 		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
 		return;
 	}
+	array = (struct http_array){ .out = evbuffer_new() };
 	if (!array.out) {
 		evhttp_send_error(request, 500, NULL);
 		return;
@@ -180,7 +189,7 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 	if (next < since)
 		next = since;
 	evbuffer_add_printf(array.out, "],\"next\":%" PRIu64 "}", next);
-	http_reply_json(server, request, array.failed ? 500 : 200, array.out);
+	http_reply_json(server, request, &array);
 	evbuffer_free(array.out);
 }
 
@@ -198,7 +207,7 @@ static void http_get_board(struct http_server *server, struct evhttp_request *re
 	evbuffer_add(array.out, "{\"open\":[", 9);
 	seq = engine_board(state->engine, http_board_emit, &array);
 	evbuffer_add_printf(array.out, "],\"seq\":%" PRIu64 "}", seq);
-	http_reply_json(server, request, array.failed ? 500 : 200, array.out);
+	http_reply_json(server, request, &array);
 	evbuffer_free(array.out);
 }
 
@@ -428,8 +437,7 @@ static void http_get_metrics(struct http_server *server, struct evhttp_request *
 	server->stats.requests++; /* this request counts in what it shows */
 	metrics_write(out, state, &server->stats);
 	server->stats.requests--;
-	http_reply(server, request, 200, METRICS_CONTENT_TYPE, (const char *)evbuffer_pullup(out, -1),
-		   evbuffer_get_length(out));
+	http_send(server, request, 200, METRICS_CONTENT_TYPE, out);
 	evbuffer_free(out);
 }
 
@@ -466,8 +474,7 @@ static void http_get_health(struct http_server *server, struct evhttp_request *r
 	if (evbuffer_get_length(out) == 0)
 		http_reply(server, request, 200, "text/plain; charset=utf-8", "ok\n", 3);
 	else
-		http_reply(server, request, 503, "text/plain; charset=utf-8", (const char *)evbuffer_pullup(out, -1),
-			   evbuffer_get_length(out));
+		http_send(server, request, 503, "text/plain; charset=utf-8", out);
 	evbuffer_free(out);
 }
 
