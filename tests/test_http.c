@@ -7,6 +7,7 @@
  * /metrics checked by Prometheus's own promtool plus exact sample lines.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -346,6 +347,67 @@ static void test_request_errors(void **state)
 	harness_cleanup(&h);
 }
 
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t count = 0;
+
+	for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+		count++;
+	return count;
+}
+
+/* GET /api/alerts answers at most about http.max_alerts_bytes of alerts; following "next"
+ * pages through all of them, in order, each once. */
+static void test_alerts_paged(void **state)
+{
+	static const struct harness_options options = {
+		.http_yaml = "  max_alerts_bytes: 4096\n",
+		.extra_yaml = "detector:\n"
+			      "  resolve_after_seconds: 2592000\n"
+			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
+			      "min_premature: 1, severity: info}]\n",
+	};
+	struct harness h = { 0 };
+	static struct response response;
+	char path[64], lines[512], needle[32];
+	uint64_t since = 0, next = 0, seen = 0;
+	size_t pages = 0;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	int feed = harness_connect_feed(&h);
+	for (unsigned n = 0; n < 30; n++) {
+		snprintf(lines, sizeof lines,
+			 "{\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":\"2026-11-29T08:00:%02uZ\",\"operator\":\"op-%u\"}\n"
+			 "{\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":\"2026-11-29T08:00:%02u.500Z\",\"released_by\":\"operator\"}\n",
+			 n, n, n, n, n);
+		assert_int_equal(harness_send(feed, lines), 0);
+	}
+	expect_log(&h, "cadmond: alert 30: firing");
+	do {
+		snprintf(path, sizeof path, "/api/alerts?since=%" PRIu64, since);
+		http_request(&h, "GET", path, NULL, &response);
+		assert_int_equal(response.status, 200);
+		assert_non_null(strstr(response.body, "{\"oldest\":1,\"newest\":30,\"alerts\":["));
+		assert_int_equal(sscanf(strstr(response.body, "],\"next\":"), "],\"next\":%" SCNu64 "}", &next), 1);
+		assert_true(next > since);
+		assert_int_equal(count_of(response.body, "{\"alert\":\"firing\""), next - since);
+		for (uint64_t seq = since + 1; seq <= next; seq++) {
+			snprintf(needle, sizeof needle, "\"seq\":%" PRIu64 ",", seq);
+			assert_non_null(strstr(response.body, needle));
+		}
+		assert_true(strlen(response.body) < 4096 + 1024);
+		seen += next - since;
+		since = next;
+		pages++;
+	} while (next < 30);
+	assert_int_equal(seen, 30);
+	assert_true(pages >= 2);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* SIGHUP applies new HTTP limits at once: a body refused with 413 is read after the reload. */
 static void test_reload_limits(void **state)
 {
@@ -491,6 +553,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_api_resources),
+		cmocka_unit_test(test_alerts_paged),
 		cmocka_unit_test(test_ack_round_trip),
 		cmocka_unit_test(test_bad_acks),
 		cmocka_unit_test(test_request_errors),
