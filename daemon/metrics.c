@@ -83,7 +83,7 @@ static void write_alerts(struct evbuffer *out, const struct engine_stats *stats)
 	labelled_u64(out, "alerts_total", "kind", "update", detector->updates);
 	labelled_u64(out, "alerts_total", "kind", "acknowledged", detector->acknowledged);
 	labelled_u64(out, "alerts_total", "kind", "resolved", detector->resolved);
-	single(out, "notices_total", "counter", "Notices of every kind (operator and system), the last seq's count.",
+	single(out, "notices_total", "counter", "Notices sent, of every kind (operator and system).",
 	       detector->alerts);
 	single(out, "open_alerts", "gauge", "Operators with an alert open now.", detector->open_alerts);
 	single(out, "open_calls", "gauge", "Calls started and not yet ended.", stats->open_calls);
@@ -157,6 +157,6 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
 	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);
-	single(out, "http_client_errors_total", "counter", "HTTP requests answered with a 4xx status.",
+	single(out, "http_client_errors_total", "counter", "HTTP requests cadmond answered with a 4xx status (not libevent's own 400/413).",
 	       http->client_errors);
 }
