@@ -479,6 +479,7 @@ static struct http_settings http_settings_of(const struct config *config)
 		.max_body_bytes = config->http.max_body_bytes,
 		.max_alerts_bytes = config->http.max_alerts_bytes,
 		.timeout_seconds = config->http.timeout_seconds,
+		.log_interval_seconds = config->log.rate_limit_seconds,
 	};
 }
 

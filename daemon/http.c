@@ -41,9 +41,32 @@ struct http_server {
 	struct http_settings settings;
 	struct http_view view;
 	struct http_stats stats;
+	struct log_limit error_log; /* requests answered 4xx */
 };
 
 static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+static const char *http_method_name(enum evhttp_cmd_type method)
+{
+	switch (method) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	default:
+		return "?";
+	}
+}
 
 /* Answer with body (drained) of content type type. */
 static void http_send(struct http_server *server, struct evhttp_request *request, int code,
@@ -100,10 +123,17 @@ static void http_reply_object(struct http_server *server, struct evhttp_request 
 	json_object_put(object);
 }
 
-/* {"error":"WHY"} with code. */
+/* {"error":"WHY"} with code, logged (rate-limited). */
 static void http_error(struct http_server *server, struct evhttp_request *request, int code, const char *why)
 {
 	struct json_object *object = json_object_new_object();
+	char *address = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(evhttp_request_get_connection(request), &address, &port);
+	log_limited(&server->error_log, LOG_WARNING, "http %s:%u: %s %s: %d %s", address ? address : "?",
+		    (unsigned)port, http_method_name(evhttp_request_get_command(request)),
+		    evhttp_request_get_uri(request), code, why);
 
 	json_object_object_add(object, "error", json_object_new_string(why));
 	http_reply_object(server, request, code, object);
@@ -590,6 +620,7 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 		return NULL;
 	}
 	server->view = *view;
+	log_limit_init(&server->error_log, settings->log_interval_seconds, "HTTP requests refused");
 	evhttp_set_allowed_methods(server->http, HTTP_METHODS);
 	evhttp_set_gencb(server->http, http_on_request, server);
 	http_server_update(server, settings);
@@ -603,6 +634,7 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 void http_server_update(struct http_server *server, const struct http_settings *settings)
 {
 	server->settings = *settings;
+	server->error_log.interval_seconds = settings->log_interval_seconds;
 	evhttp_set_max_headers_size(server->http, settings->max_header_bytes);
 	evhttp_set_max_body_size(server->http, settings->max_body_bytes);
 	evhttp_set_timeout(server->http, (int)settings->timeout_seconds);
@@ -617,6 +649,7 @@ void http_server_free(struct http_server *server)
 {
 	if (!server)
 		return;
+	log_limit_flush(&server->error_log);
 	evhttp_free(server->http);
 	free(server);
 }

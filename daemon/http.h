@@ -60,6 +60,7 @@ struct http_settings {
 	uint32_t max_body_bytes;   /* http.max_body_bytes */
 	uint32_t max_alerts_bytes; /* http.max_alerts_bytes */
 	uint32_t timeout_seconds;  /* http.timeout_seconds */
+	uint32_t log_interval_seconds; /* log.rate_limit_seconds: refused requests */
 };
 
 /* Counters since start. */

@@ -310,6 +310,7 @@ static void test_request_errors(void **state)
 	assert_int_equal(harness_start(&h, &options), 0);
 	expect_get(&h, "/", 404, "{\"error\":\"no such resource\"}");
 	expect_get(&h, "/api", 404, "{\"error\":\"no such resource\"}");
+	expect_log(&h, ": GET /: 404 no such resource\n");
 	expect_get(&h, "/api/alerts?since=-1", 400,
 		   "{\"error\":\"since must be an integer from 0 to 18446744073709551615\"}");
 	expect_get(&h, "/api/alerts?since=18446744073709551616", 400,
