@@ -633,8 +633,14 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 
 	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0)
 		return -1;
+	if (reload_listen_changed(&cadmond->config.http.listen, &next->http.listen) &&
+	    http_server_rebind(cadmond->http, &next->http.listen, why, why_size) < 0) {
+		cadmond_rebind_free(&rebind);
+		return -1;
+	}
 	if (engine_reconfigure(cadmond->engine, next) < 0) {
 		cadmond_rebind_free(&rebind);
+		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
 		return -1;
@@ -645,9 +651,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond->config = *next;
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
+	http_server_rebind_commit(cadmond->http);
 	http_server_update(cadmond->http, &http_settings);
-	if (reload_listen_changed(&cadmond->config.http.listen, &next->http.listen))
-		log_msg(LOG_WARNING, "http.listen changed: takes effect at the next restart");
 	if (health_update(cadmond->health, &health_settings) < 0)
 		log_msg(LOG_ERR, "out of memory applying feed.max_sources to the feed silence watch");
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;

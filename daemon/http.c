@@ -42,6 +42,11 @@ struct http_server {
 	struct http_view view;
 	struct http_stats stats;
 	struct log_limit error_log; /* requests answered 4xx */
+	struct config_listen listen; /* the addresses served, bound[i] for address[i] */
+	struct evhttp_bound_socket *bound[CONFIG_MAX_LISTEN];
+	bool rebinding;              /* a reload's addresses are bound, not yet in use */
+	struct config_listen next;
+	struct evhttp_bound_socket *next_bound[CONFIG_MAX_LISTEN];
 };
 
 static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
@@ -591,21 +596,89 @@ static int http_split_address(const char *text, char *host, size_t host_size, ui
 	return 0;
 }
 
+/* A socket listening on address, or NULL with the reason in why. */
+static struct evhttp_bound_socket *http_bind_one(struct http_server *server, const char *address, char *why,
+						 size_t why_size)
+{
+	char host[LISTENER_ADDRESS_TEXT_MAX];
+	struct evhttp_bound_socket *bound = NULL;
+	uint16_t port;
+
+	errno = EINVAL;
+	if (http_split_address(address, host, sizeof host, &port) < 0 ||
+	    !(bound = evhttp_bind_socket_with_handle(server->http, host, port)))
+		snprintf(why, why_size, "cannot listen on %s (http.listen): %s", address, strerror(errno));
+	return bound;
+}
+
+/* The index of address in listen, or -1. */
+static int http_find_address(const struct config_listen *listen, const char *address)
+{
+	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++)
+		if (strcmp(listen->address[i], address) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int http_bind(struct http_server *server, const struct config_listen *listen, char *why, size_t why_size)
 {
+	server->listen = *listen;
 	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++) {
-		char host[LISTENER_ADDRESS_TEXT_MAX];
-		uint16_t port;
-
-		if (http_split_address(listen->address[i], host, sizeof host, &port) < 0 ||
-		    !evhttp_bind_socket_with_handle(server->http, host, port)) {
-			snprintf(why, why_size, "cannot listen on %s (http.listen): %s", listen->address[i],
-				 strerror(errno));
+		if (!(server->bound[i] = http_bind_one(server, listen->address[i], why, why_size)))
 			return -1;
-		}
 		log_msg(LOG_INFO, "listening for http on %s", listen->address[i]);
 	}
 	return 0;
+}
+
+/* Close the sockets bound for a reload that are not the running ones. */
+static void http_drop_next(struct http_server *server, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (http_find_address(&server->listen, server->next.address[i]) < 0 && server->next_bound[i])
+			evhttp_del_accept_socket(server->http, server->next_bound[i]);
+	server->rebinding = false;
+}
+
+int http_server_rebind(struct http_server *server, const struct config_listen *listen, char *why,
+		       size_t why_size)
+{
+	server->next = *listen;
+	server->rebinding = true;
+	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++) {
+		int running = http_find_address(&server->listen, listen->address[i]);
+
+		server->next_bound[i] = running >= 0 ? server->bound[running]
+						     : http_bind_one(server, listen->address[i], why, why_size);
+		if (!server->next_bound[i]) {
+			http_drop_next(server, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void http_server_rebind_abort(struct http_server *server)
+{
+	if (server->rebinding)
+		http_drop_next(server, server->next.count);
+}
+
+void http_server_rebind_commit(struct http_server *server)
+{
+	if (!server->rebinding)
+		return;
+	for (size_t i = 0; i < server->listen.count && i < CONFIG_MAX_LISTEN; i++)
+		if (http_find_address(&server->next, server->listen.address[i]) < 0) {
+			evhttp_del_accept_socket(server->http, server->bound[i]);
+			log_msg(LOG_NOTICE, "no longer listening for http on %s", server->listen.address[i]);
+		}
+	for (size_t i = 0; i < server->next.count && i < CONFIG_MAX_LISTEN; i++)
+		if (http_find_address(&server->listen, server->next.address[i]) < 0)
+			log_msg(LOG_NOTICE, "listening for http on %s", server->next.address[i]);
+	server->listen = server->next;
+	memcpy(server->bound, server->next_bound, sizeof server->bound);
+	server->rebinding = false;
 }
 
 struct http_server *http_server_new(struct event_base *base, const struct config_listen *listen,

@@ -81,7 +81,17 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 				    const struct http_settings *settings, const struct http_view *view,
 				    char *why, size_t why_size);
 
-/** Apply new limits (a reload); the addresses stay. */
+/**
+ * A reload's addresses: bind those not served yet (an address kept keeps its socket). 0, or
+ * -1 with the reason in why and nothing changed. Then http_server_rebind_commit (serve the
+ * new list, close the addresses dropped, log both) or http_server_rebind_abort.
+ */
+int http_server_rebind(struct http_server *server, const struct config_listen *listen, char *why,
+		       size_t why_size);
+void http_server_rebind_commit(struct http_server *server);
+void http_server_rebind_abort(struct http_server *server);
+
+/** Apply new limits (a reload). */
 void http_server_update(struct http_server *server, const struct http_settings *settings);
 
 /** Counters since start. */

@@ -435,6 +435,43 @@ static void test_reload_limits(void **state)
 	harness_cleanup(&h);
 }
 
+/* SIGHUP moves http.listen: the new port serves, the old one is closed; a port that cannot be
+ * bound keeps the running configuration. */
+static void test_reload_listen(void **state)
+{
+	struct harness h = { 0 };
+	uint16_t old_port, new_port;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, NULL), 0);
+	old_port = h.http_port;
+	assert_int_equal(harness_pick_ports(&new_port, 1), 0);
+	h.http_port = new_port;
+	assert_int_equal(harness_write_config(&h, NULL), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log_format(&h,
+			  "cadmond: reload: http.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
+			  "cadmond: no longer listening for http on 127.0.0.1:%u\n"
+			  "cadmond: listening for http on 127.0.0.1:%u\n"
+			  "cadmond: configuration reloaded: 1 change\n",
+			  old_port, new_port, old_port, new_port);
+	expect_get(&h, "/healthz", 200, "ok\n");
+	errno = 0;
+	assert_int_equal(harness_connect_to("127.0.0.1", old_port), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+
+	h.http_port = h.alerts_port; /* cadmond's own alert port: taken */
+	assert_int_equal(harness_write_config(&h, NULL), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log_format(&h, "cadmond: error: configuration not reloaded: cannot listen on 127.0.0.1:%u "
+			      "(http.listen): Address already in use; keeping the running one\n",
+			  h.alerts_port);
+	h.http_port = new_port;
+	expect_get(&h, "/healthz", 200, "ok\n");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* /healthz: 503 while a bounded table evicts (its limit system alert is open). */
 static void test_healthz_limit(void **state)
 {
@@ -561,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_healthz_limit),
 		cmocka_unit_test(test_reload_limits),
+		cmocka_unit_test(test_reload_listen),
 		cmocka_unit_test(test_metrics),
 	};
 	signal(SIGPIPE, SIG_IGN);
