@@ -26,6 +26,7 @@
 #include "health.h"
 #include "listener.h"
 #include "log.h"
+#include "receivers.h"
 #include "reload.h"
 #include "replay.h"
 #include "subscribers.h"
@@ -42,6 +43,7 @@ struct cadmond {
 	struct engine *engine;
 	struct feed_server *feeds;
 	struct subscribers *subscribers;
+	struct receivers *receivers; /* config.receivers: Alertmanager, webhooks */
 	struct listener *feed_listener;
 	struct listener *alert_listener;
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
@@ -462,6 +464,14 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 
 	if (cadmond->subscribers)
 		subscribers_broadcast(cadmond->subscribers, seq, json, len);
+	if (cadmond->receivers)
+		receivers_deliver(cadmond->receivers, json, len);
+}
+
+/* A board line at start: the Alertmanager receivers learn what is open already. */
+static void cadmond_seed_receiver(const char *line, size_t len, void *ctx)
+{
+	receivers_seed(ctx, line, len);
 }
 
 static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
@@ -834,6 +844,12 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
 	}
+	const struct receivers_hooks receivers_hooks = {.control = cadmond_control,
+							.is_open = cadmond_system_alert_open,
+							.ctx = cadmond};
+	if (!(cadmond->receivers = receivers_new(cadmond->base, config, &receivers_hooks, why, why_size)))
+		return -EINVAL;
+	engine_board(cadmond->engine, cadmond_seed_receiver, cadmond->receivers);
 	feed_server_set_journal(cadmond->feeds, &journal);
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
@@ -902,6 +918,7 @@ void cadmond_free(struct cadmond *cadmond)
 	listener_free(cadmond->alert_listener);
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);
+	receivers_free(cadmond->receivers);
 	for (size_t i = 0; i < CADMOND_SIGNAL_COUNT; i++)
 		if (cadmond->signal_events[i])
 			event_free(cadmond->signal_events[i]);
