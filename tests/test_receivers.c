@@ -326,6 +326,70 @@ static void test_webhook_retries_signature_and_down(void **state)
 	(void)line;
 }
 
+/* receiver_down is journaled as a control line: after kill -9 the recovery replays it (the
+ * restarted daemon's board has it open); the restarted receiver knows it is down, and its
+ * next delivery (the acknowledgement's notice) resolves it. */
+static void test_receiver_down_survives_kill(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES], down_firing[LINE_MAX_BYTES], alert_id[17];
+	(void)state;
+
+	scripted_start(&server, SCRIPTED_MAX_REQUESTS);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: 60000,"
+		 " backoff_max_ms: 60000, down_after_failures: 1}\n",
+		 shift_detector_yaml, server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	send_lines(&h, shift_lines, shift_line_count);
+	expect_line(console, shift_alert);
+	read_line(console, down_firing);
+	expect_framed(down_firing, "{\"alert\":\"firing\",\"alert_id\":\"", "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+	memcpy(alert_id, down_firing + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
+	alert_id[16] = '\0';
+	close(console);
+	assert_int_equal(kill(h.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(h.pid, NULL, 0), h.pid);
+	h.pid = 0;
+
+	pthread_mutex_lock(&server.lock);
+	server.failures = 0;
+	for (int i = 0; i < server.count; i++)
+		free(server.requests[i].body);
+	server.count = SCRIPTED_MAX_REQUESTS; /* keeps nothing more: only the answers matter now */
+	pthread_mutex_unlock(&server.lock);
+	assert_int_equal(harness_start(&h, &options), 0);
+	console = harness_connect_subscriber(&h);
+	assert_true(console >= 0);
+	expect_line(console, hello_line);
+	expect_line(console, "{\"board\":\"begin\",\"seq\":2,\"open\":2}");
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,", "]}");
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"", "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+	assert_non_null(strstr(line, alert_id));
+	expect_line(console, "{\"board\":\"end\",\"seq\":2,\"open\":2}");
+	assert_int_equal(harness_send(console, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"), 0);
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,", "}");
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"", "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook delivers again\"}");
+	assert_non_null(strstr(line, alert_id));
+	assert_non_null(strstr(line, "\"seq\":4,"));
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	server.count = 0;
+	scripted_stop(&server);
+}
+
 /* ---- the real Alertmanager ---------------------------------------------------------- */
 
 struct alertmanager {
@@ -527,6 +591,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook_retries_signature_and_down),
+		cmocka_unit_test(test_receiver_down_survives_kill),
 		cmocka_unit_test(test_alertmanager),
 	};
 
