@@ -586,7 +586,18 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	changes = reload_log_changes(&cadmond->config, next);
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
+	bool receivers_changed = reload_receivers_changed(&cadmond->config, next);
+	struct config_receiver running_receivers[CONFIG_MAX_RECEIVERS];
+	size_t running_receiver_count = cadmond->config.receiver_count;
+	memcpy(running_receivers, cadmond->config.receivers, sizeof(running_receivers));
 	cadmond->config = *next;
+	if (receivers_changed) {
+		/* receivers are set up at start: the running ones stay until a restart */
+		memcpy(cadmond->config.receivers, running_receivers, sizeof(running_receivers));
+		cadmond->config.receiver_count = running_receiver_count;
+		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
+				     "receivers are kept");
+	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
 	if (health_update(cadmond->health, &health_settings) < 0)

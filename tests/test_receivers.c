@@ -580,6 +580,16 @@ static void test_alertmanager(void **state)
 			usleep(100 * 1000);
 	}
 	assert_int_equal(open, 0);
+
+	/* a reload keeps the running receivers: they are set up at start */
+	char *timeout = strstr(yaml, "timeout_ms: 2000");
+	assert_non_null(timeout);
+	memcpy(timeout, "timeout_ms: 3000", strlen("timeout_ms: 3000"));
+	assert_int_equal(harness_write_config(&h, &options), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_logged(&h, "reload: receivers.pager.timeout_ms: 2000 -> 3000", WAIT_MS);
+	expect_logged(&h, "reload: receivers: changes take effect at the next restart; the running receivers are kept",
+		      WAIT_MS);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	expect_logged(&h, "receiver pager: 2 delivered, 0 failed attempts, 0 retries, 0 dropped", 0);
