@@ -330,7 +330,7 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *ctx)
 /* ---- the set ------------------------------------------------------------------------ */
 
 static int receiver_init(struct receivers *receivers, struct receiver *receiver, const struct config_receiver *config,
-			 size_t index, char *why, size_t why_size)
+			 size_t index, uint32_t rate_limit_seconds, char *why, size_t why_size)
 {
 	char label[LOG_LIMIT_LABEL_MAX];
 	int rc;
@@ -349,8 +349,8 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 		return -1;
 	}
 	snprintf(label, sizeof(label), "receiver %s", config->name);
-	log_limit_init(&receiver->failure_log, 10, label);
-	log_limit_init(&receiver->drop_log, 10, label);
+	log_limit_init(&receiver->failure_log, rate_limit_seconds, label);
+	log_limit_init(&receiver->drop_log, rate_limit_seconds, label);
 	receiver->queue = calloc(config->max_queue, sizeof(*receiver->queue));
 	receiver->connection = evhttp_connection_base_new(receivers->base, NULL, receiver->host, receiver->port);
 	receiver->timer = evtimer_new(receivers->base, on_timer, receiver);
@@ -382,12 +382,8 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 
 static void receiver_release(struct receiver *receiver)
 {
-	if (receiver->connection)
-		evhttp_connection_free(receiver->connection);
-	if (receiver->timer)
-		event_free(receiver->timer);
-	if (receiver->resend_timer)
-		event_free(receiver->resend_timer);
+	bool ran = receiver->connection && receiver->queue && receiver->timer;
+
 	for (uint32_t i = 0; receiver->queue && i < receiver->count; i++)
 		free(receiver->queue[(receiver->head + i) % receiver->config.max_queue].body);
 	free(receiver->queue);
@@ -395,12 +391,18 @@ static void receiver_release(struct receiver *receiver)
 	am_alerts_free(receiver->am);
 	log_limit_flush(&receiver->failure_log);
 	log_limit_flush(&receiver->drop_log);
-	if (receiver->config.name[0])
+	if (ran)
 		log_msg(LOG_INFO,
 			"receiver %s: %" PRIu64 " delivered, %" PRIu64 " failed attempts, %" PRIu64 " retries, %" PRIu64
 			" dropped",
 			receiver->config.name, receiver->stats.delivered, receiver->stats.failed, receiver->stats.retries,
 			receiver->stats.dropped);
+	if (receiver->connection)
+		evhttp_connection_free(receiver->connection);
+	if (receiver->timer)
+		event_free(receiver->timer);
+	if (receiver->resend_timer)
+		event_free(receiver->resend_timer);
 }
 
 struct receivers *receivers_new(struct event_base *base, const struct config *config,
@@ -416,7 +418,8 @@ struct receivers *receivers_new(struct event_base *base, const struct config *co
 	receivers->base = base;
 	receivers->hooks = *hooks;
 	for (size_t i = 0; i < config->receiver_count; i++, receivers->count++) {
-		if (receiver_init(receivers, &receivers->receivers[i], &config->receivers[i], i, why, why_size) < 0) {
+		if (receiver_init(receivers, &receivers->receivers[i], &config->receivers[i], i,
+				  config->log.rate_limit_seconds, why, why_size) < 0) {
 			receivers->count++;
 			receivers_free(receivers);
 			return NULL;
