@@ -231,18 +231,6 @@ static void read_line(int fd, char *line)
 	assert_true(harness_read_line(fd, line, LINE_MAX_BYTES, WAIT_MS) > 0);
 }
 
-/* line starts with prefix and ends with suffix. */
-static void expect_framed(const char *line, const char *prefix, const char *suffix)
-{
-	size_t len = strlen(line), suffix_len = strlen(suffix);
-
-	if (strncmp(line, prefix, strlen(prefix)) != 0 || len < suffix_len ||
-	    strcmp(line + len - suffix_len, suffix) != 0) {
-		fprintf(stderr, "line:   %s\nprefix: %s\nsuffix: %s\n", line, prefix, suffix);
-		fail();
-	}
-}
-
 /* cadmond logged needle (within timeout_ms); else its log is shown. */
 static void expect_logged(const struct harness *h, const char *needle, int timeout_ms)
 {
