@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <event2/buffer.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -23,6 +26,7 @@
 #define RECEIVER_HOST_MAX 256
 #define RECEIVER_REASON_MAX 96
 #define RECEIVER_AM_OPEN_MAX 4096 /* open alerts an Alertmanager receiver re-posts */
+#define RECEIVER_RESPONSE_MAX 65536 /* bytes of a response's headers, and of its body */
 
 /* One POST: its body and how many attempts it had. */
 struct request {
@@ -56,6 +60,7 @@ struct receiver {
 
 struct receivers {
 	struct event_base *base;
+	struct evdns_base *dns; /* for host names (resolved without blocking); NULL: IPs only */
 	struct receivers_hooks hooks;
 	struct receiver *receivers;
 	size_t count;
@@ -329,6 +334,18 @@ static void on_resend_timer(evutil_socket_t fd, short what, void *ctx)
 
 /* ---- the set ------------------------------------------------------------------------ */
 
+/* A host name needs the asynchronous resolver (getaddrinfo would block the loop); an IP not. */
+static struct evdns_base *dns_for(struct receivers *receivers, const char *host)
+{
+	unsigned char address[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, host, address) == 1 || inet_pton(AF_INET6, host, address) == 1)
+		return NULL;
+	if (!receivers->dns)
+		receivers->dns = evdns_base_new(receivers->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	return receivers->dns;
+}
+
 static int receiver_init(struct receivers *receivers, struct receiver *receiver, const struct config_receiver *config,
 			 size_t index, uint32_t rate_limit_seconds, char *why, size_t why_size)
 {
@@ -352,7 +369,8 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 	log_limit_init(&receiver->failure_log, rate_limit_seconds, label);
 	log_limit_init(&receiver->drop_log, rate_limit_seconds, label);
 	receiver->queue = calloc(config->max_queue, sizeof(*receiver->queue));
-	receiver->connection = evhttp_connection_base_new(receivers->base, NULL, receiver->host, receiver->port);
+	receiver->connection = evhttp_connection_base_new(receivers->base, dns_for(receivers, receiver->host),
+							  receiver->host, receiver->port);
 	receiver->timer = evtimer_new(receivers->base, on_timer, receiver);
 	if (!receiver->queue || !receiver->connection || !receiver->timer) {
 		snprintf(why, why_size, "receiver %s: out of memory", config->name);
@@ -362,6 +380,8 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 				  .tv_usec = (suseconds_t)(config->timeout_ms % 1000) * 1000};
 	evhttp_connection_set_timeout_tv(receiver->connection, &timeout);
 	evhttp_connection_set_retries(receiver->connection, 0);
+	evhttp_connection_set_max_headers_size(receiver->connection, RECEIVER_RESPONSE_MAX);
+	evhttp_connection_set_max_body_size(receiver->connection, RECEIVER_RESPONSE_MAX);
 	if (config->type == CONFIG_RECEIVER_ALERTMANAGER) {
 		receiver->am = am_alerts_new(RECEIVER_AM_OPEN_MAX);
 		receiver->resend_timer = event_new(receivers->base, -1, EV_PERSIST, on_resend_timer, receiver);
@@ -434,6 +454,8 @@ void receivers_free(struct receivers *receivers)
 		return;
 	for (size_t i = 0; i < receivers->count; i++)
 		receiver_release(&receivers->receivers[i]);
+	if (receivers->dns)
+		evdns_base_free(receivers->dns, 0);
 	free(receivers->receivers);
 	free(receivers);
 }

@@ -519,7 +519,7 @@ static void test_alertmanager(void **state)
 		 "receivers:\n"
 		 "  - name: pager\n"
 		 "    type: alertmanager\n"
-		 "    url: \"http://127.0.0.1:%u\"\n"
+		 "    url: \"http://localhost:%u\"\n" /* a name: resolved without blocking */
 		 "    timeout_ms: 2000\n"
 		 "    backoff_base_ms: 100\n",
 		 am.port);
