@@ -173,15 +173,18 @@ static void announce(struct receiver *receiver, bool firing)
 
 static void delivered(struct receiver *receiver)
 {
+	bool was_down = receiver->stats.down;
+	uint32_t failures = receiver->consecutive_failures;
+
 	receiver->stats.delivered++;
+	receiver->consecutive_failures = 0;
 	drop_current(receiver);
-	if (receiver->stats.down) {
+	start_next(receiver); /* at once: the queue has room before the notice this may cause */
+	if (was_down) {
 		log_msg(LOG_NOTICE, "receiver %s: delivering again after %" PRIu32 " failed attempts",
-			receiver->config.name, receiver->consecutive_failures);
+			receiver->config.name, failures);
 		announce(receiver, false);
 	}
-	receiver->consecutive_failures = 0;
-	kick(receiver);
 }
 
 /* Exponential backoff from backoff_base_ms, capped at backoff_max_ms, then +-25% jitter. */

@@ -314,6 +314,52 @@ static void test_webhook_retries_signature_and_down(void **state)
 	(void)line;
 }
 
+/* max_queue 1: while the firing notice waits for its retry, the receiver_down notice queued
+ * behind it is dropped for the acknowledgement's (the oldest goes), counted and logged; once the
+ * receiver answers, what is left arrives in order. */
+static void test_queue_drops_oldest(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES], acked[LINE_MAX_BYTES], resolved[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&server, 1);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", max_queue: 1, backoff_base_ms: 3000,"
+		 " backoff_max_ms: 3000, down_after_failures: 1}\n",
+		 shift_detector_yaml, server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	send_lines(&h, shift_lines, shift_line_count);
+	expect_line(console, shift_alert);
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"", "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+	assert_int_equal(harness_send(console, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"), 0);
+	read_line(console, acked);
+	expect_framed(acked, "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,", "}");
+	expect_logged(&h, "receiver hook: queue full (max_queue 1): oldest request dropped, 1 dropped so far", WAIT_MS);
+	read_line(console, resolved);
+	expect_framed(resolved, "{\"alert\":\"resolved\",\"alert_id\":\"", "\"message\":\"receiver hook delivers again\"}");
+
+	for (int waited = 0; scripted_count(&server) < 4 && waited < WAIT_MS; waited += 50)
+		usleep(50 * 1000);
+	assert_int_equal(scripted_count(&server), 4);
+	const char *const bodies[] = {shift_alert, shift_alert, acked, resolved};
+	for (int i = 0; i < 4; i++) {
+		assert_string_equal(server.requests[i].body, bodies[i]);
+		assert_string_equal(server.requests[i].signature, ""); /* no secret: unsigned */
+	}
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	expect_logged(&h, "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 1 dropped", 0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
 /* receiver_down is journaled as a control line: after kill -9 the recovery replays it (the
  * restarted daemon's board has it open); the restarted receiver knows it is down, and its
  * next delivery (the acknowledgement's notice) resolves it. */
@@ -589,6 +635,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook_retries_signature_and_down),
+		cmocka_unit_test(test_queue_drops_oldest),
 		cmocka_unit_test(test_receiver_down_survives_kill),
 		cmocka_unit_test(test_alertmanager),
 	};
