@@ -360,6 +360,40 @@ static void test_queue_drops_oldest(void **state)
 	scripted_stop(&server);
 }
 
+/* An Alertmanager receiver re-posts its open alerts every resend_seconds, to the path under
+ * the url's, and nothing once they are resolved. */
+static void test_alertmanager_resend(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048];
+	(void)state;
+
+	scripted_start(&server, 0);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: pager, type: alertmanager, url: \"http://127.0.0.1:%u/am/\", resend_seconds: 1}\n",
+		 shift_detector_yaml, server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	send_lines(&h, shift_lines, shift_line_count);
+	for (int waited = 0; scripted_count(&server) < 3 && waited < WAIT_MS; waited += 50)
+		usleep(50 * 1000);
+	assert_true(scripted_count(&server) >= 3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(server.requests[i].path, "/am/api/v2/alerts");
+		assert_string_equal(server.requests[i].body, server.requests[0].body);
+		assert_string_equal(server.requests[i].signature, "");
+	}
+	assert_non_null(strstr(server.requests[0].body, "\"alertname\":\"CadmonPrematureHangups\""));
+	int64_t gap = server.requests[2].at_ms - server.requests[1].at_ms;
+	if (gap < 900 || gap > 1600)
+		fail_msg("re-posted after %lld ms, not every 1000 ms", (long long)gap);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
 /* receiver_down is journaled as a control line: after kill -9 the recovery replays it (the
  * restarted daemon's board has it open); the restarted receiver knows it is down, and its
  * next delivery (the acknowledgement's notice) resolves it. */
@@ -636,6 +670,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook_retries_signature_and_down),
 		cmocka_unit_test(test_queue_drops_oldest),
+		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_receiver_down_survives_kill),
 		cmocka_unit_test(test_alertmanager),
 	};
