@@ -406,6 +406,7 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 static void receiver_release(struct receiver *receiver)
 {
 	bool ran = receiver->connection && receiver->queue && receiver->timer;
+	uint32_t unsent = receiver->count + (receiver->current.body ? 1 : 0);
 
 	for (uint32_t i = 0; receiver->queue && i < receiver->count; i++)
 		free(receiver->queue[(receiver->head + i) % receiver->config.max_queue].body);
@@ -417,9 +418,9 @@ static void receiver_release(struct receiver *receiver)
 	if (ran)
 		log_msg(LOG_INFO,
 			"receiver %s: %" PRIu64 " delivered, %" PRIu64 " failed attempts, %" PRIu64 " retries, %" PRIu64
-			" dropped",
+			" dropped, %" PRIu32 " unsent at the stop",
 			receiver->config.name, receiver->stats.delivered, receiver->stats.failed, receiver->stats.retries,
-			receiver->stats.dropped);
+			receiver->stats.dropped, unsent);
 	if (receiver->connection)
 		evhttp_connection_free(receiver->connection);
 	if (receiver->timer)

@@ -307,7 +307,7 @@ static void test_webhook_retries_signature_and_down(void **state)
 	}
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
-	expect_logged(&h, "receiver hook: 3 delivered, 3 failed attempts, 3 retries, 0 dropped", 0);
+	expect_logged(&h, "receiver hook: 3 delivered, 3 failed attempts, 3 retries, 0 dropped, 0 unsent at the stop", 0);
 	harness_cleanup(&h);
 	unlink(secret_path);
 	scripted_stop(&server);
@@ -355,7 +355,7 @@ static void test_queue_drops_oldest(void **state)
 	}
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
-	expect_logged(&h, "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 1 dropped", 0);
+	expect_logged(&h, "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 1 dropped, 0 unsent at the stop", 0);
 	harness_cleanup(&h);
 	scripted_stop(&server);
 }
@@ -660,7 +660,7 @@ static void test_alertmanager(void **state)
 		      WAIT_MS);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
-	expect_logged(&h, "receiver pager: 2 delivered, 0 failed attempts, 0 retries, 0 dropped", 0);
+	expect_logged(&h, "receiver pager: 2 delivered, 0 failed attempts, 0 retries, 0 dropped, 0 unsent at the stop", 0);
 	harness_cleanup(&h);
 	alertmanager_stop(&am);
 }
