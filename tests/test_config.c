@@ -1376,6 +1376,27 @@ static void test_diff_names_every_change(void **state)
 	assert_string_equal(changes.text, "");
 }
 
+/* Receivers are matched by name, as rules are. */
+static void test_diff_receivers(void **state)
+{
+	struct config running = parse_ok("receivers:\n"
+					 "  - {name: pager, type: alertmanager, url: \"http://a:9093\"}\n"
+					 "  - {name: old, type: webhook, url: \"http://b/\"}\n");
+	struct config next = parse_ok("receivers:\n"
+				      "  - {name: new, type: webhook, url: \"http://c/\"}\n"
+				      "  - {name: pager, type: webhook, url: \"http://a:9094\", max_queue: 5}\n");
+	struct changes changes = { .text = "" };
+
+	(void)state;
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 5);
+	assert_string_equal(changes.text,
+			    "receivers.pager.type: alertmanager -> webhook\n"
+			    "receivers.pager.url: http://a:9093 -> http://a:9094\n"
+			    "receivers.pager.max_queue: 1024 -> 5\n"
+			    "receivers.old: present -> (none)\n"
+			    "receivers.new: (none) -> present\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1435,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
+		cmocka_unit_test(test_diff_receivers),
 		cmocka_unit_test(test_shipped_file_sets_every_key),
 	};
 
