@@ -53,6 +53,7 @@ struct receiver {
 	size_t secret_len; /* 0: unsigned */
 	char reason[RECEIVER_REASON_MAX]; /* why the last attempt failed */
 	uint32_t consecutive_failures;
+	int64_t first_failure_ms; /* monotonic: the first of the consecutive failures */
 	uint64_t jitter_state;
 	struct receiver_stats stats;
 	struct log_limit failure_log, drop_log;
@@ -202,15 +203,28 @@ static uint64_t backoff_ms(struct receiver *receiver, uint32_t attempts)
 	return delay * 3 / 4 + (delay > 1 ? receiver->jitter_state % (delay / 2 + 1) : 0);
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static void failed(struct receiver *receiver)
 {
+	int64_t now_ms = monotonic_ms();
+
 	receiver->stats.failed++;
-	receiver->consecutive_failures++;
+	if (receiver->consecutive_failures++ == 0)
+		receiver->first_failure_ms = now_ms;
 	log_limited(&receiver->failure_log, LOG_WARNING, "receiver %s: attempt %" PRIu32 " failed: %s",
 		    receiver->config.name, receiver->current.attempts, receiver->reason);
-	if (!receiver->stats.down && receiver->consecutive_failures >= receiver->config.down_after_failures) {
-		log_msg(LOG_WARNING, "receiver %s: down after %" PRIu32 " failed attempts (%s)", receiver->config.name,
-			receiver->consecutive_failures, receiver->reason);
+	int64_t failing_ms = now_ms - receiver->first_failure_ms;
+	if (!receiver->stats.down && (receiver->consecutive_failures >= receiver->config.down_after_failures ||
+				      failing_ms >= (int64_t)receiver->config.down_after_seconds * 1000)) {
+		log_msg(LOG_WARNING, "receiver %s: down after %" PRIu32 " failed attempts in %" PRId64 " s (%s)",
+			receiver->config.name, receiver->consecutive_failures, failing_ms / 1000, receiver->reason);
 		announce(receiver, true);
 	}
 	if (receiver->current.attempts > receiver->config.max_retries) {

@@ -99,7 +99,8 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
 /* The keys of a receiver. */
 enum { RECEIVER_NAME, RECEIVER_TYPE, RECEIVER_URL, RECEIVER_MAX_QUEUE, RECEIVER_TIMEOUT_MS,
        RECEIVER_MAX_RETRIES, RECEIVER_BACKOFF_BASE_MS, RECEIVER_BACKOFF_MAX_MS,
-       RECEIVER_RESEND_SECONDS, RECEIVER_DOWN_AFTER_FAILURES, RECEIVER_HMAC_SECRET_FILE,
+       RECEIVER_RESEND_SECONDS, RECEIVER_DOWN_AFTER_FAILURES, RECEIVER_DOWN_AFTER_SECONDS,
+       RECEIVER_HMAC_SECRET_FILE,
        RECEIVER_KEY_COUNT };
 
 #define MAX_ORIGINS (128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT)
@@ -211,6 +212,7 @@ static const struct config_receiver receiver_key_defaults = {
 	.backoff_max_ms = 60000,
 	.resend_seconds = 60,
 	.down_after_failures = 5,
+	.down_after_seconds = 60,
 };
 
 static void listen_set_one(struct config_listen *listen, const char *address)
@@ -1265,6 +1267,7 @@ static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
 	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400),
 	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_FAILURES, "down_after_failures", down_after_failures, 1,
 			1000000),
+	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1, 86400),
 	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file", .parse = parse_optional_path,
 					RECEIVER_KEY(hmac_secret_file) },
 	[RECEIVER_KEY_COUNT] = { .name = NULL },

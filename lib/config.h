@@ -73,7 +73,8 @@ struct config_receiver {
 	uint32_t backoff_base_ms;           /* first retry delay, doubled per retry, with jitter */
 	uint32_t backoff_max_ms;            /* cap of the retry delay */
 	uint32_t resend_seconds;            /* alertmanager: re-post open alerts this often */
-	uint32_t down_after_failures;       /* consecutive failures raising receiver_down */
+	uint32_t down_after_failures;       /* consecutive failures raising receiver_down... */
+	uint32_t down_after_seconds;        /* ...or failing this long since the first of them */
 	char hmac_secret_file[CONFIG_PATH_MAX]; /* webhook: "" = unsigned */
 };
 

@@ -151,6 +151,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 		assert_int_equal(x->backoff_max_ms, y->backoff_max_ms);
 		assert_int_equal(x->resend_seconds, y->resend_seconds);
 		assert_int_equal(x->down_after_failures, y->down_after_failures);
+		assert_int_equal(x->down_after_seconds, y->down_after_seconds);
 		assert_string_equal(x->hmac_secret_file, y->hmac_secret_file);
 	}
 }
@@ -433,7 +434,7 @@ static void test_receivers(void **state)
 					"    url: \"http://127.0.0.1:9093\"\n"
 					"  - {name: hook, type: webhook, url: \"http://h:8/x\", max_queue: 3,"
 					" timeout_ms: 100, max_retries: 0, backoff_base_ms: 10, backoff_max_ms: 20,"
-					" resend_seconds: 1, down_after_failures: 2, hmac_secret_file: /s}\n");
+					" resend_seconds: 1, down_after_failures: 2, down_after_seconds: 7, hmac_secret_file: /s}\n");
 
 	(void)state;
 	assert_int_equal(defaults().receiver_count, 0);
@@ -448,10 +449,12 @@ static void test_receivers(void **state)
 	assert_int_equal(config.receivers[0].backoff_max_ms, 60000);
 	assert_int_equal(config.receivers[0].resend_seconds, 60);
 	assert_int_equal(config.receivers[0].down_after_failures, 5);
+	assert_int_equal(config.receivers[0].down_after_seconds, 60);
 	assert_string_equal(config.receivers[0].hmac_secret_file, "");
 	assert_int_equal(config.receivers[1].type, CONFIG_RECEIVER_WEBHOOK);
 	assert_int_equal(config.receivers[1].max_queue, 3);
 	assert_int_equal(config.receivers[1].down_after_failures, 2);
+	assert_int_equal(config.receivers[1].down_after_seconds, 7);
 	assert_string_equal(config.receivers[1].hmac_secret_file, "/s");
 	free(assert_dump_round_trips(&config));
 	EXPECT_ERRORS("receivers:\n"

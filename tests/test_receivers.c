@@ -284,7 +284,7 @@ static void test_webhook_retries_signature_and_down(void **state)
 	expect_framed(down_resolved, "{\"alert\":\"resolved\",\"alert_id\":",
 		      ",\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\",\"receiver\":\"hook\","
 		      "\"message\":\"receiver hook delivers again\"}");
-	expect_logged(&h, "receiver hook: down after 2 failed attempts (HTTP 500)", WAIT_MS);
+	expect_logged(&h, "receiver hook: down after 2 failed attempts in 0 s (HTTP 500)", WAIT_MS);
 	expect_logged(&h, "receiver hook: delivering again after 3 failed attempts", WAIT_MS);
 
 	for (int waited = 0; scripted_count(&server) < 6 && waited < WAIT_MS; waited += 50)
@@ -389,6 +389,41 @@ static void test_alertmanager_resend(void **state)
 	int64_t gap = server.requests[2].at_ms - server.requests[1].at_ms;
 	if (gap < 900 || gap > 1600)
 		fail_msg("re-posted after %lld ms, not every 1000 ms", (long long)gap);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
+/* Failing for down_after_seconds is down too, however few the attempts. */
+static void test_down_after_seconds(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&server, SCRIPTED_MAX_REQUESTS);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: 400,"
+		 " backoff_max_ms: 400, down_after_failures: 1000, down_after_seconds: 1}\n",
+		 shift_detector_yaml, server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	send_lines(&h, shift_lines, shift_line_count);
+	expect_line(console, shift_alert);
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"", "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+	/* attempts 300 to 500 ms apart: the third or the fourth is the first a second after the first */
+	expect_logged(&h, " failed attempts in 1 s (HTTP 500)", WAIT_MS);
+	char *log = harness_stderr(&h);
+	assert_non_null(log);
+	assert_true(strstr(log, "receiver hook: down after 3 failed attempts in 1 s (HTTP 500)") ||
+		    strstr(log, "receiver hook: down after 4 failed attempts in 1 s (HTTP 500)"));
+	free(log);
+	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 	scripted_stop(&server);
@@ -671,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_webhook_retries_signature_and_down),
 		cmocka_unit_test(test_queue_drops_oldest),
 		cmocka_unit_test(test_alertmanager_resend),
+		cmocka_unit_test(test_down_after_seconds),
 		cmocka_unit_test(test_receiver_down_survives_kill),
 		cmocka_unit_test(test_alertmanager),
 	};
