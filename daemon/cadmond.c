@@ -27,6 +27,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "receivers.h"
 #include "reload.h"
 #include "replay.h"
 #include "subscribers.h"
@@ -43,6 +44,7 @@ struct cadmond {
 	struct engine *engine;
 	struct feed_server *feeds;
 	struct subscribers *subscribers;
+	struct receivers *receivers; /* config.receivers: Alertmanager, webhooks */
 	struct listener *feed_listener;
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
@@ -527,6 +529,14 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 
 	if (cadmond->subscribers)
 		subscribers_broadcast(cadmond->subscribers, seq, json, len);
+	if (cadmond->receivers)
+		receivers_deliver(cadmond->receivers, json, len);
+}
+
+/* A board line at start: the Alertmanager receivers learn what is open already. */
+static void cadmond_seed_receiver(const char *line, size_t len, void *ctx)
+{
+	receivers_seed(ctx, line, len);
 }
 
 static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
@@ -648,7 +658,18 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	changes = reload_log_changes(&cadmond->config, next);
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
+	bool receivers_changed = reload_receivers_changed(&cadmond->config, next);
+	struct config_receiver running_receivers[CONFIG_MAX_RECEIVERS];
+	size_t running_receiver_count = cadmond->config.receiver_count;
+	memcpy(running_receivers, cadmond->config.receivers, sizeof(running_receivers));
 	cadmond->config = *next;
+	if (receivers_changed) {
+		/* receivers are set up at start: the running ones stay until a restart */
+		memcpy(cadmond->config.receivers, running_receivers, sizeof(running_receivers));
+		cadmond->config.receiver_count = running_receiver_count;
+		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
+				     "receivers are kept");
+	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
 	http_server_rebind_commit(cadmond->http);
@@ -917,6 +938,12 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
 	}
+	const struct receivers_hooks receivers_hooks = {.control = cadmond_control,
+							.is_open = cadmond_system_alert_open,
+							.ctx = cadmond};
+	if (!(cadmond->receivers = receivers_new(cadmond->base, config, &receivers_hooks, why, why_size)))
+		return -EINVAL;
+	engine_board(cadmond->engine, cadmond_seed_receiver, cadmond->receivers);
 	feed_server_set_journal(cadmond->feeds, &journal);
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
@@ -986,6 +1013,7 @@ void cadmond_free(struct cadmond *cadmond)
 	http_server_free(cadmond->http);
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);
+	receivers_free(cadmond->receivers);
 	for (size_t i = 0; i < CADMOND_SIGNAL_COUNT; i++)
 		if (cadmond->signal_events[i])
 			event_free(cadmond->signal_events[i]);

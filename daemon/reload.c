@@ -27,6 +27,22 @@ static void log_change(void *ctx, const char *path, const char *before, const ch
 		log_msg(LOG_NOTICE, "reload: %s: %s -> %s", path, before, after);
 }
 
+static void count_receiver_change(void *ctx, const char *path, const char *before, const char *after)
+{
+	(void)before;
+	(void)after;
+	if (strncmp(path, "receivers", strlen("receivers")) == 0)
+		(*(size_t *)ctx)++;
+}
+
+bool reload_receivers_changed(const struct config *running, const struct config *next)
+{
+	size_t changes = 0;
+
+	config_diff(running, next, count_receiver_change, &changes);
+	return changes > 0;
+}
+
 size_t reload_log_changes(const struct config *running, const struct config *next)
 {
 	return config_diff(running, next, log_change, NULL);

@@ -18,6 +18,9 @@
 /** True when the two lists differ (order counts: it is the order of the log lines). */
 bool reload_listen_changed(const struct config_listen *running, const struct config_listen *next);
 
+/** True when receivers differ (they are set up at start only: a restart applies them). */
+bool reload_receivers_changed(const struct config *running, const struct config *next);
+
 /** Log every difference between running and next at LOG_NOTICE; how many there were. */
 size_t reload_log_changes(const struct config *running, const struct config *next);
 

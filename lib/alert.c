@@ -211,6 +211,7 @@ static bool encode_system(struct json_object *object, const struct alert *alert)
 		return encode_ack_fields(object, alert);
 	return add(object, "severity", json_object_new_string(alert->severity)) &&
 	       add_optional_string(object, "source", alert->source) &&
+	       add_optional_string(object, "receiver", alert->receiver) &&
 	       (!alert->limit || (add(object, "limit", json_object_new_string(alert->limit)) &&
 				  add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
 	       add(object, "message", json_object_new_string(alert->message)) &&

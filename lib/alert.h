@@ -96,6 +96,7 @@ struct alert {
 	const char *message;   /* plain words for a supervisor */
 	const char *source;    /* feed_silent: the feed source */
 	const char *limit;     /* limit: the configuration key to raise */
+	const char *receiver;  /* receiver_down: the receiver's name */
 	uint64_t evicted;      /* limit: entries evicted so far */
 };
 

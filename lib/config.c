@@ -96,7 +96,14 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
-#define MAX_ORIGINS (128 + CONFIG_MAX_RULES * RULE_KEY_COUNT)
+/* The keys of a receiver. */
+enum { RECEIVER_NAME, RECEIVER_TYPE, RECEIVER_URL, RECEIVER_MAX_QUEUE, RECEIVER_TIMEOUT_MS,
+       RECEIVER_MAX_RETRIES, RECEIVER_BACKOFF_BASE_MS, RECEIVER_BACKOFF_MAX_MS,
+       RECEIVER_RESEND_SECONDS, RECEIVER_DOWN_AFTER_FAILURES, RECEIVER_DOWN_AFTER_SECONDS,
+       RECEIVER_HMAC_SECRET_FILE,
+       RECEIVER_KEY_COUNT };
+
+#define MAX_ORIGINS (128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT)
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
@@ -193,6 +200,19 @@ static const struct config_rule rule_key_defaults = {
 	.odds_ratio = 3.0,
 	.threshold = 5.0,
 	.severity = "warning",
+};
+
+/* What a receiver given in the file starts from. */
+static const struct config_receiver receiver_key_defaults = {
+	.type = CONFIG_RECEIVER_WEBHOOK,
+	.max_queue = 1024,
+	.timeout_ms = 5000,
+	.max_retries = 10,
+	.backoff_base_ms = 500,
+	.backoff_max_ms = 60000,
+	.resend_seconds = 60,
+	.down_after_failures = 5,
+	.down_after_seconds = 60,
 };
 
 static void listen_set_one(struct config_listen *listen, const char *address)
@@ -1126,6 +1146,55 @@ static bool parse_fsync(struct loader *loader, const struct path *path, const st
 	return skip_node(loader);
 }
 
+static bool parse_receiver_type(struct loader *loader, const struct path *path, const struct key *key,
+				void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "alertmanager") || scalar_is(loader, "webhook")) {
+		*(enum config_receiver_type *)field = scalar_is(loader, "alertmanager")
+							      ? CONFIG_RECEIVER_ALERTMANAGER
+							      : CONFIG_RECEIVER_WEBHOOK;
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of alertmanager, webhook");
+	return skip_node(loader);
+}
+
+static bool is_url_char(char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* http://host[:port][/path]: plain HTTP only (TLS is not supported yet). */
+static bool parse_url(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	static const char scheme[] = "http://";
+	const char *text = is_scalar(loader) ? scalar_text(loader) : "";
+	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
+
+	(void)key;
+	if (len <= strlen(scheme) || len >= CONFIG_URL_MAX || strncmp(text, scheme, strlen(scheme)) != 0 ||
+	    !all_chars(text, len, is_url_char) || text[strlen(scheme)] == '/') {
+		report(loader, current_mark(loader), path,
+		       "must be an http:// URL of at most %d bytes (https is not supported yet)",
+		       CONFIG_URL_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, text, len + 1);
+	return true;
+}
+
+/* An absolute path, or "" for none. */
+static bool parse_optional_path(struct loader *loader, const struct path *path, const struct key *key,
+				void *field)
+{
+	if (is_scalar(loader) && scalar_len(loader) == 0) {
+		((char *)field)[0] = '\0';
+		return true;
+	}
+	return parse_directory(loader, path, key, field);
+}
+
 /* ---- the configuration's keys ------------------------------------------------------- */
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
@@ -1185,6 +1254,60 @@ static bool parse_rules(struct loader *loader, const struct path *path, const st
 	}
 	config->detector.rule_count = 0;
 	return parse_sequence(loader, path, CONFIG_MAX_RULES, parse_rule, config);
+}
+
+#define RECEIVER_KEY(field) .offset = offsetof(struct config_receiver, field)
+#define RECEIVER_UINT32(index, key_name, field, low, high) \
+	[index] = { .name = key_name, .parse = parse_uint32, RECEIVER_KEY(field), .min = low, .max = high }
+static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
+	[RECEIVER_NAME] = { .name = "name", .parse = parse_rule_name, RECEIVER_KEY(name), .required = true },
+	[RECEIVER_TYPE] = { .name = "type", .parse = parse_receiver_type, RECEIVER_KEY(type),
+			    .required = true },
+	[RECEIVER_URL] = { .name = "url", .parse = parse_url, RECEIVER_KEY(url), .required = true },
+	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000),
+	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000),
+	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000),
+	RECEIVER_UINT32(RECEIVER_BACKOFF_BASE_MS, "backoff_base_ms", backoff_base_ms, 10, 3600000),
+	RECEIVER_UINT32(RECEIVER_BACKOFF_MAX_MS, "backoff_max_ms", backoff_max_ms, 10, 3600000),
+	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400),
+	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_FAILURES, "down_after_failures", down_after_failures, 1,
+			1000000),
+	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1, 86400),
+	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file", .parse = parse_optional_path,
+					RECEIVER_KEY(hmac_secret_file) },
+	[RECEIVER_KEY_COUNT] = { .name = NULL },
+};
+
+/* One receiver mapping into config->receivers[index]. */
+static bool parse_receiver(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	struct config_receiver *receiver = &config->receivers[index];
+
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a mapping");
+		return skip_node(loader);
+	}
+	*receiver = receiver_key_defaults;
+	config->receiver_count = index + 1;
+	return parse_mapping(loader, path, receiver_keys, receiver);
+}
+
+/* receivers: a sequence of receivers, or null for none. Its key has offset 0. */
+static bool parse_receivers(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->receiver_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_MAX_RECEIVERS, parse_receiver, config);
 }
 
 /* Section keys fill struct config itself: their children's offsets are into it. */
@@ -1306,6 +1429,7 @@ static const struct key top_keys[] = {
 	{ .name = "detector", .parse = parse_section, .children = detector_keys },
 	{ .name = "journal", .parse = parse_section, .children = journal_keys },
 	{ .name = "log", .parse = parse_section, .children = log_keys },
+	{ .name = "receivers", .parse = parse_receivers },
 	{ .name = NULL },
 };
 
@@ -1434,8 +1558,41 @@ static void check_retention(struct loader *loader, const struct config *config)
 	       "tracker.allowed_lateness_seconds (%" PRIu64 ")", given ? "" : "the default ", needed);
 }
 
+/* Receiver names unique, backoff_base_ms at most backoff_max_ms. */
+static void check_receivers(struct loader *loader, const struct config *config)
+{
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+	char at[64];
+
+	for (size_t i = 0; i < config->receiver_count; i++) {
+		const struct config_receiver *receiver = &config->receivers[i];
+		snprintf(at, sizeof at, "receivers[%zu].", i);
+		for (size_t earlier = 0; earlier < i; earlier++) {
+			if (strcmp(config->receivers[earlier].name, receiver->name) != 0 ||
+			    !given_valid(loader, receiver, &receiver_keys[RECEIVER_NAME], &mark))
+				continue;
+			path_truncate(&path, 0);
+			path_append(&path, at, strlen(at));
+			path_append(&path, "name", 4);
+			report(loader, mark, &path, "duplicate receiver name, already used by receivers[%zu]",
+			       earlier);
+			break;
+		}
+		if (receiver->backoff_base_ms > receiver->backoff_max_ms &&
+		    given_valid(loader, receiver, &receiver_keys[RECEIVER_BACKOFF_BASE_MS], &mark)) {
+			path_truncate(&path, 0);
+			path_append(&path, at, strlen(at));
+			path_append(&path, "backoff_base_ms", strlen("backoff_base_ms"));
+			report(loader, mark, &path, "must be at most backoff_max_ms (%" PRIu32 ")",
+			       receiver->backoff_max_ms);
+		}
+	}
+}
+
 static void check_rules(struct loader *loader, const struct config *config)
 {
+	check_receivers(loader, config);
 	check_retention(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
 		check_rule_counts(loader, config, i);
@@ -1637,10 +1794,37 @@ static void format_rules(struct text_buffer *out, const struct key *key, const v
 	}
 }
 
+static void format_receiver_type(struct text_buffer *out, const struct key *key, const void *field,
+				 int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s",
+		    *(const enum config_receiver_type *)field == CONFIG_RECEIVER_ALERTMANAGER ? "alertmanager"
+											: "webhook");
+}
+
+/* receivers: like rules; nothing after the key when there is none (null: no receiver). */
+static void format_receivers(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	text_append(out, "\n");
+	for (size_t i = 0; i < config->receiver_count; i++) {
+		text_append(out, "%*s-", indent + 2, "");
+		format_mapping(out, receiver_keys, &config->receivers[i], indent + 4);
+	}
+}
+
 static const struct {
 	parse_fn *parse;
 	format_fn *format;
 } formatters[] = {
+	{ parse_receivers, format_receivers },
+	{ parse_receiver_type, format_receiver_type },
+	{ parse_url, format_string },
+	{ parse_optional_path, format_string },
 	{ parse_section, format_section },
 	{ parse_uint32, format_uint32 },
 	{ parse_positive_number, format_number },
@@ -1677,7 +1861,7 @@ static void format_origin(struct text_buffer *out, const struct key *key, const 
 /* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
 {
-	bool first_of_rule = keys == rule_keys;
+	bool first_of_rule = keys == rule_keys || keys == receiver_keys;
 
 	for (const struct key *key = keys; key->name; key++) {
 		format_fn *format = formatter_of(key);
@@ -1688,7 +1872,7 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		text_append(out, "%*s%s:", first_of_rule ? 1 : indent, "", key->name);
 		first_of_rule = false;
 		format(out, key, (const char *)base + key->offset, indent);
-		if (!key->children && key->parse != parse_rules) {
+		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers) {
 			format_origin(out, key, base);
 			text_append(out, "\n");
 		}
@@ -1776,6 +1960,36 @@ static void diff_rules(struct differ *differ, const struct config *a, const stru
 	}
 }
 
+static const struct config_receiver *receiver_named(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->receiver_count && i < CONFIG_MAX_RECEIVERS; i++)
+		if (strcmp(config->receivers[i].name, name) == 0)
+			return &config->receivers[i];
+	return NULL;
+}
+
+/* Receivers matched by name, as rules are: "receivers.NAME.KEY". */
+static void diff_receivers(struct differ *differ, const struct config *a, const struct config *b)
+{
+	char path[CONFIG_ERROR_MAX];
+
+	for (size_t i = 0; i < a->receiver_count && i < CONFIG_MAX_RECEIVERS; i++) {
+		const struct config_receiver *receiver = &a->receivers[i];
+		const struct config_receiver *same = receiver_named(b, receiver->name);
+		snprintf(path, sizeof path, "receivers.%s", receiver->name);
+		if (same)
+			diff_mapping(differ, receiver_keys + 1, receiver, same, path);
+		else
+			report_change(differ, path, "present", NULL);
+	}
+	for (size_t i = 0; i < b->receiver_count && i < CONFIG_MAX_RECEIVERS; i++) {
+		if (receiver_named(a, b->receivers[i].name))
+			continue;
+		snprintf(path, sizeof path, "receivers.%s", b->receivers[i].name);
+		report_change(differ, path, NULL, "present");
+	}
+}
+
 static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
 			 const char *prefix)
 {
@@ -1788,6 +2002,8 @@ static void diff_mapping(struct differ *differ, const struct key *keys, const vo
 				     (const char *)b + key->offset, path);
 		} else if (key->parse == parse_rules) {
 			diff_rules(differ, a, b);
+		} else if (key->parse == parse_receivers) {
+			diff_receivers(differ, a, b);
 		} else {
 			value_text(key, a, before, sizeof before);
 			value_text(key, b, after, sizeof after);

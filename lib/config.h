@@ -14,6 +14,8 @@
 #define CONFIG_ERROR_MAX 256
 
 #define CONFIG_PATH_MAX 256
+#define CONFIG_MAX_RECEIVERS 8
+#define CONFIG_URL_MAX 256
 #define CONFIG_SEVERITY_COUNT 3   /* info, warning, critical */
 
 enum config_fsync {
@@ -53,6 +55,27 @@ struct config_rule {
 	double odds_ratio;       /* CUSUM: the odds multiplier it is tuned to detect, > 1 */
 	double threshold;        /* CUSUM: alarm when the statistic reaches this, > 0 */
 	char severity[CONFIG_NAME_MAX];
+};
+
+enum config_receiver_type {
+	CONFIG_RECEIVER_ALERTMANAGER = 0, /* Alertmanager API v2: POST /api/v2/alerts */
+	CONFIG_RECEIVER_WEBHOOK,          /* each notice line POSTed as is */
+};
+
+/* Where notices are pushed (docs/receivers.md): bounded queue, timeouts, retries. */
+struct config_receiver {
+	char name[CONFIG_NAME_MAX];
+	enum config_receiver_type type;
+	char url[CONFIG_URL_MAX];           /* http://host[:port][/path]; "" never (required) */
+	uint32_t max_queue;                 /* requests waiting; the oldest is dropped past it */
+	uint32_t timeout_ms;                /* per request */
+	uint32_t max_retries;               /* after the first attempt; then the request is dropped */
+	uint32_t backoff_base_ms;           /* first retry delay, doubled per retry, with jitter */
+	uint32_t backoff_max_ms;            /* cap of the retry delay */
+	uint32_t resend_seconds;            /* alertmanager: re-post open alerts this often */
+	uint32_t down_after_failures;       /* consecutive failures raising receiver_down... */
+	uint32_t down_after_seconds;        /* ...or failing this long since the first of them */
+	char hmac_secret_file[CONFIG_PATH_MAX]; /* webhook: "" = unsigned */
 };
 
 struct config {
@@ -116,6 +139,8 @@ struct config {
 	struct {
 		uint32_t rate_limit_seconds; /* repeated warnings: at most one per interval */
 	} log;
+	struct config_receiver receivers[CONFIG_MAX_RECEIVERS];
+	size_t receiver_count; /* 0 by default */
 };
 
 /* Every problem found in one configuration text, in document order. */

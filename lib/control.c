@@ -86,6 +86,14 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 			       ? fail(why, why_size, "\"reason\" must be a string of at most 128 bytes")
 			       : 0;
 	}
+	if (strcmp(system, "receiver_down") == 0) {
+		out->kind = CONTROL_RECEIVER_DOWN;
+		if (string_value(object, "receiver", 1, CONTROL_RECEIVER_MAX, out->receiver) != 1)
+			return fail(why, why_size, "\"receiver\" must be a string of 1 to 31 bytes");
+		return string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0
+			       ? fail(why, why_size, "\"reason\" must be a string of at most 128 bytes")
+			       : 0;
+	}
 	if (strcmp(system, "feed_silent") != 0)
 		return fail(why, why_size, "unknown \"system\"");
 	out->kind = CONTROL_FEED_SILENT;
@@ -162,6 +170,10 @@ static bool fill(struct json_object *object, const struct control *control)
 		       json_object_object_add(object, "seconds", json_object_new_int64(control->seconds)) == 0;
 	case CONTROL_JOURNAL_DEGRADED:
 		return add_string(object, "system", "journal_degraded") && add_string(object, "state", state) &&
+		       add_string(object, "reason", control->reason);
+	case CONTROL_RECEIVER_DOWN:
+		return add_string(object, "system", "receiver_down") && add_string(object, "state", state) &&
+		       add_string(object, "receiver", control->receiver) &&
 		       add_string(object, "reason", control->reason);
 	}
 	return false;

@@ -20,6 +20,8 @@
  *   {"ack":"<alert_id: 16 hex digits>","by":"<1..64 bytes>","note":"<0..256 bytes>"}
  *   {"system":"feed_silent","state":"firing"|"resolved","source":"<1..64 bytes>","seconds":N}
  *   {"system":"journal_degraded","state":"firing"|"resolved","reason":"<0..128 bytes>"}
+ *   {"system":"receiver_down","state":"firing"|"resolved","receiver":"<1..31 bytes>",
+ *    "reason":"<0..128 bytes>"}
  *
  * "note" may be left out (""). Other keys are ignored.
  */
@@ -31,7 +33,10 @@ enum control_kind {
 	CONTROL_ACK = 0,
 	CONTROL_FEED_SILENT,
 	CONTROL_JOURNAL_DEGRADED,
+	CONTROL_RECEIVER_DOWN,
 };
+
+#define CONTROL_RECEIVER_MAX 31 /* a receiver's name (config.h CONFIG_NAME_MAX - 1) */
 
 struct control {
 	enum control_kind kind;
@@ -43,7 +48,8 @@ struct control {
 	bool firing;                    /* false: resolved */
 	char source[EVENT_ID_MAX + 1];  /* feed_silent */
 	uint32_t seconds;               /* feed_silent: silent this long when it fired */
-	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded */
+	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down */
+	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down */
 };
 
 /**

@@ -770,6 +770,23 @@ static int apply_ack(struct engine *engine, const struct control *control, int64
 	return no_alert(control->alert_id, why, why_size);
 }
 
+/* A receiver that cannot deliver (the daemon's observation): warning, keyed by its name. */
+static void apply_receiver_down(struct engine *engine, const struct control *control, int64_t ts_ms)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice = {.system = "receiver_down", .key = control->receiver,
+					 .severity = "warning", .message = message, .ts_ms = ts_ms};
+
+	if (control->firing) {
+		snprintf(message, sizeof(message), "receiver %s cannot deliver notices (%s); they are queued and retried",
+			 control->receiver, control->reason);
+		sysalerts_raise(engine->sysalerts, &notice);
+	} else {
+		snprintf(message, sizeof(message), "receiver %s delivers again", control->receiver);
+		sysalerts_resolve(engine->sysalerts, &notice);
+	}
+}
+
 static void apply_system(struct engine *engine, const struct control *control, int64_t ts_ms)
 {
 	char message[SYSALERT_MESSAGE_MAX];
@@ -804,6 +821,8 @@ int engine_control(struct engine *engine, const char *line, size_t len, int64_t 
 
 	if (rc == 0 && control.kind == CONTROL_ACK)
 		rc = apply_ack(engine, &control, ts_ms, why, why_size);
+	else if (rc == 0 && control.kind == CONTROL_RECEIVER_DOWN)
+		apply_receiver_down(engine, &control, ts_ms);
 	else if (rc == 0)
 		apply_system(engine, &control, ts_ms);
 	if (rc == 0)

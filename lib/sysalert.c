@@ -97,7 +97,11 @@ static struct alert notice_of(const struct sysalert *kept, const char *kind, int
 		.severity = kept->severity,
 		.system = kept->system,
 		.message = kept->message,
-		.source = strcmp(kept->system, "limit") != 0 && kept->key[0] ? kept->key : NULL,
+		.source = strcmp(kept->system, "limit") != 0 && strcmp(kept->system, "receiver_down") != 0 &&
+					  kept->key[0]
+				  ? kept->key
+				  : NULL,
+		.receiver = strcmp(kept->system, "receiver_down") == 0 ? kept->key : NULL,
 		.limit = strcmp(kept->system, "limit") == 0 ? kept->key : NULL,
 		.evicted = kept->evicted,
 		.agency = "",

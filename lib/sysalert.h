@@ -27,8 +27,9 @@ typedef void (*sysalert_emit_fn)(const struct alert *alert, void *ctx);
 /* What a raised or resolved system alert says. */
 struct sysalert_notice {
 	const char *system;   /* "feed_silent", "clock_ahead", "sender_restarted", "limit",
-			       * "journal_degraded" */
-	const char *key;      /* limit: the configuration key; journal_degraded: ""; else the
+			       * "journal_degraded", "receiver_down" */
+	const char *key;      /* limit: the configuration key; journal_degraded: "";
+			       * receiver_down: the receiver's name; else the
 			       * feed source (its "source" field when not "") */
 	const char *severity; /* "warning" or "critical" */
 	const char *message;

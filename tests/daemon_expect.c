@@ -126,3 +126,14 @@ int expect_notify_socket(char path[PATH_MAX])
 	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
 	return fd;
 }
+
+void expect_framed(const char *line, const char *prefix, const char *suffix)
+{
+	size_t len = strlen(line), suffix_len = strlen(suffix);
+
+	if (strncmp(line, prefix, strlen(prefix)) != 0 || len < suffix_len ||
+	    strcmp(line + len - suffix_len, suffix) != 0) {
+		fprintf(stderr, "line:   %s\nprefix: %s\nsuffix: %s\n", line, prefix, suffix);
+		fail();
+	}
+}

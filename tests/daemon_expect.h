@@ -31,6 +31,9 @@ void expect_line(int fd, const char *expected);
 /** No line but board lines arrives on fd for EXPECT_QUIET_MS. */
 void expect_quiet(int fd);
 
+/** line starts with prefix and ends with suffix (all three shown when not). */
+void expect_framed(const char *line, const char *prefix, const char *suffix);
+
 /** The local port of a connected IPv4 or IPv6 socket: how cadmond's log names a client. */
 uint16_t local_port(int fd);
 

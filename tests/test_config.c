@@ -143,6 +143,22 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	for (size_t i = 0; i < a->detector.rule_count; i++)
 		assert_rule_equal(&a->detector.rules[i], &b->detector.rules[i]);
 	assert_int_equal(a->log.rate_limit_seconds, b->log.rate_limit_seconds);
+	assert_int_equal(a->receiver_count, b->receiver_count);
+	for (size_t i = 0; i < a->receiver_count; i++) {
+		const struct config_receiver *x = &a->receivers[i], *y = &b->receivers[i];
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->type, y->type);
+		assert_string_equal(x->url, y->url);
+		assert_int_equal(x->max_queue, y->max_queue);
+		assert_int_equal(x->timeout_ms, y->timeout_ms);
+		assert_int_equal(x->max_retries, y->max_retries);
+		assert_int_equal(x->backoff_base_ms, y->backoff_base_ms);
+		assert_int_equal(x->backoff_max_ms, y->backoff_max_ms);
+		assert_int_equal(x->resend_seconds, y->resend_seconds);
+		assert_int_equal(x->down_after_failures, y->down_after_failures);
+		assert_int_equal(x->down_after_seconds, y->down_after_seconds);
+		assert_string_equal(x->hmac_secret_file, y->hmac_secret_file);
+	}
 }
 
 static struct config defaults(void)
@@ -417,6 +433,56 @@ static void test_rule_number_bounds(void **state)
 		      "cadmon.yaml:9:11: detector.rules[0].p0: must be a number from 0 to less than 1",
 		      "cadmon.yaml:10:19: detector.rules[0].odds_ratio: must be a number greater than 1",
 		      "cadmon.yaml:11:18: detector.rules[0].threshold: must be a number greater than 0");
+}
+
+/* receivers: none by default; each with its defaults; the errors located. */
+static char *assert_dump_round_trips(const struct config *config);
+static void test_receivers(void **state)
+{
+	struct config config = parse_ok("receivers:\n"
+					"  - name: pager\n"
+					"    type: alertmanager\n"
+					"    url: \"http://127.0.0.1:9093\"\n"
+					"  - {name: hook, type: webhook, url: \"http://h:8/x\", max_queue: 3,"
+					" timeout_ms: 100, max_retries: 0, backoff_base_ms: 10, backoff_max_ms: 20,"
+					" resend_seconds: 1, down_after_failures: 2, down_after_seconds: 7, hmac_secret_file: /s}\n");
+
+	(void)state;
+	assert_int_equal(defaults().receiver_count, 0);
+	assert_int_equal(config.receiver_count, 2);
+	assert_string_equal(config.receivers[0].name, "pager");
+	assert_int_equal(config.receivers[0].type, CONFIG_RECEIVER_ALERTMANAGER);
+	assert_string_equal(config.receivers[0].url, "http://127.0.0.1:9093");
+	assert_int_equal(config.receivers[0].max_queue, 1024);
+	assert_int_equal(config.receivers[0].timeout_ms, 5000);
+	assert_int_equal(config.receivers[0].max_retries, 10);
+	assert_int_equal(config.receivers[0].backoff_base_ms, 500);
+	assert_int_equal(config.receivers[0].backoff_max_ms, 60000);
+	assert_int_equal(config.receivers[0].resend_seconds, 60);
+	assert_int_equal(config.receivers[0].down_after_failures, 5);
+	assert_int_equal(config.receivers[0].down_after_seconds, 60);
+	assert_string_equal(config.receivers[0].hmac_secret_file, "");
+	assert_int_equal(config.receivers[1].type, CONFIG_RECEIVER_WEBHOOK);
+	assert_int_equal(config.receivers[1].max_queue, 3);
+	assert_int_equal(config.receivers[1].down_after_failures, 2);
+	assert_int_equal(config.receivers[1].down_after_seconds, 7);
+	assert_string_equal(config.receivers[1].hmac_secret_file, "/s");
+	free(assert_dump_round_trips(&config));
+	EXPECT_ERRORS("receivers:\n"
+		      "  - name: a\n"
+		      "    type: pager\n"
+		      "    url: \"https://x\"\n"
+		      "  - {name: a, type: webhook, url: \"http://x\", backoff_base_ms: 30, backoff_max_ms: 20,"
+		      " max_queue: 0}\n"
+		      "  - {type: webhook}\n",
+		      "cadmon.yaml:3:11: receivers[0].type: must be one of alertmanager, webhook",
+		      "cadmon.yaml:4:10: receivers[0].url: must be an http:// URL of at most 255 bytes (https is not supported yet)",
+		      "cadmon.yaml:5:12: receivers[1].name: duplicate receiver name, already used by receivers[0]",
+		      "cadmon.yaml:5:64: receivers[1].backoff_base_ms: must be at most backoff_max_ms (20)",
+		      "cadmon.yaml:5:99: receivers[1].max_queue: must be an integer from 1 to 1000000",
+		      "cadmon.yaml:6:5: receivers[2].name: required key missing",
+		      "cadmon.yaml:6:5: receivers[2].url: required key missing");
+	EXPECT_ERRORS("receivers: 3\n", "cadmon.yaml:1:12: receivers: must be a sequence");
 }
 
 static void test_keepalive_bound(void **state)
@@ -1330,6 +1396,27 @@ static void test_diff_names_every_change(void **state)
 	assert_string_equal(changes.text, "");
 }
 
+/* Receivers are matched by name, as rules are. */
+static void test_diff_receivers(void **state)
+{
+	struct config running = parse_ok("receivers:\n"
+					 "  - {name: pager, type: alertmanager, url: \"http://a:9093\"}\n"
+					 "  - {name: old, type: webhook, url: \"http://b/\"}\n");
+	struct config next = parse_ok("receivers:\n"
+				      "  - {name: new, type: webhook, url: \"http://c/\"}\n"
+				      "  - {name: pager, type: webhook, url: \"http://a:9094\", max_queue: 5}\n");
+	struct changes changes = { .text = "" };
+
+	(void)state;
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 5);
+	assert_string_equal(changes.text,
+			    "receivers.pager.type: alertmanager -> webhook\n"
+			    "receivers.pager.url: http://a:9093 -> http://a:9094\n"
+			    "receivers.pager.max_queue: 1024 -> 5\n"
+			    "receivers.old: present -> (none)\n"
+			    "receivers.new: (none) -> present\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1386,8 +1473,10 @@ int main(void)
 		cmocka_unit_test(test_shipped_file_matches_defaults),
 		cmocka_unit_test(test_dump_defaults_round_trip),
 		cmocka_unit_test(test_dump_every_value_kind),
+		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
+		cmocka_unit_test(test_diff_receivers),
 		cmocka_unit_test(test_shipped_file_sets_every_key),
 	};
 

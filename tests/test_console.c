@@ -75,18 +75,6 @@ static void read_line(int fd, char *line)
 	assert_true(harness_read_line(fd, line, LINE_MAX_BYTES, READ_TIMEOUT_MS) > 0);
 }
 
-/* line starts with prefix and ends with suffix. */
-static void expect_framed(const char *line, const char *prefix, const char *suffix)
-{
-	size_t len = strlen(line), suffix_len = strlen(suffix);
-
-	if (strncmp(line, prefix, strlen(prefix)) != 0 || len < suffix_len ||
-	    strcmp(line + len - suffix_len, suffix) != 0) {
-		fprintf(stderr, "line:   %s\nprefix: %s\nsuffix: %s\n", line, prefix, suffix);
-		fail();
-	}
-}
-
 static void kill_9(struct harness *h)
 {
 	assert_true(h->pid > 0);

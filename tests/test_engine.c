@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -404,6 +405,50 @@ static void test_feed_silent_system_alert(void **state)
 			    "\"message\":\"feed source cad-1 is sending again\"}");
 }
 
+/* A receiver that keeps failing: receiver_down, keyed and named by the receiver. */
+static void test_receiver_down_system_alert(void **state)
+{
+	struct fixture *f = *state;
+	struct control down = {.kind = CONTROL_RECEIVER_DOWN, .firing = true, .receiver = "pager",
+			       .reason = "HTTP 500"};
+	struct control parsed;
+	char line[CONTROL_LINE_MAX + 1], why[128];
+
+	assert_int_not_equal(control_format(&down, line, sizeof(line)), 0);
+	assert_string_equal(line, "{\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":\"pager\","
+				  "\"reason\":\"HTTP 500\"}");
+	assert_int_equal(control_parse(line, strlen(line), &parsed, why, sizeof(why)), 0);
+	assert_int_equal(parsed.kind, CONTROL_RECEIVER_DOWN);
+	assert_string_equal(parsed.receiver, "pager");
+	assert_string_equal(parsed.reason, "HTTP 500");
+	assert_int_equal(control(f, line, ACK_TS, why), 0);
+	down.firing = false;
+	down.reason[0] = '\0';
+	control_format(&down, line, sizeof(line));
+	assert_int_equal(control(f, line, ACK_TS + 5000, why), 0);
+	assert_int_equal(f->alert_count, 2);
+	char alert_id[ALERT_ID_LENGTH + 1];
+	alert_derive_id("", "pager", "receiver_down", ACK_TS, "", alert_id);
+	char expected[512];
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
+		 "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"receiver_down\","
+		 "\"severity\":\"warning\",\"receiver\":\"pager\","
+		 "\"message\":\"receiver pager cannot deliver notices (HTTP 500); they are queued and retried\"}",
+		 alert_id);
+	assert_string_equal(f->alerts[0], expected);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
+		 "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"receiver_down\","
+		 "\"severity\":\"warning\",\"receiver\":\"pager\","
+		 "\"message\":\"receiver pager delivers again\"}",
+		 alert_id);
+	assert_string_equal(f->alerts[1], expected);
+	const char *bad = "{\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":\"\"}";
+	assert_int_equal(control_parse(bad, strlen(bad), &parsed, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "\"receiver\" must be a string of 1 to 31 bytes");
+}
+
 /* A table that starts evicting raises a "limit" system alert naming the key to raise. */
 static void test_eviction_raises_limit_alert(void **state)
 {
@@ -455,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,19 +140,6 @@ static void expect_header(const struct response *response, const char *header)
 	assert_non_null(strstr(response->head, header));
 }
 
-/* text starts with prefix and ends with suffix (what is between is the wall clock). */
-static void expect_framed(const char *text, const char *prefix, const char *suffix)
-{
-	size_t len = strlen(text), prefix_len = strlen(prefix), suffix_len = strlen(suffix);
-
-	if (len < prefix_len + suffix_len || strncmp(text, prefix, prefix_len) != 0 ||
-	    strcmp(text + len - suffix_len, suffix) != 0)
-		fprintf(stderr, "expected %s...%s\n     got %s\n", prefix, suffix, text);
-	assert_true(len >= prefix_len + suffix_len);
-	assert_memory_equal(text, prefix, prefix_len);
-	assert_string_equal(text + len - suffix_len, suffix);
-}
-
 static void send_shift(const struct harness *h)
 {
 	int feed = harness_connect_feed(h);

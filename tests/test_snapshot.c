@@ -21,12 +21,12 @@
 #define MAX_LINES 6000
 #define MAX_ALERTS 256
 #define T0 INT64_C(1795939200000)
-#define EXPECTED_ALERTS 58
-#define EXPECTED_FIRING 12 /* 6 operator, 6 system */
+#define EXPECTED_ALERTS 64
+#define EXPECTED_FIRING 15 /* 6 operator, 9 system (3 receiver_down) */
 #define EXPECTED_ESCALATED 3 /* 1 for want of an acknowledgement */
 #define EXPECTED_UPDATES 22
 #define EXPECTED_ACKNOWLEDGED 12 /* 9 repeats */
-#define EXPECTED_RESOLVED 9
+#define EXPECTED_RESOLVED 12
 
 static char *lines[MAX_LINES];
 static int line_op[MAX_LINES]; /* the operator each line is about */
@@ -90,6 +90,11 @@ static void make_shift(void)
 			add_line("CONTROL {\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"cad-1\",\"seconds\":300}");
 		if (minute % 100 == 70)
 			add_line("CONTROL {\"system\":\"feed_silent\",\"state\":\"resolved\",\"source\":\"cad-1\"}");
+		if (minute % 100 == 60)
+			add_line("CONTROL {\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":\"pager\","
+				 "\"reason\":\"timed out\"}");
+		if (minute % 100 == 90)
+			add_line("CONTROL {\"system\":\"receiver_down\",\"state\":\"resolved\",\"receiver\":\"pager\"}");
 		for (int op = 0; op < 8; op++) {
 			if (next_random(&random) % 6 != 0)
 				continue;

@@ -33,6 +33,15 @@ static const struct harness_options shift_options = { .extra_yaml = shift_detect
 
 static char tmux_socket[64]; /* tmux -L NAME: a server of this test's own */
 
+/* A server name no earlier test of this process used: a server still shutting down from the
+ * test before must not be reached ("server exited unexpectedly"). */
+static void name_tmux_server(void)
+{
+	static unsigned tests;
+
+	snprintf(tmux_socket, sizeof(tmux_socket), "cadmon-test-%d-%u", (int)getpid(), ++tests);
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
 	const char *value = getenv(name);
@@ -201,7 +210,7 @@ static void test_board_pinned_in_tmux(void **state)
 	for (size_t i = 0; i < shift_line_count; i++)
 		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
 
-	snprintf(tmux_socket, sizeof(tmux_socket), "cadmon-test-%d", (int)getpid());
+	name_tmux_server();
 	start_session("watch", "", h.alerts_port);
 	start_session("quiet", "--no-bell", h.alerts_port);
 
@@ -307,7 +316,7 @@ static void test_line_mode_status_line_in_tmux(void **state)
 	(void)state;
 
 	assert_int_equal(harness_write_config(&h, &shift_options), 0);
-	snprintf(tmux_socket, sizeof(tmux_socket), "cadmon-test-%d", (int)getpid());
+	name_tmux_server();
 	snprintf(command, sizeof(command), "exec %s --lines --utc --reconnect --since 0 --connect 127.0.0.1:%u",
 		 env_or("CADMON_WATCH", "cadmon-watch"), h.alerts_port);
 	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", "watch", "-x", "120",
