@@ -429,6 +429,28 @@ static void test_down_after_seconds(void **state)
 	scripted_stop(&server);
 }
 
+/* GET /healthz on cadmond's HTTP port: the whole answer (status line, headers, body). */
+static void get_healthz(const struct harness *h, char *answer, size_t size)
+{
+	int fd = harness_connect_to("127.0.0.1", h->http_port);
+	size_t used = 0;
+
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, "GET /healthz HTTP/1.1\r\nHost: cadmond\r\nConnection: close\r\n\r\n"), 0);
+	for (;;) {
+		struct pollfd ready = {.fd = fd, .events = POLLIN};
+		assert_int_equal(poll(&ready, 1, 5000), 1);
+		ssize_t got = read(fd, answer + used, size - 1 - used);
+		assert_true(got >= 0);
+		if (got == 0)
+			break;
+		used += (size_t)got;
+		assert_true(used < size - 1);
+	}
+	answer[used] = '\0';
+	close(fd);
+}
+
 /* receiver_down is journaled as a control line: after kill -9 the recovery replays it (the
  * restarted daemon's board has it open); the restarted receiver knows it is down, and its
  * next delivery (the acknowledgement's notice) resolves it. */
@@ -455,6 +477,11 @@ static void test_receiver_down_survives_kill(void **state)
 		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
 	memcpy(alert_id, down_firing + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
 	alert_id[16] = '\0';
+	char answer[4096];
+	get_healthz(&h, answer, sizeof answer);
+	assert_int_equal(strncmp(answer, "HTTP/1.1 503 ", 13), 0);
+	assert_non_null(strstr(answer, "\r\n\r\nreceiver_down: receiver hook cannot deliver notices (HTTP 500); "
+				       "they are queued and retried\n"));
 	close(console);
 	assert_int_equal(kill(h.pid, SIGKILL), 0);
 	assert_int_equal(waitpid(h.pid, NULL, 0), h.pid);
