@@ -470,6 +470,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->subscribers = subscribers_stats(cadmond->subscribers);
 	out->journal = durability_stats(cadmond->durability);
 	out->journal_files = durability_journal_stats(cadmond->durability);
+	out->receivers = cadmond->receivers;
 	out->loop_lag_us = cadmond->loop_lag_us;
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
 }

@@ -29,6 +29,8 @@ struct durability_stats;
 struct journal_stats;
 
 /* What the daemon shows: filled on each request. */
+struct receivers;
+
 struct http_state {
 	struct engine *engine;
 	const struct replay_history *history;
@@ -36,6 +38,7 @@ struct http_state {
 	const struct subscribers_stats *subscribers;
 	const struct durability_stats *journal;
 	const struct journal_stats *journal_files;
+	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
 	int64_t loop_lag_us;         /* how late the last 1 s timer ran: event-loop lag */
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */

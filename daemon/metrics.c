@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "feed.h"
 #include "journal.h"
+#include "receivers.h"
 #include "subscribers.h"
 
 /* The HELP and TYPE lines of one family. */
@@ -122,6 +123,44 @@ static void write_connections(struct evbuffer *out, const struct http_state *sta
 	       state->subscribers->dropped_slow);
 }
 
+/* The receivers' counters, in the order of receiver_families. */
+static uint64_t receiver_value(const struct receiver_stats *stats, size_t family_index)
+{
+	switch (family_index) {
+	case 0: return stats->delivered;
+	case 1: return stats->failed;
+	case 2: return stats->retries;
+	case 3: return stats->dropped;
+	case 4: return stats->queued;
+	default: return stats->down;
+	}
+}
+
+/* One family per receiver counter, a sample per receiver (label receiver=NAME). */
+static void write_receivers(struct evbuffer *out, struct receivers *receivers)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} receiver_families[] = {
+		{ "receiver_delivered_total", "counter", "Notices a receiver accepted (2xx)." },
+		{ "receiver_failed_total", "counter", "Delivery attempts that failed (no answer, timeout, not 2xx)." },
+		{ "receiver_retries_total", "counter", "Delivery attempts after a request's first." },
+		{ "receiver_dropped_total", "counter", "Requests given up: queue full or retries exhausted." },
+		{ "receiver_queued", "gauge", "Requests waiting now, the one in flight included." },
+		{ "receiver_down", "gauge", "1 while the receiver's receiver_down system alert is open." },
+	};
+	size_t count = receivers ? receivers_count(receivers) : 0;
+
+	for (size_t f = 0; count > 0 && f < sizeof receiver_families / sizeof receiver_families[0]; f++) {
+		family(out, receiver_families[f].name, receiver_families[f].type, receiver_families[f].help);
+		for (size_t i = 0; i < count; i++) {
+			const char *name = "";
+			const struct receiver_stats *stats = receivers_stats(receivers, i, &name);
+			labelled_u64(out, receiver_families[f].name, "receiver", name, receiver_value(stats, f));
+		}
+	}
+}
+
 /* Seconds with microseconds, from a count of microseconds. */
 static void write_seconds(struct evbuffer *out, const char *name, uint64_t us)
 {
@@ -154,6 +193,7 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	write_sources(out, state->engine);
 	write_connections(out, state);
 	write_journal(out, state);
+	write_receivers(out, state->receivers);
 	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
 	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);

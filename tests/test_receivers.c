@@ -64,6 +64,8 @@ struct scripted {
 };
 
 /* The value of header name (lowercase) in head, or "". */
+static int http_get(uint16_t port, const char *path, char **body);
+
 static void header_value(const char *head, const char *name, char *out, size_t size)
 {
 	const char *line = head;
@@ -244,6 +246,7 @@ static void expect_logged(const struct harness *h, const char *needle, int timeo
 
 /* ---- the scripted webhook ----------------------------------------------------------- */
 
+
 /* Three 500s, then 200s: the firing notice is retried with backoff (base 200 ms, doubled,
  * capped at 800 ms, +-25% jitter) and arrives on the fourth attempt, signed; the second
  * failure raises receiver_down, the delivery resolves it; both reach the webhook too. */
@@ -306,6 +309,15 @@ static void test_webhook_retries_signature_and_down(void **state)
 				 (long long)delays[i]);
 	}
 	close(console);
+	char *metrics = NULL;
+	assert_int_equal(http_get(h.http_port, "/metrics", &metrics), 200);
+	assert_non_null(strstr(metrics, "\ncadmon_receiver_delivered_total{receiver=\"hook\"} 3\n"));
+	assert_non_null(strstr(metrics, "\ncadmon_receiver_failed_total{receiver=\"hook\"} 3\n"));
+	assert_non_null(strstr(metrics, "\ncadmon_receiver_retries_total{receiver=\"hook\"} 3\n"));
+	assert_non_null(strstr(metrics, "\ncadmon_receiver_dropped_total{receiver=\"hook\"} 0\n"));
+	assert_non_null(strstr(metrics, "\ncadmon_receiver_queued{receiver=\"hook\"} 0\n"));
+	assert_non_null(strstr(metrics, "\ncadmon_receiver_down{receiver=\"hook\"} 0\n"));
+	free(metrics);
 	assert_int_equal(harness_stop(&h), 0);
 	expect_logged(&h, "receiver hook: 3 delivered, 3 failed attempts, 3 retries, 0 dropped, 0 unsent at the stop", 0);
 	harness_cleanup(&h);
@@ -429,28 +441,6 @@ static void test_down_after_seconds(void **state)
 	scripted_stop(&server);
 }
 
-/* GET /healthz on cadmond's HTTP port: the whole answer (status line, headers, body). */
-static void get_healthz(const struct harness *h, char *answer, size_t size)
-{
-	int fd = harness_connect_to("127.0.0.1", h->http_port);
-	size_t used = 0;
-
-	assert_true(fd >= 0);
-	assert_int_equal(harness_send(fd, "GET /healthz HTTP/1.1\r\nHost: cadmond\r\nConnection: close\r\n\r\n"), 0);
-	for (;;) {
-		struct pollfd ready = {.fd = fd, .events = POLLIN};
-		assert_int_equal(poll(&ready, 1, 5000), 1);
-		ssize_t got = read(fd, answer + used, size - 1 - used);
-		assert_true(got >= 0);
-		if (got == 0)
-			break;
-		used += (size_t)got;
-		assert_true(used < size - 1);
-	}
-	answer[used] = '\0';
-	close(fd);
-}
-
 /* receiver_down is journaled as a control line: after kill -9 the recovery replays it (the
  * restarted daemon's board has it open); the restarted receiver knows it is down, and its
  * next delivery (the acknowledgement's notice) resolves it. */
@@ -477,11 +467,11 @@ static void test_receiver_down_survives_kill(void **state)
 		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
 	memcpy(alert_id, down_firing + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
 	alert_id[16] = '\0';
-	char answer[4096];
-	get_healthz(&h, answer, sizeof answer);
-	assert_int_equal(strncmp(answer, "HTTP/1.1 503 ", 13), 0);
-	assert_non_null(strstr(answer, "\r\n\r\nreceiver_down: receiver hook cannot deliver notices (HTTP 500); "
-				       "they are queued and retried\n"));
+	char *health = NULL;
+	assert_int_equal(http_get(h.http_port, "/healthz", &health), 503);
+	assert_string_equal(health, "receiver_down: receiver hook cannot deliver notices (HTTP 500); they are queued and "
+				    "retried\n");
+	free(health);
 	close(console);
 	assert_int_equal(kill(h.pid, SIGKILL), 0);
 	assert_int_equal(waitpid(h.pid, NULL, 0), h.pid);
