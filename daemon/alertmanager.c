@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "text.h"
 
 #define AM_ID_MAX 16
@@ -229,18 +230,6 @@ static void callbacks_text(const struct am_alert *alert, bool called_back, char 
 	}
 }
 
-/* ---- writing Alertmanager alerts ---------------------------------------------------- */
-
-static bool add_string(struct json_object *object, const char *key, const char *value)
-{
-	struct json_object *string = json_object_new_string(value);
-
-	if (string && json_object_object_add(object, key, string) == 0)
-		return true;
-	json_object_put(string);
-	return false;
-}
-
 static struct json_object *annotations_of(const struct am_alert *alert)
 {
 	struct json_object *annotations = json_object_new_object();
@@ -251,11 +240,11 @@ static struct json_object *annotations_of(const struct am_alert *alert)
 		return NULL;
 	callbacks_text(alert, false, waiting, sizeof(waiting));
 	callbacks_text(alert, true, called_back, sizeof(called_back));
-	ok = add_string(annotations, "summary", alert->summary) &&
-	     add_string(annotations, "alert_id", alert->alert_id) &&
-	     (alert->callback_count == 0 || add_string(annotations, "callbacks", waiting)) &&
-	     (!called_back[0] || add_string(annotations, "called_back", called_back)) &&
-	     (!alert->acknowledged[0] || add_string(annotations, "acknowledged", alert->acknowledged));
+	ok = json_out_add_string(annotations, "summary", alert->summary) &&
+	     json_out_add_string(annotations, "alert_id", alert->alert_id) &&
+	     (alert->callback_count == 0 || json_out_add_string(annotations, "callbacks", waiting)) &&
+	     (!called_back[0] || json_out_add_string(annotations, "called_back", called_back)) &&
+	     (!alert->acknowledged[0] || json_out_add_string(annotations, "acknowledged", alert->acknowledged));
 	if (!ok) {
 		json_object_put(annotations);
 		return NULL;
@@ -276,7 +265,7 @@ static bool post_alert(struct json_object *array, const struct am_alert *alert, 
 		json_object_put(annotations);
 		return false;
 	}
-	if (!add_string(object, "startsAt", alert->starts_at) || (ends_at && !add_string(object, "endsAt", ends_at)) ||
+	if (!json_out_add_string(object, "startsAt", alert->starts_at) || (ends_at && !json_out_add_string(object, "endsAt", ends_at)) ||
 	    json_object_array_add(array, object) != 0) {
 		json_object_put(object);
 		return false;

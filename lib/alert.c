@@ -12,6 +12,7 @@
 #include "codec.h"
 #include "event.h"
 #include "hash.h"
+#include "json_out.h"
 #include "text.h"
 #include "timestamp.h"
 
@@ -70,23 +71,11 @@ static struct json_object *new_timestamp(int64_t epoch_ms)
 	return json_object_new_string(text);
 }
 
-/* Add key: value, taking ownership of value; false when either allocation failed. */
-static bool add(struct json_object *object, const char *key, struct json_object *value)
-{
-	if (!value)
-		return false;
-	if (json_object_object_add(object, key, value) != 0) {
-		json_object_put(value);
-		return false;
-	}
-	return true;
-}
-
 static bool add_optional_string(struct json_object *object, const char *key, const char *value)
 {
 	if (!value || !value[0])
 		return true;
-	return add(object, key, json_object_new_string(value));
+	return json_out_add_string(object, key, value);
 }
 
 static struct json_object *encode_callback(const struct alert_callback *callback)
@@ -95,11 +84,11 @@ static struct json_object *encode_callback(const struct alert_callback *callback
 
 	if (!object)
 		return NULL;
-	if (add(object, "call_id", json_object_new_string(callback->call_id)) &&
+	if (json_out_add(object, "call_id", json_object_new_string(callback->call_id)) &&
 	    add_optional_string(object, "ani", callback->ani) &&
-	    add(object, "ts", new_timestamp(callback->start_ms)) &&
-	    add(object, "talk_seconds", new_decimal((double)callback->talk_ms / 1000.0, 3)) &&
-	    add(object, "called_back", json_object_new_boolean(callback->called_back)))
+	    json_out_add(object, "ts", new_timestamp(callback->start_ms)) &&
+	    json_out_add(object, "talk_seconds", new_decimal((double)callback->talk_ms / 1000.0, 3)) &&
+	    json_out_add(object, "called_back", json_object_new_boolean(callback->called_back)))
 		return object;
 	json_object_put(object);
 	return NULL;
@@ -125,20 +114,20 @@ static struct json_object *encode_callbacks(const struct alert *alert)
 /* "late": true and "late_seconds" on a notice decided behind the center (docs/protocol.md). */
 static bool add_late(struct json_object *object, const struct alert *alert)
 {
-	return add(object, "late", json_object_new_boolean(true)) &&
-	       add(object, "late_seconds", new_decimal((double)alert->late_ms / 1000.0, 3));
+	return json_out_add(object, "late", json_object_new_boolean(true)) &&
+	       json_out_add(object, "late_seconds", new_decimal((double)alert->late_ms / 1000.0, 3));
 }
 
 /* The first keys of every notice: what it is, which alert, when. */
 static bool encode_head(struct json_object *object, const struct alert *alert)
 {
-	return add(object, "alert", json_object_new_string(alert->kind)) &&
-	       add(object, "alert_id", json_object_new_string(alert->alert_id)) &&
-	       add(object, "seq", json_object_new_uint64(alert->seq)) &&
-	       add(object, "ts", new_timestamp(alert->ts_ms)) &&
-	       add(object, "type", json_object_new_string(alert->type ? alert->type : "operator")) &&
+	return json_out_add(object, "alert", json_object_new_string(alert->kind)) &&
+	       json_out_add(object, "alert_id", json_object_new_string(alert->alert_id)) &&
+	       json_out_add(object, "seq", json_object_new_uint64(alert->seq)) &&
+	       json_out_add(object, "ts", new_timestamp(alert->ts_ms)) &&
+	       json_out_add(object, "type", json_object_new_string(alert->type ? alert->type : "operator")) &&
 	       add_optional_string(object, "reason", alert->reason) &&
-	       (strcmp(alert->kind, "open") != 0 || add(object, "opened_ts", new_timestamp(alert->opened_ms)));
+	       (strcmp(alert->kind, "open") != 0 || json_out_add(object, "opened_ts", new_timestamp(alert->opened_ms)));
 }
 
 static struct json_object *encode_ack(const struct alert_ack *ack)
@@ -147,9 +136,9 @@ static struct json_object *encode_ack(const struct alert_ack *ack)
 
 	if (!object)
 		return NULL;
-	if (add(object, "by", json_object_new_string(ack->by)) &&
-	    add(object, "note", json_object_new_string(ack->note)) &&
-	    add(object, "ts", new_timestamp(ack->ts_ms)))
+	if (json_out_add(object, "by", json_object_new_string(ack->by)) &&
+	    json_out_add(object, "note", json_object_new_string(ack->note)) &&
+	    json_out_add(object, "ts", new_timestamp(ack->ts_ms)))
 		return object;
 	json_object_put(object);
 	return NULL;
@@ -160,42 +149,42 @@ static bool encode_board_ack(struct json_object *object, const struct alert *ale
 {
 	if (strcmp(alert->kind, "open") != 0 || !alert->ack)
 		return true;
-	return add(object, "acknowledged", encode_ack(alert->ack));
+	return json_out_add(object, "acknowledged", encode_ack(alert->ack));
 }
 
 /* "acknowledged": who, what, and for a repeat the first acknowledgement. */
 static bool encode_ack_fields(struct json_object *object, const struct alert *alert)
 {
-	if (!alert->ack || !add(object, "by", json_object_new_string(alert->ack->by)) ||
-	    !add(object, "note", json_object_new_string(alert->ack->note)))
+	if (!alert->ack || !json_out_add(object, "by", json_object_new_string(alert->ack->by)) ||
+	    !json_out_add(object, "note", json_object_new_string(alert->ack->note)))
 		return false;
 	if (!alert->first_ack)
 		return true;
-	return add(object, "repeat", json_object_new_boolean(true)) &&
-	       add(object, "first_by", json_object_new_string(alert->first_ack->by)) &&
-	       add(object, "first_ts", new_timestamp(alert->first_ack->ts_ms));
+	return json_out_add(object, "repeat", json_object_new_boolean(true)) &&
+	       json_out_add(object, "first_by", json_object_new_string(alert->first_ack->by)) &&
+	       json_out_add(object, "first_ts", new_timestamp(alert->first_ack->ts_ms));
 }
 
 static bool encode_operator_fields(struct json_object *object, const struct alert *alert)
 {
-	return add(object, "rule", json_object_new_string(alert->rule)) &&
-	       add(object, "severity", json_object_new_string(alert->severity)) &&
-	       add(object, "window_seconds", json_object_new_int64(alert->window_seconds)) &&
-	       add(object, "calls", json_object_new_int64(alert->calls)) &&
-	       add(object, "premature", json_object_new_int64(alert->premature)) &&
-	       add(object, "called_back", json_object_new_int64(alert->called_back)) &&
-	       add(object, "ratio", new_decimal(alert->ratio, 4)) &&
-	       add(object, "center_ratio", new_decimal(alert->center_ratio, 4)) &&
-	       add(object, "p_value", new_scientific(alert->p_value)) &&
-	       (!alert->has_cusum || add(object, "cusum", new_decimal(alert->cusum, 3))) &&
+	return json_out_add(object, "rule", json_object_new_string(alert->rule)) &&
+	       json_out_add(object, "severity", json_object_new_string(alert->severity)) &&
+	       json_out_add(object, "window_seconds", json_object_new_int64(alert->window_seconds)) &&
+	       json_out_add(object, "calls", json_object_new_int64(alert->calls)) &&
+	       json_out_add(object, "premature", json_object_new_int64(alert->premature)) &&
+	       json_out_add(object, "called_back", json_object_new_int64(alert->called_back)) &&
+	       json_out_add(object, "ratio", new_decimal(alert->ratio, 4)) &&
+	       json_out_add(object, "center_ratio", new_decimal(alert->center_ratio, 4)) &&
+	       json_out_add(object, "p_value", new_scientific(alert->p_value)) &&
+	       (!alert->has_cusum || json_out_add(object, "cusum", new_decimal(alert->cusum, 3))) &&
 	       (alert->late_ms <= 0 || add_late(object, alert)) &&
-	       add(object, "callbacks", encode_callbacks(alert));
+	       json_out_add(object, "callbacks", encode_callbacks(alert));
 }
 
 static bool encode_operator(struct json_object *object, const struct alert *alert)
 {
 	if (!add_optional_string(object, "agency", alert->agency) ||
-	    !add(object, "operator", json_object_new_string(alert->operator_id)))
+	    !json_out_add(object, "operator", json_object_new_string(alert->operator_id)))
 		return false;
 	if (strcmp(alert->kind, "acknowledged") == 0)
 		return encode_ack_fields(object, alert);
@@ -205,16 +194,16 @@ static bool encode_operator(struct json_object *object, const struct alert *aler
 
 static bool encode_system(struct json_object *object, const struct alert *alert)
 {
-	if (!add(object, "system", json_object_new_string(alert->system)))
+	if (!json_out_add(object, "system", json_object_new_string(alert->system)))
 		return false;
 	if (strcmp(alert->kind, "acknowledged") == 0)
 		return encode_ack_fields(object, alert);
-	return add(object, "severity", json_object_new_string(alert->severity)) &&
+	return json_out_add(object, "severity", json_object_new_string(alert->severity)) &&
 	       add_optional_string(object, "source", alert->source) &&
 	       add_optional_string(object, "receiver", alert->receiver) &&
-	       (!alert->limit || (add(object, "limit", json_object_new_string(alert->limit)) &&
-				  add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
-	       add(object, "message", json_object_new_string(alert->message)) &&
+	       (!alert->limit || (json_out_add(object, "limit", json_object_new_string(alert->limit)) &&
+				  json_out_add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
+	       json_out_add(object, "message", json_object_new_string(alert->message)) &&
 	       encode_board_ack(object, alert);
 }
 

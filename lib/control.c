@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "text.h"
 
 /* No control characters (escaped or not): what a console shows and the journal keeps is
@@ -146,35 +147,25 @@ int control_parse(const char *line, size_t len, struct control *out, char *why, 
 	return rc;
 }
 
-static bool add_string(struct json_object *object, const char *key, const char *value)
-{
-	struct json_object *string = json_object_new_string(value);
-
-	if (string && json_object_object_add(object, key, string) == 0)
-		return true;
-	json_object_put(string);
-	return false;
-}
-
 static bool fill(struct json_object *object, const struct control *control)
 {
 	const char *state = control->firing ? "firing" : "resolved";
 
 	switch (control->kind) {
 	case CONTROL_ACK:
-		return add_string(object, "ack", control->alert_id) && add_string(object, "by", control->by) &&
-		       add_string(object, "note", control->note);
+		return json_out_add_string(object, "ack", control->alert_id) && json_out_add_string(object, "by", control->by) &&
+		       json_out_add_string(object, "note", control->note);
 	case CONTROL_FEED_SILENT:
-		return add_string(object, "system", "feed_silent") && add_string(object, "state", state) &&
-		       add_string(object, "source", control->source) &&
+		return json_out_add_string(object, "system", "feed_silent") && json_out_add_string(object, "state", state) &&
+		       json_out_add_string(object, "source", control->source) &&
 		       json_object_object_add(object, "seconds", json_object_new_int64(control->seconds)) == 0;
 	case CONTROL_JOURNAL_DEGRADED:
-		return add_string(object, "system", "journal_degraded") && add_string(object, "state", state) &&
-		       add_string(object, "reason", control->reason);
+		return json_out_add_string(object, "system", "journal_degraded") && json_out_add_string(object, "state", state) &&
+		       json_out_add_string(object, "reason", control->reason);
 	case CONTROL_RECEIVER_DOWN:
-		return add_string(object, "system", "receiver_down") && add_string(object, "state", state) &&
-		       add_string(object, "receiver", control->receiver) &&
-		       add_string(object, "reason", control->reason);
+		return json_out_add_string(object, "system", "receiver_down") && json_out_add_string(object, "state", state) &&
+		       json_out_add_string(object, "receiver", control->receiver) &&
+		       json_out_add_string(object, "reason", control->reason);
 	}
 	return false;
 }
