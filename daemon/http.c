@@ -27,6 +27,7 @@
 #include "replay.h"
 #include "subscribers.h"
 #include "timestamp.h"
+#include "www.h"
 
 /* Methods evhttp hands to us (the others it answers 501 itself): we answer 405 with Allow. */
 #define HTTP_METHODS                                                                             \
@@ -546,6 +547,20 @@ static void http_get(struct http_server *server, struct evhttp_request *request,
 	}
 }
 
+/* The dashboard's files (www.h), GET or HEAD. */
+static void http_get_asset(struct http_server *server, struct evhttp_request *request,
+			   const struct www_asset *asset)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(request);
+
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+		http_wrong_method(server, request, "GET, HEAD");
+		return;
+	}
+	server->stats.requests++;
+	www_reply(request, asset);
+}
+
 static void http_on_request(struct evhttp_request *request, void *ctx)
 {
 	struct http_server *server = ctx;
@@ -559,6 +574,10 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	server->view.state(server->view.ctx, &state);
 	if (!path)
 		path = "";
+	if (www_find(path)) {
+		http_get_asset(server, request, www_find(path));
+		return;
+	}
 	if (http_ack_path(path, alert_id)) {
 		if (method == EVHTTP_REQ_POST)
 			http_post_ack(server, request, alert_id);
