@@ -308,6 +308,23 @@ static struct json_object *http_rule_figures(const struct detector_rule_figures 
 	return rule;
 }
 
+/* {"end_ts":T,"bucket_seconds":B,"calls":[...],"premature":[...]}, oldest bucket first. */
+static struct json_object *http_history(const struct detector_operator_figures *figures)
+{
+	struct json_object *history = json_object_new_object();
+	struct json_object *calls = json_object_new_array(), *premature = json_object_new_array();
+
+	for (size_t i = 0; i < DETECTOR_HISTORY_BUCKETS; i++) {
+		json_object_array_add(calls, json_object_new_int64(figures->history[i].calls));
+		json_object_array_add(premature, json_object_new_int64(figures->history[i].premature));
+	}
+	json_object_object_add(history, "end_ts", http_timestamp(figures->history_end_ms));
+	json_object_object_add(history, "bucket_seconds", json_object_new_double(figures->history_bucket_ms / 1000.0));
+	json_object_object_add(history, "calls", calls);
+	json_object_object_add(history, "premature", premature);
+	return history;
+}
+
 static void http_operator_emit(const struct detector_operator_figures *figures, void *ctx)
 {
 	struct json_object *operator = json_object_new_object(), *rules = json_object_new_array();
@@ -321,6 +338,7 @@ static void http_operator_emit(const struct detector_operator_figures *figures, 
 	for (size_t r = 0; r < figures->rule_count; r++)
 		json_object_array_add(rules, http_rule_figures(&figures->rules[r]));
 	json_object_object_add(operator, "rules", rules);
+	json_object_object_add(operator, "history", http_history(figures));
 	json_object_array_add(ctx, operator);
 }
 

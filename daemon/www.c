@@ -3,6 +3,7 @@
 #include "www.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -60,6 +61,15 @@ int www_reply(struct evhttp_request *request, const struct www_asset *asset)
 	if (if_none_match && www_etag_listed(if_none_match, asset->etag)) {
 		evhttp_send_reply(request, 304, "Not Modified", NULL);
 		return 304;
+	}
+	if (evhttp_request_get_command(request) == EVHTTP_REQ_HEAD) {
+		/* evhttp would send the body to a HEAD too: only its length goes. */
+		char length[24];
+
+		snprintf(length, sizeof length, "%zu", asset->length);
+		evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Length", length);
+		evhttp_send_reply(request, 200, "OK", NULL);
+		return 200;
 	}
 	body = evbuffer_new();
 	if (!body || evbuffer_add_reference(body, asset->body, asset->length, NULL, NULL) < 0) {
