@@ -29,7 +29,7 @@
     missed: [],              // notices replayed on the current resumed connection
     operators: [],
     rules: [],               // [{rule, window_seconds}] from the first operator
-    sort: { key: 'ratio0', dir: -1 },
+    sort: { key: 'rule0', dir: -1 },
     sources: [],
     centerTs: null,
     status: null,
@@ -768,11 +768,11 @@
     if (key === 'operator') return (operator.agency || '') + '\u0000' + operator.operator;
     if (key === 'position') return operator.position || '';
     if (key === 'last') return Date.parse(operator.last_active_ts) || 0;
-    if (key === 'alert') return operator.open_alert_id ? 1 : 0;
-    const match = /^(calls|premature|ratio|center)(\d+)$/.exec(key);
+    const match = /^rule(\d+)$/.exec(key);
     if (match) {
-      const rule = (operator.rules || [])[Number(match[2])] || {};
-      return match[1] === 'center' ? rule.center_ratio || 0 : rule[match[1]] || 0;
+      const rule = (operator.rules || [])[Number(match[1])] || {};
+      // by ratio, then by premature hangups (3 of 4 above 1 of 1)
+      return (rule.calls ? rule.ratio : 0) * 1e6 + (rule.premature || 0);
     }
     return 0;
   }
@@ -788,15 +788,13 @@
   }
 
   function renderOperatorsHead() {
-    const columns = [['operator', 'Call-taker', ''], ['position', 'Position', '']];
+    const columns = [['operator', 'Call-taker', '', ''], ['position', 'Position', '', '']];
     state.rules.forEach((rule, i) => {
-      const span = ' (' + fmtDuration(rule.window_seconds) + ')';
-      columns.push(['calls' + i, 'Calls', rule.rule + span, 'num']);
-      columns.push(['premature' + i, 'Premature', rule.rule + span, 'num']);
-      columns.push(['ratio' + i, 'Ratio', rule.rule + span, 'num']);
-      columns.push(['center' + i, 'Center', 'the rest of the center, ' + rule.rule + span, 'num']);
+      columns.push(['rule' + i, rule.rule + ' · ' + fmtDuration(rule.window_seconds),
+        'Premature hangups of calls in the rule\'s window (' + fmtDuration(rule.window_seconds) +
+        '), their ratio, and the rest of the center\'s ratio', 'num']);
     });
-    columns.push(['history', 'Recent hours', '', 'spark-col']);
+    columns.push(['history', 'Recent hours', 'Calls (grey) and premature hangups (red) over the longest rule window', 'spark-col']);
     columns.push(['last', 'Last call', '', 'num']);
     const row = $('operators-head');
     row.replaceChildren();
@@ -822,13 +820,22 @@
       }
       row.append(th);
     }
-    if (state.rules.length > 1) row.title = state.rules.map((r) => r.rule + ': ' + fmtDuration(r.window_seconds)).join(', ');
+  }
+
+  function ruleCell(rule) {
+    const high = rule.calls > 0 && rule.premature > 0 && rule.ratio >= Math.max(rule.center_ratio * 2, 0.2);
+    return el('td', { class: 'num rule-cell' + (high ? ' high' : '') },
+      el('span', { class: 'rc-counts', title: rule.premature + ' premature of ' + rule.calls + ' calls' },
+        fmtCount(rule.premature) + ' / ' + fmtCount(rule.calls)),
+      el('span', { class: 'rc-ratio', text: rule.calls ? fmtPercent(rule.ratio) : '—' }),
+      el('span', { class: 'rc-center', title: 'the rest of the center', text: 'center ' + fmtPercent(rule.center_ratio) }));
   }
 
   function renderOperators() {
     const first = state.operators[0];
-    const rules = first ? (first.rules || []).map((r) => ({ rule: r.rule, window_seconds: r.window_seconds })) : [];
-    state.rules = rules;
+    state.rules = first ? (first.rules || []).map((r) => ({ rule: r.rule, window_seconds: r.window_seconds })) : [];
+    if (!/^(operator|position|last|rule\d+)$/.test(state.sort.key) || (state.sort.key.startsWith('rule') && !state.rules.length))
+      state.sort = { key: 'operator', dir: 1 };
     renderOperatorsHead();
     const body = $('operators-body');
     body.replaceChildren();
@@ -839,13 +846,7 @@
           operator.open_alert_id ? el('span', { class: 'badge-mini', text: 'ALERT' }) : null),
         el('td', { text: operator.position || '—' }),
       ];
-      (operator.rules || []).forEach((rule) => {
-        const high = rule.calls > 0 && rule.ratio > Math.max(rule.center_ratio * 2, 0.2);
-        cells.push(el('td', { class: 'num', text: fmtCount(rule.calls) }));
-        cells.push(el('td', { class: 'num' + (rule.premature ? ' strong' : ''), text: fmtCount(rule.premature) }));
-        cells.push(el('td', { class: 'num' + (high ? ' bad' : ''), text: rule.calls ? fmtPercent(rule.ratio) : '—' }));
-        cells.push(el('td', { class: 'num muted', text: fmtPercent(rule.center_ratio) }));
-      });
+      for (const rule of operator.rules || []) cells.push(ruleCell(rule));
       cells.push(el('td', { class: 'spark-col' }, sparkline(operator.history)));
       cells.push(el('td', { class: 'num muted', text: fmtTime(operator.last_active_ts) }));
       body.append(el('tr', { class: operator.open_alert_id ? 'has-alert' : '', 'data-operator': operator.operator }, ...cells));
