@@ -75,8 +75,8 @@ async function main() {
   let consoleClient = null;
   try {
     await cadmond.start();
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    browser = await launchChromium({ viewport: { width: 1440, height: 1000 } });
+    const context = browser;
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cadmond.url.replace(/\/$/, '') });
     const page = await context.newPage();
     const pageErrors = [];

@@ -160,7 +160,8 @@ function lineReader(socket) {
   };
 }
 
-async function launchChromium() {
+// A fresh profile in Debian's Chromium: a persistent context on a new --user-data-dir.
+async function launchChromium(options) {
   let playwright;
   try {
     playwright = require('playwright-core');
@@ -170,17 +171,17 @@ async function launchChromium() {
   if (!fs.existsSync(CHROMIUM)) fail(CHROMIUM + ' is missing: apt-get install chromium (scripts/setup does)');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cadmon-chromium-'));
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--user-data-dir=' + userDataDir];
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args, headless: true, timeout: 30000 });
-  browser.userDataDir = userDataDir;
-  return browser;
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  const context = await playwright.chromium.launchPersistentContext(userDataDir, Object.assign({
+    executablePath: CHROMIUM, args, headless: true, timeout: 30000 }, options || {}));
+  context.userDataDir = userDataDir;
+  return context;
 }
 
-async function closeChromium(browser) {
-  if (!browser) return;
-  await browser.close();
-  fs.rmSync(browser.userDataDir, { recursive: true, force: true });
+async function closeChromium(context) {
+  if (!context) return;
+  await context.close();
+  fs.rmSync(context.userDataDir, { recursive: true, force: true });
 }
 
 module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail };
