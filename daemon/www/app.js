@@ -13,6 +13,8 @@
   const FIGURES_EVERY_MS = 5000;
   const ACTIVITY_MAX = 40;
   const MISSED_MAX = 20;
+  const CALLBACKS_SHOWN = 8;         // per card, until "Show all"
+  const RECENT_NOTICES = 30;         // loaded into "Recent notices" on opening
 
   const params = new URLSearchParams(location.search);
   const state = {
@@ -39,6 +41,7 @@
     muted: localStorage.getItem('cadmon.muted') === '1',
     audio: null,
     cards: new Map(),        // alert_id -> card element (kept so that a half-typed ack survives)
+    expanded: new Set(),     // alert_ids whose callbacks are all shown
   };
 
   const $ = (id) => document.getElementById(id);
@@ -250,8 +253,13 @@
       case 'escalated':
         return who + ': escalated to ' + (line.severity || '') +
           (line.reason === 'unacknowledged' ? ' — nobody acknowledged' : ' (' + (line.rule || '') + ')');
-      case 'update':
-        return who + ': ' + (line.callbacks || []).length + ' more callback(s)';
+      case 'update': {
+        const callbacks = line.callbacks || [];
+        const rang = callbacks.filter((c) => c.called_back).length;
+        const more = callbacks.length - rang;
+        return who + ': ' + [more ? more + ' more to call back' : '', rang ? rang + ' caller' + (rang === 1 ? '' : 's') + ' rang again' : '']
+          .filter(Boolean).join(', ');
+      }
       case 'acknowledged':
         return who + ': acknowledged by ' + line.by + (line.note ? ' — “' + line.note + '”' : '') +
           (line.repeat ? ' (again)' : '');
@@ -441,7 +449,22 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // The last RECENT_NOTICES notices for "Recent notices"; the stream then resumes after them.
+  async function loadRecent() {
+    try {
+      const status = await api('/api/status');
+      const since = Math.max(0, (status.last_seq || 0) - RECENT_NOTICES);
+      const page = await api('/api/alerts?since=' + since);
+      for (const line of page.alerts || []) logActivity(line, false);
+      if (page.alerts && page.alerts.length) state.lastEventId = String(page.alerts[page.alerts.length - 1].seq);
+      renderActivity();
+    } catch (e) {
+      // the stream starts at the board then
+    }
+  }
+
   async function streamForever() {
+    await loadRecent();
     for (;;) {
       const controller = new AbortController();
       try {
@@ -605,9 +628,9 @@
     }
     return el('li', { class: 'callback' + (callback.called_back ? ' done' : ''), 'data-call-id': callback.call_id },
       button,
-      el('span', { class: 'cb-when', text: fmtTime(callback.ts) }),
-      el('span', { class: 'cb-talk', text: fmtDuration(callback.talk_seconds) + ' talk' }),
-      el('span', { class: 'cb-state', text: callback.called_back ? 'caller rang again' : 'call back' }));
+      el('span', { class: 'cb-when', title: 'answered; talk time' }, fmtTime(callback.ts),
+        el('span', { class: 'cb-talk', text: ' · ' + fmtDuration(callback.talk_seconds) })),
+      el('span', { class: 'cb-state', text: callback.called_back ? 'rang again' : 'call back' }));
   }
 
   function ackForm(alert) {
@@ -671,8 +694,23 @@
       el('div', { class: 'callbacks-head' },
         el('strong', { text: 'Call back' }),
         el('span', { class: 'muted', text: waiting + ' waiting' + (callbacks.length > waiting ? ', ' + (callbacks.length - waiting) + ' rang again' : '') })),
-      callbacks.length ? el('ul', { class: 'callbacks' }, ...callbacks.map(callbackRow)) : el('p', { class: 'muted', text: 'No callbacks.' }),
+      callbacks.length ? callbackList(alert, callbacks) : el('p', { class: 'muted', text: 'No callbacks.' }),
     ];
+  }
+
+  // The first CALLBACKS_SHOWN callbacks (the wall: all), and a button for the others.
+  function callbackList(alert, callbacks) {
+    const expanded = state.wall || state.expanded.has(alert.alert_id) || callbacks.length <= CALLBACKS_SHOWN + 1;
+    const list = el('ul', { class: 'callbacks' }, ...(expanded ? callbacks : callbacks.slice(0, CALLBACKS_SHOWN)).map(callbackRow));
+    if (callbacks.length <= CALLBACKS_SHOWN + 1 || state.wall) return list;
+    const toggle = el('button', { type: 'button', class: 'button-quiet more',
+      text: expanded ? 'Show fewer' : 'Show all ' + callbacks.length + ' callbacks' });
+    toggle.addEventListener('click', () => {
+      if (state.expanded.has(alert.alert_id)) state.expanded.delete(alert.alert_id);
+      else state.expanded.add(alert.alert_id);
+      renderBoard();
+    });
+    return el('div', {}, list, toggle);
   }
 
   function systemCardBody(alert) {
@@ -692,8 +730,9 @@
     const head = card.querySelector('.card-head');
     const title = alert.type === 'system' ? (SYSTEM_TITLES[alert.system] || alert.system) : alert.operator;
     head.replaceChildren(
-      el('span', { class: 'badge sev-' + severity, text: severity.toUpperCase() }),
-      alert.escalated ? el('span', { class: 'badge badge-escalated', text: 'ESCALATED' }) : null,
+      el('div', { class: 'badges' },
+        el('span', { class: 'badge sev-' + severity, text: severity.toUpperCase() }),
+        alert.escalated ? el('span', { class: 'badge badge-escalated', text: 'ESCALATED' }) : null),
       el('div', { class: 'who' },
         el('span', { class: 'operator', text: title }),
         alert.type === 'system' ? null : el('span', { class: 'where' },
@@ -717,8 +756,9 @@
     return card;
   }
 
+  // Operator alerts on the board; system alerts are the banner's.
   function renderBoard() {
-    const alerts = [...state.board.values()].sort(boardOrder);
+    const alerts = [...state.board.values()].filter((a) => a.type !== 'system').sort(boardOrder);
     const boardEl = $('board');
     const wanted = new Set(alerts.map((a) => a.alert_id));
     for (const [id, card] of state.cards) {

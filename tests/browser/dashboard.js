@@ -70,7 +70,7 @@ async function step(name, fn) {
 }
 
 async function main() {
-  const cadmond = new Cadmond(DETECTOR_YAML);
+  const cadmond = new Cadmond({ yaml: DETECTOR_YAML });
   let browser = null;
   let consoleClient = null;
   try {

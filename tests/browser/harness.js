@@ -47,14 +47,16 @@ async function waitFor(what, test, timeoutMs) {
 }
 
 class Cadmond {
-  // yaml: further top-level sections (detector, log, ...).
-  constructor(yaml) {
+  // options.feedYaml: lines under "feed:" (indented two spaces); options.yaml: further
+  // top-level sections (detector, log, ...).
+  constructor(options) {
     this.binary = process.env.CADMOND || fail('CADMOND is not set (meson sets it to the built cadmond)');
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cadmon-browser-'));
     this.stateDir = path.join(this.dir, 'state');
     fs.mkdirSync(this.stateDir);
     this.configPath = path.join(this.dir, 'cadmon.yaml');
-    this.yaml = yaml || '';
+    this.feedYaml = (options && options.feedYaml) || '';
+    this.yaml = (options && options.yaml) || '';
     this.child = null;
     this.log = '';
     this.seqs = new Map();
@@ -63,7 +65,7 @@ class Cadmond {
   async start() {
     if (!this.httpPort) [this.feedPort, this.alertsPort, this.httpPort] = await pickPorts(3);
     fs.writeFileSync(this.configPath,
-      'feed:\n  listen: "127.0.0.1:' + this.feedPort + '"\n' +
+      'feed:\n  listen: "127.0.0.1:' + this.feedPort + '"\n' + this.feedYaml +
       'alerts:\n  listen: "127.0.0.1:' + this.alertsPort + '"\n' +
       'http:\n  listen: "127.0.0.1:' + this.httpPort + '"\n' + this.yaml);
     this.log = '';
