@@ -5,7 +5,7 @@
 // rules, fed six hours of a simulated floor by tools/cadmon-sim (three call-takers cutting
 // calls off, half their callers ringing again), ending now, so that the times are today's.
 // One alert is acknowledged; a second feed source falls silent (the banner).
-//   CADMOND=... CADMON_SIM=... node tests/browser/screenshot.js OUTPUT.png
+//   CADMOND=... CADMON_SIM=... node tests/browser/screenshot.js OUTPUT.png [WIDTHxHEIGHT] [wall]
 'use strict';
 
 const { execFileSync } = require('node:child_process');
@@ -49,14 +49,16 @@ async function main() {
     const acked = operatorAlerts[operatorAlerts.length - 1];
     await fetch(cadmond.url + 'api/alerts/' + acked.alert_id + '/ack', {
       method: 'POST', body: JSON.stringify({ by: 'sup-garcia', note: 'spoke with ' + acked.operator + ', reviewing calls' }) });
-    browser = await launchChromium({ viewport: { width: 1600, height: 1200 }, deviceScaleFactor: 1 });
+    const [width, height] = (process.argv[3] || '1600x1200').split('x').map(Number);
+    const wall = process.argv[4] === 'wall';
+    browser = await launchChromium({ viewport: { width, height }, deviceScaleFactor: 1 });
     const page = await browser.newPage();
-    await page.goto(cadmond.url);
+    await page.goto(cadmond.url + (wall ? '?wall=1' : ''));
     await page.locator('#connection', { hasText: 'Live' }).waitFor({ timeout: 10000 });
-    await page.locator('#operators-body tr').first().waitFor({ timeout: 10000 });
+    if (!wall) await page.locator('#operators-body tr').first().waitFor({ timeout: 10000 });
     await page.locator('#banner .banner-item').first().waitFor({ timeout: 5000 });
     await page.waitForTimeout(500);
-    await page.screenshot({ path: output, fullPage: true });
+    await page.screenshot({ path: output, fullPage: !wall });
     console.log('wrote ' + output);
   } finally {
     closeLink();
