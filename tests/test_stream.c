@@ -574,6 +574,25 @@ static unsigned last_complete_id(const char *body, size_t len)
 
 #define SLOW_ACKS 600
 
+/* SLOW_ACKS acknowledgements of the shift's alert from a console, each notice about 480
+ * bytes: the console's connection (for the caller to close). */
+static int pour_acks(const struct harness *h)
+{
+	static char acks[SLOW_ACKS * 320];
+	char note[251];
+	size_t used = 0;
+	int console = harness_connect_subscriber(h);
+
+	assert_true(console >= 0);
+	memset(note, 'n', sizeof note - 1);
+	note[sizeof note - 1] = '\0';
+	for (int i = 0; i < SLOW_ACKS; i++)
+		used += (size_t)snprintf(acks + used, sizeof acks - used,
+					 "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-%d\",\"note\":\"%s\"}\n", i, note);
+	assert_int_equal(harness_send(console, acks), 0);
+	return console;
+}
+
 /*
  * A client that does not read while notices pour in: its stream is closed once the next
  * notice would pass http.max_stream_queue_bytes (counted, logged); reconnecting with the
@@ -586,9 +605,7 @@ static void test_stream_slow_client_dropped(void **state)
 						 .http_yaml = "  max_stream_queue_bytes: 4096\n",
 						 .extra_yaml = shift_detector_yaml };
 	static struct sse slow, resumed, metrics;
-	static char acks[SLOW_ACKS * 320];
-	char note[251], header[64], closed[160], prefix[64];
-	size_t used = 0;
+	char header[64], closed[160], prefix[64];
 	(void)state;
 
 	assert_int_equal(harness_start(&h, &options), 0);
@@ -597,14 +614,7 @@ static void test_stream_slow_client_dropped(void **state)
 	sse_request_on(&slow, connect_small_window(&h), &h, "GET", "/api/stream", NULL, NULL);
 	assert_int_equal(slow.status, 200);
 	expect_events(&slow, RETRY);
-	memset(note, 'n', sizeof note - 1);
-	note[sizeof note - 1] = '\0';
-	for (int i = 0; i < SLOW_ACKS; i++)
-		used += (size_t)snprintf(acks + used, sizeof acks - used,
-					 "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-%d\",\"note\":\"%s\"}\n", i, note);
-	int console = harness_connect_subscriber(&h);
-	assert_true(console >= 0);
-	assert_int_equal(harness_send(console, acks), 0);
+	int console = pour_acks(&h);
 	snprintf(closed, sizeof closed,
 		 "stream 127.0.0.1:%u closed: too slow, ", local_port(slow.fd));
 	expect_log(&h, closed);
@@ -643,6 +653,39 @@ static void test_stream_slow_client_dropped(void **state)
 	harness_cleanup(&h);
 }
 
+/*
+ * A client that stops reading with notices queued for it (within the bound) is closed after
+ * http.timeout_seconds without progress: it holds its slot no longer.
+ */
+static void test_stream_stalled_client_closed(void **state)
+{
+	struct harness h = { 0 };
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .http_yaml = "  timeout_seconds: 1\n",
+						 .extra_yaml = shift_detector_yaml };
+	static struct sse stalled, metrics;
+	char closed[64];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	send_shift(&h);
+	expect_log(&h, "alert 1: firing");
+	sse_request_on(&stalled, connect_small_window(&h), &h, "GET", "/api/stream", NULL, NULL);
+	assert_int_equal(stalled.status, 200);
+	expect_events(&stalled, RETRY);
+	int console = pour_acks(&h);
+	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n", SLOW_ACKS + 1, SLOW_ACKS - 1);
+	snprintf(closed, sizeof closed, "stream 127.0.0.1:%u closed\n", local_port(stalled.fd));
+	expect_log(&h, closed);
+	http_exchange(&metrics, &h, "GET", "/metrics", NULL, NULL);
+	assert_non_null(strstr(metrics.body, "\ncadmon_http_streams 0\n"));
+	assert_non_null(strstr(metrics.body, "\ncadmon_http_streams_dropped_total 0\n"));
+	sse_close(&stalled);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_stream_reload),
 		cmocka_unit_test(test_stream_metrics),
 		cmocka_unit_test(test_stream_slow_client_dropped),
+		cmocka_unit_test(test_stream_stalled_client_closed),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
