@@ -385,8 +385,10 @@ void streams_update_limits(struct streams *streams, const struct streams_limits 
 
 	streams->limits = *limits;
 	streams->drop_log.interval_seconds = limits->log_interval_seconds;
-	LIST_FOREACH(stream, &streams->list, link)
+	LIST_FOREACH(stream, &streams->list, link) {
 		stream_set_timeouts(stream);
+		stream_arm_keepalive(stream); /* from now, with the new interval */
+	}
 }
 
 const struct streams_stats *streams_stats(const struct streams *streams)

@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,7 +31,7 @@
 #include "daemon_harness.h"
 #include "shift_fixture.h"
 
-#define SSE_BYTES (256 * 1024)
+#define SSE_BYTES (512 * 1024)
 #define SHIFT_ALERT_ID "6033274aee8baf5c"
 #define ACK_PATH "/api/alerts/" SHIFT_ALERT_ID "/ack"
 #define RETRY "retry: 2000\n\n"
@@ -137,20 +140,27 @@ static void sse_read_head(struct sse *sse)
 	sse_decode(sse);
 }
 
-/* Send method path with the extra header lines (each ending "\r\n") and body; read the head. */
-static void sse_request(struct sse *sse, const struct harness *h, const char *method, const char *path,
-			const char *headers, const char *body)
+/* Send method path with the extra header lines (each ending "\r\n") and body on fd (-1: a
+ * new connection); read the head. */
+static void sse_request_on(struct sse *sse, int fd, const struct harness *h, const char *method, const char *path,
+			   const char *headers, const char *body)
 {
 	char request[2048];
 
 	memset(sse, 0, sizeof *sse);
 	current_harness = h;
-	sse->fd = harness_connect(h->http_port);
+	sse->fd = fd >= 0 ? fd : harness_connect(h->http_port);
 	assert_true(sse->fd >= 0);
 	snprintf(request, sizeof request, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n%s",
 		 method, path, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
 	assert_int_equal(harness_send(sse->fd, request), 0);
 	sse_read_head(sse);
+}
+
+static void sse_request(struct sse *sse, const struct harness *h, const char *method, const char *path,
+			const char *headers, const char *body)
+{
+	sse_request_on(sse, -1, h, method, path, headers, body);
 }
 
 static void sse_open(struct sse *sse, const struct harness *h, const char *path, const char *headers)
@@ -421,6 +431,36 @@ static void test_stream_max_streams(void **state)
 	harness_cleanup(&h);
 }
 
+/* SIGHUP raises http.max_streams: the stream open stays, one more is taken, the next refused
+ * with the new figure; a new http.stream_keepalive_seconds applies to the open stream at once. */
+static void test_stream_reload(void **state)
+{
+	static const struct harness_options before = { .http_yaml = "  max_streams: 1\n" };
+	static const struct harness_options after = { .http_yaml = "  max_streams: 2\n  stream_keepalive_seconds: 1\n" };
+	struct harness h = { 0 };
+	static struct sse first, second;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &before), 0);
+	sse_open(&first, &h, "/api/stream", NULL);
+	expect_events(&first, RETRY EMPTY_BOARD);
+	expect_answer(&h, "GET", "/api/stream", NULL, 503, "{\"error\":\"too many streams (http.max_streams 1)\"}");
+	assert_int_equal(harness_write_config(&h, &after), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log(&h, "cadmond: reload: http.max_streams: 1 -> 2\n"
+		       "cadmond: reload: http.stream_keepalive_seconds: 15 -> 1\n"
+		       "cadmond: configuration reloaded: 2 changes\n");
+	sse_open(&second, &h, "/api/stream", NULL);
+	expect_events(&second, RETRY EMPTY_BOARD);
+	expect_answer(&h, "GET", "/api/stream", NULL, 503, "{\"error\":\"too many streams (http.max_streams 2)\"}");
+	expect_events(&second, KEEPALIVE);
+	expect_events(&first, KEEPALIVE); /* armed for 15 s before the reload, 1 s since */
+	sse_close(&first);
+	sse_close(&second);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* http.stream_keepalive_seconds 1: a comment each second without notices; the stream
  * outlives http.timeout_seconds (1), which does not apply to it. */
 static void test_stream_keepalive(void **state)
@@ -501,6 +541,151 @@ static void test_stream_metrics(void **state)
 	harness_cleanup(&h);
 }
 
+/* A connection to the HTTP port whose receive buffer is small: a client that reads slowly. */
+static int connect_small_window(const struct harness *h)
+{
+	struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(h->http_port) };
+	const int bytes = 4096;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+	return fd;
+}
+
+/* The id of the last complete event with one in body[0..len), 0 when none. */
+static unsigned last_complete_id(const char *body, size_t len)
+{
+	unsigned id = 0;
+
+	for (const char *event = body; event < body + len;) {
+		const char *end = memmem(event, (size_t)(body + len - event), "\n\n", 2);
+
+		if (!end)
+			break;
+		if (strncmp(event, "id: ", 4) == 0)
+			id = (unsigned)strtoul(event + 4, NULL, 10);
+		event = end + 2;
+	}
+	return id;
+}
+
+#define SLOW_ACKS 600
+
+/* SLOW_ACKS acknowledgements of the shift's alert from a console, each notice about 480
+ * bytes: the console's connection (for the caller to close). */
+static int pour_acks(const struct harness *h)
+{
+	static char acks[SLOW_ACKS * 320];
+	char note[251];
+	size_t used = 0;
+	int console = harness_connect_subscriber(h);
+
+	assert_true(console >= 0);
+	memset(note, 'n', sizeof note - 1);
+	note[sizeof note - 1] = '\0';
+	for (int i = 0; i < SLOW_ACKS; i++)
+		used += (size_t)snprintf(acks + used, sizeof acks - used,
+					 "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-%d\",\"note\":\"%s\"}\n", i, note);
+	assert_int_equal(harness_send(console, acks), 0);
+	return console;
+}
+
+/*
+ * A client that does not read while notices pour in: its stream is closed once the next
+ * notice would pass http.max_stream_queue_bytes (counted, logged); reconnecting with the
+ * last id it got, it receives every notice after it, in order, none lost.
+ */
+static void test_stream_slow_client_dropped(void **state)
+{
+	struct harness h = { 0 };
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .http_yaml = "  max_stream_queue_bytes: 4096\n",
+						 .extra_yaml = shift_detector_yaml };
+	static struct sse slow, resumed, metrics;
+	char header[64], closed[160], prefix[64];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	send_shift(&h);
+	expect_log(&h, "alert 1: firing");
+	sse_request_on(&slow, connect_small_window(&h), &h, "GET", "/api/stream", NULL, NULL);
+	assert_int_equal(slow.status, 200);
+	expect_events(&slow, RETRY);
+	int console = pour_acks(&h);
+	snprintf(closed, sizeof closed,
+		 "stream 127.0.0.1:%u closed: too slow, ", local_port(slow.fd));
+	expect_log(&h, closed);
+	expect_log(&h, " bytes unsent and the next notice would exceed 4096 (http.max_stream_queue_bytes)\n");
+	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n", SLOW_ACKS + 1, SLOW_ACKS - 1);
+	while (sse_read(&slow, sizeof slow.body - 1, EXPECT_READ_TIMEOUT_MS))
+		; /* what the kernel held, up to the close */
+	/* The notices came in bursts larger than the bound: the stream may have been closed
+	 * before any reached the client, which then resumes from its board's seq (1). */
+	unsigned last = last_complete_id(slow.body, slow.body_used);
+	assert_true(last < SLOW_ACKS + 1);
+	if (last == 0) {
+		assert_true(slow.body_used >= slow.taken + 25);
+		assert_memory_equal(slow.body + slow.taken, "event: board\ndata: {\"open\":[", 25);
+		last = 1;
+	}
+	sse_close(&slow);
+
+	snprintf(header, sizeof header, "Last-Event-ID: %u\r\n", last);
+	sse_open(&resumed, &h, "/api/stream", header);
+	expect_events(&resumed, RETRY);
+	for (unsigned seq = last + 1; seq <= SLOW_ACKS + 1; seq++) {
+		snprintf(prefix, sizeof prefix, "id: %u\ndata: {\"alert\":\"acknowledged\",", seq);
+		expect_events(&resumed, prefix);
+		sse_read(&resumed, resumed.taken + 1024, EXPECT_READ_TIMEOUT_MS);
+		const char *end = memmem(resumed.body + resumed.taken, resumed.body_used - resumed.taken, "\n\n", 2);
+		assert_non_null(end);
+		resumed.taken = (size_t)(end + 2 - resumed.body);
+	}
+	expect_events(&resumed, "event: board\ndata: {\"open\":[");
+	sse_close(&resumed);
+	http_exchange(&metrics, &h, "GET", "/metrics", NULL, NULL);
+	assert_non_null(strstr(metrics.body, "\ncadmon_http_streams_dropped_total 1\n"));
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/*
+ * A client that stops reading with notices queued for it (within the bound) is closed after
+ * http.timeout_seconds without progress: it holds its slot no longer.
+ */
+static void test_stream_stalled_client_closed(void **state)
+{
+	struct harness h = { 0 };
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .http_yaml = "  timeout_seconds: 1\n",
+						 .extra_yaml = shift_detector_yaml };
+	static struct sse stalled, metrics;
+	char closed[64];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	send_shift(&h);
+	expect_log(&h, "alert 1: firing");
+	sse_request_on(&stalled, connect_small_window(&h), &h, "GET", "/api/stream", NULL, NULL);
+	assert_int_equal(stalled.status, 200);
+	expect_events(&stalled, RETRY);
+	int console = pour_acks(&h);
+	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n", SLOW_ACKS + 1, SLOW_ACKS - 1);
+	snprintf(closed, sizeof closed, "stream 127.0.0.1:%u closed\n", local_port(stalled.fd));
+	expect_log(&h, closed);
+	http_exchange(&metrics, &h, "GET", "/metrics", NULL, NULL);
+	assert_non_null(strstr(metrics.body, "\ncadmon_http_streams 0\n"));
+	assert_non_null(strstr(metrics.body, "\ncadmon_http_streams_dropped_total 0\n"));
+	sse_close(&stalled);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,7 +694,10 @@ int main(void)
 		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_stream_max_streams),
 		cmocka_unit_test(test_stream_keepalive),
+		cmocka_unit_test(test_stream_reload),
 		cmocka_unit_test(test_stream_metrics),
+		cmocka_unit_test(test_stream_slow_client_dropped),
+		cmocka_unit_test(test_stream_stalled_client_closed),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
