@@ -199,6 +199,38 @@ async function main() {
       await wall.close();
     });
 
+    await step('a 401 asks for a token once, kept for the tab and sent on every request; a 403 on an ack says why', async () => {
+      const tokenPage = await context.newPage();
+      const seen = { withToken: 0, refused: 0 };
+      // cadmond stands in for the auth branch's bearer tokens: the browser's side is tested here
+      await tokenPage.route('**/api/**', (route) => {
+        const request = route.request();
+        if (request.headers().authorization !== 'Bearer test-token-1') {
+          seen.refused++;
+          return route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":"a bearer token is needed"}' });
+        }
+        seen.withToken++;
+        if (request.method() === 'POST')
+          return route.fulfill({ status: 403, contentType: 'application/json', body: '{"error":"the supervisor role is needed"}' });
+        return route.continue();
+      });
+      await tokenPage.goto(cadmond.url);
+      await tokenPage.locator('#token-form').waitFor({ state: 'visible', timeout: 5000 });
+      assert.equal(await tokenPage.locator('#token-form').count(), 1);
+      await tokenPage.locator('#token-input').fill('test-token-1');
+      await tokenPage.locator('#token-form button[type="submit"]').click();
+      await tokenPage.locator('#connection', { hasText: 'Live' }).waitFor({ timeout: 10000 });
+      assert.equal(await tokenPage.locator('#token-form').isVisible(), false);
+      assert.equal(await tokenPage.evaluate(() => sessionStorage.getItem('cadmon.token')), 'test-token-1');
+      const op9 = tokenPage.locator('article.card', { has: tokenPage.locator('.operator', { hasText: 'op-9' }) });
+      await op9.waitFor({ timeout: 5000 });
+      await op9.locator('input.ack-by').fill('viewer-1');
+      await op9.locator('button.ack-submit').click();
+      await op9.locator('.ack-error', { hasText: 'Acknowledging needs the supervisor role.' }).waitFor({ timeout: 3000 });
+      assert.ok(seen.withToken >= 4, 'requests with the token: ' + seen.withToken);
+      await tokenPage.close();
+    });
+
     assert.deepEqual(pageErrors, []);
   } finally {
     if (consoleClient) consoleClient.close();
