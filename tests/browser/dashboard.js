@@ -5,14 +5,19 @@
 // GET / of the real cadmond; a scripted shift on the feed port raises an alert, which must
 // appear live (no reload) with its operator and callback numbers; the alert is acknowledged
 // from the page and a raw console on the alert port must receive that acknowledgement; then
-// cadmond restarts while the page is cut off, an alert is raised meanwhile, and the page must
-// reconnect by itself (Last-Event-ID) and show it, and say it was missed.
+// cadmond restarts while the page is cut off, an alert (and a "limit" system notice) is raised
+// meanwhile, and the page must reconnect by itself (Last-Event-ID), show both (the notice in the
+// banner) and say they were missed. Also: click-to-copy, the mute switch, ?wall=1, and the
+// token form on a 401 (a 403 on an ack), the browser's side of bearer tokens.
 'use strict';
 
 const assert = require('node:assert/strict');
 const { Cadmond, launchChromium, closeChromium, waitFor } = require('./harness');
 
+// At most 2 call-takers: op-9 (shift 2) makes cadmond forget op-8, a "limit" system notice.
 const DETECTOR_YAML =
+  'tracker:\n' +
+  '  max_operators: 2\n' +
   'detector:\n' +
   '  premature:\n' +
   '    max_talk_seconds: 20\n' +
@@ -187,7 +192,12 @@ async function main() {
       assert.deepEqual(await textsOf(missed.locator('.callback .ani')), ['5045550204', '5045550202', '5045550201']);
       await page.locator('#missed', { hasText: 'while disconnected' }).waitFor({ timeout: 2000 });
       assert.match(await page.locator('#missed li', { hasText: 'op-9' }).first().textContent(), /NOPD · op-9: 3 of 4 calls premature \(burst\)$/);
-      assert.equal(await page.locator('#banner').isVisible(), false);
+      // the connection is back; the limit hit meanwhile is in the banner, amber (a warning)
+      assert.equal(await page.locator('#banner .banner-item', { hasText: 'No connection' }).count(), 0);
+      const limit = page.locator('#banner.banner-warning .banner-item.sev-warning', { hasText: 'Limit reached' });
+      await limit.waitFor({ timeout: 2000 });
+      assert.equal(await limit.locator('.banner-text').textContent(),
+        'call-takers forgotten (tracker.max_operators 2 reached): 1 so far; raise tracker.max_operators');
       assert.equal(await page.evaluate(() => window.cadmonTestMarker), 'no reload');
       assert.equal(await page.evaluate(() => window.cadmonTestTones), 4, 'muted: no sound');
     });
