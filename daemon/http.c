@@ -651,14 +651,15 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	enum evhttp_cmd_type method = evhttp_request_get_command(request);
 	const size_t routes = sizeof http_get_paths / sizeof http_get_paths[0];
 	char alert_id[ALERT_ID_LENGTH + 1];
+	const struct www_asset *asset;
 	struct http_state state;
 	size_t route = 0;
 
 	server->view.state(server->view.ctx, &state);
 	if (!path)
 		path = "";
-	if (www_find(path)) {
-		http_get_asset(server, request, www_find(path));
+	if ((asset = www_find(path))) {
+		http_get_asset(server, request, asset);
 		return;
 	}
 	if (http_ack_path(path, alert_id)) {
