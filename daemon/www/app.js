@@ -28,7 +28,9 @@
     everConnected: false,
     disconnectedAt: null,    // Date the stream was lost
     resuming: false,         // this connection replays what was missed (until its board)
-    missed: [],              // notices replayed on the current resumed connection
+    missed: [],              // the last MISSED_MAX notices replayed on a resumed connection
+    missedCount: 0,          // how many were replayed
+    missedAlarm: false,      // a firing or escalated among them
     operators: [],
     rules: [],               // [{rule, window_seconds}] from the first operator
     sort: { key: 'rule0', dir: -1 },
@@ -384,7 +386,12 @@
       return;
     }
     if (state.resuming) {
-      if (typeof payload.seq === 'number' && payload.seq > state.loggedSeq) state.missed.push(payload);
+      if (typeof payload.seq === 'number' && payload.seq > state.loggedSeq) {
+        state.missedCount++;
+        if (payload.alert === 'firing' || payload.alert === 'escalated') state.missedAlarm = true;
+        state.missed.push(payload);
+        if (state.missed.length > MISSED_MAX) state.missed.shift();
+      }
       logActivity(payload, true);
       applyNotice(payload);
       return; // rendered with the board that follows the replay
@@ -401,22 +408,27 @@
     state.resuming = false;
     const box = $('missed');
     const missed = state.missed;
+    const count = state.missedCount;
+    const alarm = state.missedAlarm;
     state.missed = [];
+    state.missedCount = 0;
+    state.missedAlarm = false;
     const since = state.disconnectedAt;
     const away = since ? Math.round((Date.now() - since.getTime()) / 1000) : 0;
     box.replaceChildren();
     box.append(el('strong', { text: 'Reconnected' }),
       ' at ' + fmtTime(new Date().toISOString()) + ' after ' + fmtDuration(away) + ' away — ' +
-      (missed.length === 0 ? 'nothing was missed.' :
-        missed.length + ' notice' + (missed.length === 1 ? '' : 's') + ' while disconnected:'));
+      (count === 0 ? 'nothing was missed.' :
+        count + ' notice' + (count === 1 ? '' : 's') + ' while disconnected' +
+        (count > missed.length ? ', the last ' + missed.length + ':' : ':')));
     if (missed.length) {
       const list = el('ul', { class: 'missed-list' });
-      for (const line of missed.slice(-MISSED_MAX)) list.append(el('li', {}, el('span', { class: 'when', text: fmtTime(line.ts) }), ' ', describeNotice(line)));
+      for (const line of missed) list.append(el('li', {}, el('span', { class: 'when', text: fmtTime(line.ts) }), ' ', describeNotice(line)));
       box.append(list);
     }
     box.append(el('button', { type: 'button', class: 'button-quiet', text: 'Dismiss', onclick: () => { box.hidden = true; } }));
     box.hidden = false;
-    if (missed.some((line) => line.alert === 'firing' || line.alert === 'escalated')) chime('critical');
+    if (alarm) chime('critical');
   }
 
   function setConnected(connected) {
@@ -480,6 +492,8 @@
         if (!response.ok || !response.body) throw new HttpError(response.status, 'HTTP ' + response.status);
         state.resuming = state.everConnected && Boolean(state.lastEventId);
         state.missed = [];
+        state.missedCount = 0;
+        state.missedAlarm = false;
         state.everConnected = true;
         setConnected(true);
         refreshFigures();
