@@ -536,6 +536,45 @@ static void test_tools_over_tls(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* The tools' TLS options: --cert and --key need --ca; files that do not load are named. */
+static void test_tool_tls_option_errors(void **state)
+{
+	struct tool_run run;
+	char key[PATH_MAX], expected[PATH_MAX + 256];
+
+	(void)state;
+	const char *const lone_cert[] = { "--cert", "c.pem", "--key", "c.key", NULL };
+	tool_start(&run, "CADMON_WATCH", lone_cert);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-watch: --cert and --key go with --ca (TLS)\n"
+				     "Try 'cadmon-watch -h' for help.\n");
+	assert_int_equal(run.status, 2);
+	tool_free(&run);
+
+	tool_start(&run, "CADMON_SIM", lone_cert);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-sim: --cert and --key go with --ca (TLS)\n"
+				     "Try 'cadmon-sim -h' for help.\n");
+	assert_int_equal(run.status, 2);
+	tool_free(&run);
+
+	snprintf(key, sizeof key, "%s/cad-1.key", certs);
+	const char *const no_ca[] = { "--ca", "/nonexistent/ca.pem", "--connect", "127.0.0.1:1", NULL };
+	tool_start(&run, "CADMON_WATCH", no_ca);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-watch: --ca /nonexistent/ca.pem: No such file or directory\n");
+	assert_int_equal(run.status, 1);
+	tool_free(&run);
+
+	snprintf(expected, sizeof expected, "%s/ca.pem", certs);
+	const char *const key_only[] = { "--ca", expected, "--key", key, "--connect", "127.0.0.1:1", NULL };
+	tool_start(&run, "CADMON_WATCH", key_only);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-watch: --key given without --cert\n");
+	assert_int_equal(run.status, 1);
+	tool_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +587,7 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup, fixture_teardown),
+		cmocka_unit_test(test_tool_tls_option_errors),
 	};
 
 	return cmocka_run_group_tests(tests, make_certs, remove_certs);
