@@ -378,6 +378,15 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 	struct tls_client *after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	tls_client_server_serial(after, serial, sizeof serial);
 	assert_string_equal(serial, "1002");
+
+	/* Turning TLS off takes a restart: the reload says so and the port stays TLS. */
+	copy_file("server2.pem", f->dir, "server.pem", 0644);
+	const struct harness_options plain = { .extra_yaml = tls_yaml(f, f->dir) };
+	assert_int_equal(harness_write_config(&f->harness, &plain), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(&f->harness, "cadmond: warning: reload: feed.tls: true -> false takes effect at the next restart; "
+				"kept true\n");
+	tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	close(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -502,6 +511,13 @@ static void test_tools_over_tls(void **state)
 					   "--cert", certificate, "--key", key, NULL };
 	tool_start(&watch, "CADMON_WATCH", watch_args);
 	expect_log(&f->harness, ": alerts since seq 0\n"); /* live from here: the alert comes after the board */
+	/* alerts.require_client_certificate: a console without one is refused */
+	struct tls_client *anonymous;
+	tls_connect(f, f->harness.alerts_port, NULL, &anonymous, NULL);
+	assert_non_null(anonymous->ssl);
+	assert_true(tls_client_closed(anonymous, EXPECT_READ_TIMEOUT_MS));
+	expect_log_format(&f->harness, "cadmond: warning: alerts 127.0.0.1:%u: TLS handshake failed: "
+			  "peer did not return a certificate\n", local_port(anonymous->fd));
 	struct tls_client *feed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	assert_int_equal(tls_client_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	send_shift(feed);
