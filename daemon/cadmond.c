@@ -684,9 +684,9 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 				     "receivers are kept");
 	}
 	if (cadmond->tls) {
+		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
 		tls_server_set_log_interval(cadmond->tls, next->log.rate_limit_seconds);
-		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);

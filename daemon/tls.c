@@ -21,6 +21,7 @@
 
 struct tls_context {
 	SSL_CTX *ssl_context;
+	char certificate_path[CONFIG_PATH_MAX]; /* for the log */
 };
 
 /* What the info callback needs to count and log a failure: one per listener, found through
@@ -271,10 +272,10 @@ static void on_info(const SSL *ssl, int where, int ret)
 		    "%s %s: TLS handshake failed: %s", listener_names[state->listener], peer, text);
 }
 
-/* The subject, serial and notAfter of the context's certificate, for the log. */
-static void log_certificate(SSL_CTX *ssl_context, const char *path)
+/* The subject, serial and notAfter of the certificate new connections get, for the log. */
+static void log_certificate(const struct tls_context *context)
 {
-	X509 *certificate = SSL_CTX_get0_certificate(ssl_context);
+	X509 *certificate = SSL_CTX_get0_certificate(context->ssl_context);
 	char subject[256] = "?", not_after[64] = "?";
 	char *serial = NULL;
 	BIGNUM *number;
@@ -294,7 +295,7 @@ static void log_certificate(SSL_CTX *ssl_context, const char *path)
 		}
 		BIO_free(bio);
 	}
-	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s", path, subject,
+	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s", context->certificate_path, subject,
 		serial ? serial : "?", not_after);
 	OPENSSL_free(serial);
 }
@@ -323,7 +324,7 @@ struct tls_context *tls_context_new(const struct config *config, char *why, size
 		tls_context_free(context);
 		return NULL;
 	}
-	log_certificate(context->ssl_context, config->tls.certificate);
+	snprintf(context->certificate_path, sizeof context->certificate_path, "%s", config->tls.certificate);
 	return context;
 }
 
@@ -363,6 +364,7 @@ struct tls_server *tls_server_new(struct tls_context *context, const struct conf
 		return NULL;
 	}
 	server->context = context;
+	log_certificate(context);
 	server->serves[TLS_LISTENER_FEED] = config->feed.tls;
 	server->serves[TLS_LISTENER_ALERTS] = config->alerts.tls;
 	server->serves[TLS_LISTENER_HTTP] = config->http.tls;
@@ -384,6 +386,7 @@ void tls_server_swap(struct tls_server *server, struct tls_context *next, const 
 {
 	tls_context_free(server->context);
 	server->context = next;
+	log_certificate(next);
 	set_verify_modes(server, config);
 }
 

@@ -412,6 +412,19 @@ static void test_key_readable_by_others_refused(void **state)
 	assert_string_equal(result.err, expected);
 	assert_int_equal(result.status, 3);
 	harness_result_free(&result);
+
+	/* -n loads the files too */
+	const char *const check_args[] = { "-n", "-c", f->harness.config_path, NULL };
+	assert_int_equal(harness_run(check_args, 5000, &result), 0);
+	assert_string_equal(result.err, expected + strlen("cadmond: error: "));
+	assert_string_equal(result.out, "");
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(harness_run(check_args, 5000, &result), 0);
+	assert_string_equal(result.out, "configuration OK\n");
+	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
 }
 
 /* Start a tool (path from $ENV) with args, its stdout and stderr to the files. */
