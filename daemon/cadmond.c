@@ -697,28 +697,6 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
-/* Which listeners serve TLS is decided at start: a reload keeps it, and says so. */
-static void cadmond_keep_tls_listeners(const struct config *running, struct config *next)
-{
-	const struct {
-		const char *key;
-		bool running, *next;
-	} listeners[] = {
-		{ "feed.tls", running->feed.tls, &next->feed.tls },
-		{ "alerts.tls", running->alerts.tls, &next->alerts.tls },
-		{ "http.tls", running->http.tls, &next->http.tls },
-	};
-
-	for (size_t i = 0; i < sizeof listeners / sizeof listeners[0]; i++) {
-		if (*listeners[i].next == listeners[i].running)
-			continue;
-		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", listeners[i].key,
-			listeners[i].running ? "true" : "false", *listeners[i].next ? "true" : "false",
-			listeners[i].running ? "true" : "false");
-		*listeners[i].next = listeners[i].running;
-	}
-}
-
 /* SIGHUP: re-read the file; keep the running configuration unless the new one is valid and
  * can be applied as a whole. */
 static void cadmond_reload(struct cadmond *cadmond)
@@ -736,7 +714,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
 
 	if (loaded == 0)
-		cadmond_keep_tls_listeners(&cadmond->config, &next);
+		reload_keep_tls_listeners(&cadmond->config, &next);
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",

@@ -180,6 +180,21 @@ static void expect_sample(const char *metrics, const char *listener, const char 
 		fail_msg("/metrics lacks%s--- it has:\n%s", line, metrics);
 }
 
+/* The body of an HTTP answer passes Prometheus's own check. */
+static void expect_promtool_clean(const char *answer)
+{
+	const char *body = strstr(answer, "\r\n\r\n");
+	char path[PATH_MAX], command[PATH_MAX + 64];
+
+	assert_non_null(body);
+	assert_int_equal(harness_temp_file("metrics", path), 0);
+	assert_int_equal(harness_write_file(path, body + 4), 0);
+	snprintf(command, sizeof command, "promtool check metrics < %s", path);
+	int status = system(command);
+	unlink(path);
+	assert_int_equal(status, 0);
+}
+
 static const char feed_tls_yaml[] = "  tls: true\n";
 
 /* The same shift over mutual TLS gives the very alert the TCP tests expect (test_daemon). */
@@ -255,6 +270,7 @@ static void test_feed_refusals_logged_and_counted(void **state)
 	assert_non_null(strstr(metrics, "\ncadmon_lines_total 0\n"));
 	/* Only the TLS listener has samples. */
 	assert_null(strstr(metrics, "listener=\"alerts\""));
+	expect_promtool_clean(metrics);
 	free(metrics);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
