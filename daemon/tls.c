@@ -115,6 +115,14 @@ static int check_key_mode(const char *path, char *why, size_t why_size)
 	return 0;
 }
 
+/* The key loaded is not the certificate's (OpenSSL checks it as the key is loaded). */
+static bool key_mismatch(void)
+{
+	unsigned long error = ERR_peek_error();
+
+	return ERR_GET_LIB(error) == ERR_LIB_X509 && ERR_GET_REASON(error) == X509_R_KEY_VALUES_MISMATCH;
+}
+
 /* Certificate chain and key, checked to match. */
 static int load_identity(SSL_CTX *ssl_context, const struct config *config, char *why, size_t why_size)
 {
@@ -128,11 +136,11 @@ static int load_identity(SSL_CTX *ssl_context, const struct config *config, char
 		snprintf(why, why_size, "tls.certificate %s: %s", certificate, openssl_reason("cannot load"));
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ssl_context, key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey_file(ssl_context, key, SSL_FILETYPE_PEM) != 1 && !key_mismatch()) {
 		snprintf(why, why_size, "tls.key %s: %s", key, openssl_reason("cannot load"));
 		return -1;
 	}
-	if (SSL_CTX_check_private_key(ssl_context) != 1) {
+	if (SSL_CTX_check_private_key(ssl_context) != 1 || ERR_peek_error()) {
 		snprintf(why, why_size, "tls.key %s does not match tls.certificate %s: %s", key, certificate,
 			 openssl_reason("key values mismatch"));
 		return -1;

@@ -443,6 +443,76 @@ static void test_key_readable_by_others_refused(void **state)
 	harness_result_free(&result);
 }
 
+/* cadmond -c with extra tls YAML (after the fixture's): its stderr, and exit status 3. */
+static char *start_refused(struct fixture *f, const char *tls_extra)
+{
+	struct harness_result result;
+	char yaml[YAML_MAX + 512];
+	char *err;
+
+	snprintf(yaml, sizeof yaml, "%s%s", tls_yaml(f, f->dir[0] ? f->dir : certs), tls_extra);
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = yaml };
+	assert_int_equal(harness_write_config(&f->harness, &options), 0);
+	const char *const args[] = { "-c", f->harness.config_path, NULL };
+	assert_int_equal(harness_run(args, 5000, &result), 0);
+	assert_int_equal(result.status, 3);
+	err = result.err;
+	result.err = NULL;
+	harness_result_free(&result);
+	return err;
+}
+
+/* Every file and setting the context needs is checked at start, each error naming the file
+ * (or key) and OpenSSL's reason. */
+static void test_start_refused_for_bad_tls_settings(void **state)
+{
+	struct fixture *f = *state;
+	char expected[PATH_MAX * 3];
+	char *err;
+
+	err = start_refused(f, "  ciphers: \"NOSUCHCIPHER\"\n");
+	assert_string_equal(err, "cadmond: error: tls.ciphers \"NOSUCHCIPHER\": no cipher match\n");
+	free(err);
+
+	assert_int_equal(temp_dir("tls-bad", f->dir), 0);
+	copy_file("server.pem", f->dir, "server.pem", 0644);
+	copy_file("cad-1.key", f->dir, "server.key", 0600);
+	err = start_refused(f, "");
+	snprintf(expected, sizeof expected, "cadmond: error: tls.key %s/server.key does not match tls.certificate "
+		 "%s/server.pem: key values mismatch\n", f->dir, f->dir);
+	assert_string_equal(err, expected);
+	free(err);
+
+	copy_file("server.key", f->dir, "server.key", 0600);
+	snprintf(expected, sizeof expected, "%s/server.pem", f->dir);
+	assert_int_equal(unlink(expected), 0);
+	err = start_refused(f, "");
+	snprintf(expected, sizeof expected, "cadmond: error: tls.certificate %s/server.pem: No such file or directory\n",
+		 f->dir);
+	assert_string_equal(err, expected);
+	free(err);
+}
+
+/* tls.min_version "1.3": a TLS 1.2 client is refused; feed.source_binding: none takes any source. */
+static void test_tls13_only_and_binding_off(void **state)
+{
+	struct fixture *f = *state;
+	char yaml[YAML_MAX + 128];
+	const struct tls_client_options tls12 = { .max_version = TLS1_2_VERSION };
+	struct tls_client *client;
+
+	snprintf(yaml, sizeof yaml, "%s  min_version: \"1.3\"\n", tls_yaml(f, certs));
+	const struct harness_options options = { .feed_yaml = "  tls: true\n  source_binding: none\n", .extra_yaml = yaml };
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &tls12), -1);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
+			  local_port(client->fd));
+	struct tls_client *other = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	assert_int_equal(tls_client_send(other, "{\"hello\":\"feed\",\"source\":\"anyone\"}\n"), 0);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source anyone\n", local_port(other->fd));
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* Start a tool (path from $ENV) with args, its stdout and stderr to the files. */
 static pid_t spawn_tool(const char *env, const char *const args[], const char *out_path, const char *err_path)
 {
@@ -631,6 +701,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_renewed_certificate_under_open_connection, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_start_refused_for_bad_tls_settings, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tls13_only_and_binding_off, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup, fixture_teardown),
 		cmocka_unit_test(test_tool_tls_option_errors),
 	};
