@@ -441,6 +441,16 @@ struct bufferevent *tls_server_accept(struct tls_server *server, struct event_ba
 	return bev;
 }
 
+const char *tls_connection_error(struct bufferevent *bev)
+{
+	unsigned long error = bufferevent_openssl_get_ssl(bev) ? bufferevent_get_openssl_error(bev) : 0;
+	const char *reason = error ? ERR_reason_error_string(error) : NULL;
+
+	while (error)
+		error = bufferevent_get_openssl_error(bev); /* the rest belong to this one failure */
+	return reason ? reason : strerror(EVUTIL_SOCKET_ERROR());
+}
+
 bool tls_handshake_pending(struct bufferevent *bev)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
