@@ -651,6 +651,45 @@ static void test_tools_over_tls(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* The tools verify the name they connected to: a certificate for DNS:localhost only is
+ * refused at 127.0.0.1 and taken at localhost. */
+static void test_tools_verify_the_server_name(void **state)
+{
+	struct fixture *f = *state;
+	char ca[PATH_MAX], by_ip[64], by_name[64], expected[256];
+	struct tool_run run;
+
+	assert_int_equal(temp_dir("tls-name", f->dir), 0);
+	copy_file("server-dns.pem", f->dir, "server.pem", 0644);
+	copy_file("server.key", f->dir, "server.key", 0600);
+	const struct harness_options options = { .alerts_yaml = "  tls: true\n", .extra_yaml = tls_yaml(f, f->dir),
+						 .alerts_tls = true };
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+	snprintf(by_ip, sizeof by_ip, "127.0.0.1:%u", f->harness.alerts_port);
+	snprintf(by_name, sizeof by_name, "localhost:%u", f->harness.alerts_port);
+
+	const char *const ip_args[] = { "--raw", "--timeout", "0.5", "--connect", by_ip, "--ca", ca, NULL };
+	tool_start(&run, "CADMON_WATCH", ip_args);
+	tool_finish(&run);
+	snprintf(expected, sizeof expected, "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
+		 "(IP address mismatch)\n", by_ip);
+	assert_string_equal(run.err, expected);
+	assert_int_equal(run.status, 1);
+	tool_free(&run);
+
+	const char *const name_args[] = { "--raw", "--idle-exit", "1", "--connect", by_name, "--ca", ca, NULL };
+	tool_start(&run, "CADMON_WATCH", name_args);
+	tool_finish(&run);
+	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n", by_name);
+	assert_string_equal(run.err, expected);
+	snprintf(expected, sizeof expected, "%s\n", hello_line);
+	assert_true(strncmp(run.out, expected, strlen(expected)) == 0);
+	assert_int_equal(run.status, 0);
+	tool_free(&run);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* The tools' TLS options: --cert and --key need --ca; files that do not load are named. */
 static void test_tool_tls_option_errors(void **state)
 {
@@ -704,6 +743,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_refused_for_bad_tls_settings, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tls13_only_and_binding_off, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tools_verify_the_server_name, fixture_setup, fixture_teardown),
 		cmocka_unit_test(test_tool_tls_option_errors),
 	};
 
