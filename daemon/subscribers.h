@@ -61,6 +61,11 @@ typedef void (*subscribers_flushed_fn)(void *ctx);
 struct event_base;
 struct subscribers;
 
+struct tls_server;
+
+/** Serve consoles over TLS from now on (alerts.tls), with tls (not owned; it outlives them). */
+void subscribers_set_tls(struct subscribers *subscribers, struct tls_server *tls);
+
 /** All subscribers of one daemon. NULL on allocation failure. */
 struct subscribers *subscribers_new(struct event_base *base,
 				    const struct subscribers_limits *limits);
@@ -98,7 +103,8 @@ typedef void (*subscribers_line_fn)(const char *line, size_t len, void *ctx);
 
 /* What the daemon does for consoles. */
 struct subscribers_console {
-	/* A console line (no newline, no ""): the answer for that console in reply, or "". */
+	/* A console line (no newline, no "
+"): the answer for that console in reply, or "". */
 	void (*line)(void *ctx, const char *peer, const char *line, size_t len, char *reply,
 		     size_t reply_size);
 	/* The open-alert board, line by line through emit; returns the seq it reflects. */
