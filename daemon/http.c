@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -21,6 +23,7 @@
 #include "durability.h"
 #include "engine.h"
 #include "feed.h"
+#include "guard.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -36,8 +39,26 @@
 #define HTTP_ACK_PREFIX "/api/alerts/"
 #define HTTP_ACK_SUFFIX "/ack"
 
+/* One HTTP connection: arriving (its bufferevent made, not yet admitted) or admitted. */
+struct http_client {
+	LIST_ENTRY(http_client) link;
+	struct http_server *server;
+	struct bufferevent *bufferevent; /* arriving: referenced until admitted or refused */
+	struct evhttp_connection *connection; /* admitted */
+	char host[LISTENER_ADDRESS_TEXT_MAX];
+};
+
+LIST_HEAD(http_client_list, http_client);
+
 struct http_server {
 	struct evhttp *http;
+	struct event_base *base;
+	struct http_client_list arriving; /* made by evhttp this loop iteration */
+	struct http_client_list clients;  /* admitted, open */
+	struct event *admit_event;        /* admits the arriving ones */
+	http_bufferevent_fn make_bufferevent;
+	void *make_bufferevent_ctx;
+	struct guard *guard;
 	struct http_settings settings;
 	struct http_view view;
 	struct http_stats stats;
@@ -576,6 +597,139 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 		http_get(server, request, route, &state);
 }
 
+/* ---- connections: counted and capped (http.h) ------------------------------------------- */
+
+/* evhttp closed an admitted connection. */
+static void http_on_connection_closed(struct evhttp_connection *connection, void *ctx)
+{
+	struct http_client *client = ctx;
+
+	(void)connection;
+	LIST_REMOVE(client, link);
+	client->server->stats.connections--;
+	free(client);
+}
+
+/* Admitted connections open from host. */
+static uint32_t http_count_from(const struct http_server *server, const char *host)
+{
+	const struct http_client *client;
+	uint32_t count = 0;
+
+	LIST_FOREACH(client, &server->clients, link)
+		count += strcmp(client->host, host) == 0;
+	return count;
+}
+
+/* Which limit refuses a connection from host (GUARD_REFUSAL_COUNT: none), with why. */
+static enum guard_refusal http_admission(const struct http_server *server, const char *host, char *why,
+					 size_t why_size)
+{
+	uint32_t from_host = http_count_from(server, host);
+
+	if (server->stats.connections >= server->settings.max_connections) {
+		snprintf(why, why_size, "%" PRIu32 " connections open", server->stats.connections);
+		return GUARD_REFUSED_FULL;
+	}
+	if (from_host >= server->settings.max_connections_per_address) {
+		snprintf(why, why_size, "%" PRIu32 " connections from %s", from_host, host);
+		return GUARD_REFUSED_PER_ADDRESS;
+	}
+	return GUARD_REFUSAL_COUNT;
+}
+
+/* The evhttp connection that took client's bufferevent (evhttp made it its callbacks'
+ * argument), or NULL when evhttp gave it up already (bufferevent_free clears them). */
+static struct evhttp_connection *http_connection_of(struct bufferevent *bufferevent)
+{
+	void *argument = NULL;
+
+	bufferevent_getcb(bufferevent, NULL, NULL, NULL, &argument);
+	if (argument && evhttp_connection_get_bufferevent(argument) == bufferevent)
+		return argument;
+	return NULL;
+}
+
+/* Admit one arriving connection, or close it (counted, logged, alerted). */
+static void http_admit(struct http_server *server, struct http_client *client)
+{
+	struct evhttp_connection *connection = http_connection_of(client->bufferevent);
+	struct sockaddr_storage address;
+	socklen_t address_len = sizeof address;
+	char peer[LISTENER_ADDRESS_TEXT_MAX], why[128];
+	enum guard_refusal refusal;
+
+	LIST_REMOVE(client, link);
+	if (!connection || getpeername(bufferevent_getfd(client->bufferevent), (struct sockaddr *)&address,
+				       &address_len) < 0) {
+		bufferevent_decref(client->bufferevent);
+		free(client);
+		return;
+	}
+	listener_format_address((struct sockaddr *)&address, address_len, peer, sizeof peer);
+	guard_peer_host(peer, client->host, sizeof client->host);
+	refusal = http_admission(server, client->host, why, sizeof why);
+	if (refusal != GUARD_REFUSAL_COUNT) {
+		server->stats.refused++;
+		guard_refused(server->guard, GUARD_PORT_HTTP, refusal, peer, why);
+		evhttp_connection_free(connection);
+		bufferevent_decref(client->bufferevent);
+		free(client);
+		return;
+	}
+	bufferevent_decref(client->bufferevent);
+	client->bufferevent = NULL;
+	client->connection = connection;
+	LIST_INSERT_HEAD(&server->clients, client, link);
+	server->stats.accepted++;
+	server->stats.connections++;
+	evhttp_connection_set_closecb(connection, http_on_connection_closed, client);
+}
+
+/* After evhttp's accepts of this loop iteration: admit each connection it set up. */
+static void http_on_arrivals(evutil_socket_t fd, short what, void *ctx)
+{
+	struct http_server *server = ctx;
+
+	(void)fd;
+	(void)what;
+	while (!LIST_EMPTY(&server->arriving))
+		http_admit(server, LIST_FIRST(&server->arriving));
+}
+
+/* evhttp accepted a connection and wants its bufferevent: made here (or by the factory),
+ * held by one more reference until http_on_arrivals admits it. */
+static struct bufferevent *http_make_bufferevent(struct event_base *base, void *ctx)
+{
+	struct http_server *server = ctx;
+	struct http_client *client = calloc(1, sizeof *client);
+	struct bufferevent *bufferevent = server->make_bufferevent
+						  ? server->make_bufferevent(base, server->make_bufferevent_ctx)
+						  : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+
+	if (!client || !bufferevent) {
+		free(client);
+		return bufferevent; /* evhttp closes it if NULL; not counted: out of memory */
+	}
+	bufferevent_incref(bufferevent);
+	client->server = server;
+	client->bufferevent = bufferevent;
+	LIST_INSERT_HEAD(&server->arriving, client, link);
+	event_active(server->admit_event, EV_TIMEOUT, 0);
+	return bufferevent;
+}
+
+void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make, void *ctx)
+{
+	server->make_bufferevent = make;
+	server->make_bufferevent_ctx = ctx;
+}
+
+void http_server_set_guard(struct http_server *server, struct guard *guard)
+{
+	server->guard = guard;
+}
+
 /* Split "127.0.0.1:7402" / "[::1]:7402" into host and port for evhttp. */
 static int http_split_address(const char *text, char *host, size_t host_size, uint16_t *port)
 {
@@ -688,11 +842,18 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 {
 	struct http_server *server = calloc(1, sizeof *server);
 
-	if (!server || !(server->http = evhttp_new(base))) {
+	if (!server || !(server->http = evhttp_new(base)) ||
+	    !(server->admit_event = event_new(base, -1, 0, http_on_arrivals, server))) {
 		snprintf(why, why_size, "cannot start: out of memory");
+		if (server && server->http)
+			evhttp_free(server->http);
 		free(server);
 		return NULL;
 	}
+	server->base = base;
+	LIST_INIT(&server->arriving);
+	LIST_INIT(&server->clients);
+	evhttp_set_bevcb(server->http, http_make_bufferevent, server);
 	server->view = *view;
 	log_limit_init(&server->error_log, settings->log_interval_seconds, "HTTP requests refused");
 	evhttp_set_allowed_methods(server->http, HTTP_METHODS);
@@ -724,6 +885,14 @@ void http_server_free(struct http_server *server)
 	if (!server)
 		return;
 	log_limit_flush(&server->error_log);
-	evhttp_free(server->http);
+	http_on_arrivals(-1, 0, server); /* admitted, then freed with the others */
+	evhttp_free(server->http);        /* closes every connection: their closecbs free clients */
+	while (!LIST_EMPTY(&server->clients)) {
+		struct http_client *client = LIST_FIRST(&server->clients);
+
+		LIST_REMOVE(client, link);
+		free(client);
+	}
+	event_free(server->admit_event);
 	free(server);
 }

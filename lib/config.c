@@ -234,14 +234,24 @@ void config_set_defaults(struct config *config)
 	config->feed.max_future_seconds = 300;
 	config->feed.max_seq_jump = 1000000;
 	config->feed.source_idle_seconds = 2;
+	config->feed.max_pending_connections = 16;
+	config->feed.max_connections_per_address = 8;
+	config->feed.handshake_timeout_seconds = 5;
+	config->feed.line_timeout_seconds = 10;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
+	config->alerts.max_pending_connections = 16;
+	config->alerts.max_connections_per_address = 16;
+	config->alerts.handshake_timeout_seconds = 5;
+	config->alerts.line_timeout_seconds = 10;
 	listen_set_one(&config->http.listen, "127.0.0.1:7402");
 	config->http.max_header_bytes = 8192;
 	config->http.max_body_bytes = 4096;
 	config->http.max_alerts_bytes = 1048576;
 	config->http.timeout_seconds = 30;
+	config->http.max_connections = 256;
+	config->http.max_connections_per_address = 32;
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
@@ -1326,6 +1336,10 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000),
 	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u),
 	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400),
+	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535),
+	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535),
+	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600),
+	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600),
 	{ .name = NULL },
 };
 
@@ -1333,6 +1347,10 @@ static const struct key alerts_keys[] = {
 	{ .name = "listen", .parse = parse_listen, FIELD(alerts.listen) },
 	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535),
 	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824),
+	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535),
+	UINT32_KEY("max_connections_per_address", alerts.max_connections_per_address, 1, 65535),
+	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600),
+	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600),
 	{ .name = NULL },
 };
 
@@ -1342,6 +1360,8 @@ static const struct key http_keys[] = {
 	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
 	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
 	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
+	UINT32_KEY("max_connections", http.max_connections, 1, 65535),
+	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535),
 	{ .name = NULL },
 };
 

@@ -91,11 +91,21 @@ struct config {
 		uint32_t max_future_seconds;   /* reject ts this far ahead of the host clock */
 		uint32_t max_seq_jump;         /* how far one line may move a source's seq */
 		uint32_t source_idle_seconds;  /* a source silent this long (host time) holds nothing */
+		/* connection slots (docs/protocol.md "Connection rules") */
+		uint32_t max_pending_connections;     /* connections that sent no valid line yet */
+		uint32_t max_connections_per_address; /* open connections from one host */
+		uint32_t handshake_timeout_seconds;   /* a pending connection is closed after this */
+		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
 	} feed;
 	struct {
 		struct config_listen listen;
 		uint32_t max_subscribers;
 		uint32_t max_queue_bytes; /* per subscriber, unsent output */
+		/* connection slots (docs/protocol.md "Connection rules") */
+		uint32_t max_pending_connections;     /* consoles not yet taken as consoles */
+		uint32_t max_connections_per_address; /* open connections from one host */
+		uint32_t handshake_timeout_seconds;   /* a pending console is closed after this */
+		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
 	} alerts;
 	struct {
 		struct config_listen listen;  /* the HTTP API, metrics and health (docs/http.md) */
@@ -103,6 +113,9 @@ struct config {
 		uint32_t max_body_bytes;      /* body of one request */
 		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
 		uint32_t timeout_seconds;     /* a request (or an idle connection) this slow is closed */
+		/* connection slots (docs/http.md "Connections") */
+		uint32_t max_connections;             /* open HTTP connections */
+		uint32_t max_connections_per_address; /* open HTTP connections from one host */
 	} http;
 	struct {
 		uint32_t max_open_calls;   /* calls started and not yet ended */
