@@ -39,7 +39,7 @@ struct guard {
 	guard_open_fn is_open;
 	void *ctx;
 	struct guard_limit limits[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT];
-	struct log_limit refuse_log[GUARD_PORT_COUNT];
+	struct log_limit refuse_log[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT]; /* one per limit */
 	struct guard_stats stats;
 };
 
@@ -226,12 +226,13 @@ struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_
 	guard->control = control;
 	guard->is_open = is_open;
 	guard->ctx = ctx;
-	for (int port = 0; port < GUARD_PORT_COUNT; port++) {
-		snprintf(label, sizeof(label), "%s connections refused", port_roles[port]);
-		log_limit_init(&guard->refuse_log[port], quiet_seconds, label);
-		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
+	for (int port = 0; port < GUARD_PORT_COUNT; port++)
+		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++) {
+			snprintf(label, sizeof(label), "%s connections refused (%s)", port_roles[port],
+				 refusal_keys[port][reason]);
+			log_limit_init(&guard->refuse_log[port][reason], quiet_seconds, label);
 			guard->limits[port][reason].last_refusal_ms = now_ms;
-	}
+		}
 	guard_update(guard, quiet_seconds);
 	return guard;
 }
@@ -241,7 +242,8 @@ void guard_free(struct guard *guard)
 	if (!guard)
 		return;
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
-		log_limit_flush(&guard->refuse_log[port]);
+		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
+			log_limit_flush(&guard->refuse_log[port][reason]);
 	free(guard);
 }
 
@@ -249,7 +251,8 @@ void guard_update(struct guard *guard, uint32_t quiet_seconds)
 {
 	guard->quiet_seconds = quiet_seconds;
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
-		guard->refuse_log[port].interval_seconds = quiet_seconds;
+		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
+			guard->refuse_log[port][reason].interval_seconds = quiet_seconds;
 }
 
 void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal reason, const char *peer,
@@ -260,7 +263,7 @@ void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal
 	guard->stats.refused[port][reason]++;
 	guard->limits[port][reason].refused++;
 	guard->limits[port][reason].last_refusal_ms = guard_now_ms();
-	log_limited(&guard->refuse_log[port], LOG_WARNING, "%s %s refused: %s (%s)", port_roles[port], peer, why,
+	log_limited(&guard->refuse_log[port][reason], LOG_WARNING, "%s %s refused: %s (%s)", port_roles[port], peer, why,
 		    refusal_keys[port][reason]);
 }
 

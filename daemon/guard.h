@@ -19,8 +19,8 @@
  *    the feed port no complete line for too long (GUARD_EXPIRED_IDLE), close a connection:
  *    bytes that complete no line do not keep it open. struct guard_clock keeps these
  *    deadlines for one connection on one timer.
- *  - Refusals (struct guard): counted per port and reason, logged rate-limited with the
- *    peer, and raised as a "limit" system alert naming the configuration key, through a
+ *  - Refusals (struct guard): counted per port and reason, logged with the peer
+ *    (rate-limited per limit: log.rate_limit_seconds), and raised as a "limit" system alert naming the configuration key, through a
  *    control line (journaled, so that recovery gives the same alert with the same seq);
  *    resolved once no connection was refused at that key for log.rate_limit_seconds.
  */
@@ -120,7 +120,7 @@ const char *guard_refusal_key(enum guard_port port, enum guard_refusal reason);
 
 /**
  * A connection from peer was refused (the caller closes it), why saying how, e.g. "16
- * connections pending". Counted, logged rate-limited per port as "ROLE PEER refused: WHY
+ * connections pending". Counted, logged rate-limited per limit as "ROLE PEER refused: WHY
  * (KEY)" (ROLE "feed", "subscriber" or "http"), and noted for the limit alert. NULL guard:
  * nothing.
  */

@@ -41,7 +41,8 @@
 
 /* One HTTP connection: arriving (its bufferevent made, not yet admitted) or admitted. */
 struct http_client {
-	LIST_ENTRY(http_client) link;
+	LIST_ENTRY(http_client) link;         /* admitted */
+	TAILQ_ENTRY(http_client) arrival;     /* arriving, in the order evhttp accepted them */
 	struct http_server *server;
 	struct bufferevent *bufferevent; /* arriving: referenced until admitted or refused */
 	struct evhttp_connection *connection; /* admitted */
@@ -49,11 +50,12 @@ struct http_client {
 };
 
 LIST_HEAD(http_client_list, http_client);
+TAILQ_HEAD(http_arrival_queue, http_client);
 
 struct http_server {
 	struct evhttp *http;
 	struct event_base *base;
-	struct http_client_list arriving; /* made by evhttp this loop iteration */
+	struct http_arrival_queue arriving; /* made by evhttp this loop iteration */
 	struct http_client_list clients;  /* admitted, open */
 	struct event *admit_event;        /* admits the arriving ones */
 	http_bufferevent_fn make_bufferevent;
@@ -659,7 +661,7 @@ static void http_admit(struct http_server *server, struct http_client *client)
 	char peer[LISTENER_ADDRESS_TEXT_MAX], why[128];
 	enum guard_refusal refusal;
 
-	LIST_REMOVE(client, link);
+	TAILQ_REMOVE(&client->server->arriving, client, arrival);
 	if (!connection || getpeername(bufferevent_getfd(client->bufferevent), (struct sockaddr *)&address,
 				       &address_len) < 0) {
 		bufferevent_decref(client->bufferevent);
@@ -693,8 +695,8 @@ static void http_on_arrivals(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	while (!LIST_EMPTY(&server->arriving))
-		http_admit(server, LIST_FIRST(&server->arriving));
+	while (!TAILQ_EMPTY(&server->arriving))
+		http_admit(server, TAILQ_FIRST(&server->arriving));
 }
 
 /* evhttp accepted a connection and wants its bufferevent: made here (or by the factory),
@@ -714,7 +716,7 @@ static struct bufferevent *http_make_bufferevent(struct event_base *base, void *
 	bufferevent_incref(bufferevent);
 	client->server = server;
 	client->bufferevent = bufferevent;
-	LIST_INSERT_HEAD(&server->arriving, client, link);
+	TAILQ_INSERT_TAIL(&server->arriving, client, arrival);
 	event_active(server->admit_event, EV_TIMEOUT, 0);
 	return bufferevent;
 }
@@ -851,7 +853,7 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 		return NULL;
 	}
 	server->base = base;
-	LIST_INIT(&server->arriving);
+	TAILQ_INIT(&server->arriving);
 	LIST_INIT(&server->clients);
 	evhttp_set_bevcb(server->http, http_make_bufferevent, server);
 	server->view = *view;

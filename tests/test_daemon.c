@@ -465,14 +465,14 @@ static void test_feed_beyond_max_connections_is_refused(void **state)
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	subscriber = connect_subscriber(f);
 	first = track(f, harness_connect_feed(&f->harness));
+	send_shift(first, false); /* its first line makes it a feed: it holds the one slot */
+	expect_line(subscriber, shift_alert);
 	second = track(f, harness_connect_feed(&f->harness));
 	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
 	expect_log_format(&f->harness,
 			  "cadmond: warning: feed 127.0.0.1:%u refused: 1 connections open "
 			  "(feed.max_connections)\n",
 			  local_port(second));
-	send_shift(first, false);
-	expect_line(subscriber, shift_alert);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
