@@ -19,10 +19,11 @@
  *    the feed port no complete line for too long (GUARD_EXPIRED_IDLE), close a connection:
  *    bytes that complete no line do not keep it open. struct guard_clock keeps these
  *    deadlines for one connection on one timer.
- *  - Refusals (struct guard): counted per port and reason, logged with the peer
- *    (rate-limited per limit: log.rate_limit_seconds), and raised as a "limit" system alert naming the configuration key, through a
- *    control line (journaled, so that recovery gives the same alert with the same seq);
- *    resolved once no connection was refused at that key for log.rate_limit_seconds.
+ *  - Refusals (struct guard): counted per port and reason, logged with the peer (at most
+ *    once per log.rate_limit_seconds per limit), and raised as a "limit" system alert naming
+ *    the configuration key through a control line (journaled, so that recovery gives the
+ *    same alert with the same seq); resolved once no connection was refused at that key for
+ *    log.rate_limit_seconds.
  */
 
 enum guard_port { GUARD_PORT_FEED = 0, GUARD_PORT_ALERTS, GUARD_PORT_HTTP, GUARD_PORT_COUNT };

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -519,6 +520,44 @@ static void test_pending_full_raises_a_limit_alert(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* --- reload --- */
+
+/* SIGHUP applies the slot limits: a lower per-address cap to the next connection, a shorter
+ * line timeout to a connection open already (its incomplete line closes it). */
+static void test_reload_applies_slot_limits(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options before = { .extra_yaml = shift_detector_yaml };
+	const struct harness_options after = {
+		.feed_yaml = "  max_connections_per_address: 1\n  line_timeout_seconds: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	int slow, first, second;
+
+	assert_int_equal(harness_start(&f->harness, &before), 0);
+	slow = connect_from(f, "127.0.0.3", f->harness.feed_port);
+	assert_int_equal(harness_send(slow, "{\"hello\":\"feed\",\"source\":\"cad-3\"}\n{\"type\""), 0);
+	expect_log(&f->harness, "cadmond: feed 127.0.0.3:");
+	assert_int_equal(harness_write_config(&f->harness, &after), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(&f->harness, "cadmond: reload: feed.max_connections_per_address: 8 -> 1\n"
+				"cadmond: reload: feed.line_timeout_seconds: 10 -> 1\n"
+				"cadmond: configuration reloaded: 2 changes\n");
+	assert_true(harness_wait_eof(slow, READ_TIMEOUT_MS));
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.3:%u: closing: a line incomplete for 1 s (feed.line_timeout_seconds)\n",
+			  local_port(slow));
+	first = connect_from(f, "127.0.0.2", f->harness.feed_port);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.2:%u connected\n", local_port(first));
+	second = connect_from(f, "127.0.0.2", f->harness.feed_port);
+	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.2:%u refused: 1 connections from 127.0.0.2 "
+			  "(feed.max_connections_per_address)\n",
+			  local_port(second));
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +573,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_connection_caps, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_full_raises_a_limit_alert, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits, fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -370,7 +370,11 @@ static const char time_yaml[] =
 /* cadmond with the default rules and a generous lag bound; returns a greeted subscriber. */
 static int start_default_rules(struct fixture *f)
 {
-	const struct harness_options options = {.extra_yaml = time_yaml};
+	/* twenty CADs from this one host, connecting at once: more than the defaults of
+	 * feed.max_connections_per_address and feed.max_pending_connections */
+	const struct harness_options options = {.feed_yaml = "  max_connections_per_address: 32\n"
+							     "  max_pending_connections: 32\n",
+						.extra_yaml = time_yaml};
 
 	harness_cleanup(&f->harness);
 	memset(&f->harness, 0, sizeof f->harness);
