@@ -587,23 +587,16 @@ static enum guard_refusal feed_admission(const struct feed_server *server, const
 {
 	const struct feed_limits *limits = &server->limits;
 	char host[LISTENER_ADDRESS_TEXT_MAX];
-	uint32_t from_host;
 
 	guard_peer_host(peer, host, sizeof host);
-	from_host = feed_count_from(server, host);
-	if (feed_established(server) >= limits->max_connections) {
-		snprintf(why, why_size, "%" PRIu32 " connections open", feed_established(server));
-		return GUARD_REFUSED_FULL;
-	}
-	if (from_host >= limits->max_connections_per_address) {
-		snprintf(why, why_size, "%" PRIu32 " connections from %s", from_host, host);
-		return GUARD_REFUSED_PER_ADDRESS;
-	}
-	if (server->stats.pending >= limits->max_pending_connections) {
-		snprintf(why, why_size, "%" PRIu32 " connections pending", server->stats.pending);
-		return GUARD_REFUSED_PENDING_FULL;
-	}
-	return GUARD_REFUSAL_COUNT;
+	return guard_admission(&(struct guard_occupancy){ .established = feed_established(server),
+							  .max_established = limits->max_connections,
+							  .from_host = feed_count_from(server, host),
+							  .max_per_address = limits->max_connections_per_address,
+							  .pending = server->stats.pending,
+							  .max_pending = limits->max_pending_connections,
+							  .established_noun = "connections open" },
+			       host, why, why_size);
 }
 
 void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer)

@@ -255,6 +255,24 @@ void guard_update(struct guard *guard, uint32_t quiet_seconds)
 			guard->refuse_log[port][reason].interval_seconds = quiet_seconds;
 }
 
+enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host, char *why,
+				   size_t why_size)
+{
+	if (occupancy->established >= occupancy->max_established) {
+		snprintf(why, why_size, "%" PRIu32 " %s", occupancy->established, occupancy->established_noun);
+		return GUARD_REFUSED_FULL;
+	}
+	if (occupancy->from_host >= occupancy->max_per_address) {
+		snprintf(why, why_size, "%" PRIu32 " connections from %s", occupancy->from_host, host);
+		return GUARD_REFUSED_PER_ADDRESS;
+	}
+	if (occupancy->max_pending && occupancy->pending >= occupancy->max_pending) {
+		snprintf(why, why_size, "%" PRIu32 " connections pending", occupancy->pending);
+		return GUARD_REFUSED_PENDING_FULL;
+	}
+	return GUARD_REFUSAL_COUNT;
+}
+
 void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal reason, const char *peer,
 		   const char *why)
 {

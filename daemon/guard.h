@@ -116,6 +116,21 @@ void guard_free(struct guard *guard);
 /** log.rate_limit_seconds changed: the log limiters and the quiet time. */
 void guard_update(struct guard *guard, uint32_t quiet_seconds);
 
+/* What a port holds when a connection arrives, against its limits. */
+struct guard_occupancy {
+	uint32_t established, max_established; /* max_established: the "full" limit */
+	uint32_t from_host, max_per_address;    /* open from the new connection's host */
+	uint32_t pending, max_pending;          /* max_pending 0: the port has no pending slots */
+	const char *established_noun;           /* "connections open", "subscribers connected" */
+};
+
+/**
+ * Which limit refuses a new connection from host (checked in this order: full, per_address,
+ * pending_full), with why, e.g. "8 connections from 10.1.2.3"; GUARD_REFUSAL_COUNT when none.
+ */
+enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host, char *why,
+				   size_t why_size);
+
 /** The configuration key of a refusal, e.g. "feed.max_pending_connections" ("" for none). */
 const char *guard_refusal_key(enum guard_port port, enum guard_refusal reason);
 

@@ -627,17 +627,12 @@ static uint32_t http_count_from(const struct http_server *server, const char *ho
 static enum guard_refusal http_admission(const struct http_server *server, const char *host, char *why,
 					 size_t why_size)
 {
-	uint32_t from_host = http_count_from(server, host);
-
-	if (server->stats.connections >= server->settings.max_connections) {
-		snprintf(why, why_size, "%" PRIu32 " connections open", server->stats.connections);
-		return GUARD_REFUSED_FULL;
-	}
-	if (from_host >= server->settings.max_connections_per_address) {
-		snprintf(why, why_size, "%" PRIu32 " connections from %s", from_host, host);
-		return GUARD_REFUSED_PER_ADDRESS;
-	}
-	return GUARD_REFUSAL_COUNT;
+	return guard_admission(&(struct guard_occupancy){ .established = server->stats.connections,
+							  .max_established = server->settings.max_connections,
+							  .from_host = http_count_from(server, host),
+							  .max_per_address = server->settings.max_connections_per_address,
+							  .established_noun = "connections open" },
+			       host, why, why_size);
 }
 
 /* The evhttp connection that took client's bufferevent (evhttp made it its callbacks'

@@ -512,23 +512,16 @@ static enum guard_refusal subscribers_admission(const struct subscribers *subscr
 {
 	const struct subscribers_limits *limits = &subscribers->limits;
 	char host[LISTENER_ADDRESS_TEXT_MAX];
-	uint32_t from_host;
 
 	guard_peer_host(peer, host, sizeof host);
-	from_host = subscribers_count_from(subscribers, host);
-	if (subscribers_established(subscribers) >= limits->max_subscribers) {
-		snprintf(why, why_size, "%" PRIu32 " subscribers connected", subscribers_established(subscribers));
-		return GUARD_REFUSED_FULL;
-	}
-	if (from_host >= limits->max_connections_per_address) {
-		snprintf(why, why_size, "%" PRIu32 " connections from %s", from_host, host);
-		return GUARD_REFUSED_PER_ADDRESS;
-	}
-	if (subscribers->stats.pending >= limits->max_pending_connections) {
-		snprintf(why, why_size, "%" PRIu32 " connections pending", subscribers->stats.pending);
-		return GUARD_REFUSED_PENDING_FULL;
-	}
-	return GUARD_REFUSAL_COUNT;
+	return guard_admission(&(struct guard_occupancy){ .established = subscribers_established(subscribers),
+							  .max_established = limits->max_subscribers,
+							  .from_host = subscribers_count_from(subscribers, host),
+							  .max_per_address = limits->max_connections_per_address,
+							  .pending = subscribers->stats.pending,
+							  .max_pending = limits->max_pending_connections,
+							  .established_noun = "subscribers connected" },
+			       host, why, why_size);
 }
 
 /* Beyond the limits a console is accepted and closed at once (counted, logged), like feeds
