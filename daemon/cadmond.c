@@ -31,6 +31,7 @@
 #include "receivers.h"
 #include "reload.h"
 #include "replay.h"
+#include "streams.h"
 #include "subscribers.h"
 #include "timestamp.h"
 
@@ -49,6 +50,7 @@ struct cadmond {
 	struct listener *feed_listener;
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
+	struct streams *streams;    /* GET /api/stream */
 	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
@@ -478,6 +480,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->history = durability_history(cadmond->durability);
 	out->feeds = feed_server_stats(cadmond->feeds);
 	out->subscribers = subscribers_stats(cadmond->subscribers);
+	out->streams = streams_stats(cadmond->streams);
 	out->journal = durability_stats(cadmond->durability);
 	out->journal_files = durability_journal_stats(cadmond->durability);
 	out->receivers = cadmond->receivers;
@@ -497,6 +500,29 @@ static struct http_settings http_settings_of(const struct config *config)
 		.max_connections = config->http.max_connections,
 		.max_connections_per_address = config->http.max_connections_per_address,
 	};
+}
+
+static struct streams_limits streams_limits_of(const struct config *config)
+{
+	return (struct streams_limits){
+		.max_streams = config->http.max_streams,
+		.max_queue_bytes = config->http.max_stream_queue_bytes,
+		.keepalive_seconds = config->http.stream_keepalive_seconds,
+		.write_timeout_seconds = config->http.timeout_seconds,
+		.log_interval_seconds = config->log.rate_limit_seconds,
+	};
+}
+
+/* The open-alert board for a browser whose stream goes live. */
+static uint64_t cadmond_stream_board(void *ctx, struct evbuffer *out)
+{
+	struct cadmond *cadmond = ctx;
+	bool failed = false;
+	uint64_t seq = http_board_write(cadmond->engine, out, &failed);
+
+	if (failed)
+		log_msg(LOG_ERR, "out of memory writing the open-alert board for a stream");
+	return seq;
 }
 
 /* The open-alert board for a console whose live stream starts. */
@@ -544,6 +570,8 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 
 	if (cadmond->subscribers)
 		subscribers_broadcast(cadmond->subscribers, seq, json, len);
+	if (cadmond->streams)
+		streams_broadcast(cadmond->streams, seq, json, len);
 	if (cadmond->receivers)
 		receivers_deliver(cadmond->receivers, json, len);
 }
@@ -654,6 +682,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct subscribers_limits subscribers_limits = subscribers_limits_of(next);
 	struct health_settings health_settings = health_settings_of(next);
 	struct http_settings http_settings = http_settings_of(next);
+	struct streams_limits streams_limits = streams_limits_of(next);
 	size_t changes;
 
 	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0)
@@ -687,6 +716,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
+	streams_update_limits(cadmond->streams, &streams_limits);
 	http_server_rebind_commit(cadmond->http);
 	http_server_update(cadmond->http, &http_settings);
 	guard_update(cadmond->guard, next->log.rate_limit_seconds);
@@ -757,6 +787,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	evtimer_del(cadmond->clock_timer);
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
+	streams_close_all(cadmond->streams);
 	http_server_free(cadmond->http);
 	cadmond->feed_listener = NULL;
 	cadmond->alert_listener = NULL;
@@ -894,6 +925,7 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 	const struct http_settings http_settings = http_settings_of(config);
 	const struct http_view http_view = { .state = cadmond_http_state,
 					     .acknowledge = cadmond_http_acknowledge,
+					     .streams = cadmond->streams,
 					     .ctx = cadmond };
 	struct activation activation;
 
@@ -914,6 +946,7 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 					      why, why_size)))
 		return -EADDRNOTAVAIL;
 	http_server_set_guard(cadmond->http, cadmond->guard);
+	streams_set_http_server(cadmond->streams, cadmond->http);
 	feed_server_log_settings(cadmond->feeds);
 	return 0;
 }
@@ -937,6 +970,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 						     .board = cadmond_board,
 						     .ctx = cadmond };
 	struct health_settings health_settings = health_settings_of(config);
+	struct streams_limits streams_limits = streams_limits_of(config);
 
 	if ((config_path && !(cadmond->config_path = strdup(config_path))) ||
 	    !(cadmond->base = event_base_new())) {
@@ -949,6 +983,9 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EIO;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
+	    !(cadmond->streams = streams_new(cadmond->base, &streams_limits,
+					     durability_history(cadmond->durability), cadmond_stream_board,
+					     cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 						      cadmond_system_alert_open, cadmond)) ||
 	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds, cadmond_control,
@@ -1031,6 +1068,7 @@ void cadmond_free(struct cadmond *cadmond)
 		return;
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
+	streams_free(cadmond->streams); /* before the connections go */
 	http_server_free(cadmond->http);
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);

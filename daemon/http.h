@@ -16,16 +16,18 @@
  * through struct http_view and acknowledges through the daemon's control path, so that an
  * acknowledgement over HTTP is journaled and broadcast exactly like one from a console.
  * Requests are bounded (http.max_header_bytes, http.max_body_bytes: 413 beyond); every error
- * is answered with a JSON body {"error":"..."}.
+ * is answered with a JSON body {"error":"..."}. GET /api/stream hands the request to the
+ * daemon's streams (streams.h) once its resume point is checked.
  *
- * Connections are bounded too (guard.h): at most http.max_connections open, at most
- * http.max_connections_per_address from one host; one more is closed right after it is
- * accepted, before evhttp reads anything from it (counted, logged, raised as a "limit" system
- * alert). libevent 2.1 exports no evhttp_get_request() to hand evhttp a socket accepted
- * elsewhere, so each connection is seen where evhttp makes its bufferevent
- * (evhttp_set_bevcb: http.c makes it, plain or through HTTP_SERVER's bufferevent factory) and
- * admitted once evhttp has set it up, in the same loop iteration; evhttp_connection_set_closecb
- * tells when it ends.
+ * Connections are bounded too (guard.h): at most http.max_connections open (streams
+ * included), at most http.max_connections_per_address from one host; one more is closed right
+ * after it is accepted, before evhttp reads anything from it (counted, logged, raised as a
+ * "limit" system alert). libevent 2.1 exports no evhttp_get_request() to hand evhttp a socket
+ * accepted elsewhere, so each connection is seen where evhttp makes its bufferevent
+ * (evhttp_set_bevcb: http.c makes it, plain or through the server's bufferevent factory) and
+ * admitted once evhttp has set it up, in the same loop iteration; its close callback
+ * (evhttp_connection_set_closecb) tells when it ends: code that wants one of its own on an
+ * HTTP connection sets it with http_connection_set_closecb, which keeps the count right.
  */
 
 struct engine;
@@ -38,6 +40,9 @@ struct durability_stats;
 struct journal_stats;
 struct guard;
 struct guard_stats;
+struct streams;
+struct streams_stats;
+struct evbuffer;
 
 /* What the daemon shows: filled on each request. */
 struct receivers;
@@ -47,6 +52,7 @@ struct http_state {
 	const struct replay_history *history;
 	const struct feed_server_stats *feeds;
 	const struct subscribers_stats *subscribers;
+	const struct streams_stats *streams; /* GET /api/stream */
 	const struct durability_stats *journal;
 	const struct journal_stats *journal_files;
 	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
@@ -67,6 +73,7 @@ struct http_view {
 	 * reply.
 	 */
 	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
+	struct streams *streams; /* serves GET /api/stream */
 	void *ctx;
 };
 
@@ -100,6 +107,19 @@ typedef struct bufferevent *(*http_bufferevent_fn)(struct event_base *base, void
 /** Make connections' bufferevents with make (NULL: plain socket bufferevents). */
 void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make, void *ctx);
 
+struct evhttp_connection;
+
+/* A close callback of an HTTP connection (evhttp_connection_set_closecb's). */
+typedef void (*http_closecb_fn)(struct evhttp_connection *connection, void *ctx);
+
+/**
+ * Set the close callback of one of server's connections (cb NULL: none), in place of
+ * evhttp_connection_set_closecb, which would take the one http.c counts connections with:
+ * cb runs when the connection closes, then http.c forgets it.
+ */
+void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection, http_closecb_fn cb,
+			     void *ctx);
+
 /** Count, log and alert refused connections through guard (not owned; NULL: only counted). */
 void http_server_set_guard(struct http_server *server, struct guard *guard);
 
@@ -129,5 +149,11 @@ const struct http_stats *http_server_stats(const struct http_server *server);
 
 /** Close every socket and free. NULL is allowed. */
 void http_server_free(struct http_server *server);
+
+/**
+ * Append the open-alert board as GET /api/alerts/open answers it, {"open":[...],"seq":S}, to
+ * out; returns S, the seq it reflects. *failed is set when out could not take all of it.
+ */
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, bool *failed);
 
 #endif

@@ -252,6 +252,9 @@ void config_set_defaults(struct config *config)
 	config->http.timeout_seconds = 30;
 	config->http.max_connections = 256;
 	config->http.max_connections_per_address = 32;
+	config->http.max_streams = 64;
+	config->http.max_stream_queue_bytes = 1048576;
+	config->http.stream_keepalive_seconds = 15;
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
@@ -1362,6 +1365,9 @@ static const struct key http_keys[] = {
 	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
 	UINT32_KEY("max_connections", http.max_connections, 1, 65535),
 	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535),
+	UINT32_KEY("max_streams", http.max_streams, 1, 65535),
+	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824),
+	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600),
 	{ .name = NULL },
 };
 

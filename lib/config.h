@@ -116,6 +116,10 @@ struct config {
 		/* connection slots (docs/http.md "Connections") */
 		uint32_t max_connections;             /* open HTTP connections */
 		uint32_t max_connections_per_address; /* open HTTP connections from one host */
+		/* GET /api/stream (Server-Sent Events) */
+		uint32_t max_streams;              /* streams open at once */
+		uint32_t max_stream_queue_bytes;   /* per stream, unsent output */
+		uint32_t stream_keepalive_seconds; /* a comment after this long without output */
 	} http;
 	struct {
 		uint32_t max_open_calls;   /* calls started and not yet ended */

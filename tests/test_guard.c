@@ -476,6 +476,29 @@ static void test_http_connection_caps(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* A GET /api/stream connection is an HTTP connection like the others: counted while it is
+ * open (streams take their close callback through http.c), forgotten when it closes. */
+static void test_http_streams_are_counted(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = { .extra_yaml = guard_detector_yaml };
+	char line[LINE_MAX_BYTES];
+	int stream;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	stream = connect_from(f, "127.0.0.2", f->harness.http_port);
+	assert_int_equal(harness_send(stream, "GET /api/stream HTTP/1.1\r\nHost: cadmon\r\n\r\n"), 0);
+	read_line(stream, line);
+	assert_string_equal(line, "HTTP/1.1 200 OK\r");
+	expect_metric(&f->harness, "cadmon_http_streams", 1);
+	expect_metric(&f->harness, "cadmon_http_connections", 2); /* the stream, and this request */
+	close(stream);
+	f->fds[f->fd_count - 1] = -1;
+	expect_metric(&f->harness, "cadmon_http_streams", 0);
+	expect_metric(&f->harness, "cadmon_http_connections", 1);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* --- visible to the supervisors --- */
 
 /* alerts.max_pending_connections 2: a third console arriving while two wait is refused, and
@@ -571,6 +594,7 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_http_connection_caps, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_http_streams_are_counted, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_full_raises_a_limit_alert, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits, fixture_setup, fixture_teardown),
