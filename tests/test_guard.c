@@ -33,16 +33,22 @@
 #define LINE_MAX_BYTES 4096
 #define HTTP_ANSWER_MAX (256 * 1024)
 
-/* The shift's rule, with warnings rate-limited to one per 2 s: a limit alert resolves after
- * 2 s without a refusal. */
-static const char guard_detector_yaml[] =
-	"detector:\n"
-	"  premature:\n"
-	"    max_talk_seconds: 20\n"
-	"  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, "
-	"min_ratio: 0.5, severity: critical}]\n"
-	"log:\n"
-	"  rate_limit_seconds: 2\n";
+/* The shift's rule, with warnings rate-limited to one per 2 s (not 60): a limit alert
+ * resolves after 2 s without a refusal. Filled by main(). */
+static char guard_detector_yaml[512];
+
+static void make_guard_detector_yaml(void)
+{
+	static const char minute[] = "rate_limit_seconds: 60\n";
+	const char *at = strstr(shift_detector_yaml, minute);
+
+	if (!at) {
+		fprintf(stderr, "shift_detector_yaml has no \"%s\"\n", minute);
+		exit(1);
+	}
+	snprintf(guard_detector_yaml, sizeof guard_detector_yaml, "%.*srate_limit_seconds: 2\n%s",
+		 (int)(at - shift_detector_yaml), shift_detector_yaml, at + strlen(minute));
+}
 
 struct fixture {
 	struct harness harness;
@@ -600,5 +606,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits, fixture_setup, fixture_teardown),
 	};
 
+	make_guard_detector_yaml();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
