@@ -402,6 +402,35 @@ static void test_bytes_without_a_line_do_not_keep_a_feed(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* feed.max_connections 1 with two pending connections: the first to send a valid line takes
+ * the slot; the other's first line then finds it taken: the connection is refused (closed,
+ * logged, counted) and that line is not read. */
+static void test_first_line_when_every_slot_is_taken(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = {
+		.feed_yaml = "  max_connections: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	int first, second;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	first = connect_from(f, "127.0.0.2", f->harness.feed_port);
+	second = connect_from(f, "127.0.0.3", f->harness.feed_port);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.3:%u connected\n", local_port(second));
+	assert_int_equal(harness_send(first, shift_lines[0]), 0);
+	expect_metric(&f->harness, "cadmon_events_total", 1);
+	assert_int_equal(harness_send(second, shift_lines[1]), 0);
+	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.3:%u refused: 1 connections open (feed.max_connections)\n"
+			  "cadmond: feed 127.0.0.3:%u closed: %zu bytes, 0 lines, 0 events, 0 rejected\n",
+			  local_port(second), local_port(second), strlen(shift_lines[1]));
+	expect_metric(&f->harness, "cadmon_events_total", 1);
+	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"feed\",reason=\"full\"}", 1);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* --- per-address caps --- */
 
 /* feed.max_connections_per_address 2: the third connection from one host is refused at once,
@@ -597,6 +626,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_senders_are_closed_after_line_timeout, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_without_a_line_do_not_keep_a_feed, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_first_line_when_every_slot_is_taken, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_http_connection_caps, fixture_setup, fixture_teardown),
