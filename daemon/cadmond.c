@@ -25,6 +25,7 @@
 #include "feed.h"
 #include "health.h"
 #include "http.h"
+#include "guard.h"
 #include "listener.h"
 #include "log.h"
 #include "receivers.h"
@@ -59,6 +60,7 @@ struct cadmond {
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
 	struct event *status_timer; /* STATUS= and WATCHDOG=1 */
 	struct health *health;      /* feed silence, journal state, evictions */
+	struct guard *guard;        /* connection slots: refusals, expiries, limit alerts */
 	struct event *health_timer; /* health_tick once a second */
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
 	struct event *clock_timer;  /* the host clock's ticks, while events wait for the center */
@@ -188,6 +190,10 @@ static struct feed_limits feed_limits_of(const struct config *config)
 		.keepalive_seconds = config->feed.keepalive_seconds,
 		.idle_timeout_seconds = config->feed.idle_timeout_seconds,
 		.bind_source = config->feed.tls && config->feed.source_binding == CONFIG_SOURCE_BINDING_CERTIFICATE,
+		.max_pending_connections = config->feed.max_pending_connections,
+		.max_connections_per_address = config->feed.max_connections_per_address,
+		.handshake_timeout_seconds = config->feed.handshake_timeout_seconds,
+		.line_timeout_seconds = config->feed.line_timeout_seconds,
 	};
 }
 
@@ -206,6 +212,10 @@ static struct subscribers_limits subscribers_limits_of(const struct config *conf
 		.max_subscribers = config->alerts.max_subscribers,
 		.max_queue_bytes = config->alerts.max_queue_bytes,
 		.log_interval_seconds = config->log.rate_limit_seconds,
+		.max_pending_connections = config->alerts.max_pending_connections,
+		.max_connections_per_address = config->alerts.max_connections_per_address,
+		.handshake_timeout_seconds = config->alerts.handshake_timeout_seconds,
+		.line_timeout_seconds = config->alerts.line_timeout_seconds,
 	};
 }
 
@@ -480,6 +490,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->tls = cadmond->tls;
 	out->loop_lag_us = cadmond->loop_lag_us;
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
+	out->guard = guard_stats(cadmond->guard);
 }
 
 static struct http_settings http_settings_of(const struct config *config)
@@ -490,6 +501,8 @@ static struct http_settings http_settings_of(const struct config *config)
 		.max_alerts_bytes = config->http.max_alerts_bytes,
 		.timeout_seconds = config->http.timeout_seconds,
 		.log_interval_seconds = config->log.rate_limit_seconds,
+		.max_connections = config->http.max_connections,
+		.max_connections_per_address = config->http.max_connections_per_address,
 	};
 }
 
@@ -550,6 +563,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 		cadmond->loop_lag_us = now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
 	cadmond->health_due_us = now_us + 1000000;
 	health_tick(cadmond->health, monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
+	guard_tick(cadmond->guard, monotonic_ms());
 }
 
 /* The journal's hooks: durable alerts to subscribers, acknowledgements to feeds, and feed
@@ -722,6 +736,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	streams_update_limits(cadmond->streams, &streams_limits);
 	http_server_rebind_commit(cadmond->http);
 	http_server_update(cadmond->http, &http_settings);
+	guard_update(cadmond->guard, next->log.rate_limit_seconds);
 	if (health_update(cadmond->health, &health_settings) < 0)
 		log_msg(LOG_ERR, "out of memory applying feed.max_sources to the feed silence watch");
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
@@ -953,6 +968,8 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 		return -EADDRNOTAVAIL;
 	if (config->http.tls)
 		http_server_set_tls(cadmond->http, cadmond->tls);
+	http_server_set_guard(cadmond->http, cadmond->guard);
+	streams_set_http_server(cadmond->streams, cadmond->http);
 	feed_server_log_settings(cadmond->feeds);
 	return 0;
 }
@@ -1012,6 +1029,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 					     cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 						      cadmond_system_alert_open, cadmond)) ||
+	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds, cadmond_control,
+					 cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0) {
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
@@ -1027,6 +1046,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		feed_server_set_tls(cadmond->feeds, cadmond->tls);
 	if (config->alerts.tls)
 		subscribers_set_tls(cadmond->subscribers, cadmond->tls);
+	feed_server_set_guard(cadmond->feeds, cadmond->guard);
+	subscribers_set_guard(cadmond->subscribers, cadmond->guard);
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
 	return cadmond_setup_listeners(cadmond, why, why_size);
@@ -1108,6 +1129,7 @@ void cadmond_free(struct cadmond *cadmond)
 	if (cadmond->health_timer)
 		event_free(cadmond->health_timer);
 	health_free(cadmond->health);
+	guard_free(cadmond->guard);
 	if (cadmond->clock_timer)
 		event_free(cadmond->clock_timer);
 	engine_free(cadmond->engine);

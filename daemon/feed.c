@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "acks.h"
+#include "guard.h"
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
@@ -33,6 +34,9 @@ struct feed {
 	struct feed_server *server;
 	struct bufferevent *connection;
 	char peer[LISTENER_ADDRESS_TEXT_MAX];
+	char host[LISTENER_ADDRESS_TEXT_MAX]; /* the peer without its port */
+	struct guard_clock clock; /* handshake, line and idle deadlines (guard.h) */
+	bool pending;             /* no valid line yet: holds a pending slot, not a feed's */
 	struct feed_stats stats;
 	struct log_limit reject_log;
 	struct log_limit notice_log; /* clocks ahead, restarted senders */
@@ -41,7 +45,8 @@ struct feed {
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
 	struct acks acks;     /* hello, seq and acknowledgements */
 	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#S.N" */
-	bool closing;         /* refused (source binding): read no further, close */
+	bool closing;         /* read no further, close: refused by the source binding, or its
+			       * first line came with every feed slot taken */
 };
 
 struct feed_server {
@@ -49,10 +54,11 @@ struct feed_server {
 	struct engine *engine;
 	struct feed_limits limits;
 	struct feed_server_stats stats;
-	struct log_limit refuse_log;
 	struct log_limit mismatch_log; /* hellos refused by the source binding */
 	struct log_limit no_hello_log; /* events before a hello, under the binding */
 	struct tls_server *tls;       /* feed.tls: connections are TLS; NULL: plain TCP */
+	struct guard *guard;                /* refusals, expiries, limit alerts; may be NULL */
+	struct guard_timeouts timeouts;     /* what each connection's clock applies */
 	struct feed_journal journal;
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
@@ -242,6 +248,46 @@ static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin 
 	return journal->append_line(journal->ctx, origin, line, len);
 }
 
+/* A line the parser took (the engine may still refuse it for its time or seq): the sender
+ * speaks the protocol. */
+static bool feed_line_proves_client(enum event_reject reject)
+{
+	return reject == EVENT_OK || reject == EVENT_REJECT_TOO_LATE || reject == EVENT_REJECT_FUTURE ||
+	       reject == EVENT_REJECT_BAD_SEQ;
+}
+
+/* A pending connection proved itself: from now on it holds a feed's slot. */
+static void feed_promote(struct feed *feed)
+{
+	if (!feed->pending)
+		return;
+	feed->pending = false;
+	feed->server->stats.pending--;
+	guard_clock_promote(&feed->clock);
+}
+
+/* Feeds that proved themselves, open now. */
+static uint32_t feed_established(const struct feed_server *server)
+{
+	return server->stats.connected - server->stats.pending;
+}
+
+/* A pending connection's first line when max_connections feeds are established: refused,
+ * the line not read (the caller closes the connection). */
+static bool feed_refuse_when_full(struct feed *feed)
+{
+	struct feed_server *server = feed->server;
+	char why[64];
+
+	if (!feed->pending || feed_established(server) < server->limits.max_connections)
+		return false;
+	snprintf(why, sizeof why, "%" PRIu32 " connections open", feed_established(server));
+	guard_refused(server->guard, GUARD_PORT_FEED, GUARD_REFUSED_FULL, feed->peer, why);
+	server->stats.refused++;
+	feed->closing = true;
+	return true;
+}
+
 /* Hand one complete line (without "\n"; a trailing "\r" is cut) to the journal and the
  * engine. The engine's own counters tell what it made of the line: blank lines count as
  * nothing. */
@@ -260,8 +306,13 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 		feed_reject_too_long(feed);
 		return;
 	}
-	if (!feed->acks.first_line_seen && len > 0 && feed_take_hello(feed, line, len))
+	if (len > 0 && feed_refuse_when_full(feed))
 		return;
+	if (!feed->acks.first_line_seen && len > 0 && feed_take_hello(feed, line, len)) {
+		if (feed->acks.source[0])
+			feed_promote(feed);
+		return;
+	}
 	if (len == 0) { /* not a line; from a named source, a heartbeat that keeps it fresh */
 		if (feed->acks.source[0])
 			feed_announce_source(feed);
@@ -274,6 +325,8 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 	engine_process_from(engine, &origin, line, len, &verdict);
 	acks_note(&feed->acks, &verdict, record_index);
 	feed_note_verdict(feed, &verdict);
+	if (feed_line_proves_client(verdict.reject))
+		feed_promote(feed);
 	after = engine_stats(engine);
 	feed->stats.lines += after->lines - lines_before;
 	feed->stats.events += after->events - events_before;
@@ -314,6 +367,7 @@ static void feed_process_input(struct feed *feed)
 {
 	struct evbuffer *input = bufferevent_get_input(feed->connection);
 	size_t input_max = feed_input_max(feed->server);
+	uint64_t lines_before = feed->line_number;
 
 	feed_count_received(feed, input);
 	while (!feed->closing) {
@@ -340,6 +394,8 @@ static void feed_process_input(struct feed *feed)
 		evbuffer_drain(input, line_len + 1);
 	}
 	feed->counted_bytes = evbuffer_get_length(input);
+	guard_clock_input(&feed->clock, feed->line_number > lines_before,
+			  evbuffer_get_length(input) > 0 || feed->discarding);
 }
 
 /* Log a connection's counters, e.g. "... 12 lines, 10 events, 2 rejected (invalid_json 2)". */
@@ -383,29 +439,49 @@ static void feed_close(struct feed *feed)
 	log_limit_flush(&feed->notice_log);
 	feed_log_summary(feed);
 	LIST_REMOVE(feed, link);
+	guard_clock_free(&feed->clock);
+	if (feed->pending)
+		server->stats.pending--;
 	server->stats.connected--;
 	server->stats.closed++;
 	bufferevent_free(feed->connection);
 	free(feed);
 }
 
-static void feed_on_read(struct bufferevent *connection, void *ctx)
+/* Process what arrived; a connection refused at its first line is closed. */
+static void feed_process_or_close(struct feed *feed)
 {
-	struct feed *feed = ctx;
-
-	(void)connection;
 	feed_process_input(feed);
 	if (feed->closing)
 		feed_close(feed);
 }
 
-/* Nothing arrived for feed.idle_timeout_seconds: say so, count it and close. */
-static void feed_close_idle(struct feed *feed)
+static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
-	feed->server->stats.idle_closed++;
-	log_msg(LOG_NOTICE, "feed %s: closing: nothing received for %" PRIu32
-		" s (feed.idle_timeout_seconds)",
-		feed->peer, feed->server->limits.idle_timeout_seconds);
+	(void)connection;
+	feed_process_or_close(ctx);
+}
+
+/* A deadline passed (guard.h): say which, count it and close. */
+static void feed_on_expired(void *ctx, enum guard_expiry expiry)
+{
+	struct feed *feed = ctx;
+	const struct feed_limits *limits = &feed->server->limits;
+
+	guard_expired(feed->server->guard, GUARD_PORT_FEED, expiry);
+	if (expiry == GUARD_EXPIRED_HANDSHAKE) {
+		feed->server->stats.handshake_closed++;
+		log_msg(LOG_NOTICE, "feed %s: closing: no valid line within %" PRIu32 " s (feed.handshake_timeout_seconds)",
+			feed->peer, limits->handshake_timeout_seconds);
+	} else if (expiry == GUARD_EXPIRED_LINE) {
+		feed->server->stats.line_timeout_closed++;
+		log_msg(LOG_NOTICE, "feed %s: closing: a line incomplete for %" PRIu32 " s (feed.line_timeout_seconds)",
+			feed->peer, limits->line_timeout_seconds);
+	} else {
+		feed->server->stats.idle_closed++;
+		log_msg(LOG_NOTICE, "feed %s: closing: no complete line for %" PRIu32 " s (feed.idle_timeout_seconds)",
+			feed->peer, limits->idle_timeout_seconds);
+	}
 	feed_close(feed);
 }
 
@@ -414,10 +490,6 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 	struct feed *feed = ctx;
 
 	(void)connection;
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
-		feed_close_idle(feed);
-		return;
-	}
 	if ((what & BEV_EVENT_ERROR) && !(feed->server->tls && tls_handshake_pending(connection)))
 		log_msg(LOG_INFO, "feed %s: %s", feed->peer, /* a failed handshake was logged (tls.c) */
 			tls_connection_error(connection));
@@ -456,12 +528,12 @@ static void feed_set_keepalive(struct feed *feed)
 			strerror(errno));
 }
 
-/* Close the connection after feed.idle_timeout_seconds without input (0: never). */
-static void feed_set_idle_timeout(struct feed *feed)
+/* The deadlines of feed connections, from the limits (guard.h). */
+static struct guard_timeouts feed_timeouts(const struct feed_limits *limits)
 {
-	const struct timeval idle = { .tv_sec = feed->server->limits.idle_timeout_seconds };
-
-	bufferevent_set_timeouts(feed->connection, idle.tv_sec > 0 ? &idle : NULL, NULL);
+	return (struct guard_timeouts){ .handshake_seconds = limits->handshake_timeout_seconds,
+					.line_seconds = limits->line_timeout_seconds,
+					.idle_seconds = limits->idle_timeout_seconds };
 }
 
 void feed_server_log_settings(const struct feed_server *server)
@@ -490,8 +562,8 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->base = base;
 	server->engine = engine;
 	server->limits = *limits;
+	server->timeouts = feed_timeouts(limits);
 	server->started_ms = feed_now_ms();
-	log_limit_init(&server->refuse_log, limits->log_interval_seconds, "feed connections refused");
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds, "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds, "feed events refused (no_hello)");
 	LIST_INIT(&server->feeds);
@@ -509,7 +581,6 @@ void feed_server_free(struct feed_server *server)
 		evbuffer_drain(bufferevent_get_input(feed->connection), (size_t)-1);
 		feed_close(feed);
 	}
-	log_limit_flush(&server->refuse_log);
 	log_limit_flush(&server->mismatch_log);
 	log_limit_flush(&server->no_hello_log);
 	free(server);
@@ -522,14 +593,17 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 
 	if (!feed)
 		return NULL;
-	feed->connection = server->tls ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
-				       : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!feed->connection) {
+	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) < 0 ||
+	    !(feed->connection = server->tls ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
+					     : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		guard_clock_free(&feed->clock);
 		free(feed);
 		return NULL;
 	}
 	feed->server = server;
+	feed->pending = true;
 	snprintf(feed->peer, sizeof feed->peer, "%s", peer);
+	guard_peer_host(peer, feed->host, sizeof feed->host);
 	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRId64 ".%" PRIu64, server->started_ms,
 		 server->stats.accepted + 1);
 	snprintf(label, sizeof label, "feed %s: rejected lines", peer);
@@ -539,7 +613,6 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
 	feed_set_keepalive(feed);
-	feed_set_idle_timeout(feed);
 	bufferevent_enable(feed->connection, EV_READ);
 	return feed;
 }
@@ -550,15 +623,44 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
  * refusal immediately (end of stream) instead of sending into a connection that nobody
  * reads, and its reconnect logic can retry; the listener never needs re-enabling.
  */
+/* Connections open from host, pending or not. */
+static uint32_t feed_count_from(const struct feed_server *server, const char *host)
+{
+	const struct feed *feed;
+	uint32_t count = 0;
+
+	LIST_FOREACH(feed, &server->feeds, link)
+		count += strcmp(feed->host, host) == 0;
+	return count;
+}
+
+/* Which limit refuses a new connection from peer (GUARD_REFUSAL_COUNT: none), with why. */
+static enum guard_refusal feed_admission(const struct feed_server *server, const char *peer, char *why,
+					 size_t why_size)
+{
+	const struct feed_limits *limits = &server->limits;
+	char host[LISTENER_ADDRESS_TEXT_MAX];
+
+	guard_peer_host(peer, host, sizeof host);
+	return guard_admission(&(struct guard_occupancy){ .established = feed_established(server),
+							  .max_established = limits->max_connections,
+							  .from_host = feed_count_from(server, host),
+							  .max_per_address = limits->max_connections_per_address,
+							  .pending = server->stats.pending,
+							  .max_pending = limits->max_pending_connections,
+							  .established_noun = "connections open" },
+			       host, why, why_size);
+}
+
 void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer)
 {
 	struct feed *feed;
+	char why[128];
+	enum guard_refusal refusal = feed_admission(server, peer, why, sizeof why);
 
-	if (server->stats.connected >= server->limits.max_connections) {
+	if (refusal != GUARD_REFUSAL_COUNT) {
 		server->stats.refused++;
-		log_limited(&server->refuse_log, LOG_WARNING,
-			    "feed %s refused: %" PRIu32 " connections open (feed.max_connections)",
-			    peer, server->stats.connected);
+		guard_refused(server->guard, GUARD_PORT_FEED, refusal, peer, why);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -572,6 +674,7 @@ void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const ch
 	LIST_INSERT_HEAD(&server->feeds, feed, link);
 	server->stats.accepted++;
 	server->stats.connected++;
+	server->stats.pending++;
 	log_msg(LOG_INFO, "feed %s connected", peer);
 }
 
@@ -607,7 +710,7 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 	feed_process_input(feed);
 	if (feed->server->tls)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
-	while (total < FEED_SHUTDOWN_READ_MAX_BYTES && feed_monotonic_ms() < deadline_ms) {
+	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES && feed_monotonic_ms() < deadline_ms) {
 		int got;
 
 		evbuffer_unfreeze(input, 0);
@@ -640,19 +743,22 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 	struct feed *feed, *next;
 
 	server->limits = *limits;
-	server->refuse_log.interval_seconds = limits->log_interval_seconds;
 	server->mismatch_log.interval_seconds = limits->log_interval_seconds;
 	server->no_hello_log.interval_seconds = limits->log_interval_seconds;
+	server->timeouts = feed_timeouts(limits);
 	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
 		next = LIST_NEXT(feed, link);
 		feed->reject_log.interval_seconds = limits->log_interval_seconds;
 		bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 		feed_set_keepalive(feed);
-		feed_set_idle_timeout(feed);
-		feed_process_input(feed); /* a shorter limit may apply to what is buffered */
-		if (feed->closing)
-			feed_close(feed);
+		guard_clock_rearm(&feed->clock);
+		feed_process_or_close(feed); /* a shorter limit may apply to what is buffered */
 	}
+}
+
+void feed_server_set_guard(struct feed_server *server, struct guard *guard)
+{
+	server->guard = guard;
 }
 
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)

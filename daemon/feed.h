@@ -21,8 +21,16 @@
  * closing: the first probe after that many idle seconds, then one every
  * FEED_KEEPALIVE_INTERVAL_SECONDS (or keepalive_seconds, if shorter); after
  * FEED_KEEPALIVE_PROBES unanswered probes the connection fails and is closed. An idle
- * timeout (feed.idle_timeout_seconds) closes a feed that sent nothing for that long. Both
- * apply to open connections too when the limits change.
+ * timeout (feed.idle_timeout_seconds) closes a feed that completed no line for that long.
+ * Both apply to open connections too when the limits change.
+ *
+ * Slots (guard.h, docs/protocol.md "Connection rules"): a new connection is pending until
+ * its first valid line (a hello naming a source, or an event line the parser took), in one
+ * of max_pending_connections slots; then it holds one of max_connections. A connection is
+ * refused at once when max_connections feeds are established (or at its first line, when
+ * they became so meanwhile), when max_connections_per_address are open from its host, or
+ * when the pending slots are full. Pending past handshake_timeout_seconds, a line
+ * incomplete for line_timeout_seconds: closed, counted, logged.
  */
 
 /* Seconds between keepalive probes once the first went unanswered. */
@@ -51,10 +59,13 @@ struct feed_server_stats {
 	uint64_t closed;        /* connections ended */
 	uint64_t partial_lines; /* unterminated lines dropped at disconnect */
 	uint64_t idle_closed;   /* connections closed by feed.idle_timeout_seconds */
+	uint64_t handshake_closed;    /* pending past feed.handshake_timeout_seconds */
+	uint64_t line_timeout_closed; /* a line incomplete for feed.line_timeout_seconds */
 	uint64_t bad_hellos;    /* hello lines with a problem */
 	uint64_t acks_sent;     /* {"ack":N} lines sent */
 	uint64_t restarts;      /* senders that restarted their numbering */
-	uint32_t connected;     /* connections open now */
+	uint32_t connected;     /* connections open now, pending ones included */
+	uint32_t pending;       /* of which pending: no valid line yet */
 };
 
 struct feed_limits {
@@ -64,10 +75,15 @@ struct feed_limits {
 	uint32_t keepalive_seconds;    /* feed.keepalive_seconds; 0 = off */
 	uint32_t idle_timeout_seconds; /* feed.idle_timeout_seconds; 0 = never */
 	bool bind_source;              /* feed.tls with feed.source_binding: certificate */
+	uint32_t max_pending_connections;     /* feed.max_pending_connections */
+	uint32_t max_connections_per_address; /* feed.max_connections_per_address */
+	uint32_t handshake_timeout_seconds;   /* feed.handshake_timeout_seconds */
+	uint32_t line_timeout_seconds;        /* feed.line_timeout_seconds */
 };
 
 struct event_base;
 struct feed_server;
+struct guard;
 
 /** All feed connections of one daemon, feeding engine (not owned). NULL on allocation failure. */
 struct feed_server *feed_server_new(struct event_base *base, struct engine *engine,
@@ -77,8 +93,8 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 void feed_server_free(struct feed_server *server);
 
 /**
- * Take a new connection (the server owns fd from here). Beyond max_connections it is closed
- * at once, counted as refused and logged (rate-limited).
+ * Take a new connection (the server owns fd from here), pending. Refused (closed at once,
+ * counted, logged rate-limited through the guard) as the slots above say.
  */
 void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer);
 
@@ -133,6 +149,9 @@ void feed_server_set_journal(struct feed_server *server, const struct feed_journ
  * not read its acks gets no more while FEED_ACK_QUEUE_MAX_BYTES of output wait for it.
  */
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index);
+
+/** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted here). */
+void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 
 /** Counters over all connections since start (see struct feed_server_stats). */
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);

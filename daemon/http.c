@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -22,6 +24,7 @@
 #include "durability.h"
 #include "engine.h"
 #include "feed.h"
+#include "guard.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -40,8 +43,30 @@
 #define HTTP_ACK_PREFIX "/api/alerts/"
 #define HTTP_ACK_SUFFIX "/ack"
 
+/* One HTTP connection: arriving (its bufferevent made, not yet admitted) or admitted. */
+struct http_client {
+	LIST_ENTRY(http_client) link;         /* admitted */
+	TAILQ_ENTRY(http_client) arrival;     /* arriving, in the order evhttp accepted them */
+	struct http_server *server;
+	struct bufferevent *bufferevent; /* arriving: referenced until admitted or refused */
+	struct evhttp_connection *connection; /* admitted */
+	http_closecb_fn closecb;              /* someone else's (a stream's), run first */
+	void *closecb_ctx;
+	char host[LISTENER_ADDRESS_TEXT_MAX];
+};
+
+LIST_HEAD(http_client_list, http_client);
+TAILQ_HEAD(http_arrival_queue, http_client);
+
 struct http_server {
 	struct evhttp *http;
+	struct event_base *base;
+	struct http_arrival_queue arriving; /* made by evhttp this loop iteration */
+	struct http_client_list clients;  /* admitted, open */
+	struct event *admit_event;        /* admits the arriving ones */
+	http_bufferevent_fn make_bufferevent;
+	void *make_bufferevent_ctx;
+	struct guard *guard;
 	struct http_settings settings;
 	struct http_view view;
 	struct http_stats stats;
@@ -692,6 +717,149 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 		http_get(server, request, route, &state);
 }
 
+/* ---- connections: counted and capped (http.h) ------------------------------------------- */
+
+/* evhttp closed an admitted connection. */
+static void http_on_connection_closed(struct evhttp_connection *connection, void *ctx)
+{
+	struct http_client *client = ctx;
+
+	LIST_REMOVE(client, link);
+	client->server->stats.connections--;
+	if (client->closecb)
+		client->closecb(connection, client->closecb_ctx);
+	free(client);
+}
+
+void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection, http_closecb_fn cb,
+			     void *ctx)
+{
+	struct http_client *client;
+
+	LIST_FOREACH(client, &server->clients, link)
+		if (client->connection == connection) {
+			client->closecb = cb;
+			client->closecb_ctx = ctx;
+			return;
+		}
+	evhttp_connection_set_closecb(connection, cb, ctx); /* not counted (cannot happen) */
+}
+
+/* Admitted connections open from host. */
+static uint32_t http_count_from(const struct http_server *server, const char *host)
+{
+	const struct http_client *client;
+	uint32_t count = 0;
+
+	LIST_FOREACH(client, &server->clients, link)
+		count += strcmp(client->host, host) == 0;
+	return count;
+}
+
+/* Which limit refuses a connection from host (GUARD_REFUSAL_COUNT: none), with why. */
+static enum guard_refusal http_admission(const struct http_server *server, const char *host, char *why,
+					 size_t why_size)
+{
+	return guard_admission(&(struct guard_occupancy){ .established = server->stats.connections,
+							  .max_established = server->settings.max_connections,
+							  .from_host = http_count_from(server, host),
+							  .max_per_address = server->settings.max_connections_per_address,
+							  .established_noun = "connections open" },
+			       host, why, why_size);
+}
+
+/* The evhttp connection that took client's bufferevent (evhttp made it its callbacks'
+ * argument), or NULL when evhttp gave it up already (bufferevent_free clears them). */
+static struct evhttp_connection *http_connection_of(struct bufferevent *bufferevent)
+{
+	void *argument = NULL;
+
+	bufferevent_getcb(bufferevent, NULL, NULL, NULL, &argument);
+	if (argument && evhttp_connection_get_bufferevent(argument) == bufferevent)
+		return argument;
+	return NULL;
+}
+
+/* Admit one arriving connection, or close it (counted, logged, alerted). */
+static void http_admit(struct http_server *server, struct http_client *client)
+{
+	struct evhttp_connection *connection = http_connection_of(client->bufferevent);
+	struct sockaddr_storage address;
+	socklen_t address_len = sizeof address;
+	char peer[LISTENER_ADDRESS_TEXT_MAX], why[128];
+	enum guard_refusal refusal;
+
+	TAILQ_REMOVE(&client->server->arriving, client, arrival);
+	if (!connection || getpeername(bufferevent_getfd(client->bufferevent), (struct sockaddr *)&address,
+				       &address_len) < 0) {
+		bufferevent_decref(client->bufferevent);
+		free(client);
+		return;
+	}
+	listener_format_address((struct sockaddr *)&address, address_len, peer, sizeof peer);
+	guard_peer_host(peer, client->host, sizeof client->host);
+	refusal = http_admission(server, client->host, why, sizeof why);
+	if (refusal != GUARD_REFUSAL_COUNT) {
+		server->stats.refused++;
+		guard_refused(server->guard, GUARD_PORT_HTTP, refusal, peer, why);
+		evhttp_connection_free(connection);
+		bufferevent_decref(client->bufferevent);
+		free(client);
+		return;
+	}
+	bufferevent_decref(client->bufferevent);
+	client->bufferevent = NULL;
+	client->connection = connection;
+	LIST_INSERT_HEAD(&server->clients, client, link);
+	server->stats.accepted++;
+	server->stats.connections++;
+	evhttp_connection_set_closecb(connection, http_on_connection_closed, client);
+}
+
+/* After evhttp's accepts of this loop iteration: admit each connection it set up. */
+static void http_on_arrivals(evutil_socket_t fd, short what, void *ctx)
+{
+	struct http_server *server = ctx;
+
+	(void)fd;
+	(void)what;
+	while (!TAILQ_EMPTY(&server->arriving))
+		http_admit(server, TAILQ_FIRST(&server->arriving));
+}
+
+/* evhttp accepted a connection and wants its bufferevent: made here (or by the factory),
+ * held by one more reference until http_on_arrivals admits it. */
+static struct bufferevent *http_make_bufferevent(struct event_base *base, void *ctx)
+{
+	struct http_server *server = ctx;
+	struct http_client *client = calloc(1, sizeof *client);
+	struct bufferevent *bufferevent = server->make_bufferevent
+						  ? server->make_bufferevent(base, server->make_bufferevent_ctx)
+						  : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+
+	if (!client || !bufferevent) {
+		free(client);
+		return bufferevent; /* evhttp closes it if NULL; not counted: out of memory */
+	}
+	bufferevent_incref(bufferevent);
+	client->server = server;
+	client->bufferevent = bufferevent;
+	TAILQ_INSERT_TAIL(&server->arriving, client, arrival);
+	event_active(server->admit_event, EV_TIMEOUT, 0);
+	return bufferevent;
+}
+
+void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make, void *ctx)
+{
+	server->make_bufferevent = make;
+	server->make_bufferevent_ctx = ctx;
+}
+
+void http_server_set_guard(struct http_server *server, struct guard *guard)
+{
+	server->guard = guard;
+}
+
 /* Split "127.0.0.1:7402" / "[::1]:7402" into host and port for evhttp. */
 static int http_split_address(const char *text, char *host, size_t host_size, uint16_t *port)
 {
@@ -804,11 +972,18 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 {
 	struct http_server *server = calloc(1, sizeof *server);
 
-	if (!server || !(server->http = evhttp_new(base))) {
+	if (!server || !(server->http = evhttp_new(base)) ||
+	    !(server->admit_event = event_new(base, -1, 0, http_on_arrivals, server))) {
 		snprintf(why, why_size, "cannot start: out of memory");
+		if (server && server->http)
+			evhttp_free(server->http);
 		free(server);
 		return NULL;
 	}
+	server->base = base;
+	TAILQ_INIT(&server->arriving);
+	LIST_INIT(&server->clients);
+	evhttp_set_bevcb(server->http, http_make_bufferevent, server);
 	server->view = *view;
 	log_limit_init(&server->error_log, settings->log_interval_seconds, "HTTP requests refused");
 	evhttp_set_allowed_methods(server->http, HTTP_METHODS);
@@ -835,7 +1010,7 @@ static struct bufferevent *http_tls_connection(struct event_base *base, void *ct
 void http_server_set_tls(struct http_server *server, struct tls_server *tls)
 {
 	server->tls = tls;
-	evhttp_set_bevcb(server->http, http_tls_connection, server);
+	http_server_set_bufferevent_factory(server, http_tls_connection, server);
 }
 
 void http_server_update(struct http_server *server, const struct http_settings *settings)
@@ -857,6 +1032,14 @@ void http_server_free(struct http_server *server)
 	if (!server)
 		return;
 	log_limit_flush(&server->error_log);
-	evhttp_free(server->http);
+	http_on_arrivals(-1, 0, server); /* admitted, then freed with the others */
+	evhttp_free(server->http);        /* closes every connection: their closecbs free clients */
+	while (!LIST_EMPTY(&server->clients)) {
+		struct http_client *client = LIST_FIRST(&server->clients);
+
+		LIST_REMOVE(client, link);
+		free(client);
+	}
+	event_free(server->admit_event);
 	free(server);
 }

@@ -18,6 +18,16 @@
  * Requests are bounded (http.max_header_bytes, http.max_body_bytes: 413 beyond); every error
  * is answered with a JSON body {"error":"..."}. GET /api/stream hands the request to the
  * daemon's streams (streams.h) once its resume point is checked.
+ *
+ * Connections are bounded too (guard.h): at most http.max_connections open (streams
+ * included), at most http.max_connections_per_address from one host; one more is closed right
+ * after it is accepted, before evhttp reads anything from it (counted, logged, raised as a
+ * "limit" system alert). libevent 2.1 exports no evhttp_get_request() to hand evhttp a socket
+ * accepted elsewhere, so each connection is seen where evhttp makes its bufferevent
+ * (evhttp_set_bevcb: http.c makes it, plain or through the server's bufferevent factory) and
+ * admitted once evhttp has set it up, in the same loop iteration; its close callback
+ * (evhttp_connection_set_closecb) tells when it ends: code that wants one of its own on an
+ * HTTP connection sets it with http_connection_set_closecb, which keeps the count right.
  */
 
 struct engine;
@@ -28,6 +38,8 @@ struct feed_server_stats;
 struct subscribers_stats;
 struct durability_stats;
 struct journal_stats;
+struct guard;
+struct guard_stats;
 struct streams;
 struct streams_stats;
 struct evbuffer;
@@ -49,6 +61,7 @@ struct http_state {
 	int64_t loop_lag_us;         /* how late the last 1 s timer ran: event-loop lag */
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */
+	const struct guard_stats *guard; /* connections refused and closed by the slot limits */
 };
 
 /* Longest answer to an acknowledgement: the acknowledged notice, or an error. */
@@ -72,6 +85,8 @@ struct http_settings {
 	uint32_t max_alerts_bytes; /* http.max_alerts_bytes */
 	uint32_t timeout_seconds;  /* http.timeout_seconds */
 	uint32_t log_interval_seconds; /* log.rate_limit_seconds: refused requests */
+	uint32_t max_connections;             /* http.max_connections */
+	uint32_t max_connections_per_address; /* http.max_connections_per_address */
 };
 
 /* Counters since start. */
@@ -79,10 +94,36 @@ struct http_stats {
 	uint64_t requests;     /* requests answered */
 	uint64_t client_errors; /* of which 4xx */
 	uint64_t acks;         /* acknowledgements applied */
+	uint64_t accepted;     /* connections admitted */
+	uint64_t refused;      /* connections closed at once: a connection limit */
+	uint32_t connections;  /* connections open now */
 };
 
 struct event_base;
 struct http_server;
+struct bufferevent;
+
+/* Makes the bufferevent of a new HTTP connection (evhttp sets its socket): TLS plugs in here. */
+typedef struct bufferevent *(*http_bufferevent_fn)(struct event_base *base, void *ctx);
+
+/** Make connections' bufferevents with make (NULL: plain socket bufferevents). */
+void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make, void *ctx);
+
+struct evhttp_connection;
+
+/* A close callback of an HTTP connection (evhttp_connection_set_closecb's). */
+typedef void (*http_closecb_fn)(struct evhttp_connection *connection, void *ctx);
+
+/**
+ * Set the close callback of one of server's connections (cb NULL: none), in place of
+ * evhttp_connection_set_closecb, which would take the one http.c counts connections with:
+ * cb runs when the connection closes, then http.c forgets it.
+ */
+void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection, http_closecb_fn cb,
+			     void *ctx);
+
+/** Count, log and alert refused connections through guard (not owned; NULL: only counted). */
+void http_server_set_guard(struct http_server *server, struct guard *guard);
 
 /**
  * Serve HTTP on every address of listen (log "listening for http on ADDRESS" for each). NULL

@@ -11,6 +11,7 @@
 #include "durability.h"
 #include "engine.h"
 #include "feed.h"
+#include "guard.h"
 #include "journal.h"
 #include "receivers.h"
 #include "streams.h"
@@ -117,10 +118,12 @@ static void write_sources(struct evbuffer *out, struct engine *engine)
 static void write_connections(struct evbuffer *out, const struct http_state *state)
 {
 	single(out, "feeds", "gauge", "Feed connections open now.", state->feeds->accepted - state->feeds->closed);
-	single(out, "feeds_refused_total", "counter", "Feed connections refused: feed.max_connections.",
+	single(out, "feeds_refused_total", "counter",
+	       "Feed connections refused, any slot limit (connections_refused_total has them by reason).",
 	       state->feeds->refused);
 	single(out, "subscribers", "gauge", "Alert-port subscribers connected now.", state->subscribers->connected);
-	single(out, "subscribers_refused_total", "counter", "Subscribers refused: alerts.max_subscribers.",
+	single(out, "subscribers_refused_total", "counter",
+	       "Subscribers refused, any slot limit (connections_refused_total has them by reason).",
 	       state->subscribers->refused);
 	single(out, "subscribers_dropped_total", "counter",
 	       "Subscribers disconnected because their queue passed alerts.max_queue_bytes.",
@@ -207,6 +210,40 @@ static void write_journal(struct evbuffer *out, const struct http_state *state)
 	       state->journal->lines_not_journaled);
 }
 
+/* One sample of a family labelled by port and reason. */
+static void port_reason(struct evbuffer *out, const char *name, const char *port, const char *reason,
+			uint64_t count)
+{
+	evbuffer_add_printf(out, "cadmon_%s{port=\"%s\",reason=\"%s\"} %" PRIu64 "\n", name, port, reason, count);
+}
+
+/* The connection slots (guard.h): who is pending, who was refused or closed, and why. */
+static void write_slots(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
+{
+	const struct guard_stats *guard = state->guard;
+
+	family(out, "connections_pending", "gauge", "Connections that have not proved they are clients yet.");
+	labelled_u64(out, "connections_pending", "port", "feed", state->feeds->pending);
+	labelled_u64(out, "connections_pending", "port", "alerts", state->subscribers->pending);
+	single(out, "http_connections", "gauge", "HTTP connections open now.", http->connections);
+	if (!guard)
+		return;
+	family(out, "connections_refused_total", "counter",
+	       "Connections closed at once by a slot limit, by port and reason (full, pending_full, per_address).");
+	for (int port = 0; port < GUARD_PORT_COUNT; port++)
+		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
+			if (guard_refusal_key((enum guard_port)port, (enum guard_refusal)reason)[0])
+				port_reason(out, "connections_refused_total", guard_port_name((enum guard_port)port),
+					    guard_refusal_name((enum guard_refusal)reason), guard->refused[port][reason]);
+	family(out, "connections_closed_total", "counter",
+	       "Connections closed by a deadline, by port and reason (handshake, line_timeout, idle).");
+	for (int port = 0; port < GUARD_PORT_HTTP; port++)
+		for (int expiry = 0; expiry < GUARD_EXPIRY_COUNT; expiry++)
+			if (port == GUARD_PORT_FEED || expiry != GUARD_EXPIRED_IDLE)
+				port_reason(out, "connections_closed_total", guard_port_name((enum guard_port)port),
+					    guard_expiry_name((enum guard_expiry)expiry), guard->expired[port][expiry]);
+}
+
 /* GET /api/stream's streams (none counted when the daemon serves none). */
 static void write_streams(struct evbuffer *out, const struct streams_stats *streams)
 {
@@ -237,5 +274,6 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);
 	single(out, "http_client_errors_total", "counter", "HTTP requests cadmond answered with a 4xx status (not libevent's own 400/413).",
 	       http->client_errors);
+	write_slots(out, state, http);
 	write_streams(out, state->streams);
 }

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "http.h"
 #include "json_scan.h"
 #include "listener.h"
 #include "log.h"
@@ -49,7 +50,17 @@ struct streams {
 	struct evbuffer *event; /* one event being written; drained into a stream's queue */
 	LIST_HEAD(stream_list, stream) list;
 	bool closed; /* shutting down: no more streams */
+	struct http_server *http; /* whose connections the streams are (it counts them); may be NULL */
 };
+
+/* A stream's connection's close callback, through http.c, which counts connections. */
+static void stream_set_closecb(struct stream *stream, http_closecb_fn cb, void *ctx)
+{
+	if (stream->streams->http)
+		http_server_set_closecb(stream->streams->http, stream->connection, cb, ctx);
+	else
+		evhttp_connection_set_closecb(stream->connection, cb, ctx);
+}
 
 static size_t stream_queued(const struct stream *stream)
 {
@@ -88,7 +99,7 @@ static void stream_forget(struct stream *stream)
 /* Close the connection at once (unsent output is lost): the browser reconnects. */
 static void stream_abort(struct stream *stream)
 {
-	evhttp_connection_set_closecb(stream->connection, NULL, NULL);
+	stream_set_closecb(stream, NULL, NULL);
 	evhttp_connection_free(stream->connection);
 	stream_forget(stream);
 }
@@ -260,7 +271,7 @@ static void stream_start(struct stream *stream)
 	evhttp_add_header(headers, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(stream->request, 200, "OK");
 	stream_setup_socket(stream);
-	evhttp_connection_set_closecb(stream->connection, stream_on_close, stream);
+	stream_set_closecb(stream, stream_on_close, stream);
 	evbuffer_add(stream->streams->event, STREAMS_RETRY, sizeof STREAMS_RETRY - 1);
 	stream_send(stream);
 }
@@ -367,6 +378,11 @@ struct streams *streams_new(struct event_base *base, const struct streams_limits
 	log_limit_init(&streams->drop_log, limits->log_interval_seconds, "slow streams closed");
 	LIST_INIT(&streams->list);
 	return streams;
+}
+
+void streams_set_http_server(struct streams *streams, struct http_server *http)
+{
+	streams->http = http;
 }
 
 void streams_free(struct streams *streams)

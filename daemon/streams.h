@@ -64,6 +64,12 @@ struct streams *streams_new(struct event_base *base, const struct streams_limits
 /** End every stream (streams_close_all) and free. NULL is allowed. */
 void streams_free(struct streams *streams);
 
+struct http_server;
+
+/** The HTTP server whose connections the streams take over: it keeps counting them
+ * (http_server_set_closecb). Not owned; NULL: not counted. */
+void streams_set_http_server(struct streams *streams, struct http_server *http);
+
 /**
  * Start a stream answering request (GET): 200 and the events above, from since when
  * has_since. 0 when the stream started (the request is the stream's from here); -EBUSY with

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "cadmon-version.h"
+#include "guard.h"
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
@@ -31,6 +32,10 @@ struct subscriber {
 	struct subscribers *subscribers;
 	struct bufferevent *connection;
 	char peer[LISTENER_ADDRESS_TEXT_MAX];
+	char host[LISTENER_ADDRESS_TEXT_MAX]; /* the peer without its port */
+	struct guard_clock clock;  /* handshake and line deadlines (guard.h) */
+	bool pending;              /* not yet taken as a console: holds a pending slot */
+	uint64_t lines;            /* complete lines read */
 	struct replay replay;      /* held, catching up or live (replay.h) */
 	struct event *hold_timer;  /* ends the hold after REPLAY_HOLD_MS */
 	bool board_sent;           /* the board precedes the live stream */
@@ -52,6 +57,8 @@ struct subscribers {
 	struct subscribers_console console;
 	struct log_limit console_log;
 	struct tls_server *tls; /* alerts.tls: consoles are TLS; NULL: plain TCP */
+	struct guard *guard;            /* refusals, expiries, limit alerts; may be NULL */
+	struct guard_timeouts timeouts; /* what each connection's clock applies */
 };
 
 static void subscriber_close(struct subscriber *subscriber)
@@ -59,6 +66,9 @@ static void subscriber_close(struct subscriber *subscriber)
 	struct subscribers *subscribers = subscriber->subscribers;
 
 	LIST_REMOVE(subscriber, link);
+	guard_clock_free(&subscriber->clock);
+	if (subscriber->pending)
+		subscribers->stats.pending--;
 	subscribers->stats.connected--;
 	subscribers->stats.closed++;
 	bufferevent_free(subscriber->connection);
@@ -167,14 +177,43 @@ static void subscriber_fill(struct subscriber *subscriber, size_t max_queue_byte
 	subscriber_send_board(subscriber);
 }
 
-/* End the hold: from since when the subscriber asked, else from where it connected. */
-static void subscriber_release(struct subscriber *subscriber, bool has_since, uint64_t since)
+/* Consoles taken as consoles, connected now. */
+static uint32_t subscribers_established(const struct subscribers *subscribers)
+{
+	return subscribers->stats.connected - subscribers->stats.pending;
+}
+
+bool subscribers_promote(struct subscriber *subscriber)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+	char why[64];
+
+	if (!subscriber->pending)
+		return true;
+	if (!subscribers->flushing && subscribers_established(subscribers) >= subscribers->limits.max_subscribers) {
+		snprintf(why, sizeof why, "%" PRIu32 " subscribers connected", subscribers_established(subscribers));
+		subscribers->stats.refused++;
+		guard_refused(subscribers->guard, GUARD_PORT_ALERTS, GUARD_REFUSED_FULL, subscriber->peer, why);
+		subscriber_close(subscriber);
+		return false;
+	}
+	subscriber->pending = false;
+	subscribers->stats.pending--;
+	guard_clock_promote(&subscriber->clock);
+	return true;
+}
+
+/* End the hold: from since when the subscriber asked, else from where it connected. The
+ * console is taken as a console (subscribers_promote); false when it was refused and closed. */
+static bool subscriber_release(struct subscriber *subscriber, bool has_since, uint64_t since)
 {
 	struct subscribers *subscribers = subscriber->subscribers;
 
 	if (subscriber->replay.state != REPLAY_HOLD)
-		return;
+		return true;
 	event_del(subscriber->hold_timer);
+	if (!subscribers_promote(subscriber))
+		return false;
 	if (has_since) {
 		subscribers->stats.replays++;
 		log_msg(LOG_INFO, "subscriber %s: alerts since seq %" PRIu64, subscriber->peer, since);
@@ -182,11 +221,13 @@ static void subscriber_release(struct subscriber *subscriber, bool has_since, ui
 	replay_release(&subscriber->replay, subscribers->history, has_since, since, subscriber_emit,
 		       subscriber);
 	subscriber_fill(subscriber, subscribers->limits.max_queue_bytes);
+	return true;
 }
 
 /* While held: the first line, if complete, may be {"since":N} (then it is drained); any
- * other first line stays for subscriber_read_lines. */
-static void subscriber_read_first_line(struct subscriber *subscriber, struct evbuffer *input)
+ * other first line stays for subscriber_read_lines. False when the subscriber was refused
+ * and closed (subscriber_release). */
+static bool subscriber_read_first_line(struct subscriber *subscriber, struct evbuffer *input)
 {
 	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
 	char line[REPLAY_LINE_MAX + 1], notice[128];
@@ -195,16 +236,18 @@ static void subscriber_read_first_line(struct subscriber *subscriber, struct evb
 	bool has_since = false;
 
 	if (eol.pos < 0 && evbuffer_get_length(input) <= REPLAY_LINE_MAX)
-		return; /* the rest of the line has not arrived */
+		return true; /* the rest of the line has not arrived */
 	if (eol.pos >= 0 && len <= REPLAY_LINE_MAX) {
 		evbuffer_copyout(input, line, len);
 		has_since = replay_parse_since(line, len, &since, notice, sizeof notice);
 		if (notice[0])
 			subscriber_emit(subscriber, notice, strlen(notice));
-		if (has_since || notice[0])
+		if (has_since || notice[0]) {
 			evbuffer_drain(input, len + 1);
+			subscriber->lines++;
+		}
 	}
-	subscriber_release(subscriber, has_since, since);
+	return subscriber_release(subscriber, has_since, since);
 }
 
 /* Hand one console line to the daemon; its answer goes to this subscriber only. */
@@ -257,6 +300,7 @@ static void subscriber_read_lines(struct subscriber *subscriber, struct evbuffer
 			return;
 		}
 		size_t len = (size_t)eol.pos;
+		subscriber->lines++;
 		if (subscriber->discarding) {
 			subscriber->discarding = false;
 		} else if (len > SUBSCRIBERS_LINE_MAX + 1) {
@@ -276,11 +320,33 @@ static void subscriber_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct evbuffer *input = bufferevent_get_input(connection);
 	struct subscriber *subscriber = ctx;
+	uint64_t lines_before = subscriber->lines;
 
-	if (subscriber->replay.state == REPLAY_HOLD)
-		subscriber_read_first_line(subscriber, input);
+	if (subscriber->replay.state == REPLAY_HOLD && !subscriber_read_first_line(subscriber, input))
+		return;
 	if (subscriber->replay.state != REPLAY_HOLD)
 		subscriber_read_lines(subscriber, input);
+	guard_clock_input(&subscriber->clock, subscriber->lines > lines_before,
+			  evbuffer_get_length(input) > 0 || subscriber->discarding);
+}
+
+/* A deadline passed (guard.h): say which, count it and close. */
+static void subscriber_on_expired(void *ctx, enum guard_expiry expiry)
+{
+	struct subscriber *subscriber = ctx;
+	struct subscribers *subscribers = subscriber->subscribers;
+
+	guard_expired(subscribers->guard, GUARD_PORT_ALERTS, expiry);
+	if (expiry == GUARD_EXPIRED_HANDSHAKE) {
+		subscribers->stats.handshake_closed++;
+		log_msg(LOG_NOTICE, "subscriber %s: closing: not taken as a console within %" PRIu32
+			" s (alerts.handshake_timeout_seconds)", subscriber->peer, subscribers->limits.handshake_timeout_seconds);
+	} else {
+		subscribers->stats.line_timeout_closed++;
+		log_msg(LOG_NOTICE, "subscriber %s: closing: a line incomplete for %" PRIu32 " s (alerts.line_timeout_seconds)",
+			subscriber->peer, subscribers->limits.line_timeout_seconds);
+	}
+	subscriber_close(subscriber);
 }
 
 /* The queue is empty: more history for a subscriber catching up. */
@@ -323,6 +389,13 @@ static void subscriber_on_event(struct bufferevent *connection, short what, void
 	subscriber_close(subscriber);
 }
 
+/* The deadlines of consoles, from the limits (guard.h): no idle timeout, a console listens. */
+static struct guard_timeouts subscribers_timeouts(const struct subscribers_limits *limits)
+{
+	return (struct guard_timeouts){ .handshake_seconds = limits->handshake_timeout_seconds,
+					.line_seconds = limits->line_timeout_seconds };
+}
+
 struct subscribers *subscribers_new(struct event_base *base,
 				    const struct subscribers_limits *limits)
 {
@@ -332,6 +405,7 @@ struct subscribers *subscribers_new(struct event_base *base,
 		return NULL;
 	subscribers->base = base;
 	subscribers->limits = *limits;
+	subscribers->timeouts = subscribers_timeouts(limits);
 	log_limit_init(&subscribers->refuse_log, limits->log_interval_seconds,
 		       "subscriber connections refused");
 	log_limit_init(&subscribers->drop_log, limits->log_interval_seconds,
@@ -396,6 +470,12 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 
 	if (!subscriber)
 		return NULL;
+	if (guard_clock_init(&subscriber->clock, subscribers->base, &subscribers->timeouts, subscriber_on_expired,
+			     subscriber) < 0) {
+		guard_clock_free(&subscriber->clock);
+		free(subscriber);
+		return NULL;
+	}
 	subscriber->connection =
 		subscribers->tls ? tls_server_accept(subscribers->tls, subscribers->base, fd, TLS_LISTENER_ALERTS)
 				 : bufferevent_socket_new(subscribers->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -404,12 +484,15 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 			 sizeof SUBSCRIBERS_HELLO - 1) < 0) {
 		if (subscriber->connection)
 			bufferevent_free(subscriber->connection);
+		guard_clock_free(&subscriber->clock);
 		free(subscriber);
 		return NULL;
 	}
 	limit_send_buffer(fd);
 	subscriber->subscribers = subscribers;
+	subscriber->pending = true;
 	snprintf(subscriber->peer, sizeof subscriber->peer, "%s", peer);
+	guard_peer_host(peer, subscriber->host, sizeof subscriber->host);
 	bufferevent_setcb(subscriber->connection, subscriber_on_read, subscriber_on_drained,
 			  subscriber_on_event, subscriber);
 	bufferevent_setwatermark(subscriber->connection, EV_READ, 0, SUBSCRIBERS_INPUT_MAX);
@@ -418,21 +501,53 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 	return subscriber;
 }
 
-/* Beyond alerts.max_subscribers a console is accepted and closed at once (counted, logged),
- * like feeds beyond feed.max_connections: it learns at once that it was not taken. */
+/* Connections open from host, pending or not. */
+static uint32_t subscribers_count_from(const struct subscribers *subscribers, const char *host)
+{
+	const struct subscriber *subscriber;
+	uint32_t count = 0;
+
+	LIST_FOREACH(subscriber, &subscribers->list, link)
+		count += strcmp(subscriber->host, host) == 0;
+	return count;
+}
+
+/* Which limit refuses a new connection from peer (GUARD_REFUSAL_COUNT: none), with why. */
+static enum guard_refusal subscribers_admission(const struct subscribers *subscribers, const char *peer, char *why,
+						size_t why_size)
+{
+	const struct subscribers_limits *limits = &subscribers->limits;
+	char host[LISTENER_ADDRESS_TEXT_MAX];
+
+	guard_peer_host(peer, host, sizeof host);
+	return guard_admission(&(struct guard_occupancy){ .established = subscribers_established(subscribers),
+							  .max_established = limits->max_subscribers,
+							  .from_host = subscribers_count_from(subscribers, host),
+							  .max_per_address = limits->max_connections_per_address,
+							  .pending = subscribers->stats.pending,
+							  .max_pending = limits->max_pending_connections,
+							  .established_noun = "subscribers connected" },
+			       host, why, why_size);
+}
+
+/* Beyond the limits a console is accepted and closed at once (counted, logged), like feeds
+ * beyond feed.max_connections: it learns at once that it was not taken. It is pending until
+ * taken as a console (subscribers_promote). */
 void subscribers_accept(struct subscribers *subscribers, evutil_socket_t fd, const char *peer)
 {
 	struct subscriber *subscriber;
-	char why[96];
+	char why[128];
+	enum guard_refusal refusal;
 
 	if (subscribers->flushing) {
 		subscribers_refuse(subscribers, fd, peer, "shutting down");
 		return;
 	}
-	if (subscribers->stats.connected >= subscribers->limits.max_subscribers) {
-		snprintf(why, sizeof why, "%" PRIu32 " subscribers connected (alerts.max_subscribers)",
-			 subscribers->stats.connected);
-		subscribers_refuse(subscribers, fd, peer, why);
+	refusal = subscribers_admission(subscribers, peer, why, sizeof why);
+	if (refusal != GUARD_REFUSAL_COUNT) {
+		subscribers->stats.refused++;
+		guard_refused(subscribers->guard, GUARD_PORT_ALERTS, refusal, peer, why);
+		evutil_closesocket(fd);
 		return;
 	}
 	subscriber = subscriber_new(subscribers, fd, peer);
@@ -443,7 +558,10 @@ void subscribers_accept(struct subscribers *subscribers, evutil_socket_t fd, con
 	LIST_INSERT_HEAD(&subscribers->list, subscriber, link);
 	subscribers->stats.accepted++;
 	subscribers->stats.connected++;
+	subscribers->stats.pending++;
 	log_msg(LOG_INFO, "subscriber %s connected", peer);
+	if (subscriber->replay.state != REPLAY_HOLD)
+		subscribers_promote(subscriber); /* no history to ask for: a console at once */
 }
 
 uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_fn on_flushed,
@@ -472,7 +590,12 @@ uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_
 void subscribers_update_limits(struct subscribers *subscribers,
 			       const struct subscribers_limits *limits)
 {
+	struct subscriber *subscriber;
+
 	subscribers->limits = *limits;
+	subscribers->timeouts = subscribers_timeouts(limits);
+	LIST_FOREACH(subscriber, &subscribers->list, link)
+		guard_clock_rearm(&subscriber->clock);
 	subscribers->refuse_log.interval_seconds = limits->log_interval_seconds;
 	subscribers->drop_log.interval_seconds = limits->log_interval_seconds;
 	subscribers->console_log.interval_seconds = limits->log_interval_seconds;
@@ -481,6 +604,11 @@ void subscribers_update_limits(struct subscribers *subscribers,
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers)
 {
 	return &subscribers->stats;
+}
+
+void subscribers_set_guard(struct subscribers *subscribers, struct guard *guard)
+{
+	subscribers->guard = guard;
 }
 
 void subscribers_set_console(struct subscribers *subscribers, const struct subscribers_console *console)

@@ -3,6 +3,7 @@
 #ifndef CADMOND_SUBSCRIBERS_H
 #define CADMOND_SUBSCRIBERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,15 @@
  * The kernel's send buffer of a subscriber socket is fixed at SUBSCRIBERS_SOCKET_SEND_BYTES
  * (SO_SNDBUF; Linux doubles it): TCP autotuning would otherwise hide up to tcp_wmem's maximum
  * (4 MiB by default) of unsent alerts per subscriber in the kernel, beyond max_queue_bytes.
+ *
+ * Slots (guard.h, docs/protocol.md "Connection rules"): a new connection is pending until it
+ * is taken as a console (subscribers_promote: today when its hold ends, at its first line or
+ * after REPLAY_HOLD_MS without one), in one of max_pending_connections slots; then it holds
+ * one of max_subscribers. It is refused at once when max_subscribers consoles are taken (or
+ * when it would be taken, if they became so meanwhile), when max_connections_per_address are
+ * open from its host, or when the pending slots are full. Pending past
+ * handshake_timeout_seconds, a line incomplete for line_timeout_seconds: closed, counted,
+ * logged.
  */
 
 /* SO_SNDBUF of subscriber sockets: room for dozens of alerts, plenty for a LAN console. */
@@ -39,12 +49,18 @@ struct subscribers_limits {
 	uint32_t max_subscribers;      /* alerts.max_subscribers */
 	uint32_t max_queue_bytes;      /* alerts.max_queue_bytes, per subscriber */
 	uint32_t log_interval_seconds; /* log.rate_limit_seconds */
+	uint32_t max_pending_connections;     /* alerts.max_pending_connections */
+	uint32_t max_connections_per_address; /* alerts.max_connections_per_address */
+	uint32_t handshake_timeout_seconds;   /* alerts.handshake_timeout_seconds */
+	uint32_t line_timeout_seconds;        /* alerts.line_timeout_seconds */
 };
 
 /* Counters over all subscribers since start. */
 struct subscribers_stats {
 	uint64_t accepted;     /* connections taken */
-	uint64_t refused;      /* closed at once: max_subscribers reached */
+	uint64_t refused;      /* closed at once: a slot limit (or shutting down) */
+	uint64_t handshake_closed;    /* pending past alerts.handshake_timeout_seconds */
+	uint64_t line_timeout_closed; /* a line incomplete for alerts.line_timeout_seconds */
 	uint64_t dropped_slow; /* disconnected: output queue over max_queue_bytes */
 	uint64_t closed;       /* connections ended, for any reason */
 	uint64_t alerts;       /* alert lines broadcast */
@@ -52,13 +68,16 @@ struct subscribers_stats {
 	uint64_t boards;       /* open-alert boards sent */
 	uint64_t console_lines;    /* lines from consoles after the since line (acks...) */
 	uint64_t console_rejected; /* of those, answered with an error notice */
-	uint32_t connected;    /* subscribers connected now */
+	uint32_t connected;    /* subscribers connected now, pending ones included */
+	uint32_t pending;      /* of which not yet taken as consoles */
 };
 
 /* Called once when subscribers_flush() has nothing left to send. */
 typedef void (*subscribers_flushed_fn)(void *ctx);
 
 struct event_base;
+struct guard;
+struct subscriber;
 struct subscribers;
 
 struct tls_server;
@@ -119,6 +138,17 @@ struct replay_history;
 
 /** Let subscribers replay alerts from history (not owned; it must outlive them). */
 void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history);
+
+/** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted here). */
+void subscribers_set_guard(struct subscribers *subscribers, struct guard *guard);
+
+/**
+ * The pending console proved itself (today: its hold ended; with tokens, a valid token line)
+ * and takes one of max_subscribers. True when it did (or was taken already); false when they
+ * are all taken: it was refused (counted, logged, alerted) and closed — the caller must not
+ * touch it again.
+ */
+bool subscribers_promote(struct subscriber *subscriber);
 
 /** Counters since start (see struct subscribers_stats). */
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers);

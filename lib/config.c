@@ -243,14 +243,24 @@ void config_set_defaults(struct config *config)
 	config->feed.max_future_seconds = 300;
 	config->feed.max_seq_jump = 1000000;
 	config->feed.source_idle_seconds = 2;
+	config->feed.max_pending_connections = 16;
+	config->feed.max_connections_per_address = 8;
+	config->feed.handshake_timeout_seconds = 5;
+	config->feed.line_timeout_seconds = 10;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
 	config->alerts.max_subscribers = 64;
 	config->alerts.max_queue_bytes = 1048576;
+	config->alerts.max_pending_connections = 16;
+	config->alerts.max_connections_per_address = 16;
+	config->alerts.handshake_timeout_seconds = 5;
+	config->alerts.line_timeout_seconds = 10;
 	listen_set_one(&config->http.listen, "127.0.0.1:7402");
 	config->http.max_header_bytes = 8192;
 	config->http.max_body_bytes = 4096;
 	config->http.max_alerts_bytes = 1048576;
 	config->http.timeout_seconds = 30;
+	config->http.max_connections = 256;
+	config->http.max_connections_per_address = 32;
 	config->http.max_streams = 64;
 	config->http.max_stream_queue_bytes = 1048576;
 	config->http.stream_keepalive_seconds = 15;
@@ -1416,6 +1426,10 @@ static const struct key feed_keys[] = {
 	{ .name = "tls", .parse = parse_bool, FIELD(feed.tls) },
 	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(feed.require_client_certificate) },
 	{ .name = "source_binding", .parse = parse_source_binding, FIELD(feed.source_binding) },
+	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535),
+	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535),
+	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600),
+	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600),
 	{ .name = NULL },
 };
 
@@ -1425,6 +1439,10 @@ static const struct key alerts_keys[] = {
 	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824),
 	{ .name = "tls", .parse = parse_bool, FIELD(alerts.tls) },
 	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(alerts.require_client_certificate) },
+	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535),
+	UINT32_KEY("max_connections_per_address", alerts.max_connections_per_address, 1, 65535),
+	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600),
+	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600),
 	{ .name = NULL },
 };
 
@@ -1434,6 +1452,8 @@ static const struct key http_keys[] = {
 	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
 	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
 	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
+	UINT32_KEY("max_connections", http.max_connections, 1, 65535),
+	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535),
 	UINT32_KEY("max_streams", http.max_streams, 1, 65535),
 	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824),
 	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600),

@@ -108,6 +108,11 @@ struct config {
 		bool tls;                        /* serve the feed port over TLS (restart to change) */
 		bool require_client_certificate; /* with tls: a certificate signed by tls.client_ca */
 		enum config_source_binding source_binding; /* with tls: hello source vs certificate */
+		/* connection slots (docs/protocol.md "Connection rules") */
+		uint32_t max_pending_connections;     /* connections that sent no valid line yet */
+		uint32_t max_connections_per_address; /* open connections from one host */
+		uint32_t handshake_timeout_seconds;   /* a pending connection is closed after this */
+		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
 	} feed;
 	struct {
 		struct config_listen listen;
@@ -115,6 +120,11 @@ struct config {
 		uint32_t max_queue_bytes; /* per subscriber, unsent output */
 		bool tls;                        /* serve the alert port over TLS (restart to change) */
 		bool require_client_certificate; /* with tls: a certificate signed by tls.client_ca */
+		/* connection slots (docs/protocol.md "Connection rules") */
+		uint32_t max_pending_connections;     /* consoles not yet taken as consoles */
+		uint32_t max_connections_per_address; /* open connections from one host */
+		uint32_t handshake_timeout_seconds;   /* a pending console is closed after this */
+		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
 	} alerts;
 	struct {
 		struct config_listen listen;  /* the HTTP API, metrics and health (docs/http.md) */
@@ -122,6 +132,9 @@ struct config {
 		uint32_t max_body_bytes;      /* body of one request */
 		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
 		uint32_t timeout_seconds;     /* a request (or an idle connection) this slow is closed */
+		/* connection slots (docs/http.md "Connections") */
+		uint32_t max_connections;             /* open HTTP connections */
+		uint32_t max_connections_per_address; /* open HTTP connections from one host */
 		/* GET /api/stream (Server-Sent Events) */
 		uint32_t max_streams;              /* streams open at once */
 		uint32_t max_stream_queue_bytes;   /* per stream, unsent output */

@@ -71,6 +71,34 @@ static int parse_ack(struct json_object *object, struct control *out, char *why,
 	return 0;
 }
 
+/* A non-negative integer member at most max into *out (left as it is when absent). */
+static int integer_value(struct json_object *object, const char *key, uint64_t max, uint64_t *out)
+{
+	struct json_object *value;
+
+	if (!json_object_object_get_ex(object, key, &value))
+		return 0;
+	if (!json_object_is_type(value, json_type_int) || json_object_get_int64(value) < 0 ||
+	    json_object_get_uint64(value) > max)
+		return -1;
+	*out = json_object_get_uint64(value);
+	return 1;
+}
+
+static int parse_connection_limit(struct json_object *object, struct control *out, char *why, size_t why_size)
+{
+	uint64_t seconds = 0;
+
+	out->kind = CONTROL_CONNECTION_LIMIT;
+	if (string_value(object, "key", 1, CONTROL_KEY_MAX, out->key) != 1)
+		return fail(why, why_size, "\"key\" must be a string of 1 to 63 bytes");
+	if (integer_value(object, "refused", UINT64_MAX, &out->refused) < 0 ||
+	    integer_value(object, "seconds", UINT32_MAX, &seconds) < 0)
+		return fail(why, why_size, "\"refused\" and \"seconds\" must be integers from 0");
+	out->seconds = (uint32_t)seconds;
+	return 0;
+}
+
 static int parse_system(struct json_object *object, struct control *out, char *why, size_t why_size)
 {
 	char system[32], state[16];
@@ -95,6 +123,8 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 			       ? fail(why, why_size, "\"reason\" must be a string of at most 128 bytes")
 			       : 0;
 	}
+	if (strcmp(system, "limit") == 0)
+		return parse_connection_limit(object, out, why, why_size);
 	if (strcmp(system, "feed_silent") != 0)
 		return fail(why, why_size, "unknown \"system\"");
 	out->kind = CONTROL_FEED_SILENT;
@@ -162,6 +192,11 @@ static bool fill(struct json_object *object, const struct control *control)
 	case CONTROL_JOURNAL_DEGRADED:
 		return json_out_add_string(object, "system", "journal_degraded") && json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "reason", control->reason);
+	case CONTROL_CONNECTION_LIMIT:
+		return json_out_add_string(object, "system", "limit") && json_out_add_string(object, "state", state) &&
+		       json_out_add_string(object, "key", control->key) &&
+		       json_out_add(object, "refused", json_object_new_uint64(control->refused)) &&
+		       json_out_add(object, "seconds", json_object_new_int64(control->seconds));
 	case CONTROL_RECEIVER_DOWN:
 		return json_out_add_string(object, "system", "receiver_down") && json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "receiver", control->receiver) &&

@@ -22,6 +22,8 @@
  *   {"system":"journal_degraded","state":"firing"|"resolved","reason":"<0..128 bytes>"}
  *   {"system":"receiver_down","state":"firing"|"resolved","receiver":"<1..31 bytes>",
  *    "reason":"<0..128 bytes>"}
+ *   {"system":"limit","state":"firing"|"resolved","key":"<1..63 bytes: a connection limit's
+ *    configuration key>","refused":N,"seconds":N}
  *
  * "note" may be left out (""). Other keys are ignored.
  */
@@ -34,7 +36,10 @@ enum control_kind {
 	CONTROL_FEED_SILENT,
 	CONTROL_JOURNAL_DEGRADED,
 	CONTROL_RECEIVER_DOWN,
+	CONTROL_CONNECTION_LIMIT, /* connections refused at a limit (daemon/guard.h) */
 };
+
+#define CONTROL_KEY_MAX 63 /* a configuration key, "alerts.max_connections_per_address" */
 
 #define CONTROL_RECEIVER_MAX 31 /* a receiver's name (config.h CONFIG_NAME_MAX - 1) */
 
@@ -50,6 +55,8 @@ struct control {
 	uint32_t seconds;               /* feed_silent: silent this long when it fired */
 	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down */
 	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down */
+	char key[CONTROL_KEY_MAX + 1]; /* connection limit: its configuration key */
+	uint64_t refused;              /* connection limit: connections refused so far */
 };
 
 /**

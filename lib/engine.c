@@ -787,6 +787,26 @@ static void apply_receiver_down(struct engine *engine, const struct control *con
 	}
 }
 
+/* Connections refused at a limit (the daemon's observation): a "limit" alert keyed by the
+ * configuration key, as for the tables that evict. */
+static void apply_connection_limit(struct engine *engine, const struct control *control, int64_t ts_ms)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice = {.system = "limit", .key = control->key, .severity = "warning",
+					 .message = message, .evicted = control->refused, .ts_ms = ts_ms};
+
+	if (control->firing) {
+		snprintf(message, sizeof(message),
+			 "connections refused (%s reached): %" PRIu64 " so far; someone holds the slots, or raise %s",
+			 control->key, control->refused, control->key);
+		sysalerts_raise(engine->sysalerts, &notice);
+	} else {
+		snprintf(message, sizeof(message), "no connection refused (%s) for %" PRIu32 " s; %" PRIu64 " in all",
+			 control->key, control->seconds, control->refused);
+		sysalerts_resolve(engine->sysalerts, &notice);
+	}
+}
+
 static void apply_system(struct engine *engine, const struct control *control, int64_t ts_ms)
 {
 	char message[SYSALERT_MESSAGE_MAX];
@@ -823,6 +843,8 @@ int engine_control(struct engine *engine, const char *line, size_t len, int64_t 
 		rc = apply_ack(engine, &control, ts_ms, why, why_size);
 	else if (rc == 0 && control.kind == CONTROL_RECEIVER_DOWN)
 		apply_receiver_down(engine, &control, ts_ms);
+	else if (rc == 0 && control.kind == CONTROL_CONNECTION_LIMIT)
+		apply_connection_limit(engine, &control, ts_ms);
 	else if (rc == 0)
 		apply_system(engine, &control, ts_ms);
 	if (rc == 0)

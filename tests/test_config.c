@@ -107,6 +107,10 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->feed.max_future_seconds, b->feed.max_future_seconds);
 	assert_int_equal(a->feed.max_seq_jump, b->feed.max_seq_jump);
 	assert_int_equal(a->feed.source_idle_seconds, b->feed.source_idle_seconds);
+	assert_int_equal(a->feed.max_pending_connections, b->feed.max_pending_connections);
+	assert_int_equal(a->feed.max_connections_per_address, b->feed.max_connections_per_address);
+	assert_int_equal(a->feed.handshake_timeout_seconds, b->feed.handshake_timeout_seconds);
+	assert_int_equal(a->feed.line_timeout_seconds, b->feed.line_timeout_seconds);
 	assert_string_equal(a->journal.state_directory, b->journal.state_directory);
 	assert_int_equal(a->journal.fsync, b->journal.fsync);
 	assert_int_equal(a->journal.fsync_interval_ms, b->journal.fsync_interval_ms);
@@ -116,11 +120,17 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_listen_equal(&a->alerts.listen, &b->alerts.listen);
 	assert_int_equal(a->alerts.max_subscribers, b->alerts.max_subscribers);
 	assert_int_equal(a->alerts.max_queue_bytes, b->alerts.max_queue_bytes);
+	assert_int_equal(a->alerts.max_pending_connections, b->alerts.max_pending_connections);
+	assert_int_equal(a->alerts.max_connections_per_address, b->alerts.max_connections_per_address);
+	assert_int_equal(a->alerts.handshake_timeout_seconds, b->alerts.handshake_timeout_seconds);
+	assert_int_equal(a->alerts.line_timeout_seconds, b->alerts.line_timeout_seconds);
 	assert_listen_equal(&a->http.listen, &b->http.listen);
 	assert_int_equal(a->http.max_header_bytes, b->http.max_header_bytes);
 	assert_int_equal(a->http.max_body_bytes, b->http.max_body_bytes);
 	assert_int_equal(a->http.max_alerts_bytes, b->http.max_alerts_bytes);
 	assert_int_equal(a->http.timeout_seconds, b->http.timeout_seconds);
+	assert_int_equal(a->http.max_connections, b->http.max_connections);
+	assert_int_equal(a->http.max_connections_per_address, b->http.max_connections_per_address);
 	assert_int_equal(a->http.max_streams, b->http.max_streams);
 	assert_int_equal(a->http.max_stream_queue_bytes, b->http.max_stream_queue_bytes);
 	assert_int_equal(a->http.stream_keepalive_seconds, b->http.stream_keepalive_seconds);
@@ -206,6 +216,16 @@ static void test_defaults(void **state)
 	assert_int_equal(config.feed.max_future_seconds, 300);
 	assert_int_equal(config.feed.max_seq_jump, 1000000);
 	assert_int_equal(config.feed.source_idle_seconds, 2);
+	assert_int_equal(config.feed.max_pending_connections, 16);
+	assert_int_equal(config.feed.max_connections_per_address, 8);
+	assert_int_equal(config.feed.handshake_timeout_seconds, 5);
+	assert_int_equal(config.feed.line_timeout_seconds, 10);
+	assert_int_equal(config.alerts.max_pending_connections, 16);
+	assert_int_equal(config.alerts.max_connections_per_address, 16);
+	assert_int_equal(config.alerts.handshake_timeout_seconds, 5);
+	assert_int_equal(config.alerts.line_timeout_seconds, 10);
+	assert_int_equal(config.http.max_connections, 256);
+	assert_int_equal(config.http.max_connections_per_address, 32);
 	assert_string_equal(config.journal.state_directory, "/var/lib/cadmon");
 	assert_int_equal(config.journal.fsync, CONFIG_FSYNC_BATCH);
 	assert_int_equal(config.journal.fsync_interval_ms, 200);
@@ -613,6 +633,36 @@ static void test_time_keys(void **state)
 		      "cadmon.yaml:1:69: feed.source_idle_seconds: must be an integer from 1 to 86400",
 		      "cadmon.yaml:2:35: tracker.max_source_lag_seconds: must be an integer from 0 to 86400",
 		      "cadmon.yaml:2:62: tracker.max_reorder_events: must be an integer from 16 to 10000000");
+}
+
+/* Connection slots: pending caps, per-address caps, the handshake and line deadlines. */
+static void test_connection_slot_keys(void **state)
+{
+	struct config config = parse_ok("feed: {max_pending_connections: 3, max_connections_per_address: 2,"
+					" handshake_timeout_seconds: 1, line_timeout_seconds: 2}\n"
+					"alerts: {max_pending_connections: 4, max_connections_per_address: 5,"
+					" handshake_timeout_seconds: 6, line_timeout_seconds: 7}\n"
+					"http: {max_connections: 8, max_connections_per_address: 9}\n");
+
+	(void)state;
+	assert_int_equal(config.feed.max_pending_connections, 3);
+	assert_int_equal(config.feed.max_connections_per_address, 2);
+	assert_int_equal(config.feed.handshake_timeout_seconds, 1);
+	assert_int_equal(config.feed.line_timeout_seconds, 2);
+	assert_int_equal(config.alerts.max_pending_connections, 4);
+	assert_int_equal(config.alerts.max_connections_per_address, 5);
+	assert_int_equal(config.alerts.handshake_timeout_seconds, 6);
+	assert_int_equal(config.alerts.line_timeout_seconds, 7);
+	assert_int_equal(config.http.max_connections, 8);
+	assert_int_equal(config.http.max_connections_per_address, 9);
+	EXPECT_ERRORS("feed: {max_pending_connections: 0, handshake_timeout_seconds: 3601}\n"
+		      "alerts: {max_connections_per_address: 0, line_timeout_seconds: 0}\n"
+		      "http: {max_connections: 65536}\n",
+		      "cadmon.yaml:1:33: feed.max_pending_connections: must be an integer from 1 to 65535",
+		      "cadmon.yaml:1:63: feed.handshake_timeout_seconds: must be an integer from 1 to 3600",
+		      "cadmon.yaml:2:39: alerts.max_connections_per_address: must be an integer from 1 to 65535",
+		      "cadmon.yaml:2:64: alerts.line_timeout_seconds: must be an integer from 1 to 3600",
+		      "cadmon.yaml:3:25: http.max_connections: must be an integer from 1 to 65535");
 }
 
 static void test_journal_keys(void **state)
@@ -1536,6 +1586,7 @@ int main(void)
 		cmocka_unit_test(test_tls_keys),
 		cmocka_unit_test(test_keepalive_bound),
 		cmocka_unit_test(test_time_keys),
+		cmocka_unit_test(test_connection_slot_keys),
 		cmocka_unit_test(test_journal_keys),
 		cmocka_unit_test(test_scalar_listen),
 		cmocka_unit_test(test_ipv6_listen),

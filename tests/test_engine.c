@@ -449,6 +449,54 @@ static void test_receiver_down_system_alert(void **state)
 	assert_string_equal(why, "\"receiver\" must be a string of 1 to 31 bytes");
 }
 
+/* Connections refused at a connection limit (the daemon's guard): a "limit" alert keyed by the
+ * configuration key, counting the refusals; the control line round-trips. */
+static void test_connection_limit_system_alert(void **state)
+{
+	struct fixture *f = *state;
+	struct control refused = {.kind = CONTROL_CONNECTION_LIMIT, .firing = true,
+				  .key = "feed.max_pending_connections", .refused = 3, .seconds = 10};
+	struct control parsed;
+	char line[CONTROL_LINE_MAX + 1], why[128], alert_id[ALERT_ID_LENGTH + 1], expected[512];
+
+	assert_int_not_equal(control_format(&refused, line, sizeof(line)), 0);
+	assert_string_equal(line, "{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"feed.max_pending_connections\","
+				  "\"refused\":3,\"seconds\":10}");
+	assert_int_equal(control_parse(line, strlen(line), &parsed, why, sizeof(why)), 0);
+	assert_int_equal(parsed.kind, CONTROL_CONNECTION_LIMIT);
+	assert_string_equal(parsed.key, "feed.max_pending_connections");
+	assert_int_equal(parsed.refused, 3);
+	assert_int_equal(parsed.seconds, 10);
+	assert_int_equal(control(f, line, ACK_TS, why), 0);
+	refused.firing = false;
+	refused.refused = 5;
+	control_format(&refused, line, sizeof(line));
+	assert_int_equal(control(f, line, ACK_TS + 5000, why), 0);
+	assert_int_equal(f->alert_count, 2);
+	alert_derive_id("", "feed.max_pending_connections", "limit", ACK_TS, "", alert_id);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
+		 "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"limit\","
+		 "\"severity\":\"warning\",\"limit\":\"feed.max_pending_connections\",\"evicted\":3,"
+		 "\"message\":\"connections refused (feed.max_pending_connections reached): 3 so far; someone holds "
+		 "the slots, or raise feed.max_pending_connections\"}",
+		 alert_id);
+	assert_string_equal(f->alerts[0], expected);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
+		 "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"limit\","
+		 "\"severity\":\"warning\",\"limit\":\"feed.max_pending_connections\",\"evicted\":5,"
+		 "\"message\":\"no connection refused (feed.max_pending_connections) for 10 s; 5 in all\"}",
+		 alert_id);
+	assert_string_equal(f->alerts[1], expected);
+	const char *bad = "{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"x\",\"refused\":-1}";
+	assert_int_equal(control_parse(bad, strlen(bad), &parsed, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "\"refused\" and \"seconds\" must be integers from 0");
+	bad = "{\"system\":\"limit\",\"state\":\"firing\"}";
+	assert_int_equal(control_parse(bad, strlen(bad), &parsed, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "\"key\" must be a string of 1 to 63 bytes");
+}
+
 /* A table that starts evicting raises a "limit" system alert naming the key to raise. */
 static void test_eviction_raises_limit_alert(void **state)
 {
@@ -501,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,7 +259,7 @@ static void test_many_concurrent_feeds_count_exactly(void **state)
 {
 	struct fixture *f = *state;
 	const struct harness_options options = {
-		.feed_yaml = "  max_connections: 16\n",
+		.feed_yaml = "  max_connections: 16\n  max_connections_per_address: 16\n",
 		.extra_yaml = "log:\n  rate_limit_seconds: 60\n",
 	};
 	static struct feed_script scripts[MANY_FEEDS];
@@ -583,7 +583,7 @@ static void test_idle_feed_is_closed(void **state)
 	closed_ms = harness_now_ms();
 	assert_true(closed_ms - sent_ms >= 900);
 	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.1:%u: closing: nothing received for 1 s "
+			  "cadmond: feed 127.0.0.1:%u: closing: no complete line for 1 s "
 			  "(feed.idle_timeout_seconds)\n"
 			  "cadmond: feed 127.0.0.1:%u closed: 134 bytes, 1 lines, 1 events, 0 rejected\n",
 			  local_port(silent), local_port(silent));

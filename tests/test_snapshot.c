@@ -21,12 +21,12 @@
 #define MAX_LINES 6000
 #define MAX_ALERTS 256
 #define T0 INT64_C(1795939200000)
-#define EXPECTED_ALERTS 64
-#define EXPECTED_FIRING 15 /* 6 operator, 9 system (3 receiver_down) */
+#define EXPECTED_ALERTS 70
+#define EXPECTED_FIRING 18 /* 6 operator, 12 system (3 receiver_down, 3 connection limit) */
 #define EXPECTED_ESCALATED 3 /* 1 for want of an acknowledgement */
 #define EXPECTED_UPDATES 22
 #define EXPECTED_ACKNOWLEDGED 12 /* 9 repeats */
-#define EXPECTED_RESOLVED 12
+#define EXPECTED_RESOLVED 15
 
 static char *lines[MAX_LINES];
 static int line_op[MAX_LINES]; /* the operator each line is about */
@@ -95,6 +95,12 @@ static void make_shift(void)
 				 "\"reason\":\"timed out\"}");
 		if (minute % 100 == 90)
 			add_line("CONTROL {\"system\":\"receiver_down\",\"state\":\"resolved\",\"receiver\":\"pager\"}");
+		if (minute % 100 == 80)
+			add_line("CONTROL {\"system\":\"limit\",\"state\":\"firing\",\"key\":\"feed.max_pending_connections\","
+				 "\"refused\":%d,\"seconds\":10}", minute);
+		if (minute % 100 == 85)
+			add_line("CONTROL {\"system\":\"limit\",\"state\":\"resolved\",\"key\":\"feed.max_pending_connections\","
+				 "\"refused\":%d,\"seconds\":10}", minute);
 		for (int op = 0; op < 8; op++) {
 			if (next_random(&random) % 6 != 0)
 				continue;
