@@ -222,28 +222,21 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tracker.max_reorder_events, 50000);
 	assert_int_equal(config.detector.repeat_window_seconds, 300);
 	assert_int_equal(config.detector.resolve_after_seconds, 3600);
-	assert_int_equal(config.detector.rule_count, 5);
-	assert_string_equal(rule->name, "quick");
-	assert_int_equal(rule->type, CONFIG_RULE_WINDOW);
-	assert_int_equal(rule->window_seconds, 3600);
-	assert_int_equal(rule->min_calls, 5);
-	assert_int_equal(rule->min_premature, 5);
-	assert_true(rule->min_ratio == 0.30);
-	assert_int_equal(rule->min_called_back, 2);
-	assert_true(rule->called_back_weight == 3.0);
-	assert_true(rule->max_p_value == 0.003);
-	assert_true(rule->min_center_ratio == 0.10);
-	assert_string_equal(rule->severity, "warning");
-	assert_string_equal(config.detector.rules[1].name, "redial");
-	assert_int_equal(config.detector.rules[1].min_called_back, 1);
-	assert_string_equal(config.detector.rules[2].name, "burst");
-	rule = &config.detector.rules[4];
-	assert_string_equal(rule->name, "pattern");
+	assert_int_equal(config.detector.rule_count, 1);
+	assert_string_equal(rule->name, "sequential");
+	assert_int_equal(rule->type, CONFIG_RULE_SEQUENTIAL);
 	assert_int_equal(rule->window_seconds, 28800);
-	assert_int_equal(rule->min_calls, 30);
-	assert_int_equal(rule->min_premature, 15);
-	assert_true(rule->max_p_value == 0.000001);
-	assert_string_equal(rule->severity, "critical");
+	assert_true(rule->odds_ratio == 4.0);
+	assert_true(rule->called_back_weight == 4.0);
+	assert_int_equal(rule->false_alarm_calls, 300000);
+	assert_true(rule->history_prior == 20.0);
+	assert_true(rule->max_own_factor == 2.5);
+	assert_string_equal(rule->severity, "warning");
+	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
+	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
+	assert_true(config.detector.baseline.prior_calls == 20.0);
+	assert_true(config.detector.baseline.prior_ratio == 0.10);
+	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 }
@@ -426,7 +419,7 @@ static void test_rule_number_bounds(void **state)
 		      "      p0: 1\n"
 		      "      odds_ratio: 1\n"
 		      "      threshold: -2\n",
-		      "cadmon.yaml:5:13: detector.rules[0].type: must be one of window, cusum",
+		      "cadmon.yaml:5:13: detector.rules[0].type: must be one of window, cusum, sequential",
 		      "cadmon.yaml:6:27: detector.rules[0].called_back_weight: must be a number of at least 1",
 		      "cadmon.yaml:7:20: detector.rules[0].max_p_value: must be a number greater than 0, at most 1",
 		      "cadmon.yaml:8:25: detector.rules[0].min_center_ratio: must be a number from 0 to less than 1",
@@ -1178,6 +1171,7 @@ static void test_longest_window(void **state)
 
 	(void)state;
 	config.detector.rule_count = 3;
+	config.detector.rules[0].window_seconds = 600;
 	config.detector.rules[1].window_seconds = 60;
 	config.detector.rules[2].window_seconds = 9000;
 	assert_int_equal(config_longest_window_seconds(&config), 9000);
@@ -1266,7 +1260,7 @@ static void test_dump_defaults_round_trip(void **state)
 	char *text = assert_dump_round_trips(&config);
 	assert_non_null(strstr(text, "feed:\n  listen: [\"127.0.0.1:7400\"]\n  max_line_bytes: 65536\n"));
 	assert_non_null(strstr(text, "  premature:\n    max_talk_seconds: 20\n    released_by: [operator]\n"));
-	assert_non_null(strstr(text, "  rules:\n    - name: quick\n      type: window\n      window_seconds: 3600\n"));
+	assert_non_null(strstr(text, "  rules:\n    - name: sequential\n      type: sequential\n      window_seconds: 28800\n"));
 	assert_non_null(strstr(text, "journal:\n  state_directory: \"/var/lib/cadmon\"\n  fsync: batch\n"));
 	free(text);
 }

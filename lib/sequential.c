@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "sequential.h"
+
+#include <math.h>
+
+#include "cusum.h"
+
+#define P_MIN 0.001  /* expectations are kept inside (P_MIN, P_MAX) so every LLR is finite */
+#define P_MAX 0.95
+#define THRESHOLD_STATES 1000
+#define THRESHOLD_MAX 50.0
+
+void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
+{
+	if (now_ms <= rate->at_ms)
+		return;
+	if (rate->at_ms == INT64_MIN) { /* nothing seen yet: nothing to decay */
+		rate->at_ms = now_ms;
+		return;
+	}
+	double factor = exp2(-(double)(now_ms - rate->at_ms) / (half_life_seconds * 1000.0));
+	rate->calls *= factor;
+	rate->premature *= factor;
+	rate->at_ms = now_ms;
+}
+
+void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature)
+{
+	sequential_rate_advance(rate, now_ms, half_life_seconds);
+	rate->calls += 1.0;
+	rate->premature += premature;
+}
+
+double sequential_rest_ratio(const struct sequential_rate *whole, const struct sequential_rate *own,
+			     double prior_calls, double prior_ratio)
+{
+	double calls = whole->calls - own->calls, premature = whole->premature - own->premature;
+
+	if (calls < 0.0)
+		calls = 0.0;
+	if (premature < 0.0)
+		premature = 0.0;
+	if (premature > calls)
+		premature = calls;
+	return (premature + prior_calls * prior_ratio) / (calls + prior_calls);
+}
+
+double sequential_own_factor(double observed, double expected, double prior, double max_own_factor)
+{
+	double factor = expected + prior > 0.0 ? (observed + prior) / (expected + prior) : 1.0;
+
+	if (factor > max_own_factor)
+		factor = max_own_factor;
+	return factor > 1.0 ? factor : 1.0;
+}
+
+double sequential_llr(double p0, double odds_ratio, bool premature)
+{
+	double p = p0 < P_MIN ? P_MIN : p0 > P_MAX ? P_MAX : p0;
+	struct cusum_weights weights = cusum_weights(p, odds_ratio);
+
+	return premature ? weights.premature : weights.other;
+}
+
+double sequential_threshold(double false_alarm_calls, double p_reference, double odds_ratio)
+{
+	double low = 0.01, high = THRESHOLD_MAX;
+
+	if (!(false_alarm_calls > 1.0 && p_reference > 0.0 && p_reference < 1.0 && odds_ratio > 1.0))
+		return -1.0;
+	if (cusum_expected_calls_to_alarm(p_reference, p_reference, odds_ratio, high, THRESHOLD_STATES) <
+	    false_alarm_calls)
+		return high;
+	while (high - low > 1e-6) {
+		double mid = (low + high) / 2;
+		double calls = cusum_expected_calls_to_alarm(p_reference, p_reference, odds_ratio, mid,
+							     THRESHOLD_STATES);
+		if (calls < 0.0)
+			return -1.0;
+		if (calls < false_alarm_calls)
+			low = mid;
+		else
+			high = mid;
+	}
+	return high;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_SEQUENTIAL_H
+#define CADMON_SEQUENTIAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The arithmetic of the sequential rule (docs/detection.md, "The sequential rule"), kept apart
+ * from the detector's tables so it can be checked value by value.
+ *
+ * A rate is a pair of exponentially decayed sums (calls, premature hangups) in event time:
+ * advanced to t, both are multiplied by 2^(-(t - at) / half_life). Time never runs back: a
+ * call older than the sums is added at their time, undecayed.
+ *
+ * Each call's expectation p0 is the rest of the baseline's rate at the call,
+ *   p_rest = (P - p_own + prior_calls * prior_ratio) / (C - c_own + prior_calls),
+ * times the operator's own factor (their long-run premature count over what the rest of the
+ * baseline expected of them, shrunk toward 1 and kept within [1, max_own_factor]). Under H1
+ * the odds of a premature hangup are odds_ratio times p0's; each call adds its log-likelihood
+ * ratio to a CUSUM floored at 0, a callback adds ln(called_back_weight).
+ */
+
+struct sequential_rate {
+	double calls;     /* decayed count of calls */
+	double premature; /* decayed count of premature hangups among them */
+	int64_t at_ms;    /* the time they are decayed to */
+};
+
+/** Decay *rate to now_ms (no change when now_ms is not later than rate->at_ms). */
+void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds);
+
+/** Advance to now_ms and add one call. */
+void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature);
+
+/**
+ * The rest of the baseline's premature probability: whole minus own (both advanced to the same
+ * time by the caller), with prior_calls pseudo-calls at prior_ratio.
+ */
+double sequential_rest_ratio(const struct sequential_rate *whole, const struct sequential_rate *own,
+			     double prior_calls, double prior_ratio);
+
+/**
+ * The operator's own factor: (observed + prior) / (expected + prior), kept within
+ * [1, max_own_factor]. observed: their long-run premature hangups; expected: the sum of the
+ * rest of the baseline's ratio over the same calls; prior: pseudo-hangups pulling toward 1.
+ */
+double sequential_own_factor(double observed, double expected, double prior, double max_own_factor);
+
+/** The log-likelihood ratio of one call whose expectation is p0, under H1 = odds_ratio x odds. */
+double sequential_llr(double p0, double odds_ratio, bool premature);
+
+/**
+ * The CUSUM threshold h giving false_alarm_calls calls between false alarms for an operator
+ * whose every call has expectation p_reference (Brook-Evans, cusum.h), to 1e-6 by bisection.
+ * Negative if the arguments are invalid.
+ */
+double sequential_threshold(double false_alarm_calls, double p_reference, double odds_ratio);
+
+#endif
