@@ -92,7 +92,7 @@
 enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMATURE,
        RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
-       RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR,
+       RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
        RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
@@ -124,9 +124,10 @@ static const struct config_rule default_rules[] = {
 		.odds_ratio = 4.0,
 		.threshold = 5.0,
 		.severity = "warning",
-		.false_alarm_calls = 300000,
+		.false_alarm_calls = 3000,
 		.history_prior = 20.0,
 		.max_own_factor = 2.5,
+		.cut_share = 0.25,
 	},
 };
 
@@ -147,6 +148,7 @@ static const struct config_rule rule_key_defaults = {
 	.false_alarm_calls = 0,
 	.history_prior = 20.0,
 	.max_own_factor = 2.5,
+	.cut_share = 0.25,
 };
 
 /* What a receiver given in the file starts from. */
@@ -211,6 +213,7 @@ void config_set_defaults(struct config *config)
 	config->detector.rule_count = ARRAY_SIZE(default_rules);
 	config->detector.baseline.scope = CONFIG_BASELINE_AGENCY;
 	config->detector.baseline.half_life_seconds = 1200.0;
+	config->detector.baseline.fast_half_life_seconds = 300.0;
 	config->detector.baseline.prior_calls = 20.0;
 	config->detector.baseline.prior_ratio = 0.10;
 	config->detector.baseline.history_half_life_seconds = 604800.0;
@@ -1213,6 +1216,7 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 				 RULE_KEY(history_prior) },
 	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor", .parse = parse_nonnegative_number,
 				  RULE_KEY(max_own_factor) },
+	[RULE_CUT_SHARE] = { .name = "cut_share", .parse = parse_ratio, RULE_KEY(cut_share) },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1396,6 +1400,8 @@ static const struct key baseline_keys[] = {
 	{ .name = "scope", .parse = parse_baseline_scope, FIELD(detector.baseline.scope) },
 	{ .name = "half_life_seconds", .parse = parse_positive_number,
 	  FIELD(detector.baseline.half_life_seconds) },
+	{ .name = "fast_half_life_seconds", .parse = parse_positive_number,
+	  FIELD(detector.baseline.fast_half_life_seconds) },
 	{ .name = "prior_calls", .parse = parse_positive_number, FIELD(detector.baseline.prior_calls) },
 	{ .name = "prior_ratio", .parse = parse_open_ratio, FIELD(detector.baseline.prior_ratio) },
 	{ .name = "history_half_life_seconds", .parse = parse_positive_number,
@@ -1542,6 +1548,8 @@ static void check_rule_numbers(struct loader *loader, const struct config *confi
 			  "must be a number of at least 1 in a sequential rule");
 	check_rule_number(loader, rule, index, RULE_HISTORY_PRIOR, !sequential || rule->history_prior > 0.0,
 			  "must be a number greater than 0 in a sequential rule");
+	check_rule_number(loader, rule, index, RULE_CUT_SHARE, !sequential || rule->cut_share > 0.0,
+			  "must be a number greater than 0, at most 1 in a sequential rule");
 	check_rule_number(loader, rule, index, RULE_FALSE_ALARM_CALLS,
 			  rule->false_alarm_calls == 0 || rule->false_alarm_calls >= 10,
 			  "must be 0 or an integer of at least 10");

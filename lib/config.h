@@ -57,8 +57,9 @@ struct config_rule {
 	double odds_ratio;       /* CUSUM: the odds multiplier it is tuned to detect, > 1 */
 	double threshold;        /* CUSUM: alarm when the statistic reaches this, > 0 */
 	char severity[CONFIG_NAME_MAX];
-	/* sequential rules (odds_ratio, threshold and called_back_weight too: the likelihood
-	 * ratio a callback adds) */
+	/* sequential rules (threshold and called_back_weight too: the likelihood ratio a
+	 * callback adds) */
+	double cut_share;           /* H1: the share of the other calls the operator cuts off */
 	uint32_t false_alarm_calls; /* > 0: threshold derived for this many calls between false
 				     * alarms at the baseline's prior_ratio; 0: threshold as given */
 	double history_prior;       /* pseudo-hangups shrinking the own factor toward 1, > 0 */
@@ -95,6 +96,8 @@ struct config_receiver {
 struct config_baseline {
 	enum config_baseline_scope scope;
 	double half_life_seconds;         /* of the peers' decayed rate */
+	double fast_half_life_seconds;    /* of a second, faster one: the expectation is the
+					   * higher of the two (a storm is taken in at once) */
 	double prior_calls;               /* pseudo-calls at prior_ratio */
 	double prior_ratio;               /* before calls are seen; the reference rate of
 					   * false_alarm_calls */

@@ -91,6 +91,7 @@ struct operator_state {
 	struct rule_state rules[CONFIG_MAX_RULES];
 	struct episode episode;
 	struct sequential_rate own;  /* its calls, decayed like its baseline's (to subtract them) */
+	struct sequential_rate own_fast; /* the same at the fast half-life */
 	double history_observed;     /* its long-run premature hangups, decayed... */
 	double history_expected;     /* ...and what the rest of its baseline expected of them */
 	int64_t history_at_ms;
@@ -101,6 +102,7 @@ struct baseline_entry {
 	struct table_entry base;
 	char agency[EVENT_ID_MAX + 1];
 	struct sequential_rate rate;
+	struct sequential_rate fast;
 };
 
 /* The operator table's entries point at states; states do not move. */
@@ -148,13 +150,13 @@ static int severity_level(const char *severity)
 	return strcmp(severity, "warning") == 0 ? 1 : 0;
 }
 
-/* A sequential rule's h: derived from false_alarm_calls at the baseline's prior ratio, or given. */
-static double rule_threshold(const struct config *config, const struct config_rule *rule)
+/* A sequential rule's h: ln(false_alarm_calls), or as given. */
+static double rule_threshold(const struct config_rule *rule)
 {
 	if (rule->type != CONFIG_RULE_SEQUENTIAL || rule->false_alarm_calls == 0)
 		return rule->threshold;
-	double h = sequential_threshold(rule->false_alarm_calls, config->detector.baseline.prior_ratio,
-					rule->odds_ratio);
+	double h = sequential_threshold(rule->false_alarm_calls);
+
 	return h > 0.0 ? h : rule->threshold;
 }
 
@@ -166,7 +168,7 @@ static void take_config(struct detector *detector, const struct config *config)
 	for (size_t r = 0; r < config->detector.rule_count; r++) {
 		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
 		detector->severity[r] = severity_level(config->detector.rules[r].severity);
-		detector->threshold[r] = rule_threshold(config, &config->detector.rules[r]);
+		detector->threshold[r] = rule_threshold(&config->detector.rules[r]);
 	}
 }
 
@@ -287,6 +289,7 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	text_copy(state->agency, key->agency, sizeof(state->agency));
 	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
 	state->own.at_ms = INT64_MIN;
+	state->own_fast.at_ms = INT64_MIN;
 	state->history_at_ms = INT64_MIN;
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
@@ -457,7 +460,7 @@ static void forget_baseline(void *entry, void *ctx)
 }
 
 /* The baseline an operator's calls are judged against (created empty: the prior alone). */
-static struct sequential_rate *find_baseline(struct detector *detector, const char *agency)
+static struct baseline_entry *find_baseline(struct detector *detector, const char *agency)
 {
 	const char *key = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
 	uint64_t hash = hash_string_pair(key, "");
@@ -465,7 +468,7 @@ static struct sequential_rate *find_baseline(struct detector *detector, const ch
 	uint32_t i = table_probe(baselines, hash, baseline_matches, key);
 
 	if (table_used(baselines, i))
-		return &((struct baseline_entry *)table_slot(baselines, i))->rate;
+		return table_slot(baselines, i);
 	if (baselines->count >= baselines->max_count) {
 		table_evict_oldest(baselines, baseline_age, EVICT_FRACTION, forget_baseline, detector);
 		i = table_probe(baselines, hash, baseline_matches, key);
@@ -474,16 +477,17 @@ static struct sequential_rate *find_baseline(struct detector *detector, const ch
 	memset((char *)entry + sizeof(entry->base), 0, sizeof(*entry) - sizeof(entry->base));
 	text_copy(entry->agency, key, sizeof(entry->agency));
 	entry->rate.at_ms = INT64_MIN;
-	return &entry->rate;
+	entry->fast.at_ms = INT64_MIN;
+	return entry;
 }
 
-/* Does the operator's long-run history learn from this call? Only while every sequential
- * statistic is below half its threshold: a rogue's calls do not become their own baseline. */
+/* Does the operator's long-run history learn from this call? Not while a sequential rule
+ * holds: the calls that raised an alarm do not become the operator's own baseline. */
 static bool history_learns(const struct detector *detector, const struct operator_state *state)
 {
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		if (detector->config.detector.rules[r].type == CONFIG_RULE_SEQUENTIAL &&
-		    state->rules[r].evidence >= detector->threshold[r] / 2)
+		    state->rules[r].evidence >= detector->threshold[r])
 			return false;
 	return true;
 }
@@ -494,7 +498,7 @@ static void step_sequential_rule(const struct config_rule *rule, struct rule_sta
 {
 	double before = rs->evidence;
 
-	rs->evidence += sequential_llr(p0, rule->odds_ratio, premature);
+	rs->evidence += sequential_llr(p0, rule->cut_share, premature);
 	if (rs->evidence <= 0.0) {
 		rs->evidence = 0.0;
 		rs->run_calls = rs->run_premature = rs->run_called_back = 0;
@@ -516,12 +520,18 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 			     const struct completed_call *call, bool premature)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
-	struct sequential_rate *rate = find_baseline(detector, state->agency);
-	int64_t at_ms = call->end_ms > rate->at_ms ? call->end_ms : rate->at_ms;
+	struct baseline_entry *entry = find_baseline(detector, state->agency);
+	int64_t at_ms = call->end_ms > entry->rate.at_ms ? call->end_ms : entry->rate.at_ms;
+	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds / baseline->half_life_seconds;
 
-	sequential_rate_advance(rate, at_ms, baseline->half_life_seconds);
+	sequential_rate_advance(&entry->rate, at_ms, baseline->half_life_seconds);
+	sequential_rate_advance(&entry->fast, at_ms, baseline->fast_half_life_seconds);
 	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
-	double rest = sequential_rest_ratio(rate, &state->own, baseline->prior_calls, baseline->prior_ratio);
+	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
+	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls, baseline->prior_ratio);
+	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, baseline->prior_ratio);
+	if (rest_fast > rest)
+		rest = rest_fast;
 	if (at_ms > state->history_at_ms) {
 		double factor = state->history_at_ms == INT64_MIN ? 0.0 :
 			exp2(-(double)(at_ms - state->history_at_ms) / (baseline->history_half_life_seconds * 1000.0));
@@ -544,8 +554,10 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 		state->history_observed += premature;
 		state->history_expected += rest;
 	}
-	sequential_rate_add(rate, at_ms, baseline->half_life_seconds, premature);
+	sequential_rate_add(&entry->rate, at_ms, baseline->half_life_seconds, premature);
+	sequential_rate_add(&entry->fast, at_ms, baseline->fast_half_life_seconds, premature);
 	sequential_rate_add(&state->own, at_ms, baseline->half_life_seconds, premature);
+	sequential_rate_add(&state->own_fast, at_ms, baseline->fast_half_life_seconds, premature);
 }
 
 /* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */
@@ -1407,6 +1419,7 @@ static void save_operator(const struct detector *detector, const struct operator
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		save_rule_state(&state->rules[r], writer);
 	save_rate(&state->own, writer);
+	save_rate(&state->own_fast, writer);
 	codec_put_f64(writer, state->history_observed);
 	codec_put_f64(writer, state->history_expected);
 	codec_put_i64(writer, state->history_at_ms);
@@ -1434,6 +1447,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		load_rule_state(&state->rules[r], reader);
 	load_rate(&state->own, reader);
+	load_rate(&state->own_fast, reader);
 	state->history_observed = codec_get_f64(reader);
 	state->history_expected = codec_get_f64(reader);
 	state->history_at_ms = codec_get_i64(reader);

@@ -4,12 +4,10 @@
 
 #include <math.h>
 
-#include "cusum.h"
 
 #define P_MIN 0.001  /* expectations are kept inside (P_MIN, P_MAX) so every LLR is finite */
 #define P_MAX 0.95
-#define THRESHOLD_STATES 1000
-#define THRESHOLD_MAX 50.0
+#define P1_MAX 0.99 /* and H1 below certainty */
 
 void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
 {
@@ -55,33 +53,18 @@ double sequential_own_factor(double observed, double expected, double prior, dou
 	return factor > 1.0 ? factor : 1.0;
 }
 
-double sequential_llr(double p0, double odds_ratio, bool premature)
+double sequential_llr(double p0, double cut_share, bool premature)
 {
 	double p = p0 < P_MIN ? P_MIN : p0 > P_MAX ? P_MAX : p0;
-	struct cusum_weights weights = cusum_weights(p, odds_ratio);
+	double p1 = p + cut_share * (1.0 - p);
 
-	return premature ? weights.premature : weights.other;
+	if (p1 > P1_MAX)
+		p1 = P1_MAX;
+
+	return premature ? log(p1 / p) : log1p(-p1) - log1p(-p);
 }
 
-double sequential_threshold(double false_alarm_calls, double p_reference, double odds_ratio)
+double sequential_threshold(double false_alarm_calls)
 {
-	double low = 0.01, high = THRESHOLD_MAX;
-
-	if (!(false_alarm_calls > 1.0 && p_reference > 0.0 && p_reference < 1.0 && odds_ratio > 1.0))
-		return -1.0;
-	if (cusum_expected_calls_to_alarm(p_reference, p_reference, odds_ratio, high, THRESHOLD_STATES) <
-	    false_alarm_calls)
-		return high;
-	while (high - low > 1e-6) {
-		double mid = (low + high) / 2;
-		double calls = cusum_expected_calls_to_alarm(p_reference, p_reference, odds_ratio, mid,
-							     THRESHOLD_STATES);
-		if (calls < 0.0)
-			return -1.0;
-		if (calls < false_alarm_calls)
-			low = mid;
-		else
-			high = mid;
-	}
-	return high;
+	return false_alarm_calls > 1.0 ? log(false_alarm_calls) : -1.0;
 }

@@ -48,14 +48,20 @@ double sequential_rest_ratio(const struct sequential_rate *whole, const struct s
  */
 double sequential_own_factor(double observed, double expected, double prior, double max_own_factor);
 
-/** The log-likelihood ratio of one call whose expectation is p0, under H1 = odds_ratio x odds. */
-double sequential_llr(double p0, double odds_ratio, bool premature);
+/**
+ * The log-likelihood ratio of one call whose expectation is p0 (kept within [0.001, 0.95]),
+ * H1 being that the operator also ends early cut_share of the calls that would not have been:
+ * p1 = p0 + cut_share (1 - p0). ln(p1 / p0) when premature, ln((1 - p1) / (1 - p0)) if not.
+ */
+double sequential_llr(double p0, double cut_share, bool premature);
 
 /**
- * The CUSUM threshold h giving false_alarm_calls calls between false alarms for an operator
- * whose every call has expectation p_reference (Brook-Evans, cusum.h), to 1e-6 by bisection.
- * Negative if the arguments are invalid.
+ * The CUSUM threshold h for at least false_alarm_calls calls between false alarms: ln of it.
+ * Under H0 the likelihood ratio of any stretch of calls is a martingale of mean 1, whatever
+ * each call's expectation, so a CUSUM of log-likelihood ratios reaches h after e^h calls or
+ * more on average (Lorden 1971); docs/detection.md gives the true figures (Brook-Evans).
+ * Negative when false_alarm_calls <= 1.
  */
-double sequential_threshold(double false_alarm_calls, double p_reference, double odds_ratio);
+double sequential_threshold(double false_alarm_calls);
 
 #endif

@@ -226,14 +226,15 @@ static void test_defaults(void **state)
 	assert_string_equal(rule->name, "sequential");
 	assert_int_equal(rule->type, CONFIG_RULE_SEQUENTIAL);
 	assert_int_equal(rule->window_seconds, 28800);
-	assert_true(rule->odds_ratio == 4.0);
+	assert_true(rule->cut_share == 0.25);
 	assert_true(rule->called_back_weight == 4.0);
-	assert_int_equal(rule->false_alarm_calls, 300000);
+	assert_int_equal(rule->false_alarm_calls, 3000);
 	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
 	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
+	assert_true(config.detector.baseline.fast_half_life_seconds == 300.0);
 	assert_true(config.detector.baseline.prior_calls == 20.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.10);
 	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
