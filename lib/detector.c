@@ -1341,6 +1341,8 @@ static void save_rate(const struct sequential_rate *rate, struct codec_writer *w
 	codec_put_f64(writer, rate->calls);
 	codec_put_f64(writer, rate->premature);
 	codec_put_i64(writer, rate->at_ms);
+	codec_put_f64(writer, rate->pending_calls);
+	codec_put_f64(writer, rate->pending_premature);
 }
 
 static void load_rate(struct sequential_rate *rate, struct codec_reader *reader)
@@ -1348,6 +1350,8 @@ static void load_rate(struct sequential_rate *rate, struct codec_reader *reader)
 	rate->calls = codec_get_f64(reader);
 	rate->premature = codec_get_f64(reader);
 	rate->at_ms = codec_get_i64(reader);
+	rate->pending_calls = codec_get_f64(reader);
+	rate->pending_premature = codec_get_f64(reader);
 }
 
 /* What an alert has sent and been told: its callbacks and acknowledgement. */

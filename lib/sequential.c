@@ -18,16 +18,17 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, doubl
 		return;
 	}
 	double factor = exp2(-(double)(now_ms - rate->at_ms) / (half_life_seconds * 1000.0));
-	rate->calls *= factor;
-	rate->premature *= factor;
+	rate->calls = (rate->calls + rate->pending_calls) * factor;
+	rate->premature = (rate->premature + rate->pending_premature) * factor;
+	rate->pending_calls = rate->pending_premature = 0.0;
 	rate->at_ms = now_ms;
 }
 
 void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature)
 {
 	sequential_rate_advance(rate, now_ms, half_life_seconds);
-	rate->calls += 1.0;
-	rate->premature += premature;
+	rate->pending_calls += 1.0;
+	rate->pending_premature += premature;
 }
 
 double sequential_rest_ratio(const struct sequential_rate *whole, const struct sequential_rate *own,

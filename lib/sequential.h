@@ -12,7 +12,8 @@
  *
  * A rate is a pair of exponentially decayed sums (calls, premature hangups) in event time:
  * advanced to t, both are multiplied by 2^(-(t - at) / half_life). Time never runs back: a
- * call older than the sums is added at their time, undecayed.
+ * call older than the sums is added at their time, undecayed. A call is counted from the next
+ * millisecond on: the rate at t is that of the calls that ended before t.
  *
  * Each call's expectation p0 is the rest of the baseline's rate at the call,
  *   p_rest = (P - p_own + prior_calls * prior_ratio) / (C - c_own + prior_calls),
@@ -23,9 +24,12 @@
  */
 
 struct sequential_rate {
-	double calls;     /* decayed count of calls */
+	double calls;     /* decayed count of calls that ended before at_ms */
 	double premature; /* decayed count of premature hangups among them */
 	int64_t at_ms;    /* the time they are decayed to */
+	double pending_calls;     /* calls added at at_ms itself: counted once time moves on, */
+	double pending_premature; /* so calls ending in the same millisecond never see each other
+				   * (the result does not depend on their order) */
 };
 
 /** Decay *rate to now_ms (no change when now_ms is not later than rate->at_ms). */

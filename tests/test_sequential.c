@@ -18,37 +18,42 @@ static void assert_close(double actual, double expected, double relative)
 		fail_msg("%.17g is not within %g of %.17g", actual, relative, expected);
 }
 
-/* A call, then another one half-life later: the first weighs a half. */
+/* A call, then another one half-life later: the first weighs a half; each is counted from
+ * the next millisecond on. */
 static void test_rate_decays_by_half_lives(void **state)
 {
-	struct sequential_rate rate = { 0, 0, INT64_MIN };
+	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
 
 	(void)state;
 	sequential_rate_add(&rate, 0, 1200, true);
-	assert_true(rate.calls == 1.0 && rate.premature == 1.0 && rate.at_ms == 0);
+	assert_true(rate.calls == 0.0 && rate.pending_calls == 1.0 && rate.pending_premature == 1.0);
+	assert_int_equal(rate.at_ms, 0);
 	sequential_rate_add(&rate, 1200000, 1200, false);
-	assert_true(rate.calls == 1.5);
+	assert_true(rate.calls == 0.5);
 	assert_true(rate.premature == 0.5);
+	assert_true(rate.pending_calls == 1.0 && rate.pending_premature == 0.0);
 	assert_int_equal(rate.at_ms, 1200000);
 	/* A late call is added undecayed at the rate's time; time does not run back. */
 	sequential_rate_add(&rate, 600000, 1200, true);
-	assert_true(rate.calls == 2.5 && rate.premature == 1.5);
+	assert_true(rate.pending_calls == 2.0 && rate.pending_premature == 1.0);
 	assert_int_equal(rate.at_ms, 1200000);
+	sequential_rate_advance(&rate, 2400000, 1200);
+	assert_true(rate.calls == 1.25 && rate.premature == 0.75 && rate.pending_calls == 0.0);
 }
 
 /* The rest of the baseline: the operator's own calls taken out, the prior added. */
 static void test_rest_ratio_excludes_the_operator(void **state)
 {
-	struct sequential_rate whole = { 1.5, 0.5, 1200000 }, own = { 0.5, 0.5, 1200000 };
-	struct sequential_rate none = { 0, 0, 0 };
+	struct sequential_rate whole = { 1.5, 0.5, 1200000, 9, 9 }, own = { 0.5, 0.5, 1200000, 0, 0 };
+	struct sequential_rate none = { 0, 0, 0, 0, 0 };
 
 	(void)state;
-	/* (0 + 20 * 0.1) / (1 + 20) */
+	/* (0 + 20 * 0.1) / (1 + 20): what ended in this millisecond (pending) is not counted */
 	assert_close(sequential_rest_ratio(&whole, &own, 20, 0.1), 2.0 / 21.0, 1e-15);
 	/* No calls: the prior alone. */
 	assert_close(sequential_rest_ratio(&none, &none, 20, 0.1), 0.1, 1e-15);
 	/* Rounding never makes the rest negative. */
-	struct sequential_rate more = { 1.6, 0.6, 1200000 };
+	struct sequential_rate more = { 1.6, 0.6, 1200000, 0, 0 };
 	assert_close(sequential_rest_ratio(&whole, &more, 20, 0.1), 0.1, 1e-15);
 }
 
