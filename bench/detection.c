@@ -173,6 +173,7 @@ struct bench_options {
 	long jobs;
 	double redial_share;     /* < 0: the presets' */
 	double reference_threshold[2][SCORE_COUNT]; /* per generator, calibrated in main */
+	double calibration_per_100[2];              /* cadmon's flagged honest shifts there */
 };
 
 /* ---- generating a shift ------------------------------------------------------------------ */
@@ -647,12 +648,15 @@ static void run_scenario(size_t case_index, const struct bench_options *options,
 }
 
 /* The references' thresholds for one generator: on its honest baseline scenario, the value
- * that FALSE_TARGET_PER_100 per 100 operator-shifts exceed (at least the highest but that). */
-static int calibrate(const struct bench_options *options, size_t baseline_case, double *thresholds)
+ * that as many honest operator-shifts exceed as cadmon flagged there (at least
+ * FALSE_TARGET_PER_100 per 100): the three are compared at equal false-alarm rate. */
+static int calibrate(const struct bench_options *options, const struct config *config, size_t baseline_case,
+		     double *thresholds, double *detector_per_100)
 {
+	static struct shift_alerts alerts;
 	struct scenario_buffers buffers = { 0 };
 	double *maxima = NULL;
-	size_t count = 0, capacity = 0;
+	size_t count = 0, capacity = 0, flagged = 0;
 	int rc = 0;
 
 	for (long i = 0; i < options->seeds && rc == 0; i++) {
@@ -664,11 +668,20 @@ static int calibrate(const struct bench_options *options, size_t baseline_case, 
 			rc = grown ? 0 : -1;
 			maxima = grown ? grown : maxima;
 		}
+		if (rc == 0)
+			rc = run_engine(config, &buffers.shift, &alerts) < 0 ? -1 : 0;
 		if (rc == 0) {
 			reference_statistics(&buffers.shift, buffers.stats);
 			reference_maxima(&buffers.shift, buffers.stats, maxima, &count);
+			for (unsigned op = 0; op < buffers.shift.operator_count; op++)
+				for (size_t k = 0; k < alerts.count; k++)
+					if (alerts.firings[k].operator_index == op) {
+						flagged++;
+						break;
+					}
 		}
 	}
+	*detector_per_100 = count ? 100.0 * (double)flagged / (double)count : 0.0;
 	for (int which = 0; which < 2 && rc == 0; which++) {
 		double *values = malloc((count + 1) * sizeof(double));
 		if (!values) {
@@ -679,6 +692,8 @@ static int calibrate(const struct bench_options *options, size_t baseline_case, 
 			values[i] = maxima[2 * i + which];
 		qsort(values, count, sizeof(double), compare_doubles);
 		size_t allowed = (size_t)(FALSE_TARGET_PER_100 / 100.0 * (double)count);
+		if (allowed < flagged)
+			allowed = flagged; /* at equal false-alarm rate: cadmon's own, if higher */
 		thresholds[REF_CUSUM + which] = count ? values[count - 1 - (allowed < count ? allowed : count - 1)] + 1e-9 : 1.0;
 		free(values);
 	}
@@ -834,10 +849,11 @@ static void print_run(const struct bench_options *options)
 	       "distributions)\n", options->first_seed, options->first_seed + (uint64_t)options->seeds - 1);
 	if (options->redial_share >= 0)
 		printf("cut-off callers who redial: %g in every scenario\n", options->redial_share);
-	printf("references, calibrated on each generator's honest baseline to %g false alerts per 100 "
-	       "operator-shifts:\n  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), "
+	printf("references, calibrated on each generator's honest baseline to cadmon's own rate there (%.3f "
+	       "(sim), %.3f (shiftgen) flagged per 100 operator-shifts), at least %g:\n  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), "
 	       "%.3f (shiftgen)\n  2-hour binomial vs the rest of the center: -log10 p >= %.3f (sim), %.3f "
-	       "(shiftgen)\n\n", FALSE_TARGET_PER_100, options->reference_threshold[GEN_SIM][REF_CUSUM],
+	       "(shiftgen)\n\n", options->calibration_per_100[GEN_SIM], options->calibration_per_100[GEN_SHIFTGEN],
+	       FALSE_TARGET_PER_100, options->reference_threshold[GEN_SIM][REF_CUSUM],
 	       options->reference_threshold[GEN_SHIFTGEN][REF_CUSUM],
 	       options->reference_threshold[GEN_SIM][REF_BINOMIAL],
 	       options->reference_threshold[GEN_SHIFTGEN][REF_BINOMIAL]);
@@ -1086,8 +1102,9 @@ int main(int argc, char **argv)
 		return status;
 	if (load_config(options.config_path, &config) != 0)
 		return 1;
-	if (calibrate(&options, 0, options.reference_threshold[GEN_SIM]) != 0 ||
-	    calibrate(&options, 9, options.reference_threshold[GEN_SHIFTGEN]) != 0) {
+	if (calibrate(&options, &config, 0, options.reference_threshold[GEN_SIM], &options.calibration_per_100[GEN_SIM]) != 0 ||
+	    calibrate(&options, &config, 9, options.reference_threshold[GEN_SHIFTGEN],
+		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}

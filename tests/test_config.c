@@ -228,7 +228,7 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->window_seconds, 28800);
 	assert_true(rule->cut_share == 0.25);
 	assert_true(rule->called_back_weight == 4.0);
-	assert_int_equal(rule->false_alarm_calls, 3000);
+	assert_int_equal(rule->false_alarm_calls, 10000);
 	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
 	assert_string_equal(rule->severity, "warning");
