@@ -280,10 +280,14 @@ static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t sk
 	for (size_t i = 0; i < gen->count; i++) {
 		const struct gen_call *call = &gen->calls[i];
 		int64_t skew = call->op < POLICE_OPERATORS ? 0 : skew_ms;
-		events[n++] = (struct event){ call->start_ms + skew, (uint32_t)n, (uint32_t)i, 0 };
-		if (call->incident_ms >= 0)
-			events[n++] = (struct event){ call->incident_ms + skew, (uint32_t)n, (uint32_t)i, 1 };
-		events[n++] = (struct event){ call->end_ms + skew, (uint32_t)n, (uint32_t)i, 2 };
+		events[n] = (struct event){ call->start_ms + skew, (uint32_t)n, (uint32_t)i, 0 };
+		n++;
+		if (call->incident_ms >= 0) {
+			events[n] = (struct event){ call->incident_ms + skew, (uint32_t)n, (uint32_t)i, 1 };
+			n++;
+		}
+		events[n] = (struct event){ call->end_ms + skew, (uint32_t)n, (uint32_t)i, 2 };
+		n++;
 	}
 	qsort(events, n, sizeof(*events), compare_events);
 	int rc = 0;
