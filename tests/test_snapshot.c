@@ -250,12 +250,48 @@ static void test_codec_round_trip(void **state)
 	codec_writer_release(&writer);
 }
 
+/* Snapshot after every line_count / cuts lines, restore, feed the rest: the same board, and the
+ * same alerts as the whole run, byte for byte. */
+static void assert_restores_anywhere(const struct config *config, const struct alerts *whole, size_t cuts)
+{
+	struct alerts split = {0};
+	char why[128];
+
+	for (size_t cut = 0; cut <= line_count; cut += line_count / cuts) {
+		struct codec_writer writer = {0};
+		struct codec_writer board_before = {0}, board_after = {0};
+		struct engine *before = engine_new(config, collect, &split);
+		feed(before, 0, cut);
+		engine_snapshot(before, &writer);
+		engine_board(before, append_line, &board_before);
+		engine_free(before);
+		assert_false(writer.failed);
+		/* Every other cut keeps the snapshot's own configuration (NULL), as recovery does. */
+		const struct config *restore_config = (cut / (line_count / cuts)) % 2 ? NULL : config;
+		struct engine *after =
+			engine_restore(writer.data, writer.len, restore_config, collect, &split, why, sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		/* The restored engine shows the same board. */
+		engine_board(after, append_line, &board_after);
+		assert_int_equal(board_after.len, board_before.len);
+		assert_memory_equal(board_after.data, board_before.data, board_before.len);
+		codec_writer_release(&board_before);
+		codec_writer_release(&board_after);
+		feed(after, cut, line_count);
+		engine_free(after);
+		assert_int_equal(split.count, whole->count);
+		for (size_t i = 0; i < whole->count; i++)
+			assert_string_equal(split.text[i], whole->text[i]);
+		clear(&split);
+	}
+}
+
 /* Restore at many points in the shift: the alerts after each point are the same. */
 static void test_restore_anywhere_gives_same_alerts(void **state)
 {
 	struct config config = test_config();
-	struct alerts whole = {0}, split = {0};
-	char why[128];
+	struct alerts whole = {0};
 	(void)state;
 
 	struct engine *reference = engine_new(&config, collect, &whole);
@@ -272,34 +308,7 @@ static void test_restore_anywhere_gives_same_alerts(void **state)
 	assert_int_equal(count_kind(&whole, "update"), EXPECTED_UPDATES);
 	assert_int_equal(count_kind(&whole, "acknowledged"), EXPECTED_ACKNOWLEDGED);
 	assert_int_equal(count_kind(&whole, "resolved"), EXPECTED_RESOLVED);
-	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
-		struct codec_writer writer = {0};
-		struct codec_writer board_before = {0}, board_after = {0};
-		struct engine *before = engine_new(&config, collect, &split);
-		feed(before, 0, cut);
-		engine_snapshot(before, &writer);
-		engine_board(before, append_line, &board_before);
-		engine_free(before);
-		assert_false(writer.failed);
-		/* Every other cut keeps the snapshot's own configuration (NULL), as recovery does. */
-		const struct config *restore_config = (cut / (line_count / 23)) % 2 ? NULL : &config;
-		struct engine *after =
-			engine_restore(writer.data, writer.len, restore_config, collect, &split, why, sizeof(why));
-		codec_writer_release(&writer);
-		assert_non_null(after);
-		/* The restored engine shows the same board. */
-		engine_board(after, append_line, &board_after);
-		assert_int_equal(board_after.len, board_before.len);
-		assert_memory_equal(board_after.data, board_before.data, board_before.len);
-		codec_writer_release(&board_before);
-		codec_writer_release(&board_after);
-		feed(after, cut, line_count);
-		engine_free(after);
-		assert_int_equal(split.count, whole.count);
-		for (size_t i = 0; i < whole.count; i++)
-			assert_string_equal(split.text[i], whole.text[i]);
-		clear(&split);
-	}
+	assert_restores_anywhere(&config, &whole, 23);
 	clear(&whole);
 }
 
@@ -308,8 +317,7 @@ static void test_restore_anywhere_gives_same_alerts(void **state)
 static void test_restore_sequential_gives_same_alerts(void **state)
 {
 	struct config config;
-	struct alerts whole = {0}, split = {0};
-	char why[128];
+	struct alerts whole = {0};
 	(void)state;
 
 	config_set_defaults(&config);
@@ -324,23 +332,7 @@ static void test_restore_sequential_gives_same_alerts(void **state)
 	for (size_t i = 0; i < whole.count; i++)
 		explained += strstr(whole.text[i], "\"rule\":\"sequential\"") && strstr(whole.text[i], "\"why\":\"op-");
 	assert_true(explained >= 2);
-	for (size_t cut = 0; cut <= line_count; cut += line_count / 17) {
-		struct codec_writer writer = {0};
-		struct engine *before = engine_new(&config, collect, &split);
-		feed(before, 0, cut);
-		engine_snapshot(before, &writer);
-		engine_free(before);
-		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect, &split, why, sizeof(why));
-		codec_writer_release(&writer);
-		assert_non_null(after);
-		feed(after, cut, line_count);
-		engine_free(after);
-		assert_int_equal(split.count, whole.count);
-		for (size_t i = 0; i < whole.count; i++)
-			assert_string_equal(split.text[i], whole.text[i]);
-		clear(&split);
-	}
+	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
 }
 
