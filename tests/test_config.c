@@ -1391,6 +1391,58 @@ static void test_diff_names_every_change(void **state)
 	assert_string_equal(changes.text, "");
 }
 
+/* The sequential rule's keys and the baseline section: parsed, range-checked with located
+ * errors, and named by config_diff. */
+static void test_sequential_rule_and_baseline(void **state)
+{
+	struct config config = parse_ok("detector:\n"
+					"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
+					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400}\n"
+					"  rules:\n"
+					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
+					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6}\n");
+	const struct config_rule *seq = &config.detector.rules[0];
+	struct changes changes = { .text = "" };
+	struct config defaults_config;
+
+	(void)state;
+	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_CENTER);
+	assert_true(config.detector.baseline.half_life_seconds == 600.0);
+	assert_true(config.detector.baseline.fast_half_life_seconds == 60.0);
+	assert_true(config.detector.baseline.prior_calls == 5.0);
+	assert_true(config.detector.baseline.prior_ratio == 0.2);
+	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
+	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
+	assert_true(seq->cut_share == 0.3);
+	assert_int_equal(seq->false_alarm_calls, 500);
+	assert_true(seq->history_prior == 4.0);
+	assert_true(seq->max_own_factor == 1.5);
+	assert_true(seq->called_back_weight == 6.0);
+	config_set_defaults(&defaults_config);
+	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 8);
+	assert_string_equal(changes.text,
+			    "detector.rules.sequential: present -> (none)\n"
+			    "detector.rules.seq: (none) -> present\n"
+			    "detector.baseline.scope: agency -> center\n"
+			    "detector.baseline.half_life_seconds: 1200 -> 600\n"
+			    "detector.baseline.fast_half_life_seconds: 300 -> 60\n"
+			    "detector.baseline.prior_calls: 20 -> 5\n"
+			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
+			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n");
+	EXPECT_ERRORS("detector:\n"
+		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
+		      "  rules:\n"
+		      "    - {name: s, type: sequential, window_seconds: 60, cut_share: 0, max_own_factor: 0.5,"
+		      " false_alarm_calls: 5, history_prior: 0}\n",
+		      "cadmon.yaml:2:21: detector.baseline.scope: must be one of agency, center",
+		      "cadmon.yaml:2:42: detector.baseline.prior_ratio: must be a number greater than 0 and less than 1",
+		      "cadmon.yaml:2:64: detector.baseline.half_life_seconds: must be a number greater than 0",
+		      "cadmon.yaml:4:66: detector.rules[0].cut_share: must be a number greater than 0, at most 1 in a sequential rule",
+		      "cadmon.yaml:4:85: detector.rules[0].max_own_factor: must be a number of at least 1 in a sequential rule",
+		      "cadmon.yaml:4:109: detector.rules[0].false_alarm_calls: must be 0 or an integer of at least 10",
+		      "cadmon.yaml:4:127: detector.rules[0].history_prior: must be a number greater than 0 in a sequential rule");
+}
+
 /* Receivers are matched by name, as rules are. */
 static void test_diff_receivers(void **state)
 {
@@ -1471,6 +1523,7 @@ int main(void)
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
+		cmocka_unit_test(test_sequential_rule_and_baseline),
 		cmocka_unit_test(test_diff_receivers),
 		cmocka_unit_test(test_shipped_file_sets_every_key),
 	};
