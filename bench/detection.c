@@ -31,6 +31,9 @@
 
 #include "config.h"
 #include "engine.h"
+#include "binomial.h"
+#include "cusum.h"
+#include "shiftgen.h"
 #include "sim.h"
 
 #define DEFAULT_SEEDS 200
@@ -38,28 +41,56 @@
 #define MAX_JOBS 64
 #define MAX_SEEDS 1000000L
 #define MAX_FIRINGS 4096            /* firings kept per shift; more are counted as dropped */
+#define MAX_OPERATORS 1000
 #define CONFIG_MAX_BYTES (1 << 20)
 #define SHIFT_HOURS 8.0             /* false alerts are given per 8-hour operator-shift */
-#define CATCH_TARGET_MINUTES 120.0  /* the issue: caught within about two hours of onset, */
+#define CATCH_TARGET_MINUTES 120.0  /* the first issue: caught within about two hours of onset, */
 #define CATCH_TARGET_SHARE 0.90     /* ... read as: median time, and this share caught at all */
-#define FALSE_TARGET_PER_100 1.0    /* fewer false alerts per 100 operator-shifts than this */
+#define FALSE_TARGET_PER_100 0.05   /* issue 12: at most this many per 100 honest operator-shifts */
 #define MS_PER_MINUTE 60000.0
+#define MS_PER_HOUR 3600000.0
 #define EXIT_USAGE 2
+#define PREMATURE_TALK_MS 20000     /* the default definition, for the references */
+#define REFERENCE_WINDOW_MS 7200000 /* the binomial reference's window; the CUSUM's p0 window */
+#define REFERENCE_MIN_RATIO 0.05    /* the references' floor of the center's ratio */
+#define REFERENCE_ODDS_RATIO 3.0
+#define STORM_AFTER_MS 7200000      /* a reference alarm this soon after a storm is "in storm" */
 
-/* One row of the table: a preset, optionally with every misbehaver's share changed. */
+enum generator { GEN_SIM, GEN_SHIFTGEN };
+
+/* One row of the table: a generator's scenario. */
 struct bench_case {
 	const char *label;
-	const char *preset;
-	double hangup_share; /* > 0: instead of the preset's */
+	enum generator generator;
+	const char *preset;     /* sim: the preset */
+	double hangup_share;    /* sim: > 0 instead of the preset's; shiftgen: the cut share */
+	double redial_share;    /* >= 0 instead of the preset's; < 0: the preset's (sim) */
+	double calls_per_hour;  /* > 0 instead of the preset's */
+	bool rogue, bursts, storm, high_pocket; /* shiftgen */
+	double history_hours;   /* shiftgen: honest hours of the same operators before the shift */
 };
 
 static const struct bench_case cases[] = {
-	{ "baseline", "baseline", 0 },
-	{ "one-bad", "one-bad", 0 },
-	{ "slow", "one-bad", 0.20 },
-	{ "several-bad", "several-bad", 0 },
-	{ "storm", "storm", 0 },
-	{ "storm-bad", "storm-bad", 0 },
+	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false, 0 },
+	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false, 0 },
+	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false, 0 },
+	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0 },
+	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0 },
+	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0 },
+	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0 },
+	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0 },
+	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false, 0 },
+	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0 },
+	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0 },
+	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0 },
+	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0 },
+	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0 },
+	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0 },
+	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0 },
+	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0 },
+	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 40 },
+	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0 },
+	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0 },
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
@@ -78,40 +109,58 @@ struct shift_alerts {
 	uint64_t unknown_operator; /* not "op-NN" */
 };
 
-/* What a scenario scored over all its seeds. */
-struct case_result {
-	unsigned seeds;
-	unsigned operators;
-	unsigned misbehaving;         /* misbehaving operator-shifts */
-	unsigned caught;
-	unsigned caught_in_time;      /* within CATCH_TARGET_MINUTES of onset */
-	double *calls_to_alert;       /* per caught operator: their calls from onset to alert */
-	double *minutes_to_alert;
-	unsigned false_alerts;
-	unsigned storm_false_alerts;  /* false alerts whose rule window overlapped the storm */
-	double honest_hours;          /* honest operators' hours, and misbehavers' before onset */
-	bool has_storm;
-	int64_t storm_start_ms;       /* the storm preset's storm, in every scenario (for */
-	int64_t storm_end_ms;         /* the others, the same hours as a reference) */
-	uint64_t dropped;
-	uint64_t rejected_lines;
+/* One completed call as the references see it. */
+struct ref_call {
+	int64_t end_ms;
+	unsigned op;
+	bool premature;
 };
 
-/* A scenario's figures, as a worker sends them back. */
+/* A generated shift, whichever generator made it. */
+struct bench_shift {
+	char *text;               /* feed lines, '\n'-terminated */
+	size_t text_len;
+	struct ref_call *calls;   /* by end time */
+	size_t call_count;
+	unsigned operator_count;
+	double hours;
+	int64_t start_ms;
+	int64_t onset_ms[MAX_OPERATORS];   /* INT64_MAX: honest */
+	int64_t storm_start_ms, storm_end_ms;
+	bool has_storm;
+	int high_pocket_operator;  /* -1: none */
+};
+
+/* The detector's or a reference's score in one scenario. */
+struct score {
+	unsigned misbehaving;
+	unsigned caught;
+	unsigned caught_in_time;
+	double *hours_to_alert;
+	unsigned false_alerts;
+	unsigned storm_false_alerts;
+	unsigned pocket_flagged;       /* shifts in which the high-pocket position was flagged */
+	unsigned pocket_shifts;
+	double honest_hours;
+};
+
+enum { DETECTOR, REF_CUSUM, REF_BINOMIAL, SCORE_COUNT };
+
+/* A score as a worker sends it back. */
+struct score_summary {
+	unsigned misbehaving, caught, caught_in_time, false_alerts, storm_false_alerts;
+	unsigned pocket_flagged, pocket_shifts;
+	double median_hours;
+	double honest_hours;
+};
+
 struct case_summary {
 	size_t case_index;
 	int status;                  /* 0, or -1 when the scenario could not be run */
 	unsigned seeds;
 	unsigned operators;
-	unsigned misbehaving;
-	unsigned caught;
-	unsigned caught_in_time;
-	double median_calls;         /* NAN when none was caught */
-	double median_minutes;
-	unsigned false_alerts;
-	unsigned storm_false_alerts;  /* whose window overlapped the storm (its hours, if none) */
-	double honest_hours;
 	bool has_storm;
+	struct score_summary scores[SCORE_COUNT];
 	uint64_t dropped;
 	uint64_t rejected_lines;
 };
@@ -123,9 +172,158 @@ struct bench_options {
 	const char *only;        /* NULL: every scenario */
 	long jobs;
 	double redial_share;     /* < 0: the presets' */
+	double reference_threshold[2][SCORE_COUNT]; /* per generator, calibrated in main */
+	double calibration_per_100[2];              /* cadmon's flagged honest shifts there */
 };
 
-/* ---- running one shift ------------------------------------------------------------------- */
+/* ---- generating a shift ------------------------------------------------------------------ */
+
+static int grow_text(struct bench_shift *shift, size_t *capacity, size_t more)
+{
+	if (shift->text_len + more + 1 <= *capacity)
+		return 0;
+	size_t wanted = *capacity ? *capacity * 2 : 1 << 20;
+	while (wanted < shift->text_len + more + 1)
+		wanted *= 2;
+	char *grown = realloc(shift->text, wanted);
+	if (!grown)
+		return -1;
+	shift->text = grown;
+	*capacity = wanted;
+	return 0;
+}
+
+static int compare_ref_calls(const void *a, const void *b)
+{
+	const struct ref_call *x = a, *y = b;
+
+	return (x->end_ms > y->end_ms) - (x->end_ms < y->end_ms);
+}
+
+static int reserve_calls(struct bench_shift *shift, size_t count)
+{
+	struct ref_call *calls = realloc(shift->calls, (count ? count : 1) * sizeof(*calls));
+
+	if (!calls)
+		return -1;
+	shift->calls = calls;
+	shift->call_count = count;
+	return 0;
+}
+
+static void sim_case_scenario(const struct bench_case *bench_case, const struct bench_options *options,
+			      uint64_t seed, struct sim_scenario *scenario)
+{
+	sim_scenario_preset(scenario, bench_case->preset);
+	scenario->seed = seed;
+	if (bench_case->redial_share >= 0)
+		scenario->redial.share = bench_case->redial_share;
+	if (options->redial_share >= 0)
+		scenario->redial.share = options->redial_share;
+	if (bench_case->calls_per_hour > 0)
+		scenario->calls_per_hour = bench_case->calls_per_hour;
+	if (bench_case->hangup_share > 0)
+		for (size_t i = 0; i < scenario->misconduct_count; i++)
+			scenario->misconduct[i].hangup_share = bench_case->hangup_share;
+}
+
+/* tools/sim.c's shift: its lines and its calls judged by the default definition. */
+static int sim_bench_shift(const struct bench_case *bench_case, const struct bench_options *options,
+			   uint64_t seed, struct bench_shift *shift, size_t *capacity)
+{
+	static struct sim_shift sim;
+	struct sim_scenario scenario;
+	char why[SIM_WHY_MAX], line[SIM_LINE_MAX];
+
+	sim_scenario_preset(&scenario, "storm");
+	shift->storm_start_ms = sim_storm_start_ms(&scenario);
+	shift->storm_end_ms = sim_storm_end_ms(&scenario);
+	sim_case_scenario(bench_case, options, seed, &scenario);
+	if (sim_scenario_check(&scenario, why, sizeof(why)) != 0 ||
+	    sim_shift_generate(&scenario, &sim, why, sizeof(why)) != 0) {
+		fprintf(stderr, "detection: %s: %s\n", bench_case->label, why);
+		return -1;
+	}
+	shift->text_len = 0;
+	for (size_t i = 0; i < sim.event_count; i++) {
+		size_t len = sim_format_event(&scenario, &sim, i, line);
+		if (grow_text(shift, capacity, len) != 0)
+			return -1;
+		memcpy(shift->text + shift->text_len, line, len - 1);
+		shift->text_len += len - 1;
+		shift->text[shift->text_len++] = '\n';
+	}
+	if (reserve_calls(shift, sim.call_count) != 0)
+		return -1;
+	for (size_t i = 0; i < sim.call_count; i++) {
+		const struct sim_call *call = &sim.calls[i];
+		shift->calls[i] = (struct ref_call){ call->end_ms, call->operator_index,
+			call->released_by == SIM_RELEASED_BY_OPERATOR && call->end_ms - call->start_ms < PREMATURE_TALK_MS &&
+			call->incident_ms < 0 && call->transfer_ms < 0 };
+	}
+	shift->operator_count = scenario.operator_count;
+	shift->hours = scenario.shift_hours;
+	shift->start_ms = scenario.start_ms;
+	shift->has_storm = scenario.storm.hours > 0;
+	if (shift->has_storm) {
+		shift->storm_start_ms = sim_storm_start_ms(&scenario);
+		shift->storm_end_ms = sim_storm_end_ms(&scenario);
+	}
+	shift->high_pocket_operator = -1;
+	for (unsigned op = 0; op < scenario.operator_count; op++) {
+		const struct sim_misconduct *misconduct = sim_misconduct_of(&scenario, op);
+		shift->onset_ms[op] = misconduct ? sim_onset_ms(&scenario, misconduct) : INT64_MAX;
+	}
+	return 0;
+}
+
+/* bench/shiftgen.c's shift. */
+static int gen_bench_shift(const struct bench_case *bench_case, const struct bench_options *options,
+			   uint64_t seed, struct bench_shift *shift, size_t *capacity)
+{
+	static struct shiftgen_shift gen;
+	struct shiftgen_params params = {
+		.seed = seed, .hours = SHIFT_HOURS, .calls_per_hour = bench_case->calls_per_hour,
+		.rogue = bench_case->rogue, .cut_share = bench_case->hangup_share,
+		.bursts = bench_case->bursts,
+		.redial_share = options->redial_share >= 0 ? options->redial_share : bench_case->redial_share,
+		.storm = bench_case->storm, .high_pocket = bench_case->high_pocket,
+		.history_hours = bench_case->history_hours,
+	};
+
+	if (shiftgen_generate(&params, &gen) != 0)
+		return -1;
+	shift->text_len = 0;
+	if (grow_text(shift, capacity, gen.text_len) != 0 || reserve_calls(shift, gen.call_count) != 0)
+		return -1;
+	memcpy(shift->text, gen.text, gen.text_len);
+	shift->text_len = gen.text_len;
+	for (size_t i = 0; i < gen.call_count; i++)
+		shift->calls[i] = (struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
+						     gen.calls[i].premature };
+	shift->operator_count = gen.operator_count;
+	shift->hours = SHIFT_HOURS;
+	shift->start_ms = gen.start_ms;
+	shift->has_storm = bench_case->storm;
+	shift->storm_start_ms = gen.storm_start_ms;
+	shift->storm_end_ms = gen.storm_end_ms;
+	shift->high_pocket_operator = gen.high_pocket_operator;
+	for (unsigned op = 0; op < gen.operator_count; op++)
+		shift->onset_ms[op] = gen.onset_ms[op];
+	return 0;
+}
+
+static int make_shift(const struct bench_case *bench_case, const struct bench_options *options, uint64_t seed,
+		      struct bench_shift *shift, size_t *capacity)
+{
+	int rc = bench_case->generator == GEN_SIM ? sim_bench_shift(bench_case, options, seed, shift, capacity)
+						  : gen_bench_shift(bench_case, options, seed, shift, capacity);
+	if (rc == 0)
+		qsort(shift->calls, shift->call_count, sizeof(shift->calls[0]), compare_ref_calls);
+	return rc;
+}
+
+/* ---- the engine on a shift --------------------------------------------------------------- */
 
 /* The engine's alert callback: keep the firings (escalations and resolutions are not alerts). */
 static void record_firing(const struct alert *alert, const char *json, size_t json_len, void *ctx)
@@ -151,11 +349,10 @@ static void record_firing(const struct alert *alert, const char *json, size_t js
 }
 
 /* Feed every line of the shift to a fresh engine; the rejected lines' count, or -1. */
-static long run_engine(const struct config *config, const struct sim_scenario *scenario,
-		       const struct sim_shift *shift, struct shift_alerts *alerts)
+static long run_engine(const struct config *config, const struct bench_shift *shift, struct shift_alerts *alerts)
 {
 	struct engine *engine = engine_new(config, record_firing, alerts);
-	char line[SIM_LINE_MAX], why[256];
+	char why[256];
 	long rejected = 0;
 
 	if (!engine)
@@ -163,142 +360,193 @@ static long run_engine(const struct config *config, const struct sim_scenario *s
 	alerts->count = 0;
 	alerts->dropped = 0;
 	alerts->unknown_operator = 0;
-	for (size_t i = 0; i < shift->event_count; i++) {
-		size_t len = sim_format_event(scenario, shift, i, line);
-		rejected += engine_process_line(engine, line, len - 1, why, sizeof(why)) != EVENT_OK;
+	for (size_t at = 0; at < shift->text_len;) {
+		const char *line = shift->text + at;
+		const char *newline = memchr(line, '\n', shift->text_len - at);
+		size_t len = newline ? (size_t)(newline - line) : shift->text_len - at;
+		rejected += engine_process_line(engine, line, len, why, sizeof(why)) != EVENT_OK;
+		at += len + 1;
 	}
 	engine_free(engine);
 	return rejected;
 }
 
-/* The operator's completed calls that started at or after from_ms and ended by to_ms. */
-static unsigned calls_between(const struct sim_shift *shift, unsigned operator_index,
-			      int64_t from_ms, int64_t to_ms)
-{
-	unsigned count = 0;
+/* ---- scoring ------------------------------------------------------------------------------ */
 
+static bool in_storm_window(const struct bench_shift *shift, int64_t ts_ms, int64_t window_ms)
+{
+	return ts_ms >= shift->storm_start_ms && ts_ms - window_ms < shift->storm_end_ms;
+}
+
+/* One operator's alarms (times, in order) against the truth: false ones counted, the first
+ * true one timed. */
+static void score_alarms(const struct bench_shift *shift, unsigned op, const int64_t *times, const int64_t *windows,
+			 size_t count, struct score *score)
+{
+	int64_t onset_ms = shift->onset_ms[op], caught_ms = INT64_MAX;
+	bool flagged = false;
+
+	for (size_t i = 0; i < count; i++) {
+		if (times[i] < shift->start_ms)
+			continue; /* in the history before the scored shift */
+		if (times[i] >= onset_ms) {
+			caught_ms = caught_ms < times[i] ? caught_ms : times[i];
+			continue;
+		}
+		score->false_alerts++;
+		flagged = true;
+		score->storm_false_alerts += in_storm_window(shift, times[i], windows[i]);
+	}
+	if ((int)op == shift->high_pocket_operator) {
+		score->pocket_shifts++;
+		score->pocket_flagged += flagged;
+	}
+	score->honest_hours += onset_ms == INT64_MAX ? shift->hours : (double)(onset_ms - shift->start_ms) / MS_PER_HOUR;
+	if (onset_ms == INT64_MAX)
+		return;
+	score->misbehaving++;
+	if (caught_ms == INT64_MAX)
+		return;
+	double hours = (double)(caught_ms - onset_ms) / MS_PER_HOUR;
+	score->hours_to_alert[score->caught++] = hours;
+	score->caught_in_time += hours * 60 <= CATCH_TARGET_MINUTES;
+}
+
+static void score_detector(const struct bench_shift *shift, const struct shift_alerts *alerts, struct score *score)
+{
+	static int64_t times[MAX_FIRINGS], windows[MAX_FIRINGS];
+
+	for (unsigned op = 0; op < shift->operator_count; op++) {
+		size_t count = 0;
+		for (size_t i = 0; i < alerts->count; i++)
+			if (alerts->firings[i].operator_index == op) {
+				times[count] = alerts->firings[i].ts_ms;
+				windows[count++] = alerts->firings[i].window_ms;
+			}
+		score_alarms(shift, op, times, windows, count, score);
+	}
+}
+
+/*
+ * The references, on the calls themselves (premature by the default definition), each
+ * operator's statistic after each of their calls:
+ * - Bernoulli CUSUM: p0 the rest of the center's ratio over the last 2 hours (floored at
+ *   0.05), odds ratio 3, restarting at 0 after an alarm;
+ * - 2-hour binomial: -log10 of P(X >= k | n, p), the operator's n calls and k premature in
+ *   the last 2 hours, p the rest of the center's ratio in the same 2 hours (floored).
+ * An alarm is the statistic reaching the reference's threshold; an operator alarms at most
+ * once per 2 hours (the binomial would otherwise alarm on every call of a bad hour).
+ */
+struct ref_window {
+	uint32_t calls[MAX_OPERATORS + 1];    /* per operator, and the center at [operator_count] */
+	uint32_t premature[MAX_OPERATORS + 1];
+	size_t oldest;
+};
+
+static void ref_window_slide(const struct bench_shift *shift, struct ref_window *window, size_t upto, int64_t now_ms)
+{
+	unsigned center = shift->operator_count;
+
+	while (window->oldest < upto && shift->calls[window->oldest].end_ms <= now_ms - REFERENCE_WINDOW_MS) {
+		const struct ref_call *old = &shift->calls[window->oldest++];
+		window->calls[old->op]--;
+		window->premature[old->op] -= old->premature;
+		window->calls[center]--;
+		window->premature[center] -= old->premature;
+	}
+}
+
+/* For every call, in shift->calls order: the rest of the center's ratio p (floored) in
+ * stats[2 * i], the binomial reference's -log10 tail in stats[2 * i + 1]. */
+static void reference_statistics(const struct bench_shift *shift, double *stats)
+{
+	static struct ref_window window;
+	unsigned center = shift->operator_count;
+
+	memset(&window, 0, sizeof(window));
 	for (size_t i = 0; i < shift->call_count; i++) {
-		const struct sim_call *call = &shift->calls[i];
-		count += call->operator_index == operator_index && call->start_ms >= from_ms &&
-			 call->end_ms <= to_ms;
+		const struct ref_call *call = &shift->calls[i];
+		ref_window_slide(shift, &window, i, call->end_ms);
+		uint32_t rest_calls = window.calls[center] - window.calls[call->op];
+		uint32_t rest_premature = window.premature[center] - window.premature[call->op];
+		double p = rest_calls ? (double)rest_premature / rest_calls : 0.0;
+		if (p < REFERENCE_MIN_RATIO)
+			p = REFERENCE_MIN_RATIO;
+		window.calls[call->op]++;
+		window.premature[call->op] += call->premature;
+		window.calls[center]++;
+		window.premature[center] += call->premature;
+		double tail = binomial_upper_tail(window.premature[call->op], window.calls[call->op], p);
+		stats[2 * i] = p;
+		stats[2 * i + 1] = tail > 1e-300 ? -log10(tail) : 300.0;
+	}
+}
+
+/* A reference's alarms for one operator at threshold h: a CUSUM restarts at 0 after an alarm,
+ * and after an alarm an operator is quiet for 2 hours (as an open alert would be). */
+static size_t reference_alarms(const struct bench_shift *shift, const double *stats, int which, unsigned op,
+			       double h, int64_t *times)
+{
+	size_t count = 0;
+	double sum = 0.0;
+	int64_t quiet_until = INT64_MIN;
+
+	for (size_t i = 0; i < shift->call_count && count < MAX_FIRINGS; i++) {
+		const struct ref_call *call = &shift->calls[i];
+		if (call->op != op)
+			continue;
+		double stat = stats[2 * i + 1];
+		if (which == 0) {
+			struct cusum_weights weights = cusum_weights(stats[2 * i], REFERENCE_ODDS_RATIO);
+			stat = sum = cusum_step(sum, call->premature, &weights);
+		}
+		if (stat < h || call->end_ms < quiet_until)
+			continue;
+		times[count++] = call->end_ms;
+		quiet_until = call->end_ms + REFERENCE_WINDOW_MS;
+		sum = 0.0;
 	}
 	return count;
 }
 
-/* Score one operator's firings: false ones counted, the first true one recorded. */
-static void score_operator(const struct sim_scenario *scenario, const struct sim_shift *shift,
-			   const struct shift_alerts *alerts, unsigned op, struct case_result *result)
+/* Each honest operator's highest statistic of the shift, for the calibration. */
+static void reference_maxima(const struct bench_shift *shift, const double *stats, double *maxima, size_t *count)
 {
-	const struct sim_misconduct *misconduct = sim_misconduct_of(scenario, op);
-	int64_t onset_ms = misconduct ? sim_onset_ms(scenario, misconduct) : INT64_MAX;
-	int64_t caught_ms = INT64_MAX;
+	static double sums[MAX_OPERATORS], highest[MAX_OPERATORS][2];
 
-	for (size_t i = 0; i < alerts->count; i++) {
-		const struct firing *firing = &alerts->firings[i];
-		if (firing->operator_index != op)
-			continue;
-		if (firing->ts_ms >= onset_ms) {
-			caught_ms = caught_ms < firing->ts_ms ? caught_ms : firing->ts_ms;
-			continue;
-		}
-		result->false_alerts++;
-		result->storm_false_alerts += firing->ts_ms >= result->storm_start_ms &&
-					      firing->ts_ms - firing->window_ms < result->storm_end_ms;
+	memset(sums, 0, sizeof(sums));
+	memset(highest, 0, sizeof(highest));
+	for (size_t i = 0; i < shift->call_count; i++) {
+		const struct ref_call *call = &shift->calls[i];
+		struct cusum_weights weights = cusum_weights(stats[2 * i], REFERENCE_ODDS_RATIO);
+		sums[call->op] = cusum_step(sums[call->op], call->premature, &weights);
+		if (sums[call->op] > highest[call->op][0])
+			highest[call->op][0] = sums[call->op];
+		if (stats[2 * i + 1] > highest[call->op][1])
+			highest[call->op][1] = stats[2 * i + 1];
 	}
-	result->honest_hours += misconduct ? misconduct->onset_hours : scenario->shift_hours;
-	if (!misconduct)
-		return;
-	result->misbehaving++;
-	if (caught_ms == INT64_MAX)
-		return;
-	double minutes = (double)(caught_ms - onset_ms) / MS_PER_MINUTE;
-	result->calls_to_alert[result->caught] = calls_between(shift, op, onset_ms, caught_ms);
-	result->minutes_to_alert[result->caught] = minutes;
-	result->caught++;
-	result->caught_in_time += minutes <= CATCH_TARGET_MINUTES;
+	for (unsigned op = 0; op < shift->operator_count; op++)
+		if (shift->onset_ms[op] == INT64_MAX && (int)op != shift->high_pocket_operator) {
+			maxima[2 * *count] = highest[op][0];
+			maxima[2 * *count + 1] = highest[op][1];
+			(*count)++;
+		}
 }
 
-/* The scenario of a case for one seed. */
-static void case_scenario(const struct bench_case *bench_case, const struct bench_options *options,
-			  uint64_t seed, struct sim_scenario *scenario)
+static void score_references(const struct bench_shift *shift, const double *stats, const double *thresholds,
+			     struct score *scores)
 {
-	sim_scenario_preset(scenario, bench_case->preset);
-	scenario->seed = seed;
-	if (options->redial_share >= 0)
-		scenario->redial.share = options->redial_share;
-	if (bench_case->hangup_share > 0)
-		for (size_t i = 0; i < scenario->misconduct_count; i++)
-			scenario->misconduct[i].hangup_share = bench_case->hangup_share;
-}
+	static int64_t times[MAX_FIRINGS], windows[MAX_FIRINGS];
 
+	for (size_t i = 0; i < MAX_FIRINGS; i++)
+		windows[i] = STORM_AFTER_MS;
+	for (int which = 0; which < 2; which++)
+		for (unsigned op = 0; op < shift->operator_count; op++) {
+			size_t count = reference_alarms(shift, stats, which, op, thresholds[REF_CUSUM + which], times);
+			score_alarms(shift, op, times, windows, count, &scores[REF_CUSUM + which]);
+		}
+}
 /* ---- one scenario over every seed -------------------------------------------------------- */
-
-static void result_free(struct case_result *result)
-{
-	free(result->calls_to_alert);
-	free(result->minutes_to_alert);
-	result->calls_to_alert = NULL;
-	result->minutes_to_alert = NULL;
-}
-
-static int result_init(struct case_result *result, const struct bench_case *bench_case,
-		       const struct bench_options *options)
-{
-	struct sim_scenario scenario, storm;
-	size_t capacity;
-
-	case_scenario(bench_case, options, 1, &scenario);
-	sim_scenario_preset(&storm, "storm");
-	capacity = (size_t)options->seeds * (scenario.misconduct_count ? scenario.misconduct_count : 1);
-	*result = (struct case_result){
-		.operators = scenario.operator_count,
-		.has_storm = scenario.storm.hours > 0,
-		.storm_start_ms = sim_storm_start_ms(&storm),
-		.storm_end_ms = sim_storm_end_ms(&storm),
-		.calls_to_alert = calloc(capacity, sizeof(double)),
-		.minutes_to_alert = calloc(capacity, sizeof(double)),
-	};
-	if (!result->calls_to_alert || !result->minutes_to_alert) {
-		result_free(result);
-		return -1;
-	}
-	return 0;
-}
-
-/* Generate, run and score every seed of one scenario; 0 or -1 (reported). */
-static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
-		    const struct config *config, struct sim_shift *shift,
-		    struct shift_alerts *alerts, struct case_result *result)
-{
-	char why[SIM_WHY_MAX];
-
-	if (result_init(result, bench_case, options) != 0) {
-		fprintf(stderr, "detection: out of memory\n");
-		return -1;
-	}
-	for (long i = 0; i < options->seeds; i++) {
-		struct sim_scenario scenario;
-		case_scenario(bench_case, options, options->first_seed + (uint64_t)i, &scenario);
-		long rejected;
-		if (sim_scenario_check(&scenario, why, sizeof(why)) != 0 ||
-		    sim_shift_generate(&scenario, shift, why, sizeof(why)) != 0) {
-			fprintf(stderr, "detection: %s: %s\n", bench_case->label, why);
-			return -1;
-		}
-		if ((rejected = run_engine(config, &scenario, shift, alerts)) < 0) {
-			fprintf(stderr, "detection: out of memory for the engine\n");
-			return -1;
-		}
-		result->rejected_lines += (uint64_t)rejected;
-		result->dropped += alerts->dropped + alerts->unknown_operator;
-		for (unsigned op = 0; op < scenario.operator_count; op++)
-			score_operator(&scenario, shift, alerts, op, result);
-		result->seeds++;
-	}
-	return 0;
-}
-
-/* ---- summaries --------------------------------------------------------------------------- */
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -316,40 +564,144 @@ static double median(double *values, size_t count)
 	return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
 }
 
-static void summarize(size_t case_index, struct case_result *result, struct case_summary *summary)
+static void summarize_score(struct score *score, struct score_summary *summary)
 {
-	*summary = (struct case_summary){
-		.case_index = case_index,
-		.seeds = result->seeds,
-		.operators = result->operators,
-		.misbehaving = result->misbehaving,
-		.caught = result->caught,
-		.caught_in_time = result->caught_in_time,
-		.median_calls = median(result->calls_to_alert, result->caught),
-		.median_minutes = median(result->minutes_to_alert, result->caught),
-		.false_alerts = result->false_alerts,
-		.storm_false_alerts = result->storm_false_alerts,
-		.honest_hours = result->honest_hours,
-		.has_storm = result->has_storm,
-		.dropped = result->dropped,
-		.rejected_lines = result->rejected_lines,
+	*summary = (struct score_summary){
+		.misbehaving = score->misbehaving, .caught = score->caught,
+		.caught_in_time = score->caught_in_time, .false_alerts = score->false_alerts,
+		.storm_false_alerts = score->storm_false_alerts, .pocket_flagged = score->pocket_flagged,
+		.pocket_shifts = score->pocket_shifts,
+		.median_hours = median(score->hours_to_alert, score->caught),
+		.honest_hours = score->honest_hours,
 	};
+}
+
+struct scenario_buffers {
+	struct bench_shift shift;
+	size_t text_capacity;
+	double *stats;
+	size_t stats_capacity;
+};
+
+static int reserve_stats(struct scenario_buffers *buffers)
+{
+	if (buffers->stats_capacity >= buffers->shift.call_count)
+		return 0;
+	double *stats = realloc(buffers->stats, 2 * buffers->shift.call_count * sizeof(double));
+	if (!stats)
+		return -1;
+	buffers->stats = stats;
+	buffers->stats_capacity = buffers->shift.call_count;
+	return 0;
+}
+
+/* Generate, run and score every seed of one scenario; 0 or -1 (reported). */
+static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
+		    const struct config *config, struct scenario_buffers *buffers, struct score *scores,
+		    struct case_summary *summary)
+{
+	static struct shift_alerts alerts;
+	struct bench_shift *shift = &buffers->shift;
+
+	for (long i = 0; i < options->seeds; i++) {
+		long rejected;
+		if (make_shift(bench_case, options, options->first_seed + (uint64_t)i, shift, &buffers->text_capacity) != 0 ||
+		    reserve_stats(buffers) != 0)
+			return -1;
+		if ((rejected = run_engine(config, shift, &alerts)) < 0) {
+			fprintf(stderr, "detection: out of memory for the engine\n");
+			return -1;
+		}
+		summary->rejected_lines += (uint64_t)rejected;
+		summary->dropped += alerts.dropped + alerts.unknown_operator;
+		score_detector(shift, &alerts, &scores[DETECTOR]);
+		reference_statistics(shift, buffers->stats);
+		score_references(shift, buffers->stats, options->reference_threshold[bench_case->generator], scores);
+		summary->operators = shift->operator_count;
+		summary->has_storm = shift->has_storm;
+		summary->seeds++;
+	}
+	return 0;
 }
 
 /* Run one scenario over every seed into *summary. */
 static void run_scenario(size_t case_index, const struct bench_options *options,
 			 const struct config *config, struct case_summary *summary)
 {
-	static struct shift_alerts alerts;
-	struct sim_shift shift = { 0 };
-	struct case_result result;
+	struct scenario_buffers buffers = { 0 };
+	struct score scores[SCORE_COUNT] = { 0 };
+	bool ok = true;
 
-	if (run_case(&cases[case_index], options, config, &shift, &alerts, &result) == 0)
-		summarize(case_index, &result, summary);
+	*summary = (struct case_summary){ .case_index = case_index };
+	for (int k = 0; k < SCORE_COUNT; k++)
+		ok &= (scores[k].hours_to_alert = calloc((size_t)options->seeds * 16 + 1, sizeof(double))) != NULL;
+	if (ok && run_case(&cases[case_index], options, config, &buffers, scores, summary) == 0)
+		for (int k = 0; k < SCORE_COUNT; k++)
+			summarize_score(&scores[k], &summary->scores[k]);
 	else
-		*summary = (struct case_summary){ .case_index = case_index, .status = -1 };
-	result_free(&result);
-	sim_shift_free(&shift);
+		summary->status = -1;
+	for (int k = 0; k < SCORE_COUNT; k++)
+		free(scores[k].hours_to_alert);
+	free(buffers.shift.text);
+	free(buffers.shift.calls);
+	free(buffers.stats);
+}
+
+/* The references' thresholds for one generator: on its honest baseline scenario, the value
+ * that as many honest operator-shifts exceed as cadmon flagged there (at least
+ * FALSE_TARGET_PER_100 per 100): the three are compared at equal false-alarm rate. */
+static int calibrate(const struct bench_options *options, const struct config *config, size_t baseline_case,
+		     double *thresholds, double *detector_per_100)
+{
+	static struct shift_alerts alerts;
+	struct scenario_buffers buffers = { 0 };
+	double *maxima = NULL;
+	size_t count = 0, capacity = 0, flagged = 0;
+	int rc = 0;
+
+	for (long i = 0; i < options->seeds && rc == 0; i++) {
+		rc = make_shift(&cases[baseline_case], options, options->first_seed + (uint64_t)i, &buffers.shift,
+				&buffers.text_capacity) != 0 || reserve_stats(&buffers) != 0 ? -1 : 0;
+		if (rc == 0 && count + buffers.shift.operator_count > capacity) {
+			capacity = (count + buffers.shift.operator_count) * 2;
+			double *grown = realloc(maxima, 2 * capacity * sizeof(double));
+			rc = grown ? 0 : -1;
+			maxima = grown ? grown : maxima;
+		}
+		if (rc == 0)
+			rc = run_engine(config, &buffers.shift, &alerts) < 0 ? -1 : 0;
+		if (rc == 0) {
+			reference_statistics(&buffers.shift, buffers.stats);
+			reference_maxima(&buffers.shift, buffers.stats, maxima, &count);
+			for (unsigned op = 0; op < buffers.shift.operator_count; op++)
+				for (size_t k = 0; k < alerts.count; k++)
+					if (alerts.firings[k].operator_index == op) {
+						flagged++;
+						break;
+					}
+		}
+	}
+	*detector_per_100 = count ? 100.0 * (double)flagged / (double)count : 0.0;
+	for (int which = 0; which < 2 && rc == 0; which++) {
+		double *values = malloc((count + 1) * sizeof(double));
+		if (!values) {
+			rc = -1;
+			break;
+		}
+		for (size_t i = 0; i < count; i++)
+			values[i] = maxima[2 * i + which];
+		qsort(values, count, sizeof(double), compare_doubles);
+		size_t allowed = (size_t)(FALSE_TARGET_PER_100 / 100.0 * (double)count);
+		if (allowed < flagged)
+			allowed = flagged; /* at equal false-alarm rate: cadmon's own, if higher */
+		thresholds[REF_CUSUM + which] = count ? values[count - 1 - (allowed < count ? allowed : count - 1)] + 1e-9 : 1.0;
+		free(values);
+	}
+	free(maxima);
+	free(buffers.shift.text);
+	free(buffers.shift.calls);
+	free(buffers.stats);
+	return rc;
 }
 
 /* ---- workers ------------------------------------------------------------------------------ */
@@ -449,14 +801,19 @@ static int collect_summaries(const struct bench_options *options, const struct c
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-static double false_per_operator_shift(const struct case_summary *summary)
+static double false_per_100(const struct score_summary *score)
 {
-	return summary->honest_hours > 0 ? summary->false_alerts / (summary->honest_hours / SHIFT_HOURS) : 0;
+	return score->honest_hours > 0 ? 100.0 * score->false_alerts / (score->honest_hours / SHIFT_HOURS) : 0;
 }
 
 static void print_rule(const struct config_rule *rule)
 {
-	if (rule->type == CONFIG_RULE_CUSUM)
+	if (rule->type == CONFIG_RULE_SEQUENTIAL)
+		printf("  %-10s sequential %6" PRIu32 " s  cut_share %g  false_alarm_calls %" PRIu32 "  threshold %g  "
+		       "called_back_weight %g  history_prior %g  max_own_factor %g  %s\n", rule->name,
+		       rule->window_seconds, rule->cut_share, rule->false_alarm_calls, rule->threshold,
+		       rule->called_back_weight, rule->history_prior, rule->max_own_factor, rule->severity);
+	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,
 		       rule->odds_ratio, rule->threshold, rule->min_center_ratio, rule->severity);
@@ -471,10 +828,15 @@ static void print_rule(const struct config_rule *rule)
 
 static void print_config(const struct config *config, const char *path)
 {
+	const struct config_baseline *baseline = &config->detector.baseline;
+
 	printf("configuration: %s\n", path ? path : "built-in defaults");
 	printf("  premature: talk < %g s, no incident or transfer; repeat_window %" PRIu32
 	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
 	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
+	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s\n",
+	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency", baseline->half_life_seconds,
+	       baseline->prior_calls, baseline->prior_ratio, baseline->history_half_life_seconds);
 	for (size_t i = 0; i < config->detector.rule_count; i++)
 		print_rule(&config->detector.rules[i]);
 	printf("\n");
@@ -482,65 +844,69 @@ static void print_config(const struct config *config, const char *path)
 
 static void print_run(const struct bench_options *options)
 {
-	printf("shifts: seeds %" PRIu64 "..%" PRIu64 " of each scenario (tools/sim.c presets, slow = "
-	       "one-bad at 0.2); cut-off callers who redial: ", options->first_seed,
-	       options->first_seed + (uint64_t)options->seeds - 1);
+	printf("shifts: seeds %" PRIu64 "..%" PRIu64 " of each scenario; sim = tools/sim.c presets (the "
+	       "generator the window rules were tuned on), g- = bench/shiftgen.c (written apart, other "
+	       "distributions)\n", options->first_seed, options->first_seed + (uint64_t)options->seeds - 1);
 	if (options->redial_share >= 0)
-		printf("%g\n\n", options->redial_share);
-	else
-		printf("the presets' share\n\n");
+		printf("cut-off callers who redial: %g in every scenario\n", options->redial_share);
+	printf("references, calibrated on each generator's honest baseline to cadmon's own rate there (%.3f "
+	       "(sim), %.3f (shiftgen) flagged per 100 operator-shifts), at least %g:\n  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), "
+	       "%.3f (shiftgen)\n  2-hour binomial vs the rest of the center: -log10 p >= %.3f (sim), %.3f "
+	       "(shiftgen)\n\n", options->calibration_per_100[GEN_SIM], options->calibration_per_100[GEN_SHIFTGEN],
+	       FALSE_TARGET_PER_100, options->reference_threshold[GEN_SIM][REF_CUSUM],
+	       options->reference_threshold[GEN_SHIFTGEN][REF_CUSUM],
+	       options->reference_threshold[GEN_SIM][REF_BINOMIAL],
+	       options->reference_threshold[GEN_SHIFTGEN][REF_BINOMIAL]);
 }
 
 static void print_header(void)
 {
-	printf("%-12s %5s %4s %5s %7s %7s %7s %7s %11s %8s %8s\n", "scenario", "seeds", "ops",
-	       "bad", "caught", "in 2 h", "calls", "minutes", "false per", "per 100", "false");
-	printf("%-12s %5s %4s %5s %7s %7s %7s %7s %11s %8s %8s\n", "", "", "", "", "%", "%",
-	       "median", "median", "op-shift", "shifts", "in storm");
+	printf("%-12s %5s %4s %4s | %-31s | %-22s | %-22s\n", "", "", "", "", "cadmon (this configuration)",
+	       "Bernoulli CUSUM", "2-hour binomial");
+	printf("%-12s %5s %4s %4s | %6s %6s %6s %5s %4s | %6s %6s %8s | %6s %6s %8s\n", "scenario", "seeds",
+	       "ops", "bad", "caught", "med h", "false", "storm", "pckt", "caught", "med h", "false",
+	       "caught", "med h", "false");
+}
+
+static void print_score(const struct score_summary *score, bool extra)
+{
+	if (score->misbehaving > 0)
+		printf(" %5.1f%%", 100.0 * score->caught / score->misbehaving);
+	else
+		printf(" %6s", "-");
+	if (score->caught > 0)
+		printf(" %6.2f", score->median_hours);
+	else
+		printf(" %6s", "-");
+	printf(extra ? " %6.3f" : " %8.3f", false_per_100(score));
+	if (!extra)
+		return;
+	printf(" %5u", score->storm_false_alerts);
+	if (score->pocket_shifts)
+		printf(" %3.1f%%", 100.0 * score->pocket_flagged / score->pocket_shifts);
+	else
+		printf(" %4s", "-");
 }
 
 static void print_row(const struct case_summary *summary)
 {
-	double per_shift = false_per_operator_shift(summary);
-
-	printf("%-12s %5u %4u %5u ", cases[summary->case_index].label, summary->seeds,
-	       summary->operators, summary->misbehaving);
-	if (summary->misbehaving > 0)
-		printf("%7.1f %7.1f ", 100.0 * summary->caught / summary->misbehaving,
-		       100.0 * summary->caught_in_time / summary->misbehaving);
-	else
-		printf("%7s %7s ", "-", "-");
-	if (summary->caught > 0)
-		printf("%7.1f %7.1f ", summary->median_calls, summary->median_minutes);
-	else
-		printf("%7s %7s ", "-", "-");
-	printf("%11.4f %8.2f %8u%s\n", per_shift, 100 * per_shift, summary->storm_false_alerts,
-	       summary->has_storm ? " storm" : "");
+	printf("%-12s %5u %4u %4u |", cases[summary->case_index].label, summary->seeds, summary->operators,
+	       summary->scores[DETECTOR].misbehaving);
+	print_score(&summary->scores[DETECTOR], true);
+	printf(" |");
+	print_score(&summary->scores[REF_CUSUM], false);
+	printf(" |");
+	print_score(&summary->scores[REF_BINOMIAL], false);
+	printf("%s\n", summary->has_storm ? "  storm" : "");
 }
 
-/* Does one scenario's row meet its part of the issue's target? */
-static bool meets_target(const struct case_summary *summary)
-{
-	const char *label = cases[summary->case_index].label;
-
-	if (strcmp(label, "one-bad") == 0 &&
-	    (summary->caught < CATCH_TARGET_SHARE * summary->misbehaving ||
-	     !(summary->median_minutes <= CATCH_TARGET_MINUTES)))
-		return false;
-	if (strcmp(label, "storm") == 0 && summary->storm_false_alerts > 0)
-		return false;
-	return 100 * false_per_operator_shift(summary) < FALSE_TARGET_PER_100;
-}
-
-/* The rows in a fixed order, then the verdict; 0, or 1 when a scenario failed to run. */
+/* The rows in a fixed order; 0, or 1 when a scenario failed to run. */
 static int print_table(const struct case_summary *summaries, const bool *arrived)
 {
-	bool met = true, complete = true;
 	int status = 0;
 
 	print_header();
 	for (size_t i = 0; i < CASE_COUNT; i++) {
-		complete &= arrived[i];
 		if (!arrived[i])
 			continue;
 		if (summaries[i].status != 0) {
@@ -548,23 +914,16 @@ static int print_table(const struct case_summary *summaries, const bool *arrived
 			continue;
 		}
 		print_row(&summaries[i]);
-		met &= meets_target(&summaries[i]);
 		if (summaries[i].dropped || summaries[i].rejected_lines)
 			fprintf(stderr, "detection: %s: %" PRIu64 " firings not scored, %" PRIu64
 				" lines rejected\n", cases[i].label, summaries[i].dropped,
 				summaries[i].rejected_lines);
 	}
-	printf("\ncaught: a firing for the misbehaving operator at or after onset (in 2 h: within "
-	       "120 min);\ncalls, minutes: from onset to that first firing; false: firings for honest "
-	       "operators or\nbefore onset, per 8 hours of honest operator time; in storm: those whose "
-	       "rule window\noverlapped the storm (in rows without one: the same hours, for "
-	       "reference).\n");
-	printf("\ntarget: one-bad caught in >= %.0f%% of shifts, a median %.0f min or less after "
-	       "onset;\nfewer than %.0f false alert per 100 honest operator-shifts in every scenario; "
-	       "none in storm\nwhose rule window overlapped the storm\n",
-	       100 * CATCH_TARGET_SHARE, CATCH_TARGET_MINUTES, FALSE_TARGET_PER_100);
-	printf("verdict: %s\n", status || !complete ? "not judged: run every scenario" :
-	       met ? "target met" : "target NOT met");
+	printf("\ncaught: a first alarm for a misbehaving operator at or after onset; med h: median hours "
+	       "from onset to it;\nfalse: alarms for honest operators (or before onset) per 100 8-hour "
+	       "operator-shifts; storm: false\nalarms whose evidence overlapped the storm (references: "
+	       "raised in it or within 2 h after);\npckt: shifts in which the honest high-pocket-dial "
+	       "position was flagged.\n");
 	return status;
 }
 
@@ -593,7 +952,7 @@ static void print_usage(void)
 	      "  --seeds N        shifts per scenario (200)\n"
 	      "  --first-seed S   seeds S, S+1, ... (1)\n"
 	      "  --config FILE    the cadmon.yaml to evaluate (default: the built-in defaults)\n"
-	      "  --only SCENARIO  one row: baseline, one-bad, slow, several-bad, storm, storm-bad\n"
+	      "  --only SCENARIO  one row (see the table; e.g. g-no-redial)\n"
 	      "  --jobs N         worker processes (2); 1 runs everything in this process\n"
 	      "  --redial-share R share of cut-off callers who ring again (the presets': 0.5)\n"
 	      "  -h, --help       show this help\n",
@@ -743,6 +1102,12 @@ int main(int argc, char **argv)
 		return status;
 	if (load_config(options.config_path, &config) != 0)
 		return 1;
+	if (calibrate(&options, &config, 0, options.reference_threshold[GEN_SIM], &options.calibration_per_100[GEN_SIM]) != 0 ||
+	    calibrate(&options, &config, 9, options.reference_threshold[GEN_SHIFTGEN],
+		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0) {
+		fprintf(stderr, "detection: out of memory calibrating the references\n");
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	print_config(&config, options.config_path);
 	print_run(&options);

@@ -165,6 +165,16 @@ static bool encode_ack_fields(struct json_object *object, const struct alert *al
 	       json_out_add(object, "first_ts", new_timestamp(alert->first_ack->ts_ms));
 }
 
+/* A sequential rule's evidence: expected count, log-likelihood ratio, threshold, why. */
+static bool add_evidence(struct json_object *object, const struct alert *alert)
+{
+	return json_out_add(object, "expected", new_decimal(alert->expected, 2)) &&
+	       json_out_add(object, "evidence", new_decimal(alert->evidence, 2)) &&
+	       json_out_add(object, "threshold", new_decimal(alert->threshold, 2)) &&
+	       json_out_add(object, "own_factor", new_decimal(alert->own_factor, 2)) &&
+	       add_optional_string(object, "why", alert->why);
+}
+
 static bool encode_operator_fields(struct json_object *object, const struct alert *alert)
 {
 	return json_out_add(object, "rule", json_object_new_string(alert->rule)) &&
@@ -177,6 +187,7 @@ static bool encode_operator_fields(struct json_object *object, const struct aler
 	       json_out_add(object, "center_ratio", new_decimal(alert->center_ratio, 4)) &&
 	       json_out_add(object, "p_value", new_scientific(alert->p_value)) &&
 	       (!alert->has_cusum || json_out_add(object, "cusum", new_decimal(alert->cusum, 3))) &&
+	       (!alert->has_evidence || add_evidence(object, alert)) &&
 	       (alert->late_ms <= 0 || add_late(object, alert)) &&
 	       json_out_add(object, "callbacks", encode_callbacks(alert));
 }

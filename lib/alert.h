@@ -88,6 +88,12 @@ struct alert {
 	double p_value;        /* P(X >= premature) at the center's ratio (floored) */
 	bool has_cusum;
 	double cusum;          /* CUSUM rules: the statistic that reached the threshold */
+	bool has_evidence;     /* sequential rules: the four fields below */
+	double expected;       /* premature hangups the baseline expected in the run's calls */
+	double evidence;       /* the CUSUM of log-likelihood ratios, nats */
+	double threshold;      /* the evidence an alert needs */
+	double own_factor;     /* the operator's own factor applied to the baseline */
+	const char *why;       /* plain words for a supervisor, or NULL */
 	int64_t late_ms;       /* > 0: decided in the time of a source this far behind the center */
 	const struct alert_callback *callbacks; /* not yet called back first, then newest first */
 	size_t callback_count;

@@ -101,6 +101,7 @@
 enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMATURE,
        RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
+       RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
        RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
@@ -117,81 +118,25 @@ enum { RECEIVER_NAME, RECEIVER_TYPE, RECEIVER_URL, RECEIVER_MAX_QUEUE, RECEIVER_
 /* ---- defaults ---------------------------------------------------------------------- */
 
 /* The rules shipped in config/cadmon.yaml, tuned with bench/detection (bench/README.md). */
+/* The rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the window
+ * rules tuned before it are kept in legacy_rules, documented there as an alternative. */
 static const struct config_rule default_rules[] = {
 	{
-		.name = "quick",
-		.type = CONFIG_RULE_WINDOW,
-		.window_seconds = 3600,
-		.min_calls = 5,
-		.min_premature = 5,
-		.min_ratio = 0.30,
-		.min_called_back = 2,
-		.called_back_weight = 3.0,
-		.max_p_value = 0.003,
-		.min_center_ratio = 0.10,
-		.odds_ratio = 3.0,
-		.threshold = 5.0,
-		.severity = "warning",
-	},
-	{
-		.name = "redial",
-		.type = CONFIG_RULE_WINDOW,
-		.window_seconds = 7200,
-		.min_calls = 6,
-		.min_premature = 5,
-		.min_ratio = 0.30,
-		.min_called_back = 1,
-		.called_back_weight = 2.0,
-		.max_p_value = 0.01,
-		.min_center_ratio = 0.10,
-		.odds_ratio = 3.0,
-		.threshold = 5.0,
-		.severity = "warning",
-	},
-	{
-		.name = "burst",
-		.type = CONFIG_RULE_WINDOW,
-		.window_seconds = 7200,
-		.min_calls = 8,
-		.min_premature = 8,
-		.min_ratio = 0.30,
-		.min_called_back = 2,
-		.called_back_weight = 3.0,
-		.max_p_value = 0.001,
-		.min_center_ratio = 0.10,
-		.odds_ratio = 3.0,
-		.threshold = 5.0,
-		.severity = "warning",
-	},
-	{
-		.name = "shift",
-		.type = CONFIG_RULE_WINDOW,
+		.name = "sequential",
+		.type = CONFIG_RULE_SEQUENTIAL,
 		.window_seconds = 28800,
-		.min_calls = 30,
-		.min_premature = 12,
-		.min_ratio = 0.25,
-		.min_called_back = 2,
-		.called_back_weight = 1.0,
-		.max_p_value = 0.0001,
-		.min_center_ratio = 0.10,
-		.odds_ratio = 3.0,
+		.min_calls = 1,
+		.min_premature = 1,
+		.called_back_weight = 4.0,
+		.max_p_value = 1.0,
+		.min_center_ratio = 0.05,
+		.odds_ratio = 4.0,
 		.threshold = 5.0,
-		.severity = "critical",
-	},
-	{
-		.name = "pattern",
-		.type = CONFIG_RULE_WINDOW,
-		.window_seconds = 28800,
-		.min_calls = 30,
-		.min_premature = 15,
-		.min_ratio = 0.30,
-		.min_called_back = 0,
-		.called_back_weight = 1.0,
-		.max_p_value = 0.000001,
-		.min_center_ratio = 0.10,
-		.odds_ratio = 3.0,
-		.threshold = 5.0,
-		.severity = "critical",
+		.severity = "warning",
+		.false_alarm_calls = 10000,
+		.history_prior = 20.0,
+		.max_own_factor = 2.5,
+		.cut_share = 0.25,
 	},
 };
 
@@ -209,6 +154,10 @@ static const struct config_rule rule_key_defaults = {
 	.odds_ratio = 3.0,
 	.threshold = 5.0,
 	.severity = "warning",
+	.false_alarm_calls = 0,
+	.history_prior = 20.0,
+	.max_own_factor = 2.5,
+	.cut_share = 0.25,
 };
 
 /* What a receiver given in the file starts from. */
@@ -292,6 +241,12 @@ void config_set_defaults(struct config *config)
 	config->detector.escalate_unacked_after_seconds[2] = 600;
 	memcpy(config->detector.rules, default_rules, sizeof default_rules);
 	config->detector.rule_count = ARRAY_SIZE(default_rules);
+	config->detector.baseline.scope = CONFIG_BASELINE_AGENCY;
+	config->detector.baseline.half_life_seconds = 1200.0;
+	config->detector.baseline.fast_half_life_seconds = 300.0;
+	config->detector.baseline.prior_calls = 20.0;
+	config->detector.baseline.prior_ratio = 0.10;
+	config->detector.baseline.history_half_life_seconds = 604800.0;
 	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
 		 "/var/lib/cadmon");
 	config->journal.fsync = CONFIG_FSYNC_BATCH;
@@ -939,6 +894,21 @@ static bool parse_positive_number(struct loader *loader, const struct path *path
 	return true;
 }
 
+/* A number >= 0 (the cross-field checks may ask for more, by rule type). */
+static bool parse_nonnegative_number(struct loader *loader, const struct path *path,
+				     const struct key *key, void *field)
+{
+	double value;
+
+	(void)key;
+	if (!scalar_to_number(loader, &value) || value < 0.0) {
+		report(loader, current_mark(loader), path, "must be a number of at least 0");
+		return skip_node(loader);
+	}
+	*(double *)field = value;
+	return true;
+}
+
 static bool parse_ratio(struct loader *loader, const struct path *path, const struct key *key,
 			void *field)
 {
@@ -1129,13 +1099,30 @@ static bool parse_severity(struct loader *loader, const struct path *path, const
 static bool parse_rule_type(struct loader *loader, const struct path *path, const struct key *key,
 			    void *field)
 {
+	static const char *const types[] = { [CONFIG_RULE_WINDOW] = "window", [CONFIG_RULE_CUSUM] = "cusum",
+					     [CONFIG_RULE_SEQUENTIAL] = "sequential" };
+
 	(void)key;
-	if (scalar_is(loader, "window") || scalar_is(loader, "cusum")) {
-		*(enum config_rule_type *)field =
-			scalar_is(loader, "cusum") ? CONFIG_RULE_CUSUM : CONFIG_RULE_WINDOW;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		if (scalar_is(loader, types[i])) {
+			*(enum config_rule_type *)field = (enum config_rule_type)i;
+			return true;
+		}
+	}
+	report(loader, current_mark(loader), path, "must be one of window, cusum, sequential");
+	return skip_node(loader);
+}
+
+static bool parse_baseline_scope(struct loader *loader, const struct path *path, const struct key *key,
+				 void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "agency") || scalar_is(loader, "center")) {
+		*(enum config_baseline_scope *)field =
+			scalar_is(loader, "center") ? CONFIG_BASELINE_CENTER : CONFIG_BASELINE_AGENCY;
 		return true;
 	}
-	report(loader, current_mark(loader), path, "must be one of window, cusum");
+	report(loader, current_mark(loader), path, "must be one of agency, center");
 	return skip_node(loader);
 }
 
@@ -1320,6 +1307,13 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_THRESHOLD] = { .name = "threshold", .parse = parse_positive_number,
 			     RULE_KEY(threshold) },
 	[RULE_SEVERITY] = { .name = "severity", .parse = parse_severity, RULE_KEY(severity) },
+	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls", .parse = parse_uint32,
+				     RULE_KEY(false_alarm_calls), .min = 0, .max = 1000000000 },
+	[RULE_HISTORY_PRIOR] = { .name = "history_prior", .parse = parse_nonnegative_number,
+				 RULE_KEY(history_prior) },
+	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor", .parse = parse_nonnegative_number,
+				  RULE_KEY(max_own_factor) },
+	[RULE_CUT_SHARE] = { .name = "cut_share", .parse = parse_ratio, RULE_KEY(cut_share) },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1512,6 +1506,34 @@ static const struct key unacked_keys[] = {
 	{ .name = NULL },
 };
 
+/* A probability strictly between 0 and 1. */
+static bool parse_open_ratio(struct loader *loader, const struct path *path, const struct key *key,
+			     void *field)
+{
+	double value;
+
+	(void)key;
+	if (!scalar_to_number(loader, &value) || value <= 0.0 || value >= 1.0) {
+		report(loader, current_mark(loader), path, "must be a number greater than 0 and less than 1");
+		return skip_node(loader);
+	}
+	*(double *)field = value;
+	return true;
+}
+
+static const struct key baseline_keys[] = {
+	{ .name = "scope", .parse = parse_baseline_scope, FIELD(detector.baseline.scope) },
+	{ .name = "half_life_seconds", .parse = parse_positive_number,
+	  FIELD(detector.baseline.half_life_seconds) },
+	{ .name = "fast_half_life_seconds", .parse = parse_positive_number,
+	  FIELD(detector.baseline.fast_half_life_seconds) },
+	{ .name = "prior_calls", .parse = parse_positive_number, FIELD(detector.baseline.prior_calls) },
+	{ .name = "prior_ratio", .parse = parse_open_ratio, FIELD(detector.baseline.prior_ratio) },
+	{ .name = "history_half_life_seconds", .parse = parse_positive_number,
+	  FIELD(detector.baseline.history_half_life_seconds) },
+	{ .name = NULL },
+};
+
 static const struct key detector_keys[] = {
 	{ .name = "premature", .parse = parse_section, .children = premature_keys },
 	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400),
@@ -1520,6 +1542,7 @@ static const struct key detector_keys[] = {
 	{ .name = "escalate_unacked_after_seconds", .parse = parse_section,
 	  .children = unacked_keys },
 	{ .name = "rules", .parse = parse_rules },
+	{ .name = "baseline", .parse = parse_section, .children = baseline_keys },
 	{ .name = NULL },
 };
 
@@ -1646,6 +1669,16 @@ static void check_rule_numbers(struct loader *loader, const struct config *confi
 			  "must be a number from 0 to less than 1");
 	check_rule_number(loader, rule, index, RULE_ODDS_RATIO, rule->odds_ratio > 1.0,
 			  "must be a number greater than 1");
+	bool sequential = rule->type == CONFIG_RULE_SEQUENTIAL;
+	check_rule_number(loader, rule, index, RULE_MAX_OWN_FACTOR, !sequential || rule->max_own_factor >= 1.0,
+			  "must be a number of at least 1 in a sequential rule");
+	check_rule_number(loader, rule, index, RULE_HISTORY_PRIOR, !sequential || rule->history_prior > 0.0,
+			  "must be a number greater than 0 in a sequential rule");
+	check_rule_number(loader, rule, index, RULE_CUT_SHARE, !sequential || rule->cut_share > 0.0,
+			  "must be a number greater than 0, at most 1 in a sequential rule");
+	check_rule_number(loader, rule, index, RULE_FALSE_ALARM_CALLS,
+			  rule->false_alarm_calls == 0 || rule->false_alarm_calls >= 10,
+			  "must be 0 or an integer of at least 10");
 }
 
 static void check_rule_name_unique(struct loader *loader, const struct config *config,
@@ -1973,7 +2006,11 @@ static void format_rule_type(struct text_buffer *out, const struct key *key, con
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %s", *(const enum config_rule_type *)field == CONFIG_RULE_CUSUM ? "cusum" : "window");
+	enum config_rule_type type = *(const enum config_rule_type *)field;
+
+	text_append(out, " %s", type == CONFIG_RULE_SEQUENTIAL ? "sequential"
+				: type == CONFIG_RULE_CUSUM    ? "cusum"
+							       : "window");
 }
 
 static void format_fsync(struct text_buffer *out, const struct key *key, const void *field, int indent)
@@ -2028,6 +2065,15 @@ static void format_rules(struct text_buffer *out, const struct key *key, const v
 	}
 }
 
+static void format_baseline_scope(struct text_buffer *out, const struct key *key, const void *field,
+				  int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s",
+		    *(const enum config_baseline_scope *)field == CONFIG_BASELINE_CENTER ? "center" : "agency");
+}
+
 static void format_receiver_type(struct text_buffer *out, const struct key *key, const void *field,
 				 int indent)
 {
@@ -2063,11 +2109,14 @@ static const struct {
 	{ parse_uint32, format_uint32 },
 	{ parse_positive_number, format_number },
 	{ parse_ratio, format_number },
+	{ parse_nonnegative_number, format_number },
+	{ parse_open_ratio, format_number },
 	{ parse_listen, format_listen },
 	{ parse_released_by, format_released_by },
 	{ parse_rule_name, format_word },
 	{ parse_severity, format_word },
 	{ parse_rule_type, format_rule_type },
+	{ parse_baseline_scope, format_baseline_scope },
 	{ parse_directory, format_string },
 	{ parse_fsync, format_fsync },
 	{ parse_rules, format_rules },

@@ -34,6 +34,8 @@ struct config_listen {
 enum config_rule_type {
 	CONFIG_RULE_WINDOW = 0, /* thresholds over a sliding window */
 	CONFIG_RULE_CUSUM,      /* Bernoulli CUSUM over the operator's sequence of calls */
+	CONFIG_RULE_SEQUENTIAL, /* CUSUM of per-call likelihood ratios against the time-matched
+				 * baseline (detector.baseline) and the operator's own history */
 };
 
 /* The lowest TLS version a TLS listener accepts (tls.min_version). */
@@ -69,6 +71,18 @@ struct config_rule {
 	double odds_ratio;       /* CUSUM: the odds multiplier it is tuned to detect, > 1 */
 	double threshold;        /* CUSUM: alarm when the statistic reaches this, > 0 */
 	char severity[CONFIG_NAME_MAX];
+	/* sequential rules (threshold and called_back_weight too: the likelihood ratio a
+	 * callback adds) */
+	double cut_share;           /* H1: the share of the other calls the operator cuts off */
+	uint32_t false_alarm_calls; /* > 0: threshold derived for this many calls between false
+				     * alarms at the baseline's prior_ratio; 0: threshold as given */
+	double history_prior;       /* pseudo-hangups shrinking the own factor toward 1, > 0 */
+	double max_own_factor;      /* the own factor's ceiling, >= 1 */
+};
+
+enum config_baseline_scope {
+	CONFIG_BASELINE_AGENCY = 0, /* the rest of the operator's agency */
+	CONFIG_BASELINE_CENTER,     /* the rest of the whole center */
 };
 
 enum config_receiver_type {
@@ -90,6 +104,18 @@ struct config_receiver {
 	uint32_t down_after_failures;       /* consecutive failures raising receiver_down... */
 	uint32_t down_after_seconds;        /* ...or failing this long since the first of them */
 	char hmac_secret_file[CONFIG_PATH_MAX]; /* webhook: "" = unsigned */
+};
+
+/* The time-matched peer baseline of the sequential rules. */
+struct config_baseline {
+	enum config_baseline_scope scope;
+	double half_life_seconds;         /* of the peers' decayed rate */
+	double fast_half_life_seconds;    /* of a second, faster one: the expectation is the
+					   * higher of the two (a storm is taken in at once) */
+	double prior_calls;               /* pseudo-calls at prior_ratio */
+	double prior_ratio;               /* before calls are seen; the reference rate of
+					   * false_alarm_calls */
+	double history_half_life_seconds; /* of the operator's own long-run rate */
 };
 
 struct config {
@@ -173,6 +199,7 @@ struct config {
 		uint32_t escalate_unacked_after_seconds[CONFIG_SEVERITY_COUNT];
 		struct config_rule rules[CONFIG_MAX_RULES];
 		size_t rule_count;
+		struct config_baseline baseline;
 	} detector;
 	struct {
 		char state_directory[CONFIG_PATH_MAX]; /* used when $STATE_DIRECTORY is not set */

@@ -14,14 +14,18 @@
 #include "codec.h"
 #include "cusum.h"
 #include "hash.h"
+#include "sequential.h"
 #include "table.h"
 #include "text.h"
+#include "timestamp.h"
 #include "window.h"
 
 #define TICK_MS 1000           /* open alerts are re-evaluated once per second of event time */
 #define EVICT_FRACTION 16      /* when full, the idlest 1/16 of the operators are forgotten */
 #define CUSUM_MAX_P0 0.95      /* keeps the CUSUM increments finite */
 #define NO_RULE SIZE_MAX
+#define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
+#define WHY_MAX 512            /* an alert's plain-words explanation */
 
 /* What an operator's window keeps of each call besides its times and flags. */
 struct call_detail {
@@ -35,6 +39,14 @@ struct rule_state {
 	double cusum;
 	bool cusum_alarm; /* the last call took the CUSUM to its threshold */
 	double cusum_at_alarm;
+	/* sequential rules: the statistic and the run of calls since it last left 0 */
+	double evidence;       /* CUSUM of log-likelihood ratios, nats */
+	int64_t run_start_ms;  /* answer time of the run's first call */
+	uint32_t run_calls;
+	uint32_t run_premature;
+	uint32_t run_called_back;
+	double run_expected;   /* sum of the run's per-call expectations */
+	double own_factor;     /* the operator's own factor at the last call */
 };
 
 /* A callback of an open alert: what has been sent of it. */
@@ -78,6 +90,19 @@ struct operator_state {
 	struct window window;
 	struct rule_state rules[CONFIG_MAX_RULES];
 	struct episode episode;
+	struct sequential_rate own;  /* its calls, decayed like its baseline's (to subtract them) */
+	struct sequential_rate own_fast; /* the same at the fast half-life */
+	double history_observed;     /* its long-run premature hangups, decayed... */
+	double history_expected;     /* ...and what the rest of its baseline expected of them */
+	int64_t history_at_ms;
+};
+
+/* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
+struct baseline_entry {
+	struct table_entry base;
+	char agency[EVENT_ID_MAX + 1];
+	struct sequential_rate rate;
+	struct sequential_rate fast;
 };
 
 /* The operator table's entries point at states; states do not move. */
@@ -110,6 +135,9 @@ struct detector {
 	struct operator_state **open_episodes; /* operators with an open alert */
 	uint32_t open_count;
 	struct window center;
+	struct table baselines;            /* struct baseline_entry, at most max_operators */
+	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
+	char why[WHY_MAX];                 /* scratch for one notice's explanation */
 	struct callers *callers;
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
@@ -122,6 +150,16 @@ static int severity_level(const char *severity)
 	return strcmp(severity, "warning") == 0 ? 1 : 0;
 }
 
+/* A sequential rule's h: ln(false_alarm_calls), or as given. */
+static double rule_threshold(const struct config_rule *rule)
+{
+	if (rule->type != CONFIG_RULE_SEQUENTIAL || rule->false_alarm_calls == 0)
+		return rule->threshold;
+	double h = sequential_threshold(rule->false_alarm_calls);
+
+	return h > 0.0 ? h : rule->threshold;
+}
+
 /* Copy the configuration and derive what the hot path needs from it. */
 static void take_config(struct detector *detector, const struct config *config)
 {
@@ -130,6 +168,7 @@ static void take_config(struct detector *detector, const struct config *config)
 	for (size_t r = 0; r < config->detector.rule_count; r++) {
 		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
 		detector->severity[r] = severity_level(config->detector.rules[r].severity);
+		detector->threshold[r] = rule_threshold(&config->detector.rules[r]);
 	}
 }
 
@@ -143,7 +182,8 @@ static bool allocate_tables(struct detector *detector)
 	detector->callbacks = calloc(detector->config.detector.max_alert_callbacks, sizeof(*detector->callbacks));
 	detector->callers = callers_new(detector->config.tracker.max_recent_callers);
 	if (!detector->states || !detector->free_indexes || !detector->open_episodes || !detector->callbacks ||
-	    !detector->callers || table_init(&detector->operators, sizeof(struct operator_entry), max_operators) != 0)
+	    !detector->callers || table_init(&detector->operators, sizeof(struct operator_entry), max_operators) != 0 ||
+	    table_init(&detector->baselines, sizeof(struct baseline_entry), max_operators) != 0)
 		return false;
 	for (uint32_t i = 0; i < max_operators; i++)
 		detector->free_indexes[i] = max_operators - 1 - i;
@@ -188,6 +228,7 @@ void detector_free(struct detector *detector)
 			if (detector->states[i])
 				free_state(detector->states[i]);
 	table_release(&detector->operators);
+	table_release(&detector->baselines);
 	window_release(&detector->center);
 	callers_free(detector->callers);
 	free(detector->states);
@@ -247,6 +288,9 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	state->generation = ++detector->next_generation;
 	text_copy(state->agency, key->agency, sizeof(state->agency));
 	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
+	state->own.at_ms = INT64_MIN;
+	state->own_fast.at_ms = INT64_MIN;
+	state->history_at_ms = INT64_MIN;
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	detector->states[state->index] = state;
@@ -365,6 +409,8 @@ static bool rule_holds(const struct detector *detector, struct operator_state *s
 
 	if (rule->type == CONFIG_RULE_CUSUM)
 		return state->rules[r].cusum_alarm;
+	if (rule->type == CONFIG_RULE_SEQUENTIAL)
+		return state->rules[r].evidence >= detector->threshold[r];
 	return window_rule_holds(rule, &state->window.spans[r].counts, detector, state, r);
 }
 
@@ -396,6 +442,145 @@ static void step_cusums(const struct detector *detector, struct operator_state *
 			rs->cusum_at_alarm = rs->cusum;
 			rs->cusum = 0.0;
 		}
+	}
+}
+
+/* ---- the sequential rules ------------------------------------------------------------ */
+
+static bool baseline_matches(const void *entry, const void *key)
+{
+	return strcmp(((const struct baseline_entry *)entry)->agency, key) == 0;
+}
+
+static int64_t baseline_age(const void *entry)
+{
+	return ((const struct baseline_entry *)entry)->rate.at_ms;
+}
+
+static void forget_baseline(void *entry, void *ctx)
+{
+	(void)entry;
+	((struct detector *)ctx)->stats.baselines_evicted++;
+}
+
+/* The baseline an operator's calls are judged against (created empty: the prior alone). */
+static struct baseline_entry *find_baseline(struct detector *detector, const char *agency)
+{
+	const char *key = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
+	uint64_t hash = hash_string_pair(key, "");
+	struct table *baselines = &detector->baselines;
+	uint32_t i = table_probe(baselines, hash, baseline_matches, key);
+
+	if (table_used(baselines, i))
+		return table_slot(baselines, i);
+	if (baselines->count >= baselines->max_count) {
+		table_evict_oldest(baselines, baseline_age, EVICT_FRACTION, forget_baseline, detector);
+		i = table_probe(baselines, hash, baseline_matches, key);
+	}
+	struct baseline_entry *entry = table_claim(baselines, i, hash);
+	memset((char *)entry + sizeof(entry->base), 0, sizeof(*entry) - sizeof(entry->base));
+	text_copy(entry->agency, key, sizeof(entry->agency));
+	entry->rate.at_ms = INT64_MIN;
+	entry->fast.at_ms = INT64_MIN;
+	return entry;
+}
+
+/* Does the operator's long-run history learn from this call? Not while a sequential rule
+ * holds: the calls that raised an alarm do not become the operator's own baseline. */
+static bool history_learns(const struct detector *detector, const struct operator_state *state)
+{
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
+		if (detector->config.detector.rules[r].type == CONFIG_RULE_SEQUENTIAL &&
+		    state->rules[r].evidence >= detector->threshold[r])
+			return false;
+	return true;
+}
+
+/* One call's step of a sequential rule: its expectation p0 and its log-likelihood ratio. */
+static void step_sequential_rule(const struct config_rule *rule, struct rule_state *rs, int64_t start_ms,
+				 double p0, bool premature)
+{
+	double before = rs->evidence;
+
+	rs->evidence += sequential_llr(p0, rule->cut_share, premature);
+	if (rs->evidence <= 0.0) {
+		rs->evidence = 0.0;
+		rs->run_calls = rs->run_premature = rs->run_called_back = 0;
+		rs->run_expected = 0.0;
+		return;
+	}
+	if (before <= 0.0) {
+		rs->run_start_ms = start_ms;
+		rs->run_calls = rs->run_premature = rs->run_called_back = 0;
+		rs->run_expected = 0.0;
+	}
+	rs->run_calls++;
+	rs->run_premature += premature;
+	rs->run_expected += p0;
+}
+
+/* Feed one call to the operator's sequential rules, then to its baseline and history. */
+static void step_sequentials(struct detector *detector, struct operator_state *state,
+			     const struct completed_call *call, bool premature)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+	struct baseline_entry *entry = find_baseline(detector, state->agency);
+	int64_t at_ms = call->end_ms > entry->rate.at_ms ? call->end_ms : entry->rate.at_ms;
+	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds / baseline->half_life_seconds;
+
+	sequential_rate_advance(&entry->rate, at_ms, baseline->half_life_seconds);
+	sequential_rate_advance(&entry->fast, at_ms, baseline->fast_half_life_seconds);
+	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
+	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
+	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls, baseline->prior_ratio);
+	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, baseline->prior_ratio);
+	if (rest_fast > rest)
+		rest = rest_fast;
+	if (at_ms > state->history_at_ms) {
+		double factor = state->history_at_ms == INT64_MIN ? 0.0 :
+			exp2(-(double)(at_ms - state->history_at_ms) / (baseline->history_half_life_seconds * 1000.0));
+		state->history_observed *= factor;
+		state->history_expected *= factor;
+		state->history_at_ms = at_ms;
+	}
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
+		const struct config_rule *rule = &detector->config.detector.rules[r];
+		struct rule_state *rs = &state->rules[r];
+		if (rule->type != CONFIG_RULE_SEQUENTIAL)
+			continue;
+		rs->own_factor = sequential_own_factor(state->history_observed, state->history_expected,
+						       rule->history_prior, rule->max_own_factor);
+		double p0 = rest * rs->own_factor;
+		step_sequential_rule(rule, rs, call->start_ms, p0 < SEQUENTIAL_P_MAX ? p0 : SEQUENTIAL_P_MAX,
+				     premature);
+	}
+	if (history_learns(detector, state)) {
+		state->history_observed += premature;
+		state->history_expected += rest;
+	}
+	sequential_rate_add(&entry->rate, at_ms, baseline->half_life_seconds, premature);
+	sequential_rate_add(&entry->fast, at_ms, baseline->fast_half_life_seconds, premature);
+	sequential_rate_add(&state->own, at_ms, baseline->half_life_seconds, premature);
+	sequential_rate_add(&state->own_fast, at_ms, baseline->fast_half_life_seconds, premature);
+}
+
+/* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */
+static void sequential_called_back(const struct detector *detector, struct operator_state *state,
+				   const struct caller_hangup *hangup)
+{
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
+		const struct config_rule *rule = &detector->config.detector.rules[r];
+		struct rule_state *rs = &state->rules[r];
+		if (rule->type != CONFIG_RULE_SEQUENTIAL || rule->called_back_weight <= 1.0)
+			continue;
+		if (rs->evidence <= 0.0) {
+			rs->run_start_ms = hangup->end_ms;
+			rs->run_calls = rs->run_premature = 0;
+			rs->run_expected = 0.0;
+			rs->run_called_back = 0;
+		}
+		rs->evidence += log(rule->called_back_weight);
+		rs->run_called_back++;
 	}
 }
 
@@ -471,14 +656,19 @@ static void add_episode_callback(struct detector *detector, struct episode *epis
 	added->serial = entry->serial;
 }
 
-/* Every premature call of a rule's window joins the open alert's callbacks. */
+/* Every premature call of a rule's window joins the open alert's callbacks (for a sequential
+ * rule, those of its run: answered since the statistic last left 0). */
 static void add_window_callbacks(struct detector *detector, struct operator_state *state, size_t rule)
 {
 	const struct window *window = &state->window;
+	bool sequential = detector->config.detector.rules[rule].type == CONFIG_RULE_SEQUENTIAL;
+	int64_t from_ms = sequential ? state->rules[rule].run_start_ms : INT64_MIN;
 
-	for (uint32_t i = window->spans[rule].first; i < window->count; i++)
-		if (window_entry_at(window, i)->flags & WINDOW_PREMATURE)
+	for (uint32_t i = window->spans[rule].first; i < window->count; i++) {
+		const struct window_entry *entry = window_entry_at(window, i);
+		if ((entry->flags & WINDOW_PREMATURE) && entry->start_ms >= from_ms)
 			add_episode_callback(detector, &state->episode, window, i);
+	}
 }
 
 /* The callbacks a notice carries, sorted for action: with all, every one; else only what was
@@ -510,6 +700,56 @@ static int64_t operator_now(const struct detector *detector, const struct operat
 
 /* ---- notices ------------------------------------------------------------------------ */
 
+/* A sequential rule's explanation in plain words, into detector->why. */
+static const char *explain_sequential(struct detector *detector, const struct operator_state *state,
+				      const struct rule_state *rs, size_t r)
+{
+	char since[TIMESTAMP_TEXT_MAX];
+	const char *peers = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER || !state->agency[0]
+				    ? "the center"
+				    : state->agency;
+	const char *rest = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER || !state->agency[0]
+				   ? "the rest of "
+				   : "the rest of agency ";
+
+	if (rs->run_calls == 0 && rs->run_called_back == 0) {
+		snprintf(detector->why, sizeof(detector->why), "no evidence left: %s's recent calls are in line with %s%s",
+			 state->operator_id, rest, peers);
+		return detector->why;
+	}
+	timestamp_format(rs->run_start_ms, since);
+	snprintf(detector->why, sizeof(detector->why),
+		 "%s ended %" PRIu32 " of %" PRIu32 " calls since %s early where %.1f were expected "
+		 "(%s%s at the time of each call, times %.2f for %s's own history); "
+		 "%" PRIu32 " caller%s rang back; evidence %.1f, alert at %.1f",
+		 state->operator_id, rs->run_premature, rs->run_calls, since, rs->run_expected, rest, peers,
+		 rs->own_factor, state->operator_id, rs->run_called_back, rs->run_called_back == 1 ? "" : "s",
+		 rs->evidence, detector->threshold[r]);
+	return detector->why;
+}
+
+/* The run's figures in a sequential rule's notice. */
+static void fill_sequential(struct detector *detector, const struct operator_state *state, size_t r,
+			    struct alert *alert)
+{
+	const struct rule_state *rs = &state->rules[r];
+	double mean = rs->run_calls ? rs->run_expected / rs->run_calls : 0.0;
+
+	alert->window_seconds = detector->config.detector.rules[r].window_seconds;
+	alert->calls = rs->run_calls;
+	alert->premature = rs->run_premature;
+	alert->called_back = rs->run_called_back;
+	alert->ratio = rs->run_calls ? (double)rs->run_premature / rs->run_calls : 0.0;
+	alert->center_ratio = mean;
+	alert->p_value = binomial_upper_tail(rs->run_premature, rs->run_calls, mean);
+	alert->has_evidence = true;
+	alert->expected = rs->run_expected;
+	alert->evidence = rs->evidence;
+	alert->threshold = detector->threshold[r];
+	alert->own_factor = rs->own_factor;
+	alert->why = explain_sequential(detector, state, rs, r);
+}
+
 /* An operator alert's fields at the detector's clock (callbacks left to the caller). */
 static struct alert operator_alert(struct detector *detector, const struct operator_state *state,
 				   const char *kind)
@@ -518,7 +758,7 @@ static struct alert operator_alert(struct detector *detector, const struct opera
 	const struct config_rule *rule = &detector->config.detector.rules[r];
 	struct rule_view view = view_rule(detector, state, r);
 
-	return (struct alert){
+	struct alert alert = {
 		.kind = kind,
 		.type = "operator",
 		.alert_id = state->episode.alert_id,
@@ -540,6 +780,9 @@ static struct alert operator_alert(struct detector *detector, const struct opera
 		.late_ms = state->lag_ms,
 		.callbacks = detector->callbacks,
 	};
+	if (rule->type == CONFIG_RULE_SEQUENTIAL)
+		fill_sequential(detector, state, r, &alert);
+	return alert;
 }
 
 static const char *const notice_kind_names[DETECTOR_NOTICE_KIND_COUNT] = {
@@ -820,6 +1063,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	if (joins_alert)
 		add_new_hangup(detector, state, entry.serial);
 	step_cusums(detector, state, premature);
+	step_sequentials(detector, state, call, premature);
 	evaluate_operator(detector, state, call->call_id);
 	if (joins_alert)
 		request_update(detector, state);
@@ -840,6 +1084,7 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 	if (!window_mark(&state->window, hangup.serial, WINDOW_CALLED_BACK))
 		return;
 	detector->stats.called_back++;
+	sequential_called_back(detector, state, &hangup);
 	advance_clock(detector, start_ms);
 	if (state->episode.open) {
 		struct episode_callback *kept = find_episode_callback(&state->episode, hangup.serial);
@@ -1031,6 +1276,9 @@ static int resize_operators(struct detector *detector, uint32_t max_operators)
 	int evicted = table_resize(&detector->operators, max_operators, operator_age, forget_operator, detector);
 	if (evicted < 0)
 		return evicted;
+	evicted = table_resize(&detector->baselines, max_operators, baseline_age, forget_baseline, detector);
+	if (evicted < 0)
+		return evicted;
 	return renumber_operators(detector, max_operators);
 }
 
@@ -1086,6 +1334,13 @@ static void save_rule_state(const struct rule_state *rs, struct codec_writer *wr
 	codec_put_f64(writer, rs->cusum);
 	codec_put_u8(writer, rs->cusum_alarm);
 	codec_put_f64(writer, rs->cusum_at_alarm);
+	codec_put_f64(writer, rs->evidence);
+	codec_put_i64(writer, rs->run_start_ms);
+	codec_put_u32(writer, rs->run_calls);
+	codec_put_u32(writer, rs->run_premature);
+	codec_put_u32(writer, rs->run_called_back);
+	codec_put_f64(writer, rs->run_expected);
+	codec_put_f64(writer, rs->own_factor);
 }
 
 static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
@@ -1095,6 +1350,31 @@ static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
 	rs->cusum = codec_get_f64(reader);
 	rs->cusum_alarm = codec_get_u8(reader);
 	rs->cusum_at_alarm = codec_get_f64(reader);
+	rs->evidence = codec_get_f64(reader);
+	rs->run_start_ms = codec_get_i64(reader);
+	rs->run_calls = codec_get_u32(reader);
+	rs->run_premature = codec_get_u32(reader);
+	rs->run_called_back = codec_get_u32(reader);
+	rs->run_expected = codec_get_f64(reader);
+	rs->own_factor = codec_get_f64(reader);
+}
+
+static void save_rate(const struct sequential_rate *rate, struct codec_writer *writer)
+{
+	codec_put_f64(writer, rate->calls);
+	codec_put_f64(writer, rate->premature);
+	codec_put_i64(writer, rate->at_ms);
+	codec_put_f64(writer, rate->pending_calls);
+	codec_put_f64(writer, rate->pending_premature);
+}
+
+static void load_rate(struct sequential_rate *rate, struct codec_reader *reader)
+{
+	rate->calls = codec_get_f64(reader);
+	rate->premature = codec_get_f64(reader);
+	rate->at_ms = codec_get_i64(reader);
+	rate->pending_calls = codec_get_f64(reader);
+	rate->pending_premature = codec_get_f64(reader);
 }
 
 /* What an alert has sent and been told: its callbacks and acknowledgement. */
@@ -1165,6 +1445,11 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_i64(writer, state->lag_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		save_rule_state(&state->rules[r], writer);
+	save_rate(&state->own, writer);
+	save_rate(&state->own_fast, writer);
+	codec_put_f64(writer, state->history_observed);
+	codec_put_f64(writer, state->history_expected);
+	codec_put_i64(writer, state->history_at_ms);
 	codec_put_u8(writer, state->episode.open);
 	codec_put_string(writer, state->episode.alert_id);
 	codec_put_u32(writer, (uint32_t)state->episode.rule);
@@ -1188,6 +1473,11 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	state->lag_ms = codec_get_i64(reader);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		load_rule_state(&state->rules[r], reader);
+	load_rate(&state->own, reader);
+	load_rate(&state->own_fast, reader);
+	state->history_observed = codec_get_f64(reader);
+	state->history_expected = codec_get_f64(reader);
+	state->history_at_ms = codec_get_i64(reader);
 	state->episode.open = codec_get_u8(reader);
 	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
 	state->episode.rule = codec_get_u32(reader);
@@ -1230,6 +1520,7 @@ void detector_save(const struct detector *detector, struct codec_writer *writer)
 		codec_put_u32(writer, detector->open_episodes[i]->index);
 	window_save(&detector->center, writer);
 	callers_save(detector->callers, writer);
+	table_save(&detector->baselines, writer);
 }
 
 /* The operator table's slots, pointing at the states already loaded. */
@@ -1310,7 +1601,8 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	if (!free_indexes_valid(detector))
 		return -EINVAL;
 	if (load_operator_slots(detector, count, reader) != 0 || load_open_episodes(detector, reader) != 0 ||
-	    window_load(&detector->center, reader) != 0 || callers_load(detector->callers, reader) != 0)
+	    window_load(&detector->center, reader) != 0 || callers_load(detector->callers, reader) != 0 ||
+	    table_load(&detector->baselines, reader) != 0)
 		return -EINVAL;
 	return reader->failed ? -EINVAL : 0;
 }

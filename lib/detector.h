@@ -83,6 +83,7 @@ struct detector_stats {
 	uint64_t center_evictions;  /* calls pushed out of the center window: max_center_calls */
 	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */
 	uint64_t too_old;           /* completed calls older than every window */
+	uint64_t baselines_evicted; /* agency baselines forgotten: max_operators reached */
 	uint32_t operators;         /* operators tracked now */
 	uint32_t open_alerts;       /* operators with an alert open now */
 };

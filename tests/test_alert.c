@@ -67,6 +67,28 @@ static void test_optional_fields_omitted_and_rounding(void **state)
 			  "\"center_ratio\":0.1,\"p_value\":2.50e-09,\"cusum\":5.432,\"callbacks\":[]}");
 }
 
+/* A sequential rule's evidence: expected count, log-likelihood ratio, threshold, own factor and
+ * the explanation, after the window figures. */
+static void test_sequential_evidence_fields(void **state)
+{
+	const struct alert alert = {
+		.kind = "firing", .alert_id = "00000000000000aa", .seq = 7, .ts_ms = T0, .agency = "NOPD",
+		.operator_id = "op-7", .position = "P3", .rule = "sequential", .severity = "warning",
+		.window_seconds = 28800, .calls = 31, .premature = 9, .called_back = 2, .ratio = 9.0 / 31.0,
+		.center_ratio = 0.0935, .p_value = 0.00012, .has_evidence = true, .expected = 2.8989,
+		.evidence = 8.40449, .threshold = 8.00637, .own_factor = 1.0, .why = "op-7 ended 9 of 31 calls early",
+		.callbacks = NULL, .callback_count = 0};
+	(void)state;
+
+	assert_encodes_to(&alert,
+			  "{\"alert\":\"firing\",\"alert_id\":\"00000000000000aa\",\"seq\":7,"
+			  "\"ts\":\"2026-11-29T08:00:00.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
+			  "\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"sequential\",\"severity\":\"warning\","
+			  "\"window_seconds\":28800,\"calls\":31,\"premature\":9,\"called_back\":2,\"ratio\":0.2903,"
+			  "\"center_ratio\":0.0935,\"p_value\":1.20e-04,\"expected\":2.9,\"evidence\":8.4,"
+			  "\"threshold\":8.01,\"own_factor\":1,\"why\":\"op-7 ended 9 of 31 calls early\",\"callbacks\":[]}");
+}
+
 static void test_strings_are_escaped(void **state)
 {
 	const struct alert alert = {
@@ -101,6 +123,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_alert),
 		cmocka_unit_test(test_optional_fields_omitted_and_rounding),
+		cmocka_unit_test(test_sequential_evidence_fields),
 		cmocka_unit_test(test_strings_are_escaped),
 		cmocka_unit_test(test_derived_id),
 	};

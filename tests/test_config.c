@@ -271,28 +271,22 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tracker.max_reorder_events, 50000);
 	assert_int_equal(config.detector.repeat_window_seconds, 300);
 	assert_int_equal(config.detector.resolve_after_seconds, 3600);
-	assert_int_equal(config.detector.rule_count, 5);
-	assert_string_equal(rule->name, "quick");
-	assert_int_equal(rule->type, CONFIG_RULE_WINDOW);
-	assert_int_equal(rule->window_seconds, 3600);
-	assert_int_equal(rule->min_calls, 5);
-	assert_int_equal(rule->min_premature, 5);
-	assert_true(rule->min_ratio == 0.30);
-	assert_int_equal(rule->min_called_back, 2);
-	assert_true(rule->called_back_weight == 3.0);
-	assert_true(rule->max_p_value == 0.003);
-	assert_true(rule->min_center_ratio == 0.10);
-	assert_string_equal(rule->severity, "warning");
-	assert_string_equal(config.detector.rules[1].name, "redial");
-	assert_int_equal(config.detector.rules[1].min_called_back, 1);
-	assert_string_equal(config.detector.rules[2].name, "burst");
-	rule = &config.detector.rules[4];
-	assert_string_equal(rule->name, "pattern");
+	assert_int_equal(config.detector.rule_count, 1);
+	assert_string_equal(rule->name, "sequential");
+	assert_int_equal(rule->type, CONFIG_RULE_SEQUENTIAL);
 	assert_int_equal(rule->window_seconds, 28800);
-	assert_int_equal(rule->min_calls, 30);
-	assert_int_equal(rule->min_premature, 15);
-	assert_true(rule->max_p_value == 0.000001);
-	assert_string_equal(rule->severity, "critical");
+	assert_true(rule->cut_share == 0.25);
+	assert_true(rule->called_back_weight == 4.0);
+	assert_int_equal(rule->false_alarm_calls, 10000);
+	assert_true(rule->history_prior == 20.0);
+	assert_true(rule->max_own_factor == 2.5);
+	assert_string_equal(rule->severity, "warning");
+	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
+	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
+	assert_true(config.detector.baseline.fast_half_life_seconds == 300.0);
+	assert_true(config.detector.baseline.prior_calls == 20.0);
+	assert_true(config.detector.baseline.prior_ratio == 0.10);
+	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 }
@@ -475,7 +469,7 @@ static void test_rule_number_bounds(void **state)
 		      "      p0: 1\n"
 		      "      odds_ratio: 1\n"
 		      "      threshold: -2\n",
-		      "cadmon.yaml:5:13: detector.rules[0].type: must be one of window, cusum",
+		      "cadmon.yaml:5:13: detector.rules[0].type: must be one of window, cusum, sequential",
 		      "cadmon.yaml:6:27: detector.rules[0].called_back_weight: must be a number of at least 1",
 		      "cadmon.yaml:7:20: detector.rules[0].max_p_value: must be a number greater than 0, at most 1",
 		      "cadmon.yaml:8:25: detector.rules[0].min_center_ratio: must be a number from 0 to less than 1",
@@ -1333,6 +1327,7 @@ static void test_longest_window(void **state)
 
 	(void)state;
 	config.detector.rule_count = 3;
+	config.detector.rules[0].window_seconds = 600;
 	config.detector.rules[1].window_seconds = 60;
 	config.detector.rules[2].window_seconds = 9000;
 	assert_int_equal(config_longest_window_seconds(&config), 9000);
@@ -1421,7 +1416,7 @@ static void test_dump_defaults_round_trip(void **state)
 	char *text = assert_dump_round_trips(&config);
 	assert_non_null(strstr(text, "feed:\n  listen: [\"127.0.0.1:7400\"]\n  max_line_bytes: 65536\n"));
 	assert_non_null(strstr(text, "  premature:\n    max_talk_seconds: 20\n    released_by: [operator]\n"));
-	assert_non_null(strstr(text, "  rules:\n    - name: quick\n      type: window\n      window_seconds: 3600\n"));
+	assert_non_null(strstr(text, "  rules:\n    - name: sequential\n      type: sequential\n      window_seconds: 28800\n"));
 	assert_non_null(strstr(text, "journal:\n  state_directory: \"/var/lib/cadmon\"\n  fsync: batch\n"));
 	free(text);
 }
@@ -1551,6 +1546,58 @@ static void test_diff_names_every_change(void **state)
 	assert_string_equal(changes.text, "");
 }
 
+/* The sequential rule's keys and the baseline section: parsed, range-checked with located
+ * errors, and named by config_diff. */
+static void test_sequential_rule_and_baseline(void **state)
+{
+	struct config config = parse_ok("detector:\n"
+					"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
+					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400}\n"
+					"  rules:\n"
+					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
+					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6}\n");
+	const struct config_rule *seq = &config.detector.rules[0];
+	struct changes changes = { .text = "" };
+	struct config defaults_config;
+
+	(void)state;
+	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_CENTER);
+	assert_true(config.detector.baseline.half_life_seconds == 600.0);
+	assert_true(config.detector.baseline.fast_half_life_seconds == 60.0);
+	assert_true(config.detector.baseline.prior_calls == 5.0);
+	assert_true(config.detector.baseline.prior_ratio == 0.2);
+	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
+	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
+	assert_true(seq->cut_share == 0.3);
+	assert_int_equal(seq->false_alarm_calls, 500);
+	assert_true(seq->history_prior == 4.0);
+	assert_true(seq->max_own_factor == 1.5);
+	assert_true(seq->called_back_weight == 6.0);
+	config_set_defaults(&defaults_config);
+	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 8);
+	assert_string_equal(changes.text,
+			    "detector.rules.sequential: present -> (none)\n"
+			    "detector.rules.seq: (none) -> present\n"
+			    "detector.baseline.scope: agency -> center\n"
+			    "detector.baseline.half_life_seconds: 1200 -> 600\n"
+			    "detector.baseline.fast_half_life_seconds: 300 -> 60\n"
+			    "detector.baseline.prior_calls: 20 -> 5\n"
+			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
+			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n");
+	EXPECT_ERRORS("detector:\n"
+		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
+		      "  rules:\n"
+		      "    - {name: s, type: sequential, window_seconds: 60, cut_share: 0, max_own_factor: 0.5,"
+		      " false_alarm_calls: 5, history_prior: 0}\n",
+		      "cadmon.yaml:2:21: detector.baseline.scope: must be one of agency, center",
+		      "cadmon.yaml:2:42: detector.baseline.prior_ratio: must be a number greater than 0 and less than 1",
+		      "cadmon.yaml:2:64: detector.baseline.half_life_seconds: must be a number greater than 0",
+		      "cadmon.yaml:4:66: detector.rules[0].cut_share: must be a number greater than 0, at most 1 in a sequential rule",
+		      "cadmon.yaml:4:85: detector.rules[0].max_own_factor: must be a number of at least 1 in a sequential rule",
+		      "cadmon.yaml:4:109: detector.rules[0].false_alarm_calls: must be 0 or an integer of at least 10",
+		      "cadmon.yaml:4:127: detector.rules[0].history_prior: must be a number greater than 0 in a sequential rule");
+}
+
 /* Receivers are matched by name, as rules are. */
 static void test_diff_receivers(void **state)
 {
@@ -1633,6 +1680,7 @@ int main(void)
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
+		cmocka_unit_test(test_sequential_rule_and_baseline),
 		cmocka_unit_test(test_diff_receivers),
 		cmocka_unit_test(test_shipped_file_sets_every_key),
 	};

@@ -40,6 +40,9 @@ struct seen_alert {
 	double cusum;
 	size_t callback_count;
 	struct alert_callback callbacks[8];
+	bool has_evidence;
+	double expected, evidence, threshold, own_factor;
+	char why[512];
 };
 
 struct fixture {
@@ -75,6 +78,12 @@ static void record_alert(const struct alert *alert, void *ctx)
 	seen->has_cusum = alert->has_cusum;
 	seen->cusum = alert->cusum;
 	seen->callback_count = alert->callback_count;
+	seen->has_evidence = alert->has_evidence;
+	seen->expected = alert->expected;
+	seen->evidence = alert->evidence;
+	seen->threshold = alert->threshold;
+	seen->own_factor = alert->own_factor;
+	snprintf(seen->why, sizeof(seen->why), "%s", alert->why ? alert->why : "");
 	for (size_t i = 0; i < alert->callback_count && i < 8; i++)
 		seen->callbacks[i] = alert->callbacks[i];
 	for (size_t i = 0; i < alert->callback_count; i++) {
@@ -601,6 +610,60 @@ static void test_cusum_alarm_and_reset(void **state)
 	assert_int_equal(detector_stats(f->detector)->firing, 1);
 }
 
+/* A sequential rule: three hangups ending together (no decay anywhere), nobody else on duty
+ * (the expectation is the prior, 0.1, times the operator's own factor as it learns). */
+static void test_sequential_alert_explains(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	double expected = 0.0, evidence = 0.0;
+
+	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
+	rule->type = CONFIG_RULE_SEQUENTIAL;
+	rule->cut_share = 0.25;
+	rule->threshold = 3.0;
+	rule->false_alarm_calls = 0;
+	rule->called_back_weight = 4.0;
+	rule->history_prior = 20.0;
+	rule->max_own_factor = 2.5;
+	reconfigure(f);
+	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550002", T0 + SECONDS(1), SECONDS(4), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 0);
+	add_call_from(f, "op-7", "5045550003", T0 + SECONDS(2), SECONDS(3), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	/* Call n's own factor is (n + 20) / (0.1 n + 20): what the rest (the prior 0.1)
+	 * expected of the hangups before it. */
+	for (int n = 0; n < 3; n++) {
+		double p0 = 0.1 * (n + 20.0) / (0.1 * n + 20.0);
+		expected += p0;
+		evidence += log((p0 + 0.25 * (1 - p0)) / p0);
+	}
+	struct seen_alert *firing = &f->seen[0];
+	assert_string_equal(firing->kind, "firing");
+	assert_true(firing->has_evidence);
+	assert_int_equal(firing->calls, 3);
+	assert_int_equal(firing->premature, 3);
+	assert_true(fabs(firing->expected - expected) < 1e-12);
+	assert_true(fabs(firing->expected - 0.313388503) < 1e-9);
+	assert_true(fabs(firing->evidence - evidence) < 1e-12);
+	assert_true(firing->threshold == 3.0);
+	assert_true(fabs(firing->own_factor - 22.0 / 20.2) < 1e-12);
+	assert_true(fabs(firing->center_ratio - expected / 3) < 1e-12);
+	assert_int_equal(firing->callback_count, 3);
+	assert_string_equal(firing->why,
+			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where 0.3 were expected "
+			    "(the rest of agency NOPD at the time of each call, times 1.09 for op-7's own history); "
+			    "0 callers rang back; evidence 3.4, alert at 3.0");
+	/* A caller rings again: a likelihood ratio of 4 joins the evidence, and the update says so. */
+	detector_caller_rang(f->detector, "5045550002", T0 + SECONDS(100));
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "update");
+	assert_int_equal(f->seen[1].called_back, 1);
+	assert_true(fabs(f->seen[1].evidence - (evidence + log(4.0))) < 1e-12);
+	assert_string_equal(f->sent[3], "update:c2+");
+}
+
 static void test_repeat_caller_marks_hangup(void **state)
 {
 	struct fixture *f = *state;
@@ -908,6 +971,7 @@ int main(void)
 		TEST(test_window_call_limit_evicts_oldest),
 		TEST(test_several_rules),
 		TEST(test_peer_baseline_ignores_storm),
+		TEST(test_sequential_alert_explains),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_repeat_caller_marks_hangup),
 		TEST(test_alert_ids_are_deterministic),

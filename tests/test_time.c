@@ -427,7 +427,7 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 	}
 	expect_ack(feed, day.event_count);
 	one_count = read_alerts(subscriber, one, sizeof one);
-	assert_int_equal(one_count, 93); /* firing, updates, escalations, resolved */
+	assert_int_equal(one_count, 86); /* firing, updates, escalations, resolved */
 	assert_int_equal(harness_stop(&f->harness), 0);
 
 	subscriber = start_default_rules(f);

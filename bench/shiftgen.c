@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "shiftgen.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPERATORS 16
+#define POLICE_OPERATORS 10        /* op-01..op-10 are POLICE, the rest MEDICAL */
+#define START_MS 1796000000000LL   /* 2026-11-29T... an arbitrary fixed start */
+#define MS 1000.0
+#define PREMATURE_TALK_MS 20000
+#define STORM_START_HOURS 3.5
+#define STORM_HOURS 1.5
+#define STORM_VOLUME 2.5
+#define STORM_SHORT_SHARE 0.35
+#define LINE_MAX_BYTES 256
+#define TWO_PI 6.283185307179586
+
+struct rng {
+	uint64_t state;
+};
+
+static uint64_t next_u64(struct rng *rng)
+{
+	uint64_t z = (rng->state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double uniform(struct rng *rng)
+{
+	return (double)(next_u64(rng) >> 11) / 9007199254740992.0;
+}
+
+static double between(struct rng *rng, double low, double high)
+{
+	return low + (high - low) * uniform(rng);
+}
+
+static double exponential(struct rng *rng, double mean)
+{
+	return -mean * log(1.0 - uniform(rng));
+}
+
+static double weibull(struct rng *rng, double shape, double scale)
+{
+	return scale * pow(-log(1.0 - uniform(rng)), 1.0 / shape);
+}
+
+enum release { BY_OPERATOR, BY_CALLER, BY_SYSTEM };
+
+struct event {
+	int64_t ts_ms;
+	uint32_t order;
+	uint32_t call;
+	uint8_t type; /* 0 start, 1 incident, 2 end */
+};
+
+/* A call before its events are written. */
+struct gen_call {
+	int64_t start_ms, end_ms, incident_ms;
+	unsigned op;
+	uint8_t release;
+	char ani[11];
+};
+
+struct gen {
+	const struct shiftgen_params *params;
+	struct rng rng;
+	struct gen_call *calls;
+	size_t count, capacity;
+	double pocket_share[OPERATORS];
+	int64_t begin_ms; /* the first call: START_MS minus the history */
+	int64_t end_ms;
+};
+
+static struct gen_call *new_call(struct gen *gen)
+{
+	if (gen->count == gen->capacity) {
+		size_t capacity = gen->capacity ? gen->capacity * 2 : 1024;
+		struct gen_call *grown = realloc(gen->calls, capacity * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		gen->calls = grown;
+		gen->capacity = capacity;
+	}
+	struct gen_call *call = &gen->calls[gen->count++];
+	memset(call, 0, sizeof(*call));
+	call->incident_ms = -1;
+	return call;
+}
+
+static void random_ani(struct gen *gen, char ani[11])
+{
+	snprintf(ani, 11, "%010" PRIu64, (uint64_t)(2000000000u + next_u64(&gen->rng) % 7000000000u));
+}
+
+static bool in_storm(const struct gen *gen, int64_t t_ms)
+{
+	double hours = (double)(t_ms - START_MS) / 3600000.0;
+	return gen->params->storm && hours >= STORM_START_HOURS && hours < STORM_START_HOURS + STORM_HOURS;
+}
+
+/* The rogue cuts off this real call? (After onset, and in bursts only the first hour of three.) */
+static bool cuts_off(struct gen *gen, int64_t onset_ms, int64_t t_ms)
+{
+	if (t_ms < onset_ms)
+		return false;
+	if (gen->params->bursts && ((t_ms - onset_ms) / 3600000) % 3 != 0)
+		return false;
+	return uniform(&gen->rng) < gen->params->cut_share;
+}
+
+/* A real call: Weibull talk time, mostly ended by the caller, often an incident. */
+static void real_call(struct gen *gen, struct gen_call *call)
+{
+	double talk_s = 6.0 + weibull(&gen->rng, 1.4, 160.0);
+	double r = uniform(&gen->rng);
+	call->end_ms = call->start_ms + (int64_t)(talk_s * MS);
+	call->release = r < 0.70 ? BY_CALLER : r < 0.93 ? BY_OPERATOR : BY_SYSTEM;
+	if (uniform(&gen->rng) < 0.55)
+		call->incident_ms = call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.3, 0.9));
+}
+
+static void short_call(struct gen *gen, struct gen_call *call, double low_s, double high_s, double by_operator)
+{
+	call->end_ms = call->start_ms + (int64_t)(between(&gen->rng, low_s, high_s) * MS);
+	call->release = uniform(&gen->rng) < by_operator ? BY_OPERATOR : BY_CALLER;
+}
+
+/* A later call from the same number, to a random operator of the same agency. */
+static int follow_up(struct gen *gen, size_t from, double delay_s, bool real)
+{
+	unsigned op = gen->calls[from].op;
+	unsigned first = op < POLICE_OPERATORS ? 0 : POLICE_OPERATORS;
+	unsigned span = op < POLICE_OPERATORS ? POLICE_OPERATORS : OPERATORS - POLICE_OPERATORS;
+	int64_t start_ms = gen->calls[from].end_ms + (int64_t)(delay_s * MS);
+	if (start_ms >= gen->end_ms)
+		return 0;
+	char ani[11];
+	memcpy(ani, gen->calls[from].ani, sizeof(ani));
+	struct gen_call *call = new_call(gen);
+	if (!call)
+		return -1;
+	call->op = first + (unsigned)(next_u64(&gen->rng) % span);
+	call->start_ms = start_ms;
+	memcpy(call->ani, ani, sizeof(ani));
+	if (real) {
+		real_call(gen, call);
+		call->incident_ms = call->start_ms + 20000;
+		if (call->end_ms < call->incident_ms + 5000)
+			call->end_ms = call->incident_ms + 5000;
+	} else {
+		short_call(gen, call, 2.0, 14.0, 0.85);
+	}
+	return 0;
+}
+
+/* One operator's calls: a volume rising and falling through the shift, queued while busy. */
+static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double phase)
+{
+	const struct shiftgen_params *params = gen->params;
+	double rate_max = params->calls_per_hour * 1.35 * STORM_VOLUME; /* thinning bound, per hour */
+	int64_t t_ms = gen->begin_ms, free_ms = gen->begin_ms;
+
+	for (;;) {
+		t_ms += (int64_t)(exponential(&gen->rng, 3600.0 / rate_max) * MS);
+		if (t_ms >= gen->end_ms)
+			return 0;
+		double hours = (double)(t_ms - START_MS) / 3600000.0;
+		double rate = params->calls_per_hour * (1.0 + 0.35 * sin(TWO_PI * hours / 8.0 + phase));
+		bool storm = in_storm(gen, t_ms);
+		if (storm)
+			rate *= STORM_VOLUME;
+		if (uniform(&gen->rng) * rate_max >= rate)
+			continue;
+		struct gen_call *call = new_call(gen);
+		if (!call)
+			return -1;
+		size_t index = gen->count - 1;
+		call->op = op;
+		call->start_ms = t_ms > free_ms ? t_ms : free_ms;
+		random_ani(gen, call->ani);
+		double kind = uniform(&gen->rng);
+		bool pocket = false;
+		if (storm && kind < STORM_SHORT_SHARE) {
+			short_call(gen, call, 3.0, 16.0, 1.0);
+		} else if ((kind = uniform(&gen->rng)) < gen->pocket_share[op]) {
+			short_call(gen, call, 1.5, 15.0, 0.85);
+			pocket = true;
+		} else if (kind < gen->pocket_share[op] + 0.04) {
+			short_call(gen, call, 0.5, 5.0, 0.0); /* abandoned: the caller hangs up */
+		} else if (cuts_off(gen, onset_ms, call->start_ms)) {
+			short_call(gen, call, 4.0, 18.0, 1.0);
+			free_ms = call->end_ms + (int64_t)(between(&gen->rng, 5.0, 40.0) * MS);
+			if (uniform(&gen->rng) < params->redial_share &&
+			    follow_up(gen, index, 15.0 + exponential(&gen->rng, 120.0), true) != 0)
+				return -1;
+			continue;
+		} else {
+			real_call(gen, call);
+		}
+		call = &gen->calls[index];
+		free_ms = call->end_ms + (int64_t)(between(&gen->rng, 5.0, 40.0) * MS);
+		if (pocket && uniform(&gen->rng) < 0.25 && follow_up(gen, index, between(&gen->rng, 60, 600), false))
+			return -1;
+		if (pocket && uniform(&gen->rng) < 0.02 && follow_up(gen, index, between(&gen->rng, 30, 280), true))
+			return -1;
+	}
+}
+
+static bool is_premature(const struct gen_call *call)
+{
+	return call->release == BY_OPERATOR && call->end_ms - call->start_ms < PREMATURE_TALK_MS &&
+	       call->incident_ms < 0;
+}
+
+static int compare_events(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+
+	if (x->ts_ms != y->ts_ms)
+		return x->ts_ms < y->ts_ms ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int append(struct shiftgen_shift *shift, const char *line, size_t len)
+{
+	if (shift->text_len + len + 1 > shift->text_capacity) {
+		size_t capacity = shift->text_capacity ? shift->text_capacity * 2 : 1 << 20;
+		while (capacity < shift->text_len + len + 1)
+			capacity *= 2;
+		char *grown = realloc(shift->text, capacity);
+		if (!grown)
+			return -1;
+		shift->text = grown;
+		shift->text_capacity = capacity;
+	}
+	memcpy(shift->text + shift->text_len, line, len);
+	shift->text_len += len;
+	shift->text[shift->text_len] = '\0';
+	return 0;
+}
+
+/* POLICE's clock is exact; MEDICAL's runs a few seconds ahead (one skew per shift). */
+static int write_event(struct shiftgen_shift *shift, const struct gen_call *call, uint32_t number,
+		       const struct event *event)
+{
+	static const char *const releases[] = { "operator", "caller", "system" };
+	const char *agency = call->op < POLICE_OPERATORS ? "POLICE" : "MEDICAL";
+	char line[LINE_MAX_BYTES];
+	int len;
+
+	if (event->type == 0)
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_start\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
+			       ",\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":\"P%02u\",\"ani\":\"%s\"}\n",
+			       number, event->ts_ms, call->op + 1, agency, call->op + 1, call->ani);
+	else if (event->type == 1)
+		len = snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
+			       ",\"incident_id\":\"i%" PRIu32 "\"}\n", number, event->ts_ms, number);
+	else
+		len = snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
+			       ",\"released_by\":\"%s\"}\n", number, event->ts_ms, releases[call->release]);
+	return append(shift, line, (size_t)len);
+}
+
+static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t skew_ms)
+{
+	struct event *events = malloc(gen->count * 3 * sizeof(*events));
+	size_t n = 0;
+
+	if (!events)
+		return -1;
+	for (size_t i = 0; i < gen->count; i++) {
+		const struct gen_call *call = &gen->calls[i];
+		int64_t skew = call->op < POLICE_OPERATORS ? 0 : skew_ms;
+		events[n] = (struct event){ call->start_ms + skew, (uint32_t)n, (uint32_t)i, 0 };
+		n++;
+		if (call->incident_ms >= 0) {
+			events[n] = (struct event){ call->incident_ms + skew, (uint32_t)n, (uint32_t)i, 1 };
+			n++;
+		}
+		events[n] = (struct event){ call->end_ms + skew, (uint32_t)n, (uint32_t)i, 2 };
+		n++;
+	}
+	qsort(events, n, sizeof(*events), compare_events);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = write_event(shift, &gen->calls[events[i].call], events[i].call + 1, &events[i]);
+	free(events);
+	return rc;
+}
+
+static int keep_calls(const struct gen *gen, struct shiftgen_shift *shift)
+{
+	if (shift->call_capacity < gen->count) {
+		struct shiftgen_call *grown = realloc(shift->calls, gen->count * sizeof(*grown));
+		if (!grown)
+			return -1;
+		shift->calls = grown;
+		shift->call_capacity = gen->count;
+	}
+	for (size_t i = 0; i < gen->count; i++)
+		shift->calls[i] = (struct shiftgen_call){ gen->calls[i].start_ms, gen->calls[i].end_ms,
+							  gen->calls[i].op, is_premature(&gen->calls[i]) };
+	shift->call_count = gen->count;
+	return 0;
+}
+
+int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shift *shift)
+{
+	struct gen gen = { .params = params, .rng = { params->seed * 0x2545F4914F6CDD1DULL + 12345 } };
+	unsigned rogue = (unsigned)(next_u64(&gen.rng) % POLICE_OPERATORS);
+	unsigned pocketer = (rogue + 1 + (unsigned)(next_u64(&gen.rng) % (POLICE_OPERATORS - 1))) % POLICE_OPERATORS;
+	double phase = between(&gen.rng, 0, TWO_PI);
+	int64_t skew_ms = (int64_t)between(&gen.rng, 0, 4000);
+	int rc = 0;
+
+	gen.begin_ms = START_MS - (int64_t)(params->history_hours * 3600000.0);
+	gen.end_ms = START_MS + (int64_t)(params->hours * 3600000.0);
+	shift->text_len = 0;
+	shift->operator_count = OPERATORS;
+	shift->start_ms = START_MS;
+	shift->storm_start_ms = START_MS + (int64_t)(STORM_START_HOURS * 3600000.0);
+	shift->storm_end_ms = shift->storm_start_ms + (int64_t)(STORM_HOURS * 3600000.0);
+	shift->high_pocket_operator = params->high_pocket ? (int)pocketer : -1;
+	for (unsigned op = 0; op < OPERATORS; op++) {
+		gen.pocket_share[op] = op < POLICE_OPERATORS ? 0.06 : 0.13;
+		shift->onset_ms[op] = INT64_MAX;
+	}
+	if (params->high_pocket)
+		gen.pocket_share[pocketer] *= 3.0;
+	if (params->rogue)
+		shift->onset_ms[rogue] = START_MS + (int64_t)(between(&gen.rng, 1.0, 4.5) * 3600000.0);
+	for (unsigned op = 0; op < OPERATORS && rc == 0; op++)
+		rc = operator_calls(&gen, op, shift->onset_ms[op], phase + between(&gen.rng, -0.3, 0.3));
+	if (rc == 0)
+		rc = write_shift(&gen, shift, skew_ms);
+	if (rc == 0)
+		rc = keep_calls(&gen, shift);
+	free(gen.calls);
+	return rc;
+}
+
+void shiftgen_free(struct shiftgen_shift *shift)
+{
+	free(shift->text);
+	free(shift->calls);
+	memset(shift, 0, sizeof(*shift));
+}

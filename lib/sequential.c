@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "sequential.h"
+
+#include <math.h>
+
+
+#define P_MIN 0.001  /* expectations are kept inside (P_MIN, P_MAX) so every LLR is finite */
+#define P_MAX 0.95
+#define P1_MAX 0.99 /* and H1 below certainty */
+
+void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
+{
+	if (now_ms <= rate->at_ms)
+		return;
+	if (rate->at_ms == INT64_MIN) { /* nothing seen yet: nothing to decay */
+		rate->at_ms = now_ms;
+		return;
+	}
+	double factor = exp2(-(double)(now_ms - rate->at_ms) / (half_life_seconds * 1000.0));
+	rate->calls = (rate->calls + rate->pending_calls) * factor;
+	rate->premature = (rate->premature + rate->pending_premature) * factor;
+	rate->pending_calls = rate->pending_premature = 0.0;
+	rate->at_ms = now_ms;
+}
+
+void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature)
+{
+	sequential_rate_advance(rate, now_ms, half_life_seconds);
+	rate->pending_calls += 1.0;
+	rate->pending_premature += premature;
+}
+
+double sequential_rest_ratio(const struct sequential_rate *whole, const struct sequential_rate *own,
+			     double prior_calls, double prior_ratio)
+{
+	double calls = whole->calls - own->calls, premature = whole->premature - own->premature;
+
+	if (calls < 0.0)
+		calls = 0.0;
+	if (premature < 0.0)
+		premature = 0.0;
+	if (premature > calls)
+		premature = calls;
+	return (premature + prior_calls * prior_ratio) / (calls + prior_calls);
+}
+
+double sequential_own_factor(double observed, double expected, double prior, double max_own_factor)
+{
+	double factor = expected + prior > 0.0 ? (observed + prior) / (expected + prior) : 1.0;
+
+	if (factor > max_own_factor)
+		factor = max_own_factor;
+	return factor > 1.0 ? factor : 1.0;
+}
+
+double sequential_llr(double p0, double cut_share, bool premature)
+{
+	double p = p0 < P_MIN ? P_MIN : p0 > P_MAX ? P_MAX : p0;
+	double p1 = p + cut_share * (1.0 - p);
+
+	if (p1 > P1_MAX)
+		p1 = P1_MAX;
+
+	return premature ? log(p1 / p) : log1p(-p1) - log1p(-p);
+}
+
+double sequential_threshold(double false_alarm_calls)
+{
+	return false_alarm_calls > 1.0 ? log(false_alarm_calls) : -1.0;
+}

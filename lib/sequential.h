@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_SEQUENTIAL_H
+#define CADMON_SEQUENTIAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The arithmetic of the sequential rule (docs/detection.md, "The sequential rule"), kept apart
+ * from the detector's tables so it can be checked value by value.
+ *
+ * A rate is a pair of exponentially decayed sums (calls, premature hangups) in event time:
+ * advanced to t, both are multiplied by 2^(-(t - at) / half_life). Time never runs back: a
+ * call older than the sums is added at their time, undecayed. A call is counted from the next
+ * millisecond on: the rate at t is that of the calls that ended before t.
+ *
+ * Each call's expectation p0 is the rest of the baseline's rate at the call,
+ *   p_rest = (P - p_own + prior_calls * prior_ratio) / (C - c_own + prior_calls),
+ * times the operator's own factor (their long-run premature count over what the rest of the
+ * baseline expected of them, shrunk toward 1 and kept within [1, max_own_factor]). Under H1
+ * the odds of a premature hangup are odds_ratio times p0's; each call adds its log-likelihood
+ * ratio to a CUSUM floored at 0, a callback adds ln(called_back_weight).
+ */
+
+struct sequential_rate {
+	double calls;     /* decayed count of calls that ended before at_ms */
+	double premature; /* decayed count of premature hangups among them */
+	int64_t at_ms;    /* the time they are decayed to */
+	double pending_calls;     /* calls added at at_ms itself: counted once time moves on, */
+	double pending_premature; /* so calls ending in the same millisecond never see each other
+				   * (the result does not depend on their order) */
+};
+
+/** Decay *rate to now_ms (no change when now_ms is not later than rate->at_ms). */
+void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds);
+
+/** Advance to now_ms and add one call. */
+void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature);
+
+/**
+ * The rest of the baseline's premature probability: whole minus own (both advanced to the same
+ * time by the caller), with prior_calls pseudo-calls at prior_ratio.
+ */
+double sequential_rest_ratio(const struct sequential_rate *whole, const struct sequential_rate *own,
+			     double prior_calls, double prior_ratio);
+
+/**
+ * The operator's own factor: (observed + prior) / (expected + prior), kept within
+ * [1, max_own_factor]. observed: their long-run premature hangups; expected: the sum of the
+ * rest of the baseline's ratio over the same calls; prior: pseudo-hangups pulling toward 1.
+ */
+double sequential_own_factor(double observed, double expected, double prior, double max_own_factor);
+
+/**
+ * The log-likelihood ratio of one call whose expectation is p0 (kept within [0.001, 0.95]),
+ * H1 being that the operator also ends early cut_share of the calls that would not have been:
+ * p1 = p0 + cut_share (1 - p0). ln(p1 / p0) when premature, ln((1 - p1) / (1 - p0)) if not.
+ */
+double sequential_llr(double p0, double cut_share, bool premature);
+
+/**
+ * The CUSUM threshold h for at least false_alarm_calls calls between false alarms: ln of it.
+ * Under H0 the likelihood ratio of any stretch of calls is a martingale of mean 1, whatever
+ * each call's expectation, so a CUSUM of log-likelihood ratios reaches h after e^h calls or
+ * more on average (Lorden 1971); docs/detection.md gives the true figures (Brook-Evans).
+ * Negative when false_alarm_calls <= 1.
+ */
+double sequential_threshold(double false_alarm_calls);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "cusum.h"
+#include "sequential.h"
+
+static void assert_close(double actual, double expected, double relative)
+{
+	if (fabs(actual - expected) > relative * fabs(expected))
+		fail_msg("%.17g is not within %g of %.17g", actual, relative, expected);
+}
+
+/* A call, then another one half-life later: the first weighs a half; each is counted from
+ * the next millisecond on. */
+static void test_rate_decays_by_half_lives(void **state)
+{
+	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
+
+	(void)state;
+	sequential_rate_add(&rate, 0, 1200, true);
+	assert_true(rate.calls == 0.0 && rate.pending_calls == 1.0 && rate.pending_premature == 1.0);
+	assert_int_equal(rate.at_ms, 0);
+	sequential_rate_add(&rate, 1200000, 1200, false);
+	assert_true(rate.calls == 0.5);
+	assert_true(rate.premature == 0.5);
+	assert_true(rate.pending_calls == 1.0 && rate.pending_premature == 0.0);
+	assert_int_equal(rate.at_ms, 1200000);
+	/* A late call is added undecayed at the rate's time; time does not run back. */
+	sequential_rate_add(&rate, 600000, 1200, true);
+	assert_true(rate.pending_calls == 2.0 && rate.pending_premature == 1.0);
+	assert_int_equal(rate.at_ms, 1200000);
+	sequential_rate_advance(&rate, 2400000, 1200);
+	assert_true(rate.calls == 1.25 && rate.premature == 0.75 && rate.pending_calls == 0.0);
+}
+
+/* The rest of the baseline: the operator's own calls taken out, the prior added. */
+static void test_rest_ratio_excludes_the_operator(void **state)
+{
+	struct sequential_rate whole = { 1.5, 0.5, 1200000, 9, 9 }, own = { 0.5, 0.5, 1200000, 0, 0 };
+	struct sequential_rate none = { 0, 0, 0, 0, 0 };
+
+	(void)state;
+	/* (0 + 20 * 0.1) / (1 + 20): what ended in this millisecond (pending) is not counted */
+	assert_close(sequential_rest_ratio(&whole, &own, 20, 0.1), 2.0 / 21.0, 1e-15);
+	/* No calls: the prior alone. */
+	assert_close(sequential_rest_ratio(&none, &none, 20, 0.1), 0.1, 1e-15);
+	/* Rounding never makes the rest negative. */
+	struct sequential_rate more = { 1.6, 0.6, 1200000, 0, 0 };
+	assert_close(sequential_rest_ratio(&whole, &more, 20, 0.1), 0.1, 1e-15);
+}
+
+static void test_own_factor_shrunk_and_bounded(void **state)
+{
+	(void)state;
+	assert_close(sequential_own_factor(15, 5, 20, 2.5), 35.0 / 25.0, 1e-15);
+	assert_true(sequential_own_factor(2, 5, 20, 2.5) == 1.0);   /* never below the center */
+	assert_true(sequential_own_factor(100, 5, 20, 2.5) == 2.5); /* never above the ceiling */
+	assert_true(sequential_own_factor(0, 0, 0, 2.5) == 1.0);    /* nothing known */
+}
+
+/* H1: p1 = p0 + cut_share (1 - p0): at p0 0.1 and 0.25, p1 = 0.325. */
+static void test_llr_step(void **state)
+{
+	(void)state;
+	assert_close(sequential_llr(0.1, 0.25, true), log(3.25), 1e-15);
+	assert_close(sequential_llr(0.1, 0.25, false), log(0.75), 1e-15);
+	/* p0 is kept at 0.001 at least: finite. */
+	assert_close(sequential_llr(0.0, 0.25, true), log((0.001 + 0.25 * 0.999) / 0.001), 1e-15);
+	/* and H1 below certainty */
+	assert_close(sequential_llr(0.5, 1.0, false), log(0.01 / 0.5), 1e-12);
+}
+
+/* h = ln(false_alarm_calls); the Brook-Evans chain shows the true figure is far above it. */
+static void test_threshold_derivation(void **state)
+{
+	(void)state;
+	assert_close(sequential_threshold(3000), log(3000.0), 1e-15);
+	assert_close(sequential_threshold(3000), 8.0063675676502459, 1e-15);
+	assert_true(sequential_threshold(1) < 0);
+	/* At a constant 10% baseline the sequential rule is the Bernoulli CUSUM whose p1 has
+	 * odds 0.325/0.675 against 0.1/0.9: odds ratio 4.333... */
+	double odds_ratio = (0.325 / 0.675) / (0.1 / 0.9);
+	double calls = cusum_expected_calls_to_alarm(0.1, 0.1, odds_ratio, log(3000.0), 1000);
+	assert_true(calls > 3000.0);
+	assert_close(calls, 38048.427197, 1e-9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rate_decays_by_half_lives),
+		cmocka_unit_test(test_rest_ratio_excludes_the_operator),
+		cmocka_unit_test(test_own_factor_shrunk_and_bounded),
+		cmocka_unit_test(test_llr_step),
+		cmocka_unit_test(test_threshold_derivation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
