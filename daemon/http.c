@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "cadmon-version.h"
 #include "control.h"
 #include "durability.h"
@@ -47,6 +48,7 @@ struct http_server {
 	bool rebinding;              /* a reload's addresses are bound, not yet in use */
 	struct config_listen next;
 	struct evhttp_bound_socket *next_bound[CONFIG_MAX_LISTEN];
+	struct auth_grant grant; /* of the request being answered (set by http_authorize) */
 };
 
 static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
@@ -104,6 +106,7 @@ struct http_array {
 	struct evbuffer *out;
 	size_t count;
 	bool failed;
+	enum redact_mode redact; /* callers' numbers as the request's token may see them */
 };
 
 /* The JSON written in array's buffer, or 500 when some of it could not be. */
@@ -156,7 +159,8 @@ static void http_wrong_method(struct http_server *server, struct evhttp_request 
 
 static void http_array_add(struct http_array *array, const char *line, size_t len)
 {
-	if ((array->count && evbuffer_add(array->out, ",", 1) < 0) || evbuffer_add(array->out, line, len) < 0)
+	if ((array->count && evbuffer_add(array->out, ",", 1) < 0) ||
+	    auth_add_redacted(array->out, array->redact, line, len) < 0)
 		array->failed = true;
 	array->count++;
 }
@@ -213,7 +217,7 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
 		return;
 	}
-	array = (struct http_array){ .out = evbuffer_new() };
+	array = (struct http_array){ .out = evbuffer_new(), .redact = server->grant.redact };
 	if (!array.out) {
 		evhttp_send_error(request, 500, NULL);
 		return;
@@ -232,7 +236,7 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 static void http_get_board(struct http_server *server, struct evhttp_request *request,
 			   const struct http_state *state)
 {
-	struct http_array array = { .out = evbuffer_new() };
+	struct http_array array = { .out = evbuffer_new(), .redact = server->grant.redact };
 	uint64_t seq;
 
 	if (!array.out) {
@@ -443,7 +447,7 @@ static int http_ack_control(struct evhttp_request *request, const char *alert_id
 static void http_post_ack(struct http_server *server, struct evhttp_request *request, const char *alert_id)
 {
 	struct control control;
-	char reply[HTTP_ACK_REPLY_MAX];
+	char reply[HTTP_ACK_REPLY_MAX], redacted[REDACT_OUT_MAX(HTTP_ACK_REPLY_MAX)];
 	int rc;
 
 	if (http_ack_control(request, alert_id, &control, reply, sizeof reply) < 0) {
@@ -453,7 +457,8 @@ static void http_post_ack(struct http_server *server, struct evhttp_request *req
 	rc = server->view.acknowledge(server->view.ctx, &control, reply, sizeof reply);
 	if (rc == 0) {
 		server->stats.acks++;
-		http_reply(server, request, 200, "application/json", reply, strlen(reply));
+		http_reply(server, request, 200, "application/json", redacted,
+			   redact_line(server->grant.redact, reply, strlen(reply), redacted, sizeof redacted));
 	} else {
 		http_error(server, request, rc == -ENOENT ? 404 : 503, reply);
 	}
@@ -546,6 +551,43 @@ static void http_get(struct http_server *server, struct evhttp_request *request,
 	}
 }
 
+/* Who may use each resource (docs/http.md): the first pattern that matches, '*' one path
+ * segment. A path not listed needs a token of any role (fail closed), then gets its 404. */
+static const struct auth_route http_routes[] = {
+	{ "/", AUTH_PUBLIC },                     /* the dashboard and its static files */
+	{ "/app.js", AUTH_PUBLIC },
+	{ "/app.css", AUTH_PUBLIC },
+	{ "/healthz", AUTH_PUBLIC },
+	{ "/api/alerts", AUTH_VIEWER },
+	{ "/api/alerts/open", AUTH_VIEWER },
+	{ "/api/alerts/*/ack", AUTH_SUPERVISOR },
+	{ "/api/stream", AUTH_VIEWER },
+	{ "/api/sources", AUTH_VIEWER },
+	{ "/api/operators", AUTH_VIEWER },
+	{ "/metrics", AUTH_VIEWER },
+	{ "/api/status", AUTH_ADMIN },
+};
+
+/* True when the request may go on (server->grant says who it is); else answered 401, 403
+ * or 429. */
+static bool http_authorize(struct http_server *server, struct evhttp_request *request, const char *path)
+{
+	enum auth_access access = auth_route_access(http_routes, sizeof http_routes / sizeof http_routes[0], path);
+	const char *authorization = evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
+	struct auth_http_answer answer;
+	char *address = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(evhttp_request_get_connection(request), &address, &port);
+	if (auth_http(server->view.auth, access, authorization, address ? address : "?", port, auth_now_ms(),
+		      &server->grant, &answer))
+		return true;
+	if (answer.header)
+		evhttp_add_header(evhttp_request_get_output_headers(request), answer.header, answer.header_value);
+	http_error(server, request, answer.status, answer.why);
+	return false;
+}
+
 static void http_on_request(struct evhttp_request *request, void *ctx)
 {
 	struct http_server *server = ctx;
@@ -559,6 +601,8 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	server->view.state(server->view.ctx, &state);
 	if (!path)
 		path = "";
+	if (!http_authorize(server, request, path))
+		return;
 	if (http_ack_path(path, alert_id)) {
 		if (method == EVHTTP_REQ_POST)
 			http_post_ack(server, request, alert_id);

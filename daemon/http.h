@@ -27,6 +27,8 @@ struct feed_server_stats;
 struct subscribers_stats;
 struct durability_stats;
 struct journal_stats;
+struct auth;
+struct auth_stats;
 
 /* What the daemon shows: filled on each request. */
 struct receivers;
@@ -39,6 +41,7 @@ struct http_state {
 	const struct durability_stats *journal;
 	const struct journal_stats *journal_files;
 	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
+	const struct auth_stats *auth; /* tokens: failures and refusals */
 	int64_t loop_lag_us;         /* how late the last 1 s timer ran: event-loop lag */
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */
@@ -55,6 +58,7 @@ struct http_view {
 	 * reply.
 	 */
 	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
+	struct auth *auth; /* who may use what (auth.h); NULL or no token configured: everyone */
 	void *ctx;
 };
 

@@ -38,6 +38,7 @@
 struct subscribers_limits {
 	uint32_t max_subscribers;      /* alerts.max_subscribers */
 	uint32_t max_queue_bytes;      /* alerts.max_queue_bytes, per subscriber */
+	uint32_t handshake_timeout_seconds; /* alerts.handshake_timeout_seconds: with auth */
 	uint32_t log_interval_seconds; /* log.rate_limit_seconds */
 };
 
@@ -52,6 +53,7 @@ struct subscribers_stats {
 	uint64_t boards;       /* open-alert boards sent */
 	uint64_t console_lines;    /* lines from consoles after the since line (acks...) */
 	uint64_t console_rejected; /* of those, answered with an error notice */
+	uint64_t unauthorized;     /* closed before authenticating (auth.h counts why) */
 	uint32_t connected;    /* subscribers connected now */
 };
 
@@ -98,7 +100,8 @@ typedef void (*subscribers_line_fn)(const char *line, size_t len, void *ctx);
 
 /* What the daemon does for consoles. */
 struct subscribers_console {
-	/* A console line (no newline, no ""): the answer for that console in reply, or "". */
+	/* A console line (no newline, no "
+"): the answer for that console in reply, or "". */
 	void (*line)(void *ctx, const char *peer, const char *line, size_t len, char *reply,
 		     size_t reply_size);
 	/* The open-alert board, line by line through emit; returns the seq it reflects. */
@@ -113,6 +116,20 @@ struct replay_history;
 
 /** Let subscribers replay alerts from history (not owned; it must outlive them). */
 void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history);
+
+struct auth;
+
+/**
+ * Require tokens (auth.h; not owned, it must outlive the subscribers): while auth_enabled(),
+ * a new subscriber gets the hello line and nothing else until its first line,
+ * {"token":"..."} (optionally with "since":N, which then acts as the since line), arrives
+ * within handshake_timeout_seconds and names a token: it is answered
+ * {"authenticated":ROLE,"name":NAME} and served as before, its callers' numbers redacted
+ * for its role; otherwise it gets {"error":"unauthorized"} (or the too-many-failures error)
+ * and is closed. A console line from a viewer gets
+ * {"notice":"ack: acknowledging needs the supervisor role"}.
+ */
+void subscribers_set_auth(struct subscribers *subscribers, struct auth *auth);
 
 /** Counters since start (see struct subscribers_stats). */
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers);
