@@ -348,9 +348,9 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 	static const char unauthorized[] = "{\"error\":\"unauthorized\"}";
 	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
 	char line[SUBSCRIBERS_LINE_MAX + 1], token[SUBSCRIBERS_LINE_MAX + 1], address[LISTENER_ADDRESS_TEXT_MAX];
-	char refused[LISTENER_ADDRESS_TEXT_MAX + 96];
+	char refused[LISTENER_ADDRESS_TEXT_MAX + 96], since_text[32];
 	struct json_field fields[] = { { .key = "token", .buffer = token, .capacity = sizeof token },
-				       { .key = "since" } };
+				       { .key = "since", .buffer = since_text, .capacity = sizeof since_text } };
 	size_t len = eol.pos < 0 ? 0 : (size_t)eol.pos;
 	const char *message;
 	size_t offset;
