@@ -283,15 +283,18 @@ static const char *const listener_needs[] = {
 	[AUTH_LISTENER_HTTP] = "set http.tls with tls.certificate and tls.key, and auth.tokens",
 };
 
-/* True when the listener may take connections from other hosts: TLS on it (mutual for feeds)
- * and, for consoles and HTTP, tokens. TLS comes with the tls branch: until it is merged no
- * listener is protected. */
+/* True when the listener may take connections from other hosts: feeds over mutual TLS;
+ * consoles and HTTP over TLS and with tokens. */
 static bool listener_protected(const struct config *config, enum auth_listener listener, size_t tokens)
 {
-	(void)config;
-	(void)listener;
-	(void)tokens;
-	return false;
+	switch (listener) {
+	case AUTH_LISTENER_FEED:
+		return config->feed.tls && config->feed.require_client_certificate;
+	case AUTH_LISTENER_ALERTS:
+		return config->alerts.tls && tokens > 0;
+	default:
+		return config->http.tls && tokens > 0;
+	}
 }
 
 static void exposure_error(struct config_errors *errors, const char *key, const char *address,

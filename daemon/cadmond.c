@@ -33,6 +33,7 @@
 #include "replay.h"
 #include "subscribers.h"
 #include "timestamp.h"
+#include "tls.h"
 
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 #define CADMOND_SIGNAL_COUNT (sizeof cadmond_signals / sizeof cadmond_signals[0])
@@ -50,6 +51,7 @@ struct cadmond {
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
 	struct auth *auth;          /* tokens of consoles and HTTP clients; off without tokens */
+	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
 	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
@@ -186,6 +188,7 @@ static struct feed_limits feed_limits_of(const struct config *config)
 		.log_interval_seconds = config->log.rate_limit_seconds,
 		.keepalive_seconds = config->feed.keepalive_seconds,
 		.idle_timeout_seconds = config->feed.idle_timeout_seconds,
+		.bind_source = config->feed.tls && config->feed.source_binding == CONFIG_SOURCE_BINDING_CERTIFICATE,
 	};
 }
 
@@ -475,6 +478,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->journal = durability_stats(cadmond->durability);
 	out->journal_files = durability_journal_stats(cadmond->durability);
 	out->receivers = cadmond->receivers;
+	out->tls = cadmond->tls;
 	out->loop_lag_us = cadmond->loop_lag_us;
 	out->auth = auth_stats(cadmond->auth);
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
@@ -647,15 +651,23 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct http_settings http_settings = http_settings_of(next);
 	size_t changes;
 
-	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0)
+	struct tls_context *tls_context = NULL;
+
+	if (cadmond->tls && !(tls_context = tls_context_new(next, why, why_size)))
 		return -1;
+	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0) {
+		tls_context_free(tls_context);
+		return -1;
+	}
 	if (reload_listen_changed(&cadmond->config.http.listen, &next->http.listen) &&
 	    http_server_rebind(cadmond->http, &next->http.listen, why, why_size) < 0) {
 		cadmond_rebind_free(&rebind);
+		tls_context_free(tls_context);
 		return -1;
 	}
 	if (engine_reconfigure(cadmond->engine, next) < 0) {
 		cadmond_rebind_free(&rebind);
+		tls_context_free(tls_context);
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
@@ -682,6 +694,11 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
 				     "receivers are kept");
 	}
+	if (cadmond->tls) {
+		tls_server_swap(cadmond->tls, tls_context, next);
+		tls_server_set_log_interval(cadmond->tls, next->log.rate_limit_seconds);
+		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
+	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
 	http_server_rebind_commit(cadmond->http);
@@ -691,13 +708,35 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
+/* Which listeners serve TLS is decided at start: a reload keeps it, and says so. */
+static void cadmond_keep_tls_listeners(const struct config *running, struct config *next)
+{
+	const struct {
+		const char *key;
+		bool running, *next;
+	} listeners[] = {
+		{ "feed.tls", running->feed.tls, &next->feed.tls },
+		{ "alerts.tls", running->alerts.tls, &next->alerts.tls },
+		{ "http.tls", running->http.tls, &next->http.tls },
+	};
+
+	for (size_t i = 0; i < sizeof listeners / sizeof listeners[0]; i++) {
+		if (*listeners[i].next == listeners[i].running)
+			continue;
+		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", listeners[i].key,
+			listeners[i].running ? "true" : "false", *listeners[i].next ? "true" : "false",
+			listeners[i].running ? "true" : "false");
+		*listeners[i].next = listeners[i].running;
+	}
+}
+
 /* SIGHUP: re-read the file; keep the running configuration unless the new one is valid and
  * can be applied as a whole. */
 static void cadmond_reload(struct cadmond *cadmond)
 {
 	struct config next;
 	struct config_errors errors;
-	char why[256];
+	char why[1024];
 	int changes;
 
 	if (!cadmond->config_path) {
@@ -705,7 +744,11 @@ static void cadmond_reload(struct cadmond *cadmond)
 		return;
 	}
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, monotonic_usec());
-	if (cadmond_load_config(cadmond->config_path, &next, &errors) < 0) {
+	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
+
+	if (loaded == 0)
+		cadmond_keep_tls_listeners(&cadmond->config, &next);
+	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",
 			errors.count + errors.dropped);
@@ -929,7 +972,25 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 	if (!(cadmond->http = http_server_new(cadmond->base, &config->http.listen, &http_settings, &http_view,
 					      why, why_size)))
 		return -EADDRNOTAVAIL;
+	if (config->http.tls)
+		http_server_set_tls(cadmond->http, cadmond->tls);
 	feed_server_log_settings(cadmond->feeds);
+	return 0;
+}
+
+/* With a TLS listener: the key's mode checked and every file loaded, or start refused. */
+static int cadmond_setup_tls(struct cadmond *cadmond, char *why, size_t why_size)
+{
+	struct tls_context *context;
+
+	if (!tls_wanted(&cadmond->config))
+		return 0;
+	if (!(context = tls_context_new(&cadmond->config, why, why_size)))
+		return -1;
+	if (!(cadmond->tls = tls_server_new(context, &cadmond->config))) {
+		snprintf(why, why_size, "cannot start: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -958,6 +1019,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
 	}
+	if (cadmond_setup_tls(cadmond, why, why_size) < 0)
+		return -EINVAL;
 	if (!(cadmond->durability = durability_new(cadmond->base, config, &hooks, why, why_size)) ||
 	    !(cadmond->engine = durability_recover(cadmond->durability, config, cadmond_on_alert,
 						   cadmond, why, why_size)))
@@ -979,6 +1042,10 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EINVAL;
 	engine_board(cadmond->engine, cadmond_seed_receiver, cadmond->receivers);
 	feed_server_set_journal(cadmond->feeds, &journal);
+	if (config->feed.tls)
+		feed_server_set_tls(cadmond->feeds, cadmond->tls);
+	if (config->alerts.tls)
+		subscribers_set_tls(cadmond->subscribers, cadmond->tls);
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
 	subscribers_set_auth(cadmond->subscribers, cadmond->auth);
@@ -1050,6 +1117,7 @@ void cadmond_free(struct cadmond *cadmond)
 	subscribers_free(cadmond->subscribers);
 	receivers_free(cadmond->receivers);
 	auth_free(cadmond->auth);
+	tls_server_free(cadmond->tls);
 	for (size_t i = 0; i < CADMOND_SIGNAL_COUNT; i++)
 		if (cadmond->signal_events[i])
 			event_free(cadmond->signal_events[i]);

@@ -23,6 +23,7 @@
 #include "acks.h"
 #include "listener.h"
 #include "log.h"
+#include "tls.h"
 
 /* Room for a rejection detail from the engine. */
 #define FEED_WHY_MAX 256
@@ -40,6 +41,7 @@ struct feed {
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
 	struct acks acks;     /* hello, seq and acknowledgements */
 	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#S.N" */
+	bool closing;         /* refused (source binding): read no further, close */
 };
 
 struct feed_server {
@@ -48,6 +50,9 @@ struct feed_server {
 	struct feed_limits limits;
 	struct feed_server_stats stats;
 	struct log_limit refuse_log;
+	struct log_limit mismatch_log; /* hellos refused by the source binding */
+	struct log_limit no_hello_log; /* events before a hello, under the binding */
+	struct tls_server *tls;       /* feed.tls: connections are TLS; NULL: plain TCP */
 	struct feed_journal journal;
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
@@ -157,6 +162,45 @@ static void feed_announce_source(struct feed *feed)
 	engine_process_from(feed->server->engine, &origin, "", 0, &verdict);
 }
 
+/* Refuse the connection under the source binding: logged, counted, closed after this line. */
+static void feed_refuse_binding(struct feed *feed, enum tls_failure failure, const char *what)
+{
+	struct feed_server *server = feed->server;
+	struct log_limit *limit = failure == TLS_FAILURE_NO_HELLO ? &server->no_hello_log : &server->mismatch_log;
+
+	log_limited(limit, LOG_WARNING, "feed %s: %s; closing", feed->peer, what);
+	tls_server_count(server->tls, TLS_LISTENER_FEED, failure);
+	feed->closing = true;
+}
+
+/* Under the binding, the hello's source must be a name of the client certificate. */
+static bool feed_source_bound(struct feed *feed)
+{
+	char names[TLS_NAMES_MAX], what[TLS_NAMES_MAX + EVENT_ID_MAX + 64];
+
+	if (!feed->server->limits.bind_source ||
+	    tls_peer_names_source(feed->connection, feed->acks.source, names, sizeof names))
+		return true;
+	snprintf(what, sizeof what, "hello source \"%s\" is not in the client certificate (%s)", feed->acks.source,
+		 names);
+	feed_refuse_binding(feed, TLS_FAILURE_SOURCE_MISMATCH, what);
+	return false;
+}
+
+/* Under the binding, an event needs a hello before it. */
+static bool feed_hello_missing(struct feed *feed)
+{
+	char names[TLS_NAMES_MAX], what[TLS_NAMES_MAX + 128];
+
+	if (!feed->server->limits.bind_source || feed->acks.source[0])
+		return false;
+	tls_peer_names_source(feed->connection, "", names, sizeof names);
+	snprintf(what, sizeof what, "an event before any hello: the hello must name the source, as the client "
+		 "certificate does (%s)", names);
+	feed_refuse_binding(feed, TLS_FAILURE_NO_HELLO, what);
+	return true;
+}
+
 /* A connection's first line may be a hello naming its source (acks.h): true when it was
  * one, good or bad, and so is not an event. */
 static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
@@ -165,6 +209,8 @@ static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
 
 	switch (acks_first_line(&feed->acks, line, len, why, sizeof why)) {
 	case ACKS_HELLO:
+		if (!feed_source_bound(feed))
+			return true;
 		log_msg(LOG_INFO, "feed %s: source %s%s%s", feed->peer, feed->acks.source,
 			feed->acks.epoch[0] ? ", epoch " : "", feed->acks.epoch);
 		feed_announce_source(feed);
@@ -221,6 +267,8 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 			feed_announce_source(feed);
 		return;
 	}
+	if (feed_hello_missing(feed))
+		return;
 	origin = feed_origin(feed, feed_now_ms());
 	record_index = feed_journal_line(feed, &origin, line, len);
 	engine_process_from(engine, &origin, line, len, &verdict);
@@ -268,7 +316,7 @@ static void feed_process_input(struct feed *feed)
 	size_t input_max = feed_input_max(feed->server);
 
 	feed_count_received(feed, input);
-	for (;;) {
+	while (!feed->closing) {
 		struct evbuffer_ptr eol;
 		size_t line_len;
 
@@ -343,8 +391,12 @@ static void feed_close(struct feed *feed)
 
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
+	struct feed *feed = ctx;
+
 	(void)connection;
-	feed_process_input(ctx);
+	feed_process_input(feed);
+	if (feed->closing)
+		feed_close(feed);
 }
 
 /* Nothing arrived for feed.idle_timeout_seconds: say so, count it and close. */
@@ -366,8 +418,8 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 		feed_close_idle(feed);
 		return;
 	}
-	if (what & BEV_EVENT_ERROR)
-		log_msg(LOG_INFO, "feed %s: %s", feed->peer,
+	if ((what & BEV_EVENT_ERROR) && !(feed->server->tls && tls_handshake_pending(connection)))
+		log_msg(LOG_INFO, "feed %s: %s", feed->peer, /* a failed handshake was logged (tls.c) */
 			strerror(EVUTIL_SOCKET_ERROR()));
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		feed_close(feed);
@@ -440,6 +492,8 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->limits = *limits;
 	server->started_ms = feed_now_ms();
 	log_limit_init(&server->refuse_log, limits->log_interval_seconds, "feed connections refused");
+	log_limit_init(&server->mismatch_log, limits->log_interval_seconds, "feed hellos refused (source_mismatch)");
+	log_limit_init(&server->no_hello_log, limits->log_interval_seconds, "feed events refused (no_hello)");
 	LIST_INIT(&server->feeds);
 	return server;
 }
@@ -456,6 +510,8 @@ void feed_server_free(struct feed_server *server)
 		feed_close(feed);
 	}
 	log_limit_flush(&server->refuse_log);
+	log_limit_flush(&server->mismatch_log);
+	log_limit_flush(&server->no_hello_log);
 	free(server);
 }
 
@@ -466,7 +522,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 
 	if (!feed)
 		return NULL;
-	feed->connection = bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	feed->connection = server->tls ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
+				       : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!feed->connection) {
 		free(feed);
 		return NULL;
@@ -548,6 +605,8 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 
 	bufferevent_disable(feed->connection, EV_READ);
 	feed_process_input(feed);
+	if (feed->server->tls)
+		return; /* the kernel holds TLS records: only what was decrypted is read */
 	while (total < FEED_SHUTDOWN_READ_MAX_BYTES && feed_monotonic_ms() < deadline_ms) {
 		int got;
 
@@ -582,6 +641,8 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 
 	server->limits = *limits;
 	server->refuse_log.interval_seconds = limits->log_interval_seconds;
+	server->mismatch_log.interval_seconds = limits->log_interval_seconds;
+	server->no_hello_log.interval_seconds = limits->log_interval_seconds;
 	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
 		next = LIST_NEXT(feed, link);
 		feed->reject_log.interval_seconds = limits->log_interval_seconds;
@@ -589,12 +650,19 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 		feed_set_keepalive(feed);
 		feed_set_idle_timeout(feed);
 		feed_process_input(feed); /* a shorter limit may apply to what is buffered */
+		if (feed->closing)
+			feed_close(feed);
 	}
 }
 
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)
 {
 	return &server->stats;
+}
+
+void feed_server_set_tls(struct feed_server *server, struct tls_server *tls)
+{
+	server->tls = tls;
 }
 
 void feed_server_set_journal(struct feed_server *server, const struct feed_journal *journal)

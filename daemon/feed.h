@@ -3,6 +3,7 @@
 #ifndef CADMOND_FEED_H
 #define CADMOND_FEED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <event2/util.h>
@@ -62,6 +63,7 @@ struct feed_limits {
 	uint32_t log_interval_seconds; /* log.rate_limit_seconds */
 	uint32_t keepalive_seconds;    /* feed.keepalive_seconds; 0 = off */
 	uint32_t idle_timeout_seconds; /* feed.idle_timeout_seconds; 0 = never */
+	bool bind_source;              /* feed.tls with feed.source_binding: certificate */
 };
 
 struct event_base;
@@ -95,6 +97,16 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
  * keepalive first probe after 60 s idle, then every 10 s, 6 unanswered close it; idle
  * timeout off". */
 void feed_server_log_settings(const struct feed_server *server);
+
+struct tls_server;
+
+/**
+ * Serve feed connections over TLS from now on (feed.tls), with tls (not owned; it outlives
+ * the server). With limits.bind_source, a connection's hello "source" must be its client
+ * certificate's CN or a DNS SAN, and its first event must follow a hello: otherwise it is
+ * closed, logged (rate-limited) and counted (tls.h: source_mismatch, no_hello).
+ */
+void feed_server_set_tls(struct feed_server *server, struct tls_server *tls);
 
 /* Unsent output beyond which a feed's acks wait (a later ack covers the earlier ones). */
 #define FEED_ACK_QUEUE_MAX_BYTES 4096

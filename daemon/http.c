@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -28,6 +29,7 @@
 #include "replay.h"
 #include "subscribers.h"
 #include "timestamp.h"
+#include "tls.h"
 
 /* Methods evhttp hands to us (the others it answers 501 itself): we answer 405 with Allow. */
 #define HTTP_METHODS                                                                             \
@@ -49,6 +51,7 @@ struct http_server {
 	struct config_listen next;
 	struct evhttp_bound_socket *next_bound[CONFIG_MAX_LISTEN];
 	struct auth_grant grant; /* of the request being answered (set by http_authorize) */
+	struct tls_server *tls;      /* http.tls: HTTPS; NULL: plain HTTP */
 };
 
 static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
@@ -598,6 +601,12 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	struct http_state state;
 	size_t route = 0;
 
+	if (server->tls &&
+	    !bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evhttp_request_get_connection(request)))) {
+		/* evhttp falls back to plain TCP when http_tls_connection failed: serve nothing */
+		evhttp_send_error(request, 503, NULL);
+		return;
+	}
 	server->view.state(server->view.ctx, &state);
 	if (!path)
 		path = "";
@@ -747,6 +756,23 @@ struct http_server *http_server_new(struct event_base *base, const struct config
 		return NULL;
 	}
 	return server;
+}
+
+/* evhttp's bufferevent for each new connection: a TLS one (it sets the socket itself). */
+static struct bufferevent *http_tls_connection(struct event_base *base, void *ctx)
+{
+	struct http_server *server = ctx;
+	struct bufferevent *bev = tls_server_accept(server->tls, base, -1, TLS_LISTENER_HTTP);
+
+	if (!bev)
+		log_msg(LOG_ERR, "http: out of memory for a TLS connection");
+	return bev;
+}
+
+void http_server_set_tls(struct http_server *server, struct tls_server *tls)
+{
+	server->tls = tls;
+	evhttp_set_bevcb(server->http, http_tls_connection, server);
 }
 
 void http_server_update(struct http_server *server, const struct http_settings *settings)

@@ -32,6 +32,7 @@ struct auth_stats;
 
 /* What the daemon shows: filled on each request. */
 struct receivers;
+struct tls_server;
 
 struct http_state {
 	struct engine *engine;
@@ -42,6 +43,7 @@ struct http_state {
 	const struct journal_stats *journal_files;
 	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
 	const struct auth_stats *auth; /* tokens: failures and refusals */
+	const struct tls_server *tls; /* TLS refusals; NULL: no listener serves TLS */
 	int64_t loop_lag_us;         /* how late the last 1 s timer ran: event-loop lag */
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */
@@ -97,6 +99,11 @@ int http_server_rebind(struct http_server *server, const struct config_listen *l
 		       size_t why_size);
 void http_server_rebind_commit(struct http_server *server);
 void http_server_rebind_abort(struct http_server *server);
+
+struct tls_server;
+
+/** Serve HTTPS from now on (http.tls), with tls (not owned; it outlives the server). */
+void http_server_set_tls(struct http_server *server, struct tls_server *tls);
 
 /** Apply new limits (a reload). */
 void http_server_update(struct http_server *server, const struct http_settings *settings);

@@ -115,7 +115,7 @@ static int dump_config(const struct options *options)
 
 static int run_daemon(const struct config *config, const char *config_path)
 {
-	char why[256];
+	char why[1024];
 	struct cadmond *cadmond = cadmond_new(config, config_path, why, sizeof why);
 	int status;
 

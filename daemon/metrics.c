@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "receivers.h"
 #include "subscribers.h"
+#include "tls.h"
 
 /* The HELP and TYPE lines of one family. */
 static void family(struct evbuffer *out, const char *name, const char *type, const char *help)
@@ -162,6 +163,25 @@ static void write_receivers(struct evbuffer *out, struct receivers *receivers)
 	}
 }
 
+/* Refused TLS connections per TLS listener and reason (tls.h), all reasons listed. */
+static void write_tls(struct evbuffer *out, const struct tls_server *tls)
+{
+	if (!tls)
+		return;
+	family(out, "tls_handshake_failures_total", "counter",
+	       "TLS connections refused, by listener and reason: failed handshakes, and feeds whose hello "
+	       "does not match their client certificate (source_mismatch, no_hello).");
+	for (int listener = 0; listener < TLS_LISTENER_COUNT; listener++) {
+		if (!tls_server_serves(tls, (enum tls_listener)listener))
+			continue;
+		for (int failure = 0; failure < TLS_FAILURE_COUNT; failure++)
+			evbuffer_add_printf(out, "cadmon_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+					    tls_listener_name((enum tls_listener)listener),
+					    tls_failure_name((enum tls_failure)failure),
+					    tls_server_failures(tls, (enum tls_listener)listener, (enum tls_failure)failure));
+	}
+}
+
 /* Seconds with microseconds, from a count of microseconds. */
 static void write_seconds(struct evbuffer *out, const char *name, uint64_t us)
 {
@@ -217,6 +237,7 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	write_receivers(out, state->receivers);
 	if (state->auth)
 		write_auth(out, state->auth);
+	write_tls(out, state->tls);
 	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
 	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);

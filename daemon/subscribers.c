@@ -19,6 +19,7 @@
 #include "json_scan.h"
 #include "listener.h"
 #include "log.h"
+#include "tls.h"
 #include "replay.h"
 
 #define SUBSCRIBERS_STRINGIFY(x) #x
@@ -57,6 +58,7 @@ struct subscribers {
 	struct subscribers_console console;
 	struct log_limit console_log;
 	struct auth *auth; /* NULL or without tokens: no token line */
+	struct tls_server *tls; /* alerts.tls: consoles are TLS; NULL: plain TCP */
 };
 
 static void subscriber_close(struct subscriber *subscriber)
@@ -444,7 +446,9 @@ static void subscriber_on_event(struct bufferevent *connection, short what, void
 	(void)connection;
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	if (what & BEV_EVENT_ERROR)
+	if ((what & BEV_EVENT_ERROR) && subscriber->subscribers->tls && tls_handshake_pending(connection))
+		log_msg(LOG_INFO, "subscriber %s disconnected during the TLS handshake", subscriber->peer);
+	else if (what & BEV_EVENT_ERROR)
 		log_msg(LOG_INFO, "subscriber %s disconnected: %s", subscriber->peer,
 			strerror(EVUTIL_SOCKET_ERROR()));
 	else
@@ -538,7 +542,9 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 
 	if (!subscriber)
 		return NULL;
-	subscriber->connection = bufferevent_socket_new(subscribers->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	subscriber->connection =
+		subscribers->tls ? tls_server_accept(subscribers->tls, subscribers->base, fd, TLS_LISTENER_ALERTS)
+				 : bufferevent_socket_new(subscribers->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!subscriber->connection ||
 	    evbuffer_add(bufferevent_get_output(subscriber->connection), SUBSCRIBERS_HELLO,
 			 sizeof SUBSCRIBERS_HELLO - 1) < 0) {
@@ -643,6 +649,11 @@ void subscribers_set_console(struct subscribers *subscribers, const struct subsc
 void subscribers_set_auth(struct subscribers *subscribers, struct auth *auth)
 {
 	subscribers->auth = auth;
+}
+
+void subscribers_set_tls(struct subscribers *subscribers, struct tls_server *tls)
+{
+	subscribers->tls = tls;
 }
 
 void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history)

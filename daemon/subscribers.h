@@ -63,6 +63,11 @@ typedef void (*subscribers_flushed_fn)(void *ctx);
 struct event_base;
 struct subscribers;
 
+struct tls_server;
+
+/** Serve consoles over TLS from now on (alerts.tls), with tls (not owned; it outlives them). */
+void subscribers_set_tls(struct subscribers *subscribers, struct tls_server *tls);
+
 /** All subscribers of one daemon. NULL on allocation failure. */
 struct subscribers *subscribers_new(struct event_base *base,
 				    const struct subscribers_limits *limits);

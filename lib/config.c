@@ -72,6 +72,15 @@
  *   PATH: give sha256 or token, not both            at token
  *   PATH: duplicate token name, already used by auth.tokens[N]
  *   PATH: the same token as auth.tokens[N]
+ *   PATH: must be true or false                     feed.tls and the other switches
+ *   PATH: must be "1.2" or "1.3"                    tls.min_version
+ *   PATH: must be one of certificate, none          feed.source_binding
+ *   PATH: must be 1 to 255 characters of an OpenSSL cipher list ...    tls.ciphers
+ *   LISTENER.tls: needs tls.certificate and tls.key (either alone when the other is set)
+ *   feed.require_client_certificate: needs tls.client_ca (with feed.tls)   also alerts.;
+ *                                                   at feed.tls when the default is in force
+ *   feed.source_binding: certificate needs feed.require_client_certificate: true (or
+ *                                                   set source_binding: none)   with feed.tls
  */
 
 #include "config.h"
@@ -258,6 +267,14 @@ void config_set_defaults(struct config *config)
 	config->http.max_body_bytes = 4096;
 	config->http.max_alerts_bytes = 1048576;
 	config->http.timeout_seconds = 30;
+	config->feed.tls = false;
+	config->feed.require_client_certificate = true;
+	config->feed.source_binding = CONFIG_SOURCE_BINDING_CERTIFICATE;
+	config->alerts.tls = false;
+	config->alerts.require_client_certificate = false;
+	config->http.tls = false;
+	config->tls.min_version = CONFIG_TLS_1_2;
+	snprintf(config->tls.ciphers, sizeof config->tls.ciphers, "%s", "ECDHE+AESGCM:ECDHE+CHACHA20");
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
@@ -1303,6 +1320,73 @@ static bool parse_token(struct loader *loader, const struct path *path, const st
 	return true;
 }
 
+static bool parse_bool(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "true") || scalar_is(loader, "false")) {
+		*(bool *)field = scalar_is(loader, "true");
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be true or false");
+	return skip_node(loader);
+}
+
+static const char *const tls_version_names[] = { [CONFIG_TLS_1_2] = "1.2", [CONFIG_TLS_1_3] = "1.3" };
+
+const char *config_tls_version_name(enum config_tls_version version)
+{
+	return (unsigned)version < ARRAY_SIZE(tls_version_names) ? tls_version_names[version] : "?";
+}
+
+static bool parse_tls_version(struct loader *loader, const struct path *path, const struct key *key,
+			      void *field)
+{
+	(void)key;
+	for (size_t i = 0; i < ARRAY_SIZE(tls_version_names); i++) {
+		if (scalar_is(loader, tls_version_names[i])) {
+			*(enum config_tls_version *)field = (enum config_tls_version)i;
+			return true;
+		}
+	}
+	report(loader, current_mark(loader), path, "must be \"1.2\" or \"1.3\"");
+	return skip_node(loader);
+}
+
+static bool parse_source_binding(struct loader *loader, const struct path *path, const struct key *key,
+				 void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "certificate") || scalar_is(loader, "none")) {
+		*(enum config_source_binding *)field = scalar_is(loader, "none")
+								? CONFIG_SOURCE_BINDING_NONE
+								: CONFIG_SOURCE_BINDING_CERTIFICATE;
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of certificate, none");
+	return skip_node(loader);
+}
+
+/* What OpenSSL's cipher list syntax uses: names, separators and operators. */
+static bool is_cipher_list_char(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr(":+-!@=,._ ", c);
+}
+
+/* Syntax only: the daemon asks OpenSSL whether the list selects any cipher. */
+static bool parse_ciphers(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) >= CONFIG_CIPHERS_MAX ||
+	    !all_chars(scalar_text(loader), scalar_len(loader), is_cipher_list_char)) {
+		report(loader, current_mark(loader), path,
+		       "must be 1 to %d characters of an OpenSSL cipher list (letters, digits, :+-!@=,._ and space)",
+		       CONFIG_CIPHERS_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
 /* ---- the configuration's keys ------------------------------------------------------- */
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
@@ -1475,6 +1559,9 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000),
 	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u),
 	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400),
+	{ .name = "tls", .parse = parse_bool, FIELD(feed.tls) },
+	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(feed.require_client_certificate) },
+	{ .name = "source_binding", .parse = parse_source_binding, FIELD(feed.source_binding) },
 	{ .name = NULL },
 };
 
@@ -1483,6 +1570,8 @@ static const struct key alerts_keys[] = {
 	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535),
 	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824),
 	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600),
+	{ .name = "tls", .parse = parse_bool, FIELD(alerts.tls) },
+	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(alerts.require_client_certificate) },
 	{ .name = NULL },
 };
 
@@ -1492,6 +1581,16 @@ static const struct key http_keys[] = {
 	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
 	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
 	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
+	{ .name = "tls", .parse = parse_bool, FIELD(http.tls) },
+	{ .name = NULL },
+};
+
+static const struct key tls_keys[] = {
+	{ .name = "certificate", .parse = parse_optional_path, FIELD(tls.certificate) },
+	{ .name = "key", .parse = parse_optional_path, FIELD(tls.key) },
+	{ .name = "client_ca", .parse = parse_optional_path, FIELD(tls.client_ca) },
+	{ .name = "min_version", .parse = parse_tls_version, FIELD(tls.min_version) },
+	{ .name = "ciphers", .parse = parse_ciphers, FIELD(tls.ciphers) },
 	{ .name = NULL },
 };
 
@@ -1592,6 +1691,7 @@ static const struct key top_keys[] = {
 	{ .name = "feed", .parse = parse_section, .children = feed_keys },
 	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
 	{ .name = "http", .parse = parse_section, .children = http_keys },
+	{ .name = "tls", .parse = parse_section, .children = tls_keys },
 	{ .name = "tracker", .parse = parse_section, .children = tracker_keys },
 	{ .name = "detector", .parse = parse_section, .children = detector_keys },
 	{ .name = "journal", .parse = parse_section, .children = journal_keys },
@@ -1799,10 +1899,94 @@ static void check_token(struct loader *loader, const struct config *config, size
 	}
 }
 
+/* The entry of a key table named name (the table must have it). */
+static const struct key *key_named(const struct key *keys, const char *name)
+{
+	for (const struct key *key = keys; key->name; key++)
+		if (strcmp(key->name, name) == 0)
+			return key;
+	return NULL;
+}
+
+/* Report "PATH: what" at where base's key was given; false when it was not given. */
+static bool report_at_key(struct loader *loader, const void *base, const struct key *keys,
+			  const char *name, const char *path_text, const char *what)
+{
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+
+	if (!given_valid(loader, base, key_named(keys, name), &mark))
+		return false;
+	path_append(&path, path_text, strlen(path_text));
+	report(loader, mark, &path, "%s", what);
+	return true;
+}
+
+/* A listener with tls: true needs the server's certificate and key. */
+static void check_tls_identity(struct loader *loader, const struct config *config, const struct key *keys,
+			       const char *section)
+{
+	bool no_certificate = config->tls.certificate[0] == '\0' &&
+			      usable(loader, config, key_named(tls_keys, "certificate"));
+	bool no_key = config->tls.key[0] == '\0' && usable(loader, config, key_named(tls_keys, "key"));
+	char path[64];
+
+	if (!no_certificate && !no_key)
+		return;
+	snprintf(path, sizeof path, "%s.tls", section);
+	report_at_key(loader, config, keys, "tls", path,
+		      no_certificate && no_key ? "needs tls.certificate and tls.key"
+		      : no_certificate	       ? "needs tls.certificate"
+					       : "needs tls.key");
+}
+
+/* require_client_certificate (given, or the default) with tls needs the CA that signs them. */
+static void check_tls_client_ca(struct loader *loader, const struct config *config, const struct key *keys,
+				const char *section)
+{
+	char path[64], what[128];
+
+	if (config->tls.client_ca[0] != '\0' || !usable(loader, config, key_named(tls_keys, "client_ca")))
+		return;
+	snprintf(path, sizeof path, "%s.require_client_certificate", section);
+	snprintf(what, sizeof what, "needs tls.client_ca (with %s.tls)", section);
+	if (report_at_key(loader, config, keys, "require_client_certificate", path, what))
+		return;
+	snprintf(path, sizeof path, "%s.tls", section);
+	snprintf(what, sizeof what, "needs tls.client_ca (%s.require_client_certificate is true by default)",
+		 section);
+	report_at_key(loader, config, keys, "tls", path, what);
+}
+
+/* Which listeners serve TLS, and what each then needs. Only values that parsed are judged. */
+static void check_tls(struct loader *loader, const struct config *config)
+{
+	if (config->feed.tls) {
+		check_tls_identity(loader, config, feed_keys, "feed");
+		if (config->feed.require_client_certificate)
+			check_tls_client_ca(loader, config, feed_keys, "feed");
+		else if (config->feed.source_binding == CONFIG_SOURCE_BINDING_CERTIFICATE &&
+			 !report_at_key(loader, config, feed_keys, "source_binding", "feed.source_binding",
+					"certificate needs feed.require_client_certificate: true "
+					"(or set source_binding: none)"))
+			report_at_key(loader, config, feed_keys, "require_client_certificate",
+				      "feed.require_client_certificate",
+				      "false needs feed.source_binding: none (the binding checks the client certificate)");
+	}
+	if (config->alerts.tls) {
+		check_tls_identity(loader, config, alerts_keys, "alerts");
+		if (config->alerts.require_client_certificate)
+			check_tls_client_ca(loader, config, alerts_keys, "alerts");
+	}
+	if (config->http.tls)
+		check_tls_identity(loader, config, http_keys, "http");
+}
+
 static void check_rules(struct loader *loader, const struct config *config)
 {
 	for (size_t i = 0; i < config->auth.token_count; i++)
 		check_token(loader, config, i);
+	check_tls(loader, config);
 	check_receivers(loader, config);
 	check_retention(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
@@ -1984,6 +2168,30 @@ static void format_fsync(struct text_buffer *out, const struct key *key, const v
 	text_append(out, " %s", config_fsync_name(*(const enum config_fsync *)field));
 }
 
+static void format_bool(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", *(const bool *)field ? "true" : "false");
+}
+
+static void format_tls_version(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " ");
+	format_quoted(out, config_tls_version_name(*(const enum config_tls_version *)field));
+}
+
+static void format_source_binding(struct text_buffer *out, const struct key *key, const void *field,
+				  int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s",
+		    *(const enum config_source_binding *)field == CONFIG_SOURCE_BINDING_NONE ? "none" : "certificate");
+}
+
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent);
 
 static void format_section(struct text_buffer *out, const struct key *key, const void *field, int indent)
@@ -2087,6 +2295,10 @@ static const struct {
 	{ parse_directory, format_string },
 	{ parse_fsync, format_fsync },
 	{ parse_rules, format_rules },
+	{ parse_bool, format_bool },
+	{ parse_tls_version, format_tls_version },
+	{ parse_source_binding, format_source_binding },
+	{ parse_ciphers, format_string },
 };
 
 static format_fn *formatter_of(const struct key *key)

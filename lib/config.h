@@ -39,6 +39,7 @@ struct config_token {
 	enum config_role role;
 	char sha256[CONFIG_SHA256_HEX + 1];       /* lowercase hex */
 };
+#define CONFIG_CIPHERS_MAX 256    /* tls.ciphers, with its NUL */
 
 enum config_fsync {
 	CONFIG_FSYNC_BATCH = 0, /* one fsync per batch of lines (per loop iteration) before acking */
@@ -54,6 +55,18 @@ struct config_listen {
 enum config_rule_type {
 	CONFIG_RULE_WINDOW = 0, /* thresholds over a sliding window */
 	CONFIG_RULE_CUSUM,      /* Bernoulli CUSUM over the operator's sequence of calls */
+};
+
+/* The lowest TLS version a TLS listener accepts (tls.min_version). */
+enum config_tls_version {
+	CONFIG_TLS_1_2 = 0, /* "1.2" */
+	CONFIG_TLS_1_3,     /* "1.3" */
+};
+
+/* What a TLS feed's hello "source" must match (feed.source_binding). */
+enum config_source_binding {
+	CONFIG_SOURCE_BINDING_CERTIFICATE = 0, /* the client certificate's CN or one of its DNS SANs */
+	CONFIG_SOURCE_BINDING_NONE,            /* any source */
 };
 
 /* One detection rule. A window rule holds when, in its window, the operator has at least
@@ -114,12 +127,17 @@ struct config {
 		uint32_t max_future_seconds;   /* reject ts this far ahead of the host clock */
 		uint32_t max_seq_jump;         /* how far one line may move a source's seq */
 		uint32_t source_idle_seconds;  /* a source silent this long (host time) holds nothing */
+		bool tls;                        /* serve the feed port over TLS (restart to change) */
+		bool require_client_certificate; /* with tls: a certificate signed by tls.client_ca */
+		enum config_source_binding source_binding; /* with tls: hello source vs certificate */
 	} feed;
 	struct {
 		struct config_listen listen;
 		uint32_t max_subscribers;
 		uint32_t max_queue_bytes; /* per subscriber, unsent output */
 		uint32_t handshake_timeout_seconds; /* with auth: the token line must arrive within it */
+		bool tls;                        /* serve the alert port over TLS (restart to change) */
+		bool require_client_certificate; /* with tls: a certificate signed by tls.client_ca */
 	} alerts;
 	struct {
 		struct config_listen listen;  /* the HTTP API, metrics and health (docs/http.md) */
@@ -127,7 +145,17 @@ struct config {
 		uint32_t max_body_bytes;      /* body of one request */
 		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
 		uint32_t timeout_seconds;     /* a request (or an idle connection) this slow is closed */
+		bool tls;                     /* serve HTTPS (restart to change) */
 	} http;
+	struct {
+		/* One server identity shared by every listener with tls: true (docs/security-tls.md).
+		 * Paths are absolute, "" = none; a reload loads them again into a new context. */
+		char certificate[CONFIG_PATH_MAX]; /* PEM chain, server certificate first */
+		char key[CONFIG_PATH_MAX];         /* PEM private key, mode without group/other bits */
+		char client_ca[CONFIG_PATH_MAX];   /* PEM CA bundle that signs client certificates */
+		enum config_tls_version min_version;
+		char ciphers[CONFIG_CIPHERS_MAX];  /* TLS 1.2 cipher list, OpenSSL syntax */
+	} tls;
 	struct {
 		uint32_t max_open_calls;   /* calls started and not yet ended */
 		uint32_t max_call_seconds; /* an open call silent this long (event time) expires */
@@ -232,6 +260,8 @@ bool config_role_parse(const char *text, size_t len, enum config_role *role);
 
 /** Lowercase hex SHA-256 of bytes[0..len) into hex (CONFIG_SHA256_HEX + 1 bytes); false on failure. */
 bool config_sha256_hex(const void *bytes, size_t len, char hex[CONFIG_SHA256_HEX + 1]);
+/** The YAML name of a TLS version ("1.2", "1.3"). */
+const char *config_tls_version_name(enum config_tls_version version);
 
 /** The YAML name of an fsync policy ("batch", "interval", "none"). */
 const char *config_fsync_name(enum config_fsync fsync);

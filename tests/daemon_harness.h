@@ -34,6 +34,7 @@ struct harness_options {
 	const char *alerts_yaml; /* lines under "alerts:" after "listen:", indented two spaces */
 	const char *http_yaml;   /* lines under "http:" after "listen:", indented two spaces */
 	const char *extra_yaml;  /* further top-level sections: detector, tracker, log */
+	bool alerts_tls;         /* alerts.tls is on: the readiness probe only connects there */
 };
 
 struct harness {
@@ -48,6 +49,7 @@ struct harness {
 				   * harness_start (and keep it across restarts); else a
 				   * temporary one, removed by harness_cleanup() */
 	bool own_state_dir;
+	bool alerts_tls;          /* from the options of the last start */
 };
 
 /* What a cadmond run to completion printed, and how it ended. */

@@ -121,6 +121,17 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->http.max_body_bytes, b->http.max_body_bytes);
 	assert_int_equal(a->http.max_alerts_bytes, b->http.max_alerts_bytes);
 	assert_int_equal(a->http.timeout_seconds, b->http.timeout_seconds);
+	assert_int_equal(a->feed.tls, b->feed.tls);
+	assert_int_equal(a->feed.require_client_certificate, b->feed.require_client_certificate);
+	assert_int_equal(a->feed.source_binding, b->feed.source_binding);
+	assert_int_equal(a->alerts.tls, b->alerts.tls);
+	assert_int_equal(a->alerts.require_client_certificate, b->alerts.require_client_certificate);
+	assert_int_equal(a->http.tls, b->http.tls);
+	assert_string_equal(a->tls.certificate, b->tls.certificate);
+	assert_string_equal(a->tls.key, b->tls.key);
+	assert_string_equal(a->tls.client_ca, b->tls.client_ca);
+	assert_int_equal(a->tls.min_version, b->tls.min_version);
+	assert_string_equal(a->tls.ciphers, b->tls.ciphers);
 	assert_int_equal(a->tracker.max_open_calls, b->tracker.max_open_calls);
 	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
 	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
@@ -222,6 +233,18 @@ static void test_defaults(void **state)
 	assert_int_equal(config.http.max_body_bytes, 4096);
 	assert_int_equal(config.http.max_alerts_bytes, 1048576);
 	assert_int_equal(config.http.timeout_seconds, 30);
+	assert_false(config.feed.tls);
+	assert_true(config.feed.require_client_certificate);
+	assert_int_equal(config.feed.source_binding, CONFIG_SOURCE_BINDING_CERTIFICATE);
+	assert_false(config.alerts.tls);
+	assert_false(config.alerts.require_client_certificate);
+	assert_false(config.http.tls);
+	assert_string_equal(config.tls.certificate, "");
+	assert_string_equal(config.tls.key, "");
+	assert_string_equal(config.tls.client_ca, "");
+	assert_int_equal(config.tls.min_version, CONFIG_TLS_1_2);
+	assert_string_equal(config_tls_version_name(config.tls.min_version), "1.2");
+	assert_string_equal(config.tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
 	assert_int_equal(config.tracker.max_open_calls, 10000);
 	assert_int_equal(config.tracker.max_call_seconds, 14400);
 	assert_int_equal(config.tracker.max_operators, 5000);
@@ -574,6 +597,78 @@ static void test_auth_tokens(void **state)
 		      "cadmon.yaml:8:7: auth.tokens[5].name: required key missing",
 		      "cadmon.yaml:9:24: auth.redact_ani.viewer: must be one of none, last4, all",
 		      "cadmon.yaml:11:63: receivers[0].redact_ani: must be one of none, last4, all");
+}
+
+/* TLS: every key, the dump, and what a TLS listener needs, each error where it was given. */
+static void test_tls_keys(void **state)
+{
+	struct config config = parse_ok("feed: {tls: true, require_client_certificate: true, source_binding: certificate}\n"
+					"alerts: {tls: true, require_client_certificate: true}\n"
+					"http: {tls: true}\n"
+					"tls:\n"
+					"  certificate: /etc/cadmon/server.pem\n"
+					"  key: /etc/cadmon/server.key\n"
+					"  client_ca: /etc/cadmon/cads.pem\n"
+					"  min_version: \"1.3\"\n"
+					"  ciphers: \"ECDHE+AESGCM:!aNULL\"\n");
+
+	(void)state;
+	assert_true(config.feed.tls);
+	assert_true(config.feed.require_client_certificate);
+	assert_int_equal(config.feed.source_binding, CONFIG_SOURCE_BINDING_CERTIFICATE);
+	assert_true(config.alerts.tls);
+	assert_true(config.alerts.require_client_certificate);
+	assert_true(config.http.tls);
+	assert_string_equal(config.tls.certificate, "/etc/cadmon/server.pem");
+	assert_string_equal(config.tls.key, "/etc/cadmon/server.key");
+	assert_string_equal(config.tls.client_ca, "/etc/cadmon/cads.pem");
+	assert_int_equal(config.tls.min_version, CONFIG_TLS_1_3);
+	assert_string_equal(config.tls.ciphers, "ECDHE+AESGCM:!aNULL");
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "  tls: true\n  require_client_certificate: true\n  source_binding: certificate\n"));
+	assert_non_null(strstr(text, "tls:\n  certificate: \"/etc/cadmon/server.pem\"\n  key: \"/etc/cadmon/server.key\"\n"
+				     "  client_ca: \"/etc/cadmon/cads.pem\"\n  min_version: \"1.3\"\n"
+				     "  ciphers: \"ECDHE+AESGCM:!aNULL\"\n"));
+	free(text);
+
+	/* Without TLS on the feed, neither the client CA nor the binding is needed; without
+	 * client certificates the binding must be none. */
+	config = parse_ok("feed: {source_binding: none, require_client_certificate: false}\n");
+	assert_int_equal(config.feed.source_binding, CONFIG_SOURCE_BINDING_NONE);
+	assert_false(config.feed.require_client_certificate);
+	config = parse_ok("feed: {tls: true, require_client_certificate: false, source_binding: none}\n"
+			  "tls: {certificate: /c, key: /k}\n");
+	assert_true(config.feed.tls);
+	free(assert_dump_round_trips(&config));
+
+	EXPECT_ERRORS("feed: {tls: yes, source_binding: cn}\n"
+		      "tls: {certificate: c.pem, min_version: 1.1, ciphers: \"ECDHE;rm\"}\n",
+		      "cadmon.yaml:1:13: feed.tls: must be true or false",
+		      "cadmon.yaml:1:34: feed.source_binding: must be one of certificate, none",
+		      "cadmon.yaml:2:20: tls.certificate: must be an absolute path of at most 255 bytes",
+		      "cadmon.yaml:2:40: tls.min_version: must be \"1.2\" or \"1.3\"",
+		      "cadmon.yaml:2:54: tls.ciphers: must be 1 to 255 characters of an OpenSSL cipher list "
+		      "(letters, digits, :+-!@=,._ and space)");
+	EXPECT_ERRORS("feed:\n  tls: true\nalerts:\n  tls: true\nhttp:\n  tls: true\n",
+		      "cadmon.yaml:2:8: feed.tls: needs tls.certificate and tls.key",
+		      "cadmon.yaml:2:8: feed.tls: needs tls.client_ca (feed.require_client_certificate is true by default)",
+		      "cadmon.yaml:4:8: alerts.tls: needs tls.certificate and tls.key",
+		      "cadmon.yaml:6:8: http.tls: needs tls.certificate and tls.key");
+	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: true}\n"
+		      "alerts: {tls: true, require_client_certificate: true}\n"
+		      "tls: {key: /k}\n",
+		      "cadmon.yaml:1:13: feed.tls: needs tls.certificate",
+		      "cadmon.yaml:1:47: feed.require_client_certificate: needs tls.client_ca (with feed.tls)",
+		      "cadmon.yaml:2:15: alerts.tls: needs tls.certificate",
+		      "cadmon.yaml:2:49: alerts.require_client_certificate: needs tls.client_ca (with alerts.tls)");
+	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: false}\ntls: {certificate: /c}\n",
+		      "cadmon.yaml:1:13: feed.tls: needs tls.key",
+		      "cadmon.yaml:1:47: feed.require_client_certificate: false needs feed.source_binding: none "
+		      "(the binding checks the client certificate)");
+	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: false, source_binding: certificate}\n"
+		      "tls: {certificate: /c, key: /k}\n",
+		      "cadmon.yaml:1:70: feed.source_binding: certificate needs feed.require_client_certificate: true "
+		      "(or set source_binding: none)");
 }
 
 static void test_keepalive_bound(void **state)
@@ -1540,6 +1635,7 @@ int main(void)
 		cmocka_unit_test(test_rules_replace_defaults),
 		cmocka_unit_test(test_cusum_rule_and_new_keys),
 		cmocka_unit_test(test_rule_number_bounds),
+		cmocka_unit_test(test_tls_keys),
 		cmocka_unit_test(test_keepalive_bound),
 		cmocka_unit_test(test_time_keys),
 		cmocka_unit_test(test_journal_keys),

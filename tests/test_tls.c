@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+
+/*
+ * TLS on the real cadmond (docs/security-tls.md), with certificates made at test time by
+ * tests/tls/make-certs.sh ($CADMON_MAKE_CERTS): a feed over mutual TLS raises exactly the
+ * alert it raises over TCP; every refusal (no client certificate, another CA, expired, a
+ * hello naming another source, an event before any hello, TLS 1.1, a weak cipher, plain HTTP
+ * on the HTTPS port) is logged with the peer and counted in /metrics; consoles and HTTP over
+ * TLS; a renewed certificate reloaded under an open connection; a readable key refused.
+ */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/ssl.h>
+
+#include "daemon_expect.h"
+#include "daemon_harness.h"
+#include "shift_fixture.h"
+#include "tls_client.h"
+
+#define MAX_CLIENTS 8
+#define YAML_MAX 8192
+#define METRICS_MAX 65536
+#define DIR_MAX 1024 /* the temporary directories' paths (a file in one fits in PATH_MAX) */
+
+static char certs[DIR_MAX]; /* made once for the whole file */
+
+struct fixture {
+	struct harness harness;
+	struct tls_client clients[MAX_CLIENTS];
+	size_t client_count;
+	char yaml[YAML_MAX];
+	char dir[DIR_MAX]; /* a test's own copies of files it changes */
+};
+
+/* A new temporary directory into dir (DIR_MAX bytes). */
+static int temp_dir(const char *what, char *dir)
+{
+	char path[PATH_MAX];
+
+	if (harness_temp_dir(what, path) < 0 || strlen(path) >= DIR_MAX)
+		return -1;
+	memcpy(dir, path, strlen(path) + 1);
+	return 0;
+}
+
+static int make_certs(void **state)
+{
+	const char *script = getenv("CADMON_MAKE_CERTS");
+	char command[PATH_MAX + DIR_MAX];
+
+	(void)state;
+	if (!script || strlen(script) >= PATH_MAX || temp_dir("certs", certs) < 0)
+		return -1;
+	snprintf(command, sizeof command, "sh '%s' '%s'", script, certs);
+	return system(command) == 0 ? 0 : -1;
+}
+
+static int remove_certs(void **state)
+{
+	(void)state;
+	return harness_remove_tree(certs);
+}
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	*state = f;
+	return f ? 0 : -1;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < f->client_count; i++)
+		tls_client_close(&f->clients[i]);
+	harness_cleanup(&f->harness);
+	if (f->dir[0])
+		harness_remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The shift's detector plus a tls section whose certificate and key are in dir. */
+static const char *tls_yaml(struct fixture *f, const char *dir)
+{
+	snprintf(f->yaml, sizeof f->yaml,
+		 "%stls:\n  certificate: \"%s/server.pem\"\n  key: \"%s/server.key\"\n  client_ca: \"%s/ca.pem\"\n",
+		 shift_detector_yaml, dir, dir, certs);
+	return f->yaml;
+}
+
+/* A client of the fixture (closed at teardown), connected or not: 0 or -1 as connected. */
+static int tls_connect(struct fixture *f, uint16_t port, const char *name, struct tls_client **out,
+		       const struct tls_client_options *extra)
+{
+	char certificate[PATH_MAX], key[PATH_MAX], ca[PATH_MAX];
+	struct tls_client_options options = extra ? *extra : (struct tls_client_options){ 0 };
+
+	assert_true(f->client_count < MAX_CLIENTS);
+	*out = &f->clients[f->client_count++];
+	snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+	snprintf(certificate, sizeof certificate, "%s/%.64s.pem", certs, name ? name : "");
+	snprintf(key, sizeof key, "%s/%.64s.key", certs, name ? name : "");
+	options.ca = ca;
+	options.certificate = name ? certificate : NULL;
+	options.key = name ? key : NULL;
+	return tls_client_connect(*out, port, &options);
+}
+
+/* A client that must connect; fails the test with OpenSSL's reason otherwise. */
+static struct tls_client *tls_connect_ok(struct fixture *f, uint16_t port, const char *name)
+{
+	struct tls_client *client;
+
+	if (tls_connect(f, port, name, &client, NULL) < 0)
+		fail_msg("TLS connection to %u as %s: %s", port, name ? name : "(no certificate)", client->error);
+	return client;
+}
+
+static void send_shift(struct tls_client *client)
+{
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(tls_client_send(client, shift_lines[i]), 0);
+}
+
+/* A plain console, greeted. */
+static int plain_subscriber(struct fixture *f)
+{
+	int fd = harness_connect_subscriber(&f->harness);
+
+	assert_true(fd >= 0);
+	expect_line(fd, hello_line);
+	return fd;
+}
+
+/* GET path over plain HTTP: the whole answer. */
+static char *plain_get(const struct harness *h, const char *path)
+{
+	char request[256], *answer = malloc(METRICS_MAX);
+	int fd = harness_connect(h->http_port);
+	size_t len = 0;
+	ssize_t got;
+
+	assert_non_null(answer);
+	assert_true(fd >= 0);
+	snprintf(request, sizeof request, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	assert_int_equal(harness_send(fd, request), 0);
+	while (len + 1 < METRICS_MAX && (got = read(fd, answer + len, METRICS_MAX - 1 - len)) > 0)
+		len += (size_t)got;
+	answer[len] = '\0';
+	close(fd);
+	return answer;
+}
+
+/* /metrics has the sample line exactly (value included). */
+static void expect_sample(const char *metrics, const char *listener, const char *reason, unsigned value)
+{
+	char line[256];
+
+	snprintf(line, sizeof line, "\ncadmon_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"} %u\n",
+		 listener, reason, value);
+	if (!strstr(metrics, line))
+		fail_msg("/metrics lacks%s--- it has:\n%s", line, metrics);
+}
+
+static const char feed_tls_yaml[] = "  tls: true\n";
+
+/* The same shift over mutual TLS gives the very alert the TCP tests expect (test_daemon). */
+static void test_feed_over_mutual_tls_raises_the_alert(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, certs) };
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	int subscriber = plain_subscriber(f);
+	struct tls_client *feed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	assert_int_equal(tls_client_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	send_shift(feed);
+	expect_line(subscriber, shift_alert);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1\n", local_port(feed->fd));
+
+	/* A DNS subject alternative name is a name of the certificate too. */
+	struct tls_client *other = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	assert_int_equal(tls_client_send(other, "{\"hello\":\"feed\",\"source\":\"cad-1.example\"}\n"), 0);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1.example\n", local_port(other->fd));
+	close(subscriber);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A client the server must refuse: connect (TLS 1.3 completes the client's side before the
+ * server checks its certificate), then see the server close. Returns its local port. */
+static uint16_t refused(struct fixture *f, const char *name, const char *first_line)
+{
+	struct tls_client *client;
+	uint16_t port;
+
+	tls_connect(f, f->harness.feed_port, name, &client, NULL);
+	assert_true(client->fd >= 0);
+	port = local_port(client->fd);
+	if (first_line && client->ssl)
+		tls_client_send(client, first_line);
+	assert_true(tls_client_closed(client, EXPECT_READ_TIMEOUT_MS));
+	return port;
+}
+
+/* Every refusal at the feed port: its exact log line, and its counter. */
+static void test_feed_refusals_logged_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, certs) };
+	uint16_t port;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	port = refused(f, NULL, NULL);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
+			  "peer did not return a certificate\n", port);
+	port = refused(f, "rogue", NULL);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
+			  "certificate verify failed (unable to get local issuer certificate)\n", port);
+	port = refused(f, "expired", NULL);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
+			  "certificate verify failed (certificate has expired)\n", port);
+	port = refused(f, "cad-1", "{\"hello\":\"feed\",\"source\":\"cad-2\"}\n");
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: hello source \"cad-2\" is not in the "
+			  "client certificate (CN \"cad-1\", DNS cad-1.example); closing\n", port);
+	port = refused(f, "cad-2", shift_lines[0]);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: an event before any hello: the hello "
+			  "must name the source, as the client certificate does (CN \"cad-2\"); closing\n", port);
+
+	char *metrics = plain_get(&f->harness, "/metrics");
+	expect_sample(metrics, "feed", "no_client_certificate", 1);
+	expect_sample(metrics, "feed", "unknown_ca", 1);
+	expect_sample(metrics, "feed", "certificate_expired", 1);
+	expect_sample(metrics, "feed", "source_mismatch", 1);
+	expect_sample(metrics, "feed", "no_hello", 1);
+	expect_sample(metrics, "feed", "protocol_version", 0);
+	/* Nothing any of them sent reached the engine. */
+	assert_non_null(strstr(metrics, "\ncadmon_lines_total 0\n"));
+	/* Only the TLS listener has samples. */
+	assert_null(strstr(metrics, "listener=\"alerts\""));
+	free(metrics);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* TLS 1.1 and a cipher without forward secrecy are refused, logged and counted. */
+static void test_old_version_and_weak_cipher_refused(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, certs) };
+	const struct tls_client_options tls11 = { .max_version = TLS1_1_VERSION, .ciphers = "DEFAULT@SECLEVEL=0" };
+	const struct tls_client_options weak = { .max_version = TLS1_2_VERSION, .ciphers = "AES128-SHA" };
+	struct tls_client *client;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &tls11), -1);
+	assert_string_equal(client->error, "handshake: tlsv1 alert protocol version");
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
+			  local_port(client->fd));
+	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &weak), -1);
+	assert_string_equal(client->error, "handshake: sslv3 alert handshake failure");
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: no shared cipher\n",
+			  local_port(client->fd));
+	char *metrics = plain_get(&f->harness, "/metrics");
+	expect_sample(metrics, "feed", "protocol_version", 1);
+	expect_sample(metrics, "feed", "no_shared_cipher", 1);
+	free(metrics);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A console over TLS gets its hello; HTTPS answers /healthz; plain HTTP there is refused. */
+static void test_alert_port_and_http_over_tls(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = { .alerts_yaml = "  tls: true\n", .http_yaml = "  tls: true\n",
+						 .extra_yaml = tls_yaml(f, certs), .alerts_tls = true };
+	char line[1024], answer[4096];
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	struct tls_client *console = tls_connect_ok(f, f->harness.alerts_port, NULL);
+	assert_true(tls_client_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) >= 0);
+	assert_string_equal(line, hello_line);
+
+	struct tls_client *web = tls_connect_ok(f, f->harness.http_port, NULL);
+	assert_int_equal(tls_client_send(web, "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n"), 0);
+	assert_true(tls_client_read_all(web, answer, sizeof answer, EXPECT_READ_TIMEOUT_MS) > 0);
+	assert_non_null(strstr(answer, "HTTP/1.0 200 OK\r\n"));
+	assert_non_null(strstr(answer, "\r\n\r\nok\n"));
+
+	int plain = harness_connect(f->harness.http_port);
+	assert_true(plain >= 0);
+	uint16_t plain_port = local_port(plain);
+	assert_int_equal(harness_send(plain, "GET /healthz HTTP/1.0\r\n\r\n"), 0);
+	assert_true(harness_wait_eof(plain, EXPECT_READ_TIMEOUT_MS));
+	close(plain);
+	expect_log_format(&f->harness, "cadmond: warning: http 127.0.0.1:%u: TLS handshake failed: http request\n",
+			  plain_port);
+
+	web = tls_connect_ok(f, f->harness.http_port, NULL);
+	assert_int_equal(tls_client_send(web, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n"), 0);
+	char *metrics = malloc(METRICS_MAX);
+	assert_non_null(metrics);
+	assert_true(tls_client_read_all(web, metrics, METRICS_MAX, EXPECT_READ_TIMEOUT_MS) > 0);
+	expect_sample(metrics, "http", "not_tls", 1);
+	expect_sample(metrics, "alerts", "no_client_certificate", 0);
+	assert_null(strstr(metrics, "listener=\"feed\""));
+	free(metrics);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* Copy certs/NAME to dir/AS with mode. */
+static void copy_file(const char *name, const char *dir, const char *as, mode_t mode)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	char *text;
+
+	snprintf(from, sizeof from, "%s/%.64s", certs, name);
+	snprintf(to, sizeof to, "%.1024s/%.64s", dir, as);
+	assert_non_null(text = harness_read_file(from));
+	assert_int_equal(harness_write_file(to, text), 0);
+	assert_int_equal(chmod(to, mode), 0);
+	free(text);
+}
+
+/* A renewed certificate is served to new connections after SIGHUP, while a connection opened
+ * before keeps working; a reload whose certificate does not load is refused as a whole. */
+static void test_reload_renewed_certificate_under_open_connection(void **state)
+{
+	struct fixture *f = *state;
+	char serial[64], path[PATH_MAX];
+
+	assert_int_equal(temp_dir("tls-reload", f->dir), 0);
+	copy_file("server.pem", f->dir, "server.pem", 0644);
+	copy_file("server.key", f->dir, "server.key", 0600);
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, f->dir) };
+	snprintf(path, sizeof path, "%s/server.pem", f->dir);
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	expect_log_format(&f->harness, "cadmond: tls: certificate %s: /CN=localhost, serial 1001, valid until ", path);
+	int subscriber = plain_subscriber(f);
+	struct tls_client *old = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	tls_client_server_serial(old, serial, sizeof serial);
+	assert_string_equal(serial, "1001");
+	assert_int_equal(tls_client_send(old, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1\n", local_port(old->fd));
+
+	copy_file("server2.pem", f->dir, "server.pem", 0644);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(&f->harness, "cadmond: reload: tls: new connections use the files loaded now; open ones keep theirs\n");
+	expect_log_format(&f->harness, "cadmond: tls: certificate %s: /CN=localhost, serial 1002, valid until ", path);
+	send_shift(old);
+	expect_line(subscriber, shift_alert);
+	struct tls_client *renewed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	tls_client_server_serial(renewed, serial, sizeof serial);
+	assert_string_equal(serial, "1002");
+
+	/* A certificate file that does not load: the reload is refused, 1002 stays. */
+	assert_int_equal(harness_write_file(path, "not a certificate\n"), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log_format(&f->harness, "cadmond: error: configuration not reloaded: tls.certificate %s: no start line; "
+			  "keeping the running one\n", path);
+	struct tls_client *after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	tls_client_server_serial(after, serial, sizeof serial);
+	assert_string_equal(serial, "1002");
+	close(subscriber);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A key readable by others stops the start, saying which file and what to do. */
+static void test_key_readable_by_others_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct harness_result result;
+	char key[PATH_MAX], expected[PATH_MAX * 3];
+
+	assert_int_equal(temp_dir("tls-key", f->dir), 0);
+	copy_file("server.pem", f->dir, "server.pem", 0644);
+	copy_file("server.key", f->dir, "server.key", 0644);
+	snprintf(key, sizeof key, "%s/server.key", f->dir);
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, f->dir) };
+	assert_int_equal(harness_write_config(&f->harness, &options), 0);
+	const char *const args[] = { "-c", f->harness.config_path, NULL };
+	assert_int_equal(harness_run(args, 5000, &result), 0);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: tls.key %s has mode 0644: it must not be accessible to group or other (chmod 600 %s)\n",
+		 key, key);
+	assert_string_equal(result.err, expected);
+	assert_int_equal(result.status, 3);
+	harness_result_free(&result);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_feed_over_mutual_tls_raises_the_alert, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_refusals_logged_and_counted, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_old_version_and_weak_cipher_refused, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_alert_port_and_http_over_tls, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_renewed_certificate_under_open_connection, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup, fixture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, make_certs, remove_certs);
+}
