@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -506,6 +509,66 @@ static void test_loopback_only(void **state)
 	unlink(config_path);
 }
 
+/* With TLS on each listener (mutual for feeds) and tokens, every address is accepted: -n
+ * says so, and cadmond starts on the wildcard addresses (run for 2 s, then stopped). */
+static void test_protected_listeners_accepted(void **state)
+{
+	const char *script = getenv("CADMON_MAKE_CERTS");
+	char certs[PATH_MAX], config_path[PATH_MAX], command[2 * PATH_MAX], yaml[4 * PATH_MAX];
+	struct harness_result result;
+	const char *const check[] = { "-n", "-c", config_path, NULL };
+	const char *const run[] = { "-c", config_path, NULL };
+	(void)state;
+
+	assert_non_null(script);
+	assert_int_equal(harness_temp_dir("certs", certs), 0);
+	snprintf(command, sizeof command, "sh '%s' '%s' >/dev/null 2>&1", script, certs);
+	assert_int_equal(system(command), 0);
+	snprintf(yaml, sizeof yaml,
+		 "feed: {listen: \"0.0.0.0:0\", tls: true}\n"
+		 "alerts: {listen: \"[::]:0\", tls: true}\n"
+		 "http: {listen: \"0.0.0.0:0\", tls: true}\n"
+		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\", client_ca: \"%s/ca.pem\"}\n" TOKENS_YAML,
+		 certs, certs, certs);
+	assert_int_equal(harness_temp_file("config", config_path), 0);
+	assert_int_equal(harness_write_file(config_path, yaml), 0);
+	assert_int_equal(harness_run(check, WAIT_MS, &result), 0);
+	assert_string_equal(result.out, "configuration OK\n");
+	assert_string_equal(result.err, "");
+	harness_result_free(&result);
+	assert_int_equal(harness_run(run, 2000, &result), 0);
+	if (!strstr(result.err, "listening for subscribers on [::]:0") || !strstr(result.err, "listening for http on 0.0.0.0:0") ||
+	    strstr(result.err, "error:"))
+		fail_msg("cadmond did not start on the wildcard addresses:\n%s", result.err);
+	harness_result_free(&result);
+	unlink(config_path);
+	harness_remove_tree(certs);
+}
+
+/* A socket systemd passes gets the same rule as a listen address: one on every interface
+ * for the alert port, without TLS and tokens, is a start-up failure saying why. */
+static void test_activated_socket_checked(void **state)
+{
+	struct harness h = { 0 };
+	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	socklen_t len = sizeof address;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+	const struct harness_socket sockets[] = { { fd, "alerts" } };
+	assert_int_equal(harness_start_activated(&h, NULL, sockets, 1), -1);
+	expect_log_format(&h,
+			  "cadmond: error: socket \"alerts\" from systemd (fd 3) listens on 0.0.0.0:%u, not a loopback "
+			  "address: " ALERTS_NEEDS "\n",
+			  (unsigned)ntohs(address.sin_port));
+	close(fd);
+	harness_cleanup(&h);
+}
+
 /* ---- the journal keeps full numbers, for the service only --------------------------------- */
 
 static void check_modes(const char *path, int *files)
@@ -571,6 +634,8 @@ int main(void)
 		cmocka_unit_test(test_failure_limit),
 		cmocka_unit_test(test_tokens_file),
 		cmocka_unit_test(test_loopback_only),
+		cmocka_unit_test(test_protected_listeners_accepted),
+		cmocka_unit_test(test_activated_socket_checked),
 		cmocka_unit_test(test_journal_modes),
 	};
 
