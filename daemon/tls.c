@@ -165,7 +165,8 @@ static int set_policy(SSL_CTX *ssl_context, const struct config *config, char *w
 
 	SSL_CTX_set_options(ssl_context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 						 SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_mode(ssl_context, SSL_MODE_RELEASE_BUFFERS);
+	/* the chain sent is tls.certificate as written, never completed from tls.client_ca */
+	SSL_CTX_set_mode(ssl_context, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
 	if (SSL_CTX_set_min_proto_version(ssl_context, min_version) != 1) {
 		snprintf(why, why_size, "tls.min_version: %s", openssl_reason("not supported"));
 		return -1;

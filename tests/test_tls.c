@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -403,6 +405,137 @@ static void test_key_readable_by_others_refused(void **state)
 	harness_result_free(&result);
 }
 
+/* Start a tool (path from $ENV) with args, its stdout and stderr to the files. */
+static pid_t spawn_tool(const char *env, const char *const args[], const char *out_path, const char *err_path)
+{
+	const char *path = getenv(env);
+	char *argv[24];
+	size_t n = 0;
+	pid_t pid;
+
+	assert_non_null(path);
+	argv[n++] = (char *)path;
+	for (; args[n - 1] && n < 23; n++)
+		argv[n] = (char *)args[n - 1];
+	argv[n] = NULL;
+	if ((pid = fork()) != 0)
+		return pid;
+	int out = open(out_path, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+	int err = open(err_path, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+	if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(126);
+	execv(path, argv);
+	_exit(127);
+}
+
+/* Wait for pid, at most 20 s (then kill it): its exit status, or -1. */
+static int wait_tool(pid_t pid)
+{
+	int64_t deadline = harness_now_ms() + 20000;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (harness_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(20000);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct tool_run {
+	char out_path[PATH_MAX], err_path[PATH_MAX];
+	pid_t pid;
+	int status;
+	char *out, *err;
+};
+
+static void tool_start(struct tool_run *run, const char *env, const char *const args[])
+{
+	assert_int_equal(harness_temp_file("tool-out", run->out_path), 0);
+	assert_int_equal(harness_temp_file("tool-err", run->err_path), 0);
+	run->pid = spawn_tool(env, args, run->out_path, run->err_path);
+	assert_true(run->pid > 0);
+}
+
+static void tool_finish(struct tool_run *run)
+{
+	run->status = wait_tool(run->pid);
+	run->out = harness_read_file(run->out_path);
+	run->err = harness_read_file(run->err_path);
+	assert_non_null(run->out);
+	assert_non_null(run->err);
+	unlink(run->out_path);
+	unlink(run->err_path);
+}
+
+static void tool_free(struct tool_run *run)
+{
+	free(run->out);
+	free(run->err);
+}
+
+/* cadmon-watch and cadmon-sim with --ca/--cert/--key: a console over mutual TLS gets the alert a
+ * feed sent over mutual TLS; cadmon-sim's hello names its certificate's source; a CA that did
+ * not sign the server is refused by the tool. */
+static void test_tools_over_tls(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
+						 .alerts_yaml = "  tls: true\n  require_client_certificate: true\n",
+						 .extra_yaml = tls_yaml(f, certs), .alerts_tls = true };
+	char address[64], feed_address[64], ca[PATH_MAX], certificate[PATH_MAX], key[PATH_MAX], rogue_ca[PATH_MAX];
+	char expected[8192];
+	struct tool_run watch, sim, refused_watch;
+
+	snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+	snprintf(rogue_ca, sizeof rogue_ca, "%s/rogue-ca.pem", certs);
+	snprintf(certificate, sizeof certificate, "%s/cad-2.pem", certs);
+	snprintf(key, sizeof key, "%s/cad-2.key", certs);
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	snprintf(address, sizeof address, "127.0.0.1:%u", f->harness.alerts_port);
+	snprintf(feed_address, sizeof feed_address, "localhost:%u", f->harness.feed_port);
+
+	const char *const watch_args[] = { "--raw", "--since", "0", "--count", "1", "--connect", address, "--ca", ca,
+					   "--cert", certificate, "--key", key, NULL };
+	tool_start(&watch, "CADMON_WATCH", watch_args);
+	expect_log(&f->harness, ": alerts since seq 0\n"); /* live from here: the alert comes after the board */
+	struct tls_client *feed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	assert_int_equal(tls_client_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	send_shift(feed);
+	tool_finish(&watch);
+	snprintf(expected, sizeof expected, "%s\n{\"board\":\"begin\",\"seq\":0,\"open\":0}\n"
+		 "{\"board\":\"end\",\"seq\":0,\"open\":0}\n%s\n", hello_line, shift_alert);
+	assert_string_equal(watch.out, expected);
+	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n", address);
+	assert_string_equal(watch.err, expected);
+	assert_int_equal(watch.status, 0);
+	tool_free(&watch);
+
+	const char *const sim_args[] = { "--connect", feed_address, "--ca", ca, "--cert", certificate, "--key", key,
+					 "--source", "cad-2", "--hours", "0.05", "--bad-operator", "-1", NULL };
+	tool_start(&sim, "CADMON_SIM", sim_args);
+	tool_finish(&sim);
+	assert_string_equal(sim.err, "");
+	assert_int_equal(sim.status, 0);
+	tool_free(&sim);
+	expect_log(&f->harness, ": source cad-2\n");
+	expect_no_log(&f->harness, "closing\n");
+
+	const char *const rogue_args[] = { "--raw", "--timeout", "0.5", "--connect", address, "--ca", rogue_ca,
+					   "--cert", certificate, "--key", key, NULL };
+	tool_start(&refused_watch, "CADMON_WATCH", rogue_args);
+	tool_finish(&refused_watch);
+	snprintf(expected, sizeof expected, "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
+		 "(unable to get local issuer certificate)\n", address);
+	assert_string_equal(refused_watch.err, expected);
+	assert_int_equal(refused_watch.status, 1);
+	tool_free(&refused_watch);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_renewed_certificate_under_open_connection, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, make_certs, remove_certs);

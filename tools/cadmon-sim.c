@@ -30,6 +30,7 @@
 #define SIM_CONNECT_SECONDS 5
 #define SIM_DRAIN_SECONDS 2             /* wait for the daemon to close after our EOF */
 #define SIM_EXIT_USAGE 2
+#define SIM_SOURCE_MAX_BYTES 64         /* --source, as the protocol bounds a hello's source */
 #define MS_PER_SECOND 1000.0
 #define CLASSIC_ONSET_HOURS 3.0         /* the single form's defaults without a misbehaver */
 #define CLASSIC_HANGUP_SHARE 0.33
@@ -40,6 +41,7 @@
 struct output_sink {
 	int fd;
 	bool is_socket;
+	struct net_tls_link *tls; /* --ca: over the socket */
 	const char *name; /* for messages: "stdout" or "HOST:PORT" */
 	size_t used;
 	char buffer[SIM_OUTPUT_BUFFER_BYTES];
@@ -50,6 +52,13 @@ static int output_flush(struct output_sink *out)
 	size_t done = 0;
 
 	while (done < out->used) {
+		if (out->tls) {
+			if (net_tls_write(out->tls, out->buffer, out->used) != 0) {
+				fprintf(stderr, "cadmon-sim: write to %s: %s\n", out->name, net_tls_error(out->tls));
+				return -1;
+			}
+			break;
+		}
 		ssize_t n = out->is_socket
 			? send(out->fd, out->buffer + done, out->used - done, MSG_NOSIGNAL)
 			: write(out->fd, out->buffer + done, out->used - done);
@@ -129,12 +138,16 @@ static int emit_events(const struct sim_scenario *scenario, const struct sim_shi
 }
 
 
-/* After our last line: send EOF, then give the daemon a moment to read it all and close. */
-static void finish_feed(int fd)
+/* After our last line: send EOF (TLS: close_notify first), then give the daemon a moment to
+ * read it all and close. */
+static void finish_feed(struct output_sink *out)
 {
+	int fd = out->fd;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char discard[512];
 
+	net_tls_close(out->tls);
+	out->tls = NULL;
 	shutdown(fd, SHUT_WR);
 	while (poll(&pfd, 1, SIM_DRAIN_SECONDS * 1000) > 0 && read(fd, discard, sizeof(discard)) > 0)
 		;
@@ -158,6 +171,8 @@ struct sim_options {
 	bool storm_detail_given;     /* --storm-hours, --storm-share or --storm-volume */
 	double speed;                /* 0: as fast as possible */
 	const char *connect;         /* NULL: stdout */
+	const char *source;          /* --source: the hello's source; NULL: no hello */
+	struct net_tls_options tls;  /* --ca, --cert, --key */
 	const char *truth_path;      /* NULL: none */
 };
 
@@ -213,6 +228,11 @@ static void print_usage(FILE *out)
 	      "Output:\n"
 	      "  --truth FILE          write the ground truth (NDJSON) to FILE\n"
 	      "  --connect HOST:PORT   send to a cadmond feed port instead of stdout\n"
+	      "  --source NAME         start with the hello {\"hello\":\"feed\",\"source\":NAME}\n"
+	      "  --ca FILE             with --connect: TLS, trusting the CAs in FILE (PEM); the\n"
+	      "                        server's certificate must name the HOST of --connect\n"
+	      "  --cert FILE           with --ca: present this client certificate (PEM), whose CN\n"
+	      "  --key FILE            or DNS name is the --source; and its private key (PEM)\n"
 	      "  --speed X             pace output: X event seconds per wall second\n"
 	      "                        (default: as fast as possible)\n"
 	      "  -h, --help            show this help\n"
@@ -351,6 +371,21 @@ static int parse_connect(struct sim_options *options, const char *text)
 	return 0;
 }
 
+/* --source: a name the hello can carry (docs/protocol.md: 1 to 64 bytes, no control bytes). */
+static int parse_source(struct sim_options *options, const char *text)
+{
+	size_t len = strlen(text);
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == '"' || text[i] == '\\')
+			len = 0;
+	if (len == 0 || len > SIM_SOURCE_MAX_BYTES)
+		return usage_error("--source: expected 1 to %d bytes without quotes, backslashes or control "
+				   "characters, got \"%s\"", SIM_SOURCE_MAX_BYTES, text);
+	options->source = text;
+	return 0;
+}
+
 /* --storm-start: a storm from H hours in, an hour long unless --storm-hours says otherwise. */
 static int parse_storm_start(struct sim_options *options, const char *text)
 {
@@ -366,7 +401,7 @@ enum {
 	OPT_SEED = 256, OPT_OPERATORS, OPT_HOURS, OPT_START, OPT_CALLS_PER_HOUR, OPT_POCKET_SHARE,
 	OPT_AGENCY, OPT_BAD_OPERATOR, OPT_ONSET_HOURS, OPT_HANGUP_SHARE, OPT_TRUTH, OPT_CONNECT,
 	OPT_SPEED, OPT_SCENARIO, OPT_BAD, OPT_REDIAL_SHARE, OPT_POCKET_REPEAT_SHARE, OPT_STORM_START,
-	OPT_STORM_HOURS, OPT_STORM_SHARE, OPT_STORM_VOLUME,
+	OPT_STORM_HOURS, OPT_STORM_SHARE, OPT_STORM_VOLUME, OPT_SOURCE, OPT_CA, OPT_CERT, OPT_KEY,
 };
 
 static const struct option long_options[] = {
@@ -382,6 +417,10 @@ static const struct option long_options[] = {
 	{ "hangup-share", required_argument, NULL, OPT_HANGUP_SHARE },
 	{ "truth", required_argument, NULL, OPT_TRUTH },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
 	{ "speed", required_argument, NULL, OPT_SPEED },
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "bad", required_argument, NULL, OPT_BAD },
@@ -475,6 +514,17 @@ static int apply_option(struct sim_options *options, int option, const char *val
 		return 0;
 	case OPT_CONNECT:
 		return parse_connect(options, value);
+	case OPT_SOURCE:
+		return parse_source(options, value);
+	case OPT_CA:
+		options->tls.ca = value;
+		return 0;
+	case OPT_CERT:
+		options->tls.certificate = value;
+		return 0;
+	case OPT_KEY:
+		options->tls.key = value;
+		return 0;
 	case OPT_SPEED:
 		return parse_number("speed", value, 0, 1e9, true, &options->speed);
 	case OPT_STORM_START: case OPT_STORM_HOURS: case OPT_STORM_SHARE: case OPT_STORM_VOLUME:
@@ -576,6 +626,10 @@ static int finish_options(struct sim_options *options)
 				   "give --storm-start H or a storm --scenario");
 	if (sim_scenario_check(&options->scenario, why, sizeof(why)) != 0)
 		return usage_error("%s", why);
+	if (!options->tls.ca && (options->tls.certificate || options->tls.key))
+		return usage_error("--cert and --key go with --ca (TLS)");
+	if (options->tls.ca && !options->connect)
+		return usage_error("--ca goes with --connect");
 	return 0;
 }
 
@@ -658,6 +712,40 @@ static int write_truth_file(const char *path, const struct sim_scenario *scenari
 	return 0;
 }
 
+/* --connect: the feed socket, over TLS with --ca. 0, or -1 with why set. */
+static int connect_feed(const struct sim_options *options, struct output_sink *out, char *why, size_t why_size)
+{
+	struct net_tls *tls = NULL;
+	struct net_stream stream = { .fd = -1 };
+
+	if (options->tls.ca && !(tls = net_tls_new(&options->tls, why, why_size)))
+		return -1;
+	stream.fd = net_connect_retry(options->connect, SIM_CONNECT_SECONDS, why, why_size);
+	if (stream.fd >= 0 && net_stream_start_tls(&stream, tls, options->connect, SIM_CONNECT_SECONDS, why,
+						   why_size) != 0)
+		net_stream_close(&stream);
+	net_tls_free(tls); /* the link keeps what it needs */
+	if (stream.fd < 0)
+		return -1;
+	out->fd = stream.fd;
+	out->tls = stream.tls;
+	out->is_socket = true;
+	out->name = options->connect;
+	return 0;
+}
+
+/* --source: the hello line first. 0 or -1. */
+static int emit_hello(const struct sim_options *options, struct output_sink *out)
+{
+	char line[SIM_SOURCE_MAX_BYTES + 64];
+	int len;
+
+	if (!options->source)
+		return 0;
+	len = snprintf(line, sizeof(line), "{\"hello\":\"feed\",\"source\":\"%s\"}\n", options->source);
+	return output_append(out, line, (size_t)len);
+}
+
 /* Write the events to stdout or the feed port; 0 or 1. */
 static int send_shift(const struct sim_options *options, const struct sim_shift *shift)
 {
@@ -666,19 +754,17 @@ static int send_shift(const struct sim_options *options, const struct sim_shift 
 	int rc;
 
 	out = (struct output_sink){ .fd = STDOUT_FILENO, .name = "stdout" };
-	if (options->connect) {
-		out.fd = net_connect_retry(options->connect, SIM_CONNECT_SECONDS, why, sizeof(why));
-		if (out.fd < 0) {
-			fprintf(stderr, "cadmon-sim: %s\n", why);
-			return 1;
-		}
-		out.is_socket = true;
-		out.name = options->connect;
+	if (options->connect && connect_feed(options, &out, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cadmon-sim: %s\n", why);
+		return 1;
 	}
-	rc = emit_events(&options->scenario, shift, options->speed, &out);
+	rc = emit_hello(options, &out);
+	if (rc == 0)
+		rc = emit_events(&options->scenario, shift, options->speed, &out);
 	if (out.is_socket) {
 		if (rc == 0)
-			finish_feed(out.fd);
+			finish_feed(&out);
+		net_tls_close(out.tls);
 		close(out.fd);
 	}
 	return rc == 0 ? 0 : 1;

@@ -59,6 +59,7 @@ struct watch_options {
 	const char *ack_id;            /* --ack: acknowledge this alert and exit */
 	const char *ack_by;
 	const char *ack_note;
+	struct net_tls_options tls;    /* --ca, --cert, --key */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -95,6 +96,7 @@ enum watch_link {
 struct watch_instance {
 	const char *address;
 	int fd;
+	struct net_tls_link *tls; /* over fd, with --ca */
 	enum watch_link link;
 	double retry_at;
 	struct watch_reader reader;
@@ -108,6 +110,7 @@ struct watch_instance {
 /* The whole console. */
 struct watch_session {
 	const struct watch_options *options;
+	struct net_tls *tls; /* --ca: every connection is TLS; NULL: plain TCP */
 	json_tokener *tokener;
 	struct watch_board *board;
 	struct watch_instance instances[WATCH_BOARD_MAX_INSTANCES];
@@ -300,19 +303,27 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 
 /* ---- connections ------------------------------------------------------------------------- */
 
-/* Ask for the notices after seq: the first line a subscriber sends (docs/protocol.md). */
-static bool send_since(int fd, long long seq)
+static struct net_stream stream_of(const struct watch_instance *instance)
 {
+	return (struct net_stream){ .fd = instance->fd, .tls = instance->tls };
+}
+
+/* Ask for the notices after seq: the first line a subscriber sends (docs/protocol.md). */
+static bool send_since(const struct watch_instance *instance, long long seq)
+{
+	struct net_stream stream = stream_of(instance);
 	char line[64];
 	int len = snprintf(line, sizeof(line), "{\"since\":%lld}\n", seq);
 
-	return write(fd, line, (size_t)len) == len;
+	return net_stream_write(&stream, line, (size_t)len) == 0;
 }
 
 static void close_link(struct watch_instance *instance)
 {
-	if (instance->fd >= 0)
-		close(instance->fd);
+	struct net_stream stream = stream_of(instance);
+
+	net_stream_close(&stream);
+	instance->tls = NULL;
 	instance->fd = -1;
 }
 
@@ -362,9 +373,14 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 {
 	long long since = instance->last_seq > 0 ? instance->last_seq : session->options->since;
 
-	if (net_connect_finish(instance->fd, instance->address, instance->why, sizeof(instance->why)) != 0)
+	struct net_stream stream = { .fd = instance->fd };
+
+	if (net_connect_finish(instance->fd, instance->address, instance->why, sizeof(instance->why)) != 0 ||
+	    net_stream_start_tls(&stream, session->tls, instance->address, session->options->connect_timeout_seconds,
+				 instance->why, sizeof(instance->why)) != 0)
 		return connect_failed(session, instance);
-	if (since >= 0 && !send_since(instance->fd, since)) {
+	instance->tls = stream.tls;
+	if (since >= 0 && !send_since(instance, since)) {
 		snprintf(instance->why, sizeof(instance->why), "write to %s: %s", instance->address,
 			 strerror(errno));
 		return connect_failed(session, instance);
@@ -381,7 +397,7 @@ static void stream_ended(struct watch_session *session, struct watch_instance *i
 {
 	if (!eof)
 		snprintf(instance->why, sizeof(instance->why), "read from %s: %s", instance->address,
-			 strerror(errno));
+			 errno == EPROTO && instance->tls ? net_tls_error(instance->tls) : strerror(errno));
 	else
 		snprintf(instance->why, sizeof(instance->why), "%s closed the stream", instance->address);
 	close_link(instance);
@@ -405,7 +421,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 {
 	struct watch_reader *reader = &instance->reader;
 	unsigned long long_lines = reader->long_lines;
-	enum watch_reader_fill fill = watch_reader_fill(reader, instance->fd);
+	struct net_stream stream = stream_of(instance);
+	enum watch_reader_fill fill = watch_reader_fill(reader, &stream);
 	char *line;
 	size_t len;
 
@@ -441,7 +458,8 @@ static void send_prompt_ack(struct watch_session *session)
 	for (size_t i = 0; line && i < session->instance_count; i++) {
 		struct watch_instance *instance = &session->instances[i];
 		size_t len = strlen(line);
-		if (instance->link == WATCH_LINK_UP && write(instance->fd, line, len) == (ssize_t)len)
+		struct net_stream stream = stream_of(instance);
+		if (instance->link == WATCH_LINK_UP && net_stream_write(&stream, line, len) == 0)
 			sent++;
 	}
 	free(line);
@@ -603,6 +621,10 @@ static void watch_round(struct watch_session *session)
 			connected(session, owners[i]);
 		else
 			read_instance(session, owners[i]);
+		/* TLS may hold decrypted bytes poll() cannot see */
+		while (owners[i] && owners[i]->link == WATCH_LINK_UP && owners[i]->tls &&
+		       net_tls_pending(owners[i]->tls) && !session->done)
+			read_instance(session, owners[i]);
 	}
 }
 
@@ -637,6 +659,7 @@ static void print_usage(FILE *out)
 	fputs("usage: cadmon-watch [--connect HOST:PORT]... [--raw] [--lines] [--utc] [--no-bell]\n"
 	      "                    [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
 	      "                    [--since SEQ] [--reconnect]\n"
+	      "                    [--ca FILE [--cert FILE --key FILE]]\n"
 	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect HOST:PORT]...\n"
 	      "Show cadmond's open alerts and notices as a supervisor's console.\n"
 	      "\n"
@@ -656,6 +679,10 @@ static void print_usage(FILE *out)
 	      "  --ack ALERT_ID       acknowledge that alert (16 hex digits) --by NAME (1 to 64\n"
 	      "                       bytes) with an optional --note TEXT (up to 256 bytes), print\n"
 	      "                       cadmond's answer and exit\n"
+	      "  --ca FILE            connect over TLS, trusting the CAs in FILE (PEM); the server's\n"
+	      "                       certificate must name the HOST of --connect\n"
+	      "  --cert FILE          with --ca: present this client certificate (PEM)...\n"
+	      "  --key FILE           ...and its private key (PEM)\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "On a terminal the open alerts stay pinned at the top, newest notices below; press a\n"
@@ -744,7 +771,7 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 
 enum {
 	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
-	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE,
+	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_CA, OPT_CERT, OPT_KEY,
 };
 
 static const struct option long_options[] = {
@@ -761,6 +788,9 @@ static const struct option long_options[] = {
 	{ "ack", required_argument, NULL, OPT_ACK },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "note", required_argument, NULL, OPT_NOTE },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -809,6 +839,15 @@ static int apply_option(struct watch_options *options, int option, const char *v
 	case OPT_NOTE:
 		options->ack_note = value;
 		return 0;
+	case OPT_CA:
+		options->tls.ca = value;
+		return 0;
+	case OPT_CERT:
+		options->tls.certificate = value;
+		return 0;
+	case OPT_KEY:
+		options->tls.key = value;
+		return 0;
 	default:
 		return apply_flag(options, option);
 	}
@@ -856,6 +895,8 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 		return usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (options->address_count == 0)
 		options->addresses[options->address_count++] = WATCH_DEFAULT_ADDRESS;
+	if (!options->tls.ca && (options->tls.certificate || options->tls.key))
+		return usage_error("--cert and --key go with --ca (TLS)");
 	return check_ack_options(options) != 0 ? WATCH_EXIT_USAGE : -1;
 }
 
@@ -913,6 +954,12 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	char why[NET_WHY_MAX];
+	struct net_tls *tls = options.tls.ca ? net_tls_new(&options.tls, why, sizeof(why)) : NULL;
+	if (options.tls.ca && !tls) {
+		fprintf(stderr, "cadmon-watch: %s\n", why);
+		return 1;
+	}
 	tzset(); /* local times of day, from TZ */
 	if (options.ack_id) {
 		struct watch_ack_request request = {
@@ -923,15 +970,20 @@ int main(int argc, char **argv)
 			.note = options.ack_note,
 			.timeout_seconds = options.connect_timeout_seconds,
 			.utc = options.utc,
+			.tls = tls,
 		};
 		signal(SIGPIPE, SIG_IGN);
-		return watch_ack_run(&request);
+		status = watch_ack_run(&request);
+		net_tls_free(tls);
+		return status;
 	}
 	if (session_init(&session, &options) != 0) {
 		fprintf(stderr, "cadmon-watch: out of memory\n");
 		session_free(&session);
+		net_tls_free(tls);
 		return 1;
 	}
+	session.tls = tls;
 	install_signals(session.screen_mode);
 	if (session.screen_mode)
 		watch_screen_open(&session.screen, STDOUT_FILENO);
@@ -939,6 +991,7 @@ int main(int argc, char **argv)
 	if (session.screen_mode)
 		watch_screen_close(&session.screen);
 	session_free(&session);
+	net_tls_free(tls);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "cadmon-watch: write to stdout: %s\n", strerror(errno));
 		status = 1;

@@ -3,7 +3,9 @@
 #ifndef CADMON_TOOLS_NET_H
 #define CADMON_TOOLS_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * net: the TCP client side the command-line tools share (cadmon-sim to a feed port,
@@ -43,5 +45,78 @@ int net_connect_start(const char *address, char *why, size_t why_size);
  * set ("cannot connect to ADDRESS: REASON").
  */
 int net_connect_finish(int fd, const char *address, char *why, size_t why_size);
+
+/* ---- TLS (docs/security-tls.md) ------------------------------------------------------------ */
+
+/*
+ * The tools' TLS client, on OpenSSL: --ca FILE turns TLS on and is what the server's
+ * certificate must chain to; its name must match the host of HOST:PORT (a DNS name, or an IP
+ * address in an IP SAN); --cert FILE / --key FILE present a client certificate (mutual TLS).
+ * There is no way to skip verification.
+ */
+struct net_tls_options {
+	const char *ca;          /* NULL: plain TCP */
+	const char *certificate; /* NULL: no client certificate */
+	const char *key;         /* with certificate */
+};
+
+struct net_tls;      /* the settings, loaded once */
+struct net_tls_link; /* one connection's TLS */
+
+/**
+ * Load the CA, and the client certificate and key when given. NULL with why set (naming the
+ * option, the file and OpenSSL's reason), e.g. "--cert given without --key". Call only when
+ * options->ca is set; --cert/--key without --ca is the caller's usage error.
+ */
+struct net_tls *net_tls_new(const struct net_tls_options *options, char *why, size_t why_size);
+
+/** Free the settings. NULL is allowed. */
+void net_tls_free(struct net_tls *tls);
+
+/**
+ * The TLS handshake on a connected socket (blocking or not) to address ("HOST:PORT"),
+ * verifying the server's certificate and name, within timeout_seconds. The link, or NULL with
+ * why set: "TLS handshake with ADDRESS failed: REASON". The socket stays the caller's.
+ */
+struct net_tls_link *net_tls_connect(const struct net_tls *tls, int fd, const char *address,
+				     double timeout_seconds, char *why, size_t why_size);
+
+/** Read like read(2): > 0 bytes, 0 at the end of the stream, -1 with errno (EAGAIN: nothing
+ * yet on a non-blocking socket; EPROTO: a TLS error, the reason in net_tls_error()). */
+ssize_t net_tls_read(struct net_tls_link *link, void *buf, size_t len);
+
+/** Write all of buf (waiting on a non-blocking socket, up to 5 s): 0 or -1. */
+int net_tls_write(struct net_tls_link *link, const void *buf, size_t len);
+
+/** Decrypted bytes waiting to be read (poll(2) cannot see them). */
+bool net_tls_pending(const struct net_tls_link *link);
+
+/** The last TLS error's reason, "" if none. */
+const char *net_tls_error(const struct net_tls_link *link);
+
+/** Send close_notify (best effort) and free the link; the socket stays open. NULL is allowed. */
+void net_tls_close(struct net_tls_link *link);
+
+/* A connection as the tools read and write it: a socket, with TLS over it when tls is set. */
+struct net_stream {
+	int fd;                    /* -1: none */
+	struct net_tls_link *tls;  /* NULL: plain TCP */
+};
+
+/** read(2) on the stream (see net_tls_read). */
+ssize_t net_stream_read(const struct net_stream *stream, void *buf, size_t len);
+
+/** Write all of buf: 0, or -1 with errno set. */
+int net_stream_write(const struct net_stream *stream, const void *buf, size_t len);
+
+/**
+ * net_tls_connect when tls is set (NULL: nothing to do): 0, or -1 with why set. The stream's
+ * fd must be connected.
+ */
+int net_stream_start_tls(struct net_stream *stream, const struct net_tls *tls, const char *address,
+			 double timeout_seconds, char *why, size_t why_size);
+
+/** End TLS and close the socket; the stream is then empty (fd -1). */
+void net_stream_close(struct net_stream *stream);
 
 #endif

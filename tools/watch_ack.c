@@ -75,8 +75,8 @@ static enum ack_answer answer_of(struct ack_reading *reading, json_object *objec
 }
 
 /* Read lines from fd until cadmond answers, the stream ends or the deadline passes. */
-static enum ack_answer await_answer(struct ack_reading *reading, int fd, const char *address,
-				    double deadline)
+static enum ack_answer await_answer(struct ack_reading *reading, const struct net_stream *stream,
+				    const char *address, double deadline)
 {
 	enum ack_answer answer = ACK_WAITING;
 	char *text;
@@ -84,14 +84,15 @@ static enum ack_answer await_answer(struct ack_reading *reading, int fd, const c
 
 	watch_reader_reset(&reading->reader);
 	while (answer == ACK_WAITING) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = stream->fd, .events = POLLIN };
 		double left = deadline - monotonic_seconds();
-		if (left <= 0 || poll(&pfd, 1, (int)ceil(left * 1000)) == 0) {
+		bool pending = stream->tls && net_tls_pending(stream->tls);
+		if (!pending && (left <= 0 || poll(&pfd, 1, (int)ceil(left * 1000)) == 0)) {
 			fprintf(stderr, "cadmon-watch: %s: no answer to the ack within %g s\n", address,
 				reading->request->timeout_seconds);
 			break;
 		}
-		enum watch_reader_fill fill = watch_reader_fill(&reading->reader, fd);
+		enum watch_reader_fill fill = watch_reader_fill(&reading->reader, stream);
 		if (fill == WATCH_READER_EOF || fill == WATCH_READER_ERROR) {
 			fprintf(stderr, "cadmon-watch: %s: the stream ended before an answer to the ack\n",
 				address);
@@ -114,17 +115,18 @@ static int ack_one(struct ack_reading *reading, const char *address)
 	const struct watch_ack_request *request = reading->request;
 	double deadline = monotonic_seconds() + request->timeout_seconds;
 	char why[NET_WHY_MAX];
-	int fd = net_connect_retry(address, request->timeout_seconds, why, sizeof(why));
+	struct net_stream stream = { .fd = net_connect_retry(address, request->timeout_seconds, why, sizeof(why)) };
 	char *line = watch_ack_line(request->alert_id, request->by, request->note);
 	enum ack_answer answer = ACK_WAITING;
+	bool secured = stream.fd >= 0 &&
+		       net_stream_start_tls(&stream, request->tls, address, request->timeout_seconds, why, sizeof(why)) == 0;
 
-	if (fd < 0 || !line || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		fprintf(stderr, "cadmon-watch: %s\n", fd < 0 ? why : !line ? "out of memory" : strerror(errno));
+	if (!secured || !line || net_stream_write(&stream, line, strlen(line)) != 0)
+		fprintf(stderr, "cadmon-watch: %s\n", !secured ? why : !line ? "out of memory" : strerror(errno));
 	else
-		answer = await_answer(reading, fd, address, deadline);
+		answer = await_answer(reading, &stream, address, deadline);
 	free(line);
-	if (fd >= 0)
-		close(fd);
+	net_stream_close(&stream);
 	return answer == ACK_DONE ? 0 : -1;
 }
 

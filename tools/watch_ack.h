@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct net_tls;
+
 /*
  * watch_ack: acknowledging an alert on cadmond's alert port (protocol 2):
  * {"ack":"<alert_id>","by":"<name>","note":"<text>"}. cadmon-watch sends it from the
@@ -20,6 +22,7 @@ struct watch_ack_request {
 	const char *by;
 	const char *note; /* NULL: "" */
 	double timeout_seconds; /* to connect, and then for the answer */
+	const struct net_tls *tls; /* --ca: TLS; NULL: plain TCP */
 	bool utc;
 };
 

@@ -56,7 +56,7 @@ char *watch_reader_rest(struct watch_reader *reader, size_t *len)
 	return reader->buffer + reader->start - *len;
 }
 
-enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, int fd)
+enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, const struct net_stream *stream)
 {
 	memmove(reader->buffer, reader->buffer + reader->start, reader->used - reader->start);
 	reader->used -= reader->start;
@@ -67,8 +67,8 @@ enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, int fd)
 		reader->used = 0;
 	}
 	size_t room = WATCH_READER_LINE_MAX_BYTES - reader->used;
-	ssize_t n = read(fd, reader->buffer + reader->used,
-			 room < WATCH_READER_CHUNK_BYTES ? room : WATCH_READER_CHUNK_BYTES);
+	ssize_t n = net_stream_read(stream, reader->buffer + reader->used,
+				    room < WATCH_READER_CHUNK_BYTES ? room : WATCH_READER_CHUNK_BYTES);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? WATCH_READER_AGAIN : WATCH_READER_ERROR;
 	if (n == 0)

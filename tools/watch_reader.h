@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "net.h"
+
 /*
  * watch_reader: the lines cadmon-watch reads from a cadmond alert port, in a buffer with a
  * hard limit. A line longer than WATCH_READER_LINE_MAX_BYTES is skipped up to its newline and
@@ -39,8 +41,8 @@ void watch_reader_free(struct watch_reader *reader);
 /** Forget what is buffered (a new connection). */
 void watch_reader_reset(struct watch_reader *reader);
 
-/** Read what fd has into the buffer. */
-enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, int fd);
+/** Read what stream has into the buffer. */
+enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, const struct net_stream *stream);
 
 /** The next complete line (NUL-terminated, in the buffer; valid until the next fill), or NULL. */
 char *watch_reader_next_line(struct watch_reader *reader, size_t *len);
