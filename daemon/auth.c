@@ -470,6 +470,8 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 		return NULL;
 	}
 	apply_settings(auth, config);
+	if (auth->token_count > 0)
+		log_msg(LOG_INFO, "auth: %zu tokens: consoles and HTTP clients need one", auth->token_count);
 	return auth;
 }
 
@@ -487,6 +489,8 @@ int auth_update(struct auth *auth, const struct config *config, char *why, size_
 	}
 	OPENSSL_cleanse(auth->tokens, auth->token_count * sizeof *auth->tokens);
 	free(auth->tokens);
+	if (count != auth->token_count)
+		log_msg(LOG_NOTICE, "reload: auth: %zu tokens -> %zu", auth->token_count, count);
 	auth->tokens = tokens;
 	auth->token_count = count;
 	apply_settings(auth, config);

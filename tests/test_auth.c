@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -421,6 +422,19 @@ static void test_tokens_file(void **state)
 	assert_int_equal(answer.status, 403);
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 4\n"));
+
+	/* a reload re-reads it: a token removed no longer works; a bad file changes nothing */
+	assert_int_equal(harness_write_file(path, "# nobody\n"), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log(&h, "cadmond: reload: auth: 4 tokens -> 3\n");
+	request(&h, "GET", "/api/alerts", "file-token-000001", NULL, &answer);
+	assert_int_equal(answer.status, 401);
+	assert_int_equal(harness_write_file(path, "x viewer y\n"), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	expect_log_format(&h, "cadmond: error: %s:1: the digest must be 64 hex digits (a SHA-256)\n"
+			      "cadmond: error: configuration not reloaded: 1 errors; keeping the running one\n", path);
+	request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
+	assert_int_equal(answer.status, 200);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 
