@@ -3,6 +3,7 @@
 #include "auth.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -79,24 +80,13 @@ const char *auth_failure_name(enum auth_failure reason)
 
 /* ---- tokens files ------------------------------------------------------------------- */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits into lowercase hex; false when it is not that. */
 static bool copy_digest_hex(const char *text, size_t len, char hex[CONFIG_SHA256_HEX + 1])
 {
 	if (len != CONFIG_SHA256_HEX)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (hex_value(text[i]) < 0)
+		if (!isxdigit((unsigned char)text[i]))
 			return false;
 		hex[i] = (char)(text[i] | 0x20);
 	}
@@ -357,13 +347,12 @@ static bool socket_is_loopback(int fd, char *text, size_t size)
 	return false;
 }
 
-int auth_check_socket(const struct config *config, int fd, const char *key, const char *name, char *why,
-		      size_t why_size)
+int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key, const char *name,
+		      char *why, size_t why_size)
 {
 	enum auth_listener listener = strcmp(key, "feed.listen") == 0	 ? AUTH_LISTENER_FEED
 				      : strcmp(key, "http.listen") == 0 ? AUTH_LISTENER_HTTP
 									 : AUTH_LISTENER_ALERTS;
-	size_t tokens = config->auth.token_count + (config->auth.tokens_file[0] != '\0');
 	char address[AUTH_ADDRESS_MAX];
 
 	if (socket_is_loopback(fd, address, sizeof address) || listener_protected(config, listener, tokens))
@@ -387,7 +376,7 @@ static bool digest_of(const void *bytes, size_t len, unsigned char digest[AUTH_D
 static void digest_from_hex(const char *hex, unsigned char digest[AUTH_DIGEST_BYTES])
 {
 	for (size_t i = 0; i < AUTH_DIGEST_BYTES; i++)
-		digest[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+		sscanf(hex + 2 * i, "%2hhx", &digest[i]);
 }
 
 /* The checked form of config's tokens (and its file's) into *tokens. 0 or -1 with why. */

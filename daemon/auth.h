@@ -166,11 +166,11 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename, s
 int auth_check_config(const struct config *config, struct config_errors *errors);
 
 /**
- * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"):
- * 0, or -EADDRNOTAVAIL with the reason in why.
+ * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"), with
+ * tokens configured: 0, or -EADDRNOTAVAIL with the reason in why.
  */
-int auth_check_socket(const struct config *config, int fd, const char *key, const char *name, char *why,
-		      size_t why_size);
+int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key, const char *name,
+		      char *why, size_t why_size);
 
 /** The address part of a peer text "1.2.3.4:5" / "[::1]:5" into address. */
 void auth_peer_address(const char *peer, char *address, size_t size);

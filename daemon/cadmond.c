@@ -926,16 +926,19 @@ static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inher
 }
 
 /* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
-static int cadmond_check_activation(const struct config *config, const struct activation *activation,
+static int cadmond_check_activation(const struct cadmond *cadmond, const struct activation *activation,
 				    char *why, size_t why_size)
 {
+	const struct config *config = &cadmond->config;
+	size_t tokens = auth_stats(cadmond->auth)->tokens;
+
 	for (size_t i = 0; i < activation->feed_count; i++)
-		if (auth_check_socket(config, activation->feed_fds[i], "feed.listen", ACTIVATION_FEED_NAME, why,
-				      why_size) < 0)
+		if (auth_check_socket(config, tokens, activation->feed_fds[i], "feed.listen", ACTIVATION_FEED_NAME,
+				      why, why_size) < 0)
 			return -1;
 	for (size_t i = 0; i < activation->alert_count; i++)
-		if (auth_check_socket(config, activation->alert_fds[i], "alerts.listen", ACTIVATION_ALERTS_NAME,
-				      why, why_size) < 0)
+		if (auth_check_socket(config, tokens, activation->alert_fds[i], "alerts.listen",
+				      ACTIVATION_ALERTS_NAME, why, why_size) < 0)
 			return -1;
 	return 0;
 }
@@ -954,7 +957,7 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 
 	if (activation_take(&activation, why, why_size) < 0)
 		return -EBADF;
-	if (cadmond_check_activation(config, &activation, why, why_size) < 0) {
+	if (cadmond_check_activation(cadmond, &activation, why, why_size) < 0) {
 		activation_close(&activation);
 		return -EADDRNOTAVAIL;
 	}

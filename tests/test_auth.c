@@ -293,7 +293,7 @@ static void test_console_late_token(void **state)
 	assert_true(harness_read_line(fd, line, sizeof line, WAIT_MS) > 0);
 	assert_string_equal(line, UNAUTHORIZED);
 	assert_true(harness_now_ms() - started >= 900);
-	assert_int_equal(harness_send(fd, "{\"token\":\"" SUPERVISOR_TOKEN "\"}\n") < 0 || true, true);
+	(void)harness_send(fd, "{\"token\":\"" SUPERVISOR_TOKEN "\"}\n"); /* too late: may find it closed */
 	assert_true(harness_wait_eof(fd, WAIT_MS));
 	close(fd);
 	expect_log(&h, ": no token line in time (alerts.handshake_timeout_seconds)");
