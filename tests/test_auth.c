@@ -62,12 +62,27 @@ struct answer {
 	char raw[ANSWER_MAX];
 };
 
-/* method path with "Authorization: Bearer token" (token NULL: none), body (NULL: none). */
-static void request(const struct harness *h, const char *method, const char *path, const char *token,
-		    const char *body, struct answer *answer)
+/* A connection to port on 127.0.0.1 from the loopback address source (e.g. "127.0.0.2"). */
+static int connect_from(const char *source, uint16_t port)
+{
+	struct sockaddr_in local = { .sin_family = AF_INET }, remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, source, &local.sin_addr), 1);
+	remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof local), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&remote, sizeof remote), 0);
+	return fd;
+}
+
+/* method path with "Authorization: Bearer token" (token NULL: none), body (NULL: none), from
+ * the loopback address source. */
+static void request_from(const struct harness *h, const char *source, const char *method, const char *path,
+			 const char *token, const char *body, struct answer *answer)
 {
 	char text[2048], authorization[256] = "";
-	int fd = harness_connect(h->http_port);
+	int fd = connect_from(source, h->http_port);
 	int64_t deadline = harness_now_ms() + WAIT_MS;
 	size_t used = 0;
 	char *split;
@@ -93,6 +108,12 @@ static void request(const struct harness *h, const char *method, const char *pat
 	assert_non_null(split = strstr(answer->raw, "\r\n\r\n"));
 	snprintf(answer->head, sizeof answer->head, "%.*s", (int)(split - answer->raw), answer->raw);
 	answer->body = split + 4;
+}
+
+static void request(const struct harness *h, const char *method, const char *path, const char *token,
+		    const char *body, struct answer *answer)
+{
+	request_from(h, "127.0.0.1", method, path, token, body, answer);
 }
 
 static void expect_head(const struct answer *answer, const char *header)
@@ -397,6 +418,38 @@ static void test_failure_limit(void **state)
 	harness_cleanup(&h);
 }
 
+/* The failure table holds auth.max_tracked_addresses: a second address pushes the first out
+ * (counted, logged), and each address is limited on its own. */
+static void test_failure_table_bound(void **state)
+{
+	struct harness h = { 0 };
+	static struct answer answer;
+	(void)state;
+
+	start(&h, NULL, "  max_failures_per_minute: 1\n  max_tracked_addresses: 1\n");
+	request_from(&h, "127.0.0.2", "GET", "/api/alerts", "wrong-token-1", NULL, &answer);
+	assert_int_equal(answer.status, 401);
+	request_from(&h, "127.0.0.2", "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
+	assert_int_equal(answer.status, 429);
+	assert_string_equal(answer.body, "{\"error\":\"too many failed attempts from 127.0.0.2; retry after 60 seconds\"}");
+	request_from(&h, "127.0.0.3", "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
+	assert_int_equal(answer.status, 200); /* another address is not limited by 127.0.0.2's failures */
+	request_from(&h, "127.0.0.3", "GET", "/api/alerts", NULL, NULL, &answer);
+	assert_int_equal(answer.status, 401);
+	expect_log(&h, "cadmond: warning: auth: failures of 127.0.0.2 forgotten: 1 addresses tracked "
+		       "(auth.max_tracked_addresses)\n");
+	request_from(&h, "127.0.0.2", "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
+	assert_int_equal(answer.status, 200); /* forgotten */
+	request_from(&h, "127.0.0.3", "GET", "/metrics", VIEWER_TOKEN, NULL, &answer);
+	assert_int_equal(answer.status, 429);
+	request(&h, "GET", "/metrics", VIEWER_TOKEN, NULL, &answer);
+	assert_int_equal(answer.status, 200);
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_addresses_forgotten_total 1\n"));
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_refused_total{port=\"http\"} 2\n"));
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* ---- tokens files ------------------------------------------------------------------------- */
 
 /* A file's tokens work beside the YAML's; a file with bad lines is refused whole, each problem
@@ -646,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_console_late_token),
 		cmocka_unit_test(test_console_roles),
 		cmocka_unit_test(test_failure_limit),
+		cmocka_unit_test(test_failure_table_bound),
 		cmocka_unit_test(test_tokens_file),
 		cmocka_unit_test(test_loopback_only),
 		cmocka_unit_test(test_protected_listeners_accepted),
