@@ -31,6 +31,7 @@
 #include "receivers.h"
 #include "reload.h"
 #include "replay.h"
+#include "streams.h"
 #include "subscribers.h"
 #include "timestamp.h"
 #include "tls.h"
@@ -52,6 +53,7 @@ struct cadmond {
 	struct http_server *http;   /* the HTTP API, metrics and health */
 	struct auth *auth;          /* tokens of consoles and HTTP clients; off without tokens */
 	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
+	struct streams *streams;    /* GET /api/stream */
 	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
@@ -475,6 +477,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->history = durability_history(cadmond->durability);
 	out->feeds = feed_server_stats(cadmond->feeds);
 	out->subscribers = subscribers_stats(cadmond->subscribers);
+	out->streams = streams_stats(cadmond->streams);
 	out->journal = durability_stats(cadmond->durability);
 	out->journal_files = durability_journal_stats(cadmond->durability);
 	out->receivers = cadmond->receivers;
@@ -493,6 +496,29 @@ static struct http_settings http_settings_of(const struct config *config)
 		.timeout_seconds = config->http.timeout_seconds,
 		.log_interval_seconds = config->log.rate_limit_seconds,
 	};
+}
+
+static struct streams_limits streams_limits_of(const struct config *config)
+{
+	return (struct streams_limits){
+		.max_streams = config->http.max_streams,
+		.max_queue_bytes = config->http.max_stream_queue_bytes,
+		.keepalive_seconds = config->http.stream_keepalive_seconds,
+		.write_timeout_seconds = config->http.timeout_seconds,
+		.log_interval_seconds = config->log.rate_limit_seconds,
+	};
+}
+
+/* The open-alert board for a browser whose stream goes live. */
+static uint64_t cadmond_stream_board(void *ctx, struct evbuffer *out, enum redact_mode redact)
+{
+	struct cadmond *cadmond = ctx;
+	bool failed = false;
+	uint64_t seq = http_board_write(cadmond->engine, out, redact, &failed);
+
+	if (failed)
+		log_msg(LOG_ERR, "out of memory writing the open-alert board for a stream");
+	return seq;
 }
 
 /* The open-alert board for a console whose live stream starts. */
@@ -539,6 +565,8 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 
 	if (cadmond->subscribers)
 		subscribers_broadcast(cadmond->subscribers, seq, json, len);
+	if (cadmond->streams)
+		streams_broadcast(cadmond->streams, seq, json, len);
 	if (cadmond->receivers)
 		receivers_deliver(cadmond->receivers, json, len);
 }
@@ -649,6 +677,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct subscribers_limits subscribers_limits = subscribers_limits_of(next);
 	struct health_settings health_settings = health_settings_of(next);
 	struct http_settings http_settings = http_settings_of(next);
+	struct streams_limits streams_limits = streams_limits_of(next);
 	size_t changes;
 
 	struct tls_context *tls_context = NULL;
@@ -701,6 +730,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
+	streams_update_limits(cadmond->streams, &streams_limits);
 	http_server_rebind_commit(cadmond->http);
 	http_server_update(cadmond->http, &http_settings);
 	if (health_update(cadmond->health, &health_settings) < 0)
@@ -796,6 +826,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	evtimer_del(cadmond->clock_timer);
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
+	streams_close_all(cadmond->streams);
 	http_server_free(cadmond->http);
 	cadmond->feed_listener = NULL;
 	cadmond->alert_listener = NULL;
@@ -952,6 +983,7 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 	const struct http_view http_view = { .state = cadmond_http_state,
 					     .acknowledge = cadmond_http_acknowledge,
 					     .auth = cadmond->auth,
+					     .streams = cadmond->streams,
 					     .ctx = cadmond };
 	struct activation activation;
 
@@ -1016,6 +1048,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 						     .board = cadmond_board,
 						     .ctx = cadmond };
 	struct health_settings health_settings = health_settings_of(config);
+	struct streams_limits streams_limits = streams_limits_of(config);
 
 	if ((config_path && !(cadmond->config_path = strdup(config_path))) ||
 	    !(cadmond->base = event_base_new())) {
@@ -1032,6 +1065,9 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EINVAL;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
+	    !(cadmond->streams = streams_new(cadmond->base, &streams_limits,
+					     durability_history(cadmond->durability), cadmond_stream_board,
+					     cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 						      cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0) {
@@ -1115,6 +1151,7 @@ void cadmond_free(struct cadmond *cadmond)
 		return;
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
+	streams_free(cadmond->streams); /* before the connections go */
 	http_server_free(cadmond->http);
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "replay.h"
+#include "streams.h"
 #include "subscribers.h"
 #include "timestamp.h"
 #include "tls.h"
@@ -183,16 +184,27 @@ static void http_board_emit(const char *line, size_t len, void *ctx)
 	http_array_add(ctx, line, len);
 }
 
-/* since=N from the query; true with *since (0 when absent), false when malformed. */
-static bool http_query_since(struct evhttp_request *request, uint64_t *since)
+/* A decimal integer from 0 to UINT64_MAX, all of text. */
+static bool http_parse_u64(const char *text, uint64_t *value)
+{
+	char *end;
+
+	errno = 0;
+	*value = strtoull(text, &end, 10);
+	return text[0] >= '0' && text[0] <= '9' && *end == '\0' && errno == 0;
+}
+
+/* since=N from the query; true with *since (0 when absent; *found tells), false when
+ * malformed. */
+static bool http_query_since(struct evhttp_request *request, uint64_t *since, bool *found)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(request));
 	struct evkeyvalq params;
 	const char *value;
-	char *end;
 	bool ok = true;
 
 	*since = 0;
+	*found = false;
 	if (!query)
 		return true;
 	TAILQ_INIT(&params);
@@ -200,9 +212,8 @@ static bool http_query_since(struct evhttp_request *request, uint64_t *since)
 		return false;
 	value = evhttp_find_header(&params, "since");
 	if (value) {
-		errno = 0;
-		*since = strtoull(value, &end, 10);
-		ok = value[0] >= '0' && value[0] <= '9' && *end == '\0' && errno == 0;
+		*found = true;
+		ok = http_parse_u64(value, since);
 	}
 	evhttp_clear_headers(&params);
 	return ok;
@@ -215,8 +226,9 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 	const struct replay_history *history = state->history;
 	struct http_array array;
 	uint64_t since, next;
+	bool found;
 
-	if (!http_query_since(request, &since)) {
+	if (!http_query_since(request, &since, &found)) {
 		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
 		return;
 	}
@@ -235,20 +247,31 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 	evbuffer_free(array.out);
 }
 
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact, bool *failed)
+{
+	struct http_array array = { .out = out, .redact = redact };
+	uint64_t seq;
+
+	if (evbuffer_add(out, "{\"open\":[", 9) < 0)
+		array.failed = true;
+	seq = engine_board(engine, http_board_emit, &array);
+	if (evbuffer_add_printf(out, "],\"seq\":%" PRIu64 "}", seq) < 0)
+		array.failed = true;
+	*failed = array.failed;
+	return seq;
+}
+
 /* GET /api/alerts/open: {"seq":S,"open":[...]}, the board's open lines. */
 static void http_get_board(struct http_server *server, struct evhttp_request *request,
 			   const struct http_state *state)
 {
-	struct http_array array = { .out = evbuffer_new(), .redact = server->grant.redact };
-	uint64_t seq;
+	struct http_array array = { .out = evbuffer_new() };
 
 	if (!array.out) {
 		evhttp_send_error(request, 500, NULL);
 		return;
 	}
-	evbuffer_add(array.out, "{\"open\":[", 9);
-	seq = engine_board(state->engine, http_board_emit, &array);
-	evbuffer_add_printf(array.out, "],\"seq\":%" PRIu64 "}", seq);
+	http_board_write(state->engine, array.out, server->grant.redact, &array.failed);
 	http_reply_json(server, request, &array);
 	evbuffer_free(array.out);
 }
@@ -522,6 +545,48 @@ static void http_get_health(struct http_server *server, struct evhttp_request *r
 	evbuffer_free(out);
 }
 
+/* The resume point of GET /api/stream: the Last-Event-ID header, else ?since=N (neither: none).
+ * False, answered 400, when malformed. */
+static bool http_stream_since(struct http_server *server, struct evhttp_request *request, bool *has_since,
+			      uint64_t *since)
+{
+	const char *last = evhttp_find_header(evhttp_request_get_input_headers(request), "Last-Event-ID");
+
+	*has_since = last != NULL;
+	if (last && !http_parse_u64(last, since)) {
+		http_error(server, request, 400, "Last-Event-ID must be an integer from 0 to 18446744073709551615");
+		return false;
+	}
+	if (!last && !http_query_since(request, since, has_since)) {
+		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
+		return false;
+	}
+	return true;
+}
+
+/* GET /api/stream: Server-Sent Events (streams.h); 503 beyond http.max_streams. */
+static void http_get_stream(struct http_server *server, struct evhttp_request *request)
+{
+	char why[128];
+	uint64_t since = 0;
+	bool has_since;
+	int rc;
+
+	if (evhttp_request_get_command(request) != EVHTTP_REQ_GET) {
+		http_wrong_method(server, request, "GET");
+		return;
+	}
+	if (!http_stream_since(server, request, &has_since, &since))
+		return;
+	rc = streams_open(server->view.streams, request, has_since, since, server->grant.redact, why, sizeof why);
+	if (rc == 0)
+		server->stats.requests++;
+	else if (rc == -ENOMEM)
+		evhttp_send_error(request, 500, NULL);
+	else
+		http_error(server, request, 503, why);
+}
+
 /* The resources answered to GET (and HEAD). */
 static const char *const http_get_paths[] = { "/api/alerts", "/api/alerts/open", "/api/sources",
 					      "/api/status", "/metrics", "/healthz", "/api/operators" };
@@ -617,6 +682,10 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 			http_post_ack(server, request, alert_id);
 		else
 			http_wrong_method(server, request, "POST");
+		return;
+	}
+	if (server->view.streams && strcmp(path, "/api/stream") == 0) {
+		http_get_stream(server, request);
 		return;
 	}
 	while (route < routes && strcmp(path, http_get_paths[route]) != 0)

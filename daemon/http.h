@@ -16,7 +16,8 @@
  * through struct http_view and acknowledges through the daemon's control path, so that an
  * acknowledgement over HTTP is journaled and broadcast exactly like one from a console.
  * Requests are bounded (http.max_header_bytes, http.max_body_bytes: 413 beyond); every error
- * is answered with a JSON body {"error":"..."}.
+ * is answered with a JSON body {"error":"..."}. GET /api/stream hands the request to the
+ * daemon's streams (streams.h) once its resume point is checked.
  */
 
 struct engine;
@@ -29,6 +30,9 @@ struct durability_stats;
 struct journal_stats;
 struct auth;
 struct auth_stats;
+struct streams;
+struct streams_stats;
+struct evbuffer;
 
 /* What the daemon shows: filled on each request. */
 struct receivers;
@@ -39,6 +43,7 @@ struct http_state {
 	const struct replay_history *history;
 	const struct feed_server_stats *feeds;
 	const struct subscribers_stats *subscribers;
+	const struct streams_stats *streams; /* GET /api/stream */
 	const struct durability_stats *journal;
 	const struct journal_stats *journal_files;
 	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
@@ -61,6 +66,7 @@ struct http_view {
 	 */
 	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
 	struct auth *auth; /* who may use what (auth.h); NULL or no token configured: everyone */
+	struct streams *streams; /* serves GET /api/stream */
 	void *ctx;
 };
 
@@ -113,5 +119,11 @@ const struct http_stats *http_server_stats(const struct http_server *server);
 
 /** Close every socket and free. NULL is allowed. */
 void http_server_free(struct http_server *server);
+
+/**
+ * Append the open-alert board as GET /api/alerts/open answers it, {"open":[...],"seq":S}, to
+ * out; returns S, the seq it reflects. *failed is set when out could not take all of it.
+ */
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact, bool *failed);
 
 #endif

@@ -14,6 +14,7 @@
 #include "feed.h"
 #include "journal.h"
 #include "receivers.h"
+#include "streams.h"
 #include "subscribers.h"
 #include "tls.h"
 
@@ -80,12 +81,14 @@ static void write_alerts(struct evbuffer *out, const struct engine_stats *stats)
 {
 	const struct detector_stats *detector = &stats->detector;
 
-	family(out, "alerts_total", "counter", "Operator alert notices sent, by kind.");
-	labelled_u64(out, "alerts_total", "kind", "firing", detector->firing);
-	labelled_u64(out, "alerts_total", "kind", "escalated", detector->escalated);
-	labelled_u64(out, "alerts_total", "kind", "update", detector->updates);
-	labelled_u64(out, "alerts_total", "kind", "acknowledged", detector->acknowledged);
-	labelled_u64(out, "alerts_total", "kind", "resolved", detector->resolved);
+	static const char *const severities[CONFIG_SEVERITY_COUNT] = { "info", "warning", "critical" };
+
+	family(out, "alerts_total", "counter", "Operator alert notices sent, by kind and severity.");
+	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++)
+		for (size_t level = 0; level < CONFIG_SEVERITY_COUNT; level++)
+			evbuffer_add_printf(out, "cadmon_alerts_total{kind=\"%s\",severity=\"%s\"} %" PRIu64 "\n",
+					    detector_notice_kind_name((enum detector_notice_kind)k), severities[level],
+					    detector->by_severity[k][level]);
 	single(out, "notices_total", "counter", "Notices sent, of every kind (operator and system).",
 	       detector->alerts);
 	single(out, "open_alerts", "gauge", "Operators with an alert open now.", detector->open_alerts);
@@ -225,6 +228,20 @@ static void write_auth(struct evbuffer *out, const struct auth_stats *auth)
 	single(out, "auth_tokens", "gauge", "Bearer tokens configured (0: auth is off).", auth->tokens);
 }
 
+/* GET /api/stream's streams (none counted when the daemon serves none). */
+static void write_streams(struct evbuffer *out, const struct streams_stats *streams)
+{
+	static const struct streams_stats none;
+
+	if (!streams)
+		streams = &none;
+	single(out, "http_streams", "gauge", "GET /api/stream streams open now.", streams->connected);
+	single(out, "http_streams_opened_total", "counter", "GET /api/stream streams started.", streams->opened);
+	single(out, "http_streams_refused_total", "counter", "Streams refused: http.max_streams.", streams->refused);
+	single(out, "http_streams_dropped_total", "counter",
+	       "Streams closed because their queue passed http.max_stream_queue_bytes.", streams->dropped_slow);
+}
+
 void metrics_write(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
 {
 	const struct engine_stats *stats = engine_stats(state->engine);
@@ -243,4 +260,5 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);
 	single(out, "http_client_errors_total", "counter", "HTTP requests cadmond answered with a 4xx status (not libevent's own 400/413).",
 	       http->client_errors);
+	write_streams(out, state->streams);
 }

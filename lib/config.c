@@ -275,6 +275,9 @@ void config_set_defaults(struct config *config)
 	config->http.tls = false;
 	config->tls.min_version = CONFIG_TLS_1_2;
 	snprintf(config->tls.ciphers, sizeof config->tls.ciphers, "%s", "ECDHE+AESGCM:ECDHE+CHACHA20");
+	config->http.max_streams = 64;
+	config->http.max_stream_queue_bytes = 1048576;
+	config->http.stream_keepalive_seconds = 15;
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;
@@ -1581,6 +1584,9 @@ static const struct key http_keys[] = {
 	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
 	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
 	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
+	UINT32_KEY("max_streams", http.max_streams, 1, 65535),
+	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824),
+	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600),
 	{ .name = "tls", .parse = parse_bool, FIELD(http.tls) },
 	{ .name = NULL },
 };

@@ -538,12 +538,31 @@ static struct alert operator_alert(struct detector *detector, const struct opera
 	};
 }
 
+static const char *const notice_kind_names[DETECTOR_NOTICE_KIND_COUNT] = {
+	"firing", "escalated", "update", "acknowledged", "resolved",
+};
+
+const char *detector_notice_kind_name(enum detector_notice_kind kind)
+{
+	return kind < DETECTOR_NOTICE_KIND_COUNT ? notice_kind_names[kind] : "?";
+}
+
+/* Count an operator notice by its kind and the alert's severity. */
+static void count_by_severity(struct detector *detector, const struct episode *episode, const char *kind)
+{
+	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++)
+		if (strcmp(kind, notice_kind_names[k]) == 0 && episode->severity >= 0 &&
+		    episode->severity < CONFIG_SEVERITY_COUNT)
+			detector->stats.by_severity[k][episode->severity]++;
+}
+
 static void deliver(struct detector *detector, struct episode *episode, struct alert *alert)
 {
 	alert->seq = detector->next_seq++;
 	episode->last_seq = alert->seq;
 	episode->last_ts_ms = alert->ts_ms;
 	detector->stats.alerts++;
+	count_by_severity(detector, episode, alert->kind);
 	if (detector->on_alert)
 		detector->on_alert(alert, detector->ctx);
 }

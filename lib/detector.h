@@ -50,6 +50,19 @@ enum detector_result {
 	DETECTOR_NO_MEMORY,
 };
 
+/* The operator notice kinds counted by severity (detector_stats.by_severity's first index). */
+enum detector_notice_kind {
+	DETECTOR_NOTICE_FIRING,
+	DETECTOR_NOTICE_ESCALATED,
+	DETECTOR_NOTICE_UPDATE,
+	DETECTOR_NOTICE_ACKNOWLEDGED,
+	DETECTOR_NOTICE_RESOLVED,
+	DETECTOR_NOTICE_KIND_COUNT,
+};
+
+/** The kind's name in notices ("firing", ...). */
+const char *detector_notice_kind_name(enum detector_notice_kind kind);
+
 struct detector_stats {
 	uint64_t calls;             /* completed calls seen */
 	uint64_t premature;         /* of which premature hangups */
@@ -61,6 +74,8 @@ struct detector_stats {
 	uint64_t updates;           /* "update" notices */
 	uint64_t acknowledged;      /* "acknowledged" notices (repeats included) */
 	uint64_t unacked_escalations; /* "escalated" for want of an acknowledgement */
+	/* Operator notices by kind and by the alert's severity (0 info, 1 warning, 2 critical). */
+	uint64_t by_severity[DETECTOR_NOTICE_KIND_COUNT][CONFIG_SEVERITY_COUNT];
 	uint64_t alert_callbacks_evicted; /* callbacks forgotten: max_alert_callbacks reached */
 	uint64_t operators_evicted; /* idle operators forgotten: max_operators reached */
 	uint64_t window_evictions;  /* calls pushed out early: max_window_calls reached */

@@ -132,6 +132,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->tls.client_ca, b->tls.client_ca);
 	assert_int_equal(a->tls.min_version, b->tls.min_version);
 	assert_string_equal(a->tls.ciphers, b->tls.ciphers);
+	assert_int_equal(a->http.max_streams, b->http.max_streams);
+	assert_int_equal(a->http.max_stream_queue_bytes, b->http.max_stream_queue_bytes);
+	assert_int_equal(a->http.stream_keepalive_seconds, b->http.stream_keepalive_seconds);
 	assert_int_equal(a->tracker.max_open_calls, b->tracker.max_open_calls);
 	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
 	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
@@ -245,6 +248,9 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tls.min_version, CONFIG_TLS_1_2);
 	assert_string_equal(config_tls_version_name(config.tls.min_version), "1.2");
 	assert_string_equal(config.tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	assert_int_equal(config.http.max_streams, 64);
+	assert_int_equal(config.http.max_stream_queue_bytes, 1048576);
+	assert_int_equal(config.http.stream_keepalive_seconds, 15);
 	assert_int_equal(config.tracker.max_open_calls, 10000);
 	assert_int_equal(config.tracker.max_call_seconds, 14400);
 	assert_int_equal(config.tracker.max_operators, 5000);
@@ -1007,6 +1013,10 @@ static void test_integer_ranges(void **state)
 		      "cadmon.yaml:1:71: http.max_alerts_bytes: must be an integer from 4096 to 67108864");
 	EXPECT_ERRORS("http: {timeout_seconds: 0}\n",
 		      "cadmon.yaml:1:25: http.timeout_seconds: must be an integer from 1 to 3600");
+	EXPECT_ERRORS("http: {max_streams: 0, max_stream_queue_bytes: 4095, stream_keepalive_seconds: 3601}\n",
+		      "cadmon.yaml:1:21: http.max_streams: must be an integer from 1 to 65535",
+		      "cadmon.yaml:1:48: http.max_stream_queue_bytes: must be an integer from 4096 to 1073741824",
+		      "cadmon.yaml:1:80: http.stream_keepalive_seconds: must be an integer from 1 to 3600");
 	EXPECT_ERRORS("alerts: {max_subscribers: 0, max_queue_bytes: 4095}\n",
 		      "cadmon.yaml:1:27: alerts.max_subscribers: must be an integer from 1 to 65535",
 		      "cadmon.yaml:1:47: alerts.max_queue_bytes: must be an integer from 4096 to 1073741824");

@@ -745,6 +745,17 @@ static void test_acknowledge_once_then_repeat(void **state)
 	assert_false(detector_alert_open(f->detector, alert_id));
 	ack_by(f, alert_id, "sup-1", T0 + SECONDS(400), DETECTOR_ACK_UNKNOWN);
 	assert_int_equal(f->seen_count, 4);
+	/* Counted by kind and the alert's severity (the burst rule: critical). */
+	const struct detector_stats *stats = detector_stats(f->detector);
+	static const uint64_t critical[DETECTOR_NOTICE_KIND_COUNT] = {
+		[DETECTOR_NOTICE_FIRING] = 1, [DETECTOR_NOTICE_ACKNOWLEDGED] = 2, [DETECTOR_NOTICE_RESOLVED] = 1
+	};
+	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++) {
+		assert_int_equal(stats->by_severity[k][0], 0);
+		assert_int_equal(stats->by_severity[k][1], 0);
+		assert_int_equal(stats->by_severity[k][2], critical[k]);
+	}
+	assert_string_equal(detector_notice_kind_name(DETECTOR_NOTICE_ACKNOWLEDGED), "acknowledged");
 }
 
 /* Not acknowledged within escalate_unacked_after_seconds (critical: 120 s): escalated once

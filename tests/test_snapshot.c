@@ -259,7 +259,18 @@ static void test_restore_anywhere_gives_same_alerts(void **state)
 	(void)state;
 
 	struct engine *reference = engine_new(&config, collect, &whole);
+	uint64_t by_severity[DETECTOR_NOTICE_KIND_COUNT][CONFIG_SEVERITY_COUNT];
 	feed(reference, 0, line_count);
+	memcpy(by_severity, engine_stats(reference)->detector.by_severity, sizeof by_severity);
+	/* The operator notices by kind and severity add up to those by kind. */
+	uint64_t firing = 0, escalated = 0;
+	for (size_t level = 0; level < CONFIG_SEVERITY_COUNT; level++) {
+		firing += by_severity[DETECTOR_NOTICE_FIRING][level];
+		escalated += by_severity[DETECTOR_NOTICE_ESCALATED][level];
+	}
+	assert_int_equal(firing, engine_stats(reference)->detector.firing);
+	assert_int_equal(escalated, engine_stats(reference)->detector.escalated);
+	assert_true(firing > 0 && escalated > 0);
 	engine_free(reference);
 	/* The shift exercises every notice: firings, escalations, updates, acknowledgements,
 	 * resolutions, system alerts. */
@@ -294,6 +305,8 @@ static void test_restore_anywhere_gives_same_alerts(void **state)
 		codec_writer_release(&board_before);
 		codec_writer_release(&board_after);
 		feed(after, cut, line_count);
+		/* The counters by kind and severity carried over. */
+		assert_memory_equal(engine_stats(after)->detector.by_severity, by_severity, sizeof by_severity);
 		engine_free(after);
 		assert_int_equal(split.count, whole.count);
 		for (size_t i = 0; i < whole.count; i++)
@@ -470,7 +483,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL, NULL, why,
 				   sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 4");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 5");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -481,7 +494,7 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 4");
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 5");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
