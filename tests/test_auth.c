@@ -269,6 +269,68 @@ static void test_http_redaction(void **state)
 	harness_cleanup(&h);
 }
 
+/* Read from fd until text holds needle or WAIT_MS pass; text is NUL-terminated. */
+static bool read_until(int fd, char *text, size_t size, const char *needle)
+{
+	int64_t deadline = harness_now_ms() + WAIT_MS;
+	size_t used = strlen(text);
+
+	while (!strstr(text, needle) && used + 1 < size && harness_now_ms() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((got = read(fd, text + used, size - used - 1)) <= 0)
+			break;
+		used += (size_t)got;
+		text[used] = '\0';
+	}
+	return strstr(text, needle) != NULL;
+}
+
+/* GET /api/stream: a token is needed; a viewer's replayed notice and board carry last4
+ * numbers, a supervisor's the full ones. */
+static void test_stream_redaction(void **state)
+{
+	struct harness h = { 0 };
+	static struct answer answer;
+	static char text[ANSWER_MAX], expected[LINE_MAX_BYTES + 64], last4[LINE_MAX_BYTES];
+	(void)state;
+
+	start(&h, NULL, NULL);
+	send_shift(&h);
+	int console = console_with(&h, "{\"token\":\"" SUPERVISOR_TOKEN "\",\"since\":0}\n",
+				   "{\"authenticated\":\"supervisor\",\"name\":\"floor\"}");
+	expect_line(console, shift_alert);
+	request(&h, "GET", "/api/stream", NULL, NULL, &answer);
+	assert_int_equal(answer.status, 401);
+	assert_string_equal(answer.body, MISSING);
+	shift_alert_last4(last4, sizeof last4);
+	for (int who = 0; who < 2; who++) {
+		int fd = harness_connect(h.http_port);
+		snprintf(text, sizeof text,
+			 "GET /api/stream?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n",
+			 who ? SUPERVISOR_TOKEN : VIEWER_TOKEN);
+		assert_true(fd >= 0);
+		assert_int_equal(harness_send(fd, text), 0);
+		text[0] = '\0';
+		snprintf(expected, sizeof expected, "id: 1\ndata: %s\n\n", who ? shift_alert : last4);
+		if (!read_until(fd, text, sizeof text, expected) || !read_until(fd, text, sizeof text, "event: board\n"))
+			fail_msg("stream as %s:\n%s", who ? "supervisor" : "viewer", text);
+		assert_true(read_until(fd, text, sizeof text, "],\"seq\":1}\n\n"));
+		const char *board = strstr(text, "event: board\ndata: {\"open\":[{\"alert\":\"open\"");
+		assert_non_null(board);
+		assert_non_null(strstr(board, who ? "{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\""
+						  : "{\"call_id\":\"c4\",\"ani\":\"******0104\",\"ts\""));
+		if (!who)
+			assert_null(strstr(text, "5045550"));
+		close(fd);
+	}
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* ---- the alert port ---------------------------------------------------------------------- */
 
 /* No token, a wrong one, a line that is not JSON: unauthorized and closed, nothing else. */
@@ -695,6 +757,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_roles_every_endpoint),
 		cmocka_unit_test(test_http_redaction),
+		cmocka_unit_test(test_stream_redaction),
 		cmocka_unit_test(test_console_refused),
 		cmocka_unit_test(test_console_late_token),
 		cmocka_unit_test(test_console_roles),
