@@ -367,7 +367,7 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 		len = 0; /* too long to be a token line: no token */
 	}
 	if (json_scan_object(line, len, fields, 2, &message, &offset) != JSON_SCAN_OBJECT ||
-	    fields[0].kind != JSON_STRING || fields[0].has_nul)
+	    fields[0].kind != JSON_STRING || fields[0].has_nul || fields[0].truncated)
 		fields[0].length = 0;
 	auth_peer_address(subscriber->peer, address, sizeof address);
 	switch (auth_check(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer, token,

@@ -269,20 +269,17 @@ static void test_http_redaction(void **state)
 	harness_cleanup(&h);
 }
 
-/* Read from fd until text holds needle or WAIT_MS pass; text is NUL-terminated. */
+/* Lines from fd appended to text (each with its "\n") until text holds needle; false when
+ * the stream ends or stalls first. */
 static bool read_until(int fd, char *text, size_t size, const char *needle)
 {
-	int64_t deadline = harness_now_ms() + WAIT_MS;
 	size_t used = strlen(text);
+	ssize_t len;
 
-	while (!strstr(text, needle) && used + 1 < size && harness_now_ms() < deadline) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t got;
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		if ((got = read(fd, text + used, size - used - 1)) <= 0)
-			break;
-		used += (size_t)got;
+	while (!strstr(text, needle) &&
+	       (len = harness_read_line(fd, text + used, size - used - 1, WAIT_MS)) >= 0) {
+		used += (size_t)len;
+		text[used++] = '\n';
 		text[used] = '\0';
 	}
 	return strstr(text, needle) != NULL;
