@@ -52,8 +52,8 @@ struct cadmond {
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
 	struct auth *auth;          /* tokens of consoles and HTTP clients; off without tokens */
-	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
 	struct streams *streams;    /* GET /api/stream */
+	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
 	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
@@ -724,9 +724,9 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 				     "receivers are kept");
 	}
 	if (cadmond->tls) {
+		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
 		tls_server_set_log_interval(cadmond->tls, next->log.rate_limit_seconds);
-		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
@@ -736,28 +736,6 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	if (health_update(cadmond->health, &health_settings) < 0)
 		log_msg(LOG_ERR, "out of memory applying feed.max_sources to the feed silence watch");
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
-}
-
-/* Which listeners serve TLS is decided at start: a reload keeps it, and says so. */
-static void cadmond_keep_tls_listeners(const struct config *running, struct config *next)
-{
-	const struct {
-		const char *key;
-		bool running, *next;
-	} listeners[] = {
-		{ "feed.tls", running->feed.tls, &next->feed.tls },
-		{ "alerts.tls", running->alerts.tls, &next->alerts.tls },
-		{ "http.tls", running->http.tls, &next->http.tls },
-	};
-
-	for (size_t i = 0; i < sizeof listeners / sizeof listeners[0]; i++) {
-		if (*listeners[i].next == listeners[i].running)
-			continue;
-		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", listeners[i].key,
-			listeners[i].running ? "true" : "false", *listeners[i].next ? "true" : "false",
-			listeners[i].running ? "true" : "false");
-		*listeners[i].next = listeners[i].running;
-	}
 }
 
 /* SIGHUP: re-read the file; keep the running configuration unless the new one is valid and
@@ -777,7 +755,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
 
 	if (loaded == 0)
-		cadmond_keep_tls_listeners(&cadmond->config, &next);
+		reload_keep_tls_listeners(&cadmond->config, &next);
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",

@@ -420,7 +420,7 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 	}
 	if ((what & BEV_EVENT_ERROR) && !(feed->server->tls && tls_handshake_pending(connection)))
 		log_msg(LOG_INFO, "feed %s: %s", feed->peer, /* a failed handshake was logged (tls.c) */
-			strerror(EVUTIL_SOCKET_ERROR()));
+			tls_connection_error(connection));
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		feed_close(feed);
 }

@@ -30,6 +30,7 @@
 #include "streams.h"
 #include "subscribers.h"
 #include "timestamp.h"
+#include "www.h"
 #include "tls.h"
 
 /* Methods evhttp hands to us (the others it answers 501 itself): we answer 405 with Allow. */
@@ -337,6 +338,23 @@ static struct json_object *http_rule_figures(const struct detector_rule_figures 
 	return rule;
 }
 
+/* {"end_ts":T,"bucket_seconds":B,"calls":[...],"premature":[...]}, oldest bucket first. */
+static struct json_object *http_history(const struct detector_operator_figures *figures)
+{
+	struct json_object *history = json_object_new_object();
+	struct json_object *calls = json_object_new_array(), *premature = json_object_new_array();
+
+	for (size_t i = 0; i < DETECTOR_HISTORY_BUCKETS; i++) {
+		json_object_array_add(calls, json_object_new_int64(figures->history[i].calls));
+		json_object_array_add(premature, json_object_new_int64(figures->history[i].premature));
+	}
+	json_object_object_add(history, "end_ts", http_timestamp(figures->history_end_ms));
+	json_object_object_add(history, "bucket_seconds", json_object_new_double(figures->history_bucket_ms / 1000.0));
+	json_object_object_add(history, "calls", calls);
+	json_object_object_add(history, "premature", premature);
+	return history;
+}
+
 static void http_operator_emit(const struct detector_operator_figures *figures, void *ctx)
 {
 	struct json_object *operator = json_object_new_object(), *rules = json_object_new_array();
@@ -350,6 +368,7 @@ static void http_operator_emit(const struct detector_operator_figures *figures, 
 	for (size_t r = 0; r < figures->rule_count; r++)
 		json_object_array_add(rules, http_rule_figures(&figures->rules[r]));
 	json_object_object_add(operator, "rules", rules);
+	json_object_object_add(operator, "history", http_history(figures));
 	json_object_array_add(ctx, operator);
 }
 
@@ -620,11 +639,10 @@ static void http_get(struct http_server *server, struct evhttp_request *request,
 }
 
 /* Who may use each resource (docs/http.md): the first pattern that matches, '*' one path
- * segment. A path not listed needs a token of any role (fail closed), then gets its 404. */
+ * segment. A path not listed (and not a dashboard file) needs a token of any role (fail
+ * closed), then gets its 404. */
 static const struct auth_route http_routes[] = {
-	{ "/", AUTH_PUBLIC },                     /* the dashboard and its static files */
-	{ "/app.js", AUTH_PUBLIC },
-	{ "/app.css", AUTH_PUBLIC },
+	/* the dashboard's files (www.h) are public and served before this check */
 	{ "/healthz", AUTH_PUBLIC },
 	{ "/api/alerts", AUTH_VIEWER },
 	{ "/api/alerts/open", AUTH_VIEWER },
@@ -656,6 +674,20 @@ static bool http_authorize(struct http_server *server, struct evhttp_request *re
 	return false;
 }
 
+/* The dashboard's files (www.h), GET or HEAD. */
+static void http_get_asset(struct http_server *server, struct evhttp_request *request,
+			   const struct www_asset *asset)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(request);
+
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+		http_wrong_method(server, request, "GET, HEAD");
+		return;
+	}
+	server->stats.requests++;
+	www_reply(request, asset);
+}
+
 static void http_on_request(struct evhttp_request *request, void *ctx)
 {
 	struct http_server *server = ctx;
@@ -663,6 +695,7 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	enum evhttp_cmd_type method = evhttp_request_get_command(request);
 	const size_t routes = sizeof http_get_paths / sizeof http_get_paths[0];
 	char alert_id[ALERT_ID_LENGTH + 1];
+	const struct www_asset *asset;
 	struct http_state state;
 	size_t route = 0;
 
@@ -675,6 +708,10 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	server->view.state(server->view.ctx, &state);
 	if (!path)
 		path = "";
+	if ((asset = www_find(path))) {
+		http_get_asset(server, request, asset);
+		return;
+	}
 	if (!http_authorize(server, request, path))
 		return;
 	if (http_ack_path(path, alert_id)) {

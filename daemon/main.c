@@ -9,6 +9,7 @@
 #include "cadmond.h"
 #include "config.h"
 #include "log.h"
+#include "tls.h"
 
 struct options {
 	const char *config_path; /* NULL: built-in defaults */
@@ -98,6 +99,22 @@ static int load_config(const struct options *options, struct config *config)
 	return -1;
 }
 
+/* -n: with a TLS port, the tls files must load as they would at start. 0, or -1 printed. */
+static int check_tls_files(const struct config *config)
+{
+	struct tls_context *context;
+	char why[1024];
+
+	if (!tls_wanted(config))
+		return 0;
+	if (!(context = tls_context_new(config, why, sizeof why))) {
+		fprintf(stderr, "%s\n", why);
+		return -1;
+	}
+	tls_context_free(context);
+	return 0;
+}
+
 /* -d: the effective configuration on stdout, or the errors on stderr. */
 static int dump_config(const struct options *options)
 {
@@ -149,6 +166,8 @@ int main(int argc, char **argv)
 	if (load_config(&options, &config) < 0)
 		return CADMOND_EXIT_CONFIG;
 	if (options.check_only) {
+		if (check_tls_files(&config) < 0)
+			return CADMOND_EXIT_CONFIG;
 		puts("configuration OK");
 		return CADMOND_EXIT_OK;
 	}

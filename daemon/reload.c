@@ -43,6 +43,27 @@ bool reload_receivers_changed(const struct config *running, const struct config 
 	return changes > 0;
 }
 
+void reload_keep_tls_listeners(const struct config *running, struct config *next)
+{
+	const struct {
+		const char *key;
+		bool running, *next;
+	} listeners[] = {
+		{ "feed.tls", running->feed.tls, &next->feed.tls },
+		{ "alerts.tls", running->alerts.tls, &next->alerts.tls },
+		{ "http.tls", running->http.tls, &next->http.tls },
+	};
+
+	for (size_t i = 0; i < sizeof listeners / sizeof listeners[0]; i++) {
+		if (*listeners[i].next == listeners[i].running)
+			continue;
+		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", listeners[i].key,
+			listeners[i].running ? "true" : "false", *listeners[i].next ? "true" : "false",
+			listeners[i].running ? "true" : "false");
+		*listeners[i].next = listeners[i].running;
+	}
+}
+
 size_t reload_log_changes(const struct config *running, const struct config *next)
 {
 	return config_diff(running, next, log_change, NULL);

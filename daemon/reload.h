@@ -21,6 +21,13 @@ bool reload_listen_changed(const struct config_listen *running, const struct con
 /** True when receivers differ (they are set up at start only: a restart applies them). */
 bool reload_receivers_changed(const struct config *running, const struct config *next);
 
+/**
+ * Which ports serve TLS is fixed at start: set next's feed.tls, alerts.tls and http.tls back
+ * to running's, logging each change refused, e.g. "reload: feed.tls: false -> true takes effect
+ * at the next restart; kept false". The tls files themselves are reloaded (docs/security-tls.md).
+ */
+void reload_keep_tls_listeners(const struct config *running, struct config *next);
+
 /** Log every difference between running and next at LOG_NOTICE; how many there were. */
 size_t reload_log_changes(const struct config *running, const struct config *next);
 

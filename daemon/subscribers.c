@@ -450,7 +450,7 @@ static void subscriber_on_event(struct bufferevent *connection, short what, void
 		log_msg(LOG_INFO, "subscriber %s disconnected during the TLS handshake", subscriber->peer);
 	else if (what & BEV_EVENT_ERROR)
 		log_msg(LOG_INFO, "subscriber %s disconnected: %s", subscriber->peer,
-			strerror(EVUTIL_SOCKET_ERROR()));
+			tls_connection_error(connection));
 	else
 		log_msg(LOG_INFO, "subscriber %s disconnected", subscriber->peer);
 	subscriber_close(subscriber);

@@ -21,6 +21,7 @@
 
 struct tls_context {
 	SSL_CTX *ssl_context;
+	char certificate_path[CONFIG_PATH_MAX]; /* for the log */
 };
 
 /* What the info callback needs to count and log a failure: one per listener, found through
@@ -114,6 +115,14 @@ static int check_key_mode(const char *path, char *why, size_t why_size)
 	return 0;
 }
 
+/* The key loaded is not the certificate's (OpenSSL checks it as the key is loaded). */
+static bool key_mismatch(void)
+{
+	unsigned long error = ERR_peek_error();
+
+	return ERR_GET_LIB(error) == ERR_LIB_X509 && ERR_GET_REASON(error) == X509_R_KEY_VALUES_MISMATCH;
+}
+
 /* Certificate chain and key, checked to match. */
 static int load_identity(SSL_CTX *ssl_context, const struct config *config, char *why, size_t why_size)
 {
@@ -127,11 +136,11 @@ static int load_identity(SSL_CTX *ssl_context, const struct config *config, char
 		snprintf(why, why_size, "tls.certificate %s: %s", certificate, openssl_reason("cannot load"));
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ssl_context, key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey_file(ssl_context, key, SSL_FILETYPE_PEM) != 1 && !key_mismatch()) {
 		snprintf(why, why_size, "tls.key %s: %s", key, openssl_reason("cannot load"));
 		return -1;
 	}
-	if (SSL_CTX_check_private_key(ssl_context) != 1) {
+	if (SSL_CTX_check_private_key(ssl_context) != 1 || ERR_peek_error()) {
 		snprintf(why, why_size, "tls.key %s does not match tls.certificate %s: %s", key, certificate,
 			 openssl_reason("key values mismatch"));
 		return -1;
@@ -271,10 +280,10 @@ static void on_info(const SSL *ssl, int where, int ret)
 		    "%s %s: TLS handshake failed: %s", listener_names[state->listener], peer, text);
 }
 
-/* The subject, serial and notAfter of the context's certificate, for the log. */
-static void log_certificate(SSL_CTX *ssl_context, const char *path)
+/* The subject, serial and notAfter of the certificate new connections get, for the log. */
+static void log_certificate(const struct tls_context *context)
 {
-	X509 *certificate = SSL_CTX_get0_certificate(ssl_context);
+	X509 *certificate = SSL_CTX_get0_certificate(context->ssl_context);
 	char subject[256] = "?", not_after[64] = "?";
 	char *serial = NULL;
 	BIGNUM *number;
@@ -294,7 +303,7 @@ static void log_certificate(SSL_CTX *ssl_context, const char *path)
 		}
 		BIO_free(bio);
 	}
-	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s", path, subject,
+	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s", context->certificate_path, subject,
 		serial ? serial : "?", not_after);
 	OPENSSL_free(serial);
 }
@@ -323,7 +332,7 @@ struct tls_context *tls_context_new(const struct config *config, char *why, size
 		tls_context_free(context);
 		return NULL;
 	}
-	log_certificate(context->ssl_context, config->tls.certificate);
+	snprintf(context->certificate_path, sizeof context->certificate_path, "%s", config->tls.certificate);
 	return context;
 }
 
@@ -363,6 +372,7 @@ struct tls_server *tls_server_new(struct tls_context *context, const struct conf
 		return NULL;
 	}
 	server->context = context;
+	log_certificate(context);
 	server->serves[TLS_LISTENER_FEED] = config->feed.tls;
 	server->serves[TLS_LISTENER_ALERTS] = config->alerts.tls;
 	server->serves[TLS_LISTENER_HTTP] = config->http.tls;
@@ -384,6 +394,7 @@ void tls_server_swap(struct tls_server *server, struct tls_context *next, const 
 {
 	tls_context_free(server->context);
 	server->context = next;
+	log_certificate(next);
 	set_verify_modes(server, config);
 }
 
@@ -428,6 +439,16 @@ struct bufferevent *tls_server_accept(struct tls_server *server, struct event_ba
 	/* A client that closes without close_notify ends its stream like a TCP one does. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
+}
+
+const char *tls_connection_error(struct bufferevent *bev)
+{
+	unsigned long error = bufferevent_openssl_get_ssl(bev) ? bufferevent_get_openssl_error(bev) : 0;
+	const char *reason = error ? ERR_reason_error_string(error) : NULL;
+
+	while (error)
+		error = bufferevent_get_openssl_error(bev); /* the rest belong to this one failure */
+	return reason ? reason : strerror(EVUTIL_SOCKET_ERROR());
 }
 
 bool tls_handshake_pending(struct bufferevent *bev)

@@ -92,6 +92,12 @@ void tls_server_free(struct tls_server *server);
 struct bufferevent *tls_server_accept(struct tls_server *server, struct event_base *base, evutil_socket_t fd,
 				      enum tls_listener listener);
 
+/**
+ * Why a connection failed: OpenSSL's reason when bev is a TLS connection that failed in TLS
+ * (a bad record, an alert from the peer), else the socket error's text.
+ */
+const char *tls_connection_error(struct bufferevent *bev);
+
 /** True when bev is a TLS connection whose handshake has not completed. */
 bool tls_handshake_pending(struct bufferevent *bev);
 

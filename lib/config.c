@@ -267,6 +267,9 @@ void config_set_defaults(struct config *config)
 	config->http.max_body_bytes = 4096;
 	config->http.max_alerts_bytes = 1048576;
 	config->http.timeout_seconds = 30;
+	config->http.max_streams = 64;
+	config->http.max_stream_queue_bytes = 1048576;
+	config->http.stream_keepalive_seconds = 15;
 	config->feed.tls = false;
 	config->feed.require_client_certificate = true;
 	config->feed.source_binding = CONFIG_SOURCE_BINDING_CERTIFICATE;
@@ -275,9 +278,6 @@ void config_set_defaults(struct config *config)
 	config->http.tls = false;
 	config->tls.min_version = CONFIG_TLS_1_2;
 	snprintf(config->tls.ciphers, sizeof config->tls.ciphers, "%s", "ECDHE+AESGCM:ECDHE+CHACHA20");
-	config->http.max_streams = 64;
-	config->http.max_stream_queue_bytes = 1048576;
-	config->http.stream_keepalive_seconds = 15;
 	config->tracker.max_open_calls = 10000;
 	config->tracker.max_call_seconds = 14400;
 	config->tracker.max_operators = 5000;

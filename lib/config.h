@@ -145,11 +145,11 @@ struct config {
 		uint32_t max_body_bytes;      /* body of one request */
 		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
 		uint32_t timeout_seconds;     /* a request (or an idle connection) this slow is closed */
-		bool tls;                     /* serve HTTPS (restart to change) */
 		/* GET /api/stream (Server-Sent Events) */
 		uint32_t max_streams;              /* streams open at once */
 		uint32_t max_stream_queue_bytes;   /* per stream, unsent output */
 		uint32_t stream_keepalive_seconds; /* a comment after this long without output */
+		bool tls;                     /* serve HTTPS (restart to change) */
 	} http;
 	struct {
 		/* One server identity shared by every listener with tls: true (docs/security-tls.md).

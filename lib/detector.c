@@ -338,6 +338,10 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 			rule->ratio = counts->calls ? (double)counts->premature / counts->calls : 0.0;
 			rule->center_ratio = center_other_ratio(detector, state, r);
 		}
+		figures.history_end_ms = detector->now_ms;
+		figures.history_bucket_ms = state->window.longest_ms / DETECTOR_HISTORY_BUCKETS;
+		window_histogram(&state->window, figures.history_end_ms, figures.history_bucket_ms,
+				 DETECTOR_HISTORY_BUCKETS, figures.history);
 		fn(&figures, ctx);
 	}
 }

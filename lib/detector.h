@@ -9,6 +9,7 @@
 #include "alert.h"
 #include "config.h"
 #include "tracker.h"
+#include "window.h"
 
 /*
  * The detector judges each completed call (premature hangup or not), keeps per operator
@@ -160,6 +161,9 @@ struct detector_rule_figures {
 	double center_ratio;      /* the other operators' ratio in the same window */
 };
 
+/* How many buckets an operator's history (its sparkline) has. */
+#define DETECTOR_HISTORY_BUCKETS 12
+
 /* One operator's figures: what GET /api/operators shows. Valid during the callback only. */
 struct detector_operator_figures {
 	const char *agency;
@@ -169,6 +173,12 @@ struct detector_operator_figures {
 	const char *open_alert_id; /* its open alert, or NULL */
 	size_t rule_count;
 	struct detector_rule_figures rules[CONFIG_MAX_RULES];
+	/* Calls and premature hangups per bucket of history_bucket_ms, oldest first, the last
+	 * ending at history_end_ms (the detector's clock): the longest rule window in
+	 * DETECTOR_HISTORY_BUCKETS slices (window_histogram), from the calls its window holds. */
+	int64_t history_end_ms;
+	int64_t history_bucket_ms;
+	struct window_counts history[DETECTOR_HISTORY_BUCKETS];
 };
 
 typedef void (*detector_operator_fn)(const struct detector_operator_figures *figures, void *ctx);

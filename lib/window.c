@@ -193,6 +193,26 @@ enum window_insert_result window_insert(struct window *window, const struct wind
 	return result;
 }
 
+void window_histogram(const struct window *window, int64_t now_ms, int64_t bucket_ms, size_t bucket_count,
+		      struct window_counts *buckets)
+{
+	memset(buckets, 0, bucket_count * sizeof *buckets);
+	if (bucket_ms <= 0 || bucket_count == 0)
+		return;
+	for (uint32_t i = window->count; i-- > 0;) {
+		const struct window_entry *entry = window_entry_at(window, i);
+		int64_t age_ms = now_ms - entry->end_ms;
+		size_t back;
+
+		if (age_ms < 0)
+			continue; /* ended after now_ms */
+		back = (size_t)(age_ms / bucket_ms);
+		if (back >= bucket_count)
+			break; /* this one and every older one are before the first bucket */
+		count_entry(&buckets[bucket_count - 1 - back], entry->flags, +1);
+	}
+}
+
 bool window_mark(struct window *window, uint64_t serial, unsigned flag)
 {
 	for (uint32_t i = window->count; i-- > 0;) {

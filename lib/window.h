@@ -88,6 +88,16 @@ enum window_insert_result window_insert(struct window *window, const struct wind
 /** Set flag on the call with this serial, updating the counts; false if it is no longer held. */
 bool window_mark(struct window *window, uint64_t serial, unsigned flag);
 
+/**
+ * A histogram of the calls the window holds: bucket_count buckets of bucket_ms each, the last
+ * one ending at now_ms, oldest first. Bucket i counts the calls that ended at e with
+ * now_ms - (bucket_count - i) * bucket_ms < e <= now_ms - (bucket_count - 1 - i) * bucket_ms
+ * (the same edges as a span: a call exactly bucket_count * bucket_ms old is out). Calls after
+ * now_ms, or older than the window keeps, are not counted. Changes nothing.
+ */
+void window_histogram(const struct window *window, int64_t now_ms, int64_t bucket_ms, size_t bucket_count,
+		      struct window_counts *buckets);
+
 /** The logical entry i (0 = oldest) and its payload. */
 const struct window_entry *window_entry_at(const struct window *window, uint32_t i);
 const void *window_payload_at(const struct window *window, uint32_t i);

@@ -121,6 +121,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->http.max_body_bytes, b->http.max_body_bytes);
 	assert_int_equal(a->http.max_alerts_bytes, b->http.max_alerts_bytes);
 	assert_int_equal(a->http.timeout_seconds, b->http.timeout_seconds);
+	assert_int_equal(a->http.max_streams, b->http.max_streams);
+	assert_int_equal(a->http.max_stream_queue_bytes, b->http.max_stream_queue_bytes);
+	assert_int_equal(a->http.stream_keepalive_seconds, b->http.stream_keepalive_seconds);
 	assert_int_equal(a->feed.tls, b->feed.tls);
 	assert_int_equal(a->feed.require_client_certificate, b->feed.require_client_certificate);
 	assert_int_equal(a->feed.source_binding, b->feed.source_binding);
@@ -132,9 +135,6 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->tls.client_ca, b->tls.client_ca);
 	assert_int_equal(a->tls.min_version, b->tls.min_version);
 	assert_string_equal(a->tls.ciphers, b->tls.ciphers);
-	assert_int_equal(a->http.max_streams, b->http.max_streams);
-	assert_int_equal(a->http.max_stream_queue_bytes, b->http.max_stream_queue_bytes);
-	assert_int_equal(a->http.stream_keepalive_seconds, b->http.stream_keepalive_seconds);
 	assert_int_equal(a->tracker.max_open_calls, b->tracker.max_open_calls);
 	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
 	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
@@ -236,6 +236,9 @@ static void test_defaults(void **state)
 	assert_int_equal(config.http.max_body_bytes, 4096);
 	assert_int_equal(config.http.max_alerts_bytes, 1048576);
 	assert_int_equal(config.http.timeout_seconds, 30);
+	assert_int_equal(config.http.max_streams, 64);
+	assert_int_equal(config.http.max_stream_queue_bytes, 1048576);
+	assert_int_equal(config.http.stream_keepalive_seconds, 15);
 	assert_false(config.feed.tls);
 	assert_true(config.feed.require_client_certificate);
 	assert_int_equal(config.feed.source_binding, CONFIG_SOURCE_BINDING_CERTIFICATE);
@@ -248,9 +251,6 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tls.min_version, CONFIG_TLS_1_2);
 	assert_string_equal(config_tls_version_name(config.tls.min_version), "1.2");
 	assert_string_equal(config.tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
-	assert_int_equal(config.http.max_streams, 64);
-	assert_int_equal(config.http.max_stream_queue_bytes, 1048576);
-	assert_int_equal(config.http.stream_keepalive_seconds, 15);
 	assert_int_equal(config.tracker.max_open_calls, 10000);
 	assert_int_equal(config.tracker.max_call_seconds, 14400);
 	assert_int_equal(config.tracker.max_operators, 5000);

@@ -347,6 +347,9 @@ struct seen_operator {
 	int64_t last_active_ms;
 	size_t rule_count;
 	struct detector_rule_figures rule;
+	int64_t history_end_ms;
+	int64_t history_bucket_ms;
+	struct window_counts history[DETECTOR_HISTORY_BUCKETS];
 };
 
 static void record_operator(const struct detector_operator_figures *figures, void *ctx)
@@ -360,6 +363,9 @@ static void record_operator(const struct detector_operator_figures *figures, voi
 	seen->last_active_ms = figures->last_active_ms;
 	seen->rule_count = figures->rule_count;
 	seen->rule = figures->rules[0];
+	seen->history_end_ms = figures->history_end_ms;
+	seen->history_bucket_ms = figures->history_bucket_ms;
+	memcpy(seen->history, figures->history, sizeof seen->history);
 }
 
 /* Each operator's window figures and the center's ratio without it, per rule. */
@@ -391,6 +397,20 @@ static void test_each_operator_figures(void **state)
 	assert_true(seen[1].rule.ratio == 0.0);
 	assert_true(seen[1].rule.center_ratio == 0.75);
 	assert_string_equal(seen[2].operator_id, "");
+	/* History: 12 buckets of 600 s / 12 to the detector's clock, op-2's call end at +135 s.
+	 * op-1's calls ended at +2, +12, +22, +32 s: 103 to 133 s before it, all in bucket 9,
+	 * (T0-15 s, T0+35 s]; op-2's in the last one, (T0+85 s, T0+135 s]. */
+	for (int op = 0; op < 2; op++) {
+		assert_int_equal(seen[op].history_end_ms, T0 + SECONDS(135));
+		assert_int_equal(seen[op].history_bucket_ms, SECONDS(50));
+		for (int b = 0; b < DETECTOR_HISTORY_BUCKETS; b++) {
+			unsigned calls = op == 0 ? (b == 9 ? 4 : 0) : (b == 11 ? 1 : 0);
+			unsigned premature = op == 0 && b == 9 ? 3 : 0;
+
+			assert_int_equal(seen[op].history[b].calls, calls);
+			assert_int_equal(seen[op].history[b].premature, premature);
+		}
+	}
 }
 
 static void test_same_operator_in_two_agencies(void **state)

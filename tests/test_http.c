@@ -31,16 +31,23 @@
 	"{\"center_ts\":\"2026-11-29T08:04:30.000Z\",\"sources\":[{\"source\":\"cad-1\","                 \
 	"\"newest_ts\":\"2026-11-29T08:04:30.000Z\",\"lag_ms\":0,\"held\":true,\"lines\":11,\"events\":11," \
 	"\"late\":0,\"future\":0,\"too_late\":0,\"bad_seq\":0,\"duplicates\":0,\"restarts\":0}]}"
-/* op-7: the alert's 4 calls, 3 premature; op-8: 1 call, against op-7's 3 of 4. */
+/* op-7: the alert's 4 calls, 3 premature; op-8: 1 call, against op-7's 3 of 4. History: 12
+ * buckets of 50 s to 08:04:30; op-7's c1 (ended 08:00:05) in (07:59:30, 08:00:20], c2
+ * (08:01:12.5) in (08:01:10, 08:02:00], c3 (08:02:08, an incident: not premature), c4 (08:04:30)
+ * in the last; op-8's h1 (08:03:30) in (08:02:50, 08:03:40]. */
 #define OPERATORS_AFTER_SHIFT                                                                          \
 	"{\"operators\":[{\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","                   \
 	"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"open_alert_id\":\"" SHIFT_ALERT_ID "\","            \
 	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,"  \
-	"\"ratio\":0.75,\"center_ratio\":0.0}]},"                                                             \
+	"\"ratio\":0.75,\"center_ratio\":0.0}],"                                                              \
+	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"                       \
+	"\"calls\":[0,0,0,0,0,0,1,0,1,1,0,1],\"premature\":[0,0,0,0,0,0,1,0,1,0,0,1]}},"                    \
 	"{\"agency\":\"NOPD\",\"operator\":\"op-8\",\"position\":\"P4\","                                    \
 	"\"last_active_ts\":\"2026-11-29T08:03:30.000Z\",\"open_alert_id\":null,"                                \
 	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":1,\"premature\":0,\"called_back\":0,"  \
-	"\"ratio\":0.0,\"center_ratio\":0.75}]}]}"
+	"\"ratio\":0.0,\"center_ratio\":0.75}],"                                                              \
+	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"                       \
+	"\"calls\":[0,0,0,0,0,0,0,0,0,0,1,0],\"premature\":[0,0,0,0,0,0,0,0,0,0,0,0]}}]}"
 #define STATUS_AFTER_SHIFT                                                                             \
 	"{\"version\":\"0.2.0\",\"degraded\":false,\"degraded_reason\":null,\"lines\":11,\"events\":11,"        \
 	"\"rejected\":0,\"duplicates\":0,\"alerts\":1,\"last_seq\":1,\"open_alerts\":1,\"open_calls\":0,"       \
@@ -295,9 +302,9 @@ static void test_request_errors(void **state)
 	(void)state;
 
 	assert_int_equal(harness_start(&h, &options), 0);
-	expect_get(&h, "/", 404, "{\"error\":\"no such resource\"}");
+	expect_get(&h, "/index.htm", 404, "{\"error\":\"no such resource\"}");
 	expect_get(&h, "/api", 404, "{\"error\":\"no such resource\"}");
-	expect_log(&h, ": GET /: 404 no such resource\n");
+	expect_log(&h, ": GET /index.htm: 404 no such resource\n");
 	expect_get(&h, "/api/alerts?since=-1", 400,
 		   "{\"error\":\"since must be an integer from 0 to 18446744073709551615\"}");
 	expect_get(&h, "/api/alerts?since=18446744073709551616", 400,
@@ -331,6 +338,101 @@ static void test_request_errors(void **state)
 	assert_true(harness_wait_eof(slow, EXPECT_READ_TIMEOUT_MS));
 	assert_in_range(harness_now_ms() - started, 500, 3000);
 	close(slow);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+#define DASHBOARD_CSP                                                                             \
+	"Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "         \
+	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "          \
+	"frame-ancestors 'none'\r\n"
+
+/* GET path answers 200 with exactly the bytes of daemon/www/FILE, as type, with the
+ * dashboard's headers; its ETag (quoted) is copied to etag. */
+static void expect_asset(const struct harness *h, const char *path, const char *file, const char *type,
+			 char *etag, size_t etag_size)
+{
+	static struct response response;
+	char source[PATH_MAX], header[256];
+	char *bytes, *value;
+
+	snprintf(source, sizeof source, "%s/daemon/www/%s", CADMON_SOURCE_DIR, file);
+	bytes = harness_read_file(source);
+	assert_non_null(bytes);
+	http_request(h, "GET", path, NULL, &response);
+	assert_int_equal(response.status, 200);
+	assert_string_equal(response.body, bytes);
+	snprintf(header, sizeof header, "\r\nContent-Type: %s\r\n", type);
+	expect_header(&response, header);
+	snprintf(header, sizeof header, "\r\nContent-Length: %zu\r\n", strlen(bytes));
+	expect_header(&response, header);
+	expect_header(&response, "\r\n" DASHBOARD_CSP);
+	expect_header(&response, "\r\nX-Content-Type-Options: nosniff\r\n");
+	expect_header(&response, "\r\nReferrer-Policy: no-referrer\r\n");
+	expect_header(&response, "\r\nCache-Control: no-cache\r\n");
+	value = strstr(response.head, "\r\nETag: \"");
+	assert_non_null(value);
+	value += strlen("\r\nETag: ");
+	snprintf(etag, etag_size, "%.*s", (int)strcspn(value, "\r"), value);
+	/* "HASH-LENGTH": 16 hex digits of the bytes' hash and their length */
+	snprintf(header, sizeof header, "-%zu\"", strlen(bytes));
+	assert_int_equal(strlen(etag), 1 + 16 + strlen(header));
+	assert_string_equal(etag + 17, header);
+	free(bytes);
+}
+
+/* GET / with If-None-Match: if_none_match answers code (304: no body, the ETag again). */
+static void expect_revalidated(const struct harness *h, const char *if_none_match, int code, const char *etag)
+{
+	static char request[1024];
+	static struct response response;
+	char header[128];
+
+	snprintf(request, sizeof request,
+		 "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nIf-None-Match: %s\r\n\r\n",
+		 if_none_match);
+	http_raw(h, request, &response);
+	assert_int_equal(response.status, code);
+	snprintf(header, sizeof header, "\r\nETag: %s\r\n", etag);
+	expect_header(&response, header);
+	expect_header(&response, "\r\n" DASHBOARD_CSP);
+	if (code == 304)
+		assert_string_equal(response.body, "");
+}
+
+/* The dashboard: each embedded file byte for byte with its type, CSP and ETag; 304 on a
+ * matching If-None-Match (a list, weak, or *); HEAD; other methods 405. */
+static void test_dashboard_assets(void **state)
+{
+	struct harness h = { 0 };
+	static struct response response;
+	char etag[64], other[64], list[160];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &shift_options), 0);
+	expect_asset(&h, "/app.js", "app.js", "text/javascript; charset=utf-8", other, sizeof other);
+	expect_asset(&h, "/app.css", "app.css", "text/css; charset=utf-8", other, sizeof other);
+	expect_asset(&h, "/favicon.svg", "favicon.svg", "image/svg+xml", other, sizeof other);
+	expect_asset(&h, "/?wall=1", "index.html", "text/html; charset=utf-8", etag, sizeof etag);
+	expect_asset(&h, "/", "index.html", "text/html; charset=utf-8", etag, sizeof etag);
+	assert_string_not_equal(etag, other);
+	expect_revalidated(&h, etag, 304, etag);
+	snprintf(list, sizeof list, "%s, W/%s", other, etag);
+	expect_revalidated(&h, list, 304, etag);
+	expect_revalidated(&h, "*", 304, etag);
+	expect_revalidated(&h, other, 200, etag);
+	http_request(&h, "HEAD", "/", NULL, &response);
+	assert_int_equal(response.status, 200);
+	assert_string_equal(response.body, "");
+	expect_header(&response, "\r\n" DASHBOARD_CSP);
+	snprintf(list, sizeof list, "\r\nContent-Length: %s\r\n", strrchr(etag, '-') + 1);
+	*strrchr(list, '"') = '\0'; /* the length in the ETag, without its closing quote */
+	snprintf(list + strlen(list), sizeof list - strlen(list), "\r\n");
+	expect_header(&response, list);
+	http_request(&h, "POST", "/", "x", &response);
+	assert_int_equal(response.status, 405);
+	assert_string_equal(response.body, "{\"error\":\"method not allowed: use GET, HEAD\"}");
+	expect_header(&response, "\r\nAllow: GET, HEAD\r\n");
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
@@ -582,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_ack_round_trip),
 		cmocka_unit_test(test_bad_acks),
 		cmocka_unit_test(test_request_errors),
+		cmocka_unit_test(test_dashboard_assets),
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_healthz_limit),
 		cmocka_unit_test(test_reload_limits),

@@ -180,6 +180,21 @@ static void expect_sample(const char *metrics, const char *listener, const char 
 		fail_msg("/metrics lacks%s--- it has:\n%s", line, metrics);
 }
 
+/* The body of an HTTP answer passes Prometheus's own check. */
+static void expect_promtool_clean(const char *answer)
+{
+	const char *body = strstr(answer, "\r\n\r\n");
+	char path[PATH_MAX], command[PATH_MAX + 64];
+
+	assert_non_null(body);
+	assert_int_equal(harness_temp_file("metrics", path), 0);
+	assert_int_equal(harness_write_file(path, body + 4), 0);
+	snprintf(command, sizeof command, "promtool check metrics < %s", path);
+	int status = system(command);
+	unlink(path);
+	assert_int_equal(status, 0);
+}
+
 static const char feed_tls_yaml[] = "  tls: true\n";
 
 /* The same shift over mutual TLS gives the very alert the TCP tests expect (test_daemon). */
@@ -255,6 +270,7 @@ static void test_feed_refusals_logged_and_counted(void **state)
 	assert_non_null(strstr(metrics, "\ncadmon_lines_total 0\n"));
 	/* Only the TLS listener has samples. */
 	assert_null(strstr(metrics, "listener=\"alerts\""));
+	expect_promtool_clean(metrics);
 	free(metrics);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -378,6 +394,15 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 	struct tls_client *after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	tls_client_server_serial(after, serial, sizeof serial);
 	assert_string_equal(serial, "1002");
+
+	/* Turning TLS off takes a restart: the reload says so and the port stays TLS. */
+	copy_file("server2.pem", f->dir, "server.pem", 0644);
+	const struct harness_options plain = { .extra_yaml = tls_yaml(f, f->dir) };
+	assert_int_equal(harness_write_config(&f->harness, &plain), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(&f->harness, "cadmond: warning: reload: feed.tls: true -> false takes effect at the next restart; "
+				"kept true\n");
+	tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	close(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -403,6 +428,89 @@ static void test_key_readable_by_others_refused(void **state)
 	assert_string_equal(result.err, expected);
 	assert_int_equal(result.status, 3);
 	harness_result_free(&result);
+
+	/* -n loads the files too */
+	const char *const check_args[] = { "-n", "-c", f->harness.config_path, NULL };
+	assert_int_equal(harness_run(check_args, 5000, &result), 0);
+	assert_string_equal(result.err, expected + strlen("cadmond: error: "));
+	assert_string_equal(result.out, "");
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(harness_run(check_args, 5000, &result), 0);
+	assert_string_equal(result.out, "configuration OK\n");
+	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
+/* cadmond -c with extra tls YAML (after the fixture's): its stderr, and exit status 3. */
+static char *start_refused(struct fixture *f, const char *tls_extra)
+{
+	struct harness_result result;
+	char yaml[YAML_MAX + 512];
+	char *err;
+
+	snprintf(yaml, sizeof yaml, "%s%s", tls_yaml(f, f->dir[0] ? f->dir : certs), tls_extra);
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = yaml };
+	assert_int_equal(harness_write_config(&f->harness, &options), 0);
+	const char *const args[] = { "-c", f->harness.config_path, NULL };
+	assert_int_equal(harness_run(args, 5000, &result), 0);
+	assert_int_equal(result.status, 3);
+	err = result.err;
+	result.err = NULL;
+	harness_result_free(&result);
+	return err;
+}
+
+/* Every file and setting the context needs is checked at start, each error naming the file
+ * (or key) and OpenSSL's reason. */
+static void test_start_refused_for_bad_tls_settings(void **state)
+{
+	struct fixture *f = *state;
+	char expected[PATH_MAX * 3];
+	char *err;
+
+	err = start_refused(f, "  ciphers: \"NOSUCHCIPHER\"\n");
+	assert_string_equal(err, "cadmond: error: tls.ciphers \"NOSUCHCIPHER\": no cipher match\n");
+	free(err);
+
+	assert_int_equal(temp_dir("tls-bad", f->dir), 0);
+	copy_file("server.pem", f->dir, "server.pem", 0644);
+	copy_file("cad-1.key", f->dir, "server.key", 0600);
+	err = start_refused(f, "");
+	snprintf(expected, sizeof expected, "cadmond: error: tls.key %s/server.key does not match tls.certificate "
+		 "%s/server.pem: key values mismatch\n", f->dir, f->dir);
+	assert_string_equal(err, expected);
+	free(err);
+
+	copy_file("server.key", f->dir, "server.key", 0600);
+	snprintf(expected, sizeof expected, "%s/server.pem", f->dir);
+	assert_int_equal(unlink(expected), 0);
+	err = start_refused(f, "");
+	snprintf(expected, sizeof expected, "cadmond: error: tls.certificate %s/server.pem: No such file or directory\n",
+		 f->dir);
+	assert_string_equal(err, expected);
+	free(err);
+}
+
+/* tls.min_version "1.3": a TLS 1.2 client is refused; feed.source_binding: none takes any source. */
+static void test_tls13_only_and_binding_off(void **state)
+{
+	struct fixture *f = *state;
+	char yaml[YAML_MAX + 128];
+	const struct tls_client_options tls12 = { .max_version = TLS1_2_VERSION };
+	struct tls_client *client;
+
+	snprintf(yaml, sizeof yaml, "%s  min_version: \"1.3\"\n", tls_yaml(f, certs));
+	const struct harness_options options = { .feed_yaml = "  tls: true\n  source_binding: none\n", .extra_yaml = yaml };
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &tls12), -1);
+	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
+			  local_port(client->fd));
+	struct tls_client *other = tls_connect_ok(f, f->harness.feed_port, "cad-1");
+	assert_int_equal(tls_client_send(other, "{\"hello\":\"feed\",\"source\":\"anyone\"}\n"), 0);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source anyone\n", local_port(other->fd));
+	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 /* Start a tool (path from $ENV) with args, its stdout and stderr to the files. */
@@ -502,6 +610,13 @@ static void test_tools_over_tls(void **state)
 					   "--cert", certificate, "--key", key, NULL };
 	tool_start(&watch, "CADMON_WATCH", watch_args);
 	expect_log(&f->harness, ": alerts since seq 0\n"); /* live from here: the alert comes after the board */
+	/* alerts.require_client_certificate: a console without one is refused */
+	struct tls_client *anonymous;
+	tls_connect(f, f->harness.alerts_port, NULL, &anonymous, NULL);
+	assert_non_null(anonymous->ssl);
+	assert_true(tls_client_closed(anonymous, EXPECT_READ_TIMEOUT_MS));
+	expect_log_format(&f->harness, "cadmond: warning: alerts 127.0.0.1:%u: TLS handshake failed: "
+			  "peer did not return a certificate\n", local_port(anonymous->fd));
 	struct tls_client *feed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	assert_int_equal(tls_client_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	send_shift(feed);
@@ -536,6 +651,84 @@ static void test_tools_over_tls(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* The tools verify the name they connected to: a certificate for DNS:localhost only is
+ * refused at 127.0.0.1 and taken at localhost. */
+static void test_tools_verify_the_server_name(void **state)
+{
+	struct fixture *f = *state;
+	char ca[PATH_MAX], by_ip[64], by_name[64], expected[256];
+	struct tool_run run;
+
+	assert_int_equal(temp_dir("tls-name", f->dir), 0);
+	copy_file("server-dns.pem", f->dir, "server.pem", 0644);
+	copy_file("server.key", f->dir, "server.key", 0600);
+	const struct harness_options options = { .alerts_yaml = "  tls: true\n", .extra_yaml = tls_yaml(f, f->dir),
+						 .alerts_tls = true };
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+	snprintf(by_ip, sizeof by_ip, "127.0.0.1:%u", f->harness.alerts_port);
+	snprintf(by_name, sizeof by_name, "localhost:%u", f->harness.alerts_port);
+
+	const char *const ip_args[] = { "--raw", "--timeout", "0.5", "--connect", by_ip, "--ca", ca, NULL };
+	tool_start(&run, "CADMON_WATCH", ip_args);
+	tool_finish(&run);
+	snprintf(expected, sizeof expected, "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
+		 "(IP address mismatch)\n", by_ip);
+	assert_string_equal(run.err, expected);
+	assert_int_equal(run.status, 1);
+	tool_free(&run);
+
+	const char *const name_args[] = { "--raw", "--idle-exit", "1", "--connect", by_name, "--ca", ca, NULL };
+	tool_start(&run, "CADMON_WATCH", name_args);
+	tool_finish(&run);
+	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n", by_name);
+	assert_string_equal(run.err, expected);
+	snprintf(expected, sizeof expected, "%s\n", hello_line);
+	assert_true(strncmp(run.out, expected, strlen(expected)) == 0);
+	assert_int_equal(run.status, 0);
+	tool_free(&run);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* The tools' TLS options: --cert and --key need --ca; files that do not load are named. */
+static void test_tool_tls_option_errors(void **state)
+{
+	struct tool_run run;
+	char key[PATH_MAX], expected[PATH_MAX + 256];
+
+	(void)state;
+	const char *const lone_cert[] = { "--cert", "c.pem", "--key", "c.key", NULL };
+	tool_start(&run, "CADMON_WATCH", lone_cert);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-watch: --cert and --key go with --ca (TLS)\n"
+				     "Try 'cadmon-watch -h' for help.\n");
+	assert_int_equal(run.status, 2);
+	tool_free(&run);
+
+	tool_start(&run, "CADMON_SIM", lone_cert);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-sim: --cert and --key go with --ca (TLS)\n"
+				     "Try 'cadmon-sim -h' for help.\n");
+	assert_int_equal(run.status, 2);
+	tool_free(&run);
+
+	snprintf(key, sizeof key, "%s/cad-1.key", certs);
+	const char *const no_ca[] = { "--ca", "/nonexistent/ca.pem", "--connect", "127.0.0.1:1", NULL };
+	tool_start(&run, "CADMON_WATCH", no_ca);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-watch: --ca /nonexistent/ca.pem: No such file or directory\n");
+	assert_int_equal(run.status, 1);
+	tool_free(&run);
+
+	snprintf(expected, sizeof expected, "%s/ca.pem", certs);
+	const char *const key_only[] = { "--ca", expected, "--key", key, "--connect", "127.0.0.1:1", NULL };
+	tool_start(&run, "CADMON_WATCH", key_only);
+	tool_finish(&run);
+	assert_string_equal(run.err, "cadmon-watch: --key given without --cert\n");
+	assert_int_equal(run.status, 1);
+	tool_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,7 +740,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_renewed_certificate_under_open_connection, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_start_refused_for_bad_tls_settings, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tls13_only_and_binding_off, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tools_verify_the_server_name, fixture_setup, fixture_teardown),
+		cmocka_unit_test(test_tool_tls_option_errors),
 	};
 
 	return cmocka_run_group_tests(tests, make_certs, remove_certs);

@@ -119,6 +119,51 @@ static uint64_t next_random(uint64_t *state)
 #define MODEL_MAX 4096
 
 /* Random inserts (some late), advances and marks, checked against recounting from scratch. */
+/* Buckets of 10 s ending at now: the edges are those of a span, calls after now are out. */
+static void test_histogram_buckets(void **state)
+{
+	struct window window;
+	struct window_counts buckets[3];
+	const int64_t spans[] = {30000, 60000};
+	const int64_t ends[] = {T0 - 15000, T0, T0 + 1, T0 + 9999, T0 + 10000, T0 + 10001, T0 + 25000, T0 + 30000};
+	(void)state;
+
+	window_init(&window, spans, 2, 64, 0);
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		struct window_entry call = entry(ends[i], i + 1, i % 2 ? WINDOW_PREMATURE : 0);
+		assert_int_equal(window_insert(&window, &call, NULL), WINDOW_INSERTED);
+	}
+	/* (T0-1, T0+9999], (T0+9999, T0+19999], (T0+19999, T0+29999]; T0+30000 is after now. */
+	window_histogram(&window, T0 + 29999, 10000, 3, buckets);
+	assert_int_equal(buckets[0].calls, 3); /* T0, T0+1, T0+9999 */
+	assert_int_equal(buckets[0].premature, 2);
+	assert_int_equal(buckets[1].calls, 2); /* T0+10000, T0+10001 */
+	assert_int_equal(buckets[1].premature, 1);
+	assert_int_equal(buckets[2].calls, 1); /* T0+25000 */
+	assert_int_equal(buckets[2].premature, 0);
+	/* One ms later: T0 is exactly 30 s old (out), T0+30000 comes in. */
+	window_histogram(&window, T0 + 30000, 10000, 3, buckets);
+	assert_int_equal(buckets[0].calls, 3); /* T0+1, T0+9999, T0+10000 */
+	assert_int_equal(buckets[0].premature, 1);
+	assert_int_equal(buckets[1].calls, 1); /* T0+10001 */
+	assert_int_equal(buckets[1].premature, 1);
+	assert_int_equal(buckets[2].calls, 2); /* T0+25000, T0+30000 */
+	assert_int_equal(buckets[2].premature, 1);
+	/* The window still holds T0-15000 (inside its 60 s span), so longer buckets count it. */
+	window_histogram(&window, T0 + 30000, 20000, 3, buckets);
+	assert_int_equal(buckets[0].calls, 1);
+	assert_int_equal(buckets[0].premature, 0);
+	assert_int_equal(buckets[1].calls, 4); /* T0, T0+1, T0+9999, T0+10000 */
+	assert_int_equal(buckets[1].premature, 2);
+	assert_int_equal(buckets[2].calls, 3);
+	assert_int_equal(buckets[2].premature, 2);
+	/* Nothing is changed by it. */
+	assert_int_equal(window.count, 8);
+	assert_int_equal(window.spans[0].counts.calls, 6);
+	assert_int_equal(window.spans[1].counts.calls, 8);
+	window_release(&window);
+}
+
 static void test_matches_brute_force_model(void **state)
 {
 	static struct window_entry model[MODEL_MAX];
@@ -167,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_late_entry_inside_and_outside_short_span),
 		cmocka_unit_test(test_mark_updates_counts),
 		cmocka_unit_test(test_eviction_at_max_entries),
+		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_matches_brute_force_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

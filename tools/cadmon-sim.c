@@ -401,7 +401,7 @@ enum {
 	OPT_SEED = 256, OPT_OPERATORS, OPT_HOURS, OPT_START, OPT_CALLS_PER_HOUR, OPT_POCKET_SHARE,
 	OPT_AGENCY, OPT_BAD_OPERATOR, OPT_ONSET_HOURS, OPT_HANGUP_SHARE, OPT_TRUTH, OPT_CONNECT,
 	OPT_SPEED, OPT_SCENARIO, OPT_BAD, OPT_REDIAL_SHARE, OPT_POCKET_REPEAT_SHARE, OPT_STORM_START,
-	OPT_STORM_HOURS, OPT_STORM_SHARE, OPT_STORM_VOLUME, OPT_SOURCE, OPT_CA, OPT_CERT, OPT_KEY,
+	OPT_STORM_HOURS, OPT_STORM_SHARE, OPT_STORM_VOLUME, OPT_SOURCE,
 };
 
 static const struct option long_options[] = {
@@ -418,9 +418,7 @@ static const struct option long_options[] = {
 	{ "truth", required_argument, NULL, OPT_TRUTH },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "key", required_argument, NULL, OPT_KEY },
+	NET_TLS_LONG_OPTIONS,
 	{ "speed", required_argument, NULL, OPT_SPEED },
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "bad", required_argument, NULL, OPT_BAD },
@@ -516,14 +514,8 @@ static int apply_option(struct sim_options *options, int option, const char *val
 		return parse_connect(options, value);
 	case OPT_SOURCE:
 		return parse_source(options, value);
-	case OPT_CA:
-		options->tls.ca = value;
-		return 0;
-	case OPT_CERT:
-		options->tls.certificate = value;
-		return 0;
-	case OPT_KEY:
-		options->tls.key = value;
+	case NET_TLS_OPT_CA: case NET_TLS_OPT_CERT: case NET_TLS_OPT_KEY:
+		net_tls_take_option(&options->tls, option, value);
 		return 0;
 	case OPT_SPEED:
 		return parse_number("speed", value, 0, 1e9, true, &options->speed);
@@ -626,8 +618,8 @@ static int finish_options(struct sim_options *options)
 				   "give --storm-start H or a storm --scenario");
 	if (sim_scenario_check(&options->scenario, why, sizeof(why)) != 0)
 		return usage_error("%s", why);
-	if (!options->tls.ca && (options->tls.certificate || options->tls.key))
-		return usage_error("--cert and --key go with --ca (TLS)");
+	if (net_tls_options_problem(&options->tls))
+		return usage_error("%s", net_tls_options_problem(&options->tls));
 	if (options->tls.ca && !options->connect)
 		return usage_error("--ca goes with --connect");
 	return 0;

@@ -798,7 +798,7 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 
 enum {
 	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
-	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_CA, OPT_CERT, OPT_KEY, OPT_TOKEN_FILE,
+	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_TOKEN_FILE,
 };
 
 static const struct option long_options[] = {
@@ -815,10 +815,8 @@ static const struct option long_options[] = {
 	{ "ack", required_argument, NULL, OPT_ACK },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "note", required_argument, NULL, OPT_NOTE },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "key", required_argument, NULL, OPT_KEY },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	NET_TLS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -892,18 +890,11 @@ static int apply_option(struct watch_options *options, int option, const char *v
 	case OPT_NOTE:
 		options->ack_note = value;
 		return 0;
-	case OPT_CA:
-		options->tls.ca = value;
-		return 0;
-	case OPT_CERT:
-		options->tls.certificate = value;
-		return 0;
-	case OPT_KEY:
-		options->tls.key = value;
-		return 0;
 	case OPT_TOKEN_FILE:
 		return read_token_file(value, options->token, sizeof options->token);
 	default:
+		if (net_tls_take_option(&options->tls, option, value))
+			return 0;
 		return apply_flag(options, option);
 	}
 }
@@ -950,8 +941,8 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 		return usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (options->address_count == 0)
 		options->addresses[options->address_count++] = WATCH_DEFAULT_ADDRESS;
-	if (!options->tls.ca && (options->tls.certificate || options->tls.key))
-		return usage_error("--cert and --key go with --ca (TLS)");
+	if (net_tls_options_problem(&options->tls))
+		return usage_error("%s", net_tls_options_problem(&options->tls));
 	return check_ack_options(options) != 0 ? WATCH_EXIT_USAGE : -1;
 }
 

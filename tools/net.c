@@ -187,18 +187,45 @@ static const char *tls_reason(const char *fallback)
 	return reason ? reason : fallback;
 }
 
-struct net_tls *net_tls_new(const struct net_tls_options *options, char *why, size_t why_size)
+bool net_tls_take_option(struct net_tls_options *options, int option, const char *value)
 {
-	struct net_tls *tls = calloc(1, sizeof(*tls));
-
-	ERR_clear_error();
-	if (!tls || !(tls->context = SSL_CTX_new(TLS_client_method()))) {
-		snprintf(why, why_size, "cannot set up TLS: %s", tls_reason("out of memory"));
-		net_tls_free(tls);
-		return NULL;
+	switch (option) {
+	case NET_TLS_OPT_CA:
+		options->ca = value;
+		return true;
+	case NET_TLS_OPT_CERT:
+		options->certificate = value;
+		return true;
+	case NET_TLS_OPT_KEY:
+		options->key = value;
+		return true;
+	default:
+		return false;
 	}
-	SSL_CTX_set_verify(tls->context, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_min_proto_version(tls->context, TLS1_2_VERSION);
+}
+
+const char *net_tls_options_problem(const struct net_tls_options *options)
+{
+	if (!options->ca && (options->certificate || options->key))
+		return "--cert and --key go with --ca (TLS)";
+	return NULL;
+}
+
+/* A file given that cannot be read: why says so ("--ca PATH: No such file or directory"). */
+static bool unreadable(const char *option, const char *path, char *why, size_t why_size)
+{
+	if (!path || access(path, R_OK) == 0)
+		return false;
+	snprintf(why, why_size, "%s %s: %s", option, path, strerror(errno));
+	return true;
+}
+
+/* The CA, and the client certificate and key when given, into tls: 0, or -1 with why set. */
+static int tls_load(struct net_tls *tls, const struct net_tls_options *options, char *why, size_t why_size)
+{
+	if (unreadable("--ca", options->ca, why, why_size) || unreadable("--cert", options->certificate, why, why_size) ||
+	    unreadable("--key", options->key, why, why_size))
+		return -1;
 	if (SSL_CTX_load_verify_locations(tls->context, options->ca, NULL) != 1)
 		snprintf(why, why_size, "--ca %s: %s", options->ca, tls_reason("no certificate in it"));
 	else if (options->certificate && !options->key)
@@ -213,6 +240,23 @@ struct net_tls *net_tls_new(const struct net_tls_options *options, char *why, si
 	else if (options->key && SSL_CTX_check_private_key(tls->context) != 1)
 		snprintf(why, why_size, "--key %s does not match --cert %s", options->key, options->certificate);
 	else
+		return 0;
+	return -1;
+}
+
+struct net_tls *net_tls_new(const struct net_tls_options *options, char *why, size_t why_size)
+{
+	struct net_tls *tls = calloc(1, sizeof(*tls));
+
+	ERR_clear_error();
+	if (!tls || !(tls->context = SSL_CTX_new(TLS_client_method()))) {
+		snprintf(why, why_size, "cannot set up TLS: %s", tls_reason("out of memory"));
+		net_tls_free(tls);
+		return NULL;
+	}
+	SSL_CTX_set_verify(tls->context, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_min_proto_version(tls->context, TLS1_2_VERSION);
+	if (tls_load(tls, options, why, why_size) == 0)
 		return tls;
 	net_tls_free(tls);
 	return NULL;

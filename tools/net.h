@@ -60,6 +60,21 @@ struct net_tls_options {
 	const char *key;         /* with certificate */
 };
 
+/* getopt_long codes of --ca, --cert and --key, above any tool's own codes. */
+enum { NET_TLS_OPT_CA = 0x4000, NET_TLS_OPT_CERT, NET_TLS_OPT_KEY };
+
+/* The three entries of a tool's struct option table. */
+#define NET_TLS_LONG_OPTIONS                                  \
+	{ "ca", required_argument, NULL, NET_TLS_OPT_CA },     \
+	{ "cert", required_argument, NULL, NET_TLS_OPT_CERT }, \
+	{ "key", required_argument, NULL, NET_TLS_OPT_KEY }
+
+/** Take --ca, --cert or --key into options: true when option was one of them. */
+bool net_tls_take_option(struct net_tls_options *options, int option, const char *value);
+
+/** Why the options cannot go together ("--cert and --key go with --ca (TLS)"), or NULL. */
+const char *net_tls_options_problem(const struct net_tls_options *options);
+
 struct net_tls;      /* the settings, loaded once */
 struct net_tls_link; /* one connection's TLS */
 

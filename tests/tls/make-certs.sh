@@ -6,6 +6,7 @@
 #   ca.pem / ca.key                 the center's CA (signs the server and the CADs)
 #   server.pem / server.key         CN localhost, SAN DNS:localhost, IP:127.0.0.1 (serial 0x1001)
 #   server2.pem                     the same key renewed: serial 0x1002, another notAfter
+#   server-dns.pem                  the same key, SAN DNS:localhost only (no IP SAN): 0x1003
 #   cad-1.pem / cad-1.key           client: CN cad-1, SAN DNS:cad-1.example
 #   cad-2.pem / cad-2.key           client: CN cad-2
 #   rogue-ca.pem, rogue.pem/.key    client CN cad-1 signed by another CA
@@ -50,6 +51,10 @@ make_ca rogue-ca "another CA"
 key server.key
 make_cert server server.key ca 0x1001 localhost 30 "$server_ext"
 make_cert server2 server.key ca 0x1002 localhost 60 "$server_ext"
+make_cert server-dns server.key ca 0x1003 localhost 30 "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost"
 key cad-1.key
 make_cert cad-1 cad-1.key ca 0x2001 cad-1 30 "$client_ext
 subjectAltName=DNS:cad-1.example"
