@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "activation.h"
+#include "auth.h"
 #include "control.h"
 #include "durability.h"
 #include "engine.h"
@@ -51,6 +52,7 @@ struct cadmond {
 	struct listener *feed_listener;
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
+	struct auth *auth;          /* tokens of consoles and HTTP clients; off without tokens */
 	struct streams *streams;    /* GET /api/stream */
 	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
 	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
@@ -85,8 +87,7 @@ static int grow_buffer(char **buffer, size_t *capacity, size_t limit)
 	return 0;
 }
 
-/* Read a whole file of at most max_bytes into a NUL-terminated malloc'd buffer. */
-static int read_file(const char *path, size_t max_bytes, char **text, size_t *len)
+int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *len)
 {
 	size_t size = 0, capacity = 0;
 	char *buffer = NULL;
@@ -130,7 +131,7 @@ static int read_config_file(const char *path, char **text, size_t *len, struct c
 	int rc;
 
 	memset(errors, 0, sizeof *errors);
-	rc = read_file(path, CADMOND_CONFIG_MAX_BYTES, text, len);
+	rc = cadmond_read_file(path, CADMOND_CONFIG_MAX_BYTES, text, len);
 	if (rc == -EFBIG) {
 		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: larger than %u bytes", path,
 			 CADMOND_CONFIG_MAX_BYTES);
@@ -153,6 +154,8 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 		return rc;
 	rc = config_parse(text, len, path, config, errors);
 	free(text);
+	if (rc == 0)
+		rc = auth_check_config(config, errors);
 	return rc;
 }
 
@@ -489,6 +492,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->receivers = cadmond->receivers;
 	out->tls = cadmond->tls;
 	out->loop_lag_us = cadmond->loop_lag_us;
+	out->auth = auth_stats(cadmond->auth);
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
 	out->guard = guard_stats(cadmond->guard);
 }
@@ -518,11 +522,11 @@ static struct streams_limits streams_limits_of(const struct config *config)
 }
 
 /* The open-alert board for a browser whose stream goes live. */
-static uint64_t cadmond_stream_board(void *ctx, struct evbuffer *out)
+static uint64_t cadmond_stream_board(void *ctx, struct evbuffer *out, enum redact_mode redact)
 {
 	struct cadmond *cadmond = ctx;
 	bool failed = false;
-	uint64_t seq = http_board_write(cadmond->engine, out, &failed);
+	uint64_t seq = http_board_write(cadmond->engine, out, redact, &failed);
 
 	if (failed)
 		log_msg(LOG_ERR, "out of memory writing the open-alert board for a stream");
@@ -709,6 +713,12 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		snprintf(why, why_size, "out of memory applying the tracker and detector settings");
+		return -1;
+	}
+	if (auth_update(cadmond->auth, next, why, why_size) < 0) {
+		cadmond_rebind_free(&rebind);
+		http_server_rebind_abort(cadmond->http);
+		cadmond_restore_engine(cadmond);
 		return -1;
 	}
 	changes = reload_log_changes(&cadmond->config, next);
@@ -938,6 +948,24 @@ static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inher
 				      on_accept, cadmond, why, why_size);
 }
 
+/* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
+static int cadmond_check_activation(const struct cadmond *cadmond, const struct activation *activation,
+				    char *why, size_t why_size)
+{
+	const struct config *config = &cadmond->config;
+	size_t tokens = auth_stats(cadmond->auth)->tokens;
+
+	for (size_t i = 0; i < activation->feed_count; i++)
+		if (auth_check_socket(config, tokens, activation->feed_fds[i], "feed.listen", ACTIVATION_FEED_NAME,
+				      why, why_size) < 0)
+			return -1;
+	for (size_t i = 0; i < activation->alert_count; i++)
+		if (auth_check_socket(config, tokens, activation->alert_fds[i], "alerts.listen",
+				      ACTIVATION_ALERTS_NAME, why, why_size) < 0)
+			return -1;
+	return 0;
+}
+
 /* Listen for feeds and subscribers: on sockets from systemd (socket activation) where it
  * passed some, on the configured addresses otherwise. */
 static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t why_size)
@@ -946,12 +974,17 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 	const struct http_settings http_settings = http_settings_of(config);
 	const struct http_view http_view = { .state = cadmond_http_state,
 					     .acknowledge = cadmond_http_acknowledge,
+					     .auth = cadmond->auth,
 					     .streams = cadmond->streams,
 					     .ctx = cadmond };
 	struct activation activation;
 
 	if (activation_take(&activation, why, why_size) < 0)
 		return -EBADF;
+	if (cadmond_check_activation(cadmond, &activation, why, why_size) < 0) {
+		activation_close(&activation);
+		return -EADDRNOTAVAIL;
+	}
 	cadmond->feed_listener = cadmond_listen(cadmond, activation.feed_fds,
 						&activation.feed_count, &config->feed.listen, "feeds",
 						"feed.listen", cadmond_on_feed_accept, why, why_size);
@@ -1022,6 +1055,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	    !(cadmond->engine = durability_recover(cadmond->durability, config, cadmond_on_alert,
 						   cadmond, why, why_size)))
 		return -EIO;
+	if (!(cadmond->auth = auth_new(config, why, why_size)))
+		return -EINVAL;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
 	    !(cadmond->streams = streams_new(cadmond->base, &streams_limits,
@@ -1050,6 +1085,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	subscribers_set_guard(cadmond->subscribers, cadmond->guard);
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
+	subscribers_set_auth(cadmond->subscribers, cadmond->auth);
 	return cadmond_setup_listeners(cadmond, why, why_size);
 }
 
@@ -1118,6 +1154,7 @@ void cadmond_free(struct cadmond *cadmond)
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);
 	receivers_free(cadmond->receivers);
+	auth_free(cadmond->auth);
 	tls_server_free(cadmond->tls);
 	for (size_t i = 0; i < CADMOND_SIGNAL_COUNT; i++)
 		if (cadmond->signal_events[i])

@@ -37,6 +37,12 @@ enum cadmond_exit {
 struct cadmond;
 
 /**
+ * Read a whole file of at most max_bytes into a NUL-terminated malloc'd *text (the caller
+ * frees it), its length in *len. 0, -EFBIG beyond max_bytes, or another negative errno.
+ */
+int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *len);
+
+/**
  * Read a configuration file (at most CADMOND_CONFIG_MAX_BYTES) and parse it. Returns 0 with
  * *config filled, or a negative errno with every problem in *errors (a file that cannot be
  * read gives one message, "FILE: cannot read: REASON").

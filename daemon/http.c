@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "cadmon-version.h"
 #include "control.h"
 #include "durability.h"
@@ -76,6 +77,7 @@ struct http_server {
 	bool rebinding;              /* a reload's addresses are bound, not yet in use */
 	struct config_listen next;
 	struct evhttp_bound_socket *next_bound[CONFIG_MAX_LISTEN];
+	struct auth_grant grant; /* of the request being answered (set by http_authorize) */
 	struct tls_server *tls;      /* http.tls: HTTPS; NULL: plain HTTP */
 };
 
@@ -134,6 +136,7 @@ struct http_array {
 	struct evbuffer *out;
 	size_t count;
 	bool failed;
+	enum redact_mode redact; /* callers' numbers as the request's token may see them */
 };
 
 /* The JSON written in array's buffer, or 500 when some of it could not be. */
@@ -186,7 +189,8 @@ static void http_wrong_method(struct http_server *server, struct evhttp_request 
 
 static void http_array_add(struct http_array *array, const char *line, size_t len)
 {
-	if ((array->count && evbuffer_add(array->out, ",", 1) < 0) || evbuffer_add(array->out, line, len) < 0)
+	if ((array->count && evbuffer_add(array->out, ",", 1) < 0) ||
+	    auth_add_redacted(array->out, array->redact, line, len) < 0)
 		array->failed = true;
 	array->count++;
 }
@@ -254,7 +258,7 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
 		return;
 	}
-	array = (struct http_array){ .out = evbuffer_new() };
+	array = (struct http_array){ .out = evbuffer_new(), .redact = server->grant.redact };
 	if (!array.out) {
 		evhttp_send_error(request, 500, NULL);
 		return;
@@ -269,9 +273,9 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 	evbuffer_free(array.out);
 }
 
-uint64_t http_board_write(struct engine *engine, struct evbuffer *out, bool *failed)
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact, bool *failed)
 {
-	struct http_array array = { .out = out };
+	struct http_array array = { .out = out, .redact = redact };
 	uint64_t seq;
 
 	if (evbuffer_add(out, "{\"open\":[", 9) < 0)
@@ -293,7 +297,7 @@ static void http_get_board(struct http_server *server, struct evhttp_request *re
 		evhttp_send_error(request, 500, NULL);
 		return;
 	}
-	http_board_write(state->engine, array.out, &array.failed);
+	http_board_write(state->engine, array.out, server->grant.redact, &array.failed);
 	http_reply_json(server, request, &array);
 	evbuffer_free(array.out);
 }
@@ -513,7 +517,7 @@ static int http_ack_control(struct evhttp_request *request, const char *alert_id
 static void http_post_ack(struct http_server *server, struct evhttp_request *request, const char *alert_id)
 {
 	struct control control;
-	char reply[HTTP_ACK_REPLY_MAX];
+	char reply[HTTP_ACK_REPLY_MAX], redacted[REDACT_OUT_MAX(HTTP_ACK_REPLY_MAX)];
 	int rc;
 
 	if (http_ack_control(request, alert_id, &control, reply, sizeof reply) < 0) {
@@ -523,7 +527,8 @@ static void http_post_ack(struct http_server *server, struct evhttp_request *req
 	rc = server->view.acknowledge(server->view.ctx, &control, reply, sizeof reply);
 	if (rc == 0) {
 		server->stats.acks++;
-		http_reply(server, request, 200, "application/json", reply, strlen(reply));
+		http_reply(server, request, 200, "application/json", redacted,
+			   redact_line(server->grant.redact, reply, strlen(reply), redacted, sizeof redacted));
 	} else {
 		http_error(server, request, rc == -ENOENT ? 404 : 503, reply);
 	}
@@ -617,7 +622,7 @@ static void http_get_stream(struct http_server *server, struct evhttp_request *r
 	}
 	if (!http_stream_since(server, request, &has_since, &since))
 		return;
-	rc = streams_open(server->view.streams, request, has_since, since, why, sizeof why);
+	rc = streams_open(server->view.streams, request, has_since, since, server->grant.redact, why, sizeof why);
 	if (rc == 0)
 		server->stats.requests++;
 	else if (rc == -ENOMEM)
@@ -658,6 +663,42 @@ static void http_get(struct http_server *server, struct evhttp_request *request,
 	}
 }
 
+/* Who may use each resource (docs/http.md): the first pattern that matches, '*' one path
+ * segment. A path not listed (and not a dashboard file) needs a token of any role (fail
+ * closed), then gets its 404. */
+static const struct auth_route http_routes[] = {
+	/* the dashboard's files (www.h) are public and served before this check */
+	{ "/healthz", AUTH_PUBLIC },
+	{ "/api/alerts", AUTH_VIEWER },
+	{ "/api/alerts/open", AUTH_VIEWER },
+	{ "/api/alerts/*/ack", AUTH_SUPERVISOR },
+	{ "/api/stream", AUTH_VIEWER },
+	{ "/api/sources", AUTH_VIEWER },
+	{ "/api/operators", AUTH_VIEWER },
+	{ "/metrics", AUTH_VIEWER },
+	{ "/api/status", AUTH_ADMIN },
+};
+
+/* True when the request may go on (server->grant says who it is); else answered 401, 403
+ * or 429. */
+static bool http_authorize(struct http_server *server, struct evhttp_request *request, const char *path)
+{
+	enum auth_access access = auth_route_access(http_routes, sizeof http_routes / sizeof http_routes[0], path);
+	const char *authorization = evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
+	struct auth_http_answer answer;
+	char *address = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(evhttp_request_get_connection(request), &address, &port);
+	if (auth_http(server->view.auth, access, authorization, address ? address : "?", port, auth_now_ms(),
+		      &server->grant, &answer))
+		return true;
+	if (answer.header)
+		evhttp_add_header(evhttp_request_get_output_headers(request), answer.header, answer.header_value);
+	http_error(server, request, answer.status, answer.why);
+	return false;
+}
+
 /* The dashboard's files (www.h), GET or HEAD. */
 static void http_get_asset(struct http_server *server, struct evhttp_request *request,
 			   const struct www_asset *asset)
@@ -696,6 +737,8 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 		http_get_asset(server, request, asset);
 		return;
 	}
+	if (!http_authorize(server, request, path))
+		return;
 	if (http_ack_path(path, alert_id)) {
 		if (method == EVHTTP_REQ_POST)
 			http_post_ack(server, request, alert_id);

@@ -40,6 +40,8 @@ struct durability_stats;
 struct journal_stats;
 struct guard;
 struct guard_stats;
+struct auth;
+struct auth_stats;
 struct streams;
 struct streams_stats;
 struct evbuffer;
@@ -57,6 +59,7 @@ struct http_state {
 	const struct durability_stats *journal;
 	const struct journal_stats *journal_files;
 	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
+	const struct auth_stats *auth; /* tokens: failures and refusals */
 	const struct tls_server *tls; /* TLS refusals; NULL: no listener serves TLS */
 	int64_t loop_lag_us;         /* how late the last 1 s timer ran: event-loop lag */
 	bool journal_degraded;
@@ -75,6 +78,7 @@ struct http_view {
 	 * reply.
 	 */
 	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
+	struct auth *auth; /* who may use what (auth.h); NULL or no token configured: everyone */
 	struct streams *streams; /* serves GET /api/stream */
 	void *ctx;
 };
@@ -161,6 +165,6 @@ void http_server_free(struct http_server *server);
  * Append the open-alert board as GET /api/alerts/open answers it, {"open":[...],"seq":S}, to
  * out; returns S, the seq it reflects. *failed is set when out could not take all of it.
  */
-uint64_t http_board_write(struct engine *engine, struct evbuffer *out, bool *failed);
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact, bool *failed);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <event2/buffer.h>
 
+#include "auth.h"
 #include "durability.h"
 #include "engine.h"
 #include "feed.h"
@@ -244,6 +245,26 @@ static void write_slots(struct evbuffer *out, const struct http_state *state, co
 					    guard_expiry_name((enum guard_expiry)expiry), guard->expired[port][expiry]);
 }
 
+/* cadmon_auth_failures_total{port,reason}, cadmon_auth_refused_total{port}. */
+static void write_auth(struct evbuffer *out, const struct auth_stats *auth)
+{
+	family(out, "auth_failures_total", "counter",
+	       "Failed authentications, by port and reason (missing, invalid, timeout, role).");
+	for (int port = 0; port < AUTH_PORT_COUNT; port++)
+		for (int reason = 0; reason < AUTH_FAILURE_COUNT; reason++)
+			evbuffer_add_printf(out, "cadmon_auth_failures_total{port=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+					    auth_port_name((enum auth_port)port),
+					    auth_failure_name((enum auth_failure)reason), auth->failures[port][reason]);
+	family(out, "auth_refused_total", "counter",
+	       "Attempts refused because their address failed too often (auth.max_failures_per_minute).");
+	for (int port = 0; port < AUTH_PORT_COUNT; port++)
+		labelled_u64(out, "auth_refused_total", "port", auth_port_name((enum auth_port)port), auth->refused[port]);
+	single(out, "auth_addresses_forgotten_total", "counter",
+	       "Addresses whose failures were forgotten: auth.max_tracked_addresses was full.",
+	       auth->addresses_forgotten);
+	single(out, "auth_tokens", "gauge", "Bearer tokens configured (0: auth is off).", auth->tokens);
+}
+
 /* GET /api/stream's streams (none counted when the daemon serves none). */
 static void write_streams(struct evbuffer *out, const struct streams_stats *streams)
 {
@@ -268,6 +289,8 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	write_connections(out, state);
 	write_journal(out, state);
 	write_receivers(out, state->receivers);
+	if (state->auth)
+		write_auth(out, state->auth);
 	write_tls(out, state->tls);
 	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
 	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);

@@ -20,6 +20,7 @@
 
 #include "alertmanager.h"
 #include "log.h"
+#include "redact.h"
 #include "text.h"
 #include "webhook.h"
 
@@ -478,20 +479,37 @@ void receivers_free(struct receivers *receivers)
 	free(receivers);
 }
 
-static void take(struct receivers *receivers, const char *json, size_t len, bool seed)
+/* A copy of json[0..len) with callers' numbers as the receiver's redact_ani says (malloc'd,
+ * NUL-terminated; its length in *out_len), or NULL. */
+static char *redacted_copy(const struct receiver *receiver, const char *json, size_t len, size_t *out_len)
+{
+	size_t size = REDACT_OUT_MAX(len);
+	char *copy = malloc(size);
+
+	if (copy)
+		*out_len = redact_line(receiver->config.redact_ani, json, len, copy, size);
+	return copy;
+}
+
+static void take(struct receivers *receivers, const char *line, size_t line_len, bool seed)
 {
 	for (size_t i = 0; i < receivers->count; i++) {
 		struct receiver *receiver = &receivers->receivers[i];
-		size_t body_len = len;
-		char *body;
+		size_t len = 0, body_len = 0;
+		char *json, *body;
 
+		if (!receiver->am && seed)
+			continue; /* a webhook gets notices, not the board */
+		if (!(json = redacted_copy(receiver, line, line_len, &len))) {
+			log_msg(LOG_ERR, "receiver %s: out of memory: a notice is not sent", receiver->config.name);
+			continue;
+		}
 		if (receiver->am) {
 			body = am_alerts_notice(receiver->am, json, len, &body_len);
-		} else if (seed) {
-			continue; /* a webhook gets notices, not the board */
-		} else if ((body = malloc(len + 1))) {
-			memcpy(body, json, len);
-			body[len] = '\0';
+			free(json);
+		} else {
+			body = json; /* the webhook's body is the notice line */
+			body_len = len;
 		}
 		if (body)
 			push(receiver, body, body_len);

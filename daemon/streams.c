@@ -18,6 +18,7 @@
 #include "http.h"
 #include "json_scan.h"
 #include "listener.h"
+#include "auth.h"
 #include "log.h"
 #include "replay.h"
 
@@ -37,6 +38,7 @@ struct stream {
 	struct replay replay; /* catching up from the history, or live (replay.h) */
 	bool board_sent;      /* the board precedes the live notices */
 	uint64_t board_seq;   /* live notices up to this seq are on the board already */
+	enum redact_mode redact; /* callers' numbers as its token's role may see them */
 };
 
 struct streams {
@@ -133,13 +135,14 @@ static bool line_seq(const char *line, size_t len, uint64_t *seq)
 }
 
 /* Write one notice as an event into streams->event: "id: SEQ" with a seq, else a notice. */
-static void stream_event(struct streams *streams, bool has_seq, uint64_t seq, const char *line, size_t len)
+static void stream_event(struct streams *streams, enum redact_mode redact, bool has_seq, uint64_t seq,
+			 const char *line, size_t len)
 {
 	if (has_seq)
 		evbuffer_add_printf(streams->event, "id: %" PRIu64 "\ndata: ", seq);
 	else
 		evbuffer_add_printf(streams->event, "event: notice\ndata: ");
-	evbuffer_add(streams->event, line, len);
+	auth_add_redacted(streams->event, redact, line, len);
 	evbuffer_add(streams->event, "\n\n", 2);
 }
 
@@ -150,7 +153,7 @@ static void stream_emit(void *ctx, const char *line, size_t len)
 	uint64_t seq = 0;
 	bool has_seq = line_seq(line, len, &seq);
 
-	stream_event(stream->streams, has_seq, seq, line, len);
+	stream_event(stream->streams, stream->redact, has_seq, seq, line, len);
 	stream_send(stream);
 }
 
@@ -163,7 +166,7 @@ static void stream_send_board(struct stream *stream)
 		return;
 	stream->board_sent = true;
 	evbuffer_add_printf(streams->event, "event: board\ndata: ");
-	stream->board_seq = streams->board(streams->board_ctx, streams->event);
+	stream->board_seq = streams->board(streams->board_ctx, streams->event, stream->redact);
 	evbuffer_add(streams->event, "\n\n", 2);
 	stream_send(stream);
 }
@@ -277,7 +280,7 @@ static void stream_start(struct stream *stream)
 }
 
 int streams_open(struct streams *streams, struct evhttp_request *request, bool has_since, uint64_t since,
-		 char *why, size_t why_size)
+		 enum redact_mode redact, char *why, size_t why_size)
 {
 	const struct replay_history *history = streams->history;
 	struct stream *stream;
@@ -295,6 +298,7 @@ int streams_open(struct streams *streams, struct evhttp_request *request, bool h
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
 	}
+	stream->redact = redact;
 	LIST_INSERT_HEAD(&streams->list, stream, link);
 	streams->stats.opened++;
 	streams->stats.connected++;
@@ -332,7 +336,7 @@ void streams_broadcast(struct streams *streams, uint64_t seq, const char *line, 
 		}
 		if (seq <= stream->board_seq)
 			continue;
-		stream_event(streams, true, seq, line, len);
+		stream_event(streams, stream->redact, true, seq, line, len);
 		if (stream_queued(stream) + evbuffer_get_length(streams->event) > streams->limits.max_queue_bytes) {
 			evbuffer_drain(streams->event, evbuffer_get_length(streams->event));
 			stream_drop_slow(stream);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redact.h"
+
 /*
  * GET /api/stream: the alert stream as Server-Sent Events (docs/http.md), for browsers. A
  * stream starts with "retry: 2000", then, from a resume point N (Last-Event-ID or ?since),
@@ -54,7 +56,7 @@ struct streams;
 
 /* Appends the open-alert board as GET /api/alerts/open answers it; returns the seq it
  * reflects. */
-typedef uint64_t (*streams_board_fn)(void *ctx, struct evbuffer *out);
+typedef uint64_t (*streams_board_fn)(void *ctx, struct evbuffer *out, enum redact_mode redact);
 
 /** Every stream of one daemon, reading history (not owned; it must outlive them). NULL on
  * allocation failure. */
@@ -77,7 +79,7 @@ void streams_set_http_server(struct streams *streams, struct http_server *http);
  * -ENOMEM. On an error the caller answers the request.
  */
 int streams_open(struct streams *streams, struct evhttp_request *request, bool has_since, uint64_t since,
-		 char *why, size_t why_size);
+		 enum redact_mode redact, char *why, size_t why_size);
 
 /** Send one notice (JSON without newline) to every stream, but those whose board reflects seq. */
 void streams_broadcast(struct streams *streams, uint64_t seq, const char *line, size_t len);

@@ -14,8 +14,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "auth.h"
 #include "cadmon-version.h"
 #include "guard.h"
+#include "json_scan.h"
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
@@ -41,6 +43,9 @@ struct subscriber {
 	bool board_sent;           /* the board precedes the live stream */
 	uint64_t board_seq;        /* live alerts up to this seq are on the board already */
 	bool discarding;           /* the rest of a line over SUBSCRIBERS_LINE_MAX */
+	bool authenticated;        /* false: waiting for its token line, sent nothing but hello */
+	bool closing;              /* its last line is being sent, then it is closed */
+	struct auth_grant grant;   /* who it is; without auth: admin, nothing redacted */
 };
 
 struct subscribers {
@@ -56,6 +61,7 @@ struct subscribers {
 	const struct replay_history *history; /* NULL: live stream only */
 	struct subscribers_console console;
 	struct log_limit console_log;
+	struct auth *auth; /* NULL or without tokens: no token line */
 	struct tls_server *tls; /* alerts.tls: consoles are TLS; NULL: plain TCP */
 	struct guard *guard;            /* refusals, expiries, limit alerts; may be NULL */
 	struct guard_timeouts timeouts; /* what each connection's clock applies */
@@ -104,7 +110,8 @@ static bool subscriber_queue(struct subscriber *subscriber, const char *line, si
 
 	if (queued + len + 1 > subscriber->subscribers->limits.max_queue_bytes)
 		return false;
-	return evbuffer_add(output, line, len) == 0 && evbuffer_add(output, "\n", 1) == 0;
+	return auth_add_redacted(output, subscriber->grant.redact, line, len) == 0 &&
+	       evbuffer_add(output, "\n", 1) == 0;
 }
 
 /* A held or catching-up subscriber gets the alert later from the history; it is too slow
@@ -126,6 +133,8 @@ void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const 
 	subscribers->stats.alerts++;
 	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
 		next = LIST_NEXT(subscriber, link);
+		if (!subscriber->authenticated || subscriber->closing)
+			continue;
 		if (subscriber->replay.state != REPLAY_LIVE) {
 			if (!subscriber_keeps_up(subscriber))
 				subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
@@ -143,9 +152,10 @@ void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const 
 /* Queue one history line (a replayed alert or a notice) for a subscriber. */
 static void subscriber_emit(void *ctx, const char *line, size_t len)
 {
-	struct evbuffer *output = bufferevent_get_output(((struct subscriber *)ctx)->connection);
+	struct subscriber *subscriber = ctx;
+	struct evbuffer *output = bufferevent_get_output(subscriber->connection);
 
-	if (evbuffer_add(output, line, len) < 0 || evbuffer_add(output, "\n", 1) < 0)
+	if (auth_add_redacted(output, subscriber->grant.redact, line, len) < 0 || evbuffer_add(output, "\n", 1) < 0)
 		log_msg(LOG_ERR, "out of memory queueing a replayed alert");
 }
 
@@ -250,6 +260,24 @@ static bool subscriber_read_first_line(struct subscriber *subscriber, struct evb
 	return subscriber_release(subscriber, has_since, since);
 }
 
+/* A viewer may send since lines (ignored after the first), nothing else: false with the
+ * notice in reply when line is something else. */
+static bool subscriber_may_send(struct subscriber *subscriber, const char *line, size_t len, char *reply,
+				size_t reply_size)
+{
+	static const char refused[] = "{\"notice\":\"ack: acknowledging needs the supervisor role\"}";
+	char notice[128], address[LISTENER_ADDRESS_TEXT_MAX];
+	uint64_t since;
+
+	if (auth_may_acknowledge(&subscriber->grant) || replay_parse_since(line, len, &since, notice, sizeof notice))
+		return false;
+	auth_peer_address(subscriber->peer, address, sizeof address);
+	auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
+			   AUTH_FAILURE_ROLE, auth_now_ms());
+	snprintf(reply, reply_size, "%s", refused);
+	return true;
+}
+
 /* Hand one console line to the daemon; its answer goes to this subscriber only. */
 static void subscriber_console_line(struct subscriber *subscriber, const char *line, size_t len)
 {
@@ -262,7 +290,8 @@ static void subscriber_console_line(struct subscriber *subscriber, const char *l
 		return;
 	subscribers->stats.console_lines++;
 	reply[0] = '\0';
-	subscribers->console.line(subscribers->console.ctx, subscriber->peer, line, len, reply, sizeof reply);
+	if (!subscriber_may_send(subscriber, line, len, reply, sizeof reply))
+		subscribers->console.line(subscribers->console.ctx, subscriber->peer, line, len, reply, sizeof reply);
 	if (!reply[0])
 		return;
 	subscribers->stats.console_rejected++;
@@ -314,6 +343,105 @@ static void subscriber_read_lines(struct subscriber *subscriber, struct evbuffer
 	}
 }
 
+static void subscriber_on_event(struct bufferevent *connection, short what, void *ctx);
+static void subscriber_start_hold(struct subscriber *subscriber);
+
+/* While flushing: the output is sent, so this subscriber is done. */
+static void subscriber_on_sent(struct bufferevent *connection, void *ctx)
+{
+	(void)connection;
+	subscriber_close(ctx);
+}
+
+/* Send line (the last one), then close; reading stops. */
+static void subscriber_close_after(struct subscriber *subscriber, const char *line, size_t len)
+{
+	subscriber->closing = true;
+	subscriber->subscribers->stats.unauthorized++;
+	guard_clock_free(&subscriber->clock); /* no deadline while the last line goes out */
+	bufferevent_disable(subscriber->connection, EV_READ);
+	bufferevent_setcb(subscriber->connection, NULL, subscriber_on_sent, subscriber_on_event, subscriber);
+	if (evbuffer_add(bufferevent_get_output(subscriber->connection), line, len) < 0 ||
+	    evbuffer_add(bufferevent_get_output(subscriber->connection), "\n", 1) < 0)
+		subscriber_close(subscriber);
+}
+
+/* {"authenticated":ROLE,"name":NAME}, then served as before (since from the token line).
+ * False when the console was refused (every slot taken) and closed. */
+static bool subscriber_authenticated(struct subscriber *subscriber, bool has_since, uint64_t since)
+{
+	char line[96];
+	int len = snprintf(line, sizeof line, "{\"authenticated\":\"%s\",\"name\":\"%s\"}",
+			   config_role_name(subscriber->grant.role), subscriber->grant.name);
+
+	subscriber->authenticated = true;
+	log_msg(LOG_INFO, "subscriber %s authenticated: %s (%s)", subscriber->peer, subscriber->grant.name,
+		config_role_name(subscriber->grant.role));
+	subscriber_emit(subscriber, line, (size_t)len);
+	subscriber_start_hold(subscriber);
+	if (subscriber->replay.state != REPLAY_HOLD)
+		return subscribers_promote(subscriber); /* no history to ask for: a console at once */
+	return has_since ? subscriber_release(subscriber, true, since) : true;
+}
+
+/* The token line {"token":"...","since":N}: true once authenticated (the line drained),
+ * false while it has not all arrived or when the subscriber was refused (then closing). */
+static bool subscriber_read_token_line(struct subscriber *subscriber, struct evbuffer *input)
+{
+	static const char unauthorized[] = "{\"error\":\"unauthorized\"}";
+	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
+	char line[SUBSCRIBERS_LINE_MAX + 1], token[SUBSCRIBERS_LINE_MAX + 1], address[LISTENER_ADDRESS_TEXT_MAX];
+	char refused[LISTENER_ADDRESS_TEXT_MAX + 96], since_text[32];
+	struct json_field fields[] = { { .key = "token", .buffer = token, .capacity = sizeof token },
+				       { .key = "since", .buffer = since_text, .capacity = sizeof since_text } };
+	size_t len = eol.pos < 0 ? 0 : (size_t)eol.pos;
+	const char *message;
+	size_t offset;
+	uint32_t retry_after = 0;
+
+	if (eol.pos < 0 && evbuffer_get_length(input) <= SUBSCRIBERS_LINE_MAX)
+		return false;
+	if (eol.pos >= 0 && len <= SUBSCRIBERS_LINE_MAX) {
+		evbuffer_copyout(input, line, len);
+		evbuffer_drain(input, len + 1);
+	} else {
+		len = 0; /* too long to be a token line: no token */
+	}
+	if (json_scan_object(line, len, fields, 2, &message, &offset) != JSON_SCAN_OBJECT ||
+	    fields[0].kind != JSON_STRING || fields[0].has_nul || fields[0].truncated)
+		fields[0].length = 0;
+	auth_peer_address(subscriber->peer, address, sizeof address);
+	switch (auth_check(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer, token,
+			   fields[0].length, auth_now_ms(), &subscriber->grant, &retry_after)) {
+	case AUTH_GRANTED:
+		return subscriber_authenticated(subscriber, fields[1].kind == JSON_INTEGER && !fields[1].overflow &&
+							     fields[1].integer >= 0,
+					 (uint64_t)fields[1].integer);
+		return true;
+	case AUTH_REFUSED:
+		snprintf(refused, sizeof refused,
+			 "{\"error\":\"too many failed attempts from %s; retry after %" PRIu32 " seconds\"}", address,
+			 retry_after);
+		subscriber_close_after(subscriber, refused, strlen(refused));
+		return false;
+	default:
+		subscriber_close_after(subscriber, unauthorized, sizeof unauthorized - 1);
+		return false;
+	}
+}
+
+/* With auth, no token line within alerts.handshake_timeout_seconds: unauthorized. */
+static void subscriber_refuse_late(struct subscriber *subscriber)
+{
+	static const char unauthorized[] = "{\"error\":\"unauthorized\"}";
+	char address[LISTENER_ADDRESS_TEXT_MAX];
+
+	auth_peer_address(subscriber->peer, address, sizeof address);
+	auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
+			   AUTH_FAILURE_TIMEOUT, auth_now_ms());
+	subscriber_close_after(subscriber, unauthorized, sizeof unauthorized - 1);
+}
+
 /* The first line may ask for history; every line after it (or a first line that does not)
  * is a console line. */
 static void subscriber_on_read(struct bufferevent *connection, void *ctx)
@@ -322,6 +450,12 @@ static void subscriber_on_read(struct bufferevent *connection, void *ctx)
 	struct subscriber *subscriber = ctx;
 	uint64_t lines_before = subscriber->lines;
 
+	if (subscriber->closing) {
+		evbuffer_drain(input, evbuffer_get_length(input));
+		return;
+	}
+	if (!subscriber->authenticated && !subscriber_read_token_line(subscriber, input))
+		return;
 	if (subscriber->replay.state == REPLAY_HOLD && !subscriber_read_first_line(subscriber, input))
 		return;
 	if (subscriber->replay.state != REPLAY_HOLD)
@@ -337,6 +471,11 @@ static void subscriber_on_expired(void *ctx, enum guard_expiry expiry)
 	struct subscribers *subscribers = subscriber->subscribers;
 
 	guard_expired(subscribers->guard, GUARD_PORT_ALERTS, expiry);
+	if (expiry == GUARD_EXPIRED_HANDSHAKE && !subscriber->authenticated) {
+		subscribers->stats.handshake_closed++;
+		subscriber_refuse_late(subscriber);
+		return;
+	}
 	if (expiry == GUARD_EXPIRED_HANDSHAKE) {
 		subscribers->stats.handshake_closed++;
 		log_msg(LOG_NOTICE, "subscriber %s: closing: not taken as a console within %" PRIu32
@@ -363,13 +502,6 @@ static void subscriber_on_hold_timeout(evutil_socket_t fd, short what, void *ctx
 	(void)fd;
 	(void)what;
 	subscriber_release(ctx, false, 0);
-}
-
-/* While flushing: the output is sent, so this subscriber is done. */
-static void subscriber_on_sent(struct bufferevent *connection, void *ctx)
-{
-	(void)connection;
-	subscriber_close(ctx);
 }
 
 static void subscriber_on_event(struct bufferevent *connection, short what, void *ctx)
@@ -463,6 +595,14 @@ static void subscriber_start_hold(struct subscriber *subscriber)
 	evtimer_add(subscriber->hold_timer, &hold);
 }
 
+/* With auth, wait for the token line (nothing sent but hello until then; the guard's
+ * handshake deadline, alerts.handshake_timeout_seconds, ends the wait); without, admin. */
+static void subscriber_wait_for_token(struct subscriber *subscriber)
+{
+	subscriber->grant = (struct auth_grant){ .role = CONFIG_ROLE_ADMIN, .redact = REDACT_NONE };
+	subscriber->authenticated = !auth_enabled(subscriber->subscribers->auth);
+}
+
 static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil_socket_t fd,
 					 const char *peer)
 {
@@ -497,7 +637,9 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 			  subscriber_on_event, subscriber);
 	bufferevent_setwatermark(subscriber->connection, EV_READ, 0, SUBSCRIBERS_INPUT_MAX);
 	bufferevent_enable(subscriber->connection, EV_READ | EV_WRITE);
-	subscriber_start_hold(subscriber);
+	subscriber_wait_for_token(subscriber);
+	if (subscriber->authenticated)
+		subscriber_start_hold(subscriber);
 	return subscriber;
 }
 
@@ -572,6 +714,10 @@ uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_
 	subscribers->flushing = true;
 	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
 		next = LIST_NEXT(subscriber, link);
+		if (!subscriber->authenticated || subscriber->closing) {
+			subscriber_close(subscriber);
+			continue;
+		}
 		subscriber_release(subscriber, false, 0);
 		subscriber_fill(subscriber, 2 * (size_t)subscribers->limits.max_queue_bytes);
 		if (evbuffer_get_length(bufferevent_get_output(subscriber->connection)) == 0)
@@ -614,6 +760,11 @@ void subscribers_set_guard(struct subscribers *subscribers, struct guard *guard)
 void subscribers_set_console(struct subscribers *subscribers, const struct subscribers_console *console)
 {
 	subscribers->console = *console;
+}
+
+void subscribers_set_auth(struct subscribers *subscribers, struct auth *auth)
+{
+	subscribers->auth = auth;
 }
 
 void subscribers_set_tls(struct subscribers *subscribers, struct tls_server *tls)

@@ -68,6 +68,7 @@ struct subscribers_stats {
 	uint64_t boards;       /* open-alert boards sent */
 	uint64_t console_lines;    /* lines from consoles after the since line (acks...) */
 	uint64_t console_rejected; /* of those, answered with an error notice */
+	uint64_t unauthorized;     /* closed before authenticating (auth.h counts why) */
 	uint32_t connected;    /* subscribers connected now, pending ones included */
 	uint32_t pending;      /* of which not yet taken as consoles */
 };
@@ -149,6 +150,19 @@ void subscribers_set_guard(struct subscribers *subscribers, struct guard *guard)
  * touch it again.
  */
 bool subscribers_promote(struct subscriber *subscriber);
+struct auth;
+
+/**
+ * Require tokens (auth.h; not owned, it must outlive the subscribers): while auth_enabled(),
+ * a new subscriber gets the hello line and nothing else until its first line,
+ * {"token":"..."} (optionally with "since":N, which then acts as the since line), arrives
+ * within handshake_timeout_seconds and names a token: it is answered
+ * {"authenticated":ROLE,"name":NAME} and served as before, its callers' numbers redacted
+ * for its role; otherwise it gets {"error":"unauthorized"} (or the too-many-failures error)
+ * and is closed. A console line from a viewer gets
+ * {"notice":"ack: acknowledging needs the supervisor role"}.
+ */
+void subscribers_set_auth(struct subscribers *subscribers, struct auth *auth);
 
 /** Counters since start (see struct subscribers_stats). */
 const struct subscribers_stats *subscribers_stats(const struct subscribers *subscribers);

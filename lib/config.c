@@ -64,6 +64,14 @@
  *   PATH: must be one of batch, interval, none      journal.fsync
  *   PATH: must be at least the longest rule window plus tracker.allowed_lateness_seconds (N)
  *                                                   journal.retention_seconds
+ *   PATH: must be one of none, last4, all            redact_ani
+ *   PATH: must be one of viewer, supervisor, admin   auth.tokens[].role
+ *   PATH: must be 64 hex digits (a SHA-256)         auth.tokens[].sha256
+ *   PATH: must be at least 16 bytes                 auth.tokens[].token (hashed on parsing)
+ *   PATH: needs sha256 or token                     at the token's mapping
+ *   PATH: give sha256 or token, not both            at token
+ *   PATH: duplicate token name, already used by auth.tokens[N]
+ *   PATH: the same token as auth.tokens[N]
  *   PATH: must be true or false                     feed.tls and the other switches
  *   PATH: must be "1.2" or "1.3"                    tls.min_version
  *   PATH: must be one of certificate, none          feed.source_binding
@@ -90,6 +98,8 @@
 #include <netinet/in.h>
 #include <yaml.h>
 
+#include <openssl/evp.h>
+
 #include "event.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -110,10 +120,15 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
 enum { RECEIVER_NAME, RECEIVER_TYPE, RECEIVER_URL, RECEIVER_MAX_QUEUE, RECEIVER_TIMEOUT_MS,
        RECEIVER_MAX_RETRIES, RECEIVER_BACKOFF_BASE_MS, RECEIVER_BACKOFF_MAX_MS,
        RECEIVER_RESEND_SECONDS, RECEIVER_DOWN_AFTER_FAILURES, RECEIVER_DOWN_AFTER_SECONDS,
-       RECEIVER_HMAC_SECRET_FILE,
+       RECEIVER_HMAC_SECRET_FILE, RECEIVER_REDACT_ANI,
        RECEIVER_KEY_COUNT };
 
-#define MAX_ORIGINS (128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT)
+/* The keys of a bearer token. */
+enum { TOKEN_NAME, TOKEN_ROLE, TOKEN_SHA256, TOKEN_TOKEN, TOKEN_KEY_COUNT };
+
+#define MAX_ORIGINS                                                                                  \
+	(128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT +        \
+	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT)
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
@@ -255,6 +270,12 @@ void config_set_defaults(struct config *config)
 	config->journal.segment_max_seconds = 3600;
 	config->journal.retention_seconds = 86400;
 	config->log.rate_limit_seconds = 10;
+	config->auth.max_failures_per_minute = 10;
+	config->auth.failure_window_seconds = 60;
+	config->auth.max_tracked_addresses = 4096;
+	config->auth.redact_ani[CONFIG_ROLE_VIEWER] = REDACT_LAST4;
+	config->auth.redact_ani[CONFIG_ROLE_SUPERVISOR] = REDACT_NONE;
+	config->auth.redact_ani[CONFIG_ROLE_ADMIN] = REDACT_NONE;
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -596,6 +617,7 @@ struct key {
 	uint32_t min, max;          /* integer range */
 	const struct key *children; /* sections: the keys of the nested mapping */
 	bool required;
+	bool secret;                /* parsed into another key's field; never dumped nor diffed */
 };
 
 static void remember_origin(struct loader *loader, const void *base, const struct key *key,
@@ -1212,6 +1234,91 @@ static bool parse_optional_path(struct loader *loader, const struct path *path, 
 	return parse_directory(loader, path, key, field);
 }
 
+static bool parse_redact(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (is_scalar(loader) && redact_mode_parse(scalar_text(loader), scalar_len(loader), field))
+		return true;
+	report(loader, current_mark(loader), path, "must be one of none, last4, all");
+	return skip_node(loader);
+}
+
+static const char *const role_names[CONFIG_ROLE_COUNT] = { [CONFIG_ROLE_VIEWER] = "viewer",
+							   [CONFIG_ROLE_SUPERVISOR] = "supervisor",
+							   [CONFIG_ROLE_ADMIN] = "admin" };
+
+const char *config_role_name(enum config_role role)
+{
+	return (unsigned)role < CONFIG_ROLE_COUNT ? role_names[role] : "?";
+}
+
+bool config_role_parse(const char *text, size_t len, enum config_role *role)
+{
+	for (int i = 0; i < CONFIG_ROLE_COUNT; i++) {
+		if (strlen(role_names[i]) == len && memcmp(role_names[i], text, len) == 0) {
+			*role = (enum config_role)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_role(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (is_scalar(loader) && config_role_parse(scalar_text(loader), scalar_len(loader), field))
+		return true;
+	report(loader, current_mark(loader), path, "must be one of viewer, supervisor, admin");
+	return skip_node(loader);
+}
+
+static bool is_hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* 64 hex digits, kept in lowercase. */
+static bool parse_sha256(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	char *hex = field;
+
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) != CONFIG_SHA256_HEX ||
+	    !all_chars(scalar_text(loader), scalar_len(loader), is_hex_digit)) {
+		report(loader, current_mark(loader), path, "must be %d hex digits (a SHA-256)", CONFIG_SHA256_HEX);
+		return skip_node(loader);
+	}
+	for (size_t i = 0; i < CONFIG_SHA256_HEX; i++)
+		hex[i] = (char)(scalar_text(loader)[i] | 0x20); /* ASCII digits and letters: lowercase */
+	hex[CONFIG_SHA256_HEX] = '\0';
+	return true;
+}
+
+bool config_sha256_hex(const void *bytes, size_t len, char hex[CONFIG_SHA256_HEX + 1])
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+
+	if (!EVP_Digest(bytes, len, digest, &digest_len, EVP_sha256(), NULL) || digest_len * 2 != CONFIG_SHA256_HEX)
+		return false;
+	for (unsigned int i = 0; i < digest_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return true;
+}
+
+/* A token in clear: only its SHA-256 is kept (in the sha256 field: this key's offset). */
+static bool parse_token(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) < CONFIG_TOKEN_MIN_BYTES) {
+		report(loader, current_mark(loader), path, "must be at least %d bytes", CONFIG_TOKEN_MIN_BYTES);
+		return skip_node(loader);
+	}
+	if (!config_sha256_hex(scalar_text(loader), scalar_len(loader), field))
+		report(loader, current_mark(loader), path, "out of memory");
+	return true;
+}
+
 static bool parse_bool(struct loader *loader, const struct path *path, const struct key *key, void *field)
 {
 	(void)key;
@@ -1366,6 +1473,7 @@ static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
 	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1, 86400),
 	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file", .parse = parse_optional_path,
 					RECEIVER_KEY(hmac_secret_file) },
+	[RECEIVER_REDACT_ANI] = { .name = "redact_ani", .parse = parse_redact, RECEIVER_KEY(redact_ani) },
 	[RECEIVER_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1399,6 +1507,46 @@ static bool parse_receivers(struct loader *loader, const struct path *path, cons
 		return skip_node(loader);
 	}
 	return parse_sequence(loader, path, CONFIG_MAX_RECEIVERS, parse_receiver, config);
+}
+
+#define TOKEN_KEY(field) .offset = offsetof(struct config_token, field)
+static const struct key token_keys[TOKEN_KEY_COUNT + 1] = {
+	[TOKEN_NAME] = { .name = "name", .parse = parse_rule_name, TOKEN_KEY(name), .required = true },
+	[TOKEN_ROLE] = { .name = "role", .parse = parse_role, TOKEN_KEY(role), .required = true },
+	[TOKEN_SHA256] = { .name = "sha256", .parse = parse_sha256, TOKEN_KEY(sha256) },
+	[TOKEN_TOKEN] = { .name = "token", .parse = parse_token, TOKEN_KEY(sha256), .secret = true },
+	[TOKEN_KEY_COUNT] = { .name = NULL },
+};
+
+/* One token mapping into config->auth.tokens[index]. */
+static bool parse_token_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	struct config_token *token = &config->auth.tokens[index];
+
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a mapping");
+		return skip_node(loader);
+	}
+	memset(token, 0, sizeof *token);
+	config->auth.token_count = index + 1;
+	return parse_mapping(loader, path, token_keys, token);
+}
+
+/* auth.tokens: a sequence of tokens, or null for none. Its key has offset 0. */
+static bool parse_tokens(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->auth.token_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_MAX_TOKENS, parse_token_entry, config);
 }
 
 /* Section keys fill struct config itself: their children's offsets are into it. */
@@ -1569,6 +1717,23 @@ static const struct key log_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct key redact_keys[] = {
+	{ .name = "viewer", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_VIEWER]) },
+	{ .name = "supervisor", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_SUPERVISOR]) },
+	{ .name = "admin", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_ADMIN]) },
+	{ .name = NULL },
+};
+
+static const struct key auth_keys[] = {
+	{ .name = "tokens", .parse = parse_tokens },
+	{ .name = "tokens_file", .parse = parse_optional_path, FIELD(auth.tokens_file) },
+	UINT32_KEY("max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000),
+	UINT32_KEY("failure_window_seconds", auth.failure_window_seconds, 1, 86400),
+	UINT32_KEY("max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000),
+	{ .name = "redact_ani", .parse = parse_section, .children = redact_keys },
+	{ .name = NULL },
+};
+
 static const struct key top_keys[] = {
 	{ .name = "feed", .parse = parse_section, .children = feed_keys },
 	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
@@ -1579,6 +1744,7 @@ static const struct key top_keys[] = {
 	{ .name = "journal", .parse = parse_section, .children = journal_keys },
 	{ .name = "log", .parse = parse_section, .children = log_keys },
 	{ .name = "receivers", .parse = parse_receivers },
+	{ .name = "auth", .parse = parse_section, .children = auth_keys },
 	{ .name = NULL },
 };
 
@@ -1749,6 +1915,47 @@ static void check_receivers(struct loader *loader, const struct config *config)
 	}
 }
 
+static void token_path(struct path *path, size_t index, const char *key)
+{
+	path_truncate(path, 0);
+	path_append(path, "auth.tokens", strlen("auth.tokens"));
+	path_push_index(path, index);
+	if (key)
+		path_push_key(path, key, strlen(key));
+}
+
+/* Each token: its digest given once (sha256 or token); names and digests unique. */
+static void check_token(struct loader *loader, const struct config *config, size_t index)
+{
+	const struct config_token *token = &config->auth.tokens[index];
+	bool has_sha256 = origin_find(loader, token, &token_keys[TOKEN_SHA256]) != NULL;
+	const struct origin *clear = origin_find(loader, token, &token_keys[TOKEN_TOKEN]);
+	struct path path = { .len = 0 };
+	yaml_mark_t mark = { .line = 0, .column = 0 };
+
+	if (has_sha256 && clear) {
+		token_path(&path, index, "token");
+		report(loader, clear->mark, &path, "give sha256 or token, not both");
+	} else if (!has_sha256 && !clear && token->name[0]) {
+		token_path(&path, index, NULL);
+		given_valid(loader, token, &token_keys[TOKEN_NAME], &mark);
+		report(loader, mark, &path, "needs sha256 or token");
+	}
+	for (size_t earlier = 0; earlier < index; earlier++) {
+		const struct config_token *other = &config->auth.tokens[earlier];
+		if (token->name[0] && strcmp(other->name, token->name) == 0 &&
+		    given_valid(loader, token, &token_keys[TOKEN_NAME], &mark)) {
+			token_path(&path, index, "name");
+			report(loader, mark, &path, "duplicate token name, already used by auth.tokens[%zu]", earlier);
+		}
+		if (token->sha256[0] && strcmp(other->sha256, token->sha256) == 0) {
+			const struct origin *at = clear ? clear : origin_find(loader, token, &token_keys[TOKEN_SHA256]);
+			token_path(&path, index, clear ? "token" : "sha256");
+			report(loader, at ? at->mark : mark, &path, "the same token as auth.tokens[%zu]", earlier);
+		}
+	}
+}
+
 /* The entry of a key table named name (the table must have it). */
 static const struct key *key_named(const struct key *keys, const char *name)
 {
@@ -1834,6 +2041,8 @@ static void check_tls(struct loader *loader, const struct config *config)
 
 static void check_rules(struct loader *loader, const struct config *config)
 {
+	for (size_t i = 0; i < config->auth.token_count; i++)
+		check_token(loader, config, i);
 	check_tls(loader, config);
 	check_receivers(loader, config);
 	check_retention(loader, config);
@@ -2097,10 +2306,49 @@ static void format_receivers(struct text_buffer *out, const struct key *key, con
 	}
 }
 
+static void format_redact(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", redact_mode_name(*(const enum redact_mode *)field));
+}
+
+static void format_role(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", config_role_name(*(const enum config_role *)field));
+}
+
+/* auth.tokens: like receivers. Plain (a reload's log): names and roles, never digests. */
+static void format_tokens(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	if (out->plain) {
+		for (size_t i = 0; i < config->auth.token_count; i++)
+			text_append(out, "%s%s (%s)", i ? ", " : " ", config->auth.tokens[i].name,
+				    config_role_name(config->auth.tokens[i].role));
+		if (config->auth.token_count == 0)
+			text_append(out, " none");
+		return;
+	}
+	text_append(out, "\n");
+	for (size_t i = 0; i < config->auth.token_count; i++) {
+		text_append(out, "%*s-", indent + 2, "");
+		format_mapping(out, token_keys, &config->auth.tokens[i], indent + 4);
+	}
+}
+
 static const struct {
 	parse_fn *parse;
 	format_fn *format;
 } formatters[] = {
+	{ parse_redact, format_redact },
+	{ parse_role, format_role },
+	{ parse_sha256, format_word },
+	{ parse_tokens, format_tokens },
 	{ parse_receivers, format_receivers },
 	{ parse_receiver_type, format_receiver_type },
 	{ parse_url, format_string },
@@ -2148,10 +2396,12 @@ static void format_origin(struct text_buffer *out, const struct key *key, const 
 /* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
 {
-	bool first_of_rule = keys == rule_keys || keys == receiver_keys;
+	bool first_of_rule = keys == rule_keys || keys == receiver_keys || keys == token_keys;
 
 	for (const struct key *key = keys; key->name; key++) {
 		format_fn *format = formatter_of(key);
+		if (key->secret)
+			continue;
 		if (!format) {
 			out->failed = true;
 			return;
@@ -2159,7 +2409,8 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		text_append(out, "%*s%s:", first_of_rule ? 1 : indent, "", key->name);
 		first_of_rule = false;
 		format(out, key, (const char *)base + key->offset, indent);
-		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers) {
+		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers &&
+		    key->parse != parse_tokens) {
 			format_origin(out, key, base);
 			text_append(out, "\n");
 		}
@@ -2277,6 +2528,22 @@ static void diff_receivers(struct differ *differ, const struct config *a, const 
 	}
 }
 
+/* auth.tokens as one value: names and roles, plus a word when only digests changed. */
+static void diff_tokens(struct differ *differ, const struct config *a, const struct config *b, const char *path)
+{
+	char before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
+	const struct key tokens_key = { .name = "tokens", .parse = parse_tokens };
+
+	if (a->auth.token_count == b->auth.token_count &&
+	    memcmp(a->auth.tokens, b->auth.tokens, a->auth.token_count * sizeof a->auth.tokens[0]) == 0)
+		return;
+	value_text(&tokens_key, a, before, sizeof before);
+	value_text(&tokens_key, b, after, sizeof after);
+	if (strcmp(before, after) == 0)
+		snprintf(after + strlen(after), sizeof after - strlen(after), " (new digests)");
+	report_change(differ, path, before, after);
+}
+
 static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
 			 const char *prefix)
 {
@@ -2284,7 +2551,11 @@ static void diff_mapping(struct differ *differ, const struct key *keys, const vo
 
 	for (const struct key *key = keys; key->name; key++) {
 		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
-		if (key->children) {
+		if (key->secret)
+			continue;
+		if (key->parse == parse_tokens) {
+			diff_tokens(differ, a, b, path);
+		} else if (key->children) {
 			diff_mapping(differ, key->children, (const char *)a + key->offset,
 				     (const char *)b + key->offset, path);
 		} else if (key->parse == parse_rules) {

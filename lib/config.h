@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redact.h"
+
 #define CONFIG_MAX_LISTEN 8        /* addresses per listener list */
 #define CONFIG_ADDRESS_MAX 64      /* "[ffff:...]:65535" fits */
 #define CONFIG_MAX_RULES 16
@@ -18,6 +20,25 @@
 #define CONFIG_MAX_RECEIVERS 8
 #define CONFIG_URL_MAX 256
 #define CONFIG_SEVERITY_COUNT 3   /* info, warning, critical */
+#define CONFIG_MAX_TOKENS 64      /* auth.tokens entries */
+#define CONFIG_SHA256_HEX 64      /* a SHA-256 digest in hex */
+#define CONFIG_TOKEN_MIN_BYTES 16 /* auth.tokens[].token: shortest token taken */
+
+/* What a bearer token may do (auth.tokens[].role): each role can do what the ones before it
+ * can. */
+enum config_role {
+	CONFIG_ROLE_VIEWER = 0, /* board, alert stream, operators, sources, metrics */
+	CONFIG_ROLE_SUPERVISOR, /* + acknowledge */
+	CONFIG_ROLE_ADMIN,      /* + /api/status */
+	CONFIG_ROLE_COUNT,
+};
+
+/* One bearer token: only its SHA-256 is kept (a token given in clear is hashed on parsing). */
+struct config_token {
+	char name[CONFIG_NAME_MAX];               /* for logs: never the token */
+	enum config_role role;
+	char sha256[CONFIG_SHA256_HEX + 1];       /* lowercase hex */
+};
 #define CONFIG_CIPHERS_MAX 256    /* tls.ciphers, with its NUL */
 
 enum config_fsync {
@@ -104,6 +125,7 @@ struct config_receiver {
 	uint32_t down_after_failures;       /* consecutive failures raising receiver_down... */
 	uint32_t down_after_seconds;        /* ...or failing this long since the first of them */
 	char hmac_secret_file[CONFIG_PATH_MAX]; /* webhook: "" = unsigned */
+	enum redact_mode redact_ani;        /* callers' numbers in what it is sent */
 };
 
 /* The time-matched peer baseline of the sequential rules. */
@@ -214,6 +236,15 @@ struct config {
 	} log;
 	struct config_receiver receivers[CONFIG_MAX_RECEIVERS];
 	size_t receiver_count; /* 0 by default */
+	struct {
+		struct config_token tokens[CONFIG_MAX_TOKENS]; /* auth is on with at least one token */
+		size_t token_count;                            /* here or in tokens_file */
+		char tokens_file[CONFIG_PATH_MAX];   /* "" = none; lines "SHA256HEX ROLE NAME" */
+		uint32_t max_failures_per_minute;    /* per address, per failure_window_seconds */
+		uint32_t failure_window_seconds;     /* the "minute" of max_failures_per_minute */
+		uint32_t max_tracked_addresses;      /* bound of the failure table */
+		enum redact_mode redact_ani[CONFIG_ROLE_COUNT]; /* callers' numbers each role sees */
+	} auth;
 };
 
 /* Every problem found in one configuration text, in document order. */
@@ -264,6 +295,14 @@ typedef void config_change_fn(void *ctx, const char *path, const char *before, c
 size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
 		   void *ctx);
 
+/** The YAML name of a role ("viewer", "supervisor", "admin"). */
+const char *config_role_name(enum config_role role);
+
+/** The role named text[0..len); false when it names none. */
+bool config_role_parse(const char *text, size_t len, enum config_role *role);
+
+/** Lowercase hex SHA-256 of bytes[0..len) into hex (CONFIG_SHA256_HEX + 1 bytes); false on failure. */
+bool config_sha256_hex(const void *bytes, size_t len, char hex[CONFIG_SHA256_HEX + 1]);
 /** The YAML name of a TLS version ("1.2", "1.3"). */
 const char *config_tls_version_name(enum config_tls_version version);
 

@@ -182,7 +182,21 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 		assert_int_equal(x->down_after_failures, y->down_after_failures);
 		assert_int_equal(x->down_after_seconds, y->down_after_seconds);
 		assert_string_equal(x->hmac_secret_file, y->hmac_secret_file);
+		assert_int_equal(x->redact_ani, y->redact_ani);
 	}
+	assert_int_equal(a->alerts.handshake_timeout_seconds, b->alerts.handshake_timeout_seconds);
+	assert_int_equal(a->auth.token_count, b->auth.token_count);
+	for (size_t i = 0; i < a->auth.token_count; i++) {
+		assert_string_equal(a->auth.tokens[i].name, b->auth.tokens[i].name);
+		assert_int_equal(a->auth.tokens[i].role, b->auth.tokens[i].role);
+		assert_string_equal(a->auth.tokens[i].sha256, b->auth.tokens[i].sha256);
+	}
+	assert_string_equal(a->auth.tokens_file, b->auth.tokens_file);
+	assert_int_equal(a->auth.max_failures_per_minute, b->auth.max_failures_per_minute);
+	assert_int_equal(a->auth.failure_window_seconds, b->auth.failure_window_seconds);
+	assert_int_equal(a->auth.max_tracked_addresses, b->auth.max_tracked_addresses);
+	for (size_t i = 0; i < CONFIG_ROLE_COUNT; i++)
+		assert_int_equal(a->auth.redact_ani[i], b->auth.redact_ani[i]);
 }
 
 static struct config defaults(void)
@@ -526,6 +540,83 @@ static void test_receivers(void **state)
 		      "cadmon.yaml:6:5: receivers[2].name: required key missing",
 		      "cadmon.yaml:6:5: receivers[2].url: required key missing");
 	EXPECT_ERRORS("receivers: 3\n", "cadmon.yaml:1:12: receivers: must be a sequence");
+}
+
+/* SHA-256 of "0123456789abcdef" and of "test". */
+#define TOKEN_16_SHA256 "9f9f5111f7b27a781f1f1ddde5ebc2dd2b796bfc7365c9c28b548e564176929f"
+#define AB_SHA256 "abababababababababababababababababababababababababababababababab"
+#define TEST_SHA256 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+/* Tokens: a digest given (any case, kept lowercase) or a token hashed on parsing; only
+ * the digest is dumped, so the dump holds no secret and reads back the same. */
+static void test_auth_tokens(void **state)
+{
+	struct config config = parse_ok("auth:\n"
+					"  tokens:\n"
+					"    - {name: wall-east, role: viewer, sha256: \"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}\n"
+					"    - {name: floor, role: supervisor, token: \"0123456789abcdef\"}\n"
+					"    - {name: it, role: admin, sha256: \"" AB_SHA256 "\", }\n"
+					"  tokens_file: /etc/cadmon/tokens\n"
+					"  max_failures_per_minute: 3\n"
+					"  failure_window_seconds: 2\n"
+					"  max_tracked_addresses: 16\n"
+					"  redact_ani: {viewer: all, supervisor: last4}\n"
+					"alerts:\n  handshake_timeout_seconds: 1\n"
+					"receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: last4}\n");
+	struct config defaults_config = defaults();
+
+	(void)state;
+	assert_int_equal(defaults_config.auth.token_count, 0);
+	assert_int_equal(defaults_config.alerts.handshake_timeout_seconds, 5);
+	assert_int_equal(defaults_config.auth.max_failures_per_minute, 10);
+	assert_int_equal(defaults_config.auth.failure_window_seconds, 60);
+	assert_int_equal(defaults_config.auth.max_tracked_addresses, 4096);
+	assert_int_equal(defaults_config.auth.redact_ani[CONFIG_ROLE_VIEWER], REDACT_LAST4);
+	assert_int_equal(defaults_config.auth.redact_ani[CONFIG_ROLE_SUPERVISOR], REDACT_NONE);
+	assert_int_equal(defaults_config.auth.redact_ani[CONFIG_ROLE_ADMIN], REDACT_NONE);
+	assert_int_equal(config.auth.token_count, 3);
+	assert_string_equal(config.auth.tokens[0].name, "wall-east");
+	assert_int_equal(config.auth.tokens[0].role, CONFIG_ROLE_VIEWER);
+	assert_string_equal(config.auth.tokens[0].sha256, TEST_SHA256);
+	assert_int_equal(config.auth.tokens[1].role, CONFIG_ROLE_SUPERVISOR);
+	assert_string_equal(config.auth.tokens[1].sha256, TOKEN_16_SHA256);
+	assert_int_equal(config.auth.tokens[2].role, CONFIG_ROLE_ADMIN);
+	assert_string_equal(config.auth.tokens_file, "/etc/cadmon/tokens");
+	assert_int_equal(config.auth.max_failures_per_minute, 3);
+	assert_int_equal(config.auth.failure_window_seconds, 2);
+	assert_int_equal(config.auth.max_tracked_addresses, 16);
+	assert_int_equal(config.auth.redact_ani[CONFIG_ROLE_VIEWER], REDACT_ALL);
+	assert_int_equal(config.auth.redact_ani[CONFIG_ROLE_SUPERVISOR], REDACT_LAST4);
+	assert_int_equal(config.auth.redact_ani[CONFIG_ROLE_ADMIN], REDACT_NONE);
+	assert_int_equal(config.alerts.handshake_timeout_seconds, 1);
+	assert_int_equal(config.receivers[0].redact_ani, REDACT_LAST4);
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "auth:\n  tokens:\n    - name: wall-east\n      role: viewer\n"
+				     "      sha256: " TEST_SHA256 "\n    - name: floor\n      role: supervisor\n"
+				     "      sha256: " TOKEN_16_SHA256 "\n"));
+	assert_null(strstr(text, "0123456789abcdef"));
+	assert_non_null(strstr(text, "  redact_ani:\n    viewer: all\n    supervisor: last4\n    admin: none\n"));
+	free(text);
+	EXPECT_ERRORS("auth:\n"
+		      "  tokens:\n"
+		      "    - {name: a, role: boss, sha256: \"abc\"}\n"
+		      "    - {name: a, role: viewer, token: short}\n"
+		      "    - {name: b, role: viewer}\n"
+		      "    - {name: c, role: viewer, sha256: \"" TOKEN_16_SHA256 "\", token: \"0123456789abcdef\"}\n"
+		      "    - {name: d, role: admin, token: \"0123456789abcdef\"}\n"
+		      "    - {role: admin}\n"
+		      "  redact_ani: {viewer: some}\n"
+		      "receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: 4}\n",
+		      "cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin",
+		      "cadmon.yaml:3:37: auth.tokens[0].sha256: must be 64 hex digits (a SHA-256)",
+		      "cadmon.yaml:4:14: auth.tokens[1].name: duplicate token name, already used by auth.tokens[0]",
+		      "cadmon.yaml:4:38: auth.tokens[1].token: must be at least 16 bytes",
+		      "cadmon.yaml:5:14: auth.tokens[2]: needs sha256 or token",
+		      "cadmon.yaml:6:114: auth.tokens[3].token: give sha256 or token, not both",
+		      "cadmon.yaml:7:37: auth.tokens[4].token: the same token as auth.tokens[3]",
+		      "cadmon.yaml:8:7: auth.tokens[5].name: required key missing",
+		      "cadmon.yaml:9:24: auth.redact_ani.viewer: must be one of none, last4, all",
+		      "cadmon.yaml:11:63: receivers[0].redact_ani: must be one of none, last4, all");
 }
 
 /* TLS: every key, the dump, and what a TLS listener needs, each error where it was given. */
@@ -1598,6 +1689,27 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "cadmon.yaml:4:127: detector.rules[0].history_prior: must be a number greater than 0 in a sequential rule");
 }
 
+/* Tokens changed are one change, told by names and roles: a reload never logs a digest. */
+static void test_diff_tokens(void **state)
+{
+	struct config running = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdef\"}\n");
+	struct config next = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdeF\"}\n"
+				      "    - {name: sup, role: supervisor, sha256: \"" AB_SHA256 "\"}\n");
+	struct config renewed = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdeF\"}\n");
+	struct changes changes = { .text = "" };
+
+	(void)state;
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 1);
+	assert_string_equal(changes.text, "auth.tokens: wall (viewer) -> wall (viewer), sup (supervisor)\n");
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&running, &renewed, collect_change, &changes), 1);
+	assert_string_equal(changes.text, "auth.tokens: wall (viewer) -> wall (viewer) (new digests)\n");
+	changes.text[0] = '\0';
+	next = defaults();
+	assert_int_equal(config_diff(&next, &running, collect_change, &changes), 1);
+	assert_string_equal(changes.text, "auth.tokens: none -> wall (viewer)\n");
+}
+
 /* Receivers are matched by name, as rules are. */
 static void test_diff_receivers(void **state)
 {
@@ -1676,6 +1788,8 @@ int main(void)
 		cmocka_unit_test(test_longest_window),
 		cmocka_unit_test(test_shipped_file_matches_defaults),
 		cmocka_unit_test(test_dump_defaults_round_trip),
+		cmocka_unit_test(test_auth_tokens),
+		cmocka_unit_test(test_diff_tokens),
 		cmocka_unit_test(test_dump_every_value_kind),
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_dump_traced_names_origins),

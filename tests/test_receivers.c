@@ -326,6 +326,53 @@ static void test_webhook_retries_signature_and_down(void **state)
 	(void)line;
 }
 
+/* The shift's alert as a webhook with redact_ani: last4 receives it. */
+#define SHIFT_ALERT_LAST4_C4 "\"call_id\":\"c4\",\"ani\":\"******0104\""
+#define SHIFT_ALERT_LAST4_C1 "\"call_id\":\"c1\",\"ani\":\"******0101\""
+
+/* redact_ani per receiver: the webhook with last4 gets the notice with every digit but the
+ * last 4 of each caller's number hidden, the one with all gets "***", the console (no auth)
+ * the full numbers; every other byte is the same. */
+static void test_webhook_redaction(void **state)
+{
+	struct harness h = {0};
+	static struct scripted last4, all; /* static: their threads outlive a failed assertion */
+	char yaml[2048], expected[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&last4, 0);
+	scripted_start(&all, 0);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: outside, type: webhook, url: \"http://127.0.0.1:%u/\", redact_ani: last4}\n"
+		 "  - {name: vendor, type: webhook, url: \"http://127.0.0.1:%u/\", redact_ani: all}\n",
+		 shift_detector_yaml, last4.port, all.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	send_lines(&h, shift_lines, shift_line_count);
+	expect_line(console, shift_alert);
+	for (int waited = 0; (scripted_count(&last4) < 1 || scripted_count(&all) < 1) && waited < WAIT_MS; waited += 50)
+		usleep(50 * 1000);
+	assert_int_equal(scripted_count(&last4), 1);
+	assert_int_equal(scripted_count(&all), 1);
+	snprintf(expected, sizeof expected, "%s", shift_alert);
+	memcpy(strstr(expected, "5045550104"), "******0104", 10);
+	memcpy(strstr(expected, "5045550101"), "******0101", 10);
+	assert_string_equal(last4.requests[0].body, expected);
+	assert_non_null(strstr(last4.requests[0].body, SHIFT_ALERT_LAST4_C4));
+	assert_non_null(strstr(last4.requests[0].body, SHIFT_ALERT_LAST4_C1));
+	assert_non_null(strstr(all.requests[0].body, "{\"call_id\":\"c4\",\"ani\":\"***\",\"ts\""));
+	assert_non_null(strstr(all.requests[0].body, "{\"call_id\":\"c1\",\"ani\":\"***\",\"ts\""));
+	assert_int_equal(strlen(all.requests[0].body), strlen(shift_alert) - 2 * (10 - 3));
+	assert_null(strstr(all.requests[0].body, "504555"));
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	scripted_stop(&last4);
+	scripted_stop(&all);
+}
+
 /* max_queue 1: while the firing notice waits for its retry, the receiver_down notice queued
  * behind it is dropped for the acknowledgement's (the oldest goes), counted and logged; once the
  * receiver answers, what is left arrives in order. */
@@ -721,6 +768,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook_retries_signature_and_down),
+		cmocka_unit_test(test_webhook_redaction),
 		cmocka_unit_test(test_queue_drops_oldest),
 		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_down_after_seconds),

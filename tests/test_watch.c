@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -306,6 +307,90 @@ static void test_line_mode_board_and_ack(void **state)
 	assert_int_equal(harness_stop(&h), 0);
 	unlink(out_path);
 	unlink(err_path);
+	harness_cleanup(&h);
+}
+
+/* With tokens: --token-file sends the token line first; a viewer's board shows callers'
+ * numbers as last4 and its --ack is refused with cadmond's notice; a supervisor's goes
+ * through; a wrong token is told. A token file others can read is warned about. */
+static void test_token_file(void **state)
+{
+	struct harness h = { 0 };
+	char viewer_path[PATH_MAX], supervisor_path[PATH_MAX], wrong_path[PATH_MAX], address[64], expected[PATH_MAX + 4096];
+	char yaml[2048];
+	char *out, *err;
+	(void)state;
+
+	snprintf(yaml, sizeof yaml,
+		 "%sauth:\n  tokens:\n    - {name: wall, role: viewer, token: \"viewer-token-0001\"}\n"
+		 "    - {name: floor, role: supervisor, token: \"supervisor-token-1\"}\n",
+		 shift_detector_yaml);
+	const struct harness_options options = { .extra_yaml = yaml };
+	assert_int_equal(harness_start(&h, &options), 0);
+	int feed = harness_connect_feed(&h);
+	for (size_t i = 0; i < shift_line_count; i++)
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+	assert_int_equal(harness_temp_file("viewer", viewer_path), 0);
+	assert_int_equal(harness_write_file(viewer_path, "  viewer-token-0001  \nignored\n"), 0);
+	assert_int_equal(chmod(viewer_path, 0600), 0);
+	assert_int_equal(harness_temp_file("supervisor", supervisor_path), 0);
+	assert_int_equal(harness_write_file(supervisor_path, "supervisor-token-1\n"), 0);
+	assert_int_equal(chmod(supervisor_path, 0644), 0);
+	assert_int_equal(harness_temp_file("wrong", wrong_path), 0);
+	assert_int_equal(harness_write_file(wrong_path, "not-the-token-0001\n"), 0);
+	assert_int_equal(chmod(wrong_path, 0600), 0);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
+
+	const char *const board_args[] = { "--utc", "--idle-exit", "1.5", "--token-file", viewer_path, "--connect",
+					   address, NULL };
+	assert_int_equal(run_watch(board_args, &out, &err), 0);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n", address);
+	assert_memory_equal(out, expected, strlen(expected));
+	assert_non_null(strstr(out, "     call back ******0104  call c4, answered 08:04:20Z, talk 10 s\n"));
+	assert_non_null(strstr(out, "     call back ******0101  call c1, answered 08:00:00Z, talk 5 s\n"));
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n"
+		 "cadmon-watch: authenticated at %s as wall (viewer)\n",
+		 address, address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+
+	const char *const viewer_ack[] = { "--ack", "6033274aee8baf5c", "--by", "Lee", "--token-file", viewer_path,
+					   "--connect", address, NULL };
+	assert_int_equal(run_watch(viewer_ack, &out, &err), 1);
+	assert_string_equal(out, "");
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: %s: cadmond: ack: acknowledging needs the supervisor role\n", address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+
+	const char *const supervisor_ack[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Lee", "--token-file",
+					       supervisor_path, "--connect", address, NULL };
+	assert_int_equal(run_watch(supervisor_ack, &out, &err), 0);
+	char *ack_row = without_clock(out);
+	assert_string_equal(ack_row, "T ACKED #2 NOPD/op-7 by Lee\n");
+	free(ack_row);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: warning: %s can be read by other users (mode 644): chmod 600 it\n", supervisor_path);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+
+	const char *const wrong_ack[] = { "--ack", "6033274aee8baf5c", "--by", "Lee", "--token-file", wrong_path,
+					  "--connect", address, NULL };
+	assert_int_equal(run_watch(wrong_ack, &out, &err), 1);
+	snprintf(expected, sizeof(expected), "cadmon-watch: %s: cadmond: unauthorized\n", address);
+	assert_string_equal(err, expected);
+	free(out);
+	free(err);
+
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	unlink(viewer_path);
+	unlink(supervisor_path);
+	unlink(wrong_path);
 	harness_cleanup(&h);
 }
 
@@ -608,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_reconnect_resumes_after_restart),
 		cmocka_unit_test(test_since_must_be_a_seq),
 		cmocka_unit_test(test_line_mode_board_and_ack),
+		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_keeps_trying_until_cadmond_starts),
 		cmocka_unit_test(test_gives_up_after_timeout),
 		cmocka_unit_test(test_pair_shows_each_notice_once),

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@
 #define WATCH_NOTE_MAX_BYTES 256
 #define WATCH_ALL_ROWS 100000 /* line mode prints the whole board */
 #define WATCH_EXIT_USAGE 2
+#define WATCH_TOKEN_MAX_BYTES 512 /* the first line of --token-file */
 
 struct watch_options {
 	const char *addresses[WATCH_BOARD_MAX_INSTANCES];
@@ -60,6 +62,7 @@ struct watch_options {
 	const char *ack_by;
 	const char *ack_note;
 	struct net_tls_options tls;    /* --ca, --cert, --key */
+	char token[WATCH_TOKEN_MAX_BYTES + 1]; /* --token-file's first line; "": none */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -286,6 +289,12 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 	}
 	if (strcmp(first, "hello") == 0)
 		handle_hello(session, instance, object);
+	else if (strcmp(first, "authenticated") == 0)
+		status(session, "authenticated at %s as %s (%s)", instance->address,
+		       watch_json_string(object, "name") ? watch_json_string(object, "name") : "?",
+		       watch_json_string(object, "authenticated"));
+	else if (strcmp(first, "error") == 0 && watch_json_string(object, "error"))
+		status(session, "%s: cadmond: %s", instance->address, watch_json_string(object, "error"));
 	watch_board_apply(session->board, (unsigned)(instance - session->instances), object, &outcome);
 	if (outcome.has_seq && outcome.seq > instance->last_seq)
 		instance->last_seq = outcome.seq;
@@ -316,6 +325,22 @@ static bool send_since(const struct watch_instance *instance, long long seq)
 	int len = snprintf(line, sizeof(line), "{\"since\":%lld}\n", seq);
 
 	return net_stream_write(&stream, line, (size_t)len) == 0;
+}
+
+/* With --token-file, the first line is the token line, with since when it asks (< 0: not). */
+static bool send_first_line(const struct watch_session *session, const struct watch_instance *instance,
+			    long long since)
+{
+	struct net_stream stream = stream_of(instance);
+	char *line;
+	bool sent;
+
+	if (!session->options->token[0])
+		return since < 0 || send_since(instance, since);
+	line = watch_token_line(session->options->token, since);
+	sent = line && net_stream_write(&stream, line, strlen(line)) == 0;
+	free(line);
+	return sent;
 }
 
 static void close_link(struct watch_instance *instance)
@@ -380,7 +405,7 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 				 instance->why, sizeof(instance->why)) != 0)
 		return connect_failed(session, instance);
 	instance->tls = stream.tls;
-	if (since >= 0 && !send_since(instance, since)) {
+	if (!send_first_line(session, instance, since)) {
 		snprintf(instance->why, sizeof(instance->why), "write to %s: %s", instance->address,
 			 strerror(errno));
 		return connect_failed(session, instance);
@@ -659,7 +684,7 @@ static void print_usage(FILE *out)
 	fputs("usage: cadmon-watch [--connect HOST:PORT]... [--raw] [--lines] [--utc] [--no-bell]\n"
 	      "                    [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
 	      "                    [--since SEQ] [--reconnect]\n"
-	      "                    [--ca FILE [--cert FILE --key FILE]]\n"
+	      "                    [--ca FILE [--cert FILE --key FILE]] [--token-file FILE]\n"
 	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect HOST:PORT]...\n"
 	      "Show cadmond's open alerts and notices as a supervisor's console.\n"
 	      "\n"
@@ -683,6 +708,8 @@ static void print_usage(FILE *out)
 	      "                       certificate must name the HOST of --connect\n"
 	      "  --cert FILE          with --ca: present this client certificate (PEM)...\n"
 	      "  --key FILE           ...and its private key (PEM)\n"
+	      "  --token-file FILE    when cadmond requires tokens: send the token on the first\n"
+	      "                       line of FILE (keep it chmod 600) first, as {\"token\":...}\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "On a terminal the open alerts stay pinned at the top, newest notices below; press a\n"
@@ -771,7 +798,7 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 
 enum {
 	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
-	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE,
+	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_TOKEN_FILE,
 };
 
 static const struct option long_options[] = {
@@ -788,6 +815,7 @@ static const struct option long_options[] = {
 	{ "ack", required_argument, NULL, OPT_ACK },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "note", required_argument, NULL, OPT_NOTE },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	NET_TLS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -816,6 +844,31 @@ static int apply_flag(struct watch_options *options, int option)
 	}
 }
 
+/* The first line of path, trimmed, into token; a file others may read is warned about. */
+static int read_token_file(const char *path, char *token, size_t size)
+{
+	FILE *file = fopen(path, "r");
+	struct stat st;
+	size_t len;
+
+	if (!file)
+		return usage_error("--token-file: cannot read %s: %s", path, strerror(errno));
+	if (fstat(fileno(file), &st) == 0 && (st.st_mode & 077))
+		warn("%s can be read by other users (mode %03o): chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+	if (!fgets(token, (int)size, file))
+		token[0] = '\0';
+	fclose(file);
+	len = strcspn(token, "\r\n");
+	while (len > 0 && (token[len - 1] == ' ' || token[len - 1] == '\t'))
+		len--;
+	token[len] = '\0';
+	len = strspn(token, " \t");
+	memmove(token, token + len, strlen(token + len) + 1);
+	if (!token[0])
+		return usage_error("--token-file: no token on the first line of %s", path);
+	return 0;
+}
+
 static int apply_option(struct watch_options *options, int option, const char *value)
 {
 	switch (option) {
@@ -837,6 +890,8 @@ static int apply_option(struct watch_options *options, int option, const char *v
 	case OPT_NOTE:
 		options->ack_note = value;
 		return 0;
+	case OPT_TOKEN_FILE:
+		return read_token_file(value, options->token, sizeof options->token);
 	default:
 		if (net_tls_take_option(&options->tls, option, value))
 			return 0;
@@ -962,6 +1017,7 @@ int main(int argc, char **argv)
 			.timeout_seconds = options.connect_timeout_seconds,
 			.utc = options.utc,
 			.tls = tls,
+			.token = options.token[0] ? options.token : NULL,
 		};
 		signal(SIGPIPE, SIG_IGN);
 		status = watch_ack_run(&request);

@@ -28,21 +28,40 @@ struct ack_reading {
 	struct watch_reader reader;
 };
 
+/* object as one line with its newline, malloc'd; object is released. */
+static char *line_of(json_object *object)
+{
+	const char *text = object ? json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN) : NULL;
+	char *line = NULL;
+
+	if (text && (line = malloc(strlen(text) + 2)))
+		sprintf(line, "%s\n", text);
+	json_object_put(object);
+	return line;
+}
+
 char *watch_ack_line(const char *alert_id, const char *by, const char *note)
 {
 	json_object *ack = json_object_new_object();
-	char *line = NULL;
 
 	if (!ack)
 		return NULL;
 	json_object_object_add(ack, "ack", json_object_new_string(alert_id));
 	json_object_object_add(ack, "by", json_object_new_string(by));
 	json_object_object_add(ack, "note", json_object_new_string(note ? note : ""));
-	const char *text = json_object_to_json_string_ext(ack, JSON_C_TO_STRING_PLAIN);
-	if (text && (line = malloc(strlen(text) + 2)))
-		sprintf(line, "%s\n", text);
-	json_object_put(ack);
-	return line;
+	return line_of(ack);
+}
+
+char *watch_token_line(const char *token, long long since)
+{
+	json_object *line = json_object_new_object();
+
+	if (!line)
+		return NULL;
+	json_object_object_add(line, "token", json_object_new_string(token));
+	if (since >= 0)
+		json_object_object_add(line, "since", json_object_new_int64(since));
+	return line_of(line);
 }
 
 static double monotonic_seconds(void)
@@ -61,7 +80,12 @@ static enum ack_answer answer_of(struct ack_reading *reading, json_object *objec
 	const char *kind = watch_json_string(object, "alert");
 	const char *notice = watch_json_string(object, "notice");
 	const char *alert_id = watch_json_string(object, "alert_id");
+	const char *error = watch_json_string(object, "error");
 
+	if (error) {
+		fprintf(stderr, "cadmon-watch: %s: cadmond: %s\n", address, error);
+		return ACK_REFUSED;
+	}
 	if (notice && strncmp(notice, "ack:", 4) == 0) {
 		fprintf(stderr, "cadmon-watch: %s: cadmond: %s\n", address, notice);
 		return ACK_REFUSED;
@@ -109,6 +133,18 @@ static enum ack_answer await_answer(struct ack_reading *reading, const struct ne
 	return answer;
 }
 
+/* The token line (when there is a token), then line: 0 or -1. */
+static int send_lines(struct net_stream *stream, const char *token, const char *line)
+{
+	char *token_line = token ? watch_token_line(token, -1) : NULL;
+	int rc = (token && !token_line) || (token_line && net_stream_write(stream, token_line, strlen(token_line)) != 0)
+			 ? -1
+			 : net_stream_write(stream, line, strlen(line));
+
+	free(token_line);
+	return rc;
+}
+
 /* Send the ack to one address and wait for its answer; 0 when acknowledged. */
 static int ack_one(struct ack_reading *reading, const char *address)
 {
@@ -121,7 +157,7 @@ static int ack_one(struct ack_reading *reading, const char *address)
 	bool secured = stream.fd >= 0 &&
 		       net_stream_start_tls(&stream, request->tls, address, request->timeout_seconds, why, sizeof(why)) == 0;
 
-	if (!secured || !line || net_stream_write(&stream, line, strlen(line)) != 0)
+	if (!secured || !line || send_lines(&stream, request->token, line) != 0)
 		fprintf(stderr, "cadmon-watch: %s\n", !secured ? why : !line ? "out of memory" : strerror(errno));
 	else
 		answer = await_answer(reading, &stream, address, deadline);

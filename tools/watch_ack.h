@@ -23,8 +23,16 @@ struct watch_ack_request {
 	const char *note; /* NULL: "" */
 	double timeout_seconds; /* to connect, and then for the answer */
 	const struct net_tls *tls; /* --ca: TLS; NULL: plain TCP */
+	const char *token;         /* --token-file: sent first; NULL: none */
 	bool utc;
 };
+
+/**
+ * The token line a console sends first when cadmond requires tokens (docs/protocol.md):
+ * {"token":"..."} (with "since":N when since >= 0) and its newline, malloc'd (the caller
+ * frees it), or NULL when out of memory.
+ */
+char *watch_token_line(const char *token, long long since);
 
 /** The ack line with its newline, malloc'd (the caller frees it), or NULL when out of memory. */
 char *watch_ack_line(const char *alert_id, const char *by, const char *note);

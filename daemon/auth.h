@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_AUTH_H
+#define CADMOND_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "redact.h"
+
+/*
+ * Who may use the alert port and the HTTP API (docs/security-auth.md): bearer tokens with a
+ * role (auth.tokens, auth.tokens_file), checked in constant time over their SHA-256, failed
+ * attempts counted per port and reason and logged with the peer (rate-limited), and an
+ * address with more than auth.max_failures_per_minute failures in its
+ * auth.failure_window_seconds refused until that window is over (both ports together). Auth
+ * is on when at least one token is configured; without, everything is allowed and cadmond
+ * listens on loopback only (auth_check_exposure). Tokens are never logged.
+ */
+
+/* The ports tokens are checked on (the label "port" of the counters). */
+enum auth_port {
+	AUTH_PORT_ALERTS = 0,
+	AUTH_PORT_HTTP,
+	AUTH_PORT_COUNT,
+};
+
+/* Why an attempt failed (the label "reason" of cadmon_auth_failures_total). */
+enum auth_failure {
+	AUTH_FAILURE_MISSING = 0, /* no token */
+	AUTH_FAILURE_INVALID,     /* a token that is none of the configured ones */
+	AUTH_FAILURE_TIMEOUT,     /* alert port: no token line within alerts.handshake_timeout_seconds */
+	AUTH_FAILURE_ROLE,        /* a good token whose role is not enough (not rate-limited) */
+	AUTH_FAILURE_COUNT,
+};
+
+/* What a resource needs. */
+enum auth_access {
+	AUTH_PUBLIC = 0,  /* no token */
+	AUTH_VIEWER,      /* a token of any role */
+	AUTH_SUPERVISOR,
+	AUTH_ADMIN,
+};
+
+/* A path and what it needs; '*' in path matches one path segment (no '/'). */
+struct auth_route {
+	const char *path;
+	enum auth_access access;
+};
+
+/* Who a token is. */
+struct auth_grant {
+	enum config_role role;
+	char name[CONFIG_NAME_MAX];
+	enum redact_mode redact; /* auth.redact_ani of its role */
+};
+
+enum auth_verdict {
+	AUTH_GRANTED = 0,
+	AUTH_MISSING,   /* no token */
+	AUTH_INVALID,   /* a wrong token */
+	AUTH_REFUSED,   /* the address failed too often: refused until retry_after_seconds */
+	AUTH_FORBIDDEN, /* good token, role not enough */
+};
+
+/* Counters since start. */
+struct auth_stats {
+	uint64_t failures[AUTH_PORT_COUNT][AUTH_FAILURE_COUNT];
+	uint64_t refused[AUTH_PORT_COUNT];  /* attempts from an address over the limit */
+	uint64_t addresses_forgotten;       /* auth.max_tracked_addresses was full */
+	uint32_t tokens;                    /* configured now; 0: auth is off */
+};
+
+/* An HTTP request's answer when it is not let through. */
+struct auth_http_answer {
+	int status;                  /* 401, 403, 429 */
+	char why[160];               /* the {"error":WHY} */
+	const char *header;          /* a header to add (WWW-Authenticate, Retry-After) or NULL */
+	char header_value[64];
+};
+
+struct auth;
+
+/**
+ * The tokens of config (and of its auth.tokens_file, read now). NULL with the reason in why
+ * (the file's errors, out of memory).
+ */
+struct auth *auth_new(const struct config *config, char *why, size_t why_size);
+
+/** Free; NULL is allowed. */
+void auth_free(struct auth *auth);
+
+/**
+ * A reload: the new tokens (tokens_file read again), limits and redaction; the failure table
+ * is kept. -1 with the reason in why, and nothing changed, when the file cannot be used.
+ */
+int auth_update(struct auth *auth, const struct config *config, char *why, size_t why_size);
+
+/** True when at least one token is configured. NULL: false. */
+bool auth_enabled(const struct auth *auth);
+
+/**
+ * Check token[0..len) (len 0: none) from address (numeric, no port; peer is what the logs
+ * show) on port at now_ms (a monotonic clock). AUTH_GRANTED fills *grant. A failure is
+ * counted and logged; past the limit the address is refused (AUTH_REFUSED, even with a
+ * good token) with *retry_after_seconds.
+ */
+enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char *address, const char *peer,
+			     const char *token, size_t len, int64_t now_ms, struct auth_grant *grant,
+			     uint32_t *retry_after_seconds);
+
+/** Count and log a failure decided elsewhere (a late token line, a role not enough). */
+void auth_count_failure(struct auth *auth, enum auth_port port, const char *address, const char *peer,
+			enum auth_failure reason, int64_t now_ms);
+
+/** What path needs: the first route that matches; a path none matches needs AUTH_VIEWER. */
+enum auth_access auth_route_access(const struct auth_route *routes, size_t count, const char *path);
+
+/**
+ * An HTTP request for a resource needing access, with the Authorization header value
+ * (NULL: none) from address. True with *grant when it may go on; false with the answer to
+ * send. Without tokens everything is let through (grant: admin, no redaction).
+ */
+bool auth_http(struct auth *auth, enum auth_access access, const char *authorization, const char *address,
+	       uint16_t port, int64_t now_ms, struct auth_grant *grant, struct auth_http_answer *answer);
+
+struct evbuffer;
+
+/**
+ * Add line[0..len) (no newline added) to out with callers' numbers rewritten to mode
+ * (redact.h): how every answer carrying alert lines (HTTP, the alert port, the stream) is
+ * written for a grant's redact. 0 or -1 (out of memory).
+ */
+int auth_add_redacted(struct evbuffer *out, enum redact_mode mode, const char *line, size_t len);
+
+/** Milliseconds of the monotonic clock: the now_ms of auth_check and auth_http. */
+int64_t auth_now_ms(void);
+
+/** The role a console needs to acknowledge: "acknowledging needs the supervisor role" when not. */
+bool auth_may_acknowledge(const struct auth_grant *grant);
+
+/** Counters since start. */
+const struct auth_stats *auth_stats(const struct auth *auth);
+
+/** "alerts", "http". */
+const char *auth_port_name(enum auth_port port);
+
+/** "missing", "invalid", "timeout", "role". */
+const char *auth_failure_name(enum auth_failure reason);
+
+/**
+ * Tokens of a tokens file: lines "SHA256HEX ROLE NAME", blank lines and '#' comments
+ * skipped. Appends to tokens (at most max; *count in and out). 0, or -EINVAL with every
+ * problem as "FILENAME:LINE: what" in errors.
+ */
+int auth_parse_tokens_file(const char *text, size_t len, const char *filename, struct config_token *tokens,
+			   size_t max, size_t *count, struct config_errors *errors);
+
+/**
+ * Read config's tokens file (if any) and check that every listen address of config is a
+ * loopback one unless that listener is protected (docs/security-auth.md): the problems are
+ * added to errors. 0 or -EINVAL. What `cadmond -n`, the start and a reload check.
+ */
+int auth_check_config(const struct config *config, struct config_errors *errors);
+
+/**
+ * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"), with
+ * tokens configured: 0, or -EADDRNOTAVAIL with the reason in why.
+ */
+int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key, const char *name,
+		      char *why, size_t why_size);
+
+/** The address part of a peer text "1.2.3.4:5" / "[::1]:5" into address. */
+void auth_peer_address(const char *peer, char *address, size_t size);
+
+#endif
