@@ -62,7 +62,8 @@ struct detector_stats {
 	uint64_t acknowledged;      /* "acknowledged" notices (repeats included) */
 	uint64_t unacked_escalations; /* "escalated" for want of an acknowledgement */
 	uint64_t alert_callbacks_evicted; /* callbacks forgotten: max_alert_callbacks reached */
-	uint64_t operators_evicted; /* idle operators forgotten: max_operators reached */
+	uint64_t operators_evicted; /* operators with the least evidence forgotten: max_operators reached */
+	uint64_t operators_refused; /* calls of a new operator dropped: max_operators of open alerts */
 	uint64_t window_evictions;  /* calls pushed out early: max_window_calls reached */
 	uint64_t center_evictions;  /* calls pushed out of the center window: max_center_calls */
 	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */
