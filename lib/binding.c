@@ -105,7 +105,15 @@ void binding_free(struct binding *binding)
 	free(binding);
 }
 
+/* Calls heard of without their call_start are forgotten first (what a flood leaves). */
 static int64_t call_age(const void *entry)
+{
+	const struct call_owner *call = entry;
+
+	return call->has_start ? call->last_ms : call->last_ms - (INT64_C(1) << 62);
+}
+
+static int64_t call_heard(const void *entry)
 {
 	return ((const struct call_owner *)entry)->last_ms;
 }
@@ -289,12 +297,22 @@ static bool is_stale(const void *entry, const void *ctx)
 	return stale->age(entry) < stale->cutoff_ms;
 }
 
-/* Make room in a full table for one more entry: entries not heard of for lifetime_ms go
- * first; if none, the stalest 1/16 are evicted (counted in *evicted). */
-static void make_room(struct table *table, table_age_fn *age, int64_t now_ms, int64_t lifetime_ms,
-		      table_remove_fn *on_remove, void *ctx, uint64_t *evicted)
+/* How a table's entries age: when each was last heard of (lifetime_ms after it, forgotten
+ * quietly), and the order in which they are evicted when none is that old. */
+struct aging {
+	table_age_fn *heard;
+	table_age_fn *age;
+	int64_t lifetime_ms; /* 0: no lifetime */
+};
+
+/* Make room in a full table for one more entry: entries not heard of for their lifetime go
+ * first; if none, 1/16 are evicted by age (counted in *evicted). */
+static void make_room(struct table *table, const struct aging *aging, int64_t now_ms, table_remove_fn *on_remove,
+		      void *ctx, uint64_t *evicted)
 {
-	struct staleness stale = {.age = age, .cutoff_ms = now_ms - lifetime_ms};
+	struct staleness stale = {.age = aging->heard, .cutoff_ms = now_ms - aging->lifetime_ms};
+	table_age_fn *age = aging->age;
+	int64_t lifetime_ms = aging->lifetime_ms;
 
 	if (table->count < table->max_count)
 		return;
@@ -308,11 +326,12 @@ static struct sender_rate *sender_rate(struct binding *binding, const char *name
 {
 	uint64_t hash = hash_string(name);
 	uint32_t i = table_probe(&binding->senders, hash, sender_matches, name);
+	struct aging aging = {.heard = sender_age, .age = sender_age, .lifetime_ms = 0};
 	struct sender_rate *rate;
 
 	if (table_used(&binding->senders, i))
 		return table_slot(&binding->senders, i);
-	make_room(&binding->senders, sender_age, now_ms, 0, forget_sender, binding, &binding->stats.senders_evicted);
+	make_room(&binding->senders, &aging, now_ms, forget_sender, binding, &binding->stats.senders_evicted);
 	i = table_probe(&binding->senders, hash, sender_matches, name);
 	rate = table_claim(&binding->senders, i, hash);
 	text_copy(rate->name, name, sizeof(rate->name));
@@ -365,7 +384,8 @@ static void bind_call(struct binding *binding, const struct event *event, const 
 	bool bound = table_used(&binding->calls, i);
 
 	if (!bound) {
-		make_room(&binding->calls, call_age, now_ms, binding->call_ms, NULL, NULL, &binding->stats.calls_evicted);
+		struct aging aging = {.heard = call_heard, .age = call_age, .lifetime_ms = binding->call_ms};
+		make_room(&binding->calls, &aging, now_ms, NULL, NULL, &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 		call = table_claim(&binding->calls, i, hash);
 		text_copy(call->call_id, event->call_id, sizeof(call->call_id));
@@ -393,8 +413,8 @@ static void bind_operator(struct binding *binding, const struct event *event, co
 	struct operator_owner *owner;
 
 	if (!table_used(&binding->operators, i)) {
-		make_room(&binding->operators, operator_age, now_ms, binding->operator_ms, NULL, NULL,
-			  &binding->stats.operators_evicted);
+		struct aging aging = {.heard = operator_age, .age = operator_age, .lifetime_ms = binding->operator_ms};
+		make_room(&binding->operators, &aging, now_ms, NULL, NULL, &binding->stats.operators_evicted);
 		i = table_probe(&binding->operators, hash, operator_matches, &key);
 		owner = table_claim(&binding->operators, i, hash);
 		text_copy(owner->agency, key.agency, sizeof(owner->agency));

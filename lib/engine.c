@@ -475,6 +475,14 @@ static enum event_reject reject_unbound(struct engine *engine, const struct even
 	return reason;
 }
 
+/* A line of source was taken (an event, or a resend of one): the source is heard, fresh. A
+ * refused line is not heard: a source that sends only lines that are refused cannot hold back
+ * the center (docs/detection.md, "Time"). */
+static void hear(const struct engine *engine, const struct engine_origin *origin, struct clocks_source *source)
+{
+	source->heard_ms = origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
+}
+
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
 static enum event_reject admit_event(struct engine *engine, const struct event *event,
 				     const struct engine_origin *origin, struct clocks_source *source,
@@ -496,6 +504,7 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 	}
 	if ((reason = reject_unbound(engine, event, origin, verdict)) != EVENT_OK)
 		return reason;
+	hear(engine, origin, source);
 	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
@@ -542,6 +551,7 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	sources_last_seq(engine->sources, origin->source, &old_seq);
 	switch (sources_check(engine->sources, origin->source, verdict->seq, &session, engine->watermark_ms)) {
 	case SOURCES_RESEND:
+		hear(engine, origin, source);
 		verdict->reject = EVENT_OK;
 		verdict->why[0] = '\0';
 		verdict->duplicate = true;
@@ -589,7 +599,7 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	engine->stats.lines++;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
-	take_time(engine, origin->received_ms, source);
+	take_time(engine, origin->received_ms, NULL);
 	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event, verdict->why,
 					     sizeof(verdict->why));
 	verdict->has_seq = engine->event.has_seq;
