@@ -61,6 +61,8 @@ struct binding {
 	int64_t call_ms;     /* a call is forgotten this long after its last event */
 	int64_t operator_ms; /* an operator's owner, this long after its last call_start */
 	uint32_t open_episodes;
+	int64_t settle_after_ms; /* no open episode refused before this: binding_settle scans
+				  * the senders only once one may be quiet */
 	struct binding_stats stats;
 	struct binding_episode settled; /* handed out by binding_settle */
 	char settled_name[EVENT_ID_MAX + 1];
@@ -362,8 +364,9 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 	rate->refused++;
 	rate->refused_ms = now_ms;
 	if (!rate->episode_open) {
+		if (binding->open_episodes++ == 0 || now_ms < binding->settle_after_ms)
+			binding->settle_after_ms = now_ms;
 		rate->episode_open = true;
-		binding->open_episodes++;
 	}
 	describe_sender(owner, holder, sizeof(holder));
 	snprintf(why, why_size,
@@ -473,9 +476,22 @@ uint32_t binding_open_episodes(const struct binding *binding)
 	return binding->open_episodes;
 }
 
+/* The oldest last refusal of the open episodes (INT64_MAX: none). O(senders). */
+static int64_t oldest_refusal(const struct binding *binding)
+{
+	int64_t oldest = INT64_MAX;
+
+	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
+		const struct sender_rate *rate = table_slot(&binding->senders, i);
+		if (table_used(&binding->senders, i) && rate->episode_open && rate->refused_ms < oldest)
+			oldest = rate->refused_ms;
+	}
+	return oldest;
+}
+
 bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, struct binding_episode *out)
 {
-	if (binding->open_episodes == 0)
+	if (binding->open_episodes == 0 || now_ms - binding->settle_after_ms < quiet_ms)
 		return false;
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		struct sender_rate *rate = table_slot(&binding->senders, i);
@@ -487,6 +503,7 @@ bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, s
 		*out = (struct binding_episode){.sender = binding->settled_name, .refused = rate->refused};
 		return true;
 	}
+	binding->settle_after_ms = oldest_refusal(binding); /* none quiet yet: not before this one is */
 	return false;
 }
 
@@ -538,5 +555,6 @@ int binding_load(struct binding *binding, struct codec_reader *reader)
 	    table_load(&binding->senders, reader) != 0)
 		return -EINVAL;
 	terminate_strings(binding);
+	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }
