@@ -1231,7 +1231,7 @@ static bool parse_feed_name(struct loader *loader, const struct path *path, bool
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
 
 	if (!is_scalar(loader) || len >= CONFIG_SOURCE_NAME_MAX || (len == 0 && !may_be_empty) ||
-	    !all_chars(scalar_text(loader), len, is_printable)) {
+	    (len > 0 && !all_chars(scalar_text(loader), len, is_printable))) {
 		report(loader, current_mark(loader), path,
 		       may_be_empty ? "must be at most 64 bytes, no control characters"
 				    : "must be 1 to 64 bytes, no control characters");
