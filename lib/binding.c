@@ -186,8 +186,7 @@ static bool agency_listed(const struct config_source *source, const char *agency
 	return false;
 }
 
-/* "feed source cad-2", or "a connection without a hello". */
-static void describe_sender(const char *owner, char *out, size_t size)
+void binding_describe_sender(const char *owner, char *out, size_t size)
 {
 	if (owner[0])
 		snprintf(out, size, "feed source %s", owner);
@@ -264,7 +263,7 @@ static enum event_reject check_call(const struct binding *binding, const struct 
 
 	if (!call || strcmp(call->owner, owner) == 0)
 		return EVENT_OK;
-	describe_sender(call->owner, holder, sizeof(holder));
+	binding_describe_sender(call->owner, holder, sizeof(holder));
 	snprintf(why, why_size, "%s: call \"%s\" was opened by %s (tracker.bind_calls_to_source)",
 		 event_type_name(event->type), event->call_id, holder);
 	return EVENT_REJECT_CALL_OF_OTHER_SOURCE;
@@ -278,7 +277,7 @@ static enum event_reject check_operator(const struct operator_owner *operator, c
 
 	if (!operator || strcmp(operator->owner, owner_of(sender)) == 0 || (!operator->named && sender->named))
 		return EVENT_OK;
-	describe_sender(operator->owner, holder, sizeof(holder));
+	binding_describe_sender(operator->owner, holder, sizeof(holder));
 	snprintf(why, why_size, "%s: operator \"%s\" (agency \"%s\") belongs to %s (tracker.bind_operators_to_source)",
 		 event_type_name(event->type), event->operator_id, event->agency, holder);
 	return EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE;
@@ -368,7 +367,7 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 			binding->settle_after_ms = now_ms;
 		rate->episode_open = true;
 	}
-	describe_sender(owner, holder, sizeof(holder));
+	binding_describe_sender(owner, holder, sizeof(holder));
 	snprintf(why, why_size,
 		 "%s: new operator \"%s\" (agency \"%s\") refused: %s introduced %" PRIu32
 		 " this hour already (tracker.max_new_operators_per_source_per_hour)",

@@ -72,6 +72,9 @@ struct binding_episode {
 	uint64_t refused;   /* new operators refused from it, in all */
 };
 
+/** A sender in plain words: "feed source cad-2", or (sender "") "the connections without a hello". */
+void binding_describe_sender(const char *sender, char *out, size_t size);
+
 /** The sender's refusal counts, after binding_admit refused one of its events. */
 void binding_refusals(const struct binding *binding, const struct binding_sender *sender,
 		      struct binding_episode *out);

@@ -410,16 +410,6 @@ static enum event_reject reject_too_late(const struct engine *engine, const stru
 	return EVENT_REJECT_TOO_LATE;
 }
 
-/* The limit of new operators of one sender: "feed source cad-9" or "the connections without a
- * hello" in plain words. */
-static void rate_subject(const char *sender, char *out, size_t size)
-{
-	if (sender[0])
-		snprintf(out, size, "feed source %s", sender);
-	else
-		snprintf(out, size, "the connections without a hello");
-}
-
 static const char rate_key[] = "tracker.max_new_operators_per_source_per_hour";
 
 /* A sender's new operator refused: its limit alert opens (or its count is brought up to date). */
@@ -430,7 +420,7 @@ static void raise_rate_limit(struct engine *engine, const struct binding_sender 
 	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
 
 	binding_refusals(engine->binding, sender, &episode);
-	rate_subject(episode.sender, subject, sizeof(subject));
+	binding_describe_sender(episode.sender, subject, sizeof(subject));
 	snprintf(message, sizeof(message),
 		 "%s named more than %" PRIu32 " new call-takers in an hour (%s): %" PRIu64
 		 " refused so far; its calls of known call-takers go on",
@@ -450,7 +440,7 @@ static void settle_rate_limits(struct engine *engine)
 	char message[2 * SYSALERT_MESSAGE_MAX];
 
 	while (binding_settle(engine->binding, engine->watermark_ms, (int64_t)quiet_s * 1000, &episode)) {
-		rate_subject(episode.sender, subject, sizeof(subject));
+		binding_describe_sender(episode.sender, subject, sizeof(subject));
 		snprintf(message, sizeof(message), "%s: no new call-taker refused for %" PRIu32 " s; %" PRIu64 " in all",
 			 subject, quiet_s, episode.refused);
 		struct sysalert_notice notice = {.system = "limit", .key = rate_key, .source = episode.sender,
