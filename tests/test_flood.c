@@ -489,17 +489,31 @@ static void run_shift(struct fixture *f, attack_fn *attack, void *ctx)
 	engine_flush(f->engine);
 }
 
-static char *baseline_alerts(const struct config *config)
-{
-	struct fixture f;
-	char *text = malloc(65536);
+/* The operator alerts of the shift without any attack (flood_config). */
+static char *baseline;
 
-	assert_non_null(text);
-	start(&f, config);
+static void make_baseline(void)
+{
+	struct config config = flood_config();
+	struct fixture f;
+
+	baseline = malloc(65536);
+	assert_non_null(baseline);
+	start(&f, &config);
 	run_shift(&f, NULL, NULL);
-	operator_alerts(&f, text, 65536);
+	operator_alerts(&f, baseline, 65536);
 	finish(&f);
-	return text;
+}
+
+/* The attacked run gave every operator alert of the baseline, byte for byte (seq aside). */
+static void assert_baseline_alerts(const struct fixture *f)
+{
+	char *attacked = malloc(65536);
+
+	assert_non_null(attacked);
+	operator_alerts(f, attacked, 65536);
+	assert_string_equal(attacked, baseline);
+	free(attacked);
 }
 
 /* A million invented call-takers from cad-evil, in step with the shift. */
@@ -555,17 +569,13 @@ static double run_flood(const struct config *config, struct fixture *f, bool com
 static void test_flood_of_invented_operators(void **state)
 {
 	struct config config = flood_config();
-	char *baseline = baseline_alerts(&config);
-	char *attacked = malloc(65536);
 	struct fixture f;
 	(void)state;
 
-	assert_non_null(attacked);
 	assert_non_null(strstr(baseline, "\"operator\":\"op-07\""));
 	double seconds = run_flood(&config, &f, false, T0);
 	print_message("flood of %d invented operators (with the rate limit): %.2f s\n", FLOOD_OPERATORS, seconds);
-	operator_alerts(&f, attacked, 65536);
-	assert_string_equal(attacked, baseline);
+	assert_baseline_alerts(&f);
 	const struct engine_stats *stats = engine_stats(f.engine);
 	/* 300 new operators accepted in each of the hours 08:00, 09:00 and 10:00 the shift spans. */
 	assert_int_equal(stats->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], FLOOD_OPERATORS - 900);
@@ -576,8 +586,6 @@ static void test_flood_of_invented_operators(void **state)
 				strstr(f.alerts[i], "\"source\":\"cad-evil\",\"limit\":\"tracker.max_new_operators_per_source_per_hour\"");
 	assert_int_equal(limit_alerts, 1);
 	finish(&f);
-	free(baseline);
-	free(attacked);
 }
 
 /* Attack 1 again without the rate limit, from minute 30 of the shift: all million operators
@@ -589,17 +597,13 @@ static void test_flood_of_invented_operators(void **state)
 static void test_flood_evicts_least_evidence(void **state)
 {
 	struct config config = flood_config();
-	char *baseline = baseline_alerts(&config);
-	char *attacked = malloc(65536);
 	struct fixture f;
 	(void)state;
 
-	assert_non_null(attacked);
 	config.tracker.max_new_operators_per_source_per_hour = 0;
 	double seconds = run_flood(&config, &f, true, T0 + 30 * MINUTE);
 	print_message("flood of %d invented operators (no rate limit, evicting): %.2f s\n", FLOOD_OPERATORS, seconds);
-	operator_alerts(&f, attacked, 65536);
-	assert_string_equal(attacked, baseline);
+	assert_baseline_alerts(&f);
 	const struct engine_stats *stats = engine_stats(f.engine);
 	/* 1,000,012 call-takers through a table of 5000: 995,280 forgotten (in batches of 312 while
 	 * full), every one of them invented; 4,732 left. */
@@ -611,8 +615,6 @@ static void test_flood_evicts_least_evidence(void **state)
 				strstr(f.alerts[i], "\"limit\":\"tracker.max_operators\"");
 	assert_int_equal(limit_alerts, 1);
 	finish(&f);
-	free(baseline);
-	free(attacked);
 }
 
 /* Attack 2: cad-evil sends an incident for each of the rogue's calls as it starts: refused
@@ -631,20 +633,14 @@ static void forge_incidents(struct fixture *f, const struct shift_line *line, vo
 static void test_forged_incidents_do_not_hide_the_rogue(void **state)
 {
 	struct config config = flood_config();
-	char *baseline = baseline_alerts(&config);
-	char *attacked = malloc(65536);
 	struct fixture f;
 	(void)state;
 
-	assert_non_null(attacked);
 	start(&f, &config);
 	run_shift(&f, forge_incidents, NULL); /* the rogue's call_start goes first, then is a duplicate */
-	operator_alerts(&f, attacked, 65536);
-	assert_string_equal(attacked, baseline);
+	assert_baseline_alerts(&f);
 	assert_true(engine_stats(f.engine)->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE] > 20);
 	finish(&f);
-	free(baseline);
-	free(attacked);
 }
 
 /* Attack 3: 66 forged lines from cad-evil naming op-03, an honest call-taker of cad-east:
@@ -675,24 +671,17 @@ static void frame_honest(struct fixture *f, const struct shift_line *line, void 
 static void test_forged_lines_do_not_frame_an_honest_operator(void **state)
 {
 	struct config config = flood_config();
-	char *baseline = baseline_alerts(&config);
-	char *attacked = malloc(65536);
 	struct framing framing = {0};
 	struct fixture f;
 	(void)state;
 
-	assert_non_null(attacked);
 	assert_null(strstr(baseline, "\"operator\":\"op-03\""));
 	start(&f, &config);
 	run_shift(&f, frame_honest, &framing);
 	assert_int_equal(framing.sent, 66);
-	operator_alerts(&f, attacked, 65536);
-	assert_null(strstr(attacked, "\"operator\":\"op-03\""));
-	assert_string_equal(attacked, baseline);
+	assert_baseline_alerts(&f); /* so none against op-03 either */
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 33);
 	finish(&f);
-	free(baseline);
-	free(attacked);
 }
 
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
@@ -743,6 +732,7 @@ static int setup_shift(void **state)
 {
 	(void)state;
 	make_shift();
+	make_baseline();
 	return 0;
 }
 
@@ -750,6 +740,7 @@ static int teardown_shift(void **state)
 {
 	(void)state;
 	free(shift);
+	free(baseline);
 	return 0;
 }
 
