@@ -564,6 +564,17 @@ static double run_flood(const struct config *config, struct fixture *f, bool com
 	return (double)(end.tv_sec - begin.tv_sec) + (double)(end.tv_nsec - begin.tv_nsec) / 1e9;
 }
 
+/* How many of the shift's call-takers (op-01 .. op-12) the operator table holds. */
+struct shift_presence {
+	int count;
+};
+
+static void note_shift_operator(const struct detector_operator_figures *figures, void *ctx)
+{
+	if (strncmp(figures->operator_id, "op-", 3) == 0)
+		((struct shift_presence *)ctx)->count++;
+}
+
 /* Attack 1: a million invented operators. The rate of new operators refuses all but 300 an
  * hour; the rogue's alert is the one he gets without the flood; the limit alert names cad-evil. */
 static void test_flood_of_invented_operators(void **state)
@@ -609,6 +620,9 @@ static void test_flood_evicts_least_evidence(void **state)
 	 * full), every one of them invented; 4,732 left. */
 	assert_int_equal(stats->detector.operators_evicted, 995280);
 	assert_int_equal(stats->detector.operators, 4732);
+	struct shift_presence presence = {0};
+	engine_each_operator(f.engine, note_shift_operator, &presence);
+	assert_int_equal(presence.count, SHIFT_OPERATORS); /* none of the shift's was evicted */
 	size_t limit_alerts = 0;
 	for (size_t i = 0; i < f.alert_count; i++)
 		limit_alerts += strstr(f.alerts[i], "\"alert\":\"firing\"") &&
