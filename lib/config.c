@@ -81,6 +81,12 @@
  *                                                   at feed.tls when the default is in force
  *   feed.source_binding: certificate needs feed.require_client_certificate: true (or
  *                                                   set source_binding: none)   with feed.tls
+ *   PATH: must be true or false                     tracker.bind_*_to_source
+ *   PATH: must be 1 to 64 bytes, no control characters       sources[].name
+ *   PATH: must be at most 64 bytes, no control characters    sources[].agencies entries
+ *   PATH: duplicate source name, already used by sources[N]
+ *   PATH: must be one of accept, reject             unlisted_sources
+ *   PATH: reject needs a sources list               unlisted_sources: reject without sources
  */
 
 #include "config.h"
@@ -126,9 +132,12 @@ enum { RECEIVER_NAME, RECEIVER_TYPE, RECEIVER_URL, RECEIVER_MAX_QUEUE, RECEIVER_
 /* The keys of a bearer token. */
 enum { TOKEN_NAME, TOKEN_ROLE, TOKEN_SHA256, TOKEN_TOKEN, TOKEN_KEY_COUNT };
 
+/* The keys of a source (sources:). */
+enum { SOURCE_NAME, SOURCE_AGENCIES, SOURCE_KEY_COUNT };
+
 #define MAX_ORIGINS                                                                                  \
 	(128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT +        \
-	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT)
+	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT + CONFIG_MAX_SOURCES * SOURCE_KEY_COUNT)
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
@@ -246,6 +255,9 @@ void config_set_defaults(struct config *config)
 	config->tracker.max_recent_callers = 100000;
 	config->tracker.max_source_lag_seconds = 900;
 	config->tracker.max_reorder_events = 50000;
+	config->tracker.bind_calls_to_source = true;
+	config->tracker.bind_operators_to_source = true;
+	config->tracker.max_new_operators_per_source_per_hour = 300;
 	config->detector.max_talk_seconds = 20.0;
 	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
 	config->detector.repeat_window_seconds = 300;
@@ -1386,6 +1398,72 @@ static bool parse_ciphers(struct loader *loader, const struct path *path, const 
 	return true;
 }
 
+static bool is_printable(char c)
+{
+	return (unsigned char)c >= 0x20 && c != 0x7f;
+}
+
+/* A feed source's name or an agency as the feed sends them: at most 64 bytes, no control
+ * characters; a source's name is not empty. */
+static bool parse_feed_name(struct loader *loader, const struct path *path, bool may_be_empty, void *field)
+{
+	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
+
+	if (!is_scalar(loader) || len >= CONFIG_SOURCE_NAME_MAX || (len == 0 && !may_be_empty) ||
+	    (len > 0 && !all_chars(scalar_text(loader), len, is_printable))) {
+		report(loader, current_mark(loader), path,
+		       may_be_empty ? "must be at most 64 bytes, no control characters"
+				    : "must be 1 to 64 bytes, no control characters");
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), len + 1);
+	return true;
+}
+
+static bool parse_source_name(struct loader *loader, const struct path *path, const struct key *key,
+			      void *field)
+{
+	(void)key;
+	return parse_feed_name(loader, path, false, field);
+}
+
+static bool parse_agency_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config_source *source = state;
+
+	source->agency_count = index + 1;
+	return parse_feed_name(loader, path, true, source->agencies[index]);
+}
+
+/* sources[].agencies: a sequence of agencies (the key's offset is 0: field is the source). */
+static bool parse_agencies(struct loader *loader, const struct path *path, const struct key *key,
+			   void *field)
+{
+	struct config_source *source = field;
+
+	(void)key;
+	source->agency_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_MAX_SOURCE_AGENCIES, parse_agency_entry, source);
+}
+
+static bool parse_unlisted(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "accept") || scalar_is(loader, "reject")) {
+		*(enum config_unlisted *)field =
+			scalar_is(loader, "reject") ? CONFIG_UNLISTED_REJECT : CONFIG_UNLISTED_ACCEPT;
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of accept, reject");
+	return skip_node(loader);
+}
+
 /* ---- the configuration's keys ------------------------------------------------------- */
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
@@ -1549,6 +1627,44 @@ static bool parse_tokens(struct loader *loader, const struct path *path, const s
 	return parse_sequence(loader, path, CONFIG_MAX_TOKENS, parse_token_entry, config);
 }
 
+static const struct key source_keys[SOURCE_KEY_COUNT + 1] = {
+	[SOURCE_NAME] = { .name = "name", .parse = parse_source_name, .offset = offsetof(struct config_source, name),
+			  .required = true },
+	[SOURCE_AGENCIES] = { .name = "agencies", .parse = parse_agencies, .offset = 0 },
+	[SOURCE_KEY_COUNT] = { .name = NULL },
+};
+
+/* One source mapping into config->sources[index]. */
+static bool parse_source(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	struct config_source *source = &config->sources[index];
+
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a mapping");
+		return skip_node(loader);
+	}
+	memset(source, 0, sizeof(*source));
+	config->source_count = index + 1;
+	return parse_mapping(loader, path, source_keys, source);
+}
+
+/* sources: a sequence of sources, or null for none. Its key has offset 0. */
+static bool parse_sources(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->source_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_MAX_SOURCES, parse_source, config);
+}
+
 /* Section keys fill struct config itself: their children's offsets are into it. */
 #define FIELD(field) .offset = offsetof(struct config, field)
 #define UINT32_KEY(key_name, field, low, high) \
@@ -1615,7 +1731,8 @@ static const struct key tls_keys[] = {
 enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_WINDOW_CALLS, TRACKER_MAX_CENTER_CALLS, TRACKER_ALLOWED_LATENESS_SECONDS,
        TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_MAX_SOURCE_LAG_SECONDS,
-       TRACKER_MAX_REORDER_EVENTS, TRACKER_KEY_COUNT };
+       TRACKER_MAX_REORDER_EVENTS, TRACKER_BIND_CALLS_TO_SOURCE, TRACKER_BIND_OPERATORS_TO_SOURCE,
+       TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR, TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] =
@@ -1637,6 +1754,13 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 		UINT32_KEY("max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400),
 	[TRACKER_MAX_REORDER_EVENTS] =
 		UINT32_KEY("max_reorder_events", tracker.max_reorder_events, 16, 10000000),
+	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source", .parse = parse_bool,
+					   FIELD(tracker.bind_calls_to_source) },
+	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source", .parse = parse_bool,
+					       FIELD(tracker.bind_operators_to_source) },
+	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] =
+		UINT32_KEY("max_new_operators_per_source_per_hour",
+			   tracker.max_new_operators_per_source_per_hour, 0, 10000000),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1745,6 +1869,8 @@ static const struct key top_keys[] = {
 	{ .name = "log", .parse = parse_section, .children = log_keys },
 	{ .name = "receivers", .parse = parse_receivers },
 	{ .name = "auth", .parse = parse_section, .children = auth_keys },
+	{ .name = "sources", .parse = parse_sources },
+	{ .name = "unlisted_sources", .parse = parse_unlisted, FIELD(unlisted_sources) },
 	{ .name = NULL },
 };
 
@@ -2039,11 +2165,40 @@ static void check_tls(struct loader *loader, const struct config *config)
 		check_tls_identity(loader, config, http_keys, "http");
 }
 
+/* Source names unique; unlisted_sources: reject only with a list. */
+static void check_sources(struct loader *loader, const struct config *config)
+{
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+	char at[64];
+
+	for (size_t i = 0; i < config->source_count; i++) {
+		const struct config_source *source = &config->sources[i];
+		for (size_t earlier = 0; earlier < i; earlier++) {
+			if (strcmp(config->sources[earlier].name, source->name) != 0 ||
+			    !given_valid(loader, source, &source_keys[SOURCE_NAME], &mark))
+				continue;
+			snprintf(at, sizeof at, "sources[%zu].name", i);
+			path_truncate(&path, 0);
+			path_append(&path, at, strlen(at));
+			report(loader, mark, &path, "duplicate source name, already used by sources[%zu]", earlier);
+			break;
+		}
+	}
+	if (config->unlisted_sources == CONFIG_UNLISTED_REJECT && config->source_count == 0 &&
+	    given_valid(loader, config, key_named(top_keys, "unlisted_sources"), &mark)) {
+		path_truncate(&path, 0);
+		path_append(&path, "unlisted_sources", strlen("unlisted_sources"));
+		report(loader, mark, &path, "reject needs a sources list");
+	}
+}
+
 static void check_rules(struct loader *loader, const struct config *config)
 {
 	for (size_t i = 0; i < config->auth.token_count; i++)
 		check_token(loader, config, i);
 	check_tls(loader, config);
+	check_sources(loader, config);
 	check_receivers(loader, config);
 	check_retention(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
@@ -2341,6 +2496,45 @@ static void format_tokens(struct text_buffer *out, const struct key *key, const 
 	}
 }
 
+static void format_unlisted(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", *(const enum config_unlisted *)field == CONFIG_UNLISTED_REJECT ? "reject" : "accept");
+}
+
+/* agencies: a flow sequence of quoted names (the key's offset is 0: field is the source). */
+static void format_agencies(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config_source *source = field;
+
+	(void)key;
+	(void)indent;
+	if (source->agency_count == 0) {
+		text_append(out, out->plain ? " any" : " ~");
+		return;
+	}
+	text_append(out, " [");
+	for (size_t i = 0; i < source->agency_count; i++) {
+		text_append(out, i ? ", " : "");
+		format_quoted(out, source->agencies[i]);
+	}
+	text_append(out, "]");
+}
+
+/* sources: like receivers. */
+static void format_sources(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	text_append(out, "\n");
+	for (size_t i = 0; i < config->source_count; i++) {
+		text_append(out, "%*s-", indent + 2, "");
+		format_mapping(out, source_keys, &config->sources[i], indent + 4);
+	}
+}
+
 static const struct {
 	parse_fn *parse;
 	format_fn *format;
@@ -2349,6 +2543,10 @@ static const struct {
 	{ parse_role, format_role },
 	{ parse_sha256, format_word },
 	{ parse_tokens, format_tokens },
+	{ parse_unlisted, format_unlisted },
+	{ parse_source_name, format_string },
+	{ parse_agencies, format_agencies },
+	{ parse_sources, format_sources },
 	{ parse_receivers, format_receivers },
 	{ parse_receiver_type, format_receiver_type },
 	{ parse_url, format_string },
@@ -2396,7 +2594,8 @@ static void format_origin(struct text_buffer *out, const struct key *key, const 
 /* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
 {
-	bool first_of_rule = keys == rule_keys || keys == receiver_keys || keys == token_keys;
+	bool first_of_rule =
+		keys == rule_keys || keys == receiver_keys || keys == token_keys || keys == source_keys;
 
 	for (const struct key *key = keys; key->name; key++) {
 		format_fn *format = formatter_of(key);
@@ -2410,7 +2609,7 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		first_of_rule = false;
 		format(out, key, (const char *)base + key->offset, indent);
 		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers &&
-		    key->parse != parse_tokens) {
+		    key->parse != parse_tokens && key->parse != parse_sources) {
 			format_origin(out, key, base);
 			text_append(out, "\n");
 		}
@@ -2544,6 +2743,36 @@ static void diff_tokens(struct differ *differ, const struct config *a, const str
 	report_change(differ, path, before, after);
 }
 
+static const struct config_source *source_named(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->source_count && i < CONFIG_MAX_SOURCES; i++)
+		if (strcmp(config->sources[i].name, name) == 0)
+			return &config->sources[i];
+	return NULL;
+}
+
+/* Sources matched by name: "sources.NAME.agencies". */
+static void diff_sources(struct differ *differ, const struct config *a, const struct config *b)
+{
+	char path[CONFIG_ERROR_MAX];
+
+	for (size_t i = 0; i < a->source_count && i < CONFIG_MAX_SOURCES; i++) {
+		const struct config_source *source = &a->sources[i];
+		const struct config_source *same = source_named(b, source->name);
+		snprintf(path, sizeof path, "sources.%s", source->name);
+		if (same)
+			diff_mapping(differ, source_keys + 1, source, same, path);
+		else
+			report_change(differ, path, "present", NULL);
+	}
+	for (size_t i = 0; i < b->source_count && i < CONFIG_MAX_SOURCES; i++) {
+		if (source_named(a, b->sources[i].name))
+			continue;
+		snprintf(path, sizeof path, "sources.%s", b->sources[i].name);
+		report_change(differ, path, NULL, "present");
+	}
+}
+
 static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
 			 const char *prefix)
 {
@@ -2562,6 +2791,8 @@ static void diff_mapping(struct differ *differ, const struct key *keys, const vo
 			diff_rules(differ, a, b);
 		} else if (key->parse == parse_receivers) {
 			diff_receivers(differ, a, b);
+		} else if (key->parse == parse_sources) {
+			diff_sources(differ, a, b);
 		} else {
 			value_text(key, a, before, sizeof before);
 			value_text(key, b, after, sizeof after);

@@ -40,6 +40,9 @@ struct config_token {
 	char sha256[CONFIG_SHA256_HEX + 1];       /* lowercase hex */
 };
 #define CONFIG_CIPHERS_MAX 256    /* tls.ciphers, with its NUL */
+#define CONFIG_MAX_SOURCES 64         /* sources: entries */
+#define CONFIG_MAX_SOURCE_AGENCIES 16 /* sources[].agencies entries */
+#define CONFIG_SOURCE_NAME_MAX 65     /* a hello's source: 1 to 64 bytes, and its NUL */
 
 enum config_fsync {
 	CONFIG_FSYNC_BATCH = 0, /* one fsync per batch of lines (per loop iteration) before acking */
@@ -140,6 +143,19 @@ struct config_baseline {
 	double history_half_life_seconds; /* of the operator's own long-run rate */
 };
 
+/* What a named feed source may say (sources:): its agencies, when listed. */
+struct config_source {
+	char name[CONFIG_SOURCE_NAME_MAX];
+	char agencies[CONFIG_MAX_SOURCE_AGENCIES][CONFIG_SOURCE_NAME_MAX]; /* "" may be listed */
+	size_t agency_count; /* 0: any agency */
+};
+
+/* What becomes of a source that sources: does not list. */
+enum config_unlisted {
+	CONFIG_UNLISTED_ACCEPT = 0, /* its events are taken (the default) */
+	CONFIG_UNLISTED_REJECT,     /* refused: source_not_allowed (connections without a hello too) */
+};
+
 struct config {
 	struct {
 		struct config_listen listen;
@@ -209,6 +225,10 @@ struct config {
 		uint32_t max_recent_callers; /* premature hangups remembered for repeat callers */
 		uint32_t max_source_lag_seconds; /* a source further behind is judged on its own */
 		uint32_t max_reorder_events;     /* events held to release them in ts order */
+		/* issue 11 item 7: one source cannot flood the tables (lib/binding.h) */
+		bool bind_calls_to_source;       /* a call's events only from the source that opened it */
+		bool bind_operators_to_source;   /* an operator's calls only from the source that owns it */
+		uint32_t max_new_operators_per_source_per_hour; /* 0 = no limit */
 	} tracker;
 	struct {
 		double max_talk_seconds;   /* talk time below this is "short" */
@@ -245,6 +265,9 @@ struct config {
 		uint32_t max_tracked_addresses;      /* bound of the failure table */
 		enum redact_mode redact_ani[CONFIG_ROLE_COUNT]; /* callers' numbers each role sees */
 	} auth;
+	struct config_source sources[CONFIG_MAX_SOURCES]; /* what each named source may say */
+	size_t source_count;   /* 0 by default */
+	enum config_unlisted unlisted_sources;
 };
 
 /* Every problem found in one configuration text, in document order. */

@@ -21,7 +21,7 @@
 #include "window.h"
 
 #define TICK_MS 1000           /* open alerts are re-evaluated once per second of event time */
-#define EVICT_FRACTION 16      /* when full, the idlest 1/16 of the operators are forgotten */
+#define EVICT_FRACTION 16      /* when full, the 1/16 with the least evidence are forgotten */
 #define CUSUM_MAX_P0 0.95      /* keeps the CUSUM increments finite */
 #define NO_RULE SIZE_MAX
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
@@ -255,7 +255,8 @@ static bool operator_matches(const void *entry, const void *key)
 	return strcmp(state->operator_id, wanted->operator_id) == 0 && strcmp(state->agency, wanted->agency) == 0;
 }
 
-/* Idle operators go first; one with an open alert only if nobody else is left. */
+/* Idle operators go first; one with an open alert only if nobody else is left (what a
+ * smaller max_operators on reload evicts). */
 static int64_t operator_age(const void *entry)
 {
 	const struct operator_state *state = ((const struct operator_entry *)entry)->state;
@@ -297,7 +298,105 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	return state;
 }
 
-/* The operator's state, created on first sight (evicting idle operators when full). */
+static int64_t operator_now(const struct detector *detector, const struct operator_state *state);
+
+/* An operator that may be evicted, and its evidence: calls in its windows. */
+struct eviction_candidate {
+	struct operator_state *state;
+	uint32_t calls;
+};
+
+/* Least evidence first: fewest calls in its windows, then least recently active, then by key. */
+static int compare_evidence(const struct eviction_candidate *a, const struct eviction_candidate *b)
+{
+	int order;
+
+	if (a->calls != b->calls)
+		return a->calls < b->calls ? -1 : 1;
+	if (a->state->last_active_ms != b->state->last_active_ms)
+		return a->state->last_active_ms < b->state->last_active_ms ? -1 : 1;
+	if ((order = strcmp(a->state->agency, b->state->agency)) != 0)
+		return order;
+	return strcmp(a->state->operator_id, b->state->operator_id);
+}
+
+static void swap_candidates(struct eviction_candidate *a, struct eviction_candidate *b)
+{
+	struct eviction_candidate t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Reorder candidates[0..n) so that the k (0 < k <= n) with the least evidence come first:
+ * quickselect, O(n) on average; keys are distinct (one entry per operator). */
+static void select_least_evidence(struct eviction_candidate *candidates, uint32_t n, uint32_t k)
+{
+	uint32_t low = 0, high = n - 1;
+
+	while (low < high) {
+		uint32_t store = low;
+		swap_candidates(&candidates[low + (high - low) / 2], &candidates[high]);
+		for (uint32_t i = low; i < high; i++)
+			if (compare_evidence(&candidates[i], &candidates[high]) < 0)
+				swap_candidates(&candidates[i], &candidates[store++]);
+		swap_candidates(&candidates[store], &candidates[high]);
+		if (store == k - 1 || store == k)
+			return;
+		if (store > k)
+			high = store - 1;
+		else
+			low = store + 1;
+	}
+}
+
+/* The operators that may go (no open alert), with their windows moved to now. */
+static uint32_t gather_candidates(struct detector *detector, struct eviction_candidate *candidates)
+{
+	struct table *operators = &detector->operators;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i <= operators->mask; i++) {
+		if (!table_used(operators, i))
+			continue;
+		struct operator_state *state = ((struct operator_entry *)table_slot(operators, i))->state;
+		if (state->episode.open)
+			continue;
+		window_advance(&state->window, operator_now(detector, state));
+		candidates[n++] = (struct eviction_candidate){.state = state, .calls = state->window.count};
+	}
+	return n;
+}
+
+/* Make room in a full table: the 1/16 of the operators with the least evidence (at least one)
+ * are forgotten, never one with an open alert. False when every operator has one. */
+static bool evict_least_evidence(struct detector *detector)
+{
+	struct table *operators = &detector->operators;
+	struct eviction_candidate *candidates = malloc((size_t)operators->count * sizeof(*candidates));
+	uint32_t n, k;
+
+	if (!candidates)
+		return false;
+	n = gather_candidates(detector, candidates);
+	k = operators->count / EVICT_FRACTION > 0 ? operators->count / EVICT_FRACTION : 1;
+	if (k > n)
+		k = n;
+	if (k > 0)
+		select_least_evidence(candidates, n, k);
+	for (uint32_t j = 0; j < k; j++) {
+		struct operator_state *state = candidates[j].state;
+		struct operator_key key = {.agency = state->agency, .operator_id = state->operator_id};
+		uint32_t i = table_probe(operators, hash_string_pair(key.agency, key.operator_id), operator_matches, &key);
+		forget_operator(table_slot(operators, i), detector);
+		table_remove(operators, i);
+	}
+	free(candidates);
+	return k > 0;
+}
+
+/* The operator's state, created on first sight (evicting those with the least evidence when
+ * full). NULL when the table is full of operators with open alerts (counted) or on no memory. */
 static struct operator_state *find_operator(struct detector *detector, const char *agency,
 					    const char *operator_id)
 {
@@ -309,7 +408,10 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 	if (table_used(operators, i))
 		return ((struct operator_entry *)table_slot(operators, i))->state;
 	if (operators->count >= operators->max_count) {
-		table_evict_oldest(operators, operator_age, EVICT_FRACTION, forget_operator, detector);
+		if (!evict_least_evidence(detector)) {
+			detector->stats.operators_refused++;
+			return NULL;
+		}
 		i = table_probe(operators, hash, operator_matches, &key);
 	}
 	struct operator_state *state = new_operator(detector, &key);

@@ -78,7 +78,8 @@ struct detector_stats {
 	/* Operator notices by kind and by the alert's severity (0 info, 1 warning, 2 critical). */
 	uint64_t by_severity[DETECTOR_NOTICE_KIND_COUNT][CONFIG_SEVERITY_COUNT];
 	uint64_t alert_callbacks_evicted; /* callbacks forgotten: max_alert_callbacks reached */
-	uint64_t operators_evicted; /* idle operators forgotten: max_operators reached */
+	uint64_t operators_evicted; /* operators with the least evidence forgotten: max_operators reached */
+	uint64_t operators_refused; /* calls of a new operator dropped: max_operators of open alerts */
 	uint64_t window_evictions;  /* calls pushed out early: max_window_calls reached */
 	uint64_t center_evictions;  /* calls pushed out of the center window: max_center_calls */
 	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binding.h"
 #include "codec.h"
 #include "control.h"
 #include "dedupe.h"
@@ -18,8 +19,9 @@
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA 16
-/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted. */
-#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 3
+/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted, and the
+ * limit of its new operators. */
+#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 4
 
 struct engine {
 	struct config config;
@@ -44,6 +46,7 @@ struct engine {
 	struct engine_stats stats;
 	struct event event; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
+	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
 };
@@ -104,8 +107,9 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->detector = detector_new(config, deliver_alert, engine);
 	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
+	engine->binding = binding_new(config);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks || !engine->reorder ||
-	    !engine->tracker || !engine->detector || !engine->sysalerts) {
+	    !engine->tracker || !engine->detector || !engine->sysalerts || !engine->binding) {
 		engine_free(engine);
 		return NULL;
 	}
@@ -124,6 +128,7 @@ void engine_free(struct engine *engine)
 	tracker_free(engine->tracker);
 	detector_free(engine->detector);
 	sysalerts_free(engine->sysalerts);
+	binding_free(engine->binding);
 	free(engine);
 }
 
@@ -405,6 +410,69 @@ static enum event_reject reject_too_late(const struct engine *engine, const stru
 	return EVENT_REJECT_TOO_LATE;
 }
 
+static const char rate_key[] = "tracker.max_new_operators_per_source_per_hour";
+
+/* A sender's new operator refused: its limit alert opens (or its count is brought up to date). */
+static void raise_rate_limit(struct engine *engine, const struct binding_sender *sender, int64_t ts_ms)
+{
+	struct binding_episode episode;
+	char subject[EVENT_ID_MAX + 48];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+
+	binding_refusals(engine->binding, sender, &episode);
+	binding_describe_sender(episode.sender, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s named more than %" PRIu32 " new call-takers in an hour (%s): %" PRIu64
+		 " refused so far; its calls of known call-takers go on",
+		 subject, engine->config.tracker.max_new_operators_per_source_per_hour, rate_key, episode.refused);
+	struct sysalert_notice notice = {.system = "limit", .key = rate_key, .source = episode.sender,
+					 .severity = "warning", .message = message, .evicted = episode.refused,
+					 .ts_ms = engine->watermark_ms != INT64_MIN ? engine->watermark_ms : ts_ms};
+	sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* Episodes of refused new operators quiet for resolve_after_seconds of event time: resolved. */
+static void settle_rate_limits(struct engine *engine)
+{
+	uint32_t quiet_s = engine->config.detector.resolve_after_seconds;
+	struct binding_episode episode;
+	char subject[EVENT_ID_MAX + 48];
+	char message[2 * SYSALERT_MESSAGE_MAX];
+
+	while (binding_settle(engine->binding, engine->watermark_ms, (int64_t)quiet_s * 1000, &episode)) {
+		binding_describe_sender(episode.sender, subject, sizeof(subject));
+		snprintf(message, sizeof(message), "%s: no new call-taker refused for %" PRIu32 " s; %" PRIu64 " in all",
+			 subject, quiet_s, episode.refused);
+		struct sysalert_notice notice = {.system = "limit", .key = rate_key, .source = episode.sender,
+						 .severity = "warning", .message = message,
+						 .evicted = episode.refused, .ts_ms = engine->watermark_ms};
+		sysalerts_resolve(engine->sysalerts, &notice);
+	}
+}
+
+/* What the source may say (binding.h): its agencies, its calls and operators, its rate of
+ * new operators. Checked before the duplicate filter, so that a refused line leaves no trace. */
+static enum event_reject reject_unbound(struct engine *engine, const struct event *event,
+					const struct engine_origin *origin, struct engine_verdict *verdict)
+{
+	struct binding_sender sender = {.source = origin->source, .named = origin->named && origin->source &&
+									     origin->source[0]};
+	enum event_reject reason = binding_admit(engine->binding, &engine->config, event, &sender,
+						 engine->watermark_ms, verdict->why, sizeof(verdict->why));
+
+	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
+		raise_rate_limit(engine, &sender, event->ts_ms);
+	return reason;
+}
+
+/* A line of source was taken (an event, or a resend of one): the source is heard, fresh. A
+ * refused line is not heard: a source that sends only lines that are refused cannot hold back
+ * the center (docs/detection.md, "Time"). */
+static void hear(const struct engine *engine, const struct engine_origin *origin, struct clocks_source *source)
+{
+	source->heard_ms = origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
+}
+
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
 static enum event_reject admit_event(struct engine *engine, const struct event *event,
 				     const struct engine_origin *origin, struct clocks_source *source,
@@ -424,6 +492,9 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->too_late++;
 		return reason;
 	}
+	if ((reason = reject_unbound(engine, event, origin, verdict)) != EVENT_OK)
+		return reason;
+	hear(engine, origin, source);
 	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
@@ -470,6 +541,7 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	sources_last_seq(engine->sources, origin->source, &old_seq);
 	switch (sources_check(engine->sources, origin->source, verdict->seq, &session, engine->watermark_ms)) {
 	case SOURCES_RESEND:
+		hear(engine, origin, source);
 		verdict->reject = EVENT_OK;
 		verdict->why[0] = '\0';
 		verdict->duplicate = true;
@@ -517,7 +589,7 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	engine->stats.lines++;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
-	take_time(engine, origin->received_ms, source);
+	take_time(engine, origin->received_ms, NULL);
 	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event, verdict->why,
 					     sizeof(verdict->why));
 	verdict->has_seq = engine->event.has_seq;
@@ -617,6 +689,7 @@ const struct engine_stats *engine_stats(struct engine *engine)
 	engine->stats.system_alerts_dropped = sysalerts_dropped(engine->sysalerts);
 	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
 	engine->stats.buffered = reorder_count(engine->reorder);
+	engine->stats.binding = *binding_stats(engine->binding);
 	return &engine->stats;
 }
 
@@ -641,7 +714,8 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
-	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0)
+	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
+	    (rc = binding_reconfigure(engine->binding, config)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
@@ -655,20 +729,26 @@ struct engine_limit {
 	const char *key;
 	size_t counter;      /* offset of the eviction counter in struct engine_stats */
 	size_t also;         /* offset of a second one it sizes, added to it; SIZE_MAX: none */
+	size_t also2;        /* and a third; SIZE_MAX: none */
 	size_t setting;      /* offset of the limit in struct config */
 	const char *evicted; /* what was evicted, in plain words */
 };
 
-#define LIMIT(name, counter_field, config_field, what) \
-	{ name, offsetof(struct engine_stats, counter_field), SIZE_MAX, offsetof(struct config, config_field), what }
+#define LIMIT(name, counter_field, config_field, what)                                                     \
+	{ name, offsetof(struct engine_stats, counter_field), SIZE_MAX, SIZE_MAX, offsetof(struct config, config_field), \
+	  what }
 #define LIMIT2(name, counter_field, also_field, config_field, what)                                     \
 	{ name, offsetof(struct engine_stats, counter_field), offsetof(struct engine_stats, also_field), \
-	  offsetof(struct config, config_field), what }
+	  SIZE_MAX, offsetof(struct config, config_field), what }
+#define LIMIT3(name, counter_field, also_field, also2_field, config_field, what)                        \
+	{ name, offsetof(struct engine_stats, counter_field), offsetof(struct engine_stats, also_field), \
+	  offsetof(struct engine_stats, also2_field), offsetof(struct config, config_field), what }
 
 static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
-	LIMIT("tracker.max_operators", detector.operators_evicted, tracker.max_operators,
-	      "call-takers forgotten"),
-	LIMIT("tracker.max_open_calls", tracker.evicted, tracker.max_open_calls, "open calls dropped"),
+	LIMIT3("tracker.max_operators", detector.operators_evicted, detector.operators_refused,
+	       binding.operators_evicted, tracker.max_operators, "call-takers forgotten"),
+	LIMIT2("tracker.max_open_calls", tracker.evicted, binding.calls_evicted, tracker.max_open_calls,
+	       "open calls dropped"),
 	LIMIT("tracker.max_window_calls", detector.window_evictions, tracker.max_window_calls,
 	      "calls pushed out of call-takers' windows early"),
 	LIMIT("tracker.max_center_calls", detector.center_evictions, tracker.max_center_calls,
@@ -677,7 +757,7 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	      "hangups forgotten before a redial could mark them"),
 	LIMIT("tracker.max_dedupe_events", dedupe_evicted, tracker.max_dedupe_events,
 	      "events forgotten early by the duplicate check"),
-	LIMIT2("feed.max_sources", sources_evicted, clocks_evicted, feed.max_sources,
+	LIMIT3("feed.max_sources", sources_evicted, clocks_evicted, binding.senders_evicted, feed.max_sources,
 	       "feed sources' numbering or clocks forgotten"),
 	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted, detector.max_alert_callbacks,
 	      "callbacks dropped from open alerts"),
@@ -693,14 +773,16 @@ const char *engine_limit_key(size_t limit)
 uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
 {
 	uint64_t count;
-	uint64_t also = 0;
+	uint64_t also = 0, also2 = 0;
 
 	if (limit >= ENGINE_LIMIT_COUNT)
 		return 0;
 	memcpy(&count, (const char *)stats + engine_limits[limit].counter, sizeof(count));
 	if (engine_limits[limit].also != SIZE_MAX)
 		memcpy(&also, (const char *)stats + engine_limits[limit].also, sizeof(also));
-	return count + also;
+	if (engine_limits[limit].also2 != SIZE_MAX)
+		memcpy(&also2, (const char *)stats + engine_limits[limit].also2, sizeof(also2));
+	return count + also + also2;
 }
 
 static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted, bool firing,
@@ -742,6 +824,7 @@ static void engine_check_limits(struct engine *engine)
 			sysalerts_resolve(engine->sysalerts, &notice);
 		}
 	}
+	settle_rate_limits(engine);
 }
 
 static int no_alert(const char *alert_id, char *why, size_t why_size)
@@ -908,7 +991,8 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 4 (3 without the clocks and reorder buffer of event time per source,
+ * Snapshot frame, format 5 (4 without the owners of calls and operators and the new-operator
+ * counts of binding.h, and without the source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u32 n][n bytes: the configuration as YAML (config_dump)]
  *   [state...] [u32 CRC-32C of everything before it]
@@ -951,6 +1035,7 @@ void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 		codec_put_u64(writer, engine->limit_counts[i]);
 		codec_put_i64(writer, engine->limit_growth_ms[i]);
 	}
+	binding_save(engine->binding, writer);
 	if (!writer->failed)
 		codec_put_u32(writer, codec_crc32c(0, writer->data + start, writer->len - start));
 }
@@ -1031,6 +1116,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 		engine->limit_counts[i] = codec_get_u64(reader);
 		engine->limit_growth_ms[i] = codec_get_i64(reader);
 	}
+	if (binding_load(engine->binding, reader) != 0)
+		return -EINVAL;
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "binding.h"
 #include "clocks.h"
 #include "config.h"
 #include "detector.h"
@@ -41,6 +42,7 @@ struct engine_stats {
 	uint32_t open_calls;                     /* calls open now */
 	struct tracker_stats tracker;
 	struct detector_stats detector;
+	struct binding_stats binding; /* what the sources may say: owners and new-operator counts */
 };
 
 /* Called for every alert, with the alert and its encoded JSON line (no newline). */
@@ -223,7 +225,7 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 6
+#define ENGINE_SNAPSHOT_FORMAT 5
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 

@@ -54,6 +54,11 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 	[EVENT_REJECT_TOO_LATE] = "too_late",
 	[EVENT_REJECT_FUTURE] = "future",
 	[EVENT_REJECT_BAD_SEQ] = "bad_seq",
+	[EVENT_REJECT_SOURCE_NOT_ALLOWED] = "source_not_allowed",
+	[EVENT_REJECT_AGENCY_NOT_ALLOWED] = "agency_not_allowed",
+	[EVENT_REJECT_CALL_OF_OTHER_SOURCE] = "call_of_other_source",
+	[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE] = "operator_of_other_source",
+	[EVENT_REJECT_NEW_OPERATOR_RATE] = "new_operator_rate",
 };
 
 static const struct {

@@ -13,6 +13,7 @@ struct sysalert {
 	char alert_id[ALERT_ID_LENGTH + 1];
 	char system[SYSALERT_NAME_MAX];
 	char key[EVENT_ID_MAX + 1];
+	char source[EVENT_ID_MAX + 1]; /* a limit of one feed source: which; else "" */
 	char severity[SYSALERT_NAME_MAX];
 	char message[SYSALERT_MESSAGE_MAX];
 	uint64_t evicted;
@@ -60,10 +61,14 @@ void sysalerts_free(struct sysalerts *sysalerts)
 	free(sysalerts);
 }
 
-static struct sysalert *find(const struct sysalerts *sysalerts, const char *system, const char *key)
+static struct sysalert *find(const struct sysalerts *sysalerts, const char *system, const char *key,
+			     const char *source)
 {
+	const char *wanted = source ? source : "";
+
 	for (uint32_t i = 0; i < sysalerts->count; i++)
-		if (strcmp(sysalerts->open[i].system, system) == 0 && strcmp(sysalerts->open[i].key, key) == 0)
+		if (strcmp(sysalerts->open[i].system, system) == 0 && strcmp(sysalerts->open[i].key, key) == 0 &&
+		    strcmp(sysalerts->open[i].source, wanted) == 0)
 			return &sysalerts->open[i];
 	return NULL;
 }
@@ -78,7 +83,7 @@ static struct sysalert *find_id(const struct sysalerts *sysalerts, const char *a
 
 bool sysalerts_is_open(const struct sysalerts *sysalerts, const char *system, const char *key)
 {
-	return find(sysalerts, system, key) != NULL;
+	return find(sysalerts, system, key, NULL) != NULL;
 }
 
 bool sysalerts_alert_open(const struct sysalerts *sysalerts, const char *alert_id)
@@ -97,8 +102,8 @@ static struct alert notice_of(const struct sysalert *kept, const char *kind, int
 		.severity = kept->severity,
 		.system = kept->system,
 		.message = kept->message,
-		.source = strcmp(kept->system, "limit") != 0 && strcmp(kept->system, "receiver_down") != 0 &&
-					  kept->key[0]
+		.source = kept->source[0] ? kept->source
+			  : strcmp(kept->system, "limit") != 0 && strcmp(kept->system, "receiver_down") != 0 && kept->key[0]
 				  ? kept->key
 				  : NULL,
 		.receiver = strcmp(kept->system, "receiver_down") == 0 ? kept->key : NULL,
@@ -128,7 +133,7 @@ static void take_notice(struct sysalert *kept, const struct sysalert_notice *not
 
 bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
 {
-	struct sysalert *kept = find(sysalerts, notice->system, notice->key);
+	struct sysalert *kept = find(sysalerts, notice->system, notice->key, notice->source);
 
 	if (kept) {
 		take_notice(kept, notice);
@@ -142,8 +147,9 @@ bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *
 	memset(kept, 0, sizeof(*kept));
 	text_copy(kept->system, notice->system, sizeof(kept->system));
 	text_copy(kept->key, notice->key, sizeof(kept->key));
+	text_copy(kept->source, notice->source ? notice->source : "", sizeof(kept->source));
 	take_notice(kept, notice);
-	alert_derive_id("", kept->key, kept->system, notice->ts_ms, "", kept->alert_id);
+	alert_derive_id(kept->source, kept->key, kept->system, notice->ts_ms, "", kept->alert_id);
 	kept->opened_ms = notice->ts_ms;
 	struct alert alert = notice_of(kept, "firing", notice->ts_ms);
 	send(sysalerts, kept, &alert);
@@ -153,7 +159,7 @@ bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *
 
 bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
 {
-	struct sysalert *kept = find(sysalerts, notice->system, notice->key);
+	struct sysalert *kept = find(sysalerts, notice->system, notice->key, notice->source);
 
 	if (!kept)
 		return false;
@@ -215,6 +221,7 @@ void sysalerts_save(const struct sysalerts *sysalerts, struct codec_writer *writ
 		codec_put_string(writer, kept->alert_id);
 		codec_put_string(writer, kept->system);
 		codec_put_string(writer, kept->key);
+		codec_put_string(writer, kept->source);
 		codec_put_string(writer, kept->severity);
 		codec_put_string(writer, kept->message);
 		codec_put_u64(writer, kept->evicted);
@@ -238,6 +245,7 @@ int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader)
 		codec_get_string(reader, kept->alert_id, sizeof(kept->alert_id));
 		codec_get_string(reader, kept->system, sizeof(kept->system));
 		codec_get_string(reader, kept->key, sizeof(kept->key));
+		codec_get_string(reader, kept->source, sizeof(kept->source));
 		codec_get_string(reader, kept->severity, sizeof(kept->severity));
 		codec_get_string(reader, kept->message, sizeof(kept->message));
 		kept->evicted = codec_get_u64(reader);

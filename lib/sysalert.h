@@ -31,6 +31,8 @@ struct sysalert_notice {
 	const char *key;      /* limit: the configuration key; journal_degraded: "";
 			       * receiver_down: the receiver's name; else the
 			       * feed source (its "source" field when not "") */
+	const char *source;   /* limit of one feed source (tracker.max_new_operators_per_source_per_hour):
+			       * the source, part of the alert's identity; NULL or "" otherwise */
 	const char *severity; /* "warning" or "critical" */
 	const char *message;
 	uint64_t evicted;     /* limit: entries evicted so far */

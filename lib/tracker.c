@@ -78,6 +78,16 @@ static bool call_is_stale(const void *entry, const void *ctx)
 	return call_last_seen(entry) < *(const int64_t *)ctx;
 }
 
+/* Evidence first: a call whose call_start never came (an end, an incident heard of alone,
+ * what a flood of invented call ids leaves) goes before any call with a call-taker; the
+ * oldest first within each. */
+static int64_t call_eviction_age(const void *entry)
+{
+	const struct open_call *call = entry;
+
+	return call->has_start ? call->last_seen_ms : call->last_seen_ms - (INT64_C(1) << 62);
+}
+
 /* Drop every open call not heard of for max_call_ms of event time. O(slots), so it runs only
  * after as many new calls as there are slots, or when the table is full: amortized O(1). */
 static void expire_stale_calls(struct tracker *tracker)
@@ -97,7 +107,7 @@ static void make_room(struct tracker *tracker)
 	if (++tracker->events_since_sweep > calls->mask || calls->count >= calls->max_count)
 		expire_stale_calls(tracker);
 	if (calls->count >= calls->max_count)
-		tracker->stats.evicted += table_evict_oldest(calls, call_last_seen, EVICT_FRACTION, NULL, NULL);
+		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age, EVICT_FRACTION, NULL, NULL);
 }
 
 /* A new open call for event->call_id in the empty slot i. */

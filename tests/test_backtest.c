@@ -573,7 +573,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "lines", 35);
 	assert_count(totals, "events", 29);
 	assert_count(totals, "rejected", 6);
-	assert_int_equal(json_object_object_length(rejects), 13);
+	assert_int_equal(json_object_object_length(rejects), 18);
 	assert_count(rejects, "line_too_long", 1);
 	assert_count(rejects, "invalid_json", 1);
 	assert_count(rejects, "invalid_utf8", 0);
@@ -587,6 +587,11 @@ static void assert_json_totals(json_object *totals)
 	assert_count(rejects, "too_late", 1);
 	assert_count(rejects, "future", 0);
 	assert_count(rejects, "bad_seq", 0);
+	assert_count(rejects, "source_not_allowed", 0);
+	assert_count(rejects, "agency_not_allowed", 0);
+	assert_count(rejects, "call_of_other_source", 0);
+	assert_count(rejects, "operator_of_other_source", 0);
+	assert_count(rejects, "new_operator_rate", 0);
 	assert_count(totals, "completed_calls", 13);
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");

@@ -691,6 +691,58 @@ static void test_tls_keys(void **state)
 		      "(or set source_binding: none)");
 }
 
+/* Issue 11 item 7: what each source may say, and the binding keys. */
+static void test_source_keys(void **state)
+{
+	struct config config = parse_ok("sources:\n"
+					"  - name: cad-east\n"
+					"    agencies: [NOPD, NOFD]\n"
+					"  - {name: \"cad west\", agencies: [\"\"]}\n"
+					"  - {name: backup}\n"
+					"unlisted_sources: reject\n"
+					"tracker: {bind_calls_to_source: false, bind_operators_to_source: false,"
+					" max_new_operators_per_source_per_hour: 0}\n");
+
+	(void)state;
+	assert_int_equal(defaults().source_count, 0);
+	assert_int_equal(defaults().unlisted_sources, CONFIG_UNLISTED_ACCEPT);
+	assert_true(defaults().tracker.bind_calls_to_source);
+	assert_true(defaults().tracker.bind_operators_to_source);
+	assert_int_equal(defaults().tracker.max_new_operators_per_source_per_hour, 300);
+	assert_int_equal(config.source_count, 3);
+	assert_string_equal(config.sources[0].name, "cad-east");
+	assert_int_equal(config.sources[0].agency_count, 2);
+	assert_string_equal(config.sources[0].agencies[0], "NOPD");
+	assert_string_equal(config.sources[0].agencies[1], "NOFD");
+	assert_string_equal(config.sources[1].name, "cad west");
+	assert_int_equal(config.sources[1].agency_count, 1);
+	assert_string_equal(config.sources[1].agencies[0], "");
+	assert_int_equal(config.sources[2].agency_count, 0);
+	assert_int_equal(config.unlisted_sources, CONFIG_UNLISTED_REJECT);
+	assert_false(config.tracker.bind_calls_to_source);
+	assert_false(config.tracker.bind_operators_to_source);
+	assert_int_equal(config.tracker.max_new_operators_per_source_per_hour, 0);
+	free(assert_dump_round_trips(&config));
+	EXPECT_ERRORS("sources:\n"
+		      "  - {name: a, agencies: NOPD}\n"
+		      "  - {name: a, agencies: []}\n"
+		      "  - {name: \"\"}\n"
+		      "  - {agencies: [\"\\u0001\"]}\n"
+		      "unlisted_sources: maybe\n"
+		      "tracker: {bind_calls_to_source: yes, max_new_operators_per_source_per_hour: 10000001}\n",
+		      "cadmon.yaml:2:25: sources[0].agencies: must be a sequence",
+		      "cadmon.yaml:3:12: sources[1].name: duplicate source name, already used by sources[0]",
+		      "cadmon.yaml:3:25: sources[1].agencies: must not be empty",
+		      "cadmon.yaml:4:12: sources[2].name: must be 1 to 64 bytes, no control characters",
+		      "cadmon.yaml:5:5: sources[3].name: required key missing",
+		      "cadmon.yaml:5:17: sources[3].agencies[0]: must be at most 64 bytes, no control characters",
+		      "cadmon.yaml:6:19: unlisted_sources: must be one of accept, reject",
+		      "cadmon.yaml:7:33: tracker.bind_calls_to_source: must be true or false",
+		      "cadmon.yaml:7:77: tracker.max_new_operators_per_source_per_hour: must be an integer from 0 to 10000000");
+	EXPECT_ERRORS("unlisted_sources: reject\n", "cadmon.yaml:1:19: unlisted_sources: reject needs a sources list");
+	EXPECT_ERRORS("sources: {name: a}\n", "cadmon.yaml:1:10: sources: must be a sequence");
+}
+
 static void test_keepalive_bound(void **state)
 {
 	(void)state;
@@ -1731,6 +1783,24 @@ static void test_diff_receivers(void **state)
 			    "receivers.new: (none) -> present\n");
 }
 
+/* Sources are matched by name, as receivers are. */
+static void test_diff_sources(void **state)
+{
+	struct config running = parse_ok("sources:\n  - {name: cad-east, agencies: [NOPD]}\n  - {name: old}\n");
+	struct config next = parse_ok("sources:\n  - {name: new}\n  - {name: cad-east, agencies: [NOPD, NOFD]}\n"
+				      "unlisted_sources: reject\ntracker: {max_new_operators_per_source_per_hour: 50}\n");
+	struct changes changes = { .text = "" };
+
+	(void)state;
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 5);
+	assert_string_equal(changes.text,
+			    "tracker.max_new_operators_per_source_per_hour: 300 -> 50\n"
+			    "sources.cad-east.agencies: [NOPD] -> [NOPD, NOFD]\n"
+			    "sources.old: present -> (none)\n"
+			    "sources.new: (none) -> present\n"
+			    "unlisted_sources: accept -> reject\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1792,6 +1862,8 @@ int main(void)
 		cmocka_unit_test(test_diff_tokens),
 		cmocka_unit_test(test_dump_every_value_kind),
 		cmocka_unit_test(test_receivers),
+		cmocka_unit_test(test_source_keys),
+		cmocka_unit_test(test_diff_sources),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
 		cmocka_unit_test(test_sequential_rule_and_baseline),

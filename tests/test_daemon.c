@@ -538,6 +538,7 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 		.alerts_yaml = "  max_queue_bytes: 65536\n",
 		.extra_yaml = "tracker:\n"
 			      "  max_operators: 10000\n"
+			      "  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
 			      "detector:\n"
 			      "  resolve_after_seconds: 2592000\n"
 			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
@@ -573,7 +574,9 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 	 * SIGTERM (then nothing held up the exit: a flaky test, on main too). */
 	const struct harness_options options = {
 		.alerts_yaml = "  max_queue_bytes: 4194304\n",
-		.extra_yaml = "detector:\n"
+		.extra_yaml = "tracker:\n"
+			      "  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
+			      "detector:\n"
 			      "  resolve_after_seconds: 2592000\n"
 			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
 			      "min_premature: 1, severity: info}]\n",

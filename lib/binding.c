@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "binding.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "hash.h"
+#include "table.h"
+#include "text.h"
+
+/* When a table is full, the stalest 1/EVICT_FRACTION of it makes room at once. */
+#define EVICT_FRACTION 16
+#define HOUR_MS INT64_C(3600000)
+
+/* A call and the sender that opened it ("" for the connections without a hello). */
+struct call_owner {
+	struct table_entry base;
+	char call_id[EVENT_ID_MAX + 1];
+	char owner[EVENT_ID_MAX + 1];
+	int64_t last_ms;
+	bool has_start; /* its call_start and call_end were accepted: complete, forgotten */
+	bool has_end;
+};
+
+/* An operator and the sender that owns it. */
+struct operator_owner {
+	struct table_entry base;
+	char agency[EVENT_ID_MAX + 1];
+	char operator_id[EVENT_ID_MAX + 1];
+	char owner[EVENT_ID_MAX + 1];
+	bool named; /* owned by a named source (else by the connections without a hello) */
+	int64_t last_ms;
+};
+
+/* A sender's new operators in the current hour of event time, and its refusals. */
+struct sender_rate {
+	struct table_entry base;
+	char name[EVENT_ID_MAX + 1];
+	int64_t hour;       /* event time / 1 h of the bucket counted */
+	uint32_t count;     /* new operators in that hour */
+	bool episode_open;  /* refused some; not yet quiet for resolve_after_seconds */
+	uint64_t refused;
+	int64_t refused_ms; /* event time of the last refusal */
+	int64_t last_ms;    /* event time it was last counted: the stalest is forgotten first */
+};
+
+struct operator_key {
+	const char *agency;
+	const char *operator_id;
+};
+
+struct binding {
+	struct table calls;
+	struct table operators;
+	struct table senders;
+	int64_t call_ms;     /* a call is forgotten this long after its last event */
+	int64_t operator_ms; /* an operator's owner, this long after its last call_start */
+	uint32_t open_episodes;
+	int64_t settle_after_ms; /* no open episode refused before this: binding_settle scans
+				  * the senders only once one may be quiet */
+	struct binding_stats stats;
+	struct binding_episode settled; /* handed out by binding_settle */
+	char settled_name[EVENT_ID_MAX + 1];
+};
+
+/* Operators owned: twice max_operators, so that the owners of every operator the detector
+ * holds and of those whose first call is still open fit without evicting. */
+static uint32_t operator_capacity(const struct config *config)
+{
+	return config->tracker.max_operators * 2;
+}
+
+static void take_bounds(struct binding *binding, const struct config *config)
+{
+	binding->call_ms = (int64_t)config->tracker.max_call_seconds * 1000;
+	binding->operator_ms = (int64_t)config_longest_window_seconds(config) * 1000;
+}
+
+struct binding *binding_new(const struct config *config)
+{
+	struct binding *binding = calloc(1, sizeof(*binding));
+
+	if (!binding)
+		return NULL;
+	if (table_init(&binding->calls, sizeof(struct call_owner), config->tracker.max_open_calls) != 0 ||
+	    table_init(&binding->operators, sizeof(struct operator_owner), operator_capacity(config)) != 0 ||
+	    table_init(&binding->senders, sizeof(struct sender_rate), config->feed.max_sources) != 0) {
+		binding_free(binding);
+		return NULL;
+	}
+	take_bounds(binding, config);
+	return binding;
+}
+
+void binding_free(struct binding *binding)
+{
+	if (!binding)
+		return;
+	table_release(&binding->calls);
+	table_release(&binding->operators);
+	table_release(&binding->senders);
+	free(binding);
+}
+
+/* Calls heard of without their call_start are forgotten first (what a flood leaves). */
+static int64_t call_age(const void *entry)
+{
+	const struct call_owner *call = entry;
+
+	return call->has_start ? call->last_ms : call->last_ms - (INT64_C(1) << 62);
+}
+
+static int64_t call_heard(const void *entry)
+{
+	return ((const struct call_owner *)entry)->last_ms;
+}
+
+static int64_t operator_age(const void *entry)
+{
+	return ((const struct operator_owner *)entry)->last_ms;
+}
+
+/* A sender with an open episode is kept while others can go. */
+static int64_t sender_age(const void *entry)
+{
+	const struct sender_rate *rate = entry;
+
+	return rate->episode_open ? INT64_MAX : rate->last_ms;
+}
+
+static void forget_sender(void *entry, void *ctx)
+{
+	struct binding *binding = ctx;
+
+	if (((struct sender_rate *)entry)->episode_open)
+		binding->open_episodes--;
+}
+
+int binding_reconfigure(struct binding *binding, const struct config *config)
+{
+	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age, NULL, NULL);
+	int operators = calls < 0 ? calls
+				  : table_resize(&binding->operators, operator_capacity(config), operator_age,
+						 NULL, NULL);
+	int senders = operators < 0 ? operators
+				    : table_resize(&binding->senders, config->feed.max_sources, sender_age,
+						   forget_sender, binding);
+
+	if (senders < 0)
+		return senders;
+	binding->stats.calls_evicted += (uint64_t)calls;
+	binding->stats.operators_evicted += (uint64_t)operators;
+	binding->stats.senders_evicted += (uint64_t)senders;
+	take_bounds(binding, config);
+	return 0;
+}
+
+/* ---- who may say what ----------------------------------------------------------------- */
+
+/* The owner name of a sender: its hello's source, or "" for every connection without one. */
+static const char *owner_of(const struct binding_sender *sender)
+{
+	return sender->named && sender->source ? sender->source : "";
+}
+
+static const struct config_source *listed_source(const struct config *config, const struct binding_sender *sender)
+{
+	if (!sender->named || !sender->source)
+		return NULL;
+	for (size_t i = 0; i < config->source_count; i++)
+		if (strcmp(config->sources[i].name, sender->source) == 0)
+			return &config->sources[i];
+	return NULL;
+}
+
+static bool agency_listed(const struct config_source *source, const char *agency)
+{
+	for (size_t i = 0; i < source->agency_count; i++)
+		if (strcmp(source->agencies[i], agency) == 0)
+			return true;
+	return false;
+}
+
+void binding_describe_sender(const char *owner, char *out, size_t size)
+{
+	if (owner[0])
+		snprintf(out, size, "feed source %s", owner);
+	else
+		snprintf(out, size, "the connections without a hello");
+}
+
+/* sources: and unlisted_sources: the sender, and the agency its event names. */
+static enum event_reject check_source(const struct config *config, const struct event *event,
+				      const struct binding_sender *sender, char *why, size_t why_size)
+{
+	const struct config_source *source = listed_source(config, sender);
+	const char *type = event_type_name(event->type);
+
+	if (!source && config->unlisted_sources == CONFIG_UNLISTED_REJECT) {
+		if (sender->named && sender->source)
+			snprintf(why, why_size, "%s: feed source %s is not listed in sources (unlisted_sources: reject)",
+				 type, sender->source);
+		else
+			snprintf(why, why_size, "%s: a connection without a hello is refused (unlisted_sources: reject)",
+				 type);
+		return EVENT_REJECT_SOURCE_NOT_ALLOWED;
+	}
+	if (!source || source->agency_count == 0 || (event->type != EVENT_CALL_START && !event->agency[0]) ||
+	    agency_listed(source, event->agency))
+		return EVENT_OK;
+	snprintf(why, why_size, "%s: agency \"%s\" is not one of feed source %s's agencies (sources[].agencies)", type,
+		 event->agency, source->name);
+	return EVENT_REJECT_AGENCY_NOT_ALLOWED;
+}
+
+static bool call_matches(const void *entry, const void *key)
+{
+	return strcmp(((const struct call_owner *)entry)->call_id, key) == 0;
+}
+
+static bool operator_matches(const void *entry, const void *key)
+{
+	const struct operator_owner *owner = entry;
+	const struct operator_key *wanted = key;
+
+	return strcmp(owner->operator_id, wanted->operator_id) == 0 && strcmp(owner->agency, wanted->agency) == 0;
+}
+
+static bool sender_matches(const void *entry, const void *key)
+{
+	return strcmp(((const struct sender_rate *)entry)->name, key) == 0;
+}
+
+/* The call's owner, NULL when the call is not bound (never heard of, or forgotten). */
+static struct call_owner *find_call(const struct binding *binding, const char *call_id, int64_t now_ms)
+{
+	uint32_t i = table_probe(&binding->calls, hash_string(call_id), call_matches, call_id);
+	struct call_owner *call = table_used(&binding->calls, i) ? table_slot(&binding->calls, i) : NULL;
+
+	return call && now_ms - call->last_ms < binding->call_ms ? call : NULL;
+}
+
+static struct operator_owner *find_operator(const struct binding *binding, const struct event *event, int64_t now_ms)
+{
+	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
+	uint32_t i = table_probe(&binding->operators, hash_string_pair(key.agency, key.operator_id), operator_matches,
+				 &key);
+	struct operator_owner *owner = table_used(&binding->operators, i) ? table_slot(&binding->operators, i) : NULL;
+
+	return owner && now_ms - owner->last_ms < binding->operator_ms ? owner : NULL;
+}
+
+static enum event_reject check_call(const struct binding *binding, const struct event *event, const char *owner,
+				    int64_t now_ms, char *why, size_t why_size)
+{
+	const struct call_owner *call = find_call(binding, event->call_id, now_ms);
+	char holder[EVENT_ID_MAX + 48];
+
+	if (!call || strcmp(call->owner, owner) == 0)
+		return EVENT_OK;
+	binding_describe_sender(call->owner, holder, sizeof(holder));
+	snprintf(why, why_size, "%s: call \"%s\" was opened by %s (tracker.bind_calls_to_source)",
+		 event_type_name(event->type), event->call_id, holder);
+	return EVENT_REJECT_CALL_OF_OTHER_SOURCE;
+}
+
+/* A named owner keeps its operator; the connections without a hello give way to a name. */
+static enum event_reject check_operator(const struct operator_owner *operator, const struct event *event,
+					const struct binding_sender *sender, char *why, size_t why_size)
+{
+	char holder[EVENT_ID_MAX + 48];
+
+	if (!operator || strcmp(operator->owner, owner_of(sender)) == 0 || (!operator->named && sender->named))
+		return EVENT_OK;
+	binding_describe_sender(operator->owner, holder, sizeof(holder));
+	snprintf(why, why_size, "%s: operator \"%s\" (agency \"%s\") belongs to %s (tracker.bind_operators_to_source)",
+		 event_type_name(event->type), event->operator_id, event->agency, holder);
+	return EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE;
+}
+
+/* ---- new operators per sender ------------------------------------------------------------ */
+
+/* Entries older than a cutoff: forgotten without counting (their time is up). */
+struct staleness {
+	table_age_fn *age;
+	int64_t cutoff_ms;
+};
+
+static bool is_stale(const void *entry, const void *ctx)
+{
+	const struct staleness *stale = ctx;
+
+	return stale->age(entry) < stale->cutoff_ms;
+}
+
+/* How a table's entries age: when each was last heard of (lifetime_ms after it, forgotten
+ * quietly), and the order in which they are evicted when none is that old. */
+struct aging {
+	table_age_fn *heard;
+	table_age_fn *age;
+	int64_t lifetime_ms; /* 0: no lifetime */
+};
+
+/* Make room in a full table for one more entry: entries not heard of for their lifetime go
+ * first; if none, 1/16 are evicted by age (counted in *evicted). */
+static void make_room(struct table *table, const struct aging *aging, int64_t now_ms, table_remove_fn *on_remove,
+		      void *ctx, uint64_t *evicted)
+{
+	struct staleness stale = {.age = aging->heard, .cutoff_ms = now_ms - aging->lifetime_ms};
+	table_age_fn *age = aging->age;
+	int64_t lifetime_ms = aging->lifetime_ms;
+
+	if (table->count < table->max_count)
+		return;
+	if (lifetime_ms > 0)
+		table_remove_stale(table, is_stale, &stale, on_remove, ctx);
+	if (table->count >= table->max_count)
+		*evicted += table_evict_oldest(table, age, EVICT_FRACTION, on_remove, ctx);
+}
+
+static struct sender_rate *sender_rate(struct binding *binding, const char *name, int64_t now_ms)
+{
+	uint64_t hash = hash_string(name);
+	uint32_t i = table_probe(&binding->senders, hash, sender_matches, name);
+	struct aging aging = {.heard = sender_age, .age = sender_age, .lifetime_ms = 0};
+	struct sender_rate *rate;
+
+	if (table_used(&binding->senders, i))
+		return table_slot(&binding->senders, i);
+	make_room(&binding->senders, &aging, now_ms, forget_sender, binding, &binding->stats.senders_evicted);
+	i = table_probe(&binding->senders, hash, sender_matches, name);
+	rate = table_claim(&binding->senders, i, hash);
+	text_copy(rate->name, name, sizeof(rate->name));
+	rate->hour = INT64_MIN;
+	rate->refused_ms = INT64_MIN;
+	return rate;
+}
+
+/* One more new operator from the sender, unless its hour is full: then refused (counted). */
+static enum event_reject count_new_operator(struct binding *binding, const struct config *config,
+					    const struct event *event, const char *owner, int64_t now_ms,
+					    char *why, size_t why_size)
+{
+	uint32_t limit = config->tracker.max_new_operators_per_source_per_hour;
+	struct sender_rate *rate = sender_rate(binding, owner, now_ms);
+	int64_t hour = event->ts_ms >= 0 ? event->ts_ms / HOUR_MS : -((-event->ts_ms + HOUR_MS - 1) / HOUR_MS);
+	char holder[EVENT_ID_MAX + 48];
+
+	rate->last_ms = now_ms;
+	if (hour > rate->hour) {
+		rate->hour = hour;
+		rate->count = 0;
+	}
+	if (limit == 0 || rate->count < limit) {
+		rate->count++;
+		return EVENT_OK;
+	}
+	rate->refused++;
+	rate->refused_ms = now_ms;
+	if (!rate->episode_open) {
+		if (binding->open_episodes++ == 0 || now_ms < binding->settle_after_ms)
+			binding->settle_after_ms = now_ms;
+		rate->episode_open = true;
+	}
+	binding_describe_sender(owner, holder, sizeof(holder));
+	snprintf(why, why_size,
+		 "%s: new operator \"%s\" (agency \"%s\") refused: %s introduced %" PRIu32
+		 " this hour already (tracker.max_new_operators_per_source_per_hour)",
+		 event_type_name(event->type), event->operator_id, event->agency, holder, limit);
+	return EVENT_REJECT_NEW_OPERATOR_RATE;
+}
+
+/* ---- recording what an accepted event binds ------------------------------------------------ */
+
+static void bind_call(struct binding *binding, const struct event *event, const char *owner, int64_t now_ms)
+{
+	uint64_t hash = hash_string(event->call_id);
+	uint32_t i = table_probe(&binding->calls, hash, call_matches, event->call_id);
+	struct call_owner *call;
+
+	bool bound = table_used(&binding->calls, i);
+
+	if (!bound) {
+		struct aging aging = {.heard = call_heard, .age = call_age, .lifetime_ms = binding->call_ms};
+		make_room(&binding->calls, &aging, now_ms, NULL, NULL, &binding->stats.calls_evicted);
+		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
+		call = table_claim(&binding->calls, i, hash);
+		text_copy(call->call_id, event->call_id, sizeof(call->call_id));
+	} else {
+		call = table_slot(&binding->calls, i);
+		bound = now_ms - call->last_ms < binding->call_ms; /* else forgotten: taken afresh */
+	}
+	if (!bound) {
+		text_copy(call->owner, owner, sizeof(call->owner));
+		call->has_start = call->has_end = false;
+	}
+	call->last_ms = now_ms;
+	call->has_start |= event->type == EVENT_CALL_START;
+	call->has_end |= event->type == EVENT_CALL_END;
+	if (call->has_start && call->has_end) /* complete: the tracker judges it now */
+		table_remove(&binding->calls, i);
+}
+
+static void bind_operator(struct binding *binding, const struct event *event, const struct binding_sender *sender,
+			  int64_t now_ms)
+{
+	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
+	uint64_t hash = hash_string_pair(key.agency, key.operator_id);
+	uint32_t i = table_probe(&binding->operators, hash, operator_matches, &key);
+	struct operator_owner *owner;
+
+	if (!table_used(&binding->operators, i)) {
+		struct aging aging = {.heard = operator_age, .age = operator_age, .lifetime_ms = binding->operator_ms};
+		make_room(&binding->operators, &aging, now_ms, NULL, NULL, &binding->stats.operators_evicted);
+		i = table_probe(&binding->operators, hash, operator_matches, &key);
+		owner = table_claim(&binding->operators, i, hash);
+		text_copy(owner->agency, key.agency, sizeof(owner->agency));
+		text_copy(owner->operator_id, key.operator_id, sizeof(owner->operator_id));
+		owner->last_ms = INT64_MIN;
+	} else {
+		owner = table_slot(&binding->operators, i);
+	}
+	if (owner->last_ms == INT64_MIN || now_ms - owner->last_ms >= binding->operator_ms ||
+	    (!owner->named && sender->named)) {
+		text_copy(owner->owner, owner_of(sender), sizeof(owner->owner));
+		owner->named = sender->named && sender->source;
+	}
+	owner->last_ms = now_ms;
+}
+
+enum event_reject binding_admit(struct binding *binding, const struct config *config, const struct event *event,
+				const struct binding_sender *sender, int64_t now_ms, char *why, size_t why_size)
+{
+	const char *owner = owner_of(sender);
+	enum event_reject reason = check_source(config, event, sender, why, why_size);
+	const struct operator_owner *operator = NULL;
+
+	if (event->ts_ms > now_ms)
+		now_ms = event->ts_ms;
+	if (reason == EVENT_OK && config->tracker.bind_calls_to_source)
+		reason = check_call(binding, event, owner, now_ms, why, why_size);
+	if (reason == EVENT_OK && event->operator_id[0]) {
+		operator = find_operator(binding, event, now_ms);
+		if (config->tracker.bind_operators_to_source)
+			reason = check_operator(operator, event, sender, why, why_size);
+	}
+	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !operator)
+		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
+	if (reason != EVENT_OK)
+		return reason;
+	bind_call(binding, event, owner, now_ms);
+	if (event->type == EVENT_CALL_START)
+		bind_operator(binding, event, sender, now_ms);
+	return EVENT_OK;
+}
+
+void binding_refusals(const struct binding *binding, const struct binding_sender *sender,
+		      struct binding_episode *out)
+{
+	const char *name = owner_of(sender);
+	uint32_t i = table_probe(&binding->senders, hash_string(name), sender_matches, name);
+
+	out->sender = name;
+	out->refused = table_used(&binding->senders, i) ? ((const struct sender_rate *)table_slot(&binding->senders, i))->refused
+							: 0;
+}
+
+uint32_t binding_open_episodes(const struct binding *binding)
+{
+	return binding->open_episodes;
+}
+
+/* The oldest last refusal of the open episodes (INT64_MAX: none). O(senders). */
+static int64_t oldest_refusal(const struct binding *binding)
+{
+	int64_t oldest = INT64_MAX;
+
+	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
+		const struct sender_rate *rate = table_slot(&binding->senders, i);
+		if (table_used(&binding->senders, i) && rate->episode_open && rate->refused_ms < oldest)
+			oldest = rate->refused_ms;
+	}
+	return oldest;
+}
+
+bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, struct binding_episode *out)
+{
+	if (binding->open_episodes == 0 || now_ms - binding->settle_after_ms < quiet_ms)
+		return false;
+	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
+		struct sender_rate *rate = table_slot(&binding->senders, i);
+		if (!table_used(&binding->senders, i) || !rate->episode_open || now_ms - rate->refused_ms < quiet_ms)
+			continue;
+		rate->episode_open = false;
+		binding->open_episodes--;
+		text_copy(binding->settled_name, rate->name, sizeof(binding->settled_name));
+		*out = (struct binding_episode){.sender = binding->settled_name, .refused = rate->refused};
+		return true;
+	}
+	binding->settle_after_ms = oldest_refusal(binding); /* none quiet yet: not before this one is */
+	return false;
+}
+
+const struct binding_stats *binding_stats(struct binding *binding)
+{
+	binding->stats.calls = binding->calls.count;
+	binding->stats.operators = binding->operators.count;
+	return &binding->stats;
+}
+
+void binding_save(const struct binding *binding, struct codec_writer *writer)
+{
+	codec_put_bytes(writer, &binding->stats, sizeof(binding->stats));
+	codec_put_u32(writer, binding->open_episodes);
+	table_save(&binding->calls, writer);
+	table_save(&binding->operators, writer);
+	table_save(&binding->senders, writer);
+}
+
+/* Strings of loaded entries end within their arrays, whatever the bytes said. */
+static void terminate_strings(struct binding *binding)
+{
+	for (uint32_t i = 0; i <= binding->calls.mask; i++) {
+		struct call_owner *call = table_slot(&binding->calls, i);
+		call->call_id[EVENT_ID_MAX] = call->owner[EVENT_ID_MAX] = '\0';
+	}
+	for (uint32_t i = 0; i <= binding->operators.mask; i++) {
+		struct operator_owner *owner = table_slot(&binding->operators, i);
+		owner->agency[EVENT_ID_MAX] = owner->operator_id[EVENT_ID_MAX] = owner->owner[EVENT_ID_MAX] = '\0';
+	}
+	for (uint32_t i = 0; i <= binding->senders.mask; i++)
+		((struct sender_rate *)table_slot(&binding->senders, i))->name[EVENT_ID_MAX] = '\0';
+}
+
+static uint32_t count_open_episodes(const struct binding *binding)
+{
+	uint32_t open = 0;
+
+	for (uint32_t i = 0; i <= binding->senders.mask; i++)
+		open += table_used(&binding->senders, i) && ((const struct sender_rate *)table_slot(&binding->senders, i))->episode_open;
+	return open;
+}
+
+int binding_load(struct binding *binding, struct codec_reader *reader)
+{
+	codec_get_bytes(reader, &binding->stats, sizeof(binding->stats));
+	binding->open_episodes = codec_get_u32(reader);
+	if (reader->failed || table_load(&binding->calls, reader) != 0 || table_load(&binding->operators, reader) != 0 ||
+	    table_load(&binding->senders, reader) != 0)
+		return -EINVAL;
+	terminate_strings(binding);
+	binding->settle_after_ms = oldest_refusal(binding);
+	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMON_BINDING_H
+#define CADMON_BINDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+
+/*
+ * What one feed source may say (docs/detection.md, "Sources and what they may say"): the
+ * gate every event passes before the duplicate filter and the reorder buffer, so that one
+ * source cannot speak for another's people and calls, nor flood the tables.
+ *
+ * - sources: / unlisted_sources: a listed source's events name only its agencies; with
+ *   unlisted_sources: reject, a source not listed (or a connection without a hello) is refused.
+ * - A call belongs to the sender that first reported it: a named source by its name, every
+ *   connection without a hello together (so a CAD that reconnects without a hello keeps its
+ *   calls). Another sender's events for it are refused while the call is remembered: until
+ *   tracker.max_call_seconds after its last event (event time).
+ * - An operator (agency, operator) belongs to the named source whose call_start first named
+ *   it, until it has had no event from it for the longest rule window: by then it has no calls
+ *   in any window left to protect. An operator seen only without a hello is claimed by the
+ *   first named source that names it; a connection without a hello cannot speak for an
+ *   operator a named source owns.
+ * - New operators (a call_start naming an operator not owned now) count per sender and per
+ *   hour of event time (fixed buckets); past tracker.max_new_operators_per_source_per_hour
+ *   they are refused, an episode the engine turns into a "limit" system alert.
+ *
+ * Bounded: the calls at most tracker.max_open_calls, the operators tracker.max_operators, the
+ * senders feed.max_sources (the stalest forgotten first when full, counted). Pure, event time.
+ */
+
+/* Who sent an event. */
+struct binding_sender {
+	const char *source; /* the hello's source, or NULL / "" / a connection key when !named */
+	bool named;
+};
+
+struct binding_stats {
+	uint64_t calls_evicted;     /* call owners forgotten early: tracker.max_open_calls */
+	uint64_t operators_evicted; /* operator owners forgotten early: tracker.max_operators */
+	uint64_t senders_evicted;   /* new-operator counts forgotten: feed.max_sources */
+	uint32_t calls;             /* calls bound now */
+	uint32_t operators;         /* operators bound now */
+};
+
+struct binding;
+
+/** A gate sized by config. NULL on allocation failure. */
+struct binding *binding_new(const struct config *config);
+void binding_free(struct binding *binding);
+
+/** Resize to config's bounds, keeping what fits (the stalest forgotten). 0 or -ENOMEM. */
+int binding_reconfigure(struct binding *binding, const struct config *config);
+
+/**
+ * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
+ * detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
+ * operator_of_other_source, new_operator_rate. now_ms is the newest event time (the
+ * engine's watermark, or the event's own ts when newer).
+ */
+enum event_reject binding_admit(struct binding *binding, const struct config *config, const struct event *event,
+				const struct binding_sender *sender, int64_t now_ms, char *why, size_t why_size);
+
+/* A sender whose new operators were refused: the episode of its "limit" system alert. */
+struct binding_episode {
+	const char *sender; /* its name, "" for the connections without a hello */
+	uint64_t refused;   /* new operators refused from it, in all */
+};
+
+/** A sender in plain words: "feed source cad-2", or (sender "") "the connections without a hello". */
+void binding_describe_sender(const char *sender, char *out, size_t size);
+
+/** The sender's refusal counts, after binding_admit refused one of its events. */
+void binding_refusals(const struct binding *binding, const struct binding_sender *sender,
+		      struct binding_episode *out);
+
+/** Refusal episodes still open. */
+uint32_t binding_open_episodes(const struct binding *binding);
+
+/**
+ * Close one episode whose last refusal is quiet_ms or more before now_ms: true with *out
+ * filled (valid until the next call), false when there is none.
+ */
+bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, struct binding_episode *out);
+
+const struct binding_stats *binding_stats(struct binding *binding);
+
+struct codec_writer;
+struct codec_reader;
+
+void binding_save(const struct binding *binding, struct codec_writer *writer);
+/** Load what binding_save wrote into a new gate of the same bounds. 0 or -EINVAL. */
+int binding_load(struct binding *binding, struct codec_reader *reader);
+
+#endif

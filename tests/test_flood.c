@@ -1,0 +1,785 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "codec.h"
+#include "engine.h"
+
+/*
+ * Issue 11 item 7: one source cannot flood the tables. What a source may say (lib/binding.h),
+ * rule by rule with the exact reasons, the least-evidence eviction with its exact survivors,
+ * then the issue's three attacks against a shift in which a rogue call-taker cuts calls:
+ * a million invented operators, forged incidents for the rogue's calls, and 66 forged lines
+ * naming an honest call-taker.
+ */
+
+#define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
+#define MINUTE INT64_C(60000)
+#define MAX_ALERTS 4096
+
+struct fixture {
+	struct engine *engine;
+	char *alerts[MAX_ALERTS];
+	size_t alert_count;
+	struct engine_verdict verdict;
+};
+
+static void collect(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	struct fixture *f = ctx;
+
+	(void)alert;
+	(void)len;
+	assert_true(f->alert_count < MAX_ALERTS);
+	f->alerts[f->alert_count++] = strdup(json);
+}
+
+static struct config flood_config(void)
+{
+	struct config config;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1800;
+	config.detector.rule_count = 1;
+	config.detector.rules[0] = (struct config_rule){
+		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 1800, .min_calls = 6,
+		.min_premature = 4, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 0.01,
+		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "critical"};
+	return config;
+}
+
+static void start(struct fixture *f, const struct config *config)
+{
+	memset(f, 0, sizeof(*f));
+	f->engine = engine_new(config, collect, f);
+	assert_non_null(f->engine);
+}
+
+static void finish(struct fixture *f)
+{
+	engine_free(f->engine);
+	for (size_t i = 0; i < f->alert_count; i++)
+		free(f->alerts[i]);
+	f->alert_count = 0;
+}
+
+/* One line from source (NULL: a connection without a hello, "#1" or "#2"), heard by the host
+ * a second after its ts. */
+static enum event_reject from(struct fixture *f, const char *source, int64_t ts_ms, const char *format, ...)
+{
+	char line[512];
+	va_list args;
+	bool named = source && source[0] != '#';
+	struct engine_origin origin = {.source = source ? source : "#1", .named = named,
+				       .received_ms = ts_ms + 1000};
+
+	va_start(args, format);
+	vsnprintf(line, sizeof(line), format, args);
+	va_end(args);
+	engine_process_from(f->engine, &origin, line, strlen(line), &f->verdict);
+	return f->verdict.reject;
+}
+
+#define START(id, op, agency) \
+	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":%lld,\"operator\":\"" op "\",\"agency\":\"" agency "\"}"
+#define END(id, who) "{\"type\":\"call_end\",\"call_id\":\"" id "\",\"ts\":%lld,\"released_by\":\"" who "\"}"
+#define INCIDENT(id) "{\"type\":\"incident\",\"call_id\":\"" id "\",\"ts\":%lld}"
+
+static long long at(int64_t minutes, int64_t seconds)
+{
+	return (long long)(T0 + minutes * MINUTE + seconds * 1000);
+}
+
+/* ---- rules --------------------------------------------------------------------------- */
+
+/* sources[].agencies: a listed source names only its agencies; others are not limited. */
+static void test_agency_not_allowed(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.source_count = 1;
+	snprintf(config.sources[0].name, sizeof(config.sources[0].name), "cad-east");
+	snprintf(config.sources[0].agencies[0], sizeof(config.sources[0].agencies[0]), "NOPD");
+	snprintf(config.sources[0].agencies[1], sizeof(config.sources[0].agencies[1]), "NOFD");
+	config.sources[0].agency_count = 2;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 1), START("c2", "op-2", "JPSO"), at(0, 1)),
+			 EVENT_REJECT_AGENCY_NOT_ALLOWED);
+	assert_string_equal(f.verdict.why,
+			    "call_start: agency \"JPSO\" is not one of feed source cad-east's agencies (sources[].agencies)");
+	assert_int_equal(from(&f, "cad-east", at(0, 2), "{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":%lld,"
+			      "\"operator\":\"op-3\"}", at(0, 2)), EVENT_REJECT_AGENCY_NOT_ALLOWED);
+	assert_string_equal(f.verdict.why,
+			    "call_start: agency \"\" is not one of feed source cad-east's agencies (sources[].agencies)");
+	assert_int_equal(from(&f, "cad-east", at(0, 3), END("c1", "caller"), at(0, 3)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-west", at(0, 4), START("w1", "op-9", "JPSO"), at(0, 4)), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_AGENCY_NOT_ALLOWED], 2);
+	assert_string_equal(event_reject_name(EVENT_REJECT_AGENCY_NOT_ALLOWED), "agency_not_allowed");
+	finish(&f);
+}
+
+/* unlisted_sources: reject refuses every other sender, connections without a hello too. */
+static void test_unlisted_source_refused(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.source_count = 1;
+	snprintf(config.sources[0].name, sizeof(config.sources[0].name), "cad-east");
+	config.unlisted_sources = CONFIG_UNLISTED_REJECT;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "ANY"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-west", at(0, 1), START("c2", "op-2", "NOPD"), at(0, 1)),
+			 EVENT_REJECT_SOURCE_NOT_ALLOWED);
+	assert_string_equal(f.verdict.why,
+			    "call_start: feed source cad-west is not listed in sources (unlisted_sources: reject)");
+	assert_int_equal(from(&f, NULL, at(0, 2), END("c1", "caller"), at(0, 2)), EVENT_REJECT_SOURCE_NOT_ALLOWED);
+	assert_string_equal(f.verdict.why, "call_end: a connection without a hello is refused (unlisted_sources: reject)");
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_SOURCE_NOT_ALLOWED], 2);
+	finish(&f);
+}
+
+/* A call belongs to the sender that opened it until it completes; the connections without a
+ * hello are one sender (a CAD reconnecting without a hello keeps its calls). */
+static void test_call_of_other_source(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), INCIDENT("c1"), at(0, 1)), EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why,
+			    "incident: call \"c1\" was opened by feed source cad-east (tracker.bind_calls_to_source)");
+	assert_int_equal(from(&f, NULL, at(0, 2), END("c1", "caller"), at(0, 2)), EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why,
+			    "call_end: call \"c1\" was opened by feed source cad-east (tracker.bind_calls_to_source)");
+	assert_int_equal(from(&f, "cad-east", at(0, 3), END("c1", "caller"), at(0, 3)), EVENT_OK);
+	/* Complete: the id is free again. */
+	assert_int_equal(from(&f, "cad-evil", at(0, 4), START("c1", "op-66", "NOPD"), at(0, 4)), EVENT_OK);
+	/* Two connections without a hello are one sender; a named source is another. */
+	assert_int_equal(from(&f, "#1", at(0, 5), START("u1", "op-2", "NOPD"), at(0, 5)), EVENT_OK);
+	assert_int_equal(from(&f, "#2", at(0, 6), INCIDENT("u1"), at(0, 6)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 7), END("u1", "operator"), at(0, 7)),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_end: call \"u1\" was opened by the connections without a hello "
+					   "(tracker.bind_calls_to_source)");
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE], 3);
+	finish(&f);
+
+	config.tracker.bind_calls_to_source = false;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), INCIDENT("c1"), at(0, 1)), EVENT_OK);
+	finish(&f);
+}
+
+/* An operator belongs to the named source that first named it, until idle for the longest
+ * rule window (1800 s here); the connections without a hello give way to a name. */
+static void test_operator_of_other_source(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-7", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), START("x1", "op-7", "NOPD"), at(0, 1)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_start: operator \"op-7\" (agency \"NOPD\") belongs to feed source "
+					   "cad-east (tracker.bind_operators_to_source)");
+	assert_int_equal(from(&f, NULL, at(0, 2), START("x2", "op-7", "NOPD"), at(0, 2)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	/* Another agency's op-7 is another call-taker. */
+	assert_int_equal(from(&f, "cad-evil", at(0, 3), START("x3", "op-7", "JPSO"), at(0, 3)), EVENT_OK);
+	/* Seen only without a hello: the first name takes it, and keeps it. */
+	assert_int_equal(from(&f, NULL, at(0, 4), START("u1", "op-8", "NOPD"), at(0, 4)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 5), START("c2", "op-8", "NOPD"), at(0, 5)), EVENT_OK);
+	assert_int_equal(from(&f, NULL, at(0, 6), START("u2", "op-8", "NOPD"), at(0, 6)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	/* Idle for the longest rule window: no evidence left to protect, free again. */
+	assert_int_equal(from(&f, "cad-evil", at(29, 59), START("x4", "op-7", "NOPD"), at(29, 59)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	assert_int_equal(from(&f, "cad-evil", at(30, 0), START("x5", "op-7", "NOPD"), at(30, 0)), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 4);
+	finish(&f);
+}
+
+/* New operators per source per hour: the one past the limit is refused, a limit alert names
+ * the source and the key, known operators go on, the next hour counts afresh, and the alert
+ * resolves after resolve_after_seconds without a refusal. */
+static void test_new_operator_rate(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char alert_id[ALERT_ID_LENGTH + 1];
+	char expected[1024];
+	(void)state;
+
+	config.tracker.max_new_operators_per_source_per_hour = 3;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-evil", at(0, 0), START("x1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), START("x2", "op-2", "NOPD"), at(0, 1)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 2), START("x3", "op-3", "NOPD"), at(0, 2)), EVENT_OK);
+	assert_int_equal(f.alert_count, 0);
+	assert_int_equal(from(&f, "cad-evil", at(0, 3), START("x4", "op-4", "NOPD"), at(0, 3)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_string_equal(f.verdict.why, "call_start: new operator \"op-4\" (agency \"NOPD\") refused: feed source "
+					   "cad-evil introduced 3 this hour already "
+					   "(tracker.max_new_operators_per_source_per_hour)");
+	assert_int_equal(f.alert_count, 1);
+	alert_derive_id("cad-evil", "tracker.max_new_operators_per_source_per_hour", "limit", at(0, 2), "", alert_id);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\","
+		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		 "\"limit\":\"tracker.max_new_operators_per_source_per_hour\",\"evicted\":1,"
+		 "\"message\":\"feed source cad-evil named more than 3 new call-takers in an hour "
+		 "(tracker.max_new_operators_per_source_per_hour): 1 refused so far; its calls of known "
+		 "call-takers go on\"}",
+		 alert_id);
+	assert_string_equal(f.alerts[0], expected);
+	assert_true(engine_system_alert_open(f.engine, "limit", "tracker.max_new_operators_per_source_per_hour") ==
+		    false); /* keyed by its source too */
+	/* Once per episode: more refusals keep it open without a notice. */
+	assert_int_equal(from(&f, "cad-evil", at(0, 4), START("x5", "op-5", "NOPD"), at(0, 4)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_int_equal(from(&f, "cad-evil", at(0, 5), START("x6", "op-1", "NOPD"), at(0, 5)), EVENT_OK);
+	assert_int_equal(f.alert_count, 1);
+	/* Another source has its own count. */
+	assert_int_equal(from(&f, "cad-east", at(0, 6), START("e1", "op-10", "NOPD"), at(0, 6)), EVENT_OK);
+	/* Resolved once the newest event time is 1800 s past the last refusal (08:00:04). */
+	assert_int_equal(from(&f, "cad-east", at(30, 3), START("e2", "op-10", "NOPD"), at(30, 3)), EVENT_OK);
+	assert_int_equal(f.alert_count, 1);
+	assert_int_equal(from(&f, "cad-east", at(30, 4), START("e3", "op-10", "NOPD"), at(30, 4)), EVENT_OK);
+	assert_int_equal(f.alert_count, 2);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,\"ts\":\"2026-11-29T08:30:04.000Z\","
+		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		 "\"limit\":\"tracker.max_new_operators_per_source_per_hour\",\"evicted\":2,"
+		 "\"message\":\"feed source cad-evil: no new call-taker refused for 1800 s; 2 in all\"}",
+		 alert_id);
+	assert_string_equal(f.alerts[1], expected);
+	/* The next hour counts afresh. */
+	assert_int_equal(from(&f, "cad-evil", at(60, 0), START("x7", "op-6", "NOPD"), at(60, 0)), EVENT_OK);
+	assert_int_equal(f.alert_count, 2);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], 2);
+	finish(&f);
+}
+
+/* ---- eviction ------------------------------------------------------------------------ */
+
+struct names {
+	char text[512];
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_name(const struct detector_operator_figures *figures, void *ctx)
+{
+	struct names *names = ctx;
+	size_t used = strlen(names->text);
+
+	snprintf(names->text + used, sizeof(names->text) - used, "%s ", figures->operator_id);
+}
+
+/* The operators tracked, sorted: "op-a op-b ". */
+static void survivors(struct fixture *f, char *out, size_t size)
+{
+	struct names names = {.text = ""};
+	char *words[16];
+	size_t n = 0;
+
+	engine_each_operator(f->engine, add_name, &names);
+	for (char *word = strtok(names.text, " "); word && n < 16; word = strtok(NULL, " "))
+		words[n++] = word;
+	qsort(words, n, sizeof(*words), by_name);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s ", words[i]);
+}
+
+/* One completed call of op at minute m, cut by the operator after 5 s or taken for 2 min. */
+static void call(struct fixture *f, const char *op, int64_t minute, bool cut)
+{
+	char id[32];
+	char start_line[256], end_line[256];
+
+	snprintf(id, sizeof(id), "%s-%lld", op, (long long)minute);
+	snprintf(start_line, sizeof(start_line),
+		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%lld,\"operator\":\"%s\",\"agency\":\"NOPD\"}", id,
+		 at(minute, 0), op);
+	snprintf(end_line, sizeof(end_line), "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,\"released_by\":\"%s\"}",
+		 id, at(minute, cut ? 5 : 120), cut ? "operator" : "caller");
+	assert_int_equal(from(f, "cad-east", at(minute, 0), "%s", start_line), EVENT_OK);
+	assert_int_equal(from(f, "cad-east", at(minute, cut ? 5 : 120), "%s", end_line), EVENT_OK);
+}
+
+/* A full table forgets the operator with the least evidence: never one with an open alert,
+ * then the fewest calls in its windows, then the least recently active. */
+static void test_eviction_least_evidence_first(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char names[256];
+	(void)state;
+
+	config.tracker.max_operators = 4;
+	config.detector.rules[0].min_calls = 2;
+	config.detector.rules[0].min_premature = 2;
+	config.detector.rules[0].max_p_value = 1.0;
+	start(&f, &config);
+	call(&f, "op-a", 0, true); /* two cut calls: an open alert */
+	call(&f, "op-a", 3, true);
+	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
+	call(&f, "op-b", 6, false); /* three calls */
+	call(&f, "op-b", 9, false);
+	call(&f, "op-b", 12, false);
+	call(&f, "op-c", 15, false); /* one call, earlier */
+	call(&f, "op-d", 18, false); /* one call, later */
+	call(&f, "op-e", 21, false); /* full: op-c goes */
+	survivors(&f, names, sizeof(names));
+	assert_string_equal(names, "op-a op-b op-d op-e ");
+	call(&f, "op-f", 24, false); /* op-d, then op-e, have one call: op-d is older */
+	survivors(&f, names, sizeof(names));
+	assert_string_equal(names, "op-a op-b op-e op-f ");
+	call(&f, "op-f", 27, false); /* op-f: two calls now; op-e goes before op-b (three) */
+	call(&f, "op-g", 30, false);
+	survivors(&f, names, sizeof(names));
+	assert_string_equal(names, "op-a op-b op-f op-g ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 3);
+	finish(&f);
+}
+
+/* A table full of operators with open alerts refuses a new operator's calls (counted, and
+ * the tracker.max_operators limit alert) instead of forgetting an alert. */
+static void test_full_of_alerts_refuses_new_operator(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char names[256];
+	(void)state;
+
+	config.tracker.max_operators = 1;
+	config.detector.rules[0].min_calls = 2;
+	config.detector.rules[0].min_premature = 2;
+	config.detector.rules[0].max_p_value = 1.0;
+	start(&f, &config);
+	call(&f, "op-a", 0, true);
+	call(&f, "op-a", 3, true);
+	assert_int_equal(f.alert_count, 1);
+	call(&f, "op-z", 6, false);
+	survivors(&f, names, sizeof(names));
+	assert_string_equal(names, "op-a ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_refused, 1);
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 0);
+	assert_int_equal(f.alert_count, 2);
+	assert_non_null(strstr(f.alerts[1], "\"system\":\"limit\",\"severity\":\"warning\","
+					    "\"limit\":\"tracker.max_operators\",\"evicted\":1,"));
+	finish(&f);
+}
+
+/* ---- the issue's attacks --------------------------------------------------------------- */
+
+#define SHIFT_OPERATORS 12
+#define SHIFT_MINUTES 120
+#define ROGUE 7             /* op-07 cuts his calls from minute 30 */
+#define FLOOD_OPERATORS 1000000
+/* The evicting flood, smaller: each invented call-taker then goes through the operator table,
+ * and under the sanitizers a million take minutes of the suite (bench/flood runs the million). */
+#define EVICTING_FLOOD_OPERATORS 200000
+
+struct shift_line {
+	int64_t ts_ms;
+	char text[224];
+	int op;
+	bool rogue_start; /* a call_start of the rogue: the call id to forge incidents for */
+	char call_id[16];
+};
+
+static struct shift_line *shift;
+static size_t shift_count;
+
+static uint64_t next_random(uint64_t *state)
+{
+	*state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return *state >> 33;
+}
+
+static int by_ts(const void *a, const void *b)
+{
+	const struct shift_line *x = a, *y = b;
+
+	if (x->ts_ms != y->ts_ms)
+		return x->ts_ms < y->ts_ms ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+/* Twelve call-takers of cad-east for two hours; calls every 4 to 6 minutes; op-07 cuts
+ * his after 5 to 9 s from minute 30, the others talk 1 to 4 minutes. */
+static void make_shift(void)
+{
+	uint64_t random = 11;
+	int call_number = 0;
+
+	shift = calloc(2 * SHIFT_OPERATORS * SHIFT_MINUTES, sizeof(*shift));
+	assert_non_null(shift);
+	shift_count = 0;
+	for (int op = 1; op <= SHIFT_OPERATORS; op++) {
+		int64_t t = T0 + (int64_t)(next_random(&random) % 120) * 1000;
+		while (t < T0 + SHIFT_MINUTES * MINUTE) {
+			bool cut = op == ROGUE && t >= T0 + 30 * MINUTE;
+			int64_t talk = cut ? 5000 + (int64_t)(next_random(&random) % 4000)
+					   : 60000 + (int64_t)(next_random(&random) % 180000);
+			struct shift_line *s = &shift[shift_count++], *e = &shift[shift_count++];
+			call_number++;
+			*s = (struct shift_line){.ts_ms = t, .op = op, .rogue_start = op == ROGUE};
+			snprintf(s->call_id, sizeof(s->call_id), "E-%d", call_number);
+			snprintf(s->text, sizeof(s->text),
+				 "{\"type\":\"call_start\",\"call_id\":\"E-%d\",\"ts\":%lld,\"operator\":\"op-%02d\","
+				 "\"agency\":\"NOPD\",\"ani\":\"504555%04d\"}",
+				 call_number, (long long)t, op, call_number);
+			*e = (struct shift_line){.ts_ms = t + talk, .op = op};
+			snprintf(e->text, sizeof(e->text),
+				 "{\"type\":\"call_end\",\"call_id\":\"E-%d\",\"ts\":%lld,\"released_by\":\"%s\"}", call_number,
+				 (long long)(t + talk), cut ? "operator" : "caller");
+			t += talk + 120000 + (int64_t)(next_random(&random) % 180000);
+		}
+	}
+	qsort(shift, shift_count, sizeof(*shift), by_ts);
+}
+
+/* The operator alerts of a run, without their seq (system alerts take seqs in between). */
+static void operator_alerts(const struct fixture *f, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < f->alert_count; i++) {
+		const char *seq = strstr(f->alerts[i], "\"seq\":");
+		const char *rest = seq ? strchr(seq, ',') : NULL;
+		if (!strstr(f->alerts[i], "\"type\":\"operator\"") || !seq || !rest)
+			continue;
+		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n", (int)(seq - f->alerts[i]), f->alerts[i],
+			 rest + 1);
+	}
+}
+
+/* The shift alone, through the given hook before each of its lines (NULL: none). */
+typedef void attack_fn(struct fixture *f, const struct shift_line *line, void *ctx);
+
+static void run_shift(struct fixture *f, attack_fn *attack, void *ctx)
+{
+	for (size_t i = 0; i < shift_count; i++) {
+		if (attack)
+			attack(f, &shift[i], ctx);
+		assert_int_equal(from(f, "cad-east", shift[i].ts_ms, "%s", shift[i].text), EVENT_OK);
+	}
+	engine_flush(f->engine);
+}
+
+/* The operator alerts of the shift without any attack (flood_config). */
+static char *baseline;
+
+static void make_baseline(void)
+{
+	struct config config = flood_config();
+	struct fixture f;
+
+	baseline = malloc(65536);
+	assert_non_null(baseline);
+	start(&f, &config);
+	run_shift(&f, NULL, NULL);
+	operator_alerts(&f, baseline, 65536);
+	finish(&f);
+}
+
+/* The attacked run gave every operator alert of the baseline, byte for byte (seq aside). */
+static void assert_baseline_alerts(const struct fixture *f)
+{
+	char *attacked = malloc(65536);
+
+	assert_non_null(attacked);
+	operator_alerts(f, attacked, 65536);
+	assert_string_equal(attacked, baseline);
+	free(attacked);
+}
+
+/* A million invented call-takers from cad-evil, in step with the shift. */
+struct flood {
+	uint64_t total; /* invented call-takers to send */
+	uint64_t sent;
+	uint64_t per_shift_line;
+	bool complete; /* each invented call-taker's call ends (90 s, released by the caller) */
+	int64_t from_ms; /* the flood starts with the first shift line at or after this */
+};
+
+static void flood_before(struct fixture *f, const struct shift_line *line, void *ctx)
+{
+	struct flood *flood = ctx;
+
+	/* Stamped no later than the shift's own line, so that the center clock is the shift's. */
+	int64_t ts = line->ts_ms;
+
+	if (ts < flood->from_ms)
+		return;
+	for (uint64_t n = 0; n < flood->per_shift_line && flood->sent < flood->total; n++) {
+		flood->sent++;
+		from(f, "cad-evil", ts - (flood->complete ? 90000 : 0),
+		     "{\"type\":\"call_start\",\"call_id\":\"F%llu\",\"ts\":%lld,\"operator\":\"fake-%llu\",\"agency\":\"NOPD\"}",
+		     (unsigned long long)flood->sent, (long long)(ts - (flood->complete ? 90000 : 0)),
+		     (unsigned long long)flood->sent);
+		if (flood->complete)
+			from(f, "cad-evil", ts,
+			     "{\"type\":\"call_end\",\"call_id\":\"F%llu\",\"ts\":%lld,\"released_by\":\"caller\"}",
+			     (unsigned long long)flood->sent, (long long)ts);
+	}
+}
+
+static double run_flood(const struct config *config, struct fixture *f, uint64_t total, bool complete,
+			int64_t from_ms)
+{
+	struct flood flood = {.total = total, .complete = complete, .from_ms = from_ms};
+	size_t flooded_lines = 0;
+
+	for (size_t i = 0; i < shift_count; i++)
+		flooded_lines += shift[i].ts_ms >= from_ms;
+	flood.per_shift_line = total / flooded_lines + 1;
+	struct timespec begin, end;
+
+	start(f, config);
+	clock_gettime(CLOCK_MONOTONIC, &begin);
+	run_shift(f, flood_before, &flood);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	assert_int_equal(flood.sent, total);
+	return (double)(end.tv_sec - begin.tv_sec) + (double)(end.tv_nsec - begin.tv_nsec) / 1e9;
+}
+
+/* How many of the shift's call-takers (op-01 .. op-12) the operator table holds. */
+struct shift_presence {
+	int count;
+};
+
+static void note_shift_operator(const struct detector_operator_figures *figures, void *ctx)
+{
+	if (strncmp(figures->operator_id, "op-", 3) == 0)
+		((struct shift_presence *)ctx)->count++;
+}
+
+/* Attack 1: a million invented operators. The rate of new operators refuses all but 300 an
+ * hour; the rogue's alert is the one he gets without the flood; the limit alert names cad-evil. */
+static void test_flood_of_invented_operators(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	assert_non_null(strstr(baseline, "\"operator\":\"op-07\""));
+	double seconds = run_flood(&config, &f, FLOOD_OPERATORS, false, T0);
+	print_message("flood of %d invented operators (with the rate limit): %.2f s\n", FLOOD_OPERATORS, seconds);
+	assert_baseline_alerts(&f);
+	const struct engine_stats *stats = engine_stats(f.engine);
+	/* 300 new operators accepted in each of the hours 08:00, 09:00 and 10:00 the shift spans. */
+	assert_int_equal(stats->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], FLOOD_OPERATORS - 900);
+	assert_int_equal(stats->detector.operators_evicted, 0);
+	size_t limit_alerts = 0;
+	for (size_t i = 0; i < f.alert_count; i++)
+		limit_alerts += strstr(f.alerts[i], "\"alert\":\"firing\"") &&
+				strstr(f.alerts[i], "\"source\":\"cad-evil\",\"limit\":\"tracker.max_new_operators_per_source_per_hour\"");
+	assert_int_equal(limit_alerts, 1);
+	finish(&f);
+}
+
+/* Attack 1 again without the rate limit, from minute 30 of the shift: 200,000 invented operators
+ * reach the operator table (5000); least-evidence eviction forgets the invented ones (one call
+ * each) and keeps the shift's call-takers (five or more calls in their windows by then): the
+ * rogue's alerts are unchanged, and every eviction is counted and notified. (A call-taker
+ * whose first call falls in such a flood has one call too, is less recently active than the
+ * flood, and is forgotten before his second: the rate limit is what keeps the flood out.) */
+static void test_flood_evicts_least_evidence(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_new_operators_per_source_per_hour = 0;
+	double seconds = run_flood(&config, &f, EVICTING_FLOOD_OPERATORS, true, T0 + 30 * MINUTE);
+	print_message("flood of %d invented operators (no rate limit, evicting): %.2f s\n", EVICTING_FLOOD_OPERATORS,
+		      seconds);
+	assert_baseline_alerts(&f);
+	const struct engine_stats *stats = engine_stats(f.engine);
+	/* 200,012 call-takers through a table of 5000: 195,312 forgotten (in batches of 312 while
+	 * full), every one of them invented; 4,700 left. */
+	assert_int_equal(stats->detector.operators_evicted, 195312);
+	assert_int_equal(stats->detector.operators, 4700);
+	struct shift_presence presence = {0};
+	engine_each_operator(f.engine, note_shift_operator, &presence);
+	assert_int_equal(presence.count, SHIFT_OPERATORS); /* none of the shift's was evicted */
+	size_t limit_alerts = 0;
+	for (size_t i = 0; i < f.alert_count; i++)
+		limit_alerts += strstr(f.alerts[i], "\"alert\":\"firing\"") &&
+				strstr(f.alerts[i], "\"limit\":\"tracker.max_operators\"");
+	assert_int_equal(limit_alerts, 1);
+	finish(&f);
+}
+
+/* Attack 2: cad-evil sends an incident for each of the rogue's calls as it starts: refused
+ * (call_of_other_source), the rogue's alert is unchanged. */
+static void forge_incidents(struct fixture *f, const struct shift_line *line, void *ctx)
+{
+	(void)ctx;
+	if (!line->rogue_start)
+		return;
+	assert_int_equal(from(f, "cad-east", line->ts_ms, "%s", line->text), EVENT_OK);
+	assert_int_equal(from(f, "cad-evil", line->ts_ms, "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}",
+			      line->call_id, (long long)line->ts_ms),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+}
+
+static void test_forged_incidents_do_not_hide_the_rogue(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	run_shift(&f, forge_incidents, NULL); /* the rogue's call_start goes first, then is a duplicate */
+	assert_baseline_alerts(&f);
+	assert_true(engine_stats(f.engine)->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE] > 20);
+	finish(&f);
+}
+
+/* Attack 3: 66 forged lines from cad-evil naming op-03, an honest call-taker of cad-east:
+ * 33 calls cut after 2 s. No alert against op-03. */
+struct framing {
+	int sent;
+};
+
+static void frame_honest(struct fixture *f, const struct shift_line *line, void *ctx)
+{
+	struct framing *framing = ctx;
+
+	if (framing->sent >= 66 || line->ts_ms < T0 + 40 * MINUTE)
+		return;
+	int n = framing->sent / 2 + 1;
+	/* Stamped no later than the shift's own line, so that the center clock is the shift's. */
+	assert_int_equal(from(f, "cad-evil", line->ts_ms - 2000,
+			      "{\"type\":\"call_start\",\"call_id\":\"frame-%d\",\"ts\":%lld,\"operator\":\"op-03\","
+			      "\"agency\":\"NOPD\"}",
+			      n, (long long)(line->ts_ms - 2000)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	from(f, "cad-evil", line->ts_ms,
+	     "{\"type\":\"call_end\",\"call_id\":\"frame-%d\",\"ts\":%lld,\"released_by\":\"operator\"}", n,
+	     (long long)line->ts_ms);
+	framing->sent += 2;
+}
+
+static void test_forged_lines_do_not_frame_an_honest_operator(void **state)
+{
+	struct config config = flood_config();
+	struct framing framing = {0};
+	struct fixture f;
+	(void)state;
+
+	assert_null(strstr(baseline, "\"operator\":\"op-03\""));
+	start(&f, &config);
+	run_shift(&f, frame_honest, &framing);
+	assert_int_equal(framing.sent, 66);
+	assert_baseline_alerts(&f); /* so none against op-03 either */
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 33);
+	finish(&f);
+}
+
+/* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
+ * alerts and verdicts, byte for byte. */
+static void test_binding_survives_snapshot(void **state)
+{
+	struct config config = flood_config();
+	struct fixture whole, split;
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	config.tracker.max_new_operators_per_source_per_hour = 2;
+	start(&whole, &config);
+	start(&split, &config);
+	for (int pass = 0; pass < 2; pass++) {
+		struct fixture *f = pass == 0 ? &whole : &split;
+		assert_int_equal(from(f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+		assert_int_equal(from(f, "cad-evil", at(0, 1), START("x1", "fake-1", "NOPD"), at(0, 1)), EVENT_OK);
+		assert_int_equal(from(f, "cad-evil", at(0, 2), START("x2", "fake-2", "NOPD"), at(0, 2)), EVENT_OK);
+		assert_int_equal(from(f, "cad-evil", at(0, 3), START("x3", "fake-3", "NOPD"), at(0, 3)),
+				 EVENT_REJECT_NEW_OPERATOR_RATE);
+	}
+	engine_snapshot(split.engine, &writer);
+	assert_false(writer.failed);
+	engine_free(split.engine);
+	split.engine = engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
+	assert_non_null(split.engine);
+	free(writer.data);
+	for (int pass = 0; pass < 2; pass++) {
+		struct fixture *f = pass == 0 ? &whole : &split;
+		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT("c1"), at(0, 4)), EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_int_equal(from(f, "cad-evil", at(0, 5), START("x4", "op-1", "NOPD"), at(0, 5)),
+				 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+		assert_int_equal(from(f, "cad-evil", at(0, 6), START("x5", "fake-5", "NOPD"), at(0, 6)),
+				 EVENT_REJECT_NEW_OPERATOR_RATE);
+		assert_int_equal(from(f, "cad-evil", at(31, 0), END("x1", "caller"), at(31, 0)), EVENT_OK);
+	}
+	assert_int_equal(whole.alert_count, 2); /* the limit alert, and its resolution */
+	assert_int_equal(split.alert_count, 2);
+	for (size_t i = 0; i < whole.alert_count; i++)
+		assert_string_equal(whole.alerts[i], split.alerts[i]);
+	finish(&whole);
+	finish(&split);
+}
+
+static int setup_shift(void **state)
+{
+	(void)state;
+	make_shift();
+	make_baseline();
+	return 0;
+}
+
+static int teardown_shift(void **state)
+{
+	(void)state;
+	free(shift);
+	free(baseline);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agency_not_allowed),
+		cmocka_unit_test(test_unlisted_source_refused),
+		cmocka_unit_test(test_call_of_other_source),
+		cmocka_unit_test(test_operator_of_other_source),
+		cmocka_unit_test(test_new_operator_rate),
+		cmocka_unit_test(test_eviction_least_evidence_first),
+		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),
+		cmocka_unit_test(test_forged_incidents_do_not_hide_the_rogue),
+		cmocka_unit_test(test_forged_lines_do_not_frame_an_honest_operator),
+		cmocka_unit_test(test_binding_survives_snapshot),
+		cmocka_unit_test(test_flood_of_invented_operators),
+		cmocka_unit_test(test_flood_evicts_least_evidence),
+	};
+
+	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
+}
