@@ -11,7 +11,7 @@
 #include "redact.h"
 
 /*
- * Who may use the alert port and the HTTP API (docs/security-auth.md): bearer tokens with a
+ * Who may use the alert port and the HTTP API (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): bearer tokens with a
  * role (auth.tokens, auth.tokens_file), checked in constant time over their SHA-256, failed
  * attempts counted per port and reason and logged with the peer (rate-limited), and an
  * address with more than auth.max_failures_per_minute failures in its
@@ -160,7 +160,7 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename, s
 
 /**
  * Read config's tokens file (if any) and check that every listen address of config is a
- * loopback one unless that listener is protected (docs/security-auth.md): the problems are
+ * loopback one unless that listener is protected (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): the problems are
  * added to errors. 0 or -EINVAL. What `cadmond -n`, the start and a reload check.
  */
 int auth_check_config(const struct config *config, struct config_errors *errors);

@@ -24,7 +24,7 @@ bool reload_receivers_changed(const struct config *running, const struct config 
 /**
  * Which ports serve TLS is fixed at start: set next's feed.tls, alerts.tls and http.tls back
  * to running's, logging each change refused, e.g. "reload: feed.tls: false -> true takes effect
- * at the next restart; kept false". The tls files themselves are reloaded (docs/security-tls.md).
+ * at the next restart; kept false". The tls files themselves are reloaded (docs/security.md, "TLS and mutual TLS").
  */
 void reload_keep_tls_listeners(const struct config *running, struct config *next);
 

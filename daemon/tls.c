@@ -167,7 +167,7 @@ static int load_client_ca(SSL_CTX *ssl_context, const char *path, char *why, siz
 	return 0;
 }
 
-/* Versions, ciphers and options: the policy of docs/security-tls.md. */
+/* Versions, ciphers and options: the policy of docs/security.md, "TLS and mutual TLS". */
 static int set_policy(SSL_CTX *ssl_context, const struct config *config, char *why, size_t why_size)
 {
 	int min_version = config->tls.min_version == CONFIG_TLS_1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;

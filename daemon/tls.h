@@ -21,7 +21,7 @@
  * counted per listener and reason and logged with the peer, rate-limited per listener and
  * reason, e.g.
  * "feed 127.0.0.1:41234: TLS handshake failed: certificate verify failed (certificate has
- * expired)". docs/security-tls.md.
+ * expired)". docs/security.md, "TLS and mutual TLS".
  */
 
 enum tls_listener {

@@ -206,7 +206,7 @@ struct config {
 		bool tls;                     /* serve HTTPS (restart to change) */
 	} http;
 	struct {
-		/* One server identity shared by every listener with tls: true (docs/security-tls.md).
+		/* One server identity shared by every listener with tls: true (docs/security.md, "TLS and mutual TLS").
 		 * Paths are absolute, "" = none; a reload loads them again into a new context. */
 		char certificate[CONFIG_PATH_MAX]; /* PEM chain, server certificate first */
 		char key[CONFIG_PATH_MAX];         /* PEM private key, mode without group/other bits */

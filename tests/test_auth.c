@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
 /*
- * Tokens, roles and redaction against the real cadmond (docs/security-auth.md): every HTTP
+ * Tokens, roles and redaction against the real cadmond (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): every HTTP
  * resource with no token, a wrong one and each role; the alert port's token line (missing,
  * wrong, late, a viewer's ack refused, a supervisor's broadcast); the failure limit per
  * address over both ports and its end; callers' numbers per role on the alert port and over

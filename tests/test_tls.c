@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 
 /*
- * TLS on the real cadmond (docs/security-tls.md), with certificates made at test time by
+ * TLS on the real cadmond (docs/security.md, "TLS and mutual TLS"), with certificates made at test time by
  * tests/tls/make-certs.sh ($CADMON_MAKE_CERTS): a feed over mutual TLS raises exactly the
  * alert it raises over TCP; every refusal (no client certificate, another CA, expired, a
  * hello naming another source, an event before any hello, TLS 1.1, a weak cipher, plain HTTP
