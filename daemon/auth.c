@@ -107,10 +107,15 @@ static bool is_name(const char *text, size_t len)
 
 static void add_file_error(struct config_errors *errors, const char *filename, size_t line, const char *what)
 {
-	if (errors->count < CONFIG_MAX_ERRORS)
-		snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, "%.160s:%zu: %s", filename, line, what);
-	else
+	char *message;
+
+	if (errors->count >= CONFIG_MAX_ERRORS) {
 		errors->dropped++;
+		return;
+	}
+	message = errors->message[errors->count++];
+	if (snprintf(message, CONFIG_ERROR_MAX, "%.160s:%zu: %s", filename, line, what) >= CONFIG_ERROR_MAX)
+		memcpy(message + CONFIG_ERROR_MAX - 4, "...", 4); /* a long reason, cut visibly */
 }
 
 /* The next whitespace-separated word of line[*at..len) into *word, *word_len. */

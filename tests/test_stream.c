@@ -244,13 +244,14 @@ static void acknowledge(const struct harness *h, const char *body, char *notice,
 
 	http_exchange(&answer, h, "POST", ACK_PATH, NULL, body);
 	assert_int_equal(answer.status, 200);
-	snprintf(notice, size, "%s", answer.body);
+	assert_true(strlen(answer.body) < size);
+	memcpy(notice, answer.body, strlen(answer.body) + 1);
 }
 
 /* "id: SEQ\ndata: LINE\n\n" */
 static void live_event(char *out, size_t size, unsigned seq, const char *line)
 {
-	snprintf(out, size, "id: %u\ndata: %s\n\n", seq, line);
+	assert_true(snprintf(out, size, "id: %u\ndata: %s\n\n", seq, line) < (int)size);
 }
 
 /* "event: board\ndata: BOARD\n\n" with the board GET /api/alerts/open answers now. */
@@ -260,7 +261,7 @@ static void board_event(const struct harness *h, char *out, size_t size)
 
 	http_exchange(&answer, h, "GET", "/api/alerts/open", NULL, NULL);
 	assert_int_equal(answer.status, 200);
-	snprintf(out, size, "event: board\ndata: %s\n\n", answer.body);
+	assert_true(snprintf(out, size, "event: board\ndata: %s\n\n", answer.body) < (int)size);
 }
 
 static const struct harness_options shift_options = {
