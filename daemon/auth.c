@@ -108,7 +108,7 @@ static bool is_name(const char *text, size_t len)
 static void add_file_error(struct config_errors *errors, const char *filename, size_t line, const char *what)
 {
 	if (errors->count < CONFIG_MAX_ERRORS)
-		snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, "%.160s:%zu: %s", filename, line, what);
+		snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, "%.130s:%zu: %s", filename, line, what);
 	else
 		errors->dropped++;
 }
