@@ -244,7 +244,7 @@ static void acknowledge(const struct harness *h, const char *body, char *notice,
 
 	http_exchange(&answer, h, "POST", ACK_PATH, NULL, body);
 	assert_int_equal(answer.status, 200);
-	snprintf(notice, size, "%s", answer.body);
+	assert_in_range(snprintf(notice, size, "%s", answer.body), 0, size - 1);
 }
 
 /* "id: SEQ\ndata: LINE\n\n" */
@@ -260,7 +260,7 @@ static void board_event(const struct harness *h, char *out, size_t size)
 
 	http_exchange(&answer, h, "GET", "/api/alerts/open", NULL, NULL);
 	assert_int_equal(answer.status, 200);
-	snprintf(out, size, "event: board\ndata: %s\n\n", answer.body);
+	assert_in_range(snprintf(out, size, "event: board\ndata: %s\n\n", answer.body), 0, size - 1);
 }
 
 static const struct harness_options shift_options = {
