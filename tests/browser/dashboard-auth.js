@@ -18,7 +18,7 @@ const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Cadmond, launchChromium, closeChromium, waitFor } = require('./harness');
+const { Cadmond, launchChromium, closeChromium, waitFor, step, runMain } = require('./harness');
 
 const VIEWER_TOKEN = 'viewer-token-0123456789';
 const SUPERVISOR_TOKEN = 'supervisor-token-0123456789';
@@ -47,12 +47,6 @@ const WHY = 'op-5 ended 8 of 8 calls since 2026-11-29T08:00:00.000Z early where 
 function spkiHash(pemPath) {
   const der = new crypto.X509Certificate(fs.readFileSync(pemPath)).publicKey.export({ type: 'spki', format: 'der' });
   return crypto.createHash('sha256').update(der).digest('base64');
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  await fn();
-  console.log('ok - ' + name + ' (' + (Date.now() - started) + ' ms)');
 }
 
 async function signIn(page, url, token) {
@@ -182,15 +176,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error('not ok - the browser test took over 60 s');
-  process.exit(1);
-}, 60000);
-
-main().then(() => {
-  clearTimeout(deadline);
-}, (error) => {
-  clearTimeout(deadline);
-  console.error('not ok - ' + (error && error.stack ? error.stack : error));
-  process.exitCode = 1;
-});
+runMain(main, 60);

@@ -12,7 +12,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { Cadmond, launchChromium, closeChromium, waitFor } = require('./harness');
+const { Cadmond, launchChromium, closeChromium, waitFor, step, runMain } = require('./harness');
 
 // At most 2 call-takers: op-9 (shift 2) makes cadmond forget op-8, a "limit" system notice.
 const DETECTOR_YAML =
@@ -72,12 +72,6 @@ const card = (page, alertId) => page.locator('article.card[data-alert-id="' + al
 
 async function textsOf(locator) {
   return locator.evaluateAll((nodes) => nodes.map((node) => node.textContent));
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  await fn();
-  console.log('ok - ' + name + ' (' + (Date.now() - started) + ' ms)');
 }
 
 async function main() {
@@ -247,15 +241,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error('not ok - the browser test took over 100 s');
-  process.exit(1);
-}, 100000);
-
-main().then(() => {
-  clearTimeout(deadline);
-}, (error) => {
-  clearTimeout(deadline);
-  console.error('not ok - ' + (error && error.stack ? error.stack : error));
-  process.exitCode = 1;
-});
+runMain(main, 100);

@@ -192,4 +192,26 @@ async function closeChromium(context) {
   fs.rmSync(context.userDataDir, { recursive: true, force: true });
 }
 
-module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail };
+// One step of a browser test: "ok - NAME (MS ms)" once it passed.
+async function step(name, fn) {
+  const started = Date.now();
+  await fn();
+  console.log('ok - ' + name + ' (' + (Date.now() - started) + ' ms)');
+}
+
+// Run a test's main(): "not ok - ..." and exit status 1 if it fails or takes over seconds.
+function runMain(main, seconds) {
+  const deadline = setTimeout(() => {
+    console.error('not ok - the browser test took over ' + seconds + ' s');
+    process.exit(1);
+  }, seconds * 1000);
+  main().then(() => {
+    clearTimeout(deadline);
+  }, (error) => {
+    clearTimeout(deadline);
+    console.error('not ok - ' + (error && error.stack ? error.stack : error));
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail, step, runMain };
