@@ -18,7 +18,7 @@ const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Cadmond, launchChromium, closeChromium, waitFor, step, runMain } = require('./harness');
+const { Cadmond, launchChromium, waitFor, step, runMain, tearDown } = require('./harness');
 
 const VIEWER_TOKEN = 'viewer-token-0123456789';
 const SUPERVISOR_TOKEN = 'supervisor-token-0123456789';
@@ -124,6 +124,12 @@ async function main() {
       const row = viewer.locator('#operators-body tr[data-operator="op-5"]');
       await waitFor('op-5\'s evidence', async () => (await row.count()) === 1 &&
         (await row.locator('.rc-run').textContent()) === '8 of 8 premature', 7000);
+      // what the page drew it from (docs/http.md's example)
+      const answer = await viewer.evaluate(async (token) => (await fetch('/api/operators',
+        { headers: { Authorization: 'Bearer ' + token } })).json(), VIEWER_TOKEN);
+      assert.deepEqual(answer.operators[0].rules, [{ rule: 'sequential', window_seconds: 28800, calls: 8, premature: 8,
+        called_back: 0, ratio: 1, center_ratio: 0, evidence: 9.41, threshold: 9.21, run_calls: 8, run_premature: 8,
+        expected: 0.8, own_factor: 1.31 }]);
       assert.equal(await viewer.locator('#operators-head th[data-key="rule0"]').textContent(), 'sequential · evidence');
       assert.equal(await row.locator('.ev-text').textContent(), '9.4 / 9.2');
       assert.equal(await row.locator('.rc-expected').textContent(), '0.8 expected');
@@ -169,10 +175,7 @@ async function main() {
 
     assert.deepEqual(pageErrors, []);
   } finally {
-    if (consoleClient) consoleClient.close();
-    await closeChromium(browser).catch(() => {});
-    await cadmond.stop().catch((error) => console.error(String(error)));
-    cadmond.cleanup();
+    await tearDown(cadmond, browser, consoleClient);
   }
 }
 

@@ -12,7 +12,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const { Cadmond, launchChromium, closeChromium, waitFor, step, runMain } = require('./harness');
+const { Cadmond, launchChromium, waitFor, step, runMain, tearDown } = require('./harness');
 
 // At most 2 call-takers: op-9 (shift 2) makes cadmond forget op-8, a "limit" system notice.
 const DETECTOR_YAML =
@@ -234,10 +234,7 @@ async function main() {
 
     assert.deepEqual(pageErrors, []);
   } finally {
-    if (consoleClient) consoleClient.close();
-    await closeChromium(browser).catch(() => {});
-    await cadmond.stop().catch((error) => console.error(String(error)));
-    cadmond.cleanup();
+    await tearDown(cadmond, browser, consoleClient);
   }
 }
 

@@ -192,6 +192,14 @@ async function closeChromium(context) {
   fs.rmSync(context.userDataDir, { recursive: true, force: true });
 }
 
+// After a test, whatever it got to: its console, the browser, cadmond and its files.
+async function tearDown(cadmond, browser, consoleClient) {
+  if (consoleClient) consoleClient.close();
+  await closeChromium(browser).catch(() => {});
+  await cadmond.stop().catch((error) => console.error(String(error)));
+  cadmond.cleanup();
+}
+
 // One step of a browser test: "ok - NAME (MS ms)" once it passed.
 async function step(name, fn) {
   const started = Date.now();
@@ -214,4 +222,4 @@ function runMain(main, seconds) {
   });
 }
 
-module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail, step, runMain };
+module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail, step, runMain, tearDown };
