@@ -4,9 +4,9 @@
 // The dashboard with real bearer tokens, over HTTPS (meson test "browser-auth"): cadmond with
 // two tokens in its YAML (a viewer, a supervisor), http.tls with tests/tls/make-certs.sh's
 // server certificate, and its default detector (the sequential rule). Debian's Chromium trusts
-// exactly that certificate through --ignore-certificate-errors-spki-list=<SHA-256 of its
-// public key> (every other certificate error still fails; certutil, to give the profile an NSS
-// database with the test CA, is not on a stock Debian 12). The page asks for a token; the
+// the test CA as a center's workstation would: Chromium runs with a fresh HOME whose NSS
+// database ($HOME/.pki/nssdb, made with certutil from libnss3-tools) holds ca.pem as a
+// trusted CA; no certificate error is ignored. The page asks for a token; the
 // viewer's shows the board with callers' numbers cut to their last 4 digits
 // (auth.redact_ani's default) and the alert explained (why, evidence against threshold,
 // expected against actual); its ack gets cadmond's real 403; the supervisor's ack reaches a
@@ -14,7 +14,6 @@
 'use strict';
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -43,10 +42,13 @@ const WHY = 'op-5 ended 8 of 8 calls since 2026-11-29T08:00:00.000Z early where 
   '(the rest of agency METRO at the time of each call, times 1.31 for op-5\'s own history); ' +
   '0 callers rang back; evidence 9.4, alert at 9.2';
 
-// base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium pins.
-function spkiHash(pemPath) {
-  const der = new crypto.X509Certificate(fs.readFileSync(pemPath)).publicKey.export({ type: 'spki', format: 'der' });
-  return crypto.createHash('sha256').update(der).digest('base64');
+// A HOME for Chromium whose NSS database trusts the CA (to issue TLS server certificates).
+function homeTrusting(home, caPem) {
+  const db = 'sql:' + path.join(home, '.pki', 'nssdb');
+  fs.mkdirSync(path.join(home, '.pki', 'nssdb'), { recursive: true });
+  execFileSync('certutil', ['-N', '-d', db, '--empty-password']);
+  execFileSync('certutil', ['-A', '-d', db, '-n', 'cadmon test CA', '-t', 'C,,', '-i', caPem]);
+  return home;
 }
 
 async function signIn(page, url, token) {
@@ -74,8 +76,8 @@ async function main() {
   try {
     await cadmond.start();
     assert.match(cadmond.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
-    browser = await launchChromium({ viewport: { width: 1440, height: 1000 },
-      extraArgs: ['--ignore-certificate-errors-spki-list=' + spkiHash(path.join(certs, 'server.pem'))] });
+    const home = homeTrusting(path.join(cadmond.dir, 'home'), path.join(certs, 'ca.pem'));
+    browser = await launchChromium({ viewport: { width: 1440, height: 1000 }, env: Object.assign({}, process.env, { HOME: home }) });
     const pageErrors = [];
     const watch = (page) => {
       page.on('pageerror', (error) => pageErrors.push(String(error)));
