@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "alert.h"
 #include "auth.h"
 #include "cadmon-version.h"
 #include "control.h"
@@ -360,6 +361,14 @@ static struct json_object *http_rule_figures(const struct detector_rule_figures 
 	json_object_object_add(rule, "called_back", json_object_new_int64(figures->called_back));
 	json_object_object_add(rule, "ratio", json_object_new_double(figures->ratio));
 	json_object_object_add(rule, "center_ratio", json_object_new_double(figures->center_ratio));
+	if (figures->sequential) {
+		json_object_object_add(rule, "evidence", alert_json_decimal(figures->evidence, 2));
+		json_object_object_add(rule, "threshold", alert_json_decimal(figures->threshold, 2));
+		json_object_object_add(rule, "run_calls", json_object_new_int64(figures->run_calls));
+		json_object_object_add(rule, "run_premature", json_object_new_int64(figures->run_premature));
+		json_object_object_add(rule, "expected", alert_json_decimal(figures->expected, 2));
+		json_object_object_add(rule, "own_factor", alert_json_decimal(figures->own_factor, 2));
+	}
 	return rule;
 }
 

@@ -48,6 +48,11 @@ static struct json_object *new_decimal(double value, int decimals)
 	return json_object_new_double_s(value, text);
 }
 
+struct json_object *alert_json_decimal(double value, int decimals)
+{
+	return new_decimal(value, decimals);
+}
+
 /* A probability to 3 significant digits: 0.0123, 4.56e-07, 1, 0. */
 static struct json_object *new_scientific(double value)
 {

@@ -123,6 +123,10 @@ size_t alert_encode_board_mark(bool begin, uint64_t seq, uint32_t open, char *ou
 void alert_derive_id(const char *agency, const char *operator_id, const char *rule, int64_t ts_ms,
 		     const char *trigger_call_id, char out[ALERT_ID_LENGTH + 1]);
 
+struct json_object;
+/** A JSON number printed with at most `decimals` decimals, no trailing zeros (0.31, 5); NULL on ENOMEM. */
+struct json_object *alert_json_decimal(double value, int decimals);
+
 /**
  * Encode an alert as one line of JSON (no trailing newline), the wire format of
  * docs/protocol.md. Returns a malloc'd NUL-terminated string the caller frees, with its

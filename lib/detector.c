@@ -455,6 +455,23 @@ static struct rule_view view_rule(const struct detector *detector, const struct 
 	return view;
 }
 
+/* A sequential rule's evidence and run, as its alerts carry them. */
+static void sequential_figures(const struct detector *detector, const struct operator_state *state, size_t r,
+			       struct detector_rule_figures *figures)
+{
+	const struct rule_state *rs = &state->rules[r];
+
+	if (detector->config.detector.rules[r].type != CONFIG_RULE_SEQUENTIAL)
+		return;
+	figures->sequential = true;
+	figures->evidence = rs->evidence;
+	figures->threshold = detector->threshold[r];
+	figures->run_calls = rs->run_calls;
+	figures->run_premature = rs->run_premature;
+	figures->expected = rs->run_expected;
+	figures->own_factor = rs->own_factor;
+}
+
 void detector_each_operator(const struct detector *detector, detector_operator_fn fn, void *ctx)
 {
 	struct detector_operator_figures figures;
@@ -483,6 +500,7 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 			rule->called_back = counts->called_back;
 			rule->ratio = counts->calls ? (double)counts->premature / counts->calls : 0.0;
 			rule->center_ratio = center_other_ratio(detector, state, r);
+			sequential_figures(detector, state, r, rule);
 		}
 		figures.history_end_ms = detector->now_ms;
 		figures.history_bucket_ms = state->window.longest_ms / DETECTOR_HISTORY_BUCKETS;

@@ -161,6 +161,15 @@ struct detector_rule_figures {
 	uint32_t called_back;
 	double ratio;             /* premature / calls (0 without calls) */
 	double center_ratio;      /* the other operators' ratio in the same window */
+	/* A sequential rule's evidence now (false/0 for the other types): the run is the calls
+	 * since the evidence last left 0, as in its alerts (docs/detection.md). */
+	bool sequential;
+	double evidence;          /* nats */
+	double threshold;         /* the evidence an alert needs */
+	uint32_t run_calls;
+	uint32_t run_premature;
+	double expected;          /* premature hangups the baseline expected in the run */
+	double own_factor;        /* the operator's own factor at its last call */
 };
 
 /* How many buckets an operator's history (its sparkline) has. */

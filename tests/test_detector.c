@@ -399,6 +399,8 @@ static void test_each_operator_figures(void **state)
 	assert_int_equal(seen[0].rule.called_back, 0);
 	assert_true(seen[0].rule.ratio == 0.75);
 	assert_true(seen[0].rule.center_ratio == 0.0);
+	assert_false(seen[0].rule.sequential);
+	assert_true(seen[0].rule.evidence == 0.0);
 	assert_string_equal(seen[1].operator_id, "op-2");
 	assert_false(seen[1].open);
 	assert_int_equal(seen[1].rule.calls, 1);
@@ -662,6 +664,21 @@ static void test_sequential_alert_explains(void **state)
 	assert_int_equal(f->seen[1].called_back, 1);
 	assert_true(fabs(f->seen[1].evidence - (evidence + log(4.0))) < 1e-12);
 	assert_string_equal(f->sent[3], "update:c2+");
+	/* GET /api/operators shows the same run and evidence (the callback's included). */
+	struct seen_operator seen[2];
+
+	memset(seen, 0, sizeof seen);
+	detector_each_operator(f->detector, record_operator, seen);
+	assert_string_equal(seen[0].operator_id, "op-7");
+	assert_true(seen[0].rule.sequential);
+	assert_int_equal(seen[0].rule.run_calls, 3);
+	assert_int_equal(seen[0].rule.run_premature, 3);
+	assert_true(fabs(seen[0].rule.expected - 0.313388503) < 1e-9);
+	assert_true(fabs(seen[0].rule.evidence - (evidence + log(4.0))) < 1e-12);
+	assert_true(fabs(seen[0].rule.evidence - 4.823732) < 1e-6);
+	assert_true(seen[0].rule.threshold == 3.0);
+	assert_true(fabs(seen[0].rule.own_factor - 22.0 / 20.2) < 1e-12);
+	assert_string_equal(seen[1].operator_id, "");
 }
 
 static void test_repeat_caller_marks_hangup(void **state)

@@ -197,7 +197,8 @@
   }
 
   const FIGURE_KEYS = ['position', 'rule', 'severity', 'window_seconds', 'calls', 'premature', 'called_back',
-    'ratio', 'center_ratio', 'p_value', 'late', 'late_seconds', 'message', 'limit', 'evicted', 'source', 'receiver'];
+    'ratio', 'center_ratio', 'p_value', 'expected', 'evidence', 'threshold', 'own_factor', 'why',
+    'late', 'late_seconds', 'message', 'limit', 'evicted', 'source', 'receiver'];
 
   function replaceBoard(open, seq) {
     const board = new Map();
@@ -464,8 +465,9 @@
   // The last RECENT_NOTICES notices for "Recent notices"; the stream then resumes after them.
   async function loadRecent() {
     try {
-      const status = await api('/api/status');
-      const since = Math.max(0, (status.last_seq || 0) - RECENT_NOTICES);
+      // the board's seq is the newest notice (GET /api/status is the admin's)
+      const board = await api('/api/alerts/open');
+      const since = Math.max(0, (board.seq || 0) - RECENT_NOTICES);
       const page = await api('/api/alerts?since=' + since);
       for (const line of page.alerts || []) logActivity(line, false);
       if (page.alerts && page.alerts.length) state.lastEventId = String(page.alerts[page.alerts.length - 1].seq);
@@ -517,18 +519,17 @@
 
   async function refreshFigures() {
     clearTimeout(figuresTimer);
-    try {
-      const [operators, sources, status] = await Promise.all([
-        api('/api/operators'), api('/api/sources'), api('/api/status')]);
-      state.operators = operators.operators || [];
-      state.sources = sources.sources || [];
-      state.centerTs = sources.center_ts;
-      state.status = status;
+    // GET /api/status needs the admin role: a viewer's or supervisor's page goes without it
+    const [operators, sources, status] = await Promise.allSettled([
+      api('/api/operators'), api('/api/sources'), api('/api/status')]);
+    if (operators.status === 'fulfilled' && sources.status === 'fulfilled') {
+      state.operators = operators.value.operators || [];
+      state.sources = sources.value.sources || [];
+      state.centerTs = sources.value.center_ts;
+      state.status = status.status === 'fulfilled' ? status.value : null;
       renderFigures();
       renderBanner();
-    } catch (e) {
-      // shown by the connection pill; the next round tries again
-    }
+    } // else: shown by the connection pill; the next round tries again
     figuresTimer = setTimeout(refreshFigures, FIGURES_EVERY_MS);
   }
 
@@ -696,15 +697,54 @@
       el('span', { class: 'fig-value', text: value }), el('span', { class: 'fig-label', text: label }));
   }
 
+  function fmtDecimal(value, decimals) {
+    return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(decimals) : '—';
+  }
+
+  // A sequential rule's evidence against the evidence an alert needs: a bar whose mark is the
+  // threshold, at two thirds of its width (so a little past it still shows).
+  function evidenceBar(evidence, threshold, compact) {
+    const scale = threshold > 0 ? threshold * 1.5 : 1;
+    const fill = Math.max(0, Math.min(1, (evidence || 0) / scale));
+    const over = threshold > 0 && evidence >= threshold;
+    const text = fmtDecimal(evidence, 1) + ' / ' + fmtDecimal(threshold, 1);
+    // CSSOM, not a style attribute: the page's CSP has no 'unsafe-inline'
+    const bar = el('div', { class: 'ev-fill' });
+    bar.style.width = (fill * 100).toFixed(1) + '%';
+    const mark = el('div', { class: 'ev-mark' });
+    mark.style.left = (threshold > 0 ? 100 / 1.5 : 100).toFixed(1) + '%';
+    return el('div', { class: 'evidence' + (over ? ' over' : '') + (compact ? ' compact' : ''),
+      title: 'Evidence ' + fmtDecimal(evidence, 2) + '; an alert needs ' + fmtDecimal(threshold, 2) },
+    el('div', { class: 'ev-track', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(threshold),
+      'aria-valuenow': String(evidence), 'aria-label': 'evidence' }, bar, mark),
+    el('span', { class: 'ev-text', text: (compact ? '' : 'evidence ') + text }));
+  }
+
+  function figuresOf(alert) {
+    const sequential = typeof alert.evidence === 'number';
+    if (!sequential) {
+      return [el('div', { class: 'card-figures' },
+        figure('premature', fmtCount(alert.premature) + ' / ' + fmtCount(alert.calls), 'fig-main'),
+        figure('ratio', fmtPercent(alert.ratio), 'fig-bad'),
+        figure('center', fmtPercent(alert.center_ratio)),
+        figure('window', fmtDuration(alert.window_seconds)))];
+    }
+    return [
+      alert.why ? el('p', { class: 'why', text: alert.why }) : null,
+      el('div', { class: 'card-figures' },
+        figure('premature', fmtCount(alert.premature) + ' / ' + fmtCount(alert.calls), 'fig-main'),
+        figure('expected', fmtDecimal(alert.expected, 1), 'fig-expected'),
+        figure('own factor', '×' + fmtDecimal(alert.own_factor, 2)),
+        figure('rang back', fmtCount(alert.called_back))),
+      evidenceBar(alert.evidence, alert.threshold, false),
+    ];
+  }
+
   function operatorCardBody(alert) {
     const callbacks = sortCallbacks(alert.callbacks || []);
     const waiting = callbacks.filter((c) => !c.called_back).length;
     return [
-      el('div', { class: 'card-figures' },
-        figure('premature', fmtCount(alert.premature) + ' / ' + fmtCount(alert.calls), 'fig-main'),
-        figure('ratio', fmtPercent(alert.ratio), 'fig-bad'),
-        figure('center', fmtPercent(alert.center_ratio)),
-        figure('window', fmtDuration(alert.window_seconds))),
+      ...figuresOf(alert),
       el('div', { class: 'callbacks-head' },
         el('strong', { text: 'Call back' }),
         el('span', { class: 'muted', text: waiting + ' waiting' + (callbacks.length > waiting ? ', ' + (callbacks.length - waiting) + ' rang again' : '') })),
@@ -727,8 +767,17 @@
     return el('div', {}, list, toggle);
   }
 
+  // What a system alert is about: its source, limit, receiver.
+  function systemDetails(alert) {
+    const details = [['source', alert.source], ['limit', alert.limit], ['evicted', alert.limit ? fmtCount(alert.evicted) : null],
+      ['receiver', alert.receiver]].filter(([, value]) => value !== undefined && value !== null);
+    if (!details.length) return null;
+    return el('dl', { class: 'system-details' }, ...details.flatMap(([label, value]) => [
+      el('dt', { text: label }), el('dd', { class: 'sd-' + label, text: String(value) })]));
+  }
+
   function systemCardBody(alert) {
-    return [el('p', { class: 'system-message', text: alert.message || '' })];
+    return [el('p', { class: 'system-message', text: alert.message || '' }), systemDetails(alert)];
   }
 
   function renderCard(alert) {
@@ -770,9 +819,9 @@
     return card;
   }
 
-  // Operator alerts on the board; system alerts are the banner's.
+  // Every open alert on the board, system alerts (also in the banner) as cards too.
   function renderBoard() {
-    const alerts = [...state.board.values()].filter((a) => a.type !== 'system').sort(boardOrder);
+    const alerts = [...state.board.values()].sort(boardOrder);
     const boardEl = $('board');
     const wanted = new Set(alerts.map((a) => a.alert_id));
     for (const [id, card] of state.cards) {
@@ -825,6 +874,7 @@
     const match = /^rule(\d+)$/.exec(key);
     if (match) {
       const rule = (operator.rules || [])[Number(match[1])] || {};
+      if (typeof rule.evidence === 'number') return rule.evidence * 1e6 + (rule.run_premature || 0);
       // by ratio, then by premature hangups (3 of 4 above 1 of 1)
       return (rule.calls ? rule.ratio : 0) * 1e6 + (rule.premature || 0);
     }
@@ -844,6 +894,12 @@
   function renderOperatorsHead() {
     const columns = [['operator', 'Call-taker', '', ''], ['position', 'Position', '', '']];
     state.rules.forEach((rule, i) => {
+      if (rule.sequential) {
+        columns.push(['rule' + i, rule.rule + ' · evidence',
+          'The evidence now against what an alert needs (the bar\'s mark), then the premature hangups of the run ' +
+          '(the calls since the evidence last left 0) against what the rest of the agency expected of them', 'num']);
+        return;
+      }
       columns.push(['rule' + i, rule.rule + ' · ' + fmtDuration(rule.window_seconds),
         'Premature hangups of calls in the rule\'s window (' + fmtDuration(rule.window_seconds) +
         '), their ratio, and the rest of the center\'s ratio', 'num']);
@@ -876,7 +932,17 @@
     }
   }
 
+  function sequentialCell(rule) {
+    const high = rule.threshold > 0 && rule.evidence >= rule.threshold / 2;
+    return el('td', { class: 'num rule-cell seq-cell' + (high ? ' high' : '') },
+      evidenceBar(rule.evidence, rule.threshold, true),
+      el('span', { class: 'rc-run', title: 'the run: calls since the evidence last left 0' },
+        rule.run_calls ? fmtCount(rule.run_premature) + ' of ' + fmtCount(rule.run_calls) + ' premature' : 'in line'),
+      el('span', { class: 'rc-expected', text: rule.run_calls ? fmtDecimal(rule.expected, 1) + ' expected' : '' }));
+  }
+
   function ruleCell(rule) {
+    if (typeof rule.evidence === 'number') return sequentialCell(rule);
     const high = rule.calls > 0 && rule.premature > 0 && rule.ratio >= Math.max(rule.center_ratio * 2, 0.2);
     return el('td', { class: 'num rule-cell' + (high ? ' high' : '') },
       el('span', { class: 'rc-counts', title: rule.premature + ' premature of ' + rule.calls + ' calls' },
@@ -887,7 +953,8 @@
 
   function renderOperators() {
     const first = state.operators[0];
-    state.rules = first ? (first.rules || []).map((r) => ({ rule: r.rule, window_seconds: r.window_seconds })) : [];
+    state.rules = first ? (first.rules || []).map((r) => ({ rule: r.rule, window_seconds: r.window_seconds,
+      sequential: typeof r.evidence === 'number' })) : [];
     if (!/^(operator|position|last|rule\d+)$/.test(state.sort.key) || (state.sort.key.startsWith('rule') && !state.rules.length))
       state.sort = { key: 'operator', dir: 1 };
     renderOperatorsHead();
@@ -929,9 +996,11 @@
       el('dt', { text: label }), el('dd', { text: value })));
     add('Premature' + (firstRule ? ' (' + fmtDuration(firstRule.window_seconds) + ')' : ''),
       calls ? fmtPercent(premature / calls) + ' · ' + premature + ' of ' + calls : '—');
-    add('Open alerts', fmtCount(status.open_alerts), status.open_alerts ? 'fig-alert' : '');
+    // without /api/status (not an admin): what the board and the operators say
+    const openAlerts = state.status ? status.open_alerts : state.board.size;
+    add('Open alerts', fmtCount(openAlerts), openAlerts ? 'fig-alert' : '');
     add('Open calls', fmtCount(status.open_calls));
-    add('Call-takers', fmtCount(status.operators));
+    add('Call-takers', fmtCount(state.status ? status.operators : state.operators.length));
     add('Feeds connected', fmtCount(status.feeds), status.feeds === 0 ? 'fig-warn' : '');
     add('Consoles', fmtCount(status.subscribers));
     add('Events', fmtCount(status.events));

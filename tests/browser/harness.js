@@ -57,6 +57,8 @@ class Cadmond {
     this.configPath = path.join(this.dir, 'cadmon.yaml');
     this.feedYaml = (options && options.feedYaml) || '';
     this.yaml = (options && options.yaml) || '';
+    this.httpYaml = (options && options.httpYaml) || ''; // lines under "http:", e.g. "  tls: true\n"
+    this.https = /^\s*tls:\s*true/m.test(this.httpYaml);
     this.child = null;
     this.log = '';
     this.seqs = new Map();
@@ -67,7 +69,7 @@ class Cadmond {
     fs.writeFileSync(this.configPath,
       'feed:\n  listen: "127.0.0.1:' + this.feedPort + '"\n' + this.feedYaml +
       'alerts:\n  listen: "127.0.0.1:' + this.alertsPort + '"\n' +
-      'http:\n  listen: "127.0.0.1:' + this.httpPort + '"\n' + this.yaml);
+      'http:\n  listen: "127.0.0.1:' + this.httpPort + '"\n' + this.httpYaml + this.yaml);
     this.log = '';
     const child = spawn(this.binary, ['-c', this.configPath], {
       env: Object.assign({}, process.env, { STATE_DIRECTORY: this.stateDir }),
@@ -102,7 +104,7 @@ class Cadmond {
   }
 
   get url() {
-    return 'http://127.0.0.1:' + this.httpPort + '/';
+    return (this.https ? 'https' : 'http') + '://127.0.0.1:' + this.httpPort + '/';
   }
 
   // Send feed lines on one connection; resolve once cadmond acknowledged the last seq.
@@ -120,9 +122,11 @@ class Cadmond {
     return seq;
   }
 
-  // A console on the alert port (protocol 2): its lines as they come.
-  async console() {
+  // A console on the alert port (protocol 2): its lines as they come. firstLine (an object,
+  // e.g. {token}) is sent at once.
+  async console(firstLine) {
     const socket = await connect(this.alertsPort);
+    if (firstLine) socket.write(JSON.stringify(firstLine) + '\n');
     const reader = lineReader(socket);
     reader.close = () => socket.destroy();
     return reader;
@@ -163,6 +167,7 @@ function lineReader(socket) {
 }
 
 // A fresh profile in Debian's Chromium: a persistent context on a new --user-data-dir.
+// options: playwright's context options, and extraArgs for Chromium's command line.
 async function launchChromium(options) {
   let playwright;
   try {
@@ -172,10 +177,11 @@ async function launchChromium(options) {
   }
   if (!fs.existsSync(CHROMIUM)) fail(CHROMIUM + ' is missing: apt-get install chromium (scripts/setup does)');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cadmon-chromium-'));
+  const { extraArgs, ...contextOptions } = options || {};
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(extraArgs || [])];
   const context = await playwright.chromium.launchPersistentContext(userDataDir, Object.assign({
-    executablePath: CHROMIUM, args, headless: true, timeout: 30000 }, options || {}));
+    executablePath: CHROMIUM, args, headless: true, timeout: 30000 }, contextOptions));
   context.userDataDir = userDataDir;
   return context;
 }
@@ -186,4 +192,34 @@ async function closeChromium(context) {
   fs.rmSync(context.userDataDir, { recursive: true, force: true });
 }
 
-module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail };
+// After a test, whatever it got to: its console, the browser, cadmond and its files.
+async function tearDown(cadmond, browser, consoleClient) {
+  if (consoleClient) consoleClient.close();
+  await closeChromium(browser).catch(() => {});
+  await cadmond.stop().catch((error) => console.error(String(error)));
+  cadmond.cleanup();
+}
+
+// One step of a browser test: "ok - NAME (MS ms)" once it passed.
+async function step(name, fn) {
+  const started = Date.now();
+  await fn();
+  console.log('ok - ' + name + ' (' + (Date.now() - started) + ' ms)');
+}
+
+// Run a test's main(): "not ok - ..." and exit status 1 if it fails or takes over seconds.
+function runMain(main, seconds) {
+  const deadline = setTimeout(() => {
+    console.error('not ok - the browser test took over ' + seconds + ' s');
+    process.exit(1);
+  }, seconds * 1000);
+  main().then(() => {
+    clearTimeout(deadline);
+  }, (error) => {
+    clearTimeout(deadline);
+    console.error('not ok - ' + (error && error.stack ? error.stack : error));
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { Cadmond, launchChromium, closeChromium, waitFor, fail, step, runMain, tearDown };

@@ -4,7 +4,7 @@
 // docs/dashboard.png (scripts/screenshot): the dashboard of a real cadmond with its default
 // rules, fed six hours of a simulated floor by tools/cadmon-sim (three call-takers cutting
 // calls off, half their callers ringing again), ending now, so that the times are today's.
-// One alert is acknowledged; a second feed source falls silent (the banner).
+// One alert is acknowledged; a second feed source falls silent (a card, and the banner).
 //   CADMOND=... CADMON_SIM=... node tests/browser/screenshot.js OUTPUT.png [WIDTHxHEIGHT] [wall]
 'use strict';
 
