@@ -152,7 +152,7 @@ static const struct config_rule default_rules[] = {
 		.history_prior = 20.0,
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
-		.false_alarm_hours = 1000,
+		.false_alarm_hours = 2000,
 		.rate_half_life_seconds = 3600,
 	},
 };

@@ -294,7 +294,7 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_calls, 10000);
 	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
-	assert_int_equal(rule->false_alarm_hours, 1000);
+	assert_int_equal(rule->false_alarm_hours, 2000);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
