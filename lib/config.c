@@ -118,7 +118,7 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
-       RULE_KEY_COUNT };
+       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -161,6 +161,8 @@ static const struct config_rule default_rules[] = {
 		.history_prior = 20.0,
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
+		.false_alarm_hours = 2000,
+		.rate_half_life_seconds = 3600,
 	},
 };
 
@@ -182,6 +184,8 @@ static const struct config_rule rule_key_defaults = {
 	.history_prior = 20.0,
 	.max_own_factor = 2.5,
 	.cut_share = 0.25,
+	.false_alarm_hours = 0,
+	.rate_half_life_seconds = 3600,
 };
 
 /* What a receiver given in the file starts from. */
@@ -1499,6 +1503,10 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor", .parse = parse_nonnegative_number,
 				  RULE_KEY(max_own_factor) },
 	[RULE_CUT_SHARE] = { .name = "cut_share", .parse = parse_ratio, RULE_KEY(cut_share) },
+	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours", .parse = parse_uint32,
+				     RULE_KEY(false_alarm_hours), .min = 0, .max = 1000000000 },
+	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds", .parse = parse_uint32,
+					  RULE_KEY(rate_half_life_seconds), .min = 0, .max = 2592000 },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 

@@ -102,6 +102,9 @@ struct config_rule {
 				     * alarms at the baseline's prior_ratio; 0: threshold as given */
 	double history_prior;       /* pseudo-hangups shrinking the own factor toward 1, > 0 */
 	double max_own_factor;      /* the own factor's ceiling, >= 1 */
+	uint32_t false_alarm_hours; /* > 0: an operator with few calls an hour gets the lower
+				     * threshold ln(false_alarm_hours * its calls per hour); 0: off */
+	uint32_t rate_half_life_seconds; /* half-life of the operator's calls-per-hour estimate */
 };
 
 enum config_baseline_scope {

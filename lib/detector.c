@@ -47,6 +47,10 @@ struct rule_state {
 	uint32_t run_called_back;
 	double run_expected;   /* sum of the run's per-call expectations */
 	double own_factor;     /* the operator's own factor at the last call */
+	bool rate_seen;        /* a call has entered calls_rate */
+	int64_t first_call_ms; /* the end of the first call in calls_rate */
+	struct sequential_rate calls_rate; /* its calls, at the rule's rate_half_life_seconds */
+	double hourly_threshold; /* > 0: h for its calls per hour at the last call (if lower) */
 };
 
 /* A callback of an open alert: what has been sent of it. */
@@ -523,6 +527,15 @@ static bool window_rule_holds(const struct config_rule *rule, const struct windo
 	return view_rule(detector, state, r).p_value <= rule->max_p_value;
 }
 
+/* A sequential rule's threshold for this operator: the rule's, or the lower one its calls per
+ * hour earned at its last call (false_alarm_hours). */
+static double sequential_h(const struct detector *detector, const struct operator_state *state, size_t r)
+{
+	double hourly = state->rules[r].hourly_threshold;
+
+	return hourly > 0.0 && hourly < detector->threshold[r] ? hourly : detector->threshold[r];
+}
+
 static bool rule_holds(const struct detector *detector, struct operator_state *state, size_t r)
 {
 	const struct config_rule *rule = &detector->config.detector.rules[r];
@@ -530,7 +543,7 @@ static bool rule_holds(const struct detector *detector, struct operator_state *s
 	if (rule->type == CONFIG_RULE_CUSUM)
 		return state->rules[r].cusum_alarm;
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
-		return state->rules[r].evidence >= detector->threshold[r];
+		return state->rules[r].evidence >= sequential_h(detector, state, r);
 	return window_rule_holds(rule, &state->window.spans[r].counts, detector, state, r);
 }
 
@@ -611,7 +624,7 @@ static bool history_learns(const struct detector *detector, const struct operato
 {
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		if (detector->config.detector.rules[r].type == CONFIG_RULE_SEQUENTIAL &&
-		    state->rules[r].evidence >= detector->threshold[r])
+		    state->rules[r].evidence >= sequential_h(detector, state, r))
 			return false;
 	return true;
 }
@@ -637,6 +650,26 @@ static void step_sequential_rule(const struct config_rule *rule, struct rule_sta
 	rs->run_calls++;
 	rs->run_premature += premature;
 	rs->run_expected += p0;
+}
+
+/* The operator's calls per hour before this call (ending at at_ms) set the rule's threshold
+ * for it (false_alarm_hours); then the call joins them. */
+static void step_hourly_threshold(const struct detector *detector, const struct config_rule *rule,
+				  struct rule_state *rs, size_t r, int64_t at_ms)
+{
+	double half_life = rule->rate_half_life_seconds;
+
+	if (!rs->rate_seen) {
+		rs->rate_seen = true;
+		rs->first_call_ms = at_ms;
+		memset(&rs->calls_rate, 0, sizeof(rs->calls_rate));
+		rs->calls_rate.at_ms = at_ms;
+	}
+	sequential_rate_advance(&rs->calls_rate, at_ms, half_life);
+	double per_hour = sequential_calls_per_hour(&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0,
+						    half_life);
+	rs->hourly_threshold = sequential_hourly_threshold(detector->threshold[r], rule->false_alarm_hours, per_hour);
+	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
 /* Feed one call to the operator's sequential rules, then to its baseline and history. */
@@ -670,6 +703,7 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 			continue;
 		rs->own_factor = sequential_own_factor(state->history_observed, state->history_expected,
 						       rule->history_prior, rule->max_own_factor);
+		step_hourly_threshold(detector, rule, rs, r, at_ms);
 		double p0 = rest * rs->own_factor;
 		step_sequential_rule(rule, rs, call->start_ms, p0 < SEQUENTIAL_P_MAX ? p0 : SEQUENTIAL_P_MAX,
 				     premature);
@@ -844,7 +878,7 @@ static const char *explain_sequential(struct detector *detector, const struct op
 		 "%" PRIu32 " caller%s rang back; evidence %.1f, alert at %.1f",
 		 state->operator_id, rs->run_premature, rs->run_calls, since, rs->run_expected, rest, peers,
 		 rs->own_factor, state->operator_id, rs->run_called_back, rs->run_called_back == 1 ? "" : "s",
-		 rs->evidence, detector->threshold[r]);
+		 rs->evidence, sequential_h(detector, state, r));
 	return detector->why;
 }
 
@@ -865,7 +899,7 @@ static void fill_sequential(struct detector *detector, const struct operator_sta
 	alert->has_evidence = true;
 	alert->expected = rs->run_expected;
 	alert->evidence = rs->evidence;
-	alert->threshold = detector->threshold[r];
+	alert->threshold = sequential_h(detector, state, r);
 	alert->own_factor = rs->own_factor;
 	alert->why = explain_sequential(detector, state, rs, r);
 }
@@ -1447,38 +1481,6 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 
 /* ---- snapshots ---------------------------------------------------------------------- */
 
-static void save_rule_state(const struct rule_state *rs, struct codec_writer *writer)
-{
-	codec_put_u8(writer, rs->holds);
-	codec_put_i64(writer, rs->last_true_ms);
-	codec_put_f64(writer, rs->cusum);
-	codec_put_u8(writer, rs->cusum_alarm);
-	codec_put_f64(writer, rs->cusum_at_alarm);
-	codec_put_f64(writer, rs->evidence);
-	codec_put_i64(writer, rs->run_start_ms);
-	codec_put_u32(writer, rs->run_calls);
-	codec_put_u32(writer, rs->run_premature);
-	codec_put_u32(writer, rs->run_called_back);
-	codec_put_f64(writer, rs->run_expected);
-	codec_put_f64(writer, rs->own_factor);
-}
-
-static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
-{
-	rs->holds = codec_get_u8(reader);
-	rs->last_true_ms = codec_get_i64(reader);
-	rs->cusum = codec_get_f64(reader);
-	rs->cusum_alarm = codec_get_u8(reader);
-	rs->cusum_at_alarm = codec_get_f64(reader);
-	rs->evidence = codec_get_f64(reader);
-	rs->run_start_ms = codec_get_i64(reader);
-	rs->run_calls = codec_get_u32(reader);
-	rs->run_premature = codec_get_u32(reader);
-	rs->run_called_back = codec_get_u32(reader);
-	rs->run_expected = codec_get_f64(reader);
-	rs->own_factor = codec_get_f64(reader);
-}
-
 static void save_rate(const struct sequential_rate *rate, struct codec_writer *writer)
 {
 	codec_put_f64(writer, rate->calls);
@@ -1495,6 +1497,46 @@ static void load_rate(struct sequential_rate *rate, struct codec_reader *reader)
 	rate->at_ms = codec_get_i64(reader);
 	rate->pending_calls = codec_get_f64(reader);
 	rate->pending_premature = codec_get_f64(reader);
+}
+
+static void save_rule_state(const struct rule_state *rs, struct codec_writer *writer)
+{
+	codec_put_u8(writer, rs->holds);
+	codec_put_i64(writer, rs->last_true_ms);
+	codec_put_f64(writer, rs->cusum);
+	codec_put_u8(writer, rs->cusum_alarm);
+	codec_put_f64(writer, rs->cusum_at_alarm);
+	codec_put_f64(writer, rs->evidence);
+	codec_put_i64(writer, rs->run_start_ms);
+	codec_put_u32(writer, rs->run_calls);
+	codec_put_u32(writer, rs->run_premature);
+	codec_put_u32(writer, rs->run_called_back);
+	codec_put_f64(writer, rs->run_expected);
+	codec_put_f64(writer, rs->own_factor);
+	codec_put_u8(writer, rs->rate_seen);
+	codec_put_i64(writer, rs->first_call_ms);
+	save_rate(&rs->calls_rate, writer);
+	codec_put_f64(writer, rs->hourly_threshold);
+}
+
+static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
+{
+	rs->holds = codec_get_u8(reader);
+	rs->last_true_ms = codec_get_i64(reader);
+	rs->cusum = codec_get_f64(reader);
+	rs->cusum_alarm = codec_get_u8(reader);
+	rs->cusum_at_alarm = codec_get_f64(reader);
+	rs->evidence = codec_get_f64(reader);
+	rs->run_start_ms = codec_get_i64(reader);
+	rs->run_calls = codec_get_u32(reader);
+	rs->run_premature = codec_get_u32(reader);
+	rs->run_called_back = codec_get_u32(reader);
+	rs->run_expected = codec_get_f64(reader);
+	rs->own_factor = codec_get_f64(reader);
+	rs->rate_seen = codec_get_u8(reader);
+	rs->first_call_ms = codec_get_i64(reader);
+	load_rate(&rs->calls_rate, reader);
+	rs->hourly_threshold = codec_get_f64(reader);
 }
 
 /* What an alert has sent and been told: its callbacks and acknowledgement. */

@@ -8,6 +8,7 @@
 #define P_MIN 0.001  /* expectations are kept inside (P_MIN, P_MAX) so every LLR is finite */
 #define P_MAX 0.95
 #define P1_MAX 0.99 /* and H1 below certainty */
+#define LN2 0.69314718055994530942
 
 void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
 {
@@ -68,4 +69,23 @@ double sequential_llr(double p0, double cut_share, bool premature)
 double sequential_threshold(double false_alarm_calls)
 {
 	return false_alarm_calls > 1.0 ? log(false_alarm_calls) : -1.0;
+}
+
+double sequential_calls_per_hour(const struct sequential_rate *rate, double observed_seconds,
+				 double half_life_seconds)
+{
+	if (!(half_life_seconds > 0.0) || observed_seconds < half_life_seconds)
+		return -1.0;
+	double exposure = half_life_seconds / LN2 * -expm1(-LN2 * observed_seconds / half_life_seconds);
+
+	return (rate->calls + rate->pending_calls) / exposure * 3600.0;
+}
+
+double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour)
+{
+	if (!(false_alarm_hours > 0.0) || calls_per_hour < 0.0)
+		return h_calls;
+	double h = log(false_alarm_hours * (calls_per_hour > 1.0 ? calls_per_hour : 1.0));
+
+	return h < h_calls ? h : h_calls;
 }

@@ -68,4 +68,22 @@ double sequential_llr(double p0, double cut_share, bool premature);
  */
 double sequential_threshold(double false_alarm_calls);
 
+/**
+ * An operator's calls per hour from rate (its calls, decayed at half_life_seconds, advanced to
+ * now) over observed_seconds since its first call: the decayed count over the decayed exposure,
+ * calls / (half_life / ln 2 * (1 - 2^(-observed / half_life))) per second, times 3600. -1 (not
+ * known) while observed_seconds is below half_life_seconds: too few calls to judge by.
+ */
+double sequential_calls_per_hour(const struct sequential_rate *rate, double observed_seconds,
+				 double half_life_seconds);
+
+/**
+ * The threshold for an operator taking calls_per_hour (-1: not known): at least
+ * false_alarm_hours hours between false alarms rather than false_alarm_calls calls, that is
+ * ln(false_alarm_hours * calls_per_hour), calls_per_hour taken as at least 1; never above
+ * h_calls (the per-call threshold): only an operator with few calls an hour gets a lower one.
+ * h_calls when false_alarm_hours is 0 or the rate is not known.
+ */
+double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour);
+
 #endif

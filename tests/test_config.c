@@ -294,6 +294,8 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_calls, 10000);
 	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
+	assert_int_equal(rule->false_alarm_hours, 2000);
+	assert_int_equal(rule->rate_half_life_seconds, 3600);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
 	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
@@ -1698,7 +1700,8 @@ static void test_sequential_rule_and_baseline(void **state)
 					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400}\n"
 					"  rules:\n"
 					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
-					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6}\n");
+					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6,"
+					" false_alarm_hours: 80, rate_half_life_seconds: 1800}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -1716,6 +1719,8 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(seq->history_prior == 4.0);
 	assert_true(seq->max_own_factor == 1.5);
 	assert_true(seq->called_back_weight == 6.0);
+	assert_int_equal(seq->false_alarm_hours, 80);
+	assert_int_equal(seq->rate_half_life_seconds, 1800);
 	config_set_defaults(&defaults_config);
 	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 8);
 	assert_string_equal(changes.text,
@@ -1731,14 +1736,16 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"
 		      "    - {name: s, type: sequential, window_seconds: 60, cut_share: 0, max_own_factor: 0.5,"
-		      " false_alarm_calls: 5, history_prior: 0}\n",
+		      " false_alarm_calls: 5, history_prior: 0, false_alarm_hours: -1, rate_half_life_seconds: 2592001}\n",
 		      "cadmon.yaml:2:21: detector.baseline.scope: must be one of agency, center",
 		      "cadmon.yaml:2:42: detector.baseline.prior_ratio: must be a number greater than 0 and less than 1",
 		      "cadmon.yaml:2:64: detector.baseline.half_life_seconds: must be a number greater than 0",
 		      "cadmon.yaml:4:66: detector.rules[0].cut_share: must be a number greater than 0, at most 1 in a sequential rule",
 		      "cadmon.yaml:4:85: detector.rules[0].max_own_factor: must be a number of at least 1 in a sequential rule",
 		      "cadmon.yaml:4:109: detector.rules[0].false_alarm_calls: must be 0 or an integer of at least 10",
-		      "cadmon.yaml:4:127: detector.rules[0].history_prior: must be a number greater than 0 in a sequential rule");
+		      "cadmon.yaml:4:127: detector.rules[0].history_prior: must be a number greater than 0 in a sequential rule",
+		      "cadmon.yaml:4:149: detector.rules[0].false_alarm_hours: must be an integer from 0 to 1000000000",
+		      "cadmon.yaml:4:177: detector.rules[0].rate_half_life_seconds: must be an integer from 0 to 2592000");
 }
 
 /* Tokens changed are one change, told by names and roles: a reload never logs a digest. */

@@ -16,6 +16,7 @@
 #include "cusum.h"
 #include "codec.h"
 #include "detector.h"
+#include "sequential.h"
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
 #define SECONDS(n) ((int64_t)(n) * 1000)
@@ -681,6 +682,59 @@ static void test_sequential_alert_explains(void **state)
 	assert_string_equal(seen[1].operator_id, "");
 }
 
+/* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
+ * three callers off a minute apart (evidence 1.70, 3.39, 5.04 at cut_share 0.5). Its calls per
+ * hour before each give h = 3.25, 3.54, then ln(10 * 4.31) = 3.76 instead of 6, so the third
+ * hangup fires; without false_alarm_hours it does not. */
+static void test_sequential_hourly_threshold(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
+	int64_t first_end_ms = T0 + SECONDS(90), end_ms = 0;
+
+	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
+	rule->type = CONFIG_RULE_SEQUENTIAL;
+	rule->cut_share = 0.5;
+	rule->threshold = 6.0;
+	rule->false_alarm_calls = 0;
+	rule->called_back_weight = 4.0;
+	rule->history_prior = 20.0;
+	rule->max_own_factor = 2.5;
+	rule->false_alarm_hours = 10;
+	rule->rate_half_life_seconds = 3600;
+	for (int pass = 0; pass < 2; pass++) {
+		reconfigure(f);
+		for (int k = 0; k <= 4; k++) {
+			add_call(f, "op-7", T0 + SECONDS(1800 * k), SECONDS(90), RELEASED_BY_CALLER);
+			if (pass == 0)
+				sequential_rate_add(&rate, T0 + SECONDS(1800 * k + 90), 3600, false);
+		}
+		for (int j = 0; j < 3; j++) {
+			end_ms = T0 + SECONDS(7300 + 60 * j + 5);
+			if (pass == 0 && j < 2)
+				assert_int_equal(f->seen_count, 0);
+			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5), RELEASED_BY_OPERATOR);
+			if (pass == 0 && j < 2)
+				sequential_rate_add(&rate, end_ms, 3600, false);
+		}
+		if (pass == 1) {
+			assert_int_equal(f->seen_count, 0);
+			break;
+		}
+		assert_int_equal(f->seen_count, 1);
+		sequential_rate_advance(&rate, end_ms, 3600);
+		double per_hour = sequential_calls_per_hour(&rate, (double)(end_ms - first_end_ms) / 1000.0, 3600);
+		assert_true(fabs(per_hour - 4.3107520) < 1e-6);
+		assert_true(fabs(f->seen[0].evidence - 5.0413854) < 1e-6);
+		assert_string_equal(f->seen[0].kind, "firing");
+		assert_true(fabs(f->seen[0].threshold - log(10.0 * per_hour)) < 1e-12);
+		assert_true(f->seen[0].evidence >= f->seen[0].threshold);
+		rule->false_alarm_hours = 0;
+		f->seen_count = 0;
+	}
+}
+
 static void test_repeat_caller_marks_hangup(void **state)
 {
 	struct fixture *f = *state;
@@ -989,6 +1043,7 @@ int main(void)
 		TEST(test_several_rules),
 		TEST(test_peer_baseline_ignores_storm),
 		TEST(test_sequential_alert_explains),
+		TEST(test_sequential_hourly_threshold),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_repeat_caller_marks_hangup),
 		TEST(test_alert_ids_are_deterministic),

@@ -93,6 +93,41 @@ static void test_threshold_derivation(void **state)
 	assert_close(calls, 38048.427197, 1e-9);
 }
 
+/* Calls per hour: the decayed count over the decayed exposure since the first call, known only
+ * after a half-life of it. */
+static void test_calls_per_hour(void **state)
+{
+	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
+
+	(void)state;
+	/* A call every 6 minutes for 2 hours (21 calls, the last at 7200 s, pending). */
+	for (int64_t t_ms = 0; t_ms <= 7200000; t_ms += 360000)
+		sequential_rate_add(&rate, t_ms, 3600, false);
+	assert_true(sequential_calls_per_hour(&rate, 3599.0, 3600) == -1.0);
+	double per_hour = sequential_calls_per_hour(&rate, 7200.0, 3600);
+	/* sum over k = 0..20 of 2^(-k/10), over 3600 / ln 2 * (1 - 1/4) s, times 3600 */
+	double count = 0.0;
+	for (int k = 0; k <= 20; k++)
+		count += exp2(-k / 10.0);
+	assert_close(per_hour, count / (3600.0 / log(2.0) * 0.75) * 3600.0, 1e-12);
+	assert_close(per_hour, 10.581626, 1e-7);
+	assert_true(sequential_calls_per_hour(&rate, 7200.0, 0) == -1.0);
+}
+
+/* The hourly threshold: ln(false_alarm_hours * calls per hour), the rate taken as at least 1,
+ * never above the per-call threshold; that one when off or the rate is not known. */
+static void test_hourly_threshold(void **state)
+{
+	double h_calls = log(10000.0);
+
+	(void)state;
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0), log(3000.0), 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25), log(1000.0), 1e-15);
+	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0) == h_calls);
+	assert_true(sequential_hourly_threshold(h_calls, 1000, -1.0) == h_calls);
+	assert_true(sequential_hourly_threshold(h_calls, 0, 3.0) == h_calls);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +136,8 @@ int main(void)
 		cmocka_unit_test(test_own_factor_shrunk_and_bounded),
 		cmocka_unit_test(test_llr_step),
 		cmocka_unit_test(test_threshold_derivation),
+		cmocka_unit_test(test_calls_per_hour),
+		cmocka_unit_test(test_hourly_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

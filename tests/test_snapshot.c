@@ -363,6 +363,39 @@ static void test_restore_sequential_gives_same_alerts(void **state)
 	clear(&whole);
 }
 
+/* The same with the hourly threshold in play (false_alarm_hours below false_alarm_calls at 10
+ * calls an hour): each operator's calls-per-hour estimate and the threshold it earned are
+ * restored too. */
+static void test_restore_sequential_hourly_threshold(void **state)
+{
+	struct config config;
+	struct alerts whole = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.tracker.max_operators = 8; /* every operator kept: their rates grow old enough */
+	config.detector.rules[0].false_alarm_calls = 100000;   /* h = 11.5 */
+	config.detector.rules[0].false_alarm_hours = 10;       /* ln(10 * ~10) = 4.6; below 6 up to 40 calls an hour */
+	config.detector.rules[0].rate_half_life_seconds = 1200;
+	struct engine *reference = engine_new(&config, collect, &whole);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	size_t firings = 0, lowered = 0;
+	for (size_t i = 0; i < whole.count; i++) {
+		const char *h = strstr(whole.text[i], "\"threshold\":");
+		if (strncmp(whole.text[i], "{\"alert\":\"firing\"", strlen("{\"alert\":\"firing\"")) != 0 ||
+		    !strstr(whole.text[i], "\"rule\":\"sequential\""))
+			continue;
+		firings++;
+		lowered += h && strtod(h + strlen("\"threshold\":"), NULL) < 6.0;
+	}
+	assert_true(firings >= 1);
+	assert_int_equal(lowered, firings);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
 /* ---- several sources: clocks, the reorder buffer, sources judged on their own ----------- */
 
 #define SOURCES 3
@@ -631,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_codec_round_trip),
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
+		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
 		cmocka_unit_test(test_other_format_reported),
