@@ -1563,7 +1563,7 @@ static bool is_printable(char c)
 static bool parse_text_of(struct loader *loader, const struct path *path, void *field, size_t max)
 {
 	if (!is_scalar(loader) || scalar_len(loader) >= max ||
-	    !all_chars(scalar_text(loader), scalar_len(loader), is_printable)) {
+	    (scalar_len(loader) > 0 && !all_chars(scalar_text(loader), scalar_len(loader), is_printable))) {
 		report(loader, current_mark(loader), path,
 		       "must be a string of at most %zu bytes without control characters", max - 1);
 		return skip_node(loader);
