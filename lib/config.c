@@ -1121,6 +1121,17 @@ static bool parse_rule_name(struct loader *loader, const struct path *path, cons
 	return true;
 }
 
+/* feed.mapping: "" (feed lines) or a mapping's name (checked against mappings: later). */
+static bool parse_mapping_name(struct loader *loader, const struct path *path, const struct key *key,
+			       void *field)
+{
+	if (is_scalar(loader) && scalar_len(loader) == 0) {
+		((char *)field)[0] = '\0';
+		return true;
+	}
+	return parse_rule_name(loader, path, key, field);
+}
+
 static bool parse_severity(struct loader *loader, const struct path *path, const struct key *key,
 			   void *field)
 {
@@ -1848,6 +1859,7 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535),
 	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600),
 	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600),
+	{ .name = "mapping", .parse = parse_mapping_name, FIELD(feed.mapping) },
 	{ .name = NULL },
 };
 
@@ -2341,6 +2353,17 @@ static void check_tls_client_ca(struct loader *loader, const struct config *conf
 	report_at_key(loader, config, keys, "tls", path, what);
 }
 
+/* feed.mapping names one of mappings:. */
+static void check_feed_mapping(struct loader *loader, const struct config *config)
+{
+	char what[CONFIG_ERROR_MAX];
+
+	if (!config->feed.mapping[0] || mapping_find(config, config->feed.mapping))
+		return;
+	snprintf(what, sizeof what, "no mapping named \"%s\" in mappings", config->feed.mapping);
+	report_at_key(loader, config, feed_keys, "mapping", "feed.mapping", what);
+}
+
 /* Which listeners serve TLS, and what each then needs. Only values that parsed are judged. */
 static void check_tls(struct loader *loader, const struct config *config)
 {
@@ -2370,6 +2393,7 @@ static void check_rules(struct loader *loader, const struct config *config)
 	for (size_t i = 0; i < config->auth.token_count; i++)
 		check_token(loader, config, i);
 	check_tls(loader, config);
+	check_feed_mapping(loader, config);
 	check_receivers(loader, config);
 	check_mappings(loader, config);
 	check_retention(loader, config);
@@ -2731,6 +2755,7 @@ static const struct {
 	format_fn *format;
 } formatters[] = {
 	{ parse_mappings, format_mappings },
+	{ parse_mapping_name, format_string },
 	{ parse_mapping_format, format_mapping_format },
 	{ parse_ambiguous_time, format_ambiguous_time },
 	{ parse_released_by_name, format_released_by_name },

@@ -217,6 +217,7 @@ struct config {
 		uint32_t max_connections_per_address; /* open connections from one host */
 		uint32_t handshake_timeout_seconds;   /* a pending connection is closed after this */
 		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
+		char mapping[CONFIG_NAME_MAX]; /* records of this mappings[] entry, not feed lines; "" */
 	} feed;
 	struct {
 		struct config_listen listen;

@@ -13,7 +13,7 @@
  * tzset, no mktime), so libcadmon stays pure and two zones can be used side by side.
  */
 
-#define ZONE_MAX_TRANSITIONS 4096
+#define ZONE_MAX_TRANSITIONS 1024
 #define ZONE_MAX_OFFSET_SECONDS (26 * 3600)
 
 struct zone {

@@ -371,6 +371,48 @@ static void test_shift_alerts_subscriber(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* feed.mapping: a CAD that streams its CDR rows (tests/data/example-cdr.csv) gets the alert
+ * lines the backtest of the same rows gives (tests/data/example-cdr.alerts), the header and a
+ * bad row counted and logged under the mapping's reasons. */
+static void test_feed_mapping_streams_cdr_rows(void **state)
+{
+	struct fixture *f = *state;
+	char *mappings = harness_read_file(CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml");
+	char *rows = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.csv");
+	char *alerts = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts");
+	const struct harness_options options = { .feed_yaml = "  mapping: example-cdr\n",
+						  .extra_yaml = mappings };
+	static const char bad_row[] = "C999,KCPD,P01,AG01,,11/31/2026 06:00:00 AM,11/29/2026 06:00:05 AM,A,,\r\n";
+	int subscriber, feed;
+	uint16_t feed_port;
+
+	assert_non_null(mappings);
+	assert_non_null(rows);
+	assert_non_null(alerts);
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	expect_log(&f->harness, "cadmond: feed: connections send CSV records of mapping example-cdr "
+				"(docs/mappings.md)\n");
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send(feed, rows), 0);
+	assert_int_equal(harness_send(feed, bad_row), 0);
+	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
+		expect_line(subscriber, line);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 303: bad_timestamp: \"AnswerTime\": "
+			  "not a time in the format \"%%m/%%d/%%Y %%I:%%M:%%S %%p\": \"11/31/2026 06:00:00 AM\"\n",
+			  feed_port);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 774 lines, 774 events, "
+				       "1 rejected (bad_timestamp 1)\n",
+			  feed_port, strlen(rows) + strlen(bad_row));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	free(mappings);
+	free(rows);
+	free(alerts);
+}
+
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
 	struct fixture *f = *state;
@@ -673,6 +715,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_failure_exits_3, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						fixture_setup, fixture_teardown),

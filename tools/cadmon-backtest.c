@@ -26,11 +26,10 @@
 #include "report_html.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "zonefile.h"
 
 #define BACKTEST_CONFIG_MAX_BYTES (1024u * 1024u) /* as cadmond reads it */
 #define REJECTS_SHOWN 10                          /* rejected lines explained on stderr */
-#define ZONE_FILE_MAX_BYTES (1024u * 1024u)       /* a tzfile(5); real ones are a few KiB */
-#define DEFAULT_ZONE_DIRECTORY "/usr/share/zoneinfo"
 #define DEFAULT_MAX_REJECT_SHARE 0.5
 
 enum exit_status {
@@ -236,36 +235,14 @@ static int load_config(const char *path, struct config *config)
 
 /* ---- the mapping ------------------------------------------------------------------------- */
 
-/* Load an IANA zone's tzfile from $TZDIR or /usr/share/zoneinfo; 0 or -1 after saying why. */
-static int load_zone(const char *name, struct zone *zone)
-{
-	const char *directory = getenv("TZDIR");
-	char path[4096];
-	char *text = NULL;
-	size_t len = 0;
-	const char *why = NULL;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", directory && directory[0] ? directory : DEFAULT_ZONE_DIRECTORY,
-		 name);
-	rc = read_small_file(path, ZONE_FILE_MAX_BYTES, &text, &len);
-	if (rc == 0)
-		rc = zone_parse_tzif((const unsigned char *)text, len, zone, &why);
-	free(text);
-	if (rc < 0)
-		fprintf(stderr, "cadmon-backtest: time zone %s: %s: %s\n", name, path,
-			why ? why : rc == -EFBIG ? "too large" : strerror(-rc));
-	return rc < 0 ? -1 : 0;
-}
-
 /* With --mapping: read the inputs as its records; 0 or -1 after saying why. */
 static int use_mapping(struct backtest *backtest, const struct options *options,
 		       const struct config *config)
 {
 	const struct config_mapping *mapping;
 	struct zone *zone = NULL;
-	int32_t offset;
-	int rc = 0;
+	char why[512];
+	int rc;
 
 	if (!options->mapping_name)
 		return 0;
@@ -275,12 +252,9 @@ static int use_mapping(struct backtest *backtest, const struct options *options,
 			options->config_path ? options->config_path : "the built-in defaults (use -c FILE)");
 		return -1;
 	}
-	if (!mapping_fixed_zone(mapping->time_zone, &offset)) {
-		zone = malloc(sizeof(*zone));
-		rc = !zone ? -1 : load_zone(mapping->time_zone, zone);
-		if (!zone)
-			fputs("cadmon-backtest: out of memory\n", stderr);
-	}
+	rc = zonefile_for_mapping(mapping, &zone, why, sizeof(why));
+	if (rc < 0)
+		fprintf(stderr, "cadmon-backtest: mapping %s: %s\n", mapping->name, why);
 	if (rc == 0 && backtest_set_mapping(backtest, mapping, zone) < 0) {
 		fputs("cadmon-backtest: out of memory\n", stderr);
 		rc = -1;
