@@ -81,6 +81,18 @@
  *                                                   at feed.tls when the default is in force
  *   feed.source_binding: certificate needs feed.require_client_certificate: true (or
  *                                                   set source_binding: none)   with feed.tls
+ *   PATH: must be one of csv, json                  mappings[].format
+ *   PATH: must be a string of at most N bytes without control characters
+ *                                                   mappings[].fields.*, mappings[].agency
+ *   PATH: must be one printable character other than a double quote   mappings[].delimiter
+ *   PATH: <why the pattern cannot be read>          mappings[].time_format (mapping.h)
+ *   PATH: must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name (America/Chicago)
+ *   PATH: must be one of earlier, later             mappings[].ambiguous_time
+ *   PATH: must be one of operator, caller, system, unknown
+ *                                                   released_by_values entries, released_by_default
+ *   PATH: duplicate mapping name, already used by mappings[N]
+ *   PATH: must be a column number from 1 to 64 (header: false)   mappings[].fields.*
+ *   feed.mapping: no mapping named "NAME" in mappings
  */
 
 #include "config.h"

@@ -211,6 +211,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 		assert_string_equal(x->hmac_secret_file, y->hmac_secret_file);
 		assert_int_equal(x->redact_ani, y->redact_ani);
 	}
+	assert_string_equal(a->feed.mapping, b->feed.mapping);
 	assert_int_equal(a->mapping_count, b->mapping_count);
 	for (size_t i = 0; i < a->mapping_count; i++)
 		assert_mapping_equal(&a->mappings[i], &b->mappings[i]);
@@ -599,6 +600,7 @@ static void test_mappings(void **state)
 
 	(void)state;
 	assert_int_equal(defaults().mapping_count, 0);
+	assert_string_equal(defaults().feed.mapping, "");
 	assert_int_equal(config.mapping_count, 2);
 	assert_string_equal(cdr->name, "cdr");
 	assert_int_equal(cdr->format, CONFIG_MAPPING_CSV);
@@ -628,6 +630,11 @@ static void test_mappings(void **state)
 	assert_string_equal(js->released_by_values[2].from, "");
 	assert_int_equal(js->released_by_values[2].released_by, RELEASED_BY_SYSTEM);
 	assert_int_equal(js->released_by_default, RELEASED_BY_CALLER);
+	struct config fed = parse_ok("feed:\n  mapping: cdr\n"
+				     "mappings:\n  - {name: cdr, format: csv, fields: {call_id: c, operator: o,"
+				     " answer_time: t0, release_time: t1}}\n");
+	assert_string_equal(fed.feed.mapping, "cdr");
+	free(assert_dump_round_trips(&fed));
 	text = assert_dump_round_trips(&config);
 	assert_non_null(strstr(text, "mappings:\n  - name: cdr\n    format: csv\n    header: true\n"
 				     "    delimiter: \",\"\n    fields:\n      call_id: \"CallID\"\n"));
@@ -666,6 +673,9 @@ static void test_mapping_errors(void **state)
 		      "cadmon.yaml:11:96: mappings[1].fields.answer_time: must be a column number from 1 to 64 (header: false)",
 		      "cadmon.yaml:12:5: mappings[2].fields: required key missing");
 	EXPECT_ERRORS("mappings: {}\n", "cadmon.yaml:1:11: mappings: must be a sequence");
+	EXPECT_ERRORS("feed:\n  mapping: cdr\n", "cadmon.yaml:2:12: feed.mapping: no mapping named \"cdr\" in mappings");
+	EXPECT_ERRORS("feed:\n  mapping: Big\n",
+		      "cadmon.yaml:2:12: feed.mapping: must be 1 to 31 characters from a-z, 0-9, _ and -");
 }
 
 /* SHA-256 of "0123456789abcdef" and of "test". */
