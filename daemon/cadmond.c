@@ -210,7 +210,7 @@ static int feed_mapping_of(const struct config *config, const struct config_mapp
 
 	*zone = NULL;
 	*mapping = config->feed.mapping[0] ? mapping_find(config, config->feed.mapping) : NULL;
-	if (!*mapping || zonefile_for_mapping(*mapping, zone, problem, sizeof problem) == 0)
+	if (!*mapping || zonefile_for_mapping(*mapping, cadmond_read_file, zone, problem, sizeof problem) == 0)
 		return 0;
 	snprintf(why, why_size, "feed.mapping %s: %s", (*mapping)->name, problem);
 	return -1;

@@ -9,41 +9,21 @@
 
 #include "mapping.h"
 
-/* Read at most max_bytes of path; 0, or -errno (-EFBIG when larger). */
-static int read_file(const char *path, unsigned char **data, size_t *len)
-{
-	FILE *file = fopen(path, "rb");
-	unsigned char *buffer = file ? malloc(ZONEFILE_MAX_BYTES + 1) : NULL;
-	size_t used = buffer ? fread(buffer, 1, ZONEFILE_MAX_BYTES + 1, file) : 0;
-	int rc = !file ? -errno : !buffer ? -ENOMEM : ferror(file) ? -EIO : 0;
-
-	if (rc == 0 && used > ZONEFILE_MAX_BYTES)
-		rc = -EFBIG;
-	if (file)
-		fclose(file);
-	if (rc < 0) {
-		free(buffer);
-		return rc;
-	}
-	*data = buffer;
-	*len = used;
-	return 0;
-}
-
-int zonefile_load(const char *name, struct zone *zone, char *why, size_t why_size)
+int zonefile_load(const char *name, zonefile_read_fn *read_file, struct zone *zone, char *why,
+		  size_t why_size)
 {
 	const char *directory = getenv("TZDIR");
 	const char *problem = NULL;
-	unsigned char *data = NULL;
+	char *data = NULL;
 	char path[4096];
 	size_t len = 0;
 	int rc;
 
 	snprintf(path, sizeof path, "%s/%s", directory && directory[0] ? directory : ZONEFILE_DEFAULT_DIRECTORY,
 		 name);
-	rc = read_file(path, &data, &len);
+	rc = read_file(path, ZONEFILE_MAX_BYTES, &data, &len);
 	if (rc == 0)
-		rc = zone_parse_tzif(data, len, zone, &problem);
+		rc = zone_parse_tzif((const unsigned char *)data, len, zone, &problem);
 	free(data);
 	if (rc < 0)
 		snprintf(why, why_size, "time zone %s: %s: %s", name, path,
@@ -51,8 +31,8 @@ int zonefile_load(const char *name, struct zone *zone, char *why, size_t why_siz
 	return rc < 0 ? -1 : 0;
 }
 
-int zonefile_for_mapping(const struct config_mapping *mapping, struct zone **zone, char *why,
-			 size_t why_size)
+int zonefile_for_mapping(const struct config_mapping *mapping, zonefile_read_fn *read_file, struct zone **zone,
+			 char *why, size_t why_size)
 {
 	int32_t offset;
 
@@ -64,7 +44,7 @@ int zonefile_for_mapping(const struct config_mapping *mapping, struct zone **zon
 		snprintf(why, why_size, "out of memory");
 		return -1;
 	}
-	if (zonefile_load(mapping->time_zone, *zone, why, why_size) == 0)
+	if (zonefile_load(mapping->time_zone, read_file, *zone, why, why_size) == 0)
 		return 0;
 	free(*zone);
 	*zone = NULL;

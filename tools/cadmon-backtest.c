@@ -252,7 +252,7 @@ static int use_mapping(struct backtest *backtest, const struct options *options,
 			options->config_path ? options->config_path : "the built-in defaults (use -c FILE)");
 		return -1;
 	}
-	rc = zonefile_for_mapping(mapping, &zone, why, sizeof(why));
+	rc = zonefile_for_mapping(mapping, read_small_file, &zone, why, sizeof(why));
 	if (rc < 0)
 		fprintf(stderr, "cadmon-backtest: mapping %s: %s\n", mapping->name, why);
 	if (rc == 0 && backtest_set_mapping(backtest, mapping, zone) < 0) {
