@@ -236,6 +236,33 @@ static void test_check_counts_errors_beyond_the_kept_ones(void **state)
 }
 
 /* Without -n, configuration errors are logged: plain, or with journald priorities. */
+/* -n loads feed.mapping's time zone as a start would: a zone without a tzfile is an error. */
+static void test_check_feed_mapping_zone(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-n", "-c", path, NULL };
+	struct harness_result result;
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	assert_int_equal(harness_write_file(path, "feed:\n"
+						  "  mapping: vendor\n"
+						  "mappings:\n"
+						  "  - name: vendor\n"
+						  "    format: json\n"
+						  "    fields: {call_id: id, operator: op, answer_time: a, release_time: r}\n"
+						  "    time_zone: America/Atlantis\n"),
+			 0);
+	assert_int_equal(setenv("TZDIR", "/nonexistent/zoneinfo", 1), 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_int_equal(unsetenv("TZDIR"), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err, "feed.mapping vendor: time zone America/Atlantis: "
+					"/nonexistent/zoneinfo/America/Atlantis: No such file or directory\n");
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+}
+
 static void test_bad_config_at_start_exits_1(void **state)
 {
 	struct fixture *f = *state;
@@ -717,6 +744,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						fixture_setup, fixture_teardown),
