@@ -1135,6 +1135,48 @@ static void test_mapping_rejects_summarized(void **state)
 	run_free(&run);
 }
 
+/* The example's time zone is the system's America/Chicago tzfile: the fall-back hour read as
+ * configured (earlier: CDT, later: CST), the spring-forward gap read with CST. */
+static void test_mapping_daylight_saving_time(void **state)
+{
+	static const char header[] =
+		"CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\n";
+	char fall[PATH_MAX_BYTES], spring[PATH_MAX_BYTES], later_config[PATH_MAX_BYTES], text[4096];
+	const char *const earlier_fall[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", fall, NULL};
+	const char *const later_fall[] = {"-c", later_config, "-m", "example-cdr", fall, NULL};
+	const char *const spring_run[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", spring, NULL};
+	size_t len = 0;
+	char *example = read_whole_file(EXAMPLE_CONFIG, &len);
+	char *ambiguous = strstr(example, "ambiguous_time: earlier");
+	struct run run;
+
+	(void)state;
+	assert_non_null(ambiguous);
+	memcpy(ambiguous, "ambiguous_time: later  ", strlen("ambiguous_time: earlier"));
+	path_in_dir(later_config, "later.yaml");
+	write_file(later_config, example, len);
+	path_in_dir(fall, "fall.csv");
+	snprintf(text, sizeof(text), "%sF1,KCPD,P1,AG1,,11/01/2026 01:30:00 AM,11/01/2026 01:45:00 AM,C,\n", header);
+	write_file(fall, text, strlen(text));
+	path_in_dir(spring, "spring.csv");
+	snprintf(text, sizeof(text), "%sS1,KCPD,P1,AG1,,03/08/2026 02:30:00 AM,03/08/2026 03:40:00 AM,C,\n", header);
+	write_file(spring, text, strlen(text));
+	run_tool(earlier_fall, &run);
+	assert_non_null(strstr(run.out, "  event time from        2026-11-01T06:30:00.000Z\n"
+					"  event time to          2026-11-01T06:45:00.000Z\n"));
+	run_free(&run);
+	run_tool(later_fall, &run);
+	assert_non_null(strstr(run.out, "  event time from        2026-11-01T07:30:00.000Z\n"
+					"  event time to          2026-11-01T07:45:00.000Z\n"));
+	run_free(&run);
+	run_tool(spring_run, &run);
+	assert_string_equal(run.err, "");
+	assert_non_null(strstr(run.out, "  event time from        2026-03-08T08:30:00.000Z\n"
+					"  event time to          2026-03-08T08:40:00.000Z\n"));
+	run_free(&run);
+	free(example);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1157,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_example_cdr_mapping),
 		cmocka_unit_test(test_csv_as_feed_lines_exits_3),
 		cmocka_unit_test(test_mapping_rejects_summarized),
+		cmocka_unit_test(test_mapping_daylight_saving_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup_fixture, teardown_fixture);
