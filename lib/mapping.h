@@ -19,7 +19,8 @@
  */
 
 #define MAPPING_MAX_EVENTS 3        /* lines one record becomes */
-#define MAPPING_LINE_MAX 1024       /* one generated line, bytes */
+#define MAPPING_LINE_MAX 4096       /* one generated line at most, bytes: every value of it
+                                     * escaped (6 bytes a byte) still fits */
 
 /* What mapping_line made of a line. */
 enum mapping_status {
