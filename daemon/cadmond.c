@@ -36,6 +36,7 @@
 #include "subscribers.h"
 #include "timestamp.h"
 #include "tls.h"
+#include "zonefile.h"
 
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 #define CADMOND_SIGNAL_COUNT (sizeof cadmond_signals / sizeof cadmond_signals[0])
@@ -198,6 +199,33 @@ static struct feed_limits feed_limits_of(const struct config *config)
 		.handshake_timeout_seconds = config->feed.handshake_timeout_seconds,
 		.line_timeout_seconds = config->feed.line_timeout_seconds,
 	};
+}
+
+/* feed.mapping: the mapping new feed connections read (NULL: feed lines) and its time zone
+ * (*zone malloc'd, NULL for a fixed offset); 0, or -1 with why. */
+static int feed_mapping_of(const struct config *config, const struct config_mapping **mapping,
+			   struct zone **zone, char *why, size_t why_size)
+{
+	char problem[512];
+
+	*zone = NULL;
+	*mapping = config->feed.mapping[0] ? mapping_find(config, config->feed.mapping) : NULL;
+	if (!*mapping || zonefile_for_mapping(*mapping, cadmond_read_file, zone, problem, sizeof problem) == 0)
+		return 0;
+	snprintf(why, why_size, "feed.mapping %s: %s", (*mapping)->name, problem);
+	return -1;
+}
+
+/* Hand the feed server its mapping (taken by connections opened from now on). */
+static int cadmond_set_feed_mapping(struct cadmond *cadmond, const struct config_mapping *mapping,
+				    const struct zone *zone)
+{
+	if (feed_server_set_mapping(cadmond->feeds, mapping, zone) < 0)
+		return -1;
+	if (mapping)
+		log_msg(LOG_INFO, "feed: connections send %s records of mapping %s (docs/mappings.md)",
+			mapping->format == CONFIG_MAPPING_JSON ? "JSON" : "CSV", mapping->name);
+	return 0;
 }
 
 static struct health_settings health_settings_of(const struct config *config)
@@ -691,10 +719,15 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct health_settings health_settings = health_settings_of(next);
 	struct http_settings http_settings = http_settings_of(next);
 	struct streams_limits streams_limits = streams_limits_of(next);
+	const struct config_mapping *feed_mapping;
+	struct zone *feed_zone;
 	size_t changes;
 
 	struct tls_context *tls_context = NULL;
 
+	if (feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
+		return -1;
+	free(feed_zone); /* loaded to be sure it can be; loaded again once the reload is sure */
 	if (cadmond->tls && !(tls_context = tls_context_new(next, why, why_size)))
 		return -1;
 	if (cadmond_rebind_open(cadmond, next, &rebind, why, why_size) < 0) {
@@ -742,6 +775,11 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		tls_server_set_log_interval(cadmond->tls, next->log.rate_limit_seconds);
 	}
 	feed_server_update_limits(cadmond->feeds, &feed_limits);
+	if (feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
+		log_msg(LOG_ERR, "reload: %s; new feed connections read as before", why);
+	else if (cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0)
+		log_msg(LOG_ERR, "reload: feed.mapping: out of memory; new feed connections read as before");
+	free(feed_zone);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
 	streams_update_limits(cadmond->streams, &streams_limits);
 	http_server_rebind_commit(cadmond->http);
@@ -1057,6 +1095,10 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EIO;
 	if (!(cadmond->auth = auth_new(config, why, why_size)))
 		return -EINVAL;
+	const struct config_mapping *feed_mapping;
+	struct zone *feed_zone;
+	if (feed_mapping_of(config, &feed_mapping, &feed_zone, why, why_size) < 0)
+		return -EINVAL;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
 	    !(cadmond->streams = streams_new(cadmond->base, &streams_limits,
@@ -1066,10 +1108,12 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 						      cadmond_system_alert_open, cadmond)) ||
 	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds, cadmond_control,
 					 cadmond_system_alert_open, cadmond)) ||
-	    cadmond_setup_events(cadmond) < 0) {
+	    cadmond_setup_events(cadmond) < 0 || cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0) {
+		free(feed_zone);
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
 	}
+	free(feed_zone);
 	const struct receivers_hooks receivers_hooks = {.control = cadmond_control,
 							.is_open = cadmond_system_alert_open,
 							.ctx = cadmond};

@@ -47,6 +47,7 @@ struct feed {
 	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#S.N" */
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
+	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
 };
 
 struct feed_server {
@@ -60,6 +61,8 @@ struct feed_server {
 	struct guard *guard;                /* refusals, expiries, limit alerts; may be NULL */
 	struct guard_timeouts timeouts;     /* what each connection's clock applies */
 	struct feed_journal journal;
+	struct config_mapping *mapping; /* feed.mapping for new connections; NULL: feed lines */
+	struct zone *zone;              /* its time zone; NULL: fixed offset or UTC */
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
@@ -288,18 +291,40 @@ static bool feed_refuse_when_full(struct feed *feed)
 	return true;
 }
 
+static void feed_process_event_line(struct feed *feed, const char *line, size_t len);
+
+/* A mapping's rejected record: counted by reason, logged like a rejected line. */
+static void feed_reject_record(struct feed *feed, enum mapping_status status, const char *why)
+{
+	feed->stats.rejected++;
+	feed->stats.records_rejected[status]++;
+	log_limited(&feed->reject_log, LOG_WARNING, "feed %s: rejected line %" PRIu64 ": %s: %s",
+		    feed->peer, feed->line_number, mapping_status_name(status), why);
+}
+
+static void feed_emit_mapped_line(const char *line, size_t len, void *ctx)
+{
+	feed_process_event_line(ctx, line, len);
+}
+
+/* feed.mapping: a line of a record; the record's feed lines go on as if received. */
+static void feed_process_record_line(struct feed *feed, const char *line, size_t len)
+{
+	char why[FEED_WHY_MAX];
+	enum mapping_status status =
+		mapping_line(feed->mapping, line, len, feed_emit_mapped_line, feed, why, sizeof why);
+
+	if (status != MAPPING_SKIPPED)
+		feed->stats.records++;
+	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+		feed_reject_record(feed, status, why);
+}
+
 /* Hand one complete line (without "\n"; a trailing "\r" is cut) to the journal and the
  * engine. The engine's own counters tell what it made of the line: blank lines count as
  * nothing. */
 static void feed_process_line(struct feed *feed, const char *line, size_t len)
 {
-	struct engine *engine = feed->server->engine;
-	const struct engine_stats *before = engine_stats(engine), *after;
-	uint64_t lines_before = before->lines, events_before = before->events;
-	struct engine_verdict verdict;
-	struct engine_origin origin;
-	uint64_t record_index;
-
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > feed->server->limits.max_line_bytes) {
@@ -320,6 +345,23 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 	}
 	if (feed_hello_missing(feed))
 		return;
+	if (feed->mapping) {
+		feed_process_record_line(feed, line, len);
+		return;
+	}
+	feed_process_event_line(feed, line, len);
+}
+
+/* One protocol v1 line (received, or made from a record): journaled, then the engine. */
+static void feed_process_event_line(struct feed *feed, const char *line, size_t len)
+{
+	struct engine *engine = feed->server->engine;
+	const struct engine_stats *before = engine_stats(engine), *after;
+	uint64_t lines_before = before->lines, events_before = before->events;
+	struct engine_verdict verdict;
+	struct engine_origin origin;
+	uint64_t record_index;
+
 	origin = feed_origin(feed, feed_now_ms());
 	record_index = feed_journal_line(feed, &origin, line, len);
 	engine_process_from(engine, &origin, line, len, &verdict);
@@ -411,6 +453,13 @@ static void feed_log_summary(const struct feed *feed)
 					 used ? ", " : " (", event_reject_name(reason),
 					 feed->stats.rejects[reason]);
 	}
+	for (int status = MAPPING_SKIPPED + 1; status < MAPPING_STATUS_COUNT; status++) {
+		if (feed->stats.records_rejected[status] == 0 || used >= sizeof reasons)
+			continue;
+		used += (size_t)snprintf(reasons + used, sizeof reasons - used, "%s%s %" PRIu64,
+					 used ? ", " : " (", mapping_status_name(status),
+					 feed->stats.records_rejected[status]);
+	}
 	if (used > 0 && used < sizeof reasons - 1)
 		strcat(reasons, ")");
 	log_msg(LOG_INFO,
@@ -434,6 +483,13 @@ static void feed_close(struct feed *feed)
 		server->stats.partial_lines++;
 		log_msg(LOG_DEBUG, "feed %s: dropped an unterminated last line of %zu bytes",
 			feed->peer, partial);
+	}
+	if (feed->mapping) { /* a record whose quotes never closed */
+		char why[FEED_WHY_MAX];
+		enum mapping_status status = mapping_finish(feed->mapping, why, sizeof why);
+		if (status != MAPPING_SKIPPED)
+			feed_reject_record(feed, status, why);
+		mapping_free(feed->mapping);
 	}
 	log_limit_flush(&feed->reject_log);
 	log_limit_flush(&feed->notice_log);
@@ -583,6 +639,8 @@ void feed_server_free(struct feed_server *server)
 	}
 	log_limit_flush(&server->mismatch_log);
 	log_limit_flush(&server->no_hello_log);
+	free(server->mapping);
+	free(server->zone);
 	free(server);
 }
 
@@ -593,10 +651,16 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 
 	if (!feed)
 		return NULL;
+	if (server->mapping &&
+	    !(feed->mapping = mapping_new(server->mapping, server->zone, server->limits.max_line_bytes))) {
+		free(feed);
+		return NULL;
+	}
 	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) < 0 ||
 	    !(feed->connection = server->tls ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
 					     : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
 		guard_clock_free(&feed->clock);
+		mapping_free(feed->mapping);
 		free(feed);
 		return NULL;
 	}
@@ -764,6 +828,37 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard)
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)
 {
 	return &server->stats;
+}
+
+/* A copy of size bytes of object, or NULL (also for a NULL object). */
+static void *feed_copy(const void *object, size_t size, bool *failed)
+{
+	void *copy = object ? malloc(size) : NULL;
+
+	if (copy)
+		memcpy(copy, object, size);
+	else if (object)
+		*failed = true;
+	return copy;
+}
+
+int feed_server_set_mapping(struct feed_server *server, const struct config_mapping *mapping,
+			    const struct zone *zone)
+{
+	bool failed = false;
+	struct config_mapping *mapping_copy = feed_copy(mapping, sizeof(*mapping), &failed);
+	struct zone *zone_copy = feed_copy(mapping ? zone : NULL, sizeof(*zone), &failed);
+
+	if (failed) {
+		free(mapping_copy);
+		free(zone_copy);
+		return -ENOMEM;
+	}
+	free(server->mapping);
+	free(server->zone);
+	server->mapping = mapping_copy;
+	server->zone = zone_copy;
+	return 0;
 }
 
 void feed_server_set_tls(struct feed_server *server, struct tls_server *tls)

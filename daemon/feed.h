@@ -9,6 +9,7 @@
 #include <event2/util.h>
 
 #include "engine.h"
+#include "mapping.h"
 
 /*
  * Feed connections: CAD / call-handling systems sending protocol-v1 lines. Each connection
@@ -50,6 +51,8 @@ struct feed_stats {
 	uint64_t partial_lines;               /* unterminated line dropped at disconnect */
 	uint64_t bad_hellos;                  /* hello lines with a problem (acks.h) */
 	uint64_t restarts;                    /* its sender restarted its numbering */
+	uint64_t records;                     /* feed.mapping: records read */
+	uint64_t records_rejected[MAPPING_STATUS_COUNT]; /* feed.mapping: records rejected, by reason */
 };
 
 /* Counters over all feed connections since start. */
@@ -104,6 +107,14 @@ void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const ch
  * FEED_SHUTDOWN_READ_MAX_MS in all), then close them all.
  */
 void feed_server_close_all(struct feed_server *server);
+
+/**
+ * feed.mapping: connections opened from now on read records of mapping (copied; NULL: feed
+ * lines), local times in zone (copied; NULL: the mapping's fixed offset or UTC). Open
+ * connections keep what they read. 0, or -ENOMEM (nothing changed).
+ */
+int feed_server_set_mapping(struct feed_server *server, const struct config_mapping *mapping,
+			    const struct zone *zone);
 
 /** Apply new limits: to open connections too (line length, rate limit, keepalive, idle
  * timeout) and to later accepts. */

@@ -9,7 +9,9 @@
 #include "cadmond.h"
 #include "config.h"
 #include "log.h"
+#include "mapping.h"
 #include "tls.h"
+#include "zonefile.h"
 
 struct options {
 	const char *config_path; /* NULL: built-in defaults */
@@ -115,6 +117,23 @@ static int check_tls_files(const struct config *config)
 	return 0;
 }
 
+/* -n: feed.mapping's time zone must load as it would at start. 0, or -1 printed. */
+static int check_feed_mapping_zone(const struct config *config)
+{
+	const struct config_mapping *mapping = mapping_find(config, config->feed.mapping);
+	struct zone *zone = NULL;
+	char why[1024];
+
+	if (!config->feed.mapping[0] || !mapping)
+		return 0;
+	if (zonefile_for_mapping(mapping, cadmond_read_file, &zone, why, sizeof why) < 0) {
+		fprintf(stderr, "feed.mapping %s: %s\n", mapping->name, why);
+		return -1;
+	}
+	free(zone);
+	return 0;
+}
+
 /* -d: the effective configuration on stdout, or the errors on stderr. */
 static int dump_config(const struct options *options)
 {
@@ -166,7 +185,7 @@ int main(int argc, char **argv)
 	if (load_config(&options, &config) < 0)
 		return CADMOND_EXIT_CONFIG;
 	if (options.check_only) {
-		if (check_tls_files(&config) < 0)
+		if (check_tls_files(&config) < 0 || check_feed_mapping_zone(&config) < 0)
 			return CADMOND_EXIT_CONFIG;
 		puts("configuration OK");
 		return CADMOND_EXIT_OK;

@@ -87,6 +87,18 @@
  *   PATH: duplicate source name, already used by sources[N]
  *   PATH: must be one of accept, reject             unlisted_sources
  *   PATH: reject needs a sources list               unlisted_sources: reject without sources
+ *   PATH: must be one of csv, json                  mappings[].format
+ *   PATH: must be a string of at most N bytes without control characters
+ *                                                   mappings[].fields.*, mappings[].agency
+ *   PATH: must be one printable character other than a double quote   mappings[].delimiter
+ *   PATH: <why the pattern cannot be read>          mappings[].time_format (mapping.h)
+ *   PATH: must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name (America/Chicago)
+ *   PATH: must be one of earlier, later             mappings[].ambiguous_time
+ *   PATH: must be one of operator, caller, system, unknown
+ *                                                   released_by_values entries, released_by_default
+ *   PATH: duplicate mapping name, already used by mappings[N]
+ *   PATH: must be a column number from 1 to 64 (header: false)   mappings[].fields.*
+ *   feed.mapping: no mapping named "NAME" in mappings
  */
 
 #include "config.h"
@@ -107,6 +119,7 @@
 #include <openssl/evp.h>
 
 #include "event.h"
+#include "mapping.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -135,9 +148,17 @@ enum { TOKEN_NAME, TOKEN_ROLE, TOKEN_SHA256, TOKEN_TOKEN, TOKEN_KEY_COUNT };
 /* The keys of a source (sources:). */
 enum { SOURCE_NAME, SOURCE_AGENCIES, SOURCE_KEY_COUNT };
 
+/* The keys of a record mapping, and of its fields. */
+enum { MAPPING_NAME, MAPPING_FORMAT, MAPPING_HEADER, MAPPING_DELIMITER, MAPPING_FIELDS,
+       MAPPING_AGENCY, MAPPING_TIME_FORMAT, MAPPING_TIME_ZONE, MAPPING_AMBIGUOUS_TIME,
+       MAPPING_RELEASED_BY_VALUES, MAPPING_RELEASED_BY_DEFAULT, MAPPING_KEY_COUNT };
+enum { FIELD_CALL_ID, FIELD_AGENCY, FIELD_OPERATOR, FIELD_POSITION, FIELD_ANI, FIELD_ANSWER_TIME,
+       FIELD_RELEASE_TIME, FIELD_RELEASED_BY, FIELD_INCIDENT_ID, FIELD_KEY_COUNT };
+
 #define MAX_ORIGINS                                                                                  \
 	(128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT +        \
-	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT + CONFIG_MAX_SOURCES * SOURCE_KEY_COUNT)
+	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT + CONFIG_MAX_SOURCES * SOURCE_KEY_COUNT +                 \
+	 CONFIG_MAX_MAPPINGS * (MAPPING_KEY_COUNT + FIELD_KEY_COUNT))
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
@@ -199,6 +220,17 @@ static const struct config_receiver receiver_key_defaults = {
 	.resend_seconds = 60,
 	.down_after_failures = 5,
 	.down_after_seconds = 60,
+};
+
+/* What a mapping given in the file starts from. */
+static const struct config_mapping mapping_key_defaults = {
+	.format = CONFIG_MAPPING_CSV,
+	.header = true,
+	.delimiter = ",",
+	.time_format = "iso8601",
+	.time_zone = "UTC",
+	.ambiguous_time = CONFIG_AMBIGUOUS_EARLIER,
+	.released_by_default = RELEASED_BY_UNKNOWN,
 };
 
 static void listen_set_one(struct config_listen *listen, const char *address)
@@ -1118,6 +1150,17 @@ static bool parse_rule_name(struct loader *loader, const struct path *path, cons
 	return true;
 }
 
+/* feed.mapping: "" (feed lines) or a mapping's name (checked against mappings: later). */
+static bool parse_mapping_name(struct loader *loader, const struct path *path, const struct key *key,
+			       void *field)
+{
+	if (is_scalar(loader) && scalar_len(loader) == 0) {
+		((char *)field)[0] = '\0';
+		return true;
+	}
+	return parse_rule_name(loader, path, key, field);
+}
+
 static bool parse_severity(struct loader *loader, const struct path *path, const struct key *key,
 			   void *field)
 {
@@ -1595,6 +1638,258 @@ static bool parse_receivers(struct loader *loader, const struct path *path, cons
 	return parse_sequence(loader, path, CONFIG_MAX_RECEIVERS, parse_receiver, config);
 }
 
+static bool parse_mapping_format(struct loader *loader, const struct path *path, const struct key *key,
+				 void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "csv") || scalar_is(loader, "json")) {
+		*(enum config_mapping_format *)field =
+			scalar_is(loader, "json") ? CONFIG_MAPPING_JSON : CONFIG_MAPPING_CSV;
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of csv, json");
+	return skip_node(loader);
+}
+
+static bool parse_ambiguous_time(struct loader *loader, const struct path *path, const struct key *key,
+				 void *field)
+{
+	(void)key;
+	if (scalar_is(loader, "earlier") || scalar_is(loader, "later")) {
+		*(enum config_ambiguous_time *)field =
+			scalar_is(loader, "later") ? CONFIG_AMBIGUOUS_LATER : CONFIG_AMBIGUOUS_EARLIER;
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of earlier, later");
+	return skip_node(loader);
+}
+
+/* A string of at most max - 1 printable bytes ("" allowed). */
+static bool parse_text_of(struct loader *loader, const struct path *path, void *field, size_t max)
+{
+	if (!is_scalar(loader) || scalar_len(loader) >= max ||
+	    (scalar_len(loader) > 0 && !all_chars(scalar_text(loader), scalar_len(loader), is_printable))) {
+		report(loader, current_mark(loader), path,
+		       "must be a string of at most %zu bytes without control characters", max - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
+/* A column name or number, or a JSON path; "" for none. */
+static bool parse_field_name(struct loader *loader, const struct path *path, const struct key *key,
+			     void *field)
+{
+	(void)key;
+	return parse_text_of(loader, path, field, CONFIG_FIELD_MAX);
+}
+
+/* mappings[].agency: an identifier as the feed takes it (up to 64 bytes). */
+static bool parse_constant(struct loader *loader, const struct path *path, const struct key *key,
+			   void *field)
+{
+	(void)key;
+	return parse_text_of(loader, path, field, CONFIG_CONSTANT_MAX);
+}
+
+static bool parse_delimiter(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
+{
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) != 1 || !is_printable(scalar_text(loader)[0]) ||
+	    scalar_text(loader)[0] == '"') {
+		report(loader, current_mark(loader), path,
+		       "must be one printable character other than a double quote");
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), 2);
+	return true;
+}
+
+static bool parse_time_format(struct loader *loader, const struct path *path, const struct key *key,
+			      void *field)
+{
+	const char *why = "must be a string";
+
+	(void)key;
+	if (!is_scalar(loader) || scalar_len(loader) >= CONFIG_TIME_FORMAT_MAX ||
+	    strlen(scalar_text(loader)) != scalar_len(loader) ||
+	    !mapping_time_format_valid(scalar_text(loader), &why)) {
+		report(loader, current_mark(loader), path, "%s", is_scalar(loader) &&
+		       scalar_len(loader) >= CONFIG_TIME_FORMAT_MAX ? "must be at most 63 bytes" : why);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
+static bool parse_time_zone(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
+{
+	int32_t offset;
+
+	(void)key;
+	if (!is_scalar(loader) || strlen(scalar_text(loader)) != scalar_len(loader) ||
+	    (!mapping_fixed_zone(scalar_text(loader), &offset) &&
+	     !mapping_zone_name_valid(scalar_text(loader)))) {
+		report(loader, current_mark(loader), path,
+		       "must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name (America/Chicago)");
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
+/* One released_by name into a bit. */
+static bool parse_released_by_name(struct loader *loader, const struct path *path, const struct key *key,
+				   void *field)
+{
+	(void)key;
+	if (is_scalar(loader) && strlen(scalar_text(loader)) == scalar_len(loader) &&
+	    released_by_from_name(scalar_text(loader)) != 0) {
+		*(unsigned *)field = released_by_from_name(scalar_text(loader));
+		return true;
+	}
+	report(loader, current_mark(loader), path, "must be one of operator, caller, system, unknown");
+	return skip_node(loader);
+}
+
+/* One "VALUE: who" pair of released_by_values, the key being the current event. */
+static bool parse_value_pair(struct loader *loader, struct path *path, struct config_mapping *mapping)
+{
+	size_t saved = path->len, count = mapping->released_by_value_count;
+	unsigned who = 0;
+	bool key_ok = is_scalar(loader) && scalar_len(loader) < CONFIG_MAPPING_VALUE_MAX &&
+		      strlen(scalar_text(loader)) == scalar_len(loader);
+	yaml_mark_t mark = current_mark(loader);
+	bool ok = true;
+
+	if (is_scalar(loader))
+		path_push_key(path, scalar_text(loader), scalar_len(loader));
+	if (!key_ok)
+		report(loader, mark, path, "must be a string of at most %d bytes", CONFIG_MAPPING_VALUE_MAX - 1);
+	else if (count == CONFIG_MAX_MAPPING_VALUES)
+		report(loader, mark, path, "too many entries (at most %d)", CONFIG_MAX_MAPPING_VALUES);
+	for (size_t i = 0; key_ok && i < count; i++)
+		if (strcmp(mapping->released_by_values[i].from, scalar_text(loader)) == 0) {
+			report(loader, mark, path, "duplicate key");
+			key_ok = false;
+		}
+	key_ok = key_ok && count < CONFIG_MAX_MAPPING_VALUES;
+	if (key_ok)
+		memcpy(mapping->released_by_values[count].from, scalar_text(loader), scalar_len(loader) + 1);
+	if (!is_scalar(loader))
+		ok = skip_node(loader);
+	if (ok)
+		ok = loader_next(loader);
+	if (ok) {
+		size_t errors_before = errors_found(loader);
+		ok = parse_released_by_name(loader, path, NULL, &who);
+		if (key_ok && errors_found(loader) == errors_before) {
+			mapping->released_by_values[count].released_by = who;
+			mapping->released_by_value_count++;
+		}
+	}
+	path_truncate(path, saved);
+	return ok;
+}
+
+/* released_by_values: a mapping of column values to who released, or null for none. The key
+ * has the whole mapping's offset (0). */
+static bool parse_released_by_values(struct loader *loader, const struct path *at, const struct key *key,
+				     void *field)
+{
+	struct config_mapping *mapping = field;
+	struct path path = *at;
+
+	(void)key;
+	mapping->released_by_value_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), &path, "must be a mapping");
+		return skip_node(loader);
+	}
+	for (;;) {
+		if (!loader_next(loader))
+			return false;
+		if (loader->event.type == YAML_MAPPING_END_EVENT)
+			return true;
+		if (!parse_value_pair(loader, &path, mapping))
+			return false;
+	}
+}
+
+#define FIELD_NAME(index, key_name, member, needed) \
+	[index] = { .name = key_name, .parse = parse_field_name, \
+		    .offset = offsetof(struct config_mapping_fields, member), .required = needed }
+static const struct key mapping_field_keys[FIELD_KEY_COUNT + 1] = {
+	FIELD_NAME(FIELD_CALL_ID, "call_id", call_id, true),
+	FIELD_NAME(FIELD_AGENCY, "agency", agency, false),
+	FIELD_NAME(FIELD_OPERATOR, "operator", operator_id, true),
+	FIELD_NAME(FIELD_POSITION, "position", position, false),
+	FIELD_NAME(FIELD_ANI, "ani", ani, false),
+	FIELD_NAME(FIELD_ANSWER_TIME, "answer_time", answer_time, true),
+	FIELD_NAME(FIELD_RELEASE_TIME, "release_time", release_time, true),
+	FIELD_NAME(FIELD_RELEASED_BY, "released_by", released_by, false),
+	FIELD_NAME(FIELD_INCIDENT_ID, "incident_id", incident_id, false),
+	[FIELD_KEY_COUNT] = { .name = NULL },
+};
+
+#define MAPPING_KEY(field) .offset = offsetof(struct config_mapping, field)
+static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
+	[MAPPING_NAME] = { .name = "name", .parse = parse_rule_name, MAPPING_KEY(name), .required = true },
+	[MAPPING_FORMAT] = { .name = "format", .parse = parse_mapping_format, MAPPING_KEY(format),
+			     .required = true },
+	[MAPPING_HEADER] = { .name = "header", .parse = parse_bool, MAPPING_KEY(header) },
+	[MAPPING_DELIMITER] = { .name = "delimiter", .parse = parse_delimiter, MAPPING_KEY(delimiter) },
+	[MAPPING_FIELDS] = { .name = "fields", .parse = parse_section, MAPPING_KEY(fields),
+			     .children = mapping_field_keys, .required = true },
+	[MAPPING_AGENCY] = { .name = "agency", .parse = parse_constant, MAPPING_KEY(agency) },
+	[MAPPING_TIME_FORMAT] = { .name = "time_format", .parse = parse_time_format,
+				  MAPPING_KEY(time_format) },
+	[MAPPING_TIME_ZONE] = { .name = "time_zone", .parse = parse_time_zone, MAPPING_KEY(time_zone) },
+	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time", .parse = parse_ambiguous_time,
+				     MAPPING_KEY(ambiguous_time) },
+	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values", .parse = parse_released_by_values },
+	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default", .parse = parse_released_by_name,
+					  MAPPING_KEY(released_by_default) },
+	[MAPPING_KEY_COUNT] = { .name = NULL },
+};
+
+/* One mapping into config->mappings[index]. */
+static bool parse_mapping_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	struct config_mapping *mapping = &config->mappings[index];
+
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a mapping");
+		return skip_node(loader);
+	}
+	*mapping = mapping_key_defaults;
+	config->mapping_count = index + 1;
+	return parse_mapping(loader, path, mapping_keys, mapping);
+}
+
+/* mappings: a sequence of record mappings, or null for none. Its key has offset 0. */
+static bool parse_mappings(struct loader *loader, const struct path *path, const struct key *key,
+			   void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->mapping_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_MAX_MAPPINGS, parse_mapping_entry, config);
+}
+
 #define TOKEN_KEY(field) .offset = offsetof(struct config_token, field)
 static const struct key token_keys[TOKEN_KEY_COUNT + 1] = {
 	[TOKEN_NAME] = { .name = "name", .parse = parse_rule_name, TOKEN_KEY(name), .required = true },
@@ -1696,6 +1991,7 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535),
 	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600),
 	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600),
+	{ .name = "mapping", .parse = parse_mapping_name, FIELD(feed.mapping) },
 	{ .name = NULL },
 };
 
@@ -1879,6 +2175,7 @@ static const struct key top_keys[] = {
 	{ .name = "auth", .parse = parse_section, .children = auth_keys },
 	{ .name = "sources", .parse = parse_sources },
 	{ .name = "unlisted_sources", .parse = parse_unlisted, FIELD(unlisted_sources) },
+	{ .name = "mappings", .parse = parse_mappings },
 	{ .name = NULL },
 };
 
@@ -2049,6 +2346,55 @@ static void check_receivers(struct loader *loader, const struct config *config)
 	}
 }
 
+/* Without a header, a CSV mapping's fields must be column numbers (1 to CSV_MAX_FIELDS). */
+static void check_mapping_columns(struct loader *loader, const struct config_mapping *mapping,
+				  size_t index)
+{
+	const struct config_mapping_fields *fields = &mapping->fields;
+	char at[CONFIG_ERROR_MAX];
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+
+	if (mapping->format != CONFIG_MAPPING_CSV || mapping->header)
+		return;
+	for (const struct key *key = mapping_field_keys; key->name; key++) {
+		const char *name = (const char *)fields + key->offset;
+		uint32_t column;
+		if (!name[0] || (decimal_to_uint32(name, strlen(name), &column) && column >= 1 &&
+				 column <= 64) ||
+		    !given_valid(loader, fields, key, &mark))
+			continue;
+		snprintf(at, sizeof at, "mappings[%zu].fields.%s", index, key->name);
+		path_truncate(&path, 0);
+		path_append(&path, at, strlen(at));
+		report(loader, mark, &path, "must be a column number from 1 to 64 (header: false)");
+	}
+}
+
+/* Mapping names are unique; headerless CSV fields are column numbers. */
+static void check_mappings(struct loader *loader, const struct config *config)
+{
+	struct path path = { .len = 0 };
+	char at[CONFIG_ERROR_MAX];
+	yaml_mark_t mark;
+
+	for (size_t i = 0; i < config->mapping_count; i++) {
+		const struct config_mapping *mapping = &config->mappings[i];
+		for (size_t earlier = 0; earlier < i; earlier++) {
+			if (strcmp(config->mappings[earlier].name, mapping->name) != 0 ||
+			    !given_valid(loader, mapping, &mapping_keys[MAPPING_NAME], &mark))
+				continue;
+			snprintf(at, sizeof at, "mappings[%zu].name", i);
+			path_truncate(&path, 0);
+			path_append(&path, at, strlen(at));
+			report(loader, mark, &path, "duplicate mapping name, already used by mappings[%zu]",
+			       earlier);
+			break;
+		}
+		check_mapping_columns(loader, mapping, i);
+	}
+}
+
 static void token_path(struct path *path, size_t index, const char *key)
 {
 	path_truncate(path, 0);
@@ -2149,6 +2495,17 @@ static void check_tls_client_ca(struct loader *loader, const struct config *conf
 	report_at_key(loader, config, keys, "tls", path, what);
 }
 
+/* feed.mapping names one of mappings:. */
+static void check_feed_mapping(struct loader *loader, const struct config *config)
+{
+	char what[CONFIG_ERROR_MAX];
+
+	if (!config->feed.mapping[0] || mapping_find(config, config->feed.mapping))
+		return;
+	snprintf(what, sizeof what, "no mapping named \"%s\" in mappings", config->feed.mapping);
+	report_at_key(loader, config, feed_keys, "mapping", "feed.mapping", what);
+}
+
 /* Which listeners serve TLS, and what each then needs. Only values that parsed are judged. */
 static void check_tls(struct loader *loader, const struct config *config)
 {
@@ -2207,7 +2564,9 @@ static void check_rules(struct loader *loader, const struct config *config)
 		check_token(loader, config, i);
 	check_tls(loader, config);
 	check_sources(loader, config);
+	check_feed_mapping(loader, config);
 	check_receivers(loader, config);
+	check_mappings(loader, config);
 	check_retention(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
 		check_rule_counts(loader, config, i);
@@ -2543,10 +2902,79 @@ static void format_sources(struct text_buffer *out, const struct key *key, const
 	}
 }
 
+static void format_mapping_format(struct text_buffer *out, const struct key *key, const void *field,
+				  int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", *(const enum config_mapping_format *)field == CONFIG_MAPPING_JSON ? "json" : "csv");
+}
+
+static void format_ambiguous_time(struct text_buffer *out, const struct key *key, const void *field,
+				  int indent)
+{
+	(void)key;
+	(void)indent;
+	text_append(out, " %s",
+		    *(const enum config_ambiguous_time *)field == CONFIG_AMBIGUOUS_LATER ? "later" : "earlier");
+}
+
+static void format_released_by_name(struct text_buffer *out, const struct key *key, const void *field,
+				    int indent)
+{
+	const char *name = released_by_name((enum released_by) * (const unsigned *)field);
+
+	(void)key;
+	(void)indent;
+	text_append(out, " %s", name ? name : "unknown");
+}
+
+/* released_by_values as a flow mapping on one line: {"A": operator, "C": caller}. */
+static void format_released_by_values(struct text_buffer *out, const struct key *key, const void *field,
+				      int indent)
+{
+	const struct config_mapping *mapping = field;
+
+	(void)key;
+	(void)indent;
+	text_append(out, " {");
+	for (size_t i = 0; i < mapping->released_by_value_count; i++) {
+		const char *who = released_by_name((enum released_by)mapping->released_by_values[i].released_by);
+		text_append(out, "%s", i ? ", " : "");
+		format_quoted(out, mapping->released_by_values[i].from);
+		text_append(out, ": %s", who ? who : "unknown");
+	}
+	text_append(out, "}");
+}
+
+/* mappings: like receivers. */
+static void format_mappings(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	text_append(out, "\n");
+	for (size_t i = 0; i < config->mapping_count; i++) {
+		text_append(out, "%*s-", indent + 2, "");
+		format_mapping(out, mapping_keys, &config->mappings[i], indent + 4);
+	}
+}
+
 static const struct {
 	parse_fn *parse;
 	format_fn *format;
 } formatters[] = {
+	{ parse_mappings, format_mappings },
+	{ parse_mapping_name, format_string },
+	{ parse_mapping_format, format_mapping_format },
+	{ parse_ambiguous_time, format_ambiguous_time },
+	{ parse_released_by_name, format_released_by_name },
+	{ parse_released_by_values, format_released_by_values },
+	{ parse_field_name, format_string },
+	{ parse_constant, format_string },
+	{ parse_delimiter, format_string },
+	{ parse_time_format, format_string },
+	{ parse_time_zone, format_string },
 	{ parse_redact, format_redact },
 	{ parse_role, format_role },
 	{ parse_sha256, format_word },
@@ -2602,8 +3030,8 @@ static void format_origin(struct text_buffer *out, const struct key *key, const 
 /* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
 static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
 {
-	bool first_of_rule =
-		keys == rule_keys || keys == receiver_keys || keys == token_keys || keys == source_keys;
+	bool first_of_rule = keys == rule_keys || keys == receiver_keys || keys == token_keys ||
+			     keys == source_keys || keys == mapping_keys;
 
 	for (const struct key *key = keys; key->name; key++) {
 		format_fn *format = formatter_of(key);
@@ -2617,7 +3045,7 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		first_of_rule = false;
 		format(out, key, (const char *)base + key->offset, indent);
 		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers &&
-		    key->parse != parse_tokens && key->parse != parse_sources) {
+		    key->parse != parse_tokens && key->parse != parse_sources && key->parse != parse_mappings) {
 			format_origin(out, key, base);
 			text_append(out, "\n");
 		}
@@ -2735,6 +3163,36 @@ static void diff_receivers(struct differ *differ, const struct config *a, const 
 	}
 }
 
+static const struct config_mapping *mapping_named(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->mapping_count && i < CONFIG_MAX_MAPPINGS; i++)
+		if (strcmp(config->mappings[i].name, name) == 0)
+			return &config->mappings[i];
+	return NULL;
+}
+
+/* Mappings matched by name, as receivers are: "mappings.NAME.KEY". */
+static void diff_mappings(struct differ *differ, const struct config *a, const struct config *b)
+{
+	char path[CONFIG_ERROR_MAX];
+
+	for (size_t i = 0; i < a->mapping_count && i < CONFIG_MAX_MAPPINGS; i++) {
+		const struct config_mapping *mapping = &a->mappings[i];
+		const struct config_mapping *same = mapping_named(b, mapping->name);
+		snprintf(path, sizeof path, "mappings.%s", mapping->name);
+		if (same)
+			diff_mapping(differ, mapping_keys + 1, mapping, same, path);
+		else
+			report_change(differ, path, "present", NULL);
+	}
+	for (size_t i = 0; i < b->mapping_count && i < CONFIG_MAX_MAPPINGS; i++) {
+		if (mapping_named(a, b->mappings[i].name))
+			continue;
+		snprintf(path, sizeof path, "mappings.%s", b->mappings[i].name);
+		report_change(differ, path, NULL, "present");
+	}
+}
+
 /* auth.tokens as one value: names and roles, plus a word when only digests changed. */
 static void diff_tokens(struct differ *differ, const struct config *a, const struct config *b, const char *path)
 {
@@ -2801,6 +3259,8 @@ static void diff_mapping(struct differ *differ, const struct key *keys, const vo
 			diff_receivers(differ, a, b);
 		} else if (key->parse == parse_sources) {
 			diff_sources(differ, a, b);
+		} else if (key->parse == parse_mappings) {
+			diff_mappings(differ, a, b);
 		} else {
 			value_text(key, a, before, sizeof before);
 			value_text(key, b, after, sizeof after);

@@ -44,6 +44,62 @@ struct config_token {
 #define CONFIG_MAX_SOURCE_AGENCIES 16 /* sources[].agencies entries */
 #define CONFIG_SOURCE_NAME_MAX 65     /* a hello's source: 1 to 64 bytes, and its NUL */
 
+#define CONFIG_MAX_MAPPINGS 8         /* mappings: entries */
+#define CONFIG_FIELD_MAX 64           /* a mapping's column name or JSON path, with its NUL */
+#define CONFIG_MAX_MAPPING_VALUES 16  /* mappings[].released_by_values entries */
+#define CONFIG_MAPPING_VALUE_MAX 32   /* one value of a releasing-party column, with its NUL */
+#define CONFIG_TIME_FORMAT_MAX 64     /* mappings[].time_format, with its NUL */
+#define CONFIG_TIME_ZONE_MAX 64       /* mappings[].time_zone, with its NUL */
+#define CONFIG_CONSTANT_MAX 65        /* mappings[].agency: an identifier (64 bytes) + NUL */
+
+/* The shape of the records a mapping reads (docs/mappings.md). */
+enum config_mapping_format {
+	CONFIG_MAPPING_CSV = 0, /* RFC 4180 records */
+	CONFIG_MAPPING_JSON,    /* one JSON object per line */
+};
+
+/* The local time a fall-back hour names twice (mappings[].ambiguous_time). */
+enum config_ambiguous_time {
+	CONFIG_AMBIGUOUS_EARLIER = 0,
+	CONFIG_AMBIGUOUS_LATER,
+};
+
+/* Where each part of a call is in a record: a CSV column (its header name, or its 1-based
+ * number without a header) or a JSON path ("call.id"); "" = not in the record. */
+struct config_mapping_fields {
+	char call_id[CONFIG_FIELD_MAX];
+	char agency[CONFIG_FIELD_MAX];
+	char operator_id[CONFIG_FIELD_MAX];
+	char position[CONFIG_FIELD_MAX];
+	char ani[CONFIG_FIELD_MAX];
+	char answer_time[CONFIG_FIELD_MAX];
+	char release_time[CONFIG_FIELD_MAX];
+	char released_by[CONFIG_FIELD_MAX];
+	char incident_id[CONFIG_FIELD_MAX];
+};
+
+/* One value of the releasing-party column and who it means. */
+struct config_mapping_value {
+	char from[CONFIG_MAPPING_VALUE_MAX];
+	unsigned released_by; /* one enum released_by bit */
+};
+
+/* A vendor record layout turned into cadmon events (one record per call). */
+struct config_mapping {
+	char name[CONFIG_NAME_MAX];
+	enum config_mapping_format format;
+	bool header;     /* csv: the first record of each input names the columns */
+	char delimiter[2]; /* csv: the field separator, one byte */
+	struct config_mapping_fields fields;
+	char agency[CONFIG_CONSTANT_MAX]; /* the agency when the record has none */
+	char time_format[CONFIG_TIME_FORMAT_MAX];  /* iso8601, epoch_seconds, epoch_ms or %-pattern */
+	char time_zone[CONFIG_TIME_ZONE_MAX];      /* UTC, +hh:mm / -hh:mm, or an IANA name */
+	enum config_ambiguous_time ambiguous_time;
+	struct config_mapping_value released_by_values[CONFIG_MAX_MAPPING_VALUES];
+	size_t released_by_value_count;
+	unsigned released_by_default; /* for values not listed (and an empty or absent column) */
+};
+
 enum config_fsync {
 	CONFIG_FSYNC_BATCH = 0, /* one fsync per batch of lines (per loop iteration) before acking */
 	CONFIG_FSYNC_INTERVAL,  /* at most every fsync_interval_ms */
@@ -180,6 +236,7 @@ struct config {
 		uint32_t max_connections_per_address; /* open connections from one host */
 		uint32_t handshake_timeout_seconds;   /* a pending connection is closed after this */
 		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
+		char mapping[CONFIG_NAME_MAX]; /* records of this mappings[] entry, not feed lines; "" */
 	} feed;
 	struct {
 		struct config_listen listen;
@@ -259,6 +316,8 @@ struct config {
 	} log;
 	struct config_receiver receivers[CONFIG_MAX_RECEIVERS];
 	size_t receiver_count; /* 0 by default */
+	struct config_mapping mappings[CONFIG_MAX_MAPPINGS];
+	size_t mapping_count; /* 0 by default */
 	struct {
 		struct config_token tokens[CONFIG_MAX_TOKENS]; /* auth is on with at least one token */
 		size_t token_count;                            /* here or in tokens_file */

@@ -51,7 +51,7 @@ static bool is_leap_year(unsigned year)
 	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
 
-static unsigned days_in_month(unsigned year, unsigned month)
+unsigned timestamp_days_in_month(unsigned year, unsigned month)
 {
 	static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
@@ -144,7 +144,7 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 		reason = "trailing characters after date-time";
 		goto invalid;
 	}
-	if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+	if (year < 1970 || month < 1 || month > 12 || day < 1 || day > timestamp_days_in_month(year, month) ||
 	    hour > 23 || minute > 59 || second > 60) {
 		reason = "date or time out of range";
 		goto invalid;

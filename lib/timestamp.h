@@ -27,4 +27,7 @@ void timestamp_format(int64_t epoch_ms, char out[TIMESTAMP_TEXT_MAX]);
 /** Days since 1970-01-01 of a proleptic Gregorian civil date (month 1..12). */
 int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day);
 
+/** Days in a month (1..12) of a proleptic Gregorian year. */
+unsigned timestamp_days_in_month(unsigned year, unsigned month);
+
 #endif

@@ -215,7 +215,9 @@ static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4
 	"cadmon-backtest: %1$s:20: missing_field: call_start: missing required field \"operator\"\n" \
 	"cadmon-backtest: %1$s:25: unknown_type: unknown event type \"call_hold\"\n" \
 	"cadmon-backtest: %1$s:28: too_late: incident: \"ts\" is 5412 s older than the newest event, " \
-	"over the 600 s allowed\n"
+	"over the 600 s allowed\n" \
+	"cadmon-backtest: 35 records (non-blank lines) read, 29 accepted, 6 rejected: line_too_long 1, " \
+	"invalid_json 1, not_an_object 1, missing_field 1, unknown_type 1, too_late 1\n"
 
 /* Files every test uses, written once. */
 struct fixture {
@@ -541,7 +543,7 @@ static void test_text_report_is_exact(void **state)
 {
 	const char *const args[] = {"-c", fixture.config, fixture.recording, NULL};
 	struct run run;
-	char expected_err[2048];
+	char expected_err[4096];
 
 	(void)state;
 	run_tool(args, &run);
@@ -801,7 +803,8 @@ static void test_sources_and_the_future_guard(void **state)
 	assert_int_equal(run.exit_status, 0);
 	snprintf(expected, sizeof(expected),
 		 "cadmon-backtest: %s:2: future: incident: \"ts\" is 31536000 s ahead of the other sources, "
-		 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)\n", input);
+		 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)\n"
+		 "cadmon-backtest: 4 records (non-blank lines) read, 3 accepted, 1 rejected: future 1\n", input);
 	assert_string_equal(run.err, expected);
 	assert_non_null(strstr(run.out, "    future               1\n"));
 	assert_non_null(strstr(run.out, "  late events            2\n"));
@@ -1000,8 +1003,8 @@ static void test_usage_errors_exit_2(void **state)
 static void test_help_exits_0(void **state)
 {
 	static const char usage[] =
-		"usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] [--no-future-guard]\n"
-		"                       FILE...\n";
+		"usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] [--json]\n"
+		"                       [--html FILE] [--quiet] [--no-future-guard] FILE...\n";
 	const char *const args[] = {"-h", NULL};
 	struct run run;
 
@@ -1012,6 +1015,171 @@ static void test_help_exits_0(void **state)
 	assert_memory_equal(run.out, usage, strlen(usage));
 	assert_string_equal(run.err, "");
 	run_free(&run);
+}
+
+/* ---- tests: record mappings and the rejected share ------------------------------------- */
+
+#define EXAMPLE_CONFIG CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml"
+#define EXAMPLE_CSV CADMON_SOURCE_DIR "/tests/data/example-cdr.csv"
+#define EXAMPLE_NDJSON CADMON_SOURCE_DIR "/tests/data/example-cdr.ndjson"
+#define EXAMPLE_ALERTS CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts"
+
+/* The text up to the first blank line ("\n\n"): the alert lines of a text report. */
+static size_t alert_lines_len(const char *out)
+{
+	const char *table = strstr(out, "\n\n");
+
+	assert_non_null(table);
+	return (size_t)(table - out) + 1;
+}
+
+/* The shipped CDR example: the rogue call-taker (AG03) flagged with the exact alert lines,
+ * nothing rejected, and the same report as the equivalent NDJSON (bytes read apart). */
+static void test_example_cdr_mapping(void **state)
+{
+	const char *const mapped[] = {"-c", EXAMPLE_CONFIG, "--mapping", "example-cdr", EXAMPLE_CSV, NULL};
+	const char *const feed[] = {"-c", EXAMPLE_CONFIG, EXAMPLE_NDJSON, NULL};
+	struct run csv, ndjson;
+	size_t alerts_len = 0;
+	char *alerts = read_whole_file(EXAMPLE_ALERTS, &alerts_len);
+
+	(void)state;
+	run_tool(mapped, &csv);
+	run_tool(feed, &ndjson);
+	assert_int_equal(csv.exit_status, 0);
+	assert_string_equal(csv.err, "");
+	assert_int_equal(alert_lines_len(csv.out), alerts_len);
+	assert_memory_equal(csv.out, alerts, alerts_len);
+	assert_non_null(strstr(alerts, "{\"alert\":\"firing\",\"alert_id\":\"6f916935e479f7ba\",\"seq\":1,"
+				      "\"ts\":\"2026-11-29T17:17:09.000Z\",\"type\":\"operator\",\"agency\":\"KCPD\","
+				      "\"operator\":\"AG03\",\"position\":\"P03\",\"rule\":\"sequential\""));
+	assert_non_null(strstr(csv.out, "KCPD    AG03         49         18  0.3673       5       1  "));
+	assert_non_null(strstr(csv.out, "  rejected lines         0\n  completed calls        301\n"));
+	assert_int_equal(ndjson.exit_status, 0);
+	assert_string_equal(ndjson.err, "");
+	assert_non_null(strstr(csv.out, "  bytes read             31669\n"));
+	assert_non_null(strstr(ndjson.out, "  bytes read             89179\n"));
+	*strstr(csv.out, "  bytes read") = '\0';
+	*strstr(ndjson.out, "  bytes read") = '\0';
+	assert_string_equal(csv.out, ndjson.out);
+	free(alerts);
+	run_free(&csv);
+	run_free(&ndjson);
+}
+
+/* A CSV given as feed lines: every line rejected, the summary on stderr, exit 3, the report
+ * written all the same; --max-reject-share 1 accepts it, a bad share is a usage error. */
+static void test_csv_as_feed_lines_exits_3(void **state)
+{
+	const char *const plain[] = {"--quiet", EXAMPLE_CSV, NULL};
+	const char *const tolerant[] = {"--quiet", "--max-reject-share", "1", EXAMPLE_CSV, NULL};
+	const char *const bad_share[] = {"--max-reject-share", "1.5", EXAMPLE_CSV, NULL};
+	struct run run;
+
+	(void)state;
+	run_tool(plain, &run);
+	assert_int_equal(run.exit_status, 3);
+	assert_string_equal(run.err,
+			    "cadmon-backtest: 302 records (non-blank lines) read, 0 accepted, 302 rejected: "
+			    "invalid_json 302\n"
+			    "cadmon-backtest: 100.0% of the records were rejected, more than --max-reject-share "
+			    "0.5: is the input feed lines (protocol v1), or does it need --mapping?\n");
+	assert_non_null(strstr(run.out, "  rejected lines         302\n"));
+	run_free(&run);
+	run_tool(tolerant, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_string_equal(run.err, "");
+	run_free(&run);
+	assert_usage_error(bad_share, "--max-reject-share must be a number from 0 to 1, not \"1.5\"");
+}
+
+/* A mapping that does not fit the file: its rows rejected by reason, exit 3; half rejected
+ * is not "more than half". */
+static void test_mapping_rejects_summarized(void **state)
+{
+	static const char rows[] =
+		"CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\r\n"
+		"C1,KCPD,P1,AG1,,11/29/2026 06:00:00 AM,11/29/2026 06:00:30 AM,C,\r\n"
+		"C2,KCPD,P1,AG1,,2026-11-29 06:01:00,11/29/2026 06:01:30 AM,C,\r\n"
+		"\r\n"
+		"C3,KCPD,P1,,,11/29/2026 06:02:00 AM,11/29/2026 06:02:30 AM,C,\r\n"
+		"C4,KCPD,P1,AG1,,11/29/2026 06:03:00 AM,11/29/2026 06:03:30 AM,C,\r\n";
+	char input[PATH_MAX_BYTES], expected[1024];
+	const char *const args[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", input, NULL};
+	const char *const strict[] = {"-q", "-c", EXAMPLE_CONFIG, "-m", "example-cdr", "--max-reject-share",
+				      "0.25", input, NULL};
+	const char *const unknown[] = {"-c", EXAMPLE_CONFIG, "-m", "vendor-x", input, NULL};
+	struct run run;
+
+	(void)state;
+	path_in_dir(input, "rows.csv");
+	write_file(input, rows, strlen(rows));
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-backtest: %1$s:3: bad_timestamp: \"AnswerTime\": not a time in the format "
+		 "\"%%m/%%d/%%Y %%I:%%M:%%S %%p\": \"2026-11-29 06:01:00\"\n"
+		 "cadmon-backtest: %1$s:5: missing_field: \"AgentID\": missing or empty\n"
+		 "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
+		 "missing_field 1, bad_timestamp 1\n",
+		 input);
+	assert_string_equal(run.err, expected);
+	assert_non_null(strstr(run.out, "  completed calls        2\n"));
+	run_free(&run);
+	run_tool(strict, &run);
+	assert_int_equal(run.exit_status, 3);
+	assert_string_equal(run.err,
+			    "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
+			    "missing_field 1, bad_timestamp 1\n"
+			    "cadmon-backtest: 50.0% of the records were rejected, more than --max-reject-share "
+			    "0.25: does the mapping describe these records?\n");
+	run_free(&run);
+	run_tool(unknown, &run);
+	assert_int_equal(run.exit_status, 1);
+	assert_string_equal(run.err, "cadmon-backtest: no mapping named \"vendor-x\" in " EXAMPLE_CONFIG "\n");
+	run_free(&run);
+}
+
+/* The example's time zone is the system's America/Chicago tzfile: the fall-back hour read as
+ * configured (earlier: CDT, later: CST), the spring-forward gap read with CST. */
+static void test_mapping_daylight_saving_time(void **state)
+{
+	static const char header[] =
+		"CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\n";
+	char fall[PATH_MAX_BYTES], spring[PATH_MAX_BYTES], later_config[PATH_MAX_BYTES], text[4096];
+	const char *const earlier_fall[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", fall, NULL};
+	const char *const later_fall[] = {"-c", later_config, "-m", "example-cdr", fall, NULL};
+	const char *const spring_run[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", spring, NULL};
+	size_t len = 0;
+	char *example = read_whole_file(EXAMPLE_CONFIG, &len);
+	char *ambiguous = strstr(example, "ambiguous_time: earlier");
+	struct run run;
+
+	(void)state;
+	assert_non_null(ambiguous);
+	memcpy(ambiguous, "ambiguous_time: later  ", strlen("ambiguous_time: earlier"));
+	path_in_dir(later_config, "later.yaml");
+	write_file(later_config, example, len);
+	path_in_dir(fall, "fall.csv");
+	snprintf(text, sizeof(text), "%sF1,KCPD,P1,AG1,,11/01/2026 01:30:00 AM,11/01/2026 01:45:00 AM,C,\n", header);
+	write_file(fall, text, strlen(text));
+	path_in_dir(spring, "spring.csv");
+	snprintf(text, sizeof(text), "%sS1,KCPD,P1,AG1,,03/08/2026 02:30:00 AM,03/08/2026 03:40:00 AM,C,\n", header);
+	write_file(spring, text, strlen(text));
+	run_tool(earlier_fall, &run);
+	assert_non_null(strstr(run.out, "  event time from        2026-11-01T06:30:00.000Z\n"
+					"  event time to          2026-11-01T06:45:00.000Z\n"));
+	run_free(&run);
+	run_tool(later_fall, &run);
+	assert_non_null(strstr(run.out, "  event time from        2026-11-01T07:30:00.000Z\n"
+					"  event time to          2026-11-01T07:45:00.000Z\n"));
+	run_free(&run);
+	run_tool(spring_run, &run);
+	assert_string_equal(run.err, "");
+	assert_non_null(strstr(run.out, "  event time from        2026-03-08T08:30:00.000Z\n"
+					"  event time to          2026-03-08T08:40:00.000Z\n"));
+	run_free(&run);
+	free(example);
 }
 
 int main(void)
@@ -1033,6 +1201,10 @@ int main(void)
 		cmocka_unit_test(test_directory_input_exits_1),
 		cmocka_unit_test(test_usage_errors_exit_2),
 		cmocka_unit_test(test_help_exits_0),
+		cmocka_unit_test(test_example_cdr_mapping),
+		cmocka_unit_test(test_csv_as_feed_lines_exits_3),
+		cmocka_unit_test(test_mapping_rejects_summarized),
+		cmocka_unit_test(test_mapping_daylight_saving_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup_fixture, teardown_fixture);

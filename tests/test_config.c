@@ -76,6 +76,33 @@ static void assert_listen_equal(const struct config_listen *a, const struct conf
 		assert_string_equal(a->address[i], b->address[i]);
 }
 
+static void assert_mapping_equal(const struct config_mapping *a, const struct config_mapping *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->format, b->format);
+	assert_int_equal(a->header, b->header);
+	assert_string_equal(a->delimiter, b->delimiter);
+	assert_string_equal(a->fields.call_id, b->fields.call_id);
+	assert_string_equal(a->fields.agency, b->fields.agency);
+	assert_string_equal(a->fields.operator_id, b->fields.operator_id);
+	assert_string_equal(a->fields.position, b->fields.position);
+	assert_string_equal(a->fields.ani, b->fields.ani);
+	assert_string_equal(a->fields.answer_time, b->fields.answer_time);
+	assert_string_equal(a->fields.release_time, b->fields.release_time);
+	assert_string_equal(a->fields.released_by, b->fields.released_by);
+	assert_string_equal(a->fields.incident_id, b->fields.incident_id);
+	assert_string_equal(a->agency, b->agency);
+	assert_string_equal(a->time_format, b->time_format);
+	assert_string_equal(a->time_zone, b->time_zone);
+	assert_int_equal(a->ambiguous_time, b->ambiguous_time);
+	assert_int_equal(a->released_by_value_count, b->released_by_value_count);
+	for (size_t i = 0; i < a->released_by_value_count; i++) {
+		assert_string_equal(a->released_by_values[i].from, b->released_by_values[i].from);
+		assert_int_equal(a->released_by_values[i].released_by, b->released_by_values[i].released_by);
+	}
+	assert_int_equal(a->released_by_default, b->released_by_default);
+}
+
 static void assert_rule_equal(const struct config_rule *a, const struct config_rule *b)
 {
 	assert_string_equal(a->name, b->name);
@@ -184,6 +211,10 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 		assert_string_equal(x->hmac_secret_file, y->hmac_secret_file);
 		assert_int_equal(x->redact_ani, y->redact_ani);
 	}
+	assert_string_equal(a->feed.mapping, b->feed.mapping);
+	assert_int_equal(a->mapping_count, b->mapping_count);
+	for (size_t i = 0; i < a->mapping_count; i++)
+		assert_mapping_equal(&a->mappings[i], &b->mappings[i]);
 	assert_int_equal(a->alerts.handshake_timeout_seconds, b->alerts.handshake_timeout_seconds);
 	assert_int_equal(a->auth.token_count, b->auth.token_count);
 	for (size_t i = 0; i < a->auth.token_count; i++) {
@@ -542,6 +573,111 @@ static void test_receivers(void **state)
 		      "cadmon.yaml:6:5: receivers[2].name: required key missing",
 		      "cadmon.yaml:6:5: receivers[2].url: required key missing");
 	EXPECT_ERRORS("receivers: 3\n", "cadmon.yaml:1:12: receivers: must be a sequence");
+}
+
+/* mappings: none by default; each key's default, every key given, the dump, the diff, and
+ * every error where it was made. */
+static void test_mappings(void **state)
+{
+	struct config config = parse_ok(
+		"mappings:\n"
+		"  - name: cdr\n"
+		"    format: csv\n"
+		"    fields: {call_id: CallID, operator: AgentID, answer_time: AnswerTime,"
+		" release_time: ReleaseTime}\n"
+		"  - name: js\n"
+		"    format: json\n"
+		"    header: false\n"
+		"    delimiter: \";\"\n"
+		"    fields: {call_id: id, agency: a.b, operator: op, position: pos, ani: \"caller number\","
+		" answer_time: t0, release_time: t1, released_by: who, incident_id: inc}\n"
+		"    agency: \"KC PD\"\n"
+		"    time_format: \"%d.%m.%Y %H:%M:%S%f\"\n"
+		"    time_zone: America/Chicago\n"
+		"    ambiguous_time: later\n"
+		"    released_by_values: {A: operator, \"1\": caller, \"\": system}\n"
+		"    released_by_default: caller\n");
+	const struct config_mapping *cdr = &config.mappings[0], *js = &config.mappings[1];
+	char *text;
+
+	(void)state;
+	assert_int_equal(defaults().mapping_count, 0);
+	assert_string_equal(defaults().feed.mapping, "");
+	assert_int_equal(config.mapping_count, 2);
+	assert_string_equal(cdr->name, "cdr");
+	assert_int_equal(cdr->format, CONFIG_MAPPING_CSV);
+	assert_true(cdr->header);
+	assert_string_equal(cdr->delimiter, ",");
+	assert_string_equal(cdr->fields.call_id, "CallID");
+	assert_string_equal(cdr->fields.agency, "");
+	assert_string_equal(cdr->fields.released_by, "");
+	assert_string_equal(cdr->agency, "");
+	assert_string_equal(cdr->time_format, "iso8601");
+	assert_string_equal(cdr->time_zone, "UTC");
+	assert_int_equal(cdr->ambiguous_time, CONFIG_AMBIGUOUS_EARLIER);
+	assert_int_equal(cdr->released_by_value_count, 0);
+	assert_int_equal(cdr->released_by_default, RELEASED_BY_UNKNOWN);
+	assert_int_equal(js->format, CONFIG_MAPPING_JSON);
+	assert_false(js->header);
+	assert_string_equal(js->delimiter, ";");
+	assert_string_equal(js->fields.ani, "caller number");
+	assert_string_equal(js->fields.incident_id, "inc");
+	assert_string_equal(js->agency, "KC PD");
+	assert_string_equal(js->time_format, "%d.%m.%Y %H:%M:%S%f");
+	assert_string_equal(js->time_zone, "America/Chicago");
+	assert_int_equal(js->ambiguous_time, CONFIG_AMBIGUOUS_LATER);
+	assert_int_equal(js->released_by_value_count, 3);
+	assert_string_equal(js->released_by_values[1].from, "1");
+	assert_int_equal(js->released_by_values[1].released_by, RELEASED_BY_CALLER);
+	assert_string_equal(js->released_by_values[2].from, "");
+	assert_int_equal(js->released_by_values[2].released_by, RELEASED_BY_SYSTEM);
+	assert_int_equal(js->released_by_default, RELEASED_BY_CALLER);
+	struct config fed = parse_ok("feed:\n  mapping: cdr\n"
+				     "mappings:\n  - {name: cdr, format: csv, fields: {call_id: c, operator: o,"
+				     " answer_time: t0, release_time: t1}}\n");
+	assert_string_equal(fed.feed.mapping, "cdr");
+	free(assert_dump_round_trips(&fed));
+	text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "mappings:\n  - name: cdr\n    format: csv\n    header: true\n"
+				     "    delimiter: \",\"\n    fields:\n      call_id: \"CallID\"\n"));
+	assert_non_null(strstr(text, "    released_by_values: {\"A\": operator, \"1\": caller, \"\": system}\n"
+				     "    released_by_default: caller\n"));
+	free(text);
+}
+
+static void test_mapping_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("mappings:\n"
+		      "  - name: a\n"
+		      "    format: xml\n"
+		      "    fields: {call_id: c, operator: o, answer_time: t0, release_time: \"\\x01\"}\n"
+		      "    time_format: \"%Y-%m-%d\"\n"
+		      "    time_zone: ../etc/passwd\n"
+		      "    delimiter: \"\\\"\"\n"
+		      "    ambiguous_time: first\n"
+		      "    released_by_values: {A: agent, B: caller, B: system}\n"
+		      "    released_by_default: nobody\n"
+		      "  - {name: a, format: csv, header: false, fields: {call_id: \"1\", operator: Agent,"
+		      " answer_time: \"65\", release_time: \"4\"}}\n"
+		      "  - {name: b, format: csv}\n",
+		      "cadmon.yaml:3:13: mappings[0].format: must be one of csv, json",
+		      "cadmon.yaml:4:70: mappings[0].fields.release_time: must be a string of at most 63 bytes without control characters",
+		      "cadmon.yaml:5:18: mappings[0].time_format: a pattern needs %Y, %m, %d, %M and either %H or both %I and %p",
+		      "cadmon.yaml:6:16: mappings[0].time_zone: must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name (America/Chicago)",
+		      "cadmon.yaml:7:16: mappings[0].delimiter: must be one printable character other than a double quote",
+		      "cadmon.yaml:8:21: mappings[0].ambiguous_time: must be one of earlier, later",
+		      "cadmon.yaml:9:29: mappings[0].released_by_values.A: must be one of operator, caller, system, unknown",
+		      "cadmon.yaml:9:47: mappings[0].released_by_values.B: duplicate key",
+		      "cadmon.yaml:10:26: mappings[0].released_by_default: must be one of operator, caller, system, unknown",
+		      "cadmon.yaml:11:12: mappings[1].name: duplicate mapping name, already used by mappings[0]",
+		      "cadmon.yaml:11:76: mappings[1].fields.operator: must be a column number from 1 to 64 (header: false)",
+		      "cadmon.yaml:11:96: mappings[1].fields.answer_time: must be a column number from 1 to 64 (header: false)",
+		      "cadmon.yaml:12:5: mappings[2].fields: required key missing");
+	EXPECT_ERRORS("mappings: {}\n", "cadmon.yaml:1:11: mappings: must be a sequence");
+	EXPECT_ERRORS("feed:\n  mapping: cdr\n", "cadmon.yaml:2:12: feed.mapping: no mapping named \"cdr\" in mappings");
+	EXPECT_ERRORS("feed:\n  mapping: Big\n",
+		      "cadmon.yaml:2:12: feed.mapping: must be 1 to 31 characters from a-z, 0-9, _ and -");
 }
 
 /* SHA-256 of "0123456789abcdef" and of "test". */
@@ -1691,6 +1827,28 @@ static void test_diff_names_every_change(void **state)
 	assert_string_equal(changes.text, "");
 }
 
+static void test_mapping_diff(void **state)
+{
+	struct config running = parse_ok("mappings:\n"
+					 "  - {name: a, format: csv, fields: {call_id: c, operator: o,"
+					 " answer_time: t0, release_time: t1}}\n"
+					 "  - {name: gone, format: json, fields: {call_id: c, operator: o,"
+					 " answer_time: t0, release_time: t1}}\n");
+	struct config next = parse_ok("mappings:\n"
+				      "  - {name: a, format: csv, time_zone: \"-06:00\", fields: {call_id: id,"
+				      " operator: o, answer_time: t0, release_time: t1},"
+				      " released_by_values: {A: operator}}\n");
+	struct changes changes = { .text = "" };
+
+	(void)state;
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 4);
+	assert_string_equal(changes.text,
+			    "mappings.a.fields.call_id: c -> id\n"
+			    "mappings.a.time_zone: UTC -> -06:00\n"
+			    "mappings.a.released_by_values: {} -> {A: operator}\n"
+			    "mappings.gone: present -> (none)\n");
+}
+
 /* The sequential rule's keys and the baseline section: parsed, range-checked with located
  * errors, and named by config_diff. */
 static void test_sequential_rule_and_baseline(void **state)
@@ -1871,6 +2029,9 @@ int main(void)
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_source_keys),
 		cmocka_unit_test(test_diff_sources),
+		cmocka_unit_test(test_mappings),
+		cmocka_unit_test(test_mapping_diff),
+		cmocka_unit_test(test_mapping_errors),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
 		cmocka_unit_test(test_sequential_rule_and_baseline),

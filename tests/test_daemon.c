@@ -236,6 +236,33 @@ static void test_check_counts_errors_beyond_the_kept_ones(void **state)
 }
 
 /* Without -n, configuration errors are logged: plain, or with journald priorities. */
+/* -n loads feed.mapping's time zone as a start would: a zone without a tzfile is an error. */
+static void test_check_feed_mapping_zone(void **state)
+{
+	struct fixture *f = *state;
+	const char *path = f->harness.config_path;
+	const char *args[] = { "-n", "-c", path, NULL };
+	struct harness_result result;
+
+	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
+	assert_int_equal(harness_write_file(path, "feed:\n"
+						  "  mapping: vendor\n"
+						  "mappings:\n"
+						  "  - name: vendor\n"
+						  "    format: json\n"
+						  "    fields: {call_id: id, operator: op, answer_time: a, release_time: r}\n"
+						  "    time_zone: America/Atlantis\n"),
+			 0);
+	assert_int_equal(setenv("TZDIR", "/nonexistent/zoneinfo", 1), 0);
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_int_equal(unsetenv("TZDIR"), 0);
+	assert_string_equal(result.out, "");
+	assert_string_equal(result.err, "feed.mapping vendor: time zone America/Atlantis: "
+					"/nonexistent/zoneinfo/America/Atlantis: No such file or directory\n");
+	assert_int_equal(result.status, 1);
+	harness_result_free(&result);
+}
+
 static void test_bad_config_at_start_exits_1(void **state)
 {
 	struct fixture *f = *state;
@@ -369,6 +396,48 @@ static void test_shift_alerts_subscriber(void **state)
 	expect_line(subscriber, shift_alert);
 	expect_quiet(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* feed.mapping: a CAD that streams its CDR rows (tests/data/example-cdr.csv) gets the alert
+ * lines the backtest of the same rows gives (tests/data/example-cdr.alerts), the header and a
+ * bad row counted and logged under the mapping's reasons. */
+static void test_feed_mapping_streams_cdr_rows(void **state)
+{
+	struct fixture *f = *state;
+	char *mappings = harness_read_file(CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml");
+	char *rows = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.csv");
+	char *alerts = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts");
+	const struct harness_options options = { .feed_yaml = "  mapping: example-cdr\n",
+						  .extra_yaml = mappings };
+	static const char bad_row[] = "C999,KCPD,P01,AG01,,11/31/2026 06:00:00 AM,11/29/2026 06:00:05 AM,A,,\r\n";
+	int subscriber, feed;
+	uint16_t feed_port;
+
+	assert_non_null(mappings);
+	assert_non_null(rows);
+	assert_non_null(alerts);
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	expect_log(&f->harness, "cadmond: feed: connections send CSV records of mapping example-cdr "
+				"(docs/mappings.md)\n");
+	subscriber = connect_subscriber(f);
+	feed = track(f, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send(feed, rows), 0);
+	assert_int_equal(harness_send(feed, bad_row), 0);
+	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
+		expect_line(subscriber, line);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 303: bad_timestamp: \"AnswerTime\": "
+			  "not a time in the format \"%%m/%%d/%%Y %%I:%%M:%%S %%p\": \"11/31/2026 06:00:00 AM\"\n",
+			  feed_port);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 774 lines, 774 events, "
+				       "1 rejected (bad_timestamp 1)\n",
+			  feed_port, strlen(rows) + strlen(bad_row));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	free(mappings);
+	free(rows);
+	free(alerts);
 }
 
 static void test_malformed_lines_leave_alert_unchanged(void **state)
@@ -700,6 +769,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_failure_exits_3, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						fixture_setup, fixture_teardown),

@@ -29,6 +29,10 @@ struct backtest {
 	struct engine *engine;
 	struct line_reader *reader;
 	const char *input_name;          /* of the input being read, for reject reports */
+	struct mapping *mapping;         /* records of another shape; NULL: feed lines */
+	struct backtest_records records;
+	uint64_t line_number;            /* of the record being mapped */
+	struct engine_verdict record_verdict; /* the first rejection among its events */
 	struct backtest_input_stats input;
 	bool out_of_memory;              /* what `keep` asks for could not be kept: the run fails */
 
@@ -279,18 +283,98 @@ static void line_source(const char *line, size_t len, char source[CLOCKS_NAME_MA
 		source[0] = '\0';
 }
 
+static bool is_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Count a record rejected for reason (an engine reason, or with mapping_reason != 0 a
+ * mapping's), and explain it. */
+static void reject_record(struct backtest *backtest, uint64_t line_number, enum event_reject reason,
+			  enum mapping_status mapping_reason, const char *why)
+{
+	backtest->records.rejected++;
+	if (mapping_reason != MAPPING_EVENTS)
+		backtest->records.by_mapping_reason[mapping_reason]++;
+	else
+		backtest->records.by_event_reason[reason]++;
+	if (backtest->hooks.on_reject)
+		backtest->hooks.on_reject(backtest->input_name, line_number,
+					  mapping_reason != MAPPING_EVENTS ? mapping_status_name(mapping_reason)
+									   : event_reject_name(reason),
+					  why, backtest->hooks.ctx);
+}
+
+/* One feed line through the engine; its verdict in *verdict. */
+static void process_line(struct backtest *backtest, const char *line, size_t len,
+			 struct engine_verdict *verdict)
+{
+	char source[CLOCKS_NAME_MAX + 1];
+	struct engine_origin origin = {.source = source, .received_ms = ENGINE_NO_TIME};
+
+	line_source(line, len, source);
+	engine_process_from(backtest->engine, &origin, line, len, verdict);
+}
+
+/* A line a mapping made: through the engine, the record's first rejection kept. */
+static void process_mapped_line(const char *line, size_t len, void *ctx)
+{
+	struct backtest *backtest = ctx;
+	struct engine_verdict verdict;
+
+	process_line(backtest, line, len, &verdict);
+	if (verdict.reject != EVENT_OK && backtest->record_verdict.reject == EVENT_OK)
+		backtest->record_verdict = verdict;
+}
+
+static void count_mapping_result(struct backtest *backtest, uint64_t line_number,
+				 enum mapping_status status, const char *why)
+{
+	if (status == MAPPING_SKIPPED)
+		return;
+	backtest->records.read++;
+	if (status != MAPPING_EVENTS)
+		reject_record(backtest, line_number, EVENT_OK, status, why);
+	else if (backtest->record_verdict.reject != EVENT_OK)
+		reject_record(backtest, line_number, backtest->record_verdict.reject, MAPPING_EVENTS,
+			      backtest->record_verdict.why);
+	else
+		backtest->records.accepted++;
+}
+
+static void read_mapped_line(struct backtest *backtest, const char *line, size_t len,
+			     uint64_t line_number)
+{
+	char why[BACKTEST_WHY_MAX];
+	enum mapping_status status;
+
+	backtest->record_verdict.reject = EVENT_OK;
+	status = mapping_line(backtest->mapping, line, len, process_mapped_line, backtest, why,
+			      sizeof(why));
+	count_mapping_result(backtest, line_number, status, why);
+}
+
 static void read_line(const char *line, size_t len, uint64_t line_number, void *ctx)
 {
 	struct backtest *backtest = ctx;
-	char source[CLOCKS_NAME_MAX + 1];
-	struct engine_origin origin = {.source = source, .received_ms = ENGINE_NO_TIME};
 	struct engine_verdict verdict;
 
-	line_source(line, len, source);
-	engine_process_from(backtest->engine, &origin, line, len, &verdict);
-	if (verdict.reject != EVENT_OK && backtest->hooks.on_reject)
-		backtest->hooks.on_reject(backtest->input_name, line_number, verdict.reject, verdict.why,
-					  backtest->hooks.ctx);
+	backtest->line_number = line_number;
+	if (backtest->mapping) {
+		read_mapped_line(backtest, line, len, line_number);
+		return;
+	}
+	process_line(backtest, line, len, &verdict);
+	if (is_blank(line, len))
+		return;
+	backtest->records.read++;
+	if (verdict.reject != EVENT_OK)
+		reject_record(backtest, line_number, verdict.reject, MAPPING_EVENTS, verdict.why);
+	else
+		backtest->records.accepted++;
 }
 
 /* A line over feed.max_line_bytes: counted and explained as cadmond does. */
@@ -300,12 +384,10 @@ static void read_too_long_line(uint64_t line_number, void *ctx)
 	char why[BACKTEST_WHY_MAX];
 
 	engine_count_reject(backtest->engine, EVENT_REJECT_LINE_TOO_LONG);
-	if (!backtest->hooks.on_reject)
-		return;
 	snprintf(why, sizeof(why), "longer than %" PRIu32 " bytes (feed.max_line_bytes)",
 		 backtest->config.feed.max_line_bytes);
-	backtest->hooks.on_reject(backtest->input_name, line_number, EVENT_REJECT_LINE_TOO_LONG, why,
-				  backtest->hooks.ctx);
+	backtest->records.read++;
+	reject_record(backtest, line_number, EVENT_REJECT_LINE_TOO_LONG, MAPPING_EVENTS, why);
 }
 
 static void read_progress(uint64_t bytes_read, void *ctx)
@@ -324,7 +406,15 @@ int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name)
 	int rc;
 
 	backtest->input_name = input_name;
+	backtest->line_number = 0;
+	if (backtest->mapping)
+		mapping_reset(backtest->mapping);
 	rc = line_reader_read_fd(backtest->reader, fd, &callbacks, backtest, &stats);
+	if (backtest->mapping) { /* a record whose quotes never closed */
+		char why[BACKTEST_WHY_MAX];
+		enum mapping_status status = mapping_finish(backtest->mapping, why, sizeof(why));
+		count_mapping_result(backtest, backtest->line_number, status, why);
+	}
 	backtest->input.files++;
 	backtest->input.bytes += stats.bytes;
 	backtest->input.physical_lines += stats.lines;
@@ -366,6 +456,7 @@ void backtest_free(struct backtest *backtest)
 		return;
 	engine_free(backtest->engine);
 	line_reader_free(backtest->reader);
+	mapping_free(backtest->mapping);
 	for (size_t i = 0; i < backtest->operator_count; i++)
 		free(backtest->operators[i].history);
 	free(backtest->operators);
@@ -377,6 +468,23 @@ void backtest_free(struct backtest *backtest)
 }
 
 /* ---- results ----------------------------------------------------------------------------- */
+
+int backtest_set_mapping(struct backtest *backtest, const struct config_mapping *mapping,
+			 const struct zone *zone)
+{
+	struct mapping *made = mapping_new(mapping, zone, backtest->config.feed.max_line_bytes);
+
+	if (!made)
+		return -ENOMEM;
+	mapping_free(backtest->mapping);
+	backtest->mapping = made;
+	return 0;
+}
+
+const struct backtest_records *backtest_records(const struct backtest *backtest)
+{
+	return &backtest->records;
+}
 
 void backtest_set_future_guard(struct backtest *backtest, bool enabled)
 {

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "engine.h"
 #include "event.h"
+#include "mapping.h"
 
 /*
  * A backtest: recorded feed lines, read from files with line_reader, through one libcadmon
@@ -66,6 +67,17 @@ struct backtest_input_stats {
 	int64_t last_ms;            /* latest call end or alert; INT64_MIN when none */
 };
 
+/* Records read (a non-blank line of NDJSON, or one mapped record) and what became of them:
+ * a record is accepted when every event it carries was, else rejected under the first reason
+ * (an engine reason, "invalid_json", or a mapping's, "bad_timestamp"). */
+struct backtest_records {
+	uint64_t read;
+	uint64_t accepted;
+	uint64_t rejected;
+	uint64_t by_event_reason[EVENT_REJECT_COUNT];
+	uint64_t by_mapping_reason[MAPPING_STATUS_COUNT];
+};
+
 /* What to keep besides the counters. */
 enum backtest_keep {
 	BACKTEST_KEEP_ALERTS = 1 << 0, /* every alert line (struct backtest_alert) */
@@ -75,8 +87,9 @@ enum backtest_keep {
 struct backtest_hooks {
 	/* Each alert line as the engine encoded it (no newline); may be NULL. */
 	void (*on_alert_line)(const char *json, size_t len, void *ctx);
-	/* Each rejected line, with the engine's reason and detail; may be NULL. */
-	void (*on_reject)(const char *input_name, uint64_t line_number, enum event_reject reason,
+	/* Each rejected record, with its reason's name ("invalid_json", "bad_timestamp") and
+	 * detail; may be NULL. */
+	void (*on_reject)(const char *input_name, uint64_t line_number, const char *reason,
 			  const char *why, void *ctx);
 	/* Bytes read so far from the current input, after every read; may be NULL. */
 	void (*on_progress)(uint64_t bytes_read, void *ctx);
@@ -94,6 +107,14 @@ void backtest_free(struct backtest *backtest);
 /** Replay every line readable from fd (named input_name in reject reports).
  * Returns 0, -errno of a failed read, or -ENOMEM when what was asked could not be kept. */
 int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name);
+
+/** Read the inputs as records of mapping (copied) instead of feed lines, local times in zone
+ * (NULL: the mapping's fixed offset or UTC). 0 or -ENOMEM. */
+int backtest_set_mapping(struct backtest *backtest, const struct config_mapping *mapping,
+			 const struct zone *zone);
+
+/** The records read so far and what became of them. */
+const struct backtest_records *backtest_records(const struct backtest *backtest);
 
 /** Turn the guard against the future off (--no-future-guard) or on (the default). */
 void backtest_set_future_guard(struct backtest *backtest, bool enabled);

@@ -26,14 +26,17 @@
 #include "report_html.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "zonefile.h"
 
 #define BACKTEST_CONFIG_MAX_BYTES (1024u * 1024u) /* as cadmond reads it */
 #define REJECTS_SHOWN 10                          /* rejected lines explained on stderr */
+#define DEFAULT_MAX_REJECT_SHARE 0.5
 
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_INPUT = 1, /* configuration or input error */
 	EXIT_USAGE = 2,
+	EXIT_REJECTED = 3, /* more than --max-reject-share of the records were rejected */
 };
 
 struct options {
@@ -42,6 +45,8 @@ struct options {
 	bool json;
 	bool quiet;
 	bool no_future_guard;
+	const char *mapping_name; /* NULL: feed lines */
+	double max_reject_share;  /* 0..1 */
 	char **inputs;
 	size_t input_count;
 };
@@ -66,8 +71,8 @@ struct run {
 
 static void print_usage(FILE *out)
 {
-	fputs("usage: cadmon-backtest [-c FILE] [--json] [--html FILE] [--quiet] [--no-future-guard]\n"
-	      "                       FILE...\n"
+	fputs("usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] [--json]\n"
+	      "                       [--html FILE] [--quiet] [--no-future-guard] FILE...\n"
 	      "Replay recorded cadmon feed lines (protocol v1, one JSON event per line) through\n"
 	      "the same detection code as cadmond, offline, and report the alerts that would\n"
 	      "have fired. Tune cadmon.yaml on your own history.\n"
@@ -76,6 +81,12 @@ static void print_usage(FILE *out)
 	      "  --json             print one JSON document {\"alerts\", \"operators\", \"totals\"}\n"
 	      "                     instead of text\n"
 	      "  --html FILE        also write a self-contained HTML report to FILE\n"
+	      "  -m, --mapping NAME read records of the configuration's mapping NAME (CSV or\n"
+	      "                     JSON lines of a vendor's layout, docs/mappings.md) instead\n"
+	      "                     of feed lines\n"
+	      "  --max-reject-share SHARE\n"
+	      "                     exit 3 when more than SHARE (0 to 1, default 0.5) of the\n"
+	      "                     records (non-blank lines) are rejected\n"
 	      "  -q, --quiet        no progress display and no rejected-line details on stderr\n"
 	      "  --no-future-guard  accept events far ahead of the other sources' newest ts\n"
 	      "                     (by default one more than feed.max_future_seconds ahead is\n"
@@ -87,7 +98,10 @@ static void print_usage(FILE *out)
 	      "A line may name its CAD with a \"source\" field: each source has its own clock.\n"
 	      "Text output: every alert line exactly as cadmond sends it to subscribers, then a\n"
 	      "table per operator (most alerts first) and the totals.\n"
-	      "Exit status: 0 done, 1 configuration or input error, 2 usage error.\n",
+	      "After any rejected record, a summary on stderr: records read, accepted, rejected\n"
+	      "by reason.\n"
+	      "Exit status: 0 done, 1 configuration or input error, 2 usage error, 3 more than\n"
+	      "SHARE of the records rejected (the reports are written all the same).\n",
 	      out);
 }
 
@@ -104,29 +118,47 @@ static int usage_error(const char *format, ...)
 	return EXIT_USAGE;
 }
 
-enum { OPTION_JSON = 256, OPTION_HTML, OPTION_NO_FUTURE_GUARD };
+enum { OPTION_JSON = 256, OPTION_HTML, OPTION_NO_FUTURE_GUARD, OPTION_MAX_REJECT_SHARE };
 
 static const struct option long_options[] = {
 	{"config", required_argument, NULL, 'c'},
 	{"json", no_argument, NULL, OPTION_JSON},
 	{"html", required_argument, NULL, OPTION_HTML},
 	{"no-future-guard", no_argument, NULL, OPTION_NO_FUTURE_GUARD},
+	{"mapping", required_argument, NULL, 'm'},
+	{"max-reject-share", required_argument, NULL, OPTION_MAX_REJECT_SHARE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
 
+/* A share from 0 to 1, as text ("0.5"). */
+static bool parse_share(const char *text, double *share)
+{
+	char *end;
+
+	errno = 0;
+	*share = strtod(text, &end);
+	return errno == 0 && end != text && *end == '\0' && *share >= 0.0 && *share <= 1.0;
+}
+
 /* Fill *options from argv; -1 to go on, or an exit status (0 after -h/-V, 2 on bad usage). */
 static int parse_options(int argc, char **argv, struct options *options)
 {
 	int option;
 
-	*options = (struct options){0};
+	*options = (struct options){.max_reject_share = DEFAULT_MAX_REJECT_SHARE};
 	opterr = 0;
-	while ((option = getopt_long(argc, argv, ":c:qhV", long_options, NULL)) != -1) {
+	while ((option = getopt_long(argc, argv, ":c:m:qhV", long_options, NULL)) != -1) {
 		switch (option) {
 		case 'c': options->config_path = optarg; break;
+		case 'm': options->mapping_name = optarg; break;
+		case OPTION_MAX_REJECT_SHARE:
+			if (!parse_share(optarg, &options->max_reject_share))
+				return usage_error("--max-reject-share must be a number from 0 to 1, not \"%s\"",
+						   optarg);
+			break;
 		case OPTION_JSON: options->json = true; break;
 		case OPTION_HTML: options->html_path = optarg; break;
 		case OPTION_NO_FUTURE_GUARD: options->no_future_guard = true; break;
@@ -198,6 +230,36 @@ static int load_config(const char *path, struct config *config)
 	free(text);
 	if (rc < 0)
 		print_config_errors(&errors);
+	return rc;
+}
+
+/* ---- the mapping ------------------------------------------------------------------------- */
+
+/* With --mapping: read the inputs as its records; 0 or -1 after saying why. */
+static int use_mapping(struct backtest *backtest, const struct options *options,
+		       const struct config *config)
+{
+	const struct config_mapping *mapping;
+	struct zone *zone = NULL;
+	char why[512];
+	int rc;
+
+	if (!options->mapping_name)
+		return 0;
+	mapping = mapping_find(config, options->mapping_name);
+	if (!mapping) {
+		fprintf(stderr, "cadmon-backtest: no mapping named \"%s\" in %s\n", options->mapping_name,
+			options->config_path ? options->config_path : "the built-in defaults (use -c FILE)");
+		return -1;
+	}
+	rc = zonefile_for_mapping(mapping, read_small_file, &zone, why, sizeof(why));
+	if (rc < 0)
+		fprintf(stderr, "cadmon-backtest: mapping %s: %s\n", mapping->name, why);
+	if (rc == 0 && backtest_set_mapping(backtest, mapping, zone) < 0) {
+		fputs("cadmon-backtest: out of memory\n", stderr);
+		rc = -1;
+	}
+	free(zone);
 	return rc;
 }
 
@@ -281,7 +343,7 @@ static void print_alert_line(const char *json, size_t len, void *ctx)
 }
 
 /* Explain the first REJECTS_SHOWN rejected lines; the totals count all of them. */
-static void print_reject(const char *input_name, uint64_t line_number, enum event_reject reason,
+static void print_reject(const char *input_name, uint64_t line_number, const char *reason,
 			 const char *why, void *ctx)
 {
 	struct run *run = ctx;
@@ -290,7 +352,7 @@ static void print_reject(const char *input_name, uint64_t line_number, enum even
 		return;
 	progress_clear(&run->progress);
 	fprintf(stderr, "cadmon-backtest: %s:%" PRIu64 ": %s: %s\n", input_label(input_name),
-		line_number, event_reject_name(reason), why);
+		line_number, reason, why);
 }
 
 static void show_progress(uint64_t bytes_read, void *ctx)
@@ -366,6 +428,59 @@ static int write_reports(const struct options *options, const struct backtest *b
 	return options->html_path ? write_html_report(options, backtest) : 0;
 }
 
+/* "invalid_json 3, bad_timestamp 1": every reason with a count, engine reasons first. */
+static void print_reasons(const struct backtest_records *records)
+{
+	const char *separator = "";
+
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
+		if (!records->by_event_reason[reason])
+			continue;
+		fprintf(stderr, "%s%s %" PRIu64, separator, event_reject_name((enum event_reject)reason),
+			records->by_event_reason[reason]);
+		separator = ", ";
+	}
+	for (int reason = MAPPING_SKIPPED + 1; reason < MAPPING_STATUS_COUNT; reason++) {
+		if (!records->by_mapping_reason[reason])
+			continue;
+		fprintf(stderr, "%s%s %" PRIu64, separator, mapping_status_name((enum mapping_status)reason),
+			records->by_mapping_reason[reason]);
+		separator = ", ";
+	}
+}
+
+/* True when more than the allowed share of the records were rejected. */
+static bool too_many_rejected(const struct options *options, const struct backtest_records *records)
+{
+	return records->rejected > 0 &&
+	       (double)records->rejected > options->max_reject_share * (double)records->read;
+}
+
+/* The summary of the records on stderr, after any rejected one (with --quiet only when it
+ * fails the run); the exit status it makes. */
+static int summarize_records(const struct options *options, const struct backtest *backtest)
+{
+	const struct backtest_records *records = backtest_records(backtest);
+	bool failed = too_many_rejected(options, records);
+
+	if (records->rejected == 0 || (options->quiet && !failed))
+		return EXIT_OK;
+	fprintf(stderr,
+		"cadmon-backtest: %" PRIu64 " records (non-blank lines) read, %" PRIu64 " accepted, %" PRIu64
+		" rejected: ",
+		records->read, records->accepted, records->rejected);
+	print_reasons(records);
+	fputc('\n', stderr);
+	if (!failed)
+		return EXIT_OK;
+	fprintf(stderr,
+		"cadmon-backtest: %.1f%% of the records were rejected, more than --max-reject-share %g: %s\n",
+		100.0 * (double)records->rejected / (double)records->read, options->max_reject_share,
+		options->mapping_name ? "does the mapping describe these records?"
+				      : "is the input feed lines (protocol v1), or does it need --mapping?");
+	return EXIT_REJECTED;
+}
+
 /* Keep the alerts for --json and --html, the calls only for --html's timelines. */
 static unsigned keep_for(const struct options *options)
 {
@@ -398,10 +513,11 @@ static int run_backtest(const struct options *options, const struct config *conf
 		fputs("cadmon-backtest: out of memory\n", stderr);
 	} else {
 		backtest_set_future_guard(run.backtest, !options->no_future_guard);
-		if (replay_inputs(&run, inputs, options->input_count) == 0) {
+		if (use_mapping(run.backtest, options, config) == 0 &&
+		    replay_inputs(&run, inputs, options->input_count) == 0) {
 			backtest_finish(run.backtest);
 			if (write_reports(options, run.backtest) == 0)
-				status = EXIT_OK;
+				status = summarize_records(options, run.backtest);
 		}
 	}
 	backtest_free(run.backtest);
