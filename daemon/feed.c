@@ -681,12 +681,6 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	return feed;
 }
 
-/*
- * Beyond feed.max_connections a connection is accepted and closed at once (counted, logged)
- * rather than left in the kernel's backlog by disabling the listener: the CAD sees the
- * refusal immediately (end of stream) instead of sending into a connection that nobody
- * reads, and its reconnect logic can retry; the listener never needs re-enabling.
- */
 /* Connections open from host, pending or not. */
 static uint32_t feed_count_from(const struct feed_server *server, const char *host)
 {
@@ -716,6 +710,12 @@ static enum guard_refusal feed_admission(const struct feed_server *server, const
 			       host, why, why_size);
 }
 
+/*
+ * Beyond feed.max_connections a connection is accepted and closed at once (counted, logged)
+ * rather than left in the kernel's backlog by disabling the listener: the CAD sees the
+ * refusal immediately (end of stream) instead of sending into a connection that nobody
+ * reads, and its reconnect logic can retry; the listener never needs re-enabling.
+ */
 void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer)
 {
 	struct feed *feed;

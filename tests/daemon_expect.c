@@ -48,6 +48,32 @@ void expect_quiet(int fd)
 	assert_int_equal(len, -ETIMEDOUT);
 }
 
+int tracked_add(struct tracked_fds *tracked, int fd)
+{
+	assert_true(fd >= 0);
+	assert_true(tracked->count < TRACKED_FDS_MAX);
+	tracked->fd[tracked->count++] = fd;
+	return fd;
+}
+
+void tracked_close(struct tracked_fds *tracked, int fd)
+{
+	for (size_t i = 0; i < tracked->count; i++) {
+		if (tracked->fd[i] == fd) {
+			tracked->fd[i] = tracked->fd[--tracked->count];
+			close(fd);
+			return;
+		}
+	}
+	fail_msg("fd %d is not tracked", fd);
+}
+
+void tracked_close_all(struct tracked_fds *tracked)
+{
+	while (tracked->count > 0)
+		close(tracked->fd[--tracked->count]);
+}
+
 uint16_t local_port(int fd)
 {
 	struct sockaddr_storage address;

@@ -4,6 +4,7 @@
 #define CADMON_TESTS_DAEMON_EXPECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "daemon_harness.h"
@@ -33,6 +34,22 @@ void expect_quiet(int fd);
 
 /** line starts with prefix and ends with suffix (all three shown when not). */
 void expect_framed(const char *line, const char *prefix, const char *suffix);
+
+/* Sockets a test opened, for its teardown to close (or earlier, with tracked_close). */
+#define TRACKED_FDS_MAX 64
+struct tracked_fds {
+	int fd[TRACKED_FDS_MAX];
+	size_t count;
+};
+
+/** Keep fd (asserted >= 0, and room for it) for tracked_close_all; returns fd. */
+int tracked_add(struct tracked_fds *tracked, int fd);
+
+/** Close a tracked fd now (tracked_close_all will not close it again); fails if not tracked. */
+void tracked_close(struct tracked_fds *tracked, int fd);
+
+/** Close every tracked fd. */
+void tracked_close_all(struct tracked_fds *tracked);
 
 /** The local port of a connected IPv4 or IPv6 socket: how cadmond's log names a client. */
 uint16_t local_port(int fd);

@@ -27,7 +27,6 @@
 #include "timestamp.h"
 
 #define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
-#define FIXTURE_MAX_FDS 8
 
 
 /* One rule the scripted shift trips; rejections logged at most once a minute. */
@@ -70,8 +69,7 @@ static const char junk_reject_summary[] =
 
 struct fixture {
 	struct harness harness;
-	int fds[FIXTURE_MAX_FDS];
-	size_t fd_count;
+	struct tracked_fds fds; /* closed at teardown */
 };
 
 static int fixture_setup(void **state)
@@ -86,26 +84,16 @@ static int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < f->fd_count; i++)
-		close(f->fds[i]);
+	tracked_close_all(&f->fds);
 	harness_cleanup(&f->harness);
 	free(f);
 	return 0;
 }
 
-/* Keep fd for teardown to close. */
-static int track(struct fixture *f, int fd)
-{
-	assert_true(fd >= 0);
-	assert_true(f->fd_count < FIXTURE_MAX_FDS);
-	f->fds[f->fd_count++] = fd;
-	return fd;
-}
-
 /* A subscriber that has been greeted, so it is registered for the next alert. */
 static int connect_subscriber(struct fixture *f)
 {
-	int fd = track(f, harness_connect_subscriber(&f->harness));
+	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
 	expect_line(fd, hello_line);
 	return fd;
@@ -362,7 +350,7 @@ static void test_bind_failure_exits_3(void **state)
 {
 	struct fixture *f = *state;
 	const char *args[] = { "-c", f->harness.config_path, NULL };
-	int busy = track(f, socket(AF_INET, SOCK_STREAM, 0));
+	int busy = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM, 0));
 	struct sockaddr_in address = { .sin_family = AF_INET };
 	struct harness_result result;
 	char expected[256];
@@ -391,7 +379,7 @@ static void test_shift_alerts_subscriber(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift(feed, false);
 	expect_line(subscriber, shift_alert);
 	expect_quiet(subscriber);
@@ -420,7 +408,7 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 	expect_log(&f->harness, "cadmond: feed: connections send CSV records of mapping example-cdr "
 				"(docs/mappings.md)\n");
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	feed_port = local_port(feed);
 	assert_int_equal(harness_send(feed, rows), 0);
 	assert_int_equal(harness_send(feed, bad_row), 0);
@@ -449,7 +437,7 @@ static void test_malformed_lines_leave_alert_unchanged(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	feed_port = local_port(feed);
 	bytes = send_shift(feed, true);
 	assert_int_equal(harness_send(feed, "{\"type\":\"call_start\",\"call_id\":\"cut"), 0);
@@ -483,7 +471,7 @@ static void test_every_subscriber_gets_the_alert(void **state)
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	first = connect_subscriber(f);
 	second = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift(feed, false);
 	expect_line(first, shift_alert);
 	expect_line(second, shift_alert);
@@ -504,7 +492,7 @@ static void test_sigterm_drains_and_exits_0(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	assert_int_equal(harness_pause(&f->harness), 0);
 	send_shift(feed, false);
@@ -533,10 +521,10 @@ static void test_feed_beyond_max_connections_is_refused(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	subscriber = connect_subscriber(f);
-	first = track(f, harness_connect_feed(&f->harness));
+	first = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift(first, false); /* its first line makes it a feed: it holds the one slot */
 	expect_line(subscriber, shift_alert);
-	second = track(f, harness_connect_feed(&f->harness));
+	second = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
 	expect_log_format(&f->harness,
 			  "cadmond: warning: feed 127.0.0.1:%u refused: 1 connections open "
@@ -549,7 +537,7 @@ static void test_feed_beyond_max_connections_is_refused(void **state)
 static int connect_stalled_subscriber(struct fixture *f)
 {
 	const int small = 4096;
-	int fd = track(f, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM, 0));
 	struct sockaddr_in address = { .sin_family = AF_INET,
 				       .sin_port = htons(f->harness.alerts_port) };
 
@@ -635,7 +623,7 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 	stalled = connect_stalled_subscriber(f);
 	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
 	reader = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	for (unsigned batch = 0; batch < FLOOD_OPERATORS; batch += FLOOD_BATCH) {
 		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
 			send_flood_call(feed, n, false);
@@ -669,7 +657,7 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 	int stalled, feed;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	for (unsigned n = 0; n < 2000; n++)
 		send_flood_call(feed, n, true);
@@ -720,7 +708,7 @@ static void test_reload_with_errors_keeps_running_config(void **state)
 			  path, path);
 	expect_no_log(&f->harness, "reload: ");
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift(feed, false);
 	expect_line(subscriber, shift_alert);
 	assert_int_equal(harness_stop(&f->harness), 0);
@@ -742,7 +730,7 @@ static void test_reload_applies_subscriber_limit(void **state)
 		      "cadmond: reload: alerts.max_subscribers: 64 -> 1\n"
 		      "cadmond: configuration reloaded: 2 changes\n");
 	connect_subscriber(f);
-	refused = track(f, harness_connect_subscriber(&f->harness));
+	refused = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 	assert_true(harness_wait_eof(refused, READ_TIMEOUT_MS));
 	expect_log_format(&f->harness,
 			  "cadmond: warning: subscriber 127.0.0.1:%u refused: 1 subscribers connected "

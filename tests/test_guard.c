@@ -29,7 +29,6 @@
 #include "shift_fixture.h"
 
 #define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
-#define FIXTURE_MAX_FDS 32
 #define LINE_MAX_BYTES 4096
 #define HTTP_ANSWER_MAX (256 * 1024)
 
@@ -52,8 +51,7 @@ static void make_guard_detector_yaml(void)
 
 struct fixture {
 	struct harness harness;
-	int fds[FIXTURE_MAX_FDS];
-	size_t fd_count;
+	struct tracked_fds fds; /* closed at teardown */
 };
 
 static int fixture_setup(void **state)
@@ -68,20 +66,10 @@ static int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < f->fd_count; i++)
-		close(f->fds[i]);
+	tracked_close_all(&f->fds);
 	harness_cleanup(&f->harness);
 	free(f);
 	return 0;
-}
-
-/* Keep fd for teardown to close. */
-static int track(struct fixture *f, int fd)
-{
-	assert_true(fd >= 0);
-	assert_true(f->fd_count < FIXTURE_MAX_FDS);
-	f->fds[f->fd_count++] = fd;
-	return fd;
 }
 
 /* A connection from source_ip (a loopback address) to 127.0.0.1:port, tracked. */
@@ -96,7 +84,7 @@ static int connect_from(struct fixture *f, const char *source_ip, uint16_t port)
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof local), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&remote, sizeof remote), 0);
-	return track(f, fd);
+	return tracked_add(&f->fds, fd);
 }
 
 /* "127.0.0.N" for n. */
@@ -190,7 +178,7 @@ static void read_line(int fd, char line[LINE_MAX_BYTES])
  * empty board. */
 static int connect_console(struct fixture *f)
 {
-	int fd = track(f, harness_connect_subscriber(&f->harness));
+	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
 	expect_line(fd, hello_line);
 	assert_int_equal(harness_send(fd, "{\"since\":0}\n"), 0);
@@ -291,11 +279,11 @@ static void test_idle_consoles_cannot_take_the_consoles_slots(void **state)
 			  "(alerts.max_connections_per_address)\n",
 			  local_port(idle[2]));
 	expect_limit_alert_logged(&f->harness, "alerts.max_connections_per_address");
-	console = track(f, harness_connect_subscriber(&f->harness));
+	console = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 	expect_line(console, hello_line);
 	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(console));
 	usleep(1200 * 1000); /* its since-window ends: it is a console, the limit alert on its board */
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift(feed);
 	expect_line(console, shift_alert_as_seq(2));
 	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"alerts\",reason=\"per_address\"}", 2);
@@ -381,8 +369,8 @@ static void test_bytes_without_a_line_do_not_keep_a_feed(void **state)
 	int64_t line_ms, closed_ms = 0;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	dribbler = track(f, harness_connect_feed(&f->harness));
-	heartbeat = track(f, harness_connect_feed(&f->harness));
+	dribbler = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	heartbeat = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	assert_int_equal(harness_send(heartbeat, "{\"hello\":\"feed\",\"source\":\"cad-2\"}\n"), 0);
 	assert_int_equal(harness_send(dribbler, shift_lines[0]), 0);
 	line_ms = harness_now_ms();
@@ -498,8 +486,7 @@ static void test_http_connection_caps(void **state)
 	expect_log_format(&f->harness, "cadmond: warning: http 127.0.0.4:%u refused: 3 connections open (http.max_connections)\n",
 			  local_port(beyond));
 	assert_null(http_get(f->harness.http_port, "/healthz")); /* full: closed, no answer */
-	close(other);
-	f->fds[f->fd_count - 2] = -1;
+	tracked_close(&f->fds, other);
 	usleep(100 * 1000);
 	answer = http_get(f->harness.http_port, "/healthz");
 	assert_non_null(answer);
@@ -527,8 +514,7 @@ static void test_http_streams_are_counted(void **state)
 	assert_string_equal(line, "HTTP/1.1 200 OK\r");
 	expect_metric(&f->harness, "cadmon_http_streams", 1);
 	expect_metric(&f->harness, "cadmon_http_connections", 2); /* the stream, and this request */
-	close(stream);
-	f->fds[f->fd_count - 1] = -1;
+	tracked_close(&f->fds, stream);
 	expect_metric(&f->harness, "cadmon_http_streams", 0);
 	expect_metric(&f->harness, "cadmon_http_connections", 1);
 	assert_int_equal(harness_stop(&f->harness), 0);

@@ -33,7 +33,6 @@
 #include "shift_fixture.h"
 
 #define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
-#define FIXTURE_MAX_FDS 40
 
 
 /* The rule the scripted shift trips (4 calls, 3 premature), and a stricter one it does not
@@ -52,8 +51,7 @@ static const char strict_yaml[] = "detector:\n" RULE_STRICT SHIFT_LOG_YAML;
 
 struct fixture {
 	struct harness harness;
-	int fds[FIXTURE_MAX_FDS];
-	size_t fd_count;
+	struct tracked_fds fds; /* closed at teardown */
 	pid_t sender; /* a feed-sending child process, 0 if none */
 	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket, or "" */
 };
@@ -74,8 +72,7 @@ static int fixture_teardown(void **state)
 		kill(f->sender, SIGKILL);
 		waitpid(f->sender, NULL, 0);
 	}
-	for (size_t i = 0; i < f->fd_count; i++)
-		close(f->fds[i]);
+	tracked_close_all(&f->fds);
 	if (f->notify_path[0])
 		unlink(f->notify_path);
 	harness_cleanup(&f->harness);
@@ -83,31 +80,9 @@ static int fixture_teardown(void **state)
 	return 0;
 }
 
-/* Keep fd for teardown to close. */
-static int track(struct fixture *f, int fd)
-{
-	assert_true(fd >= 0);
-	assert_true(f->fd_count < FIXTURE_MAX_FDS);
-	f->fds[f->fd_count++] = fd;
-	return fd;
-}
-
-/* Close a tracked fd now (teardown will not close it again). */
-static void untrack_close(struct fixture *f, int fd)
-{
-	for (size_t i = 0; i < f->fd_count; i++) {
-		if (f->fds[i] == fd) {
-			f->fds[i] = f->fds[--f->fd_count];
-			close(fd);
-			return;
-		}
-	}
-	fail_msg("fd %d is not tracked", fd);
-}
-
 static int connect_subscriber(struct fixture *f)
 {
-	int fd = track(f, harness_connect_subscriber(&f->harness));
+	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
 	expect_line(fd, hello_line);
 	return fd;
@@ -152,7 +127,7 @@ static uint16_t free_ipv6_port_on(const char *ip)
 static int listen_on_loopback(struct fixture *f, uint16_t port)
 {
 	struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = track(f, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	int fd = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 
 	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
@@ -271,7 +246,7 @@ static void test_many_concurrent_feeds_count_exactly(void **state)
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	for (unsigned k = 0; k < MANY_FEEDS; k++) {
 		build_feed_script(k, &scripts[k]);
-		feeds[k] = track(f, harness_connect_feed(&f->harness));
+		feeds[k] = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 		lines += scripts[k].lines;
 		events += scripts[k].events;
 	}
@@ -289,7 +264,7 @@ static void test_many_concurrent_feeds_count_exactly(void **state)
 	}
 	for (unsigned k = 0; k < MANY_FEEDS; k++) {
 		format_feed_summary(&scripts[k], local_port(feeds[k]), summary, sizeof summary);
-		untrack_close(f, feeds[k]);
+		tracked_close(&f->fds, feeds[k]);
 		expect_log(&f->harness, summary);
 	}
 	assert_int_equal(harness_stop(&f->harness), 0);
@@ -316,7 +291,7 @@ static void test_reload_lowers_threshold_keeping_windows(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &strict), 0);
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift_lines(feed, 0, SHIFT_LINE_COUNT - 1); /* all but c4's end */
 	sync_feed(f, feed, SHIFT_LINE_COUNT);
 	assert_int_equal(harness_write_config(&f->harness, &tripped), 0);
@@ -346,7 +321,7 @@ static void test_reload_moves_feed_port(void **state)
 	old_port = f->harness.feed_port;
 	assert_int_equal(harness_pick_ports(&new_port, 1), 0);
 	subscriber = connect_subscriber(f);
-	old_feed = track(f, harness_connect_feed(&f->harness));
+	old_feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift_lines(old_feed, 0, 5);
 
 	snprintf(listen, sizeof listen, "\"127.0.0.1:%u\"", new_port);
@@ -363,10 +338,10 @@ static void test_reload_moves_feed_port(void **state)
 	expect_refused(old_port);
 
 	send_shift_lines(old_feed, 5, SHIFT_LINE_COUNT - 2);
-	new_feed = track(f, harness_connect_feed(&f->harness));
+	new_feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift_lines(new_feed, SHIFT_LINE_COUNT - 2, SHIFT_LINE_COUNT);
 	expect_line(subscriber, shift_alert);
-	untrack_close(f, old_feed);
+	tracked_close(&f->fds, old_feed);
 	expect_log(&f->harness, " closed: 953 bytes, 9 lines, 9 events, 0 rejected\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -392,8 +367,8 @@ static void test_reload_adds_and_removes_an_address(void **state)
 			  "cadmond: listening for feeds on 127.0.0.1:%u\n"
 			  "cadmond: configuration reloaded: 1 change\n",
 			  first, first, second, second);
-	track(f, harness_connect_to("127.0.0.1", first));
-	track(f, harness_connect_to("127.0.0.1", second));
+	tracked_add(&f->fds, harness_connect_to("127.0.0.1", first));
+	tracked_add(&f->fds, harness_connect_to("127.0.0.1", second));
 
 	snprintf(second_only, sizeof second_only, "\"127.0.0.1:%u\"", second);
 	options.feed_listen = second_only;
@@ -405,7 +380,7 @@ static void test_reload_adds_and_removes_an_address(void **state)
 			  "cadmond: configuration reloaded: 1 change\n",
 			  first, second, second, first);
 	expect_refused(first);
-	track(f, harness_connect_to("127.0.0.1", second));
+	tracked_add(&f->fds, harness_connect_to("127.0.0.1", second));
 	f->harness.feed_port = second;
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -435,7 +410,7 @@ static void test_reload_with_busy_address_changes_nothing(void **state)
 			  busy_port);
 	expect_no_log(&f->harness, "reload: ");
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift_lines(feed, 0, SHIFT_LINE_COUNT);
 	expect_line(subscriber, shift_alert);
 	assert_int_equal(harness_stop(&f->harness), 0);
@@ -482,7 +457,7 @@ static void test_sigterm_under_load_exits_0_within_5_s(void **state)
 	int feed, status;
 
 	assert_int_equal(harness_start(&f->harness, NULL), 0);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	f->sender = fork();
 	assert_true(f->sender >= 0);
 	if (f->sender == 0)
@@ -542,13 +517,13 @@ static void test_ipv4_and_ipv6_feeds(void **state)
 			     "cadmond: listening for feeds on [::1]:%u\n",
 			  f->harness.feed_port, v6_port);
 	subscriber = connect_subscriber(f);
-	v4_feed = track(f, harness_connect_to("127.0.0.1", f->harness.feed_port));
-	v6_feed = track(f, harness_connect_to("::1", v6_port));
+	v4_feed = tracked_add(&f->fds, harness_connect_to("127.0.0.1", f->harness.feed_port));
+	v6_feed = tracked_add(&f->fds, harness_connect_to("::1", v6_port));
 	send_shift_lines(v4_feed, 0, 6);
 	send_shift_lines(v6_feed, 6, SHIFT_LINE_COUNT);
 	expect_line(subscriber, shift_alert);
-	untrack_close(f, v6_feed);
-	untrack_close(f, v4_feed);
+	tracked_close(&f->fds, v6_feed);
+	tracked_close(&f->fds, v4_feed);
 	expect_log(&f->harness, "cadmond: feed [::1]:");
 	expect_log(&f->harness, " closed: 479 bytes, 5 lines, 5 events, 0 rejected\n");
 	expect_log(&f->harness, " closed: 696 bytes, 6 lines, 6 events, 0 rejected\n");
@@ -571,8 +546,8 @@ static void test_idle_feed_is_closed(void **state)
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	expect_log(&f->harness, "cadmond: feed connections: TCP keepalive first probe after 60 s idle, then "
 		      "every 10 s, 6 unanswered close it; idle timeout 1 s\n");
-	silent = track(f, harness_connect_feed(&f->harness));
-	chatty = track(f, harness_connect_feed(&f->harness));
+	silent = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	chatty = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	sent_ms = harness_now_ms();
 	send_shift_lines(silent, 0, 1);
 	for (int i = 0; i < 8; i++) {
@@ -630,7 +605,7 @@ static void test_keepalive_is_set_on_feed_sockets(void **state)
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	expect_log(&f->harness, "cadmond: feed connections: TCP keepalive first probe after 1000 s idle, "
 		      "then every 10 s, 6 unanswered close it; idle timeout off\n");
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	if (read_tcp_timer(f->harness.feed_port, local_port(feed), &timer, &ticks) < 0) {
 		fprintf(stderr, "/proc/net/tcp does not list the connection: skipping\n");
@@ -679,7 +654,7 @@ static void test_socket_activation(void **state)
 	expect_refused(configured_port);
 
 	subscriber = connect_subscriber(f);
-	feed = track(f, harness_connect_feed(&f->harness));
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift_lines(feed, 0, SHIFT_LINE_COUNT);
 	expect_line(subscriber, shift_alert);
 
@@ -692,7 +667,7 @@ static void test_socket_activation(void **state)
 			     "cadmond: configuration reloaded: 1 change\n",
 			  configured_port, configured_port + 1);
 	expect_refused(configured_port + 1);
-	untrack_close(f, track(f, harness_connect_feed(&f->harness)));
+	tracked_close(&f->fds, tracked_add(&f->fds, harness_connect_feed(&f->harness)));
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -700,7 +675,7 @@ static void test_socket_activation(void **state)
 static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 {
 	struct fixture *f = *state;
-	int datagram = track(f, socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	int datagram = tracked_add(&f->fds, socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	const struct harness_socket sockets[] = { { datagram, "feed" } };
 
 	assert_int_equal(harness_start_activated(&f->harness, NULL, sockets, 1), -1);
@@ -715,7 +690,7 @@ static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 /* A datagram socket at a temporary path, standing in for systemd's NOTIFY_SOCKET. */
 static int open_notify_socket(struct fixture *f)
 {
-	return track(f, expect_notify_socket(f->notify_path));
+	return tracked_add(&f->fds, expect_notify_socket(f->notify_path));
 }
 
 /* The next notification within timeout_ms into text (NUL-terminated); false if none came. */

@@ -31,7 +31,6 @@
 #include "statedir.h"
 #include "timestamp.h"
 
-#define FIXTURE_MAX_FDS 48
 #define FEEDS 20
 #define ALERTS_MAX 256
 #define ALERT_LINE_MAX 8192
@@ -55,8 +54,7 @@ static const char late_shift_alert_head[] =
 
 struct fixture {
 	struct harness harness;
-	int fds[FIXTURE_MAX_FDS];
-	size_t fd_count;
+	struct tracked_fds fds; /* closed at teardown */
 	char state_dir[PATH_MAX]; /* made by the test, removed in teardown, or "" */
 	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket, or "" */
 };
@@ -73,8 +71,7 @@ static int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < f->fd_count; i++)
-		close(f->fds[i]);
+	tracked_close_all(&f->fds);
 	harness_cleanup(&f->harness);
 	if (f->state_dir[0])
 		harness_remove_tree(f->state_dir);
@@ -84,17 +81,9 @@ static int fixture_teardown(void **state)
 	return 0;
 }
 
-static int track(struct fixture *f, int fd)
-{
-	assert_true(fd >= 0);
-	assert_true(f->fd_count < FIXTURE_MAX_FDS);
-	f->fds[f->fd_count++] = fd;
-	return fd;
-}
-
 static int connect_subscriber(struct fixture *f)
 {
-	int fd = track(f, harness_connect_subscriber(&f->harness));
+	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
 	expect_line(fd, hello_line);
 	return fd;
@@ -103,7 +92,7 @@ static int connect_subscriber(struct fixture *f)
 /* A feed that named itself. */
 static int connect_source(struct fixture *f, const char *source)
 {
-	int fd = track(f, harness_connect_feed(&f->harness));
+	int fd = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	char hello[128];
 
 	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"%s\"}\n", source);
@@ -503,7 +492,7 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 
 static int open_notify_socket(struct fixture *f)
 {
-	return track(f, expect_notify_socket(f->notify_path));
+	return tracked_add(&f->fds, expect_notify_socket(f->notify_path));
 }
 
 /* Wait (bounded) for a STATUS= notification equal to expected. */
@@ -569,7 +558,7 @@ static void test_backlog_while_another_source_is_live(void **state)
 
 static int connect_with_epoch(struct fixture *f, const char *epoch)
 {
-	int fd = track(f, harness_connect_feed(&f->harness));
+	int fd = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	char hello[128];
 
 	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-1\"%s%s%s}\n", epoch ? ",\"epoch\":\"" : "",
