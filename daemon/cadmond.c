@@ -23,6 +23,7 @@
 #include "control.h"
 #include "durability.h"
 #include "engine.h"
+#include "engine_counters.h"
 #include "feed.h"
 #include "health.h"
 #include "http.h"
@@ -250,15 +251,6 @@ static struct subscribers_limits subscribers_limits_of(const struct config *conf
 	};
 }
 
-static uint64_t rejected_lines(const struct engine_stats *stats)
-{
-	uint64_t total = 0;
-
-	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
-		total += stats->rejects[reason];
-	return total;
-}
-
 /* CLOCK_MONOTONIC in microseconds, as systemd's MONOTONIC_USEC= wants it. */
 static uint64_t monotonic_usec(void)
 {
@@ -335,16 +327,16 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 	bool degraded = durability_degraded(cadmond->durability, &degraded_reason);
 	char evicting[512];
 	char sources[1024];
+	char headline[ENGINE_COUNTERS_HEADLINE_MAX];
 
 	format_sources_status(cadmond->engine, sources, sizeof sources);
 	health_status_text(cadmond->health, engine, evicting, sizeof evicting);
-	sd_notifyf(0,
-		   "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %" PRIu64 " lines, %" PRIu64
-		   " events, %" PRIu64 " rejected, %" PRIu64 " alerts%s%s%s",
+	engine_counters_format_headline(engine, headline, sizeof headline);
+	sd_notifyf(0, "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %s%s%s%s",
 		   degraded ? "degraded: " : "", degraded ? degraded_reason : "", degraded ? "; " : "",
 		   feed_server_stats(cadmond->feeds)->connected,
-		   subscribers_stats(cadmond->subscribers)->connected, engine->lines, engine->events,
-		   rejected_lines(engine), engine->detector.alerts, evicting[0] ? "; " : "", evicting, sources);
+		   subscribers_stats(cadmond->subscribers)->connected, headline, evicting[0] ? "; " : "",
+		   evicting, sources);
 	if (cadmond->watchdog)
 		sd_notify(0, "WATCHDOG=1");
 }
@@ -1158,15 +1150,14 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
 	const struct feed_server_stats *feeds = feed_server_stats(cadmond->feeds);
 	const struct subscribers_stats *subscribers = subscribers_stats(cadmond->subscribers);
+	char headline[ENGINE_COUNTERS_HEADLINE_MAX];
 
+	engine_counters_format_headline(engine, headline, sizeof headline);
 	log_msg(LOG_NOTICE,
 		"stopped: %" PRIu64 " feeds (%" PRIu64 " refused, %" PRIu64 " idle timeouts), %" PRIu64
-		" subscribers (%" PRIu64
-		" refused, %" PRIu64 " too slow), %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64
-		" rejected, %" PRIu64 " alerts",
+		" subscribers (%" PRIu64 " refused, %" PRIu64 " too slow), %s",
 		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted, subscribers->refused,
-		subscribers->dropped_slow, engine->lines, engine->events, rejected_lines(engine),
-		engine->detector.alerts);
+		subscribers->dropped_slow, headline);
 	log_sources_summary(cadmond->engine);
 }
 

@@ -203,6 +203,7 @@ static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4
 	"    resolved             1\n" \
 	"  alerts open at end     0\n" \
 	"  open calls at end      1\n" \
+	"  called back            1\n" \
 	"  duplicate events       1\n" \
 	"  event time from        2026-11-29T08:00:00.000Z\n" \
 	"  event time to          2026-11-29T09:22:00.000Z\n"

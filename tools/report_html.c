@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cadmon-version.h"
+#include "engine_counters.h"
 #include "html_escape.h"
 #include "timeline_svg.h"
 #include "timestamp.h"
@@ -260,15 +261,6 @@ static void write_card(FILE *out, const char *label, uint64_t value, const char 
 	fprintf(out, "</div><div class=\"note\">%s</div></div>\n", note);
 }
 
-static uint64_t rejected_lines(const struct engine_stats *stats)
-{
-	uint64_t rejected = 0;
-
-	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
-		rejected += stats->rejects[reason];
-	return rejected;
-}
-
 /* The headline figures: alerts, operators, calls, premature hangups, lines. */
 static void write_cards(const struct page *page, uint64_t calls, uint64_t premature)
 {
@@ -294,7 +286,7 @@ static void write_cards(const struct page *page, uint64_t calls, uint64_t premat
 		 calls ? 100.0 * (double)premature / (double)calls : 0.0);
 	write_card(page->out, "premature hangups", premature, note);
 	snprintf(note, sizeof(note), "%" PRIu64 " rejected, %" PRIu32 " calls left open",
-		 rejected_lines(stats), stats->open_calls);
+		 engine_counters_rejected(stats), stats->open_calls);
 	write_card(page->out, "feed lines", stats->lines, note);
 	fputs("</div>\n", page->out);
 }
@@ -405,7 +397,7 @@ static void write_totals(const struct page *page)
 	write_total_row(out, "bytes read", input->bytes);
 	write_total_row(out, "lines", stats->lines);
 	write_total_row(out, "events", stats->events);
-	write_total_row(out, "rejected lines", rejected_lines(stats));
+	write_total_row(out, "rejected lines", engine_counters_rejected(stats));
 	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
 		char label[64];
 		snprintf(label, sizeof(label), "&nbsp;&nbsp;%s", event_reject_name((enum event_reject)reason));
@@ -413,19 +405,10 @@ static void write_totals(const struct page *page)
 	}
 	write_total_row(out, "alerts open at end", stats->detector.open_alerts);
 	write_total_row(out, "open calls at end", stats->open_calls);
-	write_total_row_if_any(out, "premature hangups called back", stats->detector.called_back);
-	write_total_row_if_any(out, "duplicate events", stats->duplicates + stats->tracker.duplicates);
-	write_total_row_if_any(out, "end before start", stats->tracker.end_before_start);
-	write_total_row_if_any(out, "expired calls", stats->tracker.expired);
-	write_total_row_if_any(out, "open calls evicted", stats->tracker.evicted);
-	write_total_row_if_any(out, "calls too old", stats->detector.too_old);
-	write_total_row_if_any(out, "operators evicted", stats->detector.operators_evicted);
-	write_total_row_if_any(out, "window evictions", stats->detector.window_evictions);
-	write_total_row_if_any(out, "center evictions", stats->detector.center_evictions);
-	write_total_row_if_any(out, "callers evicted", stats->detector.callers_evicted);
+	for (size_t i = 0; i < engine_counters_troubles_count; i++)
+		write_total_row_if_any(out, engine_counters_troubles[i].label,
+				       engine_counters_value(stats, &engine_counters_troubles[i]));
 	write_total_row_if_any(out, "unterminated last lines", input->unterminated);
-	write_total_row_if_any(out, "late events (judged in their source's time)", stats->late_events);
-	write_total_row_if_any(out, "reorder overflows", stats->reorder_overflows);
 	write_source_rows(page);
 	fputs("</tbody></table>\n", out);
 }

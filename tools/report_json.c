@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_counters.h"
 #include "timestamp.h"
 
 #define DECIMAL_TEXT_MAX 48
@@ -167,26 +168,16 @@ static void put_calls(struct builder *builder, struct json_object *totals,
 	put(builder, totals, "alerts_by_kind", build_kinds(builder, backtest, by_kind));
 }
 
+/* The counters at the end, then engine_counters_troubles, every one, zeros included. */
 static void put_troubles(struct builder *builder, struct json_object *totals,
 			 const struct engine_stats *stats, const struct backtest_input_stats *input)
 {
 	put(builder, totals, "open_alerts", new_count(stats->detector.open_alerts));
 	put(builder, totals, "open_calls", new_count(stats->open_calls));
-	put(builder, totals, "called_back", new_count(stats->detector.called_back));
-	put(builder, totals, "duplicates", new_count(stats->duplicates + stats->tracker.duplicates));
-	put(builder, totals, "end_before_start", new_count(stats->tracker.end_before_start));
-	put(builder, totals, "expired", new_count(stats->tracker.expired));
-	put(builder, totals, "open_calls_evicted", new_count(stats->tracker.evicted));
-	put(builder, totals, "too_old", new_count(stats->detector.too_old));
-	put(builder, totals, "operators_evicted", new_count(stats->detector.operators_evicted));
-	put(builder, totals, "window_evictions", new_count(stats->detector.window_evictions));
-	put(builder, totals, "center_evictions", new_count(stats->detector.center_evictions));
-	put(builder, totals, "callers_evicted", new_count(stats->detector.callers_evicted));
-	put(builder, totals, "dedupe_evicted", new_count(stats->dedupe_evicted));
-	put(builder, totals, "alerts_unencodable", new_count(stats->alerts_unencodable));
+	for (size_t i = 0; i < engine_counters_troubles_count; i++)
+		put(builder, totals, engine_counters_troubles[i].key,
+		    new_count(engine_counters_value(stats, &engine_counters_troubles[i])));
 	put(builder, totals, "unterminated_lines", new_count(input->unterminated));
-	put(builder, totals, "late_events", new_count(stats->late_events));
-	put(builder, totals, "reorder_overflows", new_count(stats->reorder_overflows));
 }
 
 /* Each source's clock and counters ("" is the lines that named none). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_counters.h"
 #include "timestamp.h"
 
 #define NUMBER_TEXT_MAX 24
@@ -198,24 +199,15 @@ static void print_time_span(FILE *out, const struct backtest_input_stats *input)
 	print_total_text(out, "event time to", text);
 }
 
-/* What the engine ignored, dropped or could not do: non-zero counters only. */
+/* What the engine ignored, dropped or could not do (engine_counters_troubles): non-zero
+ * counters only. */
 static void print_troubles(FILE *out, const struct backtest *backtest)
 {
 	const struct engine_stats *stats = backtest_engine_stats(backtest);
 
-	print_total_if_any(out, "duplicate events", stats->duplicates + stats->tracker.duplicates);
-	print_total_if_any(out, "end before start", stats->tracker.end_before_start);
-	print_total_if_any(out, "expired calls", stats->tracker.expired);
-	print_total_if_any(out, "open calls evicted", stats->tracker.evicted);
-	print_total_if_any(out, "calls too old", stats->detector.too_old);
-	print_total_if_any(out, "operators evicted", stats->detector.operators_evicted);
-	print_total_if_any(out, "window evictions", stats->detector.window_evictions);
-	print_total_if_any(out, "center evictions", stats->detector.center_evictions);
-	print_total_if_any(out, "callers evicted", stats->detector.callers_evicted);
-	print_total_if_any(out, "dedupe evictions", stats->dedupe_evicted);
-	print_total_if_any(out, "alerts unencodable", stats->alerts_unencodable);
-	print_total_if_any(out, "late events", stats->late_events);
-	print_total_if_any(out, "reorder overflows", stats->reorder_overflows);
+	for (size_t i = 0; i < engine_counters_troubles_count; i++)
+		print_total_if_any(out, engine_counters_troubles[i].label,
+				   engine_counters_value(stats, &engine_counters_troubles[i]));
 	print_total_if_any(out, "unterminated last lines", backtest_input_stats(backtest)->unterminated);
 }
 

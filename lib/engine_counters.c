@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "engine_counters.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ONE(key, label, member) { key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE }
+
+/* Every reason but EVENT_OK (0): rejects[1..EVENT_REJECT_COUNT). */
+#define REJECTED { "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), EVENT_REJECT_COUNT - 1, \
+		   ENGINE_COUNTER_NONE }
+
+const struct engine_counter engine_counters_headline[] = {
+	ONE("lines", "lines", lines),
+	ONE("events", "events", events),
+	REJECTED,
+	ONE("alerts", "alerts", detector.alerts),
+};
+const size_t engine_counters_headline_count =
+	sizeof engine_counters_headline / sizeof engine_counters_headline[0];
+
+const struct engine_counter engine_counters_troubles[] = {
+	ONE("called_back", "called back", detector.called_back),
+	{ "duplicates", "duplicate events", offsetof(struct engine_stats, duplicates), 1,
+	  offsetof(struct engine_stats, tracker.duplicates) },
+	ONE("end_before_start", "end before start", tracker.end_before_start),
+	ONE("expired", "expired calls", tracker.expired),
+	ONE("open_calls_evicted", "open calls evicted", tracker.evicted),
+	ONE("too_old", "calls too old", detector.too_old),
+	ONE("operators_evicted", "operators evicted", detector.operators_evicted),
+	ONE("window_evictions", "window evictions", detector.window_evictions),
+	ONE("center_evictions", "center evictions", detector.center_evictions),
+	ONE("callers_evicted", "callers evicted", detector.callers_evicted),
+	ONE("dedupe_evicted", "dedupe evictions", dedupe_evicted),
+	ONE("alerts_unencodable", "alerts unencodable", alerts_unencodable),
+	ONE("late_events", "late events", late_events),
+	ONE("reorder_overflows", "reorder overflows", reorder_overflows),
+};
+const size_t engine_counters_troubles_count =
+	sizeof engine_counters_troubles / sizeof engine_counters_troubles[0];
+
+/* The uint64_t at offset bytes into stats. */
+static uint64_t counter_at(const struct engine_stats *stats, size_t offset)
+{
+	uint64_t value;
+
+	memcpy(&value, (const unsigned char *)stats + offset, sizeof value);
+	return value;
+}
+
+uint64_t engine_counters_value(const struct engine_stats *stats, const struct engine_counter *counter)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < counter->count; i++)
+		total += counter_at(stats, counter->offset + i * sizeof(uint64_t));
+	if (counter->also != ENGINE_COUNTER_NONE)
+		total += counter_at(stats, counter->also);
+	return total;
+}
+
+uint64_t engine_counters_rejected(const struct engine_stats *stats)
+{
+	static const struct engine_counter rejected = REJECTED;
+
+	return engine_counters_value(stats, &rejected);
+}
+
+void engine_counters_format_headline(const struct engine_stats *stats, char *text, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	text[0] = '\0';
+	for (size_t i = 0; i < engine_counters_headline_count && used < size; i++) {
+		int written = snprintf(text + used, size - used, "%s%" PRIu64 " %s", i ? ", " : "",
+				       engine_counters_value(stats, &engine_counters_headline[i]),
+				       engine_counters_headline[i].label);
+		if (written < 0)
+			return;
+		used += (size_t)written;
+	}
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/* lib/engine_counters.c: each list of the engine's counters, read from struct engine_stats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine_counters.h"
+
+/* Every counter of struct engine_stats a distinct value, so that a wrong offset shows. */
+static struct engine_stats numbered_stats(void)
+{
+	struct engine_stats stats;
+
+	memset(&stats, 0, sizeof stats);
+	stats.lines = 100;
+	stats.events = 90;
+	for (int reason = 0; reason < EVENT_REJECT_COUNT; reason++)
+		stats.rejects[reason] = (uint64_t)reason + 1; /* rejects[0] (EVENT_OK) is never summed */
+	stats.duplicates = 7;
+	stats.tracker.duplicates = 5;
+	stats.tracker.end_before_start = 11;
+	stats.tracker.expired = 12;
+	stats.tracker.evicted = 13;
+	stats.detector.alerts = 42;
+	stats.detector.called_back = 3;
+	stats.detector.too_old = 14;
+	stats.detector.operators_evicted = 15;
+	stats.detector.window_evictions = 16;
+	stats.detector.center_evictions = 17;
+	stats.detector.callers_evicted = 18;
+	stats.dedupe_evicted = 19;
+	stats.alerts_unencodable = 20;
+	stats.late_events = 21;
+	stats.reorder_overflows = 22;
+	return stats;
+}
+
+/* 2 + 3 + ... + EVENT_REJECT_COUNT: every reason but EVENT_OK. */
+static uint64_t expected_rejected(void)
+{
+	uint64_t total = 0;
+
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		total += (uint64_t)reason + 1;
+	return total;
+}
+
+static void test_headline(void **state)
+{
+	(void)state;
+	struct engine_stats stats = numbered_stats();
+	char text[ENGINE_COUNTERS_HEADLINE_MAX], expected[ENGINE_COUNTERS_HEADLINE_MAX];
+
+	assert_int_equal(engine_counters_headline_count, 4);
+	assert_int_equal(engine_counters_rejected(&stats), expected_rejected());
+	engine_counters_format_headline(&stats, text, sizeof text);
+	snprintf(expected, sizeof expected, "100 lines, 90 events, %u rejected, 42 alerts",
+		 (unsigned)expected_rejected());
+	assert_string_equal(text, expected);
+}
+
+static void test_headline_truncated(void **state)
+{
+	(void)state;
+	struct engine_stats stats = numbered_stats();
+	char text[12];
+
+	engine_counters_format_headline(&stats, text, sizeof text);
+	assert_string_equal(text, "100 lines, ");
+}
+
+/* The reports' list: its keys and labels, in order, and each value from its own field. */
+static void test_troubles(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *key, *label;
+		uint64_t value;
+	} expected[] = {
+		{"called_back", "called back", 3},
+		{"duplicates", "duplicate events", 7 + 5},
+		{"end_before_start", "end before start", 11},
+		{"expired", "expired calls", 12},
+		{"open_calls_evicted", "open calls evicted", 13},
+		{"too_old", "calls too old", 14},
+		{"operators_evicted", "operators evicted", 15},
+		{"window_evictions", "window evictions", 16},
+		{"center_evictions", "center evictions", 17},
+		{"callers_evicted", "callers evicted", 18},
+		{"dedupe_evicted", "dedupe evictions", 19},
+		{"alerts_unencodable", "alerts unencodable", 20},
+		{"late_events", "late events", 21},
+		{"reorder_overflows", "reorder overflows", 22},
+	};
+	struct engine_stats stats = numbered_stats();
+
+	assert_int_equal(engine_counters_troubles_count, sizeof expected / sizeof expected[0]);
+	for (size_t i = 0; i < engine_counters_troubles_count; i++) {
+		assert_string_equal(engine_counters_troubles[i].key, expected[i].key);
+		assert_string_equal(engine_counters_troubles[i].label, expected[i].label);
+		assert_int_equal(engine_counters_value(&stats, &engine_counters_troubles[i]), expected[i].value);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_headline),
+		cmocka_unit_test(test_headline_truncated),
+		cmocka_unit_test(test_troubles),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
