@@ -335,8 +335,8 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 	sd_notifyf(0, "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %s%s%s%s",
 		   degraded ? "degraded: " : "", degraded ? degraded_reason : "", degraded ? "; " : "",
 		   feed_server_stats(cadmond->feeds)->connected,
-		   subscribers_stats(cadmond->subscribers)->connected, headline, evicting[0] ? "; " : "",
-		   evicting, sources);
+		   subscribers_stats(cadmond->subscribers)->connected, headline,
+		   evicting[0] ? "; " : "", evicting, sources);
 	if (cadmond->watchdog)
 		sd_notify(0, "WATCHDOG=1");
 }

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ONE(key, label, member) { key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE }
+#define ONE(key, label, member) \
+	{ key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE }
 
 /* Every reason but EVENT_OK (0): rejects[1..EVENT_REJECT_COUNT). */
-#define REJECTED { "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), EVENT_REJECT_COUNT - 1, \
-		   ENGINE_COUNTER_NONE }
+#define REJECTED \
+	{ "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), EVENT_REJECT_COUNT - 1, \
+	  ENGINE_COUNTER_NONE }
 
 const struct engine_counter engine_counters_headline[] = {
 	ONE("lines", "lines", lines),
@@ -50,7 +52,8 @@ static uint64_t counter_at(const struct engine_stats *stats, size_t offset)
 	return value;
 }
 
-uint64_t engine_counters_value(const struct engine_stats *stats, const struct engine_counter *counter)
+uint64_t engine_counters_value(const struct engine_stats *stats,
+			       const struct engine_counter *counter)
 {
 	uint64_t total = 0;
 

@@ -36,7 +36,8 @@ extern const struct engine_counter engine_counters_troubles[];
 extern const size_t engine_counters_troubles_count;
 
 /** The value of counter in stats. */
-uint64_t engine_counters_value(const struct engine_stats *stats, const struct engine_counter *counter);
+uint64_t engine_counters_value(const struct engine_stats *stats,
+			       const struct engine_counter *counter);
 
 /** Lines rejected, every reason. */
 uint64_t engine_counters_rejected(const struct engine_stats *stats);

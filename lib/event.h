@@ -70,7 +70,8 @@ struct event {
 
 struct event_parser;
 
-/** Create a parser (owns one reusable json-c tokener). NULL on allocation failure. */
+/** Create a parser: its json_scan field table and the buffers fields are decoded into (no
+ * json-c; a line is read in place, without allocating). NULL on allocation failure. */
 struct event_parser *event_parser_new(void);
 void event_parser_free(struct event_parser *parser);
 

@@ -20,8 +20,9 @@ static struct engine_stats numbered_stats(void)
 	memset(&stats, 0, sizeof stats);
 	stats.lines = 100;
 	stats.events = 90;
+	/* rejects[0] (EVENT_OK) is never summed */
 	for (int reason = 0; reason < EVENT_REJECT_COUNT; reason++)
-		stats.rejects[reason] = (uint64_t)reason + 1; /* rejects[0] (EVENT_OK) is never summed */
+		stats.rejects[reason] = (uint64_t)reason + 1;
 	stats.duplicates = 7;
 	stats.tracker.duplicates = 5;
 	stats.tracker.end_before_start = 11;
@@ -104,7 +105,8 @@ static void test_troubles(void **state)
 	for (size_t i = 0; i < engine_counters_troubles_count; i++) {
 		assert_string_equal(engine_counters_troubles[i].key, expected[i].key);
 		assert_string_equal(engine_counters_troubles[i].label, expected[i].label);
-		assert_int_equal(engine_counters_value(&stats, &engine_counters_troubles[i]), expected[i].value);
+		assert_int_equal(engine_counters_value(&stats, &engine_counters_troubles[i]),
+				 expected[i].value);
 	}
 }
 
