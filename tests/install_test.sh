@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # "meson install" into a temporary DESTDIR, then check that every file cadmon installs is
-# there, that the installed unit starts the installed binary and that the installed
-# configuration is valid.
+# there, that man(1) finds each installed manual page in the prefix (man -w with MANPATH, when
+# man-db is installed), that the installed unit starts the installed binary and that the
+# installed configuration is valid.
 #   install_test.sh BUILD_DIR SBINDIR UNITDIR SYSCONFDIR FILE...
-# (absolute install paths; FILE: further files that must be installed)
+# (absolute install paths; FILE: further files that must be installed, manual pages as
+# MANDIR/manN/NAME.N)
 set -eu
 
 build_dir=$1 sbindir=$2 unitdir=$3 sysconfdir=$4
@@ -26,6 +28,20 @@ for file in "$sbindir/cadmond" "$unitdir/cadmond.service" "$unitdir/cadmond.sock
 	echo "installed: $file"
 done
 [ -x "$destdir$sbindir/cadmond" ] || fail "$sbindir/cadmond is not executable"
+
+# Each manual page as a user finds it: "man -w SECTION NAME" with the prefix's MANDIR.
+for file in "$@"; do
+	case $file in
+	*/man[1-9]/*) ;;
+	*) continue ;;
+	esac
+	command -v man >/dev/null 2>&1 || fail "man not found (scripts/setup installs man-db)"
+	page=${file##*/} mandir=${file%/man[1-9]/*}
+	found=$(MANPATH="$destdir$mandir" man -w "${page##*.}" "${page%.*}" 2>&1) ||
+		fail "man -w ${page##*.} ${page%.*}: $found"
+	[ "$found" = "$destdir$file" ] || fail "man -w ${page##*.} ${page%.*}: $found, not $destdir$file"
+	echo "man -w ${page##*.} ${page%.*}: $file"
+done
 
 grep -qx "ExecStart=$sbindir/cadmond -c $sysconfdir/cadmon/cadmon.yaml" \
 	"$destdir$unitdir/cadmond.service" || fail "cadmond.service: unexpected ExecStart="
