@@ -42,7 +42,7 @@ double cusum_expected_calls_to_alarm(double p, double p0, double odds_ratio, dou
 	long down = lround(-w.other * steps / h);
 	if (down < 1)
 		down = 1;
-	double delta = -w.other / down;
+	double delta = -w.other / (double)down;
 	long up = lround(w.premature / delta), n = (long)ceil(h / delta - 1e-9);
 	if (up < 1)
 		up = 1;

@@ -66,7 +66,7 @@ int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day)
 	year -= month <= 2;
 	int64_t era = (year >= 0 ? year : year - 399) / 400;
 	int64_t year_of_era = year - era * 400;
-	int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
 	int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
 	return era * 146097 + day_of_era - 719468;
 }
