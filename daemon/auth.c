@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "cadmond.h"
+#include "hostclock.h"
 #include "log.h"
 
 #define AUTH_DIGEST_BYTES 32
@@ -645,10 +646,7 @@ int auth_add_redacted(struct evbuffer *out, enum redact_mode mode, const char *l
 
 int64_t auth_now_ms(void)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return hostclock_monotonic_ms();
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------ */

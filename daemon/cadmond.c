@@ -26,6 +26,7 @@
 #include "engine_counters.h"
 #include "feed.h"
 #include "health.h"
+#include "hostclock.h"
 #include "http.h"
 #include "guard.h"
 #include "listener.h"
@@ -251,24 +252,6 @@ static struct subscribers_limits subscribers_limits_of(const struct config *conf
 	};
 }
 
-/* CLOCK_MONOTONIC in microseconds, as systemd's MONOTONIC_USEC= wants it. */
-static uint64_t monotonic_usec(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
-}
-
-/* The host clock in ms since the epoch. */
-static int64_t realtime_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* The center clock and each source in a few words for STATUS=: "; center
  * 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 12, future 1,
  * too_late 0)", at most CADMOND_STATUS_SOURCES sources; "" when there are none. */
@@ -353,7 +336,7 @@ static void cadmond_on_status_timer(evutil_socket_t fd, short what, void *ctx)
 static void cadmond_on_clock_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	struct cadmond *cadmond = ctx;
-	struct engine_origin tick = {.source = "", .received_ms = realtime_ms()};
+	struct engine_origin tick = {.source = "", .received_ms = hostclock_wall_ms()};
 
 	(void)fd;
 	(void)what;
@@ -390,30 +373,13 @@ static void cadmond_on_alert(const struct alert *alert, const char *json, size_t
 	durability_on_alert(cadmond->durability, alert->seq, json, json_len);
 }
 
-/* CLOCK_REALTIME in milliseconds: when a control line was taken. */
-static int64_t wall_clock_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* A control (an ack, a system observation): journaled first, then applied to the engine, so
  * that recovery replays it. */
 static void cadmond_control(void *ctx, const struct control *control)
 {
 	struct cadmond *cadmond = ctx;
 	char line[CONTROL_LINE_MAX + 1], why[256];
-	int64_t ts_ms = wall_clock_ms();
+	int64_t ts_ms = hostclock_wall_ms(); /* when the control line was taken */
 	size_t len = control_format(control, line, sizeof line);
 
 	if (len == 0) {
@@ -570,7 +536,7 @@ static void cadmond_heard(void *ctx, const char *source, const char *peer)
 {
 	struct cadmond *cadmond = ctx;
 
-	health_heard(cadmond->health, source, peer, monotonic_ms());
+	health_heard(cadmond->health, source, peer, hostclock_monotonic_ms());
 }
 
 /* Once a second: health checks, and how late this timer ran (the event loop's lag). */
@@ -579,15 +545,15 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 	struct cadmond *cadmond = ctx;
 	const char *reason = NULL;
 	bool degraded = durability_degraded(cadmond->durability, &reason);
-	int64_t now_us = (int64_t)monotonic_usec();
+	int64_t now_us = hostclock_monotonic_us();
 
 	(void)fd;
 	(void)what;
 	if (cadmond->health_due_us)
 		cadmond->loop_lag_us = now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
 	cadmond->health_due_us = now_us + 1000000;
-	health_tick(cadmond->health, monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
-	guard_tick(cadmond->guard, monotonic_ms());
+	health_tick(cadmond->health, hostclock_monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
+	guard_tick(cadmond->guard, hostclock_monotonic_ms());
 }
 
 /* The journal's hooks: durable alerts to subscribers, acknowledgements to feeds, and feed
@@ -795,7 +761,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 		log_msg(LOG_NOTICE, "SIGHUP: running on built-in defaults, no file to re-read");
 		return;
 	}
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, monotonic_usec());
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64, hostclock_monotonic_us());
 	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
 
 	if (loaded == 0)

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "hostclock.h"
 #include "journal.h"
 #include "log.h"
 #include "recovery.h"
@@ -80,19 +81,6 @@ struct durability {
 };
 
 static void durability_maybe_rotate(struct durability *durability);
-
-static int64_t monotonic_us(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
-static int64_t monotonic_ms(void)
-{
-	return monotonic_us() / 1000;
-}
 
 static struct timeval timeval_ms(int64_t ms)
 {
@@ -308,7 +296,7 @@ static void enter_degraded(struct durability *durability, const char *what, int 
 	if (durability->degraded)
 		return;
 	durability->degraded = true;
-	durability->degraded_since_ms = monotonic_ms();
+	durability->degraded_since_ms = hostclock_monotonic_ms();
 	durability->stats.degraded_periods++;
 	snprintf(durability->degraded_reason, sizeof durability->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, durability->dir.path, strerror(-rc));
@@ -364,7 +352,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 	log_msg(LOG_NOTICE,
 		"journal: writable again after %.1f s: snapshot written, new segment from record %" PRIu64
 		"; acknowledging again",
-		(double)(monotonic_ms() - durability->degraded_since_ms) / 1000.0,
+		(double)(hostclock_monotonic_ms() - durability->degraded_since_ms) / 1000.0,
 		journal_segment_first(durability->journal));
 	sd_notify(0, "STATUS=journal writable again");
 	arm_rotate_timer(durability);
@@ -398,7 +386,7 @@ static int sync_now(struct durability *durability, bool really)
 		enter_degraded(durability, "fsync", rc);
 		return rc;
 	}
-	durability->last_sync_ms = monotonic_ms();
+	durability->last_sync_ms = hostclock_monotonic_ms();
 	made_durable(durability);
 	return 0;
 }
@@ -407,7 +395,7 @@ static int sync_now(struct durability *durability, bool really)
 static void schedule_sync(struct durability *durability)
 {
 	int64_t wait_ms =
-		durability->last_sync_ms + durability->policy.fsync_interval_ms - monotonic_ms();
+		durability->last_sync_ms + durability->policy.fsync_interval_ms - hostclock_monotonic_ms();
 	struct timeval wait;
 
 	if (evtimer_pending(durability->sync_timer, NULL))
@@ -422,7 +410,7 @@ static void schedule_sync(struct durability *durability)
 
 static void account_commit(struct durability *durability, int64_t start_us)
 {
-	uint64_t took = (uint64_t)(monotonic_us() - start_us);
+	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
 
 	durability->stats.commits++;
 	durability->stats.commit_us_total += took;
@@ -433,7 +421,7 @@ static void account_commit(struct durability *durability, int64_t start_us)
 /* Write the batch, fsync it per journal.fsync, then deliver and acknowledge what is durable. */
 static void commit(struct durability *durability)
 {
-	int64_t start_us = monotonic_us();
+	int64_t start_us = hostclock_monotonic_us();
 	int rc;
 
 	if (durability->degraded || journal_batch_bytes(durability->journal) == 0)

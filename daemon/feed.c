@@ -22,6 +22,7 @@
 
 #include "acks.h"
 #include "guard.h"
+#include "hostclock.h"
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
@@ -97,15 +98,6 @@ static void feed_reject(struct feed *feed, enum event_reject reason, const char 
 		    feed->peer, feed->line_number, event_reject_name(reason), why);
 }
 
-/* The host clock, ms since the epoch: when a line arrived (journaled with it). */
-static int64_t feed_now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* Where the engine is told a line of this connection comes from. */
 static struct engine_origin feed_origin(const struct feed *feed, int64_t received_ms)
 {
@@ -163,7 +155,7 @@ static void feed_reject_too_long(struct feed *feed)
 static void feed_announce_source(struct feed *feed)
 {
 	const struct feed_journal *journal = &feed->server->journal;
-	struct engine_origin origin = feed_origin(feed, feed_now_ms());
+	struct engine_origin origin = feed_origin(feed, hostclock_wall_ms());
 	struct engine_verdict verdict;
 
 	if (journal->append_line)
@@ -362,7 +354,7 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 	struct engine_origin origin;
 	uint64_t record_index;
 
-	origin = feed_origin(feed, feed_now_ms());
+	origin = feed_origin(feed, hostclock_wall_ms());
 	record_index = feed_journal_line(feed, &origin, line, len);
 	engine_process_from(engine, &origin, line, len, &verdict);
 	acks_note(&feed->acks, &verdict, record_index);
@@ -619,7 +611,7 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->engine = engine;
 	server->limits = *limits;
 	server->timeouts = feed_timeouts(limits);
-	server->started_ms = feed_now_ms();
+	server->started_ms = hostclock_wall_ms();
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds, "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds, "feed events refused (no_hello)");
 	LIST_INIT(&server->feeds);
@@ -742,14 +734,6 @@ void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const ch
 	log_msg(LOG_INFO, "feed %s connected", peer);
 }
 
-static int64_t feed_monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* At shutdown: say how much a feed sent that will not be read (the time or byte budget ran
  * out while it kept sending). */
 static void feed_log_unread(const struct feed *feed, evutil_socket_t fd)
@@ -774,7 +758,7 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 	feed_process_input(feed);
 	if (feed->server->tls)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
-	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES && feed_monotonic_ms() < deadline_ms) {
+	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES && hostclock_monotonic_ms() < deadline_ms) {
 		int got;
 
 		evbuffer_unfreeze(input, 0);
@@ -792,7 +776,7 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 
 void feed_server_close_all(struct feed_server *server)
 {
-	int64_t deadline_ms = feed_monotonic_ms() + FEED_SHUTDOWN_READ_MAX_MS;
+	int64_t deadline_ms = hostclock_monotonic_ms() + FEED_SHUTDOWN_READ_MAX_MS;
 
 	while (!LIST_EMPTY(&server->feeds)) {
 		struct feed *feed = LIST_FIRST(&server->feeds);

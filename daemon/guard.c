@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "hostclock.h"
 #include "log.h"
 #include "text.h"
 
@@ -80,10 +81,7 @@ void guard_peer_host(const char *peer, char *out, size_t size)
 
 int64_t guard_now_ms(void)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return hostclock_monotonic_ms();
 }
 
 /* ---- one connection's deadlines ----------------------------------------------------------- */

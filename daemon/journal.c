@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "codec.h"
 #include "engine.h"
 #include "statedir.h"
@@ -67,26 +68,10 @@ void journal_free(struct journal *journal)
 	free(journal);
 }
 
-/* Grow an array of element_size elements to hold one more. */
-static int reserve_one(void **array, size_t count, size_t *capacity, size_t element_size)
-{
-	size_t wanted = *capacity ? *capacity * 2 : 16;
-	void *grown;
-
-	if (count < *capacity)
-		return 0;
-	grown = realloc(*array, wanted * element_size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*capacity = wanted;
-	return 0;
-}
-
 int journal_add_closed_segment(struct journal *journal, const struct journal_segment *segment)
 {
-	int rc = reserve_one((void **)&journal->closed, journal->closed_count,
-			     &journal->closed_capacity, sizeof *journal->closed);
+	int rc = array_reserve((void **)&journal->closed, &journal->closed_capacity,
+			       journal->closed_count, sizeof *journal->closed, 16);
 
 	if (rc == 0)
 		journal->closed[journal->closed_count++] = *segment;
@@ -137,8 +122,8 @@ int journal_index_alert(struct journal *journal, uint64_t seq, uint64_t segment,
 
 	if (journal->alert_count >= JOURNAL_MAX_INDEXED_ALERTS)
 		drop_oldest_alerts(journal);
-	if (reserve_one((void **)&journal->alerts, journal->alert_count, &journal->alert_capacity,
-			sizeof *journal->alerts) < 0)
+	if (array_reserve((void **)&journal->alerts, &journal->alert_capacity, journal->alert_count,
+			  sizeof *journal->alerts, 16) < 0)
 		return -ENOMEM;
 	journal->alert_bytes_total += alert_line_bytes(record_bytes);
 	entry = &journal->alerts[journal->alert_count++];

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostclock.h"
+
 /* Longest line written; longer messages are cut (and end in "..."). */
 #define LOG_LINE_MAX 2048
 
@@ -102,14 +104,6 @@ void log_msg(int priority, const char *format, ...)
 	va_end(args);
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 void log_limit_init(struct log_limit *limit, uint32_t interval_seconds, const char *label)
 {
 	snprintf(limit->label, sizeof limit->label, "%s", label);
@@ -143,7 +137,7 @@ void log_limited(struct log_limit *limit, int priority, const char *format, ...)
 
 	if (priority > log_max_priority)
 		return;
-	now_ms = monotonic_ms();
+	now_ms = hostclock_monotonic_ms();
 	if (log_limit_closed(limit, now_ms)) {
 		limit->suppressed++;
 		if (priority < limit->suppressed_priority)

@@ -19,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "alertmanager.h"
+#include "hostclock.h"
 #include "log.h"
 #include "redact.h"
 #include "text.h"
@@ -204,17 +205,9 @@ static uint64_t backoff_ms(struct receiver *receiver, uint32_t attempts)
 	return delay * 3 / 4 + (delay > 1 ? receiver->jitter_state % (delay / 2 + 1) : 0);
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static void failed(struct receiver *receiver)
 {
-	int64_t now_ms = monotonic_ms();
+	int64_t now_ms = hostclock_monotonic_ms();
 
 	receiver->stats.failed++;
 	if (receiver->consecutive_failures++ == 0)

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
+#include "hostclock.h"
 #include "journal.h"
 #include "log.h"
 #include "record.h"
@@ -65,22 +67,15 @@ void recovery_router_init(struct recovery_router *router, engine_alert_fn live, 
 static int push_alert(struct recovery_alert **alerts, size_t *count, size_t *capacity,
 		      uint64_t seq, const char *json, size_t len)
 {
-	struct recovery_alert *grown = *alerts;
 	char *copy;
 
-	if (*count == *capacity) {
-		size_t wanted = *capacity ? *capacity * 2 : 8;
-
-		if (!(grown = realloc(*alerts, wanted * sizeof *grown)))
-			return -ENOMEM;
-		*alerts = grown;
-		*capacity = wanted;
-	}
+	if (array_reserve((void **)alerts, capacity, *count, sizeof **alerts, 8) < 0)
+		return -ENOMEM;
 	if (!(copy = malloc(len + 1)))
 		return -ENOMEM;
 	memcpy(copy, json, len);
 	copy[len] = '\0';
-	grown[(*count)++] = (struct recovery_alert){ .seq = seq, .json = copy, .len = len };
+	(*alerts)[(*count)++] = (struct recovery_alert){ .seq = seq, .json = copy, .len = len };
 	return 0;
 }
 
@@ -267,30 +262,18 @@ static void unmap_segment(struct segment_check *check)
 
 static int push_offset(struct segment_check *check, size_t offset)
 {
-	if (check->replay_count == check->replay_capacity) {
-		size_t wanted = check->replay_capacity ? check->replay_capacity * 2 : 1024;
-		size_t *grown = realloc(check->replay, wanted * sizeof *grown);
-
-		if (!grown)
-			return -ENOMEM;
-		check->replay = grown;
-		check->replay_capacity = wanted;
-	}
+	if (array_reserve((void **)&check->replay, &check->replay_capacity, check->replay_count,
+			  sizeof *check->replay, 1024) < 0)
+		return -ENOMEM;
 	check->replay[check->replay_count++] = offset;
 	return 0;
 }
 
 static int push_alert_ref(struct segment_check *check, const struct record_alert_ref *ref)
 {
-	if (check->alert_count == check->alert_capacity) {
-		size_t wanted = check->alert_capacity ? check->alert_capacity * 2 : 16;
-		struct record_alert_ref *grown = realloc(check->alerts, wanted * sizeof *grown);
-
-		if (!grown)
-			return -ENOMEM;
-		check->alerts = grown;
-		check->alert_capacity = wanted;
-	}
+	if (array_reserve((void **)&check->alerts, &check->alert_capacity, check->alert_count,
+			  sizeof *check->alerts, 16) < 0)
+		return -ENOMEM;
 	check->alerts[check->alert_count++] = *ref;
 	return 0;
 }
@@ -634,12 +617,9 @@ static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, s
 
 /* --- the whole run ------------------------------------------------------------------------- */
 
-static double seconds_since(const struct timespec *start)
+static double seconds_since(int64_t start_us)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+	return (double)(hostclock_monotonic_us() - start_us) / 1e6;
 }
 
 /* The first segment that holds records after the snapshot: the last one starting at or
@@ -667,14 +647,6 @@ static void warn_missing_history(const struct recovery_pass *pass, const struct 
 		files->segments[0]);
 }
 
-static int64_t realtime_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
 		 struct recovery_router *router, struct recovery *recovery, char *why,
 		 size_t why_size)
@@ -682,12 +654,11 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	struct recovery_pass pass = { .dir = dir, .journal = journal, .recovery = recovery,
 				      .router = router };
 	struct statedir_files files;
-	struct timespec start;
+	int64_t start_us = hostclock_monotonic_us();
 	size_t first_replayed;
 	uint64_t future_before;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(recovery, 0, sizeof *recovery);
 	if ((rc = statedir_list(dir, &files)) < 0) {
 		snprintf(why, why_size, "cannot read state directory %s: %s", dir->path, strerror(-rc));
@@ -708,7 +679,7 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	if (rc == 0) {
 		future_before = engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE];
 		engine_set_future_ceiling(recovery->engine,
-					  realtime_ms() + (int64_t)config->feed.max_future_seconds * 1000);
+					  hostclock_wall_ms() + (int64_t)config->feed.max_future_seconds * 1000);
 		rc = replay_segments(&pass, files.segments + first_replayed,
 				     files.segment_count - first_replayed);
 		engine_set_future_ceiling(recovery->engine, INT64_MAX);
@@ -733,7 +704,7 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	journal_set_last_index(journal, recovery->summary.last_index);
 	recovery->summary.alerts_suppressed = router->suppressed;
 	recovery->summary.alerts_recovered = router->recovered_count;
-	recovery->summary.seconds = seconds_since(&start);
+	recovery->summary.seconds = seconds_since(start_us);
 	return 0;
 }
 

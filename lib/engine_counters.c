@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "array.h"
+
 #define ONE(key, label, member) \
 	{ key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE }
 
@@ -20,8 +22,7 @@ const struct engine_counter engine_counters_headline[] = {
 	REJECTED,
 	ONE("alerts", "alerts", detector.alerts),
 };
-const size_t engine_counters_headline_count =
-	sizeof engine_counters_headline / sizeof engine_counters_headline[0];
+const size_t engine_counters_headline_count = ARRAY_SIZE(engine_counters_headline);
 
 const struct engine_counter engine_counters_troubles[] = {
 	ONE("called_back", "called back", detector.called_back),
@@ -40,8 +41,7 @@ const struct engine_counter engine_counters_troubles[] = {
 	ONE("late_events", "late events", late_events),
 	ONE("reorder_overflows", "reorder overflows", reorder_overflows),
 };
-const size_t engine_counters_troubles_count =
-	sizeof engine_counters_troubles / sizeof engine_counters_troubles[0];
+const size_t engine_counters_troubles_count = ARRAY_SIZE(engine_counters_troubles);
 
 /* The uint64_t at offset bytes into stats. */
 static uint64_t counter_at(const struct engine_stats *stats, size_t offset)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "hash.h"
 #include "json_scan.h"
 #include "timestamp.h"
@@ -80,8 +81,6 @@ static const struct {
 	{"system", RELEASED_BY_SYSTEM},
 	{"unknown", RELEASED_BY_UNKNOWN},
 };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *event_reject_name(enum event_reject reason)
 {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "codec.h"
 
 #define INITIAL_CAPACITY 64
@@ -134,7 +135,7 @@ static bool item_sane(struct reorder_item *item)
 	char *texts[] = {event->call_id, event->event_id, event->operator_id, event->agency,
 			 event->position, event->incident_id, event->transfer_to};
 
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
 		texts[i][EVENT_ID_MAX] = '\0';
 	event->ani[EVENT_ANI_MAX] = '\0';
 	item->source[CLOCKS_NAME_MAX] = '\0';

@@ -14,10 +14,9 @@
 
 #include <cmocka.h>
 
+#include "array.h"
 #include "config.h"
 #include "event.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int parse_text(const char *text, struct config *config, struct config_errors *errors)
 {

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "hash.h"
 #include "json_scan.h"
 #include "line_reader.h"
+#include "text.h"
 
 #define BACKTEST_WHY_MAX 256
 #define INITIAL_OPERATOR_SLOTS 64u /* power of two */
@@ -19,7 +21,7 @@
 
 /* Alert kinds every report shows, in this order, whether or not they occurred. */
 static const char *const known_kinds[] = {"firing", "escalated", "update", "resolved"};
-#define KNOWN_KIND_COUNT (sizeof(known_kinds) / sizeof(known_kinds[0]))
+#define KNOWN_KIND_COUNT ARRAY_SIZE(known_kinds)
 #define OTHER_KIND "other"
 
 struct backtest {
@@ -53,35 +55,12 @@ struct backtest {
 	uint64_t system_alerts; /* of alerts_total: "type":"system" (a table evicting) */
 };
 
-/* Grow *items (of item_size bytes, *capacity of them) to hold at least one more. */
-static bool reserve_one(void **items, size_t *capacity, size_t count, size_t item_size,
-			size_t initial)
-{
-	if (count < *capacity)
-		return true;
-	size_t grown = *capacity ? *capacity * 2 : initial;
-	void *moved = realloc(*items, grown * item_size);
-	if (!moved)
-		return false;
-	*items = moved;
-	*capacity = grown;
-	return true;
-}
-
-static void copy_text(char *dst, const char *src, size_t size)
-{
-	size_t len = strnlen(src ? src : "", size - 1);
-
-	memcpy(dst, src ? src : "", len);
-	dst[len] = '\0';
-}
-
 /* ---- alert kinds ------------------------------------------------------------------------- */
 
 static void register_known_kinds(struct backtest *backtest)
 {
 	for (size_t i = 0; i < KNOWN_KIND_COUNT; i++)
-		copy_text(backtest->kinds[i], known_kinds[i], BACKTEST_KIND_MAX);
+		text_copy(backtest->kinds[i], known_kinds[i], BACKTEST_KIND_MAX);
 	backtest->kind_count = KNOWN_KIND_COUNT;
 }
 
@@ -97,7 +76,7 @@ static size_t kind_index(struct backtest *backtest, const char *kind)
 		name = OTHER_KIND;
 	if (backtest->kind_count == BACKTEST_MAX_KINDS)
 		return BACKTEST_MAX_KINDS - 1;
-	copy_text(backtest->kinds[backtest->kind_count], name, BACKTEST_KIND_MAX);
+	text_copy(backtest->kinds[backtest->kind_count], name, BACKTEST_KIND_MAX);
 	return backtest->kind_count++;
 }
 
@@ -130,13 +109,13 @@ static struct backtest_operator *add_operator(struct backtest *backtest, uint32_
 {
 	struct backtest_operator *op;
 
-	if (!reserve_one((void **)&backtest->operators, &backtest->operator_capacity,
-			 backtest->operator_count, sizeof(*op), INITIAL_OPERATOR_SLOTS))
+	if (array_reserve((void **)&backtest->operators, &backtest->operator_capacity,
+			  backtest->operator_count, sizeof(*op), INITIAL_OPERATOR_SLOTS) < 0)
 		return NULL;
 	op = &backtest->operators[backtest->operator_count];
 	memset(op, 0, sizeof(*op));
-	copy_text(op->agency, agency, sizeof(op->agency));
-	copy_text(op->operator_id, operator_id, sizeof(op->operator_id));
+	text_copy(op->agency, agency, sizeof(op->agency));
+	text_copy(op->operator_id, operator_id, sizeof(op->operator_id));
 	backtest->operator_slots[slot] = (uint32_t)++backtest->operator_count;
 	return op;
 }
@@ -174,8 +153,8 @@ static void widen_span(struct backtest *backtest, int64_t from_ms, int64_t to_ms
 static void keep_call(struct backtest *backtest, struct backtest_operator *op,
 		      const struct completed_call *call, bool premature)
 {
-	if (!reserve_one((void **)&op->history, &op->history_capacity, op->history_count,
-			 sizeof(*op->history), INITIAL_HISTORY_CALLS)) {
+	if (array_reserve((void **)&op->history, &op->history_capacity, op->history_count,
+			  sizeof(*op->history), INITIAL_HISTORY_CALLS) < 0) {
 		backtest->out_of_memory = true;
 		return;
 	}
@@ -215,8 +194,8 @@ static void keep_alert(struct backtest *backtest, const struct alert *alert, con
 {
 	char *copy;
 
-	if (!reserve_one((void **)&backtest->alerts, &backtest->alert_capacity, backtest->alert_count,
-			 sizeof(*backtest->alerts), INITIAL_ALERTS) ||
+	if (array_reserve((void **)&backtest->alerts, &backtest->alert_capacity, backtest->alert_count,
+			  sizeof(*backtest->alerts), INITIAL_ALERTS) < 0 ||
 	    !(copy = malloc(len + 1))) {
 		backtest->out_of_memory = true;
 		return;

@@ -21,6 +21,7 @@
 
 #include "backtest.h"
 #include "cadmon-version.h"
+#include "cli.h"
 #include "config.h"
 #include "progress.h"
 #include "report_html.h"
@@ -105,19 +106,6 @@ static void print_usage(FILE *out)
 	      out);
 }
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	fputs("cadmon-backtest: ", stderr);
-	vfprintf(stderr, format, args);
-	fputs("\nTry 'cadmon-backtest -h' for help.\n", stderr);
-	va_end(args);
-	return EXIT_USAGE;
-}
-
 enum { OPTION_JSON = 256, OPTION_HTML, OPTION_NO_FUTURE_GUARD, OPTION_MAX_REJECT_SHARE };
 
 static const struct option long_options[] = {
@@ -156,7 +144,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'm': options->mapping_name = optarg; break;
 		case OPTION_MAX_REJECT_SHARE:
 			if (!parse_share(optarg, &options->max_reject_share))
-				return usage_error("--max-reject-share must be a number from 0 to 1, not \"%s\"",
+				return cli_usage_error("--max-reject-share must be a number from 0 to 1, not \"%s\"",
 						   optarg);
 			break;
 		case OPTION_JSON: options->json = true; break;
@@ -165,12 +153,12 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'q': options->quiet = true; break;
 		case 'h': print_usage(stdout); return EXIT_OK;
 		case 'V': puts("cadmon-backtest " CADMON_VERSION); return EXIT_OK;
-		case ':': return usage_error("option \"%s\" needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		case ':': return cli_usage_error("option \"%s\" needs a value", argv[optind - 1]);
+		default: return cli_usage_error("unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no input FILE given (\"-\" reads standard input)");
+		return cli_usage_error("no input FILE given (\"-\" reads standard input)");
 	options->inputs = argv + optind;
 	options->input_count = (size_t)(argc - optind);
 	return -1;
@@ -529,8 +517,10 @@ int main(int argc, char **argv)
 {
 	struct options options;
 	struct config config;
-	int status = parse_options(argc, argv, &options);
+	int status;
 
+	cli_set_program("cadmon-backtest");
+	status = parse_options(argc, argv, &options);
 	if (status >= 0)
 		return status;
 	if (load_config(options.config_path, &config) < 0)

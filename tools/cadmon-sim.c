@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "net.h"
 #include "sim.h"
 #include "timestamp.h"
@@ -249,20 +250,6 @@ static void print_usage(FILE *out)
 	      out);
 }
 
-/* Print "cadmon-sim: MESSAGE" and a hint; returns the usage exit status. */
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	fputs("cadmon-sim: ", stderr);
-	vfprintf(stderr, format, args);
-	fputs("\nTry 'cadmon-sim -h' for help.\n", stderr);
-	va_end(args);
-	return SIM_EXIT_USAGE;
-}
-
 /* A decimal number in [low, high] (or (low, high] when low_open); 0 or SIM_EXIT_USAGE. */
 static int parse_number(const char *option, const char *text, double low, double high,
 			bool low_open, double *out)
@@ -273,7 +260,7 @@ static int parse_number(const char *option, const char *text, double low, double
 
 	if (errno != 0 || end == text || *end != '\0' || !isfinite(value) ||
 	    (low_open ? value <= low : value < low) || value > high)
-		return usage_error("--%s: expected a number %s %g and at most %g, got \"%s\"", option,
+		return cli_usage_error("--%s: expected a number %s %g and at most %g, got \"%s\"", option,
 				   low_open ? "above" : "of at least", low, high, text);
 	*out = value;
 	return 0;
@@ -287,7 +274,7 @@ static int parse_integer(const char *option, const char *text, long low, long hi
 	long value = strtol(text, &end, 10);
 
 	if (errno != 0 || end == text || *end != '\0' || value < low || value > high)
-		return usage_error("--%s: expected an integer from %ld to %ld, got \"%s\"", option, low,
+		return cli_usage_error("--%s: expected an integer from %ld to %ld, got \"%s\"", option, low,
 				   high, text);
 	*out = value;
 	return 0;
@@ -300,7 +287,7 @@ static int parse_seed(const char *text, uint64_t *seed)
 	unsigned long long value = strtoull(text, &end, 10);
 
 	if (errno != 0 || end == text || *end != '\0' || text[0] < '0' || text[0] > '9')
-		return usage_error("--seed: expected an unsigned 64-bit integer, got \"%s\"", text);
+		return cli_usage_error("--seed: expected an unsigned 64-bit integer, got \"%s\"", text);
 	*seed = (uint64_t)value;
 	return 0;
 }
@@ -310,7 +297,7 @@ static int parse_start(const char *text, int64_t *start_ms)
 	const char *why = NULL;
 
 	if (timestamp_parse_rfc3339(text, strlen(text), start_ms, &why) != 0)
-		return usage_error("--start: %s: \"%s\"", why ? why : "invalid timestamp", text);
+		return cli_usage_error("--start: %s: \"%s\"", why ? why : "invalid timestamp", text);
 	return 0;
 }
 
@@ -321,7 +308,7 @@ static int parse_agency(const char *text, char agency[SIM_AGENCY_MAX + 1])
 
 	if (len == 0 || len > SIM_AGENCY_MAX || strspn(text,
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
-		return usage_error("--agency: expected 1 to %d letters, digits, '_', '.' or '-', got \"%s\"",
+		return cli_usage_error("--agency: expected 1 to %d letters, digits, '_', '.' or '-', got \"%s\"",
 				   SIM_AGENCY_MAX, text);
 	memcpy(agency, text, len + 1);
 	return 0;
@@ -347,10 +334,10 @@ static int parse_bad(struct sim_options *options, const char *text)
 	    !take_number(rest, '\0', &share, &rest) || number != floor(number) || number < 1 ||
 	    number > SIM_MAX_OPERATORS || onset_hours < 0 || onset_hours > SIM_MAX_HOURS ||
 	    share < 0 || share > 1)
-		return usage_error("--bad: expected OPERATOR:ONSET_HOURS:SHARE (operator 1 to %d, "
+		return cli_usage_error("--bad: expected OPERATOR:ONSET_HOURS:SHARE (operator 1 to %d, "
 				   "share 0 to 1, e.g. 5:3:0.33), got \"%s\"", SIM_MAX_OPERATORS, text);
 	if (options->bad_count == SIM_MAX_MISCONDUCT)
-		return usage_error("--bad: at most %d misbehaving operators", SIM_MAX_MISCONDUCT);
+		return cli_usage_error("--bad: at most %d misbehaving operators", SIM_MAX_MISCONDUCT);
 	options->bad[options->bad_count++] = (struct sim_misconduct){
 		.operator_index = (unsigned)number - 1,
 		.onset_hours = onset_hours,
@@ -366,7 +353,7 @@ static int parse_connect(struct sim_options *options, const char *text)
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
-		return usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
+		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
 	options->connect = text;
 	return 0;
 }
@@ -380,7 +367,7 @@ static int parse_source(struct sim_options *options, const char *text)
 		if ((unsigned char)text[i] < 0x20 || text[i] == '"' || text[i] == '\\')
 			len = 0;
 	if (len == 0 || len > SIM_SOURCE_MAX_BYTES)
-		return usage_error("--source: expected 1 to %d bytes without quotes, backslashes or control "
+		return cli_usage_error("--source: expected 1 to %d bytes without quotes, backslashes or control "
 				   "characters, got \"%s\"", SIM_SOURCE_MAX_BYTES, text);
 	options->source = text;
 	return 0;
@@ -534,11 +521,11 @@ static int check_preset_misconduct(const struct sim_options *options)
 	for (size_t i = 0; i < scenario->misconduct_count; i++) {
 		const struct sim_misconduct *m = &scenario->misconduct[i];
 		if (m->operator_index >= scenario->operator_count)
-			return usage_error("--scenario %s: op-%02u is beyond --operators %u; "
+			return cli_usage_error("--scenario %s: op-%02u is beyond --operators %u; "
 					   "give --bad or --bad-operator -1", options->preset,
 					   m->operator_index + 1, scenario->operator_count);
 		if (m->onset_hours > scenario->shift_hours)
-			return usage_error("--scenario %s: op-%02u's onset %g h is after the end of "
+			return cli_usage_error("--scenario %s: op-%02u's onset %g h is after the end of "
 					   "the %g-hour shift", options->preset, m->operator_index + 1,
 					   m->onset_hours, scenario->shift_hours);
 	}
@@ -556,15 +543,15 @@ static int apply_single_form(struct sim_options *options)
 	if (options->preset && !options->single_form_given)
 		return check_preset_misconduct(options);
 	if (!bad_operator_exists && options->bad_operator_given)
-		return usage_error("--bad-operator: expected an operator number from 1 to %u, "
+		return cli_usage_error("--bad-operator: expected an operator number from 1 to %u, "
 				   "or -1 for none, got %ld", scenario->operator_count,
 				   options->bad_operator);
 	if (!bad_operator_exists)
-		return usage_error("--bad-operator: the default, op-%02ld, is beyond --operators %u; "
+		return cli_usage_error("--bad-operator: the default, op-%02ld, is beyond --operators %u; "
 				   "give --bad-operator N or -1", options->bad_operator,
 				   scenario->operator_count);
 	if (options->bad_operator > 0 && options->onset_hours > scenario->shift_hours)
-		return usage_error("--onset-hours: %g is after the end of the %g-hour shift",
+		return cli_usage_error("--onset-hours: %g is after the end of the %g-hour shift",
 				   options->onset_hours, scenario->shift_hours);
 	scenario->misconduct_count = 0;
 	if (options->bad_operator > 0) {
@@ -585,20 +572,20 @@ static int apply_bad_list(struct sim_options *options)
 	struct sim_scenario *scenario = &options->scenario;
 
 	if (options->single_form_given)
-		return usage_error("--bad: cannot be combined with --bad-operator, --onset-hours "
+		return cli_usage_error("--bad: cannot be combined with --bad-operator, --onset-hours "
 				   "or --hangup-share");
 	for (size_t i = 0; i < options->bad_count; i++) {
 		const struct sim_misconduct *m = &options->bad[i];
 		unsigned number = m->operator_index + 1;
 		if (m->operator_index >= scenario->operator_count)
-			return usage_error("--bad: op-%02u is beyond --operators %u", number,
+			return cli_usage_error("--bad: op-%02u is beyond --operators %u", number,
 					   scenario->operator_count);
 		if (m->onset_hours > scenario->shift_hours)
-			return usage_error("--bad: op-%02u's onset %g h is after the end of the "
+			return cli_usage_error("--bad: op-%02u's onset %g h is after the end of the "
 					   "%g-hour shift", number, m->onset_hours, scenario->shift_hours);
 		for (size_t j = 0; j < i; j++)
 			if (options->bad[j].operator_index == m->operator_index)
-				return usage_error("--bad: op-%02u is given twice", number);
+				return cli_usage_error("--bad: op-%02u is given twice", number);
 		scenario->misconduct[i] = *m;
 	}
 	scenario->misconduct_count = options->bad_count;
@@ -614,14 +601,14 @@ static int finish_options(struct sim_options *options)
 	if (rc != 0)
 		return rc;
 	if (options->storm_detail_given && !options->storm_start_given && !options->storm_from_preset)
-		return usage_error("--storm-hours, --storm-share and --storm-volume need a storm: "
+		return cli_usage_error("--storm-hours, --storm-share and --storm-volume need a storm: "
 				   "give --storm-start H or a storm --scenario");
 	if (sim_scenario_check(&options->scenario, why, sizeof(why)) != 0)
-		return usage_error("%s", why);
+		return cli_usage_error("%s", why);
 	if (net_tls_options_problem(&options->tls))
-		return usage_error("%s", net_tls_options_problem(&options->tls));
+		return cli_usage_error("%s", net_tls_options_problem(&options->tls));
 	if (options->tls.ca && !options->connect)
-		return usage_error("--ca goes with --connect");
+		return cli_usage_error("--ca goes with --connect");
 	return 0;
 }
 
@@ -648,7 +635,7 @@ static int apply_preset(int argc, char **argv, struct sim_options *options)
 		options->preset = optarg;
 		if (sim_scenario_preset(&options->scenario, optarg) != 0) {
 			list_presets(names, sizeof(names));
-			return usage_error("--scenario: expected one of %s, got \"%s\"", names, optarg);
+			return cli_usage_error("--scenario: expected one of %s, got \"%s\"", names, optarg);
 		}
 	}
 	return 0;
@@ -672,15 +659,15 @@ static int parse_options(int argc, char **argv, struct sim_options *options)
 			return 0;
 		}
 		if (option == ':')
-			return usage_error("option \"%s\" needs a value", argv[optind - 1]);
+			return cli_usage_error("option \"%s\" needs a value", argv[optind - 1]);
 		if (option == '?')
-			return usage_error("unknown option \"%s\"", argv[optind - 1]);
+			return cli_usage_error("unknown option \"%s\"", argv[optind - 1]);
 		int rc = apply_option(options, option, optarg);
 		if (rc != 0)
 			return rc;
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument \"%s\"", argv[optind]);
+		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
 	return finish_options(options) == 0 ? -1 : SIM_EXIT_USAGE;
 }
 
@@ -767,8 +754,10 @@ int main(int argc, char **argv)
 	struct sim_options options;
 	struct sim_shift shift = { 0 };
 	char why[SIM_WHY_MAX];
-	int status = parse_options(argc, argv, &options);
+	int status;
 
+	cli_set_program("cadmon-sim");
+	status = parse_options(argc, argv, &options);
 	if (status >= 0)
 		return status;
 	status = 1;

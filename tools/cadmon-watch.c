@@ -26,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "net.h"
 #include "watch_ack.h"
 #include "watch_board.h"
@@ -720,19 +721,6 @@ static void print_usage(FILE *out)
 	      out);
 }
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	fputs("cadmon-watch: ", stderr);
-	vfprintf(stderr, format, args);
-	fputs("\nTry 'cadmon-watch -h' for help.\n", stderr);
-	va_end(args);
-	return WATCH_EXIT_USAGE;
-}
-
 /* Seconds: a number in [low, 1e6]; 0 or WATCH_EXIT_USAGE. */
 static int parse_seconds(const char *option, const char *text, double low, bool low_open,
 			 double *out)
@@ -743,7 +731,7 @@ static int parse_seconds(const char *option, const char *text, double low, bool 
 
 	if (errno != 0 || end == text || *end != '\0' || !isfinite(value) ||
 	    (low_open ? value <= low : value < low) || value > 1e6)
-		return usage_error("--%s: expected seconds %s %g and at most 1000000, got \"%s\"", option,
+		return cli_usage_error("--%s: expected seconds %s %g and at most 1000000, got \"%s\"", option,
 				   low_open ? "above" : "of at least", low, text);
 	*out = value;
 	return 0;
@@ -756,7 +744,7 @@ static int parse_count(const char *text, long *count)
 	long value = strtol(text, &end, 10);
 
 	if (errno != 0 || end == text || *end != '\0' || value < 1)
-		return usage_error("--count: expected a positive integer, got \"%s\"", text);
+		return cli_usage_error("--count: expected a positive integer, got \"%s\"", text);
 	*count = value;
 	return 0;
 }
@@ -769,7 +757,7 @@ static int parse_since(const char *text, long long *since)
 	errno = 0;
 	*since = strtoll(text, &end, 10);
 	if (errno || end == text || *end || *since < 0)
-		return usage_error("--since needs an alert seq, 0 or more, not \"%s\"", text);
+		return cli_usage_error("--since needs an alert seq, 0 or more, not \"%s\"", text);
 	return 0;
 }
 
@@ -778,9 +766,9 @@ static int parse_connect(struct watch_options *options, const char *text)
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
-		return usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
+		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
 	if (options->address_count == WATCH_BOARD_MAX_INSTANCES)
-		return usage_error("--connect: at most %d addresses", WATCH_BOARD_MAX_INSTANCES);
+		return cli_usage_error("--connect: at most %d addresses", WATCH_BOARD_MAX_INSTANCES);
 	options->addresses[options->address_count++] = text;
 	return 0;
 }
@@ -791,7 +779,7 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 	size_t len = strlen(text);
 
 	if (len != WATCH_ID_HEX_DIGITS || strspn(text, "0123456789abcdef") != len)
-		return usage_error("--ack needs an alert_id of 16 hex digits, not \"%s\"", text);
+		return cli_usage_error("--ack needs an alert_id of 16 hex digits, not \"%s\"", text);
 	options->ack_id = text;
 	return 0;
 }
@@ -852,7 +840,7 @@ static int read_token_file(const char *path, char *token, size_t size)
 	size_t len;
 
 	if (!file)
-		return usage_error("--token-file: cannot read %s: %s", path, strerror(errno));
+		return cli_usage_error("--token-file: cannot read %s: %s", path, strerror(errno));
 	if (fstat(fileno(file), &st) == 0 && (st.st_mode & 077))
 		warn("%s can be read by other users (mode %03o): chmod 600 it", path, (unsigned)(st.st_mode & 0777));
 	if (!fgets(token, (int)size, file))
@@ -865,7 +853,7 @@ static int read_token_file(const char *path, char *token, size_t size)
 	len = strspn(token, " \t");
 	memmove(token, token + len, strlen(token + len) + 1);
 	if (!token[0])
-		return usage_error("--token-file: no token on the first line of %s", path);
+		return cli_usage_error("--token-file: no token on the first line of %s", path);
 	return 0;
 }
 
@@ -903,13 +891,13 @@ static int apply_option(struct watch_options *options, int option, const char *v
 static int check_ack_options(const struct watch_options *options)
 {
 	if (!options->ack_id && (options->ack_by || options->ack_note))
-		return usage_error("--by and --note go with --ack");
+		return cli_usage_error("--by and --note go with --ack");
 	if (!options->ack_id)
 		return 0;
 	if (!options->ack_by || options->ack_by[0] == '\0' || strlen(options->ack_by) > WATCH_BY_MAX_BYTES)
-		return usage_error("--ack needs --by NAME of 1 to %d bytes", WATCH_BY_MAX_BYTES);
+		return cli_usage_error("--ack needs --by NAME of 1 to %d bytes", WATCH_BY_MAX_BYTES);
 	if (options->ack_note && strlen(options->ack_note) > WATCH_NOTE_MAX_BYTES)
-		return usage_error("--note: at most %d bytes", WATCH_NOTE_MAX_BYTES);
+		return cli_usage_error("--note: at most %d bytes", WATCH_NOTE_MAX_BYTES);
 	return 0;
 }
 
@@ -930,19 +918,19 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 			return 0;
 		}
 		if (option == ':')
-			return usage_error("option \"%s\" needs a value", argv[optind - 1]);
+			return cli_usage_error("option \"%s\" needs a value", argv[optind - 1]);
 		if (option == '?')
-			return usage_error("unknown option \"%s\"", argv[optind - 1]);
+			return cli_usage_error("unknown option \"%s\"", argv[optind - 1]);
 		int rc = apply_option(options, option, optarg);
 		if (rc != 0)
 			return rc;
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument \"%s\"", argv[optind]);
+		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (options->address_count == 0)
 		options->addresses[options->address_count++] = WATCH_DEFAULT_ADDRESS;
 	if (net_tls_options_problem(&options->tls))
-		return usage_error("%s", net_tls_options_problem(&options->tls));
+		return cli_usage_error("%s", net_tls_options_problem(&options->tls));
 	return check_ack_options(options) != 0 ? WATCH_EXIT_USAGE : -1;
 }
 
@@ -996,8 +984,10 @@ int main(int argc, char **argv)
 {
 	struct watch_options options;
 	struct watch_session session;
-	int status = parse_options(argc, argv, &options);
+	int status;
 
+	cli_set_program("cadmon-watch");
+	status = parse_options(argc, argv, &options);
 	if (status >= 0)
 		return status;
 	char why[NET_WHY_MAX];

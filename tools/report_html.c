@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cadmon-version.h"
 #include "engine_counters.h"
 #include "html_escape.h"
@@ -501,7 +502,7 @@ static void write_legend(const struct page *page)
 	      "stroke=\"#adb5bd\" stroke-width=\"2\"/></svg>call</span>"
 	      "<span><svg width=\"14\" height=\"16\"><line x1=\"7\" y1=\"0\" x2=\"7\" y2=\"16\" "
 	      "stroke=\"#e03131\" stroke-width=\"2\"/></svg>premature hangup</span>", out);
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
 		fprintf(out, "<span><svg width=\"16\" height=\"16\"><path d=\"%s\" "
 			"transform=\"translate(8,8)\" fill=\"%s\"/></svg>%s</span>",
 			timeline_svg_kind_shape(kinds[k]), timeline_svg_kind_color(kinds[k]), kinds[k]);

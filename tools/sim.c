@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "timestamp.h"
 
 #define SIM_POCKET_RING 8               /* recent pocket-dial numbers that may dial again */
 #define SIM_MAX_EXPECTED_CALLS (SIM_MAX_CALLS * 0.8)
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MS_PER_SECOND 1000.0
 #define MS_PER_HOUR 3600000.0
 #define SIM_LN2 0.6931471805599453

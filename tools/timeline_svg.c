@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "html_escape.h"
 #include "timestamp.h"
 
@@ -79,7 +80,7 @@ const char *timeline_svg_kind_shape(const char *kind)
 
 const char *timeline_svg_rule_color(size_t rule_index)
 {
-	return rule_colors[rule_index % (sizeof(rule_colors) / sizeof(rule_colors[0]))];
+	return rule_colors[rule_index % ARRAY_SIZE(rule_colors)];
 }
 
 /* ---- scales ------------------------------------------------------------------------------ */
@@ -194,7 +195,7 @@ static int64_t tick_interval_ms(int64_t span_ms)
 		3 * MS_PER_HOUR, 6 * MS_PER_HOUR, 12 * MS_PER_HOUR, MS_PER_DAY, 2 * MS_PER_DAY,
 		7 * MS_PER_DAY, 14 * MS_PER_DAY, 28 * MS_PER_DAY};
 
-	for (size_t i = 0; i < sizeof(intervals) / sizeof(intervals[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(intervals); i++)
 		if (span_ms / intervals[i] <= MAX_AXIS_TICKS)
 			return intervals[i];
 	return span_ms / MAX_AXIS_TICKS + 1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "timestamp.h"
 #include "watch_json.h"
 #include "watch_text.h"
@@ -309,7 +310,7 @@ static const char *kind_word(const char *kind)
 		{ "resolved", "RESOLVED" },  { "acknowledged", "ACKED" },
 	};
 
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strcmp(kind, words[i][0]) == 0)
 			return words[i][1];
 	return kind;
@@ -567,7 +568,7 @@ static bool is_notice_kind(const char *kind)
 	static const char *const kinds[] = { "firing", "escalated", "update", "resolved",
 					     "acknowledged" };
 
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (strcmp(kind, kinds[i]) == 0)
 			return true;
 	return false;
