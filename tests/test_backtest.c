@@ -26,8 +26,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "tool_run.h"
+
 #define OUTPUT_MAX_BYTES (16u * 1024 * 1024)
-#define MAX_ARGS 16
 #define PATH_MAX_BYTES 256
 #define READ_CHUNK_BYTES (1024u * 1024u) /* tools/line_reader.h LINE_READER_CHUNK_BYTES */
 #define MAX_LINE_BYTES 256               /* feed.max_line_bytes in test_config */
@@ -231,103 +232,15 @@ struct fixture {
 
 static struct fixture fixture;
 
-/* What a run of the tool produced. */
-struct run {
-	char *out;
-	size_t out_len;
-	char *err;
-	size_t err_len;
-	int exit_status; /* -1 when it did not exit normally */
-};
-
 /* ---- running the tool -------------------------------------------------------------------- */
 
-static void run_free(struct run *run)
-{
-	free(run->out);
-	free(run->err);
-	memset(run, 0, sizeof(*run));
-}
-
-/* Append what is readable on fd to *buffer; false at EOF. */
-static bool read_some(int fd, char **buffer, size_t *len)
-{
-	char chunk[65536];
-	ssize_t n = read(fd, chunk, sizeof(chunk));
-
-	if (n < 0 && errno == EINTR)
-		return true;
-	if (n <= 0)
-		return false;
-	assert_true(*len + (size_t)n <= OUTPUT_MAX_BYTES);
-	*buffer = realloc(*buffer, *len + (size_t)n + 1);
-	assert_non_null(*buffer);
-	memcpy(*buffer + *len, chunk, (size_t)n);
-	*len += (size_t)n;
-	(*buffer)[*len] = '\0';
-	return true;
-}
-
-/* In the child: stdin from stdin_path (or /dev/null), stdout and stderr to the pipes. */
-static void exec_tool(char **argv, const char *stdin_path, int out_pipe[2], int err_pipe[2])
-{
-	int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
-
-	if (in < 0)
-		_exit(126);
-	dup2(in, STDIN_FILENO);
-	dup2(out_pipe[1], STDOUT_FILENO);
-	dup2(err_pipe[1], STDERR_FILENO);
-	close(in);
-	close(out_pipe[0]);
-	close(err_pipe[0]);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	execv(argv[0], argv);
-	_exit(127);
-}
-
 /* Run $CADMON_BACKTEST with args (NULL-terminated), stdin from stdin_path (NULL: empty). */
-static void run_tool_with_stdin(const char *const args[], const char *stdin_path, struct run *run)
+static void run_tool_with_stdin(const char *const args[], const char *stdin_path, struct tool_run *run)
 {
-	const char *tool = getenv("CADMON_BACKTEST");
-	char *argv[MAX_ARGS + 2];
-	int out_pipe[2], err_pipe[2], status;
-	size_t argc = 0;
-
-	assert_non_null(tool);
-	argv[argc++] = (char *)tool;
-	for (; args[argc - 1]; argc++) {
-		assert_true(argc <= MAX_ARGS);
-		argv[argc] = (char *)args[argc - 1];
-	}
-	argv[argc] = NULL;
-	assert_int_equal(pipe(out_pipe), 0);
-	assert_int_equal(pipe(err_pipe), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		exec_tool(argv, stdin_path, out_pipe, err_pipe);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	memset(run, 0, sizeof(*run));
-	run->out = calloc(1, 1);
-	run->err = calloc(1, 1);
-	struct pollfd fds[2] = {{.fd = out_pipe[0], .events = POLLIN}, {.fd = err_pipe[0], .events = POLLIN}};
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		assert_true(poll(fds, 2, 60000) > 0);
-		if (fds[0].revents && !read_some(out_pipe[0], &run->out, &run->out_len))
-			fds[0].fd = -1;
-		if (fds[1].revents && !read_some(err_pipe[0], &run->err, &run->err_len))
-			fds[1].fd = -1;
-	}
-	close(out_pipe[0]);
-	close(err_pipe[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	run->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	tool_run(getenv("CADMON_BACKTEST"), args, stdin_path, run);
 }
 
-static void run_tool(const char *const args[], struct run *run)
+static void run_tool(const char *const args[], struct tool_run *run)
 {
 	run_tool_with_stdin(args, NULL, run);
 }
@@ -472,7 +385,7 @@ static char *expected_text_output(unsigned files, size_t bytes)
 	return text.data;
 }
 
-static void assert_text_output(const struct run *run, unsigned files, size_t bytes)
+static void assert_text_output(const struct tool_run *run, unsigned files, size_t bytes)
 {
 	char *expected = expected_text_output(files, bytes);
 
@@ -543,7 +456,7 @@ static void assert_operator(json_object *op, const char *agency, const char *nam
 static void test_text_report_is_exact(void **state)
 {
 	const char *const args[] = {"-c", fixture.config, fixture.recording, NULL};
-	struct run run;
+	struct tool_run run;
 	char expected_err[4096];
 
 	(void)state;
@@ -551,20 +464,20 @@ static void test_text_report_is_exact(void **state)
 	assert_text_output(&run, 1, fixture.recording_bytes);
 	snprintf(expected_err, sizeof(expected_err), EXPECTED_REJECTS_FORMAT, fixture.recording);
 	assert_string_equal(run.err, expected_err);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* --quiet: the same report, nothing on stderr. */
 static void test_quiet_says_nothing_on_stderr(void **state)
 {
 	const char *const args[] = {"--quiet", "-c", fixture.config, fixture.recording, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_tool(args, &run);
 	assert_text_output(&run, 1, fixture.recording_bytes);
 	assert_string_equal(run.err, "");
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void assert_json_totals(json_object *totals)
@@ -616,7 +529,7 @@ static void assert_json_totals(json_object *totals)
 static void test_json_report_is_exact(void **state)
 {
 	const char *const args[] = {"--json", "-c", fixture.config, fixture.recording, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_tool(args, &run);
@@ -639,7 +552,7 @@ static void test_json_report_is_exact(void **state)
 	assert_operator(json_object_array_get_idx(operators, 3), NULL, "op-x", 2, 0, "0", 0, 0, 0, 0, 0);
 	assert_json_totals(field(document, "totals"));
 	json_object_put(document);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* --html: a self-contained page with a timeline per operator and every name in it. */
@@ -647,7 +560,7 @@ static void test_html_report_is_self_contained(void **state)
 {
 	char html_path[PATH_MAX_BYTES];
 	const char *args[] = {"-c", fixture.config, "--html", html_path, fixture.recording, NULL};
-	struct run run;
+	struct tool_run run;
 	size_t len;
 
 	(void)state;
@@ -672,7 +585,7 @@ static void test_html_report_is_self_contained(void **state)
 		if (strstr(html, banned[i]))
 			fail_msg("the report refers to something outside it: \"%s\"", banned[i]);
 	free(html);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* Names from the feed are escaped in the page: nothing the feed says becomes markup. */
@@ -685,7 +598,7 @@ static void test_html_escapes_feed_text(void **state)
 		"\"released_by\":\"operator\"}\n";
 	char input[PATH_MAX_BYTES], html_path[PATH_MAX_BYTES];
 	const char *args[] = {"--quiet", "--html", html_path, input, NULL};
-	struct run run;
+	struct tool_run run;
 	size_t len;
 
 	(void)state;
@@ -699,7 +612,7 @@ static void test_html_escapes_feed_text(void **state)
 	assert_null(strstr(html, "<b>op"));
 	assert_null(strstr(html, "<i>A"));
 	free(html);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* ---- tests: reading ---------------------------------------------------------------------- */
@@ -710,7 +623,7 @@ static void test_files_and_stdin_are_one_stream(void **state)
 	char part1[PATH_MAX_BYTES], part2[PATH_MAX_BYTES], part3[PATH_MAX_BYTES];
 	const char *const args[] = {"--quiet", "-c", fixture.config, part1, "-", part3, NULL};
 	struct text text[3] = {{0}, {0}, {0}};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(part1, "part1.ndjson");
@@ -726,7 +639,7 @@ static void test_files_and_stdin_are_one_stream(void **state)
 	assert_text_output(&run, 3, fixture.recording_bytes);
 	for (size_t i = 0; i < 3; i++)
 		free(text[i].data);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* An event line of exactly max_line_bytes (with or without "\r") is read; one byte more is
@@ -739,7 +652,7 @@ static void test_line_limits_and_chunk_boundaries(void **state)
 	char input[PATH_MAX_BYTES], head[160];
 	const char *const args[] = {"--json", "--quiet", "-c", fixture.config, input, NULL};
 	struct text text = {0};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(input, "limits.ndjson");
@@ -777,7 +690,7 @@ static void test_line_limits_and_chunk_boundaries(void **state)
 	assert_count(totals, "open_calls", 0);
 	json_object_put(document);
 	free(text.data);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* Lines naming their CAD with "source": each has its own clock. A line a year ahead of the
@@ -795,7 +708,7 @@ static void test_sources_and_the_future_guard(void **state)
 	char input[PATH_MAX_BYTES], expected[512];
 	const char *const args[] = {"-c", fixture.config, input, NULL};
 	const char *const unguarded[] = {"--json", "--no-future-guard", "-c", fixture.config, input, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(input, "sources.ndjson");
@@ -812,7 +725,7 @@ static void test_sources_and_the_future_guard(void **state)
 	assert_non_null(strstr(run.out, "sources\n"
 					"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 0 s behind\n"
 					"  cad-2                  2 events, 2 late, 1 future, 0 too_late, 3570 s behind\n"));
-	run_free(&run);
+	tool_run_free(&run);
 	run_tool(unguarded, &run);
 	assert_int_equal(run.exit_status, 0);
 	json_object *document = json_tokener_parse(run.out);
@@ -824,7 +737,7 @@ static void test_sources_and_the_future_guard(void **state)
 	assert_count(field(totals, "rejects"), "too_late", 2);
 	assert_int_equal(json_object_array_length(field(totals, "sources")), 2);
 	json_object_put(document);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
@@ -835,7 +748,7 @@ static void test_unterminated_last_line_is_read(void **state)
 		"{\"type\":\"call_end\",\"call_id\":\"u1\",\"ts\":\"2026-11-29T08:00:30Z\",\"released_by\":\"caller\"}";
 	char input[PATH_MAX_BYTES];
 	const char *const args[] = {"--json", input, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(input, "unterminated.ndjson");
@@ -850,14 +763,14 @@ static void test_unterminated_last_line_is_read(void **state)
 	assert_count(totals, "unterminated_lines", 1);
 	assert_string_equal(run.err, "");
 	json_object_put(document);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* ---- tests: determinism ------------------------------------------------------------------ */
 
 static void assert_same_output_twice(const char *const args[], const char *html_path)
 {
-	struct run first, second;
+	struct tool_run first, second;
 	char *first_html = NULL, *second_html = NULL;
 	size_t first_len = 0, second_len = 0;
 
@@ -877,8 +790,8 @@ static void assert_same_output_twice(const char *const args[], const char *html_
 		assert_memory_equal(first_html, second_html, first_len);
 	free(first_html);
 	free(second_html);
-	run_free(&first);
-	run_free(&second);
+	tool_run_free(&first);
+	tool_run_free(&second);
 }
 
 /* The same file and configuration give the same bytes, in every format. */
@@ -910,7 +823,7 @@ static void test_bad_config_exits_1(void **state)
 		"      min_ratio: 1.5\n";
 	char config[PATH_MAX_BYTES], expected[2 * PATH_MAX_BYTES + 160];
 	const char *const args[] = {"-c", config, fixture.recording, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(config, "bad.yaml");
@@ -922,14 +835,14 @@ static void test_bad_config_exits_1(void **state)
 		 "%s:4:23: detector.rules[0].window_seconds: must be an integer from 1 to 2592000\n"
 		 "%s:5:18: detector.rules[0].min_ratio: must be a number from 0 to 1\n", config, config);
 	assert_string_equal(run.err, expected);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_unreadable_config_exits_1(void **state)
 {
 	char config[PATH_MAX_BYTES], expected[PATH_MAX_BYTES + 64];
 	const char *const args[] = {"-c", config, fixture.recording, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(config, "no-such.yaml");
@@ -938,7 +851,7 @@ static void test_unreadable_config_exits_1(void **state)
 	snprintf(expected, sizeof(expected), "%s: cannot read: No such file or directory\n", config);
 	assert_string_equal(run.err, expected);
 	assert_string_equal(run.out, "");
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* A missing input is found before any input is read: no partial report. */
@@ -946,7 +859,7 @@ static void test_missing_input_exits_1(void **state)
 {
 	char missing[PATH_MAX_BYTES], expected[PATH_MAX_BYTES + 64];
 	const char *const args[] = {"-c", fixture.config, fixture.recording, missing, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(missing, "no-such.ndjson");
@@ -956,26 +869,26 @@ static void test_missing_input_exits_1(void **state)
 		 "cadmon-backtest: %s: cannot open: No such file or directory\n", missing);
 	assert_string_equal(run.err, expected);
 	assert_string_equal(run.out, "");
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_directory_input_exits_1(void **state)
 {
 	char expected[PATH_MAX_BYTES + 64];
 	const char *const args[] = {fixture.dir, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 1);
 	snprintf(expected, sizeof(expected), "cadmon-backtest: %s: is a directory\n", fixture.dir);
 	assert_string_equal(run.err, expected);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void assert_usage_error(const char *const args[], const char *first_line)
 {
-	struct run run;
+	struct tool_run run;
 	char expected[256];
 
 	run_tool(args, &run);
@@ -984,7 +897,7 @@ static void assert_usage_error(const char *const args[], const char *first_line)
 	snprintf(expected, sizeof(expected), "cadmon-backtest: %s\nTry 'cadmon-backtest -h' for help.\n",
 		 first_line);
 	assert_string_equal(run.err, expected);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_usage_errors_exit_2(void **state)
@@ -1007,7 +920,7 @@ static void test_help_exits_0(void **state)
 		"usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] [--json]\n"
 		"                       [--html FILE] [--quiet] [--no-future-guard] FILE...\n";
 	const char *const args[] = {"-h", NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_tool(args, &run);
@@ -1015,7 +928,7 @@ static void test_help_exits_0(void **state)
 	assert_true(run.out_len > strlen(usage));
 	assert_memory_equal(run.out, usage, strlen(usage));
 	assert_string_equal(run.err, "");
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* ---- tests: record mappings and the rejected share ------------------------------------- */
@@ -1040,7 +953,7 @@ static void test_example_cdr_mapping(void **state)
 {
 	const char *const mapped[] = {"-c", EXAMPLE_CONFIG, "--mapping", "example-cdr", EXAMPLE_CSV, NULL};
 	const char *const feed[] = {"-c", EXAMPLE_CONFIG, EXAMPLE_NDJSON, NULL};
-	struct run csv, ndjson;
+	struct tool_run csv, ndjson;
 	size_t alerts_len = 0;
 	char *alerts = read_whole_file(EXAMPLE_ALERTS, &alerts_len);
 
@@ -1064,8 +977,8 @@ static void test_example_cdr_mapping(void **state)
 	*strstr(ndjson.out, "  bytes read") = '\0';
 	assert_string_equal(csv.out, ndjson.out);
 	free(alerts);
-	run_free(&csv);
-	run_free(&ndjson);
+	tool_run_free(&csv);
+	tool_run_free(&ndjson);
 }
 
 /* A CSV given as feed lines: every line rejected, the summary on stderr, exit 3, the report
@@ -1075,7 +988,7 @@ static void test_csv_as_feed_lines_exits_3(void **state)
 	const char *const plain[] = {"--quiet", EXAMPLE_CSV, NULL};
 	const char *const tolerant[] = {"--quiet", "--max-reject-share", "1", EXAMPLE_CSV, NULL};
 	const char *const bad_share[] = {"--max-reject-share", "1.5", EXAMPLE_CSV, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_tool(plain, &run);
@@ -1086,11 +999,11 @@ static void test_csv_as_feed_lines_exits_3(void **state)
 			    "cadmon-backtest: 100.0% of the records were rejected, more than --max-reject-share "
 			    "0.5: is the input feed lines (protocol v1), or does it need --mapping?\n");
 	assert_non_null(strstr(run.out, "  rejected lines         302\n"));
-	run_free(&run);
+	tool_run_free(&run);
 	run_tool(tolerant, &run);
 	assert_int_equal(run.exit_status, 0);
 	assert_string_equal(run.err, "");
-	run_free(&run);
+	tool_run_free(&run);
 	assert_usage_error(bad_share, "--max-reject-share must be a number from 0 to 1, not \"1.5\"");
 }
 
@@ -1110,7 +1023,7 @@ static void test_mapping_rejects_summarized(void **state)
 	const char *const strict[] = {"-q", "-c", EXAMPLE_CONFIG, "-m", "example-cdr", "--max-reject-share",
 				      "0.25", input, NULL};
 	const char *const unknown[] = {"-c", EXAMPLE_CONFIG, "-m", "vendor-x", input, NULL};
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	path_in_dir(input, "rows.csv");
@@ -1126,7 +1039,7 @@ static void test_mapping_rejects_summarized(void **state)
 		 input);
 	assert_string_equal(run.err, expected);
 	assert_non_null(strstr(run.out, "  completed calls        2\n"));
-	run_free(&run);
+	tool_run_free(&run);
 	run_tool(strict, &run);
 	assert_int_equal(run.exit_status, 3);
 	assert_string_equal(run.err,
@@ -1134,11 +1047,11 @@ static void test_mapping_rejects_summarized(void **state)
 			    "missing_field 1, bad_timestamp 1\n"
 			    "cadmon-backtest: 50.0% of the records were rejected, more than --max-reject-share "
 			    "0.25: does the mapping describe these records?\n");
-	run_free(&run);
+	tool_run_free(&run);
 	run_tool(unknown, &run);
 	assert_int_equal(run.exit_status, 1);
 	assert_string_equal(run.err, "cadmon-backtest: no mapping named \"vendor-x\" in " EXAMPLE_CONFIG "\n");
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* The example's time zone is the system's America/Chicago tzfile: the fall-back hour read as
@@ -1154,7 +1067,7 @@ static void test_mapping_daylight_saving_time(void **state)
 	size_t len = 0;
 	char *example = read_whole_file(EXAMPLE_CONFIG, &len);
 	char *ambiguous = strstr(example, "ambiguous_time: earlier");
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	assert_non_null(ambiguous);
@@ -1170,16 +1083,16 @@ static void test_mapping_daylight_saving_time(void **state)
 	run_tool(earlier_fall, &run);
 	assert_non_null(strstr(run.out, "  event time from        2026-11-01T06:30:00.000Z\n"
 					"  event time to          2026-11-01T06:45:00.000Z\n"));
-	run_free(&run);
+	tool_run_free(&run);
 	run_tool(later_fall, &run);
 	assert_non_null(strstr(run.out, "  event time from        2026-11-01T07:30:00.000Z\n"
 					"  event time to          2026-11-01T07:45:00.000Z\n"));
-	run_free(&run);
+	tool_run_free(&run);
 	run_tool(spring_run, &run);
 	assert_string_equal(run.err, "");
 	assert_non_null(strstr(run.out, "  event time from        2026-03-08T08:30:00.000Z\n"
 					"  event time to          2026-03-08T08:40:00.000Z\n"));
-	run_free(&run);
+	tool_run_free(&run);
 	free(example);
 }
 

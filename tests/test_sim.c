@@ -26,8 +26,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "tool_run.h"
+
 #define OUTPUT_MAX_BYTES (16u * 1024 * 1024)
-#define MAX_ARGS 32
 #define MAX_CALLS 4096
 #define MAX_OPERATORS 16
 #define SHORT_TALK_MS 20000 /* cadmon's default max_talk_seconds */
@@ -62,62 +63,6 @@
 	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false," \
 	"\"calls\":56,\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0}\n"
 
-/* What a run of the simulator produced. */
-struct run {
-	char *out;
-	size_t out_len;
-	char *err;
-	size_t err_len;
-	int exit_status; /* -1 when it did not exit normally */
-};
-
-/* A child simulator and the read ends of its stdout and stderr. */
-struct child {
-	pid_t pid;
-	int out_fd;
-	int err_fd;
-};
-
-static void run_free(struct run *run)
-{
-	free(run->out);
-	free(run->err);
-	memset(run, 0, sizeof(*run));
-}
-
-/* Start $CADMON_SIM with args (NULL-terminated) and pipes for its output. */
-static void spawn_sim(const char *const args[], struct child *child)
-{
-	const char *sim = getenv("CADMON_SIM");
-	char *argv[MAX_ARGS + 2];
-	int out_pipe[2], err_pipe[2];
-	size_t argc = 0;
-
-	assert_non_null(sim);
-	argv[argc++] = (char *)sim;
-	for (; args[argc - 1] && argc <= MAX_ARGS; argc++)
-		argv[argc] = (char *)args[argc - 1];
-	argv[argc] = NULL;
-	assert_int_equal(pipe(out_pipe), 0);
-	assert_int_equal(pipe(err_pipe), 0);
-	child->pid = fork();
-	assert_true(child->pid >= 0);
-	if (child->pid == 0) {
-		dup2(out_pipe[1], STDOUT_FILENO);
-		dup2(err_pipe[1], STDERR_FILENO);
-		close(out_pipe[0]);
-		close(err_pipe[0]);
-		close(out_pipe[1]);
-		close(err_pipe[1]);
-		execv(sim, argv);
-		_exit(127);
-	}
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	child->out_fd = out_pipe[0];
-	child->err_fd = err_pipe[0];
-}
-
 /* Append what is readable on fd to *buffer; false at EOF. */
 static bool read_some(int fd, char **buffer, size_t *len)
 {
@@ -137,35 +82,10 @@ static bool read_some(int fd, char **buffer, size_t *len)
 	return true;
 }
 
-/* Read both pipes to EOF, then reap the child. */
-static void collect(struct child *child, struct run *run)
+/* Run $CADMON_SIM with args (NULL-terminated). */
+static void run_sim(const char *const args[], struct tool_run *run)
 {
-	struct pollfd fds[2] = { { .fd = child->out_fd, .events = POLLIN },
-				 { .fd = child->err_fd, .events = POLLIN } };
-	int status;
-
-	memset(run, 0, sizeof(*run));
-	run->out = calloc(1, 1);
-	run->err = calloc(1, 1);
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		assert_true(poll(fds, 2, 30000) > 0);
-		if (fds[0].revents && !read_some(child->out_fd, &run->out, &run->out_len))
-			fds[0].fd = -1;
-		if (fds[1].revents && !read_some(child->err_fd, &run->err, &run->err_len))
-			fds[1].fd = -1;
-	}
-	close(child->out_fd);
-	close(child->err_fd);
-	assert_int_equal(waitpid(child->pid, &status, 0), child->pid);
-	run->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void run_sim(const char *const args[], struct run *run)
-{
-	struct child child;
-
-	spawn_sim(args, &child);
-	collect(&child, run);
+	tool_run(getenv("CADMON_SIM"), args, NULL, run);
 }
 
 /* ---- reading the protocol lines ---------------------------------------------------------- */
@@ -338,7 +258,7 @@ static uint64_t fnv1a64(const char *data, size_t len)
 static void test_same_seed_gives_identical_bytes(void **state)
 {
 	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
-	struct run first, second;
+	struct tool_run first, second;
 
 	(void)state;
 	run_sim(args, &first);
@@ -349,30 +269,30 @@ static void test_same_seed_gives_identical_bytes(void **state)
 	assert_int_equal(first.out_len, second.out_len);
 	assert_memory_equal(first.out, second.out, first.out_len);
 	assert_string_equal(first.err, "");
-	run_free(&first);
-	run_free(&second);
+	tool_run_free(&first);
+	tool_run_free(&second);
 }
 
 static void test_different_seed_gives_different_output(void **state)
 {
 	static const char *const seed_7[] = { "--seed", "7", SMALL_SHIFT, NULL };
 	static const char *const seed_8[] = { "--seed", "8", SMALL_SHIFT, NULL };
-	struct run a, b;
+	struct tool_run a, b;
 
 	(void)state;
 	run_sim(seed_7, &a);
 	run_sim(seed_8, &b);
 	assert_int_equal(b.exit_status, 0);
 	assert_true(a.out_len != b.out_len || memcmp(a.out, b.out, a.out_len) != 0);
-	run_free(&a);
-	run_free(&b);
+	tool_run_free(&a);
+	tool_run_free(&b);
 }
 
 /* The exact output for seed 7, pinned: the same bytes on every platform and compiler. */
 static void test_seed_7_exact_output(void **state)
 {
 	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
-	struct run run;
+	struct tool_run run;
 	unsigned lines = 0;
 
 	(void)state;
@@ -382,27 +302,27 @@ static void test_seed_7_exact_output(void **state)
 	assert_int_equal(lines, SEED_7_LINES);
 	assert_int_equal(strncmp(run.out, SEED_7_FIRST_LINE, strlen(SEED_7_FIRST_LINE)), 0);
 	assert_int_equal(fnv1a64(run.out, run.out_len), SEED_7_FNV1A);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_every_line_is_protocol_v1_in_ts_order(void **state)
 {
 	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
 	static struct shift shift;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
 	parse_shift(run.out, &shift);
 	assert_int_equal(shift.lines, SEED_7_LINES);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_each_call_starts_and_ends_once(void **state)
 {
 	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
 	static struct shift shift;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
@@ -419,7 +339,7 @@ static void test_each_call_starts_and_ends_once(void **state)
 		if (call->transfers)
 			assert_true(call->transfer_ms > call->start_ms && call->transfer_ms < call->end_ms);
 	}
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* Short (< 20 s), released by the operator, nothing done: what the detector calls premature. */
@@ -453,7 +373,7 @@ static void test_bad_operator_cuts_calls_after_onset(void **state)
 	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, NULL };
 	static struct shift shift;
 	struct share before, after;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
@@ -472,7 +392,7 @@ static void test_bad_operator_cuts_calls_after_onset(void **state)
 		count_premature(&shift, op, &before, &after);
 		assert_true(5 * after.premature < after.calls); /* honest: pocket dials, under 20% */
 	}
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_no_bad_operator_means_no_rise(void **state)
@@ -480,7 +400,7 @@ static void test_no_bad_operator_means_no_rise(void **state)
 	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, "--bad-operator", "-1", NULL };
 	static struct shift shift;
 	struct share before, after;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
@@ -488,7 +408,7 @@ static void test_no_bad_operator_means_no_rise(void **state)
 	parse_shift(run.out, &shift);
 	count_premature(&shift, 2, &before, &after);
 	assert_true(5 * after.premature < after.calls);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* Read a whole small file into a malloc'd string. */
@@ -509,7 +429,7 @@ static void test_truth_file_names_the_bad_operator(void **state)
 {
 	char dir[] = "/tmp/test_sim.XXXXXX";
 	char path[64];
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -522,18 +442,18 @@ static void test_truth_file_names_the_bad_operator(void **state)
 	free(truth);
 	unlink(path);
 	rmdir(dir);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void expect_usage_error(const char *const args[], const char *message)
 {
-	struct run run;
+	struct tool_run run;
 
 	run_sim(args, &run);
 	assert_int_equal(run.exit_status, 2);
 	assert_string_equal(run.out, "");
 	assert_string_equal(run.err, message);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_bad_options_exit_2_with_a_message(void **state)
@@ -564,23 +484,23 @@ static void test_bad_options_exit_2_with_a_message(void **state)
 	expect_usage_error(bad_share,
 		"cadmon-sim: --hangup-share: expected a number of at least 0 and at most 1, got \"1.5\"\n"
 		"Try 'cadmon-sim -h' for help.\n");
-	struct run run;
+	struct tool_run run;
 	run_sim(bad_start, &run);
 	assert_int_equal(run.exit_status, 2);
 	assert_int_equal(strncmp(run.err, "cadmon-sim: --start: ", 21), 0);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_help_exits_0(void **state)
 {
 	static const char *const args[] = { "-h", NULL };
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	assert_int_equal(strncmp(run.out, "usage: cadmon-sim [OPTION...]\n", 30), 0);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* A loopback listener on an ephemeral port. */
@@ -604,30 +524,30 @@ static void test_connect_sends_the_same_bytes(void **state)
 	char address[32];
 	unsigned port;
 	int listener = listen_loopback(&port);
-	struct run expected, run;
-	struct child child;
+	struct tool_run expected, run;
+	struct tool_child child;
 	char *received = calloc(1, 1);
 	size_t received_len = 0;
 
 	(void)state;
 	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
 	const char *const connect_args[] = { "--seed", "7", SMALL_SHIFT, "--connect", address, NULL };
-	spawn_sim(connect_args, &child);
+	tool_run_start(getenv("CADMON_SIM"), connect_args, NULL, &child);
 	int connection = accept(listener, NULL, NULL);
 	assert_true(connection >= 0);
 	while (read_some(connection, &received, &received_len))
 		;
 	close(connection);
 	close(listener);
-	collect(&child, &run);
+	tool_run_finish(&child, &run);
 	assert_int_equal(run.exit_status, 0);
 	assert_string_equal(run.out, "");
 	run_sim(stdout_args, &expected);
 	assert_int_equal(received_len, expected.out_len);
 	assert_memory_equal(received, expected.out, expected.out_len);
 	free(received);
-	run_free(&expected);
-	run_free(&run);
+	tool_run_free(&expected);
+	tool_run_free(&run);
 }
 
 /* --speed changes when lines are written, never what is written. */
@@ -637,7 +557,7 @@ static void test_paced_output_is_the_same(void **state)
 					    "--bad-operator", "-1", NULL };
 	static const char *const paced[] = { "--seed", "3", "--operators", "3", "--hours", "0.5",
 					     "--bad-operator", "-1", "--speed", "36000", NULL };
-	struct run a, b;
+	struct tool_run a, b;
 
 	(void)state;
 	run_sim(fast, &a);
@@ -646,8 +566,8 @@ static void test_paced_output_is_the_same(void **state)
 	assert_true(a.out_len > 0);
 	assert_int_equal(a.out_len, b.out_len);
 	assert_memory_equal(a.out, b.out, a.out_len);
-	run_free(&a);
-	run_free(&b);
+	tool_run_free(&a);
+	tool_run_free(&b);
 }
 
 /* ---- scenarios: storm, several misbehaving operators, redials, pocket repeats, presets ---- */
@@ -683,7 +603,7 @@ static void test_storm_raises_every_operators_short_calls(void **state)
 	static const char *const args[] = { STORM_SHIFT, NULL };
 	static struct shift shift;
 	struct share inside, outside, before, after;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
@@ -708,7 +628,7 @@ static void test_storm_raises_every_operators_short_calls(void **state)
 		assert_true(4 * inside.premature > inside.calls);
 		assert_true(inside.premature * outside.calls >= 2 * outside.premature * inside.calls);
 	}
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* Without a storm, the same seed gives the same calls outside the storm's hours. */
@@ -719,7 +639,7 @@ static void test_storm_leaves_the_other_hours_alone(void **state)
 	static const char *const stormy[] = { STORM_SHIFT, NULL };
 	static struct shift without, with;
 	struct share a, b;
-	struct run run_without, run_with;
+	struct tool_run run_without, run_with;
 
 	(void)state;
 	run_sim(plain, &run_without);
@@ -735,8 +655,8 @@ static void test_storm_leaves_the_other_hours_alone(void **state)
 		assert_int_equal(without.calls[i].end_ms, with.calls[i].end_ms);
 		assert_string_equal(without.calls[i].ani, with.calls[i].ani);
 	}
-	run_free(&run_without);
-	run_free(&run_with);
+	tool_run_free(&run_without);
+	tool_run_free(&run_with);
 }
 
 #define SEVERAL_BAD "--seed", "7", "--operators", "5", "--hours", "6", \
@@ -759,7 +679,7 @@ static void test_each_bad_operator_from_its_own_onset(void **state)
 	};
 	static struct shift shift;
 	struct share before, after;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
@@ -781,7 +701,7 @@ static void test_each_bad_operator_from_its_own_onset(void **state)
 		count_between(&shift, op, 0, INT64_MAX, &after);
 		assert_true(5 * after.premature < after.calls);
 	}
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* A cut-off call of the misbehaving op-02 (short, by the operator, after onset). */
@@ -832,7 +752,7 @@ static void test_cut_off_callers_redial(void **state)
 	char path[64];
 	static struct shift shift;
 	unsigned redials = 0;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -855,7 +775,7 @@ static void test_cut_off_callers_redial(void **state)
 	free(truth);
 	unlink(path);
 	rmdir(dir);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* Distinct numbers among the short operator-released calls of an honest shift (pocket dials). */
@@ -885,20 +805,20 @@ static void test_pocket_dials_repeat_from_the_same_numbers(void **state)
 					      "--bad-operator", "-1", "--pocket-repeat-share", "1", NULL };
 	static struct shift shift;
 	unsigned pocket_calls;
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(never, &run);
 	parse_shift(run.out, &shift);
 	unsigned distinct = distinct_pocket_numbers(&shift, &pocket_calls);
 	assert_int_equal(distinct, pocket_calls);
-	run_free(&run);
+	tool_run_free(&run);
 	run_sim(always, &run);
 	parse_shift(run.out, &shift);
 	distinct = distinct_pocket_numbers(&shift, &pocket_calls);
 	assert_int_equal(distinct, 1);
 	assert_true(pocket_calls > 10);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 /* The storm-bad preset, shortened to 6 operators and 6 hours, seed 7. */
@@ -932,7 +852,7 @@ static void test_preset_truth_has_storm_and_redials(void **state)
 {
 	char dir[] = "/tmp/test_sim.XXXXXX";
 	char path[64];
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -946,14 +866,14 @@ static void test_preset_truth_has_storm_and_redials(void **state)
 	free(truth);
 	unlink(path);
 	rmdir(dir);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_several_bad_preset_names_three(void **state)
 {
 	char dir[] = "/tmp/test_sim.XXXXXX";
 	char path[64];
-	struct run run;
+	struct tool_run run;
 	unsigned misbehaving = 0;
 
 	(void)state;
@@ -975,7 +895,7 @@ static void test_several_bad_preset_names_three(void **state)
 	free(truth);
 	unlink(path);
 	rmdir(dir);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 static void test_new_options_exit_2_with_a_message(void **state)
@@ -1014,14 +934,14 @@ static void test_help_lists_the_presets(void **state)
 	static const char *const args[] = { "-h", NULL };
 	static const char *const presets[] = { "\n  baseline ", "\n  one-bad ", "\n  storm ",
 					       "\n  storm-bad ", "\n  several-bad ", "\n  large " };
-	struct run run;
+	struct tool_run run;
 
 	(void)state;
 	run_sim(args, &run);
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
 		if (!strstr(run.out, presets[i]))
 			fail_msg("-h does not list preset \"%s\"", presets[i] + 3);
-	run_free(&run);
+	tool_run_free(&run);
 }
 
 int main(void)
