@@ -28,7 +28,6 @@
 
 #include "tool_run.h"
 
-#define OUTPUT_MAX_BYTES (16u * 1024 * 1024)
 #define MAX_CALLS 4096
 #define MAX_OPERATORS 16
 #define SHORT_TALK_MS 20000 /* cadmon's default max_talk_seconds */
@@ -62,25 +61,6 @@
 	"\"calls\":62,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0}\n" \
 	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false," \
 	"\"calls\":56,\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0}\n"
-
-/* Append what is readable on fd to *buffer; false at EOF. */
-static bool read_some(int fd, char **buffer, size_t *len)
-{
-	char chunk[65536];
-	ssize_t n = read(fd, chunk, sizeof(chunk));
-
-	if (n < 0 && errno == EINTR)
-		return true;
-	if (n <= 0)
-		return false;
-	assert_true(*len + (size_t)n <= OUTPUT_MAX_BYTES);
-	*buffer = realloc(*buffer, *len + (size_t)n + 1);
-	assert_non_null(*buffer);
-	memcpy(*buffer + *len, chunk, (size_t)n);
-	*len += (size_t)n;
-	(*buffer)[*len] = '\0';
-	return true;
-}
 
 /* Run $CADMON_SIM with args (NULL-terminated). */
 static void run_sim(const char *const args[], struct tool_run *run)
@@ -535,7 +515,7 @@ static void test_connect_sends_the_same_bytes(void **state)
 	tool_run_start(getenv("CADMON_SIM"), connect_args, NULL, &child);
 	int connection = accept(listener, NULL, NULL);
 	assert_true(connection >= 0);
-	while (read_some(connection, &received, &received_len))
+	while (tool_run_read(connection, &received, &received_len))
 		;
 	close(connection);
 	close(listener);

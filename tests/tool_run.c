@@ -24,8 +24,7 @@ void tool_run_free(struct tool_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
-/* Append what is readable on fd to *buffer; false at EOF. */
-static bool read_some(int fd, char **buffer, size_t *len)
+bool tool_run_read(int fd, char **buffer, size_t *len)
 {
 	char chunk[65536];
 	ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -75,9 +74,9 @@ void tool_run_finish(struct tool_child *child, struct tool_run *run)
 	assert_non_null(run->err);
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		assert_true(poll(fds, 2, TOOL_RUN_TIMEOUT_MS) > 0);
-		if (fds[0].revents && !read_some(child->out_fd, &run->out, &run->out_len))
+		if (fds[0].revents && !tool_run_read(child->out_fd, &run->out, &run->out_len))
 			fds[0].fd = -1;
-		if (fds[1].revents && !read_some(child->err_fd, &run->err, &run->err_len))
+		if (fds[1].revents && !tool_run_read(child->err_fd, &run->err, &run->err_len))
 			fds[1].fd = -1;
 	}
 	close(child->out_fd);

@@ -3,6 +3,7 @@
 #ifndef CADMON_TESTS_TOOL_RUN_H
 #define CADMON_TESTS_TOOL_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,6 +47,12 @@ void tool_run_finish(struct tool_child *child, struct tool_run *run);
 /** tool_run_start, then tool_run_finish: run program until it exits. */
 void tool_run(const char *program, const char *const args[], const char *stdin_path,
 	      struct tool_run *run);
+
+/**
+ * Append what is readable on fd to *buffer (NUL-terminated, grown as needed, at most
+ * TOOL_RUN_OUTPUT_MAX_BYTES in all); false at end of file.
+ */
+bool tool_run_read(int fd, char **buffer, size_t *len);
 
 /** Free what tool_run collected (run is zeroed). */
 void tool_run_free(struct tool_run *run);
