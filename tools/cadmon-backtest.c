@@ -153,8 +153,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'q': options->quiet = true; break;
 		case 'h': print_usage(stdout); return EXIT_OK;
 		case 'V': puts("cadmon-backtest " CADMON_VERSION); return EXIT_OK;
-		case ':': return cli_usage_error("option \"%s\" needs a value", argv[optind - 1]);
-		default: return cli_usage_error("unknown option \"%s\"", argv[optind - 1]);
+		default: return cli_option_error(option, argv);
 		}
 	}
 	if (optind >= argc)

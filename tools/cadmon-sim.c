@@ -658,10 +658,8 @@ static int parse_options(int argc, char **argv, struct sim_options *options)
 			print_usage(stdout);
 			return 0;
 		}
-		if (option == ':')
-			return cli_usage_error("option \"%s\" needs a value", argv[optind - 1]);
-		if (option == '?')
-			return cli_usage_error("unknown option \"%s\"", argv[optind - 1]);
+		if (option == ':' || option == '?')
+			return cli_option_error(option, argv);
 		int rc = apply_option(options, option, optarg);
 		if (rc != 0)
 			return rc;

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static const char *cli_program = "cadmon";
 
@@ -22,4 +23,11 @@ int cli_usage_error(const char *format, ...)
 	fprintf(stderr, "\nTry '%s -h' for help.\n", cli_program);
 	va_end(args);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_option_error(int option, char *const argv[])
+{
+	if (option == ':')
+		return cli_usage_error("option \"%s\" needs a value", argv[optind - 1]);
+	return cli_usage_error("unknown option \"%s\"", argv[optind - 1]);
 }

@@ -19,4 +19,10 @@ void cli_set_program(const char *name);
 __attribute__((format(printf, 1, 2)))
 int cli_usage_error(const char *format, ...);
 
+/**
+ * The usage error for what getopt returned for argv[optind - 1]: ':' (its value is missing)
+ * or anything else ('?', an unknown option). Returns CLI_EXIT_USAGE.
+ */
+int cli_option_error(int option, char *const argv[]);
+
 #endif
