@@ -440,8 +440,8 @@ static enum i3_status read_common(struct i3_fields *fields, char *why, size_t wh
 
 	if (status == I3_OK &&
 	    timestamp_parse_rfc3339(fields->timestamp, strlen(fields->timestamp), &ts_ms, &why_ts) != 0)
-		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"timestamp\": %s", fields->type,
-			      why_ts ? why_ts : "not RFC 3339");
+		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"timestamp\": %s: \"%s\"", fields->type,
+			      why_ts ? why_ts : "not RFC 3339", fields->timestamp);
 	return status;
 }
 
