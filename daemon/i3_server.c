@@ -238,6 +238,9 @@ struct i3_server *i3_server_new(struct engine *engine, const struct config *conf
 		}
 		server->key_count = i + 1;
 	}
+	log_msg(LOG_NOTICE, "i3: POST /LogEvents on the HTTP listener: %zu public key%s, signatures %s",
+		server->key_count, server->key_count == 1 ? "" : "s",
+		server->require_signature ? "required" : "verified when their kid is known");
 	return server;
 }
 

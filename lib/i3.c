@@ -540,8 +540,8 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 	unsigned lines = 0;
 	char ani[I3_ANI_MAX + 1];
 
-	if (fields->kind == I3_KIND_OTHER || !fields->call_id)
-		return 0;
+	if (!fields->call_id || (fields->kind == I3_KIND_OTHER && !fields->incident_id))
+		return 0; /* another type tells cadmon something about a call only by its incidentId */
 	call = call_entry(calls, fields->call_id);
 	if (fields->kind == I3_KIND_CALL_START) {
 		ani_of(fields->from, ani);

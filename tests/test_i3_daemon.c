@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * POST /LogEvents of the real cadmond (docs/protocol.md "NENA i3 log events"): the scripted
+ * shift (shift_fixture.h) turned into NENA i3 log events, each signed ES256 with a P-256 key
+ * made for the test and POSTed, gives exactly the alert the same shift's feed lines give over
+ * TCP; a tampered, an unknown-kid and a malformed log event are refused with their status,
+ * body and counter; an acknowledged log event survives kill -9; the route fails closed under
+ * auth.tokens.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "daemon_expect.h"
+#include "daemon_harness.h"
+#include "shift_fixture.h"
+
+#define RESPONSE_MAX (256 * 1024)
+#define PAYLOAD_MAX 2048
+#define ELEMENT "chfe.psap1.example"
+
+/* ---- the converter: protocol v1 lines -> i3 log events ------------------------------------- */
+
+/* The log events one feed line becomes, as a call-handling element would log them. */
+struct log_events {
+	char payload[4][PAYLOAD_MAX];
+	size_t count;
+};
+
+static const char *member(struct json_object *line, const char *key)
+{
+	struct json_object *value;
+
+	return json_object_object_get_ex(line, key, &value) ? json_object_get_string(value) : NULL;
+}
+
+/* A log event of type for the line's call and time, its own members in extra (key, value pairs). */
+static void add_event(struct log_events *events, struct json_object *line, const char *type,
+		      const char *const *extra, size_t extra_pairs)
+{
+	struct json_object *event = json_object_new_object();
+
+	json_object_object_add(event, "logEventType", json_object_new_string(type));
+	json_object_object_add(event, "timestamp", json_object_new_string(member(line, "ts")));
+	json_object_object_add(event, "elementId", json_object_new_string(ELEMENT));
+	json_object_object_add(event, "agencyId", json_object_new_string(member(line, "agency") ? member(line, "agency") : "NOPD"));
+	json_object_object_add(event, "callId", json_object_new_string(member(line, "call_id")));
+	for (size_t i = 0; i < extra_pairs * 2; i += 2)
+		if (extra[i + 1])
+			json_object_object_add(event, extra[i], json_object_new_string(extra[i + 1]));
+	snprintf(events->payload[events->count++], PAYLOAD_MAX, "%s",
+		 json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(event);
+}
+
+/*
+ * call_start: CallStartLogEvent (the caller as tel:ANI) and CallStateChangeLogEvent answered by
+ * the operator at the position; call_end: the SIP BYE the element sent (operator) or received
+ * (caller), then CallEndLogEvent; incident: a CallProcessLogEvent naming the incident;
+ * transfer: CallTransferLogEvent.
+ */
+static void convert(const char *feed_line, struct log_events *events)
+{
+	struct json_object *line = json_tokener_parse(feed_line);
+	const char *type = member(line, "type");
+	char from[64];
+
+	assert_non_null(type);
+	events->count = 0;
+	if (strcmp(type, "call_start") == 0) {
+		snprintf(from, sizeof from, "tel:%s", member(line, "ani") ? member(line, "ani") : "");
+		const char *const start[] = { "direction", "incoming", "from", member(line, "ani") ? from : NULL };
+		const char *const answered[] = { "state",         "Answered", "direction",        "incoming",
+						 "legCallId",     "leg-1",    "agencyAgentId",    member(line, "operator"),
+						 "agencyPositionId", member(line, "position") };
+		add_event(events, line, "CallStartLogEvent", start, 2);
+		add_event(events, line, "CallStateChangeLogEvent", answered, 5);
+	} else if (strcmp(type, "call_end") == 0) {
+		const char *released_by = member(line, "released_by");
+		const char *const bye[] = { "direction", strcmp(released_by, "operator") == 0 ? "outgoing" : "incoming",
+					    "protocol", "sip", "text", "BYE sip:peer@example SIP/2.0\r\n" };
+		const char *const end[] = { "direction", "incoming" };
+		if (strcmp(released_by, "operator") == 0 || strcmp(released_by, "caller") == 0)
+			add_event(events, line, "CallSignalingMessageLogEvent", bye, 3);
+		add_event(events, line, "CallEndLogEvent", end, 1);
+	} else if (strcmp(type, "incident") == 0) {
+		const char *const incident[] = { "incidentId", member(line, "incident_id") };
+		add_event(events, line, "CallProcessLogEvent", incident, 1);
+	} else {
+		const char *const transfer[] = { "target", member(line, "to"), "targetCallIdSip", "x" };
+		add_event(events, line, "CallTransferLogEvent", transfer, 2);
+	}
+	json_object_put(line);
+}
+
+/* ---- signing -------------------------------------------------------------------------------- */
+
+static void b64url(const unsigned char *in, size_t len, char *out)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0, i = 0;
+
+	for (; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = alphabet[v >> 18];
+		out[o++] = alphabet[(v >> 12) & 63];
+		out[o++] = alphabet[(v >> 6) & 63];
+		out[o++] = alphabet[v & 63];
+	}
+	if (len - i == 1) {
+		out[o++] = alphabet[in[i] >> 2];
+		out[o++] = alphabet[(in[i] & 3) << 4];
+	} else if (len - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
+		out[o++] = alphabet[v >> 10];
+		out[o++] = alphabet[(v >> 4) & 63];
+		out[o++] = alphabet[(v & 15) << 2];
+	}
+	out[o] = '\0';
+}
+
+/* A flattened JWS of payload, signed ES256 by key under kid. */
+static void sign(EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size)
+{
+	char header[128], protected_text[256], payload_text[PAYLOAD_MAX * 2], input[PAYLOAD_MAX * 3],
+		signature_text[128];
+	unsigned char der[128], raw[64];
+	const unsigned char *p = der;
+	size_t der_len = sizeof der;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	ECDSA_SIG *sig;
+
+	snprintf(header, sizeof header, "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
+	b64url((const unsigned char *)header, strlen(header), protected_text);
+	b64url((const unsigned char *)payload, strlen(payload), payload_text);
+	snprintf(input, sizeof input, "%s.%s", protected_text, payload_text);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(md, der, &der_len, (const unsigned char *)input, strlen(input)), 1);
+	EVP_MD_CTX_free(md);
+	assert_non_null(sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len));
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
+	ECDSA_SIG_free(sig);
+	b64url(raw, 64, signature_text);
+	snprintf(jws, size, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", protected_text,
+		 payload_text, signature_text);
+}
+
+/* A P-256 key made now; its public half written as PEM to path. */
+static EVP_PKEY *make_key(char *path)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	FILE *file;
+
+	assert_non_null(key);
+	assert_int_equal(harness_temp_file("i3-key", path), 0);
+	assert_non_null(file = fopen(path, "w"));
+	assert_int_equal(PEM_write_PUBKEY(file, key), 1);
+	fclose(file);
+	return key;
+}
+
+/* ---- HTTP --------------------------------------------------------------------------------- */
+
+struct response {
+	int status;
+	char *body;
+	char raw[RESPONSE_MAX];
+};
+
+static void http(const struct harness *h, const char *method, const char *path, const char *token,
+		 const char *body, struct response *response)
+{
+	static char request[RESPONSE_MAX];
+	char authorization[128] = "";
+	int fd = harness_connect(h->http_port);
+	int64_t deadline = harness_now_ms() + 5000;
+	size_t used = 0;
+	char *split;
+
+	if (token)
+		snprintf(authorization, sizeof authorization, "Authorization: Bearer %s\r\n", token);
+	snprintf(request, sizeof request,
+		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 method, path, authorization, body ? strlen(body) : 0, body ? body : "");
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, request), 0);
+	while (used + 1 < sizeof response->raw && harness_now_ms() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((got = read(fd, response->raw + used, sizeof response->raw - used - 1)) <= 0)
+			break;
+		used += (size_t)got;
+	}
+	response->raw[used] = '\0';
+	close(fd);
+	assert_int_equal(sscanf(response->raw, "HTTP/1.1 %d ", &response->status), 1);
+	assert_non_null(split = strstr(response->raw, "\r\n\r\n"));
+	response->body = split + 4;
+}
+
+static void expect_post(const struct harness *h, const char *body, int status, const char *expected_body)
+{
+	static struct response response;
+
+	http(h, "POST", "/LogEvents", NULL, body, &response);
+	if (response.status != status || (expected_body && strcmp(response.body, expected_body) != 0))
+		fprintf(stderr, "POST /LogEvents: %s\n", response.raw);
+	assert_int_equal(response.status, status);
+	if (expected_body)
+		assert_string_equal(response.body, expected_body);
+}
+
+/* A 201's body: the logEventId as a JSON string. */
+static void expect_created(const struct harness *h, const char *jws)
+{
+	static struct response response;
+	const char *id;
+
+	http(h, "POST", "/LogEvents", NULL, jws, &response);
+	if (response.status != 201)
+		fprintf(stderr, "POST /LogEvents: %s\n", response.raw);
+	assert_int_equal(response.status, 201);
+	assert_non_null(strstr(response.raw, "HTTP/1.1 201 Created\r\n"));
+	assert_non_null(strstr(response.raw, "Content-Type: application/json\r\n"));
+	id = response.body;
+	assert_int_equal(strlen(id), strlen("\"urn:emergency:uid:logid:") + 32 + strlen(":cadmon\"\n"));
+	assert_memory_equal(id, "\"urn:emergency:uid:logid:", 25);
+	assert_string_equal(id + 25 + 32, ":cadmon\"\n");
+}
+
+static void expect_metric(const struct harness *h, const char *sample)
+{
+	static struct response response;
+
+	http(h, "GET", "/metrics", NULL, NULL, &response);
+	if (!strstr(response.body, sample))
+		fprintf(stderr, "no \"%s\" in /metrics\n", sample);
+	assert_non_null(strstr(response.body, sample));
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static char options_yaml[4096];
+
+static struct harness_options i3_options(const char *key_path, const char *more)
+{
+	snprintf(options_yaml, sizeof options_yaml,
+		 "%si3:\n  enabled: true\n  public_keys: [{kid: chfe-key-1, file: \"%s\"}]\n%s", shift_detector_yaml,
+		 key_path, more ? more : "");
+	return (struct harness_options){ .feed_yaml = "  max_line_bytes: 1024\n", .extra_yaml = options_yaml };
+}
+
+static int console(const struct harness *h)
+{
+	int fd = harness_connect_subscriber(h);
+
+	assert_true(fd >= 0);
+	expect_line(fd, hello_line);
+	expect_line(fd, "{\"board\":\"begin\",\"seq\":0,\"open\":0}");
+	expect_line(fd, "{\"board\":\"end\",\"seq\":0,\"open\":0}");
+	return fd;
+}
+
+/* Every line of the shift as signed log events: 21 POSTs, 11 making lines. */
+static void post_shift(const struct harness *h, EVP_PKEY *key)
+{
+	static char jws[PAYLOAD_MAX * 4];
+	struct log_events events;
+
+	for (size_t i = 0; i < shift_line_count; i++) {
+		convert(shift_lines[i], &events);
+		for (size_t e = 0; e < events.count; e++) {
+			sign(key, "chfe-key-1", events.payload[e], jws, sizeof jws);
+			expect_created(h, jws);
+		}
+	}
+}
+
+static void test_shift_as_log_events(void **state)
+{
+	struct harness h = { 0 };
+	char key_path[PATH_MAX];
+	EVP_PKEY *key = make_key(key_path);
+	struct harness_options options = i3_options(key_path, NULL);
+	int fd;
+
+	(void)state;
+	assert_int_equal(harness_start(&h, &options), 0);
+	fd = console(&h);
+	post_shift(&h, key);
+	expect_line(fd, shift_alert); /* exactly what the shift's feed lines give over TCP */
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 11\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"ignored\"} 10\n");
+	expect_metric(&h, "\ncadmon_i3_lines_total 11\n");
+	expect_metric(&h, "\ncadmon_lines_total 11\n");
+	expect_metric(&h, "\ncadmon_i3_calls 0\n");
+	expect_metric(&h, "\ncadmon_i3_pending_requests 0\n");
+	expect_log(&h, "cadmond: i3: POST /LogEvents on the HTTP listener: 1 public key, signatures required\n");
+	close(fd);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
+/* Refusals: status, body and counter each. */
+static void test_refused_log_events(void **state)
+{
+	static char jws[PAYLOAD_MAX * 4], tampered[PAYLOAD_MAX * 4];
+	struct harness h = { 0 };
+	char key_path[PATH_MAX], other_path[PATH_MAX];
+	EVP_PKEY *key = make_key(key_path), *other = make_key(other_path);
+	struct harness_options options = i3_options(key_path, "  max_body_bytes: 1024\n");
+	struct log_events events;
+	char *payload, *end, big[1200];
+
+	(void)state;
+	assert_int_equal(harness_start(&h, &options), 0);
+	convert(shift_lines[0], &events);
+	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	/* the payload swapped for another event's, the signature kept */
+	sign(key, "chfe-key-1", events.payload[0], tampered, sizeof tampered);
+	payload = strstr(jws, "\"payload\":\"");
+	end = strstr(payload + 11, "\"");
+	{
+		char *their = strstr(tampered, "\"payload\":\""), *their_end = strstr(their + 11, "\"");
+		char rebuilt[PAYLOAD_MAX * 4];
+		snprintf(rebuilt, sizeof rebuilt, "%.*s%.*s%s", (int)(their - tampered), tampered,
+			 (int)(end - payload), payload, their_end);
+		snprintf(tampered, sizeof tampered, "%s", rebuilt);
+	}
+	expect_post(&h, tampered, 434, "{\"error\":\"the signature does not verify with kid \\\"chfe-key-1\\\"\"}\n");
+	sign(other, "chfe-key-2", events.payload[1], jws, sizeof jws);
+	expect_post(&h, jws, 434, "{\"error\":\"no public key for kid \\\"chfe-key-2\\\" (i3.public_keys)\"}\n");
+	sign(other, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	expect_post(&h, jws, 434, "{\"error\":\"the signature does not verify with kid \\\"chfe-key-1\\\"\"}\n");
+	expect_post(&h, "{\"protected\":\"eyJhbGciOiJIUzI1NiJ9\",\"payload\":\"e30\",\"signature\":\"AQ\"}", 438,
+		    "{\"error\":\"protected header: \\\"alg\\\" must be ES256 or RS256, not \\\"HS256\\\"\"}\n");
+	expect_post(&h, "not json", 460,
+		    "{\"error\":\"the body is not a JWS in flattened JSON serialization (a JSON object)\"}\n");
+	sign(key, "chfe-key-1", "{\"logEventType\":\"CallEndLogEvent\"}", jws, sizeof jws);
+	expect_post(&h, jws, 460, "{\"error\":\"CallEndLogEvent: missing required field \\\"timestamp\\\"\"}\n");
+	memset(big, ' ', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	expect_post(&h, big, 461, "{\"error\":\"the body is 1199 bytes, over the 1024 allowed (i3.max_body_bytes)\"}\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_signature\"} 2\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"unknown_kid\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_algorithm\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_jws\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_event\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"too_big\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 0\n");
+	expect_metric(&h, "\ncadmon_lines_total 0\n");
+	expect_log(&h, "i3 127.0.0.1:");
+	{
+		static struct response response;
+		http(&h, "GET", "/LogEvents", NULL, NULL, &response);
+		assert_int_equal(response.status, 405);
+	}
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	unlink(other_path);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+}
+
+/* An acknowledged (201) log event is in the journal: after kill -9 the alert is still there. */
+static void test_acknowledged_survives_kill(void **state)
+{
+	static struct response response;
+	struct harness h = { 0 };
+	char key_path[PATH_MAX];
+	EVP_PKEY *key = make_key(key_path);
+	struct harness_options options = i3_options(key_path, NULL);
+
+	(void)state;
+	assert_int_equal(harness_start(&h, &options), 0);
+	post_shift(&h, key);
+	assert_int_equal(kill(h.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(h.pid, NULL, 0), h.pid);
+	h.pid = 0;
+	assert_int_equal(harness_start(&h, &options), 0);
+	http(&h, "GET", "/api/alerts", NULL, NULL, &response);
+	assert_int_equal(response.status, 200);
+	assert_non_null(strstr(response.body, "\"alert_id\":\"6033274aee8baf5c\""));
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
+/* Under auth.tokens the route needs an admin token: none 401, a viewer's 403, an admin's 201. */
+static void test_needs_admin_token(void **state)
+{
+	static char jws[PAYLOAD_MAX * 4];
+	static struct response response;
+	struct harness h = { 0 };
+	char key_path[PATH_MAX];
+	EVP_PKEY *key = make_key(key_path);
+	struct harness_options options =
+		i3_options(key_path, "auth:\n  tokens:\n    - {name: wall, role: viewer, token: viewer-token-0001}\n"
+				     "    - {name: chfe, role: admin, token: admin-token-000001}\n");
+	struct log_events events;
+
+	(void)state;
+	assert_int_equal(harness_start(&h, &options), 0);
+	convert(shift_lines[0], &events);
+	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	http(&h, "POST", "/LogEvents", NULL, jws, &response);
+	assert_int_equal(response.status, 401);
+	assert_string_equal(response.body, "{\"error\":\"a bearer token is required\"}");
+	http(&h, "POST", "/LogEvents", "viewer-token-0001", jws, &response);
+	assert_int_equal(response.status, 403);
+	assert_string_equal(response.body, "{\"error\":\"this needs the admin role\"}");
+	http(&h, "POST", "/LogEvents", "admin-token-000001", jws, &response);
+	assert_int_equal(response.status, 201);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shift_as_log_events),
+		cmocka_unit_test(test_refused_log_events),
+		cmocka_unit_test(test_acknowledged_survives_kill),
+		cmocka_unit_test(test_needs_admin_token),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
