@@ -778,8 +778,8 @@ static bool find_key_path(const struct key *table, const char *prefix, const cha
 
 /*
  * What an unknown key was probably meant to be: a key of the same mapping at most two edits
- * away ("max_operator" -> max_operators) that keeps at least one of its characters (no "i3" for
- * "k0"), else a key of that exact name in another section
+ * away ("max_operator" -> max_operators) that keeps more than half of its characters (no "i3"
+ * for "k3"), else a key of that exact name in another section
  * ("tracker.max_sources" -> feed.max_sources). False when nothing is close.
  */
 static bool suggest_key(const struct key *keys, const char *name, char *out, size_t size)
@@ -789,7 +789,7 @@ static bool suggest_key(const struct key *keys, const char *name, char *out, siz
 
 	for (const struct key *key = keys; key->name; key++) {
 		size_t distance = edit_distance(name, key->name, 2);
-		if (distance < closest_distance && distance < strlen(key->name)) { /* not every character */
+		if (distance < closest_distance && distance * 2 < strlen(key->name)) { /* most characters kept */
 			closest = key;
 			closest_distance = distance;
 		}

@@ -426,7 +426,7 @@ static enum i3_status read_common(struct i3_fields *fields, char *why, size_t wh
 {
 	bool call = fields->kind != I3_KIND_OTHER;
 	const struct i3_member common[] = {
-		{ "timestamp", &fields->timestamp, 64, true },
+		{ "timestamp", &fields->timestamp, 63, true }, /* as a feed line's ts */
 		{ "elementId", &fields->element_id, I3_ELEMENT_ID_MAX, true },
 		{ "agencyId", &fields->agency_id, 64, true },
 		{ "agencyAgentId", &fields->agent_id, 64, false },
@@ -457,7 +457,7 @@ static enum i3_status read_kind(struct i3_fields *fields, char *why, size_t why_
 						  { "agencyAgentId", &fields->agent_id, 64, false } };
 	const struct i3_member signaling[] = { { "text", &fields->text, 0, true },
 					       { "direction", &fields->direction, 0, true } };
-	const struct i3_member transfer[] = { { "target", &fields->target, 0, false } };
+	const struct i3_member transfer[] = { { "target", &fields->target, 64, false } }; /* a transfer's to */
 	const struct i3_member call_start[] = { { "from", &fields->from, 0, false } };
 	enum i3_status status = I3_OK;
 
