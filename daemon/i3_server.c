@@ -422,7 +422,7 @@ void i3_server_post(struct i3_server *server, struct evhttp_request *request)
 		return;
 	}
 	if (server->stats.pending >= server->max_pending) {
-		snprintf(why, sizeof why, "%" PRIu32 " log events wait for the journal already (i3.max_pending_requests)",
+		snprintf(why, sizeof why, "%" PRIu32 " requests wait for the journal already (i3.max_pending_requests)",
 			 server->stats.pending);
 		i3_refuse(server, request, I3_RESULT_BUSY, why);
 		return;

@@ -9,6 +9,7 @@
  * auth.tokens.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -136,24 +137,38 @@ static void b64url(const unsigned char *in, size_t len, char *out)
 	out[o] = '\0';
 }
 
+/* A flattened JWS of payload signed with alg (ES256 or RS256) by key, under kid. */
+static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size);
+
 /* A flattened JWS of payload, signed ES256 by key under kid. */
 static void sign(EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size)
 {
+	sign_as("ES256", key, kid, payload, jws, size);
+}
+
+static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size)
+{
 	char header[128], protected_text[256], payload_text[PAYLOAD_MAX * 2], input[PAYLOAD_MAX * 3],
-		signature_text[128];
-	unsigned char der[128], raw[64];
+		signature_text[1024];
+	unsigned char der[512], raw[64];
 	const unsigned char *p = der;
 	size_t der_len = sizeof der;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	ECDSA_SIG *sig;
 
-	snprintf(header, sizeof header, "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
+	snprintf(header, sizeof header, "{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid);
 	b64url((const unsigned char *)header, strlen(header), protected_text);
 	b64url((const unsigned char *)payload, strlen(payload), payload_text);
 	snprintf(input, sizeof input, "%s.%s", protected_text, payload_text);
 	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
 	assert_int_equal(EVP_DigestSign(md, der, &der_len, (const unsigned char *)input, strlen(input)), 1);
 	EVP_MD_CTX_free(md);
+	if (strcmp(alg, "RS256") == 0) { /* RSASSA-PKCS1-v1_5: the signature as it is */
+		b64url(der, der_len, signature_text);
+		snprintf(jws, size, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}",
+			 protected_text, payload_text, signature_text);
+		return;
+	}
 	assert_non_null(sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len));
 	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
 	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
@@ -163,10 +178,10 @@ static void sign(EVP_PKEY *key, const char *kid, const char *payload, char *jws,
 		 payload_text, signature_text);
 }
 
-/* A P-256 key made now; its public half written as PEM to path. */
-static EVP_PKEY *make_key(char *path)
+/* A P-256 key (or RSA 2048) made now; its public half written as PEM to path. */
+static EVP_PKEY *make_key_of(char *path, bool rsa)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
+	EVP_PKEY *key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
 	FILE *file;
 
 	assert_non_null(key);
@@ -175,6 +190,11 @@ static EVP_PKEY *make_key(char *path)
 	assert_int_equal(PEM_write_PUBKEY(file, key), 1);
 	fclose(file);
 	return key;
+}
+
+static EVP_PKEY *make_key(char *path)
+{
+	return make_key_of(path, false);
 }
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
@@ -262,7 +282,7 @@ static void expect_metric(const struct harness *h, const char *sample)
 
 /* ---- tests ---------------------------------------------------------------------------------- */
 
-static char options_yaml[4096];
+static char options_yaml[16384];
 
 static struct harness_options i3_options(const char *key_path, const char *more)
 {
@@ -412,6 +432,79 @@ static void test_acknowledged_survives_kill(void **state)
 	EVP_PKEY_free(key);
 }
 
+/*
+ * journal.fsync interval (2 s): a log event right after a sync waits for the next one for its
+ * 201; meanwhile, with
+ * i3.max_pending_requests 1, the next request is refused 503. require_signature false: RS256
+ * with a configured RSA key verifies, an unknown kid is taken unverified, an RS256 JWS under
+ * the EC key's kid is refused.
+ */
+static void test_waits_for_durability(void **state)
+{
+	static char jws[PAYLOAD_MAX * 4], request[PAYLOAD_MAX * 5], answer[4096];
+	struct harness h = { 0 };
+	char key_path[PATH_MAX], rsa_path[PATH_MAX], more[2 * PATH_MAX + 512];
+	EVP_PKEY *key = make_key(key_path), *rsa = make_key_of(rsa_path, true);
+	struct log_events events;
+	struct harness_options options;
+	struct pollfd pfd;
+	int waiting;
+	ssize_t got;
+	size_t used = 0;
+
+	(void)state;
+	snprintf(more, sizeof more,
+		 "  require_signature: false\n  max_pending_requests: 1\n"
+		 "  public_keys: [{kid: chfe-key-1, file: \"%s\"}, {kid: chfe-rsa, file: \"%s\"}]\n"
+		 "journal: {fsync: interval, fsync_interval_ms: 2000}\n",
+		 key_path, rsa_path);
+	snprintf(options_yaml, sizeof options_yaml, "%si3:\n  enabled: true\n%s", shift_detector_yaml, more);
+	options = (struct harness_options){ .feed_yaml = "  max_line_bytes: 1024\n", .extra_yaml = options_yaml };
+	assert_int_equal(harness_start(&h, &options), 0);
+	convert(shift_lines[0], &events);
+	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	expect_created(&h, jws); /* synced at once: the journal had not synced for 2 s */
+	convert(shift_lines[1], &events);
+	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	snprintf(request, sizeof request,
+		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(jws), jws);
+	waiting = harness_connect(h.http_port);
+	assert_true(waiting >= 0);
+	assert_int_equal(harness_send(waiting, request), 0);
+	usleep(200 * 1000);
+	convert(shift_lines[2], &events);
+	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	expect_post(&h, jws, 503, "{\"error\":\"1 requests wait for the journal already (i3.max_pending_requests)\"}\n");
+	pfd = (struct pollfd){ .fd = waiting, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 0), 0); /* not durable yet: no answer */
+	while (used + 1 < sizeof answer && poll(&pfd, 1, 5000) > 0 &&
+	       (got = read(waiting, answer + used, sizeof answer - used - 1)) > 0)
+		used += (size_t)got;
+	answer[used] = '\0';
+	close(waiting);
+	assert_non_null(strstr(answer, "HTTP/1.1 201 Created\r\n"));
+	assert_non_null(strstr(answer, "\r\n\r\n\"urn:emergency:uid:logid:"));
+	/* RS256 with the RSA key; an unknown kid taken unverified; RS256 under the EC key's kid */
+	sign_as("RS256", rsa, "chfe-rsa", events.payload[1], jws, sizeof jws);
+	expect_created(&h, jws);
+	convert(shift_lines[3], &events);
+	sign(key, "someone-else", events.payload[1], jws, sizeof jws);
+	expect_created(&h, jws);
+	sign_as("RS256", rsa, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	expect_post(&h, jws, 434, "{\"error\":\"kid \\\"chfe-key-1\\\" is an EC P-256 key, the JWS says RS256\"}\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"busy\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 4\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_signature\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_unverified_log_events_total 1\n");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	unlink(rsa_path);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(rsa);
+}
+
 /* Under auth.tokens the route needs an admin token: none 401, a viewer's 403, an admin's 201. */
 static void test_needs_admin_token(void **state)
 {
@@ -449,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_shift_as_log_events),
 		cmocka_unit_test(test_refused_log_events),
 		cmocka_unit_test(test_acknowledged_survives_kill),
+		cmocka_unit_test(test_waits_for_durability),
 		cmocka_unit_test(test_needs_admin_token),
 	};
 
