@@ -485,6 +485,19 @@ static void test_waits_for_durability(void **state)
 	close(waiting);
 	assert_non_null(strstr(answer, "HTTP/1.1 201 Created\r\n"));
 	assert_non_null(strstr(answer, "\r\n\r\n\"urn:emergency:uid:logid:"));
+	/* an element that gives up before its 201: the answer, once durable, goes nowhere */
+	convert(shift_lines[4], &events);
+	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	snprintf(request, sizeof request,
+		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(jws), jws);
+	waiting = harness_connect(h.http_port);
+	assert_true(waiting >= 0);
+	assert_int_equal(harness_send(waiting, request), 0);
+	usleep(200 * 1000);
+	close(waiting);
+	usleep(2500 * 1000);
+	expect_metric(&h, "\ncadmon_i3_pending_requests 0\n");
 	/* RS256 with the RSA key; an unknown kid taken unverified; RS256 under the EC key's kid */
 	sign_as("RS256", rsa, "chfe-rsa", events.payload[1], jws, sizeof jws);
 	expect_created(&h, jws);
@@ -494,7 +507,7 @@ static void test_waits_for_durability(void **state)
 	sign_as("RS256", rsa, "chfe-key-1", events.payload[1], jws, sizeof jws);
 	expect_post(&h, jws, 434, "{\"error\":\"kid \\\"chfe-key-1\\\" is an EC P-256 key, the JWS says RS256\"}\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"busy\"} 1\n");
-	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 4\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 5\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_signature\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_unverified_log_events_total 1\n");
 	assert_int_equal(harness_stop(&h), 0);
