@@ -300,15 +300,27 @@ static const char *i3_peer(struct evhttp_request *request, char *out, size_t siz
 	return out;
 }
 
+/* why for the log: a control character the sender put in it (a kid, a type) becomes '?'. */
+static const char *i3_printable(const char *why, char *out, size_t size)
+{
+	size_t i = 0;
+
+	for (; why[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)why[i] < 0x20 || why[i] == 0x7f ? '?' : why[i];
+	out[i] = '\0';
+	return out;
+}
+
 /* A refused request: counted, logged (rate-limited), answered. */
 static void i3_refuse(struct i3_server *server, struct evhttp_request *request, enum i3_result result,
 		      const char *why)
 {
-	char peer[96];
+	char peer[96], printable[256];
 
 	server->stats.results[result]++;
 	log_limited(&server->refusal_log, LOG_WARNING, "i3 %s: POST /LogEvents: %d %s: %s",
-		    i3_peer(request, peer, sizeof peer), i3_answers[result].code, i3_result_name(result), why);
+		    i3_peer(request, peer, sizeof peer), i3_answers[result].code, i3_result_name(result),
+		    i3_printable(why, printable, sizeof printable));
 	i3_answer(request, result, why);
 }
 

@@ -421,6 +421,14 @@ static enum i3_status read_members(struct i3_fields *fields, const struct i3_mem
 	return I3_OK;
 }
 
+static bool has_control(const char *text)
+{
+	for (; *text; text++)
+		if ((unsigned char)*text < 0x20 || *text == 0x7f)
+			return true;
+	return false;
+}
+
 /* The members every log event has (the schema's LogEvent), and those of call events. */
 static enum i3_status read_common(struct i3_fields *fields, char *why, size_t why_size)
 {
@@ -438,6 +446,9 @@ static enum i3_status read_common(struct i3_fields *fields, char *why, size_t wh
 	enum i3_status status = read_members(fields, common, sizeof common / sizeof common[0], why, why_size);
 	int64_t ts_ms;
 
+	if (status == I3_OK && has_control(fields->element_id))
+		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"elementId\" holds a control character (it names a source)",
+			      fields->type);
 	if (status == I3_OK &&
 	    timestamp_parse_rfc3339(fields->timestamp, strlen(fields->timestamp), &ts_ms, &why_ts) != 0)
 		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"timestamp\": %s: \"%s\"", fields->type,

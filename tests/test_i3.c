@@ -386,6 +386,13 @@ static void test_bad_log_events(void **state)
 		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":"
 		   "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
 		   I3_BAD_EVENT, "CallEndLogEvent: \"callId\" is longer than 64 bytes");
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"e\\n1\",\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
+		   I3_BAD_EVENT, "CallEndLogEvent: \"elementId\" holds a control character (it names a source)");
+	event(payload, "CallTransferLogEvent", "2026-11-29T08:00:00Z",
+	      ",\"target\":\"sip:0123456789012345678901234567890123456789012345678901234567890123@x\"");
+	expect_bad(&calls, payload, I3_BAD_EVENT, "CallTransferLogEvent: \"target\" is longer than 64 bytes");
 	i3_calls_release(&calls);
 }
 
