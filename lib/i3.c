@@ -84,6 +84,32 @@ long i3_base64url_decode(const char *text, size_t len, unsigned char *out)
 	return bits == 0 ? written : -1; /* the bits left over must be zero (canonical) */
 }
 
+size_t i3_base64url_encode(const void *bytes, size_t len, char *out)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const unsigned char *in = bytes;
+	size_t o = 0, i = 0;
+
+	for (; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = alphabet[v >> 18];
+		out[o++] = alphabet[(v >> 12) & 63];
+		out[o++] = alphabet[(v >> 6) & 63];
+		out[o++] = alphabet[v & 63];
+	}
+	if (len - i == 1) {
+		out[o++] = alphabet[in[i] >> 2];
+		out[o++] = alphabet[(in[i] & 3) << 4];
+	} else if (len - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
+		out[o++] = alphabet[v >> 10];
+		out[o++] = alphabet[(v >> 4) & 63];
+		out[o++] = alphabet[(v & 15) << 2];
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* ---- JSON -------------------------------------------------------------------------------- */
 
 /* text[0..len) as one strict JSON value (RFC 8259, UTF-8 checked), nothing after it; NULL if not. */

@@ -72,6 +72,12 @@ void i3_jws_release(struct i3_jws *jws);
  */
 long i3_base64url_decode(const char *text, size_t len, unsigned char *out);
 
+/**
+ * Encode bytes[0..len) as base64url without padding into out (room for (len + 2) / 3 * 4 + 1
+ * bytes, NUL-terminated): what a sender of JWS does (tests, tools). Its length.
+ */
+size_t i3_base64url_encode(const void *bytes, size_t len, char *out);
+
 /* What the daemon configures (i3: in cadmon.yaml). */
 struct i3_settings {
 	uint32_t max_calls;          /* i3.max_calls: calls remembered between events */

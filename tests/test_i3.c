@@ -16,31 +16,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-/* base64url without padding of bytes[0..len) into out. */
-static void b64url(const void *bytes, size_t len, char *out)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	const unsigned char *in = bytes;
-	size_t o = 0, i = 0;
-
-	for (; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = alphabet[v >> 18];
-		out[o++] = alphabet[(v >> 12) & 63];
-		out[o++] = alphabet[(v >> 6) & 63];
-		out[o++] = alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		out[o++] = alphabet[in[i] >> 2];
-		out[o++] = alphabet[(in[i] & 3) << 4];
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
-		out[o++] = alphabet[v >> 10];
-		out[o++] = alphabet[(v >> 4) & 63];
-		out[o++] = alphabet[(v & 15) << 2];
-	}
-	out[o] = '\0';
-}
 
 /* A flattened JWS of header and payload with a signature of signature_len bytes 0x01. */
 static char *make_jws(const char *header, const char *payload, size_t signature_len)
@@ -50,9 +25,9 @@ static char *make_jws(const char *header, const char *payload, size_t signature_
 	char *jws = malloc(strlen(header) * 2 + strlen(payload) * 2 + 1200);
 
 	memset(signature, 1, sizeof signature);
-	b64url(header, strlen(header), h);
-	b64url(payload, strlen(payload), p);
-	b64url(signature, signature_len, s);
+	i3_base64url_encode(header, strlen(header), h);
+	i3_base64url_encode(payload, strlen(payload), p);
+	i3_base64url_encode(signature, signature_len, s);
 	sprintf(jws, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", h, p, s);
 	free(h);
 	free(p);
@@ -122,6 +97,21 @@ static void test_base64url(void **state)
 	assert_int_equal(i3_base64url_decode("aGVsb", 5, out), -1);    /* 1 char of a quantum */
 	assert_int_equal(i3_base64url_decode("+/8", 3, out), -1);      /* base64, not base64url */
 	assert_int_equal(i3_base64url_decode("aG Vs", 5, out), -1);
+}
+
+static void test_base64url_encode(void **state)
+{
+	char text[16];
+
+	(void)state;
+	assert_int_equal(i3_base64url_encode("hello", 5, text), 7);
+	assert_string_equal(text, "aGVsbG8");
+	assert_int_equal(i3_base64url_encode("\xfb\xff", 2, text), 3);
+	assert_string_equal(text, "-_8");
+	assert_int_equal(i3_base64url_encode("abc", 3, text), 4);
+	assert_string_equal(text, "YWJj");
+	assert_int_equal(i3_base64url_encode("", 0, text), 0);
+	assert_string_equal(text, "");
 }
 
 /* ---- JWS ---------------------------------------------------------------------------------- */
@@ -444,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64url),
+		cmocka_unit_test(test_base64url_encode),
 		cmocka_unit_test(test_jws_es256),
 		cmocka_unit_test(test_jws_rs256_without_kid),
 		cmocka_unit_test(test_jws_refused),

@@ -30,6 +30,7 @@
 #include <openssl/pem.h>
 
 #include "daemon_expect.h"
+#include "i3.h"
 #include "daemon_harness.h"
 #include "shift_fixture.h"
 
@@ -113,29 +114,6 @@ static void convert(const char *feed_line, struct log_events *events)
 
 /* ---- signing -------------------------------------------------------------------------------- */
 
-static void b64url(const unsigned char *in, size_t len, char *out)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0, i = 0;
-
-	for (; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = alphabet[v >> 18];
-		out[o++] = alphabet[(v >> 12) & 63];
-		out[o++] = alphabet[(v >> 6) & 63];
-		out[o++] = alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		out[o++] = alphabet[in[i] >> 2];
-		out[o++] = alphabet[(in[i] & 3) << 4];
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
-		out[o++] = alphabet[v >> 10];
-		out[o++] = alphabet[(v >> 4) & 63];
-		out[o++] = alphabet[(v & 15) << 2];
-	}
-	out[o] = '\0';
-}
 
 /* A flattened JWS of payload signed with alg (ES256 or RS256) by key, under kid. */
 static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size);
@@ -157,14 +135,14 @@ static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char 
 	ECDSA_SIG *sig;
 
 	snprintf(header, sizeof header, "{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid);
-	b64url((const unsigned char *)header, strlen(header), protected_text);
-	b64url((const unsigned char *)payload, strlen(payload), payload_text);
+	i3_base64url_encode((const unsigned char *)header, strlen(header), protected_text);
+	i3_base64url_encode((const unsigned char *)payload, strlen(payload), payload_text);
 	snprintf(input, sizeof input, "%s.%s", protected_text, payload_text);
 	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
 	assert_int_equal(EVP_DigestSign(md, der, &der_len, (const unsigned char *)input, strlen(input)), 1);
 	EVP_MD_CTX_free(md);
 	if (strcmp(alg, "RS256") == 0) { /* RSASSA-PKCS1-v1_5: the signature as it is */
-		b64url(der, der_len, signature_text);
+		i3_base64url_encode(der, der_len, signature_text);
 		snprintf(jws, size, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}",
 			 protected_text, payload_text, signature_text);
 		return;
@@ -173,7 +151,7 @@ static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char 
 	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
 	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
 	ECDSA_SIG_free(sig);
-	b64url(raw, 64, signature_text);
+	i3_base64url_encode(raw, 64, signature_text);
 	snprintf(jws, size, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", protected_text,
 		 payload_text, signature_text);
 }
@@ -278,6 +256,20 @@ static void expect_metric(const struct harness *h, const char *sample)
 	if (!strstr(response.body, sample))
 		fprintf(stderr, "no \"%s\" in /metrics\n", sample);
 	assert_non_null(strstr(response.body, sample));
+}
+
+/* POST jws on a new connection without reading the answer: the connection. */
+static int post_unread(const struct harness *h, const char *jws)
+{
+	static char request[PAYLOAD_MAX * 5];
+	int fd = harness_connect(h->http_port);
+
+	snprintf(request, sizeof request,
+		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(jws), jws);
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, request), 0);
+	return fd;
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -441,7 +433,7 @@ static void test_acknowledged_survives_kill(void **state)
  */
 static void test_waits_for_durability(void **state)
 {
-	static char jws[PAYLOAD_MAX * 4], request[PAYLOAD_MAX * 5], answer[4096];
+	static char jws[PAYLOAD_MAX * 4], answer[4096];
 	struct harness h = { 0 };
 	char key_path[PATH_MAX], rsa_path[PATH_MAX], more[2 * PATH_MAX + 512];
 	EVP_PKEY *key = make_key(key_path), *rsa = make_key_of(rsa_path, true);
@@ -466,12 +458,7 @@ static void test_waits_for_durability(void **state)
 	expect_created(&h, jws); /* synced at once: the journal had not synced for 2 s */
 	convert(shift_lines[1], &events);
 	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
-	snprintf(request, sizeof request,
-		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
-		 strlen(jws), jws);
-	waiting = harness_connect(h.http_port);
-	assert_true(waiting >= 0);
-	assert_int_equal(harness_send(waiting, request), 0);
+	waiting = post_unread(&h, jws);
 	usleep(200 * 1000);
 	convert(shift_lines[2], &events);
 	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
@@ -488,12 +475,7 @@ static void test_waits_for_durability(void **state)
 	/* an element that gives up before its 201: the answer, once durable, goes nowhere */
 	convert(shift_lines[4], &events);
 	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
-	snprintf(request, sizeof request,
-		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
-		 strlen(jws), jws);
-	waiting = harness_connect(h.http_port);
-	assert_true(waiting >= 0);
-	assert_int_equal(harness_send(waiting, request), 0);
+	waiting = post_unread(&h, jws);
 	usleep(200 * 1000);
 	close(waiting);
 	usleep(2500 * 1000);
