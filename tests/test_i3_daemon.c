@@ -30,7 +30,8 @@
 #include <openssl/pem.h>
 
 #include "daemon_expect.h"
-#include "i3.h"
+#include "event.h"
+#include "i3_convert.h"
 #include "daemon_harness.h"
 #include "shift_fixture.h"
 
@@ -38,122 +39,40 @@
 #define PAYLOAD_MAX 2048
 #define ELEMENT "chfe.psap1.example"
 
-/* ---- the converter: protocol v1 lines -> i3 log events ------------------------------------- */
+/* ---- the converter (tools/i3_convert.h) and signing ------------------------------------------ */
 
-/* The log events one feed line becomes, as a call-handling element would log them. */
 struct log_events {
-	char payload[4][PAYLOAD_MAX];
+	struct i3_convert_events converted;
+	const char *payload[2];
 	size_t count;
 };
 
-static const char *member(struct json_object *line, const char *key)
-{
-	struct json_object *value;
-
-	return json_object_object_get_ex(line, key, &value) ? json_object_get_string(value) : NULL;
-}
-
-/* A log event of type for the line's call and time, its own members in extra (key, value pairs). */
-static void add_event(struct log_events *events, struct json_object *line, const char *type,
-		      const char *const *extra, size_t extra_pairs)
-{
-	struct json_object *event = json_object_new_object();
-
-	json_object_object_add(event, "logEventType", json_object_new_string(type));
-	json_object_object_add(event, "timestamp", json_object_new_string(member(line, "ts")));
-	json_object_object_add(event, "elementId", json_object_new_string(ELEMENT));
-	json_object_object_add(event, "agencyId", json_object_new_string(member(line, "agency") ? member(line, "agency") : "NOPD"));
-	json_object_object_add(event, "callId", json_object_new_string(member(line, "call_id")));
-	for (size_t i = 0; i < extra_pairs * 2; i += 2)
-		if (extra[i + 1])
-			json_object_object_add(event, extra[i], json_object_new_string(extra[i + 1]));
-	snprintf(events->payload[events->count++], PAYLOAD_MAX, "%s",
-		 json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(event);
-}
-
-/*
- * call_start: CallStartLogEvent (the caller as tel:ANI) and CallStateChangeLogEvent answered by
- * the operator at the position; call_end: the SIP BYE the element sent (operator) or received
- * (caller), then CallEndLogEvent; incident: a CallProcessLogEvent naming the incident;
- * transfer: CallTransferLogEvent.
- */
+/* The log events of one feed line of the shift (agency NOPD where the line names none). */
 static void convert(const char *feed_line, struct log_events *events)
 {
-	struct json_object *line = json_tokener_parse(feed_line);
-	const char *type = member(line, "type");
-	char from[64];
+	struct event_parser *parser = event_parser_new();
+	struct event event;
+	char why[256];
 
-	assert_non_null(type);
-	events->count = 0;
-	if (strcmp(type, "call_start") == 0) {
-		snprintf(from, sizeof from, "tel:%s", member(line, "ani") ? member(line, "ani") : "");
-		const char *const start[] = { "direction", "incoming", "from", member(line, "ani") ? from : NULL };
-		const char *const answered[] = { "state",         "Answered", "direction",        "incoming",
-						 "legCallId",     "leg-1",    "agencyAgentId",    member(line, "operator"),
-						 "agencyPositionId", member(line, "position") };
-		add_event(events, line, "CallStartLogEvent", start, 2);
-		add_event(events, line, "CallStateChangeLogEvent", answered, 5);
-	} else if (strcmp(type, "call_end") == 0) {
-		const char *released_by = member(line, "released_by");
-		const char *const bye[] = { "direction", strcmp(released_by, "operator") == 0 ? "outgoing" : "incoming",
-					    "protocol", "sip", "text", "BYE sip:peer@example SIP/2.0\r\n" };
-		const char *const end[] = { "direction", "incoming" };
-		if (strcmp(released_by, "operator") == 0 || strcmp(released_by, "caller") == 0)
-			add_event(events, line, "CallSignalingMessageLogEvent", bye, 3);
-		add_event(events, line, "CallEndLogEvent", end, 1);
-	} else if (strcmp(type, "incident") == 0) {
-		const char *const incident[] = { "incidentId", member(line, "incident_id") };
-		add_event(events, line, "CallProcessLogEvent", incident, 1);
-	} else {
-		const char *const transfer[] = { "target", member(line, "to"), "targetCallIdSip", "x" };
-		add_event(events, line, "CallTransferLogEvent", transfer, 2);
-	}
-	json_object_put(line);
+	assert_non_null(parser);
+	assert_int_equal(event_parser_parse(parser, feed_line, strcspn(feed_line, "\r\n"), &event, why, sizeof why),
+			 EVENT_OK);
+	event_parser_free(parser);
+	i3_convert_event(&event, ELEMENT, "NOPD", &events->converted);
+	events->count = events->converted.count;
+	for (size_t i = 0; i < events->count; i++)
+		events->payload[i] = events->converted.payload[i];
 }
 
-/* ---- signing -------------------------------------------------------------------------------- */
-
-
-/* A flattened JWS of payload signed with alg (ES256 or RS256) by key, under kid. */
-static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size);
-
-/* A flattened JWS of payload, signed ES256 by key under kid. */
+/* A flattened JWS of payload signed by key (EC: ES256, RSA: RS256) under kid, into jws. */
 static void sign(EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size)
 {
-	sign_as("ES256", key, kid, payload, jws, size);
-}
+	char *signed_jws = i3_convert_sign(key, kid, payload);
 
-static void sign_as(const char *alg, EVP_PKEY *key, const char *kid, const char *payload, char *jws, size_t size)
-{
-	char header[128], protected_text[256], payload_text[PAYLOAD_MAX * 2], input[PAYLOAD_MAX * 3],
-		signature_text[1024];
-	unsigned char der[512], raw[64];
-	const unsigned char *p = der;
-	size_t der_len = sizeof der;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	ECDSA_SIG *sig;
-
-	snprintf(header, sizeof header, "{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid);
-	i3_base64url_encode((const unsigned char *)header, strlen(header), protected_text);
-	i3_base64url_encode((const unsigned char *)payload, strlen(payload), payload_text);
-	snprintf(input, sizeof input, "%s.%s", protected_text, payload_text);
-	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
-	assert_int_equal(EVP_DigestSign(md, der, &der_len, (const unsigned char *)input, strlen(input)), 1);
-	EVP_MD_CTX_free(md);
-	if (strcmp(alg, "RS256") == 0) { /* RSASSA-PKCS1-v1_5: the signature as it is */
-		i3_base64url_encode(der, der_len, signature_text);
-		snprintf(jws, size, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}",
-			 protected_text, payload_text, signature_text);
-		return;
-	}
-	assert_non_null(sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len));
-	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
-	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
-	ECDSA_SIG_free(sig);
-	i3_base64url_encode(raw, 64, signature_text);
-	snprintf(jws, size, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", protected_text,
-		 payload_text, signature_text);
+	assert_non_null(signed_jws);
+	assert_true(strlen(signed_jws) < size);
+	snprintf(jws, size, "%s", signed_jws);
+	free(signed_jws);
 }
 
 /* A P-256 key (or RSA 2048) made now; its public half written as PEM to path. */
@@ -481,12 +400,12 @@ static void test_waits_for_durability(void **state)
 	usleep(2500 * 1000);
 	expect_metric(&h, "\ncadmon_i3_pending_requests 0\n");
 	/* RS256 with the RSA key; an unknown kid taken unverified; RS256 under the EC key's kid */
-	sign_as("RS256", rsa, "chfe-rsa", events.payload[1], jws, sizeof jws);
+	sign(rsa, "chfe-rsa", events.payload[1], jws, sizeof jws);
 	expect_created(&h, jws);
 	convert(shift_lines[3], &events);
 	sign(key, "someone-else", events.payload[1], jws, sizeof jws);
 	expect_created(&h, jws);
-	sign_as("RS256", rsa, "chfe-key-1", events.payload[1], jws, sizeof jws);
+	sign(rsa, "chfe-key-1", events.payload[1], jws, sizeof jws);
 	expect_post(&h, jws, 434, "{\"error\":\"kid \\\"chfe-key-1\\\" is an EC P-256 key, the JWS says RS256\"}\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"busy\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 5\n");
@@ -531,6 +450,73 @@ static void test_needs_admin_token(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* Run "$CADMON_I3 ARGS < input": its exit status, stdout into out. */
+static int run_cadmon_i3(const char *args, const char *input, char *out, size_t size)
+{
+	char input_path[PATH_MAX], command[2 * PATH_MAX + 256];
+	const char *tool = getenv("CADMON_I3");
+	size_t used = 0;
+	FILE *pipe;
+	int status;
+
+	assert_non_null(tool);
+	assert_int_equal(harness_temp_file("i3-input", input_path), 0);
+	assert_int_equal(harness_write_file(input_path, input), 0);
+	snprintf(command, sizeof command, "%s %s < %s 2>&1", tool, args, input_path);
+	assert_non_null(pipe = popen(command, "r"));
+	used = fread(out, 1, size - 1, pipe);
+	out[used] = '\0';
+	status = pclose(pipe);
+	unlink(input_path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* cadmon-i3: the log events of a call as JSON lines; signed ones verify in cadmond (above). */
+static void test_cadmon_i3_tool(void **state)
+{
+	static char out[16384];
+	char key_path[PATH_MAX], private_path[PATH_MAX], args[2 * PATH_MAX];
+	EVP_PKEY *key = make_key(key_path);
+	FILE *file;
+
+	(void)state;
+	assert_int_equal(run_cadmon_i3("--element chfe-9 --agency NOPD",
+				       "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\","
+				       "\"operator\":\"op-7\",\"ani\":\"5045550101\"}\n\n"
+				       "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,"
+				       "\"released_by\":\"caller\"}\n",
+				       out, sizeof out),
+			 0);
+	assert_string_equal(out,
+			    "{\"logEventType\":\"CallStartLogEvent\",\"timestamp\":\"2026-11-29T08:00:00.000Z\","
+			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\","
+			    "\"from\":\"tel:5045550101\"}\n"
+			    "{\"logEventType\":\"CallStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00.000Z\","
+			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"state\":\"Answered\","
+			    "\"direction\":\"incoming\",\"legCallId\":\"leg-1\",\"agencyAgentId\":\"op-7\"}\n"
+			    "{\"logEventType\":\"CallSignalingMessageLogEvent\",\"timestamp\":\"2026-11-29T08:00:05.000Z\","
+			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\","
+			    "\"protocol\":\"sip\",\"text\":\"BYE sip:peer@example SIP/2.0\\r\\n\"}\n"
+			    "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:05.000Z\","
+			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\"}\n");
+	assert_int_equal(run_cadmon_i3("", "{\"type\":\"call_end\",\"call_id\":\"c1\"}\n", out, sizeof out), 1);
+	assert_string_equal(out, "cadmon-i3: line 1: call_end: missing required field \"ts\"\n");
+	assert_int_equal(run_cadmon_i3("--kid k", "", out, sizeof out), 2);
+	assert_string_equal(out, "cadmon-i3: --key and --kid go together\n");
+	/* signed: one JWS a line, its protected header {"alg":"ES256","kid":"k-1"} */
+	assert_int_equal(harness_temp_file("i3-private", private_path), 0);
+	assert_non_null(file = fopen(private_path, "w"));
+	assert_int_equal(PEM_write_PrivateKey(file, key, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(file);
+	snprintf(args, sizeof args, "--key %s --kid k-1", private_path);
+	assert_int_equal(run_cadmon_i3(args, shift_lines[6], out, sizeof out), 0);
+	assert_memory_equal(out, "{\"protected\":\"eyJhbGciOiJFUzI1NiIsImtpZCI6ImstMSJ9\",\"payload\":\"", 63);
+	assert_int_equal(strlen(strstr(out, "\"signature\":\"")), strlen("\"signature\":\"") + 86 + strlen("\"}\n"));
+	unlink(private_path);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_acknowledged_survives_kill),
 		cmocka_unit_test(test_waits_for_durability),
 		cmocka_unit_test(test_needs_admin_token),
+		cmocka_unit_test(test_cadmon_i3_tool),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
