@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -419,6 +421,75 @@ static void test_waits_for_durability(void **state)
 	EVP_PKEY_free(rsa);
 }
 
+/* Bytes in the file at path (0 when it cannot be read). */
+static off_t file_bytes(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/*
+ * While the journal cannot be written (a full disk: RLIMIT_FSIZE at the segment's size), a log
+ * event is processed but not answered; once the disk takes writes again, its 201 comes.
+ */
+static void test_degraded_journal_holds_the_answer(void **state)
+{
+	static char jws[PAYLOAD_MAX * 4], answer[4096];
+	struct harness h = { 0 };
+	char key_path[PATH_MAX], segment[PATH_MAX + 64], payload[PAYLOAD_MAX];
+	EVP_PKEY *key = make_key(key_path);
+	struct harness_options options = i3_options(key_path, NULL);
+	struct rlimit limit = { .rlim_max = RLIM_INFINITY };
+	struct pollfd pfd;
+	int waiting, posted = 0;
+	ssize_t got;
+	size_t used = 0;
+	char *log;
+
+	(void)state;
+	assert_int_equal(harness_start(&h, &options), 0);
+	snprintf(segment, sizeof segment, "%s/journal/0000000000000001.seg", h.state_dir);
+	/* the segment grows past cadmond's log, so that only journal writes hit the limit */
+	while (posted < 400 && file_bytes(segment) < file_bytes(h.stderr_path) + 4096) {
+		snprintf(payload, sizeof payload,
+			 "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			 "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"callId\":\"t%d\","
+			 "\"target\":\"sip:fire@nofd.example\",\"targetCallIdSip\":\"x\"}",
+			 posted++);
+		sign(key, "chfe-key-1", payload, jws, sizeof jws);
+		expect_created(&h, jws);
+	}
+	assert_true(posted < 400);
+	limit.rlim_cur = (rlim_t)file_bytes(segment);
+	assert_int_equal(prlimit(h.pid, RLIMIT_FSIZE, &limit, NULL), 0);
+	snprintf(payload, sizeof payload,
+		 "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		 "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"callId\":\"late\","
+		 "\"target\":\"sip:fire@nofd.example\"}");
+	sign(key, "chfe-key-1", payload, jws, sizeof jws);
+	waiting = post_unread(&h, jws);
+	expect_log(&h, ": File too large: degraded: events are no longer acknowledged");
+	pfd = (struct pollfd){ .fd = waiting, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 1000), 0); /* processed, not durable: no answer */
+	limit.rlim_cur = RLIM_INFINITY;
+	assert_int_equal(prlimit(h.pid, RLIMIT_FSIZE, &limit, NULL), 0);
+	while (used + 1 < sizeof answer && poll(&pfd, 1, 8000) > 0 &&
+	       (got = read(waiting, answer + used, sizeof answer - used - 1)) > 0)
+		used += (size_t)got;
+	answer[used] = '\0';
+	close(waiting);
+	assert_non_null(strstr(answer, "HTTP/1.1 201 Created\r\n"));
+	log = harness_stderr(&h);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "cadmond: journal: writable again after "));
+	free(log);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
 /* Under auth.tokens the route needs an admin token: none 401, a viewer's 403, an admin's 201. */
 static void test_needs_admin_token(void **state)
 {
@@ -524,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_refused_log_events),
 		cmocka_unit_test(test_acknowledged_survives_kill),
 		cmocka_unit_test(test_waits_for_durability),
+		cmocka_unit_test(test_degraded_journal_holds_the_answer),
 		cmocka_unit_test(test_needs_admin_token),
 		cmocka_unit_test(test_cadmon_i3_tool),
 	};
