@@ -5,8 +5,9 @@
  * shift (shift_fixture.h) turned into NENA i3 log events, each signed ES256 with a P-256 key
  * made for the test and POSTed, gives exactly the alert the same shift's feed lines give over
  * TCP; a tampered, an unknown-kid and a malformed log event are refused with their status,
- * body and counter; an acknowledged log event survives kill -9; the route fails closed under
- * auth.tokens.
+ * body and counter; an acknowledged log event survives kill -9; a 201 waits for the fsync and
+ * for a degraded journal to be written again; the route fails closed under auth.tokens; the
+ * cadmon-i3 converter's output.
  */
 #include <errno.h>
 #include <stdbool.h>
