@@ -439,6 +439,10 @@ void i3_server_post(struct i3_server *server, struct evhttp_request *request)
 		i3_refuse(server, request, I3_RESULT_BUSY, why);
 		return;
 	}
+	if (len == 0) {
+		i3_refuse(server, request, I3_RESULT_BAD_JWS, "the body is empty: a JWS in flattened JSON serialization is expected");
+		return;
+	}
 	status = i3_jws_decode((const char *)evbuffer_pullup(input, -1), len, &jws, why, sizeof why);
 	if (status != I3_OK) {
 		i3_refuse(server, request, i3_result_of(status), why);

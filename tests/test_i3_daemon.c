@@ -294,6 +294,8 @@ static void test_refused_log_events(void **state)
 		    "{\"error\":\"protected header: \\\"alg\\\" must be ES256 or RS256, not \\\"HS256\\\"\"}\n");
 	expect_post(&h, "not json", 460,
 		    "{\"error\":\"the body is not a JWS in flattened JSON serialization (a JSON object)\"}\n");
+	expect_post(&h, "", 460,
+		    "{\"error\":\"the body is empty: a JWS in flattened JSON serialization is expected\"}\n");
 	sign(key, "chfe-key-1", "{\"logEventType\":\"CallEndLogEvent\"}", jws, sizeof jws);
 	expect_post(&h, jws, 460, "{\"error\":\"CallEndLogEvent: missing required field \\\"timestamp\\\"\"}\n");
 	memset(big, ' ', sizeof big - 1);
@@ -302,7 +304,7 @@ static void test_refused_log_events(void **state)
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_signature\"} 2\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"unknown_kid\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_algorithm\"} 1\n");
-	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_jws\"} 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_jws\"} 2\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_event\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"too_big\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 0\n");
