@@ -27,6 +27,7 @@
 #include "feed.h"
 #include "health.h"
 #include "hostclock.h"
+#include "i3_server.h"
 #include "http.h"
 #include "guard.h"
 #include "listener.h"
@@ -55,6 +56,7 @@ struct cadmond {
 	struct listener *feed_listener;
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
+	struct i3_server *i3;       /* POST /LogEvents; NULL unless i3.enabled */
 	struct auth *auth;          /* tokens of consoles and HTTP clients; off without tokens */
 	struct streams *streams;    /* GET /api/stream */
 	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
@@ -481,6 +483,15 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->auth = auth_stats(cadmond->auth);
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
 	out->guard = guard_stats(cadmond->guard);
+	out->i3 = cadmond->i3 ? i3_server_stats(cadmond->i3) : NULL;
+}
+
+/* POST /LogEvents, authorized (i3_server.h). */
+static void cadmond_log_event(void *ctx, struct evhttp_request *request)
+{
+	struct cadmond *cadmond = ctx;
+
+	i3_server_post(cadmond->i3, request);
 }
 
 static struct http_settings http_settings_of(const struct config *config)
@@ -488,6 +499,7 @@ static struct http_settings http_settings_of(const struct config *config)
 	return (struct http_settings){
 		.max_header_bytes = config->http.max_header_bytes,
 		.max_body_bytes = config->http.max_body_bytes,
+		.max_log_event_bytes = config->i3.enabled ? config->i3.max_body_bytes : 0,
 		.max_alerts_bytes = config->http.max_alerts_bytes,
 		.timeout_seconds = config->http.timeout_seconds,
 		.log_interval_seconds = config->log.rate_limit_seconds,
@@ -582,6 +594,8 @@ static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
 
 	if (cadmond->feeds)
 		feed_server_acknowledge(cadmond->feeds, durable_index);
+	if (cadmond->i3)
+		i3_server_acknowledge(cadmond->i3, durable_index);
 }
 
 static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *origin, const char *line,
@@ -766,6 +780,8 @@ static void cadmond_reload(struct cadmond *cadmond)
 
 	if (loaded == 0)
 		reload_keep_tls_listeners(&cadmond->config, &next);
+	if (loaded == 0)
+		reload_keep_i3(&cadmond->config, &next);
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",
@@ -815,6 +831,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
 	streams_close_all(cadmond->streams);
+	i3_server_close_all(cadmond->i3);
 	http_server_free(cadmond->http);
 	cadmond->feed_listener = NULL;
 	cadmond->alert_listener = NULL;
@@ -972,6 +989,7 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 					     .acknowledge = cadmond_http_acknowledge,
 					     .auth = cadmond->auth,
 					     .streams = cadmond->streams,
+					     .log_event = cadmond->i3 ? cadmond_log_event : NULL,
 					     .ctx = cadmond };
 	struct activation activation;
 
@@ -1079,6 +1097,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EINVAL;
 	engine_board(cadmond->engine, cadmond_seed_receiver, cadmond->receivers);
 	feed_server_set_journal(cadmond->feeds, &journal);
+	if (config->i3.enabled && !(cadmond->i3 = i3_server_new(cadmond->engine, config, &journal, why, why_size)))
+		return -EINVAL;
 	if (config->feed.tls)
 		feed_server_set_tls(cadmond->feeds, cadmond->tls);
 	if (config->alerts.tls)
@@ -1151,6 +1171,7 @@ void cadmond_free(struct cadmond *cadmond)
 	listener_free(cadmond->feed_listener);
 	listener_free(cadmond->alert_listener);
 	streams_free(cadmond->streams); /* before the connections go */
+	i3_server_free(cadmond->i3);
 	http_server_free(cadmond->http);
 	feed_server_free(cadmond->feeds);
 	subscribers_free(cadmond->subscribers);

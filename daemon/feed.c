@@ -290,6 +290,7 @@ static void feed_reject_record(struct feed *feed, enum mapping_status status, co
 {
 	feed->stats.rejected++;
 	feed->stats.records_rejected[status]++;
+	feed->server->stats.records_rejected[status]++;
 	log_limited(&feed->reject_log, LOG_WARNING, "feed %s: rejected line %" PRIu64 ": %s: %s",
 		    feed->peer, feed->line_number, mapping_status_name(status), why);
 }

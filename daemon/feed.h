@@ -67,6 +67,7 @@ struct feed_server_stats {
 	uint64_t bad_hellos;    /* hello lines with a problem */
 	uint64_t acks_sent;     /* {"ack":N} lines sent */
 	uint64_t restarts;      /* senders that restarted their numbering */
+	uint64_t records_rejected[MAPPING_STATUS_COUNT]; /* feed.mapping: records rejected, by reason */
 	uint32_t connected;     /* connections open now, pending ones included */
 	uint32_t pending;       /* of which pending: no valid line yet */
 };

@@ -640,6 +640,17 @@ static void http_get_stream(struct http_server *server, struct evhttp_request *r
 		http_error(server, request, 503, why);
 }
 
+/* POST /LogEvents: the i3 Logging Service (i3_server.h) answers, now or once durable. */
+static void http_post_log_event(struct http_server *server, struct evhttp_request *request)
+{
+	if (evhttp_request_get_command(request) != EVHTTP_REQ_POST) {
+		http_wrong_method(server, request, "POST");
+		return;
+	}
+	server->stats.requests++;
+	server->view.log_event(server->view.ctx, request);
+}
+
 /* The resources answered to GET (and HEAD). */
 static const char *const http_get_paths[] = { "/api/alerts", "/api/alerts/open", "/api/sources",
 					      "/api/status", "/metrics", "/healthz", "/api/operators" };
@@ -686,6 +697,8 @@ static const struct auth_route http_routes[] = {
 	{ "/api/operators", AUTH_VIEWER },
 	{ "/metrics", AUTH_VIEWER },
 	{ "/api/status", AUTH_ADMIN },
+	/* NENA i3 log events feed the detector: the strongest role, as a feed is trusted */
+	{ "/LogEvents", AUTH_ADMIN },
 };
 
 /* True when the request may go on (server->grant says who it is); else answered 401, 403
@@ -753,6 +766,14 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 			http_post_ack(server, request, alert_id);
 		else
 			http_wrong_method(server, request, "POST");
+		return;
+	}
+	if (server->view.log_event && strcmp(path, "/LogEvents") == 0) {
+		http_post_log_event(server, request);
+		return;
+	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(request)) > server->settings.max_body_bytes) {
+		http_error(server, request, 413, "the request body is over http.max_body_bytes");
 		return;
 	}
 	if (server->view.streams && strcmp(path, "/api/stream") == 0) {
@@ -1070,7 +1091,9 @@ void http_server_update(struct http_server *server, const struct http_settings *
 	server->settings = *settings;
 	server->error_log.interval_seconds = settings->log_interval_seconds;
 	evhttp_set_max_headers_size(server->http, settings->max_header_bytes);
-	evhttp_set_max_body_size(server->http, settings->max_body_bytes);
+	evhttp_set_max_body_size(server->http, settings->max_log_event_bytes > settings->max_body_bytes
+						       ? settings->max_log_event_bytes
+						       : settings->max_body_bytes);
 	evhttp_set_timeout(server->http, (int)settings->timeout_seconds);
 }
 

@@ -39,6 +39,8 @@ struct subscribers_stats;
 struct durability_stats;
 struct journal_stats;
 struct guard;
+struct i3_server_stats;
+struct evhttp_request;
 struct guard_stats;
 struct auth;
 struct auth_stats;
@@ -65,6 +67,7 @@ struct http_state {
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */
 	const struct guard_stats *guard; /* connections refused and closed by the slot limits */
+	const struct i3_server_stats *i3; /* POST /LogEvents; NULL: i3.enabled is false */
 };
 
 /* Longest answer to an acknowledgement: the acknowledged notice, or an error. */
@@ -80,12 +83,15 @@ struct http_view {
 	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
 	struct auth *auth; /* who may use what (auth.h); NULL or no token configured: everyone */
 	struct streams *streams; /* serves GET /api/stream */
+	/* POST /LogEvents (i3_server.h), authorized: answer request now or later; NULL: 404 */
+	void (*log_event)(void *ctx, struct evhttp_request *request);
 	void *ctx;
 };
 
 struct http_settings {
 	uint32_t max_header_bytes; /* http.max_header_bytes */
 	uint32_t max_body_bytes;   /* http.max_body_bytes */
+	uint32_t max_log_event_bytes; /* i3.max_body_bytes when enabled (POST /LogEvents), else 0 */
 	uint32_t max_alerts_bytes; /* http.max_alerts_bytes */
 	uint32_t timeout_seconds;  /* http.timeout_seconds */
 	uint32_t log_interval_seconds; /* log.rate_limit_seconds: refused requests */

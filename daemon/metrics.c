@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "feed.h"
 #include "guard.h"
+#include "i3_server.h"
 #include "journal.h"
 #include "receivers.h"
 #include "streams.h"
@@ -279,6 +280,34 @@ static void write_streams(struct evbuffer *out, const struct streams_stats *stre
 	       "Streams closed because their queue passed http.max_stream_queue_bytes.", streams->dropped_slow);
 }
 
+/* Records of feed.mapping connections rejected, by reason (every reason listed). */
+static void write_mapped_records(struct evbuffer *out, const struct feed_server_stats *feeds)
+{
+	family(out, "mapped_records_rejected_total", "counter",
+	       "Records of feed.mapping connections rejected, by reason (docs/mappings.md).");
+	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++)
+		labelled_u64(out, "mapped_records_rejected_total", "reason",
+			     mapping_status_name((enum mapping_status)reason), feeds ? feeds->records_rejected[reason] : 0);
+}
+
+/* POST /LogEvents (i3_server.h): written only when i3.enabled. */
+static void write_i3(struct evbuffer *out, const struct i3_server_stats *i3)
+{
+	family(out, "i3_log_events_total", "counter",
+	       "NENA i3 log events POSTed to /LogEvents, by result (accepted, ignored, or why refused).");
+	for (int result = 0; result < I3_RESULT_COUNT; result++)
+		labelled_u64(out, "i3_log_events_total", "result", i3_result_name((enum i3_result)result),
+			     i3->results[result]);
+	single(out, "i3_unverified_log_events_total", "counter",
+	       "i3 log events taken without a verified signature (i3.require_signature: false).", i3->unverified);
+	single(out, "i3_lines_total", "counter", "Protocol v1 lines made from i3 log events.", i3->lines);
+	single(out, "i3_calls", "gauge", "Calls remembered between their i3 log events (i3.max_calls).", i3->calls);
+	single(out, "i3_calls_evicted_total", "counter", "Calls forgotten because i3.max_calls were remembered.",
+	       i3->calls_evicted);
+	single(out, "i3_pending_requests", "gauge",
+	       "i3 log events waiting for their lines to be durable (i3.max_pending_requests).", i3->pending);
+}
+
 void metrics_write(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
 {
 	const struct engine_stats *stats = engine_stats(state->engine);
@@ -299,4 +328,7 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	       http->client_errors);
 	write_slots(out, state, http);
 	write_streams(out, state->streams);
+	write_mapped_records(out, state->feeds);
+	if (state->i3)
+		write_i3(out, state->i3);
 }

@@ -64,6 +64,14 @@ void reload_keep_tls_listeners(const struct config *running, struct config *next
 	}
 }
 
+void reload_keep_i3(const struct config *running, struct config *next)
+{
+	if (memcmp(&running->i3, &next->i3, sizeof running->i3) == 0)
+		return;
+	log_msg(LOG_WARNING, "reload: i3: changes take effect at the next restart; kept the running i3 section");
+	next->i3 = running->i3;
+}
+
 size_t reload_log_changes(const struct config *running, const struct config *next)
 {
 	return config_diff(running, next, log_change, NULL);

@@ -28,6 +28,9 @@ bool reload_receivers_changed(const struct config *running, const struct config 
  */
 void reload_keep_tls_listeners(const struct config *running, struct config *next);
 
+/** The i3: section (POST /LogEvents) is read at start only: next keeps the running one (a warning when they differ). */
+void reload_keep_i3(const struct config *running, struct config *next);
+
 /** Log every difference between running and next at LOG_NOTICE; how many there were. */
 size_t reload_log_changes(const struct config *running, const struct config *next);
 

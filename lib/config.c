@@ -324,6 +324,13 @@ void config_set_defaults(struct config *config)
 	config->auth.redact_ani[CONFIG_ROLE_VIEWER] = REDACT_LAST4;
 	config->auth.redact_ani[CONFIG_ROLE_SUPERVISOR] = REDACT_NONE;
 	config->auth.redact_ani[CONFIG_ROLE_ADMIN] = REDACT_NONE;
+	config->i3.enabled = false;
+	config->i3.max_body_bytes = 65536;
+	config->i3.require_signature = true;
+	config->i3.max_calls = 10000;
+	config->i3.max_pending_requests = 256;
+	config->i3.bye_outgoing_released_by = RELEASED_BY_OPERATOR;
+	config->i3.bye_incoming_released_by = RELEASED_BY_CALLER;
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -771,7 +778,8 @@ static bool find_key_path(const struct key *table, const char *prefix, const cha
 
 /*
  * What an unknown key was probably meant to be: a key of the same mapping at most two edits
- * away ("max_operator" -> max_operators), else a key of that exact name in another section
+ * away ("max_operator" -> max_operators) that keeps more than half of its characters (no "i3"
+ * for "k3"), else a key of that exact name in another section
  * ("tracker.max_sources" -> feed.max_sources). False when nothing is close.
  */
 static bool suggest_key(const struct key *keys, const char *name, char *out, size_t size)
@@ -781,7 +789,7 @@ static bool suggest_key(const struct key *keys, const char *name, char *out, siz
 
 	for (const struct key *key = keys; key->name; key++) {
 		size_t distance = edit_distance(name, key->name, 2);
-		if (distance < closest_distance) {
+		if (distance < closest_distance && distance * 2 < strlen(key->name)) { /* most characters kept */
 			closest = key;
 			closest_distance = distance;
 		}
@@ -2162,6 +2170,67 @@ static const struct key auth_keys[] = {
 	{ .name = NULL },
 };
 
+/* i3.public_keys[].kid: the JWS header's kid, 1 to 128 printable bytes. */
+static bool parse_i3_kid(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	(void)key;
+	if (is_scalar(loader) && scalar_len(loader) == 0) {
+		report(loader, current_mark(loader), path, "must not be empty");
+		return skip_node(loader);
+	}
+	return parse_text_of(loader, path, field, CONFIG_I3_KID_MAX);
+}
+
+static const struct key i3_key_keys[] = {
+	{ .name = "kid", .parse = parse_i3_kid, .offset = offsetof(struct config_i3_key, kid), .required = true },
+	{ .name = "file", .parse = parse_directory, .offset = offsetof(struct config_i3_key, file),
+	  .required = true },
+	{ .name = NULL },
+};
+
+/* One i3.public_keys entry. */
+static bool parse_i3_key_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	struct config_i3_key *entry = &config->i3.public_keys[index];
+
+	if (loader->event.type != YAML_MAPPING_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a mapping");
+		return skip_node(loader);
+	}
+	memset(entry, 0, sizeof *entry);
+	config->i3.public_key_count = index + 1;
+	return parse_mapping(loader, path, i3_key_keys, entry);
+}
+
+/* i3.public_keys: a sequence of {kid, file}, or null for none. Its key has offset 0. */
+static bool parse_i3_keys(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->i3.public_key_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_MAX_I3_KEYS, parse_i3_key_entry, config);
+}
+
+static const struct key i3_keys[] = {
+	{ .name = "enabled", .parse = parse_bool, FIELD(i3.enabled) },
+	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216),
+	{ .name = "require_signature", .parse = parse_bool, FIELD(i3.require_signature) },
+	{ .name = "public_keys", .parse = parse_i3_keys },
+	UINT32_KEY("max_calls", i3.max_calls, 16, 10000000),
+	UINT32_KEY("max_pending_requests", i3.max_pending_requests, 1, 65535),
+	{ .name = "bye_outgoing_released_by", .parse = parse_released_by_name, FIELD(i3.bye_outgoing_released_by) },
+	{ .name = "bye_incoming_released_by", .parse = parse_released_by_name, FIELD(i3.bye_incoming_released_by) },
+	{ .name = NULL },
+};
+
 static const struct key top_keys[] = {
 	{ .name = "feed", .parse = parse_section, .children = feed_keys },
 	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
@@ -2176,6 +2245,7 @@ static const struct key top_keys[] = {
 	{ .name = "sources", .parse = parse_sources },
 	{ .name = "unlisted_sources", .parse = parse_unlisted, FIELD(unlisted_sources) },
 	{ .name = "mappings", .parse = parse_mappings },
+	{ .name = "i3", .parse = parse_section, .children = i3_keys },
 	{ .name = NULL },
 };
 
@@ -2558,6 +2628,30 @@ static void check_sources(struct loader *loader, const struct config *config)
 	}
 }
 
+/* i3: a signature required needs a key to check it with; kids are unique. */
+static void check_i3(struct loader *loader, const struct config *config)
+{
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+	char at[64];
+
+	if (config->i3.enabled && config->i3.require_signature && config->i3.public_key_count == 0 &&
+	    usable(loader, config, key_named(i3_keys, "public_keys")))
+		report_at_key(loader, config, i3_keys, "enabled", "i3.enabled",
+			      "i3.require_signature needs at least one entry in i3.public_keys");
+	for (size_t i = 0; i < config->i3.public_key_count && i < CONFIG_MAX_I3_KEYS; i++)
+		for (size_t earlier = 0; earlier < i; earlier++) {
+			if (strcmp(config->i3.public_keys[earlier].kid, config->i3.public_keys[i].kid) != 0 ||
+			    !given_valid(loader, &config->i3.public_keys[i], &i3_key_keys[0], &mark))
+				continue;
+			snprintf(at, sizeof at, "i3.public_keys[%zu].kid", i);
+			path_truncate(&path, 0);
+			path_append(&path, at, strlen(at));
+			report(loader, mark, &path, "duplicate kid, already used by i3.public_keys[%zu]", earlier);
+			break;
+		}
+}
+
 static void check_rules(struct loader *loader, const struct config *config)
 {
 	for (size_t i = 0; i < config->auth.token_count; i++)
@@ -2565,6 +2659,7 @@ static void check_rules(struct loader *loader, const struct config *config)
 	check_tls(loader, config);
 	check_sources(loader, config);
 	check_feed_mapping(loader, config);
+	check_i3(loader, config);
 	check_receivers(loader, config);
 	check_mappings(loader, config);
 	check_retention(loader, config);
@@ -2960,10 +3055,31 @@ static void format_mappings(struct text_buffer *out, const struct key *key, cons
 	}
 }
 
+/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}]; nothing for none. */
+static void format_i3_keys(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	(void)indent;
+	if (config->i3.public_key_count == 0)
+		return; /* nothing: null, none */
+	text_append(out, " [");
+	for (size_t i = 0; i < config->i3.public_key_count && i < CONFIG_MAX_I3_KEYS; i++) {
+		text_append(out, "%s{kid: ", i ? ", " : "");
+		format_quoted(out, config->i3.public_keys[i].kid);
+		text_append(out, ", file: ");
+		format_quoted(out, config->i3.public_keys[i].file);
+		text_append(out, "}");
+	}
+	text_append(out, "]");
+}
+
 static const struct {
 	parse_fn *parse;
 	format_fn *format;
 } formatters[] = {
+	{ parse_i3_keys, format_i3_keys },
 	{ parse_mappings, format_mappings },
 	{ parse_mapping_name, format_string },
 	{ parse_mapping_format, format_mapping_format },

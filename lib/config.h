@@ -44,6 +44,8 @@ struct config_token {
 #define CONFIG_MAX_SOURCE_AGENCIES 16 /* sources[].agencies entries */
 #define CONFIG_SOURCE_NAME_MAX 65     /* a hello's source: 1 to 64 bytes, and its NUL */
 
+#define CONFIG_MAX_I3_KEYS 16        /* i3.public_keys entries */
+#define CONFIG_I3_KID_MAX 129        /* an i3.public_keys[].kid, with its NUL */
 #define CONFIG_MAX_MAPPINGS 8         /* mappings: entries */
 #define CONFIG_FIELD_MAX 64           /* a mapping's column name or JSON path, with its NUL */
 #define CONFIG_MAX_MAPPING_VALUES 16  /* mappings[].released_by_values entries */
@@ -215,6 +217,12 @@ enum config_unlisted {
 	CONFIG_UNLISTED_REJECT,     /* refused: source_not_allowed (connections without a hello too) */
 };
 
+/* One key that signs i3 log events: the JWS header's kid and a PEM public key file. */
+struct config_i3_key {
+	char kid[CONFIG_I3_KID_MAX];
+	char file[CONFIG_PATH_MAX];
+};
+
 struct config {
 	struct {
 		struct config_listen listen;
@@ -330,6 +338,18 @@ struct config {
 	struct config_source sources[CONFIG_MAX_SOURCES]; /* what each named source may say */
 	size_t source_count;   /* 0 by default */
 	enum config_unlisted unlisted_sources;
+	/* POST /LogEvents: NENA i3 log events (docs/protocol.md "NENA i3 log events"); restart to change */
+	struct {
+		bool enabled;                /* serve POST /LogEvents on the HTTP listener */
+		uint32_t max_body_bytes;     /* one request's body (a JWS): 461 beyond */
+		bool require_signature;      /* refuse a JWS whose kid is not in public_keys */
+		struct config_i3_key public_keys[CONFIG_MAX_I3_KEYS];
+		size_t public_key_count;
+		uint32_t max_calls;            /* calls remembered between their log events */
+		uint32_t max_pending_requests; /* requests waiting for their lines to be durable: 503 beyond */
+		unsigned bye_outgoing_released_by; /* enum released_by bit: the element sent the BYE */
+		unsigned bye_incoming_released_by; /* the element received it */
+	} i3;
 };
 
 /* Every problem found in one configuration text, in document order. */

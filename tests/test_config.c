@@ -227,6 +227,18 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->auth.max_tracked_addresses, b->auth.max_tracked_addresses);
 	for (size_t i = 0; i < CONFIG_ROLE_COUNT; i++)
 		assert_int_equal(a->auth.redact_ani[i], b->auth.redact_ani[i]);
+	assert_int_equal(a->i3.enabled, b->i3.enabled);
+	assert_int_equal(a->i3.max_body_bytes, b->i3.max_body_bytes);
+	assert_int_equal(a->i3.require_signature, b->i3.require_signature);
+	assert_int_equal(a->i3.public_key_count, b->i3.public_key_count);
+	for (size_t i = 0; i < a->i3.public_key_count; i++) {
+		assert_string_equal(a->i3.public_keys[i].kid, b->i3.public_keys[i].kid);
+		assert_string_equal(a->i3.public_keys[i].file, b->i3.public_keys[i].file);
+	}
+	assert_int_equal(a->i3.max_calls, b->i3.max_calls);
+	assert_int_equal(a->i3.max_pending_requests, b->i3.max_pending_requests);
+	assert_int_equal(a->i3.bye_outgoing_released_by, b->i3.bye_outgoing_released_by);
+	assert_int_equal(a->i3.bye_incoming_released_by, b->i3.bye_incoming_released_by);
 }
 
 static struct config defaults(void)
@@ -878,6 +890,64 @@ static void test_source_keys(void **state)
 		      "cadmon.yaml:7:77: tracker.max_new_operators_per_source_per_hour: must be an integer from 0 to 10000000");
 	EXPECT_ERRORS("unlisted_sources: reject\n", "cadmon.yaml:1:19: unlisted_sources: reject needs a sources list");
 	EXPECT_ERRORS("sources: {name: a}\n", "cadmon.yaml:1:10: sources: must be a sequence");
+}
+
+static void test_i3_keys(void **state)
+{
+	struct config config = parse_ok("i3:\n"
+					"  enabled: true\n"
+					"  max_body_bytes: 2048\n"
+					"  public_keys:\n"
+					"    - {kid: chfe-1, file: /etc/cadmon/chfe-1.pem}\n"
+					"    - {kid: \"urn:key 2\", file: /k2.pem}\n"
+					"  max_calls: 16\n"
+					"  max_pending_requests: 1\n"
+					"  bye_outgoing_released_by: unknown\n"
+					"  bye_incoming_released_by: system\n");
+	char *text;
+
+	(void)state;
+	assert_false(defaults().i3.enabled);
+	assert_int_equal(defaults().i3.max_body_bytes, 65536);
+	assert_true(defaults().i3.require_signature);
+	assert_int_equal(defaults().i3.public_key_count, 0);
+	assert_int_equal(defaults().i3.max_calls, 10000);
+	assert_int_equal(defaults().i3.max_pending_requests, 256);
+	assert_int_equal(defaults().i3.bye_outgoing_released_by, RELEASED_BY_OPERATOR);
+	assert_int_equal(defaults().i3.bye_incoming_released_by, RELEASED_BY_CALLER);
+	assert_true(config.i3.enabled);
+	assert_int_equal(config.i3.max_body_bytes, 2048);
+	assert_int_equal(config.i3.public_key_count, 2);
+	assert_string_equal(config.i3.public_keys[0].kid, "chfe-1");
+	assert_string_equal(config.i3.public_keys[0].file, "/etc/cadmon/chfe-1.pem");
+	assert_string_equal(config.i3.public_keys[1].kid, "urn:key 2");
+	assert_int_equal(config.i3.max_calls, 16);
+	assert_int_equal(config.i3.max_pending_requests, 1);
+	assert_int_equal(config.i3.bye_outgoing_released_by, RELEASED_BY_UNKNOWN);
+	assert_int_equal(config.i3.bye_incoming_released_by, RELEASED_BY_SYSTEM);
+	text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "  public_keys: [{kid: \"chfe-1\", file: \"/etc/cadmon/chfe-1.pem\"}, "
+				     "{kid: \"urn:key 2\", file: \"/k2.pem\"}]\n"));
+	free(text);
+	EXPECT_ERRORS("i3: {enabled: true}\n",
+		      "cadmon.yaml:1:15: i3.enabled: i3.require_signature needs at least one entry in i3.public_keys");
+	EXPECT_ERRORS("i3:\n"
+		      "  public_keys:\n"
+		      "    - {kid: a, file: /a}\n"
+		      "    - {kid: a, file: b}\n"
+		      "    - {kid: \"\"}\n"
+		      "  max_calls: 15\n"
+		      "  max_pending_requests: 0\n"
+		      "  max_body_bytes: 1023\n"
+		      "  bye_outgoing_released_by: agent\n",
+		      "cadmon.yaml:4:13: i3.public_keys[1].kid: duplicate kid, already used by i3.public_keys[0]",
+		      "cadmon.yaml:4:22: i3.public_keys[1].file: must be an absolute path of at most 255 bytes",
+		      "cadmon.yaml:5:7: i3.public_keys[2].file: required key missing",
+		      "cadmon.yaml:5:13: i3.public_keys[2].kid: must not be empty",
+		      "cadmon.yaml:6:14: i3.max_calls: must be an integer from 16 to 10000000",
+		      "cadmon.yaml:7:25: i3.max_pending_requests: must be an integer from 1 to 65535",
+		      "cadmon.yaml:8:19: i3.max_body_bytes: must be an integer from 1024 to 16777216",
+		      "cadmon.yaml:9:29: i3.bye_outgoing_released_by: must be one of operator, caller, system, unknown");
 }
 
 static void test_keepalive_bound(void **state)
@@ -2027,6 +2097,7 @@ int main(void)
 		cmocka_unit_test(test_dump_every_value_kind),
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_source_keys),
+		cmocka_unit_test(test_i3_keys),
 		cmocka_unit_test(test_diff_sources),
 		cmocka_unit_test(test_mappings),
 		cmocka_unit_test(test_mapping_diff),

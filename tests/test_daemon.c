@@ -386,6 +386,25 @@ static void test_shift_alerts_subscriber(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* GET /metrics holds sample (a whole line). */
+static void expect_metric_line(const struct harness *h, const char *sample)
+{
+	static char answer[256 * 1024];
+	int fd = harness_connect(h->http_port);
+	size_t used = 0;
+	ssize_t got;
+
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 0);
+	while (used + 1 < sizeof answer && (got = read(fd, answer + used, sizeof answer - used - 1)) > 0)
+		used += (size_t)got;
+	answer[used] = '\0';
+	close(fd);
+	if (!strstr(answer, sample))
+		fprintf(stderr, "no \"%s\" in /metrics\n", sample);
+	assert_non_null(strstr(answer, sample));
+}
+
 /* feed.mapping: a CAD that streams its CDR rows (tests/data/example-cdr.csv) gets the alert
  * lines the backtest of the same rows gives (tests/data/example-cdr.alerts), the header and a
  * bad row counted and logged under the mapping's reasons. */
@@ -422,6 +441,8 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 774 lines, 774 events, "
 				       "1 rejected (bad_timestamp 1)\n",
 			  feed_port, strlen(rows) + strlen(bad_row));
+	expect_metric_line(&f->harness, "\ncadmon_mapped_records_rejected_total{reason=\"bad_timestamp\"} 1\n");
+	expect_metric_line(&f->harness, "\ncadmon_mapped_records_rejected_total{reason=\"bad_csv\"} 0\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 	free(mappings);
 	free(rows);

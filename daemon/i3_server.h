@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_I3_SERVER_H
+#define CADMOND_I3_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "feed.h"
+#include "i3.h"
+
+/*
+ * POST /LogEvents: cadmond as a secondary NENA i3 Logging Service (docs/protocol.md "NENA i3
+ * log events"). A request's body is a JWS (flattened JSON serialization) holding one log
+ * event: decoded (lib/i3.h), its signature verified with OpenSSL against the configured
+ * public key of its kid (ES256: the raw r || s turned into a DER ECDSA-Sig-Value; RS256:
+ * RSASSA-PKCS1-v1_5 with SHA-256), mapped to protocol v1 lines that are journaled and
+ * processed exactly as a feed's (the element's elementId is their source), and answered 201
+ * with its logEventId only once those lines are durable (i3_server_acknowledge, called where
+ * feeds are acknowledged): an acknowledged log event is never lost. Every refusal is counted
+ * under its result and logged (rate-limited).
+ */
+
+/* What became of a request, counted (cadmon_i3_log_events_total{result}). */
+enum i3_result {
+	I3_RESULT_ACCEPTED = 0,      /* 201, lines made */
+	I3_RESULT_IGNORED,           /* 201, a log event that makes no line */
+	I3_RESULT_BAD_JWS,           /* 460 */
+	I3_RESULT_BAD_ALGORITHM,     /* 438 */
+	I3_RESULT_BAD_JSON,          /* 460 */
+	I3_RESULT_BAD_EVENT,         /* 460 */
+	I3_RESULT_UNSUPPORTED_EVENT, /* 460 */
+	I3_RESULT_UNKNOWN_KID,       /* 434: i3.require_signature and a kid not in i3.public_keys */
+	I3_RESULT_BAD_SIGNATURE,     /* 434 */
+	I3_RESULT_TOO_BIG,           /* 461: over i3.max_body_bytes */
+	I3_RESULT_BUSY,              /* 503: i3.max_pending_requests wait already */
+	I3_RESULT_COUNT,
+};
+
+/** "accepted", "ignored", "bad_jws", ..., "busy". */
+const char *i3_result_name(enum i3_result result);
+
+/* Counters since start. */
+struct i3_server_stats {
+	uint64_t results[I3_RESULT_COUNT];
+	uint64_t unverified;      /* taken without a verified signature (require_signature: false) */
+	uint64_t lines;           /* protocol v1 lines made and processed */
+	uint64_t calls_evicted;   /* calls forgotten by a full i3.max_calls table */
+	uint32_t calls;           /* calls remembered now */
+	uint32_t pending;         /* requests waiting for durability now */
+};
+
+struct event_base;
+struct engine;
+struct evhttp_request;
+struct i3_server;
+
+/**
+ * The service for config's i3: section, feeding engine (not owned) through journal (copied).
+ * NULL with why when a public key cannot be read or is not a P-256 EC or RSA (2048 bits or
+ * more) key, or out of memory.
+ */
+struct i3_server *i3_server_new(struct engine *engine, const struct config *config,
+				const struct feed_journal *journal, char *why, size_t why_size);
+
+/**
+ * Stopping: answer every waiting request 503 (its lines are journaled and processed; the
+ * element sends it again and the resend is recognized as a duplicate). Before the HTTP server
+ * goes. NULL is allowed.
+ */
+void i3_server_close_all(struct i3_server *server);
+
+/** i3_server_close_all, then free. NULL is allowed. */
+void i3_server_free(struct i3_server *server);
+
+/** A POST /LogEvents (authorized already): answered now, or once its lines are durable. */
+void i3_server_post(struct i3_server *server, struct evhttp_request *request);
+
+/** Every record up to durable_index is durable (UINT64_MAX: all): answer the requests waiting for it. */
+void i3_server_acknowledge(struct i3_server *server, uint64_t durable_index);
+
+/** Counters since start. */
+const struct i3_server_stats *i3_server_stats(struct i3_server *server);
+
+#endif

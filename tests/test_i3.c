@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event.h"
+#include "i3.h"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+
+/* A flattened JWS of header and payload with a signature of signature_len bytes 0x01. */
+static char *make_jws(const char *header, const char *payload, size_t signature_len)
+{
+	unsigned char signature[512];
+	char *h = malloc(strlen(header) * 2 + 4), *p = malloc(strlen(payload) * 2 + 4), *s = malloc(1024);
+	char *jws = malloc(strlen(header) * 2 + strlen(payload) * 2 + 1200);
+
+	memset(signature, 1, sizeof signature);
+	i3_base64url_encode(header, strlen(header), h);
+	i3_base64url_encode(payload, strlen(payload), p);
+	i3_base64url_encode(signature, signature_len, s);
+	sprintf(jws, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", h, p, s);
+	free(h);
+	free(p);
+	free(s);
+	return jws;
+}
+
+static enum i3_status decode(const char *body, struct i3_jws *jws, char *why)
+{
+	return i3_jws_decode(body, strlen(body), jws, why, 256);
+}
+
+/* The lines a log event made, one after the other with "\n". */
+struct lines {
+	char text[4096];
+	unsigned count;
+};
+
+static void collect(const char *line, size_t len, void *ctx)
+{
+	struct lines *lines = ctx;
+
+	strncat(lines->text, line, len);
+	strcat(lines->text, "\n");
+	lines->count++;
+}
+
+static enum i3_status map(struct i3_calls *calls, const char *payload, struct lines *lines, char *why)
+{
+	struct i3_event_info info;
+	enum i3_status status;
+
+	memset(lines, 0, sizeof *lines);
+	status = i3_calls_map(calls, payload, strlen(payload), collect, lines, &info, why, 256);
+	assert_int_equal(info.lines, lines->count);
+	return status;
+}
+
+static const struct i3_settings default_settings = { .max_calls = 64,
+						     .bye_outgoing = RELEASED_BY_OPERATOR,
+						     .bye_incoming = RELEASED_BY_CALLER };
+
+/* A log event of type with the common members, then extra (starting with ","), for call c1. */
+static void event(char *out, const char *type, const char *ts, const char *extra)
+{
+	sprintf(out,
+		"{\"logEventType\":\"%s\",\"timestamp\":\"%s\",\"elementId\":\"chfe.psap1.example\","
+		"\"agencyId\":\"NOPD\",\"callId\":\"urn:emergency:uid:callid:1:bcf.example\"%s}",
+		type, ts, extra);
+}
+
+/* ---- base64url ------------------------------------------------------------------------------ */
+
+static void test_base64url(void **state)
+{
+	unsigned char out[16];
+
+	(void)state;
+	assert_int_equal(i3_base64url_decode("aGVsbG8", 7, out), 5);
+	assert_memory_equal(out, "hello", 5);
+	assert_int_equal(i3_base64url_decode("", 0, out), 0);
+	assert_int_equal(i3_base64url_decode("-_8", 3, out), 2);
+	assert_int_equal(out[0], 0xfb);
+	assert_int_equal(out[1], 0xff);
+	assert_int_equal(i3_base64url_decode("aGVsbG8=", 8, out), -1); /* padding */
+	assert_int_equal(i3_base64url_decode("aGVsbG9", 7, out), -1);  /* trailing bits not zero */
+	assert_int_equal(i3_base64url_decode("aGVsb", 5, out), -1);    /* 1 char of a quantum */
+	assert_int_equal(i3_base64url_decode("+/8", 3, out), -1);      /* base64, not base64url */
+	assert_int_equal(i3_base64url_decode("aG Vs", 5, out), -1);
+}
+
+static void test_base64url_encode(void **state)
+{
+	char text[16];
+
+	(void)state;
+	assert_int_equal(i3_base64url_encode("hello", 5, text), 7);
+	assert_string_equal(text, "aGVsbG8");
+	assert_int_equal(i3_base64url_encode("\xfb\xff", 2, text), 3);
+	assert_string_equal(text, "-_8");
+	assert_int_equal(i3_base64url_encode("abc", 3, text), 4);
+	assert_string_equal(text, "YWJj");
+	assert_int_equal(i3_base64url_encode("", 0, text), 0);
+	assert_string_equal(text, "");
+}
+
+/* ---- JWS ---------------------------------------------------------------------------------- */
+
+static void test_jws_es256(void **state)
+{
+	char *body = make_jws("{\"alg\":\"ES256\",\"kid\":\"chfe-1\",\"typ\":\"JOSE\"}", "{\"a\":1}", 64);
+	struct i3_jws jws;
+	char why[256] = "";
+
+	(void)state;
+	assert_int_equal(decode(body, &jws, why), I3_OK);
+	assert_int_equal(jws.algorithm, I3_ES256);
+	assert_string_equal(jws.kid, "chfe-1");
+	assert_string_equal(jws.payload, "{\"a\":1}");
+	assert_int_equal(jws.payload_len, 7);
+	assert_int_equal(jws.signature_len, 64);
+	assert_int_equal(jws.signature[63], 1);
+	/* base64url of the header, ".", base64url of {"a":1} */
+	assert_string_equal(jws.signing_input,
+			    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImNoZmUtMSIsInR5cCI6IkpPU0UifQ.eyJhIjoxfQ");
+	assert_int_equal(jws.signing_input_len, strlen(jws.signing_input));
+	i3_jws_release(&jws);
+	assert_null(jws.payload);
+	free(body);
+}
+
+static void test_jws_rs256_without_kid(void **state)
+{
+	char *body = make_jws("{\"alg\":\"RS256\"}", "{}", 256);
+	struct i3_jws jws;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(decode(body, &jws, why), I3_OK);
+	assert_int_equal(jws.algorithm, I3_RS256);
+	assert_string_equal(jws.kid, "");
+	assert_int_equal(jws.signature_len, 256);
+	i3_jws_release(&jws);
+	free(body);
+}
+
+/* A JWS that must be refused with status and exactly why. */
+static void expect_refused(const char *body, enum i3_status status, const char *expected_why)
+{
+	struct i3_jws jws;
+	char why[256] = "";
+
+	assert_int_equal(decode(body, &jws, why), status);
+	assert_string_equal(why, expected_why);
+	assert_null(jws.payload);
+	assert_null(jws.signature);
+	assert_null(jws.signing_input);
+}
+
+static void expect_refused_jws(const char *header, const char *payload, size_t signature_len,
+			       enum i3_status status, const char *expected_why)
+{
+	char *body = make_jws(header, payload, signature_len);
+
+	expect_refused(body, status, expected_why);
+	free(body);
+}
+
+static void test_jws_refused(void **state)
+{
+	(void)state;
+	expect_refused("[1]", I3_BAD_JWS, "the body is not a JWS in flattened JSON serialization (a JSON object)");
+	expect_refused("{\"protected\":\"e30\"", I3_BAD_JWS,
+		       "the body is not a JWS in flattened JSON serialization (a JSON object)");
+	expect_refused("{\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS, "\"protected\" is missing");
+	expect_refused("{\"protected\":1,\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
+		       "\"protected\" must be a string");
+	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"signature\":\"AQ\"}", I3_BAD_JWS,
+		       "\"payload\" is missing");
+	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"e30=\",\"signature\":\"AQ\"}",
+		       I3_BAD_JWS, "\"payload\" is not base64url without padding");
+	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"\",\"signature\":\"AQ\"}",
+		       I3_BAD_JWS, "\"payload\" is not base64url without padding (empty)");
+	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"e30\",\"signature\":\"\"}",
+		       I3_BAD_JWS, "the signature is empty");
+	expect_refused("{\"protected\":\"e30\",\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
+		       "protected header: \"alg\" is missing");
+	expect_refused("{\"protected\":\"bm90IGpzb24\",\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
+		       "the protected header is not a JSON object");
+	expect_refused_jws("{\"alg\":\"HS256\"}", "{}", 32, I3_BAD_ALGORITHM,
+			   "protected header: \"alg\" must be ES256 or RS256, not \"HS256\"");
+	expect_refused_jws("{\"alg\":\"none\"}", "{}", 1, I3_BAD_ALGORITHM,
+			   "protected header: \"alg\" must be ES256 or RS256, not \"none\"");
+	expect_refused_jws("{\"alg\":7}", "{}", 1, I3_BAD_JWS, "protected header: \"alg\" must be a string");
+	expect_refused_jws("{\"alg\":\"ES256\",\"crit\":[\"b64\"],\"b64\":false}", "{}", 64, I3_BAD_JWS,
+			   "protected header: \"crit\" extensions are not supported");
+	expect_refused_jws("{\"alg\":\"ES256\",\"kid\":5}", "{}", 64, I3_BAD_JWS,
+			   "protected header: \"kid\" must be a string");
+	expect_refused_jws("{\"alg\":\"ES256\"}", "{}", 63, I3_BAD_JWS,
+			   "an ES256 signature is 64 bytes (r || s), not 63");
+}
+
+/* ---- mapping -------------------------------------------------------------------------------- */
+
+static void test_call_answered_and_released_by_operator(void **state)
+{
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	event(payload, "CallStartLogEvent", "2026-11-29T08:00:00-06:00",
+	      ",\"direction\":\"incoming\",\"from\":\"tel:+15045550101\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 0);
+	assert_int_equal(i3_calls_count(&calls), 1);
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:02.250-06:00",
+	      ",\"state\":\"Answered\",\"direction\":\"incoming\",\"legCallId\":\"leg1\","
+	      "\"agencyAgentId\":\"op-7\",\"agencyPositionId\":\"P3\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+			    "\"ts\":\"2026-11-29T08:00:02.250-06:00\",\"operator\":\"op-7\",\"agency\":\"NOPD\","
+			    "\"position\":\"P3\",\"ani\":\"+15045550101\"}\n");
+	/* a second answer (another position took the call over) makes no second call_start */
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 0);
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:07-06:00",
+	      ",\"direction\":\"outgoing\",\"protocol\":\"sip\",\"text\":\"BYE sip:caller@example SIP/2.0\\r\\n\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 0);
+	/* the caller's BYE crossing ours: the first one counts */
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:07.100-06:00",
+	      ",\"direction\":\"incoming\",\"text\":\"BYE sip:chfe@example SIP/2.0\\r\\n\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(calls.stats.byes, 1);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:07.200-06:00", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+			    "\"ts\":\"2026-11-29T08:00:07.200-06:00\",\"released_by\":\"operator\"}\n");
+	assert_int_equal(i3_calls_count(&calls), 0);
+	i3_calls_release(&calls);
+}
+
+static void test_released_by_caller_unknown_and_configured(void **state)
+{
+	struct i3_settings settings = default_settings;
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &settings), 0);
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:07Z",
+	      ",\"direction\":\"incoming\",\"text\":\"BYE sip:chfe@example SIP/2.0\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:08Z", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_non_null(strstr(lines.text, "\"released_by\":\"caller\"}"));
+	/* no BYE logged: unknown (a 200 OK or a CANCEL is not a BYE) */
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:09Z",
+	      ",\"direction\":\"outgoing\",\"text\":\"SIP/2.0 200 OK\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:10Z", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_non_null(strstr(lines.text, "\"released_by\":\"unknown\"}"));
+	i3_calls_release(&calls);
+	settings.bye_outgoing = RELEASED_BY_SYSTEM;
+	assert_int_equal(i3_calls_init(&calls, &settings), 0);
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:07Z",
+	      ",\"direction\":\"outgoing\",\"text\":\"BYE sip:caller@example SIP/2.0\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:08Z", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_non_null(strstr(lines.text, "\"released_by\":\"system\"}"));
+	i3_calls_release(&calls);
+}
+
+static void test_incident_transfer_and_other_types(void **state)
+{
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:02Z",
+	      ",\"state\":\"answered\",\"direction\":\"incoming\",\"legCallId\":\"l\",\"agencyAgentId\":\"op-7\","
+	      "\"incidentId\":\"urn:emergency:uid:incidentid:9:psap\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+			    "\"ts\":\"2026-11-29T08:00:02Z\",\"operator\":\"op-7\",\"agency\":\"NOPD\"}\n"
+			    "{\"type\":\"incident\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+			    "\"ts\":\"2026-11-29T08:00:02Z\",\"incident_id\":\"urn:emergency:uid:incidentid:9:psap\"}\n");
+	event(payload, "CallTransferLogEvent", "2026-11-29T08:00:30Z",
+	      ",\"target\":\"sip:fire@nofd.example\",\"targetCallIdSip\":\"x\","
+	      "\"incidentId\":\"urn:emergency:uid:incidentid:9:psap\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"transfer\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+			    "\"ts\":\"2026-11-29T08:00:30Z\",\"to\":\"sip:fire@nofd.example\"}\n");
+	/* not answered yet: ringing makes nothing */
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:31Z",
+	      ",\"state\":\"Ringing\",\"direction\":\"incoming\",\"legCallId\":\"l\",\"agencyAgentId\":\"op-7\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 0);
+	assert_int_equal(map(&calls,
+			     "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			     "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
+			     "\"primaryAgentState\":\"Available\"}",
+			     &lines, why),
+			 I3_OK);
+	assert_int_equal(lines.count, 0);
+	assert_int_equal(i3_calls_count(&calls), 1);
+	i3_calls_release(&calls);
+}
+
+/* A payload that must be refused with status and exactly why, leaving the table as it was. */
+static void expect_bad(struct i3_calls *calls, const char *payload, enum i3_status status, const char *expected)
+{
+	uint32_t before = i3_calls_count(calls);
+	struct lines lines;
+	char why[256] = "";
+
+	assert_int_equal(map(calls, payload, &lines, why), status);
+	assert_string_equal(why, expected);
+	assert_int_equal(lines.count, 0);
+	assert_int_equal(i3_calls_count(calls), before);
+}
+
+static void test_bad_log_events(void **state)
+{
+	struct i3_calls calls;
+	char payload[1024];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	expect_bad(&calls, "{\"logEventType\":", I3_BAD_JSON, "the payload is not a JSON object");
+	expect_bad(&calls, "[]", I3_BAD_JSON, "the payload is not a JSON object");
+	expect_bad(&calls, "{}", I3_BAD_EVENT, "\"logEventType\" is missing");
+	expect_bad(&calls, "{\"logEventType\":1}", I3_BAD_EVENT, "\"logEventType\" must be a string");
+	expect_bad(&calls, "{\"logEventType\":\"CallHoldLogEvent\"}", I3_UNSUPPORTED_EVENT,
+		   "\"logEventType\" \"CallHoldLogEvent\" is not a LogEventType");
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
+		   I3_BAD_EVENT, "CallEndLogEvent: missing required field \"elementId\"");
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\"}",
+		   I3_BAD_EVENT, "CallEndLogEvent: missing required field \"callId\"");
+	event(payload, "CallEndLogEvent", "2026-02-30T08:00:00Z", "");
+	expect_bad(&calls, payload, I3_BAD_EVENT,
+		   "CallEndLogEvent: \"timestamp\": date or time out of range: \"2026-02-30T08:00:00Z\"");
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:00Z", ",\"state\":7");
+	expect_bad(&calls, payload, I3_BAD_EVENT, "CallStateChangeLogEvent: \"state\" must be a string");
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:00Z",
+	      ",\"text\":\"BYE x SIP/2.0\",\"direction\":\"sideways\"");
+	expect_bad(&calls, payload, I3_BAD_EVENT,
+		   "CallSignalingMessageLogEvent: \"direction\" must be incoming or outgoing, not \"sideways\"");
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":"
+		   "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+		   I3_BAD_EVENT, "CallEndLogEvent: \"callId\" is longer than 64 bytes");
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"e\\n1\",\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
+		   I3_BAD_EVENT, "CallEndLogEvent: \"elementId\" holds a control character (it names a source)");
+	event(payload, "CallTransferLogEvent", "2026-11-29T08:00:00Z",
+	      ",\"target\":\"sip:0123456789012345678901234567890123456789012345678901234567890123@x\"");
+	expect_bad(&calls, payload, I3_BAD_EVENT, "CallTransferLogEvent: \"target\" is longer than 64 bytes");
+	i3_calls_release(&calls);
+}
+
+static void test_full_table_forgets_the_oldest(void **state)
+{
+	struct i3_settings settings = default_settings;
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	settings.max_calls = 16;
+	assert_int_equal(i3_calls_init(&calls, &settings), 0);
+	for (int i = 0; i < 17; i++) {
+		sprintf(payload,
+			"{\"logEventType\":\"CallSignalingMessageLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			"\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c%d\",\"direction\":\"outgoing\","
+			"\"text\":\"BYE x SIP/2.0\"}",
+			i);
+		assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	}
+	assert_int_equal(calls.stats.evicted, 2); /* up to the 1/16th oldest, that one included: c0, c1 */
+	assert_int_equal(i3_calls_count(&calls), 15);
+	sprintf(payload, "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:01Z\","
+			 "\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c0\",\"direction\":\"incoming\"}");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_non_null(strstr(lines.text, "\"released_by\":\"unknown\"}"));
+	sprintf(payload, "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:01Z\","
+			 "\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c2\",\"direction\":\"incoming\"}");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_non_null(strstr(lines.text, "\"released_by\":\"operator\"}"));
+	assert_int_equal(i3_calls_init(&(struct i3_calls){ 0 }, &(struct i3_settings){ .max_calls = 0 }), -EINVAL);
+	i3_calls_release(&calls);
+}
+
+static void test_status_names(void **state)
+{
+	(void)state;
+	assert_string_equal(i3_status_name(I3_OK), "ok");
+	assert_string_equal(i3_status_name(I3_BAD_JWS), "bad_jws");
+	assert_string_equal(i3_status_name(I3_BAD_ALGORITHM), "bad_algorithm");
+	assert_string_equal(i3_status_name(I3_BAD_JSON), "bad_json");
+	assert_string_equal(i3_status_name(I3_BAD_EVENT), "bad_event");
+	assert_string_equal(i3_status_name(I3_UNSUPPORTED_EVENT), "unsupported_event");
+	assert_string_equal(i3_status_name(I3_STATUS_COUNT), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64url),
+		cmocka_unit_test(test_base64url_encode),
+		cmocka_unit_test(test_jws_es256),
+		cmocka_unit_test(test_jws_rs256_without_kid),
+		cmocka_unit_test(test_jws_refused),
+		cmocka_unit_test(test_call_answered_and_released_by_operator),
+		cmocka_unit_test(test_released_by_caller_unknown_and_configured),
+		cmocka_unit_test(test_incident_transfer_and_other_types),
+		cmocka_unit_test(test_bad_log_events),
+		cmocka_unit_test(test_full_table_forgets_the_oldest),
+		cmocka_unit_test(test_status_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
