@@ -597,6 +597,30 @@ static int file_segment(struct recovery_pass *pass, const struct segment_check *
 	return journal_add_closed_segment(pass->journal, &closed);
 }
 
+/* Record numbers go on by one from the snapshot through the segments: a gap is a segment
+ * deleted (or set aside) whose lines cannot be replayed. Named, with the records it held. */
+static void warn_gaps(const struct recovery_pass *pass, const struct segment_check *checks, size_t count)
+{
+	uint64_t expected = pass->base_index + 1;
+	bool known = pass->recovery->summary.from_snapshot; /* else warn_missing_history spoke */
+
+	for (size_t i = 0; i < count; i++) {
+		char name[STATEDIR_NAME_MAX];
+		if (!checks[i].has_records)
+			continue;
+		if (known && checks[i].first_index > expected) {
+			statedir_segment_name(checks[i].first_index, name);
+			log_msg(LOG_WARNING,
+				"recovery: %s/journal: records %" PRIu64 " to %" PRIu64
+				" are missing before %s (a segment deleted or set aside): their lines are not replayed",
+				pass->dir->path, expected, checks[i].first_index - 1, name);
+		}
+		known = true;
+		if (checks[i].last_index + 1 > expected)
+			expected = checks[i].last_index + 1;
+	}
+}
+
 /* Segments from the one holding the record after the snapshot: check them all (pass 1), so
  * that the highest journaled alert is known, then replay them (pass 2). */
 static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
@@ -613,6 +637,8 @@ static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, s
 		else if ((rc = check_segment(pass, &checks[i])) == 0)
 			rc = settle_segment(pass, &checks[i]);
 	}
+	if (rc == 0)
+		warn_gaps(pass, checks, count);
 	pass->router->journaled_through = pass->max_alert_seq;
 	pass->router->replaying = true;
 	for (size_t i = 0; i < count && rc == 0; i++) {
