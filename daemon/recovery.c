@@ -351,6 +351,17 @@ static int check_segment(struct recovery_pass *pass, struct segment_check *check
 	struct record record;
 	int rc = 0;
 
+	uint32_t format = check->map ? record_segment_format(check->map, check->size) : 0;
+	if (format != 0 && format != RECORD_FORMAT) {
+		char name[STATEDIR_NAME_MAX];
+		statedir_segment_name(check->first_index, name);
+		log_msg(LOG_ERR,
+			"recovery: %s/journal/%s: journal record format %" PRIu32 ", this cadmond reads %u: "
+			"left in place (start a cadmond that reads it, or move the file away)",
+			pass->dir->path, name, format, RECORD_FORMAT);
+		pass->recovery->summary.other_format_segments++;
+		return -EPROTONOSUPPORT;
+	}
 	record_scan_init(&scan, check->map, check->size);
 	while (rc == 0) {
 		size_t at = scan.pos;
@@ -750,7 +761,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 		rc = engine_reconfigure(recovery->engine, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
-		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, statedir_strerror(rc));
+		snprintf(why, why_size, "recovery from %s failed: %s", dir->path,
+			 rc == -EPROTONOSUPPORT ? "a journal segment of another record format" : statedir_strerror(rc));
 		engine_free(recovery->engine);
 		recovery->engine = NULL;
 		return rc;

@@ -1168,6 +1168,41 @@ static void test_state_file_not_regular_is_named(void **state)
 	assert_int_equal(harness_stop(h), 0);
 }
 
+/* A journal segment of another record format (a newer cadmond's "CDJ2") is named with its
+ * format and left in place, and the start refused: its lines cannot be replayed, nor dropped
+ * without a word. */
+static void test_segment_of_another_format_is_named(void **state)
+{
+	static const char newer[] = "CDJ2 a record of a format to come";
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char path[PATH_MAX + 64], expected[PATH_MAX + 256];
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+	snprintf(path, sizeof path, "%s/journal/00000000fffffff0.seg", h->state_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, newer, sizeof newer - 1), (ssize_t)(sizeof newer - 1));
+	close(fd);
+	assert_int_equal(harness_start(h, &default_options), -1); /* it exited */
+	char *text = harness_stderr(h);
+	assert_non_null(text);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: recovery: %s/journal/00000000fffffff0.seg: journal record format 2, this "
+		 "cadmond reads 1: left in place (start a cadmond that reads it, or move the file away)\n",
+		 h->state_dir);
+	assert_non_null(strstr(text, expected));
+	snprintf(expected, sizeof expected, "recovery from %s failed: a journal segment of another record format\n",
+		 h->state_dir);
+	assert_non_null(strstr(text, expected));
+	free(text);
+	assert_int_equal(access(path, F_OK), 0); /* not set aside */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+}
+
 /* A hello with a problem is logged and counted; the connection goes on without a source
  * (seq still acknowledged per connection). A good one names the source in the log. */
 static void test_hello_lines(void **state)
@@ -1260,6 +1295,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_kill_after_degraded_snapshot_keeps_alerts, fixture_setup,
 						fixture_teardown),
