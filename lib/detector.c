@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "cusum.h"
 #include "hash.h"
+#include "invariant.h"
 #include "sequential.h"
 #include "table.h"
 #include "text.h"
@@ -197,9 +198,12 @@ static bool allocate_tables(struct detector *detector)
 
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx)
 {
-	struct detector *detector = calloc(1, sizeof(*detector));
+	struct detector *detector;
 
-	if (!detector)
+	/* The parser bounds the rules: every per-rule array is CONFIG_MAX_RULES long. */
+	if (INVARIANT_FAILS(config->detector.rule_count <= CONFIG_MAX_RULES))
+		return NULL;
+	if (!(detector = calloc(1, sizeof(*detector))))
 		return NULL;
 	take_config(detector, config);
 	detector->on_alert = on_alert;
@@ -278,7 +282,9 @@ static void forget_operator(void *entry, void *ctx)
 	if (state->episode.open)
 		close_episode(detector, state);
 	detector->states[state->index] = NULL;
-	detector->free_indexes[detector->free_count++] = state->index;
+	/* Each index is on the stack or held, never both: the stack has room for it. */
+	if (!INVARIANT_FAILS(detector->free_count < detector->config.tracker.max_operators))
+		detector->free_indexes[detector->free_count++] = state->index;
 	detector->stats.operators_evicted++;
 	free_state(state);
 }
@@ -289,6 +295,13 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 
 	if (!state)
 		return NULL;
+	/* The table has room, so the stack has a free index, within the states array, unheld. */
+	if (INVARIANT_FAILS(detector->free_count > 0) ||
+	    INVARIANT_FAILS(detector->free_indexes[detector->free_count - 1] < detector->config.tracker.max_operators) ||
+	    INVARIANT_FAILS(!detector->states[detector->free_indexes[detector->free_count - 1]])) {
+		free(state);
+		return NULL;
+	}
 	state->index = detector->free_indexes[--detector->free_count];
 	state->generation = ++detector->next_generation;
 	text_copy(state->agency, key->agency, sizeof(state->agency));
@@ -1452,6 +1465,8 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 	size_t map[CONFIG_MAX_RULES];
 	int rc;
 
+	if (INVARIANT_FAILS(config->detector.rule_count <= CONFIG_MAX_RULES))
+		return -EINVAL;
 	map_rules(&detector->config, config, map);
 	if ((rc = resize_operators(detector, config->tracker.max_operators)) < 0 ||
 	    (rc = resize_callbacks(detector, config->detector.max_alert_callbacks)) < 0 ||
