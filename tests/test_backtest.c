@@ -907,7 +907,7 @@ static void test_bad_config_exits_1(void **state)
 		"    - name: quick\n"
 		"      window_seconds: 0\n"
 		"      min_ratio: 1.5\n";
-	char config[PATH_MAX_BYTES], expected[2 * PATH_MAX_BYTES + 160];
+	char config[PATH_MAX_BYTES], expected[2 * PATH_MAX_BYTES + 256];
 	const char *const args[] = {"-c", config, fixture.recording, NULL};
 	struct run run;
 
