@@ -496,7 +496,7 @@ static int http_ack_control(struct evhttp_request *request, const char *alert_id
 	const char *bytes = len ? (const char *)evbuffer_pullup(body, -1) : "";
 
 	if (!bytes || len > INT32_MAX)
-		bytes = "", len = 0;
+		return control_parse_ack_body("", 0, alert_id, control, why, why_size); /* refused as no object */
 	return control_parse_ack_body(bytes, len, alert_id, control, why, why_size);
 }
 
