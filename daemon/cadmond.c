@@ -24,6 +24,7 @@
 #include "durability.h"
 #include "engine.h"
 #include "engine_counters.h"
+#include "invariant.h"
 #include "feed.h"
 #include "health.h"
 #include "hostclock.h"
@@ -45,6 +46,7 @@ static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 #define CADMOND_SIGNAL_COUNT (sizeof cadmond_signals / sizeof cadmond_signals[0])
 
 struct cadmond {
+	uint64_t invariants_logged; /* lib's failed invariants already logged (invariant.h) */
 	struct event_base *base;
 	struct config config; /* what runs now: a reload replaces it as a whole, or not at all */
 	char *config_path;    /* NULL: built-in defaults */
@@ -552,6 +554,19 @@ static void cadmond_heard(void *ctx, const char *source, const char *peer)
 }
 
 /* Once a second: health checks, and how late this timer ran (the event loop's lag). */
+/* A release build counts a broken invariant of lib/ and goes on (the input refused): logged
+ * here, at most once a second, with the latest one's place. */
+static void cadmond_log_invariants(struct cadmond *cadmond)
+{
+	uint64_t failures = invariant_failures();
+
+	if (failures == cadmond->invariants_logged)
+		return;
+	log_msg(LOG_ERR, "invariant failed %" PRIu64 " times (%" PRIu64 " in all), latest %s; the input was refused",
+		failures - cadmond->invariants_logged, failures, invariant_last());
+	cadmond->invariants_logged = failures;
+}
+
 static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	struct cadmond *cadmond = ctx;
@@ -566,6 +581,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 	cadmond->health_due_us = now_us + 1000000;
 	health_tick(cadmond->health, hostclock_monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
 	guard_tick(cadmond->guard, hostclock_monotonic_ms());
+	cadmond_log_invariants(cadmond);
 }
 
 /* The journal's hooks: durable alerts to subscribers, acknowledgements to feeds, and feed

@@ -315,16 +315,23 @@ static void enter_degraded(struct durability *durability, const char *what, int 
 	evtimer_add(durability->retry_timer, &retry);
 }
 
-/* Back from degraded: the segment cut back to what was synced, a snapshot of everything
- * processed meanwhile, a new segment, the alerts delivered meanwhile journaled. */
+/* Back from degraded: the segment cut back to what was synced, the alerts delivered meanwhile
+ * journaled (fsynced), then a snapshot of everything processed meanwhile and a new segment.
+ * In that order: a crash right after the snapshot must find those alerts in the journal, as
+ * replay from the snapshot cannot give them again. */
 static int leave_degraded(struct durability *durability)
 {
+	struct journal *journal = durability->journal;
 	int rc;
 
-	if ((rc = journal_rollback(durability->journal)) < 0 ||
-	    (rc = journal_checkpoint(durability->journal, durability->engine, true)) < 0)
+	if ((rc = journal_rollback(journal)) < 0)
 		return rc;
-	return journal_backlog(durability);
+	if (durability->backlog_count > 0 && !journal_has_segment(journal) &&
+	    (rc = journal_start_segment(journal, journal_next_index(journal))) < 0)
+		return rc;
+	if ((rc = journal_backlog(durability)) < 0)
+		return rc;
+	return journal_checkpoint(journal, durability->engine, true);
 }
 
 static void arm_rotate_timer(struct durability *durability)

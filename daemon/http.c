@@ -487,39 +487,17 @@ static bool http_ack_path(const char *path, char id[ALERT_ID_LENGTH + 1])
 	return true;
 }
 
-/* The body as one JSON object; NULL when it is not one. */
-static struct json_object *http_body_object(struct evhttp_request *request)
+/* The control of an ack body {"by":NAME,"note":TEXT}, checked as a console's ack line is. */
+static int http_ack_control(struct evhttp_request *request, const char *alert_id, struct control *control,
+			    char *why, size_t why_size)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(request);
 	size_t len = evbuffer_get_length(body);
 	const char *bytes = len ? (const char *)evbuffer_pullup(body, -1) : "";
 
-	return bytes && len <= INT32_MAX ? control_parse_object(bytes, len) : NULL;
-}
-
-/* The control of an ack body {"by":NAME,"note":TEXT}, checked as a console's ack line is. */
-static int http_ack_control(struct evhttp_request *request, const char *alert_id, struct control *control,
-			    char *why, size_t why_size)
-{
-	struct json_object *body = http_body_object(request), *line = json_object_new_object();
-	struct json_object *value;
-	const char *text;
-	int rc = -EINVAL;
-
-	if (!body) {
-		snprintf(why, why_size, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
-	} else if (line) {
-		json_object_object_add(line, "ack", json_object_new_string(alert_id));
-		if (json_object_object_get_ex(body, "by", &value))
-			json_object_object_add(line, "by", json_object_get(value));
-		if (json_object_object_get_ex(body, "note", &value))
-			json_object_object_add(line, "note", json_object_get(value));
-		text = json_object_to_json_string_ext(line, json_flags);
-		rc = text ? control_parse(text, strlen(text), control, why, why_size) : -ENOMEM;
-	}
-	json_object_put(body);
-	json_object_put(line);
-	return rc;
+	if (!bytes || len > INT32_MAX)
+		return control_parse_ack_body("", 0, alert_id, control, why, why_size); /* refused as no object */
+	return control_parse_ack_body(bytes, len, alert_id, control, why, why_size);
 }
 
 /* POST /api/alerts/ID/ack: 200 with the acknowledged notice, 404 no open alert, 400 bad body. */

@@ -14,6 +14,7 @@
 #include "feed.h"
 #include "guard.h"
 #include "i3_server.h"
+#include "invariant.h"
 #include "journal.h"
 #include "receivers.h"
 #include "streams.h"
@@ -321,6 +322,9 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	if (state->auth)
 		write_auth(out, state->auth);
 	write_tls(out, state->tls);
+	single(out, "invariant_failures_total", "counter",
+	       "Broken invariants of the engine counted by a release build (the input refused; logged).",
+	       invariant_failures());
 	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
 	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);

@@ -116,6 +116,13 @@ void record_put_segment_end(struct codec_writer *writer, uint64_t index, int64_t
 	record_finish(writer, start);
 }
 
+uint32_t record_segment_format(const unsigned char *data, size_t len)
+{
+	if (len < 4 || memcmp(data, "CDJ", 3) != 0 || data[3] == 0)
+		return 0;
+	return data[3] >= '0' && data[3] <= '9' ? (uint32_t)(data[3] - '0') : data[3];
+}
+
 static bool record_type_known(unsigned type)
 {
 	return type >= RECORD_EVENT && type <= RECORD_EVENT_AT;

@@ -39,10 +39,15 @@
  *                a console, or what the daemon saw on the wall clock (a silent feed source, a
  *                degraded journal); replayed through engine_control with that time
  *
+ * The magic's last byte is the record format ('1'): a build that changes a frame or a payload
+ * bumps RECORD_FORMAT, so that a segment of another format is reported as such by name
+ * (record_segment_format) and left in place, never replayed wrongly nor set aside as corrupt.
+ *
  * This module is pure: it encodes into a codec_writer and decodes from memory.
  */
 
 #define RECORD_MAGIC UINT32_C(0x314a4443) /* "CDJ1" in file order */
+#define RECORD_FORMAT 1u                    /* the "1" of the magic */
 #define RECORD_HEADER_BYTES 17u
 #define RECORD_TRAILER_BYTES 4u
 #define RECORD_OVERHEAD_BYTES (RECORD_HEADER_BYTES + RECORD_TRAILER_BYTES)
@@ -193,6 +198,13 @@ void record_segment_end_alert(const struct record_segment_end *end, uint32_t i,
  * cannot end a SEGMENT_END.
  */
 int record_segment_end_offset(const unsigned char tail[8], uint64_t file_size, uint64_t *offset);
+
+/**
+ * The record format of a segment, from its first bytes: RECORD_FORMAT for this build's, the
+ * format another build's magic ("CDJ2": 2) names, 0 when the bytes are not a record's start
+ * (empty, torn or damaged: record_scan_next tells which).
+ */
+uint32_t record_segment_format(const unsigned char *data, size_t len);
 
 /** Name of a record type, for logs. */
 const char *record_type_name(enum record_type type);

@@ -334,6 +334,17 @@ static int check_segment(struct recovery_pass *pass, struct segment_check *check
 	struct record record;
 	int rc = 0;
 
+	uint32_t format = check->map ? record_segment_format(check->map, check->size) : 0;
+	if (format != 0 && format != RECORD_FORMAT) {
+		char name[STATEDIR_NAME_MAX];
+		statedir_segment_name(check->first_index, name);
+		log_msg(LOG_ERR,
+			"recovery: %s/journal/%s: journal record format %" PRIu32 ", this cadmond reads %u: "
+			"left in place (start a cadmond that reads it, or move the file away)",
+			pass->dir->path, name, format, RECORD_FORMAT);
+		pass->recovery->summary.other_format_segments++;
+		return -EPROTONOSUPPORT;
+	}
 	record_scan_init(&scan, check->map, check->size);
 	while (rc == 0) {
 		size_t at = scan.pos;
@@ -580,6 +591,30 @@ static int file_segment(struct recovery_pass *pass, const struct segment_check *
 	return journal_add_closed_segment(pass->journal, &closed);
 }
 
+/* Record numbers go on by one from the snapshot through the segments: a gap is a segment
+ * deleted (or set aside) whose lines cannot be replayed. Named, with the records it held. */
+static void warn_gaps(const struct recovery_pass *pass, const struct segment_check *checks, size_t count)
+{
+	uint64_t expected = pass->base_index + 1;
+	bool known = pass->recovery->summary.from_snapshot; /* else warn_missing_history spoke */
+
+	for (size_t i = 0; i < count; i++) {
+		char name[STATEDIR_NAME_MAX];
+		if (!checks[i].has_records)
+			continue;
+		if (known && checks[i].first_index > expected) {
+			statedir_segment_name(checks[i].first_index, name);
+			log_msg(LOG_WARNING,
+				"recovery: %s/journal: records %" PRIu64 " to %" PRIu64
+				" are missing before %s (a segment deleted or set aside): their lines are not replayed",
+				pass->dir->path, expected, checks[i].first_index - 1, name);
+		}
+		known = true;
+		if (checks[i].last_index + 1 > expected)
+			expected = checks[i].last_index + 1;
+	}
+}
+
 /* Segments from the one holding the record after the snapshot: check them all (pass 1), so
  * that the highest journaled alert is known, then replay them (pass 2). */
 static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
@@ -596,6 +631,8 @@ static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, s
 		else if ((rc = check_segment(pass, &checks[i])) == 0)
 			rc = settle_segment(pass, &checks[i]);
 	}
+	if (rc == 0)
+		warn_gaps(pass, checks, count);
 	pass->router->journaled_through = pass->max_alert_seq;
 	pass->router->replaying = true;
 	for (size_t i = 0; i < count && rc == 0; i++) {
@@ -695,7 +732,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 		rc = engine_reconfigure(recovery->engine, config);
 	statedir_files_free(&files);
 	if (rc < 0) {
-		snprintf(why, why_size, "recovery from %s failed: %s", dir->path, statedir_strerror(rc));
+		snprintf(why, why_size, "recovery from %s failed: %s", dir->path,
+			 rc == -EPROTONOSUPPORT ? "a journal segment of another record format" : statedir_strerror(rc));
 		engine_free(recovery->engine);
 		recovery->engine = NULL;
 		return rc;

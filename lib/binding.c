@@ -513,28 +513,104 @@ const struct binding_stats *binding_stats(struct binding *binding)
 	return &binding->stats;
 }
 
-void binding_save(const struct binding *binding, struct codec_writer *writer)
+static const struct codec_counter binding_counters[] = {
+	CODEC_COUNTER_SCALAR(struct binding_stats, calls_evicted),
+	CODEC_COUNTER_SCALAR(struct binding_stats, operators_evicted),
+	CODEC_COUNTER_SCALAR(struct binding_stats, senders_evicted),
+};
+
+/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end] */
+static void put_call_owner(const void *entry, struct codec_writer *writer, const void *ctx)
 {
-	codec_put_bytes(writer, &binding->stats, sizeof(binding->stats));
-	codec_put_u32(writer, binding->open_episodes);
-	table_save(&binding->calls, writer);
-	table_save(&binding->operators, writer);
-	table_save(&binding->senders, writer);
+	const struct call_owner *call = entry;
+
+	(void)ctx;
+	codec_put_string(writer, call->call_id);
+	codec_put_string(writer, call->owner);
+	codec_put_i64(writer, call->last_ms);
+	codec_put_u8(writer, call->has_start);
+	codec_put_u8(writer, call->has_end);
 }
 
-/* Strings of loaded entries end within their arrays, whatever the bytes said. */
-static void terminate_strings(struct binding *binding)
+static int get_call_owner(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
-	for (uint32_t i = 0; i <= binding->calls.mask; i++) {
-		struct call_owner *call = table_slot(&binding->calls, i);
-		call->call_id[EVENT_ID_MAX] = call->owner[EVENT_ID_MAX] = '\0';
-	}
-	for (uint32_t i = 0; i <= binding->operators.mask; i++) {
-		struct operator_owner *owner = table_slot(&binding->operators, i);
-		owner->agency[EVENT_ID_MAX] = owner->operator_id[EVENT_ID_MAX] = owner->owner[EVENT_ID_MAX] = '\0';
-	}
-	for (uint32_t i = 0; i <= binding->senders.mask; i++)
-		((struct sender_rate *)table_slot(&binding->senders, i))->name[EVENT_ID_MAX] = '\0';
+	struct call_owner *call = entry;
+
+	(void)ctx;
+	codec_get_string(reader, call->call_id, sizeof(call->call_id));
+	codec_get_string(reader, call->owner, sizeof(call->owner));
+	call->last_ms = codec_get_i64(reader);
+	call->has_start = codec_get_u8(reader) != 0;
+	call->has_end = codec_get_u8(reader) != 0;
+	*hash = hash_string(call->call_id);
+	return 0;
+}
+
+/* [string agency][string operator][string owner][u8 named][i64 last ms] */
+static void put_operator_owner(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct operator_owner *owner = entry;
+
+	(void)ctx;
+	codec_put_string(writer, owner->agency);
+	codec_put_string(writer, owner->operator_id);
+	codec_put_string(writer, owner->owner);
+	codec_put_u8(writer, owner->named);
+	codec_put_i64(writer, owner->last_ms);
+}
+
+static int get_operator_owner(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct operator_owner *owner = entry;
+
+	(void)ctx;
+	codec_get_string(reader, owner->agency, sizeof(owner->agency));
+	codec_get_string(reader, owner->operator_id, sizeof(owner->operator_id));
+	codec_get_string(reader, owner->owner, sizeof(owner->owner));
+	owner->named = codec_get_u8(reader) != 0;
+	owner->last_ms = codec_get_i64(reader);
+	*hash = hash_string_pair(owner->agency, owner->operator_id);
+	return 0;
+}
+
+/* [string name][i64 hour][u32 count][u8 episode open][u64 refused][i64 refused ms][i64 last ms] */
+static void put_sender(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct sender_rate *rate = entry;
+
+	(void)ctx;
+	codec_put_string(writer, rate->name);
+	codec_put_i64(writer, rate->hour);
+	codec_put_u32(writer, rate->count);
+	codec_put_u8(writer, rate->episode_open);
+	codec_put_u64(writer, rate->refused);
+	codec_put_i64(writer, rate->refused_ms);
+	codec_put_i64(writer, rate->last_ms);
+}
+
+static int get_sender(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct sender_rate *rate = entry;
+
+	(void)ctx;
+	codec_get_string(reader, rate->name, sizeof(rate->name));
+	rate->hour = codec_get_i64(reader);
+	rate->count = codec_get_u32(reader);
+	rate->episode_open = codec_get_u8(reader) != 0;
+	rate->refused = codec_get_u64(reader);
+	rate->refused_ms = codec_get_i64(reader);
+	rate->last_ms = codec_get_i64(reader);
+	*hash = hash_string(rate->name);
+	return 0;
+}
+
+void binding_save(const struct binding *binding, struct codec_writer *writer)
+{
+	codec_put_counters(writer, binding_counters, CODEC_COUNTER_COUNT(binding_counters), &binding->stats);
+	codec_put_u32(writer, binding->open_episodes);
+	table_save_entries(&binding->calls, writer, put_call_owner, NULL);
+	table_save_entries(&binding->operators, writer, put_operator_owner, NULL);
+	table_save_entries(&binding->senders, writer, put_sender, NULL);
 }
 
 static uint32_t count_open_episodes(const struct binding *binding)
@@ -548,12 +624,13 @@ static uint32_t count_open_episodes(const struct binding *binding)
 
 int binding_load(struct binding *binding, struct codec_reader *reader)
 {
-	codec_get_bytes(reader, &binding->stats, sizeof(binding->stats));
-	binding->open_episodes = codec_get_u32(reader);
-	if (reader->failed || table_load(&binding->calls, reader) != 0 || table_load(&binding->operators, reader) != 0 ||
-	    table_load(&binding->senders, reader) != 0)
+	if (codec_get_counters(reader, binding_counters, CODEC_COUNTER_COUNT(binding_counters), &binding->stats) != 0)
 		return -EINVAL;
-	terminate_strings(binding);
+	binding->open_episodes = codec_get_u32(reader);
+	if (reader->failed || table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0 ||
+	    table_load_entries(&binding->operators, reader, get_operator_owner, NULL) != 0 ||
+	    table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
+		return -EINVAL;
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "callers.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,16 +125,43 @@ int callers_resize(struct callers *callers, uint32_t max_callers)
 	return 0;
 }
 
+/* [string ani][u32 operator index][u32 generation][u64 serial][i64 end ms] */
+static void put_caller(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct caller_entry *caller = entry;
+
+	(void)ctx;
+	codec_put_string(writer, caller->ani);
+	codec_put_u32(writer, caller->hangup.operator_index);
+	codec_put_u32(writer, caller->hangup.operator_generation);
+	codec_put_u64(writer, caller->hangup.serial);
+	codec_put_i64(writer, caller->hangup.end_ms);
+}
+
+static int get_caller(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct caller_entry *caller = entry;
+	uint32_t max_operators = *(const uint32_t *)ctx;
+
+	codec_get_string(reader, caller->ani, sizeof(caller->ani));
+	caller->hangup.operator_index = codec_get_u32(reader);
+	caller->hangup.operator_generation = codec_get_u32(reader);
+	caller->hangup.serial = codec_get_u64(reader);
+	caller->hangup.end_ms = codec_get_i64(reader);
+	*hash = hash_string(caller->ani);
+	return caller->hangup.operator_index < max_operators ? 0 : -EINVAL;
+}
+
 void callers_save(const struct callers *callers, struct codec_writer *writer)
 {
 	codec_put_i64(writer, callers->newest_end_ms);
 	codec_put_u64(writer, callers->evicted);
-	table_save(&callers->table, writer);
+	table_save_entries(&callers->table, writer, put_caller, NULL);
 }
 
-int callers_load(struct callers *callers, struct codec_reader *reader)
+int callers_load(struct callers *callers, struct codec_reader *reader, uint32_t max_operators)
 {
 	callers->newest_end_ms = codec_get_i64(reader);
 	callers->evicted = codec_get_u64(reader);
-	return table_load(&callers->table, reader);
+	return table_load_entries(&callers->table, reader, get_caller, &max_operators);
 }

@@ -47,6 +47,7 @@ struct codec_reader;
 /** Change the bound, keeping what fits (the oldest forgotten first). */
 int callers_resize(struct callers *callers, uint32_t max_callers);
 void callers_save(const struct callers *callers, struct codec_writer *writer);
-int callers_load(struct callers *callers, struct codec_reader *reader);
+/** Load what callers_save wrote; every hangup's operator index below max_operators. 0 or -EINVAL. */
+int callers_load(struct callers *callers, struct codec_reader *reader, uint32_t max_operators);
 
 #endif

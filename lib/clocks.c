@@ -183,11 +183,32 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	return 0;
 }
 
+static const struct codec_counter source_counters[] = {
+	CODEC_COUNTER_SCALAR(struct clocks_source, lines),
+	CODEC_COUNTER_SCALAR(struct clocks_source, events),
+	CODEC_COUNTER_SCALAR(struct clocks_source, late),
+	CODEC_COUNTER_SCALAR(struct clocks_source, future),
+	CODEC_COUNTER_SCALAR(struct clocks_source, too_late),
+	CODEC_COUNTER_SCALAR(struct clocks_source, bad_seq),
+	CODEC_COUNTER_SCALAR(struct clocks_source, duplicates),
+	CODEC_COUNTER_SCALAR(struct clocks_source, restarts),
+};
+
+/* [u64 evicted][u32 n] n x ([string name][i64 newest][i64 heard][i64 future][i64 restarted]
+ * [counters by name]) */
 void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 {
 	codec_put_u64(writer, clocks->evicted);
 	codec_put_u32(writer, clocks->count);
-	codec_put_bytes(writer, clocks->sources, (size_t)clocks->count * sizeof(*clocks->sources));
+	for (uint32_t i = 0; i < clocks->count; i++) {
+		const struct clocks_source *source = &clocks->sources[i];
+		codec_put_string(writer, source->name);
+		codec_put_i64(writer, source->newest_ms);
+		codec_put_i64(writer, source->heard_ms);
+		codec_put_i64(writer, source->future_ms);
+		codec_put_i64(writer, source->restarted_ms);
+		codec_put_counters(writer, source_counters, CODEC_COUNTER_COUNT(source_counters), source);
+	}
 }
 
 int clocks_load(struct clocks *clocks, struct codec_reader *reader)
@@ -198,11 +219,17 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 	count = codec_get_u32(reader);
 	if (reader->failed || count > clocks->max)
 		return -EINVAL;
-	codec_get_bytes(reader, clocks->sources, (size_t)count * sizeof(*clocks->sources));
-	if (reader->failed)
-		return -EINVAL;
+	for (uint32_t i = 0; i < count; i++) {
+		struct clocks_source *source = &clocks->sources[i];
+		memset(source, 0, sizeof(*source));
+		codec_get_string(reader, source->name, sizeof(source->name));
+		source->newest_ms = codec_get_i64(reader);
+		source->heard_ms = codec_get_i64(reader);
+		source->future_ms = codec_get_i64(reader);
+		source->restarted_ms = codec_get_i64(reader);
+		if (codec_get_counters(reader, source_counters, CODEC_COUNTER_COUNT(source_counters), source) != 0)
+			return -EINVAL;
+	}
 	clocks->count = count;
-	for (uint32_t i = 0; i < count; i++)
-		clocks->sources[i].name[CLOCKS_NAME_MAX] = '\0';
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "codec.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,88 @@ void codec_get_string(struct codec_reader *reader, char *dst, size_t size)
 	}
 	codec_get_bytes(reader, dst, len);
 	dst[reader->failed ? 0 : len] = '\0';
+}
+
+/* Bounds on a counters frame: a damaged count cannot make the loop run for ever. */
+#define CODEC_COUNTER_NAME_MAX 64
+#define CODEC_COUNTERS_MAX 4096u
+
+static void put_element(struct codec_writer *writer, const struct codec_counter *counter, const void *stats,
+			uint32_t i)
+{
+	const unsigned char *at = (const unsigned char *)stats + counter->offset + (size_t)i * counter->width;
+
+	if (counter->width == 4) {
+		uint32_t value;
+		memcpy(&value, at, sizeof(value));
+		codec_put_u64(writer, value);
+	} else {
+		uint64_t value;
+		memcpy(&value, at, sizeof(value));
+		codec_put_u64(writer, value);
+	}
+}
+
+void codec_put_counters(struct codec_writer *writer, const struct codec_counter *counters, size_t count,
+			const void *stats)
+{
+	codec_put_u32(writer, (uint32_t)count);
+	for (size_t c = 0; c < count; c++) {
+		codec_put_string(writer, counters[c].name);
+		codec_put_u32(writer, counters[c].count);
+		for (uint32_t i = 0; i < counters[c].count; i++)
+			put_element(writer, &counters[c], stats, i);
+	}
+}
+
+static const struct codec_counter *find_counter(const struct codec_counter *counters, size_t count,
+						const char *name)
+{
+	for (size_t c = 0; c < count; c++)
+		if (strcmp(counters[c].name, name) == 0)
+			return &counters[c];
+	return NULL;
+}
+
+static bool get_element(const struct codec_counter *counter, void *stats, uint32_t i, uint64_t value)
+{
+	unsigned char *at = (unsigned char *)stats + counter->offset + (size_t)i * counter->width;
+
+	if (counter->width == 4) {
+		if (value > UINT32_MAX)
+			return false;
+		uint32_t narrow = (uint32_t)value;
+		memcpy(at, &narrow, sizeof(narrow));
+	} else {
+		memcpy(at, &value, sizeof(value));
+	}
+	return true;
+}
+
+int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters, size_t count,
+		       void *stats)
+{
+	uint32_t saved = codec_get_u32(reader);
+
+	if (reader->failed || saved > CODEC_COUNTERS_MAX)
+		return -EINVAL;
+	for (size_t c = 0; c < count; c++)
+		for (uint32_t i = 0; i < counters[c].count; i++)
+			get_element(&counters[c], stats, i, 0);
+	for (uint32_t n = 0; n < saved && !reader->failed; n++) {
+		char name[CODEC_COUNTER_NAME_MAX + 1];
+		codec_get_string(reader, name, sizeof(name));
+		uint32_t elements = codec_get_u32(reader);
+		const struct codec_counter *counter = find_counter(counters, count, name);
+		if (reader->failed || elements > CODEC_COUNTERS_MAX)
+			return -EINVAL;
+		for (uint32_t i = 0; i < elements; i++) {
+			uint64_t value = codec_get_u64(reader);
+			if (!reader->failed && counter && i < counter->count && !get_element(counter, stats, i, value))
+				return -EINVAL;
+		}
+	}
+	return reader->failed ? -EINVAL : 0;
 }
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), one table lookup per byte. The

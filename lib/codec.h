@@ -48,6 +48,36 @@ double codec_get_f64(struct codec_reader *reader);
 /** Read a string into dst (capacity size, NUL-terminated); fails if it does not fit. */
 void codec_get_string(struct codec_reader *reader, char *dst, size_t size);
 
+/*
+ * A stats struct's counters, saved by name so that a build which adds, drops or reorders
+ * counters still reads the snapshot: [u32 n] n x ([string name][u32 m][m x u64 value]).
+ * A name this build does not know is skipped; a counter the snapshot lacks stays 0.
+ */
+struct codec_counter {
+	const char *name;
+	size_t offset;   /* of the first element in the struct */
+	uint8_t width;   /* bytes of one element: 4 or 8 */
+	uint32_t count;  /* elements (1, or an array's length) */
+};
+
+/* A table entry for a scalar or array field of type. */
+#define CODEC_COUNTER(type, field) \
+	{#field, offsetof(type, field), (uint8_t)sizeof(((type *)0)->field[0]), \
+	 (uint32_t)(sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]))}
+#define CODEC_COUNTER_SCALAR(type, field) \
+	{#field, offsetof(type, field), (uint8_t)sizeof(((type *)0)->field), 1}
+
+/* Entries of a static table of counters. */
+#define CODEC_COUNTER_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+/** Write the count counters of stats by name. */
+void codec_put_counters(struct codec_writer *writer, const struct codec_counter *counters, size_t count,
+			const void *stats);
+/** Read what codec_put_counters wrote into stats (zeroed first). 0, or -EINVAL (a bad frame,
+ * or a value too wide for its field). */
+int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters, size_t count,
+		       void *stats);
+
 /** CRC-32C (Castagnoli) of len bytes, continuing from crc (0 to start). */
 uint32_t codec_crc32c(uint32_t crc, const void *data, size_t len);
 

@@ -19,7 +19,8 @@
  *   mistake is reported once.
  *
  * Every message is "FILENAME:LINE:COLUMN: " (1-based) followed by one of these, where PATH is
- * the key path ("detector.rules[1].name", "top level" for the document itself) and the
+ * the key path ("detector.rules[1].name", "top level" for the document itself; in a rule
+ * whose name parsed, "detector.rules[1] (name: night-watch): window_seconds") and the
  * position is where the offending text starts:
  *
  *   syntax error: <libyaml problem>                 malformed YAML, invalid UTF-8, tabs...
@@ -3415,6 +3416,34 @@ static bool parse_stream(struct loader *loader, struct config *config)
 	return true;
 }
 
+/* An error in a rule names the rule by its name, once known (the name may come after the bad
+ * key): "detector.rules[2].min_calls: must be ..." becomes
+ * "detector.rules[2] (name: night-watch): min_calls: must be ...". */
+static void name_rule_in_error(char *message, const struct config *config)
+{
+	static const char prefix[] = ": detector.rules[";
+	char *at = strstr(message, prefix);
+	char named[CONFIG_ERROR_MAX];
+	char *end;
+
+	if (!at)
+		return;
+	unsigned long index = strtoul(at + sizeof prefix - 1, &end, 10);
+	if (*end != ']' || (end[1] != '.' && end[1] != ':') || index >= config->detector.rule_count ||
+	    !config->detector.rules[index].name[0])
+		return;
+	const char *rest = end[1] == '.' ? end + 2 : end + 3;
+	if (snprintf(named, sizeof named, "%.*s (name: %s): %s", (int)(end + 1 - message), message,
+		     config->detector.rules[index].name, rest) >= 0)
+		memcpy(message, named, sizeof named);
+}
+
+static void name_rules_in_errors(struct config_errors *errors, const struct config *config)
+{
+	for (size_t i = 0; i < errors->count; i++)
+		name_rule_in_error(errors->message[i], config);
+}
+
 /* Parse text into *parsed (defaults first), collecting errors; the loader keeps where each
  * value came from. */
 static void load(struct loader *loader, const char *text, size_t len, const char *filename,
@@ -3435,6 +3464,7 @@ static void load(struct loader *loader, const char *text, size_t len, const char
 	yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text, loader->len);
 	if (parse_stream(loader, parsed))
 		check_rules(loader, parsed);
+	name_rules_in_errors(errors, parsed);
 	if (loader->has_event)
 		yaml_event_delete(&loader->event);
 	yaml_parser_delete(&loader->parser);

@@ -177,6 +177,24 @@ int control_parse(const char *line, size_t len, struct control *out, char *why, 
 	return rc;
 }
 
+int control_parse_ack_body(const char *body, size_t len, const char *alert_id, struct control *out, char *why,
+			   size_t why_size)
+{
+	struct json_object *object, *id;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(object = control_parse_object(body, len)))
+		return fail(why, why_size, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
+	if (!(id = json_object_new_string(alert_id)) || json_object_object_add(object, "ack", id) != 0) {
+		json_object_put(object);
+		return fail(why, why_size, "out of memory");
+	}
+	rc = parse_ack(object, out, why, why_size);
+	json_object_put(object);
+	return rc;
+}
+
 static bool fill(struct json_object *object, const struct control *control)
 {
 	const char *state = control->firing ? "firing" : "resolved";

@@ -69,6 +69,15 @@ int control_parse(const char *line, size_t len, struct control *out, char *why, 
 struct json_object;
 
 /**
+ * An HTTP acknowledgement of alert_id (POST /api/alerts/ID/ack): body is one JSON object
+ * {"by":NAME,"note":TEXT} (other keys ignored, "ack" taken from alert_id), checked as a
+ * console's ack line is. 0 with out filled (CONTROL_ACK), or -EINVAL with why, e.g. "the body
+ * must be one JSON object {\"by\":NAME,\"note\":TEXT}".
+ */
+int control_parse_ack_body(const char *body, size_t len, const char *alert_id, struct control *out, char *why,
+			   size_t why_size);
+
+/**
  * One strictly valid JSON object (UTF-8 checked) spanning the whole of line[0..len), or NULL:
  * how a control line is read, and an HTTP acknowledgement's body. The caller puts it.
  */

@@ -99,16 +99,34 @@ int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
 	return 0;
 }
 
+/* A fingerprint is its own key: [u64 fingerprint][i64 ts ms]. */
+static void put_seen(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct seen_event *seen = entry;
+
+	(void)ctx;
+	codec_put_u64(writer, seen->base.hash);
+	codec_put_i64(writer, seen->ts_ms);
+}
+
+static int get_seen(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	(void)ctx;
+	*hash = codec_get_u64(reader);
+	((struct seen_event *)entry)->ts_ms = codec_get_i64(reader);
+	return 0;
+}
+
 void dedupe_save(const struct dedupe *dedupe, struct codec_writer *writer)
 {
 	codec_put_u32(writer, dedupe->inserts_since_sweep);
 	codec_put_u64(writer, dedupe->evicted);
-	table_save(&dedupe->table, writer);
+	table_save_entries(&dedupe->table, writer, put_seen, NULL);
 }
 
 int dedupe_load(struct dedupe *dedupe, struct codec_reader *reader)
 {
 	dedupe->inserts_since_sweep = codec_get_u32(reader);
 	dedupe->evicted = codec_get_u64(reader);
-	return table_load(&dedupe->table, reader);
+	return table_load_entries(&dedupe->table, reader, get_seen, NULL);
 }

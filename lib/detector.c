@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "cusum.h"
 #include "hash.h"
+#include "invariant.h"
 #include "sequential.h"
 #include "table.h"
 #include "text.h"
@@ -197,9 +198,12 @@ static bool allocate_tables(struct detector *detector)
 
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx)
 {
-	struct detector *detector = calloc(1, sizeof(*detector));
+	struct detector *detector;
 
-	if (!detector)
+	/* The parser bounds the rules: every per-rule array is CONFIG_MAX_RULES long. */
+	if (INVARIANT_FAILS(config->detector.rule_count <= CONFIG_MAX_RULES))
+		return NULL;
+	if (!(detector = calloc(1, sizeof(*detector))))
 		return NULL;
 	take_config(detector, config);
 	detector->on_alert = on_alert;
@@ -278,7 +282,9 @@ static void forget_operator(void *entry, void *ctx)
 	if (state->episode.open)
 		close_episode(detector, state);
 	detector->states[state->index] = NULL;
-	detector->free_indexes[detector->free_count++] = state->index;
+	/* Each index is on the stack or held, never both: the stack has room for it. */
+	if (!INVARIANT_FAILS(detector->free_count < detector->config.tracker.max_operators))
+		detector->free_indexes[detector->free_count++] = state->index;
 	detector->stats.operators_evicted++;
 	free_state(state);
 }
@@ -289,6 +295,13 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 
 	if (!state)
 		return NULL;
+	/* The table has room, so the stack has a free index, within the states array, unheld. */
+	if (INVARIANT_FAILS(detector->free_count > 0) ||
+	    INVARIANT_FAILS(detector->free_indexes[detector->free_count - 1] < detector->config.tracker.max_operators) ||
+	    INVARIANT_FAILS(!detector->states[detector->free_indexes[detector->free_count - 1]])) {
+		free(state);
+		return NULL;
+	}
 	state->index = detector->free_indexes[--detector->free_count];
 	state->generation = ++detector->next_generation;
 	text_copy(state->agency, key->agency, sizeof(state->agency));
@@ -1452,6 +1465,8 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 	size_t map[CONFIG_MAX_RULES];
 	int rc;
 
+	if (INVARIANT_FAILS(config->detector.rule_count <= CONFIG_MAX_RULES))
+		return -EINVAL;
 	map_rules(&detector->config, config, map);
 	if ((rc = resize_operators(detector, config->tracker.max_operators)) < 0 ||
 	    (rc = resize_callbacks(detector, config->detector.max_alert_callbacks)) < 0 ||
@@ -1595,6 +1610,24 @@ static int load_episode(struct detector *detector, struct episode *episode, stru
 	return reader->failed ? -EINVAL : 0;
 }
 
+/* A call of an operator's window: [string call_id][string ani]. */
+static void put_call_detail(const void *payload, struct codec_writer *writer)
+{
+	const struct call_detail *detail = payload;
+
+	codec_put_string(writer, detail->call_id);
+	codec_put_string(writer, detail->ani);
+}
+
+static int get_call_detail(void *payload, struct codec_reader *reader)
+{
+	struct call_detail *detail = payload;
+
+	codec_get_string(reader, detail->call_id, sizeof(detail->call_id));
+	codec_get_string(reader, detail->ani, sizeof(detail->ani));
+	return reader->failed ? -EINVAL : 0;
+}
+
 static void save_operator(const struct detector *detector, const struct operator_state *state,
 			  struct codec_writer *writer)
 {
@@ -1616,7 +1649,7 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_string(writer, state->episode.alert_id);
 	codec_put_u32(writer, (uint32_t)state->episode.rule);
 	save_episode(&state->episode, writer);
-	window_save(&state->window, writer);
+	window_save(&state->window, writer, put_call_detail);
 }
 
 static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
@@ -1647,13 +1680,101 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	if (episode_rc != 0 || reader->failed || state->index >= max_operators || detector->states[state->index] ||
-	    state->episode.rule >= detector->config.detector.rule_count || window_load(&state->window, reader) != 0) {
+	    state->episode.rule >= detector->config.detector.rule_count || window_load(&state->window, reader, get_call_detail) != 0) {
 		free_state(state);
 		return NULL;
 	}
 	state->episode.severity = detector->severity[state->episode.rule];
 	detector->states[state->index] = state;
 	return state;
+}
+
+/* The detector's own counters (operators and open_alerts are counted from the state). */
+static const struct codec_counter detector_counters[] = {
+	CODEC_COUNTER_SCALAR(struct detector_stats, calls),
+	CODEC_COUNTER_SCALAR(struct detector_stats, premature),
+	CODEC_COUNTER_SCALAR(struct detector_stats, called_back),
+	CODEC_COUNTER_SCALAR(struct detector_stats, alerts),
+	CODEC_COUNTER_SCALAR(struct detector_stats, firing),
+	CODEC_COUNTER_SCALAR(struct detector_stats, escalated),
+	CODEC_COUNTER_SCALAR(struct detector_stats, resolved),
+	CODEC_COUNTER_SCALAR(struct detector_stats, updates),
+	CODEC_COUNTER_SCALAR(struct detector_stats, acknowledged),
+	CODEC_COUNTER_SCALAR(struct detector_stats, unacked_escalations),
+	{"by_severity", offsetof(struct detector_stats, by_severity), 8,
+	 DETECTOR_NOTICE_KIND_COUNT * CONFIG_SEVERITY_COUNT},
+	CODEC_COUNTER_SCALAR(struct detector_stats, alert_callbacks_evicted),
+	CODEC_COUNTER_SCALAR(struct detector_stats, operators_evicted),
+	CODEC_COUNTER_SCALAR(struct detector_stats, operators_refused),
+	CODEC_COUNTER_SCALAR(struct detector_stats, window_evictions),
+	CODEC_COUNTER_SCALAR(struct detector_stats, center_evictions),
+	CODEC_COUNTER_SCALAR(struct detector_stats, callers_evicted),
+	CODEC_COUNTER_SCALAR(struct detector_stats, too_old),
+	CODEC_COUNTER_SCALAR(struct detector_stats, baselines_evicted),
+	CODEC_COUNTER_SCALAR(struct detector_stats, operators),
+	CODEC_COUNTER_SCALAR(struct detector_stats, open_alerts),
+};
+
+/* The operator table: each entry as the index of the state it points at. */
+static void put_operator_entry(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	(void)ctx;
+	codec_put_u32(writer, ((const struct operator_entry *)entry)->state->index);
+}
+
+/* Loading the operator table: every state named once. */
+struct operator_entries_load {
+	struct detector *detector;
+	bool *named; /* max_operators long */
+};
+
+static int get_operator_entry(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct operator_entries_load *load = ctx;
+	struct detector *detector = load->detector;
+	uint32_t index = codec_get_u32(reader);
+
+	if (reader->failed || index >= detector->config.tracker.max_operators || !detector->states[index] ||
+	    load->named[index])
+		return -EINVAL;
+	struct operator_state *state = detector->states[index];
+	load->named[index] = true;
+	((struct operator_entry *)entry)->state = state;
+	*hash = hash_string_pair(state->agency, state->operator_id);
+	return 0;
+}
+
+/* [string agency][rate][fast rate] */
+static void put_baseline(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct baseline_entry *baseline = entry;
+
+	(void)ctx;
+	codec_put_string(writer, baseline->agency);
+	save_rate(&baseline->rate, writer);
+	save_rate(&baseline->fast, writer);
+}
+
+static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct baseline_entry *baseline = entry;
+
+	(void)ctx;
+	codec_get_string(reader, baseline->agency, sizeof(baseline->agency));
+	load_rate(&baseline->rate, reader);
+	load_rate(&baseline->fast, reader);
+	*hash = hash_string_pair(baseline->agency, "");
+	return 0;
+}
+
+static int load_operator_entries(struct detector *detector, struct codec_reader *reader)
+{
+	struct operator_entries_load load = {
+		.detector = detector, .named = calloc(detector->config.tracker.max_operators, sizeof(bool))};
+	int rc = load.named ? table_load_entries(&detector->operators, reader, get_operator_entry, &load) : -ENOMEM;
+
+	free(load.named);
+	return rc;
 }
 
 void detector_save(const struct detector *detector, struct codec_writer *writer)
@@ -1663,7 +1784,7 @@ void detector_save(const struct detector *detector, struct codec_writer *writer)
 	codec_put_u64(writer, detector->next_seq);
 	codec_put_u64(writer, detector->next_serial);
 	codec_put_u32(writer, detector->next_generation);
-	codec_put_bytes(writer, &detector->stats, sizeof(detector->stats));
+	codec_put_counters(writer, detector_counters, CODEC_COUNTER_COUNT(detector_counters), &detector->stats);
 	codec_put_u32(writer, detector->free_count);
 	for (uint32_t i = 0; i < detector->free_count; i++)
 		codec_put_u32(writer, detector->free_indexes[i]);
@@ -1671,36 +1792,13 @@ void detector_save(const struct detector *detector, struct codec_writer *writer)
 	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++)
 		if (detector->states[i])
 			save_operator(detector, detector->states[i], writer);
-	for (uint32_t slot = 0; slot <= detector->operators.mask; slot++) {
-		if (!table_used(&detector->operators, slot))
-			continue;
-		codec_put_u32(writer, slot);
-		codec_put_u32(writer, ((const struct operator_entry *)table_slot(&detector->operators, slot))->state->index);
-	}
+	table_save_entries(&detector->operators, writer, put_operator_entry, NULL);
 	codec_put_u32(writer, detector->open_count);
 	for (uint32_t i = 0; i < detector->open_count; i++)
 		codec_put_u32(writer, detector->open_episodes[i]->index);
-	window_save(&detector->center, writer);
+	window_save(&detector->center, writer, NULL);
 	callers_save(detector->callers, writer);
-	table_save(&detector->baselines, writer);
-}
-
-/* The operator table's slots, pointing at the states already loaded. */
-static int load_operator_slots(struct detector *detector, uint32_t count, struct codec_reader *reader)
-{
-	uint32_t max_operators = detector->config.tracker.max_operators;
-
-	for (uint32_t n = 0; n < count; n++) {
-		uint32_t slot = codec_get_u32(reader), index = codec_get_u32(reader);
-		if (reader->failed || slot > detector->operators.mask || table_used(&detector->operators, slot) ||
-		    index >= max_operators || !detector->states[index])
-			return -EINVAL;
-		struct operator_state *state = detector->states[index];
-		struct operator_entry *entry =
-			table_claim(&detector->operators, slot, hash_string_pair(state->agency, state->operator_id));
-		entry->state = state;
-	}
-	return 0;
+	table_save_entries(&detector->baselines, writer, put_baseline, NULL);
 }
 
 static int load_open_episodes(struct detector *detector, struct codec_reader *reader)
@@ -1748,7 +1846,8 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	detector->next_seq = codec_get_u64(reader);
 	detector->next_serial = codec_get_u64(reader);
 	detector->next_generation = codec_get_u32(reader);
-	codec_get_bytes(reader, &detector->stats, sizeof(detector->stats));
+	if (codec_get_counters(reader, detector_counters, CODEC_COUNTER_COUNT(detector_counters), &detector->stats) != 0)
+		return -EINVAL;
 	detector->free_count = codec_get_u32(reader);
 	if (reader->failed || detector->free_count > max_operators)
 		return -EINVAL;
@@ -1762,9 +1861,11 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 			return -EINVAL;
 	if (!free_indexes_valid(detector))
 		return -EINVAL;
-	if (load_operator_slots(detector, count, reader) != 0 || load_open_episodes(detector, reader) != 0 ||
-	    window_load(&detector->center, reader) != 0 || callers_load(detector->callers, reader) != 0 ||
-	    table_load(&detector->baselines, reader) != 0)
+	if (load_operator_entries(detector, reader) != 0 || detector->operators.count != count ||
+	    load_open_episodes(detector, reader) != 0 ||
+	    window_load(&detector->center, reader, NULL) != 0 ||
+	    callers_load(detector->callers, reader, max_operators) != 0 ||
+	    table_load_entries(&detector->baselines, reader, get_baseline, NULL) != 0)
 		return -EINVAL;
 	return reader->failed ? -EINVAL : 0;
 }

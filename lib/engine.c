@@ -991,7 +991,8 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 5 (4 without the owners of calls and operators and the new-operator
+ * Snapshot frame, format 6 (5 wrote the stats structs, the hash tables' slots and some arrays
+ * as memory images; 4 also without the owners of calls and operators and the new-operator
  * counts of binding.h, and without the source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u32 n][n bytes: the configuration as YAML (config_dump)]
@@ -999,8 +1000,25 @@ uint64_t engine_last_seq(const struct engine *engine)
  * The configuration is stored by key and read back through config_parse, so a snapshot
  * survives configuration keys being added, and a damaged one cannot hand the engine values
  * the parser would refuse. Format 1 ("CADMSNP1") stored the C struct itself.
+ * From format 6 every field is written on its own with an explicit width, counters by name
+ * (codec_put_counters), and hash tables as their live entries (table_save_entries): nothing
+ * depends on a struct's layout or a table's capacity.
  */
 static const char snapshot_magic[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'A', 'P'};
+
+/* The engine's own counters; those of its modules are saved by the modules. */
+static const struct codec_counter engine_counters[] = {
+	CODEC_COUNTER_SCALAR(struct engine_stats, lines),
+	CODEC_COUNTER_SCALAR(struct engine_stats, events),
+	CODEC_COUNTER(struct engine_stats, rejects),
+	CODEC_COUNTER_SCALAR(struct engine_stats, duplicates),
+	CODEC_COUNTER_SCALAR(struct engine_stats, alerts_unencodable),
+	CODEC_COUNTER_SCALAR(struct engine_stats, controls),
+	CODEC_COUNTER_SCALAR(struct engine_stats, controls_rejected),
+	CODEC_COUNTER_SCALAR(struct engine_stats, late_events),
+	CODEC_COUNTER_SCALAR(struct engine_stats, reorder_overflows),
+	CODEC_COUNTER_SCALAR(struct engine_stats, restarts),
+};
 static const char snapshot_magic_v1[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'P', '1'};
 
 void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
@@ -1023,7 +1041,7 @@ void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 	codec_put_i64(writer, engine->now_ms);
 	codec_put_u64(writer, engine->arrivals);
 	codec_put_u8(writer, engine->future_guard);
-	codec_put_bytes(writer, &engine->stats, sizeof(engine->stats));
+	codec_put_counters(writer, engine_counters, CODEC_COUNTER_COUNT(engine_counters), &engine->stats);
 	dedupe_save(engine->dedupe, writer);
 	sources_save(engine->sources, writer);
 	clocks_save(engine->clocks, writer);
@@ -1106,7 +1124,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 	engine->now_ms = codec_get_i64(reader);
 	engine->arrivals = codec_get_u64(reader);
 	engine->future_guard = codec_get_u8(reader);
-	codec_get_bytes(reader, &engine->stats, sizeof(engine->stats));
+	if (codec_get_counters(reader, engine_counters, CODEC_COUNTER_COUNT(engine_counters), &engine->stats) != 0)
+		return -EINVAL;
 	if (dedupe_load(engine->dedupe, reader) != 0 || sources_load(engine->sources, reader) != 0 ||
 	    clocks_load(engine->clocks, reader) != 0 || reorder_load(engine->reorder, reader) != 0 ||
 	    tracker_load(engine->tracker, reader) != 0 || detector_load(engine->detector, reader) != 0 ||

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array.h"
 #include "codec.h"
 
 #define INITIAL_CAPACITY 64
@@ -128,42 +127,77 @@ int reorder_resize(struct reorder *reorder, uint32_t max_events)
 	return 0;
 }
 
-/* A loaded item is used as a parsed event: terminated strings, a known type. */
-static bool item_sane(struct reorder_item *item)
+/* [u8 type][i64 ts][u8 has_seq][u64 seq][u32 released_by][string call_id, event_id,
+ * operator, agency, position, ani, incident_id, transfer_to][string source][u64 arrival] */
+static void put_item(const struct reorder_item *item, struct codec_writer *writer)
+{
+	const struct event *event = &item->event;
+
+	codec_put_u8(writer, (uint8_t)event->type);
+	codec_put_i64(writer, event->ts_ms);
+	codec_put_u8(writer, event->has_seq);
+	codec_put_u64(writer, event->seq);
+	codec_put_u32(writer, (uint32_t)event->released_by);
+	codec_put_string(writer, event->call_id);
+	codec_put_string(writer, event->event_id);
+	codec_put_string(writer, event->operator_id);
+	codec_put_string(writer, event->agency);
+	codec_put_string(writer, event->position);
+	codec_put_string(writer, event->ani);
+	codec_put_string(writer, event->incident_id);
+	codec_put_string(writer, event->transfer_to);
+	codec_put_string(writer, item->source);
+	codec_put_u64(writer, item->arrival);
+}
+
+/* A loaded item is used as a parsed event: a known type, strings that fit. */
+static int get_item(struct reorder_item *item, struct codec_reader *reader)
 {
 	struct event *event = &item->event;
-	char *texts[] = {event->call_id, event->event_id, event->operator_id, event->agency,
-			 event->position, event->incident_id, event->transfer_to};
+	uint8_t type = codec_get_u8(reader);
 
-	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
-		texts[i][EVENT_ID_MAX] = '\0';
-	event->ani[EVENT_ANI_MAX] = '\0';
-	item->source[CLOCKS_NAME_MAX] = '\0';
-	return event->type >= EVENT_CALL_START && event->type <= EVENT_TRANSFER;
+	memset(item, 0, sizeof(*item));
+	event->type = (enum event_type)type;
+	event->ts_ms = codec_get_i64(reader);
+	event->has_seq = codec_get_u8(reader) != 0;
+	event->seq = codec_get_u64(reader);
+	event->released_by = (enum released_by)codec_get_u32(reader);
+	codec_get_string(reader, event->call_id, sizeof(event->call_id));
+	codec_get_string(reader, event->event_id, sizeof(event->event_id));
+	codec_get_string(reader, event->operator_id, sizeof(event->operator_id));
+	codec_get_string(reader, event->agency, sizeof(event->agency));
+	codec_get_string(reader, event->position, sizeof(event->position));
+	codec_get_string(reader, event->ani, sizeof(event->ani));
+	codec_get_string(reader, event->incident_id, sizeof(event->incident_id));
+	codec_get_string(reader, event->transfer_to, sizeof(event->transfer_to));
+	codec_get_string(reader, item->source, sizeof(item->source));
+	item->arrival = codec_get_u64(reader);
+	return !reader->failed && type >= EVENT_CALL_START && type <= EVENT_TRANSFER ? 0 : -EINVAL;
 }
+
+/* The smallest saved item: every string empty. */
+#define REORDER_ITEM_MIN_BYTES (1 + 8 + 1 + 8 + 4 + 9 * 4 + 8)
 
 void reorder_save(const struct reorder *reorder, struct codec_writer *writer)
 {
 	codec_put_u32(writer, reorder->count);
-	if (reorder->count > 0)
-		codec_put_bytes(writer, reorder->items, (size_t)reorder->count * sizeof(*reorder->items));
+	for (uint32_t i = 0; i < reorder->count; i++)
+		put_item(&reorder->items[i], writer);
 }
 
 int reorder_load(struct reorder *reorder, struct codec_reader *reader)
 {
 	uint32_t count = codec_get_u32(reader);
 
-	if (reader->failed || (uint64_t)count * sizeof(*reorder->items) > reader->len - reader->pos)
+	/* Bounded by the bytes left (the bound may have shrunk since by a reload). */
+	if (reader->failed || (uint64_t)count * REORDER_ITEM_MIN_BYTES > reader->len - reader->pos)
 		return -EINVAL;
 	if (count == 0)
 		return 0;
 	if (reserve(reorder, count) != 0)
 		return -ENOMEM;
-	codec_get_bytes(reader, reorder->items, (size_t)count * sizeof(*reorder->items));
-	if (reader->failed)
-		return -EINVAL;
 	for (uint32_t i = 0; i < count; i++)
-		if (!item_sane(&reorder->items[i]))
+		if (get_item(&reorder->items[i], reader) != 0)
 			return -EINVAL;
 	reorder->count = count;
 	return 0;

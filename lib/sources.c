@@ -132,25 +132,39 @@ int sources_resize(struct sources *sources, uint32_t max_sources)
 	return 0;
 }
 
+/* [string name][string epoch][u64 last seq][i64 last ts ms] */
+static void put_source(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct source_entry *source = entry;
+
+	(void)ctx;
+	codec_put_string(writer, source->name);
+	codec_put_string(writer, source->epoch);
+	codec_put_u64(writer, source->last_seq);
+	codec_put_i64(writer, source->last_ts_ms);
+}
+
+static int get_source(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct source_entry *source = entry;
+
+	(void)ctx;
+	codec_get_string(reader, source->name, sizeof(source->name));
+	codec_get_string(reader, source->epoch, sizeof(source->epoch));
+	source->last_seq = codec_get_u64(reader);
+	source->last_ts_ms = codec_get_i64(reader);
+	*hash = hash_string(source->name);
+	return 0;
+}
+
 void sources_save(const struct sources *sources, struct codec_writer *writer)
 {
 	codec_put_u64(writer, sources->evicted);
-	table_save(&sources->table, writer);
+	table_save_entries(&sources->table, writer, put_source, NULL);
 }
 
 int sources_load(struct sources *sources, struct codec_reader *reader)
 {
-	int rc;
-
 	sources->evicted = codec_get_u64(reader);
-	if ((rc = table_load(&sources->table, reader)) != 0)
-		return rc;
-	for (uint32_t i = 0; i <= sources->table.mask; i++) {
-		struct source_entry *entry = table_slot(&sources->table, i);
-		if (!table_used(&sources->table, i))
-			continue;
-		entry->name[EVENT_ID_MAX] = '\0';
-		entry->epoch[EVENT_ID_MAX] = '\0';
-	}
-	return 0;
+	return table_load_entries(&sources->table, reader, get_source, NULL);
 }

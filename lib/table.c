@@ -3,6 +3,7 @@
 #include "table.h"
 
 #include "codec.h"
+#include "invariant.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -69,6 +70,9 @@ void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 {
 	struct table_entry *entry = header(table, i);
 
+	/* Callers make room first. Past the bound the table still has free slots (it has twice
+	 * as many), so a release build counts the failure and goes on. */
+	(void)INVARIANT_FAILS(table->count < table->max_count && !entry->used);
 	memset(entry, 0, table->entry_size);
 	entry->hash = hash;
 	entry->used = true;
@@ -215,32 +219,50 @@ int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, tab
 	return evicted;
 }
 
-void table_save(const struct table *table, struct codec_writer *writer)
+/* A slot no entry holds: the table is never more than half full. */
+static uint32_t first_empty(const struct table *table)
 {
-	codec_put_u32(writer, table->max_count);
+	uint32_t i = 0;
+
+	while (i < table->mask && table_used(table, i))
+		i++;
+	return i;
+}
+
+void table_save_entries(const struct table *table, struct codec_writer *writer, table_put_fn *put,
+			const void *ctx)
+{
+	uint32_t start = first_empty(table);
+
 	codec_put_u32(writer, table->count);
-	for (uint32_t i = 0; i <= table->mask; i++) {
-		if (!table_used(table, i))
-			continue;
-		codec_put_u32(writer, i);
-		codec_put_bytes(writer, table_slot(table, i), table->entry_size);
+	for (uint32_t n = 1; n <= table->mask + 1; n++) {
+		uint32_t i = (start + n) & table->mask;
+		if (table_used(table, i))
+			put(table_slot(table, i), writer, ctx);
 	}
 }
 
-int table_load(struct table *table, struct codec_reader *reader)
+int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get, void *ctx)
 {
-	uint32_t max_count = codec_get_u32(reader), count = codec_get_u32(reader);
+	uint32_t count = codec_get_u32(reader);
+	size_t header_size = sizeof(struct table_entry);
+	unsigned char *scratch;
+	int rc = 0;
 
-	if (reader->failed || max_count != table->max_count || count > max_count || table->count != 0)
+	if (reader->failed || table->count != 0 || count > table->max_count)
 		return -EINVAL;
-	for (uint32_t n = 0; n < count; n++) {
-		uint32_t i = codec_get_u32(reader);
-		if (reader->failed || i > table->mask || table_used(table, i))
-			return -EINVAL;
-		codec_get_bytes(reader, table_slot(table, i), table->entry_size);
-		if (!table_used(table, i))
-			return -EINVAL;
-		table->count++;
+	if (!(scratch = malloc(table->entry_size)))
+		return -ENOMEM;
+	for (uint32_t n = 0; n < count && rc == 0; n++) {
+		uint64_t hash = 0;
+		memset(scratch, 0, table->entry_size);
+		if (get(scratch, &hash, reader, ctx) != 0 || reader->failed) {
+			rc = -EINVAL;
+			break;
+		}
+		unsigned char *entry = table_claim(table, table_probe(table, hash, never_matches, NULL), hash);
+		memcpy(entry + header_size, scratch + header_size, table->entry_size - header_size);
 	}
-	return reader->failed ? -EINVAL : 0;
+	free(scratch);
+	return rc;
 }

@@ -76,10 +76,22 @@ struct codec_reader;
 int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, table_remove_fn *on_remove,
 		 void *remove_ctx);
 
-/** Save every used slot with its position (entries must hold no pointers). */
-void table_save(const struct table *table, struct codec_writer *writer);
+/* Writes one entry's fields (never its slot or hash when the key gives it back). */
+typedef void table_put_fn(const void *entry, struct codec_writer *writer, const void *ctx);
+/* Reads one entry's fields into entry (zeroed; its table_entry header is not the callee's) and
+ * sets *hash to its hash. 0, or -EINVAL when a field is out of range. */
+typedef int table_get_fn(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx);
 
-/** Load what table_save wrote into an empty table of the same max_count; -EINVAL if it does not fit. */
-int table_load(struct table *table, struct codec_reader *reader);
+/**
+ * Save the live entries: [u32 count] then each entry as put writes it, in probe-cluster order
+ * (from just after an empty slot), so that table_load_entries into a table of the same bound
+ * puts each entry back in the slot it had. Neither slots nor capacity are written.
+ */
+void table_save_entries(const struct table *table, struct codec_writer *writer, table_put_fn *put,
+			const void *ctx);
+
+/** Insert what table_save_entries wrote into an empty table; -EINVAL when the count exceeds
+ * max_count or get refuses an entry. */
+int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get, void *ctx);
 
 #endif

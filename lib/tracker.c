@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "tracker.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,18 +239,78 @@ int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32
 	return 0;
 }
 
+static const struct codec_counter tracker_counters[] = {
+	CODEC_COUNTER_SCALAR(struct tracker_stats, duplicates),
+	CODEC_COUNTER_SCALAR(struct tracker_stats, evicted),
+	CODEC_COUNTER_SCALAR(struct tracker_stats, end_before_start),
+	CODEC_COUNTER_SCALAR(struct tracker_stats, expired),
+};
+
+#define CALL_HAS_START 1u
+#define CALL_HAS_END 2u
+#define CALL_HAD_INCIDENT 4u
+#define CALL_HAD_TRANSFER 8u
+#define CALL_RELEASED_BY_ALL \
+	(RELEASED_BY_OPERATOR | RELEASED_BY_CALLER | RELEASED_BY_SYSTEM | RELEASED_BY_UNKNOWN)
+
+/* [u8 flags][u32 released_by][i64 start][i64 end][i64 last seen]
+ * [string call_id][string operator][string agency][string position][string ani] */
+static void put_call(const void *entry, struct codec_writer *writer, const void *ctx)
+{
+	const struct open_call *call = entry;
+
+	(void)ctx;
+	codec_put_u8(writer, (uint8_t)((call->has_start ? CALL_HAS_START : 0) | (call->has_end ? CALL_HAS_END : 0) |
+				       (call->had_incident ? CALL_HAD_INCIDENT : 0) |
+				       (call->had_transfer ? CALL_HAD_TRANSFER : 0)));
+	codec_put_u32(writer, (uint32_t)call->released_by);
+	codec_put_i64(writer, call->start_ms);
+	codec_put_i64(writer, call->end_ms);
+	codec_put_i64(writer, call->last_seen_ms);
+	codec_put_string(writer, call->call_id);
+	codec_put_string(writer, call->operator_id);
+	codec_put_string(writer, call->agency);
+	codec_put_string(writer, call->position);
+	codec_put_string(writer, call->ani);
+}
+
+static int get_call(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct open_call *call = entry;
+	uint8_t flags = codec_get_u8(reader);
+	uint32_t released_by = codec_get_u32(reader);
+
+	(void)ctx;
+	call->has_start = flags & CALL_HAS_START;
+	call->has_end = flags & CALL_HAS_END;
+	call->had_incident = flags & CALL_HAD_INCIDENT;
+	call->had_transfer = flags & CALL_HAD_TRANSFER;
+	call->released_by = (enum released_by)released_by;
+	call->start_ms = codec_get_i64(reader);
+	call->end_ms = codec_get_i64(reader);
+	call->last_seen_ms = codec_get_i64(reader);
+	codec_get_string(reader, call->call_id, sizeof(call->call_id));
+	codec_get_string(reader, call->operator_id, sizeof(call->operator_id));
+	codec_get_string(reader, call->agency, sizeof(call->agency));
+	codec_get_string(reader, call->position, sizeof(call->position));
+	codec_get_string(reader, call->ani, sizeof(call->ani));
+	*hash = hash_string(call->call_id);
+	return flags > 15 || (released_by & ~(uint32_t)CALL_RELEASED_BY_ALL) ? -EINVAL : 0;
+}
+
 void tracker_save(const struct tracker *tracker, struct codec_writer *writer)
 {
 	codec_put_i64(writer, tracker->newest_ms);
 	codec_put_u32(writer, tracker->events_since_sweep);
-	codec_put_bytes(writer, &tracker->stats, sizeof(tracker->stats));
-	table_save(&tracker->calls, writer);
+	codec_put_counters(writer, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters), &tracker->stats);
+	table_save_entries(&tracker->calls, writer, put_call, NULL);
 }
 
 int tracker_load(struct tracker *tracker, struct codec_reader *reader)
 {
 	tracker->newest_ms = codec_get_i64(reader);
 	tracker->events_since_sweep = codec_get_u32(reader);
-	codec_get_bytes(reader, &tracker->stats, sizeof(tracker->stats));
-	return table_load(&tracker->calls, reader);
+	if (codec_get_counters(reader, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters), &tracker->stats) != 0)
+		return -EINVAL;
+	return table_load_entries(&tracker->calls, reader, get_call, NULL);
 }

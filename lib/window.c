@@ -281,7 +281,7 @@ int window_reshape(struct window *window, const int64_t *span_ms, size_t span_co
 	return dropped;
 }
 
-void window_save(const struct window *window, struct codec_writer *writer)
+void window_save(const struct window *window, struct codec_writer *writer, window_put_fn *put)
 {
 	codec_put_i64(writer, window->now_ms);
 	codec_put_u32(writer, window->count);
@@ -291,12 +291,12 @@ void window_save(const struct window *window, struct codec_writer *writer)
 		codec_put_i64(writer, entry->end_ms);
 		codec_put_u64(writer, entry->serial);
 		codec_put_u32(writer, entry->flags);
-		if (window->payloads)
-			codec_put_bytes(writer, window_payload_at(window, i), window->payload_size);
+		if (window->payloads && put)
+			put(window_payload_at(window, i), writer);
 	}
 }
 
-int window_load(struct window *window, struct codec_reader *reader)
+int window_load(struct window *window, struct codec_reader *reader, window_get_fn *get)
 {
 	int64_t now_ms = codec_get_i64(reader);
 	uint32_t count = codec_get_u32(reader);
@@ -316,8 +316,12 @@ int window_load(struct window *window, struct codec_reader *reader)
 		entry->end_ms = codec_get_i64(reader);
 		entry->serial = codec_get_u64(reader);
 		entry->flags = codec_get_u32(reader);
-		if (window->payloads)
-			codec_get_bytes(reader, window->payloads + (size_t)i * window->payload_size, window->payload_size);
+		if (window->payloads) {
+			void *payload = window->payloads + (size_t)i * window->payload_size;
+			memset(payload, 0, window->payload_size);
+			if (get && get(payload, reader) != 0)
+				return -EINVAL;
+		}
 	}
 	window->count = count;
 	window->now_ms = now_ms;

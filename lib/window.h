@@ -112,10 +112,15 @@ struct codec_reader;
  */
 int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries);
 
-/** Save the clock, the calls (with payloads) and the spans' state. */
-void window_save(const struct window *window, struct codec_writer *writer);
+/* A payload's fields, written and read by its owner (NULL for a window without payloads). */
+typedef void window_put_fn(const void *payload, struct codec_writer *writer);
+typedef int window_get_fn(void *payload, struct codec_reader *reader); /* 0 or -EINVAL */
 
-/** Load into an empty window initialized with the same spans, bound and payload size. */
-int window_load(struct window *window, struct codec_reader *reader);
+/** Save the clock and the calls, each payload through put. */
+void window_save(const struct window *window, struct codec_writer *writer, window_put_fn *put);
+
+/** Load into an empty window initialized with the same spans, bound and payload size; each
+ * payload (zeroed first) through get. */
+int window_load(struct window *window, struct codec_reader *reader, window_get_fn *get);
 
 #endif

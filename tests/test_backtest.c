@@ -821,7 +821,7 @@ static void test_bad_config_exits_1(void **state)
 		"    - name: quick\n"
 		"      window_seconds: 0\n"
 		"      min_ratio: 1.5\n";
-	char config[PATH_MAX_BYTES], expected[2 * PATH_MAX_BYTES + 160];
+	char config[PATH_MAX_BYTES], expected[2 * PATH_MAX_BYTES + 256];
 	const char *const args[] = {"-c", config, fixture.recording, NULL};
 	struct tool_run run;
 
@@ -832,8 +832,8 @@ static void test_bad_config_exits_1(void **state)
 	assert_int_equal(run.exit_status, 1);
 	assert_string_equal(run.out, "");
 	snprintf(expected, sizeof(expected),
-		 "%s:4:23: detector.rules[0].window_seconds: must be an integer from 1 to 2592000\n"
-		 "%s:5:18: detector.rules[0].min_ratio: must be a number from 0 to 1\n", config, config);
+		 "%s:4:23: detector.rules[0] (name: quick): window_seconds: must be an integer from 1 to 2592000\n"
+		 "%s:5:18: detector.rules[0] (name: quick): min_ratio: must be a number from 0 to 1\n", config, config);
 	assert_string_equal(run.err, expected);
 	tool_run_free(&run);
 }

@@ -527,13 +527,13 @@ static void test_rule_number_bounds(void **state)
 		      "      p0: 1\n"
 		      "      odds_ratio: 1\n"
 		      "      threshold: -2\n",
-		      "cadmon.yaml:5:13: detector.rules[0].type: must be one of window, cusum, sequential",
-		      "cadmon.yaml:6:27: detector.rules[0].called_back_weight: must be a number of at least 1",
-		      "cadmon.yaml:7:20: detector.rules[0].max_p_value: must be a number greater than 0, at most 1",
-		      "cadmon.yaml:8:25: detector.rules[0].min_center_ratio: must be a number from 0 to less than 1",
-		      "cadmon.yaml:9:11: detector.rules[0].p0: must be a number from 0 to less than 1",
-		      "cadmon.yaml:10:19: detector.rules[0].odds_ratio: must be a number greater than 1",
-		      "cadmon.yaml:11:18: detector.rules[0].threshold: must be a number greater than 0");
+		      "cadmon.yaml:5:13: detector.rules[0] (name: a): type: must be one of window, cusum, sequential",
+		      "cadmon.yaml:6:27: detector.rules[0] (name: a): called_back_weight: must be a number of at least 1",
+		      "cadmon.yaml:7:20: detector.rules[0] (name: a): max_p_value: must be a number greater than 0, at most 1",
+		      "cadmon.yaml:8:25: detector.rules[0] (name: a): min_center_ratio: must be a number from 0 to less than 1",
+		      "cadmon.yaml:9:11: detector.rules[0] (name: a): p0: must be a number from 0 to less than 1",
+		      "cadmon.yaml:10:19: detector.rules[0] (name: a): odds_ratio: must be a number greater than 1",
+		      "cadmon.yaml:11:18: detector.rules[0] (name: a): threshold: must be a number greater than 0");
 }
 
 /* receivers: none by default; each with its defaults; the errors located. */
@@ -1161,7 +1161,7 @@ static void test_unknown_keys_at_each_level(void **state)
 	EXPECT_ERRORS("detector:\n  premature:\n    max_talk: 5\n",
 		      "cadmon.yaml:3:5: detector.premature.max_talk: unknown key");
 	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      ratio: 1\n",
-		      "cadmon.yaml:5:7: detector.rules[0].ratio: unknown key");
+		      "cadmon.yaml:5:7: detector.rules[0] (name: a): ratio: unknown key");
 	EXPECT_ERRORS("log:\n  level: debug\n", "cadmon.yaml:2:3: log.level: unknown key");
 }
 
@@ -1178,7 +1178,7 @@ static void test_unknown_key_suggestions(void **state)
 		      "cadmon.yaml:2:3: detector.max_talk_seconds: unknown key "
 		      "(did you mean detector.premature.max_talk_seconds?)");
 	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      min_call: 1\n",
-		      "cadmon.yaml:5:7: detector.rules[0].min_call: unknown key (did you mean min_calls?)");
+		      "cadmon.yaml:5:7: detector.rules[0] (name: a): min_call: unknown key (did you mean min_calls?)");
 	EXPECT_ERRORS("journal:\n  fsinc: none\n", "cadmon.yaml:2:3: journal.fsinc: unknown key (did you mean fsync?)");
 }
 
@@ -1334,9 +1334,9 @@ static void test_integer_ranges(void **state)
 		      "      window_seconds: 2592001\n"
 		      "      min_calls: 4294967296\n"
 		      "      min_premature: 0\n",
-		      "cadmon.yaml:4:23: detector.rules[0].window_seconds: must be an integer from 1 to 2592000",
-		      "cadmon.yaml:5:18: detector.rules[0].min_calls: must be an integer from 1 to 4294967295",
-		      "cadmon.yaml:6:22: detector.rules[0].min_premature: must be an integer from 1 to 4294967295");
+		      "cadmon.yaml:4:23: detector.rules[0] (name: a): window_seconds: must be an integer from 1 to 2592000",
+		      "cadmon.yaml:5:18: detector.rules[0] (name: a): min_calls: must be an integer from 1 to 4294967295",
+		      "cadmon.yaml:6:22: detector.rules[0] (name: a): min_premature: must be an integer from 1 to 4294967295");
 }
 
 static void test_number_errors(void **state)
@@ -1357,9 +1357,9 @@ static void test_number_errors(void **state)
 		      "    - {name: a, window_seconds: 1, min_ratio: 1.01}\n"
 		      "    - {name: b, window_seconds: 1, min_ratio: -0.1}\n"
 		      "    - {name: c, window_seconds: 1, min_ratio: nan}\n",
-		      "cadmon.yaml:3:47: detector.rules[0].min_ratio: must be a number from 0 to 1",
-		      "cadmon.yaml:4:47: detector.rules[1].min_ratio: must be a number from 0 to 1",
-		      "cadmon.yaml:5:47: detector.rules[2].min_ratio: must be a number from 0 to 1");
+		      "cadmon.yaml:3:47: detector.rules[0] (name: a): min_ratio: must be a number from 0 to 1",
+		      "cadmon.yaml:4:47: detector.rules[1] (name: b): min_ratio: must be a number from 0 to 1",
+		      "cadmon.yaml:5:47: detector.rules[2] (name: c): min_ratio: must be a number from 0 to 1");
 }
 
 static void test_bad_ports(void **state)
@@ -1534,13 +1534,13 @@ static void test_min_premature_above_min_calls(void **state)
 		      "      window_seconds: 60\n"
 		      "      min_premature: 4\n"
 		      "      min_calls: 3\n",
-		      "cadmon.yaml:5:22: detector.rules[0].min_premature: must be at most min_calls (3)");
+		      "cadmon.yaml:5:22: detector.rules[0] (name: a): min_premature: must be at most min_calls (3)");
 	/* min_calls defaults to 1 */
 	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2}]}\n",
-		      "cadmon.yaml:1:65: detector.rules[0].min_premature: must be at most min_calls (1)");
+		      "cadmon.yaml:1:65: detector.rules[0] (name: a): min_premature: must be at most min_calls (1)");
 	/* A bad min_calls is reported once, not again through the comparison. */
 	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2, min_calls: 0}]}\n",
-		      "cadmon.yaml:1:79: detector.rules[0].min_calls: must be an integer from 1 to 4294967295");
+		      "cadmon.yaml:1:79: detector.rules[0] (name: a): min_calls: must be an integer from 1 to 4294967295");
 }
 
 /* A rule needing more calls than the tracker keeps per call-taker could never fire. */
@@ -1550,7 +1550,7 @@ static void test_min_calls_above_window_calls(void **state)
 	EXPECT_ERRORS("detector:\n"
 		      "  rules:\n"
 		      "    - {name: a, window_seconds: 60, min_calls: 1025}\n",
-		      "cadmon.yaml:3:48: detector.rules[0].min_calls: must be at most tracker.max_window_calls (1024)");
+		      "cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most tracker.max_window_calls (1024)");
 	/* The tracker section may come after the rules; the message keeps document order. */
 	EXPECT_ERRORS("detector:\n"
 		      "  rules:\n"
@@ -1558,7 +1558,7 @@ static void test_min_calls_above_window_calls(void **state)
 		      "tracker:\n"
 		      "  max_window_calls: 19\n"
 		      "  max_operators: 0\n",
-		      "cadmon.yaml:3:48: detector.rules[0].min_calls: must be at most tracker.max_window_calls (19)",
+		      "cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most tracker.max_window_calls (19)",
 		      "cadmon.yaml:6:18: tracker.max_operators: must be an integer from 1 to 1000000");
 	/* A bad max_window_calls is reported once. */
 	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_calls: 2000}]}\n"
@@ -1577,7 +1577,7 @@ static void test_duplicate_rule_names(void **state)
 		      "      window_seconds: 600\n"
 		      "    - name: burst\n"
 		      "      window_seconds: 6000\n",
-		      "cadmon.yaml:7:13: detector.rules[2].name: duplicate rule name, already used by detector.rules[0]");
+		      "cadmon.yaml:7:13: detector.rules[2] (name: burst): name: duplicate rule name, already used by detector.rules[0]");
 }
 
 /* Every error in one file, cross-field ones included, in document order. */
@@ -1601,8 +1601,8 @@ static void test_several_errors_in_order(void **state)
 		      "cadmon.yaml:2:11: feed.listen: must be ipv4:port or [ipv6]:port",
 		      "cadmon.yaml:3:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
 		      "cadmon.yaml:4:3: feed.colour: unknown key",
-		      "cadmon.yaml:10:22: detector.rules[0].min_premature: must be at most min_calls (3)",
-		      "cadmon.yaml:11:17: detector.rules[0].severity: must be one of info, warning, critical",
+		      "cadmon.yaml:10:22: detector.rules[0] (name: a): min_premature: must be at most min_calls (3)",
+		      "cadmon.yaml:11:17: detector.rules[0] (name: a): severity: must be one of info, warning, critical",
 		      "cadmon.yaml:12:7: detector.rules[1].name: required key missing",
 		      "cadmon.yaml:12:23: detector.rules[1].window_seconds: must be an integer from 1 to 2592000",
 		      "cadmon.yaml:13:1: feed: duplicate key");
@@ -1967,12 +1967,12 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "cadmon.yaml:2:21: detector.baseline.scope: must be one of agency, center",
 		      "cadmon.yaml:2:42: detector.baseline.prior_ratio: must be a number greater than 0 and less than 1",
 		      "cadmon.yaml:2:64: detector.baseline.half_life_seconds: must be a number greater than 0",
-		      "cadmon.yaml:4:66: detector.rules[0].cut_share: must be a number greater than 0, at most 1 in a sequential rule",
-		      "cadmon.yaml:4:85: detector.rules[0].max_own_factor: must be a number of at least 1 in a sequential rule",
-		      "cadmon.yaml:4:109: detector.rules[0].false_alarm_calls: must be 0 or an integer of at least 10",
-		      "cadmon.yaml:4:127: detector.rules[0].history_prior: must be a number greater than 0 in a sequential rule",
-		      "cadmon.yaml:4:149: detector.rules[0].false_alarm_hours: must be an integer from 0 to 1000000000",
-		      "cadmon.yaml:4:177: detector.rules[0].rate_half_life_seconds: must be an integer from 0 to 2592000");
+		      "cadmon.yaml:4:66: detector.rules[0] (name: s): cut_share: must be a number greater than 0, at most 1 in a sequential rule",
+		      "cadmon.yaml:4:85: detector.rules[0] (name: s): max_own_factor: must be a number of at least 1 in a sequential rule",
+		      "cadmon.yaml:4:109: detector.rules[0] (name: s): false_alarm_calls: must be 0 or an integer of at least 10",
+		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a number greater than 0 in a sequential rule",
+		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be an integer from 0 to 1000000000",
+		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: must be an integer from 0 to 2592000");
 }
 
 /* Tokens changed are one change, told by names and roles: a reload never logs a digest. */

@@ -477,9 +477,17 @@ static void test_operator_limit_evicts_idlest(void **state)
 	assert_int_equal(detector_stats(f->detector)->operators_evicted, 1);
 }
 
-/* Where detector_save puts the free-index stack: after the clock, tick, seq, serial (i64 and
- * u64, 8 bytes each), the generation (u32), the stats and the stack's count (u32). */
-#define SAVED_FREE_INDEXES_OFFSET (4 * 8 + 4 + sizeof(struct detector_stats) + 4)
+/* Where detector_save put the free-index stack [3, 2] of four operator slots: its count (u32
+ * 2) and entries, after the clock, tick, seq, serial, generation and the counters by name. */
+static size_t saved_free_indexes_offset(const struct codec_writer *saved)
+{
+	static const unsigned char stack[] = {2, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0};
+	for (size_t at = 0; at + sizeof(stack) <= saved->len; at++)
+		if (memcmp(saved->data + at, stack, sizeof(stack)) == 0)
+			return at + 4;
+	fail_msg("no free-index stack [3, 2] in the saved detector");
+	return 0;
+}
 
 /* A saved free-index stack that would hand out a slot twice, or one past the end of the
  * operator array, is refused on load. */
@@ -500,7 +508,7 @@ static void test_load_refuses_bad_free_indexes(void **state)
 		struct codec_reader reader;
 		codec_put_bytes(&bad, saved.data, saved.len);
 		/* operators a and b hold slots 0 and 1; the stack is [3, 2], 2 on top */
-		memcpy(bad.data + SAVED_FREE_INDEXES_OFFSET + 4, &bad_entries[i], 4);
+		memcpy(bad.data + saved_free_indexes_offset(&saved), &bad_entries[i], 4);
 		struct detector *loaded = detector_new(&f->config, record_alert, f);
 		assert_non_null(loaded);
 		codec_reader_init(&reader, bad.data, bad.len);

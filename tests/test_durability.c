@@ -596,6 +596,7 @@ static void test_kill_9_while_streaming_loses_nothing(void **state)
 	sender_close(&f->sender);
 	assert_int_equal(harness_stop(h), 0);
 	assert_int_equal(stopped_events(h), reference_events);
+	expect_no_log(h, "are missing before"); /* crashes leave no gap in record numbers */
 }
 
 /* Truncate the last segment in the middle of its last record while cadmond is stopped: the
@@ -781,7 +782,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 5: replaying the journal instead\n", h->state_dir, name);
+		 "%s/%s: snapshot format 1, this cadmond reads 6: replaying the journal instead\n", h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
 	expect_log(h, summary);
@@ -932,6 +933,7 @@ static void test_full_disk_degrades_and_recovers(void **state)
 	expect_reference_alerts_and_journal_alert(&f->console);
 	sender_close(&f->sender);
 	assert_int_equal(harness_stop(h), 0);
+	expect_no_log(h, "are missing before"); /* nor does a degraded period */
 }
 
 /* Two cadmonds never share a state directory. */
@@ -958,11 +960,193 @@ static void test_second_daemon_on_the_same_directory_exits_3(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* Is there a snapshot newer than before (a name from newest_snapshot)? */
+static bool snapshot_after(const char *state_dir, const char *before)
+{
+	struct dirent *entry;
+	DIR *dir = opendir(state_dir);
+	bool newer = false;
+
+	assert_non_null(dir);
+	while ((entry = readdir(dir)))
+		newer |= strncmp(entry->d_name, "snapshot-", 9) == 0 && strlen(entry->d_name) == 30 &&
+			 strcmp(entry->d_name, before) > 0;
+	closedir(dir);
+	return newer;
+}
+
+/* The state directory a cadmond of the previous snapshot format (5, main d790c95) left after
+ * the first UPGRADE_LINES lines of the stream and a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format5"
+#define UPGRADE_LINES 600
+
+static void run_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void run_shell(const char *format, ...)
+{
+	char command[3 * PATH_MAX];
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(command, sizeof command, format, args);
+	va_end(args);
+	assert_int_equal(system(command), 0);
+}
+
+/* Write the upgrade state directory with the cadmond of $CADMOND (a build of the previous
+ * format) into $CADMON_WRITE_UPGRADE_STATE. */
+static void write_upgrade_state(struct fixture *f, const char *out)
+{
+	struct harness *h = &f->harness;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, UPGRADE_LINES));
+	assert_true(sender_wait_acked(&f->sender, UPGRADE_LINES, ACK_TIMEOUT_MS));
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	run_shell("rm -rf '%s' && mkdir -p '%s' && cp -R '%s'/. '%s' && rm -f '%s'/lock '%s'/*.tmp", out, out,
+		  h->state_dir, out, out, out);
+}
+
+/* An upgrade: the state directory of the previous format is recovered by this cadmond (its
+ * snapshot reported and the journal replayed, the log says so), and the alerts are exactly
+ * those of a straight run of this build, same seq, same content, before and after. */
+static void test_upgrade_from_previous_format(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	const char *out = getenv("CADMON_WRITE_UPGRADE_STATE");
+
+	if (out) {
+		write_upgrade_state(f, out);
+		return;
+	}
+	assert_int_equal(harness_temp_dir("state", h->state_dir), 0);
+	h->own_state_dir = true;
+	run_shell("cp -R '%s'/. '%s'", UPGRADE_STATE_DIR, h->state_dir);
+	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
+	assert_int_equal(harness_start(h, &default_options), 0);
+	expect_log(h, "snapshot format 5, this cadmond reads 6: replaying the journal instead\n");
+	expect_log(h, "recovery: no snapshot + ");
+	console_connect(&f->console, h); /* {"since":0} */
+	sender_connect(&f->sender, h);
+	finish_stream(f);
+	expect_reference_alerts(&f->console);
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_int_equal(stopped_events(h), reference_events);
+}
+
+/* The segments in state_dir/journal, by first record, into firsts (sorted); returns how many. */
+static size_t list_segments(const char *state_dir, uint64_t *firsts, size_t max)
+{
+	char dir_path[PATH_MAX];
+	struct dirent *entry;
+	size_t count = 0;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof dir_path, "%s/journal", state_dir);
+	assert_non_null(dir = opendir(dir_path));
+	while ((entry = readdir(dir)))
+		if (strlen(entry->d_name) == 20 && strcmp(entry->d_name + 16, ".seg") == 0 && count < max)
+			firsts[count++] = strtoull(entry->d_name, NULL, 16);
+	closedir(dir);
+	for (size_t i = 1; i < count; i++)
+		for (size_t j = i; j > 0 && firsts[j - 1] > firsts[j]; j--) {
+			uint64_t t = firsts[j];
+			firsts[j] = firsts[j - 1];
+			firsts[j - 1] = t;
+		}
+	return count;
+}
+
+/* A segment deleted after the snapshot recovery starts from (here none is usable: all of
+ * another format) leaves a gap in record numbers: recovery names it. */
+static void test_deleted_segment_gap_is_named(void **state)
+{
+	static const struct harness_options small_segments_kept = {
+		.extra_yaml = DETECTOR_YAML "journal:\n  segment_max_bytes: 65536\n",
+	};
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char path[PATH_MAX + 128], expected[PATH_MAX + 256];
+	uint64_t firsts[256];
+
+	assert_int_equal(harness_start(h, &small_segments_kept), 0);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 1200));
+	assert_true(sender_wait_acked(&f->sender, 1200, ACK_TIMEOUT_MS));
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0);
+	assert_true(age_snapshots(h->state_dir) >= 1);
+	size_t count = list_segments(h->state_dir, firsts, 256);
+	assert_true(count >= 3);
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", h->state_dir, firsts[1]);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(harness_start(h, &small_segments_kept), 0);
+	snprintf(expected, sizeof expected,
+		 "recovery: %s/journal: records %" PRIu64 " to %" PRIu64 " are missing before %016" PRIx64
+		 ".seg (a segment deleted or set aside): their lines are not replayed\n",
+		 h->state_dir, firsts[1], firsts[2] - 1, firsts[2]);
+	expect_log(h, expected);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+/* kill -9 the moment the snapshot that ends a degraded period appears: the alerts delivered
+ * while degraded were journaled before it, so a console asking {"since":0} of the restarted
+ * cadmond gets each of them, same seq, same line. */
+static void test_kill_after_degraded_snapshot_keeps_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	struct console fresh = {.fd = -1};
+	char before[64];
+	uint64_t alerts_before, alerts_degraded;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&f->console, h);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 400));
+	assert_true(sender_wait_acked(&f->sender, 400, ACK_TIMEOUT_MS));
+	console_drain(&f->console, QUIET_MS);
+	alerts_before = f->console.last_seq;
+	newest_snapshot(h->state_dir, before, sizeof before);
+
+	set_file_size_limit(h->pid, FULL_DISK_LIMIT_BYTES);
+	assert_true(sender_send(&f->sender, 1400));
+	expect_log(h, ": File too large: degraded: events are no longer acknowledged");
+	console_drain(&f->console, QUIET_MS);
+	alerts_degraded = f->console.last_seq;
+	assert_true(alerts_degraded > alerts_before); /* delivered from memory */
+
+	set_file_size_limit(h->pid, RLIM_INFINITY);
+	int64_t deadline = harness_now_ms() + ACK_TIMEOUT_MS;
+	while (!snapshot_after(h->state_dir, before) && harness_now_ms() < deadline)
+		usleep(200);
+	assert_true(snapshot_after(h->state_dir, before));
+	crash(h);
+	console_close(&f->console);
+	sender_close(&f->sender);
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	console_connect(&fresh, h); /* {"since":0} */
+	console_drain(&fresh, QUIET_MS);
+	for (uint64_t seq = alerts_before + 1; seq <= alerts_degraded; seq++) {
+		assert_non_null(fresh.alerts[seq]);
+		assert_string_equal(fresh.alerts[seq], f->console.alerts[seq]);
+	}
+	console_free(&fresh);
+	assert_int_equal(harness_stop(h), 0);
+}
+
 /* A state file that is not a regular file (a FIFO would block a plain open for ever; a
- * directory) stops the start at once, with an error that names it. */
+ * directory; a dangling symlink) stops the start at once, with an error that names it. (A
+ * mode-000 file is refused the same way, by open's EACCES, except to root, who reads it.) */
 static void test_state_file_not_regular_is_named(void **state)
 {
-	static const char *const kinds[] = {"fifo", "directory"};
+	static const char *const kinds[] = {"fifo", "directory", "dangling symlink"};
+
 	struct fixture *f = *state;
 	struct harness *h = &f->harness;
 	char path[PATH_MAX + 64], expected[PATH_MAX + 256];
@@ -971,17 +1155,52 @@ static void test_state_file_not_regular_is_named(void **state)
 	assert_int_equal(harness_stop(h), 0);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(path, sizeof path, "%s/journal/00000000ffffffff.seg", h->state_dir);
-		assert_int_equal(k == 0 ? mkfifo(path, 0600) : mkdir(path, 0700), 0);
+		assert_int_equal(k == 0 ? mkfifo(path, 0600) : k == 1 ? mkdir(path, 0700) : symlink("nowhere", path), 0);
 		assert_int_equal(harness_start(h, &default_options), -1); /* it exited */
 		char *text = harness_stderr(h);
 		snprintf(expected, sizeof expected,
-			 "cadmond: error: recovery: %s/journal/00000000ffffffff.seg: cannot read it: not a regular file\n",
-			 h->state_dir);
+			 "cadmond: error: recovery: %s/journal/00000000ffffffff.seg: cannot read it: %s\n",
+			 h->state_dir, "not a regular file");
 		assert_non_null(text);
 		assert_non_null(strstr(text, expected));
 		free(text);
-		assert_int_equal(k == 0 ? unlink(path) : rmdir(path), 0);
+		assert_int_equal(k == 1 ? rmdir(path) : unlink(path), 0);
 	}
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+/* A journal segment of another record format (a newer cadmond's "CDJ2") is named with its
+ * format and left in place, and the start refused: its lines cannot be replayed, nor dropped
+ * without a word. */
+static void test_segment_of_another_format_is_named(void **state)
+{
+	static const char newer[] = "CDJ2 a record of a format to come";
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char path[PATH_MAX + 64], expected[PATH_MAX + 256];
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_int_equal(harness_stop(h), 0);
+	snprintf(path, sizeof path, "%s/journal/00000000fffffff0.seg", h->state_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, newer, sizeof newer - 1), (ssize_t)(sizeof newer - 1));
+	close(fd);
+	assert_int_equal(harness_start(h, &default_options), -1); /* it exited */
+	char *text = harness_stderr(h);
+	assert_non_null(text);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: recovery: %s/journal/00000000fffffff0.seg: journal record format 2, this "
+		 "cadmond reads 1: left in place (start a cadmond that reads it, or move the file away)\n",
+		 h->state_dir);
+	assert_non_null(strstr(text, expected));
+	snprintf(expected, sizeof expected, "recovery from %s failed: a journal segment of another record format\n",
+		 h->state_dir);
+	assert_non_null(strstr(text, expected));
+	free(text);
+	assert_int_equal(access(path, F_OK), 0); /* not set aside */
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(harness_start(h, &default_options), 0);
 	assert_int_equal(harness_stop(h), 0);
 }
@@ -1056,6 +1275,10 @@ static void test_fsync_policies_and_reload(void **state)
 
 int main(void)
 {
+	if (getenv("CADMON_WRITE_UPGRADE_STATE"))
+		cmocka_set_test_filter("test_upgrade_from_previous_format");
+	else if (getenv("CADMON_TEST_FILTER")) /* one test by hand, e.g. test_upgrade_* */
+		cmocka_set_test_filter(getenv("CADMON_TEST_FILTER"));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kill_9_while_streaming_loses_nothing,
 						fixture_setup, fixture_teardown),
@@ -1072,6 +1295,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_keeps_what_windows_need,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_after_degraded_snapshot_keeps_alerts, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_not_regular_is_named, fixture_setup,
 						fixture_teardown),

@@ -449,6 +449,29 @@ static void test_receiver_down_system_alert(void **state)
 	assert_string_equal(why, "\"receiver\" must be a string of 1 to 31 bytes");
 }
 
+/* An HTTP acknowledgement's body: by and note from the body, the alert from the path, the
+ * checks of a console's ack line. */
+static void test_ack_body(void **state)
+{
+	static const char good[] = "{\"by\":\"sup-1\",\"note\":\"on it\",\"ack\":\"ffffffffffffffff\",\"x\":1}";
+	struct control parsed;
+	char why[128];
+	(void)state;
+
+	assert_int_equal(control_parse_ack_body(good, strlen(good), "0123456789abcdef", &parsed, why, sizeof(why)), 0);
+	assert_int_equal(parsed.kind, CONTROL_ACK);
+	assert_string_equal(parsed.alert_id, "0123456789abcdef");
+	assert_string_equal(parsed.by, "sup-1");
+	assert_string_equal(parsed.note, "on it");
+	assert_int_equal(control_parse_ack_body("", 0, "0123456789abcdef", &parsed, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
+	assert_int_equal(control_parse_ack_body("{}", 2, "0123456789abcdef", &parsed, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "\"by\" must be a string of 1 to 64 bytes, no control characters");
+	assert_int_equal(control_parse_ack_body("{\"by\":\"a\"}", 10, "0123456789ABCDEF", &parsed, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "\"ack\" must be an alert_id: 16 lowercase hex digits");
+}
+
 /* Connections refused at a connection limit (the daemon's guard): a "limit" alert keyed by the
  * configuration key, counting the refusals; the control line round-trips. */
 static void test_connection_limit_system_alert(void **state)
@@ -549,6 +572,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
+		cmocka_unit_test(test_ack_body),
 		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),
 	};

@@ -665,6 +665,7 @@ static void test_metrics(void **state)
 		"\ncadmon_journal_degraded 0\n",
 		"\n# TYPE cadmon_journal_bytes_written_total counter\ncadmon_journal_bytes_written_total ",
 		"\n# TYPE cadmon_event_loop_lag_seconds gauge\ncadmon_event_loop_lag_seconds 0.",
+		"\n# TYPE cadmon_invariant_failures_total counter\ncadmon_invariant_failures_total 0\n",
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		if (!strstr(response.body, lines[i]))

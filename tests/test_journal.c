@@ -632,9 +632,26 @@ static void test_recovery_truncates_torn_tail(void **state)
 	daemon_stop(&d);
 }
 
+/* The record format a segment's first bytes name: this build's, another's, or none. */
+static void test_segment_format(void **state)
+{
+	struct codec_writer writer = {0};
+	(void)state;
+
+	record_put_reject(&writer, 1, EVENT_REJECT_LINE_TOO_LONG);
+	assert_int_equal(record_segment_format(writer.data, writer.len), RECORD_FORMAT);
+	assert_int_equal(RECORD_FORMAT, 1);
+	assert_int_equal(record_segment_format((const unsigned char *)"CDJ2....", 8), 2);
+	assert_int_equal(record_segment_format((const unsigned char *)"CDJ", 3), 0);
+	assert_int_equal(record_segment_format((const unsigned char *)"XDJ1", 4), 0);
+	assert_int_equal(record_segment_format((const unsigned char *)"", 0), 0);
+	codec_writer_release(&writer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segment_format),
 		cmocka_unit_test(test_event_record_bytes),
 		cmocka_unit_test(test_event_at_record),
 		cmocka_unit_test(test_alert_and_reject_records),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -552,6 +553,87 @@ static void test_equal_state_equal_bytes(void **state)
 	codec_writer_release(&second);
 }
 
+/* A restored engine saves the very bytes it was restored from: the tables' entries went back
+ * to the slots they had (their iteration order, which decides some outputs, is the same). */
+static void test_restore_then_save_same_bytes(void **state)
+{
+	struct config config = test_config();
+	struct codec_writer first = {0}, second = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed(engine, 0, line_count / 2);
+	engine_snapshot(engine, &first);
+	engine_free(engine);
+	assert_false(first.failed);
+	engine = engine_restore(first.data, first.len, NULL, NULL, NULL, why, sizeof(why));
+	assert_non_null(engine);
+	engine_snapshot(engine, &second);
+	engine_free(engine);
+	assert_int_equal(first.len, second.len);
+	assert_memory_equal(first.data, second.data, first.len);
+	codec_writer_release(&first);
+	codec_writer_release(&second);
+}
+
+/* Counters are saved by name: a build that added one (late), dropped one (gone) and widened
+ * nothing reads an older build's, the new one at 0 and the dropped one skipped; a value too
+ * wide for its field is refused. */
+struct old_stats {
+	uint64_t lines;
+	uint64_t gone;
+	uint32_t open;
+	uint64_t by_kind[2];
+};
+
+struct new_stats {
+	uint32_t open;
+	uint64_t late;
+	uint64_t lines;
+	uint64_t by_kind[3];
+};
+
+static void test_counters_by_name(void **state)
+{
+	static const struct codec_counter old_counters[] = {
+		CODEC_COUNTER_SCALAR(struct old_stats, lines), CODEC_COUNTER_SCALAR(struct old_stats, gone),
+		CODEC_COUNTER_SCALAR(struct old_stats, open), CODEC_COUNTER(struct old_stats, by_kind)};
+	static const struct codec_counter new_counters[] = {
+		CODEC_COUNTER_SCALAR(struct new_stats, open), CODEC_COUNTER_SCALAR(struct new_stats, late),
+		CODEC_COUNTER_SCALAR(struct new_stats, lines), CODEC_COUNTER(struct new_stats, by_kind)};
+	struct old_stats old = {.lines = 7, .gone = 9, .open = 3, .by_kind = {4, 5}};
+	struct new_stats loaded;
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	(void)state;
+
+	memset(&loaded, 0xff, sizeof(loaded));
+	codec_put_counters(&writer, old_counters, CODEC_COUNTER_COUNT(old_counters), &old);
+	assert_false(writer.failed);
+	/* [u32 4] "lines" [u32 1][u64 7] ...: 4 + 4 counters' names, lengths and values */
+	assert_int_equal(writer.len, 4 + (4 + 5 + 4 + 8) + (4 + 4 + 4 + 8) + (4 + 4 + 4 + 8) + (4 + 7 + 4 + 16));
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(codec_get_counters(&reader, new_counters, CODEC_COUNTER_COUNT(new_counters), &loaded), 0);
+	assert_int_equal(reader.pos, writer.len);
+	assert_int_equal(loaded.open, 3);
+	assert_int_equal(loaded.late, 0);
+	assert_int_equal(loaded.lines, 7);
+	assert_int_equal(loaded.by_kind[0], 4);
+	assert_int_equal(loaded.by_kind[1], 5);
+	assert_int_equal(loaded.by_kind[2], 0);
+
+	old.open = 0;
+	codec_writer_release(&writer);
+	writer = (struct codec_writer){0};
+	static const struct codec_counter wide[] = {{"open", offsetof(struct old_stats, lines), 8, 1}};
+	old.lines = UINT64_C(1) << 32;
+	codec_put_counters(&writer, wide, 1, &old);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(codec_get_counters(&reader, new_counters, CODEC_COUNTER_COUNT(new_counters), &loaded), -EINVAL);
+	codec_writer_release(&writer);
+}
+
 /* A snapshot of another format is named as such (a recovery replays the journal instead of
  * setting it aside as damaged). */
 static void test_other_format_reported(void **state)
@@ -563,7 +645,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL, NULL, why,
 				   sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 5");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 6");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -574,7 +656,7 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 5");
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 6");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -667,6 +749,8 @@ int main(void)
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
+		cmocka_unit_test(test_restore_then_save_same_bytes),
+		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_equal_state_equal_bytes),
 		cmocka_unit_test(test_saved_configuration_validated),
