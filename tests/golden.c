@@ -24,7 +24,7 @@
 #define SNAPSHOT_FILE "snapshot-format6.bin"
 #define SEGMENT_FILE "segment-format1.bin"
 /* The snapshot frame: magic (8 bytes), format (u32), configuration length (u32). */
-#define SNAPSHOT_HEAD_BYTES 12u
+#define SNAPSHOT_HEAD_BYTES 16u
 
 static void golden_config(struct config *config)
 {
@@ -180,8 +180,8 @@ static int same_snapshot(const unsigned char *golden, size_t golden_len, const u
 		fprintf(stderr, "golden: %s: truncated\n", SNAPSHOT_FILE);
 		return -1;
 	}
-	size_t golden_state = SNAPSHOT_HEAD_BYTES + load_u32(golden + 8);
-	size_t built_state = SNAPSHOT_HEAD_BYTES + load_u32(built + 8);
+	size_t golden_state = SNAPSHOT_HEAD_BYTES + load_u32(golden + 12);
+	size_t built_state = SNAPSHOT_HEAD_BYTES + load_u32(built + 12);
 	if (golden_state > golden_len - 4 || built_state > built_len - 4) {
 		fprintf(stderr, "golden: %s: configuration past the end\n", SNAPSHOT_FILE);
 		return -1;
