@@ -512,10 +512,54 @@ static void feed_process_or_close(struct feed *feed)
 		feed_close(feed);
 }
 
+/* Read into the input buffer what the kernel holds, up to max bytes in one read(2): the bytes
+ * read, 0 at the end of the stream, -1 when nothing is there or on an error (libevent's own
+ * read finds the end or the error next time). The socket bufferevent keeps its input frozen
+ * at its end for anyone else, so it is unfrozen for this read, as libevent does for its own. */
+static ssize_t feed_read_chunk(struct feed *feed, size_t max)
+{
+	evutil_socket_t fd = bufferevent_getfd(feed->connection);
+	struct evbuffer *input = bufferevent_get_input(feed->connection);
+	struct evbuffer_iovec space;
+	ssize_t got = -1;
+
+	evbuffer_unfreeze(input, 0);
+	if (evbuffer_reserve_space(input, (ev_ssize_t)max, &space, 1) == 1) {
+		got = read(fd, space.iov_base, space.iov_len < max ? space.iov_len : max);
+		space.iov_len = got > 0 ? (size_t)got : 0;
+		evbuffer_commit_space(input, &space, got > 0 ? 1 : 0);
+	}
+	evbuffer_freeze(input, 0);
+	return got;
+}
+
+/* Drain a readable plain-TCP connection up to FEED_READ_BUDGET_BYTES (feed.h), processing
+ * each chunk as it comes, so that one journal commit covers them all. */
+static void feed_drain(struct feed *feed)
+{
+	size_t total = 0;
+
+	if (feed->server->tls)
+		return; /* the kernel holds TLS records: libevent's filter reads them */
+	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
+		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
+
+		if (got <= 0)
+			break;
+		total += (size_t)got;
+		feed_process_input(feed);
+	}
+}
+
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
+	struct feed *feed = ctx;
+
 	(void)connection;
-	feed_process_or_close(ctx);
+	feed_process_input(feed);
+	feed_drain(feed);
+	if (feed->closing)
+		feed_close(feed);
 }
 
 /* A deadline passed (guard.h): say which, count it and close. */
