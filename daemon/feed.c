@@ -321,7 +321,7 @@ static void feed_process_record_line(struct feed *feed, const char *line, size_t
 }
 
 /* Hand one complete line (without "\n"; a trailing "\r" is cut) to the journal and the
- * engine. The engine's own counters tell what it made of the line: blank lines count as
+ * engine. The engine's verdict tells what it counted of the line: blank lines count as
  * nothing. */
 static void feed_process_line(struct feed *feed, const char *line, size_t len)
 {
@@ -356,8 +356,6 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 static void feed_process_event_line(struct feed *feed, const char *line, size_t len)
 {
 	struct engine *engine = feed->server->engine;
-	const struct engine_stats *before = engine_stats(engine), *after;
-	uint64_t lines_before = before->lines, events_before = before->events;
 	struct engine_verdict verdict;
 	struct engine_origin origin;
 	uint64_t record_index;
@@ -369,9 +367,8 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 	feed_note_verdict(feed, &verdict);
 	if (feed_line_proves_client(verdict.reject))
 		feed_promote(feed);
-	after = engine_stats(engine);
-	feed->stats.lines += after->lines - lines_before;
-	feed->stats.events += after->events - events_before;
+	feed->stats.lines += verdict.counted_line;
+	feed->stats.events += verdict.counted_event;
 	if (verdict.reject != EVENT_OK)
 		feed_reject(feed, verdict.reject, verdict.why);
 }
