@@ -446,7 +446,7 @@ static void print_table(const struct lines *lines, const struct result *results,
 }
 
 /* Measure every path REPEATS times, interleaved so that a busy moment hurts all alike. */
-static int run_measurements(const struct lines *lines)
+static int run_measurements(const struct lines *lines, const struct config *given)
 {
 	struct result results[RUN_COUNT] = {
 		[RUN_JSON_C] = {"(a)  json-c alone: json_tokener_parse_ex + put", -1},
@@ -460,7 +460,10 @@ static int run_measurements(const struct lines *lines)
 	struct config config;
 	char path[] = "/tmp/backtest-speed-XXXXXX";
 
-	config_set_defaults(&config);
+	if (given)
+		config = *given;
+	else
+		config_set_defaults(&config);
 	if (write_lines_file(lines, path) < 0)
 		return 1;
 	for (int repeat = 0; repeat < REPEATS; repeat++)
@@ -468,6 +471,22 @@ static int run_measurements(const struct lines *lines)
 	unlink(path);
 	print_table(lines, results, &checks);
 	return 0;
+}
+
+/* -c: a configuration file instead of the built-in defaults. */
+static int read_config(const char *path, struct config *config)
+{
+	struct lines text = {0};
+	static struct config_errors errors;
+	int rc;
+
+	if (read_lines_file(path, &text) < 0)
+		return -1;
+	rc = config_parse(text.text, text.text_len, path, config, &errors);
+	lines_free(&text);
+	for (size_t i = 0; i < errors.count; i++)
+		fprintf(stderr, "backtest-speed: %s\n", errors.message[i]);
+	return rc;
 }
 
 /* -w: the lines to a file, nothing measured. */
@@ -488,18 +507,27 @@ int main(int argc, char **argv)
 	struct lines lines = {0};
 	size_t count = DEFAULT_LINES;
 	const char *save_path = NULL;
+	struct config config;
+	bool configured = false;
 	int option, status;
 
-	while ((option = getopt(argc, argv, "n:w:h")) != -1) {
+	while ((option = getopt(argc, argv, "n:w:c:h")) != -1) {
 		char *end;
 		if (option == 'w') {
 			save_path = optarg;
 			continue;
 		}
+		if (option == 'c') {
+			config_set_defaults(&config);
+			if (read_config(optarg, &config) < 0)
+				return 1;
+			configured = true;
+			continue;
+		}
 		if (option == 'n' && (count = strtoul(optarg, &end, 10)) > 0 && *end == '\0' &&
 		    count <= MAX_LINES)
 			continue;
-		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-w OUT] [FILE]\n", MAX_LINES);
+		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-c CONFIG] [-w OUT] [FILE]\n", MAX_LINES);
 		return 2;
 	}
 	if (optind < argc ? read_lines_file(argv[optind], &lines) < 0 : generate_lines(count, &lines) < 0) {
@@ -513,7 +541,7 @@ int main(int argc, char **argv)
 	}
 	printf("backtest-speed: %zu lines, %.1f MB, %s\n\n", lines.count, (double)lines.text_len / 1e6,
 	       optind < argc ? argv[optind] : "generated (48 call-takers, 2 agencies, fixed seed)");
-	status = run_measurements(&lines);
+	status = run_measurements(&lines, configured ? &config : NULL);
 	lines_free(&lines);
 	return status;
 }

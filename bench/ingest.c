@@ -12,7 +12,8 @@
  * clock), then starts CADMOND on loopback (tests/daemon_harness.c, a temporary state
  * directory), connects the feeds (each a named source saying hello; the lines are split by
  * call-taker, so each feed's lines stay in time order), sends every line as fast as the
- * sockets take them and waits for each feed's {"ack":N} of its last line: the wall time from
+ * sockets take them, the feeds in step (none more than 500 lines of the day ahead: live feeds
+ * send in real time, so their events arrive in time order across feeds), and waits for each feed's {"ack":N} of its last line: the wall time from
  * the first byte sent to the last ack. Prints lines/s of both, the ratio of wall times (the
  * figure), the journal commits per 100,000 lines (under batch, one fdatasync each), and the
  * ratio of CPU seconds (json-c's process CPU time against cadmond's utime + stime, which
@@ -51,6 +52,8 @@ struct feed_data {
 	char *text;  /* every line of this feed, with its seq */
 	size_t len;
 	size_t lines;
+	size_t *ends;    /* byte offset after each line */
+	size_t *globals; /* each line's index in the day */
 };
 
 struct day {
@@ -117,6 +120,8 @@ static void split_feeds(const struct day *day, const struct sim_shift *shift, un
 	for (unsigned f = 0; f < feeds; f++) {
 		out[f].text = must_alloc(day->lines * (SIM_LINE_MAX + 24) / feeds + SIM_LINE_MAX + 24);
 		out[f].len = out[f].lines = 0;
+		out[f].ends = must_alloc(day->lines * sizeof *out[f].ends);
+		out[f].globals = must_alloc(day->lines * sizeof *out[f].globals);
 	}
 	for (size_t i = 0; i < day->lines; i++) {
 		unsigned f = shift->calls[shift->events[i].call_index].operator_index % feeds;
@@ -127,7 +132,9 @@ static void split_feeds(const struct day *day, const struct sim_shift *shift, un
 			die("a feed's share is larger than planned");
 		memcpy(feed->text + feed->len, day->text + day->offsets[i], len);
 		feed->len += len;
-		feed->len += (size_t)sprintf(feed->text + feed->len, ",\"seq\":%zu}\n", ++feed->lines);
+		feed->len += (size_t)sprintf(feed->text + feed->len, ",\"seq\":%zu}\n", feed->lines + 1);
+		feed->ends[feed->lines] = feed->len;
+		feed->globals[feed->lines++] = i;
 	}
 }
 
@@ -190,9 +197,15 @@ static long daemon_commits(const struct harness *h)
 	return commits;
 }
 
+/* The feeds send in step, as live feeds do: none runs more than STEP_LINES lines of the day
+ * ahead of the others (a feed far ahead would put its events out of order for the rest). */
+#define STEP_LINES 500
+
 struct connection {
 	int fd;
 	size_t sent;
+	size_t released;   /* bytes it may send so far */
+	size_t next_line;  /* its first line not yet released */
 	uint64_t acked;
 	char in[ACK_LINE_MAX];
 	size_t in_len;
@@ -224,13 +237,14 @@ static void read_acks(struct connection *c)
 }
 
 /* Send every feed's lines and wait for the ack of each one's last: wall seconds. */
-static double drive(const struct harness *h, const struct feed_data *data, unsigned feeds)
+static double drive(const struct harness *h, const struct feed_data *data, unsigned feeds, size_t total_lines)
 {
 	struct connection c[MAX_FEEDS];
 	struct pollfd watch[MAX_FEEDS];
 	char hello[96];
 	double start, deadline;
 	unsigned done = 0;
+	size_t cursor = 0; /* lines of the day released to the feeds */
 
 	for (unsigned f = 0; f < feeds; f++) {
 		c[f] = (struct connection){ .fd = harness_connect_feed(h) };
@@ -242,9 +256,19 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 	start = seconds_now();
 	deadline = start + WAIT_MS / 1000.0;
 	while (done < feeds) {
+		bool all_sent = true;
+
+		for (unsigned f = 0; f < feeds; f++)
+			all_sent = all_sent && c[f].sent == c[f].released;
+		if (all_sent && cursor < total_lines) {
+			cursor += STEP_LINES;
+			for (unsigned f = 0; f < feeds; f++)
+				while (c[f].next_line < data[f].lines && data[f].globals[c[f].next_line] < cursor)
+					c[f].released = data[f].ends[c[f].next_line++];
+		}
 		for (unsigned f = 0; f < feeds; f++)
 			watch[f] = (struct pollfd){ .fd = c[f].fd,
-						    .events = (short)(POLLIN | (c[f].sent < data[f].len ? POLLOUT : 0)) };
+						    .events = (short)(POLLIN | (c[f].sent < c[f].released ? POLLOUT : 0)) };
 		if (poll(watch, feeds, 100) < 0 && errno != EINTR)
 			die("poll failed");
 		if (seconds_now() > deadline)
@@ -252,7 +276,7 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 		done = 0;
 		for (unsigned f = 0; f < feeds; f++) {
 			if (watch[f].revents & POLLOUT) {
-				ssize_t put = write(c[f].fd, data[f].text + c[f].sent, data[f].len - c[f].sent);
+				ssize_t put = write(c[f].fd, data[f].text + c[f].sent, c[f].released - c[f].sent);
 
 				if (put > 0)
 					c[f].sent += (size_t)put;
@@ -291,7 +315,7 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 	json_c = time_json_c(day, &json_c_cpu);
 	if (harness_start(&h, &options) < 0)
 		die("cannot start cadmond");
-	live = drive(&h, data, feeds);
+	live = drive(&h, data, feeds, day->lines);
 	cpu = process_cpu_seconds(h.pid);
 	harness_stop(&h);
 	commits = daemon_commits(&h);
@@ -303,8 +327,11 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 	       cpu > 0 ? 100.0 * json_c_cpu / cpu : 0.0);
 	fflush(stdout);
 	harness_cleanup(&h);
-	for (unsigned f = 0; f < feeds; f++)
+	for (unsigned f = 0; f < feeds; f++) {
 		free(data[f].text);
+		free(data[f].ends);
+		free(data[f].globals);
+	}
 }
 
 int main(int argc, char **argv)
