@@ -473,6 +473,37 @@ static int run_measurements(const struct lines *lines, const struct config *give
 	return 0;
 }
 
+/*
+ * -s PERCENT: the perf smoke of scripts/test. Only (a) and (b), best of SMOKE_REPEATS,
+ * interleaved; exit status 1 when the engine runs below PERCENT of json-c alone (a gross
+ * regression: on a shared machine the ratio moves by tens of percent, not by a factor).
+ */
+#define SMOKE_REPEATS 3
+
+static int run_smoke(const struct lines *lines, const struct config *given, double percent)
+{
+	struct config config;
+	double json_c = -1, engine = -1;
+	size_t failures = 0;
+	uint64_t rejects = 0, alerts = 0;
+
+	if (given)
+		config = *given;
+	else
+		config_set_defaults(&config);
+	for (int repeat = 0; repeat < SMOKE_REPEATS; repeat++) {
+		json_c = best_of(json_c, time_json_c(lines, 0, &failures));
+		engine = best_of(engine, time_engine(lines, &config, &rejects, &alerts));
+	}
+	double share = 100.0 * json_c / engine;
+	bool ok = engine > 0 && failures == 0 && rejects == 0 && share >= percent;
+
+	printf("perf smoke: %zu lines, json-c %.3f s, engine %.3f s (cpu, best of %d): engine at %.1f%% of "
+	       "json-c, at least %.0f%% required: %s\n",
+	       lines->count, json_c, engine, SMOKE_REPEATS, share, percent, ok ? "ok" : "FAILED");
+	return ok ? 0 : 1;
+}
+
 /* -c: a configuration file instead of the built-in defaults. */
 static int read_config(const char *path, struct config *config)
 {
@@ -509,10 +540,13 @@ int main(int argc, char **argv)
 	const char *save_path = NULL;
 	struct config config;
 	bool configured = false;
+	double smoke = 0;
 	int option, status;
 
-	while ((option = getopt(argc, argv, "n:w:c:h")) != -1) {
+	while ((option = getopt(argc, argv, "n:w:c:s:h")) != -1) {
 		char *end;
+		if (option == 's' && (smoke = strtod(optarg, &end)) > 0 && *end == '\0')
+			continue;
 		if (option == 'w') {
 			save_path = optarg;
 			continue;
@@ -527,7 +561,7 @@ int main(int argc, char **argv)
 		if (option == 'n' && (count = strtoul(optarg, &end, 10)) > 0 && *end == '\0' &&
 		    count <= MAX_LINES)
 			continue;
-		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-c CONFIG] [-w OUT] [FILE]\n", MAX_LINES);
+		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-c CONFIG] [-s PERCENT] [-w OUT] [FILE]\n", MAX_LINES);
 		return 2;
 	}
 	if (optind < argc ? read_lines_file(argv[optind], &lines) < 0 : generate_lines(count, &lines) < 0) {
@@ -536,6 +570,11 @@ int main(int argc, char **argv)
 	}
 	if (save_path) {
 		status = save_lines(&lines, save_path);
+		lines_free(&lines);
+		return status;
+	}
+	if (smoke > 0) {
+		status = run_smoke(&lines, configured ? &config : NULL, smoke);
 		lines_free(&lines);
 		return status;
 	}
