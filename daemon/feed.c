@@ -48,6 +48,7 @@ struct feed {
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
+	bool drain;           /* readable at its last read: drained in the next loop iteration */
 };
 
 struct feed_server {
@@ -66,6 +67,7 @@ struct feed_server {
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
+	struct event *drain_timer; /* zero timeout: drains the feeds read in the last iteration */
 };
 
 /* Input a connection may hold: the longest line plus "\r\n". */
@@ -531,32 +533,72 @@ static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 }
 
 /* Drain a readable plain-TCP connection up to FEED_READ_BUDGET_BYTES (feed.h), processing
- * each chunk as it comes, so that one journal commit covers them all. */
-static void feed_drain(struct feed *feed)
+ * each chunk as it comes, so that one journal commit covers them all. True when the budget
+ * ran out (more may be waiting). */
+static bool feed_drain(struct feed *feed)
 {
 	size_t total = 0;
 
-	if (feed->server->tls)
-		return; /* the kernel holds TLS records: libevent's filter reads them */
 	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
 		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
 
 		if (got <= 0)
-			break;
+			return false;
 		total += (size_t)got;
 		feed_process_input(feed);
 	}
+	return !feed->closing;
+}
+
+static void feed_arm_drain(struct feed_server *server)
+{
+	const struct timeval now = { 0, 0 };
+
+	evtimer_add(server->drain_timer, &now);
+}
+
+/* The drain timer: every feed read in the last loop iteration is drained now. Being a timer
+ * of zero timeout armed in that iteration, it runs in the next one after its reads (and after
+ * a signal that came with them: shutdown then reads what is left itself), before the
+ * journal's commit of the iteration (durability.h). */
+static void feed_on_drain_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct feed_server *server = ctx;
+	struct feed *feed, *next;
+	bool more = false;
+
+	(void)fd;
+	(void)what;
+	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
+		next = LIST_NEXT(feed, link);
+		if (!feed->drain)
+			continue;
+		feed->drain = false;
+		if (feed_drain(feed))
+			feed->drain = more = true;
+		if (feed->closing)
+			feed_close(feed);
+	}
+	if (more)
+		feed_arm_drain(server);
 }
 
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct feed *feed = ctx;
+	struct feed_server *server = feed->server;
 
 	(void)connection;
 	feed_process_input(feed);
-	feed_drain(feed);
-	if (feed->closing)
+	if (feed->closing) {
 		feed_close(feed);
+		return;
+	}
+	if (server->tls)
+		return; /* the kernel holds TLS records: libevent's filter reads them */
+	feed->drain = true;
+	if (!evtimer_pending(server->drain_timer, NULL))
+		feed_arm_drain(server);
 }
 
 /* A deadline passed (guard.h): say which, count it and close. */
@@ -661,6 +703,11 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->limits = *limits;
 	server->timeouts = feed_timeouts(limits);
 	server->started_ms = feed_now_ms();
+	server->drain_timer = evtimer_new(base, feed_on_drain_timer, server);
+	if (!server->drain_timer) {
+		free(server);
+		return NULL;
+	}
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds, "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds, "feed events refused (no_hello)");
 	LIST_INIT(&server->feeds);
@@ -680,6 +727,7 @@ void feed_server_free(struct feed_server *server)
 	}
 	log_limit_flush(&server->mismatch_log);
 	log_limit_flush(&server->no_hello_log);
+	event_free(server->drain_timer);
 	free(server->mapping);
 	free(server->zone);
 	free(server);

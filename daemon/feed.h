@@ -168,12 +168,16 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
 /*
- * A readable plain-TCP connection is drained in one callback: after libevent's own read (at
- * most 4 KiB in libevent 2.1), the feed reads FEED_READ_CHUNK_BYTES at a time and processes
+ * A readable plain-TCP connection is drained: libevent's own read takes at most 4 KiB
+ * (libevent 2.1) or what the input watermark leaves room for; the connection is then marked,
+ * and a zero-timeout timer, run in the next loop iteration after that iteration's reads (and
+ * after a signal that came with them), reads FEED_READ_CHUNK_BYTES at a time and processes
  * them, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read (fairness
- * between feeds). Everything read in a loop iteration goes to the journal in one commit (one
- * fdatasync under journal.fsync: batch): the commit runs after the iteration's reads
- * (durability.h). TLS connections are read by libevent alone.
+ * between feeds; a connection that used its whole budget is drained again in the iteration
+ * after). Everything read in an iteration goes to the journal in one commit (one fdatasync
+ * under journal.fsync: batch), which runs after the iteration's reads and drains
+ * (durability.h); acknowledgements follow that commit. TLS connections are read by libevent
+ * alone.
  */
 #define FEED_READ_CHUNK_BYTES (64u << 10)
 #define FEED_READ_BUDGET_BYTES (256u << 10)
