@@ -446,7 +446,7 @@ static void print_table(const struct lines *lines, const struct result *results,
 }
 
 /* Measure every path REPEATS times, interleaved so that a busy moment hurts all alike. */
-static int run_measurements(const struct lines *lines)
+static int run_measurements(const struct lines *lines, const struct config *given)
 {
 	struct result results[RUN_COUNT] = {
 		[RUN_JSON_C] = {"(a)  json-c alone: json_tokener_parse_ex + put", -1},
@@ -460,7 +460,10 @@ static int run_measurements(const struct lines *lines)
 	struct config config;
 	char path[] = "/tmp/backtest-speed-XXXXXX";
 
-	config_set_defaults(&config);
+	if (given)
+		config = *given;
+	else
+		config_set_defaults(&config);
 	if (write_lines_file(lines, path) < 0)
 		return 1;
 	for (int repeat = 0; repeat < REPEATS; repeat++)
@@ -468,6 +471,53 @@ static int run_measurements(const struct lines *lines)
 	unlink(path);
 	print_table(lines, results, &checks);
 	return 0;
+}
+
+/*
+ * -s PERCENT: the perf smoke of scripts/test. Only (a) and (b), best of SMOKE_REPEATS,
+ * interleaved; exit status 1 when the engine runs below PERCENT of json-c alone (a gross
+ * regression: on a shared machine the ratio moves by tens of percent, not by a factor).
+ */
+#define SMOKE_REPEATS 3
+
+static int run_smoke(const struct lines *lines, const struct config *given, double percent)
+{
+	struct config config;
+	double json_c = -1, engine = -1;
+	size_t failures = 0;
+	uint64_t rejects = 0, alerts = 0;
+
+	if (given)
+		config = *given;
+	else
+		config_set_defaults(&config);
+	for (int repeat = 0; repeat < SMOKE_REPEATS; repeat++) {
+		json_c = best_of(json_c, time_json_c(lines, 0, &failures));
+		engine = best_of(engine, time_engine(lines, &config, &rejects, &alerts));
+	}
+	double share = 100.0 * json_c / engine;
+	bool ok = engine > 0 && failures == 0 && rejects == 0 && share >= percent;
+
+	printf("perf smoke: %zu lines, json-c %.3f s, engine %.3f s (cpu, best of %d): engine at %.1f%% of "
+	       "json-c, at least %.0f%% required: %s\n",
+	       lines->count, json_c, engine, SMOKE_REPEATS, share, percent, ok ? "ok" : "FAILED");
+	return ok ? 0 : 1;
+}
+
+/* -c: a configuration file instead of the built-in defaults. */
+static int read_config(const char *path, struct config *config)
+{
+	struct lines text = {0};
+	static struct config_errors errors;
+	int rc;
+
+	if (read_lines_file(path, &text) < 0)
+		return -1;
+	rc = config_parse(text.text, text.text_len, path, config, &errors);
+	lines_free(&text);
+	for (size_t i = 0; i < errors.count; i++)
+		fprintf(stderr, "backtest-speed: %s\n", errors.message[i]);
+	return rc;
 }
 
 /* -w: the lines to a file, nothing measured. */
@@ -488,18 +538,30 @@ int main(int argc, char **argv)
 	struct lines lines = {0};
 	size_t count = DEFAULT_LINES;
 	const char *save_path = NULL;
+	struct config config;
+	bool configured = false;
+	double smoke = 0;
 	int option, status;
 
-	while ((option = getopt(argc, argv, "n:w:h")) != -1) {
+	while ((option = getopt(argc, argv, "n:w:c:s:h")) != -1) {
 		char *end;
+		if (option == 's' && (smoke = strtod(optarg, &end)) > 0 && *end == '\0')
+			continue;
 		if (option == 'w') {
 			save_path = optarg;
+			continue;
+		}
+		if (option == 'c') {
+			config_set_defaults(&config);
+			if (read_config(optarg, &config) < 0)
+				return 1;
+			configured = true;
 			continue;
 		}
 		if (option == 'n' && (count = strtoul(optarg, &end, 10)) > 0 && *end == '\0' &&
 		    count <= MAX_LINES)
 			continue;
-		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-w OUT] [FILE]\n", MAX_LINES);
+		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-c CONFIG] [-s PERCENT] [-w OUT] [FILE]\n", MAX_LINES);
 		return 2;
 	}
 	if (optind < argc ? read_lines_file(argv[optind], &lines) < 0 : generate_lines(count, &lines) < 0) {
@@ -511,9 +573,14 @@ int main(int argc, char **argv)
 		lines_free(&lines);
 		return status;
 	}
+	if (smoke > 0) {
+		status = run_smoke(&lines, configured ? &config : NULL, smoke);
+		lines_free(&lines);
+		return status;
+	}
 	printf("backtest-speed: %zu lines, %.1f MB, %s\n\n", lines.count, (double)lines.text_len / 1e6,
 	       optind < argc ? argv[optind] : "generated (48 call-takers, 2 agencies, fixed seed)");
-	status = run_measurements(&lines);
+	status = run_measurements(&lines, configured ? &config : NULL);
 	lines_free(&lines);
 	return status;
 }

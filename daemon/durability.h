@@ -15,13 +15,14 @@
  * Durability: the daemon's journal in the event loop (README "Durability", docs/protocol.md).
  *
  * Every line a feed hands to the engine is first appended to the journal's batch (with the
- * engine's alerts after it). A commit event, made active when the batch gets its first
- * record, runs after every read callback of the loop iteration: it writes the batch with one
- * write(2), fsyncs per journal.fsync (batch: now; interval: at most every fsync_interval_ms,
- * from a timer; none: never), and then, the records being durable, acknowledges the feeds
- * and delivers the batch's alerts to subscribers. A batch over DURABILITY_BATCH_MAX_BYTES is
- * committed at once, before the next line. Segments rotate past journal.segment_max_bytes
- * or segment_max_seconds with a snapshot, and retention deletes what nothing needs.
+ * engine's alerts after it). A commit event, made active when the batch gets its first record,
+ * runs after every read callback and feed drain of the loop iteration (feed.h): it writes the
+ * batch with one write(2), fsyncs per journal.fsync (batch: now; interval: at most every
+ * fsync_interval_ms, from a timer; none: never), and then, the records being durable,
+ * acknowledges the feeds and delivers the batch's alerts to subscribers. A batch over
+ * DURABILITY_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
+ * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
+ * nothing needs.
  *
  * When a write or fsync fails (ENOSPC, EIO, EFBIG...) the daemon is degraded: it stops
  * acknowledging (senders keep their events and resend them), keeps detecting and delivers

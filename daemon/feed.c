@@ -49,6 +49,7 @@ struct feed {
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
+	bool drain;           /* readable at its last read: drained in the next loop iteration */
 };
 
 struct feed_server {
@@ -67,6 +68,7 @@ struct feed_server {
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
+	struct event *drain_timer; /* zero timeout: drains the feeds read in the last iteration */
 };
 
 /* Input a connection may hold: the longest line plus "\r\n". */
@@ -314,7 +316,7 @@ static void feed_process_record_line(struct feed *feed, const char *line, size_t
 }
 
 /* Hand one complete line (without "\n"; a trailing "\r" is cut) to the journal and the
- * engine. The engine's own counters tell what it made of the line: blank lines count as
+ * engine. The engine's verdict tells what it counted of the line: blank lines count as
  * nothing. */
 static void feed_process_line(struct feed *feed, const char *line, size_t len)
 {
@@ -349,8 +351,6 @@ static void feed_process_line(struct feed *feed, const char *line, size_t len)
 static void feed_process_event_line(struct feed *feed, const char *line, size_t len)
 {
 	struct engine *engine = feed->server->engine;
-	const struct engine_stats *before = engine_stats(engine), *after;
-	uint64_t lines_before = before->lines, events_before = before->events;
 	struct engine_verdict verdict;
 	struct engine_origin origin;
 	uint64_t record_index;
@@ -362,9 +362,8 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 	feed_note_verdict(feed, &verdict);
 	if (feed_line_proves_client(verdict.reject))
 		feed_promote(feed);
-	after = engine_stats(engine);
-	feed->stats.lines += after->lines - lines_before;
-	feed->stats.events += after->events - events_before;
+	feed->stats.lines += verdict.counted_line;
+	feed->stats.events += verdict.counted_event;
 	if (verdict.reject != EVENT_OK)
 		feed_reject(feed, verdict.reject, verdict.why);
 }
@@ -505,10 +504,94 @@ static void feed_process_or_close(struct feed *feed)
 		feed_close(feed);
 }
 
+/* Read into the input buffer what the kernel holds, up to max bytes in one read(2): the bytes
+ * read, 0 at the end of the stream, -1 when nothing is there or on an error (libevent's own
+ * read finds the end or the error next time). The socket bufferevent keeps its input frozen
+ * at its end for anyone else, so it is unfrozen for this read, as libevent does for its own. */
+static ssize_t feed_read_chunk(struct feed *feed, size_t max)
+{
+	evutil_socket_t fd = bufferevent_getfd(feed->connection);
+	struct evbuffer *input = bufferevent_get_input(feed->connection);
+	struct evbuffer_iovec space;
+	ssize_t got = -1;
+
+	evbuffer_unfreeze(input, 0);
+	if (evbuffer_reserve_space(input, (ev_ssize_t)max, &space, 1) == 1) {
+		got = read(fd, space.iov_base, space.iov_len < max ? space.iov_len : max);
+		space.iov_len = got > 0 ? (size_t)got : 0;
+		evbuffer_commit_space(input, &space, got > 0 ? 1 : 0);
+	}
+	evbuffer_freeze(input, 0);
+	return got;
+}
+
+/* Drain a readable plain-TCP connection up to FEED_READ_BUDGET_BYTES (feed.h), processing
+ * each chunk as it comes, so that one journal commit covers them all. True when the budget
+ * ran out (more may be waiting). */
+static bool feed_drain(struct feed *feed)
+{
+	size_t total = 0;
+
+	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
+		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
+
+		if (got <= 0)
+			return false;
+		total += (size_t)got;
+		feed_process_input(feed);
+	}
+	return !feed->closing;
+}
+
+static void feed_arm_drain(struct feed_server *server)
+{
+	const struct timeval now = { 0, 0 };
+
+	evtimer_add(server->drain_timer, &now);
+}
+
+/* The drain timer: every feed read in the last loop iteration is drained now. Being a timer
+ * of zero timeout armed in that iteration, it runs in the next one after its reads (and after
+ * a signal that came with them: shutdown then reads what is left itself), before the
+ * journal's commit of the iteration (durability.h). */
+static void feed_on_drain_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct feed_server *server = ctx;
+	struct feed *feed, *next;
+	bool more = false;
+
+	(void)fd;
+	(void)what;
+	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
+		next = LIST_NEXT(feed, link);
+		if (!feed->drain)
+			continue;
+		feed->drain = false;
+		if (feed_drain(feed))
+			feed->drain = more = true;
+		if (feed->closing)
+			feed_close(feed);
+	}
+	if (more)
+		feed_arm_drain(server);
+}
+
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
+	struct feed *feed = ctx;
+	struct feed_server *server = feed->server;
+
 	(void)connection;
-	feed_process_or_close(ctx);
+	feed_process_input(feed);
+	if (feed->closing) {
+		feed_close(feed);
+		return;
+	}
+	if (server->tls)
+		return; /* the kernel holds TLS records: libevent's filter reads them */
+	feed->drain = true;
+	if (!evtimer_pending(server->drain_timer, NULL))
+		feed_arm_drain(server);
 }
 
 /* A deadline passed (guard.h): say which, count it and close. */
@@ -613,6 +696,11 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->limits = *limits;
 	server->timeouts = feed_timeouts(limits);
 	server->started_ms = hostclock_wall_ms();
+	server->drain_timer = evtimer_new(base, feed_on_drain_timer, server);
+	if (!server->drain_timer) {
+		free(server);
+		return NULL;
+	}
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds, "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds, "feed events refused (no_hello)");
 	LIST_INIT(&server->feeds);
@@ -632,6 +720,7 @@ void feed_server_free(struct feed_server *server)
 	}
 	log_limit_flush(&server->mismatch_log);
 	log_limit_flush(&server->no_hello_log);
+	event_free(server->drain_timer);
 	free(server->mapping);
 	free(server->zone);
 	free(server);

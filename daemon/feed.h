@@ -168,6 +168,21 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 /** Counters over all connections since start (see struct feed_server_stats). */
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
+/*
+ * A readable plain-TCP connection is drained: libevent's own read takes at most 4 KiB
+ * (libevent 2.1) or what the input watermark leaves room for; the connection is then marked,
+ * and a zero-timeout timer, run in the next loop iteration after that iteration's reads (and
+ * after a signal that came with them), reads FEED_READ_CHUNK_BYTES at a time and processes
+ * them, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read (fairness
+ * between feeds; a connection that used its whole budget is drained again in the iteration
+ * after). Everything read in an iteration goes to the journal in one commit (one fdatasync
+ * under journal.fsync: batch), which runs after the iteration's reads and drains
+ * (durability.h); acknowledgements follow that commit. TLS connections are read by libevent
+ * alone.
+ */
+#define FEED_READ_CHUNK_BYTES (64u << 10)
+#define FEED_READ_BUDGET_BYTES (256u << 10)
+
 /* What one connection may still read from the kernel at shutdown. */
 #define FEED_SHUTDOWN_READ_MAX_BYTES (4u << 20)
 /* How long shutdown reads from the kernel, all connections together: feeds that keep sending

@@ -3,6 +3,7 @@
 #include "codec.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,7 +290,14 @@ static const uint32_t crc32c_table[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-uint32_t codec_crc32c(uint32_t crc, const void *data, size_t len)
+/* Slice-by-8: crc32c_slices[k][i] = the register after byte i and k zero bytes more; slice 0
+ * is crc32c_table. Filled once at load (codec_crc32c_init). */
+static uint32_t crc32c_slices[8][256];
+
+/* Which implementation codec_crc32c runs: chosen once at load. */
+static uint32_t (*crc32c_impl)(uint32_t crc, const void *data, size_t len) = codec_crc32c_portable;
+
+uint32_t codec_crc32c_bytewise(uint32_t crc, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
@@ -297,4 +305,119 @@ uint32_t codec_crc32c(uint32_t crc, const void *data, size_t len)
 	while (len--)
 		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+static void crc32c_fill_slices(void)
+{
+	for (unsigned i = 0; i < 256; i++)
+		crc32c_slices[0][i] = crc32c_table[i];
+	for (unsigned k = 1; k < 8; k++)
+		for (unsigned i = 0; i < 256; i++) {
+			uint32_t prev = crc32c_slices[k - 1][i];
+
+			crc32c_slices[k][i] = (prev >> 8) ^ crc32c_table[prev & 0xff];
+		}
+}
+
+uint32_t codec_crc32c_portable(uint32_t crc, const void *data, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const unsigned char *p = data;
+
+	if (crc32c_slices[1][1] == 0) /* before codec_crc32c_init (a constructor) ran */
+		return codec_crc32c_bytewise(crc, data, len);
+	crc = ~crc;
+	while (len >= 8) {
+		uint64_t word;
+
+		memcpy(&word, p, 8);
+		word ^= crc;
+		crc = crc32c_slices[7][word & 0xff] ^ crc32c_slices[6][(word >> 8) & 0xff] ^
+		      crc32c_slices[5][(word >> 16) & 0xff] ^ crc32c_slices[4][(word >> 24) & 0xff] ^
+		      crc32c_slices[3][(word >> 32) & 0xff] ^ crc32c_slices[2][(word >> 40) & 0xff] ^
+		      crc32c_slices[1][(word >> 48) & 0xff] ^ crc32c_slices[0][word >> 56];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+#else
+	return codec_crc32c_bytewise(crc, data, len);
+#endif
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+
+#define CODEC_CRC32C_HARDWARE 1
+
+/* SSE4.2's crc32 instruction: 8 bytes at a time, the head and tail a byte at a time. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t register64;
+
+	crc = ~crc;
+	while (len > 0 && ((uintptr_t)p & 7) != 0) {
+		crc = _mm_crc32_u8(crc, *p++);
+		len--;
+	}
+	register64 = crc;
+	while (len >= 8) {
+		uint64_t word;
+
+		memcpy(&word, p, 8);
+		register64 = _mm_crc32_u64(register64, word);
+		p += 8;
+		len -= 8;
+	}
+	crc = (uint32_t)register64;
+	while (len--)
+		crc = _mm_crc32_u8(crc, *p++);
+	return ~crc;
+}
+#endif
+
+bool codec_crc32c_hardware_available(void)
+{
+#ifdef CODEC_CRC32C_HARDWARE
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("sse4.2");
+#else
+	return false;
+#endif
+}
+
+uint32_t codec_crc32c_hardware(uint32_t crc, const void *data, size_t len)
+{
+#ifdef CODEC_CRC32C_HARDWARE
+	if (codec_crc32c_hardware_available())
+		return crc32c_sse42(crc, data, len);
+#endif
+	return codec_crc32c_portable(crc, data, len);
+}
+
+const char *codec_crc32c_implementation(void)
+{
+#ifdef CODEC_CRC32C_HARDWARE
+	if (crc32c_impl == crc32c_sse42)
+		return "sse4.2";
+#endif
+	return "slice-by-8";
+}
+
+/* At load: the slice tables, and the hardware path when the CPU has it. */
+__attribute__((constructor)) static void codec_crc32c_init(void)
+{
+	crc32c_fill_slices();
+#ifdef CODEC_CRC32C_HARDWARE
+	if (codec_crc32c_hardware_available())
+		crc32c_impl = crc32c_sse42;
+#endif
+}
+
+uint32_t codec_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	return crc32c_impl(crc, data, len);
 }

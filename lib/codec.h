@@ -78,7 +78,25 @@ void codec_put_counters(struct codec_writer *writer, const struct codec_counter 
 int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters, size_t count,
 		       void *stats);
 
-/** CRC-32C (Castagnoli) of len bytes, continuing from crc (0 to start). */
+/**
+ * CRC-32C (Castagnoli) of len bytes, continuing from crc (0 to start): SSE4.2's crc32
+ * instruction when the CPU has it (checked once at load), else slice-by-8 tables.
+ */
 uint32_t codec_crc32c(uint32_t crc, const void *data, size_t len);
+
+/** The portable CRC-32C (slice-by-8 on little-endian hosts, else a byte at a time). */
+uint32_t codec_crc32c_portable(uint32_t crc, const void *data, size_t len);
+
+/** The reference CRC-32C: one table lookup per byte. */
+uint32_t codec_crc32c_bytewise(uint32_t crc, const void *data, size_t len);
+
+/** True when this CPU has the hardware CRC-32C (x86-64 SSE4.2). */
+bool codec_crc32c_hardware_available(void);
+
+/** The hardware CRC-32C; the portable one where the CPU has none. */
+uint32_t codec_crc32c_hardware(uint32_t crc, const void *data, size_t len);
+
+/** Which implementation codec_crc32c runs: "sse4.2" or "slice-by-8". */
+const char *codec_crc32c_implementation(void);
 
 #endif

@@ -587,6 +587,7 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	if (is_blank(line, len))
 		return;
 	engine->stats.lines++;
+	verdict->counted_line = true;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
 	take_time(engine, origin->received_ms, NULL);
@@ -603,6 +604,7 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 		return;
 	}
 	engine->stats.events++;
+	verdict->counted_event = true;
 	engine_check_limits(engine);
 }
 

@@ -60,6 +60,8 @@ struct engine_verdict {
 	bool has_seq;             /* the line carried a "seq" (even if rejected later) */
 	bool restarted;           /* its sender restarted its numbering (new epoch, or far below) */
 	bool late;                /* accepted, but its source lags: judged on its own */
+	bool counted_line;        /* counted in engine_stats lines (not a blank line) */
+	bool counted_event;       /* counted in engine_stats events (accepted) */
 	uint64_t seq;
 	char why[256];            /* detail of a rejection, "" otherwise */
 };

@@ -56,14 +56,6 @@ static bool before(const struct reorder_item *a, const struct reorder_item *b)
 	return a->arrival < b->arrival;
 }
 
-static void swap(struct reorder_item *items, uint32_t i, uint32_t j)
-{
-	struct reorder_item held = items[i];
-
-	items[i] = items[j];
-	items[j] = held;
-}
-
 static int reserve(struct reorder *reorder, uint32_t needed)
 {
 	uint32_t capacity = reorder->capacity ? reorder->capacity : INITIAL_CAPACITY;
@@ -87,11 +79,14 @@ int reorder_push(struct reorder *reorder, const struct reorder_item *item)
 
 	if (reserve(reorder, reorder->count + 1) != 0)
 		return -ENOMEM;
-	reorder->items[reorder->count++] = *item;
-	while (i > 0 && before(&reorder->items[i], &reorder->items[(i - 1) / 2])) {
-		swap(reorder->items, i, (i - 1) / 2);
+	reorder->count++;
+	/* Sift up with a hole: each parent moves once (items are large), the new item last; the
+	 * heap ends as a swap at each level would leave it. */
+	while (i > 0 && before(item, &reorder->items[(i - 1) / 2])) {
+		reorder->items[i] = reorder->items[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
+	reorder->items[i] = *item;
 	return 0;
 }
 
@@ -107,17 +102,28 @@ bool reorder_pop(struct reorder *reorder, struct reorder_item *out)
 	if (reorder->count == 0)
 		return false;
 	*out = reorder->items[0];
-	reorder->items[0] = reorder->items[--reorder->count];
+	if (--reorder->count == 0)
+		return true;
+	/* Sift the last item down from the root with a hole, as swaps would (see reorder_push). */
+	const struct reorder_item *last = &reorder->items[reorder->count];
 	for (;;) {
-		uint32_t first = i, left = 2 * i + 1, right = left + 1;
-		if (left < reorder->count && before(&reorder->items[left], &reorder->items[first]))
-			first = left;
-		if (right < reorder->count && before(&reorder->items[right], &reorder->items[first]))
-			first = right;
-		if (first == i)
+		uint32_t left = 2 * i + 1, right = left + 1;
+		const struct reorder_item *first = last;
+		uint32_t first_index = i;
+		if (left < reorder->count && before(&reorder->items[left], first)) {
+			first = &reorder->items[left];
+			first_index = left;
+		}
+		if (right < reorder->count && before(&reorder->items[right], first)) {
+			first = &reorder->items[right];
+			first_index = right;
+		}
+		if (first_index == i) {
+			reorder->items[i] = *last;
 			return true;
-		swap(reorder->items, i, first);
-		i = first;
+		}
+		reorder->items[i] = *first;
+		i = first_index;
 	}
 }
 

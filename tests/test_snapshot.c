@@ -231,6 +231,70 @@ static void test_crc32c(void **state)
 	assert_int_equal(codec_crc32c(codec_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
 }
 
+/* RFC 3720 appendix B.4's test vectors, on one implementation. */
+static void check_rfc3720_vectors(uint32_t (*crc32c)(uint32_t, const void *, size_t))
+{
+	static const unsigned char read_pdu[48] = {
+		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18,
+		0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	unsigned char bytes[32];
+
+	memset(bytes, 0, sizeof bytes);
+	assert_int_equal(crc32c(0, bytes, sizeof bytes), 0x8a9136aa);
+	memset(bytes, 0xff, sizeof bytes);
+	assert_int_equal(crc32c(0, bytes, sizeof bytes), 0x62a8ab43);
+	for (unsigned i = 0; i < sizeof bytes; i++)
+		bytes[i] = (unsigned char)i;
+	assert_int_equal(crc32c(0, bytes, sizeof bytes), 0x46dd794e);
+	for (unsigned i = 0; i < sizeof bytes; i++)
+		bytes[i] = (unsigned char)(31 - i);
+	assert_int_equal(crc32c(0, bytes, sizeof bytes), 0x113fdb5c);
+	assert_int_equal(crc32c(0, read_pdu, sizeof read_pdu), 0xd9963a56);
+	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(crc32c(0, "", 0), 0);
+}
+
+/* Every length 0..300 at every alignment 0..7, whole and split in two: the same CRC as the
+ * byte-at-a-time reference. */
+static void check_against_bytewise(uint32_t (*crc32c)(uint32_t, const void *, size_t))
+{
+	unsigned char buffer[320];
+
+	for (unsigned i = 0; i < sizeof buffer; i++)
+		buffer[i] = (unsigned char)(i * 37 + 11);
+	for (size_t offset = 0; offset < 8; offset++)
+		for (size_t len = 0; len <= 300; len++) {
+			uint32_t expected = codec_crc32c_bytewise(0, buffer + offset, len);
+			size_t half = len / 3;
+
+			assert_int_equal(crc32c(0, buffer + offset, len), expected);
+			assert_int_equal(crc32c(crc32c(0, buffer + offset, half), buffer + offset + half, len - half),
+					 expected);
+		}
+}
+
+static void test_crc32c_implementations(void **state)
+{
+	(void)state;
+	check_rfc3720_vectors(codec_crc32c_bytewise);
+	check_rfc3720_vectors(codec_crc32c_portable);
+	check_rfc3720_vectors(codec_crc32c_hardware);
+	check_rfc3720_vectors(codec_crc32c);
+	check_against_bytewise(codec_crc32c_portable);
+	check_against_bytewise(codec_crc32c_hardware);
+	check_against_bytewise(codec_crc32c);
+#if defined(__x86_64__)
+	/* Every x86-64 machine this runs on has SSE4.2 (since 2008): the hardware path is the
+	 * one codec_crc32c takes, and the one tested above. */
+	assert_true(codec_crc32c_hardware_available());
+	assert_string_equal(codec_crc32c_implementation(), "sse4.2");
+#else
+	assert_string_equal(codec_crc32c_implementation(), "slice-by-8");
+#endif
+}
+
 static void test_codec_round_trip(void **state)
 {
 	struct codec_writer writer = {0};
@@ -743,6 +807,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
+		cmocka_unit_test(test_crc32c_implementations),
 		cmocka_unit_test(test_codec_round_trip),
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),

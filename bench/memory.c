@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * memory: the engine's heap per call held, for a recording.
+ *
+ *   memory [-c CONFIG] FILE
+ *
+ * Reads FILE (protocol v1 NDJSON, e.g. cadmon-sim output) into memory, then measures the heap
+ * in use (glibc mallinfo2: uordblks + hblkhd) before engine_new, after it (the tables
+ * allocated at their maximums), and after every line went through engine_process_line.
+ * Prints the engine's growth per completed call (call_end lines): with a shift no longer
+ * than the longest window (the sequential rule's 8 h by default), every call is still held
+ * in the windows, so that is the memory per call held, everything else the engine keeps
+ * (open calls, repeat callers, the duplicate filter, operators) included.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+
+#define WHY_MAX 256
+
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 info = mallinfo2();
+
+	return info.uordblks + info.hblkhd;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *file = fopen(path, "rb");
+	char *text = NULL;
+	long size;
+
+	if (!file)
+		return NULL;
+	if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 && fseek(file, 0, SEEK_SET) == 0 &&
+	    (text = malloc((size_t)size + 1)) && fread(text, 1, (size_t)size, file) == (size_t)size) {
+		text[size] = '\0';
+		*len = (size_t)size;
+	} else {
+		free(text);
+		text = NULL;
+	}
+	fclose(file);
+	return text;
+}
+
+static void count_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	(void)alert;
+	(void)json;
+	(void)len;
+	(*(unsigned long *)ctx)++;
+}
+
+int main(int argc, char **argv)
+{
+	static struct config_errors errors;
+	struct config config;
+	const char *config_path = NULL;
+	char why[WHY_MAX], *text, *line, *config_text;
+	size_t len, config_len, before, empty, full;
+	unsigned long lines = 0, calls = 0, alerts = 0;
+	struct engine *engine;
+	int option;
+
+	while ((option = getopt(argc, argv, "c:")) != -1) {
+		if (option != 'c') {
+			fprintf(stderr, "usage: memory [-c CONFIG] FILE\n");
+			return 2;
+		}
+		config_path = optarg;
+	}
+	if (optind + 1 != argc || !(text = read_file(argv[optind], &len))) {
+		fprintf(stderr, "usage: memory [-c CONFIG] FILE (readable)\n");
+		return 2;
+	}
+	config_set_defaults(&config);
+	if (config_path) {
+		if (!(config_text = read_file(config_path, &config_len)) ||
+		    config_parse(config_text, config_len, config_path, &config, &errors) != 0) {
+			fprintf(stderr, "memory: cannot use %s: %s\n", config_path, errors.count ? errors.message[0] : "");
+			return 1;
+		}
+		free(config_text);
+	}
+	before = heap_in_use();
+	engine = engine_new(&config, count_alert, &alerts);
+	if (!engine)
+		return 1;
+	empty = heap_in_use();
+	for (line = text; line < text + len;) {
+		char *end = memchr(line, '\n', (size_t)(text + len - line));
+		size_t line_len = end ? (size_t)(end - line) : (size_t)(text + len - line);
+
+		engine_process_line(engine, line, line_len, why, sizeof why);
+		lines++;
+		calls += memmem(line, line_len, "\"call_end\"", 10) != NULL;
+		line += line_len + 1;
+	}
+	full = heap_in_use();
+	printf("memory: %s: %lu lines, %lu calls, %lu alerts\n", argv[optind], lines, calls, alerts);
+	printf("  engine_new: %.1f MB (tables at their maximums)\n", (double)(empty - before) / 1e6);
+	printf("  after the lines: %.1f MB more: %.0f bytes per call\n", (double)(full - empty) / 1e6,
+	       calls ? (double)(full - empty) / (double)calls : 0.0);
+	printf("  in all: %.1f MB: %.0f bytes per call\n", (double)(full - before) / 1e6,
+	       calls ? (double)(full - before) / (double)calls : 0.0);
+	engine_free(engine);
+	free(text);
+	return 0;
+}
