@@ -629,6 +629,7 @@ static void test_sequential_alert_explains(void **state)
 	rule->called_back_weight = 4.0;
 	rule->history_prior = 20.0;
 	rule->max_own_factor = 2.5;
+	f->config.detector.baseline.history_settle_seconds = 0; /* each call settles at once */
 	reconfigure(f);
 	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
 	add_call_from(f, "op-7", "5045550002", T0 + SECONDS(1), SECONDS(4), RELEASED_BY_OPERATOR);
@@ -703,6 +704,7 @@ static void test_sequential_hourly_threshold(void **state)
 	rule->max_own_factor = 2.5;
 	rule->false_alarm_hours = 10;
 	rule->rate_half_life_seconds = 3600;
+	f->config.detector.baseline.history_settle_seconds = 0; /* each call settles at once */
 	for (int pass = 0; pass < 2; pass++) {
 		reconfigure(f);
 		for (int k = 0; k <= 4; k++) {
