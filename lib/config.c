@@ -179,7 +179,7 @@ static const struct config_rule default_rules[] = {
 		.threshold = 5.0,
 		.severity = "warning",
 		.false_alarm_calls = 10000,
-		.history_prior = 5.0,
+		.history_prior = 20.0,
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
 		.false_alarm_hours = 2000,
@@ -202,7 +202,7 @@ static const struct config_rule rule_key_defaults = {
 	.threshold = 5.0,
 	.severity = "warning",
 	.false_alarm_calls = 0,
-	.history_prior = 5.0,
+	.history_prior = 20.0,
 	.max_own_factor = 2.5,
 	.cut_share = 0.25,
 	.false_alarm_hours = 0,
@@ -310,7 +310,7 @@ void config_set_defaults(struct config *config)
 	config->detector.baseline.prior_calls = 20.0;
 	config->detector.baseline.prior_ratio = 0.10;
 	config->detector.baseline.history_half_life_seconds = 604800.0;
-	config->detector.baseline.history_settle_seconds = 28800.0;
+	config->detector.baseline.history_settle_seconds = 0.0;
 	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
 		 "/var/lib/cadmon");
 	config->journal.fsync = CONFIG_FSYNC_BATCH;

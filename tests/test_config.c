@@ -323,7 +323,7 @@ static void test_defaults(void **state)
 	assert_true(rule->cut_share == 0.25);
 	assert_true(rule->called_back_weight == 4.0);
 	assert_int_equal(rule->false_alarm_calls, 10000);
-	assert_true(rule->history_prior == 5.0);
+	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
 	assert_int_equal(rule->false_alarm_hours, 2000);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
@@ -334,7 +334,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.prior_calls == 20.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.10);
 	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
-	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 0.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 }
@@ -1857,7 +1857,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	struct config config = parse_ok("detector:\n"
 					"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
 					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
-					" history_settle_seconds: 0}\n"
+					" history_settle_seconds: 28800}\n"
 					"  rules:\n"
 					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6,"
@@ -1873,7 +1873,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(config.detector.baseline.prior_calls == 5.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.2);
 	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
-	assert_true(config.detector.baseline.history_settle_seconds == 0.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
 	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
 	assert_true(seq->cut_share == 0.3);
 	assert_int_equal(seq->false_alarm_calls, 500);
@@ -1893,7 +1893,7 @@ static void test_sequential_rule_and_baseline(void **state)
 			    "detector.baseline.prior_calls: 20 -> 5\n"
 			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
 			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n"
-			    "detector.baseline.history_settle_seconds: 28800 -> 0\n");
+			    "detector.baseline.history_settle_seconds: 0 -> 28800\n");
 	EXPECT_ERRORS("detector:\n"
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"

@@ -38,9 +38,9 @@ function sequentialShift() {
   return lines;
 }
 const ALERT_ID = 'dcbd3917c8ac319f';
-const WHY = 'op-5 ended 8 of 8 calls since 2026-11-29T08:00:00.000Z early where 0.7 were expected ' +
-  '(the rest of agency METRO at the time of each call, times 1.01 for op-5\'s own history); ' +
-  '0 callers rang back; evidence 10.3, alert at 9.2';
+const WHY = 'op-5 ended 8 of 8 calls since 2026-11-29T08:00:00.000Z early where 0.8 were expected ' +
+  '(the rest of agency METRO at the time of each call, times 1.31 for op-5\'s own history); ' +
+  '0 callers rang back; evidence 9.4, alert at 9.2';
 
 // A HOME for Chromium whose NSS database trusts the CA (to issue TLS server certificates).
 function homeTrusting(home, caPem) {
@@ -111,11 +111,11 @@ async function main() {
       assert.equal(await alert.locator('.badge.sev-warning').textContent(), 'WARNING');
       assert.equal(await alert.locator('.why').textContent(), WHY);
       assert.deepEqual(await alert.locator('.fig-label').allTextContents(), ['premature', 'expected', 'own factor', 'rang back']);
-      assert.deepEqual(await alert.locator('.fig-value').allTextContents(), ['8 / 8', '0.7', '×1.01', '0']);
-      assert.equal(await alert.locator('.evidence .ev-text').textContent(), 'evidence 10.3 / 9.2');
+      assert.deepEqual(await alert.locator('.fig-value').allTextContents(), ['8 / 8', '0.8', '×1.31', '0']);
+      assert.equal(await alert.locator('.evidence .ev-text').textContent(), 'evidence 9.4 / 9.2');
       assert.equal(await alert.locator('.evidence.over').count(), 1);
-      // 10.26 of 1.5 × 9.21: the bar past the threshold's mark at two thirds
-      assert.equal(await alert.locator('.ev-fill').evaluate((n) => n.style.width), '74.3%');
+      // 9.41 of 1.5 × 9.21: the bar past the threshold's mark at two thirds
+      assert.equal(await alert.locator('.ev-fill').evaluate((n) => n.style.width), '68.1%');
       assert.equal(await alert.locator('.ev-mark').evaluate((n) => n.style.left), '66.7%');
       // auth.redact_ani: a viewer sees the last 4 digits
       assert.deepEqual(await alert.locator('.callback .ani').allTextContents(),
@@ -130,11 +130,11 @@ async function main() {
       const answer = await viewer.evaluate(async (token) => (await fetch('/api/operators',
         { headers: { Authorization: 'Bearer ' + token } })).json(), VIEWER_TOKEN);
       assert.deepEqual(answer.operators[0].rules, [{ rule: 'sequential', window_seconds: 28800, calls: 8, premature: 8,
-        called_back: 0, ratio: 1, center_ratio: 0, evidence: 10.26, threshold: 9.21, run_calls: 8, run_premature: 8,
-        expected: 0.7, own_factor: 1.01 }]);
+        called_back: 0, ratio: 1, center_ratio: 0, evidence: 9.41, threshold: 9.21, run_calls: 8, run_premature: 8,
+        expected: 0.8, own_factor: 1.31 }]);
       assert.equal(await viewer.locator('#operators-head th[data-key="rule0"]').textContent(), 'sequential · evidence');
-      assert.equal(await row.locator('.ev-text').textContent(), '10.3 / 9.2');
-      assert.equal(await row.locator('.rc-expected').textContent(), '0.7 expected');
+      assert.equal(await row.locator('.ev-text').textContent(), '9.4 / 9.2');
+      assert.equal(await row.locator('.rc-expected').textContent(), '0.8 expected');
       assert.equal(await row.locator('.seq-cell.high').count(), 1);
       const quiet = viewer.locator('#operators-body tr[data-operator="op-6"]');
       assert.equal(await quiet.locator('.ev-text').textContent(), '0.0 / 9.2');
