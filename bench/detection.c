@@ -33,6 +33,7 @@
 #include "engine.h"
 #include "binomial.h"
 #include "cusum.h"
+#include "daygen.h"
 #include "shiftgen.h"
 #include "sim.h"
 
@@ -56,7 +57,7 @@
 #define REFERENCE_ODDS_RATIO 3.0
 #define STORM_AFTER_MS 7200000      /* a reference alarm this soon after a storm is "in storm" */
 
-enum generator { GEN_SIM, GEN_SHIFTGEN };
+enum generator { GEN_SIM, GEN_SHIFTGEN, GEN_DAYGEN, GENERATOR_COUNT };
 
 /* One row of the table: a generator's scenario. */
 struct bench_case {
@@ -67,31 +68,43 @@ struct bench_case {
 	double redial_share;    /* >= 0 instead of the preset's; < 0: the preset's (sim) */
 	double calls_per_hour;  /* > 0 instead of the preset's */
 	bool rogue, bursts, storm, high_pocket; /* shiftgen */
-	double history_hours;   /* shiftgen: honest hours of the same operators before the shift */
+	double history_hours;   /* shiftgen, daygen: honest hours of the same operators before the shift */
+	enum daygen_rogue day_rogue; /* daygen: the misconduct */
 };
 
 static const struct bench_case cases[] = {
-	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false, 0 },
-	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false, 0 },
-	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false, 0 },
-	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0 },
-	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0 },
-	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0 },
-	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0 },
-	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0 },
-	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false, 0 },
-	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0 },
-	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0 },
-	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0 },
-	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0 },
-	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0 },
-	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0 },
-	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0 },
-	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0 },
-	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 40 },
-	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0 },
-	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0 },
+	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0, DAYGEN_HONEST },
+	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0, DAYGEN_HONEST },
+	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST },
+	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 40, DAYGEN_HONEST },
+	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
+	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0, DAYGEN_HONEST },
+	{ "d-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "d-long-calls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0, DAYGEN_LONG_CALLS },
+	{ "d-fatigue", GEN_DAYGEN, NULL, 0, 0.0, 10, true, false, false, false, 0, DAYGEN_FATIGUE },
+	{ "d-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0, DAYGEN_LONG_CALLS },
+	{ "d-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 24, DAYGEN_HONEST },
+	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
+	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0, DAYGEN_LONG_CALLS },
 };
+
+#define SIM_BASELINE_CASE 0
+#define SHIFTGEN_BASELINE_CASE 9
+#define DAYGEN_BASELINE_CASE 20
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
 
@@ -172,8 +185,8 @@ struct bench_options {
 	const char *only;        /* NULL: every scenario */
 	long jobs;
 	double redial_share;     /* < 0: the presets' */
-	double reference_threshold[2][SCORE_COUNT]; /* per generator, calibrated in main */
-	double calibration_per_100[2];              /* cadmon's flagged honest shifts there */
+	double reference_threshold[GENERATOR_COUNT][SCORE_COUNT]; /* per generator, calibrated in main */
+	double calibration_per_100[GENERATOR_COUNT];              /* cadmon's flagged honest shifts there */
 };
 
 /* ---- generating a shift ------------------------------------------------------------------ */
@@ -313,11 +326,47 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 	return 0;
 }
 
+/* bench/daygen.c's shift. */
+static int day_bench_shift(const struct bench_case *bench_case, const struct bench_options *options,
+			   uint64_t seed, struct bench_shift *shift, size_t *capacity)
+{
+	static struct daygen_shift gen;
+	struct daygen_params params = {
+		.seed = seed, .hours = SHIFT_HOURS, .calls_per_hour = bench_case->calls_per_hour,
+		.rogue = bench_case->rogue ? bench_case->day_rogue : DAYGEN_HONEST,
+		.redial_share = options->redial_share >= 0 ? options->redial_share : bench_case->redial_share,
+		.storm = bench_case->storm, .high_pocket = bench_case->high_pocket,
+		.history_hours = bench_case->history_hours,
+	};
+
+	if (daygen_generate(&params, &gen) != 0)
+		return -1;
+	shift->text_len = 0;
+	if (grow_text(shift, capacity, gen.text_len) != 0 || reserve_calls(shift, gen.call_count) != 0)
+		return -1;
+	memcpy(shift->text, gen.text, gen.text_len);
+	shift->text_len = gen.text_len;
+	for (size_t i = 0; i < gen.call_count; i++)
+		shift->calls[i] = (struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
+						     gen.calls[i].premature };
+	shift->operator_count = gen.operator_count;
+	shift->hours = SHIFT_HOURS;
+	shift->start_ms = gen.start_ms;
+	shift->has_storm = bench_case->storm;
+	shift->storm_start_ms = gen.storm_start_ms;
+	shift->storm_end_ms = gen.storm_end_ms;
+	shift->high_pocket_operator = gen.high_pocket_operator;
+	for (unsigned op = 0; op < gen.operator_count; op++)
+		shift->onset_ms[op] = gen.onset_ms[op];
+	return 0;
+}
+
 static int make_shift(const struct bench_case *bench_case, const struct bench_options *options, uint64_t seed,
 		      struct bench_shift *shift, size_t *capacity)
 {
-	int rc = bench_case->generator == GEN_SIM ? sim_bench_shift(bench_case, options, seed, shift, capacity)
-						  : gen_bench_shift(bench_case, options, seed, shift, capacity);
+	int rc = bench_case->generator == GEN_SIM	 ? sim_bench_shift(bench_case, options, seed, shift, capacity)
+		 : bench_case->generator == GEN_SHIFTGEN ? gen_bench_shift(bench_case, options, seed, shift, capacity)
+							 : day_bench_shift(bench_case, options, seed, shift, capacity);
 	if (rc == 0)
 		qsort(shift->calls, shift->call_count, sizeof(shift->calls[0]), compare_ref_calls);
 	return rc;
@@ -848,17 +897,21 @@ static void print_run(const struct bench_options *options)
 {
 	printf("shifts: seeds %" PRIu64 "..%" PRIu64 " of each scenario; sim = tools/sim.c presets (the "
 	       "generator the window rules were tuned on), g- = bench/shiftgen.c (written apart, other "
-	       "distributions)\n", options->first_seed, options->first_seed + (uint64_t)options->seeds - 1);
+	       "distributions), d- = bench/daygen.c (a third, tuned on by nothing: agency queues on a day curve)\n",
+	       options->first_seed, options->first_seed + (uint64_t)options->seeds - 1);
 	if (options->redial_share >= 0)
 		printf("cut-off callers who redial: %g in every scenario\n", options->redial_share);
 	printf("references, calibrated on each generator's honest baseline to cadmon's own rate there (%.3f "
-	       "(sim), %.3f (shiftgen) flagged per 100 operator-shifts), at least %g:\n  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), "
-	       "%.3f (shiftgen)\n  2-hour binomial vs the rest of the center: -log10 p >= %.3f (sim), %.3f "
-	       "(shiftgen)\n\n", options->calibration_per_100[GEN_SIM], options->calibration_per_100[GEN_SHIFTGEN],
-	       FALSE_TARGET_PER_100, options->reference_threshold[GEN_SIM][REF_CUSUM],
-	       options->reference_threshold[GEN_SHIFTGEN][REF_CUSUM],
+	       "(sim), %.3f (shiftgen), %.3f (daygen) flagged per 100 operator-shifts), at least %g:\n"
+	       "  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), %.3f (shiftgen), %.3f (daygen)\n"
+	       "  2-hour binomial vs the rest of the center: -log10 p >= %.3f (sim), %.3f (shiftgen), %.3f (daygen)\n\n",
+	       options->calibration_per_100[GEN_SIM], options->calibration_per_100[GEN_SHIFTGEN],
+	       options->calibration_per_100[GEN_DAYGEN], FALSE_TARGET_PER_100,
+	       options->reference_threshold[GEN_SIM][REF_CUSUM], options->reference_threshold[GEN_SHIFTGEN][REF_CUSUM],
+	       options->reference_threshold[GEN_DAYGEN][REF_CUSUM],
 	       options->reference_threshold[GEN_SIM][REF_BINOMIAL],
-	       options->reference_threshold[GEN_SHIFTGEN][REF_BINOMIAL]);
+	       options->reference_threshold[GEN_SHIFTGEN][REF_BINOMIAL],
+	       options->reference_threshold[GEN_DAYGEN][REF_BINOMIAL]);
 }
 
 static void print_header(void)
@@ -1104,9 +1157,12 @@ int main(int argc, char **argv)
 		return status;
 	if (load_config(options.config_path, &config) != 0)
 		return 1;
-	if (calibrate(&options, &config, 0, options.reference_threshold[GEN_SIM], &options.calibration_per_100[GEN_SIM]) != 0 ||
-	    calibrate(&options, &config, 9, options.reference_threshold[GEN_SHIFTGEN],
-		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0) {
+	if (calibrate(&options, &config, SIM_BASELINE_CASE, options.reference_threshold[GEN_SIM],
+		      &options.calibration_per_100[GEN_SIM]) != 0 ||
+	    calibrate(&options, &config, SHIFTGEN_BASELINE_CASE, options.reference_threshold[GEN_SHIFTGEN],
+		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0 ||
+	    calibrate(&options, &config, DAYGEN_BASELINE_CASE, options.reference_threshold[GEN_DAYGEN],
+		      &options.calibration_per_100[GEN_DAYGEN]) != 0) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}

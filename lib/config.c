@@ -311,6 +311,7 @@ void config_set_defaults(struct config *config)
 	config->detector.baseline.prior_calls = 20.0;
 	config->detector.baseline.prior_ratio = 0.10;
 	config->detector.baseline.history_half_life_seconds = 604800.0;
+	config->detector.baseline.history_settle_seconds = 0.0;
 	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
 		 "/var/lib/cadmon");
 	config->journal.fsync = CONFIG_FSYNC_BATCH;
@@ -2116,6 +2117,8 @@ static const struct key baseline_keys[] = {
 	{ .name = "prior_ratio", .parse = parse_open_ratio, FIELD(detector.baseline.prior_ratio) },
 	{ .name = "history_half_life_seconds", .parse = parse_positive_number,
 	  FIELD(detector.baseline.history_half_life_seconds) },
+	{ .name = "history_settle_seconds", .parse = parse_nonnegative_number,
+	  FIELD(detector.baseline.history_settle_seconds) },
 	{ .name = NULL },
 };
 

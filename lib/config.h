@@ -202,6 +202,7 @@ struct config_baseline {
 	double prior_ratio;               /* before calls are seen; the reference rate of
 					   * false_alarm_calls */
 	double history_half_life_seconds; /* of the operator's own long-run rate */
+	double history_settle_seconds;    /* half-life of a call's move into it (0: at once) */
 };
 
 /* What a named feed source may say (sources:): its agencies, when listed. */

@@ -97,9 +97,7 @@ struct operator_state {
 	struct episode episode;
 	struct sequential_rate own;  /* its calls, decayed like its baseline's (to subtract them) */
 	struct sequential_rate own_fast; /* the same at the fast half-life */
-	double history_observed;     /* its long-run premature hangups, decayed... */
-	double history_expected;     /* ...and what the rest of its baseline expected of them */
-	int64_t history_at_ms;
+	struct sequential_history history; /* its long-run premature hangups and their expectation */
 };
 
 /* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
@@ -308,7 +306,7 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
-	state->history_at_ms = INT64_MIN;
+	state->history.at_ms = INT64_MIN;
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	detector->states[state->index] = state;
@@ -699,32 +697,25 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls, baseline->prior_ratio);
-	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, baseline->prior_ratio);
+	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
-	if (at_ms > state->history_at_ms) {
-		double factor = state->history_at_ms == INT64_MIN ? 0.0 :
-			exp2(-(double)(at_ms - state->history_at_ms) / (baseline->history_half_life_seconds * 1000.0));
-		state->history_observed *= factor;
-		state->history_expected *= factor;
-		state->history_at_ms = at_ms;
-	}
+	sequential_history_advance(&state->history, at_ms, baseline->history_half_life_seconds,
+				   baseline->history_settle_seconds);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		const struct config_rule *rule = &detector->config.detector.rules[r];
 		struct rule_state *rs = &state->rules[r];
 		if (rule->type != CONFIG_RULE_SEQUENTIAL)
 			continue;
-		rs->own_factor = sequential_own_factor(state->history_observed, state->history_expected,
+		rs->own_factor = sequential_own_factor(state->history.observed, state->history.expected,
 						       rule->history_prior, rule->max_own_factor);
 		step_hourly_threshold(detector, rule, rs, r, at_ms);
 		double p0 = rest * rs->own_factor;
 		step_sequential_rule(rule, rs, call->start_ms, p0 < SEQUENTIAL_P_MAX ? p0 : SEQUENTIAL_P_MAX,
 				     premature);
 	}
-	if (history_learns(detector, state)) {
-		state->history_observed += premature;
-		state->history_expected += rest;
-	}
+	if (history_learns(detector, state))
+		sequential_history_add(&state->history, premature, rest, baseline->history_settle_seconds);
 	sequential_rate_add(&entry->rate, at_ms, baseline->half_life_seconds, premature);
 	sequential_rate_add(&entry->fast, at_ms, baseline->fast_half_life_seconds, premature);
 	sequential_rate_add(&state->own, at_ms, baseline->half_life_seconds, premature);
@@ -1642,9 +1633,7 @@ static void save_operator(const struct detector *detector, const struct operator
 		save_rule_state(&state->rules[r], writer);
 	save_rate(&state->own, writer);
 	save_rate(&state->own_fast, writer);
-	codec_put_f64(writer, state->history_observed);
-	codec_put_f64(writer, state->history_expected);
-	codec_put_i64(writer, state->history_at_ms);
+	sequential_history_save(&state->history, writer);
 	codec_put_u8(writer, state->episode.open);
 	codec_put_string(writer, state->episode.alert_id);
 	codec_put_u32(writer, (uint32_t)state->episode.rule);
@@ -1670,9 +1659,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 		load_rule_state(&state->rules[r], reader);
 	load_rate(&state->own, reader);
 	load_rate(&state->own_fast, reader);
-	state->history_observed = codec_get_f64(reader);
-	state->history_expected = codec_get_f64(reader);
-	state->history_at_ms = codec_get_i64(reader);
+	sequential_history_load(&state->history, reader);
 	state->episode.open = codec_get_u8(reader);
 	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
 	state->episode.rule = codec_get_u32(reader);

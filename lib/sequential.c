@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "codec.h"
+
 
 #define P_MIN 0.001  /* expectations are kept inside (P_MIN, P_MAX) so every LLR is finite */
 #define P_MAX 0.95
@@ -88,4 +90,54 @@ double sequential_hourly_threshold(double h_calls, double false_alarm_hours, dou
 	double h = log(false_alarm_hours * (calls_per_hour > 1.0 ? calls_per_hour : 1.0));
 
 	return h < h_calls ? h : h_calls;
+}
+
+void sequential_history_advance(struct sequential_history *history, int64_t now_ms, double half_life_seconds,
+				double settle_seconds)
+{
+	if (now_ms <= history->at_ms)
+		return;
+	if (history->at_ms == INT64_MIN) {
+		*history = (struct sequential_history){ .at_ms = now_ms };
+		return;
+	}
+	double seconds = (double)(now_ms - history->at_ms) / 1000.0;
+	double factor = exp2(-seconds / half_life_seconds);
+	double stay = settle_seconds > 0.0 ? exp2(-seconds / settle_seconds) : 0.0;
+
+	history->observed = (history->observed + (1.0 - stay) * history->settling_observed) * factor;
+	history->expected = (history->expected + (1.0 - stay) * history->settling_expected) * factor;
+	history->settling_observed *= stay * factor;
+	history->settling_expected *= stay * factor;
+	history->at_ms = now_ms;
+}
+
+void sequential_history_add(struct sequential_history *history, bool premature, double expected,
+			    double settle_seconds)
+{
+	if (settle_seconds > 0.0) {
+		history->settling_observed += premature;
+		history->settling_expected += expected;
+	} else {
+		history->observed += premature;
+		history->expected += expected;
+	}
+}
+
+void sequential_history_save(const struct sequential_history *history, struct codec_writer *writer)
+{
+	codec_put_f64(writer, history->observed);
+	codec_put_f64(writer, history->expected);
+	codec_put_i64(writer, history->at_ms);
+	codec_put_f64(writer, history->settling_observed);
+	codec_put_f64(writer, history->settling_expected);
+}
+
+void sequential_history_load(struct sequential_history *history, struct codec_reader *reader)
+{
+	history->observed = codec_get_f64(reader);
+	history->expected = codec_get_f64(reader);
+	history->at_ms = codec_get_i64(reader);
+	history->settling_observed = codec_get_f64(reader);
+	history->settling_expected = codec_get_f64(reader);
 }

@@ -23,6 +23,9 @@
  * ratio to a CUSUM floored at 0, a callback adds ln(called_back_weight).
  */
 
+struct codec_writer;
+struct codec_reader;
+
 struct sequential_rate {
 	double calls;     /* decayed count of calls that ended before at_ms */
 	double premature; /* decayed count of premature hangups among them */
@@ -85,5 +88,36 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
  * h_calls when false_alarm_hours is 0 or the rate is not known.
  */
 double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour);
+
+/*
+ * An operator's long-run history for the own factor: premature hangups observed and what the
+ * rest of the baseline expected of the same calls, decayed with a half-life (a week). A call
+ * enters as "settling" and is moved into the settled sums with settle_seconds as half-life:
+ * the own factor is computed from the settled sums only, so the calls of the last hours (a
+ * change of behaviour: a rogue's) weigh little in it, while the history of earlier shifts (a
+ * position that honestly gets many pocket dials) weighs fully. settle_seconds 0: every call is
+ * settled at once.
+ */
+struct sequential_history {
+	double observed;          /* settled premature hangups, decayed */
+	double expected;          /* settled expectation of the same calls */
+	double settling_observed; /* not settled yet */
+	double settling_expected;
+	int64_t at_ms;            /* the time they are decayed to; INT64_MIN: empty */
+};
+
+/** Decay *history to now_ms with half_life_seconds, and settle what settle_seconds moves. */
+void sequential_history_advance(struct sequential_history *history, int64_t now_ms, double half_life_seconds,
+				double settle_seconds);
+
+/** Add one call (premature or not, with its expectation), settling at once when settle_seconds is 0. */
+void sequential_history_add(struct sequential_history *history, bool premature, double expected,
+			    double settle_seconds);
+
+/** Write *history into a snapshot (observed, expected, at_ms, then the settling sums). */
+void sequential_history_save(const struct sequential_history *history, struct codec_writer *writer);
+
+/** Read what sequential_history_save wrote. */
+void sequential_history_load(struct sequential_history *history, struct codec_reader *reader);
 
 #endif

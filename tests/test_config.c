@@ -345,6 +345,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.prior_calls == 20.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.10);
 	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 0.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 }
@@ -1924,7 +1925,8 @@ static void test_sequential_rule_and_baseline(void **state)
 {
 	struct config config = parse_ok("detector:\n"
 					"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
-					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400}\n"
+					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
+					" history_settle_seconds: 28800}\n"
 					"  rules:\n"
 					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6,"
@@ -1940,6 +1942,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(config.detector.baseline.prior_calls == 5.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.2);
 	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
 	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
 	assert_true(seq->cut_share == 0.3);
 	assert_int_equal(seq->false_alarm_calls, 500);
@@ -1949,7 +1952,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(seq->false_alarm_hours, 80);
 	assert_int_equal(seq->rate_half_life_seconds, 1800);
 	config_set_defaults(&defaults_config);
-	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 8);
+	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
 			    "detector.rules.sequential: present -> (none)\n"
 			    "detector.rules.seq: (none) -> present\n"
@@ -1958,7 +1961,8 @@ static void test_sequential_rule_and_baseline(void **state)
 			    "detector.baseline.fast_half_life_seconds: 300 -> 60\n"
 			    "detector.baseline.prior_calls: 20 -> 5\n"
 			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
-			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n");
+			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n"
+			    "detector.baseline.history_settle_seconds: 0 -> 28800\n");
 	EXPECT_ERRORS("detector:\n"
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"
@@ -1973,6 +1977,8 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a number greater than 0 in a sequential rule",
 		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be an integer from 0 to 1000000000",
 		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: must be an integer from 0 to 2592000");
+	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
+		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a number of at least 0");
 }
 
 /* Tokens changed are one change, told by names and roles: a reload never logs a digest. */

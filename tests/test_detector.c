@@ -637,6 +637,7 @@ static void test_sequential_alert_explains(void **state)
 	rule->called_back_weight = 4.0;
 	rule->history_prior = 20.0;
 	rule->max_own_factor = 2.5;
+	f->config.detector.baseline.history_settle_seconds = 0; /* each call settles at once */
 	reconfigure(f);
 	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
 	add_call_from(f, "op-7", "5045550002", T0 + SECONDS(1), SECONDS(4), RELEASED_BY_OPERATOR);
@@ -690,6 +691,39 @@ static void test_sequential_alert_explains(void **state)
 	assert_string_equal(seen[1].operator_id, "");
 }
 
+/* The same three hangups with a settling history (history_settle_seconds 8 h): nothing has
+ * settled when they end together, so the own factor stays 1 and each expectation is the
+ * prior's 0.1: evidence 3 ln 3.25, 0.3 expected. */
+static void test_sequential_history_settles(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+
+	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
+	rule->type = CONFIG_RULE_SEQUENTIAL;
+	rule->cut_share = 0.25;
+	rule->threshold = 3.0;
+	rule->false_alarm_calls = 0;
+	rule->called_back_weight = 4.0;
+	rule->history_prior = 5.0;
+	rule->max_own_factor = 2.5;
+	f->config.detector.baseline.history_settle_seconds = 28800;
+	reconfigure(f);
+	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
+	add_call_from(f, "op-7", "5045550002", T0 + SECONDS(1), SECONDS(4), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 0);
+	add_call_from(f, "op-7", "5045550003", T0 + SECONDS(2), SECONDS(3), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].kind, "firing");
+	assert_true(f->seen[0].own_factor == 1.0);
+	assert_true(fabs(f->seen[0].expected - 0.3) < 1e-12);
+	assert_true(fabs(f->seen[0].evidence - 3.0 * log(3.25)) < 1e-12);
+	assert_string_equal(f->seen[0].why,
+			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where 0.3 were expected "
+			    "(the rest of agency NOPD at the time of each call, times 1.00 for op-7's own history); "
+			    "0 callers rang back; evidence 3.5, alert at 3.0");
+}
+
 /* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
  * three callers off a minute apart (evidence 1.70, 3.39, 5.04 at cut_share 0.5). Its calls per
  * hour before each give h = 3.25, 3.54, then ln(10 * 4.31) = 3.76 instead of 6, so the third
@@ -711,6 +745,7 @@ static void test_sequential_hourly_threshold(void **state)
 	rule->max_own_factor = 2.5;
 	rule->false_alarm_hours = 10;
 	rule->rate_half_life_seconds = 3600;
+	f->config.detector.baseline.history_settle_seconds = 0; /* each call settles at once */
 	for (int pass = 0; pass < 2; pass++) {
 		reconfigure(f);
 		for (int k = 0; k <= 4; k++) {
@@ -1051,6 +1086,7 @@ int main(void)
 		TEST(test_several_rules),
 		TEST(test_peer_baseline_ignores_storm),
 		TEST(test_sequential_alert_explains),
+		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_repeat_caller_marks_hangup),

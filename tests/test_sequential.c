@@ -128,6 +128,42 @@ static void test_hourly_threshold(void **state)
 	assert_true(sequential_hourly_threshold(h_calls, 0, 3.0) == h_calls);
 }
 
+/* The own history: a call settles with settle_seconds as half-life, everything decays with the
+ * history's half-life; the own factor sees the settled sums only. */
+static void test_history_settles(void **state)
+{
+	struct sequential_history history = { .observed = 7, .expected = 7, .settling_observed = 7, .settling_expected = 7, .at_ms = INT64_MIN };
+	double week = 604800.0, factor = exp2(-28800.0 / week);
+
+	(void)state;
+	sequential_history_advance(&history, 0, week, 28800);
+	assert_true(history.observed == 0.0 && history.expected == 0.0 && history.settling_observed == 0.0 &&
+		    history.settling_expected == 0.0);
+	assert_int_equal(history.at_ms, 0);
+	sequential_history_add(&history, true, 0.1, 28800);
+	assert_true(history.observed == 0.0 && history.settling_observed == 1.0 && history.settling_expected == 0.1);
+	/* one settling half-life: half of it settled, all of it decayed by 2^(-8 h / 1 week) */
+	sequential_history_advance(&history, 28800000, week, 28800);
+	assert_close(history.observed, 0.5 * factor, 1e-15);
+	assert_close(history.expected, 0.05 * factor, 1e-15);
+	assert_close(history.settling_observed, 0.5 * factor, 1e-15);
+	assert_close(history.observed, 0.4837658892619458, 1e-15);
+	/* time does not run back */
+	sequential_history_advance(&history, 1000, week, 28800);
+	assert_int_equal(history.at_ms, 28800000);
+	sequential_history_advance(&history, 57600000, week, 28800);
+	assert_close(history.observed, 0.75 * factor * factor, 1e-15);
+	assert_close(history.settling_observed, 0.25 * factor * factor, 1e-15);
+	assert_close(sequential_own_factor(history.observed, history.expected, 5, 2.5),
+		     (0.75 * factor * factor + 5) / (0.075 * factor * factor + 5), 1e-15);
+	/* settle_seconds 0: settled at once */
+	sequential_history_add(&history, false, 0.2, 0);
+	assert_close(history.expected, 0.075 * factor * factor + 0.2, 1e-15);
+	assert_close(history.settling_expected, 0.025 * factor * factor, 1e-15);
+	sequential_history_advance(&history, 57600001, week, 0);
+	assert_true(history.settling_observed == 0.0 && history.settling_expected == 0.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_derivation),
 		cmocka_unit_test(test_calls_per_hour),
 		cmocka_unit_test(test_hourly_threshold),
+		cmocka_unit_test(test_history_settles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
