@@ -1040,7 +1040,7 @@ static void test_upgrade_from_previous_format(void **state)
 /* The segments in state_dir/journal, by first record, into firsts (sorted); returns how many. */
 static size_t list_segments(const char *state_dir, uint64_t *firsts, size_t max)
 {
-	char dir_path[PATH_MAX];
+	char dir_path[PATH_MAX + 16];
 	struct dirent *entry;
 	size_t count = 0;
 	DIR *dir;
