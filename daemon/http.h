@@ -65,6 +65,7 @@ struct http_state {
 	bool journal_degraded;
 	const char *degraded_reason; /* when degraded */
 	const struct guard_stats *guard; /* connections refused and closed by the slot limits */
+	const struct nats_stats *nats;   /* NATS JetStream (nats.h); NULL: nats.enabled is false */
 };
 
 /* Longest answer to an acknowledgement: the acknowledged notice, or an error. */
