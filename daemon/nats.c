@@ -66,6 +66,10 @@ struct nats {
 	size_t consumer_count;
 	pthread_t publisher;
 	bool publisher_started;
+	pthread_t starter;     /* connects and prepares the consumers, then starts the fetch threads */
+	bool starter_started;
+	natsOptions *options;
+	struct config config;  /* as at start (the starter thread's) */
 	int wake[2];           /* the threads write a byte; the loop reads */
 	struct event *wake_event;
 
@@ -73,6 +77,7 @@ struct nats {
 	pthread_cond_t room;   /* the inbound queue has room (fetch threads wait) */
 	pthread_cond_t notices_ready; /* the publisher waits */
 	bool stopping;
+	bool ready;            /* connected, consumers prepared: the publisher may publish */
 	bool woken;            /* a byte is in the pipe already */
 	struct nats_ring inbound;
 	uint32_t in_flight;    /* inbound + awaiting ack */
@@ -296,6 +301,38 @@ void nats_acknowledge(struct nats *nats, uint64_t durable_index)
 
 /* ---- fetch threads ------------------------------------------------------------------- */
 
+/* NATS subject matching: filter tokens "*" (one token) and a last ">" (one or more). */
+static bool nats_subject_matches(const char *filter, const char *subject)
+{
+	for (;;) {
+		size_t filter_len = strcspn(filter, "."), subject_len = strcspn(subject, ".");
+		if (filter_len == 1 && filter[0] == '>')
+			return subject_len > 0;
+		if (!(filter_len == 1 && filter[0] == '*') &&
+		    (filter_len != subject_len || strncmp(filter, subject, filter_len) != 0))
+			return false;
+		filter += filter_len;
+		subject += subject_len;
+		if (!*filter || !*subject)
+			return !*filter && !*subject;
+		filter++;
+		subject++;
+	}
+}
+
+/* With several nats.subjects the consumer reads every agency: is this message ours? */
+static bool nats_wanted(const struct nats *nats, natsMsg *msg)
+{
+	const char *subject = natsMsg_GetSubject(msg);
+
+	if (nats->config.nats.subject_count <= 1)
+		return true;
+	for (size_t i = 0; i < nats->config.nats.subject_count; i++)
+		if (nats_subject_matches(nats->config.nats.subjects[i], subject))
+			return true;
+	return false;
+}
+
 /* Wait for room in the inbound queue: how many messages may be fetched (0: stopping). */
 static int nats_wait_room(struct nats *nats)
 {
@@ -330,8 +367,19 @@ static void *nats_fetch_thread(void *arg)
 			natsMsgList_Destroy(&list);
 			continue;
 		}
+		uint64_t skipped = 0;
+		for (int i = 0; i < list.Count; i++)
+			if (!nats_wanted(nats, list.Msgs[i])) {
+				natsMsg_Ack(list.Msgs[i], NULL);
+				natsMsg_Destroy(list.Msgs[i]);
+				list.Msgs[i] = NULL;
+				skipped++;
+			}
 		pthread_mutex_lock(&nats->lock);
+		nats->stats.skipped += skipped;
 		for (int i = 0; i < list.Count; i++) {
+			if (!list.Msgs[i])
+				continue;
 			ring_push(&nats->inbound, (struct nats_item){ .msg = list.Msgs[i] });
 			list.Msgs[i] = NULL;
 			nats->in_flight++;
@@ -528,7 +576,7 @@ static void *nats_publisher_thread(void *arg)
 
 	pthread_mutex_lock(&nats->lock);
 	for (;;) {
-		while (!nats->stopping && nats->notices_count == 0)
+		while (!nats->stopping && (nats->notices_count == 0 || !nats->ready))
 			pthread_cond_wait(&nats->notices_ready, &nats->lock);
 		if (nats->stopping)
 			break;
@@ -723,54 +771,40 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 	return NATS_OK;
 }
 
+/*
+ * One durable consumer per cadmond, so that its events come in the stream's order (several
+ * consumers would interleave their agencies arbitrarily, and the center clock would then
+ * depend on it). One filter: the consumer's own. Several (nats-server 2.9 consumers take one
+ * filter): the consumer reads PREFIX.> and the fetch thread acknowledges and skips what no
+ * filter matches (counted in skipped).
+ */
 static int nats_subscribe(struct nats *nats, const struct config *config, char *why, size_t why_size)
 {
-	size_t filters = config->nats.subject_count ? config->nats.subject_count : 1;
+	struct nats_consumer *consumer = &nats->consumers[0];
+	jsSubOptions sub_options;
+	jsErrCode jerr = 0;
 
-	for (size_t i = 0; i < filters; i++) {
-		struct nats_consumer *consumer = &nats->consumers[i];
-		jsSubOptions sub_options;
-		jsErrCode jerr = 0;
-
-		consumer->nats = nats;
-		if (config->nats.subject_count)
-			snprintf(consumer->filter, sizeof consumer->filter, "%s", config->nats.subjects[i]);
-		else
-			snprintf(consumer->filter, sizeof consumer->filter, "%s.>", config->nats.events_subject_prefix);
-		if (filters == 1)
-			snprintf(consumer->name, sizeof consumer->name, "%s", config->nats.consumer);
-		else
-			snprintf(consumer->name, sizeof consumer->name, "%s-%zu", config->nats.consumer, i + 1);
-		nats->consumer_count = i + 1;
-		if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK)
-			return -1;
-		jsSubOptions_Init(&sub_options);
-		sub_options.Stream = config->nats.events_stream;
-		sub_options.Consumer = consumer->name;
-		if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL,
-				     &sub_options, &jerr) != NATS_OK) {
-			snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
-				 nats_GetLastError(NULL));
-			return -1;
-		}
-		log_msg(LOG_INFO, "nats: consuming %s from stream %s (durable consumer %s)", consumer->filter,
-			config->nats.events_stream, consumer->name);
+	consumer->nats = nats;
+	if (config->nats.subject_count == 1)
+		snprintf(consumer->filter, sizeof consumer->filter, "%s", config->nats.subjects[0]);
+	else
+		snprintf(consumer->filter, sizeof consumer->filter, "%s.>", config->nats.events_subject_prefix);
+	snprintf(consumer->name, sizeof consumer->name, "%s", config->nats.consumer);
+	nats->consumer_count = 1;
+	if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK)
+		return -1;
+	jsSubOptions_Init(&sub_options);
+	sub_options.Stream = config->nats.events_stream;
+	sub_options.Consumer = consumer->name;
+	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL, &sub_options,
+			     &jerr) != NATS_OK) {
+		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
+			 nats_GetLastError(NULL));
+		return -1;
 	}
-	return 0;
-}
-
-static int nats_start_threads(struct nats *nats)
-{
-	for (size_t i = 0; i < nats->consumer_count; i++) {
-		if (pthread_create(&nats->consumers[i].thread, NULL, nats_fetch_thread, &nats->consumers[i]) != 0)
-			return -1;
-		nats->consumers[i].started = true;
-	}
-	if (nats->settings.publish_alerts) {
-		if (pthread_create(&nats->publisher, NULL, nats_publisher_thread, nats) != 0)
-			return -1;
-		nats->publisher_started = true;
-	}
+	log_msg(LOG_INFO, "nats: consuming %s from stream %s (durable consumer %s)%s", consumer->filter,
+		config->nats.events_stream, consumer->name,
+		config->nats.subject_count > 1 ? ", keeping the subjects of nats.subjects" : "");
 	return 0;
 }
 
@@ -799,11 +833,110 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 	return nats->wake_event && event_add(nats->wake_event, NULL) == 0 ? 0 : -1;
 }
 
+/* Sleep ms unless stopping: false when stopping. */
+static bool nats_pause(struct nats *nats, uint32_t ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&nats->lock);
+	if (!nats->stopping)
+		pthread_cond_timedwait(&nats->room, &nats->lock, &until);
+	bool going_on = !nats->stopping;
+	pthread_mutex_unlock(&nats->lock);
+	return going_on;
+}
+
+/* Drop the subscriptions of a failed attempt. */
+static void nats_unsubscribe_all(struct nats *nats)
+{
+	for (size_t i = 0; i < nats->consumer_count; i++) {
+		natsSubscription_Destroy(nats->consumers[i].subscription);
+		nats->consumers[i].subscription = NULL;
+	}
+	nats->consumer_count = 0;
+}
+
+/* One attempt: connect (unless connected), the JetStream context, the consumers. */
+static int nats_try_start(struct nats *nats, char *why, size_t why_size)
+{
+	why[0] = '\0';
+	if (!nats->connection) {
+		natsStatus status = natsConnection_Connect(&nats->connection, nats->options);
+		if (status != NATS_OK) {
+			nats->connection = NULL;
+			snprintf(why, why_size, "cannot connect to %s%s: %s", nats->config.nats.servers[0],
+				 nats->config.nats.server_count > 1 ? " (or the other nats.servers)" : "",
+				 natsStatus_GetText(status));
+			return -1;
+		}
+		pthread_mutex_lock(&nats->lock);
+		nats->stats.connected = true;
+		wake_loop_locked(nats);
+		pthread_mutex_unlock(&nats->lock);
+	}
+	if (!nats->js && natsConnection_JetStream(&nats->js, nats->connection, NULL) != NATS_OK) {
+		nats->js = NULL;
+		snprintf(why, why_size, "JetStream: %s", nats_GetLastError(NULL));
+		return -1;
+	}
+	if (nats_subscribe(nats, &nats->config, why, why_size) < 0) {
+		nats_unsubscribe_all(nats);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Connecting and preparing the consumers happens here, off the event loop: a cluster that is
+ * down, or electing a leader after losing a node, must not hold up cadmond's start or its TCP
+ * feed. Tried every nats.reconnect_wait_ms until it works (logged the first time and every
+ * NATS_START_LOG_EVERY attempts); then the fetch threads start and notices may be published.
+ */
+static void *nats_starter_thread(void *arg)
+{
+	struct nats *nats = arg;
+	char why[512];
+
+	for (uint64_t attempt = 0;; attempt++) {
+		if (nats_try_start(nats, why, sizeof why) == 0)
+			break;
+		if (attempt % NATS_START_LOG_EVERY == 0)
+			log_msg(LOG_WARNING, "nats: %s; trying again every %" PRIu32 " ms", why,
+				nats->settings.reconnect_wait_ms);
+		if (attempt == 0) { /* the loop raises receiver_down for nats while it lasts */
+			pthread_mutex_lock(&nats->lock);
+			wake_loop_locked(nats);
+			pthread_mutex_unlock(&nats->lock);
+		}
+		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
+			return NULL;
+	}
+	for (size_t i = 0; i < nats->consumer_count; i++) {
+		if (pthread_create(&nats->consumers[i].thread, NULL, nats_fetch_thread, &nats->consumers[i]) != 0) {
+			log_msg(LOG_ERR, "nats: cannot start a fetch thread: consumer %s is not read", nats->consumers[i].name);
+			continue;
+		}
+		nats->consumers[i].started = true;
+	}
+	pthread_mutex_lock(&nats->lock);
+	nats->ready = true;
+	pthread_cond_broadcast(&nats->notices_ready);
+	pthread_mutex_unlock(&nats->lock);
+	return NULL;
+}
+
 struct nats *nats_new(struct event_base *base, struct engine *engine, const struct config *config,
 		      const struct nats_hooks *hooks, char *why, size_t why_size)
 {
 	struct nats *nats = calloc(1, sizeof *nats);
-	natsOptions *options = NULL;
+	char directory[CONFIG_PATH_MAX], ignored[256];
 
 	why[0] = '\0';
 	if (!nats) {
@@ -813,6 +946,7 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 	nats->base = base;
 	nats->engine = engine;
 	nats->hooks = *hooks;
+	nats->config = *config;
 	nats->wake[0] = nats->wake[1] = -1;
 	pthread_mutex_init(&nats->lock, NULL);
 	pthread_cond_init(&nats->room, NULL);
@@ -822,31 +956,21 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 		nats_free(nats);
 		return NULL;
 	}
-	if (nats_options(nats, config, &options, why, why_size) != NATS_OK) {
+	if (nats_options(nats, config, &nats->options, why, why_size) != NATS_OK) {
 		nats_free(nats);
 		return NULL;
 	}
-	natsStatus status = natsConnection_Connect(&nats->connection, options);
-	natsOptions_Destroy(options);
-	if (status != NATS_OK) {
-		snprintf(why, why_size, "nats: cannot connect to %s%s: %s", config->nats.servers[0],
-			 config->nats.server_count > 1 ? " (or the other nats.servers)" : "", natsStatus_GetText(status));
-		nats_free(nats);
-		return NULL;
-	}
-	nats->stats.connected = true;
-	char directory[CONFIG_PATH_MAX];
-	char ignored[256];
 	if (statedir_resolve(config, directory, sizeof directory, ignored, sizeof ignored) == 0)
 		snprintf(nats->published_path, sizeof nats->published_path, "%s/%s", directory, NATS_PUBLISHED_FILE);
 	nats_publish_history(nats, hooks->history);
-	if (natsConnection_JetStream(&nats->js, nats->connection, NULL) != NATS_OK ||
-	    nats_subscribe(nats, config, why, why_size) < 0 || nats_start_threads(nats) < 0) {
-		if (!why[0])
-			snprintf(why, why_size, "nats: cannot start: %s", nats_GetLastError(NULL));
+	if (pthread_create(&nats->starter, NULL, nats_starter_thread, nats) != 0 ||
+	    (nats->starter_started = true, nats->settings.publish_alerts &&
+	     pthread_create(&nats->publisher, NULL, nats_publisher_thread, nats) != 0)) {
+		snprintf(why, why_size, "nats: cannot start its threads");
 		nats_free(nats);
 		return NULL;
 	}
+	nats->publisher_started = nats->settings.publish_alerts;
 	return nats;
 }
 
@@ -859,6 +983,10 @@ void nats_stop(struct nats *nats)
 	pthread_cond_broadcast(&nats->room);
 	pthread_cond_broadcast(&nats->notices_ready);
 	pthread_mutex_unlock(&nats->lock);
+	if (nats->starter_started) {
+		pthread_join(nats->starter, NULL);
+		nats->starter_started = false;
+	}
 	for (size_t i = 0; i < nats->consumer_count; i++)
 		if (nats->consumers[i].started) {
 			pthread_join(nats->consumers[i].thread, NULL);
@@ -892,6 +1020,7 @@ void nats_free(struct nats *nats)
 	free(nats->notices);
 	jsCtx_Destroy(nats->js);
 	natsConnection_Destroy(nats->connection);
+	natsOptions_Destroy(nats->options);
 	if (nats->wake_event)
 		event_free(nats->wake_event);
 	if (nats->wake[0] >= 0)

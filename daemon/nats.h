@@ -16,8 +16,9 @@
  * NATS JetStream in and out (docs/scale-out.md), with cnats (libnats).
  *
  * Threads. cnats runs its own threads (reading the connection, reconnecting, callbacks).
- * Nothing of the engine or the journal is touched from them: a fetch thread per consumer
- * pulls batches (natsSubscription_Fetch, blocking at most NATS_FETCH_WAIT_MS) into a bounded
+ * Nothing of the engine or the journal is touched from them: a starter thread connects and
+ * prepares the durable consumer (retrying while the cluster cannot be reached, so that the
+ * TCP feed works meanwhile), then a fetch thread pulls batches (natsSubscription_Fetch, blocking at most NATS_FETCH_WAIT_MS) into a bounded
  * queue and writes one byte to a pipe that the libevent loop watches; the loop thread takes
  * the messages from the queue and processes them exactly as a TCP feed line (journaled, then
  * engine_process_from). The queue and the messages awaiting their acknowledgement together
@@ -53,6 +54,8 @@
 
 /* Longest a fetch blocks before it looks at the stop flag again. */
 #define NATS_FETCH_WAIT_MS 500
+/* While the cluster cannot be reached at start, one log line per this many attempts. */
+#define NATS_START_LOG_EVERY 30
 /* Header naming the publishing source, and its numbering's epoch. */
 #define NATS_HEADER_SOURCE "Cadmon-Source"
 #define NATS_HEADER_EPOCH "Cadmon-Epoch"
@@ -64,6 +67,7 @@ struct nats_stats {
 	uint64_t unnamed;         /* messages without a Cadmon-Source header */
 	uint64_t too_long;        /* messages over feed.max_line_bytes: rejected */
 	uint64_t fetch_errors;    /* fetches that failed other than by timeout */
+	uint64_t skipped;         /* messages of subjects no nats.subjects filter matches */
 	uint64_t alerts_published;   /* notices the alerts stream acknowledged */
 	uint64_t alerts_duplicates;  /* of which the stream already had (Nats-Msg-Id) */
 	uint64_t alerts_dropped;     /* notices not queued: nats.max_alert_queue full */

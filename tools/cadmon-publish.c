@@ -6,7 +6,8 @@
  * Cadmon-Epoch) and Nats-Msg-Id SOURCE:SEQ, so that JetStream drops a resend within its
  * duplicate window. A line without "seq" gets the next number (after the previous line's).
  * The agency is the line's "agency", or its call's (remembered from the call_start), or
- * "_none". Publishes are asynchronous, at most --max-pending awaiting their PubAck; at the
+ * "_none". The source is the line's own "source" field when it has one (a file merging
+ * several CADs), else --source or the input's hello line. Publishes are asynchronous, at most --max-pending awaiting their PubAck; at the
  * first failure no further line is published, and the exit status is 1 with the number of
  * the first line not acknowledged.
  */
@@ -18,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <nats/nats.h>
 
 #define PUBLISH_LINE_MAX (1u << 20)
-#define PUBLISH_CALLS 65536 /* call_id -> agency slots (a lossy cache: a newer call takes the slot) */
+#define PUBLISH_CALLS 65536 /* call_id -> agency slots, open addressing */
+#define PUBLISH_CALL_PROBES 16 /* slots tried per call; all taken: the first is reused */
 #define PUBLISH_NAME_MAX 65
 #define PUBLISH_SUBJECT_MAX 256
 
@@ -41,6 +45,7 @@ struct options {
 	int64_t duplicate_window_seconds;
 	int64_t max_pending;
 	int64_t timeout_ms;
+	int64_t retry_seconds;
 };
 
 struct call_slot {
@@ -59,7 +64,9 @@ struct publisher {
 	pthread_mutex_t lock;
 	uint64_t skipped; /* lines that are not JSON objects, or without a source */
 	/* under lock, from the PubAck handler */
-	uint64_t acknowledged, duplicates, failed, first_failed_line;
+	uint64_t acknowledged, duplicates, failed, first_failed_line, retried;
+	natsMsg **retry;        /* publishes that failed, to send again in line order */
+	size_t retry_count, retry_capacity;
 	char first_error[256];
 };
 
@@ -82,6 +89,8 @@ static void usage(FILE *out)
 		"  --alerts-prefix SUBJ   with --create-stream: alerts subject prefix (cadmon.alerts)\n"
 		"  --max-pending N        publishes awaiting their PubAck at most (256)\n"
 		"  --timeout-ms MS        wait for a PubAck this long (5000)\n"
+		"  --retry-seconds S      send a line that got no PubAck again, in order, for up to S\n"
+		"                         seconds (a leader election, a node down) before giving up (30)\n"
 		"  -h, --help             show this help\n"
 		"Exit status: 0 when every line was acknowledged, 1 otherwise (a summary on stderr), 2 on usage.\n");
 }
@@ -110,6 +119,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{ "alerts-prefix", required_argument, NULL, 'P' },
 		{ "max-pending", required_argument, NULL, 'm' },
 		{ "timeout-ms", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
+		{ "retry-seconds", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t number;
@@ -118,7 +128,8 @@ static int parse_options(int argc, char **argv, struct options *options)
 	*options = (struct options){ .servers = "nats://127.0.0.1:4222", .prefix = "cadmon.events",
 				     .stream = "CADMON_EVENTS", .alerts_stream = "CADMON_ALERTS",
 				     .alerts_prefix = "cadmon.alerts", .replicas = 1, .max_age_seconds = 86400,
-				     .duplicate_window_seconds = 600, .max_pending = 256, .timeout_ms = 5000 };
+				     .duplicate_window_seconds = 600, .max_pending = 256, .timeout_ms = 5000,
+				     .retry_seconds = 30 };
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 's': options->servers = optarg; break;
@@ -135,10 +146,11 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'd':
 		case 'm':
 		case 'T':
-			if (parse_int(optarg, 1, c == 'r' ? 5 : INT32_MAX, &number) < 0) {
+		case 'R':
+			if (parse_int(optarg, c == 'R' ? 0 : 1, c == 'r' ? 5 : INT32_MAX, &number) < 0) {
 				fprintf(stderr, "cadmon-publish: --%s: not a number in range: %s\n",
 					c == 'r' ? "replicas" : c == 'a' ? "max-age" : c == 'd' ? "duplicate-window"
-					: c == 'm' ? "max-pending" : "timeout-ms", optarg);
+					: c == 'm' ? "max-pending" : c == 'R' ? "retry-seconds" : "timeout-ms", optarg);
 				return -1;
 			}
 			if (c == 'r') options->replicas = (int)number;
@@ -146,6 +158,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 			if (c == 'd') options->duplicate_window_seconds = number;
 			if (c == 'm') options->max_pending = number;
 			if (c == 'T') options->timeout_ms = number;
+			if (c == 'R') options->retry_seconds = number;
 			break;
 		default: usage(stderr); return -1;
 		}
@@ -195,15 +208,27 @@ static const char *line_agency(struct publisher *publisher, struct json_object *
 	const char *agency = string_field(object, "agency"), *call_id = string_field(object, "call_id");
 	struct call_slot *slot;
 
+	size_t home;
+
 	if (!call_id || strlen(call_id) >= PUBLISH_NAME_MAX)
 		return agency;
-	slot = &publisher->calls[call_hash(call_id)];
+	home = call_hash(call_id);
+	slot = NULL;
+	for (size_t probe = 0; probe < PUBLISH_CALL_PROBES; probe++) {
+		struct call_slot *candidate = &publisher->calls[(home + probe) % PUBLISH_CALLS];
+		if (strcmp(candidate->call_id, call_id) == 0 || !candidate->call_id[0]) {
+			slot = candidate;
+			break;
+		}
+	}
 	if (agency && strlen(agency) < PUBLISH_NAME_MAX) {
+		if (!slot)
+			slot = &publisher->calls[home];
 		snprintf(slot->call_id, sizeof slot->call_id, "%s", call_id);
 		snprintf(slot->agency, sizeof slot->agency, "%s", agency);
 		return agency;
 	}
-	return strcmp(slot->call_id, call_id) == 0 ? slot->agency : NULL;
+	return slot && slot->call_id[0] ? slot->agency : NULL;
 }
 
 static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
@@ -216,6 +241,9 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
 	if (pa) {
 		publisher->acknowledged++;
 		publisher->duplicates += pa->Duplicate;
+	} else if (publisher->retry_count < publisher->retry_capacity) {
+		publisher->retry[publisher->retry_count++] = msg; /* sent again by resend_failed */
+		msg = NULL;
 	} else {
 		uint64_t number = 0;
 		publisher->failed++;
@@ -237,6 +265,104 @@ static bool publishing_failed(struct publisher *publisher)
 	bool failed = publisher->failed > 0;
 	pthread_mutex_unlock(&publisher->lock);
 	return failed;
+}
+
+static uint64_t msg_line(natsMsg *msg)
+{
+	const char *line = NULL;
+
+	return natsMsgHeader_Get(msg, "Cadmon-Line", &line) == NATS_OK && line ? strtoull(line, NULL, 10) : 0;
+}
+
+static int by_line(const void *a, const void *b)
+{
+	uint64_t x = msg_line(*(natsMsg *const *)a), y = msg_line(*(natsMsg *const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Send one message synchronously until the stream takes it or the retry time is over. */
+static bool resend_one(struct publisher *publisher, natsMsg *msg, int64_t deadline_ms, char *why, size_t why_size)
+{
+	for (;;) {
+		jsPubAck *ack = NULL;
+		jsErrCode jerr = 0;
+		natsStatus status = js_PublishMsg(&ack, publisher->js, msg, NULL, &jerr);
+		if (status == NATS_OK) {
+			pthread_mutex_lock(&publisher->lock);
+			publisher->acknowledged++;
+			publisher->duplicates += ack->Duplicate;
+			publisher->retried++;
+			pthread_mutex_unlock(&publisher->lock);
+			jsPubAck_Destroy(ack);
+			return true;
+		}
+		snprintf(why, why_size, "%s", natsStatus_GetText(status));
+		if (now_ms() >= deadline_ms)
+			return false;
+		usleep(250 * 1000);
+	}
+}
+
+/*
+ * Lines that got no PubAck (a leader election, a node down): once every publish in flight
+ * has its answer, send them again in line order, each until the stream takes it. A resend
+ * of a line the stream did store is dropped by its Nats-Msg-Id. The order is kept when the
+ * failures are the last lines in flight (a failover fails them all); a line that failed while
+ * a later one was stored lands after it, and cadmond then drops it as a resend (docs/scale-out.md).
+ */
+static void resend_failed(struct publisher *publisher)
+{
+	jsPubOptions wait;
+	int64_t deadline_ms = now_ms() + publisher->options.retry_seconds * 1000;
+	char why[256] = "";
+
+	jsPubOptions_Init(&wait);
+	wait.MaxWait = publisher->options.timeout_ms;
+	js_PublishAsyncComplete(publisher->js, &wait);
+	pthread_mutex_lock(&publisher->lock);
+	size_t count = publisher->retry_count;
+	publisher->retry_count = 0;
+	natsMsg **messages = malloc((count ? count : 1) * sizeof *messages);
+	if (messages && count)
+		memcpy(messages, publisher->retry, count * sizeof *messages);
+	pthread_mutex_unlock(&publisher->lock);
+	if (!messages || count == 0) {
+		free(messages);
+		return;
+	}
+	qsort(messages, count, sizeof *messages, by_line);
+	for (size_t i = 0; i < count; i++) {
+		if (!publishing_failed(publisher) && resend_one(publisher, messages[i], deadline_ms, why, sizeof why)) {
+			natsMsg_Destroy(messages[i]);
+			continue;
+		}
+		pthread_mutex_lock(&publisher->lock);
+		publisher->failed++;
+		if (!publisher->first_failed_line) {
+			publisher->first_failed_line = msg_line(messages[i]);
+			snprintf(publisher->first_error, sizeof publisher->first_error, "%s", why[0] ? why : "not sent");
+		}
+		pthread_mutex_unlock(&publisher->lock);
+		natsMsg_Destroy(messages[i]);
+	}
+	free(messages);
+}
+
+static bool resend_due(struct publisher *publisher)
+{
+	pthread_mutex_lock(&publisher->lock);
+	bool due = publisher->retry_count > 0;
+	pthread_mutex_unlock(&publisher->lock);
+	return due;
 }
 
 /* The hello line names the source (and epoch) unless --source did. True when it was one. */
@@ -295,8 +421,12 @@ static int publish_line(struct publisher *publisher, const char *line, size_t le
 		json_object_put(object);
 		return 0;
 	}
-	if (!publisher->source[0]) {
-		fprintf(stderr, "cadmon-publish: line %" PRIu64 ": no source: give --source or a hello line first\n",
+	char source[PUBLISH_NAME_MAX];
+	const char *own = string_field(object, "source");
+	snprintf(source, sizeof source, "%s", own && strlen(own) < PUBLISH_NAME_MAX ? own : own ? "" : publisher->source);
+	if (!source[0]) {
+		fprintf(stderr, "cadmon-publish: line %" PRIu64 ": no source: give --source, a hello line first, or "
+			"a \"source\" of 1 to 64 bytes in the line\n",
 			publisher->line_number);
 		json_object_put(object);
 		publisher->skipped++;
@@ -308,14 +438,14 @@ static int publish_line(struct publisher *publisher, const char *line, size_t le
 	json_object_put(object);
 	if (!data)
 		return -1;
-	snprintf(msg_id, sizeof msg_id, "%s:%" PRIu64, publisher->source, seq);
+	snprintf(msg_id, sizeof msg_id, "%s:%" PRIu64, source, seq);
 	snprintf(number, sizeof number, "%" PRIu64, publisher->line_number);
 	status = natsMsg_Create(&msg, subject, NULL, data, (int)strlen(data));
 	free(data);
 	if (status == NATS_OK)
 		status = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id);
 	if (status == NATS_OK)
-		status = natsMsgHeader_Set(msg, "Cadmon-Source", publisher->source);
+		status = natsMsgHeader_Set(msg, "Cadmon-Source", source);
 	if (status == NATS_OK && publisher->options.epoch)
 		status = natsMsgHeader_Set(msg, "Cadmon-Epoch", publisher->options.epoch);
 	if (status == NATS_OK)
@@ -372,9 +502,15 @@ static int connect_publisher(struct publisher *publisher)
 	natsOptions *options = NULL;
 	jsOptions js_options;
 	natsStatus status = natsOptions_Create(&options);
+	char *servers = strdup(publisher->options.servers), *save = NULL;
+	const char *urls[16];
+	int count = 0;
 
+	for (char *url = servers ? strtok_r(servers, ",", &save) : NULL; url && count < 16; url = strtok_r(NULL, ",", &save))
+		urls[count++] = url;
 	if (status == NATS_OK)
-		status = natsOptions_SetURL(options, publisher->options.servers);
+		status = count > 0 ? natsOptions_SetServers(options, urls, count) : NATS_INVALID_ARG;
+	free(servers);
 	if (status == NATS_OK)
 		status = natsOptions_SetMaxReconnect(options, -1);
 	if (status == NATS_OK)
@@ -415,6 +551,8 @@ static void publish_input(struct publisher *publisher)
 		line[len] = '\0';
 		if (publish_line(publisher, line, len) < 0)
 			break;
+		if (resend_due(publisher))
+			resend_failed(publisher);
 	}
 	free(line);
 }
@@ -429,7 +567,9 @@ int main(int argc, char **argv)
 		return 2;
 	if (publisher.options.source)
 		snprintf(publisher.source, sizeof publisher.source, "%s", publisher.options.source);
-	if (!(publisher.calls = calloc(PUBLISH_CALLS, sizeof *publisher.calls)) ||
+	publisher.retry_capacity = (size_t)publisher.options.max_pending + 16;
+	if (!(publisher.retry = calloc(publisher.retry_capacity, sizeof *publisher.retry)) ||
+	    !(publisher.calls = calloc(PUBLISH_CALLS, sizeof *publisher.calls)) ||
 	    connect_publisher(&publisher) < 0)
 		goto out;
 	if (publisher.options.create_stream &&
@@ -441,6 +581,7 @@ int main(int argc, char **argv)
 	publish_input(&publisher);
 	jsPubOptions_Init(&wait);
 	wait.MaxWait = publisher.options.timeout_ms;
+	resend_failed(&publisher);
 	if (js_PublishAsyncComplete(publisher.js, &wait) != NATS_OK) {
 		natsMsgList pending = { 0 };
 		if (js_PublishAsyncGetPendingList(&pending, publisher.js) == NATS_OK) {
@@ -454,8 +595,8 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_lock(&publisher.lock);
 	fprintf(stderr, "cadmon-publish: %" PRIu64 " lines published and acknowledged (%" PRIu64 " duplicates), %" PRIu64
-		" failed, %" PRIu64 " skipped", publisher.acknowledged, publisher.duplicates, publisher.failed,
-		publisher.skipped);
+		" failed, %" PRIu64 " skipped, %" PRIu64 " sent again", publisher.acknowledged, publisher.duplicates,
+		publisher.failed, publisher.skipped, publisher.retried);
 	if (publisher.failed && publisher.first_failed_line)
 		fprintf(stderr, "; first line not acknowledged: %" PRIu64 " (%s)", publisher.first_failed_line,
 			publisher.first_error);
@@ -466,6 +607,7 @@ out:
 	jsCtx_Destroy(publisher.js);
 	natsConnection_Destroy(publisher.connection);
 	free(publisher.calls);
+	free(publisher.retry);
 	nats_Close();
 	return rc;
 }
