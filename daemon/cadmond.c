@@ -1171,9 +1171,10 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
 	subscribers_set_auth(cadmond->subscribers, cadmond->auth);
-	if (cadmond_setup_nats(cadmond, why, why_size) < 0)
-		return -EINVAL;
-	return cadmond_setup_listeners(cadmond, why, why_size);
+	int rc = cadmond_setup_listeners(cadmond, why, why_size);
+	if (rc < 0)
+		return rc;
+	return cadmond_setup_nats(cadmond, why, why_size) < 0 ? -EINVAL : 0; /* consumed once all listens */
 }
 
 struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,

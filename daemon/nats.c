@@ -78,6 +78,7 @@ struct nats {
 	pthread_cond_t notices_ready; /* the publisher waits */
 	bool stopping;
 	bool ready;            /* connected, consumers prepared: the publisher may publish */
+	bool closed;           /* cnats made its last callback (the closed one) */
 	bool woken;            /* a byte is in the pipe already */
 	struct nats_ring inbound;
 	uint32_t in_flight;    /* inbound + awaiting ack */
@@ -648,6 +649,36 @@ static void nats_on_reconnected(natsConnection *connection, void *closure)
 	pthread_mutex_unlock(&nats->lock);
 }
 
+/* The connection is closed: cnats calls nothing of ours after this (nats_free waits for it). */
+static void nats_on_closed(natsConnection *connection, void *closure)
+{
+	struct nats *nats = closure;
+
+	(void)connection;
+	pthread_mutex_lock(&nats->lock);
+	nats->closed = true;
+	pthread_cond_broadcast(&nats->room);
+	pthread_mutex_unlock(&nats->lock);
+}
+
+/* Close the connection and wait (at most NATS_CLOSE_WAIT_MS) until cnats has made its last
+ * callback, so that none runs after nats is freed. */
+static void nats_close_connection(struct nats *nats)
+{
+	struct timespec until;
+
+	if (!nats->connection)
+		return;
+	natsConnection_Close(nats->connection);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += NATS_CLOSE_WAIT_MS / 1000;
+	pthread_mutex_lock(&nats->lock);
+	while (!nats->closed)
+		if (pthread_cond_timedwait(&nats->room, &nats->lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&nats->lock);
+}
+
 /* The first line of a token file, without its line ending. */
 static int read_token(const char *path, char *token, size_t size, char *why, size_t why_size)
 {
@@ -712,6 +743,8 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 		status = natsOptions_SetDisconnectedCB(options, nats_on_disconnected, nats);
 	if (status == NATS_OK)
 		status = natsOptions_SetReconnectedCB(options, nats_on_reconnected, nats);
+	if (status == NATS_OK)
+		status = natsOptions_SetClosedCB(options, nats_on_closed, nats);
 	if (status == NATS_OK)
 		status = nats_set_auth(options, config, why, why_size);
 	if (status != NATS_OK) {
@@ -1019,6 +1052,7 @@ void nats_free(struct nats *nats)
 		notice_free(&nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue]);
 	free(nats->notices);
 	jsCtx_Destroy(nats->js);
+	nats_close_connection(nats);
 	natsConnection_Destroy(nats->connection);
 	natsOptions_Destroy(nats->options);
 	if (nats->wake_event)

@@ -54,6 +54,8 @@
 
 /* Longest a fetch blocks before it looks at the stop flag again. */
 #define NATS_FETCH_WAIT_MS 500
+/* At exit, how long cnats may take to make its last callback once the connection is closed. */
+#define NATS_CLOSE_WAIT_MS 2000
 /* While the cluster cannot be reached at start, one log line per this many attempts. */
 #define NATS_START_LOG_EVERY 30
 /* Header naming the publishing source, and its numbering's epoch. */
