@@ -160,6 +160,12 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 	free(text);
 	if (rc == 0)
 		rc = auth_check_config(config, errors);
+	if (rc == 0 && config->nats.enabled && !nats_available()) {
+		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: nats.enabled: this cadmond was built without NATS "
+			 "support (libnats-dev; meson option nats)", path);
+		errors->count = 1;
+		rc = -EINVAL;
+	}
 	return rc;
 }
 
