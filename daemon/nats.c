@@ -91,6 +91,7 @@ struct nats {
 
 	/* loop thread only */
 	struct nats_ring awaiting_ack;
+	uint64_t last_record_index; /* of the last line journaled */
 	bool down_announced;
 	struct log_limit drop_log;
 };
@@ -209,9 +210,12 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 		if (nats->hooks.append_reject)
 			nats->hooks.append_reject(nats->hooks.ctx, EVENT_REJECT_LINE_TOO_LONG);
 		engine_count_reject(nats->engine, EVENT_REJECT_LINE_TOO_LONG);
-		return 0;
+		/* nothing to keep: acknowledged with the next commit, not held until all is durable */
+		return nats->last_record_index ? nats->last_record_index : 1;
 	}
 	uint64_t record_index = nats->hooks.append_line(nats->hooks.ctx, &origin, data ? data : "", len);
+	if (record_index)
+		nats->last_record_index = record_index;
 	engine_process_from(nats->engine, &origin, data ? data : "", len, &verdict);
 	if (verdict.reject != EVENT_OK)
 		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s (source %s): rejected: %s: %s",
