@@ -17,6 +17,7 @@
 #include <nats/nats.h>
 
 #include "log.h"
+#include "nats_subject.h"
 #include "statedir.h"
 
 /* A message taken from a consumer, and then the journal record it waits for. */
@@ -307,7 +308,7 @@ void nats_acknowledge(struct nats *nats, uint64_t durable_index)
 /* ---- fetch threads ------------------------------------------------------------------- */
 
 /* NATS subject matching: filter tokens "*" (one token) and a last ">" (one or more). */
-static bool nats_subject_matches(const char *filter, const char *subject)
+static bool nats_filter_matches(const char *filter, const char *subject)
 {
 	for (;;) {
 		size_t filter_len = strcspn(filter, "."), subject_len = strcspn(subject, ".");
@@ -333,7 +334,7 @@ static bool nats_wanted(const struct nats *nats, natsMsg *msg)
 	if (nats->config.nats.subject_count <= 1)
 		return true;
 	for (size_t i = 0; i < nats->config.nats.subject_count; i++)
-		if (nats_subject_matches(nats->config.nats.subjects[i], subject))
+		if (nats_filter_matches(nats->config.nats.subjects[i], subject))
 			return true;
 	return false;
 }
@@ -406,20 +407,6 @@ static void notice_free(struct nats_notice *notice)
 	memset(notice, 0, sizeof *notice);
 }
 
-/* A subject token for an agency: NATS-safe (no '.', '*', '>', whitespace or control), "_none" when empty. */
-static void agency_token(const char *agency, char *out, size_t size)
-{
-	size_t used = 0;
-
-	if (!agency || !agency[0]) {
-		snprintf(out, size, "_none");
-		return;
-	}
-	for (const char *c = agency; *c && used + 1 < size; c++)
-		out[used++] = ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '.' || *c == '*' || *c == '>') ? '_' : *c;
-	out[used] = '\0';
-}
-
 static const char *object_string(struct json_object *object, const char *key)
 {
 	struct json_object *value;
@@ -443,7 +430,7 @@ static int notice_of(const struct nats *nats, const char *json, size_t len, stru
 	if (strcmp(object_string(object, "type"), "system") == 0)
 		snprintf(token, sizeof token, "_system");
 	else
-		agency_token(object_string(object, "agency"), token, sizeof token);
+		nats_subject_agency_token(object_string(object, "agency"), token, sizeof token);
 	snprintf(text, sizeof text, "%s.%s", nats->settings.alerts_prefix, token);
 	notice->subject = strdup(text);
 	snprintf(text, sizeof text, "%s:%s:%s", object_string(object, "alert_id"), object_string(object, "alert"),

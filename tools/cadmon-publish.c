@@ -25,6 +25,8 @@
 #include <json-c/json.h>
 #include <nats/nats.h>
 
+#include "nats_subject.h"
+
 #define PUBLISH_LINE_MAX (1u << 20)
 #define PUBLISH_CALLS 65536 /* call_id -> agency slots, open addressing */
 #define PUBLISH_CALL_PROBES 16 /* slots tried per call; all taken: the first is reused */
@@ -168,20 +170,6 @@ static int parse_options(int argc, char **argv, struct options *options)
 		return -1;
 	}
 	return 0;
-}
-
-/* A subject token for an agency, as cadmond's alerts use (daemon/nats.c agency_token). */
-static void agency_token(const char *agency, char *out, size_t size)
-{
-	size_t used = 0;
-
-	if (!agency || !agency[0]) {
-		snprintf(out, size, "_none");
-		return;
-	}
-	for (const char *c = agency; *c && used + 1 < size; c++)
-		out[used++] = ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '.' || *c == '*' || *c == '>') ? '_' : *c;
-	out[used] = '\0';
 }
 
 static size_t call_hash(const char *call_id)
@@ -432,7 +420,7 @@ static int publish_line(struct publisher *publisher, const char *line, size_t le
 		publisher->skipped++;
 		return 0;
 	}
-	agency_token(line_agency(publisher, object), token, sizeof token);
+	nats_subject_agency_token(line_agency(publisher, object), token, sizeof token);
 	snprintf(subject, sizeof subject, "%s.%s", publisher->options.prefix, token);
 	data = numbered_line(publisher, object, line, len, &seq);
 	json_object_put(object);
