@@ -93,6 +93,8 @@ struct nats {
 	/* loop thread only */
 	struct nats_ring awaiting_ack;
 	uint64_t last_record_index; /* of the last line journaled */
+	const struct replay_history *history; /* notices to publish again after a restart... */
+	uint64_t republish_after, republish_until; /* ...those in (after, until] */
 	bool down_announced;
 	struct log_limit drop_log;
 };
@@ -152,6 +154,8 @@ static void wake_loop_locked(struct nats *nats)
 }
 
 /* ---- events in (loop thread) --------------------------------------------------------- */
+
+static void nats_republish(struct nats *nats);
 
 /* The host time JetStream stored the message, ms; the host clock when it has none. */
 static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered)
@@ -288,6 +292,7 @@ void nats_acknowledge(struct nats *nats, uint64_t durable_index)
 
 	if (!nats)
 		return;
+	nats_republish(nats);
 	for (struct nats_item *item; (item = ring_front(&nats->awaiting_ack));) {
 		if (durable_index != UINT64_MAX && (item->record_index == 0 || item->record_index > durable_index))
 			break;
@@ -554,11 +559,22 @@ static void nats_publish_history(struct nats *nats, const struct replay_history 
 	if (after < newest)
 		log_msg(LOG_INFO, "nats: publishing notices %" PRIu64 " to %" PRIu64 " again (the alerts stream "
 			"collapses the ones it has)", after + 1, newest);
-	while (after < newest) {
-		uint64_t read = history->read(history->ctx, after, 1u << 20, nats_emit_history, nats);
-		if (read <= after)
-			break;
-		after = read;
+	nats->history = history;
+	nats->republish_after = after;
+	nats->republish_until = newest;
+	nats_republish(nats);
+}
+
+/* Go on with the notices to publish again: those recovery delivered are journaled only by
+ * the first commit, so what the history cannot give yet is read after each commit. */
+static void nats_republish(struct nats *nats)
+{
+	while (nats->history && nats->republish_after < nats->republish_until) {
+		uint64_t read = nats->history->read(nats->history->ctx, nats->republish_after, 1u << 20,
+						    nats_emit_history, nats);
+		if (read <= nats->republish_after)
+			return;
+		nats->republish_after = read;
 	}
 }
 
