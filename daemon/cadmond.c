@@ -33,6 +33,7 @@
 #include "guard.h"
 #include "listener.h"
 #include "log.h"
+#include "nats.h"
 #include "receivers.h"
 #include "reload.h"
 #include "replay.h"
@@ -62,6 +63,8 @@ struct cadmond {
 	struct auth *auth;          /* tokens of consoles and HTTP clients; off without tokens */
 	struct streams *streams;    /* GET /api/stream */
 	struct tls_server *tls;     /* when a listener serves TLS: the context of new connections */
+	struct nats *nats;          /* nats.enabled: JetStream in and out; NULL otherwise */
+	struct nats_stats nats_stats; /* a copy for /metrics */
 	int64_t health_due_us;      /* when the health timer should run next (monotonic) */
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
@@ -163,6 +166,12 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 	free(text);
 	if (rc == 0)
 		rc = auth_check_config(config, errors);
+	if (rc == 0 && config->nats.enabled && !nats_available()) {
+		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: nats.enabled: this cadmond was built without NATS "
+			 "support (libnats-dev; meson option nats)", path);
+		errors->count = 1;
+		rc = -EINVAL;
+	}
 	return rc;
 }
 
@@ -486,6 +495,11 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
 	out->guard = guard_stats(cadmond->guard);
 	out->i3 = cadmond->i3 ? i3_server_stats(cadmond->i3) : NULL;
+	out->nats = NULL;
+	if (cadmond->nats) {
+		nats_stats(cadmond->nats, &cadmond->nats_stats);
+		out->nats = &cadmond->nats_stats;
+	}
 }
 
 /* POST /LogEvents, authorized (i3_server.h). */
@@ -596,6 +610,8 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 		streams_broadcast(cadmond->streams, seq, json, len);
 	if (cadmond->receivers)
 		receivers_deliver(cadmond->receivers, json, len);
+	if (cadmond->nats)
+		nats_publish_alert(cadmond->nats, json, len);
 }
 
 /* A board line at start: the Alertmanager receivers learn what is open already. */
@@ -612,6 +628,8 @@ static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
 		feed_server_acknowledge(cadmond->feeds, durable_index);
 	if (cadmond->i3)
 		i3_server_acknowledge(cadmond->i3, durable_index);
+	if (cadmond->nats)
+		nats_acknowledge(cadmond->nats, durable_index);
 }
 
 static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *origin, const char *line,
@@ -749,6 +767,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct config_receiver running_receivers[CONFIG_MAX_RECEIVERS];
 	size_t running_receiver_count = cadmond->config.receiver_count;
 	memcpy(running_receivers, cadmond->config.receivers, sizeof(running_receivers));
+	const struct config_nats running_nats = cadmond->config.nats;
 	cadmond->config = *next;
 	if (receivers_changed) {
 		/* receivers are set up at start: the running ones stay until a restart */
@@ -756,6 +775,11 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		cadmond->config.receiver_count = running_receiver_count;
 		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
 				     "receivers are kept");
+	}
+	if (reload_nats_changed(&running_nats, &next->nats)) {
+		cadmond->config.nats = running_nats; /* connected at start: kept until a restart */
+		log_msg(LOG_WARNING, "reload: nats: changes take effect at the next restart; the running connection, "
+				     "consumers and streams are kept");
 	}
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
@@ -853,6 +877,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	cadmond->alert_listener = NULL;
 	cadmond->http = NULL;
 	feed_server_close_all(cadmond->feeds);
+	nats_stop(cadmond->nats); /* no more fetches; what was taken is journaled and acknowledged below */
 	durability_finish(cadmond->durability);
 	if (subscribers_flush(cadmond->subscribers, cadmond_on_flushed, cadmond) == 0)
 		event_base_loopexit(cadmond->base, NULL);
@@ -1053,6 +1078,28 @@ static int cadmond_setup_tls(struct cadmond *cadmond, char *why, size_t why_size
 	return 0;
 }
 
+static void cadmond_journal_control(void *ctx, const struct control *control)
+{
+	cadmond_control(ctx, control);
+}
+
+/* nats.enabled: connect, consume the events stream, publish alerts (docs/scale-out.md). A
+ * cluster that cannot be reached at start refuses the start, as a listen address would. */
+static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_size)
+{
+	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
+					  .append_reject = cadmond_journal_reject,
+					  .control = cadmond_journal_control,
+					  .ctx = cadmond,
+					  .history = durability_history(cadmond->durability) };
+
+	if (!cadmond->config.nats.enabled)
+		return 0;
+	if (!(cadmond->nats = nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size)))
+		return -1;
+	return 0;
+}
+
 /* The connection handlers first, the listeners last: nothing is accepted before it can be
  * served. */
 static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char *why,
@@ -1124,7 +1171,10 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
 	subscribers_set_console(cadmond->subscribers, &console);
 	subscribers_set_auth(cadmond->subscribers, cadmond->auth);
-	return cadmond_setup_listeners(cadmond, why, why_size);
+	int rc = cadmond_setup_listeners(cadmond, why, why_size);
+	if (rc < 0)
+		return rc;
+	return cadmond_setup_nats(cadmond, why, why_size) < 0 ? -EINVAL : 0; /* consumed once all listens */
 }
 
 struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,
@@ -1190,6 +1240,7 @@ void cadmond_free(struct cadmond *cadmond)
 	i3_server_free(cadmond->i3);
 	http_server_free(cadmond->http);
 	feed_server_free(cadmond->feeds);
+	nats_free(cadmond->nats);
 	subscribers_free(cadmond->subscribers);
 	receivers_free(cadmond->receivers);
 	auth_free(cadmond->auth);

@@ -68,6 +68,7 @@ struct http_state {
 	const char *degraded_reason; /* when degraded */
 	const struct guard_stats *guard; /* connections refused and closed by the slot limits */
 	const struct i3_server_stats *i3; /* POST /LogEvents; NULL: i3.enabled is false */
+	const struct nats_stats *nats;   /* NATS JetStream (nats.h); NULL: nats.enabled is false */
 };
 
 /* Longest answer to an acknowledgement: the acknowledged notice, or an error. */

@@ -19,6 +19,7 @@
 #include "receivers.h"
 #include "streams.h"
 #include "subscribers.h"
+#include "nats.h"
 #include "tls.h"
 
 /* The HELP and TYPE lines of one family. */
@@ -309,6 +310,38 @@ static void write_i3(struct evbuffer *out, const struct i3_server_stats *i3)
 	       "i3 log events waiting for their lines to be durable (i3.max_pending_requests).", i3->pending);
 }
 
+/* NATS JetStream (nats.h): only when nats.enabled. */
+static void write_nats(struct evbuffer *out, const struct nats_stats *nats)
+{
+	if (!nats)
+		return;
+	single(out, "nats_connected", "gauge", "1 while cadmond is connected to the NATS cluster.", nats->connected);
+	single(out, "nats_disconnects_total", "counter", "Times the NATS connection was lost.", nats->disconnects);
+	single(out, "nats_reconnects_total", "counter", "Times the NATS connection came back.", nats->reconnects);
+	single(out, "nats_messages_total", "counter", "Event messages taken from the JetStream consumers.", nats->received);
+	single(out, "nats_redelivered_total", "counter", "Of those, messages JetStream delivered more than once.",
+	       nats->redelivered);
+	single(out, "nats_acknowledged_total", "counter", "Event messages acknowledged once their line was durable.",
+	       nats->acknowledged);
+	single(out, "nats_unnamed_total", "counter", "Event messages without a Cadmon-Source header.", nats->unnamed);
+	single(out, "nats_too_long_total", "counter", "Event messages over feed.max_line_bytes, rejected.", nats->too_long);
+	single(out, "nats_skipped_total", "counter", "Event messages of subjects no nats.subjects filter matches.",
+	       nats->skipped);
+	single(out, "nats_fetch_errors_total", "counter", "Pull requests that failed other than by timeout.",
+	       nats->fetch_errors);
+	single(out, "nats_in_flight", "gauge", "Event messages taken and not yet acknowledged (at most nats.max_in_flight).",
+	       nats->in_flight);
+	single(out, "nats_alerts_published_total", "counter", "Notices the alerts stream acknowledged.",
+	       nats->alerts_published);
+	single(out, "nats_alerts_duplicate_total", "counter", "Of those, notices the stream already had (Nats-Msg-Id).",
+	       nats->alerts_duplicates);
+	single(out, "nats_alerts_dropped_total", "counter", "Notices not queued for the alerts stream: nats.max_alert_queue full.",
+	       nats->alerts_dropped);
+	single(out, "nats_alerts_failures_total", "counter", "Publish attempts to the alerts stream that failed (retried).",
+	       nats->alerts_failures);
+	single(out, "nats_alert_queue", "gauge", "Notices waiting for the alerts stream.", nats->alert_queue);
+}
+
 void metrics_write(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
 {
 	const struct engine_stats *stats = engine_stats(state->engine);
@@ -335,4 +368,5 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 	write_mapped_records(out, state->feeds);
 	if (state->i3)
 		write_i3(out, state->i3);
+	write_nats(out, state->nats);
 }

@@ -3,6 +3,7 @@
 #include "reload.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -40,6 +41,34 @@ bool reload_receivers_changed(const struct config *running, const struct config 
 	size_t changes = 0;
 
 	config_diff(running, next, count_receiver_change, &changes);
+	return changes > 0;
+}
+
+static void count_nats_change(void *ctx, const char *path, const char *before, const char *after)
+{
+	(void)before;
+	(void)after;
+	if (strncmp(path, "nats.", strlen("nats.")) == 0)
+		(*(size_t *)ctx)++;
+}
+
+bool reload_nats_changed(const struct config_nats *running, const struct config_nats *next)
+{
+	struct config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+	size_t changes = 0;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return true; /* cannot tell: keep the running section, which is what a change does */
+	}
+	config_set_defaults(a);
+	config_set_defaults(b);
+	a->nats = *running;
+	b->nats = *next;
+	config_diff(a, b, count_nats_change, &changes);
+	free(a);
+	free(b);
 	return changes > 0;
 }
 

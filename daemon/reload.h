@@ -34,4 +34,7 @@ void reload_keep_i3(const struct config *running, struct config *next);
 /** Log every difference between running and next at LOG_NOTICE; how many there were. */
 size_t reload_log_changes(const struct config *running, const struct config *next);
 
+/** True when the nats: sections differ in any key (a reload keeps the running one: restart to change). */
+bool reload_nats_changed(const struct config_nats *running, const struct config_nats *next);
+
 #endif

@@ -240,6 +240,30 @@ static void listen_set_one(struct config_listen *listen, const char *address)
 	listen->count = 1;
 }
 
+/* nats: off; when on, a local server, the documented stream and subject names. */
+static void config_set_nats_defaults(struct config *config)
+{
+	config->nats.enabled = false;
+	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s", "nats://127.0.0.1:4222");
+	config->nats.server_count = 1;
+	snprintf(config->nats.events_stream, sizeof config->nats.events_stream, "%s", "CADMON_EVENTS");
+	snprintf(config->nats.events_subject_prefix, sizeof config->nats.events_subject_prefix, "%s",
+		 "cadmon.events");
+	config->nats.subject_count = 0;
+	snprintf(config->nats.consumer, sizeof config->nats.consumer, "%s", "cadmond");
+	config->nats.fetch_batch = 256;
+	config->nats.max_in_flight = 4096;
+	config->nats.ack_wait_seconds = 30;
+	config->nats.publish_alerts = true;
+	snprintf(config->nats.alerts_stream, sizeof config->nats.alerts_stream, "%s", "CADMON_ALERTS");
+	snprintf(config->nats.alerts_subject_prefix, sizeof config->nats.alerts_subject_prefix, "%s",
+		 "cadmon.alerts");
+	config->nats.max_alert_queue = 10000;
+	config->nats.connect_timeout_ms = 2000;
+	config->nats.reconnect_wait_ms = 1000;
+	config->nats.max_reconnect_attempts = 0;
+}
+
 void config_set_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
@@ -333,6 +357,7 @@ void config_set_defaults(struct config *config)
 	config->i3.max_pending_requests = 256;
 	config->i3.bye_outgoing_released_by = RELEASED_BY_OPERATOR;
 	config->i3.bye_incoming_released_by = RELEASED_BY_CALLER;
+	config_set_nats_defaults(config);
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -1521,6 +1546,135 @@ static bool parse_unlisted(struct loader *loader, const struct path *path, const
 	return skip_node(loader);
 }
 
+/* ---- nats ---------------------------------------------------------------------------- */
+
+/* A NATS subject token character: printable, no space, no '.', '*' or '>'. */
+static bool is_nats_token_char(char c)
+{
+	return (unsigned char)c > 0x20 && c != 0x7f && c != '.' && c != '*' && c != '>';
+}
+
+/* A subject (wildcards: a filter) of 1 to CONFIG_NATS_SUBJECT_MAX - 1 bytes: dot-separated
+ * non-empty tokens; with wildcards, a token may be "*" and the last one ">". */
+static bool nats_subject_valid(const char *text, size_t len, bool wildcards)
+{
+	size_t start = 0;
+
+	if (len == 0 || len >= CONFIG_NATS_SUBJECT_MAX)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] != '.')
+			continue;
+		size_t token_len = i - start;
+		const char *token = text + start;
+		bool wildcard = wildcards && token_len == 1 && (token[0] == '*' || (token[0] == '>' && i == len));
+		if (token_len == 0 || (!wildcard && !all_chars(token, token_len, is_nats_token_char)))
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
+static bool parse_nats_subject_prefix(struct loader *loader, const struct path *path, const struct key *key,
+				      void *field)
+{
+	(void)key;
+	if (!is_scalar(loader) || !nats_subject_valid(scalar_text(loader), scalar_len(loader), false)) {
+		report(loader, current_mark(loader), path,
+		       "must be a NATS subject of at most %d bytes: dot-separated tokens without spaces, * or >",
+		       CONFIG_NATS_SUBJECT_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
+	return true;
+}
+
+static bool is_nats_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-';
+}
+
+/* A JetStream stream or consumer name: 1 to 63 of A-Z a-z 0-9 _ -. */
+static bool parse_nats_name(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
+
+	(void)key;
+	if (len == 0 || len >= CONFIG_NATS_NAME_MAX || !all_chars(scalar_text(loader), len, is_nats_name_char)) {
+		report(loader, current_mark(loader), path, "must be 1 to %d characters from A-Z, a-z, 0-9, _ and -",
+		       CONFIG_NATS_NAME_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(field, scalar_text(loader), len + 1);
+	return true;
+}
+
+/* One server: nats://host:port or tls://host:port (user:password@ is refused: credentials
+ * go in nats.credentials or nats.token_file, never in the file everyone reads). */
+static bool parse_nats_server(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+	const char *text = is_scalar(loader) ? scalar_text(loader) : "";
+	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
+	size_t scheme = strncmp(text, "nats://", 7) == 0 ? 7 : strncmp(text, "tls://", 6) == 0 ? 6 : 0;
+
+	if (scheme == 0 || len <= scheme || len >= CONFIG_URL_MAX || !all_chars(text, len, is_url_char) ||
+	    memchr(text, '@', len)) {
+		report(loader, current_mark(loader), path,
+		       "must be a nats:// or tls:// URL of at most %d bytes, without user or password", CONFIG_URL_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(config->nats.servers[index], text, len + 1);
+	config->nats.server_count = index + 1;
+	return true;
+}
+
+/* nats.servers: a sequence of URLs (the key's offset is 0: field is the config). */
+static bool parse_nats_servers(struct loader *loader, const struct path *path, const struct key *key, void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->nats.server_count = 0;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence of URLs");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_NATS_MAX_SERVERS, parse_nats_server, config);
+}
+
+static bool parse_nats_subject_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+{
+	struct config *config = state;
+
+	if (!is_scalar(loader) || !nats_subject_valid(scalar_text(loader), scalar_len(loader), true)) {
+		report(loader, current_mark(loader), path,
+		       "must be a NATS subject filter of at most %d bytes (tokens, * or a last >)",
+		       CONFIG_NATS_SUBJECT_MAX - 1);
+		return skip_node(loader);
+	}
+	memcpy(config->nats.subjects[index], scalar_text(loader), scalar_len(loader) + 1);
+	config->nats.subject_count = index + 1;
+	return true;
+}
+
+/* nats.subjects: filters of the events this cadmond consumes; null: every agency. */
+static bool parse_nats_subjects(struct loader *loader, const struct path *path, const struct key *key,
+				void *field)
+{
+	struct config *config = field;
+
+	(void)key;
+	config->nats.subject_count = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence of subject filters");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, CONFIG_NATS_MAX_SUBJECTS, parse_nats_subject_entry, config);
+}
+
 /* ---- the configuration's keys ------------------------------------------------------- */
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
@@ -2235,6 +2389,32 @@ static const struct key i3_keys[] = {
 	{ .name = NULL },
 };
 
+/* nats: servers and subjects are lists kept in struct config (offset 0). */
+static const struct key nats_keys[] = {
+	{ .name = "enabled", .parse = parse_bool, FIELD(nats.enabled) },
+	{ .name = "servers", .parse = parse_nats_servers },
+	{ .name = "credentials", .parse = parse_optional_path, FIELD(nats.credentials) },
+	{ .name = "token_file", .parse = parse_optional_path, FIELD(nats.token_file) },
+	{ .name = "tls_ca", .parse = parse_optional_path, FIELD(nats.tls_ca) },
+	{ .name = "tls_certificate", .parse = parse_optional_path, FIELD(nats.tls_certificate) },
+	{ .name = "tls_key", .parse = parse_optional_path, FIELD(nats.tls_key) },
+	{ .name = "events_stream", .parse = parse_nats_name, FIELD(nats.events_stream) },
+	{ .name = "events_subject_prefix", .parse = parse_nats_subject_prefix, FIELD(nats.events_subject_prefix) },
+	{ .name = "subjects", .parse = parse_nats_subjects },
+	{ .name = "consumer", .parse = parse_nats_name, FIELD(nats.consumer) },
+	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000),
+	UINT32_KEY("max_in_flight", nats.max_in_flight, 1, 1000000),
+	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600),
+	{ .name = "publish_alerts", .parse = parse_bool, FIELD(nats.publish_alerts) },
+	{ .name = "alerts_stream", .parse = parse_nats_name, FIELD(nats.alerts_stream) },
+	{ .name = "alerts_subject_prefix", .parse = parse_nats_subject_prefix, FIELD(nats.alerts_subject_prefix) },
+	UINT32_KEY("max_alert_queue", nats.max_alert_queue, 1, 1000000),
+	UINT32_KEY("connect_timeout_ms", nats.connect_timeout_ms, 100, 600000),
+	UINT32_KEY("reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000),
+	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000),
+	{ .name = NULL },
+};
+
 static const struct key top_keys[] = {
 	{ .name = "feed", .parse = parse_section, .children = feed_keys },
 	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
@@ -2250,6 +2430,7 @@ static const struct key top_keys[] = {
 	{ .name = "unlisted_sources", .parse = parse_unlisted, FIELD(unlisted_sources) },
 	{ .name = "mappings", .parse = parse_mappings },
 	{ .name = "i3", .parse = parse_section, .children = i3_keys },
+	{ .name = "nats", .parse = parse_section, .children = nats_keys },
 	{ .name = NULL },
 };
 
@@ -2263,6 +2444,14 @@ static const struct key document_key = { .name = "", .parse = parse_section,
 					 .children = top_keys };
 
 /* ---- cross-field checks ------------------------------------------------------------- */
+
+/* The key of a table by name (it is there: the tables are the code's own). */
+static const struct key *find_key_named(const struct key *keys, const char *name)
+{
+	while (keys->name && strcmp(keys->name, name) != 0)
+		keys++;
+	return keys;
+}
 
 /* True when base's key was given and parsed cleanly; *mark is where. */
 static bool given_valid(const struct loader *loader, const void *base, const struct key *key,
@@ -2386,6 +2575,35 @@ static void check_retention(struct loader *loader, const struct config *config)
 	path_append(&path, "journal.retention_seconds", strlen("journal.retention_seconds"));
 	report(loader, mark, &path, "%smust be at least the longest rule window plus "
 	       "tracker.allowed_lateness_seconds (%" PRIu64 ")", given ? "" : "the default ", needed);
+}
+
+/* nats: a client certificate comes with its key; one way to authenticate. */
+static void check_nats(struct loader *loader, const struct config *config)
+{
+	static const struct {
+		const char *name;
+		const char *needs;
+	} pairs[] = { { "tls_certificate", "tls_key" }, { "tls_key", "tls_certificate" } };
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		const struct key *key = find_key_named(nats_keys, pairs[i].name);
+		const struct key *needed = find_key_named(nats_keys, pairs[i].needs);
+		const char *needed_value = (const char *)config + needed->offset;
+		if (needed_value[0] || !given_valid(loader, config, key, &mark) || !((const char *)config + key->offset)[0])
+			continue;
+		path_truncate(&path, 0);
+		path_append(&path, "nats.", 5);
+		path_append(&path, pairs[i].name, strlen(pairs[i].name));
+		report(loader, mark, &path, "needs nats.%s too", pairs[i].needs);
+	}
+	if (config->nats.credentials[0] && config->nats.token_file[0] &&
+	    given_valid(loader, config, find_key_named(nats_keys, "token_file"), &mark)) {
+		path_truncate(&path, 0);
+		path_append(&path, "nats.token_file", strlen("nats.token_file"));
+		report(loader, mark, &path, "give nats.credentials or nats.token_file, not both");
+	}
 }
 
 /* Receiver names unique, backoff_base_ms at most backoff_max_ms. */
@@ -2667,6 +2885,7 @@ static void check_rules(struct loader *loader, const struct config *config)
 	check_receivers(loader, config);
 	check_mappings(loader, config);
 	check_retention(loader, config);
+	check_nats(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
 		check_rule_counts(loader, config, i);
 		check_rule_numbers(loader, config, i);
@@ -3001,6 +3220,40 @@ static void format_sources(struct text_buffer *out, const struct key *key, const
 	}
 }
 
+/* nats.servers: a flow sequence of quoted URLs (the key's offset is 0: field is the config). */
+static void format_nats_servers(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	(void)indent;
+	text_append(out, " [");
+	for (size_t i = 0; i < config->nats.server_count; i++) {
+		text_append(out, i ? ", " : "");
+		format_quoted(out, config->nats.servers[i]);
+	}
+	text_append(out, "]");
+}
+
+/* nats.subjects: a flow sequence of quoted filters, or ~ (every agency). */
+static void format_nats_subjects(struct text_buffer *out, const struct key *key, const void *field, int indent)
+{
+	const struct config *config = field;
+
+	(void)key;
+	(void)indent;
+	if (config->nats.subject_count == 0) {
+		text_append(out, out->plain ? " all" : " ~");
+		return;
+	}
+	text_append(out, " [");
+	for (size_t i = 0; i < config->nats.subject_count; i++) {
+		text_append(out, i ? ", " : "");
+		format_quoted(out, config->nats.subjects[i]);
+	}
+	text_append(out, "]");
+}
+
 static void format_mapping_format(struct text_buffer *out, const struct key *key, const void *field,
 				  int indent)
 {
@@ -3126,6 +3379,10 @@ static const struct {
 	{ parse_tls_version, format_tls_version },
 	{ parse_source_binding, format_source_binding },
 	{ parse_ciphers, format_string },
+	{ parse_nats_servers, format_nats_servers },
+	{ parse_nats_subjects, format_nats_subjects },
+	{ parse_nats_name, format_string },
+	{ parse_nats_subject_prefix, format_string },
 };
 
 static format_fn *formatter_of(const struct key *key)

@@ -53,6 +53,10 @@ struct config_token {
 #define CONFIG_TIME_FORMAT_MAX 64     /* mappings[].time_format, with its NUL */
 #define CONFIG_TIME_ZONE_MAX 64       /* mappings[].time_zone, with its NUL */
 #define CONFIG_CONSTANT_MAX 65        /* mappings[].agency: an identifier (64 bytes) + NUL */
+#define CONFIG_NATS_MAX_SERVERS 8     /* nats.servers entries */
+#define CONFIG_NATS_MAX_SUBJECTS 16   /* nats.subjects entries */
+#define CONFIG_NATS_SUBJECT_MAX 128   /* a NATS subject or filter, with its NUL */
+#define CONFIG_NATS_NAME_MAX 64       /* a JetStream stream or consumer name, with its NUL */
 
 /* The shape of the records a mapping reads (docs/mappings.md). */
 enum config_mapping_format {
@@ -336,6 +340,33 @@ struct config {
 		uint32_t max_tracked_addresses;      /* bound of the failure table */
 		enum redact_mode redact_ani[CONFIG_ROLE_COUNT]; /* callers' numbers each role sees */
 	} auth;
+	/* NATS JetStream (docs/scale-out.md): events in through a durable pull consumer, alerts
+	 * out to a stream. Taken at start: a reload keeps the running section (restart to change). */
+	struct config_nats {
+		bool enabled;
+		char servers[CONFIG_NATS_MAX_SERVERS][CONFIG_URL_MAX]; /* nats:// or tls:// URLs */
+		size_t server_count;
+		char credentials[CONFIG_PATH_MAX];     /* .creds file (JWT + NKey seed); "" = none */
+		char token_file[CONFIG_PATH_MAX];      /* file holding the token; "" = none */
+		char tls_ca[CONFIG_PATH_MAX];          /* PEM CA of the servers; "" = no TLS */
+		char tls_certificate[CONFIG_PATH_MAX]; /* PEM client certificate; "" = none */
+		char tls_key[CONFIG_PATH_MAX];         /* its key */
+		char events_stream[CONFIG_NATS_NAME_MAX];
+		char events_subject_prefix[CONFIG_NATS_SUBJECT_MAX]; /* events on PREFIX.<agency> */
+		char subjects[CONFIG_NATS_MAX_SUBJECTS][CONFIG_NATS_SUBJECT_MAX]; /* filters; none: PREFIX.> */
+		size_t subject_count;
+		char consumer[CONFIG_NATS_NAME_MAX];   /* the durable consumer's name */
+		uint32_t fetch_batch;                  /* messages asked for per pull */
+		uint32_t max_in_flight;                /* delivered, not yet acknowledged */
+		uint32_t ack_wait_seconds;             /* unacknowledged this long: redelivered */
+		bool publish_alerts;                   /* notices to the alerts stream */
+		char alerts_stream[CONFIG_NATS_NAME_MAX];
+		char alerts_subject_prefix[CONFIG_NATS_SUBJECT_MAX]; /* PREFIX.<agency>, PREFIX._system */
+		uint32_t max_alert_queue;              /* notices waiting for the cluster */
+		uint32_t connect_timeout_ms;
+		uint32_t reconnect_wait_ms;
+		uint32_t max_reconnect_attempts;       /* 0 = for ever */
+	} nats;
 	struct config_source sources[CONFIG_MAX_SOURCES]; /* what each named source may say */
 	size_t source_count;   /* 0 by default */
 	enum config_unlisted unlisted_sources;

@@ -121,8 +121,39 @@ static void assert_rule_equal(const struct config_rule *a, const struct config_r
 }
 
 /* Field by field, so a difference names the field. */
+/* The nats: sections, key by key. */
+static void assert_nats_equal(const struct config_nats *a, const struct config_nats *b)
+{
+	assert_int_equal(a->enabled, b->enabled);
+	assert_int_equal(a->server_count, b->server_count);
+	for (size_t i = 0; i < a->server_count && i < CONFIG_NATS_MAX_SERVERS; i++)
+		assert_string_equal(a->servers[i], b->servers[i]);
+	assert_string_equal(a->credentials, b->credentials);
+	assert_string_equal(a->token_file, b->token_file);
+	assert_string_equal(a->tls_ca, b->tls_ca);
+	assert_string_equal(a->tls_certificate, b->tls_certificate);
+	assert_string_equal(a->tls_key, b->tls_key);
+	assert_string_equal(a->events_stream, b->events_stream);
+	assert_string_equal(a->events_subject_prefix, b->events_subject_prefix);
+	assert_int_equal(a->subject_count, b->subject_count);
+	for (size_t i = 0; i < a->subject_count && i < CONFIG_NATS_MAX_SUBJECTS; i++)
+		assert_string_equal(a->subjects[i], b->subjects[i]);
+	assert_string_equal(a->consumer, b->consumer);
+	assert_int_equal(a->fetch_batch, b->fetch_batch);
+	assert_int_equal(a->max_in_flight, b->max_in_flight);
+	assert_int_equal(a->ack_wait_seconds, b->ack_wait_seconds);
+	assert_int_equal(a->publish_alerts, b->publish_alerts);
+	assert_string_equal(a->alerts_stream, b->alerts_stream);
+	assert_string_equal(a->alerts_subject_prefix, b->alerts_subject_prefix);
+	assert_int_equal(a->max_alert_queue, b->max_alert_queue);
+	assert_int_equal(a->connect_timeout_ms, b->connect_timeout_ms);
+	assert_int_equal(a->reconnect_wait_ms, b->reconnect_wait_ms);
+	assert_int_equal(a->max_reconnect_attempts, b->max_reconnect_attempts);
+}
+
 static void assert_config_equal(const struct config *a, const struct config *b)
 {
+	assert_nats_equal(&a->nats, &b->nats);
 	assert_listen_equal(&a->feed.listen, &b->feed.listen);
 	assert_int_equal(a->feed.max_line_bytes, b->feed.max_line_bytes);
 	assert_int_equal(a->feed.max_connections, b->feed.max_connections);
@@ -770,6 +801,99 @@ static void test_auth_tokens(void **state)
 }
 
 /* TLS: every key, the dump, and what a TLS listener needs, each error where it was given. */
+/* nats: off by default with the documented names; every key set; dumped; errors located. */
+static void test_nats_keys(void **state)
+{
+	struct config config = defaults();
+
+	(void)state;
+	assert_false(config.nats.enabled);
+	assert_int_equal(config.nats.server_count, 1);
+	assert_string_equal(config.nats.servers[0], "nats://127.0.0.1:4222");
+	assert_string_equal(config.nats.events_stream, "CADMON_EVENTS");
+	assert_string_equal(config.nats.events_subject_prefix, "cadmon.events");
+	assert_int_equal(config.nats.subject_count, 0);
+	assert_string_equal(config.nats.consumer, "cadmond");
+	assert_int_equal(config.nats.fetch_batch, 256);
+	assert_int_equal(config.nats.max_in_flight, 4096);
+	assert_int_equal(config.nats.ack_wait_seconds, 30);
+	assert_true(config.nats.publish_alerts);
+	assert_string_equal(config.nats.alerts_stream, "CADMON_ALERTS");
+	assert_string_equal(config.nats.alerts_subject_prefix, "cadmon.alerts");
+	assert_int_equal(config.nats.max_alert_queue, 10000);
+	assert_int_equal(config.nats.connect_timeout_ms, 2000);
+	assert_int_equal(config.nats.reconnect_wait_ms, 1000);
+	assert_int_equal(config.nats.max_reconnect_attempts, 0);
+
+	config = parse_ok("nats:\n"
+			  "  enabled: true\n"
+			  "  servers: [\"nats://10.0.0.1:4222\", \"tls://nats-2.example:4222\"]\n"
+			  "  credentials: /etc/cadmon/nats.creds\n"
+			  "  tls_ca: /etc/cadmon/nats-ca.pem\n"
+			  "  tls_certificate: /etc/cadmon/nats.pem\n"
+			  "  tls_key: /etc/cadmon/nats.key\n"
+			  "  events_stream: EVENTS-LA\n"
+			  "  events_subject_prefix: la.events\n"
+			  "  subjects: [la.events.NOPD, \"la.events.*\"]\n"
+			  "  consumer: cadmond_east\n"
+			  "  fetch_batch: 10000\n"
+			  "  max_in_flight: 1\n"
+			  "  ack_wait_seconds: 3600\n"
+			  "  publish_alerts: false\n"
+			  "  alerts_stream: ALERTS\n"
+			  "  alerts_subject_prefix: la.alerts\n"
+			  "  max_alert_queue: 1000000\n"
+			  "  connect_timeout_ms: 100\n"
+			  "  reconnect_wait_ms: 10\n"
+			  "  max_reconnect_attempts: 1000000\n");
+	assert_true(config.nats.enabled);
+	assert_int_equal(config.nats.server_count, 2);
+	assert_string_equal(config.nats.servers[1], "tls://nats-2.example:4222");
+	assert_string_equal(config.nats.credentials, "/etc/cadmon/nats.creds");
+	assert_string_equal(config.nats.tls_key, "/etc/cadmon/nats.key");
+	assert_string_equal(config.nats.events_stream, "EVENTS-LA");
+	assert_int_equal(config.nats.subject_count, 2);
+	assert_string_equal(config.nats.subjects[1], "la.events.*");
+	assert_string_equal(config.nats.consumer, "cadmond_east");
+	assert_int_equal(config.nats.fetch_batch, 10000);
+	assert_int_equal(config.nats.max_in_flight, 1);
+	assert_false(config.nats.publish_alerts);
+	assert_int_equal(config.nats.max_reconnect_attempts, 1000000);
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "nats:\n  enabled: true\n  servers: [\"nats://10.0.0.1:4222\", \"tls://nats-2.example:4222\"]\n"));
+	assert_non_null(strstr(text, "  subjects: [\"la.events.NOPD\", \"la.events.*\"]\n  consumer: \"cadmond_east\"\n"));
+	free(text);
+	config = parse_ok("nats: {subjects: ~, token_file: /run/nats.token}\n");
+	assert_int_equal(config.nats.subject_count, 0);
+	assert_string_equal(config.nats.token_file, "/run/nats.token");
+	free(assert_dump_round_trips(&config));
+
+	EXPECT_ERRORS("nats:\n"
+		      "  servers: [\"http://x:1\", \"nats://user:pw@x:4222\"]\n"
+		      "  events_stream: \"a.b\"\n"
+		      "  events_subject_prefix: \"cadmon.*\"\n"
+		      "  subjects: [\"a..b\", \"a.>.c\"]\n"
+		      "  consumer: \"\"\n"
+		      "  fetch_batch: 0\n"
+		      "  max_in_flight: 1000001\n"
+		      "  alerts_subject_prefix: \"x y\"\n"
+		      "  tls_certificate: /c.pem\n"
+		      "  credentials: /n.creds\n"
+		      "  token_file: /t\n",
+		      "cadmon.yaml:2:13: nats.servers[0]: must be a nats:// or tls:// URL of at most 255 bytes, without user or password",
+		      "cadmon.yaml:2:27: nats.servers[1]: must be a nats:// or tls:// URL of at most 255 bytes, without user or password",
+		      "cadmon.yaml:3:18: nats.events_stream: must be 1 to 63 characters from A-Z, a-z, 0-9, _ and -",
+		      "cadmon.yaml:4:26: nats.events_subject_prefix: must be a NATS subject of at most 127 bytes: dot-separated tokens without spaces, * or >",
+		      "cadmon.yaml:5:14: nats.subjects[0]: must be a NATS subject filter of at most 127 bytes (tokens, * or a last >)",
+		      "cadmon.yaml:5:22: nats.subjects[1]: must be a NATS subject filter of at most 127 bytes (tokens, * or a last >)",
+		      "cadmon.yaml:6:13: nats.consumer: must be 1 to 63 characters from A-Z, a-z, 0-9, _ and -",
+		      "cadmon.yaml:7:16: nats.fetch_batch: must be an integer from 1 to 10000",
+		      "cadmon.yaml:8:18: nats.max_in_flight: must be an integer from 1 to 1000000",
+		      "cadmon.yaml:9:26: nats.alerts_subject_prefix: must be a NATS subject of at most 127 bytes: dot-separated tokens without spaces, * or >",
+		      "cadmon.yaml:10:20: nats.tls_certificate: needs nats.tls_key too",
+		      "cadmon.yaml:12:15: nats.token_file: give nats.credentials or nats.token_file, not both");
+}
+
 static void test_tls_keys(void **state)
 {
 	struct config config = parse_ok("feed: {tls: true, require_client_certificate: true, source_binding: certificate}\n"
@@ -2053,6 +2177,7 @@ int main(void)
 		cmocka_unit_test(test_cusum_rule_and_new_keys),
 		cmocka_unit_test(test_rule_number_bounds),
 		cmocka_unit_test(test_tls_keys),
+		cmocka_unit_test(test_nats_keys),
 		cmocka_unit_test(test_keepalive_bound),
 		cmocka_unit_test(test_time_keys),
 		cmocka_unit_test(test_connection_slot_keys),

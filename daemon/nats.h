@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#ifndef CADMOND_NATS_H
+#define CADMOND_NATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "control.h"
+#include "engine.h"
+#include "replay.h"
+
+/*
+ * NATS JetStream in and out (docs/scale-out.md), with cnats (libnats).
+ *
+ * Threads. cnats runs its own threads (reading the connection, reconnecting, callbacks).
+ * Nothing of the engine or the journal is touched from them: a starter thread connects and
+ * prepares the durable consumer (retrying while the cluster cannot be reached, so that the
+ * TCP feed works meanwhile), then a fetch thread pulls batches (natsSubscription_Fetch, blocking at most NATS_FETCH_WAIT_MS) into a bounded
+ * queue and writes one byte to a pipe that the libevent loop watches; the loop thread takes
+ * the messages from the queue and processes them exactly as a TCP feed line (journaled, then
+ * engine_process_from). The queue and the messages awaiting their acknowledgement together
+ * hold at most nats.max_in_flight messages (the consumer's MaxAckPending is the same), so a
+ * fetch thread waits for room instead of buffering without bound. A pipe, not the libevent
+ * adapter: the adapter would run cnats' socket I/O on our loop but its pull fetches still
+ * block, and a pipe keeps cnats' threads entirely out of libevent (no evthread locking).
+ *
+ * Events in. Each message's data is one protocol v1 line. Its source is the message's
+ * Cadmon-Source header (cadmon-publish sets it; Cadmon-Epoch for the epoch): a named source,
+ * its own event-time clock, its seq de-duplicated as a TCP feed's hello source is. Without
+ * the header the source is "nats:" and the subject, unnamed (resends then recognized by the
+ * event's identity only). received_ms is the time JetStream stored the message, so an
+ * active/active pair judges the future guard alike. A message is acknowledged (natsMsg_Ack)
+ * only once its journal record is durable (nats_acknowledge, from the journal's commit), or,
+ * when it was processed while the journal was degraded, once the journal is back and
+ * everything is durable.
+ *
+ * After a restart: a durable consumer would redeliver unacknowledged messages only after
+ * ack_wait, behind newer ones, which the per-source seq would then drop as resends. So at
+ * start each consumer is set to deliver from its ack floor + 1 in stream order (deleted and
+ * created again at that start sequence when it had unacknowledged messages): the lines
+ * already journaled come again in order and are dropped by seq; the rest are new.
+ *
+ * Alerts out. nats_publish_alert takes every notice once durable (the deliver hook) into a
+ * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted and
+ * logged); a publisher thread publishes each to PREFIX.<agency> (PREFIX._system for system
+ * alerts, PREFIX._none without an agency) with Nats-Msg-Id ALERT_ID:KIND:TS and waits for
+ * its PubAck, retrying every nats.reconnect_wait_ms while the cluster does not answer. While
+ * it cannot publish, or the connection is down, a receiver_down system alert for receiver
+ * "nats" is open.
+ */
+
+/* Longest a fetch blocks before it looks at the stop flag again. */
+#define NATS_FETCH_WAIT_MS 500
+/* At exit, how long cnats may take to make its last callback once the connection is closed. */
+#define NATS_CLOSE_WAIT_MS 2000
+/* While the cluster cannot be reached at start, one log line per this many attempts. */
+#define NATS_START_LOG_EVERY 30
+/* Header naming the publishing source, and its numbering's epoch. */
+#define NATS_HEADER_SOURCE "Cadmon-Source"
+#define NATS_HEADER_EPOCH "Cadmon-Epoch"
+
+struct nats_stats {
+	uint64_t received;        /* messages taken from the consumers */
+	uint64_t redelivered;     /* of which JetStream delivered more than once */
+	uint64_t acknowledged;    /* messages acknowledged (their line durable) */
+	uint64_t unnamed;         /* messages without a Cadmon-Source header */
+	uint64_t too_long;        /* messages over feed.max_line_bytes: rejected */
+	uint64_t fetch_errors;    /* fetches that failed other than by timeout */
+	uint64_t skipped;         /* messages of subjects no nats.subjects filter matches */
+	uint64_t alerts_published;   /* notices the alerts stream acknowledged */
+	uint64_t alerts_duplicates;  /* of which the stream already had (Nats-Msg-Id) */
+	uint64_t alerts_dropped;     /* notices not queued: nats.max_alert_queue full */
+	uint64_t alerts_failures;    /* publish attempts that failed (retried) */
+	uint64_t disconnects;     /* connection lost */
+	uint64_t reconnects;      /* connection back */
+	uint32_t alert_queue;     /* notices waiting now */
+	uint32_t in_flight;       /* messages taken and not yet acknowledged */
+	bool connected;
+};
+
+/* What the NATS side needs of the daemon. */
+struct nats_hooks {
+	/* Journal a line with its origin before the engine sees it: its record index, 0 when
+	 * not journaled (degraded). */
+	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line, size_t len);
+	/* Journal a line rejected before the engine (line_too_long). */
+	void (*append_reject)(void *ctx, enum event_reject reason);
+	/* A system observation (receiver_down for "nats"), journaled and applied. */
+	void (*control)(void *ctx, const struct control *control);
+	void *ctx;
+	/* The alert history: at start, the notices after the last one the alerts stream
+	 * acknowledged (NATS_PUBLISHED_FILE) are published again (Nats-Msg-Id collapses the
+	 * ones it had). NULL: none. */
+	const struct replay_history *history;
+};
+
+/* In the state directory: the seq of the last notice the alerts stream acknowledged
+ * (written without fsync after each: a crash makes cadmond publish a few again). */
+#define NATS_PUBLISHED_FILE "nats-alerts-published"
+
+struct event_base;
+struct nats;
+
+/** True when this cadmond was built with NATS support (meson option nats). */
+bool nats_available(void);
+
+/**
+ * Connect to config->nats.servers and start consuming (and publishing alerts) on base,
+ * processing lines with engine (neither owned). NULL with the reason in why: built without
+ * NATS, no server reachable within connect_timeout_ms, a stream or consumer refused.
+ */
+struct nats *nats_new(struct event_base *base, struct engine *engine, const struct config *config,
+		      const struct nats_hooks *hooks, char *why, size_t why_size);
+
+/** Journal records up to durable_index are durable (UINT64_MAX: all): acknowledge their messages. */
+void nats_acknowledge(struct nats *nats, uint64_t durable_index);
+
+/** A durable notice (one alert stream line): queue it for the alerts stream. */
+void nats_publish_alert(struct nats *nats, const char *json, size_t len);
+
+/** Stop fetching (at shutdown: what is queued is left unacknowledged, redelivered later). */
+void nats_stop(struct nats *nats);
+
+/** Counters (a copy taken under the lock). */
+void nats_stats(struct nats *nats, struct nats_stats *out);
+
+/** Stop the threads, close the connection, free. NULL is allowed. */
+void nats_free(struct nats *nats);
+
+#endif

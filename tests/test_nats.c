@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * NATS JetStream end to end (docs/scale-out.md): a three-node nats-server cluster on
+ * 127.0.0.1 (JetStream, R3 streams, stores in a temporary directory), one simulated shift of
+ * four agencies (four CADs) published by cadmon-publish, two cadmonds sharing the agencies by
+ * subject filter; one cadmond killed with SIGKILL mid-shift and restarted, one NATS node
+ * killed. At the end: every event acknowledged by the stream was processed exactly once (the
+ * consumers have nothing pending, the two cadmonds' accepted events add up to the reference's
+ * with no duplicate judged), the operator notices on the alerts stream equal those of a single
+ * cadmond fed the same lines over TCP (every field but seq, and center_ratio, p_value and a
+ * resolved notice's ts, which follow each cadmond's own center: docs/scale-out.md), and no
+ * alert_id:kind:ts is on the stream twice. nats-server missing is a failure (scripts/setup installs it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <nats/nats.h>
+
+#include "daemon_harness.h"
+
+#define NODES 3
+#define AGENCIES 4
+#define MAX_LINES 20000
+#define MAX_NOTICES 4096
+#define SETTLE_TIMEOUT_MS 30000
+
+/* The detector every cadmond runs: a short burst rule, no escalation (wall clock), sources
+ * held without a lag bound so that the merge is exact whatever the interleaving. */
+static const char detector_yaml[] =
+	"detector:\n"
+	"  premature: {max_talk_seconds: 20}\n"
+	"  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
+	"  rules:\n"
+	"    - {name: burst, window_seconds: 600, min_calls: 3, min_premature: 2, min_ratio: 0.5, severity: critical}\n"
+	"tracker: {max_source_lag_seconds: 86400, allowed_lateness_seconds: 3600}\n"
+	"journal: {retention_seconds: 90000}\n";
+/* A source not heard for this long stops holding the others: long enough that a loaded machine
+ * reading one feed connection late does not change the merge (docs/detection.md). */
+static const char feed_yaml[] = "  source_idle_seconds: 6\n";
+
+struct node {
+	pid_t pid;
+	uint16_t client_port, cluster_port;
+	char config[PATH_MAX + 64], log[PATH_MAX + 64];
+};
+
+struct world {
+	char dir[PATH_MAX];
+	struct node nodes[NODES];
+	char servers[256];      /* nats://127.0.0.1:P1,nats://... */
+	char servers_yaml[256]; /* ["nats://...", ...] */
+	char *lines[MAX_LINES]; /* the merged shift, in ts order, each with its "source" */
+	size_t line_count;
+	char input_first[PATH_MAX + 64], input_second[PATH_MAX + 64];
+};
+
+static struct world world;
+static struct harness x, y; /* the two cadmonds sharing the agencies */
+
+/* ---- processes ------------------------------------------------------------------------ */
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *value = getenv(name);
+
+	return value && value[0] ? value : fallback;
+}
+
+/* Start argv with stdout and stderr to log (appended) and stdin from input (NULL: /dev/null). */
+static pid_t spawn(const char *const argv[], const char *input, const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	int in = open(input ? input : "/dev/null", O_RDONLY);
+	int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (in < 0 || out < 0)
+		_exit(127);
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(out, 2);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+/* Wait for pid at most timeout_ms: its exit status, or -1 (then killed). */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+	int64_t until = harness_now_ms() + timeout_ms;
+	int status;
+
+	while (harness_now_ms() < until) {
+		pid_t done = waitpid(pid, &status, WNOHANG);
+		if (done == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		usleep(20 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+/* cadmon-publish with input on stdin; its exit status. */
+static int publish(const char *input, bool create)
+{
+	char log[PATH_MAX + 16];
+	const char *argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers,
+			       create ? "--create-stream" : "--max-pending", create ? "--replicas" : "256",
+			       create ? "3" : NULL, NULL };
+
+	snprintf(log, sizeof log, "%s/publish.log", world.dir);
+	return wait_exit(spawn(argv, input, log), 30000);
+}
+
+/* ---- the cluster ---------------------------------------------------------------------- */
+
+static int write_node_config(struct node *node, size_t index)
+{
+	char text[PATH_MAX + 2048], routes[512] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < NODES; i++)
+		if (i != index)
+			used += (size_t)snprintf(routes + used, sizeof routes - used, "%s\"nats://127.0.0.1:%u\"",
+						 used ? ", " : "", world.nodes[i].cluster_port);
+	snprintf(text, sizeof text,
+		 "server_name: n%zu\n"
+		 "listen: \"127.0.0.1:%u\"\n"
+		 "jetstream { store_dir: \"%s/n%zu\", max_memory_store: 64MB, max_file_store: 512MB }\n"
+		 "cluster { name: cadmon-test, listen: \"127.0.0.1:%u\", routes: [%s] }\n",
+		 index + 1, node->client_port, world.dir, index + 1, node->cluster_port, routes);
+	snprintf(node->config, sizeof node->config, "%s/n%zu.conf", world.dir, index + 1);
+	snprintf(node->log, sizeof node->log, "%s/n%zu.log", world.dir, index + 1);
+	return harness_write_file(node->config, text);
+}
+
+static void start_node(struct node *node)
+{
+	const char *argv[] = { env_or("NATS_SERVER", "/usr/sbin/nats-server"), "-c", node->config, NULL };
+
+	node->pid = spawn(argv, NULL, node->log);
+}
+
+static void stop_cluster(void)
+{
+	for (size_t i = 0; i < NODES; i++) {
+		if (world.nodes[i].pid <= 0)
+			continue;
+		kill(world.nodes[i].pid, SIGKILL);
+		waitpid(world.nodes[i].pid, NULL, 0);
+		world.nodes[i].pid = 0;
+	}
+}
+
+/* Ports picked by binding port 0; another process may take one before nats-server binds it:
+ * then a node exits at once, and the cluster is started again on new ports (3 tries). */
+static bool start_cluster(void)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		uint16_t ports[2 * NODES];
+		size_t used = 0, yaml = 0;
+
+		assert_int_equal(harness_pick_ports(ports, 2 * NODES), 0);
+		yaml = (size_t)snprintf(world.servers_yaml, sizeof world.servers_yaml, "[");
+		for (size_t i = 0; i < NODES; i++) {
+			world.nodes[i].client_port = ports[2 * i];
+			world.nodes[i].cluster_port = ports[2 * i + 1];
+			used += (size_t)snprintf(world.servers + used, sizeof world.servers - used, "%snats://127.0.0.1:%u",
+						 i ? "," : "", ports[2 * i]);
+			yaml += (size_t)snprintf(world.servers_yaml + yaml, sizeof world.servers_yaml - yaml,
+						 "%s\"nats://127.0.0.1:%u\"", i ? ", " : "", ports[2 * i]);
+		}
+		snprintf(world.servers_yaml + yaml, sizeof world.servers_yaml - yaml, "]");
+		for (size_t i = 0; i < NODES; i++)
+			assert_int_equal(write_node_config(&world.nodes[i], i), 0);
+		for (size_t i = 0; i < NODES; i++)
+			start_node(&world.nodes[i]);
+		usleep(300 * 1000);
+		bool alive = true;
+		for (size_t i = 0; i < NODES; i++)
+			alive = alive && waitpid(world.nodes[i].pid, NULL, WNOHANG) == 0;
+		if (alive)
+			return true;
+		stop_cluster();
+	}
+	return false;
+}
+
+/* JetStream needs its meta leader elected: create the R3 streams until that succeeds. */
+static void create_streams(void)
+{
+	int64_t until = harness_now_ms() + 20000;
+
+	while (harness_now_ms() < until) {
+		if (publish(NULL, true) == 0)
+			return;
+		usleep(250 * 1000);
+	}
+	fail_msg("the cluster did not take the R3 streams within 20 s (see %s/publish.log)", world.dir);
+}
+
+/* ---- the shift ------------------------------------------------------------------------ */
+
+/* cadmon-sim's shift of one agency, each line with "source":"cad-N" put first, and its
+ * "agency" on every event (the simulator names it on call_start only; a call that spans two
+ * runs of cadmon-publish needs it to reach its agency's subject: docs/scale-out.md). */
+static size_t read_agency(size_t agency, char **lines, size_t max)
+{
+	char out[PATH_MAX + 32], seed[16], name[16], source[16], log[PATH_MAX + 16];
+	size_t count = 0;
+
+	snprintf(out, sizeof out, "%s/agency%zu.ndjson", world.dir, agency);
+	snprintf(log, sizeof log, "%s/sim.log", world.dir);
+	snprintf(seed, sizeof seed, "%zu", agency + 11);
+	snprintf(name, sizeof name, "A%zu", agency + 1);
+	snprintf(source, sizeof source, "cad-%zu", agency + 1);
+	const char *argv[] = { env_or("CADMON_SIM", "cadmon-sim"), "--seed", seed, "--agency", name, "--hours", "3",
+			       "--onset-hours", "0.5", "--operators", "10", NULL };
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		int err = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(err, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd);
+	assert_int_equal(wait_exit(pid, 20000), 0);
+	char *text = harness_read_file(out);
+	assert_non_null(text);
+	for (char *line = strtok(text, "\n"); line && count < max; line = strtok(NULL, "\n")) {
+		if (line[0] != '{' || strncmp(line, "{\"hello\"", 8) == 0)
+			continue;
+		/* Callers' numbers of their own per agency: the simulators draw from one pool, and a
+		 * redial seen across agencies is each cadmond's own knowledge (docs/scale-out.md). */
+		char *ani = strstr(line, "\"ani\":\"");
+		if (ani)
+			ani[7] = (char)('a' + agency);
+		if (strstr(line, "\"agency\":"))
+			assert_true(asprintf(&lines[count], "{\"source\":\"%s\",%s", source, line + 1) > 0);
+		else
+			assert_true(asprintf(&lines[count], "{\"source\":\"%s\",\"agency\":\"%s\",%s", source, name,
+					     line + 1) > 0);
+		count++;
+	}
+	free(text);
+	return count;
+}
+
+/* A line's "ts" text (the simulator writes RFC 3339 UTC with 3 fraction digits: ordered as text). */
+static const char *line_ts(const char *line)
+{
+	const char *ts = strstr(line, "\"ts\":\"");
+
+	return ts ? ts + 6 : "";
+}
+
+struct placed {
+	char *line;
+	size_t index; /* in the simulator's output: ties keep that order */
+};
+
+static int by_ts(const void *a, const void *b)
+{
+	const struct placed *first = a, *second = b;
+	int order = strncmp(line_ts(first->line), line_ts(second->line), 24);
+
+	return order ? order : first->index < second->index ? -1 : first->index > second->index;
+}
+
+static void write_lines(const char *path, size_t from, size_t to)
+{
+	FILE *file = fopen(path, "w");
+
+	assert_non_null(file);
+	for (size_t i = from; i < to; i++)
+		fprintf(file, "%s\n", world.lines[i]);
+	assert_int_equal(fclose(file), 0);
+}
+
+/* The four agencies merged in ts order (stable), numbered (seq: the line's place, so
+ * increasing per source), then split in two halves. */
+static void make_shift(void)
+{
+	for (size_t agency = 0; agency < AGENCIES; agency++)
+		world.line_count += read_agency(agency, world.lines + world.line_count, MAX_LINES - world.line_count);
+	struct placed *placed = calloc(world.line_count, sizeof *placed);
+	assert_non_null(placed);
+	for (size_t i = 0; i < world.line_count; i++)
+		placed[i] = (struct placed){ .line = world.lines[i], .index = i };
+	qsort(placed, world.line_count, sizeof *placed, by_ts);
+	for (size_t i = 0; i < world.line_count; i++) {
+		assert_true(asprintf(&world.lines[i], "{\"seq\":%zu,%s", i + 1, placed[i].line + 1) > 0);
+		free(placed[i].line);
+	}
+	free(placed);
+	snprintf(world.input_first, sizeof world.input_first, "%s/first.ndjson", world.dir);
+	snprintf(world.input_second, sizeof world.input_second, "%s/second.ndjson", world.dir);
+	write_lines(world.input_first, 0, world.line_count / 2);
+	write_lines(world.input_second, world.line_count / 2, world.line_count);
+}
+
+/* ---- cadmond -------------------------------------------------------------------------- */
+
+/* One /metrics sample's value (-1 when absent). */
+static int64_t metric(const struct harness *h, const char *name)
+{
+	char request[128], *text = NULL, buf[4096];
+	size_t len = 0;
+	ssize_t got;
+	int fd = harness_connect(h->http_port);
+	int64_t value = -1;
+
+	if (fd < 0)
+		return -1;
+	snprintf(request, sizeof request, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+	harness_send(fd, request);
+	while ((got = read(fd, buf, sizeof buf)) > 0) {
+		text = realloc(text, len + (size_t)got + 1);
+		memcpy(text + len, buf, (size_t)got);
+		len += (size_t)got;
+		text[len] = '\0';
+	}
+	close(fd);
+	if (!text)
+		return -1;
+	char needle[128];
+	snprintf(needle, sizeof needle, "\n%s ", name);
+	char *at = strstr(text, needle);
+	if (at)
+		value = strtoll(at + strlen(needle), NULL, 10);
+	free(text);
+	return value;
+}
+
+static void start_shared(struct harness *h, const char *consumer, const char *subjects)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof yaml,
+		 "%snats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: %s\n  fetch_batch: 64\n"
+		 "  ack_wait_seconds: 10\n  reconnect_wait_ms: 100\n",
+		 detector_yaml, world.servers_yaml, consumer, subjects);
+	if (harness_start(h, &(struct harness_options){ .feed_yaml = feed_yaml, .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(h);
+		fail_msg("cadmond (consumer %s) did not start:\n%s", consumer, log ? log : "");
+	}
+}
+
+/* ---- the alerts ----------------------------------------------------------------------- */
+
+struct notices {
+	char *text[MAX_NOTICES]; /* operator notices without seq, center_ratio, p_value */
+	char *id[MAX_NOTICES];   /* alert_id:kind:ts */
+	size_t count;
+};
+
+/* An operator notice as compared: seq and each cadmond's center figures left out. NULL for
+ * system notices and other lines. */
+static char *comparable(const char *line, size_t len, char **id)
+{
+	struct json_tokener *tokener = json_tokener_new();
+	struct json_object *object = json_tokener_parse_ex(tokener, line, (int)len), *value;
+	char *text = NULL;
+
+	json_tokener_free(tokener);
+	if (!object || !json_object_object_get_ex(object, "alert", &value) ||
+	    strcmp(json_object_get_string(value), "open") == 0 || /* the board a console gets */
+	    !json_object_object_get_ex(object, "type", &value) || strcmp(json_object_get_string(value), "operator") != 0) {
+		json_object_put(object);
+		return NULL;
+	}
+	struct json_object *alert_id, *kind, *ts;
+	json_object_object_get_ex(object, "alert_id", &alert_id);
+	json_object_object_get_ex(object, "alert", &kind);
+	json_object_object_get_ex(object, "ts", &ts);
+	if (asprintf(id, "%s:%s:%s", json_object_get_string(alert_id), json_object_get_string(kind),
+		     json_object_get_string(ts)) < 0)
+		*id = NULL;
+	json_object_object_del(object, "seq");
+	if (strcmp(json_object_get_string(kind), "resolved") == 0) /* noticed at this cadmond's center clock */
+		json_object_object_del(object, "ts");
+	json_object_object_del(object, "center_ratio");
+	json_object_object_del(object, "p_value");
+	text = strdup(json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN));
+	json_object_put(object);
+	return text;
+}
+
+static void notices_add(struct notices *notices, const char *line, size_t len)
+{
+	char *id = NULL;
+	char *text = comparable(line, len, &id);
+
+	if (!text)
+		return;
+	assert_true(notices->count < MAX_NOTICES);
+	notices->text[notices->count] = text;
+	notices->id[notices->count] = id;
+	notices->count++;
+}
+
+static void notices_free(struct notices *notices)
+{
+	for (size_t i = 0; i < notices->count; i++) {
+		free(notices->text[i]);
+		free(notices->id[i]);
+	}
+	notices->count = 0;
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every operator notice on the alerts stream, read by stream sequence. */
+static void read_alert_stream(jsCtx *js, struct notices *notices)
+{
+	jsStreamInfo *info = NULL;
+	jsErrCode jerr = 0;
+
+	notices_free(notices);
+	assert_int_equal(js_GetStreamInfo(&info, js, "CADMON_ALERTS", NULL, &jerr), NATS_OK);
+	uint64_t last = info->State.LastSeq;
+	jsStreamInfo_Destroy(info);
+	for (uint64_t seq = 1; seq <= last; seq++) {
+		natsMsg *msg = NULL;
+		if (js_GetMsg(&msg, js, "CADMON_ALERTS", seq, NULL, &jerr) != NATS_OK)
+			continue;
+		notices_add(notices, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+		natsMsg_Destroy(msg);
+	}
+}
+
+/* Nothing pending and nothing unacknowledged on a consumer. */
+static bool consumer_done(jsCtx *js, const char *name)
+{
+	jsConsumerInfo *info = NULL;
+	jsErrCode jerr = 0;
+
+	if (js_GetConsumerInfo(&info, js, "CADMON_EVENTS", name, NULL, &jerr) != NATS_OK)
+		return false;
+	bool done = info->NumPending == 0 && info->NumAckPending == 0;
+	jsConsumerInfo_Destroy(info);
+	return done;
+}
+
+/* The reference: one cadmond, the four CADs on four TCP connections (hello each), the lines
+ * sent in the merged order; its operator notices as a console receives them. */
+static void run_reference(struct notices *notices, int64_t *events)
+{
+	struct harness h = { 0 };
+	int feeds[AGENCIES];
+	char line[65536];
+
+	assert_int_equal(harness_start(&h, &(struct harness_options){ .feed_yaml = feed_yaml, .extra_yaml = detector_yaml }),
+			 0);
+	int subscriber = harness_connect_subscriber(&h);
+	assert_true(harness_read_line(subscriber, line, sizeof line, 2000) > 0); /* hello */
+	for (size_t i = 0; i < AGENCIES; i++) {
+		char hello[128];
+		feeds[i] = harness_connect_feed(&h);
+		snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-%zu\"}\n", i + 1);
+		assert_int_equal(harness_send(feeds[i], hello), 0);
+	}
+	usleep(300 * 1000); /* every hello taken (the center waits for all four) before any event */
+	for (size_t i = 0; i < world.line_count; i++) {
+		size_t agency = (size_t)(strstr(world.lines[i], "\"source\":\"cad-")[14] - '1');
+		char *text;
+		assert_true(asprintf(&text, "%s\n", world.lines[i]) > 0);
+		assert_int_equal(harness_send(feeds[agency], text), 0);
+		free(text);
+	}
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&h, "cadmon_lines_total") < (int64_t)world.line_count && harness_now_ms() < until)
+		usleep(50 * 1000);
+	/* The last events wait for the sources to go idle (feed.source_idle_seconds), then their
+	 * notices come: read until 8 s pass without one. */
+	for (size_t i = 0; i < AGENCIES; i++)
+		close(feeds[i]);
+	ssize_t len;
+	while ((len = harness_read_line(subscriber, line, sizeof line, 8000)) > 0)
+		notices_add(notices, line, (size_t)len);
+	*events = metric(&h, "cadmon_events_total");
+	assert_int_equal(metric(&h, "cadmon_duplicates_total"), 0);
+	close(subscriber);
+	harness_stop(&h);
+	harness_cleanup(&h);
+}
+
+/* ---- the test ------------------------------------------------------------------------- */
+
+static void test_cluster_kill_restart(void **state)
+{
+	natsConnection *connection = NULL;
+	jsCtx *js = NULL;
+	struct notices reference = { 0 }, stream = { 0 };
+	int64_t reference_events = 0, t0 = harness_now_ms(), t_ready, t_published, t_settled;
+
+	(void)state;
+	if (access(env_or("NATS_SERVER", "/usr/sbin/nats-server"), X_OK) != 0)
+		fail_msg("nats-server not found (%s): scripts/setup installs Debian's nats-server",
+			 env_or("NATS_SERVER", "/usr/sbin/nats-server"));
+	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
+	make_shift();
+	assert_true(world.line_count > 2000);
+	assert_true(start_cluster());
+	create_streams();
+	t_ready = harness_now_ms();
+
+	/* Two cadmonds share the agencies by subject filter (each reads the stream in order, keeping its own). */
+	start_shared(&x, "x", "[cadmon.events.A1, cadmon.events.A2]");
+	start_shared(&y, "y", "[cadmon.events.A3, cadmon.events.A4]");
+	assert_int_equal(natsConnection_ConnectTo(&connection, world.servers), NATS_OK);
+	assert_int_equal(natsConnection_JetStream(&js, connection, NULL), NATS_OK);
+
+	/* First half; x killed -9 while it takes it. */
+	assert_int_equal(publish(world.input_first, false), 0);
+	int64_t until = harness_now_ms() + 10000;
+	while (metric(&x, "cadmon_nats_acknowledged_total") < 200 && harness_now_ms() < until)
+		usleep(5 * 1000);
+	assert_int_equal(harness_signal(&x, SIGKILL), 0);
+	while (harness_running(&x))
+		usleep(10 * 1000);
+
+	/* One NATS node down (R3: the other two keep the streams), the second half published. */
+	kill(world.nodes[2].pid, SIGKILL);
+	waitpid(world.nodes[2].pid, NULL, 0);
+	world.nodes[2].pid = 0;
+	assert_int_equal(publish(world.input_second, false), 0);
+	t_published = harness_now_ms();
+
+	/* x back on its state directory: journal recovered, unacknowledged messages again. */
+	start_shared(&x, "x", "[cadmon.events.A1, cadmon.events.A2]");
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (!(consumer_done(js, "x") && consumer_done(js, "y")) && harness_now_ms() < until)
+		usleep(100 * 1000);
+	assert_true(consumer_done(js, "x"));
+	assert_true(consumer_done(js, "y"));
+
+	run_reference(&reference, &reference_events);
+	assert_true(reference.count > 20);
+
+	/* The alerts stream settles on the reference's count (the last events wait ~2 s for
+	 * idle sources, the notices for their PubAck). */
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	do {
+		read_alert_stream(js, &stream);
+		if (stream.count >= reference.count)
+			break;
+		usleep(200 * 1000);
+	} while (harness_now_ms() < until);
+	usleep(500 * 1000); /* anything more (a duplicate, an extra notice) shows now */
+	read_alert_stream(js, &stream);
+	t_settled = harness_now_ms();
+
+	print_message("x: %" PRId64 " events, %" PRId64 " duplicates, %" PRId64 " nats messages; y: %" PRId64
+		      " events, %" PRId64 " duplicates, %" PRId64 " nats messages; reference %" PRId64 " events\n",
+		      metric(&x, "cadmon_events_total"), metric(&x, "cadmon_duplicates_total"),
+		      metric(&x, "cadmon_nats_messages_total"), metric(&y, "cadmon_events_total"),
+		      metric(&y, "cadmon_duplicates_total"), metric(&y, "cadmon_nats_messages_total"), reference_events);
+	/* Every event once: accepted events add up (what came again after the kill, a lost ack or
+	 * the node down was dropped by its source's seq, counted as duplicates). */
+	assert_int_equal(metric(&x, "cadmon_events_total") + metric(&y, "cadmon_events_total"), reference_events);
+	assert_int_equal(metric(&y, "cadmon_nats_alerts_dropped_total"), 0);
+	assert_int_equal(metric(&x, "cadmon_nats_alerts_dropped_total"), 0);
+
+	/* No alert_id:kind:ts twice on the stream. */
+	qsort(stream.id, stream.count, sizeof stream.id[0], by_text);
+	for (size_t i = 1; i < stream.count; i++)
+		if (strcmp(stream.id[i - 1], stream.id[i]) == 0)
+			fail_msg("%s is on the alerts stream twice", stream.id[i]);
+
+	/* The same operator notices as the single cadmond. */
+	qsort(stream.text, stream.count, sizeof stream.text[0], by_text);
+	qsort(reference.text, reference.count, sizeof reference.text[0], by_text);
+	size_t only_stream = 0, only_reference = 0;
+	for (size_t i = 0, j = 0; i < stream.count || j < reference.count;) {
+		int order = i == stream.count ? 1 : j == reference.count ? -1 : strcmp(stream.text[i], reference.text[j]);
+		if (order == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		if (only_stream + only_reference < 6)
+			print_message("only on the %s: %.300s\n", order < 0 ? "stream" : "reference",
+				      order < 0 ? stream.text[i] : reference.text[j]);
+		if (order < 0) {
+			only_stream++;
+			i++;
+		} else {
+			only_reference++;
+			j++;
+		}
+	}
+	if (only_stream + only_reference > 0)
+		fail_msg("%zu notices only on the alerts stream, %zu only from the reference (of %zu)", only_stream,
+			 only_reference, reference.count);
+	assert_int_equal(stream.count, reference.count);
+	print_message("nats: %zu lines, %zu operator notices; cluster up in %" PRId64 " ms, published and x "
+		      "restarted at %" PRId64 " ms, settled at %" PRId64 " ms\n",
+		      world.line_count, stream.count, t_ready - t0, t_published - t0, t_settled - t0);
+
+	notices_free(&stream);
+	notices_free(&reference);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(connection);
+	harness_stop(&x);
+	harness_stop(&y);
+	harness_cleanup(&x);
+	harness_cleanup(&y);
+	stop_cluster();
+	for (size_t i = 0; i < world.line_count; i++)
+		free(world.lines[i]);
+	harness_remove_tree(world.dir);
+}
+
+/* Whatever happened: no cadmond, no nats-server left behind. */
+static int teardown(void **state)
+{
+	(void)state;
+	harness_cleanup(&x);
+	harness_cleanup(&y);
+	stop_cluster();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_cluster_kill_restart, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
