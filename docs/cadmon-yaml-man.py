@@ -86,6 +86,8 @@ def paragraphs(comments, indent):
             literal = preformatted
         if literal:
             out.append(indent + text)
+        elif text.strip() and text[0] in "[|]" and out and out[-1].strip() and not out[-1].endswith("```"):
+            out[-1] += " " + escape(text)  # a line starting so would open an scdoc table
         elif text.strip():
             out.append(indent + escape(text))
         else:
