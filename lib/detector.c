@@ -308,6 +308,7 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	state->generation = ++detector->next_generation;
 	text_copy(state->agency, key->agency, sizeof(state->agency));
 	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
+	state->last_active_ms = INT64_MIN; /* no call yet (an operator_state made it) */
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
 	state->history_at_ms = INT64_MIN;

@@ -187,7 +187,7 @@ struct detector_operator_figures {
 	const char *agency;
 	const char *operator_id;
 	const char *position;     /* of the latest call */
-	int64_t last_active_ms;   /* event time of its latest call */
+	int64_t last_active_ms;   /* event time of its latest call; INT64_MIN before its first */
 	const char *open_alert_id; /* its open alert, or NULL */
 	enum agent_state state;   /* its latest operator_state (AGENT_STATE_NONE: never told) */
 	int64_t state_since_ms;   /* event time of that operator_state */
