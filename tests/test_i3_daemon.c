@@ -244,11 +244,18 @@ static void expect_operator_state(const struct harness *h, EVP_PKEY *key)
 	static struct response response;
 	int64_t deadline = harness_now_ms() + 5000;
 
-	sign(key, "chfe-key-1",
-	     "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:05:00Z\","
-	     "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
-	     "\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"LoggedIn\"}",
-	     jws, sizeof jws);
+	struct log_events events;
+
+	/* cadmon-i3's conversion of the feed line, which cadmond maps back */
+	convert("{\"type\":\"operator_state\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":\"op-7\",\"position\":\"P3\","
+		"\"state\":\"logged_on\"}",
+		&events);
+	assert_int_equal(events.count, 1);
+	assert_string_equal(events.payload[0],
+			    "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:05:00.000Z\","
+			    "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
+			    "\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"LoggedIn\"}");
+	sign(key, "chfe-key-1", events.payload[0], jws, sizeof jws);
 	expect_created(h, jws);
 	do {
 		http(h, "GET", "/api/operators", NULL, NULL, &response);
