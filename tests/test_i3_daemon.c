@@ -265,6 +265,7 @@ static void expect_operator_state(const struct harness *h, EVP_PKEY *key)
 		fprintf(stderr, "GET /api/operators: %s\n", response.body);
 	assert_non_null(strstr(response.body, expected));
 	expect_metric(h, "\ncadmon_i3_lines_total 12\n");
+	expect_metric(h, "\ncadmon_i3_agent_states_unmapped_total 0\n");
 }
 
 static void test_shift_as_log_events(void **state)
