@@ -66,6 +66,16 @@ static enum i3_status map(struct i3_calls *calls, const char *payload, struct li
 	return status;
 }
 
+/* A log event taken (I3_OK) that makes no line. */
+static void expect_no_line(struct i3_calls *calls, const char *payload)
+{
+	struct lines lines;
+	char why[256];
+
+	assert_int_equal(map(calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 0);
+}
+
 static const struct i3_settings default_settings = { .max_calls = 64,
 						     .bye_outgoing = RELEASED_BY_OPERATOR,
 						     .bye_incoming = RELEASED_BY_CALLER };
@@ -315,14 +325,9 @@ static void test_incident_transfer_and_other_types(void **state)
 	/* not answered yet: ringing makes nothing */
 	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:31Z",
 	      ",\"state\":\"Ringing\",\"direction\":\"incoming\",\"legCallId\":\"l\",\"agencyAgentId\":\"op-7\"");
-	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_int_equal(lines.count, 0);
-	assert_int_equal(map(&calls,
-			     "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			     "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}",
-			     &lines, why),
-			 I3_OK);
-	assert_int_equal(lines.count, 0);
+	expect_no_line(&calls, payload);
+	expect_no_line(&calls, "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
 	assert_int_equal(i3_calls_count(&calls), 1);
 	i3_calls_release(&calls);
 }
@@ -425,20 +430,11 @@ static void test_agent_state_change(void **state)
 	}
 	/* a state cadmon does not map, none, or no call-taker: taken, no line, counted */
 	agent_state(payload, "Wrapup");
-	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_int_equal(lines.count, 0);
-	assert_int_equal(map(&calls,
-			     "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			     "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}",
-			     &lines, why),
-			 I3_OK);
-	assert_int_equal(lines.count, 0);
-	assert_int_equal(map(&calls,
-			     "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			     "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"primaryAgentState\":\"LoggedIn\"}",
-			     &lines, why),
-			 I3_OK);
-	assert_int_equal(lines.count, 0);
+	expect_no_line(&calls, payload);
+	expect_no_line(&calls, "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
+	expect_no_line(&calls, "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"primaryAgentState\":\"LoggedIn\"}");
 	assert_int_equal(calls.stats.agent_states_unmapped, 3);
 	assert_int_equal(i3_calls_count(&calls), 0); /* no call remembered */
 	/* a primaryAgentState that is not a string is refused */
