@@ -397,6 +397,10 @@ static void http_operator_emit(const struct detector_operator_figures *figures, 
 	json_object_object_add(operator, "operator", json_object_new_string(figures->operator_id));
 	json_object_object_add(operator, "position", json_object_new_string(figures->position));
 	json_object_object_add(operator, "last_active_ts", http_timestamp(figures->last_active_ms));
+	json_object_object_add(operator, "state",
+			       figures->state ? json_object_new_string(agent_state_name(figures->state)) : NULL);
+	json_object_object_add(operator, "state_since",
+			       http_timestamp(figures->state ? figures->state_since_ms : INT64_MIN));
 	json_object_object_add(operator, "open_alert_id",
 			       figures->open_alert_id ? json_object_new_string(figures->open_alert_id) : NULL);
 	for (size_t r = 0; r < figures->rule_count; r++)

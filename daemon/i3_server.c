@@ -402,6 +402,7 @@ static void i3_take(struct i3_server *server, struct evhttp_request *request, co
 
 	server->stats.calls = i3_calls_count(&server->calls);
 	server->stats.calls_evicted = server->calls.stats.evicted;
+	server->stats.agent_states_unmapped = server->calls.stats.agent_states_unmapped;
 	if (status != I3_OK) {
 		i3_refuse(server, request, i3_result_of(status), why);
 		return;

@@ -47,6 +47,7 @@ struct i3_server_stats {
 	uint64_t unverified;      /* taken without a verified signature (require_signature: false) */
 	uint64_t lines;           /* protocol v1 lines made and processed */
 	uint64_t calls_evicted;   /* calls forgotten by a full i3.max_calls table */
+	uint64_t agent_states_unmapped; /* AgentStateChangeLogEvents that made no operator_state */
 	uint32_t calls;           /* calls remembered now */
 	uint32_t pending;         /* requests waiting for durability now */
 };

@@ -306,6 +306,10 @@ static void write_i3(struct evbuffer *out, const struct i3_server_stats *i3)
 	single(out, "i3_calls", "gauge", "Calls remembered between their i3 log events (i3.max_calls).", i3->calls);
 	single(out, "i3_calls_evicted_total", "counter", "Calls forgotten because i3.max_calls were remembered.",
 	       i3->calls_evicted);
+	single(out, "i3_agent_states_unmapped_total", "counter",
+	       "AgentStateChangeLogEvents that made no operator_state line (no agencyAgentId, or a primaryAgentState "
+	       "cadmon does not map).",
+	       i3->agent_states_unmapped);
 	single(out, "i3_pending_requests", "gauge",
 	       "i3 log events waiting for their lines to be durable (i3.max_pending_requests).", i3->pending);
 }

@@ -210,7 +210,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 				 type);
 		return EVENT_REJECT_SOURCE_NOT_ALLOWED;
 	}
-	if (!source || source->agency_count == 0 || (event->type != EVENT_CALL_START && !event->agency[0]) ||
+	if (!source || source->agency_count == 0 || (event->type != EVENT_CALL_START && event->type != EVENT_OPERATOR_STATE && !event->agency[0]) ||
 	    agency_listed(source, event->agency))
 		return EVENT_OK;
 	snprintf(why, why_size, "%s: agency \"%s\" is not one of feed source %s's agencies (sources[].agencies)", type,
@@ -442,19 +442,23 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 
 	if (event->ts_ms > now_ms)
 		now_ms = event->ts_ms;
-	if (reason == EVENT_OK && config->tracker.bind_calls_to_source)
+	bool names_call = event->type != EVENT_OPERATOR_STATE; /* an operator_state names only its operator */
+	bool introduces_operator = event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
+
+	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && names_call)
 		reason = check_call(binding, event, owner, now_ms, why, why_size);
 	if (reason == EVENT_OK && event->operator_id[0]) {
 		operator = find_operator(binding, event, now_ms);
 		if (config->tracker.bind_operators_to_source)
 			reason = check_operator(operator, event, sender, why, why_size);
 	}
-	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !operator)
+	if (reason == EVENT_OK && introduces_operator && !operator)
 		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
 	if (reason != EVENT_OK)
 		return reason;
-	bind_call(binding, event, owner, now_ms);
-	if (event->type == EVENT_CALL_START)
+	if (names_call)
+		bind_call(binding, event, owner, now_ms);
+	if (introduces_operator)
 		bind_operator(binding, event, sender, now_ms);
 	return EVENT_OK;
 }

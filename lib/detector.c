@@ -91,6 +91,8 @@ struct operator_state {
 	char operator_id[EVENT_ID_MAX + 1];
 	char position[EVENT_ID_MAX + 1]; /* of the latest call */
 	int64_t last_active_ms;
+	enum agent_state agent_state; /* its latest operator_state line, at agent_state_ms */
+	int64_t agent_state_ms;
 	int64_t lag_ms; /* its calls come from a source judged on its own, this far behind */
 	struct window window;
 	struct rule_state rules[CONFIG_MAX_RULES];
@@ -304,6 +306,7 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	state->generation = ++detector->next_generation;
 	text_copy(state->agency, key->agency, sizeof(state->agency));
 	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
+	state->last_active_ms = INT64_MIN; /* no call yet (an operator_state made it) */
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
 	state->history.at_ms = INT64_MIN;
@@ -435,6 +438,18 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 	return state;
 }
 
+void detector_operator_state(struct detector *detector, const struct event *event)
+{
+	struct operator_state *state = find_operator(detector, event->agency, event->operator_id);
+
+	if (!state || (state->agent_state != AGENT_STATE_NONE && event->ts_ms < state->agent_state_ms))
+		return; /* refused (counted by find_operator), or older than the state kept */
+	state->agent_state = event->state;
+	state->agent_state_ms = event->ts_ms;
+	if (!state->position[0])
+		text_copy(state->position, event->position, sizeof(state->position));
+}
+
 /* ---- rules -------------------------------------------------------------------------- */
 
 /* What one rule sees for one operator at the detector's clock. */
@@ -502,6 +517,8 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 			.position = state->position,
 			.last_active_ms = state->last_active_ms,
 			.open_alert_id = state->episode.open ? state->episode.alert_id : NULL,
+			.state = state->agent_state,
+			.state_since_ms = state->agent_state_ms,
 			.rule_count = detector->config.detector.rule_count,
 		};
 		for (size_t r = 0; r < figures.rule_count; r++) {
@@ -1628,6 +1645,8 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_string(writer, state->operator_id);
 	codec_put_string(writer, state->position);
 	codec_put_i64(writer, state->last_active_ms);
+	codec_put_u8(writer, (uint8_t)state->agent_state);
+	codec_put_i64(writer, state->agent_state_ms);
 	codec_put_i64(writer, state->lag_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		save_rule_state(&state->rules[r], writer);
@@ -1654,6 +1673,9 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	codec_get_string(reader, state->operator_id, sizeof(state->operator_id));
 	codec_get_string(reader, state->position, sizeof(state->position));
 	state->last_active_ms = codec_get_i64(reader);
+	uint8_t agent_state = codec_get_u8(reader);
+	state->agent_state = (enum agent_state)agent_state;
+	state->agent_state_ms = codec_get_i64(reader);
 	state->lag_ms = codec_get_i64(reader);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 		load_rule_state(&state->rules[r], reader);
@@ -1667,6 +1689,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	if (episode_rc != 0 || reader->failed || state->index >= max_operators || detector->states[state->index] ||
+	    agent_state >= AGENT_STATE_COUNT ||
 	    state->episode.rule >= detector->config.detector.rule_count || window_load(&state->window, reader, get_call_detail) != 0) {
 		free_state(state);
 		return NULL;

@@ -105,6 +105,13 @@ void detector_advance(struct detector *detector, int64_t now_ms);
 enum detector_result detector_add_call(struct detector *detector, const struct completed_call *call);
 
 /**
+ * An operator_state event: the operator's state and its event time, kept with the operator
+ * (made if new, under tracker.max_operators like a call's). A state older than the one kept is
+ * ignored. It changes no detection: a logged-off operator's calls count as any other's.
+ */
+void detector_operator_state(struct detector *detector, const struct event *event);
+
+/**
  * A completed call from ani that was not premature, answered at start_ms: mark a premature
  * hangup of ani at most repeat_window_seconds before, if any. The engine calls this when the
  * redial completes, so a pocket dialer dialing again (premature again) marks nothing.
@@ -180,8 +187,10 @@ struct detector_operator_figures {
 	const char *agency;
 	const char *operator_id;
 	const char *position;     /* of the latest call */
-	int64_t last_active_ms;   /* event time of its latest call */
+	int64_t last_active_ms;   /* event time of its latest call; INT64_MIN before its first */
 	const char *open_alert_id; /* its open alert, or NULL */
+	enum agent_state state;   /* its latest operator_state (AGENT_STATE_NONE: never told) */
+	int64_t state_since_ms;   /* event time of that operator_state */
 	size_t rule_count;
 	struct detector_rule_figures rules[CONFIG_MAX_RULES];
 	/* Calls and premature hangups per bucket of history_bucket_ms, oldest first, the last

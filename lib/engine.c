@@ -146,6 +146,10 @@ static void track_event(struct engine *engine, const struct event *event, bool l
 {
 	struct completed_call completed;
 
+	if (event->type == EVENT_OPERATOR_STATE) { /* names no call */
+		detector_operator_state(engine->detector, event);
+		return;
+	}
 	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
 		return;
 	completed.late = late;

@@ -16,7 +16,7 @@
 /* The members of an event line the parser reads; everything else is validated and skipped. */
 enum event_key {
 	KEY_TYPE, KEY_CALL_ID, KEY_TS, KEY_EVENT_ID, KEY_SEQ, KEY_OPERATOR, KEY_AGENCY, KEY_POSITION,
-	KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_COUNT
+	KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_STATE, KEY_COUNT
 };
 
 /* Longest "ts" string read; a longer one is malformed anyway. */
@@ -28,6 +28,7 @@ struct event_parser {
 	char ts[TS_TEXT_MAX + 1];
 	char seq[8];
 	char released_by[16];
+	char state[16];
 	char ids[8][EVENT_ID_MAX + 1]; /* call_id, event_id, operator, agency, position, ani, incident_id, to */
 };
 
@@ -70,6 +71,14 @@ static const struct {
 	{"call_end", EVENT_CALL_END},
 	{"incident", EVENT_INCIDENT},
 	{"transfer", EVENT_TRANSFER},
+	{"operator_state", EVENT_OPERATOR_STATE},
+};
+
+static const char *const agent_state_names[AGENT_STATE_COUNT] = {
+	[AGENT_STATE_LOGGED_ON] = "logged_on",
+	[AGENT_STATE_LOGGED_OFF] = "logged_off",
+	[AGENT_STATE_AVAILABLE] = "available",
+	[AGENT_STATE_NOT_AVAILABLE] = "not_available",
 };
 
 static const struct {
@@ -113,13 +122,30 @@ enum released_by released_by_from_name(const char *name)
 	return 0;
 }
 
+const char *agent_state_name(enum agent_state state)
+{
+	return state > AGENT_STATE_NONE && state < AGENT_STATE_COUNT ? agent_state_names[state] : NULL;
+}
+
+enum agent_state agent_state_from_name(const char *name)
+{
+	for (int state = AGENT_STATE_NONE + 1; state < AGENT_STATE_COUNT; state++)
+		if (strcmp(agent_state_names[state], name) == 0)
+			return (enum agent_state)state;
+	return AGENT_STATE_NONE;
+}
+
 uint64_t event_fingerprint(const struct event *event)
 {
 	uint64_t ts = (uint64_t)event->ts_ms;
 	unsigned char type = (unsigned char)event->type;
+	unsigned char state = (unsigned char)event->state;
 
 	if (event->event_id[0])
 		return hash_bytes(hash_string(event->event_id), "\x1fid", 3);
+	if (event->type == EVENT_OPERATOR_STATE) /* no call: the operator, its state and ts */
+		return hash_bytes(hash_bytes(hash_bytes(hash_string_pair(event->agency, event->operator_id), &type, 1),
+					     &state, 1), &ts, sizeof(ts));
 	return hash_bytes(hash_bytes(hash_string(event->call_id), &type, 1), &ts, sizeof(ts));
 }
 
@@ -143,6 +169,7 @@ struct event_parser *event_parser_new(void)
 	bind_field(&parser->fields[KEY_SEQ], "seq", parser->seq, sizeof(parser->seq));
 	bind_field(&parser->fields[KEY_RELEASED_BY], "released_by", parser->released_by,
 		   sizeof(parser->released_by));
+	bind_field(&parser->fields[KEY_STATE], "state", parser->state, sizeof(parser->state));
 	for (size_t i = 0; i < 8; i++)
 		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i], sizeof(parser->ids[i]));
 	return parser;
@@ -266,6 +293,21 @@ static enum event_reject parse_released_by(struct parse *parse)
 	return result;
 }
 
+static enum event_reject parse_state(struct parse *parse)
+{
+	char name[16];
+	enum event_reject result = copy_string(parse, KEY_STATE, true, name, sizeof(name) - 1);
+
+	if (result == EVENT_REJECT_FIELD_TOO_LONG || result == EVENT_OK) {
+		parse->event->state = result == EVENT_OK ? agent_state_from_name(name) : AGENT_STATE_NONE;
+		if (parse->event->state != AGENT_STATE_NONE)
+			return EVENT_OK;
+		return reject(parse, EVENT_REJECT_BAD_VALUE,
+			      "\"state\" must be one of logged_on, logged_off, available, not_available");
+	}
+	return result;
+}
+
 /* The fields that only some event types carry. */
 static enum event_reject parse_type_fields(struct parse *parse)
 {
@@ -292,6 +334,13 @@ static enum event_reject parse_type_fields(struct parse *parse)
 	case EVENT_TRANSFER:
 		result = copy_string(parse, KEY_TO, false, event->transfer_to, EVENT_ID_MAX);
 		break;
+	case EVENT_OPERATOR_STATE:
+		if ((result = parse_state(parse)) ||
+		    (result = copy_string(parse, KEY_OPERATOR, true, event->operator_id, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_POSITION, false, event->position, EVENT_ID_MAX)))
+			return result;
+		break;
 	}
 	return result;
 }
@@ -316,9 +365,13 @@ static enum event_reject parse_fields(struct parse *parse)
 {
 	enum event_reject result;
 
-	if ((result = parse_seq(parse)) || (result = parse_type(parse)) ||
-	    (result = copy_string(parse, KEY_CALL_ID, true, parse->event->call_id, EVENT_ID_MAX)) ||
-	    (result = parse_ts(parse)) ||
+	if ((result = parse_seq(parse)) || (result = parse_type(parse)))
+		return result;
+	/* An operator_state names no call: a call_id it carries is not read. */
+	if (parse->event->type != EVENT_OPERATOR_STATE &&
+	    (result = copy_string(parse, KEY_CALL_ID, true, parse->event->call_id, EVENT_ID_MAX)))
+		return result;
+	if ((result = parse_ts(parse)) ||
 	    (result = copy_string(parse, KEY_EVENT_ID, false, parse->event->event_id, EVENT_ID_MAX)))
 		return result;
 	return parse_type_fields(parse);

@@ -17,6 +17,17 @@ enum event_type {
 	EVENT_CALL_END,
 	EVENT_INCIDENT,
 	EVENT_TRANSFER,
+	EVENT_OPERATOR_STATE, /* a call-taker logged on or off (no call) */
+};
+
+/* A call-taker's state, as an operator_state line gives it (docs/protocol.md). */
+enum agent_state {
+	AGENT_STATE_NONE = 0, /* never told */
+	AGENT_STATE_LOGGED_ON,
+	AGENT_STATE_LOGGED_OFF,
+	AGENT_STATE_AVAILABLE,
+	AGENT_STATE_NOT_AVAILABLE,
+	AGENT_STATE_COUNT
 };
 
 /* Who disconnected a call. Bit values so that a configured set is a mask. */
@@ -66,6 +77,7 @@ struct event {
 	char incident_id[EVENT_ID_MAX + 1];
 	char transfer_to[EVENT_ID_MAX + 1];
 	enum released_by released_by; /* call_end only */
+	enum agent_state state;       /* operator_state only */
 };
 
 struct event_parser;
@@ -101,5 +113,11 @@ const char *released_by_name(enum released_by who);
 
 /** Parse a released_by name; 0 if unknown. */
 enum released_by released_by_from_name(const char *name);
+
+/** Protocol name of an operator state ("logged_on"); NULL for AGENT_STATE_NONE or out of range. */
+const char *agent_state_name(enum agent_state state);
+
+/** Parse an operator state name; AGENT_STATE_NONE if unknown. */
+enum agent_state agent_state_from_name(const char *name);
 
 #endif

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "i3.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -379,7 +380,7 @@ static const char *const i3_log_event_types[] = {
 };
 
 enum i3_kind { I3_KIND_OTHER, I3_KIND_CALL_START, I3_KIND_STATE_CHANGE, I3_KIND_CALL_END, I3_KIND_TRANSFER,
-	       I3_KIND_SIGNALING };
+	       I3_KIND_SIGNALING, I3_KIND_AGENT_STATE };
 
 static bool published_type(const char *type)
 {
@@ -397,7 +398,7 @@ static enum i3_kind kind_of(const char *type)
 	} kinds[] = {
 		{ "CallStartLogEvent", I3_KIND_CALL_START },    { "CallStateChangeLogEvent", I3_KIND_STATE_CHANGE },
 		{ "CallEndLogEvent", I3_KIND_CALL_END },        { "CallTransferLogEvent", I3_KIND_TRANSFER },
-		{ "CallSignalingMessageLogEvent", I3_KIND_SIGNALING },
+		{ "CallSignalingMessageLogEvent", I3_KIND_SIGNALING }, { "AgentStateChangeLogEvent", I3_KIND_AGENT_STATE },
 	};
 
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -410,7 +411,7 @@ static enum i3_kind kind_of(const char *type)
 struct i3_fields {
 	struct json_object *object;
 	const char *type, *timestamp, *element_id, *agency_id, *agent_id, *position_id, *call_id, *incident_id;
-	const char *state, *direction, *text, *target, *from;
+	const char *state, *direction, *text, *target, *from, *agent_state;
 	enum i3_kind kind;
 };
 
@@ -458,7 +459,7 @@ static bool has_control(const char *text)
 /* The members every log event has (the schema's LogEvent), and those of call events. */
 static enum i3_status read_common(struct i3_fields *fields, char *why, size_t why_size)
 {
-	bool call = fields->kind != I3_KIND_OTHER;
+	bool call = fields->kind != I3_KIND_OTHER && fields->kind != I3_KIND_AGENT_STATE;
 	const struct i3_member common[] = {
 		{ "timestamp", &fields->timestamp, 63, true }, /* as a feed line's ts */
 		{ "elementId", &fields->element_id, I3_ELEMENT_ID_MAX, true },
@@ -496,6 +497,7 @@ static enum i3_status read_kind(struct i3_fields *fields, char *why, size_t why_
 					       { "direction", &fields->direction, 0, true } };
 	const struct i3_member transfer[] = { { "target", &fields->target, 64, false } }; /* a transfer's to */
 	const struct i3_member call_start[] = { { "from", &fields->from, 0, false } };
+	const struct i3_member agent_state[] = { { "primaryAgentState", &fields->agent_state, 0, false } };
 	enum i3_status status = I3_OK;
 
 	if (fields->kind == I3_KIND_STATE_CHANGE)
@@ -506,6 +508,8 @@ static enum i3_status read_kind(struct i3_fields *fields, char *why, size_t why_
 		status = read_members(fields, transfer, 1, why, why_size);
 	else if (fields->kind == I3_KIND_CALL_START)
 		status = read_members(fields, call_start, 1, why, why_size);
+	else if (fields->kind == I3_KIND_AGENT_STATE)
+		status = read_members(fields, agent_state, 1, why, why_size);
 	if (status == I3_OK && fields->kind == I3_KIND_SIGNALING && !is_direction(fields->direction))
 		status = fail(I3_BAD_EVENT, why, why_size,
 			      "%s: \"direction\" must be incoming or outgoing, not \"%.32s\"", fields->type,
@@ -549,13 +553,45 @@ static void ani_of(const char *from, char ani[I3_ANI_MAX + 1])
 	}
 }
 
-/* One protocol v1 line: type, call_id, ts, then the pairs given (NULL or "" values left out). */
+/* The operator_state of a primaryAgentState, compared in any case, ignoring all but letters
+ * (LoggedIn, Logged-In and logged_in alike); NULL for a value not listed (docs/protocol.md). */
+static const char *operator_state_of(const char *primary)
+{
+	static const struct {
+		const char *value;
+		const char *state;
+	} states[] = {
+		{ "loggedin", "logged_on" },      { "loggedon", "logged_on" },      { "login", "logged_on" },
+		{ "logon", "logged_on" },         { "loggedout", "logged_off" },    { "loggedoff", "logged_off" },
+		{ "logout", "logged_off" },       { "logoff", "logged_off" },       { "available", "available" },
+		{ "ready", "available" },         { "notavailable", "not_available" }, { "unavailable", "not_available" },
+		{ "notready", "not_available" },  { "busy", "not_available" },      { "break", "not_available" },
+		{ "onbreak", "not_available" },
+	};
+	char letters[16];
+	size_t len = 0;
+
+	for (const char *c = primary; c && *c; c++) {
+		if (!isalpha((unsigned char)*c))
+			continue;
+		if (len + 1 >= sizeof letters)
+			return NULL;
+		letters[len++] = (char)tolower((unsigned char)*c);
+	}
+	letters[len] = '\0';
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+		if (strcmp(letters, states[i].value) == 0)
+			return states[i].state;
+	return NULL;
+}
+
+/* One protocol v1 line: type, call_id (not for operator_state), ts, then the pairs given (NULL or "" values left out). */
 static bool emit_line(const struct i3_fields *fields, const char *type, i3_line_fn *emit, void *ctx,
 		      const char *const *pairs, size_t pair_count)
 {
 	struct json_object *line = json_object_new_object();
 	bool built = line && json_out_add_string(line, "type", type) &&
-		     json_out_add_string(line, "call_id", fields->call_id) &&
+		     (fields->kind == I3_KIND_AGENT_STATE || json_out_add_string(line, "call_id", fields->call_id)) &&
 		     json_out_add_string(line, "ts", fields->timestamp);
 	const char *text;
 
@@ -570,6 +606,22 @@ static bool emit_line(const struct i3_fields *fields, const char *type, i3_line_
 	return text != NULL;
 }
 
+/* An AgentStateChangeLogEvent: an operator_state line when it names the call-taker and a state
+ * cadmon maps; else none, counted. */
+static unsigned apply_agent_state(struct i3_calls *calls, const struct i3_fields *fields, i3_line_fn *emit,
+				  void *ctx)
+{
+	const char *state = operator_state_of(fields->agent_state);
+	const char *const pairs[] = { "operator", fields->agent_id, "agency", fields->agency_id,
+				      "position", fields->position_id, "state", state };
+
+	if (!fields->agent_id || !state) {
+		calls->stats.agent_states_unmapped++;
+		return 0;
+	}
+	return emit_line(fields, "operator_state", emit, ctx, pairs, 4);
+}
+
 /* The effects of a checked log event on the table and the lines it makes. */
 static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3_line_fn *emit, void *ctx)
 {
@@ -577,6 +629,8 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 	unsigned lines = 0;
 	char ani[I3_ANI_MAX + 1];
 
+	if (fields->kind == I3_KIND_AGENT_STATE)
+		return apply_agent_state(calls, fields, emit, ctx);
 	if (!fields->call_id || (fields->kind == I3_KIND_OTHER && !fields->incident_id))
 		return 0; /* another type tells cadmon something about a call only by its incidentId */
 	call = call_entry(calls, fields->call_id);

@@ -89,6 +89,7 @@ struct i3_settings {
 struct i3_calls_stats {
 	uint64_t evicted; /* calls forgotten because the table was full (oldest first) */
 	uint64_t byes;    /* SIP BYEs remembered (the first of each call) */
+	uint64_t agent_states_unmapped; /* AgentStateChangeLogEvents without a state cadmon maps (no line) */
 };
 
 /* Calls seen and not yet ended (CallEndLogEvent). */

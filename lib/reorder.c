@@ -133,7 +133,7 @@ int reorder_resize(struct reorder *reorder, uint32_t max_events)
 	return 0;
 }
 
-/* [u8 type][i64 ts][u8 has_seq][u64 seq][u32 released_by][string call_id, event_id,
+/* [u8 type][i64 ts][u8 has_seq][u64 seq][u32 released_by][u8 state][string call_id, event_id,
  * operator, agency, position, ani, incident_id, transfer_to][string source][u64 arrival] */
 static void put_item(const struct reorder_item *item, struct codec_writer *writer)
 {
@@ -144,6 +144,7 @@ static void put_item(const struct reorder_item *item, struct codec_writer *write
 	codec_put_u8(writer, event->has_seq);
 	codec_put_u64(writer, event->seq);
 	codec_put_u32(writer, (uint32_t)event->released_by);
+	codec_put_u8(writer, (uint8_t)event->state);
 	codec_put_string(writer, event->call_id);
 	codec_put_string(writer, event->event_id);
 	codec_put_string(writer, event->operator_id);
@@ -168,6 +169,8 @@ static int get_item(struct reorder_item *item, struct codec_reader *reader)
 	event->has_seq = codec_get_u8(reader) != 0;
 	event->seq = codec_get_u64(reader);
 	event->released_by = (enum released_by)codec_get_u32(reader);
+	uint8_t state = codec_get_u8(reader);
+	event->state = (enum agent_state)state;
 	codec_get_string(reader, event->call_id, sizeof(event->call_id));
 	codec_get_string(reader, event->event_id, sizeof(event->event_id));
 	codec_get_string(reader, event->operator_id, sizeof(event->operator_id));
@@ -178,11 +181,14 @@ static int get_item(struct reorder_item *item, struct codec_reader *reader)
 	codec_get_string(reader, event->transfer_to, sizeof(event->transfer_to));
 	codec_get_string(reader, item->source, sizeof(item->source));
 	item->arrival = codec_get_u64(reader);
-	return !reader->failed && type >= EVENT_CALL_START && type <= EVENT_TRANSFER ? 0 : -EINVAL;
+	if (reader->failed || type < EVENT_CALL_START || type > EVENT_OPERATOR_STATE || state >= AGENT_STATE_COUNT ||
+	    (type == EVENT_OPERATOR_STATE) != (state != AGENT_STATE_NONE))
+		return -EINVAL;
+	return 0;
 }
 
 /* The smallest saved item: every string empty. */
-#define REORDER_ITEM_MIN_BYTES (1 + 8 + 1 + 8 + 4 + 9 * 4 + 8)
+#define REORDER_ITEM_MIN_BYTES (1 + 8 + 1 + 8 + 4 + 1 + 9 * 4 + 8)
 
 void reorder_save(const struct reorder *reorder, struct codec_writer *writer)
 {

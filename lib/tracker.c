@@ -161,6 +161,8 @@ static enum tracker_result record_event(struct open_call *call, const struct eve
 	case EVENT_TRANSFER:
 		call->had_transfer = true;
 		break;
+	case EVENT_OPERATOR_STATE: /* names no call: the engine gives it to the detector */
+		break;
 	}
 	return TRACKER_PENDING;
 }

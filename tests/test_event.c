@@ -253,6 +253,62 @@ static void test_bad_timestamps(void **state)
 			EVENT_REJECT_BAD_TIMESTAMP, "incident: \"ts\" epoch milliseconds out of range: 253402300800000");
 }
 
+static void test_operator_state(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00Z\",\"operator\":\"op-7\","
+				  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\",\"call_id\":\"ignored\"}"),
+			 EVENT_OK);
+	assert_int_equal(f->event.type, EVENT_OPERATOR_STATE);
+	assert_int_equal(f->event.ts_ms, INT64_C(1795939140000));
+	assert_int_equal(f->event.state, AGENT_STATE_LOGGED_ON);
+	assert_string_equal(f->event.operator_id, "op-7");
+	assert_string_equal(f->event.agency, "NOPD");
+	assert_string_equal(f->event.position, "P3");
+	assert_string_equal(f->event.call_id, ""); /* names no call */
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"not_available\"}"),
+			 EVENT_OK);
+	assert_int_equal(f->event.state, AGENT_STATE_NOT_AVAILABLE);
+	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"LoggedIn\"}",
+			EVENT_REJECT_BAD_VALUE,
+			"operator_state: \"state\" must be one of logged_on, logged_off, available, not_available");
+	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"logged_on_and_off_again\"}",
+			EVENT_REJECT_BAD_VALUE,
+			"operator_state: \"state\" must be one of logged_on, logged_off, available, not_available");
+	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\"}", EVENT_REJECT_MISSING_FIELD,
+			"operator_state: missing required field \"state\"");
+	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"state\":\"logged_off\"}",
+			EVENT_REJECT_MISSING_FIELD, "operator_state: missing required field \"operator\"");
+	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":7}",
+			EVENT_REJECT_WRONG_TYPE, "operator_state: \"state\" must be a string");
+	assert_string_equal(agent_state_name(AGENT_STATE_LOGGED_OFF), "logged_off");
+	assert_null(agent_state_name(AGENT_STATE_NONE));
+	assert_int_equal(agent_state_from_name("available"), AGENT_STATE_AVAILABLE);
+	assert_int_equal(agent_state_from_name("Available"), AGENT_STATE_NONE);
+}
+
+/* Two states of one operator at one time are two events; a resend of one is the same. */
+static void test_operator_state_fingerprint(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t on, off, other;
+
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\",\"state\":\"logged_on\"}"),
+			 EVENT_OK);
+	on = event_fingerprint(&f->event);
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\",\"state\":\"logged_off\"}"),
+			 EVENT_OK);
+	off = event_fingerprint(&f->event);
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"p\",\"state\":\"logged_on\"}"),
+			 EVENT_OK);
+	other = event_fingerprint(&f->event);
+	assert_true(on != off && on != other && off != other);
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\",\"state\":\"logged_on\"}"),
+			 EVENT_OK);
+	assert_int_equal(event_fingerprint(&f->event), on);
+}
+
 static void test_bad_values(void **state)
 {
 	struct fixture *f = *state;
@@ -340,6 +396,8 @@ int main(void)
 		cmocka_unit_test(test_call_start_minimal),
 		cmocka_unit_test(test_call_end),
 		cmocka_unit_test(test_incident_and_transfer),
+		cmocka_unit_test(test_operator_state),
+		cmocka_unit_test(test_operator_state_fingerprint),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_not_an_object),

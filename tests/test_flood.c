@@ -219,6 +219,30 @@ static void test_operator_of_other_source(void **state)
 	finish(&f);
 }
 
+#define STATE(op, agency, state) \
+	"{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":\"" op "\",\"agency\":\"" agency "\",\"state\":\"" state "\"}"
+
+/* An operator_state is bound like a call_start: it claims a call-taker nobody owns, and another
+ * sender's state of an owned one is refused. It names no call, so it binds none. */
+static void test_operator_state_bound(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), STATE("op-7", "NOPD", "logged_on"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), STATE("op-7", "NOPD", "logged_off"), at(0, 1)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "operator_state: operator \"op-7\" (agency \"NOPD\") belongs to feed "
+					   "source cad-east (tracker.bind_operators_to_source)");
+	assert_int_equal(from(&f, "cad-evil", at(0, 2), START("x1", "op-7", "NOPD"), at(0, 2)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	assert_int_equal(from(&f, "cad-east", at(0, 3), START("c1", "op-7", "NOPD"), at(0, 3)), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 2);
+	finish(&f);
+}
+
 /* New operators per source per hour: the one past the limit is refused, a limit alert names
  * the source and the key, known operators go on, the next hour counts afresh, and the alert
  * resolves after resolve_after_seconds without a refusal. */
@@ -771,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_unlisted_source_refused),
 		cmocka_unit_test(test_call_of_other_source),
 		cmocka_unit_test(test_operator_of_other_source),
+		cmocka_unit_test(test_operator_state_bound),
 		cmocka_unit_test(test_new_operator_rate),
 		cmocka_unit_test(test_eviction_least_evidence_first),
 		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),

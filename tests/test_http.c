@@ -37,13 +37,13 @@
  * in the last; op-8's h1 (08:03:30) in (08:02:50, 08:03:40]. */
 #define OPERATORS_AFTER_SHIFT                                                                          \
 	"{\"operators\":[{\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","                   \
-	"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"open_alert_id\":\"" SHIFT_ALERT_ID "\","            \
+	"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"state\":null,\"state_since\":null,\"open_alert_id\":\"" SHIFT_ALERT_ID "\","            \
 	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,"  \
 	"\"ratio\":0.75,\"center_ratio\":0.0}],"                                                              \
 	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"                       \
 	"\"calls\":[0,0,0,0,0,0,1,0,1,1,0,1],\"premature\":[0,0,0,0,0,0,1,0,1,0,0,1]}},"                    \
 	"{\"agency\":\"NOPD\",\"operator\":\"op-8\",\"position\":\"P4\","                                    \
-	"\"last_active_ts\":\"2026-11-29T08:03:30.000Z\",\"open_alert_id\":null,"                                \
+	"\"last_active_ts\":\"2026-11-29T08:03:30.000Z\",\"state\":null,\"state_since\":null,\"open_alert_id\":null,"                                \
 	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":1,\"premature\":0,\"called_back\":0,"  \
 	"\"ratio\":0.0,\"center_ratio\":0.75}],"                                                              \
 	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"                       \

@@ -66,6 +66,16 @@ static enum i3_status map(struct i3_calls *calls, const char *payload, struct li
 	return status;
 }
 
+/* A log event taken (I3_OK) that makes no line. */
+static void expect_no_line(struct i3_calls *calls, const char *payload)
+{
+	struct lines lines;
+	char why[256];
+
+	assert_int_equal(map(calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 0);
+}
+
 static const struct i3_settings default_settings = { .max_calls = 64,
 						     .bye_outgoing = RELEASED_BY_OPERATOR,
 						     .bye_incoming = RELEASED_BY_CALLER };
@@ -315,15 +325,9 @@ static void test_incident_transfer_and_other_types(void **state)
 	/* not answered yet: ringing makes nothing */
 	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:31Z",
 	      ",\"state\":\"Ringing\",\"direction\":\"incoming\",\"legCallId\":\"l\",\"agencyAgentId\":\"op-7\"");
-	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_int_equal(lines.count, 0);
-	assert_int_equal(map(&calls,
-			     "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			     "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
-			     "\"primaryAgentState\":\"Available\"}",
-			     &lines, why),
-			 I3_OK);
-	assert_int_equal(lines.count, 0);
+	expect_no_line(&calls, payload);
+	expect_no_line(&calls, "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
 	assert_int_equal(i3_calls_count(&calls), 1);
 	i3_calls_release(&calls);
 }
@@ -386,6 +390,61 @@ static void test_bad_log_events(void **state)
 	i3_calls_release(&calls);
 }
 
+/* An AgentStateChangeLogEvent of op-7 at P3 with primaryAgentState primary. */
+static void agent_state(char *out, const char *primary)
+{
+	sprintf(out,
+		"{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T07:59:00.250Z\","
+		"\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
+		"\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"%s\"}",
+		primary);
+}
+
+static void test_agent_state_change(void **state)
+{
+	static const struct {
+		const char *primary;
+		const char *line;
+	} cases[] = {
+		{ "LoggedIn", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
+			      "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\"}\n" },
+		{ "Logged-Out", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
+				"\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_off\"}\n" },
+		{ "Available", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
+			       "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"available\"}\n" },
+		{ "NotAvailable", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
+				  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
+		{ "on_break", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
+			      "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
+	};
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		agent_state(payload, cases[i].primary);
+		assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+		assert_string_equal(lines.text, cases[i].line);
+	}
+	/* a state cadmon does not map, none, or no call-taker: taken, no line, counted */
+	agent_state(payload, "Wrapup");
+	expect_no_line(&calls, payload);
+	expect_no_line(&calls, "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
+	expect_no_line(&calls, "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"primaryAgentState\":\"LoggedIn\"}");
+	assert_int_equal(calls.stats.agent_states_unmapped, 3);
+	assert_int_equal(i3_calls_count(&calls), 0); /* no call remembered */
+	/* a primaryAgentState that is not a string is refused */
+	expect_bad(&calls,
+		   "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\",\"primaryAgentState\":7}",
+		   I3_BAD_EVENT, "AgentStateChangeLogEvent: \"primaryAgentState\" must be a string");
+	i3_calls_release(&calls);
+}
+
 static void test_full_table_forgets_the_oldest(void **state)
 {
 	struct i3_settings settings = default_settings;
@@ -442,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_released_by_caller_unknown_and_configured),
 		cmocka_unit_test(test_incident_transfer_and_other_types),
 		cmocka_unit_test(test_bad_log_events),
+		cmocka_unit_test(test_agent_state_change),
 		cmocka_unit_test(test_full_table_forgets_the_oldest),
 		cmocka_unit_test(test_status_names),
 	};

@@ -232,6 +232,42 @@ static void post_shift(const struct harness *h, EVP_PKEY *key)
 	}
 }
 
+/* op-7 logs on (an AgentStateChangeLogEvent): GET /api/operators shows it, as soon as the
+ * engine has taken the operator_state line. */
+static void expect_operator_state(const struct harness *h, EVP_PKEY *key)
+{
+	static const char expected[] =
+		"{\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","
+		"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"state\":\"logged_on\","
+		"\"state_since\":\"2026-11-29T08:05:00.000Z\",\"open_alert_id\":\"";
+	static char jws[PAYLOAD_MAX * 4];
+	static struct response response;
+	int64_t deadline = harness_now_ms() + 5000;
+
+	struct log_events events;
+
+	/* cadmon-i3's conversion of the feed line, which cadmond maps back */
+	convert("{\"type\":\"operator_state\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":\"op-7\",\"position\":\"P3\","
+		"\"state\":\"logged_on\"}",
+		&events);
+	assert_int_equal(events.count, 1);
+	assert_string_equal(events.payload[0],
+			    "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:05:00.000Z\","
+			    "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
+			    "\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"LoggedIn\"}");
+	sign(key, "chfe-key-1", events.payload[0], jws, sizeof jws);
+	expect_created(h, jws);
+	do {
+		http(h, "GET", "/api/operators", NULL, NULL, &response);
+		assert_int_equal(response.status, 200);
+	} while (!strstr(response.body, expected) && harness_now_ms() < deadline && usleep(20000) == 0);
+	if (!strstr(response.body, expected))
+		fprintf(stderr, "GET /api/operators: %s\n", response.body);
+	assert_non_null(strstr(response.body, expected));
+	expect_metric(h, "\ncadmon_i3_lines_total 12\n");
+	expect_metric(h, "\ncadmon_i3_agent_states_unmapped_total 0\n");
+}
+
 static void test_shift_as_log_events(void **state)
 {
 	struct harness h = { 0 };
@@ -252,6 +288,7 @@ static void test_shift_as_log_events(void **state)
 	expect_metric(&h, "\ncadmon_i3_calls 0\n");
 	expect_metric(&h, "\ncadmon_i3_pending_requests 0\n");
 	expect_log(&h, "cadmond: i3: POST /LogEvents on the HTTP listener: 1 public key, signatures required\n");
+	expect_operator_state(&h, key);
 	close(fd);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);

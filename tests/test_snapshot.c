@@ -126,6 +126,10 @@ static void make_shift(void)
 				add_line("{\"type\":\"nonsense\"}");
 			add_line("{\"type\":\"call_end\",\"call_id\":\"k%d\",\"ts\":%lld,\"released_by\":\"%s\"}", call,
 				 (long long)(start + talk), bad || pocket ? "operator" : "caller");
+			if (call % 13 == 0) /* a state after a call: changes no alert (EXPECTED_* as without) */
+				add_line("{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":\"op-%d\",\"agency\":\"DEMO\","
+					 "\"state\":\"%s\"}", (long long)(start + talk + 1), op,
+					 call % 26 == 0 ? "logged_off" : "logged_on");
 		}
 	}
 }
@@ -533,7 +537,7 @@ static void test_restore_with_sources_gives_same_alerts(void **state)
 	arrange_arrivals();
 	struct engine *reference = engine_new(&config, collect, &whole);
 	feed_sources(reference, 0, line_count);
-	assert_int_equal(engine_stats(reference)->late_events, 69);
+	assert_int_equal(engine_stats(reference)->late_events, 71); /* 2 of them operator_state lines */
 	engine_flush(reference);
 	engine_free(reference);
 	assert_int_equal(whole.count, 31); /* firing, updates, escalations, resolved (the least evidence forgotten first) */
@@ -763,6 +767,66 @@ static void test_saved_configuration_validated(void **state)
 	codec_writer_release(&writer);
 }
 
+/* The operators as "agency/operator position state since" lines, table order. */
+static void describe_operator(const struct detector_operator_figures *figures, void *ctx)
+{
+	char *out = ctx;
+	const char *name = agent_state_name(figures->state);
+
+	snprintf(out + strlen(out), 512 - strlen(out), "%s/%s %s %s %lld\n", figures->agency, figures->operator_id,
+		 figures->position[0] ? figures->position : "-", name ? name : "-", (long long)figures->state_since_ms);
+}
+
+static void process(struct engine *engine, const char *line)
+{
+	engine_process_line(engine, line, strlen(line), NULL, 0);
+}
+
+/* Each operator's latest state and its time, made by an operator_state line (the operator made
+ * if new), kept through a snapshot; an older state is ignored; calls count as before. */
+static void test_operator_state_kept(void **state)
+{
+	struct config config = test_config();
+	struct alerts alerts = {0};
+	struct codec_writer writer = {0};
+	char operators[512] = "", why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, collect, &alerts);
+	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939200000,\"operator\":\"op-7\",\"agency\":\"NOPD\","
+			"\"position\":\"P3\",\"state\":\"logged_on\"}");
+	process(engine, "{\"type\":\"call_start\",\"call_id\":\"s1\",\"ts\":1795939260000,\"operator\":\"op-8\","
+			"\"agency\":\"NOPD\",\"position\":\"P4\"}");
+	process(engine, "{\"type\":\"call_end\",\"call_id\":\"s1\",\"ts\":1795939265000,\"released_by\":\"operator\"}");
+	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939270000,\"operator\":\"op-8\",\"agency\":\"NOPD\","
+			"\"state\":\"logged_off\"}");
+	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939269000,\"operator\":\"op-8\",\"agency\":\"NOPD\","
+			"\"state\":\"available\"}"); /* older: ignored */
+	engine_flush(engine);
+	engine_each_operator(engine, describe_operator, operators);
+	assert_string_equal(operators, "NOPD/op-7 P3 logged_on 1795939200000\n"
+				       "NOPD/op-8 P4 logged_off 1795939270000\n");
+	assert_int_equal(engine_stats(engine)->detector.calls, 1);
+	engine_snapshot(engine, &writer);
+	engine_free(engine);
+	assert_false(writer.failed);
+	engine = engine_restore(writer.data, writer.len, NULL, collect, &alerts, why, sizeof(why));
+	codec_writer_release(&writer);
+	assert_non_null(engine);
+	operators[0] = '\0';
+	engine_each_operator(engine, describe_operator, operators);
+	assert_string_equal(operators, "NOPD/op-7 P3 logged_on 1795939200000\n"
+				       "NOPD/op-8 P4 logged_off 1795939270000\n");
+	/* a logged-off operator's calls still count */
+	process(engine, "{\"type\":\"call_start\",\"call_id\":\"s2\",\"ts\":1795939280000,\"operator\":\"op-8\","
+			"\"agency\":\"NOPD\"}");
+	process(engine, "{\"type\":\"call_end\",\"call_id\":\"s2\",\"ts\":1795939284000,\"released_by\":\"operator\"}");
+	engine_flush(engine);
+	assert_int_equal(engine_stats(engine)->detector.calls, 2);
+	engine_free(engine);
+	clear(&alerts);
+}
+
 /* A reload that lowers a threshold takes effect at once on the calls already in the window. */
 static void test_reconfigure_keeps_window_state(void **state)
 {
@@ -820,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_equal_state_equal_bytes),
 		cmocka_unit_test(test_saved_configuration_validated),
 		cmocka_unit_test(test_reconfigure_keeps_window_state),
+		cmocka_unit_test(test_operator_state_kept),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -25,7 +25,8 @@ static void add_event(struct i3_convert_events *out, const struct event *event, 
 	json_object_object_add(log_event, "timestamp", json_object_new_string(ts));
 	json_object_object_add(log_event, "elementId", json_object_new_string(element_id));
 	json_object_object_add(log_event, "agencyId", json_object_new_string(event->agency[0] ? event->agency : agency));
-	json_object_object_add(log_event, "callId", json_object_new_string(event->call_id));
+	if (event->call_id[0]) /* an operator_state names no call */
+		json_object_object_add(log_event, "callId", json_object_new_string(event->call_id));
 	for (size_t i = 0; i < extra_pairs * 2; i += 2)
 		if (extra[i + 1] && extra[i + 1][0])
 			json_object_object_add(log_event, extra[i], json_object_new_string(extra[i + 1]));
@@ -62,6 +63,20 @@ static void convert_end(const struct event *event, const char *element_id, const
 	add_event(out, event, element_id, agency, "CallEndLogEvent", end, 1);
 }
 
+/* An operator_state as an AgentStateChangeLogEvent: the primaryAgentState lib/i3.c maps back. */
+static void convert_state(const struct event *event, const char *element_id, const char *agency,
+			  struct i3_convert_events *out)
+{
+	static const char *const primary[AGENT_STATE_COUNT] = {
+		[AGENT_STATE_LOGGED_ON] = "LoggedIn", [AGENT_STATE_LOGGED_OFF] = "LoggedOut",
+		[AGENT_STATE_AVAILABLE] = "Available", [AGENT_STATE_NOT_AVAILABLE] = "NotAvailable",
+	};
+	const char *const state[] = { "agencyAgentId", event->operator_id, "agencyPositionId", event->position,
+				      "primaryAgentState", event->state < AGENT_STATE_COUNT ? primary[event->state] : NULL };
+
+	add_event(out, event, element_id, agency, "AgentStateChangeLogEvent", state, 3);
+}
+
 void i3_convert_event(const struct event *event, const char *element_id, const char *agency,
 		      struct i3_convert_events *out)
 {
@@ -75,6 +90,8 @@ void i3_convert_event(const struct event *event, const char *element_id, const c
 		convert_end(event, element_id, agency, out);
 	else if (event->type == EVENT_INCIDENT)
 		add_event(out, event, element_id, agency, "CallProcessLogEvent", incident, 1);
+	else if (event->type == EVENT_OPERATOR_STATE)
+		convert_state(event, element_id, agency, out);
 	else
 		add_event(out, event, element_id, agency, "CallTransferLogEvent", transfer, 1);
 }

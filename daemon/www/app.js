@@ -951,6 +951,15 @@
       el('span', { class: 'rc-center', title: 'the rest of the center', text: 'center ' + fmtPercent(rule.center_ratio) }));
   }
 
+  // An operator's latest state (an operator_state line, e.g. from NENA i3), with its time.
+  const OPERATOR_STATES = { logged_on: 'logged on', logged_off: 'logged off', available: 'available',
+    not_available: 'not available' };
+  function operatorState(operator) {
+    if (!operator.state) return null;
+    return el('span', { class: 'op-state', 'data-state': operator.state,
+      title: 'since ' + fmtTime(operator.state_since), text: OPERATOR_STATES[operator.state] || operator.state });
+  }
+
   function renderOperators() {
     const first = state.operators[0];
     state.rules = first ? (first.rules || []).map((r) => ({ rule: r.rule, window_seconds: r.window_seconds,
@@ -964,7 +973,8 @@
       const cells = [
         el('td', { class: 'op-name' }, el('span', { class: 'operator', text: operator.operator }),
           operator.agency ? el('span', { class: 'agency', text: operator.agency }) : null,
-          operator.open_alert_id ? el('span', { class: 'badge-mini', text: 'ALERT' }) : null),
+          operator.open_alert_id ? el('span', { class: 'badge-mini', text: 'ALERT' }) : null,
+          operatorState(operator)),
         el('td', { text: operator.position || '—' }),
       ];
       for (const rule of operator.rules || []) cells.push(ruleCell(rule));

@@ -24,7 +24,9 @@ const DETECTOR_YAML =
   '  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, min_ratio: 0.5, severity: critical}]\n';
 
 // tests/shift_fixture.c's shift: op-7 hangs up on c1, c2 and c4; the alert fires on c4's end.
+// op-7 logged on first (an operator_state line: shown in the operators table, changes no alert).
 const SHIFT_1 = [
+  { type: 'operator_state', ts: '2026-11-29T07:59:00Z', operator: 'op-7', agency: 'NOPD', position: 'P3', state: 'logged_on' },
   { type: 'call_start', call_id: 'c1', ts: '2026-11-29T08:00:00Z', operator: 'op-7', agency: 'NOPD', position: 'P3', ani: '5045550101' },
   { type: 'call_end', call_id: 'c1', ts: '2026-11-29T08:00:05Z', released_by: 'operator' },
   { type: 'call_start', call_id: 'h1', ts: '2026-11-29T08:00:30Z', operator: 'op-8', agency: 'NOPD', position: 'P4', ani: '5045550199' },
@@ -137,6 +139,8 @@ async function main() {
       await row.waitFor({ timeout: 7000 });
       await waitFor('op-7\'s figures', async () => (await row.locator('.rc-counts').textContent()) === '3 / 4', 7000);
       assert.equal(await row.locator('.badge-mini').textContent(), 'ALERT');
+      assert.equal(await row.locator('.op-state').textContent(), 'logged on');
+      assert.equal(await row.locator('.op-state').getAttribute('data-state'), 'logged_on');
       // 12 bars of 50 s: op-7's calls in 4 of them, premature in 3
       assert.equal(await row.locator('svg.spark rect.spark-calls').count(), 4);
       assert.equal(await row.locator('svg.spark rect.spark-premature').count(), 3);
