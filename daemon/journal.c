@@ -35,6 +35,9 @@ struct journal {
 	size_t closed_capacity;
 	uint64_t *snapshots;
 	size_t snapshot_count;
+	/* the stamp of one snapshot on disk, known from recovery or from writing it */
+	uint64_t stamped_index;
+	enum engine_snapshot_next stamped_next;
 	/* the alert index, by seq */
 	struct journal_alert *alerts;
 	size_t alert_count;
@@ -94,6 +97,12 @@ int journal_add_snapshot(struct journal *journal, uint64_t index)
 	grown[at] = index;
 	journal->snapshot_count++;
 	return 0;
+}
+
+void journal_note_snapshot_stamp(struct journal *journal, uint64_t index, enum engine_snapshot_next next)
+{
+	journal->stamped_index = index;
+	journal->stamped_next = next;
 }
 
 /* What an alert costs a subscriber: its JSON line and "\n". */
@@ -406,24 +415,30 @@ static bool have_snapshot(const struct journal *journal, uint64_t index)
 	return false;
 }
 
-int journal_write_snapshot(struct journal *journal, const struct engine *engine)
+int journal_write_snapshot(struct journal *journal, const struct engine *engine,
+			   enum engine_snapshot_next next)
 {
 	struct codec_writer writer = { 0 };
-	uint64_t index = journal->written_index;
+	struct engine_snapshot_stamp stamp = { .journal_index = journal->written_index, .next = next };
+	bool exists = have_snapshot(journal, stamp.journal_index);
 	int rc;
 
 	if (journal->batch.len > 0 || journal->synced_index != journal->written_index)
 		return -EINVAL;
-	if (have_snapshot(journal, index))
+	if (exists && journal->stamped_index == stamp.journal_index && journal->stamped_next == next)
 		return -EEXIST;
-	engine_snapshot(engine, &writer);
+	/* else written, or rewritten in place (atomically) to say what follows it now */
+	engine_snapshot_stamped(engine, &stamp, &writer);
 	rc = writer.failed ? -ENOMEM
-			   : statedir_write_snapshot(journal->dir, index, writer.data, writer.len);
+			   : statedir_write_snapshot(journal->dir, stamp.journal_index, writer.data,
+						     writer.len);
 	codec_writer_release(&writer);
-	if (rc == 0)
-		rc = journal_add_snapshot(journal, index);
-	if (rc == 0)
+	if (rc == 0 && !exists)
+		rc = journal_add_snapshot(journal, stamp.journal_index);
+	if (rc == 0) {
+		journal_note_snapshot_stamp(journal, stamp.journal_index, next);
 		journal->stats.snapshots_written++;
+	}
 	return rc;
 }
 
@@ -433,10 +448,14 @@ int journal_checkpoint(struct journal *journal, const struct engine *engine, boo
 
 	if (journal->fd >= 0 && (rc = journal_end_segment(journal, engine_watermark_ms(engine))) < 0)
 		return rc;
-	rc = journal_write_snapshot(journal, engine);
-	if (rc < 0 && rc != -EEXIST)
+	/* The next segment exists before a snapshot says records go on in it: recovery can then
+	 * tell that segment deleted from a crash between the two. */
+	if (start_next && journal->fd < 0 &&
+	    (rc = journal_start_segment(journal, journal->next_index)) < 0)
 		return rc;
-	return start_next ? journal_start_segment(journal, journal->next_index) : 0;
+	rc = journal_write_snapshot(journal, engine,
+				    start_next ? ENGINE_SNAPSHOT_NEXT_SEGMENT : ENGINE_SNAPSHOT_NEXT_NONE);
+	return rc == -EEXIST ? 0 : rc;
 }
 
 bool journal_all_synced(const struct journal *journal)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "event.h"
 #include "record.h"
 
@@ -69,6 +70,8 @@ void journal_free(struct journal *journal);
 
 int journal_add_closed_segment(struct journal *journal, const struct journal_segment *segment);
 int journal_add_snapshot(struct journal *journal, uint64_t index);
+/** The snapshot of index (one journal_add_snapshot knows) is stamped next (engine.h). */
+void journal_note_snapshot_stamp(struct journal *journal, uint64_t index, enum engine_snapshot_next next);
 int journal_index_alert(struct journal *journal, uint64_t seq, uint64_t segment, uint64_t offset,
 			uint32_t record_bytes);
 /** Sort the alert index by seq, keeping one entry per seq (recovery may find one twice). */
@@ -88,11 +91,12 @@ int journal_start_segment(struct journal *journal, uint64_t first_index);
 void journal_set_last_index(struct journal *journal, uint64_t last_index);
 
 /**
- * Close the open segment (if any) with a SEGMENT_END, write a snapshot of engine named by
- * that last record, and start a new segment unless start_next is false (a clean stop): what
- * rotation, the end of recovery and the end of a degraded period all do. The batch must be
- * empty and synced. 0 or -errno; it can be called again after a failure and goes on from
- * where it failed.
+ * Close the open segment (if any) with a SEGMENT_END, start a new segment unless start_next
+ * is false (a clean stop), then write a snapshot of engine named by that last record and
+ * stamped with what follows it (ENGINE_SNAPSHOT_NEXT_SEGMENT, or _NONE at a clean stop; a
+ * snapshot of that record stamped otherwise is rewritten): what rotation, the end of recovery
+ * and the end of a degraded period all do. The batch must be empty and synced. 0 or -errno;
+ * it can be called again after a failure and goes on from where it failed.
  */
 int journal_checkpoint(struct journal *journal, const struct engine *engine, bool start_next);
 
@@ -148,10 +152,12 @@ int journal_end_segment(struct journal *journal, int64_t watermark_ms);
 void journal_abandon_segment(struct journal *journal);
 
 /**
- * Write a snapshot of engine named by the last record index written (the batch must be
- * empty and synced). 0, or -errno (-EEXIST: that snapshot exists already).
+ * Write a snapshot of engine named by the last record index written and stamped next (the
+ * batch must be empty and synced); one of that record known to be stamped otherwise is
+ * rewritten in place. 0, or -errno (-EEXIST: that snapshot exists already, so stamped).
  */
-int journal_write_snapshot(struct journal *journal, const struct engine *engine);
+int journal_write_snapshot(struct journal *journal, const struct engine *engine,
+			   enum engine_snapshot_next next);
 
 /** The index the next record will get. */
 uint64_t journal_next_index(const struct journal *journal);

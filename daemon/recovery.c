@@ -50,6 +50,7 @@ struct recovery_pass {
 	struct recovery *recovery;
 	struct recovery_router *router;
 	uint64_t base_index;     /* of the snapshot loaded; 0 with none */
+	enum engine_snapshot_next base_next; /* what its stamp says follows it */
 	int64_t base_watermark_ms;
 	uint64_t max_alert_seq;  /* highest ALERT record seq seen */
 	size_t salvaged_capacity;
@@ -152,10 +153,13 @@ static void skip_other_format(struct recovery_pass *pass, uint64_t index, const 
 
 /* Restore the engine from snapshot index, on the configuration it was taken under (the tail
  * replays under it; recovery_run applies today's afterwards), or NULL with the reason and
- * *other_format set when the snapshot is of another format, not damaged. */
+ * *other_format set when the snapshot is of another format, not damaged. *next: what its
+ * stamp says follows it (unknown when the stamp names another record: a file renamed). */
 static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t index, char *why,
-				       size_t why_size, bool *other_format)
+				       size_t why_size, bool *other_format,
+				       enum engine_snapshot_next *next)
 {
+	struct engine_snapshot_stamp stamp;
 	unsigned char *data = NULL;
 	size_t len = 0;
 	struct engine *engine;
@@ -172,6 +176,9 @@ static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t inde
 		uint32_t format = engine_snapshot_format(data, len);
 		*other_format = format != 0 && format != ENGINE_SNAPSHOT_FORMAT;
 	}
+	*next = engine && engine_snapshot_stamp(data, len, &stamp) == 0 && stamp.journal_index == index
+			? stamp.next
+			: ENGINE_SNAPSHOT_NEXT_UNKNOWN;
 	free(data);
 	return engine;
 }
@@ -189,7 +196,8 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 		uint64_t index = files->snapshots[--i];
 		bool other_format;
 
-		recovery->engine = restore_snapshot(pass, index, why, sizeof why, &other_format);
+		recovery->engine = restore_snapshot(pass, index, why, sizeof why, &other_format,
+						    &pass->base_next);
 		if (!recovery->engine) {
 			if (other_format)
 				skip_other_format(pass, index, why);
@@ -203,6 +211,7 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 		for (size_t older = 0; older <= i; older++)
 			if (journal_add_snapshot(pass->journal, files->snapshots[older]) < 0)
 				return -ENOMEM;
+		journal_note_snapshot_stamp(pass->journal, index, pass->base_next);
 	}
 	if (!recovery->engine)
 		recovery->engine = engine_new(config, recovery_router_on_alert, pass->router);
@@ -575,8 +584,12 @@ static int file_segment(struct recovery_pass *pass, const struct segment_check *
 					  .last_index = check->last_index,
 					  .newest_watermark_ms = engine_watermark_ms(recovery->engine) };
 
-	if (!check->corrupt && !check->has_records) /* created, never written: not needed */
-		return statedir_remove_segment(pass->dir, check->first_index);
+	/* Created, never written: not needed, but for the one that follows the last record (the
+	 * snapshot a rotation wrote after creating it says so): the checkpoint opens it again. */
+	if (!check->corrupt && !check->has_records)
+		return last && check->first_index == recovery->summary.last_index + 1
+			       ? 0
+			       : statedir_remove_segment(pass->dir, check->first_index);
 	if (check->corrupt)
 		return 0;
 	if (last && !check->ended) {
@@ -671,6 +684,28 @@ static size_t first_replayed_segment(const struct statedir_files *files, uint64_
 	return first;
 }
 
+/* A snapshot stamped "a segment follows" was written after that segment was created (by a
+ * rotation, a recovery, the end of a degraded period: not at a clean stop). With no segment
+ * from the record after it on, that segment was deleted with whatever lines it held: on disk
+ * it looks like a clean stop, so only the stamp tells. A later segment left means a gap in
+ * record numbers, which warn_gaps names. */
+static void warn_missing_next(const struct recovery_pass *pass, const struct statedir_files *files)
+{
+	char name[STATEDIR_NAME_MAX], snapshot[STATEDIR_NAME_MAX];
+
+	if (!pass->recovery->summary.from_snapshot || pass->base_next != ENGINE_SNAPSHOT_NEXT_SEGMENT)
+		return;
+	for (size_t i = 0; i < files->segment_count; i++)
+		if (files->segments[i] > pass->base_index)
+			return;
+	statedir_segment_name(pass->base_index + 1, name);
+	statedir_snapshot_name(pass->base_index, snapshot);
+	log_msg(LOG_WARNING,
+		"recovery: %s/journal/%s is missing: %s was not taken at a clean stop, and records from %" PRIu64
+		" on went to that segment: their lines, acknowledged ones included, are not replayed",
+		pass->dir->path, name, snapshot, pass->base_index + 1);
+}
+
 /* Without a snapshot the journal must start at record 1, or history is missing. */
 static void warn_missing_history(const struct recovery_pass *pass, const struct statedir_files *files)
 {
@@ -703,6 +738,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	}
 	rc = load_snapshot(&pass, config, &files);
 	warn_missing_history(&pass, &files);
+	if (rc == 0)
+		warn_missing_next(&pass, &files);
 	recovery->summary.last_index = pass.base_index;
 	first_replayed = first_replayed_segment(&files, pass.base_index);
 	for (size_t i = 0; rc == 0 && i < first_replayed; i++)

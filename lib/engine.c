@@ -1001,7 +1001,8 @@ uint64_t engine_last_seq(const struct engine *engine)
  * as memory images; 4 also without the owners of calls and operators and the new-operator
  * counts of binding.h, and without the source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
- *   "CADMSNAP" [u32 format] [u32 n][n bytes: the configuration as YAML (config_dump)]
+ *   "CADMSNAP" [u32 format] [u64 journal index][u8 next: the host's stamp]
+ *   [u32 n][n bytes: the configuration as YAML (config_dump)]
  *   [state...] [u32 CRC-32C of everything before it]
  * The configuration is stored by key and read back through config_parse, so a snapshot
  * survives configuration keys being added, and a damaged one cannot hand the engine values
@@ -1011,6 +1012,8 @@ uint64_t engine_last_seq(const struct engine *engine)
  * depends on a struct's layout or a table's capacity.
  */
 static const char snapshot_magic[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'A', 'P'};
+/* [u64 journal index][u8 next]: engine_snapshot_stamp, after the format. */
+#define SNAPSHOT_STAMP_BYTES 9
 
 /* The engine's own counters; those of its modules are saved by the modules. */
 static const struct codec_counter engine_counters[] = {
@@ -1029,6 +1032,14 @@ static const char snapshot_magic_v1[8] = {'C', 'A', 'D', 'M', 'S', 'N', 'P', '1'
 
 void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 {
+	static const struct engine_snapshot_stamp unstamped = { 0, ENGINE_SNAPSHOT_NEXT_UNKNOWN };
+
+	engine_snapshot_stamped(engine, &unstamped, writer);
+}
+
+void engine_snapshot_stamped(const struct engine *engine, const struct engine_snapshot_stamp *stamp,
+			     struct codec_writer *writer)
+{
 	size_t start = writer->len;
 	size_t config_len = 0;
 	char *config_text = config_dump(&engine->config, &config_len);
@@ -1039,6 +1050,8 @@ void engine_snapshot(const struct engine *engine, struct codec_writer *writer)
 	}
 	codec_put_bytes(writer, snapshot_magic, sizeof(snapshot_magic));
 	codec_put_u32(writer, ENGINE_SNAPSHOT_FORMAT);
+	codec_put_u64(writer, stamp->journal_index);
+	codec_put_u8(writer, (uint8_t)stamp->next);
 	codec_put_u32(writer, (uint32_t)config_len);
 	codec_put_bytes(writer, config_text, config_len);
 	free(config_text);
@@ -1080,6 +1093,24 @@ uint32_t engine_snapshot_format(const void *snapshot, size_t len)
 	return codec_get_u32(&reader);
 }
 
+int engine_snapshot_stamp(const void *snapshot, size_t len, struct engine_snapshot_stamp *stamp)
+{
+	struct codec_reader reader;
+	uint8_t next;
+
+	if (engine_snapshot_format(snapshot, len) != ENGINE_SNAPSHOT_FORMAT ||
+	    len < sizeof(snapshot_magic) + 4 + SNAPSHOT_STAMP_BYTES)
+		return -EINVAL;
+	codec_reader_init(&reader, (const unsigned char *)snapshot + sizeof(snapshot_magic) + 4,
+			  SNAPSHOT_STAMP_BYTES);
+	stamp->journal_index = codec_get_u64(&reader);
+	next = codec_get_u8(&reader);
+	if (next > ENGINE_SNAPSHOT_NEXT_SEGMENT)
+		return -EINVAL;
+	stamp->next = (enum engine_snapshot_next)next;
+	return 0;
+}
+
 /* The saved configuration, through the parser and its checks. */
 static const char *read_saved_config(struct codec_reader *reader, struct config *saved, char *why,
 				     size_t why_size)
@@ -1112,14 +1143,14 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 			 ENGINE_SNAPSHOT_FORMAT);
 		return why;
 	}
-	if (len < sizeof(snapshot_magic) + 12)
+	if (len < sizeof(snapshot_magic) + 12 + SNAPSHOT_STAMP_BYTES)
 		return "snapshot truncated";
 	codec_reader_init(reader, data + len - 4, 4);
 	crc = codec_get_u32(reader);
 	if (codec_crc32c(0, data, len - 4) != crc)
 		return "snapshot checksum mismatch";
 	codec_reader_init(reader, data, len - 4);
-	reader->pos = sizeof(snapshot_magic) + 4;
+	reader->pos = sizeof(snapshot_magic) + 4 + SNAPSHOT_STAMP_BYTES; /* the host's stamp: not the engine's */
 	return read_saved_config(reader, saved, why, why_size);
 }
 

@@ -231,11 +231,37 @@ struct codec_writer;
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 
+/* What a snapshot's host says follows it in its journal (engine_snapshot_stamp.next). */
+enum engine_snapshot_next {
+	ENGINE_SNAPSHOT_NEXT_UNKNOWN = 0, /* not written by a journal (a tool, a test) */
+	ENGINE_SNAPSHOT_NEXT_NONE = 1,    /* a clean stop: the last thing written, no record after */
+	ENGINE_SNAPSHOT_NEXT_SEGMENT = 2, /* records journal_index + 1 on go to a segment named
+					   * after journal_index + 1, created before the snapshot */
+};
+
+/* The host's position, stamped into a snapshot: the engine only carries it. */
+struct engine_snapshot_stamp {
+	uint64_t journal_index; /* the last journal record the snapshot covers */
+	enum engine_snapshot_next next;
+};
+
 /**
  * Append a snapshot of the whole state, with the configuration it runs and a CRC-32C, to
  * *writer. Restoring it and processing the same lines that followed gives the same alerts.
+ * Its stamp is { 0, ENGINE_SNAPSHOT_NEXT_UNKNOWN }.
  */
 void engine_snapshot(const struct engine *engine, struct codec_writer *writer);
+
+/** engine_snapshot, with the host's stamp (read back by engine_snapshot_stamp). */
+void engine_snapshot_stamped(const struct engine *engine, const struct engine_snapshot_stamp *stamp,
+			     struct codec_writer *writer);
+
+/**
+ * The stamp of a snapshot of this format, into *stamp: 0, or -EINVAL when the bytes are not
+ * one (another format, too short, an unknown next). The CRC is not checked: read the stamp of
+ * a snapshot engine_restore accepted.
+ */
+int engine_snapshot_stamp(const void *snapshot, size_t len, struct engine_snapshot_stamp *stamp);
 
 /**
  * The format of the snapshot in snapshot[0..len): ENGINE_SNAPSHOT_FORMAT, an older or newer

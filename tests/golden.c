@@ -23,8 +23,9 @@
 
 #define SNAPSHOT_FILE "snapshot-format6.bin"
 #define SEGMENT_FILE "segment-format1.bin"
-/* The snapshot frame: magic (8 bytes), format (u32), configuration length (u32). */
-#define SNAPSHOT_HEAD_BYTES 16u
+/* The snapshot frame: magic (8 bytes), format (u32), the host's stamp (u64 journal index,
+ * u8 next), configuration length (u32). */
+#define SNAPSHOT_HEAD_BYTES 25u
 
 static void golden_config(struct config *config)
 {
@@ -57,7 +58,7 @@ static size_t line_length(const char *line)
 }
 
 /* The scripted shift from two origins (a named source with a host clock, and the unnamed
- * stream), an ack, and a snapshot with an open alert. */
+ * stream), an ack, and a snapshot with an open alert, stamped as a journal stamps it. */
 static int build_snapshot(struct codec_writer *writer)
 {
 	static const char ack[] = "{\"ack\":\"x\",\"by\":\"golden\"}";
@@ -81,7 +82,8 @@ static int build_snapshot(struct codec_writer *writer)
 		}
 	}
 	engine_control(engine, ack, strlen(ack), 1795939500000, why, sizeof(why));
-	engine_snapshot(engine, writer);
+	engine_snapshot_stamped(engine, &(struct engine_snapshot_stamp){ 42, ENGINE_SNAPSHOT_NEXT_SEGMENT },
+				writer);
 	engine_free(engine);
 	return writer->failed ? -ENOMEM : 0;
 }
@@ -180,13 +182,14 @@ static int same_snapshot(const unsigned char *golden, size_t golden_len, const u
 		fprintf(stderr, "golden: %s: truncated\n", SNAPSHOT_FILE);
 		return -1;
 	}
-	size_t golden_state = SNAPSHOT_HEAD_BYTES + load_u32(golden + 12);
-	size_t built_state = SNAPSHOT_HEAD_BYTES + load_u32(built + 12);
+	size_t golden_state = SNAPSHOT_HEAD_BYTES + load_u32(golden + SNAPSHOT_HEAD_BYTES - 4);
+	size_t built_state = SNAPSHOT_HEAD_BYTES + load_u32(built + SNAPSHOT_HEAD_BYTES - 4);
 	if (golden_state > golden_len - 4 || built_state > built_len - 4) {
 		fprintf(stderr, "golden: %s: configuration past the end\n", SNAPSHOT_FILE);
 		return -1;
 	}
-	if (same_bytes(SNAPSHOT_FILE, "the frame head", golden, built, 8 + 4, 8 + 4, 0) != 0)
+	if (same_bytes(SNAPSHOT_FILE, "the frame head", golden, built, SNAPSHOT_HEAD_BYTES - 4,
+		       SNAPSHOT_HEAD_BYTES - 4, 0) != 0)
 		return -1;
 	return same_bytes(SNAPSHOT_FILE, "the state", golden + golden_state, built + built_state,
 			  golden_len - 4 - golden_state, built_len - 4 - built_state, golden_state);

@@ -729,6 +729,51 @@ static void test_other_format_reported(void **state)
 	codec_writer_release(&writer);
 }
 
+/* The host's stamp rides in the snapshot: written as given, read back without a restore,
+ * and an engine restored from a stamped snapshot snapshots to the same bytes under the same
+ * stamp. engine_snapshot stamps { 0, unknown }. */
+static void test_stamp_read_back(void **state)
+{
+	static const struct engine_snapshot_stamp stamp = { UINT64_C(0x0102030405060708),
+							    ENGINE_SNAPSHOT_NEXT_SEGMENT };
+	struct config config = test_config();
+	struct codec_writer first = {0}, second = {0}, plain = {0};
+	struct engine_snapshot_stamp read;
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed(engine, 0, 10);
+	engine_snapshot_stamped(engine, &stamp, &first);
+	engine_snapshot(engine, &plain);
+	engine_free(engine);
+	/* after "CADMSNAP" and the u32 format: the u64 index then the u8 next, little-endian */
+	assert_memory_equal(first.data + 12, "\x08\x07\x06\x05\x04\x03\x02\x01\x02", 9);
+	assert_int_equal(engine_snapshot_stamp(first.data, first.len, &read), 0);
+	assert_true(read.journal_index == UINT64_C(0x0102030405060708));
+	assert_int_equal(read.next, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	assert_int_equal(engine_snapshot_stamp(plain.data, plain.len, &read), 0);
+	assert_true(read.journal_index == 0);
+	assert_int_equal(read.next, ENGINE_SNAPSHOT_NEXT_UNKNOWN);
+	assert_int_equal(first.len, plain.len);
+	assert_memory_equal(first.data + 21, plain.data + 21, first.len - 25); /* only the stamp and CRC differ */
+
+	engine = engine_restore(first.data, first.len, NULL, NULL, NULL, why, sizeof(why));
+	assert_non_null(engine);
+	engine_snapshot_stamped(engine, &stamp, &second);
+	engine_free(engine);
+	assert_int_equal(second.len, first.len);
+	assert_memory_equal(second.data, first.data, first.len);
+
+	first.data[20] = 3; /* no such next */
+	assert_int_equal(engine_snapshot_stamp(first.data, first.len, &read), -EINVAL);
+	assert_int_equal(engine_snapshot_stamp("CADMSNP1 earlier builds wrote a C struct", 40, &read), -EINVAL);
+	assert_int_equal(engine_snapshot_stamp(first.data, 20, &read), -EINVAL);
+	codec_writer_release(&first);
+	codec_writer_release(&second);
+	codec_writer_release(&plain);
+}
+
 /* Re-frame a snapshot with its configuration text replaced (and the CRC recomputed), as a
  * snapshot damaged in a way the checksum cannot see. */
 static void reframe_with_config(struct codec_writer *out, const struct codec_writer *snapshot,
@@ -737,12 +782,13 @@ static void reframe_with_config(struct codec_writer *out, const struct codec_wri
 	struct codec_reader reader;
 	uint32_t old_len;
 
-	codec_reader_init(&reader, snapshot->data + 12, 4);
+	/* "CADMSNAP" [u32 format] [u64 journal index][u8 next] [u32 n][configuration] */
+	codec_reader_init(&reader, snapshot->data + 21, 4);
 	old_len = codec_get_u32(&reader);
-	codec_put_bytes(out, snapshot->data, 12);
+	codec_put_bytes(out, snapshot->data, 21);
 	codec_put_u32(out, (uint32_t)strlen(config_text));
 	codec_put_bytes(out, config_text, strlen(config_text));
-	codec_put_bytes(out, snapshot->data + 16 + old_len, snapshot->len - 16 - old_len - 4);
+	codec_put_bytes(out, snapshot->data + 25 + old_len, snapshot->len - 25 - old_len - 4);
 	codec_put_u32(out, codec_crc32c(0, out->data, out->len));
 }
 
@@ -881,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_restore_then_save_same_bytes),
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
+		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),
 		cmocka_unit_test(test_saved_configuration_validated),
 		cmocka_unit_test(test_reconfigure_keeps_window_state),
