@@ -689,7 +689,7 @@ static size_t first_replayed_segment(const struct statedir_files *files, uint64_
  * from the record after it on, that segment was deleted with whatever lines it held: on disk
  * it looks like a clean stop, so only the stamp tells. A later segment left means a gap in
  * record numbers, which warn_gaps names. */
-static void warn_missing_next(const struct recovery_pass *pass, const struct statedir_files *files)
+static void warn_missing_next(struct recovery_pass *pass, const struct statedir_files *files)
 {
 	char name[STATEDIR_NAME_MAX], snapshot[STATEDIR_NAME_MAX];
 
@@ -698,6 +698,7 @@ static void warn_missing_next(const struct recovery_pass *pass, const struct sta
 	for (size_t i = 0; i < files->segment_count; i++)
 		if (files->segments[i] > pass->base_index)
 			return;
+	pass->recovery->summary.next_segment_missing = true;
 	statedir_segment_name(pass->base_index + 1, name);
 	statedir_snapshot_name(pass->base_index, snapshot);
 	log_msg(LOG_WARNING,

@@ -69,6 +69,7 @@ struct recovery_summary {
 	uint64_t skipped_bytes; /* of quarantined segments, not trusted */
 	uint64_t last_index;    /* last good record on disk */
 	uint64_t future_rejected; /* replayed lines refused by the guard against the future */
+	bool next_segment_missing; /* the segment the snapshot's stamp says follows it is gone */
 	double seconds;
 };
 

@@ -43,6 +43,8 @@
 #define ALERTS_MAX 1024
 #define T0_MS INT64_C(1795939200000) /* 2026-11-29T00:00:00Z */
 #define FULL_DISK_LIMIT_BYTES 16384   /* below a snapshot, above cadmond's log */
+/* Recovery's warning of a deleted segment that followed the newest snapshot. */
+#define NEXT_SEGMENT_MISSING "was not taken at a clean stop"
 
 
 /* A rule the stream trips about once an hour of event time; alerts resolve after 5 min. */
@@ -579,17 +581,20 @@ static void test_kill_9_while_streaming_loses_nothing(void **state)
 	expect_acked_in_journal(h, f->sender.acked);
 
 	restart(f, &default_options); /* the sender resends from its ack... */
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
 	assert_true(sender_send(&f->sender, 1100));
 	crash(h); /* ...and is cut off at once, whatever was processed */
 	expect_acked_in_journal(h, f->sender.acked);
 
-	restart(f, &default_options);
+	restart(f, &default_options); /* killed at once after a start: its segment is empty */
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
 	assert_true(sender_send(&f->sender, 2200));
 	assert_true(sender_wait_acked(&f->sender, 1500, ACK_TIMEOUT_MS));
 	crash(h);
 	expect_acked_in_journal(h, f->sender.acked);
 
 	restart(f, &default_options);
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
 	finish_stream(f);
 	expect_acked_in_journal(h, stream.count);
 	expect_reference_alerts(&f->console);
@@ -628,6 +633,7 @@ static void test_torn_last_record_is_truncated(void **state)
 	restart(f, &default_options);
 	expect_log(&f->harness, "/journal/0000000000000001.seg: torn record at byte ");
 	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
 	read_journal(h->state_dir, &contents);
 	assert_int_equal(contents.torn_or_corrupt, 0);
 	finish_stream(f);
@@ -673,6 +679,7 @@ static void test_corrupt_record_quarantines_segment(void **state)
 	assert_int_equal(harness_start(h, &default_options), 0);
 	expect_log(&f->harness, "cadmond: recovery: snapshot ");
 	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
+	expect_no_log(h, NEXT_SEGMENT_MISSING); /* after a clean stop */
 	assert_int_equal(harness_stop(h), 0);
 }
 
@@ -854,6 +861,7 @@ static void test_retention_keeps_what_windows_need(void **state)
 	assert_true(sender_wait_acked(&f->sender, 2000, ACK_TIMEOUT_MS));
 	crash(h);
 	restart(f, &small_segment_options);
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
 	finish_stream(f);
 	expect_reference_alerts(&f->console);
 
@@ -925,6 +933,7 @@ static void test_full_disk_degrades_and_recovers(void **state)
 
 	restart(f, &default_options);
 	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
+	expect_no_log(h, NEXT_SEGMENT_MISSING); /* nor the snapshot that ended the degraded period */
 	finish_stream(f);
 	/* The supervisors were told: journal_degraded firing, then resolved (before the crash, or
 	 * by the restarted cadmond, whose engine recovered the open alert). */
@@ -1097,6 +1106,61 @@ static void test_deleted_segment_gap_is_named(void **state)
 	assert_int_equal(harness_stop(h), 0);
 }
 
+/* The segment a snapshot says follows it (the snapshot not taken at a clean stop), deleted
+ * with acknowledged lines in it and no later segment: on disk it looks like a clean stop,
+ * but the snapshot's stamp tells; recovery names the segment and the records. A clean stop
+ * and a kill right after a restart (the segment there, empty) warn of nothing. */
+static void test_deleted_open_segment_is_named(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	char snapshot[64], path[PATH_MAX + 128], expected[PATH_MAX + 256];
+	uint64_t index;
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 400));
+	assert_true(sender_wait_acked(&f->sender, 400, ACK_TIMEOUT_MS));
+	sender_close(&f->sender);
+	assert_int_equal(harness_stop(h), 0); /* a clean stop: its snapshot is the last thing */
+	newest_snapshot(h->state_dir, snapshot, sizeof snapshot);
+	assert_int_equal(sscanf(snapshot, "snapshot-%16" SCNx64 ".snap", &index), 1);
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", h->state_dir, index + 1);
+	assert_int_equal(access(path, F_OK), -1);
+
+	assert_int_equal(harness_start(h, &default_options), 0); /* the same snapshot, restamped */
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
+	crash(h); /* before any line: the segment that follows is there, empty */
+	assert_int_equal(access(path, F_OK), 0);
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
+	sender_connect(&f->sender, h);
+	assert_true(sender_send(&f->sender, 800));
+	assert_true(sender_wait_acked(&f->sender, 800, ACK_TIMEOUT_MS));
+	sender_close(&f->sender);
+	crash(h);
+	snprintf(expected, sizeof expected, "snapshot-%016" PRIx64 ".snap", index);
+	newest_snapshot(h->state_dir, snapshot, sizeof snapshot);
+	assert_string_equal(snapshot, expected); /* still the newest */
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(harness_start(h, &default_options), 0);
+	snprintf(expected, sizeof expected,
+		 "recovery: %s/journal/%016" PRIx64 ".seg is missing: snapshot-%016" PRIx64
+		 ".snap was not taken at a clean stop, and records from %" PRIu64
+		 " on went to that segment: their lines, acknowledged ones included, are not replayed\n",
+		 h->state_dir, index + 1, index, index + 1);
+	expect_log(h, expected);
+	expect_no_log(h, "are missing before");
+	assert_int_equal(harness_stop(h), 0);
+
+	assert_int_equal(harness_start(h, &default_options), 0); /* said once */
+	expect_log(h, "cadmond: recovery: snapshot ");
+	expect_no_log(h, NEXT_SEGMENT_MISSING);
+	assert_int_equal(harness_stop(h), 0);
+}
+
 /* kill -9 the moment the snapshot that ends a degraded period appears: the alerts delivered
  * while degraded were journaled before it, so a console asking {"since":0} of the restarted
  * cadmond gets each of them, same seq, same line. */
@@ -1134,6 +1198,7 @@ static void test_kill_after_degraded_snapshot_keeps_alerts(void **state)
 	sender_close(&f->sender);
 
 	assert_int_equal(harness_start(h, &default_options), 0);
+	expect_no_log(h, NEXT_SEGMENT_MISSING); /* the segment after that snapshot was there first */
 	console_connect(&fresh, h); /* {"since":0} */
 	console_drain(&fresh, QUIET_MS);
 	for (uint64_t seq = alerts_before + 1; seq <= alerts_degraded; seq++) {
@@ -1301,6 +1366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_open_segment_is_named, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup, fixture_teardown),

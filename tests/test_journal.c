@@ -632,6 +632,79 @@ static void test_recovery_truncates_torn_tail(void **state)
 	daemon_stop(&d);
 }
 
+/* The stamp of snapshot index on disk. */
+static void expect_stamp(struct dir_fixture *f, uint64_t index, enum engine_snapshot_next next)
+{
+	struct engine_snapshot_stamp stamp;
+	unsigned char *data;
+	size_t len;
+
+	assert_int_equal(statedir_read_snapshot(&f->dir, index, &data, &len), 0);
+	assert_int_equal(engine_snapshot_stamp(data, len, &stamp), 0);
+	free(data);
+	assert_true(stamp.journal_index == index);
+	assert_int_equal(stamp.next, next);
+}
+
+/* Bytes of the segment file whose first record is first, or -1 when there is none. */
+static off_t segment_size(struct dir_fixture *f, uint64_t first)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, first);
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* A checkpoint creates the next segment before its snapshot, stamped "a segment follows"; a
+ * clean stop's is stamped "none", and a start after it stamps it again. A crash right after a
+ * rotation (the next segment there, empty) is not a missing segment; that segment deleted
+ * with records in it, no later one left, is. */
+static void test_snapshot_stamp_names_the_next_segment(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	char path[PATH_MAX + 64];
+
+	assert_false(recovery.summary.next_segment_missing);
+	expect_stamp(f, 0, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
+		feed_call(&d, n);
+	assert_int_equal(journal_write(d.journal), 0);
+	assert_int_equal(journal_sync(d.journal, true), 0);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0); /* SEGMENT_END: 10 */
+	expect_stamp(f, 10, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	assert_int_equal(segment_size(f, 11), 0);
+	daemon_stop(&d); /* a crash right after the rotation */
+
+	recovery = daemon_start(f, &d);
+	assert_false(recovery.summary.next_segment_missing);
+	assert_int_equal(recovery.summary.snapshot_index, 10);
+	assert_int_equal(segment_size(f, 11), 0); /* kept, and open again */
+	feed_call(&d, 4); /* records 11 and 12 */
+	daemon_stop(&d); /* a crash */
+	assert_true(segment_size(f, 11) > 0);
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, (uint64_t)11);
+	assert_int_equal(unlink(path), 0);
+
+	recovery = daemon_start(f, &d);
+	assert_true(recovery.summary.next_segment_missing);
+	assert_int_equal(recovery.summary.snapshot_index, 10);
+	assert_int_equal(recovery.summary.records_replayed, 0);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, false), 0); /* a clean stop */
+	expect_stamp(f, 11, ENGINE_SNAPSHOT_NEXT_NONE);
+	assert_int_equal(segment_size(f, 12), -1);
+	daemon_stop(&d);
+
+	recovery = daemon_start(f, &d);
+	assert_false(recovery.summary.next_segment_missing);
+	assert_int_equal(recovery.summary.snapshot_index, 11);
+	expect_stamp(f, 11, ENGINE_SNAPSHOT_NEXT_SEGMENT); /* stamped again: records go on in 12 */
+	assert_int_equal(segment_size(f, 12), 0);
+	daemon_stop(&d);
+}
+
 /* The record format a segment's first bytes name: this build's, another's, or none. */
 static void test_segment_format(void **state)
 {
@@ -670,6 +743,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_hands_back_alerts_never_journaled,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_truncates_torn_tail, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_stamp_names_the_next_segment, dir_setup,
 						dir_teardown),
 	};
 
