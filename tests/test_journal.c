@@ -658,8 +658,8 @@ static off_t segment_size(struct dir_fixture *f, uint64_t first)
 
 /* A checkpoint creates the next segment before its snapshot, stamped "a segment follows"; a
  * clean stop's is stamped "none", and a start after it stamps it again. A crash right after a
- * rotation (the next segment there, empty) is not a missing segment; that segment deleted
- * with records in it, no later one left, is. */
+ * rotation (the next segment there, its only record torn) is not a missing segment; that
+ * segment deleted with records in it, no later one left, is. */
 static void test_snapshot_stamp_names_the_next_segment(void **state)
 {
 	struct dir_fixture *f = *state;
@@ -676,16 +676,21 @@ static void test_snapshot_stamp_names_the_next_segment(void **state)
 	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0); /* SEGMENT_END: 10 */
 	expect_stamp(f, 10, ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	assert_int_equal(segment_size(f, 11), 0);
-	daemon_stop(&d); /* a crash right after the rotation */
+	daemon_stop(&d); /* a crash right after the rotation, in the middle of a first record */
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, (uint64_t)11);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "CDJ1\x20\0\0", 7), 7);
+	close(fd);
 
 	recovery = daemon_start(f, &d);
 	assert_false(recovery.summary.next_segment_missing);
+	assert_int_equal(recovery.summary.torn_records, 1);
 	assert_int_equal(recovery.summary.snapshot_index, 10);
-	assert_int_equal(segment_size(f, 11), 0); /* kept, and open again */
+	assert_int_equal(segment_size(f, 11), 0); /* cut to nothing, kept, and open again */
 	feed_call(&d, 4); /* records 11 and 12 */
 	daemon_stop(&d); /* a crash */
 	assert_true(segment_size(f, 11) > 0);
-	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, (uint64_t)11);
 	assert_int_equal(unlink(path), 0);
 
 	recovery = daemon_start(f, &d);
