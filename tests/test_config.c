@@ -1687,6 +1687,30 @@ static void test_shipped_file_matches_defaults(void **state)
 #endif
 }
 
+/* config_set_defaults gives, byte for byte, the dump recorded in tests/data/config-defaults.yaml
+ * (generated from the hand-written defaults before they moved into the key tables). */
+static void test_defaults_dump_fixture(void **state)
+{
+#ifdef CADMON_SOURCE_DIR
+	const char *path = CADMON_SOURCE_DIR "/tests/data/config-defaults.yaml";
+	struct config config = defaults();
+	size_t len = 0;
+	char *expected = read_whole_file(path, &len);
+	char *dumped = config_dump(&config, NULL);
+
+	(void)state;
+	if (!expected)
+		fail_msg("cannot read %s", path);
+	assert_non_null(dumped);
+	assert_string_equal(dumped, expected);
+	free(dumped);
+	free(expected);
+#else
+	(void)state;
+	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check the defaults' dump");
+#endif
+}
+
 /* ---- config_dump --------------------------------------------------------------------- */
 
 /* Dump config, parse the text back, and check both the values and a second dump agree. */
@@ -1993,6 +2017,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_empty_documents),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_keys_not_given_keep_defaults),
