@@ -4,7 +4,8 @@
 /*
  * The YAML configuration loader: one pass over libyaml's event stream, read from a buffer
  * into a local copy of the defaults. Every mapping is walked by parse_mapping() through a
- * table of keys (struct key), each naming its handler, its field and its range. Errors are
+ * table of keys (struct key), each naming its handler, its field, its range and its default
+ * (a scalar key's fallback text, read by its own handler in config_set_defaults). Errors are
  * collected in document order and the copy is handed back only when there are none.
  *
  * How the text is read:
@@ -240,124 +241,23 @@ static void listen_set_one(struct config_listen *listen, const char *address)
 	listen->count = 1;
 }
 
-/* nats: off; when on, a local server, the documented stream and subject names. */
-static void config_set_nats_defaults(struct config *config)
-{
-	config->nats.enabled = false;
-	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s", "nats://127.0.0.1:4222");
-	config->nats.server_count = 1;
-	snprintf(config->nats.events_stream, sizeof config->nats.events_stream, "%s", "CADMON_EVENTS");
-	snprintf(config->nats.events_subject_prefix, sizeof config->nats.events_subject_prefix, "%s",
-		 "cadmon.events");
-	config->nats.subject_count = 0;
-	snprintf(config->nats.consumer, sizeof config->nats.consumer, "%s", "cadmond");
-	config->nats.fetch_batch = 256;
-	config->nats.max_in_flight = 4096;
-	config->nats.ack_wait_seconds = 30;
-	config->nats.publish_alerts = true;
-	snprintf(config->nats.alerts_stream, sizeof config->nats.alerts_stream, "%s", "CADMON_ALERTS");
-	snprintf(config->nats.alerts_subject_prefix, sizeof config->nats.alerts_subject_prefix, "%s",
-		 "cadmon.alerts");
-	config->nats.max_alert_queue = 10000;
-	config->nats.connect_timeout_ms = 2000;
-	config->nats.reconnect_wait_ms = 1000;
-	config->nats.max_reconnect_attempts = 0;
-}
+static void set_table_defaults(struct config *config);
 
+/* The defaults that are not one scalar: listen addresses, lists, the default rules. Every
+ * scalar key's default is its table entry's fallback (set_table_defaults). */
 void config_set_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
+	set_table_defaults(config);
 	listen_set_one(&config->feed.listen, "127.0.0.1:7400");
-	config->feed.max_line_bytes = 65536;
-	config->feed.max_connections = 64;
-	config->feed.max_sources = 1024;
-	config->feed.keepalive_seconds = 60;
-	config->feed.idle_timeout_seconds = 0;
-	config->feed.silence_seconds = 300;
-	config->feed.max_future_seconds = 300;
-	config->feed.max_seq_jump = 1000000;
-	config->feed.source_idle_seconds = 2;
-	config->feed.max_pending_connections = 16;
-	config->feed.max_connections_per_address = 8;
-	config->feed.handshake_timeout_seconds = 5;
-	config->feed.line_timeout_seconds = 10;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
-	config->alerts.max_subscribers = 64;
-	config->alerts.max_queue_bytes = 1048576;
-	config->alerts.max_pending_connections = 16;
-	config->alerts.max_connections_per_address = 16;
-	config->alerts.handshake_timeout_seconds = 5;
-	config->alerts.line_timeout_seconds = 10;
 	listen_set_one(&config->http.listen, "127.0.0.1:7402");
-	config->http.max_header_bytes = 8192;
-	config->http.max_body_bytes = 4096;
-	config->http.max_alerts_bytes = 1048576;
-	config->http.timeout_seconds = 30;
-	config->http.max_connections = 256;
-	config->http.max_connections_per_address = 32;
-	config->http.max_streams = 64;
-	config->http.max_stream_queue_bytes = 1048576;
-	config->http.stream_keepalive_seconds = 15;
-	config->feed.tls = false;
-	config->feed.require_client_certificate = true;
-	config->feed.source_binding = CONFIG_SOURCE_BINDING_CERTIFICATE;
-	config->alerts.tls = false;
-	config->alerts.require_client_certificate = false;
-	config->http.tls = false;
-	config->tls.min_version = CONFIG_TLS_1_2;
-	snprintf(config->tls.ciphers, sizeof config->tls.ciphers, "%s", "ECDHE+AESGCM:ECDHE+CHACHA20");
-	config->tracker.max_open_calls = 10000;
-	config->tracker.max_call_seconds = 14400;
-	config->tracker.max_operators = 5000;
-	config->tracker.max_window_calls = 1024;
-	config->tracker.max_center_calls = 1000000;
-	config->tracker.allowed_lateness_seconds = 600;
-	config->tracker.max_dedupe_events = 200000;
-	config->tracker.max_recent_callers = 100000;
-	config->tracker.max_source_lag_seconds = 900;
-	config->tracker.max_reorder_events = 50000;
-	config->tracker.bind_calls_to_source = true;
-	config->tracker.bind_operators_to_source = true;
-	config->tracker.max_new_operators_per_source_per_hour = 300;
-	config->detector.max_talk_seconds = 20.0;
 	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
-	config->detector.repeat_window_seconds = 300;
-	config->detector.resolve_after_seconds = 3600;
-	config->detector.max_alert_callbacks = 256;
-	config->detector.escalate_unacked_after_seconds[0] = 0;
-	config->detector.escalate_unacked_after_seconds[1] = 1800;
-	config->detector.escalate_unacked_after_seconds[2] = 600;
 	memcpy(config->detector.rules, default_rules, sizeof default_rules);
 	config->detector.rule_count = ARRAY_SIZE(default_rules);
-	config->detector.baseline.scope = CONFIG_BASELINE_AGENCY;
-	config->detector.baseline.half_life_seconds = 1200.0;
-	config->detector.baseline.fast_half_life_seconds = 300.0;
-	config->detector.baseline.prior_calls = 20.0;
-	config->detector.baseline.prior_ratio = 0.10;
-	config->detector.baseline.history_half_life_seconds = 604800.0;
-	config->detector.baseline.history_settle_seconds = 0.0;
-	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
-		 "/var/lib/cadmon");
-	config->journal.fsync = CONFIG_FSYNC_BATCH;
-	config->journal.fsync_interval_ms = 200;
-	config->journal.segment_max_bytes = 67108864;
-	config->journal.segment_max_seconds = 3600;
-	config->journal.retention_seconds = 86400;
-	config->log.rate_limit_seconds = 10;
-	config->auth.max_failures_per_minute = 10;
-	config->auth.failure_window_seconds = 60;
-	config->auth.max_tracked_addresses = 4096;
-	config->auth.redact_ani[CONFIG_ROLE_VIEWER] = REDACT_LAST4;
-	config->auth.redact_ani[CONFIG_ROLE_SUPERVISOR] = REDACT_NONE;
-	config->auth.redact_ani[CONFIG_ROLE_ADMIN] = REDACT_NONE;
-	config->i3.enabled = false;
-	config->i3.max_body_bytes = 65536;
-	config->i3.require_signature = true;
-	config->i3.max_calls = 10000;
-	config->i3.max_pending_requests = 256;
-	config->i3.bye_outgoing_released_by = RELEASED_BY_OPERATOR;
-	config->i3.bye_incoming_released_by = RELEASED_BY_CALLER;
-	config_set_nats_defaults(config);
+	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s",
+		 "nats://127.0.0.1:4222");
+	config->nats.server_count = 1;
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -391,8 +291,14 @@ struct loader {
 	const char *filename;
 	struct config_errors *errors;
 	yaml_mark_t error_marks[CONFIG_MAX_ERRORS]; /* where each kept message points */
-	struct origin origins[MAX_ORIGINS];
+	struct origin *origins; /* MAX_ORIGINS of them; NULL when applying defaults */
 	size_t origin_count;
+};
+
+/* A loader with room for every origin a configuration can have. */
+struct tracing_loader {
+	struct loader loader;
+	struct origin origins[MAX_ORIGINS];
 };
 
 /* A key path being walked, e.g. "detector.rules[0].name". */
@@ -700,12 +606,13 @@ struct key {
 	const struct key *children; /* sections: the keys of the nested mapping */
 	bool required;
 	bool secret;                /* parsed into another key's field; never dumped nor diffed */
+	const char *fallback;       /* the default as YAML scalar text, read by parse; NULL: zero */
 };
 
 static void remember_origin(struct loader *loader, const void *base, const struct key *key,
 			    yaml_mark_t mark, bool valid)
 {
-	if (loader->origin_count == MAX_ORIGINS)
+	if (!loader->origins || loader->origin_count == MAX_ORIGINS)
 		return;
 	loader->origins[loader->origin_count++] =
 		(struct origin){ .base = base, .key = key, .mark = mark, .valid = valid };
@@ -2134,56 +2041,70 @@ static bool parse_sources(struct loader *loader, const struct path *path, const 
 
 /* Section keys fill struct config itself: their children's offsets are into it. */
 #define FIELD(field) .offset = offsetof(struct config, field)
-#define UINT32_KEY(key_name, field, low, high) \
-	{ .name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high }
+#define UINT32_KEY(key_name, field, low, high, default_text)                                       \
+	{                                                                                          \
+		.name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high,    \
+		.fallback = default_text                                                           \
+	}
 
 static const struct key feed_keys[] = {
 	{ .name = "listen", .parse = parse_listen, FIELD(feed.listen) },
-	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216),
-	UINT32_KEY("max_connections", feed.max_connections, 1, 65535),
-	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000),
-	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767),
-	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800),
-	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800),
-	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000),
-	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u),
-	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400),
-	{ .name = "tls", .parse = parse_bool, FIELD(feed.tls) },
-	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(feed.require_client_certificate) },
-	{ .name = "source_binding", .parse = parse_source_binding, FIELD(feed.source_binding) },
-	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535),
-	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535),
-	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600),
-	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600),
+	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536"),
+	UINT32_KEY("max_connections", feed.max_connections, 1, 65535, "64"),
+	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000, "1024"),
+	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60"),
+	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0"),
+	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800, "300"),
+	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000, "300"),
+	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000"),
+	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2"),
+	{ .name = "tls", .parse = parse_bool, FIELD(feed.tls), .fallback = "false" },
+	{ .name = "require_client_certificate",
+	  .parse = parse_bool,
+	  FIELD(feed.require_client_certificate),
+	  .fallback = "true" },
+	{ .name = "source_binding",
+	  .parse = parse_source_binding,
+	  FIELD(feed.source_binding),
+	  .fallback = "certificate" },
+	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535, "16"),
+	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8"),
+	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5"),
+	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10"),
 	{ .name = "mapping", .parse = parse_mapping_name, FIELD(feed.mapping) },
 	{ .name = NULL },
 };
 
 static const struct key alerts_keys[] = {
 	{ .name = "listen", .parse = parse_listen, FIELD(alerts.listen) },
-	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535),
-	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824),
-	{ .name = "tls", .parse = parse_bool, FIELD(alerts.tls) },
-	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(alerts.require_client_certificate) },
-	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535),
-	UINT32_KEY("max_connections_per_address", alerts.max_connections_per_address, 1, 65535),
-	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600),
-	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600),
+	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535, "64"),
+	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576"),
+	{ .name = "tls", .parse = parse_bool, FIELD(alerts.tls), .fallback = "false" },
+	{ .name = "require_client_certificate",
+	  .parse = parse_bool,
+	  FIELD(alerts.require_client_certificate),
+	  .fallback = "false" },
+	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535, "16"),
+	UINT32_KEY("max_connections_per_address", alerts.max_connections_per_address, 1, 65535,
+		   "16"),
+	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5"),
+	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10"),
 	{ .name = NULL },
 };
 
 static const struct key http_keys[] = {
 	{ .name = "listen", .parse = parse_listen, FIELD(http.listen) },
-	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576),
-	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
-	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
-	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
-	UINT32_KEY("max_connections", http.max_connections, 1, 65535),
-	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535),
-	UINT32_KEY("max_streams", http.max_streams, 1, 65535),
-	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824),
-	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600),
-	{ .name = "tls", .parse = parse_bool, FIELD(http.tls) },
+	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192"),
+	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576, "4096"),
+	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576"),
+	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600, "30"),
+	UINT32_KEY("max_connections", http.max_connections, 1, 65535, "256"),
+	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535, "32"),
+	UINT32_KEY("max_streams", http.max_streams, 1, 65535, "64"),
+	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824,
+		   "1048576"),
+	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15"),
+	{ .name = "tls", .parse = parse_bool, FIELD(http.tls), .fallback = "false" },
 	{ .name = NULL },
 };
 
@@ -2191,8 +2112,14 @@ static const struct key tls_keys[] = {
 	{ .name = "certificate", .parse = parse_optional_path, FIELD(tls.certificate) },
 	{ .name = "key", .parse = parse_optional_path, FIELD(tls.key) },
 	{ .name = "client_ca", .parse = parse_optional_path, FIELD(tls.client_ca) },
-	{ .name = "min_version", .parse = parse_tls_version, FIELD(tls.min_version) },
-	{ .name = "ciphers", .parse = parse_ciphers, FIELD(tls.ciphers) },
+	{ .name = "min_version",
+	  .parse = parse_tls_version,
+	  FIELD(tls.min_version),
+	  .fallback = "1.2" },
+	{ .name = "ciphers",
+	  .parse = parse_ciphers,
+	  FIELD(tls.ciphers),
+	  .fallback = "ECDHE+AESGCM:ECDHE+CHACHA20" },
 	{ .name = NULL },
 };
 
@@ -2204,45 +2131,52 @@ enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] =
-		UINT32_KEY("max_open_calls", tracker.max_open_calls, 1, 10000000),
+		UINT32_KEY("max_open_calls", tracker.max_open_calls, 1, 10000000, "10000"),
 	[TRACKER_MAX_CALL_SECONDS] =
-		UINT32_KEY("max_call_seconds", tracker.max_call_seconds, 60, 604800),
-	[TRACKER_MAX_OPERATORS] = UINT32_KEY("max_operators", tracker.max_operators, 1, 1000000),
+		UINT32_KEY("max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400"),
+	[TRACKER_MAX_OPERATORS] =
+		UINT32_KEY("max_operators", tracker.max_operators, 1, 1000000, "5000"),
 	[TRACKER_MAX_WINDOW_CALLS] =
-		UINT32_KEY("max_window_calls", tracker.max_window_calls, 16, 1000000),
-	[TRACKER_MAX_CENTER_CALLS] =
-		UINT32_KEY("max_center_calls", tracker.max_center_calls, 1000, 100000000),
+		UINT32_KEY("max_window_calls", tracker.max_window_calls, 16, 1000000, "1024"),
+	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY("max_center_calls", tracker.max_center_calls, 1000,
+						100000000, "1000000"),
 	[TRACKER_ALLOWED_LATENESS_SECONDS] = UINT32_KEY(
-		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400),
-	[TRACKER_MAX_DEDUPE_EVENTS] =
-		UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000),
-	[TRACKER_MAX_RECENT_CALLERS] =
-		UINT32_KEY("max_recent_callers", tracker.max_recent_callers, 100, 10000000),
-	[TRACKER_MAX_SOURCE_LAG_SECONDS] =
-		UINT32_KEY("max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400),
+		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600"),
+	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events,
+						 1000, 100000000, "200000"),
+	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY("max_recent_callers", tracker.max_recent_callers,
+						  100, 10000000, "100000"),
+	[TRACKER_MAX_SOURCE_LAG_SECONDS] = UINT32_KEY(
+		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900"),
 	[TRACKER_MAX_REORDER_EVENTS] =
-		UINT32_KEY("max_reorder_events", tracker.max_reorder_events, 16, 10000000),
-	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source", .parse = parse_bool,
-					   FIELD(tracker.bind_calls_to_source) },
-	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source", .parse = parse_bool,
-					       FIELD(tracker.bind_operators_to_source) },
+		UINT32_KEY("max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000"),
+	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source",
+					   .parse = parse_bool,
+					   FIELD(tracker.bind_calls_to_source),
+					   .fallback = "true" },
+	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source",
+					       .parse = parse_bool,
+					       FIELD(tracker.bind_operators_to_source),
+					       .fallback = "true" },
 	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] =
 		UINT32_KEY("max_new_operators_per_source_per_hour",
-			   tracker.max_new_operators_per_source_per_hour, 0, 10000000),
+			   tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300"),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key premature_keys[] = {
-	{ .name = "max_talk_seconds", .parse = parse_positive_number,
-	  FIELD(detector.max_talk_seconds) },
+	{ .name = "max_talk_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.max_talk_seconds),
+	  .fallback = "20" },
 	{ .name = "released_by", .parse = parse_released_by, FIELD(detector.released_by_mask) },
 	{ .name = NULL },
 };
 
 static const struct key unacked_keys[] = {
-	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000),
-	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000),
-	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000),
+	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0"),
+	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800"),
+	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600"),
 	{ .name = NULL },
 };
 
@@ -2262,26 +2196,44 @@ static bool parse_open_ratio(struct loader *loader, const struct path *path, con
 }
 
 static const struct key baseline_keys[] = {
-	{ .name = "scope", .parse = parse_baseline_scope, FIELD(detector.baseline.scope) },
-	{ .name = "half_life_seconds", .parse = parse_positive_number,
-	  FIELD(detector.baseline.half_life_seconds) },
-	{ .name = "fast_half_life_seconds", .parse = parse_positive_number,
-	  FIELD(detector.baseline.fast_half_life_seconds) },
-	{ .name = "prior_calls", .parse = parse_positive_number, FIELD(detector.baseline.prior_calls) },
-	{ .name = "prior_ratio", .parse = parse_open_ratio, FIELD(detector.baseline.prior_ratio) },
-	{ .name = "history_half_life_seconds", .parse = parse_positive_number,
-	  FIELD(detector.baseline.history_half_life_seconds) },
-	{ .name = "history_settle_seconds", .parse = parse_nonnegative_number,
-	  FIELD(detector.baseline.history_settle_seconds) },
+	{ .name = "scope",
+	  .parse = parse_baseline_scope,
+	  FIELD(detector.baseline.scope),
+	  .fallback = "agency" },
+	{ .name = "half_life_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.half_life_seconds),
+	  .fallback = "1200" },
+	{ .name = "fast_half_life_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.fast_half_life_seconds),
+	  .fallback = "300" },
+	{ .name = "prior_calls",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.prior_calls),
+	  .fallback = "20" },
+	{ .name = "prior_ratio",
+	  .parse = parse_open_ratio,
+	  FIELD(detector.baseline.prior_ratio),
+	  .fallback = "0.1" },
+	{ .name = "history_half_life_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.history_half_life_seconds),
+	  .fallback = "604800" },
+	{ .name = "history_settle_seconds",
+	  .parse = parse_nonnegative_number,
+	  FIELD(detector.baseline.history_settle_seconds),
+	  .fallback = "0" },
 	{ .name = NULL },
 };
 
 static const struct key detector_keys[] = {
 	{ .name = "premature", .parse = parse_section, .children = premature_keys },
-	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400),
-	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000),
-	UINT32_KEY("max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000),
-	{ .name = "escalate_unacked_after_seconds", .parse = parse_section,
+	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300"),
+	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600"),
+	UINT32_KEY("max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256"),
+	{ .name = "escalate_unacked_after_seconds",
+	  .parse = parse_section,
 	  .children = unacked_keys },
 	{ .name = "rules", .parse = parse_rules },
 	{ .name = "baseline", .parse = parse_section, .children = baseline_keys },
@@ -2292,38 +2244,52 @@ enum { JOURNAL_STATE_DIRECTORY, JOURNAL_FSYNC, JOURNAL_FSYNC_INTERVAL_MS, JOURNA
        JOURNAL_SEGMENT_MAX_SECONDS, JOURNAL_RETENTION_SECONDS, JOURNAL_KEY_COUNT };
 
 static const struct key journal_keys[JOURNAL_KEY_COUNT + 1] = {
-	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory", .parse = parse_directory,
-				      FIELD(journal.state_directory) },
-	[JOURNAL_FSYNC] = { .name = "fsync", .parse = parse_fsync, FIELD(journal.fsync) },
+	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory",
+				      .parse = parse_directory,
+				      FIELD(journal.state_directory),
+				      .fallback = "/var/lib/cadmon" },
+	[JOURNAL_FSYNC] = { .name = "fsync",
+			    .parse = parse_fsync,
+			    FIELD(journal.fsync),
+			    .fallback = "batch" },
 	[JOURNAL_FSYNC_INTERVAL_MS] =
-		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000),
-	[JOURNAL_SEGMENT_MAX_BYTES] =
-		UINT32_KEY("segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647),
+		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200"),
+	[JOURNAL_SEGMENT_MAX_BYTES] = UINT32_KEY("segment_max_bytes", journal.segment_max_bytes,
+						 65536, 2147483647, "67108864"),
 	[JOURNAL_SEGMENT_MAX_SECONDS] =
-		UINT32_KEY("segment_max_seconds", journal.segment_max_seconds, 10, 86400),
+		UINT32_KEY("segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600"),
 	[JOURNAL_RETENTION_SECONDS] =
-		UINT32_KEY("retention_seconds", journal.retention_seconds, 60, 31536000),
+		UINT32_KEY("retention_seconds", journal.retention_seconds, 60, 31536000, "86400"),
 	[JOURNAL_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key log_keys[] = {
-	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400),
+	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10"),
 	{ .name = NULL },
 };
 
 static const struct key redact_keys[] = {
-	{ .name = "viewer", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_VIEWER]) },
-	{ .name = "supervisor", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_SUPERVISOR]) },
-	{ .name = "admin", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_ADMIN]) },
+	{ .name = "viewer",
+	  .parse = parse_redact,
+	  FIELD(auth.redact_ani[CONFIG_ROLE_VIEWER]),
+	  .fallback = "last4" },
+	{ .name = "supervisor",
+	  .parse = parse_redact,
+	  FIELD(auth.redact_ani[CONFIG_ROLE_SUPERVISOR]),
+	  .fallback = "none" },
+	{ .name = "admin",
+	  .parse = parse_redact,
+	  FIELD(auth.redact_ani[CONFIG_ROLE_ADMIN]),
+	  .fallback = "none" },
 	{ .name = NULL },
 };
 
 static const struct key auth_keys[] = {
 	{ .name = "tokens", .parse = parse_tokens },
 	{ .name = "tokens_file", .parse = parse_optional_path, FIELD(auth.tokens_file) },
-	UINT32_KEY("max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000),
-	UINT32_KEY("failure_window_seconds", auth.failure_window_seconds, 1, 86400),
-	UINT32_KEY("max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000),
+	UINT32_KEY("max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10"),
+	UINT32_KEY("failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60"),
+	UINT32_KEY("max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096"),
 	{ .name = "redact_ani", .parse = parse_section, .children = redact_keys },
 	{ .name = NULL },
 };
@@ -2378,40 +2344,67 @@ static bool parse_i3_keys(struct loader *loader, const struct path *path, const 
 }
 
 static const struct key i3_keys[] = {
-	{ .name = "enabled", .parse = parse_bool, FIELD(i3.enabled) },
-	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216),
-	{ .name = "require_signature", .parse = parse_bool, FIELD(i3.require_signature) },
+	{ .name = "enabled", .parse = parse_bool, FIELD(i3.enabled), .fallback = "false" },
+	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536"),
+	{ .name = "require_signature",
+	  .parse = parse_bool,
+	  FIELD(i3.require_signature),
+	  .fallback = "true" },
 	{ .name = "public_keys", .parse = parse_i3_keys },
-	UINT32_KEY("max_calls", i3.max_calls, 16, 10000000),
-	UINT32_KEY("max_pending_requests", i3.max_pending_requests, 1, 65535),
-	{ .name = "bye_outgoing_released_by", .parse = parse_released_by_name, FIELD(i3.bye_outgoing_released_by) },
-	{ .name = "bye_incoming_released_by", .parse = parse_released_by_name, FIELD(i3.bye_incoming_released_by) },
+	UINT32_KEY("max_calls", i3.max_calls, 16, 10000000, "10000"),
+	UINT32_KEY("max_pending_requests", i3.max_pending_requests, 1, 65535, "256"),
+	{ .name = "bye_outgoing_released_by",
+	  .parse = parse_released_by_name,
+	  FIELD(i3.bye_outgoing_released_by),
+	  .fallback = "operator" },
+	{ .name = "bye_incoming_released_by",
+	  .parse = parse_released_by_name,
+	  FIELD(i3.bye_incoming_released_by),
+	  .fallback = "caller" },
 	{ .name = NULL },
 };
 
 /* nats: servers and subjects are lists kept in struct config (offset 0). */
 static const struct key nats_keys[] = {
-	{ .name = "enabled", .parse = parse_bool, FIELD(nats.enabled) },
+	{ .name = "enabled", .parse = parse_bool, FIELD(nats.enabled), .fallback = "false" },
 	{ .name = "servers", .parse = parse_nats_servers },
 	{ .name = "credentials", .parse = parse_optional_path, FIELD(nats.credentials) },
 	{ .name = "token_file", .parse = parse_optional_path, FIELD(nats.token_file) },
 	{ .name = "tls_ca", .parse = parse_optional_path, FIELD(nats.tls_ca) },
 	{ .name = "tls_certificate", .parse = parse_optional_path, FIELD(nats.tls_certificate) },
 	{ .name = "tls_key", .parse = parse_optional_path, FIELD(nats.tls_key) },
-	{ .name = "events_stream", .parse = parse_nats_name, FIELD(nats.events_stream) },
-	{ .name = "events_subject_prefix", .parse = parse_nats_subject_prefix, FIELD(nats.events_subject_prefix) },
+	{ .name = "events_stream",
+	  .parse = parse_nats_name,
+	  FIELD(nats.events_stream),
+	  .fallback = "CADMON_EVENTS" },
+	{ .name = "events_subject_prefix",
+	  .parse = parse_nats_subject_prefix,
+	  FIELD(nats.events_subject_prefix),
+	  .fallback = "cadmon.events" },
 	{ .name = "subjects", .parse = parse_nats_subjects },
-	{ .name = "consumer", .parse = parse_nats_name, FIELD(nats.consumer) },
-	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000),
-	UINT32_KEY("max_in_flight", nats.max_in_flight, 1, 1000000),
-	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600),
-	{ .name = "publish_alerts", .parse = parse_bool, FIELD(nats.publish_alerts) },
-	{ .name = "alerts_stream", .parse = parse_nats_name, FIELD(nats.alerts_stream) },
-	{ .name = "alerts_subject_prefix", .parse = parse_nats_subject_prefix, FIELD(nats.alerts_subject_prefix) },
-	UINT32_KEY("max_alert_queue", nats.max_alert_queue, 1, 1000000),
-	UINT32_KEY("connect_timeout_ms", nats.connect_timeout_ms, 100, 600000),
-	UINT32_KEY("reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000),
-	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000),
+	{ .name = "consumer",
+	  .parse = parse_nats_name,
+	  FIELD(nats.consumer),
+	  .fallback = "cadmond" },
+	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256"),
+	UINT32_KEY("max_in_flight", nats.max_in_flight, 1, 1000000, "4096"),
+	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30"),
+	{ .name = "publish_alerts",
+	  .parse = parse_bool,
+	  FIELD(nats.publish_alerts),
+	  .fallback = "true" },
+	{ .name = "alerts_stream",
+	  .parse = parse_nats_name,
+	  FIELD(nats.alerts_stream),
+	  .fallback = "CADMON_ALERTS" },
+	{ .name = "alerts_subject_prefix",
+	  .parse = parse_nats_subject_prefix,
+	  FIELD(nats.alerts_subject_prefix),
+	  .fallback = "cadmon.alerts" },
+	UINT32_KEY("max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000"),
+	UINT32_KEY("connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000"),
+	UINT32_KEY("reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000"),
+	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0"),
 	{ .name = NULL },
 };
 
@@ -2427,7 +2420,10 @@ static const struct key top_keys[] = {
 	{ .name = "receivers", .parse = parse_receivers },
 	{ .name = "auth", .parse = parse_section, .children = auth_keys },
 	{ .name = "sources", .parse = parse_sources },
-	{ .name = "unlisted_sources", .parse = parse_unlisted, FIELD(unlisted_sources) },
+	{ .name = "unlisted_sources",
+	  .parse = parse_unlisted,
+	  FIELD(unlisted_sources),
+	  .fallback = "accept" },
 	{ .name = "mappings", .parse = parse_mappings },
 	{ .name = "i3", .parse = parse_section, .children = i3_keys },
 	{ .name = "nats", .parse = parse_section, .children = nats_keys },
@@ -2437,6 +2433,37 @@ static const struct key top_keys[] = {
 static const struct key *schema_top_keys(void)
 {
 	return top_keys;
+}
+
+/* Each key under keys that has a fallback gets it, read by the key's own parse function from
+ * a lone scalar event (no YAML parser: a scalar is one event). */
+static void apply_fallbacks(struct loader *loader, const struct key *keys, struct config *config)
+{
+	static const struct path path = { .text = "(default)", .len = 9 };
+
+	for (const struct key *key = keys; key->name; key++) {
+		if (key->children) {
+			apply_fallbacks(loader, key->children, config);
+			continue;
+		}
+		if (!key->fallback)
+			continue;
+		memset(&loader->event, 0, sizeof loader->event);
+		loader->event.type = YAML_SCALAR_EVENT;
+		loader->event.data.scalar.value = (yaml_char_t *)(uintptr_t)key->fallback;
+		loader->event.data.scalar.length = strlen(key->fallback);
+		loader->event.data.scalar.plain_implicit = 1;
+		loader->event.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+		key->parse(loader, &path, key, (char *)config + key->offset);
+	}
+}
+
+static void set_table_defaults(struct config *config)
+{
+	struct config_errors errors = { .count = 0 };
+	struct loader loader = { .filename = "(defaults)", .errors = &errors };
+
+	apply_fallbacks(&loader, top_keys, config);
 }
 
 /* The document itself: a mapping of sections, or nothing at all. */
@@ -3733,7 +3760,8 @@ static void load(struct loader *loader, const char *text, size_t len, const char
 int config_parse(const char *text, size_t len, const char *filename, struct config *config,
 		 struct config_errors *errors)
 {
-	struct loader *loader = calloc(1, sizeof(*loader));
+	struct tracing_loader *tracing = calloc(1, sizeof(*tracing));
+	struct loader *loader = tracing ? &tracing->loader : NULL;
 	struct config parsed;
 
 	if (!loader) {
@@ -3742,8 +3770,9 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 		errors->count = 1;
 		return -ENOMEM;
 	}
+	loader->origins = tracing->origins;
 	load(loader, text, len, filename, &parsed, errors);
-	free(loader);
+	free(tracing);
 	if (errors->count + errors->dropped > 0)
 		return -EINVAL;
 	*config = parsed;
@@ -3753,7 +3782,8 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 char *config_dump_traced(const char *text, size_t len, const char *filename, size_t *out_len,
 			 struct config_errors *errors)
 {
-	struct loader *loader = calloc(1, sizeof(*loader));
+	struct tracing_loader *tracing = calloc(1, sizeof(*tracing));
+	struct loader *loader = tracing ? &tracing->loader : NULL;
 	struct config parsed;
 	char *dumped = NULL;
 
@@ -3761,9 +3791,10 @@ char *config_dump_traced(const char *text, size_t len, const char *filename, siz
 		memset(errors, 0, sizeof *errors);
 		return NULL;
 	}
+	loader->origins = tracing->origins;
 	load(loader, text, len, filename, &parsed, errors);
 	if (errors->count + errors->dropped == 0)
 		dumped = dump(&parsed, loader, out_len);
-	free(loader);
+	free(tracing);
 	return dumped;
 }
