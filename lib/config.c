@@ -607,6 +607,7 @@ struct key {
 	bool required;
 	bool secret;                /* parsed into another key's field; never dumped nor diffed */
 	const char *fallback;       /* the default as YAML scalar text, read by parse; NULL: zero */
+	const char *doc;            /* its meaning: the first line of its config/cadmon.yaml comment */
 };
 
 static void remember_origin(struct loader *loader, const void *base, const struct key *key,
@@ -2041,85 +2042,176 @@ static bool parse_sources(struct loader *loader, const struct path *path, const 
 
 /* Section keys fill struct config itself: their children's offsets are into it. */
 #define FIELD(field) .offset = offsetof(struct config, field)
-#define UINT32_KEY(key_name, field, low, high, default_text)                                       \
+#define UINT32_KEY(key_name, field, low, high, default_text, doc_text)                             \
 	{                                                                                          \
 		.name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high,    \
-		.fallback = default_text                                                           \
+		.fallback = default_text, .doc = doc_text                                          \
 	}
 
 static const struct key feed_keys[] = {
-	{ .name = "listen", .parse = parse_listen, FIELD(feed.listen) },
-	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536"),
-	UINT32_KEY("max_connections", feed.max_connections, 1, 65535, "64"),
-	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000, "1024"),
-	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60"),
-	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0"),
-	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800, "300"),
-	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000, "300"),
-	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000"),
-	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2"),
-	{ .name = "tls", .parse = parse_bool, FIELD(feed.tls), .fallback = "false" },
+	{ .name = "listen",
+	  .parse = parse_listen,
+	  FIELD(feed.listen),
+	  .doc = "Addresses to accept feed connections on: 1 to 8 entries, or a single address." },
+	UINT32_KEY(
+		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536",
+		"Longest event line accepted, in bytes (256 to 16777216). A longer line is dropped,"),
+	UINT32_KEY(
+		"max_connections", feed.max_connections, 1, 65535, "64",
+		"Feed connections established at once (1 to 65535): connections that sent a valid line"),
+	UINT32_KEY(
+		"max_sources", feed.max_sources, 1, 1000000, "1024",
+		"Feed source ids remembered (1 to 1000000): a feed that names itself in a hello line"),
+	UINT32_KEY(
+		"keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60",
+		"TCP keepalive on feed connections: seconds idle before the first probe (0 to 32767,"),
+	UINT32_KEY(
+		"idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0",
+		"Close a feed connection that completed no line for this many seconds (0 to 604800;"),
+	UINT32_KEY(
+		"silence_seconds", feed.silence_seconds, 0, 604800, "300",
+		"A feed source (its hello \"source\", else the connection's peer address) that was"),
+	UINT32_KEY(
+		"max_future_seconds", feed.max_future_seconds, 1, 31536000, "300",
+		"The guard against the future (1 to 31536000 seconds): an event whose ts is more than"),
+	UINT32_KEY(
+		"max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000",
+		"How far one line may move a named source's seq ahead (1 to 4000000000). A line that"),
+	UINT32_KEY(
+		"source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2",
+		"A source that sent nothing for this many seconds of host time (1 to 86400) stops"),
+	{ .name = "tls",
+	  .parse = parse_bool,
+	  FIELD(feed.tls),
+	  .fallback = "false",
+	  .doc = "Serve the feed port over TLS (true or false), with the identity of the tls section" },
 	{ .name = "require_client_certificate",
 	  .parse = parse_bool,
 	  FIELD(feed.require_client_certificate),
-	  .fallback = "true" },
+	  .fallback = "true",
+	  .doc = "With tls: a feed must present a client certificate signed by tls.client_ca (then" },
 	{ .name = "source_binding",
 	  .parse = parse_source_binding,
 	  FIELD(feed.source_binding),
-	  .fallback = "certificate" },
-	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535, "16"),
-	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8"),
-	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5"),
-	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10"),
-	{ .name = "mapping", .parse = parse_mapping_name, FIELD(feed.mapping) },
+	  .fallback = "certificate",
+	  .doc = "With tls: what a feed's hello \"source\" must match (certificate or none)." },
+	UINT32_KEY(
+		"max_pending_connections", feed.max_pending_connections, 1, 65535, "16",
+		"Connection slots (docs/protocol.md, \"Connection rules\"). A connection is pending until"),
+	UINT32_KEY(
+		"max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8",
+		"Feed connections open at once from one host, pending or not (1 to 65535). One more is"),
+	UINT32_KEY(
+		"handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5",
+		"Seconds (1 to 3600) a pending connection has to send its first valid line; then it is"),
+	UINT32_KEY(
+		"line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10",
+		"Seconds (1 to 3600) a line may stay incomplete (bytes received, no \"\\n\" yet) before"),
+	{ .name = "mapping",
+	  .parse = parse_mapping_name,
+	  FIELD(feed.mapping),
+	  .doc = "\"\" (the default): the feed port reads protocol v1 lines. The name of one of mappings:" },
 	{ .name = NULL },
 };
 
 static const struct key alerts_keys[] = {
-	{ .name = "listen", .parse = parse_listen, FIELD(alerts.listen) },
-	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535, "64"),
-	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576"),
-	{ .name = "tls", .parse = parse_bool, FIELD(alerts.tls), .fallback = "false" },
+	{ .name = "listen",
+	  .parse = parse_listen,
+	  FIELD(alerts.listen),
+	  .doc = "Addresses to accept subscribers on: 1 to 8 entries, or a single address." },
+	UINT32_KEY(
+		"max_subscribers", alerts.max_subscribers, 1, 65535, "64",
+		"Consoles connected at once (1 to 65535), once taken as consoles (pending ones have their"),
+	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576",
+		   "Output waiting to be sent to one subscriber, in bytes (4096 to 1073741824)."),
+	{ .name = "tls",
+	  .parse = parse_bool,
+	  FIELD(alerts.tls),
+	  .fallback = "false",
+	  .doc = "Serve the alert port over TLS (true or false), with the identity of the tls section;" },
 	{ .name = "require_client_certificate",
 	  .parse = parse_bool,
 	  FIELD(alerts.require_client_certificate),
-	  .fallback = "false" },
-	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535, "16"),
-	UINT32_KEY("max_connections_per_address", alerts.max_connections_per_address, 1, 65535,
-		   "16"),
-	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5"),
-	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10"),
+	  .fallback = "false",
+	  .doc = "With tls: a console must present a client certificate signed by tls.client_ca (then" },
+	UINT32_KEY(
+		"max_pending_connections", alerts.max_pending_connections, 1, 65535, "16",
+		"Connection slots (docs/protocol.md, \"Connection rules\"). A console is pending until it"),
+	UINT32_KEY(
+		"max_connections_per_address", alerts.max_connections_per_address, 1, 65535, "16",
+		"Connections open at once from one host, pending or not (1 to 65535). One more is"),
+	UINT32_KEY(
+		"handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5",
+		"Seconds (1 to 3600) a pending console has to be taken as a console; then it is"),
+	UINT32_KEY(
+		"line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10",
+		"Seconds (1 to 3600) a line from a console may stay incomplete before the connection"),
 	{ .name = NULL },
 };
 
 static const struct key http_keys[] = {
-	{ .name = "listen", .parse = parse_listen, FIELD(http.listen) },
-	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192"),
-	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576, "4096"),
-	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576"),
-	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600, "30"),
-	UINT32_KEY("max_connections", http.max_connections, 1, 65535, "256"),
-	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535, "32"),
-	UINT32_KEY("max_streams", http.max_streams, 1, 65535, "64"),
-	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824,
-		   "1048576"),
-	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15"),
-	{ .name = "tls", .parse = parse_bool, FIELD(http.tls), .fallback = "false" },
+	{ .name = "listen",
+	  .parse = parse_listen,
+	  FIELD(http.listen),
+	  .doc = "Addresses to serve HTTP on: 1 to 8 entries, or a single address." },
+	UINT32_KEY(
+		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192",
+		"Request line and headers of one request, in bytes (1024 to 1048576); a larger request"),
+	UINT32_KEY(
+		"max_body_bytes", http.max_body_bytes, 256, 1048576, "4096",
+		"Body of one request (an acknowledgement), in bytes (256 to 1048576); a larger body is"),
+	UINT32_KEY(
+		"max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576",
+		"Alert lines in one GET /api/alerts answer, in bytes (4096 to 67108864): a client asks"),
+	UINT32_KEY(
+		"timeout_seconds", http.timeout_seconds, 1, 3600, "30",
+		"Seconds (1 to 3600) a client may take to send a request, or keep a connection idle"),
+	UINT32_KEY(
+		"max_connections", http.max_connections, 1, 65535, "256",
+		"HTTP connections open at once (1 to 65535). One more is closed at once, counted as"),
+	UINT32_KEY(
+		"max_connections_per_address", http.max_connections_per_address, 1, 65535, "32",
+		"HTTP connections open at once from one host (1 to 65535). One more is closed at once"),
+	UINT32_KEY(
+		"max_streams", http.max_streams, 1, 65535, "64",
+		"GET /api/stream (Server-Sent Events, docs/http.md): streams open at once (1 to 65535);"),
+	UINT32_KEY(
+		"max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824, "1048576",
+		"Unsent output per stream, in bytes (4096 to 1073741824): a stream whose browser reads"),
+	UINT32_KEY(
+		"stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15",
+		"Seconds (1 to 3600) without output after which a stream gets a keepalive comment."),
+	{ .name = "tls",
+	  .parse = parse_bool,
+	  FIELD(http.tls),
+	  .fallback = "false",
+	  .doc = "Serve HTTPS instead of HTTP (true or false), with the identity of the tls section;" },
 	{ .name = NULL },
 };
 
 static const struct key tls_keys[] = {
-	{ .name = "certificate", .parse = parse_optional_path, FIELD(tls.certificate) },
-	{ .name = "key", .parse = parse_optional_path, FIELD(tls.key) },
-	{ .name = "client_ca", .parse = parse_optional_path, FIELD(tls.client_ca) },
+	{ .name = "certificate",
+	  .parse = parse_optional_path,
+	  FIELD(tls.certificate),
+	  .doc = "PEM certificate chain: the server certificate first, then its intermediates." },
+	{ .name = "key",
+	  .parse = parse_optional_path,
+	  FIELD(tls.key),
+	  .doc = "PEM private key of the certificate. It must not be readable or writable by group or" },
+	{ .name = "client_ca",
+	  .parse = parse_optional_path,
+	  FIELD(tls.client_ca),
+	  .doc = "PEM bundle of the CAs that sign the client certificates of feeds (and of consoles," },
 	{ .name = "min_version",
 	  .parse = parse_tls_version,
 	  FIELD(tls.min_version),
-	  .fallback = "1.2" },
+	  .fallback = "1.2",
+	  .doc = "Lowest TLS version accepted: \"1.2\" or \"1.3\" (quote it). Older versions (SSL 3, TLS 1.0" },
 	{ .name = "ciphers",
 	  .parse = parse_ciphers,
 	  FIELD(tls.ciphers),
-	  .fallback = "ECDHE+AESGCM:ECDHE+CHACHA20" },
+	  .fallback = "ECDHE+AESGCM:ECDHE+CHACHA20",
+	  .doc = "TLS 1.2 cipher list in OpenSSL syntax (at most 255 characters); it must select at" },
 	{ .name = NULL },
 };
 
@@ -2130,37 +2222,50 @@ enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR, TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
-	[TRACKER_MAX_OPEN_CALLS] =
-		UINT32_KEY("max_open_calls", tracker.max_open_calls, 1, 10000000, "10000"),
-	[TRACKER_MAX_CALL_SECONDS] =
-		UINT32_KEY("max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400"),
-	[TRACKER_MAX_OPERATORS] =
-		UINT32_KEY("max_operators", tracker.max_operators, 1, 1000000, "5000"),
-	[TRACKER_MAX_WINDOW_CALLS] =
-		UINT32_KEY("max_window_calls", tracker.max_window_calls, 16, 1000000, "1024"),
-	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY("max_center_calls", tracker.max_center_calls, 1000,
-						100000000, "1000000"),
+	[TRACKER_MAX_OPEN_CALLS] = UINT32_KEY(
+		"max_open_calls", tracker.max_open_calls, 1, 10000000, "10000",
+		"Calls started and not yet ended, across the whole center (1 to 10000000)."),
+	[TRACKER_MAX_CALL_SECONDS] = UINT32_KEY(
+		"max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400",
+		"Seconds of event time after which an open call that has heard nothing more (no end,"),
+	[TRACKER_MAX_OPERATORS] = UINT32_KEY(
+		"max_operators", tracker.max_operators, 1, 1000000, "5000",
+		"Call-takers tracked, each (agency, operator) pair counting once (1 to 1000000)."),
+	[TRACKER_MAX_WINDOW_CALLS] = UINT32_KEY(
+		"max_window_calls", tracker.max_window_calls, 16, 1000000, "1024",
+		"Completed calls kept per call-taker (16 to 1000000). Older calls are dropped from the"),
+	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY(
+		"max_center_calls", tracker.max_center_calls, 1000, 100000000, "1000000",
+		"Completed calls kept for the whole center's baseline (1000 to 100000000): every"),
 	[TRACKER_ALLOWED_LATENESS_SECONDS] = UINT32_KEY(
-		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600"),
-	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events,
-						 1000, 100000000, "200000"),
-	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY("max_recent_callers", tracker.max_recent_callers,
-						  100, 10000000, "100000"),
+		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600",
+		"Seconds an event may arrive behind the newest event seen and still be placed where"),
+	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY(
+		"max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000, "200000",
+		"Events remembered to recognize a resend of the same event (same event_id, or same"),
+	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY(
+		"max_recent_callers", tracker.max_recent_callers, 100, 10000000, "100000",
+		"Recent premature hangups remembered by caller number, to notice the caller ringing"),
 	[TRACKER_MAX_SOURCE_LAG_SECONDS] = UINT32_KEY(
-		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900"),
-	[TRACKER_MAX_REORDER_EVENTS] =
-		UINT32_KEY("max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000"),
+		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900",
+		"Seconds of event time (0 to 86400) a source may fall behind the newest source and still"),
+	[TRACKER_MAX_REORDER_EVENTS] = UINT32_KEY(
+		"max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000",
+		"Events held to release them in ts order across sources (16 to 10000000). When full the"),
 	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source",
 					   .parse = parse_bool,
 					   FIELD(tracker.bind_calls_to_source),
-					   .fallback = "true" },
+					   .fallback = "true",
+					   .doc = "One source cannot speak for another's calls and call-takers (docs/detection.md," },
 	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source",
 					       .parse = parse_bool,
 					       FIELD(tracker.bind_operators_to_source),
-					       .fallback = "true" },
-	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] =
-		UINT32_KEY("max_new_operators_per_source_per_hour",
-			   tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300"),
+					       .fallback = "true",
+					       .doc = "A call-taker (agency, operator) belongs to the named source whose call_start first named" },
+	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] = UINT32_KEY(
+		"max_new_operators_per_source_per_hour",
+		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300",
+		"New call-takers (a call_start naming an (agency, operator) not owned now) each source may"),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2168,15 +2273,19 @@ static const struct key premature_keys[] = {
 	{ .name = "max_talk_seconds",
 	  .parse = parse_positive_number,
 	  FIELD(detector.max_talk_seconds),
-	  .fallback = "20" },
-	{ .name = "released_by", .parse = parse_released_by, FIELD(detector.released_by_mask) },
+	  .fallback = "20",
+	  .doc = " - its talk time (answer to release) was under this many seconds (a number > 0," },
+	{ .name = "released_by",
+	  .parse = parse_released_by,
+	  FIELD(detector.released_by_mask),
+	  .doc = " - it was released by one of these parties: a list of operator, caller, system," },
 	{ .name = NULL },
 };
 
 static const struct key unacked_keys[] = {
-	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0"),
-	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800"),
-	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600"),
+	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0", NULL),
+	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800", NULL),
+	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600", NULL),
 	{ .name = NULL },
 };
 
@@ -2199,44 +2308,66 @@ static const struct key baseline_keys[] = {
 	{ .name = "scope",
 	  .parse = parse_baseline_scope,
 	  FIELD(detector.baseline.scope),
-	  .fallback = "agency" },
+	  .fallback = "agency",
+	  .doc = "agency (default): a call-taker is compared with the rest of their own agency (a" },
 	{ .name = "half_life_seconds",
 	  .parse = parse_positive_number,
 	  FIELD(detector.baseline.half_life_seconds),
-	  .fallback = "1200" },
+	  .fallback = "1200",
+	  .doc = "The rest of the agency's premature rate is decayed with this half-life, seconds of" },
 	{ .name = "fast_half_life_seconds",
 	  .parse = parse_positive_number,
 	  FIELD(detector.baseline.fast_half_life_seconds),
-	  .fallback = "300" },
+	  .fallback = "300",
+	  .doc = "A second, faster rate (seconds of event time, a number > 0; its prior is prior_calls" },
 	{ .name = "prior_calls",
 	  .parse = parse_positive_number,
 	  FIELD(detector.baseline.prior_calls),
-	  .fallback = "20" },
+	  .fallback = "20",
+	  .doc = "Pseudo-calls at prior_ratio added to it (a number > 0): a quiet night or the first" },
 	{ .name = "prior_ratio",
 	  .parse = parse_open_ratio,
 	  FIELD(detector.baseline.prior_ratio),
-	  .fallback = "0.1" },
+	  .fallback = "0.1",
+	  .doc = "The prior premature rate (greater than 0, less than 1)." },
 	{ .name = "history_half_life_seconds",
 	  .parse = parse_positive_number,
 	  FIELD(detector.baseline.history_half_life_seconds),
-	  .fallback = "604800" },
+	  .fallback = "604800",
+	  .doc = "Half-life of each call-taker's own long-run history (the own factor), seconds of" },
 	{ .name = "history_settle_seconds",
 	  .parse = parse_nonnegative_number,
 	  FIELD(detector.baseline.history_settle_seconds),
-	  .fallback = "0" },
+	  .fallback = "0",
+	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number >= 0;" },
 	{ .name = NULL },
 };
 
 static const struct key detector_keys[] = {
-	{ .name = "premature", .parse = parse_section, .children = premature_keys },
-	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300"),
-	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600"),
-	UINT32_KEY("max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256"),
+	{ .name = "premature",
+	  .parse = parse_section,
+	  .children = premature_keys,
+	  .doc = "A completed call is a premature hangup when ALL hold:" },
+	UINT32_KEY(
+		"repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300",
+		"A premature hangup is marked \"called back\" when the same number (ani) calls 911"),
+	UINT32_KEY(
+		"resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600",
+		"An open alert is resolved when all rules have been false for this many seconds of"),
+	UINT32_KEY(
+		"max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256",
+		"Callbacks an open alert keeps (16 to 1000000): every premature hangup of the call-taker"),
 	{ .name = "escalate_unacked_after_seconds",
 	  .parse = parse_section,
-	  .children = unacked_keys },
-	{ .name = "rules", .parse = parse_rules },
-	{ .name = "baseline", .parse = parse_section, .children = baseline_keys },
+	  .children = unacked_keys,
+	  .doc = "An alert that no console acknowledged this many seconds of event time after it fired" },
+	{ .name = "rules",
+	  .parse = parse_rules,
+	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes (and," },
+	{ .name = "baseline",
+	  .parse = parse_section,
+	  .children = baseline_keys,
+	  .doc = "The peer baseline of the sequential rules: what each call is expected to look like." },
 	{ .name = NULL },
 };
 
@@ -2247,24 +2378,31 @@ static const struct key journal_keys[JOURNAL_KEY_COUNT + 1] = {
 	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory",
 				      .parse = parse_directory,
 				      FIELD(journal.state_directory),
-				      .fallback = "/var/lib/cadmon" },
+				      .fallback = "/var/lib/cadmon",
+				      .doc = "Where segments (journal/*.seg) and snapshots (snapshot-*.snap) live: an absolute path" },
 	[JOURNAL_FSYNC] = { .name = "fsync",
 			    .parse = parse_fsync,
 			    FIELD(journal.fsync),
-			    .fallback = "batch" },
+			    .fallback = "batch",
+			    .doc = "When to fsync the segment (one write per loop iteration in any case):" },
 	[JOURNAL_FSYNC_INTERVAL_MS] =
-		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200"),
-	[JOURNAL_SEGMENT_MAX_BYTES] = UINT32_KEY("segment_max_bytes", journal.segment_max_bytes,
-						 65536, 2147483647, "67108864"),
-	[JOURNAL_SEGMENT_MAX_SECONDS] =
-		UINT32_KEY("segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600"),
-	[JOURNAL_RETENTION_SECONDS] =
-		UINT32_KEY("retention_seconds", journal.retention_seconds, 60, 31536000, "86400"),
+		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200",
+			   "Milliseconds between fsyncs with fsync: interval (1 to 60000)."),
+	[JOURNAL_SEGMENT_MAX_BYTES] = UINT32_KEY(
+		"segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647, "67108864",
+		"A segment is closed and a new one started past this many bytes (65536 to"),
+	[JOURNAL_SEGMENT_MAX_SECONDS] = UINT32_KEY(
+		"segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600", NULL),
+	[JOURNAL_RETENTION_SECONDS] = UINT32_KEY(
+		"retention_seconds", journal.retention_seconds, 60, 31536000, "86400",
+		"Closed segments whose newest event is older than this many seconds of event time are"),
 	[JOURNAL_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key log_keys[] = {
-	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10"),
+	UINT32_KEY(
+		"rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10",
+		"The same warning (a dropped line, a full table, a slow subscriber) is logged at most"),
 	{ .name = NULL },
 };
 
@@ -2285,12 +2423,26 @@ static const struct key redact_keys[] = {
 };
 
 static const struct key auth_keys[] = {
-	{ .name = "tokens", .parse = parse_tokens },
-	{ .name = "tokens_file", .parse = parse_optional_path, FIELD(auth.tokens_file) },
-	UINT32_KEY("max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10"),
-	UINT32_KEY("failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60"),
-	UINT32_KEY("max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096"),
-	{ .name = "redact_ani", .parse = parse_section, .children = redact_keys },
+	{ .name = "tokens",
+	  .parse = parse_tokens,
+	  .doc = "Bearer tokens: at most 64, none by default. Each one:" },
+	{ .name = "tokens_file",
+	  .parse = parse_optional_path,
+	  FIELD(auth.tokens_file),
+	  .doc = "A file of more tokens, \"\" for none: one \"SHA256HEX ROLE NAME\" a line, blank lines and" },
+	UINT32_KEY(
+		"max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10",
+		"Failed attempts (a missing or wrong token) from one address, on the alert port and HTTP"),
+	UINT32_KEY(
+		"failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60",
+		"The window of max_failures_per_minute, in seconds (1 to 86400), starting at an"),
+	UINT32_KEY(
+		"max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096",
+		"Addresses whose failures are remembered at once (1 to 1000000). When full, the one"),
+	{ .name = "redact_ani",
+	  .parse = parse_section,
+	  .children = redact_keys,
+	  .doc = "What each role sees of callers' numbers (\"ani\" in callbacks and on the board), on the" },
 	{ .name = NULL },
 };
 
@@ -2344,19 +2496,33 @@ static bool parse_i3_keys(struct loader *loader, const struct path *path, const 
 }
 
 static const struct key i3_keys[] = {
-	{ .name = "enabled", .parse = parse_bool, FIELD(i3.enabled), .fallback = "false" },
-	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536"),
+	{ .name = "enabled",
+	  .parse = parse_bool,
+	  FIELD(i3.enabled),
+	  .fallback = "false",
+	  .doc = "Serve POST /LogEvents (false: 404 as any unknown path)." },
+	UINT32_KEY(
+		"max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536",
+		"Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener reads bodies"),
 	{ .name = "require_signature",
 	  .parse = parse_bool,
 	  FIELD(i3.require_signature),
-	  .fallback = "true" },
-	{ .name = "public_keys", .parse = parse_i3_keys },
-	UINT32_KEY("max_calls", i3.max_calls, 16, 10000000, "10000"),
-	UINT32_KEY("max_pending_requests", i3.max_pending_requests, 1, 65535, "256"),
+	  .fallback = "true",
+	  .doc = "true: a JWS must be signed by one of public_keys (by its protected header's kid), else" },
+	{ .name = "public_keys",
+	  .parse = parse_i3_keys,
+	  .doc = "The keys that sign log events, at most 16: {kid: the JWS header's kid (1 to 128 bytes)," },
+	UINT32_KEY(
+		"max_calls", i3.max_calls, 16, 10000000, "10000",
+		"Calls remembered between their log events (caller's number, who sent the SIP BYE,"),
+	UINT32_KEY(
+		"max_pending_requests", i3.max_pending_requests, 1, 65535, "256",
+		"Requests whose lines wait to be durable before their 201, 1 to 65535: 503 beyond (counted)."),
 	{ .name = "bye_outgoing_released_by",
 	  .parse = parse_released_by_name,
 	  FIELD(i3.bye_outgoing_released_by),
-	  .fallback = "operator" },
+	  .fallback = "operator",
+	  .doc = "Who released a call whose first SIP BYE (CallSignalingMessageLogEvent) the logging element" },
 	{ .name = "bye_incoming_released_by",
 	  .parse = parse_released_by_name,
 	  FIELD(i3.bye_incoming_released_by),
@@ -2366,67 +2532,144 @@ static const struct key i3_keys[] = {
 
 /* nats: servers and subjects are lists kept in struct config (offset 0). */
 static const struct key nats_keys[] = {
-	{ .name = "enabled", .parse = parse_bool, FIELD(nats.enabled), .fallback = "false" },
-	{ .name = "servers", .parse = parse_nats_servers },
-	{ .name = "credentials", .parse = parse_optional_path, FIELD(nats.credentials) },
-	{ .name = "token_file", .parse = parse_optional_path, FIELD(nats.token_file) },
-	{ .name = "tls_ca", .parse = parse_optional_path, FIELD(nats.tls_ca) },
-	{ .name = "tls_certificate", .parse = parse_optional_path, FIELD(nats.tls_certificate) },
+	{ .name = "enabled",
+	  .parse = parse_bool,
+	  FIELD(nats.enabled),
+	  .fallback = "false",
+	  .doc = "Consume the events stream and publish alerts (default false)." },
+	{ .name = "servers",
+	  .parse = parse_nats_servers,
+	  .doc = "The cluster's servers, nats:// or tls:// URLs, at most 8; user and password never in" },
+	{ .name = "credentials",
+	  .parse = parse_optional_path,
+	  FIELD(nats.credentials),
+	  .doc = "A .creds file (user JWT and NKey seed) to authenticate with; \"\" = none." },
+	{ .name = "token_file",
+	  .parse = parse_optional_path,
+	  FIELD(nats.token_file),
+	  .doc = "A file whose first line is the token to authenticate with; \"\" = none. Not with credentials." },
+	{ .name = "tls_ca",
+	  .parse = parse_optional_path,
+	  FIELD(nats.tls_ca),
+	  .doc = "TLS to the servers: the CA that signs their certificates (PEM); \"\" = no TLS unless" },
+	{ .name = "tls_certificate",
+	  .parse = parse_optional_path,
+	  FIELD(nats.tls_certificate),
+	  .doc = "A client certificate (PEM) and its key, for servers that require one; \"\" = none." },
 	{ .name = "tls_key", .parse = parse_optional_path, FIELD(nats.tls_key) },
 	{ .name = "events_stream",
 	  .parse = parse_nats_name,
 	  FIELD(nats.events_stream),
-	  .fallback = "CADMON_EVENTS" },
+	  .fallback = "CADMON_EVENTS",
+	  .doc = "The events stream (cadmon-publish --create-stream makes it), 1 to 63 of A-Z a-z 0-9 _ -." },
 	{ .name = "events_subject_prefix",
 	  .parse = parse_nats_subject_prefix,
 	  FIELD(nats.events_subject_prefix),
-	  .fallback = "cadmon.events" },
-	{ .name = "subjects", .parse = parse_nats_subjects },
+	  .fallback = "cadmon.events",
+	  .doc = "Events are published on PREFIX.<agency> (dot-separated tokens)." },
+	{ .name = "subjects",
+	  .parse = parse_nats_subjects,
+	  .doc = "The subject filters this cadmond consumes (its agencies), at most 16, e.g." },
 	{ .name = "consumer",
 	  .parse = parse_nats_name,
 	  FIELD(nats.consumer),
-	  .fallback = "cadmond" },
-	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256"),
-	UINT32_KEY("max_in_flight", nats.max_in_flight, 1, 1000000, "4096"),
-	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30"),
+	  .fallback = "cadmond",
+	  .doc = "The durable consumer's name; two cadmonds on one stream need different names." },
+	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256",
+		   "Messages asked for per pull request (1 to 10000)."),
+	UINT32_KEY(
+		"max_in_flight", nats.max_in_flight, 1, 1000000, "4096",
+		"Messages taken and not yet acknowledged at most (the consumer's max_ack_pending, and the"),
+	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30",
+		   "A message not acknowledged this long is delivered again, seconds (1 to 3600)."),
 	{ .name = "publish_alerts",
 	  .parse = parse_bool,
 	  FIELD(nats.publish_alerts),
-	  .fallback = "true" },
+	  .fallback = "true",
+	  .doc = "Publish every notice to the alerts stream (default true)." },
 	{ .name = "alerts_stream",
 	  .parse = parse_nats_name,
 	  FIELD(nats.alerts_stream),
-	  .fallback = "CADMON_ALERTS" },
+	  .fallback = "CADMON_ALERTS",
+	  .doc = "The alerts stream (cadmon-publish --create-stream makes it)." },
 	{ .name = "alerts_subject_prefix",
 	  .parse = parse_nats_subject_prefix,
 	  FIELD(nats.alerts_subject_prefix),
-	  .fallback = "cadmon.alerts" },
-	UINT32_KEY("max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000"),
-	UINT32_KEY("connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000"),
-	UINT32_KEY("reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000"),
-	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0"),
+	  .fallback = "cadmon.alerts",
+	  .doc = "Notices are published on PREFIX.<agency>, PREFIX._system for system alerts, PREFIX._none" },
+	UINT32_KEY(
+		"max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000",
+		"Notices waiting for the cluster at most (1 to 1000000); more are dropped for NATS"),
+	UINT32_KEY(
+		"connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000",
+		"Connecting to a server gives up after this long, milliseconds (100 to 600000)."),
+	UINT32_KEY(
+		"reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000",
+		"Between reconnect attempts, and between attempts to publish a notice, milliseconds"),
+	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0",
+		   "Reconnect attempts before giving up; 0 = for ever (the default)."),
 	{ .name = NULL },
 };
 
 static const struct key top_keys[] = {
-	{ .name = "feed", .parse = parse_section, .children = feed_keys },
-	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
-	{ .name = "http", .parse = parse_section, .children = http_keys },
-	{ .name = "tls", .parse = parse_section, .children = tls_keys },
-	{ .name = "tracker", .parse = parse_section, .children = tracker_keys },
-	{ .name = "detector", .parse = parse_section, .children = detector_keys },
-	{ .name = "journal", .parse = parse_section, .children = journal_keys },
-	{ .name = "log", .parse = parse_section, .children = log_keys },
-	{ .name = "receivers", .parse = parse_receivers },
-	{ .name = "auth", .parse = parse_section, .children = auth_keys },
-	{ .name = "sources", .parse = parse_sources },
+	{ .name = "feed",
+	  .parse = parse_section,
+	  .children = feed_keys,
+	  .doc = "The feed: where the CAD / call-handling systems connect and send their call events," },
+	{ .name = "alerts",
+	  .parse = parse_section,
+	  .children = alerts_keys,
+	  .doc = "Alerts: where supervisor consoles connect to receive alerts, one JSON object per line." },
+	{ .name = "http",
+	  .parse = parse_section,
+	  .children = http_keys,
+	  .doc = "HTTP: the JSON API (alerts, the open-alert board, acknowledgements, sources, status), the" },
+	{ .name = "tls",
+	  .parse = parse_section,
+	  .children = tls_keys,
+	  .doc = "TLS: one server identity shared by every listener that sets tls: true (feed, alerts," },
+	{ .name = "tracker",
+	  .parse = parse_section,
+	  .children = tracker_keys,
+	  .doc = "The call tracker joins each call's start and end events." },
+	{ .name = "detector",
+	  .parse = parse_section,
+	  .children = detector_keys,
+	  .doc = "The detector decides which calls are premature hangups and when a call-taker's" },
+	{ .name = "journal",
+	  .parse = parse_section,
+	  .children = journal_keys,
+	  .doc = "The journal: every feed line (rejected ones and resends too) is written to disk before" },
+	{ .name = "log",
+	  .parse = parse_section,
+	  .children = log_keys,
+	  .doc = "Logging by cadmond." },
+	{ .name = "receivers",
+	  .parse = parse_receivers,
+	  .doc = "Where notices are pushed besides the alert port (docs/receivers.md): at most 8" },
+	{ .name = "auth",
+	  .parse = parse_section,
+	  .children = auth_keys,
+	  .doc = "Who may use the alert port and the HTTP API (docs/security.md, \"Tokens, roles, safe defaults and callers' numbers\"). Auth is on when at" },
+	{ .name = "sources",
+	  .parse = parse_sources,
+	  .doc = "What each named feed source (its hello's \"source\") may say: at most 64 sources, each with" },
 	{ .name = "unlisted_sources",
 	  .parse = parse_unlisted,
 	  FIELD(unlisted_sources),
-	  .fallback = "accept" },
-	{ .name = "mappings", .parse = parse_mappings },
-	{ .name = "i3", .parse = parse_section, .children = i3_keys },
-	{ .name = "nats", .parse = parse_section, .children = nats_keys },
+	  .fallback = "accept",
+	  .doc = "Sources sources: does not list: accept (default: their events are taken) or reject" },
+	{ .name = "mappings",
+	  .parse = parse_mappings,
+	  .doc = "Vendor record mappings (docs/mappings.md): how a call record of another shape - a CSV row" },
+	{ .name = "i3",
+	  .parse = parse_section,
+	  .children = i3_keys,
+	  .doc = "NENA i3 log events (docs/protocol.md \"NENA i3 log events\"): cadmond as a secondary Logging" },
+	{ .name = "nats",
+	  .parse = parse_section,
+	  .children = nats_keys,
+	  .doc = "NATS JetStream (docs/scale-out.md): events in through a durable pull consumer, alerts out" },
 	{ .name = NULL },
 };
 
@@ -2456,6 +2699,28 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, struc
 		loader->event.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
 		key->parse(loader, &path, key, (char *)config + key->offset);
 	}
+}
+
+static size_t walk_keys(const struct key *keys, const char *prefix, config_key_fn *fn, void *ctx)
+{
+	char path[CONFIG_ERROR_MAX];
+	size_t count = 0;
+
+	for (const struct key *key = keys; key->name; key++) {
+		if (key->secret)
+			continue;
+		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
+		fn(ctx, path, key->doc);
+		count++;
+		if (key->children)
+			count += walk_keys(key->children, path, fn, ctx);
+	}
+	return count;
+}
+
+size_t config_keys(config_key_fn *fn, void *ctx)
+{
+	return walk_keys(top_keys, "", fn, ctx);
 }
 
 static void set_table_defaults(struct config *config)

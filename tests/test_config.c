@@ -3,6 +3,7 @@
 
 /* Unit tests for lib/config.c: defaults, every key, and every error with its exact text. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1711,6 +1712,104 @@ static void test_defaults_dump_fixture(void **state)
 #endif
 }
 
+/*
+ * The first line of the comment just above key path in a cadmon.yaml text: the comment lines
+ * at the key's indentation with no blank line between ("# " removed). False when the file has
+ * no such key; *has_comment false when the key has no comment of its own.
+ */
+static bool yaml_key_comment(const char *text, const char *want, char *comment, size_t size,
+			     bool *has_comment)
+{
+	char names[8][64], path[CONFIG_ERROR_MAX];
+	size_t indents[8], depth = 0, block_indent = 0, block_len = 0;
+	const char *block = NULL;
+
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line), indent = 0, name_len = 0;
+
+		while (indent < len && line[indent] == ' ')
+			indent++;
+		if (indent < len && line[indent] == '#') {
+			if (!block || block_indent != indent) {
+				block = line + indent + 1 + (indent + 1 < len && line[indent + 1] == ' ');
+				block_len = (size_t)(line + len - block);
+				block_indent = indent;
+			}
+		} else {
+			while (indent + name_len < len && (islower((unsigned char)line[indent + name_len]) ||
+							   isdigit((unsigned char)line[indent + name_len]) ||
+							   line[indent + name_len] == '_'))
+				name_len++;
+			if (name_len > 0 && name_len < sizeof names[0] && indent + name_len < len &&
+			    line[indent + name_len] == ':') {
+				while (depth > 0 && indents[depth - 1] >= indent)
+					depth--;
+				assert_true(depth < ARRAY_SIZE(names));
+				snprintf(names[depth], sizeof names[depth], "%.*s", (int)name_len, line + indent);
+				indents[depth++] = indent;
+				path[0] = '\0';
+				for (size_t i = 0; i < depth; i++)
+					snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "." : "",
+						 names[i]);
+				if (strcmp(path, want) == 0) {
+					*has_comment = block && block_indent == indent;
+					snprintf(comment, size, "%.*s", *has_comment ? (int)block_len : 0,
+						 *has_comment ? block : "");
+					return true;
+				}
+			}
+			block = NULL;
+		}
+		line = end ? end + 1 : line + len;
+	}
+	return false;
+}
+
+struct doc_check {
+	const char *text;    /* config/cadmon.yaml */
+	size_t documented;   /* keys with a .doc */
+};
+
+static void check_key_doc(void *ctx, const char *path, const char *doc)
+{
+	struct doc_check *check = ctx;
+	char comment[CONFIG_ERROR_MAX];
+	bool has_comment = false;
+
+	if (!yaml_key_comment(check->text, path, comment, sizeof comment, &has_comment))
+		fail_msg("%s: not in config/cadmon.yaml", path);
+	if (!has_comment && doc)
+		fail_msg("%s: .doc \"%s\" but no comment in config/cadmon.yaml", path, doc);
+	if (has_comment && !doc)
+		fail_msg("%s: no .doc; config/cadmon.yaml says \"%s\"", path, comment);
+	if (doc) {
+		assert_string_equal(doc, comment);
+		check->documented++;
+	}
+}
+
+/* Every section key's .doc is the first line of its comment in config/cadmon.yaml. */
+static void test_key_docs_match_shipped_file(void **state)
+{
+#ifdef CADMON_SOURCE_DIR
+	const char *path = CADMON_SOURCE_DIR "/config/cadmon.yaml";
+	size_t len = 0;
+	char *text = read_whole_file(path, &len);
+	struct doc_check check = { .text = text };
+
+	(void)state;
+	if (!text)
+		fail_msg("cannot read %s", path);
+	assert_int_equal(config_keys(check_key_doc, &check), 135);
+	assert_int_equal(check.documented, 126);
+	free(text);
+#else
+	(void)state;
+	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check config/cadmon.yaml");
+#endif
+}
+
 /* ---- config_dump --------------------------------------------------------------------- */
 
 /* Dump config, parse the text back, and check both the values and a second dump agree. */
@@ -2018,6 +2117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_dump_fixture),
+		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_empty_documents),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_keys_not_given_keep_defaults),
