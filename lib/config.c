@@ -189,41 +189,6 @@ static const struct config_rule default_rules[] = {
 	},
 };
 
-/* What a rule given in the file starts from: the defaults of its optional keys. */
-static const struct config_rule rule_key_defaults = {
-	.type = CONFIG_RULE_WINDOW,
-	.min_calls = 1,
-	.min_premature = 1,
-	.min_ratio = 0.0,
-	.min_called_back = 0,
-	.called_back_weight = 1.0,
-	.max_p_value = 1.0,
-	.min_center_ratio = 0.05,
-	.p0 = 0.0,
-	.odds_ratio = 3.0,
-	.threshold = 5.0,
-	.severity = "warning",
-	.false_alarm_calls = 0,
-	.history_prior = 20.0,
-	.max_own_factor = 2.5,
-	.cut_share = 0.25,
-	.false_alarm_hours = 0,
-	.rate_half_life_seconds = 3600,
-};
-
-/* What a receiver given in the file starts from. */
-static const struct config_receiver receiver_key_defaults = {
-	.type = CONFIG_RECEIVER_WEBHOOK,
-	.max_queue = 1024,
-	.timeout_ms = 5000,
-	.max_retries = 10,
-	.backoff_base_ms = 500,
-	.backoff_max_ms = 60000,
-	.resend_seconds = 60,
-	.down_after_failures = 5,
-	.down_after_seconds = 60,
-};
-
 /* What a mapping given in the file starts from. */
 static const struct config_mapping mapping_key_defaults = {
 	.format = CONFIG_MAPPING_CSV,
@@ -609,6 +574,8 @@ struct key {
 	const char *fallback;       /* the default as YAML scalar text, read by parse; NULL: zero */
 	const char *doc;            /* its meaning: the first line of its config/cadmon.yaml comment */
 };
+
+static void set_fallbacks(const struct key *keys, void *base);
 
 static void remember_origin(struct loader *loader, const void *base, const struct key *key,
 			    yaml_mark_t mark, bool valid)
@@ -1587,41 +1554,97 @@ static bool parse_nats_subjects(struct loader *loader, const struct path *path, 
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
 static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
-	[RULE_NAME] = { .name = "name", .parse = parse_rule_name, RULE_KEY(name),
+	[RULE_NAME] = { .name = "name",
+			.parse = parse_rule_name,
+			RULE_KEY(name),
 			.required = true },
-	[RULE_WINDOW_SECONDS] = { .name = "window_seconds", .parse = parse_uint32,
-				  RULE_KEY(window_seconds), .min = 1, .max = 2592000,
+	[RULE_WINDOW_SECONDS] = { .name = "window_seconds",
+				  .parse = parse_uint32,
+				  RULE_KEY(window_seconds),
+				  .min = 1,
+				  .max = 2592000,
 				  .required = true },
-	[RULE_MIN_CALLS] = { .name = "min_calls", .parse = parse_uint32, RULE_KEY(min_calls),
-			     .min = 1, .max = UINT32_MAX },
-	[RULE_MIN_PREMATURE] = { .name = "min_premature", .parse = parse_uint32,
-				 RULE_KEY(min_premature), .min = 1, .max = UINT32_MAX },
-	[RULE_MIN_RATIO] = { .name = "min_ratio", .parse = parse_ratio, RULE_KEY(min_ratio) },
-	[RULE_TYPE] = { .name = "type", .parse = parse_rule_type, RULE_KEY(type) },
-	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back", .parse = parse_uint32,
-				   RULE_KEY(min_called_back), .min = 0, .max = UINT32_MAX },
-	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight", .parse = parse_positive_number,
-				      RULE_KEY(called_back_weight) },
-	[RULE_MAX_P_VALUE] = { .name = "max_p_value", .parse = parse_ratio, RULE_KEY(max_p_value) },
-	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio", .parse = parse_ratio,
-				    RULE_KEY(min_center_ratio) },
-	[RULE_P0] = { .name = "p0", .parse = parse_ratio, RULE_KEY(p0) },
-	[RULE_ODDS_RATIO] = { .name = "odds_ratio", .parse = parse_positive_number,
-			      RULE_KEY(odds_ratio) },
-	[RULE_THRESHOLD] = { .name = "threshold", .parse = parse_positive_number,
-			     RULE_KEY(threshold) },
-	[RULE_SEVERITY] = { .name = "severity", .parse = parse_severity, RULE_KEY(severity) },
-	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls", .parse = parse_uint32,
-				     RULE_KEY(false_alarm_calls), .min = 0, .max = 1000000000 },
-	[RULE_HISTORY_PRIOR] = { .name = "history_prior", .parse = parse_nonnegative_number,
-				 RULE_KEY(history_prior) },
-	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor", .parse = parse_nonnegative_number,
-				  RULE_KEY(max_own_factor) },
-	[RULE_CUT_SHARE] = { .name = "cut_share", .parse = parse_ratio, RULE_KEY(cut_share) },
-	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours", .parse = parse_uint32,
-				     RULE_KEY(false_alarm_hours), .min = 0, .max = 1000000000 },
-	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds", .parse = parse_uint32,
-					  RULE_KEY(rate_half_life_seconds), .min = 0, .max = 2592000 },
+	[RULE_MIN_CALLS] = { .name = "min_calls",
+			     .parse = parse_uint32,
+			     RULE_KEY(min_calls),
+			     .min = 1,
+			     .max = UINT32_MAX,
+			     .fallback = "1" },
+	[RULE_MIN_PREMATURE] = { .name = "min_premature",
+				 .parse = parse_uint32,
+				 RULE_KEY(min_premature),
+				 .min = 1,
+				 .max = UINT32_MAX,
+				 .fallback = "1" },
+	[RULE_MIN_RATIO] = { .name = "min_ratio",
+			     .parse = parse_ratio,
+			     RULE_KEY(min_ratio),
+			     .fallback = "0" },
+	[RULE_TYPE] = { .name = "type",
+			.parse = parse_rule_type,
+			RULE_KEY(type),
+			.fallback = "window" },
+	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back",
+				   .parse = parse_uint32,
+				   RULE_KEY(min_called_back),
+				   .min = 0,
+				   .max = UINT32_MAX,
+				   .fallback = "0" },
+	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight",
+				      .parse = parse_positive_number,
+				      RULE_KEY(called_back_weight),
+				      .fallback = "1" },
+	[RULE_MAX_P_VALUE] = { .name = "max_p_value",
+			       .parse = parse_ratio,
+			       RULE_KEY(max_p_value),
+			       .fallback = "1" },
+	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio",
+				    .parse = parse_ratio,
+				    RULE_KEY(min_center_ratio),
+				    .fallback = "0.05" },
+	[RULE_P0] = { .name = "p0", .parse = parse_ratio, RULE_KEY(p0), .fallback = "0" },
+	[RULE_ODDS_RATIO] = { .name = "odds_ratio",
+			      .parse = parse_positive_number,
+			      RULE_KEY(odds_ratio),
+			      .fallback = "3" },
+	[RULE_THRESHOLD] = { .name = "threshold",
+			     .parse = parse_positive_number,
+			     RULE_KEY(threshold),
+			     .fallback = "5" },
+	[RULE_SEVERITY] = { .name = "severity",
+			    .parse = parse_severity,
+			    RULE_KEY(severity),
+			    .fallback = "warning" },
+	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls",
+				     .parse = parse_uint32,
+				     RULE_KEY(false_alarm_calls),
+				     .min = 0,
+				     .max = 1000000000,
+				     .fallback = "0" },
+	[RULE_HISTORY_PRIOR] = { .name = "history_prior",
+				 .parse = parse_nonnegative_number,
+				 RULE_KEY(history_prior),
+				 .fallback = "20" },
+	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor",
+				  .parse = parse_nonnegative_number,
+				  RULE_KEY(max_own_factor),
+				  .fallback = "2.5" },
+	[RULE_CUT_SHARE] = { .name = "cut_share",
+			     .parse = parse_ratio,
+			     RULE_KEY(cut_share),
+			     .fallback = "0.25" },
+	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours",
+				     .parse = parse_uint32,
+				     RULE_KEY(false_alarm_hours),
+				     .min = 0,
+				     .max = 1000000000,
+				     .fallback = "0" },
+	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds",
+					  .parse = parse_uint32,
+					  RULE_KEY(rate_half_life_seconds),
+					  .min = 0,
+					  .max = 2592000,
+					  .fallback = "3600" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1635,7 +1658,8 @@ static bool parse_rule(struct loader *loader, const struct path *path, size_t in
 		report(loader, current_mark(loader), path, "must be a mapping");
 		return skip_node(loader);
 	}
-	*rule = rule_key_defaults;
+	memset(rule, 0, sizeof *rule);
+	set_fallbacks(rule_keys, rule);
 	config->detector.rule_count = index + 1;
 	return parse_mapping(loader, path, rule_keys, rule);
 }
@@ -1656,25 +1680,42 @@ static bool parse_rules(struct loader *loader, const struct path *path, const st
 }
 
 #define RECEIVER_KEY(field) .offset = offsetof(struct config_receiver, field)
-#define RECEIVER_UINT32(index, key_name, field, low, high) \
-	[index] = { .name = key_name, .parse = parse_uint32, RECEIVER_KEY(field), .min = low, .max = high }
+#define RECEIVER_UINT32(index, key_name, field, low, high, default_text)                           \
+	[index] = { .name = key_name,                                                              \
+		    .parse = parse_uint32,                                                         \
+		    RECEIVER_KEY(field),                                                           \
+		    .min = low,                                                                    \
+		    .max = high,                                                                   \
+		    .fallback = default_text }
 static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
-	[RECEIVER_NAME] = { .name = "name", .parse = parse_rule_name, RECEIVER_KEY(name), .required = true },
-	[RECEIVER_TYPE] = { .name = "type", .parse = parse_receiver_type, RECEIVER_KEY(type),
+	[RECEIVER_NAME] = { .name = "name",
+			    .parse = parse_rule_name,
+			    RECEIVER_KEY(name),
 			    .required = true },
+	[RECEIVER_TYPE] = { .name = "type",
+			    .parse = parse_receiver_type,
+			    RECEIVER_KEY(type),
+			    .required = true,
+			    .fallback = "webhook" },
 	[RECEIVER_URL] = { .name = "url", .parse = parse_url, RECEIVER_KEY(url), .required = true },
-	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000),
-	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000),
-	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000),
-	RECEIVER_UINT32(RECEIVER_BACKOFF_BASE_MS, "backoff_base_ms", backoff_base_ms, 10, 3600000),
-	RECEIVER_UINT32(RECEIVER_BACKOFF_MAX_MS, "backoff_max_ms", backoff_max_ms, 10, 3600000),
-	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400),
+	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000, "1024"),
+	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000, "5000"),
+	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000, "10"),
+	RECEIVER_UINT32(RECEIVER_BACKOFF_BASE_MS, "backoff_base_ms", backoff_base_ms, 10, 3600000,
+			"500"),
+	RECEIVER_UINT32(RECEIVER_BACKOFF_MAX_MS, "backoff_max_ms", backoff_max_ms, 10, 3600000,
+			"60000"),
+	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400, "60"),
 	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_FAILURES, "down_after_failures", down_after_failures, 1,
-			1000000),
-	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1, 86400),
-	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file", .parse = parse_optional_path,
+			1000000, "5"),
+	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1,
+			86400, "60"),
+	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file",
+					.parse = parse_optional_path,
 					RECEIVER_KEY(hmac_secret_file) },
-	[RECEIVER_REDACT_ANI] = { .name = "redact_ani", .parse = parse_redact, RECEIVER_KEY(redact_ani) },
+	[RECEIVER_REDACT_ANI] = { .name = "redact_ani",
+				  .parse = parse_redact,
+				  RECEIVER_KEY(redact_ani) },
 	[RECEIVER_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1688,7 +1729,8 @@ static bool parse_receiver(struct loader *loader, const struct path *path, size_
 		report(loader, current_mark(loader), path, "must be a mapping");
 		return skip_node(loader);
 	}
-	*receiver = receiver_key_defaults;
+	memset(receiver, 0, sizeof *receiver);
+	set_fallbacks(receiver_keys, receiver);
 	config->receiver_count = index + 1;
 	return parse_mapping(loader, path, receiver_keys, receiver);
 }
@@ -2680,13 +2722,13 @@ static const struct key *schema_top_keys(void)
 
 /* Each key under keys that has a fallback gets it, read by the key's own parse function from
  * a lone scalar event (no YAML parser: a scalar is one event). */
-static void apply_fallbacks(struct loader *loader, const struct key *keys, struct config *config)
+static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base)
 {
 	static const struct path path = { .text = "(default)", .len = 9 };
 
 	for (const struct key *key = keys; key->name; key++) {
 		if (key->children) {
-			apply_fallbacks(loader, key->children, config);
+			apply_fallbacks(loader, key->children, base);
 			continue;
 		}
 		if (!key->fallback)
@@ -2697,7 +2739,7 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, struc
 		loader->event.data.scalar.length = strlen(key->fallback);
 		loader->event.data.scalar.plain_implicit = 1;
 		loader->event.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
-		key->parse(loader, &path, key, (char *)config + key->offset);
+		key->parse(loader, &path, key, (char *)base + key->offset);
 	}
 }
 
@@ -2723,12 +2765,18 @@ size_t config_keys(config_key_fn *fn, void *ctx)
 	return walk_keys(top_keys, "", fn, ctx);
 }
 
-static void set_table_defaults(struct config *config)
+/* base, zeroed, gets the fallbacks of keys (a table and its sections). */
+static void set_fallbacks(const struct key *keys, void *base)
 {
 	struct config_errors errors = { .count = 0 };
 	struct loader loader = { .filename = "(defaults)", .errors = &errors };
 
-	apply_fallbacks(&loader, top_keys, config);
+	apply_fallbacks(&loader, keys, base);
+}
+
+static void set_table_defaults(struct config *config)
+{
+	set_fallbacks(top_keys, config);
 }
 
 /* The document itself: a mapping of sections, or nothing at all. */
