@@ -189,17 +189,6 @@ static const struct config_rule default_rules[] = {
 	},
 };
 
-/* What a mapping given in the file starts from. */
-static const struct config_mapping mapping_key_defaults = {
-	.format = CONFIG_MAPPING_CSV,
-	.header = true,
-	.delimiter = ",",
-	.time_format = "iso8601",
-	.time_zone = "UTC",
-	.ambiguous_time = CONFIG_AMBIGUOUS_EARLIER,
-	.released_by_default = RELEASED_BY_UNKNOWN,
-};
-
 static void listen_set_one(struct config_listen *listen, const char *address)
 {
 	snprintf(listen->address[0], sizeof listen->address[0], "%s", address);
@@ -1953,22 +1942,47 @@ static const struct key mapping_field_keys[FIELD_KEY_COUNT + 1] = {
 
 #define MAPPING_KEY(field) .offset = offsetof(struct config_mapping, field)
 static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
-	[MAPPING_NAME] = { .name = "name", .parse = parse_rule_name, MAPPING_KEY(name), .required = true },
-	[MAPPING_FORMAT] = { .name = "format", .parse = parse_mapping_format, MAPPING_KEY(format),
+	[MAPPING_NAME] = { .name = "name",
+			   .parse = parse_rule_name,
+			   MAPPING_KEY(name),
+			   .required = true },
+	[MAPPING_FORMAT] = { .name = "format",
+			     .parse = parse_mapping_format,
+			     MAPPING_KEY(format),
+			     .required = true,
+			     .fallback = "csv" },
+	[MAPPING_HEADER] = { .name = "header",
+			     .parse = parse_bool,
+			     MAPPING_KEY(header),
+			     .fallback = "true" },
+	[MAPPING_DELIMITER] = { .name = "delimiter",
+				.parse = parse_delimiter,
+				MAPPING_KEY(delimiter),
+				.fallback = "," },
+	[MAPPING_FIELDS] = { .name = "fields",
+			     .parse = parse_section,
+			     MAPPING_KEY(fields),
+			     .children = mapping_field_keys,
 			     .required = true },
-	[MAPPING_HEADER] = { .name = "header", .parse = parse_bool, MAPPING_KEY(header) },
-	[MAPPING_DELIMITER] = { .name = "delimiter", .parse = parse_delimiter, MAPPING_KEY(delimiter) },
-	[MAPPING_FIELDS] = { .name = "fields", .parse = parse_section, MAPPING_KEY(fields),
-			     .children = mapping_field_keys, .required = true },
 	[MAPPING_AGENCY] = { .name = "agency", .parse = parse_constant, MAPPING_KEY(agency) },
-	[MAPPING_TIME_FORMAT] = { .name = "time_format", .parse = parse_time_format,
-				  MAPPING_KEY(time_format) },
-	[MAPPING_TIME_ZONE] = { .name = "time_zone", .parse = parse_time_zone, MAPPING_KEY(time_zone) },
-	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time", .parse = parse_ambiguous_time,
-				     MAPPING_KEY(ambiguous_time) },
-	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values", .parse = parse_released_by_values },
-	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default", .parse = parse_released_by_name,
-					  MAPPING_KEY(released_by_default) },
+	[MAPPING_TIME_FORMAT] = { .name = "time_format",
+				  .parse = parse_time_format,
+				  MAPPING_KEY(time_format),
+				  .fallback = "iso8601" },
+	[MAPPING_TIME_ZONE] = { .name = "time_zone",
+				.parse = parse_time_zone,
+				MAPPING_KEY(time_zone),
+				.fallback = "UTC" },
+	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time",
+				     .parse = parse_ambiguous_time,
+				     MAPPING_KEY(ambiguous_time),
+				     .fallback = "earlier" },
+	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values",
+					 .parse = parse_released_by_values },
+	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default",
+					  .parse = parse_released_by_name,
+					  MAPPING_KEY(released_by_default),
+					  .fallback = "unknown" },
 	[MAPPING_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1982,7 +1996,8 @@ static bool parse_mapping_entry(struct loader *loader, const struct path *path, 
 		report(loader, current_mark(loader), path, "must be a mapping");
 		return skip_node(loader);
 	}
-	*mapping = mapping_key_defaults;
+	memset(mapping, 0, sizeof *mapping);
+	set_fallbacks(mapping_keys, mapping);
 	config->mapping_count = index + 1;
 	return parse_mapping(loader, path, mapping_keys, mapping);
 }
@@ -2728,7 +2743,7 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, void 
 
 	for (const struct key *key = keys; key->name; key++) {
 		if (key->children) {
-			apply_fallbacks(loader, key->children, base);
+			apply_fallbacks(loader, key->children, (char *)base + key->offset);
 			continue;
 		}
 		if (!key->fallback)
