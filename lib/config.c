@@ -2758,6 +2758,7 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, void 
 	}
 }
 
+/* Each key of keys (prefix: their section's path), then its section's keys, through fn. */
 static size_t walk_keys(const struct key *keys, const char *prefix, config_key_fn *fn, void *ctx)
 {
 	char path[CONFIG_ERROR_MAX];
