@@ -4,7 +4,8 @@
 /*
  * The YAML configuration loader: one pass over libyaml's event stream, read from a buffer
  * into a local copy of the defaults. Every mapping is walked by parse_mapping() through a
- * table of keys (struct key), each naming its handler, its field and its range. Errors are
+ * table of keys (struct key), each naming its handler, its field, its range and its default
+ * (a scalar key's fallback text, read by its own handler in config_set_defaults). Errors are
  * collected in document order and the copy is handed back only when there are none.
  *
  * How the text is read:
@@ -188,176 +189,29 @@ static const struct config_rule default_rules[] = {
 	},
 };
 
-/* What a rule given in the file starts from: the defaults of its optional keys. */
-static const struct config_rule rule_key_defaults = {
-	.type = CONFIG_RULE_WINDOW,
-	.min_calls = 1,
-	.min_premature = 1,
-	.min_ratio = 0.0,
-	.min_called_back = 0,
-	.called_back_weight = 1.0,
-	.max_p_value = 1.0,
-	.min_center_ratio = 0.05,
-	.p0 = 0.0,
-	.odds_ratio = 3.0,
-	.threshold = 5.0,
-	.severity = "warning",
-	.false_alarm_calls = 0,
-	.history_prior = 20.0,
-	.max_own_factor = 2.5,
-	.cut_share = 0.25,
-	.false_alarm_hours = 0,
-	.rate_half_life_seconds = 3600,
-};
-
-/* What a receiver given in the file starts from. */
-static const struct config_receiver receiver_key_defaults = {
-	.type = CONFIG_RECEIVER_WEBHOOK,
-	.max_queue = 1024,
-	.timeout_ms = 5000,
-	.max_retries = 10,
-	.backoff_base_ms = 500,
-	.backoff_max_ms = 60000,
-	.resend_seconds = 60,
-	.down_after_failures = 5,
-	.down_after_seconds = 60,
-};
-
-/* What a mapping given in the file starts from. */
-static const struct config_mapping mapping_key_defaults = {
-	.format = CONFIG_MAPPING_CSV,
-	.header = true,
-	.delimiter = ",",
-	.time_format = "iso8601",
-	.time_zone = "UTC",
-	.ambiguous_time = CONFIG_AMBIGUOUS_EARLIER,
-	.released_by_default = RELEASED_BY_UNKNOWN,
-};
-
 static void listen_set_one(struct config_listen *listen, const char *address)
 {
 	snprintf(listen->address[0], sizeof listen->address[0], "%s", address);
 	listen->count = 1;
 }
 
-/* nats: off; when on, a local server, the documented stream and subject names. */
-static void config_set_nats_defaults(struct config *config)
-{
-	config->nats.enabled = false;
-	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s", "nats://127.0.0.1:4222");
-	config->nats.server_count = 1;
-	snprintf(config->nats.events_stream, sizeof config->nats.events_stream, "%s", "CADMON_EVENTS");
-	snprintf(config->nats.events_subject_prefix, sizeof config->nats.events_subject_prefix, "%s",
-		 "cadmon.events");
-	config->nats.subject_count = 0;
-	snprintf(config->nats.consumer, sizeof config->nats.consumer, "%s", "cadmond");
-	config->nats.fetch_batch = 256;
-	config->nats.max_in_flight = 4096;
-	config->nats.ack_wait_seconds = 30;
-	config->nats.publish_alerts = true;
-	snprintf(config->nats.alerts_stream, sizeof config->nats.alerts_stream, "%s", "CADMON_ALERTS");
-	snprintf(config->nats.alerts_subject_prefix, sizeof config->nats.alerts_subject_prefix, "%s",
-		 "cadmon.alerts");
-	config->nats.max_alert_queue = 10000;
-	config->nats.connect_timeout_ms = 2000;
-	config->nats.reconnect_wait_ms = 1000;
-	config->nats.max_reconnect_attempts = 0;
-}
+static void set_table_defaults(struct config *config);
 
+/* The defaults that are not one scalar: listen addresses, lists, the default rules. Every
+ * scalar key's default is its table entry's fallback (set_table_defaults). */
 void config_set_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
+	set_table_defaults(config);
 	listen_set_one(&config->feed.listen, "127.0.0.1:7400");
-	config->feed.max_line_bytes = 65536;
-	config->feed.max_connections = 64;
-	config->feed.max_sources = 1024;
-	config->feed.keepalive_seconds = 60;
-	config->feed.idle_timeout_seconds = 0;
-	config->feed.silence_seconds = 300;
-	config->feed.max_future_seconds = 300;
-	config->feed.max_seq_jump = 1000000;
-	config->feed.source_idle_seconds = 2;
-	config->feed.max_pending_connections = 16;
-	config->feed.max_connections_per_address = 8;
-	config->feed.handshake_timeout_seconds = 5;
-	config->feed.line_timeout_seconds = 10;
 	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
-	config->alerts.max_subscribers = 64;
-	config->alerts.max_queue_bytes = 1048576;
-	config->alerts.max_pending_connections = 16;
-	config->alerts.max_connections_per_address = 16;
-	config->alerts.handshake_timeout_seconds = 5;
-	config->alerts.line_timeout_seconds = 10;
 	listen_set_one(&config->http.listen, "127.0.0.1:7402");
-	config->http.max_header_bytes = 8192;
-	config->http.max_body_bytes = 4096;
-	config->http.max_alerts_bytes = 1048576;
-	config->http.timeout_seconds = 30;
-	config->http.max_connections = 256;
-	config->http.max_connections_per_address = 32;
-	config->http.max_streams = 64;
-	config->http.max_stream_queue_bytes = 1048576;
-	config->http.stream_keepalive_seconds = 15;
-	config->feed.tls = false;
-	config->feed.require_client_certificate = true;
-	config->feed.source_binding = CONFIG_SOURCE_BINDING_CERTIFICATE;
-	config->alerts.tls = false;
-	config->alerts.require_client_certificate = false;
-	config->http.tls = false;
-	config->tls.min_version = CONFIG_TLS_1_2;
-	snprintf(config->tls.ciphers, sizeof config->tls.ciphers, "%s", "ECDHE+AESGCM:ECDHE+CHACHA20");
-	config->tracker.max_open_calls = 10000;
-	config->tracker.max_call_seconds = 14400;
-	config->tracker.max_operators = 5000;
-	config->tracker.max_window_calls = 1024;
-	config->tracker.max_center_calls = 1000000;
-	config->tracker.allowed_lateness_seconds = 600;
-	config->tracker.max_dedupe_events = 200000;
-	config->tracker.max_recent_callers = 100000;
-	config->tracker.max_source_lag_seconds = 900;
-	config->tracker.max_reorder_events = 50000;
-	config->tracker.bind_calls_to_source = true;
-	config->tracker.bind_operators_to_source = true;
-	config->tracker.max_new_operators_per_source_per_hour = 300;
-	config->detector.max_talk_seconds = 20.0;
 	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
-	config->detector.repeat_window_seconds = 300;
-	config->detector.resolve_after_seconds = 3600;
-	config->detector.max_alert_callbacks = 256;
-	config->detector.escalate_unacked_after_seconds[0] = 0;
-	config->detector.escalate_unacked_after_seconds[1] = 1800;
-	config->detector.escalate_unacked_after_seconds[2] = 600;
 	memcpy(config->detector.rules, default_rules, sizeof default_rules);
 	config->detector.rule_count = ARRAY_SIZE(default_rules);
-	config->detector.baseline.scope = CONFIG_BASELINE_AGENCY;
-	config->detector.baseline.half_life_seconds = 1200.0;
-	config->detector.baseline.fast_half_life_seconds = 300.0;
-	config->detector.baseline.prior_calls = 20.0;
-	config->detector.baseline.prior_ratio = 0.10;
-	config->detector.baseline.history_half_life_seconds = 604800.0;
-	config->detector.baseline.history_settle_seconds = 0.0;
-	snprintf(config->journal.state_directory, sizeof config->journal.state_directory, "%s",
-		 "/var/lib/cadmon");
-	config->journal.fsync = CONFIG_FSYNC_BATCH;
-	config->journal.fsync_interval_ms = 200;
-	config->journal.segment_max_bytes = 67108864;
-	config->journal.segment_max_seconds = 3600;
-	config->journal.retention_seconds = 86400;
-	config->log.rate_limit_seconds = 10;
-	config->auth.max_failures_per_minute = 10;
-	config->auth.failure_window_seconds = 60;
-	config->auth.max_tracked_addresses = 4096;
-	config->auth.redact_ani[CONFIG_ROLE_VIEWER] = REDACT_LAST4;
-	config->auth.redact_ani[CONFIG_ROLE_SUPERVISOR] = REDACT_NONE;
-	config->auth.redact_ani[CONFIG_ROLE_ADMIN] = REDACT_NONE;
-	config->i3.enabled = false;
-	config->i3.max_body_bytes = 65536;
-	config->i3.require_signature = true;
-	config->i3.max_calls = 10000;
-	config->i3.max_pending_requests = 256;
-	config->i3.bye_outgoing_released_by = RELEASED_BY_OPERATOR;
-	config->i3.bye_incoming_released_by = RELEASED_BY_CALLER;
-	config_set_nats_defaults(config);
+	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s",
+		 "nats://127.0.0.1:4222");
+	config->nats.server_count = 1;
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -391,8 +245,14 @@ struct loader {
 	const char *filename;
 	struct config_errors *errors;
 	yaml_mark_t error_marks[CONFIG_MAX_ERRORS]; /* where each kept message points */
-	struct origin origins[MAX_ORIGINS];
+	struct origin *origins; /* MAX_ORIGINS of them; NULL when applying defaults */
 	size_t origin_count;
+};
+
+/* A loader with room for every origin a configuration can have. */
+struct tracing_loader {
+	struct loader loader;
+	struct origin origins[MAX_ORIGINS];
 };
 
 /* A key path being walked, e.g. "detector.rules[0].name". */
@@ -700,12 +560,16 @@ struct key {
 	const struct key *children; /* sections: the keys of the nested mapping */
 	bool required;
 	bool secret;                /* parsed into another key's field; never dumped nor diffed */
+	const char *fallback;       /* the default as YAML scalar text, read by parse; NULL: zero */
+	const char *doc;            /* its meaning: the first line of its config/cadmon.yaml comment */
 };
+
+static void set_fallbacks(const struct key *keys, void *base);
 
 static void remember_origin(struct loader *loader, const void *base, const struct key *key,
 			    yaml_mark_t mark, bool valid)
 {
-	if (loader->origin_count == MAX_ORIGINS)
+	if (!loader->origins || loader->origin_count == MAX_ORIGINS)
 		return;
 	loader->origins[loader->origin_count++] =
 		(struct origin){ .base = base, .key = key, .mark = mark, .valid = valid };
@@ -1679,41 +1543,97 @@ static bool parse_nats_subjects(struct loader *loader, const struct path *path, 
 
 #define RULE_KEY(field) .offset = offsetof(struct config_rule, field)
 static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
-	[RULE_NAME] = { .name = "name", .parse = parse_rule_name, RULE_KEY(name),
+	[RULE_NAME] = { .name = "name",
+			.parse = parse_rule_name,
+			RULE_KEY(name),
 			.required = true },
-	[RULE_WINDOW_SECONDS] = { .name = "window_seconds", .parse = parse_uint32,
-				  RULE_KEY(window_seconds), .min = 1, .max = 2592000,
+	[RULE_WINDOW_SECONDS] = { .name = "window_seconds",
+				  .parse = parse_uint32,
+				  RULE_KEY(window_seconds),
+				  .min = 1,
+				  .max = 2592000,
 				  .required = true },
-	[RULE_MIN_CALLS] = { .name = "min_calls", .parse = parse_uint32, RULE_KEY(min_calls),
-			     .min = 1, .max = UINT32_MAX },
-	[RULE_MIN_PREMATURE] = { .name = "min_premature", .parse = parse_uint32,
-				 RULE_KEY(min_premature), .min = 1, .max = UINT32_MAX },
-	[RULE_MIN_RATIO] = { .name = "min_ratio", .parse = parse_ratio, RULE_KEY(min_ratio) },
-	[RULE_TYPE] = { .name = "type", .parse = parse_rule_type, RULE_KEY(type) },
-	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back", .parse = parse_uint32,
-				   RULE_KEY(min_called_back), .min = 0, .max = UINT32_MAX },
-	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight", .parse = parse_positive_number,
-				      RULE_KEY(called_back_weight) },
-	[RULE_MAX_P_VALUE] = { .name = "max_p_value", .parse = parse_ratio, RULE_KEY(max_p_value) },
-	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio", .parse = parse_ratio,
-				    RULE_KEY(min_center_ratio) },
-	[RULE_P0] = { .name = "p0", .parse = parse_ratio, RULE_KEY(p0) },
-	[RULE_ODDS_RATIO] = { .name = "odds_ratio", .parse = parse_positive_number,
-			      RULE_KEY(odds_ratio) },
-	[RULE_THRESHOLD] = { .name = "threshold", .parse = parse_positive_number,
-			     RULE_KEY(threshold) },
-	[RULE_SEVERITY] = { .name = "severity", .parse = parse_severity, RULE_KEY(severity) },
-	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls", .parse = parse_uint32,
-				     RULE_KEY(false_alarm_calls), .min = 0, .max = 1000000000 },
-	[RULE_HISTORY_PRIOR] = { .name = "history_prior", .parse = parse_nonnegative_number,
-				 RULE_KEY(history_prior) },
-	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor", .parse = parse_nonnegative_number,
-				  RULE_KEY(max_own_factor) },
-	[RULE_CUT_SHARE] = { .name = "cut_share", .parse = parse_ratio, RULE_KEY(cut_share) },
-	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours", .parse = parse_uint32,
-				     RULE_KEY(false_alarm_hours), .min = 0, .max = 1000000000 },
-	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds", .parse = parse_uint32,
-					  RULE_KEY(rate_half_life_seconds), .min = 0, .max = 2592000 },
+	[RULE_MIN_CALLS] = { .name = "min_calls",
+			     .parse = parse_uint32,
+			     RULE_KEY(min_calls),
+			     .min = 1,
+			     .max = UINT32_MAX,
+			     .fallback = "1" },
+	[RULE_MIN_PREMATURE] = { .name = "min_premature",
+				 .parse = parse_uint32,
+				 RULE_KEY(min_premature),
+				 .min = 1,
+				 .max = UINT32_MAX,
+				 .fallback = "1" },
+	[RULE_MIN_RATIO] = { .name = "min_ratio",
+			     .parse = parse_ratio,
+			     RULE_KEY(min_ratio),
+			     .fallback = "0" },
+	[RULE_TYPE] = { .name = "type",
+			.parse = parse_rule_type,
+			RULE_KEY(type),
+			.fallback = "window" },
+	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back",
+				   .parse = parse_uint32,
+				   RULE_KEY(min_called_back),
+				   .min = 0,
+				   .max = UINT32_MAX,
+				   .fallback = "0" },
+	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight",
+				      .parse = parse_positive_number,
+				      RULE_KEY(called_back_weight),
+				      .fallback = "1" },
+	[RULE_MAX_P_VALUE] = { .name = "max_p_value",
+			       .parse = parse_ratio,
+			       RULE_KEY(max_p_value),
+			       .fallback = "1" },
+	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio",
+				    .parse = parse_ratio,
+				    RULE_KEY(min_center_ratio),
+				    .fallback = "0.05" },
+	[RULE_P0] = { .name = "p0", .parse = parse_ratio, RULE_KEY(p0), .fallback = "0" },
+	[RULE_ODDS_RATIO] = { .name = "odds_ratio",
+			      .parse = parse_positive_number,
+			      RULE_KEY(odds_ratio),
+			      .fallback = "3" },
+	[RULE_THRESHOLD] = { .name = "threshold",
+			     .parse = parse_positive_number,
+			     RULE_KEY(threshold),
+			     .fallback = "5" },
+	[RULE_SEVERITY] = { .name = "severity",
+			    .parse = parse_severity,
+			    RULE_KEY(severity),
+			    .fallback = "warning" },
+	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls",
+				     .parse = parse_uint32,
+				     RULE_KEY(false_alarm_calls),
+				     .min = 0,
+				     .max = 1000000000,
+				     .fallback = "0" },
+	[RULE_HISTORY_PRIOR] = { .name = "history_prior",
+				 .parse = parse_nonnegative_number,
+				 RULE_KEY(history_prior),
+				 .fallback = "20" },
+	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor",
+				  .parse = parse_nonnegative_number,
+				  RULE_KEY(max_own_factor),
+				  .fallback = "2.5" },
+	[RULE_CUT_SHARE] = { .name = "cut_share",
+			     .parse = parse_ratio,
+			     RULE_KEY(cut_share),
+			     .fallback = "0.25" },
+	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours",
+				     .parse = parse_uint32,
+				     RULE_KEY(false_alarm_hours),
+				     .min = 0,
+				     .max = 1000000000,
+				     .fallback = "0" },
+	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds",
+					  .parse = parse_uint32,
+					  RULE_KEY(rate_half_life_seconds),
+					  .min = 0,
+					  .max = 2592000,
+					  .fallback = "3600" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1727,7 +1647,8 @@ static bool parse_rule(struct loader *loader, const struct path *path, size_t in
 		report(loader, current_mark(loader), path, "must be a mapping");
 		return skip_node(loader);
 	}
-	*rule = rule_key_defaults;
+	memset(rule, 0, sizeof *rule);
+	set_fallbacks(rule_keys, rule);
 	config->detector.rule_count = index + 1;
 	return parse_mapping(loader, path, rule_keys, rule);
 }
@@ -1748,25 +1669,42 @@ static bool parse_rules(struct loader *loader, const struct path *path, const st
 }
 
 #define RECEIVER_KEY(field) .offset = offsetof(struct config_receiver, field)
-#define RECEIVER_UINT32(index, key_name, field, low, high) \
-	[index] = { .name = key_name, .parse = parse_uint32, RECEIVER_KEY(field), .min = low, .max = high }
+#define RECEIVER_UINT32(index, key_name, field, low, high, default_text)                           \
+	[index] = { .name = key_name,                                                              \
+		    .parse = parse_uint32,                                                         \
+		    RECEIVER_KEY(field),                                                           \
+		    .min = low,                                                                    \
+		    .max = high,                                                                   \
+		    .fallback = default_text }
 static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
-	[RECEIVER_NAME] = { .name = "name", .parse = parse_rule_name, RECEIVER_KEY(name), .required = true },
-	[RECEIVER_TYPE] = { .name = "type", .parse = parse_receiver_type, RECEIVER_KEY(type),
+	[RECEIVER_NAME] = { .name = "name",
+			    .parse = parse_rule_name,
+			    RECEIVER_KEY(name),
 			    .required = true },
+	[RECEIVER_TYPE] = { .name = "type",
+			    .parse = parse_receiver_type,
+			    RECEIVER_KEY(type),
+			    .required = true,
+			    .fallback = "webhook" },
 	[RECEIVER_URL] = { .name = "url", .parse = parse_url, RECEIVER_KEY(url), .required = true },
-	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000),
-	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000),
-	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000),
-	RECEIVER_UINT32(RECEIVER_BACKOFF_BASE_MS, "backoff_base_ms", backoff_base_ms, 10, 3600000),
-	RECEIVER_UINT32(RECEIVER_BACKOFF_MAX_MS, "backoff_max_ms", backoff_max_ms, 10, 3600000),
-	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400),
+	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000, "1024"),
+	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000, "5000"),
+	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000, "10"),
+	RECEIVER_UINT32(RECEIVER_BACKOFF_BASE_MS, "backoff_base_ms", backoff_base_ms, 10, 3600000,
+			"500"),
+	RECEIVER_UINT32(RECEIVER_BACKOFF_MAX_MS, "backoff_max_ms", backoff_max_ms, 10, 3600000,
+			"60000"),
+	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400, "60"),
 	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_FAILURES, "down_after_failures", down_after_failures, 1,
-			1000000),
-	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1, 86400),
-	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file", .parse = parse_optional_path,
+			1000000, "5"),
+	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1,
+			86400, "60"),
+	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file",
+					.parse = parse_optional_path,
 					RECEIVER_KEY(hmac_secret_file) },
-	[RECEIVER_REDACT_ANI] = { .name = "redact_ani", .parse = parse_redact, RECEIVER_KEY(redact_ani) },
+	[RECEIVER_REDACT_ANI] = { .name = "redact_ani",
+				  .parse = parse_redact,
+				  RECEIVER_KEY(redact_ani) },
 	[RECEIVER_KEY_COUNT] = { .name = NULL },
 };
 
@@ -1780,7 +1718,8 @@ static bool parse_receiver(struct loader *loader, const struct path *path, size_
 		report(loader, current_mark(loader), path, "must be a mapping");
 		return skip_node(loader);
 	}
-	*receiver = receiver_key_defaults;
+	memset(receiver, 0, sizeof *receiver);
+	set_fallbacks(receiver_keys, receiver);
 	config->receiver_count = index + 1;
 	return parse_mapping(loader, path, receiver_keys, receiver);
 }
@@ -2003,22 +1942,47 @@ static const struct key mapping_field_keys[FIELD_KEY_COUNT + 1] = {
 
 #define MAPPING_KEY(field) .offset = offsetof(struct config_mapping, field)
 static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
-	[MAPPING_NAME] = { .name = "name", .parse = parse_rule_name, MAPPING_KEY(name), .required = true },
-	[MAPPING_FORMAT] = { .name = "format", .parse = parse_mapping_format, MAPPING_KEY(format),
+	[MAPPING_NAME] = { .name = "name",
+			   .parse = parse_rule_name,
+			   MAPPING_KEY(name),
+			   .required = true },
+	[MAPPING_FORMAT] = { .name = "format",
+			     .parse = parse_mapping_format,
+			     MAPPING_KEY(format),
+			     .required = true,
+			     .fallback = "csv" },
+	[MAPPING_HEADER] = { .name = "header",
+			     .parse = parse_bool,
+			     MAPPING_KEY(header),
+			     .fallback = "true" },
+	[MAPPING_DELIMITER] = { .name = "delimiter",
+				.parse = parse_delimiter,
+				MAPPING_KEY(delimiter),
+				.fallback = "," },
+	[MAPPING_FIELDS] = { .name = "fields",
+			     .parse = parse_section,
+			     MAPPING_KEY(fields),
+			     .children = mapping_field_keys,
 			     .required = true },
-	[MAPPING_HEADER] = { .name = "header", .parse = parse_bool, MAPPING_KEY(header) },
-	[MAPPING_DELIMITER] = { .name = "delimiter", .parse = parse_delimiter, MAPPING_KEY(delimiter) },
-	[MAPPING_FIELDS] = { .name = "fields", .parse = parse_section, MAPPING_KEY(fields),
-			     .children = mapping_field_keys, .required = true },
 	[MAPPING_AGENCY] = { .name = "agency", .parse = parse_constant, MAPPING_KEY(agency) },
-	[MAPPING_TIME_FORMAT] = { .name = "time_format", .parse = parse_time_format,
-				  MAPPING_KEY(time_format) },
-	[MAPPING_TIME_ZONE] = { .name = "time_zone", .parse = parse_time_zone, MAPPING_KEY(time_zone) },
-	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time", .parse = parse_ambiguous_time,
-				     MAPPING_KEY(ambiguous_time) },
-	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values", .parse = parse_released_by_values },
-	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default", .parse = parse_released_by_name,
-					  MAPPING_KEY(released_by_default) },
+	[MAPPING_TIME_FORMAT] = { .name = "time_format",
+				  .parse = parse_time_format,
+				  MAPPING_KEY(time_format),
+				  .fallback = "iso8601" },
+	[MAPPING_TIME_ZONE] = { .name = "time_zone",
+				.parse = parse_time_zone,
+				MAPPING_KEY(time_zone),
+				.fallback = "UTC" },
+	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time",
+				     .parse = parse_ambiguous_time,
+				     MAPPING_KEY(ambiguous_time),
+				     .fallback = "earlier" },
+	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values",
+					 .parse = parse_released_by_values },
+	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default",
+					  .parse = parse_released_by_name,
+					  MAPPING_KEY(released_by_default),
+					  .fallback = "unknown" },
 	[MAPPING_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2032,7 +1996,8 @@ static bool parse_mapping_entry(struct loader *loader, const struct path *path, 
 		report(loader, current_mark(loader), path, "must be a mapping");
 		return skip_node(loader);
 	}
-	*mapping = mapping_key_defaults;
+	memset(mapping, 0, sizeof *mapping);
+	set_fallbacks(mapping_keys, mapping);
 	config->mapping_count = index + 1;
 	return parse_mapping(loader, path, mapping_keys, mapping);
 }
@@ -2134,65 +2099,176 @@ static bool parse_sources(struct loader *loader, const struct path *path, const 
 
 /* Section keys fill struct config itself: their children's offsets are into it. */
 #define FIELD(field) .offset = offsetof(struct config, field)
-#define UINT32_KEY(key_name, field, low, high) \
-	{ .name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high }
+#define UINT32_KEY(key_name, field, low, high, default_text, doc_text)                             \
+	{                                                                                          \
+		.name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high,    \
+		.fallback = default_text, .doc = doc_text                                          \
+	}
 
 static const struct key feed_keys[] = {
-	{ .name = "listen", .parse = parse_listen, FIELD(feed.listen) },
-	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216),
-	UINT32_KEY("max_connections", feed.max_connections, 1, 65535),
-	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000),
-	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767),
-	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800),
-	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800),
-	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000),
-	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u),
-	UINT32_KEY("source_idle_seconds", feed.source_idle_seconds, 1, 86400),
-	{ .name = "tls", .parse = parse_bool, FIELD(feed.tls) },
-	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(feed.require_client_certificate) },
-	{ .name = "source_binding", .parse = parse_source_binding, FIELD(feed.source_binding) },
-	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535),
-	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535),
-	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600),
-	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600),
-	{ .name = "mapping", .parse = parse_mapping_name, FIELD(feed.mapping) },
+	{ .name = "listen",
+	  .parse = parse_listen,
+	  FIELD(feed.listen),
+	  .doc = "Addresses to accept feed connections on: 1 to 8 entries, or a single address." },
+	UINT32_KEY(
+		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536",
+		"Longest event line accepted, in bytes (256 to 16777216). A longer line is dropped,"),
+	UINT32_KEY(
+		"max_connections", feed.max_connections, 1, 65535, "64",
+		"Feed connections established at once (1 to 65535): connections that sent a valid line"),
+	UINT32_KEY(
+		"max_sources", feed.max_sources, 1, 1000000, "1024",
+		"Feed source ids remembered (1 to 1000000): a feed that names itself in a hello line"),
+	UINT32_KEY(
+		"keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60",
+		"TCP keepalive on feed connections: seconds idle before the first probe (0 to 32767,"),
+	UINT32_KEY(
+		"idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0",
+		"Close a feed connection that completed no line for this many seconds (0 to 604800;"),
+	UINT32_KEY(
+		"silence_seconds", feed.silence_seconds, 0, 604800, "300",
+		"A feed source (its hello \"source\", else the connection's peer address) that was"),
+	UINT32_KEY(
+		"max_future_seconds", feed.max_future_seconds, 1, 31536000, "300",
+		"The guard against the future (1 to 31536000 seconds): an event whose ts is more than"),
+	UINT32_KEY(
+		"max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000",
+		"How far one line may move a named source's seq ahead (1 to 4000000000). A line that"),
+	UINT32_KEY(
+		"source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2",
+		"A source that sent nothing for this many seconds of host time (1 to 86400) stops"),
+	{ .name = "tls",
+	  .parse = parse_bool,
+	  FIELD(feed.tls),
+	  .fallback = "false",
+	  .doc = "Serve the feed port over TLS (true or false), with the identity of the tls section" },
+	{ .name = "require_client_certificate",
+	  .parse = parse_bool,
+	  FIELD(feed.require_client_certificate),
+	  .fallback = "true",
+	  .doc = "With tls: a feed must present a client certificate signed by tls.client_ca (then" },
+	{ .name = "source_binding",
+	  .parse = parse_source_binding,
+	  FIELD(feed.source_binding),
+	  .fallback = "certificate",
+	  .doc = "With tls: what a feed's hello \"source\" must match (certificate or none)." },
+	UINT32_KEY(
+		"max_pending_connections", feed.max_pending_connections, 1, 65535, "16",
+		"Connection slots (docs/protocol.md, \"Connection rules\"). A connection is pending until"),
+	UINT32_KEY(
+		"max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8",
+		"Feed connections open at once from one host, pending or not (1 to 65535). One more is"),
+	UINT32_KEY(
+		"handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5",
+		"Seconds (1 to 3600) a pending connection has to send its first valid line; then it is"),
+	UINT32_KEY(
+		"line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10",
+		"Seconds (1 to 3600) a line may stay incomplete (bytes received, no \"\\n\" yet) before"),
+	{ .name = "mapping",
+	  .parse = parse_mapping_name,
+	  FIELD(feed.mapping),
+	  .doc = "\"\" (the default): the feed port reads protocol v1 lines. The name of one of mappings:" },
 	{ .name = NULL },
 };
 
 static const struct key alerts_keys[] = {
-	{ .name = "listen", .parse = parse_listen, FIELD(alerts.listen) },
-	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535),
-	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824),
-	{ .name = "tls", .parse = parse_bool, FIELD(alerts.tls) },
-	{ .name = "require_client_certificate", .parse = parse_bool, FIELD(alerts.require_client_certificate) },
-	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535),
-	UINT32_KEY("max_connections_per_address", alerts.max_connections_per_address, 1, 65535),
-	UINT32_KEY("handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600),
-	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600),
+	{ .name = "listen",
+	  .parse = parse_listen,
+	  FIELD(alerts.listen),
+	  .doc = "Addresses to accept subscribers on: 1 to 8 entries, or a single address." },
+	UINT32_KEY(
+		"max_subscribers", alerts.max_subscribers, 1, 65535, "64",
+		"Consoles connected at once (1 to 65535), once taken as consoles (pending ones have their"),
+	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576",
+		   "Output waiting to be sent to one subscriber, in bytes (4096 to 1073741824)."),
+	{ .name = "tls",
+	  .parse = parse_bool,
+	  FIELD(alerts.tls),
+	  .fallback = "false",
+	  .doc = "Serve the alert port over TLS (true or false), with the identity of the tls section;" },
+	{ .name = "require_client_certificate",
+	  .parse = parse_bool,
+	  FIELD(alerts.require_client_certificate),
+	  .fallback = "false",
+	  .doc = "With tls: a console must present a client certificate signed by tls.client_ca (then" },
+	UINT32_KEY(
+		"max_pending_connections", alerts.max_pending_connections, 1, 65535, "16",
+		"Connection slots (docs/protocol.md, \"Connection rules\"). A console is pending until it"),
+	UINT32_KEY(
+		"max_connections_per_address", alerts.max_connections_per_address, 1, 65535, "16",
+		"Connections open at once from one host, pending or not (1 to 65535). One more is"),
+	UINT32_KEY(
+		"handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5",
+		"Seconds (1 to 3600) a pending console has to be taken as a console; then it is"),
+	UINT32_KEY(
+		"line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10",
+		"Seconds (1 to 3600) a line from a console may stay incomplete before the connection"),
 	{ .name = NULL },
 };
 
 static const struct key http_keys[] = {
-	{ .name = "listen", .parse = parse_listen, FIELD(http.listen) },
-	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576),
-	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576),
-	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864),
-	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600),
-	UINT32_KEY("max_connections", http.max_connections, 1, 65535),
-	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535),
-	UINT32_KEY("max_streams", http.max_streams, 1, 65535),
-	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824),
-	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600),
-	{ .name = "tls", .parse = parse_bool, FIELD(http.tls) },
+	{ .name = "listen",
+	  .parse = parse_listen,
+	  FIELD(http.listen),
+	  .doc = "Addresses to serve HTTP on: 1 to 8 entries, or a single address." },
+	UINT32_KEY(
+		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192",
+		"Request line and headers of one request, in bytes (1024 to 1048576); a larger request"),
+	UINT32_KEY(
+		"max_body_bytes", http.max_body_bytes, 256, 1048576, "4096",
+		"Body of one request (an acknowledgement), in bytes (256 to 1048576); a larger body is"),
+	UINT32_KEY(
+		"max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576",
+		"Alert lines in one GET /api/alerts answer, in bytes (4096 to 67108864): a client asks"),
+	UINT32_KEY(
+		"timeout_seconds", http.timeout_seconds, 1, 3600, "30",
+		"Seconds (1 to 3600) a client may take to send a request, or keep a connection idle"),
+	UINT32_KEY(
+		"max_connections", http.max_connections, 1, 65535, "256",
+		"HTTP connections open at once (1 to 65535). One more is closed at once, counted as"),
+	UINT32_KEY(
+		"max_connections_per_address", http.max_connections_per_address, 1, 65535, "32",
+		"HTTP connections open at once from one host (1 to 65535). One more is closed at once"),
+	UINT32_KEY(
+		"max_streams", http.max_streams, 1, 65535, "64",
+		"GET /api/stream (Server-Sent Events, docs/http.md): streams open at once (1 to 65535);"),
+	UINT32_KEY(
+		"max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824, "1048576",
+		"Unsent output per stream, in bytes (4096 to 1073741824): a stream whose browser reads"),
+	UINT32_KEY(
+		"stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15",
+		"Seconds (1 to 3600) without output after which a stream gets a keepalive comment."),
+	{ .name = "tls",
+	  .parse = parse_bool,
+	  FIELD(http.tls),
+	  .fallback = "false",
+	  .doc = "Serve HTTPS instead of HTTP (true or false), with the identity of the tls section;" },
 	{ .name = NULL },
 };
 
 static const struct key tls_keys[] = {
-	{ .name = "certificate", .parse = parse_optional_path, FIELD(tls.certificate) },
-	{ .name = "key", .parse = parse_optional_path, FIELD(tls.key) },
-	{ .name = "client_ca", .parse = parse_optional_path, FIELD(tls.client_ca) },
-	{ .name = "min_version", .parse = parse_tls_version, FIELD(tls.min_version) },
-	{ .name = "ciphers", .parse = parse_ciphers, FIELD(tls.ciphers) },
+	{ .name = "certificate",
+	  .parse = parse_optional_path,
+	  FIELD(tls.certificate),
+	  .doc = "PEM certificate chain: the server certificate first, then its intermediates." },
+	{ .name = "key",
+	  .parse = parse_optional_path,
+	  FIELD(tls.key),
+	  .doc = "PEM private key of the certificate. It must not be readable or writable by group or" },
+	{ .name = "client_ca",
+	  .parse = parse_optional_path,
+	  FIELD(tls.client_ca),
+	  .doc = "PEM bundle of the CAs that sign the client certificates of feeds (and of consoles," },
+	{ .name = "min_version",
+	  .parse = parse_tls_version,
+	  FIELD(tls.min_version),
+	  .fallback = "1.2",
+	  .doc = "Lowest TLS version accepted: \"1.2\" or \"1.3\" (quote it). Older versions (SSL 3, TLS 1.0" },
+	{ .name = "ciphers",
+	  .parse = parse_ciphers,
+	  FIELD(tls.ciphers),
+	  .fallback = "ECDHE+AESGCM:ECDHE+CHACHA20",
+	  .doc = "TLS 1.2 cipher list in OpenSSL syntax (at most 255 characters); it must select at" },
 	{ .name = NULL },
 };
 
@@ -2203,46 +2279,70 @@ enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR, TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
-	[TRACKER_MAX_OPEN_CALLS] =
-		UINT32_KEY("max_open_calls", tracker.max_open_calls, 1, 10000000),
-	[TRACKER_MAX_CALL_SECONDS] =
-		UINT32_KEY("max_call_seconds", tracker.max_call_seconds, 60, 604800),
-	[TRACKER_MAX_OPERATORS] = UINT32_KEY("max_operators", tracker.max_operators, 1, 1000000),
-	[TRACKER_MAX_WINDOW_CALLS] =
-		UINT32_KEY("max_window_calls", tracker.max_window_calls, 16, 1000000),
-	[TRACKER_MAX_CENTER_CALLS] =
-		UINT32_KEY("max_center_calls", tracker.max_center_calls, 1000, 100000000),
+	[TRACKER_MAX_OPEN_CALLS] = UINT32_KEY(
+		"max_open_calls", tracker.max_open_calls, 1, 10000000, "10000",
+		"Calls started and not yet ended, across the whole center (1 to 10000000)."),
+	[TRACKER_MAX_CALL_SECONDS] = UINT32_KEY(
+		"max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400",
+		"Seconds of event time after which an open call that has heard nothing more (no end,"),
+	[TRACKER_MAX_OPERATORS] = UINT32_KEY(
+		"max_operators", tracker.max_operators, 1, 1000000, "5000",
+		"Call-takers tracked, each (agency, operator) pair counting once (1 to 1000000)."),
+	[TRACKER_MAX_WINDOW_CALLS] = UINT32_KEY(
+		"max_window_calls", tracker.max_window_calls, 16, 1000000, "1024",
+		"Completed calls kept per call-taker (16 to 1000000). Older calls are dropped from the"),
+	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY(
+		"max_center_calls", tracker.max_center_calls, 1000, 100000000, "1000000",
+		"Completed calls kept for the whole center's baseline (1000 to 100000000): every"),
 	[TRACKER_ALLOWED_LATENESS_SECONDS] = UINT32_KEY(
-		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400),
-	[TRACKER_MAX_DEDUPE_EVENTS] =
-		UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000),
-	[TRACKER_MAX_RECENT_CALLERS] =
-		UINT32_KEY("max_recent_callers", tracker.max_recent_callers, 100, 10000000),
-	[TRACKER_MAX_SOURCE_LAG_SECONDS] =
-		UINT32_KEY("max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400),
-	[TRACKER_MAX_REORDER_EVENTS] =
-		UINT32_KEY("max_reorder_events", tracker.max_reorder_events, 16, 10000000),
-	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source", .parse = parse_bool,
-					   FIELD(tracker.bind_calls_to_source) },
-	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source", .parse = parse_bool,
-					       FIELD(tracker.bind_operators_to_source) },
-	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] =
-		UINT32_KEY("max_new_operators_per_source_per_hour",
-			   tracker.max_new_operators_per_source_per_hour, 0, 10000000),
+		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600",
+		"Seconds an event may arrive behind the newest event seen and still be placed where"),
+	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY(
+		"max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000, "200000",
+		"Events remembered to recognize a resend of the same event (same event_id, or same"),
+	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY(
+		"max_recent_callers", tracker.max_recent_callers, 100, 10000000, "100000",
+		"Recent premature hangups remembered by caller number, to notice the caller ringing"),
+	[TRACKER_MAX_SOURCE_LAG_SECONDS] = UINT32_KEY(
+		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900",
+		"Seconds of event time (0 to 86400) a source may fall behind the newest source and still"),
+	[TRACKER_MAX_REORDER_EVENTS] = UINT32_KEY(
+		"max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000",
+		"Events held to release them in ts order across sources (16 to 10000000). When full the"),
+	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source",
+					   .parse = parse_bool,
+					   FIELD(tracker.bind_calls_to_source),
+					   .fallback = "true",
+					   .doc = "One source cannot speak for another's calls and call-takers (docs/detection.md," },
+	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source",
+					       .parse = parse_bool,
+					       FIELD(tracker.bind_operators_to_source),
+					       .fallback = "true",
+					       .doc = "A call-taker (agency, operator) belongs to the named source whose call_start first named" },
+	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] = UINT32_KEY(
+		"max_new_operators_per_source_per_hour",
+		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300",
+		"New call-takers (a call_start naming an (agency, operator) not owned now) each source may"),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key premature_keys[] = {
-	{ .name = "max_talk_seconds", .parse = parse_positive_number,
-	  FIELD(detector.max_talk_seconds) },
-	{ .name = "released_by", .parse = parse_released_by, FIELD(detector.released_by_mask) },
+	{ .name = "max_talk_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.max_talk_seconds),
+	  .fallback = "20",
+	  .doc = " - its talk time (answer to release) was under this many seconds (a number > 0," },
+	{ .name = "released_by",
+	  .parse = parse_released_by,
+	  FIELD(detector.released_by_mask),
+	  .doc = " - it was released by one of these parties: a list of operator, caller, system," },
 	{ .name = NULL },
 };
 
 static const struct key unacked_keys[] = {
-	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000),
-	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000),
-	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000),
+	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0", NULL),
+	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800", NULL),
+	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600", NULL),
 	{ .name = NULL },
 };
 
@@ -2262,29 +2362,69 @@ static bool parse_open_ratio(struct loader *loader, const struct path *path, con
 }
 
 static const struct key baseline_keys[] = {
-	{ .name = "scope", .parse = parse_baseline_scope, FIELD(detector.baseline.scope) },
-	{ .name = "half_life_seconds", .parse = parse_positive_number,
-	  FIELD(detector.baseline.half_life_seconds) },
-	{ .name = "fast_half_life_seconds", .parse = parse_positive_number,
-	  FIELD(detector.baseline.fast_half_life_seconds) },
-	{ .name = "prior_calls", .parse = parse_positive_number, FIELD(detector.baseline.prior_calls) },
-	{ .name = "prior_ratio", .parse = parse_open_ratio, FIELD(detector.baseline.prior_ratio) },
-	{ .name = "history_half_life_seconds", .parse = parse_positive_number,
-	  FIELD(detector.baseline.history_half_life_seconds) },
-	{ .name = "history_settle_seconds", .parse = parse_nonnegative_number,
-	  FIELD(detector.baseline.history_settle_seconds) },
+	{ .name = "scope",
+	  .parse = parse_baseline_scope,
+	  FIELD(detector.baseline.scope),
+	  .fallback = "agency",
+	  .doc = "agency (default): a call-taker is compared with the rest of their own agency (a" },
+	{ .name = "half_life_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.half_life_seconds),
+	  .fallback = "1200",
+	  .doc = "The rest of the agency's premature rate is decayed with this half-life, seconds of" },
+	{ .name = "fast_half_life_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.fast_half_life_seconds),
+	  .fallback = "300",
+	  .doc = "A second, faster rate (seconds of event time, a number > 0; its prior is prior_calls" },
+	{ .name = "prior_calls",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.prior_calls),
+	  .fallback = "20",
+	  .doc = "Pseudo-calls at prior_ratio added to it (a number > 0): a quiet night or the first" },
+	{ .name = "prior_ratio",
+	  .parse = parse_open_ratio,
+	  FIELD(detector.baseline.prior_ratio),
+	  .fallback = "0.1",
+	  .doc = "The prior premature rate (greater than 0, less than 1)." },
+	{ .name = "history_half_life_seconds",
+	  .parse = parse_positive_number,
+	  FIELD(detector.baseline.history_half_life_seconds),
+	  .fallback = "604800",
+	  .doc = "Half-life of each call-taker's own long-run history (the own factor), seconds of" },
+	{ .name = "history_settle_seconds",
+	  .parse = parse_nonnegative_number,
+	  FIELD(detector.baseline.history_settle_seconds),
+	  .fallback = "0",
+	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number >= 0;" },
 	{ .name = NULL },
 };
 
 static const struct key detector_keys[] = {
-	{ .name = "premature", .parse = parse_section, .children = premature_keys },
-	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400),
-	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000),
-	UINT32_KEY("max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000),
-	{ .name = "escalate_unacked_after_seconds", .parse = parse_section,
-	  .children = unacked_keys },
-	{ .name = "rules", .parse = parse_rules },
-	{ .name = "baseline", .parse = parse_section, .children = baseline_keys },
+	{ .name = "premature",
+	  .parse = parse_section,
+	  .children = premature_keys,
+	  .doc = "A completed call is a premature hangup when ALL hold:" },
+	UINT32_KEY(
+		"repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300",
+		"A premature hangup is marked \"called back\" when the same number (ani) calls 911"),
+	UINT32_KEY(
+		"resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600",
+		"An open alert is resolved when all rules have been false for this many seconds of"),
+	UINT32_KEY(
+		"max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256",
+		"Callbacks an open alert keeps (16 to 1000000): every premature hangup of the call-taker"),
+	{ .name = "escalate_unacked_after_seconds",
+	  .parse = parse_section,
+	  .children = unacked_keys,
+	  .doc = "An alert that no console acknowledged this many seconds of event time after it fired" },
+	{ .name = "rules",
+	  .parse = parse_rules,
+	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes (and," },
+	{ .name = "baseline",
+	  .parse = parse_section,
+	  .children = baseline_keys,
+	  .doc = "The peer baseline of the sequential rules: what each call is expected to look like." },
 	{ .name = NULL },
 };
 
@@ -2292,39 +2432,74 @@ enum { JOURNAL_STATE_DIRECTORY, JOURNAL_FSYNC, JOURNAL_FSYNC_INTERVAL_MS, JOURNA
        JOURNAL_SEGMENT_MAX_SECONDS, JOURNAL_RETENTION_SECONDS, JOURNAL_KEY_COUNT };
 
 static const struct key journal_keys[JOURNAL_KEY_COUNT + 1] = {
-	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory", .parse = parse_directory,
-				      FIELD(journal.state_directory) },
-	[JOURNAL_FSYNC] = { .name = "fsync", .parse = parse_fsync, FIELD(journal.fsync) },
+	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory",
+				      .parse = parse_directory,
+				      FIELD(journal.state_directory),
+				      .fallback = "/var/lib/cadmon",
+				      .doc = "Where segments (journal/*.seg) and snapshots (snapshot-*.snap) live: an absolute path" },
+	[JOURNAL_FSYNC] = { .name = "fsync",
+			    .parse = parse_fsync,
+			    FIELD(journal.fsync),
+			    .fallback = "batch",
+			    .doc = "When to fsync the segment (one write per loop iteration in any case):" },
 	[JOURNAL_FSYNC_INTERVAL_MS] =
-		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000),
-	[JOURNAL_SEGMENT_MAX_BYTES] =
-		UINT32_KEY("segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647),
-	[JOURNAL_SEGMENT_MAX_SECONDS] =
-		UINT32_KEY("segment_max_seconds", journal.segment_max_seconds, 10, 86400),
-	[JOURNAL_RETENTION_SECONDS] =
-		UINT32_KEY("retention_seconds", journal.retention_seconds, 60, 31536000),
+		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200",
+			   "Milliseconds between fsyncs with fsync: interval (1 to 60000)."),
+	[JOURNAL_SEGMENT_MAX_BYTES] = UINT32_KEY(
+		"segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647, "67108864",
+		"A segment is closed and a new one started past this many bytes (65536 to"),
+	[JOURNAL_SEGMENT_MAX_SECONDS] = UINT32_KEY(
+		"segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600", NULL),
+	[JOURNAL_RETENTION_SECONDS] = UINT32_KEY(
+		"retention_seconds", journal.retention_seconds, 60, 31536000, "86400",
+		"Closed segments whose newest event is older than this many seconds of event time are"),
 	[JOURNAL_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key log_keys[] = {
-	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400),
+	UINT32_KEY(
+		"rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10",
+		"The same warning (a dropped line, a full table, a slow subscriber) is logged at most"),
 	{ .name = NULL },
 };
 
 static const struct key redact_keys[] = {
-	{ .name = "viewer", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_VIEWER]) },
-	{ .name = "supervisor", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_SUPERVISOR]) },
-	{ .name = "admin", .parse = parse_redact, FIELD(auth.redact_ani[CONFIG_ROLE_ADMIN]) },
+	{ .name = "viewer",
+	  .parse = parse_redact,
+	  FIELD(auth.redact_ani[CONFIG_ROLE_VIEWER]),
+	  .fallback = "last4" },
+	{ .name = "supervisor",
+	  .parse = parse_redact,
+	  FIELD(auth.redact_ani[CONFIG_ROLE_SUPERVISOR]),
+	  .fallback = "none" },
+	{ .name = "admin",
+	  .parse = parse_redact,
+	  FIELD(auth.redact_ani[CONFIG_ROLE_ADMIN]),
+	  .fallback = "none" },
 	{ .name = NULL },
 };
 
 static const struct key auth_keys[] = {
-	{ .name = "tokens", .parse = parse_tokens },
-	{ .name = "tokens_file", .parse = parse_optional_path, FIELD(auth.tokens_file) },
-	UINT32_KEY("max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000),
-	UINT32_KEY("failure_window_seconds", auth.failure_window_seconds, 1, 86400),
-	UINT32_KEY("max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000),
-	{ .name = "redact_ani", .parse = parse_section, .children = redact_keys },
+	{ .name = "tokens",
+	  .parse = parse_tokens,
+	  .doc = "Bearer tokens: at most 64, none by default. Each one:" },
+	{ .name = "tokens_file",
+	  .parse = parse_optional_path,
+	  FIELD(auth.tokens_file),
+	  .doc = "A file of more tokens, \"\" for none: one \"SHA256HEX ROLE NAME\" a line, blank lines and" },
+	UINT32_KEY(
+		"max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10",
+		"Failed attempts (a missing or wrong token) from one address, on the alert port and HTTP"),
+	UINT32_KEY(
+		"failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60",
+		"The window of max_failures_per_minute, in seconds (1 to 86400), starting at an"),
+	UINT32_KEY(
+		"max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096",
+		"Addresses whose failures are remembered at once (1 to 1000000). When full, the one"),
+	{ .name = "redact_ani",
+	  .parse = parse_section,
+	  .children = redact_keys,
+	  .doc = "What each role sees of callers' numbers (\"ani\" in callbacks and on the board), on the" },
 	{ .name = NULL },
 };
 
@@ -2378,65 +2553,246 @@ static bool parse_i3_keys(struct loader *loader, const struct path *path, const 
 }
 
 static const struct key i3_keys[] = {
-	{ .name = "enabled", .parse = parse_bool, FIELD(i3.enabled) },
-	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216),
-	{ .name = "require_signature", .parse = parse_bool, FIELD(i3.require_signature) },
-	{ .name = "public_keys", .parse = parse_i3_keys },
-	UINT32_KEY("max_calls", i3.max_calls, 16, 10000000),
-	UINT32_KEY("max_pending_requests", i3.max_pending_requests, 1, 65535),
-	{ .name = "bye_outgoing_released_by", .parse = parse_released_by_name, FIELD(i3.bye_outgoing_released_by) },
-	{ .name = "bye_incoming_released_by", .parse = parse_released_by_name, FIELD(i3.bye_incoming_released_by) },
+	{ .name = "enabled",
+	  .parse = parse_bool,
+	  FIELD(i3.enabled),
+	  .fallback = "false",
+	  .doc = "Serve POST /LogEvents (false: 404 as any unknown path)." },
+	UINT32_KEY(
+		"max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536",
+		"Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener reads bodies"),
+	{ .name = "require_signature",
+	  .parse = parse_bool,
+	  FIELD(i3.require_signature),
+	  .fallback = "true",
+	  .doc = "true: a JWS must be signed by one of public_keys (by its protected header's kid), else" },
+	{ .name = "public_keys",
+	  .parse = parse_i3_keys,
+	  .doc = "The keys that sign log events, at most 16: {kid: the JWS header's kid (1 to 128 bytes)," },
+	UINT32_KEY(
+		"max_calls", i3.max_calls, 16, 10000000, "10000",
+		"Calls remembered between their log events (caller's number, who sent the SIP BYE,"),
+	UINT32_KEY(
+		"max_pending_requests", i3.max_pending_requests, 1, 65535, "256",
+		"Requests whose lines wait to be durable before their 201, 1 to 65535: 503 beyond (counted)."),
+	{ .name = "bye_outgoing_released_by",
+	  .parse = parse_released_by_name,
+	  FIELD(i3.bye_outgoing_released_by),
+	  .fallback = "operator",
+	  .doc = "Who released a call whose first SIP BYE (CallSignalingMessageLogEvent) the logging element" },
+	{ .name = "bye_incoming_released_by",
+	  .parse = parse_released_by_name,
+	  FIELD(i3.bye_incoming_released_by),
+	  .fallback = "caller" },
 	{ .name = NULL },
 };
 
 /* nats: servers and subjects are lists kept in struct config (offset 0). */
 static const struct key nats_keys[] = {
-	{ .name = "enabled", .parse = parse_bool, FIELD(nats.enabled) },
-	{ .name = "servers", .parse = parse_nats_servers },
-	{ .name = "credentials", .parse = parse_optional_path, FIELD(nats.credentials) },
-	{ .name = "token_file", .parse = parse_optional_path, FIELD(nats.token_file) },
-	{ .name = "tls_ca", .parse = parse_optional_path, FIELD(nats.tls_ca) },
-	{ .name = "tls_certificate", .parse = parse_optional_path, FIELD(nats.tls_certificate) },
+	{ .name = "enabled",
+	  .parse = parse_bool,
+	  FIELD(nats.enabled),
+	  .fallback = "false",
+	  .doc = "Consume the events stream and publish alerts (default false)." },
+	{ .name = "servers",
+	  .parse = parse_nats_servers,
+	  .doc = "The cluster's servers, nats:// or tls:// URLs, at most 8; user and password never in" },
+	{ .name = "credentials",
+	  .parse = parse_optional_path,
+	  FIELD(nats.credentials),
+	  .doc = "A .creds file (user JWT and NKey seed) to authenticate with; \"\" = none." },
+	{ .name = "token_file",
+	  .parse = parse_optional_path,
+	  FIELD(nats.token_file),
+	  .doc = "A file whose first line is the token to authenticate with; \"\" = none. Not with credentials." },
+	{ .name = "tls_ca",
+	  .parse = parse_optional_path,
+	  FIELD(nats.tls_ca),
+	  .doc = "TLS to the servers: the CA that signs their certificates (PEM); \"\" = no TLS unless" },
+	{ .name = "tls_certificate",
+	  .parse = parse_optional_path,
+	  FIELD(nats.tls_certificate),
+	  .doc = "A client certificate (PEM) and its key, for servers that require one; \"\" = none." },
 	{ .name = "tls_key", .parse = parse_optional_path, FIELD(nats.tls_key) },
-	{ .name = "events_stream", .parse = parse_nats_name, FIELD(nats.events_stream) },
-	{ .name = "events_subject_prefix", .parse = parse_nats_subject_prefix, FIELD(nats.events_subject_prefix) },
-	{ .name = "subjects", .parse = parse_nats_subjects },
-	{ .name = "consumer", .parse = parse_nats_name, FIELD(nats.consumer) },
-	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000),
-	UINT32_KEY("max_in_flight", nats.max_in_flight, 1, 1000000),
-	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600),
-	{ .name = "publish_alerts", .parse = parse_bool, FIELD(nats.publish_alerts) },
-	{ .name = "alerts_stream", .parse = parse_nats_name, FIELD(nats.alerts_stream) },
-	{ .name = "alerts_subject_prefix", .parse = parse_nats_subject_prefix, FIELD(nats.alerts_subject_prefix) },
-	UINT32_KEY("max_alert_queue", nats.max_alert_queue, 1, 1000000),
-	UINT32_KEY("connect_timeout_ms", nats.connect_timeout_ms, 100, 600000),
-	UINT32_KEY("reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000),
-	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000),
+	{ .name = "events_stream",
+	  .parse = parse_nats_name,
+	  FIELD(nats.events_stream),
+	  .fallback = "CADMON_EVENTS",
+	  .doc = "The events stream (cadmon-publish --create-stream makes it), 1 to 63 of A-Z a-z 0-9 _ -." },
+	{ .name = "events_subject_prefix",
+	  .parse = parse_nats_subject_prefix,
+	  FIELD(nats.events_subject_prefix),
+	  .fallback = "cadmon.events",
+	  .doc = "Events are published on PREFIX.<agency> (dot-separated tokens)." },
+	{ .name = "subjects",
+	  .parse = parse_nats_subjects,
+	  .doc = "The subject filters this cadmond consumes (its agencies), at most 16, e.g." },
+	{ .name = "consumer",
+	  .parse = parse_nats_name,
+	  FIELD(nats.consumer),
+	  .fallback = "cadmond",
+	  .doc = "The durable consumer's name; two cadmonds on one stream need different names." },
+	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256",
+		   "Messages asked for per pull request (1 to 10000)."),
+	UINT32_KEY(
+		"max_in_flight", nats.max_in_flight, 1, 1000000, "4096",
+		"Messages taken and not yet acknowledged at most (the consumer's max_ack_pending, and the"),
+	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30",
+		   "A message not acknowledged this long is delivered again, seconds (1 to 3600)."),
+	{ .name = "publish_alerts",
+	  .parse = parse_bool,
+	  FIELD(nats.publish_alerts),
+	  .fallback = "true",
+	  .doc = "Publish every notice to the alerts stream (default true)." },
+	{ .name = "alerts_stream",
+	  .parse = parse_nats_name,
+	  FIELD(nats.alerts_stream),
+	  .fallback = "CADMON_ALERTS",
+	  .doc = "The alerts stream (cadmon-publish --create-stream makes it)." },
+	{ .name = "alerts_subject_prefix",
+	  .parse = parse_nats_subject_prefix,
+	  FIELD(nats.alerts_subject_prefix),
+	  .fallback = "cadmon.alerts",
+	  .doc = "Notices are published on PREFIX.<agency>, PREFIX._system for system alerts, PREFIX._none" },
+	UINT32_KEY(
+		"max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000",
+		"Notices waiting for the cluster at most (1 to 1000000); more are dropped for NATS"),
+	UINT32_KEY(
+		"connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000",
+		"Connecting to a server gives up after this long, milliseconds (100 to 600000)."),
+	UINT32_KEY(
+		"reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000",
+		"Between reconnect attempts, and between attempts to publish a notice, milliseconds"),
+	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0",
+		   "Reconnect attempts before giving up; 0 = for ever (the default)."),
 	{ .name = NULL },
 };
 
 static const struct key top_keys[] = {
-	{ .name = "feed", .parse = parse_section, .children = feed_keys },
-	{ .name = "alerts", .parse = parse_section, .children = alerts_keys },
-	{ .name = "http", .parse = parse_section, .children = http_keys },
-	{ .name = "tls", .parse = parse_section, .children = tls_keys },
-	{ .name = "tracker", .parse = parse_section, .children = tracker_keys },
-	{ .name = "detector", .parse = parse_section, .children = detector_keys },
-	{ .name = "journal", .parse = parse_section, .children = journal_keys },
-	{ .name = "log", .parse = parse_section, .children = log_keys },
-	{ .name = "receivers", .parse = parse_receivers },
-	{ .name = "auth", .parse = parse_section, .children = auth_keys },
-	{ .name = "sources", .parse = parse_sources },
-	{ .name = "unlisted_sources", .parse = parse_unlisted, FIELD(unlisted_sources) },
-	{ .name = "mappings", .parse = parse_mappings },
-	{ .name = "i3", .parse = parse_section, .children = i3_keys },
-	{ .name = "nats", .parse = parse_section, .children = nats_keys },
+	{ .name = "feed",
+	  .parse = parse_section,
+	  .children = feed_keys,
+	  .doc = "The feed: where the CAD / call-handling systems connect and send their call events," },
+	{ .name = "alerts",
+	  .parse = parse_section,
+	  .children = alerts_keys,
+	  .doc = "Alerts: where supervisor consoles connect to receive alerts, one JSON object per line." },
+	{ .name = "http",
+	  .parse = parse_section,
+	  .children = http_keys,
+	  .doc = "HTTP: the JSON API (alerts, the open-alert board, acknowledgements, sources, status), the" },
+	{ .name = "tls",
+	  .parse = parse_section,
+	  .children = tls_keys,
+	  .doc = "TLS: one server identity shared by every listener that sets tls: true (feed, alerts," },
+	{ .name = "tracker",
+	  .parse = parse_section,
+	  .children = tracker_keys,
+	  .doc = "The call tracker joins each call's start and end events." },
+	{ .name = "detector",
+	  .parse = parse_section,
+	  .children = detector_keys,
+	  .doc = "The detector decides which calls are premature hangups and when a call-taker's" },
+	{ .name = "journal",
+	  .parse = parse_section,
+	  .children = journal_keys,
+	  .doc = "The journal: every feed line (rejected ones and resends too) is written to disk before" },
+	{ .name = "log",
+	  .parse = parse_section,
+	  .children = log_keys,
+	  .doc = "Logging by cadmond." },
+	{ .name = "receivers",
+	  .parse = parse_receivers,
+	  .doc = "Where notices are pushed besides the alert port (docs/receivers.md): at most 8" },
+	{ .name = "auth",
+	  .parse = parse_section,
+	  .children = auth_keys,
+	  .doc = "Who may use the alert port and the HTTP API (docs/security.md, \"Tokens, roles, safe defaults and callers' numbers\"). Auth is on when at" },
+	{ .name = "sources",
+	  .parse = parse_sources,
+	  .doc = "What each named feed source (its hello's \"source\") may say: at most 64 sources, each with" },
+	{ .name = "unlisted_sources",
+	  .parse = parse_unlisted,
+	  FIELD(unlisted_sources),
+	  .fallback = "accept",
+	  .doc = "Sources sources: does not list: accept (default: their events are taken) or reject" },
+	{ .name = "mappings",
+	  .parse = parse_mappings,
+	  .doc = "Vendor record mappings (docs/mappings.md): how a call record of another shape - a CSV row" },
+	{ .name = "i3",
+	  .parse = parse_section,
+	  .children = i3_keys,
+	  .doc = "NENA i3 log events (docs/protocol.md \"NENA i3 log events\"): cadmond as a secondary Logging" },
+	{ .name = "nats",
+	  .parse = parse_section,
+	  .children = nats_keys,
+	  .doc = "NATS JetStream (docs/scale-out.md): events in through a durable pull consumer, alerts out" },
 	{ .name = NULL },
 };
 
 static const struct key *schema_top_keys(void)
 {
 	return top_keys;
+}
+
+/* Each key under keys that has a fallback gets it, read by the key's own parse function from
+ * a lone scalar event (no YAML parser: a scalar is one event). */
+static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base)
+{
+	static const struct path path = { .text = "(default)", .len = 9 };
+
+	for (const struct key *key = keys; key->name; key++) {
+		if (key->children) {
+			apply_fallbacks(loader, key->children, (char *)base + key->offset);
+			continue;
+		}
+		if (!key->fallback)
+			continue;
+		memset(&loader->event, 0, sizeof loader->event);
+		loader->event.type = YAML_SCALAR_EVENT;
+		loader->event.data.scalar.value = (yaml_char_t *)(uintptr_t)key->fallback;
+		loader->event.data.scalar.length = strlen(key->fallback);
+		loader->event.data.scalar.plain_implicit = 1;
+		loader->event.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+		key->parse(loader, &path, key, (char *)base + key->offset);
+	}
+}
+
+/* Each key of keys (prefix: their section's path), then its section's keys, through fn. */
+static size_t walk_keys(const struct key *keys, const char *prefix, config_key_fn *fn, void *ctx)
+{
+	char path[CONFIG_ERROR_MAX];
+	size_t count = 0;
+
+	for (const struct key *key = keys; key->name; key++) {
+		if (key->secret)
+			continue;
+		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
+		fn(ctx, path, key->doc);
+		count++;
+		if (key->children)
+			count += walk_keys(key->children, path, fn, ctx);
+	}
+	return count;
+}
+
+size_t config_keys(config_key_fn *fn, void *ctx)
+{
+	return walk_keys(top_keys, "", fn, ctx);
+}
+
+/* base, zeroed, gets the fallbacks of keys (a table and its sections). */
+static void set_fallbacks(const struct key *keys, void *base)
+{
+	struct config_errors errors = { .count = 0 };
+	struct loader loader = { .filename = "(defaults)", .errors = &errors };
+
+	apply_fallbacks(&loader, keys, base);
+}
+
+static void set_table_defaults(struct config *config)
+{
+	set_fallbacks(top_keys, config);
 }
 
 /* The document itself: a mapping of sections, or nothing at all. */
@@ -3733,7 +4089,8 @@ static void load(struct loader *loader, const char *text, size_t len, const char
 int config_parse(const char *text, size_t len, const char *filename, struct config *config,
 		 struct config_errors *errors)
 {
-	struct loader *loader = calloc(1, sizeof(*loader));
+	struct tracing_loader *tracing = calloc(1, sizeof(*tracing));
+	struct loader *loader = tracing ? &tracing->loader : NULL;
 	struct config parsed;
 
 	if (!loader) {
@@ -3742,8 +4099,9 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 		errors->count = 1;
 		return -ENOMEM;
 	}
+	loader->origins = tracing->origins;
 	load(loader, text, len, filename, &parsed, errors);
-	free(loader);
+	free(tracing);
 	if (errors->count + errors->dropped > 0)
 		return -EINVAL;
 	*config = parsed;
@@ -3753,7 +4111,8 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 char *config_dump_traced(const char *text, size_t len, const char *filename, size_t *out_len,
 			 struct config_errors *errors)
 {
-	struct loader *loader = calloc(1, sizeof(*loader));
+	struct tracing_loader *tracing = calloc(1, sizeof(*tracing));
+	struct loader *loader = tracing ? &tracing->loader : NULL;
 	struct config parsed;
 	char *dumped = NULL;
 
@@ -3761,9 +4120,10 @@ char *config_dump_traced(const char *text, size_t len, const char *filename, siz
 		memset(errors, 0, sizeof *errors);
 		return NULL;
 	}
+	loader->origins = tracing->origins;
 	load(loader, text, len, filename, &parsed, errors);
 	if (errors->count + errors->dropped == 0)
 		dumped = dump(&parsed, loader, out_len);
-	free(loader);
+	free(tracing);
 	return dumped;
 }

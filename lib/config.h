@@ -432,6 +432,16 @@ typedef void config_change_fn(void *ctx, const char *path, const char *before, c
 size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
 		   void *ctx);
 
+/* One key of the schema: its dotted path ("feed.max_line_bytes") and its one-line meaning,
+ * the first line of its comment in config/cadmon.yaml (NULL when it has none there). */
+typedef void config_key_fn(void *ctx, const char *path, const char *doc);
+
+/**
+ * Every key of the sections, sections included, in the parser's order, through fn (the keys
+ * inside list entries, such as a rule's, are not walked). Returns how many.
+ */
+size_t config_keys(config_key_fn *fn, void *ctx);
+
 /** The YAML name of a role ("viewer", "supervisor", "admin"). */
 const char *config_role_name(enum config_role role);
 

@@ -3,6 +3,7 @@
 
 /* Unit tests for lib/config.c: defaults, every key, and every error with its exact text. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,208 +69,28 @@ static void check_errors(const char *text, const char *const *expected)
 
 #define EXPECT_ERRORS(text, ...) check_errors(text, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void assert_listen_equal(const struct config_listen *a, const struct config_listen *b)
+/* A difference config_diff found, named by its key's path. */
+static void print_change(void *ctx, const char *path, const char *before, const char *after)
 {
-	assert_int_equal(a->count, b->count);
-	for (size_t i = 0; i < a->count; i++)
-		assert_string_equal(a->address[i], b->address[i]);
+	(void)ctx;
+	print_message("%s: %s -> %s\n", path, before ? before : "absent", after ? after : "absent");
 }
 
-static void assert_mapping_equal(const struct config_mapping *a, const struct config_mapping *b)
-{
-	assert_string_equal(a->name, b->name);
-	assert_int_equal(a->format, b->format);
-	assert_int_equal(a->header, b->header);
-	assert_string_equal(a->delimiter, b->delimiter);
-	assert_string_equal(a->fields.call_id, b->fields.call_id);
-	assert_string_equal(a->fields.agency, b->fields.agency);
-	assert_string_equal(a->fields.operator_id, b->fields.operator_id);
-	assert_string_equal(a->fields.position, b->fields.position);
-	assert_string_equal(a->fields.ani, b->fields.ani);
-	assert_string_equal(a->fields.answer_time, b->fields.answer_time);
-	assert_string_equal(a->fields.release_time, b->fields.release_time);
-	assert_string_equal(a->fields.released_by, b->fields.released_by);
-	assert_string_equal(a->fields.incident_id, b->fields.incident_id);
-	assert_string_equal(a->agency, b->agency);
-	assert_string_equal(a->time_format, b->time_format);
-	assert_string_equal(a->time_zone, b->time_zone);
-	assert_int_equal(a->ambiguous_time, b->ambiguous_time);
-	assert_int_equal(a->released_by_value_count, b->released_by_value_count);
-	for (size_t i = 0; i < a->released_by_value_count; i++) {
-		assert_string_equal(a->released_by_values[i].from, b->released_by_values[i].from);
-		assert_int_equal(a->released_by_values[i].released_by, b->released_by_values[i].released_by);
-	}
-	assert_int_equal(a->released_by_default, b->released_by_default);
-}
-
-static void assert_rule_equal(const struct config_rule *a, const struct config_rule *b)
-{
-	assert_string_equal(a->name, b->name);
-	assert_int_equal(a->window_seconds, b->window_seconds);
-	assert_int_equal(a->min_calls, b->min_calls);
-	assert_int_equal(a->min_premature, b->min_premature);
-	assert_true(a->min_ratio == b->min_ratio);
-	assert_int_equal(a->type, b->type);
-	assert_int_equal(a->min_called_back, b->min_called_back);
-	assert_true(a->called_back_weight == b->called_back_weight);
-	assert_true(a->max_p_value == b->max_p_value);
-	assert_true(a->min_center_ratio == b->min_center_ratio);
-	assert_true(a->p0 == b->p0);
-	assert_true(a->odds_ratio == b->odds_ratio);
-	assert_true(a->threshold == b->threshold);
-	assert_string_equal(a->severity, b->severity);
-}
-
-/* Field by field, so a difference names the field. */
-/* The nats: sections, key by key. */
-static void assert_nats_equal(const struct config_nats *a, const struct config_nats *b)
-{
-	assert_int_equal(a->enabled, b->enabled);
-	assert_int_equal(a->server_count, b->server_count);
-	for (size_t i = 0; i < a->server_count && i < CONFIG_NATS_MAX_SERVERS; i++)
-		assert_string_equal(a->servers[i], b->servers[i]);
-	assert_string_equal(a->credentials, b->credentials);
-	assert_string_equal(a->token_file, b->token_file);
-	assert_string_equal(a->tls_ca, b->tls_ca);
-	assert_string_equal(a->tls_certificate, b->tls_certificate);
-	assert_string_equal(a->tls_key, b->tls_key);
-	assert_string_equal(a->events_stream, b->events_stream);
-	assert_string_equal(a->events_subject_prefix, b->events_subject_prefix);
-	assert_int_equal(a->subject_count, b->subject_count);
-	for (size_t i = 0; i < a->subject_count && i < CONFIG_NATS_MAX_SUBJECTS; i++)
-		assert_string_equal(a->subjects[i], b->subjects[i]);
-	assert_string_equal(a->consumer, b->consumer);
-	assert_int_equal(a->fetch_batch, b->fetch_batch);
-	assert_int_equal(a->max_in_flight, b->max_in_flight);
-	assert_int_equal(a->ack_wait_seconds, b->ack_wait_seconds);
-	assert_int_equal(a->publish_alerts, b->publish_alerts);
-	assert_string_equal(a->alerts_stream, b->alerts_stream);
-	assert_string_equal(a->alerts_subject_prefix, b->alerts_subject_prefix);
-	assert_int_equal(a->max_alert_queue, b->max_alert_queue);
-	assert_int_equal(a->connect_timeout_ms, b->connect_timeout_ms);
-	assert_int_equal(a->reconnect_wait_ms, b->reconnect_wait_ms);
-	assert_int_equal(a->max_reconnect_attempts, b->max_reconnect_attempts);
-}
-
+/*
+ * Equal by the schema: no key differs (config_diff names each one that does), and the dumps,
+ * which write every key of the key tables in order, are the same text.
+ */
 static void assert_config_equal(const struct config *a, const struct config *b)
 {
-	assert_nats_equal(&a->nats, &b->nats);
-	assert_listen_equal(&a->feed.listen, &b->feed.listen);
-	assert_int_equal(a->feed.max_line_bytes, b->feed.max_line_bytes);
-	assert_int_equal(a->feed.max_connections, b->feed.max_connections);
-	assert_int_equal(a->feed.max_sources, b->feed.max_sources);
-	assert_int_equal(a->feed.keepalive_seconds, b->feed.keepalive_seconds);
-	assert_int_equal(a->feed.idle_timeout_seconds, b->feed.idle_timeout_seconds);
-	assert_int_equal(a->feed.silence_seconds, b->feed.silence_seconds);
-	assert_int_equal(a->feed.max_future_seconds, b->feed.max_future_seconds);
-	assert_int_equal(a->feed.max_seq_jump, b->feed.max_seq_jump);
-	assert_int_equal(a->feed.source_idle_seconds, b->feed.source_idle_seconds);
-	assert_int_equal(a->feed.max_pending_connections, b->feed.max_pending_connections);
-	assert_int_equal(a->feed.max_connections_per_address, b->feed.max_connections_per_address);
-	assert_int_equal(a->feed.handshake_timeout_seconds, b->feed.handshake_timeout_seconds);
-	assert_int_equal(a->feed.line_timeout_seconds, b->feed.line_timeout_seconds);
-	assert_string_equal(a->journal.state_directory, b->journal.state_directory);
-	assert_int_equal(a->journal.fsync, b->journal.fsync);
-	assert_int_equal(a->journal.fsync_interval_ms, b->journal.fsync_interval_ms);
-	assert_int_equal(a->journal.segment_max_bytes, b->journal.segment_max_bytes);
-	assert_int_equal(a->journal.segment_max_seconds, b->journal.segment_max_seconds);
-	assert_int_equal(a->journal.retention_seconds, b->journal.retention_seconds);
-	assert_listen_equal(&a->alerts.listen, &b->alerts.listen);
-	assert_int_equal(a->alerts.max_subscribers, b->alerts.max_subscribers);
-	assert_int_equal(a->alerts.max_queue_bytes, b->alerts.max_queue_bytes);
-	assert_int_equal(a->alerts.max_pending_connections, b->alerts.max_pending_connections);
-	assert_int_equal(a->alerts.max_connections_per_address, b->alerts.max_connections_per_address);
-	assert_int_equal(a->alerts.handshake_timeout_seconds, b->alerts.handshake_timeout_seconds);
-	assert_int_equal(a->alerts.line_timeout_seconds, b->alerts.line_timeout_seconds);
-	assert_listen_equal(&a->http.listen, &b->http.listen);
-	assert_int_equal(a->http.max_header_bytes, b->http.max_header_bytes);
-	assert_int_equal(a->http.max_body_bytes, b->http.max_body_bytes);
-	assert_int_equal(a->http.max_alerts_bytes, b->http.max_alerts_bytes);
-	assert_int_equal(a->http.timeout_seconds, b->http.timeout_seconds);
-	assert_int_equal(a->http.max_connections, b->http.max_connections);
-	assert_int_equal(a->http.max_connections_per_address, b->http.max_connections_per_address);
-	assert_int_equal(a->http.max_streams, b->http.max_streams);
-	assert_int_equal(a->http.max_stream_queue_bytes, b->http.max_stream_queue_bytes);
-	assert_int_equal(a->http.stream_keepalive_seconds, b->http.stream_keepalive_seconds);
-	assert_int_equal(a->feed.tls, b->feed.tls);
-	assert_int_equal(a->feed.require_client_certificate, b->feed.require_client_certificate);
-	assert_int_equal(a->feed.source_binding, b->feed.source_binding);
-	assert_int_equal(a->alerts.tls, b->alerts.tls);
-	assert_int_equal(a->alerts.require_client_certificate, b->alerts.require_client_certificate);
-	assert_int_equal(a->http.tls, b->http.tls);
-	assert_string_equal(a->tls.certificate, b->tls.certificate);
-	assert_string_equal(a->tls.key, b->tls.key);
-	assert_string_equal(a->tls.client_ca, b->tls.client_ca);
-	assert_int_equal(a->tls.min_version, b->tls.min_version);
-	assert_string_equal(a->tls.ciphers, b->tls.ciphers);
-	assert_int_equal(a->tracker.max_open_calls, b->tracker.max_open_calls);
-	assert_int_equal(a->tracker.max_call_seconds, b->tracker.max_call_seconds);
-	assert_int_equal(a->tracker.max_operators, b->tracker.max_operators);
-	assert_int_equal(a->tracker.max_window_calls, b->tracker.max_window_calls);
-	assert_int_equal(a->tracker.max_center_calls, b->tracker.max_center_calls);
-	assert_int_equal(a->tracker.allowed_lateness_seconds, b->tracker.allowed_lateness_seconds);
-	assert_int_equal(a->tracker.max_dedupe_events, b->tracker.max_dedupe_events);
-	assert_int_equal(a->tracker.max_recent_callers, b->tracker.max_recent_callers);
-	assert_int_equal(a->tracker.max_source_lag_seconds, b->tracker.max_source_lag_seconds);
-	assert_int_equal(a->tracker.max_reorder_events, b->tracker.max_reorder_events);
-	assert_true(a->detector.max_talk_seconds == b->detector.max_talk_seconds);
-	assert_int_equal(a->detector.released_by_mask, b->detector.released_by_mask);
-	assert_int_equal(a->detector.repeat_window_seconds, b->detector.repeat_window_seconds);
-	assert_int_equal(a->detector.resolve_after_seconds, b->detector.resolve_after_seconds);
-	assert_int_equal(a->detector.max_alert_callbacks, b->detector.max_alert_callbacks);
-	for (size_t i = 0; i < CONFIG_SEVERITY_COUNT; i++)
-		assert_int_equal(a->detector.escalate_unacked_after_seconds[i],
-				 b->detector.escalate_unacked_after_seconds[i]);
-	assert_int_equal(a->detector.rule_count, b->detector.rule_count);
-	for (size_t i = 0; i < a->detector.rule_count; i++)
-		assert_rule_equal(&a->detector.rules[i], &b->detector.rules[i]);
-	assert_int_equal(a->log.rate_limit_seconds, b->log.rate_limit_seconds);
-	assert_int_equal(a->receiver_count, b->receiver_count);
-	for (size_t i = 0; i < a->receiver_count; i++) {
-		const struct config_receiver *x = &a->receivers[i], *y = &b->receivers[i];
-		assert_string_equal(x->name, y->name);
-		assert_int_equal(x->type, y->type);
-		assert_string_equal(x->url, y->url);
-		assert_int_equal(x->max_queue, y->max_queue);
-		assert_int_equal(x->timeout_ms, y->timeout_ms);
-		assert_int_equal(x->max_retries, y->max_retries);
-		assert_int_equal(x->backoff_base_ms, y->backoff_base_ms);
-		assert_int_equal(x->backoff_max_ms, y->backoff_max_ms);
-		assert_int_equal(x->resend_seconds, y->resend_seconds);
-		assert_int_equal(x->down_after_failures, y->down_after_failures);
-		assert_int_equal(x->down_after_seconds, y->down_after_seconds);
-		assert_string_equal(x->hmac_secret_file, y->hmac_secret_file);
-		assert_int_equal(x->redact_ani, y->redact_ani);
-	}
-	assert_string_equal(a->feed.mapping, b->feed.mapping);
-	assert_int_equal(a->mapping_count, b->mapping_count);
-	for (size_t i = 0; i < a->mapping_count; i++)
-		assert_mapping_equal(&a->mappings[i], &b->mappings[i]);
-	assert_int_equal(a->alerts.handshake_timeout_seconds, b->alerts.handshake_timeout_seconds);
-	assert_int_equal(a->auth.token_count, b->auth.token_count);
-	for (size_t i = 0; i < a->auth.token_count; i++) {
-		assert_string_equal(a->auth.tokens[i].name, b->auth.tokens[i].name);
-		assert_int_equal(a->auth.tokens[i].role, b->auth.tokens[i].role);
-		assert_string_equal(a->auth.tokens[i].sha256, b->auth.tokens[i].sha256);
-	}
-	assert_string_equal(a->auth.tokens_file, b->auth.tokens_file);
-	assert_int_equal(a->auth.max_failures_per_minute, b->auth.max_failures_per_minute);
-	assert_int_equal(a->auth.failure_window_seconds, b->auth.failure_window_seconds);
-	assert_int_equal(a->auth.max_tracked_addresses, b->auth.max_tracked_addresses);
-	for (size_t i = 0; i < CONFIG_ROLE_COUNT; i++)
-		assert_int_equal(a->auth.redact_ani[i], b->auth.redact_ani[i]);
-	assert_int_equal(a->i3.enabled, b->i3.enabled);
-	assert_int_equal(a->i3.max_body_bytes, b->i3.max_body_bytes);
-	assert_int_equal(a->i3.require_signature, b->i3.require_signature);
-	assert_int_equal(a->i3.public_key_count, b->i3.public_key_count);
-	for (size_t i = 0; i < a->i3.public_key_count; i++) {
-		assert_string_equal(a->i3.public_keys[i].kid, b->i3.public_keys[i].kid);
-		assert_string_equal(a->i3.public_keys[i].file, b->i3.public_keys[i].file);
-	}
-	assert_int_equal(a->i3.max_calls, b->i3.max_calls);
-	assert_int_equal(a->i3.max_pending_requests, b->i3.max_pending_requests);
-	assert_int_equal(a->i3.bye_outgoing_released_by, b->i3.bye_outgoing_released_by);
-	assert_int_equal(a->i3.bye_incoming_released_by, b->i3.bye_incoming_released_by);
+	char *dump_a = config_dump(a, NULL);
+	char *dump_b = config_dump(b, NULL);
+
+	assert_int_equal(config_diff(a, b, print_change, NULL), 0);
+	assert_non_null(dump_a);
+	assert_non_null(dump_b);
+	assert_string_equal(dump_a, dump_b);
+	free(dump_a);
+	free(dump_b);
 }
 
 static struct config defaults(void)
@@ -505,11 +326,15 @@ static void test_rules_replace_defaults(void **state)
 		.name = "quick", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
 		.min_premature = 4, .min_ratio = 1.0, .called_back_weight = 1.0, .max_p_value = 1.0,
 		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "info",
+		.history_prior = 20.0, .max_own_factor = 2.5, .cut_share = 0.25, .rate_half_life_seconds = 3600,
 	};
+	struct config expected = defaults();
 
 	(void)state;
 	assert_int_equal(config.detector.rule_count, 1);
-	assert_rule_equal(&config.detector.rules[0], &quick);
+	expected.detector.rules[0] = quick;
+	expected.detector.rule_count = 1;
+	assert_config_equal(&config, &expected);
 	assert_int_equal(config_longest_window_seconds(&config), 600);
 }
 
@@ -1863,6 +1688,128 @@ static void test_shipped_file_matches_defaults(void **state)
 #endif
 }
 
+/* config_set_defaults gives, byte for byte, the dump recorded in tests/data/config-defaults.yaml
+ * (generated from the hand-written defaults before they moved into the key tables). */
+static void test_defaults_dump_fixture(void **state)
+{
+#ifdef CADMON_SOURCE_DIR
+	const char *path = CADMON_SOURCE_DIR "/tests/data/config-defaults.yaml";
+	struct config config = defaults();
+	size_t len = 0;
+	char *expected = read_whole_file(path, &len);
+	char *dumped = config_dump(&config, NULL);
+
+	(void)state;
+	if (!expected)
+		fail_msg("cannot read %s", path);
+	assert_non_null(dumped);
+	assert_string_equal(dumped, expected);
+	free(dumped);
+	free(expected);
+#else
+	(void)state;
+	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check the defaults' dump");
+#endif
+}
+
+/*
+ * The first line of the comment just above key path in a cadmon.yaml text: the comment lines
+ * at the key's indentation with no blank line between ("# " removed). False when the file has
+ * no such key; *has_comment false when the key has no comment of its own.
+ */
+static bool yaml_key_comment(const char *text, const char *want, char *comment, size_t size,
+			     bool *has_comment)
+{
+	char names[8][64], path[CONFIG_ERROR_MAX];
+	size_t indents[8], depth = 0, block_indent = 0, block_len = 0;
+	const char *block = NULL;
+
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line), indent = 0, name_len = 0;
+
+		while (indent < len && line[indent] == ' ')
+			indent++;
+		if (indent < len && line[indent] == '#') {
+			if (!block || block_indent != indent) {
+				block = line + indent + 1 + (indent + 1 < len && line[indent + 1] == ' ');
+				block_len = (size_t)(line + len - block);
+				block_indent = indent;
+			}
+		} else {
+			while (indent + name_len < len && (islower((unsigned char)line[indent + name_len]) ||
+							   isdigit((unsigned char)line[indent + name_len]) ||
+							   line[indent + name_len] == '_'))
+				name_len++;
+			if (name_len > 0 && name_len < sizeof names[0] && indent + name_len < len &&
+			    line[indent + name_len] == ':') {
+				while (depth > 0 && indents[depth - 1] >= indent)
+					depth--;
+				assert_true(depth < ARRAY_SIZE(names));
+				snprintf(names[depth], sizeof names[depth], "%.*s", (int)name_len, line + indent);
+				indents[depth++] = indent;
+				path[0] = '\0';
+				for (size_t i = 0; i < depth; i++)
+					snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "." : "",
+						 names[i]);
+				if (strcmp(path, want) == 0) {
+					*has_comment = block && block_indent == indent;
+					snprintf(comment, size, "%.*s", *has_comment ? (int)block_len : 0,
+						 *has_comment ? block : "");
+					return true;
+				}
+			}
+			block = NULL;
+		}
+		line = end ? end + 1 : line + len;
+	}
+	return false;
+}
+
+struct doc_check {
+	const char *text;    /* config/cadmon.yaml */
+	size_t documented;   /* keys with a .doc */
+};
+
+static void check_key_doc(void *ctx, const char *path, const char *doc)
+{
+	struct doc_check *check = ctx;
+	char comment[CONFIG_ERROR_MAX];
+	bool has_comment = false;
+
+	if (!yaml_key_comment(check->text, path, comment, sizeof comment, &has_comment))
+		fail_msg("%s: not in config/cadmon.yaml", path);
+	if (!has_comment && doc)
+		fail_msg("%s: .doc \"%s\" but no comment in config/cadmon.yaml", path, doc);
+	if (has_comment && !doc)
+		fail_msg("%s: no .doc; config/cadmon.yaml says \"%s\"", path, comment);
+	if (doc) {
+		assert_string_equal(doc, comment);
+		check->documented++;
+	}
+}
+
+/* Every section key's .doc is the first line of its comment in config/cadmon.yaml. */
+static void test_key_docs_match_shipped_file(void **state)
+{
+#ifdef CADMON_SOURCE_DIR
+	const char *path = CADMON_SOURCE_DIR "/config/cadmon.yaml";
+	size_t len = 0;
+	char *text = read_whole_file(path, &len);
+	struct doc_check check = { .text = text };
+
+	(void)state;
+	if (!text)
+		fail_msg("cannot read %s", path);
+	assert_int_equal(config_keys(check_key_doc, &check), 135);
+	assert_int_equal(check.documented, 126);
+	free(text);
+#else
+	(void)state;
+	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check config/cadmon.yaml");
+#endif
+}
+
 /* ---- config_dump --------------------------------------------------------------------- */
 
 /* Dump config, parse the text back, and check both the values and a second dump agree. */
@@ -2169,6 +2116,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_defaults_dump_fixture),
+		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_empty_documents),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_keys_not_given_keep_defaults),
