@@ -10,7 +10,9 @@
  * with no duplicate judged), the operator notices on the alerts stream equal those of a single
  * cadmond fed the same lines over TCP (every field but seq, and center_ratio, p_value and a
  * resolved notice's ts, which follow each cadmond's own center: docs/scale-out.md), and no
- * alert_id:kind:ts is on the stream twice. nats-server missing is a failure (scripts/setup installs it).
+ * alert_id:kind:ts is on the stream twice. Also: a cadmond killed before the alerts stream
+ * acknowledged its first notice publishes it after the restart, and cadmon-watch --nats shows
+ * what the stream holds. nats-server missing is a failure (scripts/setup installs it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +79,7 @@ struct world {
 	struct notices reference, stream; /* freed at teardown, whatever happened */
 	natsConnection *connection;
 	jsCtx *js;
+	char *text; /* a file read by a test */
 };
 
 static struct world world;
@@ -702,12 +705,57 @@ static void test_notice_unpublished_at_first_kill(void **state)
 	harness_stop(&x);
 }
 
+/* cadmon-watch --nats: the notices published to the alerts stream are shown (line mode), in
+ * stream order. */
+static void test_watch_follows_the_alerts_stream(void **state)
+{
+	static const char first[] =
+		"{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\",\"seq\":1,\"ts\":\"2026-11-29T08:00:05.000Z\","
+		"\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
+		"\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,"
+		"\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
+		"\"talk_seconds\":5,\"called_back\":false}]}";
+	static const char second[] =
+		"{\"alert\":\"firing\",\"alert_id\":\"0123456789abcdef\",\"seq\":2,\"ts\":\"2026-11-29T08:01:05.000Z\","
+		"\"type\":\"operator\",\"agency\":\"A2\",\"operator\":\"op-2\",\"rule\":\"every\",\"severity\":\"info\","
+		"\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,"
+		"\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\","
+		"\"talk_seconds\":5,\"called_back\":false}]}";
+	jsErrCode jerr = 0;
+	jsCtx *js;
+
+	(void)state;
+	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
+	assert_true(start_cluster());
+	create_streams();
+	js = connect_client();
+	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", first, (int)strlen(first), NULL, &jerr), NATS_OK);
+	const char *argv[] = { env_or("CADMON_WATCH", "cadmon-watch"), "--nats", world.servers, "--lines", "--utc",
+			       "--count", "2", "--timeout", "20", NULL };
+	char log[PATH_MAX + 16];
+	snprintf(log, sizeof log, "%s/watch.log", world.dir);
+	pid_t watch = spawn(argv, NULL, log);
+	/* One notice the stream held before, one published while it follows (or before it subscribed:
+	 * the ordered consumer starts at the stream's first message either way). */
+	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A2", second, (int)strlen(second), NULL, &jerr), NATS_OK);
+	int status = wait_exit(watch, 30000);
+	world.text = harness_read_file(log); /* stdout and stderr */
+	if (status != 0)
+		fail_msg("cadmon-watch exited with %d:\n%s", status, world.text ? world.text : "");
+	assert_string_equal(world.text,
+			    "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
+			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+}
+
 /* Whatever happened: no cadmond, no nats-server, nothing allocated left behind. */
 static int teardown(void **state)
 {
 	(void)state;
 	notices_free(&world.stream);
 	notices_free(&world.reference);
+	free(world.text);
 	if (world.js)
 		jsCtx_Destroy(world.js);
 	if (world.connection)
@@ -727,6 +775,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown),
+		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown),
 		cmocka_unit_test_teardown(test_cluster_kill_restart, teardown),
 	};
 
