@@ -638,6 +638,15 @@ static void test_cluster_kill_restart(void **state)
 	harness_stop(&y);
 }
 
+/* A temporary directory, the cluster, its streams and the test's client. */
+static jsCtx *start_world(void)
+{
+	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
+	assert_true(start_cluster());
+	create_streams();
+	return connect_client();
+}
+
 /* A cadmond on the events stream's A1 subject whose rule fires on one premature call. */
 static void start_single(struct harness *h)
 {
@@ -666,10 +675,7 @@ static void test_notice_unpublished_at_first_kill(void **state)
 	jsCtx *js;
 
 	(void)state;
-	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
-	assert_true(start_cluster());
-	create_streams();
-	js = connect_client();
+	js = start_world();
 	assert_int_equal(js_DeleteStream(js, "CADMON_ALERTS", NULL, &jerr), NATS_OK);
 
 	start_single(&x);
@@ -725,10 +731,7 @@ static void test_watch_follows_the_alerts_stream(void **state)
 	jsCtx *js;
 
 	(void)state;
-	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
-	assert_true(start_cluster());
-	create_streams();
-	js = connect_client();
+	js = start_world();
 	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", first, (int)strlen(first), NULL, &jerr), NATS_OK);
 	const char *argv[] = { env_or("CADMON_WATCH", "cadmon-watch"), "--nats", world.servers, "--lines", "--utc",
 			       "--count", "2", "--timeout", "20", NULL };
