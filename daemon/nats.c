@@ -94,7 +94,8 @@ struct nats {
 	struct nats_ring awaiting_ack;
 	uint64_t last_record_index; /* of the last line journaled */
 	const struct replay_history *history; /* notices to publish again after a restart... */
-	uint64_t republish_after, republish_until; /* ...those in (after, until] */
+	uint64_t republish_after, republish_until; /* ...those in (after, until]; after written
+						    * under lock (the publisher reads it) */
 	bool down_announced;
 	struct log_limit drop_log;
 };
@@ -510,31 +511,76 @@ static int nats_publish_one(struct nats *nats, const struct nats_notice *notice,
 	return 0;
 }
 
-/* The last notice the alerts stream acknowledged (publisher thread; no fsync: see nats.h). */
-static void nats_write_published(const struct nats *nats, uint64_t seq)
+/* The directory of path fsynced (a rename made durable). */
+static void nats_fsync_directory(const char *path)
+{
+	char directory[CONFIG_PATH_MAX + 32];
+	char *slash;
+	int fd;
+
+	snprintf(directory, sizeof directory, "%s", path);
+	if (!(slash = strrchr(directory, '/')))
+		return;
+	*slash = '\0';
+	if ((fd = open(directory[0] ? directory : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	fsync(fd);
+	close(fd);
+}
+
+/* The seq up to which every notice delivered is on the alerts stream (see nats.h): written
+ * without fsync after each PubAck (publisher thread), with fsync the first time (at start). */
+static void nats_write_published(const struct nats *nats, uint64_t seq, bool durable)
 {
 	char tmp[sizeof nats->published_path + 8];
 	FILE *file;
 
-	if (!nats->published_path[0] || seq == 0)
+	if (!nats->published_path[0])
 		return;
 	snprintf(tmp, sizeof tmp, "%s.tmp", nats->published_path);
 	if (!(file = fopen(tmp, "we")))
 		return;
 	fprintf(file, "%" PRIu64 "\n", seq);
-	if (fclose(file) == 0)
-		rename(tmp, nats->published_path);
+	if (durable && (fflush(file) != 0 || fsync(fileno(file)) != 0)) {
+		fclose(file);
+		return;
+	}
+	if (fclose(file) == 0 && rename(tmp, nats->published_path) == 0 && durable)
+		nats_fsync_directory(nats->published_path);
 }
 
+/* found: the file exists. One that cannot be read (cut by a power loss) counts as 0: every
+ * notice of the history is published again. */
 static uint64_t nats_read_published(const struct nats *nats, bool *found)
 {
 	FILE *file = nats->published_path[0] ? fopen(nats->published_path, "re") : NULL;
 	unsigned long long seq = 0;
 
-	*found = file && fscanf(file, "%llu", &seq) == 1;
+	*found = file != NULL;
+	if (file && fscanf(file, "%llu", &seq) != 1) {
+		log_msg(LOG_WARNING, "nats: %s cannot be read: every notice of the history is published again",
+			nats->published_path);
+		seq = 0;
+	}
 	if (file)
 		fclose(file);
 	return seq;
+}
+
+/* What NATS_PUBLISHED_FILE may say once acked was acknowledged (lock held): not past a notice
+ * still queued before it, nor past one of the history not queued yet (republishing). */
+static uint64_t nats_published_mark_locked(const struct nats *nats, uint64_t acked)
+{
+	uint64_t mark = acked;
+
+	for (size_t i = 0; i < nats->notices_count; i++) {
+		uint64_t seq = nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue].seq;
+		if (seq != 0 && seq <= mark)
+			mark = seq - 1;
+	}
+	if (nats->republish_after < nats->republish_until && nats->republish_after < mark)
+		mark = nats->republish_after;
+	return mark;
 }
 
 static void nats_emit_history(void *ctx, const char *line, size_t len)
@@ -552,8 +598,8 @@ static void nats_publish_history(struct nats *nats, const struct replay_history 
 	if (!history || !nats->settings.publish_alerts)
 		return;
 	newest = history->newest(history->ctx);
-	if (!found) {
-		nats_write_published(nats, newest);
+	if (!found) { /* durable: a file missing at the next start would skip what is not published */
+		nats_write_published(nats, newest, true);
 		return;
 	}
 	if (after < newest)
@@ -574,7 +620,9 @@ static void nats_republish(struct nats *nats)
 						    nats_emit_history, nats);
 		if (read <= nats->republish_after)
 			return;
+		pthread_mutex_lock(&nats->lock); /* the publisher reads it (nats_published_mark_locked) */
 		nats->republish_after = read;
+		pthread_mutex_unlock(&nats->lock);
 	}
 }
 
@@ -615,10 +663,11 @@ static void *nats_publisher_thread(void *arg)
 		}
 		nats->stats.alerts_published++;
 		nats->stats.alerts_duplicates += duplicate;
-		nats_write_published(nats, notice.seq);
 		notice_free(&nats->notices[nats->notices_head]);
 		nats->notices_head = (nats->notices_head + 1) % nats->settings.max_alert_queue;
 		nats->notices_count--;
+		if (notice.seq != 0)
+			nats_write_published(nats, nats_published_mark_locked(nats, notice.seq), false);
 		nats->stats.alert_queue = (uint32_t)nats->notices_count;
 		if (nats->publish_failing) {
 			nats->publish_failing = false;

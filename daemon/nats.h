@@ -97,8 +97,10 @@ struct nats_hooks {
 	const struct replay_history *history;
 };
 
-/* In the state directory: the seq of the last notice the alerts stream acknowledged
- * (written without fsync after each: a crash makes cadmond publish a few again). */
+/* In the state directory: the seq up to which every notice delivered was acknowledged by the
+ * alerts stream (written without fsync after each PubAck: a crash makes cadmond publish a few
+ * again). Written (fsynced) at the first start too, so that a missing file means "NATS never
+ * used here" and not "killed before the first PubAck". */
 #define NATS_PUBLISHED_FILE "nats-alerts-published"
 
 struct event_base;

@@ -10,7 +10,9 @@
  * with no duplicate judged), the operator notices on the alerts stream equal those of a single
  * cadmond fed the same lines over TCP (every field but seq, and center_ratio, p_value and a
  * resolved notice's ts, which follow each cadmond's own center: docs/scale-out.md), and no
- * alert_id:kind:ts is on the stream twice. nats-server missing is a failure (scripts/setup installs it).
+ * alert_id:kind:ts is on the stream twice. Also: a cadmond killed before the alerts stream
+ * acknowledged its first notice publishes it after the restart, and cadmon-watch --nats shows
+ * what the stream holds. nats-server missing is a failure (scripts/setup installs it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +62,12 @@ struct node {
 	char config[PATH_MAX + 64], log[PATH_MAX + 64];
 };
 
+struct notices {
+	char *text[MAX_NOTICES]; /* operator notices without seq, center_ratio, p_value */
+	char *id[MAX_NOTICES];   /* alert_id:kind:ts */
+	size_t count;
+};
+
 struct world {
 	char dir[PATH_MAX];
 	struct node nodes[NODES];
@@ -68,6 +76,10 @@ struct world {
 	char *lines[MAX_LINES]; /* the merged shift, in ts order, each with its "source" */
 	size_t line_count;
 	char input_first[PATH_MAX + 64], input_second[PATH_MAX + 64];
+	struct notices reference, stream; /* freed at teardown, whatever happened */
+	natsConnection *connection;
+	jsCtx *js;
+	char *text; /* a file read by a test */
 };
 
 static struct world world;
@@ -368,11 +380,6 @@ static void start_shared(struct harness *h, const char *consumer, const char *su
 
 /* ---- the alerts ----------------------------------------------------------------------- */
 
-struct notices {
-	char *text[MAX_NOTICES]; /* operator notices without seq, center_ratio, p_value */
-	char *id[MAX_NOTICES];   /* alert_id:kind:ts */
-	size_t count;
-};
 
 /* An operator notice as compared: seq and each cadmond's center figures left out. NULL for
  * system notices and other lines. */
@@ -452,6 +459,14 @@ static void read_alert_stream(jsCtx *js, struct notices *notices)
 	}
 }
 
+/* The test's own client of the cluster (world.connection, world.js: freed at teardown). */
+static jsCtx *connect_client(void)
+{
+	assert_int_equal(natsConnection_ConnectTo(&world.connection, world.servers), NATS_OK);
+	assert_int_equal(natsConnection_JetStream(&world.js, world.connection, NULL), NATS_OK);
+	return world.js;
+}
+
 /* Nothing pending and nothing unacknowledged on a consumer. */
 static bool consumer_done(jsCtx *js, const char *name)
 {
@@ -512,9 +527,8 @@ static void run_reference(struct notices *notices, int64_t *events)
 
 static void test_cluster_kill_restart(void **state)
 {
-	natsConnection *connection = NULL;
-	jsCtx *js = NULL;
-	struct notices reference = { 0 }, stream = { 0 };
+	jsCtx *js;
+	struct notices *reference = &world.reference, *stream = &world.stream;
 	int64_t reference_events = 0, t0 = harness_now_ms(), t_ready, t_published, t_settled;
 
 	(void)state;
@@ -531,8 +545,7 @@ static void test_cluster_kill_restart(void **state)
 	/* Two cadmonds share the agencies by subject filter (each reads the stream in order, keeping its own). */
 	start_shared(&x, "x", "[cadmon.events.A1, cadmon.events.A2]");
 	start_shared(&y, "y", "[cadmon.events.A3, cadmon.events.A4]");
-	assert_int_equal(natsConnection_ConnectTo(&connection, world.servers), NATS_OK);
-	assert_int_equal(natsConnection_JetStream(&js, connection, NULL), NATS_OK);
+	js = connect_client();
 
 	/* First half; x killed -9 while it takes it. */
 	assert_int_equal(publish(world.input_first, false), 0);
@@ -558,20 +571,20 @@ static void test_cluster_kill_restart(void **state)
 	assert_true(consumer_done(js, "x"));
 	assert_true(consumer_done(js, "y"));
 
-	run_reference(&reference, &reference_events);
-	assert_true(reference.count > 20);
+	run_reference(reference, &reference_events);
+	assert_true(reference->count > 20);
 
 	/* The alerts stream settles on the reference's count (the last events wait ~2 s for
 	 * idle sources, the notices for their PubAck). */
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	do {
-		read_alert_stream(js, &stream);
-		if (stream.count >= reference.count)
+		read_alert_stream(js, stream);
+		if (stream->count >= reference->count)
 			break;
 		usleep(200 * 1000);
 	} while (harness_now_ms() < until);
 	usleep(500 * 1000); /* anything more (a duplicate, an extra notice) shows now */
-	read_alert_stream(js, &stream);
+	read_alert_stream(js, stream);
 	t_settled = harness_now_ms();
 
 	print_message("x: %" PRId64 " events, %" PRId64 " duplicates, %" PRId64 " nats messages; y: %" PRId64
@@ -586,17 +599,17 @@ static void test_cluster_kill_restart(void **state)
 	assert_int_equal(metric(&x, "cadmon_nats_alerts_dropped_total"), 0);
 
 	/* No alert_id:kind:ts twice on the stream. */
-	qsort(stream.id, stream.count, sizeof stream.id[0], by_text);
-	for (size_t i = 1; i < stream.count; i++)
-		if (strcmp(stream.id[i - 1], stream.id[i]) == 0)
-			fail_msg("%s is on the alerts stream twice", stream.id[i]);
+	qsort(stream->id, stream->count, sizeof stream->id[0], by_text);
+	for (size_t i = 1; i < stream->count; i++)
+		if (strcmp(stream->id[i - 1], stream->id[i]) == 0)
+			fail_msg("%s is on the alerts stream twice", stream->id[i]);
 
 	/* The same operator notices as the single cadmond. */
-	qsort(stream.text, stream.count, sizeof stream.text[0], by_text);
-	qsort(reference.text, reference.count, sizeof reference.text[0], by_text);
+	qsort(stream->text, stream->count, sizeof stream->text[0], by_text);
+	qsort(reference->text, reference->count, sizeof reference->text[0], by_text);
 	size_t only_stream = 0, only_reference = 0;
-	for (size_t i = 0, j = 0; i < stream.count || j < reference.count;) {
-		int order = i == stream.count ? 1 : j == reference.count ? -1 : strcmp(stream.text[i], reference.text[j]);
+	for (size_t i = 0, j = 0; i < stream->count || j < reference->count;) {
+		int order = i == stream->count ? 1 : j == reference->count ? -1 : strcmp(stream->text[i], reference->text[j]);
 		if (order == 0) {
 			i++;
 			j++;
@@ -604,7 +617,7 @@ static void test_cluster_kill_restart(void **state)
 		}
 		if (only_stream + only_reference < 6)
 			print_message("only on the %s: %.300s\n", order < 0 ? "stream" : "reference",
-				      order < 0 ? stream.text[i] : reference.text[j]);
+				      order < 0 ? stream->text[i] : reference->text[j]);
 		if (order < 0) {
 			only_stream++;
 			i++;
@@ -615,39 +628,157 @@ static void test_cluster_kill_restart(void **state)
 	}
 	if (only_stream + only_reference > 0)
 		fail_msg("%zu notices only on the alerts stream, %zu only from the reference (of %zu)", only_stream,
-			 only_reference, reference.count);
-	assert_int_equal(stream.count, reference.count);
+			 only_reference, reference->count);
+	assert_int_equal(stream->count, reference->count);
 	print_message("nats: %zu lines, %zu operator notices; cluster up in %" PRId64 " ms, published and x "
 		      "restarted at %" PRId64 " ms, settled at %" PRId64 " ms\n",
-		      world.line_count, stream.count, t_ready - t0, t_published - t0, t_settled - t0);
+		      world.line_count, stream->count, t_ready - t0, t_published - t0, t_settled - t0);
 
-	notices_free(&stream);
-	notices_free(&reference);
-	jsCtx_Destroy(js);
-	natsConnection_Destroy(connection);
 	harness_stop(&x);
 	harness_stop(&y);
+}
+
+/* A temporary directory, the cluster, its streams and the test's client. */
+static jsCtx *start_world(void)
+{
+	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
+	assert_true(start_cluster());
+	create_streams();
+	return connect_client();
+}
+
+/* A cadmond on the events stream's A1 subject whose rule fires on one premature call. */
+static void start_single(struct harness *h)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof yaml,
+		 "detector:\n"
+		 "  premature: {max_talk_seconds: 20}\n"
+		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
+		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, severity: info}]\n"
+		 "nats:\n  enabled: true\n  servers: %s\n  consumer: x\n  subjects: [cadmon.events.A1]\n"
+		 "  reconnect_wait_ms: 100\n",
+		 world.servers_yaml);
+	if (harness_start(h, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(h);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+}
+
+/* A notice delivered on cadmond's first start, before the alerts stream acknowledged any (the
+ * stream is missing), then a kill -9: after the restart the notice is on the stream (the first
+ * start wrote nats-alerts-published: 0; a missing file would mean "nothing to publish again"). */
+static void test_notice_unpublished_at_first_kill(void **state)
+{
+	jsErrCode jerr = 0;
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	assert_int_equal(js_DeleteStream(js, "CADMON_ALERTS", NULL, &jerr), NATS_OK);
+
+	start_single(&x);
+	int feed = harness_connect_feed(&x);
+	assert_true(feed >= 0);
+	assert_int_equal(harness_send(feed, "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\","
+					   "\"operator\":\"op-1\",\"agency\":\"A1\"}\n"
+					   "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\","
+					   "\"released_by\":\"operator\"}\n"),
+			 0);
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&x, "cadmon_nats_alerts_failures_total") < 1 && harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_true(metric(&x, "cadmon_nats_alerts_failures_total") >= 1);
+	assert_int_equal(metric(&x, "cadmon_nats_alerts_published_total"), 0);
+	close(feed);
+	assert_int_equal(harness_signal(&x, SIGKILL), 0);
+	while (harness_running(&x))
+		usleep(10 * 1000);
+
+	create_streams(); /* the alerts stream back */
+	start_single(&x);
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	for (read_alert_stream(js, &world.stream); world.stream.count == 0 && harness_now_ms() < until;
+	     read_alert_stream(js, &world.stream))
+		usleep(100 * 1000);
+	assert_int_equal(world.stream.count, 1);
+	assert_string_equal(world.stream.text[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\",\"ts\":\"2026-11-29T08:00:05.000Z\","
+			    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
+			    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"callbacks\":"
+			    "[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}");
+	harness_stop(&x);
+}
+
+/* cadmon-watch --nats: the notices published to the alerts stream are shown (line mode), in
+ * stream order. */
+static void test_watch_follows_the_alerts_stream(void **state)
+{
+	static const char first[] =
+		"{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\",\"seq\":1,\"ts\":\"2026-11-29T08:00:05.000Z\","
+		"\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
+		"\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,"
+		"\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
+		"\"talk_seconds\":5,\"called_back\":false}]}";
+	static const char second[] =
+		"{\"alert\":\"firing\",\"alert_id\":\"0123456789abcdef\",\"seq\":2,\"ts\":\"2026-11-29T08:01:05.000Z\","
+		"\"type\":\"operator\",\"agency\":\"A2\",\"operator\":\"op-2\",\"rule\":\"every\",\"severity\":\"info\","
+		"\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,"
+		"\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\","
+		"\"talk_seconds\":5,\"called_back\":false}]}";
+	jsErrCode jerr = 0;
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", first, (int)strlen(first), NULL, &jerr), NATS_OK);
+	const char *argv[] = { env_or("CADMON_WATCH", "cadmon-watch"), "--nats", world.servers, "--lines", "--utc",
+			       "--count", "2", "--timeout", "20", NULL };
+	char log[PATH_MAX + 16];
+	snprintf(log, sizeof log, "%s/watch.log", world.dir);
+	pid_t watch = spawn(argv, NULL, log);
+	/* One notice the stream held before, one published while it follows (or before it subscribed:
+	 * the ordered consumer starts at the stream's first message either way). */
+	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A2", second, (int)strlen(second), NULL, &jerr), NATS_OK);
+	int status = wait_exit(watch, 30000);
+	world.text = harness_read_file(log); /* stdout and stderr */
+	if (status != 0)
+		fail_msg("cadmon-watch exited with %d:\n%s", status, world.text ? world.text : "");
+	assert_string_equal(world.text,
+			    "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
+			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+}
+
+/* Whatever happened: no cadmond, no nats-server, nothing allocated left behind. */
+static int teardown(void **state)
+{
+	(void)state;
+	notices_free(&world.stream);
+	notices_free(&world.reference);
+	free(world.text);
+	if (world.js)
+		jsCtx_Destroy(world.js);
+	if (world.connection)
+		natsConnection_Destroy(world.connection);
 	harness_cleanup(&x);
 	harness_cleanup(&y);
 	stop_cluster();
 	for (size_t i = 0; i < world.line_count; i++)
 		free(world.lines[i]);
-	harness_remove_tree(world.dir);
-}
-
-/* Whatever happened: no cadmond, no nats-server left behind. */
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup(&x);
-	harness_cleanup(&y);
-	stop_cluster();
+	if (world.dir[0])
+		harness_remove_tree(world.dir);
+	memset(&world, 0, sizeof world);
 	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown),
+		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown),
 		cmocka_unit_test_teardown(test_cluster_kill_restart, teardown),
 	};
 

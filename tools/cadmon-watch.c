@@ -6,6 +6,7 @@
  * terminal as a screen with the open alerts pinned at the top and the newest notices below
  * (watch_screen.c), acknowledging from the keyboard (watch_prompt.c); otherwise one line per
  * notice. It keeps trying while cadmond is down and resumes with {"since":N} per instance.
+ * `--nats URL` follows the alerts stream of a NATS JetStream cluster instead (watch_nats.c).
  * `--ack ID --by NAME` acknowledges one alert and exits.
  */
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include "watch_ack.h"
 #include "watch_board.h"
 #include "watch_json.h"
+#include "watch_nats.h"
 #include "watch_prompt.h"
 #include "watch_reader.h"
 #include "watch_screen.h"
@@ -46,6 +48,7 @@
 #define WATCH_ALL_ROWS 100000 /* line mode prints the whole board */
 #define WATCH_EXIT_USAGE 2
 #define WATCH_TOKEN_MAX_BYTES 512 /* the first line of --token-file */
+#define WATCH_NATS_DEFAULT_SUBJECT "cadmon.alerts.>"
 
 struct watch_options {
 	const char *addresses[WATCH_BOARD_MAX_INSTANCES];
@@ -64,6 +67,8 @@ struct watch_options {
 	const char *ack_note;
 	struct net_tls_options tls;    /* --ca, --cert, --key */
 	char token[WATCH_TOKEN_MAX_BYTES + 1]; /* --token-file's first line; "": none */
+	const char *nats_url;          /* --nats: the alerts stream instead of alert ports */
+	const char *nats_subject;      /* --nats-subject */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -104,6 +109,7 @@ struct watch_instance {
 	enum watch_link link;
 	double retry_at;
 	struct watch_reader reader;
+	struct watch_nats *nats; /* --nats: fd is its pipe; nothing is written to it */
 	int64_t last_seq;     /* highest notice or board seq seen; 0 before the first */
 	bool failed;          /* finished because of an error */
 	bool outage_reported; /* the status line of this outage was shown */
@@ -348,6 +354,12 @@ static void close_link(struct watch_instance *instance)
 {
 	struct net_stream stream = stream_of(instance);
 
+	if (instance->nats) {
+		watch_nats_close(instance->nats);
+		instance->nats = NULL;
+		instance->fd = -1;
+		return;
+	}
 	net_stream_close(&stream);
 	instance->tls = NULL;
 	instance->fd = -1;
@@ -485,7 +497,7 @@ static void send_prompt_ack(struct watch_session *session)
 		struct watch_instance *instance = &session->instances[i];
 		size_t len = strlen(line);
 		struct net_stream stream = stream_of(instance);
-		if (instance->link == WATCH_LINK_UP && net_stream_write(&stream, line, len) == 0)
+		if (instance->link == WATCH_LINK_UP && !instance->nats && net_stream_write(&stream, line, len) == 0)
 			sent++;
 	}
 	free(line);
@@ -686,6 +698,8 @@ static void print_usage(FILE *out)
 	      "                    [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
 	      "                    [--since SEQ] [--reconnect]\n"
 	      "                    [--ca FILE [--cert FILE --key FILE]] [--token-file FILE]\n"
+	      "       cadmon-watch --nats URL [--nats-subject SUBJECT] [--raw] [--lines] [--utc]\n"
+	      "                    [--no-bell] [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
 	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect HOST:PORT]...\n"
 	      "Show cadmond's open alerts and notices as a supervisor's console.\n"
 	      "\n"
@@ -709,6 +723,11 @@ static void print_usage(FILE *out)
 	      "                       certificate must name the HOST of --connect\n"
 	      "  --cert FILE          with --ca: present this client certificate (PEM)...\n"
 	      "  --key FILE           ...and its private key (PEM)\n"
+	      "  --nats URL           follow the alerts stream of this NATS JetStream cluster\n"
+	      "                       (nats://HOST:PORT, several comma-separated) instead of alert\n"
+	      "                       ports: every notice it holds, then the new ones (acknowledging\n"
+	      "                       needs --connect)\n"
+	      "  --nats-subject SUBJ  with --nats: the notices' subjects (" WATCH_NATS_DEFAULT_SUBJECT ")\n"
 	      "  --token-file FILE    when cadmond requires tokens: send the token on the first\n"
 	      "                       line of FILE (keep it chmod 600) first, as {\"token\":...}\n"
 	      "  -h, --help           show this help\n"
@@ -786,7 +805,7 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 
 enum {
 	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
-	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_TOKEN_FILE,
+	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_TOKEN_FILE, OPT_NATS, OPT_NATS_SUBJECT,
 };
 
 static const struct option long_options[] = {
@@ -804,6 +823,8 @@ static const struct option long_options[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "nats", required_argument, NULL, OPT_NATS },
+	{ "nats-subject", required_argument, NULL, OPT_NATS_SUBJECT },
 	NET_TLS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -880,6 +901,12 @@ static int apply_option(struct watch_options *options, int option, const char *v
 		return 0;
 	case OPT_TOKEN_FILE:
 		return read_token_file(value, options->token, sizeof options->token);
+	case OPT_NATS:
+		options->nats_url = value;
+		return 0;
+	case OPT_NATS_SUBJECT:
+		options->nats_subject = value;
+		return 0;
 	default:
 		if (net_tls_take_option(&options->tls, option, value))
 			return 0;
@@ -925,6 +952,16 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (options->nats_url && (options->address_count > 0 || options->ack_id || options->since >= 0 ||
+				  options->tls.ca || options->token[0]))
+		return cli_usage_error("--nats goes without --connect, --ack, --since, --ca and --token-file");
+	if (options->nats_subject && !options->nats_url)
+		return cli_usage_error("--nats-subject goes with --nats");
+	if (options->nats_url) {
+		options->addresses[options->address_count++] = options->nats_url;
+		if (!options->nats_subject)
+			options->nats_subject = WATCH_NATS_DEFAULT_SUBJECT;
+	}
 	if (options->address_count == 0)
 		options->addresses[options->address_count++] = WATCH_DEFAULT_ADDRESS;
 	if (net_tls_options_problem(&options->tls))
@@ -967,6 +1004,22 @@ static int session_init(struct watch_session *session, const struct watch_option
 			return -1;
 	}
 	return session->tokener && session->board ? 0 : -1;
+}
+
+/* --nats: the one instance follows the alerts stream (up from the start); 0, or -1 (said). */
+static int session_follow_nats(struct watch_session *session)
+{
+	struct watch_instance *instance = &session->instances[0];
+
+	instance->nats = watch_nats_open(session->options->nats_url, session->options->nats_subject,
+					 session->options->connect_timeout_seconds, instance->why, sizeof(instance->why));
+	if (!instance->nats) {
+		fprintf(stderr, "cadmon-watch: %s\n", instance->why);
+		return -1;
+	}
+	instance->fd = watch_nats_fd(instance->nats);
+	instance->link = WATCH_LINK_UP;
+	return 0;
 }
 
 static void session_free(struct watch_session *session)
@@ -1019,6 +1072,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	session.tls = tls;
+	if (options.nats_url && session_follow_nats(&session) != 0) {
+		session_free(&session);
+		return 1;
+	}
 	install_signals(session.screen_mode);
 	if (session.screen_mode)
 		watch_screen_open(&session.screen, STDOUT_FILENO);
