@@ -53,11 +53,21 @@ const void *window_payload_at(const struct window *window, uint32_t i)
 	return window->payloads + (size_t)ring_index(window, i) * window->payload_size;
 }
 
+/* Add (sign +1) or remove (-1) one entry's call and flags; the counts stay unsigned. */
 static void count_entry(struct window_counts *counts, unsigned flags, int sign)
 {
-	counts->calls += sign;
-	counts->premature += (flags & WINDOW_PREMATURE) ? sign : 0;
-	counts->called_back += (flags & WINDOW_CALLED_BACK) ? sign : 0;
+	uint32_t premature = (flags & WINDOW_PREMATURE) ? 1u : 0u;
+	uint32_t called_back = (flags & WINDOW_CALLED_BACK) ? 1u : 0u;
+
+	if (sign > 0) {
+		counts->calls++;
+		counts->premature += premature;
+		counts->called_back += called_back;
+	} else {
+		counts->calls--;
+		counts->premature -= premature;
+		counts->called_back -= called_back;
+	}
 }
 
 /* Is an entry that ended at end_ms inside span s at the window's clock? */
