@@ -89,6 +89,8 @@ struct nats {
 	char published_path[CONFIG_PATH_MAX + 32]; /* NATS_PUBLISHED_FILE; "" = not kept */
 	char publish_error[CONTROL_REASON_MAX + 1];
 	struct nats_stats stats;
+	uint64_t first_dropped; /* lowest seq dropped for a full queue (0: none): the published
+				 * mark stays below it, so the next start publishes it again */
 
 	/* loop thread only */
 	struct nats_ring awaiting_ack;
@@ -473,6 +475,8 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	full = nats->notices_count >= nats->settings.max_alert_queue;
 	if (full) {
 		nats->stats.alerts_dropped++;
+		if (notice.seq != 0 && (nats->first_dropped == 0 || notice.seq < nats->first_dropped))
+			nats->first_dropped = notice.seq;
 	} else {
 		nats->notices[(nats->notices_head + nats->notices_count) % nats->settings.max_alert_queue] = notice;
 		nats->notices_count++;
@@ -568,7 +572,8 @@ static uint64_t nats_read_published(const struct nats *nats, bool *found)
 }
 
 /* What NATS_PUBLISHED_FILE may say once acked was acknowledged (lock held): not past a notice
- * still queued before it, nor past one of the history not queued yet (republishing). */
+ * still queued before it, nor past one of the history not queued yet (republishing), nor past
+ * one dropped for a full queue (published again by the next start). */
 static uint64_t nats_published_mark_locked(const struct nats *nats, uint64_t acked)
 {
 	uint64_t mark = acked;
@@ -580,6 +585,8 @@ static uint64_t nats_published_mark_locked(const struct nats *nats, uint64_t ack
 	}
 	if (nats->republish_after < nats->republish_until && nats->republish_after < mark)
 		mark = nats->republish_after;
+	if (nats->first_dropped != 0 && mark >= nats->first_dropped)
+		mark = nats->first_dropped - 1;
 	return mark;
 }
 

@@ -648,22 +648,30 @@ static jsCtx *start_world(void)
 }
 
 /* A cadmond on the events stream's A1 subject whose rule fires on one premature call. */
-static void start_single(struct harness *h)
+/* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
+static void start_single_queue(struct harness *h, unsigned max_alert_queue)
 {
-	char yaml[2048];
+	char yaml[2048], queue[64] = "";
 
+	if (max_alert_queue)
+		snprintf(queue, sizeof queue, "  max_alert_queue: %u\n", max_alert_queue);
 	snprintf(yaml, sizeof yaml,
 		 "detector:\n"
 		 "  premature: {max_talk_seconds: 20}\n"
 		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, severity: info}]\n"
 		 "nats:\n  enabled: true\n  servers: %s\n  consumer: x\n  subjects: [cadmon.events.A1]\n"
-		 "  reconnect_wait_ms: 100\n",
-		 world.servers_yaml);
+		 "  reconnect_wait_ms: 100\n%s",
+		 world.servers_yaml, queue);
 	if (harness_start(h, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
 		char *log = harness_stderr(h);
 		fail_msg("cadmond did not start:\n%s", log ? log : "");
 	}
+}
+
+static void start_single(struct harness *h)
+{
+	start_single_queue(h, 0);
 }
 
 /* A notice delivered on cadmond's first start, before the alerts stream acknowledged any (the
@@ -708,6 +716,63 @@ static void test_notice_unpublished_at_first_kill(void **state)
 			    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
 			    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"callbacks\":"
 			    "[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}");
+	harness_stop(&x);
+}
+
+/* One premature call of operator on A1 at minute (08:MM), and the metric name reaching at least
+ * value afterwards. */
+static void premature_call_then(int feed, int operator, int minute, const char *name, int64_t value)
+{
+	char lines[512];
+
+	snprintf(lines, sizeof lines,
+		 "{\"type\":\"call_start\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:%02d:00Z\","
+		 "\"operator\":\"op-%d\",\"agency\":\"A1\"}\n"
+		 "{\"type\":\"call_end\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:%02d:05Z\","
+		 "\"released_by\":\"operator\"}\n",
+		 operator, minute, operator, operator, minute);
+	assert_int_equal(harness_send(feed, lines), 0);
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&x, name) < value && harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_true(metric(&x, name) >= value);
+}
+
+/* A notice dropped for a full nats.max_alert_queue (op-2's, while the stream is missing) is
+ * published by the next start, although a later notice (op-3's) was acknowledged before the
+ * kill: the published mark stays below the first notice dropped. */
+static void test_notice_dropped_for_full_queue_published_by_next_start(void **state)
+{
+	jsErrCode jerr = 0;
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	assert_int_equal(js_DeleteStream(js, "CADMON_ALERTS", NULL, &jerr), NATS_OK);
+	start_single_queue(&x, 1);
+	int feed = harness_connect_feed(&x);
+	assert_true(feed >= 0);
+	premature_call_then(feed, 1, 0, "cadmon_nats_alerts_failures_total", 1); /* queued, failing */
+	premature_call_then(feed, 2, 2, "cadmon_nats_alerts_dropped_total", 1);  /* the queue is full */
+	create_streams();
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&x, "cadmon_nats_alerts_published_total") < 1 && harness_now_ms() < until)
+		usleep(20 * 1000);
+	premature_call_then(feed, 3, 4, "cadmon_nats_alerts_published_total", 2);
+	close(feed);
+	assert_int_equal(harness_signal(&x, SIGKILL), 0);
+	while (harness_running(&x))
+		usleep(10 * 1000);
+
+	start_single(&x);
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	for (read_alert_stream(js, &world.stream); world.stream.count < 3 && harness_now_ms() < until;
+	     read_alert_stream(js, &world.stream))
+		usleep(100 * 1000);
+	assert_int_equal(world.stream.count, 3);
+	assert_non_null(strstr(world.stream.text[0], "\"operator\":\"op-1\""));
+	assert_non_null(strstr(world.stream.text[1], "\"operator\":\"op-3\""));
+	assert_non_null(strstr(world.stream.text[2], "\"operator\":\"op-2\""));
 	harness_stop(&x);
 }
 
@@ -778,6 +843,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown),
+		cmocka_unit_test_teardown(test_notice_dropped_for_full_queue_published_by_next_start, teardown),
 		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown),
 		cmocka_unit_test_teardown(test_cluster_kill_restart, teardown),
 	};
