@@ -74,6 +74,24 @@ void tracked_close_all(struct tracked_fds *tracked)
 		close(tracked->fd[--tracked->count]);
 }
 
+int daemon_fixture_setup(void **state)
+{
+	struct daemon_fixture *f = calloc(1, sizeof *f);
+
+	*state = f;
+	return f ? 0 : -1;
+}
+
+int daemon_fixture_teardown(void **state)
+{
+	struct daemon_fixture *f = *state;
+
+	tracked_close_all(&f->fds);
+	harness_cleanup(&f->harness);
+	free(f);
+	return 0;
+}
+
 uint16_t local_port(int fd)
 {
 	struct sockaddr_storage address;

@@ -51,6 +51,18 @@ void tracked_close(struct tracked_fds *tracked, int fd);
 /** Close every tracked fd. */
 void tracked_close_all(struct tracked_fds *tracked);
 
+/* The state of a test that runs one cadmond and opens sockets to it (cmocka's *state). */
+struct daemon_fixture {
+	struct harness harness;
+	struct tracked_fds fds; /* closed at teardown */
+};
+
+/** cmocka setup: a zeroed daemon_fixture in *state. */
+int daemon_fixture_setup(void **state);
+
+/** cmocka teardown: close the tracked sockets, stop and clean up cadmond, free the fixture. */
+int daemon_fixture_teardown(void **state);
+
 /** The local port of a connected IPv4 or IPv6 socket: how cadmond's log names a client. */
 uint16_t local_port(int fd);
 

@@ -28,14 +28,12 @@
 
 #define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
 
-
 /* One rule the scripted shift trips; rejections logged at most once a minute. */
 
 static const struct harness_options shift_options = {
 	.feed_yaml = "  max_line_bytes: 1024\n",
 	.extra_yaml = shift_detector_yaml,
 };
-
 
 /* A line of bad input, NUL bytes allowed. */
 struct junk {
@@ -67,31 +65,8 @@ static const char junk_reject_summary[] =
 	"10 rejected (line_too_long 1, invalid_json 3, invalid_utf8 1, not_an_object 1, "
 	"missing_field 1, wrong_type 1, unknown_type 1, bad_timestamp 1)";
 
-struct fixture {
-	struct harness harness;
-	struct tracked_fds fds; /* closed at teardown */
-};
-
-static int fixture_setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	*state = f;
-	return f ? 0 : -1;
-}
-
-static int fixture_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	tracked_close_all(&f->fds);
-	harness_cleanup(&f->harness);
-	free(f);
-	return 0;
-}
-
 /* A subscriber that has been greeted, so it is registered for the next alert. */
-static int connect_subscriber(struct fixture *f)
+static int connect_subscriber(struct daemon_fixture *f)
 {
 	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
@@ -127,7 +102,7 @@ static size_t send_shift(int fd, bool with_junk)
 
 static void test_check_good_config(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	struct harness_result result;
 	const char *args[] = { "-n", "-c", f->harness.config_path, NULL };
 
@@ -142,7 +117,7 @@ static void test_check_good_config(void **state)
 /* -d prints the effective configuration, each key with where it came from, and exits. */
 static void test_dump_config_names_origins(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	const char *args[] = { "-d", "-c", path, NULL };
 	const char *bad_args[] = { "-d", "-c", path, NULL };
@@ -171,7 +146,7 @@ static void test_dump_config_names_origins(void **state)
 
 static void test_check_bad_config_prints_every_error(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	const char *args[] = { "-n", "-c", path, NULL };
 	struct harness_result result;
@@ -197,7 +172,7 @@ static void test_check_bad_config_prints_every_error(void **state)
 /* Past CONFIG_MAX_ERRORS messages, -n says how many more there were. */
 static void test_check_counts_errors_beyond_the_kept_ones(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	const char *args[] = { "-n", "-c", path, NULL };
 	char text[40 * 16], expected[40 * (PATH_MAX + 32)];
@@ -227,7 +202,7 @@ static void test_check_counts_errors_beyond_the_kept_ones(void **state)
 /* -n loads feed.mapping's time zone as a start would: a zone without a tzfile is an error. */
 static void test_check_feed_mapping_zone(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	const char *args[] = { "-n", "-c", path, NULL };
 	struct harness_result result;
@@ -253,7 +228,7 @@ static void test_check_feed_mapping_zone(void **state)
 
 static void test_bad_config_at_start_exits_1(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	const char *args[] = { "-c", path, NULL };
 	struct harness_result result;
@@ -348,7 +323,7 @@ static void test_usage_errors_exit_2(void **state)
 
 static void test_bind_failure_exits_3(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *args[] = { "-c", f->harness.config_path, NULL };
 	int busy = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM, 0));
 	struct sockaddr_in address = { .sin_family = AF_INET };
@@ -374,7 +349,7 @@ static void test_bind_failure_exits_3(void **state)
 
 static void test_shift_alerts_subscriber(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int subscriber, feed;
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
@@ -410,7 +385,7 @@ static void expect_metric_line(const struct harness *h, const char *sample)
  * bad row counted and logged under the mapping's reasons. */
 static void test_feed_mapping_streams_cdr_rows(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	char *mappings = harness_read_file(CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml");
 	char *rows = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.csv");
 	char *alerts = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts");
@@ -451,7 +426,7 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int subscriber, feed;
 	uint16_t feed_port;
 	size_t bytes;
@@ -486,7 +461,7 @@ static void test_malformed_lines_leave_alert_unchanged(void **state)
 
 static void test_every_subscriber_gets_the_alert(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int first, second, feed;
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
@@ -508,7 +483,7 @@ static void test_every_subscriber_gets_the_alert(void **state)
  * and the socket the loop serves first, part of it is read by the shutdown path. */
 static void test_sigterm_drains_and_exits_0(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int subscriber, feed;
 
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
@@ -533,7 +508,7 @@ static void test_sigterm_drains_and_exits_0(void **state)
 
 static void test_feed_beyond_max_connections_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  max_connections: 1\n",
 		.extra_yaml = shift_detector_yaml,
@@ -555,7 +530,7 @@ static void test_feed_beyond_max_connections_is_refused(void **state)
 }
 
 /* A subscriber socket whose receive buffer is small, so the daemon's queue fills soon. */
-static int connect_stalled_subscriber(struct fixture *f)
+static int connect_stalled_subscriber(struct daemon_fixture *f)
 {
 	const int small = 4096;
 	int fd = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM, 0));
@@ -627,7 +602,7 @@ static void expect_flood_alert(int subscriber, unsigned n)
  * receives every alert, in order. */
 static void test_stalled_subscriber_does_not_stop_others(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.alerts_yaml = "  max_queue_bytes: 65536\n",
 		.extra_yaml = "tracker:\n"
@@ -662,7 +637,7 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
  * at most; the exit status is still 0. */
 static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	/* Room for the 2000 alerts and the board of their 2000 open alerts (1.5 MB in all), should
 	 * any of them reach the subscriber live: it is never dropped as too slow, so it still has
 	 * them unsent at the SIGTERM. */
@@ -706,7 +681,7 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
  * file (5 calls) would not fire on the shift; the running one (4 calls) does. */
 static void test_reload_with_errors_keeps_running_config(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const char *path = f->harness.config_path;
 	int subscriber, feed;
 
@@ -737,7 +712,7 @@ static void test_reload_with_errors_keeps_running_config(void **state)
 
 static void test_reload_applies_subscriber_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options one_subscriber = {
 		.alerts_yaml = "  max_subscribers: 1\n",
 		.extra_yaml = shift_detector_yaml,
@@ -763,42 +738,42 @@ static void test_reload_applies_subscriber_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_check_good_config, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_dump_config_names_origins, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_good_config, daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_dump_config_names_origins, daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_config_prints_every_error,
-						fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_counts_errors_beyond_the_kept_ones,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_config_at_start_exits_1, fixture_setup,
-						fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config_at_start_exits_1, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test(test_check_missing_file),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_help_documents_exit_codes),
 		cmocka_unit_test(test_usage_errors_exit_2),
-		cmocka_unit_test_setup_teardown(test_bind_failure_exits_3, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_failure_exits_3, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0, fixture_setup,
-						fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_beyond_max_connections_is_refused,
-						fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_subscriber_does_not_stop_others,
-						fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,
-						fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_errors_keeps_running_config,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_applies_subscriber_limit, fixture_setup,
-						fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_subscriber_limit, daemon_fixture_setup,
+						daemon_fixture_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -49,31 +49,8 @@ static void make_guard_detector_yaml(void)
 		 (int)(at - shift_detector_yaml), shift_detector_yaml, at + strlen(minute));
 }
 
-struct fixture {
-	struct harness harness;
-	struct tracked_fds fds; /* closed at teardown */
-};
-
-static int fixture_setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	*state = f;
-	return f ? 0 : -1;
-}
-
-static int fixture_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	tracked_close_all(&f->fds);
-	harness_cleanup(&f->harness);
-	free(f);
-	return 0;
-}
-
 /* A connection from source_ip (a loopback address) to 127.0.0.1:port, tracked. */
-static int connect_from(struct fixture *f, const char *source_ip, uint16_t port)
+static int connect_from(struct daemon_fixture *f, const char *source_ip, uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in local = { .sin_family = AF_INET };
@@ -176,7 +153,7 @@ static void read_line(int fd, char line[LINE_MAX_BYTES])
 
 /* A console from 127.0.0.1 that asked for the history at once: taken as a console, past the
  * empty board. */
-static int connect_console(struct fixture *f)
+static int connect_console(struct daemon_fixture *f)
 {
 	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
@@ -221,7 +198,7 @@ static void send_shift(int fd)
  * counted. (Before: the CAD was refused, 0 events got in.) */
 static void test_idle_feeds_cannot_take_the_cads_slot(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  max_connections: 4\n  max_pending_connections: 6\n  handshake_timeout_seconds: 1\n",
 		.extra_yaml = guard_detector_yaml,
@@ -262,7 +239,7 @@ static void test_idle_feeds_cannot_take_the_cads_slot(void **state)
  * alerts.max_connections_per_address; a real console still gets the hello and the alert. */
 static void test_idle_consoles_cannot_take_the_consoles_slots(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.alerts_yaml = "  max_subscribers: 4\n  max_connections_per_address: 2\n",
 		.extra_yaml = shift_detector_yaml,
@@ -299,7 +276,7 @@ static void test_idle_consoles_cannot_take_the_consoles_slots(void **state)
  * apart stays, and every one of its events gets in. */
 static void test_slow_senders_are_closed_after_line_timeout(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  idle_timeout_seconds: 3\n  line_timeout_seconds: 2\n",
 		.extra_yaml = guard_detector_yaml,
@@ -360,7 +337,7 @@ static void test_slow_senders_are_closed_after_line_timeout(void **state)
  * its last complete line; one sending an empty line (a heartbeat) every 300 ms stays. */
 static void test_bytes_without_a_line_do_not_keep_a_feed(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  idle_timeout_seconds: 1\n  line_timeout_seconds: 60\n",
 		.extra_yaml = guard_detector_yaml,
@@ -395,7 +372,7 @@ static void test_bytes_without_a_line_do_not_keep_a_feed(void **state)
  * logged, counted) and that line is not read. */
 static void test_first_line_when_every_slot_is_taken(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  max_connections: 1\n",
 		.extra_yaml = shift_detector_yaml,
@@ -425,7 +402,7 @@ static void test_first_line_when_every_slot_is_taken(void **state)
  * logged with the peer and counted; another host still gets in. */
 static void test_feed_per_address_cap(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  max_connections_per_address: 2\n",
 		.extra_yaml = shift_detector_yaml,
@@ -463,7 +440,7 @@ static void test_feed_per_address_cap(void **state)
  * counted; once one closes, a request is answered again. */
 static void test_http_connection_caps(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.http_yaml = "  max_connections: 3\n  max_connections_per_address: 2\n",
 		.extra_yaml = guard_detector_yaml,
@@ -502,7 +479,7 @@ static void test_http_connection_caps(void **state)
  * open (streams take their close callback through http.c), forgotten when it closes. */
 static void test_http_streams_are_counted(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = { .extra_yaml = guard_detector_yaml };
 	char line[LINE_MAX_BYTES];
 	int stream;
@@ -527,7 +504,7 @@ static void test_http_streams_are_counted(void **state)
  * refused for log.rate_limit_seconds (2 s). */
 static void test_pending_full_raises_a_limit_alert(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.alerts_yaml = "  max_pending_connections: 2\n",
 		.extra_yaml = guard_detector_yaml,
@@ -570,7 +547,7 @@ static void test_pending_full_raises_a_limit_alert(void **state)
  * line timeout to a connection open already (its incomplete line closes it). */
 static void test_reload_applies_slot_limits(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options before = { .extra_yaml = shift_detector_yaml };
 	const struct harness_options after = {
 		.feed_yaml = "  max_connections_per_address: 1\n  line_timeout_seconds: 1\n",
@@ -605,22 +582,22 @@ static void test_reload_applies_slot_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_idle_feeds_cannot_take_the_cads_slot, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_idle_consoles_cannot_take_the_consoles_slots, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_slow_senders_are_closed_after_line_timeout, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bytes_without_a_line_do_not_keep_a_feed, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_first_line_when_every_slot_is_taken, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_http_connection_caps, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_http_streams_are_counted, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_pending_full_raises_a_limit_alert, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_feeds_cannot_take_the_cads_slot, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_consoles_cannot_take_the_consoles_slots, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_senders_are_closed_after_line_timeout, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_without_a_line_do_not_keep_a_feed, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_first_line_when_every_slot_is_taken, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_http_connection_caps, daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_http_streams_are_counted, daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_pending_full_raises_a_limit_alert, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits, daemon_fixture_setup, daemon_fixture_teardown),
 	};
 
 	make_guard_detector_yaml();
