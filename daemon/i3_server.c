@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -22,6 +21,7 @@
 
 #include "engine.h"
 #include "event.h"
+#include "hostclock.h"
 #include "log.h"
 
 static const char *const i3_result_names[I3_RESULT_COUNT] = {
@@ -324,15 +324,6 @@ static void i3_refuse(struct i3_server *server, struct evhttp_request *request, 
 	i3_answer(request, result, why);
 }
 
-/* The host clock, ms since the epoch: when the log event arrived (journaled with its lines). */
-static int64_t i3_now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* One line of a log event: journaled, then the engine, as a feed line of source elementId. */
 static void i3_process_line(const char *line, size_t len, void *ctx)
 {
@@ -342,7 +333,7 @@ static void i3_process_line(const char *line, size_t len, void *ctx)
 					      .named = true,
 					      .epoch = "",
 					      .first_of_connection = true,
-					      .received_ms = i3_now_ms() };
+					      .received_ms = hostclock_wall_ms() };
 	struct engine_verdict verdict;
 	uint64_t index = 0;
 

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <nats/nats.h>
 
+#include "hostclock.h"
 #include "log.h"
 #include "nats_subject.h"
 #include "statedir.h"
@@ -165,7 +166,6 @@ static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered)
 {
 	jsMsgMetaData *meta = NULL;
 	int64_t stored_ms;
-	struct timespec now;
 
 	*redelivered = false;
 	if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
@@ -174,8 +174,7 @@ static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered)
 		jsMsgMetaData_Destroy(meta);
 		return stored_ms;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return hostclock_wall_ms();
 }
 
 /* One message: its line journaled, then the engine, exactly as a TCP feed line. Returns the
