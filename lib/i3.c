@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "json_scan.h"
 #include "hash.h"
 #include "json_out.h"
 #include "timestamp.h"
@@ -121,6 +122,10 @@ static struct json_object *parse_strict(const char *text, size_t len)
 
 	if (!tokener)
 		return NULL;
+	if (!json_scan_utf8_valid(text, len)) { /* json-c lets overlong forms through; feed lines do not */
+		json_tokener_free(tokener);
+		return NULL;
+	}
 	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	object = len <= INT32_MAX ? json_tokener_parse_ex(tokener, text, (int)len) : NULL;
 	if (object && (size_t)json_tokener_get_parse_end(tokener) != len) {

@@ -188,6 +188,20 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+bool json_scan_utf8_valid(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+
+	while (p < end) {
+		size_t n = *p < 0x80 ? 1 : utf8_sequence(p, end);
+
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 /* A string; the opening quote is next. Decoded into the sink. */
 static bool scan_string(struct scan *scan, struct sink *sink)
 {

@@ -56,4 +56,8 @@ enum json_scan_result {
 enum json_scan_result json_scan_object(const char *line, size_t len, struct json_field *fields,
 				       size_t field_count, const char **message, size_t *offset);
 
+/** True when text[0..len) is valid UTF-8 by the rules feed lines are read with (no overlong
+ * forms, no surrogates, nothing past U+10FFFF): a stricter check than json-c's. */
+bool json_scan_utf8_valid(const char *text, size_t len);
+
 #endif

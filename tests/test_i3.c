@@ -354,6 +354,12 @@ static void test_bad_log_events(void **state)
 	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
 	expect_bad(&calls, "{\"logEventType\":", I3_BAD_JSON, "the payload is not a JSON object");
 	expect_bad(&calls, "[]", I3_BAD_JSON, "the payload is not a JSON object");
+	/* an overlong UTF-8 form (C0 A0 for a space), which json-c lets through and a feed line may not
+	 * hold (found by fuzz_i3: a transfer target made a line the parser refused) */
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:04Z\","
+		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"target\":\"sip:fire\xc0\xa0x\"}",
+		   I3_BAD_JSON, "the payload is not a JSON object");
 	expect_bad(&calls, "{}", I3_BAD_EVENT, "\"logEventType\" is missing");
 	expect_bad(&calls, "{\"logEventType\":1}", I3_BAD_EVENT, "\"logEventType\" must be a string");
 	expect_bad(&calls, "{\"logEventType\":\"CallHoldLogEvent\"}", I3_UNSUPPORTED_EVENT,
