@@ -763,24 +763,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	changes = reload_log_changes(&cadmond->config, next);
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
-	bool receivers_changed = reload_receivers_changed(&cadmond->config, next);
-	struct config_receiver running_receivers[CONFIG_MAX_RECEIVERS];
-	size_t running_receiver_count = cadmond->config.receiver_count;
-	memcpy(running_receivers, cadmond->config.receivers, sizeof(running_receivers));
-	const struct config_nats running_nats = cadmond->config.nats;
 	cadmond->config = *next;
-	if (receivers_changed) {
-		/* receivers are set up at start: the running ones stay until a restart */
-		memcpy(cadmond->config.receivers, running_receivers, sizeof(running_receivers));
-		cadmond->config.receiver_count = running_receiver_count;
-		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
-				     "receivers are kept");
-	}
-	if (reload_nats_changed(&running_nats, &next->nats)) {
-		cadmond->config.nats = running_nats; /* connected at start: kept until a restart */
-		log_msg(LOG_WARNING, "reload: nats: changes take effect at the next restart; the running connection, "
-				     "consumers and streams are kept");
-	}
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
@@ -819,9 +802,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
 
 	if (loaded == 0)
-		reload_keep_tls_listeners(&cadmond->config, &next);
-	if (loaded == 0)
-		reload_keep_i3(&cadmond->config, &next);
+		reload_keep_restart_keys(&cadmond->config, &next); /* next has the running ones */
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",

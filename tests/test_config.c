@@ -1768,14 +1768,20 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 
 struct doc_check {
 	const char *text;    /* config/cadmon.yaml */
+	size_t keys;         /* keys of the sections, sections included */
 	size_t documented;   /* keys with a .doc */
 };
 
-static void check_key_doc(void *ctx, const char *path, const char *doc)
+static void check_key_doc(void *ctx, const struct config_key_info *key)
 {
 	struct doc_check *check = ctx;
 	char comment[CONFIG_ERROR_MAX];
 	bool has_comment = false;
+	const char *path = key->path, *doc = key->doc;
+
+	if (key->in_list_entry)
+		return;
+	check->keys++;
 
 	if (!yaml_key_comment(check->text, path, comment, sizeof comment, &has_comment))
 		fail_msg("%s: not in config/cadmon.yaml", path);
@@ -1801,13 +1807,172 @@ static void test_key_docs_match_shipped_file(void **state)
 	(void)state;
 	if (!text)
 		fail_msg("cannot read %s", path);
-	assert_int_equal(config_keys(check_key_doc, &check), 135);
+	config_keys(check_key_doc, &check);
+	assert_int_equal(check.keys, 135);
 	assert_int_equal(check.documented, 126);
 	free(text);
 #else
 	(void)state;
 	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check config/cadmon.yaml");
 #endif
+}
+
+struct changes {
+	char text[2048];
+};
+
+static void collect_change(void *ctx, const char *path, const char *before, const char *after)
+{
+	struct changes *changes = ctx;
+	size_t used = strlen(changes->text);
+
+	snprintf(changes->text + used, sizeof changes->text - used, "%s: %s -> %s\n", path,
+		 before ? before : "(none)", after ? after : "(none)");
+}
+
+/* Every key but a section declares its unit and whether a reload applies it (LIVE(unit) or
+ * RESTART(unit) in its table entry); the keys a reload keeps are exactly these. */
+struct unit_check {
+	char restart[2048]; /* the RESTART keys outside list entries, one a line */
+	size_t keys, entry_keys;
+};
+
+static void check_key_unit(void *ctx, const struct config_key_info *key)
+{
+	struct unit_check *check = ctx;
+	size_t used = strlen(check->restart);
+
+	if (key->section) {
+		assert_null(key->unit);
+		assert_null(key->reload);
+		return;
+	}
+	if (strcmp(key->unit, "undeclared") == 0 || strcmp(key->reload, "undeclared") == 0)
+		fail_msg("%s: no LIVE(unit) or RESTART(unit) in its table entry", key->path);
+	check->keys++;
+	check->entry_keys += key->in_list_entry;
+	if (strcmp(key->reload, "restart") == 0 && !key->in_list_entry)
+		snprintf(check->restart + used, sizeof check->restart - used, "%s\n", key->path);
+}
+
+static void find_key_info(void *ctx, const struct config_key_info *key)
+{
+	char *want = ctx; /* "path" in, "path unit reload" out */
+
+	if (strchr(want, ' ') || strcmp(key->path, want) != 0)
+		return;
+	snprintf(want + strlen(want), 128 - strlen(want), " %s %s", key->unit ? key->unit : "-",
+		 key->reload ? key->reload : "-");
+}
+
+static const char *key_unit_reload(const char *path)
+{
+	static char found[128];
+
+	snprintf(found, sizeof found, "%s", path);
+	config_keys(find_key_info, found);
+	return found;
+}
+
+static void test_key_units_and_reload(void **state)
+{
+	struct unit_check check = { .restart = "" };
+
+	(void)state;
+	config_keys(check_key_unit, &check);
+	assert_int_equal(check.keys, 179);
+	assert_int_equal(check.entry_keys, 59);
+	assert_string_equal(check.restart, "feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
+					   "i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
+					   "i3.max_calls\ni3.max_pending_requests\ni3.bye_outgoing_released_by\n"
+					   "i3.bye_incoming_released_by\nnats.enabled\nnats.servers\nnats.credentials\n"
+					   "nats.token_file\nnats.tls_ca\nnats.tls_certificate\nnats.tls_key\n"
+					   "nats.events_stream\nnats.events_subject_prefix\nnats.subjects\nnats.consumer\n"
+					   "nats.fetch_batch\nnats.max_in_flight\nnats.ack_wait_seconds\n"
+					   "nats.publish_alerts\nnats.alerts_stream\nnats.alerts_subject_prefix\n"
+					   "nats.max_alert_queue\nnats.connect_timeout_ms\nnats.reconnect_wait_ms\n"
+					   "nats.max_reconnect_attempts\n");
+	assert_string_equal(key_unit_reload("feed.max_line_bytes"), "feed.max_line_bytes bytes live");
+	assert_string_equal(key_unit_reload("feed.listen"), "feed.listen address live");
+	assert_string_equal(key_unit_reload("feed.tls"), "feed.tls boolean restart");
+	assert_string_equal(key_unit_reload("feed"), "feed - -");
+	assert_string_equal(key_unit_reload("journal.fsync_interval_ms"), "journal.fsync_interval_ms milliseconds live");
+	assert_string_equal(key_unit_reload("journal.state_directory"), "journal.state_directory path restart");
+	assert_string_equal(key_unit_reload("detector.premature.max_talk_seconds"),
+			    "detector.premature.max_talk_seconds seconds live");
+	assert_string_equal(key_unit_reload("detector.baseline.prior_ratio"), "detector.baseline.prior_ratio ratio live");
+	assert_string_equal(key_unit_reload("detector.rules[].false_alarm_hours"),
+			    "detector.rules[].false_alarm_hours hours live");
+	assert_string_equal(key_unit_reload("detector.rules[].severity"), "detector.rules[].severity choice live");
+	assert_string_equal(key_unit_reload("receivers[].timeout_ms"), "receivers[].timeout_ms milliseconds restart");
+	assert_string_equal(key_unit_reload("tracker.max_open_calls"), "tracker.max_open_calls count live");
+	assert_string_equal(key_unit_reload("nats.servers"), "nats.servers list restart");
+}
+
+/* What a reload cannot apply is put back, each difference named; config_diff then names only
+ * what the reload applies. */
+static void collect_kept(void *ctx, const char *path, const char *before, const char *after)
+{
+	collect_change(ctx, path, before, after);
+}
+
+static void collect_whole_kept(void *ctx, const char *name, bool is_list)
+{
+	struct changes *changes = ctx;
+	size_t used = strlen(changes->text);
+
+	snprintf(changes->text + used, sizeof changes->text - used, "%s: all kept (%s)\n", name,
+		 is_list ? "list" : "section");
+}
+
+static void test_reload_keeps_restart_keys(void **state)
+{
+	static const char receiver[] = "receivers:\n  - {name: pager, type: webhook, url: \"http://127.0.0.1:9\", "
+				       "timeout_ms: %s}\n";
+	char running_text[512], next_text[1024];
+	struct changes changes = { .text = "" };
+	const struct config_restart_report report = { .kept = collect_kept, .whole_kept = collect_whole_kept,
+						      .ctx = &changes };
+
+	(void)state;
+	snprintf(running_text, sizeof running_text, receiver, "2000");
+	snprintf(next_text, sizeof next_text,
+		 "feed:\n  tls: true\n  require_client_certificate: false\n  source_binding: none\n"
+		 "  max_line_bytes: 1024\n"
+		 "tls:\n  certificate: /etc/c.pem\n  key: /etc/k.pem\n"
+		 "journal:\n  state_directory: /srv/cadmon\n  fsync: none\n"
+		 "i3:\n  max_calls: 20\n"
+		 "nats:\n  fetch_batch: 8\n  servers: [\"nats://10.0.0.1:4222\"]\n%s", "");
+	snprintf(next_text + strlen(next_text), sizeof next_text - strlen(next_text), receiver, "3000");
+	struct config running = parse_ok(running_text);
+	struct config next = parse_ok(next_text);
+
+	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 6);
+	assert_string_equal(changes.text, "feed.tls: false -> true\n"
+					  "journal.state_directory: /var/lib/cadmon -> /srv/cadmon\n"
+					  "receivers.pager.timeout_ms: 2000 -> 3000\n"
+					  "receivers: all kept (list)\n"
+					  "i3.max_calls: 10000 -> 20\n"
+					  "i3: all kept (section)\n"
+					  "nats.servers: [nats://127.0.0.1:4222] -> [nats://10.0.0.1:4222]\n"
+					  "nats.fetch_batch: 256 -> 8\n"
+					  "nats: all kept (section)\n");
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 6);
+	assert_string_equal(changes.text, "feed.max_line_bytes: 65536 -> 1024\n"
+					  "feed.require_client_certificate: true -> false\n"
+					  "feed.source_binding: certificate -> none\n"
+					  "tls.certificate:  -> /etc/c.pem\n"
+					  "tls.key:  -> /etc/k.pem\n"
+					  "journal.fsync: batch -> none\n");
+	assert_false(next.feed.tls);
+	assert_string_equal(next.journal.state_directory, "/var/lib/cadmon");
+	assert_int_equal(next.receivers[0].timeout_ms, 2000);
+	assert_int_equal(next.nats.server_count, 1);
+	assert_string_equal(next.nats.servers[0], "nats://127.0.0.1:4222");
+	changes.text[0] = '\0';
+	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 0);
+	assert_string_equal(changes.text, "");
 }
 
 /* ---- config_dump --------------------------------------------------------------------- */
@@ -1919,19 +2084,6 @@ static void test_shipped_file_sets_every_key(void **state)
 		if (strstr(line, "# default"))
 			fail_msg("config/cadmon.yaml does not document %s", line);
 	free(dumped);
-}
-
-struct changes {
-	char text[1024];
-};
-
-static void collect_change(void *ctx, const char *path, const char *before, const char *after)
-{
-	struct changes *changes = ctx;
-	size_t used = strlen(changes->text);
-
-	snprintf(changes->text + used, sizeof changes->text - used, "%s: %s -> %s\n", path,
-		 before ? before : "(none)", after ? after : "(none)");
 }
 
 /* config_diff walks the schema: every changed key by its full path, rules matched by name. */
@@ -2118,6 +2270,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
+		cmocka_unit_test(test_key_units_and_reload),
+		cmocka_unit_test(test_reload_keeps_restart_keys),
 		cmocka_unit_test(test_empty_documents),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_keys_not_given_keep_defaults),
