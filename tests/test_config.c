@@ -1717,12 +1717,12 @@ static void test_defaults_dump_fixture(void **state)
  * at the key's indentation with no blank line between ("# " removed). False when the file has
  * no such key; *has_comment false when the key has no comment of its own.
  */
-static bool yaml_key_comment(const char *text, const char *want, char *comment, size_t size,
-			     bool *has_comment)
+static bool yaml_key_comment_block(const char *text, const char *want, char *comment, size_t size,
+				   bool *has_comment, const char **block_start, const char **key_line)
 {
 	char names[8][64], path[CONFIG_ERROR_MAX];
 	size_t indents[8], depth = 0, block_indent = 0, block_len = 0;
-	const char *block = NULL;
+	const char *block = NULL, *block_line = NULL;
 
 	for (const char *line = text; *line;) {
 		const char *end = strchr(line, '\n');
@@ -1732,6 +1732,7 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 			indent++;
 		if (indent < len && line[indent] == '#') {
 			if (!block || block_indent != indent) {
+				block_line = line;
 				block = line + indent + 1 + (indent + 1 < len && line[indent + 1] == ' ');
 				block_len = (size_t)(line + len - block);
 				block_indent = indent;
@@ -1754,6 +1755,8 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 						 names[i]);
 				if (strcmp(path, want) == 0) {
 					*has_comment = block && block_indent == indent;
+					*block_start = *has_comment ? block_line : line;
+					*key_line = line;
 					snprintf(comment, size, "%.*s", *has_comment ? (int)block_len : 0,
 						 *has_comment ? block : "");
 					return true;
@@ -1764,6 +1767,14 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 		line = end ? end + 1 : line + len;
 	}
 	return false;
+}
+
+static bool yaml_key_comment(const char *text, const char *want, char *comment, size_t size,
+			     bool *has_comment)
+{
+	const char *block_start, *key_line;
+
+	return yaml_key_comment_block(text, want, comment, size, has_comment, &block_start, &key_line);
 }
 
 struct doc_check {
@@ -1880,8 +1891,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 179);
-	assert_int_equal(check.entry_keys, 59);
+	assert_int_equal(check.keys, 180);
+	assert_int_equal(check.entry_keys, 60);
 	assert_string_equal(check.restart, "feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
 					   "i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
 					   "i3.max_calls\ni3.max_pending_requests\ni3.bye_outgoing_released_by\n"
@@ -1973,6 +1984,125 @@ static void test_reload_keeps_restart_keys(void **state)
 	changes.text[0] = '\0';
 	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 0);
 	assert_string_equal(changes.text, "");
+}
+
+/*
+ * A list of mappings documents its entries' keys as rows of the comment above it, e.g.
+ * "#   timeout_ms           per request (100 to 600000, default 5000)": the first line of a
+ * row is the entry key's .doc, and every row names a key of the entries.
+ */
+struct entry_docs {
+	const char *text; /* config/cadmon.yaml */
+	size_t documented, lists;
+};
+
+/* The row of name in the comment block [block, end): its text in row; false when none. */
+static bool entry_row(const char *block, const char *end, const char *name, char *row, size_t size)
+{
+	for (const char *line = block; line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line), at = 0, name_len = 0;
+
+		while (at < len && line[at] == ' ')
+			at++;
+		if (len - at > 4 && memcmp(line + at, "#   ", 4) == 0 && islower((unsigned char)line[at + 4])) {
+			at += 4;
+			while (at + name_len < len && (islower((unsigned char)line[at + name_len]) ||
+						       isdigit((unsigned char)line[at + name_len]) ||
+						       line[at + name_len] == '_'))
+				name_len++;
+			size_t text = at + name_len;
+			while (text < len && line[text] == ' ')
+				text++;
+			if (text > at + name_len && text < len && (!name || (strlen(name) == name_len &&
+									     memcmp(line + at, name, name_len) == 0))) {
+				snprintf(row, size, "%.*s", (int)(name ? len - text : name_len),
+					 name ? line + text : line + at);
+				return true;
+			}
+		}
+		line = eol ? eol + 1 : end;
+	}
+	return false;
+}
+
+/* The comment block above list (a path of the file) and its end. */
+static void list_block(const char *text, const char *list, const char **block, const char **end)
+{
+	char comment[CONFIG_ERROR_MAX];
+	bool has_comment = false;
+
+	if (!yaml_key_comment_block(text, list, comment, sizeof comment, &has_comment, block, end) || !has_comment)
+		fail_msg("%s: no comment above it in config/cadmon.yaml", list);
+}
+
+static void check_entry_doc(void *ctx, const struct config_key_info *key)
+{
+	struct entry_docs *check = ctx;
+	const char *mark = strstr(key->path, "[]."), *block, *end;
+	char list[CONFIG_ERROR_MAX], row[CONFIG_ERROR_MAX];
+
+	if (!key->in_list_entry || !mark)
+		return;
+	snprintf(list, sizeof list, "%.*s", (int)(mark - key->path), key->path);
+	if (strchr(list, '[') || strchr(mark + 3, '.')) { /* a key of a section in an entry: no row */
+		if (key->doc)
+			fail_msg("%s: .doc \"%s\" but no row of its own in config/cadmon.yaml", key->path, key->doc);
+		return;
+	}
+	list_block(check->text, list, &block, &end);
+	if (!entry_row(block, end, mark + 3, row, sizeof row))
+		fail_msg("%s: no row \"#   %s  ...\" above %s in config/cadmon.yaml", key->path, mark + 3, list);
+	if (!key->doc)
+		fail_msg("%s: no .doc; config/cadmon.yaml says \"%s\"", key->path, row);
+	assert_string_equal(key->doc, row);
+	check->documented++;
+}
+
+/* Each row above a list names one of its entries' keys. */
+struct row_owner {
+	const char *path;
+	bool found;
+};
+
+static void find_path(void *ctx, const struct config_key_info *key)
+{
+	struct row_owner *owner = ctx;
+
+	owner->found = owner->found || strcmp(key->path, owner->path) == 0;
+}
+
+static void check_rows_are_keys(const char *text, const char *list)
+{
+	const char *block, *end;
+	char name[64], path[CONFIG_ERROR_MAX];
+
+	list_block(text, list, &block, &end);
+	while (entry_row(block, end, NULL, name, sizeof name)) {
+		snprintf(path, sizeof path, "%s[].%s", list, name);
+		struct row_owner owner = { .path = path };
+		config_keys(find_path, &owner);
+		if (!owner.found)
+			fail_msg("config/cadmon.yaml documents %s, which is no key", path);
+		block = strstr(block, name) + strlen(name); /* the next row */
+	}
+}
+
+static void test_list_entry_docs_match_shipped_file(void **state)
+{
+	static const char *const lists[] = { "detector.rules", "receivers", "auth.tokens", "sources", "mappings",
+					     "i3.public_keys" };
+	size_t len = 0;
+	char *text = read_whole_file(CADMON_SOURCE_DIR "/config/cadmon.yaml", &len);
+	struct entry_docs check = { .text = text };
+
+	(void)state;
+	assert_non_null(text);
+	config_keys(check_entry_doc, &check);
+	assert_int_equal(check.documented, 52);
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		check_rows_are_keys(text, lists[i]);
+	free(text);
 }
 
 /* ---- config_dump --------------------------------------------------------------------- */
@@ -2271,6 +2401,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_key_units_and_reload),
+		cmocka_unit_test(test_list_entry_docs_match_shipped_file),
 		cmocka_unit_test(test_reload_keeps_restart_keys),
 		cmocka_unit_test(test_empty_documents),
 		cmocka_unit_test(test_full_file),
