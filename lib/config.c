@@ -165,54 +165,14 @@ enum { FIELD_CALL_ID, FIELD_AGENCY, FIELD_OPERATOR, FIELD_POSITION, FIELD_ANI, F
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
-/* The rules shipped in config/cadmon.yaml, tuned with bench/detection (bench/README.md). */
-/* The rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the window
- * rules tuned before it are kept in legacy_rules, documented there as an alternative. */
-static const struct config_rule default_rules[] = {
-	{
-		.name = "sequential",
-		.type = CONFIG_RULE_SEQUENTIAL,
-		.window_seconds = 28800,
-		.min_calls = 1,
-		.min_premature = 1,
-		.called_back_weight = 4.0,
-		.max_p_value = 1.0,
-		.min_center_ratio = 0.05,
-		.odds_ratio = 4.0,
-		.threshold = 5.0,
-		.severity = "warning",
-		.false_alarm_calls = 10000,
-		.history_prior = 20.0,
-		.max_own_factor = 2.5,
-		.cut_share = 0.25,
-		.false_alarm_hours = 2000,
-		.rate_half_life_seconds = 3600,
-	},
-};
-
-static void listen_set_one(struct config_listen *listen, const char *address)
-{
-	snprintf(listen->address[0], sizeof listen->address[0], "%s", address);
-	listen->count = 1;
-}
-
 static void set_table_defaults(struct config *config);
 
-/* The defaults that are not one scalar: listen addresses, lists, the default rules. Every
- * scalar key's default is its table entry's fallback (set_table_defaults). */
+/* Every key's default is its table entry's fallback (set_table_defaults): the listen
+ * addresses, released_by, nats.servers and the default rule too. */
 void config_set_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
 	set_table_defaults(config);
-	listen_set_one(&config->feed.listen, "127.0.0.1:7400");
-	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
-	listen_set_one(&config->http.listen, "127.0.0.1:7402");
-	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
-	memcpy(config->detector.rules, default_rules, sizeof default_rules);
-	config->detector.rule_count = ARRAY_SIZE(default_rules);
-	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s",
-		 "nats://127.0.0.1:4222");
-	config->nats.server_count = 1;
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -2263,6 +2223,7 @@ static const struct key feed_keys[] = {
 	{ .name = "listen",
 	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(feed.listen),
+	  .fallback = "127.0.0.1:7400",
 	  .doc = "Addresses to accept feed connections on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
 		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536", LIVE(BYTES),
@@ -2329,6 +2290,7 @@ static const struct key alerts_keys[] = {
 	{ .name = "listen",
 	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(alerts.listen),
+	  .fallback = "127.0.0.1:7401",
 	  .doc = "Addresses to accept subscribers on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
 		"max_subscribers", alerts.max_subscribers, 1, 65535, "64", LIVE(COUNT),
@@ -2364,6 +2326,7 @@ static const struct key http_keys[] = {
 	{ .name = "listen",
 	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(http.listen),
+	  .fallback = "127.0.0.1:7402",
 	  .doc = "Addresses to serve HTTP on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
 		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192", LIVE(BYTES),
@@ -2489,6 +2452,7 @@ static const struct key premature_keys[] = {
 	{ .name = "released_by",
 	  .parse = parse_released_by, LIVE(LIST),
 	  FIELD(detector.released_by_mask),
+	  .fallback = "[operator]",
 	  .doc = " - it was released by one of these parties: a list of operator, caller, system," },
 	{ .name = NULL },
 };
@@ -2574,6 +2538,10 @@ static const struct key detector_keys[] = {
 	  .doc = "An alert that no console acknowledged this many seconds of event time after it fired" },
 	{ .name = "rules",
 	  .parse = parse_rules, LIVE(LIST), LIST(detector.rules, detector.rule_count), .entries = rule_keys,
+	  /* the rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the
+	   * window rules tuned before it are documented there as an alternative */
+	  .fallback = "[{name: sequential, type: sequential, window_seconds: 28800, called_back_weight: 4,"
+		      " odds_ratio: 4, false_alarm_calls: 10000, false_alarm_hours: 2000}]",
 	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes (and," },
 	{ .name = "baseline",
 	  .parse = parse_section,
@@ -2760,6 +2728,7 @@ static const struct key nats_keys[] = {
 	  .doc = "Consume the events stream and publish alerts (default false)." },
 	{ .name = "servers",
 	  .parse = parse_nats_servers, RESTART(LIST), LIST(nats.servers, nats.server_count),
+	  .fallback = "[\"nats://127.0.0.1:4222\"]",
 	  .doc = "The cluster's servers, nats:// or tls:// URLs, at most 8; user and password never in" },
 	{ .name = "credentials",
 	  .parse = parse_optional_path, RESTART(PATH),
@@ -2899,19 +2868,47 @@ static const struct key *schema_top_keys(void)
 	return top_keys;
 }
 
-/* Each key under keys that has a fallback gets it, read by the key's own parse function from
- * a lone scalar event (no YAML parser: a scalar is one event). */
-static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base)
+/* A fallback that is a flow collection ("[operator]", "[{name: sequential, ...}]"), read by
+ * the key's parse function from libyaml's events. */
+static void apply_collection_fallback(struct loader *loader, const struct key *key, const struct path *path,
+				      void *field)
 {
-	static const struct path path = { .text = "(default)", .len = 9 };
+	struct loader reader = { .text = key->fallback, .len = strlen(key->fallback), .filename = loader->filename,
+				 .errors = loader->errors };
+
+	if (!yaml_parser_initialize(&reader.parser)) {
+		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
+		return;
+	}
+	yaml_parser_set_input_string(&reader.parser, (const unsigned char *)reader.text, reader.len);
+	if (loader_next(&reader) && loader_next(&reader) && loader_next(&reader)) /* stream, document, node */
+		key->parse(&reader, path, key, field);
+	if (reader.has_event)
+		yaml_event_delete(&reader.event);
+	yaml_parser_delete(&reader.parser);
+}
+
+/* Each key under keys that has a fallback gets it, read by the key's own parse function: a
+ * scalar from a lone scalar event (no YAML parser: a scalar is one event), a collection
+ * through libyaml. Errors are the loader's ("(defaults):1:N: PATH: what"). */
+static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base, const char *prefix)
+{
+	struct path path = { .len = 0 };
 
 	for (const struct key *key = keys; key->name; key++) {
+		path_truncate(&path, 0);
+		path_append(&path, prefix, strlen(prefix));
+		path_push_key(&path, key->name, strlen(key->name));
 		if (key->children) {
-			apply_fallbacks(loader, key->children, (char *)base + key->offset);
+			apply_fallbacks(loader, key->children, (char *)base + key->offset, path.text);
 			continue;
 		}
 		if (!key->fallback)
 			continue;
+		if (key->fallback[0] == '[' || key->fallback[0] == '{') {
+			apply_collection_fallback(loader, key, &path, (char *)base + key->offset);
+			continue;
+		}
 		memset(&loader->event, 0, sizeof loader->event);
 		loader->event.type = YAML_SCALAR_EVENT;
 		loader->event.data.scalar.value = (yaml_char_t *)(uintptr_t)key->fallback;
@@ -2965,7 +2962,7 @@ static void set_fallbacks(const struct key *keys, void *base)
 	struct config_errors errors = { .count = 0 };
 	struct loader loader = { .filename = "(defaults)", .errors = &errors };
 
-	apply_fallbacks(&loader, keys, base);
+	apply_fallbacks(&loader, keys, base, "");
 }
 
 static void set_table_defaults(struct config *config)
