@@ -2223,7 +2223,7 @@ static const struct key feed_keys[] = {
 	{ .name = "listen",
 	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(feed.listen),
-	  .fallback = "127.0.0.1:7400",
+	  .fallback = "[\"127.0.0.1:7400\"]",
 	  .doc = "Addresses to accept feed connections on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
 		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536", LIVE(BYTES),
@@ -2290,7 +2290,7 @@ static const struct key alerts_keys[] = {
 	{ .name = "listen",
 	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(alerts.listen),
-	  .fallback = "127.0.0.1:7401",
+	  .fallback = "[\"127.0.0.1:7401\"]",
 	  .doc = "Addresses to accept subscribers on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
 		"max_subscribers", alerts.max_subscribers, 1, 65535, "64", LIVE(COUNT),
@@ -2326,7 +2326,7 @@ static const struct key http_keys[] = {
 	{ .name = "listen",
 	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(http.listen),
-	  .fallback = "127.0.0.1:7402",
+	  .fallback = "[\"127.0.0.1:7402\"]",
 	  .doc = "Addresses to serve HTTP on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
 		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192", LIVE(BYTES),
@@ -2919,14 +2919,49 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, void 
 	}
 }
 
+static void value_format(const struct key *key, const void *base, bool plain, char *buf, size_t size);
+
+/* What key's fallback alone gives, read by its parse function into a zeroed object: the value
+ * as config_dump writes it (one line; "" for a list of mappings) and the first error, if any. */
+struct fallback_result {
+	char value[CONFIG_ERROR_MAX * 2];
+	char error[CONFIG_ERROR_MAX];
+};
+
+/* scratch: a struct config, big enough for any object a key fills. */
+static void fallback_result_of(const struct key *key, const char *prefix, struct config *scratch,
+			       struct fallback_result *result)
+{
+	const struct key alone[2] = { *key, { .name = NULL } };
+	struct config_errors errors = { .count = 0 };
+	struct loader loader = { .filename = "(default)", .errors = &errors };
+
+	result->value[0] = result->error[0] = '\0';
+	memset(scratch, 0, sizeof *scratch);
+	apply_fallbacks(&loader, alone, scratch, prefix);
+	if (errors.count > 0)
+		snprintf(result->error, sizeof result->error, "%s", errors.message[0]);
+	if (!key->entries)
+		value_format(key, scratch, false, result->value, sizeof result->value);
+}
+
+struct key_walk {
+	config_key_fn *fn;
+	void *ctx;
+	struct config *scratch;
+};
+
 /* Each key of keys (prefix: their section's path), then its section's or its entries' keys. */
-static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entry, config_key_fn *fn, void *ctx)
+static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entry, const struct key_walk *walk)
 {
 	char path[CONFIG_ERROR_MAX];
 	size_t count = 0;
 
 	for (const struct key *key = keys; key->name; key++) {
 		key_path(path, sizeof path, prefix, key->name);
+		struct fallback_result fallback = { .value = "" };
+		if (!key->children)
+			fallback_result_of(key, prefix, walk->scratch, &fallback);
 		struct config_key_info info = {
 			.path = path,
 			.doc = key->doc,
@@ -2936,16 +2971,18 @@ static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entr
 				  : key->reload == RELOAD_RESTART ? "restart"
 								  : "undeclared",
 			.fallback = key->fallback,
+			.value = key->children || key->entries ? NULL : fallback.value,
+			.fallback_error = fallback.error[0] ? fallback.error : NULL,
 			.section = key->children != NULL,
 			.in_list_entry = in_entry,
 		};
-		fn(ctx, &info);
+		walk->fn(walk->ctx, &info);
 		count++;
 		if (key->children)
-			count += walk_keys(key->children, path, in_entry, fn, ctx);
+			count += walk_keys(key->children, path, in_entry, walk);
 		if (key->entries) {
 			snprintf(path + strlen(path), sizeof path - strlen(path), "[]");
-			count += walk_keys(key->entries, path, true, fn, ctx);
+			count += walk_keys(key->entries, path, true, walk);
 		}
 	}
 	return count;
@@ -2953,7 +2990,14 @@ static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entr
 
 size_t config_keys(config_key_fn *fn, void *ctx)
 {
-	return walk_keys(top_keys, "", false, fn, ctx);
+	struct key_walk walk = { .fn = fn, .ctx = ctx, .scratch = malloc(sizeof *walk.scratch) };
+	size_t count;
+
+	if (!walk.scratch)
+		return 0;
+	count = walk_keys(top_keys, "", false, &walk);
+	free(walk.scratch);
+	return count;
 }
 
 /* base, zeroed, gets the fallbacks of keys (a table and its sections). */
@@ -3981,10 +4025,10 @@ char *config_dump(const struct config *config, size_t *len)
 
 /* ---- differences between two configurations ---------------------------------------- */
 
-/* One value as text (plain), into buf; "" when it cannot be formatted. */
-static void value_text(const struct key *key, const void *base, char *buf, size_t size)
+/* One value as text (plain: strings unquoted), into buf; "" when it cannot be formatted. */
+static void value_format(const struct key *key, const void *base, bool plain, char *buf, size_t size)
 {
-	struct text_buffer out = { .plain = true };
+	struct text_buffer out = { .plain = plain };
 	format_fn *format = formatter_of(key);
 
 	buf[0] = '\0';
@@ -3994,6 +4038,11 @@ static void value_text(const struct key *key, const void *base, char *buf, size_
 	if (!out.failed && out.data)
 		snprintf(buf, size, "%s", out.data + (out.data[0] == ' '));
 	free(out.data);
+}
+
+static void value_text(const struct key *key, const void *base, char *buf, size_t size)
+{
+	value_format(key, base, true, buf, size);
 }
 
 struct differ {

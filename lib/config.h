@@ -442,6 +442,10 @@ struct config_key_info {
 	const char *reload;   /* "live": SIGHUP applies it; "restart": a reload keeps the running
 			       * value; NULL for a section */
 	const char *fallback; /* its default as YAML text, read by its own parser; NULL: zero or none */
+	const char *value;    /* the value its fallback alone gives (zero without one), as config_dump
+			       * writes it; NULL for a section or a list of mappings */
+	const char *fallback_error; /* why its fallback does not parse ("(default):1:1: PATH: ..."),
+				     * or NULL */
 	bool section;         /* a mapping of keys (they follow it) */
 	bool in_list_entry;   /* a key of each entry of a list ("detector.rules[].name") */
 };
@@ -450,7 +454,8 @@ typedef void config_key_fn(void *ctx, const struct config_key_info *key);
 
 /**
  * Every key of the schema in the parser's order, sections before their keys, a list of
- * mappings before its entries' keys ("detector.rules[].name"), through fn. Returns how many.
+ * mappings before its entries' keys ("detector.rules[].name"), through fn. Returns how many
+ * (0 when out of memory).
  */
 size_t config_keys(config_key_fn *fn, void *ctx);
 

@@ -2113,6 +2113,56 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	free(text);
 }
 
+/* Every .fallback is read by its key's own parser without an error, and gives back exactly
+ * the value it says: a fallback written "0.10" or one out of range would fail here (when it
+ * is applied, by config_set_defaults, its errors are not seen). */
+struct fallback_check {
+	size_t with_fallback, round_trips;
+	char zero_values[512]; /* some keys without a fallback, and the zero value they dump */
+};
+
+static void check_fallback(void *ctx, const struct config_key_info *key)
+{
+	struct fallback_check *check = ctx;
+	char unquoted[CONFIG_ERROR_MAX * 2];
+
+	if (key->fallback_error)
+		fail_msg("%s: its .fallback \"%s\" does not parse: %s", key->path, key->fallback, key->fallback_error);
+	if (key->section)
+		return;
+	if (!key->fallback) {
+		if (strcmp(key->path, "tls.certificate") == 0 || strcmp(key->path, "receivers[].redact_ani") == 0 ||
+		    strcmp(key->path, "nats.subjects") == 0 || strcmp(key->path, "feed.mapping") == 0)
+			snprintf(check->zero_values + strlen(check->zero_values),
+				 sizeof check->zero_values - strlen(check->zero_values), "%s: %s\n", key->path,
+				 key->value);
+		return;
+	}
+	check->with_fallback++;
+	if (!key->value)
+		return; /* a list of mappings: detector.rules, checked by test_defaults */
+	size_t len = strlen(key->value);
+	bool quoted = len >= 2 && key->value[0] == '"' && key->value[len - 1] == '"' && key->fallback[0] != '[';
+	snprintf(unquoted, sizeof unquoted, "%.*s", (int)(quoted ? len - 2 : len), key->value + quoted);
+	if (strcmp(unquoted, key->fallback) != 0)
+		fail_msg("%s: .fallback \"%s\" gives %s", key->path, key->fallback, key->value);
+	check->round_trips++;
+}
+
+static void test_every_fallback_parses(void **state)
+{
+	struct fallback_check check = { .zero_values = "" };
+
+	(void)state;
+	config_keys(check_fallback, &check);
+	assert_int_equal(check.with_fallback, 138);
+	assert_int_equal(check.round_trips, 137);
+	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
+					       "tls.certificate: \"\"\n"
+					       "receivers[].redact_ani: none\n"
+					       "nats.subjects: ~\n");
+}
+
 /* ---- config_dump --------------------------------------------------------------------- */
 
 /* Dump config, parse the text back, and check both the values and a second dump agree. */
@@ -2409,6 +2459,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_key_units_and_reload),
+		cmocka_unit_test(test_every_fallback_parses),
 		cmocka_unit_test(test_list_entry_docs_match_shipped_file),
 		cmocka_unit_test(test_reload_keeps_restart_keys),
 		cmocka_unit_test(test_empty_documents),
