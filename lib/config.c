@@ -2971,7 +2971,9 @@ static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entr
 				  : key->reload == RELOAD_RESTART ? "restart"
 								  : "undeclared",
 			.fallback = key->fallback,
-			.value = key->children || key->entries ? NULL : fallback.value,
+			.value = key->children || key->entries || (key->required && !key->fallback) ? NULL
+												    : fallback.value,
+			.required = key->required,
 			.fallback_error = fallback.error[0] ? fallback.error : NULL,
 			.section = key->children != NULL,
 			.in_list_entry = in_entry,

@@ -443,9 +443,11 @@ struct config_key_info {
 			       * value; NULL for a section */
 	const char *fallback; /* its default as YAML text, read by its own parser; NULL: zero or none */
 	const char *value;    /* the value its fallback alone gives (zero without one), as config_dump
-			       * writes it; NULL for a section or a list of mappings */
+			       * writes it; NULL for a section, a list of mappings or a required key
+			       * without a fallback */
 	const char *fallback_error; /* why its fallback does not parse ("(default):1:1: PATH: ..."),
 				     * or NULL */
+	bool required;        /* an entry of its list must give it */
 	bool section;         /* a mapping of keys (they follow it) */
 	bool in_list_entry;   /* a key of each entry of a list ("detector.rules[].name") */
 };
