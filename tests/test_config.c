@@ -2163,6 +2163,104 @@ static void test_every_fallback_parses(void **state)
 					       "nats.subjects: ~\n");
 }
 
+/*
+ * Each key line of config/cadmon.yaml ends with its unit and whether a reload applies it, as
+ * the key's table entry says: "  max_line_bytes: 65536  # bytes; reloadable", "  tls: false
+ * # boolean; restart to change"; a section's line has none.
+ */
+struct line_tag {
+	const char *path;
+	char expected[64]; /* "bytes; reloadable", "" for a section; "?" when no such key */
+};
+
+static void expected_tag(void *ctx, const struct config_key_info *key)
+{
+	struct line_tag *tag = ctx;
+
+	if (strcmp(key->path, tag->path) != 0)
+		return;
+	if (key->section)
+		tag->expected[0] = '\0';
+	else
+		snprintf(tag->expected, sizeof tag->expected, "%s; %s", key->unit,
+			 strcmp(key->reload, "live") == 0 ? "reloadable" : "restart to change");
+}
+
+/* The path of the key on line (names and list flags of the lines above in stack), or false. */
+struct yaml_path {
+	char names[8][64];
+	size_t indents[8];
+	bool is_list[8];
+	size_t depth;
+};
+
+static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, char *path, size_t size,
+			   const char **after_colon)
+{
+	size_t indent = 0, name_len = 0;
+	bool item = false;
+
+	while (indent < len && line[indent] == ' ')
+		indent++;
+	if (indent + 1 < len && line[indent] == '-' && line[indent + 1] == ' ') {
+		indent += 2;
+		item = true;
+	}
+	while (indent + name_len < len && (islower((unsigned char)line[indent + name_len]) ||
+					   isdigit((unsigned char)line[indent + name_len]) || line[indent + name_len] == '_'))
+		name_len++;
+	if (name_len == 0 || name_len >= sizeof at->names[0] || indent + name_len >= len || line[indent + name_len] != ':')
+		return false;
+	while (at->depth > 0 && at->indents[at->depth - 1] >= indent)
+		at->depth--;
+	if (item && at->depth > 0)
+		at->is_list[at->depth - 1] = true;
+	assert_true(at->depth < ARRAY_SIZE(at->names));
+	snprintf(at->names[at->depth], sizeof at->names[0], "%.*s", (int)name_len, line + indent);
+	at->indents[at->depth] = indent;
+	at->is_list[at->depth++] = false;
+	path[0] = '\0';
+	for (size_t i = 0; i < at->depth; i++)
+		snprintf(path + strlen(path), size - strlen(path), "%s%s%s", i ? "." : "", at->names[i],
+			 i + 1 < at->depth && at->is_list[i] ? "[]" : "");
+	*after_colon = line + indent + name_len + 1;
+	return true;
+}
+
+static void test_shipped_file_states_units_and_reload(void **state)
+{
+	size_t len = 0, tagged = 0;
+	char *text = read_whole_file(CADMON_SOURCE_DIR "/config/cadmon.yaml", &len);
+	struct yaml_path at = { .depth = 0 };
+	char path[CONFIG_ERROR_MAX];
+	const char *after_colon;
+
+	(void)state;
+	assert_non_null(text);
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t line_len = end ? (size_t)(end - line) : strlen(line);
+		if (line[0] != '#' && yaml_line_path(&at, line, line_len, path, sizeof path, &after_colon)) {
+			struct line_tag tag = { .path = path, .expected = "?" };
+			config_keys(expected_tag, &tag);
+			const char *comment = strstr(after_colon, "  # ");
+			size_t value_len = (size_t)(line + line_len - after_colon);
+			char found[128] = "";
+			if (comment && comment < line + line_len)
+				snprintf(found, sizeof found, "%.*s", (int)(line + line_len - comment - 4), comment + 4);
+			if (strcmp(tag.expected, "?") == 0)
+				fail_msg("config/cadmon.yaml: %s is no key of the schema", path);
+			if (strcmp(found, tag.expected) != 0)
+				fail_msg("config/cadmon.yaml: %s: \"%.*s\" should end with \"  # %s\"", path, (int)value_len,
+					 after_colon, tag.expected);
+			tagged += found[0] != '\0';
+		}
+		line = end ? end + 1 : line + line_len;
+	}
+	assert_int_equal(tagged, 140);
+	free(text);
+}
+
 /* ---- config_dump --------------------------------------------------------------------- */
 
 /* Dump config, parse the text back, and check both the values and a second dump agree. */
@@ -2459,6 +2557,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_key_units_and_reload),
+		cmocka_unit_test(test_shipped_file_states_units_and_reload),
 		cmocka_unit_test(test_every_fallback_parses),
 		cmocka_unit_test(test_list_entry_docs_match_shipped_file),
 		cmocka_unit_test(test_reload_keeps_restart_keys),
