@@ -19,6 +19,7 @@ import sys
 
 KEY_LINE = re.compile(r"^( *)(- )?([a-z0-9_]+):(.*)$")
 ROW = re.compile(r"^  ([a-z0-9_]+) +(\S.*)$")
+ROW_TAG = re.compile(r"^\[[a-z]+; (reloadable|restart to change)\]$")  # the Unit: line says it
 
 
 class Key:
@@ -86,7 +87,8 @@ def entry_rows(comments):
             if current:
                 rows[current] = [match.group(2)]
         elif current and text.startswith("   ") and text.strip():
-            rows[current].append(text.strip())
+            if not ROW_TAG.match(text.strip()):
+                rows[current].append(text.strip())
         else:
             current = None
     return rows

@@ -2227,6 +2227,64 @@ static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, c
 	return true;
 }
 
+/* The last line of name's row in the comment block [block, end) ("[text; reloadable]"). */
+static bool entry_row_last_line(const char *block, const char *end, const char *name, char *last, size_t size)
+{
+	char row[CONFIG_ERROR_MAX], first[CONFIG_ERROR_MAX];
+	bool in_row = false;
+
+	for (const char *line = block; line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line), at = 0;
+
+		while (at < len && line[at] == ' ')
+			at++;
+		bool continuation = len - at > 5 && memcmp(line + at, "#     ", 5) == 0;
+		snprintf(first, sizeof first, "%.*s", (int)len, line);
+		if (entry_row(first, first + strlen(first), name, row, sizeof row)) {
+			in_row = true;
+			snprintf(last, size, "%s", row);
+		} else if (in_row && continuation) {
+			const char *text = line + at + 1;
+			while (*text == ' ')
+				text++;
+			snprintf(last, size, "%.*s", (int)(line + len - text), text);
+		} else if (in_row) {
+			return true;
+		}
+		line = eol ? eol + 1 : end;
+	}
+	return in_row;
+}
+
+/* A list entry's key documented in a row (all lists but detector.rules, whose keys are lines of
+ * the shipped rule): the row ends with "[unit; reload]"; a key of a section in an entry (the
+ * fields of a mapping) with its section's row. */
+struct entry_tags {
+	const char *text; /* config/cadmon.yaml */
+	size_t tagged;
+};
+
+static void check_entry_tag(void *ctx, const struct config_key_info *key)
+{
+	struct entry_tags *check = ctx;
+	const char *mark = strstr(key->path, "[]."), *block, *end;
+	char list[CONFIG_ERROR_MAX], name[64], last[CONFIG_ERROR_MAX], expected[64];
+
+	if (!key->in_list_entry || key->section || !mark || strncmp(key->path, "detector.rules[]", 16) == 0)
+		return;
+	snprintf(list, sizeof list, "%.*s", (int)(mark - key->path), key->path);
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(mark + 3, "."), mark + 3);
+	snprintf(expected, sizeof expected, "[%s; %s]", key->unit,
+		 strcmp(key->reload, "live") == 0 ? "reloadable" : "restart to change");
+	list_block(check->text, list, &block, &end);
+	if (!entry_row_last_line(block, end, name, last, sizeof last))
+		fail_msg("%s: no row above %s in config/cadmon.yaml", key->path, list);
+	if (strcmp(last, expected) != 0)
+		fail_msg("%s: its row in config/cadmon.yaml should end with %s, not \"%s\"", key->path, expected, last);
+	check->tagged++;
+}
+
 static void test_shipped_file_states_units_and_reload(void **state)
 {
 	size_t len = 0, tagged = 0;
@@ -2258,6 +2316,9 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		line = end ? end + 1 : line + line_len;
 	}
 	assert_int_equal(tagged, 140);
+	struct entry_tags entries = { .text = text };
+	config_keys(check_entry_tag, &entries);
+	assert_int_equal(entries.tagged, 40);
 	free(text);
 }
 
