@@ -4,9 +4,18 @@
 /*
  * The YAML configuration loader: one pass over libyaml's event stream, read from a buffer
  * into a local copy of the defaults. Every mapping is walked by parse_mapping() through a
- * table of keys (struct key), each naming its handler, its field, its range and its default
- * (a scalar key's fallback text, read by its own handler in config_set_defaults). Errors are
+ * table of keys (struct key), each naming its handler, its field, its range, its default (its
+ * fallback text, read by its own handler in config_set_defaults), its unit and whether a
+ * reload applies it (LIVE(unit) / RESTART(unit)) and its meaning (.doc). Errors are
  * collected in document order and the copy is handed back only when there are none.
+ *
+ * A new key is one entry: e.g. in a section's table
+ *   UINT32_KEY("max_widgets", feed.max_widgets, 1, 65535, "64", LIVE(COUNT),
+ *              "First line of its comment in config/cadmon.yaml."),
+ * or { .name = "tls", .parse = parse_bool, FIELD(feed.tls), .fallback = "false",
+ *      RESTART(BOOLEAN), .doc = "..." } for another type; a list entry's key likewise, its .doc
+ * being the first line of its row in the comment above the list. A RESTART key needs a FIELD
+ * (or LIST) so that a reload can put the running value back.
  *
  * How the text is read:
  * - Scalars are text interpreted by the key's type; quoting and tags do not change that, so

@@ -391,7 +391,7 @@ struct config_errors {
 	size_t dropped; /* further errors not kept */
 };
 
-/** Fill *config with the built-in defaults (documented in config/cadmon.yaml). */
+/** Fill *config with the built-in defaults: every key's fallback (documented in config/cadmon.yaml). */
 void config_set_defaults(struct config *config);
 
 /**
