@@ -21,7 +21,7 @@
 #include "activation.h"
 #include "auth.h"
 #include "control.h"
-#include "durability.h"
+#include "store.h"
 #include "engine.h"
 #include "engine_counters.h"
 #include "invariant.h"

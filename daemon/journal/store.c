@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
-#include "durability.h"
+#include "store.h"
 
 #include <errno.h>
 #include <inttypes.h>
