@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "alertbuf.h"
 #include "hostclock.h"
 #include "journal.h"
 #include "log.h"
@@ -19,25 +20,6 @@
 #include "statedir.h"
 
 #define STORE_REASON_MAX 1024
-
-/* An alert journaled but not durable yet: delivered once its record is. */
-struct pending_alert {
-	uint64_t seq;
-	uint64_t index; /* of its record */
-	uint64_t segment;
-	uint64_t offset;
-	uint32_t record_bytes;
-	char *json;
-	size_t len;
-};
-
-/* An alert delivered while degraded (or salvaged at start), to be journaled when the disk
- * takes writes again. */
-struct backlog_alert {
-	uint64_t seq;
-	char *json;
-	size_t len;
-};
 
 /* The journal.* settings in force. */
 struct store_policy {
@@ -65,16 +47,10 @@ struct store {
 	bool rotate_due;
 	int64_t last_sync_ms;
 	int64_t degraded_since_ms;
-	struct pending_alert *pending; /* FIFO from pending_head */
-	size_t pending_head;
-	size_t pending_count;
-	size_t pending_capacity;
-	struct backlog_alert *backlog; /* by seq */
-	size_t backlog_count;
-	size_t backlog_capacity;
-	size_t backlog_bytes;
+	struct alertbuf_pending pending; /* journaled, waiting for the fsync */
+	struct alertbuf_backlog backlog; /* delivered, waiting for the disk */
 	uint64_t newest_delivered;
-	bool degraded;
+	enum store_state state;
 	char degraded_reason[STORE_REASON_MAX];
 	struct log_limit disk_log;
 	struct store_stats stats;
@@ -115,8 +91,8 @@ static uint64_t store_history_read(void *ctx, uint64_t after, size_t max_bytes, 
 	uint64_t last = journal_replay_alerts(store->journal, after, max_bytes, emit_journal_alert,
 					      &adapter, &store->stats.alert_replay_unreadable);
 
-	for (size_t i = 0; i < store->backlog_count && adapter.bytes < max_bytes; i++) {
-		const struct backlog_alert *alert = &store->backlog[i];
+	for (size_t i = 0; i < store->backlog.count && adapter.bytes < max_bytes; i++) {
+		const struct alertbuf_backlog_alert *alert = &store->backlog.alerts[i];
 
 		if (alert->seq <= last)
 			continue;
@@ -137,8 +113,8 @@ static uint64_t store_history_oldest(void *ctx)
 	struct store *store = ctx;
 	uint64_t oldest = journal_oldest_alert(store->journal);
 
-	if (oldest == 0 && store->backlog_count > 0)
-		oldest = store->backlog[0].seq;
+	if (oldest == 0 && store->backlog.count > 0)
+		oldest = store->backlog.alerts[0].seq;
 	return oldest;
 }
 
@@ -147,13 +123,13 @@ static uint64_t store_history_bytes_after(void *ctx, uint64_t after)
 	struct store *store = ctx;
 	uint64_t bytes = journal_alert_bytes_after(store->journal, after);
 
-	for (size_t i = 0; i < store->backlog_count; i++)
-		if (store->backlog[i].seq > after)
-			bytes += store->backlog[i].len + 1;
+	for (size_t i = 0; i < store->backlog.count; i++)
+		if (store->backlog.alerts[i].seq > after)
+			bytes += store->backlog.alerts[i].len + 1;
 	return bytes;
 }
 
-/* --- alerts waiting for the disk, and alerts of a degraded period ---------------------------- */
+/* --- alerts waiting for the disk, and alerts of a degraded period (alertbuf.h) --------------- */
 
 static void deliver(struct store *store, uint64_t seq, const char *json, size_t len)
 {
@@ -163,93 +139,10 @@ static void deliver(struct store *store, uint64_t seq, const char *json, size_t 
 		store->hooks.deliver(store->hooks.ctx, seq, json, len);
 }
 
-/* Room for one more pending alert at the end of the FIFO. */
-static int reserve_pending(struct store *store)
+/* Keep an alert for the journal (alertbuf.h); what the bound gives up is counted. */
+static void keep_for_journal(struct store *store, uint64_t seq, const char *json, size_t len)
 {
-	size_t wanted = store->pending_capacity ? store->pending_capacity * 2 : 16;
-	struct pending_alert *grown;
-
-	if (store->pending_head > 0) {
-		memmove(store->pending, store->pending + store->pending_head,
-			store->pending_count * sizeof *store->pending);
-		store->pending_head = 0;
-	}
-	if (store->pending_count < store->pending_capacity)
-		return 0;
-	if (!(grown = realloc(store->pending, wanted * sizeof *grown)))
-		return -ENOMEM;
-	store->pending = grown;
-	store->pending_capacity = wanted;
-	return 0;
-}
-
-static int push_pending(struct store *store, const struct pending_alert *alert)
-{
-	if (store->pending_head + store->pending_count == store->pending_capacity &&
-	    reserve_pending(store) < 0)
-		return -ENOMEM;
-	store->pending[store->pending_head + store->pending_count++] = *alert;
-	return 0;
-}
-
-static struct pending_alert *pending_first(struct store *store)
-{
-	return store->pending_count ? &store->pending[store->pending_head] : NULL;
-}
-
-static void pending_pop(struct store *store)
-{
-	free(store->pending[store->pending_head].json);
-	store->pending_head++;
-	if (--store->pending_count == 0)
-		store->pending_head = 0;
-}
-
-/* Give up the oldest kept alert of the backlog (counted: it will not be journaled). */
-static void backlog_drop_oldest(struct store *store)
-{
-	store->backlog_bytes -= store->backlog[0].len;
-	free(store->backlog[0].json);
-	memmove(store->backlog, store->backlog + 1,
-		--store->backlog_count * sizeof *store->backlog);
-	store->stats.alerts_not_journaled++;
-}
-
-/* Keep an alert for the journal, within STORE_BACKLOG_MAX_BYTES. */
-static void backlog_push(struct store *store, uint64_t seq, const char *json, size_t len)
-{
-	char *copy;
-
-	while (store->backlog_count > 0 && store->backlog_bytes + len > STORE_BACKLOG_MAX_BYTES)
-		backlog_drop_oldest(store);
-	if (store->backlog_count == store->backlog_capacity) {
-		size_t wanted = store->backlog_capacity ? store->backlog_capacity * 2 : 16;
-		struct backlog_alert *grown = realloc(store->backlog, wanted * sizeof *grown);
-
-		if (!grown) {
-			store->stats.alerts_not_journaled++;
-			return;
-		}
-		store->backlog = grown;
-		store->backlog_capacity = wanted;
-	}
-	if (!(copy = malloc(len + 1))) {
-		store->stats.alerts_not_journaled++;
-		return;
-	}
-	memcpy(copy, json, len);
-	copy[len] = '\0';
-	store->backlog[store->backlog_count++] =
-		(struct backlog_alert){ .seq = seq, .json = copy, .len = len };
-	store->backlog_bytes += len;
-}
-
-static void backlog_clear(struct store *store)
-{
-	for (size_t i = 0; i < store->backlog_count; i++)
-		free(store->backlog[i].json);
-	store->backlog_count = 0;
-	store->backlog_bytes = 0;
+	store->stats.alerts_not_journaled += alertbuf_backlog_push(&store->backlog, seq, json, len);
 }
 
 /* Journal the backlog (its alerts were delivered already): write, fsync, index. */
@@ -257,25 +150,25 @@ static int store_write_backlog(struct store *store)
 {
 	struct journal *journal = store->journal;
 	uint64_t segment = journal_segment_first(journal);
-	struct pending_alert *written;
+	struct alertbuf_pending_alert *written;
 	int rc;
 
-	if (store->backlog_count == 0)
+	if (store->backlog.count == 0)
 		return 0;
-	if (!(written = calloc(store->backlog_count, sizeof *written)))
+	if (!(written = calloc(store->backlog.count, sizeof *written)))
 		return -ENOMEM;
-	for (size_t i = 0; i < store->backlog_count; i++) {
-		const struct backlog_alert *alert = &store->backlog[i];
+	for (size_t i = 0; i < store->backlog.count; i++) {
+		const struct alertbuf_backlog_alert *alert = &store->backlog.alerts[i];
 
 		written[i].seq = alert->seq;
 		journal_append_alert(journal, alert->seq, alert->json, alert->len, &written[i].offset,
 				     &written[i].record_bytes);
 	}
 	if ((rc = journal_write(journal)) == 0 && (rc = journal_sync(journal, true)) == 0) {
-		for (size_t i = 0; i < store->backlog_count; i++)
+		for (size_t i = 0; i < store->backlog.count; i++)
 			journal_index_alert(journal, written[i].seq, segment, written[i].offset,
 					    written[i].record_bytes);
-		backlog_clear(store);
+		alertbuf_backlog_clear(&store->backlog);
 	} else {
 		journal_rollback(journal);
 	}
@@ -283,34 +176,94 @@ static int store_write_backlog(struct store *store)
 	return rc;
 }
 
-/* --- degraded ------------------------------------------------------------------------------ */
+/* --- the state: normal, degraded, stopping ------------------------------------------------ */
 
-/* A write or fsync failed: stop acknowledging, deliver from memory, retry later. */
-static void enter_degraded(struct store *store, const char *what, int rc)
+static void arm_rotate_timer(struct store *store)
+{
+	const struct timeval age = { .tv_sec = store->policy.segment_max_seconds };
+
+	evtimer_add(store->rotate_timer, &age);
+}
+
+static void arm_retry_timer(struct store *store)
 {
 	const struct timeval retry = { .tv_sec = STORE_RETRY_SECONDS };
-	struct pending_alert *alert;
 
-	if (store->degraded)
+	evtimer_add(store->retry_timer, &retry);
+}
+
+/*
+ * The one place the state changes, with the timers each state runs:
+ *   normal -> degraded    a write or fsync failed (enter_degraded): no fsync timer; the disk
+ *                         is tried again every STORE_RETRY_SECONDS (on_retry_timer)
+ *   degraded -> normal    the disk took the backlog and a snapshot (on_retry_timer): the
+ *                         segment's age timer again
+ *   normal or degraded -> stopping    store_finish: no commit and no timer any more; nothing
+ *                         is journaled after its last commit (store_append_* return 0, alerts
+ *                         are delivered at once)
+ * Stopping is final.
+ */
+static void set_state(struct store *store, enum store_state to)
+{
+	if (store->state == STORE_STOPPING || store->state == to)
 		return;
-	store->degraded = true;
-	store->degraded_since_ms = hostclock_monotonic_ms();
-	store->stats.degraded_periods++;
+	store->state = to;
+	switch (to) {
+	case STORE_DEGRADED:
+		store->degraded_since_ms = hostclock_monotonic_ms();
+		store->stats.degraded_periods++;
+		evtimer_del(store->sync_timer);
+		arm_retry_timer(store);
+		break;
+	case STORE_NORMAL:
+		arm_rotate_timer(store);
+		break;
+	case STORE_STOPPING:
+		event_del(store->commit_event);
+		evtimer_del(store->sync_timer);
+		evtimer_del(store->retry_timer);
+		evtimer_del(store->rotate_timer);
+		break;
+	}
+}
+
+/* The alerts waiting for the fsync, delivered from memory and kept for the journal. */
+static void deliver_pending_now(struct store *store)
+{
+	struct alertbuf_pending_alert *alert;
+
+	while ((alert = alertbuf_pending_first(&store->pending))) {
+		deliver(store, alert->seq, alert->json, alert->len);
+		keep_for_journal(store, alert->seq, alert->json, alert->len);
+		alertbuf_pending_pop(&store->pending);
+	}
+}
+
+/* A write or fsync failed: stop acknowledging, deliver from memory, retry later. While
+ * stopping, only say what is lost. */
+static void enter_degraded(struct store *store, const char *what, int rc)
+{
+	enum store_state was = store->state;
+
+	if (was == STORE_DEGRADED)
+		return;
+	set_state(store, STORE_DEGRADED);
 	snprintf(store->degraded_reason, sizeof store->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
 	journal_rollback(store->journal); /* done again, and checked, before leaving */
-	while ((alert = pending_first(store))) {
-		deliver(store, alert->seq, alert->json, alert->len);
-		backlog_push(store, alert->seq, alert->json, alert->len);
-		pending_pop(store);
+	deliver_pending_now(store);
+	if (was == STORE_STOPPING) {
+		log_msg(LOG_ERR,
+			"journal: %s: stopping: what was processed since the last commit is "
+			"not journaled; senders resend what was not acknowledged",
+			store->degraded_reason);
+		return;
 	}
-	evtimer_del(store->sync_timer);
 	log_msg(LOG_ERR,
 		"journal: %s: degraded: events are no longer acknowledged (senders keep and resend "
 		"them), alerts are still delivered; trying again every %d s",
 		store->degraded_reason, STORE_RETRY_SECONDS);
 	sd_notifyf(0, "STATUS=degraded: %s", store->degraded_reason);
-	evtimer_add(store->retry_timer, &retry);
 }
 
 /* Back from degraded: the segment cut back to what was synced, the alerts delivered meanwhile
@@ -324,7 +277,7 @@ static int leave_degraded(struct store *store)
 
 	if ((rc = journal_rollback(journal)) < 0)
 		return rc;
-	if (store->backlog_count > 0 && !journal_has_segment(journal) &&
+	if (store->backlog.count > 0 && !journal_has_segment(journal) &&
 	    (rc = journal_start_segment(journal, journal_next_index(journal))) < 0)
 		return rc;
 	if ((rc = store_write_backlog(store)) < 0)
@@ -332,16 +285,8 @@ static int leave_degraded(struct store *store)
 	return journal_checkpoint(journal, store->engine, true);
 }
 
-static void arm_rotate_timer(struct store *store)
-{
-	const struct timeval age = { .tv_sec = store->policy.segment_max_seconds };
-
-	evtimer_add(store->rotate_timer, &age);
-}
-
 static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 {
-	const struct timeval retry = { .tv_sec = STORE_RETRY_SECONDS };
 	struct store *store = ctx;
 	int rc;
 
@@ -350,17 +295,16 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 	if ((rc = leave_degraded(store)) < 0) {
 		log_limited(&store->disk_log, LOG_WARNING, "journal: still degraded: %s",
 			    strerror(-rc));
-		evtimer_add(store->retry_timer, &retry);
+		arm_retry_timer(store);
 		return;
 	}
-	store->degraded = false;
+	set_state(store, STORE_NORMAL);
 	log_msg(LOG_NOTICE,
 		"journal: writable again after %.1f s: snapshot written, new segment from record %" PRIu64
 		"; acknowledging again",
 		(double)(hostclock_monotonic_ms() - store->degraded_since_ms) / 1000.0,
 		journal_segment_first(store->journal));
 	sd_notify(0, "STATUS=journal writable again");
-	arm_rotate_timer(store);
 	if (store->hooks.acknowledge)
 		store->hooks.acknowledge(store->hooks.ctx, UINT64_MAX);
 }
@@ -371,13 +315,13 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 static void made_durable(struct store *store)
 {
 	uint64_t synced = journal_synced_index(store->journal);
-	struct pending_alert *alert;
+	struct alertbuf_pending_alert *alert;
 
-	while ((alert = pending_first(store)) && alert->index <= synced) {
+	while ((alert = alertbuf_pending_first(&store->pending)) && alert->index <= synced) {
 		journal_index_alert(store->journal, alert->seq, alert->segment, alert->offset,
 				    alert->record_bytes);
 		deliver(store, alert->seq, alert->json, alert->len);
-		pending_pop(store);
+		alertbuf_pending_pop(&store->pending);
 	}
 	if (store->hooks.acknowledge)
 		store->hooks.acknowledge(store->hooks.ctx, synced);
@@ -429,7 +373,7 @@ static void commit(struct store *store)
 	int64_t start_us = hostclock_monotonic_us();
 	int rc;
 
-	if (store->degraded || journal_batch_bytes(store->journal) == 0)
+	if (store->state != STORE_NORMAL || journal_batch_bytes(store->journal) == 0)
 		return;
 	if ((rc = journal_write(store->journal)) < 0) {
 		enter_degraded(store, "write", rc);
@@ -482,7 +426,7 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	if (!store->degraded)
+	if (store->state == STORE_NORMAL)
 		sync_now(store, true);
 	store_maybe_rotate(store);
 }
@@ -509,7 +453,7 @@ static void store_maybe_rotate(struct store *store)
 	struct journal *journal = store->journal;
 	int rc;
 
-	if (store->degraded || !journal_has_segment(journal))
+	if (store->state != STORE_NORMAL || !journal_has_segment(journal))
 		return;
 	if (journal_segment_bytes(journal) >= store->policy.segment_max_bytes)
 		store->rotate_due = true;
@@ -575,6 +519,8 @@ struct store *store_new(struct event_base *base, const struct config *config,
 	store->dir.fd = store->dir.journal_fd = store->dir.lock_fd = -1;
 	store->base = base;
 	store->hooks = *hooks;
+	store->state = STORE_NORMAL;
+	alertbuf_backlog_init(&store->backlog, STORE_BACKLOG_MAX_BYTES);
 	store->history = (struct replay_history){ .read = store_history_read,
 						  .newest = store_history_newest,
 						  .oldest = store_history_oldest,
@@ -601,9 +547,9 @@ static void store_keep_salvaged(struct store *store, struct recovery *recovery)
 	int rc;
 
 	for (size_t i = 0; i < recovery->salvaged_count; i++)
-		backlog_push(store, recovery->salvaged[i].seq, recovery->salvaged[i].json,
-			     recovery->salvaged[i].len);
-	if (!store->degraded && (rc = store_write_backlog(store)) < 0)
+		keep_for_journal(store, recovery->salvaged[i].seq, recovery->salvaged[i].json,
+				 recovery->salvaged[i].len);
+	if (store->state == STORE_NORMAL && (rc = store_write_backlog(store)) < 0)
 		enter_degraded(store, "write", rc);
 }
 
@@ -660,18 +606,17 @@ void store_log_start(const struct store *store)
 }
 
 /* Room in the batch for one more input record (a full batch is committed first); false when
- * degraded: the input is not journaled (counted). */
+ * degraded (the input is not journaled, counted) or stopping. */
 static bool accept_input(struct store *store)
 {
-	if (!store->degraded && journal_batch_bytes(store->journal) >= STORE_BATCH_MAX_BYTES) {
+	if (store->state == STORE_NORMAL &&
+	    journal_batch_bytes(store->journal) >= STORE_BATCH_MAX_BYTES) {
 		store->stats.early_commits++;
 		commit(store);
 	}
-	if (store->degraded) {
+	if (store->state == STORE_DEGRADED)
 		store->stats.lines_not_journaled++;
-		return false;
-	}
-	return true;
+	return store->state == STORE_NORMAL;
 }
 
 uint64_t store_append_line(struct store *store, const struct engine_origin *origin,
@@ -699,7 +644,7 @@ uint64_t store_append_control(struct store *store, int64_t ts_ms, const char *li
 
 void store_append_reject(struct store *store, enum event_reject reason)
 {
-	if (store->degraded)
+	if (store->state != STORE_NORMAL)
 		return;
 	journal_append_reject(store->journal, reason);
 	schedule_commit(store);
@@ -707,11 +652,12 @@ void store_append_reject(struct store *store, enum event_reject reason)
 
 void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t len)
 {
-	struct pending_alert alert = { .seq = seq, .len = len };
+	struct alertbuf_pending_alert alert = { .seq = seq, .len = len };
 
-	if (store->degraded) {
+	if (store->state != STORE_NORMAL) {
 		deliver(store, seq, json, len);
-		backlog_push(store, seq, json, len);
+		if (store->state == STORE_DEGRADED)
+			keep_for_journal(store, seq, json, len);
 		return;
 	}
 	alert.segment = journal_segment_first(store->journal);
@@ -722,7 +668,7 @@ void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t 
 		memcpy(alert.json, json, len);
 		alert.json[len] = '\0';
 	}
-	if (!alert.json || push_pending(store, &alert) < 0) {
+	if (!alert.json || alertbuf_pending_push(&store->pending, &alert) < 0) {
 		free(alert.json);
 		log_msg(LOG_ERR, "alert %" PRIu64 ": out of memory: delivered before it is durable",
 			seq);
@@ -736,7 +682,7 @@ static int flush_now(struct store *store)
 {
 	int rc;
 
-	if (store->degraded)
+	if (store->state == STORE_DEGRADED)
 		return -EIO;
 	if ((rc = journal_write(store->journal)) < 0) {
 		enter_degraded(store, "write", rc);
@@ -780,14 +726,12 @@ static void log_commit_stats(const struct store *store)
 
 void store_finish(struct store *store)
 {
+	bool journaling = store->state == STORE_NORMAL ||
+			  (store->state == STORE_DEGRADED && leave_degraded(store) == 0);
 	int rc;
 
-	event_del(store->commit_event);
-	evtimer_del(store->retry_timer);
-	evtimer_del(store->rotate_timer);
-	if (store->degraded && leave_degraded(store) == 0)
-		store->degraded = false;
-	if (store->degraded) {
+	set_state(store, STORE_STOPPING);
+	if (!journaling) {
 		log_msg(LOG_ERR,
 			"journal: stopping degraded (%s): what was processed since is not "
 			"journaled; senders resend what was not acknowledged",
@@ -805,7 +749,7 @@ bool store_degraded(const struct store *store, const char **reason)
 {
 	if (reason)
 		*reason = store->degraded_reason;
-	return store->degraded;
+	return store->state == STORE_DEGRADED;
 }
 
 const struct replay_history *store_history(const struct store *store)
@@ -837,11 +781,8 @@ void store_free(struct store *store)
 		event_free(store->rotate_timer);
 	if (store->retry_timer)
 		event_free(store->retry_timer);
-	while (pending_first(store))
-		pending_pop(store);
-	free(store->pending);
-	backlog_clear(store);
-	free(store->backlog);
+	alertbuf_pending_free(&store->pending);
+	alertbuf_backlog_free(&store->backlog);
 	journal_free(store->journal);
 	recovery_router_release(&store->router);
 	statedir_close(&store->dir);

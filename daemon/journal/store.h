@@ -40,6 +40,13 @@
 /* Alerts delivered while degraded are kept for the journal up to this many bytes. */
 #define STORE_BACKLOG_MAX_BYTES (16u << 20)
 
+/* What the store is doing (store.c's set_state is the one place it changes). */
+enum store_state {
+	STORE_NORMAL,	/* journaling: alerts delivered and lines acknowledged once durable */
+	STORE_DEGRADED, /* the disk failed: nothing journaled, alerts delivered from memory */
+	STORE_STOPPING, /* store_finish ran: nothing is journaled any more */
+};
+
 /* Where durable results go: the daemon's subscribers and feeds. */
 struct store_hooks {
 	void (*deliver)(void *ctx, uint64_t seq, const char *json, size_t len); /* to subscribers */
