@@ -553,7 +553,7 @@ static void store_keep_salvaged(struct store *store, struct recovery *recovery)
 		enter_degraded(store, "write", rc);
 }
 
-/* Alerts the replay produced that were never journaled, so never delivered: now they are. */
+/* Alerts recovery produced again that were never journaled, so never delivered: now they are. */
 static void deliver_recovered(struct store *store)
 {
 	size_t count;
