@@ -9,7 +9,7 @@
 #include <event2/buffer.h>
 
 #include "auth.h"
-#include "durability.h"
+#include "store.h"
 #include "engine.h"
 #include "feed.h"
 #include "guard.h"
