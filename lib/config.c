@@ -133,7 +133,7 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
-       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_KEY_COUNT };
+       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES, RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -184,8 +184,9 @@ static const struct config_rule default_rules[] = {
 		.history_prior = 20.0,
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
-		.false_alarm_hours = 2000,
+		.false_alarm_hours = 1000,
 		.rate_half_life_seconds = 3600,
+		.hourly_raises = true,
 	},
 };
 
@@ -1634,6 +1635,10 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 					  .min = 0,
 					  .max = 2592000,
 					  .fallback = "3600" },
+	[RULE_HOURLY_RAISES] = { .name = "hourly_raises",
+				 .parse = parse_bool,
+				 RULE_KEY(hourly_raises),
+				 .fallback = "false" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 

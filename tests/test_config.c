@@ -188,7 +188,8 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_calls, 10000);
 	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
-	assert_int_equal(rule->false_alarm_hours, 2000);
+	assert_int_equal(rule->false_alarm_hours, 1000);
+	assert_true(rule->hourly_raises);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
@@ -2001,7 +2002,7 @@ static void test_sequential_rule_and_baseline(void **state)
 					"  rules:\n"
 					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6,"
-					" false_alarm_hours: 80, rate_half_life_seconds: 1800}\n");
+					" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -2022,6 +2023,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(seq->called_back_weight == 6.0);
 	assert_int_equal(seq->false_alarm_hours, 80);
 	assert_int_equal(seq->rate_half_life_seconds, 1800);
+	assert_true(seq->hourly_raises);
 	config_set_defaults(&defaults_config);
 	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
@@ -2048,6 +2050,8 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a number greater than 0 in a sequential rule",
 		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be an integer from 0 to 1000000000",
 		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: must be an integer from 0 to 2592000");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, hourly_raises: 1}\n",
+		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true or false");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
 		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a number of at least 0");
 }
