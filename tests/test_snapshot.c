@@ -465,6 +465,39 @@ static void test_restore_sequential_hourly_threshold(void **state)
 	clear(&whole);
 }
 
+/* hourly_raises: the threshold earned by each operator's calls per hour is above the per-call
+ * one (ln 10 = 2.3; ln(100 * ~10) = 6.9), and restored like the lowered one. */
+static void test_restore_sequential_hourly_raises(void **state)
+{
+	struct config config;
+	struct alerts whole = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.tracker.max_operators = 8;
+	config.detector.rules[0].false_alarm_calls = 10;      /* h = 2.3 */
+	config.detector.rules[0].false_alarm_hours = 100;
+	config.detector.rules[0].hourly_raises = true;
+	config.detector.rules[0].rate_half_life_seconds = 1200;
+	struct engine *reference = engine_new(&config, collect, &whole);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	size_t firings = 0, raised = 0;
+	for (size_t i = 0; i < whole.count; i++) {
+		const char *h = strstr(whole.text[i], "\"threshold\":");
+		if (strncmp(whole.text[i], "{\"alert\":\"firing\"", strlen("{\"alert\":\"firing\"")) != 0 ||
+		    !strstr(whole.text[i], "\"rule\":\"sequential\""))
+			continue;
+		firings++;
+		raised += h && strtod(h + strlen("\"threshold\":"), NULL) > 2.31;
+	}
+	assert_true(firings >= 1);
+	assert_true(raised >= 1);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
 /* ---- several sources: clocks, the reorder buffer, sources judged on their own ----------- */
 
 #define SOURCES 3
@@ -922,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
+		cmocka_unit_test(test_restore_sequential_hourly_raises),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
 		cmocka_unit_test(test_restore_then_save_same_bytes),
