@@ -691,6 +691,22 @@ static void test_sequential_alert_explains(void **state)
 	assert_string_equal(seen[1].operator_id, "");
 }
 
+/* A sequential rule "seq" as the tests below use it (callback weight 4, own factor at most 2.5,
+ * the threshold as given). */
+static struct config_rule sequential_rule(double cut_share, double threshold, double history_prior)
+{
+	struct config_rule rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
+
+	rule.type = CONFIG_RULE_SEQUENTIAL;
+	rule.cut_share = cut_share;
+	rule.threshold = threshold;
+	rule.false_alarm_calls = 0;
+	rule.called_back_weight = 4.0;
+	rule.history_prior = history_prior;
+	rule.max_own_factor = 2.5;
+	return rule;
+}
+
 /* The same three hangups with a settling history (history_settle_seconds 8 h): nothing has
  * settled when they end together, so the own factor stays 1 and each expectation is the
  * prior's 0.1: evidence 3 ln 3.25, 0.3 expected. */
@@ -699,14 +715,7 @@ static void test_sequential_history_settles(void **state)
 	struct fixture *f = *state;
 	struct config_rule *rule = &f->config.detector.rules[0];
 
-	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
-	rule->type = CONFIG_RULE_SEQUENTIAL;
-	rule->cut_share = 0.25;
-	rule->threshold = 3.0;
-	rule->false_alarm_calls = 0;
-	rule->called_back_weight = 4.0;
-	rule->history_prior = 5.0;
-	rule->max_own_factor = 2.5;
+	*rule = sequential_rule(0.25, 3.0, 5.0);
 	f->config.detector.baseline.history_settle_seconds = 28800;
 	reconfigure(f);
 	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
@@ -735,14 +744,7 @@ static void test_sequential_hourly_threshold(void **state)
 	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
 	int64_t first_end_ms = T0 + SECONDS(90), end_ms = 0;
 
-	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
-	rule->type = CONFIG_RULE_SEQUENTIAL;
-	rule->cut_share = 0.5;
-	rule->threshold = 6.0;
-	rule->false_alarm_calls = 0;
-	rule->called_back_weight = 4.0;
-	rule->history_prior = 20.0;
-	rule->max_own_factor = 2.5;
+	*rule = sequential_rule(0.5, 6.0, 20.0);
 	rule->false_alarm_hours = 10;
 	rule->rate_half_life_seconds = 3600;
 	f->config.detector.baseline.history_settle_seconds = 0; /* each call settles at once */
@@ -787,14 +789,7 @@ static void test_sequential_hourly_raises(void **state)
 	struct fixture *f = *state;
 	struct config_rule *rule = &f->config.detector.rules[0];
 
-	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
-	rule->type = CONFIG_RULE_SEQUENTIAL;
-	rule->cut_share = 0.5;
-	rule->threshold = 6.0;
-	rule->false_alarm_calls = 0;
-	rule->called_back_weight = 4.0;
-	rule->history_prior = 20.0;
-	rule->max_own_factor = 2.5;
+	*rule = sequential_rule(0.5, 6.0, 20.0);
 	rule->false_alarm_hours = 100;
 	rule->rate_half_life_seconds = 3600;
 	for (int raises = 0; raises < 2; raises++) {
