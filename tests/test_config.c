@@ -2050,6 +2050,12 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a number greater than 0 in a sequential rule",
 		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be an integer from 0 to 1000000000",
 		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: must be an integer from 0 to 2592000");
+	/* hourly_raises is diffed like every rule key (a reload names it) */
+	struct config lowering = defaults_config;
+	lowering.detector.rules[0].hourly_raises = false;
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
+	assert_string_equal(changes.text, "detector.rules.sequential.hourly_raises: true -> false\n");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, hourly_raises: 1}\n",
 		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true or false");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
