@@ -4,8 +4,8 @@
  * detection: how well a configuration's rules catch misbehaving call-takers, and how often
  * they cry wolf, on simulated shifts.
  *
- *   detection [--seeds N] [--first-seed S] [--config FILE] [--only SCENARIO] [--jobs N]
- *             [--redial-share R]
+ *   detection [--seeds N] [--first-seed S] [--config FILE] [--only LIST] [--jobs N]
+ *             [--redial-share R] [--why]
  *
  * For each scenario and seed, the shift is generated in-process by tools/sim.c (the
  * generator of cadmon-sim: the same seed gives the same lines) and every line goes through a
@@ -56,6 +56,7 @@
 #define REFERENCE_MIN_RATIO 0.05    /* the references' floor of the center's ratio */
 #define REFERENCE_ODDS_RATIO 3.0
 #define STORM_AFTER_MS 7200000      /* a reference alarm this soon after a storm is "in storm" */
+#define WHY_KEPT 400                /* --why: the characters of a firing's explanation kept */
 
 enum generator { GEN_SIM, GEN_SHIFTGEN, GEN_DAYGEN, GENERATOR_COUNT };
 
@@ -112,6 +113,7 @@ struct firing {
 	unsigned operator_index;
 	int64_t ts_ms;
 	int64_t window_ms; /* of the rule that fired: the evidence it looked at */
+	char why[WHY_KEPT]; /* its explanation (--why), truncated */
 };
 
 /* The firings of one shift, in emission order (event time). */
@@ -120,6 +122,7 @@ struct shift_alerts {
 	size_t count;
 	uint64_t dropped;          /* past MAX_FIRINGS */
 	uint64_t unknown_operator; /* not "op-NN" */
+	bool keep_why;             /* --why: copy each firing's explanation */
 };
 
 /* One completed call as the references see it. */
@@ -187,6 +190,7 @@ struct bench_options {
 	double redial_share;     /* < 0: the presets' */
 	double reference_threshold[GENERATOR_COUNT][SCORE_COUNT]; /* per generator, calibrated in main */
 	double calibration_per_100[GENERATOR_COUNT];              /* cadmon's flagged honest shifts there */
+	bool why;                /* print every false firing's explanation to stderr */
 };
 
 /* ---- generating a shift ------------------------------------------------------------------ */
@@ -393,8 +397,13 @@ static void record_firing(const struct alert *alert, const char *json, size_t js
 		alerts->dropped++;
 		return;
 	}
-	alerts->firings[alerts->count++] = (struct firing){ number - 1, alert->ts_ms,
-							      (int64_t)alert->window_seconds * 1000 };
+	struct firing *firing = &alerts->firings[alerts->count++];
+	firing->operator_index = number - 1;
+	firing->ts_ms = alert->ts_ms;
+	firing->window_ms = (int64_t)alert->window_seconds * 1000;
+	firing->why[0] = '\0';
+	if (alerts->keep_why && alert->why)
+		snprintf(firing->why, sizeof(firing->why), "%s", alert->why);
 }
 
 /* Feed every line of the shift to a fresh engine; the rejected lines' count, or -1. */
@@ -645,12 +654,31 @@ static int reserve_stats(struct scenario_buffers *buffers)
 }
 
 /* Generate, run and score every seed of one scenario; 0 or -1 (reported). */
+/* --why: each false firing of a scored shift (an honest operator, or before onset), with its
+ * explanation, one line on stderr. */
+static void print_false_firings(const struct bench_case *bench_case, uint64_t seed, const struct bench_shift *shift,
+				const struct shift_alerts *alerts)
+{
+	for (size_t i = 0; i < alerts->count; i++) {
+		const struct firing *firing = &alerts->firings[i];
+		if (firing->ts_ms < shift->start_ms || firing->operator_index >= shift->operator_count ||
+		    firing->ts_ms >= shift->onset_ms[firing->operator_index])
+			continue;
+		fprintf(stderr, "false %s seed %" PRIu64 " op-%02u%s at +%.2f h: %s\n", bench_case->label, seed,
+			firing->operator_index + 1,
+			shift->has_storm && in_storm_window(shift, firing->ts_ms, firing->window_ms) ? " (storm)" : "",
+			(double)(firing->ts_ms - shift->start_ms) / MS_PER_HOUR, firing->why);
+	}
+}
+
 static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
 		    const struct config *config, struct scenario_buffers *buffers, struct score *scores,
 		    struct case_summary *summary)
 {
 	static struct shift_alerts alerts;
 	struct bench_shift *shift = &buffers->shift;
+
+	alerts.keep_why = options->why;
 
 	for (long i = 0; i < options->seeds; i++) {
 		long rejected;
@@ -663,6 +691,8 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 		}
 		summary->rejected_lines += (uint64_t)rejected;
 		summary->dropped += alerts.dropped + alerts.unknown_operator;
+		if (options->why)
+			print_false_firings(bench_case, options->first_seed + (uint64_t)i, shift, &alerts);
 		score_detector(shift, &alerts, &scores[DETECTOR]);
 		reference_statistics(shift, buffers->stats);
 		score_references(shift, buffers->stats, options->reference_threshold[bench_case->generator], scores);
@@ -755,9 +785,20 @@ static int calibrate(const struct bench_options *options, const struct config *c
 
 /* ---- workers ------------------------------------------------------------------------------ */
 
+/* Is label one of the comma-separated names of list? */
+static bool list_has(const char *list, const char *label)
+{
+	size_t len = strlen(label);
+
+	for (const char *at = list; at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL)
+		if (strncmp(at, label, len) == 0 && (at[len] == ',' || at[len] == '\0'))
+			return true;
+	return false;
+}
+
 static bool selected(const struct bench_options *options, size_t case_index)
 {
-	return !options->only || strcmp(options->only, cases[case_index].label) == 0;
+	return !options->only || list_has(options->only, cases[case_index].label);
 }
 
 /* A worker: scenarios job, job + jobs, ... each summary written to fd. */
@@ -860,10 +901,10 @@ static void print_rule(const struct config_rule *rule)
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
 		printf("  %-10s sequential %6" PRIu32 " s  cut_share %g  false_alarm_calls %" PRIu32 "  threshold %g  "
 		       "called_back_weight %g  history_prior %g  max_own_factor %g  false_alarm_hours %" PRIu32
-		       "  rate_half_life %" PRIu32 " s  %s\n", rule->name,
+		       "  rate_half_life %" PRIu32 " s%s  %s\n", rule->name,
 		       rule->window_seconds, rule->cut_share, rule->false_alarm_calls, rule->threshold,
 		       rule->called_back_weight, rule->history_prior, rule->max_own_factor, rule->false_alarm_hours,
-		       rule->rate_half_life_seconds, rule->severity);
+		       rule->rate_half_life_seconds, rule->hourly_raises ? "  hourly_raises" : "", rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,
@@ -885,9 +926,10 @@ static void print_config(const struct config *config, const char *path)
 	printf("  premature: talk < %g s, no incident or transfer; repeat_window %" PRIu32
 	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
 	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
-	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s\n",
+	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, settle %g s\n",
 	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency", baseline->half_life_seconds,
-	       baseline->prior_calls, baseline->prior_ratio, baseline->history_half_life_seconds);
+	       baseline->prior_calls, baseline->prior_ratio, baseline->history_half_life_seconds,
+	       baseline->history_settle_seconds);
 	for (size_t i = 0; i < config->detector.rule_count; i++)
 		print_rule(&config->detector.rules[i]);
 	printf("\n");
@@ -999,17 +1041,18 @@ static int usage_error(const char *format, ...)
 
 static void print_usage(void)
 {
-	fputs("usage: detection [--seeds N] [--first-seed S] [--config FILE] [--only SCENARIO]\n"
-	      "                 [--jobs N] [--redial-share R]\n"
+	fputs("usage: detection [--seeds N] [--first-seed S] [--config FILE] [--only LIST]\n"
+	      "                 [--jobs N] [--redial-share R] [--why]\n"
 	      "Score a configuration's rules on simulated shifts: misbehaving operators caught,\n"
 	      "time and calls from onset to the first alert, false alerts per operator-shift.\n"
 	      "\n"
 	      "  --seeds N        shifts per scenario (200)\n"
 	      "  --first-seed S   seeds S, S+1, ... (1)\n"
 	      "  --config FILE    the cadmon.yaml to evaluate (default: the built-in defaults)\n"
-	      "  --only SCENARIO  one row (see the table; e.g. g-no-redial)\n"
+	      "  --only LIST      these rows, comma-separated (see the table; e.g. g-no-redial,g-storm)\n"
 	      "  --jobs N         worker processes (2); 1 runs everything in this process\n"
 	      "  --redial-share R share of cut-off callers who ring again (the presets': 0.5)\n"
+	      "  --why            print every false alert's explanation (stderr)\n"
 	      "  -h, --help       show this help\n",
 	      stdout);
 }
@@ -1027,15 +1070,20 @@ static int parse_count(const char *option, const char *text, long low, long high
 	return 0;
 }
 
-static bool known_case(const char *label)
+/* Is every comma-separated name of list a scenario? */
+static bool known_cases(const char *list)
 {
-	for (size_t i = 0; i < CASE_COUNT; i++)
-		if (strcmp(cases[i].label, label) == 0)
-			return true;
-	return false;
+	for (const char *at = list; at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL) {
+		size_t len = strcspn(at, ","), i = 0;
+		while (i < CASE_COUNT && (strlen(cases[i].label) != len || strncmp(cases[i].label, at, len) != 0))
+			i++;
+		if (i == CASE_COUNT)
+			return false;
+	}
+	return true;
 }
 
-enum { OPT_SEEDS = 256, OPT_FIRST_SEED, OPT_CONFIG, OPT_ONLY, OPT_JOBS, OPT_REDIAL_SHARE };
+enum { OPT_SEEDS = 256, OPT_FIRST_SEED, OPT_CONFIG, OPT_ONLY, OPT_JOBS, OPT_REDIAL_SHARE, OPT_WHY };
 
 /* A share from 0 to 1; 0 or EXIT_USAGE. */
 static int parse_share(const char *option, const char *text, double *out)
@@ -1063,12 +1111,15 @@ static int apply_option(struct bench_options *options, int option, const char *v
 		return parse_count("jobs", value, 1, MAX_JOBS, &options->jobs);
 	case OPT_REDIAL_SHARE:
 		return parse_share("redial-share", value, &options->redial_share);
+	case OPT_WHY:
+		options->why = true;
+		return 0;
 	case OPT_CONFIG:
 		options->config_path = value;
 		return 0;
 	case OPT_ONLY:
 		options->only = value;
-		return known_case(value) ? 0 : usage_error("--only: unknown scenario \"%s\"", value);
+		return known_cases(value) ? 0 : usage_error("--only: unknown scenario in \"%s\"", value);
 	default:
 		return EXIT_USAGE;
 	}
@@ -1084,6 +1135,7 @@ static int parse_options(int argc, char **argv, struct bench_options *options)
 		{ "only", required_argument, NULL, OPT_ONLY },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "redial-share", required_argument, NULL, OPT_REDIAL_SHARE },
+		{ "why", no_argument, NULL, OPT_WHY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

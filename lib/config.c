@@ -143,7 +143,7 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
-       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_KEY_COUNT };
+       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES, RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -1678,6 +1678,12 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 					  .min = 0,
 					  .max = 2592000,
 					  .fallback = "3600" },
+	[RULE_HOURLY_RAISES] = { .name = "hourly_raises",
+				 .parse = parse_bool,
+				 LIVE(BOOLEAN),
+				 .doc = "true (the default here): ln(false_alarm_hours * r) also when it is",
+				 RULE_KEY(hourly_raises),
+				 .fallback = "false" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2550,7 +2556,7 @@ static const struct key detector_keys[] = {
 	  /* the rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the
 	   * window rules tuned before it are documented there as an alternative */
 	  .fallback = "[{name: sequential, type: sequential, window_seconds: 28800, called_back_weight: 4,"
-		      " odds_ratio: 4, false_alarm_calls: 10000, false_alarm_hours: 2000}]",
+		      " odds_ratio: 4, false_alarm_calls: 10000, false_alarm_hours: 1000, hourly_raises: true}]",
 	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes (and," },
 	{ .name = "baseline",
 	  .parse = parse_section,

@@ -167,6 +167,7 @@ struct config_rule {
 	uint32_t false_alarm_hours; /* > 0: an operator with few calls an hour gets the lower
 				     * threshold ln(false_alarm_hours * its calls per hour); 0: off */
 	uint32_t rate_half_life_seconds; /* half-life of the operator's calls-per-hour estimate */
+	bool hourly_raises;         /* false_alarm_hours also raises the threshold of a busy hour */
 };
 
 enum config_baseline_scope {

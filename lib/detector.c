@@ -561,7 +561,7 @@ static double sequential_h(const struct detector *detector, const struct operato
 {
 	double hourly = state->rules[r].hourly_threshold;
 
-	return hourly > 0.0 && hourly < detector->threshold[r] ? hourly : detector->threshold[r];
+	return hourly > 0.0 ? hourly : detector->threshold[r];
 }
 
 static bool rule_holds(const struct detector *detector, struct operator_state *state, size_t r)
@@ -696,7 +696,8 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	sequential_rate_advance(&rs->calls_rate, at_ms, half_life);
 	double per_hour = sequential_calls_per_hour(&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0,
 						    half_life);
-	rs->hourly_threshold = sequential_hourly_threshold(detector->threshold[r], rule->false_alarm_hours, per_hour);
+	rs->hourly_threshold = sequential_hourly_threshold(detector->threshold[r], rule->false_alarm_hours, per_hour,
+							  rule->hourly_raises);
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 

@@ -83,13 +83,13 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 	return (rate->calls + rate->pending_calls) / exposure * 3600.0;
 }
 
-double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour)
+double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour, bool raises)
 {
 	if (!(false_alarm_hours > 0.0) || calls_per_hour < 0.0)
 		return h_calls;
 	double h = log(false_alarm_hours * (calls_per_hour > 1.0 ? calls_per_hour : 1.0));
 
-	return h < h_calls ? h : h_calls;
+	return h < h_calls || raises ? h : h_calls;
 }
 
 void sequential_history_advance(struct sequential_history *history, int64_t now_ms, double half_life_seconds,

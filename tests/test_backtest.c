@@ -964,10 +964,10 @@ static void test_example_cdr_mapping(void **state)
 	assert_string_equal(csv.err, "");
 	assert_int_equal(alert_lines_len(csv.out), alerts_len);
 	assert_memory_equal(csv.out, alerts, alerts_len);
-	assert_non_null(strstr(alerts, "{\"alert\":\"firing\",\"alert_id\":\"6f916935e479f7ba\",\"seq\":1,"
-				      "\"ts\":\"2026-11-29T17:17:09.000Z\",\"type\":\"operator\",\"agency\":\"KCPD\","
+	assert_non_null(strstr(alerts, "{\"alert\":\"firing\",\"alert_id\":\"1bfd2775bc46791c\",\"seq\":1,"
+				      "\"ts\":\"2026-11-29T17:13:46.000Z\",\"type\":\"operator\",\"agency\":\"KCPD\","
 				      "\"operator\":\"AG03\",\"position\":\"P03\",\"rule\":\"sequential\""));
-	assert_non_null(strstr(csv.out, "KCPD    AG03         49         18  0.3673       5       1  "));
+	assert_non_null(strstr(csv.out, "KCPD    AG03         49         18  0.3673       6       1  "));
 	assert_non_null(strstr(csv.out, "  rejected lines         0\n  completed calls        301\n"));
 	assert_int_equal(ndjson.exit_status, 0);
 	assert_string_equal(ndjson.err, "");

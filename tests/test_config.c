@@ -188,7 +188,8 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_calls, 10000);
 	assert_true(rule->history_prior == 20.0);
 	assert_true(rule->max_own_factor == 2.5);
-	assert_int_equal(rule->false_alarm_hours, 2000);
+	assert_int_equal(rule->false_alarm_hours, 1000);
+	assert_true(rule->hourly_raises);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
@@ -1899,8 +1900,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 180);
-	assert_int_equal(check.entry_keys, 60);
+	assert_int_equal(check.keys, 181);
+	assert_int_equal(check.entry_keys, 61);
 	assert_string_equal(check.restart, "feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
 					   "i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
 					   "i3.max_calls\ni3.max_pending_requests\ni3.bye_outgoing_released_by\n"
@@ -2107,7 +2108,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 52);
+	assert_int_equal(check.documented, 53);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2155,8 +2156,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 138);
-	assert_int_equal(check.round_trips, 137);
+	assert_int_equal(check.with_fallback, 139);
+	assert_int_equal(check.round_trips, 138);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2315,7 +2316,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 140);
+	assert_int_equal(tagged, 141);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 40);
@@ -2500,7 +2501,7 @@ static void test_sequential_rule_and_baseline(void **state)
 					"  rules:\n"
 					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6,"
-					" false_alarm_hours: 80, rate_half_life_seconds: 1800}\n");
+					" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -2521,6 +2522,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(seq->called_back_weight == 6.0);
 	assert_int_equal(seq->false_alarm_hours, 80);
 	assert_int_equal(seq->rate_half_life_seconds, 1800);
+	assert_true(seq->hourly_raises);
 	config_set_defaults(&defaults_config);
 	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
@@ -2547,6 +2549,14 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a number greater than 0 in a sequential rule",
 		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be an integer from 0 to 1000000000",
 		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: must be an integer from 0 to 2592000");
+	/* hourly_raises is diffed like every rule key (a reload names it) */
+	struct config lowering = defaults_config;
+	lowering.detector.rules[0].hourly_raises = false;
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
+	assert_string_equal(changes.text, "detector.rules.sequential.hourly_raises: true -> false\n");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, hourly_raises: 1}\n",
+		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true or false");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
 		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a number of at least 0");
 }

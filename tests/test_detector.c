@@ -691,6 +691,22 @@ static void test_sequential_alert_explains(void **state)
 	assert_string_equal(seen[1].operator_id, "");
 }
 
+/* A sequential rule "seq" as the tests below use it (callback weight 4, own factor at most 2.5,
+ * the threshold as given). */
+static struct config_rule sequential_rule(double cut_share, double threshold, double history_prior)
+{
+	struct config_rule rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
+
+	rule.type = CONFIG_RULE_SEQUENTIAL;
+	rule.cut_share = cut_share;
+	rule.threshold = threshold;
+	rule.false_alarm_calls = 0;
+	rule.called_back_weight = 4.0;
+	rule.history_prior = history_prior;
+	rule.max_own_factor = 2.5;
+	return rule;
+}
+
 /* The same three hangups with a settling history (history_settle_seconds 8 h): nothing has
  * settled when they end together, so the own factor stays 1 and each expectation is the
  * prior's 0.1: evidence 3 ln 3.25, 0.3 expected. */
@@ -699,14 +715,7 @@ static void test_sequential_history_settles(void **state)
 	struct fixture *f = *state;
 	struct config_rule *rule = &f->config.detector.rules[0];
 
-	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
-	rule->type = CONFIG_RULE_SEQUENTIAL;
-	rule->cut_share = 0.25;
-	rule->threshold = 3.0;
-	rule->false_alarm_calls = 0;
-	rule->called_back_weight = 4.0;
-	rule->history_prior = 5.0;
-	rule->max_own_factor = 2.5;
+	*rule = sequential_rule(0.25, 3.0, 5.0);
 	f->config.detector.baseline.history_settle_seconds = 28800;
 	reconfigure(f);
 	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
@@ -735,14 +744,7 @@ static void test_sequential_hourly_threshold(void **state)
 	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
 	int64_t first_end_ms = T0 + SECONDS(90), end_ms = 0;
 
-	*rule = window_rule("seq", 3600, 1, 1, 0.0, "warning");
-	rule->type = CONFIG_RULE_SEQUENTIAL;
-	rule->cut_share = 0.5;
-	rule->threshold = 6.0;
-	rule->false_alarm_calls = 0;
-	rule->called_back_weight = 4.0;
-	rule->history_prior = 20.0;
-	rule->max_own_factor = 2.5;
+	*rule = sequential_rule(0.5, 6.0, 20.0);
 	rule->false_alarm_hours = 10;
 	rule->rate_half_life_seconds = 3600;
 	f->config.detector.baseline.history_settle_seconds = 0; /* each call settles at once */
@@ -775,6 +777,51 @@ static void test_sequential_hourly_threshold(void **state)
 		assert_true(f->seen[0].evidence >= f->seen[0].threshold);
 		rule->false_alarm_hours = 0;
 		f->seen_count = 0;
+	}
+}
+
+/* hourly_raises: op-7 takes a real call every 3 minutes for two hours (about 20 an hour),
+ * then cuts callers off a minute apart, each adding ln 5.5 = 1.70 (p0 the prior 0.10,
+ * cut_share 0.5). Without it the threshold stays 6 and the fourth cut-off fires (6.82); with
+ * it a busy hour raises it to ln(100 * 22.8) = 7.73 and the fifth fires (8.52). */
+static void test_sequential_hourly_raises(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+
+	*rule = sequential_rule(0.5, 6.0, 20.0);
+	rule->false_alarm_hours = 100;
+	rule->rate_half_life_seconds = 3600;
+	for (int raises = 0; raises < 2; raises++) {
+		struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 };
+		int64_t first_end_ms = T0 + SECONDS(90), end_ms = 0;
+		int fired_at = -1;
+		rule->hourly_raises = raises;
+		reconfigure(f);
+		f->seen_count = 0;
+		for (int k = 0; k <= 40; k++) {
+			add_call(f, "op-7", T0 + SECONDS(180 * k), SECONDS(90), RELEASED_BY_CALLER);
+			sequential_rate_add(&rate, T0 + SECONDS(180 * k + 90), 3600, false);
+		}
+		for (int j = 0; j < 5 && fired_at < 0; j++) {
+			end_ms = T0 + SECONDS(7300 + 60 * j + 5);
+			sequential_rate_advance(&rate, end_ms, 3600);
+			double per_hour = sequential_calls_per_hour(&rate, (double)(end_ms - first_end_ms) / 1000.0, 3600);
+			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5), RELEASED_BY_OPERATOR);
+			sequential_rate_add(&rate, end_ms, 3600, false);
+			if (f->seen_count == 0)
+				continue;
+			fired_at = j;
+			assert_string_equal(f->seen[0].kind, "firing");
+			assert_true(fabs(f->seen[0].evidence - (j + 1) * log(5.5)) < 1e-9);
+			if (raises) {
+				assert_true(fabs(per_hour - 22.8209883) < 1e-6);
+				assert_true(fabs(f->seen[0].threshold - log(100.0 * per_hour)) < 1e-12);
+			} else {
+				assert_true(f->seen[0].threshold == 6.0);
+			}
+		}
+		assert_int_equal(fired_at, raises ? 4 : 3);
 	}
 }
 
@@ -1088,6 +1135,7 @@ int main(void)
 		TEST(test_sequential_alert_explains),
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
+		TEST(test_sequential_hourly_raises),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_repeat_caller_marks_hangup),
 		TEST(test_alert_ids_are_deterministic),

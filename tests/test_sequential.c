@@ -115,17 +115,23 @@ static void test_calls_per_hour(void **state)
 }
 
 /* The hourly threshold: ln(false_alarm_hours * calls per hour), the rate taken as at least 1,
- * never above the per-call threshold; that one when off or the rate is not known. */
+ * never above the per-call threshold unless it raises; the per-call one when off or the rate
+ * is not known. */
 static void test_hourly_threshold(void **state)
 {
 	double h_calls = log(10000.0);
 
 	(void)state;
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0), log(3000.0), 1e-15);
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25), log(1000.0), 1e-15);
-	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0) == h_calls);
-	assert_true(sequential_hourly_threshold(h_calls, 1000, -1.0) == h_calls);
-	assert_true(sequential_hourly_threshold(h_calls, 0, 3.0) == h_calls);
+	for (int raises = 0; raises < 2; raises++) {
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0, raises), log(3000.0), 1e-15);
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25, raises), log(1000.0), 1e-15);
+		assert_true(sequential_hourly_threshold(h_calls, 1000, -1.0, raises) == h_calls);
+		assert_true(sequential_hourly_threshold(h_calls, 0, 3.0, raises) == h_calls);
+	}
+	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0, false) == h_calls);
+	/* a busy hour: 25 calls (a storm) gets ln 25000 = 10.126631103850338 */
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, true), 10.126631103850338, 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 12.0, true), log(12000.0), 1e-15);
 }
 
 /* The own history: a call settles with settle_seconds as half-life, everything decays with the

@@ -432,6 +432,28 @@ static void test_restore_sequential_gives_same_alerts(void **state)
 	clear(&whole);
 }
 
+/* The whole shift under config into *whole: how many sequential firings, and in *matching
+ * how many of them with a threshold above low and below high. */
+static size_t sequential_firings(const struct config *config, struct alerts *whole, double low, double high,
+				 size_t *matching)
+{
+	struct engine *reference = engine_new(config, collect, whole);
+	size_t firings = 0;
+
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	for (size_t i = 0; i < whole->count; i++) {
+		const char *h = strstr(whole->text[i], "\"threshold\":");
+		if (strncmp(whole->text[i], "{\"alert\":\"firing\"", strlen("{\"alert\":\"firing\"")) != 0 ||
+		    !strstr(whole->text[i], "\"rule\":\"sequential\""))
+			continue;
+		firings++;
+		double threshold = h ? strtod(h + strlen("\"threshold\":"), NULL) : -1.0;
+		*matching += threshold > low && threshold < high;
+	}
+	return firings;
+}
+
 /* The same with the hourly threshold in play (false_alarm_hours below false_alarm_calls at 10
  * calls an hour): each operator's calls-per-hour estimate and the threshold it earned are
  * restored too. */
@@ -447,20 +469,31 @@ static void test_restore_sequential_hourly_threshold(void **state)
 	config.detector.rules[0].false_alarm_calls = 100000;   /* h = 11.5 */
 	config.detector.rules[0].false_alarm_hours = 10;       /* ln(10 * ~10) = 4.6; below 6 up to 40 calls an hour */
 	config.detector.rules[0].rate_half_life_seconds = 1200;
-	struct engine *reference = engine_new(&config, collect, &whole);
-	feed(reference, 0, line_count);
-	engine_free(reference);
-	size_t firings = 0, lowered = 0;
-	for (size_t i = 0; i < whole.count; i++) {
-		const char *h = strstr(whole.text[i], "\"threshold\":");
-		if (strncmp(whole.text[i], "{\"alert\":\"firing\"", strlen("{\"alert\":\"firing\"")) != 0 ||
-		    !strstr(whole.text[i], "\"rule\":\"sequential\""))
-			continue;
-		firings++;
-		lowered += h && strtod(h + strlen("\"threshold\":"), NULL) < 6.0;
-	}
+	size_t lowered = 0, firings = sequential_firings(&config, &whole, 0.0, 6.0, &lowered);
 	assert_true(firings >= 1);
 	assert_int_equal(lowered, firings);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
+/* hourly_raises: the threshold earned by each operator's calls per hour is above the per-call
+ * one (ln 10 = 2.3; ln(100 * ~10) = 6.9), and restored like the lowered one. */
+static void test_restore_sequential_hourly_raises(void **state)
+{
+	struct config config;
+	struct alerts whole = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.tracker.max_operators = 8;
+	config.detector.rules[0].false_alarm_calls = 10;      /* h = 2.3 */
+	config.detector.rules[0].false_alarm_hours = 100;
+	config.detector.rules[0].hourly_raises = true;
+	config.detector.rules[0].rate_half_life_seconds = 1200;
+	size_t raised = 0, firings = sequential_firings(&config, &whole, 2.31, 1e9, &raised);
+	assert_true(firings >= 1);
+	assert_true(raised >= 1);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
 }
@@ -922,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
+		cmocka_unit_test(test_restore_sequential_hourly_raises),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
 		cmocka_unit_test(test_restore_then_save_same_bytes),

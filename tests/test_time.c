@@ -37,7 +37,7 @@
 #define ROUND_MS (10 * 60000) /* event time each feed sends before the acks are awaited */
 #define DAY_MS (24 * 3600 * INT64_C(1000))
 #define NOTIFY_MAX_BYTES 4096
-#define ONE_FEED_ALERTS 86 /* the shift's notices on one feed: firing, updates, escalations, resolved */
+#define ONE_FEED_ALERTS 85 /* the shift's notices on one feed: firing, updates, escalations, resolved */
 #define TAIL_TIMEOUT_MS (2000 + EXPECT_READ_TIMEOUT_MS) /* feed.source_idle_seconds 2, then as any line */
 
 static const struct harness_options shift_options = {
