@@ -106,7 +106,7 @@ const char *event_type_name(enum event_type type)
 	return "unknown";
 }
 
-const char *released_by_name(enum released_by who)
+const char *event_released_by_name(enum released_by who)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(released_by_names); i++)
 		if (released_by_names[i].who == who)
@@ -114,7 +114,7 @@ const char *released_by_name(enum released_by who)
 	return NULL;
 }
 
-enum released_by released_by_from_name(const char *name)
+enum released_by event_released_by_from_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(released_by_names); i++)
 		if (strcmp(released_by_names[i].name, name) == 0)
@@ -284,7 +284,8 @@ static enum event_reject parse_released_by(struct parse *parse)
 	enum event_reject result = copy_string(parse, KEY_RELEASED_BY, true, name, sizeof(name) - 1);
 
 	if (result == EVENT_REJECT_FIELD_TOO_LONG || result == EVENT_OK) {
-		parse->event->released_by = result == EVENT_OK ? released_by_from_name(name) : 0;
+		parse->event->released_by =
+			result == EVENT_OK ? event_released_by_from_name(name) : 0;
 		if (parse->event->released_by)
 			return EVENT_OK;
 		return reject(parse, EVENT_REJECT_BAD_VALUE,

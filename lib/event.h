@@ -109,10 +109,10 @@ const char *event_reject_name(enum event_reject reason);
 const char *event_type_name(enum event_type type);
 
 /** Protocol name of a single released_by value ("operator"); NULL if not exactly one bit. */
-const char *released_by_name(enum released_by who);
+const char *event_released_by_name(enum released_by who);
 
 /** Parse a released_by name; 0 if unknown. */
-enum released_by released_by_from_name(const char *name);
+enum released_by event_released_by_from_name(const char *name);
 
 /** Protocol name of an operator state ("logged_on"); NULL for AGENT_STATE_NONE or out of range. */
 const char *agent_state_name(enum agent_state state);

@@ -473,7 +473,7 @@ static bool emit_call(const struct call_record *call, mapping_emit_fn *emit, voi
 				 emit, ctx);
 	}
 	struct json_object *end = ok ? event_object("call_end", call, call->release_ms) : NULL;
-	const char *who = released_by_name(call->released_by);
+	const char *who = event_released_by_name(call->released_by);
 	return ok && emit_object(end, end && json_out_add_string(end, "released_by", who ? who : "unknown"),
 				 emit, ctx);
 }
