@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "durability.h"
 #include "engine.h"
+#include "engine_counters.h"
 #include "feed.h"
 #include "guard.h"
 #include "i3_server.h"
@@ -69,12 +70,19 @@ static void labelled_u64(struct evbuffer *out, const char *name, const char *lab
 	labelled(out, name, label, value, number);
 }
 
+/* The engine's counters with a family of their own, from lib/engine_counters.c's table. */
+static void write_engine_counters(struct evbuffer *out, const struct engine_stats *stats)
+{
+	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
+		const struct engine_counter *counter = &engine_counters_metrics[i];
+
+		single(out, counter->metric, "counter", counter->help, engine_counters_value(stats, counter));
+	}
+}
+
 static void write_lines(struct evbuffer *out, const struct engine_stats *stats)
 {
-	single(out, "lines_total", "counter", "Feed lines offered, rejected ones included.", stats->lines);
-	single(out, "events_total", "counter", "Feed lines accepted as events, duplicates included.",
-	       stats->events);
-	single(out, "duplicates_total", "counter", "Resent events recognized and ignored.", stats->duplicates);
+	write_engine_counters(out, stats);
 	family(out, "rejected_lines_total", "counter", "Feed lines rejected, by reason.");
 	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
 		labelled_u64(out, "rejected_lines_total", "reason", event_reject_name((enum event_reject)reason),
@@ -93,13 +101,9 @@ static void write_alerts(struct evbuffer *out, const struct engine_stats *stats)
 			evbuffer_add_printf(out, "cadmon_alerts_total{kind=\"%s\",severity=\"%s\"} %" PRIu64 "\n",
 					    detector_notice_kind_name((enum detector_notice_kind)k), severities[level],
 					    detector->by_severity[k][level]);
-	single(out, "notices_total", "counter", "Notices sent, of every kind (operator and system).",
-	       detector->alerts);
 	single(out, "open_alerts", "gauge", "Operators with an alert open now.", detector->open_alerts);
 	single(out, "open_calls", "gauge", "Calls started and not yet ended.", stats->open_calls);
 	single(out, "operators", "gauge", "Call-takers tracked now.", detector->operators);
-	single(out, "calls_total", "counter", "Completed calls judged.", detector->calls);
-	single(out, "premature_total", "counter", "Completed calls judged premature hangups.", detector->premature);
 	family(out, "evicted_total", "counter",
 	       "Entries forgotten because a bounded table was full, by the configuration key to raise.");
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)

@@ -24,6 +24,9 @@ struct engine_counter {
 	size_t offset;     /* offsetof(struct engine_stats, ...) of the first uint64_t summed */
 	size_t count;      /* how many consecutive uint64_t from offset are summed (1: one) */
 	size_t also;       /* offset of one more uint64_t added, or ENGINE_COUNTER_NONE */
+	const char *metric; /* its counter family on /metrics, after "cadmon_": "lines_total";
+			     * NULL when it has none of its own */
+	const char *help;   /* that family's HELP text; NULL with metric */
 };
 
 /* What came in and what went out: lines, events, rejected, alerts (STATUS=, the stop summary). */
@@ -34,6 +37,12 @@ extern const size_t engine_counters_headline_count;
  * rang again (the backtest reports: text and HTML show the non-zero ones, JSON every one). */
 extern const struct engine_counter engine_counters_troubles[];
 extern const size_t engine_counters_troubles_count;
+
+/* The engine's counters that /metrics shows as families of their own (a HELP, a TYPE counter
+ * and one sample each), in the order it shows them. The labelled families (rejected lines by
+ * reason, notices by kind and severity, evictions by limit) and the gauges are not here. */
+extern const struct engine_counter engine_counters_metrics[];
+extern const size_t engine_counters_metrics_count;
 
 /** The value of counter in stats. */
 uint64_t engine_counters_value(const struct engine_stats *stats,

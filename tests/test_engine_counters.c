@@ -29,6 +29,8 @@ static struct engine_stats numbered_stats(void)
 	stats.tracker.expired = 12;
 	stats.tracker.evicted = 13;
 	stats.detector.alerts = 42;
+	stats.detector.calls = 40;
+	stats.detector.premature = 23;
 	stats.detector.called_back = 3;
 	stats.detector.too_old = 14;
 	stats.detector.operators_evicted = 15;
@@ -110,12 +112,50 @@ static void test_troubles(void **state)
 	}
 }
 
+/* /metrics' list: the family names and HELP texts it has always had (docs/http.md, test_http),
+ * each value from its own field; the counters of the other lists with no family have neither. */
+static void test_metrics(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *key, *metric, *help;
+		uint64_t value;
+	} expected[] = {
+		{"lines", "lines_total", "Feed lines offered, rejected ones included.", 100},
+		{"events", "events_total", "Feed lines accepted as events, duplicates included.", 90},
+		{"resent", "duplicates_total", "Resent events recognized and ignored.", 7},
+		{"alerts", "notices_total", "Notices sent, of every kind (operator and system).", 42},
+		{"calls", "calls_total", "Completed calls judged.", 40},
+		{"premature", "premature_total", "Completed calls judged premature hangups.", 23},
+	};
+	struct engine_stats stats = numbered_stats();
+
+	assert_int_equal(engine_counters_metrics_count, sizeof expected / sizeof expected[0]);
+	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
+		assert_string_equal(engine_counters_metrics[i].key, expected[i].key);
+		assert_string_equal(engine_counters_metrics[i].metric, expected[i].metric);
+		assert_string_equal(engine_counters_metrics[i].help, expected[i].help);
+		assert_int_equal(engine_counters_value(&stats, &engine_counters_metrics[i]),
+				 expected[i].value);
+	}
+	/* The headline's lines, events and alerts are the same entries; rejected is by reason. */
+	assert_string_equal(engine_counters_headline[0].metric, "lines_total");
+	assert_string_equal(engine_counters_headline[1].metric, "events_total");
+	assert_null(engine_counters_headline[2].metric);
+	assert_string_equal(engine_counters_headline[3].metric, "notices_total");
+	for (size_t i = 0; i < engine_counters_troubles_count; i++) {
+		assert_null(engine_counters_troubles[i].metric);
+		assert_null(engine_counters_troubles[i].help);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headline),
 		cmocka_unit_test(test_headline_truncated),
 		cmocka_unit_test(test_troubles),
+		cmocka_unit_test(test_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 
 #include "daemon_expect.h"
 #include "daemon_harness.h"
+#include "engine_counters.h"
 #include "shift_fixture.h"
 
 #define LINE_MAX_BYTES 8192
@@ -632,6 +633,36 @@ static void test_healthz(void **state)
 	harness_cleanup(&h);
 }
 
+/* Every counter of lib/engine_counters.c's /metrics table as a family of its own, with its HELP
+ * text, TYPE counter and the value the shift gave it. */
+static void expect_engine_counters(const char *body)
+{
+	static const struct {
+		const char *metric;
+		uint64_t value;
+	} shift_values[] = {
+		{"lines_total", 11}, {"events_total", 11}, {"duplicates_total", 0},
+		{"notices_total", 1}, {"calls_total", 5}, {"premature_total", 3},
+	};
+	char block[512];
+
+	assert_int_equal(engine_counters_metrics_count, sizeof shift_values / sizeof shift_values[0]);
+	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
+		const struct engine_counter *counter = &engine_counters_metrics[i];
+
+		assert_string_equal(counter->metric, shift_values[i].metric);
+		snprintf(block, sizeof block,
+			 "# HELP cadmon_%s %s\n# TYPE cadmon_%s counter\ncadmon_%s %" PRIu64 "\n",
+			 counter->metric, counter->help, counter->metric, counter->metric,
+			 shift_values[i].value);
+		const char *found = strstr(body, block);
+		if (!found)
+			fprintf(stderr, "no \"%s\" in:\n%s", block, body);
+		assert_non_null(found);
+		assert_true(found == body || found[-1] == '\n'); /* a whole line */
+	}
+}
+
 /* /metrics passes Prometheus's promtool check metrics, and says what happened exactly. */
 static void test_metrics(void **state)
 {
@@ -672,6 +703,7 @@ static void test_metrics(void **state)
 			fprintf(stderr, "no \"%s\" in:\n%s", lines[i], response.body);
 		assert_non_null(strstr(response.body, lines[i]));
 	}
+	expect_engine_counters(response.body);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
