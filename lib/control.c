@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "json_scan.h"
 #include "text.h"
 
 /* No control characters (escaped or not): what a console shows and the journal keeps is
@@ -22,7 +23,7 @@ static bool is_plain_text(const char *text, size_t len)
 }
 
 /* The string value of key: 1 found, fits in [min_len, max_len] bytes and is plain text (valid
- * UTF-8: the tokener checks it), 0 absent, -1 bad. */
+ * UTF-8: control_parse_object checks it), 0 absent, -1 bad. */
 static int string_value(struct json_object *object, const char *key, size_t min_len, size_t max_len,
 			char *out)
 {
@@ -141,12 +142,13 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 
 struct json_object *control_parse_object(const char *line, size_t len)
 {
-	struct json_tokener *tokener = json_tokener_new();
+	struct json_tokener *tokener;
 	struct json_object *object = NULL;
 
-	if (!tokener)
+	/* UTF-8 by the feed lines' rule: json-c's own check lets overlong forms through. */
+	if (!json_scan_utf8_valid(line, len) || !(tokener = json_tokener_new()))
 		return NULL;
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
 	object = json_tokener_parse_ex(tokener, line, (int)len);
 	if (object && ((size_t)json_tokener_get_parse_end(tokener) != len ||
 		       !json_object_is_type(object, json_type_object))) {

@@ -78,7 +78,8 @@ int control_parse_ack_body(const char *body, size_t len, const char *alert_id, s
 			   size_t why_size);
 
 /**
- * One strictly valid JSON object (UTF-8 checked) spanning the whole of line[0..len), or NULL:
+ * One strictly valid JSON object (UTF-8 by json_scan_utf8_valid's rule: no overlong forms, no
+ * surrogates) spanning the whole of line[0..len), or NULL:
  * how a control line is read, and an HTTP acknowledgement's body. The caller puts it.
  */
 struct json_object *control_parse_object(const char *line, size_t len);
