@@ -17,12 +17,13 @@
 
 /* Every reason but EVENT_OK (0): rejects[1..EVENT_REJECT_COUNT). */
 #define REJECTED \
-	{ "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), EVENT_REJECT_COUNT - 1, \
-	  ENGINE_COUNTER_NONE, NULL, NULL }
+	{ "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), \
+	  EVENT_REJECT_COUNT - 1, ENGINE_COUNTER_NONE, NULL, NULL }
 
 /* The counters in more than one list. */
 #define LINES \
-	METRIC("lines", "lines", lines, "lines_total", "Feed lines offered, rejected ones included.")
+	METRIC("lines", "lines", lines, "lines_total", \
+	       "Feed lines offered, rejected ones included.")
 #define EVENTS \
 	METRIC("events", "events", events, "events_total", \
 	       "Feed lines accepted as events, duplicates included.")

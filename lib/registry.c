@@ -56,7 +56,8 @@ int registry_claim(struct registry *registry, void *holder, uint32_t *index, uin
 int registry_vacate(struct registry *registry, uint32_t index)
 {
 	/* Each index is on the stack or held, never both: the stack has room for a held one. */
-	if (INVARIANT_FAILS(index < registry->capacity) || INVARIANT_FAILS(registry->slots[index]) ||
+	if (INVARIANT_FAILS(index < registry->capacity) ||
+	    INVARIANT_FAILS(registry->slots[index]) ||
 	    INVARIANT_FAILS(registry->free_count < registry->capacity))
 		return -EINVAL;
 	registry->slots[index] = NULL;
