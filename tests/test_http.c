@@ -633,17 +633,22 @@ static void test_healthz(void **state)
 	harness_cleanup(&h);
 }
 
-/* Every counter of lib/engine_counters.c's /metrics table as a family of its own, with its HELP
- * text, TYPE counter and the value the shift gave it. */
+/* Every family of lib/engine_counters.c's /metrics table, in the table's order, with its HELP
+ * text and TYPE, then its first sample: a counter's with the value the shift gave it. */
 static void expect_engine_counters(const char *body)
 {
 	static const struct {
 		const char *metric;
-		uint64_t value;
+		const char *first_sample; /* after "cadmon_<metric>" */
 	} shift_values[] = {
-		{"lines_total", 11}, {"events_total", 11}, {"duplicates_total", 0},
-		{"notices_total", 1}, {"calls_total", 5}, {"premature_total", 3},
+		{"lines_total", " 11\n"}, {"events_total", " 11\n"}, {"duplicates_total", " 0\n"},
+		{"rejected_lines_total", "{reason=\"line_too_long\"} 0\n"},
+		{"alerts_total", "{kind=\"firing\",severity=\"info\"} 0\n"},
+		{"notices_total", " 1\n"}, {"open_alerts", " 1\n"}, {"open_calls", " 0\n"},
+		{"operators", " 2\n"}, {"calls_total", " 5\n"}, {"premature_total", " 3\n"},
+		{"evicted_total", "{limit=\"tracker.max_operators\"} 0\n"},
 	};
+	const char *previous = body;
 	char block[512];
 
 	assert_int_equal(engine_counters_metrics_count, sizeof shift_values / sizeof shift_values[0]);
@@ -651,15 +656,16 @@ static void expect_engine_counters(const char *body)
 		const struct engine_counter *counter = &engine_counters_metrics[i];
 
 		assert_string_equal(counter->metric, shift_values[i].metric);
-		snprintf(block, sizeof block,
-			 "# HELP cadmon_%s %s\n# TYPE cadmon_%s counter\ncadmon_%s %" PRIu64 "\n",
-			 counter->metric, counter->help, counter->metric, counter->metric,
-			 shift_values[i].value);
+		snprintf(block, sizeof block, "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\ncadmon_%s%s",
+			 counter->metric, counter->help, counter->metric, counter->type,
+			 counter->metric, shift_values[i].first_sample);
 		const char *found = strstr(body, block);
 		if (!found)
 			fprintf(stderr, "no \"%s\" in:\n%s", block, body);
 		assert_non_null(found);
 		assert_true(found == body || found[-1] == '\n'); /* a whole line */
+		assert_true(found >= previous);                   /* in the table's order */
+		previous = found;
 	}
 }
 
