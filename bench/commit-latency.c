@@ -12,7 +12,7 @@
  * write and waits for both its alert on the console and its {"ack":N}. Prints the median, 99th
  * percentile and maximum of each, in milliseconds, and cadmond's own figure for write + fsync
  * (logged when it stops). A cadmond without a journal (before issue 5) sends no acks: then
- * only the alert latency is measured, for comparison. Uses tests/daemon_harness.c to run and
+ * only the alert latency is measured, for comparison. Uses tests/support/daemon_harness.c to run and
  * talk to cadmond. The journal's file system is $TMPDIR's (default /tmp).
  */
 #include <errno.h>

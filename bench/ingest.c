@@ -9,7 +9,7 @@
  * each line numbered with "seq" per feed. For each journal.fsync policy (batch, none; or only
  * -p) and each feed count (1 and 20; or only -f), REPEATS times (default 3): times json-c
  * parsing every line (a reused tokener, json_tokener_reset + parse + put per line, wall
- * clock), then starts CADMOND on loopback (tests/daemon_harness.c, a temporary state
+ * clock), then starts CADMOND on loopback (tests/support/daemon_harness.c, a temporary state
  * directory), connects the feeds (each a named source saying hello; the lines are split by
  * call-taker, so each feed's lines stay in time order), sends every line as fast as the
  * sockets take them (several feeds in step, at most 1,000 lines of the day unacknowledged: see

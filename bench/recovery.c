@@ -5,7 +5,7 @@
  *
  *   recovery [-n EVENTS] [-d DIR]
  *
- * Builds, with cadmond's own journal code (daemon/journal.c, record.c, statedir.c), the state
+ * Builds, with cadmond's own journal code (daemon/journal/), the state
  * directory of a simulated 24-hour day of a large center (tools/sim.c: 900 call-takers, their
  * call rate set for about EVENTS feed lines a day, default 1,000,000), with the engine's
  * alerts journaled after the events that raised them and a segment plus snapshot per hour,

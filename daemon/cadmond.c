@@ -21,7 +21,7 @@
 #include "activation.h"
 #include "auth.h"
 #include "control.h"
-#include "durability.h"
+#include "store.h"
 #include "engine.h"
 #include "engine_counters.h"
 #include "invariant.h"
@@ -51,7 +51,7 @@ struct cadmond {
 	struct event_base *base;
 	struct config config; /* what runs now: a reload replaces it as a whole, or not at all */
 	char *config_path;    /* NULL: built-in defaults */
-	struct durability *durability; /* the state directory, the journal, recovery */
+	struct store *store; /* the state directory, the journal, recovery */
 	struct engine *engine;
 	struct feed_server *feeds;
 	struct subscribers *subscribers;
@@ -320,7 +320,7 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 {
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
 	const char *degraded_reason;
-	bool degraded = durability_degraded(cadmond->durability, &degraded_reason);
+	bool degraded = store_degraded(cadmond->store, &degraded_reason);
 	char evicting[512];
 	char sources[1024];
 	char headline[ENGINE_COUNTERS_HEADLINE_MAX];
@@ -355,7 +355,7 @@ static void cadmond_on_clock_timer(evutil_socket_t fd, short what, void *ctx)
 	(void)what;
 	if (cadmond->stopping || engine_stats(cadmond->engine)->buffered == 0)
 		return;
-	durability_append_line(cadmond->durability, &tick, "", 0);
+	store_append_line(cadmond->store, &tick, "", 0);
 	engine_tick(cadmond->engine, tick.received_ms);
 }
 
@@ -383,7 +383,7 @@ static void cadmond_on_alert(const struct alert *alert, const char *json, size_t
 		snprintf(cadmond->ack_notice, cadmond->ack_notice_size, "%.*s", (int)json_len, json);
 		cadmond->ack_notice = NULL;
 	}
-	durability_on_alert(cadmond->durability, alert->seq, json, json_len);
+	store_on_alert(cadmond->store, alert->seq, json, json_len);
 }
 
 /* A control (an ack, a system observation): journaled first, then applied to the engine, so
@@ -399,7 +399,7 @@ static void cadmond_control(void *ctx, const struct control *control)
 		log_msg(LOG_ERR, "out of memory encoding a control line: not applied");
 		return;
 	}
-	durability_append_control(cadmond->durability, ts_ms, line, len);
+	store_append_control(cadmond->store, ts_ms, line, len);
 	if (engine_control(cadmond->engine, line, len, ts_ms, why, sizeof why) < 0)
 		log_msg(LOG_WARNING, "control line not applied: %s: %s", why, line);
 }
@@ -482,17 +482,17 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	struct cadmond *cadmond = ctx;
 
 	out->engine = cadmond->engine;
-	out->history = durability_history(cadmond->durability);
+	out->history = store_history(cadmond->store);
 	out->feeds = feed_server_stats(cadmond->feeds);
 	out->subscribers = subscribers_stats(cadmond->subscribers);
 	out->streams = streams_stats(cadmond->streams);
-	out->journal = durability_stats(cadmond->durability);
-	out->journal_files = durability_journal_stats(cadmond->durability);
+	out->journal = store_stats(cadmond->store);
+	out->journal_files = store_journal_stats(cadmond->store);
 	out->receivers = cadmond->receivers;
 	out->tls = cadmond->tls;
 	out->loop_lag_us = cadmond->loop_lag_us;
 	out->auth = auth_stats(cadmond->auth);
-	out->journal_degraded = durability_degraded(cadmond->durability, &out->degraded_reason);
+	out->journal_degraded = store_degraded(cadmond->store, &out->degraded_reason);
 	out->guard = guard_stats(cadmond->guard);
 	out->i3 = cadmond->i3 ? i3_server_stats(cadmond->i3) : NULL;
 	out->nats = NULL;
@@ -585,7 +585,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	struct cadmond *cadmond = ctx;
 	const char *reason = NULL;
-	bool degraded = durability_degraded(cadmond->durability, &reason);
+	bool degraded = store_degraded(cadmond->store, &reason);
 	int64_t now_us = hostclock_monotonic_us();
 
 	(void)fd;
@@ -635,12 +635,12 @@ static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
 static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *origin, const char *line,
 				     size_t len)
 {
-	return durability_append_line(((struct cadmond *)ctx)->durability, origin, line, len);
+	return store_append_line(((struct cadmond *)ctx)->store, origin, line, len);
 }
 
 static void cadmond_journal_reject(void *ctx, enum event_reject reason)
 {
-	durability_append_reject(((struct cadmond *)ctx)->durability, reason);
+	store_append_reject(((struct cadmond *)ctx)->store, reason);
 }
 
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
@@ -763,24 +763,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	changes = reload_log_changes(&cadmond->config, next);
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
-	bool receivers_changed = reload_receivers_changed(&cadmond->config, next);
-	struct config_receiver running_receivers[CONFIG_MAX_RECEIVERS];
-	size_t running_receiver_count = cadmond->config.receiver_count;
-	memcpy(running_receivers, cadmond->config.receivers, sizeof(running_receivers));
-	const struct config_nats running_nats = cadmond->config.nats;
 	cadmond->config = *next;
-	if (receivers_changed) {
-		/* receivers are set up at start: the running ones stay until a restart */
-		memcpy(cadmond->config.receivers, running_receivers, sizeof(running_receivers));
-		cadmond->config.receiver_count = running_receiver_count;
-		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
-				     "receivers are kept");
-	}
-	if (reload_nats_changed(&running_nats, &next->nats)) {
-		cadmond->config.nats = running_nats; /* connected at start: kept until a restart */
-		log_msg(LOG_WARNING, "reload: nats: changes take effect at the next restart; the running connection, "
-				     "consumers and streams are kept");
-	}
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
@@ -819,9 +802,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 	int loaded = cadmond_load_config(cadmond->config_path, &next, &errors);
 
 	if (loaded == 0)
-		reload_keep_tls_listeners(&cadmond->config, &next);
-	if (loaded == 0)
-		reload_keep_i3(&cadmond->config, &next);
+		reload_keep_restart_keys(&cadmond->config, &next); /* next has the running ones */
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",
@@ -831,7 +812,7 @@ static void cadmond_reload(struct cadmond *cadmond)
 	} else {
 		log_msg(LOG_NOTICE, "configuration reloaded: %d %s", changes,
 			changes == 1 ? "change" : "changes");
-		durability_reconfigure(cadmond->durability, &cadmond->config);
+		store_reconfigure(cadmond->store, &cadmond->config);
 	}
 	sd_notify(0, "READY=1");
 }
@@ -878,7 +859,7 @@ static void cadmond_stop(struct cadmond *cadmond)
 	cadmond->http = NULL;
 	feed_server_close_all(cadmond->feeds);
 	nats_stop(cadmond->nats); /* no more fetches; what was taken is journaled and acknowledged below */
-	durability_finish(cadmond->durability);
+	store_finish(cadmond->store);
 	if (subscribers_flush(cadmond->subscribers, cadmond_on_flushed, cadmond) == 0)
 		event_base_loopexit(cadmond->base, NULL);
 	else
@@ -1091,7 +1072,7 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 					  .append_reject = cadmond_journal_reject,
 					  .control = cadmond_journal_control,
 					  .ctx = cadmond,
-					  .history = durability_history(cadmond->durability) };
+					  .history = store_history(cadmond->store) };
 
 	if (!cadmond->config.nats.enabled)
 		return 0;
@@ -1108,9 +1089,9 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct config *config = &cadmond->config;
 	struct feed_limits feed_limits = feed_limits_of(config);
 	struct subscribers_limits subscribers_limits = subscribers_limits_of(config);
-	const struct durability_hooks hooks = { .deliver = cadmond_deliver_alert,
-						.acknowledge = cadmond_acknowledge,
-						.ctx = cadmond };
+	const struct store_hooks hooks = { .deliver = cadmond_deliver_alert,
+					   .acknowledge = cadmond_acknowledge,
+					   .ctx = cadmond };
 	const struct feed_journal journal = { .append_line = cadmond_journal_line,
 					      .append_reject = cadmond_journal_reject,
 					      .heard = cadmond_heard,
@@ -1128,9 +1109,9 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	}
 	if (cadmond_setup_tls(cadmond, why, why_size) < 0)
 		return -EINVAL;
-	if (!(cadmond->durability = durability_new(cadmond->base, config, &hooks, why, why_size)) ||
-	    !(cadmond->engine = durability_recover(cadmond->durability, config, cadmond_on_alert,
-						   cadmond, why, why_size)))
+	if (!(cadmond->store = store_new(cadmond->base, config, &hooks, why, why_size)) ||
+	    !(cadmond->engine = store_recover(cadmond->store, config, cadmond_on_alert, cadmond,
+					      why, why_size)))
 		return -EIO;
 	if (!(cadmond->auth = auth_new(config, why, why_size)))
 		return -EINVAL;
@@ -1141,7 +1122,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
 	    !(cadmond->streams = streams_new(cadmond->base, &streams_limits,
-					     durability_history(cadmond->durability), cadmond_stream_board,
+					     store_history(cadmond->store), cadmond_stream_board,
 					     cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 						      cadmond_system_alert_open, cadmond)) ||
@@ -1168,7 +1149,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		subscribers_set_tls(cadmond->subscribers, cadmond->tls);
 	feed_server_set_guard(cadmond->feeds, cadmond->guard);
 	subscribers_set_guard(cadmond->subscribers, cadmond->guard);
-	subscribers_set_history(cadmond->subscribers, durability_history(cadmond->durability));
+	subscribers_set_history(cadmond->subscribers, store_history(cadmond->store));
 	subscribers_set_console(cadmond->subscribers, &console);
 	subscribers_set_auth(cadmond->subscribers, cadmond->auth);
 	int rc = cadmond_setup_listeners(cadmond, why, why_size);
@@ -1217,7 +1198,7 @@ int cadmond_run(struct cadmond *cadmond)
 {
 	int rc;
 
-	durability_log_start(cadmond->durability);
+	store_log_start(cadmond->store);
 	sd_notify(0, "READY=1");
 	cadmond_notify_status(cadmond);
 	evtimer_add(cadmond->status_timer, &cadmond->status_interval);
@@ -1259,7 +1240,7 @@ void cadmond_free(struct cadmond *cadmond)
 	if (cadmond->clock_timer)
 		event_free(cadmond->clock_timer);
 	engine_free(cadmond->engine);
-	durability_free(cadmond->durability);
+	store_free(cadmond->store);
 	if (cadmond->base)
 		event_base_free(cadmond->base);
 	free(cadmond->config_path);

@@ -553,7 +553,7 @@ static void feed_arm_drain(struct feed_server *server)
 /* The drain timer: every feed read in the last loop iteration is drained now. Being a timer
  * of zero timeout armed in that iteration, it runs in the next one after its reads (and after
  * a signal that came with them: shutdown then reads what is left itself), before the
- * journal's commit of the iteration (durability.h). */
+ * journal's commit of the iteration (store.h). */
 static void feed_on_drain_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	struct feed_server *server = ctx;

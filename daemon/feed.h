@@ -139,7 +139,7 @@ void feed_server_set_tls(struct feed_server *server, struct tls_server *tls);
 /* Unsent output beyond which a feed's acks wait (a later ack covers the earlier ones). */
 #define FEED_ACK_QUEUE_MAX_BYTES 4096
 
-/* Where lines are journaled before the engine sees them (durability.h, through cadmond). */
+/* Where lines are journaled before the engine sees them (store.h, through cadmond). */
 struct feed_journal {
 	/* Journal a line of a connection with its origin (an empty line: a hello, or with an
 	 * empty source a tick of the host clock): its record index. */
@@ -177,7 +177,7 @@ const struct feed_server_stats *feed_server_stats(const struct feed_server *serv
  * between feeds; a connection that used its whole budget is drained again in the iteration
  * after). Everything read in an iteration goes to the journal in one commit (one fdatasync
  * under journal.fsync: batch), which runs after the iteration's reads and drains
- * (durability.h); acknowledgements follow that commit. TLS connections are read by libevent
+ * (store.h); acknowledgements follow that commit. TLS connections are read by libevent
  * alone.
  */
 #define FEED_READ_CHUNK_BYTES (64u << 10)

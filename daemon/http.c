@@ -23,7 +23,7 @@
 #include "auth.h"
 #include "cadmon-version.h"
 #include "control.h"
-#include "durability.h"
+#include "store.h"
 #include "engine.h"
 #include "feed.h"
 #include "guard.h"

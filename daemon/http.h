@@ -36,7 +36,7 @@ struct replay_history;
 struct engine_stats;
 struct feed_server_stats;
 struct subscribers_stats;
-struct durability_stats;
+struct store_stats;
 struct journal_stats;
 struct guard;
 struct i3_server_stats;
@@ -58,7 +58,7 @@ struct http_state {
 	const struct feed_server_stats *feeds;
 	const struct subscribers_stats *subscribers;
 	const struct streams_stats *streams; /* GET /api/stream */
-	const struct durability_stats *journal;
+	const struct store_stats *journal;
 	const struct journal_stats *journal_files;
 	struct receivers *receivers; /* the paging receivers (their counters), NULL: none */
 	const struct auth_stats *auth; /* tokens: failures and refusals */

@@ -17,19 +17,23 @@ struct options {
 	const char *config_path; /* NULL: built-in defaults */
 	bool check_only;
 	bool dump_config;
+	bool dump_schema;
 	bool version;
 	bool help;
 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: cadmond [-c FILE] [-n] [-d] [-V] [-h]\n"
+	fputs("usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n"
 	      "Watch 911 call events from CAD feeds and alert supervisors to premature hangups.\n"
 	      "\n"
 	      "  -c FILE  read the configuration from FILE (without -c: built-in defaults)\n"
 	      "  -n       check the configuration, print \"configuration OK\" or every error, exit\n"
 	      "  -d       print the effective configuration as YAML, each key with the FILE:LINE\n"
 	      "           that set it or \"default\", and exit (1 with the errors if it is invalid)\n"
+	      "  -s, --dump-schema\n"
+	      "           print every configuration key, one a line: path, unit, reload (live or\n"
+	      "           restart), default and meaning, tab-separated, and exit\n"
 	      "  -V       print the version and exit\n"
 	      "  -h       print this help and exit\n"
 	      "\n"
@@ -42,9 +46,11 @@ static void usage(FILE *out)
 /* Returns 0, or -1 after printing what is wrong with the command line. */
 static int parse_options(int argc, char **argv, struct options *options)
 {
+	static const struct option long_options[] = { { "dump-schema", no_argument, NULL, 's' },
+						      { NULL, 0, NULL, 0 } };
 	int option;
 
-	while ((option = getopt(argc, argv, "c:ndVh")) != -1) {
+	while ((option = getopt_long(argc, argv, "c:ndsVh", long_options, NULL)) != -1) {
 		switch (option) {
 		case 'c':
 			options->config_path = optarg;
@@ -54,6 +60,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			break;
 		case 'd':
 			options->dump_config = true;
+			break;
+		case 's':
+			options->dump_schema = true;
 			break;
 		case 'V':
 			options->version = true;
@@ -149,6 +158,39 @@ static int dump_config(const struct options *options)
 	return CADMOND_EXIT_OK;
 }
 
+/* "-" for what a key has not (a section's unit, reload and default). */
+static const char *or_dash(const char *text)
+{
+	return text ? text : "-";
+}
+
+/* The default: the value, the fallback of a list of mappings, "required" or "-" (none). */
+static const char *schema_default(const struct config_key_info *key)
+{
+	if (key->value && key->value[0])
+		return key->value;
+	if (key->fallback)
+		return key->fallback;
+	return key->required ? "required" : "-";
+}
+
+static void print_schema_key(void *ctx, const struct config_key_info *key)
+{
+	(void)ctx;
+	printf("%s\t%s\t%s\t%s\t%s\n", key->path, or_dash(key->unit), or_dash(key->reload), schema_default(key),
+	       key->doc ? key->doc : "");
+}
+
+/* -s: the schema, what docs/cadmon-yaml-man.py makes cadmon.yaml(5) from. */
+static int dump_schema(void)
+{
+	if (config_keys(print_schema_key, NULL) == 0) {
+		fputs("cadmond: out of memory\n", stderr);
+		return CADMOND_EXIT_RUNTIME;
+	}
+	return fflush(stdout) == 0 ? CADMOND_EXIT_OK : CADMOND_EXIT_RUNTIME;
+}
+
 static int run_daemon(const struct config *config, const char *config_path)
 {
 	char why[1024];
@@ -181,6 +223,8 @@ int main(int argc, char **argv)
 	}
 	if (options.dump_config)
 		return dump_config(&options);
+	if (options.dump_schema)
+		return dump_schema();
 	log_init(LOG_INFO);
 	if (load_config(&options, &config) < 0)
 		return CADMOND_EXIT_CONFIG;

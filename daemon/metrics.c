@@ -11,7 +11,7 @@
 
 #include "array.h"
 #include "auth.h"
-#include "durability.h"
+#include "store.h"
 #include "engine.h"
 #include "engine_counters.h"
 #include "feed.h"

@@ -3,7 +3,6 @@
 #include "reload.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -19,7 +18,7 @@ bool reload_listen_changed(const struct config_listen *running, const struct con
 }
 
 /* "reload: KEY: OLD -> NEW", or "reload: detector.rules.NAME: removed" / "added". */
-static void log_change(void *ctx, const char *path, const char *before, const char *after)
+static void announce_applied(void *ctx, const char *path, const char *before, const char *after)
 {
 	(void)ctx;
 	if (!before || !after)
@@ -28,80 +27,35 @@ static void log_change(void *ctx, const char *path, const char *before, const ch
 		log_msg(LOG_NOTICE, "reload: %s: %s -> %s", path, before, after);
 }
 
-static void count_receiver_change(void *ctx, const char *path, const char *before, const char *after)
+/* "reload: feed.tls: false -> true takes effect at the next restart; kept false". */
+static void announce_kept(void *ctx, const char *path, const char *before, const char *after)
 {
-	(void)before;
-	(void)after;
-	if (strncmp(path, "receivers", strlen("receivers")) == 0)
-		(*(size_t *)ctx)++;
+	(void)ctx;
+	if (!before || !after)
+		log_msg(LOG_WARNING, "reload: %s: %s takes effect at the next restart; kept %s", path,
+			before ? "removed" : "added", before ? "it" : "none");
+	else
+		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", path, before,
+			after, before);
 }
 
-bool reload_receivers_changed(const struct config *running, const struct config *next)
+/* "reload: receivers: changes take effect at the next restart; the running receivers are kept". */
+static void announce_whole_kept(void *ctx, const char *name, bool is_list)
 {
-	size_t changes = 0;
-
-	config_diff(running, next, count_receiver_change, &changes);
-	return changes > 0;
+	(void)ctx;
+	log_msg(LOG_WARNING, "reload: %s: changes take effect at the next restart; the running %s%s kept", name,
+		name, is_list ? " are" : " section is");
 }
 
-static void count_nats_change(void *ctx, const char *path, const char *before, const char *after)
+size_t reload_keep_restart_keys(const struct config *running, struct config *next)
 {
-	(void)before;
-	(void)after;
-	if (strncmp(path, "nats.", strlen("nats.")) == 0)
-		(*(size_t *)ctx)++;
-}
+	const struct config_restart_report report = { .kept = announce_kept,
+						      .whole_kept = announce_whole_kept };
 
-bool reload_nats_changed(const struct config_nats *running, const struct config_nats *next)
-{
-	struct config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
-	size_t changes = 0;
-
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return true; /* cannot tell: keep the running section, which is what a change does */
-	}
-	config_set_defaults(a);
-	config_set_defaults(b);
-	a->nats = *running;
-	b->nats = *next;
-	config_diff(a, b, count_nats_change, &changes);
-	free(a);
-	free(b);
-	return changes > 0;
-}
-
-void reload_keep_tls_listeners(const struct config *running, struct config *next)
-{
-	const struct {
-		const char *key;
-		bool running, *next;
-	} listeners[] = {
-		{ "feed.tls", running->feed.tls, &next->feed.tls },
-		{ "alerts.tls", running->alerts.tls, &next->alerts.tls },
-		{ "http.tls", running->http.tls, &next->http.tls },
-	};
-
-	for (size_t i = 0; i < sizeof listeners / sizeof listeners[0]; i++) {
-		if (*listeners[i].next == listeners[i].running)
-			continue;
-		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", listeners[i].key,
-			listeners[i].running ? "true" : "false", *listeners[i].next ? "true" : "false",
-			listeners[i].running ? "true" : "false");
-		*listeners[i].next = listeners[i].running;
-	}
-}
-
-void reload_keep_i3(const struct config *running, struct config *next)
-{
-	if (memcmp(&running->i3, &next->i3, sizeof running->i3) == 0)
-		return;
-	log_msg(LOG_WARNING, "reload: i3: changes take effect at the next restart; kept the running i3 section");
-	next->i3 = running->i3;
+	return config_keep_restart_keys(running, next, &report);
 }
 
 size_t reload_log_changes(const struct config *running, const struct config *next)
 {
-	return config_diff(running, next, log_change, NULL);
+	return config_diff(running, next, announce_applied, NULL);
 }

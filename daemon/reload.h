@@ -18,23 +18,17 @@
 /** True when the two lists differ (order counts: it is the order of the log lines). */
 bool reload_listen_changed(const struct config_listen *running, const struct config_listen *next);
 
-/** True when receivers differ (they are set up at start only: a restart applies them). */
-bool reload_receivers_changed(const struct config *running, const struct config *next);
-
 /**
- * Which ports serve TLS is fixed at start: set next's feed.tls, alerts.tls and http.tls back
- * to running's, logging each change refused, e.g. "reload: feed.tls: false -> true takes effect
- * at the next restart; kept false". The tls files themselves are reloaded (docs/security.md, "TLS and mutual TLS").
+ * The keys a reload cannot apply (lib/config.c's key tables mark them RESTART: feed.tls,
+ * alerts.tls, http.tls, journal.state_directory, receivers, i3, nats) get running's values
+ * back in next, each difference logged as a warning, e.g. "reload: feed.tls: false -> true
+ * takes effect at the next restart; kept false", then once for a list or section none of
+ * whose keys a reload applies, e.g. "reload: receivers: changes take effect at the next
+ * restart; the running receivers are kept". Returns how many differences were kept.
  */
-void reload_keep_tls_listeners(const struct config *running, struct config *next);
-
-/** The i3: section (POST /LogEvents) is read at start only: next keeps the running one (a warning when they differ). */
-void reload_keep_i3(const struct config *running, struct config *next);
+size_t reload_keep_restart_keys(const struct config *running, struct config *next);
 
 /** Log every difference between running and next at LOG_NOTICE; how many there were. */
 size_t reload_log_changes(const struct config *running, const struct config *next);
-
-/** True when the nats: sections differ in any key (a reload keeps the running one: restart to change). */
-bool reload_nats_changed(const struct config_nats *running, const struct config_nats *next);
 
 #endif

@@ -30,7 +30,7 @@
 typedef void (*replay_emit_fn)(void *ctx, const char *line, size_t len);
 
 /* The alert history a replay reads: the journal's alerts and, while the journal cannot be
- * written, the alerts delivered since (durability.c). */
+ * written, the alerts delivered since (store.c). */
 struct replay_history {
 	/* Emit alerts with seq > after, oldest first, until about max_bytes; the last seq read. */
 	uint64_t (*read)(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,

@@ -1,32 +1,39 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Copyright (c) 2026 The cadmon authors
-"""The cadmon.yaml(5) man page, in scdoc(5) syntax, from config/cadmon.yaml: every key with its
-default and the comment above it, which is its meaning (run by meson, docs/meson.build).
+"""The cadmon.yaml(5) man page, in scdoc(5) syntax, from the configuration schema: every key
+that "cadmond --dump-schema" prints (lib/config.c's key tables), in their order, with its
+default, unit, whether a reload applies it and its meaning (run by meson, docs/meson.build).
 
-  cadmon-yaml-man.py CADMON_YAML SYSCONFDIR DOCDIR   the page on standard output
-  cadmon-yaml-man.py --keys FILE                     every key's path, one a line ("-": stdin)
+  cadmon-yaml-man.py SCHEMA CADMON_YAML SYSCONFDIR DOCDIR   the page on standard output
 
---keys reads config/cadmon.yaml or what "cadmond -d" prints (the keys config_dump walks in
-lib/config.c's key tables), so that tests/man_keys_test.sh can check the page against the
-schema: a path is "feed.listen", "detector.rules[].name".
+SCHEMA is what "cadmond --dump-schema" printed: one key a line, tab-separated: path, unit,
+reload (live or restart), default, meaning ("-" where a section has none). The meaning is the
+key's .doc; config/cadmon.yaml's comment on the key, whose first line is that .doc (checked
+here and by tests/test_config.c), adds the lines after it. A key of a list's entries
+("receivers[].timeout_ms") is documented by its row in the comment above the list.
 """
 
 import re
 import sys
 
-KEY_LINE = re.compile(r"^( *)(- )?([a-z0-9_]+):(?: (.*?))?(?:  # .*)?$")
+KEY_LINE = re.compile(r"^( *)(- )?([a-z0-9_]+):(.*)$")
+ROW = re.compile(r"^  ([a-z0-9_]+) +(\S.*)$")
+ROW_TAG = re.compile(r"^\[[a-z]+; (reloadable|restart to change)\]$")  # the Unit: line says it
 
 
-class Entry:
-    """One key of the file: its path, its default (None for a mapping or an empty list), the
-    comment lines above it and how deep it is."""
+class Key:
+    """One line of the schema."""
 
-    def __init__(self, path, value, comments, depth):
-        self.path = path
-        self.value = value
-        self.comments = comments
-        self.depth = depth
+    def __init__(self, line):
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) != 5:
+            raise SystemExit(f"cadmon-yaml-man.py: not a schema line: {line!r}")
+        self.path, self.unit, self.reload, self.default, self.doc = fields
+
+    @property
+    def section(self):
+        return self.unit == "-"
 
 
 def comment_text(line):
@@ -35,9 +42,10 @@ def comment_text(line):
     return text[1:] if text.startswith(" ") else text
 
 
-def parse(lines):
-    """The file's opening comment (up to its first blank line) and its keys, in order."""
-    intro, entries, pending, stack = [], [], [], []
+def read_yaml(lines):
+    """The file's opening comment (up to its first blank line), and the comment lines just
+    above each key, by path (a list's entries as "list[].key")."""
+    intro, comments, pending, stack = [], {}, [], []
     at_start = True
     for raw in lines:
         line = raw.rstrip("\n")
@@ -63,11 +71,41 @@ def parse(lines):
             stack[-1][2] = True  # its parent is a list
         parent = ".".join(name + ("[]" if is_list else "") for _, name, is_list in stack)
         path = f"{parent}.{match.group(3)}" if parent else match.group(3)
-        value = match.group(4) if match.group(4) else None
-        entries.append(Entry(path, value, pending, len(stack)))
+        comments.setdefault(path, pending)
         stack.append([indent, match.group(3), False])
         pending = []
-    return intro, entries
+    return intro, comments
+
+
+def entry_rows(comments):
+    """The rows of a list's comment ("  timeout_ms    per request ..."): name -> its lines."""
+    rows, current = {}, None
+    for text in comments:
+        match = ROW.match(text)
+        if match:
+            current = None if match.group(1) in rows else match.group(1)
+            if current:
+                rows[current] = [match.group(2)]
+        elif current and text.startswith("   ") and text.strip():
+            if not ROW_TAG.match(text.strip()):
+                rows[current].append(text.strip())
+        else:
+            current = None
+    return rows
+
+
+def meaning(key, comments):
+    """The lines that say what key means: its .doc first, then the rest of its comment."""
+    if "[]." in key.path and "." not in key.path.split("[].", 1)[1]:
+        lines = entry_rows(comments.get(key.path.split("[].", 1)[0], [])).get(key.path.split("[].", 1)[1])
+    else:
+        lines = comments.get(key.path)
+    if not key.doc:
+        return []
+    if not lines or lines[0].strip() != key.doc.strip():
+        raise SystemExit(f"cadmon-yaml-man.py: {key.path}: the schema's meaning {key.doc!r} is not the "
+                         f"first line of its comment in config/cadmon.yaml ({(lines or [''])[0]!r})")
+    return lines
 
 
 def escape(text):
@@ -97,22 +135,37 @@ def paragraphs(comments, indent):
     return out
 
 
-def described_where(entry):
-    """For a key without a comment of its own: where its meaning is."""
-    if entry.value is None:
-        return "Its keys follow."
-    if entry.depth >= 2:
-        parent = entry.path.rsplit(".", 1)[0].removesuffix("[]")
-        return f"Described under *{escape(parent)}* above."
+def described_where(key, previous):
+    """For a key without a meaning of its own: where it is."""
+    parent = key.path.rsplit(".", 1)[0]
+    if previous and previous.rsplit(".", 1)[0] == parent and "." in key.path and parent.count(".") >= 1:
+        return f"Described under *{escape(parent.removesuffix('[]'))}* above."
     return "Described with the key before it."
 
 
-def page(intro, entries, sysconfdir, docdir):
+def term(key):
+    """The key's term line: "*path* = *default*", or "*path* (required)"."""
+    name = f"*{escape(key.path)}*"
+    if key.default == "required":
+        return f"{name} (required)"
+    if key.default == "-":
+        return name
+    return f"{name} = *{escape(key.default)}*"
+
+
+def how(key):
+    """Its unit, and whether a reload applies it."""
+    applied = "a reload (SIGHUP) applies it" if key.reload == "live" else "it takes effect at the next restart"
+    return f"\tUnit: _{escape(key.unit)}_; {applied}."
+
+
+def page(schema, intro, comments, sysconfdir, docdir):
     """The whole page, scdoc source."""
     out = [
         "cadmon.yaml(5)",
         "",
-        "; Generated from config/cadmon.yaml by docs/cadmon-yaml-man.py: edit those.",
+        "; Generated by docs/cadmon-yaml-man.py from cadmond --dump-schema (lib/config.c's key",
+        "; tables) and config/cadmon.yaml's comments: edit those.",
         "",
         "# NAME",
         "",
@@ -128,20 +181,24 @@ def page(intro, entries, sysconfdir, docdir):
     out += paragraphs(intro, "")
     out += ["", "# KEYS", "",
             "Each key is named by its path; a list's entries by _list_[]._key_. The value after",
-            "the path is the built-in default.", ""]
-    for entry in entries:
-        if entry.depth == 0 and entry.value is None:
-            out += [f"## {escape(entry.path)}", ""]
-            out += paragraphs(entry.comments, "")
+            "the path is the built-in default; below it, the unit of the value and whether a",
+            "reload (SIGHUP) applies a change or it takes effect at the next restart (a reload",
+            "then keeps the running value and logs so). *cadmond --dump-schema* prints the same.", ""]
+    previous = None
+    for key in schema:
+        lines = meaning(key, comments)
+        if key.section and "." not in key.path:
+            out += [f"## {escape(key.path)}", ""]
+            out += paragraphs(lines, "")
             out.append("")
-            continue
-        term = f"*{escape(entry.path)}*"
-        if entry.value is not None:
-            out.append(f"{term} = *{escape(entry.value)}*")
         else:
-            out.append(term)
-        out += paragraphs(entry.comments, "\t") or ["\t" + described_where(entry)]
-        out.append("")
+            out.append(term(key))
+            out += paragraphs(lines, "\t") or ["\t" + (
+                "Its keys follow." if key.section else described_where(key, previous))]
+            if not key.section:
+                out += ["", how(key)]
+            out.append("")
+        previous = key.path
     out += [
         "# FILES",
         "",
@@ -152,8 +209,8 @@ def page(intro, entries, sysconfdir, docdir):
         "# SEE ALSO",
         "",
         "*cadmond*(8) (*-n* checks a file, *-d* prints the effective configuration, each key",
-        "with the file and line that set it), *cadmon-backtest*(1) (*-c* tries a file on",
-        "recorded feed lines).",
+        "with the file and line that set it, *--dump-schema* every key as this page lists",
+        "it), *cadmon-backtest*(1) (*-c* tries a file on recorded feed lines).",
         "",
         f"The detector and its rules: _{docdir}/detection.md_. The wire formats:",
         f"_{docdir}/protocol.md_.",
@@ -162,17 +219,16 @@ def page(intro, entries, sysconfdir, docdir):
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "--keys":
-        stream = sys.stdin if argv[2] == "-" else open(argv[2], encoding="utf-8")
-        for entry in parse(stream)[1]:
-            print(entry.path)
-        return 0
-    if len(argv) != 4:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    if len(argv) != 5:
+        print(__doc__.strip().splitlines()[4].strip(), file=sys.stderr)
         return 2
     with open(argv[1], encoding="utf-8") as stream:
-        intro, entries = parse(stream)
-    sys.stdout.write(page(intro, entries, argv[2], argv[3]))
+        schema = [Key(line) for line in stream if line.strip()]
+    if not schema:
+        raise SystemExit("cadmon-yaml-man.py: the schema is empty")
+    with open(argv[2], encoding="utf-8") as stream:
+        intro, comments = read_yaml(stream)
+    sys.stdout.write(page(schema, intro, comments, argv[3], argv[4]))
     return 0
 
 

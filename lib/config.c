@@ -4,9 +4,18 @@
 /*
  * The YAML configuration loader: one pass over libyaml's event stream, read from a buffer
  * into a local copy of the defaults. Every mapping is walked by parse_mapping() through a
- * table of keys (struct key), each naming its handler, its field, its range and its default
- * (a scalar key's fallback text, read by its own handler in config_set_defaults). Errors are
+ * table of keys (struct key), each naming its handler, its field, its range, its default (its
+ * fallback text, read by its own handler in config_set_defaults), its unit and whether a
+ * reload applies it (LIVE(unit) / RESTART(unit)) and its meaning (.doc). Errors are
  * collected in document order and the copy is handed back only when there are none.
+ *
+ * A new key is one entry: e.g. in a section's table
+ *   UINT32_KEY("max_widgets", feed.max_widgets, 1, 65535, "64", LIVE(COUNT),
+ *              "First line of its comment in config/cadmon.yaml."),
+ * or { .name = "tls", .parse = parse_bool, FIELD(feed.tls), .fallback = "false",
+ *      RESTART(BOOLEAN), .doc = "..." } for another type; a list entry's key likewise, its .doc
+ * being the first line of its row in the comment above the list. A RESTART key needs a FIELD
+ * (or LIST) so that a reload can put the running value back.
  *
  * How the text is read:
  * - Scalars are text interpreted by the key's type; quoting and tags do not change that, so
@@ -121,6 +130,7 @@
 #include <openssl/evp.h>
 
 #include "event.h"
+#include "invariant.h"
 #include "mapping.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -164,54 +174,14 @@ enum { FIELD_CALL_ID, FIELD_AGENCY, FIELD_OPERATOR, FIELD_POSITION, FIELD_ANI, F
 
 /* ---- defaults ---------------------------------------------------------------------- */
 
-/* The rules shipped in config/cadmon.yaml, tuned with bench/detection (bench/README.md). */
-/* The rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the window
- * rules tuned before it are kept in legacy_rules, documented there as an alternative. */
-static const struct config_rule default_rules[] = {
-	{
-		.name = "sequential",
-		.type = CONFIG_RULE_SEQUENTIAL,
-		.window_seconds = 28800,
-		.min_calls = 1,
-		.min_premature = 1,
-		.called_back_weight = 4.0,
-		.max_p_value = 1.0,
-		.min_center_ratio = 0.05,
-		.odds_ratio = 4.0,
-		.threshold = 5.0,
-		.severity = "warning",
-		.false_alarm_calls = 10000,
-		.history_prior = 20.0,
-		.max_own_factor = 2.5,
-		.cut_share = 0.25,
-		.false_alarm_hours = 2000,
-		.rate_half_life_seconds = 3600,
-	},
-};
-
-static void listen_set_one(struct config_listen *listen, const char *address)
-{
-	snprintf(listen->address[0], sizeof listen->address[0], "%s", address);
-	listen->count = 1;
-}
-
 static void set_table_defaults(struct config *config);
 
-/* The defaults that are not one scalar: listen addresses, lists, the default rules. Every
- * scalar key's default is its table entry's fallback (set_table_defaults). */
+/* Every key's default is its table entry's fallback (set_table_defaults): the listen
+ * addresses, released_by, nats.servers and the default rule too. */
 void config_set_defaults(struct config *config)
 {
 	memset(config, 0, sizeof *config);
 	set_table_defaults(config);
-	listen_set_one(&config->feed.listen, "127.0.0.1:7400");
-	listen_set_one(&config->alerts.listen, "127.0.0.1:7401");
-	listen_set_one(&config->http.listen, "127.0.0.1:7402");
-	config->detector.released_by_mask = RELEASED_BY_OPERATOR;
-	memcpy(config->detector.rules, default_rules, sizeof default_rules);
-	config->detector.rule_count = ARRAY_SIZE(default_rules);
-	snprintf(config->nats.servers[0], sizeof config->nats.servers[0], "%s",
-		 "nats://127.0.0.1:4222");
-	config->nats.server_count = 1;
 }
 
 uint32_t config_longest_window_seconds(const struct config *config)
@@ -550,7 +520,33 @@ static size_t path_push_index(struct path *path, size_t index)
 typedef bool parse_fn(struct loader *loader, const struct path *path, const struct key *key,
 		      void *field);
 
+/* "prefix.name", or "name" at the top. */
+static void key_path(char *path, size_t size, const char *prefix, const char *name)
+{
+	snprintf(path, size, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+}
+
 static const struct key *schema_top_keys(void);
+
+/* What a key's value counts or is (--dump-schema, cadmon.yaml(5), config/cadmon.yaml). */
+enum key_unit { UNIT_UNDECLARED, UNIT_SECONDS, UNIT_MILLISECONDS, UNIT_HOURS, UNIT_BYTES, UNIT_COUNT,
+		UNIT_RATIO, UNIT_NUMBER, UNIT_BOOLEAN, UNIT_CHOICE, UNIT_NAME, UNIT_TEXT, UNIT_PATH,
+		UNIT_ADDRESS, UNIT_URL, UNIT_LIST, UNIT_COUNT_OF_UNITS };
+
+static const char *const unit_names[UNIT_COUNT_OF_UNITS] = {
+	[UNIT_UNDECLARED] = "undeclared", [UNIT_SECONDS] = "seconds", [UNIT_MILLISECONDS] = "milliseconds",
+	[UNIT_HOURS] = "hours", [UNIT_BYTES] = "bytes", [UNIT_COUNT] = "count", [UNIT_RATIO] = "ratio",
+	[UNIT_NUMBER] = "number", [UNIT_BOOLEAN] = "boolean", [UNIT_CHOICE] = "choice", [UNIT_NAME] = "name",
+	[UNIT_TEXT] = "text", [UNIT_PATH] = "path", [UNIT_ADDRESS] = "address", [UNIT_URL] = "url",
+	[UNIT_LIST] = "list",
+};
+
+/* Whether SIGHUP applies a key (live) or keeps the running value until a restart. */
+enum key_reload { RELOAD_UNDECLARED, RELOAD_LIVE, RELOAD_RESTART };
+
+/* How a key declares its unit and reload: `LIVE(SECONDS)`, `RESTART(BOOLEAN)`. */
+#define LIVE(unit_word) .unit = UNIT_##unit_word, .reload = RELOAD_LIVE
+#define RESTART(unit_word) .unit = UNIT_##unit_word, .reload = RELOAD_RESTART
 
 struct key {
 	const char *name;
@@ -558,10 +554,15 @@ struct key {
 	size_t offset;              /* of the field in the object the mapping fills */
 	uint32_t min, max;          /* integer range */
 	const struct key *children; /* sections: the keys of the nested mapping */
+	const struct key *entries;  /* lists of mappings: the keys of each entry */
 	bool required;
 	bool secret;                /* parsed into another key's field; never dumped nor diffed */
-	const char *fallback;       /* the default as YAML scalar text, read by parse; NULL: zero */
+	const char *fallback;       /* the default as YAML text, read by parse; NULL: zero */
 	const char *doc;            /* its meaning: the first line of its config/cadmon.yaml comment */
+	enum key_unit unit;         /* LIVE(unit) or RESTART(unit): every key but a section's */
+	enum key_reload reload;
+	size_t span_offset;         /* struct config's bytes holding the value (FIELD, LIST): what */
+	size_t span_size;           /* a reload puts back for a RESTART key; 0 in list entries */
 };
 
 static void set_fallbacks(const struct key *keys, void *base);
@@ -1545,91 +1546,134 @@ static bool parse_nats_subjects(struct loader *loader, const struct path *path, 
 static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_NAME] = { .name = "name",
 			.parse = parse_rule_name,
+			LIVE(NAME),
+			.doc = "required; 1 to 31 characters of a-z, 0-9, _ and -; unique.",
 			RULE_KEY(name),
 			.required = true },
 	[RULE_WINDOW_SECONDS] = { .name = "window_seconds",
 				  .parse = parse_uint32,
+				  LIVE(SECONDS),
+				  .doc = "required; 1 to 2592000 (30 days). The calls completed in the last",
 				  RULE_KEY(window_seconds),
 				  .min = 1,
 				  .max = 2592000,
 				  .required = true },
 	[RULE_MIN_CALLS] = { .name = "min_calls",
 			     .parse = parse_uint32,
+			     LIVE(COUNT),
+			     .doc = "completed calls, at least (default 1).",
 			     RULE_KEY(min_calls),
 			     .min = 1,
 			     .max = UINT32_MAX,
 			     .fallback = "1" },
 	[RULE_MIN_PREMATURE] = { .name = "min_premature",
 				 .parse = parse_uint32,
+				 LIVE(COUNT),
+				 .doc = "premature hangups, at least (default 1; at most min_calls).",
 				 RULE_KEY(min_premature),
 				 .min = 1,
 				 .max = UINT32_MAX,
 				 .fallback = "1" },
 	[RULE_MIN_RATIO] = { .name = "min_ratio",
 			     .parse = parse_ratio,
+			     LIVE(RATIO),
+			     .doc = "premature hangups / completed calls, at least (0 to 1; default 0).",
 			     RULE_KEY(min_ratio),
 			     .fallback = "0" },
 	[RULE_TYPE] = { .name = "type",
 			.parse = parse_rule_type,
+			LIVE(CHOICE),
+			.doc = "window (the default of a rule given without one), cusum or",
 			RULE_KEY(type),
 			.fallback = "window" },
 	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back",
 				   .parse = parse_uint32,
+				   LIVE(COUNT),
+				   .doc = "premature hangups whose caller rang again, at least (default 0).",
 				   RULE_KEY(min_called_back),
 				   .min = 0,
 				   .max = UINT32_MAX,
 				   .fallback = "0" },
 	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight",
 				      .parse = parse_positive_number,
+				      LIVE(NUMBER),
+				      .doc = "a called-back hangup counts as this many premature hangups in",
 				      RULE_KEY(called_back_weight),
 				      .fallback = "1" },
 	[RULE_MAX_P_VALUE] = { .name = "max_p_value",
 			       .parse = parse_ratio,
+			       LIVE(RATIO),
+			       .doc = "peer baseline: the chance that a call-taker at the rest of the",
 			       RULE_KEY(max_p_value),
 			       .fallback = "1" },
 	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio",
 				    .parse = parse_ratio,
+				    LIVE(RATIO),
+				    .doc = "floor of the center's ratio in that comparison (0 to less than",
 				    RULE_KEY(min_center_ratio),
 				    .fallback = "0.05" },
-	[RULE_P0] = { .name = "p0", .parse = parse_ratio, RULE_KEY(p0), .fallback = "0" },
+	[RULE_P0] = { .name = "p0",
+		      .parse = parse_ratio,
+		      LIVE(RATIO),
+		      .doc = "the in-control premature rate (0 to less than 1; default 0 = the",
+		      RULE_KEY(p0),
+		      .fallback = "0" },
 	[RULE_ODDS_RATIO] = { .name = "odds_ratio",
 			      .parse = parse_positive_number,
+			      LIVE(NUMBER),
+			      .doc = "the rise it is tuned to catch: the odds of a premature hangup",
 			      RULE_KEY(odds_ratio),
 			      .fallback = "3" },
 	[RULE_THRESHOLD] = { .name = "threshold",
 			     .parse = parse_positive_number,
+			     LIVE(NUMBER),
+			     .doc = "h, a number > 0 (default 5). Calls between false alarms for an",
 			     RULE_KEY(threshold),
 			     .fallback = "5" },
 	[RULE_SEVERITY] = { .name = "severity",
 			    .parse = parse_severity,
+			    LIVE(CHOICE),
+			    .doc = "info, warning or critical (default warning).",
 			    RULE_KEY(severity),
 			    .fallback = "warning" },
 	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls",
 				     .parse = parse_uint32,
+				     LIVE(COUNT),
+				     .doc = "at least this many calls between false alarms for an honest",
 				     RULE_KEY(false_alarm_calls),
 				     .min = 0,
 				     .max = 1000000000,
 				     .fallback = "0" },
 	[RULE_HISTORY_PRIOR] = { .name = "history_prior",
 				 .parse = parse_nonnegative_number,
+				 LIVE(NUMBER),
+				 .doc = "pseudo-hangups pulling the own factor toward 1 (a number > 0):",
 				 RULE_KEY(history_prior),
 				 .fallback = "20" },
 	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor",
 				  .parse = parse_nonnegative_number,
+				  LIVE(NUMBER),
+				  .doc = "the own factor's ceiling (a number >= 1): a position that honestly",
 				  RULE_KEY(max_own_factor),
 				  .fallback = "2.5" },
 	[RULE_CUT_SHARE] = { .name = "cut_share",
 			     .parse = parse_ratio,
+			     LIVE(RATIO),
+			     .doc = "the misconduct it is tuned to catch (greater than 0, at most 1;",
 			     RULE_KEY(cut_share),
 			     .fallback = "0.25" },
 	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours",
 				     .parse = parse_uint32,
+				     LIVE(HOURS),
+				     .doc = "at least this many hours between false alarms for an honest",
 				     RULE_KEY(false_alarm_hours),
 				     .min = 0,
 				     .max = 1000000000,
 				     .fallback = "0" },
 	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds",
 					  .parse = parse_uint32,
+					  LIVE(SECONDS),
+					  .doc = "the half-life of the calls-per-hour estimate (0 to",
 					  RULE_KEY(rate_half_life_seconds),
 					  .min = 0,
 					  .max = 2592000,
@@ -1669,41 +1713,64 @@ static bool parse_rules(struct loader *loader, const struct path *path, const st
 }
 
 #define RECEIVER_KEY(field) .offset = offsetof(struct config_receiver, field)
-#define RECEIVER_UINT32(index, key_name, field, low, high, default_text)                           \
+#define RECEIVER_UINT32(index, key_name, field, low, high, default_text, unit_word, doc_text)      \
 	[index] = { .name = key_name,                                                              \
 		    .parse = parse_uint32,                                                         \
 		    RECEIVER_KEY(field),                                                           \
 		    .min = low,                                                                    \
 		    .max = high,                                                                   \
-		    .fallback = default_text }
+		    .fallback = default_text,                                                      \
+		    RESTART(unit_word),                                                            \
+		    .doc = doc_text }
 static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
 	[RECEIVER_NAME] = { .name = "name",
 			    .parse = parse_rule_name,
+			    RESTART(NAME),
+			    .doc = "1 to 31 characters from a-z, 0-9, _ and - (required, unique)",
 			    RECEIVER_KEY(name),
 			    .required = true },
 	[RECEIVER_TYPE] = { .name = "type",
 			    .parse = parse_receiver_type,
+			    RESTART(CHOICE),
+			    .doc = "alertmanager: Alertmanager's API v2 (POST /api/v2/alerts),",
 			    RECEIVER_KEY(type),
 			    .required = true,
 			    .fallback = "webhook" },
-	[RECEIVER_URL] = { .name = "url", .parse = parse_url, RECEIVER_KEY(url), .required = true },
-	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000, "1024"),
-	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000, "5000"),
-	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000, "10"),
+	[RECEIVER_URL] = { .name = "url",
+			   .parse = parse_url,
+			   RESTART(URL),
+			   .doc = "http://host[:port][/path] (required). Plain HTTP only: TLS",
+			   RECEIVER_KEY(url),
+			   .required = true },
+	RECEIVER_UINT32(RECEIVER_MAX_QUEUE, "max_queue", max_queue, 1, 1000000, "1024", COUNT,
+			"requests waiting (1 to 1000000, default 1024); past it the"),
+	RECEIVER_UINT32(RECEIVER_TIMEOUT_MS, "timeout_ms", timeout_ms, 100, 600000, "5000",
+			MILLISECONDS, "per request (100 to 600000, default 5000)"),
+	RECEIVER_UINT32(RECEIVER_MAX_RETRIES, "max_retries", max_retries, 0, 1000000, "10", COUNT,
+			"retries after the first attempt (0 to 1000000, default 10);"),
 	RECEIVER_UINT32(RECEIVER_BACKOFF_BASE_MS, "backoff_base_ms", backoff_base_ms, 10, 3600000,
-			"500"),
+			"500", MILLISECONDS,
+			"first retry delay (10 to 3600000, default 500), doubled per"),
 	RECEIVER_UINT32(RECEIVER_BACKOFF_MAX_MS, "backoff_max_ms", backoff_max_ms, 10, 3600000,
-			"60000"),
-	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400, "60"),
+			"60000", MILLISECONDS,
+			"retry up to this cap (default 60000), with +-25% jitter"),
+	RECEIVER_UINT32(RECEIVER_RESEND_SECONDS, "resend_seconds", resend_seconds, 1, 86400, "60",
+			SECONDS, "alertmanager: re-post interval of open alerts (1 to 86400,"),
 	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_FAILURES, "down_after_failures", down_after_failures, 1,
-			1000000, "5"),
+			1000000, "5", COUNT,
+			"this many consecutive failed attempts raise a receiver_down"),
 	RECEIVER_UINT32(RECEIVER_DOWN_AFTER_SECONDS, "down_after_seconds", down_after_seconds, 1,
-			86400, "60"),
+			86400, "60", SECONDS,
+			"so does a failed attempt this long after the first of the"),
 	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file",
 					.parse = parse_optional_path,
+					RESTART(PATH),
+					.doc = "webhook: a file whose content (trailing newline stripped)",
 					RECEIVER_KEY(hmac_secret_file) },
 	[RECEIVER_REDACT_ANI] = { .name = "redact_ani",
 				  .parse = parse_redact,
+				  RESTART(CHOICE),
+				  .doc = "callers' numbers (\"ani\") in what this receiver is sent: none",
 				  RECEIVER_KEY(redact_ani) },
 	[RECEIVER_KEY_COUNT] = { .name = NULL },
 };
@@ -1925,7 +1992,7 @@ static bool parse_released_by_values(struct loader *loader, const struct path *a
 }
 
 #define FIELD_NAME(index, key_name, member, needed) \
-	[index] = { .name = key_name, .parse = parse_field_name, \
+	[index] = { .name = key_name, .parse = parse_field_name, LIVE(TEXT), \
 		    .offset = offsetof(struct config_mapping_fields, member), .required = needed }
 static const struct key mapping_field_keys[FIELD_KEY_COUNT + 1] = {
 	FIELD_NAME(FIELD_CALL_ID, "call_id", call_id, true),
@@ -1944,43 +2011,66 @@ static const struct key mapping_field_keys[FIELD_KEY_COUNT + 1] = {
 static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
 	[MAPPING_NAME] = { .name = "name",
 			   .parse = parse_rule_name,
+			   LIVE(NAME),
+			   .doc = "1 to 31 characters from a-z, 0-9, _ and - (required, unique)",
 			   MAPPING_KEY(name),
 			   .required = true },
 	[MAPPING_FORMAT] = { .name = "format",
 			     .parse = parse_mapping_format,
+			     LIVE(CHOICE),
+			     .doc = "csv or json (required)",
 			     MAPPING_KEY(format),
 			     .required = true,
 			     .fallback = "csv" },
 	[MAPPING_HEADER] = { .name = "header",
 			     .parse = parse_bool,
+			     LIVE(BOOLEAN),
+			     .doc = "csv: the first record of each input (file, connection) names the",
 			     MAPPING_KEY(header),
 			     .fallback = "true" },
 	[MAPPING_DELIMITER] = { .name = "delimiter",
 				.parse = parse_delimiter,
+				LIVE(TEXT),
+				.doc = "csv: one printable character other than \" (default \",\")",
 				MAPPING_KEY(delimiter),
 				.fallback = "," },
 	[MAPPING_FIELDS] = { .name = "fields",
 			     .parse = parse_section,
 			     MAPPING_KEY(fields),
 			     .children = mapping_field_keys,
-			     .required = true },
-	[MAPPING_AGENCY] = { .name = "agency", .parse = parse_constant, MAPPING_KEY(agency) },
+			     .required = true,
+			     .doc = "where each part is: a CSV column name (or number) or a JSON path" },
+	[MAPPING_AGENCY] = { .name = "agency",
+			     .parse = parse_constant,
+			     LIVE(TEXT),
+			     .doc = "the agency of records without one (default \"\", up to 64 bytes)",
+			     MAPPING_KEY(agency) },
 	[MAPPING_TIME_FORMAT] = { .name = "time_format",
 				  .parse = parse_time_format,
+				  LIVE(TEXT),
+				  .doc = "iso8601 (RFC 3339, or local YYYY-MM-DD HH:MM[:SS[.fff]] without an",
 				  MAPPING_KEY(time_format),
 				  .fallback = "iso8601" },
 	[MAPPING_TIME_ZONE] = { .name = "time_zone",
 				.parse = parse_time_zone,
+				LIVE(TEXT),
+				.doc = "of times without an offset: UTC (the default), +hh:mm / -hh:mm, or",
 				MAPPING_KEY(time_zone),
 				.fallback = "UTC" },
 	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time",
 				     .parse = parse_ambiguous_time,
+				     LIVE(CHOICE),
+				     .doc = "earlier (the default) or later: which instant a local time of the",
 				     MAPPING_KEY(ambiguous_time),
 				     .fallback = "earlier" },
 	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values",
-					 .parse = parse_released_by_values },
+					 .parse = parse_released_by_values,
+					 LIVE(LIST),
+					 .doc = "the release-party field's values and who they mean (operator," },
 	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default",
 					  .parse = parse_released_by_name,
+					  LIVE(CHOICE),
+					  .doc = "for values not listed, empty or absent (default unknown)",
 					  MAPPING_KEY(released_by_default),
 					  .fallback = "unknown" },
 	[MAPPING_KEY_COUNT] = { .name = NULL },
@@ -2021,10 +2111,29 @@ static bool parse_mappings(struct loader *loader, const struct path *path, const
 
 #define TOKEN_KEY(field) .offset = offsetof(struct config_token, field)
 static const struct key token_keys[TOKEN_KEY_COUNT + 1] = {
-	[TOKEN_NAME] = { .name = "name", .parse = parse_rule_name, TOKEN_KEY(name), .required = true },
-	[TOKEN_ROLE] = { .name = "role", .parse = parse_role, TOKEN_KEY(role), .required = true },
-	[TOKEN_SHA256] = { .name = "sha256", .parse = parse_sha256, TOKEN_KEY(sha256) },
-	[TOKEN_TOKEN] = { .name = "token", .parse = parse_token, TOKEN_KEY(sha256), .secret = true },
+	[TOKEN_NAME] = { .name = "name",
+			 .parse = parse_rule_name,
+			 LIVE(NAME),
+			 .doc = "1 to 31 characters from a-z, 0-9, _ and - (required, unique): for the logs",
+			 TOKEN_KEY(name),
+			 .required = true },
+	[TOKEN_ROLE] = { .name = "role",
+			 .parse = parse_role,
+			 LIVE(CHOICE),
+			 .doc = "viewer (board, alert stream, operators, sources, metrics), supervisor",
+			 TOKEN_KEY(role),
+			 .required = true },
+	[TOKEN_SHA256] = { .name = "sha256",
+			   .parse = parse_sha256,
+			   LIVE(TEXT),
+			   .doc = "the SHA-256 of the token, 64 hex digits (preferred: the file then holds no",
+			   TOKEN_KEY(sha256) },
+	[TOKEN_TOKEN] = { .name = "token",
+			  .parse = parse_token,
+			  LIVE(TEXT),
+			  .doc = "or the token itself, at least 16 bytes: only its SHA-256 is kept",
+			  TOKEN_KEY(sha256),
+			  .secret = true },
 	[TOKEN_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2060,9 +2169,17 @@ static bool parse_tokens(struct loader *loader, const struct path *path, const s
 }
 
 static const struct key source_keys[SOURCE_KEY_COUNT + 1] = {
-	[SOURCE_NAME] = { .name = "name", .parse = parse_source_name, .offset = offsetof(struct config_source, name),
+	[SOURCE_NAME] = { .name = "name",
+			  .parse = parse_source_name,
+			  LIVE(NAME),
+			  .doc = "the hello's source, 1 to 64 bytes (required, unique)",
+			  .offset = offsetof(struct config_source, name),
 			  .required = true },
-	[SOURCE_AGENCIES] = { .name = "agencies", .parse = parse_agencies, .offset = 0 },
+	[SOURCE_AGENCIES] = { .name = "agencies",
+			      .parse = parse_agencies,
+			      LIVE(LIST),
+			      .doc = "the agencies its events may name (a call_start's \"agency\", and any other",
+			      .offset = 0 },
 	[SOURCE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2098,74 +2215,81 @@ static bool parse_sources(struct loader *loader, const struct path *path, const 
 }
 
 /* Section keys fill struct config itself: their children's offsets are into it. */
-#define FIELD(field) .offset = offsetof(struct config, field)
-#define UINT32_KEY(key_name, field, low, high, default_text, doc_text)                             \
+#define FIELD(field)                                                                               \
+	.offset = offsetof(struct config, field), .span_offset = offsetof(struct config, field),   \
+	.span_size = sizeof(((struct config *)0)->field)
+/* A list kept in struct config as an array and its count (the key's offset is 0). */
+#define LIST(array, count)                                                                         \
+	.span_offset = offsetof(struct config, array),                                             \
+	.span_size = offsetof(struct config, count) + sizeof(size_t) - offsetof(struct config, array)
+#define UINT32_KEY(key_name, field, low, high, default_text, how, doc_text)                        \
 	{                                                                                          \
 		.name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high,    \
-		.fallback = default_text, .doc = doc_text                                          \
+		.fallback = default_text, how, .doc = doc_text                                     \
 	}
 
 static const struct key feed_keys[] = {
 	{ .name = "listen",
-	  .parse = parse_listen,
+	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(feed.listen),
+	  .fallback = "[\"127.0.0.1:7400\"]",
 	  .doc = "Addresses to accept feed connections on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
-		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536",
+		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536", LIVE(BYTES),
 		"Longest event line accepted, in bytes (256 to 16777216). A longer line is dropped,"),
 	UINT32_KEY(
-		"max_connections", feed.max_connections, 1, 65535, "64",
+		"max_connections", feed.max_connections, 1, 65535, "64", LIVE(COUNT),
 		"Feed connections established at once (1 to 65535): connections that sent a valid line"),
 	UINT32_KEY(
-		"max_sources", feed.max_sources, 1, 1000000, "1024",
+		"max_sources", feed.max_sources, 1, 1000000, "1024", LIVE(COUNT),
 		"Feed source ids remembered (1 to 1000000): a feed that names itself in a hello line"),
 	UINT32_KEY(
-		"keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60",
+		"keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60", LIVE(SECONDS),
 		"TCP keepalive on feed connections: seconds idle before the first probe (0 to 32767,"),
 	UINT32_KEY(
-		"idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0",
+		"idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0", LIVE(SECONDS),
 		"Close a feed connection that completed no line for this many seconds (0 to 604800;"),
 	UINT32_KEY(
-		"silence_seconds", feed.silence_seconds, 0, 604800, "300",
+		"silence_seconds", feed.silence_seconds, 0, 604800, "300", LIVE(SECONDS),
 		"A feed source (its hello \"source\", else the connection's peer address) that was"),
 	UINT32_KEY(
-		"max_future_seconds", feed.max_future_seconds, 1, 31536000, "300",
+		"max_future_seconds", feed.max_future_seconds, 1, 31536000, "300", LIVE(SECONDS),
 		"The guard against the future (1 to 31536000 seconds): an event whose ts is more than"),
 	UINT32_KEY(
-		"max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000",
+		"max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000", LIVE(COUNT),
 		"How far one line may move a named source's seq ahead (1 to 4000000000). A line that"),
 	UINT32_KEY(
-		"source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2",
+		"source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2", LIVE(SECONDS),
 		"A source that sent nothing for this many seconds of host time (1 to 86400) stops"),
 	{ .name = "tls",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(feed.tls),
 	  .fallback = "false",
 	  .doc = "Serve the feed port over TLS (true or false), with the identity of the tls section" },
 	{ .name = "require_client_certificate",
-	  .parse = parse_bool,
+	  .parse = parse_bool, LIVE(BOOLEAN),
 	  FIELD(feed.require_client_certificate),
 	  .fallback = "true",
 	  .doc = "With tls: a feed must present a client certificate signed by tls.client_ca (then" },
 	{ .name = "source_binding",
-	  .parse = parse_source_binding,
+	  .parse = parse_source_binding, LIVE(CHOICE),
 	  FIELD(feed.source_binding),
 	  .fallback = "certificate",
 	  .doc = "With tls: what a feed's hello \"source\" must match (certificate or none)." },
 	UINT32_KEY(
-		"max_pending_connections", feed.max_pending_connections, 1, 65535, "16",
+		"max_pending_connections", feed.max_pending_connections, 1, 65535, "16", LIVE(COUNT),
 		"Connection slots (docs/protocol.md, \"Connection rules\"). A connection is pending until"),
 	UINT32_KEY(
-		"max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8",
+		"max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8", LIVE(COUNT),
 		"Feed connections open at once from one host, pending or not (1 to 65535). One more is"),
 	UINT32_KEY(
-		"handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5",
+		"handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5", LIVE(SECONDS),
 		"Seconds (1 to 3600) a pending connection has to send its first valid line; then it is"),
 	UINT32_KEY(
-		"line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10",
+		"line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10", LIVE(SECONDS),
 		"Seconds (1 to 3600) a line may stay incomplete (bytes received, no \"\\n\" yet) before"),
 	{ .name = "mapping",
-	  .parse = parse_mapping_name,
+	  .parse = parse_mapping_name, LIVE(NAME),
 	  FIELD(feed.mapping),
 	  .doc = "\"\" (the default): the feed port reads protocol v1 lines. The name of one of mappings:" },
 	{ .name = NULL },
@@ -2173,73 +2297,75 @@ static const struct key feed_keys[] = {
 
 static const struct key alerts_keys[] = {
 	{ .name = "listen",
-	  .parse = parse_listen,
+	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(alerts.listen),
+	  .fallback = "[\"127.0.0.1:7401\"]",
 	  .doc = "Addresses to accept subscribers on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
-		"max_subscribers", alerts.max_subscribers, 1, 65535, "64",
+		"max_subscribers", alerts.max_subscribers, 1, 65535, "64", LIVE(COUNT),
 		"Consoles connected at once (1 to 65535), once taken as consoles (pending ones have their"),
-	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576",
+	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576", LIVE(BYTES),
 		   "Output waiting to be sent to one subscriber, in bytes (4096 to 1073741824)."),
 	{ .name = "tls",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(alerts.tls),
 	  .fallback = "false",
 	  .doc = "Serve the alert port over TLS (true or false), with the identity of the tls section;" },
 	{ .name = "require_client_certificate",
-	  .parse = parse_bool,
+	  .parse = parse_bool, LIVE(BOOLEAN),
 	  FIELD(alerts.require_client_certificate),
 	  .fallback = "false",
 	  .doc = "With tls: a console must present a client certificate signed by tls.client_ca (then" },
 	UINT32_KEY(
-		"max_pending_connections", alerts.max_pending_connections, 1, 65535, "16",
+		"max_pending_connections", alerts.max_pending_connections, 1, 65535, "16", LIVE(COUNT),
 		"Connection slots (docs/protocol.md, \"Connection rules\"). A console is pending until it"),
 	UINT32_KEY(
-		"max_connections_per_address", alerts.max_connections_per_address, 1, 65535, "16",
+		"max_connections_per_address", alerts.max_connections_per_address, 1, 65535, "16", LIVE(COUNT),
 		"Connections open at once from one host, pending or not (1 to 65535). One more is"),
 	UINT32_KEY(
-		"handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5",
+		"handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5", LIVE(SECONDS),
 		"Seconds (1 to 3600) a pending console has to be taken as a console; then it is"),
 	UINT32_KEY(
-		"line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10",
+		"line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10", LIVE(SECONDS),
 		"Seconds (1 to 3600) a line from a console may stay incomplete before the connection"),
 	{ .name = NULL },
 };
 
 static const struct key http_keys[] = {
 	{ .name = "listen",
-	  .parse = parse_listen,
+	  .parse = parse_listen, LIVE(ADDRESS),
 	  FIELD(http.listen),
+	  .fallback = "[\"127.0.0.1:7402\"]",
 	  .doc = "Addresses to serve HTTP on: 1 to 8 entries, or a single address." },
 	UINT32_KEY(
-		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192",
+		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192", LIVE(BYTES),
 		"Request line and headers of one request, in bytes (1024 to 1048576); a larger request"),
 	UINT32_KEY(
-		"max_body_bytes", http.max_body_bytes, 256, 1048576, "4096",
+		"max_body_bytes", http.max_body_bytes, 256, 1048576, "4096", LIVE(BYTES),
 		"Body of one request (an acknowledgement), in bytes (256 to 1048576); a larger body is"),
 	UINT32_KEY(
-		"max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576",
+		"max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576", LIVE(BYTES),
 		"Alert lines in one GET /api/alerts answer, in bytes (4096 to 67108864): a client asks"),
 	UINT32_KEY(
-		"timeout_seconds", http.timeout_seconds, 1, 3600, "30",
+		"timeout_seconds", http.timeout_seconds, 1, 3600, "30", LIVE(SECONDS),
 		"Seconds (1 to 3600) a client may take to send a request, or keep a connection idle"),
 	UINT32_KEY(
-		"max_connections", http.max_connections, 1, 65535, "256",
+		"max_connections", http.max_connections, 1, 65535, "256", LIVE(COUNT),
 		"HTTP connections open at once (1 to 65535). One more is closed at once, counted as"),
 	UINT32_KEY(
-		"max_connections_per_address", http.max_connections_per_address, 1, 65535, "32",
+		"max_connections_per_address", http.max_connections_per_address, 1, 65535, "32", LIVE(COUNT),
 		"HTTP connections open at once from one host (1 to 65535). One more is closed at once"),
 	UINT32_KEY(
-		"max_streams", http.max_streams, 1, 65535, "64",
+		"max_streams", http.max_streams, 1, 65535, "64", LIVE(COUNT),
 		"GET /api/stream (Server-Sent Events, docs/http.md): streams open at once (1 to 65535);"),
 	UINT32_KEY(
-		"max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824, "1048576",
+		"max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824, "1048576", LIVE(BYTES),
 		"Unsent output per stream, in bytes (4096 to 1073741824): a stream whose browser reads"),
 	UINT32_KEY(
-		"stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15",
+		"stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15", LIVE(SECONDS),
 		"Seconds (1 to 3600) without output after which a stream gets a keepalive comment."),
 	{ .name = "tls",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(http.tls),
 	  .fallback = "false",
 	  .doc = "Serve HTTPS instead of HTTP (true or false), with the identity of the tls section;" },
@@ -2248,24 +2374,24 @@ static const struct key http_keys[] = {
 
 static const struct key tls_keys[] = {
 	{ .name = "certificate",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, LIVE(PATH),
 	  FIELD(tls.certificate),
 	  .doc = "PEM certificate chain: the server certificate first, then its intermediates." },
 	{ .name = "key",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, LIVE(PATH),
 	  FIELD(tls.key),
 	  .doc = "PEM private key of the certificate. It must not be readable or writable by group or" },
 	{ .name = "client_ca",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, LIVE(PATH),
 	  FIELD(tls.client_ca),
 	  .doc = "PEM bundle of the CAs that sign the client certificates of feeds (and of consoles," },
 	{ .name = "min_version",
-	  .parse = parse_tls_version,
+	  .parse = parse_tls_version, LIVE(CHOICE),
 	  FIELD(tls.min_version),
 	  .fallback = "1.2",
 	  .doc = "Lowest TLS version accepted: \"1.2\" or \"1.3\" (quote it). Older versions (SSL 3, TLS 1.0" },
 	{ .name = "ciphers",
-	  .parse = parse_ciphers,
+	  .parse = parse_ciphers, LIVE(TEXT),
 	  FIELD(tls.ciphers),
 	  .fallback = "ECDHE+AESGCM:ECDHE+CHACHA20",
 	  .doc = "TLS 1.2 cipher list in OpenSSL syntax (at most 255 characters); it must select at" },
@@ -2280,69 +2406,70 @@ enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] = UINT32_KEY(
-		"max_open_calls", tracker.max_open_calls, 1, 10000000, "10000",
+		"max_open_calls", tracker.max_open_calls, 1, 10000000, "10000", LIVE(COUNT),
 		"Calls started and not yet ended, across the whole center (1 to 10000000)."),
 	[TRACKER_MAX_CALL_SECONDS] = UINT32_KEY(
-		"max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400",
+		"max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400", LIVE(SECONDS),
 		"Seconds of event time after which an open call that has heard nothing more (no end,"),
 	[TRACKER_MAX_OPERATORS] = UINT32_KEY(
-		"max_operators", tracker.max_operators, 1, 1000000, "5000",
+		"max_operators", tracker.max_operators, 1, 1000000, "5000", LIVE(COUNT),
 		"Call-takers tracked, each (agency, operator) pair counting once (1 to 1000000)."),
 	[TRACKER_MAX_WINDOW_CALLS] = UINT32_KEY(
-		"max_window_calls", tracker.max_window_calls, 16, 1000000, "1024",
+		"max_window_calls", tracker.max_window_calls, 16, 1000000, "1024", LIVE(COUNT),
 		"Completed calls kept per call-taker (16 to 1000000). Older calls are dropped from the"),
 	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY(
-		"max_center_calls", tracker.max_center_calls, 1000, 100000000, "1000000",
+		"max_center_calls", tracker.max_center_calls, 1000, 100000000, "1000000", LIVE(COUNT),
 		"Completed calls kept for the whole center's baseline (1000 to 100000000): every"),
 	[TRACKER_ALLOWED_LATENESS_SECONDS] = UINT32_KEY(
-		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600",
+		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600", LIVE(SECONDS),
 		"Seconds an event may arrive behind the newest event seen and still be placed where"),
 	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY(
-		"max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000, "200000",
+		"max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000, "200000", LIVE(COUNT),
 		"Events remembered to recognize a resend of the same event (same event_id, or same"),
 	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY(
-		"max_recent_callers", tracker.max_recent_callers, 100, 10000000, "100000",
+		"max_recent_callers", tracker.max_recent_callers, 100, 10000000, "100000", LIVE(COUNT),
 		"Recent premature hangups remembered by caller number, to notice the caller ringing"),
 	[TRACKER_MAX_SOURCE_LAG_SECONDS] = UINT32_KEY(
-		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900",
+		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900", LIVE(SECONDS),
 		"Seconds of event time (0 to 86400) a source may fall behind the newest source and still"),
 	[TRACKER_MAX_REORDER_EVENTS] = UINT32_KEY(
-		"max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000",
+		"max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000", LIVE(COUNT),
 		"Events held to release them in ts order across sources (16 to 10000000). When full the"),
 	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source",
-					   .parse = parse_bool,
+					   .parse = parse_bool, LIVE(BOOLEAN),
 					   FIELD(tracker.bind_calls_to_source),
 					   .fallback = "true",
 					   .doc = "One source cannot speak for another's calls and call-takers (docs/detection.md," },
 	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source",
-					       .parse = parse_bool,
+					       .parse = parse_bool, LIVE(BOOLEAN),
 					       FIELD(tracker.bind_operators_to_source),
 					       .fallback = "true",
 					       .doc = "A call-taker (agency, operator) belongs to the named source whose call_start first named" },
 	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] = UINT32_KEY(
 		"max_new_operators_per_source_per_hour",
-		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300",
+		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300", LIVE(COUNT),
 		"New call-takers (a call_start naming an (agency, operator) not owned now) each source may"),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key premature_keys[] = {
 	{ .name = "max_talk_seconds",
-	  .parse = parse_positive_number,
+	  .parse = parse_positive_number, LIVE(SECONDS),
 	  FIELD(detector.max_talk_seconds),
 	  .fallback = "20",
 	  .doc = " - its talk time (answer to release) was under this many seconds (a number > 0," },
 	{ .name = "released_by",
-	  .parse = parse_released_by,
+	  .parse = parse_released_by, LIVE(LIST),
 	  FIELD(detector.released_by_mask),
+	  .fallback = "[operator]",
 	  .doc = " - it was released by one of these parties: a list of operator, caller, system," },
 	{ .name = NULL },
 };
 
 static const struct key unacked_keys[] = {
-	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0", NULL),
-	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800", NULL),
-	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600", NULL),
+	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0", LIVE(SECONDS), NULL),
+	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800", LIVE(SECONDS), NULL),
+	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600", LIVE(SECONDS), NULL),
 	{ .name = NULL },
 };
 
@@ -2363,37 +2490,37 @@ static bool parse_open_ratio(struct loader *loader, const struct path *path, con
 
 static const struct key baseline_keys[] = {
 	{ .name = "scope",
-	  .parse = parse_baseline_scope,
+	  .parse = parse_baseline_scope, LIVE(CHOICE),
 	  FIELD(detector.baseline.scope),
 	  .fallback = "agency",
 	  .doc = "agency (default): a call-taker is compared with the rest of their own agency (a" },
 	{ .name = "half_life_seconds",
-	  .parse = parse_positive_number,
+	  .parse = parse_positive_number, LIVE(SECONDS),
 	  FIELD(detector.baseline.half_life_seconds),
 	  .fallback = "1200",
 	  .doc = "The rest of the agency's premature rate is decayed with this half-life, seconds of" },
 	{ .name = "fast_half_life_seconds",
-	  .parse = parse_positive_number,
+	  .parse = parse_positive_number, LIVE(SECONDS),
 	  FIELD(detector.baseline.fast_half_life_seconds),
 	  .fallback = "300",
 	  .doc = "A second, faster rate (seconds of event time, a number > 0; its prior is prior_calls" },
 	{ .name = "prior_calls",
-	  .parse = parse_positive_number,
+	  .parse = parse_positive_number, LIVE(NUMBER),
 	  FIELD(detector.baseline.prior_calls),
 	  .fallback = "20",
 	  .doc = "Pseudo-calls at prior_ratio added to it (a number > 0): a quiet night or the first" },
 	{ .name = "prior_ratio",
-	  .parse = parse_open_ratio,
+	  .parse = parse_open_ratio, LIVE(RATIO),
 	  FIELD(detector.baseline.prior_ratio),
 	  .fallback = "0.1",
 	  .doc = "The prior premature rate (greater than 0, less than 1)." },
 	{ .name = "history_half_life_seconds",
-	  .parse = parse_positive_number,
+	  .parse = parse_positive_number, LIVE(SECONDS),
 	  FIELD(detector.baseline.history_half_life_seconds),
 	  .fallback = "604800",
 	  .doc = "Half-life of each call-taker's own long-run history (the own factor), seconds of" },
 	{ .name = "history_settle_seconds",
-	  .parse = parse_nonnegative_number,
+	  .parse = parse_nonnegative_number, LIVE(SECONDS),
 	  FIELD(detector.baseline.history_settle_seconds),
 	  .fallback = "0",
 	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number >= 0;" },
@@ -2406,20 +2533,24 @@ static const struct key detector_keys[] = {
 	  .children = premature_keys,
 	  .doc = "A completed call is a premature hangup when ALL hold:" },
 	UINT32_KEY(
-		"repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300",
+		"repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300", LIVE(SECONDS),
 		"A premature hangup is marked \"called back\" when the same number (ani) calls 911"),
 	UINT32_KEY(
-		"resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600",
+		"resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600", LIVE(SECONDS),
 		"An open alert is resolved when all rules have been false for this many seconds of"),
 	UINT32_KEY(
-		"max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256",
+		"max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256", LIVE(COUNT),
 		"Callbacks an open alert keeps (16 to 1000000): every premature hangup of the call-taker"),
 	{ .name = "escalate_unacked_after_seconds",
 	  .parse = parse_section,
 	  .children = unacked_keys,
 	  .doc = "An alert that no console acknowledged this many seconds of event time after it fired" },
 	{ .name = "rules",
-	  .parse = parse_rules,
+	  .parse = parse_rules, LIVE(LIST), LIST(detector.rules, detector.rule_count), .entries = rule_keys,
+	  /* the rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the
+	   * window rules tuned before it are documented there as an alternative */
+	  .fallback = "[{name: sequential, type: sequential, window_seconds: 28800, called_back_weight: 4,"
+		      " odds_ratio: 4, false_alarm_calls: 10000, false_alarm_hours: 2000}]",
 	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes (and," },
 	{ .name = "baseline",
 	  .parse = parse_section,
@@ -2433,47 +2564,47 @@ enum { JOURNAL_STATE_DIRECTORY, JOURNAL_FSYNC, JOURNAL_FSYNC_INTERVAL_MS, JOURNA
 
 static const struct key journal_keys[JOURNAL_KEY_COUNT + 1] = {
 	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory",
-				      .parse = parse_directory,
+				      .parse = parse_directory, RESTART(PATH),
 				      FIELD(journal.state_directory),
 				      .fallback = "/var/lib/cadmon",
 				      .doc = "Where segments (journal/*.seg) and snapshots (snapshot-*.snap) live: an absolute path" },
 	[JOURNAL_FSYNC] = { .name = "fsync",
-			    .parse = parse_fsync,
+			    .parse = parse_fsync, LIVE(CHOICE),
 			    FIELD(journal.fsync),
 			    .fallback = "batch",
 			    .doc = "When to fsync the segment (one write per loop iteration in any case):" },
 	[JOURNAL_FSYNC_INTERVAL_MS] =
-		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200",
+		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200", LIVE(MILLISECONDS),
 			   "Milliseconds between fsyncs with fsync: interval (1 to 60000)."),
 	[JOURNAL_SEGMENT_MAX_BYTES] = UINT32_KEY(
-		"segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647, "67108864",
+		"segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647, "67108864", LIVE(BYTES),
 		"A segment is closed and a new one started past this many bytes (65536 to"),
 	[JOURNAL_SEGMENT_MAX_SECONDS] = UINT32_KEY(
-		"segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600", NULL),
+		"segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600", LIVE(SECONDS), NULL),
 	[JOURNAL_RETENTION_SECONDS] = UINT32_KEY(
-		"retention_seconds", journal.retention_seconds, 60, 31536000, "86400",
+		"retention_seconds", journal.retention_seconds, 60, 31536000, "86400", LIVE(SECONDS),
 		"Closed segments whose newest event is older than this many seconds of event time are"),
 	[JOURNAL_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key log_keys[] = {
 	UINT32_KEY(
-		"rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10",
+		"rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10", LIVE(SECONDS),
 		"The same warning (a dropped line, a full table, a slow subscriber) is logged at most"),
 	{ .name = NULL },
 };
 
 static const struct key redact_keys[] = {
 	{ .name = "viewer",
-	  .parse = parse_redact,
+	  .parse = parse_redact, LIVE(CHOICE),
 	  FIELD(auth.redact_ani[CONFIG_ROLE_VIEWER]),
 	  .fallback = "last4" },
 	{ .name = "supervisor",
-	  .parse = parse_redact,
+	  .parse = parse_redact, LIVE(CHOICE),
 	  FIELD(auth.redact_ani[CONFIG_ROLE_SUPERVISOR]),
 	  .fallback = "none" },
 	{ .name = "admin",
-	  .parse = parse_redact,
+	  .parse = parse_redact, LIVE(CHOICE),
 	  FIELD(auth.redact_ani[CONFIG_ROLE_ADMIN]),
 	  .fallback = "none" },
 	{ .name = NULL },
@@ -2481,20 +2612,20 @@ static const struct key redact_keys[] = {
 
 static const struct key auth_keys[] = {
 	{ .name = "tokens",
-	  .parse = parse_tokens,
+	  .parse = parse_tokens, LIVE(LIST), LIST(auth.tokens, auth.token_count), .entries = token_keys,
 	  .doc = "Bearer tokens: at most 64, none by default. Each one:" },
 	{ .name = "tokens_file",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, LIVE(PATH),
 	  FIELD(auth.tokens_file),
 	  .doc = "A file of more tokens, \"\" for none: one \"SHA256HEX ROLE NAME\" a line, blank lines and" },
 	UINT32_KEY(
-		"max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10",
+		"max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10", LIVE(COUNT),
 		"Failed attempts (a missing or wrong token) from one address, on the alert port and HTTP"),
 	UINT32_KEY(
-		"failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60",
+		"failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60", LIVE(SECONDS),
 		"The window of max_failures_per_minute, in seconds (1 to 86400), starting at an"),
 	UINT32_KEY(
-		"max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096",
+		"max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096", LIVE(COUNT),
 		"Addresses whose failures are remembered at once (1 to 1000000). When full, the one"),
 	{ .name = "redact_ani",
 	  .parse = parse_section,
@@ -2515,14 +2646,24 @@ static bool parse_i3_kid(struct loader *loader, const struct path *path, const s
 }
 
 static const struct key i3_key_keys[] = {
-	{ .name = "kid", .parse = parse_i3_kid, .offset = offsetof(struct config_i3_key, kid), .required = true },
-	{ .name = "file", .parse = parse_directory, .offset = offsetof(struct config_i3_key, file),
+	{ .name = "kid",
+	  .parse = parse_i3_kid,
+	  RESTART(TEXT),
+	  .doc = "the JWS header's kid, 1 to 128 bytes (required, unique)",
+	  .offset = offsetof(struct config_i3_key, kid),
+	  .required = true },
+	{ .name = "file",
+	  .parse = parse_directory,
+	  RESTART(PATH),
+	  .doc = "an absolute path to a PEM public key, EC P-256 for ES256 or RSA for RS256 (required)",
+	  .offset = offsetof(struct config_i3_key, file),
 	  .required = true },
 	{ .name = NULL },
 };
 
 /* One i3.public_keys entry. */
-static bool parse_i3_key_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_i3_key_entry(struct loader *loader, const struct path *path, size_t index,
+			       void *state)
 {
 	struct config *config = state;
 	struct config_i3_key *entry = &config->i3.public_keys[index];
@@ -2554,34 +2695,34 @@ static bool parse_i3_keys(struct loader *loader, const struct path *path, const 
 
 static const struct key i3_keys[] = {
 	{ .name = "enabled",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(i3.enabled),
 	  .fallback = "false",
 	  .doc = "Serve POST /LogEvents (false: 404 as any unknown path)." },
 	UINT32_KEY(
-		"max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536",
+		"max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536", RESTART(BYTES),
 		"Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener reads bodies"),
 	{ .name = "require_signature",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(i3.require_signature),
 	  .fallback = "true",
 	  .doc = "true: a JWS must be signed by one of public_keys (by its protected header's kid), else" },
 	{ .name = "public_keys",
-	  .parse = parse_i3_keys,
-	  .doc = "The keys that sign log events, at most 16: {kid: the JWS header's kid (1 to 128 bytes)," },
+	  .parse = parse_i3_keys, RESTART(LIST), LIST(i3.public_keys, i3.public_key_count), .entries = i3_key_keys,
+	  .doc = "The keys that sign log events, at most 16, read at start; empty: none. Each one:" },
 	UINT32_KEY(
-		"max_calls", i3.max_calls, 16, 10000000, "10000",
+		"max_calls", i3.max_calls, 16, 10000000, "10000", RESTART(COUNT),
 		"Calls remembered between their log events (caller's number, who sent the SIP BYE,"),
 	UINT32_KEY(
-		"max_pending_requests", i3.max_pending_requests, 1, 65535, "256",
+		"max_pending_requests", i3.max_pending_requests, 1, 65535, "256", RESTART(COUNT),
 		"Requests whose lines wait to be durable before their 201, 1 to 65535: 503 beyond (counted)."),
 	{ .name = "bye_outgoing_released_by",
-	  .parse = parse_released_by_name,
+	  .parse = parse_released_by_name, RESTART(CHOICE),
 	  FIELD(i3.bye_outgoing_released_by),
 	  .fallback = "operator",
 	  .doc = "Who released a call whose first SIP BYE (CallSignalingMessageLogEvent) the logging element" },
 	{ .name = "bye_incoming_released_by",
-	  .parse = parse_released_by_name,
+	  .parse = parse_released_by_name, RESTART(CHOICE),
 	  FIELD(i3.bye_incoming_released_by),
 	  .fallback = "caller" },
 	{ .name = NULL },
@@ -2590,80 +2731,81 @@ static const struct key i3_keys[] = {
 /* nats: servers and subjects are lists kept in struct config (offset 0). */
 static const struct key nats_keys[] = {
 	{ .name = "enabled",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(nats.enabled),
 	  .fallback = "false",
 	  .doc = "Consume the events stream and publish alerts (default false)." },
 	{ .name = "servers",
-	  .parse = parse_nats_servers,
+	  .parse = parse_nats_servers, RESTART(LIST), LIST(nats.servers, nats.server_count),
+	  .fallback = "[\"nats://127.0.0.1:4222\"]",
 	  .doc = "The cluster's servers, nats:// or tls:// URLs, at most 8; user and password never in" },
 	{ .name = "credentials",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, RESTART(PATH),
 	  FIELD(nats.credentials),
 	  .doc = "A .creds file (user JWT and NKey seed) to authenticate with; \"\" = none." },
 	{ .name = "token_file",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, RESTART(PATH),
 	  FIELD(nats.token_file),
 	  .doc = "A file whose first line is the token to authenticate with; \"\" = none. Not with credentials." },
 	{ .name = "tls_ca",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, RESTART(PATH),
 	  FIELD(nats.tls_ca),
 	  .doc = "TLS to the servers: the CA that signs their certificates (PEM); \"\" = no TLS unless" },
 	{ .name = "tls_certificate",
-	  .parse = parse_optional_path,
+	  .parse = parse_optional_path, RESTART(PATH),
 	  FIELD(nats.tls_certificate),
 	  .doc = "A client certificate (PEM) and its key, for servers that require one; \"\" = none." },
-	{ .name = "tls_key", .parse = parse_optional_path, FIELD(nats.tls_key) },
+	{ .name = "tls_key", .parse = parse_optional_path, RESTART(PATH), FIELD(nats.tls_key) },
 	{ .name = "events_stream",
-	  .parse = parse_nats_name,
+	  .parse = parse_nats_name, RESTART(NAME),
 	  FIELD(nats.events_stream),
 	  .fallback = "CADMON_EVENTS",
 	  .doc = "The events stream (cadmon-publish --create-stream makes it), 1 to 63 of A-Z a-z 0-9 _ -." },
 	{ .name = "events_subject_prefix",
-	  .parse = parse_nats_subject_prefix,
+	  .parse = parse_nats_subject_prefix, RESTART(TEXT),
 	  FIELD(nats.events_subject_prefix),
 	  .fallback = "cadmon.events",
 	  .doc = "Events are published on PREFIX.<agency> (dot-separated tokens)." },
 	{ .name = "subjects",
-	  .parse = parse_nats_subjects,
+	  .parse = parse_nats_subjects, RESTART(LIST), LIST(nats.subjects, nats.subject_count),
 	  .doc = "The subject filters this cadmond consumes (its agencies), at most 16, e.g." },
 	{ .name = "consumer",
-	  .parse = parse_nats_name,
+	  .parse = parse_nats_name, RESTART(NAME),
 	  FIELD(nats.consumer),
 	  .fallback = "cadmond",
 	  .doc = "The durable consumer's name; two cadmonds on one stream need different names." },
-	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256",
+	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256", RESTART(COUNT),
 		   "Messages asked for per pull request (1 to 10000)."),
 	UINT32_KEY(
-		"max_in_flight", nats.max_in_flight, 1, 1000000, "4096",
+		"max_in_flight", nats.max_in_flight, 1, 1000000, "4096", RESTART(COUNT),
 		"Messages taken and not yet acknowledged at most (the consumer's max_ack_pending, and the"),
-	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30",
+	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30", RESTART(SECONDS),
 		   "A message not acknowledged this long is delivered again, seconds (1 to 3600)."),
 	{ .name = "publish_alerts",
-	  .parse = parse_bool,
+	  .parse = parse_bool, RESTART(BOOLEAN),
 	  FIELD(nats.publish_alerts),
 	  .fallback = "true",
 	  .doc = "Publish every notice to the alerts stream (default true)." },
 	{ .name = "alerts_stream",
-	  .parse = parse_nats_name,
+	  .parse = parse_nats_name, RESTART(NAME),
 	  FIELD(nats.alerts_stream),
 	  .fallback = "CADMON_ALERTS",
 	  .doc = "The alerts stream (cadmon-publish --create-stream makes it)." },
 	{ .name = "alerts_subject_prefix",
-	  .parse = parse_nats_subject_prefix,
+	  .parse = parse_nats_subject_prefix, RESTART(TEXT),
 	  FIELD(nats.alerts_subject_prefix),
 	  .fallback = "cadmon.alerts",
 	  .doc = "Notices are published on PREFIX.<agency>, PREFIX._system for system alerts, PREFIX._none" },
 	UINT32_KEY(
-		"max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000",
+		"max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000", RESTART(COUNT),
 		"Notices waiting for the cluster at most (1 to 1000000); more are dropped for NATS"),
 	UINT32_KEY(
-		"connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000",
+		"connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000", RESTART(MILLISECONDS),
 		"Connecting to a server gives up after this long, milliseconds (100 to 600000)."),
 	UINT32_KEY(
-		"reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000",
+		"reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000", RESTART(MILLISECONDS),
 		"Between reconnect attempts, and between attempts to publish a notice, milliseconds"),
-	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0",
+	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0", RESTART(COUNT),
 		   "Reconnect attempts before giving up; 0 = for ever (the default)."),
 	{ .name = NULL },
 };
@@ -2702,22 +2844,22 @@ static const struct key top_keys[] = {
 	  .children = log_keys,
 	  .doc = "Logging by cadmond." },
 	{ .name = "receivers",
-	  .parse = parse_receivers,
+	  .parse = parse_receivers, RESTART(LIST), LIST(receivers, receiver_count), .entries = receiver_keys,
 	  .doc = "Where notices are pushed besides the alert port (docs/receivers.md): at most 8" },
 	{ .name = "auth",
 	  .parse = parse_section,
 	  .children = auth_keys,
 	  .doc = "Who may use the alert port and the HTTP API (docs/security.md, \"Tokens, roles, safe defaults and callers' numbers\"). Auth is on when at" },
 	{ .name = "sources",
-	  .parse = parse_sources,
+	  .parse = parse_sources, LIVE(LIST), LIST(sources, source_count), .entries = source_keys,
 	  .doc = "What each named feed source (its hello's \"source\") may say: at most 64 sources, each with" },
 	{ .name = "unlisted_sources",
-	  .parse = parse_unlisted,
+	  .parse = parse_unlisted, LIVE(CHOICE),
 	  FIELD(unlisted_sources),
 	  .fallback = "accept",
 	  .doc = "Sources sources: does not list: accept (default: their events are taken) or reject" },
 	{ .name = "mappings",
-	  .parse = parse_mappings,
+	  .parse = parse_mappings, LIVE(LIST), LIST(mappings, mapping_count), .entries = mapping_keys,
 	  .doc = "Vendor record mappings (docs/mappings.md): how a call record of another shape - a CSV row" },
 	{ .name = "i3",
 	  .parse = parse_section,
@@ -2735,19 +2877,47 @@ static const struct key *schema_top_keys(void)
 	return top_keys;
 }
 
-/* Each key under keys that has a fallback gets it, read by the key's own parse function from
- * a lone scalar event (no YAML parser: a scalar is one event). */
-static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base)
+/* A fallback that is a flow collection ("[operator]", "[{name: sequential, ...}]"), read by
+ * the key's parse function from libyaml's events. */
+static void apply_collection_fallback(struct loader *loader, const struct key *key, const struct path *path,
+				      void *field)
 {
-	static const struct path path = { .text = "(default)", .len = 9 };
+	struct loader reader = { .text = key->fallback, .len = strlen(key->fallback), .filename = loader->filename,
+				 .errors = loader->errors };
+
+	if (!yaml_parser_initialize(&reader.parser)) {
+		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
+		return;
+	}
+	yaml_parser_set_input_string(&reader.parser, (const unsigned char *)reader.text, reader.len);
+	if (loader_next(&reader) && loader_next(&reader) && loader_next(&reader)) /* stream, document, node */
+		key->parse(&reader, path, key, field);
+	if (reader.has_event)
+		yaml_event_delete(&reader.event);
+	yaml_parser_delete(&reader.parser);
+}
+
+/* Each key under keys that has a fallback gets it, read by the key's own parse function: a
+ * scalar from a lone scalar event (no YAML parser: a scalar is one event), a collection
+ * through libyaml. Errors are the loader's ("(defaults):1:N: PATH: what"). */
+static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base, const char *prefix)
+{
+	struct path path = { .len = 0 };
 
 	for (const struct key *key = keys; key->name; key++) {
+		path_truncate(&path, 0);
+		path_append(&path, prefix, strlen(prefix));
+		path_push_key(&path, key->name, strlen(key->name));
 		if (key->children) {
-			apply_fallbacks(loader, key->children, (char *)base + key->offset);
+			apply_fallbacks(loader, key->children, (char *)base + key->offset, path.text);
 			continue;
 		}
 		if (!key->fallback)
 			continue;
+		if (key->fallback[0] == '[' || key->fallback[0] == '{') {
+			apply_collection_fallback(loader, key, &path, (char *)base + key->offset);
+			continue;
+		}
 		memset(&loader->event, 0, sizeof loader->event);
 		loader->event.type = YAML_SCALAR_EVENT;
 		loader->event.data.scalar.value = (yaml_char_t *)(uintptr_t)key->fallback;
@@ -2758,27 +2928,87 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, void 
 	}
 }
 
-/* Each key of keys (prefix: their section's path), then its section's keys, through fn. */
-static size_t walk_keys(const struct key *keys, const char *prefix, config_key_fn *fn, void *ctx)
+static void value_format(const struct key *key, const void *base, bool plain, char *buf, size_t size);
+
+/* What key's fallback alone gives, read by its parse function into a zeroed object: the value
+ * as config_dump writes it (one line; "" for a list of mappings) and the first error, if any. */
+struct fallback_result {
+	char value[CONFIG_ERROR_MAX * 2];
+	char error[CONFIG_ERROR_MAX];
+};
+
+/* scratch: a struct config, big enough for any object a key fills. */
+static void fallback_result_of(const struct key *key, const char *prefix, struct config *scratch,
+			       struct fallback_result *result)
+{
+	const struct key alone[2] = { *key, { .name = NULL } };
+	struct config_errors errors = { .count = 0 };
+	struct loader loader = { .filename = "(default)", .errors = &errors };
+
+	result->value[0] = result->error[0] = '\0';
+	memset(scratch, 0, sizeof *scratch);
+	apply_fallbacks(&loader, alone, scratch, prefix);
+	if (errors.count > 0)
+		snprintf(result->error, sizeof result->error, "%s", errors.message[0]);
+	if (!key->entries)
+		value_format(key, scratch, false, result->value, sizeof result->value);
+}
+
+struct key_walk {
+	config_key_fn *fn;
+	void *ctx;
+	struct config *scratch;
+};
+
+/* Each key of keys (prefix: their section's path), then its section's or its entries' keys. */
+static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entry, const struct key_walk *walk)
 {
 	char path[CONFIG_ERROR_MAX];
 	size_t count = 0;
 
 	for (const struct key *key = keys; key->name; key++) {
-		if (key->secret)
-			continue;
-		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
-		fn(ctx, path, key->doc);
+		key_path(path, sizeof path, prefix, key->name);
+		struct fallback_result fallback = { .value = "" };
+		if (!key->children)
+			fallback_result_of(key, prefix, walk->scratch, &fallback);
+		struct config_key_info info = {
+			.path = path,
+			.doc = key->doc,
+			.unit = key->children ? NULL : unit_names[key->unit < UNIT_COUNT_OF_UNITS ? key->unit : 0],
+			.reload = key->children			  ? NULL
+				  : key->reload == RELOAD_LIVE	  ? "live"
+				  : key->reload == RELOAD_RESTART ? "restart"
+								  : "undeclared",
+			.fallback = key->fallback,
+			.value = key->children || key->entries || (key->required && !key->fallback) ? NULL
+												    : fallback.value,
+			.required = key->required,
+			.fallback_error = fallback.error[0] ? fallback.error : NULL,
+			.section = key->children != NULL,
+			.in_list_entry = in_entry,
+		};
+		walk->fn(walk->ctx, &info);
 		count++;
 		if (key->children)
-			count += walk_keys(key->children, path, fn, ctx);
+			count += walk_keys(key->children, path, in_entry, walk);
+		if (key->entries) {
+			snprintf(path + strlen(path), sizeof path - strlen(path), "[]");
+			count += walk_keys(key->entries, path, true, walk);
+		}
 	}
 	return count;
 }
 
 size_t config_keys(config_key_fn *fn, void *ctx)
 {
-	return walk_keys(top_keys, "", fn, ctx);
+	struct key_walk walk = { .fn = fn, .ctx = ctx, .scratch = malloc(sizeof *walk.scratch) };
+	size_t count;
+
+	if (!walk.scratch)
+		return 0;
+	count = walk_keys(top_keys, "", false, &walk);
+	free(walk.scratch);
+	return count;
 }
 
 /* base, zeroed, gets the fallbacks of keys (a table and its sections). */
@@ -2787,7 +3017,7 @@ static void set_fallbacks(const struct key *keys, void *base)
 	struct config_errors errors = { .count = 0 };
 	struct loader loader = { .filename = "(defaults)", .errors = &errors };
 
-	apply_fallbacks(&loader, keys, base);
+	apply_fallbacks(&loader, keys, base, "");
 }
 
 static void set_table_defaults(struct config *config)
@@ -3808,10 +4038,10 @@ char *config_dump(const struct config *config, size_t *len)
 
 /* ---- differences between two configurations ---------------------------------------- */
 
-/* One value as text (plain), into buf; "" when it cannot be formatted. */
-static void value_text(const struct key *key, const void *base, char *buf, size_t size)
+/* One value as text (plain: strings unquoted), into buf; "" when it cannot be formatted. */
+static void value_format(const struct key *key, const void *base, bool plain, char *buf, size_t size)
 {
-	struct text_buffer out = { .plain = true };
+	struct text_buffer out = { .plain = plain };
 	format_fn *format = formatter_of(key);
 
 	buf[0] = '\0';
@@ -3821,6 +4051,11 @@ static void value_text(const struct key *key, const void *base, char *buf, size_
 	if (!out.failed && out.data)
 		snprintf(buf, size, "%s", out.data + (out.data[0] == ' '));
 	free(out.data);
+}
+
+static void value_text(const struct key *key, const void *base, char *buf, size_t size)
+{
+	value_format(key, base, true, buf, size);
 }
 
 struct differ {
@@ -3974,34 +4209,41 @@ static void diff_sources(struct differ *differ, const struct config *a, const st
 	}
 }
 
+/* One key of a table (its path given), a section's keys included. */
+static void diff_key(struct differ *differ, const struct key *key, const void *a, const void *b, const char *path)
+{
+	char before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
+
+	if (key->secret)
+		return;
+	if (key->parse == parse_tokens) {
+		diff_tokens(differ, a, b, path);
+	} else if (key->children) {
+		diff_mapping(differ, key->children, (const char *)a + key->offset, (const char *)b + key->offset, path);
+	} else if (key->parse == parse_rules) {
+		diff_rules(differ, a, b);
+	} else if (key->parse == parse_receivers) {
+		diff_receivers(differ, a, b);
+	} else if (key->parse == parse_sources) {
+		diff_sources(differ, a, b);
+	} else if (key->parse == parse_mappings) {
+		diff_mappings(differ, a, b);
+	} else {
+		value_text(key, a, before, sizeof before);
+		value_text(key, b, after, sizeof after);
+		if (strcmp(before, after) != 0)
+			report_change(differ, path, before, after);
+	}
+}
+
 static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
 			 const char *prefix)
 {
-	char path[CONFIG_ERROR_MAX], before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
+	char path[CONFIG_ERROR_MAX];
 
 	for (const struct key *key = keys; key->name; key++) {
-		snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->name);
-		if (key->secret)
-			continue;
-		if (key->parse == parse_tokens) {
-			diff_tokens(differ, a, b, path);
-		} else if (key->children) {
-			diff_mapping(differ, key->children, (const char *)a + key->offset,
-				     (const char *)b + key->offset, path);
-		} else if (key->parse == parse_rules) {
-			diff_rules(differ, a, b);
-		} else if (key->parse == parse_receivers) {
-			diff_receivers(differ, a, b);
-		} else if (key->parse == parse_sources) {
-			diff_sources(differ, a, b);
-		} else if (key->parse == parse_mappings) {
-			diff_mappings(differ, a, b);
-		} else {
-			value_text(key, a, before, sizeof before);
-			value_text(key, b, after, sizeof after);
-			if (strcmp(before, after) != 0)
-				report_change(differ, path, before, after);
-		}
+		key_path(path, sizeof path, prefix, key->name);
+		diff_key(differ, key, a, b, path);
 	}
 }
 
@@ -4012,6 +4254,69 @@ size_t config_diff(const struct config *running, const struct config *next, conf
 
 	diff_mapping(&differ, top_keys, running, next, "");
 	return differ.changes;
+}
+
+/* ---- a reload: the keys SIGHUP applies and those kept until a restart ---------------- */
+
+struct keeper {
+	const struct config_restart_report *report;
+	const struct config *running;
+	struct config *next;
+	size_t kept;
+};
+
+static void keep_change(void *ctx, const char *path, const char *before, const char *after)
+{
+	struct keeper *keeper = ctx;
+
+	keeper->report->kept(keeper->report->ctx, path, before, after);
+	keeper->kept++;
+}
+
+/* True when no key of the section (or list) key is applied by a reload. */
+static bool restarts_whole(const struct key *key)
+{
+	if (!key->children)
+		return key->secret || key->reload == RELOAD_RESTART;
+	for (const struct key *child = key->children; child->name; child++)
+		if (!restarts_whole(child))
+			return false;
+	return true;
+}
+
+/* A RESTART key (or each one of a section) that differs: reported, and running's value put back. */
+static void keep_key(struct keeper *keeper, const struct key *key, const char *path)
+{
+	char child_path[CONFIG_ERROR_MAX];
+
+	if (key->children) {
+		for (const struct key *child = key->children; child->name; child++) {
+			key_path(child_path, sizeof child_path, path, child->name);
+			keep_key(keeper, child, child_path);
+		}
+		return;
+	}
+	if (key->secret || key->reload != RELOAD_RESTART || INVARIANT_FAILS(key->span_size > 0))
+		return;
+	struct differ differ = { .changed = keep_change, .ctx = keeper };
+	diff_key(&differ, key, keeper->running, keeper->next, path);
+	if (differ.changes > 0)
+		memcpy((char *)keeper->next + key->span_offset, (const char *)keeper->running + key->span_offset,
+		       key->span_size);
+}
+
+size_t config_keep_restart_keys(const struct config *running, struct config *next,
+				const struct config_restart_report *report)
+{
+	struct keeper keeper = { .report = report, .running = running, .next = next };
+
+	for (const struct key *key = top_keys; key->name; key++) {
+		size_t kept_before = keeper.kept;
+		keep_key(&keeper, key, key->name);
+		if (keeper.kept > kept_before && restarts_whole(key) && report->whole_kept)
+			report->whole_kept(report->ctx, key->name, key->children == NULL);
+	}
+	return keeper.kept;
 }
 
 /* ---- the stream --------------------------------------------------------------------- */

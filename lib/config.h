@@ -391,7 +391,7 @@ struct config_errors {
 	size_t dropped; /* further errors not kept */
 };
 
-/** Fill *config with the built-in defaults (documented in config/cadmon.yaml). */
+/** Fill *config with the built-in defaults: every key's fallback (documented in config/cadmon.yaml). */
 void config_set_defaults(struct config *config);
 
 /**
@@ -432,15 +432,52 @@ typedef void config_change_fn(void *ctx, const char *path, const char *before, c
 size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
 		   void *ctx);
 
-/* One key of the schema: its dotted path ("feed.max_line_bytes") and its one-line meaning,
- * the first line of its comment in config/cadmon.yaml (NULL when it has none there). */
-typedef void config_key_fn(void *ctx, const char *path, const char *doc);
+/* One key of the schema (lib/config.c's key tables), as config_keys hands it over. */
+struct config_key_info {
+	const char *path;     /* "feed.max_line_bytes"; a list entry's key "detector.rules[].name" */
+	const char *doc;      /* the first line of its comment in config/cadmon.yaml; NULL: none */
+	const char *unit;     /* "seconds", "milliseconds", "hours", "bytes", "count", "ratio", "number",
+			       * "boolean", "choice", "name", "text", "path", "address", "url", "list";
+			       * NULL for a section */
+	const char *reload;   /* "live": SIGHUP applies it; "restart": a reload keeps the running
+			       * value; NULL for a section */
+	const char *fallback; /* its default as YAML text, read by its own parser; NULL: zero or none */
+	const char *value;    /* the value its fallback alone gives (zero without one), as config_dump
+			       * writes it; NULL for a section, a list of mappings or a required key
+			       * without a fallback */
+	const char *fallback_error; /* why its fallback does not parse ("(default):1:1: PATH: ..."),
+				     * or NULL */
+	bool required;        /* an entry of its list must give it */
+	bool section;         /* a mapping of keys (they follow it) */
+	bool in_list_entry;   /* a key of each entry of a list ("detector.rules[].name") */
+};
+
+typedef void config_key_fn(void *ctx, const struct config_key_info *key);
 
 /**
- * Every key of the sections, sections included, in the parser's order, through fn (the keys
- * inside list entries, such as a rule's, are not walked). Returns how many.
+ * Every key of the schema in the parser's order, sections before their keys, a list of
+ * mappings before its entries' keys ("detector.rules[].name"), through fn. Returns how many
+ * (0 when out of memory).
  */
 size_t config_keys(config_key_fn *fn, void *ctx);
+
+/* What a reload keeps of next: each key whose table says RESTART and whose value differs. */
+struct config_restart_report {
+	config_change_fn *kept; /* path, running's value, next's (as config_diff reports them) */
+	/* then, once for a top-level section or list none of whose keys a reload applies (i3,
+	 * nats, receivers) if any of them differed: its name, and whether it is a list */
+	void (*whole_kept)(void *ctx, const char *name, bool is_list);
+	void *ctx;
+};
+
+/**
+ * Prepare next to replace running on a reload: every key the schema marks as needing a
+ * restart (feed.tls, journal.state_directory, receivers, i3, nats, ...) whose value differs
+ * is reported through report and gets running's value back, so that config_diff of the two
+ * then names only what the reload applies. Returns how many differences were kept.
+ */
+size_t config_keep_restart_keys(const struct config *running, struct config *next,
+				const struct config_restart_report *report);
 
 /** The YAML name of a role ("viewer", "supervisor", "admin"). */
 const char *config_role_name(enum config_role role);

@@ -200,6 +200,13 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.history_settle_seconds == 0.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
+	assert_int_equal(config.nats.server_count, 1);
+	assert_string_equal(config.nats.servers[0], "nats://127.0.0.1:4222");
+	assert_int_equal(config.nats.subject_count, 0);
+	assert_int_equal(config.receiver_count, 0);
+	assert_true(rule->min_ratio == 0.0 && rule->p0 == 0.0 && rule->min_called_back == 0);
+	assert_true(rule->odds_ratio == 4.0 && rule->threshold == 5.0 && rule->min_center_ratio == 0.05);
+	assert_true(rule->max_p_value == 1.0 && rule->min_calls == 1 && rule->min_premature == 1);
 }
 
 /* Nothing to read is all defaults. */
@@ -1689,7 +1696,8 @@ static void test_shipped_file_matches_defaults(void **state)
 }
 
 /* config_set_defaults gives, byte for byte, the dump recorded in tests/data/config-defaults.yaml
- * (generated from the hand-written defaults before they moved into the key tables). */
+ * (generated from the hand-written defaults before they moved into the key tables: the listen
+ * addresses, released_by, nats.servers and the default rule are now fallbacks too). */
 static void test_defaults_dump_fixture(void **state)
 {
 #ifdef CADMON_SOURCE_DIR
@@ -1717,12 +1725,12 @@ static void test_defaults_dump_fixture(void **state)
  * at the key's indentation with no blank line between ("# " removed). False when the file has
  * no such key; *has_comment false when the key has no comment of its own.
  */
-static bool yaml_key_comment(const char *text, const char *want, char *comment, size_t size,
-			     bool *has_comment)
+static bool yaml_key_comment_block(const char *text, const char *want, char *comment, size_t size,
+				   bool *has_comment, const char **block_start, const char **key_line)
 {
 	char names[8][64], path[CONFIG_ERROR_MAX];
 	size_t indents[8], depth = 0, block_indent = 0, block_len = 0;
-	const char *block = NULL;
+	const char *block = NULL, *block_line = NULL;
 
 	for (const char *line = text; *line;) {
 		const char *end = strchr(line, '\n');
@@ -1732,6 +1740,7 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 			indent++;
 		if (indent < len && line[indent] == '#') {
 			if (!block || block_indent != indent) {
+				block_line = line;
 				block = line + indent + 1 + (indent + 1 < len && line[indent + 1] == ' ');
 				block_len = (size_t)(line + len - block);
 				block_indent = indent;
@@ -1754,6 +1763,8 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 						 names[i]);
 				if (strcmp(path, want) == 0) {
 					*has_comment = block && block_indent == indent;
+					*block_start = *has_comment ? block_line : line;
+					*key_line = line;
 					snprintf(comment, size, "%.*s", *has_comment ? (int)block_len : 0,
 						 *has_comment ? block : "");
 					return true;
@@ -1766,16 +1777,30 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 	return false;
 }
 
+static bool yaml_key_comment(const char *text, const char *want, char *comment, size_t size,
+			     bool *has_comment)
+{
+	const char *block_start, *key_line;
+
+	return yaml_key_comment_block(text, want, comment, size, has_comment, &block_start, &key_line);
+}
+
 struct doc_check {
 	const char *text;    /* config/cadmon.yaml */
+	size_t keys;         /* keys of the sections, sections included */
 	size_t documented;   /* keys with a .doc */
 };
 
-static void check_key_doc(void *ctx, const char *path, const char *doc)
+static void check_key_doc(void *ctx, const struct config_key_info *key)
 {
 	struct doc_check *check = ctx;
 	char comment[CONFIG_ERROR_MAX];
 	bool has_comment = false;
+	const char *path = key->path, *doc = key->doc;
+
+	if (key->in_list_entry)
+		return;
+	check->keys++;
 
 	if (!yaml_key_comment(check->text, path, comment, sizeof comment, &has_comment))
 		fail_msg("%s: not in config/cadmon.yaml", path);
@@ -1801,13 +1826,500 @@ static void test_key_docs_match_shipped_file(void **state)
 	(void)state;
 	if (!text)
 		fail_msg("cannot read %s", path);
-	assert_int_equal(config_keys(check_key_doc, &check), 135);
+	config_keys(check_key_doc, &check);
+	assert_int_equal(check.keys, 135);
 	assert_int_equal(check.documented, 126);
 	free(text);
 #else
 	(void)state;
 	fail_msg("build with -DCADMON_SOURCE_DIR=\"<source root>\" to check config/cadmon.yaml");
 #endif
+}
+
+struct changes {
+	char text[2048];
+};
+
+static void collect_change(void *ctx, const char *path, const char *before, const char *after)
+{
+	struct changes *changes = ctx;
+	size_t used = strlen(changes->text);
+
+	snprintf(changes->text + used, sizeof changes->text - used, "%s: %s -> %s\n", path,
+		 before ? before : "(none)", after ? after : "(none)");
+}
+
+/* Every key but a section declares its unit and whether a reload applies it (LIVE(unit) or
+ * RESTART(unit) in its table entry); the keys a reload keeps are exactly these. */
+struct unit_check {
+	char restart[2048]; /* the RESTART keys outside list entries, one a line */
+	size_t keys, entry_keys;
+};
+
+static void check_key_unit(void *ctx, const struct config_key_info *key)
+{
+	struct unit_check *check = ctx;
+	size_t used = strlen(check->restart);
+
+	if (key->section) {
+		assert_null(key->unit);
+		assert_null(key->reload);
+		return;
+	}
+	if (strcmp(key->unit, "undeclared") == 0 || strcmp(key->reload, "undeclared") == 0)
+		fail_msg("%s: no LIVE(unit) or RESTART(unit) in its table entry", key->path);
+	check->keys++;
+	check->entry_keys += key->in_list_entry;
+	if (strcmp(key->reload, "restart") == 0 && !key->in_list_entry)
+		snprintf(check->restart + used, sizeof check->restart - used, "%s\n", key->path);
+}
+
+static void find_key_info(void *ctx, const struct config_key_info *key)
+{
+	char *want = ctx; /* "path" in, "path unit reload" out */
+
+	if (strchr(want, ' ') || strcmp(key->path, want) != 0)
+		return;
+	snprintf(want + strlen(want), 128 - strlen(want), " %s %s", key->unit ? key->unit : "-",
+		 key->reload ? key->reload : "-");
+}
+
+static const char *key_unit_reload(const char *path)
+{
+	static char found[128];
+
+	snprintf(found, sizeof found, "%s", path);
+	config_keys(find_key_info, found);
+	return found;
+}
+
+static void test_key_units_and_reload(void **state)
+{
+	struct unit_check check = { .restart = "" };
+
+	(void)state;
+	config_keys(check_key_unit, &check);
+	assert_int_equal(check.keys, 180);
+	assert_int_equal(check.entry_keys, 60);
+	assert_string_equal(check.restart, "feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
+					   "i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
+					   "i3.max_calls\ni3.max_pending_requests\ni3.bye_outgoing_released_by\n"
+					   "i3.bye_incoming_released_by\nnats.enabled\nnats.servers\nnats.credentials\n"
+					   "nats.token_file\nnats.tls_ca\nnats.tls_certificate\nnats.tls_key\n"
+					   "nats.events_stream\nnats.events_subject_prefix\nnats.subjects\nnats.consumer\n"
+					   "nats.fetch_batch\nnats.max_in_flight\nnats.ack_wait_seconds\n"
+					   "nats.publish_alerts\nnats.alerts_stream\nnats.alerts_subject_prefix\n"
+					   "nats.max_alert_queue\nnats.connect_timeout_ms\nnats.reconnect_wait_ms\n"
+					   "nats.max_reconnect_attempts\n");
+	assert_string_equal(key_unit_reload("feed.max_line_bytes"), "feed.max_line_bytes bytes live");
+	assert_string_equal(key_unit_reload("feed.listen"), "feed.listen address live");
+	assert_string_equal(key_unit_reload("feed.tls"), "feed.tls boolean restart");
+	assert_string_equal(key_unit_reload("feed"), "feed - -");
+	assert_string_equal(key_unit_reload("journal.fsync_interval_ms"), "journal.fsync_interval_ms milliseconds live");
+	assert_string_equal(key_unit_reload("journal.state_directory"), "journal.state_directory path restart");
+	assert_string_equal(key_unit_reload("detector.premature.max_talk_seconds"),
+			    "detector.premature.max_talk_seconds seconds live");
+	assert_string_equal(key_unit_reload("detector.baseline.prior_ratio"), "detector.baseline.prior_ratio ratio live");
+	assert_string_equal(key_unit_reload("detector.rules[].false_alarm_hours"),
+			    "detector.rules[].false_alarm_hours hours live");
+	assert_string_equal(key_unit_reload("detector.rules[].severity"), "detector.rules[].severity choice live");
+	assert_string_equal(key_unit_reload("receivers[].timeout_ms"), "receivers[].timeout_ms milliseconds restart");
+	assert_string_equal(key_unit_reload("tracker.max_open_calls"), "tracker.max_open_calls count live");
+	assert_string_equal(key_unit_reload("nats.servers"), "nats.servers list restart");
+}
+
+/* What a reload cannot apply is put back, each difference named; config_diff then names only
+ * what the reload applies. */
+static void collect_kept(void *ctx, const char *path, const char *before, const char *after)
+{
+	collect_change(ctx, path, before, after);
+}
+
+static void collect_whole_kept(void *ctx, const char *name, bool is_list)
+{
+	struct changes *changes = ctx;
+	size_t used = strlen(changes->text);
+
+	snprintf(changes->text + used, sizeof changes->text - used, "%s: all kept (%s)\n", name,
+		 is_list ? "list" : "section");
+}
+
+static void test_reload_keeps_restart_keys(void **state)
+{
+	static const char receiver[] = "receivers:\n  - {name: pager, type: webhook, url: \"http://127.0.0.1:9\", "
+				       "timeout_ms: %s}\n";
+	char running_text[512], next_text[1024];
+	struct changes changes = { .text = "" };
+	const struct config_restart_report report = { .kept = collect_kept, .whole_kept = collect_whole_kept,
+						      .ctx = &changes };
+
+	(void)state;
+	snprintf(running_text, sizeof running_text, receiver, "2000");
+	snprintf(next_text, sizeof next_text,
+		 "feed:\n  tls: true\n  require_client_certificate: false\n  source_binding: none\n"
+		 "  max_line_bytes: 1024\n"
+		 "tls:\n  certificate: /etc/c.pem\n  key: /etc/k.pem\n"
+		 "journal:\n  state_directory: /srv/cadmon\n  fsync: none\n"
+		 "i3:\n  max_calls: 20\n"
+		 "nats:\n  fetch_batch: 8\n  servers: [\"nats://10.0.0.1:4222\"]\n%s", "");
+	snprintf(next_text + strlen(next_text), sizeof next_text - strlen(next_text), receiver, "3000");
+	struct config running = parse_ok(running_text);
+	struct config next = parse_ok(next_text);
+
+	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 6);
+	assert_string_equal(changes.text, "feed.tls: false -> true\n"
+					  "journal.state_directory: /var/lib/cadmon -> /srv/cadmon\n"
+					  "receivers.pager.timeout_ms: 2000 -> 3000\n"
+					  "receivers: all kept (list)\n"
+					  "i3.max_calls: 10000 -> 20\n"
+					  "i3: all kept (section)\n"
+					  "nats.servers: [nats://127.0.0.1:4222] -> [nats://10.0.0.1:4222]\n"
+					  "nats.fetch_batch: 256 -> 8\n"
+					  "nats: all kept (section)\n");
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 6);
+	assert_string_equal(changes.text, "feed.max_line_bytes: 65536 -> 1024\n"
+					  "feed.require_client_certificate: true -> false\n"
+					  "feed.source_binding: certificate -> none\n"
+					  "tls.certificate:  -> /etc/c.pem\n"
+					  "tls.key:  -> /etc/k.pem\n"
+					  "journal.fsync: batch -> none\n");
+	assert_false(next.feed.tls);
+	assert_string_equal(next.journal.state_directory, "/var/lib/cadmon");
+	assert_int_equal(next.receivers[0].timeout_ms, 2000);
+	assert_int_equal(next.nats.server_count, 1);
+	assert_string_equal(next.nats.servers[0], "nats://127.0.0.1:4222");
+	changes.text[0] = '\0';
+	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 0);
+	assert_string_equal(changes.text, "");
+}
+
+/*
+ * A list of mappings documents its entries' keys as rows of the comment above it, e.g.
+ * "#   timeout_ms           per request (100 to 600000, default 5000)": the first line of a
+ * row is the entry key's .doc, and every row names a key of the entries.
+ */
+struct entry_docs {
+	const char *text; /* config/cadmon.yaml */
+	size_t documented, lists;
+};
+
+/* The row of name in the comment block [block, end): its text in row; false when none. */
+static bool entry_row(const char *block, const char *end, const char *name, char *row, size_t size)
+{
+	for (const char *line = block; line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line), at = 0, name_len = 0;
+
+		while (at < len && line[at] == ' ')
+			at++;
+		if (len - at > 4 && memcmp(line + at, "#   ", 4) == 0 && islower((unsigned char)line[at + 4])) {
+			at += 4;
+			while (at + name_len < len && (islower((unsigned char)line[at + name_len]) ||
+						       isdigit((unsigned char)line[at + name_len]) ||
+						       line[at + name_len] == '_'))
+				name_len++;
+			size_t text = at + name_len;
+			while (text < len && line[text] == ' ')
+				text++;
+			if (text > at + name_len && text < len && (!name || (strlen(name) == name_len &&
+									     memcmp(line + at, name, name_len) == 0))) {
+				snprintf(row, size, "%.*s", (int)(name ? len - text : name_len),
+					 name ? line + text : line + at);
+				return true;
+			}
+		}
+		line = eol ? eol + 1 : end;
+	}
+	return false;
+}
+
+/* The comment block above list (a path of the file) and its end. */
+static void list_block(const char *text, const char *list, const char **block, const char **end)
+{
+	char comment[CONFIG_ERROR_MAX];
+	bool has_comment = false;
+
+	if (!yaml_key_comment_block(text, list, comment, sizeof comment, &has_comment, block, end) || !has_comment)
+		fail_msg("%s: no comment above it in config/cadmon.yaml", list);
+}
+
+static void check_entry_doc(void *ctx, const struct config_key_info *key)
+{
+	struct entry_docs *check = ctx;
+	const char *mark = strstr(key->path, "[]."), *block, *end;
+	char list[CONFIG_ERROR_MAX], row[CONFIG_ERROR_MAX];
+
+	if (!key->in_list_entry || !mark)
+		return;
+	snprintf(list, sizeof list, "%.*s", (int)(mark - key->path), key->path);
+	if (strchr(list, '[') || strchr(mark + 3, '.')) { /* a key of a section in an entry: no row */
+		if (key->doc)
+			fail_msg("%s: .doc \"%s\" but no row of its own in config/cadmon.yaml", key->path, key->doc);
+		return;
+	}
+	list_block(check->text, list, &block, &end);
+	if (!entry_row(block, end, mark + 3, row, sizeof row))
+		fail_msg("%s: no row \"#   %s  ...\" above %s in config/cadmon.yaml", key->path, mark + 3, list);
+	if (!key->doc)
+		fail_msg("%s: no .doc; config/cadmon.yaml says \"%s\"", key->path, row);
+	assert_string_equal(key->doc, row);
+	check->documented++;
+}
+
+/* Each row above a list names one of its entries' keys. */
+struct row_owner {
+	const char *path;
+	bool found;
+};
+
+static void find_path(void *ctx, const struct config_key_info *key)
+{
+	struct row_owner *owner = ctx;
+
+	owner->found = owner->found || strcmp(key->path, owner->path) == 0;
+}
+
+static void check_rows_are_keys(const char *text, const char *list)
+{
+	const char *block, *end;
+	char name[64], path[CONFIG_ERROR_MAX];
+
+	list_block(text, list, &block, &end);
+	while (entry_row(block, end, NULL, name, sizeof name)) {
+		snprintf(path, sizeof path, "%s[].%s", list, name);
+		struct row_owner owner = { .path = path };
+		config_keys(find_path, &owner);
+		if (!owner.found)
+			fail_msg("config/cadmon.yaml documents %s, which is no key", path);
+		block = strstr(block, name) + strlen(name); /* the next row */
+	}
+}
+
+static void test_list_entry_docs_match_shipped_file(void **state)
+{
+	static const char *const lists[] = { "detector.rules", "receivers", "auth.tokens", "sources", "mappings",
+					     "i3.public_keys" };
+	size_t len = 0;
+	char *text = read_whole_file(CADMON_SOURCE_DIR "/config/cadmon.yaml", &len);
+	struct entry_docs check = { .text = text };
+
+	(void)state;
+	assert_non_null(text);
+	config_keys(check_entry_doc, &check);
+	assert_int_equal(check.documented, 52);
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		check_rows_are_keys(text, lists[i]);
+	free(text);
+}
+
+/* Every .fallback is read by its key's own parser without an error, and gives back exactly
+ * the value it says: a fallback written "0.10" or one out of range would fail here (when it
+ * is applied, by config_set_defaults, its errors are not seen). */
+struct fallback_check {
+	size_t with_fallback, round_trips;
+	char zero_values[512]; /* some keys without a fallback, and the zero value they dump */
+};
+
+static void check_fallback(void *ctx, const struct config_key_info *key)
+{
+	struct fallback_check *check = ctx;
+	char unquoted[CONFIG_ERROR_MAX * 2];
+
+	if (key->fallback_error)
+		fail_msg("%s: its .fallback \"%s\" does not parse: %s", key->path, key->fallback, key->fallback_error);
+	if (key->section)
+		return;
+	if (!key->fallback) {
+		if (strcmp(key->path, "tls.certificate") == 0 || strcmp(key->path, "receivers[].redact_ani") == 0 ||
+		    strcmp(key->path, "nats.subjects") == 0 || strcmp(key->path, "feed.mapping") == 0)
+			snprintf(check->zero_values + strlen(check->zero_values),
+				 sizeof check->zero_values - strlen(check->zero_values), "%s: %s\n", key->path,
+				 key->value);
+		return;
+	}
+	check->with_fallback++;
+	if (!key->value)
+		return; /* a list of mappings: detector.rules, checked by test_defaults */
+	size_t len = strlen(key->value);
+	bool quoted = len >= 2 && key->value[0] == '"' && key->value[len - 1] == '"' && key->fallback[0] != '[';
+	snprintf(unquoted, sizeof unquoted, "%.*s", (int)(quoted ? len - 2 : len), key->value + quoted);
+	if (strcmp(unquoted, key->fallback) != 0)
+		fail_msg("%s: .fallback \"%s\" gives %s", key->path, key->fallback, key->value);
+	check->round_trips++;
+}
+
+static void test_every_fallback_parses(void **state)
+{
+	struct fallback_check check = { .zero_values = "" };
+
+	(void)state;
+	config_keys(check_fallback, &check);
+	assert_int_equal(check.with_fallback, 138);
+	assert_int_equal(check.round_trips, 137);
+	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
+					       "tls.certificate: \"\"\n"
+					       "receivers[].redact_ani: none\n"
+					       "nats.subjects: ~\n");
+}
+
+/*
+ * Each key line of config/cadmon.yaml ends with its unit and whether a reload applies it, as
+ * the key's table entry says: "  max_line_bytes: 65536  # bytes; reloadable", "  tls: false
+ * # boolean; restart to change"; a section's line has none.
+ */
+struct line_tag {
+	const char *path;
+	char expected[64]; /* "bytes; reloadable", "" for a section; "?" when no such key */
+};
+
+static void expected_tag(void *ctx, const struct config_key_info *key)
+{
+	struct line_tag *tag = ctx;
+
+	if (strcmp(key->path, tag->path) != 0)
+		return;
+	if (key->section)
+		tag->expected[0] = '\0';
+	else
+		snprintf(tag->expected, sizeof tag->expected, "%s; %s", key->unit,
+			 strcmp(key->reload, "live") == 0 ? "reloadable" : "restart to change");
+}
+
+/* The path of the key on line (names and list flags of the lines above in stack), or false. */
+struct yaml_path {
+	char names[8][64];
+	size_t indents[8];
+	bool is_list[8];
+	size_t depth;
+};
+
+static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, char *path, size_t size,
+			   const char **after_colon)
+{
+	size_t indent = 0, name_len = 0;
+	bool item = false;
+
+	while (indent < len && line[indent] == ' ')
+		indent++;
+	if (indent + 1 < len && line[indent] == '-' && line[indent + 1] == ' ') {
+		indent += 2;
+		item = true;
+	}
+	while (indent + name_len < len && (islower((unsigned char)line[indent + name_len]) ||
+					   isdigit((unsigned char)line[indent + name_len]) || line[indent + name_len] == '_'))
+		name_len++;
+	if (name_len == 0 || name_len >= sizeof at->names[0] || indent + name_len >= len || line[indent + name_len] != ':')
+		return false;
+	while (at->depth > 0 && at->indents[at->depth - 1] >= indent)
+		at->depth--;
+	if (item && at->depth > 0)
+		at->is_list[at->depth - 1] = true;
+	assert_true(at->depth < ARRAY_SIZE(at->names));
+	snprintf(at->names[at->depth], sizeof at->names[0], "%.*s", (int)name_len, line + indent);
+	at->indents[at->depth] = indent;
+	at->is_list[at->depth++] = false;
+	path[0] = '\0';
+	for (size_t i = 0; i < at->depth; i++)
+		snprintf(path + strlen(path), size - strlen(path), "%s%s%s", i ? "." : "", at->names[i],
+			 i + 1 < at->depth && at->is_list[i] ? "[]" : "");
+	*after_colon = line + indent + name_len + 1;
+	return true;
+}
+
+/* The last line of name's row in the comment block [block, end) ("[text; reloadable]"). */
+static bool entry_row_last_line(const char *block, const char *end, const char *name, char *last, size_t size)
+{
+	char row[CONFIG_ERROR_MAX], first[CONFIG_ERROR_MAX];
+	bool in_row = false;
+
+	for (const char *line = block; line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line), at = 0;
+
+		while (at < len && line[at] == ' ')
+			at++;
+		bool continuation = len - at > 5 && memcmp(line + at, "#     ", 5) == 0;
+		snprintf(first, sizeof first, "%.*s", (int)len, line);
+		if (entry_row(first, first + strlen(first), name, row, sizeof row)) {
+			in_row = true;
+			snprintf(last, size, "%s", row);
+		} else if (in_row && continuation) {
+			const char *text = line + at + 1;
+			while (*text == ' ')
+				text++;
+			snprintf(last, size, "%.*s", (int)(line + len - text), text);
+		} else if (in_row) {
+			return true;
+		}
+		line = eol ? eol + 1 : end;
+	}
+	return in_row;
+}
+
+/* A list entry's key documented in a row (all lists but detector.rules, whose keys are lines of
+ * the shipped rule): the row ends with "[unit; reload]"; a key of a section in an entry (the
+ * fields of a mapping) with its section's row. */
+struct entry_tags {
+	const char *text; /* config/cadmon.yaml */
+	size_t tagged;
+};
+
+static void check_entry_tag(void *ctx, const struct config_key_info *key)
+{
+	struct entry_tags *check = ctx;
+	const char *mark = strstr(key->path, "[]."), *block, *end;
+	char list[CONFIG_ERROR_MAX], name[64], last[CONFIG_ERROR_MAX], expected[64];
+
+	if (!key->in_list_entry || key->section || !mark || strncmp(key->path, "detector.rules[]", 16) == 0)
+		return;
+	snprintf(list, sizeof list, "%.*s", (int)(mark - key->path), key->path);
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(mark + 3, "."), mark + 3);
+	snprintf(expected, sizeof expected, "[%s; %s]", key->unit,
+		 strcmp(key->reload, "live") == 0 ? "reloadable" : "restart to change");
+	list_block(check->text, list, &block, &end);
+	if (!entry_row_last_line(block, end, name, last, sizeof last))
+		fail_msg("%s: no row above %s in config/cadmon.yaml", key->path, list);
+	if (strcmp(last, expected) != 0)
+		fail_msg("%s: its row in config/cadmon.yaml should end with %s, not \"%s\"", key->path, expected, last);
+	check->tagged++;
+}
+
+static void test_shipped_file_states_units_and_reload(void **state)
+{
+	size_t len = 0, tagged = 0;
+	char *text = read_whole_file(CADMON_SOURCE_DIR "/config/cadmon.yaml", &len);
+	struct yaml_path at = { .depth = 0 };
+	char path[CONFIG_ERROR_MAX];
+	const char *after_colon;
+
+	(void)state;
+	assert_non_null(text);
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t line_len = end ? (size_t)(end - line) : strlen(line);
+		if (line[0] != '#' && yaml_line_path(&at, line, line_len, path, sizeof path, &after_colon)) {
+			struct line_tag tag = { .path = path, .expected = "?" };
+			config_keys(expected_tag, &tag);
+			const char *comment = strstr(after_colon, "  # ");
+			size_t value_len = (size_t)(line + line_len - after_colon);
+			char found[128] = "";
+			if (comment && comment < line + line_len)
+				snprintf(found, sizeof found, "%.*s", (int)(line + line_len - comment - 4), comment + 4);
+			if (strcmp(tag.expected, "?") == 0)
+				fail_msg("config/cadmon.yaml: %s is no key of the schema", path);
+			if (strcmp(found, tag.expected) != 0)
+				fail_msg("config/cadmon.yaml: %s: \"%.*s\" should end with \"  # %s\"", path, (int)value_len,
+					 after_colon, tag.expected);
+			tagged += found[0] != '\0';
+		}
+		line = end ? end + 1 : line + line_len;
+	}
+	assert_int_equal(tagged, 140);
+	struct entry_tags entries = { .text = text };
+	config_keys(check_entry_tag, &entries);
+	assert_int_equal(entries.tagged, 40);
+	free(text);
 }
 
 /* ---- config_dump --------------------------------------------------------------------- */
@@ -1919,19 +2431,6 @@ static void test_shipped_file_sets_every_key(void **state)
 		if (strstr(line, "# default"))
 			fail_msg("config/cadmon.yaml does not document %s", line);
 	free(dumped);
-}
-
-struct changes {
-	char text[1024];
-};
-
-static void collect_change(void *ctx, const char *path, const char *before, const char *after)
-{
-	struct changes *changes = ctx;
-	size_t used = strlen(changes->text);
-
-	snprintf(changes->text + used, sizeof changes->text - used, "%s: %s -> %s\n", path,
-		 before ? before : "(none)", after ? after : "(none)");
 }
 
 /* config_diff walks the schema: every changed key by its full path, rules matched by name. */
@@ -2118,6 +2617,11 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_dump_fixture),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
+		cmocka_unit_test(test_key_units_and_reload),
+		cmocka_unit_test(test_shipped_file_states_units_and_reload),
+		cmocka_unit_test(test_every_fallback_parses),
+		cmocka_unit_test(test_list_entry_docs_match_shipped_file),
+		cmocka_unit_test(test_reload_keeps_restart_keys),
 		cmocka_unit_test(test_empty_documents),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_keys_not_given_keep_defaults),

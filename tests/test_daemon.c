@@ -295,11 +295,33 @@ static void test_help_documents_exit_codes(void **state)
 
 	(void)state;
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
-	assert_int_equal(strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-d] [-V] [-h]\n", 45), 0);
+	assert_int_equal(strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n", 50), 0);
 	assert_non_null(strstr(result.out, "Exit status: 0 clean stop, 1 configuration error, "
 					   "2 usage error,\n"
 					   "             3 runtime failure"));
 	assert_int_equal(result.status, 0);
+	harness_result_free(&result);
+}
+
+/* --dump-schema: every key with its unit, reload, default and meaning, one a line. */
+static void test_dump_schema(void **state)
+{
+	const char *args[] = { "--dump-schema", NULL };
+	struct harness_result result;
+
+	(void)state;
+	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
+	assert_string_equal(result.err, "");
+	assert_int_equal(result.status, 0);
+	assert_int_equal(strncmp(result.out, "feed\t-\t-\t-\tThe feed: where the CAD / call-handling systems "
+					     "connect and send their call events,\n", 95), 0);
+	assert_non_null(strstr(result.out, "\nfeed.max_line_bytes\tbytes\tlive\t65536\tLongest event line accepted, "
+					   "in bytes (256 to 16777216). A longer line is dropped,\n"));
+	assert_non_null(strstr(result.out, "\nfeed.tls\tboolean\trestart\tfalse\tServe the feed port over TLS "
+					   "(true or false), with the identity of the tls section\n"));
+	assert_non_null(strstr(result.out, "\nreceivers[].url\turl\trestart\trequired\thttp://host[:port][/path] "
+					   "(required). Plain HTTP only: TLS\n"));
+	assert_non_null(strstr(result.out, "\ndetector.escalate_unacked_after_seconds.info\tseconds\tlive\t0\t\n"));
 	harness_result_free(&result);
 }
 
@@ -315,7 +337,7 @@ static void test_usage_errors_exit_2(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		assert_int_equal(harness_run(cases[i], READ_TIMEOUT_MS, &result), 0);
 		assert_string_equal(result.out, "");
-		assert_non_null(strstr(result.err, "usage: cadmond [-c FILE] [-n] [-d] [-V] [-h]\n"));
+		assert_non_null(strstr(result.err, "usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n"));
 		assert_int_equal(result.status, 2);
 		harness_result_free(&result);
 	}
@@ -749,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_check_missing_file),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_help_documents_exit_codes),
+		cmocka_unit_test(test_dump_schema),
 		cmocka_unit_test(test_usage_errors_exit_2),
 		cmocka_unit_test_setup_teardown(test_bind_failure_exits_3, daemon_fixture_setup,
 						daemon_fixture_teardown),

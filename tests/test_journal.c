@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
 /*
- * The journal without the daemon: record framing and scanning (daemon/record.c), the state
+ * The journal without the daemon: record framing and scanning (daemon/journal/record.c), the state
  * directory (statedir.c), segments, retention and the alert index (journal.c), and recovery
  * (recovery.c) from journals built here, intact, torn or with alerts never journaled.
  */

@@ -741,6 +741,30 @@ static void test_systemd_notifications(void **state)
 	expect_notification(notify, "STOPPING=1");
 }
 
+/* What only a restart applies (journal.state_directory, the i3 section: their table entries say
+ * RESTART) is kept at its running value by a reload, each change logged as a warning, the
+ * section once; a change the reload applies beside them is applied. */
+static void test_reload_keeps_restart_only_keys(void **state)
+{
+	struct daemon_fixture *f = *state;
+	struct harness_options options = { .extra_yaml = "" };
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	options.extra_yaml = "journal:\n  state_directory: /var/lib/elsewhere\n  fsync: none\n"
+			     "i3:\n  max_calls: 20\n";
+	assert_int_equal(harness_write_config(&f->harness, &options), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+	expect_log(&f->harness,
+		   "cadmond: warning: reload: journal.state_directory: /var/lib/cadmon -> /var/lib/elsewhere takes "
+		   "effect at the next restart; kept /var/lib/cadmon\n"
+		   "cadmond: warning: reload: i3.max_calls: 10000 -> 20 takes effect at the next restart; kept 10000\n"
+		   "cadmond: warning: reload: i3: changes take effect at the next restart; the running i3 section "
+		   "is kept\n"
+		   "cadmond: reload: journal.fsync: batch -> none\n"
+		   "cadmond: configuration reloaded: 1 change\n");
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* A table that evicts shows in STATUS=: which key to raise and how many were evicted. */
 static void test_status_shows_evictions(void **state)
 {
@@ -784,6 +808,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_adds_and_removes_an_address,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_busy_address_changes_nothing,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_restart_only_keys,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_under_load_exits_0_within_5_s,
 						daemon_fixture_setup, daemon_fixture_teardown),

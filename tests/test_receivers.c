@@ -754,7 +754,8 @@ static void test_alertmanager(void **state)
 	memcpy(timeout, "timeout_ms: 3000", strlen("timeout_ms: 3000"));
 	assert_int_equal(harness_write_config(&h, &options), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
-	expect_logged(&h, "reload: receivers.pager.timeout_ms: 2000 -> 3000", WAIT_MS);
+	expect_logged(&h, "cadmond: warning: reload: receivers.pager.timeout_ms: 2000 -> 3000 takes effect at the "
+			  "next restart; kept 2000\n", WAIT_MS);
 	expect_logged(&h, "reload: receivers: changes take effect at the next restart; the running receivers are kept",
 		      WAIT_MS);
 	close(console);

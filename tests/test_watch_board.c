@@ -23,7 +23,7 @@
 
 #define ROWS_BYTES 16384
 
-/* The scripted shift's alert (tests/shift_fixture.c) as protocol 2 sends it. */
+/* The scripted shift's alert (tests/support/shift_fixture.c) as protocol 2 sends it. */
 static const char firing_line[] =
 	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
 	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\","

@@ -23,7 +23,7 @@ const DETECTOR_YAML =
   '    max_talk_seconds: 20\n' +
   '  rules: [{name: burst, window_seconds: 600, min_calls: 4, min_premature: 3, min_ratio: 0.5, severity: critical}]\n';
 
-// tests/shift_fixture.c's shift: op-7 hangs up on c1, c2 and c4; the alert fires on c4's end.
+// tests/support/shift_fixture.c's shift: op-7 hangs up on c1, c2 and c4; the alert fires on c4's end.
 // op-7 logged on first (an operator_state line: shown in the operators table, changes no alert).
 const SHIFT_1 = [
   { type: 'operator_state', ts: '2026-11-29T07:59:00Z', operator: 'op-7', agency: 'NOPD', position: 'P3', state: 'logged_on' },

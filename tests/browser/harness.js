@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) 2026 The cadmon authors
 //
-// The real cadmond for the browser tests (as tests/daemon_harness.c does for the C tests):
+// The real cadmond for the browser tests (as tests/support/daemon_harness.c does for the C tests):
 // loopback ports picked free, a temporary configuration and state directory, started and
 // stopped with its "listening for ..." log lines; a feed client and a raw console on the
 // alert port; Debian's Chromium through playwright-core (never a downloaded browser).

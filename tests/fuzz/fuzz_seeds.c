@@ -4,7 +4,7 @@
  * Seeds in the current binary formats, written at test time so that they follow the code:
  *   fuzz_seeds DIR   writes DIR/snapshot/NAME.bin (engine snapshots without their CRC trailer,
  *                    the form fuzz_snapshot takes) and DIR/record/NAME.bin (journal segments).
- * The scripted shift of tests/shift_fixture.c drives the engine.
+ * The scripted shift of tests/support/shift_fixture.c drives the engine.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -536,10 +536,10 @@ static int recover_closed_segment(struct recovery_pass *pass, uint64_t first_ind
 	return rc;
 }
 
-/* --- replay (pass 2) ----------------------------------------------------------------------- */
+/* --- applying the records after the snapshot to the engine (pass 2) ----------------------- */
 
 /* Apply one EVENT or REJECT record to the engine. */
-static void replay_record(struct recovery_pass *pass, const unsigned char *at, size_t left)
+static void apply_record(struct recovery_pass *pass, const unsigned char *at, size_t left)
 {
 	struct engine *engine = pass->recovery->engine;
 	struct engine_verdict verdict;
@@ -569,13 +569,13 @@ static void replay_record(struct recovery_pass *pass, const unsigned char *at, s
 	}
 }
 
-static void replay_segment(struct recovery_pass *pass, const struct segment_check *check)
+static void apply_segment(struct recovery_pass *pass, const struct segment_check *check)
 {
 	for (size_t i = 0; i < check->replay_count; i++)
-		replay_record(pass, check->map + check->replay[i], check->size - check->replay[i]);
+		apply_record(pass, check->map + check->replay[i], check->size - check->replay[i]);
 }
 
-/* After its replay: a segment is closed (with the bound its SEGMENT_END gives, or the
+/* Once applied: a segment is closed (with the bound its SEGMENT_END gives, or the
  * watermark now), left open by the crash (the last one, to be ended), or set aside. */
 static int file_segment(struct recovery_pass *pass, const struct segment_check *check, bool last)
 {
@@ -629,8 +629,8 @@ static void warn_gaps(const struct recovery_pass *pass, const struct segment_che
 }
 
 /* Segments from the one holding the record after the snapshot: check them all (pass 1), so
- * that the highest journaled alert is known, then replay them (pass 2). */
-static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
+ * that the highest journaled alert is known, then apply them (pass 2). */
+static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
 {
 	struct segment_check *checks = calloc(count ? count : 1, sizeof *checks);
 	int rc = 0;
@@ -649,7 +649,7 @@ static int replay_segments(struct recovery_pass *pass, const uint64_t *firsts, s
 	pass->router->journaled_through = pass->max_alert_seq;
 	pass->router->replaying = true;
 	for (size_t i = 0; i < count && rc == 0; i++) {
-		replay_segment(pass, &checks[i]);
+		apply_segment(pass, &checks[i]);
 		rc = file_segment(pass, &checks[i], i + 1 == count);
 		pass->recovery->summary.segments_replayed += checks[i].replay_count > 0;
 		if (checks[i].has_records && checks[i].last_index > pass->recovery->summary.last_index)
@@ -755,8 +755,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 		future_before = engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE];
 		engine_set_future_ceiling(recovery->engine,
 					  hostclock_wall_ms() + (int64_t)config->feed.max_future_seconds * 1000);
-		rc = replay_segments(&pass, files.segments + first_replayed,
-				     files.segment_count - first_replayed);
+		rc = apply_segments(&pass, files.segments + first_replayed,
+				    files.segment_count - first_replayed);
 		engine_set_future_ceiling(recovery->engine, INT64_MAX);
 		recovery->summary.future_rejected =
 			engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE] - future_before;

@@ -18,7 +18,7 @@
  * about the files it does not read again: the closed segments (their record range and how new
  * their events are, for retention), the snapshots on disk, and an index of the ALERT records
  * it has (for replaying alerts to a console). No libevent and no logging: errors are
- * returned as -errno, and the caller (durability.c, recovery.c, bench/recovery.c) decides.
+ * returned as -errno, and the caller (store.c, recovery.c, bench/recovery.c) decides.
  */
 
 /* A closed segment. */

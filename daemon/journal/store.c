@@ -1,0 +1,791 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "alertbuf.h"
+#include "hostclock.h"
+#include "journal.h"
+#include "log.h"
+#include "recovery.h"
+#include "statedir.h"
+
+#define STORE_REASON_MAX 1024
+
+/* The journal.* settings in force. */
+struct store_policy {
+	enum config_fsync fsync;
+	uint32_t fsync_interval_ms;
+	uint32_t segment_max_bytes;
+	uint32_t segment_max_seconds;
+	uint32_t retention_seconds;
+};
+
+struct store {
+	struct event_base *base;
+	struct store_policy policy;
+	struct store_hooks hooks;
+	struct statedir dir;
+	struct journal *journal;
+	struct engine *engine; /* not owned */
+	struct recovery_router router;
+	struct recovery_summary recovered;
+	struct replay_history history;
+	struct event *commit_event; /* active while the batch has records */
+	struct event *sync_timer;   /* fsync: interval */
+	struct event *rotate_timer; /* segment_max_seconds */
+	struct event *retry_timer;  /* degraded: try the disk again */
+	bool rotate_due;
+	int64_t last_sync_ms;
+	int64_t degraded_since_ms;
+	struct alertbuf_pending pending; /* journaled, waiting for the fsync */
+	struct alertbuf_backlog backlog; /* delivered, waiting for the disk */
+	uint64_t newest_delivered;
+	enum store_state state;
+	char degraded_reason[STORE_REASON_MAX];
+	struct log_limit disk_log;
+	struct store_stats stats;
+};
+
+static void store_maybe_rotate(struct store *store);
+
+static struct timeval timeval_ms(int64_t ms)
+{
+	return (struct timeval){ .tv_sec = (time_t)(ms / 1000),
+				 .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+}
+
+/* --- the alert history subscribers replay from ---------------------------------------------- */
+
+/* Bridges the journal's emit (with seq) to a replay's emit, counting bytes. */
+struct emit_adapter {
+	replay_emit_fn emit;
+	void *ctx;
+	size_t bytes;
+};
+
+static void emit_journal_alert(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct emit_adapter *adapter = ctx;
+
+	(void)seq;
+	adapter->emit(adapter->ctx, json, len);
+	adapter->bytes += len + 1;
+}
+
+/* Journaled alerts first, then those of a degraded period still in memory. */
+static uint64_t store_history_read(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,
+				   void *emit_ctx)
+{
+	struct store *store = ctx;
+	struct emit_adapter adapter = { .emit = emit, .ctx = emit_ctx };
+	uint64_t last = journal_replay_alerts(store->journal, after, max_bytes, emit_journal_alert,
+					      &adapter, &store->stats.alert_replay_unreadable);
+
+	for (size_t i = 0; i < store->backlog.count && adapter.bytes < max_bytes; i++) {
+		const struct alertbuf_backlog_alert *alert = &store->backlog.alerts[i];
+
+		if (alert->seq <= last)
+			continue;
+		emit(emit_ctx, alert->json, alert->len);
+		adapter.bytes += alert->len + 1;
+		last = alert->seq;
+	}
+	return last;
+}
+
+static uint64_t store_history_newest(void *ctx)
+{
+	return ((struct store *)ctx)->newest_delivered;
+}
+
+static uint64_t store_history_oldest(void *ctx)
+{
+	struct store *store = ctx;
+	uint64_t oldest = journal_oldest_alert(store->journal);
+
+	if (oldest == 0 && store->backlog.count > 0)
+		oldest = store->backlog.alerts[0].seq;
+	return oldest;
+}
+
+static uint64_t store_history_bytes_after(void *ctx, uint64_t after)
+{
+	struct store *store = ctx;
+	uint64_t bytes = journal_alert_bytes_after(store->journal, after);
+
+	for (size_t i = 0; i < store->backlog.count; i++)
+		if (store->backlog.alerts[i].seq > after)
+			bytes += store->backlog.alerts[i].len + 1;
+	return bytes;
+}
+
+/* --- alerts waiting for the disk, and alerts of a degraded period (alertbuf.h) --------------- */
+
+static void deliver(struct store *store, uint64_t seq, const char *json, size_t len)
+{
+	if (seq > store->newest_delivered)
+		store->newest_delivered = seq;
+	if (store->hooks.deliver)
+		store->hooks.deliver(store->hooks.ctx, seq, json, len);
+}
+
+/* Keep an alert for the journal (alertbuf.h); what the bound gives up is counted. */
+static void keep_for_journal(struct store *store, uint64_t seq, const char *json, size_t len)
+{
+	store->stats.alerts_not_journaled += alertbuf_backlog_push(&store->backlog, seq, json, len);
+}
+
+/* Journal the backlog (its alerts were delivered already): write, fsync, index. */
+static int store_write_backlog(struct store *store)
+{
+	struct journal *journal = store->journal;
+	uint64_t segment = journal_segment_first(journal);
+	struct alertbuf_pending_alert *written;
+	int rc;
+
+	if (store->backlog.count == 0)
+		return 0;
+	if (!(written = calloc(store->backlog.count, sizeof *written)))
+		return -ENOMEM;
+	for (size_t i = 0; i < store->backlog.count; i++) {
+		const struct alertbuf_backlog_alert *alert = &store->backlog.alerts[i];
+
+		written[i].seq = alert->seq;
+		journal_append_alert(journal, alert->seq, alert->json, alert->len, &written[i].offset,
+				     &written[i].record_bytes);
+	}
+	if ((rc = journal_write(journal)) == 0 && (rc = journal_sync(journal, true)) == 0) {
+		for (size_t i = 0; i < store->backlog.count; i++)
+			journal_index_alert(journal, written[i].seq, segment, written[i].offset,
+					    written[i].record_bytes);
+		alertbuf_backlog_clear(&store->backlog);
+	} else {
+		journal_rollback(journal);
+	}
+	free(written);
+	return rc;
+}
+
+/* --- the state: normal, degraded, stopping ------------------------------------------------ */
+
+static void arm_rotate_timer(struct store *store)
+{
+	const struct timeval age = { .tv_sec = store->policy.segment_max_seconds };
+
+	evtimer_add(store->rotate_timer, &age);
+}
+
+static void arm_retry_timer(struct store *store)
+{
+	const struct timeval retry = { .tv_sec = STORE_RETRY_SECONDS };
+
+	evtimer_add(store->retry_timer, &retry);
+}
+
+/*
+ * The one place the state changes, with the timers each state runs:
+ *   normal -> degraded    a write or fsync failed (enter_degraded): no fsync timer; the disk
+ *                         is tried again every STORE_RETRY_SECONDS (on_retry_timer)
+ *   degraded -> normal    the disk took the backlog and a snapshot (on_retry_timer): the
+ *                         segment's age timer again
+ *   normal or degraded -> stopping    store_finish: no commit and no timer any more; nothing
+ *                         is journaled after its last commit (store_append_* return 0, alerts
+ *                         are delivered at once)
+ * Stopping is final.
+ */
+static void set_state(struct store *store, enum store_state to)
+{
+	if (store->state == STORE_STOPPING || store->state == to)
+		return;
+	store->state = to;
+	switch (to) {
+	case STORE_DEGRADED:
+		store->degraded_since_ms = hostclock_monotonic_ms();
+		store->stats.degraded_periods++;
+		evtimer_del(store->sync_timer);
+		arm_retry_timer(store);
+		break;
+	case STORE_NORMAL:
+		arm_rotate_timer(store);
+		break;
+	case STORE_STOPPING:
+		event_del(store->commit_event);
+		evtimer_del(store->sync_timer);
+		evtimer_del(store->retry_timer);
+		evtimer_del(store->rotate_timer);
+		break;
+	}
+}
+
+/* The alerts waiting for the fsync, delivered from memory and kept for the journal. */
+static void deliver_pending_now(struct store *store)
+{
+	struct alertbuf_pending_alert *alert;
+
+	while ((alert = alertbuf_pending_first(&store->pending))) {
+		deliver(store, alert->seq, alert->json, alert->len);
+		keep_for_journal(store, alert->seq, alert->json, alert->len);
+		alertbuf_pending_pop(&store->pending);
+	}
+}
+
+/* A write or fsync failed: stop acknowledging, deliver from memory, retry later. While
+ * stopping, only say what is lost. */
+static void enter_degraded(struct store *store, const char *what, int rc)
+{
+	enum store_state was = store->state;
+
+	if (was == STORE_DEGRADED)
+		return;
+	set_state(store, STORE_DEGRADED);
+	snprintf(store->degraded_reason, sizeof store->degraded_reason,
+		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
+	journal_rollback(store->journal); /* done again, and checked, before leaving */
+	deliver_pending_now(store);
+	if (was == STORE_STOPPING) {
+		log_msg(LOG_ERR,
+			"journal: %s: stopping: what was processed since the last commit is "
+			"not journaled; senders resend what was not acknowledged",
+			store->degraded_reason);
+		return;
+	}
+	log_msg(LOG_ERR,
+		"journal: %s: degraded: events are no longer acknowledged (senders keep and resend "
+		"them), alerts are still delivered; trying again every %d s",
+		store->degraded_reason, STORE_RETRY_SECONDS);
+	sd_notifyf(0, "STATUS=degraded: %s", store->degraded_reason);
+}
+
+/* Back from degraded: the segment cut back to what was synced, the alerts delivered meanwhile
+ * journaled (fsynced), then a snapshot of everything processed meanwhile and a new segment.
+ * In that order: a crash right after the snapshot must find those alerts in the journal, as
+ * replay from the snapshot cannot give them again. */
+static int leave_degraded(struct store *store)
+{
+	struct journal *journal = store->journal;
+	int rc;
+
+	if ((rc = journal_rollback(journal)) < 0)
+		return rc;
+	if (store->backlog.count > 0 && !journal_has_segment(journal) &&
+	    (rc = journal_start_segment(journal, journal_next_index(journal))) < 0)
+		return rc;
+	if ((rc = store_write_backlog(store)) < 0)
+		return rc;
+	return journal_checkpoint(journal, store->engine, true);
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct store *store = ctx;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if ((rc = leave_degraded(store)) < 0) {
+		log_limited(&store->disk_log, LOG_WARNING, "journal: still degraded: %s",
+			    strerror(-rc));
+		arm_retry_timer(store);
+		return;
+	}
+	set_state(store, STORE_NORMAL);
+	log_msg(LOG_NOTICE,
+		"journal: writable again after %.1f s: snapshot written, new segment from record %" PRIu64
+		"; acknowledging again",
+		(double)(hostclock_monotonic_ms() - store->degraded_since_ms) / 1000.0,
+		journal_segment_first(store->journal));
+	sd_notify(0, "STATUS=journal writable again");
+	if (store->hooks.acknowledge)
+		store->hooks.acknowledge(store->hooks.ctx, UINT64_MAX);
+}
+
+/* --- commit -------------------------------------------------------------------------------- */
+
+/* The records up to the synced index are durable: deliver their alerts, acknowledge. */
+static void made_durable(struct store *store)
+{
+	uint64_t synced = journal_synced_index(store->journal);
+	struct alertbuf_pending_alert *alert;
+
+	while ((alert = alertbuf_pending_first(&store->pending)) && alert->index <= synced) {
+		journal_index_alert(store->journal, alert->seq, alert->segment, alert->offset,
+				    alert->record_bytes);
+		deliver(store, alert->seq, alert->json, alert->len);
+		alertbuf_pending_pop(&store->pending);
+	}
+	if (store->hooks.acknowledge)
+		store->hooks.acknowledge(store->hooks.ctx, synced);
+}
+
+static int sync_now(struct store *store, bool really)
+{
+	int rc = journal_sync(store->journal, really);
+
+	if (rc < 0) {
+		enter_degraded(store, "fsync", rc);
+		return rc;
+	}
+	store->last_sync_ms = hostclock_monotonic_ms();
+	made_durable(store);
+	return 0;
+}
+
+/* fsync: interval: at most one fsync per fsync_interval_ms. */
+static void schedule_sync(struct store *store)
+{
+	int64_t wait_ms =
+		store->last_sync_ms + store->policy.fsync_interval_ms - hostclock_monotonic_ms();
+	struct timeval wait;
+
+	if (evtimer_pending(store->sync_timer, NULL))
+		return;
+	if (wait_ms <= 0) {
+		sync_now(store, true);
+		return;
+	}
+	wait = timeval_ms(wait_ms);
+	evtimer_add(store->sync_timer, &wait);
+}
+
+static void account_commit(struct store *store, int64_t start_us)
+{
+	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
+
+	store->stats.commits++;
+	store->stats.commit_us_total += took;
+	if (took > store->stats.commit_us_max)
+		store->stats.commit_us_max = took;
+}
+
+/* Write the batch, fsync it per journal.fsync, then deliver and acknowledge what is durable. */
+static void commit(struct store *store)
+{
+	int64_t start_us = hostclock_monotonic_us();
+	int rc;
+
+	if (store->state != STORE_NORMAL || journal_batch_bytes(store->journal) == 0)
+		return;
+	if ((rc = journal_write(store->journal)) < 0) {
+		enter_degraded(store, "write", rc);
+		return;
+	}
+	switch (store->policy.fsync) {
+	case CONFIG_FSYNC_BATCH:
+		rc = journal_sync(store->journal, true);
+		account_commit(store, start_us);
+		if (rc < 0)
+			enter_degraded(store, "fsync", rc);
+		else
+			made_durable(store);
+		break;
+	case CONFIG_FSYNC_INTERVAL:
+		account_commit(store, start_us);
+		schedule_sync(store);
+		break;
+	case CONFIG_FSYNC_NONE:
+		account_commit(store, start_us);
+		sync_now(store, false);
+		break;
+	}
+}
+
+/*
+ * The commit event. It has the sockets' priority on purpose: libevent runs every callback that
+ * was active when the loop iteration started before one made active during it, so the commit
+ * runs after all the reads of the iteration; a lower priority would instead wait for an
+ * iteration with no read at all, which a steady feed might never leave.
+ */
+static void on_commit_event(evutil_socket_t fd, short what, void *ctx)
+{
+	struct store *store = ctx;
+
+	(void)fd;
+	(void)what;
+	commit(store);
+	store_maybe_rotate(store);
+}
+
+static void schedule_commit(struct store *store)
+{
+	event_active(store->commit_event, 0, 0);
+}
+
+static void on_sync_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct store *store = ctx;
+
+	(void)fd;
+	(void)what;
+	if (store->state == STORE_NORMAL)
+		sync_now(store, true);
+	store_maybe_rotate(store);
+}
+
+/* --- rotation and retention ---------------------------------------------------------------- */
+
+static void retain(struct store *store)
+{
+	struct journal_retained retained;
+
+	journal_retain(store->journal, engine_watermark_ms(store->engine),
+		       store->policy.retention_seconds, &retained);
+	if (retained.segments_deleted > 0 || retained.snapshots_deleted > 0)
+		log_msg(LOG_INFO, "journal: retention: deleted %zu segments and %zu snapshots",
+			retained.segments_deleted, retained.snapshots_deleted);
+	if (retained.error < 0)
+		log_limited(&store->disk_log, LOG_WARNING, "journal: retention: cannot delete: %s",
+			    strerror(-retained.error));
+}
+
+/* Rotate when the segment is full or old enough, once everything written is durable. */
+static void store_maybe_rotate(struct store *store)
+{
+	struct journal *journal = store->journal;
+	int rc;
+
+	if (store->state != STORE_NORMAL || !journal_has_segment(journal))
+		return;
+	if (journal_segment_bytes(journal) >= store->policy.segment_max_bytes)
+		store->rotate_due = true;
+	if (!store->rotate_due || !journal_all_synced(journal))
+		return;
+	store->rotate_due = false;
+	if (!journal_segment_empty(journal)) {
+		if ((rc = journal_checkpoint(journal, store->engine, true)) < 0) {
+			enter_degraded(store, "rotate", rc);
+			return;
+		}
+		store->stats.rotations++;
+		retain(store);
+	}
+	arm_rotate_timer(store);
+}
+
+static void on_rotate_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct store *store = ctx;
+
+	(void)fd;
+	(void)what;
+	store->rotate_due = true;
+	store_maybe_rotate(store);
+}
+
+/* --- the daemon's interface ---------------------------------------------------------------- */
+
+static int store_setup_events(struct store *store)
+{
+	store->commit_event = event_new(store->base, -1, 0, on_commit_event, store);
+	store->sync_timer = evtimer_new(store->base, on_sync_timer, store);
+	store->rotate_timer = evtimer_new(store->base, on_rotate_timer, store);
+	store->retry_timer = evtimer_new(store->base, on_retry_timer, store);
+	if (!store->commit_event || !store->sync_timer || !store->rotate_timer ||
+	    !store->retry_timer)
+		return -ENOMEM;
+	return 0;
+}
+
+static void set_policy(struct store *store, const struct config *config)
+{
+	store->policy = (struct store_policy){
+		.fsync = config->journal.fsync,
+		.fsync_interval_ms = config->journal.fsync_interval_ms,
+		.segment_max_bytes = config->journal.segment_max_bytes,
+		.segment_max_seconds = config->journal.segment_max_seconds,
+		.retention_seconds = config->journal.retention_seconds,
+	};
+}
+
+struct store *store_new(struct event_base *base, const struct config *config,
+			const struct store_hooks *hooks, char *why, size_t why_size)
+{
+	struct store *store = calloc(1, sizeof *store);
+	char path[STATEDIR_PATH_MAX];
+
+	if (!store) {
+		snprintf(why, why_size, "cannot start: out of memory");
+		return NULL;
+	}
+	store->dir.fd = store->dir.journal_fd = store->dir.lock_fd = -1;
+	store->base = base;
+	store->hooks = *hooks;
+	store->state = STORE_NORMAL;
+	alertbuf_backlog_init(&store->backlog, STORE_BACKLOG_MAX_BYTES);
+	store->history = (struct replay_history){ .read = store_history_read,
+						  .newest = store_history_newest,
+						  .oldest = store_history_oldest,
+						  .bytes_after = store_history_bytes_after,
+						  .ctx = store };
+	set_policy(store, config);
+	log_limit_init(&store->disk_log, config->log.rate_limit_seconds, "journal");
+	if (statedir_resolve(config, path, sizeof path, why, why_size) < 0 ||
+	    statedir_open(&store->dir, path, why, why_size) < 0) {
+		store_free(store);
+		return NULL;
+	}
+	if (!(store->journal = journal_new(&store->dir)) || store_setup_events(store) < 0) {
+		snprintf(why, why_size, "cannot start: out of memory");
+		store_free(store);
+		return NULL;
+	}
+	return store;
+}
+
+/* Alerts of quarantined segments: delivered before, journaled again. */
+static void store_keep_salvaged(struct store *store, struct recovery *recovery)
+{
+	int rc;
+
+	for (size_t i = 0; i < recovery->salvaged_count; i++)
+		keep_for_journal(store, recovery->salvaged[i].seq, recovery->salvaged[i].json,
+				 recovery->salvaged[i].len);
+	if (store->state == STORE_NORMAL && (rc = store_write_backlog(store)) < 0)
+		enter_degraded(store, "write", rc);
+}
+
+/* Alerts recovery produced again that were never journaled, so never delivered: now they are. */
+static void deliver_recovered(struct store *store)
+{
+	size_t count;
+	struct recovery_alert *alerts = recovery_router_take(&store->router, &count);
+
+	for (size_t i = 0; i < count; i++) {
+		log_msg(LOG_NOTICE, "alert %" PRIu64 ": produced again by recovery, never delivered "
+				    "before the restart: delivering it",
+			alerts[i].seq);
+		store_on_alert(store, alerts[i].seq, alerts[i].json, alerts[i].len);
+	}
+	recovery_alerts_free(alerts, count);
+	if (store->router.recovered_lost)
+		log_msg(LOG_ERR, "recovery: out of memory: some recovered alerts are lost");
+}
+
+struct engine *store_recover(struct store *store, const struct config *config,
+			     engine_alert_fn on_alert, void *ctx, char *why, size_t why_size)
+{
+	struct recovery recovery;
+	int rc;
+
+	recovery_router_init(&store->router, on_alert, ctx);
+	if (recovery_run(&store->dir, store->journal, config, &store->router, &recovery, why,
+			 why_size) < 0)
+		return NULL;
+	store->engine = recovery.engine;
+	store->recovered = recovery.summary;
+	store->newest_delivered = journal_newest_alert(store->journal);
+	if (store->router.journaled_through > store->newest_delivered)
+		store->newest_delivered = store->router.journaled_through;
+	if ((rc = recovery_checkpoint(store->journal, &recovery)) < 0) {
+		enter_degraded(store, "start", rc);
+	} else {
+		arm_rotate_timer(store);
+		retain(store);
+	}
+	store_keep_salvaged(store, &recovery);
+	recovery_release(&recovery);
+	deliver_recovered(store);
+	return store->engine;
+}
+
+void store_log_start(const struct store *store)
+{
+	log_msg(LOG_INFO, "journal: state directory %s, fsync %s, segment from record %" PRIu64,
+		store->dir.path, config_fsync_name(store->policy.fsync),
+		journal_segment_first(store->journal));
+	recovery_log_summary(&store->recovered);
+}
+
+/* Room in the batch for one more input record (a full batch is committed first); false when
+ * degraded (the input is not journaled, counted) or stopping. */
+static bool accept_input(struct store *store)
+{
+	if (store->state == STORE_NORMAL &&
+	    journal_batch_bytes(store->journal) >= STORE_BATCH_MAX_BYTES) {
+		store->stats.early_commits++;
+		commit(store);
+	}
+	if (store->state == STORE_DEGRADED)
+		store->stats.lines_not_journaled++;
+	return store->state == STORE_NORMAL;
+}
+
+uint64_t store_append_line(struct store *store, const struct engine_origin *origin,
+			   const char *line, size_t len)
+{
+	uint64_t index;
+
+	if (!accept_input(store))
+		return 0;
+	index = journal_append_event_at(store->journal, origin, line, len);
+	schedule_commit(store);
+	return index;
+}
+
+uint64_t store_append_control(struct store *store, int64_t ts_ms, const char *line, size_t len)
+{
+	uint64_t index;
+
+	if (!accept_input(store))
+		return 0;
+	index = journal_append_control(store->journal, ts_ms, line, len);
+	schedule_commit(store);
+	return index;
+}
+
+void store_append_reject(struct store *store, enum event_reject reason)
+{
+	if (store->state != STORE_NORMAL)
+		return;
+	journal_append_reject(store->journal, reason);
+	schedule_commit(store);
+}
+
+void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t len)
+{
+	struct alertbuf_pending_alert alert = { .seq = seq, .len = len };
+
+	if (store->state != STORE_NORMAL) {
+		deliver(store, seq, json, len);
+		if (store->state == STORE_DEGRADED)
+			keep_for_journal(store, seq, json, len);
+		return;
+	}
+	alert.segment = journal_segment_first(store->journal);
+	alert.index = journal_append_alert(store->journal, seq, json, len, &alert.offset,
+					   &alert.record_bytes);
+	schedule_commit(store);
+	if ((alert.json = malloc(len + 1))) {
+		memcpy(alert.json, json, len);
+		alert.json[len] = '\0';
+	}
+	if (!alert.json || alertbuf_pending_push(&store->pending, &alert) < 0) {
+		free(alert.json);
+		log_msg(LOG_ERR, "alert %" PRIu64 ": out of memory: delivered before it is durable",
+			seq);
+		deliver(store, seq, json, len);
+	}
+}
+
+/* Everything appended so far written and fsynced (whatever journal.fsync says), delivered
+ * and acknowledged. */
+static int flush_now(struct store *store)
+{
+	int rc;
+
+	if (store->state == STORE_DEGRADED)
+		return -EIO;
+	if ((rc = journal_write(store->journal)) < 0) {
+		enter_degraded(store, "write", rc);
+		return rc;
+	}
+	evtimer_del(store->sync_timer);
+	return sync_now(store, true);
+}
+
+void store_reconfigure(struct store *store, const struct config *config)
+{
+	char path[STATEDIR_PATH_MAX], why[256];
+
+	if (statedir_resolve(config, path, sizeof path, why, sizeof why) == 0 &&
+	    strcmp(path, store->dir.path) != 0)
+		log_msg(LOG_WARNING,
+			"journal: state directory %s is used after a restart only; "
+			"still %s",
+			path, store->dir.path);
+	set_policy(store, config);
+	store->disk_log.interval_seconds = config->log.rate_limit_seconds;
+	if (flush_now(store) < 0)
+		return;
+	store->rotate_due = true;
+	store_maybe_rotate(store); /* also re-arms the age timer */
+}
+
+static void log_commit_stats(const struct store *store)
+{
+	const struct store_stats *stats = &store->stats;
+
+	log_msg(LOG_INFO,
+		"journal: %" PRIu64 " commits (%" PRIu64 " early), write and fsync %.3f ms on average, "
+		"%.3f ms at most; %" PRIu64 " rotations, %" PRIu64 " degraded periods (%" PRIu64
+		" lines and %" PRIu64 " alerts not journaled)",
+		stats->commits, stats->early_commits,
+		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0 : 0.0,
+		(double)stats->commit_us_max / 1000.0, stats->rotations, stats->degraded_periods,
+		stats->lines_not_journaled, stats->alerts_not_journaled);
+}
+
+void store_finish(struct store *store)
+{
+	bool journaling = store->state == STORE_NORMAL ||
+			  (store->state == STORE_DEGRADED && leave_degraded(store) == 0);
+	int rc;
+
+	set_state(store, STORE_STOPPING);
+	if (!journaling) {
+		log_msg(LOG_ERR,
+			"journal: stopping degraded (%s): what was processed since is not "
+			"journaled; senders resend what was not acknowledged",
+			store->degraded_reason);
+	} else if (flush_now(store) == 0) {
+		if ((rc = journal_checkpoint(store->journal, store->engine, false)) < 0)
+			log_msg(LOG_ERR, "journal: cannot write the final snapshot: %s", strerror(-rc));
+		else
+			retain(store);
+	}
+	log_commit_stats(store);
+}
+
+bool store_degraded(const struct store *store, const char **reason)
+{
+	if (reason)
+		*reason = store->degraded_reason;
+	return store->state == STORE_DEGRADED;
+}
+
+const struct replay_history *store_history(const struct store *store)
+{
+	return &store->history;
+}
+
+const struct store_stats *store_stats(const struct store *store)
+{
+	return &store->stats;
+}
+
+const struct journal_stats *store_journal_stats(const struct store *store)
+{
+	static const struct journal_stats none;
+
+	return store->journal ? journal_stats(store->journal) : &none;
+}
+
+void store_free(struct store *store)
+{
+	if (!store)
+		return;
+	if (store->commit_event)
+		event_free(store->commit_event);
+	if (store->sync_timer)
+		event_free(store->sync_timer);
+	if (store->rotate_timer)
+		event_free(store->rotate_timer);
+	if (store->retry_timer)
+		event_free(store->retry_timer);
+	alertbuf_pending_free(&store->pending);
+	alertbuf_backlog_free(&store->backlog);
+	journal_free(store->journal);
+	recovery_router_release(&store->router);
+	statedir_close(&store->dir);
+	log_limit_flush(&store->disk_log);
+	free(store);
+}
