@@ -12,7 +12,6 @@
 #define START_HOUR_OF_DAY 14.0
 #define MS 1000.0
 #define MS_PER_HOUR 3600000.0
-#define PREMATURE_TALK_MS 20000
 #define AGENCIES 3
 #define OPERATORS 14
 #define STORM_START_HOURS 2.75
@@ -75,15 +74,6 @@ struct agency {
 	int64_t skew_ms;
 };
 
-enum release { BY_OPERATOR, BY_CALLER, BY_SYSTEM };
-
-struct gen_call {
-	int64_t start_ms, end_ms, incident_ms;
-	unsigned op;
-	uint8_t release;
-	char ani[11];
-};
-
 struct pending {
 	int64_t at_ms;
 	char ani[11];
@@ -97,8 +87,7 @@ struct gen {
 	double pocket[OPERATORS];
 	int64_t onset_ms[OPERATORS];
 	int64_t free_ms[OPERATORS];
-	struct gen_call *calls;
-	size_t count, capacity;
+	struct gencall_list list;
 	struct pending pending[MAX_PENDING];
 	size_t pending_count;
 	int64_t begin_ms, end_ms, storm_start_ms, storm_end_ms;
@@ -141,20 +130,9 @@ static double arrival_rate(const struct gen *gen, const struct agency *agency, i
 	return per_hour / MS_PER_HOUR;
 }
 
-static struct gen_call *new_call(struct gen *gen)
+static struct gencall *new_call(struct gen *gen)
 {
-	if (gen->count == gen->capacity) {
-		size_t capacity = gen->capacity ? gen->capacity * 2 : 2048;
-		struct gen_call *grown = realloc(gen->calls, capacity * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		gen->calls = grown;
-		gen->capacity = capacity;
-	}
-	struct gen_call *call = &gen->calls[gen->count++];
-	memset(call, 0, sizeof(*call));
-	call->incident_ms = -1;
-	return call;
+	return gencall_new(&gen->list, 2048);
 }
 
 /* Longest idle free call-taker of the agency at t, else the first to be free (the queue). */
@@ -206,20 +184,20 @@ static bool cut_off(struct gen *gen, unsigned op, int64_t start_ms, double talk_
 	return uniform(&gen->rng) < FATIGUE_CUT;
 }
 
-static void short_call(struct gen *gen, struct gen_call *call, double talk_s, double by_operator)
+static void short_call(struct gen *gen, struct gencall *call, double talk_s, double by_operator)
 {
 	call->end_ms = call->start_ms + (int64_t)(talk_s * MS);
-	call->release = uniform(&gen->rng) < by_operator ? BY_OPERATOR : BY_CALLER;
+	call->release = uniform(&gen->rng) < by_operator ? GENCALL_BY_OPERATOR : GENCALL_BY_CALLER;
 }
 
 /* A real call, or the rogue's cut-off of one (whose caller may ring again). */
-static void real_call(struct gen *gen, struct gen_call *call, bool redial)
+static void real_call(struct gen *gen, struct gencall *call, bool redial)
 {
 	double talk_s = real_talk_s(gen);
 
 	if (!redial && cut_off(gen, call->op, call->start_ms, talk_s)) {
 		call->end_ms = call->start_ms + (int64_t)(between(&gen->rng, 5.0, 19.0) * MS);
-		call->release = BY_OPERATOR;
+		call->release = GENCALL_BY_OPERATOR;
 		if (uniform(&gen->rng) < gen->params->redial_share)
 			schedule(gen, call->end_ms + (int64_t)((20.0 + exponential(&gen->rng, 60.0) +
 								 exponential(&gen->rng, 60.0)) * MS), call->ani, true);
@@ -227,13 +205,13 @@ static void real_call(struct gen *gen, struct gen_call *call, bool redial)
 	}
 	double r = uniform(&gen->rng);
 	call->end_ms = call->start_ms + (int64_t)(talk_s * MS);
-	call->release = r < 0.60 ? BY_CALLER : r < 0.95 ? BY_OPERATOR : BY_SYSTEM;
+	call->release = r < 0.60 ? GENCALL_BY_CALLER : r < 0.95 ? GENCALL_BY_OPERATOR : GENCALL_BY_SYSTEM;
 	if (redial || uniform(&gen->rng) < 0.60)
 		call->incident_ms = call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.2, 0.8));
 }
 
 /* Fill one arriving call of the agency: its kind decides its talk and who ends it. */
-static void fill_call(struct gen *gen, struct gen_call *call, const struct agency *agency, int64_t arrival_ms)
+static void fill_call(struct gen *gen, struct gencall *call, const struct agency *agency, int64_t arrival_ms)
 {
 	double kind = uniform(&gen->rng);
 
@@ -290,7 +268,7 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 			if (uniform(&gen->rng) * rate_max >= arrival_rate(gen, agency, arrival_ms))
 				continue;
 		}
-		struct gen_call *call = new_call(gen);
+		struct gencall *call = new_call(gen);
 		if (!call)
 			return -1;
 		call->op = pick_operator(gen, agency);
@@ -309,46 +287,6 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 	}
 }
 
-static bool is_premature(const struct gen_call *call)
-{
-	return call->release == BY_OPERATOR && call->end_ms - call->start_ms < PREMATURE_TALK_MS &&
-	       call->incident_ms < 0;
-}
-
-struct event {
-	int64_t ts_ms;
-	uint32_t order;
-	uint32_t call;
-	uint8_t type; /* 0 start, 1 incident, 2 end */
-};
-
-static int compare_events(const void *a, const void *b)
-{
-	const struct event *x = a, *y = b;
-
-	if (x->ts_ms != y->ts_ms)
-		return x->ts_ms < y->ts_ms ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static int append(struct daygen_shift *shift, const char *line, size_t len)
-{
-	if (shift->text_len + len + 1 > shift->text_capacity) {
-		size_t capacity = shift->text_capacity ? shift->text_capacity * 2 : 1 << 20;
-		while (capacity < shift->text_len + len + 1)
-			capacity *= 2;
-		char *grown = realloc(shift->text, capacity);
-		if (!grown)
-			return -1;
-		shift->text = grown;
-		shift->text_capacity = capacity;
-	}
-	memcpy(shift->text + shift->text_len, line, len);
-	shift->text_len += len;
-	shift->text[shift->text_len] = '\0';
-	return 0;
-}
-
 static const struct agency *agency_of(const struct gen *gen, unsigned op)
 {
 	for (unsigned a = 0; a < AGENCIES; a++)
@@ -357,72 +295,46 @@ static const struct agency *agency_of(const struct gen *gen, unsigned op)
 	return &gen->agencies[AGENCIES - 1];
 }
 
-static int write_event(const struct gen *gen, struct daygen_shift *shift, const struct gen_call *call,
-		       uint32_t number, const struct event *event)
+static int write_event(const struct gen *gen, struct daygen_shift *shift, const struct gencall *call,
+		       uint32_t number, const struct gencall_event *event)
 {
 	static const char *const releases[] = { "operator", "caller", "system" };
 	char line[LINE_MAX_BYTES];
 	int len;
 
-	if (event->type == 0)
+	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"d-%" PRIu32 "\",\"ts\":%" PRId64
 			       ",\"agency\":\"%s\",\"operator\":\"op-%02u\",\"position\":\"C%u\",\"ani\":\"%s\"}\n",
 			       number, event->ts_ms, agency_of(gen, call->op)->name, call->op + 1, 100 + call->op,
 			       call->ani);
-	else if (event->type == 1)
+	else if (event->type == GENCALL_INCIDENT)
 		len = snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"d-%" PRIu32 "\",\"ts\":%" PRId64
 			       ",\"incident_id\":\"D%" PRIu32 "\"}\n", number, event->ts_ms, number);
 	else
 		len = snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"d-%" PRIu32 "\",\"ts\":%" PRId64
 			       ",\"released_by\":\"%s\"}\n", number, event->ts_ms, releases[call->release]);
-	return append(shift, line, (size_t)len);
+	return gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line, (size_t)len);
+}
+
+/* The agency's clock skew (gencall_events). */
+static int64_t call_skew(const struct gencall *call, const void *ctx)
+{
+	return agency_of(ctx, call->op)->skew_ms;
 }
 
 static int write_shift(const struct gen *gen, struct daygen_shift *shift)
 {
-	struct event *events = malloc((gen->count * 3 + 1) * sizeof(*events));
-	size_t n = 0;
+	size_t n;
+	struct gencall_event *events = gencall_events(&gen->list, call_skew, gen, &n);
 	int rc = 0;
 
 	if (!events)
 		return -1;
-	for (size_t i = 0; i < gen->count; i++) {
-		const struct gen_call *call = &gen->calls[i];
-		int64_t skew = agency_of(gen, call->op)->skew_ms;
-		events[n] = (struct event){ call->start_ms + skew, (uint32_t)n, (uint32_t)i, 0 };
-		n++;
-		if (call->incident_ms >= 0 && call->incident_ms < call->end_ms) {
-			events[n] = (struct event){ call->incident_ms + skew, (uint32_t)n, (uint32_t)i, 1 };
-			n++;
-		}
-		events[n] = (struct event){ call->end_ms + skew, (uint32_t)n, (uint32_t)i, 2 };
-		n++;
-	}
-	qsort(events, n, sizeof(*events), compare_events);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = write_event(gen, shift, &gen->calls[events[i].call], events[i].call + 1, &events[i]);
+		rc = write_event(gen, shift, &gen->list.calls[events[i].call], events[i].call + 1, &events[i]);
 	free(events);
 	return rc;
-}
-
-static int keep_calls(const struct gen *gen, struct daygen_shift *shift)
-{
-	if (shift->call_capacity < gen->count) {
-		struct daygen_call *grown = realloc(shift->calls, (gen->count + 1) * sizeof(*grown));
-		if (!grown)
-			return -1;
-		shift->calls = grown;
-		shift->call_capacity = gen->count + 1;
-	}
-	for (size_t i = 0; i < gen->count; i++) {
-		const struct gen_call *call = &gen->calls[i];
-		shift->calls[i] = (struct daygen_call){ call->start_ms, call->end_ms, call->op,
-							is_premature(call) && !(call->incident_ms >= 0 &&
-										call->incident_ms < call->end_ms) };
-	}
-	shift->call_count = gen->count;
-	return 0;
 }
 
 static void set_agencies(struct gen *gen)
@@ -482,8 +394,8 @@ int daygen_generate(const struct daygen_params *params, struct daygen_shift *shi
 	if (rc == 0)
 		rc = write_shift(gen, shift);
 	if (rc == 0)
-		rc = keep_calls(gen, shift);
-	free(gen->calls);
+		rc = gencall_keep(&gen->list, &shift->calls, &shift->call_count, &shift->call_capacity);
+	free(gen->list.calls);
 	free(gen);
 	return rc;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gencall.h"
+
 /*
  * daygen: a third shift generator for bench/detection, written apart from tools/sim.c and
  * bench/shiftgen.c and used to tune nothing. Where those give each operator their own
@@ -42,18 +44,11 @@ struct daygen_params {
 	double history_hours;    /* > 0: honest hours before the scored shift (same people) */
 };
 
-struct daygen_call {
-	int64_t start_ms;
-	int64_t end_ms;
-	unsigned operator_index;
-	bool premature;          /* by cadmon's default definition: operator, < 20 s, nothing */
-};
-
 struct daygen_shift {
 	char *text;              /* feed lines, in ts order, '\n'-terminated */
 	size_t text_len;
 	size_t text_capacity;
-	struct daygen_call *calls;
+	struct gencall_scored *calls;
 	size_t call_count;
 	size_t call_capacity;
 	unsigned operator_count;

@@ -12,7 +12,6 @@
 #define POLICE_OPERATORS 10        /* op-01..op-10 are POLICE, the rest MEDICAL */
 #define START_MS 1796000000000LL   /* 2026-11-29T... an arbitrary fixed start */
 #define MS 1000.0
-#define PREMATURE_TALK_MS 20000
 #define STORM_START_HOURS 3.5
 #define STORM_HOURS 1.5
 #define STORM_VOLUME 2.5
@@ -52,47 +51,18 @@ static double weibull(struct rng *rng, double shape, double scale)
 	return scale * pow(-log(1.0 - uniform(rng)), 1.0 / shape);
 }
 
-enum release { BY_OPERATOR, BY_CALLER, BY_SYSTEM };
-
-struct event {
-	int64_t ts_ms;
-	uint32_t order;
-	uint32_t call;
-	uint8_t type; /* 0 start, 1 incident, 2 end */
-};
-
-/* A call before its events are written. */
-struct gen_call {
-	int64_t start_ms, end_ms, incident_ms;
-	unsigned op;
-	uint8_t release;
-	char ani[11];
-};
-
 struct gen {
 	const struct shiftgen_params *params;
 	struct rng rng;
-	struct gen_call *calls;
-	size_t count, capacity;
+	struct gencall_list list;
 	double pocket_share[OPERATORS];
 	int64_t begin_ms; /* the first call: START_MS minus the history */
 	int64_t end_ms;
 };
 
-static struct gen_call *new_call(struct gen *gen)
+static struct gencall *new_call(struct gen *gen)
 {
-	if (gen->count == gen->capacity) {
-		size_t capacity = gen->capacity ? gen->capacity * 2 : 1024;
-		struct gen_call *grown = realloc(gen->calls, capacity * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		gen->calls = grown;
-		gen->capacity = capacity;
-	}
-	struct gen_call *call = &gen->calls[gen->count++];
-	memset(call, 0, sizeof(*call));
-	call->incident_ms = -1;
-	return call;
+	return gencall_new(&gen->list, 1024);
 }
 
 static void random_ani(struct gen *gen, char ani[11])
@@ -117,34 +87,34 @@ static bool cuts_off(struct gen *gen, int64_t onset_ms, int64_t t_ms)
 }
 
 /* A real call: Weibull talk time, mostly ended by the caller, often an incident. */
-static void real_call(struct gen *gen, struct gen_call *call)
+static void real_call(struct gen *gen, struct gencall *call)
 {
 	double talk_s = 6.0 + weibull(&gen->rng, 1.4, 160.0);
 	double r = uniform(&gen->rng);
 	call->end_ms = call->start_ms + (int64_t)(talk_s * MS);
-	call->release = r < 0.70 ? BY_CALLER : r < 0.93 ? BY_OPERATOR : BY_SYSTEM;
+	call->release = r < 0.70 ? GENCALL_BY_CALLER : r < 0.93 ? GENCALL_BY_OPERATOR : GENCALL_BY_SYSTEM;
 	if (uniform(&gen->rng) < 0.55)
 		call->incident_ms = call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.3, 0.9));
 }
 
-static void short_call(struct gen *gen, struct gen_call *call, double low_s, double high_s, double by_operator)
+static void short_call(struct gen *gen, struct gencall *call, double low_s, double high_s, double by_operator)
 {
 	call->end_ms = call->start_ms + (int64_t)(between(&gen->rng, low_s, high_s) * MS);
-	call->release = uniform(&gen->rng) < by_operator ? BY_OPERATOR : BY_CALLER;
+	call->release = uniform(&gen->rng) < by_operator ? GENCALL_BY_OPERATOR : GENCALL_BY_CALLER;
 }
 
 /* A later call from the same number, to a random operator of the same agency. */
 static int follow_up(struct gen *gen, size_t from, double delay_s, bool real)
 {
-	unsigned op = gen->calls[from].op;
+	unsigned op = gen->list.calls[from].op;
 	unsigned first = op < POLICE_OPERATORS ? 0 : POLICE_OPERATORS;
 	unsigned span = op < POLICE_OPERATORS ? POLICE_OPERATORS : OPERATORS - POLICE_OPERATORS;
-	int64_t start_ms = gen->calls[from].end_ms + (int64_t)(delay_s * MS);
+	int64_t start_ms = gen->list.calls[from].end_ms + (int64_t)(delay_s * MS);
 	if (start_ms >= gen->end_ms)
 		return 0;
 	char ani[11];
-	memcpy(ani, gen->calls[from].ani, sizeof(ani));
-	struct gen_call *call = new_call(gen);
+	memcpy(ani, gen->list.calls[from].ani, sizeof(ani));
+	struct gencall *call = new_call(gen);
 	if (!call)
 		return -1;
 	call->op = first + (unsigned)(next_u64(&gen->rng) % span);
@@ -179,10 +149,10 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 			rate *= STORM_VOLUME;
 		if (uniform(&gen->rng) * rate_max >= rate)
 			continue;
-		struct gen_call *call = new_call(gen);
+		struct gencall *call = new_call(gen);
 		if (!call)
 			return -1;
-		size_t index = gen->count - 1;
+		size_t index = gen->list.count - 1;
 		call->op = op;
 		call->start_ms = t_ms > free_ms ? t_ms : free_ms;
 		random_ani(gen, call->ani);
@@ -205,7 +175,7 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 		} else {
 			real_call(gen, call);
 		}
-		call = &gen->calls[index];
+		call = &gen->list.calls[index];
 		free_ms = call->end_ms + (int64_t)(between(&gen->rng, 5.0, 40.0) * MS);
 		if (pocket && uniform(&gen->rng) < 0.25 && follow_up(gen, index, between(&gen->rng, 60, 600), false))
 			return -1;
@@ -214,103 +184,48 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 	}
 }
 
-static bool is_premature(const struct gen_call *call)
-{
-	return call->release == BY_OPERATOR && call->end_ms - call->start_ms < PREMATURE_TALK_MS &&
-	       call->incident_ms < 0;
-}
-
-static int compare_events(const void *a, const void *b)
-{
-	const struct event *x = a, *y = b;
-
-	if (x->ts_ms != y->ts_ms)
-		return x->ts_ms < y->ts_ms ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static int append(struct shiftgen_shift *shift, const char *line, size_t len)
-{
-	if (shift->text_len + len + 1 > shift->text_capacity) {
-		size_t capacity = shift->text_capacity ? shift->text_capacity * 2 : 1 << 20;
-		while (capacity < shift->text_len + len + 1)
-			capacity *= 2;
-		char *grown = realloc(shift->text, capacity);
-		if (!grown)
-			return -1;
-		shift->text = grown;
-		shift->text_capacity = capacity;
-	}
-	memcpy(shift->text + shift->text_len, line, len);
-	shift->text_len += len;
-	shift->text[shift->text_len] = '\0';
-	return 0;
-}
-
-/* POLICE's clock is exact; MEDICAL's runs a few seconds ahead (one skew per shift). */
-static int write_event(struct shiftgen_shift *shift, const struct gen_call *call, uint32_t number,
-		       const struct event *event)
+/* One feed line of a call: POLICE operators op-01..op-10, the rest MEDICAL. */
+static int write_event(struct shiftgen_shift *shift, const struct gencall *call, uint32_t number,
+		       const struct gencall_event *event)
 {
 	static const char *const releases[] = { "operator", "caller", "system" };
 	const char *agency = call->op < POLICE_OPERATORS ? "POLICE" : "MEDICAL";
 	char line[LINE_MAX_BYTES];
 	int len;
 
-	if (event->type == 0)
+	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
 			       ",\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":\"P%02u\",\"ani\":\"%s\"}\n",
 			       number, event->ts_ms, call->op + 1, agency, call->op + 1, call->ani);
-	else if (event->type == 1)
+	else if (event->type == GENCALL_INCIDENT)
 		len = snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
 			       ",\"incident_id\":\"i%" PRIu32 "\"}\n", number, event->ts_ms, number);
 	else
 		len = snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
 			       ",\"released_by\":\"%s\"}\n", number, event->ts_ms, releases[call->release]);
-	return append(shift, line, (size_t)len);
+	return gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+			      (size_t)len);
+}
+
+/* POLICE's clock is exact; MEDICAL's runs *ctx ms ahead (one skew per shift). */
+static int64_t call_skew(const struct gencall *call, const void *ctx)
+{
+	return call->op < POLICE_OPERATORS ? 0 : *(const int64_t *)ctx;
 }
 
 static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t skew_ms)
 {
-	struct event *events = malloc(gen->count * 3 * sizeof(*events));
-	size_t n = 0;
+	size_t n;
+	struct gencall_event *events = gencall_events(&gen->list, call_skew, &skew_ms, &n);
+	int rc = 0;
 
 	if (!events)
 		return -1;
-	for (size_t i = 0; i < gen->count; i++) {
-		const struct gen_call *call = &gen->calls[i];
-		int64_t skew = call->op < POLICE_OPERATORS ? 0 : skew_ms;
-		events[n] = (struct event){ call->start_ms + skew, (uint32_t)n, (uint32_t)i, 0 };
-		n++;
-		if (call->incident_ms >= 0) {
-			events[n] = (struct event){ call->incident_ms + skew, (uint32_t)n, (uint32_t)i, 1 };
-			n++;
-		}
-		events[n] = (struct event){ call->end_ms + skew, (uint32_t)n, (uint32_t)i, 2 };
-		n++;
-	}
-	qsort(events, n, sizeof(*events), compare_events);
-	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = write_event(shift, &gen->calls[events[i].call], events[i].call + 1, &events[i]);
+		rc = write_event(shift, &gen->list.calls[events[i].call], events[i].call + 1, &events[i]);
 	free(events);
 	return rc;
-}
-
-static int keep_calls(const struct gen *gen, struct shiftgen_shift *shift)
-{
-	if (shift->call_capacity < gen->count) {
-		struct shiftgen_call *grown = realloc(shift->calls, gen->count * sizeof(*grown));
-		if (!grown)
-			return -1;
-		shift->calls = grown;
-		shift->call_capacity = gen->count;
-	}
-	for (size_t i = 0; i < gen->count; i++)
-		shift->calls[i] = (struct shiftgen_call){ gen->calls[i].start_ms, gen->calls[i].end_ms,
-							  gen->calls[i].op, is_premature(&gen->calls[i]) };
-	shift->call_count = gen->count;
-	return 0;
 }
 
 int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shift *shift)
@@ -343,8 +258,8 @@ int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shif
 	if (rc == 0)
 		rc = write_shift(&gen, shift, skew_ms);
 	if (rc == 0)
-		rc = keep_calls(&gen, shift);
-	free(gen.calls);
+		rc = gencall_keep(&gen.list, &shift->calls, &shift->call_count, &shift->call_capacity);
+	free(gen.list.calls);
 	return rc;
 }
 

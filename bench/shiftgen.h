@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gencall.h"
+
 /*
  * shiftgen: a second shift generator for bench/detection, written apart from tools/sim.c
  * (which the window rules were tuned on) with other distributions, so that the figures it
@@ -33,18 +35,11 @@ struct shiftgen_params {
 	double history_hours;    /* > 0: honest shifts before the scored one (same operators) */
 };
 
-struct shiftgen_call {
-	int64_t start_ms;
-	int64_t end_ms;
-	unsigned operator_index;
-	bool premature;          /* by cadmon's default definition: operator, < 20 s, nothing */
-};
-
 struct shiftgen_shift {
 	char *text;              /* feed lines, in ts order, '\n'-terminated */
 	size_t text_len;
 	size_t text_capacity;
-	struct shiftgen_call *calls; /* every completed call */
+	struct gencall_scored *calls; /* every completed call */
 	size_t call_count;
 	size_t call_capacity;
 	unsigned operator_count;

@@ -5,12 +5,15 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 
+#include "array.h"
 #include "auth.h"
 #include "store.h"
 #include "engine.h"
+#include "engine_counters.h"
 #include "feed.h"
 #include "guard.h"
 #include "i3_server.h"
@@ -69,41 +72,85 @@ static void labelled_u64(struct evbuffer *out, const char *name, const char *lab
 	labelled(out, name, label, value, number);
 }
 
-static void write_lines(struct evbuffer *out, const struct engine_stats *stats)
+static void rejected_samples(struct evbuffer *out, const char *name,
+			     const struct engine_stats *stats)
 {
-	single(out, "lines_total", "counter", "Feed lines offered, rejected ones included.", stats->lines);
-	single(out, "events_total", "counter", "Feed lines accepted as events, duplicates included.",
-	       stats->events);
-	single(out, "duplicates_total", "counter", "Resent events recognized and ignored.", stats->duplicates);
-	family(out, "rejected_lines_total", "counter", "Feed lines rejected, by reason.");
 	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
-		labelled_u64(out, "rejected_lines_total", "reason", event_reject_name((enum event_reject)reason),
+		labelled_u64(out, name, "reason", event_reject_name((enum event_reject)reason),
 			     stats->rejects[reason]);
 }
 
-static void write_alerts(struct evbuffer *out, const struct engine_stats *stats)
+static void alerts_samples(struct evbuffer *out, const char *name,
+			   const struct engine_stats *stats)
 {
-	const struct detector_stats *detector = &stats->detector;
+	static const char *const severities[CONFIG_SEVERITY_COUNT] = {"info", "warning",
+								      "critical"};
 
-	static const char *const severities[CONFIG_SEVERITY_COUNT] = { "info", "warning", "critical" };
+	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++) {
+		const char *kind = detector_notice_kind_name((enum detector_notice_kind)k);
 
-	family(out, "alerts_total", "counter", "Operator alert notices sent, by kind and severity.");
-	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++)
 		for (size_t level = 0; level < CONFIG_SEVERITY_COUNT; level++)
-			evbuffer_add_printf(out, "cadmon_alerts_total{kind=\"%s\",severity=\"%s\"} %" PRIu64 "\n",
-					    detector_notice_kind_name((enum detector_notice_kind)k), severities[level],
-					    detector->by_severity[k][level]);
-	single(out, "notices_total", "counter", "Notices sent, of every kind (operator and system).",
-	       detector->alerts);
-	single(out, "open_alerts", "gauge", "Operators with an alert open now.", detector->open_alerts);
-	single(out, "open_calls", "gauge", "Calls started and not yet ended.", stats->open_calls);
-	single(out, "operators", "gauge", "Call-takers tracked now.", detector->operators);
-	single(out, "calls_total", "counter", "Completed calls judged.", detector->calls);
-	single(out, "premature_total", "counter", "Completed calls judged premature hangups.", detector->premature);
-	family(out, "evicted_total", "counter",
-	       "Entries forgotten because a bounded table was full, by the configuration key to raise.");
+			evbuffer_add_printf(out,
+					    "cadmon_%s{kind=\"%s\",severity=\"%s\"} %" PRIu64 "\n",
+					    name, kind, severities[level],
+					    stats->detector.by_severity[k][level]);
+	}
+}
+
+static void open_alerts_sample(struct evbuffer *out, const char *name,
+			       const struct engine_stats *stats)
+{
+	sample(out, name, stats->detector.open_alerts);
+}
+
+static void open_calls_sample(struct evbuffer *out, const char *name,
+			      const struct engine_stats *stats)
+{
+	sample(out, name, stats->open_calls);
+}
+
+static void operators_sample(struct evbuffer *out, const char *name,
+			     const struct engine_stats *stats)
+{
+	sample(out, name, stats->detector.operators);
+}
+
+static void evicted_samples(struct evbuffer *out, const char *name,
+			    const struct engine_stats *stats)
+{
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
-		labelled_u64(out, "evicted_total", "limit", engine_limit_key(i), engine_limit_evicted(stats, i));
+		labelled_u64(out, name, "limit", engine_limit_key(i),
+			     engine_limit_evicted(stats, i));
+}
+
+/* The samples of the engine's families that are not one counter of lib/engine_counters.c. */
+static const struct {
+	const char *metric;
+	void (*write)(struct evbuffer *out, const char *name, const struct engine_stats *stats);
+} engine_family_samples[] = {
+	{ "rejected_lines_total", rejected_samples },
+	{ "alerts_total", alerts_samples },
+	{ "open_alerts", open_alerts_sample },
+	{ "open_calls", open_calls_sample },
+	{ "operators", operators_sample },
+	{ "evicted_total", evicted_samples },
+};
+
+/* The engine's families in lib/engine_counters.c's order, with its names, types and HELP. */
+static void write_engine(struct evbuffer *out, const struct engine_stats *stats)
+{
+	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
+		const struct engine_counter *counter = &engine_counters_metrics[i];
+
+		family(out, counter->metric, counter->type, counter->help);
+		if (counter->count > 0) {
+			sample(out, counter->metric, engine_counters_value(stats, counter));
+			continue;
+		}
+		for (size_t j = 0; j < ARRAY_SIZE(engine_family_samples); j++)
+			if (strcmp(engine_family_samples[j].metric, counter->metric) == 0)
+				engine_family_samples[j].write(out, counter->metric, stats);
+	}
 }
 
 static void write_sources(struct evbuffer *out, struct engine *engine)
@@ -350,8 +397,7 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 {
 	const struct engine_stats *stats = engine_stats(state->engine);
 
-	write_lines(out, stats);
-	write_alerts(out, stats);
+	write_engine(out, stats);
 	write_sources(out, state->engine);
 	write_connections(out, state);
 	write_journal(out, state);

@@ -21,8 +21,8 @@ void alert_derive_id(const char *agency, const char *operator_id, const char *ru
 {
 	char key[4 * (EVENT_ID_MAX + 1) + 32];
 
-	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%s", agency, operator_id, rule, ts_ms,
-		 trigger_call_id);
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%s", agency, operator_id, rule,
+		 ts_ms, trigger_call_id);
 	snprintf(out, ALERT_ID_LENGTH + 1, "%016" PRIx64, hash_string(key));
 }
 
@@ -92,7 +92,8 @@ static struct json_object *encode_callback(const struct alert_callback *callback
 	if (json_out_add(object, "call_id", json_object_new_string(callback->call_id)) &&
 	    add_optional_string(object, "ani", callback->ani) &&
 	    json_out_add(object, "ts", new_timestamp(callback->start_ms)) &&
-	    json_out_add(object, "talk_seconds", new_decimal((double)callback->talk_ms / 1000.0, 3)) &&
+	    json_out_add(object, "talk_seconds",
+			 new_decimal((double)callback->talk_ms / 1000.0, 3)) &&
 	    json_out_add(object, "called_back", json_object_new_boolean(callback->called_back)))
 		return object;
 	json_object_put(object);
@@ -120,7 +121,8 @@ static struct json_object *encode_callbacks(const struct alert *alert)
 static bool add_late(struct json_object *object, const struct alert *alert)
 {
 	return json_out_add(object, "late", json_object_new_boolean(true)) &&
-	       json_out_add(object, "late_seconds", new_decimal((double)alert->late_ms / 1000.0, 3));
+	       json_out_add(object, "late_seconds",
+			    new_decimal((double)alert->late_ms / 1000.0, 3));
 }
 
 /* The first keys of every notice: what it is, which alert, when. */
@@ -130,9 +132,11 @@ static bool encode_head(struct json_object *object, const struct alert *alert)
 	       json_out_add(object, "alert_id", json_object_new_string(alert->alert_id)) &&
 	       json_out_add(object, "seq", json_object_new_uint64(alert->seq)) &&
 	       json_out_add(object, "ts", new_timestamp(alert->ts_ms)) &&
-	       json_out_add(object, "type", json_object_new_string(alert->type ? alert->type : "operator")) &&
+	       json_out_add(object, "type",
+			    json_object_new_string(alert->type ? alert->type : "operator")) &&
 	       add_optional_string(object, "reason", alert->reason) &&
-	       (strcmp(alert->kind, "open") != 0 || json_out_add(object, "opened_ts", new_timestamp(alert->opened_ms)));
+	       (strcmp(alert->kind, "open") != 0 ||
+		json_out_add(object, "opened_ts", new_timestamp(alert->opened_ms)));
 }
 
 static struct json_object *encode_ack(const struct alert_ack *ack)
@@ -184,7 +188,8 @@ static bool encode_operator_fields(struct json_object *object, const struct aler
 {
 	return json_out_add(object, "rule", json_object_new_string(alert->rule)) &&
 	       json_out_add(object, "severity", json_object_new_string(alert->severity)) &&
-	       json_out_add(object, "window_seconds", json_object_new_int64(alert->window_seconds)) &&
+	       json_out_add(object, "window_seconds",
+			    json_object_new_int64(alert->window_seconds)) &&
 	       json_out_add(object, "calls", json_object_new_int64(alert->calls)) &&
 	       json_out_add(object, "premature", json_object_new_int64(alert->premature)) &&
 	       json_out_add(object, "called_back", json_object_new_int64(alert->called_back)) &&
@@ -217,8 +222,9 @@ static bool encode_system(struct json_object *object, const struct alert *alert)
 	return json_out_add(object, "severity", json_object_new_string(alert->severity)) &&
 	       add_optional_string(object, "source", alert->source) &&
 	       add_optional_string(object, "receiver", alert->receiver) &&
-	       (!alert->limit || (json_out_add(object, "limit", json_object_new_string(alert->limit)) &&
-				  json_out_add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
+	       (!alert->limit ||
+		(json_out_add(object, "limit", json_object_new_string(alert->limit)) &&
+		 json_out_add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
 	       json_out_add(object, "message", json_object_new_string(alert->message)) &&
 	       encode_board_ack(object, alert);
 }
@@ -244,7 +250,8 @@ static int compare_callbacks(const void *a, const void *b)
 	return strcmp(y->call_id, x->call_id);
 }
 
-bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack, struct alert_ack *first)
+bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack,
+		    struct alert_ack *first)
 {
 	if (record->acked) {
 		alert_ack_view(record, first);
@@ -257,7 +264,8 @@ bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack
 	return false;
 }
 
-const struct alert_ack *alert_ack_view(const struct alert_ack_record *record, struct alert_ack *view)
+const struct alert_ack *alert_ack_view(const struct alert_ack_record *record,
+				       struct alert_ack *view)
 {
 	if (!record->acked)
 		return NULL;

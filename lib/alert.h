@@ -42,10 +42,12 @@ struct alert_ack_record {
  * Record ack on an alert. The first one is kept and false returned; for a later one true is
  * returned with *first set to the first (pointing into record).
  */
-bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack, struct alert_ack *first);
+bool alert_ack_take(struct alert_ack_record *record, const struct alert_ack *ack,
+		    struct alert_ack *first);
 
 /** The first acknowledgement as an alert_ack in *view, or NULL when there is none. */
-const struct alert_ack *alert_ack_view(const struct alert_ack_record *record, struct alert_ack *view);
+const struct alert_ack *alert_ack_view(const struct alert_ack_record *record,
+				       struct alert_ack *view);
 
 struct codec_writer;
 struct codec_reader;
@@ -71,7 +73,8 @@ struct alert {
 	int64_t ts_ms;         /* event time at which the notice was decided */
 	const char *reason;    /* "escalated" for want of an acknowledgement: "unacknowledged" */
 	int64_t opened_ms;     /* "open": ts of the alert's firing */
-	const struct alert_ack *ack;       /* "acknowledged": this one; "open": the first, or NULL */
+	/* "acknowledged": this one; "open": the first, or NULL */
+	const struct alert_ack *ack;
 	const struct alert_ack *first_ack; /* "acknowledged" of an alert acknowledged before */
 	/* type "operator" */
 	const char *agency;    /* "" when the feed gave none */
@@ -124,7 +127,8 @@ void alert_derive_id(const char *agency, const char *operator_id, const char *ru
 		     const char *trigger_call_id, char out[ALERT_ID_LENGTH + 1]);
 
 struct json_object;
-/** A JSON number printed with at most `decimals` decimals, no trailing zeros (0.31, 5); NULL on ENOMEM. */
+/** A JSON number printed with at most `decimals` decimals, no trailing zeros (0.31, 5); NULL on
+ * ENOMEM. */
 struct json_object *alert_json_decimal(double value, int decimals);
 
 /**

@@ -63,8 +63,9 @@ int binding_reconfigure(struct binding *binding, const struct config *config);
  * operator_of_other_source, new_operator_rate. now_ms is the newest event time (the
  * engine's watermark, or the event's own ts when newer).
  */
-enum event_reject binding_admit(struct binding *binding, const struct config *config, const struct event *event,
-				const struct binding_sender *sender, int64_t now_ms, char *why, size_t why_size);
+enum event_reject binding_admit(struct binding *binding, const struct config *config,
+				const struct event *event, const struct binding_sender *sender,
+				int64_t now_ms, char *why, size_t why_size);
 
 /* A sender whose new operators were refused: the episode of its "limit" system alert. */
 struct binding_episode {
@@ -72,7 +73,8 @@ struct binding_episode {
 	uint64_t refused;   /* new operators refused from it, in all */
 };
 
-/** A sender in plain words: "feed source cad-2", or (sender "") "the connections without a hello". */
+/** A sender in plain words: "feed source cad-2", or (sender "") "the connections without a
+ * hello". */
 void binding_describe_sender(const char *sender, char *out, size_t size);
 
 /** The sender's refusal counts, after binding_admit refused one of its events. */
@@ -86,7 +88,8 @@ uint32_t binding_open_episodes(const struct binding *binding);
  * Close one episode whose last refusal is quiet_ms or more before now_ms: true with *out
  * filled (valid until the next call), false when there is none.
  */
-bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, struct binding_episode *out);
+bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms,
+		    struct binding_episode *out);
 
 const struct binding_stats *binding_stats(struct binding *binding);
 

@@ -7,7 +7,8 @@
 /* ln P(X = k): ln C(n, k) + k ln p + (n - k) ln(1 - p), for 0 < p < 1. */
 static double log_pmf(uint32_t k, uint32_t n, double p)
 {
-	return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0) + k * log(p) + (n - k) * log1p(-p);
+	return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0) + k * log(p) +
+	       (n - k) * log1p(-p);
 }
 
 double binomial_upper_tail(uint32_t k, uint32_t n, double p)

@@ -35,8 +35,8 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
  * A call from ani started at start_ms: if ani was cut off at most window_ms before (and not
  * after start_ms), hand the hangup out in *hangup and forget it. True when one was found.
  */
-bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms, int64_t window_ms,
-			 struct caller_hangup *hangup);
+bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms,
+			 int64_t window_ms, struct caller_hangup *hangup);
 
 /** Hangups forgotten early because the table was full. */
 uint64_t callers_evicted(const struct callers *callers);
@@ -47,7 +47,8 @@ struct codec_reader;
 /** Change the bound, keeping what fits (the oldest forgotten first). */
 int callers_resize(struct callers *callers, uint32_t max_callers);
 void callers_save(const struct callers *callers, struct codec_writer *writer);
-/** Load what callers_save wrote; every hangup's operator index below max_operators. 0 or -EINVAL. */
+/** Load what callers_save wrote; every hangup's operator index below max_operators. 0 or
+ * -EINVAL. */
 int callers_load(struct callers *callers, struct codec_reader *reader, uint32_t max_operators);
 
 #endif

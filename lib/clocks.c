@@ -61,7 +61,8 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 {
 	struct clocks_source *source;
 
-	if (clocks->last_found < clocks->count && strcmp(clocks->sources[clocks->last_found].name, name) == 0)
+	if (clocks->last_found < clocks->count &&
+	    strcmp(clocks->sources[clocks->last_found].name, name) == 0)
 		return &clocks->sources[clocks->last_found];
 	for (uint32_t i = 0; i < clocks->count; i++)
 		if (strcmp(clocks->sources[i].name, name) == 0)
@@ -101,20 +102,23 @@ static int64_t lead_ms(const struct clocks *clocks, int64_t now_ms, int64_t idle
 	int64_t lead = INT64_MIN;
 
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (clocks->sources[i].newest_ms > lead && clocks_fresh(&clocks->sources[i], now_ms, idle_ms))
+		if (clocks->sources[i].newest_ms > lead &&
+		    clocks_fresh(&clocks->sources[i], now_ms, idle_ms))
 			lead = clocks->sources[i].newest_ms;
 	return lead;
 }
 
 /* Fresh, and either announced without a clock yet or neither behind the center nor too far
  * behind the lead. */
-static bool held_under(const struct clocks_source *source, int64_t lead, const struct clocks_bounds *bounds)
+static bool held_under(const struct clocks_source *source, int64_t lead,
+		       const struct clocks_bounds *bounds)
 {
 	if (!clocks_fresh(source, bounds->now_ms, bounds->idle_ms))
 		return false;
 	if (source->newest_ms == INT64_MIN)
 		return true;
-	return source->newest_ms >= bounds->center_ms && source->newest_ms >= lead - bounds->max_lag_ms;
+	return source->newest_ms >= bounds->center_ms &&
+	       source->newest_ms >= lead - bounds->max_lag_ms;
 }
 
 bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
@@ -132,7 +136,8 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 	return newest - source->newest_ms;
 }
 
-void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds, struct clocks_center *out)
+void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
+		   struct clocks_center *out)
 {
 	int64_t lead = lead_ms(clocks, bounds->now_ms, bounds->idle_ms);
 
@@ -143,7 +148,8 @@ void clocks_center(const struct clocks *clocks, const struct clocks_bounds *boun
 		if (!held_under(source, lead, bounds))
 			continue;
 		if (!out->any_held || source->newest_ms < out->center_ms ||
-		    (source->newest_ms == out->center_ms && strcmp(source->name, out->tie_name) < 0)) {
+		    (source->newest_ms == out->center_ms &&
+		     strcmp(source->name, out->tie_name) < 0)) {
 			out->center_ms = source->newest_ms;
 			text_copy(out->tie_name, source->name, sizeof(out->tie_name));
 		}
@@ -207,7 +213,8 @@ void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 		codec_put_i64(writer, source->heard_ms);
 		codec_put_i64(writer, source->future_ms);
 		codec_put_i64(writer, source->restarted_ms);
-		codec_put_counters(writer, source_counters, CODEC_COUNTER_COUNT(source_counters), source);
+		codec_put_counters(writer, source_counters, CODEC_COUNTER_COUNT(source_counters),
+				   source);
 	}
 }
 
@@ -227,7 +234,8 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 		source->heard_ms = codec_get_i64(reader);
 		source->future_ms = codec_get_i64(reader);
 		source->restarted_ms = codec_get_i64(reader);
-		if (codec_get_counters(reader, source_counters, CODEC_COUNTER_COUNT(source_counters), source) != 0)
+		if (codec_get_counters(reader, source_counters,
+				       CODEC_COUNTER_COUNT(source_counters), source) != 0)
 			return -EINVAL;
 	}
 	clocks->count = count;

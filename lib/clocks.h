@@ -16,8 +16,9 @@
  * host time (without a host clock every source heard is fresh), and *held* while it is fresh,
  * not behind the center, and at most max_lag_ms behind the lead (the newest clock of the fresh
  * sources). The center releases events up to the oldest clock of the held sources, so that a
- * slow source is waited for and a source further behind is judged on its own. Bounded: max_sources entries, the source
- * heard of least recently forgotten when full (counted). Pure: no I/O.
+ * slow source is waited for and a source further behind is judged on its own. Bounded:
+ * max_sources entries, the source heard of least recently forgotten when full (counted). Pure:
+ * no I/O.
  */
 
 /* Longest source key: a hello's source (EVENT_ID_MAX bytes), or "#" and a connection number. */
@@ -85,7 +86,8 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 
 /** The release point: the oldest clock of the held sources (INT64_MIN while one held source
  * has none yet). */
-void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds, struct clocks_center *out);
+void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
+		   struct clocks_center *out);
 
 /** Sources known, and the i-th of them (0 <= i < count), in no particular order. */
 size_t clocks_count(const struct clocks *clocks);

@@ -164,10 +164,11 @@ void codec_get_string(struct codec_reader *reader, char *dst, size_t size)
 #define CODEC_COUNTER_NAME_MAX 64
 #define CODEC_COUNTERS_MAX 4096u
 
-static void put_element(struct codec_writer *writer, const struct codec_counter *counter, const void *stats,
-			uint32_t i)
+static void put_element(struct codec_writer *writer, const struct codec_counter *counter,
+			const void *stats, uint32_t i)
 {
-	const unsigned char *at = (const unsigned char *)stats + counter->offset + (size_t)i * counter->width;
+	const unsigned char *at =
+		(const unsigned char *)stats + counter->offset + (size_t)i * counter->width;
 
 	if (counter->width == 4) {
 		uint32_t value;
@@ -180,8 +181,8 @@ static void put_element(struct codec_writer *writer, const struct codec_counter 
 	}
 }
 
-void codec_put_counters(struct codec_writer *writer, const struct codec_counter *counters, size_t count,
-			const void *stats)
+void codec_put_counters(struct codec_writer *writer, const struct codec_counter *counters,
+			size_t count, const void *stats)
 {
 	codec_put_u32(writer, (uint32_t)count);
 	for (size_t c = 0; c < count; c++) {
@@ -201,7 +202,8 @@ static const struct codec_counter *find_counter(const struct codec_counter *coun
 	return NULL;
 }
 
-static bool get_element(const struct codec_counter *counter, void *stats, uint32_t i, uint64_t value)
+static bool get_element(const struct codec_counter *counter, void *stats, uint32_t i,
+			uint64_t value)
 {
 	unsigned char *at = (unsigned char *)stats + counter->offset + (size_t)i * counter->width;
 
@@ -216,8 +218,8 @@ static bool get_element(const struct codec_counter *counter, void *stats, uint32
 	return true;
 }
 
-int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters, size_t count,
-		       void *stats)
+int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters,
+		       size_t count, void *stats)
 {
 	uint32_t saved = codec_get_u32(reader);
 
@@ -235,7 +237,8 @@ int codec_get_counters(struct codec_reader *reader, const struct codec_counter *
 			return -EINVAL;
 		for (uint32_t i = 0; i < elements; i++) {
 			uint64_t value = codec_get_u64(reader);
-			if (!reader->failed && counter && i < counter->count && !get_element(counter, stats, i, value))
+			if (!reader->failed && counter && i < counter->count &&
+			    !get_element(counter, stats, i, value))
 				return -EINVAL;
 		}
 	}
@@ -333,8 +336,10 @@ uint32_t codec_crc32c_portable(uint32_t crc, const void *data, size_t len)
 		memcpy(&word, p, 8);
 		word ^= crc;
 		crc = crc32c_slices[7][word & 0xff] ^ crc32c_slices[6][(word >> 8) & 0xff] ^
-		      crc32c_slices[5][(word >> 16) & 0xff] ^ crc32c_slices[4][(word >> 24) & 0xff] ^
-		      crc32c_slices[3][(word >> 32) & 0xff] ^ crc32c_slices[2][(word >> 40) & 0xff] ^
+		      crc32c_slices[5][(word >> 16) & 0xff] ^
+		      crc32c_slices[4][(word >> 24) & 0xff] ^
+		      crc32c_slices[3][(word >> 32) & 0xff] ^
+		      crc32c_slices[2][(word >> 40) & 0xff] ^
 		      crc32c_slices[1][(word >> 48) & 0xff] ^ crc32c_slices[0][word >> 56];
 		p += 8;
 		len -= 8;
@@ -353,7 +358,8 @@ uint32_t codec_crc32c_portable(uint32_t crc, const void *data, size_t len)
 #define CODEC_CRC32C_HARDWARE 1
 
 /* SSE4.2's crc32 instruction: 8 bytes at a time, the head and tail a byte at a time. */
-__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *data, size_t len)
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_sse42(uint32_t crc, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	uint64_t register64;

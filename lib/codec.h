@@ -71,12 +71,12 @@ struct codec_counter {
 #define CODEC_COUNTER_COUNT(table) (sizeof(table) / sizeof((table)[0]))
 
 /** Write the count counters of stats by name. */
-void codec_put_counters(struct codec_writer *writer, const struct codec_counter *counters, size_t count,
-			const void *stats);
+void codec_put_counters(struct codec_writer *writer, const struct codec_counter *counters,
+			size_t count, const void *stats);
 /** Read what codec_put_counters wrote into stats (zeroed first). 0, or -EINVAL (a bad frame,
  * or a value too wide for its field). */
-int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters, size_t count,
-		       void *stats);
+int codec_get_counters(struct codec_reader *reader, const struct codec_counter *counters,
+		       size_t count, void *stats);
 
 /**
  * CRC-32C (Castagnoli) of len bytes, continuing from crc (0 to start): SSE4.2's crc32

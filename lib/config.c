@@ -1007,7 +1007,7 @@ static bool parse_released_by_entry(struct loader *loader, const struct path *pa
 
 	(void)index;
 	if (is_scalar(loader) && strlen(scalar_text(loader)) == scalar_len(loader))
-		bit = released_by_from_name(scalar_text(loader));
+		bit = event_released_by_from_name(scalar_text(loader));
 	if (bit == 0) {
 		report(loader, current_mark(loader), path,
 		       "must be one of operator, caller, system, unknown");
@@ -1923,8 +1923,8 @@ static bool parse_released_by_name(struct loader *loader, const struct path *pat
 {
 	(void)key;
 	if (is_scalar(loader) && strlen(scalar_text(loader)) == scalar_len(loader) &&
-	    released_by_from_name(scalar_text(loader)) != 0) {
-		*(unsigned *)field = released_by_from_name(scalar_text(loader));
+	    event_released_by_from_name(scalar_text(loader)) != 0) {
+		*(unsigned *)field = event_released_by_from_name(scalar_text(loader));
 		return true;
 	}
 	report(loader, current_mark(loader), path, "must be one of operator, caller, system, unknown");
@@ -3636,7 +3636,8 @@ static void format_released_by(struct text_buffer *out, const struct key *key, c
 	for (unsigned bit = RELEASED_BY_OPERATOR; bit <= RELEASED_BY_UNKNOWN; bit <<= 1) {
 		if (!(mask & bit))
 			continue;
-		text_append(out, "%s%s", first ? "" : ", ", released_by_name((enum released_by)bit));
+		text_append(out, "%s%s", first ? "" : ", ",
+			    event_released_by_name((enum released_by)bit));
 		first = false;
 	}
 	text_append(out, "]");
@@ -3866,7 +3867,7 @@ static void format_ambiguous_time(struct text_buffer *out, const struct key *key
 static void format_released_by_name(struct text_buffer *out, const struct key *key, const void *field,
 				    int indent)
 {
-	const char *name = released_by_name((enum released_by) * (const unsigned *)field);
+	const char *name = event_released_by_name((enum released_by) * (const unsigned *)field);
 
 	(void)key;
 	(void)indent;
@@ -3883,9 +3884,10 @@ static void format_released_by_values(struct text_buffer *out, const struct key 
 	(void)indent;
 	text_append(out, " {");
 	for (size_t i = 0; i < mapping->released_by_value_count; i++) {
-		const char *who = released_by_name((enum released_by)mapping->released_by_values[i].released_by);
+		const struct config_mapping_value *value = &mapping->released_by_values[i];
+		const char *who = event_released_by_name((enum released_by)value->released_by);
 		text_append(out, "%s", i ? ", " : "");
-		format_quoted(out, mapping->released_by_values[i].from);
+		format_quoted(out, value->from);
 		text_append(out, ": %s", who ? who : "unknown");
 	}
 	text_append(out, "}");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "json_scan.h"
 #include "text.h"
 
 /* No control characters (escaped or not): what a console shows and the journal keeps is
@@ -22,13 +23,14 @@ static bool is_plain_text(const char *text, size_t len)
 }
 
 /* The string value of key: 1 found, fits in [min_len, max_len] bytes and is plain text (valid
- * UTF-8: the tokener checks it), 0 absent, -1 bad. */
+ * UTF-8: control_parse_object checks it), 0 absent, -1 bad. */
 static int string_value(struct json_object *object, const char *key, size_t min_len, size_t max_len,
 			char *out)
 {
 	struct json_object *value;
 
-	if (!json_object_object_get_ex(object, key, &value) || json_object_is_type(value, json_type_null))
+	if (!json_object_object_get_ex(object, key, &value) ||
+	    json_object_is_type(value, json_type_null))
 		return 0;
 	if (!json_object_is_type(value, json_type_string))
 		return -1;
@@ -65,9 +67,11 @@ static int parse_ack(struct json_object *object, struct control *out, char *why,
 		return fail(why, why_size, "\"ack\" must be an alert_id: 16 lowercase hex digits");
 	memcpy(out->alert_id, id, ALERT_ID_LENGTH + 1);
 	if (string_value(object, "by", 1, ALERT_ACK_BY_MAX, out->by) != 1)
-		return fail(why, why_size, "\"by\" must be a string of 1 to 64 bytes, no control characters");
+		return fail(why, why_size,
+			    "\"by\" must be a string of 1 to 64 bytes, no control characters");
 	if (string_value(object, "note", 0, ALERT_ACK_NOTE_MAX, out->note) < 0)
-		return fail(why, why_size, "\"note\" must be a string of at most 256 bytes, no control characters");
+		return fail(why, why_size, "\"note\" must be a string of at most 256 bytes, "
+			    "no control characters");
 	return 0;
 }
 
@@ -85,7 +89,8 @@ static int integer_value(struct json_object *object, const char *key, uint64_t m
 	return 1;
 }
 
-static int parse_connection_limit(struct json_object *object, struct control *out, char *why, size_t why_size)
+static int parse_connection_limit(struct json_object *object, struct control *out, char *why,
+				  size_t why_size)
 {
 	uint64_t seconds = 0;
 
@@ -107,20 +112,24 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 	if (string_value(object, "system", 1, sizeof(system) - 1, system) != 1 ||
 	    string_value(object, "state", 1, sizeof(state) - 1, state) != 1 ||
 	    (strcmp(state, "firing") != 0 && strcmp(state, "resolved") != 0))
-		return fail(why, why_size, "a system line needs \"system\" and \"state\": firing or resolved");
+		return fail(why, why_size,
+			    "a system line needs \"system\" and \"state\": firing or resolved");
 	out->firing = strcmp(state, "firing") == 0;
 	if (strcmp(system, "journal_degraded") == 0) {
 		out->kind = CONTROL_JOURNAL_DEGRADED;
 		return string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0
-			       ? fail(why, why_size, "\"reason\" must be a string of at most 128 bytes")
+			       ? fail(why, why_size,
+				      "\"reason\" must be a string of at most 128 bytes")
 			       : 0;
 	}
 	if (strcmp(system, "receiver_down") == 0) {
 		out->kind = CONTROL_RECEIVER_DOWN;
 		if (string_value(object, "receiver", 1, CONTROL_RECEIVER_MAX, out->receiver) != 1)
-			return fail(why, why_size, "\"receiver\" must be a string of 1 to 31 bytes");
+			return fail(why, why_size,
+				    "\"receiver\" must be a string of 1 to 31 bytes");
 		return string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0
-			       ? fail(why, why_size, "\"reason\" must be a string of at most 128 bytes")
+			       ? fail(why, why_size,
+				      "\"reason\" must be a string of at most 128 bytes")
 			       : 0;
 	}
 	if (strcmp(system, "limit") == 0)
@@ -141,12 +150,13 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 
 struct json_object *control_parse_object(const char *line, size_t len)
 {
-	struct json_tokener *tokener = json_tokener_new();
+	struct json_tokener *tokener;
 	struct json_object *object = NULL;
 
-	if (!tokener)
+	/* UTF-8 by the feed lines' rule: json-c's own check lets overlong forms through. */
+	if (!json_scan_utf8_valid(line, len) || !(tokener = json_tokener_new()))
 		return NULL;
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
 	object = json_tokener_parse_ex(tokener, line, (int)len);
 	if (object && ((size_t)json_tokener_get_parse_end(tokener) != len ||
 		       !json_object_is_type(object, json_type_object))) {
@@ -172,21 +182,24 @@ int control_parse(const char *line, size_t len, struct control *out, char *why, 
 	else if (json_object_object_get_ex(object, "system", NULL))
 		rc = parse_system(object, out, why, why_size);
 	else
-		rc = fail(why, why_size, "no \"ack\" key: a console sends {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}");
+		rc = fail(why, why_size, "no \"ack\" key: a console sends "
+			  "{\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}");
 	json_object_put(object);
 	return rc;
 }
 
-int control_parse_ack_body(const char *body, size_t len, const char *alert_id, struct control *out, char *why,
-			   size_t why_size)
+int control_parse_ack_body(const char *body, size_t len, const char *alert_id, struct control *out,
+			   char *why, size_t why_size)
 {
 	struct json_object *object, *id;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!(object = control_parse_object(body, len)))
-		return fail(why, why_size, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
-	if (!(id = json_object_new_string(alert_id)) || json_object_object_add(object, "ack", id) != 0) {
+		return fail(why, why_size,
+			    "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
+	if (!(id = json_object_new_string(alert_id)) ||
+	    json_object_object_add(object, "ack", id) != 0) {
 		json_object_put(object);
 		return fail(why, why_size, "out of memory");
 	}
@@ -201,22 +214,28 @@ static bool fill(struct json_object *object, const struct control *control)
 
 	switch (control->kind) {
 	case CONTROL_ACK:
-		return json_out_add_string(object, "ack", control->alert_id) && json_out_add_string(object, "by", control->by) &&
+		return json_out_add_string(object, "ack", control->alert_id) &&
+		       json_out_add_string(object, "by", control->by) &&
 		       json_out_add_string(object, "note", control->note);
 	case CONTROL_FEED_SILENT:
-		return json_out_add_string(object, "system", "feed_silent") && json_out_add_string(object, "state", state) &&
+		return json_out_add_string(object, "system", "feed_silent") &&
+		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "source", control->source) &&
-		       json_object_object_add(object, "seconds", json_object_new_int64(control->seconds)) == 0;
+		       json_object_object_add(object, "seconds",
+					      json_object_new_int64(control->seconds)) == 0;
 	case CONTROL_JOURNAL_DEGRADED:
-		return json_out_add_string(object, "system", "journal_degraded") && json_out_add_string(object, "state", state) &&
+		return json_out_add_string(object, "system", "journal_degraded") &&
+		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "reason", control->reason);
 	case CONTROL_CONNECTION_LIMIT:
-		return json_out_add_string(object, "system", "limit") && json_out_add_string(object, "state", state) &&
+		return json_out_add_string(object, "system", "limit") &&
+		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "key", control->key) &&
 		       json_out_add(object, "refused", json_object_new_uint64(control->refused)) &&
 		       json_out_add(object, "seconds", json_object_new_int64(control->seconds));
 	case CONTROL_RECEIVER_DOWN:
-		return json_out_add_string(object, "system", "receiver_down") && json_out_add_string(object, "state", state) &&
+		return json_out_add_string(object, "system", "receiver_down") &&
+		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "receiver", control->receiver) &&
 		       json_out_add_string(object, "reason", control->reason);
 	}

@@ -61,8 +61,8 @@ struct control {
 
 /**
  * Parse a control line. 0 with *out filled, or -EINVAL with what is wrong in why, e.g.
- * "\"by\" must be a string of 1 to 64 bytes, no control characters" or "no \"ack\" key: a console sends
- * {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}".
+ * "\"by\" must be a string of 1 to 64 bytes, no control characters" or "no \"ack\" key: a
+ * console sends {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}".
  */
 int control_parse(const char *line, size_t len, struct control *out, char *why, size_t why_size);
 
@@ -74,11 +74,12 @@ struct json_object;
  * console's ack line is. 0 with out filled (CONTROL_ACK), or -EINVAL with why, e.g. "the body
  * must be one JSON object {\"by\":NAME,\"note\":TEXT}".
  */
-int control_parse_ack_body(const char *body, size_t len, const char *alert_id, struct control *out, char *why,
-			   size_t why_size);
+int control_parse_ack_body(const char *body, size_t len, const char *alert_id, struct control *out,
+			   char *why, size_t why_size);
 
 /**
- * One strictly valid JSON object (UTF-8 checked) spanning the whole of line[0..len), or NULL:
+ * One strictly valid JSON object (UTF-8 by json_scan_utf8_valid's rule: no overlong forms, no
+ * surrogates) spanning the whole of line[0..len), or NULL:
  * how a control line is read, and an HTTP acknowledgement's body. The caller puts it.
  */
 struct json_object *control_parse_object(const char *line, size_t len);

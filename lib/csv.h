@@ -25,7 +25,7 @@ struct csv_record {
 enum csv_status {
 	CSV_OK = 0,
 	CSV_OPEN_QUOTE,      /* a quoted field is not closed by the end of the record */
-	CSV_TEXT_AFTER_QUOTE, /* "ab"c: a closing quote followed by something else than a delimiter */
+	CSV_TEXT_AFTER_QUOTE, /* "ab"c: a closing quote followed by something but a delimiter */
 	CSV_QUOTE_IN_FIELD,  /* ab"c: a quote inside an unquoted field */
 	CSV_TOO_MANY_FIELDS, /* more than CSV_MAX_FIELDS */
 };

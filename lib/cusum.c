@@ -32,9 +32,11 @@ double cusum_step(double s, bool premature, const struct cusum_weights *weights)
  * (I - Q) is banded with at most `up` entries above and `down` below the diagonal; it is an
  * irreducibly diagonally dominant M-matrix, so banded Gaussian elimination needs no pivoting.
  */
-double cusum_expected_calls_to_alarm(double p, double p0, double odds_ratio, double h, unsigned steps)
+double cusum_expected_calls_to_alarm(double p, double p0, double odds_ratio, double h,
+				     unsigned steps)
 {
-	if (!(p > 0.0 && p < 1.0 && p0 > 0.0 && p0 < 1.0 && odds_ratio > 1.0 && h > 0.0) || steps < 50)
+	if (!(p > 0.0 && p < 1.0 && p0 > 0.0 && p0 < 1.0 && odds_ratio > 1.0 && h > 0.0) ||
+	    steps < 50)
 		return -1.0;
 	struct cusum_weights w = cusum_weights(p0, odds_ratio);
 	/* The grid makes the down step exact and the up step as close as rounding allows, so the
@@ -47,7 +49,8 @@ double cusum_expected_calls_to_alarm(double p, double p0, double odds_ratio, dou
 	if (up < 1)
 		up = 1;
 	long lower = down, upper = up, width = lower + upper + 1;
-	double *band = calloc((size_t)(n * width), sizeof(double)); /* row r, column r + j - lower */
+	/* row r, column r + j - lower */
+	double *band = calloc((size_t)(n * width), sizeof(double));
 	double *rhs = malloc((size_t)n * sizeof(double));
 	if (!band || !rhs) {
 		free(band);

@@ -32,6 +32,7 @@ double cusum_step(double s, bool premature, const struct cusum_weights *weights)
  * Computed with the Brook-Evans Markov chain on a grid of `steps` states (>= 50; 1000 is
  * within about 1% of simulation). Returns a negative value if the arguments are invalid.
  */
-double cusum_expected_calls_to_alarm(double p, double p0, double odds_ratio, double h, unsigned steps);
+double cusum_expected_calls_to_alarm(double p, double p0, double odds_ratio, double h,
+				     unsigned steps);
 
 #endif

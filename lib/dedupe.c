@@ -49,14 +49,14 @@ static bool same_event(const void *entry, const void *key)
 	return true;
 }
 
-static int64_t event_ts(const void *entry)
+static int64_t seen_ts(const void *entry)
 {
 	return ((const struct seen_event *)entry)->ts_ms;
 }
 
 static bool beyond_horizon(const void *entry, const void *horizon)
 {
-	return event_ts(entry) < *(const int64_t *)horizon;
+	return seen_ts(entry) < *(const int64_t *)horizon;
 }
 
 /* Sweep out what is beyond the horizon every `slots` inserts or when full: amortized O(1). */
@@ -69,7 +69,7 @@ static void make_room(struct dedupe *dedupe, int64_t horizon_ms)
 		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
 	}
 	if (table->count >= table->max_count)
-		dedupe->evicted += table_evict_oldest(table, event_ts, EVICT_FRACTION, NULL, NULL);
+		dedupe->evicted += table_evict_oldest(table, seen_ts, EVICT_FRACTION, NULL, NULL);
 }
 
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms)
@@ -91,7 +91,7 @@ uint64_t dedupe_evicted(const struct dedupe *dedupe)
 
 int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
 {
-	int evicted = table_resize(&dedupe->table, max_events, event_ts, NULL, NULL);
+	int evicted = table_resize(&dedupe->table, max_events, seen_ts, NULL, NULL);
 
 	if (evicted < 0)
 		return evicted;

@@ -15,6 +15,7 @@
 #include "cusum.h"
 #include "hash.h"
 #include "invariant.h"
+#include "registry.h"
 #include "sequential.h"
 #include "table.h"
 #include "text.h"
@@ -85,7 +86,7 @@ struct episode {
 };
 
 struct operator_state {
-	uint32_t index;      /* slot in detector->states */
+	uint32_t index;      /* its slot in detector->registry */
 	uint32_t generation; /* tells a reused slot apart */
 	char agency[EVENT_ID_MAX + 1];
 	char operator_id[EVENT_ID_MAX + 1];
@@ -132,11 +133,8 @@ struct detector {
 	int64_t next_tick_ms;
 	uint64_t next_seq;
 	uint64_t next_serial;
-	uint32_t next_generation;
 	struct table operators;
-	struct operator_state **states;    /* by index, max_operators long */
-	uint32_t *free_indexes;            /* stack of unused indexes */
-	uint32_t free_count;
+	struct registry registry;          /* the operators' states by index, max_operators */
 	struct operator_state **open_episodes; /* operators with an open alert */
 	uint32_t open_count;
 	struct window center;
@@ -181,19 +179,15 @@ static bool allocate_tables(struct detector *detector)
 {
 	uint32_t max_operators = detector->config.tracker.max_operators;
 
-	detector->states = calloc(max_operators, sizeof(*detector->states));
-	detector->free_indexes = malloc(max_operators * sizeof(*detector->free_indexes));
+	int registry_rc = registry_init(&detector->registry, max_operators);
+
 	detector->open_episodes = calloc(max_operators, sizeof(*detector->open_episodes));
 	detector->callbacks = calloc(detector->config.detector.max_alert_callbacks, sizeof(*detector->callbacks));
 	detector->callers = callers_new(detector->config.tracker.max_recent_callers);
-	if (!detector->states || !detector->free_indexes || !detector->open_episodes || !detector->callbacks ||
-	    !detector->callers || table_init(&detector->operators, sizeof(struct operator_entry), max_operators) != 0 ||
-	    table_init(&detector->baselines, sizeof(struct baseline_entry), max_operators) != 0)
-		return false;
-	for (uint32_t i = 0; i < max_operators; i++)
-		detector->free_indexes[i] = max_operators - 1 - i;
-	detector->free_count = max_operators;
-	return true;
+	return registry_rc == 0 && detector->open_episodes && detector->callbacks &&
+	       detector->callers &&
+	       table_init(&detector->operators, sizeof(struct operator_entry), max_operators) == 0 &&
+	       table_init(&detector->baselines, sizeof(struct baseline_entry), max_operators) == 0;
 }
 
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx)
@@ -231,16 +225,14 @@ void detector_free(struct detector *detector)
 {
 	if (!detector)
 		return;
-	if (detector->states)
-		for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++)
-			if (detector->states[i])
-				free_state(detector->states[i]);
+	for (uint32_t i = 0; i < detector->registry.capacity; i++)
+		if (registry_get(&detector->registry, i))
+			free_state(registry_get(&detector->registry, i));
 	table_release(&detector->operators);
 	table_release(&detector->baselines);
 	window_release(&detector->center);
 	callers_free(detector->callers);
-	free(detector->states);
-	free(detector->free_indexes);
+	registry_release(&detector->registry);
 	free(detector->open_episodes);
 	free(detector->callbacks);
 	free(detector);
@@ -281,10 +273,7 @@ static void forget_operator(void *entry, void *ctx)
 
 	if (state->episode.open)
 		close_episode(detector, state);
-	detector->states[state->index] = NULL;
-	/* Each index is on the stack or held, never both: the stack has room for it. */
-	if (!INVARIANT_FAILS(detector->free_count < detector->config.tracker.max_operators))
-		detector->free_indexes[detector->free_count++] = state->index;
+	registry_vacate(&detector->registry, state->index);
 	detector->stats.operators_evicted++;
 	free_state(state);
 }
@@ -295,15 +284,12 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 
 	if (!state)
 		return NULL;
-	/* The table has room, so the stack has a free index, within the states array, unheld. */
-	if (INVARIANT_FAILS(detector->free_count > 0) ||
-	    INVARIANT_FAILS(detector->free_indexes[detector->free_count - 1] < detector->config.tracker.max_operators) ||
-	    INVARIANT_FAILS(!detector->states[detector->free_indexes[detector->free_count - 1]])) {
+	/* The table has room, so the registry has a free index. */
+	if (INVARIANT_FAILS(registry_claim(&detector->registry, state, &state->index,
+					   &state->generation) == 0)) {
 		free(state);
 		return NULL;
 	}
-	state->index = detector->free_indexes[--detector->free_count];
-	state->generation = ++detector->next_generation;
 	text_copy(state->agency, key->agency, sizeof(state->agency));
 	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
 	state->last_active_ms = INT64_MIN; /* no call yet (an operator_state made it) */
@@ -312,7 +298,6 @@ static struct operator_state *new_operator(struct detector *detector, const stru
 	state->history.at_ms = INT64_MIN;
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
-	detector->states[state->index] = state;
 	return state;
 }
 
@@ -507,7 +492,7 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 	struct detector_operator_figures figures;
 
 	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++) {
-		const struct operator_state *state = detector->states[i];
+		const struct operator_state *state = registry_get(&detector->registry, i);
 
 		if (!state)
 			continue;
@@ -542,8 +527,10 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 	}
 }
 
-static bool window_rule_holds(const struct config_rule *rule, const struct window_counts *counts,
-			      const struct detector *detector, const struct operator_state *state, size_t r)
+/* A window rule: its thresholds (and its p-value, if it has one) met by the window's counts. */
+static bool thresholds_hold(const struct config_rule *rule, const struct window_counts *counts,
+			    const struct detector *detector, const struct operator_state *state,
+			    size_t r)
 {
 	double weighted = counts->premature + (rule->called_back_weight - 1.0) * counts->called_back;
 
@@ -572,11 +559,12 @@ static bool rule_holds(const struct detector *detector, struct operator_state *s
 		return state->rules[r].cusum_alarm;
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
 		return state->rules[r].evidence >= sequential_h(detector, state, r);
-	return window_rule_holds(rule, &state->window.spans[r].counts, detector, state, r);
+	return thresholds_hold(rule, &state->window.spans[r].counts, detector, state, r);
 }
 
 /* The CUSUM rules' in-control rate: configured, or the rest of the center's (floored). */
-static double cusum_p0(const struct detector *detector, const struct operator_state *state, size_t r)
+static double in_control_rate(const struct detector *detector, const struct operator_state *state,
+			      size_t r)
 {
 	const struct config_rule *rule = &detector->config.detector.rules[r];
 	double p0 = rule->p0 > 0.0 ? rule->p0 : center_other_ratio(detector, state, r);
@@ -596,7 +584,8 @@ static void step_cusums(const struct detector *detector, struct operator_state *
 		struct rule_state *rs = &state->rules[r];
 		if (rule->type != CONFIG_RULE_CUSUM)
 			continue;
-		struct cusum_weights weights = cusum_weights(cusum_p0(detector, state, r), rule->odds_ratio);
+		struct cusum_weights weights =
+			cusum_weights(in_control_rate(detector, state, r), rule->odds_ratio);
 		rs->cusum = cusum_step(rs->cusum, premature, &weights);
 		rs->cusum_alarm = rs->cusum >= rule->threshold;
 		if (rs->cusum_alarm) {
@@ -1254,7 +1243,7 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 	if (!ani[0] || !callers_take_redial(detector->callers, ani, start_ms,
 					    (int64_t)detector->config.detector.repeat_window_seconds * 1000, &hangup))
 		return;
-	struct operator_state *state = detector->states[hangup.operator_index];
+	struct operator_state *state = registry_get(&detector->registry, hangup.operator_index);
 	if (!state || state->generation != hangup.operator_generation)
 		return;
 	if (!window_mark(&state->window, hangup.serial, WINDOW_CALLED_BACK))
@@ -1409,37 +1398,29 @@ static void remap_operator_rules(struct detector *detector, struct operator_stat
 	state->episode.severity = detector->severity[episode_rule];
 }
 
+/* An operator renumbered by registry_renumber. */
+static void operator_moved(void *holder, uint32_t index, uint32_t generation)
+{
+	struct operator_state *state = holder;
+
+	state->index = index;
+	state->generation = generation;
+}
+
 /* New arrays for another max_operators: operators are renumbered densely in index order. */
 static int renumber_operators(struct detector *detector, uint32_t max_operators)
 {
-	struct operator_state **states = calloc(max_operators, sizeof(*states));
-	uint32_t *free_indexes = malloc(max_operators * sizeof(*free_indexes));
 	struct operator_state **open_episodes = calloc(max_operators, sizeof(*open_episodes));
-	uint32_t used = 0;
+	int rc;
 
-	if (!states || !free_indexes || !open_episodes) {
-		free(states);
-		free(free_indexes);
-		free(open_episodes);
+	if (!open_episodes)
 		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++) {
-		struct operator_state *state = detector->states[i];
-		if (!state)
-			continue;
-		state->index = used;
-		state->generation = ++detector->next_generation;
-		states[used++] = state;
+	if ((rc = registry_renumber(&detector->registry, max_operators, operator_moved)) < 0) {
+		free(open_episodes);
+		return rc;
 	}
 	memcpy(open_episodes, detector->open_episodes, detector->open_count * sizeof(*open_episodes));
-	detector->free_count = 0;
-	for (uint32_t i = max_operators; i-- > used;)
-		free_indexes[detector->free_count++] = i;
-	free(detector->states);
-	free(detector->free_indexes);
 	free(detector->open_episodes);
-	detector->states = states;
-	detector->free_indexes = free_indexes;
 	detector->open_episodes = open_episodes;
 	return 0;
 }
@@ -1483,7 +1464,7 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 		return rc;
 	take_config(detector, config);
 	for (uint32_t i = 0; i < config->tracker.max_operators; i++) {
-		struct operator_state *state = detector->states[i];
+		struct operator_state *state = registry_get(&detector->registry, i);
 		if (!state)
 			continue;
 		while (state->episode.callback_count > config->detector.max_alert_callbacks)
@@ -1663,7 +1644,6 @@ static void save_operator(const struct detector *detector, const struct operator
 
 static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
 {
-	uint32_t max_operators = detector->config.tracker.max_operators;
 	struct operator_state *state = calloc(1, sizeof(*state));
 
 	if (!state)
@@ -1689,14 +1669,15 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	int episode_rc = load_episode(detector, &state->episode, reader);
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
-	if (episode_rc != 0 || reader->failed || state->index >= max_operators || detector->states[state->index] ||
-	    agent_state >= AGENT_STATE_COUNT ||
-	    state->episode.rule >= detector->config.detector.rule_count || window_load(&state->window, reader, get_call_detail) != 0) {
+	/* Last: placed at its index (within max_operators, unheld) only when all else is valid. */
+	if (episode_rc != 0 || reader->failed || agent_state >= AGENT_STATE_COUNT ||
+	    state->episode.rule >= detector->config.detector.rule_count ||
+	    window_load(&state->window, reader, get_call_detail) != 0 ||
+	    registry_place(&detector->registry, state->index, state) != 0) {
 		free_state(state);
 		return NULL;
 	}
 	state->episode.severity = detector->severity[state->episode.rule];
-	detector->states[state->index] = state;
 	return state;
 }
 
@@ -1745,10 +1726,10 @@ static int get_operator_entry(void *entry, uint64_t *hash, struct codec_reader *
 	struct detector *detector = load->detector;
 	uint32_t index = codec_get_u32(reader);
 
-	if (reader->failed || index >= detector->config.tracker.max_operators || !detector->states[index] ||
-	    load->named[index])
+	struct operator_state *state = registry_get(&detector->registry, index);
+
+	if (reader->failed || !state || load->named[index])
 		return -EINVAL;
-	struct operator_state *state = detector->states[index];
 	load->named[index] = true;
 	((struct operator_entry *)entry)->state = state;
 	*hash = hash_string_pair(state->agency, state->operator_id);
@@ -1794,15 +1775,13 @@ void detector_save(const struct detector *detector, struct codec_writer *writer)
 	codec_put_i64(writer, detector->next_tick_ms);
 	codec_put_u64(writer, detector->next_seq);
 	codec_put_u64(writer, detector->next_serial);
-	codec_put_u32(writer, detector->next_generation);
+	codec_put_u32(writer, detector->registry.next_generation);
 	codec_put_counters(writer, detector_counters, CODEC_COUNTER_COUNT(detector_counters), &detector->stats);
-	codec_put_u32(writer, detector->free_count);
-	for (uint32_t i = 0; i < detector->free_count; i++)
-		codec_put_u32(writer, detector->free_indexes[i]);
+	registry_save_free(&detector->registry, writer);
 	codec_put_u32(writer, detector->operators.count);
 	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++)
-		if (detector->states[i])
-			save_operator(detector, detector->states[i], writer);
+		if (registry_get(&detector->registry, i))
+			save_operator(detector, registry_get(&detector->registry, i), writer);
 	table_save_entries(&detector->operators, writer, put_operator_entry, NULL);
 	codec_put_u32(writer, detector->open_count);
 	for (uint32_t i = 0; i < detector->open_count; i++)
@@ -1819,33 +1798,14 @@ static int load_open_episodes(struct detector *detector, struct codec_reader *re
 	if (reader->failed || open_count > detector->config.tracker.max_operators)
 		return -EINVAL;
 	for (uint32_t i = 0; i < open_count; i++) {
-		uint32_t index = codec_get_u32(reader);
-		if (reader->failed || index >= detector->config.tracker.max_operators || !detector->states[index] ||
-		    !detector->states[index]->episode.open)
+		struct operator_state *state = registry_get(&detector->registry, codec_get_u32(reader));
+		if (reader->failed || !state || !state->episode.open)
 			return -EINVAL;
-		detector->open_episodes[i] = detector->states[index];
-		detector->states[index]->episode.list_position = i;
+		detector->open_episodes[i] = state;
+		state->episode.list_position = i;
 	}
 	detector->open_count = open_count;
 	return 0;
-}
-
-/* The loaded free-index stack names exactly the slots no operator holds, each once: a bad
- * entry would hand out a slot twice, or one past the end of the states array. */
-static bool free_indexes_valid(const struct detector *detector)
-{
-	uint32_t max_operators = detector->config.tracker.max_operators;
-	bool *seen = calloc(max_operators, sizeof(*seen));
-	bool valid = seen != NULL;
-
-	for (uint32_t i = 0; valid && i < detector->free_count; i++) {
-		uint32_t index = detector->free_indexes[i];
-		valid = index < max_operators && !seen[index] && !detector->states[index];
-		if (valid)
-			seen[index] = true;
-	}
-	free(seen);
-	return valid;
 }
 
 int detector_load(struct detector *detector, struct codec_reader *reader)
@@ -1856,21 +1816,19 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	detector->next_tick_ms = codec_get_i64(reader);
 	detector->next_seq = codec_get_u64(reader);
 	detector->next_serial = codec_get_u64(reader);
-	detector->next_generation = codec_get_u32(reader);
+	detector->registry.next_generation = codec_get_u32(reader);
 	if (codec_get_counters(reader, detector_counters, CODEC_COUNTER_COUNT(detector_counters), &detector->stats) != 0)
 		return -EINVAL;
-	detector->free_count = codec_get_u32(reader);
-	if (reader->failed || detector->free_count > max_operators)
+	if (registry_load_free(&detector->registry, reader) != 0)
 		return -EINVAL;
-	for (uint32_t i = 0; i < detector->free_count; i++)
-		detector->free_indexes[i] = codec_get_u32(reader);
 	uint32_t count = codec_get_u32(reader);
-	if (reader->failed || count + detector->free_count != max_operators)
+	if (reader->failed || count + detector->registry.free_count != max_operators)
 		return -EINVAL;
 	for (uint32_t n = 0; n < count; n++)
 		if (!load_operator(detector, reader))
 			return -EINVAL;
-	if (!free_indexes_valid(detector))
+	/* A bad free index would hand out a slot twice. */
+	if (!registry_free_valid(&detector->registry))
 		return -EINVAL;
 	if (load_operator_entries(detector, reader) != 0 || detector->operators.count != count ||
 	    load_open_episodes(detector, reader) != 0 ||

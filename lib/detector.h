@@ -78,8 +78,9 @@ struct detector_stats {
 	/* Operator notices by kind and by the alert's severity (0 info, 1 warning, 2 critical). */
 	uint64_t by_severity[DETECTOR_NOTICE_KIND_COUNT][CONFIG_SEVERITY_COUNT];
 	uint64_t alert_callbacks_evicted; /* callbacks forgotten: max_alert_callbacks reached */
-	uint64_t operators_evicted; /* operators with the least evidence forgotten: max_operators reached */
-	uint64_t operators_refused; /* calls of a new operator dropped: max_operators of open alerts */
+	/* operators with the least evidence forgotten: max_operators reached */
+	uint64_t operators_evicted;
+	uint64_t operators_refused; /* calls of a new operator dropped: max_operators alerting */
 	uint64_t window_evictions;  /* calls pushed out early: max_window_calls reached */
 	uint64_t center_evictions;  /* calls pushed out of the center window: max_center_calls */
 	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */
@@ -102,7 +103,8 @@ bool detector_is_premature(const struct detector *detector, const struct complet
 void detector_advance(struct detector *detector, int64_t now_ms);
 
 /** Add a completed call, evaluate its operator's rules, emit notices through the callback. */
-enum detector_result detector_add_call(struct detector *detector, const struct completed_call *call);
+enum detector_result detector_add_call(struct detector *detector,
+				       const struct completed_call *call);
 
 /**
  * An operator_state event: the operator's state and its event time, kept with the operator

@@ -25,16 +25,17 @@
 
 struct engine_stats {
 	uint64_t lines;                          /* lines offered, including rejected ones */
-	uint64_t events;                         /* lines accepted as events (duplicates included) */
+	uint64_t events;                         /* lines accepted as events, duplicates too */
 	uint64_t rejects[EVENT_REJECT_COUNT];    /* rejected lines, by reason */
-	uint64_t duplicates;                     /* events seen before (same source+seq, event_id, or type+call_id+ts): ignored */
+	/* events seen before (same source+seq, event_id, or type+call_id+ts): ignored */
+	uint64_t duplicates;
 	uint64_t sources_evicted;                /* feed sources forgotten: max_sources */
-	uint64_t dedupe_evicted;                 /* fingerprints forgotten early: max_dedupe_events */
+	uint64_t dedupe_evicted;                 /* fingerprints forgotten: max_dedupe_events */
 	uint64_t alerts_unencodable;             /* alerts lost to allocation failure */
 	uint64_t controls;                       /* control lines applied (acks, system) */
 	uint64_t controls_rejected;              /* control lines refused (bad, no such alert) */
 	uint64_t system_alerts_dropped;          /* system alerts not raised: table full */
-	uint64_t late_events;                    /* events judged on their own: their source lagged */
+	uint64_t late_events;                    /* events judged alone: their source lagged */
 	uint64_t reorder_overflows;              /* events released early: max_reorder_events */
 	uint64_t restarts;                       /* senders that restarted their numbering */
 	uint64_t clocks_evicted;                 /* source clocks forgotten: max_sources */
@@ -107,15 +108,16 @@ struct engine_origin {
 
 /**
  * Process one feed line from origin. An empty line (len 0) from a source with a host time
- * announces the source (its hello): it holds back the center until it sends or falls idle. Its own clock judges lateness; the future guard
- * rejects a ts more than feed.max_future_seconds ahead of received_ms (without a host clock:
- * of the newest ts of the other sources; no guard when there are none, or when disabled).
+ * announces the source (its hello): it holds back the center until it sends or falls idle.
+ * Its own clock judges lateness; the future guard rejects a ts more than
+ * feed.max_future_seconds ahead of received_ms (without a host clock: of the newest ts of the
+ * other sources; no guard when there are none, or when disabled).
  * An accepted event of a held source waits in the reorder buffer until the center clock
  * reaches it; one of a source that lags is processed at once, in its own time. Every field
  * of *verdict is set.
  */
-void engine_process_from(struct engine *engine, const struct engine_origin *origin, const char *line,
-			 size_t len, struct engine_verdict *verdict);
+void engine_process_from(struct engine *engine, const struct engine_origin *origin,
+			 const char *line, size_t len, struct engine_verdict *verdict);
 
 /**
  * The host clock moved on (received_ms) without a line: sources silent for
@@ -234,7 +236,8 @@ struct codec_writer;
 /* What a snapshot's host says follows it in its journal (engine_snapshot_stamp.next). */
 enum engine_snapshot_next {
 	ENGINE_SNAPSHOT_NEXT_UNKNOWN = 0, /* not written by a journal (a tool, a test) */
-	ENGINE_SNAPSHOT_NEXT_NONE = 1,    /* a clean stop: the last thing written, no record after */
+	ENGINE_SNAPSHOT_NEXT_NONE = 1,    /* a clean stop: the last thing written, no record after
+					   * it */
 	ENGINE_SNAPSHOT_NEXT_SEGMENT = 2, /* records journal_index + 1 on go to a segment named
 					   * after journal_index + 1, created before the snapshot */
 };

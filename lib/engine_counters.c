@@ -9,25 +9,45 @@
 #include "array.h"
 
 #define ONE(key, label, member) \
-	{ key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE }
+	{ key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE, NULL, NULL, \
+	  NULL }
+
+/* A counter with a family of its own on /metrics: cadmon_<metric>, with its HELP text. */
+#define METRIC(key, label, member, metric, help) \
+	{ key, label, offsetof(struct engine_stats, member), 1, ENGINE_COUNTER_NONE, metric, help, \
+	  "counter" }
+
+/* A family on /metrics whose samples daemon/metrics.c writes (no value here). */
+#define FAMILY(metric, type, help) { metric, metric, 0, 0, ENGINE_COUNTER_NONE, metric, help, type }
 
 /* Every reason but EVENT_OK (0): rejects[1..EVENT_REJECT_COUNT). */
 #define REJECTED \
-	{ "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), EVENT_REJECT_COUNT - 1, \
-	  ENGINE_COUNTER_NONE }
+	{ "rejected", "rejected", offsetof(struct engine_stats, rejects[1]), \
+	  EVENT_REJECT_COUNT - 1, ENGINE_COUNTER_NONE, NULL, NULL, NULL }
+
+/* The counters in more than one list. */
+#define LINES \
+	METRIC("lines", "lines", lines, "lines_total", \
+	       "Feed lines offered, rejected ones included.")
+#define EVENTS \
+	METRIC("events", "events", events, "events_total", \
+	       "Feed lines accepted as events, duplicates included.")
+#define ALERTS \
+	METRIC("alerts", "alerts", detector.alerts, "notices_total", \
+	       "Notices sent, of every kind (operator and system).")
 
 const struct engine_counter engine_counters_headline[] = {
-	ONE("lines", "lines", lines),
-	ONE("events", "events", events),
+	LINES,
+	EVENTS,
 	REJECTED,
-	ONE("alerts", "alerts", detector.alerts),
+	ALERTS,
 };
 const size_t engine_counters_headline_count = ARRAY_SIZE(engine_counters_headline);
 
 const struct engine_counter engine_counters_troubles[] = {
 	ONE("called_back", "called back", detector.called_back),
 	{ "duplicates", "duplicate events", offsetof(struct engine_stats, duplicates), 1,
-	  offsetof(struct engine_stats, tracker.duplicates) },
+	  offsetof(struct engine_stats, tracker.duplicates), NULL, NULL, NULL },
 	ONE("end_before_start", "end before start", tracker.end_before_start),
 	ONE("expired", "expired calls", tracker.expired),
 	ONE("open_calls_evicted", "open calls evicted", tracker.evicted),
@@ -42,6 +62,27 @@ const struct engine_counter engine_counters_troubles[] = {
 	ONE("reorder_overflows", "reorder overflows", reorder_overflows),
 };
 const size_t engine_counters_troubles_count = ARRAY_SIZE(engine_counters_troubles);
+
+const struct engine_counter engine_counters_metrics[] = {
+	LINES,
+	EVENTS,
+	/* The engine's resends only (the reports' "duplicates" adds the tracker's). */
+	METRIC("resent", "resent events", duplicates, "duplicates_total",
+	       "Resent events recognized and ignored."),
+	FAMILY("rejected_lines_total", "counter", "Feed lines rejected, by reason."),
+	FAMILY("alerts_total", "counter", "Operator alert notices sent, by kind and severity."),
+	ALERTS,
+	FAMILY("open_alerts", "gauge", "Operators with an alert open now."),
+	FAMILY("open_calls", "gauge", "Calls started and not yet ended."),
+	FAMILY("operators", "gauge", "Call-takers tracked now."),
+	METRIC("calls", "calls judged", detector.calls, "calls_total", "Completed calls judged."),
+	METRIC("premature", "premature hangups", detector.premature, "premature_total",
+	       "Completed calls judged premature hangups."),
+	FAMILY("evicted_total", "counter",
+	       "Entries forgotten because a bounded table was full, by the configuration key to "
+	       "raise."),
+};
+const size_t engine_counters_metrics_count = ARRAY_SIZE(engine_counters_metrics);
 
 /* The uint64_t at offset bytes into stats. */
 static uint64_t counter_at(const struct engine_stats *stats, size_t offset)

@@ -22,8 +22,13 @@ struct engine_counter {
 	const char *key;   /* the JSON report's key: "dedupe_evicted" */
 	const char *label; /* the text and HTML reports' words: "dedupe evictions" */
 	size_t offset;     /* offsetof(struct engine_stats, ...) of the first uint64_t summed */
-	size_t count;      /* how many consecutive uint64_t from offset are summed (1: one) */
+	size_t count;      /* how many consecutive uint64_t from offset are summed (1: one; 0: none,
+			    * a /metrics family daemon/metrics.c writes the samples of) */
 	size_t also;       /* offset of one more uint64_t added, or ENGINE_COUNTER_NONE */
+	const char *metric; /* its counter family on /metrics, after "cadmon_": "lines_total";
+			     * NULL when it has none of its own */
+	const char *help;   /* that family's HELP text; NULL with metric */
+	const char *type;   /* that family's TYPE: "counter" or "gauge"; NULL with metric */
 };
 
 /* What came in and what went out: lines, events, rejected, alerts (STATUS=, the stop summary). */
@@ -34,6 +39,13 @@ extern const size_t engine_counters_headline_count;
  * rang again (the backtest reports: text and HTML show the non-zero ones, JSON every one). */
 extern const struct engine_counter engine_counters_troubles[];
 extern const size_t engine_counters_troubles_count;
+
+/* The engine's families on /metrics, in the order it shows them, each with its name, TYPE and
+ * HELP: a counter of this module's (one sample, its value), or (count 0) a family whose samples
+ * daemon/metrics.c writes: the labelled ones (rejected lines by reason, notices by kind and
+ * severity, evictions by limit) and the gauges of the state now. */
+extern const struct engine_counter engine_counters_metrics[];
+extern const size_t engine_counters_metrics_count;
 
 /** The value of counter in stats. */
 uint64_t engine_counters_value(const struct engine_stats *stats,

@@ -15,8 +15,8 @@
 
 /* The members of an event line the parser reads; everything else is validated and skipped. */
 enum event_key {
-	KEY_TYPE, KEY_CALL_ID, KEY_TS, KEY_EVENT_ID, KEY_SEQ, KEY_OPERATOR, KEY_AGENCY, KEY_POSITION,
-	KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_STATE, KEY_COUNT
+	KEY_TYPE, KEY_CALL_ID, KEY_TS, KEY_EVENT_ID, KEY_SEQ, KEY_OPERATOR, KEY_AGENCY,
+	KEY_POSITION, KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_STATE, KEY_COUNT
 };
 
 /* Longest "ts" string read; a longer one is malformed anyway. */
@@ -29,7 +29,8 @@ struct event_parser {
 	char seq[8];
 	char released_by[16];
 	char state[16];
-	char ids[8][EVENT_ID_MAX + 1]; /* call_id, event_id, operator, agency, position, ani, incident_id, to */
+	/* call_id, event_id, operator, agency, position, ani, incident_id, to */
+	char ids[8][EVENT_ID_MAX + 1];
 };
 
 /* What one parse is working on: the fields, the event being filled and where to explain. */
@@ -106,7 +107,7 @@ const char *event_type_name(enum event_type type)
 	return "unknown";
 }
 
-const char *released_by_name(enum released_by who)
+const char *event_released_by_name(enum released_by who)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(released_by_names); i++)
 		if (released_by_names[i].who == who)
@@ -114,7 +115,7 @@ const char *released_by_name(enum released_by who)
 	return NULL;
 }
 
-enum released_by released_by_from_name(const char *name)
+enum released_by event_released_by_from_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(released_by_names); i++)
 		if (strcmp(released_by_names[i].name, name) == 0)
@@ -124,7 +125,8 @@ enum released_by released_by_from_name(const char *name)
 
 const char *agent_state_name(enum agent_state state)
 {
-	return state > AGENT_STATE_NONE && state < AGENT_STATE_COUNT ? agent_state_names[state] : NULL;
+	return state > AGENT_STATE_NONE && state < AGENT_STATE_COUNT ? agent_state_names[state]
+								     : NULL;
 }
 
 enum agent_state agent_state_from_name(const char *name)
@@ -144,8 +146,11 @@ uint64_t event_fingerprint(const struct event *event)
 	if (event->event_id[0])
 		return hash_bytes(hash_string(event->event_id), "\x1fid", 3);
 	if (event->type == EVENT_OPERATOR_STATE) /* no call: the operator, its state and ts */
-		return hash_bytes(hash_bytes(hash_bytes(hash_string_pair(event->agency, event->operator_id), &type, 1),
-					     &state, 1), &ts, sizeof(ts));
+		return hash_bytes(
+			hash_bytes(hash_bytes(hash_string_pair(event->agency, event->operator_id),
+					      &type, 1),
+				   &state, 1),
+			&ts, sizeof(ts));
 	return hash_bytes(hash_bytes(hash_string(event->call_id), &type, 1), &ts, sizeof(ts));
 }
 
@@ -158,8 +163,9 @@ struct event_parser *event_parser_new(void)
 {
 	static const char *const id_keys[8] = {"call_id", "event_id", "operator", "agency",
 					       "position", "ani", "incident_id", "to"};
-	static const enum event_key id_slots[8] = {KEY_CALL_ID, KEY_EVENT_ID, KEY_OPERATOR, KEY_AGENCY,
-						   KEY_POSITION, KEY_ANI, KEY_INCIDENT_ID, KEY_TO};
+	static const enum event_key id_slots[8] = {KEY_CALL_ID, KEY_EVENT_ID, KEY_OPERATOR,
+						   KEY_AGENCY, KEY_POSITION, KEY_ANI,
+						   KEY_INCIDENT_ID, KEY_TO};
 	struct event_parser *parser = calloc(1, sizeof(*parser));
 
 	if (!parser)
@@ -171,7 +177,8 @@ struct event_parser *event_parser_new(void)
 		   sizeof(parser->released_by));
 	bind_field(&parser->fields[KEY_STATE], "state", parser->state, sizeof(parser->state));
 	for (size_t i = 0; i < 8; i++)
-		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i], sizeof(parser->ids[i]));
+		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i],
+			   sizeof(parser->ids[i]));
 	return parser;
 }
 
@@ -183,9 +190,11 @@ void event_parser_free(struct event_parser *parser)
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static enum event_reject reject(struct parse *parse, enum event_reject reason, const char *format, ...);
+static enum event_reject reject(struct parse *parse, enum event_reject reason, const char *format,
+				...);
 
-static enum event_reject reject(struct parse *parse, enum event_reject reason, const char *format, ...)
+static enum event_reject reject(struct parse *parse, enum event_reject reason, const char *format,
+				...)
 {
 	va_list args;
 	int prefix = 0;
@@ -211,8 +220,8 @@ static const struct json_field *field(const struct parse *parse, enum event_key 
 }
 
 /* Copy a string field into dst (capacity max_len + 1). Absent optional fields become "". */
-static enum event_reject copy_string(struct parse *parse, enum event_key key, bool required, char *dst,
-				     size_t max_len)
+static enum event_reject copy_string(struct parse *parse, enum event_key key, bool required,
+				     char *dst, size_t max_len)
 {
 	const struct json_field *value = field(parse, key);
 	const char *name = parse->fields[key].key;
@@ -220,16 +229,18 @@ static enum event_reject copy_string(struct parse *parse, enum event_key key, bo
 	dst[0] = '\0';
 	if (!value) {
 		if (required)
-			return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"%s\"", name);
+			return reject(parse, EVENT_REJECT_MISSING_FIELD,
+				      "missing required field \"%s\"", name);
 		return EVENT_OK;
 	}
 	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"%s\" must be a string", name);
 	if (value->length > max_len || value->truncated)
-		return reject(parse, EVENT_REJECT_FIELD_TOO_LONG, "\"%s\" is longer than %zu bytes", name,
-			      max_len);
+		return reject(parse, EVENT_REJECT_FIELD_TOO_LONG, "\"%s\" is longer than %zu bytes",
+			      name, max_len);
 	if (value->has_nul)
-		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" contains a NUL character", name);
+		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" contains a NUL character",
+			      name);
 	if (required && value->length == 0)
 		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"%s\" must not be empty", name);
 	memcpy(dst, value->buffer, value->length + 1);
@@ -245,18 +256,22 @@ static enum event_reject parse_ts(struct parse *parse)
 		return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"ts\"");
 	if (value->kind == JSON_INTEGER) {
 		if (value->overflow)
-			return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\" epoch milliseconds out of range");
+			return reject(parse, EVENT_REJECT_BAD_TIMESTAMP,
+				      "\"ts\" epoch milliseconds out of range");
 		if (value->integer < TIMESTAMP_MIN_MS || value->integer > TIMESTAMP_MAX_MS)
 			return reject(parse, EVENT_REJECT_BAD_TIMESTAMP,
-				      "\"ts\" epoch milliseconds out of range: %lld", (long long)value->integer);
+				      "\"ts\" epoch milliseconds out of range: %lld",
+				      (long long)value->integer);
 		parse->event->ts_ms = value->integer;
 		return EVENT_OK;
 	}
 	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE,
 			      "\"ts\" must be an RFC 3339 string or integer epoch milliseconds");
-	if (value->truncated || timestamp_parse_rfc3339(value->buffer, value->length, &parse->event->ts_ms, &why) != 0)
-		return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\": %s: \"%.40s\"", why, value->buffer);
+	if (value->truncated ||
+	    timestamp_parse_rfc3339(value->buffer, value->length, &parse->event->ts_ms, &why) != 0)
+		return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\": %s: \"%.40s\"", why,
+			      value->buffer);
 	return EVENT_OK;
 }
 
@@ -268,23 +283,27 @@ static enum event_reject parse_type(struct parse *parse)
 		return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"type\"");
 	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"type\" must be a string");
-	for (size_t i = 0; i < ARRAY_SIZE(event_types) && !value->truncated && !value->has_nul; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(event_types) && !value->truncated && !value->has_nul;
+	     i++) {
 		if (strcmp(event_types[i].name, value->buffer) == 0) {
 			parse->event->type = event_types[i].type;
 			parse->type_name = event_types[i].name;
 			return EVENT_OK;
 		}
 	}
-	return reject(parse, EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"%.40s\"", value->buffer);
+	return reject(parse, EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"%.40s\"",
+		      value->buffer);
 }
 
 static enum event_reject parse_released_by(struct parse *parse)
 {
 	char name[16];
-	enum event_reject result = copy_string(parse, KEY_RELEASED_BY, true, name, sizeof(name) - 1);
+	enum event_reject result =
+		copy_string(parse, KEY_RELEASED_BY, true, name, sizeof(name) - 1);
 
 	if (result == EVENT_REJECT_FIELD_TOO_LONG || result == EVENT_OK) {
-		parse->event->released_by = result == EVENT_OK ? released_by_from_name(name) : 0;
+		parse->event->released_by =
+			result == EVENT_OK ? event_released_by_from_name(name) : 0;
 		if (parse->event->released_by)
 			return EVENT_OK;
 		return reject(parse, EVENT_REJECT_BAD_VALUE,
@@ -299,11 +318,12 @@ static enum event_reject parse_state(struct parse *parse)
 	enum event_reject result = copy_string(parse, KEY_STATE, true, name, sizeof(name) - 1);
 
 	if (result == EVENT_REJECT_FIELD_TOO_LONG || result == EVENT_OK) {
-		parse->event->state = result == EVENT_OK ? agent_state_from_name(name) : AGENT_STATE_NONE;
+		parse->event->state =
+			result == EVENT_OK ? agent_state_from_name(name) : AGENT_STATE_NONE;
 		if (parse->event->state != AGENT_STATE_NONE)
 			return EVENT_OK;
-		return reject(parse, EVENT_REJECT_BAD_VALUE,
-			      "\"state\" must be one of logged_on, logged_off, available, not_available");
+		return reject(parse, EVENT_REJECT_BAD_VALUE, "\"state\" must be one of "
+			      "logged_on, logged_off, available, not_available");
 	}
 	return result;
 }
@@ -316,29 +336,35 @@ static enum event_reject parse_type_fields(struct parse *parse)
 
 	switch (event->type) {
 	case EVENT_CALL_START:
-		if ((result = copy_string(parse, KEY_OPERATOR, true, event->operator_id, EVENT_ID_MAX)) ||
+		if ((result = copy_string(parse, KEY_OPERATOR, true, event->operator_id,
+					  EVENT_ID_MAX)) ||
 		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)) ||
-		    (result = copy_string(parse, KEY_POSITION, false, event->position, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_POSITION, false, event->position,
+					  EVENT_ID_MAX)) ||
 		    (result = copy_string(parse, KEY_ANI, false, event->ani, EVENT_ANI_MAX)))
 			return result;
 		break;
 	case EVENT_CALL_END:
 		if ((result = parse_released_by(parse)) ||
-		    (result = copy_string(parse, KEY_OPERATOR, false, event->operator_id, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_OPERATOR, false, event->operator_id,
+					  EVENT_ID_MAX)) ||
 		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)))
 			return result;
 		break;
 	case EVENT_INCIDENT:
-		result = copy_string(parse, KEY_INCIDENT_ID, false, event->incident_id, EVENT_ID_MAX);
+		result = copy_string(parse, KEY_INCIDENT_ID, false, event->incident_id,
+				     EVENT_ID_MAX);
 		break;
 	case EVENT_TRANSFER:
 		result = copy_string(parse, KEY_TO, false, event->transfer_to, EVENT_ID_MAX);
 		break;
 	case EVENT_OPERATOR_STATE:
 		if ((result = parse_state(parse)) ||
-		    (result = copy_string(parse, KEY_OPERATOR, true, event->operator_id, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_OPERATOR, true, event->operator_id,
+					  EVENT_ID_MAX)) ||
 		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)) ||
-		    (result = copy_string(parse, KEY_POSITION, false, event->position, EVENT_ID_MAX)))
+		    (result = copy_string(parse, KEY_POSITION, false, event->position,
+					  EVENT_ID_MAX)))
 			return result;
 		break;
 	}
@@ -372,14 +398,15 @@ static enum event_reject parse_fields(struct parse *parse)
 	    (result = copy_string(parse, KEY_CALL_ID, true, parse->event->call_id, EVENT_ID_MAX)))
 		return result;
 	if ((result = parse_ts(parse)) ||
-	    (result = copy_string(parse, KEY_EVENT_ID, false, parse->event->event_id, EVENT_ID_MAX)))
+	    (result = copy_string(parse, KEY_EVENT_ID, false, parse->event->event_id,
+				  EVENT_ID_MAX)))
 		return result;
 	return parse_type_fields(parse);
 }
 
 /* Scan the line into the parser's fields, or explain why it is not a JSON object. */
-static enum event_reject scan_line(struct event_parser *parser, struct parse *parse, const char *line,
-				   size_t len)
+static enum event_reject scan_line(struct event_parser *parser, struct parse *parse,
+				   const char *line, size_t len)
 {
 	const char *message = NULL;
 	size_t offset = 0;
@@ -392,17 +419,21 @@ static enum event_reject scan_line(struct event_parser *parser, struct parse *pa
 	case JSON_SCAN_NOT_OBJECT:
 		return reject(parse, EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
 	case JSON_SCAN_UTF8:
-		return reject(parse, EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte %zu", offset);
+		return reject(parse, EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte %zu",
+			      offset);
 	case JSON_SCAN_SYNTAX:
 		break;
 	}
-	return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: %s at byte %zu", message, offset);
+	return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: %s at byte %zu", message,
+		      offset);
 }
 
 enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,
 				     struct event *out, char *why, size_t why_size)
 {
-	struct parse parse = {.fields = parser->fields, .event = out, .why = why, .why_size = why_size};
+	struct parse parse = {
+		.fields = parser->fields, .event = out, .why = why, .why_size = why_size
+	};
 	enum event_reject result;
 
 	if (why_size > 0)

@@ -51,13 +51,14 @@ enum event_reject {
 	EVENT_REJECT_BAD_TIMESTAMP,
 	EVENT_REJECT_BAD_VALUE,
 	EVENT_REJECT_FIELD_TOO_LONG,
-	EVENT_REJECT_TOO_LATE, /* older than its source's newest ts minus allowed_lateness_seconds */
+	EVENT_REJECT_TOO_LATE, /* older than its source's newest ts - allowed_lateness_seconds */
 	EVENT_REJECT_FUTURE,   /* ts more than feed.max_future_seconds ahead of the reference */
 	EVENT_REJECT_BAD_SEQ,  /* seq more than feed.max_seq_jump above its source's highest */
-	EVENT_REJECT_SOURCE_NOT_ALLOWED,   /* unlisted_sources: reject, and the source is not listed */
-	EVENT_REJECT_AGENCY_NOT_ALLOWED,   /* an agency its source's sources[].agencies does not list */
+	EVENT_REJECT_SOURCE_NOT_ALLOWED,   /* unlisted_sources: reject, and the source unlisted */
+	EVENT_REJECT_AGENCY_NOT_ALLOWED,   /* an agency not in its source's sources[].agencies */
 	EVENT_REJECT_CALL_OF_OTHER_SOURCE, /* a call another source opened (bind_calls_to_source) */
-	EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE, /* an operator another source owns (bind_operators_to_source) */
+	/* an operator another source owns (bind_operators_to_source) */
+	EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE,
 	EVENT_REJECT_NEW_OPERATOR_RATE,    /* max_new_operators_per_source_per_hour reached */
 	EVENT_REJECT_COUNT
 };
@@ -109,10 +110,10 @@ const char *event_reject_name(enum event_reject reason);
 const char *event_type_name(enum event_type type);
 
 /** Protocol name of a single released_by value ("operator"); NULL if not exactly one bit. */
-const char *released_by_name(enum released_by who);
+const char *event_released_by_name(enum released_by who);
 
 /** Parse a released_by name; 0 if unknown. */
-enum released_by released_by_from_name(const char *name);
+enum released_by event_released_by_from_name(const char *name);
 
 /** Protocol name of an operator state ("logged_on"); NULL for AGENT_STATE_NONE or out of range. */
 const char *agent_state_name(enum agent_state state);

@@ -669,8 +669,8 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 		lines += emit_line(fields, "transfer", emit, ctx, pairs, 1);
 	}
 	if (fields->kind == I3_KIND_CALL_END) {
-		const char *const pairs[] = { "released_by",
-					      released_by_name(call->bye ? call->bye : RELEASED_BY_UNKNOWN) };
+		enum released_by bye = call->bye ? call->bye : RELEASED_BY_UNKNOWN;
+		const char *const pairs[] = { "released_by", event_released_by_name(bye) };
 
 		lines += emit_line(fields, "call_end", emit, ctx, pairs, 1);
 		call_forget(calls, fields->call_id);

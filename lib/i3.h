@@ -61,7 +61,8 @@ struct i3_jws {
  * is a JSON object with "alg" ES256 or RS256 (else bad_algorithm), an optional string "kid"
  * and no "crit". I3_OK with *jws filled, or the status with why (jws then holds nothing).
  */
-enum i3_status i3_jws_decode(const char *body, size_t len, struct i3_jws *jws, char *why, size_t why_size);
+enum i3_status i3_jws_decode(const char *body, size_t len, struct i3_jws *jws, char *why,
+			     size_t why_size);
 
 /** Free what i3_jws_decode allocated (and zero *jws). */
 void i3_jws_release(struct i3_jws *jws);
@@ -89,7 +90,8 @@ struct i3_settings {
 struct i3_calls_stats {
 	uint64_t evicted; /* calls forgotten because the table was full (oldest first) */
 	uint64_t byes;    /* SIP BYEs remembered (the first of each call) */
-	uint64_t agent_states_unmapped; /* AgentStateChangeLogEvents without a state cadmon maps (no line) */
+	/* AgentStateChangeLogEvents without a state cadmon maps (no line) */
+	uint64_t agent_states_unmapped;
 };
 
 /* Calls seen and not yet ended (CallEndLogEvent). */
@@ -128,7 +130,8 @@ struct i3_event_info {
  * line are fine (I3_OK, info->lines 0). I3_BAD_JSON, I3_BAD_EVENT or I3_UNSUPPORTED_EVENT
  * with why, and then no line was emitted and the table is unchanged.
  */
-enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t len, i3_line_fn *emit, void *ctx,
-			    struct i3_event_info *info, char *why, size_t why_size);
+enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t len,
+			    i3_line_fn *emit, void *ctx, struct i3_event_info *info, char *why,
+			    size_t why_size);
 
 #endif

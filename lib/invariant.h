@@ -21,7 +21,8 @@
  * never a write out of bounds). lib/ does no I/O: the daemon reads the count, logs a new
  * failure and exports cadmon_invariant_failures_total.
  */
-#define INVARIANT_FAILS(cond) (__builtin_expect(!(cond), 0) && invariant_failed(#cond, __FILE__, __LINE__))
+#define INVARIANT_FAILS(cond)                                                                      \
+	(__builtin_expect(!(cond), 0) && invariant_failed(#cond, __FILE__, __LINE__))
 
 /** Record a failed invariant (expr at file:line); aborts unless NDEBUG. Returns true. */
 bool invariant_failed(const char *expr, const char *file, int line);

@@ -13,7 +13,8 @@
 
 /* Add key: value to object, taking ownership of value (NULL: an allocation failed before);
  * false when value is NULL or the member could not be added (value then freed). */
-static inline bool json_out_add(struct json_object *object, const char *key, struct json_object *value)
+static inline bool json_out_add(struct json_object *object, const char *key,
+				struct json_object *value)
 {
 	if (!value)
 		return false;
@@ -25,7 +26,8 @@ static inline bool json_out_add(struct json_object *object, const char *key, str
 }
 
 /* Add key: a copy of the string value; false on allocation failure. */
-static inline bool json_out_add_string(struct json_object *object, const char *key, const char *value)
+static inline bool json_out_add_string(struct json_object *object, const char *key,
+				       const char *value)
 {
 	return json_out_add(object, key, json_object_new_string(value));
 }

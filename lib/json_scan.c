@@ -22,7 +22,8 @@ struct sink {
 	bool has_nul;
 };
 
-static bool fail(struct scan *scan, enum json_scan_result error, const char *message, const unsigned char *at)
+static bool fail(struct scan *scan, enum json_scan_result error, const char *message,
+		 const unsigned char *at)
 {
 	if (scan->error == JSON_SCAN_OBJECT) {
 		scan->error = error;
@@ -41,7 +42,8 @@ static bool syntax(struct scan *scan, const char *message)
 
 static void skip_space(struct scan *scan)
 {
-	while (scan->p < scan->end && (*scan->p == ' ' || *scan->p == '\t' || *scan->p == '\n' || *scan->p == '\r'))
+	while (scan->p < scan->end &&
+	       (*scan->p == ' ' || *scan->p == '\t' || *scan->p == '\n' || *scan->p == '\r'))
 		scan->p++;
 }
 
@@ -209,7 +211,8 @@ static bool scan_string(struct scan *scan, struct sink *sink)
 		return false;
 	for (;;) {
 		const unsigned char *run = scan->p;
-		while (scan->p < scan->end && *scan->p >= 0x20 && *scan->p < 0x80 && *scan->p != '"' && *scan->p != '\\')
+		while (scan->p < scan->end && *scan->p >= 0x20 && *scan->p < 0x80 &&
+		       *scan->p != '"' && *scan->p != '\\')
 			scan->p++;
 		sink_put(sink, run, (size_t)(scan->p - run));
 		if (scan->p >= scan->end)
@@ -228,7 +231,8 @@ static bool scan_string(struct scan *scan, struct sink *sink)
 		} else {
 			size_t n = utf8_sequence(scan->p, scan->end);
 			if (n == 0)
-				return fail(scan, JSON_SCAN_UTF8, "invalid UTF-8 in string", scan->p);
+				return fail(scan, JSON_SCAN_UTF8, "invalid UTF-8 in string",
+					    scan->p);
 			sink_put(sink, scan->p, n);
 			scan->p += n;
 		}
@@ -257,7 +261,7 @@ static bool scan_number(struct scan *scan, struct json_field *field)
 	if (scan->p >= scan->end || !is_digit(*scan->p))
 		return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p);
 	if (*scan->p == '0' && scan->end - scan->p > 1 && is_digit(scan->p[1]))
-		return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p); /* no leading zeros */
+		return fail(scan, JSON_SCAN_SYNTAX, "invalid number", scan->p); /* leading zero */
 	skip_digits(scan);
 	const unsigned char *digits_end = scan->p;
 	if (scan->p < scan->end && *scan->p == '.') {
@@ -280,7 +284,8 @@ static bool scan_number(struct scan *scan, struct json_field *field)
 		return true;
 	field->kind = integral ? JSON_INTEGER : JSON_NUMBER;
 	if (integral) {
-		uint64_t magnitude = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+		uint64_t magnitude = 0;
+		uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 		field->overflow = false;
 		for (const unsigned char *d = start + negative; d < digits_end; d++) {
 			unsigned digit = (unsigned)(*d - '0');
@@ -321,7 +326,8 @@ static bool scan_container(struct scan *scan, unsigned depth)
 		return true;
 	}
 	for (;;) {
-		if (object && (!scan_string(scan, &ignore) || !expect(scan, ':', "expected ':' after a key")))
+		if (object &&
+		    (!scan_string(scan, &ignore) || !expect(scan, ':', "expected ':' after a key")))
 			return false;
 		if (!scan_value(scan, NULL, depth + 1))
 			return false;
@@ -345,13 +351,15 @@ static bool scan_value(struct scan *scan, struct json_field *field, unsigned dep
 	bool ok;
 
 	if (c == '"') {
-		struct sink sink = {.buffer = field ? field->buffer : NULL, .capacity = field ? field->capacity : 0};
+		struct sink sink = { .buffer = field ? field->buffer : NULL,
+				     .capacity = field ? field->capacity : 0 };
 		ok = scan_string(scan, &sink);
 		if (ok && field) {
 			field->length = sink.length;
 			field->truncated = sink.length >= sink.capacity;
 			field->has_nul = sink.has_nul;
-			field->buffer[sink.length < sink.capacity ? sink.length : sink.capacity - 1] = '\0';
+			field->buffer[sink.length < sink.capacity ? sink.length
+								  : sink.capacity - 1] = '\0';
 		}
 		kind = JSON_STRING;
 	} else if (c == '{' || c == '[') {
@@ -374,7 +382,8 @@ static bool scan_value(struct scan *scan, struct json_field *field, unsigned dep
 }
 
 /* The field named by the key just decoded, or NULL. */
-static struct json_field *find_field(struct json_field *fields, size_t count, const char *key, size_t len)
+static struct json_field *find_field(struct json_field *fields, size_t count, const char *key,
+				     size_t len)
 {
 	for (size_t i = 0; i < count; i++)
 		if (strlen(fields[i].key) == len && memcmp(fields[i].key, key, len) == 0)

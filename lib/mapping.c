@@ -111,7 +111,8 @@ bool mapping_zone_name_valid(const char *time_zone)
 {
 	size_t len = strlen(time_zone);
 
-	if (len == 0 || len >= CONFIG_TIME_ZONE_MAX || time_zone[0] == '/' || strstr(time_zone, ".."))
+	if (len == 0 || len >= CONFIG_TIME_ZONE_MAX || time_zone[0] == '/' ||
+	    strstr(time_zone, ".."))
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!is_zone_name_char(time_zone[i]))
@@ -136,8 +137,8 @@ bool mapping_time_format_valid(const char *format, const char **why)
 			continue;
 		p++;
 		if (!*p || !strchr("YmdHIMSpf%", *p)) {
-			*why = "must be iso8601, epoch_seconds, epoch_ms or a pattern of %Y %m %d %H %I "
-			       "%M %S %p %f %% and literal text";
+			*why = "must be iso8601, epoch_seconds, epoch_ms or a pattern of "
+			       "%Y %m %d %H %I %M %S %p %f %% and literal text";
 			return false;
 		}
 		if (*p != '%' && seen[(unsigned char)*p]) {
@@ -247,12 +248,14 @@ static bool read_pattern(const char *format, const char *text, size_t len, struc
 /* A local civil time to UTC milliseconds through the zone; false when not a real date. */
 static bool civil_to_utc_ms(const struct mapping *mapping, const struct civil_time *t, int64_t *ms)
 {
-	if (t->year < 1970 || t->month < 1 || t->day < 1 || t->day > timestamp_days_in_month(t->year, t->month))
+	if (t->year < 1970 || t->month < 1 || t->day < 1 ||
+	    t->day > timestamp_days_in_month(t->year, t->month))
 		return false;
 	int64_t local = timestamp_days_from_civil(t->year, t->month, t->day) * 86400 +
 			t->hour * 3600 + t->minute * 60 + t->second;
-	enum zone_ambiguity ambiguity =
-		mapping->config.ambiguous_time == CONFIG_AMBIGUOUS_LATER ? ZONE_LATER : ZONE_EARLIER;
+	enum zone_ambiguity ambiguity = mapping->config.ambiguous_time == CONFIG_AMBIGUOUS_LATER
+						? ZONE_LATER
+						: ZONE_EARLIER;
 	*ms = zone_local_to_utc(&mapping->zone, local, ambiguity) * 1000 + t->fraction_ms;
 	return *ms >= TIMESTAMP_MIN_MS && *ms <= TIMESTAMP_MAX_MS;
 }
@@ -339,7 +342,8 @@ static enum mapping_status take_text(const struct mapping *mapping, const struct
 		return MAPPING_REJECT_MISSING_FIELD;
 	}
 	if (value->len > max) {
-		explain(why, why_size, "\"%s\" is longer than %zu bytes", part_label(mapping, part), max);
+		explain(why, why_size, "\"%s\" is longer than %zu bytes", part_label(mapping, part),
+			max);
 		return MAPPING_REJECT_FIELD_TOO_LONG;
 	}
 	memcpy(out, value->text, value->len);
@@ -366,7 +370,8 @@ static enum mapping_status take_time(const struct mapping *mapping, const struct
 }
 
 /* Who released: the configured meaning of the value, or the default. */
-static enum released_by take_released_by(const struct mapping *mapping, const struct part_value *value)
+static enum released_by take_released_by(const struct mapping *mapping,
+					 const struct part_value *value)
 {
 	const struct config_mapping *config = &mapping->config;
 
@@ -396,25 +401,29 @@ static enum mapping_status take_call(const struct mapping *mapping, const struct
 					       call->call_id, why, why_size);
 
 	if (status == MAPPING_EVENTS)
-		status = take_text(mapping, values, PART_OPERATOR, EVENT_ID_MAX, true, call->operator_id,
+		status = take_text(mapping, values, PART_OPERATOR, EVENT_ID_MAX, true,
+				   call->operator_id, why, why_size);
+	if (status == MAPPING_EVENTS)
+		status = take_text(mapping, values, PART_AGENCY, EVENT_ID_MAX, false, call->agency,
 				   why, why_size);
 	if (status == MAPPING_EVENTS)
-		status = take_text(mapping, values, PART_AGENCY, EVENT_ID_MAX, false, call->agency, why,
+		status = take_text(mapping, values, PART_POSITION, EVENT_ID_MAX, false,
+				   call->position, why, why_size);
+	if (status == MAPPING_EVENTS)
+		status = take_text(mapping, values, PART_ANI, EVENT_ANI_MAX, false, call->ani, why,
 				   why_size);
-	if (status == MAPPING_EVENTS)
-		status = take_text(mapping, values, PART_POSITION, EVENT_ID_MAX, false, call->position,
-				   why, why_size);
-	if (status == MAPPING_EVENTS)
-		status = take_text(mapping, values, PART_ANI, EVENT_ANI_MAX, false, call->ani, why, why_size);
 	if (status == MAPPING_EVENTS)
 		status = take_text(mapping, values, PART_INCIDENT_ID, EVENT_ID_MAX, false,
 				   call->incident_id, why, why_size);
 	if (status == MAPPING_EVENTS)
-		status = take_time(mapping, values, PART_ANSWER_TIME, &call->answer_ms, why, why_size);
+		status = take_time(mapping, values, PART_ANSWER_TIME, &call->answer_ms, why,
+				   why_size);
 	if (status == MAPPING_EVENTS)
-		status = take_time(mapping, values, PART_RELEASE_TIME, &call->release_ms, why, why_size);
+		status = take_time(mapping, values, PART_RELEASE_TIME, &call->release_ms, why,
+				   why_size);
 	if (status == MAPPING_EVENTS && call->release_ms < call->answer_ms) {
-		explain(why, why_size, "\"%s\" is before \"%s\"", part_label(mapping, PART_RELEASE_TIME),
+		explain(why, why_size, "\"%s\" is before \"%s\"",
+			part_label(mapping, PART_RELEASE_TIME),
 			part_label(mapping, PART_ANSWER_TIME));
 		status = MAPPING_REJECT_BAD_VALUE;
 	}
@@ -425,14 +434,16 @@ static enum mapping_status take_call(const struct mapping *mapping, const struct
 }
 
 /* Start an event object: type, call_id, ts. */
-static struct json_object *event_object(const char *type, const struct call_record *call, int64_t ts_ms)
+static struct json_object *event_object(const char *type, const struct call_record *call,
+					int64_t ts_ms)
 {
 	struct json_object *object = json_object_new_object();
 	char ts[TIMESTAMP_TEXT_MAX];
 
 	timestamp_format(ts_ms, ts);
 	if (object && json_out_add_string(object, "type", type) &&
-	    json_out_add_string(object, "call_id", call->call_id) && json_out_add_string(object, "ts", ts))
+	    json_out_add_string(object, "call_id", call->call_id) &&
+	    json_out_add_string(object, "ts", ts))
 		return object;
 	json_object_put(object);
 	return NULL;
@@ -447,9 +458,11 @@ static bool add_optional(struct json_object *object, const char *key, const char
 /* Emit object as one line and release it; false when it could not be built. */
 static bool emit_object(struct json_object *object, bool built, mapping_emit_fn *emit, void *ctx)
 {
-	const char *text = built && object ? json_object_to_json_string_ext(
-					     object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-				   : NULL;
+	const char *text =
+		built && object
+			? json_object_to_json_string_ext(
+				  object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			: NULL;
 
 	if (text)
 		emit(text, strlen(text), ctx);
@@ -460,10 +473,11 @@ static bool emit_object(struct json_object *object, bool built, mapping_emit_fn 
 static bool emit_call(const struct call_record *call, mapping_emit_fn *emit, void *ctx)
 {
 	struct json_object *start = event_object("call_start", call, call->answer_ms);
-	bool ok = emit_object(start, start && json_out_add_string(start, "operator", call->operator_id) &&
-					     add_optional(start, "agency", call->agency) &&
-					     add_optional(start, "position", call->position) &&
-					     add_optional(start, "ani", call->ani),
+	bool ok = emit_object(start,
+			      start && json_out_add_string(start, "operator", call->operator_id) &&
+				      add_optional(start, "agency", call->agency) &&
+				      add_optional(start, "position", call->position) &&
+				      add_optional(start, "ani", call->ani),
 			      emit, ctx);
 
 	if (ok && call->incident_id[0]) {
@@ -473,9 +487,11 @@ static bool emit_call(const struct call_record *call, mapping_emit_fn *emit, voi
 				 emit, ctx);
 	}
 	struct json_object *end = ok ? event_object("call_end", call, call->release_ms) : NULL;
-	const char *who = released_by_name(call->released_by);
-	return ok && emit_object(end, end && json_out_add_string(end, "released_by", who ? who : "unknown"),
-				 emit, ctx);
+	const char *who = event_released_by_name(call->released_by);
+	return ok &&
+	       emit_object(end,
+			   end && json_out_add_string(end, "released_by", who ? who : "unknown"),
+			   emit, ctx);
 }
 
 /* ---- CSV records ----------------------------------------------------------------------- */
@@ -515,9 +531,10 @@ static void read_header(struct mapping *mapping, const struct csv_record *header
 static void number_columns(struct mapping *mapping)
 {
 	for (int part = 0; part < PART_COUNT; part++)
-		mapping->column[part] = mapping->part_names[part][0]
-						? (int)strtol(mapping->part_names[part], NULL, 10) - 1
-						: -1;
+		mapping->column[part] =
+			mapping->part_names[part][0]
+				? (int)strtol(mapping->part_names[part], NULL, 10) - 1
+				: -1;
 }
 
 static enum mapping_status csv_record(struct mapping *mapping, const char *text, size_t len,
@@ -530,13 +547,16 @@ static enum mapping_status csv_record(struct mapping *mapping, const char *text,
 	enum csv_status split;
 	enum mapping_status status;
 
-	if (!mapping->header_read && mapping->config.header && len >= 3 && memcmp(text, BOM, 3) == 0) {
+	if (!mapping->header_read && mapping->config.header && len >= 3 &&
+	    memcmp(text, BOM, 3) == 0) {
 		text += 3;
 		len -= 3;
 	}
-	split = csv_split(text, len, mapping->config.delimiter[0], mapping->scratch, &record, &offset);
+	split = csv_split(text, len, mapping->config.delimiter[0], mapping->scratch, &record,
+			  &offset);
 	if (split != CSV_OK) {
-		explain(why, why_size, "not CSV: %s at byte %zu", csv_status_text(split), offset + 1);
+		explain(why, why_size, "not CSV: %s at byte %zu", csv_status_text(split),
+			offset + 1);
 		return MAPPING_REJECT_BAD_CSV;
 	}
 	if (mapping->config.header && !mapping->header_read) {
@@ -680,7 +700,8 @@ static enum mapping_status csv_line(struct mapping *mapping, const char *line, s
 			return MAPPING_SKIPPED;
 		mapping->pending_active = mapping->record_too_long = false;
 		mapping->pending_len = 0;
-		explain(why, why_size, "a record longer than %" PRIu32 " bytes", mapping->max_record_bytes);
+		explain(why, why_size, "a record longer than %" PRIu32 " bytes",
+			mapping->max_record_bytes);
 		return MAPPING_REJECT_RECORD_TOO_LONG;
 	}
 	if (csv_record_open(mapping->pending, mapping->pending_len))
@@ -696,7 +717,8 @@ enum mapping_status mapping_line(struct mapping *mapping, const char *line, size
 {
 	why[0] = '\0';
 	if (len > mapping->max_record_bytes) {
-		explain(why, why_size, "a record longer than %" PRIu32 " bytes", mapping->max_record_bytes);
+		explain(why, why_size, "a record longer than %" PRIu32 " bytes",
+			mapping->max_record_bytes);
 		return MAPPING_REJECT_RECORD_TOO_LONG;
 	}
 	if (mapping->config.format == CONFIG_MAPPING_CSV)
@@ -715,7 +737,8 @@ enum mapping_status mapping_finish(struct mapping *mapping, char *why, size_t wh
 	mapping->pending_len = 0;
 	if (!open)
 		return MAPPING_SKIPPED;
-	explain(why, why_size, "not CSV: %s at the end of the input", csv_status_text(CSV_OPEN_QUOTE));
+	explain(why, why_size, "not CSV: %s at the end of the input",
+		csv_status_text(CSV_OPEN_QUOTE));
 	return MAPPING_REJECT_BAD_CSV;
 }
 
@@ -759,7 +782,8 @@ struct mapping *mapping_new(const struct config_mapping *config, const struct zo
 	if (zone)
 		mapping->zone = *zone;
 	else
-		zone_set_fixed(&mapping->zone, mapping_fixed_zone(config->time_zone, &offset) ? offset : 0);
+		zone_set_fixed(&mapping->zone,
+			       mapping_fixed_zone(config->time_zone, &offset) ? offset : 0);
 	name_parts(mapping);
 	mapping->pending = malloc((size_t)max_record_bytes + 1);
 	mapping->scratch = malloc((size_t)max_record_bytes + 1);

@@ -79,7 +79,8 @@ static size_t digits_in(const char *text, size_t len)
 }
 
 /* A string's content (between its quotes) rewritten to mode. */
-static void redact_value(struct redact_out *out, enum redact_mode mode, const char *text, size_t len)
+static void redact_value(struct redact_out *out, enum redact_mode mode, const char *text,
+			 size_t len)
 {
 	size_t hide = 0;
 
@@ -105,7 +106,8 @@ static void redact_value(struct redact_out *out, enum redact_mode mode, const ch
 
 static size_t skip_space(const char *text, size_t len, size_t at)
 {
-	while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n'))
+	while (at < len &&
+	       (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n'))
 		at++;
 	return at;
 }
@@ -133,9 +135,9 @@ size_t redact_line(enum redact_mode mode, const char *line, size_t len, char *ou
 			continue;
 		}
 		size_t end = string_end(line, len, i);
-		size_t value = end < len && mode != REDACT_NONE && end - i == 4 && memcmp(line + i, "\"ani", 4) == 0
-				       ? string_value_at(line, len, end)
-				       : 0;
+		bool ani_key = end < len && mode != REDACT_NONE && end - i == 4 &&
+			       memcmp(line + i, "\"ani", 4) == 0;
+		size_t value = ani_key ? string_value_at(line, len, end) : 0;
 		if (!value) {
 			out_bytes(&copy, line + i, end < len ? end + 1 - i : len - i);
 			i = end + 1;
@@ -143,7 +145,8 @@ size_t redact_line(enum redact_mode mode, const char *line, size_t len, char *ou
 		}
 		size_t value_end = string_end(line, len, value);
 		out_bytes(&copy, line + i, value + 1 - i);
-		redact_value(&copy, mode, line + value + 1, (value_end < len ? value_end : len) - value - 1);
+		redact_value(&copy, mode, line + value + 1,
+			     (value_end < len ? value_end : len) - value - 1);
 		if (value_end < len)
 			out_byte(&copy, '"');
 		i = value_end + 1;

@@ -181,7 +181,8 @@ static int get_item(struct reorder_item *item, struct codec_reader *reader)
 	codec_get_string(reader, event->transfer_to, sizeof(event->transfer_to));
 	codec_get_string(reader, item->source, sizeof(item->source));
 	item->arrival = codec_get_u64(reader);
-	if (reader->failed || type < EVENT_CALL_START || type > EVENT_OPERATOR_STATE || state >= AGENT_STATE_COUNT ||
+	if (reader->failed || type < EVENT_CALL_START || type > EVENT_OPERATOR_STATE ||
+	    state >= AGENT_STATE_COUNT ||
 	    (type == EVENT_OPERATOR_STATE) != (state != AGENT_STATE_NONE))
 		return -EINVAL;
 	return 0;

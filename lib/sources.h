@@ -25,7 +25,8 @@ void sources_free(struct sources *sources);
 enum sources_verdict {
 	SOURCES_NEW = 0,   /* above the highest: recorded */
 	SOURCES_RESEND,    /* at or below the highest: a resend */
-	SOURCES_RESTARTED, /* another epoch, or far below at a connection's start: numbering starts again */
+	/* another epoch, or far below at a connection's start: numbering starts again */
+	SOURCES_RESTARTED,
 	SOURCES_JUMP,      /* more than max_jump above the highest: not recorded */
 };
 

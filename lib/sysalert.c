@@ -67,7 +67,8 @@ static struct sysalert *find(const struct sysalerts *sysalerts, const char *syst
 	const char *wanted = source ? source : "";
 
 	for (uint32_t i = 0; i < sysalerts->count; i++)
-		if (strcmp(sysalerts->open[i].system, system) == 0 && strcmp(sysalerts->open[i].key, key) == 0 &&
+		if (strcmp(sysalerts->open[i].system, system) == 0 &&
+		    strcmp(sysalerts->open[i].key, key) == 0 &&
 		    strcmp(sysalerts->open[i].source, wanted) == 0)
 			return &sysalerts->open[i];
 	return NULL;
@@ -103,7 +104,8 @@ static struct alert notice_of(const struct sysalert *kept, const char *kind, int
 		.system = kept->system,
 		.message = kept->message,
 		.source = kept->source[0] ? kept->source
-			  : strcmp(kept->system, "limit") != 0 && strcmp(kept->system, "receiver_down") != 0 && kept->key[0]
+			  : strcmp(kept->system, "limit") != 0 &&
+			    strcmp(kept->system, "receiver_down") != 0 && kept->key[0]
 				  ? kept->key
 				  : NULL,
 		.receiver = strcmp(kept->system, "receiver_down") == 0 ? kept->key : NULL,
@@ -173,7 +175,8 @@ bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice
 	return true;
 }
 
-int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id, const struct alert_ack *ack)
+int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id,
+			  const struct alert_ack *ack)
 {
 	struct sysalert *kept = find_id(sysalerts, alert_id);
 	struct alert_ack first;

@@ -31,8 +31,9 @@ struct sysalert_notice {
 	const char *key;      /* limit: the configuration key; journal_degraded: "";
 			       * receiver_down: the receiver's name; else the
 			       * feed source (its "source" field when not "") */
-	const char *source;   /* limit of one feed source (tracker.max_new_operators_per_source_per_hour):
-			       * the source, part of the alert's identity; NULL or "" otherwise */
+	const char *source;   /* limit of one feed source
+			       * (tracker.max_new_operators_per_source_per_hour): the source,
+			       * part of the alert's identity; NULL or "" otherwise */
 	const char *severity; /* "warning" or "critical" */
 	const char *message;
 	uint64_t evicted;     /* limit: entries evicted so far */
@@ -66,7 +67,8 @@ bool sysalerts_alert_open(const struct sysalerts *sysalerts, const char *alert_i
  * Acknowledge the open alert alert_id with an "acknowledged" notice. 0 the first time, 1 for
  * a repeat, -1 when no such alert is open.
  */
-int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id, const struct alert_ack *ack);
+int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id,
+			  const struct alert_ack *ack);
 
 /** Emit every open alert as an "open" board line, oldest first. Returns how many. */
 uint32_t sysalerts_board(const struct sysalerts *sysalerts, sysalert_emit_fn emit, void *ctx);

@@ -80,7 +80,8 @@ static bool scan_fraction_ms(struct scan *scan, int64_t *ms)
 	*ms = 0;
 	if (!scan_char(scan, "."))
 		return true;
-	while (scan->pos < scan->len && scan->text[scan->pos] >= '0' && scan->text[scan->pos] <= '9') {
+	while (scan->pos < scan->len && scan->text[scan->pos] >= '0' &&
+	       scan->text[scan->pos] <= '9') {
 		if (digits < 3)
 			value = value * 10 + (scan->text[scan->pos] - '0');
 		digits++;
@@ -112,7 +113,8 @@ static bool scan_offset_ms(struct scan *scan, int64_t *offset_ms, const char **w
 		*why = "missing time zone (Z or +hh:mm)";
 		return false;
 	}
-	if (!scan_digits(scan, 2, &hours) || !scan_char(scan, ":") || !scan_digits(scan, 2, &minutes)) {
+	if (!scan_digits(scan, 2, &hours) || !scan_char(scan, ":") ||
+	    !scan_digits(scan, 2, &minutes)) {
 		*why = "malformed time zone offset";
 		return false;
 	}
@@ -131,10 +133,12 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 	int64_t fraction_ms, offset_ms;
 	const char *reason = "malformed date-time";
 
-	if (!scan_digits(&scan, 4, &year) || !scan_char(&scan, "-") || !scan_digits(&scan, 2, &month) ||
-	    !scan_char(&scan, "-") || !scan_digits(&scan, 2, &day) || !scan_char(&scan, "Tt ") ||
-	    !scan_digits(&scan, 2, &hour) || !scan_char(&scan, ":") || !scan_digits(&scan, 2, &minute) ||
-	    !scan_char(&scan, ":") || !scan_digits(&scan, 2, &second))
+	if (!scan_digits(&scan, 4, &year) || !scan_char(&scan, "-") ||
+	    !scan_digits(&scan, 2, &month) || !scan_char(&scan, "-") ||
+	    !scan_digits(&scan, 2, &day) || !scan_char(&scan, "Tt ") ||
+	    !scan_digits(&scan, 2, &hour) || !scan_char(&scan, ":") ||
+	    !scan_digits(&scan, 2, &minute) || !scan_char(&scan, ":") ||
+	    !scan_digits(&scan, 2, &second))
 		goto invalid;
 	if (!scan_fraction_ms(&scan, &fraction_ms))
 		goto invalid;
@@ -144,8 +148,8 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 		reason = "trailing characters after date-time";
 		goto invalid;
 	}
-	if (year < 1970 || month < 1 || month > 12 || day < 1 || day > timestamp_days_in_month(year, month) ||
-	    hour > 23 || minute > 59 || second > 60) {
+	if (year < 1970 || month < 1 || month > 12 || day < 1 ||
+	    day > timestamp_days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) {
 		reason = "date or time out of range";
 		goto invalid;
 	}
@@ -154,8 +158,9 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 		fraction_ms = 999;
 	}
 	int64_t days = timestamp_days_from_civil(year, month, day);
-	int64_t ms = days * MS_PER_DAY + ((int64_t)hour * 3600 + minute * 60 + second) * MS_PER_SECOND +
-		     fraction_ms - offset_ms;
+	int64_t ms = days * MS_PER_DAY +
+		     ((int64_t)hour * 3600 + minute * 60 + second) * MS_PER_SECOND + fraction_ms -
+		     offset_ms;
 	if (ms < TIMESTAMP_MIN_MS || ms > TIMESTAMP_MAX_MS) {
 		reason = "date or time out of range";
 		goto invalid;
@@ -175,8 +180,10 @@ static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsign
 	days += 719468;
 	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
 	int64_t day_of_era = days - era * 146097;
-	int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-	int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+	int64_t year_of_era =
+		(day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+	int64_t day_of_year =
+		day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
 	int64_t mp = (5 * day_of_year + 2) / 153;
 	*day = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);
 	*month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
@@ -196,7 +203,8 @@ void timestamp_format(int64_t epoch_ms, char out[TIMESTAMP_TEXT_MAX])
 	}
 	civil_from_days(days, &year, &month, &day);
 	int64_t seconds = ms_of_day / MS_PER_SECOND;
-	snprintf(out, TIMESTAMP_TEXT_MAX, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", (long long)year,
-		 month, day, (long long)(seconds / 3600), (long long)(seconds / 60 % 60),
-		 (long long)(seconds % 60), (long long)(ms_of_day % MS_PER_SECOND));
+	snprintf(out, TIMESTAMP_TEXT_MAX, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+		 (long long)year, month, day, (long long)(seconds / 3600),
+		 (long long)(seconds / 60 % 60), (long long)(seconds % 60),
+		 (long long)(ms_of_day % MS_PER_SECOND));
 }

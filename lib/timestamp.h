@@ -21,7 +21,8 @@
  */
 int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, const char **why);
 
-/** Format epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" (always UTC, always 3 fraction digits). */
+/** Format epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" (always UTC, always 3 fraction
+ * digits). */
 void timestamp_format(int64_t epoch_ms, char out[TIMESTAMP_TEXT_MAX]);
 
 /** Days since 1970-01-01 of a proleptic Gregorian civil date (month 1..12). */

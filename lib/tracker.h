@@ -56,7 +56,8 @@ struct tracker;
 struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds);
 void tracker_free(struct tracker *tracker);
 
-/** Apply one event. On TRACKER_COMPLETED the call has left the table and *completed describes it. */
+/** Apply one event. On TRACKER_COMPLETED the call has left the table and *completed describes
+ * it. */
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
 				  struct completed_call *completed);
 
@@ -70,7 +71,8 @@ struct codec_reader;
 
 /** Apply new limits to a running tracker, keeping its open calls (the oldest evicted if
  * there are more than max_open_calls). 0 or -ENOMEM. */
-int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds);
+int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls,
+			uint32_t max_call_seconds);
 
 void tracker_save(const struct tracker *tracker, struct codec_writer *writer);
 /** Load into a new tracker with the same max_open_calls. 0 or -EINVAL. */

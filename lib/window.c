@@ -10,8 +10,8 @@
 
 #define INITIAL_CAPACITY 16
 
-void window_init(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries,
-		 size_t payload_size)
+void window_init(struct window *window, const int64_t *span_ms, size_t span_count,
+		 uint32_t max_entries, size_t payload_size)
 {
 	memset(window, 0, sizeof(*window));
 	window->max_entries = max_entries;
@@ -92,7 +92,8 @@ void window_advance(struct window *window, int64_t now_ms)
 		}
 	}
 	/* Entries outside the longest span are outside all spans: forget them. */
-	while (window->count > 0 && !(window_entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
+	while (window->count > 0 &&
+	       !(window_entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
 		for (size_t s = 0; s < window->span_count; s++)
 			window->spans[s].first--;
 		window->oldest = ring_index(window, 1);
@@ -120,7 +121,8 @@ static void evict_oldest(struct window *window)
 static bool resize(struct window *window, uint32_t capacity)
 {
 	struct window_entry *entries = malloc((size_t)capacity * sizeof(*entries));
-	unsigned char *payloads = window->payload_size ? malloc((size_t)capacity * window->payload_size) : NULL;
+	unsigned char *payloads =
+		window->payload_size ? malloc((size_t)capacity * window->payload_size) : NULL;
 
 	if (!entries || (window->payload_size && !payloads)) {
 		free(entries);
@@ -130,8 +132,8 @@ static bool resize(struct window *window, uint32_t capacity)
 	for (uint32_t i = 0; i < window->count; i++) {
 		entries[i] = *window_entry_at(window, i);
 		if (payloads)
-			memcpy(payloads + (size_t)i * window->payload_size, window_payload_at(window, i),
-			       window->payload_size);
+			memcpy(payloads + (size_t)i * window->payload_size,
+			       window_payload_at(window, i), window->payload_size);
 	}
 	free(window->entries);
 	free(window->payloads);
@@ -164,15 +166,18 @@ static void copy_slot(struct window *window, uint32_t to, uint32_t from)
 	window->entries[to_index] = window->entries[from_index];
 	if (window->payloads)
 		memcpy(window->payloads + (size_t)to_index * window->payload_size,
-		       window->payloads + (size_t)from_index * window->payload_size, window->payload_size);
+		       window->payloads + (size_t)from_index * window->payload_size,
+		       window->payload_size);
 }
 
 /* Account for a new entry at logical position p in every span's index and counts. */
-static void admit_to_spans(struct window *window, uint32_t position, const struct window_entry *entry)
+static void admit_to_spans(struct window *window, uint32_t position,
+			   const struct window_entry *entry)
 {
 	for (size_t s = 0; s < window->span_count; s++) {
 		struct window_span *span = &window->spans[s];
-		if (position < span->first || (position == span->first && !inside_span(window, span, entry->end_ms)))
+		if (position < span->first ||
+		    (position == span->first && !inside_span(window, span, entry->end_ms)))
 			span->first++; /* it sits before the span's oldest entry */
 		else
 			count_entry(&span->counts, entry->flags, +1);
@@ -198,13 +203,14 @@ enum window_insert_result window_insert(struct window *window, const struct wind
 	uint32_t index = ring_index(window, position);
 	window->entries[index] = *entry;
 	if (window->payloads)
-		memcpy(window->payloads + (size_t)index * window->payload_size, payload, window->payload_size);
+		memcpy(window->payloads + (size_t)index * window->payload_size, payload,
+		       window->payload_size);
 	admit_to_spans(window, position, entry);
 	return result;
 }
 
-void window_histogram(const struct window *window, int64_t now_ms, int64_t bucket_ms, size_t bucket_count,
-		      struct window_counts *buckets)
+void window_histogram(const struct window *window, int64_t now_ms, int64_t bucket_ms,
+		      size_t bucket_count, struct window_counts *buckets)
 {
 	memset(buckets, 0, bucket_count * sizeof *buckets);
 	if (bucket_ms <= 0 || bucket_count == 0)
@@ -262,7 +268,8 @@ static void recount_spans(struct window *window)
 	}
 }
 
-int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries)
+int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count,
+		   uint32_t max_entries)
 {
 	int dropped = 0;
 
@@ -283,7 +290,8 @@ int window_reshape(struct window *window, const int64_t *span_ms, size_t span_co
 		if (span_ms[s] > window->longest_ms)
 			window->longest_ms = span_ms[s];
 	}
-	while (window->count > 0 && !(window_entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms)) {
+	while (window->count > 0 &&
+	       !(window_entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms)) {
 		window->oldest = ring_index(window, 1);
 		window->count--;
 	}

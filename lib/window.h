@@ -60,7 +60,7 @@ struct window {
 
 enum window_insert_result {
 	WINDOW_INSERTED = 0,
-	WINDOW_INSERTED_EVICTING, /* full at max_entries: the oldest entry was dropped to make room */
+	WINDOW_INSERTED_EVICTING, /* full at max_entries: the oldest entry dropped to make room */
 	WINDOW_TOO_OLD,           /* ended before every span: not kept */
 	WINDOW_NO_MEMORY,
 };
@@ -69,8 +69,8 @@ enum window_insert_result {
  * Set up an empty window with span_count spans (at most WINDOW_MAX_SPANS) of the given lengths
  * and room for at most max_entries calls. Memory grows on demand up to that bound.
  */
-void window_init(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries,
-		 size_t payload_size);
+void window_init(struct window *window, const int64_t *span_ms, size_t span_count,
+		 uint32_t max_entries, size_t payload_size);
 
 /** Free the window's memory; it can be initialized again. */
 void window_release(struct window *window);
@@ -95,8 +95,8 @@ bool window_mark(struct window *window, uint64_t serial, unsigned flag);
  * (the same edges as a span: a call exactly bucket_count * bucket_ms old is out). Calls after
  * now_ms, or older than the window keeps, are not counted. Changes nothing.
  */
-void window_histogram(const struct window *window, int64_t now_ms, int64_t bucket_ms, size_t bucket_count,
-		      struct window_counts *buckets);
+void window_histogram(const struct window *window, int64_t now_ms, int64_t bucket_ms,
+		      size_t bucket_count, struct window_counts *buckets);
 
 /** The logical entry i (0 = oldest) and its payload. */
 const struct window_entry *window_entry_at(const struct window *window, uint32_t i);
@@ -110,7 +110,8 @@ struct codec_reader;
  * recomputed, calls beyond the new longest span or the new bound (oldest first) are dropped.
  * Returns how many were dropped for the bound, or -ENOMEM (window unchanged).
  */
-int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries);
+int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count,
+		   uint32_t max_entries);
 
 /* A payload's fields, written and read by its owner (NULL for a window without payloads). */
 typedef void window_put_fn(const void *payload, struct codec_writer *writer);

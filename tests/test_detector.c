@@ -524,6 +524,29 @@ static void test_load_refuses_bad_free_indexes(void **state)
 	codec_writer_release(&saved);
 }
 
+/* After max_operators shrinks, operators are renumbered: a redial of a hangup remembered under
+ * an old index (one past the new operator array included) marks nothing. */
+static void test_redial_after_operators_shrink_marks_nothing(void **state)
+{
+	struct fixture *f = *state;
+	const char *anis[] = {"5045550001", "5045550002", "5045550003", "5045550004"};
+	const char *operators[] = {"a", "b", "c", "d"};
+
+	f->config.tracker.max_operators = 4;
+	reconfigure(f);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(add_call_from(f, operators[i], anis[i], T0 + SECONDS(i), SECONDS(2),
+					       RELEASED_BY_OPERATOR), DETECTOR_ADDED);
+	f->config.tracker.max_operators = 2;
+	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
+	assert_int_equal(detector_stats(f->detector)->operators_evicted, 2);
+	assert_int_equal(detector_stats(f->detector)->operators, 2);
+	for (int i = 0; i < 4; i++)
+		detector_caller_rang(f->detector, anis[i], T0 + SECONDS(60));
+	assert_int_equal(detector_stats(f->detector)->called_back, 0);
+	assert_int_equal(f->seen_count, 0);
+}
+
 static void test_window_call_limit_evicts_oldest(void **state)
 {
 	struct fixture *f = *state;
@@ -1129,6 +1152,7 @@ int main(void)
 		TEST(test_late_call_is_placed_in_order),
 		TEST(test_operator_limit_evicts_idlest),
 		TEST(test_load_refuses_bad_free_indexes),
+		TEST(test_redial_after_operators_shrink_marks_nothing),
 		TEST(test_window_call_limit_evicts_oldest),
 		TEST(test_several_rules),
 		TEST(test_peer_baseline_ignores_storm),

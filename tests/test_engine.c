@@ -359,6 +359,12 @@ static void test_bad_control_lines(void **state)
 		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\\tup\"}",
 		 "\"by\" must be a string of 1 to 64 bytes, no control characters"},
 		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xff\"}", "not a JSON object"},
+		/* UTF-8 by the feed lines' rule (json_scan_utf8_valid), stricter than json-c's: an
+		 * overlong space, an overlong "/", a surrogate, past U+10FFFF */
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xc0\xa0\"}", "not a JSON object"},
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":\"\xe0\x80\xaf\"}", "not a JSON object"},
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xed\xa0\x80\"}", "not a JSON object"},
+		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xf4\x90\x80\x80\"}", "not a JSON object"},
 		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\"} trailing", "not a JSON object"},
 		{"[1]", "not a JSON object"},
 		{"{\"hello\":1}", "no \"ack\" key: a console sends {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}"},
@@ -464,6 +470,10 @@ static void test_ack_body(void **state)
 	assert_string_equal(parsed.by, "sup-1");
 	assert_string_equal(parsed.note, "on it");
 	assert_int_equal(control_parse_ack_body("", 0, "0123456789abcdef", &parsed, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
+	static const char overlong[] = "{\"by\":\"sup-1\",\"note\":\"\xc1\xbf\"}"; /* "?" in 2 bytes */
+	assert_int_equal(control_parse_ack_body(overlong, strlen(overlong), "0123456789abcdef", &parsed, why,
+						sizeof(why)), -EINVAL);
 	assert_string_equal(why, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
 	assert_int_equal(control_parse_ack_body("{}", 2, "0123456789abcdef", &parsed, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "\"by\" must be a string of 1 to 64 bytes, no control characters");

@@ -29,6 +29,8 @@ static struct engine_stats numbered_stats(void)
 	stats.tracker.expired = 12;
 	stats.tracker.evicted = 13;
 	stats.detector.alerts = 42;
+	stats.detector.calls = 40;
+	stats.detector.premature = 23;
 	stats.detector.called_back = 3;
 	stats.detector.too_old = 14;
 	stats.detector.operators_evicted = 15;
@@ -110,12 +112,70 @@ static void test_troubles(void **state)
 	}
 }
 
+/* /metrics' engine families in the order, with the names, types and HELP texts they have
+ * always had (docs/http.md, test_http, test_stream); a counter's value from its own field; the
+ * families daemon/metrics.c writes the samples of have none (count 0); the counters of the
+ * other lists with no family have no name, type or HELP. */
+static void test_metrics(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *key, *metric, *type, *help;
+		size_t count;
+		uint64_t value;
+	} expected[] = {
+		{"lines", "lines_total", "counter", "Feed lines offered, rejected ones included.", 1,
+		 100},
+		{"events", "events_total", "counter",
+		 "Feed lines accepted as events, duplicates included.", 1, 90},
+		{"resent", "duplicates_total", "counter", "Resent events recognized and ignored.", 1, 7},
+		{"rejected_lines_total", "rejected_lines_total", "counter",
+		 "Feed lines rejected, by reason.", 0, 0},
+		{"alerts_total", "alerts_total", "counter",
+		 "Operator alert notices sent, by kind and severity.", 0, 0},
+		{"alerts", "notices_total", "counter",
+		 "Notices sent, of every kind (operator and system).", 1, 42},
+		{"open_alerts", "open_alerts", "gauge", "Operators with an alert open now.", 0, 0},
+		{"open_calls", "open_calls", "gauge", "Calls started and not yet ended.", 0, 0},
+		{"operators", "operators", "gauge", "Call-takers tracked now.", 0, 0},
+		{"calls", "calls_total", "counter", "Completed calls judged.", 1, 40},
+		{"premature", "premature_total", "counter", "Completed calls judged premature hangups.",
+		 1, 23},
+		{"evicted_total", "evicted_total", "counter",
+		 "Entries forgotten because a bounded table was full, by the configuration key to "
+		 "raise.", 0, 0},
+	};
+	struct engine_stats stats = numbered_stats();
+
+	assert_int_equal(engine_counters_metrics_count, sizeof expected / sizeof expected[0]);
+	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
+		assert_string_equal(engine_counters_metrics[i].key, expected[i].key);
+		assert_string_equal(engine_counters_metrics[i].metric, expected[i].metric);
+		assert_string_equal(engine_counters_metrics[i].type, expected[i].type);
+		assert_string_equal(engine_counters_metrics[i].help, expected[i].help);
+		assert_int_equal(engine_counters_metrics[i].count, expected[i].count);
+		assert_int_equal(engine_counters_value(&stats, &engine_counters_metrics[i]),
+				 expected[i].value);
+	}
+	/* The headline's lines, events and alerts are the same entries; rejected is by reason. */
+	assert_string_equal(engine_counters_headline[0].metric, "lines_total");
+	assert_string_equal(engine_counters_headline[1].metric, "events_total");
+	assert_null(engine_counters_headline[2].metric);
+	assert_string_equal(engine_counters_headline[3].metric, "notices_total");
+	for (size_t i = 0; i < engine_counters_troubles_count; i++) {
+		assert_null(engine_counters_troubles[i].metric);
+		assert_null(engine_counters_troubles[i].help);
+		assert_null(engine_counters_troubles[i].type);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headline),
 		cmocka_unit_test(test_headline_truncated),
 		cmocka_unit_test(test_troubles),
+		cmocka_unit_test(test_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

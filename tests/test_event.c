@@ -106,7 +106,7 @@ static void test_call_end(void **state)
 		assert_int_equal(f->event.released_by, cases[i].who);
 		assert_int_equal(f->event.ts_ms, INT64_C(1795939205000));
 		assert_string_equal(f->event.operator_id, "op-7");
-		assert_string_equal(released_by_name(cases[i].who), cases[i].name);
+		assert_string_equal(event_released_by_name(cases[i].who), cases[i].name);
 	}
 }
 
@@ -384,9 +384,9 @@ static void test_names(void **state)
 	assert_string_equal(event_reject_name(EVENT_REJECT_FIELD_TOO_LONG), "field_too_long");
 	assert_string_equal(event_reject_name(EVENT_REJECT_COUNT), "unknown");
 	assert_string_equal(event_type_name(EVENT_TRANSFER), "transfer");
-	assert_null(released_by_name(RELEASED_BY_OPERATOR | RELEASED_BY_CALLER));
-	assert_int_equal(released_by_from_name("system"), RELEASED_BY_SYSTEM);
-	assert_int_equal(released_by_from_name("nobody"), 0);
+	assert_null(event_released_by_name(RELEASED_BY_OPERATOR | RELEASED_BY_CALLER));
+	assert_int_equal(event_released_by_from_name("system"), RELEASED_BY_SYSTEM);
+	assert_int_equal(event_released_by_from_name("nobody"), 0);
 }
 
 int main(void)

@@ -24,6 +24,7 @@
 
 #include "daemon_expect.h"
 #include "daemon_harness.h"
+#include "engine_counters.h"
 #include "shift_fixture.h"
 
 #define LINE_MAX_BYTES 8192
@@ -632,6 +633,42 @@ static void test_healthz(void **state)
 	harness_cleanup(&h);
 }
 
+/* Every family of lib/engine_counters.c's /metrics table, in the table's order, with its HELP
+ * text and TYPE, then its first sample: a counter's with the value the shift gave it. */
+static void expect_engine_counters(const char *body)
+{
+	static const struct {
+		const char *metric;
+		const char *first_sample; /* after "cadmon_<metric>" */
+	} shift_values[] = {
+		{"lines_total", " 11\n"}, {"events_total", " 11\n"}, {"duplicates_total", " 0\n"},
+		{"rejected_lines_total", "{reason=\"line_too_long\"} 0\n"},
+		{"alerts_total", "{kind=\"firing\",severity=\"info\"} 0\n"},
+		{"notices_total", " 1\n"}, {"open_alerts", " 1\n"}, {"open_calls", " 0\n"},
+		{"operators", " 2\n"}, {"calls_total", " 5\n"}, {"premature_total", " 3\n"},
+		{"evicted_total", "{limit=\"tracker.max_operators\"} 0\n"},
+	};
+	const char *previous = body;
+	char block[512];
+
+	assert_int_equal(engine_counters_metrics_count, sizeof shift_values / sizeof shift_values[0]);
+	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
+		const struct engine_counter *counter = &engine_counters_metrics[i];
+
+		assert_string_equal(counter->metric, shift_values[i].metric);
+		snprintf(block, sizeof block, "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\ncadmon_%s%s",
+			 counter->metric, counter->help, counter->metric, counter->type,
+			 counter->metric, shift_values[i].first_sample);
+		const char *found = strstr(body, block);
+		if (!found)
+			fprintf(stderr, "no \"%s\" in:\n%s", block, body);
+		assert_non_null(found);
+		assert_true(found == body || found[-1] == '\n'); /* a whole line */
+		assert_true(found >= previous);                   /* in the table's order */
+		previous = found;
+	}
+}
+
 /* /metrics passes Prometheus's promtool check metrics, and says what happened exactly. */
 static void test_metrics(void **state)
 {
@@ -672,6 +709,7 @@ static void test_metrics(void **state)
 			fprintf(stderr, "no \"%s\" in:\n%s", lines[i], response.body);
 		assert_non_null(strstr(response.body, lines[i]));
 	}
+	expect_engine_counters(response.body);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);

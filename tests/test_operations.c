@@ -49,38 +49,7 @@
 static const char tripped_yaml[] = "detector:\n" RULE_TRIPPED SHIFT_LOG_YAML;
 static const char strict_yaml[] = "detector:\n" RULE_STRICT SHIFT_LOG_YAML;
 
-struct fixture {
-	struct harness harness;
-	struct tracked_fds fds; /* closed at teardown */
-	pid_t sender; /* a feed-sending child process, 0 if none */
-	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket, or "" */
-};
-
-static int fixture_setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	*state = f;
-	return f ? 0 : -1;
-}
-
-static int fixture_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (f->sender > 0) {
-		kill(f->sender, SIGKILL);
-		waitpid(f->sender, NULL, 0);
-	}
-	tracked_close_all(&f->fds);
-	if (f->notify_path[0])
-		unlink(f->notify_path);
-	harness_cleanup(&f->harness);
-	free(f);
-	return 0;
-}
-
-static int connect_subscriber(struct fixture *f)
+static int connect_subscriber(struct daemon_fixture *f)
 {
 	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
@@ -98,7 +67,7 @@ static void send_shift_lines(int fd, size_t first, size_t end)
 /* Wait until the daemon has processed what fd sent so far: send a line it rejects and wait
  * for the rejection, logged as line line_number of the connection (the first rejection of
  * a connection is always logged). */
-static void sync_feed(struct fixture *f, int fd, unsigned line_number)
+static void sync_feed(struct daemon_fixture *f, int fd, unsigned line_number)
 {
 	assert_int_equal(harness_send(fd, "[\"sync\"]\n"), 0);
 	expect_log_format(&f->harness,
@@ -124,7 +93,7 @@ static uint16_t free_ipv6_port_on(const char *ip)
 }
 
 /* A listening socket on 127.0.0.1 (port 0: any free port). */
-static int listen_on_loopback(struct fixture *f, uint16_t port)
+static int listen_on_loopback(struct daemon_fixture *f, uint16_t port)
 {
 	struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -232,7 +201,7 @@ static void format_feed_summary(const struct feed_script *script, uint16_t port,
  * close summary has its exact counts; the daemon's final summary has the exact totals. */
 static void test_many_concurrent_feeds_count_exactly(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  max_connections: 16\n  max_connections_per_address: 16\n",
 		.extra_yaml = "log:\n  rate_limit_seconds: 60\n",
@@ -282,7 +251,7 @@ static void test_many_concurrent_feeds_count_exactly(void **state)
  * window state survived. */
 static void test_reload_lowers_threshold_keeping_windows(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options strict = { .feed_yaml = SHIFT_FEED_YAML,
 						.extra_yaml = strict_yaml };
 	const struct harness_options tripped = { .feed_yaml = SHIFT_FEED_YAML,
@@ -309,7 +278,7 @@ static void test_reload_lowers_threshold_keeping_windows(void **state)
  * before the reload keeps working. */
 static void test_reload_moves_feed_port(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options before = { .feed_yaml = SHIFT_FEED_YAML,
 						.extra_yaml = tripped_yaml };
 	struct harness_options after = before;
@@ -350,7 +319,7 @@ static void test_reload_moves_feed_port(void **state)
  * so rebinding it cannot fail); removing one closes only it. */
 static void test_reload_adds_and_removes_an_address(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	struct harness_options options = { .extra_yaml = tripped_yaml };
 	uint16_t first, second;
 	char both[96], second_only[64];
@@ -389,7 +358,7 @@ static void test_reload_adds_and_removes_an_address(void **state)
  * the same file is not applied either, the old port still accepts, nothing was changed. */
 static void test_reload_with_busy_address_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options running = { .feed_yaml = SHIFT_FEED_YAML,
 						 .extra_yaml = tripped_yaml };
 	struct harness_options rejected = { .feed_yaml = SHIFT_FEED_YAML,
@@ -451,7 +420,7 @@ static void send_forever(int fd)
  * counted and accepted (a cut last line is dropped, never rejected). */
 static void test_sigterm_under_load_exits_0_within_5_s(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	unsigned long long bytes = 0, lines = 0, events = 0;
 	char needle[128], *log, *summary;
 	int feed, status;
@@ -494,7 +463,7 @@ static void test_sigterm_under_load_exits_0_within_5_s(void **state)
  * alert needs both halves. Skipped where the machine has no IPv6 loopback. */
 static void test_ipv4_and_ipv6_feeds(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	struct harness_options options = { .feed_yaml = SHIFT_FEED_YAML,
 					   .extra_yaml = tripped_yaml };
 	uint16_t v6_port = free_ipv6_port_on("::1");
@@ -536,7 +505,7 @@ static void test_ipv4_and_ipv6_feeds(void **state)
  * later, logged and counted; a feed sending every 250 ms stays. */
 static void test_idle_feed_is_closed(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.feed_yaml = "  idle_timeout_seconds: 1\n",
 	};
@@ -595,7 +564,7 @@ static int read_tcp_timer(uint16_t server_port, uint16_t client_port, unsigned *
  * there with the configured idle time, and a reload to 0 stops it on the open connection. */
 static void test_keepalive_is_set_on_feed_sockets(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	struct harness_options options = { .feed_yaml = "  keepalive_seconds: 1000\n" };
 	long hz = sysconf(_SC_CLK_TCK);
 	unsigned timer = 99;
@@ -630,7 +599,7 @@ static void test_keepalive_is_set_on_feed_sockets(void **state)
  * socket with another name is closed with a warning; a reload does not rebind the feed. */
 static void test_socket_activation(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	struct harness_options options = { .feed_yaml = SHIFT_FEED_YAML,
 					   .extra_yaml = tripped_yaml };
 	int activated = listen_on_loopback(f, 0), stray = listen_on_loopback(f, 0);
@@ -674,7 +643,7 @@ static void test_socket_activation(void **state)
 /* A socket from systemd that is not a listening TCP socket is a start-up failure. */
 static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int datagram = tracked_add(&f->fds, socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	const struct harness_socket sockets[] = { { datagram, "feed" } };
 
@@ -688,7 +657,7 @@ static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 #define NOTIFY_MAX_BYTES 4096
 
 /* A datagram socket at a temporary path, standing in for systemd's NOTIFY_SOCKET. */
-static int open_notify_socket(struct fixture *f)
+static int open_notify_socket(struct daemon_fixture *f)
 {
 	return tracked_add(&f->fds, expect_notify_socket(f->notify_path));
 }
@@ -745,7 +714,7 @@ static int64_t average_watchdog_interval_ms(int fd)
  * period), RELOADING=1 then READY=1 around a reload, STOPPING=1 at SIGTERM. */
 static void test_systemd_notifications(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int notify = open_notify_socket(f);
 	char notify_env[PATH_MAX + 32], text[NOTIFY_MAX_BYTES];
 	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
@@ -777,7 +746,7 @@ static void test_systemd_notifications(void **state)
  * section once; a change the reload applies beside them is applied. */
 static void test_reload_keeps_restart_only_keys(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	struct harness_options options = { .extra_yaml = "" };
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
@@ -805,7 +774,7 @@ static void test_status_shows_evictions(void **state)
 		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}\n"
 		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}\n"
 		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}\n";
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int notify = open_notify_socket(f);
 	char notify_env[PATH_MAX + 32], text[NOTIFY_MAX_BYTES];
 	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
@@ -831,32 +800,33 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_many_concurrent_feeds_count_exactly,
-						fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_lowers_threshold_keeping_windows,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_moves_feed_port, fixture_setup,
-						fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_moves_feed_port,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_adds_and_removes_an_address,
-						fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_busy_address_changes_nothing,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_keeps_restart_only_keys, fixture_setup, fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_restart_only_keys,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_under_load_exits_0_within_5_s,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6_feeds, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_idle_feed_is_closed, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_keepalive_is_set_on_feed_sockets, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_socket_activation, fixture_setup,
-						fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6_feeds,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_feed_is_closed,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_is_set_on_feed_sockets,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_socket_activation,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_socket_activation_rejects_a_non_listening_socket,
-						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_status_shows_evictions, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_systemd_notifications, fixture_setup,
-						fixture_teardown),
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_status_shows_evictions,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_systemd_notifications,
+						daemon_fixture_setup, daemon_fixture_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

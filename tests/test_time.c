@@ -52,36 +52,7 @@ static const char late_shift_alert_head[] =
 	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
 	"\"p_value\":4.81e-04,\"late\":true,\"late_seconds\":7200,\"callbacks\":[";
 
-struct fixture {
-	struct harness harness;
-	struct tracked_fds fds; /* closed at teardown */
-	char state_dir[PATH_MAX]; /* made by the test, removed in teardown, or "" */
-	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket, or "" */
-};
-
-static int fixture_setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	*state = f;
-	return f ? 0 : -1;
-}
-
-static int fixture_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	tracked_close_all(&f->fds);
-	harness_cleanup(&f->harness);
-	if (f->state_dir[0])
-		harness_remove_tree(f->state_dir);
-	if (f->notify_path[0])
-		unlink(f->notify_path);
-	free(f);
-	return 0;
-}
-
-static int connect_subscriber(struct fixture *f)
+static int connect_subscriber(struct daemon_fixture *f)
 {
 	int fd = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 
@@ -90,7 +61,7 @@ static int connect_subscriber(struct fixture *f)
 }
 
 /* A feed that named itself. */
-static int connect_source(struct fixture *f, const char *source)
+static int connect_source(struct daemon_fixture *f, const char *source)
 {
 	int fd = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	char hello[128];
@@ -180,7 +151,7 @@ static void send_shift(int fd, bool numbered)
  * system alert reaches the console; cad-1's shift still alerts. */
 static void test_future_guard(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int subscriber, year_feed, minutes_feed, feed;
 	char line[256];
 
@@ -270,7 +241,7 @@ static void write_poisoned_journal(const char *path)
  * cad-1's clock is not a year ahead and its shift still gives the alert. */
 static void test_poisoned_journal_recovers(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int subscriber, feed;
 
 	assert_int_equal(harness_temp_dir("poisoned", f->state_dir), 0);
@@ -380,7 +351,7 @@ static const struct harness_options twenty_rounds_options = {
 };
 
 /* cadmond started with options; returns a greeted subscriber, live. */
-static int start_default_rules(struct fixture *f, const struct harness_options *options)
+static int start_default_rules(struct daemon_fixture *f, const struct harness_options *options)
 {
 	int subscriber;
 
@@ -412,7 +383,7 @@ static int64_t line_ts(const char *line)
 
 /* cadmond's stop summary of feed k's source: every line taken, none judged on its own (late)
  * for having come behind the center clock. newest_ms: the newest ts of all the feeds. */
-static void expect_source_in_order(struct fixture *f, size_t k, int64_t newest_ms)
+static void expect_source_in_order(struct daemon_fixture *f, size_t k, int64_t newest_ms)
 {
 	char newest[TIMESTAMP_TEXT_MAX];
 	int64_t own_ms;
@@ -430,7 +401,7 @@ static void expect_source_in_order(struct fixture *f, size_t k, int64_t newest_m
  * 10 minutes of event time: the alerts are those of the same lines on one feed, byte for byte. */
 static void test_twenty_feeds_same_alerts_as_one(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	static struct sim_scenario scenario;
 	static struct sim_shift day;
 	static char one[ALERTS_MAX * ALERT_LINE_MAX], twenty[ALERTS_MAX * ALERT_LINE_MAX];
@@ -490,7 +461,7 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 
 /* ---- a 2-hour backlog while another CAD is live -------------------------------------------- */
 
-static int open_notify_socket(struct fixture *f)
+static int open_notify_socket(struct daemon_fixture *f)
 {
 	return tracked_add(&f->fds, expect_notify_socket(f->notify_path));
 }
@@ -521,7 +492,7 @@ static void expect_status(int fd, const char *expected)
  * is the in-order one marked 2 hours late. */
 static void test_backlog_while_another_source_is_live(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int subscriber, live, backlog, notify = open_notify_socket(f);
 	char line[ALERT_LINE_MAX], notify_env[PATH_MAX + 32];
 	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
@@ -556,7 +527,7 @@ static void test_backlog_while_another_source_is_live(void **state)
 
 /* ---- resends and restarted senders ------------------------------------------------------- */
 
-static int connect_with_epoch(struct fixture *f, const char *epoch)
+static int connect_with_epoch(struct daemon_fixture *f, const char *epoch)
 {
 	int fd = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	char hello[128];
@@ -580,7 +551,7 @@ static void send_incident(int fd, unsigned seq, const char *call_id)
  * restarted its numbering (a new epoch) is logged and its lines are processed, not dropped. */
 static void test_duplicates_acknowledged_and_restarts(void **state)
 {
-	struct fixture *f = *state;
+	struct daemon_fixture *f = *state;
 	int fd;
 	char line[128];
 
@@ -609,14 +580,16 @@ static void test_duplicates_acknowledged_and_restarts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_future_guard, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_poisoned_journal_recovers, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_twenty_feeds_same_alerts_as_one, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_backlog_while_another_source_is_live, fixture_setup,
-						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_duplicates_acknowledged_and_restarts, fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_future_guard,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_poisoned_journal_recovers,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_twenty_feeds_same_alerts_as_one,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_while_another_source_is_live,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_acknowledged_and_restarts,
+						daemon_fixture_setup, daemon_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

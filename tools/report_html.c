@@ -325,7 +325,8 @@ static void write_premature_definition(const struct page *page)
 	for (unsigned bit = 1; bit <= RELEASED_BY_UNKNOWN; bit <<= 1) {
 		if (!(config->detector.released_by_mask & bit))
 			continue;
-		fprintf(page->out, "%s%s", first ? "" : " or ", released_by_name((enum released_by)bit));
+		fprintf(page->out, "%s%s", first ? "" : " or ",
+			event_released_by_name((enum released_by)bit));
 		first = false;
 	}
 	fputs(", no incident, no transfer</td></tr>\n</tbody></table>\n", page->out);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -86,8 +88,16 @@ int daemon_fixture_teardown(void **state)
 {
 	struct daemon_fixture *f = *state;
 
+	if (f->sender > 0) {
+		kill(f->sender, SIGKILL);
+		waitpid(f->sender, NULL, 0);
+	}
 	tracked_close_all(&f->fds);
 	harness_cleanup(&f->harness);
+	if (f->state_dir[0])
+		harness_remove_tree(f->state_dir);
+	if (f->notify_path[0])
+		unlink(f->notify_path);
 	free(f);
 	return 0;
 }

@@ -54,13 +54,18 @@ void tracked_close_all(struct tracked_fds *tracked);
 /* The state of a test that runs one cadmond and opens sockets to it (cmocka's *state). */
 struct daemon_fixture {
 	struct harness harness;
-	struct tracked_fds fds; /* closed at teardown */
+	struct tracked_fds fds;     /* closed at teardown */
+	pid_t sender;               /* a child sending to cadmond, killed at teardown; 0: none */
+	char state_dir[PATH_MAX];   /* a directory the test made, removed at teardown, or "" */
+	char notify_path[PATH_MAX]; /* a stand-in for systemd's notification socket (unlinked at
+				     * teardown), or "" */
 };
 
 /** cmocka setup: a zeroed daemon_fixture in *state. */
 int daemon_fixture_setup(void **state);
 
-/** cmocka teardown: close the tracked sockets, stop and clean up cadmond, free the fixture. */
+/** cmocka teardown: kill the sender, close the tracked sockets, stop and clean up cadmond,
+ * remove the state directory and the notification socket, free the fixture. */
 int daemon_fixture_teardown(void **state);
 
 /** The local port of a connected IPv4 or IPv6 socket: how cadmond's log names a client. */
