@@ -49,6 +49,10 @@ struct nats_consumer {
 	natsSubscription *subscription;
 	pthread_t thread;
 	bool started;
+	/* fetch thread only */
+	uint64_t delivered;   /* consumer sequence of the last delivery taken (see nats_rewind) */
+	uint64_t rewind_from; /* a rewind under way: the stream sequence to deliver from again */
+	struct log_limit rewind_log;
 };
 
 struct nats {
@@ -359,6 +363,118 @@ static int nats_wait_room(struct nats *nats)
 	return (int)(room < nats->settings.fetch_batch ? room : nats->settings.fetch_batch);
 }
 
+/* ---- lost deliveries (fetch thread) -------------------------------------------------- */
+
+static natsStatus nats_create_consumer(struct nats *nats, const struct config *config,
+				       struct nats_consumer *consumer, uint64_t start, char *why, size_t why_size);
+static int nats_pull_subscribe(struct nats *nats, const struct config *config, struct nats_consumer *consumer,
+			       char *why, size_t why_size);
+static bool nats_pause(struct nats *nats, uint32_t ms);
+
+/* The place in list of the first message delivered after one that never came (its consumer
+ * sequence past the last taken + 1: each delivery, redeliveries included, takes the next);
+ * list->Count when none. consumer->delivered follows the messages before it; *lost_to is the
+ * last consumer sequence lost. */
+static int nats_first_after_loss(struct nats_consumer *consumer, const natsMsgList *list, uint64_t *lost_to)
+{
+	for (int i = 0; i < list->Count; i++) {
+		jsMsgMetaData *meta = NULL;
+		uint64_t seq;
+
+		if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK || !meta)
+			continue;
+		seq = meta->Sequence.Consumer;
+		jsMsgMetaData_Destroy(meta);
+		if (seq > consumer->delivered + 1) {
+			*lost_to = seq - 1;
+			return i;
+		}
+		/* not higher: a consumer leader elected without the old one's last deliveries numbers
+		 * them again; what it delivers again is dropped as duplicates */
+		consumer->delivered = seq;
+	}
+	return list->Count;
+}
+
+/* Wait until every message taken is acknowledged: false when stopping. */
+static bool nats_wait_acknowledged(struct nats *nats)
+{
+	bool going_on;
+
+	pthread_mutex_lock(&nats->lock);
+	while (!nats->stopping && nats->in_flight > 0)
+		pthread_cond_wait(&nats->room, &nats->lock);
+	going_on = !nats->stopping;
+	pthread_mutex_unlock(&nats->lock);
+	return going_on;
+}
+
+/* The stream sequence to deliver from again: the consumer's ack floor + 1 once JetStream took
+ * every acknowledgement sent (its floor reached the last delivery taken), or as it is after
+ * NATS_REWIND_FLOOR_WAIT_MS (a few more then come again, dropped as duplicates). 0: the
+ * consumer cannot be read now. Waiting for the floor also keeps an acknowledgement of the old
+ * consumer's from reaching the new one. */
+static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consumer)
+{
+	int64_t until = hostclock_monotonic_ms() + NATS_REWIND_FLOOR_WAIT_MS;
+	uint64_t start = 0;
+
+	for (;;) {
+		jsConsumerInfo *info = NULL;
+		jsErrCode jerr = 0;
+		bool floor_reached = false;
+
+		if (js_GetConsumerInfo(&info, nats->js, nats->config.nats.events_stream, consumer->name, NULL, &jerr) ==
+		    NATS_OK) {
+			floor_reached = info->AckFloor.Consumer >= consumer->delivered;
+			start = info->AckFloor.Stream + 1;
+			jsConsumerInfo_Destroy(info);
+		}
+		if (floor_reached || hostclock_monotonic_ms() >= until || !nats_pause(nats, NATS_REWIND_POLL_MS))
+			return start;
+	}
+}
+
+/*
+ * Deliveries lost on the way (a node killed, a connection cut) would come again only after
+ * nats.ack_wait_seconds, behind later ones, by then older than the tracker takes (too_late).
+ * Instead, once every message taken is acknowledged, the consumer is created again at its ack
+ * floor + 1 (as at start after a restart): the lost deliveries come now, in stream order; the
+ * messages processed already come again and are dropped as duplicates. Retried every
+ * nats.reconnect_wait_ms while the cluster cannot do it. False: stopping.
+ */
+static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint64_t lost_to)
+{
+	uint64_t lost_from = consumer->delivered + 1;
+	char why[512];
+
+	pthread_mutex_lock(&nats->lock);
+	nats->stats.rewinds++;
+	pthread_mutex_unlock(&nats->lock);
+	if (!nats_wait_acknowledged(nats))
+		return false;
+	natsSubscription_Destroy(consumer->subscription);
+	consumer->subscription = NULL;
+	for (;;) {
+		why[0] = '\0';
+		if (consumer->rewind_from == 0)
+			consumer->rewind_from = nats_rewind_start(nats, consumer);
+		if (consumer->rewind_from != 0 &&
+		    nats_create_consumer(nats, &nats->config, consumer, consumer->rewind_from, why, sizeof why) == NATS_OK &&
+		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
+			break;
+		log_limited(&consumer->rewind_log, LOG_WARNING, "nats: consumer %s: cannot deliver again yet: %s",
+			    consumer->name, why[0] ? why : "its ack floor cannot be read");
+		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
+			return false;
+	}
+	log_limited(&consumer->rewind_log, LOG_NOTICE, "nats: consumer %s: deliveries %" PRIu64 " to %" PRIu64
+		    " were lost on the way; delivering again from stream sequence %" PRIu64, consumer->name, lost_from,
+		    lost_to, consumer->rewind_from);
+	consumer->rewind_from = 0;
+	return true;
+}
+
 static void *nats_fetch_thread(void *arg)
 {
 	struct nats_consumer *consumer = arg;
@@ -380,8 +496,14 @@ static void *nats_fetch_thread(void *arg)
 			natsMsgList_Destroy(&list);
 			continue;
 		}
-		uint64_t skipped = 0;
-		for (int i = 0; i < list.Count; i++)
+		/* After a lost delivery nothing is taken (not acknowledged: the rewind delivers it again). */
+		uint64_t skipped = 0, lost_to = 0;
+		int kept = nats_first_after_loss(consumer, &list, &lost_to), count = list.Count;
+		for (int i = kept; i < list.Count; i++) {
+			natsMsg_Destroy(list.Msgs[i]);
+			list.Msgs[i] = NULL;
+		}
+		for (int i = 0; i < kept; i++)
 			if (!nats_wanted(nats, list.Msgs[i])) {
 				natsMsg_Ack(list.Msgs[i], NULL);
 				natsMsg_Destroy(list.Msgs[i]);
@@ -400,6 +522,8 @@ static void *nats_fetch_thread(void *arg)
 		wake_loop_locked(nats);
 		pthread_mutex_unlock(&nats->lock);
 		natsMsgList_Destroy(&list);
+		if (kept < count && !nats_rewind(nats, consumer, lost_to))
+			break;
 	}
 	return NULL;
 }
@@ -819,33 +943,19 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 	return NATS_OK;
 }
 
-/* Create the durable consumer, or set it to redeliver from its ack floor in stream order
- * (see nats.h, "After a restart"). */
-static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *config,
-					struct nats_consumer *consumer, char *why, size_t why_size)
+/* The durable consumer (deleted first if it exists) created to deliver from stream sequence
+ * start (0: from the first); consumer->delivered is then 0. */
+static natsStatus nats_create_consumer(struct nats *nats, const struct config *config,
+				       struct nats_consumer *consumer, uint64_t start, char *why, size_t why_size)
 {
 	jsConsumerInfo *info = NULL;
 	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
-	uint64_t start = 0;
-	natsStatus status = js_GetConsumerInfo(&info, nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
+	natsStatus status = js_DeleteConsumer(nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
 
-	if (status == NATS_OK) {
-		bool same_filter = info->Config && info->Config->FilterSubject &&
-				   strcmp(info->Config->FilterSubject, consumer->filter) == 0;
-		bool pending = info->NumAckPending > 0 || info->Delivered.Stream > info->AckFloor.Stream;
-		if (same_filter && !pending) {
-			jsConsumerInfo_Destroy(info);
-			return NATS_OK;
-		}
-		start = same_filter ? info->AckFloor.Stream + 1 : 0;
-		log_msg(LOG_NOTICE, "nats: consumer %s: %s; delivering again from stream sequence %" PRIu64, consumer->name,
-			same_filter ? "messages were not acknowledged" : "its filter changed", start ? start : 1);
-		jsConsumerInfo_Destroy(info);
-		js_DeleteConsumer(nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
-	} else if (jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s, consumer %s: %s", config->nats.events_stream, consumer->name,
-			 nats_GetLastError(NULL));
+	if (status != NATS_OK && jerr != JSConsumerNotFoundErr) {
+		snprintf(why, why_size, "nats: stream %s: cannot delete consumer %s: %s", config->nats.events_stream,
+			 consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
 	jsConsumerConfig_Init(&cc);
@@ -862,8 +972,60 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 			 consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
+	consumer->delivered = 0;
 	jsConsumerInfo_Destroy(info);
 	return NATS_OK;
+}
+
+/* Create the durable consumer, or set it to redeliver from its ack floor in stream order
+ * (see nats.h, "After a restart"). */
+static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *config,
+					struct nats_consumer *consumer, char *why, size_t why_size)
+{
+	jsConsumerInfo *info = NULL;
+	jsErrCode jerr = 0;
+	uint64_t start = 0;
+	natsStatus status = js_GetConsumerInfo(&info, nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
+
+	if (status == NATS_OK) {
+		bool same_filter = info->Config && info->Config->FilterSubject &&
+				   strcmp(info->Config->FilterSubject, consumer->filter) == 0;
+		bool pending = info->NumAckPending > 0 || info->Delivered.Stream > info->AckFloor.Stream;
+		if (same_filter && !pending) {
+			consumer->delivered = info->Delivered.Consumer;
+			jsConsumerInfo_Destroy(info);
+			return NATS_OK;
+		}
+		start = same_filter ? info->AckFloor.Stream + 1 : 0;
+		log_msg(LOG_NOTICE, "nats: consumer %s: %s; delivering again from stream sequence %" PRIu64, consumer->name,
+			same_filter ? "messages were not acknowledged" : "its filter changed", start ? start : 1);
+		jsConsumerInfo_Destroy(info);
+	} else if (jerr != JSConsumerNotFoundErr) {
+		snprintf(why, why_size, "nats: stream %s, consumer %s: %s", config->nats.events_stream, consumer->name,
+			 nats_GetLastError(NULL));
+		return status;
+	}
+	return nats_create_consumer(nats, config, consumer, start, why, why_size);
+}
+
+/* The fetch thread's pull subscription on the prepared consumer. */
+static int nats_pull_subscribe(struct nats *nats, const struct config *config, struct nats_consumer *consumer,
+			       char *why, size_t why_size)
+{
+	jsSubOptions sub_options;
+	jsErrCode jerr = 0;
+
+	jsSubOptions_Init(&sub_options);
+	sub_options.Stream = config->nats.events_stream;
+	sub_options.Consumer = consumer->name;
+	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL, &sub_options,
+			     &jerr) != NATS_OK) {
+		consumer->subscription = NULL;
+		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
+			 nats_GetLastError(NULL));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -876,8 +1038,6 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 static int nats_subscribe(struct nats *nats, const struct config *config, char *why, size_t why_size)
 {
 	struct nats_consumer *consumer = &nats->consumers[0];
-	jsSubOptions sub_options;
-	jsErrCode jerr = 0;
 
 	consumer->nats = nats;
 	if (config->nats.subject_count == 1)
@@ -886,17 +1046,10 @@ static int nats_subscribe(struct nats *nats, const struct config *config, char *
 		snprintf(consumer->filter, sizeof consumer->filter, "%s.>", config->nats.events_subject_prefix);
 	snprintf(consumer->name, sizeof consumer->name, "%s", config->nats.consumer);
 	nats->consumer_count = 1;
-	if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK)
+	log_limit_init(&consumer->rewind_log, config->log.rate_limit_seconds, "nats rewind");
+	if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK ||
+	    nats_pull_subscribe(nats, config, consumer, why, why_size) < 0)
 		return -1;
-	jsSubOptions_Init(&sub_options);
-	sub_options.Stream = config->nats.events_stream;
-	sub_options.Consumer = consumer->name;
-	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL, &sub_options,
-			     &jerr) != NATS_OK) {
-		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
-			 nats_GetLastError(NULL));
-		return -1;
-	}
 	log_msg(LOG_INFO, "nats: consuming %s from stream %s (durable consumer %s)%s", consumer->filter,
 		config->nats.events_stream, consumer->name,
 		config->nats.subject_count > 1 ? ", keeping the subjects of nats.subjects" : "");

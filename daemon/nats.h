@@ -43,6 +43,13 @@
  * created again at that start sequence when it had unacknowledged messages): the lines
  * already journaled come again in order and are dropped by seq; the rest are new.
  *
+ * Lost deliveries. A delivery lost on the way (the node that held the pull request killed, the
+ * connection cut) would come again only after ack_wait, behind later messages, by then too
+ * late for the tracker. The fetch thread follows the consumer sequence (each delivery,
+ * redeliveries included, takes the next): at a gap it takes nothing more of the batch, waits
+ * until every message taken is acknowledged, and sets the consumer to deliver from its ack
+ * floor + 1 as after a restart (a rewind, counted): the lost messages then come in order.
+ *
  * Alerts out. nats_publish_alert takes every notice once durable (the deliver hook) into a
  * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted and
  * logged); a publisher thread publishes each to PREFIX.<agency> (PREFIX._system for system
@@ -54,6 +61,10 @@
 
 /* Longest a fetch blocks before it looks at the stop flag again. */
 #define NATS_FETCH_WAIT_MS 500
+/* After a lost delivery, how long the ack floor may take to reach the last delivery taken, and
+ * how often it is read meanwhile (nats_rewind in nats.c). */
+#define NATS_REWIND_FLOOR_WAIT_MS 2000
+#define NATS_REWIND_POLL_MS 20
 /* At exit, how long cnats may take to make its last callback once the connection is closed. */
 #define NATS_CLOSE_WAIT_MS 2000
 /* While the cluster cannot be reached at start, one log line per this many attempts. */
@@ -70,6 +81,7 @@ struct nats_stats {
 	uint64_t too_long;        /* messages over feed.max_line_bytes: rejected */
 	uint64_t fetch_errors;    /* fetches that failed other than by timeout */
 	uint64_t skipped;         /* messages of subjects no nats.subjects filter matches */
+	uint64_t rewinds;         /* consumer created again after deliveries lost on the way */
 	uint64_t alerts_published;   /* notices the alerts stream acknowledged */
 	uint64_t alerts_duplicates;  /* of which the stream already had (Nats-Msg-Id) */
 	uint64_t alerts_dropped;     /* notices not queued: nats.max_alert_queue full */

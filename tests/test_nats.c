@@ -41,6 +41,7 @@
 #define MAX_LINES 20000
 #define MAX_NOTICES 4096
 #define SETTLE_TIMEOUT_MS 30000
+#define TOO_LATE "cadmon_rejected_lines_total{reason=\"too_late\"}"
 
 /* The detector every cadmond runs: a short burst rule, no escalation (wall clock), sources
  * held without a lag bound so that the merge is exact whatever the interleaving. */
@@ -592,6 +593,13 @@ static void test_cluster_kill_restart(void **state)
 		      metric(&x, "cadmon_events_total"), metric(&x, "cadmon_duplicates_total"),
 		      metric(&x, "cadmon_nats_messages_total"), metric(&y, "cadmon_events_total"),
 		      metric(&y, "cadmon_duplicates_total"), metric(&y, "cadmon_nats_messages_total"), reference_events);
+	print_message("x: %" PRId64 " rewinds, %" PRId64 " too late; y: %" PRId64 " rewinds, %" PRId64 " too late\n",
+		      metric(&x, "cadmon_nats_rewinds_total"), metric(&x, TOO_LATE), metric(&y, "cadmon_nats_rewinds_total"),
+		      metric(&y, TOO_LATE));
+	/* A delivery lost on the way (the node killed) is delivered again in order (a rewind), not
+	 * after ack_wait behind later events, where the tracker would take it for too late. */
+	assert_int_equal(metric(&x, TOO_LATE), 0);
+	assert_int_equal(metric(&y, TOO_LATE), 0);
 	/* Every event once: accepted events add up (what came again after the kill, a lost ack or
 	 * the node down was dropped by its source's seq, counted as duplicates). */
 	assert_int_equal(metric(&x, "cadmon_events_total") + metric(&y, "cadmon_events_total"), reference_events);
