@@ -67,7 +67,7 @@
  *   PATH: must be at least the longest rule window plus tracker.allowed_lateness_seconds (N)
  *                                                   journal.retention_seconds
  *   PATH: must be one of none, last4, all            redact_ani
- *   PATH: must be one of viewer, supervisor, admin   auth.tokens[].role
+ *   PATH: must be one of viewer, supervisor, admin, feed   auth.tokens[].role
  *   PATH: must be 64 hex digits (a SHA-256)         auth.tokens[].sha256
  *   PATH: must be at least 16 bytes                 auth.tokens[].token (hashed on parsing)
  *   PATH: needs sha256 or token                     at the token's mapping
@@ -1203,7 +1203,8 @@ static bool parse_redact(struct loader *loader, const struct path *path, const s
 
 static const char *const role_names[CONFIG_ROLE_COUNT] = { [CONFIG_ROLE_VIEWER] = "viewer",
 							   [CONFIG_ROLE_SUPERVISOR] = "supervisor",
-							   [CONFIG_ROLE_ADMIN] = "admin" };
+							   [CONFIG_ROLE_ADMIN] = "admin",
+							   [CONFIG_ROLE_FEED] = "feed" };
 
 const char *config_role_name(enum config_role role)
 {
@@ -1226,7 +1227,7 @@ static bool parse_role(struct loader *loader, const struct path *path, const str
 	(void)key;
 	if (is_scalar(loader) && config_role_parse(scalar_text(loader), scalar_len(loader), field))
 		return true;
-	report(loader, current_mark(loader), path, "must be one of viewer, supervisor, admin");
+	report(loader, current_mark(loader), path, "must be one of viewer, supervisor, admin, feed");
 	return skip_node(loader);
 }
 

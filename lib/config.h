@@ -24,12 +24,13 @@
 #define CONFIG_SHA256_HEX 64      /* a SHA-256 digest in hex */
 #define CONFIG_TOKEN_MIN_BYTES 16 /* auth.tokens[].token: shortest token taken */
 
-/* What a bearer token may do (auth.tokens[].role): each role can do what the ones before it
- * can. */
+/* What a bearer token may do (auth.tokens[].role): viewer, supervisor and admin each can do
+ * what the ones before it can; feed is a machine's, off that ladder. */
 enum config_role {
 	CONFIG_ROLE_VIEWER = 0, /* board, alert stream, operators, sources, metrics */
 	CONFIG_ROLE_SUPERVISOR, /* + acknowledge */
-	CONFIG_ROLE_ADMIN,      /* + /api/status */
+	CONFIG_ROLE_ADMIN,      /* + /api/status, and what feed may do */
+	CONFIG_ROLE_FEED,       /* posts events (POST /LogEvents) and nothing else */
 	CONFIG_ROLE_COUNT,
 };
 

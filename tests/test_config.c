@@ -613,7 +613,7 @@ static void test_auth_tokens(void **state)
 		      "    - {role: admin}\n"
 		      "  redact_ani: {viewer: some}\n"
 		      "receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: 4}\n",
-		      "cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin",
+		      "cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin, feed",
 		      "cadmon.yaml:3:37: auth.tokens[0].sha256: must be 64 hex digits (a SHA-256)",
 		      "cadmon.yaml:4:14: auth.tokens[1].name: duplicate token name, already used by auth.tokens[0]",
 		      "cadmon.yaml:4:38: auth.tokens[1].token: must be at least 16 bytes",
