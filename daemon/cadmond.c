@@ -595,6 +595,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 	cadmond->health_due_us = now_us + 1000000;
 	health_tick(cadmond->health, hostclock_monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
 	guard_tick(cadmond->guard, hostclock_monotonic_ms());
+	nats_tick(cadmond->nats, hostclock_monotonic_ms());
 	cadmond_log_invariants(cadmond);
 }
 
@@ -1090,6 +1091,7 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
 					  .append_reject = cadmond_journal_reject,
 					  .control = cadmond_journal_control,
+					  .is_open = cadmond_system_alert_open,
 					  .ctx = cadmond,
 					  .history = durability_history(cadmond->durability) };
 

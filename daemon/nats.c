@@ -96,6 +96,7 @@ struct nats {
 	struct nats_stats stats;
 	uint64_t first_dropped; /* lowest seq dropped for a full queue (0: none): the published
 				 * mark stays below it, so the next start publishes it again */
+	int64_t last_drop_ms;   /* monotonic, of the last notice dropped for a full queue */
 
 	/* loop thread only */
 	struct nats_ring awaiting_ack;
@@ -104,6 +105,7 @@ struct nats {
 	uint64_t republish_after, republish_until; /* ...those in (after, until]; after written
 						    * under lock (the publisher reads it) */
 	bool down_announced;
+	uint64_t drops_announced; /* alerts_dropped when the limit alert was last looked at */
 	struct log_limit drop_log;
 };
 
@@ -290,6 +292,40 @@ static void nats_on_wake(evutil_socket_t fd, short what, void *ctx)
 	pthread_mutex_unlock(&nats->lock);
 	nats_drain_inbound(nats);
 	nats_announce(nats);
+}
+
+/* The limit alert for notices dropped (nats.max_alert_queue), journaled and applied. */
+static void nats_announce_drops(struct nats *nats, bool firing, uint64_t dropped)
+{
+	struct control control = { .kind = CONTROL_CONNECTION_LIMIT, .firing = firing, .refused = dropped,
+				   .seconds = nats->settings.log_interval_seconds };
+
+	snprintf(control.key, sizeof control.key, "%s", NATS_QUEUE_KEY);
+	if (!firing)
+		log_msg(LOG_NOTICE, "nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
+			nats->settings.log_interval_seconds, NATS_QUEUE_KEY, dropped);
+	nats->hooks.control(nats->hooks.ctx, &control);
+}
+
+void nats_tick(struct nats *nats, int64_t now_ms)
+{
+	uint64_t dropped;
+	int64_t last_drop_ms;
+
+	if (!nats || !nats->hooks.control)
+		return;
+	pthread_mutex_lock(&nats->lock);
+	dropped = nats->stats.alerts_dropped;
+	last_drop_ms = nats->last_drop_ms;
+	pthread_mutex_unlock(&nats->lock);
+	bool open = nats->hooks.is_open && nats->hooks.is_open(nats->hooks.ctx, "limit", NATS_QUEUE_KEY);
+	if (dropped > nats->drops_announced) {
+		nats->drops_announced = dropped;
+		if (!open)
+			nats_announce_drops(nats, true, dropped);
+	} else if (open && now_ms - last_drop_ms >= (int64_t)nats->settings.log_interval_seconds * 1000) {
+		nats_announce_drops(nats, false, dropped);
+	}
 }
 
 void nats_acknowledge(struct nats *nats, uint64_t durable_index)
@@ -598,6 +634,7 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	full = nats->notices_count >= nats->settings.max_alert_queue;
 	if (full) {
 		nats->stats.alerts_dropped++;
+		nats->last_drop_ms = hostclock_monotonic_ms();
 		if (notice.seq != 0 && (nats->first_dropped == 0 || notice.seq < nats->first_dropped))
 			nats->first_dropped = notice.seq;
 	} else {

@@ -51,8 +51,8 @@
  * floor + 1 as after a restart (a rewind, counted): the lost messages then come in order.
  *
  * Alerts out. nats_publish_alert takes every notice once durable (the deliver hook) into a
- * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted and
- * logged); a publisher thread publishes each to PREFIX.<agency> (PREFIX._system for system
+ * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted, logged,
+ * and a `limit` system alert for nats.max_alert_queue raised by nats_tick); a publisher thread publishes each to PREFIX.<agency> (PREFIX._system for system
  * alerts, PREFIX._none without an agency) with Nats-Msg-Id ALERT_ID:KIND:TS and waits for
  * its PubAck, retrying every nats.reconnect_wait_ms while the cluster does not answer. While
  * it cannot publish, or the connection is down, a receiver_down system alert for receiver
@@ -72,6 +72,8 @@
 /* Header naming the publishing source, and its numbering's epoch. */
 #define NATS_HEADER_SOURCE "Cadmon-Source"
 #define NATS_HEADER_EPOCH "Cadmon-Epoch"
+/* The key of the limit alert for notices dropped for the alerts stream. */
+#define NATS_QUEUE_KEY "nats.max_alert_queue"
 
 struct nats_stats {
 	uint64_t received;        /* messages taken from the consumers */
@@ -100,8 +102,11 @@ struct nats_hooks {
 	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line, size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
-	/* A system observation (receiver_down for "nats"), journaled and applied. */
+	/* A system observation (receiver_down for "nats", the limit nats.max_alert_queue),
+	 * journaled and applied. */
 	void (*control)(void *ctx, const struct control *control);
+	/* Whether a system alert (system, key) is open (NULL: taken as not open). */
+	bool (*is_open)(void *ctx, const char *system, const char *key);
 	void *ctx;
 	/* The alert history: at start, the notices after the last one the alerts stream
 	 * acknowledged (NATS_PUBLISHED_FILE) are published again (Nats-Msg-Id collapses the
@@ -137,6 +142,14 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len);
 
 /** Stop fetching (at shutdown: what is queued is left unacknowledged, redelivered later). */
 void nats_stop(struct nats *nats);
+
+/**
+ * Once a second (loop thread), now_ms a monotonic clock: notices dropped for a full
+ * nats.max_alert_queue since the last tick raise a `limit` system alert keyed
+ * "nats.max_alert_queue" (evicted: dropped so far), resolved once none was dropped for
+ * log.rate_limit_seconds. NULL is allowed.
+ */
+void nats_tick(struct nats *nats, int64_t now_ms);
 
 /** Counters (a copy taken under the lock). */
 void nats_stats(struct nats *nats, struct nats_stats *out);

@@ -36,6 +36,12 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	(void)len;
 }
 
+void nats_tick(struct nats *nats, int64_t now_ms)
+{
+	(void)nats;
+	(void)now_ms;
+}
+
 void nats_stop(struct nats *nats)
 {
 	(void)nats;

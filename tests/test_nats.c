@@ -34,6 +34,7 @@
 #include <json-c/json.h>
 #include <nats/nats.h>
 
+#include "daemon_expect.h"
 #include "daemon_harness.h"
 
 #define NODES 3
@@ -661,8 +662,8 @@ static void start_single_queue(struct harness *h, unsigned max_alert_queue)
 {
 	char yaml[2048], queue[64] = "";
 
-	if (max_alert_queue)
-		snprintf(queue, sizeof queue, "  max_alert_queue: %u\n", max_alert_queue);
+	if (max_alert_queue) /* and its limit alert resolved after 1 s without a drop */
+		snprintf(queue, sizeof queue, "  max_alert_queue: %u\nlog: {rate_limit_seconds: 1}\n", max_alert_queue);
 	snprintf(yaml, sizeof yaml,
 		 "detector:\n"
 		 "  premature: {max_talk_seconds: 20}\n"
@@ -746,9 +747,49 @@ static void premature_call_then(int feed, int operator, int minute, const char *
 	assert_true(metric(&x, name) >= value);
 }
 
+/* The next line of console holding needle (within SETTLE_TIMEOUT_MS) into line. */
+static void console_line_with(int console, const char *needle, char *line, size_t size)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+
+	while (harness_now_ms() < until)
+		if (harness_read_line(console, line, size, 1000) > 0 && strstr(line, needle))
+			return;
+	fail_msg("no line with %s on the console", needle);
+}
+
+/* The limit alert of nats.max_alert_queue as a console gets it: firing (dropped: the
+ * evicted count, which the message repeats) or resolved. */
+static void expect_queue_alert(int console, bool firing, int64_t *dropped)
+{
+	char line[4096], suffix[512];
+	const char *key = "\"limit\":\"nats.max_alert_queue\",\"evicted\":";
+
+	console_line_with(console, key, line, sizeof line);
+	const char *evicted = strstr(line, key);
+	assert_non_null(evicted);
+	*dropped = strtoll(evicted + strlen(key), NULL, 10);
+	assert_true(*dropped >= 1);
+	if (firing)
+		snprintf(suffix, sizeof suffix,
+			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRId64 ",\"message\":"
+			 "\"notices dropped for the NATS alerts stream (nats.max_alert_queue reached): %" PRId64
+			 " so far; the next start publishes them again, or raise nats.max_alert_queue\"}",
+			 key, *dropped, *dropped);
+	else
+		snprintf(suffix, sizeof suffix,
+			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRId64 ",\"message\":"
+			 "\"no notice dropped (nats.max_alert_queue) for 1 s; %" PRId64 " in all\"}",
+			 key, *dropped, *dropped);
+	expect_framed(line, firing ? "{\"alert\":\"firing\",\"alert_id\":\"" : "{\"alert\":\"resolved\",\"alert_id\":\"",
+		      suffix);
+}
+
 /* A notice dropped for a full nats.max_alert_queue (op-2's, while the stream is missing) is
  * published by the next start, although a later notice (op-3's) was acknowledged before the
- * kill: the published mark stays below the first notice dropped. */
+ * kill: the published mark stays below the first notice dropped. Consoles see a limit system
+ * alert for nats.max_alert_queue while notices are dropped, resolved once none was for
+ * log.rate_limit_seconds (1 here). */
 static void test_notice_dropped_for_full_queue_published_by_next_start(void **state)
 {
 	jsErrCode jerr = 0;
@@ -758,14 +799,24 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	js = start_world();
 	assert_int_equal(js_DeleteStream(js, "CADMON_ALERTS", NULL, &jerr), NATS_OK);
 	start_single_queue(&x, 1);
+	int console = harness_connect_subscriber(&x);
+	assert_true(console >= 0);
+	char board[256];
+	console_line_with(console, "{\"board\":\"end\"", board, sizeof board); /* live from here */
 	int feed = harness_connect_feed(&x);
 	assert_true(feed >= 0);
 	premature_call_then(feed, 1, 0, "cadmon_nats_alerts_failures_total", 1); /* queued, failing */
 	premature_call_then(feed, 2, 2, "cadmon_nats_alerts_dropped_total", 1);  /* the queue is full */
+	int64_t dropped_firing, dropped_resolved;
+	expect_queue_alert(console, true, &dropped_firing);
 	create_streams();
 	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	while (metric(&x, "cadmon_nats_alerts_published_total") < 1 && harness_now_ms() < until)
 		usleep(20 * 1000);
+	expect_queue_alert(console, false, &dropped_resolved);
+	assert_true(dropped_resolved >= dropped_firing);
+	assert_true(metric(&x, "cadmon_nats_alerts_dropped_total") >= dropped_resolved);
+	close(console);
 	premature_call_then(feed, 3, 4, "cadmon_nats_alerts_published_total", 2);
 	close(feed);
 	assert_int_equal(harness_signal(&x, SIGKILL), 0);
