@@ -768,7 +768,6 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	struct config_receiver running_receivers[CONFIG_MAX_RECEIVERS];
 	size_t running_receiver_count = cadmond->config.receiver_count;
 	memcpy(running_receivers, cadmond->config.receivers, sizeof(running_receivers));
-	const struct config_nats running_nats = cadmond->config.nats;
 	cadmond->config = *next;
 	if (receivers_changed) {
 		/* receivers are set up at start: the running ones stay until a restart */
@@ -777,11 +776,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		log_msg(LOG_WARNING, "reload: receivers: changes take effect at the next restart; the running "
 				     "receivers are kept");
 	}
-	if (reload_nats_changed(&running_nats, &next->nats)) {
-		cadmond->config.nats = running_nats; /* connected at start: kept until a restart */
-		log_msg(LOG_WARNING, "reload: nats: changes take effect at the next restart; the running connection, "
-				     "consumers and streams are kept");
-	}
+	nats_update(cadmond->nats, next);
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
@@ -823,6 +818,8 @@ static void cadmond_reload(struct cadmond *cadmond)
 		reload_keep_tls_listeners(&cadmond->config, &next);
 	if (loaded == 0)
 		reload_keep_i3(&cadmond->config, &next);
+	if (loaded == 0)
+		reload_keep_nats(&cadmond->config, &next);
 	if (loaded < 0) {
 		cadmond_log_config_errors(&errors);
 		log_msg(LOG_ERR, "configuration not reloaded: %zu errors; keeping the running one",

@@ -395,8 +395,10 @@ static int nats_wait_room(struct nats *nats)
 	while (!nats->stopping && nats->in_flight >= nats->settings.max_in_flight)
 		pthread_cond_wait(&nats->room, &nats->lock);
 	room = nats->stopping ? 0 : nats->settings.max_in_flight - nats->in_flight;
+	if (room > nats->settings.fetch_batch) /* a reload may change it */
+		room = nats->settings.fetch_batch;
 	pthread_mutex_unlock(&nats->lock);
-	return (int)(room < nats->settings.fetch_batch ? room : nats->settings.fetch_batch);
+	return (int)room;
 }
 
 /* ---- lost deliveries (fetch thread) -------------------------------------------------- */
@@ -486,6 +488,7 @@ static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint6
 
 	pthread_mutex_lock(&nats->lock);
 	nats->stats.rewinds++;
+	consumer->rewind_log.interval_seconds = nats->settings.log_interval_seconds; /* a reload may change it */
 	pthread_mutex_unlock(&nats->lock);
 	if (!nats_wait_acknowledged(nats))
 		return false;
@@ -1257,6 +1260,18 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 	}
 	nats->publisher_started = nats->settings.publish_alerts;
 	return nats;
+}
+
+void nats_update(struct nats *nats, const struct config *config)
+{
+	if (!nats)
+		return;
+	pthread_mutex_lock(&nats->lock); /* the fetch threads read them */
+	nats->settings.fetch_batch = config->nats.fetch_batch;
+	nats->settings.max_line_bytes = config->feed.max_line_bytes;
+	nats->settings.log_interval_seconds = config->log.rate_limit_seconds;
+	pthread_mutex_unlock(&nats->lock);
+	nats->drop_log.interval_seconds = config->log.rate_limit_seconds;
 }
 
 void nats_stop(struct nats *nats)

@@ -151,6 +151,13 @@ void nats_stop(struct nats *nats);
  */
 void nats_tick(struct nats *nats, int64_t now_ms);
 
+/**
+ * A reload: what may change while running — nats.fetch_batch (the next pull asks for as many),
+ * feed.max_line_bytes and log.rate_limit_seconds. The other nats keys need a restart
+ * (reload_keep_nats). NULL is allowed.
+ */
+void nats_update(struct nats *nats, const struct config *config);
+
 /** Counters (a copy taken under the lock). */
 void nats_stats(struct nats *nats, struct nats_stats *out);
 

@@ -42,6 +42,12 @@ void nats_tick(struct nats *nats, int64_t now_ms)
 	(void)now_ms;
 }
 
+void nats_update(struct nats *nats, const struct config *config)
+{
+	(void)nats;
+	(void)config;
+}
+
 void nats_stop(struct nats *nats)
 {
 	(void)nats;

@@ -44,32 +44,47 @@ bool reload_receivers_changed(const struct config *running, const struct config 
 	return changes > 0;
 }
 
-static void count_nats_change(void *ctx, const char *path, const char *before, const char *after)
+/* The nats keys a reload applies (nats_update); every other one needs a restart (the
+ * connection, its consumer and streams, and the queues are set up at start). */
+static const char *const nats_live_keys[] = { "nats.fetch_batch" };
+
+static bool nats_key_live(const char *path)
 {
-	(void)before;
-	(void)after;
-	if (strncmp(path, "nats.", strlen("nats.")) == 0)
-		(*(size_t *)ctx)++;
+	for (size_t i = 0; i < sizeof nats_live_keys / sizeof nats_live_keys[0]; i++)
+		if (strcmp(path, nats_live_keys[i]) == 0)
+			return true;
+	return false;
 }
 
-bool reload_nats_changed(const struct config_nats *running, const struct config_nats *next)
+/* Each nats key that needs a restart and changed: logged, counted in *ctx. */
+static void log_nats_restart_change(void *ctx, const char *path, const char *before, const char *after)
 {
-	struct config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
-	size_t changes = 0;
+	if (strncmp(path, "nats.", strlen("nats.")) != 0 || nats_key_live(path))
+		return;
+	(*(size_t *)ctx)++;
+	log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", path,
+		before ? before : "(none)", after ? after : "(none)", before ? before : "(none)");
+}
 
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return true; /* cannot tell: keep the running section, which is what a change does */
+void reload_keep_nats(const struct config *running, struct config *next)
+{
+	struct config *kept = malloc(sizeof *kept);
+	uint32_t fetch_batch = next->nats.fetch_batch;
+	size_t restart_only = 0;
+
+	if (!kept) { /* cannot compare: the running section, as for a change */
+		log_msg(LOG_WARNING, "reload: nats: out of memory comparing the nats section; the running one is kept");
+	} else {
+		*kept = *next;
+		kept->nats = running->nats;
+		kept->nats.fetch_batch = fetch_batch;
+		config_diff(kept, next, log_nats_restart_change, &restart_only);
+		free(kept);
+		if (restart_only == 0)
+			return;
 	}
-	config_set_defaults(a);
-	config_set_defaults(b);
-	a->nats = *running;
-	b->nats = *next;
-	config_diff(a, b, count_nats_change, &changes);
-	free(a);
-	free(b);
-	return changes > 0;
+	next->nats = running->nats;
+	next->nats.fetch_batch = fetch_batch; /* nats_live_keys */
 }
 
 void reload_keep_tls_listeners(const struct config *running, struct config *next)

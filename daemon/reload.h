@@ -34,7 +34,11 @@ void reload_keep_i3(const struct config *running, struct config *next);
 /** Log every difference between running and next at LOG_NOTICE; how many there were. */
 size_t reload_log_changes(const struct config *running, const struct config *next);
 
-/** True when the nats: sections differ in any key (a reload keeps the running one: restart to change). */
-bool reload_nats_changed(const struct config_nats *running, const struct config_nats *next);
+/**
+ * The nats: section is set up at start but for nats.fetch_batch, which a reload applies: when
+ * another nats key differs, next keeps running's section (with next's fetch_batch), logging
+ * each such key, e.g. "reload: nats.consumer: x -> y takes effect at the next restart; kept x".
+ */
+void reload_keep_nats(const struct config *running, struct config *next);
 
 #endif

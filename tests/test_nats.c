@@ -657,21 +657,30 @@ static jsCtx *start_world(void)
 }
 
 /* A cadmond on the events stream's A1 subject whose rule fires on one premature call. */
-/* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
-static void start_single_queue(struct harness *h, unsigned max_alert_queue)
+/* The configuration of cadmond alone on agency A1 (consumer, and more nats keys), every
+ * premature call an alert; max_alert_queue 0: the default. */
+static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const char *consumer, const char *more)
 {
-	char yaml[2048], queue[64] = "";
+	char queue[64] = "";
 
 	if (max_alert_queue) /* and its limit alert resolved after 1 s without a drop */
 		snprintf(queue, sizeof queue, "  max_alert_queue: %u\nlog: {rate_limit_seconds: 1}\n", max_alert_queue);
-	snprintf(yaml, sizeof yaml,
+	snprintf(yaml, size,
 		 "detector:\n"
 		 "  premature: {max_talk_seconds: 20}\n"
 		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, severity: info}]\n"
-		 "nats:\n  enabled: true\n  servers: %s\n  consumer: x\n  subjects: [cadmon.events.A1]\n"
-		 "  reconnect_wait_ms: 100\n%s",
-		 world.servers_yaml, queue);
+		 "nats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: [cadmon.events.A1]\n"
+		 "  reconnect_wait_ms: 100\n%s%s",
+		 world.servers_yaml, consumer, more, queue);
+}
+
+/* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
+static void start_single_queue(struct harness *h, unsigned max_alert_queue)
+{
+	char yaml[2048];
+
+	single_yaml(yaml, sizeof yaml, max_alert_queue, "x", "");
 	if (harness_start(h, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
 		char *log = harness_stderr(h);
 		fail_msg("cadmond did not start:\n%s", log ? log : "");
@@ -725,6 +734,18 @@ static void test_notice_unpublished_at_first_kill(void **state)
 			    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
 			    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"callbacks\":"
 			    "[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}");
+
+	/* A reload: nats.fetch_batch applied, nats.consumer needs a restart (kept: no consumer z). */
+	char yaml[2048];
+	jsConsumerInfo *info = NULL;
+	single_yaml(yaml, sizeof yaml, 0, "z", "  fetch_batch: 8\n");
+	assert_int_equal(harness_write_config(&x, &(struct harness_options){ .extra_yaml = yaml }), 0);
+	assert_int_equal(harness_signal(&x, SIGHUP), 0);
+	expect_log(&x, "cadmond: warning: reload: nats.consumer: x -> z takes effect at the next restart; kept x\n");
+	expect_log(&x, "cadmond: reload: nats.fetch_batch: 256 -> 8\n");
+	expect_no_log(&x, "reload: nats.consumer: x -> z\n");
+	assert_int_equal(js_GetConsumerInfo(&info, js, "CADMON_EVENTS", "z", NULL, &jerr), NATS_NOT_FOUND);
+	assert_int_equal(metric(&x, "cadmon_nats_connected"), 1);
 	harness_stop(&x);
 }
 
@@ -818,6 +839,12 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	assert_true(metric(&x, "cadmon_nats_alerts_dropped_total") >= dropped_resolved);
 	close(console);
 	premature_call_then(feed, 3, 4, "cadmon_nats_alerts_published_total", 2);
+	/* op-3's notice on the stream before the kill (system notices count in published too) */
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	for (read_alert_stream(js, &world.stream); world.stream.count < 2 && harness_now_ms() < until;
+	     read_alert_stream(js, &world.stream))
+		usleep(20 * 1000);
+	assert_int_equal(world.stream.count, 2);
 	close(feed);
 	assert_int_equal(harness_signal(&x, SIGKILL), 0);
 	while (harness_running(&x))
