@@ -73,6 +73,7 @@ struct notices {
 struct world {
 	char dir[PATH_MAX];
 	struct node nodes[NODES];
+	pid_t secured[2];       /* standalone servers with TLS and a token, or a user and password */
 	char servers[256];      /* nats://127.0.0.1:P1,nats://... */
 	char servers_yaml[256]; /* ["nats://...", ...] */
 	char *lines[MAX_LINES]; /* the merged shift, in ts order, each with its "source" */
@@ -862,6 +863,122 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	harness_stop(&x);
 }
 
+/* cadmon-watch with args (NULL-terminated, after the program) until it exits: its status, its
+ * output (stdout and stderr) in world.text. */
+static int run_watch(const char *const *args)
+{
+	const char *argv[24] = { env_or("CADMON_WATCH", "cadmon-watch") };
+	char log[PATH_MAX + 32];
+	size_t argc = 1;
+	static int run;
+
+	while (*args && argc < sizeof argv / sizeof argv[0] - 1)
+		argv[argc++] = *args++;
+	argv[argc] = NULL;
+	snprintf(log, sizeof log, "%s/watch-%d.log", world.dir, ++run);
+	int status = wait_exit(spawn(argv, NULL, log), 30000);
+	free(world.text);
+	world.text = harness_read_file(log);
+	assert_non_null(world.text);
+	return status;
+}
+
+/* A standalone nats-server with JetStream and TLS (the test CA's server certificate) and the
+ * authorization block given; its client URL. The alerts stream created on it through a client
+ * with the same credentials, holding notice. */
+static void start_secured(size_t index, const char *pki, const char *authorization, const char *token,
+			  const char *user, const char *password, const char *notice, char *url, size_t size)
+{
+	char config[PATH_MAX + 64], text[PATH_MAX * 3 + 512], log[PATH_MAX + 64], ca[PATH_MAX + 16];
+	uint16_t port;
+	natsOptions *options = NULL;
+	natsConnection *connection = NULL;
+	jsCtx *js = NULL;
+	jsStreamConfig stream;
+	jsErrCode jerr = 0;
+	const char *subjects[] = { "cadmon.alerts.>" };
+
+	assert_int_equal(harness_pick_ports(&port, 1), 0);
+	snprintf(config, sizeof config, "%s/secured%zu.conf", world.dir, index);
+	snprintf(log, sizeof log, "%s/secured%zu.log", world.dir, index);
+	snprintf(text, sizeof text,
+		 "listen: \"127.0.0.1:%u\"\njetstream { store_dir: \"%s/secured%zu\" }\n"
+		 "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\" }\nauthorization { %s }\n",
+		 port, world.dir, index, pki, pki, authorization);
+	assert_int_equal(harness_write_file(config, text), 0);
+	const char *argv[] = { env_or("NATS_SERVER", "/usr/sbin/nats-server"), "-c", config, NULL };
+	world.secured[index] = spawn(argv, NULL, log);
+	snprintf(url, size, "tls://127.0.0.1:%u", port);
+	snprintf(ca, sizeof ca, "%s/ca.pem", pki);
+	assert_int_equal(natsOptions_Create(&options), NATS_OK);
+	assert_int_equal(natsOptions_SetURL(options, url), NATS_OK);
+	assert_int_equal(natsOptions_LoadCATrustedCertificates(options, ca), NATS_OK);
+	assert_int_equal(natsOptions_SetSecure(options, true), NATS_OK);
+	if (token)
+		assert_int_equal(natsOptions_SetToken(options, token), NATS_OK);
+	if (user)
+		assert_int_equal(natsOptions_SetUserInfo(options, user, password), NATS_OK);
+	int64_t until = harness_now_ms() + 10000;
+	while (natsConnection_Connect(&connection, options) != NATS_OK && harness_now_ms() < until)
+		usleep(50 * 1000);
+	assert_non_null(connection);
+	assert_int_equal(natsConnection_JetStream(&js, connection, NULL), NATS_OK);
+	jsStreamConfig_Init(&stream);
+	stream.Name = "CADMON_ALERTS";
+	stream.Subjects = subjects;
+	stream.SubjectsLen = 1;
+	assert_int_equal(js_AddStream(NULL, js, &stream, NULL, &jerr), NATS_OK);
+	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", notice, (int)strlen(notice), NULL, &jerr), NATS_OK);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(connection);
+	natsOptions_Destroy(options);
+}
+
+/* cadmon-watch --nats with TLS (--ca) and a token (--token-file), or a user and its password
+ * (--nats-user, --nats-password-file), as cadmond's nats: section has them; a wrong token is
+ * refused (exit 1). */
+static void watch_secured(const char *notice, const char *shown)
+{
+	char pki[PATH_MAX + 16], ca[PATH_MAX + 32], token_file[PATH_MAX + 32], password_file[PATH_MAX + 32];
+	char wrong_file[PATH_MAX + 32], url_token[64], url_user[64], command[PATH_MAX * 2 + 64], prefix[160];
+	const char *script = getenv("CADMON_MAKE_CERTS");
+
+	assert_non_null(script);
+	snprintf(pki, sizeof pki, "%s/pki", world.dir);
+	snprintf(command, sizeof command, "%s %s", script, pki);
+	assert_int_equal(system(command), 0);
+	snprintf(ca, sizeof ca, "%s/ca.pem", pki);
+	snprintf(token_file, sizeof token_file, "%s/token", world.dir);
+	snprintf(password_file, sizeof password_file, "%s/password", world.dir);
+	snprintf(wrong_file, sizeof wrong_file, "%s/wrong", world.dir);
+	assert_int_equal(harness_write_file(token_file, "watch-token-0001\n"), 0);
+	assert_int_equal(harness_write_file(password_file, "pw-0001\n"), 0);
+	assert_int_equal(harness_write_file(wrong_file, "not-the-token\n"), 0);
+	chmod(token_file, 0600);
+	chmod(password_file, 0600);
+	chmod(wrong_file, 0600);
+	start_secured(0, pki, "token: \"watch-token-0001\"", "watch-token-0001", NULL, NULL, notice, url_token,
+		      sizeof url_token);
+	start_secured(1, pki, "users: [{user: watch, password: \"pw-0001\"}]", NULL, "watch", "pw-0001", notice,
+		      url_user, sizeof url_user);
+	const char *with_token[] = { "--nats", url_token, "--ca", ca, "--token-file", token_file, "--lines", "--utc",
+				     "--count", "1", "--timeout", "20", NULL };
+	if (run_watch(with_token) != 0)
+		fail_msg("cadmon-watch --nats with a token:\n%s", world.text);
+	assert_string_equal(world.text, shown);
+	const char *with_user[] = { "--nats", url_user, "--ca", ca, "--nats-user", "watch", "--nats-password-file",
+				    password_file, "--lines", "--utc", "--count", "1", "--timeout", "20", NULL };
+	if (run_watch(with_user) != 0)
+		fail_msg("cadmon-watch --nats with a user:\n%s", world.text);
+	assert_string_equal(world.text, shown);
+	const char *wrong[] = { "--nats", url_token, "--ca", ca, "--token-file", wrong_file, "--lines", "--count", "1",
+				"--timeout", "2", NULL };
+	assert_int_equal(run_watch(wrong), 1);
+	snprintf(prefix, sizeof prefix, "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
+	if (strncmp(world.text, prefix, strlen(prefix)) != 0)
+		fail_msg("expected %s..., got %s", prefix, world.text);
+}
+
 /* cadmon-watch --nats: the notices published to the alerts stream are shown (line mode), in
  * stream order. */
 static void test_watch_follows_the_alerts_stream(void **state)
@@ -901,6 +1018,18 @@ static void test_watch_follows_the_alerts_stream(void **state)
 			    "     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
 			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
 			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+
+	/* Resuming at stream sequence 2: the second notice only. */
+	const char *resume[] = { "--nats", world.servers, "--nats-start", "2", "--lines", "--utc", "--count", "1",
+				 "--timeout", "20", NULL };
+	if (run_watch(resume) != 0)
+		fail_msg("cadmon-watch --nats-start 2:\n%s", world.text);
+	assert_string_equal(world.text,
+			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+
+	watch_secured(first, "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to "
+			     "call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n");
 }
 
 /* Whatever happened: no cadmond, no nats-server, nothing allocated left behind. */
@@ -917,6 +1046,11 @@ static int teardown(void **state)
 	harness_cleanup(&x);
 	harness_cleanup(&y);
 	stop_cluster();
+	for (size_t i = 0; i < 2; i++)
+		if (world.secured[i] > 0) {
+			kill(world.secured[i], SIGKILL);
+			waitpid(world.secured[i], NULL, 0);
+		}
 	for (size_t i = 0; i < world.line_count; i++)
 		free(world.lines[i]);
 	if (world.dir[0])

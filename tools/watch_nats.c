@@ -50,24 +50,45 @@ static void on_message(natsConnection *connection, natsSubscription *subscriptio
 	natsMsg_Destroy(msg);
 }
 
-static natsStatus subscribe(struct watch_nats *nats, const char *url, const char *subject, double timeout_seconds,
-			    jsErrCode *jerr)
+/* TLS and credentials, as cadmond's nats: section sets them. */
+static natsStatus set_security(natsOptions *options, const struct watch_nats_settings *settings)
+{
+	natsStatus status = NATS_OK;
+
+	if (settings->credentials)
+		status = natsOptions_SetUserCredentialsFromFiles(options, settings->credentials, NULL);
+	if (status == NATS_OK && settings->token)
+		status = natsOptions_SetToken(options, settings->token);
+	if (status == NATS_OK && settings->user)
+		status = natsOptions_SetUserInfo(options, settings->user, settings->password);
+	if (status == NATS_OK && settings->ca)
+		status = natsOptions_LoadCATrustedCertificates(options, settings->ca);
+	if (status == NATS_OK && settings->certificate)
+		status = natsOptions_LoadCertificatesChain(options, settings->certificate, settings->key);
+	if (status == NATS_OK && (settings->ca || settings->certificate))
+		status = natsOptions_SetSecure(options, true);
+	return status;
+}
+
+static natsStatus subscribe(struct watch_nats *nats, const struct watch_nats_settings *settings, jsErrCode *jerr)
 {
 	jsSubOptions sub_options;
 	char list[WATCH_NATS_URL_MAX_BYTES + 1], *servers[WATCH_NATS_MAX_SERVERS], *save = NULL;
 	int count = 0;
 	natsStatus status = natsOptions_Create(&nats->options);
 
-	snprintf(list, sizeof list, "%s", url); /* comma-separated: several servers */
+	snprintf(list, sizeof list, "%s", settings->url); /* comma-separated: several servers */
 	for (char *server = strtok_r(list, ",", &save); server && count < WATCH_NATS_MAX_SERVERS;
 	     server = strtok_r(NULL, ",", &save))
 		servers[count++] = server;
 	if (status == NATS_OK)
 		status = count > 0 ? natsOptions_SetServers(nats->options, (const char **)servers, count) : NATS_INVALID_ARG;
 	if (status == NATS_OK)
-		status = natsOptions_SetTimeout(nats->options, (int64_t)(timeout_seconds * 1000));
+		status = natsOptions_SetTimeout(nats->options, (int64_t)(settings->timeout_seconds * 1000));
 	if (status == NATS_OK)
 		status = natsOptions_SetMaxReconnect(nats->options, -1); /* keep following */
+	if (status == NATS_OK)
+		status = set_security(nats->options, settings);
 	if (status == NATS_OK)
 		status = natsConnection_Connect(&nats->connection, nats->options);
 	if (status == NATS_OK)
@@ -76,15 +97,19 @@ static natsStatus subscribe(struct watch_nats *nats, const char *url, const char
 		status = jsSubOptions_Init(&sub_options);
 	if (status == NATS_OK) {
 		sub_options.Ordered = true;
-		status = js_Subscribe(&nats->subscription, nats->js, subject, on_message, nats, NULL, &sub_options,
-				      jerr);
+		if (settings->start_sequence > 0) {
+			sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+			sub_options.Config.OptStartSeq = settings->start_sequence;
+		}
+		status = js_Subscribe(&nats->subscription, nats->js, settings->subject, on_message, nats, NULL,
+				      &sub_options, jerr);
 	}
 	return status;
 }
 
-struct watch_nats *watch_nats_open(const char *url, const char *subject, double timeout_seconds, char *why,
-				   size_t why_size)
+struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why, size_t why_size)
 {
+	const char *url = settings->url;
 	struct watch_nats *nats = calloc(1, sizeof *nats);
 	jsErrCode jerr = 0;
 	natsStatus status;
@@ -97,9 +122,11 @@ struct watch_nats *watch_nats_open(const char *url, const char *subject, double 
 	fcntl(nats->pipe[0], F_SETFD, FD_CLOEXEC);
 	fcntl(nats->pipe[1], F_SETFD, FD_CLOEXEC);
 	fcntl(nats->pipe[0], F_SETFL, fcntl(nats->pipe[0], F_GETFL) | O_NONBLOCK);
-	if ((status = subscribe(nats, url, subject, timeout_seconds, &jerr)) != NATS_OK) {
-		snprintf(why, why_size, "cannot follow %s on %s: %s%s", subject, url, natsStatus_GetText(status),
-			 jerr ? " (JetStream error)" : "");
+	if ((status = subscribe(nats, settings, &jerr)) != NATS_OK) {
+		const char *detail = nats_GetLastError(NULL);
+		snprintf(why, why_size, "cannot follow %s on %s: %s%s%s%s", settings->subject, url,
+			 natsStatus_GetText(status), detail && detail[0] ? " (" : "", detail && detail[0] ? detail : "",
+			 detail && detail[0] ? ")" : "");
 		watch_nats_close(nats);
 		return NULL;
 	}
