@@ -979,6 +979,158 @@ static void watch_secured(const char *notice, const char *shown)
 		fail_msg("expected %s..., got %s", prefix, world.text);
 }
 
+/* The events stream's message at seq as "SUBJECT SOURCE MSG-ID DATA" (the headers cadmond
+ * reads). */
+static void expect_event(jsCtx *js, uint64_t seq, const char *expected)
+{
+	natsMsg *msg = NULL;
+	jsErrCode jerr = 0;
+	const char *source = "", *id = "";
+	char text[4096];
+
+	assert_int_equal(js_GetMsg(&msg, js, "CADMON_EVENTS", seq, NULL, &jerr), NATS_OK);
+	natsMsgHeader_Get(msg, "Cadmon-Source", &source);
+	natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+	snprintf(text, sizeof text, "%s %s %s %.*s", natsMsg_GetSubject(msg), source, id, natsMsg_GetDataLength(msg),
+		 natsMsg_GetData(msg));
+	natsMsg_Destroy(msg);
+	assert_string_equal(text, expected);
+}
+
+/* Wait until the events stream holds count messages. */
+static void wait_events(jsCtx *js, uint64_t count)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	uint64_t held = 0;
+
+	while (harness_now_ms() < until) {
+		jsStreamInfo *info = NULL;
+		jsErrCode jerr = 0;
+		if (js_GetStreamInfo(&info, js, "CADMON_EVENTS", NULL, &jerr) == NATS_OK) {
+			held = info->State.Msgs;
+			jsStreamInfo_Destroy(info);
+		}
+		if (held >= count)
+			break;
+		usleep(20 * 1000);
+	}
+	assert_int_equal(held, count);
+}
+
+/* The port cadmon-publish --listen printed in its log ("listening on 127.0.0.1:PORT"). */
+static uint16_t publish_port(const char *log)
+{
+	int64_t until = harness_now_ms() + 10000;
+
+	while (harness_now_ms() < until) {
+		char *text = harness_read_file(log);
+		const char *at = text ? strstr(text, "listening on 127.0.0.1:") : NULL;
+		uint16_t port = at ? (uint16_t)atoi(at + strlen("listening on 127.0.0.1:")) : 0;
+		free(text);
+		if (port)
+			return port;
+		usleep(20 * 1000);
+	}
+	fail_msg("cadmon-publish --listen did not say its port");
+	return 0;
+}
+
+/* cadmon-publish --listen: two CAD connections, each its own hello (source) and numbering;
+ * a call_end without agency reaches its call's subject; SIGTERM ends it with the summary.
+ * Then --mapping: the example CDR's records (config/mappings/example-cdr.yaml) become
+ * call_start, incident and call_end lines of --source; a record with a bad time is rejected
+ * (exit 1). On the running cluster's events stream, empty before. */
+static void publish_tools(jsCtx *js)
+{
+	char log[PATH_MAX + 32], input[PATH_MAX + 32];
+	const char *listen_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers, "--listen",
+				      "127.0.0.1:0", NULL };
+
+	snprintf(log, sizeof log, "%s/publish-listen.log", world.dir);
+	pid_t publisher = spawn(listen_argv, NULL, log);
+	uint16_t port = publish_port(log);
+	int first = harness_connect(port), second = harness_connect(port);
+	assert_true(first >= 0 && second >= 0);
+	assert_int_equal(harness_send(first, "{\"hello\":\"feed\",\"source\":\"cad-L1\"}\n"
+					     "{\"type\":\"call_start\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:00Z\","
+					     "\"operator\":\"op-1\",\"agency\":\"B1\"}\n"
+					     "{\"type\":\"call_end\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:05Z\","
+					     "\"released_by\":\"operator\"}\n"),
+			 0);
+	wait_events(js, 2);
+	assert_int_equal(harness_send(second, "{\"hello\":\"feed\",\"source\":\"cad-L2\"}\n"
+					      "{\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
+					      "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}"),
+			 0); /* the last line without a newline: taken at the connection's end */
+	close(second);
+	wait_events(js, 3);
+	close(first);
+	usleep(300 * 1000); /* both ends read */
+	kill(publisher, SIGTERM);
+	assert_int_equal(wait_exit(publisher, 20000), 0);
+	expect_event(js, 1, "cadmon.events.B1 cad-L1 cad-L1:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"L1\","
+			    "\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\",\"agency\":\"B1\"}");
+	expect_event(js, 2, "cadmon.events.B1 cad-L1 cad-L1:2 {\"seq\":2,\"type\":\"call_end\",\"call_id\":\"L1\","
+			    "\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}");
+	expect_event(js, 3, "cadmon.events.B2 cad-L2 cad-L2:7 {\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
+			    "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}");
+	free(world.text);
+	world.text = harness_read_file(log);
+	assert_non_null(strstr(world.text, "cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, "
+					   "0 skipped, 0 sent again\n"));
+
+	snprintf(input, sizeof input, "%s/records.csv", world.dir);
+	assert_int_equal(harness_write_file(input,
+					    "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo,TrunkGroup\n"
+					    "C000004,KCPD,P06,AG06,5045550506,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,"
+					    "INC-000003,\"911 Trunk 2\"\n"
+					    "C000005,KCPD,P06,AG06,5045550507,13/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,,x\n"),
+			 0);
+	const char *mapping_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers,
+				       "--mapping", CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml", "--source", "cdr-1",
+				       NULL };
+	snprintf(log, sizeof log, "%s/publish-mapping.log", world.dir);
+	assert_int_equal(wait_exit(spawn(mapping_argv, input, log), 30000), 1);
+	wait_events(js, 6);
+	expect_event(js, 4, "cadmon.events.KCPD cdr-1 cdr-1:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C000004\","
+			    "\"ts\":\"2026-11-29T12:02:33.000Z\",\"operator\":\"AG06\",\"agency\":\"KCPD\","
+			    "\"position\":\"P06\",\"ani\":\"5045550506\"}");
+	expect_event(js, 5, "cadmon.events.KCPD cdr-1 cdr-1:2 {\"seq\":2,\"type\":\"incident\",\"call_id\":\"C000004\","
+			    "\"ts\":\"2026-11-29T12:02:33.000Z\",\"incident_id\":\"INC-000003\"}");
+	expect_event(js, 6, "cadmon.events.KCPD cdr-1 cdr-1:3 {\"seq\":3,\"type\":\"call_end\",\"call_id\":\"C000004\","
+			    "\"ts\":\"2026-11-29T12:03:42.000Z\",\"released_by\":\"operator\"}");
+	free(world.text);
+	world.text = harness_read_file(log);
+	assert_string_equal(world.text,
+			    "cadmon-publish: line 3: record rejected (bad_timestamp): \"AnswerTime\": not a time in the format "
+			    "\"%m/%d/%Y %I:%M:%S %p\": \"13/29/2026 06:02:33 AM\"\n"
+			    "cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, 1 skipped, 0 sent "
+			    "again\n");
+
+	/* Both: records from a CAD connection whose hello names the source. */
+	const char *both_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers, "--listen",
+				    "127.0.0.1:0", "--mapping", CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml",
+				    NULL };
+	snprintf(log, sizeof log, "%s/publish-both.log", world.dir);
+	publisher = spawn(both_argv, NULL, log);
+	int cad = harness_connect(publish_port(log));
+	assert_true(cad >= 0);
+	assert_int_equal(harness_send(cad, "{\"hello\":\"feed\",\"source\":\"cdr-2\"}\n"
+					   "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\n"
+					   "C9,KCPD,P01,AG01,5045550101,11/29/2026 07:00:00 AM,11/29/2026 07:00:10 AM,C,\n"),
+			 0);
+	wait_events(js, 8);
+	close(cad);
+	usleep(300 * 1000);
+	kill(publisher, SIGTERM);
+	assert_int_equal(wait_exit(publisher, 20000), 0);
+	expect_event(js, 7, "cadmon.events.KCPD cdr-2 cdr-2:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C9\","
+			    "\"ts\":\"2026-11-29T13:00:00.000Z\",\"operator\":\"AG01\",\"agency\":\"KCPD\","
+			    "\"position\":\"P01\",\"ani\":\"5045550101\"}");
+	expect_event(js, 8, "cadmon.events.KCPD cdr-2 cdr-2:2 {\"seq\":2,\"type\":\"call_end\",\"call_id\":\"C9\","
+			    "\"ts\":\"2026-11-29T13:00:10.000Z\",\"released_by\":\"caller\"}");
+}
+
 /* cadmon-watch --nats: the notices published to the alerts stream are shown (line mode), in
  * stream order. */
 static void test_watch_follows_the_alerts_stream(void **state)
@@ -1030,6 +1182,8 @@ static void test_watch_follows_the_alerts_stream(void **state)
 
 	watch_secured(first, "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to "
 			     "call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n");
+
+	publish_tools(js); /* cadmon-publish's TCP and mapping inputs, on the same cluster */
 }
 
 /* Whatever happened: no cadmond, no nats-server, nothing allocated left behind. */
