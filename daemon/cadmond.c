@@ -1085,18 +1085,27 @@ static void cadmond_journal_control(void *ctx, const struct control *control)
  * cluster that cannot be reached at start refuses the start, as a listen address would. */
 static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_size)
 {
+	const struct config_mapping *mapping =
+		cadmond->config.nats.mapping[0] ? mapping_find(&cadmond->config, cadmond->config.nats.mapping) : NULL;
+	struct zone *zone = NULL;
+	char problem[512];
+
+	if (!cadmond->config.nats.enabled)
+		return 0;
+	if (mapping && zonefile_for_mapping(mapping, cadmond_read_file, &zone, problem, sizeof problem) < 0) {
+		snprintf(why, why_size, "nats.mapping %s: %s", mapping->name, problem);
+		return -1;
+	}
 	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
 					  .append_reject = cadmond_journal_reject,
 					  .control = cadmond_journal_control,
 					  .is_open = cadmond_system_alert_open,
 					  .ctx = cadmond,
-					  .history = durability_history(cadmond->durability) };
-
-	if (!cadmond->config.nats.enabled)
-		return 0;
-	if (!(cadmond->nats = nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size)))
-		return -1;
-	return 0;
+					  .history = durability_history(cadmond->durability),
+					  .mapping_zone = zone };
+	cadmond->nats = nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size);
+	free(zone);
+	return cadmond->nats ? 0 : -1;
 }
 
 /* The connection handlers first, the listeners last: nothing is accepted before it can be

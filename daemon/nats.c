@@ -18,6 +18,7 @@
 
 #include "hostclock.h"
 #include "log.h"
+#include "mapping.h"
 #include "nats_subject.h"
 #include "statedir.h"
 
@@ -99,6 +100,7 @@ struct nats {
 	int64_t last_drop_ms;   /* monotonic, of the last notice dropped for a full queue */
 
 	/* loop thread only */
+	struct mapping *mapping;    /* nats.mapping: each message one record; NULL: one line */
 	struct nats_ring awaiting_ack;
 	uint64_t last_record_index; /* of the last line journaled */
 	const struct replay_history *history; /* notices to publish again after a restart... */
@@ -167,20 +169,108 @@ static void wake_loop_locked(struct nats *nats)
 
 static void nats_republish(struct nats *nats);
 
-/* The host time JetStream stored the message, ms; the host clock when it has none. */
-static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered)
+/* The host time JetStream stored the message, ms; the host clock when it has none. Its stream
+ * sequence in *stream_seq (0: none). */
+static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered, uint64_t *stream_seq)
 {
 	jsMsgMetaData *meta = NULL;
 	int64_t stored_ms;
 
 	*redelivered = false;
+	*stream_seq = 0;
 	if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
 		stored_ms = meta->Timestamp / 1000000;
 		*redelivered = meta->NumDelivered > 1;
+		*stream_seq = meta->Sequence.Stream;
 		jsMsgMetaData_Destroy(meta);
 		return stored_ms;
 	}
 	return hostclock_wall_ms();
+}
+
+/* One line of a message: journaled, then the engine, exactly as a TCP feed line. Its journal
+ * record (0: not journaled, degraded). */
+static uint64_t nats_process_line(struct nats *nats, const struct engine_origin *origin, natsMsg *msg,
+				  const char *line, size_t len)
+{
+	struct engine_verdict verdict;
+	uint64_t record_index = nats->hooks.append_line(nats->hooks.ctx, origin, line, len);
+
+	if (record_index)
+		nats->last_record_index = record_index;
+	engine_process_from(nats->engine, origin, line, len, &verdict);
+	if (verdict.reject != EVENT_OK)
+		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s (source %s): rejected: %s: %s",
+			    natsMsg_GetSubject(msg), origin->source, event_reject_name(verdict.reject), verdict.why);
+	return record_index;
+}
+
+_Static_assert(MAPPING_MAX_EVENTS < NATS_MAPPED_SEQ_PER_MESSAGE, "a record's lines numbered within its message");
+
+/* A message's record turning into lines (nats.mapping). */
+struct nats_record {
+	struct nats *nats;
+	const struct engine_origin *origin;
+	natsMsg *msg;
+	uint64_t stream_seq;
+	unsigned lines;          /* emitted so far */
+	uint64_t record_index;   /* the last line's journal record */
+	bool journaled_all;      /* every line journaled (none degraded) */
+};
+
+/* Each line of the record, numbered NATS_MAPPED_SEQ_PER_MESSAGE x the stream sequence + 1, 2,
+ * 3: a message delivered again is then dropped by its source's seq, as a resent line is. */
+static void nats_emit_mapped(const char *line, size_t len, void *ctx)
+{
+	struct nats_record *record = ctx;
+	char numbered[MAPPING_LINE_MAX + 32];
+	uint64_t seq = record->stream_seq * NATS_MAPPED_SEQ_PER_MESSAGE + ++record->lines;
+	int n = len > 1 && line[0] == '{'
+			? snprintf(numbered, sizeof numbered, "{\"seq\":%" PRIu64 ",%.*s", seq, (int)(len - 1), line + 1)
+			: snprintf(numbered, sizeof numbered, "%.*s", (int)len, line);
+
+	if (n < 0 || (size_t)n >= sizeof numbered)
+		n = snprintf(numbered, sizeof numbered, "%.*s", (int)(len < MAPPING_LINE_MAX ? len : MAPPING_LINE_MAX), line);
+	record->record_index = nats_process_line(record->nats, record->origin, record->msg, numbered, (size_t)n);
+	record->journaled_all = record->journaled_all && record->record_index != 0;
+}
+
+/* A rejected record: counted and logged (the message is acknowledged, as a rejected line is). */
+static void nats_reject_record(struct nats *nats, natsMsg *msg, enum mapping_status status, const char *why)
+{
+	pthread_mutex_lock(&nats->lock);
+	nats->stats.records_rejected++;
+	pthread_mutex_unlock(&nats->lock);
+	log_limited(&nats->drop_log, LOG_WARNING, "nats: %s: record rejected: %s: %s", natsMsg_GetSubject(msg),
+		    mapping_status_name(status), why);
+}
+
+/* nats.mapping: the message's data is one record (its physical lines); its lines processed. The
+ * journal record the acknowledgement waits for (0: degraded). */
+static uint64_t nats_process_record(struct nats *nats, const struct engine_origin *origin, natsMsg *msg,
+				    const char *data, size_t len, uint64_t stream_seq)
+{
+	struct nats_record record = { .nats = nats, .origin = origin, .msg = msg, .stream_seq = stream_seq,
+				      .journaled_all = true };
+	enum mapping_status status = MAPPING_SKIPPED;
+	char why[256];
+
+	for (size_t at = 0; at <= len && status != MAPPING_EVENTS;) {
+		const char *end = memchr(data + at, '\n', len - at);
+		size_t line_len = end ? (size_t)(end - (data + at)) : len - at;
+		status = mapping_line(nats->mapping, data + at, line_len, nats_emit_mapped, &record, why, sizeof why);
+		if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+			break;
+		at += line_len + 1;
+	}
+	if (status == MAPPING_SKIPPED)
+		status = mapping_finish(nats->mapping, why, sizeof why);
+	mapping_reset(nats->mapping);
+	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+		nats_reject_record(nats, msg, status, why);
+	if (record.lines == 0) /* nothing to keep: acknowledged with the next commit */
+		return nats->last_record_index ? nats->last_record_index : 1;
+	return record.journaled_all ? record.record_index : 0;
 }
 
 /* One message: its line journaled, then the engine, exactly as a TCP feed line. Returns the
@@ -190,11 +280,11 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	const char *source = NULL, *epoch = NULL, *data = natsMsg_GetData(msg);
 	size_t len = data ? (size_t)natsMsg_GetDataLength(msg) : 0;
 	char unnamed[CONFIG_NATS_SUBJECT_MAX + 8];
-	struct engine_verdict verdict;
 	struct engine_origin origin;
+	uint64_t stream_seq;
 	bool redelivered;
 
-	origin.received_ms = nats_stored_ms(msg, &redelivered);
+	origin.received_ms = nats_stored_ms(msg, &redelivered, &stream_seq);
 	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source || !source[0]) {
 		snprintf(unnamed, sizeof unnamed, "nats:%s", natsMsg_GetSubject(msg));
 		source = unnamed;
@@ -226,14 +316,9 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 		/* nothing to keep: acknowledged with the next commit, not held until all is durable */
 		return nats->last_record_index ? nats->last_record_index : 1;
 	}
-	uint64_t record_index = nats->hooks.append_line(nats->hooks.ctx, &origin, data ? data : "", len);
-	if (record_index)
-		nats->last_record_index = record_index;
-	engine_process_from(nats->engine, &origin, data ? data : "", len, &verdict);
-	if (verdict.reject != EVENT_OK)
-		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s (source %s): rejected: %s: %s",
-			    natsMsg_GetSubject(msg), source, event_reject_name(verdict.reject), verdict.why);
-	return record_index;
+	if (nats->mapping)
+		return nats_process_record(nats, &origin, msg, data ? data : "", len, stream_seq);
+	return nats_process_line(nats, &origin, msg, data ? data : "", len);
 }
 
 /* Take what the fetch threads queued; each message then waits for its journal record. */
@@ -1248,6 +1333,15 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 		nats_free(nats);
 		return NULL;
 	}
+	const struct config_mapping *mapping = config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
+	if (mapping && !(nats->mapping = mapping_new(mapping, hooks->mapping_zone, config->feed.max_line_bytes))) {
+		snprintf(why, why_size, "nats: cannot start: out of memory");
+		nats_free(nats);
+		return NULL;
+	}
+	if (mapping)
+		log_msg(LOG_INFO, "nats: each message is a %s record of mapping %s (docs/mappings.md)",
+			mapping->format == CONFIG_MAPPING_JSON ? "JSON" : "CSV", mapping->name);
 	if (statedir_resolve(config, directory, sizeof directory, ignored, sizeof ignored) == 0)
 		snprintf(nats->published_path, sizeof nats->published_path, "%s/%s", directory, NATS_PUBLISHED_FILE);
 	nats_publish_history(nats, hooks->history);
@@ -1315,6 +1409,7 @@ void nats_free(struct nats *nats)
 		natsSubscription_Destroy(nats->consumers[i].subscription);
 	ring_destroy(&nats->inbound);
 	ring_destroy(&nats->awaiting_ack); /* not acknowledged: JetStream delivers them again */
+	mapping_free(nats->mapping);
 	for (size_t i = 0; nats->notices && i < nats->notices_count; i++)
 		notice_free(&nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue]);
 	free(nats->notices);

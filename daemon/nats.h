@@ -11,6 +11,7 @@
 #include "control.h"
 #include "engine.h"
 #include "replay.h"
+#include "zone.h"
 
 /*
  * NATS JetStream in and out (docs/scale-out.md), with cnats (libnats).
@@ -27,7 +28,8 @@
  * adapter: the adapter would run cnats' socket I/O on our loop but its pull fetches still
  * block, and a pipe keeps cnats' threads entirely out of libevent (no evthread locking).
  *
- * Events in. Each message's data is one protocol v1 line. Its source is the message's
+ * Events in. Each message's data is one protocol v1 line (with nats.mapping, one vendor record
+ * of that mapping, whose lines are numbered from the message's stream sequence). Its source is the message's
  * Cadmon-Source header (cadmon-publish sets it; Cadmon-Epoch for the epoch): a named source,
  * its own event-time clock, its seq de-duplicated as a TCP feed's hello source is. Without
  * the header the source is "nats:" and the subject, unnamed (resends then recognized by the
@@ -74,6 +76,9 @@
 #define NATS_HEADER_EPOCH "Cadmon-Epoch"
 /* The key of the limit alert for notices dropped for the alerts stream. */
 #define NATS_QUEUE_KEY "nats.max_alert_queue"
+/* nats.mapping: a message's lines are numbered this many per stream sequence (seq = this x
+ * the sequence + 1, 2, 3: at most MAPPING_MAX_EVENTS lines a record). */
+#define NATS_MAPPED_SEQ_PER_MESSAGE 4
 
 struct nats_stats {
 	uint64_t received;        /* messages taken from the consumers */
@@ -84,6 +89,7 @@ struct nats_stats {
 	uint64_t fetch_errors;    /* fetches that failed other than by timeout */
 	uint64_t skipped;         /* messages of subjects no nats.subjects filter matches */
 	uint64_t rewinds;         /* consumer created again after deliveries lost on the way */
+	uint64_t records_rejected; /* nats.mapping: messages whose record was rejected */
 	uint64_t alerts_published;   /* notices the alerts stream acknowledged */
 	uint64_t alerts_duplicates;  /* of which the stream already had (Nats-Msg-Id) */
 	uint64_t alerts_dropped;     /* notices not queued: nats.max_alert_queue full */
@@ -112,6 +118,8 @@ struct nats_hooks {
 	 * acknowledged (NATS_PUBLISHED_FILE) are published again (Nats-Msg-Id collapses the
 	 * ones it had). NULL: none. */
 	const struct replay_history *history;
+	/* nats.mapping's zone (copied; NULL: its fixed offset or UTC). */
+	const struct zone *mapping_zone;
 };
 
 /* In the state directory: the seq up to which every notice delivered was acknowledged by the

@@ -367,6 +367,7 @@ struct config {
 		uint32_t connect_timeout_ms;
 		uint32_t reconnect_wait_ms;
 		uint32_t max_reconnect_attempts;       /* 0 = for ever */
+		char mapping[CONFIG_NAME_MAX];         /* each message one record of this mapping; "" = lines */
 	} nats;
 	struct config_source sources[CONFIG_MAX_SOURCES]; /* what each named source may say */
 	size_t source_count;   /* 0 by default */

@@ -649,6 +649,7 @@ static void test_nats_keys(void **state)
 	assert_int_equal(config.nats.connect_timeout_ms, 2000);
 	assert_int_equal(config.nats.reconnect_wait_ms, 1000);
 	assert_int_equal(config.nats.max_reconnect_attempts, 0);
+	assert_string_equal(config.nats.mapping, "");
 
 	config = parse_ok("nats:\n"
 			  "  enabled: true\n"
@@ -688,6 +689,19 @@ static void test_nats_keys(void **state)
 	assert_non_null(strstr(text, "nats:\n  enabled: true\n  servers: [\"nats://10.0.0.1:4222\", \"tls://nats-2.example:4222\"]\n"));
 	assert_non_null(strstr(text, "  subjects: [\"la.events.NOPD\", \"la.events.*\"]\n  consumer: \"cadmond_east\"\n"));
 	free(text);
+	config = parse_ok("mappings:\n"
+			  "  - {name: cdr, format: json, fields: {call_id: id, operator: agent, answer_time: answered,\n"
+			  "     release_time: released}, time_format: iso8601, time_zone: UTC}\n"
+			  "nats: {mapping: cdr}\n");
+	assert_string_equal(config.nats.mapping, "cdr");
+	free(assert_dump_round_trips(&config));
+	EXPECT_ERRORS("nats: {mapping: cdr}\n", "cadmon.yaml:1:17: nats.mapping: no mapping named \"cdr\" in mappings");
+	EXPECT_ERRORS("mappings:\n"
+		      "  - {name: rows, format: csv, header: true, fields: {call_id: A, operator: B, answer_time: C,\n"
+		      "     release_time: D}, time_format: iso8601, time_zone: UTC}\n"
+		      "nats: {mapping: rows}\n",
+		      "cadmon.yaml:4:17: nats.mapping: mapping rows is CSV with header: true; each NATS message is one record "
+		      "with no header: use header: false or a json mapping");
 	config = parse_ok("nats: {subjects: ~, token_file: /run/nats.token}\n");
 	assert_int_equal(config.nats.subject_count, 0);
 	assert_string_equal(config.nats.token_file, "/run/nats.token");
@@ -1801,8 +1815,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	(void)state;
 	if (!text)
 		fail_msg("cannot read %s", path);
-	assert_int_equal(config_keys(check_key_doc, &check), 135);
-	assert_int_equal(check.documented, 126);
+	assert_int_equal(config_keys(check_key_doc, &check), 136);
+	assert_int_equal(check.documented, 127);
 	free(text);
 #else
 	(void)state;

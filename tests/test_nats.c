@@ -748,6 +748,57 @@ static void test_notice_unpublished_at_first_kill(void **state)
 	assert_int_equal(js_GetConsumerInfo(&info, js, "CADMON_EVENTS", "z", NULL, &jerr), NATS_NOT_FOUND);
 	assert_int_equal(metric(&x, "cadmon_nats_connected"), 1);
 	harness_stop(&x);
+
+	/* nats.mapping: each message one JSON record of cdr-9; its two lines processed (a premature
+	 * call: the rule's alert on the stream), a record that is not JSON rejected; both acknowledged. */
+	single_yaml(yaml, sizeof yaml, 0, "m", "  mapping: cdr\n");
+	char *end = yaml + strlen(yaml);
+	snprintf(end, sizeof yaml - (size_t)(end - yaml),
+		 "mappings:\n  - {name: cdr, format: json, fields: {call_id: id, operator: agent, agency: center,\n"
+		 "     answer_time: answered, release_time: released}, time_format: iso8601, time_zone: UTC,\n"
+		 "     released_by_default: operator}\n");
+	char *subjects = strstr(yaml, "[cadmon.events.A1]");
+	memcpy(subjects, "[cadmon.events.M1]", strlen("[cadmon.events.M1]"));
+	if (harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond with nats.mapping did not start:\n%s", log ? log : "");
+	}
+	static const char *const records[] = {
+		"{\"id\":\"r1\",\"agent\":\"op-9\",\"center\":\"M1\",\"answered\":\"2026-11-29T09:00:00Z\","
+		"\"released\":\"2026-11-29T09:00:05Z\"}",
+		"not a record",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		natsMsg *msg = NULL;
+		assert_int_equal(natsMsg_Create(&msg, "cadmon.events.M1", NULL, records[i], (int)strlen(records[i])), NATS_OK);
+		assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cdr-9"), NATS_OK);
+		assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+		natsMsg_Destroy(msg);
+	}
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&x, "cadmon_nats_acknowledged_total") < 2 && harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_int_equal(metric(&x, "cadmon_nats_acknowledged_total"), 2);
+	assert_int_equal(metric(&x, "cadmon_nats_records_rejected_total"), 1);
+	assert_int_equal(metric(&x, "cadmon_events_total"), 4); /* the journal's c1 (recovered), r1's two */
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	/* op-1's firing, its resolved (r1 moved the clock an hour on), op-9's firing */
+	for (read_alert_stream(js, &world.stream); world.stream.count < 3 && harness_now_ms() < until;
+	     read_alert_stream(js, &world.stream))
+		usleep(50 * 1000);
+	assert_int_equal(world.stream.count, 3);
+	const char *op9 = NULL;
+	for (size_t i = 0; i < world.stream.count; i++)
+		if (strstr(world.stream.text[i], "\"operator\":\"op-9\""))
+			op9 = world.stream.text[i];
+	assert_non_null(op9);
+	assert_non_null(strstr(op9, "{\"alert\":\"firing\","));
+	assert_non_null(strstr(op9, "\"ts\":\"2026-11-29T09:00:05.000Z\",\"type\":\"operator\",\"agency\":\"M1\","
+				    "\"operator\":\"op-9\",\"rule\":\"every\""));
+	assert_non_null(strstr(op9, "\"callbacks\":[{\"call_id\":\"r1\",\"ts\":\"2026-11-29T09:00:00.000Z\","
+				    "\"talk_seconds\":5,\"called_back\":false}]}"));
+	expect_log(&x, "record rejected: invalid_json");
+	harness_stop(&x);
 }
 
 /* One premature call of operator on A1 at minute (08:MM), and the metric name reaching at least
