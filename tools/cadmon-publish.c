@@ -39,6 +39,7 @@
 #include "config.h"
 #include "mapping.h"
 #include "nats_subject.h"
+#include "small_file.h"
 #include "zonefile.h"
 
 #define PUBLISH_LINE_MAX (1u << 20)
@@ -908,26 +909,6 @@ static void publish_listen(struct publisher *publisher)
 
 /* ---- --mapping ------------------------------------------------------------------------------ */
 
-static int read_small_file(const char *path, size_t max_bytes, char **text, size_t *len)
-{
-	FILE *file = fopen(path, "rb");
-	char *buffer = file ? malloc(max_bytes + 1) : NULL;
-	size_t used = buffer ? fread(buffer, 1, max_bytes + 1, file) : 0;
-	int rc = !file ? -errno : !buffer ? -ENOMEM : ferror(file) ? -EIO : 0;
-
-	if (rc == 0 && used > max_bytes)
-		rc = -EFBIG;
-	if (file)
-		fclose(file);
-	if (rc < 0) {
-		free(buffer);
-		return rc;
-	}
-	*text = buffer;
-	*len = used;
-	return 0;
-}
-
 /* --mapping FILE (and --mapping-name): the mapping and its zone. -1 after saying why. */
 static int load_mapping(struct publisher *publisher)
 {
@@ -935,7 +916,7 @@ static int load_mapping(struct publisher *publisher)
 	struct config_errors errors;
 	char *text = NULL, why[512];
 	size_t len = 0;
-	int rc = read_small_file(path, PUBLISH_CONFIG_MAX_BYTES, &text, &len);
+	int rc = small_file_read(path, PUBLISH_CONFIG_MAX_BYTES, &text, &len);
 
 	if (rc < 0) {
 		fprintf(stderr, "cadmon-publish: --mapping %s: %s\n", path,
@@ -964,7 +945,7 @@ static int load_mapping(struct publisher *publisher)
 			? "no mapping in its mappings: section" : "several mappings: name one with --mapping-name");
 		return -1;
 	}
-	if (zonefile_for_mapping(publisher->mapping, read_small_file, &publisher->zone, why, sizeof why) < 0) {
+	if (zonefile_for_mapping(publisher->mapping, small_file_read, &publisher->zone, why, sizeof why) < 0) {
 		fprintf(stderr, "cadmon-publish: mapping %s: %s\n", publisher->mapping->name, why);
 		return -1;
 	}
