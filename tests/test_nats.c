@@ -1220,7 +1220,8 @@ static void test_watch_follows_the_alerts_stream(void **state)
 			    "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
 			    "     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
 			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
-			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n"
+			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 resumes after it\n");
 
 	/* Resuming at stream sequence 2: the second notice only. */
 	const char *resume[] = { "--nats", world.servers, "--nats-start", "2", "--lines", "--utc", "--count", "1",
@@ -1229,10 +1230,12 @@ static void test_watch_follows_the_alerts_stream(void **state)
 		fail_msg("cadmon-watch --nats-start 2:\n%s", world.text);
 	assert_string_equal(world.text,
 			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
-			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n"
+			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 resumes after it\n");
 
 	watch_secured(first, "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to "
-			     "call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n");
+			     "call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
+			     "cadmon-watch: last notice at stream sequence 1; --nats-start 2 resumes after it\n");
 
 	publish_tools(js); /* cadmon-publish's TCP and mapping inputs, on the same cluster */
 }

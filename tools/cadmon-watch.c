@@ -114,6 +114,7 @@ struct watch_instance {
 	double retry_at;
 	struct watch_reader reader;
 	struct watch_nats *nats; /* --nats: fd is its pipe; nothing is written to it */
+	uint64_t nats_last;      /* --nats: the stream sequence of the last line taken */
 	int64_t last_seq;     /* highest notice or board seq seen; 0 before the first */
 	bool failed;          /* finished because of an error */
 	bool outage_reported; /* the status line of this outage was shown */
@@ -359,6 +360,7 @@ static void close_link(struct watch_instance *instance)
 	struct net_stream stream = stream_of(instance);
 
 	if (instance->nats) {
+		instance->nats_last = watch_nats_last_taken(instance->nats);
 		watch_nats_close(instance->nats);
 		instance->nats = NULL;
 		instance->fd = -1;
@@ -475,6 +477,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 		return;
 	if (fill == WATCH_READER_READ)
 		while (!session->done && (line = watch_reader_next_line(reader, &len))) {
+			if (instance->nats)
+				watch_nats_line_taken(instance->nats);
 			handle_line(session, instance, line, len);
 			session->last_line_at = monotonic_seconds();
 		}
@@ -483,6 +487,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 	if (fill == WATCH_READER_EOF && (line = watch_reader_rest(reader, &len))) {
 		status(session, "warning: %s closed the connection in the middle of a line",
 		       instance->address);
+		if (instance->nats)
+			watch_nats_line_taken(instance->nats);
 		handle_line(session, instance, line, len);
 	}
 	stream_ended(session, instance, fill == WATCH_READER_EOF);
@@ -1066,6 +1072,17 @@ static int session_init(struct watch_session *session, const struct watch_option
 	return session->tokener && session->board ? 0 : -1;
 }
 
+/* --nats, at the end: where to resume, on stderr. */
+static void say_nats_resume(const struct watch_session *session)
+{
+	const struct watch_instance *instance = &session->instances[0];
+	uint64_t last = instance->nats ? watch_nats_last_taken(instance->nats) : instance->nats_last;
+
+	if (session->options->nats_url && last > 0)
+		fprintf(stderr, "cadmon-watch: last notice at stream sequence %" PRIu64 "; --nats-start %" PRIu64
+				" resumes after it\n", last, last + 1);
+}
+
 /* --nats: the one instance follows the alerts stream (up from the start); 0, or -1 (said). */
 static int session_follow_nats(struct watch_session *session)
 {
@@ -1156,6 +1173,7 @@ int main(int argc, char **argv)
 	status = watch_until_done(&session);
 	if (session.screen_mode)
 		watch_screen_close(&session.screen);
+	say_nats_resume(&session);
 	session_free(&session);
 	net_tls_free(tls);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

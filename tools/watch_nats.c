@@ -10,10 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <nats/nats.h>
 
 #define WATCH_NATS_URL_MAX_BYTES 1024
 #define WATCH_NATS_MAX_SERVERS 16
+#define WATCH_NATS_SEQUENCES 65536 /* lines in the pipe whose sequence is kept; more wait */
 
 struct watch_nats {
 	natsOptions *options;
@@ -21,6 +24,12 @@ struct watch_nats {
 	jsCtx *js;
 	natsSubscription *subscription;
 	int pipe[2]; /* [0] polled by the console, [1] written by cnats' thread */
+	pthread_mutex_t lock;   /* guards what follows */
+	pthread_cond_t room;
+	uint64_t *sequences;    /* of the lines in the pipe, oldest first (a ring) */
+	size_t head, count;
+	uint64_t last_taken;
+	bool closing;
 };
 
 /* All of len bytes to fd (blocking: a console that does not read holds cnats' delivery). */
@@ -38,6 +47,28 @@ static bool write_all(int fd, const char *data, size_t len)
 	return true;
 }
 
+/* The stream sequence of the line about to be written, kept until the console takes it;
+ * false when closing. */
+static bool keep_sequence(struct watch_nats *nats, natsMsg *msg)
+{
+	jsMsgMetaData *meta = NULL;
+	uint64_t sequence = 0;
+	bool going_on;
+
+	if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
+		sequence = meta->Sequence.Stream;
+		jsMsgMetaData_Destroy(meta);
+	}
+	pthread_mutex_lock(&nats->lock);
+	while (!nats->closing && nats->count == WATCH_NATS_SEQUENCES)
+		pthread_cond_wait(&nats->room, &nats->lock);
+	going_on = !nats->closing;
+	if (going_on)
+		nats->sequences[(nats->head + nats->count++) % WATCH_NATS_SEQUENCES] = sequence;
+	pthread_mutex_unlock(&nats->lock);
+	return going_on;
+}
+
 static void on_message(natsConnection *connection, natsSubscription *subscription, natsMsg *msg, void *closure)
 {
 	struct watch_nats *nats = closure;
@@ -45,9 +76,29 @@ static void on_message(natsConnection *connection, natsSubscription *subscriptio
 
 	(void)connection;
 	(void)subscription;
-	if (len > 0 && write_all(nats->pipe[1], natsMsg_GetData(msg), (size_t)len))
+	if (len > 0 && keep_sequence(nats, msg) && write_all(nats->pipe[1], natsMsg_GetData(msg), (size_t)len))
 		write_all(nats->pipe[1], "\n", 1);
 	natsMsg_Destroy(msg);
+}
+
+void watch_nats_line_taken(struct watch_nats *nats)
+{
+	pthread_mutex_lock(&nats->lock);
+	if (nats->count > 0) {
+		nats->last_taken = nats->sequences[nats->head];
+		nats->head = (nats->head + 1) % WATCH_NATS_SEQUENCES;
+		nats->count--;
+		pthread_cond_signal(&nats->room);
+	}
+	pthread_mutex_unlock(&nats->lock);
+}
+
+uint64_t watch_nats_last_taken(struct watch_nats *nats)
+{
+	pthread_mutex_lock(&nats->lock);
+	uint64_t last = nats->last_taken;
+	pthread_mutex_unlock(&nats->lock);
+	return last;
 }
 
 /* TLS and credentials, as cadmond's nats: section sets them. */
@@ -114,11 +165,16 @@ struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, c
 	jsErrCode jerr = 0;
 	natsStatus status;
 
-	if (!nats || pipe(nats->pipe) != 0) {
+	if (!nats || !(nats->sequences = calloc(WATCH_NATS_SEQUENCES, sizeof *nats->sequences)) ||
+	    pipe(nats->pipe) != 0) {
 		snprintf(why, why_size, "cannot follow %s: %s", url, strerror(errno ? errno : ENOMEM));
+		if (nats)
+			free(nats->sequences);
 		free(nats);
 		return NULL;
 	}
+	pthread_mutex_init(&nats->lock, NULL);
+	pthread_cond_init(&nats->room, NULL);
 	fcntl(nats->pipe[0], F_SETFD, FD_CLOEXEC);
 	fcntl(nats->pipe[1], F_SETFD, FD_CLOEXEC);
 	fcntl(nats->pipe[0], F_SETFL, fcntl(nats->pipe[0], F_GETFL) | O_NONBLOCK);
@@ -142,6 +198,10 @@ void watch_nats_close(struct watch_nats *nats)
 {
 	if (!nats)
 		return;
+	pthread_mutex_lock(&nats->lock);
+	nats->closing = true; /* a callback waiting for room returns */
+	pthread_cond_broadcast(&nats->room);
+	pthread_mutex_unlock(&nats->lock);
 	close(nats->pipe[0]); /* a callback blocked writing returns (EPIPE) */
 	nats->pipe[0] = -1;
 	if (nats->subscription) {
@@ -152,5 +212,8 @@ void watch_nats_close(struct watch_nats *nats)
 	natsConnection_Destroy(nats->connection);
 	natsOptions_Destroy(nats->options);
 	close(nats->pipe[1]);
+	pthread_cond_destroy(&nats->room);
+	pthread_mutex_destroy(&nats->lock);
+	free(nats->sequences);
 	free(nats);
 }

@@ -36,6 +36,12 @@ struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, c
 /** The pipe's read end: notice lines, one per stream message. */
 int watch_nats_fd(const struct watch_nats *nats);
 
+/** The console took the next line of the pipe: its stream sequence becomes the last shown. */
+void watch_nats_line_taken(struct watch_nats *nats);
+
+/** The stream sequence of the last line taken (0: none): --nats-start one more resumes after it. */
+uint64_t watch_nats_last_taken(struct watch_nats *nats);
+
 /** Stop following and free; safe with NULL. */
 void watch_nats_close(struct watch_nats *nats);
 

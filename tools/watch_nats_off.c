@@ -18,6 +18,17 @@ int watch_nats_fd(const struct watch_nats *nats)
 	return -1;
 }
 
+void watch_nats_line_taken(struct watch_nats *nats)
+{
+	(void)nats;
+}
+
+uint64_t watch_nats_last_taken(struct watch_nats *nats)
+{
+	(void)nats;
+	return 0;
+}
+
 void watch_nats_close(struct watch_nats *nats)
 {
 	(void)nats;
