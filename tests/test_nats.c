@@ -648,9 +648,19 @@ static void test_cluster_kill_restart(void **state)
 	harness_stop(&y);
 }
 
-/* A temporary directory, the cluster, its streams and the test's client. */
+/* A temporary directory, the cluster, its streams and the test's client; the cluster of the
+ * test before (teardown_keep_cluster) is taken as it is, its two streams deleted and created
+ * again empty (a cluster's start and its leader election are most of a test's time). */
 static jsCtx *start_world(void)
 {
+	jsErrCode jerr = 0;
+
+	if (world.nodes[0].pid > 0 && world.js) {
+		js_DeleteStream(world.js, "CADMON_EVENTS", NULL, &jerr);
+		js_DeleteStream(world.js, "CADMON_ALERTS", NULL, &jerr);
+		create_streams();
+		return world.js;
+	}
 	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
 	assert_true(start_cluster());
 	create_streams();
@@ -1240,6 +1250,26 @@ static void test_watch_follows_the_alerts_stream(void **state)
 	publish_tools(js); /* cadmon-publish's TCP and mapping inputs, on the same cluster */
 }
 
+/* After a test that leaves the cluster to the next one (start_world): no cadmond, no other
+ * nats-server, the test's allocations freed. */
+static int teardown_keep_cluster(void **state)
+{
+	(void)state;
+	notices_free(&world.stream);
+	notices_free(&world.reference);
+	free(world.text);
+	world.text = NULL;
+	harness_cleanup(&x);
+	harness_cleanup(&y);
+	for (size_t i = 0; i < 2; i++)
+		if (world.secured[i] > 0) {
+			kill(world.secured[i], SIGKILL);
+			waitpid(world.secured[i], NULL, 0);
+			world.secured[i] = 0;
+		}
+	return 0;
+}
+
 /* Whatever happened: no cadmond, no nats-server, nothing allocated left behind. */
 static int teardown(void **state)
 {
@@ -1270,12 +1300,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown),
-		cmocka_unit_test_teardown(test_notice_dropped_for_full_queue_published_by_next_start, teardown),
-		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown),
-		cmocka_unit_test_teardown(test_cluster_kill_restart, teardown),
+		/* these three share one cluster (start_world); the last starts its own */
+		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_notice_dropped_for_full_queue_published_by_next_start, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown_keep_cluster),
+		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown);
 }
