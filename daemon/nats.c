@@ -225,12 +225,14 @@ static void nats_emit_mapped(const char *line, size_t len, void *ctx)
 	struct nats_record *record = ctx;
 	char numbered[MAPPING_LINE_MAX + 32];
 	uint64_t seq = record->stream_seq * NATS_MAPPED_SEQ_PER_MESSAGE + ++record->lines;
-	int n = len > 1 && line[0] == '{'
-			? snprintf(numbered, sizeof numbered, "{\"seq\":%" PRIu64 ",%.*s", seq, (int)(len - 1), line + 1)
-			: snprintf(numbered, sizeof numbered, "%.*s", (int)len, line);
+	size_t kept = len < MAPPING_LINE_MAX ? len : MAPPING_LINE_MAX;
+	int n = kept > 1 && line[0] == '{'
+			? snprintf(numbered, sizeof numbered, "{\"seq\":%" PRIu64 ",%.*s", seq, (int)(kept - 1),
+				   line + 1)
+			: snprintf(numbered, sizeof numbered, "%.*s", (int)kept, line);
 
 	if (n < 0 || (size_t)n >= sizeof numbered)
-		n = snprintf(numbered, sizeof numbered, "%.*s", (int)(len < MAPPING_LINE_MAX ? len : MAPPING_LINE_MAX), line);
+		n = snprintf(numbered, sizeof numbered, "%.*s", (int)kept, line);
 	record->record_index = nats_process_line(record->nats, record->origin, record->msg, numbered, (size_t)n);
 	record->journaled_all = record->journaled_all && record->record_index != 0;
 }
@@ -584,7 +586,8 @@ static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint6
 		if (consumer->rewind_from == 0)
 			consumer->rewind_from = nats_rewind_start(nats, consumer);
 		if (consumer->rewind_from != 0 &&
-		    nats_create_consumer(nats, &nats->config, consumer, consumer->rewind_from, why, sizeof why) == NATS_OK &&
+		    nats_create_consumer(nats, &nats->config, consumer, consumer->rewind_from, why,
+					 sizeof why) == NATS_OK &&
 		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
 			break;
 		log_limited(&consumer->rewind_log, LOG_WARNING, "nats: consumer %s: cannot deliver again yet: %s",
@@ -1333,7 +1336,8 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 		nats_free(nats);
 		return NULL;
 	}
-	const struct config_mapping *mapping = config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
+	const struct config_mapping *mapping =
+		config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
 	if (mapping && !(nats->mapping = mapping_new(mapping, hooks->mapping_zone, config->feed.max_line_bytes))) {
 		snprintf(why, why_size, "nats: cannot start: out of memory");
 		nats_free(nats);

@@ -54,8 +54,9 @@
  *
  * Alerts out. nats_publish_alert takes every notice once durable (the deliver hook) into a
  * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted, logged,
- * and a `limit` system alert for nats.max_alert_queue raised by nats_tick); a publisher thread publishes each to PREFIX.<agency> (PREFIX._system for system
- * alerts, PREFIX._none without an agency) with Nats-Msg-Id ALERT_ID:KIND:TS and waits for
+ * and a `limit` system alert for nats.max_alert_queue raised by nats_tick); a publisher
+ * thread publishes each to PREFIX.<agency> (PREFIX._system for system alerts, PREFIX._none
+ * without an agency) with Nats-Msg-Id ALERT_ID:KIND:TS and waits for
  * its PubAck, retrying every nats.reconnect_wait_ms while the cluster does not answer. While
  * it cannot publish, or the connection is down, a receiver_down system alert for receiver
  * "nats" is open.

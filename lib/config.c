@@ -3163,7 +3163,8 @@ static void check_feed_mapping(struct loader *loader, const struct config *confi
 /* nats.mapping names one of mappings:, one that reads a message alone (no CSV header). */
 static void check_nats_mapping(struct loader *loader, const struct config *config)
 {
-	const struct config_mapping *mapping = config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
+	const struct config_mapping *mapping =
+		config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
 	char what[CONFIG_ERROR_MAX];
 
 	if (!config->nats.mapping[0] || (mapping && !(mapping->format == CONFIG_MAPPING_CSV && mapping->header)))
