@@ -144,7 +144,7 @@ static const char *parse_token_line(const char *line, size_t len, struct config_
 	if (!copy_digest_hex(word[0], word_len[0], token->sha256))
 		return "the digest must be 64 hex digits (a SHA-256)";
 	if (!config_role_parse(word[1], word_len[1], &token->role))
-		return "the role must be one of viewer, supervisor, admin";
+		return "the role must be one of viewer, supervisor, admin, feed";
 	if (!is_name(word[2], word_len[2]))
 		return "the name must be 1 to 31 characters from a-z, 0-9, _ and -";
 	memcpy(token->name, word[2], word_len[2]);
@@ -628,7 +628,21 @@ enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char 
 
 bool auth_may_acknowledge(const struct auth_grant *grant)
 {
-	return grant->role >= CONFIG_ROLE_SUPERVISOR;
+	return grant->role == CONFIG_ROLE_SUPERVISOR || grant->role == CONFIG_ROLE_ADMIN;
+}
+
+bool auth_may_read(const struct auth_grant *grant)
+{
+	return grant->role != CONFIG_ROLE_FEED;
+}
+
+/* Whether role may use a resource needing access: the ladder viewer < supervisor < admin; a
+ * feed token only what feeds events, which an admin token may also do. */
+static bool role_allows(enum config_role role, enum auth_access access)
+{
+	if (role == CONFIG_ROLE_FEED || access == AUTH_FEED)
+		return access == AUTH_FEED && (role == CONFIG_ROLE_FEED || role == CONFIG_ROLE_ADMIN);
+	return (int)role + 1 >= (int)access;
 }
 
 int auth_add_redacted(struct evbuffer *out, enum redact_mode mode, const char *line, size_t len)
@@ -699,8 +713,12 @@ static void bearer_token(const char *authorization, const char **token, size_t *
 	*token = at;
 }
 
-static const char *role_needed_text(enum auth_access access)
+static const char *role_needed_text(enum config_role role, enum auth_access access)
 {
+	if (access == AUTH_FEED)
+		return "this needs the feed or admin role";
+	if (role == CONFIG_ROLE_FEED)
+		return AUTH_FEED_ONLY;
 	return access == AUTH_ADMIN ? "this needs the admin role" : "this needs the supervisor role";
 }
 
@@ -720,11 +738,11 @@ bool auth_http(struct auth *auth, enum auth_access access, const char *authoriza
 	*answer = (struct auth_http_answer){ .status = 401 };
 	switch (auth_check(auth, AUTH_PORT_HTTP, address, peer, token, len, now_ms, grant, &retry_after)) {
 	case AUTH_GRANTED:
-		if ((int)grant->role + 1 >= (int)access)
+		if (role_allows(grant->role, access))
 			return true;
 		auth_count_failure(auth, AUTH_PORT_HTTP, address, peer, AUTH_FAILURE_ROLE, now_ms);
 		answer->status = 403;
-		snprintf(answer->why, sizeof answer->why, "%s", role_needed_text(access));
+		snprintf(answer->why, sizeof answer->why, "%s", role_needed_text(grant->role, access));
 		return false;
 	case AUTH_REFUSED:
 		answer->status = 429;

@@ -42,7 +42,11 @@ enum auth_access {
 	AUTH_VIEWER,      /* a token of any role */
 	AUTH_SUPERVISOR,
 	AUTH_ADMIN,
+	AUTH_FEED,        /* feeds events: a feed or admin token (off the viewer..admin ladder) */
 };
+
+/* Why a feed token is refused anything but feeding events (HTTP 403, the alert port). */
+#define AUTH_FEED_ONLY "a feed token may only post events"
 
 /* A path and what it needs; '*' in path matches one path segment (no '/'). */
 struct auth_route {
@@ -140,6 +144,9 @@ int64_t auth_now_ms(void);
 
 /** The role a console needs to acknowledge: "acknowledging needs the supervisor role" when not. */
 bool auth_may_acknowledge(const struct auth_grant *grant);
+
+/** Whether a grant may read alerts at all (the alert port): every role but feed. */
+bool auth_may_read(const struct auth_grant *grant);
 
 /** Counters since start. */
 const struct auth_stats *auth_stats(const struct auth *auth);

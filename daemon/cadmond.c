@@ -595,6 +595,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 	cadmond->health_due_us = now_us + 1000000;
 	health_tick(cadmond->health, hostclock_monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
 	guard_tick(cadmond->guard, hostclock_monotonic_ms());
+	nats_tick(cadmond->nats, hostclock_monotonic_ms());
 	cadmond_log_invariants(cadmond);
 }
 
@@ -764,6 +765,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
 	cadmond->config = *next;
+	nats_update(cadmond->nats, next);
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
@@ -1068,17 +1070,27 @@ static void cadmond_journal_control(void *ctx, const struct control *control)
  * cluster that cannot be reached at start refuses the start, as a listen address would. */
 static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_size)
 {
-	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
-					  .append_reject = cadmond_journal_reject,
-					  .control = cadmond_journal_control,
-					  .ctx = cadmond,
-					  .history = store_history(cadmond->store) };
+	const struct config_mapping *mapping =
+		cadmond->config.nats.mapping[0] ? mapping_find(&cadmond->config, cadmond->config.nats.mapping) : NULL;
+	struct zone *zone = NULL;
+	char problem[512];
 
 	if (!cadmond->config.nats.enabled)
 		return 0;
-	if (!(cadmond->nats = nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size)))
+	if (mapping && zonefile_for_mapping(mapping, cadmond_read_file, &zone, problem, sizeof problem) < 0) {
+		snprintf(why, why_size, "nats.mapping %s: %s", mapping->name, problem);
 		return -1;
-	return 0;
+	}
+	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
+					  .append_reject = cadmond_journal_reject,
+					  .control = cadmond_journal_control,
+					  .is_open = cadmond_system_alert_open,
+					  .ctx = cadmond,
+					  .history = store_history(cadmond->store),
+					  .mapping_zone = zone };
+	cadmond->nats = nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size);
+	free(zone);
+	return cadmond->nats ? 0 : -1;
 }
 
 /* The connection handlers first, the listeners last: nothing is accepted before it can be

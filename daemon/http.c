@@ -679,8 +679,8 @@ static const struct auth_route http_routes[] = {
 	{ "/api/operators", AUTH_VIEWER },
 	{ "/metrics", AUTH_VIEWER },
 	{ "/api/status", AUTH_ADMIN },
-	/* NENA i3 log events feed the detector: the strongest role, as a feed is trusted */
-	{ "/LogEvents", AUTH_ADMIN },
+	/* NENA i3 log events feed the detector: a feed token (a logging element), or an admin's */
+	{ "/LogEvents", AUTH_FEED },
 };
 
 /* True when the request may go on (server->grant says who it is); else answered 401, 403

@@ -378,6 +378,11 @@ static void write_nats(struct evbuffer *out, const struct nats_stats *nats)
 	single(out, "nats_too_long_total", "counter", "Event messages over feed.max_line_bytes, rejected.", nats->too_long);
 	single(out, "nats_skipped_total", "counter", "Event messages of subjects no nats.subjects filter matches.",
 	       nats->skipped);
+	single(out, "nats_records_rejected_total", "counter",
+	       "Event messages whose record nats.mapping rejected (logged).", nats->records_rejected);
+	single(out, "nats_rewinds_total", "counter",
+	       "Times the consumer was set to deliver again from its ack floor after deliveries were lost on the way.",
+	       nats->rewinds);
 	single(out, "nats_fetch_errors_total", "counter", "Pull requests that failed other than by timeout.",
 	       nats->fetch_errors);
 	single(out, "nats_in_flight", "gauge", "Event messages taken and not yet acknowledged (at most nats.max_in_flight).",

@@ -18,6 +18,7 @@
 
 #include "hostclock.h"
 #include "log.h"
+#include "mapping.h"
 #include "nats_subject.h"
 #include "statedir.h"
 
@@ -49,6 +50,10 @@ struct nats_consumer {
 	natsSubscription *subscription;
 	pthread_t thread;
 	bool started;
+	/* fetch thread only */
+	uint64_t delivered;   /* consumer sequence of the last delivery taken (see nats_rewind) */
+	uint64_t rewind_from; /* a rewind under way: the stream sequence to deliver from again */
+	struct log_limit rewind_log;
 };
 
 struct nats {
@@ -92,14 +97,17 @@ struct nats {
 	struct nats_stats stats;
 	uint64_t first_dropped; /* lowest seq dropped for a full queue (0: none): the published
 				 * mark stays below it, so the next start publishes it again */
+	int64_t last_drop_ms;   /* monotonic, of the last notice dropped for a full queue */
 
 	/* loop thread only */
+	struct mapping *mapping;    /* nats.mapping: each message one record; NULL: one line */
 	struct nats_ring awaiting_ack;
 	uint64_t last_record_index; /* of the last line journaled */
 	const struct replay_history *history; /* notices to publish again after a restart... */
 	uint64_t republish_after, republish_until; /* ...those in (after, until]; after written
 						    * under lock (the publisher reads it) */
 	bool down_announced;
+	uint64_t drops_announced; /* alerts_dropped when the limit alert was last looked at */
 	struct log_limit drop_log;
 };
 
@@ -161,20 +169,110 @@ static void wake_loop_locked(struct nats *nats)
 
 static void nats_republish(struct nats *nats);
 
-/* The host time JetStream stored the message, ms; the host clock when it has none. */
-static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered)
+/* The host time JetStream stored the message, ms; the host clock when it has none. Its stream
+ * sequence in *stream_seq (0: none). */
+static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered, uint64_t *stream_seq)
 {
 	jsMsgMetaData *meta = NULL;
 	int64_t stored_ms;
 
 	*redelivered = false;
+	*stream_seq = 0;
 	if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
 		stored_ms = meta->Timestamp / 1000000;
 		*redelivered = meta->NumDelivered > 1;
+		*stream_seq = meta->Sequence.Stream;
 		jsMsgMetaData_Destroy(meta);
 		return stored_ms;
 	}
 	return hostclock_wall_ms();
+}
+
+/* One line of a message: journaled, then the engine, exactly as a TCP feed line. Its journal
+ * record (0: not journaled, degraded). */
+static uint64_t nats_process_line(struct nats *nats, const struct engine_origin *origin, natsMsg *msg,
+				  const char *line, size_t len)
+{
+	struct engine_verdict verdict;
+	uint64_t record_index = nats->hooks.append_line(nats->hooks.ctx, origin, line, len);
+
+	if (record_index)
+		nats->last_record_index = record_index;
+	engine_process_from(nats->engine, origin, line, len, &verdict);
+	if (verdict.reject != EVENT_OK)
+		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s (source %s): rejected: %s: %s",
+			    natsMsg_GetSubject(msg), origin->source, event_reject_name(verdict.reject), verdict.why);
+	return record_index;
+}
+
+_Static_assert(MAPPING_MAX_EVENTS < NATS_MAPPED_SEQ_PER_MESSAGE, "a record's lines numbered within its message");
+
+/* A message's record turning into lines (nats.mapping). */
+struct nats_record {
+	struct nats *nats;
+	const struct engine_origin *origin;
+	natsMsg *msg;
+	uint64_t stream_seq;
+	unsigned lines;          /* emitted so far */
+	uint64_t record_index;   /* the last line's journal record */
+	bool journaled_all;      /* every line journaled (none degraded) */
+};
+
+/* Each line of the record, numbered NATS_MAPPED_SEQ_PER_MESSAGE x the stream sequence + 1, 2,
+ * 3: a message delivered again is then dropped by its source's seq, as a resent line is. */
+static void nats_emit_mapped(const char *line, size_t len, void *ctx)
+{
+	struct nats_record *record = ctx;
+	char numbered[MAPPING_LINE_MAX + 32];
+	uint64_t seq = record->stream_seq * NATS_MAPPED_SEQ_PER_MESSAGE + ++record->lines;
+	size_t kept = len < MAPPING_LINE_MAX ? len : MAPPING_LINE_MAX;
+	int n = kept > 1 && line[0] == '{'
+			? snprintf(numbered, sizeof numbered, "{\"seq\":%" PRIu64 ",%.*s", seq, (int)(kept - 1),
+				   line + 1)
+			: snprintf(numbered, sizeof numbered, "%.*s", (int)kept, line);
+
+	if (n < 0 || (size_t)n >= sizeof numbered)
+		n = snprintf(numbered, sizeof numbered, "%.*s", (int)kept, line);
+	record->record_index = nats_process_line(record->nats, record->origin, record->msg, numbered, (size_t)n);
+	record->journaled_all = record->journaled_all && record->record_index != 0;
+}
+
+/* A rejected record: counted and logged (the message is acknowledged, as a rejected line is). */
+static void nats_reject_record(struct nats *nats, natsMsg *msg, enum mapping_status status, const char *why)
+{
+	pthread_mutex_lock(&nats->lock);
+	nats->stats.records_rejected++;
+	pthread_mutex_unlock(&nats->lock);
+	log_limited(&nats->drop_log, LOG_WARNING, "nats: %s: record rejected: %s: %s", natsMsg_GetSubject(msg),
+		    mapping_status_name(status), why);
+}
+
+/* nats.mapping: the message's data is one record (its physical lines); its lines processed. The
+ * journal record the acknowledgement waits for (0: degraded). */
+static uint64_t nats_process_record(struct nats *nats, const struct engine_origin *origin, natsMsg *msg,
+				    const char *data, size_t len, uint64_t stream_seq)
+{
+	struct nats_record record = { .nats = nats, .origin = origin, .msg = msg, .stream_seq = stream_seq,
+				      .journaled_all = true };
+	enum mapping_status status = MAPPING_SKIPPED;
+	char why[256];
+
+	for (size_t at = 0; at <= len && status != MAPPING_EVENTS;) {
+		const char *end = memchr(data + at, '\n', len - at);
+		size_t line_len = end ? (size_t)(end - (data + at)) : len - at;
+		status = mapping_line(nats->mapping, data + at, line_len, nats_emit_mapped, &record, why, sizeof why);
+		if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+			break;
+		at += line_len + 1;
+	}
+	if (status == MAPPING_SKIPPED)
+		status = mapping_finish(nats->mapping, why, sizeof why);
+	mapping_reset(nats->mapping);
+	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+		nats_reject_record(nats, msg, status, why);
+	if (record.lines == 0) /* nothing to keep: acknowledged with the next commit */
+		return nats->last_record_index ? nats->last_record_index : 1;
+	return record.journaled_all ? record.record_index : 0;
 }
 
 /* One message: its line journaled, then the engine, exactly as a TCP feed line. Returns the
@@ -184,11 +282,11 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	const char *source = NULL, *epoch = NULL, *data = natsMsg_GetData(msg);
 	size_t len = data ? (size_t)natsMsg_GetDataLength(msg) : 0;
 	char unnamed[CONFIG_NATS_SUBJECT_MAX + 8];
-	struct engine_verdict verdict;
 	struct engine_origin origin;
+	uint64_t stream_seq;
 	bool redelivered;
 
-	origin.received_ms = nats_stored_ms(msg, &redelivered);
+	origin.received_ms = nats_stored_ms(msg, &redelivered, &stream_seq);
 	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source || !source[0]) {
 		snprintf(unnamed, sizeof unnamed, "nats:%s", natsMsg_GetSubject(msg));
 		source = unnamed;
@@ -220,14 +318,9 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 		/* nothing to keep: acknowledged with the next commit, not held until all is durable */
 		return nats->last_record_index ? nats->last_record_index : 1;
 	}
-	uint64_t record_index = nats->hooks.append_line(nats->hooks.ctx, &origin, data ? data : "", len);
-	if (record_index)
-		nats->last_record_index = record_index;
-	engine_process_from(nats->engine, &origin, data ? data : "", len, &verdict);
-	if (verdict.reject != EVENT_OK)
-		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s (source %s): rejected: %s: %s",
-			    natsMsg_GetSubject(msg), source, event_reject_name(verdict.reject), verdict.why);
-	return record_index;
+	if (nats->mapping)
+		return nats_process_record(nats, &origin, msg, data ? data : "", len, stream_seq);
+	return nats_process_line(nats, &origin, msg, data ? data : "", len);
 }
 
 /* Take what the fetch threads queued; each message then waits for its journal record. */
@@ -286,6 +379,40 @@ static void nats_on_wake(evutil_socket_t fd, short what, void *ctx)
 	pthread_mutex_unlock(&nats->lock);
 	nats_drain_inbound(nats);
 	nats_announce(nats);
+}
+
+/* The limit alert for notices dropped (nats.max_alert_queue), journaled and applied. */
+static void nats_announce_drops(struct nats *nats, bool firing, uint64_t dropped)
+{
+	struct control control = { .kind = CONTROL_CONNECTION_LIMIT, .firing = firing, .refused = dropped,
+				   .seconds = nats->settings.log_interval_seconds };
+
+	snprintf(control.key, sizeof control.key, "%s", NATS_QUEUE_KEY);
+	if (!firing)
+		log_msg(LOG_NOTICE, "nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
+			nats->settings.log_interval_seconds, NATS_QUEUE_KEY, dropped);
+	nats->hooks.control(nats->hooks.ctx, &control);
+}
+
+void nats_tick(struct nats *nats, int64_t now_ms)
+{
+	uint64_t dropped;
+	int64_t last_drop_ms;
+
+	if (!nats || !nats->hooks.control)
+		return;
+	pthread_mutex_lock(&nats->lock);
+	dropped = nats->stats.alerts_dropped;
+	last_drop_ms = nats->last_drop_ms;
+	pthread_mutex_unlock(&nats->lock);
+	bool open = nats->hooks.is_open && nats->hooks.is_open(nats->hooks.ctx, "limit", NATS_QUEUE_KEY);
+	if (dropped > nats->drops_announced) {
+		nats->drops_announced = dropped;
+		if (!open)
+			nats_announce_drops(nats, true, dropped);
+	} else if (open && now_ms - last_drop_ms >= (int64_t)nats->settings.log_interval_seconds * 1000) {
+		nats_announce_drops(nats, false, dropped);
+	}
 }
 
 void nats_acknowledge(struct nats *nats, uint64_t durable_index)
@@ -355,8 +482,124 @@ static int nats_wait_room(struct nats *nats)
 	while (!nats->stopping && nats->in_flight >= nats->settings.max_in_flight)
 		pthread_cond_wait(&nats->room, &nats->lock);
 	room = nats->stopping ? 0 : nats->settings.max_in_flight - nats->in_flight;
+	if (room > nats->settings.fetch_batch) /* a reload may change it */
+		room = nats->settings.fetch_batch;
 	pthread_mutex_unlock(&nats->lock);
-	return (int)(room < nats->settings.fetch_batch ? room : nats->settings.fetch_batch);
+	return (int)room;
+}
+
+/* ---- lost deliveries (fetch thread) -------------------------------------------------- */
+
+static natsStatus nats_create_consumer(struct nats *nats, const struct config *config,
+				       struct nats_consumer *consumer, uint64_t start, char *why, size_t why_size);
+static int nats_pull_subscribe(struct nats *nats, const struct config *config, struct nats_consumer *consumer,
+			       char *why, size_t why_size);
+static bool nats_pause(struct nats *nats, uint32_t ms);
+
+/* The place in list of the first message delivered after one that never came (its consumer
+ * sequence past the last taken + 1: each delivery, redeliveries included, takes the next);
+ * list->Count when none. consumer->delivered follows the messages before it; *lost_to is the
+ * last consumer sequence lost. */
+static int nats_first_after_loss(struct nats_consumer *consumer, const natsMsgList *list, uint64_t *lost_to)
+{
+	for (int i = 0; i < list->Count; i++) {
+		jsMsgMetaData *meta = NULL;
+		uint64_t seq;
+
+		if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK || !meta)
+			continue;
+		seq = meta->Sequence.Consumer;
+		jsMsgMetaData_Destroy(meta);
+		if (seq > consumer->delivered + 1) {
+			*lost_to = seq - 1;
+			return i;
+		}
+		/* not higher: a consumer leader elected without the old one's last deliveries numbers
+		 * them again; what it delivers again is dropped as duplicates */
+		consumer->delivered = seq;
+	}
+	return list->Count;
+}
+
+/* Wait until every message taken is acknowledged: false when stopping. */
+static bool nats_wait_acknowledged(struct nats *nats)
+{
+	bool going_on;
+
+	pthread_mutex_lock(&nats->lock);
+	while (!nats->stopping && nats->in_flight > 0)
+		pthread_cond_wait(&nats->room, &nats->lock);
+	going_on = !nats->stopping;
+	pthread_mutex_unlock(&nats->lock);
+	return going_on;
+}
+
+/* The stream sequence to deliver from again: the consumer's ack floor + 1 once JetStream took
+ * every acknowledgement sent (its floor reached the last delivery taken), or as it is after
+ * NATS_REWIND_FLOOR_WAIT_MS (a few more then come again, dropped as duplicates). 0: the
+ * consumer cannot be read now. Waiting for the floor also keeps an acknowledgement of the old
+ * consumer's from reaching the new one. */
+static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consumer)
+{
+	int64_t until = hostclock_monotonic_ms() + NATS_REWIND_FLOOR_WAIT_MS;
+	uint64_t start = 0;
+
+	for (;;) {
+		jsConsumerInfo *info = NULL;
+		jsErrCode jerr = 0;
+		bool floor_reached = false;
+
+		if (js_GetConsumerInfo(&info, nats->js, nats->config.nats.events_stream, consumer->name, NULL, &jerr) ==
+		    NATS_OK) {
+			floor_reached = info->AckFloor.Consumer >= consumer->delivered;
+			start = info->AckFloor.Stream + 1;
+			jsConsumerInfo_Destroy(info);
+		}
+		if (floor_reached || hostclock_monotonic_ms() >= until || !nats_pause(nats, NATS_REWIND_POLL_MS))
+			return start;
+	}
+}
+
+/*
+ * Deliveries lost on the way (a node killed, a connection cut) would come again only after
+ * nats.ack_wait_seconds, behind later ones, by then older than the tracker takes (too_late).
+ * Instead, once every message taken is acknowledged, the consumer is created again at its ack
+ * floor + 1 (as at start after a restart): the lost deliveries come now, in stream order; the
+ * messages processed already come again and are dropped as duplicates. Retried every
+ * nats.reconnect_wait_ms while the cluster cannot do it. False: stopping.
+ */
+static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint64_t lost_to)
+{
+	uint64_t lost_from = consumer->delivered + 1;
+	char why[512];
+
+	pthread_mutex_lock(&nats->lock);
+	nats->stats.rewinds++;
+	consumer->rewind_log.interval_seconds = nats->settings.log_interval_seconds; /* a reload may change it */
+	pthread_mutex_unlock(&nats->lock);
+	if (!nats_wait_acknowledged(nats))
+		return false;
+	natsSubscription_Destroy(consumer->subscription);
+	consumer->subscription = NULL;
+	for (;;) {
+		why[0] = '\0';
+		if (consumer->rewind_from == 0)
+			consumer->rewind_from = nats_rewind_start(nats, consumer);
+		if (consumer->rewind_from != 0 &&
+		    nats_create_consumer(nats, &nats->config, consumer, consumer->rewind_from, why,
+					 sizeof why) == NATS_OK &&
+		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
+			break;
+		log_limited(&consumer->rewind_log, LOG_WARNING, "nats: consumer %s: cannot deliver again yet: %s",
+			    consumer->name, why[0] ? why : "its ack floor cannot be read");
+		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
+			return false;
+	}
+	log_limited(&consumer->rewind_log, LOG_NOTICE, "nats: consumer %s: deliveries %" PRIu64 " to %" PRIu64
+		    " were lost on the way; delivering again from stream sequence %" PRIu64, consumer->name, lost_from,
+		    lost_to, consumer->rewind_from);
+	consumer->rewind_from = 0;
+	return true;
 }
 
 static void *nats_fetch_thread(void *arg)
@@ -380,8 +623,14 @@ static void *nats_fetch_thread(void *arg)
 			natsMsgList_Destroy(&list);
 			continue;
 		}
-		uint64_t skipped = 0;
-		for (int i = 0; i < list.Count; i++)
+		/* After a lost delivery nothing is taken (not acknowledged: the rewind delivers it again). */
+		uint64_t skipped = 0, lost_to = 0;
+		int kept = nats_first_after_loss(consumer, &list, &lost_to), count = list.Count;
+		for (int i = kept; i < list.Count; i++) {
+			natsMsg_Destroy(list.Msgs[i]);
+			list.Msgs[i] = NULL;
+		}
+		for (int i = 0; i < kept; i++)
 			if (!nats_wanted(nats, list.Msgs[i])) {
 				natsMsg_Ack(list.Msgs[i], NULL);
 				natsMsg_Destroy(list.Msgs[i]);
@@ -400,6 +649,8 @@ static void *nats_fetch_thread(void *arg)
 		wake_loop_locked(nats);
 		pthread_mutex_unlock(&nats->lock);
 		natsMsgList_Destroy(&list);
+		if (kept < count && !nats_rewind(nats, consumer, lost_to))
+			break;
 	}
 	return NULL;
 }
@@ -474,6 +725,7 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	full = nats->notices_count >= nats->settings.max_alert_queue;
 	if (full) {
 		nats->stats.alerts_dropped++;
+		nats->last_drop_ms = hostclock_monotonic_ms();
 		if (notice.seq != 0 && (nats->first_dropped == 0 || notice.seq < nats->first_dropped))
 			nats->first_dropped = notice.seq;
 	} else {
@@ -819,33 +1071,19 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 	return NATS_OK;
 }
 
-/* Create the durable consumer, or set it to redeliver from its ack floor in stream order
- * (see nats.h, "After a restart"). */
-static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *config,
-					struct nats_consumer *consumer, char *why, size_t why_size)
+/* The durable consumer (deleted first if it exists) created to deliver from stream sequence
+ * start (0: from the first); consumer->delivered is then 0. */
+static natsStatus nats_create_consumer(struct nats *nats, const struct config *config,
+				       struct nats_consumer *consumer, uint64_t start, char *why, size_t why_size)
 {
 	jsConsumerInfo *info = NULL;
 	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
-	uint64_t start = 0;
-	natsStatus status = js_GetConsumerInfo(&info, nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
+	natsStatus status = js_DeleteConsumer(nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
 
-	if (status == NATS_OK) {
-		bool same_filter = info->Config && info->Config->FilterSubject &&
-				   strcmp(info->Config->FilterSubject, consumer->filter) == 0;
-		bool pending = info->NumAckPending > 0 || info->Delivered.Stream > info->AckFloor.Stream;
-		if (same_filter && !pending) {
-			jsConsumerInfo_Destroy(info);
-			return NATS_OK;
-		}
-		start = same_filter ? info->AckFloor.Stream + 1 : 0;
-		log_msg(LOG_NOTICE, "nats: consumer %s: %s; delivering again from stream sequence %" PRIu64, consumer->name,
-			same_filter ? "messages were not acknowledged" : "its filter changed", start ? start : 1);
-		jsConsumerInfo_Destroy(info);
-		js_DeleteConsumer(nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
-	} else if (jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s, consumer %s: %s", config->nats.events_stream, consumer->name,
-			 nats_GetLastError(NULL));
+	if (status != NATS_OK && jerr != JSConsumerNotFoundErr) {
+		snprintf(why, why_size, "nats: stream %s: cannot delete consumer %s: %s", config->nats.events_stream,
+			 consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
 	jsConsumerConfig_Init(&cc);
@@ -862,8 +1100,60 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 			 consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
+	consumer->delivered = 0;
 	jsConsumerInfo_Destroy(info);
 	return NATS_OK;
+}
+
+/* Create the durable consumer, or set it to redeliver from its ack floor in stream order
+ * (see nats.h, "After a restart"). */
+static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *config,
+					struct nats_consumer *consumer, char *why, size_t why_size)
+{
+	jsConsumerInfo *info = NULL;
+	jsErrCode jerr = 0;
+	uint64_t start = 0;
+	natsStatus status = js_GetConsumerInfo(&info, nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
+
+	if (status == NATS_OK) {
+		bool same_filter = info->Config && info->Config->FilterSubject &&
+				   strcmp(info->Config->FilterSubject, consumer->filter) == 0;
+		bool pending = info->NumAckPending > 0 || info->Delivered.Stream > info->AckFloor.Stream;
+		if (same_filter && !pending) {
+			consumer->delivered = info->Delivered.Consumer;
+			jsConsumerInfo_Destroy(info);
+			return NATS_OK;
+		}
+		start = same_filter ? info->AckFloor.Stream + 1 : 0;
+		log_msg(LOG_NOTICE, "nats: consumer %s: %s; delivering again from stream sequence %" PRIu64, consumer->name,
+			same_filter ? "messages were not acknowledged" : "its filter changed", start ? start : 1);
+		jsConsumerInfo_Destroy(info);
+	} else if (jerr != JSConsumerNotFoundErr) {
+		snprintf(why, why_size, "nats: stream %s, consumer %s: %s", config->nats.events_stream, consumer->name,
+			 nats_GetLastError(NULL));
+		return status;
+	}
+	return nats_create_consumer(nats, config, consumer, start, why, why_size);
+}
+
+/* The fetch thread's pull subscription on the prepared consumer. */
+static int nats_pull_subscribe(struct nats *nats, const struct config *config, struct nats_consumer *consumer,
+			       char *why, size_t why_size)
+{
+	jsSubOptions sub_options;
+	jsErrCode jerr = 0;
+
+	jsSubOptions_Init(&sub_options);
+	sub_options.Stream = config->nats.events_stream;
+	sub_options.Consumer = consumer->name;
+	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL, &sub_options,
+			     &jerr) != NATS_OK) {
+		consumer->subscription = NULL;
+		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
+			 nats_GetLastError(NULL));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -876,8 +1166,6 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 static int nats_subscribe(struct nats *nats, const struct config *config, char *why, size_t why_size)
 {
 	struct nats_consumer *consumer = &nats->consumers[0];
-	jsSubOptions sub_options;
-	jsErrCode jerr = 0;
 
 	consumer->nats = nats;
 	if (config->nats.subject_count == 1)
@@ -886,17 +1174,10 @@ static int nats_subscribe(struct nats *nats, const struct config *config, char *
 		snprintf(consumer->filter, sizeof consumer->filter, "%s.>", config->nats.events_subject_prefix);
 	snprintf(consumer->name, sizeof consumer->name, "%s", config->nats.consumer);
 	nats->consumer_count = 1;
-	if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK)
+	log_limit_init(&consumer->rewind_log, config->log.rate_limit_seconds, "nats rewind");
+	if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK ||
+	    nats_pull_subscribe(nats, config, consumer, why, why_size) < 0)
 		return -1;
-	jsSubOptions_Init(&sub_options);
-	sub_options.Stream = config->nats.events_stream;
-	sub_options.Consumer = consumer->name;
-	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL, &sub_options,
-			     &jerr) != NATS_OK) {
-		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
-			 nats_GetLastError(NULL));
-		return -1;
-	}
 	log_msg(LOG_INFO, "nats: consuming %s from stream %s (durable consumer %s)%s", consumer->filter,
 		config->nats.events_stream, consumer->name,
 		config->nats.subject_count > 1 ? ", keeping the subjects of nats.subjects" : "");
@@ -1055,6 +1336,16 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 		nats_free(nats);
 		return NULL;
 	}
+	const struct config_mapping *mapping =
+		config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
+	if (mapping && !(nats->mapping = mapping_new(mapping, hooks->mapping_zone, config->feed.max_line_bytes))) {
+		snprintf(why, why_size, "nats: cannot start: out of memory");
+		nats_free(nats);
+		return NULL;
+	}
+	if (mapping)
+		log_msg(LOG_INFO, "nats: each message is a %s record of mapping %s (docs/mappings.md)",
+			mapping->format == CONFIG_MAPPING_JSON ? "JSON" : "CSV", mapping->name);
 	if (statedir_resolve(config, directory, sizeof directory, ignored, sizeof ignored) == 0)
 		snprintf(nats->published_path, sizeof nats->published_path, "%s/%s", directory, NATS_PUBLISHED_FILE);
 	nats_publish_history(nats, hooks->history);
@@ -1067,6 +1358,18 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 	}
 	nats->publisher_started = nats->settings.publish_alerts;
 	return nats;
+}
+
+void nats_update(struct nats *nats, const struct config *config)
+{
+	if (!nats)
+		return;
+	pthread_mutex_lock(&nats->lock); /* the fetch threads read them */
+	nats->settings.fetch_batch = config->nats.fetch_batch;
+	nats->settings.max_line_bytes = config->feed.max_line_bytes;
+	nats->settings.log_interval_seconds = config->log.rate_limit_seconds;
+	pthread_mutex_unlock(&nats->lock);
+	nats->drop_log.interval_seconds = config->log.rate_limit_seconds;
 }
 
 void nats_stop(struct nats *nats)
@@ -1110,6 +1413,7 @@ void nats_free(struct nats *nats)
 		natsSubscription_Destroy(nats->consumers[i].subscription);
 	ring_destroy(&nats->inbound);
 	ring_destroy(&nats->awaiting_ack); /* not acknowledged: JetStream delivers them again */
+	mapping_free(nats->mapping);
 	for (size_t i = 0; nats->notices && i < nats->notices_count; i++)
 		notice_free(&nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue]);
 	free(nats->notices);

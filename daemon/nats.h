@@ -11,6 +11,7 @@
 #include "control.h"
 #include "engine.h"
 #include "replay.h"
+#include "zone.h"
 
 /*
  * NATS JetStream in and out (docs/scale-out.md), with cnats (libnats).
@@ -27,7 +28,8 @@
  * adapter: the adapter would run cnats' socket I/O on our loop but its pull fetches still
  * block, and a pipe keeps cnats' threads entirely out of libevent (no evthread locking).
  *
- * Events in. Each message's data is one protocol v1 line. Its source is the message's
+ * Events in. Each message's data is one protocol v1 line (with nats.mapping, one vendor record
+ * of that mapping, whose lines are numbered from the message's stream sequence). Its source is the message's
  * Cadmon-Source header (cadmon-publish sets it; Cadmon-Epoch for the epoch): a named source,
  * its own event-time clock, its seq de-duplicated as a TCP feed's hello source is. Without
  * the header the source is "nats:" and the subject, unnamed (resends then recognized by the
@@ -43,10 +45,18 @@
  * created again at that start sequence when it had unacknowledged messages): the lines
  * already journaled come again in order and are dropped by seq; the rest are new.
  *
+ * Lost deliveries. A delivery lost on the way (the node that held the pull request killed, the
+ * connection cut) would come again only after ack_wait, behind later messages, by then too
+ * late for the tracker. The fetch thread follows the consumer sequence (each delivery,
+ * redeliveries included, takes the next): at a gap it takes nothing more of the batch, waits
+ * until every message taken is acknowledged, and sets the consumer to deliver from its ack
+ * floor + 1 as after a restart (a rewind, counted): the lost messages then come in order.
+ *
  * Alerts out. nats_publish_alert takes every notice once durable (the deliver hook) into a
- * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted and
- * logged); a publisher thread publishes each to PREFIX.<agency> (PREFIX._system for system
- * alerts, PREFIX._none without an agency) with Nats-Msg-Id ALERT_ID:KIND:TS and waits for
+ * bounded queue (nats.max_alert_queue; full: the notice is dropped for NATS, counted, logged,
+ * and a `limit` system alert for nats.max_alert_queue raised by nats_tick); a publisher
+ * thread publishes each to PREFIX.<agency> (PREFIX._system for system alerts, PREFIX._none
+ * without an agency) with Nats-Msg-Id ALERT_ID:KIND:TS and waits for
  * its PubAck, retrying every nats.reconnect_wait_ms while the cluster does not answer. While
  * it cannot publish, or the connection is down, a receiver_down system alert for receiver
  * "nats" is open.
@@ -54,6 +64,10 @@
 
 /* Longest a fetch blocks before it looks at the stop flag again. */
 #define NATS_FETCH_WAIT_MS 500
+/* After a lost delivery, how long the ack floor may take to reach the last delivery taken, and
+ * how often it is read meanwhile (nats_rewind in nats.c). */
+#define NATS_REWIND_FLOOR_WAIT_MS 2000
+#define NATS_REWIND_POLL_MS 20
 /* At exit, how long cnats may take to make its last callback once the connection is closed. */
 #define NATS_CLOSE_WAIT_MS 2000
 /* While the cluster cannot be reached at start, one log line per this many attempts. */
@@ -61,6 +75,11 @@
 /* Header naming the publishing source, and its numbering's epoch. */
 #define NATS_HEADER_SOURCE "Cadmon-Source"
 #define NATS_HEADER_EPOCH "Cadmon-Epoch"
+/* The key of the limit alert for notices dropped for the alerts stream. */
+#define NATS_QUEUE_KEY "nats.max_alert_queue"
+/* nats.mapping: a message's lines are numbered this many per stream sequence (seq = this x
+ * the sequence + 1, 2, 3: at most MAPPING_MAX_EVENTS lines a record). */
+#define NATS_MAPPED_SEQ_PER_MESSAGE 4
 
 struct nats_stats {
 	uint64_t received;        /* messages taken from the consumers */
@@ -70,6 +89,8 @@ struct nats_stats {
 	uint64_t too_long;        /* messages over feed.max_line_bytes: rejected */
 	uint64_t fetch_errors;    /* fetches that failed other than by timeout */
 	uint64_t skipped;         /* messages of subjects no nats.subjects filter matches */
+	uint64_t rewinds;         /* consumer created again after deliveries lost on the way */
+	uint64_t records_rejected; /* nats.mapping: messages whose record was rejected */
 	uint64_t alerts_published;   /* notices the alerts stream acknowledged */
 	uint64_t alerts_duplicates;  /* of which the stream already had (Nats-Msg-Id) */
 	uint64_t alerts_dropped;     /* notices not queued: nats.max_alert_queue full */
@@ -88,13 +109,18 @@ struct nats_hooks {
 	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line, size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
-	/* A system observation (receiver_down for "nats"), journaled and applied. */
+	/* A system observation (receiver_down for "nats", the limit nats.max_alert_queue),
+	 * journaled and applied. */
 	void (*control)(void *ctx, const struct control *control);
+	/* Whether a system alert (system, key) is open (NULL: taken as not open). */
+	bool (*is_open)(void *ctx, const char *system, const char *key);
 	void *ctx;
 	/* The alert history: at start, the notices after the last one the alerts stream
 	 * acknowledged (NATS_PUBLISHED_FILE) are published again (Nats-Msg-Id collapses the
 	 * ones it had). NULL: none. */
 	const struct replay_history *history;
+	/* nats.mapping's zone (copied; NULL: its fixed offset or UTC). */
+	const struct zone *mapping_zone;
 };
 
 /* In the state directory: the seq up to which every notice delivered was acknowledged by the
@@ -125,6 +151,21 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len);
 
 /** Stop fetching (at shutdown: what is queued is left unacknowledged, redelivered later). */
 void nats_stop(struct nats *nats);
+
+/**
+ * Once a second (loop thread), now_ms a monotonic clock: notices dropped for a full
+ * nats.max_alert_queue since the last tick raise a `limit` system alert keyed
+ * "nats.max_alert_queue" (evicted: dropped so far), resolved once none was dropped for
+ * log.rate_limit_seconds. NULL is allowed.
+ */
+void nats_tick(struct nats *nats, int64_t now_ms);
+
+/**
+ * A reload: what may change while running — nats.fetch_batch (the next pull asks for as many),
+ * feed.max_line_bytes and log.rate_limit_seconds. The other nats keys need a restart
+ * (their RESTART entries in lib/config.c keep the running values). NULL is allowed.
+ */
+void nats_update(struct nats *nats, const struct config *config);
 
 /** Counters (a copy taken under the lock). */
 void nats_stats(struct nats *nats, struct nats_stats *out);

@@ -36,6 +36,18 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	(void)len;
 }
 
+void nats_tick(struct nats *nats, int64_t now_ms)
+{
+	(void)nats;
+	(void)now_ms;
+}
+
+void nats_update(struct nats *nats, const struct config *config)
+{
+	(void)nats;
+	(void)config;
+}
+
 void nats_stop(struct nats *nats)
 {
 	(void)nats;

@@ -414,6 +414,13 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 	switch (auth_check(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer, token,
 			   fields[0].length, auth_now_ms(), &subscriber->grant, &retry_after)) {
 	case AUTH_GRANTED:
+		if (!auth_may_read(&subscriber->grant)) { /* a feed token reads nothing */
+			static const char feed_only[] = "{\"error\":\"" AUTH_FEED_ONLY "\"}";
+			auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
+					   AUTH_FAILURE_ROLE, auth_now_ms());
+			subscriber_close_after(subscriber, feed_only, sizeof feed_only - 1);
+			return false;
+		}
 		return subscriber_authenticated(subscriber, fields[1].kind == JSON_INTEGER && !fields[1].overflow &&
 							     fields[1].integer >= 0,
 					 (uint64_t)fields[1].integer);

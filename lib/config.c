@@ -76,7 +76,7 @@
  *   PATH: must be at least the longest rule window plus tracker.allowed_lateness_seconds (N)
  *                                                   journal.retention_seconds
  *   PATH: must be one of none, last4, all            redact_ani
- *   PATH: must be one of viewer, supervisor, admin   auth.tokens[].role
+ *   PATH: must be one of viewer, supervisor, admin, feed   auth.tokens[].role
  *   PATH: must be 64 hex digits (a SHA-256)         auth.tokens[].sha256
  *   PATH: must be at least 16 bytes                 auth.tokens[].token (hashed on parsing)
  *   PATH: needs sha256 or token                     at the token's mapping
@@ -110,6 +110,7 @@
  *   PATH: duplicate mapping name, already used by mappings[N]
  *   PATH: must be a column number from 1 to 64 (header: false)   mappings[].fields.*
  *   feed.mapping: no mapping named "NAME" in mappings
+ *   nats.mapping: no mapping named "NAME" in mappings (or a CSV one with header: true)
  */
 
 #include "config.h"
@@ -1204,7 +1205,8 @@ static bool parse_redact(struct loader *loader, const struct path *path, const s
 
 static const char *const role_names[CONFIG_ROLE_COUNT] = { [CONFIG_ROLE_VIEWER] = "viewer",
 							   [CONFIG_ROLE_SUPERVISOR] = "supervisor",
-							   [CONFIG_ROLE_ADMIN] = "admin" };
+							   [CONFIG_ROLE_ADMIN] = "admin",
+							   [CONFIG_ROLE_FEED] = "feed" };
 
 const char *config_role_name(enum config_role role)
 {
@@ -1227,7 +1229,7 @@ static bool parse_role(struct loader *loader, const struct path *path, const str
 	(void)key;
 	if (is_scalar(loader) && config_role_parse(scalar_text(loader), scalar_len(loader), field))
 		return true;
-	report(loader, current_mark(loader), path, "must be one of viewer, supervisor, admin");
+	report(loader, current_mark(loader), path, "must be one of viewer, supervisor, admin, feed");
 	return skip_node(loader);
 }
 
@@ -2780,8 +2782,8 @@ static const struct key nats_keys[] = {
 	  FIELD(nats.consumer),
 	  .fallback = "cadmond",
 	  .doc = "The durable consumer's name; two cadmonds on one stream need different names." },
-	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256", RESTART(COUNT),
-		   "Messages asked for per pull request (1 to 10000)."),
+	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256", LIVE(COUNT),
+		   "Messages asked for per pull request (1 to 10000; reloadable: the next pull asks for"),
 	UINT32_KEY(
 		"max_in_flight", nats.max_in_flight, 1, 1000000, "4096", RESTART(COUNT),
 		"Messages taken and not yet acknowledged at most (the consumer's max_ack_pending, and the"),
@@ -2813,6 +2815,10 @@ static const struct key nats_keys[] = {
 		"Between reconnect attempts, and between attempts to publish a notice, milliseconds"),
 	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0", RESTART(COUNT),
 		   "Reconnect attempts before giving up; 0 = for ever (the default)."),
+	{ .name = "mapping",
+	  .parse = parse_mapping_name, RESTART(NAME),
+	  FIELD(nats.mapping),
+	  .doc = "\"\" (the default): each message is one protocol v1 line. The name of one of mappings:" },
 	{ .name = NULL },
 };
 
@@ -3390,6 +3396,23 @@ static void check_feed_mapping(struct loader *loader, const struct config *confi
 	report_at_key(loader, config, feed_keys, "mapping", "feed.mapping", what);
 }
 
+/* nats.mapping names one of mappings:, one that reads a message alone (no CSV header). */
+static void check_nats_mapping(struct loader *loader, const struct config *config)
+{
+	const struct config_mapping *mapping =
+		config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
+	char what[CONFIG_ERROR_MAX];
+
+	if (!config->nats.mapping[0] || (mapping && !(mapping->format == CONFIG_MAPPING_CSV && mapping->header)))
+		return;
+	if (!mapping)
+		snprintf(what, sizeof what, "no mapping named \"%s\" in mappings", config->nats.mapping);
+	else
+		snprintf(what, sizeof what, "mapping %s is CSV with header: true; each NATS message is one record with "
+			 "no header: use header: false or a json mapping", mapping->name);
+	report_at_key(loader, config, nats_keys, "mapping", "nats.mapping", what);
+}
+
 /* Which listeners serve TLS, and what each then needs. Only values that parsed are judged. */
 static void check_tls(struct loader *loader, const struct config *config)
 {
@@ -3478,6 +3501,7 @@ static void check_rules(struct loader *loader, const struct config *config)
 	check_mappings(loader, config);
 	check_retention(loader, config);
 	check_nats(loader, config);
+	check_nats_mapping(loader, config);
 	for (size_t i = 0; i < config->detector.rule_count; i++) {
 		check_rule_counts(loader, config, i);
 		check_rule_numbers(loader, config, i);

@@ -24,12 +24,13 @@
 #define CONFIG_SHA256_HEX 64      /* a SHA-256 digest in hex */
 #define CONFIG_TOKEN_MIN_BYTES 16 /* auth.tokens[].token: shortest token taken */
 
-/* What a bearer token may do (auth.tokens[].role): each role can do what the ones before it
- * can. */
+/* What a bearer token may do (auth.tokens[].role): viewer, supervisor and admin each can do
+ * what the ones before it can; feed is a machine's, off that ladder. */
 enum config_role {
 	CONFIG_ROLE_VIEWER = 0, /* board, alert stream, operators, sources, metrics */
 	CONFIG_ROLE_SUPERVISOR, /* + acknowledge */
-	CONFIG_ROLE_ADMIN,      /* + /api/status */
+	CONFIG_ROLE_ADMIN,      /* + /api/status, and what feed may do */
+	CONFIG_ROLE_FEED,       /* posts events (POST /LogEvents) and nothing else */
 	CONFIG_ROLE_COUNT,
 };
 
@@ -367,6 +368,7 @@ struct config {
 		uint32_t connect_timeout_ms;
 		uint32_t reconnect_wait_ms;
 		uint32_t max_reconnect_attempts;       /* 0 = for ever */
+		char mapping[CONFIG_NAME_MAX];         /* each message one record of this mapping; "" = lines */
 	} nats;
 	struct config_source sources[CONFIG_MAX_SOURCES]; /* what each named source may say */
 	size_t source_count;   /* 0 by default */

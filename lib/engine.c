@@ -876,22 +876,31 @@ static void apply_receiver_down(struct engine *engine, const struct control *con
 	}
 }
 
-/* Connections refused at a limit (the daemon's observation): a "limit" alert keyed by the
- * configuration key, as for the tables that evict. */
+/* Connections refused at a limit, or notices dropped for a full nats.max_alert_queue (the
+ * daemon's observations): a "limit" alert keyed by the configuration key, as for the tables
+ * that evict. */
 static void apply_connection_limit(struct engine *engine, const struct control *control, int64_t ts_ms)
 {
 	char message[SYSALERT_MESSAGE_MAX];
 	struct sysalert_notice notice = {.system = "limit", .key = control->key, .severity = "warning",
 					 .message = message, .evicted = control->refused, .ts_ms = ts_ms};
 
-	if (control->firing) {
+	bool notices = strncmp(control->key, "nats.", 5) == 0; /* nats.max_alert_queue: notices dropped */
+
+	if (control->firing && notices) {
+		snprintf(message, sizeof(message),
+			 "notices dropped for the NATS alerts stream (%s reached): %" PRIu64 " so far; the next start "
+			 "publishes them again, or raise %s", control->key, control->refused, control->key);
+		sysalerts_raise(engine->sysalerts, &notice);
+	} else if (control->firing) {
 		snprintf(message, sizeof(message),
 			 "connections refused (%s reached): %" PRIu64 " so far; someone holds the slots, or raise %s",
 			 control->key, control->refused, control->key);
 		sysalerts_raise(engine->sysalerts, &notice);
 	} else {
-		snprintf(message, sizeof(message), "no connection refused (%s) for %" PRIu32 " s; %" PRIu64 " in all",
-			 control->key, control->seconds, control->refused);
+		snprintf(message, sizeof(message), "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
+			 notices ? "notice dropped" : "connection refused", control->key, control->seconds,
+			 control->refused);
 		sysalerts_resolve(engine->sysalerts, &notice);
 	}
 }

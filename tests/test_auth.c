@@ -53,6 +53,8 @@
 #define NEEDS_SUPERVISOR "{\"error\":\"this needs the supervisor role\"}"
 #define NEEDS_ADMIN "{\"error\":\"this needs the admin role\"}"
 #define UNAUTHORIZED "{\"error\":\"unauthorized\"}"
+#define FEED_TOKEN "feed-token-0000001"
+#define FEED_ONLY "{\"error\":\"a feed token may only post events\"}"
 
 /* One HTTP answer. */
 struct answer {
@@ -232,6 +234,55 @@ static void test_http_roles_every_endpoint(void **state)
 	expect_log(&h, "auth: http 127.0.0.1:");
 	expect_no_log(&h, VIEWER_TOKEN);
 	expect_no_log(&h, "not-a-token-at-all");
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* A feed token (a machine posting events) reads nothing: 403 on every protected resource
+ * (POST /LogEvents, without i3.enabled, is then a 404), the alert port's error line and
+ * closed; a viewer's and a supervisor's token may not post events. */
+static void test_feed_role(void **state)
+{
+	static const struct {
+		const char *method, *path, *token;
+		int status;
+		const char *body;
+	} cases[] = {
+		{ "GET", "/healthz", FEED_TOKEN, 200, "ok\n" },
+		{ "GET", "/api/alerts", FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/api/alerts/open", FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/api/stream", FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/api/sources", FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/api/operators", FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/metrics", FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/api/status", FEED_TOKEN, 403, FEED_ONLY },
+		{ "POST", ACK_PATH, FEED_TOKEN, 403, FEED_ONLY },
+		{ "GET", "/no/such/thing", FEED_TOKEN, 403, FEED_ONLY },
+		{ "POST", "/LogEvents", FEED_TOKEN, 404, "{\"error\":\"no such resource\"}" },
+		{ "POST", "/LogEvents", ADMIN_TOKEN, 404, "{\"error\":\"no such resource\"}" },
+		{ "POST", "/LogEvents", VIEWER_TOKEN, 403, "{\"error\":\"this needs the feed or admin role\"}" },
+		{ "POST", "/LogEvents", SUPERVISOR_TOKEN, 403, "{\"error\":\"this needs the feed or admin role\"}" },
+	};
+	struct harness h = { 0 };
+	static struct answer answer;
+	char line[LINE_MAX_BYTES];
+	(void)state;
+
+	start(&h, NULL, "    - {name: logger, role: feed, token: \"" FEED_TOKEN "\"}\n");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		request(&h, cases[i].method, cases[i].path, cases[i].token, cases[i].method[0] == 'P' ? "{}" : NULL,
+			&answer);
+		if (answer.status != cases[i].status || strcmp(answer.body, cases[i].body) != 0)
+			fail_msg("%s %s: %d %s", cases[i].method, cases[i].path, answer.status, answer.body);
+	}
+	int feed = console_with(&h, "{\"token\":\"" FEED_TOKEN "\"}\n", FEED_ONLY);
+	assert_true(harness_read_line(feed, line, sizeof line, WAIT_MS) <= 0); /* closed, nothing more */
+	close(feed);
+	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
+	/* 9 HTTP resources refused to the feed token, 2 to the viewer and the supervisor */
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 11\n"));
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"role\"} 1\n"));
+	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 4\n"));
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
@@ -565,7 +616,7 @@ static void test_tokens_file(void **state)
 	assert_int_equal(harness_run(args, WAIT_MS, &result), 0);
 	snprintf(expected, sizeof expected,
 		 "%s:2: the digest must be 64 hex digits (a SHA-256)\n"
-		 "%s:3: the role must be one of viewer, supervisor, admin\n"
+		 "%s:3: the role must be one of viewer, supervisor, admin, feed\n"
 		 "%s:4: the name must be 1 to 31 characters from a-z, 0-9, _ and -\n"
 		 "%s:5: expected SHA256HEX ROLE NAME\n"
 		 "%s:6: duplicate token name wall\n",
@@ -758,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_console_refused),
 		cmocka_unit_test(test_console_late_token),
 		cmocka_unit_test(test_console_roles),
+		cmocka_unit_test(test_feed_role),
 		cmocka_unit_test(test_failure_limit),
 		cmocka_unit_test(test_failure_table_bound),
 		cmocka_unit_test(test_tokens_file),

@@ -621,7 +621,7 @@ static void test_auth_tokens(void **state)
 		      "    - {role: admin}\n"
 		      "  redact_ani: {viewer: some}\n"
 		      "receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: 4}\n",
-		      "cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin",
+		      "cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin, feed",
 		      "cadmon.yaml:3:37: auth.tokens[0].sha256: must be 64 hex digits (a SHA-256)",
 		      "cadmon.yaml:4:14: auth.tokens[1].name: duplicate token name, already used by auth.tokens[0]",
 		      "cadmon.yaml:4:38: auth.tokens[1].token: must be at least 16 bytes",
@@ -657,6 +657,7 @@ static void test_nats_keys(void **state)
 	assert_int_equal(config.nats.connect_timeout_ms, 2000);
 	assert_int_equal(config.nats.reconnect_wait_ms, 1000);
 	assert_int_equal(config.nats.max_reconnect_attempts, 0);
+	assert_string_equal(config.nats.mapping, "");
 
 	config = parse_ok("nats:\n"
 			  "  enabled: true\n"
@@ -696,6 +697,19 @@ static void test_nats_keys(void **state)
 	assert_non_null(strstr(text, "nats:\n  enabled: true\n  servers: [\"nats://10.0.0.1:4222\", \"tls://nats-2.example:4222\"]\n"));
 	assert_non_null(strstr(text, "  subjects: [\"la.events.NOPD\", \"la.events.*\"]\n  consumer: \"cadmond_east\"\n"));
 	free(text);
+	config = parse_ok("mappings:\n"
+			  "  - {name: cdr, format: json, fields: {call_id: id, operator: agent, answer_time: answered,\n"
+			  "     release_time: released}, time_format: iso8601, time_zone: UTC}\n"
+			  "nats: {mapping: cdr}\n");
+	assert_string_equal(config.nats.mapping, "cdr");
+	free(assert_dump_round_trips(&config));
+	EXPECT_ERRORS("nats: {mapping: cdr}\n", "cadmon.yaml:1:17: nats.mapping: no mapping named \"cdr\" in mappings");
+	EXPECT_ERRORS("mappings:\n"
+		      "  - {name: rows, format: csv, header: true, fields: {call_id: A, operator: B, answer_time: C,\n"
+		      "     release_time: D}, time_format: iso8601, time_zone: UTC}\n"
+		      "nats: {mapping: rows}\n",
+		      "cadmon.yaml:4:17: nats.mapping: mapping rows is CSV with header: true; each NATS message is one record "
+		      "with no header: use header: false or a json mapping");
 	config = parse_ok("nats: {subjects: ~, token_file: /run/nats.token}\n");
 	assert_int_equal(config.nats.subject_count, 0);
 	assert_string_equal(config.nats.token_file, "/run/nats.token");
@@ -1828,8 +1842,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 135);
-	assert_int_equal(check.documented, 126);
+	assert_int_equal(check.keys, 136);
+	assert_int_equal(check.documented, 127);
 	free(text);
 #else
 	(void)state;
@@ -1900,7 +1914,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 181);
+	assert_int_equal(check.keys, 182);
 	assert_int_equal(check.entry_keys, 61);
 	assert_string_equal(check.restart, "feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
 					   "i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
@@ -1908,10 +1922,10 @@ static void test_key_units_and_reload(void **state)
 					   "i3.bye_incoming_released_by\nnats.enabled\nnats.servers\nnats.credentials\n"
 					   "nats.token_file\nnats.tls_ca\nnats.tls_certificate\nnats.tls_key\n"
 					   "nats.events_stream\nnats.events_subject_prefix\nnats.subjects\nnats.consumer\n"
-					   "nats.fetch_batch\nnats.max_in_flight\nnats.ack_wait_seconds\n"
+					   "nats.max_in_flight\nnats.ack_wait_seconds\n"
 					   "nats.publish_alerts\nnats.alerts_stream\nnats.alerts_subject_prefix\n"
 					   "nats.max_alert_queue\nnats.connect_timeout_ms\nnats.reconnect_wait_ms\n"
-					   "nats.max_reconnect_attempts\n");
+					   "nats.max_reconnect_attempts\nnats.mapping\n");
 	assert_string_equal(key_unit_reload("feed.max_line_bytes"), "feed.max_line_bytes bytes live");
 	assert_string_equal(key_unit_reload("feed.listen"), "feed.listen address live");
 	assert_string_equal(key_unit_reload("feed.tls"), "feed.tls boolean restart");
@@ -1967,24 +1981,23 @@ static void test_reload_keeps_restart_keys(void **state)
 	struct config running = parse_ok(running_text);
 	struct config next = parse_ok(next_text);
 
-	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 6);
+	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 5);
 	assert_string_equal(changes.text, "feed.tls: false -> true\n"
 					  "journal.state_directory: /var/lib/cadmon -> /srv/cadmon\n"
 					  "receivers.pager.timeout_ms: 2000 -> 3000\n"
 					  "receivers: all kept (list)\n"
 					  "i3.max_calls: 10000 -> 20\n"
 					  "i3: all kept (section)\n"
-					  "nats.servers: [nats://127.0.0.1:4222] -> [nats://10.0.0.1:4222]\n"
-					  "nats.fetch_batch: 256 -> 8\n"
-					  "nats: all kept (section)\n");
+					  "nats.servers: [nats://127.0.0.1:4222] -> [nats://10.0.0.1:4222]\n");
 	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 6);
+	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 7);
 	assert_string_equal(changes.text, "feed.max_line_bytes: 65536 -> 1024\n"
 					  "feed.require_client_certificate: true -> false\n"
 					  "feed.source_binding: certificate -> none\n"
 					  "tls.certificate:  -> /etc/c.pem\n"
 					  "tls.key:  -> /etc/k.pem\n"
-					  "journal.fsync: batch -> none\n");
+					  "journal.fsync: batch -> none\n"
+					  "nats.fetch_batch: 256 -> 8\n");
 	assert_false(next.feed.tls);
 	assert_string_equal(next.journal.state_directory, "/var/lib/cadmon");
 	assert_int_equal(next.receivers[0].timeout_ms, 2000);
@@ -2316,7 +2329,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 141);
+	assert_int_equal(tagged, 142);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 40);

@@ -530,8 +530,9 @@ static void test_degraded_journal_holds_the_answer(void **state)
 	EVP_PKEY_free(key);
 }
 
-/* Under auth.tokens the route needs an admin token: none 401, a viewer's 403, an admin's 201. */
-static void test_needs_admin_token(void **state)
+/* Under auth.tokens the route needs a feed or an admin token: none 401, a viewer's 403, a
+ * feed token's 201 (and nothing else for it: 403 on the alerts), an admin's 201. */
+static void test_needs_feed_or_admin_token(void **state)
 {
 	static char jws[PAYLOAD_MAX * 4];
 	static struct response response;
@@ -540,7 +541,8 @@ static void test_needs_admin_token(void **state)
 	EVP_PKEY *key = make_key(key_path);
 	struct harness_options options =
 		i3_options(key_path, "auth:\n  tokens:\n    - {name: wall, role: viewer, token: viewer-token-0001}\n"
-				     "    - {name: chfe, role: admin, token: admin-token-000001}\n");
+				     "    - {name: chfe, role: admin, token: admin-token-000001}\n"
+				     "    - {name: logger, role: feed, token: feed-token-0000001}\n");
 	struct log_events events;
 
 	(void)state;
@@ -552,7 +554,13 @@ static void test_needs_admin_token(void **state)
 	assert_string_equal(response.body, "{\"error\":\"a bearer token is required\"}");
 	http(&h, "POST", "/LogEvents", "viewer-token-0001", jws, &response);
 	assert_int_equal(response.status, 403);
-	assert_string_equal(response.body, "{\"error\":\"this needs the admin role\"}");
+	assert_string_equal(response.body, "{\"error\":\"this needs the feed or admin role\"}");
+	http(&h, "POST", "/LogEvents", "feed-token-0000001", jws, &response);
+	assert_int_equal(response.status, 201);
+	http(&h, "GET", "/api/alerts", "feed-token-0000001", NULL, &response);
+	assert_int_equal(response.status, 403);
+	assert_string_equal(response.body, "{\"error\":\"a feed token may only post events\"}");
+	sign(key, "chfe-key-1", events.payload[0], jws, sizeof jws);
 	http(&h, "POST", "/LogEvents", "admin-token-000001", jws, &response);
 	assert_int_equal(response.status, 201);
 	assert_int_equal(harness_stop(&h), 0);
@@ -636,7 +644,7 @@ int main(void)
 		cmocka_unit_test(test_acknowledged_survives_kill),
 		cmocka_unit_test(test_waits_for_durability),
 		cmocka_unit_test(test_degraded_journal_holds_the_answer),
-		cmocka_unit_test(test_needs_admin_token),
+		cmocka_unit_test(test_needs_feed_or_admin_token),
 		cmocka_unit_test(test_cadmon_i3_tool),
 	};
 

@@ -34,6 +34,7 @@
 #include <json-c/json.h>
 #include <nats/nats.h>
 
+#include "daemon_expect.h"
 #include "daemon_harness.h"
 
 #define NODES 3
@@ -41,6 +42,7 @@
 #define MAX_LINES 20000
 #define MAX_NOTICES 4096
 #define SETTLE_TIMEOUT_MS 30000
+#define TOO_LATE "cadmon_rejected_lines_total{reason=\"too_late\"}"
 
 /* The detector every cadmond runs: a short burst rule, no escalation (wall clock), sources
  * held without a lag bound so that the merge is exact whatever the interleaving. */
@@ -71,6 +73,7 @@ struct notices {
 struct world {
 	char dir[PATH_MAX];
 	struct node nodes[NODES];
+	pid_t secured[2];       /* standalone servers with TLS and a token, or a user and password */
 	char servers[256];      /* nats://127.0.0.1:P1,nats://... */
 	char servers_yaml[256]; /* ["nats://...", ...] */
 	char *lines[MAX_LINES]; /* the merged shift, in ts order, each with its "source" */
@@ -592,6 +595,13 @@ static void test_cluster_kill_restart(void **state)
 		      metric(&x, "cadmon_events_total"), metric(&x, "cadmon_duplicates_total"),
 		      metric(&x, "cadmon_nats_messages_total"), metric(&y, "cadmon_events_total"),
 		      metric(&y, "cadmon_duplicates_total"), metric(&y, "cadmon_nats_messages_total"), reference_events);
+	print_message("x: %" PRId64 " rewinds, %" PRId64 " too late; y: %" PRId64 " rewinds, %" PRId64 " too late\n",
+		      metric(&x, "cadmon_nats_rewinds_total"), metric(&x, TOO_LATE), metric(&y, "cadmon_nats_rewinds_total"),
+		      metric(&y, TOO_LATE));
+	/* A delivery lost on the way (the node killed) is delivered again in order (a rewind), not
+	 * after ack_wait behind later events, where the tracker would take it for too late. */
+	assert_int_equal(metric(&x, TOO_LATE), 0);
+	assert_int_equal(metric(&y, TOO_LATE), 0);
 	/* Every event once: accepted events add up (what came again after the kill, a lost ack or
 	 * the node down was dropped by its source's seq, counted as duplicates). */
 	assert_int_equal(metric(&x, "cadmon_events_total") + metric(&y, "cadmon_events_total"), reference_events);
@@ -638,9 +648,19 @@ static void test_cluster_kill_restart(void **state)
 	harness_stop(&y);
 }
 
-/* A temporary directory, the cluster, its streams and the test's client. */
+/* A temporary directory, the cluster, its streams and the test's client; the cluster of the
+ * test before (teardown_keep_cluster) is taken as it is, its two streams deleted and created
+ * again empty (a cluster's start and its leader election are most of a test's time). */
 static jsCtx *start_world(void)
 {
+	jsErrCode jerr = 0;
+
+	if (world.nodes[0].pid > 0 && world.js) {
+		js_DeleteStream(world.js, "CADMON_EVENTS", NULL, &jerr);
+		js_DeleteStream(world.js, "CADMON_ALERTS", NULL, &jerr);
+		create_streams();
+		return world.js;
+	}
 	assert_int_equal(harness_temp_dir("nats", world.dir), 0);
 	assert_true(start_cluster());
 	create_streams();
@@ -648,21 +668,30 @@ static jsCtx *start_world(void)
 }
 
 /* A cadmond on the events stream's A1 subject whose rule fires on one premature call. */
-/* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
-static void start_single_queue(struct harness *h, unsigned max_alert_queue)
+/* The configuration of cadmond alone on agency A1 (consumer, and more nats keys), every
+ * premature call an alert; max_alert_queue 0: the default. */
+static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const char *consumer, const char *more)
 {
-	char yaml[2048], queue[64] = "";
+	char queue[64] = "";
 
-	if (max_alert_queue)
-		snprintf(queue, sizeof queue, "  max_alert_queue: %u\n", max_alert_queue);
-	snprintf(yaml, sizeof yaml,
+	if (max_alert_queue) /* and its limit alert resolved after 1 s without a drop */
+		snprintf(queue, sizeof queue, "  max_alert_queue: %u\nlog: {rate_limit_seconds: 1}\n", max_alert_queue);
+	snprintf(yaml, size,
 		 "detector:\n"
 		 "  premature: {max_talk_seconds: 20}\n"
 		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, severity: info}]\n"
-		 "nats:\n  enabled: true\n  servers: %s\n  consumer: x\n  subjects: [cadmon.events.A1]\n"
-		 "  reconnect_wait_ms: 100\n%s",
-		 world.servers_yaml, queue);
+		 "nats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: [cadmon.events.A1]\n"
+		 "  reconnect_wait_ms: 100\n%s%s",
+		 world.servers_yaml, consumer, more, queue);
+}
+
+/* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
+static void start_single_queue(struct harness *h, unsigned max_alert_queue)
+{
+	char yaml[2048];
+
+	single_yaml(yaml, sizeof yaml, max_alert_queue, "x", "");
 	if (harness_start(h, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
 		char *log = harness_stderr(h);
 		fail_msg("cadmond did not start:\n%s", log ? log : "");
@@ -716,6 +745,69 @@ static void test_notice_unpublished_at_first_kill(void **state)
 			    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
 			    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"callbacks\":"
 			    "[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}");
+
+	/* A reload: nats.fetch_batch applied, nats.consumer needs a restart (kept: no consumer z). */
+	char yaml[2048];
+	jsConsumerInfo *info = NULL;
+	single_yaml(yaml, sizeof yaml, 0, "z", "  fetch_batch: 8\n");
+	assert_int_equal(harness_write_config(&x, &(struct harness_options){ .extra_yaml = yaml }), 0);
+	assert_int_equal(harness_signal(&x, SIGHUP), 0);
+	expect_log(&x, "cadmond: warning: reload: nats.consumer: x -> z takes effect at the next restart; kept x\n");
+	expect_log(&x, "cadmond: reload: nats.fetch_batch: 256 -> 8\n");
+	expect_no_log(&x, "reload: nats.consumer: x -> z\n");
+	assert_int_equal(js_GetConsumerInfo(&info, js, "CADMON_EVENTS", "z", NULL, &jerr), NATS_NOT_FOUND);
+	assert_int_equal(metric(&x, "cadmon_nats_connected"), 1);
+	harness_stop(&x);
+
+	/* nats.mapping: each message one JSON record of cdr-9; its two lines processed (a premature
+	 * call: the rule's alert on the stream), a record that is not JSON rejected; both acknowledged. */
+	single_yaml(yaml, sizeof yaml, 0, "m", "  mapping: cdr\n");
+	char *end = yaml + strlen(yaml);
+	snprintf(end, sizeof yaml - (size_t)(end - yaml),
+		 "mappings:\n  - {name: cdr, format: json, fields: {call_id: id, operator: agent, agency: center,\n"
+		 "     answer_time: answered, release_time: released}, time_format: iso8601, time_zone: UTC,\n"
+		 "     released_by_default: operator}\n");
+	char *subjects = strstr(yaml, "[cadmon.events.A1]");
+	memcpy(subjects, "[cadmon.events.M1]", strlen("[cadmon.events.M1]"));
+	if (harness_start(&x, &(struct harness_options){ .extra_yaml = yaml }) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond with nats.mapping did not start:\n%s", log ? log : "");
+	}
+	static const char *const records[] = {
+		"{\"id\":\"r1\",\"agent\":\"op-9\",\"center\":\"M1\",\"answered\":\"2026-11-29T09:00:00Z\","
+		"\"released\":\"2026-11-29T09:00:05Z\"}",
+		"not a record",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		natsMsg *msg = NULL;
+		assert_int_equal(natsMsg_Create(&msg, "cadmon.events.M1", NULL, records[i], (int)strlen(records[i])), NATS_OK);
+		assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cdr-9"), NATS_OK);
+		assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+		natsMsg_Destroy(msg);
+	}
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&x, "cadmon_nats_acknowledged_total") < 2 && harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_int_equal(metric(&x, "cadmon_nats_acknowledged_total"), 2);
+	assert_int_equal(metric(&x, "cadmon_nats_records_rejected_total"), 1);
+	assert_int_equal(metric(&x, "cadmon_events_total"), 4); /* the journal's c1 (recovered), r1's two */
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	/* op-1's firing, its resolved (r1 moved the clock an hour on), op-9's firing */
+	for (read_alert_stream(js, &world.stream); world.stream.count < 3 && harness_now_ms() < until;
+	     read_alert_stream(js, &world.stream))
+		usleep(50 * 1000);
+	assert_int_equal(world.stream.count, 3);
+	const char *op9 = NULL;
+	for (size_t i = 0; i < world.stream.count; i++)
+		if (strstr(world.stream.text[i], "\"operator\":\"op-9\""))
+			op9 = world.stream.text[i];
+	assert_non_null(op9);
+	assert_non_null(strstr(op9, "{\"alert\":\"firing\","));
+	assert_non_null(strstr(op9, "\"ts\":\"2026-11-29T09:00:05.000Z\",\"type\":\"operator\",\"agency\":\"M1\","
+				    "\"operator\":\"op-9\",\"rule\":\"every\""));
+	assert_non_null(strstr(op9, "\"callbacks\":[{\"call_id\":\"r1\",\"ts\":\"2026-11-29T09:00:00.000Z\","
+				    "\"talk_seconds\":5,\"called_back\":false}]}"));
+	expect_log(&x, "record rejected: invalid_json");
 	harness_stop(&x);
 }
 
@@ -738,9 +830,49 @@ static void premature_call_then(int feed, int operator, int minute, const char *
 	assert_true(metric(&x, name) >= value);
 }
 
+/* The next line of console holding needle (within SETTLE_TIMEOUT_MS) into line. */
+static void console_line_with(int console, const char *needle, char *line, size_t size)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+
+	while (harness_now_ms() < until)
+		if (harness_read_line(console, line, size, 1000) > 0 && strstr(line, needle))
+			return;
+	fail_msg("no line with %s on the console", needle);
+}
+
+/* The limit alert of nats.max_alert_queue as a console gets it: firing (dropped: the
+ * evicted count, which the message repeats) or resolved. */
+static void expect_queue_alert(int console, bool firing, int64_t *dropped)
+{
+	char line[4096], suffix[512];
+	const char *key = "\"limit\":\"nats.max_alert_queue\",\"evicted\":";
+
+	console_line_with(console, key, line, sizeof line);
+	const char *evicted = strstr(line, key);
+	assert_non_null(evicted);
+	*dropped = strtoll(evicted + strlen(key), NULL, 10);
+	assert_true(*dropped >= 1);
+	if (firing)
+		snprintf(suffix, sizeof suffix,
+			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRId64 ",\"message\":"
+			 "\"notices dropped for the NATS alerts stream (nats.max_alert_queue reached): %" PRId64
+			 " so far; the next start publishes them again, or raise nats.max_alert_queue\"}",
+			 key, *dropped, *dropped);
+	else
+		snprintf(suffix, sizeof suffix,
+			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRId64 ",\"message\":"
+			 "\"no notice dropped (nats.max_alert_queue) for 1 s; %" PRId64 " in all\"}",
+			 key, *dropped, *dropped);
+	expect_framed(line, firing ? "{\"alert\":\"firing\",\"alert_id\":\"" : "{\"alert\":\"resolved\",\"alert_id\":\"",
+		      suffix);
+}
+
 /* A notice dropped for a full nats.max_alert_queue (op-2's, while the stream is missing) is
  * published by the next start, although a later notice (op-3's) was acknowledged before the
- * kill: the published mark stays below the first notice dropped. */
+ * kill: the published mark stays below the first notice dropped. Consoles see a limit system
+ * alert for nats.max_alert_queue while notices are dropped, resolved once none was for
+ * log.rate_limit_seconds (1 here). */
 static void test_notice_dropped_for_full_queue_published_by_next_start(void **state)
 {
 	jsErrCode jerr = 0;
@@ -750,15 +882,31 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	js = start_world();
 	assert_int_equal(js_DeleteStream(js, "CADMON_ALERTS", NULL, &jerr), NATS_OK);
 	start_single_queue(&x, 1);
+	int console = harness_connect_subscriber(&x);
+	assert_true(console >= 0);
+	char board[256];
+	console_line_with(console, "{\"board\":\"end\"", board, sizeof board); /* live from here */
 	int feed = harness_connect_feed(&x);
 	assert_true(feed >= 0);
 	premature_call_then(feed, 1, 0, "cadmon_nats_alerts_failures_total", 1); /* queued, failing */
 	premature_call_then(feed, 2, 2, "cadmon_nats_alerts_dropped_total", 1);  /* the queue is full */
+	int64_t dropped_firing, dropped_resolved;
+	expect_queue_alert(console, true, &dropped_firing);
 	create_streams();
 	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	while (metric(&x, "cadmon_nats_alerts_published_total") < 1 && harness_now_ms() < until)
 		usleep(20 * 1000);
+	expect_queue_alert(console, false, &dropped_resolved);
+	assert_true(dropped_resolved >= dropped_firing);
+	assert_true(metric(&x, "cadmon_nats_alerts_dropped_total") >= dropped_resolved);
+	close(console);
 	premature_call_then(feed, 3, 4, "cadmon_nats_alerts_published_total", 2);
+	/* op-3's notice on the stream before the kill (system notices count in published too) */
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	for (read_alert_stream(js, &world.stream); world.stream.count < 2 && harness_now_ms() < until;
+	     read_alert_stream(js, &world.stream))
+		usleep(20 * 1000);
+	assert_int_equal(world.stream.count, 2);
 	close(feed);
 	assert_int_equal(harness_signal(&x, SIGKILL), 0);
 	while (harness_running(&x))
@@ -774,6 +922,274 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	assert_non_null(strstr(world.stream.text[1], "\"operator\":\"op-3\""));
 	assert_non_null(strstr(world.stream.text[2], "\"operator\":\"op-2\""));
 	harness_stop(&x);
+}
+
+/* cadmon-watch with args (NULL-terminated, after the program) until it exits: its status, its
+ * output (stdout and stderr) in world.text. */
+static int run_watch(const char *const *args)
+{
+	const char *argv[24] = { env_or("CADMON_WATCH", "cadmon-watch") };
+	char log[PATH_MAX + 32];
+	size_t argc = 1;
+	static int run;
+
+	while (*args && argc < sizeof argv / sizeof argv[0] - 1)
+		argv[argc++] = *args++;
+	argv[argc] = NULL;
+	snprintf(log, sizeof log, "%s/watch-%d.log", world.dir, ++run);
+	int status = wait_exit(spawn(argv, NULL, log), 30000);
+	free(world.text);
+	world.text = harness_read_file(log);
+	assert_non_null(world.text);
+	return status;
+}
+
+/* A standalone nats-server with JetStream and TLS (the test CA's server certificate) and the
+ * authorization block given; its client URL. The alerts stream created on it through a client
+ * with the same credentials, holding notice. */
+static void start_secured(size_t index, const char *pki, const char *authorization, const char *token,
+			  const char *user, const char *password, const char *notice, char *url, size_t size)
+{
+	char config[PATH_MAX + 64], text[PATH_MAX * 3 + 512], log[PATH_MAX + 64], ca[PATH_MAX + 16];
+	uint16_t port;
+	natsOptions *options = NULL;
+	natsConnection *connection = NULL;
+	jsCtx *js = NULL;
+	jsStreamConfig stream;
+	jsErrCode jerr = 0;
+	const char *subjects[] = { "cadmon.alerts.>" };
+
+	assert_int_equal(harness_pick_ports(&port, 1), 0);
+	snprintf(config, sizeof config, "%s/secured%zu.conf", world.dir, index);
+	snprintf(log, sizeof log, "%s/secured%zu.log", world.dir, index);
+	snprintf(text, sizeof text,
+		 "listen: \"127.0.0.1:%u\"\njetstream { store_dir: \"%s/secured%zu\" }\n"
+		 "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\" }\nauthorization { %s }\n",
+		 port, world.dir, index, pki, pki, authorization);
+	assert_int_equal(harness_write_file(config, text), 0);
+	const char *argv[] = { env_or("NATS_SERVER", "/usr/sbin/nats-server"), "-c", config, NULL };
+	world.secured[index] = spawn(argv, NULL, log);
+	snprintf(url, size, "tls://127.0.0.1:%u", port);
+	snprintf(ca, sizeof ca, "%s/ca.pem", pki);
+	assert_int_equal(natsOptions_Create(&options), NATS_OK);
+	assert_int_equal(natsOptions_SetURL(options, url), NATS_OK);
+	assert_int_equal(natsOptions_LoadCATrustedCertificates(options, ca), NATS_OK);
+	assert_int_equal(natsOptions_SetSecure(options, true), NATS_OK);
+	if (token)
+		assert_int_equal(natsOptions_SetToken(options, token), NATS_OK);
+	if (user)
+		assert_int_equal(natsOptions_SetUserInfo(options, user, password), NATS_OK);
+	int64_t until = harness_now_ms() + 10000;
+	while (natsConnection_Connect(&connection, options) != NATS_OK && harness_now_ms() < until)
+		usleep(50 * 1000);
+	assert_non_null(connection);
+	assert_int_equal(natsConnection_JetStream(&js, connection, NULL), NATS_OK);
+	jsStreamConfig_Init(&stream);
+	stream.Name = "CADMON_ALERTS";
+	stream.Subjects = subjects;
+	stream.SubjectsLen = 1;
+	assert_int_equal(js_AddStream(NULL, js, &stream, NULL, &jerr), NATS_OK);
+	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", notice, (int)strlen(notice), NULL, &jerr), NATS_OK);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(connection);
+	natsOptions_Destroy(options);
+}
+
+/* cadmon-watch --nats with TLS (--ca) and a token (--token-file), or a user and its password
+ * (--nats-user, --nats-password-file), as cadmond's nats: section has them; a wrong token is
+ * refused (exit 1). */
+static void watch_secured(const char *notice, const char *shown)
+{
+	char pki[PATH_MAX + 16], ca[PATH_MAX + 32], token_file[PATH_MAX + 32], password_file[PATH_MAX + 32];
+	char wrong_file[PATH_MAX + 32], url_token[64], url_user[64], command[PATH_MAX * 2 + 64], prefix[160];
+	const char *script = getenv("CADMON_MAKE_CERTS");
+
+	assert_non_null(script);
+	snprintf(pki, sizeof pki, "%s/pki", world.dir);
+	snprintf(command, sizeof command, "%s %s", script, pki);
+	assert_int_equal(system(command), 0);
+	snprintf(ca, sizeof ca, "%s/ca.pem", pki);
+	snprintf(token_file, sizeof token_file, "%s/token", world.dir);
+	snprintf(password_file, sizeof password_file, "%s/password", world.dir);
+	snprintf(wrong_file, sizeof wrong_file, "%s/wrong", world.dir);
+	assert_int_equal(harness_write_file(token_file, "watch-token-0001\n"), 0);
+	assert_int_equal(harness_write_file(password_file, "pw-0001\n"), 0);
+	assert_int_equal(harness_write_file(wrong_file, "not-the-token\n"), 0);
+	chmod(token_file, 0600);
+	chmod(password_file, 0600);
+	chmod(wrong_file, 0600);
+	start_secured(0, pki, "token: \"watch-token-0001\"", "watch-token-0001", NULL, NULL, notice, url_token,
+		      sizeof url_token);
+	start_secured(1, pki, "users: [{user: watch, password: \"pw-0001\"}]", NULL, "watch", "pw-0001", notice,
+		      url_user, sizeof url_user);
+	const char *with_token[] = { "--nats", url_token, "--ca", ca, "--token-file", token_file, "--lines", "--utc",
+				     "--count", "1", "--timeout", "20", NULL };
+	if (run_watch(with_token) != 0)
+		fail_msg("cadmon-watch --nats with a token:\n%s", world.text);
+	assert_string_equal(world.text, shown);
+	const char *with_user[] = { "--nats", url_user, "--ca", ca, "--nats-user", "watch", "--nats-password-file",
+				    password_file, "--lines", "--utc", "--count", "1", "--timeout", "20", NULL };
+	if (run_watch(with_user) != 0)
+		fail_msg("cadmon-watch --nats with a user:\n%s", world.text);
+	assert_string_equal(world.text, shown);
+	const char *wrong[] = { "--nats", url_token, "--ca", ca, "--token-file", wrong_file, "--lines", "--count", "1",
+				"--timeout", "2", NULL };
+	assert_int_equal(run_watch(wrong), 1);
+	snprintf(prefix, sizeof prefix, "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
+	if (strncmp(world.text, prefix, strlen(prefix)) != 0)
+		fail_msg("expected %s..., got %s", prefix, world.text);
+}
+
+/* The events stream's message at seq as "SUBJECT SOURCE MSG-ID DATA" (the headers cadmond
+ * reads). */
+static void expect_event(jsCtx *js, uint64_t seq, const char *expected)
+{
+	natsMsg *msg = NULL;
+	jsErrCode jerr = 0;
+	const char *source = "", *id = "";
+	char text[4096];
+
+	assert_int_equal(js_GetMsg(&msg, js, "CADMON_EVENTS", seq, NULL, &jerr), NATS_OK);
+	natsMsgHeader_Get(msg, "Cadmon-Source", &source);
+	natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+	snprintf(text, sizeof text, "%s %s %s %.*s", natsMsg_GetSubject(msg), source, id, natsMsg_GetDataLength(msg),
+		 natsMsg_GetData(msg));
+	natsMsg_Destroy(msg);
+	assert_string_equal(text, expected);
+}
+
+/* Wait until the events stream holds count messages. */
+static void wait_events(jsCtx *js, uint64_t count)
+{
+	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	uint64_t held = 0;
+
+	while (harness_now_ms() < until) {
+		jsStreamInfo *info = NULL;
+		jsErrCode jerr = 0;
+		if (js_GetStreamInfo(&info, js, "CADMON_EVENTS", NULL, &jerr) == NATS_OK) {
+			held = info->State.Msgs;
+			jsStreamInfo_Destroy(info);
+		}
+		if (held >= count)
+			break;
+		usleep(20 * 1000);
+	}
+	assert_int_equal(held, count);
+}
+
+/* The port cadmon-publish --listen printed in its log ("listening on 127.0.0.1:PORT"). */
+static uint16_t publish_port(const char *log)
+{
+	int64_t until = harness_now_ms() + 10000;
+
+	while (harness_now_ms() < until) {
+		char *text = harness_read_file(log);
+		const char *at = text ? strstr(text, "listening on 127.0.0.1:") : NULL;
+		uint16_t port = at ? (uint16_t)atoi(at + strlen("listening on 127.0.0.1:")) : 0;
+		free(text);
+		if (port)
+			return port;
+		usleep(20 * 1000);
+	}
+	fail_msg("cadmon-publish --listen did not say its port");
+	return 0;
+}
+
+/* cadmon-publish --listen: two CAD connections, each its own hello (source) and numbering;
+ * a call_end without agency reaches its call's subject; SIGTERM ends it with the summary.
+ * Then --mapping: the example CDR's records (config/mappings/example-cdr.yaml) become
+ * call_start, incident and call_end lines of --source; a record with a bad time is rejected
+ * (exit 1). On the running cluster's events stream, empty before. */
+static void publish_tools(jsCtx *js)
+{
+	char log[PATH_MAX + 32], input[PATH_MAX + 32];
+	const char *listen_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers, "--listen",
+				      "127.0.0.1:0", NULL };
+
+	snprintf(log, sizeof log, "%s/publish-listen.log", world.dir);
+	pid_t publisher = spawn(listen_argv, NULL, log);
+	uint16_t port = publish_port(log);
+	int first = harness_connect(port), second = harness_connect(port);
+	assert_true(first >= 0 && second >= 0);
+	assert_int_equal(harness_send(first, "{\"hello\":\"feed\",\"source\":\"cad-L1\"}\n"
+					     "{\"type\":\"call_start\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:00Z\","
+					     "\"operator\":\"op-1\",\"agency\":\"B1\"}\n"
+					     "{\"type\":\"call_end\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:05Z\","
+					     "\"released_by\":\"operator\"}\n"),
+			 0);
+	wait_events(js, 2);
+	assert_int_equal(harness_send(second, "{\"hello\":\"feed\",\"source\":\"cad-L2\"}\n"
+					      "{\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
+					      "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}"),
+			 0); /* the last line without a newline: taken at the connection's end */
+	close(second);
+	wait_events(js, 3);
+	close(first);
+	usleep(300 * 1000); /* both ends read */
+	kill(publisher, SIGTERM);
+	assert_int_equal(wait_exit(publisher, 20000), 0);
+	expect_event(js, 1, "cadmon.events.B1 cad-L1 cad-L1:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"L1\","
+			    "\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\",\"agency\":\"B1\"}");
+	expect_event(js, 2, "cadmon.events.B1 cad-L1 cad-L1:2 {\"seq\":2,\"type\":\"call_end\",\"call_id\":\"L1\","
+			    "\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}");
+	expect_event(js, 3, "cadmon.events.B2 cad-L2 cad-L2:7 {\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
+			    "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}");
+	free(world.text);
+	world.text = harness_read_file(log);
+	assert_non_null(strstr(world.text, "cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, "
+					   "0 skipped, 0 sent again\n"));
+
+	snprintf(input, sizeof input, "%s/records.csv", world.dir);
+	assert_int_equal(harness_write_file(input,
+					    "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo,TrunkGroup\n"
+					    "C000004,KCPD,P06,AG06,5045550506,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,"
+					    "INC-000003,\"911 Trunk 2\"\n"
+					    "C000005,KCPD,P06,AG06,5045550507,13/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,,x\n"),
+			 0);
+	const char *mapping_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers,
+				       "--mapping", CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml", "--source", "cdr-1",
+				       NULL };
+	snprintf(log, sizeof log, "%s/publish-mapping.log", world.dir);
+	assert_int_equal(wait_exit(spawn(mapping_argv, input, log), 30000), 1);
+	wait_events(js, 6);
+	expect_event(js, 4, "cadmon.events.KCPD cdr-1 cdr-1:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C000004\","
+			    "\"ts\":\"2026-11-29T12:02:33.000Z\",\"operator\":\"AG06\",\"agency\":\"KCPD\","
+			    "\"position\":\"P06\",\"ani\":\"5045550506\"}");
+	expect_event(js, 5, "cadmon.events.KCPD cdr-1 cdr-1:2 {\"seq\":2,\"type\":\"incident\",\"call_id\":\"C000004\","
+			    "\"ts\":\"2026-11-29T12:02:33.000Z\",\"incident_id\":\"INC-000003\"}");
+	expect_event(js, 6, "cadmon.events.KCPD cdr-1 cdr-1:3 {\"seq\":3,\"type\":\"call_end\",\"call_id\":\"C000004\","
+			    "\"ts\":\"2026-11-29T12:03:42.000Z\",\"released_by\":\"operator\"}");
+	free(world.text);
+	world.text = harness_read_file(log);
+	assert_string_equal(world.text,
+			    "cadmon-publish: line 3: record rejected (bad_timestamp): \"AnswerTime\": not a time in the format "
+			    "\"%m/%d/%Y %I:%M:%S %p\": \"13/29/2026 06:02:33 AM\"\n"
+			    "cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, 1 skipped, 0 sent "
+			    "again\n");
+
+	/* Both: records from a CAD connection whose hello names the source. */
+	const char *both_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers, "--listen",
+				    "127.0.0.1:0", "--mapping", CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml",
+				    NULL };
+	snprintf(log, sizeof log, "%s/publish-both.log", world.dir);
+	publisher = spawn(both_argv, NULL, log);
+	int cad = harness_connect(publish_port(log));
+	assert_true(cad >= 0);
+	assert_int_equal(harness_send(cad, "{\"hello\":\"feed\",\"source\":\"cdr-2\"}\n"
+					   "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\n"
+					   "C9,KCPD,P01,AG01,5045550101,11/29/2026 07:00:00 AM,11/29/2026 07:00:10 AM,C,\n"),
+			 0);
+	wait_events(js, 8);
+	close(cad);
+	usleep(300 * 1000);
+	kill(publisher, SIGTERM);
+	assert_int_equal(wait_exit(publisher, 20000), 0);
+	expect_event(js, 7, "cadmon.events.KCPD cdr-2 cdr-2:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C9\","
+			    "\"ts\":\"2026-11-29T13:00:00.000Z\",\"operator\":\"AG01\",\"agency\":\"KCPD\","
+			    "\"position\":\"P01\",\"ani\":\"5045550101\"}");
+	expect_event(js, 8, "cadmon.events.KCPD cdr-2 cdr-2:2 {\"seq\":2,\"type\":\"call_end\",\"call_id\":\"C9\","
+			    "\"ts\":\"2026-11-29T13:00:10.000Z\",\"released_by\":\"caller\"}");
 }
 
 /* cadmon-watch --nats: the notices published to the alerts stream are shown (line mode), in
@@ -814,7 +1230,44 @@ static void test_watch_follows_the_alerts_stream(void **state)
 			    "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
 			    "     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
 			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
-			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n");
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n"
+			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 resumes after it\n");
+
+	/* Resuming at stream sequence 2: the second notice only. */
+	const char *resume[] = { "--nats", world.servers, "--nats-start", "2", "--lines", "--utc", "--count", "1",
+				 "--timeout", "20", NULL };
+	if (run_watch(resume) != 0)
+		fail_msg("cadmon-watch --nats-start 2:\n%s", world.text);
+	assert_string_equal(world.text,
+			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n"
+			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 resumes after it\n");
+
+	watch_secured(first, "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to "
+			     "call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
+			     "cadmon-watch: last notice at stream sequence 1; --nats-start 2 resumes after it\n");
+
+	publish_tools(js); /* cadmon-publish's TCP and mapping inputs, on the same cluster */
+}
+
+/* After a test that leaves the cluster to the next one (start_world): no cadmond, no other
+ * nats-server, the test's allocations freed. */
+static int teardown_keep_cluster(void **state)
+{
+	(void)state;
+	notices_free(&world.stream);
+	notices_free(&world.reference);
+	free(world.text);
+	world.text = NULL;
+	harness_cleanup(&x);
+	harness_cleanup(&y);
+	for (size_t i = 0; i < 2; i++)
+		if (world.secured[i] > 0) {
+			kill(world.secured[i], SIGKILL);
+			waitpid(world.secured[i], NULL, 0);
+			world.secured[i] = 0;
+		}
+	return 0;
 }
 
 /* Whatever happened: no cadmond, no nats-server, nothing allocated left behind. */
@@ -831,6 +1284,11 @@ static int teardown(void **state)
 	harness_cleanup(&x);
 	harness_cleanup(&y);
 	stop_cluster();
+	for (size_t i = 0; i < 2; i++)
+		if (world.secured[i] > 0) {
+			kill(world.secured[i], SIGKILL);
+			waitpid(world.secured[i], NULL, 0);
+		}
 	for (size_t i = 0; i < world.line_count; i++)
 		free(world.lines[i]);
 	if (world.dir[0])
@@ -842,12 +1300,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown),
-		cmocka_unit_test_teardown(test_notice_dropped_for_full_queue_published_by_next_start, teardown),
-		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown),
-		cmocka_unit_test_teardown(test_cluster_kill_restart, teardown),
+		/* these three share one cluster (start_world); the last starts its own */
+		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_notice_dropped_for_full_queue_published_by_next_start, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown_keep_cluster),
+		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown);
 }

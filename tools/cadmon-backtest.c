@@ -27,6 +27,7 @@
 #include "report_html.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "small_file.h"
 #include "zonefile.h"
 
 #define BACKTEST_CONFIG_MAX_BYTES (1024u * 1024u) /* as cadmond reads it */
@@ -165,27 +166,6 @@ static int parse_options(int argc, char **argv, struct options *options)
 
 /* ---- configuration ----------------------------------------------------------------------- */
 
-/* Read at most max_bytes of path into a malloc'd buffer; 0, -EFBIG or -errno. */
-static int read_small_file(const char *path, size_t max_bytes, char **text, size_t *len)
-{
-	FILE *file = fopen(path, "rb");
-	char *buffer = file ? malloc(max_bytes + 1) : NULL;
-	size_t used = buffer ? fread(buffer, 1, max_bytes + 1, file) : 0;
-	int rc = !file ? -errno : !buffer ? -ENOMEM : ferror(file) ? -EIO : 0;
-
-	if (rc == 0 && used > max_bytes)
-		rc = -EFBIG;
-	if (file)
-		fclose(file);
-	if (rc < 0) {
-		free(buffer);
-		return rc;
-	}
-	*text = buffer;
-	*len = used;
-	return 0;
-}
-
 static void print_config_errors(const struct config_errors *errors)
 {
 	for (size_t i = 0; i < errors->count && i < CONFIG_MAX_ERRORS; i++)
@@ -206,7 +186,7 @@ static int load_config(const char *path, struct config *config)
 		config_set_defaults(config);
 		return 0;
 	}
-	rc = read_small_file(path, BACKTEST_CONFIG_MAX_BYTES, &text, &len);
+	rc = small_file_read(path, BACKTEST_CONFIG_MAX_BYTES, &text, &len);
 	if (rc == -EFBIG)
 		fprintf(stderr, "%s: larger than %u bytes\n", path, BACKTEST_CONFIG_MAX_BYTES);
 	else if (rc < 0)
@@ -239,7 +219,7 @@ static int use_mapping(struct backtest *backtest, const struct options *options,
 			options->config_path ? options->config_path : "the built-in defaults (use -c FILE)");
 		return -1;
 	}
-	rc = zonefile_for_mapping(mapping, read_small_file, &zone, why, sizeof(why));
+	rc = zonefile_for_mapping(mapping, small_file_read, &zone, why, sizeof(why));
 	if (rc < 0)
 		fprintf(stderr, "cadmon-backtest: mapping %s: %s\n", mapping->name, why);
 	if (rc == 0 && backtest_set_mapping(backtest, mapping, zone) < 0) {

@@ -10,28 +10,47 @@
  * several CADs), else --source or the input's hello line. Publishes are asynchronous, at most --max-pending awaiting their PubAck; at the
  * first failure no further line is published, and the exit status is 1 with the number of
  * the first line not acknowledged.
+ *
+ * Inputs: stdin, or with --listen HOST:PORT the TCP connections of CADs (at most
+ * --max-connections at once), each its own input with its own hello, numbering and record
+ * reader, until SIGINT or SIGTERM. With --mapping FILE each input is a vendor's records
+ * (lib/mapping.c, the mappings: section of FILE, as cadmond's feed.mapping reads them): each
+ * record's lines (call_start, incident, call_end) are published as lines of --source.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <json-c/json.h>
 #include <nats/nats.h>
 
+#include "config.h"
+#include "mapping.h"
 #include "nats_subject.h"
+#include "small_file.h"
+#include "zonefile.h"
 
 #define PUBLISH_LINE_MAX (1u << 20)
 #define PUBLISH_CALLS 65536 /* call_id -> agency slots, open addressing */
 #define PUBLISH_CALL_PROBES 16 /* slots tried per call; all taken: the first is reused */
 #define PUBLISH_NAME_MAX 65
 #define PUBLISH_SUBJECT_MAX 256
+#define PUBLISH_LABEL_MAX 80 /* "[address]:port: " */
+#define PUBLISH_READ_BYTES 65536 /* read from a connection at once */
+#define PUBLISH_POLL_MS 200 /* the stop flag and the resends looked at this often */
+#define PUBLISH_CONFIG_MAX_BYTES (1u << 20) /* --mapping FILE */
 
 struct options {
 	const char *servers;
@@ -48,6 +67,20 @@ struct options {
 	int64_t max_pending;
 	int64_t timeout_ms;
 	int64_t retry_seconds;
+	const char *listen;        /* HOST:PORT: read CAD connections instead of stdin */
+	int64_t max_connections;   /* with listen */
+	const char *mapping_file;  /* records of this file's mapping instead of feed lines */
+	const char *mapping_name;  /* which one, when the file has several */
+};
+
+/* One stream of lines: stdin, or one CAD connection. */
+struct input {
+	char label[PUBLISH_LABEL_MAX]; /* "" for stdin, "127.0.0.1:40312: " for a connection */
+	char source[PUBLISH_NAME_MAX];
+	char epoch[PUBLISH_NAME_MAX];
+	uint64_t next_seq;
+	uint64_t line_number;
+	struct mapping *mapping;       /* --mapping: its records; NULL: feed lines */
 };
 
 struct call_slot {
@@ -59,9 +92,10 @@ struct publisher {
 	struct options options;
 	natsConnection *connection;
 	jsCtx *js;
-	char source[PUBLISH_NAME_MAX];
-	uint64_t next_seq;
-	uint64_t line_number;
+	const struct config_mapping *mapping; /* --mapping (in config), with its zone */
+	struct config *config;
+	struct zone *zone;
+	uint64_t order;         /* messages published: each one's Cadmon-Order, for resends */
 	struct call_slot *calls;
 	pthread_mutex_t lock;
 	uint64_t skipped; /* lines that are not JSON objects, or without a source */
@@ -93,6 +127,14 @@ static void usage(FILE *out)
 		"  --timeout-ms MS        wait for a PubAck this long (5000)\n"
 		"  --retry-seconds S      send a line that got no PubAck again, in order, for up to S\n"
 		"                         seconds (a leader election, a node down) before giving up (30)\n"
+		"  --listen HOST:PORT     read the lines from CAD connections on this TCP address (port\n"
+		"                         0: any; the address taken is printed) instead of stdin, each\n"
+		"                         connection with its own hello, until SIGINT or SIGTERM\n"
+		"  --max-connections N    with --listen: connections at once; more are refused (16)\n"
+		"  --mapping FILE         the input is a vendor's call records, read by the mapping of\n"
+		"                         FILE's mappings: section (docs/mappings.md); needs --source,\n"
+		"                         or with --listen a hello line first on each connection\n"
+		"  --mapping-name NAME    which mapping of FILE, when it has several\n"
 		"  -h, --help             show this help\n"
 		"Exit status: 0 when every line was acknowledged, 1 otherwise (a summary on stderr), 2 on usage.\n");
 }
@@ -122,6 +164,10 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{ "max-pending", required_argument, NULL, 'm' },
 		{ "timeout-ms", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
 		{ "retry-seconds", required_argument, NULL, 'R' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "mapping", required_argument, NULL, 'g' },
+		{ "mapping-name", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t number;
@@ -131,7 +177,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 				     .stream = "CADMON_EVENTS", .alerts_stream = "CADMON_ALERTS",
 				     .alerts_prefix = "cadmon.alerts", .replicas = 1, .max_age_seconds = 86400,
 				     .duplicate_window_seconds = 600, .max_pending = 256, .timeout_ms = 5000,
-				     .retry_seconds = 30 };
+				     .retry_seconds = 30, .max_connections = 16 };
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 's': options->servers = optarg; break;
@@ -142,6 +188,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'c': options->create_stream = true; break;
 		case 'A': options->alerts_stream = optarg; break;
 		case 'P': options->alerts_prefix = optarg; break;
+		case 'l': options->listen = optarg; break;
+		case 'g': options->mapping_file = optarg; break;
+		case 'G': options->mapping_name = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'r':
 		case 'a':
@@ -149,10 +198,12 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'm':
 		case 'T':
 		case 'R':
-			if (parse_int(optarg, c == 'R' ? 0 : 1, c == 'r' ? 5 : INT32_MAX, &number) < 0) {
+		case 'M':
+			if (parse_int(optarg, c == 'R' ? 0 : 1, c == 'r' ? 5 : c == 'M' ? 1024 : INT32_MAX, &number) < 0) {
 				fprintf(stderr, "cadmon-publish: --%s: not a number in range: %s\n",
 					c == 'r' ? "replicas" : c == 'a' ? "max-age" : c == 'd' ? "duplicate-window"
-					: c == 'm' ? "max-pending" : c == 'R' ? "retry-seconds" : "timeout-ms", optarg);
+					: c == 'm' ? "max-pending" : c == 'R' ? "retry-seconds" : c == 'M' ? "max-connections"
+					: "timeout-ms", optarg);
 				return -1;
 			}
 			if (c == 'r') options->replicas = (int)number;
@@ -161,12 +212,21 @@ static int parse_options(int argc, char **argv, struct options *options)
 			if (c == 'm') options->max_pending = number;
 			if (c == 'T') options->timeout_ms = number;
 			if (c == 'R') options->retry_seconds = number;
+			if (c == 'M') options->max_connections = number;
 			break;
 		default: usage(stderr); return -1;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return -1;
+	}
+	if (options->mapping_file && !options->source && !options->listen) {
+		fprintf(stderr, "cadmon-publish: --mapping needs --source: records name no source\n");
+		return -1;
+	}
+	if (options->mapping_name && !options->mapping_file) {
+		fprintf(stderr, "cadmon-publish: --mapping-name goes with --mapping\n");
 		return -1;
 	}
 	return 0;
@@ -255,16 +315,22 @@ static bool publishing_failed(struct publisher *publisher)
 	return failed;
 }
 
-static uint64_t msg_line(natsMsg *msg)
+static uint64_t msg_number(natsMsg *msg, const char *header)
 {
-	const char *line = NULL;
+	const char *value = NULL;
 
-	return natsMsgHeader_Get(msg, "Cadmon-Line", &line) == NATS_OK && line ? strtoull(line, NULL, 10) : 0;
+	return natsMsgHeader_Get(msg, header, &value) == NATS_OK && value ? strtoull(value, NULL, 10) : 0;
 }
 
+static uint64_t msg_line(natsMsg *msg)
+{
+	return msg_number(msg, "Cadmon-Line");
+}
+
+/* In the order they were published (a record's lines share its input line). */
 static int by_line(const void *a, const void *b)
 {
-	uint64_t x = msg_line(*(natsMsg *const *)a), y = msg_line(*(natsMsg *const *)b);
+	uint64_t x = msg_number(*(natsMsg *const *)a, "Cadmon-Order"), y = msg_number(*(natsMsg *const *)b, "Cadmon-Order");
 
 	return x < y ? -1 : x > y;
 }
@@ -353,24 +419,24 @@ static bool resend_due(struct publisher *publisher)
 	return due;
 }
 
-/* The hello line names the source (and epoch) unless --source did. True when it was one. */
-static bool take_hello(struct publisher *publisher, struct json_object *object)
+/* The hello line names the input's source (and epoch) unless --source (--epoch) did. True
+ * when it was one. */
+static bool take_hello(struct publisher *publisher, struct input *input, struct json_object *object)
 {
 	const char *hello = string_field(object, "hello"), *source = string_field(object, "source");
-	struct json_object *epoch;
+	const char *epoch = string_field(object, "epoch");
 
 	if (!hello)
 		return false;
 	if (!publisher->options.source && source)
-		snprintf(publisher->source, sizeof publisher->source, "%s", source);
-	if (!publisher->options.epoch && json_object_object_get_ex(object, "epoch", &epoch) &&
-	    json_object_is_type(epoch, json_type_string))
-		publisher->options.epoch = strdup(json_object_get_string(epoch));
+		snprintf(input->source, sizeof input->source, "%s", source);
+	if (!publisher->options.epoch && epoch)
+		snprintf(input->epoch, sizeof input->epoch, "%s", epoch);
 	return true;
 }
 
 /* The line as published: its own, or with "seq" put first when it had none. */
-static char *numbered_line(struct publisher *publisher, struct json_object *object, const char *line, size_t len,
+static char *numbered_line(struct input *input, struct json_object *object, const char *line, size_t len,
 			   uint64_t *seq)
 {
 	struct json_object *value;
@@ -378,10 +444,10 @@ static char *numbered_line(struct publisher *publisher, struct json_object *obje
 
 	if (json_object_object_get_ex(object, "seq", &value) && json_object_is_type(value, json_type_int)) {
 		*seq = (uint64_t)json_object_get_int64(value);
-		publisher->next_seq = *seq + 1;
+		input->next_seq = *seq + 1;
 		return strndup(line, len);
 	}
-	*seq = publisher->next_seq++;
+	*seq = input->next_seq++;
 	const char *rest = strchr(line, '{') + 1;
 	size_t rest_len = len - (size_t)(rest - line);
 	bool empty = strspn(rest, " \t") < rest_len && rest[strspn(rest, " \t")] == '}';
@@ -390,54 +456,59 @@ static char *numbered_line(struct publisher *publisher, struct json_object *obje
 	return out;
 }
 
-static int publish_line(struct publisher *publisher, const char *line, size_t len)
+static int publish_line(struct publisher *publisher, struct input *input, const char *line, size_t len)
 {
 	struct json_object *object = json_tokener_parse(line);
 	char subject[2 * PUBLISH_SUBJECT_MAX + 2], token[PUBLISH_SUBJECT_MAX], msg_id[PUBLISH_NAME_MAX + 32], number[24];
+	char order[24];
 	natsMsg *msg = NULL;
 	uint64_t seq;
 	char *data;
 	natsStatus status;
 
 	if (!object || !json_object_is_type(object, json_type_object)) {
-		fprintf(stderr, "cadmon-publish: line %" PRIu64 ": not a JSON object: not published\n", publisher->line_number);
+		fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": not a JSON object: not published\n", input->label,
+			input->line_number);
 		json_object_put(object);
 		publisher->skipped++;
 		return 0;
 	}
-	if (take_hello(publisher, object)) {
+	if (take_hello(publisher, input, object)) {
 		json_object_put(object);
 		return 0;
 	}
 	char source[PUBLISH_NAME_MAX];
 	const char *own = string_field(object, "source");
-	snprintf(source, sizeof source, "%s", own && strlen(own) < PUBLISH_NAME_MAX ? own : own ? "" : publisher->source);
+	snprintf(source, sizeof source, "%s", own && strlen(own) < PUBLISH_NAME_MAX ? own : own ? "" : input->source);
 	if (!source[0]) {
-		fprintf(stderr, "cadmon-publish: line %" PRIu64 ": no source: give --source, a hello line first, or "
+		fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": no source: give --source, a hello line first, or "
 			"a \"source\" of 1 to 64 bytes in the line\n",
-			publisher->line_number);
+			input->label, input->line_number);
 		json_object_put(object);
 		publisher->skipped++;
 		return 0;
 	}
 	nats_subject_agency_token(line_agency(publisher, object), token, sizeof token);
 	snprintf(subject, sizeof subject, "%s.%s", publisher->options.prefix, token);
-	data = numbered_line(publisher, object, line, len, &seq);
+	data = numbered_line(input, object, line, len, &seq);
 	json_object_put(object);
 	if (!data)
 		return -1;
 	snprintf(msg_id, sizeof msg_id, "%s:%" PRIu64, source, seq);
-	snprintf(number, sizeof number, "%" PRIu64, publisher->line_number);
+	snprintf(number, sizeof number, "%" PRIu64, input->line_number);
+	snprintf(order, sizeof order, "%" PRIu64, ++publisher->order);
 	status = natsMsg_Create(&msg, subject, NULL, data, (int)strlen(data));
 	free(data);
 	if (status == NATS_OK)
 		status = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id);
 	if (status == NATS_OK)
 		status = natsMsgHeader_Set(msg, "Cadmon-Source", source);
-	if (status == NATS_OK && publisher->options.epoch)
-		status = natsMsgHeader_Set(msg, "Cadmon-Epoch", publisher->options.epoch);
+	if (status == NATS_OK && input->epoch[0])
+		status = natsMsgHeader_Set(msg, "Cadmon-Epoch", input->epoch);
 	if (status == NATS_OK)
 		status = natsMsgHeader_Set(msg, "Cadmon-Line", number);
+	if (status == NATS_OK)
+		status = natsMsgHeader_Set(msg, "Cadmon-Order", order);
 	if (status == NATS_OK)
 		status = js_PublishMsgAsync(publisher->js, &msg, NULL);
 	natsMsg_Destroy(msg);
@@ -445,7 +516,7 @@ static int publish_line(struct publisher *publisher, const char *line, size_t le
 		pthread_mutex_lock(&publisher->lock);
 		publisher->failed++;
 		if (!publisher->first_failed_line) {
-			publisher->first_failed_line = publisher->line_number;
+			publisher->first_failed_line = input->line_number;
 			snprintf(publisher->first_error, sizeof publisher->first_error, "%s", natsStatus_GetText(status));
 		}
 		pthread_mutex_unlock(&publisher->lock);
@@ -524,37 +595,373 @@ static int connect_publisher(struct publisher *publisher)
 	return 0;
 }
 
+/* ---- inputs ------------------------------------------------------------------------------ */
+
+/* An input's state at its start: --source and --epoch, the numbering from 1, a fresh record
+ * reader with --mapping. -1: out of memory. */
+static int input_init(struct publisher *publisher, struct input *input, const char *label)
+{
+	memset(input, 0, sizeof *input);
+	snprintf(input->label, sizeof input->label, "%s", label);
+	snprintf(input->source, sizeof input->source, "%s", publisher->options.source ? publisher->options.source : "");
+	snprintf(input->epoch, sizeof input->epoch, "%s", publisher->options.epoch ? publisher->options.epoch : "");
+	input->next_seq = 1;
+	if (publisher->mapping &&
+	    !(input->mapping = mapping_new(publisher->mapping, publisher->zone, PUBLISH_LINE_MAX)))
+		return -1;
+	return 0;
+}
+
+/* What a record's mapping emits: each line published as the input's. */
+struct mapped {
+	struct publisher *publisher;
+	struct input *input;
+	int rc;
+};
+
+static void publish_mapped(const char *line, size_t len, void *ctx)
+{
+	struct mapped *mapped = ctx;
+
+	if (mapped->rc == 0)
+		mapped->rc = publish_line(mapped->publisher, mapped->input, line, len);
+}
+
+static void reject_record(struct publisher *publisher, const struct input *input, enum mapping_status status,
+			  const char *why)
+{
+	fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": record rejected (%s): %s\n", input->label,
+		input->line_number, mapping_status_name(status), why);
+	publisher->skipped++;
+}
+
+/* One physical line of an input (no line ending): a feed line, or part of a record. 0, or -1
+ * when publishing failed. */
+static int input_line(struct publisher *publisher, struct input *input, const char *line, size_t len)
+{
+	struct mapped mapped = { .publisher = publisher, .input = input };
+	char why[256];
+
+	input->line_number++;
+	if (!input->mapping)
+		return len == 0 ? 0 : publish_line(publisher, input, line, len);
+	if (input->line_number == 1 && len > 0 && line[0] == '{') { /* a hello first names the source */
+		struct json_object *object = json_tokener_parse(line);
+		bool hello = object && json_object_is_type(object, json_type_object) &&
+			     take_hello(publisher, input, object);
+		json_object_put(object);
+		if (hello)
+			return 0;
+	}
+	enum mapping_status status = mapping_line(input->mapping, line, len, publish_mapped, &mapped, why, sizeof why);
+	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+		reject_record(publisher, input, status, why);
+	return mapped.rc;
+}
+
+/* The end of an input: a record left open is rejected; the reader freed. */
+static void input_end(struct publisher *publisher, struct input *input)
+{
+	char why[256];
+
+	if (input->mapping) {
+		enum mapping_status status = mapping_finish(input->mapping, why, sizeof why);
+		if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+			reject_record(publisher, input, status, why);
+		mapping_free(input->mapping);
+		input->mapping = NULL;
+	}
+}
+
 /* Every line of stdin; stops at the first failure. */
 static void publish_input(struct publisher *publisher)
 {
 	char *line = malloc(PUBLISH_LINE_MAX + 2);
+	struct input input;
 
-	if (!line)
+	if (!line || input_init(publisher, &input, "") < 0) {
+		fprintf(stderr, "cadmon-publish: out of memory\n");
+		free(line);
 		return;
+	}
 	while (fgets(line, PUBLISH_LINE_MAX + 2, stdin) && !publishing_failed(publisher)) {
 		size_t len = strcspn(line, "\r\n");
-		publisher->line_number++;
-		if (len == 0)
-			continue;
 		line[len] = '\0';
-		if (publish_line(publisher, line, len) < 0)
+		if (input_line(publisher, &input, line, len) < 0)
 			break;
 		if (resend_due(publisher))
 			resend_failed(publisher);
 	}
+	input_end(publisher, &input);
 	free(line);
+}
+
+/* ---- --listen: CAD connections ------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int signal_number)
+{
+	(void)signal_number;
+	stop_requested = 1;
+}
+
+/* One CAD connection: its input, and the bytes of a line not complete yet. */
+struct connection {
+	int fd;
+	struct input input;
+	char *buffer;    /* PUBLISH_LINE_MAX + 1 */
+	size_t used;
+	bool overlong;   /* the line being read is over PUBLISH_LINE_MAX: dropped to its end */
+};
+
+/* A listening socket on HOST:PORT ("[::1]:PORT" for IPv6); its address as taken printed. -1
+ * after saying why. */
+static int listen_on(const char *address)
+{
+	char host[256], port[16], shown[NI_MAXHOST];
+	const char *colon = strrchr(address, ':');
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *found = NULL;
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof bound;
+	int fd = -1, one = 1;
+
+	if (!colon || colon == address || (size_t)(colon - address) >= sizeof host || strlen(colon + 1) >= sizeof port) {
+		fprintf(stderr, "cadmon-publish: --listen: expected HOST:PORT, got \"%s\"\n", address);
+		return -1;
+	}
+	snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
+	snprintf(port, sizeof port, "%s", colon + 1);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	int rc = getaddrinfo(host, port, &hints, &found);
+	if (rc != 0) {
+		fprintf(stderr, "cadmon-publish: --listen %s: %s\n", address, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, 16) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+		fprintf(stderr, "cadmon-publish: --listen %s: %s\n", address, strerror(errno));
+		freeaddrinfo(found);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	freeaddrinfo(found);
+	getnameinfo((struct sockaddr *)&bound, bound_len, shown, sizeof shown, port, sizeof port,
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	fprintf(stderr, strchr(shown, ':') ? "cadmon-publish: listening on [%s]:%s\n" : "cadmon-publish: listening on %s:%s\n",
+		shown, port);
+	return fd;
+}
+
+/* A connection taken into a free slot (or refused when none is free). */
+static void accept_connection(struct publisher *publisher, int listener, struct connection *connections)
+{
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof peer;
+	char host[NI_MAXHOST], port[NI_MAXSERV], label[PUBLISH_LABEL_MAX];
+	int fd = accept(listener, (struct sockaddr *)&peer, &peer_len);
+	struct connection *slot = NULL;
+
+	if (fd < 0)
+		return;
+	for (int64_t i = 0; i < publisher->options.max_connections && !slot; i++)
+		if (connections[i].fd < 0)
+			slot = &connections[i];
+	if (getnameinfo((struct sockaddr *)&peer, peer_len, host, sizeof host, port, sizeof port,
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(host, sizeof host, "?");
+	snprintf(label, sizeof label, strchr(host, ':') ? "[%s]:%s: " : "%s:%s: ", host, port);
+	if (!slot) {
+		fprintf(stderr, "cadmon-publish: %srefused: %" PRId64 " connections already (--max-connections)\n", label,
+			publisher->options.max_connections);
+		close(fd);
+		return;
+	}
+	if (!(slot->buffer = malloc(PUBLISH_LINE_MAX + 1)) || input_init(publisher, &slot->input, label) < 0) {
+		fprintf(stderr, "cadmon-publish: %srefused: out of memory\n", label);
+		free(slot->buffer);
+		slot->buffer = NULL;
+		close(fd);
+		return;
+	}
+	slot->fd = fd;
+	slot->used = 0;
+	slot->overlong = false;
+	fprintf(stderr, "cadmon-publish: %sconnected\n", label);
+}
+
+static void close_connection(struct publisher *publisher, struct connection *connection)
+{
+	input_end(publisher, &connection->input);
+	close(connection->fd);
+	free(connection->buffer);
+	*connection = (struct connection){ .fd = -1 };
+}
+
+/* The complete lines read so far; a line over PUBLISH_LINE_MAX is dropped (counted). -1 when
+ * publishing failed. */
+static int connection_lines(struct publisher *publisher, struct connection *connection)
+{
+	size_t start = 0;
+
+	for (;;) {
+		char *newline = memchr(connection->buffer + start, '\n', connection->used - start);
+		if (!newline)
+			break;
+		size_t len = (size_t)(newline - (connection->buffer + start));
+		size_t trimmed = len > 0 && connection->buffer[start + len - 1] == '\r' ? len - 1 : len;
+		connection->buffer[start + trimmed] = '\0';
+		if (connection->overlong) {
+			connection->overlong = false; /* the end of the dropped line */
+		} else if (input_line(publisher, &connection->input, connection->buffer + start, trimmed) < 0) {
+			return -1;
+		}
+		start += len + 1;
+	}
+	memmove(connection->buffer, connection->buffer + start, connection->used - start);
+	connection->used -= start;
+	if (connection->used == PUBLISH_LINE_MAX) {
+		if (!connection->overlong) {
+			connection->input.line_number++;
+			fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": over %u bytes: not published\n",
+				connection->input.label, connection->input.line_number, PUBLISH_LINE_MAX);
+			publisher->skipped++;
+		}
+		connection->overlong = true;
+		connection->used = 0;
+	}
+	return 0;
+}
+
+/* Read what a connection sent; at its end, a last line without a newline is taken and the
+ * connection closed. -1 when publishing failed. */
+static int connection_read(struct publisher *publisher, struct connection *connection)
+{
+	size_t room = PUBLISH_LINE_MAX - connection->used;
+	ssize_t got = read(connection->fd, connection->buffer + connection->used,
+			   room < PUBLISH_READ_BYTES ? room : PUBLISH_READ_BYTES);
+	int rc = 0;
+
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (got > 0) {
+		connection->used += (size_t)got;
+		return connection_lines(publisher, connection);
+	}
+	if (connection->used > 0 && !connection->overlong) {
+		connection->buffer[connection->used] = '\0';
+		rc = input_line(publisher, &connection->input, connection->buffer, connection->used);
+	}
+	fprintf(stderr, "cadmon-publish: %sclosed after %" PRIu64 " lines\n", connection->input.label,
+		connection->input.line_number);
+	close_connection(publisher, connection);
+	return rc;
+}
+
+/* --listen: CAD connections until SIGINT or SIGTERM, or the first failure to publish. */
+static void publish_listen(struct publisher *publisher)
+{
+	size_t count = (size_t)publisher->options.max_connections;
+	struct connection *connections = calloc(count, sizeof *connections);
+	struct pollfd *fds = calloc(count + 1, sizeof *fds);
+	struct sigaction action = { .sa_handler = on_stop_signal }; /* no SA_RESTART: poll returns */
+	int listener = connections && fds ? listen_on(publisher->options.listen) : -1;
+
+	if (!connections || !fds)
+		fprintf(stderr, "cadmon-publish: out of memory\n");
+	for (size_t i = 0; connections && i < count; i++)
+		connections[i].fd = -1;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	while (listener >= 0 && !stop_requested && !publishing_failed(publisher)) {
+		fds[0] = (struct pollfd){ .fd = listener, .events = POLLIN };
+		for (size_t i = 0; i < count; i++)
+			fds[i + 1] = (struct pollfd){ .fd = connections[i].fd, .events = POLLIN };
+		if (poll(fds, count + 1, PUBLISH_POLL_MS) > 0) {
+			for (size_t i = 0; i < count; i++)
+				if (connections[i].fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+				    connection_read(publisher, &connections[i]) < 0)
+					break;
+			if (fds[0].revents & POLLIN)
+				accept_connection(publisher, listener, connections);
+		}
+		if (resend_due(publisher))
+			resend_failed(publisher);
+	}
+	for (size_t i = 0; connections && i < count; i++)
+		if (connections[i].fd >= 0)
+			close_connection(publisher, &connections[i]);
+	if (listener >= 0)
+		close(listener);
+	else
+		publisher->failed++; /* not listening: exit 1 */
+	free(connections);
+	free(fds);
+}
+
+/* ---- --mapping ------------------------------------------------------------------------------ */
+
+/* --mapping FILE (and --mapping-name): the mapping and its zone. -1 after saying why. */
+static int load_mapping(struct publisher *publisher)
+{
+	const char *path = publisher->options.mapping_file, *name = publisher->options.mapping_name;
+	struct config_errors errors;
+	char *text = NULL, why[512];
+	size_t len = 0;
+	int rc = small_file_read(path, PUBLISH_CONFIG_MAX_BYTES, &text, &len);
+
+	if (rc < 0) {
+		fprintf(stderr, "cadmon-publish: --mapping %s: %s\n", path,
+			rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+		return -1;
+	}
+	if (!(publisher->config = malloc(sizeof *publisher->config))) {
+		free(text);
+		fprintf(stderr, "cadmon-publish: out of memory\n");
+		return -1;
+	}
+	rc = config_parse(text, len, path, publisher->config, &errors);
+	free(text);
+	if (rc < 0) {
+		for (size_t i = 0; i < errors.count && i < CONFIG_MAX_ERRORS; i++)
+			fprintf(stderr, "%s\n", errors.message[i]);
+		return -1;
+	}
+	if (name)
+		publisher->mapping = mapping_find(publisher->config, name);
+	else if (publisher->config->mapping_count == 1)
+		publisher->mapping = &publisher->config->mappings[0];
+	if (!publisher->mapping) {
+		fprintf(stderr, "cadmon-publish: --mapping %s: %s\n", path,
+			name ? "no mapping of that --mapping-name" : publisher->config->mapping_count == 0
+			? "no mapping in its mappings: section" : "several mappings: name one with --mapping-name");
+		return -1;
+	}
+	if (zonefile_for_mapping(publisher->mapping, small_file_read, &publisher->zone, why, sizeof why) < 0) {
+		fprintf(stderr, "cadmon-publish: mapping %s: %s\n", publisher->mapping->name, why);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct publisher publisher = { .next_seq = 1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct publisher publisher = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	jsPubOptions wait;
 	int rc = 1;
 
 	if (parse_options(argc, argv, &publisher.options) < 0)
 		return 2;
-	if (publisher.options.source)
-		snprintf(publisher.source, sizeof publisher.source, "%s", publisher.options.source);
+	if (publisher.options.mapping_file && load_mapping(&publisher) < 0)
+		goto out;
 	publisher.retry_capacity = (size_t)publisher.options.max_pending + 16;
 	if (!(publisher.retry = calloc(publisher.retry_capacity, sizeof *publisher.retry)) ||
 	    !(publisher.calls = calloc(PUBLISH_CALLS, sizeof *publisher.calls)) ||
@@ -566,7 +973,10 @@ int main(int argc, char **argv)
 	     create_stream(&publisher, publisher.options.alerts_stream, publisher.options.alerts_prefix,
 			   publisher.options.max_age_seconds) < 0))
 		goto out;
-	publish_input(&publisher);
+	if (publisher.options.listen)
+		publish_listen(&publisher);
+	else
+		publish_input(&publisher);
 	jsPubOptions_Init(&wait);
 	wait.MaxWait = publisher.options.timeout_ms;
 	resend_failed(&publisher);
@@ -596,6 +1006,8 @@ out:
 	natsConnection_Destroy(publisher.connection);
 	free(publisher.calls);
 	free(publisher.retry);
+	free(publisher.config);
+	free(publisher.zone);
 	nats_Close();
 	return rc;
 }

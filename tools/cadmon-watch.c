@@ -69,6 +69,10 @@ struct watch_options {
 	char token[WATCH_TOKEN_MAX_BYTES + 1]; /* --token-file's first line; "": none */
 	const char *nats_url;          /* --nats: the alerts stream instead of alert ports */
 	const char *nats_subject;      /* --nats-subject */
+	const char *nats_credentials;  /* --nats-creds */
+	const char *nats_user;         /* --nats-user, with --nats-password-file */
+	char nats_password[WATCH_TOKEN_MAX_BYTES + 1]; /* its first line; "": none */
+	unsigned long long nats_start; /* --nats-start: the first stream sequence; 0: the first */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -110,6 +114,7 @@ struct watch_instance {
 	double retry_at;
 	struct watch_reader reader;
 	struct watch_nats *nats; /* --nats: fd is its pipe; nothing is written to it */
+	uint64_t nats_last;      /* --nats: the stream sequence of the last line taken */
 	int64_t last_seq;     /* highest notice or board seq seen; 0 before the first */
 	bool failed;          /* finished because of an error */
 	bool outage_reported; /* the status line of this outage was shown */
@@ -355,6 +360,7 @@ static void close_link(struct watch_instance *instance)
 	struct net_stream stream = stream_of(instance);
 
 	if (instance->nats) {
+		instance->nats_last = watch_nats_last_taken(instance->nats);
 		watch_nats_close(instance->nats);
 		instance->nats = NULL;
 		instance->fd = -1;
@@ -471,6 +477,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 		return;
 	if (fill == WATCH_READER_READ)
 		while (!session->done && (line = watch_reader_next_line(reader, &len))) {
+			if (instance->nats)
+				watch_nats_line_taken(instance->nats);
 			handle_line(session, instance, line, len);
 			session->last_line_at = monotonic_seconds();
 		}
@@ -479,6 +487,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 	if (fill == WATCH_READER_EOF && (line = watch_reader_rest(reader, &len))) {
 		status(session, "warning: %s closed the connection in the middle of a line",
 		       instance->address);
+		if (instance->nats)
+			watch_nats_line_taken(instance->nats);
 		handle_line(session, instance, line, len);
 	}
 	stream_ended(session, instance, fill == WATCH_READER_EOF);
@@ -698,7 +708,10 @@ static void print_usage(FILE *out)
 	      "                    [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
 	      "                    [--since SEQ] [--reconnect]\n"
 	      "                    [--ca FILE [--cert FILE --key FILE]] [--token-file FILE]\n"
-	      "       cadmon-watch --nats URL [--nats-subject SUBJECT] [--raw] [--lines] [--utc]\n"
+	      "       cadmon-watch --nats URL [--nats-subject SUBJECT] [--nats-start SEQ]\n"
+	      "                    [--ca FILE [--cert FILE --key FILE]] [--token-file FILE |\n"
+	      "                    --nats-creds FILE | --nats-user NAME --nats-password-file FILE]\n"
+	      "                    [--raw] [--lines] [--utc]\n"
 	      "                    [--no-bell] [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
 	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect HOST:PORT]...\n"
 	      "Show cadmond's open alerts and notices as a supervisor's console.\n"
@@ -728,6 +741,13 @@ static void print_usage(FILE *out)
 	      "                       ports: every notice it holds, then the new ones (acknowledging\n"
 	      "                       needs --connect)\n"
 	      "  --nats-subject SUBJ  with --nats: the notices' subjects (" WATCH_NATS_DEFAULT_SUBJECT ")\n"
+	      "  --nats-start SEQ     with --nats: start at this stream sequence (resume after the\n"
+	      "                       last one seen) instead of the stream's first message\n"
+	      "  --nats-creds FILE    with --nats: a .creds file (JWT and NKey seed)\n"
+	      "  --nats-user NAME     with --nats: user name, its password on the first line of\n"
+	      "  --nats-password-file FILE  (keep it chmod 600)\n"
+	      "                       With --nats, --ca/--cert/--key are the cluster's TLS and\n"
+	      "                       --token-file its token, as cadmond's nats: section has them\n"
 	      "  --token-file FILE    when cadmond requires tokens: send the token on the first\n"
 	      "                       line of FILE (keep it chmod 600) first, as {\"token\":...}\n"
 	      "  -h, --help           show this help\n"
@@ -806,6 +826,7 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 enum {
 	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
 	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_TOKEN_FILE, OPT_NATS, OPT_NATS_SUBJECT,
+	OPT_NATS_START, OPT_NATS_CREDS, OPT_NATS_USER, OPT_NATS_PASSWORD_FILE,
 };
 
 static const struct option long_options[] = {
@@ -825,6 +846,10 @@ static const struct option long_options[] = {
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "nats", required_argument, NULL, OPT_NATS },
 	{ "nats-subject", required_argument, NULL, OPT_NATS_SUBJECT },
+	{ "nats-start", required_argument, NULL, OPT_NATS_START },
+	{ "nats-creds", required_argument, NULL, OPT_NATS_CREDS },
+	{ "nats-user", required_argument, NULL, OPT_NATS_USER },
+	{ "nats-password-file", required_argument, NULL, OPT_NATS_PASSWORD_FILE },
 	NET_TLS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -853,15 +878,16 @@ static int apply_flag(struct watch_options *options, int option)
 	}
 }
 
-/* The first line of path, trimmed, into token; a file others may read is warned about. */
-static int read_token_file(const char *path, char *token, size_t size)
+/* The first line of path, trimmed, into token (option: whose file); a file others may read
+ * is warned about. */
+static int read_token_file(const char *option, const char *path, char *token, size_t size)
 {
 	FILE *file = fopen(path, "r");
 	struct stat st;
 	size_t len;
 
 	if (!file)
-		return cli_usage_error("--token-file: cannot read %s: %s", path, strerror(errno));
+		return cli_usage_error("--%s: cannot read %s: %s", option, path, strerror(errno));
 	if (fstat(fileno(file), &st) == 0 && (st.st_mode & 077))
 		warn("%s can be read by other users (mode %03o): chmod 600 it", path, (unsigned)(st.st_mode & 0777));
 	if (!fgets(token, (int)size, file))
@@ -874,7 +900,19 @@ static int read_token_file(const char *path, char *token, size_t size)
 	len = strspn(token, " \t");
 	memmove(token, token + len, strlen(token + len) + 1);
 	if (!token[0])
-		return cli_usage_error("--token-file: no token on the first line of %s", path);
+		return cli_usage_error("--%s: nothing on the first line of %s", option, path);
+	return 0;
+}
+
+/* --nats-start: a stream sequence from 1. */
+static int parse_nats_start(const char *text, unsigned long long *start)
+{
+	char *end;
+
+	errno = 0;
+	*start = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || *start == 0)
+		return cli_usage_error("--nats-start: expected a stream sequence from 1, got \"%s\"", text);
 	return 0;
 }
 
@@ -900,7 +938,17 @@ static int apply_option(struct watch_options *options, int option, const char *v
 		options->ack_note = value;
 		return 0;
 	case OPT_TOKEN_FILE:
-		return read_token_file(value, options->token, sizeof options->token);
+		return read_token_file("token-file", value, options->token, sizeof options->token);
+	case OPT_NATS_PASSWORD_FILE:
+		return read_token_file("nats-password-file", value, options->nats_password, sizeof options->nats_password);
+	case OPT_NATS_CREDS:
+		options->nats_credentials = value;
+		return 0;
+	case OPT_NATS_USER:
+		options->nats_user = value;
+		return 0;
+	case OPT_NATS_START:
+		return parse_nats_start(value, &options->nats_start);
 	case OPT_NATS:
 		options->nats_url = value;
 		return 0;
@@ -912,6 +960,27 @@ static int apply_option(struct watch_options *options, int option, const char *v
 			return 0;
 		return apply_flag(options, option);
 	}
+}
+
+/* --nats and its own options: which go together. */
+static int check_nats_options(const struct watch_options *options)
+{
+	int credentials = (options->token[0] != '\0') + (options->nats_credentials != NULL) +
+			  (options->nats_user != NULL || options->nats_password[0] != '\0');
+
+	if (!options->nats_url && (options->nats_subject || options->nats_start || options->nats_credentials ||
+				   options->nats_user || options->nats_password[0]))
+		return cli_usage_error("--nats-subject, --nats-start, --nats-creds, --nats-user and "
+				       "--nats-password-file go with --nats");
+	if (!options->nats_url)
+		return 0;
+	if (options->address_count > 0 || options->ack_id || options->since >= 0)
+		return cli_usage_error("--nats goes without --connect, --ack and --since (--nats-start resumes)");
+	if ((options->nats_user != NULL) != (options->nats_password[0] != '\0'))
+		return cli_usage_error("--nats-user and --nats-password-file go together");
+	if (credentials > 1)
+		return cli_usage_error("--nats takes one of --token-file, --nats-creds, --nats-user");
+	return 0;
 }
 
 /* --ack, --by and --note go together, within the protocol's sizes. */
@@ -952,11 +1021,8 @@ static int parse_options(int argc, char **argv, struct watch_options *options)
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
-	if (options->nats_url && (options->address_count > 0 || options->ack_id || options->since >= 0 ||
-				  options->tls.ca || options->token[0]))
-		return cli_usage_error("--nats goes without --connect, --ack, --since, --ca and --token-file");
-	if (options->nats_subject && !options->nats_url)
-		return cli_usage_error("--nats-subject goes with --nats");
+	if (check_nats_options(options) != 0)
+		return WATCH_EXIT_USAGE;
 	if (options->nats_url) {
 		options->addresses[options->address_count++] = options->nats_url;
 		if (!options->nats_subject)
@@ -1006,13 +1072,38 @@ static int session_init(struct watch_session *session, const struct watch_option
 	return session->tokener && session->board ? 0 : -1;
 }
 
+/* --nats, at the end: where to resume, on stderr. */
+static void say_nats_resume(const struct watch_session *session)
+{
+	const struct watch_instance *instance = &session->instances[0];
+	uint64_t last = instance->nats ? watch_nats_last_taken(instance->nats) : instance->nats_last;
+
+	if (session->options->nats_url && last > 0)
+		fprintf(stderr, "cadmon-watch: last notice at stream sequence %" PRIu64 "; --nats-start %" PRIu64
+				" resumes after it\n", last, last + 1);
+}
+
 /* --nats: the one instance follows the alerts stream (up from the start); 0, or -1 (said). */
 static int session_follow_nats(struct watch_session *session)
 {
 	struct watch_instance *instance = &session->instances[0];
 
-	instance->nats = watch_nats_open(session->options->nats_url, session->options->nats_subject,
-					 session->options->connect_timeout_seconds, instance->why, sizeof(instance->why));
+	const struct watch_options *options = session->options;
+	const struct watch_nats_settings settings = {
+		.url = options->nats_url,
+		.subject = options->nats_subject,
+		.timeout_seconds = options->connect_timeout_seconds,
+		.ca = options->tls.ca,
+		.certificate = options->tls.certificate,
+		.key = options->tls.key,
+		.credentials = options->nats_credentials,
+		.token = options->token[0] ? options->token : NULL,
+		.user = options->nats_user,
+		.password = options->nats_user ? options->nats_password : NULL,
+		.start_sequence = options->nats_start,
+	};
+
+	instance->nats = watch_nats_open(&settings, instance->why, sizeof(instance->why));
 	if (!instance->nats) {
 		fprintf(stderr, "cadmon-watch: %s\n", instance->why);
 		return -1;
@@ -1082,6 +1173,7 @@ int main(int argc, char **argv)
 	status = watch_until_done(&session);
 	if (session.screen_mode)
 		watch_screen_close(&session.screen);
+	say_nats_resume(&session);
 	session_free(&session);
 	net_tls_free(tls);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

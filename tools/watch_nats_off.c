@@ -5,12 +5,10 @@
 
 #include <stdio.h>
 
-struct watch_nats *watch_nats_open(const char *url, const char *subject, double timeout_seconds, char *why,
-				   size_t why_size)
+struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why, size_t why_size)
 {
-	(void)subject;
-	(void)timeout_seconds;
-	snprintf(why, why_size, "cannot follow %s: cadmon-watch was built without NATS support (meson -Dnats)", url);
+	snprintf(why, why_size, "cannot follow %s: cadmon-watch was built without NATS support (meson -Dnats)",
+		 settings->url);
 	return NULL;
 }
 
@@ -18,6 +16,17 @@ int watch_nats_fd(const struct watch_nats *nats)
 {
 	(void)nats;
 	return -1;
+}
+
+void watch_nats_line_taken(struct watch_nats *nats)
+{
+	(void)nats;
+}
+
+uint64_t watch_nats_last_taken(struct watch_nats *nats)
+{
+	(void)nats;
+	return 0;
 }
 
 void watch_nats_close(struct watch_nats *nats)
