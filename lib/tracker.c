@@ -122,7 +122,7 @@ static struct open_call *open_call(struct tracker *tracker, uint32_t i, const st
 	return call;
 }
 
-static void record_start(struct open_call *call, const struct event *event)
+static void open_call_set_start(struct open_call *call, const struct event *event)
 {
 	call->has_start = true;
 	call->start_ms = event->ts_ms;
@@ -132,15 +132,15 @@ static void record_start(struct open_call *call, const struct event *event)
 	text_copy(call->ani, event->ani, sizeof(call->ani));
 }
 
-static void record_end(struct open_call *call, const struct event *event)
+static void open_call_set_end(struct open_call *call, const struct event *event)
 {
 	call->has_end = true;
 	call->end_ms = event->ts_ms;
 	call->released_by = event->released_by;
 }
 
-/* Record the event on its call; TRACKER_DUPLICATE when that side was already known. */
-static enum tracker_result record_event(struct open_call *call, const struct event *event)
+/* Take the event into its open call; TRACKER_DUPLICATE when that side was already known. */
+static enum tracker_result open_call_apply(struct open_call *call, const struct event *event)
 {
 	if (event->ts_ms > call->last_seen_ms)
 		call->last_seen_ms = event->ts_ms;
@@ -148,12 +148,12 @@ static enum tracker_result record_event(struct open_call *call, const struct eve
 	case EVENT_CALL_START:
 		if (call->has_start)
 			return TRACKER_DUPLICATE;
-		record_start(call, event);
+		open_call_set_start(call, event);
 		break;
 	case EVENT_CALL_END:
 		if (call->has_end)
 			return TRACKER_DUPLICATE;
-		record_end(call, event);
+		open_call_set_end(call, event);
 		break;
 	case EVENT_INCIDENT:
 		call->had_incident = true;
@@ -211,7 +211,7 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 		open_call(tracker, i, event, hash);
 	}
 	struct open_call *call = table_slot(&tracker->calls, i);
-	if (record_event(call, event) == TRACKER_DUPLICATE) {
+	if (open_call_apply(call, event) == TRACKER_DUPLICATE) {
 		tracker->stats.duplicates++;
 		return TRACKER_DUPLICATE;
 	}
