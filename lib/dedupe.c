@@ -59,12 +59,13 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 	return event_ts(entry) < *(const int64_t *)horizon;
 }
 
-/* Sweep out what is beyond the horizon every `slots` inserts or when full: amortized O(1). */
+/* Sweep out what is beyond the horizon every `slots` inserts (of the full table, whatever size
+ * it has grown to) or when full: amortized O(1). */
 static void make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	struct table *table = &dedupe->table;
 
-	if (++dedupe->inserts_since_sweep > table->mask || table->count >= table->max_count) {
+	if (++dedupe->inserts_since_sweep > table->full_mask || table->count >= table->max_count) {
 		dedupe->inserts_since_sweep = 0;
 		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
 	}
@@ -80,7 +81,11 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 		return true;
 	make_room(dedupe, horizon_ms);
 	i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
-	((struct seen_event *)table_claim(&dedupe->table, i, fingerprint))->ts_ms = ts_ms;
+	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
+	if (seen) /* else no memory to grow: not remembered, as if evicted */
+		seen->ts_ms = ts_ms;
+	else
+		dedupe->evicted++;
 	return false;
 }
 
