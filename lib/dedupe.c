@@ -102,6 +102,11 @@ uint64_t dedupe_evicted(const struct dedupe *dedupe)
 	return dedupe->evicted;
 }
 
+uint32_t dedupe_count(const struct dedupe *dedupe)
+{
+	return dedupe->table.count;
+}
+
 int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
 {
 	int evicted = table_resize(&dedupe->table, max_events, event_ts, NULL, NULL);

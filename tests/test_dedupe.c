@@ -55,12 +55,13 @@ static void test_holds_about_what_is_within_the_horizon(void **state)
 	for (uint32_t n = 0; n < 100000; n++) {
 		int64_t ts_ms = (int64_t)n * 10;
 		assert_false(dedupe_seen(dedupe, fingerprint(n), ts_ms, ts_ms - 10000));
-		uint32_t count = saved(dedupe).count;
+		uint32_t count = dedupe_count(dedupe);
 		most = count > most ? count : most;
 	}
 	struct saved end = saved(dedupe);
 	assert_int_equal(most, 3025);
 	assert_int_equal(end.count, 2776);
+	assert_int_equal(dedupe_count(dedupe), 2776);
 	assert_int_equal(end.inserts_since_sweep, 1775);
 	assert_int_equal(end.evicted, 0);
 	assert_true(dedupe_seen(dedupe, fingerprint(99000), 990000, 989990));
