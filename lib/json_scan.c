@@ -399,9 +399,14 @@ static bool scan_value(struct scan *scan, struct json_field *field, unsigned dep
 /* The field named by the key just decoded, or NULL. */
 static struct json_field *find_field(struct json_field *fields, size_t count, const char *key, size_t len)
 {
-	for (size_t i = 0; i < count; i++)
-		if (strlen(fields[i].key) == len && memcmp(fields[i].key, key, len) == 0)
+	/* key holds no NUL (the caller checked), so a field key that strncmp finds equal is at
+	 * least len long and key[len] is within it; the first byte rules out most fields. */
+	for (size_t i = 0; i < count; i++) {
+		const char *name = fields[i].key;
+		if (len == 0 ? name[0] == '\0'
+			     : name[0] == key[0] && strncmp(name, key, len) == 0 && name[len] == '\0')
 			return &fields[i];
+	}
 	return NULL;
 }
 

@@ -254,11 +254,31 @@ static void test_every_byte_at_every_offset(void **state)
 	}
 }
 
+/* A member is a field's only when its key is the field's whole key: not a prefix of it, not
+ * longer, not empty. */
+static void test_keys_match_whole(void **state)
+{
+	char buffer[16];
+	struct json_field field = {.key = "call_id", .buffer = buffer, .capacity = sizeof(buffer)};
+	const char *message = "";
+	size_t offset = 0;
+	const char *line = "{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\",\"c\":\"d\",\"call_id\":\"e\"}";
+	(void)state;
+
+	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset), JSON_SCAN_OBJECT);
+	assert_int_equal(field.kind, JSON_STRING);
+	assert_string_equal(buffer, "e");
+	line = "{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\"}";
+	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset), JSON_SCAN_OBJECT);
+	assert_int_equal(field.kind, JSON_ABSENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agrees_with_json_c),
 		cmocka_unit_test(test_every_byte_at_every_offset),
+		cmocka_unit_test(test_keys_match_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
