@@ -6,8 +6,9 @@
  *   memory [-c CONFIG] FILE
  *
  * Reads FILE (protocol v1 NDJSON, e.g. cadmon-sim output) into memory, then measures the heap
- * in use (glibc mallinfo2: uordblks + hblkhd) before engine_new, after it (the tables
- * allocated at their maximums), and after every line went through engine_process_line.
+ * in use (glibc mallinfo2: uordblks + hblkhd) before engine_new, after it (the tables at
+ * their first size, the scratch arrays their bounds need), and after every line went through
+ * engine_process_line (the tables grown to what they hold).
  * Prints the engine's growth per completed call (call_end lines): with a shift no longer
  * than the longest window (the sequential rule's 8 h by default), every call is still held
  * in the windows, so that is the memory per call held, everything else the engine keeps
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 	}
 	full = heap_in_use();
 	printf("memory: %s: %lu lines, %lu calls, %lu alerts\n", argv[optind], lines, calls, alerts);
-	printf("  engine_new: %.1f MB (tables at their maximums)\n", (double)(empty - before) / 1e6);
+	printf("  engine_new: %.1f MB (tables at their first size)\n", (double)(empty - before) / 1e6);
 	printf("  after the lines: %.1f MB more: %.0f bytes per call\n", (double)(full - empty) / 1e6,
 	       calls ? (double)(full - empty) / (double)calls : 0.0);
 	printf("  in all: %.1f MB: %.0f bytes per call\n", (double)(full - before) / 1e6,

@@ -334,7 +334,8 @@ static struct sender_rate *sender_rate(struct binding *binding, const char *name
 		return table_slot(&binding->senders, i);
 	make_room(&binding->senders, &aging, now_ms, forget_sender, binding, &binding->stats.senders_evicted);
 	i = table_probe(&binding->senders, hash, sender_matches, name);
-	rate = table_claim(&binding->senders, i, hash);
+	if (!(rate = table_claim(&binding->senders, i, hash)))
+		return NULL; /* no memory to grow the table */
 	text_copy(rate->name, name, sizeof(rate->name));
 	rate->hour = INT64_MIN;
 	rate->refused_ms = INT64_MIN;
@@ -351,6 +352,8 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 	int64_t hour = event->ts_ms >= 0 ? event->ts_ms / HOUR_MS : -((-event->ts_ms + HOUR_MS - 1) / HOUR_MS);
 	char holder[EVENT_ID_MAX + 48];
 
+	if (!rate)
+		return EVENT_OK; /* no memory to count the sender's new operators: not limited */
 	rate->last_ms = now_ms;
 	if (hour > rate->hour) {
 		rate->hour = hour;
@@ -389,8 +392,12 @@ static void bind_call(struct binding *binding, const struct event *event, const 
 		struct aging aging = {.heard = call_heard, .age = call_age, .lifetime_ms = binding->call_ms};
 		make_room(&binding->calls, &aging, now_ms, NULL, NULL, &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
-		call = table_claim(&binding->calls, i, hash);
+		if (!(call = table_claim(&binding->calls, i, hash))) {
+			binding->stats.calls_evicted++; /* no memory to grow: not bound, as if evicted */
+			return;
+		}
 		text_copy(call->call_id, event->call_id, sizeof(call->call_id));
+		i = table_index(&binding->calls, call);
 	} else {
 		call = table_slot(&binding->calls, i);
 		bound = now_ms - call->last_ms < binding->call_ms; /* else forgotten: taken afresh */
@@ -418,7 +425,10 @@ static void bind_operator(struct binding *binding, const struct event *event, co
 		struct aging aging = {.heard = operator_age, .age = operator_age, .lifetime_ms = binding->operator_ms};
 		make_room(&binding->operators, &aging, now_ms, NULL, NULL, &binding->stats.operators_evicted);
 		i = table_probe(&binding->operators, hash, operator_matches, &key);
-		owner = table_claim(&binding->operators, i, hash);
+		if (!(owner = table_claim(&binding->operators, i, hash))) {
+			binding->stats.operators_evicted++; /* no memory to grow: not bound, as if evicted */
+			return;
+		}
 		text_copy(owner->agency, key.agency, sizeof(owner->agency));
 		text_copy(owner->operator_id, key.operator_id, sizeof(owner->operator_id));
 		owner->last_ms = INT64_MIN;
@@ -494,12 +504,19 @@ static int64_t oldest_refusal(const struct binding *binding)
 
 bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, struct binding_episode *out)
 {
+	struct sender_rate *rate = NULL;
+
 	if (binding->open_episodes == 0 || now_ms - binding->settle_after_ms < quiet_ms)
 		return false;
+	/* Of the quiet episodes, the sender first by name (not by slot: that depends on the
+	 * table's size). */
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
-		struct sender_rate *rate = table_slot(&binding->senders, i);
-		if (!table_used(&binding->senders, i) || !rate->episode_open || now_ms - rate->refused_ms < quiet_ms)
-			continue;
+		struct sender_rate *candidate = table_slot(&binding->senders, i);
+		if (table_used(&binding->senders, i) && candidate->episode_open &&
+		    now_ms - candidate->refused_ms >= quiet_ms && (!rate || strcmp(candidate->name, rate->name) < 0))
+			rate = candidate;
+	}
+	if (rate) {
 		rate->episode_open = false;
 		binding->open_episodes--;
 		text_copy(binding->settled_name, rate->name, sizeof(binding->settled_name));

@@ -87,7 +87,12 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 			i = table_probe(&callers->table, hash, ani_matches, ani);
 		}
 		struct caller_entry *entry = table_claim(&callers->table, i, hash);
+		if (!entry) { /* no memory to grow: not remembered, as if evicted */
+			callers->evicted++;
+			return;
+		}
 		text_copy(entry->ani, ani, sizeof(entry->ani));
+		i = table_index(&callers->table, entry);
 	}
 	struct caller_entry *entry = table_slot(&callers->table, i);
 	if (hangup->end_ms >= entry->hangup.end_ms || entry->hangup.serial == 0)

@@ -59,12 +59,21 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 	return seen_ts(entry) < *(const int64_t *)horizon;
 }
 
-/* Sweep out what is beyond the horizon every `slots` inserts or when full: amortized O(1). */
+/* Inserts between sweeps at the least: a sweep is O(slots). */
+#define SWEEP_MIN_INSERTS 1024u
+
+/* Sweep out what is beyond the horizon once the inserts since the last sweep outnumber the
+ * entries it left (and SWEEP_MIN_INSERTS), or when full: the table holds about twice what is
+ * within the horizon, not its bound, and a sweep costs O(1) per insert. The trigger is a
+ * function of what a snapshot holds (the entries and inserts_since_sweep), so a restored
+ * filter sweeps at the same events. */
 static void make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	struct table *table = &dedupe->table;
+	uint32_t inserts = ++dedupe->inserts_since_sweep;
+	uint32_t left = table->count > inserts ? table->count - inserts : 0;
 
-	if (++dedupe->inserts_since_sweep > table->mask || table->count >= table->max_count) {
+	if (inserts > left + SWEEP_MIN_INSERTS || inserts > table->full_mask || table->count >= table->max_count) {
 		dedupe->inserts_since_sweep = 0;
 		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
 	}
@@ -80,13 +89,22 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 		return true;
 	make_room(dedupe, horizon_ms);
 	i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
-	((struct seen_event *)table_claim(&dedupe->table, i, fingerprint))->ts_ms = ts_ms;
+	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
+	if (seen) /* else no memory to grow: not remembered, as if evicted */
+		seen->ts_ms = ts_ms;
+	else
+		dedupe->evicted++;
 	return false;
 }
 
 uint64_t dedupe_evicted(const struct dedupe *dedupe)
 {
 	return dedupe->evicted;
+}
+
+uint32_t dedupe_count(const struct dedupe *dedupe)
+{
+	return dedupe->table.count;
 }
 
 int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)

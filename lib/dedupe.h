@@ -27,6 +27,9 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 /** Fingerprints forgotten early because the table was full. */
 uint64_t dedupe_evicted(const struct dedupe *dedupe);
 
+/** Fingerprints held now (within the horizon, and those not swept yet). */
+uint32_t dedupe_count(const struct dedupe *dedupe);
+
 struct codec_writer;
 struct codec_reader;
 

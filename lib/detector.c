@@ -323,6 +323,11 @@ static int compare_evidence(const struct eviction_candidate *a, const struct evi
 	return strcmp(a->state->operator_id, b->state->operator_id);
 }
 
+static int compare_candidates(const void *a, const void *b)
+{
+	return compare_evidence(a, b);
+}
+
 static void swap_candidates(struct eviction_candidate *a, struct eviction_candidate *b)
 {
 	struct eviction_candidate t = *a;
@@ -387,6 +392,9 @@ static bool evict_least_evidence(struct detector *detector)
 		k = n;
 	if (k > 0)
 		select_least_evidence(candidates, n, k);
+	/* Forgotten in evidence order, not the table's slot order (which depends on its size):
+	 * the indexes freed are handed out again in this order. */
+	qsort(candidates, k, sizeof(*candidates), compare_candidates);
 	for (uint32_t j = 0; j < k; j++) {
 		struct operator_state *state = candidates[j].state;
 		struct operator_key key = {.agency = state->agency, .operator_id = state->operator_id};
@@ -417,9 +425,12 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 		}
 		i = table_probe(operators, hash, operator_matches, &key);
 	}
-	struct operator_state *state = new_operator(detector, &key);
+	struct operator_entry *entry = table_claim(operators, i, hash);
+	struct operator_state *state = entry ? new_operator(detector, &key) : NULL;
 	if (state)
-		((struct operator_entry *)table_claim(operators, i, hash))->state = state;
+		entry->state = state;
+	else if (entry)
+		table_remove(operators, table_index(operators, entry));
 	return state;
 }
 
@@ -628,6 +639,8 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 		i = table_probe(baselines, hash, baseline_matches, key);
 	}
 	struct baseline_entry *entry = table_claim(baselines, i, hash);
+	if (!entry)
+		return NULL; /* no memory to grow the table */
 	memset((char *)entry + sizeof(entry->base), 0, sizeof(*entry) - sizeof(entry->base));
 	text_copy(entry->agency, key, sizeof(entry->agency));
 	entry->rate.at_ms = INT64_MIN;
@@ -696,6 +709,8 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
 	struct baseline_entry *entry = find_baseline(detector, state->agency);
+	if (!entry)
+		return; /* no memory for the agency's baseline: the call teaches no sequential rule */
 	int64_t at_ms = call->end_ms > entry->rate.at_ms ? call->end_ms : entry->rate.at_ms;
 	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds / baseline->half_life_seconds;
 

@@ -776,19 +776,23 @@ const char *engine_limit_key(size_t limit)
 	return limit < ENGINE_LIMIT_COUNT ? engine_limits[limit].key : "";
 }
 
-uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
+/* The evictions of limit (< ENGINE_LIMIT_COUNT) in stats. */
+static uint64_t limit_evicted(const struct engine_stats *stats, size_t limit)
 {
 	uint64_t count;
 	uint64_t also = 0, also2 = 0;
 
-	if (limit >= ENGINE_LIMIT_COUNT)
-		return 0;
 	memcpy(&count, (const char *)stats + engine_limits[limit].counter, sizeof(count));
 	if (engine_limits[limit].also != SIZE_MAX)
 		memcpy(&also, (const char *)stats + engine_limits[limit].also, sizeof(also));
 	if (engine_limits[limit].also2 != SIZE_MAX)
 		memcpy(&also2, (const char *)stats + engine_limits[limit].also2, sizeof(also2));
 	return count + also + also2;
+}
+
+uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
+{
+	return limit < ENGINE_LIMIT_COUNT ? limit_evicted(stats, limit) : 0;
 }
 
 static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted, bool firing,
@@ -809,7 +813,8 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 }
 
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. */
+ * for resolve_after_seconds of event time. Runs after every event: a limit that never
+ * evicted (count 0) has no alert open, so only the others ask the system alerts. */
 static void engine_check_limits(struct engine *engine)
 {
 	const struct engine_stats *stats = engine_stats(engine);
@@ -818,14 +823,15 @@ static void engine_check_limits(struct engine *engine)
 	char message[SYSALERT_MESSAGE_MAX];
 
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
-		uint64_t evicted = engine_limit_evicted(stats, i);
-		bool open = sysalerts_is_open(engine->sysalerts, "limit", engine_limits[i].key);
+		uint64_t evicted = limit_evicted(stats, i);
 		if (evicted > engine->limit_counts[i]) {
 			engine->limit_counts[i] = evicted;
 			engine->limit_growth_ms[i] = engine->watermark_ms;
 			limit_notice(engine, i, evicted, true, &notice, message, sizeof(message));
 			sysalerts_raise(engine->sysalerts, &notice);
-		} else if (open && engine->watermark_ms - engine->limit_growth_ms[i] >= quiet_ms) {
+		} else if (engine->limit_counts[i] > 0 &&
+			   engine->watermark_ms - engine->limit_growth_ms[i] >= quiet_ms &&
+			   sysalerts_is_open(engine->sysalerts, "limit", engine_limits[i].key)) {
 			limit_notice(engine, i, evicted, false, &notice, message, sizeof(message));
 			sysalerts_resolve(engine->sysalerts, &notice);
 		}

@@ -346,7 +346,8 @@ static struct i3_call *call_entry(struct i3_calls *calls, const char *call_id)
 		calls->stats.evicted += table_evict_oldest(&calls->table, call_age, I3_EVICT_FRACTION, NULL, NULL);
 		i = table_probe(&calls->table, hash, same_call, call_id);
 	}
-	call = table_claim(&calls->table, i, hash);
+	if (!(call = table_claim(&calls->table, i, hash)))
+		return NULL; /* no memory to grow the table */
 	memset((char *)call + sizeof call->base, 0, sizeof *call - sizeof call->base);
 	snprintf(call->call_id, sizeof call->call_id, "%s", call_id);
 	call->age = (int64_t)calls->next_age++;
@@ -638,7 +639,10 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 		return apply_agent_state(calls, fields, emit, ctx);
 	if (!fields->call_id || (fields->kind == I3_KIND_OTHER && !fields->incident_id))
 		return 0; /* another type tells cadmon something about a call only by its incidentId */
-	call = call_entry(calls, fields->call_id);
+	if (!(call = call_entry(calls, fields->call_id))) {
+		calls->stats.evicted++; /* no memory for the call: what it says is lost, as if evicted */
+		return 0;
+	}
 	if (fields->kind == I3_KIND_CALL_START) {
 		ani_of(fields->from, ani);
 		if (ani[0])

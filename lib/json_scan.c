@@ -205,15 +205,37 @@ bool json_scan_utf8_valid(const char *text, size_t len)
 }
 
 /* A string; the opening quote is next. Decoded into the sink. */
+/* Is every byte of the 8 at p printable ASCII other than '"' and '\\'? Each test flags a
+ * byte's high bit; a borrow can flag a byte only past one that is flagged rightly, so a word
+ * with no such byte is never flagged. */
+static bool plain_word(const unsigned char *p)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+	uint64_t special = (x - ones * 0x20) | x | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+	return (special & highs) == 0;
+}
+
+/* The end of the run of printable ASCII other than '"' and '\\' from p: 8 bytes at a time. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+	while (end - p >= 8 && plain_word(p))
+		p += 8;
+	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 static bool scan_string(struct scan *scan, struct sink *sink)
 {
 	if (!expect(scan, '"', "expected a string"))
 		return false;
 	for (;;) {
 		const unsigned char *run = scan->p;
-		while (scan->p < scan->end && *scan->p >= 0x20 && *scan->p < 0x80 &&
-		       *scan->p != '"' && *scan->p != '\\')
-			scan->p++;
+		scan->p = plain_run(scan->p, scan->end);
 		sink_put(sink, run, (size_t)(scan->p - run));
 		if (scan->p >= scan->end)
 			return syntax(scan, "");
@@ -385,9 +407,14 @@ static bool scan_value(struct scan *scan, struct json_field *field, unsigned dep
 static struct json_field *find_field(struct json_field *fields, size_t count, const char *key,
 				     size_t len)
 {
-	for (size_t i = 0; i < count; i++)
-		if (strlen(fields[i].key) == len && memcmp(fields[i].key, key, len) == 0)
+	/* key holds no NUL (the caller checked), so a field key that strncmp finds equal is at
+	 * least len long and key[len] is within it; the first byte rules out most fields. */
+	for (size_t i = 0; i < count; i++) {
+		const char *name = fields[i].key;
+		if (len == 0 ? name[0] == '\0'
+			     : name[0] == key[0] && strncmp(name, key, len) == 0 && name[len] == '\0')
 			return &fields[i];
+	}
 	return NULL;
 }
 

@@ -72,7 +72,8 @@ static struct source_entry *find_or_claim(struct sources *sources, const char *s
 		sources->evicted += table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
 		i = table_probe(&sources->table, hash, name_matches, source);
 	}
-	entry = table_claim(&sources->table, i, hash);
+	if (!(entry = table_claim(&sources->table, i, hash)))
+		return NULL; /* no memory to grow the table */
 	text_copy(entry->name, source, sizeof(entry->name));
 	text_copy(entry->epoch, epoch, sizeof(entry->epoch));
 	return entry;
@@ -96,6 +97,8 @@ enum sources_verdict sources_check(struct sources *sources, const char *source, 
 	const char *epoch = session->epoch ? session->epoch : "";
 	bool is_new;
 	struct source_entry *entry = find_or_claim(sources, source, epoch, &is_new);
+	if (!entry)
+		return SOURCES_NEW; /* no memory to remember the source: its seq is not checked */
 	enum sources_verdict verdict = is_new ? SOURCES_NEW : judge_seq(entry, seq, session, epoch);
 
 	if (verdict == SOURCES_RESEND || verdict == SOURCES_JUMP)

@@ -9,15 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-int table_init(struct table *table, size_t entry_size, uint32_t max_count)
+/* The slots a table starts with (fewer when its bound needs fewer). */
+#define FIRST_SLOTS 64u
+
+/* The slots max_count entries need at load factor 1/2: a power of two, at least 16. */
+static uint32_t slots_for(uint32_t max_count)
 {
 	uint32_t slots = 16;
 
+	while (slots < 2 * (uint64_t)max_count)
+		slots *= 2;
+	return slots;
+}
+
+int table_init(struct table *table, size_t entry_size, uint32_t max_count)
+{
 	memset(table, 0, sizeof(*table));
 	if (max_count == 0 || max_count > (UINT32_C(1) << 30) || entry_size < sizeof(struct table_entry))
 		return -EINVAL;
-	while (slots < 2 * (uint64_t)max_count)
-		slots *= 2;
+	uint32_t full = slots_for(max_count);
+	uint32_t slots = full < FIRST_SLOTS ? full : FIRST_SLOTS;
 	table->slots = calloc(slots, entry_size);
 	table->ages = malloc((size_t)max_count * sizeof(*table->ages));
 	if (!table->slots || !table->ages) {
@@ -26,6 +37,7 @@ int table_init(struct table *table, size_t entry_size, uint32_t max_count)
 	}
 	table->entry_size = entry_size;
 	table->mask = slots - 1;
+	table->full_mask = full - 1;
 	table->max_count = max_count;
 	return 0;
 }
@@ -66,8 +78,56 @@ uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *m
 	}
 }
 
+/* An empty slot for hash in a table known not to hold the key. */
+static bool never_matches(const void *entry, const void *key)
+{
+	(void)entry;
+	(void)key;
+	return false;
+}
+
+/* A slot no entry holds: the table is never full. */
+static uint32_t first_empty(const struct table *table)
+{
+	uint32_t i = 0;
+
+	while (i < table->mask && table_used(table, i))
+		i++;
+	return i;
+}
+
+/* Move every entry into slots new slots (a power of two holding them at load <= 1/2), in
+ * probe-chain order (from just after an empty slot): entries of one home keep their order. */
+static int rehash(struct table *table, uint32_t slots)
+{
+	struct table moved = *table;
+	uint32_t start = first_empty(table);
+
+	moved.slots = calloc(slots, table->entry_size);
+	if (!moved.slots)
+		return -ENOMEM;
+	moved.mask = slots - 1;
+	for (uint32_t n = 1; n <= table->mask + 1; n++) {
+		const struct table_entry *entry = header(table, (start + n) & table->mask);
+		if (entry->used)
+			memcpy(table_slot(&moved, table_probe(&moved, entry->hash, never_matches, NULL)), entry,
+			       table->entry_size);
+	}
+	free(table->slots);
+	*table = moved;
+	return 0;
+}
+
 void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 {
+	/* Half full: double, and find the empty slot for hash again. Without the memory, go on
+	 * fuller (the next claim tries again) while an empty slot would be left. */
+	if (table->count + 1 > (table->mask + 1) / 2 && table->mask < table->full_mask) {
+		if (rehash(table, (table->mask + 1) * 2) == 0)
+			i = table_probe(table, hash, never_matches, NULL);
+		else if (table->count + 2 > table->mask + 1)
+			return NULL;
+	}
 	struct table_entry *entry = header(table, i);
 
 	/* Callers make room first. Past the bound the table still has free slots (it has twice
@@ -78,6 +138,11 @@ void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 	entry->used = true;
 	table->count++;
 	return entry;
+}
+
+uint32_t table_index(const struct table *table, const void *entry)
+{
+	return (uint32_t)((size_t)((const unsigned char *)entry - table->slots) / table->entry_size);
 }
 
 void table_remove(struct table *table, uint32_t hole)
@@ -185,14 +250,6 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
 }
 
-/* An empty slot for hash in a table known not to hold the key. */
-static bool never_matches(const void *entry, const void *key)
-{
-	(void)entry;
-	(void)key;
-	return false;
-}
-
 int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, table_remove_fn *on_remove,
 		 void *remove_ctx)
 {
@@ -204,12 +261,19 @@ int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, tab
 	int rc = table_init(&resized, table->entry_size, max_count);
 	if (rc != 0)
 		return rc;
+	uint32_t held = table->count < max_count ? table->count : max_count;
+	uint32_t slots = slots_for(held);
+	if (slots > resized.mask + 1 && (rc = rehash(&resized, slots)) != 0) {
+		table_release(&resized);
+		return rc;
+	}
 	while (table->count > max_count)
 		evicted += (int)table_evict_oldest(table, age, 16, on_remove, remove_ctx);
-	for (uint32_t i = 0; i <= table->mask; i++) {
-		if (!table_used(table, i))
+	uint32_t start = first_empty(table);
+	for (uint32_t n = 1; n <= table->mask + 1; n++) { /* in probe-chain order, as rehash */
+		const struct table_entry *entry = header(table, (start + n) & table->mask);
+		if (!entry->used)
 			continue;
-		const struct table_entry *entry = header(table, i);
 		uint32_t slot = table_probe(&resized, entry->hash, never_matches, NULL);
 		memcpy(table_slot(&resized, slot), entry, table->entry_size);
 		resized.count++;
@@ -219,27 +283,49 @@ int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, tab
 	return evicted;
 }
 
-/* A slot no entry holds: the table is never more than half full. */
-static uint32_t first_empty(const struct table *table)
-{
-	uint32_t i = 0;
+/* Where an entry saves: its home slot in a table of the whole bound, then its hash, then
+ * (equal hashes) how far along its probe chain it lies. */
+struct save_order {
+	uint64_t home;
+	uint64_t hash;
+	uint32_t distance;
+	uint32_t slot;
+};
 
-	while (i < table->mask && table_used(table, i))
-		i++;
-	return i;
+static int compare_save_order(const void *a, const void *b)
+{
+	const struct save_order *x = a, *y = b;
+
+	if (x->home != y->home)
+		return x->home < y->home ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return (x->distance > y->distance) - (x->distance < y->distance);
 }
 
 void table_save_entries(const struct table *table, struct codec_writer *writer, table_put_fn *put,
 			const void *ctx)
 {
-	uint32_t start = first_empty(table);
+	struct save_order *order = malloc(((size_t)table->count + 1) * sizeof(*order));
+	uint32_t n = 0;
 
 	codec_put_u32(writer, table->count);
-	for (uint32_t n = 1; n <= table->mask + 1; n++) {
-		uint32_t i = (start + n) & table->mask;
-		if (table_used(table, i))
-			put(table_slot(table, i), writer, ctx);
+	if (!order) {
+		writer->failed = true;
+		return;
 	}
+	for (uint32_t i = 0; i <= table->mask; i++) {
+		const struct table_entry *entry = header(table, i);
+		if (entry->used && n < table->count)
+			order[n++] = (struct save_order){.home = entry->hash & table->full_mask,
+							 .hash = entry->hash,
+							 .distance = (i - (uint32_t)entry->hash) & table->mask,
+							 .slot = i};
+	}
+	qsort(order, n, sizeof(*order), compare_save_order);
+	for (uint32_t j = 0; j < n; j++)
+		put(table_slot(table, order[j].slot), writer, ctx);
+	free(order);
 }
 
 int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get, void *ctx)
@@ -261,6 +347,10 @@ int table_load_entries(struct table *table, struct codec_reader *reader, table_g
 			break;
 		}
 		unsigned char *entry = table_claim(table, table_probe(table, hash, never_matches, NULL), hash);
+		if (!entry) {
+			rc = -ENOMEM;
+			break;
+		}
 		memcpy(entry + header_size, scratch + header_size, table->entry_size - header_size);
 	}
 	free(scratch);

@@ -8,13 +8,19 @@
 #include <stdint.h>
 
 /*
- * A bounded open-addressing hash table of fixed-size entries, allocated once: linear probing
- * at load factor <= 1/2, backward-shift deletion (no tombstones), and eviction of the oldest
- * entries in batches when full. The open calls, the operators, the duplicate filter and the
+ * A bounded open-addressing hash table of fixed-size entries: linear probing at load factor
+ * <= 1/2, backward-shift deletion (no tombstones), and eviction of the oldest entries in
+ * batches when full. It starts small and doubles as it fills, up to the slots max_count
+ * needs: its memory follows what it holds, not its bound. The open calls, the operators, the duplicate filter and the
  * repeat-caller memory are all one of these.
  *
  * Every entry type starts with a struct table_entry. Entries move when others are removed,
- * so never keep a pointer to one across a removal.
+ * so never keep a pointer to one across a removal; a claim may grow the table, so after
+ * table_claim only the entry it returns (and table_index of it) is current.
+ *
+ * Slot order depends on the table's size, hence on its history: whatever reaches an output
+ * (alerts, snapshots) must not depend on it. table_save_entries writes in an order of the
+ * entries' hashes alone.
  */
 
 struct table_entry {
@@ -29,13 +35,15 @@ typedef void table_remove_fn(void *entry, void *ctx);   /* called before an entr
 struct table {
 	unsigned char *slots;
 	size_t entry_size;
-	uint32_t mask;
+	uint32_t mask;      /* slots now - 1 */
+	uint32_t full_mask; /* slots at max_count - 1: the most it grows to */
 	uint32_t count;
 	uint32_t max_count;
-	int64_t *ages; /* scratch for eviction, max_count long */
+	int64_t *ages; /* scratch for eviction, max_count long (untouched until an eviction) */
 };
 
-/** Allocate room for max_count entries of entry_size bytes; -ENOMEM or -EINVAL on failure. */
+/** A table for at most max_count entries of entry_size bytes, with room for a few at first;
+ * -ENOMEM or -EINVAL on failure. */
 int table_init(struct table *table, size_t entry_size, uint32_t max_count);
 void table_release(struct table *table);
 
@@ -48,8 +56,16 @@ uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *m
 /** Is slot i in use? */
 bool table_used(const struct table *table, uint32_t i);
 
-/** Take the empty slot i (from table_probe) for hash; the caller fills the rest. Requires count < max. */
+/**
+ * Take the empty slot i (from table_probe) for hash; the caller fills the rest. Requires
+ * count < max. When the table is half full it first doubles (slot i is then found again), so
+ * use the entry returned, never i. NULL only when it could not grow (no memory) and taking
+ * slot i would leave no empty slot: nothing is claimed then.
+ */
 void *table_claim(struct table *table, uint32_t i, uint64_t hash);
+
+/** The slot of an entry (a pointer table_slot or table_claim gave). */
+uint32_t table_index(const struct table *table, const void *entry);
 
 /** Remove the entry at slot i; later entries may move. */
 void table_remove(struct table *table, uint32_t i);
@@ -83,9 +99,11 @@ typedef void table_put_fn(const void *entry, struct codec_writer *writer, const 
 typedef int table_get_fn(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx);
 
 /**
- * Save the live entries: [u32 count] then each entry as put writes it, in probe-cluster order
- * (from just after an empty slot), so that table_load_entries into a table of the same bound
- * puts each entry back in the slot it had. Neither slots nor capacity are written.
+ * Save the live entries: [u32 count] then each entry as put writes it, in the order of their
+ * home slots in a table of the whole bound (hash & full_mask, then hash; equal hashes in the
+ * order they were claimed): an order of the entries alone, the same whatever size the table
+ * has grown to. Neither slots nor capacity
+ * are written. Sets writer->failed when out of memory for the order.
  */
 void table_save_entries(const struct table *table, struct codec_writer *writer, table_put_fn *put,
 			const void *ctx);

@@ -90,7 +90,8 @@ static int64_t call_eviction_age(const void *entry)
 }
 
 /* Drop every open call not heard of for max_call_ms of event time. O(slots), so it runs only
- * after as many new calls as there are slots, or when the table is full: amortized O(1). */
+ * after as many new calls as the full table has slots, or when the table is full: amortized
+ * O(1), and at the same events whatever size the table has grown to. */
 static void expire_stale_calls(struct tracker *tracker)
 {
 	int64_t cutoff = tracker->newest_ms - tracker->max_call_ms;
@@ -105,24 +106,26 @@ static void make_room(struct tracker *tracker)
 {
 	struct table *calls = &tracker->calls;
 
-	if (++tracker->events_since_sweep > calls->mask || calls->count >= calls->max_count)
+	if (++tracker->events_since_sweep > calls->full_mask || calls->count >= calls->max_count)
 		expire_stale_calls(tracker);
 	if (calls->count >= calls->max_count)
 		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age, EVICT_FRACTION, NULL, NULL);
 }
 
-/* A new open call for event->call_id in the empty slot i. */
+/* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
 static struct open_call *open_call(struct tracker *tracker, uint32_t i, const struct event *event,
 				   uint64_t hash)
 {
 	struct open_call *call = table_claim(&tracker->calls, i, hash);
 
+	if (!call)
+		return NULL;
 	call->last_seen_ms = event->ts_ms;
 	text_copy(call->call_id, event->call_id, sizeof(call->call_id));
 	return call;
 }
 
-static void record_start(struct open_call *call, const struct event *event)
+static void open_call_set_start(struct open_call *call, const struct event *event)
 {
 	call->has_start = true;
 	call->start_ms = event->ts_ms;
@@ -132,15 +135,15 @@ static void record_start(struct open_call *call, const struct event *event)
 	text_copy(call->ani, event->ani, sizeof(call->ani));
 }
 
-static void record_end(struct open_call *call, const struct event *event)
+static void open_call_set_end(struct open_call *call, const struct event *event)
 {
 	call->has_end = true;
 	call->end_ms = event->ts_ms;
 	call->released_by = event->released_by;
 }
 
-/* Record the event on its call; TRACKER_DUPLICATE when that side was already known. */
-static enum tracker_result record_event(struct open_call *call, const struct event *event)
+/* Take the event into its open call; TRACKER_DUPLICATE when that side was already known. */
+static enum tracker_result open_call_apply(struct open_call *call, const struct event *event)
 {
 	if (event->ts_ms > call->last_seen_ms)
 		call->last_seen_ms = event->ts_ms;
@@ -148,12 +151,12 @@ static enum tracker_result record_event(struct open_call *call, const struct eve
 	case EVENT_CALL_START:
 		if (call->has_start)
 			return TRACKER_DUPLICATE;
-		record_start(call, event);
+		open_call_set_start(call, event);
 		break;
 	case EVENT_CALL_END:
 		if (call->has_end)
 			return TRACKER_DUPLICATE;
-		record_end(call, event);
+		open_call_set_end(call, event);
 		break;
 	case EVENT_INCIDENT:
 		call->had_incident = true;
@@ -205,13 +208,17 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 
 	if (event->ts_ms > tracker->newest_ms)
 		tracker->newest_ms = event->ts_ms;
+	struct open_call *call = table_slot(&tracker->calls, i);
 	if (!table_used(&tracker->calls, i)) {
 		make_room(tracker);
 		i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
-		open_call(tracker, i, event, hash);
+		if (!(call = open_call(tracker, i, event, hash))) {
+			tracker->stats.evicted++; /* no memory to grow: the call is lost, as if evicted */
+			return TRACKER_PENDING;
+		}
+		i = table_index(&tracker->calls, call);
 	}
-	struct open_call *call = table_slot(&tracker->calls, i);
-	if (record_event(call, event) == TRACKER_DUPLICATE) {
+	if (open_call_apply(call, event) == TRACKER_DUPLICATE) {
 		tracker->stats.duplicates++;
 		return TRACKER_DUPLICATE;
 	}

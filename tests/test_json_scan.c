@@ -214,10 +214,71 @@ static void test_agrees_with_json_c(void **state)
 	assert_true(objects > MUTATIONS / 20);
 }
 
+/* Strings are scanned 8 bytes at a time: every byte value at every offset of an 18-byte
+ * string (two words and a tail) is judged as the byte rule says: printable ASCII kept, a
+ * control character refused where it stands, a lone byte >= 0x80 refused as UTF-8, '"' and
+ * '\\' (here an unknown escape) end the line's validity. */
+static void test_every_byte_at_every_offset(void **state)
+{
+	char buffer[32];
+	struct json_field field = {.key = "k", .buffer = buffer, .capacity = sizeof(buffer)};
+	char line[32], value[19];
+	(void)state;
+
+	for (unsigned byte = 1; byte < 256; byte++) {
+		for (size_t at = 0; at < 18; at++) {
+			memset(value, 'a', 18);
+			value[at] = (char)byte;
+			value[18] = '\0';
+			memcpy(line, "{\"k\":\"", 6);
+			memcpy(line + 6, value, 18);
+			memcpy(line + 24, "\"}", 2);
+			const char *message = "";
+			size_t offset = 0;
+			enum json_scan_result result = json_scan_object(line, 26, &field, 1, &message, &offset);
+			if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
+				assert_int_equal(result, JSON_SCAN_OBJECT);
+				assert_int_equal(field.length, 18);
+				assert_string_equal(buffer, value);
+			} else if (byte < 0x20) {
+				assert_int_equal(result, JSON_SCAN_SYNTAX);
+				assert_string_equal(message, "control character in string");
+				assert_int_equal(offset, 6 + at);
+			} else if (byte >= 0x80) {
+				assert_int_equal(result, JSON_SCAN_UTF8);
+				assert_int_equal(offset, 6 + at);
+			} else {
+				assert_int_not_equal(result, JSON_SCAN_OBJECT);
+			}
+		}
+	}
+}
+
+/* A member is a field's only when its key is the field's whole key: not a prefix of it, not
+ * longer, not empty. */
+static void test_keys_match_whole(void **state)
+{
+	char buffer[16];
+	struct json_field field = {.key = "call_id", .buffer = buffer, .capacity = sizeof(buffer)};
+	const char *message = "";
+	size_t offset = 0;
+	const char *line = "{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\",\"c\":\"d\",\"call_id\":\"e\"}";
+	(void)state;
+
+	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset), JSON_SCAN_OBJECT);
+	assert_int_equal(field.kind, JSON_STRING);
+	assert_string_equal(buffer, "e");
+	line = "{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\"}";
+	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset), JSON_SCAN_OBJECT);
+	assert_int_equal(field.kind, JSON_ABSENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agrees_with_json_c),
+		cmocka_unit_test(test_every_byte_at_every_offset),
+		cmocka_unit_test(test_keys_match_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

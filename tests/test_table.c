@@ -165,14 +165,30 @@ static int get_item(void *entry, uint64_t *hash, struct codec_reader *reader, vo
 	return item->key == 99 ? -EINVAL : 0;
 }
 
-/* Saved as live entries (count + fields, from just after an empty slot), loaded into a table
- * of the same bound: every entry back in its slot, even in chains that wrap around the end;
- * a count past the bound, or an entry the owner refuses, fails the load. */
-static void test_entries_saved_and_loaded_in_place(void **state)
+/* The keys of what table_save_entries wrote, in order (items as put_item writes them). */
+static void saved_keys(const struct codec_writer *writer, uint32_t *keys, uint32_t n)
+{
+	struct codec_reader reader;
+
+	codec_reader_init(&reader, writer->data, writer->len);
+	assert_int_equal(codec_get_u32(&reader), n);
+	for (uint32_t i = 0; i < n; i++) {
+		keys[i] = codec_get_u32(&reader);
+		(void)codec_get_i64(&reader);
+	}
+	assert_false(reader.failed);
+}
+
+/* Saved as live entries (count + fields, by home slot in a table of the whole bound, then
+ * hash; equal hashes in the order they were claimed), loaded into a table of the same bound: every entry found
+ * with its fields, the same bytes when saved again; a count past the bound, or an entry the
+ * owner refuses, fails the load. */
+static void test_entries_saved_and_loaded(void **state)
 {
 	struct table table, loaded;
-	struct codec_writer writer = {0};
+	struct codec_writer writer = {0}, again = {0};
 	struct codec_reader reader;
+	uint32_t keys[10];
 	(void)state;
 
 	assert_int_equal(table_init(&table, sizeof(struct item), 12), 0);
@@ -183,21 +199,28 @@ static void test_entries_saved_and_loaded_in_place(void **state)
 	table_save_entries(&table, &writer, put_item, NULL);
 	assert_false(writer.failed);
 	assert_int_equal(writer.len, 4 + 10 * (4 + 8));
+	/* hash key % 7 + 28 in 32 slots: homes 0 (hash 32), 1, 2, 28, 29, 30, 31 */
+	saved_keys(&writer, keys, 10);
+	assert_memory_equal(keys, ((uint32_t[]){4, 11, 5, 6, 0, 7, 1, 2, 9, 10}), sizeof(keys));
 
 	assert_int_equal(table_init(&loaded, sizeof(struct item), 12), 0);
 	codec_reader_init(&reader, writer.data, writer.len);
 	assert_int_equal(table_load_entries(&loaded, &reader, get_item, NULL), 0);
 	assert_int_equal(reader.pos, writer.len);
 	assert_int_equal(loaded.count, 10);
-	for (uint32_t i = 0; i <= table.mask; i++) {
-		assert_int_equal(table_used(&loaded, i), table_used(&table, i));
-		if (!table_used(&table, i))
+	for (uint32_t key = 0; key < 12; key++) {
+		const struct item *a = find(&table, key), *b = find(&loaded, key);
+		assert_int_equal(b != NULL, key != 3 && key != 8);
+		if (!b)
 			continue;
-		const struct item *a = table_slot(&table, i), *b = table_slot(&loaded, i);
 		assert_int_equal(b->key, a->key);
 		assert_int_equal(b->age, a->age);
 		assert_int_equal(b->base.hash, a->base.hash);
 	}
+	table_save_entries(&loaded, &again, put_item, NULL);
+	assert_int_equal(again.len, writer.len);
+	assert_memory_equal(again.data, writer.data, writer.len);
+	codec_writer_release(&again);
 	table_release(&loaded);
 
 	assert_int_equal(table_init(&loaded, sizeof(struct item), 9), 0); /* 10 entries, bound 9 */
@@ -217,11 +240,72 @@ static void test_entries_saved_and_loaded_in_place(void **state)
 	codec_writer_release(&writer);
 }
 
+static uint64_t spread_hash(uint32_t key)
+{
+	return (uint64_t)key * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+static void insert_spread(struct table *table, uint32_t key)
+{
+	uint32_t i = table_probe(table, spread_hash(key), item_matches, &key);
+	struct item *item = table_claim(table, i, spread_hash(key));
+
+	assert_non_null(item);
+	item->key = key;
+	item->age = key;
+}
+
+/* A table starts at 64 slots and doubles when half full, up to the slots of its bound (4096
+ * for 2000); its entries stay found, and what it saves depends on its entries alone: the same
+ * bytes from a table filled in the opposite order, and from one that grew, shrank by removals
+ * and grew again. */
+static void test_grows_to_its_bound(void **state)
+{
+	struct table up, down;
+	struct codec_writer a = {0}, b = {0};
+	(void)state;
+
+	assert_int_equal(table_init(&up, sizeof(struct item), 2000), 0);
+	assert_int_equal(table_init(&down, sizeof(struct item), 2000), 0);
+	assert_int_equal(up.mask, 63);
+	assert_int_equal(up.full_mask, 4095);
+	for (uint32_t key = 0; key < 32; key++)
+		insert_spread(&up, key);
+	assert_int_equal(up.mask, 63);
+	insert_spread(&up, 32);
+	assert_int_equal(up.mask, 127);
+	for (uint32_t key = 33; key < 2000; key++)
+		insert_spread(&up, key);
+	assert_int_equal(up.mask, 4095);
+	assert_int_equal(up.count, 2000);
+	for (uint32_t key = 0; key < 2000; key++) {
+		uint32_t i = table_probe(&up, spread_hash(key), item_matches, &key);
+		assert_true(table_used(&up, i));
+		assert_int_equal(((const struct item *)table_slot(&up, i))->age, key);
+	}
+	for (uint32_t key = 1500; key-- > 0;)
+		insert_spread(&down, key + 500); /* 500..1999, backwards */
+	for (uint32_t key = 0; key < 500; key++)
+		table_remove(&up, table_probe(&up, spread_hash(key), item_matches, &key));
+	assert_int_equal(down.mask, 4095);
+	table_save_entries(&up, &a, put_item, NULL);
+	table_save_entries(&down, &b, put_item, NULL);
+	assert_false(a.failed);
+	assert_int_equal(a.len, 4 + 1500 * (4 + 8));
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	codec_writer_release(&a);
+	codec_writer_release(&b);
+	table_release(&up);
+	table_release(&down);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_limits),
-		cmocka_unit_test(test_entries_saved_and_loaded_in_place),
+		cmocka_unit_test(test_entries_saved_and_loaded),
+		cmocka_unit_test(test_grows_to_its_bound),
 		cmocka_unit_test(test_colliding_keys_survive_removals),
 		cmocka_unit_test(test_remove_stale),
 		cmocka_unit_test(test_evict_oldest_fraction),
