@@ -10,6 +10,15 @@
 
 #define INITIAL_CAPACITY 16
 
+/* Rings grow by half (not double) and shrink by half when three quarters are free: the
+ * slack a call costs stays near a quarter of its bytes on average, at most a half. */
+static uint32_t grown_capacity(uint32_t capacity, uint32_t max_entries)
+{
+	uint32_t grown = capacity < INITIAL_CAPACITY ? INITIAL_CAPACITY : capacity + capacity / 2;
+
+	return grown > max_entries || grown < capacity ? max_entries : grown;
+}
+
 void window_init(struct window *window, const int64_t *span_ms, size_t span_count, uint32_t max_entries,
 		 size_t payload_size)
 {
@@ -76,6 +85,8 @@ static bool inside_span(const struct window *window, const struct window_span *s
 	return end_ms > window->now_ms - span->length_ms;
 }
 
+static void give_back(struct window *window);
+
 void window_advance(struct window *window, int64_t now_ms)
 {
 	if (now_ms <= window->now_ms)
@@ -98,6 +109,7 @@ void window_advance(struct window *window, int64_t now_ms)
 		window->oldest = ring_index(window, 1);
 		window->count--;
 	}
+	give_back(window);
 }
 
 /* Drop the oldest entry, which may still be inside some spans. */
@@ -142,6 +154,13 @@ static bool resize(struct window *window, uint32_t capacity)
 	return true;
 }
 
+/* A ring three quarters empty shrinks by half (kept as it is if memory is short). */
+static void give_back(struct window *window)
+{
+	if (window->capacity > INITIAL_CAPACITY && window->count < window->capacity / 4)
+		(void)resize(window, window->capacity / 2 > INITIAL_CAPACITY ? window->capacity / 2 : INITIAL_CAPACITY);
+}
+
 /* Make room for one more entry: grow up to max_entries, then evict the oldest. */
 static enum window_insert_result reserve(struct window *window)
 {
@@ -151,10 +170,7 @@ static enum window_insert_result reserve(struct window *window)
 		evict_oldest(window);
 		return WINDOW_INSERTED_EVICTING;
 	}
-	uint32_t capacity = window->capacity ? window->capacity * 2 : INITIAL_CAPACITY;
-	if (capacity > window->max_entries)
-		capacity = window->max_entries;
-	return resize(window, capacity) ? WINDOW_INSERTED : WINDOW_NO_MEMORY;
+	return resize(window, grown_capacity(window->capacity, window->max_entries)) ? WINDOW_INSERTED : WINDOW_NO_MEMORY;
 }
 
 static void copy_slot(struct window *window, uint32_t to, uint32_t from)
@@ -314,8 +330,8 @@ int window_load(struct window *window, struct codec_reader *reader, window_get_f
 
 	if (reader->failed || count > window->max_entries || window->count != 0)
 		return -EINVAL;
-	while (capacity < count)
-		capacity *= 2;
+	while (capacity < count && capacity < window->max_entries)
+		capacity = grown_capacity(capacity, window->max_entries);
 	if (capacity > window->max_entries)
 		capacity = window->max_entries;
 	if (count > 0 && !resize(window, capacity))

@@ -205,6 +205,42 @@ static void test_matches_brute_force_model(void **state)
 	window_release(&window);
 }
 
+/* Rings grow by half up to the bound, and shrink by half once three quarters are free. */
+static void test_ring_grows_by_half_and_shrinks(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {60000};
+	const char payload[4] = "abc";
+	(void)state;
+
+	window_init(&window, spans, 1, 40, sizeof(payload));
+	for (uint64_t i = 0; i < 16; i++)
+		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+	assert_int_equal(window.capacity, 16);
+	window_insert(&window, &(struct window_entry){.end_ms = T0 + 16, .serial = 16}, payload);
+	assert_int_equal(window.capacity, 24);
+	for (uint64_t i = 17; i < 25; i++)
+		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+	assert_int_equal(window.capacity, 36);
+	for (uint64_t i = 25; i < 37; i++)
+		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+	assert_int_equal(window.capacity, 40); /* 54 capped at max_entries */
+	assert_int_equal(window.count, 37);
+	/* 8 calls left (T0 + 29 .. T0 + 36): under a quarter of 40, so 20 */
+	window_advance(&window, T0 + 29 + 60000 - 1);
+	assert_int_equal(window.count, 8);
+	assert_int_equal(window.capacity, 20);
+	assert_int_equal(window_entry_at(&window, 0)->serial, 29);
+	assert_memory_equal(window_payload_at(&window, 7), "abc", 4);
+	assert_int_equal(window.spans[0].counts.calls, 8);
+	/* 4 left: under a quarter of 20, but never below 16 */
+	window_advance(&window, T0 + 33 + 60000 - 1);
+	assert_int_equal(window.count, 4);
+	assert_int_equal(window.capacity, 16);
+	assert_int_equal(window_entry_at(&window, 3)->serial, 36);
+	window_release(&window);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_eviction_at_max_entries),
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_matches_brute_force_model),
+		cmocka_unit_test(test_ring_grows_by_half_and_shrinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
