@@ -10,6 +10,8 @@
 
 #define INITIAL_CAPACITY 16
 
+_Static_assert(sizeof(struct window_entry) == 24, "a window entry packs its serial and flags");
+
 /* Rings grow by half (not double) and shrink by half when three quarters are free: the
  * slack a call costs stays near a quarter of its bytes on average, at most a half. */
 static uint32_t grown_capacity(uint32_t capacity, uint32_t max_entries)
@@ -252,7 +254,7 @@ bool window_mark(struct window *window, uint64_t serial, unsigned flag)
 			if (i >= span->first)
 				count_entry(&span->counts, entry->flags, -1);
 		}
-		entry->flags |= flag;
+		entry->flags = (uint8_t)(entry->flags | flag);
 		for (size_t s = 0; s < window->span_count; s++) {
 			struct window_span *span = &window->spans[s];
 			if (i >= span->first)
@@ -340,8 +342,12 @@ int window_load(struct window *window, struct codec_reader *reader, window_get_f
 		struct window_entry *entry = &window->entries[i];
 		entry->start_ms = codec_get_i64(reader);
 		entry->end_ms = codec_get_i64(reader);
-		entry->serial = codec_get_u64(reader);
-		entry->flags = codec_get_u32(reader);
+		uint64_t serial = codec_get_u64(reader);
+		uint32_t flags = codec_get_u32(reader);
+		if (serial > WINDOW_SERIAL_MAX || flags > WINDOW_FLAGS_MAX)
+			return -EINVAL;
+		entry->serial = serial & WINDOW_SERIAL_MAX;
+		entry->flags = (uint8_t)flags;
 		if (window->payloads) {
 			void *payload = window->payloads + (size_t)i * window->payload_size;
 			memset(payload, 0, window->payload_size);

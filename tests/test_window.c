@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
+#include "codec.h"
 #include "window.h"
 
 #define T0 INT64_C(1795939200000)
@@ -241,6 +243,37 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 	window_release(&window);
 }
 
+/* Serial and flags share a word: both come back from a save, a serial past it is refused. */
+static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
+{
+	struct window window, loaded;
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	const int64_t spans[] = {60000};
+	(void)state;
+
+	window_init(&window, spans, 1, 64, 0);
+	window_insert(&window, &(struct window_entry){.start_ms = T0 - 5, .end_ms = T0, .serial = WINDOW_SERIAL_MAX,
+						       .flags = WINDOW_PREMATURE | WINDOW_CALLED_BACK}, NULL);
+	window_save(&window, &writer, NULL);
+	window_init(&loaded, spans, 1, 64, 0);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(window_load(&loaded, &reader, NULL), 0);
+	assert_int_equal(window_entry_at(&loaded, 0)->serial, WINDOW_SERIAL_MAX);
+	assert_int_equal(window_entry_at(&loaded, 0)->flags, WINDOW_PREMATURE | WINDOW_CALLED_BACK);
+	assert_int_equal(window_entry_at(&loaded, 0)->start_ms, T0 - 5);
+	assert_int_equal(loaded.spans[0].counts.called_back, 1);
+	window_release(&loaded);
+	/* now_ms (8), count (4), start (8), end (8), then the serial: one past the maximum */
+	memcpy(writer.data + 28, (const unsigned char[8]){0, 0, 0, 0, 0, 0, 0, 0x01}, 8); /* 2^56 */
+	window_init(&loaded, spans, 1, 64, 0);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(window_load(&loaded, &reader, NULL), -EINVAL);
+	window_release(&loaded);
+	window_release(&window);
+	codec_writer_release(&writer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_matches_brute_force_model),
 		cmocka_unit_test(test_ring_grows_by_half_and_shrinks),
+		cmocka_unit_test(test_load_keeps_packed_serial_and_refuses_a_wider_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
