@@ -431,18 +431,44 @@ int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 	return rc < 0 ? rc : journal_snapshot_written(journal, stamp.journal_index, next);
 }
 
+/* A snapshot streamed into its file in chunks: no second copy of the state in memory. */
+struct snapshot_stream {
+	const struct engine *engine;
+	struct engine_snapshot_stamp stamp;
+	int fd;
+	int error; /* the sink's -errno */
+};
+
+static bool sink_to_file(void *ctx, const void *data, size_t len)
+{
+	struct snapshot_stream *stream = ctx;
+
+	stream->error = statedir_write_all(stream->fd, data, len);
+	return stream->error == 0;
+}
+
+static int stream_snapshot(void *ctx, int fd)
+{
+	struct snapshot_stream *stream = ctx;
+	struct codec_writer writer;
+
+	stream->fd = fd;
+	codec_writer_init_sink(&writer, sink_to_file, stream, CODEC_SINK_CHUNK_BYTES);
+	engine_snapshot_stamped(stream->engine, &stream->stamp, &writer);
+	codec_writer_flush(&writer);
+	codec_writer_release(&writer);
+	if (!writer.failed)
+		return 0;
+	return stream->error < 0 ? stream->error : -ENOMEM;
+}
+
 int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine, uint64_t index,
 			     enum engine_snapshot_next next)
 {
-	struct codec_writer writer = { 0 };
-	struct engine_snapshot_stamp stamp = { .journal_index = index, .next = next };
-	int rc;
+	struct snapshot_stream stream = { .engine = engine,
+					  .stamp = { .journal_index = index, .next = next } };
 
-	engine_snapshot_stamped(engine, &stamp, &writer);
-	rc = writer.failed ? -ENOMEM
-			   : statedir_write_snapshot(journal->dir, index, writer.data, writer.len);
-	codec_writer_release(&writer);
-	return rc;
+	return statedir_fill_snapshot(journal->dir, index, stream_snapshot, &stream);
 }
 
 int journal_snapshot_written(struct journal *journal, uint64_t index, enum engine_snapshot_next next)

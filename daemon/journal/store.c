@@ -558,7 +558,12 @@ static void store_maybe_rotate(struct store *store)
 		return;
 	if (journal_segment_bytes(journal) >= store->policy.segment_max_bytes)
 		store->rotate_due = true;
-	if (!store->rotate_due || !journal_all_synced(journal) || store->snapshot_child > 0)
+	if (!store->rotate_due || !journal_all_synced(journal))
+		return;
+	/* Segments fill faster than snapshots are written: the loop waits for the previous one
+	 * (segments keep their size, a child at a time). */
+	snapshot_wait(store);
+	if (store->state != STORE_NORMAL)
 		return;
 	store->rotate_due = false;
 	if (!journal_segment_empty(journal)) {
