@@ -481,6 +481,14 @@ static void snapshot_finished(struct store *store, int result)
 	retain(store);
 }
 
+static void account_snapshot_stall(struct store *store, int64_t start_us)
+{
+	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
+
+	if (took > store->stats.snapshot_stall_us_max)
+		store->stats.snapshot_stall_us_max = took;
+}
+
 static int read_result(int fd)
 {
 	int result;
@@ -503,8 +511,12 @@ static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
 /* Block until the child is done (before any other snapshot: the journal's order holds). */
 static void snapshot_wait(struct store *store)
 {
-	if (store->snapshot_child > 0)
-		snapshot_finished(store, read_result(store->snapshot_pipe));
+	int64_t start_us = hostclock_monotonic_us();
+
+	if (store->snapshot_child <= 0)
+		return;
+	snapshot_finished(store, read_result(store->snapshot_pipe));
+	account_snapshot_stall(store, start_us);
 }
 
 /*
@@ -542,9 +554,7 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 	store->snapshot_event = event_new(store->base, fds[0], EV_READ, on_snapshot_done, store);
 	if (!store->snapshot_event || event_add(store->snapshot_event, NULL) < 0)
 		snapshot_wait(store);
-	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
-	if (took > store->stats.snapshot_fork_us_max)
-		store->stats.snapshot_fork_us_max = took;
+	account_snapshot_stall(store, start_us);
 	return 0;
 }
 
@@ -826,12 +836,13 @@ static void log_commit_stats(const struct store *store)
 	log_msg(LOG_INFO,
 		"journal: %" PRIu64 " commits (%" PRIu64 " early), write and fsync %.3f ms on average, "
 		"%.3f ms at most; %" PRIu64 " rotations, %" PRIu64 " degraded periods (%" PRIu64
-		" lines and %" PRIu64 " alerts not journaled); the longest fork for a snapshot %.3f ms",
+		" lines and %" PRIu64 " alerts not journaled); the loop's longest stall for a snapshot in the background "
+		"(its fork, or a wait for the previous one) %.3f ms",
 		stats->commits, stats->early_commits,
 		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0 : 0.0,
 		(double)stats->commit_us_max / 1000.0, stats->rotations, stats->degraded_periods,
 		stats->lines_not_journaled, stats->alerts_not_journaled,
-		(double)stats->snapshot_fork_us_max / 1000.0);
+		(double)stats->snapshot_stall_us_max / 1000.0);
 }
 
 void store_finish(struct store *store)

@@ -64,7 +64,8 @@ struct store_stats {
 	uint64_t alert_replay_unreadable;
 	uint64_t commit_us_total;       /* time in write + fsync */
 	uint64_t commit_us_max;
-	uint64_t snapshot_fork_us_max; /* the loop's longest stall to start a snapshot (fork) */
+	uint64_t snapshot_stall_us_max; /* the loop's longest stall for a background snapshot:
+					 * its fork, or a wait for the previous one's child */
 };
 
 struct event_base;
