@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -519,6 +521,34 @@ static void snapshot_wait(struct store *store)
 	account_snapshot_stall(store, start_us);
 }
 
+/* Close every descriptor but keep_a and keep_b (the child holds no socket, no lock open). */
+static void close_all_but(int keep_a, int keep_b)
+{
+	unsigned low = (unsigned)(keep_a < keep_b ? keep_a : keep_b);
+	unsigned high = (unsigned)(keep_a < keep_b ? keep_b : keep_a);
+
+	if (low > 0)
+		close_range(0, low - 1, 0);
+	if (high > low + 1)
+		close_range(low + 1, high - 1, 0);
+	close_range(high + 1, ~0u, 0);
+}
+
+/* The child: dies with the daemon (a kill -9 leaves a *.tmp, removed at start), keeps only
+ * the state directory and the pipe, writes the snapshot, reports, _exit()s. */
+static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent)
+{
+	int result;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* it died before the line above */
+		_exit(1);
+	close_all_but(store->dir.fd, pipe_fd);
+	result = journal_snapshot_to_file(store->journal, store->engine, index,
+					  ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	_exit(write(pipe_fd, &result, sizeof result) == (ssize_t)sizeof result ? 0 : 1);
+}
+
 /*
  * The snapshot after journal_rotate_begin, written by a fork()ed child from its copy-on-write
  * image of the engine while the loop goes on (the child only encodes, writes and _exit()s:
@@ -528,7 +558,7 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 {
 	int64_t start_us = hostclock_monotonic_us();
 	int fds[2] = { -1, -1 };
-	pid_t pid = -1;
+	pid_t pid = -1, parent = getpid();
 
 	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		int error = errno;
@@ -541,12 +571,8 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 			    strerror(error));
 		return journal_write_snapshot(store->journal, store->engine, ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	}
-	if (pid == 0) {
-		int result = journal_snapshot_to_file(store->journal, store->engine, index,
-						      ENGINE_SNAPSHOT_NEXT_SEGMENT);
-		ssize_t put = write(fds[1], &result, sizeof result);
-		_exit(put == (ssize_t)sizeof result ? 0 : 1);
-	}
+	if (pid == 0)
+		snapshot_child(store, index, fds[1], parent);
 	close(fds[1]);
 	store->snapshot_child = pid;
 	store->snapshot_pipe = fds[0];
