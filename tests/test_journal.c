@@ -714,18 +714,26 @@ static void test_snapshot_stamp_names_the_next_segment(void **state)
  * records going on in it, then the snapshot of the state at the segment's end. A crash before
  * the snapshot is on disk recovers from the one before and replays both segments; after,
  * from the new one, replaying only what followed it. */
+static uint64_t start_and_rotate_after_four_calls(struct dir_fixture *f, struct daemon_like *d)
+{
+	uint64_t index = 0;
+
+	daemon_start(f, d);
+	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
+		feed_call(d, n);
+	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index), 0); /* SEGMENT_END: 10 */
+	assert_true(index == 10);
+	assert_int_equal(segment_size(f, 11), 0);
+	return index;
+}
+
 static void test_rotation_in_two_halves(void **state)
 {
 	struct dir_fixture *f = *state;
 	struct daemon_like d;
-	struct recovery recovery = daemon_start(f, &d);
-	uint64_t index = 0;
+	struct recovery recovery;
 
-	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
-		feed_call(&d, n);
-	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index), 0); /* SEGMENT_END: 10 */
-	assert_true(index == 10);
-	assert_int_equal(segment_size(f, 11), 0);
+	start_and_rotate_after_four_calls(f, &d);
 	feed_call(&d, 4); /* records 11 and 12, before the snapshot is there */
 	daemon_stop(&d); /* a crash */
 
@@ -739,12 +747,9 @@ static void test_rotation_in_two_halves_snapshot_written(void **state)
 {
 	struct dir_fixture *f = *state;
 	struct daemon_like d;
-	struct recovery recovery = daemon_start(f, &d);
-	uint64_t index = 0;
+	struct recovery recovery;
+	uint64_t index = start_and_rotate_after_four_calls(f, &d);
 
-	for (unsigned n = 0; n < 4; n++)
-		feed_call(&d, n);
-	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index), 0);
 	assert_int_equal(journal_snapshot_to_file(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT), 0);
 	feed_call(&d, 4); /* records 11 and 12, while the journal does not know the snapshot yet */
 	assert_int_equal(journal_snapshot_written(d.journal, index, ENGINE_SNAPSHOT_NEXT_SEGMENT), 0);

@@ -480,7 +480,8 @@ static void snapshot_finished(struct store *store, int result)
 			enter_degraded(store, "snapshot", result);
 		return;
 	}
-	retain(store);
+	if (store->state == STORE_NORMAL)
+		retain(store);
 }
 
 static void account_snapshot_stall(struct store *store, int64_t start_us)
