@@ -14,6 +14,29 @@ void codec_writer_release(struct codec_writer *writer)
 	writer->len = writer->cap = 0;
 }
 
+void codec_writer_init_sink(struct codec_writer *writer, codec_sink_fn *sink, void *ctx, size_t chunk_bytes)
+{
+	*writer = (struct codec_writer){ .sink = sink, .sink_ctx = ctx, .chunk_bytes = chunk_bytes };
+}
+
+void codec_writer_flush(struct codec_writer *writer)
+{
+	if (!writer->sink || writer->failed || writer->len == 0)
+		return;
+	writer->sunk_crc = codec_crc32c(writer->sunk_crc, writer->data, writer->len);
+	if (!writer->sink(writer->sink_ctx, writer->data, writer->len))
+		writer->failed = true;
+	writer->sunk_bytes += writer->len;
+	writer->len = 0;
+}
+
+uint32_t codec_writer_crc32c(const struct codec_writer *writer, size_t start)
+{
+	if (writer->sink)
+		return codec_crc32c(writer->sunk_crc, writer->data, writer->len);
+	return codec_crc32c(0, writer->data + start, writer->len - start);
+}
+
 static bool reserve(struct codec_writer *writer, size_t more)
 {
 	if (writer->failed)
@@ -38,8 +61,29 @@ static bool reserve(struct codec_writer *writer, size_t more)
 	return true;
 }
 
+/* A streaming writer's bytes, in chunks of exactly chunk_bytes. */
+static void put_streaming(struct codec_writer *writer, const unsigned char *bytes, size_t len)
+{
+	while (len > 0 && !writer->failed) {
+		size_t room = writer->chunk_bytes - writer->len;
+		size_t take = len < room ? len : room;
+		if (!reserve(writer, take))
+			return;
+		memcpy(writer->data + writer->len, bytes, take);
+		writer->len += take;
+		bytes += take;
+		len -= take;
+		if (writer->len == writer->chunk_bytes)
+			codec_writer_flush(writer);
+	}
+}
+
 void codec_put_bytes(struct codec_writer *writer, const void *bytes, size_t len)
 {
+	if (writer->sink) {
+		put_streaming(writer, bytes, len);
+		return;
+	}
 	if (len == 0 || !reserve(writer, len))
 		return;
 	memcpy(writer->data + writer->len, bytes, len);

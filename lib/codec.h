@@ -14,11 +14,22 @@
  * check once at the end.
  */
 
+/* Where a streaming writer hands its bytes, in order; false if they could not be taken. */
+typedef bool codec_sink_fn(void *ctx, const void *data, size_t len);
+
+/* The chunk a streaming writer of the journal's snapshots hands its sink. */
+#define CODEC_SINK_CHUNK_BYTES (64 * 1024)
+
 struct codec_writer {
 	unsigned char *data; /* malloc'd; the caller frees it (codec_writer_release) */
 	size_t len;
 	size_t cap;
 	bool failed;
+	codec_sink_fn *sink; /* NULL: everything stays in data; else data holds the unsunk tail */
+	void *sink_ctx;
+	size_t chunk_bytes;  /* a streaming writer hands its sink chunks of this many bytes */
+	uint32_t sunk_crc;   /* CRC-32C of the bytes sunk so far */
+	uint64_t sunk_bytes;
 };
 
 struct codec_reader {
@@ -29,6 +40,14 @@ struct codec_reader {
 };
 
 void codec_writer_release(struct codec_writer *writer);
+/** A writer that streams to sink in chunks of exactly chunk_bytes (> 0; codec_writer_flush
+ * hands over the rest): it never holds more than one chunk. */
+void codec_writer_init_sink(struct codec_writer *writer, codec_sink_fn *sink, void *ctx, size_t chunk_bytes);
+/** Hand what a streaming writer holds to its sink (a failure sets failed). */
+void codec_writer_flush(struct codec_writer *writer);
+/** CRC-32C of the bytes written from offset start of data on; of a streaming writer, of
+ * everything it was given (start must then be 0, the writer started empty). */
+uint32_t codec_writer_crc32c(const struct codec_writer *writer, size_t start);
 void codec_put_bytes(struct codec_writer *writer, const void *bytes, size_t len);
 void codec_put_u8(struct codec_writer *writer, uint8_t value);
 void codec_put_u32(struct codec_writer *writer, uint32_t value);

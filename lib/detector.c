@@ -1219,7 +1219,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 {
 	bool premature = detector_is_premature(detector, call);
 	struct window_entry entry = {.start_ms = call->start_ms, .end_ms = call->end_ms,
-				     .serial = ++detector->next_serial,
+				     .serial = ++detector->next_serial & WINDOW_SERIAL_MAX,
 				     .flags = premature ? WINDOW_PREMATURE : 0};
 
 	if (!call->late)

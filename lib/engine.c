@@ -1089,7 +1089,7 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 	}
 	binding_save(engine->binding, writer);
 	if (!writer->failed)
-		codec_put_u32(writer, codec_crc32c(0, writer->data + start, writer->len - start));
+		codec_put_u32(writer, codec_writer_crc32c(writer, start));
 }
 
 uint32_t engine_snapshot_format(const void *snapshot, size_t len)

@@ -255,7 +255,8 @@ struct engine_snapshot_stamp {
  */
 void engine_snapshot(const struct engine *engine, struct codec_writer *writer);
 
-/** engine_snapshot, with the host's stamp (read back by engine_snapshot_stamp). */
+/** engine_snapshot, with the host's stamp (read back by engine_snapshot_stamp). A streaming
+ * writer (codec_writer_init_sink) must start empty; the caller flushes it after. */
 void engine_snapshot_stamped(const struct engine *engine, const struct engine_snapshot_stamp *stamp,
 			     struct codec_writer *writer);
 

@@ -10,6 +10,17 @@
 
 #define INITIAL_CAPACITY 16
 
+_Static_assert(sizeof(struct window_entry) == 24, "a window entry packs its serial and flags");
+
+/* Rings grow by half (not double) and shrink by half when three quarters are free: the
+ * slack a call costs stays near a quarter of its bytes on average, at most a half. */
+static uint32_t grown_capacity(uint32_t capacity, uint32_t max_entries)
+{
+	uint32_t grown = capacity < INITIAL_CAPACITY ? INITIAL_CAPACITY : capacity + capacity / 2;
+
+	return grown > max_entries || grown < capacity ? max_entries : grown;
+}
+
 void window_init(struct window *window, const int64_t *span_ms, size_t span_count,
 		 uint32_t max_entries, size_t payload_size)
 {
@@ -76,6 +87,8 @@ static bool inside_span(const struct window *window, const struct window_span *s
 	return end_ms > window->now_ms - span->length_ms;
 }
 
+static void give_back(struct window *window);
+
 void window_advance(struct window *window, int64_t now_ms)
 {
 	if (now_ms <= window->now_ms)
@@ -99,6 +112,7 @@ void window_advance(struct window *window, int64_t now_ms)
 		window->oldest = ring_index(window, 1);
 		window->count--;
 	}
+	give_back(window);
 }
 
 /* Drop the oldest entry, which may still be inside some spans. */
@@ -144,6 +158,13 @@ static bool resize(struct window *window, uint32_t capacity)
 	return true;
 }
 
+/* A ring three quarters empty shrinks by half (kept as it is if memory is short). */
+static void give_back(struct window *window)
+{
+	if (window->capacity > INITIAL_CAPACITY && window->count < window->capacity / 4)
+		(void)resize(window, window->capacity / 2 > INITIAL_CAPACITY ? window->capacity / 2 : INITIAL_CAPACITY);
+}
+
 /* Make room for one more entry: grow up to max_entries, then evict the oldest. */
 static enum window_insert_result reserve(struct window *window)
 {
@@ -153,10 +174,7 @@ static enum window_insert_result reserve(struct window *window)
 		evict_oldest(window);
 		return WINDOW_INSERTED_EVICTING;
 	}
-	uint32_t capacity = window->capacity ? window->capacity * 2 : INITIAL_CAPACITY;
-	if (capacity > window->max_entries)
-		capacity = window->max_entries;
-	return resize(window, capacity) ? WINDOW_INSERTED : WINDOW_NO_MEMORY;
+	return resize(window, grown_capacity(window->capacity, window->max_entries)) ? WINDOW_INSERTED : WINDOW_NO_MEMORY;
 }
 
 static void copy_slot(struct window *window, uint32_t to, uint32_t from)
@@ -242,7 +260,7 @@ bool window_mark(struct window *window, uint64_t serial, unsigned flag)
 			if (i >= span->first)
 				count_entry(&span->counts, entry->flags, -1);
 		}
-		entry->flags |= flag;
+		entry->flags = (uint8_t)(entry->flags | flag);
 		for (size_t s = 0; s < window->span_count; s++) {
 			struct window_span *span = &window->spans[s];
 			if (i >= span->first)
@@ -322,8 +340,8 @@ int window_load(struct window *window, struct codec_reader *reader, window_get_f
 
 	if (reader->failed || count > window->max_entries || window->count != 0)
 		return -EINVAL;
-	while (capacity < count)
-		capacity *= 2;
+	while (capacity < count && capacity < window->max_entries)
+		capacity = grown_capacity(capacity, window->max_entries);
 	if (capacity > window->max_entries)
 		capacity = window->max_entries;
 	if (count > 0 && !resize(window, capacity))
@@ -332,8 +350,12 @@ int window_load(struct window *window, struct codec_reader *reader, window_get_f
 		struct window_entry *entry = &window->entries[i];
 		entry->start_ms = codec_get_i64(reader);
 		entry->end_ms = codec_get_i64(reader);
-		entry->serial = codec_get_u64(reader);
-		entry->flags = codec_get_u32(reader);
+		uint64_t serial = codec_get_u64(reader);
+		uint32_t flags = codec_get_u32(reader);
+		if (serial > WINDOW_SERIAL_MAX || flags > WINDOW_FLAGS_MAX)
+			return -EINVAL;
+		entry->serial = serial & WINDOW_SERIAL_MAX;
+		entry->flags = (uint8_t)flags;
 		if (window->payloads) {
 			void *payload = window->payloads + (size_t)i * window->payload_size;
 			memset(payload, 0, window->payload_size);

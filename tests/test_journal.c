@@ -710,6 +710,60 @@ static void test_snapshot_stamp_names_the_next_segment(void **state)
 	daemon_stop(&d);
 }
 
+/* A rotation in two halves (cadmond writes the snapshot in a child): the next segment first,
+ * records going on in it, then the snapshot of the state at the segment's end. A crash before
+ * the snapshot is on disk recovers from the one before and replays both segments; after,
+ * from the new one, replaying only what followed it. */
+static uint64_t start_and_rotate_after_four_calls(struct dir_fixture *f, struct daemon_like *d)
+{
+	uint64_t index = 0;
+
+	daemon_start(f, d);
+	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
+		feed_call(d, n);
+	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index), 0); /* SEGMENT_END: 10 */
+	assert_true(index == 10);
+	assert_int_equal(segment_size(f, 11), 0);
+	return index;
+}
+
+static void test_rotation_in_two_halves(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery;
+
+	start_and_rotate_after_four_calls(f, &d);
+	feed_call(&d, 4); /* records 11 and 12, before the snapshot is there */
+	daemon_stop(&d); /* a crash */
+
+	recovery = daemon_start(f, &d);
+	assert_int_equal(recovery.summary.snapshot_index, 0);
+	assert_int_equal(recovery.summary.records_replayed, 10);
+	daemon_stop(&d);
+}
+
+static void test_rotation_in_two_halves_snapshot_written(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery;
+	uint64_t index = start_and_rotate_after_four_calls(f, &d);
+
+	assert_int_equal(journal_snapshot_to_file(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT), 0);
+	feed_call(&d, 4); /* records 11 and 12, while the journal does not know the snapshot yet */
+	assert_int_equal(journal_snapshot_written(d.journal, index, ENGINE_SNAPSHOT_NEXT_SEGMENT), 0);
+	expect_stamp(f, 10, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	assert_int_equal(journal_stats(d.journal)->snapshots_written, 2); /* 0 at the start, 10 */
+	daemon_stop(&d); /* a crash */
+
+	recovery = daemon_start(f, &d);
+	assert_false(recovery.summary.next_segment_missing);
+	assert_int_equal(recovery.summary.snapshot_index, 10);
+	assert_int_equal(recovery.summary.records_replayed, 2);
+	daemon_stop(&d);
+}
+
 /* The record format a segment's first bytes name: this build's, another's, or none. */
 static void test_segment_format(void **state)
 {
@@ -748,6 +802,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_hands_back_alerts_never_journaled,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_truncates_torn_tail, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_stamp_names_the_next_segment, dir_setup,
 						dir_teardown),

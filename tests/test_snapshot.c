@@ -654,6 +654,71 @@ static void test_equal_state_equal_bytes(void **state)
 	codec_writer_release(&second);
 }
 
+#define CHUNK 4096 /* the streamed test's chunk */
+
+/* A sink that collects what a streaming writer hands it, counting the calls. */
+struct collected {
+	struct codec_writer bytes;
+	size_t calls;
+	size_t largest;
+	size_t fail_at_call; /* 0: never */
+};
+
+static bool collect_sunk(void *ctx, const void *data, size_t len)
+{
+	struct collected *collected = ctx;
+
+	collected->calls++;
+	if (len > collected->largest)
+		collected->largest = len;
+	if (collected->calls == collected->fail_at_call)
+		return false;
+	codec_put_bytes(&collected->bytes, data, len);
+	return true;
+}
+
+/* A snapshot streamed through a sink is the same bytes (its CRC computed as it goes), handed
+ * over in chunks of exactly the writer's size (the last one shorter): the writer never
+ * held more than a chunk. A sink that fails makes the writer fail, and nothing more is sunk. */
+static void test_streamed_snapshot_same_bytes(void **state)
+{
+	struct config config = test_config();
+	struct codec_writer whole = {0}, streamed;
+	struct engine_snapshot_stamp stamp = {.journal_index = 77, .next = ENGINE_SNAPSHOT_NEXT_SEGMENT};
+	struct collected collected = {0};
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	feed(engine, 0, line_count);
+	engine_snapshot_stamped(engine, &stamp, &whole);
+	codec_writer_init_sink(&streamed, collect_sunk, &collected, CHUNK);
+	engine_snapshot_stamped(engine, &stamp, &streamed);
+	codec_writer_flush(&streamed);
+	assert_false(whole.failed);
+	assert_false(streamed.failed);
+	assert_true(whole.len > CHUNK); /* two chunks at least */
+	assert_int_equal(streamed.sunk_bytes, whole.len);
+	assert_int_equal(collected.bytes.len, whole.len);
+	assert_memory_equal(collected.bytes.data, whole.data, whole.len);
+	assert_int_equal(collected.calls, (whole.len + CHUNK - 1) / CHUNK);
+	assert_int_equal(collected.largest, CHUNK);
+	assert_int_equal(streamed.cap, CHUNK);
+	codec_writer_release(&streamed);
+	codec_writer_release(&collected.bytes);
+
+	collected = (struct collected){.fail_at_call = 2};
+	codec_writer_init_sink(&streamed, collect_sunk, &collected, CHUNK);
+	engine_snapshot_stamped(engine, &stamp, &streamed);
+	codec_writer_flush(&streamed);
+	assert_true(streamed.failed);
+	assert_int_equal(collected.calls, 2);
+	assert_int_equal(collected.bytes.len, CHUNK);
+	codec_writer_release(&streamed);
+	codec_writer_release(&collected.bytes);
+	codec_writer_release(&whole);
+	engine_free(engine);
+}
+
 /* A restored engine saves the very bytes it was restored from: the tables' entries went back
  * to the slots they had (their iteration order, which decides some outputs, is the same). */
 static void test_restore_then_save_same_bytes(void **state)
@@ -963,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),
+		cmocka_unit_test(test_streamed_snapshot_same_bytes),
 		cmocka_unit_test(test_saved_configuration_validated),
 		cmocka_unit_test(test_reconfigure_keeps_window_state),
 		cmocka_unit_test(test_operator_state_kept),

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
+#include "codec.h"
 #include "window.h"
 
 #define T0 INT64_C(1795939200000)
@@ -205,6 +207,73 @@ static void test_matches_brute_force_model(void **state)
 	window_release(&window);
 }
 
+/* Rings grow by half up to the bound, and shrink by half once three quarters are free. */
+static void test_ring_grows_by_half_and_shrinks(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {60000};
+	const char payload[4] = "abc";
+	(void)state;
+
+	window_init(&window, spans, 1, 40, sizeof(payload));
+	for (uint64_t i = 0; i < 16; i++)
+		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+	assert_int_equal(window.capacity, 16);
+	window_insert(&window, &(struct window_entry){.end_ms = T0 + 16, .serial = 16}, payload);
+	assert_int_equal(window.capacity, 24);
+	for (uint64_t i = 17; i < 25; i++)
+		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+	assert_int_equal(window.capacity, 36);
+	for (uint64_t i = 25; i < 37; i++)
+		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+	assert_int_equal(window.capacity, 40); /* 54 capped at max_entries */
+	assert_int_equal(window.count, 37);
+	/* 8 calls left (T0 + 29 .. T0 + 36): under a quarter of 40, so 20 */
+	window_advance(&window, T0 + 29 + 60000 - 1);
+	assert_int_equal(window.count, 8);
+	assert_int_equal(window.capacity, 20);
+	assert_int_equal(window_entry_at(&window, 0)->serial, 29);
+	assert_memory_equal(window_payload_at(&window, 7), "abc", 4);
+	assert_int_equal(window.spans[0].counts.calls, 8);
+	/* 4 left: under a quarter of 20, but never below 16 */
+	window_advance(&window, T0 + 33 + 60000 - 1);
+	assert_int_equal(window.count, 4);
+	assert_int_equal(window.capacity, 16);
+	assert_int_equal(window_entry_at(&window, 3)->serial, 36);
+	window_release(&window);
+}
+
+/* Serial and flags share a word: both come back from a save, a serial past it is refused. */
+static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
+{
+	struct window window, loaded;
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	const int64_t spans[] = {60000};
+	(void)state;
+
+	window_init(&window, spans, 1, 64, 0);
+	window_insert(&window, &(struct window_entry){.start_ms = T0 - 5, .end_ms = T0, .serial = WINDOW_SERIAL_MAX,
+						       .flags = WINDOW_PREMATURE | WINDOW_CALLED_BACK}, NULL);
+	window_save(&window, &writer, NULL);
+	window_init(&loaded, spans, 1, 64, 0);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(window_load(&loaded, &reader, NULL), 0);
+	assert_int_equal(window_entry_at(&loaded, 0)->serial, WINDOW_SERIAL_MAX);
+	assert_int_equal(window_entry_at(&loaded, 0)->flags, WINDOW_PREMATURE | WINDOW_CALLED_BACK);
+	assert_int_equal(window_entry_at(&loaded, 0)->start_ms, T0 - 5);
+	assert_int_equal(loaded.spans[0].counts.called_back, 1);
+	window_release(&loaded);
+	/* now_ms (8), count (4), start (8), end (8), then the serial: one past the maximum */
+	memcpy(writer.data + 28, (const unsigned char[8]){0, 0, 0, 0, 0, 0, 0, 0x01}, 8); /* 2^56 */
+	window_init(&loaded, spans, 1, 64, 0);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(window_load(&loaded, &reader, NULL), -EINVAL);
+	window_release(&loaded);
+	window_release(&window);
+	codec_writer_release(&writer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +283,8 @@ int main(void)
 		cmocka_unit_test(test_eviction_at_max_entries),
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_matches_brute_force_model),
+		cmocka_unit_test(test_ring_grows_by_half_and_shrinks),
+		cmocka_unit_test(test_load_keeps_packed_serial_and_refuses_a_wider_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

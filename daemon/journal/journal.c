@@ -418,7 +418,6 @@ static bool have_snapshot(const struct journal *journal, uint64_t index)
 int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 			   enum engine_snapshot_next next)
 {
-	struct codec_writer writer = { 0 };
 	struct engine_snapshot_stamp stamp = { .journal_index = journal->written_index, .next = next };
 	bool exists = have_snapshot(journal, stamp.journal_index);
 	int rc;
@@ -428,21 +427,63 @@ int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 	if (exists && journal->stamped_index == stamp.journal_index && journal->stamped_next == next)
 		return -EEXIST;
 	/* else written, or rewritten in place (atomically) to say what follows it now */
-	engine_snapshot_stamped(engine, &stamp, &writer);
-	rc = writer.failed ? -ENOMEM
-			   : statedir_write_snapshot(journal->dir, stamp.journal_index, writer.data,
-						     writer.len);
+	rc = journal_snapshot_to_file(journal, engine, stamp.journal_index, next);
+	return rc < 0 ? rc : journal_snapshot_written(journal, stamp.journal_index, next);
+}
+
+/* A snapshot streamed into its file in chunks: no second copy of the state in memory. */
+struct snapshot_stream {
+	const struct engine *engine;
+	struct engine_snapshot_stamp stamp;
+	int fd;
+	int error; /* the sink's -errno */
+};
+
+static bool sink_to_file(void *ctx, const void *data, size_t len)
+{
+	struct snapshot_stream *stream = ctx;
+
+	stream->error = statedir_write_all(stream->fd, data, len);
+	return stream->error == 0;
+}
+
+static int stream_snapshot(void *ctx, int fd)
+{
+	struct snapshot_stream *stream = ctx;
+	struct codec_writer writer;
+
+	stream->fd = fd;
+	codec_writer_init_sink(&writer, sink_to_file, stream, CODEC_SINK_CHUNK_BYTES);
+	engine_snapshot_stamped(stream->engine, &stream->stamp, &writer);
+	codec_writer_flush(&writer);
 	codec_writer_release(&writer);
-	if (rc == 0 && !exists)
-		rc = journal_add_snapshot(journal, stamp.journal_index);
+	if (!writer.failed)
+		return 0;
+	return stream->error < 0 ? stream->error : -ENOMEM;
+}
+
+int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine, uint64_t index,
+			     enum engine_snapshot_next next)
+{
+	struct snapshot_stream stream = { .engine = engine,
+					  .stamp = { .journal_index = index, .next = next } };
+
+	return statedir_fill_snapshot(journal->dir, index, stream_snapshot, &stream);
+}
+
+int journal_snapshot_written(struct journal *journal, uint64_t index, enum engine_snapshot_next next)
+{
+	int rc = have_snapshot(journal, index) ? 0 : journal_add_snapshot(journal, index);
+
 	if (rc == 0) {
-		journal_note_snapshot_stamp(journal, stamp.journal_index, next);
+		journal_note_snapshot_stamp(journal, index, next);
 		journal->stats.snapshots_written++;
 	}
 	return rc;
 }
 
-int journal_checkpoint(struct journal *journal, const struct engine *engine, bool start_next)
+/* End the segment and, if start_next, open the next one. */
+static int close_segment(struct journal *journal, const struct engine *engine, bool start_next)
 {
 	int rc;
 
@@ -452,6 +493,27 @@ int journal_checkpoint(struct journal *journal, const struct engine *engine, boo
 	 * tell that segment deleted from a crash between the two. */
 	if (start_next && journal->fd < 0 &&
 	    (rc = journal_start_segment(journal, journal->next_index)) < 0)
+		return rc;
+	return 0;
+}
+
+int journal_rotate_begin(struct journal *journal, const struct engine *engine, uint64_t *index)
+{
+	int rc;
+
+	if (journal->batch.len > 0 || journal->synced_index != journal->written_index)
+		return -EINVAL;
+	if ((rc = close_segment(journal, engine, true)) < 0)
+		return rc;
+	*index = journal->written_index; /* the SEGMENT_END record's */
+	return 0;
+}
+
+int journal_checkpoint(struct journal *journal, const struct engine *engine, bool start_next)
+{
+	int rc;
+
+	if ((rc = close_segment(journal, engine, start_next)) < 0)
 		return rc;
 	rc = journal_write_snapshot(journal, engine,
 				    start_next ? ENGINE_SNAPSHOT_NEXT_SEGMENT : ENGINE_SNAPSHOT_NEXT_NONE);

@@ -159,6 +159,23 @@ void journal_abandon_segment(struct journal *journal);
 int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 			   enum engine_snapshot_next next);
 
+/**
+ * journal_write_snapshot in two halves, for a snapshot written by another process: the file
+ * of engine named index and stamped next (changes nothing here; 0 or -errno), then, once it
+ * is on disk, the journal told (0 or -ENOMEM).
+ */
+int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine, uint64_t index,
+			     enum engine_snapshot_next next);
+int journal_snapshot_written(struct journal *journal, uint64_t index, enum engine_snapshot_next next);
+
+/**
+ * Rotation without its snapshot: end the segment and start the next one (the batch must be
+ * empty and synced); *index is the last record written (the segment's end), the one the
+ * snapshot that must then follow (stamped ENGINE_SNAPSHOT_NEXT_SEGMENT) is named by: records
+ * may go on in the next segment before it is written. 0 or -errno.
+ */
+int journal_rotate_begin(struct journal *journal, const struct engine *engine, uint64_t *index);
+
 /** The index the next record will get. */
 uint64_t journal_next_index(const struct journal *journal);
 

@@ -253,14 +253,26 @@ static int sync_directory(int dir_fd)
 }
 
 /* Write data to a new file at_fd/name and fsync it. */
-static int write_new_file(int at_fd, const char *name, const void *data, size_t len)
+struct whole_buffer {
+	const void *data;
+	size_t len;
+};
+
+static int write_whole_buffer(void *ctx, int fd)
+{
+	const struct whole_buffer *buffer = ctx;
+
+	return statedir_write_all(fd, buffer->data, buffer->len);
+}
+
+static int write_new_file(int at_fd, const char *name, statedir_fill_fn *fill, void *ctx)
 {
 	int fd = openat(at_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int rc;
 
 	if (fd < 0)
 		return -errno;
-	rc = statedir_write_all(fd, data, len);
+	rc = fill(ctx, fd);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
@@ -271,12 +283,20 @@ static int write_new_file(int at_fd, const char *name, const void *data, size_t 
 int statedir_write_snapshot(const struct statedir *dir, uint64_t index, const void *data,
 			    size_t len)
 {
+	struct whole_buffer buffer = { .data = data, .len = len };
+
+	return statedir_fill_snapshot(dir, index, write_whole_buffer, &buffer);
+}
+
+int statedir_fill_snapshot(const struct statedir *dir, uint64_t index, statedir_fill_fn *fill,
+			   void *ctx)
+{
 	char name[STATEDIR_NAME_MAX], tmp[STATEDIR_NAME_MAX + 4];
 	int rc;
 
 	statedir_snapshot_name(index, name);
 	snprintf(tmp, sizeof tmp, "%s.tmp", name);
-	rc = write_new_file(dir->fd, tmp, data, len);
+	rc = write_new_file(dir->fd, tmp, fill, ctx);
 	if (rc == 0 && renameat(dir->fd, tmp, dir->fd, name) < 0)
 		rc = -errno;
 	if (rc < 0) {

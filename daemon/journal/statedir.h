@@ -69,6 +69,13 @@ void statedir_files_free(struct statedir_files *files);
 void statedir_segment_name(uint64_t first_index, char name[STATEDIR_NAME_MAX]);
 void statedir_snapshot_name(uint64_t index, char name[STATEDIR_NAME_MAX]);
 
+/* Writes a file's content to fd: 0 or -errno. */
+typedef int statedir_fill_fn(void *ctx, int fd);
+
+/** statedir_write_snapshot with the content written by fill, as it is produced (streamed). */
+int statedir_fill_snapshot(const struct statedir *dir, uint64_t index, statedir_fill_fn *fill,
+			   void *ctx);
+
 /** Write a snapshot file atomically and durably (tmp, fsync, rename, fsync DIR). */
 int statedir_write_snapshot(const struct statedir *dir, uint64_t index, const void *data,
 			    size_t len);

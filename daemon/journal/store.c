@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
@@ -44,6 +49,10 @@ struct store {
 	struct event *sync_timer;   /* fsync: interval */
 	struct event *rotate_timer; /* segment_max_seconds */
 	struct event *retry_timer;  /* degraded: try the disk again */
+	struct event *snapshot_event; /* the snapshot child's pipe: readable when it is done */
+	pid_t snapshot_child;         /* writing the snapshot of a rotation, or 0 */
+	int snapshot_pipe;
+	uint64_t snapshot_index;
 	bool rotate_due;
 	int64_t last_sync_ms;
 	int64_t degraded_since_ms;
@@ -57,6 +66,7 @@ struct store {
 };
 
 static void store_maybe_rotate(struct store *store);
+static void snapshot_wait(struct store *store);
 
 static struct timeval timeval_ms(int64_t ms)
 {
@@ -275,6 +285,7 @@ static int leave_degraded(struct store *store)
 	struct journal *journal = store->journal;
 	int rc;
 
+	snapshot_wait(store);
 	if ((rc = journal_rollback(journal)) < 0)
 		return rc;
 	if (store->backlog.count > 0 && !journal_has_segment(journal) &&
@@ -447,6 +458,133 @@ static void retain(struct store *store)
 			    strerror(-retained.error));
 }
 
+/* --- the snapshot of a rotation, written by a child process ---------------------------------- */
+
+/* The child's result (0 or -errno; -EIO if it died without one): the journal learns of the
+ * snapshot, retention runs; or the store is degraded, as a failed synchronous one would. */
+static void snapshot_finished(struct store *store, int result)
+{
+	int status;
+
+	event_free(store->snapshot_event);
+	store->snapshot_event = NULL;
+	close(store->snapshot_pipe);
+	while (waitpid(store->snapshot_child, &status, 0) < 0 && errno == EINTR)
+		;
+	store->snapshot_child = 0;
+	if (result == 0)
+		result = journal_snapshot_written(store->journal, store->snapshot_index,
+						  ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	if (result < 0) {
+		if (store->state == STORE_NORMAL)
+			enter_degraded(store, "snapshot", result);
+		return;
+	}
+	if (store->state == STORE_NORMAL)
+		retain(store);
+}
+
+static void account_snapshot_stall(struct store *store, int64_t start_us)
+{
+	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
+
+	if (took > store->stats.snapshot_stall_us_max)
+		store->stats.snapshot_stall_us_max = took;
+}
+
+static int read_result(int fd)
+{
+	int result;
+	ssize_t got;
+
+	while ((got = read(fd, &result, sizeof result)) < 0 && errno == EINTR)
+		;
+	return got == (ssize_t)sizeof result ? result : -EIO;
+}
+
+static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
+{
+	struct store *store = ctx;
+
+	(void)what;
+	snapshot_finished(store, read_result(fd));
+	store_maybe_rotate(store);
+}
+
+/* Block until the child is done (before any other snapshot: the journal's order holds). */
+static void snapshot_wait(struct store *store)
+{
+	int64_t start_us = hostclock_monotonic_us();
+
+	if (store->snapshot_child <= 0)
+		return;
+	snapshot_finished(store, read_result(store->snapshot_pipe));
+	account_snapshot_stall(store, start_us);
+}
+
+/* Close every descriptor but keep_a and keep_b (the child holds no socket, no lock open). */
+static void close_all_but(int keep_a, int keep_b)
+{
+	unsigned low = (unsigned)(keep_a < keep_b ? keep_a : keep_b);
+	unsigned high = (unsigned)(keep_a < keep_b ? keep_b : keep_a);
+
+	if (low > 0)
+		close_range(0, low - 1, 0);
+	if (high > low + 1)
+		close_range(low + 1, high - 1, 0);
+	close_range(high + 1, ~0u, 0);
+}
+
+/* The child: dies with the daemon (a kill -9 leaves a *.tmp, removed at start), keeps only
+ * the state directory and the pipe, writes the snapshot, reports, _exit()s. */
+static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent)
+{
+	int result;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* it died before the line above */
+		_exit(1);
+	close_all_but(store->dir.fd, pipe_fd);
+	result = journal_snapshot_to_file(store->journal, store->engine, index,
+					  ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	_exit(write(pipe_fd, &result, sizeof result) == (ssize_t)sizeof result ? 0 : 1);
+}
+
+/*
+ * The snapshot after journal_rotate_begin, written by a fork()ed child from its copy-on-write
+ * image of the engine while the loop goes on (the child only encodes, writes and _exit()s:
+ * no lock another thread may hold is taken). Without a child (fork fails), written here.
+ */
+static int snapshot_in_background(struct store *store, uint64_t index)
+{
+	int64_t start_us = hostclock_monotonic_us();
+	int fds[2] = { -1, -1 };
+	pid_t pid = -1, parent = getpid();
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		int error = errno;
+		if (fds[0] >= 0) {
+			close(fds[0]);
+			close(fds[1]);
+		}
+		log_limited(&store->disk_log, LOG_WARNING,
+			    "journal: cannot fork the snapshot writer (%s): written in the loop",
+			    strerror(error));
+		return journal_write_snapshot(store->journal, store->engine, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	}
+	if (pid == 0)
+		snapshot_child(store, index, fds[1], parent);
+	close(fds[1]);
+	store->snapshot_child = pid;
+	store->snapshot_pipe = fds[0];
+	store->snapshot_index = index;
+	store->snapshot_event = event_new(store->base, fds[0], EV_READ, on_snapshot_done, store);
+	if (!store->snapshot_event || event_add(store->snapshot_event, NULL) < 0)
+		snapshot_wait(store);
+	account_snapshot_stall(store, start_us);
+	return 0;
+}
+
 /* Rotate when the segment is full or old enough, once everything written is durable. */
 static void store_maybe_rotate(struct store *store)
 {
@@ -459,14 +597,22 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_due = true;
 	if (!store->rotate_due || !journal_all_synced(journal))
 		return;
+	/* Segments fill faster than snapshots are written: the loop waits for the previous one
+	 * (segments keep their size, a child at a time). */
+	snapshot_wait(store);
+	if (store->state != STORE_NORMAL)
+		return;
 	store->rotate_due = false;
 	if (!journal_segment_empty(journal)) {
-		if ((rc = journal_checkpoint(journal, store->engine, true)) < 0) {
+		uint64_t index;
+		if ((rc = journal_rotate_begin(journal, store->engine, &index)) < 0 ||
+		    (rc = snapshot_in_background(store, index)) < 0) {
 			enter_degraded(store, "rotate", rc);
 			return;
 		}
 		store->stats.rotations++;
-		retain(store);
+		if (store->snapshot_child == 0)
+			retain(store);
 	}
 	arm_rotate_timer(store);
 }
@@ -717,15 +863,18 @@ static void log_commit_stats(const struct store *store)
 	log_msg(LOG_INFO,
 		"journal: %" PRIu64 " commits (%" PRIu64 " early), write and fsync %.3f ms on average, "
 		"%.3f ms at most; %" PRIu64 " rotations, %" PRIu64 " degraded periods (%" PRIu64
-		" lines and %" PRIu64 " alerts not journaled)",
+		" lines and %" PRIu64 " alerts not journaled); the loop's longest stall for a snapshot in the background "
+		"(its fork, or a wait for the previous one) %.3f ms",
 		stats->commits, stats->early_commits,
 		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0 : 0.0,
 		(double)stats->commit_us_max / 1000.0, stats->rotations, stats->degraded_periods,
-		stats->lines_not_journaled, stats->alerts_not_journaled);
+		stats->lines_not_journaled, stats->alerts_not_journaled,
+		(double)stats->snapshot_stall_us_max / 1000.0);
 }
 
 void store_finish(struct store *store)
 {
+	snapshot_wait(store);
 	bool journaling = store->state == STORE_NORMAL ||
 			  (store->state == STORE_DEGRADED && leave_degraded(store) == 0);
 	int rc;
@@ -773,6 +922,7 @@ void store_free(struct store *store)
 {
 	if (!store)
 		return;
+	snapshot_wait(store);
 	if (store->commit_event)
 		event_free(store->commit_event);
 	if (store->sync_timer)

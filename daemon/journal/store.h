@@ -24,7 +24,11 @@
  * acknowledges the feeds and delivers the batch's alerts to subscribers. A batch over
  * STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
  * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
- * nothing needs.
+ * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
+ * copy-on-write image, fsynced, renamed) while the loop goes on in the next segment; the
+ * journal learns of it, and retention runs, when the child's pipe says it is done. One child
+ * at a time: another rotation, a reload's, the degraded period's end or the last snapshot at
+ * stop wait for it first. A child that fails degrades the store as a failed write does.
  *
  * When a write or fsync fails (ENOSPC, EIO, EFBIG...) the daemon is degraded: it stops
  * acknowledging (senders keep their events and resend them), keeps detecting and delivers
@@ -64,6 +68,8 @@ struct store_stats {
 	uint64_t alert_replay_unreadable;
 	uint64_t commit_us_total;       /* time in write + fsync */
 	uint64_t commit_us_max;
+	uint64_t snapshot_stall_us_max; /* the loop's longest stall for a background snapshot:
+					 * its fork, or a wait for the previous one's child */
 };
 
 struct event_base;
