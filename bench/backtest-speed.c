@@ -87,7 +87,8 @@ static int index_lines(struct lines *lines)
 	for (size_t start = 0; start < lines->text_len;) {
 		const char *newline = memchr(lines->text + start, '\n', lines->text_len - start);
 		size_t end = newline ? (size_t)(newline - lines->text) : lines->text_len;
-		if (lines->count == capacity && grow_index(lines, capacity = capacity ? 2 * capacity : 1024) < 0)
+		if (lines->count == capacity &&
+		    grow_index(lines, capacity = capacity ? 2 * capacity : 1024) < 0)
 			return -ENOMEM;
 		lines->offsets[lines->count] = start;
 		lines->lengths[lines->count++] = end - start;
@@ -108,7 +109,8 @@ static int read_lines_file(const char *path, struct lines *lines)
 	lines->text = malloc(capacity);
 	lines->text_len = 0;
 	while (lines->text) {
-		lines->text_len += fread(lines->text + lines->text_len, 1, capacity - lines->text_len, file);
+		lines->text_len +=
+			fread(lines->text + lines->text_len, 1, capacity - lines->text_len, file);
 		if (lines->text_len < capacity || capacity >= MAX_FILE_BYTES)
 			break;
 		char *grown = realloc(lines->text, capacity * 2);
@@ -172,15 +174,18 @@ static size_t plan_call(uint64_t *rng, uint32_t call, int64_t start_ms, struct p
 {
 	uint16_t op = (uint16_t)random_between(rng, 0, OPERATORS);
 	bool is_short = random_between(rng, 0, 100) < 10;
-	int64_t talk_ms = is_short ? random_between(rng, 2000, 19000) : random_between(rng, 30000, 600000);
+	int64_t talk_ms =
+		is_short ? random_between(rng, 2000, 19000) : random_between(rng, 30000, 600000);
 	int64_t chance = random_between(rng, 0, 100);
 	size_t n = 0;
 
 	out[n++] = (struct pending_event){start_ms, (*order)++, call, KIND_START, 0, op};
 	if (!is_short && chance < 60)
-		out[n++] = (struct pending_event){start_ms + talk_ms / 2, (*order)++, call, KIND_INCIDENT, 0, op};
+		out[n++] = (struct pending_event){ start_ms + talk_ms / 2, (*order)++, call,
+						   KIND_INCIDENT,	   0,	       op };
 	else if (!is_short && chance < 68)
-		out[n++] = (struct pending_event){start_ms + talk_ms / 3, (*order)++, call, KIND_TRANSFER, 0, op};
+		out[n++] = (struct pending_event){ start_ms + talk_ms / 3, (*order)++, call,
+						   KIND_TRANSFER,	   0,	       op };
 	uint8_t who = is_short ? (chance < 70 ? 0 : 1) : (chance < 39 ? 0 : chance < 99 ? 1 : 2);
 	out[n++] = (struct pending_event){start_ms + talk_ms, (*order)++, call, KIND_END, who, op};
 	return n;
@@ -196,18 +201,30 @@ static int format_event(const struct pending_event *event, char *out, size_t siz
 	timestamp_format(event->ts_ms, ts);
 	switch (event->kind) {
 	case KIND_START:
-		return snprintf(out, size, "{\"type\":\"call_start\",\"call_id\":\"BENCH-%07" PRIu32 "\",\"ts\":\"%s\","
-			"\"operator\":\"op-%03u\",\"agency\":\"%s\",\"position\":\"P%02u\",\"ani\":\"504555%04" PRIu32 "\"}",
-			event->call, ts, op, agency, op, (event->call * 7919u) % 10000u);
+		return snprintf(out, size,
+				"{\"type\":\"call_start\",\"call_id\":\"BENCH-%07" PRIu32
+				"\",\"ts\":\"%s\","
+				"\"operator\":\"op-%03u\",\"agency\":\"%s\",\"position\":\"P%02u\","
+				"\"ani\":\"504555%04" PRIu32 "\"}",
+				event->call, ts, op, agency, op, (event->call * 7919u) % 10000u);
 	case KIND_INCIDENT:
-		return snprintf(out, size, "{\"type\":\"incident\",\"call_id\":\"BENCH-%07" PRIu32 "\",\"ts\":\"%s\","
-			"\"incident_id\":\"I-%07" PRIu32 "\"}", event->call, ts, event->call);
+		return snprintf(out, size,
+				"{\"type\":\"incident\",\"call_id\":\"BENCH-%07" PRIu32
+				"\",\"ts\":\"%s\","
+				"\"incident_id\":\"I-%07" PRIu32 "\"}",
+				event->call, ts, event->call);
 	case KIND_TRANSFER:
-		return snprintf(out, size, "{\"type\":\"transfer\",\"call_id\":\"BENCH-%07" PRIu32 "\",\"ts\":\"%s\","
-			"\"to\":\"EMS\"}", event->call, ts);
+		return snprintf(out, size,
+				"{\"type\":\"transfer\",\"call_id\":\"BENCH-%07" PRIu32
+				"\",\"ts\":\"%s\","
+				"\"to\":\"EMS\"}",
+				event->call, ts);
 	default:
-		return snprintf(out, size, "{\"type\":\"call_end\",\"call_id\":\"BENCH-%07" PRIu32 "\",\"ts\":\"%s\","
-			"\"released_by\":\"%s\"}", event->call, ts, released_by_names[event->released_by]);
+		return snprintf(out, size,
+				"{\"type\":\"call_end\",\"call_id\":\"BENCH-%07" PRIu32
+				"\",\"ts\":\"%s\","
+				"\"released_by\":\"%s\"}",
+				event->call, ts, released_by_names[event->released_by]);
 	}
 }
 
@@ -276,8 +293,8 @@ static double time_json_c(const struct lines *lines, int flags, size_t *failures
 	json_tokener_set_flags(tokener, flags);
 	for (size_t i = 0; i < lines->count; i++) {
 		json_tokener_reset(tokener);
-		struct json_object *object = json_tokener_parse_ex(tokener, lines->text + lines->offsets[i],
-								   (int)lines->lengths[i]);
+		struct json_object *object = json_tokener_parse_ex(
+			tokener, lines->text + lines->offsets[i], (int)lines->lengths[i]);
 		*failures += object == NULL;
 		json_object_put(object);
 	}
@@ -307,8 +324,8 @@ static double time_engine(const struct lines *lines, const struct config *config
 		return -1;
 	double started = seconds_now();
 	for (size_t i = 0; i < lines->count; i++)
-		*rejects += engine_process_line(engine, lines->text + lines->offsets[i], lines->lengths[i],
-						why, sizeof(why)) != EVENT_OK;
+		*rejects += engine_process_line(engine, lines->text + lines->offsets[i],
+						lines->lengths[i], why, sizeof(why)) != EVENT_OK;
 	double elapsed = seconds_now() - started;
 	engine_free(engine);
 	return elapsed;
@@ -371,13 +388,15 @@ struct result {
 	double best_seconds;
 };
 
-static void print_row(const struct result *result, const struct lines *lines, double baseline_seconds)
+static void print_row(const struct result *result, const struct lines *lines,
+		      double baseline_seconds)
 {
 	double lines_per_second = (double)lines->count / result->best_seconds;
 	double mb_per_second = (double)lines->text_len / result->best_seconds / 1e6;
 
 	printf("%-52s %8.3f %10.2f M %9.1f %8.1f%%\n", result->name, result->best_seconds,
-	       lines_per_second / 1e6, mb_per_second, 100.0 * baseline_seconds / result->best_seconds);
+	       lines_per_second / 1e6, mb_per_second,
+	       100.0 * baseline_seconds / result->best_seconds);
 }
 
 static double best_of(double best, double seconds)
@@ -422,8 +441,8 @@ static void measure_round(const struct lines *lines, const char *path, const str
 	seconds[RUN_JSON_C_STRICT] = time_json_c(lines, strict, &checks->strict_failures);
 	seconds[RUN_ENGINE] = time_engine(lines, config, &checks->rejects, &checks->alerts);
 	seconds[RUN_READ_PATH] = time_read_path(path, config, 0, &checks->read_path_lines);
-	seconds[RUN_READ_HISTORY] = time_read_path(path, config, BACKTEST_KEEP_ALERTS | BACKTEST_KEEP_CALLS,
-						    &checks->read_path_lines);
+	seconds[RUN_READ_HISTORY] = time_read_path(
+		path, config, BACKTEST_KEEP_ALERTS | BACKTEST_KEEP_CALLS, &checks->read_path_lines);
 	seconds[RUN_READER] = time_reader(path, config->feed.max_line_bytes, &checks->reader_lines);
 	for (int i = 0; i < RUN_COUNT; i++)
 		results[i].best_seconds = best_of(results[i].best_seconds, seconds[i]);
@@ -437,10 +456,10 @@ static void print_table(const struct lines *lines, const struct result *results,
 	printf("best of %-44d %8s %12s %9s %9s\n", REPEATS, "cpu s", "lines/s", "MB/s", "vs (a)");
 	for (int i = 0; i < RUN_COUNT; i++)
 		print_row(&results[i], lines, results[RUN_JSON_C].best_seconds);
-	printf("\njson-c parse failures %zu (strict %zu); engine rejects %" PRIu64 ", alerts %" PRIu64
-	       "; read path lines %" PRIu64 ", reader lines %" PRIu64 "\n", checks->json_failures,
-	       checks->strict_failures, checks->rejects, checks->alerts, checks->read_path_lines,
-	       checks->reader_lines);
+	printf("\njson-c parse failures %zu (strict %zu); engine rejects %" PRIu64
+	       ", alerts %" PRIu64 "; read path lines %" PRIu64 ", reader lines %" PRIu64 "\n",
+	       checks->json_failures, checks->strict_failures, checks->rejects, checks->alerts,
+	       checks->read_path_lines, checks->reader_lines);
 	printf("target: engine at least %.0f%% of json-c alone: %.1f%%, %s\n", 100 * TARGET_SHARE,
 	       100 * share, share >= TARGET_SHARE ? "met" : "NOT met");
 }
@@ -498,7 +517,8 @@ static int run_smoke(const struct lines *lines, const struct config *given, doub
 	double share = 100.0 * json_c / engine;
 	bool ok = engine > 0 && failures == 0 && rejects == 0 && share >= percent;
 
-	printf("perf smoke: %zu lines, json-c %.3f s, engine %.3f s (cpu, best of %d): engine at %.1f%% of "
+	printf("perf smoke: %zu lines, json-c %.3f s, engine %.3f s (cpu, best of %d): engine at "
+	       "%.1f%% of "
 	       "json-c, at least %.0f%% required: %s\n",
 	       lines->count, json_c, engine, SMOKE_REPEATS, share, percent, ok ? "ok" : "FAILED");
 	return ok ? 0 : 1;
@@ -561,10 +581,14 @@ int main(int argc, char **argv)
 		if (option == 'n' && (count = strtoul(optarg, &end, 10)) > 0 && *end == '\0' &&
 		    count <= MAX_LINES)
 			continue;
-		fprintf(stderr, "usage: backtest-speed [-n LINES (1..%u)] [-c CONFIG] [-s PERCENT] [-w OUT] [FILE]\n", MAX_LINES);
+		fprintf(stderr,
+			"usage: backtest-speed [-n LINES (1..%u)] [-c CONFIG] [-s PERCENT] [-w "
+			"OUT] [FILE]\n",
+			MAX_LINES);
 		return 2;
 	}
-	if (optind < argc ? read_lines_file(argv[optind], &lines) < 0 : generate_lines(count, &lines) < 0) {
+	if (optind < argc ? read_lines_file(argv[optind], &lines) < 0
+			  : generate_lines(count, &lines) < 0) {
 		lines_free(&lines);
 		return 1;
 	}
@@ -578,7 +602,8 @@ int main(int argc, char **argv)
 		lines_free(&lines);
 		return status;
 	}
-	printf("backtest-speed: %zu lines, %.1f MB, %s\n\n", lines.count, (double)lines.text_len / 1e6,
+	printf("backtest-speed: %zu lines, %.1f MB, %s\n\n", lines.count,
+	       (double)lines.text_len / 1e6,
 	       optind < argc ? argv[optind] : "generated (48 call-takers, 2 agencies, fixed seed)");
 	status = run_measurements(&lines, configured ? &config : NULL);
 	lines_free(&lines);

@@ -12,7 +12,8 @@
  * write and waits for both its alert on the console and its {"ack":N}. Prints the median, 99th
  * percentile and maximum of each, in milliseconds, and cadmond's own figure for write + fsync
  * (logged when it stops). A cadmond without a journal (before issue 5) sends no acks: then
- * only the alert latency is measured, for comparison. Uses tests/support/daemon_harness.c to run and
+ * only the alert latency is measured, for comparison. Uses tests/support/daemon_harness.c to run
+ * and
  * talk to cadmond. The journal's file system is $TMPDIR's (default /tmp).
  */
 #include <errno.h>
@@ -98,10 +99,12 @@ static void wait_both(int console, int feed, unsigned seq, bool expect_ack, int6
 
 		if (poll(watch, 2, 10) <= 0)
 			continue;
-		if ((watch[0].revents & POLLIN) && harness_read_line(console, line, sizeof line, WAIT_MS) > 0 &&
+		if ((watch[0].revents & POLLIN) &&
+		    harness_read_line(console, line, sizeof line, WAIT_MS) > 0 &&
 		    strncmp(line, "{\"alert\":\"firing\",", 18) == 0)
 			*alert_us = now_us() - start_us;
-		if ((watch[1].revents & POLLIN) && harness_read_line(feed, line, sizeof line, WAIT_MS) > 0) {
+		if ((watch[1].revents & POLLIN) &&
+		    harness_read_line(feed, line, sizeof line, WAIT_MS) > 0) {
 			unsigned acked = 0;
 
 			if (sscanf(line, "{\"ack\":%u}", &acked) == 1 && acked >= seq)
@@ -143,7 +146,8 @@ static void measure(const char *policy, size_t samples)
 	char yaml[512];
 	struct harness h = { 0 };
 	struct harness_options options = { .extra_yaml = yaml };
-	int64_t *alert_us = calloc(samples, sizeof *alert_us), *ack_us = calloc(samples, sizeof *ack_us);
+	int64_t *alert_us = calloc(samples, sizeof *alert_us),
+		*ack_us = calloc(samples, sizeof *ack_us);
 	size_t acked = 0;
 	int console, feed;
 
@@ -164,7 +168,8 @@ static void measure(const char *policy, size_t samples)
 		int64_t start = now_us();
 
 		send_call(feed, n);
-		wait_both(console, feed, 2 * n + 2, n == 0 || acked > 0, start, &alert_us[n], &ack_us[n]);
+		wait_both(console, feed, 2 * n + 2, n == 0 || acked > 0, start, &alert_us[n],
+			  &ack_us[n]);
 		if (ack_us[n] >= 0)
 			ack_us[acked++] = ack_us[n];
 	}

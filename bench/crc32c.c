@@ -53,8 +53,8 @@ int main(void)
 		return 1;
 	for (size_t i = 0; i < BYTES; i++)
 		data[i] = (unsigned char)(i * 2654435761u >> 13);
-	printf("crc32c: 64 MiB in %d-byte records, CPU time, best of %d; codec_crc32c uses %s\n", RECORD_BYTES,
-	       REPEATS, codec_crc32c_implementation());
+	printf("crc32c: 64 MiB in %d-byte records, CPU time, best of %d; codec_crc32c uses %s\n",
+	       RECORD_BYTES, REPEATS, codec_crc32c_implementation());
 	measure("bytewise", codec_crc32c_bytewise, data);
 	measure("slice-by-8", codec_crc32c_portable, data);
 	measure("sse4.2", codec_crc32c_hardware, data);

@@ -117,7 +117,8 @@ static double hours_since_start(int64_t t_ms)
 
 static bool in_storm(const struct gen *gen, int64_t t_ms, const struct agency *agency)
 {
-	return gen->params->storm && agency->stormed && t_ms >= gen->storm_start_ms && t_ms < gen->storm_end_ms;
+	return gen->params->storm && agency->stormed && t_ms >= gen->storm_start_ms &&
+	       t_ms < gen->storm_end_ms;
 }
 
 /* The agency's arrival rate per ms at t. */
@@ -199,19 +200,26 @@ static void real_call(struct gen *gen, struct gencall *call, bool redial)
 		call->end_ms = call->start_ms + (int64_t)(between(&gen->rng, 5.0, 19.0) * MS);
 		call->release = GENCALL_BY_OPERATOR;
 		if (uniform(&gen->rng) < gen->params->redial_share)
-			schedule(gen, call->end_ms + (int64_t)((20.0 + exponential(&gen->rng, 60.0) +
-								 exponential(&gen->rng, 60.0)) * MS), call->ani, true);
+			schedule(gen,
+				 call->end_ms + (int64_t)((20.0 + exponential(&gen->rng, 60.0) +
+							   exponential(&gen->rng, 60.0)) *
+							  MS),
+				 call->ani, true);
 		return;
 	}
 	double r = uniform(&gen->rng);
 	call->end_ms = call->start_ms + (int64_t)(talk_s * MS);
-	call->release = r < 0.60 ? GENCALL_BY_CALLER : r < 0.95 ? GENCALL_BY_OPERATOR : GENCALL_BY_SYSTEM;
+	call->release = r < 0.60   ? GENCALL_BY_CALLER
+			: r < 0.95 ? GENCALL_BY_OPERATOR
+				   : GENCALL_BY_SYSTEM;
 	if (redial || uniform(&gen->rng) < 0.60)
-		call->incident_ms = call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.2, 0.8));
+		call->incident_ms =
+			call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.2, 0.8));
 }
 
 /* Fill one arriving call of the agency: its kind decides its talk and who ends it. */
-static void fill_call(struct gen *gen, struct gencall *call, const struct agency *agency, int64_t arrival_ms)
+static void fill_call(struct gen *gen, struct gencall *call, const struct agency *agency,
+		      int64_t arrival_ms)
 {
 	double kind = uniform(&gen->rng);
 
@@ -226,7 +234,8 @@ static void fill_call(struct gen *gen, struct gencall *call, const struct agency
 	if (kind < gen->pocket[call->op]) {
 		short_call(gen, call, lognormal(&gen->rng, 7.0, 0.6), 0.80);
 		if (uniform(&gen->rng) < 0.25)
-			schedule(gen, call->end_ms + (int64_t)between(&gen->rng, 60000, 600000), call->ani, false);
+			schedule(gen, call->end_ms + (int64_t)between(&gen->rng, 60000, 600000),
+				 call->ani, false);
 		return;
 	}
 	if (kind < gen->pocket[call->op] + 0.05) {
@@ -238,7 +247,8 @@ static void fill_call(struct gen *gen, struct gencall *call, const struct agency
 
 static void random_ani(struct gen *gen, char ani[11])
 {
-	snprintf(ani, 11, "%010" PRIu64, (uint64_t)(3000000000u + next_u64(&gen->rng) % 6000000000u));
+	snprintf(ani, 11, "%010" PRIu64,
+		 (uint64_t)(3000000000u + next_u64(&gen->rng) % 6000000000u));
 }
 
 /* One agency's calls: a thinned Poisson stream merged with the redials it causes. */
@@ -248,7 +258,8 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 	int64_t next_ms = gen->begin_ms;
 
 	for (int64_t t = gen->begin_ms; t < gen->end_ms; t += 600000) {
-		double rate = arrival_rate(gen, agency, t) * (gen->params->storm ? STORM_VOLUME : 1.0);
+		double rate =
+			arrival_rate(gen, agency, t) * (gen->params->storm ? STORM_VOLUME : 1.0);
 		rate_max = rate > rate_max ? rate : rate_max;
 	}
 	rate_max *= 1.05;
@@ -272,7 +283,8 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 		if (!call)
 			return -1;
 		call->op = pick_operator(gen, agency);
-		call->start_ms = gen->free_ms[call->op] > arrival_ms ? gen->free_ms[call->op] : arrival_ms;
+		call->start_ms =
+			gen->free_ms[call->op] > arrival_ms ? gen->free_ms[call->op] : arrival_ms;
 		if (redial) {
 			memcpy(call->ani, taken.ani, sizeof(call->ani));
 			if (taken.real)
@@ -295,8 +307,9 @@ static const struct agency *agency_of(const struct gen *gen, unsigned op)
 	return &gen->agencies[AGENCIES - 1];
 }
 
-static int write_event(const struct gen *gen, struct daygen_shift *shift, const struct gencall *call,
-		       uint32_t number, const struct gencall_event *event)
+static int write_event(const struct gen *gen, struct daygen_shift *shift,
+		       const struct gencall *call, uint32_t number,
+		       const struct gencall_event *event)
 {
 	static const char *const releases[] = { "operator", "caller", "system" };
 	char line[LINE_MAX_BYTES];
@@ -304,17 +317,23 @@ static int write_event(const struct gen *gen, struct daygen_shift *shift, const 
 
 	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
-			       "{\"type\":\"call_start\",\"call_id\":\"d-%" PRIu32 "\",\"ts\":%" PRId64
-			       ",\"agency\":\"%s\",\"operator\":\"op-%02u\",\"position\":\"C%u\",\"ani\":\"%s\"}\n",
-			       number, event->ts_ms, agency_of(gen, call->op)->name, call->op + 1, 100 + call->op,
-			       call->ani);
+			       "{\"type\":\"call_start\",\"call_id\":\"d-%" PRIu32
+			       "\",\"ts\":%" PRId64 ",\"agency\":\"%s\",\"operator\":\"op-%02u\","
+						    "\"position\":\"C%u\",\"ani\":\"%s\"}\n",
+			       number, event->ts_ms, agency_of(gen, call->op)->name, call->op + 1,
+			       100 + call->op, call->ani);
 	else if (event->type == GENCALL_INCIDENT)
-		len = snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"d-%" PRIu32 "\",\"ts\":%" PRId64
-			       ",\"incident_id\":\"D%" PRIu32 "\"}\n", number, event->ts_ms, number);
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"incident\",\"call_id\":\"d-%" PRIu32
+			       "\",\"ts\":%" PRId64 ",\"incident_id\":\"D%" PRIu32 "\"}\n",
+			       number, event->ts_ms, number);
 	else
-		len = snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"d-%" PRIu32 "\",\"ts\":%" PRId64
-			       ",\"released_by\":\"%s\"}\n", number, event->ts_ms, releases[call->release]);
-	return gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line, (size_t)len);
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_end\",\"call_id\":\"d-%" PRIu32
+			       "\",\"ts\":%" PRId64 ",\"released_by\":\"%s\"}\n",
+			       number, event->ts_ms, releases[call->release]);
+	return gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+			      (size_t)len);
 }
 
 /* The agency's clock skew (gencall_events). */
@@ -332,7 +351,8 @@ static int write_shift(const struct gen *gen, struct daygen_shift *shift)
 	if (!events)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = write_event(gen, shift, &gen->list.calls[events[i].call], events[i].call + 1, &events[i]);
+		rc = write_event(gen, shift, &gen->list.calls[events[i].call], events[i].call + 1,
+				 &events[i]);
 	free(events);
 	return rc;
 }
@@ -367,8 +387,9 @@ int daygen_generate(const struct daygen_params *params, struct daygen_shift *shi
 	gen->rng.state = (params->seed + 1) * 0x9E3779B97F4A7C15ULL ^ 0xD1B54A32D192ED03ULL;
 	set_agencies(gen);
 	unsigned rogue = (unsigned)(next_u64(&gen->rng) % gen->agencies[0].count);
-	unsigned pocketer = (rogue + 1 + (unsigned)(next_u64(&gen->rng) % (gen->agencies[0].count - 1))) %
-			    gen->agencies[0].count;
+	unsigned pocketer =
+		(rogue + 1 + (unsigned)(next_u64(&gen->rng) % (gen->agencies[0].count - 1))) %
+		gen->agencies[0].count;
 	gen->begin_ms = START_MS - (int64_t)(params->history_hours * MS_PER_HOUR);
 	gen->end_ms = START_MS + (int64_t)(params->hours * MS_PER_HOUR);
 	gen->storm_start_ms = START_MS + (int64_t)(STORM_START_HOURS * MS_PER_HOUR);
@@ -385,16 +406,19 @@ int daygen_generate(const struct daygen_params *params, struct daygen_shift *shi
 	}
 	if (params->high_pocket)
 		gen->pocket[pocketer] *= HIGH_POCKET_FACTOR;
-	double onset_h = params->rogue == DAYGEN_FATIGUE ? FATIGUE_HOURS + between(&gen->rng, 0.0, 0.5)
-							 : between(&gen->rng, 0.5, 3.5);
+	double onset_h = params->rogue == DAYGEN_FATIGUE
+				 ? FATIGUE_HOURS + between(&gen->rng, 0.0, 0.5)
+				 : between(&gen->rng, 0.5, 3.5);
 	if (params->rogue != DAYGEN_HONEST)
-		gen->onset_ms[rogue] = shift->onset_ms[rogue] = START_MS + (int64_t)(onset_h * MS_PER_HOUR);
+		gen->onset_ms[rogue] = shift->onset_ms[rogue] =
+			START_MS + (int64_t)(onset_h * MS_PER_HOUR);
 	for (unsigned a = 0; a < AGENCIES && rc == 0; a++)
 		rc = agency_calls(gen, &gen->agencies[a]);
 	if (rc == 0)
 		rc = write_shift(gen, shift);
 	if (rc == 0)
-		rc = gencall_keep(&gen->list, &shift->calls, &shift->call_count, &shift->call_capacity);
+		rc = gencall_keep(&gen->list, &shift->calls, &shift->call_count,
+				  &shift->call_capacity);
 	free(gen->list.calls);
 	free(gen);
 	return rc;

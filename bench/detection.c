@@ -69,7 +69,8 @@ struct bench_case {
 	double redial_share;    /* >= 0 instead of the preset's; < 0: the preset's (sim) */
 	double calls_per_hour;  /* > 0 instead of the preset's */
 	bool rogue, bursts, storm, high_pocket; /* shiftgen */
-	double history_hours;   /* shiftgen, daygen: honest hours of the same operators before the shift */
+	/* shiftgen, daygen: honest hours of the same operators before the shift */
+	double history_hours;
 	enum daygen_rogue day_rogue; /* daygen: the misconduct */
 };
 
@@ -77,30 +78,46 @@ static const struct bench_case cases[] = {
 	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
 	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
 	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0,
+	  DAYGEN_HONEST },
 	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0,
+	  DAYGEN_HONEST },
 	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0, DAYGEN_HONEST },
-	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0, DAYGEN_HONEST },
-	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST },
+	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
+	  DAYGEN_HONEST },
+	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0,
+	  DAYGEN_HONEST },
 	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 40, DAYGEN_HONEST },
 	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
-	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0, DAYGEN_HONEST },
+	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0,
+	  DAYGEN_HONEST },
 	{ "d-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "d-long-calls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0, DAYGEN_LONG_CALLS },
+	{ "d-long-calls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS },
 	{ "d-fatigue", GEN_DAYGEN, NULL, 0, 0.0, 10, true, false, false, false, 0, DAYGEN_FATIGUE },
-	{ "d-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0, DAYGEN_LONG_CALLS },
+	{ "d-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS },
 	{ "d-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 24, DAYGEN_HONEST },
 	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
-	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0, DAYGEN_LONG_CALLS },
+	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
+	  DAYGEN_LONG_CALLS },
 };
 
 #define SIM_BASELINE_CASE 0
@@ -188,8 +205,9 @@ struct bench_options {
 	const char *only;        /* NULL: every scenario */
 	long jobs;
 	double redial_share;     /* < 0: the presets' */
-	double reference_threshold[GENERATOR_COUNT][SCORE_COUNT]; /* per generator, calibrated in main */
-	double calibration_per_100[GENERATOR_COUNT];              /* cadmon's flagged honest shifts there */
+	/* per generator, calibrated in main */
+	double reference_threshold[GENERATOR_COUNT][SCORE_COUNT];
+	double calibration_per_100[GENERATOR_COUNT]; /* cadmon's flagged honest shifts there */
 	bool why;                /* print every false firing's explanation to stderr */
 };
 
@@ -228,8 +246,9 @@ static int reserve_calls(struct bench_shift *shift, size_t count)
 	return 0;
 }
 
-static void sim_case_scenario(const struct bench_case *bench_case, const struct bench_options *options,
-			      uint64_t seed, struct sim_scenario *scenario)
+static void sim_case_scenario(const struct bench_case *bench_case,
+			      const struct bench_options *options, uint64_t seed,
+			      struct sim_scenario *scenario)
 {
 	sim_scenario_preset(scenario, bench_case->preset);
 	scenario->seed = seed;
@@ -274,9 +293,12 @@ static int sim_bench_shift(const struct bench_case *bench_case, const struct ben
 		return -1;
 	for (size_t i = 0; i < sim.call_count; i++) {
 		const struct sim_call *call = &sim.calls[i];
-		shift->calls[i] = (struct ref_call){ call->end_ms, call->operator_index,
-			call->released_by == SIM_RELEASED_BY_OPERATOR && call->end_ms - call->start_ms < PREMATURE_TALK_MS &&
-			call->incident_ms < 0 && call->transfer_ms < 0 };
+		shift->calls[i] =
+			(struct ref_call){ call->end_ms, call->operator_index,
+					   call->released_by == SIM_RELEASED_BY_OPERATOR &&
+						   call->end_ms - call->start_ms <
+							   PREMATURE_TALK_MS &&
+						   call->incident_ms < 0 && call->transfer_ms < 0 };
 	}
 	shift->operator_count = scenario.operator_count;
 	shift->hours = scenario.shift_hours;
@@ -300,24 +322,31 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 {
 	static struct shiftgen_shift gen;
 	struct shiftgen_params params = {
-		.seed = seed, .hours = SHIFT_HOURS, .calls_per_hour = bench_case->calls_per_hour,
-		.rogue = bench_case->rogue, .cut_share = bench_case->hangup_share,
+		.seed = seed,
+		.hours = SHIFT_HOURS,
+		.calls_per_hour = bench_case->calls_per_hour,
+		.rogue = bench_case->rogue,
+		.cut_share = bench_case->hangup_share,
 		.bursts = bench_case->bursts,
-		.redial_share = options->redial_share >= 0 ? options->redial_share : bench_case->redial_share,
-		.storm = bench_case->storm, .high_pocket = bench_case->high_pocket,
+		.redial_share = options->redial_share >= 0 ? options->redial_share
+							   : bench_case->redial_share,
+		.storm = bench_case->storm,
+		.high_pocket = bench_case->high_pocket,
 		.history_hours = bench_case->history_hours,
 	};
 
 	if (shiftgen_generate(&params, &gen) != 0)
 		return -1;
 	shift->text_len = 0;
-	if (grow_text(shift, capacity, gen.text_len) != 0 || reserve_calls(shift, gen.call_count) != 0)
+	if (grow_text(shift, capacity, gen.text_len) != 0 ||
+	    reserve_calls(shift, gen.call_count) != 0)
 		return -1;
 	memcpy(shift->text, gen.text, gen.text_len);
 	shift->text_len = gen.text_len;
 	for (size_t i = 0; i < gen.call_count; i++)
-		shift->calls[i] = (struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
-						     gen.calls[i].premature };
+		shift->calls[i] =
+			(struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
+					   gen.calls[i].premature };
 	shift->operator_count = gen.operator_count;
 	shift->hours = SHIFT_HOURS;
 	shift->start_ms = gen.start_ms;
@@ -336,23 +365,29 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 {
 	static struct daygen_shift gen;
 	struct daygen_params params = {
-		.seed = seed, .hours = SHIFT_HOURS, .calls_per_hour = bench_case->calls_per_hour,
+		.seed = seed,
+		.hours = SHIFT_HOURS,
+		.calls_per_hour = bench_case->calls_per_hour,
 		.rogue = bench_case->rogue ? bench_case->day_rogue : DAYGEN_HONEST,
-		.redial_share = options->redial_share >= 0 ? options->redial_share : bench_case->redial_share,
-		.storm = bench_case->storm, .high_pocket = bench_case->high_pocket,
+		.redial_share = options->redial_share >= 0 ? options->redial_share
+							   : bench_case->redial_share,
+		.storm = bench_case->storm,
+		.high_pocket = bench_case->high_pocket,
 		.history_hours = bench_case->history_hours,
 	};
 
 	if (daygen_generate(&params, &gen) != 0)
 		return -1;
 	shift->text_len = 0;
-	if (grow_text(shift, capacity, gen.text_len) != 0 || reserve_calls(shift, gen.call_count) != 0)
+	if (grow_text(shift, capacity, gen.text_len) != 0 ||
+	    reserve_calls(shift, gen.call_count) != 0)
 		return -1;
 	memcpy(shift->text, gen.text, gen.text_len);
 	shift->text_len = gen.text_len;
 	for (size_t i = 0; i < gen.call_count; i++)
-		shift->calls[i] = (struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
-						     gen.calls[i].premature };
+		shift->calls[i] =
+			(struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
+					   gen.calls[i].premature };
 	shift->operator_count = gen.operator_count;
 	shift->hours = SHIFT_HOURS;
 	shift->start_ms = gen.start_ms;
@@ -365,12 +400,14 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 	return 0;
 }
 
-static int make_shift(const struct bench_case *bench_case, const struct bench_options *options, uint64_t seed,
-		      struct bench_shift *shift, size_t *capacity)
+static int make_shift(const struct bench_case *bench_case, const struct bench_options *options,
+		      uint64_t seed, struct bench_shift *shift, size_t *capacity)
 {
-	int rc = bench_case->generator == GEN_SIM	 ? sim_bench_shift(bench_case, options, seed, shift, capacity)
-		 : bench_case->generator == GEN_SHIFTGEN ? gen_bench_shift(bench_case, options, seed, shift, capacity)
-							 : day_bench_shift(bench_case, options, seed, shift, capacity);
+	int rc = bench_case->generator == GEN_SIM
+			 ? sim_bench_shift(bench_case, options, seed, shift, capacity)
+		 : bench_case->generator == GEN_SHIFTGEN
+			 ? gen_bench_shift(bench_case, options, seed, shift, capacity)
+			 : day_bench_shift(bench_case, options, seed, shift, capacity);
 	if (rc == 0)
 		qsort(shift->calls, shift->call_count, sizeof(shift->calls[0]), compare_ref_calls);
 	return rc;
@@ -407,7 +444,8 @@ static void record_firing(const struct alert *alert, const char *json, size_t js
 }
 
 /* Feed every line of the shift to a fresh engine; the rejected lines' count, or -1. */
-static long run_engine(const struct config *config, const struct bench_shift *shift, struct shift_alerts *alerts)
+static long run_engine(const struct config *config, const struct bench_shift *shift,
+		       struct shift_alerts *alerts)
 {
 	struct engine *engine = engine_new(config, record_firing, alerts);
 	char why[256];
@@ -438,8 +476,8 @@ static bool in_storm_window(const struct bench_shift *shift, int64_t ts_ms, int6
 
 /* One operator's alarms (times, in order) against the truth: false ones counted, the first
  * true one timed. */
-static void score_alarms(const struct bench_shift *shift, unsigned op, const int64_t *times, const int64_t *windows,
-			 size_t count, struct score *score)
+static void score_alarms(const struct bench_shift *shift, unsigned op, const int64_t *times,
+			 const int64_t *windows, size_t count, struct score *score)
 {
 	int64_t onset_ms = shift->onset_ms[op], caught_ms = INT64_MAX;
 	bool flagged = false;
@@ -459,7 +497,9 @@ static void score_alarms(const struct bench_shift *shift, unsigned op, const int
 		score->pocket_shifts++;
 		score->pocket_flagged += flagged;
 	}
-	score->honest_hours += onset_ms == INT64_MAX ? shift->hours : (double)(onset_ms - shift->start_ms) / MS_PER_HOUR;
+	score->honest_hours += onset_ms == INT64_MAX
+				       ? shift->hours
+				       : (double)(onset_ms - shift->start_ms) / MS_PER_HOUR;
 	if (onset_ms == INT64_MAX)
 		return;
 	score->misbehaving++;
@@ -470,7 +510,8 @@ static void score_alarms(const struct bench_shift *shift, unsigned op, const int
 	score->caught_in_time += hours * 60 <= CATCH_TARGET_MINUTES;
 }
 
-static void score_detector(const struct bench_shift *shift, const struct shift_alerts *alerts, struct score *score)
+static void score_detector(const struct bench_shift *shift, const struct shift_alerts *alerts,
+			   struct score *score)
 {
 	static int64_t times[MAX_FIRINGS], windows[MAX_FIRINGS];
 
@@ -501,11 +542,13 @@ struct ref_window {
 	size_t oldest;
 };
 
-static void ref_window_slide(const struct bench_shift *shift, struct ref_window *window, size_t upto, int64_t now_ms)
+static void ref_window_slide(const struct bench_shift *shift, struct ref_window *window,
+			     size_t upto, int64_t now_ms)
 {
 	unsigned center = shift->operator_count;
 
-	while (window->oldest < upto && shift->calls[window->oldest].end_ms <= now_ms - REFERENCE_WINDOW_MS) {
+	while (window->oldest < upto &&
+	       shift->calls[window->oldest].end_ms <= now_ms - REFERENCE_WINDOW_MS) {
 		const struct ref_call *old = &shift->calls[window->oldest++];
 		window->calls[old->op]--;
 		window->premature[old->op] -= old->premature;
@@ -534,7 +577,8 @@ static void reference_statistics(const struct bench_shift *shift, double *stats)
 		window.premature[call->op] += call->premature;
 		window.calls[center]++;
 		window.premature[center] += call->premature;
-		double tail = binomial_upper_tail(window.premature[call->op], window.calls[call->op], p);
+		double tail =
+			binomial_upper_tail(window.premature[call->op], window.calls[call->op], p);
 		stats[2 * i] = p;
 		stats[2 * i + 1] = tail > 1e-300 ? -log10(tail) : 300.0;
 	}
@@ -542,8 +586,8 @@ static void reference_statistics(const struct bench_shift *shift, double *stats)
 
 /* A reference's alarms for one operator at threshold h: a CUSUM restarts at 0 after an alarm,
  * and after an alarm an operator is quiet for 2 hours (as an open alert would be). */
-static size_t reference_alarms(const struct bench_shift *shift, const double *stats, int which, unsigned op,
-			       double h, int64_t *times)
+static size_t reference_alarms(const struct bench_shift *shift, const double *stats, int which,
+			       unsigned op, double h, int64_t *times)
 {
 	size_t count = 0;
 	double sum = 0.0;
@@ -555,7 +599,8 @@ static size_t reference_alarms(const struct bench_shift *shift, const double *st
 			continue;
 		double stat = stats[2 * i + 1];
 		if (which == 0) {
-			struct cusum_weights weights = cusum_weights(stats[2 * i], REFERENCE_ODDS_RATIO);
+			struct cusum_weights weights =
+				cusum_weights(stats[2 * i], REFERENCE_ODDS_RATIO);
 			stat = sum = cusum_step(sum, call->premature, &weights);
 		}
 		if (stat < h || call->end_ms < quiet_until)
@@ -568,7 +613,8 @@ static size_t reference_alarms(const struct bench_shift *shift, const double *st
 }
 
 /* Each honest operator's highest statistic of the shift, for the calibration. */
-static void reference_maxima(const struct bench_shift *shift, const double *stats, double *maxima, size_t *count)
+static void reference_maxima(const struct bench_shift *shift, const double *stats, double *maxima,
+			     size_t *count)
 {
 	static double sums[MAX_OPERATORS], highest[MAX_OPERATORS][2];
 
@@ -591,8 +637,8 @@ static void reference_maxima(const struct bench_shift *shift, const double *stat
 		}
 }
 
-static void score_references(const struct bench_shift *shift, const double *stats, const double *thresholds,
-			     struct score *scores)
+static void score_references(const struct bench_shift *shift, const double *stats,
+			     const double *thresholds, struct score *scores)
 {
 	static int64_t times[MAX_FIRINGS], windows[MAX_FIRINGS];
 
@@ -600,7 +646,8 @@ static void score_references(const struct bench_shift *shift, const double *stat
 		windows[i] = STORM_AFTER_MS;
 	for (int which = 0; which < 2; which++)
 		for (unsigned op = 0; op < shift->operator_count; op++) {
-			size_t count = reference_alarms(shift, stats, which, op, thresholds[REF_CUSUM + which], times);
+			size_t count = reference_alarms(shift, stats, which, op,
+							thresholds[REF_CUSUM + which], times);
 			score_alarms(shift, op, times, windows, count, &scores[REF_CUSUM + which]);
 		}
 }
@@ -625,9 +672,12 @@ static double median(double *values, size_t count)
 static void summarize_score(struct score *score, struct score_summary *summary)
 {
 	*summary = (struct score_summary){
-		.misbehaving = score->misbehaving, .caught = score->caught,
-		.caught_in_time = score->caught_in_time, .false_alerts = score->false_alerts,
-		.storm_false_alerts = score->storm_false_alerts, .pocket_flagged = score->pocket_flagged,
+		.misbehaving = score->misbehaving,
+		.caught = score->caught,
+		.caught_in_time = score->caught_in_time,
+		.false_alerts = score->false_alerts,
+		.storm_false_alerts = score->storm_false_alerts,
+		.pocket_flagged = score->pocket_flagged,
 		.pocket_shifts = score->pocket_shifts,
 		.median_hours = median(score->hours_to_alert, score->caught),
 		.honest_hours = score->honest_hours,
@@ -656,24 +706,27 @@ static int reserve_stats(struct scenario_buffers *buffers)
 /* Generate, run and score every seed of one scenario; 0 or -1 (reported). */
 /* --why: each false firing of a scored shift (an honest operator, or before onset), with its
  * explanation, one line on stderr. */
-static void print_false_firings(const struct bench_case *bench_case, uint64_t seed, const struct bench_shift *shift,
-				const struct shift_alerts *alerts)
+static void print_false_firings(const struct bench_case *bench_case, uint64_t seed,
+				const struct bench_shift *shift, const struct shift_alerts *alerts)
 {
 	for (size_t i = 0; i < alerts->count; i++) {
 		const struct firing *firing = &alerts->firings[i];
-		if (firing->ts_ms < shift->start_ms || firing->operator_index >= shift->operator_count ||
+		if (firing->ts_ms < shift->start_ms ||
+		    firing->operator_index >= shift->operator_count ||
 		    firing->ts_ms >= shift->onset_ms[firing->operator_index])
 			continue;
-		fprintf(stderr, "false %s seed %" PRIu64 " op-%02u%s at +%.2f h: %s\n", bench_case->label, seed,
-			firing->operator_index + 1,
-			shift->has_storm && in_storm_window(shift, firing->ts_ms, firing->window_ms) ? " (storm)" : "",
+		fprintf(stderr, "false %s seed %" PRIu64 " op-%02u%s at +%.2f h: %s\n",
+			bench_case->label, seed, firing->operator_index + 1,
+			shift->has_storm && in_storm_window(shift, firing->ts_ms, firing->window_ms)
+				? " (storm)"
+				: "",
 			(double)(firing->ts_ms - shift->start_ms) / MS_PER_HOUR, firing->why);
 	}
 }
 
 static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
-		    const struct config *config, struct scenario_buffers *buffers, struct score *scores,
-		    struct case_summary *summary)
+		    const struct config *config, struct scenario_buffers *buffers,
+		    struct score *scores, struct case_summary *summary)
 {
 	static struct shift_alerts alerts;
 	struct bench_shift *shift = &buffers->shift;
@@ -682,7 +735,8 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 
 	for (long i = 0; i < options->seeds; i++) {
 		long rejected;
-		if (make_shift(bench_case, options, options->first_seed + (uint64_t)i, shift, &buffers->text_capacity) != 0 ||
+		if (make_shift(bench_case, options, options->first_seed + (uint64_t)i, shift,
+			       &buffers->text_capacity) != 0 ||
 		    reserve_stats(buffers) != 0)
 			return -1;
 		if ((rejected = run_engine(config, shift, &alerts)) < 0) {
@@ -692,10 +746,12 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 		summary->rejected_lines += (uint64_t)rejected;
 		summary->dropped += alerts.dropped + alerts.unknown_operator;
 		if (options->why)
-			print_false_firings(bench_case, options->first_seed + (uint64_t)i, shift, &alerts);
+			print_false_firings(bench_case, options->first_seed + (uint64_t)i, shift,
+					    &alerts);
 		score_detector(shift, &alerts, &scores[DETECTOR]);
 		reference_statistics(shift, buffers->stats);
-		score_references(shift, buffers->stats, options->reference_threshold[bench_case->generator], scores);
+		score_references(shift, buffers->stats,
+				 options->reference_threshold[bench_case->generator], scores);
 		summary->operators = shift->operator_count;
 		summary->has_storm = shift->has_storm;
 		summary->seeds++;
@@ -713,7 +769,8 @@ static void run_scenario(size_t case_index, const struct bench_options *options,
 
 	*summary = (struct case_summary){ .case_index = case_index };
 	for (int k = 0; k < SCORE_COUNT; k++)
-		ok &= (scores[k].hours_to_alert = calloc((size_t)options->seeds * 16 + 1, sizeof(double))) != NULL;
+		ok &= (scores[k].hours_to_alert =
+			       calloc((size_t)options->seeds * 16 + 1, sizeof(double))) != NULL;
 	if (ok && run_case(&cases[case_index], options, config, &buffers, scores, summary) == 0)
 		for (int k = 0; k < SCORE_COUNT; k++)
 			summarize_score(&scores[k], &summary->scores[k]);
@@ -729,8 +786,8 @@ static void run_scenario(size_t case_index, const struct bench_options *options,
 /* The references' thresholds for one generator: on its honest baseline scenario, the value
  * that as many honest operator-shifts exceed as cadmon flagged there (at least
  * FALSE_TARGET_PER_100 per 100): the three are compared at equal false-alarm rate. */
-static int calibrate(const struct bench_options *options, const struct config *config, size_t baseline_case,
-		     double *thresholds, double *detector_per_100)
+static int calibrate(const struct bench_options *options, const struct config *config,
+		     size_t baseline_case, double *thresholds, double *detector_per_100)
 {
 	static struct shift_alerts alerts;
 	struct scenario_buffers buffers = { 0 };
@@ -739,8 +796,11 @@ static int calibrate(const struct bench_options *options, const struct config *c
 	int rc = 0;
 
 	for (long i = 0; i < options->seeds && rc == 0; i++) {
-		rc = make_shift(&cases[baseline_case], options, options->first_seed + (uint64_t)i, &buffers.shift,
-				&buffers.text_capacity) != 0 || reserve_stats(&buffers) != 0 ? -1 : 0;
+		rc = make_shift(&cases[baseline_case], options, options->first_seed + (uint64_t)i,
+				&buffers.shift, &buffers.text_capacity) != 0 ||
+				     reserve_stats(&buffers) != 0
+			     ? -1
+			     : 0;
 		if (rc == 0 && count + buffers.shift.operator_count > capacity) {
 			capacity = (count + buffers.shift.operator_count) * 2;
 			double *grown = realloc(maxima, 2 * capacity * sizeof(double));
@@ -773,7 +833,9 @@ static int calibrate(const struct bench_options *options, const struct config *c
 		size_t allowed = (size_t)(FALSE_TARGET_PER_100 / 100.0 * (double)count);
 		if (allowed < flagged)
 			allowed = flagged; /* at equal false-alarm rate: cadmon's own, if higher */
-		thresholds[REF_CUSUM + which] = count ? values[count - 1 - (allowed < count ? allowed : count - 1)] + 1e-9 : 1.0;
+		thresholds[REF_CUSUM + which] =
+			count ? values[count - 1 - (allowed < count ? allowed : count - 1)] + 1e-9
+			      : 1.0;
 		free(values);
 	}
 	free(maxima);
@@ -877,7 +939,8 @@ static int collect_summaries(const struct bench_options *options, const struct c
 		waitpid(pids[job], NULL, 0);
 	}
 	if (started < options->jobs) {
-		fprintf(stderr, "detection: cannot start worker %ld: %s\n", started, strerror(errno));
+		fprintf(stderr, "detection: cannot start worker %ld: %s\n", started,
+			strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < CASE_COUNT; i++) {
@@ -893,29 +956,34 @@ static int collect_summaries(const struct bench_options *options, const struct c
 
 static double false_per_100(const struct score_summary *score)
 {
-	return score->honest_hours > 0 ? 100.0 * score->false_alerts / (score->honest_hours / SHIFT_HOURS) : 0;
+	return score->honest_hours > 0
+		       ? 100.0 * score->false_alerts / (score->honest_hours / SHIFT_HOURS)
+		       : 0;
 }
 
 static void print_rule(const struct config_rule *rule)
 {
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
-		printf("  %-10s sequential %6" PRIu32 " s  cut_share %g  false_alarm_calls %" PRIu32 "  threshold %g  "
-		       "called_back_weight %g  history_prior %g  max_own_factor %g  false_alarm_hours %" PRIu32
-		       "  rate_half_life %" PRIu32 " s%s  %s\n", rule->name,
-		       rule->window_seconds, rule->cut_share, rule->false_alarm_calls, rule->threshold,
-		       rule->called_back_weight, rule->history_prior, rule->max_own_factor, rule->false_alarm_hours,
-		       rule->rate_half_life_seconds, rule->hourly_raises ? "  hourly_raises" : "", rule->severity);
+		printf("  %-10s sequential %6" PRIu32 " s  cut_share %g  false_alarm_calls %" PRIu32
+		       "  threshold %g  "
+		       "called_back_weight %g  history_prior %g  max_own_factor %g  "
+		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  %s\n",
+		       rule->name, rule->window_seconds, rule->cut_share, rule->false_alarm_calls,
+		       rule->threshold, rule->called_back_weight, rule->history_prior,
+		       rule->max_own_factor, rule->false_alarm_hours, rule->rate_half_life_seconds,
+		       rule->hourly_raises ? "  hourly_raises" : "", rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,
 		       rule->odds_ratio, rule->threshold, rule->min_center_ratio, rule->severity);
 	else
-		printf("  %-10s window  %6" PRIu32 " s  min_calls %" PRIu32 "  min_premature %"
-		       PRIu32 "  min_ratio %g  min_called_back %" PRIu32 "  called_back_weight %g  "
-		       "max_p_value %g  min_center_ratio %g  %s\n", rule->name, rule->window_seconds,
-		       rule->min_calls, rule->min_premature, rule->min_ratio, rule->min_called_back,
-		       rule->called_back_weight, rule->max_p_value, rule->min_center_ratio,
-		       rule->severity);
+		printf("  %-10s window  %6" PRIu32 " s  min_calls %" PRIu32
+		       "  min_premature %" PRIu32 "  min_ratio %g  min_called_back %" PRIu32
+		       "  called_back_weight %g  "
+		       "max_p_value %g  min_center_ratio %g  %s\n",
+		       rule->name, rule->window_seconds, rule->min_calls, rule->min_premature,
+		       rule->min_ratio, rule->min_called_back, rule->called_back_weight,
+		       rule->max_p_value, rule->min_center_ratio, rule->severity);
 }
 
 static void print_config(const struct config *config, const char *path)
@@ -926,10 +994,11 @@ static void print_config(const struct config *config, const char *path)
 	printf("  premature: talk < %g s, no incident or transfer; repeat_window %" PRIu32
 	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
 	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
-	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, settle %g s\n",
-	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency", baseline->half_life_seconds,
-	       baseline->prior_calls, baseline->prior_ratio, baseline->history_half_life_seconds,
-	       baseline->history_settle_seconds);
+	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, "
+	       "settle %g s\n",
+	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency",
+	       baseline->half_life_seconds, baseline->prior_calls, baseline->prior_ratio,
+	       baseline->history_half_life_seconds, baseline->history_settle_seconds);
 	for (size_t i = 0; i < config->detector.rule_count; i++)
 		print_rule(&config->detector.rules[i]);
 	printf("\n");
@@ -937,19 +1006,27 @@ static void print_config(const struct config *config, const char *path)
 
 static void print_run(const struct bench_options *options)
 {
-	printf("shifts: seeds %" PRIu64 "..%" PRIu64 " of each scenario; sim = tools/sim.c presets (the "
-	       "generator the window rules were tuned on), g- = bench/shiftgen.c (written apart, other "
-	       "distributions), d- = bench/daygen.c (a third, tuned on by nothing: agency queues on a day curve)\n",
+	printf("shifts: seeds %" PRIu64 "..%" PRIu64
+	       " of each scenario; sim = tools/sim.c presets (the "
+	       "generator the window rules were tuned on), g- = bench/shiftgen.c (written apart, "
+	       "other "
+	       "distributions), d- = bench/daygen.c (a third, tuned on by nothing: agency queues "
+	       "on a day curve)\n",
 	       options->first_seed, options->first_seed + (uint64_t)options->seeds - 1);
 	if (options->redial_share >= 0)
 		printf("cut-off callers who redial: %g in every scenario\n", options->redial_share);
-	printf("references, calibrated on each generator's honest baseline to cadmon's own rate there (%.3f "
-	       "(sim), %.3f (shiftgen), %.3f (daygen) flagged per 100 operator-shifts), at least %g:\n"
-	       "  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), %.3f (shiftgen), %.3f (daygen)\n"
-	       "  2-hour binomial vs the rest of the center: -log10 p >= %.3f (sim), %.3f (shiftgen), %.3f (daygen)\n\n",
+	printf("references, calibrated on each generator's honest baseline to cadmon's own rate "
+	       "there (%.3f "
+	       "(sim), %.3f (shiftgen), %.3f (daygen) flagged per 100 operator-shifts), at least "
+	       "%g:\n"
+	       "  Bernoulli CUSUM (p0 = rest of center over 2 h, odds 3): h = %.3f (sim), %.3f "
+	       "(shiftgen), %.3f (daygen)\n"
+	       "  2-hour binomial vs the rest of the center: -log10 p >= %.3f (sim), %.3f "
+	       "(shiftgen), %.3f (daygen)\n\n",
 	       options->calibration_per_100[GEN_SIM], options->calibration_per_100[GEN_SHIFTGEN],
 	       options->calibration_per_100[GEN_DAYGEN], FALSE_TARGET_PER_100,
-	       options->reference_threshold[GEN_SIM][REF_CUSUM], options->reference_threshold[GEN_SHIFTGEN][REF_CUSUM],
+	       options->reference_threshold[GEN_SIM][REF_CUSUM],
+	       options->reference_threshold[GEN_SHIFTGEN][REF_CUSUM],
 	       options->reference_threshold[GEN_DAYGEN][REF_CUSUM],
 	       options->reference_threshold[GEN_SIM][REF_BINOMIAL],
 	       options->reference_threshold[GEN_SHIFTGEN][REF_BINOMIAL],
@@ -958,11 +1035,11 @@ static void print_run(const struct bench_options *options)
 
 static void print_header(void)
 {
-	printf("%-12s %5s %4s %4s | %-31s | %-22s | %-22s\n", "", "", "", "", "cadmon (this configuration)",
-	       "Bernoulli CUSUM", "2-hour binomial");
-	printf("%-12s %5s %4s %4s | %6s %6s %6s %5s %4s | %6s %6s %8s | %6s %6s %8s\n", "scenario", "seeds",
-	       "ops", "bad", "caught", "med h", "false", "storm", "pckt", "caught", "med h", "false",
-	       "caught", "med h", "false");
+	printf("%-12s %5s %4s %4s | %-31s | %-22s | %-22s\n", "", "", "", "",
+	       "cadmon (this configuration)", "Bernoulli CUSUM", "2-hour binomial");
+	printf("%-12s %5s %4s %4s | %6s %6s %6s %5s %4s | %6s %6s %8s | %6s %6s %8s\n", "scenario",
+	       "seeds", "ops", "bad", "caught", "med h", "false", "storm", "pckt", "caught",
+	       "med h", "false", "caught", "med h", "false");
 }
 
 static void print_score(const struct score_summary *score, bool extra)
@@ -987,8 +1064,8 @@ static void print_score(const struct score_summary *score, bool extra)
 
 static void print_row(const struct case_summary *summary)
 {
-	printf("%-12s %5u %4u %4u |", cases[summary->case_index].label, summary->seeds, summary->operators,
-	       summary->scores[DETECTOR].misbehaving);
+	printf("%-12s %5u %4u %4u |", cases[summary->case_index].label, summary->seeds,
+	       summary->operators, summary->scores[DETECTOR].misbehaving);
 	print_score(&summary->scores[DETECTOR], true);
 	printf(" |");
 	print_score(&summary->scores[REF_CUSUM], false);
@@ -1016,10 +1093,14 @@ static int print_table(const struct case_summary *summaries, const bool *arrived
 				" lines rejected\n", cases[i].label, summaries[i].dropped,
 				summaries[i].rejected_lines);
 	}
-	printf("\ncaught: a first alarm for a misbehaving operator at or after onset; med h: median hours "
-	       "from onset to it;\nfalse: alarms for honest operators (or before onset) per 100 8-hour "
-	       "operator-shifts; storm: false\nalarms whose evidence overlapped the storm (references: "
-	       "raised in it or within 2 h after);\npckt: shifts in which the honest high-pocket-dial "
+	printf("\ncaught: a first alarm for a misbehaving operator at or after onset; med h: "
+	       "median hours "
+	       "from onset to it;\nfalse: alarms for honest operators (or before onset) per 100 "
+	       "8-hour "
+	       "operator-shifts; storm: false\nalarms whose evidence overlapped the storm "
+	       "(references: "
+	       "raised in it or within 2 h after);\npckt: shifts in which the honest "
+	       "high-pocket-dial "
 	       "position was flagged.\n");
 	return status;
 }
@@ -1049,7 +1130,8 @@ static void print_usage(void)
 	      "  --seeds N        shifts per scenario (200)\n"
 	      "  --first-seed S   seeds S, S+1, ... (1)\n"
 	      "  --config FILE    the cadmon.yaml to evaluate (default: the built-in defaults)\n"
-	      "  --only LIST      these rows, comma-separated (see the table; e.g. g-no-redial,g-storm)\n"
+	      "  --only LIST      these rows, comma-separated (see the table; e.g. "
+	      "g-no-redial,g-storm)\n"
 	      "  --jobs N         worker processes (2); 1 runs everything in this process\n"
 	      "  --redial-share R share of cut-off callers who ring again (the presets': 0.5)\n"
 	      "  --why            print every false alert's explanation (stderr)\n"
@@ -1075,7 +1157,8 @@ static bool known_cases(const char *list)
 {
 	for (const char *at = list; at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL) {
 		size_t len = strcspn(at, ","), i = 0;
-		while (i < CASE_COUNT && (strlen(cases[i].label) != len || strncmp(cases[i].label, at, len) != 0))
+		while (i < CASE_COUNT &&
+		       (strlen(cases[i].label) != len || strncmp(cases[i].label, at, len) != 0))
 			i++;
 		if (i == CASE_COUNT)
 			return false;
@@ -1119,7 +1202,9 @@ static int apply_option(struct bench_options *options, int option, const char *v
 		return 0;
 	case OPT_ONLY:
 		options->only = value;
-		return known_cases(value) ? 0 : usage_error("--only: unknown scenario in \"%s\"", value);
+		return known_cases(value)
+			       ? 0
+			       : usage_error("--only: unknown scenario in \"%s\"", value);
 	default:
 		return EXIT_USAGE;
 	}
@@ -1211,9 +1296,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (calibrate(&options, &config, SIM_BASELINE_CASE, options.reference_threshold[GEN_SIM],
 		      &options.calibration_per_100[GEN_SIM]) != 0 ||
-	    calibrate(&options, &config, SHIFTGEN_BASELINE_CASE, options.reference_threshold[GEN_SHIFTGEN],
+	    calibrate(&options, &config, SHIFTGEN_BASELINE_CASE,
+		      options.reference_threshold[GEN_SHIFTGEN],
 		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0 ||
-	    calibrate(&options, &config, DAYGEN_BASELINE_CASE, options.reference_threshold[GEN_DAYGEN],
+	    calibrate(&options, &config, DAYGEN_BASELINE_CASE,
+		      options.reference_threshold[GEN_DAYGEN],
 		      &options.calibration_per_100[GEN_DAYGEN]) != 0) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;

@@ -51,7 +51,8 @@ static void send_line(struct run *run, const char *source, int64_t ts_ms, const 
 }
 
 /* cad-east's call-taker k takes a 90 s call every 4 minutes, staggered by k seconds. */
-static void honest_calls_before(struct run *run, int64_t until_ms, int64_t *next_ms, uint64_t *number)
+static void honest_calls_before(struct run *run, int64_t until_ms, int64_t *next_ms,
+				uint64_t *number)
 {
 	char line[256];
 
@@ -59,12 +60,14 @@ static void honest_calls_before(struct run *run, int64_t until_ms, int64_t *next
 		int64_t t = *next_ms;
 		int k = (int)(*number % HONEST);
 		int len = snprintf(line, sizeof(line),
-				   "{\"type\":\"call_start\",\"call_id\":\"H%llu\",\"ts\":%lld,\"operator\":\"t%02d\","
+				   "{\"type\":\"call_start\",\"call_id\":\"H%llu\",\"ts\":%lld,"
+				   "\"operator\":\"t%02d\","
 				   "\"agency\":\"NOPD\"}",
 				   (unsigned long long)*number, (long long)t, k);
 		send_line(run, "cad-east", t, line, len);
 		len = snprintf(line, sizeof(line),
-			       "{\"type\":\"call_end\",\"call_id\":\"H%llu\",\"ts\":%lld,\"released_by\":\"caller\"}",
+			       "{\"type\":\"call_end\",\"call_id\":\"H%llu\",\"ts\":%lld,"
+			       "\"released_by\":\"caller\"}",
 			       (unsigned long long)*number, (long long)t);
 		send_line(run, "cad-east", t, line, len);
 		(*number)++;
@@ -86,14 +89,16 @@ static double flood(struct run *run, uint64_t invented, bool whole_calls)
 		int64_t t = BASE_MS + (int64_t)(i * (uint64_t)span_ms / invented);
 		honest_calls_before(run, t, &next_honest_ms, &honest_number);
 		int len = snprintf(line, sizeof(line),
-				   "{\"type\":\"call_start\",\"call_id\":\"X%llu\",\"ts\":%lld,\"operator\":\"x%llu\","
+				   "{\"type\":\"call_start\",\"call_id\":\"X%llu\",\"ts\":%lld,"
+				   "\"operator\":\"x%llu\","
 				   "\"agency\":\"NOPD\"}",
 				   (unsigned long long)i, (long long)t, (unsigned long long)i);
 		send_line(run, "cad-evil", t, line, len);
 		if (!whole_calls)
 			continue;
 		len = snprintf(line, sizeof(line),
-			       "{\"type\":\"call_end\",\"call_id\":\"X%llu\",\"ts\":%lld,\"released_by\":\"caller\"}",
+			       "{\"type\":\"call_end\",\"call_id\":\"X%llu\",\"ts\":%lld,"
+			       "\"released_by\":\"caller\"}",
 			       (unsigned long long)i, (long long)t);
 		send_line(run, "cad-evil", t, line, len);
 	}
@@ -116,9 +121,11 @@ static void report(const char *name, uint64_t invented, bool whole_calls, uint32
 	}
 	double seconds = flood(&run, invented, whole_calls);
 	const struct engine_stats *stats = engine_stats(run.engine);
-	printf("%-9s %8llu invented  %9llu lines  %7.2f s CPU  %10.0f lines/s  refused %llu  evicted %llu  "
+	printf("%-9s %8llu invented  %9llu lines  %7.2f s CPU  %10.0f lines/s  refused %llu  "
+	       "evicted %llu  "
 	       "operators %u  alerts %llu\n",
-	       name, (unsigned long long)invented, (unsigned long long)run.lines, seconds, (double)run.lines / seconds,
+	       name, (unsigned long long)invented, (unsigned long long)run.lines, seconds,
+	       (double)run.lines / seconds,
 	       (unsigned long long)stats->rejects[EVENT_REJECT_NEW_OPERATOR_RATE],
 	       (unsigned long long)stats->detector.operators_evicted, stats->detector.operators,
 	       (unsigned long long)run.alerts);

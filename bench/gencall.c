@@ -49,16 +49,17 @@ struct gencall_event *gencall_events(const struct gencall_list *list, gencall_sk
 	for (size_t i = 0; i < list->count; i++) {
 		const struct gencall *call = &list->calls[i];
 		int64_t skew_ms = skew(call, ctx);
-		events[n] = (struct gencall_event){ call->start_ms + skew_ms, (uint32_t)n, (uint32_t)i,
-						    GENCALL_START };
+		events[n] = (struct gencall_event){ call->start_ms + skew_ms, (uint32_t)n,
+						    (uint32_t)i, GENCALL_START };
 		n++;
 		if (call->incident_ms >= 0 && call->incident_ms < call->end_ms) {
-			events[n] = (struct gencall_event){ call->incident_ms + skew_ms, (uint32_t)n,
-							    (uint32_t)i, GENCALL_INCIDENT };
+			events[n] =
+				(struct gencall_event){ call->incident_ms + skew_ms, (uint32_t)n,
+							(uint32_t)i, GENCALL_INCIDENT };
 			n++;
 		}
-		events[n] = (struct gencall_event){ call->end_ms + skew_ms, (uint32_t)n, (uint32_t)i,
-						    GENCALL_END };
+		events[n] = (struct gencall_event){ call->end_ms + skew_ms, (uint32_t)n,
+						    (uint32_t)i, GENCALL_END };
 		n++;
 	}
 	qsort(events, n, sizeof(*events), compare_events);

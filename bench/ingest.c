@@ -118,7 +118,8 @@ static void split_feeds(const struct day *day, const struct sim_shift *shift, un
 			struct feed_data *out)
 {
 	for (unsigned f = 0; f < feeds; f++) {
-		out[f].text = must_alloc(day->lines * (SIM_LINE_MAX + 24) / feeds + SIM_LINE_MAX + 24);
+		out[f].text =
+			must_alloc(day->lines * (SIM_LINE_MAX + 24) / feeds + SIM_LINE_MAX + 24);
 		out[f].len = out[f].lines = 0;
 		out[f].ends = must_alloc(day->lines * sizeof *out[f].ends);
 		out[f].globals = must_alloc(day->lines * sizeof *out[f].globals);
@@ -128,11 +129,13 @@ static void split_feeds(const struct day *day, const struct sim_shift *shift, un
 		struct feed_data *feed = &out[f];
 		size_t len = day->lengths[i] - 2; /* without "}\n" */
 
-		if (feed->len + len + 32 > day->lines * (SIM_LINE_MAX + 24) / feeds + SIM_LINE_MAX + 24)
+		if (feed->len + len + 32 >
+		    day->lines * (SIM_LINE_MAX + 24) / feeds + SIM_LINE_MAX + 24)
 			die("a feed's share is larger than planned");
 		memcpy(feed->text + feed->len, day->text + day->offsets[i], len);
 		feed->len += len;
-		feed->len += (size_t)sprintf(feed->text + feed->len, ",\"seq\":%zu}\n", feed->lines + 1);
+		feed->len +=
+			(size_t)sprintf(feed->text + feed->len, ",\"seq\":%zu}\n", feed->lines + 1);
 		feed->ends[feed->lines] = feed->len;
 		feed->globals[feed->lines++] = i;
 	}
@@ -157,7 +160,8 @@ static double time_json_c(const struct day *day, double *cpu)
 		struct json_object *object;
 
 		json_tokener_reset(tokener);
-		object = json_tokener_parse_ex(tokener, day->text + day->offsets[i], (int)day->lengths[i] - 1);
+		object = json_tokener_parse_ex(tokener, day->text + day->offsets[i],
+					       (int)day->lengths[i] - 1);
 		failures += object == NULL;
 		json_object_put(object);
 	}
@@ -180,7 +184,8 @@ static double process_cpu_seconds(pid_t pid)
 		return 0;
 	after = strrchr(text, ')');
 	if (after)
-		sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+		sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+		       &stime);
 	free(text);
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -261,7 +266,8 @@ static size_t lines_before(const struct feed_data *data, size_t global)
 }
 
 /* Every feed has its lines before cursor - IN_FLIGHT_LINES acknowledged. */
-static bool acked_before(const struct feed_data *data, const struct connection *c, unsigned feeds, size_t cursor)
+static bool acked_before(const struct feed_data *data, const struct connection *c, unsigned feeds,
+			 size_t cursor)
 {
 	if (cursor < IN_FLIGHT_LINES)
 		return true;
@@ -272,7 +278,8 @@ static bool acked_before(const struct feed_data *data, const struct connection *
 }
 
 /* Send every feed's lines and wait for the ack of each one's last: wall seconds. */
-static double drive(const struct harness *h, const struct feed_data *data, unsigned feeds, size_t total_lines)
+static double drive(const struct harness *h, const struct feed_data *data, unsigned feeds,
+		    size_t total_lines)
 {
 	struct connection c[MAX_FEEDS];
 	struct pollfd watch[MAX_FEEDS];
@@ -291,15 +298,20 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 	start = seconds_now();
 	deadline = start + WAIT_MS / 1000.0;
 	while (done < feeds) {
-		while (cursor < total_lines && (feeds == 1 || acked_before(data, c, feeds, cursor))) {
+		while (cursor < total_lines &&
+		       (feeds == 1 || acked_before(data, c, feeds, cursor))) {
 			cursor = feeds == 1 ? total_lines : cursor + STEP_LINES;
 			for (unsigned f = 0; f < feeds; f++)
-				while (c[f].next_line < data[f].lines && data[f].globals[c[f].next_line] < cursor)
+				while (c[f].next_line < data[f].lines &&
+				       data[f].globals[c[f].next_line] < cursor)
 					c[f].released = data[f].ends[c[f].next_line++];
 		}
 		for (unsigned f = 0; f < feeds; f++)
-			watch[f] = (struct pollfd){ .fd = c[f].fd,
-						    .events = (short)(POLLIN | (c[f].sent < c[f].released ? POLLOUT : 0)) };
+			watch[f] = (struct pollfd){
+				.fd = c[f].fd,
+				.events =
+					(short)(POLLIN | (c[f].sent < c[f].released ? POLLOUT : 0))
+			};
 		if (poll(watch, feeds, 100) < 0 && errno != EINTR)
 			die("poll failed");
 		if (seconds_now() > deadline)
@@ -307,7 +319,8 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 		done = 0;
 		for (unsigned f = 0; f < feeds; f++) {
 			if (watch[f].revents & POLLOUT) {
-				ssize_t put = write(c[f].fd, data[f].text + c[f].sent, c[f].released - c[f].sent);
+				ssize_t put = write(c[f].fd, data[f].text + c[f].sent,
+						    c[f].released - c[f].sent);
 
 				if (put > 0)
 					c[f].sent += (size_t)put;
@@ -327,7 +340,8 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 }
 
 /* One run: json-c, then cadmond with this policy and feed count. */
-static void measure(const struct day *day, const struct sim_shift *shift, const char *policy, unsigned feeds)
+static void measure(const struct day *day, const struct sim_shift *shift, const char *policy,
+		    unsigned feeds)
 {
 	struct feed_data data[MAX_FEEDS];
 	char yaml[512];
@@ -350,12 +364,13 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 	cpu = process_cpu_seconds(h.pid);
 	harness_stop(&h);
 	commits = daemon_commits(&h);
-	printf("%-5s %2u feed%s  json-c %6.3f s %5.2f M/s  cadmond %6.3f s %5.3f M/s  wall %6.1f%%  "
+	printf("%-5s %2u feed%s  json-c %6.3f s %5.2f M/s  cadmond %6.3f s %5.3f M/s  wall %6.1f%% "
+	       " "
 	       "commits/100k %7.1f  cpu: json-c %.2f s, cadmond %.2f s = %5.1f%%\n",
 	       policy, feeds, feeds == 1 ? " " : "s", json_c, day->lines / json_c / 1e6, live,
 	       day->lines / live / 1e6, 100.0 * json_c / live,
-	       commits < 0 ? -1.0 : (double)commits * 100000.0 / (double)day->lines, json_c_cpu, cpu,
-	       cpu > 0 ? 100.0 * json_c_cpu / cpu : 0.0);
+	       commits < 0 ? -1.0 : (double)commits * 100000.0 / (double)day->lines, json_c_cpu,
+	       cpu, cpu > 0 ? 100.0 * json_c_cpu / cpu : 0.0);
 	fflush(stdout);
 	harness_cleanup(&h);
 	for (unsigned f = 0; f < feeds; f++) {
@@ -387,14 +402,17 @@ int main(int argc, char **argv)
 		else if (option == 'f')
 			only_feeds = (unsigned)strtoul(optarg, NULL, 10);
 		else
-			die("usage: ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS] CADMOND");
+			die("usage: ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS] "
+			    "CADMOND");
 	}
-	if (optind + 1 != argc || events < 1000 || events > MAX_EVENTS || repeats < 1 || only_feeds > MAX_FEEDS)
+	if (optind + 1 != argc || events < 1000 || events > MAX_EVENTS || repeats < 1 ||
+	    only_feeds > MAX_FEEDS)
 		die("usage: ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS] CADMOND");
 	setenv("CADMOND", argv[optind], 1);
 	signal(SIGPIPE, SIG_IGN);
 	generate_day(events, &day, &scenario, &shift);
-	printf("ingest: %zu lines of a 900-operator day; ratio = json-c wall time / cadmond's, in one run\n",
+	printf("ingest: %zu lines of a 900-operator day; ratio = json-c wall time / cadmond's, in "
+	       "one run\n",
 	       day.lines);
 	for (unsigned r = 0; r < repeats; r++)
 		for (size_t p = 0; p < sizeof policies / sizeof *policies; p++)

@@ -92,7 +92,8 @@ static void measure_fork(void)
 		if (took < shortest)
 			shortest = took;
 	}
-	printf("  fork() of the engine's process: %.2f-%.2f ms in 5 (the loop's stall to start a snapshot)\n",
+	printf("  fork() of the engine's process: %.2f-%.2f ms in 5 (the loop's stall to start a "
+	       "snapshot)\n",
 	       shortest, longest);
 }
 
@@ -104,8 +105,9 @@ static char *read_file(const char *path, size_t *len)
 
 	if (!file)
 		return NULL;
-	if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 && fseek(file, 0, SEEK_SET) == 0 &&
-	    (text = malloc((size_t)size + 1)) && fread(text, 1, (size_t)size, file) == (size_t)size) {
+	if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 &&
+	    fseek(file, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1)) &&
+	    fread(text, 1, (size_t)size, file) == (size_t)size) {
 		text[size] = '\0';
 		*len = (size_t)size;
 	} else {
@@ -150,7 +152,8 @@ int main(int argc, char **argv)
 	if (config_path) {
 		if (!(config_text = read_file(config_path, &config_len)) ||
 		    config_parse(config_text, config_len, config_path, &config, &errors) != 0) {
-			fprintf(stderr, "memory: cannot use %s: %s\n", config_path, errors.count ? errors.message[0] : "");
+			fprintf(stderr, "memory: cannot use %s: %s\n", config_path,
+				errors.count ? errors.message[0] : "");
 			return 1;
 		}
 		free(config_text);
@@ -170,10 +173,12 @@ int main(int argc, char **argv)
 		line += line_len + 1;
 	}
 	full = heap_in_use();
-	printf("memory: %s: %lu lines, %lu calls, %lu alerts\n", argv[optind], lines, calls, alerts);
-	printf("  engine_new: %.1f MB (tables at their first size)\n", (double)(empty - before) / 1e6);
-	printf("  after the lines: %.1f MB more: %.0f bytes per call\n", (double)(full - empty) / 1e6,
-	       calls ? (double)(full - empty) / (double)calls : 0.0);
+	printf("memory: %s: %lu lines, %lu calls, %lu alerts\n", argv[optind], lines, calls,
+	       alerts);
+	printf("  engine_new: %.1f MB (tables at their first size)\n",
+	       (double)(empty - before) / 1e6);
+	printf("  after the lines: %.1f MB more: %.0f bytes per call\n",
+	       (double)(full - empty) / 1e6, calls ? (double)(full - empty) / (double)calls : 0.0);
 	printf("  in all: %.1f MB: %.0f bytes per call\n", (double)(full - before) / 1e6,
 	       calls ? (double)(full - before) / (double)calls : 0.0);
 	measure_snapshot(engine, before);

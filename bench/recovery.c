@@ -163,8 +163,8 @@ static size_t build_journal(struct builder *builder, const struct sim_scenario *
 /* --- files ------------------------------------------------------------------------------------ */
 
 /* Apply fn to every regular file of dir (not recursing). */
-static void for_each_file(const char *dir_path, void (*fn)(const char *dir, const char *name, void *ctx),
-			  void *ctx)
+static void for_each_file(const char *dir_path,
+			  void (*fn)(const char *dir, const char *name, void *ctx), void *ctx)
 {
 	DIR *dir = opendir(dir_path);
 	struct dirent *entry;

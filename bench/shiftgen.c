@@ -67,13 +67,15 @@ static struct gencall *new_call(struct gen *gen)
 
 static void random_ani(struct gen *gen, char ani[11])
 {
-	snprintf(ani, 11, "%010" PRIu64, (uint64_t)(2000000000u + next_u64(&gen->rng) % 7000000000u));
+	snprintf(ani, 11, "%010" PRIu64,
+		 (uint64_t)(2000000000u + next_u64(&gen->rng) % 7000000000u));
 }
 
 static bool in_storm(const struct gen *gen, int64_t t_ms)
 {
 	double hours = (double)(t_ms - START_MS) / 3600000.0;
-	return gen->params->storm && hours >= STORM_START_HOURS && hours < STORM_START_HOURS + STORM_HOURS;
+	return gen->params->storm && hours >= STORM_START_HOURS &&
+	       hours < STORM_START_HOURS + STORM_HOURS;
 }
 
 /* The rogue cuts off this real call? (After onset, and in bursts only the first hour of three.) */
@@ -92,12 +94,16 @@ static void real_call(struct gen *gen, struct gencall *call)
 	double talk_s = 6.0 + weibull(&gen->rng, 1.4, 160.0);
 	double r = uniform(&gen->rng);
 	call->end_ms = call->start_ms + (int64_t)(talk_s * MS);
-	call->release = r < 0.70 ? GENCALL_BY_CALLER : r < 0.93 ? GENCALL_BY_OPERATOR : GENCALL_BY_SYSTEM;
+	call->release = r < 0.70   ? GENCALL_BY_CALLER
+			: r < 0.93 ? GENCALL_BY_OPERATOR
+				   : GENCALL_BY_SYSTEM;
 	if (uniform(&gen->rng) < 0.55)
-		call->incident_ms = call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.3, 0.9));
+		call->incident_ms =
+			call->start_ms + (int64_t)(talk_s * MS * between(&gen->rng, 0.3, 0.9));
 }
 
-static void short_call(struct gen *gen, struct gencall *call, double low_s, double high_s, double by_operator)
+static void short_call(struct gen *gen, struct gencall *call, double low_s, double high_s,
+		       double by_operator)
 {
 	call->end_ms = call->start_ms + (int64_t)(between(&gen->rng, low_s, high_s) * MS);
 	call->release = uniform(&gen->rng) < by_operator ? GENCALL_BY_OPERATOR : GENCALL_BY_CALLER;
@@ -135,7 +141,8 @@ static int follow_up(struct gen *gen, size_t from, double delay_s, bool real)
 static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double phase)
 {
 	const struct shiftgen_params *params = gen->params;
-	double rate_max = params->calls_per_hour * 1.35 * STORM_VOLUME; /* thinning bound, per hour */
+	double rate_max =
+		params->calls_per_hour * 1.35 * STORM_VOLUME; /* thinning bound, per hour */
 	int64_t t_ms = gen->begin_ms, free_ms = gen->begin_ms;
 
 	for (;;) {
@@ -143,7 +150,8 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 		if (t_ms >= gen->end_ms)
 			return 0;
 		double hours = (double)(t_ms - START_MS) / 3600000.0;
-		double rate = params->calls_per_hour * (1.0 + 0.35 * sin(TWO_PI * hours / 8.0 + phase));
+		double rate =
+			params->calls_per_hour * (1.0 + 0.35 * sin(TWO_PI * hours / 8.0 + phase));
 		bool storm = in_storm(gen, t_ms);
 		if (storm)
 			rate *= STORM_VOLUME;
@@ -177,9 +185,11 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 		}
 		call = &gen->list.calls[index];
 		free_ms = call->end_ms + (int64_t)(between(&gen->rng, 5.0, 40.0) * MS);
-		if (pocket && uniform(&gen->rng) < 0.25 && follow_up(gen, index, between(&gen->rng, 60, 600), false))
+		if (pocket && uniform(&gen->rng) < 0.25 &&
+		    follow_up(gen, index, between(&gen->rng, 60, 600), false))
 			return -1;
-		if (pocket && uniform(&gen->rng) < 0.02 && follow_up(gen, index, between(&gen->rng, 30, 280), true))
+		if (pocket && uniform(&gen->rng) < 0.02 &&
+		    follow_up(gen, index, between(&gen->rng, 30, 280), true))
 			return -1;
 	}
 }
@@ -195,15 +205,20 @@ static int write_event(struct shiftgen_shift *shift, const struct gencall *call,
 
 	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
-			       "{\"type\":\"call_start\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
-			       ",\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":\"P%02u\",\"ani\":\"%s\"}\n",
+			       "{\"type\":\"call_start\",\"call_id\":\"g%" PRIu32
+			       "\",\"ts\":%" PRId64 ",\"operator\":\"op-%02u\",\"agency\":\"%s\","
+						    "\"position\":\"P%02u\",\"ani\":\"%s\"}\n",
 			       number, event->ts_ms, call->op + 1, agency, call->op + 1, call->ani);
 	else if (event->type == GENCALL_INCIDENT)
-		len = snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
-			       ",\"incident_id\":\"i%" PRIu32 "\"}\n", number, event->ts_ms, number);
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"incident\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
+			       ",\"incident_id\":\"i%" PRIu32 "\"}\n",
+			       number, event->ts_ms, number);
 	else
-		len = snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
-			       ",\"released_by\":\"%s\"}\n", number, event->ts_ms, releases[call->release]);
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_end\",\"call_id\":\"g%" PRIu32 "\",\"ts\":%" PRId64
+			       ",\"released_by\":\"%s\"}\n",
+			       number, event->ts_ms, releases[call->release]);
 	return gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
 			      (size_t)len);
 }
@@ -223,16 +238,19 @@ static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t sk
 	if (!events)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = write_event(shift, &gen->list.calls[events[i].call], events[i].call + 1, &events[i]);
+		rc = write_event(shift, &gen->list.calls[events[i].call], events[i].call + 1,
+				 &events[i]);
 	free(events);
 	return rc;
 }
 
 int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shift *shift)
 {
-	struct gen gen = { .params = params, .rng = { params->seed * 0x2545F4914F6CDD1DULL + 12345 } };
+	struct gen gen = { .params = params,
+			   .rng = { params->seed * 0x2545F4914F6CDD1DULL + 12345 } };
 	unsigned rogue = (unsigned)(next_u64(&gen.rng) % POLICE_OPERATORS);
-	unsigned pocketer = (rogue + 1 + (unsigned)(next_u64(&gen.rng) % (POLICE_OPERATORS - 1))) % POLICE_OPERATORS;
+	unsigned pocketer = (rogue + 1 + (unsigned)(next_u64(&gen.rng) % (POLICE_OPERATORS - 1))) %
+			    POLICE_OPERATORS;
 	double phase = between(&gen.rng, 0, TWO_PI);
 	int64_t skew_ms = (int64_t)between(&gen.rng, 0, 4000);
 	int rc = 0;
@@ -252,13 +270,16 @@ int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shif
 	if (params->high_pocket)
 		gen.pocket_share[pocketer] *= 3.0;
 	if (params->rogue)
-		shift->onset_ms[rogue] = START_MS + (int64_t)(between(&gen.rng, 1.0, 4.5) * 3600000.0);
+		shift->onset_ms[rogue] =
+			START_MS + (int64_t)(between(&gen.rng, 1.0, 4.5) * 3600000.0);
 	for (unsigned op = 0; op < OPERATORS && rc == 0; op++)
-		rc = operator_calls(&gen, op, shift->onset_ms[op], phase + between(&gen.rng, -0.3, 0.3));
+		rc = operator_calls(&gen, op, shift->onset_ms[op],
+				    phase + between(&gen.rng, -0.3, 0.3));
 	if (rc == 0)
 		rc = write_shift(&gen, shift, skew_ms);
 	if (rc == 0)
-		rc = gencall_keep(&gen.list, &shift->calls, &shift->call_count, &shift->call_capacity);
+		rc = gencall_keep(&gen.list, &shift->calls, &shift->call_count,
+				  &shift->call_capacity);
 	free(gen.list.calls);
 	return rc;
 }

@@ -46,12 +46,16 @@ static bool read_epoch(struct acks *acks, struct json_object *epoch, char *why, 
 	if (!epoch)
 		return true;
 	if (json_object_is_type(epoch, json_type_int)) {
-		snprintf(acks->epoch, sizeof(acks->epoch), "%" PRId64, json_object_get_int64(epoch));
+		snprintf(acks->epoch, sizeof(acks->epoch), "%" PRId64,
+			 json_object_get_int64(epoch));
 		return true;
 	}
-	len = json_object_is_type(epoch, json_type_string) ? (size_t)json_object_get_string_len(epoch) : 0;
+	len = json_object_is_type(epoch, json_type_string)
+		      ? (size_t)json_object_get_string_len(epoch)
+		      : 0;
 	if (len == 0 || len > EVENT_ID_MAX || memchr(json_object_get_string(epoch), '\0', len)) {
-		snprintf(why, why_size, "\"epoch\" must be an integer or 1 to %d bytes", EVENT_ID_MAX);
+		snprintf(why, why_size, "\"epoch\" must be an integer or 1 to %d bytes",
+			 EVENT_ID_MAX);
 		return false;
 	}
 	memcpy(acks->epoch, json_object_get_string(epoch), len + 1);
@@ -129,7 +133,8 @@ size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_M
 	if (!acks->pending || acks->pending_index > durable_index)
 		return 0;
 	if (acks->pending_duplicates > 0)
-		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}\n",
+		len = snprintf(line, ACKS_LINE_MAX,
+			       "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}\n",
 			       acks->highest_seq, acks->pending_duplicates);
 	else
 		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", acks->highest_seq);

@@ -51,12 +51,13 @@ static int activation_sort(struct activation *activation, int fd, const char *na
 	}
 	if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) {
 		snprintf(why, why_size,
-			 "socket \"%s\" from systemd (fd %d) is not a listening TCP socket", name, fd);
+			 "socket \"%s\" from systemd (fd %d) is not a listening TCP socket", name,
+			 fd);
 		return -ENOTSOCK;
 	}
 	if (*count >= CONFIG_MAX_LISTEN) {
-		snprintf(why, why_size, "more than %d sockets \"%s\" from systemd", CONFIG_MAX_LISTEN,
-			 name);
+		snprintf(why, why_size, "more than %d sockets \"%s\" from systemd",
+			 CONFIG_MAX_LISTEN, name);
 		return -E2BIG;
 	}
 	fds[(*count)++] = fd;
@@ -71,7 +72,8 @@ int activation_take(struct activation *activation, char *why, size_t why_size)
 
 	memset(activation, 0, sizeof *activation);
 	if (count < 0) {
-		snprintf(why, why_size, "cannot take the sockets from systemd: %s", strerror(-count));
+		snprintf(why, why_size, "cannot take the sockets from systemd: %s",
+			 strerror(-count));
 		return count;
 	}
 	for (i = 0; i < count && rc == 0; i++)

@@ -77,7 +77,8 @@ static const char *field(struct json_object *notice, const char *key)
 {
 	struct json_object *value;
 
-	if (!json_object_object_get_ex(notice, key, &value) || json_object_is_type(value, json_type_null))
+	if (!json_object_object_get_ex(notice, key, &value) ||
+	    json_object_is_type(value, json_type_null))
 		return NULL;
 	return json_object_get_string(value);
 }
@@ -136,7 +137,8 @@ static struct json_object *labels_of(struct json_object *notice, bool system)
 	if (!labels)
 		return NULL;
 	if (system) {
-		system_alertname(field_or(notice, "system", "unknown"), alertname, sizeof(alertname));
+		system_alertname(field_or(notice, "system", "unknown"), alertname,
+				 sizeof(alertname));
 		ok = add_label(labels, "alertname", alertname) &&
 		     add_label(labels, "system", field(notice, "system")) &&
 		     add_label(labels, "severity", field(notice, "severity")) &&
@@ -166,11 +168,13 @@ static void summary_of(struct json_object *notice, bool system, char *out, size_
 		return;
 	}
 	snprintf(out, size,
-		 "call-taker %s%s%s%s%s: %s premature hangups in %s calls (ratio %s, rest of the center %s) "
+		 "call-taker %s%s%s%s%s: %s premature hangups in %s calls (ratio %s, rest of the "
+		 "center %s) "
 		 "within %s s, rule %s",
 		 field_or(notice, "operator", "?"), field(notice, "agency") ? " of " : "",
-		 field_or(notice, "agency", ""), position ? " at position " : "", position ? position : "",
-		 field_or(notice, "premature", "?"), field_or(notice, "calls", "?"), field_or(notice, "ratio", "?"),
+		 field_or(notice, "agency", ""), position ? " at position " : "",
+		 position ? position : "", field_or(notice, "premature", "?"),
+		 field_or(notice, "calls", "?"), field_or(notice, "ratio", "?"),
 		 field_or(notice, "center_ratio", "?"), field_or(notice, "window_seconds", "?"),
 		 field_or(notice, "rule", "?"));
 }
@@ -203,10 +207,13 @@ static void gather_callbacks(struct am_alert *alert, struct json_object *notice)
 			alert->callback_count--;
 			alert->callbacks_not_kept++;
 		}
-		memmove(&alert->callbacks[1], &alert->callbacks[0], alert->callback_count * sizeof(alert->callbacks[0]));
+		memmove(&alert->callbacks[1], &alert->callbacks[0],
+			alert->callback_count * sizeof(alert->callbacks[0]));
 		alert->callback_count++;
-		text_copy(alert->callbacks[0].call_id, call_id, sizeof(alert->callbacks[0].call_id));
-		text_copy(alert->callbacks[0].ani, field_or(entry, "ani", ""), sizeof(alert->callbacks[0].ani));
+		text_copy(alert->callbacks[0].call_id, call_id,
+			  sizeof(alert->callbacks[0].call_id));
+		text_copy(alert->callbacks[0].ani, field_or(entry, "ani", ""),
+			  sizeof(alert->callbacks[0].ani));
 		alert->callbacks[0].called_back = called_back;
 	}
 }
@@ -221,9 +228,10 @@ static void callbacks_text(const struct am_alert *alert, bool called_back, char 
 		const struct am_callback *callback = &alert->callbacks[i];
 		if (callback->called_back != called_back)
 			continue;
-		int n = callback->ani[0] ? snprintf(out + len, size - len, "%s%s", len ? ", " : "", callback->ani)
-					 : snprintf(out + len, size - len, "%scall %s (no number)", len ? ", " : "",
-						    callback->call_id);
+		int n = callback->ani[0] ? snprintf(out + len, size - len, "%s%s", len ? ", " : "",
+						    callback->ani)
+					 : snprintf(out + len, size - len, "%scall %s (no number)",
+						    len ? ", " : "", callback->call_id);
 		if (n < 0)
 			break;
 		len += (size_t)n;
@@ -242,9 +250,11 @@ static struct json_object *annotations_of(const struct am_alert *alert)
 	callbacks_text(alert, true, called_back, sizeof(called_back));
 	ok = json_out_add_string(annotations, "summary", alert->summary) &&
 	     json_out_add_string(annotations, "alert_id", alert->alert_id) &&
-	     (alert->callback_count == 0 || json_out_add_string(annotations, "callbacks", waiting)) &&
+	     (alert->callback_count == 0 ||
+	      json_out_add_string(annotations, "callbacks", waiting)) &&
 	     (!called_back[0] || json_out_add_string(annotations, "called_back", called_back)) &&
-	     (!alert->acknowledged[0] || json_out_add_string(annotations, "acknowledged", alert->acknowledged));
+	     (!alert->acknowledged[0] ||
+	      json_out_add_string(annotations, "acknowledged", alert->acknowledged));
 	if (!ok) {
 		json_object_put(annotations);
 		return NULL;
@@ -253,19 +263,21 @@ static struct json_object *annotations_of(const struct am_alert *alert)
 }
 
 /* {"labels":..,"annotations":..,"startsAt":..[,"endsAt":..]} appended to array. */
-static bool post_alert(struct json_object *array, const struct am_alert *alert, struct json_object *labels,
-		       const char *ends_at)
+static bool post_alert(struct json_object *array, const struct am_alert *alert,
+		       struct json_object *labels, const char *ends_at)
 {
 	struct json_object *object = json_object_new_object();
 	struct json_object *annotations = annotations_of(alert);
 
-	if (!object || !annotations || json_object_object_add(object, "labels", json_object_get(labels)) != 0 ||
+	if (!object || !annotations ||
+	    json_object_object_add(object, "labels", json_object_get(labels)) != 0 ||
 	    json_object_object_add(object, "annotations", annotations) != 0) {
 		json_object_put(object);
 		json_object_put(annotations);
 		return false;
 	}
-	if (!json_out_add_string(object, "startsAt", alert->starts_at) || (ends_at && !json_out_add_string(object, "endsAt", ends_at)) ||
+	if (!json_out_add_string(object, "startsAt", alert->starts_at) ||
+	    (ends_at && !json_out_add_string(object, "endsAt", ends_at)) ||
 	    json_object_array_add(array, object) != 0) {
 		json_object_put(object);
 		return false;
@@ -294,11 +306,12 @@ static void forget(struct am_alerts *alerts, struct am_alert *alert)
 }
 
 /* firing or open: a new alert kept (or, the table full, one made up only for this post). */
-static struct am_alert *open_alert(struct am_alerts *alerts, struct json_object *notice, const char *alert_id,
-				   struct am_alert *scratch)
+static struct am_alert *open_alert(struct am_alerts *alerts, struct json_object *notice,
+				   const char *alert_id, struct am_alert *scratch)
 {
 	struct am_alert *alert = find(alerts, alert_id);
-	const char *starts_at = field(notice, "opened_ts") ? field(notice, "opened_ts") : field(notice, "ts");
+	const char *starts_at =
+		field(notice, "opened_ts") ? field(notice, "opened_ts") : field(notice, "ts");
 
 	if (alert)
 		return alert;
@@ -317,14 +330,17 @@ static struct am_alert *open_alert(struct am_alerts *alerts, struct json_object 
 static void set_acknowledged(struct am_alert *alert, struct json_object *ack)
 {
 	snprintf(alert->acknowledged, sizeof(alert->acknowledged), "by %s at %s%s%s",
-		 field_or(ack, "by", "?"), field_or(ack, "ts", "?"), field(ack, "note") && field(ack, "note")[0] ? ": " : "",
+		 field_or(ack, "by", "?"), field_or(ack, "ts", "?"),
+		 field(ack, "note") && field(ack, "note")[0] ? ": " : "",
 		 field_or(ack, "note", ""));
 }
 
 /* The posts a notice makes, into array. */
-static bool apply_notice(struct am_alerts *alerts, struct json_object *notice, struct json_object *array)
+static bool apply_notice(struct am_alerts *alerts, struct json_object *notice,
+			 struct json_object *array)
 {
-	const char *kind = field_or(notice, "alert", ""), *alert_id = field_or(notice, "alert_id", "");
+	const char *kind = field_or(notice, "alert", ""),
+		   *alert_id = field_or(notice, "alert_id", "");
 	bool system = strcmp(field_or(notice, "type", ""), "system") == 0;
 	struct am_alert scratch = {.labels = NULL}, *alert = find(alerts, alert_id);
 	struct json_object *labels, *ack;
@@ -344,8 +360,8 @@ static bool apply_notice(struct am_alerts *alerts, struct json_object *notice, s
 		forget(alerts, alert);
 		return ok;
 	}
-	if (strcmp(kind, "firing") != 0 && strcmp(kind, "open") != 0 && strcmp(kind, "update") != 0 &&
-	    strcmp(kind, "escalated") != 0)
+	if (strcmp(kind, "firing") != 0 && strcmp(kind, "open") != 0 &&
+	    strcmp(kind, "update") != 0 && strcmp(kind, "escalated") != 0)
 		return false;
 	if (!(labels = labels_of(notice, system)))
 		return false;
@@ -370,13 +386,14 @@ static bool apply_notice(struct am_alerts *alerts, struct json_object *notice, s
 char *am_alerts_notice(struct am_alerts *alerts, const char *json, size_t len, size_t *body_len)
 {
 	struct json_tokener *tokener = json_tokener_new();
-	struct json_object *notice = tokener ? json_tokener_parse_ex(tokener, json, (int)len) : NULL;
+	struct json_object *notice =
+		tokener ? json_tokener_parse_ex(tokener, json, (int)len) : NULL;
 	struct json_object *array = json_object_new_array();
 	char *body = NULL;
 
 	if (notice && array && json_object_is_type(notice, json_type_object) &&
-	    json_object_object_get_ex(notice, "alert", NULL) && apply_notice(alerts, notice, array) &&
-	    json_object_array_length(array) > 0)
+	    json_object_object_get_ex(notice, "alert", NULL) &&
+	    apply_notice(alerts, notice, array) && json_object_array_length(array) > 0)
 		body = body_of(array, body_len);
 	json_object_put(array);
 	json_object_put(notice);

@@ -57,7 +57,9 @@ struct auth {
 	struct log_limit table_log;
 };
 
-static const char *const port_names[AUTH_PORT_COUNT] = { [AUTH_PORT_ALERTS] = "alerts", [AUTH_PORT_HTTP] = "http" };
+static const char *const port_names[AUTH_PORT_COUNT] = {
+	[AUTH_PORT_ALERTS] = "alerts", [AUTH_PORT_HTTP] = "http"
+};
 static const char *const failure_names[AUTH_FAILURE_COUNT] = { [AUTH_FAILURE_MISSING] = "missing",
 							       [AUTH_FAILURE_INVALID] = "invalid",
 							       [AUTH_FAILURE_TIMEOUT] = "timeout",
@@ -100,13 +102,14 @@ static bool is_name(const char *text, size_t len)
 	if (len == 0 || len >= CONFIG_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= '0' && text[i] <= '9') || text[i] == '_' ||
-		      text[i] == '-'))
+		if (!((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= '0' && text[i] <= '9') ||
+		      text[i] == '_' || text[i] == '-'))
 			return false;
 	return true;
 }
 
-static void add_file_error(struct config_errors *errors, const char *filename, size_t line, const char *what)
+static void add_file_error(struct config_errors *errors, const char *filename, size_t line,
+			   const char *what)
 {
 	char *message;
 
@@ -115,7 +118,8 @@ static void add_file_error(struct config_errors *errors, const char *filename, s
 		return;
 	}
 	message = errors->message[errors->count++];
-	if (snprintf(message, CONFIG_ERROR_MAX, "%.160s:%zu: %s", filename, line, what) >= CONFIG_ERROR_MAX)
+	if (snprintf(message, CONFIG_ERROR_MAX, "%.160s:%zu: %s", filename, line, what) >=
+	    CONFIG_ERROR_MAX)
 		memcpy(message + CONFIG_ERROR_MAX - 4, "...", 4); /* a long reason, cut visibly */
 }
 
@@ -153,8 +157,8 @@ static const char *parse_token_line(const char *line, size_t len, struct config_
 }
 
 /* Why token cannot join tokens[0..count): a name or digest already there; NULL when it can. */
-static const char *token_clash(const struct config_token *tokens, size_t count, const struct config_token *token,
-			       char *why, size_t why_size)
+static const char *token_clash(const struct config_token *tokens, size_t count,
+			       const struct config_token *token, char *why, size_t why_size)
 {
 	for (size_t i = 0; i < count; i++) {
 		if (strcmp(tokens[i].name, token->name) == 0) {
@@ -169,8 +173,9 @@ static const char *token_clash(const struct config_token *tokens, size_t count, 
 	return NULL;
 }
 
-int auth_parse_tokens_file(const char *text, size_t len, const char *filename, struct config_token *tokens,
-			   size_t max, size_t *count, struct config_errors *errors)
+int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
+			   struct config_token *tokens, size_t max, size_t *count,
+			   struct config_errors *errors)
 {
 	size_t errors_before = errors->count + errors->dropped, line_number = 0;
 	char why[96];
@@ -184,7 +189,8 @@ int auth_parse_tokens_file(const char *text, size_t len, const char *filename, s
 
 		line_number++;
 		start = end + 1;
-		if (!next_word(line, end - (size_t)(line - text), &at, &first, &first_len) || first[0] == '#')
+		if (!next_word(line, end - (size_t)(line - text), &at, &first, &first_len) ||
+		    first[0] == '#')
 			continue;
 		problem = parse_token_line(line, end - (size_t)(line - text), &token);
 		if (!problem)
@@ -221,8 +227,9 @@ static int gather_tokens(const struct config *config, struct config_token **toke
 	rc = cadmond_read_file(path, CADMOND_CONFIG_MAX_BYTES, &text, &len);
 	if (rc < 0) {
 		if (errors->count < CONFIG_MAX_ERRORS)
-			snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX, "%.200s: cannot read (auth.tokens_file): %s",
-				 path, rc == -EFBIG ? "too large" : strerror(-rc));
+			snprintf(errors->message[errors->count++], CONFIG_ERROR_MAX,
+				 "%.200s: cannot read (auth.tokens_file): %s", path,
+				 rc == -EFBIG ? "too large" : strerror(-rc));
 		return rc;
 	}
 	rc = auth_parse_tokens_file(text, len, path, *tokens, max, count, errors);
@@ -274,14 +281,16 @@ static bool listen_is_loopback(const char *entry)
 enum auth_listener { AUTH_LISTENER_FEED, AUTH_LISTENER_ALERTS, AUTH_LISTENER_HTTP };
 
 static const char *const listener_needs[] = {
-	[AUTH_LISTENER_FEED] = "set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS)",
+	[AUTH_LISTENER_FEED] =
+		"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS)",
 	[AUTH_LISTENER_ALERTS] = "set alerts.tls with tls.certificate and tls.key, and auth.tokens",
 	[AUTH_LISTENER_HTTP] = "set http.tls with tls.certificate and tls.key, and auth.tokens",
 };
 
 /* True when the listener may take connections from other hosts: feeds over mutual TLS;
  * consoles and HTTP over TLS and with tokens. */
-static bool listener_protected(const struct config *config, enum auth_listener listener, size_t tokens)
+static bool listener_protected(const struct config *config, enum auth_listener listener,
+			       size_t tokens)
 {
 	switch (listener) {
 	case AUTH_LISTENER_FEED:
@@ -305,8 +314,9 @@ static void exposure_error(struct config_errors *errors, const char *key, const 
 		 listener_needs[listener]);
 }
 
-static void check_listen(const struct config *config, const struct config_listen *listen, const char *key,
-			 enum auth_listener listener, size_t tokens, struct config_errors *errors)
+static void check_listen(const struct config *config, const struct config_listen *listen,
+			 const char *key, enum auth_listener listener, size_t tokens,
+			 struct config_errors *errors)
 {
 	if (listener_protected(config, listener, tokens))
 		return;
@@ -322,9 +332,12 @@ int auth_check_config(const struct config *config, struct config_errors *errors)
 
 	gather_tokens(config, &tokens, &count, errors);
 	free(tokens);
-	check_listen(config, &config->feed.listen, "feed.listen", AUTH_LISTENER_FEED, count, errors);
-	check_listen(config, &config->alerts.listen, "alerts.listen", AUTH_LISTENER_ALERTS, count, errors);
-	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, count, errors);
+	check_listen(config, &config->feed.listen, "feed.listen", AUTH_LISTENER_FEED, count,
+		     errors);
+	check_listen(config, &config->alerts.listen, "alerts.listen", AUTH_LISTENER_ALERTS, count,
+		     errors);
+	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, count,
+		     errors);
 	return errors->count + errors->dropped > before ? -EINVAL : 0;
 }
 
@@ -353,18 +366,20 @@ static bool socket_is_loopback(int fd, char *text, size_t size)
 	return false;
 }
 
-int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key, const char *name,
-		      char *why, size_t why_size)
+int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key,
+		      const char *name, char *why, size_t why_size)
 {
 	enum auth_listener listener = strcmp(key, "feed.listen") == 0	 ? AUTH_LISTENER_FEED
 				      : strcmp(key, "http.listen") == 0 ? AUTH_LISTENER_HTTP
 									 : AUTH_LISTENER_ALERTS;
 	char address[AUTH_ADDRESS_MAX];
 
-	if (socket_is_loopback(fd, address, sizeof address) || listener_protected(config, listener, tokens))
+	if (socket_is_loopback(fd, address, sizeof address) ||
+	    listener_protected(config, listener, tokens))
 		return 0;
 	snprintf(why, why_size,
-		 "socket \"%s\" from systemd (fd %d) listens on %s, not a loopback address: %s (or listen on "
+		 "socket \"%s\" from systemd (fd %d) listens on %s, not a loopback address: %s (or "
+		 "listen on "
 		 "127.0.0.1 / ::1)",
 		 name, fd, address, listener_needs[listener]);
 	return -EADDRNOTAVAIL;
@@ -376,7 +391,8 @@ static bool digest_of(const void *bytes, size_t len, unsigned char digest[AUTH_D
 {
 	unsigned int digest_len = 0;
 
-	return EVP_Digest(bytes, len, digest, &digest_len, EVP_sha256(), NULL) && digest_len == AUTH_DIGEST_BYTES;
+	return EVP_Digest(bytes, len, digest, &digest_len, EVP_sha256(), NULL) &&
+	       digest_len == AUTH_DIGEST_BYTES;
 }
 
 static void digest_from_hex(const char *hex, unsigned char digest[AUTH_DIGEST_BYTES])
@@ -386,8 +402,8 @@ static void digest_from_hex(const char *hex, unsigned char digest[AUTH_DIGEST_BY
 }
 
 /* The checked form of config's tokens (and its file's) into *tokens. 0 or -1 with why. */
-static int build_tokens(const struct config *config, struct auth_token **tokens, size_t *count, char *why,
-			size_t why_size)
+static int build_tokens(const struct config *config, struct auth_token **tokens, size_t *count,
+			char *why, size_t why_size)
 {
 	struct config_errors errors = { .count = 0 };
 	struct config_token *given = NULL;
@@ -434,7 +450,8 @@ static int resize_table(struct auth *auth, size_t capacity)
 	while (auth->address_count > capacity) {
 		size_t oldest = 0;
 		for (size_t i = 1; i < auth->address_count; i++)
-			if (auth->addresses[i].window_start_ms < auth->addresses[oldest].window_start_ms)
+			if (auth->addresses[i].window_start_ms <
+			    auth->addresses[oldest].window_start_ms)
 				oldest = i;
 		auth->addresses[oldest] = auth->addresses[--auth->address_count];
 	}
@@ -454,9 +471,12 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 		snprintf(why, why_size, "out of memory");
 		return NULL;
 	}
-	log_limit_init(&auth->failure_log, config->log.rate_limit_seconds, "failed authentications");
-	log_limit_init(&auth->refuse_log, config->log.rate_limit_seconds, "addresses refused after failures");
-	log_limit_init(&auth->table_log, config->log.rate_limit_seconds, "auth.max_tracked_addresses");
+	log_limit_init(&auth->failure_log, config->log.rate_limit_seconds,
+		       "failed authentications");
+	log_limit_init(&auth->refuse_log, config->log.rate_limit_seconds,
+		       "addresses refused after failures");
+	log_limit_init(&auth->table_log, config->log.rate_limit_seconds,
+		       "auth.max_tracked_addresses");
 	if (build_tokens(config, &auth->tokens, &auth->token_count, why, why_size) < 0 ||
 	    resize_table(auth, config->auth.max_tracked_addresses) < 0) {
 		if (!why[0])
@@ -466,7 +486,8 @@ struct auth *auth_new(const struct config *config, char *why, size_t why_size)
 	}
 	apply_settings(auth, config);
 	if (auth->token_count > 0)
-		log_msg(LOG_INFO, "auth: %zu tokens: consoles and HTTP clients need one", auth->token_count);
+		log_msg(LOG_INFO, "auth: %zu tokens: consoles and HTTP clients need one",
+			auth->token_count);
 	return auth;
 }
 
@@ -536,12 +557,14 @@ static struct auth_address *track_address(struct auth *auth, const char *address
 		entry = &auth->addresses[auth->address_count++];
 	} else {
 		for (size_t i = 1; i < auth->address_count; i++)
-			if (auth->addresses[i].window_start_ms < auth->addresses[oldest].window_start_ms)
+			if (auth->addresses[i].window_start_ms <
+			    auth->addresses[oldest].window_start_ms)
 				oldest = i;
 		entry = &auth->addresses[oldest];
 		auth->stats.addresses_forgotten++;
 		log_limited(&auth->table_log, LOG_WARNING,
-			    "auth: failures of %s forgotten: %zu addresses tracked (auth.max_tracked_addresses)",
+			    "auth: failures of %s forgotten: %zu addresses tracked "
+			    "(auth.max_tracked_addresses)",
 			    entry->address, auth->address_capacity);
 	}
 	memset(entry, 0, sizeof *entry);
@@ -574,8 +597,8 @@ static void record_failure(struct auth *auth, const char *address, int64_t now_m
 	entry->failures++;
 }
 
-void auth_count_failure(struct auth *auth, enum auth_port port, const char *address, const char *peer,
-			enum auth_failure reason, int64_t now_ms)
+void auth_count_failure(struct auth *auth, enum auth_port port, const char *address,
+			const char *peer, enum auth_failure reason, int64_t now_ms)
 {
 	auth->stats.failures[port][reason]++;
 	log_limited(&auth->failure_log, LOG_WARNING, "auth: %s %s: %s", auth_port_name(port), peer,
@@ -585,7 +608,8 @@ void auth_count_failure(struct auth *auth, enum auth_port port, const char *addr
 }
 
 /* The token whose digest is digest, in time independent of which (every one is compared). */
-static const struct auth_token *match_digest(const struct auth *auth, const unsigned char digest[AUTH_DIGEST_BYTES])
+static const struct auth_token *match_digest(const struct auth *auth,
+					     const unsigned char digest[AUTH_DIGEST_BYTES])
 {
 	const struct auth_token *found = NULL;
 
@@ -595,9 +619,9 @@ static const struct auth_token *match_digest(const struct auth *auth, const unsi
 	return found;
 }
 
-enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char *address, const char *peer,
-			     const char *token, size_t len, int64_t now_ms, struct auth_grant *grant,
-			     uint32_t *retry_after_seconds)
+enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char *address,
+			     const char *peer, const char *token, size_t len, int64_t now_ms,
+			     struct auth_grant *grant, uint32_t *retry_after_seconds)
 {
 	unsigned char digest[AUTH_DIGEST_BYTES];
 	const struct auth_token *found;
@@ -641,7 +665,8 @@ bool auth_may_read(const struct auth_grant *grant)
 static bool role_allows(enum config_role role, enum auth_access access)
 {
 	if (role == CONFIG_ROLE_FEED || access == AUTH_FEED)
-		return access == AUTH_FEED && (role == CONFIG_ROLE_FEED || role == CONFIG_ROLE_ADMIN);
+		return access == AUTH_FEED &&
+		       (role == CONFIG_ROLE_FEED || role == CONFIG_ROLE_ADMIN);
 	return (int)role + 1 >= (int)access;
 }
 
@@ -702,7 +727,8 @@ static void bearer_token(const char *authorization, const char **token, size_t *
 		return;
 	while (*at == ' ' || *at == '\t')
 		at++;
-	if (strncasecmp(at, scheme, sizeof scheme - 1) != 0 || (at[sizeof scheme - 1] != ' ' && at[sizeof scheme - 1] != '\t'))
+	if (strncasecmp(at, scheme, sizeof scheme - 1) != 0 ||
+	    (at[sizeof scheme - 1] != ' ' && at[sizeof scheme - 1] != '\t'))
 		return;
 	at += sizeof scheme - 1;
 	while (*at == ' ' || *at == '\t')
@@ -719,11 +745,13 @@ static const char *role_needed_text(enum config_role role, enum auth_access acce
 		return "this needs the feed or admin role";
 	if (role == CONFIG_ROLE_FEED)
 		return AUTH_FEED_ONLY;
-	return access == AUTH_ADMIN ? "this needs the admin role" : "this needs the supervisor role";
+	return access == AUTH_ADMIN ? "this needs the admin role"
+				    : "this needs the supervisor role";
 }
 
-bool auth_http(struct auth *auth, enum auth_access access, const char *authorization, const char *address,
-	       uint16_t port, int64_t now_ms, struct auth_grant *grant, struct auth_http_answer *answer)
+bool auth_http(struct auth *auth, enum auth_access access, const char *authorization,
+	       const char *address, uint16_t port, int64_t now_ms, struct auth_grant *grant,
+	       struct auth_http_answer *answer)
 {
 	char peer[AUTH_ADDRESS_MAX + 8];
 	const char *token;
@@ -733,28 +761,34 @@ bool auth_http(struct auth *auth, enum auth_access access, const char *authoriza
 	*grant = (struct auth_grant){ .role = CONFIG_ROLE_ADMIN, .redact = REDACT_NONE };
 	if (!auth_enabled(auth) || access == AUTH_PUBLIC)
 		return true;
-	snprintf(peer, sizeof peer, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, (unsigned)port);
+	snprintf(peer, sizeof peer, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address,
+		 (unsigned)port);
 	bearer_token(authorization, &token, &len);
 	*answer = (struct auth_http_answer){ .status = 401 };
-	switch (auth_check(auth, AUTH_PORT_HTTP, address, peer, token, len, now_ms, grant, &retry_after)) {
+	switch (auth_check(auth, AUTH_PORT_HTTP, address, peer, token, len, now_ms, grant,
+			   &retry_after)) {
 	case AUTH_GRANTED:
 		if (role_allows(grant->role, access))
 			return true;
 		auth_count_failure(auth, AUTH_PORT_HTTP, address, peer, AUTH_FAILURE_ROLE, now_ms);
 		answer->status = 403;
-		snprintf(answer->why, sizeof answer->why, "%s", role_needed_text(grant->role, access));
+		snprintf(answer->why, sizeof answer->why, "%s",
+			 role_needed_text(grant->role, access));
 		return false;
 	case AUTH_REFUSED:
 		answer->status = 429;
-		snprintf(answer->why, sizeof answer->why, "too many failed attempts from %s; retry after %" PRIu32 " seconds",
+		snprintf(answer->why, sizeof answer->why,
+			 "too many failed attempts from %s; retry after %" PRIu32 " seconds",
 			 address, retry_after);
 		answer->header = "Retry-After";
-		snprintf(answer->header_value, sizeof answer->header_value, "%" PRIu32, retry_after);
+		snprintf(answer->header_value, sizeof answer->header_value, "%" PRIu32,
+			 retry_after);
 		return false;
 	case AUTH_MISSING:
 		snprintf(answer->why, sizeof answer->why, "a bearer token is required");
 		answer->header = "WWW-Authenticate";
-		snprintf(answer->header_value, sizeof answer->header_value, "Bearer realm=\"cadmon\"");
+		snprintf(answer->header_value, sizeof answer->header_value,
+			 "Bearer realm=\"cadmon\"");
 		return false;
 	default:
 		snprintf(answer->why, sizeof answer->why, "invalid token");

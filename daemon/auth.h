@@ -11,7 +11,8 @@
 #include "redact.h"
 
 /*
- * Who may use the alert port and the HTTP API (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): bearer tokens with a
+ * Who may use the alert port and the HTTP API (docs/security.md, "Tokens, roles, safe defaults and
+ * callers' numbers"): bearer tokens with a
  * role (auth.tokens, auth.tokens_file), checked in constant time over their SHA-256, failed
  * attempts counted per port and reason and logged with the peer (rate-limited), and an
  * address with more than auth.max_failures_per_minute failures in its
@@ -30,9 +31,10 @@ enum auth_port {
 /* Why an attempt failed (the label "reason" of cadmon_auth_failures_total). */
 enum auth_failure {
 	AUTH_FAILURE_MISSING = 0, /* no token */
-	AUTH_FAILURE_INVALID,     /* a token that is none of the configured ones */
-	AUTH_FAILURE_TIMEOUT,     /* alert port: no token line within alerts.handshake_timeout_seconds */
-	AUTH_FAILURE_ROLE,        /* a good token whose role is not enough (not rate-limited) */
+	AUTH_FAILURE_INVALID,	  /* a token that is none of the configured ones */
+	/* alert port: no token line within alerts.handshake_timeout_seconds */
+	AUTH_FAILURE_TIMEOUT,
+	AUTH_FAILURE_ROLE,    /* a good token whose role is not enough (not rate-limited) */
 	AUTH_FAILURE_COUNT,
 };
 
@@ -111,13 +113,13 @@ bool auth_enabled(const struct auth *auth);
  * counted and logged; past the limit the address is refused (AUTH_REFUSED, even with a
  * good token) with *retry_after_seconds.
  */
-enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char *address, const char *peer,
-			     const char *token, size_t len, int64_t now_ms, struct auth_grant *grant,
-			     uint32_t *retry_after_seconds);
+enum auth_verdict auth_check(struct auth *auth, enum auth_port port, const char *address,
+			     const char *peer, const char *token, size_t len, int64_t now_ms,
+			     struct auth_grant *grant, uint32_t *retry_after_seconds);
 
 /** Count and log a failure decided elsewhere (a late token line, a role not enough). */
-void auth_count_failure(struct auth *auth, enum auth_port port, const char *address, const char *peer,
-			enum auth_failure reason, int64_t now_ms);
+void auth_count_failure(struct auth *auth, enum auth_port port, const char *address,
+			const char *peer, enum auth_failure reason, int64_t now_ms);
 
 /** What path needs: the first route that matches; a path none matches needs AUTH_VIEWER. */
 enum auth_access auth_route_access(const struct auth_route *routes, size_t count, const char *path);
@@ -127,8 +129,9 @@ enum auth_access auth_route_access(const struct auth_route *routes, size_t count
  * (NULL: none) from address. True with *grant when it may go on; false with the answer to
  * send. Without tokens everything is let through (grant: admin, no redaction).
  */
-bool auth_http(struct auth *auth, enum auth_access access, const char *authorization, const char *address,
-	       uint16_t port, int64_t now_ms, struct auth_grant *grant, struct auth_http_answer *answer);
+bool auth_http(struct auth *auth, enum auth_access access, const char *authorization,
+	       const char *address, uint16_t port, int64_t now_ms, struct auth_grant *grant,
+	       struct auth_http_answer *answer);
 
 struct evbuffer;
 
@@ -162,12 +165,14 @@ const char *auth_failure_name(enum auth_failure reason);
  * skipped. Appends to tokens (at most max; *count in and out). 0, or -EINVAL with every
  * problem as "FILENAME:LINE: what" in errors.
  */
-int auth_parse_tokens_file(const char *text, size_t len, const char *filename, struct config_token *tokens,
-			   size_t max, size_t *count, struct config_errors *errors);
+int auth_parse_tokens_file(const char *text, size_t len, const char *filename,
+			   struct config_token *tokens, size_t max, size_t *count,
+			   struct config_errors *errors);
 
 /**
  * Read config's tokens file (if any) and check that every listen address of config is a
- * loopback one unless that listener is protected (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): the problems are
+ * loopback one unless that listener is protected (docs/security.md, "Tokens, roles, safe defaults
+ * and callers' numbers"): the problems are
  * added to errors. 0 or -EINVAL. What `cadmond -n`, the start and a reload check.
  */
 int auth_check_config(const struct config *config, struct config_errors *errors);
@@ -176,8 +181,8 @@ int auth_check_config(const struct config *config, struct config_errors *errors)
  * The same rule for a socket passed by systemd for key ("feed.listen", "alerts.listen"), with
  * tokens configured: 0, or -EADDRNOTAVAIL with the reason in why.
  */
-int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key, const char *name,
-		      char *why, size_t why_size);
+int auth_check_socket(const struct config *config, size_t tokens, int fd, const char *key,
+		      const char *name, char *why, size_t why_size);
 
 /** The address part of a peer text "1.2.3.4:5" / "[::1]:5" into address. */
 void auth_peer_address(const char *peer, char *address, size_t size);

@@ -109,7 +109,8 @@ int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *l
 	for (;;) {
 		ssize_t got;
 
-		if (size + 1 >= capacity && (rc = grow_buffer(&buffer, &capacity, max_bytes + 2)) < 0)
+		if (size + 1 >= capacity &&
+		    (rc = grow_buffer(&buffer, &capacity, max_bytes + 2)) < 0)
 			break;
 		got = read(fd, buffer + size, capacity - size - 1);
 		if (got < 0 && errno == EINTR)
@@ -136,7 +137,8 @@ int cadmond_read_file(const char *path, size_t max_bytes, char **text, size_t *l
 }
 
 /* The configuration file's text, or the reason in errors. */
-static int read_config_file(const char *path, char **text, size_t *len, struct config_errors *errors)
+static int read_config_file(const char *path, char **text, size_t *len,
+			    struct config_errors *errors)
 {
 	int rc;
 
@@ -167,8 +169,10 @@ int cadmond_load_config(const char *path, struct config *config, struct config_e
 	if (rc == 0)
 		rc = auth_check_config(config, errors);
 	if (rc == 0 && config->nats.enabled && !nats_available()) {
-		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: nats.enabled: this cadmond was built without NATS "
-			 "support (libnats-dev; meson option nats)", path);
+		snprintf(errors->message[0], CONFIG_ERROR_MAX,
+			 "%s: nats.enabled: this cadmond was built without NATS "
+			 "support (libnats-dev; meson option nats)",
+			 path);
 		errors->count = 1;
 		rc = -EINVAL;
 	}
@@ -208,7 +212,8 @@ static struct feed_limits feed_limits_of(const struct config *config)
 		.log_interval_seconds = config->log.rate_limit_seconds,
 		.keepalive_seconds = config->feed.keepalive_seconds,
 		.idle_timeout_seconds = config->feed.idle_timeout_seconds,
-		.bind_source = config->feed.tls && config->feed.source_binding == CONFIG_SOURCE_BINDING_CERTIFICATE,
+		.bind_source = config->feed.tls &&
+			       config->feed.source_binding == CONFIG_SOURCE_BINDING_CERTIFICATE,
 		.max_pending_connections = config->feed.max_pending_connections,
 		.max_connections_per_address = config->feed.max_connections_per_address,
 		.handshake_timeout_seconds = config->feed.handshake_timeout_seconds,
@@ -225,7 +230,8 @@ static int feed_mapping_of(const struct config *config, const struct config_mapp
 
 	*zone = NULL;
 	*mapping = config->feed.mapping[0] ? mapping_find(config, config->feed.mapping) : NULL;
-	if (!*mapping || zonefile_for_mapping(*mapping, cadmond_read_file, zone, problem, sizeof problem) == 0)
+	if (!*mapping ||
+	    zonefile_for_mapping(*mapping, cadmond_read_file, zone, problem, sizeof problem) == 0)
 		return 0;
 	snprintf(why, why_size, "feed.mapping %s: %s", (*mapping)->name, problem);
 	return -1;
@@ -238,7 +244,8 @@ static int cadmond_set_feed_mapping(struct cadmond *cadmond, const struct config
 	if (feed_server_set_mapping(cadmond->feeds, mapping, zone) < 0)
 		return -1;
 	if (mapping)
-		log_msg(LOG_INFO, "feed: connections send %s records of mapping %s (docs/mappings.md)",
+		log_msg(LOG_INFO,
+			"feed: connections send %s records of mapping %s (docs/mappings.md)",
 			mapping->format == CONFIG_MAPPING_JSON ? "JSON" : "CSV", mapping->name);
 	return 0;
 }
@@ -282,12 +289,14 @@ static void format_sources_status(const struct engine *engine, char *text, size_
 	used = (size_t)snprintf(text, size, "; center %s", center);
 	for (size_t i = 0; i < count && i < CADMOND_STATUS_SOURCES && used < size; i++) {
 		engine_source_at(engine, i, &info);
-		used += (size_t)snprintf(text + used, size - used, "%s%s lag %" PRId64 " s", i ? ", " : "; sources: ",
-					 info.clock.name, info.lag_ms / 1000);
+		used += (size_t)snprintf(text + used, size - used, "%s%s lag %" PRId64 " s",
+					 i ? ", " : "; sources: ", info.clock.name,
+					 info.lag_ms / 1000);
 		if (used < size && (info.clock.late || info.clock.future || info.clock.too_late))
-			used += (size_t)snprintf(text + used, size - used,
-						 " (late %" PRIu64 ", future %" PRIu64 ", too_late %" PRIu64 ")",
-						 info.clock.late, info.clock.future, info.clock.too_late);
+			used += (size_t)snprintf(
+				text + used, size - used,
+				" (late %" PRIu64 ", future %" PRIu64 ", too_late %" PRIu64 ")",
+				info.clock.late, info.clock.future, info.clock.too_late);
 	}
 	if (count > CADMOND_STATUS_SOURCES && used < size)
 		snprintf(text + used, size - used, ", %zu more", count - CADMOND_STATUS_SOURCES);
@@ -306,12 +315,13 @@ static void log_sources_summary(const struct engine *engine)
 		else
 			timestamp_format(info.clock.newest_ms, newest);
 		log_msg(LOG_NOTICE,
-			"source %s: newest ts %s, %" PRId64 " s behind the newest source, %" PRIu64 " lines, %" PRIu64
-			" events (%" PRIu64 " late), rejected %" PRIu64 " future, %" PRIu64 " too_late, %" PRIu64
-			" bad_seq; %" PRIu64 " duplicates, %" PRIu64 " restarts",
-			info.clock.name, newest, info.lag_ms / 1000, info.clock.lines, info.clock.events,
-			info.clock.late, info.clock.future, info.clock.too_late, info.clock.bad_seq,
-			info.clock.duplicates, info.clock.restarts);
+			"source %s: newest ts %s, %" PRId64 " s behind the newest source, %" PRIu64
+			" lines, %" PRIu64 " events (%" PRIu64 " late), rejected %" PRIu64
+			" future, %" PRIu64 " too_late, %" PRIu64 " bad_seq; %" PRIu64
+			" duplicates, %" PRIu64 " restarts",
+			info.clock.name, newest, info.lag_ms / 1000, info.clock.lines,
+			info.clock.events, info.clock.late, info.clock.future, info.clock.too_late,
+			info.clock.bad_seq, info.clock.duplicates, info.clock.restarts);
 	}
 }
 
@@ -329,8 +339,8 @@ static void cadmond_notify_status(struct cadmond *cadmond)
 	health_status_text(cadmond->health, engine, evicting, sizeof evicting);
 	engine_counters_format_headline(engine, headline, sizeof headline);
 	sd_notifyf(0, "STATUS=%s%s%s%" PRIu32 " feeds, %" PRIu32 " subscribers; %s%s%s%s",
-		   degraded ? "degraded: " : "", degraded ? degraded_reason : "", degraded ? "; " : "",
-		   feed_server_stats(cadmond->feeds)->connected,
+		   degraded ? "degraded: " : "", degraded ? degraded_reason : "",
+		   degraded ? "; " : "", feed_server_stats(cadmond->feeds)->connected,
 		   subscribers_stats(cadmond->subscribers)->connected, headline,
 		   evicting[0] ? "; " : "", evicting, sources);
 	if (cadmond->watchdog)
@@ -380,7 +390,8 @@ static void cadmond_on_alert(const struct alert *alert, const char *json, size_t
 			alert->agency[0] ? "/" : "", alert->operator_id, alert->calls,
 			alert->premature, alert->callback_count);
 	if (cadmond->ack_notice && strcmp(alert->kind, "acknowledged") == 0) {
-		snprintf(cadmond->ack_notice, cadmond->ack_notice_size, "%.*s", (int)json_len, json);
+		snprintf(cadmond->ack_notice, cadmond->ack_notice_size, "%.*s", (int)json_len,
+			 json);
 		cadmond->ack_notice = NULL;
 	}
 	store_on_alert(cadmond->store, alert->seq, json, json_len);
@@ -413,8 +424,8 @@ static void cadmond_console_notice(const char *why, char *reply, size_t reply_si
 
 	snprintf(text, sizeof text, "ack: %s", why);
 	if (object && json_object_object_add(object, "notice", json_object_new_string(text)) == 0 &&
-	    (encoded = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE)))
+	    (encoded = json_object_to_json_string_ext(
+		     object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)))
 		snprintf(reply, reply_size, "%s", encoded);
 	else
 		snprintf(reply, reply_size, "{\"notice\":\"ack: refused\"}");
@@ -434,8 +445,8 @@ static void cadmond_console_line(void *ctx, const char *peer, const char *line, 
 	if (replay_parse_since(line, len, &since, since_notice, sizeof since_notice))
 		return;
 	if (cadmond->stopping) { /* the journal is closed */
-		cadmond_console_notice("cadmond is shutting down; send it again after the restart", reply,
-				       reply_size);
+		cadmond_console_notice("cadmond is shutting down; send it again after the restart",
+				       reply, reply_size);
 		return;
 	}
 	if (control_parse(line, len, &control, why, sizeof why) < 0 ||
@@ -444,7 +455,8 @@ static void cadmond_console_line(void *ctx, const char *peer, const char *line, 
 		return;
 	}
 	if (control.kind != CONTROL_ACK) {
-		cadmond_console_notice("a console may only send {\"ack\":...} lines", reply, reply_size);
+		cadmond_console_notice("a console may only send {\"ack\":...} lines", reply,
+				       reply_size);
 		return;
 	}
 	log_msg(LOG_NOTICE, "subscriber %s: alert %s acknowledged by %s", peer, control.alert_id,
@@ -454,12 +466,14 @@ static void cadmond_console_line(void *ctx, const char *peer, const char *line, 
 
 /* An acknowledgement over HTTP: checked, journaled and applied as a console's is; the
  * acknowledged notice (broadcast to consoles once durable) in reply. */
-static int cadmond_http_acknowledge(void *ctx, const struct control *control, char *reply, size_t reply_size)
+static int cadmond_http_acknowledge(void *ctx, const struct control *control, char *reply,
+				    size_t reply_size)
 {
 	struct cadmond *cadmond = ctx;
 
 	if (cadmond->stopping) {
-		snprintf(reply, reply_size, "cadmond is shutting down; send it again after the restart");
+		snprintf(reply, reply_size,
+			 "cadmond is shutting down; send it again after the restart");
 		return -ESHUTDOWN;
 	}
 	if (engine_control_check(cadmond->engine, control, reply, reply_size) < 0)
@@ -576,7 +590,9 @@ static void cadmond_log_invariants(struct cadmond *cadmond)
 
 	if (failures == cadmond->invariants_logged)
 		return;
-	log_msg(LOG_ERR, "invariant failed %" PRIu64 " times (%" PRIu64 " in all), latest %s; the input was refused",
+	log_msg(LOG_ERR,
+		"invariant failed %" PRIu64 " times (%" PRIu64
+		" in all), latest %s; the input was refused",
 		failures - cadmond->invariants_logged, failures, invariant_last());
 	cadmond->invariants_logged = failures;
 }
@@ -591,9 +607,11 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 	(void)fd;
 	(void)what;
 	if (cadmond->health_due_us)
-		cadmond->loop_lag_us = now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
+		cadmond->loop_lag_us =
+			now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
 	cadmond->health_due_us = now_us + 1000000;
-	health_tick(cadmond->health, hostclock_monotonic_ms(), degraded, reason, engine_stats(cadmond->engine));
+	health_tick(cadmond->health, hostclock_monotonic_ms(), degraded, reason,
+		    engine_stats(cadmond->engine));
 	guard_tick(cadmond->guard, hostclock_monotonic_ms());
 	nats_tick(cadmond->nats, hostclock_monotonic_ms());
 	cadmond_log_invariants(cadmond);
@@ -633,8 +651,8 @@ static void cadmond_acknowledge(void *ctx, uint64_t durable_index)
 		nats_acknowledge(cadmond->nats, durable_index);
 }
 
-static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *origin, const char *line,
-				     size_t len)
+static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *origin,
+				     const char *line, size_t len)
 {
 	return store_append_line(((struct cadmond *)ctx)->store, origin, line, len);
 }
@@ -767,7 +785,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond->config = *next;
 	nats_update(cadmond->nats, next);
 	if (cadmond->tls) {
-		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open ones keep theirs");
+		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open "
+				    "ones keep theirs");
 		tls_server_swap(cadmond->tls, tls_context, next);
 		tls_server_set_log_interval(cadmond->tls, next->log.rate_limit_seconds);
 	}
@@ -775,7 +794,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	if (feed_mapping_of(next, &feed_mapping, &feed_zone, why, why_size) < 0)
 		log_msg(LOG_ERR, "reload: %s; new feed connections read as before", why);
 	else if (cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0)
-		log_msg(LOG_ERR, "reload: feed.mapping: out of memory; new feed connections read as before");
+		log_msg(LOG_ERR,
+			"reload: feed.mapping: out of memory; new feed connections read as before");
 	free(feed_zone);
 	subscribers_update_limits(cadmond->subscribers, &subscribers_limits);
 	streams_update_limits(cadmond->streams, &streams_limits);
@@ -783,7 +803,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	http_server_update(cadmond->http, &http_settings);
 	guard_update(cadmond->guard, next->log.rate_limit_seconds);
 	if (health_update(cadmond->health, &health_settings) < 0)
-		log_msg(LOG_ERR, "out of memory applying feed.max_sources to the feed silence watch");
+		log_msg(LOG_ERR,
+			"out of memory applying feed.max_sources to the feed silence watch");
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
@@ -832,7 +853,8 @@ static void cadmond_on_flush_timeout(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	log_msg(LOG_WARNING, "%" PRIu32 " subscribers did not take their alerts within %d s; closing",
+	log_msg(LOG_WARNING,
+		"%" PRIu32 " subscribers did not take their alerts within %d s; closing",
 		subscribers_stats(cadmond->subscribers)->connected, CADMOND_FLUSH_SECONDS);
 	event_base_loopexit(cadmond->base, NULL);
 }
@@ -860,7 +882,9 @@ static void cadmond_stop(struct cadmond *cadmond)
 	cadmond->alert_listener = NULL;
 	cadmond->http = NULL;
 	feed_server_close_all(cadmond->feeds);
-	nats_stop(cadmond->nats); /* no more fetches; what was taken is journaled and acknowledged below */
+	nats_stop(
+		/* no more fetches; what was taken is journaled and acknowledged below */
+		cadmond->nats);
 	store_finish(cadmond->store);
 	if (subscribers_flush(cadmond->subscribers, cadmond_on_flushed, cadmond) == 0)
 		event_base_loopexit(cadmond->base, NULL);
@@ -944,8 +968,10 @@ static int cadmond_setup_events(struct cadmond *cadmond)
 	cadmond->flush_timer = evtimer_new(cadmond->base, cadmond_on_flush_timeout, cadmond);
 	cadmond->health_timer =
 		event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_health_timer, cadmond);
-	cadmond->clock_timer = event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_clock_timer, cadmond);
-	if (!cadmond->status_timer || !cadmond->flush_timer || !cadmond->health_timer || !cadmond->clock_timer)
+	cadmond->clock_timer =
+		event_new(cadmond->base, -1, EV_PERSIST, cadmond_on_clock_timer, cadmond);
+	if (!cadmond->status_timer || !cadmond->flush_timer || !cadmond->health_timer ||
+	    !cadmond->clock_timer)
 		return -ENOMEM;
 	cadmond_setup_status_interval(cadmond);
 	return 0;
@@ -968,16 +994,17 @@ static void cadmond_on_subscriber_accept(evutil_socket_t fd, const char *peer, v
 /* One role's listener: on the sockets systemd passed for it, if any (the listener takes them
  * over and *inherited_count becomes 0), else on the configured addresses. */
 static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inherited_fds,
-				       size_t *inherited_count, const struct config_listen *addresses,
-				       const char *role, const char *key, listener_accept_fn on_accept,
-				       char *why, size_t why_size)
+				       size_t *inherited_count,
+				       const struct config_listen *addresses, const char *role,
+				       const char *key, listener_accept_fn on_accept, char *why,
+				       size_t why_size)
 {
 	uint32_t log_interval = cadmond->config.log.rate_limit_seconds;
 	size_t count = *inherited_count;
 
 	if (count == 0)
-		return listener_new(cadmond->base, addresses, role, log_interval, on_accept, cadmond,
-				    why, why_size);
+		return listener_new(cadmond->base, addresses, role, log_interval, on_accept,
+				    cadmond, why, why_size);
 	*inherited_count = 0;
 	log_msg(LOG_INFO, "%s not used: systemd passed %zu %s", key, count,
 		count == 1 ? "socket" : "sockets");
@@ -986,15 +1013,15 @@ static struct listener *cadmond_listen(struct cadmond *cadmond, const int *inher
 }
 
 /* Sockets from systemd get the rule of listen addresses: loopback unless protected. */
-static int cadmond_check_activation(const struct cadmond *cadmond, const struct activation *activation,
-				    char *why, size_t why_size)
+static int cadmond_check_activation(const struct cadmond *cadmond,
+				    const struct activation *activation, char *why, size_t why_size)
 {
 	const struct config *config = &cadmond->config;
 	size_t tokens = auth_stats(cadmond->auth)->tokens;
 
 	for (size_t i = 0; i < activation->feed_count; i++)
-		if (auth_check_socket(config, tokens, activation->feed_fds[i], "feed.listen", ACTIVATION_FEED_NAME,
-				      why, why_size) < 0)
+		if (auth_check_socket(config, tokens, activation->feed_fds[i], "feed.listen",
+				      ACTIVATION_FEED_NAME, why, why_size) < 0)
 			return -1;
 	for (size_t i = 0; i < activation->alert_count; i++)
 		if (auth_check_socket(config, tokens, activation->alert_fds[i], "alerts.listen",
@@ -1023,9 +1050,9 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 		activation_close(&activation);
 		return -EADDRNOTAVAIL;
 	}
-	cadmond->feed_listener = cadmond_listen(cadmond, activation.feed_fds,
-						&activation.feed_count, &config->feed.listen, "feeds",
-						"feed.listen", cadmond_on_feed_accept, why, why_size);
+	cadmond->feed_listener = cadmond_listen(
+		cadmond, activation.feed_fds, &activation.feed_count, &config->feed.listen, "feeds",
+		"feed.listen", cadmond_on_feed_accept, why, why_size);
 	if (cadmond->feed_listener)
 		cadmond->alert_listener = cadmond_listen(
 			cadmond, activation.alert_fds, &activation.alert_count,
@@ -1034,8 +1061,8 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 	activation_close(&activation);
 	if (!cadmond->feed_listener || !cadmond->alert_listener)
 		return -EADDRNOTAVAIL;
-	if (!(cadmond->http = http_server_new(cadmond->base, &config->http.listen, &http_settings, &http_view,
-					      why, why_size)))
+	if (!(cadmond->http = http_server_new(cadmond->base, &config->http.listen, &http_settings,
+					      &http_view, why, why_size)))
 		return -EADDRNOTAVAIL;
 	if (config->http.tls)
 		http_server_set_tls(cadmond->http, cadmond->tls);
@@ -1071,13 +1098,16 @@ static void cadmond_journal_control(void *ctx, const struct control *control)
 static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_size)
 {
 	const struct config_mapping *mapping =
-		cadmond->config.nats.mapping[0] ? mapping_find(&cadmond->config, cadmond->config.nats.mapping) : NULL;
+		cadmond->config.nats.mapping[0]
+			? mapping_find(&cadmond->config, cadmond->config.nats.mapping)
+			: NULL;
 	struct zone *zone = NULL;
 	char problem[512];
 
 	if (!cadmond->config.nats.enabled)
 		return 0;
-	if (mapping && zonefile_for_mapping(mapping, cadmond_read_file, &zone, problem, sizeof problem) < 0) {
+	if (mapping &&
+	    zonefile_for_mapping(mapping, cadmond_read_file, &zone, problem, sizeof problem) < 0) {
 		snprintf(why, why_size, "nats.mapping %s: %s", mapping->name, problem);
 		return -1;
 	}
@@ -1088,7 +1118,8 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 					  .ctx = cadmond,
 					  .history = store_history(cadmond->store),
 					  .mapping_zone = zone };
-	cadmond->nats = nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size);
+	cadmond->nats =
+		nats_new(cadmond->base, cadmond->engine, &cadmond->config, &hooks, why, why_size);
 	free(zone);
 	return cadmond->nats ? 0 : -1;
 }
@@ -1133,14 +1164,15 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		return -EINVAL;
 	if (!(cadmond->feeds = feed_server_new(cadmond->base, cadmond->engine, &feed_limits)) ||
 	    !(cadmond->subscribers = subscribers_new(cadmond->base, &subscribers_limits)) ||
-	    !(cadmond->streams = streams_new(cadmond->base, &streams_limits,
-					     store_history(cadmond->store), cadmond_stream_board,
-					     cadmond)) ||
+	    !(cadmond->streams =
+		      streams_new(cadmond->base, &streams_limits, store_history(cadmond->store),
+				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
-						      cadmond_system_alert_open, cadmond)) ||
+					   cadmond_system_alert_open, cadmond)) ||
 	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds, cadmond_control,
 					 cadmond_system_alert_open, cadmond)) ||
-	    cadmond_setup_events(cadmond) < 0 || cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0) {
+	    cadmond_setup_events(cadmond) < 0 ||
+	    cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0) {
 		free(feed_zone);
 		snprintf(why, why_size, "cannot start: out of memory");
 		return -ENOMEM;
@@ -1149,11 +1181,13 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct receivers_hooks receivers_hooks = {.control = cadmond_control,
 							.is_open = cadmond_system_alert_open,
 							.ctx = cadmond};
-	if (!(cadmond->receivers = receivers_new(cadmond->base, config, &receivers_hooks, why, why_size)))
+	if (!(cadmond->receivers =
+		      receivers_new(cadmond->base, config, &receivers_hooks, why, why_size)))
 		return -EINVAL;
 	engine_board(cadmond->engine, cadmond_seed_receiver, cadmond->receivers);
 	feed_server_set_journal(cadmond->feeds, &journal);
-	if (config->i3.enabled && !(cadmond->i3 = i3_server_new(cadmond->engine, config, &journal, why, why_size)))
+	if (config->i3.enabled &&
+	    !(cadmond->i3 = i3_server_new(cadmond->engine, config, &journal, why, why_size)))
 		return -EINVAL;
 	if (config->feed.tls)
 		feed_server_set_tls(cadmond->feeds, cadmond->tls);
@@ -1167,7 +1201,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	int rc = cadmond_setup_listeners(cadmond, why, why_size);
 	if (rc < 0)
 		return rc;
-	return cadmond_setup_nats(cadmond, why, why_size) < 0 ? -EINVAL : 0; /* consumed once all listens */
+	return cadmond_setup_nats(cadmond, why, why_size) < 0 ? -EINVAL
+							      : 0; /* consumed once all listens */
 }
 
 struct cadmond *cadmond_new(const struct config *config, const char *config_path, char *why,
@@ -1199,10 +1234,11 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 
 	engine_counters_format_headline(engine, headline, sizeof headline);
 	log_msg(LOG_NOTICE,
-		"stopped: %" PRIu64 " feeds (%" PRIu64 " refused, %" PRIu64 " idle timeouts), %" PRIu64
-		" subscribers (%" PRIu64 " refused, %" PRIu64 " too slow), %s",
-		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted, subscribers->refused,
-		subscribers->dropped_slow, headline);
+		"stopped: %" PRIu64 " feeds (%" PRIu64 " refused, %" PRIu64
+		" idle timeouts), %" PRIu64 " subscribers (%" PRIu64 " refused, %" PRIu64
+		" too slow), %s",
+		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted,
+		subscribers->refused, subscribers->dropped_slow, headline);
 	log_sources_summary(cadmond->engine);
 }
 
@@ -1215,7 +1251,8 @@ int cadmond_run(struct cadmond *cadmond)
 	cadmond_notify_status(cadmond);
 	evtimer_add(cadmond->status_timer, &cadmond->status_interval);
 	evtimer_add(cadmond->health_timer, &(const struct timeval){ .tv_sec = 1 });
-	evtimer_add(cadmond->clock_timer, &(struct timeval){.tv_usec = CADMOND_CLOCK_TICK_MS * 1000});
+	evtimer_add(cadmond->clock_timer,
+		    &(struct timeval){ .tv_usec = CADMOND_CLOCK_TICK_MS * 1000 });
 	rc = event_base_dispatch(cadmond->base);
 	if (rc < 0)
 		log_msg(LOG_ERR, "event loop failed");

@@ -45,7 +45,8 @@ struct feed {
 	size_t counted_bytes; /* bytes of the input buffer already added to stats.bytes */
 	bool discarding;      /* inside a too-long line: drop input up to the next "\n" */
 	struct acks acks;     /* hello, seq and acknowledgements */
-	char clock_key[CLOCKS_NAME_MAX + 1]; /* its event-time clock when it names no source: "#S.N" */
+	char clock_key[CLOCKS_NAME_MAX +
+		       1];    /* its event-time clock when it names no source: "#S.N" */
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
@@ -118,8 +119,8 @@ static struct engine_origin feed_origin(const struct feed *feed, int64_t receive
  */
 static void feed_raise_source_notice(struct feed *feed, const char *what)
 {
-	log_limited(&feed->notice_log, LOG_WARNING, "feed %s: source %s: %s", feed->peer, feed_source_key(feed),
-		    what);
+	log_limited(&feed->notice_log, LOG_WARNING, "feed %s: source %s: %s", feed->peer,
+		    feed_source_key(feed), what);
 }
 
 /* A rejected or unusual line: logged for the operators (the engine raised its system alert). */
@@ -130,8 +131,9 @@ static void feed_note_verdict(struct feed *feed, const struct engine_verdict *ve
 	if (verdict->restarted) {
 		feed->stats.restarts++;
 		feed->server->stats.restarts++;
-		snprintf(what, sizeof what, "the sender restarted its numbering (seq %" PRIu64 "%s%s)",
-			 verdict->seq, feed->acks.epoch[0] ? ", epoch " : "", feed->acks.epoch);
+		snprintf(what, sizeof what,
+			 "the sender restarted its numbering (seq %" PRIu64 "%s%s)", verdict->seq,
+			 feed->acks.epoch[0] ? ", epoch " : "", feed->acks.epoch);
 		feed_raise_source_notice(feed, what);
 	}
 	if (verdict->reject == EVENT_REJECT_FUTURE) {
@@ -146,7 +148,8 @@ static void feed_reject_too_long(struct feed *feed)
 
 	feed->stats.lines++;
 	if (feed->server->journal.append_reject)
-		feed->server->journal.append_reject(feed->server->journal.ctx, EVENT_REJECT_LINE_TOO_LONG);
+		feed->server->journal.append_reject(feed->server->journal.ctx,
+						    EVENT_REJECT_LINE_TOO_LONG);
 	engine_count_reject(feed->server->engine, EVENT_REJECT_LINE_TOO_LONG);
 	snprintf(why, sizeof why, "longer than %" PRIu32 " bytes (feed.max_line_bytes)",
 		 feed->server->limits.max_line_bytes);
@@ -169,7 +172,8 @@ static void feed_announce_source(struct feed *feed)
 static void feed_refuse_binding(struct feed *feed, enum tls_failure failure, const char *what)
 {
 	struct feed_server *server = feed->server;
-	struct log_limit *limit = failure == TLS_FAILURE_NO_HELLO ? &server->no_hello_log : &server->mismatch_log;
+	struct log_limit *limit =
+		failure == TLS_FAILURE_NO_HELLO ? &server->no_hello_log : &server->mismatch_log;
 
 	log_limited(limit, LOG_WARNING, "feed %s: %s; closing", feed->peer, what);
 	tls_server_count(server->tls, TLS_LISTENER_FEED, failure);
@@ -184,8 +188,8 @@ static bool feed_source_bound(struct feed *feed)
 	if (!feed->server->limits.bind_source ||
 	    tls_peer_names_source(feed->connection, feed->acks.source, names, sizeof names))
 		return true;
-	snprintf(what, sizeof what, "hello source \"%s\" is not in the client certificate (%s)", feed->acks.source,
-		 names);
+	snprintf(what, sizeof what, "hello source \"%s\" is not in the client certificate (%s)",
+		 feed->acks.source, names);
 	feed_refuse_binding(feed, TLS_FAILURE_SOURCE_MISMATCH, what);
 	return false;
 }
@@ -198,8 +202,10 @@ static bool feed_hello_missing(struct feed *feed)
 	if (!feed->server->limits.bind_source || feed->acks.source[0])
 		return false;
 	tls_peer_names_source(feed->connection, "", names, sizeof names);
-	snprintf(what, sizeof what, "an event before any hello: the hello must name the source, as the client "
-		 "certificate does (%s)", names);
+	snprintf(what, sizeof what,
+		 "an event before any hello: the hello must name the source, as the client "
+		 "certificate does (%s)",
+		 names);
 	feed_refuse_binding(feed, TLS_FAILURE_NO_HELLO, what);
 	return true;
 }
@@ -231,8 +237,8 @@ static bool feed_take_hello(struct feed *feed, const char *line, size_t len)
 }
 
 /* Journal a line before the engine sees it; its record index (0: not journaled). */
-static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin *origin, const char *line,
-				  size_t len)
+static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin *origin,
+				  const char *line, size_t len)
 {
 	const struct feed_journal *journal = &feed->server->journal;
 
@@ -249,8 +255,8 @@ static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin 
  * speaks the protocol. */
 static bool feed_line_proves_client(enum event_reject reject)
 {
-	return reject == EVENT_OK || reject == EVENT_REJECT_TOO_LATE || reject == EVENT_REJECT_FUTURE ||
-	       reject == EVENT_REJECT_BAD_SEQ;
+	return reject == EVENT_OK || reject == EVENT_REJECT_TOO_LATE ||
+	       reject == EVENT_REJECT_FUTURE || reject == EVENT_REJECT_BAD_SEQ;
 }
 
 /* A pending connection proved itself: from now on it holds a feed's slot. */
@@ -306,8 +312,8 @@ static void feed_emit_mapped_line(const char *line, size_t len, void *ctx)
 static void feed_process_record_line(struct feed *feed, const char *line, size_t len)
 {
 	char why[FEED_WHY_MAX];
-	enum mapping_status status =
-		mapping_line(feed->mapping, line, len, feed_emit_mapped_line, feed, why, sizeof why);
+	enum mapping_status status = mapping_line(feed->mapping, line, len, feed_emit_mapped_line,
+						  feed, why, sizeof why);
 
 	if (status != MAPPING_SKIPPED)
 		feed->stats.records++;
@@ -603,15 +609,21 @@ static void feed_on_expired(void *ctx, enum guard_expiry expiry)
 	guard_expired(feed->server->guard, GUARD_PORT_FEED, expiry);
 	if (expiry == GUARD_EXPIRED_HANDSHAKE) {
 		feed->server->stats.handshake_closed++;
-		log_msg(LOG_NOTICE, "feed %s: closing: no valid line within %" PRIu32 " s (feed.handshake_timeout_seconds)",
+		log_msg(LOG_NOTICE,
+			"feed %s: closing: no valid line within %" PRIu32
+			" s (feed.handshake_timeout_seconds)",
 			feed->peer, limits->handshake_timeout_seconds);
 	} else if (expiry == GUARD_EXPIRED_LINE) {
 		feed->server->stats.line_timeout_closed++;
-		log_msg(LOG_NOTICE, "feed %s: closing: a line incomplete for %" PRIu32 " s (feed.line_timeout_seconds)",
+		log_msg(LOG_NOTICE,
+			"feed %s: closing: a line incomplete for %" PRIu32
+			" s (feed.line_timeout_seconds)",
 			feed->peer, limits->line_timeout_seconds);
 	} else {
 		feed->server->stats.idle_closed++;
-		log_msg(LOG_NOTICE, "feed %s: closing: no complete line for %" PRIu32 " s (feed.idle_timeout_seconds)",
+		log_msg(LOG_NOTICE,
+			"feed %s: closing: no complete line for %" PRIu32
+			" s (feed.idle_timeout_seconds)",
 			feed->peer, limits->idle_timeout_seconds);
 	}
 	feed_close(feed);
@@ -623,7 +635,8 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 
 	(void)connection;
 	if ((what & BEV_EVENT_ERROR) && !(feed->server->tls && tls_handshake_pending(connection)))
-		log_msg(LOG_INFO, "feed %s: %s", feed->peer, /* a failed handshake was logged (tls.c) */
+		log_msg(LOG_INFO, "feed %s: %s",
+			feed->peer, /* a failed handshake was logged (tls.c) */
 			tls_connection_error(connection));
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		feed_close(feed);
@@ -632,8 +645,9 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 /* TCP_KEEPIDLE for feed.keepalive_seconds: Linux takes at most 32767 s. */
 static int keepalive_idle_seconds(uint32_t keepalive_seconds)
 {
-	return keepalive_seconds < FEED_KEEPALIVE_IDLE_MAX_SECONDS ? (int)keepalive_seconds
-								   : FEED_KEEPALIVE_IDLE_MAX_SECONDS;
+	return keepalive_seconds < FEED_KEEPALIVE_IDLE_MAX_SECONDS
+		       ? (int)keepalive_seconds
+		       : FEED_KEEPALIVE_IDLE_MAX_SECONDS;
 }
 
 /* TCP_KEEPINTVL: FEED_KEEPALIVE_INTERVAL_SECONDS, or the idle time if that is shorter. */
@@ -701,8 +715,10 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 		free(server);
 		return NULL;
 	}
-	log_limit_init(&server->mismatch_log, limits->log_interval_seconds, "feed hellos refused (source_mismatch)");
-	log_limit_init(&server->no_hello_log, limits->log_interval_seconds, "feed events refused (no_hello)");
+	log_limit_init(&server->mismatch_log, limits->log_interval_seconds,
+		       "feed hellos refused (source_mismatch)");
+	log_limit_init(&server->no_hello_log, limits->log_interval_seconds,
+		       "feed events refused (no_hello)");
 	LIST_INIT(&server->feeds);
 	return server;
 }
@@ -733,14 +749,17 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 
 	if (!feed)
 		return NULL;
-	if (server->mapping &&
-	    !(feed->mapping = mapping_new(server->mapping, server->zone, server->limits.max_line_bytes))) {
+	if (server->mapping && !(feed->mapping = mapping_new(server->mapping, server->zone,
+							     server->limits.max_line_bytes))) {
 		free(feed);
 		return NULL;
 	}
-	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) < 0 ||
-	    !(feed->connection = server->tls ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
-					     : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) <
+		    0 ||
+	    !(feed->connection =
+		      server->tls
+			      ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
+			      : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
 		guard_clock_free(&feed->clock);
 		mapping_free(feed->mapping);
 		free(feed);
@@ -750,8 +769,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	feed->pending = true;
 	snprintf(feed->peer, sizeof feed->peer, "%s", peer);
 	guard_peer_host(peer, feed->host, sizeof feed->host);
-	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRId64 ".%" PRIu64, server->started_ms,
-		 server->stats.accepted + 1);
+	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRId64 ".%" PRIu64,
+		 server->started_ms, server->stats.accepted + 1);
 	snprintf(label, sizeof label, "feed %s: rejected lines", peer);
 	log_limit_init(&feed->reject_log, server->limits.log_interval_seconds, label);
 	snprintf(label, sizeof label, "feed %s: source notices", peer);
@@ -775,21 +794,22 @@ static uint32_t feed_count_from(const struct feed_server *server, const char *ho
 }
 
 /* Which limit refuses a new connection from peer (GUARD_REFUSAL_COUNT: none), with why. */
-static enum guard_refusal feed_admission(const struct feed_server *server, const char *peer, char *why,
-					 size_t why_size)
+static enum guard_refusal feed_admission(const struct feed_server *server, const char *peer,
+					 char *why, size_t why_size)
 {
 	const struct feed_limits *limits = &server->limits;
 	char host[LISTENER_ADDRESS_TEXT_MAX];
 
 	guard_peer_host(peer, host, sizeof host);
-	return guard_admission(&(struct guard_occupancy){ .established = feed_established(server),
-							  .max_established = limits->max_connections,
-							  .from_host = feed_count_from(server, host),
-							  .max_per_address = limits->max_connections_per_address,
-							  .pending = server->stats.pending,
-							  .max_pending = limits->max_pending_connections,
-							  .established_noun = "connections open" },
-			       host, why, why_size);
+	return guard_admission(
+		&(struct guard_occupancy){ .established = feed_established(server),
+					   .max_established = limits->max_connections,
+					   .from_host = feed_count_from(server, host),
+					   .max_per_address = limits->max_connections_per_address,
+					   .pending = server->stats.pending,
+					   .max_pending = limits->max_pending_connections,
+					   .established_noun = "connections open" },
+		host, why, why_size);
 }
 
 /*
@@ -831,7 +851,8 @@ static void feed_log_unread(const struct feed *feed, evutil_socket_t fd)
 	int unread = 0;
 
 	if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0)
-		log_msg(LOG_WARNING, "feed %s: %d bytes left unread at shutdown", feed->peer, unread);
+		log_msg(LOG_WARNING, "feed %s: %d bytes left unread at shutdown", feed->peer,
+			unread);
 }
 
 /* Read what the kernel already holds for this connection (bounded) and process it. The
@@ -848,7 +869,8 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 	feed_process_input(feed);
 	if (feed->server->tls)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
-	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES && hostclock_monotonic_ms() < deadline_ms) {
+	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES &&
+	       hostclock_monotonic_ms() < deadline_ms) {
 		int got;
 
 		evbuffer_unfreeze(input, 0);

@@ -52,7 +52,8 @@ struct feed_stats {
 	uint64_t bad_hellos;                  /* hello lines with a problem (acks.h) */
 	uint64_t restarts;                    /* its sender restarted its numbering */
 	uint64_t records;                     /* feed.mapping: records read */
-	uint64_t records_rejected[MAPPING_STATUS_COUNT]; /* feed.mapping: records rejected, by reason */
+	/* feed.mapping: records rejected, by reason */
+	uint64_t records_rejected[MAPPING_STATUS_COUNT];
 };
 
 /* Counters over all feed connections since start. */
@@ -67,7 +68,8 @@ struct feed_server_stats {
 	uint64_t bad_hellos;    /* hello lines with a problem */
 	uint64_t acks_sent;     /* {"ack":N} lines sent */
 	uint64_t restarts;      /* senders that restarted their numbering */
-	uint64_t records_rejected[MAPPING_STATUS_COUNT]; /* feed.mapping: records rejected, by reason */
+	/* feed.mapping: records rejected, by reason */
+	uint64_t records_rejected[MAPPING_STATUS_COUNT];
 	uint32_t connected;     /* connections open now, pending ones included */
 	uint32_t pending;       /* of which pending: no valid line yet */
 };
@@ -143,7 +145,8 @@ void feed_server_set_tls(struct feed_server *server, struct tls_server *tls);
 struct feed_journal {
 	/* Journal a line of a connection with its origin (an empty line: a hello, or with an
 	 * empty source a tick of the host clock): its record index. */
-	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line, size_t len);
+	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line,
+				size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
 	/* A line arrived from a connection: source ("" when it named none) and peer; may be
@@ -162,7 +165,8 @@ void feed_server_set_journal(struct feed_server *server, const struct feed_journ
  */
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index);
 
-/** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted here). */
+/** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted
+ * here). */
 void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 
 /** Counters over all connections since start (see struct feed_server_stats). */

@@ -17,13 +17,16 @@
 
 static const char *const port_names[GUARD_PORT_COUNT] = { "feed", "alerts", "http" };
 static const char *const port_roles[GUARD_PORT_COUNT] = { "feed", "subscriber", "http" };
-static const char *const refusal_names[GUARD_REFUSAL_COUNT] = { "full", "pending_full", "per_address" };
+static const char *const refusal_names[GUARD_REFUSAL_COUNT] = { "full", "pending_full",
+								"per_address" };
 static const char *const expiry_names[GUARD_EXPIRY_COUNT] = { "handshake", "line_timeout", "idle" };
 
 /* The configuration key each refusal hits; "" where a port has no such limit. */
 static const char *const refusal_keys[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT] = {
-	{ "feed.max_connections", "feed.max_pending_connections", "feed.max_connections_per_address" },
-	{ "alerts.max_subscribers", "alerts.max_pending_connections", "alerts.max_connections_per_address" },
+	{ "feed.max_connections", "feed.max_pending_connections",
+	  "feed.max_connections_per_address" },
+	{ "alerts.max_subscribers", "alerts.max_pending_connections",
+	  "alerts.max_connections_per_address" },
 	{ "http.max_connections", "", "http.max_connections_per_address" },
 };
 
@@ -101,8 +104,9 @@ static int64_t guard_clock_deadline(const struct guard_clock *clock, enum guard_
 			       ? clock->partial_since_ms + (int64_t)timeouts->line_seconds * 1000
 			       : INT64_MAX;
 	case GUARD_EXPIRED_IDLE:
-		return timeouts->idle_seconds ? clock->last_line_ms + (int64_t)timeouts->idle_seconds * 1000
-					      : INT64_MAX;
+		return timeouts->idle_seconds
+			       ? clock->last_line_ms + (int64_t)timeouts->idle_seconds * 1000
+			       : INT64_MAX;
 	default:
 		return INT64_MAX;
 	}
@@ -127,7 +131,8 @@ static enum guard_expiry guard_clock_next(const struct guard_clock *clock, int64
 static void guard_clock_arm(struct guard_clock *clock, int64_t deadline_ms, int64_t now_ms)
 {
 	int64_t wait_ms = deadline_ms > now_ms ? deadline_ms - now_ms : 0;
-	const struct timeval wait = { .tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000 };
+	const struct timeval wait = { .tv_sec = wait_ms / 1000,
+				      .tv_usec = (wait_ms % 1000) * 1000 };
 
 	clock->armed_ms = deadline_ms;
 	if (deadline_ms == INT64_MAX)
@@ -153,11 +158,16 @@ static void guard_clock_on_timer(evutil_socket_t fd, short what, void *ctx)
 	guard_clock_arm(clock, deadline_ms, now_ms);
 }
 
-int guard_clock_init(struct guard_clock *clock, struct event_base *base, const struct guard_timeouts *timeouts,
-		     guard_expired_fn on_expired, void *ctx)
+int guard_clock_init(struct guard_clock *clock, struct event_base *base,
+		     const struct guard_timeouts *timeouts, guard_expired_fn on_expired, void *ctx)
 {
-	*clock = (struct guard_clock){ .timeouts = timeouts, .opened_ms = guard_now_ms(), .partial_since_ms = -1,
-				       .armed_ms = INT64_MAX, .pending = true, .on_expired = on_expired, .ctx = ctx };
+	*clock = (struct guard_clock){ .timeouts = timeouts,
+				       .opened_ms = guard_now_ms(),
+				       .partial_since_ms = -1,
+				       .armed_ms = INT64_MAX,
+				       .pending = true,
+				       .on_expired = on_expired,
+				       .ctx = ctx };
 	clock->last_line_ms = clock->opened_ms;
 	if (!(clock->timer = evtimer_new(base, guard_clock_on_timer, clock)))
 		return -ENOMEM;
@@ -213,7 +223,8 @@ void guard_clock_rearm(struct guard_clock *clock)
 
 /* ---- refusals, expiries and the limit alerts --------------------------------------------- */
 
-struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_open_fn is_open, void *ctx)
+struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_open_fn is_open,
+			void *ctx)
 {
 	struct guard *guard = calloc(1, sizeof(*guard));
 	int64_t now_ms = guard_now_ms();
@@ -226,8 +237,8 @@ struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_
 	guard->ctx = ctx;
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++) {
-			snprintf(label, sizeof(label), "%s connections refused (%s)", port_roles[port],
-				 refusal_keys[port][reason]);
+			snprintf(label, sizeof(label), "%s connections refused (%s)",
+				 port_roles[port], refusal_keys[port][reason]);
 			log_limit_init(&guard->refuse_log[port][reason], quiet_seconds, label);
 			guard->limits[port][reason].last_refusal_ms = now_ms;
 		}
@@ -253,15 +264,17 @@ void guard_update(struct guard *guard, uint32_t quiet_seconds)
 			guard->refuse_log[port][reason].interval_seconds = quiet_seconds;
 }
 
-enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host, char *why,
-				   size_t why_size)
+enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host,
+				   char *why, size_t why_size)
 {
 	if (occupancy->established >= occupancy->max_established) {
-		snprintf(why, why_size, "%" PRIu32 " %s", occupancy->established, occupancy->established_noun);
+		snprintf(why, why_size, "%" PRIu32 " %s", occupancy->established,
+			 occupancy->established_noun);
 		return GUARD_REFUSED_FULL;
 	}
 	if (occupancy->from_host >= occupancy->max_per_address) {
-		snprintf(why, why_size, "%" PRIu32 " connections from %s", occupancy->from_host, host);
+		snprintf(why, why_size, "%" PRIu32 " connections from %s", occupancy->from_host,
+			 host);
 		return GUARD_REFUSED_PER_ADDRESS;
 	}
 	if (occupancy->max_pending && occupancy->pending >= occupancy->max_pending) {
@@ -271,16 +284,16 @@ enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, cons
 	return GUARD_REFUSAL_COUNT;
 }
 
-void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal reason, const char *peer,
-		   const char *why)
+void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal reason,
+		   const char *peer, const char *why)
 {
 	if (!guard || (unsigned)port >= GUARD_PORT_COUNT || (unsigned)reason >= GUARD_REFUSAL_COUNT)
 		return;
 	guard->stats.refused[port][reason]++;
 	guard->limits[port][reason].refused++;
 	guard->limits[port][reason].last_refusal_ms = guard_now_ms();
-	log_limited(&guard->refuse_log[port][reason], LOG_WARNING, "%s %s refused: %s (%s)", port_roles[port], peer, why,
-		    refusal_keys[port][reason]);
+	log_limited(&guard->refuse_log[port][reason], LOG_WARNING, "%s %s refused: %s (%s)",
+		    port_roles[port], peer, why, refusal_keys[port][reason]);
 }
 
 void guard_expired(struct guard *guard, enum guard_port port, enum guard_expiry expiry)
@@ -290,7 +303,8 @@ void guard_expired(struct guard *guard, enum guard_port port, enum guard_expiry 
 }
 
 /* Journal and apply a limit alert's raise or resolve. */
-static void guard_announce(struct guard *guard, const char *key, const struct guard_limit *limit, bool firing)
+static void guard_announce(struct guard *guard, const char *key, const struct guard_limit *limit,
+			   bool firing)
 {
 	struct control control = { .kind = CONTROL_CONNECTION_LIMIT, .firing = firing,
 				   .refused = limit->refused, .seconds = guard->quiet_seconds };
@@ -299,14 +313,16 @@ static void guard_announce(struct guard *guard, const char *key, const struct gu
 	if (firing)
 		guard->stats.limit_alerts++;
 	else
-		log_msg(LOG_NOTICE, "%s: no connection refused for %" PRIu32 " s; %" PRIu64 " refused in all", key,
-			guard->quiet_seconds, limit->refused);
+		log_msg(LOG_NOTICE,
+			"%s: no connection refused for %" PRIu32 " s; %" PRIu64 " refused in all",
+			key, guard->quiet_seconds, limit->refused);
 	guard->control(guard->ctx, &control);
 }
 
 /* One limit: raised when it refused since the last tick and its alert is not open; resolved
  * once it refused nothing for quiet_seconds. */
-static void guard_check_limit(struct guard *guard, const char *key, struct guard_limit *limit, int64_t now_ms)
+static void guard_check_limit(struct guard *guard, const char *key, struct guard_limit *limit,
+			      int64_t now_ms)
 {
 	bool open = guard->is_open(guard->ctx, "limit", key);
 
@@ -314,7 +330,8 @@ static void guard_check_limit(struct guard *guard, const char *key, struct guard
 		limit->announced = limit->refused;
 		if (!open)
 			guard_announce(guard, key, limit, true);
-	} else if (open && now_ms - limit->last_refusal_ms >= (int64_t)guard->quiet_seconds * 1000) {
+	} else if (open &&
+		   now_ms - limit->last_refusal_ms >= (int64_t)guard->quiet_seconds * 1000) {
 		guard_announce(guard, key, limit, false);
 	}
 }
@@ -324,8 +341,8 @@ void guard_tick(struct guard *guard, int64_t now_ms)
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
 			if (refusal_keys[port][reason][0])
-				guard_check_limit(guard, refusal_keys[port][reason], &guard->limits[port][reason],
-						  now_ms);
+				guard_check_limit(guard, refusal_keys[port][reason],
+						  &guard->limits[port][reason], now_ms);
 }
 
 const struct guard_stats *guard_stats(const struct guard *guard)

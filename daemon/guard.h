@@ -29,9 +29,10 @@
 enum guard_port { GUARD_PORT_FEED = 0, GUARD_PORT_ALERTS, GUARD_PORT_HTTP, GUARD_PORT_COUNT };
 
 enum guard_refusal {
-	GUARD_REFUSED_FULL = 0,      /* feed.max_connections, alerts.max_subscribers, http.max_connections */
-	GUARD_REFUSED_PENDING_FULL,  /* *.max_pending_connections */
-	GUARD_REFUSED_PER_ADDRESS,   /* *.max_connections_per_address */
+	GUARD_REFUSED_FULL =
+		0, /* feed.max_connections, alerts.max_subscribers, http.max_connections */
+	GUARD_REFUSED_PENDING_FULL, /* *.max_pending_connections */
+	GUARD_REFUSED_PER_ADDRESS,  /* *.max_connections_per_address */
 	GUARD_REFUSAL_COUNT
 };
 
@@ -81,8 +82,8 @@ struct guard_clock {
 };
 
 /** Start a pending connection's clock. 0 or -ENOMEM. */
-int guard_clock_init(struct guard_clock *clock, struct event_base *base, const struct guard_timeouts *timeouts,
-		     guard_expired_fn on_expired, void *ctx);
+int guard_clock_init(struct guard_clock *clock, struct event_base *base,
+		     const struct guard_timeouts *timeouts, guard_expired_fn on_expired, void *ctx);
 /** Stop the timer. Safe on a clock whose init failed (zeroed) and twice. */
 void guard_clock_free(struct guard_clock *clock);
 /**
@@ -111,7 +112,8 @@ typedef bool (*guard_open_fn)(void *ctx, const char *system, const char *key);
 struct guard;
 
 /** NULL on allocation failure. Alerts are resolved after quiet_seconds without a refusal. */
-struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_open_fn is_open, void *ctx);
+struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_open_fn is_open,
+			void *ctx);
 void guard_free(struct guard *guard);
 /** log.rate_limit_seconds changed: the log limiters and the quiet time. */
 void guard_update(struct guard *guard, uint32_t quiet_seconds);
@@ -128,8 +130,8 @@ struct guard_occupancy {
  * Which limit refuses a new connection from host (checked in this order: full, per_address,
  * pending_full), with why, e.g. "8 connections from 10.1.2.3"; GUARD_REFUSAL_COUNT when none.
  */
-enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host, char *why,
-				   size_t why_size);
+enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host,
+				   char *why, size_t why_size);
 
 /** The configuration key of a refusal, e.g. "feed.max_pending_connections" ("" for none). */
 const char *guard_refusal_key(enum guard_port port, enum guard_refusal reason);
@@ -140,8 +142,8 @@ const char *guard_refusal_key(enum guard_port port, enum guard_refusal reason);
  * (KEY)" (ROLE "feed", "subscriber" or "http"), and noted for the limit alert. NULL guard:
  * nothing.
  */
-void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal reason, const char *peer,
-		   const char *why);
+void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal reason,
+		   const char *peer, const char *why);
 
 /** Count a connection closed because a deadline passed. NULL guard: nothing. */
 void guard_expired(struct guard *guard, enum guard_port port, enum guard_expiry expiry);

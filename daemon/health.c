@@ -42,7 +42,8 @@ struct health *health_new(const struct health_settings *settings, health_control
 	health->ctx = ctx;
 	health->journal_degraded = is_open(ctx, "journal_degraded", "");
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
-		log_limit_init(&health->eviction_log[i], settings->log_interval_seconds, engine_limit_key(i));
+		log_limit_init(&health->eviction_log[i], settings->log_interval_seconds,
+			       engine_limit_key(i));
 	if (health_update(health, settings) < 0) {
 		free(health);
 		return NULL;
@@ -94,14 +95,16 @@ static void source_key(const char *source, const char *peer, char *out, size_t s
 	out[len] = '\0';
 }
 
-static void announce_silence(struct health *health, const struct watched_source *source, bool firing)
+static void announce_silence(struct health *health, const struct watched_source *source,
+			     bool firing)
 {
 	struct control control = {.kind = CONTROL_FEED_SILENT, .firing = firing,
 				  .seconds = health->settings.silence_seconds};
 
 	text_copy(control.source, source->name, sizeof(control.source));
-	log_msg(firing ? LOG_WARNING : LOG_NOTICE, firing ? "feed source %s: nothing for %" PRIu32 " s"
-						      : "feed source %s: sending again",
+	log_msg(firing ? LOG_WARNING : LOG_NOTICE,
+		firing ? "feed source %s: nothing for %" PRIu32 " s"
+		       : "feed source %s: sending again",
 		source->name, health->settings.silence_seconds);
 	health->control(health->ctx, &control);
 }
@@ -115,7 +118,8 @@ static struct watched_source *claim_source(struct health *health)
 		return &health->sources[health->source_count++];
 	for (uint32_t i = 0; i < health->source_count; i++)
 		if (!health->sources[i].silent &&
-		    (oldest == UINT32_MAX || health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms))
+		    (oldest == UINT32_MAX ||
+		     health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms))
 			oldest = i;
 	if (oldest == UINT32_MAX)
 		return NULL;
@@ -152,7 +156,8 @@ static void check_silences(struct health *health, int64_t now_ms)
 	health->stats.silent = 0;
 	for (uint32_t i = 0; i < health->source_count; i++) {
 		struct watched_source *source = &health->sources[i];
-		if (!source->silent && silence_ms > 0 && now_ms - source->last_heard_ms >= silence_ms) {
+		if (!source->silent && silence_ms > 0 &&
+		    now_ms - source->last_heard_ms >= silence_ms) {
 			source->silent = true;
 			health->stats.silences++;
 			announce_silence(health, source, true);
@@ -180,21 +185,23 @@ static void log_evictions(struct health *health, const struct engine_stats *stat
 		uint64_t evicted = engine_limit_evicted(stats, i);
 		if (evicted <= health->logged_evictions[i])
 			continue;
-		log_limited(&health->eviction_log[i], LOG_WARNING, "%s reached: %" PRIu64 " evicted so far; raise %s",
-			    engine_limit_key(i), evicted, engine_limit_key(i));
+		log_limited(&health->eviction_log[i], LOG_WARNING,
+			    "%s reached: %" PRIu64 " evicted so far; raise %s", engine_limit_key(i),
+			    evicted, engine_limit_key(i));
 		health->logged_evictions[i] = evicted;
 	}
 }
 
-void health_tick(struct health *health, int64_t now_ms, bool journal_degraded, const char *degraded_reason,
-		 const struct engine_stats *stats)
+void health_tick(struct health *health, int64_t now_ms, bool journal_degraded,
+		 const char *degraded_reason, const struct engine_stats *stats)
 {
 	check_silences(health, now_ms);
 	check_journal(health, journal_degraded, degraded_reason);
 	log_evictions(health, stats);
 }
 
-void health_status_text(const struct health *health, const struct engine_stats *stats, char *out, size_t size)
+void health_status_text(const struct health *health, const struct engine_stats *stats, char *out,
+			size_t size)
 {
 	size_t used = 0;
 
@@ -204,8 +211,8 @@ void health_status_text(const struct health *health, const struct engine_stats *
 		uint64_t evicted = engine_limit_evicted(stats, i);
 		if (evicted == 0)
 			continue;
-		int n = snprintf(out + used, size - used, "%s%s %" PRIu64, used ? ", " : "evicting: ",
-				 engine_limit_key(i), evicted);
+		int n = snprintf(out + used, size - used, "%s%s %" PRIu64,
+				 used ? ", " : "evicting: ", engine_limit_key(i), evicted);
 		if (n < 0)
 			break;
 		used += (size_t)n;

@@ -71,11 +71,12 @@ void health_heard(struct health *health, const char *source, const char *peer, i
  * Once a second: silences at now_ms (monotonic), the journal's state, evictions in stats to
  * log.
  */
-void health_tick(struct health *health, int64_t now_ms, bool journal_degraded, const char *degraded_reason,
-		 const struct engine_stats *stats);
+void health_tick(struct health *health, int64_t now_ms, bool journal_degraded,
+		 const char *degraded_reason, const struct engine_stats *stats);
 
 /** "evicting: tracker.max_operators 12, ..." for STATUS=, or "" when no table evicted. */
-void health_status_text(const struct health *health, const struct engine_stats *stats, char *out, size_t size);
+void health_status_text(const struct health *health, const struct engine_stats *stats, char *out,
+			size_t size);
 
 const struct health_stats *health_stats(const struct health *health);
 

@@ -163,15 +163,17 @@ static void http_reply_object(struct http_server *server, struct evhttp_request 
 }
 
 /* {"error":"WHY"} with code, logged (rate-limited). */
-static void http_error(struct http_server *server, struct evhttp_request *request, int code, const char *why)
+static void http_error(struct http_server *server, struct evhttp_request *request, int code,
+		       const char *why)
 {
 	struct json_object *object = json_object_new_object();
 	char *address = NULL;
 	ev_uint16_t port = 0;
 
 	evhttp_connection_get_peer(evhttp_request_get_connection(request), &address, &port);
-	log_limited(&server->error_log, LOG_WARNING, "http %s:%u: %s %s: %d %s", address ? address : "?",
-		    (unsigned)port, http_method_name(evhttp_request_get_command(request)),
+	log_limited(&server->error_log, LOG_WARNING, "http %s:%u: %s %s: %d %s",
+		    address ? address : "?", (unsigned)port,
+		    http_method_name(evhttp_request_get_command(request)),
 		    evhttp_request_get_uri(request), code, why);
 
 	json_object_object_add(object, "error", json_object_new_string(why));
@@ -179,7 +181,8 @@ static void http_error(struct http_server *server, struct evhttp_request *reques
 }
 
 /* 405 with the methods path takes. */
-static void http_wrong_method(struct http_server *server, struct evhttp_request *request, const char *allow)
+static void http_wrong_method(struct http_server *server, struct evhttp_request *request,
+			      const char *allow)
 {
 	char why[64];
 
@@ -256,7 +259,8 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 	bool found;
 
 	if (!http_query_since(request, &since, &found)) {
-		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
+		http_error(server, request, 400,
+			   "since must be an integer from 0 to 18446744073709551615");
 		return;
 	}
 	array = (struct http_array){ .out = evbuffer_new(), .redact = server->grant.redact };
@@ -264,9 +268,11 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 		evhttp_send_error(request, 500, NULL);
 		return;
 	}
-	evbuffer_add_printf(array.out, "{\"oldest\":%" PRIu64 ",\"newest\":%" PRIu64 ",\"alerts\":[",
+	evbuffer_add_printf(array.out,
+			    "{\"oldest\":%" PRIu64 ",\"newest\":%" PRIu64 ",\"alerts\":[",
 			    history->oldest(history->ctx), history->newest(history->ctx));
-	next = history->read(history->ctx, since, server->settings.max_alerts_bytes, http_array_emit, &array);
+	next = history->read(history->ctx, since, server->settings.max_alerts_bytes,
+			     http_array_emit, &array);
 	if (next < since)
 		next = since;
 	evbuffer_add_printf(array.out, "],\"next\":%" PRIu64 "}", next);
@@ -274,7 +280,8 @@ static void http_get_alerts(struct http_server *server, struct evhttp_request *r
 	evbuffer_free(array.out);
 }
 
-uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact, bool *failed)
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact,
+			  bool *failed)
 {
 	struct http_array array = { .out = out, .redact = redact };
 	uint64_t seq;
@@ -328,7 +335,8 @@ static struct json_object *http_source(const struct engine_source_info *info)
 	json_object_object_add(source, "future", json_object_new_uint64(info->clock.future));
 	json_object_object_add(source, "too_late", json_object_new_uint64(info->clock.too_late));
 	json_object_object_add(source, "bad_seq", json_object_new_uint64(info->clock.bad_seq));
-	json_object_object_add(source, "duplicates", json_object_new_uint64(info->clock.duplicates));
+	json_object_object_add(source, "duplicates",
+			       json_object_new_uint64(info->clock.duplicates));
 	json_object_object_add(source, "restarts", json_object_new_uint64(info->clock.restarts));
 	return source;
 }
@@ -345,7 +353,8 @@ static void http_get_sources(struct http_server *server, struct evhttp_request *
 		engine_source_at(state->engine, i, &info);
 		json_object_array_add(sources, http_source(&info));
 	}
-	json_object_object_add(object, "center_ts", http_timestamp(engine_center_ms(state->engine)));
+	json_object_object_add(object, "center_ts",
+			       http_timestamp(engine_center_ms(state->engine)));
 	json_object_object_add(object, "sources", sources);
 	http_reply_object(server, request, 200, object);
 }
@@ -355,7 +364,8 @@ static struct json_object *http_rule_figures(const struct detector_rule_figures 
 	struct json_object *rule = json_object_new_object();
 
 	json_object_object_add(rule, "rule", json_object_new_string(figures->rule));
-	json_object_object_add(rule, "window_seconds", json_object_new_int64(figures->window_seconds));
+	json_object_object_add(rule, "window_seconds",
+			       json_object_new_int64(figures->window_seconds));
 	json_object_object_add(rule, "calls", json_object_new_int64(figures->calls));
 	json_object_object_add(rule, "premature", json_object_new_int64(figures->premature));
 	json_object_object_add(rule, "called_back", json_object_new_int64(figures->called_back));
@@ -363,11 +373,15 @@ static struct json_object *http_rule_figures(const struct detector_rule_figures 
 	json_object_object_add(rule, "center_ratio", json_object_new_double(figures->center_ratio));
 	if (figures->sequential) {
 		json_object_object_add(rule, "evidence", alert_json_decimal(figures->evidence, 2));
-		json_object_object_add(rule, "threshold", alert_json_decimal(figures->threshold, 2));
-		json_object_object_add(rule, "run_calls", json_object_new_int64(figures->run_calls));
-		json_object_object_add(rule, "run_premature", json_object_new_int64(figures->run_premature));
+		json_object_object_add(rule, "threshold",
+				       alert_json_decimal(figures->threshold, 2));
+		json_object_object_add(rule, "run_calls",
+				       json_object_new_int64(figures->run_calls));
+		json_object_object_add(rule, "run_premature",
+				       json_object_new_int64(figures->run_premature));
 		json_object_object_add(rule, "expected", alert_json_decimal(figures->expected, 2));
-		json_object_object_add(rule, "own_factor", alert_json_decimal(figures->own_factor, 2));
+		json_object_object_add(rule, "own_factor",
+				       alert_json_decimal(figures->own_factor, 2));
 	}
 	return rule;
 }
@@ -380,10 +394,12 @@ static struct json_object *http_history(const struct detector_operator_figures *
 
 	for (size_t i = 0; i < DETECTOR_HISTORY_BUCKETS; i++) {
 		json_object_array_add(calls, json_object_new_int64(figures->history[i].calls));
-		json_object_array_add(premature, json_object_new_int64(figures->history[i].premature));
+		json_object_array_add(premature,
+				      json_object_new_int64(figures->history[i].premature));
 	}
 	json_object_object_add(history, "end_ts", http_timestamp(figures->history_end_ms));
-	json_object_object_add(history, "bucket_seconds", json_object_new_double(figures->history_bucket_ms / 1000.0));
+	json_object_object_add(history, "bucket_seconds",
+			       json_object_new_double(figures->history_bucket_ms / 1000.0));
 	json_object_object_add(history, "calls", calls);
 	json_object_object_add(history, "premature", premature);
 	return history;
@@ -398,11 +414,16 @@ static void http_operator_emit(const struct detector_operator_figures *figures, 
 	json_object_object_add(operator, "position", json_object_new_string(figures->position));
 	json_object_object_add(operator, "last_active_ts", http_timestamp(figures->last_active_ms));
 	json_object_object_add(operator, "state",
-			       figures->state ? json_object_new_string(agent_state_name(figures->state)) : NULL);
+			       figures->state
+				       ? json_object_new_string(agent_state_name(figures->state))
+				       : NULL);
 	json_object_object_add(operator, "state_since",
-			       http_timestamp(figures->state ? figures->state_since_ms : INT64_MIN));
+			       http_timestamp(figures->state ? figures->state_since_ms
+							     : INT64_MIN));
 	json_object_object_add(operator, "open_alert_id",
-			       figures->open_alert_id ? json_object_new_string(figures->open_alert_id) : NULL);
+			       figures->open_alert_id
+				       ? json_object_new_string(figures->open_alert_id)
+				       : NULL);
 	for (size_t r = 0; r < figures->rule_count; r++)
 		json_object_array_add(rules, http_rule_figures(&figures->rules[r]));
 	json_object_object_add(operator, "rules", rules);
@@ -413,7 +434,8 @@ static void http_operator_emit(const struct detector_operator_figures *figures, 
 /* Operators by agency, then operator. */
 static int http_compare_operators(const void *a, const void *b)
 {
-	struct json_object *x = *(struct json_object *const *)a, *y = *(struct json_object *const *)b;
+	struct json_object *x = *(struct json_object *const *)a,
+			   *y = *(struct json_object *const *)b;
 	struct json_object *xa, *ya, *xo, *yo;
 	int order;
 
@@ -459,9 +481,11 @@ static void http_get_status(struct http_server *server, struct evhttp_request *r
 	struct json_object *object = json_object_new_object();
 
 	json_object_object_add(object, "version", json_object_new_string(CADMON_VERSION));
-	json_object_object_add(object, "degraded", json_object_new_boolean(state->journal_degraded));
-	json_object_object_add(object, "degraded_reason",
-			       state->journal_degraded ? json_object_new_string(state->degraded_reason) : NULL);
+	json_object_object_add(object, "degraded",
+			       json_object_new_boolean(state->journal_degraded));
+	json_object_object_add(
+		object, "degraded_reason",
+		state->journal_degraded ? json_object_new_string(state->degraded_reason) : NULL);
 	add_u64(object, "lines", stats->lines);
 	add_u64(object, "events", stats->events);
 	add_u64(object, "rejected", http_rejected(stats));
@@ -483,7 +507,8 @@ static bool http_ack_path(const char *path, char id[ALERT_ID_LENGTH + 1])
 	size_t prefix = sizeof HTTP_ACK_PREFIX - 1, suffix = sizeof HTTP_ACK_SUFFIX - 1;
 	size_t len = strlen(path);
 
-	if (len != prefix + ALERT_ID_LENGTH + suffix || strncmp(path, HTTP_ACK_PREFIX, prefix) != 0 ||
+	if (len != prefix + ALERT_ID_LENGTH + suffix ||
+	    strncmp(path, HTTP_ACK_PREFIX, prefix) != 0 ||
 	    strcmp(path + prefix + ALERT_ID_LENGTH, HTTP_ACK_SUFFIX) != 0)
 		return false;
 	memcpy(id, path + prefix, ALERT_ID_LENGTH);
@@ -492,20 +517,22 @@ static bool http_ack_path(const char *path, char id[ALERT_ID_LENGTH + 1])
 }
 
 /* The control of an ack body {"by":NAME,"note":TEXT}, checked as a console's ack line is. */
-static int http_ack_control(struct evhttp_request *request, const char *alert_id, struct control *control,
-			    char *why, size_t why_size)
+static int http_ack_control(struct evhttp_request *request, const char *alert_id,
+			    struct control *control, char *why, size_t why_size)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(request);
 	size_t len = evbuffer_get_length(body);
 	const char *bytes = len ? (const char *)evbuffer_pullup(body, -1) : "";
 
 	if (!bytes || len > INT32_MAX)
-		return control_parse_ack_body("", 0, alert_id, control, why, why_size); /* refused as no object */
+		return control_parse_ack_body("", 0, alert_id, control, why,
+					      why_size); /* refused as no object */
 	return control_parse_ack_body(bytes, len, alert_id, control, why, why_size);
 }
 
 /* POST /api/alerts/ID/ack: 200 with the acknowledged notice, 404 no open alert, 400 bad body. */
-static void http_post_ack(struct http_server *server, struct evhttp_request *request, const char *alert_id)
+static void http_post_ack(struct http_server *server, struct evhttp_request *request,
+			  const char *alert_id)
 {
 	struct control control;
 	char reply[HTTP_ACK_REPLY_MAX], redacted[REDACT_OUT_MAX(HTTP_ACK_REPLY_MAX)];
@@ -519,7 +546,8 @@ static void http_post_ack(struct http_server *server, struct evhttp_request *req
 	if (rc == 0) {
 		server->stats.acks++;
 		http_reply(server, request, 200, "application/json", redacted,
-			   redact_line(server->grant.redact, reply, strlen(reply), redacted, sizeof redacted));
+			   redact_line(server->grant.redact, reply, strlen(reply), redacted,
+				       sizeof redacted));
 	} else {
 		http_error(server, request, rc == -ENOENT ? 404 : 503, reply);
 	}
@@ -545,8 +573,8 @@ static void http_get_metrics(struct http_server *server, struct evhttp_request *
 /* One line per open system alert that means cadmon is not watching as it should. */
 static void http_health_emit(const char *line, size_t len, void *ctx)
 {
-	static const char *const degrading[] = { "journal_degraded", "feed_silent", "clock_ahead", "limit",
-						 "receiver_down" };
+	static const char *const degrading[] = { "journal_degraded", "feed_silent", "clock_ahead",
+						 "limit", "receiver_down" };
 	struct json_object *alert = json_tokener_parse(line), *system, *message;
 	struct evbuffer *out = ctx;
 
@@ -555,7 +583,8 @@ static void http_health_emit(const char *line, size_t len, void *ctx)
 	    json_object_object_get_ex(alert, "message", &message)) {
 		for (size_t i = 0; i < sizeof degrading / sizeof degrading[0]; i++)
 			if (strcmp(json_object_get_string(system), degrading[i]) == 0)
-				evbuffer_add_printf(out, "%s: %s\n", degrading[i], json_object_get_string(message));
+				evbuffer_add_printf(out, "%s: %s\n", degrading[i],
+						    json_object_get_string(message));
 	}
 	json_object_put(alert);
 }
@@ -570,7 +599,8 @@ static void http_get_health(struct http_server *server, struct evhttp_request *r
 		evhttp_send_error(request, 500, NULL);
 		return;
 	}
-	if (state->journal_degraded && !engine_system_alert_open(state->engine, "journal_degraded", ""))
+	if (state->journal_degraded &&
+	    !engine_system_alert_open(state->engine, "journal_degraded", ""))
 		evbuffer_add_printf(out, "journal_degraded: %s\n", state->degraded_reason);
 	engine_board(state->engine, http_health_emit, out);
 	if (evbuffer_get_length(out) == 0)
@@ -582,18 +612,21 @@ static void http_get_health(struct http_server *server, struct evhttp_request *r
 
 /* The resume point of GET /api/stream: the Last-Event-ID header, else ?since=N (neither: none).
  * False, answered 400, when malformed. */
-static bool http_stream_since(struct http_server *server, struct evhttp_request *request, bool *has_since,
-			      uint64_t *since)
+static bool http_stream_since(struct http_server *server, struct evhttp_request *request,
+			      bool *has_since, uint64_t *since)
 {
-	const char *last = evhttp_find_header(evhttp_request_get_input_headers(request), "Last-Event-ID");
+	const char *last =
+		evhttp_find_header(evhttp_request_get_input_headers(request), "Last-Event-ID");
 
 	*has_since = last != NULL;
 	if (last && !http_parse_u64(last, since)) {
-		http_error(server, request, 400, "Last-Event-ID must be an integer from 0 to 18446744073709551615");
+		http_error(server, request, 400,
+			   "Last-Event-ID must be an integer from 0 to 18446744073709551615");
 		return false;
 	}
 	if (!last && !http_query_since(request, since, has_since)) {
-		http_error(server, request, 400, "since must be an integer from 0 to 18446744073709551615");
+		http_error(server, request, 400,
+			   "since must be an integer from 0 to 18446744073709551615");
 		return false;
 	}
 	return true;
@@ -613,7 +646,8 @@ static void http_get_stream(struct http_server *server, struct evhttp_request *r
 	}
 	if (!http_stream_since(server, request, &has_since, &since))
 		return;
-	rc = streams_open(server->view.streams, request, has_since, since, server->grant.redact, why, sizeof why);
+	rc = streams_open(server->view.streams, request, has_since, since, server->grant.redact,
+			  why, sizeof why);
 	if (rc == 0)
 		server->stats.requests++;
 	else if (rc == -ENOMEM)
@@ -634,8 +668,9 @@ static void http_post_log_event(struct http_server *server, struct evhttp_reques
 }
 
 /* The resources answered to GET (and HEAD). */
-static const char *const http_get_paths[] = { "/api/alerts", "/api/alerts/open", "/api/sources",
-					      "/api/status", "/metrics", "/healthz", "/api/operators" };
+static const char *const http_get_paths[] = { "/api/alerts",   "/api/alerts/open", "/api/sources",
+					      "/api/status",   "/metrics",	   "/healthz",
+					      "/api/operators" };
 
 static void http_get(struct http_server *server, struct evhttp_request *request, size_t route,
 		     const struct http_state *state)
@@ -685,20 +720,24 @@ static const struct auth_route http_routes[] = {
 
 /* True when the request may go on (server->grant says who it is); else answered 401, 403
  * or 429. */
-static bool http_authorize(struct http_server *server, struct evhttp_request *request, const char *path)
+static bool http_authorize(struct http_server *server, struct evhttp_request *request,
+			   const char *path)
 {
-	enum auth_access access = auth_route_access(http_routes, sizeof http_routes / sizeof http_routes[0], path);
-	const char *authorization = evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
+	enum auth_access access =
+		auth_route_access(http_routes, sizeof http_routes / sizeof http_routes[0], path);
+	const char *authorization =
+		evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
 	struct auth_http_answer answer;
 	char *address = NULL;
 	ev_uint16_t port = 0;
 
 	evhttp_connection_get_peer(evhttp_request_get_connection(request), &address, &port);
-	if (auth_http(server->view.auth, access, authorization, address ? address : "?", port, auth_now_ms(),
-		      &server->grant, &answer))
+	if (auth_http(server->view.auth, access, authorization, address ? address : "?", port,
+		      auth_now_ms(), &server->grant, &answer))
 		return true;
 	if (answer.header)
-		evhttp_add_header(evhttp_request_get_output_headers(request), answer.header, answer.header_value);
+		evhttp_add_header(evhttp_request_get_output_headers(request), answer.header,
+				  answer.header_value);
 	http_error(server, request, answer.status, answer.why);
 	return false;
 }
@@ -728,8 +767,8 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	struct http_state state;
 	size_t route = 0;
 
-	if (server->tls &&
-	    !bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evhttp_request_get_connection(request)))) {
+	if (server->tls && !bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(
+				   evhttp_request_get_connection(request)))) {
 		/* evhttp falls back to plain TCP when http_tls_connection failed: serve nothing */
 		evhttp_send_error(request, 503, NULL);
 		return;
@@ -754,7 +793,8 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 		http_post_log_event(server, request);
 		return;
 	}
-	if (evbuffer_get_length(evhttp_request_get_input_buffer(request)) > server->settings.max_body_bytes) {
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(request)) >
+	    server->settings.max_body_bytes) {
 		http_error(server, request, 413, "the request body is over http.max_body_bytes");
 		return;
 	}
@@ -786,8 +826,8 @@ static void http_on_connection_closed(struct evhttp_connection *connection, void
 	free(client);
 }
 
-void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection, http_closecb_fn cb,
-			     void *ctx)
+void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection,
+			     http_closecb_fn cb, void *ctx)
 {
 	struct http_client *client;
 
@@ -812,15 +852,17 @@ static uint32_t http_count_from(const struct http_server *server, const char *ho
 }
 
 /* Which limit refuses a connection from host (GUARD_REFUSAL_COUNT: none), with why. */
-static enum guard_refusal http_admission(const struct http_server *server, const char *host, char *why,
-					 size_t why_size)
+static enum guard_refusal http_admission(const struct http_server *server, const char *host,
+					 char *why, size_t why_size)
 {
-	return guard_admission(&(struct guard_occupancy){ .established = server->stats.connections,
-							  .max_established = server->settings.max_connections,
-							  .from_host = http_count_from(server, host),
-							  .max_per_address = server->settings.max_connections_per_address,
-							  .established_noun = "connections open" },
-			       host, why, why_size);
+	return guard_admission(
+		&(struct guard_occupancy){ .established = server->stats.connections,
+					   .max_established = server->settings.max_connections,
+					   .from_host = http_count_from(server, host),
+					   .max_per_address =
+						   server->settings.max_connections_per_address,
+					   .established_noun = "connections open" },
+		host, why, why_size);
 }
 
 /* The evhttp connection that took client's bufferevent (evhttp made it its callbacks'
@@ -845,8 +887,8 @@ static void http_admit(struct http_server *server, struct http_client *client)
 	enum guard_refusal refusal;
 
 	TAILQ_REMOVE(&client->server->arriving, client, arrival);
-	if (!connection || getpeername(bufferevent_getfd(client->bufferevent), (struct sockaddr *)&address,
-				       &address_len) < 0) {
+	if (!connection || getpeername(bufferevent_getfd(client->bufferevent),
+				       (struct sockaddr *)&address, &address_len) < 0) {
 		bufferevent_decref(client->bufferevent);
 		free(client);
 		return;
@@ -888,9 +930,10 @@ static struct bufferevent *http_make_bufferevent(struct event_base *base, void *
 {
 	struct http_server *server = ctx;
 	struct http_client *client = calloc(1, sizeof *client);
-	struct bufferevent *bufferevent = server->make_bufferevent
-						  ? server->make_bufferevent(base, server->make_bufferevent_ctx)
-						  : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bufferevent =
+		server->make_bufferevent
+			? server->make_bufferevent(base, server->make_bufferevent_ctx)
+			: bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
 	if (!client || !bufferevent) {
 		free(client);
@@ -904,7 +947,8 @@ static struct bufferevent *http_make_bufferevent(struct event_base *base, void *
 	return bufferevent;
 }
 
-void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make, void *ctx)
+void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make,
+					 void *ctx)
 {
 	server->make_bufferevent = make;
 	server->make_bufferevent_ctx = ctx;
@@ -937,8 +981,8 @@ static int http_split_address(const char *text, char *host, size_t host_size, ui
 }
 
 /* A socket listening on address, or NULL with the reason in why. */
-static struct evhttp_bound_socket *http_bind_one(struct http_server *server, const char *address, char *why,
-						 size_t why_size)
+static struct evhttp_bound_socket *http_bind_one(struct http_server *server, const char *address,
+						 char *why, size_t why_size)
 {
 	char host[LISTENER_ADDRESS_TEXT_MAX];
 	struct evhttp_bound_socket *bound = NULL;
@@ -947,7 +991,8 @@ static struct evhttp_bound_socket *http_bind_one(struct http_server *server, con
 	errno = EINVAL;
 	if (http_split_address(address, host, sizeof host, &port) < 0 ||
 	    !(bound = evhttp_bind_socket_with_handle(server->http, host, port)))
-		snprintf(why, why_size, "cannot listen on %s (http.listen): %s", address, strerror(errno));
+		snprintf(why, why_size, "cannot listen on %s (http.listen): %s", address,
+			 strerror(errno));
 	return bound;
 }
 
@@ -960,7 +1005,8 @@ static int http_find_address(const struct config_listen *listen, const char *add
 	return -1;
 }
 
-static int http_bind(struct http_server *server, const struct config_listen *listen, char *why, size_t why_size)
+static int http_bind(struct http_server *server, const struct config_listen *listen, char *why,
+		     size_t why_size)
 {
 	server->listen = *listen;
 	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++) {
@@ -975,7 +1021,8 @@ static int http_bind(struct http_server *server, const struct config_listen *lis
 static void http_drop_next(struct http_server *server, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		if (http_find_address(&server->listen, server->next.address[i]) < 0 && server->next_bound[i])
+		if (http_find_address(&server->listen, server->next.address[i]) < 0 &&
+		    server->next_bound[i])
 			evhttp_del_accept_socket(server->http, server->next_bound[i]);
 	server->rebinding = false;
 }
@@ -988,8 +1035,9 @@ int http_server_rebind(struct http_server *server, const struct config_listen *l
 	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++) {
 		int running = http_find_address(&server->listen, listen->address[i]);
 
-		server->next_bound[i] = running >= 0 ? server->bound[running]
-						     : http_bind_one(server, listen->address[i], why, why_size);
+		server->next_bound[i] =
+			running >= 0 ? server->bound[running]
+				     : http_bind_one(server, listen->address[i], why, why_size);
 		if (!server->next_bound[i]) {
 			http_drop_next(server, i);
 			return -1;
@@ -1011,7 +1059,8 @@ void http_server_rebind_commit(struct http_server *server)
 	for (size_t i = 0; i < server->listen.count && i < CONFIG_MAX_LISTEN; i++)
 		if (http_find_address(&server->next, server->listen.address[i]) < 0) {
 			evhttp_del_accept_socket(server->http, server->bound[i]);
-			log_msg(LOG_NOTICE, "no longer listening for http on %s", server->listen.address[i]);
+			log_msg(LOG_NOTICE, "no longer listening for http on %s",
+				server->listen.address[i]);
 		}
 	for (size_t i = 0; i < server->next.count && i < CONFIG_MAX_LISTEN; i++)
 		if (http_find_address(&server->listen, server->next.address[i]) < 0)
@@ -1022,8 +1071,8 @@ void http_server_rebind_commit(struct http_server *server)
 }
 
 struct http_server *http_server_new(struct event_base *base, const struct config_listen *listen,
-				    const struct http_settings *settings, const struct http_view *view,
-				    char *why, size_t why_size)
+				    const struct http_settings *settings,
+				    const struct http_view *view, char *why, size_t why_size)
 {
 	struct http_server *server = calloc(1, sizeof *server);
 
@@ -1073,9 +1122,10 @@ void http_server_update(struct http_server *server, const struct http_settings *
 	server->settings = *settings;
 	server->error_log.interval_seconds = settings->log_interval_seconds;
 	evhttp_set_max_headers_size(server->http, settings->max_header_bytes);
-	evhttp_set_max_body_size(server->http, settings->max_log_event_bytes > settings->max_body_bytes
-						       ? settings->max_log_event_bytes
-						       : settings->max_body_bytes);
+	evhttp_set_max_body_size(server->http,
+				 settings->max_log_event_bytes > settings->max_body_bytes
+					 ? settings->max_log_event_bytes
+					 : settings->max_body_bytes);
 	evhttp_set_timeout(server->http, (int)settings->timeout_seconds);
 }
 

@@ -81,7 +81,8 @@ struct http_view {
 	 * notice in reply, -ENOENT (no open alert) or another negative errno, with the reason in
 	 * reply.
 	 */
-	int (*acknowledge)(void *ctx, const struct control *control, char *reply, size_t reply_size);
+	int (*acknowledge)(void *ctx, const struct control *control, char *reply,
+			   size_t reply_size);
 	struct auth *auth; /* who may use what (auth.h); NULL or no token configured: everyone */
 	struct streams *streams; /* serves GET /api/stream */
 	/* POST /LogEvents (i3_server.h), authorized: answer request now or later; NULL: 404 */
@@ -118,7 +119,8 @@ struct bufferevent;
 typedef struct bufferevent *(*http_bufferevent_fn)(struct event_base *base, void *ctx);
 
 /** Make connections' bufferevents with make (NULL: plain socket bufferevents). */
-void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make, void *ctx);
+void http_server_set_bufferevent_factory(struct http_server *server, http_bufferevent_fn make,
+					 void *ctx);
 
 struct evhttp_connection;
 
@@ -130,8 +132,8 @@ typedef void (*http_closecb_fn)(struct evhttp_connection *connection, void *ctx)
  * evhttp_connection_set_closecb, which would take the one http.c counts connections with:
  * cb runs when the connection closes, then http.c forgets it.
  */
-void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection, http_closecb_fn cb,
-			     void *ctx);
+void http_server_set_closecb(struct http_server *server, struct evhttp_connection *connection,
+			     http_closecb_fn cb, void *ctx);
 
 /** Count, log and alert refused connections through guard (not owned; NULL: only counted). */
 void http_server_set_guard(struct http_server *server, struct guard *guard);
@@ -141,8 +143,8 @@ void http_server_set_guard(struct http_server *server, struct guard *guard);
  * on failure with e.g. "cannot listen on 127.0.0.1:7402 (http.listen)" in why.
  */
 struct http_server *http_server_new(struct event_base *base, const struct config_listen *listen,
-				    const struct http_settings *settings, const struct http_view *view,
-				    char *why, size_t why_size);
+				    const struct http_settings *settings,
+				    const struct http_view *view, char *why, size_t why_size);
 
 /**
  * A reload's addresses: bind those not served yet (an address kept keeps its socket). 0, or
@@ -172,6 +174,7 @@ void http_server_free(struct http_server *server);
  * Append the open-alert board as GET /api/alerts/open answers it, {"open":[...],"seq":S}, to
  * out; returns S, the seq it reflects. *failed is set when out could not take all of it.
  */
-uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact, bool *failed);
+uint64_t http_board_write(struct engine *engine, struct evbuffer *out, enum redact_mode redact,
+			  bool *failed);
 
 #endif

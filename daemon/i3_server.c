@@ -73,7 +73,9 @@ struct i3_key {
 /* A request whose lines are not durable yet. */
 struct i3_pending {
 	struct evhttp_request *request;
-	uint64_t durable_index; /* answered once the journal is durable up to here (UINT64_MAX: all) */
+	uint64_t
+		/* answered once the journal is durable up to here (UINT64_MAX: all) */
+		durable_index;
 	char log_event_id[I3_LOG_EVENT_ID_MAX];
 };
 
@@ -103,19 +105,22 @@ struct i3_request {
 /* ---- keys --------------------------------------------------------------------------------- */
 
 /* Read one configured key; false with why. */
-static bool i3_key_load(struct i3_key *key, const struct config_i3_key *config, char *why, size_t why_size)
+static bool i3_key_load(struct i3_key *key, const struct config_i3_key *config, char *why,
+			size_t why_size)
 {
 	FILE *file = fopen(config->file, "r");
 
 	snprintf(key->kid, sizeof key->kid, "%s", config->kid);
 	if (!file) {
-		snprintf(why, why_size, "i3.public_keys %s: %s: %s", config->kid, config->file, strerror(errno));
+		snprintf(why, why_size, "i3.public_keys %s: %s: %s", config->kid, config->file,
+			 strerror(errno));
 		return false;
 	}
 	key->key = PEM_read_PUBKEY(file, NULL, NULL, NULL);
 	fclose(file);
 	if (!key->key) {
-		snprintf(why, why_size, "i3.public_keys %s: %s: not a PEM public key", config->kid, config->file);
+		snprintf(why, why_size, "i3.public_keys %s: %s: not a PEM public key", config->kid,
+			 config->file);
 		return false;
 	}
 	if (EVP_PKEY_base_id(key->key) == EVP_PKEY_EC && EVP_PKEY_get_bits(key->key) == 256) {
@@ -126,7 +131,9 @@ static bool i3_key_load(struct i3_key *key, const struct config_i3_key *config, 
 		key->algorithm = I3_RS256;
 		return true;
 	}
-	snprintf(why, why_size, "i3.public_keys %s: %s: must be an EC P-256 key (ES256) or an RSA key of 2048 bits or more (RS256)",
+	snprintf(why, why_size,
+		 "i3.public_keys %s: %s: must be an EC P-256 key (ES256) or an RSA key of 2048 "
+		 "bits or more (RS256)",
 		 config->kid, config->file);
 	return false;
 }
@@ -170,8 +177,10 @@ static bool i3_signature_valid(const struct i3_key *key, const struct i3_jws *jw
 		signature = der;
 		signature_len = (size_t)der_len;
 	}
-	if (md && signature_len > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->key) == 1)
-		valid = EVP_DigestVerify(md, signature, signature_len, (const unsigned char *)jws->signing_input,
+	if (md && signature_len > 0 &&
+	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->key) == 1)
+		valid = EVP_DigestVerify(md, signature, signature_len,
+					 (const unsigned char *)jws->signing_input,
 					 jws->signing_input_len) == 1;
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);
@@ -183,7 +192,8 @@ static bool i3_signature_valid(const struct i3_key *key, const struct i3_jws *jw
  * require_signature false, when the kid is not configured: counted unverified), else the
  * refusal with why.
  */
-static enum i3_result i3_verify(struct i3_server *server, const struct i3_jws *jws, char *why, size_t why_size)
+static enum i3_result i3_verify(struct i3_server *server, const struct i3_jws *jws, char *why,
+				size_t why_size)
 {
 	const struct i3_key *key = i3_key_find(server, jws->kid);
 
@@ -197,7 +207,8 @@ static enum i3_result i3_verify(struct i3_server *server, const struct i3_jws *j
 	}
 	if (key->algorithm != jws->algorithm) {
 		snprintf(why, why_size, "kid \"%s\" is a%s key, the JWS says %s", jws->kid,
-			 key->algorithm == I3_ES256 ? "n EC P-256" : "n RSA", jws->algorithm == I3_ES256 ? "ES256" : "RS256");
+			 key->algorithm == I3_ES256 ? "n EC P-256" : "n RSA",
+			 jws->algorithm == I3_ES256 ? "ES256" : "RS256");
 		return I3_RESULT_BAD_SIGNATURE;
 	}
 	if (!i3_signature_valid(key, jws)) {
@@ -228,7 +239,8 @@ struct i3_server *i3_server_new(struct engine *engine, const struct config *conf
 	server->require_signature = config->i3.require_signature;
 	server->max_body_bytes = config->i3.max_body_bytes;
 	server->max_pending = config->i3.max_pending_requests;
-	log_limit_init(&server->refusal_log, config->log.rate_limit_seconds, "i3 refused log events");
+	log_limit_init(&server->refusal_log, config->log.rate_limit_seconds,
+		       "i3 refused log events");
 	log_limit_init(&server->line_log, config->log.rate_limit_seconds, "i3 rejected lines");
 	for (size_t i = 0; i < config->i3.public_key_count; i++) {
 		if (!i3_key_load(&server->keys[i], &config->i3.public_keys[i], why, why_size)) {
@@ -238,7 +250,8 @@ struct i3_server *i3_server_new(struct engine *engine, const struct config *conf
 		}
 		server->key_count = i + 1;
 	}
-	log_msg(LOG_NOTICE, "i3: POST /LogEvents on the HTTP listener: %zu public key%s, signatures %s",
+	log_msg(LOG_NOTICE,
+		"i3: POST /LogEvents on the HTTP listener: %zu public key%s, signatures %s",
 		server->key_count, server->key_count == 1 ? "" : "s",
 		server->require_signature ? "required" : "verified when their kid is known");
 	return server;
@@ -248,19 +261,24 @@ struct i3_server *i3_server_new(struct engine *engine, const struct config *conf
 static void i3_answer(struct evhttp_request *request, enum i3_result result, const char *text)
 {
 	struct evbuffer *body = evbuffer_new();
-	struct json_object *object = result <= I3_RESULT_IGNORED ? json_object_new_string(text) : json_object_new_object();
+	struct json_object *object = result <= I3_RESULT_IGNORED ? json_object_new_string(text)
+								 : json_object_new_object();
 
 	if (object && result > I3_RESULT_IGNORED)
 		json_object_object_add(object, "error", json_object_new_string(text));
 	if (!body || !object) {
 		evhttp_send_error(request, 500, NULL);
 	} else {
-		evbuffer_add_printf(body, "%s\n",
-				    json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
-		evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "application/json");
-		evhttp_add_header(evhttp_request_get_output_headers(request), "Cache-Control", "no-store");
-		evhttp_send_reply(request, i3_answers[result].code, i3_answers[result].phrase, body);
+		evbuffer_add_printf(
+			body, "%s\n",
+			json_object_to_json_string_ext(
+				object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type",
+				  "application/json");
+		evhttp_add_header(evhttp_request_get_output_headers(request), "Cache-Control",
+				  "no-store");
+		evhttp_send_reply(request, i3_answers[result].code, i3_answers[result].phrase,
+				  body);
 	}
 	json_object_put(object);
 	if (body)
@@ -272,7 +290,8 @@ void i3_server_close_all(struct i3_server *server)
 	if (!server)
 		return;
 	for (uint32_t i = 0; i < server->stats.pending; i++)
-		i3_answer(server->pending[i].request, I3_RESULT_BUSY, "cadmond is stopping: send the log event again");
+		i3_answer(server->pending[i].request, I3_RESULT_BUSY,
+			  "cadmond is stopping: send the log event again");
 	server->stats.pending = 0;
 }
 
@@ -312,15 +331,15 @@ static const char *i3_printable(const char *why, char *out, size_t size)
 }
 
 /* A refused request: counted, logged (rate-limited), answered. */
-static void i3_refuse(struct i3_server *server, struct evhttp_request *request, enum i3_result result,
-		      const char *why)
+static void i3_refuse(struct i3_server *server, struct evhttp_request *request,
+		      enum i3_result result, const char *why)
 {
 	char peer[96], printable[256];
 
 	server->stats.results[result]++;
 	log_limited(&server->refusal_log, LOG_WARNING, "i3 %s: POST /LogEvents: %d %s: %s",
-		    i3_peer(request, peer, sizeof peer), i3_answers[result].code, i3_result_name(result),
-		    i3_printable(why, printable, sizeof printable));
+		    i3_peer(request, peer, sizeof peer), i3_answers[result].code,
+		    i3_result_name(result), i3_printable(why, printable, sizeof printable));
 	i3_answer(request, result, why);
 }
 
@@ -338,19 +357,22 @@ static void i3_process_line(const char *line, size_t len, void *ctx)
 	uint64_t index = 0;
 
 	if (server->journal.heard)
-		server->journal.heard(server->journal.ctx, request->info->element_id, request->peer);
+		server->journal.heard(server->journal.ctx, request->info->element_id,
+				      request->peer);
 	if (server->journal.append_line)
 		index = server->journal.append_line(server->journal.ctx, &origin, line, len);
 	if (index == 0)
-		request->durable_index = UINT64_MAX; /* not journaled (degraded): durable once all is */
+		request->durable_index =
+			UINT64_MAX; /* not journaled (degraded): durable once all is */
 	else if (request->durable_index != UINT64_MAX && index > request->durable_index)
 		request->durable_index = index;
 	engine_process_from(server->engine, &origin, line, len, &verdict);
 	server->stats.lines++;
 	if (verdict.reject != EVENT_OK)
-		log_limited(&server->line_log, LOG_WARNING, "i3 element %s: %s line rejected: %s: %s",
-			    request->info->element_id, request->info->log_event_type,
-			    event_reject_name(verdict.reject), verdict.why);
+		log_limited(&server->line_log, LOG_WARNING,
+			    "i3 element %s: %s line rejected: %s: %s", request->info->element_id,
+			    request->info->log_event_type, event_reject_name(verdict.reject),
+			    verdict.why);
 }
 
 /* The log event's identifier: from the SHA-256 of its signing input, so a resend gets the same. */
@@ -360,7 +382,8 @@ static void i3_log_event_id(const struct i3_jws *jws, char out[I3_LOG_EVENT_ID_M
 	unsigned int digest_len = 0;
 	char hex[33];
 
-	EVP_Digest(jws->signing_input, jws->signing_input_len, digest, &digest_len, EVP_sha256(), NULL);
+	EVP_Digest(jws->signing_input, jws->signing_input_len, digest, &digest_len, EVP_sha256(),
+		   NULL);
 	for (unsigned i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest_len > i ? digest[i] : 0);
 	snprintf(out, I3_LOG_EVENT_ID_MAX, "urn:emergency:uid:logid:%s:cadmon", hex);
@@ -383,13 +406,16 @@ static enum i3_result i3_result_of(enum i3_status status)
 }
 
 /* A verified JWS: its log event mapped and its lines processed; answered now or when durable. */
-static void i3_take(struct i3_server *server, struct evhttp_request *request, const struct i3_jws *jws)
+static void i3_take(struct i3_server *server, struct evhttp_request *request,
+		    const struct i3_jws *jws)
 {
 	struct i3_event_info info;
 	char why[256], peer[96], id[I3_LOG_EVENT_ID_MAX];
-	struct i3_request state = { .server = server, .info = &info, .peer = i3_peer(request, peer, sizeof peer) };
-	enum i3_status status = i3_calls_map(&server->calls, jws->payload, jws->payload_len, i3_process_line, &state,
-					     &info, why, sizeof why);
+	struct i3_request state = { .server = server,
+				    .info = &info,
+				    .peer = i3_peer(request, peer, sizeof peer) };
+	enum i3_status status = i3_calls_map(&server->calls, jws->payload, jws->payload_len,
+					     i3_process_line, &state, &info, why, sizeof why);
 
 	server->stats.calls = i3_calls_count(&server->calls);
 	server->stats.calls_evicted = server->calls.stats.evicted;
@@ -405,8 +431,8 @@ static void i3_take(struct i3_server *server, struct evhttp_request *request, co
 		return;
 	}
 	server->stats.results[I3_RESULT_ACCEPTED]++;
-	server->pending[server->stats.pending++] = (struct i3_pending){ .request = request,
-									 .durable_index = state.durable_index };
+	server->pending[server->stats.pending++] =
+		(struct i3_pending){ .request = request, .durable_index = state.durable_index };
 	memcpy(server->pending[server->stats.pending - 1].log_event_id, id, sizeof id);
 }
 
@@ -420,22 +446,27 @@ void i3_server_post(struct i3_server *server, struct evhttp_request *request)
 	char why[256];
 
 	if (len > server->max_body_bytes) {
-		snprintf(why, sizeof why, "the body is %zu bytes, over the %" PRIu32 " allowed (i3.max_body_bytes)", len,
-			 server->max_body_bytes);
+		snprintf(why, sizeof why,
+			 "the body is %zu bytes, over the %" PRIu32 " allowed (i3.max_body_bytes)",
+			 len, server->max_body_bytes);
 		i3_refuse(server, request, I3_RESULT_TOO_BIG, why);
 		return;
 	}
 	if (server->stats.pending >= server->max_pending) {
-		snprintf(why, sizeof why, "%" PRIu32 " requests wait for the journal already (i3.max_pending_requests)",
+		snprintf(why, sizeof why,
+			 "%" PRIu32
+			 " requests wait for the journal already (i3.max_pending_requests)",
 			 server->stats.pending);
 		i3_refuse(server, request, I3_RESULT_BUSY, why);
 		return;
 	}
 	if (len == 0) {
-		i3_refuse(server, request, I3_RESULT_BAD_JWS, "the body is empty: a JWS in flattened JSON serialization is expected");
+		i3_refuse(server, request, I3_RESULT_BAD_JWS,
+			  "the body is empty: a JWS in flattened JSON serialization is expected");
 		return;
 	}
-	status = i3_jws_decode((const char *)evbuffer_pullup(input, -1), len, &jws, why, sizeof why);
+	status =
+		i3_jws_decode((const char *)evbuffer_pullup(input, -1), len, &jws, why, sizeof why);
 	if (status != I3_OK) {
 		i3_refuse(server, request, i3_result_of(status), why);
 		return;

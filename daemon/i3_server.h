@@ -44,7 +44,7 @@ const char *i3_result_name(enum i3_result result);
 /* Counters since start. */
 struct i3_server_stats {
 	uint64_t results[I3_RESULT_COUNT];
-	uint64_t unverified;      /* taken without a verified signature (require_signature: false) */
+	uint64_t unverified; /* taken without a verified signature (require_signature: false) */
 	uint64_t lines;           /* protocol v1 lines made and processed */
 	uint64_t calls_evicted;   /* calls forgotten by a full i3.max_calls table */
 	uint64_t agent_states_unmapped; /* AgentStateChangeLogEvents that made no operator_state */
@@ -78,7 +78,8 @@ void i3_server_free(struct i3_server *server);
 /** A POST /LogEvents (authorized already): answered now, or once its lines are durable. */
 void i3_server_post(struct i3_server *server, struct evhttp_request *request);
 
-/** Every record up to durable_index is durable (UINT64_MAX: all): answer the requests waiting for it. */
+/** Every record up to durable_index is durable (UINT64_MAX: all): answer the requests waiting for
+ * it. */
 void i3_server_acknowledge(struct i3_server *server, uint64_t durable_index);
 
 /** Counters since start. */

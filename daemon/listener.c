@@ -277,7 +277,8 @@ static struct listener *listener_alloc(struct event_base *base, const char *role
 	struct listener *listener = calloc(1, sizeof *listener);
 	char label[LOG_LIMIT_LABEL_MAX];
 
-	if (!listener || !(listener->resume_timer = evtimer_new(base, listener_on_resume, listener))) {
+	if (!listener ||
+	    !(listener->resume_timer = evtimer_new(base, listener_on_resume, listener))) {
 		snprintf(why, why_size, "cannot listen for %s: out of memory", role);
 		free(listener);
 		return NULL;

@@ -92,7 +92,8 @@ static void log_vmsg(int priority, const char *format, va_list args)
 		len = snprintf(line, sizeof line, LOG_PROGRAM_NAME ": %s%s\n",
 			       priority_prefix(priority), text);
 	if (len > 0)
-		write_all(STDERR_FILENO, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+		write_all(STDERR_FILENO, line,
+			  (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
 }
 
 void log_msg(int priority, const char *format, ...)

@@ -28,9 +28,11 @@ static void usage(FILE *out)
 	      "Watch 911 call events from CAD feeds and alert supervisors to premature hangups.\n"
 	      "\n"
 	      "  -c FILE  read the configuration from FILE (without -c: built-in defaults)\n"
-	      "  -n       check the configuration, print \"configuration OK\" or every error, exit\n"
+	      "  -n       check the configuration, print \"configuration OK\" or every error, "
+	      "exit\n"
 	      "  -d       print the effective configuration as YAML, each key with the FILE:LINE\n"
-	      "           that set it or \"default\", and exit (1 with the errors if it is invalid)\n"
+	      "           that set it or \"default\", and exit (1 with the errors if it is "
+	      "invalid)\n"
 	      "  -s, --dump-schema\n"
 	      "           print every configuration key, one a line: path, unit, reload (live or\n"
 	      "           restart), default and meaning, tab-separated, and exit\n"
@@ -177,8 +179,8 @@ static const char *schema_default(const struct config_key_info *key)
 static void print_schema_key(void *ctx, const struct config_key_info *key)
 {
 	(void)ctx;
-	printf("%s\t%s\t%s\t%s\t%s\n", key->path, or_dash(key->unit), or_dash(key->reload), schema_default(key),
-	       key->doc ? key->doc : "");
+	printf("%s\t%s\t%s\t%s\t%s\n", key->path, or_dash(key->unit), or_dash(key->reload),
+	       schema_default(key), key->doc ? key->doc : "");
 }
 
 /* -s: the schema, what docs/cadmon-yaml-man.py makes cadmon.yaml(5) from. */

@@ -28,7 +28,8 @@
 /* The HELP and TYPE lines of one family. */
 static void family(struct evbuffer *out, const char *name, const char *type, const char *help)
 {
-	evbuffer_add_printf(out, "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\n", name, help, name, type);
+	evbuffer_add_printf(out, "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\n", name, help, name,
+			    type);
 }
 
 static void sample(struct evbuffer *out, const char *name, uint64_t value)
@@ -36,7 +37,8 @@ static void sample(struct evbuffer *out, const char *name, uint64_t value)
 	evbuffer_add_printf(out, "cadmon_%s %" PRIu64 "\n", name, value);
 }
 
-static void single(struct evbuffer *out, const char *name, const char *type, const char *help, uint64_t value)
+static void single(struct evbuffer *out, const char *name, const char *type, const char *help,
+		   uint64_t value)
 {
 	family(out, name, type, help);
 	sample(out, name, value);
@@ -63,8 +65,8 @@ static void labelled(struct evbuffer *out, const char *name, const char *label, 
 	evbuffer_add_printf(out, "\"} %s\n", number);
 }
 
-static void labelled_u64(struct evbuffer *out, const char *name, const char *label, const char *value,
-			 uint64_t count)
+static void labelled_u64(struct evbuffer *out, const char *name, const char *label,
+			 const char *value, uint64_t count)
 {
 	char number[24];
 
@@ -158,23 +160,29 @@ static void write_sources(struct evbuffer *out, struct engine *engine)
 	struct engine_source_info info;
 	char number[32];
 
-	family(out, "source_lag_seconds", "gauge", "How far each feed source's newest event is behind the newest source's.");
+	family(out, "source_lag_seconds", "gauge",
+	       "How far each feed source's newest event is behind the newest source's.");
 	for (size_t i = 0; i < engine_source_count(engine); i++) {
 		engine_source_at(engine, i, &info);
-		snprintf(number, sizeof number, "%" PRId64 ".%03" PRId64, info.lag_ms / 1000, info.lag_ms % 1000);
+		snprintf(number, sizeof number, "%" PRId64 ".%03" PRId64, info.lag_ms / 1000,
+			 info.lag_ms % 1000);
 		labelled(out, "source_lag_seconds", "source", info.clock.name, number);
 	}
 }
 
 static void write_connections(struct evbuffer *out, const struct http_state *state)
 {
-	single(out, "feeds", "gauge", "Feed connections open now.", state->feeds->accepted - state->feeds->closed);
+	single(out, "feeds", "gauge", "Feed connections open now.",
+	       state->feeds->accepted - state->feeds->closed);
 	single(out, "feeds_refused_total", "counter",
-	       "Feed connections refused, any slot limit (connections_refused_total has them by reason).",
+	       "Feed connections refused, any slot limit (connections_refused_total has them by "
+	       "reason).",
 	       state->feeds->refused);
-	single(out, "subscribers", "gauge", "Alert-port subscribers connected now.", state->subscribers->connected);
+	single(out, "subscribers", "gauge", "Alert-port subscribers connected now.",
+	       state->subscribers->connected);
 	single(out, "subscribers_refused_total", "counter",
-	       "Subscribers refused, any slot limit (connections_refused_total has them by reason).",
+	       "Subscribers refused, any slot limit (connections_refused_total has them by "
+	       "reason).",
 	       state->subscribers->refused);
 	single(out, "subscribers_dropped_total", "counter",
 	       "Subscribers disconnected because their queue passed alerts.max_queue_bytes.",
@@ -201,20 +209,27 @@ static void write_receivers(struct evbuffer *out, struct receivers *receivers)
 		const char *name, *type, *help;
 	} receiver_families[] = {
 		{ "receiver_delivered_total", "counter", "Notices a receiver accepted (2xx)." },
-		{ "receiver_failed_total", "counter", "Delivery attempts that failed (no answer, timeout, not 2xx)." },
-		{ "receiver_retries_total", "counter", "Delivery attempts after a request's first." },
-		{ "receiver_dropped_total", "counter", "Requests given up: queue full or retries exhausted." },
+		{ "receiver_failed_total", "counter",
+		  "Delivery attempts that failed (no answer, timeout, not 2xx)." },
+		{ "receiver_retries_total", "counter",
+		  "Delivery attempts after a request's first." },
+		{ "receiver_dropped_total", "counter",
+		  "Requests given up: queue full or retries exhausted." },
 		{ "receiver_queued", "gauge", "Requests waiting now, the one in flight included." },
-		{ "receiver_down", "gauge", "1 while the receiver's receiver_down system alert is open." },
+		{ "receiver_down", "gauge",
+		  "1 while the receiver's receiver_down system alert is open." },
 	};
 	size_t count = receivers ? receivers_count(receivers) : 0;
 
-	for (size_t f = 0; count > 0 && f < sizeof receiver_families / sizeof receiver_families[0]; f++) {
-		family(out, receiver_families[f].name, receiver_families[f].type, receiver_families[f].help);
+	for (size_t f = 0; count > 0 && f < sizeof receiver_families / sizeof receiver_families[0];
+	     f++) {
+		family(out, receiver_families[f].name, receiver_families[f].type,
+		       receiver_families[f].help);
 		for (size_t i = 0; i < count; i++) {
 			const char *name = "";
 			const struct receiver_stats *stats = receivers_stats(receivers, i, &name);
-			labelled_u64(out, receiver_families[f].name, "receiver", name, receiver_value(stats, f));
+			labelled_u64(out, receiver_families[f].name, "receiver", name,
+				     receiver_value(stats, f));
 		}
 	}
 }
@@ -225,74 +240,94 @@ static void write_tls(struct evbuffer *out, const struct tls_server *tls)
 	if (!tls)
 		return;
 	family(out, "tls_handshake_failures_total", "counter",
-	       "TLS connections refused, by listener and reason: failed handshakes, and feeds whose hello "
+	       "TLS connections refused, by listener and reason: failed handshakes, and feeds "
+	       "whose hello "
 	       "does not match their client certificate (source_mismatch, no_hello).");
 	for (int listener = 0; listener < TLS_LISTENER_COUNT; listener++) {
 		if (!tls_server_serves(tls, (enum tls_listener)listener))
 			continue;
 		for (int failure = 0; failure < TLS_FAILURE_COUNT; failure++)
-			evbuffer_add_printf(out, "cadmon_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+			evbuffer_add_printf(out,
+					    "cadmon_tls_handshake_failures_total{listener=\"%s\","
+					    "reason=\"%s\"} %" PRIu64 "\n",
 					    tls_listener_name((enum tls_listener)listener),
 					    tls_failure_name((enum tls_failure)failure),
-					    tls_server_failures(tls, (enum tls_listener)listener, (enum tls_failure)failure));
+					    tls_server_failures(tls, (enum tls_listener)listener,
+								(enum tls_failure)failure));
 	}
 }
 
 /* Seconds with microseconds, from a count of microseconds. */
 static void write_seconds(struct evbuffer *out, const char *name, uint64_t us)
 {
-	evbuffer_add_printf(out, "cadmon_%s %" PRIu64 ".%06" PRIu64 "\n", name, us / 1000000, us % 1000000);
+	evbuffer_add_printf(out, "cadmon_%s %" PRIu64 ".%06" PRIu64 "\n", name, us / 1000000,
+			    us % 1000000);
 }
 
 static void write_journal(struct evbuffer *out, const struct http_state *state)
 {
-	single(out, "journal_commits_total", "counter", "Journal batches written.", state->journal->commits);
-	family(out, "journal_commit_seconds_total", "counter", "Time spent writing and syncing the journal.");
+	single(out, "journal_commits_total", "counter", "Journal batches written.",
+	       state->journal->commits);
+	family(out, "journal_commit_seconds_total", "counter",
+	       "Time spent writing and syncing the journal.");
 	write_seconds(out, "journal_commit_seconds_total", state->journal->commit_us_total);
-	family(out, "journal_commit_seconds_max", "gauge", "The longest journal commit since start.");
+	family(out, "journal_commit_seconds_max", "gauge",
+	       "The longest journal commit since start.");
 	write_seconds(out, "journal_commit_seconds_max", state->journal->commit_us_max);
-	single(out, "journal_bytes_written_total", "counter", "Bytes written to the journal's segments.",
-	       state->journal_files->bytes_written);
-	single(out, "journal_syncs_total", "counter", "fsyncs of the journal.", state->journal_files->syncs);
+	single(out, "journal_bytes_written_total", "counter",
+	       "Bytes written to the journal's segments.", state->journal_files->bytes_written);
+	single(out, "journal_syncs_total", "counter", "fsyncs of the journal.",
+	       state->journal_files->syncs);
 	single(out, "journal_segments_created_total", "counter", "Journal segments started.",
 	       state->journal_files->segments_created);
-	single(out, "journal_degraded", "gauge", "1 while the journal cannot be written.", state->journal_degraded);
-	single(out, "journal_lines_not_journaled_total", "counter", "Lines processed while the journal was degraded.",
+	single(out, "journal_degraded", "gauge", "1 while the journal cannot be written.",
+	       state->journal_degraded);
+	single(out, "journal_lines_not_journaled_total", "counter",
+	       "Lines processed while the journal was degraded.",
 	       state->journal->lines_not_journaled);
 }
 
 /* One sample of a family labelled by port and reason. */
-static void port_reason(struct evbuffer *out, const char *name, const char *port, const char *reason,
-			uint64_t count)
+static void port_reason(struct evbuffer *out, const char *name, const char *port,
+			const char *reason, uint64_t count)
 {
-	evbuffer_add_printf(out, "cadmon_%s{port=\"%s\",reason=\"%s\"} %" PRIu64 "\n", name, port, reason, count);
+	evbuffer_add_printf(out, "cadmon_%s{port=\"%s\",reason=\"%s\"} %" PRIu64 "\n", name, port,
+			    reason, count);
 }
 
 /* The connection slots (guard.h): who is pending, who was refused or closed, and why. */
-static void write_slots(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
+static void write_slots(struct evbuffer *out, const struct http_state *state,
+			const struct http_stats *http)
 {
 	const struct guard_stats *guard = state->guard;
 
-	family(out, "connections_pending", "gauge", "Connections that have not proved they are clients yet.");
+	family(out, "connections_pending", "gauge",
+	       "Connections that have not proved they are clients yet.");
 	labelled_u64(out, "connections_pending", "port", "feed", state->feeds->pending);
 	labelled_u64(out, "connections_pending", "port", "alerts", state->subscribers->pending);
 	single(out, "http_connections", "gauge", "HTTP connections open now.", http->connections);
 	if (!guard)
 		return;
 	family(out, "connections_refused_total", "counter",
-	       "Connections closed at once by a slot limit, by port and reason (full, pending_full, per_address).");
+	       "Connections closed at once by a slot limit, by port and reason (full, "
+	       "pending_full, per_address).");
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
 			if (guard_refusal_key((enum guard_port)port, (enum guard_refusal)reason)[0])
-				port_reason(out, "connections_refused_total", guard_port_name((enum guard_port)port),
-					    guard_refusal_name((enum guard_refusal)reason), guard->refused[port][reason]);
+				port_reason(out, "connections_refused_total",
+					    guard_port_name((enum guard_port)port),
+					    guard_refusal_name((enum guard_refusal)reason),
+					    guard->refused[port][reason]);
 	family(out, "connections_closed_total", "counter",
-	       "Connections closed by a deadline, by port and reason (handshake, line_timeout, idle).");
+	       "Connections closed by a deadline, by port and reason (handshake, line_timeout, "
+	       "idle).");
 	for (int port = 0; port < GUARD_PORT_HTTP; port++)
 		for (int expiry = 0; expiry < GUARD_EXPIRY_COUNT; expiry++)
 			if (port == GUARD_PORT_FEED || expiry != GUARD_EXPIRED_IDLE)
-				port_reason(out, "connections_closed_total", guard_port_name((enum guard_port)port),
-					    guard_expiry_name((enum guard_expiry)expiry), guard->expired[port][expiry]);
+				port_reason(out, "connections_closed_total",
+					    guard_port_name((enum guard_port)port),
+					    guard_expiry_name((enum guard_expiry)expiry),
+					    guard->expired[port][expiry]);
 }
 
 /* cadmon_auth_failures_total{port,reason}, cadmon_auth_refused_total{port}. */
@@ -302,17 +337,24 @@ static void write_auth(struct evbuffer *out, const struct auth_stats *auth)
 	       "Failed authentications, by port and reason (missing, invalid, timeout, role).");
 	for (int port = 0; port < AUTH_PORT_COUNT; port++)
 		for (int reason = 0; reason < AUTH_FAILURE_COUNT; reason++)
-			evbuffer_add_printf(out, "cadmon_auth_failures_total{port=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
-					    auth_port_name((enum auth_port)port),
-					    auth_failure_name((enum auth_failure)reason), auth->failures[port][reason]);
+			evbuffer_add_printf(
+				out,
+				"cadmon_auth_failures_total{port=\"%s\",reason=\"%s\"} %" PRIu64
+				"\n",
+				auth_port_name((enum auth_port)port),
+				auth_failure_name((enum auth_failure)reason),
+				auth->failures[port][reason]);
 	family(out, "auth_refused_total", "counter",
-	       "Attempts refused because their address failed too often (auth.max_failures_per_minute).");
+	       "Attempts refused because their address failed too often "
+	       "(auth.max_failures_per_minute).");
 	for (int port = 0; port < AUTH_PORT_COUNT; port++)
-		labelled_u64(out, "auth_refused_total", "port", auth_port_name((enum auth_port)port), auth->refused[port]);
+		labelled_u64(out, "auth_refused_total", "port",
+			     auth_port_name((enum auth_port)port), auth->refused[port]);
 	single(out, "auth_addresses_forgotten_total", "counter",
 	       "Addresses whose failures were forgotten: auth.max_tracked_addresses was full.",
 	       auth->addresses_forgotten);
-	single(out, "auth_tokens", "gauge", "Bearer tokens configured (0: auth is off).", auth->tokens);
+	single(out, "auth_tokens", "gauge", "Bearer tokens configured (0: auth is off).",
+	       auth->tokens);
 }
 
 /* GET /api/stream's streams (none counted when the daemon serves none). */
@@ -322,11 +364,15 @@ static void write_streams(struct evbuffer *out, const struct streams_stats *stre
 
 	if (!streams)
 		streams = &none;
-	single(out, "http_streams", "gauge", "GET /api/stream streams open now.", streams->connected);
-	single(out, "http_streams_opened_total", "counter", "GET /api/stream streams started.", streams->opened);
-	single(out, "http_streams_refused_total", "counter", "Streams refused: http.max_streams.", streams->refused);
+	single(out, "http_streams", "gauge", "GET /api/stream streams open now.",
+	       streams->connected);
+	single(out, "http_streams_opened_total", "counter", "GET /api/stream streams started.",
+	       streams->opened);
+	single(out, "http_streams_refused_total", "counter", "Streams refused: http.max_streams.",
+	       streams->refused);
 	single(out, "http_streams_dropped_total", "counter",
-	       "Streams closed because their queue passed http.max_stream_queue_bytes.", streams->dropped_slow);
+	       "Streams closed because their queue passed http.max_stream_queue_bytes.",
+	       streams->dropped_slow);
 }
 
 /* Records of feed.mapping connections rejected, by reason (every reason listed). */
@@ -336,29 +382,36 @@ static void write_mapped_records(struct evbuffer *out, const struct feed_server_
 	       "Records of feed.mapping connections rejected, by reason (docs/mappings.md).");
 	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++)
 		labelled_u64(out, "mapped_records_rejected_total", "reason",
-			     mapping_status_name((enum mapping_status)reason), feeds ? feeds->records_rejected[reason] : 0);
+			     mapping_status_name((enum mapping_status)reason),
+			     feeds ? feeds->records_rejected[reason] : 0);
 }
 
 /* POST /LogEvents (i3_server.h): written only when i3.enabled. */
 static void write_i3(struct evbuffer *out, const struct i3_server_stats *i3)
 {
 	family(out, "i3_log_events_total", "counter",
-	       "NENA i3 log events POSTed to /LogEvents, by result (accepted, ignored, or why refused).");
+	       "NENA i3 log events POSTed to /LogEvents, by result (accepted, ignored, or why "
+	       "refused).");
 	for (int result = 0; result < I3_RESULT_COUNT; result++)
-		labelled_u64(out, "i3_log_events_total", "result", i3_result_name((enum i3_result)result),
-			     i3->results[result]);
+		labelled_u64(out, "i3_log_events_total", "result",
+			     i3_result_name((enum i3_result)result), i3->results[result]);
 	single(out, "i3_unverified_log_events_total", "counter",
-	       "i3 log events taken without a verified signature (i3.require_signature: false).", i3->unverified);
-	single(out, "i3_lines_total", "counter", "Protocol v1 lines made from i3 log events.", i3->lines);
-	single(out, "i3_calls", "gauge", "Calls remembered between their i3 log events (i3.max_calls).", i3->calls);
-	single(out, "i3_calls_evicted_total", "counter", "Calls forgotten because i3.max_calls were remembered.",
-	       i3->calls_evicted);
+	       "i3 log events taken without a verified signature (i3.require_signature: false).",
+	       i3->unverified);
+	single(out, "i3_lines_total", "counter", "Protocol v1 lines made from i3 log events.",
+	       i3->lines);
+	single(out, "i3_calls", "gauge",
+	       "Calls remembered between their i3 log events (i3.max_calls).", i3->calls);
+	single(out, "i3_calls_evicted_total", "counter",
+	       "Calls forgotten because i3.max_calls were remembered.", i3->calls_evicted);
 	single(out, "i3_agent_states_unmapped_total", "counter",
-	       "AgentStateChangeLogEvents that made no operator_state line (no agencyAgentId, or a primaryAgentState "
+	       "AgentStateChangeLogEvents that made no operator_state line (no agencyAgentId, or a "
+	       "primaryAgentState "
 	       "cadmon does not map).",
 	       i3->agent_states_unmapped);
 	single(out, "i3_pending_requests", "gauge",
-	       "i3 log events waiting for their lines to be durable (i3.max_pending_requests).", i3->pending);
+	       "i3 log events waiting for their lines to be durable (i3.max_pending_requests).",
+	       i3->pending);
 }
 
 /* NATS JetStream (nats.h): only when nats.enabled. */
@@ -366,39 +419,52 @@ static void write_nats(struct evbuffer *out, const struct nats_stats *nats)
 {
 	if (!nats)
 		return;
-	single(out, "nats_connected", "gauge", "1 while cadmond is connected to the NATS cluster.", nats->connected);
-	single(out, "nats_disconnects_total", "counter", "Times the NATS connection was lost.", nats->disconnects);
-	single(out, "nats_reconnects_total", "counter", "Times the NATS connection came back.", nats->reconnects);
-	single(out, "nats_messages_total", "counter", "Event messages taken from the JetStream consumers.", nats->received);
-	single(out, "nats_redelivered_total", "counter", "Of those, messages JetStream delivered more than once.",
-	       nats->redelivered);
-	single(out, "nats_acknowledged_total", "counter", "Event messages acknowledged once their line was durable.",
-	       nats->acknowledged);
-	single(out, "nats_unnamed_total", "counter", "Event messages without a Cadmon-Source header.", nats->unnamed);
-	single(out, "nats_too_long_total", "counter", "Event messages over feed.max_line_bytes, rejected.", nats->too_long);
-	single(out, "nats_skipped_total", "counter", "Event messages of subjects no nats.subjects filter matches.",
-	       nats->skipped);
+	single(out, "nats_connected", "gauge", "1 while cadmond is connected to the NATS cluster.",
+	       nats->connected);
+	single(out, "nats_disconnects_total", "counter", "Times the NATS connection was lost.",
+	       nats->disconnects);
+	single(out, "nats_reconnects_total", "counter", "Times the NATS connection came back.",
+	       nats->reconnects);
+	single(out, "nats_messages_total", "counter",
+	       "Event messages taken from the JetStream consumers.", nats->received);
+	single(out, "nats_redelivered_total", "counter",
+	       "Of those, messages JetStream delivered more than once.", nats->redelivered);
+	single(out, "nats_acknowledged_total", "counter",
+	       "Event messages acknowledged once their line was durable.", nats->acknowledged);
+	single(out, "nats_unnamed_total", "counter",
+	       "Event messages without a Cadmon-Source header.", nats->unnamed);
+	single(out, "nats_too_long_total", "counter",
+	       "Event messages over feed.max_line_bytes, rejected.", nats->too_long);
+	single(out, "nats_skipped_total", "counter",
+	       "Event messages of subjects no nats.subjects filter matches.", nats->skipped);
 	single(out, "nats_records_rejected_total", "counter",
-	       "Event messages whose record nats.mapping rejected (logged).", nats->records_rejected);
+	       "Event messages whose record nats.mapping rejected (logged).",
+	       nats->records_rejected);
 	single(out, "nats_rewinds_total", "counter",
-	       "Times the consumer was set to deliver again from its ack floor after deliveries were lost on the way.",
+	       "Times the consumer was set to deliver again from its ack floor after deliveries "
+	       "were lost on the way.",
 	       nats->rewinds);
-	single(out, "nats_fetch_errors_total", "counter", "Pull requests that failed other than by timeout.",
-	       nats->fetch_errors);
-	single(out, "nats_in_flight", "gauge", "Event messages taken and not yet acknowledged (at most nats.max_in_flight).",
+	single(out, "nats_fetch_errors_total", "counter",
+	       "Pull requests that failed other than by timeout.", nats->fetch_errors);
+	single(out, "nats_in_flight", "gauge",
+	       "Event messages taken and not yet acknowledged (at most nats.max_in_flight).",
 	       nats->in_flight);
-	single(out, "nats_alerts_published_total", "counter", "Notices the alerts stream acknowledged.",
-	       nats->alerts_published);
-	single(out, "nats_alerts_duplicate_total", "counter", "Of those, notices the stream already had (Nats-Msg-Id).",
-	       nats->alerts_duplicates);
-	single(out, "nats_alerts_dropped_total", "counter", "Notices not queued for the alerts stream: nats.max_alert_queue full.",
+	single(out, "nats_alerts_published_total", "counter",
+	       "Notices the alerts stream acknowledged.", nats->alerts_published);
+	single(out, "nats_alerts_duplicate_total", "counter",
+	       "Of those, notices the stream already had (Nats-Msg-Id).", nats->alerts_duplicates);
+	single(out, "nats_alerts_dropped_total", "counter",
+	       "Notices not queued for the alerts stream: nats.max_alert_queue full.",
 	       nats->alerts_dropped);
-	single(out, "nats_alerts_failures_total", "counter", "Publish attempts to the alerts stream that failed (retried).",
+	single(out, "nats_alerts_failures_total", "counter",
+	       "Publish attempts to the alerts stream that failed (retried).",
 	       nats->alerts_failures);
-	single(out, "nats_alert_queue", "gauge", "Notices waiting for the alerts stream.", nats->alert_queue);
+	single(out, "nats_alert_queue", "gauge", "Notices waiting for the alerts stream.",
+	       nats->alert_queue);
 }
 
-void metrics_write(struct evbuffer *out, const struct http_state *state, const struct http_stats *http)
+void metrics_write(struct evbuffer *out, const struct http_state *state,
+		   const struct http_stats *http)
 {
 	const struct engine_stats *stats = engine_stats(state->engine);
 
@@ -411,12 +477,16 @@ void metrics_write(struct evbuffer *out, const struct http_state *state, const s
 		write_auth(out, state->auth);
 	write_tls(out, state->tls);
 	single(out, "invariant_failures_total", "counter",
-	       "Broken invariants of the engine counted by a release build (the input refused; logged).",
+	       "Broken invariants of the engine counted by a release build (the input refused; "
+	       "logged).",
 	       invariant_failures());
-	family(out, "event_loop_lag_seconds", "gauge", "How late the daemon's last once-a-second timer ran.");
-	write_seconds(out, "event_loop_lag_seconds", state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
+	family(out, "event_loop_lag_seconds", "gauge",
+	       "How late the daemon's last once-a-second timer ran.");
+	write_seconds(out, "event_loop_lag_seconds",
+		      state->loop_lag_us > 0 ? (uint64_t)state->loop_lag_us : 0);
 	single(out, "http_requests_total", "counter", "HTTP requests answered.", http->requests);
-	single(out, "http_client_errors_total", "counter", "HTTP requests cadmond answered with a 4xx status (not libevent's own 400/413).",
+	single(out, "http_client_errors_total", "counter",
+	       "HTTP requests cadmond answered with a 4xx status (not libevent's own 400/413).",
 	       http->client_errors);
 	write_slots(out, state, http);
 	write_streams(out, state->streams);

@@ -17,6 +17,7 @@
 struct evbuffer;
 
 /** Append the exposition of state (and the HTTP server's own counters) to out. */
-void metrics_write(struct evbuffer *out, const struct http_state *state, const struct http_stats *http);
+void metrics_write(struct evbuffer *out, const struct http_state *state,
+		   const struct http_stats *http);
 
 #endif

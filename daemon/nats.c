@@ -60,8 +60,8 @@ struct nats {
 	struct event_base *base;
 	struct engine *engine;
 	struct config_nats_copy {
-		uint32_t max_line_bytes, fetch_batch, max_in_flight, max_alert_queue, reconnect_wait_ms,
-			log_interval_seconds;
+		uint32_t max_line_bytes, fetch_batch, max_in_flight, max_alert_queue,
+			reconnect_wait_ms, log_interval_seconds;
 		bool publish_alerts;
 		char alerts_prefix[CONFIG_NATS_SUBJECT_MAX];
 		char events_stream[CONFIG_NATS_NAME_MAX];
@@ -73,7 +73,7 @@ struct nats {
 	size_t consumer_count;
 	pthread_t publisher;
 	bool publisher_started;
-	pthread_t starter;     /* connects and prepares the consumers, then starts the fetch threads */
+	pthread_t starter; /* connects and prepares the consumers, then starts the fetch threads */
 	bool starter_started;
 	natsOptions *options;
 	struct config config;  /* as at start (the starter thread's) */
@@ -190,8 +190,8 @@ static int64_t nats_stored_ms(natsMsg *msg, bool *redelivered, uint64_t *stream_
 
 /* One line of a message: journaled, then the engine, exactly as a TCP feed line. Its journal
  * record (0: not journaled, degraded). */
-static uint64_t nats_process_line(struct nats *nats, const struct engine_origin *origin, natsMsg *msg,
-				  const char *line, size_t len)
+static uint64_t nats_process_line(struct nats *nats, const struct engine_origin *origin,
+				  natsMsg *msg, const char *line, size_t len)
 {
 	struct engine_verdict verdict;
 	uint64_t record_index = nats->hooks.append_line(nats->hooks.ctx, origin, line, len);
@@ -201,11 +201,13 @@ static uint64_t nats_process_line(struct nats *nats, const struct engine_origin 
 	engine_process_from(nats->engine, origin, line, len, &verdict);
 	if (verdict.reject != EVENT_OK)
 		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s (source %s): rejected: %s: %s",
-			    natsMsg_GetSubject(msg), origin->source, event_reject_name(verdict.reject), verdict.why);
+			    natsMsg_GetSubject(msg), origin->source,
+			    event_reject_name(verdict.reject), verdict.why);
 	return record_index;
 }
 
-_Static_assert(MAPPING_MAX_EVENTS < NATS_MAPPED_SEQ_PER_MESSAGE, "a record's lines numbered within its message");
+_Static_assert(MAPPING_MAX_EVENTS < NATS_MAPPED_SEQ_PER_MESSAGE,
+	       "a record's lines numbered within its message");
 
 /* A message's record turning into lines (nats.mapping). */
 struct nats_record {
@@ -227,32 +229,37 @@ static void nats_emit_mapped(const char *line, size_t len, void *ctx)
 	uint64_t seq = record->stream_seq * NATS_MAPPED_SEQ_PER_MESSAGE + ++record->lines;
 	size_t kept = len < MAPPING_LINE_MAX ? len : MAPPING_LINE_MAX;
 	int n = kept > 1 && line[0] == '{'
-			? snprintf(numbered, sizeof numbered, "{\"seq\":%" PRIu64 ",%.*s", seq, (int)(kept - 1),
-				   line + 1)
+			? snprintf(numbered, sizeof numbered, "{\"seq\":%" PRIu64 ",%.*s", seq,
+				   (int)(kept - 1), line + 1)
 			: snprintf(numbered, sizeof numbered, "%.*s", (int)kept, line);
 
 	if (n < 0 || (size_t)n >= sizeof numbered)
 		n = snprintf(numbered, sizeof numbered, "%.*s", (int)kept, line);
-	record->record_index = nats_process_line(record->nats, record->origin, record->msg, numbered, (size_t)n);
+	record->record_index =
+		nats_process_line(record->nats, record->origin, record->msg, numbered, (size_t)n);
 	record->journaled_all = record->journaled_all && record->record_index != 0;
 }
 
 /* A rejected record: counted and logged (the message is acknowledged, as a rejected line is). */
-static void nats_reject_record(struct nats *nats, natsMsg *msg, enum mapping_status status, const char *why)
+static void nats_reject_record(struct nats *nats, natsMsg *msg, enum mapping_status status,
+			       const char *why)
 {
 	pthread_mutex_lock(&nats->lock);
 	nats->stats.records_rejected++;
 	pthread_mutex_unlock(&nats->lock);
-	log_limited(&nats->drop_log, LOG_WARNING, "nats: %s: record rejected: %s: %s", natsMsg_GetSubject(msg),
-		    mapping_status_name(status), why);
+	log_limited(&nats->drop_log, LOG_WARNING, "nats: %s: record rejected: %s: %s",
+		    natsMsg_GetSubject(msg), mapping_status_name(status), why);
 }
 
 /* nats.mapping: the message's data is one record (its physical lines); its lines processed. The
  * journal record the acknowledgement waits for (0: degraded). */
-static uint64_t nats_process_record(struct nats *nats, const struct engine_origin *origin, natsMsg *msg,
-				    const char *data, size_t len, uint64_t stream_seq)
+static uint64_t nats_process_record(struct nats *nats, const struct engine_origin *origin,
+				    natsMsg *msg, const char *data, size_t len, uint64_t stream_seq)
 {
-	struct nats_record record = { .nats = nats, .origin = origin, .msg = msg, .stream_seq = stream_seq,
+	struct nats_record record = { .nats = nats,
+				      .origin = origin,
+				      .msg = msg,
+				      .stream_seq = stream_seq,
 				      .journaled_all = true };
 	enum mapping_status status = MAPPING_SKIPPED;
 	char why[256];
@@ -260,7 +267,8 @@ static uint64_t nats_process_record(struct nats *nats, const struct engine_origi
 	for (size_t at = 0; at <= len && status != MAPPING_EVENTS;) {
 		const char *end = memchr(data + at, '\n', len - at);
 		size_t line_len = end ? (size_t)(end - (data + at)) : len - at;
-		status = mapping_line(nats->mapping, data + at, line_len, nats_emit_mapped, &record, why, sizeof why);
+		status = mapping_line(nats->mapping, data + at, line_len, nats_emit_mapped, &record,
+				      why, sizeof why);
 		if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
 			break;
 		at += line_len + 1;
@@ -287,7 +295,8 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	bool redelivered;
 
 	origin.received_ms = nats_stored_ms(msg, &redelivered, &stream_seq);
-	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source || !source[0]) {
+	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source ||
+	    !source[0]) {
 		snprintf(unnamed, sizeof unnamed, "nats:%s", natsMsg_GetSubject(msg));
 		source = unnamed;
 		origin.named = false;
@@ -310,12 +319,14 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 		pthread_mutex_lock(&nats->lock);
 		nats->stats.too_long++;
 		pthread_mutex_unlock(&nats->lock);
-		log_limited(&nats->drop_log, LOG_WARNING, "nats: %s: message of %zu bytes over feed.max_line_bytes: rejected",
+		log_limited(&nats->drop_log, LOG_WARNING,
+			    "nats: %s: message of %zu bytes over feed.max_line_bytes: rejected",
 			    natsMsg_GetSubject(msg), len);
 		if (nats->hooks.append_reject)
 			nats->hooks.append_reject(nats->hooks.ctx, EVENT_REJECT_LINE_TOO_LONG);
 		engine_count_reject(nats->engine, EVENT_REJECT_LINE_TOO_LONG);
-		/* nothing to keep: acknowledged with the next commit, not held until all is durable */
+		/* nothing to keep: acknowledged with the next commit, not held until all is
+		 * durable */
 		return nats->last_record_index ? nats->last_record_index : 1;
 	}
 	if (nats->mapping)
@@ -354,7 +365,8 @@ static void nats_announce(struct nats *nats)
 	pthread_mutex_lock(&nats->lock);
 	down = !nats->stats.connected || nats->publish_failing;
 	snprintf(reason, sizeof reason, "%s",
-		 !nats->stats.connected ? "disconnected from the NATS cluster" : nats->publish_error);
+		 !nats->stats.connected ? "disconnected from the NATS cluster"
+					: nats->publish_error);
 	pthread_mutex_unlock(&nats->lock);
 	if (down == nats->down_announced || !nats->hooks.control)
 		return;
@@ -362,7 +374,8 @@ static void nats_announce(struct nats *nats)
 	control.firing = down;
 	snprintf(control.receiver, sizeof control.receiver, "nats");
 	snprintf(control.reason, sizeof control.reason, "%s", down ? reason : "");
-	log_msg(down ? LOG_WARNING : LOG_NOTICE, "nats: %s", down ? reason : "the cluster answers again");
+	log_msg(down ? LOG_WARNING : LOG_NOTICE, "nats: %s",
+		down ? reason : "the cluster answers again");
 	nats->hooks.control(nats->hooks.ctx, &control);
 }
 
@@ -384,12 +397,15 @@ static void nats_on_wake(evutil_socket_t fd, short what, void *ctx)
 /* The limit alert for notices dropped (nats.max_alert_queue), journaled and applied. */
 static void nats_announce_drops(struct nats *nats, bool firing, uint64_t dropped)
 {
-	struct control control = { .kind = CONTROL_CONNECTION_LIMIT, .firing = firing, .refused = dropped,
+	struct control control = { .kind = CONTROL_CONNECTION_LIMIT,
+				   .firing = firing,
+				   .refused = dropped,
 				   .seconds = nats->settings.log_interval_seconds };
 
 	snprintf(control.key, sizeof control.key, "%s", NATS_QUEUE_KEY);
 	if (!firing)
-		log_msg(LOG_NOTICE, "nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
+		log_msg(LOG_NOTICE,
+			"nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
 			nats->settings.log_interval_seconds, NATS_QUEUE_KEY, dropped);
 	nats->hooks.control(nats->hooks.ctx, &control);
 }
@@ -405,12 +421,14 @@ void nats_tick(struct nats *nats, int64_t now_ms)
 	dropped = nats->stats.alerts_dropped;
 	last_drop_ms = nats->last_drop_ms;
 	pthread_mutex_unlock(&nats->lock);
-	bool open = nats->hooks.is_open && nats->hooks.is_open(nats->hooks.ctx, "limit", NATS_QUEUE_KEY);
+	bool open = nats->hooks.is_open &&
+		    nats->hooks.is_open(nats->hooks.ctx, "limit", NATS_QUEUE_KEY);
 	if (dropped > nats->drops_announced) {
 		nats->drops_announced = dropped;
 		if (!open)
 			nats_announce_drops(nats, true, dropped);
-	} else if (open && now_ms - last_drop_ms >= (int64_t)nats->settings.log_interval_seconds * 1000) {
+	} else if (open &&
+		   now_ms - last_drop_ms >= (int64_t)nats->settings.log_interval_seconds * 1000) {
 		nats_announce_drops(nats, false, dropped);
 	}
 }
@@ -423,7 +441,8 @@ void nats_acknowledge(struct nats *nats, uint64_t durable_index)
 		return;
 	nats_republish(nats);
 	for (struct nats_item *item; (item = ring_front(&nats->awaiting_ack));) {
-		if (durable_index != UINT64_MAX && (item->record_index == 0 || item->record_index > durable_index))
+		if (durable_index != UINT64_MAX &&
+		    (item->record_index == 0 || item->record_index > durable_index))
 			break;
 		natsMsg_Ack(item->msg, NULL);
 		natsMsg_Destroy(item->msg);
@@ -491,16 +510,18 @@ static int nats_wait_room(struct nats *nats)
 /* ---- lost deliveries (fetch thread) -------------------------------------------------- */
 
 static natsStatus nats_create_consumer(struct nats *nats, const struct config *config,
-				       struct nats_consumer *consumer, uint64_t start, char *why, size_t why_size);
-static int nats_pull_subscribe(struct nats *nats, const struct config *config, struct nats_consumer *consumer,
-			       char *why, size_t why_size);
+				       struct nats_consumer *consumer, uint64_t start, char *why,
+				       size_t why_size);
+static int nats_pull_subscribe(struct nats *nats, const struct config *config,
+			       struct nats_consumer *consumer, char *why, size_t why_size);
 static bool nats_pause(struct nats *nats, uint32_t ms);
 
 /* The place in list of the first message delivered after one that never came (its consumer
  * sequence past the last taken + 1: each delivery, redeliveries included, takes the next);
  * list->Count when none. consumer->delivered follows the messages before it; *lost_to is the
  * last consumer sequence lost. */
-static int nats_first_after_loss(struct nats_consumer *consumer, const natsMsgList *list, uint64_t *lost_to)
+static int nats_first_after_loss(struct nats_consumer *consumer, const natsMsgList *list,
+				 uint64_t *lost_to)
 {
 	for (int i = 0; i < list->Count; i++) {
 		jsMsgMetaData *meta = NULL;
@@ -514,7 +535,8 @@ static int nats_first_after_loss(struct nats_consumer *consumer, const natsMsgLi
 			*lost_to = seq - 1;
 			return i;
 		}
-		/* not higher: a consumer leader elected without the old one's last deliveries numbers
+		/* not higher: a consumer leader elected without the old one's last deliveries
+		 * numbers
 		 * them again; what it delivers again is dropped as duplicates */
 		consumer->delivered = seq;
 	}
@@ -549,13 +571,14 @@ static uint64_t nats_rewind_start(struct nats *nats, struct nats_consumer *consu
 		jsErrCode jerr = 0;
 		bool floor_reached = false;
 
-		if (js_GetConsumerInfo(&info, nats->js, nats->config.nats.events_stream, consumer->name, NULL, &jerr) ==
-		    NATS_OK) {
+		if (js_GetConsumerInfo(&info, nats->js, nats->config.nats.events_stream,
+				       consumer->name, NULL, &jerr) == NATS_OK) {
 			floor_reached = info->AckFloor.Consumer >= consumer->delivered;
 			start = info->AckFloor.Stream + 1;
 			jsConsumerInfo_Destroy(info);
 		}
-		if (floor_reached || hostclock_monotonic_ms() >= until || !nats_pause(nats, NATS_REWIND_POLL_MS))
+		if (floor_reached || hostclock_monotonic_ms() >= until ||
+		    !nats_pause(nats, NATS_REWIND_POLL_MS))
 			return start;
 	}
 }
@@ -575,7 +598,8 @@ static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint6
 
 	pthread_mutex_lock(&nats->lock);
 	nats->stats.rewinds++;
-	consumer->rewind_log.interval_seconds = nats->settings.log_interval_seconds; /* a reload may change it */
+	consumer->rewind_log.interval_seconds =
+		nats->settings.log_interval_seconds; /* a reload may change it */
 	pthread_mutex_unlock(&nats->lock);
 	if (!nats_wait_acknowledged(nats))
 		return false;
@@ -590,14 +614,16 @@ static bool nats_rewind(struct nats *nats, struct nats_consumer *consumer, uint6
 					 sizeof why) == NATS_OK &&
 		    nats_pull_subscribe(nats, &nats->config, consumer, why, sizeof why) == 0)
 			break;
-		log_limited(&consumer->rewind_log, LOG_WARNING, "nats: consumer %s: cannot deliver again yet: %s",
-			    consumer->name, why[0] ? why : "its ack floor cannot be read");
+		log_limited(&consumer->rewind_log, LOG_WARNING,
+			    "nats: consumer %s: cannot deliver again yet: %s", consumer->name,
+			    why[0] ? why : "its ack floor cannot be read");
 		if (!nats_pause(nats, nats->settings.reconnect_wait_ms))
 			return false;
 	}
-	log_limited(&consumer->rewind_log, LOG_NOTICE, "nats: consumer %s: deliveries %" PRIu64 " to %" PRIu64
-		    " were lost on the way; delivering again from stream sequence %" PRIu64, consumer->name, lost_from,
-		    lost_to, consumer->rewind_from);
+	log_limited(&consumer->rewind_log, LOG_NOTICE,
+		    "nats: consumer %s: deliveries %" PRIu64 " to %" PRIu64
+		    " were lost on the way; delivering again from stream sequence %" PRIu64,
+		    consumer->name, lost_from, lost_to, consumer->rewind_from);
 	consumer->rewind_from = 0;
 	return true;
 }
@@ -611,7 +637,8 @@ static void *nats_fetch_thread(void *arg)
 	while ((batch = nats_wait_room(nats)) > 0) {
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
-		natsStatus status = natsSubscription_Fetch(&list, consumer->subscription, batch, NATS_FETCH_WAIT_MS, &jerr);
+		natsStatus status = natsSubscription_Fetch(&list, consumer->subscription, batch,
+							   NATS_FETCH_WAIT_MS, &jerr);
 
 		if (status != NATS_OK && status != NATS_TIMEOUT) {
 			pthread_mutex_lock(&nats->lock);
@@ -623,7 +650,8 @@ static void *nats_fetch_thread(void *arg)
 			natsMsgList_Destroy(&list);
 			continue;
 		}
-		/* After a lost delivery nothing is taken (not acknowledged: the rewind delivers it again). */
+		/* After a lost delivery nothing is taken (not acknowledged: the rewind delivers it
+		 * again). */
 		uint64_t skipped = 0, lost_to = 0;
 		int kept = nats_first_after_loss(consumer, &list, &lost_to), count = list.Count;
 		for (int i = kept; i < list.Count; i++) {
@@ -669,14 +697,16 @@ static const char *object_string(struct json_object *object, const char *key)
 {
 	struct json_object *value;
 
-	return json_object_object_get_ex(object, key, &value) && json_object_is_type(value, json_type_string)
+	return json_object_object_get_ex(object, key, &value) &&
+			       json_object_is_type(value, json_type_string)
 		       ? json_object_get_string(value)
 		       : "";
 }
 
 /* The notice's subject and Nats-Msg-Id: ALERT_ID:KIND:TS (the same on an active/active
  * pair fed the same events: alert_id and the event-time ts are deterministic). */
-static int notice_of(const struct nats *nats, const char *json, size_t len, struct nats_notice *notice)
+static int notice_of(const struct nats *nats, const char *json, size_t len,
+		     struct nats_notice *notice)
 {
 	struct json_object *object = control_parse_object(json, len);
 	char token[CONFIG_NATS_SUBJECT_MAX], text[512];
@@ -691,11 +721,12 @@ static int notice_of(const struct nats *nats, const char *json, size_t len, stru
 		nats_subject_agency_token(object_string(object, "agency"), token, sizeof token);
 	snprintf(text, sizeof text, "%s.%s", nats->settings.alerts_prefix, token);
 	notice->subject = strdup(text);
-	snprintf(text, sizeof text, "%s:%s:%s", object_string(object, "alert_id"), object_string(object, "alert"),
-		 object_string(object, "ts"));
+	snprintf(text, sizeof text, "%s:%s:%s", object_string(object, "alert_id"),
+		 object_string(object, "alert"), object_string(object, "ts"));
 	notice->msg_id = strdup(text);
 	struct json_object *seq;
-	if (json_object_object_get_ex(object, "seq", &seq) && json_object_is_type(seq, json_type_int))
+	if (json_object_object_get_ex(object, "seq", &seq) &&
+	    json_object_is_type(seq, json_type_int))
 		notice->seq = (uint64_t)json_object_get_int64(seq);
 	notice->json = malloc(len);
 	if (notice->subject && notice->msg_id && notice->json) {
@@ -718,7 +749,8 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	if (!nats || !nats->settings.publish_alerts)
 		return;
 	if (notice_of(nats, json, len, &notice) < 0) {
-		log_limited(&nats->drop_log, LOG_ERR, "nats: a notice could not be prepared for the alerts stream");
+		log_limited(&nats->drop_log, LOG_ERR,
+			    "nats: a notice could not be prepared for the alerts stream");
 		return;
 	}
 	pthread_mutex_lock(&nats->lock);
@@ -726,31 +758,35 @@ void nats_publish_alert(struct nats *nats, const char *json, size_t len)
 	if (full) {
 		nats->stats.alerts_dropped++;
 		nats->last_drop_ms = hostclock_monotonic_ms();
-		if (notice.seq != 0 && (nats->first_dropped == 0 || notice.seq < nats->first_dropped))
+		if (notice.seq != 0 &&
+		    (nats->first_dropped == 0 || notice.seq < nats->first_dropped))
 			nats->first_dropped = notice.seq;
 	} else {
-		nats->notices[(nats->notices_head + nats->notices_count) % nats->settings.max_alert_queue] = notice;
+		nats->notices[(nats->notices_head + nats->notices_count) %
+			      nats->settings.max_alert_queue] = notice;
 		nats->notices_count++;
 		nats->stats.alert_queue = (uint32_t)nats->notices_count;
 		pthread_cond_signal(&nats->notices_ready);
 	}
 	pthread_mutex_unlock(&nats->lock);
 	if (full) {
-		log_limited(&nats->drop_log, LOG_WARNING, "nats: %u notices wait for the alerts stream "
-			    "(nats.max_alert_queue): notice %s dropped for NATS", nats->settings.max_alert_queue,
-			    notice.msg_id);
+		log_limited(&nats->drop_log, LOG_WARNING,
+			    "nats: %u notices wait for the alerts stream "
+			    "(nats.max_alert_queue): notice %s dropped for NATS",
+			    nats->settings.max_alert_queue, notice.msg_id);
 		notice_free(&notice);
 	}
 }
 
 /* Publish one notice and wait for its PubAck: 0, or the reason in why. */
-static int nats_publish_one(struct nats *nats, const struct nats_notice *notice, bool *duplicate, char *why,
-			    size_t why_size)
+static int nats_publish_one(struct nats *nats, const struct nats_notice *notice, bool *duplicate,
+			    char *why, size_t why_size)
 {
 	natsMsg *msg = NULL;
 	jsPubAck *ack = NULL;
 	jsErrCode jerr = 0;
-	natsStatus status = natsMsg_Create(&msg, notice->subject, NULL, notice->json, (int)notice->len);
+	natsStatus status =
+		natsMsg_Create(&msg, notice->subject, NULL, notice->json, (int)notice->len);
 
 	if (status == NATS_OK)
 		status = natsMsgHeader_Set(msg, "Nats-Msg-Id", notice->msg_id);
@@ -758,7 +794,8 @@ static int nats_publish_one(struct nats *nats, const struct nats_notice *notice,
 		status = js_PublishMsg(&ack, nats->js, msg, NULL, &jerr);
 	natsMsg_Destroy(msg);
 	if (status != NATS_OK) {
-		snprintf(why, why_size, "alerts stream: %s (%s)", natsStatus_GetText(status), notice->subject);
+		snprintf(why, why_size, "alerts stream: %s (%s)", natsStatus_GetText(status),
+			 notice->subject);
 		return -EIO;
 	}
 	*duplicate = ack->Duplicate;
@@ -813,7 +850,8 @@ static uint64_t nats_read_published(const struct nats *nats, bool *found)
 
 	*found = file != NULL;
 	if (file && fscanf(file, "%llu", &seq) != 1) {
-		log_msg(LOG_WARNING, "nats: %s cannot be read: every notice of the history is published again",
+		log_msg(LOG_WARNING,
+			"nats: %s cannot be read: every notice of the history is published again",
 			nats->published_path);
 		seq = 0;
 	}
@@ -830,7 +868,9 @@ static uint64_t nats_published_mark_locked(const struct nats *nats, uint64_t ack
 	uint64_t mark = acked;
 
 	for (size_t i = 0; i < nats->notices_count; i++) {
-		uint64_t seq = nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue].seq;
+		uint64_t seq =
+			nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue]
+				.seq;
 		if (seq != 0 && seq <= mark)
 			mark = seq - 1;
 	}
@@ -856,13 +896,17 @@ static void nats_publish_history(struct nats *nats, const struct replay_history 
 	if (!history || !nats->settings.publish_alerts)
 		return;
 	newest = history->newest(history->ctx);
-	if (!found) { /* durable: a file missing at the next start would skip what is not published */
+	/* durable: a file missing at the next start would skip what is not published */
+	if (!found) {
 		nats_write_published(nats, newest, true);
 		return;
 	}
 	if (after < newest)
-		log_msg(LOG_INFO, "nats: publishing notices %" PRIu64 " to %" PRIu64 " again (the alerts stream "
-			"collapses the ones it has)", after + 1, newest);
+		log_msg(LOG_INFO,
+			"nats: publishing notices %" PRIu64 " to %" PRIu64
+			" again (the alerts stream "
+			"collapses the ones it has)",
+			after + 1, newest);
 	nats->history = history;
 	nats->republish_after = after;
 	nats->republish_until = newest;
@@ -874,11 +918,12 @@ static void nats_publish_history(struct nats *nats, const struct replay_history 
 static void nats_republish(struct nats *nats)
 {
 	while (nats->history && nats->republish_after < nats->republish_until) {
-		uint64_t read = nats->history->read(nats->history->ctx, nats->republish_after, 1u << 20,
-						    nats_emit_history, nats);
+		uint64_t read = nats->history->read(nats->history->ctx, nats->republish_after,
+						    1u << 20, nats_emit_history, nats);
 		if (read <= nats->republish_after)
 			return;
-		pthread_mutex_lock(&nats->lock); /* the publisher reads it (nats_published_mark_locked) */
+		pthread_mutex_lock(
+			&nats->lock); /* the publisher reads it (nats_published_mark_locked) */
 		nats->republish_after = read;
 		pthread_mutex_unlock(&nats->lock);
 	}
@@ -904,7 +949,8 @@ static void *nats_publisher_thread(void *arg)
 			nats->stats.alerts_failures++;
 			if (!nats->publish_failing) {
 				nats->publish_failing = true;
-				snprintf(nats->publish_error, sizeof nats->publish_error, "%s", why);
+				snprintf(nats->publish_error, sizeof nats->publish_error, "%s",
+					 why);
 				wake_loop_locked(nats);
 			}
 			struct timespec until;
@@ -925,7 +971,8 @@ static void *nats_publisher_thread(void *arg)
 		nats->notices_head = (nats->notices_head + 1) % nats->settings.max_alert_queue;
 		nats->notices_count--;
 		if (notice.seq != 0)
-			nats_write_published(nats, nats_published_mark_locked(nats, notice.seq), false);
+			nats_write_published(nats, nats_published_mark_locked(nats, notice.seq),
+					     false);
 		nats->stats.alert_queue = (uint32_t)nats->notices_count;
 		if (nats->publish_failing) {
 			nats->publish_failing = false;
@@ -999,7 +1046,8 @@ static int read_token(const char *path, char *token, size_t size, char *why, siz
 	FILE *file = fopen(path, "re");
 
 	if (!file || !fgets(token, (int)size, file)) {
-		snprintf(why, why_size, "nats.token_file %s: cannot read: %s", path, file ? "empty" : strerror(errno));
+		snprintf(why, why_size, "nats.token_file %s: cannot read: %s", path,
+			 file ? "empty" : strerror(errno));
 		if (file)
 			fclose(file);
 		return -1;
@@ -1009,13 +1057,15 @@ static int read_token(const char *path, char *token, size_t size, char *why, siz
 	return 0;
 }
 
-static natsStatus nats_set_auth(natsOptions *options, const struct config *config, char *why, size_t why_size)
+static natsStatus nats_set_auth(natsOptions *options, const struct config *config, char *why,
+				size_t why_size)
 {
 	char token[1024];
 	natsStatus status = NATS_OK;
 
 	if (config->nats.credentials[0])
-		status = natsOptions_SetUserCredentialsFromFiles(options, config->nats.credentials, NULL);
+		status = natsOptions_SetUserCredentialsFromFiles(options, config->nats.credentials,
+								 NULL);
 	if (status == NATS_OK && config->nats.token_file[0]) {
 		if (read_token(config->nats.token_file, token, sizeof token, why, why_size) < 0)
 			return NATS_ERR;
@@ -1025,16 +1075,18 @@ static natsStatus nats_set_auth(natsOptions *options, const struct config *confi
 	if (status == NATS_OK && config->nats.tls_ca[0])
 		status = natsOptions_LoadCATrustedCertificates(options, config->nats.tls_ca);
 	if (status == NATS_OK && config->nats.tls_certificate[0])
-		status = natsOptions_LoadCertificatesChain(options, config->nats.tls_certificate, config->nats.tls_key);
+		status = natsOptions_LoadCertificatesChain(options, config->nats.tls_certificate,
+							   config->nats.tls_key);
 	if (status == NATS_OK && (config->nats.tls_ca[0] || config->nats.tls_certificate[0]))
 		status = natsOptions_SetSecure(options, true);
 	if (status != NATS_OK && !why[0])
-		snprintf(why, why_size, "nats: credentials or TLS files: %s", nats_GetLastError(NULL));
+		snprintf(why, why_size, "nats: credentials or TLS files: %s",
+			 nats_GetLastError(NULL));
 	return status;
 }
 
-static natsStatus nats_options(struct nats *nats, const struct config *config, natsOptions **out, char *why,
-			       size_t why_size)
+static natsStatus nats_options(struct nats *nats, const struct config *config, natsOptions **out,
+			       char *why, size_t why_size)
 {
 	const char *servers[CONFIG_NATS_MAX_SERVERS];
 	natsOptions *options = NULL;
@@ -1051,8 +1103,10 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 	if (status == NATS_OK)
 		status = natsOptions_SetReconnectWait(options, config->nats.reconnect_wait_ms);
 	if (status == NATS_OK)
-		status = natsOptions_SetMaxReconnect(options, config->nats.max_reconnect_attempts == 0
-							      ? -1 : (int)config->nats.max_reconnect_attempts);
+		status = natsOptions_SetMaxReconnect(
+			options, config->nats.max_reconnect_attempts == 0
+					 ? -1
+					 : (int)config->nats.max_reconnect_attempts);
 	if (status == NATS_OK)
 		status = natsOptions_SetDisconnectedCB(options, nats_on_disconnected, nats);
 	if (status == NATS_OK)
@@ -1074,16 +1128,18 @@ static natsStatus nats_options(struct nats *nats, const struct config *config, n
 /* The durable consumer (deleted first if it exists) created to deliver from stream sequence
  * start (0: from the first); consumer->delivered is then 0. */
 static natsStatus nats_create_consumer(struct nats *nats, const struct config *config,
-				       struct nats_consumer *consumer, uint64_t start, char *why, size_t why_size)
+				       struct nats_consumer *consumer, uint64_t start, char *why,
+				       size_t why_size)
 {
 	jsConsumerInfo *info = NULL;
 	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
-	natsStatus status = js_DeleteConsumer(nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
+	natsStatus status = js_DeleteConsumer(nats->js, config->nats.events_stream, consumer->name,
+					      NULL, &jerr);
 
 	if (status != NATS_OK && jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s: cannot delete consumer %s: %s", config->nats.events_stream,
-			 consumer->name, nats_GetLastError(NULL));
+		snprintf(why, why_size, "nats: stream %s: cannot delete consumer %s: %s",
+			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
 	jsConsumerConfig_Init(&cc);
@@ -1096,8 +1152,8 @@ static natsStatus nats_create_consumer(struct nats *nats, const struct config *c
 	cc.OptStartSeq = start > 1 ? start : 0;
 	status = js_AddConsumer(&info, nats->js, config->nats.events_stream, &cc, NULL, &jerr);
 	if (status != NATS_OK) {
-		snprintf(why, why_size, "nats: stream %s: cannot create consumer %s: %s", config->nats.events_stream,
-			 consumer->name, nats_GetLastError(NULL));
+		snprintf(why, why_size, "nats: stream %s: cannot create consumer %s: %s",
+			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
 	consumer->delivered = 0;
@@ -1113,32 +1169,37 @@ static natsStatus nats_prepare_consumer(struct nats *nats, const struct config *
 	jsConsumerInfo *info = NULL;
 	jsErrCode jerr = 0;
 	uint64_t start = 0;
-	natsStatus status = js_GetConsumerInfo(&info, nats->js, config->nats.events_stream, consumer->name, NULL, &jerr);
+	natsStatus status = js_GetConsumerInfo(&info, nats->js, config->nats.events_stream,
+					       consumer->name, NULL, &jerr);
 
 	if (status == NATS_OK) {
 		bool same_filter = info->Config && info->Config->FilterSubject &&
 				   strcmp(info->Config->FilterSubject, consumer->filter) == 0;
-		bool pending = info->NumAckPending > 0 || info->Delivered.Stream > info->AckFloor.Stream;
+		bool pending =
+			info->NumAckPending > 0 || info->Delivered.Stream > info->AckFloor.Stream;
 		if (same_filter && !pending) {
 			consumer->delivered = info->Delivered.Consumer;
 			jsConsumerInfo_Destroy(info);
 			return NATS_OK;
 		}
 		start = same_filter ? info->AckFloor.Stream + 1 : 0;
-		log_msg(LOG_NOTICE, "nats: consumer %s: %s; delivering again from stream sequence %" PRIu64, consumer->name,
-			same_filter ? "messages were not acknowledged" : "its filter changed", start ? start : 1);
+		log_msg(LOG_NOTICE,
+			"nats: consumer %s: %s; delivering again from stream sequence %" PRIu64,
+			consumer->name,
+			same_filter ? "messages were not acknowledged" : "its filter changed",
+			start ? start : 1);
 		jsConsumerInfo_Destroy(info);
 	} else if (jerr != JSConsumerNotFoundErr) {
-		snprintf(why, why_size, "nats: stream %s, consumer %s: %s", config->nats.events_stream, consumer->name,
-			 nats_GetLastError(NULL));
+		snprintf(why, why_size, "nats: stream %s, consumer %s: %s",
+			 config->nats.events_stream, consumer->name, nats_GetLastError(NULL));
 		return status;
 	}
 	return nats_create_consumer(nats, config, consumer, start, why, why_size);
 }
 
 /* The fetch thread's pull subscription on the prepared consumer. */
-static int nats_pull_subscribe(struct nats *nats, const struct config *config, struct nats_consumer *consumer,
-			       char *why, size_t why_size)
+static int nats_pull_subscribe(struct nats *nats, const struct config *config,
+			       struct nats_consumer *consumer, char *why, size_t why_size)
 {
 	jsSubOptions sub_options;
 	jsErrCode jerr = 0;
@@ -1146,11 +1207,11 @@ static int nats_pull_subscribe(struct nats *nats, const struct config *config, s
 	jsSubOptions_Init(&sub_options);
 	sub_options.Stream = config->nats.events_stream;
 	sub_options.Consumer = consumer->name;
-	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name, NULL, &sub_options,
-			     &jerr) != NATS_OK) {
+	if (js_PullSubscribe(&consumer->subscription, nats->js, consumer->filter, consumer->name,
+			     NULL, &sub_options, &jerr) != NATS_OK) {
 		consumer->subscription = NULL;
-		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter, consumer->name,
-			 nats_GetLastError(NULL));
+		snprintf(why, why_size, "nats: cannot consume %s through %s: %s", consumer->filter,
+			 consumer->name, nats_GetLastError(NULL));
 		return -1;
 	}
 	return 0;
@@ -1163,7 +1224,8 @@ static int nats_pull_subscribe(struct nats *nats, const struct config *config, s
  * filter): the consumer reads PREFIX.> and the fetch thread acknowledges and skips what no
  * filter matches (counted in skipped).
  */
-static int nats_subscribe(struct nats *nats, const struct config *config, char *why, size_t why_size)
+static int nats_subscribe(struct nats *nats, const struct config *config, char *why,
+			  size_t why_size)
 {
 	struct nats_consumer *consumer = &nats->consumers[0];
 
@@ -1171,15 +1233,16 @@ static int nats_subscribe(struct nats *nats, const struct config *config, char *
 	if (config->nats.subject_count == 1)
 		snprintf(consumer->filter, sizeof consumer->filter, "%s", config->nats.subjects[0]);
 	else
-		snprintf(consumer->filter, sizeof consumer->filter, "%s.>", config->nats.events_subject_prefix);
+		snprintf(consumer->filter, sizeof consumer->filter, "%s.>",
+			 config->nats.events_subject_prefix);
 	snprintf(consumer->name, sizeof consumer->name, "%s", config->nats.consumer);
 	nats->consumer_count = 1;
 	log_limit_init(&consumer->rewind_log, config->log.rate_limit_seconds, "nats rewind");
 	if (nats_prepare_consumer(nats, config, consumer, why, why_size) != NATS_OK ||
 	    nats_pull_subscribe(nats, config, consumer, why, why_size) < 0)
 		return -1;
-	log_msg(LOG_INFO, "nats: consuming %s from stream %s (durable consumer %s)%s", consumer->filter,
-		config->nats.events_stream, consumer->name,
+	log_msg(LOG_INFO, "nats: consuming %s from stream %s (durable consumer %s)%s",
+		consumer->filter, config->nats.events_stream, consumer->name,
 		config->nats.subject_count > 1 ? ", keeping the subjects of nats.subjects" : "");
 	return 0;
 }
@@ -1197,7 +1260,8 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 	};
 	snprintf(nats->settings.alerts_prefix, sizeof nats->settings.alerts_prefix, "%s",
 		 config->nats.alerts_subject_prefix);
-	snprintf(nats->settings.events_stream, sizeof nats->settings.events_stream, "%s", config->nats.events_stream);
+	snprintf(nats->settings.events_stream, sizeof nats->settings.events_stream, "%s",
+		 config->nats.events_stream);
 	log_limit_init(&nats->drop_log, config->log.rate_limit_seconds, "nats");
 	if (pipe2(nats->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
@@ -1205,7 +1269,8 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 	    ring_init(&nats->awaiting_ack, config->nats.max_in_flight) < 0 ||
 	    !(nats->notices = calloc(config->nats.max_alert_queue, sizeof *nats->notices)))
 		return -1;
-	nats->wake_event = event_new(nats->base, nats->wake[0], EV_READ | EV_PERSIST, nats_on_wake, nats);
+	nats->wake_event =
+		event_new(nats->base, nats->wake[0], EV_READ | EV_PERSIST, nats_on_wake, nats);
 	return nats->wake_event && event_add(nats->wake_event, NULL) == 0 ? 0 : -1;
 }
 
@@ -1247,8 +1312,10 @@ static int nats_try_start(struct nats *nats, char *why, size_t why_size)
 		natsStatus status = natsConnection_Connect(&nats->connection, nats->options);
 		if (status != NATS_OK) {
 			nats->connection = NULL;
-			snprintf(why, why_size, "cannot connect to %s%s: %s", nats->config.nats.servers[0],
-				 nats->config.nats.server_count > 1 ? " (or the other nats.servers)" : "",
+			snprintf(why, why_size, "cannot connect to %s%s: %s",
+				 nats->config.nats.servers[0],
+				 nats->config.nats.server_count > 1 ? " (or the other nats.servers)"
+								    : "",
 				 natsStatus_GetText(status));
 			return -1;
 		}
@@ -1295,8 +1362,11 @@ static void *nats_starter_thread(void *arg)
 			return NULL;
 	}
 	for (size_t i = 0; i < nats->consumer_count; i++) {
-		if (pthread_create(&nats->consumers[i].thread, NULL, nats_fetch_thread, &nats->consumers[i]) != 0) {
-			log_msg(LOG_ERR, "nats: cannot start a fetch thread: consumer %s is not read", nats->consumers[i].name);
+		if (pthread_create(&nats->consumers[i].thread, NULL, nats_fetch_thread,
+				   &nats->consumers[i]) != 0) {
+			log_msg(LOG_ERR,
+				"nats: cannot start a fetch thread: consumer %s is not read",
+				nats->consumers[i].name);
 			continue;
 		}
 		nats->consumers[i].started = true;
@@ -1338,16 +1408,19 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 	}
 	const struct config_mapping *mapping =
 		config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
-	if (mapping && !(nats->mapping = mapping_new(mapping, hooks->mapping_zone, config->feed.max_line_bytes))) {
+	if (mapping && !(nats->mapping = mapping_new(mapping, hooks->mapping_zone,
+						     config->feed.max_line_bytes))) {
 		snprintf(why, why_size, "nats: cannot start: out of memory");
 		nats_free(nats);
 		return NULL;
 	}
 	if (mapping)
-		log_msg(LOG_INFO, "nats: each message is a %s record of mapping %s (docs/mappings.md)",
+		log_msg(LOG_INFO,
+			"nats: each message is a %s record of mapping %s (docs/mappings.md)",
 			mapping->format == CONFIG_MAPPING_JSON ? "JSON" : "CSV", mapping->name);
 	if (statedir_resolve(config, directory, sizeof directory, ignored, sizeof ignored) == 0)
-		snprintf(nats->published_path, sizeof nats->published_path, "%s/%s", directory, NATS_PUBLISHED_FILE);
+		snprintf(nats->published_path, sizeof nats->published_path, "%s/%s", directory,
+			 NATS_PUBLISHED_FILE);
 	nats_publish_history(nats, hooks->history);
 	if (pthread_create(&nats->starter, NULL, nats_starter_thread, nats) != 0 ||
 	    (nats->starter_started = true, nats->settings.publish_alerts &&
@@ -1415,7 +1488,8 @@ void nats_free(struct nats *nats)
 	ring_destroy(&nats->awaiting_ack); /* not acknowledged: JetStream delivers them again */
 	mapping_free(nats->mapping);
 	for (size_t i = 0; nats->notices && i < nats->notices_count; i++)
-		notice_free(&nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue]);
+		notice_free(
+			&nats->notices[(nats->notices_head + i) % nats->settings.max_alert_queue]);
 	free(nats->notices);
 	jsCtx_Destroy(nats->js);
 	nats_close_connection(nats);

@@ -19,7 +19,8 @@
  * Threads. cnats runs its own threads (reading the connection, reconnecting, callbacks).
  * Nothing of the engine or the journal is touched from them: a starter thread connects and
  * prepares the durable consumer (retrying while the cluster cannot be reached, so that the
- * TCP feed works meanwhile), then a fetch thread pulls batches (natsSubscription_Fetch, blocking at most NATS_FETCH_WAIT_MS) into a bounded
+ * TCP feed works meanwhile), then a fetch thread pulls batches (natsSubscription_Fetch, blocking at
+ * most NATS_FETCH_WAIT_MS) into a bounded
  * queue and writes one byte to a pipe that the libevent loop watches; the loop thread takes
  * the messages from the queue and processes them exactly as a TCP feed line (journaled, then
  * engine_process_from). The queue and the messages awaiting their acknowledgement together
@@ -29,7 +30,8 @@
  * block, and a pipe keeps cnats' threads entirely out of libevent (no evthread locking).
  *
  * Events in. Each message's data is one protocol v1 line (with nats.mapping, one vendor record
- * of that mapping, whose lines are numbered from the message's stream sequence). Its source is the message's
+ * of that mapping, whose lines are numbered from the message's stream sequence). Its source is the
+ * message's
  * Cadmon-Source header (cadmon-publish sets it; Cadmon-Epoch for the epoch): a named source,
  * its own event-time clock, its seq de-duplicated as a TCP feed's hello source is. Without
  * the header the source is "nats:" and the subject, unnamed (resends then recognized by the
@@ -106,7 +108,8 @@ struct nats_stats {
 struct nats_hooks {
 	/* Journal a line with its origin before the engine sees it: its record index, 0 when
 	 * not journaled (degraded). */
-	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line, size_t len);
+	uint64_t (*append_line)(void *ctx, const struct engine_origin *origin, const char *line,
+				size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
 	/* A system observation (receiver_down for "nats", the limit nats.max_alert_queue),
@@ -143,7 +146,8 @@ bool nats_available(void);
 struct nats *nats_new(struct event_base *base, struct engine *engine, const struct config *config,
 		      const struct nats_hooks *hooks, char *why, size_t why_size);
 
-/** Journal records up to durable_index are durable (UINT64_MAX: all): acknowledge their messages. */
+/** Journal records up to durable_index are durable (UINT64_MAX: all): acknowledge their
+ * messages. */
 void nats_acknowledge(struct nats *nats, uint64_t durable_index);
 
 /** A durable notice (one alert stream line): queue it for the alerts stream. */

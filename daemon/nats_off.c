@@ -18,8 +18,9 @@ struct nats *nats_new(struct event_base *base, struct engine *engine, const stru
 	(void)engine;
 	(void)config;
 	(void)hooks;
-	snprintf(why, why_size, "nats.enabled: this cadmond was built without NATS support (libnats-dev; meson "
-				"option nats): set nats.enabled: false or use a cadmond built with it");
+	snprintf(why, why_size,
+		 "nats.enabled: this cadmond was built without NATS support (libnats-dev; meson "
+		 "option nats): set nats.enabled: false or use a cadmond built with it");
 	return NULL;
 }
 

@@ -13,6 +13,9 @@ void nats_subject_agency_token(const char *agency, char *out, size_t size)
 		return;
 	}
 	for (const char *c = agency; *c && used + 1 < size; c++)
-		out[used++] = ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '.' || *c == '*' || *c == '>') ? '_' : *c;
+		out[used++] = ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '.' || *c == '*' ||
+			       *c == '>')
+				      ? '_'
+				      : *c;
 	out[used] = '\0';
 }

@@ -87,7 +87,8 @@ static int parse_url(struct receiver *receiver)
 		char *close = strchr(receiver->authority, ']');
 		if (!close)
 			return -1;
-		memcpy(receiver->host, receiver->authority + 1, (size_t)(close - receiver->authority - 1));
+		memcpy(receiver->host, receiver->authority + 1,
+		       (size_t)(close - receiver->authority - 1));
 		receiver->host[close - receiver->authority - 1] = '\0';
 		port = close[1] == ':' ? close + 2 : NULL;
 	} else {
@@ -106,7 +107,8 @@ static int parse_url(struct receiver *receiver)
 		size_t path_len = strlen(receiver->path);
 		if (path_len > 0 && receiver->path[path_len - 1] == '/')
 			receiver->path[--path_len] = '\0';
-		snprintf(receiver->path + path_len, sizeof(receiver->path) - path_len, "/api/v2/alerts");
+		snprintf(receiver->path + path_len, sizeof(receiver->path) - path_len,
+			 "/api/v2/alerts");
 	}
 	return 0;
 }
@@ -134,11 +136,12 @@ static void push(struct receiver *receiver, char *body, size_t len)
 		receiver->count--;
 		receiver->stats.dropped++;
 		log_limited(&receiver->drop_log, LOG_WARNING,
-			    "receiver %s: queue full (max_queue %" PRIu32 "): oldest request dropped, %" PRIu64
-			    " dropped so far",
+			    "receiver %s: queue full (max_queue %" PRIu32
+			    "): oldest request dropped, %" PRIu64 " dropped so far",
 			    receiver->config.name, capacity, receiver->stats.dropped);
 	}
-	receiver->queue[(receiver->head + receiver->count) % capacity] = (struct request){.body = body, .len = len};
+	receiver->queue[(receiver->head + receiver->count) % capacity] =
+		(struct request){ .body = body, .len = len };
 	receiver->count++;
 	if (!receiver->current.body)
 		kick(receiver);
@@ -184,7 +187,8 @@ static void delivered(struct receiver *receiver)
 	drop_current(receiver);
 	start_next(receiver); /* at once: the queue has room before the notice this may cause */
 	if (was_down) {
-		log_msg(LOG_NOTICE, "receiver %s: delivering again after %" PRIu32 " failed attempts",
+		log_msg(LOG_NOTICE,
+			"receiver %s: delivering again after %" PRIu32 " failed attempts",
 			receiver->config.name, failures);
 		announce(receiver, false);
 	}
@@ -212,26 +216,33 @@ static void failed(struct receiver *receiver)
 	receiver->stats.failed++;
 	if (receiver->consecutive_failures++ == 0)
 		receiver->first_failure_ms = now_ms;
-	log_limited(&receiver->failure_log, LOG_WARNING, "receiver %s: attempt %" PRIu32 " failed: %s",
-		    receiver->config.name, receiver->current.attempts, receiver->reason);
+	log_limited(&receiver->failure_log, LOG_WARNING,
+		    "receiver %s: attempt %" PRIu32 " failed: %s", receiver->config.name,
+		    receiver->current.attempts, receiver->reason);
 	int64_t failing_ms = now_ms - receiver->first_failure_ms;
-	if (!receiver->stats.down && (receiver->consecutive_failures >= receiver->config.down_after_failures ||
-				      failing_ms >= (int64_t)receiver->config.down_after_seconds * 1000)) {
-		log_msg(LOG_WARNING, "receiver %s: down after %" PRIu32 " failed attempts in %" PRId64 " s (%s)",
-			receiver->config.name, receiver->consecutive_failures, failing_ms / 1000, receiver->reason);
+	if (!receiver->stats.down &&
+	    (receiver->consecutive_failures >= receiver->config.down_after_failures ||
+	     failing_ms >= (int64_t)receiver->config.down_after_seconds * 1000)) {
+		log_msg(LOG_WARNING,
+			"receiver %s: down after %" PRIu32 " failed attempts in %" PRId64 " s (%s)",
+			receiver->config.name, receiver->consecutive_failures, failing_ms / 1000,
+			receiver->reason);
 		announce(receiver, true);
 	}
 	if (receiver->current.attempts > receiver->config.max_retries) {
 		receiver->stats.dropped++;
 		log_limited(&receiver->drop_log, LOG_WARNING,
-			    "receiver %s: request dropped after %" PRIu32 " attempts, %" PRIu64 " dropped so far",
-			    receiver->config.name, receiver->current.attempts, receiver->stats.dropped);
+			    "receiver %s: request dropped after %" PRIu32 " attempts, %" PRIu64
+			    " dropped so far",
+			    receiver->config.name, receiver->current.attempts,
+			    receiver->stats.dropped);
 		drop_current(receiver);
 		kick(receiver);
 		return;
 	}
 	uint64_t delay = backoff_ms(receiver, receiver->current.attempts);
-	struct timeval wait = {.tv_sec = (time_t)(delay / 1000), .tv_usec = (suseconds_t)(delay % 1000) * 1000};
+	struct timeval wait = { .tv_sec = (time_t)(delay / 1000),
+				.tv_usec = (suseconds_t)(delay % 1000) * 1000 };
 	evtimer_add(receiver->timer, &wait);
 }
 
@@ -288,8 +299,8 @@ static int add_headers(struct receiver *receiver, struct evhttp_request *request
 		return -1;
 	if (receiver->secret_len == 0)
 		return 0;
-	if (webhook_sign(receiver->secret, receiver->secret_len, receiver->current.body, receiver->current.len,
-			 signature) < 0)
+	if (webhook_sign(receiver->secret, receiver->secret_len, receiver->current.body,
+			 receiver->current.len, signature) < 0)
 		return -1;
 	return evhttp_add_header(headers, "X-Cadmon-Signature", signature);
 }
@@ -312,7 +323,8 @@ static void send_current(struct receiver *receiver)
 		return;
 	}
 	evhttp_request_set_error_cb(request, on_request_error);
-	if (evhttp_make_request(receiver->connection, request, EVHTTP_REQ_POST, receiver->path) < 0) {
+	if (evhttp_make_request(receiver->connection, request, EVHTTP_REQ_POST, receiver->path) <
+	    0) {
 		/* evhttp_make_request frees the request when it fails */
 		snprintf(receiver->reason, sizeof(receiver->reason), "cannot connect");
 		failed(receiver);
@@ -357,31 +369,37 @@ static struct evdns_base *dns_for(struct receivers *receivers, const char *host)
 	return receivers->dns;
 }
 
-static int receiver_init(struct receivers *receivers, struct receiver *receiver, const struct config_receiver *config,
-			 size_t index, uint32_t rate_limit_seconds, char *why, size_t why_size)
+static int receiver_init(struct receivers *receivers, struct receiver *receiver,
+			 const struct config_receiver *config, size_t index,
+			 uint32_t rate_limit_seconds, char *why, size_t why_size)
 {
 	char label[LOG_LIMIT_LABEL_MAX];
 	int rc;
 
 	receiver->receivers = receivers;
 	receiver->config = *config;
-	receiver->jitter_state = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ (index + 1) * 0x9e3779b97f4a7c15u;
+	receiver->jitter_state = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^
+				 (index + 1) * 0x9e3779b97f4a7c15u;
 	if (parse_url(receiver) < 0) {
-		snprintf(why, why_size, "receiver %s: cannot use url %s", config->name, config->url);
+		snprintf(why, why_size, "receiver %s: cannot use url %s", config->name,
+			 config->url);
 		return -1;
 	}
 	if (config->hmac_secret_file[0] &&
-	    (rc = webhook_read_secret(config->hmac_secret_file, receiver->secret, &receiver->secret_len)) < 0) {
-		snprintf(why, why_size, "receiver %s: cannot read hmac_secret_file %s: %s", config->name,
-			 config->hmac_secret_file, rc == -EINVAL ? "empty" : strerror(-rc));
+	    (rc = webhook_read_secret(config->hmac_secret_file, receiver->secret,
+				      &receiver->secret_len)) < 0) {
+		snprintf(why, why_size, "receiver %s: cannot read hmac_secret_file %s: %s",
+			 config->name, config->hmac_secret_file,
+			 rc == -EINVAL ? "empty" : strerror(-rc));
 		return -1;
 	}
 	snprintf(label, sizeof(label), "receiver %s", config->name);
 	log_limit_init(&receiver->failure_log, rate_limit_seconds, label);
 	log_limit_init(&receiver->drop_log, rate_limit_seconds, label);
 	receiver->queue = calloc(config->max_queue, sizeof(*receiver->queue));
-	receiver->connection = evhttp_connection_base_new(receivers->base, dns_for(receivers, receiver->host),
-							  receiver->host, receiver->port);
+	receiver->connection =
+		evhttp_connection_base_new(receivers->base, dns_for(receivers, receiver->host),
+					   receiver->host, receiver->port);
 	receiver->timer = evtimer_new(receivers->base, on_timer, receiver);
 	if (!receiver->queue || !receiver->connection || !receiver->timer) {
 		snprintf(why, why_size, "receiver %s: out of memory", config->name);
@@ -395,7 +413,8 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 	evhttp_connection_set_max_body_size(receiver->connection, RECEIVER_RESPONSE_MAX);
 	if (config->type == CONFIG_RECEIVER_ALERTMANAGER) {
 		receiver->am = am_alerts_new(RECEIVER_AM_OPEN_MAX);
-		receiver->resend_timer = event_new(receivers->base, -1, EV_PERSIST, on_resend_timer, receiver);
+		receiver->resend_timer =
+			event_new(receivers->base, -1, EV_PERSIST, on_resend_timer, receiver);
 		if (!receiver->am || !receiver->resend_timer) {
 			snprintf(why, why_size, "receiver %s: out of memory", config->name);
 			return -1;
@@ -403,11 +422,12 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 		struct timeval resend = {.tv_sec = config->resend_seconds};
 		evtimer_add(receiver->resend_timer, &resend);
 	}
-	receiver->stats.down = receivers->hooks.is_open &&
-			       receivers->hooks.is_open(receivers->hooks.ctx, "receiver_down", config->name);
+	receiver->stats.down =
+		receivers->hooks.is_open &&
+		receivers->hooks.is_open(receivers->hooks.ctx, "receiver_down", config->name);
 	log_msg(LOG_INFO, "receiver %s: %s at %s%s", config->name,
-		config->type == CONFIG_RECEIVER_ALERTMANAGER ? "alertmanager" : "webhook", config->url,
-		receiver->secret_len ? " (signed)" : "");
+		config->type == CONFIG_RECEIVER_ALERTMANAGER ? "alertmanager" : "webhook",
+		config->url, receiver->secret_len ? " (signed)" : "");
 	return 0;
 }
 
@@ -425,10 +445,10 @@ static void receiver_release(struct receiver *receiver)
 	log_limit_flush(&receiver->drop_log);
 	if (ran)
 		log_msg(LOG_INFO,
-			"receiver %s: %" PRIu64 " delivered, %" PRIu64 " failed attempts, %" PRIu64 " retries, %" PRIu64
-			" dropped, %" PRIu32 " unsent at the stop",
-			receiver->config.name, receiver->stats.delivered, receiver->stats.failed, receiver->stats.retries,
-			receiver->stats.dropped, unsent);
+			"receiver %s: %" PRIu64 " delivered, %" PRIu64 " failed attempts, %" PRIu64
+			" retries, %" PRIu64 " dropped, %" PRIu32 " unsent at the stop",
+			receiver->config.name, receiver->stats.delivered, receiver->stats.failed,
+			receiver->stats.retries, receiver->stats.dropped, unsent);
 	if (receiver->connection)
 		evhttp_connection_free(receiver->connection);
 	if (receiver->timer)
@@ -442,7 +462,8 @@ struct receivers *receivers_new(struct event_base *base, const struct config *co
 {
 	struct receivers *receivers = calloc(1, sizeof(*receivers));
 
-	if (!receivers || !(receivers->receivers = calloc(config->receiver_count + 1, sizeof(struct receiver)))) {
+	if (!receivers ||
+	    !(receivers->receivers = calloc(config->receiver_count + 1, sizeof(struct receiver)))) {
 		free(receivers);
 		snprintf(why, why_size, "cannot start: out of memory");
 		return NULL;
@@ -474,7 +495,8 @@ void receivers_free(struct receivers *receivers)
 
 /* A copy of json[0..len) with callers' numbers as the receiver's redact_ani says (malloc'd,
  * NUL-terminated; its length in *out_len), or NULL. */
-static char *redacted_copy(const struct receiver *receiver, const char *json, size_t len, size_t *out_len)
+static char *redacted_copy(const struct receiver *receiver, const char *json, size_t len,
+			   size_t *out_len)
 {
 	size_t size = REDACT_OUT_MAX(len);
 	char *copy = malloc(size);
@@ -494,7 +516,8 @@ static void take(struct receivers *receivers, const char *line, size_t line_len,
 		if (!receiver->am && seed)
 			continue; /* a webhook gets notices, not the board */
 		if (!(json = redacted_copy(receiver, line, line_len, &len))) {
-			log_msg(LOG_ERR, "receiver %s: out of memory: a notice is not sent", receiver->config.name);
+			log_msg(LOG_ERR, "receiver %s: out of memory: a notice is not sent",
+				receiver->config.name);
 			continue;
 		}
 		if (receiver->am) {
@@ -524,7 +547,8 @@ size_t receivers_count(const struct receivers *receivers)
 	return receivers->count;
 }
 
-const struct receiver_stats *receivers_stats(struct receivers *receivers, size_t index, const char **name)
+const struct receiver_stats *receivers_stats(struct receivers *receivers, size_t index,
+					     const char **name)
 {
 	struct receiver *receiver = &receivers->receivers[index];
 

@@ -57,6 +57,7 @@ void receivers_seed(struct receivers *receivers, const char *json, size_t len);
 
 /** How many receivers; the counters of receiver index (its name in *name). */
 size_t receivers_count(const struct receivers *receivers);
-const struct receiver_stats *receivers_stats(struct receivers *receivers, size_t index, const char **name);
+const struct receiver_stats *receivers_stats(struct receivers *receivers, size_t index,
+					     const char **name);
 
 #endif

@@ -32,18 +32,20 @@ static void announce_kept(void *ctx, const char *path, const char *before, const
 {
 	(void)ctx;
 	if (!before || !after)
-		log_msg(LOG_WARNING, "reload: %s: %s takes effect at the next restart; kept %s", path,
-			before ? "removed" : "added", before ? "it" : "none");
+		log_msg(LOG_WARNING, "reload: %s: %s takes effect at the next restart; kept %s",
+			path, before ? "removed" : "added", before ? "it" : "none");
 	else
-		log_msg(LOG_WARNING, "reload: %s: %s -> %s takes effect at the next restart; kept %s", path, before,
-			after, before);
+		log_msg(LOG_WARNING,
+			"reload: %s: %s -> %s takes effect at the next restart; kept %s", path,
+			before, after, before);
 }
 
 /* "reload: receivers: changes take effect at the next restart; the running receivers are kept". */
 static void announce_whole_kept(void *ctx, const char *name, bool is_list)
 {
 	(void)ctx;
-	log_msg(LOG_WARNING, "reload: %s: changes take effect at the next restart; the running %s%s kept", name,
+	log_msg(LOG_WARNING,
+		"reload: %s: changes take effect at the next restart; the running %s%s kept", name,
 		name, is_list ? " are" : " section is");
 }
 

@@ -33,7 +33,8 @@ static int since_value(const char *line, size_t len, uint64_t *since)
 	if (object && json_object_is_type(object, json_type_object) &&
 	    json_object_object_get_ex(object, "since", &value)) {
 		found = -1;
-		if (json_object_is_type(value, json_type_int) && json_object_get_int64(value) >= 0) {
+		if (json_object_is_type(value, json_type_int) &&
+		    json_object_get_int64(value) >= 0) {
 			*since = (uint64_t)json_object_get_int64(value);
 			found = 1;
 		}
@@ -51,7 +52,8 @@ bool replay_parse_since(const char *line, size_t len, uint64_t *since, char *not
 	notice[0] = '\0';
 	if (found < 0)
 		snprintf(notice, notice_size,
-			 "{\"notice\":\"since must be an integer from 0; sending live alerts only\"}");
+			 "{\"notice\":\"since must be an integer from 0; sending live alerts "
+			 "only\"}");
 	return found > 0;
 }
 

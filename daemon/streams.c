@@ -52,7 +52,8 @@ struct streams {
 	struct evbuffer *event; /* one event being written; drained into a stream's queue */
 	LIST_HEAD(stream_list, stream) list;
 	bool closed; /* shutting down: no more streams */
-	struct http_server *http; /* whose connections the streams are (it counts them); may be NULL */
+	struct http_server
+		*http; /* whose connections the streams are (it counts them); may be NULL */
 };
 
 /* A stream's connection's close callback, through http.c, which counts connections. */
@@ -81,7 +82,8 @@ static void stream_on_written(struct evhttp_connection *connection, void *ctx);
 /* Queue the event in streams->event (drained) as one chunk; the keepalive restarts. */
 static void stream_send(struct stream *stream)
 {
-	evhttp_send_reply_chunk_with_cb(stream->request, stream->streams->event, stream_on_written, stream);
+	evhttp_send_reply_chunk_with_cb(stream->request, stream->streams->event, stream_on_written,
+					stream);
 	evbuffer_drain(stream->streams->event, evbuffer_get_length(stream->streams->event));
 	stream_arm_keepalive(stream);
 }
@@ -113,8 +115,8 @@ static void stream_drop_slow(struct stream *stream)
 
 	streams->stats.dropped_slow++;
 	log_limited(&streams->drop_log, LOG_WARNING,
-		    "stream %s closed: too slow, %zu bytes unsent and the next notice would exceed %" PRIu32
-		    " (http.max_stream_queue_bytes)",
+		    "stream %s closed: too slow, %zu bytes unsent and the next notice would exceed "
+		    "%" PRIu32 " (http.max_stream_queue_bytes)",
 		    stream->peer, stream_queued(stream), streams->limits.max_queue_bytes);
 	stream_abort(stream);
 }
@@ -135,8 +137,8 @@ static bool line_seq(const char *line, size_t len, uint64_t *seq)
 }
 
 /* Write one notice as an event into streams->event: "id: SEQ" with a seq, else a notice. */
-static void stream_event(struct streams *streams, enum redact_mode redact, bool has_seq, uint64_t seq,
-			 const char *line, size_t len)
+static void stream_event(struct streams *streams, enum redact_mode redact, bool has_seq,
+			 uint64_t seq, const char *line, size_t len)
 {
 	if (has_seq)
 		evbuffer_add_printf(streams->event, "id: %" PRIu64 "\ndata: ", seq);
@@ -193,7 +195,8 @@ static void stream_on_keepalive(evutil_socket_t fd, short what, void *ctx)
 	(void)fd;
 	(void)what;
 	if (stream_queued(stream) > 0) {
-		stream_arm_keepalive(stream); /* output is pending: the client sees the stream alive */
+		stream_arm_keepalive(
+			stream); /* output is pending: the client sees the stream alive */
 		return;
 	}
 	evbuffer_add(stream->streams->event, STREAMS_KEEPALIVE, sizeof STREAMS_KEEPALIVE - 1);
@@ -240,7 +243,8 @@ static void stream_peer(struct stream *stream)
 	ev_uint16_t port = 0;
 
 	evhttp_connection_get_peer(stream->connection, &address, &port);
-	snprintf(stream->peer, sizeof stream->peer, "%s:%u", address ? address : "?", (unsigned)port);
+	snprintf(stream->peer, sizeof stream->peer, "%s:%u", address ? address : "?",
+		 (unsigned)port);
 }
 
 static struct stream *stream_new(struct streams *streams, struct evhttp_request *request)
@@ -252,7 +256,8 @@ static struct stream *stream_new(struct streams *streams, struct evhttp_request 
 	stream->streams = streams;
 	stream->request = request;
 	stream->connection = evhttp_request_get_connection(request);
-	stream->socket = stream->connection ? evhttp_connection_get_bufferevent(stream->connection) : NULL;
+	stream->socket =
+		stream->connection ? evhttp_connection_get_bufferevent(stream->connection) : NULL;
 	stream->keepalive = evtimer_new(streams->base, stream_on_keepalive, stream);
 	if (!stream->socket || !stream->keepalive) {
 		if (stream->keepalive)
@@ -279,8 +284,8 @@ static void stream_start(struct stream *stream)
 	stream_send(stream);
 }
 
-int streams_open(struct streams *streams, struct evhttp_request *request, bool has_since, uint64_t since,
-		 enum redact_mode redact, char *why, size_t why_size)
+int streams_open(struct streams *streams, struct evhttp_request *request, bool has_since,
+		 uint64_t since, enum redact_mode redact, char *why, size_t why_size)
 {
 	const struct replay_history *history = streams->history;
 	struct stream *stream;
@@ -291,7 +296,8 @@ int streams_open(struct streams *streams, struct evhttp_request *request, bool h
 	}
 	if (streams->stats.connected >= streams->limits.max_streams) {
 		streams->stats.refused++;
-		snprintf(why, why_size, "too many streams (http.max_streams %" PRIu32 ")", streams->limits.max_streams);
+		snprintf(why, why_size, "too many streams (http.max_streams %" PRIu32 ")",
+			 streams->limits.max_streams);
 		return -EBUSY;
 	}
 	if (!(stream = stream_new(streams, request))) {
@@ -303,7 +309,8 @@ int streams_open(struct streams *streams, struct evhttp_request *request, bool h
 	streams->stats.opened++;
 	streams->stats.connected++;
 	if (has_since)
-		log_msg(LOG_INFO, "stream %s opened: notices since seq %" PRIu64, stream->peer, since);
+		log_msg(LOG_INFO, "stream %s opened: notices since seq %" PRIu64, stream->peer,
+			since);
 	else
 		log_msg(LOG_INFO, "stream %s opened", stream->peer);
 	stream_start(stream);
@@ -337,7 +344,8 @@ void streams_broadcast(struct streams *streams, uint64_t seq, const char *line, 
 		if (seq <= stream->board_seq)
 			continue;
 		stream_event(streams, stream->redact, true, seq, line, len);
-		if (stream_queued(stream) + evbuffer_get_length(streams->event) > streams->limits.max_queue_bytes) {
+		if (stream_queued(stream) + evbuffer_get_length(streams->event) >
+		    streams->limits.max_queue_bytes) {
 			evbuffer_drain(streams->event, evbuffer_get_length(streams->event));
 			stream_drop_slow(stream);
 			continue;
@@ -352,8 +360,8 @@ void streams_close_all(struct streams *streams)
 	while (!LIST_EMPTY(&streams->list)) {
 		struct stream *stream = LIST_FIRST(&streams->list);
 		struct evbuffer *output = bufferevent_get_output(stream->socket);
-		const char *coding = evhttp_find_header(evhttp_request_get_output_headers(stream->request),
-							"Transfer-Encoding");
+		const char *coding = evhttp_find_header(
+			evhttp_request_get_output_headers(stream->request), "Transfer-Encoding");
 
 		/* The final chunk (HTTP/1.0: closing is the end), and what the socket takes now:
 		 * the loop may not run again before the process exits. */
@@ -366,7 +374,8 @@ void streams_close_all(struct streams *streams)
 }
 
 struct streams *streams_new(struct event_base *base, const struct streams_limits *limits,
-			    const struct replay_history *history, streams_board_fn board, void *board_ctx)
+			    const struct replay_history *history, streams_board_fn board,
+			    void *board_ctx)
 {
 	struct streams *streams = calloc(1, sizeof *streams);
 

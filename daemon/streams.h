@@ -61,7 +61,8 @@ typedef uint64_t (*streams_board_fn)(void *ctx, struct evbuffer *out, enum redac
 /** Every stream of one daemon, reading history (not owned; it must outlive them). NULL on
  * allocation failure. */
 struct streams *streams_new(struct event_base *base, const struct streams_limits *limits,
-			    const struct replay_history *history, streams_board_fn board, void *board_ctx);
+			    const struct replay_history *history, streams_board_fn board,
+			    void *board_ctx);
 
 /** End every stream (streams_close_all) and free. NULL is allowed. */
 void streams_free(struct streams *streams);
@@ -78,8 +79,8 @@ void streams_set_http_server(struct streams *streams, struct http_server *http);
  * max_streams reached (counted; the reason in why, for a 503), -ESHUTDOWN once closed,
  * -ENOMEM. On an error the caller answers the request.
  */
-int streams_open(struct streams *streams, struct evhttp_request *request, bool has_since, uint64_t since,
-		 enum redact_mode redact, char *why, size_t why_size);
+int streams_open(struct streams *streams, struct evhttp_request *request, bool has_since,
+		 uint64_t since, enum redact_mode redact, char *why, size_t why_size);
 
 /** Send one notice (JSON without newline) to every stream, but those whose board reflects seq. */
 void streams_broadcast(struct streams *streams, uint64_t seq, const char *line, size_t len);

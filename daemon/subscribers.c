@@ -137,8 +137,9 @@ void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const 
 			continue;
 		if (subscriber->replay.state != REPLAY_LIVE) {
 			if (!subscriber_keeps_up(subscriber))
-				subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
-									 subscriber->connection)));
+				subscriber_drop_slow(subscriber,
+						     evbuffer_get_length(bufferevent_get_output(
+							     subscriber->connection)));
 			continue;
 		}
 		if (seq <= subscriber->board_seq)
@@ -155,7 +156,8 @@ static void subscriber_emit(void *ctx, const char *line, size_t len)
 	struct subscriber *subscriber = ctx;
 	struct evbuffer *output = bufferevent_get_output(subscriber->connection);
 
-	if (auth_add_redacted(output, subscriber->grant.redact, line, len) < 0 || evbuffer_add(output, "\n", 1) < 0)
+	if (auth_add_redacted(output, subscriber->grant.redact, line, len) < 0 ||
+	    evbuffer_add(output, "\n", 1) < 0)
 		log_msg(LOG_ERR, "out of memory queueing a replayed alert");
 }
 
@@ -169,11 +171,12 @@ static void subscriber_send_board(struct subscriber *subscriber)
 {
 	struct subscribers *subscribers = subscriber->subscribers;
 
-	if (subscriber->board_sent || subscriber->replay.state != REPLAY_LIVE || !subscribers->console.board)
+	if (subscriber->board_sent || subscriber->replay.state != REPLAY_LIVE ||
+	    !subscribers->console.board)
 		return;
 	subscriber->board_sent = true;
-	subscriber->board_seq = subscribers->console.board(subscribers->console.ctx, subscriber_emit_line,
-							   subscriber);
+	subscriber->board_seq = subscribers->console.board(subscribers->console.ctx,
+							   subscriber_emit_line, subscriber);
 	subscribers->stats.boards++;
 }
 
@@ -200,10 +203,13 @@ bool subscribers_promote(struct subscriber *subscriber)
 
 	if (!subscriber->pending)
 		return true;
-	if (!subscribers->flushing && subscribers_established(subscribers) >= subscribers->limits.max_subscribers) {
-		snprintf(why, sizeof why, "%" PRIu32 " subscribers connected", subscribers_established(subscribers));
+	if (!subscribers->flushing &&
+	    subscribers_established(subscribers) >= subscribers->limits.max_subscribers) {
+		snprintf(why, sizeof why, "%" PRIu32 " subscribers connected",
+			 subscribers_established(subscribers));
 		subscribers->stats.refused++;
-		guard_refused(subscribers->guard, GUARD_PORT_ALERTS, GUARD_REFUSED_FULL, subscriber->peer, why);
+		guard_refused(subscribers->guard, GUARD_PORT_ALERTS, GUARD_REFUSED_FULL,
+			      subscriber->peer, why);
 		subscriber_close(subscriber);
 		return false;
 	}
@@ -226,7 +232,8 @@ static bool subscriber_release(struct subscriber *subscriber, bool has_since, ui
 		return false;
 	if (has_since) {
 		subscribers->stats.replays++;
-		log_msg(LOG_INFO, "subscriber %s: alerts since seq %" PRIu64, subscriber->peer, since);
+		log_msg(LOG_INFO, "subscriber %s: alerts since seq %" PRIu64, subscriber->peer,
+			since);
 	}
 	replay_release(&subscriber->replay, subscribers->history, has_since, since, subscriber_emit,
 		       subscriber);
@@ -262,18 +269,20 @@ static bool subscriber_read_first_line(struct subscriber *subscriber, struct evb
 
 /* A viewer may send since lines (ignored after the first), nothing else: false with the
  * notice in reply when line is something else. */
-static bool subscriber_may_send(struct subscriber *subscriber, const char *line, size_t len, char *reply,
-				size_t reply_size)
+static bool subscriber_may_send(struct subscriber *subscriber, const char *line, size_t len,
+				char *reply, size_t reply_size)
 {
-	static const char refused[] = "{\"notice\":\"ack: acknowledging needs the supervisor role\"}";
+	static const char refused[] =
+		"{\"notice\":\"ack: acknowledging needs the supervisor role\"}";
 	char notice[128], address[LISTENER_ADDRESS_TEXT_MAX];
 	uint64_t since;
 
-	if (auth_may_acknowledge(&subscriber->grant) || replay_parse_since(line, len, &since, notice, sizeof notice))
+	if (auth_may_acknowledge(&subscriber->grant) ||
+	    replay_parse_since(line, len, &since, notice, sizeof notice))
 		return false;
 	auth_peer_address(subscriber->peer, address, sizeof address);
-	auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
-			   AUTH_FAILURE_ROLE, auth_now_ms());
+	auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address,
+			   subscriber->peer, AUTH_FAILURE_ROLE, auth_now_ms());
 	snprintf(reply, reply_size, "%s", refused);
 	return true;
 }
@@ -291,11 +300,13 @@ static void subscriber_console_line(struct subscriber *subscriber, const char *l
 	subscribers->stats.console_lines++;
 	reply[0] = '\0';
 	if (!subscriber_may_send(subscriber, line, len, reply, sizeof reply))
-		subscribers->console.line(subscribers->console.ctx, subscriber->peer, line, len, reply, sizeof reply);
+		subscribers->console.line(subscribers->console.ctx, subscriber->peer, line, len,
+					  reply, sizeof reply);
 	if (!reply[0])
 		return;
 	subscribers->stats.console_rejected++;
-	log_limited(&subscribers->console_log, LOG_WARNING, "subscriber %s: %s", subscriber->peer, reply);
+	log_limited(&subscribers->console_log, LOG_WARNING, "subscriber %s: %s", subscriber->peer,
+		    reply);
 	subscriber_emit(subscriber, reply, strlen(reply));
 }
 
@@ -306,8 +317,8 @@ static void subscriber_line_too_long(struct subscriber *subscriber)
 
 	subscriber->subscribers->stats.console_lines++;
 	subscriber->subscribers->stats.console_rejected++;
-	log_limited(&subscriber->subscribers->console_log, LOG_WARNING, "subscriber %s: %s", subscriber->peer,
-		    notice);
+	log_limited(&subscriber->subscribers->console_log, LOG_WARNING, "subscriber %s: %s",
+		    subscriber->peer, notice);
 	subscriber_emit(subscriber, notice, sizeof notice - 1);
 	subscriber->discarding = true;
 }
@@ -360,7 +371,8 @@ static void subscriber_close_after(struct subscriber *subscriber, const char *li
 	subscriber->subscribers->stats.unauthorized++;
 	guard_clock_free(&subscriber->clock); /* no deadline while the last line goes out */
 	bufferevent_disable(subscriber->connection, EV_READ);
-	bufferevent_setcb(subscriber->connection, NULL, subscriber_on_sent, subscriber_on_event, subscriber);
+	bufferevent_setcb(subscriber->connection, NULL, subscriber_on_sent, subscriber_on_event,
+			  subscriber);
 	if (evbuffer_add(bufferevent_get_output(subscriber->connection), line, len) < 0 ||
 	    evbuffer_add(bufferevent_get_output(subscriber->connection), "\n", 1) < 0)
 		subscriber_close(subscriber);
@@ -375,12 +387,13 @@ static bool subscriber_authenticated(struct subscriber *subscriber, bool has_sin
 			   config_role_name(subscriber->grant.role), subscriber->grant.name);
 
 	subscriber->authenticated = true;
-	log_msg(LOG_INFO, "subscriber %s authenticated: %s (%s)", subscriber->peer, subscriber->grant.name,
-		config_role_name(subscriber->grant.role));
+	log_msg(LOG_INFO, "subscriber %s authenticated: %s (%s)", subscriber->peer,
+		subscriber->grant.name, config_role_name(subscriber->grant.role));
 	subscriber_emit(subscriber, line, (size_t)len);
 	subscriber_start_hold(subscriber);
 	if (subscriber->replay.state != REPLAY_HOLD)
-		return subscribers_promote(subscriber); /* no history to ask for: a console at once */
+		return subscribers_promote(
+			subscriber); /* no history to ask for: a console at once */
 	return has_since ? subscriber_release(subscriber, true, since) : true;
 }
 
@@ -390,10 +403,13 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 {
 	static const char unauthorized[] = "{\"error\":\"unauthorized\"}";
 	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
-	char line[SUBSCRIBERS_LINE_MAX + 1], token[SUBSCRIBERS_LINE_MAX + 1], address[LISTENER_ADDRESS_TEXT_MAX];
+	char line[SUBSCRIBERS_LINE_MAX + 1], token[SUBSCRIBERS_LINE_MAX + 1],
+		address[LISTENER_ADDRESS_TEXT_MAX];
 	char refused[LISTENER_ADDRESS_TEXT_MAX + 96], since_text[32];
-	struct json_field fields[] = { { .key = "token", .buffer = token, .capacity = sizeof token },
-				       { .key = "since", .buffer = since_text, .capacity = sizeof since_text } };
+	struct json_field fields[] = {
+		{ .key = "token", .buffer = token, .capacity = sizeof token },
+		{ .key = "since", .buffer = since_text, .capacity = sizeof since_text }
+	};
 	size_t len = eol.pos < 0 ? 0 : (size_t)eol.pos;
 	const char *message;
 	size_t offset;
@@ -411,24 +427,28 @@ static bool subscriber_read_token_line(struct subscriber *subscriber, struct evb
 	    fields[0].kind != JSON_STRING || fields[0].has_nul || fields[0].truncated)
 		fields[0].length = 0;
 	auth_peer_address(subscriber->peer, address, sizeof address);
-	switch (auth_check(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer, token,
-			   fields[0].length, auth_now_ms(), &subscriber->grant, &retry_after)) {
+	switch (auth_check(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address,
+			   subscriber->peer, token, fields[0].length, auth_now_ms(),
+			   &subscriber->grant, &retry_after)) {
 	case AUTH_GRANTED:
 		if (!auth_may_read(&subscriber->grant)) { /* a feed token reads nothing */
 			static const char feed_only[] = "{\"error\":\"" AUTH_FEED_ONLY "\"}";
-			auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
-					   AUTH_FAILURE_ROLE, auth_now_ms());
+			auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address,
+					   subscriber->peer, AUTH_FAILURE_ROLE, auth_now_ms());
 			subscriber_close_after(subscriber, feed_only, sizeof feed_only - 1);
 			return false;
 		}
-		return subscriber_authenticated(subscriber, fields[1].kind == JSON_INTEGER && !fields[1].overflow &&
-							     fields[1].integer >= 0,
-					 (uint64_t)fields[1].integer);
+		return subscriber_authenticated(subscriber,
+						fields[1].kind == JSON_INTEGER &&
+							!fields[1].overflow &&
+							fields[1].integer >= 0,
+						(uint64_t)fields[1].integer);
 		return true;
 	case AUTH_REFUSED:
 		snprintf(refused, sizeof refused,
-			 "{\"error\":\"too many failed attempts from %s; retry after %" PRIu32 " seconds\"}", address,
-			 retry_after);
+			 "{\"error\":\"too many failed attempts from %s; retry after %" PRIu32
+			 " seconds\"}",
+			 address, retry_after);
 		subscriber_close_after(subscriber, refused, strlen(refused));
 		return false;
 	default:
@@ -444,8 +464,8 @@ static void subscriber_refuse_late(struct subscriber *subscriber)
 	char address[LISTENER_ADDRESS_TEXT_MAX];
 
 	auth_peer_address(subscriber->peer, address, sizeof address);
-	auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address, subscriber->peer,
-			   AUTH_FAILURE_TIMEOUT, auth_now_ms());
+	auth_count_failure(subscriber->subscribers->auth, AUTH_PORT_ALERTS, address,
+			   subscriber->peer, AUTH_FAILURE_TIMEOUT, auth_now_ms());
 	subscriber_close_after(subscriber, unauthorized, sizeof unauthorized - 1);
 }
 
@@ -463,7 +483,8 @@ static void subscriber_on_read(struct bufferevent *connection, void *ctx)
 	}
 	if (!subscriber->authenticated && !subscriber_read_token_line(subscriber, input))
 		return;
-	if (subscriber->replay.state == REPLAY_HOLD && !subscriber_read_first_line(subscriber, input))
+	if (subscriber->replay.state == REPLAY_HOLD &&
+	    !subscriber_read_first_line(subscriber, input))
 		return;
 	if (subscriber->replay.state != REPLAY_HOLD)
 		subscriber_read_lines(subscriber, input);
@@ -485,11 +506,15 @@ static void subscriber_on_expired(void *ctx, enum guard_expiry expiry)
 	}
 	if (expiry == GUARD_EXPIRED_HANDSHAKE) {
 		subscribers->stats.handshake_closed++;
-		log_msg(LOG_NOTICE, "subscriber %s: closing: not taken as a console within %" PRIu32
-			" s (alerts.handshake_timeout_seconds)", subscriber->peer, subscribers->limits.handshake_timeout_seconds);
+		log_msg(LOG_NOTICE,
+			"subscriber %s: closing: not taken as a console within %" PRIu32
+			" s (alerts.handshake_timeout_seconds)",
+			subscriber->peer, subscribers->limits.handshake_timeout_seconds);
 	} else {
 		subscribers->stats.line_timeout_closed++;
-		log_msg(LOG_NOTICE, "subscriber %s: closing: a line incomplete for %" PRIu32 " s (alerts.line_timeout_seconds)",
+		log_msg(LOG_NOTICE,
+			"subscriber %s: closing: a line incomplete for %" PRIu32
+			" s (alerts.line_timeout_seconds)",
 			subscriber->peer, subscribers->limits.line_timeout_seconds);
 	}
 	subscriber_close(subscriber);
@@ -518,8 +543,10 @@ static void subscriber_on_event(struct bufferevent *connection, short what, void
 	(void)connection;
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	if ((what & BEV_EVENT_ERROR) && subscriber->subscribers->tls && tls_handshake_pending(connection))
-		log_msg(LOG_INFO, "subscriber %s disconnected during the TLS handshake", subscriber->peer);
+	if ((what & BEV_EVENT_ERROR) && subscriber->subscribers->tls &&
+	    tls_handshake_pending(connection))
+		log_msg(LOG_INFO, "subscriber %s disconnected during the TLS handshake",
+			subscriber->peer);
 	else if (what & BEV_EVENT_ERROR)
 		log_msg(LOG_INFO, "subscriber %s disconnected: %s", subscriber->peer,
 			tls_connection_error(connection));
@@ -617,15 +644,17 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 
 	if (!subscriber)
 		return NULL;
-	if (guard_clock_init(&subscriber->clock, subscribers->base, &subscribers->timeouts, subscriber_on_expired,
-			     subscriber) < 0) {
+	if (guard_clock_init(&subscriber->clock, subscribers->base, &subscribers->timeouts,
+			     subscriber_on_expired, subscriber) < 0) {
 		guard_clock_free(&subscriber->clock);
 		free(subscriber);
 		return NULL;
 	}
 	subscriber->connection =
-		subscribers->tls ? tls_server_accept(subscribers->tls, subscribers->base, fd, TLS_LISTENER_ALERTS)
-				 : bufferevent_socket_new(subscribers->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		subscribers->tls
+			? tls_server_accept(subscribers->tls, subscribers->base, fd,
+					    TLS_LISTENER_ALERTS)
+			: bufferevent_socket_new(subscribers->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!subscriber->connection ||
 	    evbuffer_add(bufferevent_get_output(subscriber->connection), SUBSCRIBERS_HELLO,
 			 sizeof SUBSCRIBERS_HELLO - 1) < 0) {
@@ -662,21 +691,22 @@ static uint32_t subscribers_count_from(const struct subscribers *subscribers, co
 }
 
 /* Which limit refuses a new connection from peer (GUARD_REFUSAL_COUNT: none), with why. */
-static enum guard_refusal subscribers_admission(const struct subscribers *subscribers, const char *peer, char *why,
-						size_t why_size)
+static enum guard_refusal subscribers_admission(const struct subscribers *subscribers,
+						const char *peer, char *why, size_t why_size)
 {
 	const struct subscribers_limits *limits = &subscribers->limits;
 	char host[LISTENER_ADDRESS_TEXT_MAX];
 
 	guard_peer_host(peer, host, sizeof host);
-	return guard_admission(&(struct guard_occupancy){ .established = subscribers_established(subscribers),
-							  .max_established = limits->max_subscribers,
-							  .from_host = subscribers_count_from(subscribers, host),
-							  .max_per_address = limits->max_connections_per_address,
-							  .pending = subscribers->stats.pending,
-							  .max_pending = limits->max_pending_connections,
-							  .established_noun = "subscribers connected" },
-			       host, why, why_size);
+	return guard_admission(
+		&(struct guard_occupancy){ .established = subscribers_established(subscribers),
+					   .max_established = limits->max_subscribers,
+					   .from_host = subscribers_count_from(subscribers, host),
+					   .max_per_address = limits->max_connections_per_address,
+					   .pending = subscribers->stats.pending,
+					   .max_pending = limits->max_pending_connections,
+					   .established_noun = "subscribers connected" },
+		host, why, why_size);
 }
 
 /* Beyond the limits a console is accepted and closed at once (counted, logged), like feeds
@@ -764,7 +794,8 @@ void subscribers_set_guard(struct subscribers *subscribers, struct guard *guard)
 	subscribers->guard = guard;
 }
 
-void subscribers_set_console(struct subscribers *subscribers, const struct subscribers_console *console)
+void subscribers_set_console(struct subscribers *subscribers,
+			     const struct subscribers_console *console)
 {
 	subscribers->console = *console;
 }

@@ -133,14 +133,16 @@ struct subscribers_console {
 };
 
 /** Serve console lines and boards (copied; NULL ctx functions: none). */
-void subscribers_set_console(struct subscribers *subscribers, const struct subscribers_console *console);
+void subscribers_set_console(struct subscribers *subscribers,
+			     const struct subscribers_console *console);
 
 struct replay_history;
 
 /** Let subscribers replay alerts from history (not owned; it must outlive them). */
 void subscribers_set_history(struct subscribers *subscribers, const struct replay_history *history);
 
-/** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted here). */
+/** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted
+ * here). */
 void subscribers_set_guard(struct subscribers *subscribers, struct guard *guard);
 
 /**

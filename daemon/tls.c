@@ -41,7 +41,9 @@ struct tls_server {
 };
 
 static const char *const listener_names[TLS_LISTENER_COUNT] = {
-	[TLS_LISTENER_FEED] = "feed", [TLS_LISTENER_ALERTS] = "alerts", [TLS_LISTENER_HTTP] = "http",
+	[TLS_LISTENER_FEED] = "feed",
+	[TLS_LISTENER_ALERTS] = "alerts",
+	[TLS_LISTENER_HTTP] = "http",
 };
 
 static const char *const failure_names[TLS_FAILURE_COUNT] = {
@@ -86,7 +88,8 @@ static const char *openssl_reason(const char *fallback)
 }
 
 /* The file exists and is readable as a file: else why names key and path. */
-static int check_file(const char *key, const char *path, struct stat *st, char *why, size_t why_size)
+static int check_file(const char *key, const char *path, struct stat *st, char *why,
+		      size_t why_size)
 {
 	if (stat(path, st) < 0) {
 		snprintf(why, why_size, "%s %s: %s", key, path, strerror(errno));
@@ -108,7 +111,8 @@ static int check_key_mode(const char *path, char *why, size_t why_size)
 		return -1;
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		snprintf(why, why_size,
-			 "tls.key %s has mode %04o: it must not be accessible to group or other (chmod 600 %s)",
+			 "tls.key %s has mode %04o: it must not be accessible to group or other "
+			 "(chmod 600 %s)",
 			 path, (unsigned)(st.st_mode & 07777), path);
 		return -1;
 	}
@@ -120,11 +124,13 @@ static bool key_mismatch(void)
 {
 	unsigned long error = ERR_peek_error();
 
-	return ERR_GET_LIB(error) == ERR_LIB_X509 && ERR_GET_REASON(error) == X509_R_KEY_VALUES_MISMATCH;
+	return ERR_GET_LIB(error) == ERR_LIB_X509 &&
+	       ERR_GET_REASON(error) == X509_R_KEY_VALUES_MISMATCH;
 }
 
 /* Certificate chain and key, checked to match. */
-static int load_identity(SSL_CTX *ssl_context, const struct config *config, char *why, size_t why_size)
+static int load_identity(SSL_CTX *ssl_context, const struct config *config, char *why,
+			 size_t why_size)
 {
 	const char *certificate = config->tls.certificate, *key = config->tls.key;
 	struct stat st;
@@ -133,16 +139,18 @@ static int load_identity(SSL_CTX *ssl_context, const struct config *config, char
 	    check_key_mode(key, why, why_size) < 0)
 		return -1;
 	if (SSL_CTX_use_certificate_chain_file(ssl_context, certificate) != 1) {
-		snprintf(why, why_size, "tls.certificate %s: %s", certificate, openssl_reason("cannot load"));
+		snprintf(why, why_size, "tls.certificate %s: %s", certificate,
+			 openssl_reason("cannot load"));
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ssl_context, key, SSL_FILETYPE_PEM) != 1 && !key_mismatch()) {
+	if (SSL_CTX_use_PrivateKey_file(ssl_context, key, SSL_FILETYPE_PEM) != 1 &&
+	    !key_mismatch()) {
 		snprintf(why, why_size, "tls.key %s: %s", key, openssl_reason("cannot load"));
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ssl_context) != 1 || ERR_peek_error()) {
-		snprintf(why, why_size, "tls.key %s does not match tls.certificate %s: %s", key, certificate,
-			 openssl_reason("key values mismatch"));
+		snprintf(why, why_size, "tls.key %s does not match tls.certificate %s: %s", key,
+			 certificate, openssl_reason("key values mismatch"));
 		return -1;
 	}
 	return 0;
@@ -160,7 +168,8 @@ static int load_client_ca(SSL_CTX *ssl_context, const char *path, char *why, siz
 		return -1;
 	if (SSL_CTX_load_verify_locations(ssl_context, path, NULL) != 1 ||
 	    !(names = SSL_load_client_CA_file(path))) {
-		snprintf(why, why_size, "tls.client_ca %s: %s", path, openssl_reason("no certificate in it"));
+		snprintf(why, why_size, "tls.client_ca %s: %s", path,
+			 openssl_reason("no certificate in it"));
 		return -1;
 	}
 	SSL_CTX_set_client_CA_list(ssl_context, names);
@@ -170,7 +179,8 @@ static int load_client_ca(SSL_CTX *ssl_context, const char *path, char *why, siz
 /* Versions, ciphers and options: the policy of docs/security.md, "TLS and mutual TLS". */
 static int set_policy(SSL_CTX *ssl_context, const struct config *config, char *why, size_t why_size)
 {
-	int min_version = config->tls.min_version == CONFIG_TLS_1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+	int min_version =
+		config->tls.min_version == CONFIG_TLS_1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
 
 	SSL_CTX_set_options(ssl_context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 						 SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -225,7 +235,8 @@ static enum tls_failure classify(const SSL *ssl, unsigned long error, char *text
 	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
 		return TLS_FAILURE_NO_CLIENT_CERTIFICATE;
 	case SSL_R_CERTIFICATE_VERIFY_FAILED:
-		return classify_verify(ssl, text, size, reason ? reason : "certificate verify failed");
+		return classify_verify(ssl, text, size,
+				       reason ? reason : "certificate verify failed");
 	case SSL_R_UNSUPPORTED_PROTOCOL:
 	case SSL_R_VERSION_TOO_LOW:
 		return TLS_FAILURE_PROTOCOL_VERSION;
@@ -276,7 +287,8 @@ static void on_info(const SSL *ssl, int where, int ret)
 	failure = classify(ssl, error, text, sizeof text);
 	state->failures[failure]++;
 	peer_of(ssl, peer, sizeof peer);
-	log_limited(&state->failure_log[failure], failure == TLS_FAILURE_CLOSED ? LOG_INFO : LOG_WARNING,
+	log_limited(&state->failure_log[failure],
+		    failure == TLS_FAILURE_CLOSED ? LOG_INFO : LOG_WARNING,
 		    "%s %s: TLS handshake failed: %s", listener_names[state->listener], peer, text);
 }
 
@@ -303,8 +315,8 @@ static void log_certificate(const struct tls_context *context)
 		}
 		BIO_free(bio);
 	}
-	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s", context->certificate_path, subject,
-		serial ? serial : "?", not_after);
+	log_msg(LOG_INFO, "tls: certificate %s: %s, serial %s, valid until %s",
+		context->certificate_path, subject, serial ? serial : "?", not_after);
 	OPENSSL_free(serial);
 }
 
@@ -320,8 +332,10 @@ struct tls_context *tls_context_new(const struct config *config, char *why, size
 	ERR_clear_error();
 	if (listener_index < 0)
 		listener_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (!context || listener_index < 0 || !(context->ssl_context = SSL_CTX_new(TLS_server_method()))) {
-		snprintf(why, why_size, "tls: cannot create a TLS context: %s", openssl_reason("out of memory"));
+	if (!context || listener_index < 0 ||
+	    !(context->ssl_context = SSL_CTX_new(TLS_server_method()))) {
+		snprintf(why, why_size, "tls: cannot create a TLS context: %s",
+			 openssl_reason("out of memory"));
 		tls_context_free(context);
 		return NULL;
 	}
@@ -332,7 +346,8 @@ struct tls_context *tls_context_new(const struct config *config, char *why, size
 		tls_context_free(context);
 		return NULL;
 	}
-	snprintf(context->certificate_path, sizeof context->certificate_path, "%s", config->tls.certificate);
+	snprintf(context->certificate_path, sizeof context->certificate_path, "%s",
+		 config->tls.certificate);
 	return context;
 }
 
@@ -382,15 +397,17 @@ struct tls_server *tls_server_new(struct tls_context *context, const struct conf
 		state->server = server;
 		state->listener = (enum tls_listener)i;
 		for (int reason = 0; reason < TLS_FAILURE_COUNT; reason++) {
-			snprintf(label, sizeof label, "%s: TLS handshake failures (%s)", listener_names[i],
-				 failure_names[reason]);
-			log_limit_init(&state->failure_log[reason], config->log.rate_limit_seconds, label);
+			snprintf(label, sizeof label, "%s: TLS handshake failures (%s)",
+				 listener_names[i], failure_names[reason]);
+			log_limit_init(&state->failure_log[reason], config->log.rate_limit_seconds,
+				       label);
 		}
 	}
 	return server;
 }
 
-void tls_server_swap(struct tls_server *server, struct tls_context *next, const struct config *config)
+void tls_server_swap(struct tls_server *server, struct tls_context *next,
+		     const struct config *config)
 {
 	tls_context_free(server->context);
 	server->context = next;
@@ -407,7 +424,8 @@ void tls_server_set_log_interval(struct tls_server *server, uint32_t log_interva
 {
 	for (int i = 0; i < TLS_LISTENER_COUNT; i++)
 		for (int reason = 0; reason < TLS_FAILURE_COUNT; reason++)
-			server->listeners[i].failure_log[reason].interval_seconds = log_interval_seconds;
+			server->listeners[i].failure_log[reason].interval_seconds =
+				log_interval_seconds;
 }
 
 void tls_server_free(struct tls_server *server)
@@ -421,8 +439,8 @@ void tls_server_free(struct tls_server *server)
 	free(server);
 }
 
-struct bufferevent *tls_server_accept(struct tls_server *server, struct event_base *base, evutil_socket_t fd,
-				      enum tls_listener listener)
+struct bufferevent *tls_server_accept(struct tls_server *server, struct event_base *base,
+				      evutil_socket_t fd, enum tls_listener listener)
 {
 	SSL *ssl = SSL_new(server->context->ssl_context);
 	struct bufferevent *bev;
@@ -431,7 +449,8 @@ struct bufferevent *tls_server_accept(struct tls_server *server, struct event_ba
 		return NULL;
 	SSL_set_verify(ssl, server->verify_mode[listener], NULL);
 	SSL_set_ex_data(ssl, listener_index, &server->listeners[listener]);
-	bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		SSL_free(ssl);
 		return NULL;
@@ -443,11 +462,13 @@ struct bufferevent *tls_server_accept(struct tls_server *server, struct event_ba
 
 const char *tls_connection_error(struct bufferevent *bev)
 {
-	unsigned long error = bufferevent_openssl_get_ssl(bev) ? bufferevent_get_openssl_error(bev) : 0;
+	unsigned long error =
+		bufferevent_openssl_get_ssl(bev) ? bufferevent_get_openssl_error(bev) : 0;
 	const char *reason = error ? ERR_reason_error_string(error) : NULL;
 
 	while (error)
-		error = bufferevent_get_openssl_error(bev); /* the rest belong to this one failure */
+		error = bufferevent_get_openssl_error(
+			bev); /* the rest belong to this one failure */
 	return reason ? reason : strerror(EVUTIL_SOCKET_ERROR());
 }
 
@@ -458,16 +479,19 @@ bool tls_handshake_pending(struct bufferevent *bev)
 	return ssl && !SSL_is_init_finished(ssl);
 }
 
-void tls_server_count(struct tls_server *server, enum tls_listener listener, enum tls_failure failure)
+void tls_server_count(struct tls_server *server, enum tls_listener listener,
+		      enum tls_failure failure)
 {
-	if (server && (unsigned)listener < TLS_LISTENER_COUNT && (unsigned)failure < TLS_FAILURE_COUNT)
+	if (server && (unsigned)listener < TLS_LISTENER_COUNT &&
+	    (unsigned)failure < TLS_FAILURE_COUNT)
 		server->listeners[listener].failures[failure]++;
 }
 
 uint64_t tls_server_failures(const struct tls_server *server, enum tls_listener listener,
 			     enum tls_failure failure)
 {
-	if (!server || (unsigned)listener >= TLS_LISTENER_COUNT || (unsigned)failure >= TLS_FAILURE_COUNT)
+	if (!server || (unsigned)listener >= TLS_LISTENER_COUNT ||
+	    (unsigned)failure >= TLS_FAILURE_COUNT)
 		return 0;
 	return server->listeners[listener].failures[failure];
 }
@@ -475,7 +499,8 @@ uint64_t tls_server_failures(const struct tls_server *server, enum tls_listener 
 /* ---- the client certificate's names ---------------------------------------------------- */
 
 /* Append ", " (unless first) and text to names. */
-static void names_append(char *names, size_t size, const char *format, const char *value, size_t len)
+static void names_append(char *names, size_t size, const char *format, const char *value,
+			 size_t len)
 {
 	size_t used = strlen(names);
 
@@ -507,14 +532,16 @@ static bool cn_names(X509 *certificate, const char *source, char *names, size_t 
 /* The DNS subject alternative names: does one equal source? */
 static bool san_names(X509 *certificate, const char *source, char *names, size_t size)
 {
-	GENERAL_NAMES *alternatives = X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
+	GENERAL_NAMES *alternatives =
+		X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
 	bool found = false;
 
 	for (int i = 0; alternatives && i < sk_GENERAL_NAME_num(alternatives); i++) {
 		const GENERAL_NAME *name = sk_GENERAL_NAME_value(alternatives, i);
 		if (name->type != GEN_DNS)
 			continue;
-		names_append(names, size, "%sDNS %.*s", (const char *)ASN1_STRING_get0_data(name->d.dNSName),
+		names_append(names, size, "%sDNS %.*s",
+			     (const char *)ASN1_STRING_get0_data(name->d.dNSName),
 			     (size_t)ASN1_STRING_length(name->d.dNSName));
 		found = found || same_name(name->d.dNSName, source);
 	}
@@ -522,7 +549,8 @@ static bool san_names(X509 *certificate, const char *source, char *names, size_t
 	return found;
 }
 
-bool tls_peer_names_source(struct bufferevent *bev, const char *source, char *names, size_t names_size)
+bool tls_peer_names_source(struct bufferevent *bev, const char *source, char *names,
+			   size_t names_size)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	X509 *certificate = ssl ? SSL_get0_peer_certificate(ssl) : NULL;

@@ -34,17 +34,17 @@ enum tls_listener {
 /* Why a TLS connection was refused: the label of cadmon_tls_handshake_failures_total. */
 enum tls_failure {
 	TLS_FAILURE_NO_CLIENT_CERTIFICATE = 0, /* required, none sent */
-	TLS_FAILURE_UNKNOWN_CA,                /* a client certificate tls.client_ca did not sign */
+	TLS_FAILURE_UNKNOWN_CA,		       /* a client certificate tls.client_ca did not sign */
 	TLS_FAILURE_CERTIFICATE_EXPIRED,       /* a client certificate out of its validity */
 	TLS_FAILURE_CERTIFICATE_INVALID,       /* any other verification failure */
-	TLS_FAILURE_PROTOCOL_VERSION,          /* older than tls.min_version */
-	TLS_FAILURE_NO_SHARED_CIPHER,          /* nothing in common with tls.ciphers */
-	TLS_FAILURE_NOT_TLS,                   /* plain text (HTTP, a feed line) on a TLS port */
-	TLS_FAILURE_CLIENT_ALERT,              /* the client gave up (e.g. it rejects our certificate) */
-	TLS_FAILURE_CLOSED,                    /* closed during the handshake */
+	TLS_FAILURE_PROTOCOL_VERSION,	       /* older than tls.min_version */
+	TLS_FAILURE_NO_SHARED_CIPHER,	       /* nothing in common with tls.ciphers */
+	TLS_FAILURE_NOT_TLS,		       /* plain text (HTTP, a feed line) on a TLS port */
+	TLS_FAILURE_CLIENT_ALERT, /* the client gave up (e.g. it rejects our certificate) */
+	TLS_FAILURE_CLOSED,	  /* closed during the handshake */
 	TLS_FAILURE_OTHER,
-	TLS_FAILURE_SOURCE_MISMATCH,           /* feed: hello source not in the client certificate */
-	TLS_FAILURE_NO_HELLO,                  /* feed: an event before any hello, under the binding */
+	TLS_FAILURE_SOURCE_MISMATCH, /* feed: hello source not in the client certificate */
+	TLS_FAILURE_NO_HELLO,	     /* feed: an event before any hello, under the binding */
 	TLS_FAILURE_COUNT,
 };
 
@@ -79,7 +79,8 @@ bool tls_wanted(const struct config *config);
 struct tls_server *tls_server_new(struct tls_context *context, const struct config *config);
 
 /** A reload: new connections use next (owned from here) and config's client settings. */
-void tls_server_swap(struct tls_server *server, struct tls_context *next, const struct config *config);
+void tls_server_swap(struct tls_server *server, struct tls_context *next,
+		     const struct config *config);
 
 /** Free the server (after every connection was closed). NULL is allowed. */
 void tls_server_free(struct tls_server *server);
@@ -89,8 +90,8 @@ void tls_server_free(struct tls_server *server);
  * for evhttp, which sets it later), closing fd when freed. NULL on failure (fd is then
  * still the caller's).
  */
-struct bufferevent *tls_server_accept(struct tls_server *server, struct event_base *base, evutil_socket_t fd,
-				      enum tls_listener listener);
+struct bufferevent *tls_server_accept(struct tls_server *server, struct event_base *base,
+				      evutil_socket_t fd, enum tls_listener listener);
 
 /**
  * Why a connection failed: OpenSSL's reason when bev is a TLS connection that failed in TLS
@@ -106,10 +107,12 @@ bool tls_handshake_pending(struct bufferevent *bev);
  * DNS subject alternative names (exact match)? names gets what it names, e.g.
  * "CN \"cad-1\", DNS cad-1.example" ("no client certificate" without one).
  */
-bool tls_peer_names_source(struct bufferevent *bev, const char *source, char *names, size_t names_size);
+bool tls_peer_names_source(struct bufferevent *bev, const char *source, char *names,
+			   size_t names_size);
 
 /** Count a refusal decided after the handshake (TLS_FAILURE_SOURCE_MISMATCH, _NO_HELLO). */
-void tls_server_count(struct tls_server *server, enum tls_listener listener, enum tls_failure failure);
+void tls_server_count(struct tls_server *server, enum tls_listener listener,
+		      enum tls_failure failure);
 
 /** Refusals so far, per listener and reason. */
 uint64_t tls_server_failures(const struct tls_server *server, enum tls_listener listener,

@@ -17,7 +17,8 @@ int webhook_read_secret(const char *path, char *secret, size_t *len)
 
 	if (fd < 0)
 		return -errno;
-	while ((got = read(fd, secret + size, WEBHOOK_SECRET_MAX + 1 - size)) > 0 && size < WEBHOOK_SECRET_MAX + 1)
+	while ((got = read(fd, secret + size, WEBHOOK_SECRET_MAX + 1 - size)) > 0 &&
+	       size < WEBHOOK_SECRET_MAX + 1)
 		size += (size_t)got;
 	if (got < 0) {
 		int rc = -errno;
@@ -37,13 +38,14 @@ int webhook_read_secret(const char *path, char *secret, size_t *len)
 	return 0;
 }
 
-int webhook_sign(const char *secret, size_t secret_len, const char *body, size_t body_len, char *out)
+int webhook_sign(const char *secret, size_t secret_len, const char *body, size_t body_len,
+		 char *out)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int digest_len = 0;
 
-	if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)body, body_len, digest,
-		  &digest_len) ||
+	if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)body, body_len,
+		  digest, &digest_len) ||
 	    digest_len != 32)
 		return -1;
 	snprintf(out, WEBHOOK_SIGNATURE_SIZE, "sha256=");

@@ -20,6 +20,7 @@
 int webhook_read_secret(const char *path, char *secret, size_t *len);
 
 /** "sha256=<hex>" of body under secret into out (WEBHOOK_SIGNATURE_SIZE bytes). 0 or -1. */
-int webhook_sign(const char *secret, size_t secret_len, const char *body, size_t body_len, char *out);
+int webhook_sign(const char *secret, size_t secret_len, const char *body, size_t body_len,
+		 char *out);
 
 #endif

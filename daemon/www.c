@@ -32,7 +32,8 @@ static bool www_etag_listed(const char *list, const char *etag)
 		len = strcspn(list, ",");
 		while (len > 0 && (list[len - 1] == ' ' || list[len - 1] == '\t'))
 			len--;
-		if ((len == 1 && list[0] == '*') || (len == etag_len && memcmp(list, etag, len) == 0))
+		if ((len == 1 && list[0] == '*') ||
+		    (len == etag_len && memcmp(list, etag, len) == 0))
 			return true;
 		list += strcspn(list, ",");
 	}
@@ -54,7 +55,8 @@ static void www_headers(struct evhttp_request *request, const struct www_asset *
 
 int www_reply(struct evhttp_request *request, const struct www_asset *asset)
 {
-	const char *if_none_match = evhttp_find_header(evhttp_request_get_input_headers(request), "If-None-Match");
+	const char *if_none_match =
+		evhttp_find_header(evhttp_request_get_input_headers(request), "If-None-Match");
 	struct evbuffer *body;
 
 	www_headers(request, asset);
@@ -67,7 +69,8 @@ int www_reply(struct evhttp_request *request, const struct www_asset *asset)
 		char length[24];
 
 		snprintf(length, sizeof length, "%zu", asset->length);
-		evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Length", length);
+		evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Length",
+				  length);
 		evhttp_send_reply(request, 200, "OK", NULL);
 		return 200;
 	}

@@ -19,8 +19,8 @@ int zonefile_load(const char *name, zonefile_read_fn *read_file, struct zone *zo
 	size_t len = 0;
 	int rc;
 
-	snprintf(path, sizeof path, "%s/%s", directory && directory[0] ? directory : ZONEFILE_DEFAULT_DIRECTORY,
-		 name);
+	snprintf(path, sizeof path, "%s/%s",
+		 directory && directory[0] ? directory : ZONEFILE_DEFAULT_DIRECTORY, name);
 	rc = read_file(path, ZONEFILE_MAX_BYTES, &data, &len);
 	if (rc == 0)
 		rc = zone_parse_tzif((const unsigned char *)data, len, zone, &problem);
@@ -31,8 +31,8 @@ int zonefile_load(const char *name, zonefile_read_fn *read_file, struct zone *zo
 	return rc < 0 ? -1 : 0;
 }
 
-int zonefile_for_mapping(const struct config_mapping *mapping, zonefile_read_fn *read_file, struct zone **zone,
-			 char *why, size_t why_size)
+int zonefile_for_mapping(const struct config_mapping *mapping, zonefile_read_fn *read_file,
+			 struct zone **zone, char *why, size_t why_size)
 {
 	int32_t offset;
 

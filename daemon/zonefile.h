@@ -21,7 +21,8 @@
  * when larger, or -errno (cadmond_read_file, cadmon-backtest's reader). */
 typedef int zonefile_read_fn(const char *path, size_t max_bytes, char **text, size_t *len);
 
-/** Load zone `name` (mapping_zone_name_valid) through read_file. 0, or -1 with "PATH: why" in why. */
+/** Load zone `name` (mapping_zone_name_valid) through read_file. 0, or -1 with "PATH: why" in
+ * why. */
 int zonefile_load(const char *name, zonefile_read_fn *read_file, struct zone *zone, char *why,
 		  size_t why_size);
 
@@ -29,7 +30,7 @@ int zonefile_load(const char *name, zonefile_read_fn *read_file, struct zone *zo
  * The zone a mapping needs: NULL in *zone for UTC or a fixed offset (the mapping reads its
  * time_zone itself), else a malloc'd zone the caller frees. 0, or -1 with why.
  */
-int zonefile_for_mapping(const struct config_mapping *mapping, zonefile_read_fn *read_file, struct zone **zone,
-			 char *why, size_t why_size);
+int zonefile_for_mapping(const struct config_mapping *mapping, zonefile_read_fn *read_file,
+			 struct zone **zone, char *why, size_t why_size);
 
 #endif

@@ -87,9 +87,12 @@ struct binding *binding_new(const struct config *config)
 
 	if (!binding)
 		return NULL;
-	if (table_init(&binding->calls, sizeof(struct call_owner), config->tracker.max_open_calls) != 0 ||
-	    table_init(&binding->operators, sizeof(struct operator_owner), operator_capacity(config)) != 0 ||
-	    table_init(&binding->senders, sizeof(struct sender_rate), config->feed.max_sources) != 0) {
+	if (table_init(&binding->calls, sizeof(struct call_owner),
+		       config->tracker.max_open_calls) != 0 ||
+	    table_init(&binding->operators, sizeof(struct operator_owner),
+		       operator_capacity(config)) != 0 ||
+	    table_init(&binding->senders, sizeof(struct sender_rate), config->feed.max_sources) !=
+		    0) {
 		binding_free(binding);
 		return NULL;
 	}
@@ -143,13 +146,14 @@ static void forget_sender(void *entry, void *ctx)
 
 int binding_reconfigure(struct binding *binding, const struct config *config)
 {
-	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age, NULL, NULL);
+	int calls =
+		table_resize(&binding->calls, config->tracker.max_open_calls, call_age, NULL, NULL);
 	int operators = calls < 0 ? calls
-				  : table_resize(&binding->operators, operator_capacity(config), operator_age,
-						 NULL, NULL);
+				  : table_resize(&binding->operators, operator_capacity(config),
+						 operator_age, NULL, NULL);
 	int senders = operators < 0 ? operators
-				    : table_resize(&binding->senders, config->feed.max_sources, sender_age,
-						   forget_sender, binding);
+				    : table_resize(&binding->senders, config->feed.max_sources,
+						   sender_age, forget_sender, binding);
 
 	if (senders < 0)
 		return senders;
@@ -168,7 +172,8 @@ static const char *owner_of(const struct binding_sender *sender)
 	return sender->named && sender->source ? sender->source : "";
 }
 
-static const struct config_source *listed_source(const struct config *config, const struct binding_sender *sender)
+static const struct config_source *listed_source(const struct config *config,
+						 const struct binding_sender *sender)
 {
 	if (!sender->named || !sender->source)
 		return NULL;
@@ -196,25 +201,33 @@ void binding_describe_sender(const char *owner, char *out, size_t size)
 
 /* sources: and unlisted_sources: the sender, and the agency its event names. */
 static enum event_reject check_source(const struct config *config, const struct event *event,
-				      const struct binding_sender *sender, char *why, size_t why_size)
+				      const struct binding_sender *sender, char *why,
+				      size_t why_size)
 {
 	const struct config_source *source = listed_source(config, sender);
 	const char *type = event_type_name(event->type);
 
 	if (!source && config->unlisted_sources == CONFIG_UNLISTED_REJECT) {
 		if (sender->named && sender->source)
-			snprintf(why, why_size, "%s: feed source %s is not listed in sources (unlisted_sources: reject)",
+			snprintf(why, why_size,
+				 "%s: feed source %s is not listed in sources (unlisted_sources: "
+				 "reject)",
 				 type, sender->source);
 		else
-			snprintf(why, why_size, "%s: a connection without a hello is refused (unlisted_sources: reject)",
+			snprintf(why, why_size,
+				 "%s: a connection without a hello is refused (unlisted_sources: "
+				 "reject)",
 				 type);
 		return EVENT_REJECT_SOURCE_NOT_ALLOWED;
 	}
-	if (!source || source->agency_count == 0 || (event->type != EVENT_CALL_START && event->type != EVENT_OPERATOR_STATE && !event->agency[0]) ||
+	if (!source || source->agency_count == 0 ||
+	    (event->type != EVENT_CALL_START && event->type != EVENT_OPERATOR_STATE &&
+	     !event->agency[0]) ||
 	    agency_listed(source, event->agency))
 		return EVENT_OK;
-	snprintf(why, why_size, "%s: agency \"%s\" is not one of feed source %s's agencies (sources[].agencies)", type,
-		 event->agency, source->name);
+	snprintf(why, why_size,
+		 "%s: agency \"%s\" is not one of feed source %s's agencies (sources[].agencies)",
+		 type, event->agency, source->name);
 	return EVENT_REJECT_AGENCY_NOT_ALLOWED;
 }
 
@@ -228,7 +241,8 @@ static bool operator_matches(const void *entry, const void *key)
 	const struct operator_owner *owner = entry;
 	const struct operator_key *wanted = key;
 
-	return strcmp(owner->operator_id, wanted->operator_id) == 0 && strcmp(owner->agency, wanted->agency) == 0;
+	return strcmp(owner->operator_id, wanted->operator_id) == 0 &&
+	       strcmp(owner->agency, wanted->agency) == 0;
 }
 
 static bool sender_matches(const void *entry, const void *key)
@@ -237,26 +251,30 @@ static bool sender_matches(const void *entry, const void *key)
 }
 
 /* The call's owner, NULL when the call is not bound (never heard of, or forgotten). */
-static struct call_owner *find_call(const struct binding *binding, const char *call_id, int64_t now_ms)
+static struct call_owner *find_call(const struct binding *binding, const char *call_id,
+				    int64_t now_ms)
 {
 	uint32_t i = table_probe(&binding->calls, hash_string(call_id), call_matches, call_id);
-	struct call_owner *call = table_used(&binding->calls, i) ? table_slot(&binding->calls, i) : NULL;
+	struct call_owner *call =
+		table_used(&binding->calls, i) ? table_slot(&binding->calls, i) : NULL;
 
 	return call && now_ms - call->last_ms < binding->call_ms ? call : NULL;
 }
 
-static struct operator_owner *find_operator(const struct binding *binding, const struct event *event, int64_t now_ms)
+static struct operator_owner *find_operator(const struct binding *binding,
+					    const struct event *event, int64_t now_ms)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
-	uint32_t i = table_probe(&binding->operators, hash_string_pair(key.agency, key.operator_id), operator_matches,
-				 &key);
-	struct operator_owner *owner = table_used(&binding->operators, i) ? table_slot(&binding->operators, i) : NULL;
+	uint32_t i = table_probe(&binding->operators, hash_string_pair(key.agency, key.operator_id),
+				 operator_matches, &key);
+	struct operator_owner *owner =
+		table_used(&binding->operators, i) ? table_slot(&binding->operators, i) : NULL;
 
 	return owner && now_ms - owner->last_ms < binding->operator_ms ? owner : NULL;
 }
 
-static enum event_reject check_call(const struct binding *binding, const struct event *event, const char *owner,
-				    int64_t now_ms, char *why, size_t why_size)
+static enum event_reject check_call(const struct binding *binding, const struct event *event,
+				    const char *owner, int64_t now_ms, char *why, size_t why_size)
 {
 	const struct call_owner *call = find_call(binding, event->call_id, now_ms);
 	char holder[EVENT_ID_MAX + 48];
@@ -270,15 +288,20 @@ static enum event_reject check_call(const struct binding *binding, const struct 
 }
 
 /* A named owner keeps its operator; the connections without a hello give way to a name. */
-static enum event_reject check_operator(const struct operator_owner *operator, const struct event *event,
-					const struct binding_sender *sender, char *why, size_t why_size)
+static enum event_reject check_operator(const struct operator_owner *operator,
+					const struct event * event,
+					const struct binding_sender *sender, char *why,
+					size_t why_size)
 {
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!operator || strcmp(operator->owner, owner_of(sender)) == 0 || (!operator->named && sender->named))
+	if (!operator|| strcmp(operator->owner, owner_of(sender)) == 0 ||
+	    (!operator->named && sender->named))
 		return EVENT_OK;
 	binding_describe_sender(operator->owner, holder, sizeof(holder));
-	snprintf(why, why_size, "%s: operator \"%s\" (agency \"%s\") belongs to %s (tracker.bind_operators_to_source)",
+	snprintf(why, why_size,
+		 "%s: operator \"%s\" (agency \"%s\") belongs to %s "
+		 "(tracker.bind_operators_to_source)",
 		 event_type_name(event->type), event->operator_id, event->agency, holder);
 	return EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE;
 }
@@ -308,8 +331,8 @@ struct aging {
 
 /* Make room in a full table for one more entry: entries not heard of for their lifetime go
  * first; if none, 1/16 are evicted by age (counted in *evicted). */
-static void make_room(struct table *table, const struct aging *aging, int64_t now_ms, table_remove_fn *on_remove,
-		      void *ctx, uint64_t *evicted)
+static void make_room(struct table *table, const struct aging *aging, int64_t now_ms,
+		      table_remove_fn *on_remove, void *ctx, uint64_t *evicted)
 {
 	struct staleness stale = {.age = aging->heard, .cutoff_ms = now_ms - aging->lifetime_ms};
 	table_age_fn *age = aging->age;
@@ -332,7 +355,8 @@ static struct sender_rate *sender_rate(struct binding *binding, const char *name
 
 	if (table_used(&binding->senders, i))
 		return table_slot(&binding->senders, i);
-	make_room(&binding->senders, &aging, now_ms, forget_sender, binding, &binding->stats.senders_evicted);
+	make_room(&binding->senders, &aging, now_ms, forget_sender, binding,
+		  &binding->stats.senders_evicted);
 	i = table_probe(&binding->senders, hash, sender_matches, name);
 	if (!(rate = table_claim(&binding->senders, i, hash)))
 		return NULL; /* no memory to grow the table */
@@ -344,12 +368,13 @@ static struct sender_rate *sender_rate(struct binding *binding, const char *name
 
 /* One more new operator from the sender, unless its hour is full: then refused (counted). */
 static enum event_reject count_new_operator(struct binding *binding, const struct config *config,
-					    const struct event *event, const char *owner, int64_t now_ms,
-					    char *why, size_t why_size)
+					    const struct event *event, const char *owner,
+					    int64_t now_ms, char *why, size_t why_size)
 {
 	uint32_t limit = config->tracker.max_new_operators_per_source_per_hour;
 	struct sender_rate *rate = sender_rate(binding, owner, now_ms);
-	int64_t hour = event->ts_ms >= 0 ? event->ts_ms / HOUR_MS : -((-event->ts_ms + HOUR_MS - 1) / HOUR_MS);
+	int64_t hour = event->ts_ms >= 0 ? event->ts_ms / HOUR_MS
+					 : -((-event->ts_ms + HOUR_MS - 1) / HOUR_MS);
 	char holder[EVENT_ID_MAX + 48];
 
 	if (!rate)
@@ -380,7 +405,8 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 
 /* ---- recording what an accepted event binds ------------------------------------------------ */
 
-static void bind_call(struct binding *binding, const struct event *event, const char *owner, int64_t now_ms)
+static void bind_call(struct binding *binding, const struct event *event, const char *owner,
+		      int64_t now_ms)
 {
 	uint64_t hash = hash_string(event->call_id);
 	uint32_t i = table_probe(&binding->calls, hash, call_matches, event->call_id);
@@ -389,18 +415,23 @@ static void bind_call(struct binding *binding, const struct event *event, const 
 	bool bound = table_used(&binding->calls, i);
 
 	if (!bound) {
-		struct aging aging = {.heard = call_heard, .age = call_age, .lifetime_ms = binding->call_ms};
-		make_room(&binding->calls, &aging, now_ms, NULL, NULL, &binding->stats.calls_evicted);
+		struct aging aging = { .heard = call_heard,
+				       .age = call_age,
+				       .lifetime_ms = binding->call_ms };
+		make_room(&binding->calls, &aging, now_ms, NULL, NULL,
+			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 		if (!(call = table_claim(&binding->calls, i, hash))) {
-			binding->stats.calls_evicted++; /* no memory to grow: not bound, as if evicted */
+			binding->stats
+				.calls_evicted++; /* no memory to grow: not bound, as if evicted */
 			return;
 		}
 		text_copy(call->call_id, event->call_id, sizeof(call->call_id));
 		i = table_index(&binding->calls, call);
 	} else {
 		call = table_slot(&binding->calls, i);
-		bound = now_ms - call->last_ms < binding->call_ms; /* else forgotten: taken afresh */
+		bound = now_ms - call->last_ms <
+			binding->call_ms; /* else forgotten: taken afresh */
 	}
 	if (!bound) {
 		text_copy(call->owner, owner, sizeof(call->owner));
@@ -413,8 +444,8 @@ static void bind_call(struct binding *binding, const struct event *event, const 
 		table_remove(&binding->calls, i);
 }
 
-static void bind_operator(struct binding *binding, const struct event *event, const struct binding_sender *sender,
-			  int64_t now_ms)
+static void bind_operator(struct binding *binding, const struct event *event,
+			  const struct binding_sender *sender, int64_t now_ms)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
 	uint64_t hash = hash_string_pair(key.agency, key.operator_id);
@@ -422,11 +453,16 @@ static void bind_operator(struct binding *binding, const struct event *event, co
 	struct operator_owner *owner;
 
 	if (!table_used(&binding->operators, i)) {
-		struct aging aging = {.heard = operator_age, .age = operator_age, .lifetime_ms = binding->operator_ms};
-		make_room(&binding->operators, &aging, now_ms, NULL, NULL, &binding->stats.operators_evicted);
+		struct aging aging = { .heard = operator_age,
+				       .age = operator_age,
+				       .lifetime_ms = binding->operator_ms };
+		make_room(&binding->operators, &aging, now_ms, NULL, NULL,
+			  &binding->stats.operators_evicted);
 		i = table_probe(&binding->operators, hash, operator_matches, &key);
 		if (!(owner = table_claim(&binding->operators, i, hash))) {
-			binding->stats.operators_evicted++; /* no memory to grow: not bound, as if evicted */
+			binding->stats
+				/* no memory to grow: not bound, as if evicted */
+				.operators_evicted++;
 			return;
 		}
 		text_copy(owner->agency, key.agency, sizeof(owner->agency));
@@ -443,8 +479,9 @@ static void bind_operator(struct binding *binding, const struct event *event, co
 	owner->last_ms = now_ms;
 }
 
-enum event_reject binding_admit(struct binding *binding, const struct config *config, const struct event *event,
-				const struct binding_sender *sender, int64_t now_ms, char *why, size_t why_size)
+enum event_reject binding_admit(struct binding *binding, const struct config *config,
+				const struct event *event, const struct binding_sender *sender,
+				int64_t now_ms, char *why, size_t why_size)
 {
 	const char *owner = owner_of(sender);
 	enum event_reject reason = check_source(config, event, sender, why, why_size);
@@ -452,8 +489,10 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 
 	if (event->ts_ms > now_ms)
 		now_ms = event->ts_ms;
-	bool names_call = event->type != EVENT_OPERATOR_STATE; /* an operator_state names only its operator */
-	bool introduces_operator = event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
+	bool names_call =
+		event->type != EVENT_OPERATOR_STATE; /* an operator_state names only its operator */
+	bool introduces_operator =
+		event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
 
 	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && names_call)
 		reason = check_call(binding, event, owner, now_ms, why, why_size);
@@ -480,8 +519,10 @@ void binding_refusals(const struct binding *binding, const struct binding_sender
 	uint32_t i = table_probe(&binding->senders, hash_string(name), sender_matches, name);
 
 	out->sender = name;
-	out->refused = table_used(&binding->senders, i) ? ((const struct sender_rate *)table_slot(&binding->senders, i))->refused
-							: 0;
+	out->refused =
+		table_used(&binding->senders, i)
+			? ((const struct sender_rate *)table_slot(&binding->senders, i))->refused
+			: 0;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)
@@ -496,13 +537,15 @@ static int64_t oldest_refusal(const struct binding *binding)
 
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		const struct sender_rate *rate = table_slot(&binding->senders, i);
-		if (table_used(&binding->senders, i) && rate->episode_open && rate->refused_ms < oldest)
+		if (table_used(&binding->senders, i) && rate->episode_open &&
+		    rate->refused_ms < oldest)
 			oldest = rate->refused_ms;
 	}
 	return oldest;
 }
 
-bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, struct binding_episode *out)
+bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms,
+		    struct binding_episode *out)
 {
 	struct sender_rate *rate = NULL;
 
@@ -513,17 +556,20 @@ bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms, s
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		struct sender_rate *candidate = table_slot(&binding->senders, i);
 		if (table_used(&binding->senders, i) && candidate->episode_open &&
-		    now_ms - candidate->refused_ms >= quiet_ms && (!rate || strcmp(candidate->name, rate->name) < 0))
+		    now_ms - candidate->refused_ms >= quiet_ms &&
+		    (!rate || strcmp(candidate->name, rate->name) < 0))
 			rate = candidate;
 	}
 	if (rate) {
 		rate->episode_open = false;
 		binding->open_episodes--;
 		text_copy(binding->settled_name, rate->name, sizeof(binding->settled_name));
-		*out = (struct binding_episode){.sender = binding->settled_name, .refused = rate->refused};
+		*out = (struct binding_episode){ .sender = binding->settled_name,
+						 .refused = rate->refused };
 		return true;
 	}
-	binding->settle_after_ms = oldest_refusal(binding); /* none quiet yet: not before this one is */
+	binding->settle_after_ms =
+		oldest_refusal(binding); /* none quiet yet: not before this one is */
 	return false;
 }
 
@@ -627,7 +673,8 @@ static int get_sender(void *entry, uint64_t *hash, struct codec_reader *reader, 
 
 void binding_save(const struct binding *binding, struct codec_writer *writer)
 {
-	codec_put_counters(writer, binding_counters, CODEC_COUNTER_COUNT(binding_counters), &binding->stats);
+	codec_put_counters(writer, binding_counters, CODEC_COUNTER_COUNT(binding_counters),
+			   &binding->stats);
 	codec_put_u32(writer, binding->open_episodes);
 	table_save_entries(&binding->calls, writer, put_call_owner, NULL);
 	table_save_entries(&binding->operators, writer, put_operator_owner, NULL);
@@ -639,16 +686,20 @@ static uint32_t count_open_episodes(const struct binding *binding)
 	uint32_t open = 0;
 
 	for (uint32_t i = 0; i <= binding->senders.mask; i++)
-		open += table_used(&binding->senders, i) && ((const struct sender_rate *)table_slot(&binding->senders, i))->episode_open;
+		open += table_used(&binding->senders, i) &&
+			((const struct sender_rate *)table_slot(&binding->senders, i))
+				->episode_open;
 	return open;
 }
 
 int binding_load(struct binding *binding, struct codec_reader *reader)
 {
-	if (codec_get_counters(reader, binding_counters, CODEC_COUNTER_COUNT(binding_counters), &binding->stats) != 0)
+	if (codec_get_counters(reader, binding_counters, CODEC_COUNTER_COUNT(binding_counters),
+			       &binding->stats) != 0)
 		return -EINVAL;
 	binding->open_episodes = codec_get_u32(reader);
-	if (reader->failed || table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0 ||
+	if (reader->failed ||
+	    table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0 ||
 	    table_load_entries(&binding->operators, reader, get_operator_owner, NULL) != 0 ||
 	    table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
 		return -EINVAL;

@@ -70,7 +70,8 @@ static void make_room(struct callers *callers, int64_t window_ms)
 
 	table_remove_stale(&callers->table, hangup_is_stale, &cutoff, NULL, NULL);
 	if (callers->table.count >= callers->table.max_count)
-		callers->evicted += table_evict_oldest(&callers->table, hangup_end, EVICT_FRACTION, NULL, NULL);
+		callers->evicted +=
+			table_evict_oldest(&callers->table, hangup_end, EVICT_FRACTION, NULL, NULL);
 }
 
 void callers_remember(struct callers *callers, const char *ani, const struct caller_hangup *hangup,
@@ -99,8 +100,8 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 		entry->hangup = *hangup;
 }
 
-bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms, int64_t window_ms,
-			 struct caller_hangup *hangup)
+bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms,
+			 int64_t window_ms, struct caller_hangup *hangup)
 {
 	uint64_t hash = hash_string(ani);
 	uint32_t i = table_probe(&callers->table, hash, ani_matches, ani);

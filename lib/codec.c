@@ -14,9 +14,11 @@ void codec_writer_release(struct codec_writer *writer)
 	writer->len = writer->cap = 0;
 }
 
-void codec_writer_init_sink(struct codec_writer *writer, codec_sink_fn *sink, void *ctx, size_t chunk_bytes)
+void codec_writer_init_sink(struct codec_writer *writer, codec_sink_fn *sink, void *ctx,
+			    size_t chunk_bytes)
 {
-	*writer = (struct codec_writer){ .sink = sink, .sink_ctx = ctx, .chunk_bytes = chunk_bytes };
+	*writer =
+		(struct codec_writer){ .sink = sink, .sink_ctx = ctx, .chunk_bytes = chunk_bytes };
 }
 
 void codec_writer_flush(struct codec_writer *writer)

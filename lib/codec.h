@@ -42,7 +42,8 @@ struct codec_reader {
 void codec_writer_release(struct codec_writer *writer);
 /** A writer that streams to sink in chunks of exactly chunk_bytes (> 0; codec_writer_flush
  * hands over the rest): it never holds more than one chunk. */
-void codec_writer_init_sink(struct codec_writer *writer, codec_sink_fn *sink, void *ctx, size_t chunk_bytes);
+void codec_writer_init_sink(struct codec_writer *writer, codec_sink_fn *sink, void *ctx,
+			    size_t chunk_bytes);
 /** Hand what a streaming writer holds to its sink (a failure sets failed). */
 void codec_writer_flush(struct codec_writer *writer);
 /** CRC-32C of the bytes written from offset start of data on; of a streaming writer, of

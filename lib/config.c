@@ -168,9 +168,9 @@ enum { MAPPING_NAME, MAPPING_FORMAT, MAPPING_HEADER, MAPPING_DELIMITER, MAPPING_
 enum { FIELD_CALL_ID, FIELD_AGENCY, FIELD_OPERATOR, FIELD_POSITION, FIELD_ANI, FIELD_ANSWER_TIME,
        FIELD_RELEASE_TIME, FIELD_RELEASED_BY, FIELD_INCIDENT_ID, FIELD_KEY_COUNT };
 
-#define MAX_ORIGINS                                                                                  \
-	(128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT +        \
-	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT + CONFIG_MAX_SOURCES * SOURCE_KEY_COUNT +                 \
+#define MAX_ORIGINS                                                                                \
+	(128 + CONFIG_MAX_RULES * RULE_KEY_COUNT + CONFIG_MAX_RECEIVERS * RECEIVER_KEY_COUNT +     \
+	 CONFIG_MAX_TOKENS * TOKEN_KEY_COUNT + CONFIG_MAX_SOURCES * SOURCE_KEY_COUNT +             \
 	 CONFIG_MAX_MAPPINGS * (MAPPING_KEY_COUNT + FIELD_KEY_COUNT))
 
 /* ---- defaults ---------------------------------------------------------------------- */
@@ -530,15 +530,42 @@ static void key_path(char *path, size_t size, const char *prefix, const char *na
 static const struct key *schema_top_keys(void);
 
 /* What a key's value counts or is (--dump-schema, cadmon.yaml(5), config/cadmon.yaml). */
-enum key_unit { UNIT_UNDECLARED, UNIT_SECONDS, UNIT_MILLISECONDS, UNIT_HOURS, UNIT_BYTES, UNIT_COUNT,
-		UNIT_RATIO, UNIT_NUMBER, UNIT_BOOLEAN, UNIT_CHOICE, UNIT_NAME, UNIT_TEXT, UNIT_PATH,
-		UNIT_ADDRESS, UNIT_URL, UNIT_LIST, UNIT_COUNT_OF_UNITS };
+enum key_unit {
+	UNIT_UNDECLARED,
+	UNIT_SECONDS,
+	UNIT_MILLISECONDS,
+	UNIT_HOURS,
+	UNIT_BYTES,
+	UNIT_COUNT,
+	UNIT_RATIO,
+	UNIT_NUMBER,
+	UNIT_BOOLEAN,
+	UNIT_CHOICE,
+	UNIT_NAME,
+	UNIT_TEXT,
+	UNIT_PATH,
+	UNIT_ADDRESS,
+	UNIT_URL,
+	UNIT_LIST,
+	UNIT_COUNT_OF_UNITS
+};
 
 static const char *const unit_names[UNIT_COUNT_OF_UNITS] = {
-	[UNIT_UNDECLARED] = "undeclared", [UNIT_SECONDS] = "seconds", [UNIT_MILLISECONDS] = "milliseconds",
-	[UNIT_HOURS] = "hours", [UNIT_BYTES] = "bytes", [UNIT_COUNT] = "count", [UNIT_RATIO] = "ratio",
-	[UNIT_NUMBER] = "number", [UNIT_BOOLEAN] = "boolean", [UNIT_CHOICE] = "choice", [UNIT_NAME] = "name",
-	[UNIT_TEXT] = "text", [UNIT_PATH] = "path", [UNIT_ADDRESS] = "address", [UNIT_URL] = "url",
+	[UNIT_UNDECLARED] = "undeclared",
+	[UNIT_SECONDS] = "seconds",
+	[UNIT_MILLISECONDS] = "milliseconds",
+	[UNIT_HOURS] = "hours",
+	[UNIT_BYTES] = "bytes",
+	[UNIT_COUNT] = "count",
+	[UNIT_RATIO] = "ratio",
+	[UNIT_NUMBER] = "number",
+	[UNIT_BOOLEAN] = "boolean",
+	[UNIT_CHOICE] = "choice",
+	[UNIT_NAME] = "name",
+	[UNIT_TEXT] = "text",
+	[UNIT_PATH] = "path",
+	[UNIT_ADDRESS] = "address",
+	[UNIT_URL] = "url",
 	[UNIT_LIST] = "list",
 };
 
@@ -559,10 +586,10 @@ struct key {
 	bool required;
 	bool secret;                /* parsed into another key's field; never dumped nor diffed */
 	const char *fallback;       /* the default as YAML text, read by parse; NULL: zero */
-	const char *doc;            /* its meaning: the first line of its config/cadmon.yaml comment */
+	const char *doc; /* its meaning: the first line of its config/cadmon.yaml comment */
 	enum key_unit unit;         /* LIVE(unit) or RESTART(unit): every key but a section's */
 	enum key_reload reload;
-	size_t span_offset;         /* struct config's bytes holding the value (FIELD, LIST): what */
+	size_t span_offset; /* struct config's bytes holding the value (FIELD, LIST): what */
 	size_t span_size;           /* a reload puts back for a RESTART key; 0 in list entries */
 };
 
@@ -590,10 +617,11 @@ static const struct origin *origin_find(const struct loader *loader, const void 
 static bool rejected_anchor(struct loader *loader, const struct path *path, bool *ok)
 {
 	const yaml_event_t *event = &loader->event;
-	bool anchored = event->type == YAML_ALIAS_EVENT ||
-			(event->type == YAML_SCALAR_EVENT && event->data.scalar.anchor) ||
-			(event->type == YAML_SEQUENCE_START_EVENT && event->data.sequence_start.anchor) ||
-			(event->type == YAML_MAPPING_START_EVENT && event->data.mapping_start.anchor);
+	bool anchored =
+		event->type == YAML_ALIAS_EVENT ||
+		(event->type == YAML_SCALAR_EVENT && event->data.scalar.anchor) ||
+		(event->type == YAML_SEQUENCE_START_EVENT && event->data.sequence_start.anchor) ||
+		(event->type == YAML_MAPPING_START_EVENT && event->data.mapping_start.anchor);
 
 	if (!anchored)
 		return false;
@@ -682,7 +710,8 @@ static bool suggest_key(const struct key *keys, const char *name, char *out, siz
 
 	for (const struct key *key = keys; key->name; key++) {
 		size_t distance = edit_distance(name, key->name, 2);
-		if (distance < closest_distance && distance * 2 < strlen(key->name)) { /* most characters kept */
+		if (distance < closest_distance &&
+		    distance * 2 < strlen(key->name)) { /* most characters kept */
 			closest = key;
 			closest_distance = distance;
 		}
@@ -716,7 +745,8 @@ static const struct key *match_key(struct loader *loader, struct path *path,
 	if (!key) {
 		char suggestion[CONFIG_ERROR_MAX];
 		if (suggest_key(keys, scalar_text(loader), suggestion, sizeof suggestion))
-			report(loader, current_mark(loader), path, "unknown key (did you mean %s?)", suggestion);
+			report(loader, current_mark(loader), path, "unknown key (did you mean %s?)",
+			       suggestion);
 		else
 			report(loader, current_mark(loader), path, "unknown key");
 		return NULL;
@@ -841,7 +871,8 @@ static bool parse_uint32(struct loader *loader, const struct path *path, const s
 {
 	uint32_t value;
 
-	if (!is_scalar(loader) || !decimal_to_uint32(scalar_text(loader), scalar_len(loader), &value) ||
+	if (!is_scalar(loader) ||
+	    !decimal_to_uint32(scalar_text(loader), scalar_len(loader), &value) ||
 	    value < key->min || value > key->max) {
 		report(loader, current_mark(loader), path,
 		       "must be an integer from %" PRIu32 " to %" PRIu32, key->min, key->max);
@@ -1052,8 +1083,8 @@ static bool parse_rule_name(struct loader *loader, const struct path *path, cons
 }
 
 /* feed.mapping: "" (feed lines) or a mapping's name (checked against mappings: later). */
-static bool parse_mapping_name(struct loader *loader, const struct path *path, const struct key *key,
-			       void *field)
+static bool parse_mapping_name(struct loader *loader, const struct path *path,
+			       const struct key *key, void *field)
 {
 	if (is_scalar(loader) && scalar_len(loader) == 0) {
 		((char *)field)[0] = '\0';
@@ -1081,7 +1112,8 @@ static bool parse_severity(struct loader *loader, const struct path *path, const
 static bool parse_rule_type(struct loader *loader, const struct path *path, const struct key *key,
 			    void *field)
 {
-	static const char *const types[] = { [CONFIG_RULE_WINDOW] = "window", [CONFIG_RULE_CUSUM] = "cusum",
+	static const char *const types[] = { [CONFIG_RULE_WINDOW] = "window",
+					     [CONFIG_RULE_CUSUM] = "cusum",
 					     [CONFIG_RULE_SEQUENTIAL] = "sequential" };
 
 	(void)key;
@@ -1095,13 +1127,14 @@ static bool parse_rule_type(struct loader *loader, const struct path *path, cons
 	return skip_node(loader);
 }
 
-static bool parse_baseline_scope(struct loader *loader, const struct path *path, const struct key *key,
-				 void *field)
+static bool parse_baseline_scope(struct loader *loader, const struct path *path,
+				 const struct key *key, void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "agency") || scalar_is(loader, "center")) {
-		*(enum config_baseline_scope *)field =
-			scalar_is(loader, "center") ? CONFIG_BASELINE_CENTER : CONFIG_BASELINE_AGENCY;
+		*(enum config_baseline_scope *)field = scalar_is(loader, "center")
+							       ? CONFIG_BASELINE_CENTER
+							       : CONFIG_BASELINE_AGENCY;
 		return true;
 	}
 	report(loader, current_mark(loader), path, "must be one of agency, center");
@@ -1113,10 +1146,11 @@ static bool parse_directory(struct loader *loader, const struct path *path, cons
 			    void *field)
 {
 	(void)key;
-	if (!is_scalar(loader) || scalar_len(loader) == 0 || scalar_len(loader) >= CONFIG_PATH_MAX ||
-	    scalar_text(loader)[0] != '/' || strlen(scalar_text(loader)) != scalar_len(loader)) {
-		report(loader, current_mark(loader), path, "must be an absolute path of at most %d bytes",
-		       CONFIG_PATH_MAX - 1);
+	if (!is_scalar(loader) || scalar_len(loader) == 0 ||
+	    scalar_len(loader) >= CONFIG_PATH_MAX || scalar_text(loader)[0] != '/' ||
+	    strlen(scalar_text(loader)) != scalar_len(loader)) {
+		report(loader, current_mark(loader), path,
+		       "must be an absolute path of at most %d bytes", CONFIG_PATH_MAX - 1);
 		return skip_node(loader);
 	}
 	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
@@ -1132,7 +1166,8 @@ const char *config_fsync_name(enum config_fsync fsync)
 	return (unsigned)fsync < ARRAY_SIZE(fsync_names) ? fsync_names[fsync] : "?";
 }
 
-static bool parse_fsync(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_fsync(struct loader *loader, const struct path *path, const struct key *key,
+			void *field)
 {
 	(void)key;
 	for (size_t i = 0; i < ARRAY_SIZE(fsync_names); i++) {
@@ -1145,8 +1180,8 @@ static bool parse_fsync(struct loader *loader, const struct path *path, const st
 	return skip_node(loader);
 }
 
-static bool parse_receiver_type(struct loader *loader, const struct path *path, const struct key *key,
-				void *field)
+static bool parse_receiver_type(struct loader *loader, const struct path *path,
+				const struct key *key, void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "alertmanager") || scalar_is(loader, "webhook")) {
@@ -1165,15 +1200,17 @@ static bool is_url_char(char c)
 }
 
 /* http://host[:port][/path]: plain HTTP only (TLS is not supported yet). */
-static bool parse_url(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_url(struct loader *loader, const struct path *path, const struct key *key,
+		      void *field)
 {
 	static const char scheme[] = "http://";
 	const char *text = is_scalar(loader) ? scalar_text(loader) : "";
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
 
 	(void)key;
-	if (len <= strlen(scheme) || len >= CONFIG_URL_MAX || strncmp(text, scheme, strlen(scheme)) != 0 ||
-	    !all_chars(text, len, is_url_char) || text[strlen(scheme)] == '/') {
+	if (len <= strlen(scheme) || len >= CONFIG_URL_MAX ||
+	    strncmp(text, scheme, strlen(scheme)) != 0 || !all_chars(text, len, is_url_char) ||
+	    text[strlen(scheme)] == '/') {
 		report(loader, current_mark(loader), path,
 		       "must be an http:// URL of at most %d bytes (https is not supported yet)",
 		       CONFIG_URL_MAX - 1);
@@ -1184,8 +1221,8 @@ static bool parse_url(struct loader *loader, const struct path *path, const stru
 }
 
 /* An absolute path, or "" for none. */
-static bool parse_optional_path(struct loader *loader, const struct path *path, const struct key *key,
-				void *field)
+static bool parse_optional_path(struct loader *loader, const struct path *path,
+				const struct key *key, void *field)
 {
 	if (is_scalar(loader) && scalar_len(loader) == 0) {
 		((char *)field)[0] = '\0';
@@ -1194,7 +1231,8 @@ static bool parse_optional_path(struct loader *loader, const struct path *path, 
 	return parse_directory(loader, path, key, field);
 }
 
-static bool parse_redact(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_redact(struct loader *loader, const struct path *path, const struct key *key,
+			 void *field)
 {
 	(void)key;
 	if (is_scalar(loader) && redact_mode_parse(scalar_text(loader), scalar_len(loader), field))
@@ -1224,12 +1262,14 @@ bool config_role_parse(const char *text, size_t len, enum config_role *role)
 	return false;
 }
 
-static bool parse_role(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_role(struct loader *loader, const struct path *path, const struct key *key,
+		       void *field)
 {
 	(void)key;
 	if (is_scalar(loader) && config_role_parse(scalar_text(loader), scalar_len(loader), field))
 		return true;
-	report(loader, current_mark(loader), path, "must be one of viewer, supervisor, admin, feed");
+	report(loader, current_mark(loader), path,
+	       "must be one of viewer, supervisor, admin, feed");
 	return skip_node(loader);
 }
 
@@ -1239,18 +1279,21 @@ static bool is_hex_digit(char c)
 }
 
 /* 64 hex digits, kept in lowercase. */
-static bool parse_sha256(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_sha256(struct loader *loader, const struct path *path, const struct key *key,
+			 void *field)
 {
 	char *hex = field;
 
 	(void)key;
 	if (!is_scalar(loader) || scalar_len(loader) != CONFIG_SHA256_HEX ||
 	    !all_chars(scalar_text(loader), scalar_len(loader), is_hex_digit)) {
-		report(loader, current_mark(loader), path, "must be %d hex digits (a SHA-256)", CONFIG_SHA256_HEX);
+		report(loader, current_mark(loader), path, "must be %d hex digits (a SHA-256)",
+		       CONFIG_SHA256_HEX);
 		return skip_node(loader);
 	}
 	for (size_t i = 0; i < CONFIG_SHA256_HEX; i++)
-		hex[i] = (char)(scalar_text(loader)[i] | 0x20); /* ASCII digits and letters: lowercase */
+		hex[i] = (char)(scalar_text(loader)[i] |
+				0x20); /* ASCII digits and letters: lowercase */
 	hex[CONFIG_SHA256_HEX] = '\0';
 	return true;
 }
@@ -1260,7 +1303,8 @@ bool config_sha256_hex(const void *bytes, size_t len, char hex[CONFIG_SHA256_HEX
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int digest_len = 0;
 
-	if (!EVP_Digest(bytes, len, digest, &digest_len, EVP_sha256(), NULL) || digest_len * 2 != CONFIG_SHA256_HEX)
+	if (!EVP_Digest(bytes, len, digest, &digest_len, EVP_sha256(), NULL) ||
+	    digest_len * 2 != CONFIG_SHA256_HEX)
 		return false;
 	for (unsigned int i = 0; i < digest_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
@@ -1268,11 +1312,13 @@ bool config_sha256_hex(const void *bytes, size_t len, char hex[CONFIG_SHA256_HEX
 }
 
 /* A token in clear: only its SHA-256 is kept (in the sha256 field: this key's offset). */
-static bool parse_token(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_token(struct loader *loader, const struct path *path, const struct key *key,
+			void *field)
 {
 	(void)key;
 	if (!is_scalar(loader) || scalar_len(loader) < CONFIG_TOKEN_MIN_BYTES) {
-		report(loader, current_mark(loader), path, "must be at least %d bytes", CONFIG_TOKEN_MIN_BYTES);
+		report(loader, current_mark(loader), path, "must be at least %d bytes",
+		       CONFIG_TOKEN_MIN_BYTES);
 		return skip_node(loader);
 	}
 	if (!config_sha256_hex(scalar_text(loader), scalar_len(loader), field))
@@ -1280,7 +1326,8 @@ static bool parse_token(struct loader *loader, const struct path *path, const st
 	return true;
 }
 
-static bool parse_bool(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_bool(struct loader *loader, const struct path *path, const struct key *key,
+		       void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "true") || scalar_is(loader, "false")) {
@@ -1291,7 +1338,9 @@ static bool parse_bool(struct loader *loader, const struct path *path, const str
 	return skip_node(loader);
 }
 
-static const char *const tls_version_names[] = { [CONFIG_TLS_1_2] = "1.2", [CONFIG_TLS_1_3] = "1.3" };
+static const char *const tls_version_names[] = {
+	[CONFIG_TLS_1_2] = "1.2", [CONFIG_TLS_1_3] = "1.3"
+};
 
 const char *config_tls_version_name(enum config_tls_version version)
 {
@@ -1312,8 +1361,8 @@ static bool parse_tls_version(struct loader *loader, const struct path *path, co
 	return skip_node(loader);
 }
 
-static bool parse_source_binding(struct loader *loader, const struct path *path, const struct key *key,
-				 void *field)
+static bool parse_source_binding(struct loader *loader, const struct path *path,
+				 const struct key *key, void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "certificate") || scalar_is(loader, "none")) {
@@ -1329,17 +1378,20 @@ static bool parse_source_binding(struct loader *loader, const struct path *path,
 /* What OpenSSL's cipher list syntax uses: names, separators and operators. */
 static bool is_cipher_list_char(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr(":+-!@=,._ ", c);
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       strchr(":+-!@=,._ ", c);
 }
 
 /* Syntax only: the daemon asks OpenSSL whether the list selects any cipher. */
-static bool parse_ciphers(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_ciphers(struct loader *loader, const struct path *path, const struct key *key,
+			  void *field)
 {
 	(void)key;
 	if (!is_scalar(loader) || scalar_len(loader) >= CONFIG_CIPHERS_MAX ||
 	    !all_chars(scalar_text(loader), scalar_len(loader), is_cipher_list_char)) {
 		report(loader, current_mark(loader), path,
-		       "must be 1 to %d characters of an OpenSSL cipher list (letters, digits, :+-!@=,._ and space)",
+		       "must be 1 to %d characters of an OpenSSL cipher list (letters, digits, "
+		       ":+-!@=,._ and space)",
 		       CONFIG_CIPHERS_MAX - 1);
 		return skip_node(loader);
 	}
@@ -1354,7 +1406,8 @@ static bool is_printable(char c)
 
 /* A feed source's name or an agency as the feed sends them: at most 64 bytes, no control
  * characters; a source's name is not empty. */
-static bool parse_feed_name(struct loader *loader, const struct path *path, bool may_be_empty, void *field)
+static bool parse_feed_name(struct loader *loader, const struct path *path, bool may_be_empty,
+			    void *field)
 {
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
 
@@ -1376,7 +1429,8 @@ static bool parse_source_name(struct loader *loader, const struct path *path, co
 	return parse_feed_name(loader, path, false, field);
 }
 
-static bool parse_agency_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_agency_entry(struct loader *loader, const struct path *path, size_t index,
+			       void *state)
 {
 	struct config_source *source = state;
 
@@ -1401,12 +1455,14 @@ static bool parse_agencies(struct loader *loader, const struct path *path, const
 	return parse_sequence(loader, path, CONFIG_MAX_SOURCE_AGENCIES, parse_agency_entry, source);
 }
 
-static bool parse_unlisted(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_unlisted(struct loader *loader, const struct path *path, const struct key *key,
+			   void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "accept") || scalar_is(loader, "reject")) {
-		*(enum config_unlisted *)field =
-			scalar_is(loader, "reject") ? CONFIG_UNLISTED_REJECT : CONFIG_UNLISTED_ACCEPT;
+		*(enum config_unlisted *)field = scalar_is(loader, "reject")
+							 ? CONFIG_UNLISTED_REJECT
+							 : CONFIG_UNLISTED_ACCEPT;
 		return true;
 	}
 	report(loader, current_mark(loader), path, "must be one of accept, reject");
@@ -1434,21 +1490,25 @@ static bool nats_subject_valid(const char *text, size_t len, bool wildcards)
 			continue;
 		size_t token_len = i - start;
 		const char *token = text + start;
-		bool wildcard = wildcards && token_len == 1 && (token[0] == '*' || (token[0] == '>' && i == len));
-		if (token_len == 0 || (!wildcard && !all_chars(token, token_len, is_nats_token_char)))
+		bool wildcard = wildcards && token_len == 1 &&
+				(token[0] == '*' || (token[0] == '>' && i == len));
+		if (token_len == 0 ||
+		    (!wildcard && !all_chars(token, token_len, is_nats_token_char)))
 			return false;
 		start = i + 1;
 	}
 	return true;
 }
 
-static bool parse_nats_subject_prefix(struct loader *loader, const struct path *path, const struct key *key,
-				      void *field)
+static bool parse_nats_subject_prefix(struct loader *loader, const struct path *path,
+				      const struct key *key, void *field)
 {
 	(void)key;
-	if (!is_scalar(loader) || !nats_subject_valid(scalar_text(loader), scalar_len(loader), false)) {
+	if (!is_scalar(loader) ||
+	    !nats_subject_valid(scalar_text(loader), scalar_len(loader), false)) {
 		report(loader, current_mark(loader), path,
-		       "must be a NATS subject of at most %d bytes: dot-separated tokens without spaces, * or >",
+		       "must be a NATS subject of at most %d bytes: dot-separated tokens without "
+		       "spaces, * or >",
 		       CONFIG_NATS_SUBJECT_MAX - 1);
 		return skip_node(loader);
 	}
@@ -1458,17 +1518,21 @@ static bool parse_nats_subject_prefix(struct loader *loader, const struct path *
 
 static bool is_nats_name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
+	       c == '-';
 }
 
 /* A JetStream stream or consumer name: 1 to 63 of A-Z a-z 0-9 _ -. */
-static bool parse_nats_name(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_nats_name(struct loader *loader, const struct path *path, const struct key *key,
+			    void *field)
 {
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
 
 	(void)key;
-	if (len == 0 || len >= CONFIG_NATS_NAME_MAX || !all_chars(scalar_text(loader), len, is_nats_name_char)) {
-		report(loader, current_mark(loader), path, "must be 1 to %d characters from A-Z, a-z, 0-9, _ and -",
+	if (len == 0 || len >= CONFIG_NATS_NAME_MAX ||
+	    !all_chars(scalar_text(loader), len, is_nats_name_char)) {
+		report(loader, current_mark(loader), path,
+		       "must be 1 to %d characters from A-Z, a-z, 0-9, _ and -",
 		       CONFIG_NATS_NAME_MAX - 1);
 		return skip_node(loader);
 	}
@@ -1478,17 +1542,22 @@ static bool parse_nats_name(struct loader *loader, const struct path *path, cons
 
 /* One server: nats://host:port or tls://host:port (user:password@ is refused: credentials
  * go in nats.credentials or nats.token_file, never in the file everyone reads). */
-static bool parse_nats_server(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_nats_server(struct loader *loader, const struct path *path, size_t index,
+			      void *state)
 {
 	struct config *config = state;
 	const char *text = is_scalar(loader) ? scalar_text(loader) : "";
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
-	size_t scheme = strncmp(text, "nats://", 7) == 0 ? 7 : strncmp(text, "tls://", 6) == 0 ? 6 : 0;
+	size_t scheme = strncmp(text, "nats://", 7) == 0  ? 7
+			: strncmp(text, "tls://", 6) == 0 ? 6
+							  : 0;
 
-	if (scheme == 0 || len <= scheme || len >= CONFIG_URL_MAX || !all_chars(text, len, is_url_char) ||
-	    memchr(text, '@', len)) {
+	if (scheme == 0 || len <= scheme || len >= CONFIG_URL_MAX ||
+	    !all_chars(text, len, is_url_char) || memchr(text, '@', len)) {
 		report(loader, current_mark(loader), path,
-		       "must be a nats:// or tls:// URL of at most %d bytes, without user or password", CONFIG_URL_MAX - 1);
+		       "must be a nats:// or tls:// URL of at most %d bytes, without user or "
+		       "password",
+		       CONFIG_URL_MAX - 1);
 		return skip_node(loader);
 	}
 	memcpy(config->nats.servers[index], text, len + 1);
@@ -1497,7 +1566,8 @@ static bool parse_nats_server(struct loader *loader, const struct path *path, si
 }
 
 /* nats.servers: a sequence of URLs (the key's offset is 0: field is the config). */
-static bool parse_nats_servers(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_nats_servers(struct loader *loader, const struct path *path,
+			       const struct key *key, void *field)
 {
 	struct config *config = field;
 
@@ -1510,11 +1580,13 @@ static bool parse_nats_servers(struct loader *loader, const struct path *path, c
 	return parse_sequence(loader, path, CONFIG_NATS_MAX_SERVERS, parse_nats_server, config);
 }
 
-static bool parse_nats_subject_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_nats_subject_entry(struct loader *loader, const struct path *path, size_t index,
+				     void *state)
 {
 	struct config *config = state;
 
-	if (!is_scalar(loader) || !nats_subject_valid(scalar_text(loader), scalar_len(loader), true)) {
+	if (!is_scalar(loader) ||
+	    !nats_subject_valid(scalar_text(loader), scalar_len(loader), true)) {
 		report(loader, current_mark(loader), path,
 		       "must be a NATS subject filter of at most %d bytes (tokens, * or a last >)",
 		       CONFIG_NATS_SUBJECT_MAX - 1);
@@ -1526,8 +1598,8 @@ static bool parse_nats_subject_entry(struct loader *loader, const struct path *p
 }
 
 /* nats.subjects: filters of the events this cadmond consumes; null: every agency. */
-static bool parse_nats_subjects(struct loader *loader, const struct path *path, const struct key *key,
-				void *field)
+static bool parse_nats_subjects(struct loader *loader, const struct path *path,
+				const struct key *key, void *field)
 {
 	struct config *config = field;
 
@@ -1539,7 +1611,8 @@ static bool parse_nats_subjects(struct loader *loader, const struct path *path, 
 		report(loader, current_mark(loader), path, "must be a sequence of subject filters");
 		return skip_node(loader);
 	}
-	return parse_sequence(loader, path, CONFIG_NATS_MAX_SUBJECTS, parse_nats_subject_entry, config);
+	return parse_sequence(loader, path, CONFIG_NATS_MAX_SUBJECTS, parse_nats_subject_entry,
+			      config);
 }
 
 /* ---- the configuration's keys ------------------------------------------------------- */
@@ -1555,7 +1628,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_WINDOW_SECONDS] = { .name = "window_seconds",
 				  .parse = parse_uint32,
 				  LIVE(SECONDS),
-				  .doc = "required; 1 to 2592000 (30 days). The calls completed in the last",
+				  .doc = "required; 1 to 2592000 (30 days). The calls completed in "
+					 "the last",
 				  RULE_KEY(window_seconds),
 				  .min = 1,
 				  .max = 2592000,
@@ -1571,7 +1645,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_MIN_PREMATURE] = { .name = "min_premature",
 				 .parse = parse_uint32,
 				 LIVE(COUNT),
-				 .doc = "premature hangups, at least (default 1; at most min_calls).",
+				 .doc = "premature hangups, at least (default 1; at most "
+					"min_calls).",
 				 RULE_KEY(min_premature),
 				 .min = 1,
 				 .max = UINT32_MAX,
@@ -1579,7 +1654,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_MIN_RATIO] = { .name = "min_ratio",
 			     .parse = parse_ratio,
 			     LIVE(RATIO),
-			     .doc = "premature hangups / completed calls, at least (0 to 1; default 0).",
+			     .doc = "premature hangups / completed calls, at least (0 to 1; "
+				    "default 0).",
 			     RULE_KEY(min_ratio),
 			     .fallback = "0" },
 	[RULE_TYPE] = { .name = "type",
@@ -1591,7 +1667,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_MIN_CALLED_BACK] = { .name = "min_called_back",
 				   .parse = parse_uint32,
 				   LIVE(COUNT),
-				   .doc = "premature hangups whose caller rang again, at least (default 0).",
+				   .doc = "premature hangups whose caller rang again, at least "
+					  "(default 0).",
 				   RULE_KEY(min_called_back),
 				   .min = 0,
 				   .max = UINT32_MAX,
@@ -1599,19 +1676,22 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_CALLED_BACK_WEIGHT] = { .name = "called_back_weight",
 				      .parse = parse_positive_number,
 				      LIVE(NUMBER),
-				      .doc = "a called-back hangup counts as this many premature hangups in",
+				      .doc = "a called-back hangup counts as this many premature "
+					     "hangups in",
 				      RULE_KEY(called_back_weight),
 				      .fallback = "1" },
 	[RULE_MAX_P_VALUE] = { .name = "max_p_value",
 			       .parse = parse_ratio,
 			       LIVE(RATIO),
-			       .doc = "peer baseline: the chance that a call-taker at the rest of the",
+			       .doc = "peer baseline: the chance that a call-taker at the rest of "
+				      "the",
 			       RULE_KEY(max_p_value),
 			       .fallback = "1" },
 	[RULE_MIN_CENTER_RATIO] = { .name = "min_center_ratio",
 				    .parse = parse_ratio,
 				    LIVE(RATIO),
-				    .doc = "floor of the center's ratio in that comparison (0 to less than",
+				    .doc = "floor of the center's ratio in that comparison (0 to "
+					   "less than",
 				    RULE_KEY(min_center_ratio),
 				    .fallback = "0.05" },
 	[RULE_P0] = { .name = "p0",
@@ -1623,13 +1703,15 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_ODDS_RATIO] = { .name = "odds_ratio",
 			      .parse = parse_positive_number,
 			      LIVE(NUMBER),
-			      .doc = "the rise it is tuned to catch: the odds of a premature hangup",
+			      .doc = "the rise it is tuned to catch: the odds of a premature "
+				     "hangup",
 			      RULE_KEY(odds_ratio),
 			      .fallback = "3" },
 	[RULE_THRESHOLD] = { .name = "threshold",
 			     .parse = parse_positive_number,
 			     LIVE(NUMBER),
-			     .doc = "h, a number > 0 (default 5). Calls between false alarms for an",
+			     .doc = "h, a number > 0 (default 5). Calls between false alarms for "
+				    "an",
 			     RULE_KEY(threshold),
 			     .fallback = "5" },
 	[RULE_SEVERITY] = { .name = "severity",
@@ -1641,7 +1723,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_FALSE_ALARM_CALLS] = { .name = "false_alarm_calls",
 				     .parse = parse_uint32,
 				     LIVE(COUNT),
-				     .doc = "at least this many calls between false alarms for an honest",
+				     .doc = "at least this many calls between false alarms for an "
+					    "honest",
 				     RULE_KEY(false_alarm_calls),
 				     .min = 0,
 				     .max = 1000000000,
@@ -1649,25 +1732,29 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_HISTORY_PRIOR] = { .name = "history_prior",
 				 .parse = parse_nonnegative_number,
 				 LIVE(NUMBER),
-				 .doc = "pseudo-hangups pulling the own factor toward 1 (a number > 0):",
+				 .doc = "pseudo-hangups pulling the own factor toward 1 (a number "
+					"> 0):",
 				 RULE_KEY(history_prior),
 				 .fallback = "20" },
 	[RULE_MAX_OWN_FACTOR] = { .name = "max_own_factor",
 				  .parse = parse_nonnegative_number,
 				  LIVE(NUMBER),
-				  .doc = "the own factor's ceiling (a number >= 1): a position that honestly",
+				  .doc = "the own factor's ceiling (a number >= 1): a position "
+					 "that honestly",
 				  RULE_KEY(max_own_factor),
 				  .fallback = "2.5" },
 	[RULE_CUT_SHARE] = { .name = "cut_share",
 			     .parse = parse_ratio,
 			     LIVE(RATIO),
-			     .doc = "the misconduct it is tuned to catch (greater than 0, at most 1;",
+			     .doc = "the misconduct it is tuned to catch (greater than 0, at most "
+				    "1;",
 			     RULE_KEY(cut_share),
 			     .fallback = "0.25" },
 	[RULE_FALSE_ALARM_HOURS] = { .name = "false_alarm_hours",
 				     .parse = parse_uint32,
 				     LIVE(HOURS),
-				     .doc = "at least this many hours between false alarms for an honest",
+				     .doc = "at least this many hours between false alarms for an "
+					    "honest",
 				     RULE_KEY(false_alarm_hours),
 				     .min = 0,
 				     .max = 1000000000,
@@ -1675,7 +1762,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_RATE_HALF_LIFE_SECONDS] = { .name = "rate_half_life_seconds",
 					  .parse = parse_uint32,
 					  LIVE(SECONDS),
-					  .doc = "the half-life of the calls-per-hour estimate (0 to",
+					  .doc = "the half-life of the calls-per-hour estimate (0 "
+						 "to",
 					  RULE_KEY(rate_half_life_seconds),
 					  .min = 0,
 					  .max = 2592000,
@@ -1683,7 +1771,8 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 	[RULE_HOURLY_RAISES] = { .name = "hourly_raises",
 				 .parse = parse_bool,
 				 LIVE(BOOLEAN),
-				 .doc = "true (the default here): ln(false_alarm_hours * r) also when it is",
+				 .doc = "true (the default here): ln(false_alarm_hours * r) also "
+					"when it is",
 				 RULE_KEY(hourly_raises),
 				 .fallback = "false" },
 	[RULE_KEY_COUNT] = { .name = NULL },
@@ -1773,18 +1862,21 @@ static const struct key receiver_keys[RECEIVER_KEY_COUNT + 1] = {
 	[RECEIVER_HMAC_SECRET_FILE] = { .name = "hmac_secret_file",
 					.parse = parse_optional_path,
 					RESTART(PATH),
-					.doc = "webhook: a file whose content (trailing newline stripped)",
+					.doc = "webhook: a file whose content (trailing newline "
+					       "stripped)",
 					RECEIVER_KEY(hmac_secret_file) },
 	[RECEIVER_REDACT_ANI] = { .name = "redact_ani",
 				  .parse = parse_redact,
 				  RESTART(CHOICE),
-				  .doc = "callers' numbers (\"ani\") in what this receiver is sent: none",
+				  .doc = "callers' numbers (\"ani\") in what this receiver is "
+					 "sent: none",
 				  RECEIVER_KEY(redact_ani) },
 	[RECEIVER_KEY_COUNT] = { .name = NULL },
 };
 
 /* One receiver mapping into config->receivers[index]. */
-static bool parse_receiver(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_receiver(struct loader *loader, const struct path *path, size_t index,
+			   void *state)
 {
 	struct config *config = state;
 	struct config_receiver *receiver = &config->receivers[index];
@@ -1816,8 +1908,8 @@ static bool parse_receivers(struct loader *loader, const struct path *path, cons
 	return parse_sequence(loader, path, CONFIG_MAX_RECEIVERS, parse_receiver, config);
 }
 
-static bool parse_mapping_format(struct loader *loader, const struct path *path, const struct key *key,
-				 void *field)
+static bool parse_mapping_format(struct loader *loader, const struct path *path,
+				 const struct key *key, void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "csv") || scalar_is(loader, "json")) {
@@ -1829,13 +1921,14 @@ static bool parse_mapping_format(struct loader *loader, const struct path *path,
 	return skip_node(loader);
 }
 
-static bool parse_ambiguous_time(struct loader *loader, const struct path *path, const struct key *key,
-				 void *field)
+static bool parse_ambiguous_time(struct loader *loader, const struct path *path,
+				 const struct key *key, void *field)
 {
 	(void)key;
 	if (scalar_is(loader, "earlier") || scalar_is(loader, "later")) {
-		*(enum config_ambiguous_time *)field =
-			scalar_is(loader, "later") ? CONFIG_AMBIGUOUS_LATER : CONFIG_AMBIGUOUS_EARLIER;
+		*(enum config_ambiguous_time *)field = scalar_is(loader, "later")
+							       ? CONFIG_AMBIGUOUS_LATER
+							       : CONFIG_AMBIGUOUS_EARLIER;
 		return true;
 	}
 	report(loader, current_mark(loader), path, "must be one of earlier, later");
@@ -1846,7 +1939,8 @@ static bool parse_ambiguous_time(struct loader *loader, const struct path *path,
 static bool parse_text_of(struct loader *loader, const struct path *path, void *field, size_t max)
 {
 	if (!is_scalar(loader) || scalar_len(loader) >= max ||
-	    (scalar_len(loader) > 0 && !all_chars(scalar_text(loader), scalar_len(loader), is_printable))) {
+	    (scalar_len(loader) > 0 &&
+	     !all_chars(scalar_text(loader), scalar_len(loader), is_printable))) {
 		report(loader, current_mark(loader), path,
 		       "must be a string of at most %zu bytes without control characters", max - 1);
 		return skip_node(loader);
@@ -1875,8 +1969,8 @@ static bool parse_delimiter(struct loader *loader, const struct path *path, cons
 			    void *field)
 {
 	(void)key;
-	if (!is_scalar(loader) || scalar_len(loader) != 1 || !is_printable(scalar_text(loader)[0]) ||
-	    scalar_text(loader)[0] == '"') {
+	if (!is_scalar(loader) || scalar_len(loader) != 1 ||
+	    !is_printable(scalar_text(loader)[0]) || scalar_text(loader)[0] == '"') {
 		report(loader, current_mark(loader), path,
 		       "must be one printable character other than a double quote");
 		return skip_node(loader);
@@ -1894,8 +1988,10 @@ static bool parse_time_format(struct loader *loader, const struct path *path, co
 	if (!is_scalar(loader) || scalar_len(loader) >= CONFIG_TIME_FORMAT_MAX ||
 	    strlen(scalar_text(loader)) != scalar_len(loader) ||
 	    !mapping_time_format_valid(scalar_text(loader), &why)) {
-		report(loader, current_mark(loader), path, "%s", is_scalar(loader) &&
-		       scalar_len(loader) >= CONFIG_TIME_FORMAT_MAX ? "must be at most 63 bytes" : why);
+		report(loader, current_mark(loader), path, "%s",
+		       is_scalar(loader) && scalar_len(loader) >= CONFIG_TIME_FORMAT_MAX
+			       ? "must be at most 63 bytes"
+			       : why);
 		return skip_node(loader);
 	}
 	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
@@ -1912,7 +2008,8 @@ static bool parse_time_zone(struct loader *loader, const struct path *path, cons
 	    (!mapping_fixed_zone(scalar_text(loader), &offset) &&
 	     !mapping_zone_name_valid(scalar_text(loader)))) {
 		report(loader, current_mark(loader), path,
-		       "must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name (America/Chicago)");
+		       "must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name "
+		       "(America/Chicago)");
 		return skip_node(loader);
 	}
 	memcpy(field, scalar_text(loader), scalar_len(loader) + 1);
@@ -1920,8 +2017,8 @@ static bool parse_time_zone(struct loader *loader, const struct path *path, cons
 }
 
 /* One released_by name into a bit. */
-static bool parse_released_by_name(struct loader *loader, const struct path *path, const struct key *key,
-				   void *field)
+static bool parse_released_by_name(struct loader *loader, const struct path *path,
+				   const struct key *key, void *field)
 {
 	(void)key;
 	if (is_scalar(loader) && strlen(scalar_text(loader)) == scalar_len(loader) &&
@@ -1929,12 +2026,14 @@ static bool parse_released_by_name(struct loader *loader, const struct path *pat
 		*(unsigned *)field = event_released_by_from_name(scalar_text(loader));
 		return true;
 	}
-	report(loader, current_mark(loader), path, "must be one of operator, caller, system, unknown");
+	report(loader, current_mark(loader), path,
+	       "must be one of operator, caller, system, unknown");
 	return skip_node(loader);
 }
 
 /* One "VALUE: who" pair of released_by_values, the key being the current event. */
-static bool parse_value_pair(struct loader *loader, struct path *path, struct config_mapping *mapping)
+static bool parse_value_pair(struct loader *loader, struct path *path,
+			     struct config_mapping *mapping)
 {
 	size_t saved = path->len, count = mapping->released_by_value_count;
 	unsigned who = 0;
@@ -1946,9 +2045,11 @@ static bool parse_value_pair(struct loader *loader, struct path *path, struct co
 	if (is_scalar(loader))
 		path_push_key(path, scalar_text(loader), scalar_len(loader));
 	if (!key_ok)
-		report(loader, mark, path, "must be a string of at most %d bytes", CONFIG_MAPPING_VALUE_MAX - 1);
+		report(loader, mark, path, "must be a string of at most %d bytes",
+		       CONFIG_MAPPING_VALUE_MAX - 1);
 	else if (count == CONFIG_MAX_MAPPING_VALUES)
-		report(loader, mark, path, "too many entries (at most %d)", CONFIG_MAX_MAPPING_VALUES);
+		report(loader, mark, path, "too many entries (at most %d)",
+		       CONFIG_MAX_MAPPING_VALUES);
 	for (size_t i = 0; key_ok && i < count; i++)
 		if (strcmp(mapping->released_by_values[i].from, scalar_text(loader)) == 0) {
 			report(loader, mark, path, "duplicate key");
@@ -1956,7 +2057,8 @@ static bool parse_value_pair(struct loader *loader, struct path *path, struct co
 		}
 	key_ok = key_ok && count < CONFIG_MAX_MAPPING_VALUES;
 	if (key_ok)
-		memcpy(mapping->released_by_values[count].from, scalar_text(loader), scalar_len(loader) + 1);
+		memcpy(mapping->released_by_values[count].from, scalar_text(loader),
+		       scalar_len(loader) + 1);
 	if (!is_scalar(loader))
 		ok = skip_node(loader);
 	if (ok)
@@ -1975,8 +2077,8 @@ static bool parse_value_pair(struct loader *loader, struct path *path, struct co
 
 /* released_by_values: a mapping of column values to who released, or null for none. The key
  * has the whole mapping's offset (0). */
-static bool parse_released_by_values(struct loader *loader, const struct path *at, const struct key *key,
-				     void *field)
+static bool parse_released_by_values(struct loader *loader, const struct path *at,
+				     const struct key *key, void *field)
 {
 	struct config_mapping *mapping = field;
 	struct path path = *at;
@@ -2033,7 +2135,8 @@ static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
 	[MAPPING_HEADER] = { .name = "header",
 			     .parse = parse_bool,
 			     LIVE(BOOLEAN),
-			     .doc = "csv: the first record of each input (file, connection) names the",
+			     .doc = "csv: the first record of each input (file, connection) names "
+				    "the",
 			     MAPPING_KEY(header),
 			     .fallback = "true" },
 	[MAPPING_DELIMITER] = { .name = "delimiter",
@@ -2047,45 +2150,53 @@ static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
 			     MAPPING_KEY(fields),
 			     .children = mapping_field_keys,
 			     .required = true,
-			     .doc = "where each part is: a CSV column name (or number) or a JSON path" },
+			     .doc = "where each part is: a CSV column name (or number) or a JSON "
+				    "path" },
 	[MAPPING_AGENCY] = { .name = "agency",
 			     .parse = parse_constant,
 			     LIVE(TEXT),
-			     .doc = "the agency of records without one (default \"\", up to 64 bytes)",
+			     .doc = "the agency of records without one (default \"\", up to 64 "
+				    "bytes)",
 			     MAPPING_KEY(agency) },
 	[MAPPING_TIME_FORMAT] = { .name = "time_format",
 				  .parse = parse_time_format,
 				  LIVE(TEXT),
-				  .doc = "iso8601 (RFC 3339, or local YYYY-MM-DD HH:MM[:SS[.fff]] without an",
+				  .doc = "iso8601 (RFC 3339, or local YYYY-MM-DD HH:MM[:SS[.fff]] "
+					 "without an",
 				  MAPPING_KEY(time_format),
 				  .fallback = "iso8601" },
 	[MAPPING_TIME_ZONE] = { .name = "time_zone",
 				.parse = parse_time_zone,
 				LIVE(TEXT),
-				.doc = "of times without an offset: UTC (the default), +hh:mm / -hh:mm, or",
+				.doc = "of times without an offset: UTC (the default), +hh:mm / "
+				       "-hh:mm, or",
 				MAPPING_KEY(time_zone),
 				.fallback = "UTC" },
 	[MAPPING_AMBIGUOUS_TIME] = { .name = "ambiguous_time",
 				     .parse = parse_ambiguous_time,
 				     LIVE(CHOICE),
-				     .doc = "earlier (the default) or later: which instant a local time of the",
+				     .doc = "earlier (the default) or later: which instant a local "
+					    "time of the",
 				     MAPPING_KEY(ambiguous_time),
 				     .fallback = "earlier" },
 	[MAPPING_RELEASED_BY_VALUES] = { .name = "released_by_values",
 					 .parse = parse_released_by_values,
 					 LIVE(LIST),
-					 .doc = "the release-party field's values and who they mean (operator," },
+					 .doc = "the release-party field's values and who they "
+						"mean (operator," },
 	[MAPPING_RELEASED_BY_DEFAULT] = { .name = "released_by_default",
 					  .parse = parse_released_by_name,
 					  LIVE(CHOICE),
-					  .doc = "for values not listed, empty or absent (default unknown)",
+					  .doc = "for values not listed, empty or absent (default "
+						 "unknown)",
 					  MAPPING_KEY(released_by_default),
 					  .fallback = "unknown" },
 	[MAPPING_KEY_COUNT] = { .name = NULL },
 };
 
 /* One mapping into config->mappings[index]. */
-static bool parse_mapping_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_mapping_entry(struct loader *loader, const struct path *path, size_t index,
+				void *state)
 {
 	struct config *config = state;
 	struct config_mapping *mapping = &config->mappings[index];
@@ -2122,19 +2233,22 @@ static const struct key token_keys[TOKEN_KEY_COUNT + 1] = {
 	[TOKEN_NAME] = { .name = "name",
 			 .parse = parse_rule_name,
 			 LIVE(NAME),
-			 .doc = "1 to 31 characters from a-z, 0-9, _ and - (required, unique): for the logs",
+			 .doc = "1 to 31 characters from a-z, 0-9, _ and - (required, unique): for "
+				"the logs",
 			 TOKEN_KEY(name),
 			 .required = true },
 	[TOKEN_ROLE] = { .name = "role",
 			 .parse = parse_role,
 			 LIVE(CHOICE),
-			 .doc = "viewer (board, alert stream, operators, sources, metrics), supervisor",
+			 .doc = "viewer (board, alert stream, operators, sources, metrics), "
+				"supervisor",
 			 TOKEN_KEY(role),
 			 .required = true },
 	[TOKEN_SHA256] = { .name = "sha256",
 			   .parse = parse_sha256,
 			   LIVE(TEXT),
-			   .doc = "the SHA-256 of the token, 64 hex digits (preferred: the file then holds no",
+			   .doc = "the SHA-256 of the token, 64 hex digits (preferred: the file "
+				  "then holds no",
 			   TOKEN_KEY(sha256) },
 	[TOKEN_TOKEN] = { .name = "token",
 			  .parse = parse_token,
@@ -2146,7 +2260,8 @@ static const struct key token_keys[TOKEN_KEY_COUNT + 1] = {
 };
 
 /* One token mapping into config->auth.tokens[index]. */
-static bool parse_token_entry(struct loader *loader, const struct path *path, size_t index, void *state)
+static bool parse_token_entry(struct loader *loader, const struct path *path, size_t index,
+			      void *state)
 {
 	struct config *config = state;
 	struct config_token *token = &config->auth.tokens[index];
@@ -2161,7 +2276,8 @@ static bool parse_token_entry(struct loader *loader, const struct path *path, si
 }
 
 /* auth.tokens: a sequence of tokens, or null for none. Its key has offset 0. */
-static bool parse_tokens(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_tokens(struct loader *loader, const struct path *path, const struct key *key,
+			 void *field)
 {
 	struct config *config = field;
 
@@ -2186,7 +2302,8 @@ static const struct key source_keys[SOURCE_KEY_COUNT + 1] = {
 	[SOURCE_AGENCIES] = { .name = "agencies",
 			      .parse = parse_agencies,
 			      LIVE(LIST),
-			      .doc = "the agencies its events may name (a call_start's \"agency\", and any other",
+			      .doc = "the agencies its events may name (a call_start's \"agency\", "
+				     "and any other",
 			      .offset = 0 },
 	[SOURCE_KEY_COUNT] = { .name = NULL },
 };
@@ -2207,7 +2324,8 @@ static bool parse_source(struct loader *loader, const struct path *path, size_t 
 }
 
 /* sources: a sequence of sources, or null for none. Its key has offset 0. */
-static bool parse_sources(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_sources(struct loader *loader, const struct path *path, const struct key *key,
+			  void *field)
 {
 	struct config *config = field;
 
@@ -2229,7 +2347,8 @@ static bool parse_sources(struct loader *loader, const struct path *path, const 
 /* A list kept in struct config as an array and its count (the key's offset is 0). */
 #define LIST(array, count)                                                                         \
 	.span_offset = offsetof(struct config, array),                                             \
-	.span_size = offsetof(struct config, count) + sizeof(size_t) - offsetof(struct config, array)
+	.span_size =                                                                               \
+		offsetof(struct config, count) + sizeof(size_t) - offsetof(struct config, array)
 #define UINT32_KEY(key_name, field, low, high, default_text, how, doc_text)                        \
 	{                                                                                          \
 		.name = key_name, .parse = parse_uint32, FIELD(field), .min = low, .max = high,    \
@@ -2238,171 +2357,208 @@ static bool parse_sources(struct loader *loader, const struct path *path, const 
 
 static const struct key feed_keys[] = {
 	{ .name = "listen",
-	  .parse = parse_listen, LIVE(ADDRESS),
+	  .parse = parse_listen,
+	  LIVE(ADDRESS),
 	  FIELD(feed.listen),
 	  .fallback = "[\"127.0.0.1:7400\"]",
 	  .doc = "Addresses to accept feed connections on: 1 to 8 entries, or a single address." },
-	UINT32_KEY(
-		"max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536", LIVE(BYTES),
-		"Longest event line accepted, in bytes (256 to 16777216). A longer line is dropped,"),
-	UINT32_KEY(
-		"max_connections", feed.max_connections, 1, 65535, "64", LIVE(COUNT),
-		"Feed connections established at once (1 to 65535): connections that sent a valid line"),
-	UINT32_KEY(
-		"max_sources", feed.max_sources, 1, 1000000, "1024", LIVE(COUNT),
-		"Feed source ids remembered (1 to 1000000): a feed that names itself in a hello line"),
-	UINT32_KEY(
-		"keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60", LIVE(SECONDS),
-		"TCP keepalive on feed connections: seconds idle before the first probe (0 to 32767,"),
-	UINT32_KEY(
-		"idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0", LIVE(SECONDS),
-		"Close a feed connection that completed no line for this many seconds (0 to 604800;"),
-	UINT32_KEY(
-		"silence_seconds", feed.silence_seconds, 0, 604800, "300", LIVE(SECONDS),
-		"A feed source (its hello \"source\", else the connection's peer address) that was"),
-	UINT32_KEY(
-		"max_future_seconds", feed.max_future_seconds, 1, 31536000, "300", LIVE(SECONDS),
-		"The guard against the future (1 to 31536000 seconds): an event whose ts is more than"),
-	UINT32_KEY(
-		"max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000", LIVE(COUNT),
-		"How far one line may move a named source's seq ahead (1 to 4000000000). A line that"),
+	UINT32_KEY("max_line_bytes", feed.max_line_bytes, 256, 16777216, "65536", LIVE(BYTES),
+		   "Longest event line accepted, in bytes (256 to 16777216). A longer line is "
+		   "dropped,"),
+	UINT32_KEY("max_connections", feed.max_connections, 1, 65535, "64", LIVE(COUNT),
+		   "Feed connections established at once (1 to 65535): connections that sent a "
+		   "valid line"),
+	UINT32_KEY("max_sources", feed.max_sources, 1, 1000000, "1024", LIVE(COUNT),
+		   "Feed source ids remembered (1 to 1000000): a feed that names itself in a hello "
+		   "line"),
+	UINT32_KEY("keepalive_seconds", feed.keepalive_seconds, 0, 32767, "60", LIVE(SECONDS),
+		   "TCP keepalive on feed connections: seconds idle before the first probe (0 to "
+		   "32767,"),
+	UINT32_KEY("idle_timeout_seconds", feed.idle_timeout_seconds, 0, 604800, "0", LIVE(SECONDS),
+		   "Close a feed connection that completed no line for this many seconds (0 to "
+		   "604800;"),
+	UINT32_KEY("silence_seconds", feed.silence_seconds, 0, 604800, "300", LIVE(SECONDS),
+		   "A feed source (its hello \"source\", else the connection's peer address) that "
+		   "was"),
+	UINT32_KEY("max_future_seconds", feed.max_future_seconds, 1, 31536000, "300", LIVE(SECONDS),
+		   "The guard against the future (1 to 31536000 seconds): an event whose ts is "
+		   "more than"),
+	UINT32_KEY("max_seq_jump", feed.max_seq_jump, 1, 4000000000u, "1000000", LIVE(COUNT),
+		   "How far one line may move a named source's seq ahead (1 to 4000000000). A line "
+		   "that"),
 	UINT32_KEY(
 		"source_idle_seconds", feed.source_idle_seconds, 1, 86400, "2", LIVE(SECONDS),
 		"A source that sent nothing for this many seconds of host time (1 to 86400) stops"),
 	{ .name = "tls",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(feed.tls),
 	  .fallback = "false",
-	  .doc = "Serve the feed port over TLS (true or false), with the identity of the tls section" },
+	  .doc = "Serve the feed port over TLS (true or false), with the identity of the tls "
+		 "section" },
 	{ .name = "require_client_certificate",
-	  .parse = parse_bool, LIVE(BOOLEAN),
+	  .parse = parse_bool,
+	  LIVE(BOOLEAN),
 	  FIELD(feed.require_client_certificate),
 	  .fallback = "true",
-	  .doc = "With tls: a feed must present a client certificate signed by tls.client_ca (then" },
+	  .doc = "With tls: a feed must present a client certificate signed by tls.client_ca "
+		 "(then" },
 	{ .name = "source_binding",
-	  .parse = parse_source_binding, LIVE(CHOICE),
+	  .parse = parse_source_binding,
+	  LIVE(CHOICE),
 	  FIELD(feed.source_binding),
 	  .fallback = "certificate",
 	  .doc = "With tls: what a feed's hello \"source\" must match (certificate or none)." },
-	UINT32_KEY(
-		"max_pending_connections", feed.max_pending_connections, 1, 65535, "16", LIVE(COUNT),
-		"Connection slots (docs/protocol.md, \"Connection rules\"). A connection is pending until"),
-	UINT32_KEY(
-		"max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8", LIVE(COUNT),
-		"Feed connections open at once from one host, pending or not (1 to 65535). One more is"),
-	UINT32_KEY(
-		"handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5", LIVE(SECONDS),
-		"Seconds (1 to 3600) a pending connection has to send its first valid line; then it is"),
-	UINT32_KEY(
-		"line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10", LIVE(SECONDS),
-		"Seconds (1 to 3600) a line may stay incomplete (bytes received, no \"\\n\" yet) before"),
+	UINT32_KEY("max_pending_connections", feed.max_pending_connections, 1, 65535, "16",
+		   LIVE(COUNT),
+		   "Connection slots (docs/protocol.md, \"Connection rules\"). A connection is "
+		   "pending until"),
+	UINT32_KEY("max_connections_per_address", feed.max_connections_per_address, 1, 65535, "8",
+		   LIVE(COUNT),
+		   "Feed connections open at once from one host, pending or not (1 to 65535). One "
+		   "more is"),
+	UINT32_KEY("handshake_timeout_seconds", feed.handshake_timeout_seconds, 1, 3600, "5",
+		   LIVE(SECONDS),
+		   "Seconds (1 to 3600) a pending connection has to send its first valid line; "
+		   "then it is"),
+	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10", LIVE(SECONDS),
+		   "Seconds (1 to 3600) a line may stay incomplete (bytes received, no \"\\n\" "
+		   "yet) before"),
 	{ .name = "mapping",
-	  .parse = parse_mapping_name, LIVE(NAME),
+	  .parse = parse_mapping_name,
+	  LIVE(NAME),
 	  FIELD(feed.mapping),
-	  .doc = "\"\" (the default): the feed port reads protocol v1 lines. The name of one of mappings:" },
+	  .doc = "\"\" (the default): the feed port reads protocol v1 lines. The name of one of "
+		 "mappings:" },
 	{ .name = NULL },
 };
 
 static const struct key alerts_keys[] = {
 	{ .name = "listen",
-	  .parse = parse_listen, LIVE(ADDRESS),
+	  .parse = parse_listen,
+	  LIVE(ADDRESS),
 	  FIELD(alerts.listen),
 	  .fallback = "[\"127.0.0.1:7401\"]",
 	  .doc = "Addresses to accept subscribers on: 1 to 8 entries, or a single address." },
-	UINT32_KEY(
-		"max_subscribers", alerts.max_subscribers, 1, 65535, "64", LIVE(COUNT),
-		"Consoles connected at once (1 to 65535), once taken as consoles (pending ones have their"),
-	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576", LIVE(BYTES),
+	UINT32_KEY("max_subscribers", alerts.max_subscribers, 1, 65535, "64", LIVE(COUNT),
+		   "Consoles connected at once (1 to 65535), once taken as consoles (pending ones "
+		   "have their"),
+	UINT32_KEY("max_queue_bytes", alerts.max_queue_bytes, 4096, 1073741824, "1048576",
+		   LIVE(BYTES),
 		   "Output waiting to be sent to one subscriber, in bytes (4096 to 1073741824)."),
 	{ .name = "tls",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(alerts.tls),
 	  .fallback = "false",
-	  .doc = "Serve the alert port over TLS (true or false), with the identity of the tls section;" },
+	  .doc = "Serve the alert port over TLS (true or false), with the identity of the tls "
+		 "section;" },
 	{ .name = "require_client_certificate",
-	  .parse = parse_bool, LIVE(BOOLEAN),
+	  .parse = parse_bool,
+	  LIVE(BOOLEAN),
 	  FIELD(alerts.require_client_certificate),
 	  .fallback = "false",
-	  .doc = "With tls: a console must present a client certificate signed by tls.client_ca (then" },
+	  .doc = "With tls: a console must present a client certificate signed by tls.client_ca "
+		 "(then" },
+	UINT32_KEY("max_pending_connections", alerts.max_pending_connections, 1, 65535, "16",
+		   LIVE(COUNT),
+		   "Connection slots (docs/protocol.md, \"Connection rules\"). A console is "
+		   "pending until it"),
 	UINT32_KEY(
-		"max_pending_connections", alerts.max_pending_connections, 1, 65535, "16", LIVE(COUNT),
-		"Connection slots (docs/protocol.md, \"Connection rules\"). A console is pending until it"),
-	UINT32_KEY(
-		"max_connections_per_address", alerts.max_connections_per_address, 1, 65535, "16", LIVE(COUNT),
+		"max_connections_per_address", alerts.max_connections_per_address, 1, 65535, "16",
+		LIVE(COUNT),
 		"Connections open at once from one host, pending or not (1 to 65535). One more is"),
 	UINT32_KEY(
-		"handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5", LIVE(SECONDS),
+		"handshake_timeout_seconds", alerts.handshake_timeout_seconds, 1, 3600, "5",
+		LIVE(SECONDS),
 		"Seconds (1 to 3600) a pending console has to be taken as a console; then it is"),
-	UINT32_KEY(
-		"line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10", LIVE(SECONDS),
-		"Seconds (1 to 3600) a line from a console may stay incomplete before the connection"),
+	UINT32_KEY("line_timeout_seconds", alerts.line_timeout_seconds, 1, 3600, "10",
+		   LIVE(SECONDS),
+		   "Seconds (1 to 3600) a line from a console may stay incomplete before the "
+		   "connection"),
 	{ .name = NULL },
 };
 
 static const struct key http_keys[] = {
 	{ .name = "listen",
-	  .parse = parse_listen, LIVE(ADDRESS),
+	  .parse = parse_listen,
+	  LIVE(ADDRESS),
 	  FIELD(http.listen),
 	  .fallback = "[\"127.0.0.1:7402\"]",
 	  .doc = "Addresses to serve HTTP on: 1 to 8 entries, or a single address." },
-	UINT32_KEY(
-		"max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192", LIVE(BYTES),
-		"Request line and headers of one request, in bytes (1024 to 1048576); a larger request"),
-	UINT32_KEY(
-		"max_body_bytes", http.max_body_bytes, 256, 1048576, "4096", LIVE(BYTES),
-		"Body of one request (an acknowledgement), in bytes (256 to 1048576); a larger body is"),
-	UINT32_KEY(
-		"max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576", LIVE(BYTES),
-		"Alert lines in one GET /api/alerts answer, in bytes (4096 to 67108864): a client asks"),
-	UINT32_KEY(
-		"timeout_seconds", http.timeout_seconds, 1, 3600, "30", LIVE(SECONDS),
-		"Seconds (1 to 3600) a client may take to send a request, or keep a connection idle"),
-	UINT32_KEY(
-		"max_connections", http.max_connections, 1, 65535, "256", LIVE(COUNT),
-		"HTTP connections open at once (1 to 65535). One more is closed at once, counted as"),
-	UINT32_KEY(
-		"max_connections_per_address", http.max_connections_per_address, 1, 65535, "32", LIVE(COUNT),
-		"HTTP connections open at once from one host (1 to 65535). One more is closed at once"),
-	UINT32_KEY(
-		"max_streams", http.max_streams, 1, 65535, "64", LIVE(COUNT),
-		"GET /api/stream (Server-Sent Events, docs/http.md): streams open at once (1 to 65535);"),
-	UINT32_KEY(
-		"max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824, "1048576", LIVE(BYTES),
-		"Unsent output per stream, in bytes (4096 to 1073741824): a stream whose browser reads"),
-	UINT32_KEY(
-		"stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15", LIVE(SECONDS),
-		"Seconds (1 to 3600) without output after which a stream gets a keepalive comment."),
+	UINT32_KEY("max_header_bytes", http.max_header_bytes, 1024, 1048576, "8192", LIVE(BYTES),
+		   "Request line and headers of one request, in bytes (1024 to 1048576); a larger "
+		   "request"),
+	UINT32_KEY("max_body_bytes", http.max_body_bytes, 256, 1048576, "4096", LIVE(BYTES),
+		   "Body of one request (an acknowledgement), in bytes (256 to 1048576); a larger "
+		   "body is"),
+	UINT32_KEY("max_alerts_bytes", http.max_alerts_bytes, 4096, 67108864, "1048576",
+		   LIVE(BYTES),
+		   "Alert lines in one GET /api/alerts answer, in bytes (4096 to 67108864): a "
+		   "client asks"),
+	UINT32_KEY("timeout_seconds", http.timeout_seconds, 1, 3600, "30", LIVE(SECONDS),
+		   "Seconds (1 to 3600) a client may take to send a request, or keep a connection "
+		   "idle"),
+	UINT32_KEY("max_connections", http.max_connections, 1, 65535, "256", LIVE(COUNT),
+		   "HTTP connections open at once (1 to 65535). One more is closed at once, "
+		   "counted as"),
+	UINT32_KEY("max_connections_per_address", http.max_connections_per_address, 1, 65535, "32",
+		   LIVE(COUNT),
+		   "HTTP connections open at once from one host (1 to 65535). One more is closed "
+		   "at once"),
+	UINT32_KEY("max_streams", http.max_streams, 1, 65535, "64", LIVE(COUNT),
+		   "GET /api/stream (Server-Sent Events, docs/http.md): streams open at once (1 to "
+		   "65535);"),
+	UINT32_KEY("max_stream_queue_bytes", http.max_stream_queue_bytes, 4096, 1073741824,
+		   "1048576", LIVE(BYTES),
+		   "Unsent output per stream, in bytes (4096 to 1073741824): a stream whose "
+		   "browser reads"),
+	UINT32_KEY("stream_keepalive_seconds", http.stream_keepalive_seconds, 1, 3600, "15",
+		   LIVE(SECONDS),
+		   "Seconds (1 to 3600) without output after which a stream gets a keepalive "
+		   "comment."),
 	{ .name = "tls",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(http.tls),
 	  .fallback = "false",
-	  .doc = "Serve HTTPS instead of HTTP (true or false), with the identity of the tls section;" },
+	  .doc = "Serve HTTPS instead of HTTP (true or false), with the identity of the tls "
+		 "section;" },
 	{ .name = NULL },
 };
 
 static const struct key tls_keys[] = {
 	{ .name = "certificate",
-	  .parse = parse_optional_path, LIVE(PATH),
+	  .parse = parse_optional_path,
+	  LIVE(PATH),
 	  FIELD(tls.certificate),
 	  .doc = "PEM certificate chain: the server certificate first, then its intermediates." },
 	{ .name = "key",
-	  .parse = parse_optional_path, LIVE(PATH),
+	  .parse = parse_optional_path,
+	  LIVE(PATH),
 	  FIELD(tls.key),
-	  .doc = "PEM private key of the certificate. It must not be readable or writable by group or" },
+	  .doc = "PEM private key of the certificate. It must not be readable or writable by group "
+		 "or" },
 	{ .name = "client_ca",
-	  .parse = parse_optional_path, LIVE(PATH),
+	  .parse = parse_optional_path,
+	  LIVE(PATH),
 	  FIELD(tls.client_ca),
-	  .doc = "PEM bundle of the CAs that sign the client certificates of feeds (and of consoles," },
+	  .doc = "PEM bundle of the CAs that sign the client certificates of feeds (and of "
+		 "consoles," },
 	{ .name = "min_version",
-	  .parse = parse_tls_version, LIVE(CHOICE),
+	  .parse = parse_tls_version,
+	  LIVE(CHOICE),
 	  FIELD(tls.min_version),
 	  .fallback = "1.2",
-	  .doc = "Lowest TLS version accepted: \"1.2\" or \"1.3\" (quote it). Older versions (SSL 3, TLS 1.0" },
+	  .doc = "Lowest TLS version accepted: \"1.2\" or \"1.3\" (quote it). Older versions (SSL "
+		 "3, TLS 1.0" },
 	{ .name = "ciphers",
-	  .parse = parse_ciphers, LIVE(TEXT),
+	  .parse = parse_ciphers,
+	  LIVE(TEXT),
 	  FIELD(tls.ciphers),
 	  .fallback = "ECDHE+AESGCM:ECDHE+CHACHA20",
-	  .doc = "TLS 1.2 cipher list in OpenSSL syntax (at most 255 characters); it must select at" },
+	  .doc = "TLS 1.2 cipher list in OpenSSL syntax (at most 255 characters); it must select "
+		 "at" },
 	{ .name = NULL },
 };
 
@@ -2416,68 +2572,91 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] = UINT32_KEY(
 		"max_open_calls", tracker.max_open_calls, 1, 10000000, "10000", LIVE(COUNT),
 		"Calls started and not yet ended, across the whole center (1 to 10000000)."),
-	[TRACKER_MAX_CALL_SECONDS] = UINT32_KEY(
-		"max_call_seconds", tracker.max_call_seconds, 60, 604800, "14400", LIVE(SECONDS),
-		"Seconds of event time after which an open call that has heard nothing more (no end,"),
+	[TRACKER_MAX_CALL_SECONDS] = UINT32_KEY("max_call_seconds", tracker.max_call_seconds, 60,
+						604800, "14400", LIVE(SECONDS),
+						"Seconds of event time after which an open call "
+						"that has heard nothing more (no end,"),
 	[TRACKER_MAX_OPERATORS] = UINT32_KEY(
 		"max_operators", tracker.max_operators, 1, 1000000, "5000", LIVE(COUNT),
 		"Call-takers tracked, each (agency, operator) pair counting once (1 to 1000000)."),
-	[TRACKER_MAX_WINDOW_CALLS] = UINT32_KEY(
-		"max_window_calls", tracker.max_window_calls, 16, 1000000, "1024", LIVE(COUNT),
-		"Completed calls kept per call-taker (16 to 1000000). Older calls are dropped from the"),
+	[TRACKER_MAX_WINDOW_CALLS] = UINT32_KEY("max_window_calls", tracker.max_window_calls, 16,
+						1000000, "1024", LIVE(COUNT),
+						"Completed calls kept per call-taker (16 to "
+						"1000000). Older calls are dropped from the"),
 	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY(
-		"max_center_calls", tracker.max_center_calls, 1000, 100000000, "1000000", LIVE(COUNT),
+		"max_center_calls", tracker.max_center_calls, 1000, 100000000, "1000000",
+		LIVE(COUNT),
 		"Completed calls kept for the whole center's baseline (1000 to 100000000): every"),
-	[TRACKER_ALLOWED_LATENESS_SECONDS] = UINT32_KEY(
-		"allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400, "600", LIVE(SECONDS),
-		"Seconds an event may arrive behind the newest event seen and still be placed where"),
-	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY(
-		"max_dedupe_events", tracker.max_dedupe_events, 1000, 100000000, "200000", LIVE(COUNT),
-		"Events remembered to recognize a resend of the same event (same event_id, or same"),
-	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY(
-		"max_recent_callers", tracker.max_recent_callers, 100, 10000000, "100000", LIVE(COUNT),
-		"Recent premature hangups remembered by caller number, to notice the caller ringing"),
-	[TRACKER_MAX_SOURCE_LAG_SECONDS] = UINT32_KEY(
-		"max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400, "900", LIVE(SECONDS),
-		"Seconds of event time (0 to 86400) a source may fall behind the newest source and still"),
-	[TRACKER_MAX_REORDER_EVENTS] = UINT32_KEY(
-		"max_reorder_events", tracker.max_reorder_events, 16, 10000000, "50000", LIVE(COUNT),
-		"Events held to release them in ts order across sources (16 to 10000000). When full the"),
+	[TRACKER_ALLOWED_LATENESS_SECONDS] =
+		UINT32_KEY("allowed_lateness_seconds", tracker.allowed_lateness_seconds, 0, 86400,
+			   "600", LIVE(SECONDS),
+			   "Seconds an event may arrive behind the newest event seen and still be "
+			   "placed where"),
+	[TRACKER_MAX_DEDUPE_EVENTS] = UINT32_KEY("max_dedupe_events", tracker.max_dedupe_events,
+						 1000, 100000000, "200000", LIVE(COUNT),
+						 "Events remembered to recognize a resend of the "
+						 "same event (same event_id, or same"),
+	[TRACKER_MAX_RECENT_CALLERS] = UINT32_KEY("max_recent_callers", tracker.max_recent_callers,
+						  100, 10000000, "100000", LIVE(COUNT),
+						  "Recent premature hangups remembered by caller "
+						  "number, to notice the caller ringing"),
+	[TRACKER_MAX_SOURCE_LAG_SECONDS] =
+		UINT32_KEY("max_source_lag_seconds", tracker.max_source_lag_seconds, 0, 86400,
+			   "900", LIVE(SECONDS),
+			   "Seconds of event time (0 to 86400) a source may fall behind the newest "
+			   "source and still"),
+	[TRACKER_MAX_REORDER_EVENTS] = UINT32_KEY("max_reorder_events", tracker.max_reorder_events,
+						  16, 10000000, "50000", LIVE(COUNT),
+						  "Events held to release them in ts order across "
+						  "sources (16 to 10000000). When full the"),
 	[TRACKER_BIND_CALLS_TO_SOURCE] = { .name = "bind_calls_to_source",
-					   .parse = parse_bool, LIVE(BOOLEAN),
+					   .parse = parse_bool,
+					   LIVE(BOOLEAN),
 					   FIELD(tracker.bind_calls_to_source),
 					   .fallback = "true",
-					   .doc = "One source cannot speak for another's calls and call-takers (docs/detection.md," },
+					   .doc = "One source cannot speak for another's calls and "
+						  "call-takers (docs/detection.md," },
 	[TRACKER_BIND_OPERATORS_TO_SOURCE] = { .name = "bind_operators_to_source",
-					       .parse = parse_bool, LIVE(BOOLEAN),
+					       .parse = parse_bool,
+					       LIVE(BOOLEAN),
 					       FIELD(tracker.bind_operators_to_source),
 					       .fallback = "true",
-					       .doc = "A call-taker (agency, operator) belongs to the named source whose call_start first named" },
+					       .doc = "A call-taker (agency, operator) belongs to "
+						      "the named source whose call_start first "
+						      "named" },
 	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] = UINT32_KEY(
 		"max_new_operators_per_source_per_hour",
 		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300", LIVE(COUNT),
-		"New call-takers (a call_start naming an (agency, operator) not owned now) each source may"),
+		"New call-takers (a call_start naming an (agency, operator) not owned now) each "
+		"source may"),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key premature_keys[] = {
 	{ .name = "max_talk_seconds",
-	  .parse = parse_positive_number, LIVE(SECONDS),
+	  .parse = parse_positive_number,
+	  LIVE(SECONDS),
 	  FIELD(detector.max_talk_seconds),
 	  .fallback = "20",
-	  .doc = " - its talk time (answer to release) was under this many seconds (a number > 0," },
+	  .doc = " - its talk time (answer to release) was under this many seconds (a number > "
+		 "0," },
 	{ .name = "released_by",
-	  .parse = parse_released_by, LIVE(LIST),
+	  .parse = parse_released_by,
+	  LIVE(LIST),
 	  FIELD(detector.released_by_mask),
 	  .fallback = "[operator]",
-	  .doc = " - it was released by one of these parties: a list of operator, caller, system," },
+	  .doc = " - it was released by one of these parties: a list of operator, caller, "
+		 "system," },
 	{ .name = NULL },
 };
 
 static const struct key unacked_keys[] = {
-	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0", LIVE(SECONDS), NULL),
-	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800", LIVE(SECONDS), NULL),
-	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600", LIVE(SECONDS), NULL),
+	UINT32_KEY("info", detector.escalate_unacked_after_seconds[0], 0, 2592000, "0",
+		   LIVE(SECONDS), NULL),
+	UINT32_KEY("warning", detector.escalate_unacked_after_seconds[1], 0, 2592000, "1800",
+		   LIVE(SECONDS), NULL),
+	UINT32_KEY("critical", detector.escalate_unacked_after_seconds[2], 0, 2592000, "600",
+		   LIVE(SECONDS), NULL),
 	{ .name = NULL },
 };
 
@@ -2489,7 +2668,8 @@ static bool parse_open_ratio(struct loader *loader, const struct path *path, con
 
 	(void)key;
 	if (!scalar_to_number(loader, &value) || value <= 0.0 || value >= 1.0) {
-		report(loader, current_mark(loader), path, "must be a number greater than 0 and less than 1");
+		report(loader, current_mark(loader), path,
+		       "must be a number greater than 0 and less than 1");
 		return skip_node(loader);
 	}
 	*(double *)field = value;
@@ -2498,40 +2678,53 @@ static bool parse_open_ratio(struct loader *loader, const struct path *path, con
 
 static const struct key baseline_keys[] = {
 	{ .name = "scope",
-	  .parse = parse_baseline_scope, LIVE(CHOICE),
+	  .parse = parse_baseline_scope,
+	  LIVE(CHOICE),
 	  FIELD(detector.baseline.scope),
 	  .fallback = "agency",
-	  .doc = "agency (default): a call-taker is compared with the rest of their own agency (a" },
+	  .doc = "agency (default): a call-taker is compared with the rest of their own agency "
+		 "(a" },
 	{ .name = "half_life_seconds",
-	  .parse = parse_positive_number, LIVE(SECONDS),
+	  .parse = parse_positive_number,
+	  LIVE(SECONDS),
 	  FIELD(detector.baseline.half_life_seconds),
 	  .fallback = "1200",
-	  .doc = "The rest of the agency's premature rate is decayed with this half-life, seconds of" },
+	  .doc = "The rest of the agency's premature rate is decayed with this half-life, seconds "
+		 "of" },
 	{ .name = "fast_half_life_seconds",
-	  .parse = parse_positive_number, LIVE(SECONDS),
+	  .parse = parse_positive_number,
+	  LIVE(SECONDS),
 	  FIELD(detector.baseline.fast_half_life_seconds),
 	  .fallback = "300",
-	  .doc = "A second, faster rate (seconds of event time, a number > 0; its prior is prior_calls" },
+	  .doc = "A second, faster rate (seconds of event time, a number > 0; its prior is "
+		 "prior_calls" },
 	{ .name = "prior_calls",
-	  .parse = parse_positive_number, LIVE(NUMBER),
+	  .parse = parse_positive_number,
+	  LIVE(NUMBER),
 	  FIELD(detector.baseline.prior_calls),
 	  .fallback = "20",
-	  .doc = "Pseudo-calls at prior_ratio added to it (a number > 0): a quiet night or the first" },
+	  .doc = "Pseudo-calls at prior_ratio added to it (a number > 0): a quiet night or the "
+		 "first" },
 	{ .name = "prior_ratio",
-	  .parse = parse_open_ratio, LIVE(RATIO),
+	  .parse = parse_open_ratio,
+	  LIVE(RATIO),
 	  FIELD(detector.baseline.prior_ratio),
 	  .fallback = "0.1",
 	  .doc = "The prior premature rate (greater than 0, less than 1)." },
 	{ .name = "history_half_life_seconds",
-	  .parse = parse_positive_number, LIVE(SECONDS),
+	  .parse = parse_positive_number,
+	  LIVE(SECONDS),
 	  FIELD(detector.baseline.history_half_life_seconds),
 	  .fallback = "604800",
-	  .doc = "Half-life of each call-taker's own long-run history (the own factor), seconds of" },
+	  .doc = "Half-life of each call-taker's own long-run history (the own factor), seconds "
+		 "of" },
 	{ .name = "history_settle_seconds",
-	  .parse = parse_nonnegative_number, LIVE(SECONDS),
+	  .parse = parse_nonnegative_number,
+	  LIVE(SECONDS),
 	  FIELD(detector.baseline.history_settle_seconds),
 	  .fallback = "0",
-	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number >= 0;" },
+	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number "
+		 ">= 0;" },
 	{ .name = NULL },
 };
 
@@ -2540,30 +2733,41 @@ static const struct key detector_keys[] = {
 	  .parse = parse_section,
 	  .children = premature_keys,
 	  .doc = "A completed call is a premature hangup when ALL hold:" },
-	UINT32_KEY(
-		"repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300", LIVE(SECONDS),
-		"A premature hangup is marked \"called back\" when the same number (ani) calls 911"),
-	UINT32_KEY(
-		"resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600", LIVE(SECONDS),
-		"An open alert is resolved when all rules have been false for this many seconds of"),
-	UINT32_KEY(
-		"max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256", LIVE(COUNT),
-		"Callbacks an open alert keeps (16 to 1000000): every premature hangup of the call-taker"),
+	UINT32_KEY("repeat_window_seconds", detector.repeat_window_seconds, 0, 86400, "300",
+		   LIVE(SECONDS),
+		   "A premature hangup is marked \"called back\" when the same number (ani) calls "
+		   "911"),
+	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600",
+		   LIVE(SECONDS),
+		   "An open alert is resolved when all rules have been false for this many seconds "
+		   "of"),
+	UINT32_KEY("max_alert_callbacks", detector.max_alert_callbacks, 16, 1000000, "256",
+		   LIVE(COUNT),
+		   "Callbacks an open alert keeps (16 to 1000000): every premature hangup of the "
+		   "call-taker"),
 	{ .name = "escalate_unacked_after_seconds",
 	  .parse = parse_section,
 	  .children = unacked_keys,
-	  .doc = "An alert that no console acknowledged this many seconds of event time after it fired" },
+	  .doc = "An alert that no console acknowledged this many seconds of event time after it "
+		 "fired" },
 	{ .name = "rules",
-	  .parse = parse_rules, LIVE(LIST), LIST(detector.rules, detector.rule_count), .entries = rule_keys,
+	  .parse = parse_rules,
+	  LIVE(LIST),
+	  LIST(detector.rules, detector.rule_count),
+	  .entries = rule_keys,
 	  /* the rule shipped in config/cadmon.yaml (docs/detection.md, "The sequential rule"); the
 	   * window rules tuned before it are documented there as an alternative */
-	  .fallback = "[{name: sequential, type: sequential, window_seconds: 28800, called_back_weight: 4,"
-		      " odds_ratio: 4, false_alarm_calls: 10000, false_alarm_hours: 1000, hourly_raises: true}]",
-	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes (and," },
+	  .fallback = "[{name: sequential, type: sequential, window_seconds: 28800, "
+		      "called_back_weight: 4,"
+		      " odds_ratio: 4, false_alarm_calls: 10000, false_alarm_hours: 1000, "
+		      "hourly_raises: true}]",
+	  .doc = "Alert rules, checked for each call-taker whenever one of their calls completes "
+		 "(and," },
 	{ .name = "baseline",
 	  .parse = parse_section,
 	  .children = baseline_keys,
-	  .doc = "The peer baseline of the sequential rules: what each call is expected to look like." },
+	  .doc = "The peer baseline of the sequential rules: what each call is expected to look "
+		 "like." },
 	{ .name = NULL },
 };
 
@@ -2572,33 +2776,40 @@ enum { JOURNAL_STATE_DIRECTORY, JOURNAL_FSYNC, JOURNAL_FSYNC_INTERVAL_MS, JOURNA
 
 static const struct key journal_keys[JOURNAL_KEY_COUNT + 1] = {
 	[JOURNAL_STATE_DIRECTORY] = { .name = "state_directory",
-				      .parse = parse_directory, RESTART(PATH),
+				      .parse = parse_directory,
+				      RESTART(PATH),
 				      FIELD(journal.state_directory),
 				      .fallback = "/var/lib/cadmon",
-				      .doc = "Where segments (journal/*.seg) and snapshots (snapshot-*.snap) live: an absolute path" },
+				      .doc = "Where segments (journal/*.seg) and snapshots "
+					     "(snapshot-*.snap) live: an absolute path" },
 	[JOURNAL_FSYNC] = { .name = "fsync",
-			    .parse = parse_fsync, LIVE(CHOICE),
+			    .parse = parse_fsync,
+			    LIVE(CHOICE),
 			    FIELD(journal.fsync),
 			    .fallback = "batch",
-			    .doc = "When to fsync the segment (one write per loop iteration in any case):" },
-	[JOURNAL_FSYNC_INTERVAL_MS] =
-		UINT32_KEY("fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200", LIVE(MILLISECONDS),
-			   "Milliseconds between fsyncs with fsync: interval (1 to 60000)."),
+			    .doc = "When to fsync the segment (one write per loop iteration in any "
+				   "case):" },
+	[JOURNAL_FSYNC_INTERVAL_MS] = UINT32_KEY(
+		"fsync_interval_ms", journal.fsync_interval_ms, 1, 60000, "200", LIVE(MILLISECONDS),
+		"Milliseconds between fsyncs with fsync: interval (1 to 60000)."),
 	[JOURNAL_SEGMENT_MAX_BYTES] = UINT32_KEY(
-		"segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647, "67108864", LIVE(BYTES),
+		"segment_max_bytes", journal.segment_max_bytes, 65536, 2147483647, "67108864",
+		LIVE(BYTES),
 		"A segment is closed and a new one started past this many bytes (65536 to"),
-	[JOURNAL_SEGMENT_MAX_SECONDS] = UINT32_KEY(
-		"segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600", LIVE(SECONDS), NULL),
-	[JOURNAL_RETENTION_SECONDS] = UINT32_KEY(
-		"retention_seconds", journal.retention_seconds, 60, 31536000, "86400", LIVE(SECONDS),
-		"Closed segments whose newest event is older than this many seconds of event time are"),
+	[JOURNAL_SEGMENT_MAX_SECONDS] =
+		UINT32_KEY("segment_max_seconds", journal.segment_max_seconds, 10, 86400, "3600",
+			   LIVE(SECONDS), NULL),
+	[JOURNAL_RETENTION_SECONDS] = UINT32_KEY("retention_seconds", journal.retention_seconds, 60,
+						 31536000, "86400", LIVE(SECONDS),
+						 "Closed segments whose newest event is older than "
+						 "this many seconds of event time are"),
 	[JOURNAL_KEY_COUNT] = { .name = NULL },
 };
 
 static const struct key log_keys[] = {
-	UINT32_KEY(
-		"rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10", LIVE(SECONDS),
-		"The same warning (a dropped line, a full table, a slow subscriber) is logged at most"),
+	UINT32_KEY("rate_limit_seconds", log.rate_limit_seconds, 1, 86400, "10", LIVE(SECONDS),
+		   "The same warning (a dropped line, a full table, a slow subscriber) is logged "
+		   "at most"),
 	{ .name = NULL },
 };
 
@@ -2620,30 +2831,40 @@ static const struct key redact_keys[] = {
 
 static const struct key auth_keys[] = {
 	{ .name = "tokens",
-	  .parse = parse_tokens, LIVE(LIST), LIST(auth.tokens, auth.token_count), .entries = token_keys,
+	  .parse = parse_tokens,
+	  LIVE(LIST),
+	  LIST(auth.tokens, auth.token_count),
+	  .entries = token_keys,
 	  .doc = "Bearer tokens: at most 64, none by default. Each one:" },
 	{ .name = "tokens_file",
-	  .parse = parse_optional_path, LIVE(PATH),
+	  .parse = parse_optional_path,
+	  LIVE(PATH),
 	  FIELD(auth.tokens_file),
-	  .doc = "A file of more tokens, \"\" for none: one \"SHA256HEX ROLE NAME\" a line, blank lines and" },
+	  .doc = "A file of more tokens, \"\" for none: one \"SHA256HEX ROLE NAME\" a line, blank "
+		 "lines and" },
+	UINT32_KEY("max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10",
+		   LIVE(COUNT),
+		   "Failed attempts (a missing or wrong token) from one address, on the alert port "
+		   "and HTTP"),
 	UINT32_KEY(
-		"max_failures_per_minute", auth.max_failures_per_minute, 1, 1000000, "10", LIVE(COUNT),
-		"Failed attempts (a missing or wrong token) from one address, on the alert port and HTTP"),
-	UINT32_KEY(
-		"failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60", LIVE(SECONDS),
+		"failure_window_seconds", auth.failure_window_seconds, 1, 86400, "60",
+		LIVE(SECONDS),
 		"The window of max_failures_per_minute, in seconds (1 to 86400), starting at an"),
-	UINT32_KEY(
-		"max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096", LIVE(COUNT),
-		"Addresses whose failures are remembered at once (1 to 1000000). When full, the one"),
+	UINT32_KEY("max_tracked_addresses", auth.max_tracked_addresses, 1, 1000000, "4096",
+		   LIVE(COUNT),
+		   "Addresses whose failures are remembered at once (1 to 1000000). When full, the "
+		   "one"),
 	{ .name = "redact_ani",
 	  .parse = parse_section,
 	  .children = redact_keys,
-	  .doc = "What each role sees of callers' numbers (\"ani\" in callbacks and on the board), on the" },
+	  .doc = "What each role sees of callers' numbers (\"ani\" in callbacks and on the board), "
+		 "on the" },
 	{ .name = NULL },
 };
 
 /* i3.public_keys[].kid: the JWS header's kid, 1 to 128 printable bytes. */
-static bool parse_i3_kid(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_i3_kid(struct loader *loader, const struct path *path, const struct key *key,
+			 void *field)
 {
 	(void)key;
 	if (is_scalar(loader) && scalar_len(loader) == 0) {
@@ -2663,7 +2884,8 @@ static const struct key i3_key_keys[] = {
 	{ .name = "file",
 	  .parse = parse_directory,
 	  RESTART(PATH),
-	  .doc = "an absolute path to a PEM public key, EC P-256 for ES256 or RSA for RS256 (required)",
+	  .doc = "an absolute path to a PEM public key, EC P-256 for ES256 or RSA for RS256 "
+		 "(required)",
 	  .offset = offsetof(struct config_i3_key, file),
 	  .required = true },
 	{ .name = NULL },
@@ -2686,7 +2908,8 @@ static bool parse_i3_key_entry(struct loader *loader, const struct path *path, s
 }
 
 /* i3.public_keys: a sequence of {kid, file}, or null for none. Its key has offset 0. */
-static bool parse_i3_keys(struct loader *loader, const struct path *path, const struct key *key, void *field)
+static bool parse_i3_keys(struct loader *loader, const struct path *path, const struct key *key,
+			  void *field)
 {
 	struct config *config = field;
 
@@ -2703,34 +2926,44 @@ static bool parse_i3_keys(struct loader *loader, const struct path *path, const 
 
 static const struct key i3_keys[] = {
 	{ .name = "enabled",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(i3.enabled),
 	  .fallback = "false",
 	  .doc = "Serve POST /LogEvents (false: 404 as any unknown path)." },
-	UINT32_KEY(
-		"max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536", RESTART(BYTES),
-		"Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener reads bodies"),
+	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536", RESTART(BYTES),
+		   "Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener "
+		   "reads bodies"),
 	{ .name = "require_signature",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(i3.require_signature),
 	  .fallback = "true",
-	  .doc = "true: a JWS must be signed by one of public_keys (by its protected header's kid), else" },
+	  .doc = "true: a JWS must be signed by one of public_keys (by its protected header's "
+		 "kid), else" },
 	{ .name = "public_keys",
-	  .parse = parse_i3_keys, RESTART(LIST), LIST(i3.public_keys, i3.public_key_count), .entries = i3_key_keys,
-	  .doc = "The keys that sign log events, at most 16, read at start; empty: none. Each one:" },
-	UINT32_KEY(
-		"max_calls", i3.max_calls, 16, 10000000, "10000", RESTART(COUNT),
-		"Calls remembered between their log events (caller's number, who sent the SIP BYE,"),
-	UINT32_KEY(
-		"max_pending_requests", i3.max_pending_requests, 1, 65535, "256", RESTART(COUNT),
-		"Requests whose lines wait to be durable before their 201, 1 to 65535: 503 beyond (counted)."),
+	  .parse = parse_i3_keys,
+	  RESTART(LIST),
+	  LIST(i3.public_keys, i3.public_key_count),
+	  .entries = i3_key_keys,
+	  .doc = "The keys that sign log events, at most 16, read at start; empty: none. Each "
+		 "one:" },
+	UINT32_KEY("max_calls", i3.max_calls, 16, 10000000, "10000", RESTART(COUNT),
+		   "Calls remembered between their log events (caller's number, who sent the SIP "
+		   "BYE,"),
+	UINT32_KEY("max_pending_requests", i3.max_pending_requests, 1, 65535, "256", RESTART(COUNT),
+		   "Requests whose lines wait to be durable before their 201, 1 to 65535: 503 "
+		   "beyond (counted)."),
 	{ .name = "bye_outgoing_released_by",
-	  .parse = parse_released_by_name, RESTART(CHOICE),
+	  .parse = parse_released_by_name,
+	  RESTART(CHOICE),
 	  FIELD(i3.bye_outgoing_released_by),
 	  .fallback = "operator",
-	  .doc = "Who released a call whose first SIP BYE (CallSignalingMessageLogEvent) the logging element" },
+	  .doc = "Who released a call whose first SIP BYE (CallSignalingMessageLogEvent) the "
+		 "logging element" },
 	{ .name = "bye_incoming_released_by",
-	  .parse = parse_released_by_name, RESTART(CHOICE),
+	  .parse = parse_released_by_name,
+	  RESTART(CHOICE),
 	  FIELD(i3.bye_incoming_released_by),
 	  .fallback = "caller" },
 	{ .name = NULL },
@@ -2739,86 +2972,113 @@ static const struct key i3_keys[] = {
 /* nats: servers and subjects are lists kept in struct config (offset 0). */
 static const struct key nats_keys[] = {
 	{ .name = "enabled",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(nats.enabled),
 	  .fallback = "false",
 	  .doc = "Consume the events stream and publish alerts (default false)." },
 	{ .name = "servers",
-	  .parse = parse_nats_servers, RESTART(LIST), LIST(nats.servers, nats.server_count),
+	  .parse = parse_nats_servers,
+	  RESTART(LIST),
+	  LIST(nats.servers, nats.server_count),
 	  .fallback = "[\"nats://127.0.0.1:4222\"]",
-	  .doc = "The cluster's servers, nats:// or tls:// URLs, at most 8; user and password never in" },
+	  .doc = "The cluster's servers, nats:// or tls:// URLs, at most 8; user and password "
+		 "never in" },
 	{ .name = "credentials",
-	  .parse = parse_optional_path, RESTART(PATH),
+	  .parse = parse_optional_path,
+	  RESTART(PATH),
 	  FIELD(nats.credentials),
 	  .doc = "A .creds file (user JWT and NKey seed) to authenticate with; \"\" = none." },
 	{ .name = "token_file",
-	  .parse = parse_optional_path, RESTART(PATH),
+	  .parse = parse_optional_path,
+	  RESTART(PATH),
 	  FIELD(nats.token_file),
-	  .doc = "A file whose first line is the token to authenticate with; \"\" = none. Not with credentials." },
+	  .doc = "A file whose first line is the token to authenticate with; \"\" = none. Not with "
+		 "credentials." },
 	{ .name = "tls_ca",
-	  .parse = parse_optional_path, RESTART(PATH),
+	  .parse = parse_optional_path,
+	  RESTART(PATH),
 	  FIELD(nats.tls_ca),
-	  .doc = "TLS to the servers: the CA that signs their certificates (PEM); \"\" = no TLS unless" },
+	  .doc = "TLS to the servers: the CA that signs their certificates (PEM); \"\" = no TLS "
+		 "unless" },
 	{ .name = "tls_certificate",
-	  .parse = parse_optional_path, RESTART(PATH),
+	  .parse = parse_optional_path,
+	  RESTART(PATH),
 	  FIELD(nats.tls_certificate),
-	  .doc = "A client certificate (PEM) and its key, for servers that require one; \"\" = none." },
+	  .doc = "A client certificate (PEM) and its key, for servers that require one; \"\" = "
+		 "none." },
 	{ .name = "tls_key", .parse = parse_optional_path, RESTART(PATH), FIELD(nats.tls_key) },
 	{ .name = "events_stream",
-	  .parse = parse_nats_name, RESTART(NAME),
+	  .parse = parse_nats_name,
+	  RESTART(NAME),
 	  FIELD(nats.events_stream),
 	  .fallback = "CADMON_EVENTS",
-	  .doc = "The events stream (cadmon-publish --create-stream makes it), 1 to 63 of A-Z a-z 0-9 _ -." },
+	  .doc = "The events stream (cadmon-publish --create-stream makes it), 1 to 63 of A-Z a-z "
+		 "0-9 _ -." },
 	{ .name = "events_subject_prefix",
-	  .parse = parse_nats_subject_prefix, RESTART(TEXT),
+	  .parse = parse_nats_subject_prefix,
+	  RESTART(TEXT),
 	  FIELD(nats.events_subject_prefix),
 	  .fallback = "cadmon.events",
 	  .doc = "Events are published on PREFIX.<agency> (dot-separated tokens)." },
 	{ .name = "subjects",
-	  .parse = parse_nats_subjects, RESTART(LIST), LIST(nats.subjects, nats.subject_count),
+	  .parse = parse_nats_subjects,
+	  RESTART(LIST),
+	  LIST(nats.subjects, nats.subject_count),
 	  .doc = "The subject filters this cadmond consumes (its agencies), at most 16, e.g." },
 	{ .name = "consumer",
-	  .parse = parse_nats_name, RESTART(NAME),
+	  .parse = parse_nats_name,
+	  RESTART(NAME),
 	  FIELD(nats.consumer),
 	  .fallback = "cadmond",
 	  .doc = "The durable consumer's name; two cadmonds on one stream need different names." },
 	UINT32_KEY("fetch_batch", nats.fetch_batch, 1, 10000, "256", LIVE(COUNT),
-		   "Messages asked for per pull request (1 to 10000; reloadable: the next pull asks for"),
-	UINT32_KEY(
-		"max_in_flight", nats.max_in_flight, 1, 1000000, "4096", RESTART(COUNT),
-		"Messages taken and not yet acknowledged at most (the consumer's max_ack_pending, and the"),
+		   "Messages asked for per pull request (1 to 10000; reloadable: the next pull "
+		   "asks for"),
+	UINT32_KEY("max_in_flight", nats.max_in_flight, 1, 1000000, "4096", RESTART(COUNT),
+		   "Messages taken and not yet acknowledged at most (the consumer's "
+		   "max_ack_pending, and the"),
 	UINT32_KEY("ack_wait_seconds", nats.ack_wait_seconds, 1, 3600, "30", RESTART(SECONDS),
 		   "A message not acknowledged this long is delivered again, seconds (1 to 3600)."),
 	{ .name = "publish_alerts",
-	  .parse = parse_bool, RESTART(BOOLEAN),
+	  .parse = parse_bool,
+	  RESTART(BOOLEAN),
 	  FIELD(nats.publish_alerts),
 	  .fallback = "true",
 	  .doc = "Publish every notice to the alerts stream (default true)." },
 	{ .name = "alerts_stream",
-	  .parse = parse_nats_name, RESTART(NAME),
+	  .parse = parse_nats_name,
+	  RESTART(NAME),
 	  FIELD(nats.alerts_stream),
 	  .fallback = "CADMON_ALERTS",
 	  .doc = "The alerts stream (cadmon-publish --create-stream makes it)." },
 	{ .name = "alerts_subject_prefix",
-	  .parse = parse_nats_subject_prefix, RESTART(TEXT),
+	  .parse = parse_nats_subject_prefix,
+	  RESTART(TEXT),
 	  FIELD(nats.alerts_subject_prefix),
 	  .fallback = "cadmon.alerts",
-	  .doc = "Notices are published on PREFIX.<agency>, PREFIX._system for system alerts, PREFIX._none" },
+	  .doc = "Notices are published on PREFIX.<agency>, PREFIX._system for system alerts, "
+		 "PREFIX._none" },
+	UINT32_KEY("max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000", RESTART(COUNT),
+		   "Notices waiting for the cluster at most (1 to 1000000); more are dropped for "
+		   "NATS"),
 	UINT32_KEY(
-		"max_alert_queue", nats.max_alert_queue, 1, 1000000, "10000", RESTART(COUNT),
-		"Notices waiting for the cluster at most (1 to 1000000); more are dropped for NATS"),
-	UINT32_KEY(
-		"connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000", RESTART(MILLISECONDS),
+		"connect_timeout_ms", nats.connect_timeout_ms, 100, 600000, "2000",
+		RESTART(MILLISECONDS),
 		"Connecting to a server gives up after this long, milliseconds (100 to 600000)."),
-	UINT32_KEY(
-		"reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000", RESTART(MILLISECONDS),
-		"Between reconnect attempts, and between attempts to publish a notice, milliseconds"),
-	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0", RESTART(COUNT),
+	UINT32_KEY("reconnect_wait_ms", nats.reconnect_wait_ms, 10, 600000, "1000",
+		   RESTART(MILLISECONDS),
+		   "Between reconnect attempts, and between attempts to publish a notice, "
+		   "milliseconds"),
+	UINT32_KEY("max_reconnect_attempts", nats.max_reconnect_attempts, 0, 1000000, "0",
+		   RESTART(COUNT),
 		   "Reconnect attempts before giving up; 0 = for ever (the default)."),
 	{ .name = "mapping",
-	  .parse = parse_mapping_name, RESTART(NAME),
+	  .parse = parse_mapping_name,
+	  RESTART(NAME),
 	  FIELD(nats.mapping),
-	  .doc = "\"\" (the default): each message is one protocol v1 line. The name of one of mappings:" },
+	  .doc = "\"\" (the default): each message is one protocol v1 line. The name of one of "
+		 "mappings:" },
 	{ .name = NULL },
 };
 
@@ -2826,19 +3086,23 @@ static const struct key top_keys[] = {
 	{ .name = "feed",
 	  .parse = parse_section,
 	  .children = feed_keys,
-	  .doc = "The feed: where the CAD / call-handling systems connect and send their call events," },
+	  .doc = "The feed: where the CAD / call-handling systems connect and send their call "
+		 "events," },
 	{ .name = "alerts",
 	  .parse = parse_section,
 	  .children = alerts_keys,
-	  .doc = "Alerts: where supervisor consoles connect to receive alerts, one JSON object per line." },
+	  .doc = "Alerts: where supervisor consoles connect to receive alerts, one JSON object per "
+		 "line." },
 	{ .name = "http",
 	  .parse = parse_section,
 	  .children = http_keys,
-	  .doc = "HTTP: the JSON API (alerts, the open-alert board, acknowledgements, sources, status), the" },
+	  .doc = "HTTP: the JSON API (alerts, the open-alert board, acknowledgements, sources, "
+		 "status), the" },
 	{ .name = "tls",
 	  .parse = parse_section,
 	  .children = tls_keys,
-	  .doc = "TLS: one server identity shared by every listener that sets tls: true (feed, alerts," },
+	  .doc = "TLS: one server identity shared by every listener that sets tls: true (feed, "
+		 "alerts," },
 	{ .name = "tracker",
 	  .parse = parse_section,
 	  .children = tracker_keys,
@@ -2850,37 +3114,54 @@ static const struct key top_keys[] = {
 	{ .name = "journal",
 	  .parse = parse_section,
 	  .children = journal_keys,
-	  .doc = "The journal: every feed line (rejected ones and resends too) is written to disk before" },
+	  .doc = "The journal: every feed line (rejected ones and resends too) is written to disk "
+		 "before" },
 	{ .name = "log",
 	  .parse = parse_section,
 	  .children = log_keys,
 	  .doc = "Logging by cadmond." },
 	{ .name = "receivers",
-	  .parse = parse_receivers, RESTART(LIST), LIST(receivers, receiver_count), .entries = receiver_keys,
+	  .parse = parse_receivers,
+	  RESTART(LIST),
+	  LIST(receivers, receiver_count),
+	  .entries = receiver_keys,
 	  .doc = "Where notices are pushed besides the alert port (docs/receivers.md): at most 8" },
 	{ .name = "auth",
 	  .parse = parse_section,
 	  .children = auth_keys,
-	  .doc = "Who may use the alert port and the HTTP API (docs/security.md, \"Tokens, roles, safe defaults and callers' numbers\"). Auth is on when at" },
+	  .doc = "Who may use the alert port and the HTTP API (docs/security.md, \"Tokens, roles, "
+		 "safe defaults and callers' numbers\"). Auth is on when at" },
 	{ .name = "sources",
-	  .parse = parse_sources, LIVE(LIST), LIST(sources, source_count), .entries = source_keys,
-	  .doc = "What each named feed source (its hello's \"source\") may say: at most 64 sources, each with" },
+	  .parse = parse_sources,
+	  LIVE(LIST),
+	  LIST(sources, source_count),
+	  .entries = source_keys,
+	  .doc = "What each named feed source (its hello's \"source\") may say: at most 64 "
+		 "sources, each with" },
 	{ .name = "unlisted_sources",
-	  .parse = parse_unlisted, LIVE(CHOICE),
+	  .parse = parse_unlisted,
+	  LIVE(CHOICE),
 	  FIELD(unlisted_sources),
 	  .fallback = "accept",
-	  .doc = "Sources sources: does not list: accept (default: their events are taken) or reject" },
+	  .doc = "Sources sources: does not list: accept (default: their events are taken) or "
+		 "reject" },
 	{ .name = "mappings",
-	  .parse = parse_mappings, LIVE(LIST), LIST(mappings, mapping_count), .entries = mapping_keys,
-	  .doc = "Vendor record mappings (docs/mappings.md): how a call record of another shape - a CSV row" },
+	  .parse = parse_mappings,
+	  LIVE(LIST),
+	  LIST(mappings, mapping_count),
+	  .entries = mapping_keys,
+	  .doc = "Vendor record mappings (docs/mappings.md): how a call record of another shape - "
+		 "a CSV row" },
 	{ .name = "i3",
 	  .parse = parse_section,
 	  .children = i3_keys,
-	  .doc = "NENA i3 log events (docs/protocol.md \"NENA i3 log events\"): cadmond as a secondary Logging" },
+	  .doc = "NENA i3 log events (docs/protocol.md \"NENA i3 log events\"): cadmond as a "
+		 "secondary Logging" },
 	{ .name = "nats",
 	  .parse = parse_section,
 	  .children = nats_keys,
-	  .doc = "NATS JetStream (docs/scale-out.md): events in through a durable pull consumer, alerts out" },
+	  .doc = "NATS JetStream (docs/scale-out.md): events in through a durable pull consumer, "
+		 "alerts out" },
 	{ .name = NULL },
 };
 
@@ -2891,18 +3172,22 @@ static const struct key *schema_top_keys(void)
 
 /* A fallback that is a flow collection ("[operator]", "[{name: sequential, ...}]"), read by
  * the key's parse function from libyaml's events. */
-static void apply_collection_fallback(struct loader *loader, const struct key *key, const struct path *path,
-				      void *field)
+static void apply_collection_fallback(struct loader *loader, const struct key *key,
+				      const struct path *path, void *field)
 {
-	struct loader reader = { .text = key->fallback, .len = strlen(key->fallback), .filename = loader->filename,
+	struct loader reader = { .text = key->fallback,
+				 .len = strlen(key->fallback),
+				 .filename = loader->filename,
 				 .errors = loader->errors };
 
 	if (!yaml_parser_initialize(&reader.parser)) {
 		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
 		return;
 	}
-	yaml_parser_set_input_string(&reader.parser, (const unsigned char *)reader.text, reader.len);
-	if (loader_next(&reader) && loader_next(&reader) && loader_next(&reader)) /* stream, document, node */
+	yaml_parser_set_input_string(&reader.parser, (const unsigned char *)reader.text,
+				     reader.len);
+	if (loader_next(&reader) && loader_next(&reader) &&
+	    loader_next(&reader)) /* stream, document, node */
 		key->parse(&reader, path, key, field);
 	if (reader.has_event)
 		yaml_event_delete(&reader.event);
@@ -2912,7 +3197,8 @@ static void apply_collection_fallback(struct loader *loader, const struct key *k
 /* Each key under keys that has a fallback gets it, read by the key's own parse function: a
  * scalar from a lone scalar event (no YAML parser: a scalar is one event), a collection
  * through libyaml. Errors are the loader's ("(defaults):1:N: PATH: what"). */
-static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base, const char *prefix)
+static void apply_fallbacks(struct loader *loader, const struct key *keys, void *base,
+			    const char *prefix)
 {
 	struct path path = { .len = 0 };
 
@@ -2921,7 +3207,8 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, void 
 		path_append(&path, prefix, strlen(prefix));
 		path_push_key(&path, key->name, strlen(key->name));
 		if (key->children) {
-			apply_fallbacks(loader, key->children, (char *)base + key->offset, path.text);
+			apply_fallbacks(loader, key->children, (char *)base + key->offset,
+					path.text);
 			continue;
 		}
 		if (!key->fallback)
@@ -2940,7 +3227,8 @@ static void apply_fallbacks(struct loader *loader, const struct key *keys, void 
 	}
 }
 
-static void value_format(const struct key *key, const void *base, bool plain, char *buf, size_t size);
+static void value_format(const struct key *key, const void *base, bool plain, char *buf,
+			 size_t size);
 
 /* What key's fallback alone gives, read by its parse function into a zeroed object: the value
  * as config_dump writes it (one line; "" for a list of mappings) and the first error, if any. */
@@ -2973,7 +3261,8 @@ struct key_walk {
 };
 
 /* Each key of keys (prefix: their section's path), then its section's or its entries' keys. */
-static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entry, const struct key_walk *walk)
+static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entry,
+			const struct key_walk *walk)
 {
 	char path[CONFIG_ERROR_MAX];
 	size_t count = 0;
@@ -2986,14 +3275,18 @@ static size_t walk_keys(const struct key *keys, const char *prefix, bool in_entr
 		struct config_key_info info = {
 			.path = path,
 			.doc = key->doc,
-			.unit = key->children ? NULL : unit_names[key->unit < UNIT_COUNT_OF_UNITS ? key->unit : 0],
+			.unit = key->children
+					? NULL
+					: unit_names[key->unit < UNIT_COUNT_OF_UNITS ? key->unit
+										     : 0],
 			.reload = key->children			  ? NULL
 				  : key->reload == RELOAD_LIVE	  ? "live"
 				  : key->reload == RELOAD_RESTART ? "restart"
 								  : "undeclared",
 			.fallback = key->fallback,
-			.value = key->children || key->entries || (key->required && !key->fallback) ? NULL
-												    : fallback.value,
+			.value = key->children || key->entries || (key->required && !key->fallback)
+					 ? NULL
+					 : fallback.value,
 			.required = key->required,
 			.fallback_error = fallback.error[0] ? fallback.error : NULL,
 			.section = key->children != NULL,
@@ -3095,7 +3388,8 @@ static void check_rule_counts(struct loader *loader, const struct config *config
 	    usable(loader, config, &tracker_keys[TRACKER_MAX_WINDOW_CALLS]) &&
 	    rule->min_calls > config->tracker.max_window_calls) {
 		rule_path(&path, index, "min_calls");
-		report(loader, mark, &path, "must be at most tracker.max_window_calls (%" PRIu32 ")",
+		report(loader, mark, &path,
+		       "must be at most tracker.max_window_calls (%" PRIu32 ")",
 		       config->tracker.max_window_calls);
 	}
 }
@@ -3117,8 +3411,8 @@ static void check_rule_numbers(struct loader *loader, const struct config *confi
 {
 	const struct config_rule *rule = &config->detector.rules[index];
 
-	check_rule_number(loader, rule, index, RULE_CALLED_BACK_WEIGHT, rule->called_back_weight >= 1.0,
-			  "must be a number of at least 1");
+	check_rule_number(loader, rule, index, RULE_CALLED_BACK_WEIGHT,
+			  rule->called_back_weight >= 1.0, "must be a number of at least 1");
 	check_rule_number(loader, rule, index, RULE_MAX_P_VALUE, rule->max_p_value > 0.0,
 			  "must be a number greater than 0, at most 1");
 	check_rule_number(loader, rule, index, RULE_MIN_CENTER_RATIO, rule->min_center_ratio < 1.0,
@@ -3128,9 +3422,11 @@ static void check_rule_numbers(struct loader *loader, const struct config *confi
 	check_rule_number(loader, rule, index, RULE_ODDS_RATIO, rule->odds_ratio > 1.0,
 			  "must be a number greater than 1");
 	bool sequential = rule->type == CONFIG_RULE_SEQUENTIAL;
-	check_rule_number(loader, rule, index, RULE_MAX_OWN_FACTOR, !sequential || rule->max_own_factor >= 1.0,
+	check_rule_number(loader, rule, index, RULE_MAX_OWN_FACTOR,
+			  !sequential || rule->max_own_factor >= 1.0,
 			  "must be a number of at least 1 in a sequential rule");
-	check_rule_number(loader, rule, index, RULE_HISTORY_PRIOR, !sequential || rule->history_prior > 0.0,
+	check_rule_number(loader, rule, index, RULE_HISTORY_PRIOR,
+			  !sequential || rule->history_prior > 0.0,
 			  "must be a number greater than 0 in a sequential rule");
 	check_rule_number(loader, rule, index, RULE_CUT_SHARE, !sequential || rule->cut_share > 0.0,
 			  "must be a number greater than 0, at most 1 in a sequential rule");
@@ -3162,7 +3458,8 @@ static void check_rule_name_unique(struct loader *loader, const struct config *c
  * lengthened a window but left retention at its default, the message says so at line 1. */
 static void check_retention(struct loader *loader, const struct config *config)
 {
-	uint64_t needed = (uint64_t)config_longest_window_seconds(config) + config->tracker.allowed_lateness_seconds;
+	uint64_t needed = (uint64_t)config_longest_window_seconds(config) +
+			  config->tracker.allowed_lateness_seconds;
 	struct path path = { .len = 0 };
 	yaml_mark_t mark = { .line = 0, .column = 0 };
 	bool given = given_valid(loader, config, &journal_keys[JOURNAL_RETENTION_SECONDS], &mark);
@@ -3171,8 +3468,10 @@ static void check_retention(struct loader *loader, const struct config *config)
 	    !usable(loader, config, &journal_keys[JOURNAL_RETENTION_SECONDS]))
 		return;
 	path_append(&path, "journal.retention_seconds", strlen("journal.retention_seconds"));
-	report(loader, mark, &path, "%smust be at least the longest rule window plus "
-	       "tracker.allowed_lateness_seconds (%" PRIu64 ")", given ? "" : "the default ", needed);
+	report(loader, mark, &path,
+	       "%smust be at least the longest rule window plus "
+	       "tracker.allowed_lateness_seconds (%" PRIu64 ")",
+	       given ? "" : "the default ", needed);
 }
 
 /* nats: a client certificate comes with its key; one way to authenticate. */
@@ -3189,7 +3488,8 @@ static void check_nats(struct loader *loader, const struct config *config)
 		const struct key *key = find_key_named(nats_keys, pairs[i].name);
 		const struct key *needed = find_key_named(nats_keys, pairs[i].needs);
 		const char *needed_value = (const char *)config + needed->offset;
-		if (needed_value[0] || !given_valid(loader, config, key, &mark) || !((const char *)config + key->offset)[0])
+		if (needed_value[0] || !given_valid(loader, config, key, &mark) ||
+		    !((const char *)config + key->offset)[0])
 			continue;
 		path_truncate(&path, 0);
 		path_append(&path, "nats.", 5);
@@ -3221,12 +3521,13 @@ static void check_receivers(struct loader *loader, const struct config *config)
 			path_truncate(&path, 0);
 			path_append(&path, at, strlen(at));
 			path_append(&path, "name", 4);
-			report(loader, mark, &path, "duplicate receiver name, already used by receivers[%zu]",
-			       earlier);
+			report(loader, mark, &path,
+			       "duplicate receiver name, already used by receivers[%zu]", earlier);
 			break;
 		}
 		if (receiver->backoff_base_ms > receiver->backoff_max_ms &&
-		    given_valid(loader, receiver, &receiver_keys[RECEIVER_BACKOFF_BASE_MS], &mark)) {
+		    given_valid(loader, receiver, &receiver_keys[RECEIVER_BACKOFF_BASE_MS],
+				&mark)) {
 			path_truncate(&path, 0);
 			path_append(&path, at, strlen(at));
 			path_append(&path, "backoff_base_ms", strlen("backoff_base_ms"));
@@ -3277,8 +3578,8 @@ static void check_mappings(struct loader *loader, const struct config *config)
 			snprintf(at, sizeof at, "mappings[%zu].name", i);
 			path_truncate(&path, 0);
 			path_append(&path, at, strlen(at));
-			report(loader, mark, &path, "duplicate mapping name, already used by mappings[%zu]",
-			       earlier);
+			report(loader, mark, &path,
+			       "duplicate mapping name, already used by mappings[%zu]", earlier);
 			break;
 		}
 		check_mapping_columns(loader, mapping, i);
@@ -3316,12 +3617,16 @@ static void check_token(struct loader *loader, const struct config *config, size
 		if (token->name[0] && strcmp(other->name, token->name) == 0 &&
 		    given_valid(loader, token, &token_keys[TOKEN_NAME], &mark)) {
 			token_path(&path, index, "name");
-			report(loader, mark, &path, "duplicate token name, already used by auth.tokens[%zu]", earlier);
+			report(loader, mark, &path,
+			       "duplicate token name, already used by auth.tokens[%zu]", earlier);
 		}
 		if (token->sha256[0] && strcmp(other->sha256, token->sha256) == 0) {
-			const struct origin *at = clear ? clear : origin_find(loader, token, &token_keys[TOKEN_SHA256]);
+			const struct origin *at =
+				clear ? clear
+				      : origin_find(loader, token, &token_keys[TOKEN_SHA256]);
 			token_path(&path, index, clear ? "token" : "sha256");
-			report(loader, at ? at->mark : mark, &path, "the same token as auth.tokens[%zu]", earlier);
+			report(loader, at ? at->mark : mark, &path,
+			       "the same token as auth.tokens[%zu]", earlier);
 		}
 	}
 }
@@ -3350,12 +3655,13 @@ static bool report_at_key(struct loader *loader, const void *base, const struct 
 }
 
 /* A listener with tls: true needs the server's certificate and key. */
-static void check_tls_identity(struct loader *loader, const struct config *config, const struct key *keys,
-			       const char *section)
+static void check_tls_identity(struct loader *loader, const struct config *config,
+			       const struct key *keys, const char *section)
 {
 	bool no_certificate = config->tls.certificate[0] == '\0' &&
 			      usable(loader, config, key_named(tls_keys, "certificate"));
-	bool no_key = config->tls.key[0] == '\0' && usable(loader, config, key_named(tls_keys, "key"));
+	bool no_key =
+		config->tls.key[0] == '\0' && usable(loader, config, key_named(tls_keys, "key"));
 	char path[64];
 
 	if (!no_certificate && !no_key)
@@ -3368,20 +3674,21 @@ static void check_tls_identity(struct loader *loader, const struct config *confi
 }
 
 /* require_client_certificate (given, or the default) with tls needs the CA that signs them. */
-static void check_tls_client_ca(struct loader *loader, const struct config *config, const struct key *keys,
-				const char *section)
+static void check_tls_client_ca(struct loader *loader, const struct config *config,
+				const struct key *keys, const char *section)
 {
 	char path[64], what[128];
 
-	if (config->tls.client_ca[0] != '\0' || !usable(loader, config, key_named(tls_keys, "client_ca")))
+	if (config->tls.client_ca[0] != '\0' ||
+	    !usable(loader, config, key_named(tls_keys, "client_ca")))
 		return;
 	snprintf(path, sizeof path, "%s.require_client_certificate", section);
 	snprintf(what, sizeof what, "needs tls.client_ca (with %s.tls)", section);
 	if (report_at_key(loader, config, keys, "require_client_certificate", path, what))
 		return;
 	snprintf(path, sizeof path, "%s.tls", section);
-	snprintf(what, sizeof what, "needs tls.client_ca (%s.require_client_certificate is true by default)",
-		 section);
+	snprintf(what, sizeof what,
+		 "needs tls.client_ca (%s.require_client_certificate is true by default)", section);
 	report_at_key(loader, config, keys, "tls", path, what);
 }
 
@@ -3403,13 +3710,18 @@ static void check_nats_mapping(struct loader *loader, const struct config *confi
 		config->nats.mapping[0] ? mapping_find(config, config->nats.mapping) : NULL;
 	char what[CONFIG_ERROR_MAX];
 
-	if (!config->nats.mapping[0] || (mapping && !(mapping->format == CONFIG_MAPPING_CSV && mapping->header)))
+	if (!config->nats.mapping[0] ||
+	    (mapping && !(mapping->format == CONFIG_MAPPING_CSV && mapping->header)))
 		return;
 	if (!mapping)
-		snprintf(what, sizeof what, "no mapping named \"%s\" in mappings", config->nats.mapping);
+		snprintf(what, sizeof what, "no mapping named \"%s\" in mappings",
+			 config->nats.mapping);
 	else
-		snprintf(what, sizeof what, "mapping %s is CSV with header: true; each NATS message is one record with "
-			 "no header: use header: false or a json mapping", mapping->name);
+		snprintf(
+			what, sizeof what,
+			"mapping %s is CSV with header: true; each NATS message is one record with "
+			"no header: use header: false or a json mapping",
+			mapping->name);
 	report_at_key(loader, config, nats_keys, "mapping", "nats.mapping", what);
 }
 
@@ -3421,12 +3733,14 @@ static void check_tls(struct loader *loader, const struct config *config)
 		if (config->feed.require_client_certificate)
 			check_tls_client_ca(loader, config, feed_keys, "feed");
 		else if (config->feed.source_binding == CONFIG_SOURCE_BINDING_CERTIFICATE &&
-			 !report_at_key(loader, config, feed_keys, "source_binding", "feed.source_binding",
+			 !report_at_key(loader, config, feed_keys, "source_binding",
+					"feed.source_binding",
 					"certificate needs feed.require_client_certificate: true "
 					"(or set source_binding: none)"))
 			report_at_key(loader, config, feed_keys, "require_client_certificate",
 				      "feed.require_client_certificate",
-				      "false needs feed.source_binding: none (the binding checks the client certificate)");
+				      "false needs feed.source_binding: none (the binding checks "
+				      "the client certificate)");
 	}
 	if (config->alerts.tls) {
 		check_tls_identity(loader, config, alerts_keys, "alerts");
@@ -3453,7 +3767,8 @@ static void check_sources(struct loader *loader, const struct config *config)
 			snprintf(at, sizeof at, "sources[%zu].name", i);
 			path_truncate(&path, 0);
 			path_append(&path, at, strlen(at));
-			report(loader, mark, &path, "duplicate source name, already used by sources[%zu]", earlier);
+			report(loader, mark, &path,
+			       "duplicate source name, already used by sources[%zu]", earlier);
 			break;
 		}
 	}
@@ -3472,19 +3787,23 @@ static void check_i3(struct loader *loader, const struct config *config)
 	yaml_mark_t mark;
 	char at[64];
 
-	if (config->i3.enabled && config->i3.require_signature && config->i3.public_key_count == 0 &&
+	if (config->i3.enabled && config->i3.require_signature &&
+	    config->i3.public_key_count == 0 &&
 	    usable(loader, config, key_named(i3_keys, "public_keys")))
 		report_at_key(loader, config, i3_keys, "enabled", "i3.enabled",
 			      "i3.require_signature needs at least one entry in i3.public_keys");
 	for (size_t i = 0; i < config->i3.public_key_count && i < CONFIG_MAX_I3_KEYS; i++)
 		for (size_t earlier = 0; earlier < i; earlier++) {
-			if (strcmp(config->i3.public_keys[earlier].kid, config->i3.public_keys[i].kid) != 0 ||
-			    !given_valid(loader, &config->i3.public_keys[i], &i3_key_keys[0], &mark))
+			if (strcmp(config->i3.public_keys[earlier].kid,
+				   config->i3.public_keys[i].kid) != 0 ||
+			    !given_valid(loader, &config->i3.public_keys[i], &i3_key_keys[0],
+					 &mark))
 				continue;
 			snprintf(at, sizeof at, "i3.public_keys[%zu].kid", i);
 			path_truncate(&path, 0);
 			path_append(&path, at, strlen(at));
-			report(loader, mark, &path, "duplicate kid, already used by i3.public_keys[%zu]", earlier);
+			report(loader, mark, &path,
+			       "duplicate kid, already used by i3.public_keys[%zu]", earlier);
 			break;
 		}
 }
@@ -3537,8 +3856,8 @@ static void text_append(struct text_buffer *out, const char *format, ...)
 	if (out->failed)
 		return;
 	va_start(args, format);
-	needed = vsnprintf(out->data ? out->data + out->len : NULL, out->data ? out->cap - out->len : 0,
-			   format, args);
+	needed = vsnprintf(out->data ? out->data + out->len : NULL,
+			   out->data ? out->cap - out->len : 0, format, args);
 	va_end(args);
 	if (needed < 0) {
 		out->failed = true;
@@ -3601,16 +3920,19 @@ static void format_quoted(struct text_buffer *out, const char *text)
 	text_append(out, "\"");
 }
 
-typedef void format_fn(struct text_buffer *out, const struct key *key, const void *field, int indent);
+typedef void format_fn(struct text_buffer *out, const struct key *key, const void *field,
+		       int indent);
 
-static void format_uint32(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_uint32(struct text_buffer *out, const struct key *key, const void *field,
+			  int indent)
 {
 	(void)key;
 	(void)indent;
 	text_append(out, " %" PRIu32, *(const uint32_t *)field);
 }
 
-static void format_number(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_number(struct text_buffer *out, const struct key *key, const void *field,
+			  int indent)
 {
 	(void)key;
 	(void)indent;
@@ -3618,7 +3940,8 @@ static void format_number(struct text_buffer *out, const struct key *key, const 
 	format_double(out, *(const double *)field);
 }
 
-static void format_string(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_string(struct text_buffer *out, const struct key *key, const void *field,
+			  int indent)
 {
 	(void)key;
 	(void)indent;
@@ -3627,14 +3950,16 @@ static void format_string(struct text_buffer *out, const struct key *key, const 
 }
 
 /* A name the parser restricts to plain characters (rule names, severities). */
-static void format_word(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_word(struct text_buffer *out, const struct key *key, const void *field,
+			int indent)
 {
 	(void)key;
 	(void)indent;
 	text_append(out, " %s", (const char *)field);
 }
 
-static void format_listen(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_listen(struct text_buffer *out, const struct key *key, const void *field,
+			  int indent)
 {
 	const struct config_listen *listen = field;
 
@@ -3679,21 +4004,24 @@ static void format_rule_type(struct text_buffer *out, const struct key *key, con
 							       : "window");
 }
 
-static void format_fsync(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_fsync(struct text_buffer *out, const struct key *key, const void *field,
+			 int indent)
 {
 	(void)key;
 	(void)indent;
 	text_append(out, " %s", config_fsync_name(*(const enum config_fsync *)field));
 }
 
-static void format_bool(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_bool(struct text_buffer *out, const struct key *key, const void *field,
+			int indent)
 {
 	(void)key;
 	(void)indent;
 	text_append(out, " %s", *(const bool *)field ? "true" : "false");
 }
 
-static void format_tls_version(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_tls_version(struct text_buffer *out, const struct key *key, const void *field,
+			       int indent)
 {
 	(void)key;
 	(void)indent;
@@ -3707,19 +4035,24 @@ static void format_source_binding(struct text_buffer *out, const struct key *key
 	(void)key;
 	(void)indent;
 	text_append(out, " %s",
-		    *(const enum config_source_binding *)field == CONFIG_SOURCE_BINDING_NONE ? "none" : "certificate");
+		    *(const enum config_source_binding *)field == CONFIG_SOURCE_BINDING_NONE
+			    ? "none"
+			    : "certificate");
 }
 
-static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent);
+static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base,
+			   int indent);
 
-static void format_section(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_section(struct text_buffer *out, const struct key *key, const void *field,
+			   int indent)
 {
 	text_append(out, "\n");
 	format_mapping(out, key->children, field, indent + 2);
 }
 
 /* rules: a block sequence of mappings; the key's offset is 0, field is the whole config. */
-static void format_rules(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_rules(struct text_buffer *out, const struct key *key, const void *field,
+			 int indent)
 {
 	const struct config *config = field;
 
@@ -3737,7 +4070,9 @@ static void format_baseline_scope(struct text_buffer *out, const struct key *key
 	(void)key;
 	(void)indent;
 	text_append(out, " %s",
-		    *(const enum config_baseline_scope *)field == CONFIG_BASELINE_CENTER ? "center" : "agency");
+		    *(const enum config_baseline_scope *)field == CONFIG_BASELINE_CENTER
+			    ? "center"
+			    : "agency");
 }
 
 static void format_receiver_type(struct text_buffer *out, const struct key *key, const void *field,
@@ -3746,12 +4081,14 @@ static void format_receiver_type(struct text_buffer *out, const struct key *key,
 	(void)key;
 	(void)indent;
 	text_append(out, " %s",
-		    *(const enum config_receiver_type *)field == CONFIG_RECEIVER_ALERTMANAGER ? "alertmanager"
-											: "webhook");
+		    *(const enum config_receiver_type *)field == CONFIG_RECEIVER_ALERTMANAGER
+			    ? "alertmanager"
+			    : "webhook");
 }
 
 /* receivers: like rules; nothing after the key when there is none (null: no receiver). */
-static void format_receivers(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_receivers(struct text_buffer *out, const struct key *key, const void *field,
+			     int indent)
 {
 	const struct config *config = field;
 
@@ -3763,14 +4100,16 @@ static void format_receivers(struct text_buffer *out, const struct key *key, con
 	}
 }
 
-static void format_redact(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_redact(struct text_buffer *out, const struct key *key, const void *field,
+			  int indent)
 {
 	(void)key;
 	(void)indent;
 	text_append(out, " %s", redact_mode_name(*(const enum redact_mode *)field));
 }
 
-static void format_role(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_role(struct text_buffer *out, const struct key *key, const void *field,
+			int indent)
 {
 	(void)key;
 	(void)indent;
@@ -3778,7 +4117,8 @@ static void format_role(struct text_buffer *out, const struct key *key, const vo
 }
 
 /* auth.tokens: like receivers. Plain (a reload's log): names and roles, never digests. */
-static void format_tokens(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_tokens(struct text_buffer *out, const struct key *key, const void *field,
+			  int indent)
 {
 	const struct config *config = field;
 
@@ -3798,15 +4138,19 @@ static void format_tokens(struct text_buffer *out, const struct key *key, const 
 	}
 }
 
-static void format_unlisted(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_unlisted(struct text_buffer *out, const struct key *key, const void *field,
+			    int indent)
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %s", *(const enum config_unlisted *)field == CONFIG_UNLISTED_REJECT ? "reject" : "accept");
+	text_append(out, " %s",
+		    *(const enum config_unlisted *)field == CONFIG_UNLISTED_REJECT ? "reject"
+										   : "accept");
 }
 
 /* agencies: a flow sequence of quoted names (the key's offset is 0: field is the source). */
-static void format_agencies(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_agencies(struct text_buffer *out, const struct key *key, const void *field,
+			    int indent)
 {
 	const struct config_source *source = field;
 
@@ -3825,7 +4169,8 @@ static void format_agencies(struct text_buffer *out, const struct key *key, cons
 }
 
 /* sources: like receivers. */
-static void format_sources(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_sources(struct text_buffer *out, const struct key *key, const void *field,
+			   int indent)
 {
 	const struct config *config = field;
 
@@ -3838,7 +4183,8 @@ static void format_sources(struct text_buffer *out, const struct key *key, const
 }
 
 /* nats.servers: a flow sequence of quoted URLs (the key's offset is 0: field is the config). */
-static void format_nats_servers(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_nats_servers(struct text_buffer *out, const struct key *key, const void *field,
+				int indent)
 {
 	const struct config *config = field;
 
@@ -3853,7 +4199,8 @@ static void format_nats_servers(struct text_buffer *out, const struct key *key, 
 }
 
 /* nats.subjects: a flow sequence of quoted filters, or ~ (every agency). */
-static void format_nats_subjects(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_nats_subjects(struct text_buffer *out, const struct key *key, const void *field,
+				 int indent)
 {
 	const struct config *config = field;
 
@@ -3876,7 +4223,9 @@ static void format_mapping_format(struct text_buffer *out, const struct key *key
 {
 	(void)key;
 	(void)indent;
-	text_append(out, " %s", *(const enum config_mapping_format *)field == CONFIG_MAPPING_JSON ? "json" : "csv");
+	text_append(out, " %s",
+		    *(const enum config_mapping_format *)field == CONFIG_MAPPING_JSON ? "json"
+										      : "csv");
 }
 
 static void format_ambiguous_time(struct text_buffer *out, const struct key *key, const void *field,
@@ -3885,11 +4234,13 @@ static void format_ambiguous_time(struct text_buffer *out, const struct key *key
 	(void)key;
 	(void)indent;
 	text_append(out, " %s",
-		    *(const enum config_ambiguous_time *)field == CONFIG_AMBIGUOUS_LATER ? "later" : "earlier");
+		    *(const enum config_ambiguous_time *)field == CONFIG_AMBIGUOUS_LATER
+			    ? "later"
+			    : "earlier");
 }
 
-static void format_released_by_name(struct text_buffer *out, const struct key *key, const void *field,
-				    int indent)
+static void format_released_by_name(struct text_buffer *out, const struct key *key,
+				    const void *field, int indent)
 {
 	const char *name = event_released_by_name((enum released_by) * (const unsigned *)field);
 
@@ -3899,8 +4250,8 @@ static void format_released_by_name(struct text_buffer *out, const struct key *k
 }
 
 /* released_by_values as a flow mapping on one line: {"A": operator, "C": caller}. */
-static void format_released_by_values(struct text_buffer *out, const struct key *key, const void *field,
-				      int indent)
+static void format_released_by_values(struct text_buffer *out, const struct key *key,
+				      const void *field, int indent)
 {
 	const struct config_mapping *mapping = field;
 
@@ -3918,7 +4269,8 @@ static void format_released_by_values(struct text_buffer *out, const struct key 
 }
 
 /* mappings: like receivers. */
-static void format_mappings(struct text_buffer *out, const struct key *key, const void *field, int indent)
+static void format_mappings(struct text_buffer *out, const struct key *key, const void *field,
+			    int indent)
 {
 	const struct config *config = field;
 
@@ -3930,8 +4282,10 @@ static void format_mappings(struct text_buffer *out, const struct key *key, cons
 	}
 }
 
-/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}]; nothing for none. */
-static void format_i3_keys(struct text_buffer *out, const struct key *key, const void *field, int indent)
+/* i3.public_keys as a flow sequence on one line: [{kid: "k1", file: "/etc/k1.pem"}]; nothing for
+ * none. */
+static void format_i3_keys(struct text_buffer *out, const struct key *key, const void *field,
+			   int indent)
 {
 	const struct config *config = field;
 
@@ -4023,7 +4377,8 @@ static void format_origin(struct text_buffer *out, const struct key *key, const 
 }
 
 /* Every key of a table, one per line at indent (a rule's first key follows its "-"). */
-static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base, int indent)
+static void format_mapping(struct text_buffer *out, const struct key *keys, const void *base,
+			   int indent)
 {
 	bool first_of_rule = keys == rule_keys || keys == receiver_keys || keys == token_keys ||
 			     keys == source_keys || keys == mapping_keys;
@@ -4040,7 +4395,8 @@ static void format_mapping(struct text_buffer *out, const struct key *keys, cons
 		first_of_rule = false;
 		format(out, key, (const char *)base + key->offset, indent);
 		if (!key->children && key->parse != parse_rules && key->parse != parse_receivers &&
-		    key->parse != parse_tokens && key->parse != parse_sources && key->parse != parse_mappings) {
+		    key->parse != parse_tokens && key->parse != parse_sources &&
+		    key->parse != parse_mappings) {
 			format_origin(out, key, base);
 			text_append(out, "\n");
 		}
@@ -4069,7 +4425,8 @@ char *config_dump(const struct config *config, size_t *len)
 /* ---- differences between two configurations ---------------------------------------- */
 
 /* One value as text (plain: strings unquoted), into buf; "" when it cannot be formatted. */
-static void value_format(const struct key *key, const void *base, bool plain, char *buf, size_t size)
+static void value_format(const struct key *key, const void *base, bool plain, char *buf,
+			 size_t size)
 {
 	struct text_buffer out = { .plain = plain };
 	format_fn *format = formatter_of(key);
@@ -4094,14 +4451,15 @@ struct differ {
 	size_t changes;
 };
 
-static void report_change(struct differ *differ, const char *path, const char *before, const char *after)
+static void report_change(struct differ *differ, const char *path, const char *before,
+			  const char *after)
 {
 	differ->changed(differ->ctx, path, before, after);
 	differ->changes++;
 }
 
-static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
-			 const char *prefix);
+static void diff_mapping(struct differ *differ, const struct key *keys, const void *a,
+			 const void *b, const char *prefix);
 
 static const struct config_rule *rule_named(const struct config *config, const char *name)
 {
@@ -4194,13 +4552,15 @@ static void diff_mappings(struct differ *differ, const struct config *a, const s
 }
 
 /* auth.tokens as one value: names and roles, plus a word when only digests changed. */
-static void diff_tokens(struct differ *differ, const struct config *a, const struct config *b, const char *path)
+static void diff_tokens(struct differ *differ, const struct config *a, const struct config *b,
+			const char *path)
 {
 	char before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
 	const struct key tokens_key = { .name = "tokens", .parse = parse_tokens };
 
 	if (a->auth.token_count == b->auth.token_count &&
-	    memcmp(a->auth.tokens, b->auth.tokens, a->auth.token_count * sizeof a->auth.tokens[0]) == 0)
+	    memcmp(a->auth.tokens, b->auth.tokens,
+		   a->auth.token_count * sizeof a->auth.tokens[0]) == 0)
 		return;
 	value_text(&tokens_key, a, before, sizeof before);
 	value_text(&tokens_key, b, after, sizeof after);
@@ -4240,7 +4600,8 @@ static void diff_sources(struct differ *differ, const struct config *a, const st
 }
 
 /* One key of a table (its path given), a section's keys included. */
-static void diff_key(struct differ *differ, const struct key *key, const void *a, const void *b, const char *path)
+static void diff_key(struct differ *differ, const struct key *key, const void *a, const void *b,
+		     const char *path)
 {
 	char before[CONFIG_ERROR_MAX * 2], after[CONFIG_ERROR_MAX * 2];
 
@@ -4249,7 +4610,8 @@ static void diff_key(struct differ *differ, const struct key *key, const void *a
 	if (key->parse == parse_tokens) {
 		diff_tokens(differ, a, b, path);
 	} else if (key->children) {
-		diff_mapping(differ, key->children, (const char *)a + key->offset, (const char *)b + key->offset, path);
+		diff_mapping(differ, key->children, (const char *)a + key->offset,
+			     (const char *)b + key->offset, path);
 	} else if (key->parse == parse_rules) {
 		diff_rules(differ, a, b);
 	} else if (key->parse == parse_receivers) {
@@ -4266,8 +4628,8 @@ static void diff_key(struct differ *differ, const struct key *key, const void *a
 	}
 }
 
-static void diff_mapping(struct differ *differ, const struct key *keys, const void *a, const void *b,
-			 const char *prefix)
+static void diff_mapping(struct differ *differ, const struct key *keys, const void *a,
+			 const void *b, const char *prefix)
 {
 	char path[CONFIG_ERROR_MAX];
 
@@ -4277,8 +4639,8 @@ static void diff_mapping(struct differ *differ, const struct key *keys, const vo
 	}
 }
 
-size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
-		   void *ctx)
+size_t config_diff(const struct config *running, const struct config *next,
+		   config_change_fn *changed, void *ctx)
 {
 	struct differ differ = { .changed = changed, .ctx = ctx };
 
@@ -4331,8 +4693,8 @@ static void keep_key(struct keeper *keeper, const struct key *key, const char *p
 	struct differ differ = { .changed = keep_change, .ctx = keeper };
 	diff_key(&differ, key, keeper->running, keeper->next, path);
 	if (differ.changes > 0)
-		memcpy((char *)keeper->next + key->span_offset, (const char *)keeper->running + key->span_offset,
-		       key->span_size);
+		memcpy((char *)keeper->next + key->span_offset,
+		       (const char *)keeper->running + key->span_offset, key->span_size);
 }
 
 size_t config_keep_restart_keys(const struct config *running, struct config *next,
@@ -4382,8 +4744,8 @@ static void name_rule_in_error(char *message, const struct config *config)
 	if (!at)
 		return;
 	unsigned long index = strtoul(at + sizeof prefix - 1, &end, 10);
-	if (*end != ']' || (end[1] != '.' && end[1] != ':') || index >= config->detector.rule_count ||
-	    !config->detector.rules[index].name[0])
+	if (*end != ']' || (end[1] != '.' && end[1] != ':') ||
+	    index >= config->detector.rule_count || !config->detector.rules[index].name[0])
 		return;
 	const char *rest = end[1] == '.' ? end + 2 : end + 3;
 	if (snprintf(named, sizeof named, "%.*s (name: %s): %s", (int)(end + 1 - message), message,
@@ -4414,7 +4776,8 @@ static void load(struct loader *loader, const char *text, size_t len, const char
 		add_error(loader, (yaml_mark_t){ .line = 0 }, "out of memory");
 		return;
 	}
-	yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text, loader->len);
+	yaml_parser_set_input_string(&loader->parser, (const unsigned char *)loader->text,
+				     loader->len);
 	if (parse_stream(loader, parsed))
 		check_rules(loader, parsed);
 	name_rules_in_errors(errors, parsed);
@@ -4432,7 +4795,8 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 
 	if (!loader) {
 		memset(errors, 0, sizeof *errors);
-		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: out of memory", filename ? filename : "(config)");
+		snprintf(errors->message[0], CONFIG_ERROR_MAX, "%s: out of memory",
+			 filename ? filename : "(config)");
 		errors->count = 1;
 		return -ENOMEM;
 	}

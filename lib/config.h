@@ -99,7 +99,8 @@ struct config_mapping {
 	char delimiter[2]; /* csv: the field separator, one byte */
 	struct config_mapping_fields fields;
 	char agency[CONFIG_CONSTANT_MAX]; /* the agency when the record has none */
-	char time_format[CONFIG_TIME_FORMAT_MAX];  /* iso8601, epoch_seconds, epoch_ms or %-pattern */
+	/* iso8601, epoch_seconds, epoch_ms or %-pattern */
+	char time_format[CONFIG_TIME_FORMAT_MAX];
 	char time_zone[CONFIG_TIME_ZONE_MAX];      /* UTC, +hh:mm / -hh:mm, or an IANA name */
 	enum config_ambiguous_time ambiguous_time;
 	struct config_mapping_value released_by_values[CONFIG_MAX_MAPPING_VALUES];
@@ -108,9 +109,11 @@ struct config_mapping {
 };
 
 enum config_fsync {
-	CONFIG_FSYNC_BATCH = 0, /* one fsync per batch of lines (per loop iteration) before acking */
-	CONFIG_FSYNC_INTERVAL,  /* at most every fsync_interval_ms */
-	CONFIG_FSYNC_NONE,      /* leave it to the kernel: fastest, loses the last seconds on power loss */
+	CONFIG_FSYNC_BATCH =
+		0,	       /* one fsync per batch of lines (per loop iteration) before acking */
+	CONFIG_FSYNC_INTERVAL, /* at most every fsync_interval_ms */
+	/* leave it to the kernel: fastest, loses the last seconds on power loss */
+	CONFIG_FSYNC_NONE,
 };
 
 struct config_listen {
@@ -133,8 +136,9 @@ enum config_tls_version {
 
 /* What a TLS feed's hello "source" must match (feed.source_binding). */
 enum config_source_binding {
-	CONFIG_SOURCE_BINDING_CERTIFICATE = 0, /* the client certificate's CN or one of its DNS SANs */
-	CONFIG_SOURCE_BINDING_NONE,            /* any source */
+	CONFIG_SOURCE_BINDING_CERTIFICATE =
+		0,		    /* the client certificate's CN or one of its DNS SANs */
+	CONFIG_SOURCE_BINDING_NONE, /* any source */
 };
 
 /* One detection rule. A window rule holds when, in its window, the operator has at least
@@ -162,11 +166,13 @@ struct config_rule {
 	 * callback adds) */
 	double cut_share;           /* H1: the share of the other calls the operator cuts off */
 	uint32_t false_alarm_calls; /* > 0: threshold derived for this many calls between false
-				     * alarms at the baseline's prior_ratio; 0: threshold as given */
+				     * alarms at the baseline's prior_ratio; 0: threshold as
+				     * given */
 	double history_prior;       /* pseudo-hangups shrinking the own factor toward 1, > 0 */
 	double max_own_factor;      /* the own factor's ceiling, >= 1 */
 	uint32_t false_alarm_hours; /* > 0: an operator with few calls an hour gets the lower
-				     * threshold ln(false_alarm_hours * its calls per hour); 0: off */
+				     * threshold ln(false_alarm_hours * its calls per hour); 0:
+				     * off */
 	uint32_t rate_half_life_seconds; /* half-life of the operator's calls-per-hour estimate */
 	bool hourly_raises;         /* false_alarm_hours also raises the threshold of a busy hour */
 };
@@ -188,7 +194,7 @@ struct config_receiver {
 	char url[CONFIG_URL_MAX];           /* http://host[:port][/path]; "" never (required) */
 	uint32_t max_queue;                 /* requests waiting; the oldest is dropped past it */
 	uint32_t timeout_ms;                /* per request */
-	uint32_t max_retries;               /* after the first attempt; then the request is dropped */
+	uint32_t max_retries; /* after the first attempt; then the request is dropped */
 	uint32_t backoff_base_ms;           /* first retry delay, doubled per retry, with jitter */
 	uint32_t backoff_max_ms;            /* cap of the retry delay */
 	uint32_t resend_seconds;            /* alertmanager: re-post open alerts this often */
@@ -221,7 +227,7 @@ struct config_source {
 /* What becomes of a source that sources: does not list. */
 enum config_unlisted {
 	CONFIG_UNLISTED_ACCEPT = 0, /* its events are taken (the default) */
-	CONFIG_UNLISTED_REJECT,     /* refused: source_not_allowed (connections without a hello too) */
+	CONFIG_UNLISTED_REJECT, /* refused: source_not_allowed (connections without a hello too) */
 };
 
 /* One key that signs i3 log events: the JWS header's kid and a PEM public key file. */
@@ -242,35 +248,43 @@ struct config {
 						* feed_silent system alert; 0 = off */
 		uint32_t max_future_seconds;   /* reject ts this far ahead of the host clock */
 		uint32_t max_seq_jump;         /* how far one line may move a source's seq */
-		uint32_t source_idle_seconds;  /* a source silent this long (host time) holds nothing */
-		bool tls;                        /* serve the feed port over TLS (restart to change) */
-		bool require_client_certificate; /* with tls: a certificate signed by tls.client_ca */
-		enum config_source_binding source_binding; /* with tls: hello source vs certificate */
+		uint32_t
+			/* a source silent this long (host time) holds nothing */
+			source_idle_seconds;
+		bool tls;		     /* serve the feed port over TLS (restart to change) */
+		/* with tls: a certificate signed by tls.client_ca */
+		bool require_client_certificate;
+		enum config_source_binding
+			source_binding; /* with tls: hello source vs certificate */
 		/* connection slots (docs/protocol.md "Connection rules") */
 		uint32_t max_pending_connections;     /* connections that sent no valid line yet */
 		uint32_t max_connections_per_address; /* open connections from one host */
-		uint32_t handshake_timeout_seconds;   /* a pending connection is closed after this */
-		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
-		char mapping[CONFIG_NAME_MAX]; /* records of this mappings[] entry, not feed lines; "" */
+		uint32_t handshake_timeout_seconds; /* a pending connection is closed after this */
+		uint32_t line_timeout_seconds;	    /* a line left incomplete this long closes it */
+		char mapping
+			/* records of this mappings[] entry, not feed lines; "" */
+			[CONFIG_NAME_MAX];
 	} feed;
 	struct {
 		struct config_listen listen;
 		uint32_t max_subscribers;
 		uint32_t max_queue_bytes; /* per subscriber, unsent output */
-		bool tls;                        /* serve the alert port over TLS (restart to change) */
-		bool require_client_certificate; /* with tls: a certificate signed by tls.client_ca */
+		bool tls;		  /* serve the alert port over TLS (restart to change) */
+		/* with tls: a certificate signed by tls.client_ca */
+		bool require_client_certificate;
 		/* connection slots (docs/protocol.md "Connection rules") */
 		uint32_t max_pending_connections;     /* consoles not yet taken as consoles */
 		uint32_t max_connections_per_address; /* open connections from one host */
 		uint32_t handshake_timeout_seconds;   /* a pending console is closed after this */
-		uint32_t line_timeout_seconds;        /* a line left incomplete this long closes it */
+		uint32_t line_timeout_seconds; /* a line left incomplete this long closes it */
 	} alerts;
 	struct {
 		struct config_listen listen;  /* the HTTP API, metrics and health (docs/http.md) */
 		uint32_t max_header_bytes;    /* request line and headers of one request */
 		uint32_t max_body_bytes;      /* body of one request */
 		uint32_t max_alerts_bytes;    /* alert lines in one GET /api/alerts answer */
-		uint32_t timeout_seconds;     /* a request (or an idle connection) this slow is closed */
+		uint32_t
+			timeout_seconds; /* a request (or an idle connection) this slow is closed */
 		/* connection slots (docs/http.md "Connections") */
 		uint32_t max_connections;             /* open HTTP connections */
 		uint32_t max_connections_per_address; /* open HTTP connections from one host */
@@ -281,11 +295,12 @@ struct config {
 		bool tls;                     /* serve HTTPS (restart to change) */
 	} http;
 	struct {
-		/* One server identity shared by every listener with tls: true (docs/security.md, "TLS and mutual TLS").
+		/* One server identity shared by every listener with tls: true (docs/security.md,
+		 * "TLS and mutual TLS").
 		 * Paths are absolute, "" = none; a reload loads them again into a new context. */
 		char certificate[CONFIG_PATH_MAX]; /* PEM chain, server certificate first */
-		char key[CONFIG_PATH_MAX];         /* PEM private key, mode without group/other bits */
-		char client_ca[CONFIG_PATH_MAX];   /* PEM CA bundle that signs client certificates */
+		char key[CONFIG_PATH_MAX]; /* PEM private key, mode without group/other bits */
+		char client_ca[CONFIG_PATH_MAX]; /* PEM CA bundle that signs client certificates */
 		enum config_tls_version min_version;
 		char ciphers[CONFIG_CIPHERS_MAX];  /* TLS 1.2 cipher list, OpenSSL syntax */
 	} tls;
@@ -295,21 +310,26 @@ struct config {
 		uint32_t max_operators;    /* distinct (agency, operator) pairs tracked */
 		uint32_t max_window_calls; /* completed calls kept per operator */
 		uint32_t max_center_calls; /* completed calls kept for the center's baseline */
-		uint32_t allowed_lateness_seconds; /* events older than the newest ts minus this are rejected */
+		uint32_t
+			/* events older than the newest ts minus this are rejected */
+			allowed_lateness_seconds;
 		uint32_t max_dedupe_events;  /* events remembered to recognize duplicates */
 		uint32_t max_recent_callers; /* premature hangups remembered for repeat callers */
 		uint32_t max_source_lag_seconds; /* a source further behind is judged on its own */
 		uint32_t max_reorder_events;     /* events held to release them in ts order */
 		/* issue 11 item 7: one source cannot flood the tables (lib/binding.h) */
-		bool bind_calls_to_source;       /* a call's events only from the source that opened it */
-		bool bind_operators_to_source;   /* an operator's calls only from the source that owns it */
+		bool bind_calls_to_source; /* a call's events only from the source that opened it */
+		/* an operator's calls only from the source that owns it */
+		bool bind_operators_to_source;
 		uint32_t max_new_operators_per_source_per_hour; /* 0 = no limit */
 	} tracker;
 	struct {
 		double max_talk_seconds;   /* talk time below this is "short" */
 		unsigned released_by_mask; /* enum released_by bits that count as premature */
 		uint32_t repeat_window_seconds; /* a redial this soon after a hangup marks it */
-		uint32_t resolve_after_seconds; /* an alert resolves after its rules stay false this long */
+		uint32_t
+			/* an alert resolves after its rules stay false this long */
+			resolve_after_seconds;
 		uint32_t max_alert_callbacks;   /* callbacks kept per open alert */
 		/* an alert not acknowledged this long after firing is escalated once; 0 = off.
 		 * Indexed by severity level: 0 info, 1 warning, 2 critical. */
@@ -324,7 +344,9 @@ struct config {
 		uint32_t fsync_interval_ms;   /* with fsync: interval */
 		uint32_t segment_max_bytes;   /* a segment is closed past this size... */
 		uint32_t segment_max_seconds; /* ...or this age (wall clock) */
-		uint32_t retention_seconds;   /* closed segments older than this (event time) are deleted */
+		uint32_t
+			/* closed segments older than this (event time) are deleted */
+			retention_seconds;
 	} journal;
 	struct {
 		uint32_t rate_limit_seconds; /* repeated warnings: at most one per interval */
@@ -334,28 +356,32 @@ struct config {
 	struct config_mapping mappings[CONFIG_MAX_MAPPINGS];
 	size_t mapping_count; /* 0 by default */
 	struct {
-		struct config_token tokens[CONFIG_MAX_TOKENS]; /* auth is on with at least one token */
+		struct config_token
+			tokens[CONFIG_MAX_TOKENS]; /* auth is on with at least one token */
 		size_t token_count;                            /* here or in tokens_file */
 		char tokens_file[CONFIG_PATH_MAX];   /* "" = none; lines "SHA256HEX ROLE NAME" */
 		uint32_t max_failures_per_minute;    /* per address, per failure_window_seconds */
 		uint32_t failure_window_seconds;     /* the "minute" of max_failures_per_minute */
 		uint32_t max_tracked_addresses;      /* bound of the failure table */
-		enum redact_mode redact_ani[CONFIG_ROLE_COUNT]; /* callers' numbers each role sees */
+		enum redact_mode
+			redact_ani[CONFIG_ROLE_COUNT]; /* callers' numbers each role sees */
 	} auth;
 	/* NATS JetStream (docs/scale-out.md): events in through a durable pull consumer, alerts
-	 * out to a stream. Taken at start: a reload keeps the running section (restart to change). */
+	 * out to a stream. Taken at start: a reload keeps the running section (restart to
+	 * change). */
 	struct config_nats {
 		bool enabled;
 		char servers[CONFIG_NATS_MAX_SERVERS][CONFIG_URL_MAX]; /* nats:// or tls:// URLs */
 		size_t server_count;
-		char credentials[CONFIG_PATH_MAX];     /* .creds file (JWT + NKey seed); "" = none */
+		char credentials[CONFIG_PATH_MAX]; /* .creds file (JWT + NKey seed); "" = none */
 		char token_file[CONFIG_PATH_MAX];      /* file holding the token; "" = none */
 		char tls_ca[CONFIG_PATH_MAX];          /* PEM CA of the servers; "" = no TLS */
 		char tls_certificate[CONFIG_PATH_MAX]; /* PEM client certificate; "" = none */
 		char tls_key[CONFIG_PATH_MAX];         /* its key */
 		char events_stream[CONFIG_NATS_NAME_MAX];
 		char events_subject_prefix[CONFIG_NATS_SUBJECT_MAX]; /* events on PREFIX.<agency> */
-		char subjects[CONFIG_NATS_MAX_SUBJECTS][CONFIG_NATS_SUBJECT_MAX]; /* filters; none: PREFIX.> */
+		/* filters; none: PREFIX.> */
+		char subjects[CONFIG_NATS_MAX_SUBJECTS][CONFIG_NATS_SUBJECT_MAX];
 		size_t subject_count;
 		char consumer[CONFIG_NATS_NAME_MAX];   /* the durable consumer's name */
 		uint32_t fetch_batch;                  /* messages asked for per pull */
@@ -363,17 +389,20 @@ struct config {
 		uint32_t ack_wait_seconds;             /* unacknowledged this long: redelivered */
 		bool publish_alerts;                   /* notices to the alerts stream */
 		char alerts_stream[CONFIG_NATS_NAME_MAX];
-		char alerts_subject_prefix[CONFIG_NATS_SUBJECT_MAX]; /* PREFIX.<agency>, PREFIX._system */
+		/* PREFIX.<agency>, PREFIX._system */
+		char alerts_subject_prefix[CONFIG_NATS_SUBJECT_MAX];
 		uint32_t max_alert_queue;              /* notices waiting for the cluster */
 		uint32_t connect_timeout_ms;
 		uint32_t reconnect_wait_ms;
 		uint32_t max_reconnect_attempts;       /* 0 = for ever */
-		char mapping[CONFIG_NAME_MAX];         /* each message one record of this mapping; "" = lines */
+		/* each message one record of this mapping; "" = lines */
+		char mapping[CONFIG_NAME_MAX];
 	} nats;
 	struct config_source sources[CONFIG_MAX_SOURCES]; /* what each named source may say */
 	size_t source_count;   /* 0 by default */
 	enum config_unlisted unlisted_sources;
-	/* POST /LogEvents: NENA i3 log events (docs/protocol.md "NENA i3 log events"); restart to change */
+	/* POST /LogEvents: NENA i3 log events (docs/protocol.md "NENA i3 log events"); restart to
+	 * change */
 	struct {
 		bool enabled;                /* serve POST /LogEvents on the HTTP listener */
 		uint32_t max_body_bytes;     /* one request's body (a JWS): 461 beyond */
@@ -381,8 +410,12 @@ struct config {
 		struct config_i3_key public_keys[CONFIG_MAX_I3_KEYS];
 		size_t public_key_count;
 		uint32_t max_calls;            /* calls remembered between their log events */
-		uint32_t max_pending_requests; /* requests waiting for their lines to be durable: 503 beyond */
-		unsigned bye_outgoing_released_by; /* enum released_by bit: the element sent the BYE */
+		uint32_t
+			/* requests waiting for their lines to be durable: 503 beyond */
+			max_pending_requests;
+		unsigned
+			/* enum released_by bit: the element sent the BYE */
+			bye_outgoing_released_by;
 		unsigned bye_incoming_released_by; /* the element received it */
 	} i3;
 };
@@ -394,7 +427,8 @@ struct config_errors {
 	size_t dropped; /* further errors not kept */
 };
 
-/** Fill *config with the built-in defaults: every key's fallback (documented in config/cadmon.yaml). */
+/** Fill *config with the built-in defaults: every key's fallback (documented in
+ * config/cadmon.yaml). */
 void config_set_defaults(struct config *config);
 
 /**
@@ -432,20 +466,23 @@ typedef void config_change_fn(void *ctx, const char *path, const char *before, c
  * Every key whose value differs between running and next, in the parser's order, through
  * changed (what a reload logs); rules are matched by name. Returns how many.
  */
-size_t config_diff(const struct config *running, const struct config *next, config_change_fn *changed,
-		   void *ctx);
+size_t config_diff(const struct config *running, const struct config *next,
+		   config_change_fn *changed, void *ctx);
 
 /* One key of the schema (lib/config.c's key tables), as config_keys hands it over. */
 struct config_key_info {
-	const char *path;     /* "feed.max_line_bytes"; a list entry's key "detector.rules[].name" */
+	const char *path; /* "feed.max_line_bytes"; a list entry's key "detector.rules[].name" */
 	const char *doc;      /* the first line of its comment in config/cadmon.yaml; NULL: none */
-	const char *unit;     /* "seconds", "milliseconds", "hours", "bytes", "count", "ratio", "number",
-			       * "boolean", "choice", "name", "text", "path", "address", "url", "list";
+	const char
+		*unit; /* "seconds", "milliseconds", "hours", "bytes", "count", "ratio", "number",
+			       * "boolean", "choice", "name", "text", "path", "address", "url",
+			       * "list";
 			       * NULL for a section */
 	const char *reload;   /* "live": SIGHUP applies it; "restart": a reload keeps the running
 			       * value; NULL for a section */
-	const char *fallback; /* its default as YAML text, read by its own parser; NULL: zero or none */
-	const char *value;    /* the value its fallback alone gives (zero without one), as config_dump
+	const char *
+		fallback; /* its default as YAML text, read by its own parser; NULL: zero or none */
+	const char *value; /* the value its fallback alone gives (zero without one), as config_dump
 			       * writes it; NULL for a section, a list of mappings or a required key
 			       * without a fallback */
 	const char *fallback_error; /* why its fallback does not parse ("(default):1:1: PATH: ..."),
@@ -488,7 +525,8 @@ const char *config_role_name(enum config_role role);
 /** The role named text[0..len); false when it names none. */
 bool config_role_parse(const char *text, size_t len, enum config_role *role);
 
-/** Lowercase hex SHA-256 of bytes[0..len) into hex (CONFIG_SHA256_HEX + 1 bytes); false on failure. */
+/** Lowercase hex SHA-256 of bytes[0..len) into hex (CONFIG_SHA256_HEX + 1 bytes); false on
+ * failure. */
 bool config_sha256_hex(const void *bytes, size_t len, char hex[CONFIG_SHA256_HEX + 1]);
 /** The YAML name of a TLS version ("1.2", "1.3"). */
 const char *config_tls_version_name(enum config_tls_version version);

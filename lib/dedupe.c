@@ -73,7 +73,8 @@ static void make_room(struct dedupe *dedupe, int64_t horizon_ms)
 	uint32_t inserts = ++dedupe->inserts_since_sweep;
 	uint32_t left = table->count > inserts ? table->count - inserts : 0;
 
-	if (inserts > left + SWEEP_MIN_INSERTS || inserts > table->full_mask || table->count >= table->max_count) {
+	if (inserts > left + SWEEP_MIN_INSERTS || inserts > table->full_mask ||
+	    table->count >= table->max_count) {
 		dedupe->inserts_since_sweep = 0;
 		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
 	}

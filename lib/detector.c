@@ -100,7 +100,8 @@ struct operator_state {
 	struct episode episode;
 	struct sequential_rate own;  /* its calls, decayed like its baseline's (to subtract them) */
 	struct sequential_rate own_fast; /* the same at the fast half-life */
-	struct sequential_history history; /* its long-run premature hangups and their expectation */
+	struct sequential_history
+		history; /* its long-run premature hangups and their expectation */
 };
 
 /* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
@@ -182,11 +183,13 @@ static bool allocate_tables(struct detector *detector)
 	int registry_rc = registry_init(&detector->registry, max_operators);
 
 	detector->open_episodes = calloc(max_operators, sizeof(*detector->open_episodes));
-	detector->callbacks = calloc(detector->config.detector.max_alert_callbacks, sizeof(*detector->callbacks));
+	detector->callbacks =
+		calloc(detector->config.detector.max_alert_callbacks, sizeof(*detector->callbacks));
 	detector->callers = callers_new(detector->config.tracker.max_recent_callers);
 	return registry_rc == 0 && detector->open_episodes && detector->callbacks &&
 	       detector->callers &&
-	       table_init(&detector->operators, sizeof(struct operator_entry), max_operators) == 0 &&
+	       table_init(&detector->operators, sizeof(struct operator_entry), max_operators) ==
+		       0 &&
 	       table_init(&detector->baselines, sizeof(struct baseline_entry), max_operators) == 0;
 }
 
@@ -252,7 +255,8 @@ static bool operator_matches(const void *entry, const void *key)
 	const struct operator_state *state = ((const struct operator_entry *)entry)->state;
 	const struct operator_key *wanted = key;
 
-	return strcmp(state->operator_id, wanted->operator_id) == 0 && strcmp(state->agency, wanted->agency) == 0;
+	return strcmp(state->operator_id, wanted->operator_id) == 0 &&
+	       strcmp(state->agency, wanted->agency) == 0;
 }
 
 /* Idle operators go first; one with an open alert only if nobody else is left (what a
@@ -278,7 +282,8 @@ static void forget_operator(void *entry, void *ctx)
 	free_state(state);
 }
 
-static struct operator_state *new_operator(struct detector *detector, const struct operator_key *key)
+static struct operator_state *new_operator(struct detector *detector,
+					   const struct operator_key *key)
 {
 	struct operator_state *state = calloc(1, sizeof(*state));
 
@@ -367,11 +372,13 @@ static uint32_t gather_candidates(struct detector *detector, struct eviction_can
 	for (uint32_t i = 0; i <= operators->mask; i++) {
 		if (!table_used(operators, i))
 			continue;
-		struct operator_state *state = ((struct operator_entry *)table_slot(operators, i))->state;
+		struct operator_state *state =
+			((struct operator_entry *)table_slot(operators, i))->state;
 		if (state->episode.open)
 			continue;
 		window_advance(&state->window, operator_now(detector, state));
-		candidates[n++] = (struct eviction_candidate){.state = state, .calls = state->window.count};
+		candidates[n++] =
+			(struct eviction_candidate){ .state = state, .calls = state->window.count };
 	}
 	return n;
 }
@@ -381,7 +388,8 @@ static uint32_t gather_candidates(struct detector *detector, struct eviction_can
 static bool evict_least_evidence(struct detector *detector)
 {
 	struct table *operators = &detector->operators;
-	struct eviction_candidate *candidates = malloc((size_t)operators->count * sizeof(*candidates));
+	struct eviction_candidate *candidates =
+		malloc((size_t)operators->count * sizeof(*candidates));
 	uint32_t n, k;
 
 	if (!candidates)
@@ -397,8 +405,10 @@ static bool evict_least_evidence(struct detector *detector)
 	qsort(candidates, k, sizeof(*candidates), compare_candidates);
 	for (uint32_t j = 0; j < k; j++) {
 		struct operator_state *state = candidates[j].state;
-		struct operator_key key = {.agency = state->agency, .operator_id = state->operator_id};
-		uint32_t i = table_probe(operators, hash_string_pair(key.agency, key.operator_id), operator_matches, &key);
+		struct operator_key key = { .agency = state->agency,
+					    .operator_id = state->operator_id };
+		uint32_t i = table_probe(operators, hash_string_pair(key.agency, key.operator_id),
+					 operator_matches, &key);
 		forget_operator(table_slot(operators, i), detector);
 		table_remove(operators, i);
 	}
@@ -438,7 +448,8 @@ void detector_operator_state(struct detector *detector, const struct event *even
 {
 	struct operator_state *state = find_operator(detector, event->agency, event->operator_id);
 
-	if (!state || (state->agent_state != AGENT_STATE_NONE && event->ts_ms < state->agent_state_ms))
+	if (!state ||
+	    (state->agent_state != AGENT_STATE_NONE && event->ts_ms < state->agent_state_ms))
 		return; /* refused (counted by find_operator), or older than the state kept */
 	state->agent_state = event->state;
 	state->agent_state_ms = event->ts_ms;
@@ -456,19 +467,20 @@ struct rule_view {
 	double p_value;
 };
 
-static double center_other_ratio(const struct detector *detector, const struct operator_state *state,
-				 size_t rule)
+static double center_other_ratio(const struct detector *detector,
+				 const struct operator_state *state, size_t rule)
 {
 	const struct window_counts *center = &detector->center.spans[rule].counts;
 	const struct window_counts *own = &state->window.spans[rule].counts;
 	uint32_t calls = center->calls > own->calls ? center->calls - own->calls : 0;
-	uint32_t premature = center->premature > own->premature ? center->premature - own->premature : 0;
+	uint32_t premature =
+		center->premature > own->premature ? center->premature - own->premature : 0;
 
 	return calls > 0 ? (double)premature / calls : 0.0;
 }
 
-static struct rule_view view_rule(const struct detector *detector, const struct operator_state *state,
-				  size_t rule)
+static struct rule_view view_rule(const struct detector *detector,
+				  const struct operator_state *state, size_t rule)
 {
 	const struct config_rule *config = &detector->config.detector.rules[rule];
 	struct rule_view view = {.counts = &state->window.spans[rule].counts};
@@ -476,14 +488,15 @@ static struct rule_view view_rule(const struct detector *detector, const struct 
 
 	view.ratio = view.counts->calls ? (double)view.counts->premature / view.counts->calls : 0.0;
 	view.center_ratio = center_other_ratio(detector, state, rule);
-	p_center = view.center_ratio > config->min_center_ratio ? view.center_ratio : config->min_center_ratio;
+	p_center = view.center_ratio > config->min_center_ratio ? view.center_ratio
+								: config->min_center_ratio;
 	view.p_value = binomial_upper_tail(view.counts->premature, view.counts->calls, p_center);
 	return view;
 }
 
 /* A sequential rule's evidence and run, as its alerts carry them. */
-static void sequential_figures(const struct detector *detector, const struct operator_state *state, size_t r,
-			       struct detector_rule_figures *figures)
+static void sequential_figures(const struct detector *detector, const struct operator_state *state,
+			       size_t r, struct detector_rule_figures *figures)
 {
 	const struct rule_state *rs = &state->rules[r];
 
@@ -526,7 +539,8 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 			rule->calls = counts->calls;
 			rule->premature = counts->premature;
 			rule->called_back = counts->called_back;
-			rule->ratio = counts->calls ? (double)counts->premature / counts->calls : 0.0;
+			rule->ratio =
+				counts->calls ? (double)counts->premature / counts->calls : 0.0;
 			rule->center_ratio = center_other_ratio(detector, state, r);
 			sequential_figures(detector, state, r, rule);
 		}
@@ -543,10 +557,12 @@ static bool thresholds_hold(const struct config_rule *rule, const struct window_
 			    const struct detector *detector, const struct operator_state *state,
 			    size_t r)
 {
-	double weighted = counts->premature + (rule->called_back_weight - 1.0) * counts->called_back;
+	double weighted =
+		counts->premature + (rule->called_back_weight - 1.0) * counts->called_back;
 
 	if (counts->calls < rule->min_calls || weighted < rule->min_premature ||
-	    weighted < rule->min_ratio * counts->calls || counts->called_back < rule->min_called_back)
+	    weighted < rule->min_ratio * counts->calls ||
+	    counts->called_back < rule->min_called_back)
 		return false;
 	if (rule->max_p_value >= 1.0)
 		return true;
@@ -555,7 +571,8 @@ static bool thresholds_hold(const struct config_rule *rule, const struct window_
 
 /* A sequential rule's threshold for this operator: the rule's, or the lower one its calls per
  * hour earned at its last call (false_alarm_hours). */
-static double sequential_h(const struct detector *detector, const struct operator_state *state, size_t r)
+static double sequential_h(const struct detector *detector, const struct operator_state *state,
+			   size_t r)
 {
 	double hourly = state->rules[r].hourly_threshold;
 
@@ -588,7 +605,8 @@ static double in_control_rate(const struct detector *detector, const struct oper
 }
 
 /* Feed one call to the operator's CUSUM rules; an alarm resets the statistic. */
-static void step_cusums(const struct detector *detector, struct operator_state *state, bool premature)
+static void step_cusums(const struct detector *detector, struct operator_state *state,
+			bool premature)
 {
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		const struct config_rule *rule = &detector->config.detector.rules[r];
@@ -627,7 +645,8 @@ static void forget_baseline(void *entry, void *ctx)
 /* The baseline an operator's calls are judged against (created empty: the prior alone). */
 static struct baseline_entry *find_baseline(struct detector *detector, const char *agency)
 {
-	const char *key = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
+	const char *key =
+		detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
 	uint64_t hash = hash_string_pair(key, "");
 	struct table *baselines = &detector->baselines;
 	uint32_t i = table_probe(baselines, hash, baseline_matches, key);
@@ -635,7 +654,8 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 	if (table_used(baselines, i))
 		return table_slot(baselines, i);
 	if (baselines->count >= baselines->max_count) {
-		table_evict_oldest(baselines, baseline_age, EVICT_FRACTION, forget_baseline, detector);
+		table_evict_oldest(baselines, baseline_age, EVICT_FRACTION, forget_baseline,
+				   detector);
 		i = table_probe(baselines, hash, baseline_matches, key);
 	}
 	struct baseline_entry *entry = table_claim(baselines, i, hash);
@@ -660,8 +680,8 @@ static bool history_learns(const struct detector *detector, const struct operato
 }
 
 /* One call's step of a sequential rule: its expectation p0 and its log-likelihood ratio. */
-static void step_sequential_rule(const struct config_rule *rule, struct rule_state *rs, int64_t start_ms,
-				 double p0, bool premature)
+static void step_sequential_rule(const struct config_rule *rule, struct rule_state *rs,
+				 int64_t start_ms, double p0, bool premature)
 {
 	double before = rs->evidence;
 
@@ -696,10 +716,10 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 		rs->calls_rate.at_ms = at_ms;
 	}
 	sequential_rate_advance(&rs->calls_rate, at_ms, half_life);
-	double per_hour = sequential_calls_per_hour(&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0,
-						    half_life);
-	rs->hourly_threshold = sequential_hourly_threshold(detector->threshold[r], rule->false_alarm_hours, per_hour,
-							  rule->hourly_raises);
+	double per_hour = sequential_calls_per_hour(
+		&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0, half_life);
+	rs->hourly_threshold = sequential_hourly_threshold(
+		detector->threshold[r], rule->false_alarm_hours, per_hour, rule->hourly_raises);
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
@@ -710,15 +730,18 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
 	struct baseline_entry *entry = find_baseline(detector, state->agency);
 	if (!entry)
-		return; /* no memory for the agency's baseline: the call teaches no sequential rule */
+		/* no memory for the agency's baseline: the call teaches no sequential rule */
+		return;
 	int64_t at_ms = call->end_ms > entry->rate.at_ms ? call->end_ms : entry->rate.at_ms;
-	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds / baseline->half_life_seconds;
+	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
+			    baseline->half_life_seconds;
 
 	sequential_rate_advance(&entry->rate, at_ms, baseline->half_life_seconds);
 	sequential_rate_advance(&entry->fast, at_ms, baseline->fast_half_life_seconds);
 	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
-	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls, baseline->prior_ratio);
+	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
+					    baseline->prior_ratio);
 	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
@@ -729,15 +752,17 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 		struct rule_state *rs = &state->rules[r];
 		if (rule->type != CONFIG_RULE_SEQUENTIAL)
 			continue;
-		rs->own_factor = sequential_own_factor(state->history.observed, state->history.expected,
-						       rule->history_prior, rule->max_own_factor);
+		rs->own_factor =
+			sequential_own_factor(state->history.observed, state->history.expected,
+					      rule->history_prior, rule->max_own_factor);
 		step_hourly_threshold(detector, rule, rs, r, at_ms);
 		double p0 = rest * rs->own_factor;
-		step_sequential_rule(rule, rs, call->start_ms, p0 < SEQUENTIAL_P_MAX ? p0 : SEQUENTIAL_P_MAX,
-				     premature);
+		step_sequential_rule(rule, rs, call->start_ms,
+				     p0 < SEQUENTIAL_P_MAX ? p0 : SEQUENTIAL_P_MAX, premature);
 	}
 	if (history_learns(detector, state))
-		sequential_history_add(&state->history, premature, rest, baseline->history_settle_seconds);
+		sequential_history_add(&state->history, premature, rest,
+				       baseline->history_settle_seconds);
 	sequential_rate_add(&entry->rate, at_ms, baseline->half_life_seconds, premature);
 	sequential_rate_add(&entry->fast, at_ms, baseline->fast_half_life_seconds, premature);
 	sequential_rate_add(&state->own, at_ms, baseline->half_life_seconds, premature);
@@ -824,7 +849,8 @@ static void add_episode_callback(struct detector *detector, struct episode *epis
 	const struct window_entry *entry = window_entry_at(window, i);
 	const struct call_detail *detail = window_payload_at(window, i);
 
-	if (find_episode_callback(episode, entry->serial) || !reserve_episode_callback(detector, episode))
+	if (find_episode_callback(episode, entry->serial) ||
+	    !reserve_episode_callback(detector, episode))
 		return;
 	struct episode_callback *added = &episode->callbacks[episode->callback_count++];
 	memset(added, 0, sizeof(*added));
@@ -838,7 +864,8 @@ static void add_episode_callback(struct detector *detector, struct episode *epis
 
 /* Every premature call of a rule's window joins the open alert's callbacks (for a sequential
  * rule, those of its run: answered since the statistic last left 0). */
-static void add_window_callbacks(struct detector *detector, struct operator_state *state, size_t rule)
+static void add_window_callbacks(struct detector *detector, struct operator_state *state,
+				 size_t rule)
 {
 	const struct window *window = &state->window;
 	bool sequential = detector->config.detector.rules[rule].type == CONFIG_RULE_SEQUENTIAL;
@@ -859,7 +886,8 @@ static size_t gather_callbacks(struct detector *detector, struct episode *episod
 
 	for (uint32_t i = 0; i < episode->callback_count; i++) {
 		struct episode_callback *kept = &episode->callbacks[i];
-		bool news = !kept->delivered || (kept->callback.called_back && !kept->called_back_delivered);
+		bool news = !kept->delivered ||
+			    (kept->callback.called_back && !kept->called_back_delivered);
 		if (!all && !news)
 			continue;
 		detector->callbacks[n++] = kept->callback;
@@ -885,26 +913,31 @@ static const char *explain_sequential(struct detector *detector, const struct op
 				      const struct rule_state *rs, size_t r)
 {
 	char since[TIMESTAMP_TEXT_MAX];
-	const char *peers = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER || !state->agency[0]
+	const char *peers = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ||
+					    !state->agency[0]
 				    ? "the center"
 				    : state->agency;
-	const char *rest = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER || !state->agency[0]
+	const char *rest = detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ||
+					   !state->agency[0]
 				   ? "the rest of "
 				   : "the rest of agency ";
 
 	if (rs->run_calls == 0 && rs->run_called_back == 0) {
-		snprintf(detector->why, sizeof(detector->why), "no evidence left: %s's recent calls are in line with %s%s",
+		snprintf(detector->why, sizeof(detector->why),
+			 "no evidence left: %s's recent calls are in line with %s%s",
 			 state->operator_id, rest, peers);
 		return detector->why;
 	}
 	timestamp_format(rs->run_start_ms, since);
 	snprintf(detector->why, sizeof(detector->why),
-		 "%s ended %" PRIu32 " of %" PRIu32 " calls since %s early where %.1f were expected "
+		 "%s ended %" PRIu32 " of %" PRIu32
+		 " calls since %s early where %.1f were expected "
 		 "(%s%s at the time of each call, times %.2f for %s's own history); "
 		 "%" PRIu32 " caller%s rang back; evidence %.1f, alert at %.1f",
-		 state->operator_id, rs->run_premature, rs->run_calls, since, rs->run_expected, rest, peers,
-		 rs->own_factor, state->operator_id, rs->run_called_back, rs->run_called_back == 1 ? "" : "s",
-		 rs->evidence, sequential_h(detector, state, r));
+		 state->operator_id, rs->run_premature, rs->run_calls, since, rs->run_expected,
+		 rest, peers, rs->own_factor, state->operator_id, rs->run_called_back,
+		 rs->run_called_back == 1 ? "" : "s", rs->evidence,
+		 sequential_h(detector, state, r));
 	return detector->why;
 }
 
@@ -975,7 +1008,8 @@ const char *detector_notice_kind_name(enum detector_notice_kind kind)
 }
 
 /* Count an operator notice by its kind and the alert's severity. */
-static void count_by_severity(struct detector *detector, const struct episode *episode, const char *kind)
+static void count_by_severity(struct detector *detector, const struct episode *episode,
+			      const char *kind)
 {
 	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++)
 		if (strcmp(kind, notice_kind_names[k]) == 0 && episode->severity >= 0 &&
@@ -1000,7 +1034,8 @@ static void emit_notice(struct detector *detector, struct operator_state *state,
 	struct alert alert = operator_alert(detector, state, kind);
 
 	alert.reason = reason;
-	alert.has_cusum = alert.has_cusum && with_callbacks && !reason && strcmp(kind, "update") != 0;
+	alert.has_cusum =
+		alert.has_cusum && with_callbacks && !reason && strcmp(kind, "update") != 0;
 	if (with_callbacks) {
 		alert.callback_count = gather_callbacks(detector, &state->episode, false);
 		state->episode.last_notice_second = second_of(detector->now_ms);
@@ -1015,7 +1050,8 @@ static bool has_news(const struct episode *episode)
 {
 	for (uint32_t i = 0; i < episode->callback_count; i++) {
 		const struct episode_callback *kept = &episode->callbacks[i];
-		if (!kept->delivered || (kept->callback.called_back && !kept->called_back_delivered))
+		if (!kept->delivered ||
+		    (kept->callback.called_back && !kept->called_back_delivered))
 			return true;
 	}
 	return false;
@@ -1058,8 +1094,9 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->update_pending = episode->unacked_escalated = episode->ack.acked = false;
 	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
-	alert_derive_id(state->agency, state->operator_id, detector->config.detector.rules[rule].name,
-			operator_now(detector, state), trigger_call_id, episode->alert_id);
+	alert_derive_id(state->agency, state->operator_id,
+			detector->config.detector.rules[rule].name, operator_now(detector, state),
+			trigger_call_id, episode->alert_id);
 	add_window_callbacks(detector, state, rule);
 	detector->stats.firing++;
 	emit_notice(detector, state, "firing", true, NULL);
@@ -1116,7 +1153,8 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 			last_true_ms = rs->last_true_ms;
 	}
 	if (state->episode.open && !any_holds &&
-	    now_ms - last_true_ms >= (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
+	    now_ms - last_true_ms >=
+		    (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
 		flush_update(detector, state, true); /* nothing is left unsent */
 		detector->stats.resolved++;
 		emit_notice(detector, state, "resolved", false, NULL);
@@ -1128,9 +1166,11 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 static void escalate_unacknowledged(struct detector *detector, struct operator_state *state)
 {
 	struct episode *episode = &state->episode;
-	uint32_t after_seconds = detector->config.detector.escalate_unacked_after_seconds[episode->severity];
+	uint32_t after_seconds =
+		detector->config.detector.escalate_unacked_after_seconds[episode->severity];
 
-	if (!episode->open || episode->ack.acked || episode->unacked_escalated || after_seconds == 0 ||
+	if (!episode->open || episode->ack.acked || episode->unacked_escalated ||
+	    after_seconds == 0 ||
 	    detector->now_ms - episode->delivered_ms < (int64_t)after_seconds * 1000)
 		return;
 	episode->unacked_escalated = true;
@@ -1176,15 +1216,18 @@ void detector_advance(struct detector *detector, int64_t now_ms)
 static void remember_hangup(struct detector *detector, const struct operator_state *state,
 			    const struct completed_call *call, uint64_t serial)
 {
-	struct caller_hangup hangup = {.operator_index = state->index, .operator_generation = state->generation,
-				       .serial = serial, .end_ms = call->end_ms};
+	struct caller_hangup hangup = { .operator_index = state->index,
+					.operator_generation = state->generation,
+					.serial = serial,
+					.end_ms = call->end_ms };
 
 	callers_remember(detector->callers, call->ani, &hangup,
 			 (int64_t)detector->config.detector.repeat_window_seconds * 1000);
 }
 
 static enum detector_result insert_call(struct detector *detector, struct operator_state *state,
-					const struct window_entry *entry, const struct completed_call *call)
+					const struct window_entry *entry,
+					const struct completed_call *call)
 {
 	struct call_detail detail;
 	enum window_insert_result result;
@@ -1199,7 +1242,8 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	if (result == WINDOW_NO_MEMORY)
 		return DETECTOR_NO_MEMORY;
 	detector->stats.window_evictions += result == WINDOW_INSERTED_EVICTING;
-	detector->stats.center_evictions += window_insert(&detector->center, entry, NULL) == WINDOW_INSERTED_EVICTING;
+	detector->stats.center_evictions +=
+		window_insert(&detector->center, entry, NULL) == WINDOW_INSERTED_EVICTING;
 	return DETECTOR_ADDED;
 }
 
@@ -1227,7 +1271,8 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
 	if (!state)
 		return DETECTOR_NO_MEMORY;
-	state->lag_ms = call->late && call->end_ms < detector->now_ms ? detector->now_ms - call->end_ms : 0;
+	state->lag_ms =
+		call->late && call->end_ms < detector->now_ms ? detector->now_ms - call->end_ms : 0;
 	enum detector_result result = insert_call(detector, state, &entry, call);
 	if (result != DETECTOR_ADDED) {
 		detector->stats.too_old += result == DETECTOR_TOO_OLD;
@@ -1255,8 +1300,10 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 {
 	struct caller_hangup hangup;
 
-	if (!ani[0] || !callers_take_redial(detector->callers, ani, start_ms,
-					    (int64_t)detector->config.detector.repeat_window_seconds * 1000, &hangup))
+	if (!ani[0] ||
+	    !callers_take_redial(detector->callers, ani, start_ms,
+				 (int64_t)detector->config.detector.repeat_window_seconds * 1000,
+				 &hangup))
 		return;
 	struct operator_state *state = registry_get(&detector->registry, hangup.operator_index);
 	if (!state || state->generation != hangup.operator_generation)
@@ -1267,7 +1314,8 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 	sequential_called_back(detector, state, &hangup);
 	advance_clock(detector, start_ms);
 	if (state->episode.open) {
-		struct episode_callback *kept = find_episode_callback(&state->episode, hangup.serial);
+		struct episode_callback *kept =
+			find_episode_callback(&state->episode, hangup.serial);
 		if (kept && !kept->callback.called_back)
 			kept->callback.called_back = true;
 		else
@@ -1305,9 +1353,13 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 	if (!state)
 		return DETECTOR_ACK_UNKNOWN;
 	struct episode *episode = &state->episode;
-	struct alert alert = {.kind = "acknowledged", .type = "operator", .alert_id = episode->alert_id,
-			      .ts_ms = ack->ts_ms, .agency = state->agency,
-			      .operator_id = state->operator_id, .ack = ack};
+	struct alert alert = { .kind = "acknowledged",
+			       .type = "operator",
+			       .alert_id = episode->alert_id,
+			       .ts_ms = ack->ts_ms,
+			       .agency = state->agency,
+			       .operator_id = state->operator_id,
+			       .ack = ack };
 	bool repeat = alert_ack_take(&episode->ack, ack, &first);
 	alert.first_ack = repeat ? &first : NULL;
 	detector->stats.acknowledged++;
@@ -1320,12 +1372,14 @@ static int compare_opened(const void *a, const void *b)
 	const struct operator_state *x = *(struct operator_state *const *)a;
 	const struct operator_state *y = *(struct operator_state *const *)b;
 
-	return x->episode.opened_seq < y->episode.opened_seq ? -1 : x->episode.opened_seq > y->episode.opened_seq;
+	return x->episode.opened_seq < y->episode.opened_seq
+		       ? -1
+		       : x->episode.opened_seq > y->episode.opened_seq;
 }
 
 /* One board line: the alert's whole state, every callback. */
-static void emit_open_line(struct detector *detector, struct operator_state *state, detector_alert_fn emit,
-			   void *ctx)
+static void emit_open_line(struct detector *detector, struct operator_state *state,
+			   detector_alert_fn emit, void *ctx)
 {
 	struct episode *episode = &state->episode;
 	struct alert alert = operator_alert(detector, state, "open");
@@ -1384,7 +1438,8 @@ void detector_continue_seq(struct detector *detector, uint64_t delivered_through
 /* ---- reconfiguration ---------------------------------------------------------------- */
 
 /* For each new rule, the old rule of the same name and type, or NO_RULE. */
-static void map_rules(const struct config *old, const struct config *config, size_t map[CONFIG_MAX_RULES])
+static void map_rules(const struct config *old, const struct config *config,
+		      size_t map[CONFIG_MAX_RULES])
 {
 	for (size_t j = 0; j < config->detector.rule_count; j++) {
 		const struct config_rule *rule = &config->detector.rules[j];
@@ -1434,7 +1489,8 @@ static int renumber_operators(struct detector *detector, uint32_t max_operators)
 		free(open_episodes);
 		return rc;
 	}
-	memcpy(open_episodes, detector->open_episodes, detector->open_count * sizeof(*open_episodes));
+	memcpy(open_episodes, detector->open_episodes,
+	       detector->open_count * sizeof(*open_episodes));
 	free(detector->open_episodes);
 	detector->open_episodes = open_episodes;
 	return 0;
@@ -1445,10 +1501,12 @@ static int resize_operators(struct detector *detector, uint32_t max_operators)
 {
 	if (max_operators == detector->config.tracker.max_operators)
 		return 0;
-	int evicted = table_resize(&detector->operators, max_operators, operator_age, forget_operator, detector);
+	int evicted = table_resize(&detector->operators, max_operators, operator_age,
+				   forget_operator, detector);
 	if (evicted < 0)
 		return evicted;
-	evicted = table_resize(&detector->baselines, max_operators, baseline_age, forget_baseline, detector);
+	evicted = table_resize(&detector->baselines, max_operators, baseline_age, forget_baseline,
+			       detector);
 	if (evicted < 0)
 		return evicted;
 	return renumber_operators(detector, max_operators);
@@ -1585,7 +1643,8 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 	}
 }
 
-static int load_episode(struct detector *detector, struct episode *episode, struct codec_reader *reader)
+static int load_episode(struct detector *detector, struct episode *episode,
+			struct codec_reader *reader)
 {
 	episode->opened_seq = codec_get_u64(reader);
 	episode->opened_ms = codec_get_i64(reader);
@@ -1777,8 +1836,12 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 static int load_operator_entries(struct detector *detector, struct codec_reader *reader)
 {
 	struct operator_entries_load load = {
-		.detector = detector, .named = calloc(detector->config.tracker.max_operators, sizeof(bool))};
-	int rc = load.named ? table_load_entries(&detector->operators, reader, get_operator_entry, &load) : -ENOMEM;
+		.detector = detector,
+		.named = calloc(detector->config.tracker.max_operators, sizeof(bool))
+	};
+	int rc = load.named ? table_load_entries(&detector->operators, reader, get_operator_entry,
+						 &load)
+			    : -ENOMEM;
 
 	free(load.named);
 	return rc;
@@ -1791,7 +1854,8 @@ void detector_save(const struct detector *detector, struct codec_writer *writer)
 	codec_put_u64(writer, detector->next_seq);
 	codec_put_u64(writer, detector->next_serial);
 	codec_put_u32(writer, detector->registry.next_generation);
-	codec_put_counters(writer, detector_counters, CODEC_COUNTER_COUNT(detector_counters), &detector->stats);
+	codec_put_counters(writer, detector_counters, CODEC_COUNTER_COUNT(detector_counters),
+			   &detector->stats);
 	registry_save_free(&detector->registry, writer);
 	codec_put_u32(writer, detector->operators.count);
 	for (uint32_t i = 0; i < detector->config.tracker.max_operators; i++)
@@ -1813,7 +1877,8 @@ static int load_open_episodes(struct detector *detector, struct codec_reader *re
 	if (reader->failed || open_count > detector->config.tracker.max_operators)
 		return -EINVAL;
 	for (uint32_t i = 0; i < open_count; i++) {
-		struct operator_state *state = registry_get(&detector->registry, codec_get_u32(reader));
+		struct operator_state *state =
+			registry_get(&detector->registry, codec_get_u32(reader));
 		if (reader->failed || !state || !state->episode.open)
 			return -EINVAL;
 		detector->open_episodes[i] = state;
@@ -1832,7 +1897,8 @@ int detector_load(struct detector *detector, struct codec_reader *reader)
 	detector->next_seq = codec_get_u64(reader);
 	detector->next_serial = codec_get_u64(reader);
 	detector->registry.next_generation = codec_get_u32(reader);
-	if (codec_get_counters(reader, detector_counters, CODEC_COUNTER_COUNT(detector_counters), &detector->stats) != 0)
+	if (codec_get_counters(reader, detector_counters, CODEC_COUNTER_COUNT(detector_counters),
+			       &detector->stats) != 0)
 		return -EINVAL;
 	if (registry_load_free(&detector->registry, reader) != 0)
 		return -EINVAL;

@@ -103,13 +103,15 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->now_ms = ENGINE_NO_TIME;
 	engine->future_guard = true;
 	engine->future_ceiling_ms = INT64_MAX;
-	engine->tracker = tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
+	engine->tracker =
+		tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
 	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	engine->binding = binding_new(config);
-	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks || !engine->reorder ||
-	    !engine->tracker || !engine->detector || !engine->sysalerts || !engine->binding) {
+	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
+	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
+	    !engine->binding) {
 		engine_free(engine);
 		return NULL;
 	}
@@ -174,21 +176,25 @@ static void release_in_order(struct engine *engine, const struct event *event)
 
 static struct clocks_bounds bounds(const struct engine *engine)
 {
-	return (struct clocks_bounds){.now_ms = engine->now_ms,
-				      .idle_ms = (int64_t)engine->config.feed.source_idle_seconds * 1000,
-				      .max_lag_ms = (int64_t)engine->config.tracker.max_source_lag_seconds * 1000,
-				      .center_ms = engine->center_ms};
+	return (struct clocks_bounds){
+		.now_ms = engine->now_ms,
+		.idle_ms = (int64_t)engine->config.feed.source_idle_seconds * 1000,
+		.max_lag_ms = (int64_t)engine->config.tracker.max_source_lag_seconds * 1000,
+		.center_ms = engine->center_ms
+	};
 }
 
 /* May the first buffered event go now? Not while a held source can still send one before it,
  * nor before the host clock has reached it (the center never runs ahead of the host). */
-static bool releasable(const struct reorder_item *item, const struct clocks_center *center, int64_t now_ms)
+static bool releasable(const struct reorder_item *item, const struct clocks_center *center,
+		       int64_t now_ms)
 {
 	if (now_ms != ENGINE_NO_TIME && item->event.ts_ms > now_ms)
 		return false;
 	if (!center->any_held || item->event.ts_ms < center->center_ms)
 		return true;
-	return item->event.ts_ms == center->center_ms && strcmp(item->source, center->tie_name) <= 0;
+	return item->event.ts_ms == center->center_ms &&
+	       strcmp(item->source, center->tie_name) <= 0;
 }
 
 /* Release, in (ts, source, arrival) order, every buffered event the held sources have passed. */
@@ -200,14 +206,16 @@ static void release_ready(struct engine *engine, bool everything)
 	const struct reorder_item *first;
 
 	clocks_center(engine->clocks, &now, &center);
-	while ((first = reorder_peek(engine->reorder)) && (everything || releasable(first, &center, engine->now_ms))) {
+	while ((first = reorder_peek(engine->reorder)) &&
+	       (everything || releasable(first, &center, engine->now_ms))) {
 		reorder_pop(engine->reorder, &item);
 		release_in_order(engine, &item.event);
 	}
 }
 
 /* Hold an event for the center (the oldest goes early when the buffer is full). */
-static void buffer_event(struct engine *engine, const struct event *event, const struct clocks_source *source)
+static void buffer_event(struct engine *engine, const struct event *event,
+			 const struct clocks_source *source)
 {
 	struct reorder_item item;
 
@@ -243,7 +251,8 @@ struct future_miss {
 };
 
 static enum event_reject reject_future(struct engine *engine, const struct event *event,
-				       const struct engine_origin *origin, const struct clocks_source *source,
+				       const struct engine_origin *origin,
+				       const struct clocks_source *source,
 				       struct engine_verdict *verdict, struct future_miss *miss)
 {
 	bool host = origin->received_ms != ENGINE_NO_TIME;
@@ -260,20 +269,26 @@ static enum event_reject reject_future(struct engine *engine, const struct event
 		allowed_ms = (int64_t)future_s * 1000;
 		reference = engine->future_ceiling_ms - allowed_ms;
 		against = miss->against = "the recovery's clock";
-	} else if (!engine->future_guard || reference == INT64_MIN || event->ts_ms <= reference + allowed_ms) {
+	} else if (!engine->future_guard || reference == INT64_MIN ||
+		   event->ts_ms <= reference + allowed_ms) {
 		return EVENT_OK;
 	}
 	miss->ahead_ms = event->ts_ms - reference;
 	miss->reference_ms = reference;
 	if (lag_allowed)
 		snprintf(miss->allowed, sizeof(miss->allowed),
-			 "feed.max_future_seconds %" PRIu32 " + tracker.max_source_lag_seconds %" PRIu32, future_s, lag_s);
+			 "feed.max_future_seconds %" PRIu32
+			 " + tracker.max_source_lag_seconds %" PRIu32,
+			 future_s, lag_s);
 	else
-		snprintf(miss->allowed, sizeof(miss->allowed), "feed.max_future_seconds %" PRIu32, future_s);
-	snprintf(verdict->why, sizeof(verdict->why), "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (%s)",
+		snprintf(miss->allowed, sizeof(miss->allowed), "feed.max_future_seconds %" PRIu32,
+			 future_s);
+	snprintf(verdict->why, sizeof(verdict->why),
+		 "%s: \"ts\" is %lld s ahead of %s, over the %lld s allowed (%s)",
 		 event_type_name(event->type), (long long)(miss->ahead_ms / 1000), against,
 		 (long long)(allowed_ms / 1000),
-		 lag_allowed ? "feed.max_future_seconds + tracker.max_source_lag_seconds" : "feed.max_future_seconds");
+		 lag_allowed ? "feed.max_future_seconds + tracker.max_source_lag_seconds"
+			     : "feed.max_future_seconds");
 	return EVENT_REJECT_FUTURE;
 }
 
@@ -318,18 +333,23 @@ static void human_duration(int64_t ms, char *out, size_t size)
 	snprintf(out, size, "%lld %s%s", (long long)n, units[i].unit, n == 1 ? "" : "s");
 }
 
-static void source_notice(const struct engine *engine, const struct clocks_source *source, const char *system,
-			  const char *message, struct sysalert_notice *notice)
+static void source_notice(const struct engine *engine, const struct clocks_source *source,
+			  const char *system, const char *message, struct sysalert_notice *notice)
 {
-	*notice = (struct sysalert_notice){.system = system, .key = source->name,
-					   .severity = strcmp(system, "clock_ahead") == 0 ? "critical" : "warning",
-					   .message = message, .ts_ms = reference_ms(engine)};
+	*notice = (struct sysalert_notice){ .system = system,
+					    .key = source->name,
+					    .severity = strcmp(system, "clock_ahead") == 0
+								? "critical"
+								: "warning",
+					    .message = message,
+					    .ts_ms = reference_ms(engine) };
 }
 
 /* A source's event refused as from the future: clock_ahead opens (or its message is kept up to
  * date), dated by the host time (else the newest event time), and stays open until the source's
  * events are accepted again. */
-static void raise_clock_ahead(struct engine *engine, struct clocks_source *source, const struct future_miss *miss)
+static void raise_clock_ahead(struct engine *engine, struct clocks_source *source,
+			      const struct future_miss *miss)
 {
 	char subject[CLOCKS_NAME_MAX + 16];
 	char ahead[48];
@@ -338,18 +358,20 @@ static void raise_clock_ahead(struct engine *engine, struct clocks_source *sourc
 
 	source_subject(source, subject, sizeof(subject));
 	human_duration(miss->ahead_ms, ahead, sizeof(ahead));
-	snprintf(message, sizeof(message), "%s's clock is %s ahead of %s: its events are refused (%s)", subject,
-		 ahead, miss->against, miss->allowed);
+	snprintf(message, sizeof(message),
+		 "%s's clock is %s ahead of %s: its events are refused (%s)", subject, ahead,
+		 miss->against, miss->allowed);
 	source_notice(engine, source, "clock_ahead", message, &notice);
-	if (notice.ts_ms == INT64_MIN) /* no time yet (a recovery's ceiling): what it was measured against */
+	if (notice.ts_ms ==
+	    INT64_MIN) /* no time yet (a recovery's ceiling): what it was measured against */
 		notice.ts_ms = miss->reference_ms;
 	source->future_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
 /* A named source's sender numbers its lines afresh: sender_restarted, with both numberings. */
-static void raise_restarted(struct engine *engine, struct clocks_source *source, const struct engine_origin *origin,
-			    uint64_t old_seq, uint64_t new_seq)
+static void raise_restarted(struct engine *engine, struct clocks_source *source,
+			    const struct engine_origin *origin, uint64_t old_seq, uint64_t new_seq)
 {
 	char subject[CLOCKS_NAME_MAX + 16];
 	char why[EVENT_ID_MAX + 32];
@@ -366,7 +388,8 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 		 "; its events are taken as new from there",
 		 subject, why, new_seq, old_seq);
 	source_notice(engine, source, "sender_restarted", message, &notice);
-	if (notice.ts_ms == INT64_MIN) /* no time yet (cadmon-backtest's first event): the line's own */
+	if (notice.ts_ms ==
+	    INT64_MIN) /* no time yet (cadmon-backtest's first event): the line's own */
 		notice.ts_ms = engine->event.ts_ms;
 	source->restarted_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
@@ -385,16 +408,19 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 	if (source->future_ms == INT64_MIN && source->restarted_ms == INT64_MIN)
 		return; /* the common case: nothing open */
 	source_subject(source, subject, sizeof(subject));
-	if (source->future_ms != INT64_MIN && now_ms - source->future_ms >= (int64_t)quiet_s * 1000) {
-		snprintf(message, sizeof(message), "%s's events are accepted again: none too far ahead for %" PRIu32 " s",
+	if (source->future_ms != INT64_MIN &&
+	    now_ms - source->future_ms >= (int64_t)quiet_s * 1000) {
+		snprintf(message, sizeof(message),
+			 "%s's events are accepted again: none too far ahead for %" PRIu32 " s",
 			 subject, quiet_s);
 		source_notice(engine, source, "clock_ahead", message, &notice);
 		sysalerts_resolve(engine->sysalerts, &notice);
 		source->future_ms = INT64_MIN;
 	}
-	if (source->restarted_ms != INT64_MIN && now_ms - source->restarted_ms >= (int64_t)quiet_s * 1000) {
-		snprintf(message, sizeof(message), "%s has sent under its new numbering for %" PRIu32 " s", subject,
-			 quiet_s);
+	if (source->restarted_ms != INT64_MIN &&
+	    now_ms - source->restarted_ms >= (int64_t)quiet_s * 1000) {
+		snprintf(message, sizeof(message),
+			 "%s has sent under its new numbering for %" PRIu32 " s", subject, quiet_s);
 		source_notice(engine, source, "sender_restarted", message, &notice);
 		sysalerts_resolve(engine->sysalerts, &notice);
 		source->restarted_ms = INT64_MIN;
@@ -403,13 +429,16 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 
 /* The source's own lateness: only its own newest ts can make its events too late. */
 static enum event_reject reject_too_late(const struct engine *engine, const struct event *event,
-					 const struct clocks_source *source, struct engine_verdict *verdict)
+					 const struct clocks_source *source,
+					 struct engine_verdict *verdict)
 {
-	if (source->newest_ms == INT64_MIN || event->ts_ms >= source->newest_ms - engine->lateness_ms)
+	if (source->newest_ms == INT64_MIN ||
+	    event->ts_ms >= source->newest_ms - engine->lateness_ms)
 		return EVENT_OK;
 	snprintf(verdict->why, sizeof(verdict->why),
 		 "%s: \"ts\" is %lld s older than the newest event, over the %lld s allowed",
-		 event_type_name(event->type), (long long)((source->newest_ms - event->ts_ms) / 1000),
+		 event_type_name(event->type),
+		 (long long)((source->newest_ms - event->ts_ms) / 1000),
 		 (long long)(engine->lateness_ms / 1000));
 	return EVENT_REJECT_TOO_LATE;
 }
@@ -417,7 +446,8 @@ static enum event_reject reject_too_late(const struct engine *engine, const stru
 static const char rate_key[] = "tracker.max_new_operators_per_source_per_hour";
 
 /* A sender's new operator refused: its limit alert opens (or its count is brought up to date). */
-static void raise_rate_limit(struct engine *engine, const struct binding_sender *sender, int64_t ts_ms)
+static void raise_rate_limit(struct engine *engine, const struct binding_sender *sender,
+			     int64_t ts_ms)
 {
 	struct binding_episode episode;
 	char subject[EVENT_ID_MAX + 48];
@@ -428,10 +458,17 @@ static void raise_rate_limit(struct engine *engine, const struct binding_sender 
 	snprintf(message, sizeof(message),
 		 "%s named more than %" PRIu32 " new call-takers in an hour (%s): %" PRIu64
 		 " refused so far; its calls of known call-takers go on",
-		 subject, engine->config.tracker.max_new_operators_per_source_per_hour, rate_key, episode.refused);
-	struct sysalert_notice notice = {.system = "limit", .key = rate_key, .source = episode.sender,
-					 .severity = "warning", .message = message, .evicted = episode.refused,
-					 .ts_ms = engine->watermark_ms != INT64_MIN ? engine->watermark_ms : ts_ms};
+		 subject, engine->config.tracker.max_new_operators_per_source_per_hour, rate_key,
+		 episode.refused);
+	struct sysalert_notice notice = { .system = "limit",
+					  .key = rate_key,
+					  .source = episode.sender,
+					  .severity = "warning",
+					  .message = message,
+					  .evicted = episode.refused,
+					  .ts_ms = engine->watermark_ms != INT64_MIN
+							   ? engine->watermark_ms
+							   : ts_ms };
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
@@ -443,13 +480,19 @@ static void settle_rate_limits(struct engine *engine)
 	char subject[EVENT_ID_MAX + 48];
 	char message[2 * SYSALERT_MESSAGE_MAX];
 
-	while (binding_settle(engine->binding, engine->watermark_ms, (int64_t)quiet_s * 1000, &episode)) {
+	while (binding_settle(engine->binding, engine->watermark_ms, (int64_t)quiet_s * 1000,
+			      &episode)) {
 		binding_describe_sender(episode.sender, subject, sizeof(subject));
-		snprintf(message, sizeof(message), "%s: no new call-taker refused for %" PRIu32 " s; %" PRIu64 " in all",
+		snprintf(message, sizeof(message),
+			 "%s: no new call-taker refused for %" PRIu32 " s; %" PRIu64 " in all",
 			 subject, quiet_s, episode.refused);
-		struct sysalert_notice notice = {.system = "limit", .key = rate_key, .source = episode.sender,
-						 .severity = "warning", .message = message,
-						 .evicted = episode.refused, .ts_ms = engine->watermark_ms};
+		struct sysalert_notice notice = { .system = "limit",
+						  .key = rate_key,
+						  .source = episode.sender,
+						  .severity = "warning",
+						  .message = message,
+						  .evicted = episode.refused,
+						  .ts_ms = engine->watermark_ms };
 		sysalerts_resolve(engine->sysalerts, &notice);
 	}
 }
@@ -457,12 +500,15 @@ static void settle_rate_limits(struct engine *engine)
 /* What the source may say (binding.h): its agencies, its calls and operators, its rate of
  * new operators. Checked before the duplicate filter, so that a refused line leaves no trace. */
 static enum event_reject reject_unbound(struct engine *engine, const struct event *event,
-					const struct engine_origin *origin, struct engine_verdict *verdict)
+					const struct engine_origin *origin,
+					struct engine_verdict *verdict)
 {
-	struct binding_sender sender = {.source = origin->source, .named = origin->named && origin->source &&
-									     origin->source[0]};
-	enum event_reject reason = binding_admit(engine->binding, &engine->config, event, &sender,
-						 engine->watermark_ms, verdict->why, sizeof(verdict->why));
+	struct binding_sender sender = { .source = origin->source,
+					 .named = origin->named && origin->source &&
+						  origin->source[0] };
+	enum event_reject reason =
+		binding_admit(engine->binding, &engine->config, event, &sender,
+			      engine->watermark_ms, verdict->why, sizeof(verdict->why));
 
 	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
 		raise_rate_limit(engine, &sender, event->ts_ms);
@@ -472,19 +518,22 @@ static enum event_reject reject_unbound(struct engine *engine, const struct even
 /* A line of source was taken (an event, or a resend of one): the source is heard, fresh. A
  * refused line is not heard: a source that sends only lines that are refused cannot hold back
  * the center (docs/detection.md, "Time"). */
-static void hear(const struct engine *engine, const struct engine_origin *origin, struct clocks_source *source)
+static void hear(const struct engine *engine, const struct engine_origin *origin,
+		 struct clocks_source *source)
 {
-	source->heard_ms = origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
+	source->heard_ms =
+		origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
 }
 
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
 static enum event_reject admit_event(struct engine *engine, const struct event *event,
-				     const struct engine_origin *origin, struct clocks_source *source,
-				     struct engine_verdict *verdict)
+				     const struct engine_origin *origin,
+				     struct clocks_source *source, struct engine_verdict *verdict)
 {
 	enum event_reject reason;
 	struct future_miss miss;
-	int64_t oldest_ms = source->newest_ms < engine->center_ms ? source->newest_ms : engine->center_ms;
+	int64_t oldest_ms =
+		source->newest_ms < engine->center_ms ? source->newest_ms : engine->center_ms;
 	int64_t horizon_ms = oldest_ms == INT64_MIN ? INT64_MIN : oldest_ms - engine->lateness_ms;
 
 	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
@@ -511,7 +560,8 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		engine->watermark_ms = event->ts_ms;
 	source->events++;
 	settle_source_notices(engine, source);
-	if (engine->center_ms != INT64_MIN && event->ts_ms < engine->center_ms - engine->lateness_ms) {
+	if (engine->center_ms != INT64_MIN &&
+	    event->ts_ms < engine->center_ms - engine->lateness_ms) {
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
@@ -543,7 +593,8 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	if (!origin->named || !origin->source || !origin->source[0] || !verdict->has_seq)
 		return false;
 	sources_last_seq(engine->sources, origin->source, &old_seq);
-	switch (sources_check(engine->sources, origin->source, verdict->seq, &session, engine->watermark_ms)) {
+	switch (sources_check(engine->sources, origin->source, verdict->seq, &session,
+			      engine->watermark_ms)) {
 	case SOURCES_RESEND:
 		hear(engine, origin, source);
 		verdict->reject = EVENT_OK;
@@ -555,8 +606,10 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	case SOURCES_JUMP:
 		verdict->reject = EVENT_REJECT_BAD_SEQ;
 		snprintf(verdict->why, sizeof(verdict->why),
-			 "\"seq\" %llu is more than %llu above the source's highest (feed.max_seq_jump)",
-			 (unsigned long long)verdict->seq, (unsigned long long)engine->config.feed.max_seq_jump);
+			 "\"seq\" %llu is more than %llu above the source's highest "
+			 "(feed.max_seq_jump)",
+			 (unsigned long long)verdict->seq,
+			 (unsigned long long)engine->config.feed.max_seq_jump);
 		source->bad_seq++;
 		return false;
 	case SOURCES_RESTARTED:
@@ -580,13 +633,14 @@ static void take_time(struct engine *engine, int64_t received_ms, struct clocks_
 		source->heard_ms = received_ms != ENGINE_NO_TIME ? received_ms : engine->now_ms;
 }
 
-void engine_process_from(struct engine *engine, const struct engine_origin *origin, const char *line,
-			 size_t len, struct engine_verdict *verdict)
+void engine_process_from(struct engine *engine, const struct engine_origin *origin,
+			 const char *line, size_t len, struct engine_verdict *verdict)
 {
 	struct clocks_source *source;
 
 	memset(verdict, 0, sizeof(*verdict));
-	if (len == 0 && origin->source && origin->source[0] && origin->received_ms != ENGINE_NO_TIME)
+	if (len == 0 && origin->source && origin->source[0] &&
+	    origin->received_ms != ENGINE_NO_TIME)
 		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
 	if (is_blank(line, len))
 		return;
@@ -595,8 +649,8 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
 	take_time(engine, origin->received_ms, NULL);
-	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event, verdict->why,
-					     sizeof(verdict->why));
+	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event,
+					     verdict->why, sizeof(verdict->why));
 	verdict->has_seq = engine->event.has_seq;
 	verdict->seq = engine->event.seq;
 	if (numbering_drops(engine, origin, source, verdict))
@@ -662,8 +716,8 @@ int64_t engine_center_ms(const struct engine *engine)
 	return engine->center_ms;
 }
 
-enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len, char *why,
-				      size_t why_size)
+enum event_reject engine_process_line(struct engine *engine, const char *line, size_t len,
+				      char *why, size_t why_size)
 {
 	struct engine_verdict verdict;
 
@@ -740,21 +794,30 @@ struct engine_limit {
 	const char *evicted; /* what was evicted, in plain words */
 };
 
-#define LIMIT(name, counter_field, config_field, what)                                                     \
-	{ name, offsetof(struct engine_stats, counter_field), SIZE_MAX, SIZE_MAX, offsetof(struct config, config_field), \
-	  what }
-#define LIMIT2(name, counter_field, also_field, config_field, what)                                     \
-	{ name, offsetof(struct engine_stats, counter_field), offsetof(struct engine_stats, also_field), \
-	  SIZE_MAX, offsetof(struct config, config_field), what }
-#define LIMIT3(name, counter_field, also_field, also2_field, config_field, what)                        \
-	{ name, offsetof(struct engine_stats, counter_field), offsetof(struct engine_stats, also_field), \
-	  offsetof(struct engine_stats, also2_field), offsetof(struct config, config_field), what }
+#define LIMIT(name, counter_field, config_field, what)                                             \
+	{                                                                                          \
+		name, offsetof(struct engine_stats, counter_field), SIZE_MAX, SIZE_MAX,            \
+			offsetof(struct config, config_field), what                                \
+	}
+#define LIMIT2(name, counter_field, also_field, config_field, what)                                \
+	{                                                                                          \
+		name, offsetof(struct engine_stats, counter_field),                                \
+			offsetof(struct engine_stats, also_field), SIZE_MAX,                       \
+			offsetof(struct config, config_field), what                                \
+	}
+#define LIMIT3(name, counter_field, also_field, also2_field, config_field, what)                   \
+	{                                                                                          \
+		name, offsetof(struct engine_stats, counter_field),                                \
+			offsetof(struct engine_stats, also_field),                                 \
+			offsetof(struct engine_stats, also2_field),                                \
+			offsetof(struct config, config_field), what                                \
+	}
 
 static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT3("tracker.max_operators", detector.operators_evicted, detector.operators_refused,
 	       binding.operators_evicted, tracker.max_operators, "call-takers forgotten"),
-	LIMIT2("tracker.max_open_calls", tracker.evicted, binding.calls_evicted, tracker.max_open_calls,
-	       "open calls dropped"),
+	LIMIT2("tracker.max_open_calls", tracker.evicted, binding.calls_evicted,
+	       tracker.max_open_calls, "open calls dropped"),
 	LIMIT("tracker.max_window_calls", detector.window_evictions, tracker.max_window_calls,
 	      "calls pushed out of call-takers' windows early"),
 	LIMIT("tracker.max_center_calls", detector.center_evictions, tracker.max_center_calls,
@@ -763,10 +826,10 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	      "hangups forgotten before a redial could mark them"),
 	LIMIT("tracker.max_dedupe_events", dedupe_evicted, tracker.max_dedupe_events,
 	      "events forgotten early by the duplicate check"),
-	LIMIT3("feed.max_sources", sources_evicted, clocks_evicted, binding.senders_evicted, feed.max_sources,
-	       "feed sources' numbering or clocks forgotten"),
-	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted, detector.max_alert_callbacks,
-	      "callbacks dropped from open alerts"),
+	LIMIT3("feed.max_sources", sources_evicted, clocks_evicted, binding.senders_evicted,
+	       feed.max_sources, "feed sources' numbering or clocks forgotten"),
+	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted,
+	      detector.max_alert_callbacks, "callbacks dropped from open alerts"),
 	LIMIT("tracker.max_reorder_events", reorder_overflows, tracker.max_reorder_events,
 	      "events released before the center clock reached them"),
 };
@@ -803,13 +866,18 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 
 	memcpy(&setting, (const char *)&engine->config + limit->setting, sizeof(setting));
 	if (firing)
-		snprintf(message, message_size, "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; raise %s",
+		snprintf(message, message_size,
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; raise %s",
 			 limit->evicted, limit->key, setting, evicted, limit->key);
 	else
-		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all", limit->evicted,
-			 engine->config.detector.resolve_after_seconds, evicted);
-	*notice = (struct sysalert_notice){.system = "limit", .key = limit->key, .severity = "warning",
-					   .message = message, .evicted = evicted, .ts_ms = engine->watermark_ms};
+		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
+			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);
+	*notice = (struct sysalert_notice){ .system = "limit",
+					    .key = limit->key,
+					    .severity = "warning",
+					    .message = message,
+					    .evicted = evicted,
+					    .ts_ms = engine->watermark_ms };
 }
 
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
@@ -848,7 +916,8 @@ static int no_alert(const char *alert_id, char *why, size_t why_size)
 int engine_control_check(const struct engine *engine, const struct control *control, char *why,
 			 size_t why_size)
 {
-	if (control->kind != CONTROL_ACK || detector_alert_open(engine->detector, control->alert_id) ||
+	if (control->kind != CONTROL_ACK ||
+	    detector_alert_open(engine->detector, control->alert_id) ||
 	    sysalerts_alert_open(engine->sysalerts, control->alert_id))
 		return 0;
 	return no_alert(control->alert_id, why, why_size);
@@ -859,7 +928,8 @@ static int apply_ack(struct engine *engine, const struct control *control, int64
 {
 	const struct alert_ack ack = {.by = control->by, .note = control->note, .ts_ms = ts_ms};
 
-	if (detector_acknowledge(engine->detector, control->alert_id, &ack) != DETECTOR_ACK_UNKNOWN ||
+	if (detector_acknowledge(engine->detector, control->alert_id, &ack) !=
+		    DETECTOR_ACK_UNKNOWN ||
 	    sysalerts_acknowledge(engine->sysalerts, control->alert_id, &ack) >= 0)
 		return 0;
 	return no_alert(control->alert_id, why, why_size);
@@ -873,7 +943,8 @@ static void apply_receiver_down(struct engine *engine, const struct control *con
 					 .severity = "warning", .message = message, .ts_ms = ts_ms};
 
 	if (control->firing) {
-		snprintf(message, sizeof(message), "receiver %s cannot deliver notices (%s); they are queued and retried",
+		snprintf(message, sizeof(message),
+			 "receiver %s cannot deliver notices (%s); they are queued and retried",
 			 control->receiver, control->reason);
 		sysalerts_raise(engine->sysalerts, &notice);
 	} else {
@@ -885,28 +956,38 @@ static void apply_receiver_down(struct engine *engine, const struct control *con
 /* Connections refused at a limit, or notices dropped for a full nats.max_alert_queue (the
  * daemon's observations): a "limit" alert keyed by the configuration key, as for the tables
  * that evict. */
-static void apply_connection_limit(struct engine *engine, const struct control *control, int64_t ts_ms)
+static void apply_connection_limit(struct engine *engine, const struct control *control,
+				   int64_t ts_ms)
 {
 	char message[SYSALERT_MESSAGE_MAX];
-	struct sysalert_notice notice = {.system = "limit", .key = control->key, .severity = "warning",
-					 .message = message, .evicted = control->refused, .ts_ms = ts_ms};
+	struct sysalert_notice notice = { .system = "limit",
+					  .key = control->key,
+					  .severity = "warning",
+					  .message = message,
+					  .evicted = control->refused,
+					  .ts_ms = ts_ms };
 
-	bool notices = strncmp(control->key, "nats.", 5) == 0; /* nats.max_alert_queue: notices dropped */
+	bool notices =
+		strncmp(control->key, "nats.", 5) == 0; /* nats.max_alert_queue: notices dropped */
 
 	if (control->firing && notices) {
 		snprintf(message, sizeof(message),
-			 "notices dropped for the NATS alerts stream (%s reached): %" PRIu64 " so far; the next start "
-			 "publishes them again, or raise %s", control->key, control->refused, control->key);
+			 "notices dropped for the NATS alerts stream (%s reached): %" PRIu64
+			 " so far; the next start "
+			 "publishes them again, or raise %s",
+			 control->key, control->refused, control->key);
 		sysalerts_raise(engine->sysalerts, &notice);
 	} else if (control->firing) {
 		snprintf(message, sizeof(message),
-			 "connections refused (%s reached): %" PRIu64 " so far; someone holds the slots, or raise %s",
+			 "connections refused (%s reached): %" PRIu64
+			 " so far; someone holds the slots, or raise %s",
 			 control->key, control->refused, control->key);
 		sysalerts_raise(engine->sysalerts, &notice);
 	} else {
-		snprintf(message, sizeof(message), "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
-			 notices ? "notice dropped" : "connection refused", control->key, control->seconds,
-			 control->refused);
+		snprintf(message, sizeof(message),
+			 "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
+			 notices ? "notice dropped" : "connection refused", control->key,
+			 control->seconds, control->refused);
 		sysalerts_resolve(engine->sysalerts, &notice);
 	}
 }
@@ -921,13 +1002,16 @@ static void apply_system(struct engine *engine, const struct control *control, i
 					 .message = message, .ts_ms = ts_ms};
 
 	if (silent && control->firing)
-		snprintf(message, sizeof(message), "feed source %s has sent nothing for %" PRIu32 " s",
-			 control->source, control->seconds);
+		snprintf(message, sizeof(message),
+			 "feed source %s has sent nothing for %" PRIu32 " s", control->source,
+			 control->seconds);
 	else if (silent)
-		snprintf(message, sizeof(message), "feed source %s is sending again", control->source);
+		snprintf(message, sizeof(message), "feed source %s is sending again",
+			 control->source);
 	else if (control->firing)
 		snprintf(message, sizeof(message),
-			 "the journal cannot be written (%s): alerts go on, but a crash now would lose events",
+			 "the journal cannot be written (%s): alerts go on, but a crash now would "
+			 "lose events",
 			 control->reason);
 	else
 		snprintf(message, sizeof(message), "the journal is written again");
@@ -983,7 +1067,8 @@ uint64_t engine_board(struct engine *engine, engine_line_fn emit, void *ctx)
 {
 	struct board_output output = {.engine = engine, .emit = emit, .ctx = ctx};
 	uint64_t seq = detector_last_seq(engine->detector);
-	uint32_t open = detector_stats(engine->detector)->open_alerts + sysalerts_open_count(engine->sysalerts);
+	uint32_t open = detector_stats(engine->detector)->open_alerts +
+			sysalerts_open_count(engine->sysalerts);
 	char mark[96];
 	size_t len;
 
@@ -1014,7 +1099,8 @@ uint64_t engine_last_seq(const struct engine *engine)
 /*
  * Snapshot frame, format 6 (5 wrote the stats structs, the hash tables' slots and some arrays
  * as memory images; 4 also without the owners of calls and operators and the new-operator
- * counts of binding.h, and without the source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
+ * counts of binding.h, and without the source of a system alert; 3 also without the clocks and
+ * reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u64 journal index][u8 next: the host's stamp]
  *   [u32 n][n bytes: the configuration as YAML (config_dump)]
@@ -1075,7 +1161,8 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 	codec_put_i64(writer, engine->now_ms);
 	codec_put_u64(writer, engine->arrivals);
 	codec_put_u8(writer, engine->future_guard);
-	codec_put_counters(writer, engine_counters, CODEC_COUNTER_COUNT(engine_counters), &engine->stats);
+	codec_put_counters(writer, engine_counters, CODEC_COUNTER_COUNT(engine_counters),
+			   &engine->stats);
 	dedupe_save(engine->dedupe, writer);
 	sources_save(engine->sources, writer);
 	clocks_save(engine->clocks, writer);
@@ -1135,7 +1222,8 @@ static const char *read_saved_config(struct codec_reader *reader, struct config 
 
 	if (reader->failed || len > reader->len - reader->pos)
 		return "snapshot truncated";
-	if (config_parse((const char *)reader->data + reader->pos, len, "snapshot", saved, &errors) != 0) {
+	if (config_parse((const char *)reader->data + reader->pos, len, "snapshot", saved,
+			 &errors) != 0) {
 		snprintf(why, why_size, "snapshot configuration invalid: %s",
 			 errors.count ? errors.message[0] : "too many errors");
 		return why;
@@ -1152,10 +1240,11 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 	uint32_t crc;
 
 	if (format == 0)
-		return len < sizeof(snapshot_magic) + 4 ? "snapshot truncated" : "not a cadmon snapshot";
+		return len < sizeof(snapshot_magic) + 4 ? "snapshot truncated"
+							: "not a cadmon snapshot";
 	if (format != ENGINE_SNAPSHOT_FORMAT) {
-		snprintf(why, why_size, "snapshot format %" PRIu32 ", this cadmond reads %d", format,
-			 ENGINE_SNAPSHOT_FORMAT);
+		snprintf(why, why_size, "snapshot format %" PRIu32 ", this cadmond reads %d",
+			 format, ENGINE_SNAPSHOT_FORMAT);
 		return why;
 	}
 	if (len < sizeof(snapshot_magic) + 12 + SNAPSHOT_STAMP_BYTES)
@@ -1165,7 +1254,8 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 	if (codec_crc32c(0, data, len - 4) != crc)
 		return "snapshot checksum mismatch";
 	codec_reader_init(reader, data, len - 4);
-	reader->pos = sizeof(snapshot_magic) + 4 + SNAPSHOT_STAMP_BYTES; /* the host's stamp: not the engine's */
+	reader->pos = sizeof(snapshot_magic) + 4 +
+		      SNAPSHOT_STAMP_BYTES; /* the host's stamp: not the engine's */
 	return read_saved_config(reader, saved, why, why_size);
 }
 
@@ -1176,11 +1266,15 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 	engine->now_ms = codec_get_i64(reader);
 	engine->arrivals = codec_get_u64(reader);
 	engine->future_guard = codec_get_u8(reader);
-	if (codec_get_counters(reader, engine_counters, CODEC_COUNTER_COUNT(engine_counters), &engine->stats) != 0)
+	if (codec_get_counters(reader, engine_counters, CODEC_COUNTER_COUNT(engine_counters),
+			       &engine->stats) != 0)
 		return -EINVAL;
-	if (dedupe_load(engine->dedupe, reader) != 0 || sources_load(engine->sources, reader) != 0 ||
-	    clocks_load(engine->clocks, reader) != 0 || reorder_load(engine->reorder, reader) != 0 ||
-	    tracker_load(engine->tracker, reader) != 0 || detector_load(engine->detector, reader) != 0 ||
+	if (dedupe_load(engine->dedupe, reader) != 0 ||
+	    sources_load(engine->sources, reader) != 0 ||
+	    clocks_load(engine->clocks, reader) != 0 ||
+	    reorder_load(engine->reorder, reader) != 0 ||
+	    tracker_load(engine->tracker, reader) != 0 ||
+	    detector_load(engine->detector, reader) != 0 ||
 	    sysalerts_load(engine->sysalerts, reader) != 0)
 		return -EINVAL;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {

@@ -32,10 +32,11 @@ const char *i3_status_name(enum i3_status status)
 	return (unsigned)status < I3_STATUS_COUNT ? i3_status_names[status] : "?";
 }
 
-static enum i3_status fail(enum i3_status status, char *why, size_t why_size, const char *format, ...)
-	__attribute__((format(printf, 4, 5)));
+static enum i3_status fail(enum i3_status status, char *why, size_t why_size, const char *format,
+			   ...) __attribute__((format(printf, 4, 5)));
 
-static enum i3_status fail(enum i3_status status, char *why, size_t why_size, const char *format, ...)
+static enum i3_status fail(enum i3_status status, char *why, size_t why_size, const char *format,
+			   ...)
 {
 	va_list args;
 
@@ -88,7 +89,8 @@ long i3_base64url_decode(const char *text, size_t len, unsigned char *out)
 
 size_t i3_base64url_encode(const void *bytes, size_t len, char *out)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	const unsigned char *in = bytes;
 	size_t o = 0, i = 0;
 
@@ -114,7 +116,8 @@ size_t i3_base64url_encode(const void *bytes, size_t len, char *out)
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
-/* text[0..len) as one strict JSON value (RFC 8259, UTF-8 checked), nothing after it; NULL if not. */
+/* text[0..len) as one strict JSON value (RFC 8259, UTF-8 checked), nothing after it; NULL if
+ * not. */
 static struct json_object *parse_strict(const char *text, size_t len)
 {
 	struct json_tokener *tokener = json_tokener_new();
@@ -122,7 +125,8 @@ static struct json_object *parse_strict(const char *text, size_t len)
 
 	if (!tokener)
 		return NULL;
-	if (!json_scan_utf8_valid(text, len)) { /* json-c lets overlong forms through; feed lines do not */
+	if (!json_scan_utf8_valid(
+		    text, len)) { /* json-c lets overlong forms through; feed lines do not */
 		json_tokener_free(tokener);
 		return NULL;
 	}
@@ -137,7 +141,8 @@ static struct json_object *parse_strict(const char *text, size_t len)
 }
 
 /* The string member key of object: 1 with *value, 0 when absent or null, -1 when not a string. */
-static int string_member(struct json_object *object, const char *key, const char **value, size_t *len)
+static int string_member(struct json_object *object, const char *key, const char **value,
+			 size_t *len)
 {
 	struct json_object *member;
 
@@ -155,22 +160,24 @@ static int string_member(struct json_object *object, const char *key, const char
 /* ---- JWS --------------------------------------------------------------------------------- */
 
 /* A base64url member of the JWS decoded into a new buffer (NUL-terminated); NULL with why. */
-static unsigned char *jws_member(struct json_object *jws, const char *key, const char **text, size_t *text_len,
-				 size_t *decoded_len, char *why, size_t why_size)
+static unsigned char *jws_member(struct json_object *jws, const char *key, const char **text,
+				 size_t *text_len, size_t *decoded_len, char *why, size_t why_size)
 {
 	unsigned char *decoded;
 	long got;
 	int rc = string_member(jws, key, text, text_len);
 
 	if (rc <= 0) {
-		snprintf(why, why_size, "\"%s\" %s", key, rc == 0 ? "is missing" : "must be a string");
+		snprintf(why, why_size, "\"%s\" %s", key,
+			 rc == 0 ? "is missing" : "must be a string");
 		return NULL;
 	}
 	if (!(decoded = malloc(*text_len / 4 * 3 + 3))) {
 		snprintf(why, why_size, "out of memory");
 		return NULL;
 	}
-	if ((got = i3_base64url_decode(*text, *text_len, decoded)) < 0 || (got == 0 && strcmp(key, "signature") != 0)) {
+	if ((got = i3_base64url_decode(*text, *text_len, decoded)) < 0 ||
+	    (got == 0 && strcmp(key, "signature") != 0)) {
 		free(decoded);
 		snprintf(why, why_size, "\"%s\" is not base64url without padding%s", key,
 			 got == 0 ? " (empty)" : "");
@@ -182,8 +189,8 @@ static unsigned char *jws_member(struct json_object *jws, const char *key, const
 }
 
 /* The protected header: alg and kid. */
-static enum i3_status jws_header(const unsigned char *header, size_t len, struct i3_jws *jws, char *why,
-				 size_t why_size)
+static enum i3_status jws_header(const unsigned char *header, size_t len, struct i3_jws *jws,
+				 char *why, size_t why_size)
 {
 	struct json_object *object = parse_strict((const char *)header, len), *crit;
 	enum i3_status status = I3_OK;
@@ -206,13 +213,17 @@ static enum i3_status jws_header(const unsigned char *header, size_t len, struct
 		jws->algorithm = I3_RS256;
 	else
 		status = fail(I3_BAD_ALGORITHM, why, why_size,
-			      "protected header: \"alg\" must be ES256 or RS256, not \"%.32s\"", alg);
+			      "protected header: \"alg\" must be ES256 or RS256, not \"%.32s\"",
+			      alg);
 	if (status == I3_OK && json_object_object_get_ex(object, "crit", &crit))
-		status = fail(I3_BAD_JWS, why, why_size, "protected header: \"crit\" extensions are not supported");
+		status = fail(I3_BAD_JWS, why, why_size,
+			      "protected header: \"crit\" extensions are not supported");
 	if (status == I3_OK && has_kid < 0)
-		status = fail(I3_BAD_JWS, why, why_size, "protected header: \"kid\" must be a string");
+		status = fail(I3_BAD_JWS, why, why_size,
+			      "protected header: \"kid\" must be a string");
 	if (status == I3_OK && has_kid > 0 && (kid_len >= I3_KID_MAX || strlen(kid) != kid_len))
-		status = fail(I3_BAD_JWS, why, why_size, "protected header: \"kid\" must be at most %d bytes, no NUL",
+		status = fail(I3_BAD_JWS, why, why_size,
+			      "protected header: \"kid\" must be at most %d bytes, no NUL",
 			      I3_KID_MAX - 1);
 	if (status == I3_OK && has_kid > 0)
 		memcpy(jws->kid, kid, kid_len + 1);
@@ -234,27 +245,29 @@ static bool jws_signing_input(struct i3_jws *jws, const char *protected_text, si
 	return true;
 }
 
-static enum i3_status jws_take_apart(struct json_object *object, struct i3_jws *jws, char *why, size_t why_size)
+static enum i3_status jws_take_apart(struct json_object *object, struct i3_jws *jws, char *why,
+				     size_t why_size)
 {
 	const char *protected_text, *payload_text, *signature_text;
 	size_t protected_len, payload_len, signature_len, header_len;
 	unsigned char *header;
 	enum i3_status status;
 
-	if (!(header = jws_member(object, "protected", &protected_text, &protected_len, &header_len, why, why_size)))
+	if (!(header = jws_member(object, "protected", &protected_text, &protected_len, &header_len,
+				  why, why_size)))
 		return I3_BAD_JWS;
 	status = jws_header(header, header_len, jws, why, why_size);
 	free(header);
 	if (status != I3_OK)
 		return status;
-	if (!(jws->payload = (char *)jws_member(object, "payload", &payload_text, &payload_len, &jws->payload_len,
-						 why, why_size)) ||
+	if (!(jws->payload = (char *)jws_member(object, "payload", &payload_text, &payload_len,
+						&jws->payload_len, why, why_size)) ||
 	    !(jws->signature = jws_member(object, "signature", &signature_text, &signature_len,
 					  &jws->signature_len, why, why_size)))
 		return I3_BAD_JWS;
 	if (jws->algorithm == I3_ES256 && jws->signature_len != 64)
-		return fail(I3_BAD_JWS, why, why_size, "an ES256 signature is 64 bytes (r || s), not %zu",
-			    jws->signature_len);
+		return fail(I3_BAD_JWS, why, why_size,
+			    "an ES256 signature is 64 bytes (r || s), not %zu", jws->signature_len);
 	if (jws->algorithm == I3_RS256 && jws->signature_len == 0)
 		return fail(I3_BAD_JWS, why, why_size, "the signature is empty");
 	if (!jws_signing_input(jws, protected_text, protected_len, payload_text, payload_len))
@@ -262,7 +275,8 @@ static enum i3_status jws_take_apart(struct json_object *object, struct i3_jws *
 	return I3_OK;
 }
 
-enum i3_status i3_jws_decode(const char *body, size_t len, struct i3_jws *jws, char *why, size_t why_size)
+enum i3_status i3_jws_decode(const char *body, size_t len, struct i3_jws *jws, char *why,
+			     size_t why_size)
 {
 	struct json_object *object = parse_strict(body, len);
 	enum i3_status status;
@@ -270,8 +284,9 @@ enum i3_status i3_jws_decode(const char *body, size_t len, struct i3_jws *jws, c
 	memset(jws, 0, sizeof *jws);
 	if (!object || !json_object_is_type(object, json_type_object)) {
 		json_object_put(object);
-		return fail(I3_BAD_JWS, why, why_size,
-			    "the body is not a JWS in flattened JSON serialization (a JSON object)");
+		return fail(
+			I3_BAD_JWS, why, why_size,
+			"the body is not a JWS in flattened JSON serialization (a JSON object)");
 	}
 	status = jws_take_apart(object, jws, why, why_size);
 	json_object_put(object);
@@ -343,7 +358,8 @@ static struct i3_call *call_entry(struct i3_calls *calls, const char *call_id)
 	if (table_used(&calls->table, i))
 		return table_slot(&calls->table, i);
 	if (calls->table.count >= calls->table.max_count) {
-		calls->stats.evicted += table_evict_oldest(&calls->table, call_age, I3_EVICT_FRACTION, NULL, NULL);
+		calls->stats.evicted +=
+			table_evict_oldest(&calls->table, call_age, I3_EVICT_FRACTION, NULL, NULL);
 		i = table_probe(&calls->table, hash, same_call, call_id);
 	}
 	if (!(call = table_claim(&calls->table, i, hash)))
@@ -366,27 +382,74 @@ static void call_forget(struct i3_calls *calls, const char *call_id)
 
 /* The LogEventType values of the published schema (NENA911/Logging-Service loggingservice.yaml). */
 static const char *const i3_log_event_types[] = {
-	"CallProcessLogEvent", "CallStartLogEvent", "CallEndLogEvent", "RecCallStartLogEvent",
-	"RecCallEndLogEvent", "CallTransferLogEvent", "RouteLogEvent", "MediaStartLogEvent", "MediaEndLogEvent",
-	"RecMediaStartLogEvent", "RecMediaEndLogEvent", "RecordingFailedLogEvent", "MessageLogEvent",
-	"AdditionalAgencyLogEvent", "IncidentMergeLogEvent", "IncidentUnMergeLogEvent", "IncidentLinkLogEvent",
-	"IncidentUnLinkLogEvent", "IncidentClearLogEvent", "IncidentReopenLogEvent", "LostQueryLogEvent",
-	"LostResponseLogEvent", "CallSignalingMessageLogEvent", "SipRecMetadataLogEvent",
-	"NonRtpMediaMessageLogEvent", "AliLocationQueryLogEvent", "AliLocationResponseLogEvent",
-	"MalformedMessageLogEvent", "IncidentSplitLogEvent", "DiscrepancyReportLogEvent",
-	"ElementStateChangeLogEvent", "ServiceStateChangeLogEvent", "AdditionalDataQueryLogEvent",
-	"AdditionalDataResponseLogEvent", "LocationQueryLogEvent", "LocationResponseLogEvent",
-	"CallStateChangeLogEvent", "GatewayCallLogEvent", "HookflashLogEvent", "LegacyDigitsLogEvent",
-	"AgentStateChangeLogEvent", "QueueStateChangeLogEvent", "KeepAliveFailureLogEvent", "RouteRuleMsgLogEvent",
-	"PolicyChangeLogEvent", "VersionsLogEvent", "SubscribeLogEvent", "EidoLogEvent",
-	"EidoDereferenceFactoryQueryLogEvent", "EidoDereferenceFactoryQueryResponse",
-	"SubscriptionRequestedLogEvent", "SubscriptionRequestedResponseLogEvent", "SubscriptionTerminatedLogEvent",
-	"EidoDeniedLogEvent", "EidoTransmissionErrorLogEvent", "WebSocketEstablishedLogEvent",
+	"CallProcessLogEvent",
+	"CallStartLogEvent",
+	"CallEndLogEvent",
+	"RecCallStartLogEvent",
+	"RecCallEndLogEvent",
+	"CallTransferLogEvent",
+	"RouteLogEvent",
+	"MediaStartLogEvent",
+	"MediaEndLogEvent",
+	"RecMediaStartLogEvent",
+	"RecMediaEndLogEvent",
+	"RecordingFailedLogEvent",
+	"MessageLogEvent",
+	"AdditionalAgencyLogEvent",
+	"IncidentMergeLogEvent",
+	"IncidentUnMergeLogEvent",
+	"IncidentLinkLogEvent",
+	"IncidentUnLinkLogEvent",
+	"IncidentClearLogEvent",
+	"IncidentReopenLogEvent",
+	"LostQueryLogEvent",
+	"LostResponseLogEvent",
+	"CallSignalingMessageLogEvent",
+	"SipRecMetadataLogEvent",
+	"NonRtpMediaMessageLogEvent",
+	"AliLocationQueryLogEvent",
+	"AliLocationResponseLogEvent",
+	"MalformedMessageLogEvent",
+	"IncidentSplitLogEvent",
+	"DiscrepancyReportLogEvent",
+	"ElementStateChangeLogEvent",
+	"ServiceStateChangeLogEvent",
+	"AdditionalDataQueryLogEvent",
+	"AdditionalDataResponseLogEvent",
+	"LocationQueryLogEvent",
+	"LocationResponseLogEvent",
+	"CallStateChangeLogEvent",
+	"GatewayCallLogEvent",
+	"HookflashLogEvent",
+	"LegacyDigitsLogEvent",
+	"AgentStateChangeLogEvent",
+	"QueueStateChangeLogEvent",
+	"KeepAliveFailureLogEvent",
+	"RouteRuleMsgLogEvent",
+	"PolicyChangeLogEvent",
+	"VersionsLogEvent",
+	"SubscribeLogEvent",
+	"EidoLogEvent",
+	"EidoDereferenceFactoryQueryLogEvent",
+	"EidoDereferenceFactoryQueryResponse",
+	"SubscriptionRequestedLogEvent",
+	"SubscriptionRequestedResponseLogEvent",
+	"SubscriptionTerminatedLogEvent",
+	"EidoDeniedLogEvent",
+	"EidoTransmissionErrorLogEvent",
+	"WebSocketEstablishedLogEvent",
 	"WebSocketTerminatedLogEvent",
 };
 
-enum i3_kind { I3_KIND_OTHER, I3_KIND_CALL_START, I3_KIND_STATE_CHANGE, I3_KIND_CALL_END, I3_KIND_TRANSFER,
-	       I3_KIND_SIGNALING, I3_KIND_AGENT_STATE };
+enum i3_kind {
+	I3_KIND_OTHER,
+	I3_KIND_CALL_START,
+	I3_KIND_STATE_CHANGE,
+	I3_KIND_CALL_END,
+	I3_KIND_TRANSFER,
+	I3_KIND_SIGNALING,
+	I3_KIND_AGENT_STATE
+};
 
 static bool published_type(const char *type)
 {
@@ -402,9 +465,12 @@ static enum i3_kind kind_of(const char *type)
 		const char *type;
 		enum i3_kind kind;
 	} kinds[] = {
-		{ "CallStartLogEvent", I3_KIND_CALL_START },    { "CallStateChangeLogEvent", I3_KIND_STATE_CHANGE },
-		{ "CallEndLogEvent", I3_KIND_CALL_END },        { "CallTransferLogEvent", I3_KIND_TRANSFER },
-		{ "CallSignalingMessageLogEvent", I3_KIND_SIGNALING }, { "AgentStateChangeLogEvent", I3_KIND_AGENT_STATE },
+		{ "CallStartLogEvent", I3_KIND_CALL_START },
+		{ "CallStateChangeLogEvent", I3_KIND_STATE_CHANGE },
+		{ "CallEndLogEvent", I3_KIND_CALL_END },
+		{ "CallTransferLogEvent", I3_KIND_TRANSFER },
+		{ "CallSignalingMessageLogEvent", I3_KIND_SIGNALING },
+		{ "AgentStateChangeLogEvent", I3_KIND_AGENT_STATE },
 	};
 
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -416,7 +482,8 @@ static enum i3_kind kind_of(const char *type)
 /* The members of a log event cadmon reads, checked. */
 struct i3_fields {
 	struct json_object *object;
-	const char *type, *timestamp, *element_id, *agency_id, *agent_id, *position_id, *call_id, *incident_id;
+	const char *type, *timestamp, *element_id, *agency_id, *agent_id, *position_id, *call_id,
+		*incident_id;
 	const char *state, *direction, *text, *target, *from, *agent_state;
 	enum i3_kind kind;
 };
@@ -429,27 +496,29 @@ struct i3_member {
 };
 
 /* Read and check the members of spec; I3_OK or I3_BAD_EVENT with why. */
-static enum i3_status read_members(struct i3_fields *fields, const struct i3_member *spec, size_t count,
-				   char *why, size_t why_size)
+static enum i3_status read_members(struct i3_fields *fields, const struct i3_member *spec,
+				   size_t count, char *why, size_t why_size)
 {
 	for (size_t i = 0; i < count; i++) {
 		size_t len;
 		int rc = string_member(fields->object, spec[i].name, spec[i].value, &len);
 
 		if (rc < 0)
-			return fail(I3_BAD_EVENT, why, why_size, "%s: \"%s\" must be a string", fields->type,
-				    spec[i].name);
+			return fail(I3_BAD_EVENT, why, why_size, "%s: \"%s\" must be a string",
+				    fields->type, spec[i].name);
 		if (rc > 0 && strlen(*spec[i].value) != len)
-			return fail(I3_BAD_EVENT, why, why_size, "%s: \"%s\" holds a NUL", fields->type,
-				    spec[i].name);
+			return fail(I3_BAD_EVENT, why, why_size, "%s: \"%s\" holds a NUL",
+				    fields->type, spec[i].name);
 		if (rc > 0 && len == 0)
 			*spec[i].value = NULL; /* empty counts as absent */
 		if (!*spec[i].value && spec[i].required)
-			return fail(I3_BAD_EVENT, why, why_size, "%s: missing required field \"%s\"", fields->type,
+			return fail(I3_BAD_EVENT, why, why_size,
+				    "%s: missing required field \"%s\"", fields->type,
 				    spec[i].name);
 		if (*spec[i].value && spec[i].max_len && len > spec[i].max_len)
-			return fail(I3_BAD_EVENT, why, why_size, "%s: \"%s\" is longer than %zu bytes",
-				    fields->type, spec[i].name, spec[i].max_len);
+			return fail(I3_BAD_EVENT, why, why_size,
+				    "%s: \"%s\" is longer than %zu bytes", fields->type,
+				    spec[i].name, spec[i].max_len);
 	}
 	return I3_OK;
 }
@@ -476,16 +545,18 @@ static enum i3_status read_common(struct i3_fields *fields, char *why, size_t wh
 		{ "incidentId", &fields->incident_id, 64, false },
 	};
 	const char *why_ts = NULL;
-	enum i3_status status = read_members(fields, common, sizeof common / sizeof common[0], why, why_size);
+	enum i3_status status =
+		read_members(fields, common, sizeof common / sizeof common[0], why, why_size);
 	int64_t ts_ms;
 
 	if (status == I3_OK && has_control(fields->element_id))
-		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"elementId\" holds a control character (it names a source)",
+		status = fail(I3_BAD_EVENT, why, why_size,
+			      "%s: \"elementId\" holds a control character (it names a source)",
 			      fields->type);
-	if (status == I3_OK &&
-	    timestamp_parse_rfc3339(fields->timestamp, strlen(fields->timestamp), &ts_ms, &why_ts) != 0)
-		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"timestamp\": %s: \"%s\"", fields->type,
-			      why_ts ? why_ts : "not RFC 3339", fields->timestamp);
+	if (status == I3_OK && timestamp_parse_rfc3339(fields->timestamp, strlen(fields->timestamp),
+						       &ts_ms, &why_ts) != 0)
+		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"timestamp\": %s: \"%s\"",
+			      fields->type, why_ts ? why_ts : "not RFC 3339", fields->timestamp);
 	return status;
 }
 
@@ -498,12 +569,15 @@ static bool is_direction(const char *direction)
 static enum i3_status read_kind(struct i3_fields *fields, char *why, size_t why_size)
 {
 	const struct i3_member state_change[] = { { "state", &fields->state, 0, true },
-						  { "agencyAgentId", &fields->agent_id, 64, false } };
+						  { "agencyAgentId", &fields->agent_id, 64,
+						    false } };
 	const struct i3_member signaling[] = { { "text", &fields->text, 0, true },
 					       { "direction", &fields->direction, 0, true } };
-	const struct i3_member transfer[] = { { "target", &fields->target, 64, false } }; /* a transfer's to */
+	const struct i3_member transfer[] = { { "target", &fields->target, 64,
+						false } }; /* a transfer's to */
 	const struct i3_member call_start[] = { { "from", &fields->from, 0, false } };
-	const struct i3_member agent_state[] = { { "primaryAgentState", &fields->agent_state, 0, false } };
+	const struct i3_member agent_state[] = { { "primaryAgentState", &fields->agent_state, 0,
+						   false } };
 	enum i3_status status = I3_OK;
 
 	if (fields->kind == I3_KIND_STATE_CHANGE)
@@ -516,10 +590,11 @@ static enum i3_status read_kind(struct i3_fields *fields, char *why, size_t why_
 		status = read_members(fields, call_start, 1, why, why_size);
 	else if (fields->kind == I3_KIND_AGENT_STATE)
 		status = read_members(fields, agent_state, 1, why, why_size);
-	if (status == I3_OK && fields->kind == I3_KIND_SIGNALING && !is_direction(fields->direction))
+	if (status == I3_OK && fields->kind == I3_KIND_SIGNALING &&
+	    !is_direction(fields->direction))
 		status = fail(I3_BAD_EVENT, why, why_size,
-			      "%s: \"direction\" must be incoming or outgoing, not \"%.32s\"", fields->type,
-			      fields->direction);
+			      "%s: \"direction\" must be incoming or outgoing, not \"%.32s\"",
+			      fields->type, fields->direction);
 	return status;
 }
 
@@ -532,8 +607,8 @@ static enum i3_status read_fields(struct i3_fields *fields, char *why, size_t wh
 		return fail(I3_BAD_EVENT, why, why_size, "\"logEventType\" %s",
 			    rc == 0 ? "is missing" : "must be a string");
 	if (!published_type(fields->type))
-		return fail(I3_UNSUPPORTED_EVENT, why, why_size, "\"logEventType\" \"%.64s\" is not a LogEventType",
-			    fields->type);
+		return fail(I3_UNSUPPORTED_EVENT, why, why_size,
+			    "\"logEventType\" \"%.64s\" is not a LogEventType", fields->type);
 	fields->kind = kind_of(fields->type);
 	if (read_common(fields, why, why_size) != I3_OK)
 		return I3_BAD_EVENT;
@@ -567,11 +642,21 @@ static const char *operator_state_of(const char *primary)
 		const char *value;
 		const char *state;
 	} states[] = {
-		{ "loggedin", "logged_on" },      { "loggedon", "logged_on" },      { "login", "logged_on" },
-		{ "logon", "logged_on" },         { "loggedout", "logged_off" },    { "loggedoff", "logged_off" },
-		{ "logout", "logged_off" },       { "logoff", "logged_off" },       { "available", "available" },
-		{ "ready", "available" },         { "notavailable", "not_available" }, { "unavailable", "not_available" },
-		{ "notready", "not_available" },  { "busy", "not_available" },      { "break", "not_available" },
+		{ "loggedin", "logged_on" },
+		{ "loggedon", "logged_on" },
+		{ "login", "logged_on" },
+		{ "logon", "logged_on" },
+		{ "loggedout", "logged_off" },
+		{ "loggedoff", "logged_off" },
+		{ "logout", "logged_off" },
+		{ "logoff", "logged_off" },
+		{ "available", "available" },
+		{ "ready", "available" },
+		{ "notavailable", "not_available" },
+		{ "unavailable", "not_available" },
+		{ "notready", "not_available" },
+		{ "busy", "not_available" },
+		{ "break", "not_available" },
 		{ "onbreak", "not_available" },
 	};
 	char letters[16];
@@ -591,20 +676,23 @@ static const char *operator_state_of(const char *primary)
 	return NULL;
 }
 
-/* One protocol v1 line: type, call_id (not for operator_state), ts, then the pairs given (NULL or "" values left out). */
+/* One protocol v1 line: type, call_id (not for operator_state), ts, then the pairs given (NULL or
+ * "" values left out). */
 static bool emit_line(const struct i3_fields *fields, const char *type, i3_line_fn *emit, void *ctx,
 		      const char *const *pairs, size_t pair_count)
 {
 	struct json_object *line = json_object_new_object();
 	bool built = line && json_out_add_string(line, "type", type) &&
-		     (fields->kind == I3_KIND_AGENT_STATE || json_out_add_string(line, "call_id", fields->call_id)) &&
+		     (fields->kind == I3_KIND_AGENT_STATE ||
+		      json_out_add_string(line, "call_id", fields->call_id)) &&
 		     json_out_add_string(line, "ts", fields->timestamp);
 	const char *text;
 
 	for (size_t i = 0; built && i + 1 < pair_count * 2; i += 2)
 		if (pairs[i + 1] && pairs[i + 1][0])
 			built = json_out_add_string(line, pairs[i], pairs[i + 1]);
-	text = built ? json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+	text = built ? json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)
 		     : NULL;
 	if (text)
 		emit(text, strlen(text), ctx);
@@ -614,8 +702,8 @@ static bool emit_line(const struct i3_fields *fields, const char *type, i3_line_
 
 /* An AgentStateChangeLogEvent: an operator_state line when it names the call-taker and a state
  * cadmon maps; else none, counted. */
-static unsigned apply_agent_state(struct i3_calls *calls, const struct i3_fields *fields, i3_line_fn *emit,
-				  void *ctx)
+static unsigned apply_agent_state(struct i3_calls *calls, const struct i3_fields *fields,
+				  i3_line_fn *emit, void *ctx)
 {
 	const char *state = operator_state_of(fields->agent_state);
 	const char *const pairs[] = { "operator", fields->agent_id, "agency", fields->agency_id,
@@ -629,7 +717,8 @@ static unsigned apply_agent_state(struct i3_calls *calls, const struct i3_fields
 }
 
 /* The effects of a checked log event on the table and the lines it makes. */
-static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3_line_fn *emit, void *ctx)
+static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3_line_fn *emit,
+		      void *ctx)
 {
 	struct i3_call *call;
 	unsigned lines = 0;
@@ -638,9 +727,12 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 	if (fields->kind == I3_KIND_AGENT_STATE)
 		return apply_agent_state(calls, fields, emit, ctx);
 	if (!fields->call_id || (fields->kind == I3_KIND_OTHER && !fields->incident_id))
-		return 0; /* another type tells cadmon something about a call only by its incidentId */
+		/* another type tells cadmon something about a call only by its incidentId */
+		return 0;
 	if (!(call = call_entry(calls, fields->call_id))) {
-		calls->stats.evicted++; /* no memory for the call: what it says is lost, as if evicted */
+		calls->stats
+			/* no memory for the call: what it says is lost, as if evicted */
+			.evicted++;
 		return 0;
 	}
 	if (fields->kind == I3_KIND_CALL_START) {
@@ -650,15 +742,19 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 	}
 	if (fields->kind == I3_KIND_STATE_CHANGE && !call->started && fields->agent_id &&
 	    strcasecmp(fields->state, "answered") == 0) {
-		const char *const pairs[] = { "operator", fields->agent_id, "agency", fields->agency_id,
-					      "position", fields->position_id, "ani", call->ani };
+		const char *const pairs[] = { "operator", fields->agent_id,
+					      "agency",	  fields->agency_id,
+					      "position", fields->position_id,
+					      "ani",	  call->ani };
 
 		call->started = true;
 		lines += emit_line(fields, "call_start", emit, ctx, pairs, 4);
 	}
-	if (fields->kind == I3_KIND_SIGNALING && !call->bye && strncmp(fields->text, "BYE ", 4) == 0) {
-		call->bye = strcmp(fields->direction, "outgoing") == 0 ? calls->settings.bye_outgoing
-									: calls->settings.bye_incoming;
+	if (fields->kind == I3_KIND_SIGNALING && !call->bye &&
+	    strncmp(fields->text, "BYE ", 4) == 0) {
+		call->bye = strcmp(fields->direction, "outgoing") == 0
+				    ? calls->settings.bye_outgoing
+				    : calls->settings.bye_incoming;
 		calls->stats.byes++;
 	}
 	if (fields->incident_id && !call->incident) {
@@ -682,8 +778,9 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 	return lines;
 }
 
-enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t len, i3_line_fn *emit, void *ctx,
-			    struct i3_event_info *info, char *why, size_t why_size)
+enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t len,
+			    i3_line_fn *emit, void *ctx, struct i3_event_info *info, char *why,
+			    size_t why_size)
 {
 	struct i3_fields fields = { .object = parse_strict(payload, len) };
 	enum i3_status status;

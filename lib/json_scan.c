@@ -215,7 +215,8 @@ static bool plain_word(const unsigned char *p)
 
 	memcpy(&x, p, sizeof(x));
 	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-	uint64_t special = (x - ones * 0x20) | x | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+	uint64_t special = (x - ones * 0x20) | x | ((quote - ones) & ~quote) |
+			   ((backslash - ones) & ~backslash);
 	return (special & highs) == 0;
 }
 
@@ -412,7 +413,8 @@ static struct json_field *find_field(struct json_field *fields, size_t count, co
 	for (size_t i = 0; i < count; i++) {
 		const char *name = fields[i].key;
 		if (len == 0 ? name[0] == '\0'
-			     : name[0] == key[0] && strncmp(name, key, len) == 0 && name[len] == '\0')
+			     : name[0] == key[0] && strncmp(name, key, len) == 0 &&
+				       name[len] == '\0')
 			return &fields[i];
 	}
 	return NULL;

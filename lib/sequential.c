@@ -27,7 +27,8 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, doubl
 	rate->at_ms = now_ms;
 }
 
-void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature)
+void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds,
+			 bool premature)
 {
 	sequential_rate_advance(rate, now_ms, half_life_seconds);
 	rate->pending_calls += 1.0;
@@ -78,12 +79,14 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 {
 	if (!(half_life_seconds > 0.0) || observed_seconds < half_life_seconds)
 		return -1.0;
-	double exposure = half_life_seconds / LN2 * -expm1(-LN2 * observed_seconds / half_life_seconds);
+	double exposure =
+		half_life_seconds / LN2 * -expm1(-LN2 * observed_seconds / half_life_seconds);
 
 	return (rate->calls + rate->pending_calls) / exposure * 3600.0;
 }
 
-double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour, bool raises)
+double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,
+				   bool raises)
 {
 	if (!(false_alarm_hours > 0.0) || calls_per_hour < 0.0)
 		return h_calls;
@@ -92,8 +95,8 @@ double sequential_hourly_threshold(double h_calls, double false_alarm_hours, dou
 	return h < h_calls || raises ? h : h_calls;
 }
 
-void sequential_history_advance(struct sequential_history *history, int64_t now_ms, double half_life_seconds,
-				double settle_seconds)
+void sequential_history_advance(struct sequential_history *history, int64_t now_ms,
+				double half_life_seconds, double settle_seconds)
 {
 	if (now_ms <= history->at_ms)
 		return;
@@ -105,8 +108,10 @@ void sequential_history_advance(struct sequential_history *history, int64_t now_
 	double factor = exp2(-seconds / half_life_seconds);
 	double stay = settle_seconds > 0.0 ? exp2(-seconds / settle_seconds) : 0.0;
 
-	history->observed = (history->observed + (1.0 - stay) * history->settling_observed) * factor;
-	history->expected = (history->expected + (1.0 - stay) * history->settling_expected) * factor;
+	history->observed =
+		(history->observed + (1.0 - stay) * history->settling_observed) * factor;
+	history->expected =
+		(history->expected + (1.0 - stay) * history->settling_expected) * factor;
 	history->settling_observed *= stay * factor;
 	history->settling_expected *= stay * factor;
 	history->at_ms = now_ms;

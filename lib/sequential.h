@@ -36,10 +36,12 @@ struct sequential_rate {
 };
 
 /** Decay *rate to now_ms (no change when now_ms is not later than rate->at_ms). */
-void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds);
+void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms,
+			     double half_life_seconds);
 
 /** Advance to now_ms and add one call. */
-void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds, bool premature);
+void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds,
+			 bool premature);
 
 /**
  * The rest of the baseline's premature probability: whole minus own (both advanced to the same
@@ -88,7 +90,8 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
  * a lower one; with raises, a busy hour (a storm) also gets a higher one. h_calls when
  * false_alarm_hours is 0 or the rate is not known.
  */
-double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour, bool raises);
+double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,
+				   bool raises);
 
 /*
  * An operator's long-run history for the own factor: premature hangups observed and what the
@@ -108,10 +111,11 @@ struct sequential_history {
 };
 
 /** Decay *history to now_ms with half_life_seconds, and settle what settle_seconds moves. */
-void sequential_history_advance(struct sequential_history *history, int64_t now_ms, double half_life_seconds,
-				double settle_seconds);
+void sequential_history_advance(struct sequential_history *history, int64_t now_ms,
+				double half_life_seconds, double settle_seconds);
 
-/** Add one call (premature or not, with its expectation), settling at once when settle_seconds is 0. */
+/** Add one call (premature or not, with its expectation), settling at once when settle_seconds is
+ * 0. */
 void sequential_history_add(struct sequential_history *history, bool premature, double expected,
 			    double settle_seconds);
 

@@ -58,8 +58,8 @@ static int64_t last_heard(const void *entry)
 }
 
 /* The entry of source, claimed (with its epoch) when new; *is_new says which. */
-static struct source_entry *find_or_claim(struct sources *sources, const char *source, const char *epoch,
-					  bool *is_new)
+static struct source_entry *find_or_claim(struct sources *sources, const char *source,
+					  const char *epoch, bool *is_new)
 {
 	uint64_t hash = hash_string(source);
 	uint32_t i = table_probe(&sources->table, hash, name_matches, source);
@@ -69,7 +69,8 @@ static struct source_entry *find_or_claim(struct sources *sources, const char *s
 	if (!*is_new)
 		return table_slot(&sources->table, i);
 	if (sources->table.count >= sources->table.max_count) {
-		sources->evicted += table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
+		sources->evicted +=
+			table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
 		i = table_probe(&sources->table, hash, name_matches, source);
 	}
 	if (!(entry = table_claim(&sources->table, i, hash)))

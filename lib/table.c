@@ -25,7 +25,8 @@ static uint32_t slots_for(uint32_t max_count)
 int table_init(struct table *table, size_t entry_size, uint32_t max_count)
 {
 	memset(table, 0, sizeof(*table));
-	if (max_count == 0 || max_count > (UINT32_C(1) << 30) || entry_size < sizeof(struct table_entry))
+	if (max_count == 0 || max_count > (UINT32_C(1) << 30) ||
+	    entry_size < sizeof(struct table_entry))
 		return -EINVAL;
 	uint32_t full = slots_for(max_count);
 	uint32_t slots = full < FIRST_SLOTS ? full : FIRST_SLOTS;
@@ -66,7 +67,8 @@ bool table_used(const struct table *table, uint32_t i)
 	return header(table, i)->used;
 }
 
-uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches, const void *key)
+uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches,
+		     const void *key)
 {
 	uint32_t i = (uint32_t)hash & table->mask;
 
@@ -110,8 +112,9 @@ static int rehash(struct table *table, uint32_t slots)
 	for (uint32_t n = 1; n <= table->mask + 1; n++) {
 		const struct table_entry *entry = header(table, (start + n) & table->mask);
 		if (entry->used)
-			memcpy(table_slot(&moved, table_probe(&moved, entry->hash, never_matches, NULL)), entry,
-			       table->entry_size);
+			memcpy(table_slot(&moved,
+					  table_probe(&moved, entry->hash, never_matches, NULL)),
+			       entry, table->entry_size);
 	}
 	free(table->slots);
 	*table = moved;
@@ -142,7 +145,8 @@ void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 
 uint32_t table_index(const struct table *table, const void *entry)
 {
-	return (uint32_t)((size_t)((const unsigned char *)entry - table->slots) / table->entry_size);
+	return (uint32_t)((size_t)((const unsigned char *)entry - table->slots) /
+			  table->entry_size);
 }
 
 void table_remove(struct table *table, uint32_t hole)
@@ -166,8 +170,9 @@ void table_remove(struct table *table, uint32_t hole)
 	table->count--;
 }
 
-uint32_t table_remove_stale(struct table *table, bool (*is_stale)(const void *entry, const void *ctx),
-			    const void *ctx, table_remove_fn *on_remove, void *remove_ctx)
+uint32_t table_remove_stale(struct table *table,
+			    bool (*is_stale)(const void *entry, const void *ctx), const void *ctx,
+			    table_remove_fn *on_remove, void *remove_ctx)
 {
 	uint32_t removed = 0;
 
@@ -250,8 +255,8 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
 }
 
-int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, table_remove_fn *on_remove,
-		 void *remove_ctx)
+int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,
+		 table_remove_fn *on_remove, void *remove_ctx)
 {
 	struct table resized;
 	int evicted = 0;
@@ -317,10 +322,11 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 	for (uint32_t i = 0; i <= table->mask; i++) {
 		const struct table_entry *entry = header(table, i);
 		if (entry->used && n < table->count)
-			order[n++] = (struct save_order){.home = entry->hash & table->full_mask,
-							 .hash = entry->hash,
-							 .distance = (i - (uint32_t)entry->hash) & table->mask,
-							 .slot = i};
+			order[n++] = (struct save_order){ .home = entry->hash & table->full_mask,
+							  .hash = entry->hash,
+							  .distance = (i - (uint32_t)entry->hash) &
+								      table->mask,
+							  .slot = i };
 	}
 	qsort(order, n, sizeof(*order), compare_save_order);
 	for (uint32_t j = 0; j < n; j++)
@@ -328,7 +334,8 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 	free(order);
 }
 
-int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get, void *ctx)
+int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get,
+		       void *ctx)
 {
 	uint32_t count = codec_get_u32(reader);
 	size_t header_size = sizeof(struct table_entry);
@@ -346,7 +353,8 @@ int table_load_entries(struct table *table, struct codec_reader *reader, table_g
 			rc = -EINVAL;
 			break;
 		}
-		unsigned char *entry = table_claim(table, table_probe(table, hash, never_matches, NULL), hash);
+		unsigned char *entry =
+			table_claim(table, table_probe(table, hash, never_matches, NULL), hash);
 		if (!entry) {
 			rc = -ENOMEM;
 			break;

@@ -11,7 +11,8 @@
  * A bounded open-addressing hash table of fixed-size entries: linear probing at load factor
  * <= 1/2, backward-shift deletion (no tombstones), and eviction of the oldest entries in
  * batches when full. It starts small and doubles as it fills, up to the slots max_count
- * needs: its memory follows what it holds, not its bound. The open calls, the operators, the duplicate filter and the
+ * needs: its memory follows what it holds, not its bound. The open calls, the operators, the
+ * duplicate filter and the
  * repeat-caller memory are all one of these.
  *
  * Every entry type starts with a struct table_entry. Entries move when others are removed,
@@ -51,7 +52,8 @@ void table_release(struct table *table);
 void *table_slot(const struct table *table, uint32_t i);
 
 /** The slot of the entry matching key, or of the empty slot where it would go. */
-uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches, const void *key);
+uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches,
+		     const void *key);
 
 /** Is slot i in use? */
 bool table_used(const struct table *table, uint32_t i);
@@ -71,8 +73,9 @@ uint32_t table_index(const struct table *table, const void *entry);
 void table_remove(struct table *table, uint32_t i);
 
 /** Remove every entry for which is_stale(entry, ctx); returns how many. O(slots). */
-uint32_t table_remove_stale(struct table *table, bool (*is_stale)(const void *entry, const void *ctx),
-			    const void *ctx, table_remove_fn *on_remove, void *remove_ctx);
+uint32_t table_remove_stale(struct table *table,
+			    bool (*is_stale)(const void *entry, const void *ctx), const void *ctx,
+			    table_remove_fn *on_remove, void *remove_ctx);
 
 /**
  * Remove about one in `fraction` of the entries, the oldest by age (ties may take a few more),
@@ -89,8 +92,8 @@ struct codec_reader;
  * held, the oldest are evicted first (on_remove called). Returns how many were evicted, or
  * -ENOMEM (the table is then unchanged).
  */
-int table_resize(struct table *table, uint32_t max_count, table_age_fn *age, table_remove_fn *on_remove,
-		 void *remove_ctx);
+int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,
+		 table_remove_fn *on_remove, void *remove_ctx);
 
 /* Writes one entry's fields (never its slot or hash when the key gives it back). */
 typedef void table_put_fn(const void *entry, struct codec_writer *writer, const void *ctx);
@@ -110,6 +113,7 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 
 /** Insert what table_save_entries wrote into an empty table; -EINVAL when the count exceeds
  * max_count or get refuses an entry. */
-int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get, void *ctx);
+int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get,
+		       void *ctx);
 
 #endif

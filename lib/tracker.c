@@ -98,7 +98,8 @@ static void expire_stale_calls(struct tracker *tracker)
 
 	tracker->events_since_sweep = 0;
 	if (tracker->max_call_ms > 0)
-		tracker->stats.expired += table_remove_stale(&tracker->calls, call_is_stale, &cutoff, NULL, NULL);
+		tracker->stats.expired +=
+			table_remove_stale(&tracker->calls, call_is_stale, &cutoff, NULL, NULL);
 }
 
 /* Make room for one more call: expire stale calls, and if still full evict the oldest. */
@@ -109,7 +110,8 @@ static void make_room(struct tracker *tracker)
 	if (++tracker->events_since_sweep > calls->full_mask || calls->count >= calls->max_count)
 		expire_stale_calls(tracker);
 	if (calls->count >= calls->max_count)
-		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age, EVICT_FRACTION, NULL, NULL);
+		tracker->stats.evicted +=
+			table_evict_oldest(calls, call_eviction_age, EVICT_FRACTION, NULL, NULL);
 }
 
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
@@ -213,7 +215,8 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 		make_room(tracker);
 		i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
 		if (!(call = open_call(tracker, i, event, hash))) {
-			tracker->stats.evicted++; /* no memory to grow: the call is lost, as if evicted */
+			tracker->stats
+				.evicted++; /* no memory to grow: the call is lost, as if evicted */
 			return TRACKER_PENDING;
 		}
 		i = table_index(&tracker->calls, call);
@@ -269,7 +272,8 @@ static void put_call(const void *entry, struct codec_writer *writer, const void 
 	const struct open_call *call = entry;
 
 	(void)ctx;
-	codec_put_u8(writer, (uint8_t)((call->has_start ? CALL_HAS_START : 0) | (call->has_end ? CALL_HAS_END : 0) |
+	codec_put_u8(writer, (uint8_t)((call->has_start ? CALL_HAS_START : 0) |
+				       (call->has_end ? CALL_HAS_END : 0) |
 				       (call->had_incident ? CALL_HAD_INCIDENT : 0) |
 				       (call->had_transfer ? CALL_HAD_TRANSFER : 0)));
 	codec_put_u32(writer, (uint32_t)call->released_by);
@@ -311,7 +315,8 @@ void tracker_save(const struct tracker *tracker, struct codec_writer *writer)
 {
 	codec_put_i64(writer, tracker->newest_ms);
 	codec_put_u32(writer, tracker->events_since_sweep);
-	codec_put_counters(writer, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters), &tracker->stats);
+	codec_put_counters(writer, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters),
+			   &tracker->stats);
 	table_save_entries(&tracker->calls, writer, put_call, NULL);
 }
 
@@ -319,7 +324,8 @@ int tracker_load(struct tracker *tracker, struct codec_reader *reader)
 {
 	tracker->newest_ms = codec_get_i64(reader);
 	tracker->events_since_sweep = codec_get_u32(reader);
-	if (codec_get_counters(reader, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters), &tracker->stats) != 0)
+	if (codec_get_counters(reader, tracker_counters, CODEC_COUNTER_COUNT(tracker_counters),
+			       &tracker->stats) != 0)
 		return -EINVAL;
 	return table_load_entries(&tracker->calls, reader, get_call, NULL);
 }

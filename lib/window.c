@@ -162,7 +162,8 @@ static bool resize(struct window *window, uint32_t capacity)
 static void give_back(struct window *window)
 {
 	if (window->capacity > INITIAL_CAPACITY && window->count < window->capacity / 4)
-		(void)resize(window, window->capacity / 2 > INITIAL_CAPACITY ? window->capacity / 2 : INITIAL_CAPACITY);
+		(void)resize(window, window->capacity / 2 > INITIAL_CAPACITY ? window->capacity / 2
+									     : INITIAL_CAPACITY);
 }
 
 /* Make room for one more entry: grow up to max_entries, then evict the oldest. */
@@ -174,7 +175,9 @@ static enum window_insert_result reserve(struct window *window)
 		evict_oldest(window);
 		return WINDOW_INSERTED_EVICTING;
 	}
-	return resize(window, grown_capacity(window->capacity, window->max_entries)) ? WINDOW_INSERTED : WINDOW_NO_MEMORY;
+	return resize(window, grown_capacity(window->capacity, window->max_entries))
+		       ? WINDOW_INSERTED
+		       : WINDOW_NO_MEMORY;
 }
 
 static void copy_slot(struct window *window, uint32_t to, uint32_t from)

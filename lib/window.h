@@ -34,7 +34,8 @@ enum window_flag {
 struct window_entry {
 	int64_t start_ms;
 	int64_t end_ms;
-	uint64_t serial : WINDOW_SERIAL_BITS; /* the caller's unique number for the call, to find it */
+	uint64_t serial
+	    : WINDOW_SERIAL_BITS; /* the caller's unique number for the call, to find it */
 	uint64_t flags : 64 - WINDOW_SERIAL_BITS; /* enum window_flag */
 };
 

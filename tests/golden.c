@@ -42,10 +42,15 @@ static void golden_config(struct config *config)
 		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 3,
 		.min_premature = 2, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 1.0,
 		.min_center_ratio = 0.05, .severity = "critical"};
-	config->detector.rules[1] = (struct config_rule){
-		.name = "drift", .type = CONFIG_RULE_CUSUM, .window_seconds = 3600, .called_back_weight = 1.0,
-		.max_p_value = 1.0, .min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 2.0,
-		.severity = "warning"};
+	config->detector.rules[1] = (struct config_rule){ .name = "drift",
+							  .type = CONFIG_RULE_CUSUM,
+							  .window_seconds = 3600,
+							  .called_back_weight = 1.0,
+							  .max_p_value = 1.0,
+							  .min_center_ratio = 0.05,
+							  .odds_ratio = 3.0,
+							  .threshold = 2.0,
+							  .severity = "warning" };
 }
 
 static size_t line_length(const char *line)
@@ -62,7 +67,9 @@ static size_t line_length(const char *line)
 static int build_snapshot(struct codec_writer *writer)
 {
 	static const char ack[] = "{\"ack\":\"x\",\"by\":\"golden\"}";
-	struct engine_origin named = {.source = "cad-1", .named = true, .epoch = "e1", .first_of_connection = true};
+	struct engine_origin named = {
+		.source = "cad-1", .named = true, .epoch = "e1", .first_of_connection = true
+	};
 	struct engine_verdict verdict;
 	struct config config;
 	char why[256];
@@ -82,7 +89,8 @@ static int build_snapshot(struct codec_writer *writer)
 		}
 	}
 	engine_control(engine, ack, strlen(ack), 1795939500000, why, sizeof(why));
-	engine_snapshot_stamped(engine, &(struct engine_snapshot_stamp){ 42, ENGINE_SNAPSHOT_NEXT_SEGMENT },
+	engine_snapshot_stamped(engine,
+				&(struct engine_snapshot_stamp){ 42, ENGINE_SNAPSHOT_NEXT_SEGMENT },
 				writer);
 	engine_free(engine);
 	return writer->failed ? -ENOMEM : 0;
@@ -93,8 +101,11 @@ static int build_segment(struct codec_writer *writer)
 {
 	static const char alert[] = "{\"alert\":\"firing\",\"seq\":1}";
 	static const char control[] = "{\"ack\":\"a-1\",\"by\":\"golden\"}";
-	struct engine_origin origin = {.source = "cad-1", .named = true, .epoch = "e1", .first_of_connection = true,
-				       .received_ms = 1795939200000};
+	struct engine_origin origin = { .source = "cad-1",
+					.named = true,
+					.epoch = "e1",
+					.first_of_connection = true,
+					.received_ms = 1795939200000 };
 	struct record_alert_ref ref = {.seq = 1};
 	uint64_t index = 1;
 
@@ -135,8 +146,9 @@ static unsigned char *read_file(const char *dir, const char *name, size_t *len)
 	long size;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!(file = fopen(path, "rb")) || fseek(file, 0, SEEK_END) != 0 || (size = ftell(file)) < 0 ||
-	    fseek(file, 0, SEEK_SET) != 0 || !(data = malloc((size_t)size + 1)) ||
+	if (!(file = fopen(path, "rb")) || fseek(file, 0, SEEK_END) != 0 ||
+	    (size = ftell(file)) < 0 || fseek(file, 0, SEEK_SET) != 0 ||
+	    !(data = malloc((size_t)size + 1)) ||
 	    fread(data, 1, (size_t)size, file) != (size_t)size) {
 		fprintf(stderr, "golden: %s: cannot read it\n", path);
 		free(data);
@@ -150,19 +162,21 @@ static unsigned char *read_file(const char *dir, const char *name, size_t *len)
 }
 
 /* Compare len bytes; name the first that differs. */
-static int same_bytes(const char *name, const char *part, const unsigned char *golden, const unsigned char *built,
-		      size_t golden_len, size_t built_len, size_t base)
+static int same_bytes(const char *name, const char *part, const unsigned char *golden,
+		      const unsigned char *built, size_t golden_len, size_t built_len, size_t base)
 {
 	size_t n = golden_len < built_len ? golden_len : built_len;
 
 	for (size_t i = 0; i < n; i++)
 		if (golden[i] != built[i]) {
-			fprintf(stderr, "golden: %s: %s differs at byte %zu: golden 0x%02x, built 0x%02x\n", name, part,
-				base + i, golden[i], built[i]);
+			fprintf(stderr,
+				"golden: %s: %s differs at byte %zu: golden 0x%02x, built 0x%02x\n",
+				name, part, base + i, golden[i], built[i]);
 			return -1;
 		}
 	if (golden_len != built_len) {
-		fprintf(stderr, "golden: %s: %s is %zu bytes, built %zu\n", name, part, golden_len, built_len);
+		fprintf(stderr, "golden: %s: %s is %zu bytes, built %zu\n", name, part, golden_len,
+			built_len);
 		return -1;
 	}
 	return 0;
@@ -195,23 +209,27 @@ static int same_snapshot(const unsigned char *golden, size_t golden_len, const u
 			  golden_len - 4 - golden_state, built_len - 4 - built_state, golden_state);
 }
 
-static int check(const char *dir, const struct codec_writer *snapshot, const struct codec_writer *segment)
+static int check(const char *dir, const struct codec_writer *snapshot,
+		 const struct codec_writer *segment)
 {
 	size_t snapshot_len = 0, segment_len = 0;
 	unsigned char *golden_snapshot = read_file(dir, SNAPSHOT_FILE, &snapshot_len);
 	unsigned char *golden_segment = read_file(dir, SEGMENT_FILE, &segment_len);
 	int rc = golden_snapshot && golden_segment ? 0 : -1;
 
-	if (rc == 0 && same_snapshot(golden_snapshot, snapshot_len, snapshot->data, snapshot->len) != 0)
+	if (rc == 0 &&
+	    same_snapshot(golden_snapshot, snapshot_len, snapshot->data, snapshot->len) != 0)
 		rc = -1;
-	if (golden_segment && same_bytes(SEGMENT_FILE, "the segment", golden_segment, segment->data, segment_len,
-					 segment->len, 0) != 0)
+	if (golden_segment && same_bytes(SEGMENT_FILE, "the segment", golden_segment, segment->data,
+					 segment_len, segment->len, 0) != 0)
 		rc = -1;
 	free(golden_snapshot);
 	free(golden_segment);
 	if (rc != 0)
-		fprintf(stderr, "golden: a format changed. If on purpose: bump its number (ENGINE_SNAPSHOT_FORMAT, "
-				"RECORD_FORMAT), then `meson compile -C BUILD golden-update` (tests/data/golden/README.md)\n");
+		fprintf(stderr, "golden: a format changed. If on purpose: bump its number "
+				"(ENGINE_SNAPSHOT_FORMAT, "
+				"RECORD_FORMAT), then `meson compile -C BUILD golden-update` "
+				"(tests/data/golden/README.md)\n");
 	return rc;
 }
 
@@ -230,14 +248,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--write") == 0)
 		rc = write_file(argv[2], SNAPSHOT_FILE, snapshot.data, snapshot.len) == 0 &&
-				     write_file(argv[2], SEGMENT_FILE, segment.data, segment.len) == 0
+				     write_file(argv[2], SEGMENT_FILE, segment.data, segment.len) ==
+					     0
 			     ? 0
 			     : -1;
 	else
 		rc = check(argv[2], &snapshot, &segment);
 	if (rc == 0)
-		printf("golden: %s: %s (%zu bytes) and %s (%zu bytes) %s\n", argv[2], SNAPSHOT_FILE, snapshot.len,
-		       SEGMENT_FILE, segment.len, strcmp(argv[1], "--write") == 0 ? "written" : "as built");
+		printf("golden: %s: %s (%zu bytes) and %s (%zu bytes) %s\n", argv[2], SNAPSHOT_FILE,
+		       snapshot.len, SEGMENT_FILE, segment.len,
+		       strcmp(argv[1], "--write") == 0 ? "written" : "as built");
 	codec_writer_release(&snapshot);
 	codec_writer_release(&segment);
 	return rc == 0 ? 0 : 1;

@@ -28,7 +28,8 @@ static void test_hello(void **state)
 	char why[128] = "";
 
 	(void)state;
-	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\"}", why), ACKS_HELLO);
+	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\"}", why),
+			 ACKS_HELLO);
 	assert_string_equal(acks.source, "cad-1");
 	assert_true(acks.first_line_seen);
 	assert_int_equal(first_line(&acks, "{\"type\":\"call_start\",\"call_id\":\"hello\"}", why),
@@ -47,10 +48,13 @@ static void test_bad_hellos(void **state)
 		{ "{\"hello\":\"feed\"}", "\"source\" must be a string" },
 		{ "{\"hello\":\"feed\",\"source\":7}", "\"source\" must be a string" },
 		{ "{\"hello\":\"feed\",\"source\":\"\"}", "\"source\" must be 1 to 64 bytes" },
-		{ "{\"hello\":\"feed\",\"source\":\"0123456789012345678901234567890123456789012345678901234567890123X\"}",
+		{ "{\"hello\":\"feed\",\"source\":"
+		  "\"0123456789012345678901234567890123456789012345678901234567890123X\"}",
 		  "\"source\" must be 1 to 64 bytes" },
-		{ "{\"hello\":\"feed\",\"source\":\"cad\\u0007-1\"}", "\"source\" must not contain control characters" },
-		{ "{\"hello\":\"feed\",\"source\":\"cad\\n\"}", "\"source\" must not contain control characters" },
+		{ "{\"hello\":\"feed\",\"source\":\"cad\\u0007-1\"}",
+		  "\"source\" must not contain control characters" },
+		{ "{\"hello\":\"feed\",\"source\":\"cad\\n\"}",
+		  "\"source\" must not contain control characters" },
 	};
 	struct acks acks;
 	char why[128];
@@ -102,21 +106,29 @@ static void test_hello_epoch(void **state)
 	char why[128] = "";
 
 	(void)state;
-	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":\"2026-11-29\"}", why),
-			 ACKS_HELLO);
+	assert_int_equal(
+		first_line(&acks,
+			   "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":\"2026-11-29\"}",
+			   why),
+		ACKS_HELLO);
 	assert_string_equal(acks.epoch, "2026-11-29");
-	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":1764979200}", why),
-			 ACKS_HELLO);
+	assert_int_equal(
+		first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":1764979200}",
+			   why),
+		ACKS_HELLO);
 	assert_string_equal(acks.epoch, "1764979200");
-	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":null}", why),
-			 ACKS_HELLO);
+	assert_int_equal(
+		first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":null}", why),
+		ACKS_HELLO);
 	assert_string_equal(acks.epoch, "");
-	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":[1]}", why),
-			 ACKS_BAD_HELLO);
+	assert_int_equal(
+		first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":[1]}", why),
+		ACKS_BAD_HELLO);
 	assert_string_equal(why, "\"epoch\" must be an integer or 1 to 64 bytes");
 	assert_string_equal(acks.source, "");
-	assert_int_equal(first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":\"\"}", why),
-			 ACKS_BAD_HELLO);
+	assert_int_equal(
+		first_line(&acks, "{\"hello\":\"feed\",\"source\":\"cad-1\",\"epoch\":\"\"}", why),
+		ACKS_BAD_HELLO);
 }
 
 /* An ack says how many of the connection's lines up to it were dropped as duplicates. */
@@ -152,8 +164,9 @@ static void test_since_line(void **state)
 	assert_int_equal(since, 41);
 	assert_string_equal(notice, "");
 	assert_false(replay_parse_since("{\"since\":\"41\"}", 14, &since, notice, sizeof notice));
-	assert_string_equal(notice,
-			    "{\"notice\":\"since must be an integer from 0; sending live alerts only\"}");
+	assert_string_equal(
+		notice,
+		"{\"notice\":\"since must be an integer from 0; sending live alerts only\"}");
 	assert_false(replay_parse_since("{\"since\":-1}", 12, &since, notice, sizeof notice));
 	assert_true(notice[0] != '\0');
 	assert_false(replay_parse_since("hello", 5, &since, notice, sizeof notice));
@@ -234,7 +247,8 @@ static void test_release_and_catch_up(void **state)
 	assert_int_equal(replay.state, REPLAY_HOLD);
 	replay_release(&replay, &history, true, 2, collect, &sink);
 	assert_int_equal(sink.count, 1);
-	assert_string_equal(sink.lines[0], "{\"notice\":\"alerts before seq 5 are no longer retained\"}");
+	assert_string_equal(sink.lines[0],
+			    "{\"notice\":\"alerts before seq 5 are no longer retained\"}");
 	assert_int_equal(replay_live_debt(&replay, &history), 0);
 	sink = (struct sink){ 0 };
 	replay_fill(&replay, &history, 0, 160, collect, &sink);

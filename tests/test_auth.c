@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
 /*
- * Tokens, roles and redaction against the real cadmond (docs/security.md, "Tokens, roles, safe defaults and callers' numbers"): every HTTP
+ * Tokens, roles and redaction against the real cadmond (docs/security.md, "Tokens, roles, safe
+ * defaults and callers' numbers"): every HTTP
  * resource with no token, a wrong one and each role; the alert port's token line (missing,
  * wrong, late, a viewer's ack refused, a supervisor's broadcast); the failure limit per
  * address over both ports and its end; callers' numbers per role on the alert port and over
@@ -41,11 +42,11 @@
 #define ADMIN_SHA256 "df2f288e65275eefc10d67b77bd3887f0b09b595cb1f50db900dd889e8c99215"
 #define SHIFT_ALERT_ID "6033274aee8baf5c"
 
-#define TOKENS_YAML                                                                                        \
-	"auth:\n"                                                                                          \
-	"  tokens:\n"                                                                                      \
-	"    - {name: wall, role: viewer, token: \"" VIEWER_TOKEN "\"}\n"                                    \
-	"    - {name: floor, role: supervisor, token: \"" SUPERVISOR_TOKEN "\"}\n"                           \
+#define TOKENS_YAML                                                                                \
+	"auth:\n"                                                                                  \
+	"  tokens:\n"                                                                              \
+	"    - {name: wall, role: viewer, token: \"" VIEWER_TOKEN "\"}\n"                          \
+	"    - {name: floor, role: supervisor, token: \"" SUPERVISOR_TOKEN "\"}\n"                 \
 	"    - {name: it, role: admin, sha256: \"" ADMIN_SHA256 "\"}\n"
 
 #define MISSING "{\"error\":\"a bearer token is required\"}"
@@ -67,7 +68,8 @@ struct answer {
 /* A connection to port on 127.0.0.1 from the loopback address source (e.g. "127.0.0.2"). */
 static int connect_from(const char *source, uint16_t port)
 {
-	struct sockaddr_in local = { .sin_family = AF_INET }, remote = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in local = { .sin_family = AF_INET },
+			   remote = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
@@ -80,8 +82,9 @@ static int connect_from(const char *source, uint16_t port)
 
 /* method path with "Authorization: Bearer token" (token NULL: none), body (NULL: none), from
  * the loopback address source. */
-static void request_from(const struct harness *h, const char *source, const char *method, const char *path,
-			 const char *token, const char *body, struct answer *answer)
+static void request_from(const struct harness *h, const char *source, const char *method,
+			 const char *path, const char *token, const char *body,
+			 struct answer *answer)
 {
 	char text[2048], authorization[256] = "";
 	int fd = connect_from(source, h->http_port);
@@ -90,8 +93,11 @@ static void request_from(const struct harness *h, const char *source, const char
 	char *split;
 
 	if (token)
-		snprintf(authorization, sizeof authorization, "Authorization: Bearer %s\r\n", token);
-	snprintf(text, sizeof text, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
+		snprintf(authorization, sizeof authorization, "Authorization: Bearer %s\r\n",
+			 token);
+	snprintf(text, sizeof text,
+		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: "
+		 "%zu\r\n\r\n%s",
 		 method, path, authorization, body ? strlen(body) : 0, body ? body : "");
 	assert_true(fd >= 0);
 	assert_int_equal(harness_send(fd, text), 0);
@@ -108,12 +114,13 @@ static void request_from(const struct harness *h, const char *source, const char
 	answer->raw[used] = '\0';
 	assert_int_equal(sscanf(answer->raw, "HTTP/1.1 %d ", &answer->status), 1);
 	assert_non_null(split = strstr(answer->raw, "\r\n\r\n"));
-	snprintf(answer->head, sizeof answer->head, "%.*s", (int)(split - answer->raw), answer->raw);
+	snprintf(answer->head, sizeof answer->head, "%.*s", (int)(split - answer->raw),
+		 answer->raw);
 	answer->body = split + 4;
 }
 
-static void request(const struct harness *h, const char *method, const char *path, const char *token,
-		    const char *body, struct answer *answer)
+static void request(const struct harness *h, const char *method, const char *path,
+		    const char *token, const char *body, struct answer *answer)
 {
 	request_from(h, "127.0.0.1", method, path, token, body, answer);
 }
@@ -129,7 +136,8 @@ static void start(struct harness *h, const char *alerts_yaml, const char *auth_y
 {
 	static char yaml[4096];
 
-	snprintf(yaml, sizeof yaml, "%s" TOKENS_YAML "%s", shift_detector_yaml, auth_yaml ? auth_yaml : "");
+	snprintf(yaml, sizeof yaml, "%s" TOKENS_YAML "%s", shift_detector_yaml,
+		 auth_yaml ? auth_yaml : "");
 	const struct harness_options options = { .alerts_yaml = alerts_yaml, .extra_yaml = yaml };
 	assert_int_equal(harness_start(h, &options), 0);
 }
@@ -170,37 +178,61 @@ struct route_case {
 	const char *method;
 	const char *path;
 	int status[5];     /* no token, wrong token, viewer, supervisor, admin */
-	const char *body[5]; /* exact; NULL: not compared (counters that move: test_http has them) */
+	const char
+		*body[5]; /* exact; NULL: not compared (counters that move: test_http has them) */
 };
 
 #define NO_ALERT "{\"error\":\"no open alert 0123456789abcdef\"}"
 #define ACK_PATH "/api/alerts/0123456789abcdef/ack"
 
 static const struct route_case route_cases[] = {
-	{ "GET", "/healthz", { 200, 200, 200, 200, 200 }, { "ok\n", "ok\n", "ok\n", "ok\n", "ok\n" } },
-	{ "GET", "/api/alerts", { 401, 401, 200, 200, 200 },
+	{ "GET",
+	  "/healthz",
+	  { 200, 200, 200, 200, 200 },
+	  { "ok\n", "ok\n", "ok\n", "ok\n", "ok\n" } },
+	{ "GET",
+	  "/api/alerts",
+	  { 401, 401, 200, 200, 200 },
 	  { MISSING, INVALID, "{\"oldest\":0,\"newest\":0,\"alerts\":[],\"next\":0}",
-	    "{\"oldest\":0,\"newest\":0,\"alerts\":[],\"next\":0}", "{\"oldest\":0,\"newest\":0,\"alerts\":[],\"next\":0}" } },
-	{ "GET", "/api/alerts/open", { 401, 401, 200, 200, 200 },
-	  { MISSING, INVALID, "{\"open\":[],\"seq\":0}", "{\"open\":[],\"seq\":0}", "{\"open\":[],\"seq\":0}" } },
-	{ "GET", "/api/sources", { 401, 401, 200, 200, 200 },
-	  { MISSING, INVALID, "{\"center_ts\":null,\"sources\":[]}", "{\"center_ts\":null,\"sources\":[]}",
-	    "{\"center_ts\":null,\"sources\":[]}" } },
-	{ "GET", "/api/operators", { 401, 401, 200, 200, 200 },
+	    "{\"oldest\":0,\"newest\":0,\"alerts\":[],\"next\":0}",
+	    "{\"oldest\":0,\"newest\":0,\"alerts\":[],\"next\":0}" } },
+	{ "GET",
+	  "/api/alerts/open",
+	  { 401, 401, 200, 200, 200 },
+	  { MISSING, INVALID, "{\"open\":[],\"seq\":0}", "{\"open\":[],\"seq\":0}",
+	    "{\"open\":[],\"seq\":0}" } },
+	{ "GET",
+	  "/api/sources",
+	  { 401, 401, 200, 200, 200 },
+	  { MISSING, INVALID, "{\"center_ts\":null,\"sources\":[]}",
+	    "{\"center_ts\":null,\"sources\":[]}", "{\"center_ts\":null,\"sources\":[]}" } },
+	{ "GET",
+	  "/api/operators",
+	  { 401, 401, 200, 200, 200 },
 	  { MISSING, INVALID, "{\"operators\":[]}", "{\"operators\":[]}", "{\"operators\":[]}" } },
 	{ "GET", "/metrics", { 401, 401, 200, 200, 200 }, { MISSING, INVALID, NULL, NULL, NULL } },
-	{ "GET", "/api/status", { 401, 401, 403, 403, 200 }, { MISSING, INVALID, NEEDS_ADMIN, NEEDS_ADMIN, NULL } },
-	{ "POST", ACK_PATH, { 401, 401, 403, 404, 404 },
+	{ "GET",
+	  "/api/status",
+	  { 401, 401, 403, 403, 200 },
+	  { MISSING, INVALID, NEEDS_ADMIN, NEEDS_ADMIN, NULL } },
+	{ "POST",
+	  ACK_PATH,
+	  { 401, 401, 403, 404, 404 },
 	  { MISSING, INVALID, NEEDS_SUPERVISOR, NO_ALERT, NO_ALERT } },
-	{ "GET", ACK_PATH, { 401, 401, 403, 405, 405 },
+	{ "GET",
+	  ACK_PATH,
+	  { 401, 401, 403, 405, 405 },
 	  { MISSING, INVALID, NEEDS_SUPERVISOR, "{\"error\":\"method not allowed: use POST\"}",
 	    "{\"error\":\"method not allowed: use POST\"}" } },
-	{ "GET", "/no/such/thing", { 401, 401, 404, 404, 404 },
-	  { MISSING, INVALID, "{\"error\":\"no such resource\"}", "{\"error\":\"no such resource\"}",
-	    "{\"error\":\"no such resource\"}" } },
+	{ "GET",
+	  "/no/such/thing",
+	  { 401, 401, 404, 404, 404 },
+	  { MISSING, INVALID, "{\"error\":\"no such resource\"}",
+	    "{\"error\":\"no such resource\"}", "{\"error\":\"no such resource\"}" } },
 };
 
-static const char *const callers[5] = { NULL, "not-a-token-at-all", VIEWER_TOKEN, SUPERVISOR_TOKEN, ADMIN_TOKEN };
+static const char *const callers[5] = { NULL, "not-a-token-at-all", VIEWER_TOKEN, SUPERVISOR_TOKEN,
+					ADMIN_TOKEN };
 
 /* Every resource × no token, a wrong token, viewer, supervisor, admin: exact status and body. */
 static void test_http_roles_every_endpoint(void **state)
@@ -213,22 +245,31 @@ static void test_http_roles_every_endpoint(void **state)
 	for (size_t i = 0; i < sizeof route_cases / sizeof route_cases[0]; i++) {
 		const struct route_case *c = &route_cases[i];
 		for (size_t who = 0; who < 5; who++) {
-			request(&h, c->method, c->path, callers[who], c->method[0] == 'P' ? "{\"by\":\"sup-1\"}" : NULL,
-				&answer);
-			if (answer.status != c->status[who] || (c->body[who] && strcmp(answer.body, c->body[who]) != 0))
-				fail_msg("%s %s as caller %zu: %d %s", c->method, c->path, who, answer.status, answer.body);
+			request(&h, c->method, c->path, callers[who],
+				c->method[0] == 'P' ? "{\"by\":\"sup-1\"}" : NULL, &answer);
+			if (answer.status != c->status[who] ||
+			    (c->body[who] && strcmp(answer.body, c->body[who]) != 0))
+				fail_msg("%s %s as caller %zu: %d %s", c->method, c->path, who,
+					 answer.status, answer.body);
 			if (c->status[who] == 401)
-				expect_head(&answer, who == 0 ? "WWW-Authenticate: Bearer realm=\"cadmon\""
-							      : "WWW-Authenticate: Bearer realm=\"cadmon\", error=\"invalid_token\"");
+				expect_head(&answer,
+					    who == 0 ? "WWW-Authenticate: Bearer realm=\"cadmon\""
+						     : "WWW-Authenticate: Bearer realm=\"cadmon\", "
+						       "error=\"invalid_token\"");
 		}
 	}
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
 	/* 9 protected resources without a token, 9 with a wrong one; 3 viewers and 1 supervisor
 	 * short of a role (status twice, the ack path twice for the viewer) */
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"missing\"} 9\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"invalid\"} 9\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 4\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"invalid\"} 0\n"));
+	assert_non_null(strstr(
+		answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"missing\"} 9\n"));
+	assert_non_null(strstr(
+		answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"invalid\"} 9\n"));
+	assert_non_null(strstr(answer.body,
+			       "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 4\n"));
+	assert_non_null(
+		strstr(answer.body,
+		       "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"invalid\"} 0\n"));
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_refused_total{port=\"http\"} 0\n"));
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 3\n"));
 	expect_log(&h, "auth: http 127.0.0.1:");
@@ -260,8 +301,10 @@ static void test_feed_role(void **state)
 		{ "GET", "/no/such/thing", FEED_TOKEN, 403, FEED_ONLY },
 		{ "POST", "/LogEvents", FEED_TOKEN, 404, "{\"error\":\"no such resource\"}" },
 		{ "POST", "/LogEvents", ADMIN_TOKEN, 404, "{\"error\":\"no such resource\"}" },
-		{ "POST", "/LogEvents", VIEWER_TOKEN, 403, "{\"error\":\"this needs the feed or admin role\"}" },
-		{ "POST", "/LogEvents", SUPERVISOR_TOKEN, 403, "{\"error\":\"this needs the feed or admin role\"}" },
+		{ "POST", "/LogEvents", VIEWER_TOKEN, 403,
+		  "{\"error\":\"this needs the feed or admin role\"}" },
+		{ "POST", "/LogEvents", SUPERVISOR_TOKEN, 403,
+		  "{\"error\":\"this needs the feed or admin role\"}" },
 	};
 	struct harness h = { 0 };
 	static struct answer answer;
@@ -270,18 +313,22 @@ static void test_feed_role(void **state)
 
 	start(&h, NULL, "    - {name: logger, role: feed, token: \"" FEED_TOKEN "\"}\n");
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		request(&h, cases[i].method, cases[i].path, cases[i].token, cases[i].method[0] == 'P' ? "{}" : NULL,
-			&answer);
+		request(&h, cases[i].method, cases[i].path, cases[i].token,
+			cases[i].method[0] == 'P' ? "{}" : NULL, &answer);
 		if (answer.status != cases[i].status || strcmp(answer.body, cases[i].body) != 0)
-			fail_msg("%s %s: %d %s", cases[i].method, cases[i].path, answer.status, answer.body);
+			fail_msg("%s %s: %d %s", cases[i].method, cases[i].path, answer.status,
+				 answer.body);
 	}
 	int feed = console_with(&h, "{\"token\":\"" FEED_TOKEN "\"}\n", FEED_ONLY);
-	assert_true(harness_read_line(feed, line, sizeof line, WAIT_MS) <= 0); /* closed, nothing more */
+	assert_true(harness_read_line(feed, line, sizeof line, WAIT_MS) <=
+		    0); /* closed, nothing more */
 	close(feed);
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
 	/* 9 HTTP resources refused to the feed token, 2 to the viewer and the supervisor */
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 11\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"role\"} 1\n"));
+	assert_non_null(strstr(answer.body,
+			       "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 11\n"));
+	assert_non_null(strstr(
+		answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"role\"} 1\n"));
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 4\n"));
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
@@ -302,11 +349,13 @@ static void test_http_redaction(void **state)
 	expect_line(console, shift_alert); /* durable and sent: the history has it */
 	shift_alert_last4(last4, sizeof last4);
 	request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
-	snprintf(expected, sizeof expected, "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", last4);
+	snprintf(expected, sizeof expected,
+		 "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", last4);
 	assert_int_equal(answer.status, 200);
 	assert_string_equal(answer.body, expected);
 	request(&h, "GET", "/api/alerts", SUPERVISOR_TOKEN, NULL, &answer);
-	snprintf(expected, sizeof expected, "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", shift_alert);
+	snprintf(expected, sizeof expected,
+		 "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", shift_alert);
 	assert_string_equal(answer.body, expected);
 	request(&h, "GET", "/api/alerts/open", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 200);
@@ -357,19 +406,24 @@ static void test_stream_redaction(void **state)
 	for (int who = 0; who < 2; who++) {
 		int fd = harness_connect(h.http_port);
 		snprintf(text, sizeof text,
-			 "GET /api/stream?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n",
+			 "GET /api/stream?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+			 "Bearer %s\r\n\r\n",
 			 who ? SUPERVISOR_TOKEN : VIEWER_TOKEN);
 		assert_true(fd >= 0);
 		assert_int_equal(harness_send(fd, text), 0);
 		text[0] = '\0';
-		snprintf(expected, sizeof expected, "id: 1\ndata: %s\n\n", who ? shift_alert : last4);
-		if (!read_until(fd, text, sizeof text, expected) || !read_until(fd, text, sizeof text, "event: board\n"))
+		snprintf(expected, sizeof expected, "id: 1\ndata: %s\n\n",
+			 who ? shift_alert : last4);
+		if (!read_until(fd, text, sizeof text, expected) ||
+		    !read_until(fd, text, sizeof text, "event: board\n"))
 			fail_msg("stream as %s:\n%s", who ? "supervisor" : "viewer", text);
 		assert_true(read_until(fd, text, sizeof text, "],\"seq\":1}\n\n"));
-		const char *board = strstr(text, "event: board\ndata: {\"open\":[{\"alert\":\"open\"");
+		const char *board =
+			strstr(text, "event: board\ndata: {\"open\":[{\"alert\":\"open\"");
 		assert_non_null(board);
-		assert_non_null(strstr(board, who ? "{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\""
-						  : "{\"call_id\":\"c4\",\"ani\":\"******0104\",\"ts\""));
+		assert_non_null(
+			strstr(board, who ? "{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\""
+					  : "{\"call_id\":\"c4\",\"ani\":\"******0104\",\"ts\""));
 		if (!who)
 			assert_null(strstr(text, "5045550"));
 		close(fd);
@@ -385,8 +439,10 @@ static void test_stream_redaction(void **state)
 static void test_console_refused(void **state)
 {
 	struct harness h = { 0 };
-	static const char *const first_lines[] = { "{\"since\":0}\n", "{\"token\":\"wrong-token-000000\"}\n",
-						   "{\"token\":42}\n", "hello\n", "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"x\"}\n" };
+	static const char *const first_lines[] = {
+		"{\"since\":0}\n", "{\"token\":\"wrong-token-000000\"}\n", "{\"token\":42}\n",
+		"hello\n", "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"x\"}\n"
+	};
 	static struct answer answer;
 	(void)state;
 
@@ -398,11 +454,20 @@ static void test_console_refused(void **state)
 		close(fd);
 	}
 	expect_log(&h, "auth: alerts 127.0.0.1:");
-	expect_log(&h, ": no token"); /* the first; the next ones within log.rate_limit_seconds are counted */
+	expect_log(
+		&h,
+		/* the first; the next ones within log.rate_limit_seconds are counted */
+		": no token");
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"missing\"} 4\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"invalid\"} 1\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"timeout\"} 0\n"));
+	assert_non_null(
+		strstr(answer.body,
+		       "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"missing\"} 4\n"));
+	assert_non_null(
+		strstr(answer.body,
+		       "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"invalid\"} 1\n"));
+	assert_non_null(
+		strstr(answer.body,
+		       "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"timeout\"} 0\n"));
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
@@ -424,7 +489,8 @@ static void test_console_late_token(void **state)
 	assert_true(harness_read_line(fd, line, sizeof line, WAIT_MS) > 0);
 	assert_string_equal(line, UNAUTHORIZED);
 	assert_true(harness_now_ms() - started >= 900);
-	(void)harness_send(fd, "{\"token\":\"" SUPERVISOR_TOKEN "\"}\n"); /* too late: may find it closed */
+	(void)harness_send(fd, "{\"token\":\"" SUPERVISOR_TOKEN
+			       "\"}\n"); /* too late: may find it closed */
 	assert_true(harness_wait_eof(fd, WAIT_MS));
 	close(fd);
 	expect_log(&h, ": no token line in time (alerts.handshake_timeout_seconds)");
@@ -442,7 +508,8 @@ static void test_console_roles(void **state)
 	(void)state;
 
 	start(&h, NULL, NULL);
-	int viewer = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n", "{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
+	int viewer = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n",
+				  "{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
 	expect_line(viewer, "{\"board\":\"begin\",\"seq\":0,\"open\":0}");
 	expect_line(viewer, "{\"board\":\"end\",\"seq\":0,\"open\":0}");
 	int supervisor = console_with(&h, "{\"token\":\"" SUPERVISOR_TOKEN "\"}\n",
@@ -454,17 +521,26 @@ static void test_console_roles(void **state)
 	expect_line(viewer, last4);
 	expect_line(supervisor, shift_alert);
 
-	assert_int_equal(harness_send(viewer, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"wall-1\"}\n"), 0);
+	assert_int_equal(
+		harness_send(viewer, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"wall-1\"}\n"), 0);
 	expect_line(viewer, "{\"notice\":\"ack: acknowledging needs the supervisor role\"}");
-	assert_int_equal(harness_send(supervisor, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-1\",\"note\":\"calling back\"}\n"), 0);
+	assert_int_equal(harness_send(supervisor,
+				      "{\"ack\":\"" SHIFT_ALERT_ID
+				      "\",\"by\":\"sup-1\",\"note\":\"calling back\"}\n"),
+			 0);
 	for (int i = 0; i < 2; i++) {
-		assert_true(harness_read_line(i ? supervisor : viewer, line, sizeof line, WAIT_MS) > 0);
-		expect_framed(line, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,\"ts\":\"",
-			      "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-1\","
+		assert_true(harness_read_line(i ? supervisor : viewer, line, sizeof line, WAIT_MS) >
+			    0);
+		expect_framed(line,
+			      "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID
+			      "\",\"seq\":2,\"ts\":\"",
+			      "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\","
+			      "\"by\":\"sup-1\","
 			      "\"note\":\"calling back\"}");
 	}
 	request(&h, "GET", "/metrics", VIEWER_TOKEN, NULL, &answer);
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"role\"} 1\n"));
+	assert_non_null(strstr(
+		answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"role\"} 1\n"));
 	expect_log(&h, "authenticated: wall (viewer)");
 	expect_log(&h, "alert " SHIFT_ALERT_ID " acknowledged by sup-1");
 	close(viewer);
@@ -475,9 +551,12 @@ static void test_console_roles(void **state)
 
 /* ---- the failure limit ------------------------------------------------------------------ */
 
-#define REFUSED_HTTP "{\"error\":\"too many failed attempts from 127.0.0.1; retry after 3 seconds\"}"
-#define REFUSED_LINE_3 "{\"error\":\"too many failed attempts from 127.0.0.1; retry after 3 seconds\"}"
-#define REFUSED_LINE_2 "{\"error\":\"too many failed attempts from 127.0.0.1; retry after 2 seconds\"}"
+#define REFUSED_HTTP                                                                               \
+	"{\"error\":\"too many failed attempts from 127.0.0.1; retry after 3 seconds\"}"
+#define REFUSED_LINE_3                                                                             \
+	"{\"error\":\"too many failed attempts from 127.0.0.1; retry after 3 seconds\"}"
+#define REFUSED_LINE_2                                                                             \
+	"{\"error\":\"too many failed attempts from 127.0.0.1; retry after 2 seconds\"}"
 
 /* 3 failures (2 over HTTP, 1 on the alert port) within the 3 s window: the address is
  * refused on both ports, good token or not (429 with Retry-After, the error line and close);
@@ -516,12 +595,17 @@ static void test_failure_limit(void **state)
 	usleep((useconds_t)(3100 - (harness_now_ms() - limited_at)) * 1000);
 	request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 200);
-	fd = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n", "{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
+	fd = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n",
+			  "{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
 	close(fd);
 	request(&h, "GET", "/metrics", VIEWER_TOKEN, NULL, &answer);
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"invalid\"} 1\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"missing\"} 1\n"));
-	assert_non_null(strstr(answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"invalid\"} 1\n"));
+	assert_non_null(strstr(
+		answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"invalid\"} 1\n"));
+	assert_non_null(strstr(
+		answer.body, "\ncadmon_auth_failures_total{port=\"http\",reason=\"missing\"} 1\n"));
+	assert_non_null(
+		strstr(answer.body,
+		       "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"invalid\"} 1\n"));
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_refused_total{port=\"http\"} 1\n"));
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_refused_total{port=\"alerts\"} 1\n"));
 	assert_int_equal(harness_stop(&h), 0);
@@ -541,13 +625,17 @@ static void test_failure_table_bound(void **state)
 	assert_int_equal(answer.status, 401);
 	request_from(&h, "127.0.0.2", "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 429);
-	assert_string_equal(answer.body, "{\"error\":\"too many failed attempts from 127.0.0.2; retry after 60 seconds\"}");
+	assert_string_equal(
+		answer.body,
+		"{\"error\":\"too many failed attempts from 127.0.0.2; retry after 60 seconds\"}");
 	request_from(&h, "127.0.0.3", "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
-	assert_int_equal(answer.status, 200); /* another address is not limited by 127.0.0.2's failures */
+	assert_int_equal(answer.status,
+			 200); /* another address is not limited by 127.0.0.2's failures */
 	request_from(&h, "127.0.0.3", "GET", "/api/alerts", NULL, NULL, &answer);
 	assert_int_equal(answer.status, 401);
-	expect_log(&h, "cadmond: warning: auth: failures of 127.0.0.2 forgotten: 1 addresses tracked "
-		       "(auth.max_tracked_addresses)\n");
+	expect_log(&h,
+		   "cadmond: warning: auth: failures of 127.0.0.2 forgotten: 1 addresses tracked "
+		   "(auth.max_tracked_addresses)\n");
 	request_from(&h, "127.0.0.2", "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 200); /* forgotten */
 	request_from(&h, "127.0.0.3", "GET", "/metrics", VIEWER_TOKEN, NULL, &answer);
@@ -575,7 +663,8 @@ static void test_tokens_file(void **state)
 	assert_int_equal(harness_temp_file("tokens", path), 0);
 	/* "file-token-000001" */
 	assert_int_equal(harness_write_file(path, "# the wall displays\n\n"
-						  "6CD0E55E73E7AF0700703911D702EF5BD767EBD64BD1D125B1E5AF8FD6993E2F viewer wall-2\n"),
+						  "6CD0E55E73E7AF0700703911D702EF5BD767EBD64BD1D125"
+						  "B1E5AF8FD6993E2F viewer wall-2\n"),
 			 0);
 	snprintf(yaml, sizeof yaml, "  tokens_file: %s\n", path);
 	start(&h, NULL, yaml);
@@ -594,8 +683,11 @@ static void test_tokens_file(void **state)
 	assert_int_equal(answer.status, 401);
 	assert_int_equal(harness_write_file(path, "x viewer y\n"), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
-	expect_log_format(&h, "cadmond: error: %s:1: the digest must be 64 hex digits (a SHA-256)\n"
-			      "cadmond: error: configuration not reloaded: 1 errors; keeping the running one\n", path);
+	expect_log_format(
+		&h,
+		"cadmond: error: %s:1: the digest must be 64 hex digits (a SHA-256)\n"
+		"cadmond: error: configuration not reloaded: 1 errors; keeping the running one\n",
+		path);
 	request(&h, "GET", "/api/alerts", VIEWER_TOKEN, NULL, &answer);
 	assert_int_equal(answer.status, 200);
 	assert_int_equal(harness_stop(&h), 0);
@@ -609,7 +701,9 @@ static void test_tokens_file(void **state)
 						  ADMIN_SHA256 " viewer wall\n"),
 			 0);
 	assert_int_equal(harness_temp_file("config", config_path), 0);
-	snprintf(yaml, sizeof yaml, "auth:\n  tokens_file: %s\n  tokens:\n    - {name: wall, role: admin, token: \"%s\"}\n",
+	snprintf(yaml, sizeof yaml,
+		 "auth:\n  tokens_file: %s\n  tokens:\n    - {name: wall, role: admin, token: "
+		 "\"%s\"}\n",
 		 path, VIEWER_TOKEN);
 	assert_int_equal(harness_write_file(config_path, yaml), 0);
 	const char *const args[] = { "-n", "-c", config_path, NULL };
@@ -651,11 +745,15 @@ static void check_refused(const char *yaml, const char *expected_n, const char *
 	unlink(config_path);
 }
 
-#define ALERTS_NEEDS                                                                                      \
-	"set alerts.tls with tls.certificate and tls.key, and auth.tokens (or listen on 127.0.0.1 / ::1)"
-#define HTTP_NEEDS "set http.tls with tls.certificate and tls.key, and auth.tokens (or listen on 127.0.0.1 / ::1)"
-#define FEED_NEEDS                                                                                        \
-	"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS) (or listen on 127.0.0.1 / ::1)"
+#define ALERTS_NEEDS                                                                               \
+	"set alerts.tls with tls.certificate and tls.key, and auth.tokens (or listen on "          \
+	"127.0.0.1 / ::1)"
+#define HTTP_NEEDS                                                                                 \
+	"set http.tls with tls.certificate and tls.key, and auth.tokens (or listen on 127.0.0.1 "  \
+	"/ ::1)"
+#define FEED_NEEDS                                                                                 \
+	"set feed.tls with tls.certificate, tls.key and tls.client_ca (mutual TLS) (or listen on " \
+	"127.0.0.1 / ::1)"
 
 /* Without TLS and tokens, any address but loopback is refused, saying which keys to set: by
  * -n and at the start (nothing is bound). Loopback in every spelling is fine. */
@@ -664,20 +762,26 @@ static void test_loopback_only(void **state)
 	(void)state;
 	check_refused("alerts:\n  listen: \"0.0.0.0:7401\"\n",
 		      "alerts.listen 0.0.0.0:7401 is not a loopback address: " ALERTS_NEEDS "\n",
-		      "cadmond: error: alerts.listen 0.0.0.0:7401 is not a loopback address: " ALERTS_NEEDS "\n");
-	check_refused("feed:\n  listen: [\"127.0.0.1:0\", \"192.0.2.7:7400\"]\n"
-		      "http:\n  listen: \"[::]:7402\"\n" TOKENS_YAML,
-		      "feed.listen 192.0.2.7:7400 is not a loopback address: " FEED_NEEDS "\n"
-		      "http.listen [::]:7402 is not a loopback address: " HTTP_NEEDS "\n",
-		      "cadmond: error: feed.listen 192.0.2.7:7400 is not a loopback address: " FEED_NEEDS "\n"
-		      "cadmond: error: http.listen [::]:7402 is not a loopback address: " HTTP_NEEDS "\n");
+		      "cadmond: error: alerts.listen 0.0.0.0:7401 is not a loopback "
+		      "address: " ALERTS_NEEDS "\n");
+	check_refused(
+		"feed:\n  listen: [\"127.0.0.1:0\", \"192.0.2.7:7400\"]\n"
+		"http:\n  listen: \"[::]:7402\"\n" TOKENS_YAML,
+		"feed.listen 192.0.2.7:7400 is not a loopback address: " FEED_NEEDS "\n"
+		"http.listen [::]:7402 is not a loopback address: " HTTP_NEEDS "\n",
+		"cadmond: error: feed.listen 192.0.2.7:7400 is not a loopback address: " FEED_NEEDS
+		"\n"
+		"cadmond: error: http.listen [::]:7402 is not a loopback address: " HTTP_NEEDS
+		"\n");
 
 	char config_path[PATH_MAX];
 	struct harness_result result;
 	const char *const check[] = { "-n", "-c", config_path, NULL };
 	assert_int_equal(harness_temp_file("config", config_path), 0);
-	assert_int_equal(harness_write_file(config_path, "feed:\n  listen: [\"127.0.0.1:0\", \"[::1]:0\", \"127.9.9.9:0\", "
-							 "\"[::ffff:127.0.0.1]:0\"]\n"),
+	assert_int_equal(harness_write_file(
+				 config_path,
+				 "feed:\n  listen: [\"127.0.0.1:0\", \"[::1]:0\", \"127.9.9.9:0\", "
+				 "\"[::ffff:127.0.0.1]:0\"]\n"),
 			 0);
 	assert_int_equal(harness_run(check, WAIT_MS, &result), 0);
 	assert_string_equal(result.out, "configuration OK\n");
@@ -705,7 +809,8 @@ static void test_protected_listeners_accepted(void **state)
 		 "feed: {listen: \"0.0.0.0:0\", tls: true}\n"
 		 "alerts: {listen: \"[::]:0\", tls: true}\n"
 		 "http: {listen: \"0.0.0.0:0\", tls: true}\n"
-		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\", client_ca: \"%s/ca.pem\"}\n" TOKENS_YAML,
+		 "tls: {certificate: \"%s/server.pem\", key: \"%s/server.key\", client_ca: "
+		 "\"%s/ca.pem\"}\n" TOKENS_YAML,
 		 certs, certs, certs);
 	assert_int_equal(harness_temp_file("config", config_path), 0);
 	assert_int_equal(harness_write_file(config_path, yaml), 0);
@@ -714,8 +819,8 @@ static void test_protected_listeners_accepted(void **state)
 	assert_string_equal(result.err, "");
 	harness_result_free(&result);
 	assert_int_equal(harness_run(run, 2000, &result), 0);
-	if (!strstr(result.err, "listening for subscribers on [::]:0") || !strstr(result.err, "listening for http on 0.0.0.0:0") ||
-	    strstr(result.err, "error:"))
+	if (!strstr(result.err, "listening for subscribers on [::]:0") ||
+	    !strstr(result.err, "listening for http on 0.0.0.0:0") || strstr(result.err, "error:"))
 		fail_msg("cadmond did not start on the wildcard addresses:\n%s", result.err);
 	harness_result_free(&result);
 	unlink(config_path);
@@ -727,7 +832,8 @@ static void test_protected_listeners_accepted(void **state)
 static void test_activated_socket_checked(void **state)
 {
 	struct harness h = { 0 };
-	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_ANY) };
 	socklen_t len = sizeof address;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	(void)state;
@@ -739,7 +845,8 @@ static void test_activated_socket_checked(void **state)
 	const struct harness_socket sockets[] = { { fd, "alerts" } };
 	assert_int_equal(harness_start_activated(&h, NULL, sockets, 1), -1);
 	expect_log_format(&h,
-			  "cadmond: error: socket \"alerts\" from systemd (fd 3) listens on 0.0.0.0:%u, not a loopback "
+			  "cadmond: error: socket \"alerts\" from systemd (fd 3) listens on "
+			  "0.0.0.0:%u, not a loopback "
 			  "address: " ALERTS_NEEDS "\n",
 			  (unsigned)ntohs(address.sin_port));
 	close(fd);
@@ -784,7 +891,8 @@ static void test_journal_modes(void **state)
 	(void)state;
 
 	start(&h, NULL, NULL);
-	int console = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n", "{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
+	int console = console_with(&h, "{\"token\":\"" VIEWER_TOKEN "\"}\n",
+				   "{\"authenticated\":\"viewer\",\"name\":\"wall\"}");
 	send_shift(&h);
 	char last4[LINE_MAX_BYTES];
 	shift_alert_last4(last4, sizeof last4);

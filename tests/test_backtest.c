@@ -62,46 +62,108 @@ static const char test_config[] =
  * The recording, one feed line each; written with "\r\n" after every second line.
  * CITY/op-bad cuts callers off (b1, b3, b4, b5, b6: talk < 20 s, released by the operator);
  * CITY/op-good, COUNTY/op-7 and op-x (no agency) are honest. The caller of b4 redials at
- * 08:09:30 (g2, a real call that ends at 08:10:00), so b4 is called back. Six lines are rejected, one is a duplicate, one is
+ * 08:09:30 (g2, a real call that ends at 08:10:00), so b4 is called back. Six lines are rejected,
+ * one is a duplicate, one is
  * blank, and o1 never ends.
  */
 static const char *const recording[] = {
-	/* 1 */ "{\"type\":\"call_start\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550101\"}",
-	/* 2 */ "{\"type\":\"call_end\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}",
-	/* 3 */ "{\"type\":\"call_start\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550201\"}",
-	/* 4: duplicate */ "{\"type\":\"call_start\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550201\"}",
+	/* 1 */ "{\"type\":\"call_start\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":"
+		"\"5045550101\"}",
+	/* 2 */
+	"{\"type\":\"call_end\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 3 */
+	"{\"type\":\"call_start\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":"
+	"\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550201\"}",
+	/* 4: duplicate */
+	"{\"type\":\"call_start\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":"
+	"\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550201\"}",
 	/* 5: invalid_json */ "not json at all",
-	/* 6 */ "{\"type\":\"call_start\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550102\"}",
-	/* 7 */ "{\"type\":\"incident\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:03:00Z\",\"incident_id\":\"I-1\"}",
-	/* 8 */ "{\"type\":\"call_end\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":\"caller\"}",
+	/* 6 */
+	"{\"type\":\"call_start\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":"
+	"\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550102\"}",
+	/* 7 */
+	"{\"type\":\"incident\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:03:00Z\",\"incident_id\":"
+	"\"I-1\"}",
+	/* 8 */
+	"{\"type\":\"call_end\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":"
+	"\"caller\"}",
 	/* 9: not_an_object */ "[1,2,3]",
-	/* 10 */ "{\"type\":\"call_start\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550103\"}",
-	/* 11 */ "{\"type\":\"call_end\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:05:08Z\",\"released_by\":\"operator\"}",
-	/* 12 */ "{\"type\":\"call_end\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:06:00Z\",\"released_by\":\"operator\"}",
-	/* 13 */ "{\"type\":\"call_start\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:07:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550104\"}",
-	/* 14: quick fires */ "{\"type\":\"call_end\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:07:10Z\",\"released_by\":\"operator\"}",
-	/* 15 */ "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:08:00Z\",\"operator\":\"op-x\",\"ani\":\"5045550301\"}",
+	/* 10 */
+	"{\"type\":\"call_start\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":"
+	"\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550103\"}",
+	/* 11 */
+	"{\"type\":\"call_end\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:05:08Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 12 */
+	"{\"type\":\"call_end\",\"call_id\":\"g1\",\"ts\":\"2026-11-29T08:06:00Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 13 */
+	"{\"type\":\"call_start\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:07:00Z\",\"operator\":"
+	"\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550104\"}",
+	/* 14: quick fires */
+	"{\"type\":\"call_end\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:07:10Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 15 */
+	"{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:08:00Z\",\"operator\":"
+	"\"op-x\",\"ani\":\"5045550301\"}",
 	/* 16: line_too_long */ LONG_LINE_MARK,
-	/* 17 */ "{\"type\":\"call_start\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550105\"}",
-	/* 18 */ "{\"type\":\"call_end\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:06Z\",\"released_by\":\"operator\"}",
-	/* 19: b4's caller redials */ "{\"type\":\"call_start\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:09:30Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550104\"}",
-	/* 20: missing_field */ "{\"type\":\"call_start\",\"call_id\":\"x0\",\"ts\":\"2026-11-29T08:09:40Z\"}",
-	/* 21: the redial was a real call: b4 is called back */ "{\"type\":\"call_end\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:10:00Z\",\"released_by\":\"caller\"}",
-	/* 22 */ "{\"type\":\"call_start\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:00Z\",\"operator\":\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550106\"}",
-	/* 23: heavy escalates */ "{\"type\":\"call_end\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:04Z\",\"released_by\":\"operator\"}",
-	/* 24 */ "{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:12:30Z\",\"released_by\":\"caller\"}",
-	/* 25: unknown_type */ "{\"type\":\"call_hold\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:13:00Z\"}",
-	/* 26 */ "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:00Z\",\"operator\":\"op-7\",\"agency\":\"COUNTY\"}",
-	/* 27 */ "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:12Z\",\"released_by\":\"operator\"}",
-	/* 28: too_late */ "{\"type\":\"incident\",\"call_id\":\"zz\",\"ts\":\"2026-11-29T07:00:00Z\"}",
+	/* 17 */
+	"{\"type\":\"call_start\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:00Z\",\"operator\":"
+	"\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550105\"}",
+	/* 18 */
+	"{\"type\":\"call_end\",\"call_id\":\"b5\",\"ts\":\"2026-11-29T08:09:06Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 19: b4's caller redials */
+	"{\"type\":\"call_start\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:09:30Z\",\"operator\":"
+	"\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550104\"}",
+	/* 20: missing_field */
+	"{\"type\":\"call_start\",\"call_id\":\"x0\",\"ts\":\"2026-11-29T08:09:40Z\"}",
+	/* 21: the redial was a real call: b4 is called back */
+	"{\"type\":\"call_end\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:10:00Z\",\"released_by\":"
+	"\"caller\"}",
+	/* 22 */
+	"{\"type\":\"call_start\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:00Z\",\"operator\":"
+	"\"op-bad\",\"agency\":\"CITY\",\"position\":\"P1\",\"ani\":\"5045550106\"}",
+	/* 23: heavy escalates */
+	"{\"type\":\"call_end\",\"call_id\":\"b6\",\"ts\":\"2026-11-29T08:11:04Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 24 */
+	"{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:12:30Z\",\"released_by\":"
+	"\"caller\"}",
+	/* 25: unknown_type */
+	"{\"type\":\"call_hold\",\"call_id\":\"g2\",\"ts\":\"2026-11-29T08:13:00Z\"}",
+	/* 26 */
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:00Z\",\"operator\":"
+	"\"op-7\",\"agency\":\"COUNTY\"}",
+	/* 27 */
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:30:12Z\",\"released_by\":"
+	"\"operator\"}",
+	/* 28: too_late */
+	"{\"type\":\"incident\",\"call_id\":\"zz\",\"ts\":\"2026-11-29T07:00:00Z\"}",
 	/* 29: blank */ "",
-	/* 30 */ "{\"type\":\"call_start\",\"call_id\":\"g3\",\"ts\":\"2026-11-29T08:40:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550203\"}",
-	/* 31 */ "{\"type\":\"call_end\",\"call_id\":\"g3\",\"ts\":\"2026-11-29T08:50:00Z\",\"released_by\":\"caller\"}",
-	/* 32: heavy holds for the last time */ "{\"type\":\"call_start\",\"call_id\":\"g4\",\"ts\":\"2026-11-29T09:00:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550204\"}",
-	/* 33 */ "{\"type\":\"call_end\",\"call_id\":\"g4\",\"ts\":\"2026-11-29T09:05:00Z\",\"released_by\":\"caller\"}",
-	/* 34: resolved, 1200 s >= 900 s after */ "{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T09:20:00Z\",\"operator\":\"op-x\",\"ani\":\"5045550302\"}",
-	/* 35 */ "{\"type\":\"call_end\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T09:22:00Z\",\"released_by\":\"caller\"}",
-	/* 36: never ends */ "{\"type\":\"call_start\",\"call_id\":\"o1\",\"ts\":\"2026-11-29T09:25:00Z\",\"operator\":\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550205\"}",
+	/* 30 */
+	"{\"type\":\"call_start\",\"call_id\":\"g3\",\"ts\":\"2026-11-29T08:40:00Z\",\"operator\":"
+	"\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550203\"}",
+	/* 31 */
+	"{\"type\":\"call_end\",\"call_id\":\"g3\",\"ts\":\"2026-11-29T08:50:00Z\",\"released_by\":"
+	"\"caller\"}",
+	/* 32: heavy holds for the last time */
+	"{\"type\":\"call_start\",\"call_id\":\"g4\",\"ts\":\"2026-11-29T09:00:00Z\",\"operator\":"
+	"\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550204\"}",
+	/* 33 */
+	"{\"type\":\"call_end\",\"call_id\":\"g4\",\"ts\":\"2026-11-29T09:05:00Z\",\"released_by\":"
+	"\"caller\"}",
+	/* 34: resolved, 1200 s >= 900 s after */
+	"{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T09:20:00Z\",\"operator\":"
+	"\"op-x\",\"ani\":\"5045550302\"}",
+	/* 35 */
+	"{\"type\":\"call_end\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T09:22:00Z\",\"released_by\":"
+	"\"caller\"}",
+	/* 36: never ends */
+	"{\"type\":\"call_start\",\"call_id\":\"o1\",\"ts\":\"2026-11-29T09:25:00Z\",\"operator\":"
+	"\"op-good\",\"agency\":\"CITY\",\"position\":\"P2\",\"ani\":\"5045550205\"}",
 };
 #define RECORDING_LINES (sizeof(recording) / sizeof(recording[0]))
 
@@ -126,60 +188,73 @@ static const char *const recording[] = {
  *   holds none of op-bad's calls; the others: c1 (premature), g3, g4: 1 of 3.
  * Callbacks are listed not called back first, newest first.
  */
-#define ALERT_1 \
-	"{\"alert\":\"firing\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":1," \
-	"\"ts\":\"2026-11-29T08:07:10.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+#define ALERT_1                                                                                    \
+	"{\"alert\":\"firing\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":1,"                       \
+	"\"ts\":\"2026-11-29T08:07:10.000Z\",\"type\":\"operator\",\"agency\":\"CITY\","           \
 	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
-	"\"window_seconds\":1800,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75," \
-	"\"center_ratio\":0,\"p_value\":4.81e-04,\"callbacks\":[{\"call_id\":\"b4\",\"ani\":\"5045550104\"," \
-	"\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":false},{\"call_id\":\"b3\"," \
-	"\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8," \
-	"\"called_back\":false},{\"call_id\":\"b1\",\"ani\":\"5045550101\"," \
+	"\"window_seconds\":1800,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,"    \
+	"\"center_ratio\":0,\"p_value\":4.81e-04,\"callbacks\":[{\"call_id\":\"b4\",\"ani\":"      \
+	"\"5045550104\","                                                                          \
+	"\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":false},{\"call_"  \
+	"id\":\"b3\","                                                                             \
+	"\"ani\":\"5045550103\",\"ts\":\"2026-11-29T08:05:00.000Z\",\"talk_seconds\":8,"           \
+	"\"called_back\":false},{\"call_id\":\"b1\",\"ani\":\"5045550101\","                       \
 	"\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}"
-#define ALERT_2 \
-	"{\"alert\":\"update\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":2," \
-	"\"ts\":\"2026-11-29T08:09:06.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+#define ALERT_2                                                                                    \
+	"{\"alert\":\"update\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":2,"                       \
+	"\"ts\":\"2026-11-29T08:09:06.000Z\",\"type\":\"operator\",\"agency\":\"CITY\","           \
 	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
-	"\"window_seconds\":1800,\"calls\":5,\"premature\":4,\"called_back\":0,\"ratio\":0.8," \
-	"\"center_ratio\":0,\"p_value\":3.00e-05,\"callbacks\":[{\"call_id\":\"b5\",\"ani\":\"5045550105\"," \
+	"\"window_seconds\":1800,\"calls\":5,\"premature\":4,\"called_back\":0,\"ratio\":0.8,"     \
+	"\"center_ratio\":0,\"p_value\":3.00e-05,\"callbacks\":[{\"call_id\":\"b5\",\"ani\":"      \
+	"\"5045550105\","                                                                          \
 	"\"ts\":\"2026-11-29T08:09:00.000Z\",\"talk_seconds\":6,\"called_back\":false}]}"
-#define ALERT_3 \
-	"{\"alert\":\"update\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":3," \
-	"\"ts\":\"2026-11-29T08:10:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
+#define ALERT_3                                                                                    \
+	"{\"alert\":\"update\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":3,"                       \
+	"\"ts\":\"2026-11-29T08:10:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\","           \
 	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"quick\",\"severity\":\"warning\"," \
-	"\"window_seconds\":1800,\"calls\":5,\"premature\":4,\"called_back\":1,\"ratio\":0.8," \
-	"\"center_ratio\":0,\"p_value\":3.00e-05,\"callbacks\":[{\"call_id\":\"b4\",\"ani\":\"5045550104\"," \
+	"\"window_seconds\":1800,\"calls\":5,\"premature\":4,\"called_back\":1,\"ratio\":0.8,"     \
+	"\"center_ratio\":0,\"p_value\":3.00e-05,\"callbacks\":[{\"call_id\":\"b4\",\"ani\":"      \
+	"\"5045550104\","                                                                          \
 	"\"ts\":\"2026-11-29T08:07:00.000Z\",\"talk_seconds\":10,\"called_back\":true}]}"
-#define ALERT_4 \
-	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":4," \
-	"\"ts\":\"2026-11-29T08:11:04.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
-	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
-	"\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1,\"ratio\":0.8333," \
-	"\"center_ratio\":0,\"p_value\":1.80e-06,\"callbacks\":[{\"call_id\":\"b6\",\"ani\":\"5045550106\"," \
+#define ALERT_4                                                                                    \
+	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":4,"                    \
+	"\"ts\":\"2026-11-29T08:11:04.000Z\",\"type\":\"operator\",\"agency\":\"CITY\","           \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":"             \
+	"\"critical\","                                                                            \
+	"\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1,\"ratio\":0.8333,"  \
+	"\"center_ratio\":0,\"p_value\":1.80e-06,\"callbacks\":[{\"call_id\":\"b6\",\"ani\":"      \
+	"\"5045550106\","                                                                          \
 	"\"ts\":\"2026-11-29T08:11:00.000Z\",\"talk_seconds\":4,\"called_back\":false}]}"
-#define ALERT_5 \
-	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":5," \
+#define ALERT_5                                                                                    \
+	"{\"alert\":\"escalated\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":5,"                    \
 	"\"ts\":\"2026-11-29T08:30:00.000Z\",\"type\":\"operator\",\"reason\":\"unacknowledged\"," \
-	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\"," \
-	"\"severity\":\"critical\",\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_back\":1," \
+	"\"agency\":\"CITY\",\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\","      \
+	"\"severity\":\"critical\",\"window_seconds\":3600,\"calls\":6,\"premature\":5,\"called_"  \
+	"back\":1,"                                                                                \
 	"\"ratio\":0.8333,\"center_ratio\":0,\"p_value\":1.80e-06,\"callbacks\":[]}"
-#define ALERT_6 \
-	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":6," \
-	"\"ts\":\"2026-11-29T09:20:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\"," \
-	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":\"critical\"," \
-	"\"window_seconds\":3600,\"calls\":0,\"premature\":0,\"called_back\":0,\"ratio\":0," \
+#define ALERT_6                                                                                    \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6198e6b430c4f34e\",\"seq\":6,"                     \
+	"\"ts\":\"2026-11-29T09:20:00.000Z\",\"type\":\"operator\",\"agency\":\"CITY\","           \
+	"\"operator\":\"op-bad\",\"position\":\"P1\",\"rule\":\"heavy\",\"severity\":"             \
+	"\"critical\","                                                                            \
+	"\"window_seconds\":3600,\"calls\":0,\"premature\":0,\"called_back\":0,\"ratio\":0,"       \
 	"\"center_ratio\":0.3333,\"p_value\":1,\"callbacks\":[]}"
 
 static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4, ALERT_5, ALERT_6};
 
 /* Completed: b1..b6, g1..g4, x1, x2, c1 (13; 6 premature: b1 b3 b4 b5 b6 c1). Lines: 35 not
  * blank, 6 rejected, so 29 events (the duplicate included). */
-#define EXPECTED_TABLE \
-	"AGENCY  OPERATOR  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED  UPDATE  RESOLVED\n" \
-	"CITY    op-bad        6          5  0.8333       6       1          2       2         1\n" \
-	"COUNTY  op-7          1          1  1.0000       0       0          0       0         0\n" \
-	"CITY    op-good       4          0  0.0000       0       0          0       0         0\n" \
-	"        op-x          2          0  0.0000       0       0          0       0         0\n"
+#define EXPECTED_TABLE                                                                             \
+	"AGENCY  OPERATOR  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED  UPDATE  "          \
+	"RESOLVED\n"                                                                               \
+	"CITY    op-bad        6          5  0.8333       6       1          2       2         "   \
+	"1\n"                                                                                      \
+	"COUNTY  op-7          1          1  1.0000       0       0          0       0         "   \
+	"0\n"                                                                                      \
+	"CITY    op-good       4          0  0.0000       0       0          0       0         "   \
+	"0\n"                                                                                      \
+	"        op-x          2          0  0.0000       0       0          0       0         "   \
+	"0\n"
 #define EXPECTED_TOTALS_FORMAT \
 	"totals\n" \
 	"  input files            %u\n" \
@@ -210,15 +285,18 @@ static const char *const expected_alerts[] = {ALERT_1, ALERT_2, ALERT_3, ALERT_4
 	"  event time to          2026-11-29T09:22:00.000Z\n"
 
 /* The rejected lines as explained on stderr; %s is the recording's path. */
-#define EXPECTED_REJECTS_FORMAT \
-	"cadmon-backtest: %1$s:5: invalid_json: invalid JSON: unexpected character at byte 0\n" \
-	"cadmon-backtest: %1$s:9: not_an_object: line is JSON but not an object\n" \
-	"cadmon-backtest: %1$s:16: line_too_long: longer than 256 bytes (feed.max_line_bytes)\n" \
-	"cadmon-backtest: %1$s:20: missing_field: call_start: missing required field \"operator\"\n" \
-	"cadmon-backtest: %1$s:25: unknown_type: unknown event type \"call_hold\"\n" \
-	"cadmon-backtest: %1$s:28: too_late: incident: \"ts\" is 5412 s older than the newest event, " \
-	"over the 600 s allowed\n" \
-	"cadmon-backtest: 35 records (non-blank lines) read, 29 accepted, 6 rejected: line_too_long 1, " \
+#define EXPECTED_REJECTS_FORMAT                                                                    \
+	"cadmon-backtest: %1$s:5: invalid_json: invalid JSON: unexpected character at byte 0\n"    \
+	"cadmon-backtest: %1$s:9: not_an_object: line is JSON but not an object\n"                 \
+	"cadmon-backtest: %1$s:16: line_too_long: longer than 256 bytes (feed.max_line_bytes)\n"   \
+	"cadmon-backtest: %1$s:20: missing_field: call_start: missing required field "             \
+	"\"operator\"\n"                                                                           \
+	"cadmon-backtest: %1$s:25: unknown_type: unknown event type \"call_hold\"\n"               \
+	"cadmon-backtest: %1$s:28: too_late: incident: \"ts\" is 5412 s older than the newest "    \
+	"event, "                                                                                  \
+	"over the 600 s allowed\n"                                                                 \
+	"cadmon-backtest: 35 records (non-blank lines) read, 29 accepted, 6 rejected: "            \
+	"line_too_long 1, "                                                                        \
 	"invalid_json 1, not_an_object 1, missing_field 1, unknown_type 1, too_late 1\n"
 
 /* Files every test uses, written once. */
@@ -235,7 +313,8 @@ static struct fixture fixture;
 /* ---- running the tool -------------------------------------------------------------------- */
 
 /* Run $CADMON_BACKTEST with args (NULL-terminated), stdin from stdin_path (NULL: empty). */
-static void run_tool_with_stdin(const char *const args[], const char *stdin_path, struct tool_run *run)
+static void run_tool_with_stdin(const char *const args[], const char *stdin_path,
+				struct tool_run *run)
 {
 	tool_run(getenv("CADMON_BACKTEST"), args, stdin_path, run);
 }
@@ -308,8 +387,10 @@ static void text_append_repeated(struct text *text, char c, size_t count)
 /* The 414-byte line 16: valid but for its length, so accepting it would open call long1. */
 static void append_long_line(struct text *text)
 {
-	text_append_string(text, "{\"type\":\"call_start\",\"call_id\":\"long1\",\"ts\":\"2026-11-29T08:08:30Z\","
-				 "\"operator\":\"op-good\",\"agency\":\"CITY\",\"note\":\"");
+	text_append_string(
+		text,
+		"{\"type\":\"call_start\",\"call_id\":\"long1\",\"ts\":\"2026-11-29T08:08:30Z\","
+		"\"operator\":\"op-good\",\"agency\":\"CITY\",\"note\":\"");
 	text_append_repeated(text, 'x', 300);
 	text_append_string(text, "\"}");
 }
@@ -332,7 +413,8 @@ static int setup_fixture(void **state)
 
 	(void)state;
 	if (!getenv("CADMON_BACKTEST")) {
-		fputs("test_backtest: set CADMON_BACKTEST to the cadmon-backtest binary (meson test does)\n",
+		fputs("test_backtest: set CADMON_BACKTEST to the cadmon-backtest binary (meson "
+		      "test does)\n",
 		      stderr);
 		return -1;
 	}
@@ -362,7 +444,8 @@ static int teardown_fixture(void **state)
 		return -1;
 	while ((entry = readdir(dir)))
 		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0 &&
-		    snprintf(path, sizeof(path), "%s/%s", fixture.dir, entry->d_name) < (int)sizeof(path))
+		    snprintf(path, sizeof(path), "%s/%s", fixture.dir, entry->d_name) <
+			    (int)sizeof(path))
 			unlink(path);
 	closedir(dir);
 	return rmdir(fixture.dir);
@@ -414,8 +497,9 @@ static void assert_count(json_object *object, const char *key, int64_t expected)
 /* A number's exact text as the tool wrote it. */
 static void assert_number_text(json_object *object, const char *key, const char *expected)
 {
-	assert_string_equal(json_object_to_json_string_ext(field(object, key), JSON_C_TO_STRING_PLAIN),
-			    expected);
+	assert_string_equal(
+		json_object_to_json_string_ext(field(object, key), JSON_C_TO_STRING_PLAIN),
+		expected);
 }
 
 static void assert_string_field(json_object *object, const char *key, const char *expected)
@@ -540,16 +624,21 @@ static void test_json_report_is_exact(void **state)
 	json_object *alerts = field(document, "alerts");
 	assert_int_equal(json_object_array_length(alerts), 6);
 	for (size_t i = 0; i < 6; i++)
-		assert_string_equal(json_object_to_json_string_ext(json_object_array_get_idx(alerts, i),
-								   JSON_C_TO_STRING_PLAIN |
-									   JSON_C_TO_STRING_NOSLASHESCAPE),
-				    expected_alerts[i]);
+		assert_string_equal(
+			json_object_to_json_string_ext(json_object_array_get_idx(alerts, i),
+						       JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE),
+			expected_alerts[i]);
 	json_object *operators = field(document, "operators");
 	assert_int_equal(json_object_array_length(operators), 4);
-	assert_operator(json_object_array_get_idx(operators, 0), "CITY", "op-bad", 6, 5, "0.8333", 6, 1, 2, 2, 1);
-	assert_operator(json_object_array_get_idx(operators, 1), "COUNTY", "op-7", 1, 1, "1", 0, 0, 0, 0, 0);
-	assert_operator(json_object_array_get_idx(operators, 2), "CITY", "op-good", 4, 0, "0", 0, 0, 0, 0, 0);
-	assert_operator(json_object_array_get_idx(operators, 3), NULL, "op-x", 2, 0, "0", 0, 0, 0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 0), "CITY", "op-bad", 6, 5, "0.8333",
+			6, 1, 2, 2, 1);
+	assert_operator(json_object_array_get_idx(operators, 1), "COUNTY", "op-7", 1, 1, "1", 0, 0,
+			0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 2), "CITY", "op-good", 4, 0, "0", 0, 0,
+			0, 0, 0);
+	assert_operator(json_object_array_get_idx(operators, 3), NULL, "op-x", 2, 0, "0", 0, 0, 0,
+			0, 0);
 	assert_json_totals(field(document, "totals"));
 	json_object_put(document);
 	tool_run_free(&run);
@@ -571,8 +660,11 @@ static void test_html_report_is_self_contained(void **state)
 	assert_int_equal(strlen(html), len);
 	assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
 	assert_true(len > 16 && strcmp(html + len - 8, "</html>\n") == 0);
-	const char *needles[] = {"<svg", "op-bad", "op-good", "op-7", "op-x", "CITY", "COUNTY",
-				 "6198e6b430c4f34e", "5045550104", "recording.ndjson", "quick", "heavy"};
+	const char *needles[] = {
+		"<svg",	 "op-bad", "op-good",	       "op-7",	     "op-x",
+		"CITY",	 "COUNTY", "6198e6b430c4f34e", "5045550104", "recording.ndjson",
+		"quick", "heavy"
+	};
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
 		if (!strstr(html, needles[i]))
 			fail_msg("\"%s\" is not in the report", needles[i]);
@@ -608,7 +700,8 @@ static void test_html_escapes_feed_text(void **state)
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	char *html = read_whole_file(html_path, &len);
-	assert_non_null(strstr(html, "&lt;i&gt;A&lt;/i&gt; / &lt;b&gt;op&amp;&quot;1&#39;&lt;/b&gt;"));
+	assert_non_null(
+		strstr(html, "&lt;i&gt;A&lt;/i&gt; / &lt;b&gt;op&amp;&quot;1&#39;&lt;/b&gt;"));
 	assert_null(strstr(html, "<b>op"));
 	assert_null(strstr(html, "<i>A"));
 	free(html);
@@ -647,8 +740,9 @@ static void test_files_and_stdin_are_one_stream(void **state)
  * is skipped to its "\n" and the next line is read. */
 static void test_line_limits_and_chunk_boundaries(void **state)
 {
-	static const char start_fmt[] = "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:0%d:00Z\","
-					"\"operator\":\"op-1\",\"pad\":\"";
+	static const char start_fmt[] =
+		"{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:0%d:00Z\","
+		"\"operator\":\"op-1\",\"pad\":\"";
 	char input[PATH_MAX_BYTES], head[160];
 	const char *const args[] = {"--json", "--quiet", "-c", fixture.config, input, NULL};
 	struct text text = {0};
@@ -667,14 +761,17 @@ static void test_line_limits_and_chunk_boundaries(void **state)
 	}
 	/* k1's end straddles the first read chunk boundary. */
 	text_append_repeated(&text, '\n', READ_CHUNK_BYTES - 40 - text.len);
-	text_append_string(&text, "{\"type\":\"call_end\",\"call_id\":\"k1\",\"ts\":\"2026-11-29T08:05:00Z\","
-				  "\"released_by\":\"operator\"}\n");
+	text_append_string(
+		&text, "{\"type\":\"call_end\",\"call_id\":\"k1\",\"ts\":\"2026-11-29T08:05:00Z\","
+		       "\"released_by\":\"operator\"}\n");
 	/* A 5000-byte line from 1000 bytes before the second boundary (more than a line may
 	 * hold when the chunk ends), then k2's end. */
 	text_append_repeated(&text, '\n', 2 * READ_CHUNK_BYTES - 1000 - text.len);
 	text_append_repeated(&text, ' ', 5000);
-	text_append_string(&text, "\n{\"type\":\"call_end\",\"call_id\":\"k2\",\"ts\":\"2026-11-29T08:06:00Z\","
-				  "\"released_by\":\"caller\"}\r\n");
+	text_append_string(
+		&text,
+		"\n{\"type\":\"call_end\",\"call_id\":\"k2\",\"ts\":\"2026-11-29T08:06:00Z\","
+		"\"released_by\":\"caller\"}\r\n");
 	write_file(input, text.data, text.len);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
@@ -698,16 +795,21 @@ static void test_line_limits_and_chunk_boundaries(void **state)
  * and judged on its own. */
 static void test_sources_and_the_future_guard(void **state)
 {
-	static const char lines[] =
-		"{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\"}\n"
-		"{\"source\":\"cad-2\",\"type\":\"incident\",\"call_id\":\"b\",\"ts\":\"2027-11-29T09:00:00Z\"}\n"
-		"{\"source\":\"cad-2\",\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:00:00Z\","
-		"\"operator\":\"op-1\"}\n"
-		"{\"source\":\"cad-2\",\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:00:30Z\","
-		"\"released_by\":\"caller\"}\n";
+	static const char lines[] = "{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"a\","
+				    "\"ts\":\"2026-11-29T09:00:00Z\"}\n"
+				    "{\"source\":\"cad-2\",\"type\":\"incident\",\"call_id\":\"b\","
+				    "\"ts\":\"2027-11-29T09:00:00Z\"}\n"
+				    "{\"source\":\"cad-2\",\"type\":\"call_start\",\"call_id\":"
+				    "\"c\",\"ts\":\"2026-11-29T08:00:00Z\","
+				    "\"operator\":\"op-1\"}\n"
+				    "{\"source\":\"cad-2\",\"type\":\"call_end\",\"call_id\":\"c\","
+				    "\"ts\":\"2026-11-29T08:00:30Z\","
+				    "\"released_by\":\"caller\"}\n";
 	char input[PATH_MAX_BYTES], expected[512];
 	const char *const args[] = {"-c", fixture.config, input, NULL};
-	const char *const unguarded[] = {"--json", "--no-future-guard", "-c", fixture.config, input, NULL};
+	const char *const unguarded[] = { "--json", "--no-future-guard",
+					  "-c",	    fixture.config,
+					  input,    NULL };
 	struct tool_run run;
 
 	(void)state;
@@ -716,22 +818,30 @@ static void test_sources_and_the_future_guard(void **state)
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	snprintf(expected, sizeof(expected),
-		 "cadmon-backtest: %s:2: future: incident: \"ts\" is 31536000 s ahead of the other sources, "
-		 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)\n"
-		 "cadmon-backtest: 4 records (non-blank lines) read, 3 accepted, 1 rejected: future 1\n", input);
+		 "cadmon-backtest: %s:2: future: incident: \"ts\" is 31536000 s ahead of the other "
+		 "sources, "
+		 "over the 1200 s allowed (feed.max_future_seconds + "
+		 "tracker.max_source_lag_seconds)\n"
+		 "cadmon-backtest: 4 records (non-blank lines) read, 3 accepted, 1 rejected: "
+		 "future 1\n",
+		 input);
 	assert_string_equal(run.err, expected);
 	assert_non_null(strstr(run.out, "    future               1\n"));
 	assert_non_null(strstr(run.out, "  late events            2\n"));
-	assert_non_null(strstr(run.out, "sources\n"
-					"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 0 s behind\n"
-					"  cad-2                  2 events, 2 late, 1 future, 0 too_late, 3570 s behind\n"));
+	assert_non_null(strstr(
+		run.out,
+		"sources\n"
+		"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 0 s behind\n"
+		"  cad-2                  2 events, 2 late, 1 future, 0 too_late, 3570 s "
+		"behind\n"));
 	tool_run_free(&run);
 	run_tool(unguarded, &run);
 	assert_int_equal(run.exit_status, 0);
 	json_object *document = json_tokener_parse(run.out);
 	assert_non_null(document);
 	json_object *totals = field(document, "totals");
-	/* Without the guard cad-2's clock is a year ahead: only its own later lines are too late. */
+	/* Without the guard cad-2's clock is a year ahead: only its own later lines are too
+	 * late. */
 	assert_count(totals, "events", 2);
 	assert_count(field(totals, "rejects"), "future", 0);
 	assert_count(field(totals, "rejects"), "too_late", 2);
@@ -743,9 +853,10 @@ static void test_sources_and_the_future_guard(void **state)
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
 static void test_unterminated_last_line_is_read(void **state)
 {
-	static const char lines[] =
-		"{\"type\":\"call_start\",\"call_id\":\"u1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n"
-		"{\"type\":\"call_end\",\"call_id\":\"u1\",\"ts\":\"2026-11-29T08:00:30Z\",\"released_by\":\"caller\"}";
+	static const char lines[] = "{\"type\":\"call_start\",\"call_id\":\"u1\",\"ts\":\"2026-11-"
+				    "29T08:00:00Z\",\"operator\":\"op-1\"}\n"
+				    "{\"type\":\"call_end\",\"call_id\":\"u1\",\"ts\":\"2026-11-"
+				    "29T08:00:30Z\",\"released_by\":\"caller\"}";
 	char input[PATH_MAX_BYTES];
 	const char *const args[] = {"--json", input, NULL};
 	struct tool_run run;
@@ -832,8 +943,11 @@ static void test_bad_config_exits_1(void **state)
 	assert_int_equal(run.exit_status, 1);
 	assert_string_equal(run.out, "");
 	snprintf(expected, sizeof(expected),
-		 "%s:4:23: detector.rules[0] (name: quick): window_seconds: must be an integer from 1 to 2592000\n"
-		 "%s:5:18: detector.rules[0] (name: quick): min_ratio: must be a number from 0 to 1\n", config, config);
+		 "%s:4:23: detector.rules[0] (name: quick): window_seconds: must be an integer "
+		 "from 1 to 2592000\n"
+		 "%s:5:18: detector.rules[0] (name: quick): min_ratio: must be a number from 0 to "
+		 "1\n",
+		 config, config);
 	assert_string_equal(run.err, expected);
 	tool_run_free(&run);
 }
@@ -848,7 +962,8 @@ static void test_unreadable_config_exits_1(void **state)
 	path_in_dir(config, "no-such.yaml");
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 1);
-	snprintf(expected, sizeof(expected), "%s: cannot read: No such file or directory\n", config);
+	snprintf(expected, sizeof(expected), "%s: cannot read: No such file or directory\n",
+		 config);
 	assert_string_equal(run.err, expected);
 	assert_string_equal(run.out, "");
 	tool_run_free(&run);
@@ -894,8 +1009,8 @@ static void assert_usage_error(const char *const args[], const char *first_line)
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 2);
 	assert_string_equal(run.out, "");
-	snprintf(expected, sizeof(expected), "cadmon-backtest: %s\nTry 'cadmon-backtest -h' for help.\n",
-		 first_line);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-backtest: %s\nTry 'cadmon-backtest -h' for help.\n", first_line);
 	assert_string_equal(run.err, expected);
 	tool_run_free(&run);
 }
@@ -917,7 +1032,8 @@ static void test_usage_errors_exit_2(void **state)
 static void test_help_exits_0(void **state)
 {
 	static const char usage[] =
-		"usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] [--json]\n"
+		"usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] "
+		"[--json]\n"
 		"                       [--html FILE] [--quiet] [--no-future-guard] FILE...\n";
 	const char *const args[] = {"-h", NULL};
 	struct tool_run run;
@@ -951,7 +1067,8 @@ static size_t alert_lines_len(const char *out)
  * nothing rejected, and the same report as the equivalent NDJSON (bytes read apart). */
 static void test_example_cdr_mapping(void **state)
 {
-	const char *const mapped[] = {"-c", EXAMPLE_CONFIG, "--mapping", "example-cdr", EXAMPLE_CSV, NULL};
+	const char *const mapped[] = { "-c",	      EXAMPLE_CONFIG, "--mapping",
+				       "example-cdr", EXAMPLE_CSV,    NULL };
 	const char *const feed[] = {"-c", EXAMPLE_CONFIG, EXAMPLE_NDJSON, NULL};
 	struct tool_run csv, ndjson;
 	size_t alerts_len = 0;
@@ -964,11 +1081,15 @@ static void test_example_cdr_mapping(void **state)
 	assert_string_equal(csv.err, "");
 	assert_int_equal(alert_lines_len(csv.out), alerts_len);
 	assert_memory_equal(csv.out, alerts, alerts_len);
-	assert_non_null(strstr(alerts, "{\"alert\":\"firing\",\"alert_id\":\"1bfd2775bc46791c\",\"seq\":1,"
-				      "\"ts\":\"2026-11-29T17:13:46.000Z\",\"type\":\"operator\",\"agency\":\"KCPD\","
-				      "\"operator\":\"AG03\",\"position\":\"P03\",\"rule\":\"sequential\""));
-	assert_non_null(strstr(csv.out, "KCPD    AG03         49         18  0.3673       6       1  "));
-	assert_non_null(strstr(csv.out, "  rejected lines         0\n  completed calls        301\n"));
+	assert_non_null(strstr(
+		alerts,
+		"{\"alert\":\"firing\",\"alert_id\":\"1bfd2775bc46791c\",\"seq\":1,"
+		"\"ts\":\"2026-11-29T17:13:46.000Z\",\"type\":\"operator\",\"agency\":\"KCPD\","
+		"\"operator\":\"AG03\",\"position\":\"P03\",\"rule\":\"sequential\""));
+	assert_non_null(
+		strstr(csv.out, "KCPD    AG03         49         18  0.3673       6       1  "));
+	assert_non_null(
+		strstr(csv.out, "  rejected lines         0\n  completed calls        301\n"));
 	assert_int_equal(ndjson.exit_status, 0);
 	assert_string_equal(ndjson.err, "");
 	assert_non_null(strstr(csv.out, "  bytes read             31669\n"));
@@ -993,18 +1114,21 @@ static void test_csv_as_feed_lines_exits_3(void **state)
 	(void)state;
 	run_tool(plain, &run);
 	assert_int_equal(run.exit_status, 3);
-	assert_string_equal(run.err,
-			    "cadmon-backtest: 302 records (non-blank lines) read, 0 accepted, 302 rejected: "
-			    "invalid_json 302\n"
-			    "cadmon-backtest: 100.0% of the records were rejected, more than --max-reject-share "
-			    "0.5: is the input feed lines (protocol v1), or does it need --mapping?\n");
+	assert_string_equal(
+		run.err,
+		"cadmon-backtest: 302 records (non-blank lines) read, 0 accepted, 302 rejected: "
+		"invalid_json 302\n"
+		"cadmon-backtest: 100.0% of the records were rejected, more than "
+		"--max-reject-share "
+		"0.5: is the input feed lines (protocol v1), or does it need --mapping?\n");
 	assert_non_null(strstr(run.out, "  rejected lines         302\n"));
 	tool_run_free(&run);
 	run_tool(tolerant, &run);
 	assert_int_equal(run.exit_status, 0);
 	assert_string_equal(run.err, "");
 	tool_run_free(&run);
-	assert_usage_error(bad_share, "--max-reject-share must be a number from 0 to 1, not \"1.5\"");
+	assert_usage_error(bad_share,
+			   "--max-reject-share must be a number from 0 to 1, not \"1.5\"");
 }
 
 /* A mapping that does not fit the file: its rows rejected by reason, exit 3; half rejected
@@ -1012,7 +1136,8 @@ static void test_csv_as_feed_lines_exits_3(void **state)
 static void test_mapping_rejects_summarized(void **state)
 {
 	static const char rows[] =
-		"CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\r\n"
+		"CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,"
+		"IncidentNo\r\n"
 		"C1,KCPD,P1,AG1,,11/29/2026 06:00:00 AM,11/29/2026 06:00:30 AM,C,\r\n"
 		"C2,KCPD,P1,AG1,,2026-11-29 06:01:00,11/29/2026 06:01:30 AM,C,\r\n"
 		"\r\n"
@@ -1020,8 +1145,9 @@ static void test_mapping_rejects_summarized(void **state)
 		"C4,KCPD,P1,AG1,,11/29/2026 06:03:00 AM,11/29/2026 06:03:30 AM,C,\r\n";
 	char input[PATH_MAX_BYTES], expected[1024];
 	const char *const args[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", input, NULL};
-	const char *const strict[] = {"-q", "-c", EXAMPLE_CONFIG, "-m", "example-cdr", "--max-reject-share",
-				      "0.25", input, NULL};
+	const char *const strict[] = { "-q",   "-c",	      EXAMPLE_CONFIG,
+				       "-m",   "example-cdr", "--max-reject-share",
+				       "0.25", input,	      NULL };
 	const char *const unknown[] = {"-c", EXAMPLE_CONFIG, "-m", "vendor-x", input, NULL};
 	struct tool_run run;
 
@@ -1042,15 +1168,17 @@ static void test_mapping_rejects_summarized(void **state)
 	tool_run_free(&run);
 	run_tool(strict, &run);
 	assert_int_equal(run.exit_status, 3);
-	assert_string_equal(run.err,
-			    "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
-			    "missing_field 1, bad_timestamp 1\n"
-			    "cadmon-backtest: 50.0% of the records were rejected, more than --max-reject-share "
-			    "0.25: does the mapping describe these records?\n");
+	assert_string_equal(
+		run.err,
+		"cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
+		"missing_field 1, bad_timestamp 1\n"
+		"cadmon-backtest: 50.0% of the records were rejected, more than --max-reject-share "
+		"0.25: does the mapping describe these records?\n");
 	tool_run_free(&run);
 	run_tool(unknown, &run);
 	assert_int_equal(run.exit_status, 1);
-	assert_string_equal(run.err, "cadmon-backtest: no mapping named \"vendor-x\" in " EXAMPLE_CONFIG "\n");
+	assert_string_equal(
+		run.err, "cadmon-backtest: no mapping named \"vendor-x\" in " EXAMPLE_CONFIG "\n");
 	tool_run_free(&run);
 }
 
@@ -1075,10 +1203,12 @@ static void test_mapping_daylight_saving_time(void **state)
 	path_in_dir(later_config, "later.yaml");
 	write_file(later_config, example, len);
 	path_in_dir(fall, "fall.csv");
-	snprintf(text, sizeof(text), "%sF1,KCPD,P1,AG1,,11/01/2026 01:30:00 AM,11/01/2026 01:45:00 AM,C,\n", header);
+	snprintf(text, sizeof(text),
+		 "%sF1,KCPD,P1,AG1,,11/01/2026 01:30:00 AM,11/01/2026 01:45:00 AM,C,\n", header);
 	write_file(fall, text, strlen(text));
 	path_in_dir(spring, "spring.csv");
-	snprintf(text, sizeof(text), "%sS1,KCPD,P1,AG1,,03/08/2026 02:30:00 AM,03/08/2026 03:40:00 AM,C,\n", header);
+	snprintf(text, sizeof(text),
+		 "%sS1,KCPD,P1,AG1,,03/08/2026 02:30:00 AM,03/08/2026 03:40:00 AM,C,\n", header);
 	write_file(spring, text, strlen(text));
 	run_tool(earlier_fall, &run);
 	assert_non_null(strstr(run.out, "  event time from        2026-11-01T06:30:00.000Z\n"

@@ -46,10 +46,18 @@ static int setup(void **state)
 	memset(&f, 0, sizeof(f));
 	config_set_defaults(&f.config);
 	f.config.detector.rule_count = 1;
-	f.config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
-		.min_premature = 3, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 0.01,
-		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "critical"};
+	f.config.detector.rules[0] = (struct config_rule){ .name = "burst",
+							   .type = CONFIG_RULE_WINDOW,
+							   .window_seconds = 600,
+							   .min_calls = 4,
+							   .min_premature = 3,
+							   .min_ratio = 0.5,
+							   .called_back_weight = 1.0,
+							   .max_p_value = 0.01,
+							   .min_center_ratio = 0.05,
+							   .odds_ratio = 3.0,
+							   .threshold = 5.0,
+							   .severity = "critical" };
 	f.config.detector.resolve_after_seconds = 60;
 	f.engine = engine_new(&f.config, collect_alert, &f);
 	*state = &f;
@@ -66,18 +74,27 @@ static int teardown(void **state)
 
 /* op-7's four calls (tests/test_engine.c): three short operator hangups, one real call. */
 static const char *const shift[] = {
-	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-7\","
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":"
+	"\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T02:01:12.5-06:00\",\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-7\","
+	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T02:01:12.5-06:00\","
+	"\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550103\"}",
-	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:40Z\",\"incident_id\":\"I-1\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":\"caller\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":1795939470000,\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":\"op-7\","
+	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:40Z\",\"incident_id\":"
+	"\"I-1\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":"
+	"\"caller\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":1795939470000,\"released_by\":"
+	"\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550104\"}",
 };
 #define SHIFT_LINES (sizeof(shift) / sizeof(shift[0]))
@@ -86,17 +103,23 @@ static const int64_t shift_ts[SHIFT_LINES] = {T0, T0 + 5000, T0 + 60000, T0 + 72
 					      T0 + 160000, T0 + 240000, T0 + 270000, T0 + 260000};
 
 #define ALERT_HEAD ALERT_HEAD_SEQ("1")
-#define ALERT_HEAD_SEQ(seq)                                                                         \
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ",\"ts\":\"2026-11-29T08:04:30.000Z\"," \
-	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\"," \
-	"\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0," \
+#define ALERT_HEAD_SEQ(seq)                                                                        \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq                     \
+	",\"ts\":\"2026-11-29T08:04:30.000Z\","                                                    \
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","     \
+	"\"rule\":\"burst\","                                                                      \
+	"\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_"   \
+	"back\":0,"                                                                                \
 	"\"ratio\":0.75,\"center_ratio\":0,\"p_value\":4.81e-04,"
-#define ALERT_CALLBACKS                                                                             \
-	"\"callbacks\":["                                                                           \
-	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10," \
-	"\"called_back\":false},"                                                                   \
-	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false}," \
-	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5," \
+#define ALERT_CALLBACKS                                                                            \
+	"\"callbacks\":["                                                                          \
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_"   \
+	"seconds\":10,"                                                                            \
+	"\"called_back\":false},"                                                                  \
+	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_"  \
+	"back\":false},"                                                                           \
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_"   \
+	"seconds\":5,"                                                                             \
 	"\"called_back\":false}]}"
 
 /* The shift's alert, in order, and the same alert decided in the time of a source that lagged. */
@@ -126,10 +149,12 @@ static const char *incident(const char *call_id, int64_t ts_ms, uint64_t seq)
 	static char line[256];
 
 	if (seq > 0)
-		snprintf(line, sizeof(line), "{\"seq\":%llu,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}",
+		snprintf(line, sizeof(line),
+			 "{\"seq\":%llu,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}",
 			 (unsigned long long)seq, call_id, (long long)ts_ms);
 	else
-		snprintf(line, sizeof(line), "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}", call_id,
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}", call_id,
 			 (long long)ts_ms);
 	return line;
 }
@@ -150,15 +175,21 @@ static const struct clocks_source *source_named(struct fixture *f, const char *n
 
 /* cad-2's clock_ahead system alert, raised by its year-ahead line and resolved by its next
  * event accepted. */
-#define CLOCK_AHEAD_FIRING                                                                          \
-	"{\"alert\":\"firing\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":1,\"ts\":\"2026-11-29T08:01:15.000Z\"," \
-	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\"," \
-	"\"message\":\"feed source cad-2's clock is 1 year ahead of this host: its events are refused "  \
+#define CLOCK_AHEAD_FIRING                                                                         \
+	"{\"alert\":\"firing\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":1,\"ts\":\"2026-11-"      \
+	"29T08:01:15.000Z\","                                                                      \
+	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":"     \
+	"\"cad-2\","                                                                               \
+	"\"message\":\"feed source cad-2's clock is 1 year ahead of this host: its events are "    \
+	"refused "                                                                                 \
 	"(feed.max_future_seconds 300)\"}"
-#define CLOCK_AHEAD_RESOLVED                                                                        \
-	"{\"alert\":\"resolved\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":3,\"ts\":\"2026-11-29T08:04:40.000Z\"," \
-	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\"," \
-	"\"message\":\"feed source cad-2's events are accepted again: none too far ahead for 60 s\"}"
+#define CLOCK_AHEAD_RESOLVED                                                                       \
+	"{\"alert\":\"resolved\",\"alert_id\":\"52d40f40eb415a53\",\"seq\":3,\"ts\":\"2026-11-"    \
+	"29T08:04:40.000Z\","                                                                      \
+	"\"type\":\"system\",\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":"     \
+	"\"cad-2\","                                                                               \
+	"\"message\":\"feed source cad-2's events are accepted again: none too far ahead for 60 "  \
+	"s\"}"
 
 /* One call stamped a year ahead by cad-2: rejected as future, counted on cad-2, and told to the
  * supervisors as a clock_ahead system alert; cad-1's shift still gives its alert, exactly. */
@@ -171,11 +202,13 @@ static void test_year_ahead_rejected(void **state)
 	for (size_t i = 0; i < 4; i++)
 		send_ok(f, "cad-1", shift_ts[i] + 1000, shift[i]);
 	send_from(f, "cad-2", T0 + 75000,
-		  "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2027-11-29T08:01:15Z\",\"operator\":\"op-2\"}",
+		  "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2027-11-29T08:01:15Z\","
+		  "\"operator\":\"op-2\"}",
 		  &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
-	assert_string_equal(verdict.why, "call_start: \"ts\" is 31536000 s ahead of the host clock, "
-					 "over the 300 s allowed (feed.max_future_seconds)");
+	assert_string_equal(verdict.why,
+			    "call_start: \"ts\" is 31536000 s ahead of the host clock, "
+			    "over the 300 s allowed (feed.max_future_seconds)");
 	for (size_t i = 4; i < SHIFT_LINES; i++)
 		send_ok(f, "cad-1", shift_ts[i] + 1000, shift[i]);
 	send_ok(f, "cad-2", T0 + 280000, incident("x2", T0 + 275000, 0));
@@ -215,11 +248,14 @@ static void test_year_ahead_rejected_without_host_clock(void **state)
 	send_from(f, "cad-3", ENGINE_NO_TIME, incident("c", T0 + 40 * MINUTE + 1, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
 	assert_string_equal(verdict.why, "incident: \"ts\" is 1200 s ahead of the other sources, "
-					 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)");
+					 "over the 1200 s allowed (feed.max_future_seconds + "
+					 "tracker.max_source_lag_seconds)");
 	send_from(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
-	assert_string_equal(verdict.why, "incident: \"ts\" is 31536000 s ahead of the other sources, "
-					 "over the 1200 s allowed (feed.max_future_seconds + tracker.max_source_lag_seconds)");
+	assert_string_equal(verdict.why,
+			    "incident: \"ts\" is 31536000 s ahead of the other sources, "
+			    "over the 1200 s allowed (feed.max_future_seconds + "
+			    "tracker.max_source_lag_seconds)");
 	engine_set_future_guard(f->engine, false);
 	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0));
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 2);
@@ -227,17 +263,23 @@ static void test_year_ahead_rejected_without_host_clock(void **state)
 	assert_int_equal(f->alert_count, 3);
 	assert_string_equal(f->alerts[0],
 			    "{\"alert\":\"firing\",\"alert_id\":\"468158e3c4afdf44\",\"seq\":1,"
-			    "\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
-			    "\"severity\":\"critical\",\"source\":\"cad-3\",\"message\":\"feed source cad-3's clock is "
-			    "20 minutes ahead of the other sources: its events are refused (feed.max_future_seconds 300 + "
+			    "\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\",\"system\":"
+			    "\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-3\",\"message\":\"feed "
+			    "source cad-3's clock is "
+			    "20 minutes ahead of the other sources: its events are refused "
+			    "(feed.max_future_seconds 300 + "
 			    "tracker.max_source_lag_seconds 900)\"}");
-	assert_non_null(strstr(f->alerts[1], "\"seq\":2,\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\","
-					     "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\","
-					     "\"message\":\"feed source cad-2's clock is 1 year ahead of the other sources"));
+	assert_non_null(strstr(
+		f->alerts[1],
+		"\"seq\":2,\"ts\":\"2026-11-29T08:20:00.000Z\",\"type\":\"system\","
+		"\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-2\","
+		"\"message\":\"feed source cad-2's clock is 1 year ahead of the other sources"));
 	/* With the guard off cad-2's year-ahead event is accepted: its clock_ahead resolves by
 	 * the newest event time. */
-	assert_non_null(strstr(f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"8b2660f343b0d7b5\",\"seq\":3,"
-					     "\"ts\":\"2027-11-29T08:00:00.000Z\""));
+	assert_non_null(strstr(
+		f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"8b2660f343b0d7b5\",\"seq\":3,"
+			      "\"ts\":\"2027-11-29T08:00:00.000Z\""));
 }
 
 /* 11 minutes ahead of the host clock is rejected; 300 s exactly is accepted, 301 s is not. */
@@ -267,15 +309,17 @@ static void test_future_ceiling(void **state)
 	engine_set_future_ceiling(f->engine, T0 + 300000);
 	send_from(f, "cad-1", ENGINE_NO_TIME, incident("a", T0 + YEAR, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
-	assert_string_equal(verdict.why, "incident: \"ts\" is 31536000 s ahead of the recovery's clock, "
-					 "over the 300 s allowed (feed.max_future_seconds)");
+	assert_string_equal(verdict.why,
+			    "incident: \"ts\" is 31536000 s ahead of the recovery's clock, "
+			    "over the 300 s allowed (feed.max_future_seconds)");
 	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("b", T0, 0));
 }
 
 /* ---- sources behind the others ---------------------------------------------------------- */
 
 /* cad-2 runs 15 minutes behind cad-1: within tracker.max_source_lag_seconds (900), so cad-2 is
- * waited for (it was heard before cad-1 moved on) — not too_late although it is beyond allowed_lateness_seconds (600) of cad-1 —
+ * waited for (it was heard before cad-1 moved on) — not too_late although it is beyond
+ * allowed_lateness_seconds (600) of cad-1 —
  * and its alert is exactly the in-order one. cad-1's event waits for the center. */
 static void test_feed_fifteen_minutes_behind_merged(void **state)
 {
@@ -301,7 +345,8 @@ static void test_feed_fifteen_minutes_behind_merged(void **state)
 	assert_int_equal(info.clock.late, 0);
 }
 
-/* cad-2 starts 21 minutes behind the center: judged on its own, in its own time. The same alert (same
+/* cad-2 starts 21 minutes behind the center: judged on its own, in its own time. The same alert
+ * (same
  * alert_id, ts and content), marked late by how far it was behind the center. */
 static void test_feed_further_behind_judged_on_its_own(void **state)
 {
@@ -316,7 +361,8 @@ static void test_feed_further_behind_judged_on_its_own(void **state)
 		assert_true(verdict.late);
 	}
 	assert_int_equal(f->alert_count, 1);
-	assert_string_equal(f->alerts[0], ALERT_HEAD "\"late\":true,\"late_seconds\":990," ALERT_CALLBACKS);
+	assert_string_equal(f->alerts[0],
+			    ALERT_HEAD "\"late\":true,\"late_seconds\":990," ALERT_CALLBACKS);
 	assert_int_equal(engine_stats(f->engine)->late_events, SHIFT_LINES);
 	source_named(f, "cad-2", &info);
 	assert_int_equal(info.clock.late, SHIFT_LINES);
@@ -340,7 +386,8 @@ static void test_twenty_minute_outage_resent(void **state)
 		send_ok(f, "cad-1", ts_ms, incident(call_id, ts_ms, 0));
 		events++;
 		if (ts_ms == T0)
-			send_ok(f, "cad-2", ts_ms, incident("before", ts_ms, 0)); /* then the outage */
+			send_ok(f, "cad-2", ts_ms,
+				incident("before", ts_ms, 0)); /* then the outage */
 	}
 	assert_int_equal(engine_center_ms(f->engine), T0 + 24 * MINUTE + 30000);
 	assert_int_equal(engine_stats(f->engine)->buffered, 0);
@@ -349,7 +396,8 @@ static void test_twenty_minute_outage_resent(void **state)
 	assert_int_equal(engine_stats(f->engine)->events, events + 1 + SHIFT_LINES);
 	assert_int_equal(engine_stats(f->engine)->late_events, SHIFT_LINES);
 	assert_int_equal(f->alert_count, 1);
-	assert_string_equal(f->alerts[0], ALERT_HEAD "\"late\":true,\"late_seconds\":1200," ALERT_CALLBACKS);
+	assert_string_equal(f->alerts[0],
+			    ALERT_HEAD "\"late\":true,\"late_seconds\":1200," ALERT_CALLBACKS);
 }
 
 /* One line stamped ahead must not resolve the open alert of another source's operator: a year
@@ -368,9 +416,12 @@ static void test_poisoned_line_does_not_resolve(void **state)
 	assert_int_equal(f->alert_count, 2);
 	assert_string_equal(f->alerts[1],
 			    "{\"alert\":\"firing\",\"alert_id\":\"9d782df880f2f641\",\"seq\":2,"
-			    "\"ts\":\"2026-11-29T08:04:40.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
-			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2's clock is "
-			    "1 year ahead of this host: its events are refused (feed.max_future_seconds 300)\"}");
+			    "\"ts\":\"2026-11-29T08:04:40.000Z\",\"type\":\"system\",\"system\":"
+			    "\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed "
+			    "source cad-2's clock is "
+			    "1 year ahead of this host: its events are refused "
+			    "(feed.max_future_seconds 300)\"}");
 	/* Accepted within resolve_after_seconds of the refusal: clock_ahead stays open. */
 	send_ok(f, "cad-2", T0 + 280000, incident("q", T0 + 280000 + 4 * MINUTE, 0));
 	send_ok(f, "cad-1", T0 + 290000, incident("r", T0 + 290000, 0));
@@ -385,14 +436,15 @@ static void test_poisoned_line_does_not_resolve(void **state)
 	send_ok(f, "cad-1", T0 + 14 * MINUTE + 30000, incident("t", T0 + 14 * MINUTE + 30000, 0));
 	assert_int_equal(engine_stats(f->engine)->detector.resolved, 1);
 	assert_int_equal(f->alert_count, 3);
-	assert_non_null(strstr(f->alerts[2], "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
-					     "\"ts\":\"2026-11-29T08:14:30.000Z\""));
+	assert_non_null(strstr(f->alerts[2],
+			       "\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
+			       "\"ts\":\"2026-11-29T08:14:30.000Z\""));
 }
 
 /* ---- seq hygiene -------------------------------------------------------------------------- */
 
-static void send_numbered(struct fixture *f, const char *epoch, bool first, uint64_t seq, const char *call_id,
-			  struct engine_verdict *verdict)
+static void send_numbered(struct fixture *f, const char *epoch, bool first, uint64_t seq,
+			  const char *call_id, struct engine_verdict *verdict)
 {
 	struct engine_origin origin = {.source = "cad-1", .named = true, .epoch = epoch,
 				       .first_of_connection = first, .received_ms = ENGINE_NO_TIME};
@@ -414,8 +466,9 @@ static void test_seq_jump_rejected(void **state)
 	assert_int_equal(verdict.reject, EVENT_OK);
 	send_numbered(f, "", false, UINT64_C(9223372036854775806), "poison", &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
-	assert_string_equal(verdict.why, "\"seq\" 9223372036854775806 is more than 1000000 above the "
-					 "source's highest (feed.max_seq_jump)");
+	assert_string_equal(verdict.why,
+			    "\"seq\" 9223372036854775806 is more than 1000000 above the "
+			    "source's highest (feed.max_seq_jump)");
 	send_numbered(f, "", false, 1000003, "c", &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
 	send_numbered(f, "", false, 3, "d", &verdict);
@@ -450,7 +503,8 @@ static void test_restarted_sender(void **state)
 	send_numbered(f, "2026-11-29", true, 2, "d", &verdict);
 	assert_true(verdict.duplicate);
 	assert_false(verdict.restarted);
-	/* The numbering far ahead, then a new connection starting again at 1 with the same epoch. */
+	/* The numbering far ahead, then a new connection starting again at 1 with the same
+	 * epoch. */
 	send_numbered(f, "2026-11-29", false, 1000002, "e", &verdict);
 	send_numbered(f, "2026-11-29", false, 1, "f", &verdict);
 	assert_true(verdict.duplicate);
@@ -463,31 +517,42 @@ static void test_restarted_sender(void **state)
 	assert_int_equal(engine_stats(f->engine)->duplicates, 2);
 }
 
-#define RESTART_FIRING                                                                              \
-	"{\"alert\":\"firing\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\"," \
-	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\"," \
-	"\"message\":\"feed source cad-1 restarted its numbering (epoch 2026-11-29): seq 1 after 42; its " \
+#define RESTART_FIRING                                                                             \
+	"{\"alert\":\"firing\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":1,\"ts\":\"2026-11-"      \
+	"29T08:00:02.000Z\","                                                                      \
+	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":" \
+	"\"cad-1\","                                                                               \
+	"\"message\":\"feed source cad-1 restarted its numbering (epoch 2026-11-29): seq 1 after " \
+	"42; its "                                                                                 \
 	"events are taken as new from there\"}"
-#define RESTART_RESOLVED                                                                            \
-	"{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":2,\"ts\":\"2026-11-29T08:01:02.000Z\"," \
-	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\"," \
+#define RESTART_RESOLVED                                                                           \
+	"{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":2,\"ts\":\"2026-11-"    \
+	"29T08:01:02.000Z\","                                                                      \
+	"\"type\":\"system\",\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":" \
+	"\"cad-1\","                                                                               \
 	"\"message\":\"feed source cad-1 has sent under its new numbering for 60 s\"}"
-#define REORDER_FIRING                                                                              \
-	"{\"alert\":\"firing\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":1,\"ts\":\"2026-11-29T08:10:16.000Z\"," \
-	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker.max_reorder_events\"," \
-	"\"evicted\":1,\"message\":\"events released before the center clock reached them "           \
+#define REORDER_FIRING                                                                             \
+	"{\"alert\":\"firing\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":1,\"ts\":\"2026-11-"      \
+	"29T08:10:16.000Z\","                                                                      \
+	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker."   \
+	"max_reorder_events\","                                                                    \
+	"\"evicted\":1,\"message\":\"events released before the center clock reached them "        \
 	"(tracker.max_reorder_events 16 reached): 1 so far; raise tracker.max_reorder_events\"}"
-#define REORDER_RESOLVED                                                                            \
-	"{\"alert\":\"resolved\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":2,\"ts\":\"2026-11-29T08:11:16.000Z\"," \
-	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker.max_reorder_events\"," \
-	"\"evicted\":1,\"message\":\"no more events released before the center clock reached them for 60 s; " \
+#define REORDER_RESOLVED                                                                           \
+	"{\"alert\":\"resolved\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":2,\"ts\":\"2026-11-"    \
+	"29T08:11:16.000Z\","                                                                      \
+	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker."   \
+	"max_reorder_events\","                                                                    \
+	"\"evicted\":1,\"message\":\"no more events released before the center clock reached "     \
+	"them for 60 s; "                                                                          \
 	"1 in all\"}"
 
 /* ---- what supervisors are told: system alerts of a source --------------------------------- */
 
 /* A numbered line of cad-1 under epoch, heard at received_ms (host time). */
 static void send_numbered_at(struct fixture *f, const char *epoch, bool first, uint64_t seq,
-			     const char *call_id, int64_t received_ms, struct engine_verdict *verdict)
+			     const char *call_id, int64_t received_ms,
+			     struct engine_verdict *verdict)
 {
 	struct engine_origin origin = {.source = "cad-1", .named = true, .epoch = epoch,
 				       .first_of_connection = first, .received_ms = received_ms};
@@ -539,7 +604,8 @@ static void test_reorder_limit_notice(void **state)
 	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("slow", T0, 0));
 	for (int i = 0; i < 17; i++) {
 		snprintf(call_id, sizeof(call_id), "q%d", i);
-		send_ok(f, "cad-1", ENGINE_NO_TIME, incident(call_id, T0 + 10 * MINUTE + i * 1000, 0));
+		send_ok(f, "cad-1", ENGINE_NO_TIME,
+			incident(call_id, T0 + 10 * MINUTE + i * 1000, 0));
 	}
 	assert_int_equal(engine_stats(f->engine)->reorder_overflows, 1);
 	assert_int_equal(f->alert_count, 1);
@@ -571,10 +637,13 @@ static void test_clock_table_limit_notice(void **state)
 	assert_int_equal(engine_limit_evicted(engine_stats(f->engine), 6), 1);
 	assert_int_equal(f->alert_count, 1);
 	assert_string_equal(f->alerts[0],
-			    "{\"alert\":\"firing\",\"alert_id\":\"f372105e8bc39896\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\","
+			    "{\"alert\":\"firing\",\"alert_id\":\"f372105e8bc39896\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:00:02.000Z\","
 			    "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
-			    "\"limit\":\"feed.max_sources\",\"evicted\":1,\"message\":\"feed sources' numbering or "
-			    "clocks forgotten (feed.max_sources 2 reached): 1 so far; raise feed.max_sources\"}");
+			    "\"limit\":\"feed.max_sources\",\"evicted\":1,\"message\":\"feed "
+			    "sources' numbering or "
+			    "clocks forgotten (feed.max_sources 2 reached): 1 so far; raise "
+			    "feed.max_sources\"}");
 }
 
 /* One line of a script: its source, host time, and the line (NULL epoch: unnumbered). */
@@ -606,8 +675,11 @@ static void run_steps(struct engine *engine, size_t from, size_t to)
 
 	for (size_t i = from; i < to; i++) {
 		const struct step *step = &notice_script[i];
-		struct engine_origin origin = {.source = step->source, .named = true, .epoch = step->epoch,
-					       .first_of_connection = step->first, .received_ms = step->received_ms};
+		struct engine_origin origin = { .source = step->source,
+						.named = true,
+						.epoch = step->epoch,
+						.first_of_connection = step->first,
+						.received_ms = step->received_ms };
 		char call_id[32];
 		snprintf(call_id, sizeof(call_id), "s%zu", i);
 		const char *line = incident(call_id, step->ts_ms, step->seq);
@@ -625,19 +697,28 @@ static void test_source_notices_survive_snapshot(void **state)
 
 	run_steps(f->engine, 0, NOTICE_STEPS);
 	assert_int_equal(f->alert_count, 4);
-	assert_string_equal(f->alerts[0], "{\"alert\":\"firing\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":1,"
-			    "\"ts\":\"2026-11-29T08:00:01.000Z\",\"type\":\"system\",\"system\":\"clock_ahead\","
-			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2's clock is "
-			    "364 days ahead of this host: its events are refused (feed.max_future_seconds 300)\"}");
-	assert_non_null(strstr(f->alerts[1], "\"seq\":2,\"ts\":\"2026-11-29T08:00:02.000Z\",\"type\":\"system\","
-					     "\"system\":\"sender_restarted\","));
-	assert_non_null(strstr(f->alerts[1], "\"message\":\"feed source cad-1 restarted its numbering (epoch "
-					     "2026-11-29): seq 1 after 7; its events are taken as new from there\"}"));
-	assert_non_null(strstr(f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":3,"
-					     "\"ts\":\"2026-11-29T08:01:10.000Z\""));
+	assert_string_equal(f->alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:00:01.000Z\",\"type\":\"system\",\"system\":"
+			    "\"clock_ahead\","
+			    "\"severity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed "
+			    "source cad-2's clock is "
+			    "364 days ahead of this host: its events are refused "
+			    "(feed.max_future_seconds 300)\"}");
+	assert_non_null(strstr(f->alerts[1],
+			       "\"seq\":2,\"ts\":\"2026-11-29T08:00:02.000Z\",\"type\":\"system\","
+			       "\"system\":\"sender_restarted\","));
+	assert_non_null(
+		strstr(f->alerts[1],
+		       "\"message\":\"feed source cad-1 restarted its numbering (epoch "
+		       "2026-11-29): seq 1 after 7; its events are taken as new from there\"}"));
+	assert_non_null(strstr(
+		f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"467c603ba101b4ec\",\"seq\":3,"
+			      "\"ts\":\"2026-11-29T08:01:10.000Z\""));
 	/* Refused again at 08:00:40: 50 s later it is still open, 60 s later resolved. */
-	assert_non_null(strstr(f->alerts[3], "{\"alert\":\"resolved\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":4,"
-					     "\"ts\":\"2026-11-29T08:01:40.000Z\""));
+	assert_non_null(strstr(
+		f->alerts[3], "{\"alert\":\"resolved\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":4,"
+			      "\"ts\":\"2026-11-29T08:01:40.000Z\""));
 	for (size_t cut = 0; cut <= NOTICE_STEPS; cut++) {
 		struct codec_writer writer = {0};
 		memset(&split, 0, sizeof(split));
@@ -646,8 +727,8 @@ static void test_source_notices_survive_snapshot(void **state)
 		engine_snapshot(before, &writer);
 		engine_free(before);
 		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect_alert, &split, why,
-						      sizeof(why));
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect_alert,
+						      &split, why, sizeof(why));
 		codec_writer_release(&writer);
 		assert_non_null(after);
 		if (cut == 3) {
@@ -720,8 +801,8 @@ static const char *source_of(const struct sim_shift *day, size_t event)
 
 /* Run the arrivals through a new engine; named: with each event's source, else as one stream. */
 static void run_arrivals(const struct config *config, const struct sim_scenario *scenario,
-			 const struct sim_shift *day, const struct arrival *arrivals, size_t count, bool named,
-			 struct run_output *out)
+			 const struct sim_shift *day, const struct arrival *arrivals, size_t count,
+			 bool named, struct run_output *out)
 {
 	struct engine *engine = engine_new(config, append_alert, out);
 	char line[SIM_LINE_MAX];
@@ -736,8 +817,10 @@ static void run_arrivals(const struct config *config, const struct sim_scenario 
 	}
 	for (size_t i = 0; i < count; i++) {
 		size_t len = sim_format_event(scenario, day, arrivals[i].event, line);
-		struct engine_origin origin = {.source = named ? source_of(day, arrivals[i].event) : "",
-					       .named = named, .received_ms = arrivals[i].received_ms};
+		struct engine_origin origin = { .source = named ? source_of(day, arrivals[i].event)
+								: "",
+						.named = named,
+						.received_ms = arrivals[i].received_ms };
 		engine_process_from(engine, &origin, line, len - 1, &verdict);
 		assert_int_equal(verdict.reject, EVENT_OK);
 		assert_false(verdict.late);
@@ -749,7 +832,8 @@ static void run_arrivals(const struct config *config, const struct sim_scenario 
 
 /* Each source's events delayed by its own link (0 to 5 minutes, plus up to 20 s of jitter,
  * never reordering a source's own events), then merged by arrival. */
-static void shuffle_across_sources(const struct sim_shift *day, uint64_t seed, struct arrival *arrivals)
+static void shuffle_across_sources(const struct sim_shift *day, uint64_t seed,
+				   struct arrival *arrivals)
 {
 	int64_t delay_ms[SOURCES], last_ms[SOURCES];
 	uint64_t random = seed;
@@ -760,11 +844,14 @@ static void shuffle_across_sources(const struct sim_shift *day, uint64_t seed, s
 	}
 	for (size_t i = 0; i < day->event_count; i++) {
 		size_t s = day->calls[day->events[i].call_index].operator_index % SOURCES;
-		int64_t at = day->events[i].ts_ms + delay_ms[s] + (int64_t)(next_random(&random) % 20001);
+		int64_t at = day->events[i].ts_ms + delay_ms[s] +
+			     (int64_t)(next_random(&random) % 20001);
 		/* strictly after the source's previous arrival: a tie would let the cross-source
 		 * tiebreak reorder the source's own events */
 		last_ms[s] = at > last_ms[s] ? at : last_ms[s] + 1;
-		arrivals[i] = (struct arrival){.event = i, .received_ms = last_ms[s], .tiebreak = next_random(&random)};
+		arrivals[i] = (struct arrival){ .event = i,
+						.received_ms = last_ms[s],
+						.tiebreak = next_random(&random) };
 	}
 	qsort(arrivals, day->event_count, sizeof(*arrivals), by_arrival);
 }
@@ -775,7 +862,9 @@ static void test_interleavings_give_the_merged_alerts(void **state)
 	struct sim_scenario scenario;
 	struct sim_shift day = {0};
 	char why[SIM_WHY_MAX];
-	static const size_t expected_alerts[] = {82, 55, 73}; /* with updates and unacknowledged escalations */
+	static const size_t expected_alerts[] = {
+		82, 55, 73
+	}; /* with updates and unacknowledged escalations */
 
 	config_set_defaults(&f->config); /* the default rules */
 	/* Within the bounds: no source goes idle, or falls further behind than a quiet hour. */
@@ -789,15 +878,18 @@ static void test_interleavings_give_the_merged_alerts(void **state)
 		struct arrival *arrivals = calloc(day.event_count, sizeof(*arrivals));
 		assert_non_null(arrivals);
 		for (size_t i = 0; i < day.event_count; i++)
-			arrivals[i] = (struct arrival){.event = i, .received_ms = day.events[i].ts_ms};
+			arrivals[i] =
+				(struct arrival){ .event = i, .received_ms = day.events[i].ts_ms };
 		run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, true, &merged);
-		run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, false, &stream);
+		run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, false,
+			     &stream);
 		assert_int_equal(merged.alerts, expected_alerts[seed - 1]);
 		assert_string_equal(merged.text, stream.text);
 		for (uint64_t shuffle = 1; shuffle <= 4; shuffle++) {
 			struct run_output shuffled = {0};
 			shuffle_across_sources(&day, seed * 1000 + shuffle, arrivals);
-			run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, true, &shuffled);
+			run_arrivals(&f->config, &scenario, &day, arrivals, day.event_count, true,
+				     &shuffled);
 			assert_int_equal(shuffled.len, merged.len);
 			assert_memory_equal(shuffled.text, merged.text, merged.len);
 			free(shuffled.text);
@@ -813,20 +905,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_year_ahead_rejected_without_host_clock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_eleven_minutes_ahead_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_year_ahead_rejected_without_host_clock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_eleven_minutes_ahead_rejected, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_future_ceiling, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_fifteen_minutes_behind_merged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_further_behind_judged_on_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_fifteen_minutes_behind_merged, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_feed_further_behind_judged_on_its_own, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_twenty_minute_outage_resent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_poisoned_line_does_not_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poisoned_line_does_not_resolve, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_seq_jump_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,7 +206,8 @@ static void test_defaults(void **state)
 	assert_int_equal(config.nats.subject_count, 0);
 	assert_int_equal(config.receiver_count, 0);
 	assert_true(rule->min_ratio == 0.0 && rule->p0 == 0.0 && rule->min_called_back == 0);
-	assert_true(rule->odds_ratio == 4.0 && rule->threshold == 5.0 && rule->min_center_ratio == 0.05);
+	assert_true(rule->odds_ratio == 4.0 && rule->threshold == 5.0 &&
+		    rule->min_center_ratio == 0.05);
 	assert_true(rule->max_p_value == 1.0 && rule->min_calls == 1 && rule->min_premature == 1);
 }
 
@@ -331,10 +332,22 @@ static void test_rules_replace_defaults(void **state)
 					" min_premature: 4, min_ratio: 1, severity: info}\n");
 	/* Keys not given take the documented per-rule defaults. */
 	const struct config_rule quick = {
-		.name = "quick", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
-		.min_premature = 4, .min_ratio = 1.0, .called_back_weight = 1.0, .max_p_value = 1.0,
-		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "info",
-		.history_prior = 20.0, .max_own_factor = 2.5, .cut_share = 0.25, .rate_half_life_seconds = 3600,
+		.name = "quick",
+		.type = CONFIG_RULE_WINDOW,
+		.window_seconds = 600,
+		.min_calls = 4,
+		.min_premature = 4,
+		.min_ratio = 1.0,
+		.called_back_weight = 1.0,
+		.max_p_value = 1.0,
+		.min_center_ratio = 0.05,
+		.odds_ratio = 3.0,
+		.threshold = 5.0,
+		.severity = "info",
+		.history_prior = 20.0,
+		.max_own_factor = 2.5,
+		.cut_share = 0.25,
+		.rate_half_life_seconds = 3600,
 	};
 	struct config expected = defaults();
 
@@ -348,17 +361,19 @@ static void test_rules_replace_defaults(void **state)
 
 static void test_cusum_rule_and_new_keys(void **state)
 {
-	struct config config = parse_ok("tracker: {allowed_lateness_seconds: 0, max_dedupe_events: 1000,"
-					" max_recent_callers: 100, max_center_calls: 1000}\n"
-					"detector:\n"
-					"  repeat_window_seconds: 120\n"
-					"  resolve_after_seconds: 0\n"
-					"  rules:\n"
-					"    - {name: seq, type: cusum, window_seconds: 3600, p0: 0.08,"
-					" odds_ratio: 4, threshold: 6.5, min_center_ratio: 0}\n"
-					"    - {name: redials, window_seconds: 3600, min_called_back: 2,"
-					" called_back_weight: 2.5, max_p_value: 0.05}\n");
-	const struct config_rule *seq = &config.detector.rules[0], *redials = &config.detector.rules[1];
+	struct config config =
+		parse_ok("tracker: {allowed_lateness_seconds: 0, max_dedupe_events: 1000,"
+			 " max_recent_callers: 100, max_center_calls: 1000}\n"
+			 "detector:\n"
+			 "  repeat_window_seconds: 120\n"
+			 "  resolve_after_seconds: 0\n"
+			 "  rules:\n"
+			 "    - {name: seq, type: cusum, window_seconds: 3600, p0: 0.08,"
+			 " odds_ratio: 4, threshold: 6.5, min_center_ratio: 0}\n"
+			 "    - {name: redials, window_seconds: 3600, min_called_back: 2,"
+			 " called_back_weight: 2.5, max_p_value: 0.05}\n");
+	const struct config_rule *seq = &config.detector.rules[0],
+				 *redials = &config.detector.rules[1];
 
 	(void)state;
 	assert_int_equal(config.tracker.allowed_lateness_seconds, 0);
@@ -392,26 +407,35 @@ static void test_rule_number_bounds(void **state)
 		      "      p0: 1\n"
 		      "      odds_ratio: 1\n"
 		      "      threshold: -2\n",
-		      "cadmon.yaml:5:13: detector.rules[0] (name: a): type: must be one of window, cusum, sequential",
-		      "cadmon.yaml:6:27: detector.rules[0] (name: a): called_back_weight: must be a number of at least 1",
-		      "cadmon.yaml:7:20: detector.rules[0] (name: a): max_p_value: must be a number greater than 0, at most 1",
-		      "cadmon.yaml:8:25: detector.rules[0] (name: a): min_center_ratio: must be a number from 0 to less than 1",
-		      "cadmon.yaml:9:11: detector.rules[0] (name: a): p0: must be a number from 0 to less than 1",
-		      "cadmon.yaml:10:19: detector.rules[0] (name: a): odds_ratio: must be a number greater than 1",
-		      "cadmon.yaml:11:18: detector.rules[0] (name: a): threshold: must be a number greater than 0");
+		      "cadmon.yaml:5:13: detector.rules[0] (name: a): type: must be one of window, "
+		      "cusum, sequential",
+		      "cadmon.yaml:6:27: detector.rules[0] (name: a): called_back_weight: must be "
+		      "a number of at least 1",
+		      "cadmon.yaml:7:20: detector.rules[0] (name: a): max_p_value: must be a "
+		      "number greater than 0, at most 1",
+		      "cadmon.yaml:8:25: detector.rules[0] (name: a): min_center_ratio: must be a "
+		      "number from 0 to less than 1",
+		      "cadmon.yaml:9:11: detector.rules[0] (name: a): p0: must be a number from 0 "
+		      "to less than 1",
+		      "cadmon.yaml:10:19: detector.rules[0] (name: a): odds_ratio: must be a "
+		      "number greater than 1",
+		      "cadmon.yaml:11:18: detector.rules[0] (name: a): threshold: must be a number "
+		      "greater than 0");
 }
 
 /* receivers: none by default; each with its defaults; the errors located. */
 static char *assert_dump_round_trips(const struct config *config);
 static void test_receivers(void **state)
 {
-	struct config config = parse_ok("receivers:\n"
-					"  - name: pager\n"
-					"    type: alertmanager\n"
-					"    url: \"http://127.0.0.1:9093\"\n"
-					"  - {name: hook, type: webhook, url: \"http://h:8/x\", max_queue: 3,"
-					" timeout_ms: 100, max_retries: 0, backoff_base_ms: 10, backoff_max_ms: 20,"
-					" resend_seconds: 1, down_after_failures: 2, down_after_seconds: 7, hmac_secret_file: /s}\n");
+	struct config config = parse_ok(
+		"receivers:\n"
+		"  - name: pager\n"
+		"    type: alertmanager\n"
+		"    url: \"http://127.0.0.1:9093\"\n"
+		"  - {name: hook, type: webhook, url: \"http://h:8/x\", max_queue: 3,"
+		" timeout_ms: 100, max_retries: 0, backoff_base_ms: 10, backoff_max_ms: 20,"
+		" resend_seconds: 1, down_after_failures: 2, down_after_seconds: 7, "
+		"hmac_secret_file: /s}\n");
 
 	(void)state;
 	assert_int_equal(defaults().receiver_count, 0);
@@ -434,20 +458,25 @@ static void test_receivers(void **state)
 	assert_int_equal(config.receivers[1].down_after_seconds, 7);
 	assert_string_equal(config.receivers[1].hmac_secret_file, "/s");
 	free(assert_dump_round_trips(&config));
-	EXPECT_ERRORS("receivers:\n"
-		      "  - name: a\n"
-		      "    type: pager\n"
-		      "    url: \"https://x\"\n"
-		      "  - {name: a, type: webhook, url: \"http://x\", backoff_base_ms: 30, backoff_max_ms: 20,"
-		      " max_queue: 0}\n"
-		      "  - {type: webhook}\n",
-		      "cadmon.yaml:3:11: receivers[0].type: must be one of alertmanager, webhook",
-		      "cadmon.yaml:4:10: receivers[0].url: must be an http:// URL of at most 255 bytes (https is not supported yet)",
-		      "cadmon.yaml:5:12: receivers[1].name: duplicate receiver name, already used by receivers[0]",
-		      "cadmon.yaml:5:64: receivers[1].backoff_base_ms: must be at most backoff_max_ms (20)",
-		      "cadmon.yaml:5:99: receivers[1].max_queue: must be an integer from 1 to 1000000",
-		      "cadmon.yaml:6:5: receivers[2].name: required key missing",
-		      "cadmon.yaml:6:5: receivers[2].url: required key missing");
+	EXPECT_ERRORS(
+		"receivers:\n"
+		"  - name: a\n"
+		"    type: pager\n"
+		"    url: \"https://x\"\n"
+		"  - {name: a, type: webhook, url: \"http://x\", backoff_base_ms: 30, "
+		"backoff_max_ms: 20,"
+		" max_queue: 0}\n"
+		"  - {type: webhook}\n",
+		"cadmon.yaml:3:11: receivers[0].type: must be one of alertmanager, webhook",
+		"cadmon.yaml:4:10: receivers[0].url: must be an http:// URL of at most 255 bytes "
+		"(https is not supported yet)",
+		"cadmon.yaml:5:12: receivers[1].name: duplicate receiver name, already used by "
+		"receivers[0]",
+		"cadmon.yaml:5:64: receivers[1].backoff_base_ms: must be at most backoff_max_ms "
+		"(20)",
+		"cadmon.yaml:5:99: receivers[1].max_queue: must be an integer from 1 to 1000000",
+		"cadmon.yaml:6:5: receivers[2].name: required key missing",
+		"cadmon.yaml:6:5: receivers[2].url: required key missing");
 	EXPECT_ERRORS("receivers: 3\n", "cadmon.yaml:1:12: receivers: must be a sequence");
 }
 
@@ -455,24 +484,25 @@ static void test_receivers(void **state)
  * every error where it was made. */
 static void test_mappings(void **state)
 {
-	struct config config = parse_ok(
-		"mappings:\n"
-		"  - name: cdr\n"
-		"    format: csv\n"
-		"    fields: {call_id: CallID, operator: AgentID, answer_time: AnswerTime,"
-		" release_time: ReleaseTime}\n"
-		"  - name: js\n"
-		"    format: json\n"
-		"    header: false\n"
-		"    delimiter: \";\"\n"
-		"    fields: {call_id: id, agency: a.b, operator: op, position: pos, ani: \"caller number\","
-		" answer_time: t0, release_time: t1, released_by: who, incident_id: inc}\n"
-		"    agency: \"KC PD\"\n"
-		"    time_format: \"%d.%m.%Y %H:%M:%S%f\"\n"
-		"    time_zone: America/Chicago\n"
-		"    ambiguous_time: later\n"
-		"    released_by_values: {A: operator, \"1\": caller, \"\": system}\n"
-		"    released_by_default: caller\n");
+	struct config config =
+		parse_ok("mappings:\n"
+			 "  - name: cdr\n"
+			 "    format: csv\n"
+			 "    fields: {call_id: CallID, operator: AgentID, answer_time: AnswerTime,"
+			 " release_time: ReleaseTime}\n"
+			 "  - name: js\n"
+			 "    format: json\n"
+			 "    header: false\n"
+			 "    delimiter: \";\"\n"
+			 "    fields: {call_id: id, agency: a.b, operator: op, position: pos, ani: "
+			 "\"caller number\","
+			 " answer_time: t0, release_time: t1, released_by: who, incident_id: inc}\n"
+			 "    agency: \"KC PD\"\n"
+			 "    time_format: \"%d.%m.%Y %H:%M:%S%f\"\n"
+			 "    time_zone: America/Chicago\n"
+			 "    ambiguous_time: later\n"
+			 "    released_by_values: {A: operator, \"1\": caller, \"\": system}\n"
+			 "    released_by_default: caller\n");
 	const struct config_mapping *cdr = &config.mappings[0], *js = &config.mappings[1];
 	char *text;
 
@@ -508,52 +538,67 @@ static void test_mappings(void **state)
 	assert_string_equal(js->released_by_values[2].from, "");
 	assert_int_equal(js->released_by_values[2].released_by, RELEASED_BY_SYSTEM);
 	assert_int_equal(js->released_by_default, RELEASED_BY_CALLER);
-	struct config fed = parse_ok("feed:\n  mapping: cdr\n"
-				     "mappings:\n  - {name: cdr, format: csv, fields: {call_id: c, operator: o,"
-				     " answer_time: t0, release_time: t1}}\n");
+	struct config fed =
+		parse_ok("feed:\n  mapping: cdr\n"
+			 "mappings:\n  - {name: cdr, format: csv, fields: {call_id: c, operator: o,"
+			 " answer_time: t0, release_time: t1}}\n");
 	assert_string_equal(fed.feed.mapping, "cdr");
 	free(assert_dump_round_trips(&fed));
 	text = assert_dump_round_trips(&config);
-	assert_non_null(strstr(text, "mappings:\n  - name: cdr\n    format: csv\n    header: true\n"
-				     "    delimiter: \",\"\n    fields:\n      call_id: \"CallID\"\n"));
-	assert_non_null(strstr(text, "    released_by_values: {\"A\": operator, \"1\": caller, \"\": system}\n"
-				     "    released_by_default: caller\n"));
+	assert_non_null(strstr(text,
+			       "mappings:\n  - name: cdr\n    format: csv\n    header: true\n"
+			       "    delimiter: \",\"\n    fields:\n      call_id: \"CallID\"\n"));
+	assert_non_null(strstr(
+		text, "    released_by_values: {\"A\": operator, \"1\": caller, \"\": system}\n"
+		      "    released_by_default: caller\n"));
 	free(text);
 }
 
 static void test_mapping_errors(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("mappings:\n"
-		      "  - name: a\n"
-		      "    format: xml\n"
-		      "    fields: {call_id: c, operator: o, answer_time: t0, release_time: \"\\x01\"}\n"
-		      "    time_format: \"%Y-%m-%d\"\n"
-		      "    time_zone: ../etc/passwd\n"
-		      "    delimiter: \"\\\"\"\n"
-		      "    ambiguous_time: first\n"
-		      "    released_by_values: {A: agent, B: caller, B: system}\n"
-		      "    released_by_default: nobody\n"
-		      "  - {name: a, format: csv, header: false, fields: {call_id: \"1\", operator: Agent,"
-		      " answer_time: \"65\", release_time: \"4\"}}\n"
-		      "  - {name: b, format: csv}\n",
-		      "cadmon.yaml:3:13: mappings[0].format: must be one of csv, json",
-		      "cadmon.yaml:4:70: mappings[0].fields.release_time: must be a string of at most 63 bytes without control characters",
-		      "cadmon.yaml:5:18: mappings[0].time_format: a pattern needs %Y, %m, %d, %M and either %H or both %I and %p",
-		      "cadmon.yaml:6:16: mappings[0].time_zone: must be UTC, an offset +hh:mm or -hh:mm, or an IANA zone name (America/Chicago)",
-		      "cadmon.yaml:7:16: mappings[0].delimiter: must be one printable character other than a double quote",
-		      "cadmon.yaml:8:21: mappings[0].ambiguous_time: must be one of earlier, later",
-		      "cadmon.yaml:9:29: mappings[0].released_by_values.A: must be one of operator, caller, system, unknown",
-		      "cadmon.yaml:9:47: mappings[0].released_by_values.B: duplicate key",
-		      "cadmon.yaml:10:26: mappings[0].released_by_default: must be one of operator, caller, system, unknown",
-		      "cadmon.yaml:11:12: mappings[1].name: duplicate mapping name, already used by mappings[0]",
-		      "cadmon.yaml:11:76: mappings[1].fields.operator: must be a column number from 1 to 64 (header: false)",
-		      "cadmon.yaml:11:96: mappings[1].fields.answer_time: must be a column number from 1 to 64 (header: false)",
-		      "cadmon.yaml:12:5: mappings[2].fields: required key missing");
+	EXPECT_ERRORS(
+		"mappings:\n"
+		"  - name: a\n"
+		"    format: xml\n"
+		"    fields: {call_id: c, operator: o, answer_time: t0, release_time: \"\\x01\"}\n"
+		"    time_format: \"%Y-%m-%d\"\n"
+		"    time_zone: ../etc/passwd\n"
+		"    delimiter: \"\\\"\"\n"
+		"    ambiguous_time: first\n"
+		"    released_by_values: {A: agent, B: caller, B: system}\n"
+		"    released_by_default: nobody\n"
+		"  - {name: a, format: csv, header: false, fields: {call_id: \"1\", operator: "
+		"Agent,"
+		" answer_time: \"65\", release_time: \"4\"}}\n"
+		"  - {name: b, format: csv}\n",
+		"cadmon.yaml:3:13: mappings[0].format: must be one of csv, json",
+		"cadmon.yaml:4:70: mappings[0].fields.release_time: must be a string of at most 63 "
+		"bytes without control characters",
+		"cadmon.yaml:5:18: mappings[0].time_format: a pattern needs %Y, %m, %d, %M and "
+		"either %H or both %I and %p",
+		"cadmon.yaml:6:16: mappings[0].time_zone: must be UTC, an offset +hh:mm or -hh:mm, "
+		"or an IANA zone name (America/Chicago)",
+		"cadmon.yaml:7:16: mappings[0].delimiter: must be one printable character other "
+		"than a double quote",
+		"cadmon.yaml:8:21: mappings[0].ambiguous_time: must be one of earlier, later",
+		"cadmon.yaml:9:29: mappings[0].released_by_values.A: must be one of operator, "
+		"caller, system, unknown",
+		"cadmon.yaml:9:47: mappings[0].released_by_values.B: duplicate key",
+		"cadmon.yaml:10:26: mappings[0].released_by_default: must be one of operator, "
+		"caller, system, unknown",
+		"cadmon.yaml:11:12: mappings[1].name: duplicate mapping name, already used by "
+		"mappings[0]",
+		"cadmon.yaml:11:76: mappings[1].fields.operator: must be a column number from 1 to "
+		"64 (header: false)",
+		"cadmon.yaml:11:96: mappings[1].fields.answer_time: must be a column number from 1 "
+		"to 64 (header: false)",
+		"cadmon.yaml:12:5: mappings[2].fields: required key missing");
 	EXPECT_ERRORS("mappings: {}\n", "cadmon.yaml:1:11: mappings: must be a sequence");
-	EXPECT_ERRORS("feed:\n  mapping: cdr\n", "cadmon.yaml:2:12: feed.mapping: no mapping named \"cdr\" in mappings");
-	EXPECT_ERRORS("feed:\n  mapping: Big\n",
-		      "cadmon.yaml:2:12: feed.mapping: must be 1 to 31 characters from a-z, 0-9, _ and -");
+	EXPECT_ERRORS("feed:\n  mapping: cdr\n",
+		      "cadmon.yaml:2:12: feed.mapping: no mapping named \"cdr\" in mappings");
+	EXPECT_ERRORS("feed:\n  mapping: Big\n", "cadmon.yaml:2:12: feed.mapping: must be 1 to 31 "
+						 "characters from a-z, 0-9, _ and -");
 }
 
 /* SHA-256 of "0123456789abcdef" and of "test". */
@@ -565,18 +610,21 @@ static void test_mapping_errors(void **state)
  * the digest is dumped, so the dump holds no secret and reads back the same. */
 static void test_auth_tokens(void **state)
 {
-	struct config config = parse_ok("auth:\n"
-					"  tokens:\n"
-					"    - {name: wall-east, role: viewer, sha256: \"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}\n"
-					"    - {name: floor, role: supervisor, token: \"0123456789abcdef\"}\n"
-					"    - {name: it, role: admin, sha256: \"" AB_SHA256 "\", }\n"
-					"  tokens_file: /etc/cadmon/tokens\n"
-					"  max_failures_per_minute: 3\n"
-					"  failure_window_seconds: 2\n"
-					"  max_tracked_addresses: 16\n"
-					"  redact_ani: {viewer: all, supervisor: last4}\n"
-					"alerts:\n  handshake_timeout_seconds: 1\n"
-					"receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: last4}\n");
+	struct config config =
+		parse_ok("auth:\n"
+			 "  tokens:\n"
+			 "    - {name: wall-east, role: viewer, sha256: "
+			 "\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}\n"
+			 "    - {name: floor, role: supervisor, token: \"0123456789abcdef\"}\n"
+			 "    - {name: it, role: admin, sha256: \"" AB_SHA256 "\", }\n"
+			 "  tokens_file: /etc/cadmon/tokens\n"
+			 "  max_failures_per_minute: 3\n"
+			 "  failure_window_seconds: 2\n"
+			 "  max_tracked_addresses: 16\n"
+			 "  redact_ani: {viewer: all, supervisor: last4}\n"
+			 "alerts:\n  handshake_timeout_seconds: 1\n"
+			 "receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", "
+			 "redact_ani: last4}\n");
 	struct config defaults_config = defaults();
 
 	(void)state;
@@ -606,31 +654,37 @@ static void test_auth_tokens(void **state)
 	assert_int_equal(config.receivers[0].redact_ani, REDACT_LAST4);
 	char *text = assert_dump_round_trips(&config);
 	assert_non_null(strstr(text, "auth:\n  tokens:\n    - name: wall-east\n      role: viewer\n"
-				     "      sha256: " TEST_SHA256 "\n    - name: floor\n      role: supervisor\n"
+				     "      sha256: " TEST_SHA256
+				     "\n    - name: floor\n      role: supervisor\n"
 				     "      sha256: " TOKEN_16_SHA256 "\n"));
 	assert_null(strstr(text, "0123456789abcdef"));
-	assert_non_null(strstr(text, "  redact_ani:\n    viewer: all\n    supervisor: last4\n    admin: none\n"));
+	assert_non_null(strstr(
+		text, "  redact_ani:\n    viewer: all\n    supervisor: last4\n    admin: none\n"));
 	free(text);
-	EXPECT_ERRORS("auth:\n"
-		      "  tokens:\n"
-		      "    - {name: a, role: boss, sha256: \"abc\"}\n"
-		      "    - {name: a, role: viewer, token: short}\n"
-		      "    - {name: b, role: viewer}\n"
-		      "    - {name: c, role: viewer, sha256: \"" TOKEN_16_SHA256 "\", token: \"0123456789abcdef\"}\n"
-		      "    - {name: d, role: admin, token: \"0123456789abcdef\"}\n"
-		      "    - {role: admin}\n"
-		      "  redact_ani: {viewer: some}\n"
-		      "receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: 4}\n",
-		      "cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin, feed",
-		      "cadmon.yaml:3:37: auth.tokens[0].sha256: must be 64 hex digits (a SHA-256)",
-		      "cadmon.yaml:4:14: auth.tokens[1].name: duplicate token name, already used by auth.tokens[0]",
-		      "cadmon.yaml:4:38: auth.tokens[1].token: must be at least 16 bytes",
-		      "cadmon.yaml:5:14: auth.tokens[2]: needs sha256 or token",
-		      "cadmon.yaml:6:114: auth.tokens[3].token: give sha256 or token, not both",
-		      "cadmon.yaml:7:37: auth.tokens[4].token: the same token as auth.tokens[3]",
-		      "cadmon.yaml:8:7: auth.tokens[5].name: required key missing",
-		      "cadmon.yaml:9:24: auth.redact_ani.viewer: must be one of none, last4, all",
-		      "cadmon.yaml:11:63: receivers[0].redact_ani: must be one of none, last4, all");
+	EXPECT_ERRORS(
+		"auth:\n"
+		"  tokens:\n"
+		"    - {name: a, role: boss, sha256: \"abc\"}\n"
+		"    - {name: a, role: viewer, token: short}\n"
+		"    - {name: b, role: viewer}\n"
+		"    - {name: c, role: viewer, sha256: \"" TOKEN_16_SHA256
+		"\", token: \"0123456789abcdef\"}\n"
+		"    - {name: d, role: admin, token: \"0123456789abcdef\"}\n"
+		"    - {role: admin}\n"
+		"  redact_ani: {viewer: some}\n"
+		"receivers:\n  - {name: hook, type: webhook, url: \"http://h/\", redact_ani: 4}\n",
+		"cadmon.yaml:3:23: auth.tokens[0].role: must be one of viewer, supervisor, admin, "
+		"feed",
+		"cadmon.yaml:3:37: auth.tokens[0].sha256: must be 64 hex digits (a SHA-256)",
+		"cadmon.yaml:4:14: auth.tokens[1].name: duplicate token name, already used by "
+		"auth.tokens[0]",
+		"cadmon.yaml:4:38: auth.tokens[1].token: must be at least 16 bytes",
+		"cadmon.yaml:5:14: auth.tokens[2]: needs sha256 or token",
+		"cadmon.yaml:6:114: auth.tokens[3].token: give sha256 or token, not both",
+		"cadmon.yaml:7:37: auth.tokens[4].token: the same token as auth.tokens[3]",
+		"cadmon.yaml:8:7: auth.tokens[5].name: required key missing",
+		"cadmon.yaml:9:24: auth.redact_ani.viewer: must be one of none, last4, all",
+		"cadmon.yaml:11:63: receivers[0].redact_ani: must be one of none, last4, all");
 }
 
 /* TLS: every key, the dump, and what a TLS listener needs, each error where it was given. */
@@ -694,21 +748,28 @@ static void test_nats_keys(void **state)
 	assert_false(config.nats.publish_alerts);
 	assert_int_equal(config.nats.max_reconnect_attempts, 1000000);
 	char *text = assert_dump_round_trips(&config);
-	assert_non_null(strstr(text, "nats:\n  enabled: true\n  servers: [\"nats://10.0.0.1:4222\", \"tls://nats-2.example:4222\"]\n"));
-	assert_non_null(strstr(text, "  subjects: [\"la.events.NOPD\", \"la.events.*\"]\n  consumer: \"cadmond_east\"\n"));
+	assert_non_null(
+		strstr(text, "nats:\n  enabled: true\n  servers: [\"nats://10.0.0.1:4222\", "
+			     "\"tls://nats-2.example:4222\"]\n"));
+	assert_non_null(strstr(text, "  subjects: [\"la.events.NOPD\", \"la.events.*\"]\n  "
+				     "consumer: \"cadmond_east\"\n"));
 	free(text);
 	config = parse_ok("mappings:\n"
-			  "  - {name: cdr, format: json, fields: {call_id: id, operator: agent, answer_time: answered,\n"
+			  "  - {name: cdr, format: json, fields: {call_id: id, operator: agent, "
+			  "answer_time: answered,\n"
 			  "     release_time: released}, time_format: iso8601, time_zone: UTC}\n"
 			  "nats: {mapping: cdr}\n");
 	assert_string_equal(config.nats.mapping, "cdr");
 	free(assert_dump_round_trips(&config));
-	EXPECT_ERRORS("nats: {mapping: cdr}\n", "cadmon.yaml:1:17: nats.mapping: no mapping named \"cdr\" in mappings");
+	EXPECT_ERRORS("nats: {mapping: cdr}\n",
+		      "cadmon.yaml:1:17: nats.mapping: no mapping named \"cdr\" in mappings");
 	EXPECT_ERRORS("mappings:\n"
-		      "  - {name: rows, format: csv, header: true, fields: {call_id: A, operator: B, answer_time: C,\n"
+		      "  - {name: rows, format: csv, header: true, fields: {call_id: A, operator: "
+		      "B, answer_time: C,\n"
 		      "     release_time: D}, time_format: iso8601, time_zone: UTC}\n"
 		      "nats: {mapping: rows}\n",
-		      "cadmon.yaml:4:17: nats.mapping: mapping rows is CSV with header: true; each NATS message is one record "
+		      "cadmon.yaml:4:17: nats.mapping: mapping rows is CSV with header: true; each "
+		      "NATS message is one record "
 		      "with no header: use header: false or a json mapping");
 	config = parse_ok("nats: {subjects: ~, token_file: /run/nats.token}\n");
 	assert_int_equal(config.nats.subject_count, 0);
@@ -727,31 +788,41 @@ static void test_nats_keys(void **state)
 		      "  tls_certificate: /c.pem\n"
 		      "  credentials: /n.creds\n"
 		      "  token_file: /t\n",
-		      "cadmon.yaml:2:13: nats.servers[0]: must be a nats:// or tls:// URL of at most 255 bytes, without user or password",
-		      "cadmon.yaml:2:27: nats.servers[1]: must be a nats:// or tls:// URL of at most 255 bytes, without user or password",
-		      "cadmon.yaml:3:18: nats.events_stream: must be 1 to 63 characters from A-Z, a-z, 0-9, _ and -",
-		      "cadmon.yaml:4:26: nats.events_subject_prefix: must be a NATS subject of at most 127 bytes: dot-separated tokens without spaces, * or >",
-		      "cadmon.yaml:5:14: nats.subjects[0]: must be a NATS subject filter of at most 127 bytes (tokens, * or a last >)",
-		      "cadmon.yaml:5:22: nats.subjects[1]: must be a NATS subject filter of at most 127 bytes (tokens, * or a last >)",
-		      "cadmon.yaml:6:13: nats.consumer: must be 1 to 63 characters from A-Z, a-z, 0-9, _ and -",
+		      "cadmon.yaml:2:13: nats.servers[0]: must be a nats:// or tls:// URL of at "
+		      "most 255 bytes, without user or password",
+		      "cadmon.yaml:2:27: nats.servers[1]: must be a nats:// or tls:// URL of at "
+		      "most 255 bytes, without user or password",
+		      "cadmon.yaml:3:18: nats.events_stream: must be 1 to 63 characters from A-Z, "
+		      "a-z, 0-9, _ and -",
+		      "cadmon.yaml:4:26: nats.events_subject_prefix: must be a NATS subject of at "
+		      "most 127 bytes: dot-separated tokens without spaces, * or >",
+		      "cadmon.yaml:5:14: nats.subjects[0]: must be a NATS subject filter of at "
+		      "most 127 bytes (tokens, * or a last >)",
+		      "cadmon.yaml:5:22: nats.subjects[1]: must be a NATS subject filter of at "
+		      "most 127 bytes (tokens, * or a last >)",
+		      "cadmon.yaml:6:13: nats.consumer: must be 1 to 63 characters from A-Z, a-z, "
+		      "0-9, _ and -",
 		      "cadmon.yaml:7:16: nats.fetch_batch: must be an integer from 1 to 10000",
 		      "cadmon.yaml:8:18: nats.max_in_flight: must be an integer from 1 to 1000000",
-		      "cadmon.yaml:9:26: nats.alerts_subject_prefix: must be a NATS subject of at most 127 bytes: dot-separated tokens without spaces, * or >",
+		      "cadmon.yaml:9:26: nats.alerts_subject_prefix: must be a NATS subject of at "
+		      "most 127 bytes: dot-separated tokens without spaces, * or >",
 		      "cadmon.yaml:10:20: nats.tls_certificate: needs nats.tls_key too",
-		      "cadmon.yaml:12:15: nats.token_file: give nats.credentials or nats.token_file, not both");
+		      "cadmon.yaml:12:15: nats.token_file: give nats.credentials or "
+		      "nats.token_file, not both");
 }
 
 static void test_tls_keys(void **state)
 {
-	struct config config = parse_ok("feed: {tls: true, require_client_certificate: true, source_binding: certificate}\n"
-					"alerts: {tls: true, require_client_certificate: true}\n"
-					"http: {tls: true}\n"
-					"tls:\n"
-					"  certificate: /etc/cadmon/server.pem\n"
-					"  key: /etc/cadmon/server.key\n"
-					"  client_ca: /etc/cadmon/cads.pem\n"
-					"  min_version: \"1.3\"\n"
-					"  ciphers: \"ECDHE+AESGCM:!aNULL\"\n");
+	struct config config = parse_ok(
+		"feed: {tls: true, require_client_certificate: true, source_binding: certificate}\n"
+		"alerts: {tls: true, require_client_certificate: true}\n"
+		"http: {tls: true}\n"
+		"tls:\n"
+		"  certificate: /etc/cadmon/server.pem\n"
+		"  key: /etc/cadmon/server.key\n"
+		"  client_ca: /etc/cadmon/cads.pem\n"
+		"  min_version: \"1.3\"\n"
+		"  ciphers: \"ECDHE+AESGCM:!aNULL\"\n");
 
 	(void)state;
 	assert_true(config.feed.tls);
@@ -766,10 +837,13 @@ static void test_tls_keys(void **state)
 	assert_int_equal(config.tls.min_version, CONFIG_TLS_1_3);
 	assert_string_equal(config.tls.ciphers, "ECDHE+AESGCM:!aNULL");
 	char *text = assert_dump_round_trips(&config);
-	assert_non_null(strstr(text, "  tls: true\n  require_client_certificate: true\n  source_binding: certificate\n"));
-	assert_non_null(strstr(text, "tls:\n  certificate: \"/etc/cadmon/server.pem\"\n  key: \"/etc/cadmon/server.key\"\n"
-				     "  client_ca: \"/etc/cadmon/cads.pem\"\n  min_version: \"1.3\"\n"
-				     "  ciphers: \"ECDHE+AESGCM:!aNULL\"\n"));
+	assert_non_null(strstr(text, "  tls: true\n  require_client_certificate: true\n  "
+				     "source_binding: certificate\n"));
+	assert_non_null(strstr(text,
+			       "tls:\n  certificate: \"/etc/cadmon/server.pem\"\n  key: "
+			       "\"/etc/cadmon/server.key\"\n"
+			       "  client_ca: \"/etc/cadmon/cads.pem\"\n  min_version: \"1.3\"\n"
+			       "  ciphers: \"ECDHE+AESGCM:!aNULL\"\n"));
 	free(text);
 
 	/* Without TLS on the feed, neither the client CA nor the binding is needed; without
@@ -777,52 +851,63 @@ static void test_tls_keys(void **state)
 	config = parse_ok("feed: {source_binding: none, require_client_certificate: false}\n");
 	assert_int_equal(config.feed.source_binding, CONFIG_SOURCE_BINDING_NONE);
 	assert_false(config.feed.require_client_certificate);
-	config = parse_ok("feed: {tls: true, require_client_certificate: false, source_binding: none}\n"
-			  "tls: {certificate: /c, key: /k}\n");
+	config = parse_ok(
+		"feed: {tls: true, require_client_certificate: false, source_binding: none}\n"
+		"tls: {certificate: /c, key: /k}\n");
 	assert_true(config.feed.tls);
 	free(assert_dump_round_trips(&config));
 
-	EXPECT_ERRORS("feed: {tls: yes, source_binding: cn}\n"
-		      "tls: {certificate: c.pem, min_version: 1.1, ciphers: \"ECDHE;rm\"}\n",
-		      "cadmon.yaml:1:13: feed.tls: must be true or false",
-		      "cadmon.yaml:1:34: feed.source_binding: must be one of certificate, none",
-		      "cadmon.yaml:2:20: tls.certificate: must be an absolute path of at most 255 bytes",
-		      "cadmon.yaml:2:40: tls.min_version: must be \"1.2\" or \"1.3\"",
-		      "cadmon.yaml:2:54: tls.ciphers: must be 1 to 255 characters of an OpenSSL cipher list "
-		      "(letters, digits, :+-!@=,._ and space)");
+	EXPECT_ERRORS(
+		"feed: {tls: yes, source_binding: cn}\n"
+		"tls: {certificate: c.pem, min_version: 1.1, ciphers: \"ECDHE;rm\"}\n",
+		"cadmon.yaml:1:13: feed.tls: must be true or false",
+		"cadmon.yaml:1:34: feed.source_binding: must be one of certificate, none",
+		"cadmon.yaml:2:20: tls.certificate: must be an absolute path of at most 255 bytes",
+		"cadmon.yaml:2:40: tls.min_version: must be \"1.2\" or \"1.3\"",
+		"cadmon.yaml:2:54: tls.ciphers: must be 1 to 255 characters of an OpenSSL cipher "
+		"list "
+		"(letters, digits, :+-!@=,._ and space)");
 	EXPECT_ERRORS("feed:\n  tls: true\nalerts:\n  tls: true\nhttp:\n  tls: true\n",
 		      "cadmon.yaml:2:8: feed.tls: needs tls.certificate and tls.key",
-		      "cadmon.yaml:2:8: feed.tls: needs tls.client_ca (feed.require_client_certificate is true by default)",
+		      "cadmon.yaml:2:8: feed.tls: needs tls.client_ca "
+		      "(feed.require_client_certificate is true by default)",
 		      "cadmon.yaml:4:8: alerts.tls: needs tls.certificate and tls.key",
 		      "cadmon.yaml:6:8: http.tls: needs tls.certificate and tls.key");
 	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: true}\n"
 		      "alerts: {tls: true, require_client_certificate: true}\n"
 		      "tls: {key: /k}\n",
 		      "cadmon.yaml:1:13: feed.tls: needs tls.certificate",
-		      "cadmon.yaml:1:47: feed.require_client_certificate: needs tls.client_ca (with feed.tls)",
+		      "cadmon.yaml:1:47: feed.require_client_certificate: needs tls.client_ca "
+		      "(with feed.tls)",
 		      "cadmon.yaml:2:15: alerts.tls: needs tls.certificate",
-		      "cadmon.yaml:2:49: alerts.require_client_certificate: needs tls.client_ca (with alerts.tls)");
-	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: false}\ntls: {certificate: /c}\n",
-		      "cadmon.yaml:1:13: feed.tls: needs tls.key",
-		      "cadmon.yaml:1:47: feed.require_client_certificate: false needs feed.source_binding: none "
-		      "(the binding checks the client certificate)");
-	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: false, source_binding: certificate}\n"
+		      "cadmon.yaml:2:49: alerts.require_client_certificate: needs tls.client_ca "
+		      "(with alerts.tls)");
+	EXPECT_ERRORS(
+		"feed: {tls: true, require_client_certificate: false}\ntls: {certificate: /c}\n",
+		"cadmon.yaml:1:13: feed.tls: needs tls.key",
+		"cadmon.yaml:1:47: feed.require_client_certificate: false needs "
+		"feed.source_binding: none "
+		"(the binding checks the client certificate)");
+	EXPECT_ERRORS("feed: {tls: true, require_client_certificate: false, source_binding: "
+		      "certificate}\n"
 		      "tls: {certificate: /c, key: /k}\n",
-		      "cadmon.yaml:1:70: feed.source_binding: certificate needs feed.require_client_certificate: true "
+		      "cadmon.yaml:1:70: feed.source_binding: certificate needs "
+		      "feed.require_client_certificate: true "
 		      "(or set source_binding: none)");
 }
 
 /* Issue 11 item 7: what each source may say, and the binding keys. */
 static void test_source_keys(void **state)
 {
-	struct config config = parse_ok("sources:\n"
-					"  - name: cad-east\n"
-					"    agencies: [NOPD, NOFD]\n"
-					"  - {name: \"cad west\", agencies: [\"\"]}\n"
-					"  - {name: backup}\n"
-					"unlisted_sources: reject\n"
-					"tracker: {bind_calls_to_source: false, bind_operators_to_source: false,"
-					" max_new_operators_per_source_per_hour: 0}\n");
+	struct config config =
+		parse_ok("sources:\n"
+			 "  - name: cad-east\n"
+			 "    agencies: [NOPD, NOFD]\n"
+			 "  - {name: \"cad west\", agencies: [\"\"]}\n"
+			 "  - {name: backup}\n"
+			 "unlisted_sources: reject\n"
+			 "tracker: {bind_calls_to_source: false, bind_operators_to_source: false,"
+			 " max_new_operators_per_source_per_hour: 0}\n");
 
 	(void)state;
 	assert_int_equal(defaults().source_count, 0);
@@ -844,23 +929,29 @@ static void test_source_keys(void **state)
 	assert_false(config.tracker.bind_operators_to_source);
 	assert_int_equal(config.tracker.max_new_operators_per_source_per_hour, 0);
 	free(assert_dump_round_trips(&config));
-	EXPECT_ERRORS("sources:\n"
-		      "  - {name: a, agencies: NOPD}\n"
-		      "  - {name: a, agencies: []}\n"
-		      "  - {name: \"\"}\n"
-		      "  - {agencies: [\"\\u0001\"]}\n"
-		      "unlisted_sources: maybe\n"
-		      "tracker: {bind_calls_to_source: yes, max_new_operators_per_source_per_hour: 10000001}\n",
-		      "cadmon.yaml:2:25: sources[0].agencies: must be a sequence",
-		      "cadmon.yaml:3:12: sources[1].name: duplicate source name, already used by sources[0]",
-		      "cadmon.yaml:3:25: sources[1].agencies: must not be empty",
-		      "cadmon.yaml:4:12: sources[2].name: must be 1 to 64 bytes, no control characters",
-		      "cadmon.yaml:5:5: sources[3].name: required key missing",
-		      "cadmon.yaml:5:17: sources[3].agencies[0]: must be at most 64 bytes, no control characters",
-		      "cadmon.yaml:6:19: unlisted_sources: must be one of accept, reject",
-		      "cadmon.yaml:7:33: tracker.bind_calls_to_source: must be true or false",
-		      "cadmon.yaml:7:77: tracker.max_new_operators_per_source_per_hour: must be an integer from 0 to 10000000");
-	EXPECT_ERRORS("unlisted_sources: reject\n", "cadmon.yaml:1:19: unlisted_sources: reject needs a sources list");
+	EXPECT_ERRORS(
+		"sources:\n"
+		"  - {name: a, agencies: NOPD}\n"
+		"  - {name: a, agencies: []}\n"
+		"  - {name: \"\"}\n"
+		"  - {agencies: [\"\\u0001\"]}\n"
+		"unlisted_sources: maybe\n"
+		"tracker: {bind_calls_to_source: yes, max_new_operators_per_source_per_hour: "
+		"10000001}\n",
+		"cadmon.yaml:2:25: sources[0].agencies: must be a sequence",
+		"cadmon.yaml:3:12: sources[1].name: duplicate source name, already used by "
+		"sources[0]",
+		"cadmon.yaml:3:25: sources[1].agencies: must not be empty",
+		"cadmon.yaml:4:12: sources[2].name: must be 1 to 64 bytes, no control characters",
+		"cadmon.yaml:5:5: sources[3].name: required key missing",
+		"cadmon.yaml:5:17: sources[3].agencies[0]: must be at most 64 bytes, no control "
+		"characters",
+		"cadmon.yaml:6:19: unlisted_sources: must be one of accept, reject",
+		"cadmon.yaml:7:33: tracker.bind_calls_to_source: must be true or false",
+		"cadmon.yaml:7:77: tracker.max_new_operators_per_source_per_hour: must be an "
+		"integer from 0 to 10000000");
+	EXPECT_ERRORS("unlisted_sources: reject\n",
+		      "cadmon.yaml:1:19: unlisted_sources: reject needs a sources list");
 	EXPECT_ERRORS("sources: {name: a}\n", "cadmon.yaml:1:10: sources: must be a sequence");
 }
 
@@ -898,43 +989,51 @@ static void test_i3_keys(void **state)
 	assert_int_equal(config.i3.bye_outgoing_released_by, RELEASED_BY_UNKNOWN);
 	assert_int_equal(config.i3.bye_incoming_released_by, RELEASED_BY_SYSTEM);
 	text = assert_dump_round_trips(&config);
-	assert_non_null(strstr(text, "  public_keys: [{kid: \"chfe-1\", file: \"/etc/cadmon/chfe-1.pem\"}, "
-				     "{kid: \"urn:key 2\", file: \"/k2.pem\"}]\n"));
+	assert_non_null(
+		strstr(text, "  public_keys: [{kid: \"chfe-1\", file: \"/etc/cadmon/chfe-1.pem\"}, "
+			     "{kid: \"urn:key 2\", file: \"/k2.pem\"}]\n"));
 	free(text);
-	EXPECT_ERRORS("i3: {enabled: true}\n",
-		      "cadmon.yaml:1:15: i3.enabled: i3.require_signature needs at least one entry in i3.public_keys");
-	EXPECT_ERRORS("i3:\n"
-		      "  public_keys:\n"
-		      "    - {kid: a, file: /a}\n"
-		      "    - {kid: a, file: b}\n"
-		      "    - {kid: \"\"}\n"
-		      "  max_calls: 15\n"
-		      "  max_pending_requests: 0\n"
-		      "  max_body_bytes: 1023\n"
-		      "  bye_outgoing_released_by: agent\n",
-		      "cadmon.yaml:4:13: i3.public_keys[1].kid: duplicate kid, already used by i3.public_keys[0]",
-		      "cadmon.yaml:4:22: i3.public_keys[1].file: must be an absolute path of at most 255 bytes",
-		      "cadmon.yaml:5:7: i3.public_keys[2].file: required key missing",
-		      "cadmon.yaml:5:13: i3.public_keys[2].kid: must not be empty",
-		      "cadmon.yaml:6:14: i3.max_calls: must be an integer from 16 to 10000000",
-		      "cadmon.yaml:7:25: i3.max_pending_requests: must be an integer from 1 to 65535",
-		      "cadmon.yaml:8:19: i3.max_body_bytes: must be an integer from 1024 to 16777216",
-		      "cadmon.yaml:9:29: i3.bye_outgoing_released_by: must be one of operator, caller, system, unknown");
+	EXPECT_ERRORS("i3: {enabled: true}\n", "cadmon.yaml:1:15: i3.enabled: i3.require_signature "
+					       "needs at least one entry in i3.public_keys");
+	EXPECT_ERRORS(
+		"i3:\n"
+		"  public_keys:\n"
+		"    - {kid: a, file: /a}\n"
+		"    - {kid: a, file: b}\n"
+		"    - {kid: \"\"}\n"
+		"  max_calls: 15\n"
+		"  max_pending_requests: 0\n"
+		"  max_body_bytes: 1023\n"
+		"  bye_outgoing_released_by: agent\n",
+		"cadmon.yaml:4:13: i3.public_keys[1].kid: duplicate kid, already used by "
+		"i3.public_keys[0]",
+		"cadmon.yaml:4:22: i3.public_keys[1].file: must be an absolute path of at most 255 "
+		"bytes",
+		"cadmon.yaml:5:7: i3.public_keys[2].file: required key missing",
+		"cadmon.yaml:5:13: i3.public_keys[2].kid: must not be empty",
+		"cadmon.yaml:6:14: i3.max_calls: must be an integer from 16 to 10000000",
+		"cadmon.yaml:7:25: i3.max_pending_requests: must be an integer from 1 to 65535",
+		"cadmon.yaml:8:19: i3.max_body_bytes: must be an integer from 1024 to 16777216",
+		"cadmon.yaml:9:29: i3.bye_outgoing_released_by: must be one of operator, caller, "
+		"system, unknown");
 }
 
 static void test_keepalive_bound(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("feed: {keepalive_seconds: 32767}\n").feed.keepalive_seconds, 32767);
-	EXPECT_ERRORS("feed: {keepalive_seconds: 32768}\n",
-		      "cadmon.yaml:1:27: feed.keepalive_seconds: must be an integer from 0 to 32767");
+	assert_int_equal(parse_ok("feed: {keepalive_seconds: 32767}\n").feed.keepalive_seconds,
+			 32767);
+	EXPECT_ERRORS(
+		"feed: {keepalive_seconds: 32768}\n",
+		"cadmon.yaml:1:27: feed.keepalive_seconds: must be an integer from 0 to 32767");
 }
 
 /* Event time per source: the guard, the seq jump, idleness, the lag bound, the buffer. */
 static void test_time_keys(void **state)
 {
-	struct config config = parse_ok("feed: {max_future_seconds: 60, max_seq_jump: 5000, source_idle_seconds: 10}\n"
-					"tracker: {max_source_lag_seconds: 0, max_reorder_events: 16}\n");
+	struct config config = parse_ok(
+		"feed: {max_future_seconds: 60, max_seq_jump: 5000, source_idle_seconds: 10}\n"
+		"tracker: {max_source_lag_seconds: 0, max_reorder_events: 16}\n");
 
 	(void)state;
 	assert_int_equal(config.feed.max_future_seconds, 60);
@@ -942,23 +1041,27 @@ static void test_time_keys(void **state)
 	assert_int_equal(config.feed.source_idle_seconds, 10);
 	assert_int_equal(config.tracker.max_source_lag_seconds, 0);
 	assert_int_equal(config.tracker.max_reorder_events, 16);
-	EXPECT_ERRORS("feed: {max_future_seconds: 0, max_seq_jump: 0, source_idle_seconds: 86401}\n"
-		      "tracker: {max_source_lag_seconds: 86401, max_reorder_events: 15}\n",
-		      "cadmon.yaml:1:28: feed.max_future_seconds: must be an integer from 1 to 31536000",
-		      "cadmon.yaml:1:45: feed.max_seq_jump: must be an integer from 1 to 4000000000",
-		      "cadmon.yaml:1:69: feed.source_idle_seconds: must be an integer from 1 to 86400",
-		      "cadmon.yaml:2:35: tracker.max_source_lag_seconds: must be an integer from 0 to 86400",
-		      "cadmon.yaml:2:62: tracker.max_reorder_events: must be an integer from 16 to 10000000");
+	EXPECT_ERRORS(
+		"feed: {max_future_seconds: 0, max_seq_jump: 0, source_idle_seconds: 86401}\n"
+		"tracker: {max_source_lag_seconds: 86401, max_reorder_events: 15}\n",
+		"cadmon.yaml:1:28: feed.max_future_seconds: must be an integer from 1 to 31536000",
+		"cadmon.yaml:1:45: feed.max_seq_jump: must be an integer from 1 to 4000000000",
+		"cadmon.yaml:1:69: feed.source_idle_seconds: must be an integer from 1 to 86400",
+		"cadmon.yaml:2:35: tracker.max_source_lag_seconds: must be an integer from 0 to "
+		"86400",
+		"cadmon.yaml:2:62: tracker.max_reorder_events: must be an integer from 16 to "
+		"10000000");
 }
 
 /* Connection slots: pending caps, per-address caps, the handshake and line deadlines. */
 static void test_connection_slot_keys(void **state)
 {
-	struct config config = parse_ok("feed: {max_pending_connections: 3, max_connections_per_address: 2,"
-					" handshake_timeout_seconds: 1, line_timeout_seconds: 2}\n"
-					"alerts: {max_pending_connections: 4, max_connections_per_address: 5,"
-					" handshake_timeout_seconds: 6, line_timeout_seconds: 7}\n"
-					"http: {max_connections: 8, max_connections_per_address: 9}\n");
+	struct config config =
+		parse_ok("feed: {max_pending_connections: 3, max_connections_per_address: 2,"
+			 " handshake_timeout_seconds: 1, line_timeout_seconds: 2}\n"
+			 "alerts: {max_pending_connections: 4, max_connections_per_address: 5,"
+			 " handshake_timeout_seconds: 6, line_timeout_seconds: 7}\n"
+			 "http: {max_connections: 8, max_connections_per_address: 9}\n");
 
 	(void)state;
 	assert_int_equal(config.feed.max_pending_connections, 3);
@@ -971,14 +1074,18 @@ static void test_connection_slot_keys(void **state)
 	assert_int_equal(config.alerts.line_timeout_seconds, 7);
 	assert_int_equal(config.http.max_connections, 8);
 	assert_int_equal(config.http.max_connections_per_address, 9);
-	EXPECT_ERRORS("feed: {max_pending_connections: 0, handshake_timeout_seconds: 3601}\n"
-		      "alerts: {max_connections_per_address: 0, line_timeout_seconds: 0}\n"
-		      "http: {max_connections: 65536}\n",
-		      "cadmon.yaml:1:33: feed.max_pending_connections: must be an integer from 1 to 65535",
-		      "cadmon.yaml:1:63: feed.handshake_timeout_seconds: must be an integer from 1 to 3600",
-		      "cadmon.yaml:2:39: alerts.max_connections_per_address: must be an integer from 1 to 65535",
-		      "cadmon.yaml:2:64: alerts.line_timeout_seconds: must be an integer from 1 to 3600",
-		      "cadmon.yaml:3:25: http.max_connections: must be an integer from 1 to 65535");
+	EXPECT_ERRORS(
+		"feed: {max_pending_connections: 0, handshake_timeout_seconds: 3601}\n"
+		"alerts: {max_connections_per_address: 0, line_timeout_seconds: 0}\n"
+		"http: {max_connections: 65536}\n",
+		"cadmon.yaml:1:33: feed.max_pending_connections: must be an integer from 1 to "
+		"65535",
+		"cadmon.yaml:1:63: feed.handshake_timeout_seconds: must be an integer from 1 to "
+		"3600",
+		"cadmon.yaml:2:39: alerts.max_connections_per_address: must be an integer from 1 "
+		"to 65535",
+		"cadmon.yaml:2:64: alerts.line_timeout_seconds: must be an integer from 1 to 3600",
+		"cadmon.yaml:3:25: http.max_connections: must be an integer from 1 to 65535");
 }
 
 static void test_journal_keys(void **state)
@@ -1004,14 +1111,17 @@ static void test_journal_keys(void **state)
 		      "  state_directory: relative/path\n"
 		      "  fsync: always\n"
 		      "  retention_seconds: 29399\n",
-		      "cadmon.yaml:2:20: journal.state_directory: must be an absolute path of at most 255 bytes",
+		      "cadmon.yaml:2:20: journal.state_directory: must be an absolute path of at "
+		      "most 255 bytes",
 		      "cadmon.yaml:3:10: journal.fsync: must be one of batch, interval, none",
-		      "cadmon.yaml:4:22: journal.retention_seconds: must be at least the longest rule window plus "
+		      "cadmon.yaml:4:22: journal.retention_seconds: must be at least the longest "
+		      "rule window plus "
 		      "tracker.allowed_lateness_seconds (29400)");
 	/* A longer window with the default retention is caught too, at the top of the file. */
 	EXPECT_ERRORS("detector:\n"
 		      "  rules: [{name: month, window_seconds: 2592000}]\n",
-		      "cadmon.yaml:1:1: journal.retention_seconds: the default must be at least the longest "
+		      "cadmon.yaml:1:1: journal.retention_seconds: the default must be at least "
+		      "the longest "
 		      "rule window plus tracker.allowed_lateness_seconds (2592600)");
 }
 
@@ -1124,16 +1234,20 @@ static void test_released_by_all(void **state)
 static void test_unknown_keys_at_each_level(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("feeds:\n  listen: x\n", "cadmon.yaml:1:1: feeds: unknown key (did you mean feed?)");
+	EXPECT_ERRORS("feeds:\n  listen: x\n",
+		      "cadmon.yaml:1:1: feeds: unknown key (did you mean feed?)");
 	EXPECT_ERRORS("feed:\n  bogus: 1\n", "cadmon.yaml:2:3: feed.bogus: unknown key");
-	EXPECT_ERRORS("alerts:\n  max_queue: 1\n", "cadmon.yaml:2:3: alerts.max_queue: unknown key");
+	EXPECT_ERRORS("alerts:\n  max_queue: 1\n",
+		      "cadmon.yaml:2:3: alerts.max_queue: unknown key");
 	EXPECT_ERRORS("tracker:\n  Max_open_calls: 1\n",
-		      "cadmon.yaml:2:3: tracker.Max_open_calls: unknown key (did you mean max_open_calls?)");
+		      "cadmon.yaml:2:3: tracker.Max_open_calls: unknown key (did you mean "
+		      "max_open_calls?)");
 	EXPECT_ERRORS("detector:\n  window: 1\n", "cadmon.yaml:2:3: detector.window: unknown key");
 	EXPECT_ERRORS("detector:\n  premature:\n    max_talk: 5\n",
 		      "cadmon.yaml:3:5: detector.premature.max_talk: unknown key");
-	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      ratio: 1\n",
-		      "cadmon.yaml:5:7: detector.rules[0] (name: a): ratio: unknown key");
+	EXPECT_ERRORS(
+		"detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      ratio: 1\n",
+		"cadmon.yaml:5:7: detector.rules[0] (name: a): ratio: unknown key");
 	EXPECT_ERRORS("log:\n  level: debug\n", "cadmon.yaml:2:3: log.level: unknown key");
 }
 
@@ -1142,16 +1256,21 @@ static void test_unknown_keys_at_each_level(void **state)
 static void test_unknown_key_suggestions(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("tracker:\n  max_operator: 5\n",
-		      "cadmon.yaml:2:3: tracker.max_operator: unknown key (did you mean max_operators?)");
+	EXPECT_ERRORS(
+		"tracker:\n  max_operator: 5\n",
+		"cadmon.yaml:2:3: tracker.max_operator: unknown key (did you mean max_operators?)");
 	EXPECT_ERRORS("tracker:\n  max_sources: 5\n",
-		      "cadmon.yaml:2:3: tracker.max_sources: unknown key (did you mean feed.max_sources?)");
+		      "cadmon.yaml:2:3: tracker.max_sources: unknown key (did you mean "
+		      "feed.max_sources?)");
 	EXPECT_ERRORS("detector:\n  max_talk_seconds: 5\n",
 		      "cadmon.yaml:2:3: detector.max_talk_seconds: unknown key "
 		      "(did you mean detector.premature.max_talk_seconds?)");
-	EXPECT_ERRORS("detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      min_call: 1\n",
-		      "cadmon.yaml:5:7: detector.rules[0] (name: a): min_call: unknown key (did you mean min_calls?)");
-	EXPECT_ERRORS("journal:\n  fsinc: none\n", "cadmon.yaml:2:3: journal.fsinc: unknown key (did you mean fsync?)");
+	EXPECT_ERRORS(
+		"detector:\n  rules:\n    - name: a\n      window_seconds: 9\n      min_call: 1\n",
+		"cadmon.yaml:5:7: detector.rules[0] (name: a): min_call: unknown key (did you mean "
+		"min_calls?)");
+	EXPECT_ERRORS("journal:\n  fsinc: none\n",
+		      "cadmon.yaml:2:3: journal.fsinc: unknown key (did you mean fsync?)");
 }
 
 /* Unknown keys are shown safely: control characters as '?'. */
@@ -1233,7 +1352,8 @@ static void test_anchors_and_aliases_rejected(void **state)
 	EXPECT_ERRORS("feed:\n  listen: [&a \"127.0.0.1:1\", *a]\n",
 		      "cadmon.yaml:2:12: feed.listen[0]: anchors and aliases are not supported",
 		      "cadmon.yaml:2:30: feed.listen[1]: anchors and aliases are not supported");
-	EXPECT_ERRORS("&k log: {}\n", "cadmon.yaml:1:1: top level: anchors and aliases are not supported");
+	EXPECT_ERRORS("&k log: {}\n",
+		      "cadmon.yaml:1:1: top level: anchors and aliases are not supported");
 }
 
 static void test_integer_errors(void **state)
@@ -1248,17 +1368,19 @@ static void test_integer_errors(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		snprintf(text, sizeof text, "tracker:\n  max_operators: %s\n", bad[i]);
 		snprintf(expected, sizeof expected,
-			 "cadmon.yaml:2:18: tracker.max_operators: must be an integer from 1 to 1000000");
+			 "cadmon.yaml:2:18: tracker.max_operators: must be an integer from 1 to "
+			 "1000000");
 		check_errors(text, (const char *const[]){ expected, NULL });
 	}
 }
 
 static void test_console_keys(void **state)
 {
-	struct config config = parse_ok("feed: {silence_seconds: 0}\n"
-					"detector:\n"
-					"  max_alert_callbacks: 32\n"
-					"  escalate_unacked_after_seconds: {info: 60, critical: 0}\n");
+	struct config config =
+		parse_ok("feed: {silence_seconds: 0}\n"
+			 "detector:\n"
+			 "  max_alert_callbacks: 32\n"
+			 "  escalate_unacked_after_seconds: {info: 60, critical: 0}\n");
 
 	(void)state;
 	assert_int_equal(config.feed.silence_seconds, 0);
@@ -1266,72 +1388,97 @@ static void test_console_keys(void **state)
 	assert_int_equal(config.detector.escalate_unacked_after_seconds[0], 60);
 	assert_int_equal(config.detector.escalate_unacked_after_seconds[1], 1800);
 	assert_int_equal(config.detector.escalate_unacked_after_seconds[2], 0);
-	EXPECT_ERRORS("feed: {silence_seconds: 604801}\n"
-		      "detector:\n"
-		      "  max_alert_callbacks: 15\n"
-		      "  escalate_unacked_after_seconds: {warning: -1, urgent: 5}\n",
-		      "cadmon.yaml:1:25: feed.silence_seconds: must be an integer from 0 to 604800",
-		      "cadmon.yaml:3:24: detector.max_alert_callbacks: must be an integer from 16 to 1000000",
-		      "cadmon.yaml:4:45: detector.escalate_unacked_after_seconds.warning: must be an integer from 0 to 2592000",
-		      "cadmon.yaml:4:49: detector.escalate_unacked_after_seconds.urgent: unknown key");
+	EXPECT_ERRORS(
+		"feed: {silence_seconds: 604801}\n"
+		"detector:\n"
+		"  max_alert_callbacks: 15\n"
+		"  escalate_unacked_after_seconds: {warning: -1, urgent: 5}\n",
+		"cadmon.yaml:1:25: feed.silence_seconds: must be an integer from 0 to 604800",
+		"cadmon.yaml:3:24: detector.max_alert_callbacks: must be an integer from 16 to "
+		"1000000",
+		"cadmon.yaml:4:45: detector.escalate_unacked_after_seconds.warning: must be an "
+		"integer from 0 to 2592000",
+		"cadmon.yaml:4:49: detector.escalate_unacked_after_seconds.urgent: unknown key");
 }
 
 static void test_integer_ranges(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("feed:\n  max_line_bytes: 255\n  max_connections: 65536\n",
-		      "cadmon.yaml:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
-		      "cadmon.yaml:3:20: feed.max_connections: must be an integer from 1 to 65535");
-	EXPECT_ERRORS("http: {max_header_bytes: 1023, max_body_bytes: 255, max_alerts_bytes: 67108865}\n",
-		      "cadmon.yaml:1:26: http.max_header_bytes: must be an integer from 1024 to 1048576",
-		      "cadmon.yaml:1:48: http.max_body_bytes: must be an integer from 256 to 1048576",
-		      "cadmon.yaml:1:71: http.max_alerts_bytes: must be an integer from 4096 to 67108864");
+	EXPECT_ERRORS(
+		"feed:\n  max_line_bytes: 255\n  max_connections: 65536\n",
+		"cadmon.yaml:2:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
+		"cadmon.yaml:3:20: feed.max_connections: must be an integer from 1 to 65535");
+	EXPECT_ERRORS(
+		"http: {max_header_bytes: 1023, max_body_bytes: 255, max_alerts_bytes: 67108865}\n",
+		"cadmon.yaml:1:26: http.max_header_bytes: must be an integer from 1024 to 1048576",
+		"cadmon.yaml:1:48: http.max_body_bytes: must be an integer from 256 to 1048576",
+		"cadmon.yaml:1:71: http.max_alerts_bytes: must be an integer from 4096 to "
+		"67108864");
 	EXPECT_ERRORS("http: {timeout_seconds: 0}\n",
 		      "cadmon.yaml:1:25: http.timeout_seconds: must be an integer from 1 to 3600");
-	EXPECT_ERRORS("http: {max_streams: 0, max_stream_queue_bytes: 4095, stream_keepalive_seconds: 3601}\n",
+	EXPECT_ERRORS("http: {max_streams: 0, max_stream_queue_bytes: 4095, "
+		      "stream_keepalive_seconds: 3601}\n",
 		      "cadmon.yaml:1:21: http.max_streams: must be an integer from 1 to 65535",
-		      "cadmon.yaml:1:48: http.max_stream_queue_bytes: must be an integer from 4096 to 1073741824",
-		      "cadmon.yaml:1:80: http.stream_keepalive_seconds: must be an integer from 1 to 3600");
-	EXPECT_ERRORS("alerts: {max_subscribers: 0, max_queue_bytes: 4095}\n",
-		      "cadmon.yaml:1:27: alerts.max_subscribers: must be an integer from 1 to 65535",
-		      "cadmon.yaml:1:47: alerts.max_queue_bytes: must be an integer from 4096 to 1073741824");
-	EXPECT_ERRORS("tracker: {max_open_calls: 10000001, max_window_calls: 15}\n",
-		      "cadmon.yaml:1:27: tracker.max_open_calls: must be an integer from 1 to 10000000",
-		      "cadmon.yaml:1:55: tracker.max_window_calls: must be an integer from 16 to 1000000");
-	EXPECT_ERRORS("log: {rate_limit_seconds: 0}\n",
-		      "cadmon.yaml:1:27: log.rate_limit_seconds: must be an integer from 1 to 86400");
+		      "cadmon.yaml:1:48: http.max_stream_queue_bytes: must be an integer from 4096 "
+		      "to 1073741824",
+		      "cadmon.yaml:1:80: http.stream_keepalive_seconds: must be an integer from 1 "
+		      "to 3600");
+	EXPECT_ERRORS(
+		"alerts: {max_subscribers: 0, max_queue_bytes: 4095}\n",
+		"cadmon.yaml:1:27: alerts.max_subscribers: must be an integer from 1 to 65535",
+		"cadmon.yaml:1:47: alerts.max_queue_bytes: must be an integer from 4096 to "
+		"1073741824");
+	EXPECT_ERRORS(
+		"tracker: {max_open_calls: 10000001, max_window_calls: 15}\n",
+		"cadmon.yaml:1:27: tracker.max_open_calls: must be an integer from 1 to 10000000",
+		"cadmon.yaml:1:55: tracker.max_window_calls: must be an integer from 16 to "
+		"1000000");
+	EXPECT_ERRORS(
+		"log: {rate_limit_seconds: 0}\n",
+		"cadmon.yaml:1:27: log.rate_limit_seconds: must be an integer from 1 to 86400");
 	EXPECT_ERRORS("detector:\n"
 		      "  rules:\n"
 		      "    - name: a\n"
 		      "      window_seconds: 2592001\n"
 		      "      min_calls: 4294967296\n"
 		      "      min_premature: 0\n",
-		      "cadmon.yaml:4:23: detector.rules[0] (name: a): window_seconds: must be an integer from 1 to 2592000",
-		      "cadmon.yaml:5:18: detector.rules[0] (name: a): min_calls: must be an integer from 1 to 4294967295",
-		      "cadmon.yaml:6:22: detector.rules[0] (name: a): min_premature: must be an integer from 1 to 4294967295");
+		      "cadmon.yaml:4:23: detector.rules[0] (name: a): window_seconds: must be an "
+		      "integer from 1 to 2592000",
+		      "cadmon.yaml:5:18: detector.rules[0] (name: a): min_calls: must be an "
+		      "integer from 1 to 4294967295",
+		      "cadmon.yaml:6:22: detector.rules[0] (name: a): min_premature: must be an "
+		      "integer from 1 to 4294967295");
 }
 
 static void test_number_errors(void **state)
 {
 	(void)state;
 	EXPECT_ERRORS("detector:\n  premature:\n    max_talk_seconds: 0\n",
-		      "cadmon.yaml:3:23: detector.premature.max_talk_seconds: must be a number greater than 0");
+		      "cadmon.yaml:3:23: detector.premature.max_talk_seconds: must be a number "
+		      "greater than 0");
 	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: -5}}\n",
-		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number "
+		      "greater than 0");
 	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: .inf}}\n",
-		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number "
+		      "greater than 0");
 	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: 1e999}}\n",
-		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number "
+		      "greater than 0");
 	EXPECT_ERRORS("detector: {premature: {max_talk_seconds: 20s}}\n",
-		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number greater than 0");
+		      "cadmon.yaml:1:42: detector.premature.max_talk_seconds: must be a number "
+		      "greater than 0");
 	EXPECT_ERRORS("detector:\n"
 		      "  rules:\n"
 		      "    - {name: a, window_seconds: 1, min_ratio: 1.01}\n"
 		      "    - {name: b, window_seconds: 1, min_ratio: -0.1}\n"
 		      "    - {name: c, window_seconds: 1, min_ratio: nan}\n",
-		      "cadmon.yaml:3:47: detector.rules[0] (name: a): min_ratio: must be a number from 0 to 1",
-		      "cadmon.yaml:4:47: detector.rules[1] (name: b): min_ratio: must be a number from 0 to 1",
-		      "cadmon.yaml:5:47: detector.rules[2] (name: c): min_ratio: must be a number from 0 to 1");
+		      "cadmon.yaml:3:47: detector.rules[0] (name: a): min_ratio: must be a number "
+		      "from 0 to 1",
+		      "cadmon.yaml:4:47: detector.rules[1] (name: b): min_ratio: must be a number "
+		      "from 0 to 1",
+		      "cadmon.yaml:5:47: detector.rules[2] (name: c): min_ratio: must be a number "
+		      "from 0 to 1");
 }
 
 static void test_bad_ports(void **state)
@@ -1364,30 +1511,34 @@ static void too_long_address_test(void)
 	EXPECT_ERRORS(text, "cadmon.yaml:2:11: feed.listen: must be at most 63 characters");
 	host[CONFIG_ADDRESS_MAX - 6] = '\0'; /* 63 characters: short enough, but not an address */
 	snprintf(text, sizeof text, "feed:\n  listen: \"%s:7400\"\n", host);
-	EXPECT_ERRORS(text, "cadmon.yaml:2:11: feed.listen: host must be a numeric IPv4 or [IPv6] address");
+	EXPECT_ERRORS(
+		text,
+		"cadmon.yaml:2:11: feed.listen: host must be a numeric IPv4 or [IPv6] address");
 }
 
 static void test_bad_addresses(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("alerts:\n"
-		      "  listen:\n"
-		      "    - 127.0.0.1\n"
-		      "    - \":7401\"\n"
-		      "    - \"::1:7401\"\n"
-		      "    - \"[::1]\"\n"
-		      "    - localhost:7401\n"
-		      "    - 127.0.0.256:7401\n"
-		      "    - \"[127.0.0.1]:7401\"\n"
-		      "    - \"[::1]7401\"\n",
-		      "cadmon.yaml:3:7: alerts.listen[0]: must be ipv4:port or [ipv6]:port",
-		      "cadmon.yaml:4:7: alerts.listen[1]: must be ipv4:port or [ipv6]:port",
-		      "cadmon.yaml:5:7: alerts.listen[2]: IPv6 addresses must be in brackets, as [ipv6]:port",
-		      "cadmon.yaml:6:7: alerts.listen[3]: must be ipv4:port or [ipv6]:port",
-		      "cadmon.yaml:7:7: alerts.listen[4]: host must be a numeric IPv4 or [IPv6] address",
-		      "cadmon.yaml:8:7: alerts.listen[5]: host must be a numeric IPv4 or [IPv6] address",
-		      "cadmon.yaml:9:7: alerts.listen[6]: host must be a numeric IPv4 or [IPv6] address",
-		      "cadmon.yaml:10:7: alerts.listen[7]: must be ipv4:port or [ipv6]:port");
+	EXPECT_ERRORS(
+		"alerts:\n"
+		"  listen:\n"
+		"    - 127.0.0.1\n"
+		"    - \":7401\"\n"
+		"    - \"::1:7401\"\n"
+		"    - \"[::1]\"\n"
+		"    - localhost:7401\n"
+		"    - 127.0.0.256:7401\n"
+		"    - \"[127.0.0.1]:7401\"\n"
+		"    - \"[::1]7401\"\n",
+		"cadmon.yaml:3:7: alerts.listen[0]: must be ipv4:port or [ipv6]:port",
+		"cadmon.yaml:4:7: alerts.listen[1]: must be ipv4:port or [ipv6]:port",
+		"cadmon.yaml:5:7: alerts.listen[2]: IPv6 addresses must be in brackets, as "
+		"[ipv6]:port",
+		"cadmon.yaml:6:7: alerts.listen[3]: must be ipv4:port or [ipv6]:port",
+		"cadmon.yaml:7:7: alerts.listen[4]: host must be a numeric IPv4 or [IPv6] address",
+		"cadmon.yaml:8:7: alerts.listen[5]: host must be a numeric IPv4 or [IPv6] address",
+		"cadmon.yaml:9:7: alerts.listen[6]: host must be a numeric IPv4 or [IPv6] address",
+		"cadmon.yaml:10:7: alerts.listen[7]: must be ipv4:port or [ipv6]:port");
 	too_long_address_test();
 	EXPECT_ERRORS("feed:\n  listen: [[\"127.0.0.1:1\"]]\n",
 		      "cadmon.yaml:2:12: feed.listen[0]: must be ipv4:port or [ipv6]:port");
@@ -1397,9 +1548,12 @@ static void test_listen_counts(void **state)
 {
 	(void)state;
 	EXPECT_ERRORS("feed:\n  listen: []\n", "cadmon.yaml:2:11: feed.listen: must not be empty");
-	EXPECT_ERRORS("feed:\n  listen:\n", "cadmon.yaml:2:10: feed.listen: must be an address or a sequence of addresses");
-	EXPECT_ERRORS("alerts:\n  listen: {a: 1}\n",
-		      "cadmon.yaml:2:11: alerts.listen: must be an address or a sequence of addresses");
+	EXPECT_ERRORS(
+		"feed:\n  listen:\n",
+		"cadmon.yaml:2:10: feed.listen: must be an address or a sequence of addresses");
+	EXPECT_ERRORS(
+		"alerts:\n  listen: {a: 1}\n",
+		"cadmon.yaml:2:11: alerts.listen: must be an address or a sequence of addresses");
 	EXPECT_ERRORS("feed:\n  listen: [\"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\","
 		      " \"127.0.0.1:4\", \"127.0.0.1:5\", \"127.0.0.1:6\", \"127.0.0.1:7\","
 		      " \"127.0.0.1:8\", \"127.0.0.1:9\", \"127.0.0.1:10\"]\n",
@@ -1417,7 +1571,8 @@ static void test_released_by_errors(void **state)
 		      "\n"
 		      "      - Caller\n"
 		      "      - operator\n",
-		      "cadmon.yaml:7:9: detector.premature.released_by[1]: must be one of operator, caller, system, unknown",
+		      "cadmon.yaml:7:9: detector.premature.released_by[1]: must be one of "
+		      "operator, caller, system, unknown",
 		      "cadmon.yaml:8:9: detector.premature.released_by[2]: duplicate entry");
 	EXPECT_ERRORS("detector:\n  premature:\n    released_by: []\n",
 		      "cadmon.yaml:3:18: detector.premature.released_by: must not be empty");
@@ -1425,7 +1580,8 @@ static void test_released_by_errors(void **state)
 		      "cadmon.yaml:3:18: detector.premature.released_by: must be a sequence");
 	/* An embedded NUL does not make "operator\0x" pass as "operator". */
 	EXPECT_ERRORS("detector:\n  premature:\n    released_by: [\"operator\\0x\"]\n",
-		      "cadmon.yaml:3:19: detector.premature.released_by[0]: must be one of operator, caller, system, unknown");
+		      "cadmon.yaml:3:19: detector.premature.released_by[0]: must be one of "
+		      "operator, caller, system, unknown");
 }
 
 static void test_rule_required_keys(void **state)
@@ -1458,11 +1614,16 @@ static void test_rule_value_errors(void **state)
 		      "      window_seconds: 60\n"
 		      "    - name: [a]\n"
 		      "      window_seconds: 60\n",
-		      "cadmon.yaml:3:13: detector.rules[0].name: must be 1 to 31 characters from a-z, 0-9, _ and -",
-		      "cadmon.yaml:5:17: detector.rules[0].severity: must be one of info, warning, critical",
-		      "cadmon.yaml:6:13: detector.rules[1].name: must be 1 to 31 characters from a-z, 0-9, _ and -",
-		      "cadmon.yaml:8:13: detector.rules[2].name: must be 1 to 31 characters from a-z, 0-9, _ and -",
-		      "cadmon.yaml:10:13: detector.rules[3].name: must be 1 to 31 characters from a-z, 0-9, _ and -");
+		      "cadmon.yaml:3:13: detector.rules[0].name: must be 1 to 31 characters from "
+		      "a-z, 0-9, _ and -",
+		      "cadmon.yaml:5:17: detector.rules[0].severity: must be one of info, warning, "
+		      "critical",
+		      "cadmon.yaml:6:13: detector.rules[1].name: must be 1 to 31 characters from "
+		      "a-z, 0-9, _ and -",
+		      "cadmon.yaml:8:13: detector.rules[2].name: must be 1 to 31 characters from "
+		      "a-z, 0-9, _ and -",
+		      "cadmon.yaml:10:13: detector.rules[3].name: must be 1 to 31 characters from "
+		      "a-z, 0-9, _ and -");
 }
 
 static void test_rule_longest_name_accepted(void **state)
@@ -1477,8 +1638,10 @@ static void test_rule_longest_name_accepted(void **state)
 static void test_rules_list_errors(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("detector:\n  rules: []\n", "cadmon.yaml:2:10: detector.rules: must not be empty");
-	EXPECT_ERRORS("detector:\n  rules:\n", "cadmon.yaml:2:9: detector.rules: must be a sequence");
+	EXPECT_ERRORS("detector:\n  rules: []\n",
+		      "cadmon.yaml:2:10: detector.rules: must not be empty");
+	EXPECT_ERRORS("detector:\n  rules:\n",
+		      "cadmon.yaml:2:9: detector.rules: must be a sequence");
 	EXPECT_ERRORS("detector:\n  rules: [burst]\n",
 		      "cadmon.yaml:2:11: detector.rules[0]: must be a mapping");
 }
@@ -1506,13 +1669,17 @@ static void test_min_premature_above_min_calls(void **state)
 		      "      window_seconds: 60\n"
 		      "      min_premature: 4\n"
 		      "      min_calls: 3\n",
-		      "cadmon.yaml:5:22: detector.rules[0] (name: a): min_premature: must be at most min_calls (3)");
+		      "cadmon.yaml:5:22: detector.rules[0] (name: a): min_premature: must be at "
+		      "most min_calls (3)");
 	/* min_calls defaults to 1 */
 	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2}]}\n",
-		      "cadmon.yaml:1:65: detector.rules[0] (name: a): min_premature: must be at most min_calls (1)");
+		      "cadmon.yaml:1:65: detector.rules[0] (name: a): min_premature: must be at "
+		      "most min_calls (1)");
 	/* A bad min_calls is reported once, not again through the comparison. */
-	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2, min_calls: 0}]}\n",
-		      "cadmon.yaml:1:79: detector.rules[0] (name: a): min_calls: must be an integer from 1 to 4294967295");
+	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_premature: 2, "
+		      "min_calls: 0}]}\n",
+		      "cadmon.yaml:1:79: detector.rules[0] (name: a): min_calls: must be an "
+		      "integer from 1 to 4294967295");
 }
 
 /* A rule needing more calls than the tracker keeps per call-taker could never fire. */
@@ -1522,20 +1689,24 @@ static void test_min_calls_above_window_calls(void **state)
 	EXPECT_ERRORS("detector:\n"
 		      "  rules:\n"
 		      "    - {name: a, window_seconds: 60, min_calls: 1025}\n",
-		      "cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most tracker.max_window_calls (1024)");
+		      "cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most "
+		      "tracker.max_window_calls (1024)");
 	/* The tracker section may come after the rules; the message keeps document order. */
-	EXPECT_ERRORS("detector:\n"
-		      "  rules:\n"
-		      "    - {name: a, window_seconds: 60, min_calls: 20}\n"
-		      "tracker:\n"
-		      "  max_window_calls: 19\n"
-		      "  max_operators: 0\n",
-		      "cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most tracker.max_window_calls (19)",
-		      "cadmon.yaml:6:18: tracker.max_operators: must be an integer from 1 to 1000000");
+	EXPECT_ERRORS(
+		"detector:\n"
+		"  rules:\n"
+		"    - {name: a, window_seconds: 60, min_calls: 20}\n"
+		"tracker:\n"
+		"  max_window_calls: 19\n"
+		"  max_operators: 0\n",
+		"cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most "
+		"tracker.max_window_calls (19)",
+		"cadmon.yaml:6:18: tracker.max_operators: must be an integer from 1 to 1000000");
 	/* A bad max_window_calls is reported once. */
 	EXPECT_ERRORS("detector: {rules: [{name: a, window_seconds: 60, min_calls: 2000}]}\n"
 		      "tracker: {max_window_calls: 1}\n",
-		      "cadmon.yaml:2:29: tracker.max_window_calls: must be an integer from 16 to 1000000");
+		      "cadmon.yaml:2:29: tracker.max_window_calls: must be an integer from 16 to "
+		      "1000000");
 }
 
 static void test_duplicate_rule_names(void **state)
@@ -1549,35 +1720,40 @@ static void test_duplicate_rule_names(void **state)
 		      "      window_seconds: 600\n"
 		      "    - name: burst\n"
 		      "      window_seconds: 6000\n",
-		      "cadmon.yaml:7:13: detector.rules[2] (name: burst): name: duplicate rule name, already used by detector.rules[0]");
+		      "cadmon.yaml:7:13: detector.rules[2] (name: burst): name: duplicate rule "
+		      "name, already used by detector.rules[0]");
 }
 
 /* Every error in one file, cross-field ones included, in document order. */
 static void test_several_errors_in_order(void **state)
 {
 	(void)state;
-	EXPECT_ERRORS("feed:\n"
-		      "  listen: 127.0.0.1\n"
-		      "  max_line_bytes: 12abc\n"
-		      "  colour: blue\n"
-		      "detector:\n"
-		      "  rules:\n"
-		      "    - name: a\n"
-		      "      window_seconds: 60\n"
-		      "      min_calls: 3\n"
-		      "      min_premature: 5\n"
-		      "      severity: loud\n"
-		      "    - window_seconds: 0\n"
-		      "feed:\n"
-		      "  max_connections: 0\n",
-		      "cadmon.yaml:2:11: feed.listen: must be ipv4:port or [ipv6]:port",
-		      "cadmon.yaml:3:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
-		      "cadmon.yaml:4:3: feed.colour: unknown key",
-		      "cadmon.yaml:10:22: detector.rules[0] (name: a): min_premature: must be at most min_calls (3)",
-		      "cadmon.yaml:11:17: detector.rules[0] (name: a): severity: must be one of info, warning, critical",
-		      "cadmon.yaml:12:7: detector.rules[1].name: required key missing",
-		      "cadmon.yaml:12:23: detector.rules[1].window_seconds: must be an integer from 1 to 2592000",
-		      "cadmon.yaml:13:1: feed: duplicate key");
+	EXPECT_ERRORS(
+		"feed:\n"
+		"  listen: 127.0.0.1\n"
+		"  max_line_bytes: 12abc\n"
+		"  colour: blue\n"
+		"detector:\n"
+		"  rules:\n"
+		"    - name: a\n"
+		"      window_seconds: 60\n"
+		"      min_calls: 3\n"
+		"      min_premature: 5\n"
+		"      severity: loud\n"
+		"    - window_seconds: 0\n"
+		"feed:\n"
+		"  max_connections: 0\n",
+		"cadmon.yaml:2:11: feed.listen: must be ipv4:port or [ipv6]:port",
+		"cadmon.yaml:3:19: feed.max_line_bytes: must be an integer from 256 to 16777216",
+		"cadmon.yaml:4:3: feed.colour: unknown key",
+		"cadmon.yaml:10:22: detector.rules[0] (name: a): min_premature: must be at most "
+		"min_calls (3)",
+		"cadmon.yaml:11:17: detector.rules[0] (name: a): severity: must be one of info, "
+		"warning, critical",
+		"cadmon.yaml:12:7: detector.rules[1].name: required key missing",
+		"cadmon.yaml:12:23: detector.rules[1].window_seconds: must be an integer from 1 to "
+		"2592000",
+		"cadmon.yaml:13:1: feed: duplicate key");
 }
 
 /* The config passed in is untouched on error, whatever it held. */
@@ -1614,7 +1790,8 @@ static void test_dropped_errors(void **state)
 	assert_int_equal(errors.count, CONFIG_MAX_ERRORS);
 	assert_int_equal(errors.dropped, 8);
 	assert_string_equal(errors.message[0], "cadmon.yaml:1:1: k0: unknown key");
-	assert_string_equal(errors.message[CONFIG_MAX_ERRORS - 1], "cadmon.yaml:32:1: k31: unknown key");
+	assert_string_equal(errors.message[CONFIG_MAX_ERRORS - 1],
+			    "cadmon.yaml:32:1: k31: unknown key");
 }
 
 static void test_filename_in_messages(void **state)
@@ -1624,9 +1801,11 @@ static void test_filename_in_messages(void **state)
 	const char text[] = "log: {rate_limit_seconds: 0}\n";
 
 	(void)state;
-	assert_int_equal(config_parse(text, strlen(text), "/etc/cadmon/cadmon.yaml", &config, &errors),
-			 -EINVAL);
-	assert_string_equal(errors.message[0], "/etc/cadmon/cadmon.yaml:1:27: log.rate_limit_seconds:"
+	assert_int_equal(
+		config_parse(text, strlen(text), "/etc/cadmon/cadmon.yaml", &config, &errors),
+		-EINVAL);
+	assert_string_equal(errors.message[0],
+			    "/etc/cadmon/cadmon.yaml:1:27: log.rate_limit_seconds:"
 			    " must be an integer from 1 to 86400");
 }
 
@@ -1741,7 +1920,8 @@ static void test_defaults_dump_fixture(void **state)
  * no such key; *has_comment false when the key has no comment of its own.
  */
 static bool yaml_key_comment_block(const char *text, const char *want, char *comment, size_t size,
-				   bool *has_comment, const char **block_start, const char **key_line)
+				   bool *has_comment, const char **block_start,
+				   const char **key_line)
 {
 	char names[8][64], path[CONFIG_ERROR_MAX];
 	size_t indents[8], depth = 0, block_indent = 0, block_len = 0;
@@ -1756,31 +1936,35 @@ static bool yaml_key_comment_block(const char *text, const char *want, char *com
 		if (indent < len && line[indent] == '#') {
 			if (!block || block_indent != indent) {
 				block_line = line;
-				block = line + indent + 1 + (indent + 1 < len && line[indent + 1] == ' ');
+				block = line + indent + 1 +
+					(indent + 1 < len && line[indent + 1] == ' ');
 				block_len = (size_t)(line + len - block);
 				block_indent = indent;
 			}
 		} else {
-			while (indent + name_len < len && (islower((unsigned char)line[indent + name_len]) ||
-							   isdigit((unsigned char)line[indent + name_len]) ||
-							   line[indent + name_len] == '_'))
+			while (indent + name_len < len &&
+			       (islower((unsigned char)line[indent + name_len]) ||
+				isdigit((unsigned char)line[indent + name_len]) ||
+				line[indent + name_len] == '_'))
 				name_len++;
 			if (name_len > 0 && name_len < sizeof names[0] && indent + name_len < len &&
 			    line[indent + name_len] == ':') {
 				while (depth > 0 && indents[depth - 1] >= indent)
 					depth--;
 				assert_true(depth < ARRAY_SIZE(names));
-				snprintf(names[depth], sizeof names[depth], "%.*s", (int)name_len, line + indent);
+				snprintf(names[depth], sizeof names[depth], "%.*s", (int)name_len,
+					 line + indent);
 				indents[depth++] = indent;
 				path[0] = '\0';
 				for (size_t i = 0; i < depth; i++)
-					snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "." : "",
-						 names[i]);
+					snprintf(path + strlen(path), sizeof path - strlen(path),
+						 "%s%s", i ? "." : "", names[i]);
 				if (strcmp(path, want) == 0) {
 					*has_comment = block && block_indent == indent;
 					*block_start = *has_comment ? block_line : line;
 					*key_line = line;
-					snprintf(comment, size, "%.*s", *has_comment ? (int)block_len : 0,
+					snprintf(comment, size, "%.*s",
+						 *has_comment ? (int)block_len : 0,
 						 *has_comment ? block : "");
 					return true;
 				}
@@ -1797,7 +1981,8 @@ static bool yaml_key_comment(const char *text, const char *want, char *comment, 
 {
 	const char *block_start, *key_line;
 
-	return yaml_key_comment_block(text, want, comment, size, has_comment, &block_start, &key_line);
+	return yaml_key_comment_block(text, want, comment, size, has_comment, &block_start,
+				      &key_line);
 }
 
 struct doc_check {
@@ -1916,30 +2101,39 @@ static void test_key_units_and_reload(void **state)
 	config_keys(check_key_unit, &check);
 	assert_int_equal(check.keys, 182);
 	assert_int_equal(check.entry_keys, 61);
-	assert_string_equal(check.restart, "feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
-					   "i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
-					   "i3.max_calls\ni3.max_pending_requests\ni3.bye_outgoing_released_by\n"
-					   "i3.bye_incoming_released_by\nnats.enabled\nnats.servers\nnats.credentials\n"
-					   "nats.token_file\nnats.tls_ca\nnats.tls_certificate\nnats.tls_key\n"
-					   "nats.events_stream\nnats.events_subject_prefix\nnats.subjects\nnats.consumer\n"
-					   "nats.max_in_flight\nnats.ack_wait_seconds\n"
-					   "nats.publish_alerts\nnats.alerts_stream\nnats.alerts_subject_prefix\n"
-					   "nats.max_alert_queue\nnats.connect_timeout_ms\nnats.reconnect_wait_ms\n"
-					   "nats.max_reconnect_attempts\nnats.mapping\n");
-	assert_string_equal(key_unit_reload("feed.max_line_bytes"), "feed.max_line_bytes bytes live");
+	assert_string_equal(
+		check.restart,
+		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
+		"i3.enabled\ni3.max_body_bytes\ni3.require_signature\ni3.public_keys\n"
+		"i3.max_calls\ni3.max_pending_requests\ni3.bye_outgoing_released_by\n"
+		"i3.bye_incoming_released_by\nnats.enabled\nnats.servers\nnats.credentials\n"
+		"nats.token_file\nnats.tls_ca\nnats.tls_certificate\nnats.tls_key\n"
+		"nats.events_stream\nnats.events_subject_prefix\nnats.subjects\nnats.consumer\n"
+		"nats.max_in_flight\nnats.ack_wait_seconds\n"
+		"nats.publish_alerts\nnats.alerts_stream\nnats.alerts_subject_prefix\n"
+		"nats.max_alert_queue\nnats.connect_timeout_ms\nnats.reconnect_wait_ms\n"
+		"nats.max_reconnect_attempts\nnats.mapping\n");
+	assert_string_equal(key_unit_reload("feed.max_line_bytes"),
+			    "feed.max_line_bytes bytes live");
 	assert_string_equal(key_unit_reload("feed.listen"), "feed.listen address live");
 	assert_string_equal(key_unit_reload("feed.tls"), "feed.tls boolean restart");
 	assert_string_equal(key_unit_reload("feed"), "feed - -");
-	assert_string_equal(key_unit_reload("journal.fsync_interval_ms"), "journal.fsync_interval_ms milliseconds live");
-	assert_string_equal(key_unit_reload("journal.state_directory"), "journal.state_directory path restart");
+	assert_string_equal(key_unit_reload("journal.fsync_interval_ms"),
+			    "journal.fsync_interval_ms milliseconds live");
+	assert_string_equal(key_unit_reload("journal.state_directory"),
+			    "journal.state_directory path restart");
 	assert_string_equal(key_unit_reload("detector.premature.max_talk_seconds"),
 			    "detector.premature.max_talk_seconds seconds live");
-	assert_string_equal(key_unit_reload("detector.baseline.prior_ratio"), "detector.baseline.prior_ratio ratio live");
+	assert_string_equal(key_unit_reload("detector.baseline.prior_ratio"),
+			    "detector.baseline.prior_ratio ratio live");
 	assert_string_equal(key_unit_reload("detector.rules[].false_alarm_hours"),
 			    "detector.rules[].false_alarm_hours hours live");
-	assert_string_equal(key_unit_reload("detector.rules[].severity"), "detector.rules[].severity choice live");
-	assert_string_equal(key_unit_reload("receivers[].timeout_ms"), "receivers[].timeout_ms milliseconds restart");
-	assert_string_equal(key_unit_reload("tracker.max_open_calls"), "tracker.max_open_calls count live");
+	assert_string_equal(key_unit_reload("detector.rules[].severity"),
+			    "detector.rules[].severity choice live");
+	assert_string_equal(key_unit_reload("receivers[].timeout_ms"),
+			    "receivers[].timeout_ms milliseconds restart");
+	assert_string_equal(key_unit_reload("tracker.max_open_calls"),
+			    "tracker.max_open_calls count live");
 	assert_string_equal(key_unit_reload("nats.servers"), "nats.servers list restart");
 }
 
@@ -1961,11 +2155,13 @@ static void collect_whole_kept(void *ctx, const char *name, bool is_list)
 
 static void test_reload_keeps_restart_keys(void **state)
 {
-	static const char receiver[] = "receivers:\n  - {name: pager, type: webhook, url: \"http://127.0.0.1:9\", "
-				       "timeout_ms: %s}\n";
+	static const char receiver[] =
+		"receivers:\n  - {name: pager, type: webhook, url: \"http://127.0.0.1:9\", "
+		"timeout_ms: %s}\n";
 	char running_text[512], next_text[1024];
 	struct changes changes = { .text = "" };
-	const struct config_restart_report report = { .kept = collect_kept, .whole_kept = collect_whole_kept,
+	const struct config_restart_report report = { .kept = collect_kept,
+						      .whole_kept = collect_whole_kept,
 						      .ctx = &changes };
 
 	(void)state;
@@ -1977,18 +2173,20 @@ static void test_reload_keeps_restart_keys(void **state)
 		 "journal:\n  state_directory: /srv/cadmon\n  fsync: none\n"
 		 "i3:\n  max_calls: 20\n"
 		 "nats:\n  fetch_batch: 8\n  servers: [\"nats://10.0.0.1:4222\"]\n%s", "");
-	snprintf(next_text + strlen(next_text), sizeof next_text - strlen(next_text), receiver, "3000");
+	snprintf(next_text + strlen(next_text), sizeof next_text - strlen(next_text), receiver,
+		 "3000");
 	struct config running = parse_ok(running_text);
 	struct config next = parse_ok(next_text);
 
 	assert_int_equal(config_keep_restart_keys(&running, &next, &report), 5);
-	assert_string_equal(changes.text, "feed.tls: false -> true\n"
-					  "journal.state_directory: /var/lib/cadmon -> /srv/cadmon\n"
-					  "receivers.pager.timeout_ms: 2000 -> 3000\n"
-					  "receivers: all kept (list)\n"
-					  "i3.max_calls: 10000 -> 20\n"
-					  "i3: all kept (section)\n"
-					  "nats.servers: [nats://127.0.0.1:4222] -> [nats://10.0.0.1:4222]\n");
+	assert_string_equal(changes.text,
+			    "feed.tls: false -> true\n"
+			    "journal.state_directory: /var/lib/cadmon -> /srv/cadmon\n"
+			    "receivers.pager.timeout_ms: 2000 -> 3000\n"
+			    "receivers: all kept (list)\n"
+			    "i3.max_calls: 10000 -> 20\n"
+			    "i3: all kept (section)\n"
+			    "nats.servers: [nats://127.0.0.1:4222] -> [nats://10.0.0.1:4222]\n");
 	changes.text[0] = '\0';
 	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 7);
 	assert_string_equal(changes.text, "feed.max_line_bytes: 65536 -> 1024\n"
@@ -2023,21 +2221,25 @@ static bool entry_row(const char *block, const char *end, const char *name, char
 {
 	for (const char *line = block; line < end;) {
 		const char *eol = memchr(line, '\n', (size_t)(end - line));
-		size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line), at = 0, name_len = 0;
+		size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line), at = 0,
+		       name_len = 0;
 
 		while (at < len && line[at] == ' ')
 			at++;
-		if (len - at > 4 && memcmp(line + at, "#   ", 4) == 0 && islower((unsigned char)line[at + 4])) {
+		if (len - at > 4 && memcmp(line + at, "#   ", 4) == 0 &&
+		    islower((unsigned char)line[at + 4])) {
 			at += 4;
-			while (at + name_len < len && (islower((unsigned char)line[at + name_len]) ||
-						       isdigit((unsigned char)line[at + name_len]) ||
-						       line[at + name_len] == '_'))
+			while (at + name_len < len &&
+			       (islower((unsigned char)line[at + name_len]) ||
+				isdigit((unsigned char)line[at + name_len]) ||
+				line[at + name_len] == '_'))
 				name_len++;
 			size_t text = at + name_len;
 			while (text < len && line[text] == ' ')
 				text++;
-			if (text > at + name_len && text < len && (!name || (strlen(name) == name_len &&
-									     memcmp(line + at, name, name_len) == 0))) {
+			if (text > at + name_len && text < len &&
+			    (!name || (strlen(name) == name_len &&
+				       memcmp(line + at, name, name_len) == 0))) {
 				snprintf(row, size, "%.*s", (int)(name ? len - text : name_len),
 					 name ? line + text : line + at);
 				return true;
@@ -2054,7 +2256,9 @@ static void list_block(const char *text, const char *list, const char **block, c
 	char comment[CONFIG_ERROR_MAX];
 	bool has_comment = false;
 
-	if (!yaml_key_comment_block(text, list, comment, sizeof comment, &has_comment, block, end) || !has_comment)
+	if (!yaml_key_comment_block(text, list, comment, sizeof comment, &has_comment, block,
+				    end) ||
+	    !has_comment)
 		fail_msg("%s: no comment above it in config/cadmon.yaml", list);
 }
 
@@ -2067,14 +2271,17 @@ static void check_entry_doc(void *ctx, const struct config_key_info *key)
 	if (!key->in_list_entry || !mark)
 		return;
 	snprintf(list, sizeof list, "%.*s", (int)(mark - key->path), key->path);
-	if (strchr(list, '[') || strchr(mark + 3, '.')) { /* a key of a section in an entry: no row */
+	if (strchr(list, '[') ||
+	    strchr(mark + 3, '.')) { /* a key of a section in an entry: no row */
 		if (key->doc)
-			fail_msg("%s: .doc \"%s\" but no row of its own in config/cadmon.yaml", key->path, key->doc);
+			fail_msg("%s: .doc \"%s\" but no row of its own in config/cadmon.yaml",
+				 key->path, key->doc);
 		return;
 	}
 	list_block(check->text, list, &block, &end);
 	if (!entry_row(block, end, mark + 3, row, sizeof row))
-		fail_msg("%s: no row \"#   %s  ...\" above %s in config/cadmon.yaml", key->path, mark + 3, list);
+		fail_msg("%s: no row \"#   %s  ...\" above %s in config/cadmon.yaml", key->path,
+			 mark + 3, list);
 	if (!key->doc)
 		fail_msg("%s: no .doc; config/cadmon.yaml says \"%s\"", key->path, row);
 	assert_string_equal(key->doc, row);
@@ -2112,8 +2319,8 @@ static void check_rows_are_keys(const char *text, const char *list)
 
 static void test_list_entry_docs_match_shipped_file(void **state)
 {
-	static const char *const lists[] = { "detector.rules", "receivers", "auth.tokens", "sources", "mappings",
-					     "i3.public_keys" };
+	static const char *const lists[] = { "detector.rules", "receivers", "auth.tokens",
+					     "sources",	       "mappings",  "i3.public_keys" };
 	size_t len = 0;
 	char *text = read_whole_file(CADMON_SOURCE_DIR "/config/cadmon.yaml", &len);
 	struct entry_docs check = { .text = text };
@@ -2141,23 +2348,28 @@ static void check_fallback(void *ctx, const struct config_key_info *key)
 	char unquoted[CONFIG_ERROR_MAX * 2];
 
 	if (key->fallback_error)
-		fail_msg("%s: its .fallback \"%s\" does not parse: %s", key->path, key->fallback, key->fallback_error);
+		fail_msg("%s: its .fallback \"%s\" does not parse: %s", key->path, key->fallback,
+			 key->fallback_error);
 	if (key->section)
 		return;
 	if (!key->fallback) {
-		if (strcmp(key->path, "tls.certificate") == 0 || strcmp(key->path, "receivers[].redact_ani") == 0 ||
-		    strcmp(key->path, "nats.subjects") == 0 || strcmp(key->path, "feed.mapping") == 0)
+		if (strcmp(key->path, "tls.certificate") == 0 ||
+		    strcmp(key->path, "receivers[].redact_ani") == 0 ||
+		    strcmp(key->path, "nats.subjects") == 0 ||
+		    strcmp(key->path, "feed.mapping") == 0)
 			snprintf(check->zero_values + strlen(check->zero_values),
-				 sizeof check->zero_values - strlen(check->zero_values), "%s: %s\n", key->path,
-				 key->value);
+				 sizeof check->zero_values - strlen(check->zero_values), "%s: %s\n",
+				 key->path, key->value);
 		return;
 	}
 	check->with_fallback++;
 	if (!key->value)
 		return; /* a list of mappings: detector.rules, checked by test_defaults */
 	size_t len = strlen(key->value);
-	bool quoted = len >= 2 && key->value[0] == '"' && key->value[len - 1] == '"' && key->fallback[0] != '[';
-	snprintf(unquoted, sizeof unquoted, "%.*s", (int)(quoted ? len - 2 : len), key->value + quoted);
+	bool quoted = len >= 2 && key->value[0] == '"' && key->value[len - 1] == '"' &&
+		      key->fallback[0] != '[';
+	snprintf(unquoted, sizeof unquoted, "%.*s", (int)(quoted ? len - 2 : len),
+		 key->value + quoted);
 	if (strcmp(unquoted, key->fallback) != 0)
 		fail_msg("%s: .fallback \"%s\" gives %s", key->path, key->fallback, key->value);
 	check->round_trips++;
@@ -2208,8 +2420,8 @@ struct yaml_path {
 	size_t depth;
 };
 
-static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, char *path, size_t size,
-			   const char **after_colon)
+static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, char *path,
+			   size_t size, const char **after_colon)
 {
 	size_t indent = 0, name_len = 0;
 	bool item = false;
@@ -2220,10 +2432,12 @@ static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, c
 		indent += 2;
 		item = true;
 	}
-	while (indent + name_len < len && (islower((unsigned char)line[indent + name_len]) ||
-					   isdigit((unsigned char)line[indent + name_len]) || line[indent + name_len] == '_'))
+	while (indent + name_len < len &&
+	       (islower((unsigned char)line[indent + name_len]) ||
+		isdigit((unsigned char)line[indent + name_len]) || line[indent + name_len] == '_'))
 		name_len++;
-	if (name_len == 0 || name_len >= sizeof at->names[0] || indent + name_len >= len || line[indent + name_len] != ':')
+	if (name_len == 0 || name_len >= sizeof at->names[0] || indent + name_len >= len ||
+	    line[indent + name_len] != ':')
 		return false;
 	while (at->depth > 0 && at->indents[at->depth - 1] >= indent)
 		at->depth--;
@@ -2235,14 +2449,15 @@ static bool yaml_line_path(struct yaml_path *at, const char *line, size_t len, c
 	at->is_list[at->depth++] = false;
 	path[0] = '\0';
 	for (size_t i = 0; i < at->depth; i++)
-		snprintf(path + strlen(path), size - strlen(path), "%s%s%s", i ? "." : "", at->names[i],
-			 i + 1 < at->depth && at->is_list[i] ? "[]" : "");
+		snprintf(path + strlen(path), size - strlen(path), "%s%s%s", i ? "." : "",
+			 at->names[i], i + 1 < at->depth && at->is_list[i] ? "[]" : "");
 	*after_colon = line + indent + name_len + 1;
 	return true;
 }
 
 /* The last line of name's row in the comment block [block, end) ("[text; reloadable]"). */
-static bool entry_row_last_line(const char *block, const char *end, const char *name, char *last, size_t size)
+static bool entry_row_last_line(const char *block, const char *end, const char *name, char *last,
+				size_t size)
 {
 	char row[CONFIG_ERROR_MAX], first[CONFIG_ERROR_MAX];
 	bool in_row = false;
@@ -2285,7 +2500,8 @@ static void check_entry_tag(void *ctx, const struct config_key_info *key)
 	const char *mark = strstr(key->path, "[]."), *block, *end;
 	char list[CONFIG_ERROR_MAX], name[64], last[CONFIG_ERROR_MAX], expected[64];
 
-	if (!key->in_list_entry || key->section || !mark || strncmp(key->path, "detector.rules[]", 16) == 0)
+	if (!key->in_list_entry || key->section || !mark ||
+	    strncmp(key->path, "detector.rules[]", 16) == 0)
 		return;
 	snprintf(list, sizeof list, "%.*s", (int)(mark - key->path), key->path);
 	snprintf(name, sizeof name, "%.*s", (int)strcspn(mark + 3, "."), mark + 3);
@@ -2295,7 +2511,8 @@ static void check_entry_tag(void *ctx, const struct config_key_info *key)
 	if (!entry_row_last_line(block, end, name, last, sizeof last))
 		fail_msg("%s: no row above %s in config/cadmon.yaml", key->path, list);
 	if (strcmp(last, expected) != 0)
-		fail_msg("%s: its row in config/cadmon.yaml should end with %s, not \"%s\"", key->path, expected, last);
+		fail_msg("%s: its row in config/cadmon.yaml should end with %s, not \"%s\"",
+			 key->path, expected, last);
 	check->tagged++;
 }
 
@@ -2312,19 +2529,22 @@ static void test_shipped_file_states_units_and_reload(void **state)
 	for (const char *line = text; *line;) {
 		const char *end = strchr(line, '\n');
 		size_t line_len = end ? (size_t)(end - line) : strlen(line);
-		if (line[0] != '#' && yaml_line_path(&at, line, line_len, path, sizeof path, &after_colon)) {
+		if (line[0] != '#' &&
+		    yaml_line_path(&at, line, line_len, path, sizeof path, &after_colon)) {
 			struct line_tag tag = { .path = path, .expected = "?" };
 			config_keys(expected_tag, &tag);
 			const char *comment = strstr(after_colon, "  # ");
 			size_t value_len = (size_t)(line + line_len - after_colon);
 			char found[128] = "";
 			if (comment && comment < line + line_len)
-				snprintf(found, sizeof found, "%.*s", (int)(line + line_len - comment - 4), comment + 4);
+				snprintf(found, sizeof found, "%.*s",
+					 (int)(line + line_len - comment - 4), comment + 4);
 			if (strcmp(tag.expected, "?") == 0)
 				fail_msg("config/cadmon.yaml: %s is no key of the schema", path);
 			if (strcmp(found, tag.expected) != 0)
-				fail_msg("config/cadmon.yaml: %s: \"%.*s\" should end with \"  # %s\"", path, (int)value_len,
-					 after_colon, tag.expected);
+				fail_msg("config/cadmon.yaml: %s: \"%.*s\" should end with \"  # "
+					 "%s\"",
+					 path, (int)value_len, after_colon, tag.expected);
 			tagged += found[0] != '\0';
 		}
 		line = end ? end + 1 : line + line_len;
@@ -2362,31 +2582,41 @@ static void test_dump_defaults_round_trip(void **state)
 	(void)state;
 	config_set_defaults(&config);
 	char *text = assert_dump_round_trips(&config);
-	assert_non_null(strstr(text, "feed:\n  listen: [\"127.0.0.1:7400\"]\n  max_line_bytes: 65536\n"));
-	assert_non_null(strstr(text, "  premature:\n    max_talk_seconds: 20\n    released_by: [operator]\n"));
-	assert_non_null(strstr(text, "  rules:\n    - name: sequential\n      type: sequential\n      window_seconds: 28800\n"));
-	assert_non_null(strstr(text, "journal:\n  state_directory: \"/var/lib/cadmon\"\n  fsync: batch\n"));
+	assert_non_null(
+		strstr(text, "feed:\n  listen: [\"127.0.0.1:7400\"]\n  max_line_bytes: 65536\n"));
+	assert_non_null(strstr(
+		text, "  premature:\n    max_talk_seconds: 20\n    released_by: [operator]\n"));
+	assert_non_null(strstr(text, "  rules:\n    - name: sequential\n      type: sequential\n   "
+				     "   window_seconds: 28800\n"));
+	assert_non_null(
+		strstr(text, "journal:\n  state_directory: \"/var/lib/cadmon\"\n  fsync: batch\n"));
 	free(text);
 }
 
 static void test_dump_every_value_kind(void **state)
 {
-	struct config config = parse_ok(
-		"feed:\n  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"
-		"detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: [unknown, operator, system]\n"
-		"  rules:\n"
-		"    - {name: drift, type: cusum, window_seconds: 3600, p0: 0.0123456789, odds_ratio: 2.75,"
-		" threshold: 4.125, min_center_ratio: 0.0000001, severity: info}\n"
-		"journal:\n  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n");
+	struct config config =
+		parse_ok("feed:\n  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"
+			 "detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: "
+			 "[unknown, operator, system]\n"
+			 "  rules:\n"
+			 "    - {name: drift, type: cusum, window_seconds: 3600, p0: 0.0123456789, "
+			 "odds_ratio: 2.75,"
+			 " threshold: 4.125, min_center_ratio: 0.0000001, severity: info}\n"
+			 "journal:\n  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n");
 
 	(void)state;
 	char *text = assert_dump_round_trips(&config);
 	assert_non_null(strstr(text, "  listen: [\"0.0.0.0:7400\", \"[::1]:7400\"]\n"));
-	assert_non_null(strstr(text, "    max_talk_seconds: 12.5\n    released_by: [operator, system, unknown]\n"));
+	assert_non_null(strstr(
+		text,
+		"    max_talk_seconds: 12.5\n    released_by: [operator, system, unknown]\n"));
 	assert_non_null(strstr(text, "    - name: drift\n      type: cusum\n"));
-	assert_non_null(strstr(text, "      min_center_ratio: 1e-07\n      p0: 0.0123456789\n"
-				     "      odds_ratio: 2.75\n      threshold: 4.125\n      severity: info\n"));
-	assert_non_null(strstr(text, "  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n"));
+	assert_non_null(strstr(
+		text, "      min_center_ratio: 1e-07\n      p0: 0.0123456789\n"
+		      "      odds_ratio: 2.75\n      threshold: 4.125\n      severity: info\n"));
+	assert_non_null(
+		strstr(text, "  state_directory: \"/srv/ca\\\"d \\\\mon\"\n  fsync: none\n"));
 	free(text);
 }
 
@@ -2408,10 +2638,14 @@ static void test_dump_traced_names_origins(void **state)
 	char *dumped = config_dump_traced(text, strlen(text), "site.yaml", &len, &errors);
 	assert_non_null(dumped);
 	assert_int_equal(strlen(dumped), len);
-	assert_non_null(strstr(dumped, "feed:\n  listen: [\"127.0.0.1:7400\"]  # default\n"
-				       "  max_line_bytes: 65536  # default\n  max_connections: 16  # site.yaml:3\n"));
-	assert_non_null(strstr(dumped, "  rules:\n    - name: burst  # site.yaml:6\n      type: window  # default\n"
-				       "      window_seconds: 600  # site.yaml:7\n"));
+	assert_non_null(strstr(
+		dumped,
+		"feed:\n  listen: [\"127.0.0.1:7400\"]  # default\n"
+		"  max_line_bytes: 65536  # default\n  max_connections: 16  # site.yaml:3\n"));
+	assert_non_null(
+		strstr(dumped,
+		       "  rules:\n    - name: burst  # site.yaml:6\n      type: window  # default\n"
+		       "      window_seconds: 600  # site.yaml:7\n"));
 	free(dumped);
 
 	assert_null(config_dump_traced("feed: [1]\n", 10, "bad.yaml", &len, &errors));
@@ -2457,7 +2691,8 @@ static void test_diff_names_every_change(void **state)
 	struct config next = parse_ok(
 		"feed:\n  listen: [\"127.0.0.1:9\", \"[::1]:9\"]\n"
 		"tracker:\n  max_operators: 40\n"
-		"detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: [operator, caller]\n"
+		"detector:\n  premature:\n    max_talk_seconds: 12.5\n    released_by: [operator, "
+		"caller]\n"
 		"  rules:\n"
 		"    - {name: new, window_seconds: 60}\n"
 		"    - {name: burst, window_seconds: 600, min_calls: 5, severity: critical}\n"
@@ -2483,15 +2718,17 @@ static void test_diff_names_every_change(void **state)
 
 static void test_mapping_diff(void **state)
 {
-	struct config running = parse_ok("mappings:\n"
-					 "  - {name: a, format: csv, fields: {call_id: c, operator: o,"
-					 " answer_time: t0, release_time: t1}}\n"
-					 "  - {name: gone, format: json, fields: {call_id: c, operator: o,"
-					 " answer_time: t0, release_time: t1}}\n");
-	struct config next = parse_ok("mappings:\n"
-				      "  - {name: a, format: csv, time_zone: \"-06:00\", fields: {call_id: id,"
-				      " operator: o, answer_time: t0, release_time: t1},"
-				      " released_by_values: {A: operator}}\n");
+	struct config running =
+		parse_ok("mappings:\n"
+			 "  - {name: a, format: csv, fields: {call_id: c, operator: o,"
+			 " answer_time: t0, release_time: t1}}\n"
+			 "  - {name: gone, format: json, fields: {call_id: c, operator: o,"
+			 " answer_time: t0, release_time: t1}}\n");
+	struct config next =
+		parse_ok("mappings:\n"
+			 "  - {name: a, format: csv, time_zone: \"-06:00\", fields: {call_id: id,"
+			 " operator: o, answer_time: t0, release_time: t1},"
+			 " released_by_values: {A: operator}}\n");
 	struct changes changes = { .text = "" };
 
 	(void)state;
@@ -2507,14 +2744,16 @@ static void test_mapping_diff(void **state)
  * errors, and named by config_diff. */
 static void test_sequential_rule_and_baseline(void **state)
 {
-	struct config config = parse_ok("detector:\n"
-					"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
-					" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
-					" history_settle_seconds: 28800}\n"
-					"  rules:\n"
-					"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
-					" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, called_back_weight: 6,"
-					" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true}\n");
+	struct config config = parse_ok(
+		"detector:\n"
+		"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
+		" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
+		" history_settle_seconds: 28800}\n"
+		"  rules:\n"
+		"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
+		" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, "
+		"called_back_weight: 6,"
+		" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -2551,44 +2790,63 @@ static void test_sequential_rule_and_baseline(void **state)
 	EXPECT_ERRORS("detector:\n"
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"
-		      "    - {name: s, type: sequential, window_seconds: 60, cut_share: 0, max_own_factor: 0.5,"
-		      " false_alarm_calls: 5, history_prior: 0, false_alarm_hours: -1, rate_half_life_seconds: 2592001}\n",
+		      "    - {name: s, type: sequential, window_seconds: 60, cut_share: 0, "
+		      "max_own_factor: 0.5,"
+		      " false_alarm_calls: 5, history_prior: 0, false_alarm_hours: -1, "
+		      "rate_half_life_seconds: 2592001}\n",
 		      "cadmon.yaml:2:21: detector.baseline.scope: must be one of agency, center",
-		      "cadmon.yaml:2:42: detector.baseline.prior_ratio: must be a number greater than 0 and less than 1",
-		      "cadmon.yaml:2:64: detector.baseline.half_life_seconds: must be a number greater than 0",
-		      "cadmon.yaml:4:66: detector.rules[0] (name: s): cut_share: must be a number greater than 0, at most 1 in a sequential rule",
-		      "cadmon.yaml:4:85: detector.rules[0] (name: s): max_own_factor: must be a number of at least 1 in a sequential rule",
-		      "cadmon.yaml:4:109: detector.rules[0] (name: s): false_alarm_calls: must be 0 or an integer of at least 10",
-		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a number greater than 0 in a sequential rule",
-		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be an integer from 0 to 1000000000",
-		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: must be an integer from 0 to 2592000");
+		      "cadmon.yaml:2:42: detector.baseline.prior_ratio: must be a number greater "
+		      "than 0 and less than 1",
+		      "cadmon.yaml:2:64: detector.baseline.half_life_seconds: must be a number "
+		      "greater than 0",
+		      "cadmon.yaml:4:66: detector.rules[0] (name: s): cut_share: must be a number "
+		      "greater than 0, at most 1 in a sequential rule",
+		      "cadmon.yaml:4:85: detector.rules[0] (name: s): max_own_factor: must be a "
+		      "number of at least 1 in a sequential rule",
+		      "cadmon.yaml:4:109: detector.rules[0] (name: s): false_alarm_calls: must be "
+		      "0 or an integer of at least 10",
+		      "cadmon.yaml:4:127: detector.rules[0] (name: s): history_prior: must be a "
+		      "number greater than 0 in a sequential rule",
+		      "cadmon.yaml:4:149: detector.rules[0] (name: s): false_alarm_hours: must be "
+		      "an integer from 0 to 1000000000",
+		      "cadmon.yaml:4:177: detector.rules[0] (name: s): rate_half_life_seconds: "
+		      "must be an integer from 0 to 2592000");
 	/* hourly_raises is diffed like every rule key (a reload names it) */
 	struct config lowering = defaults_config;
 	lowering.detector.rules[0].hourly_raises = false;
 	changes.text[0] = '\0';
 	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text, "detector.rules.sequential.hourly_raises: true -> false\n");
-	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, hourly_raises: 1}\n",
-		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true or false");
+	assert_string_equal(changes.text,
+			    "detector.rules.sequential.hourly_raises: true -> false\n");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
+		      "hourly_raises: 1}\n",
+		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true "
+		      "or false");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
-		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a number of at least 0");
+		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a "
+		      "number of at least 0");
 }
 
 /* Tokens changed are one change, told by names and roles: a reload never logs a digest. */
 static void test_diff_tokens(void **state)
 {
-	struct config running = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdef\"}\n");
-	struct config next = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdeF\"}\n"
-				      "    - {name: sup, role: supervisor, sha256: \"" AB_SHA256 "\"}\n");
-	struct config renewed = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdeF\"}\n");
+	struct config running = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, "
+					 "token: \"0123456789abcdef\"}\n");
+	struct config next = parse_ok(
+		"auth:\n  tokens:\n    - {name: wall, role: viewer, token: \"0123456789abcdeF\"}\n"
+		"    - {name: sup, role: supervisor, sha256: \"" AB_SHA256 "\"}\n");
+	struct config renewed = parse_ok("auth:\n  tokens:\n    - {name: wall, role: viewer, "
+					 "token: \"0123456789abcdeF\"}\n");
 	struct changes changes = { .text = "" };
 
 	(void)state;
 	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 1);
-	assert_string_equal(changes.text, "auth.tokens: wall (viewer) -> wall (viewer), sup (supervisor)\n");
+	assert_string_equal(changes.text,
+			    "auth.tokens: wall (viewer) -> wall (viewer), sup (supervisor)\n");
 	changes.text[0] = '\0';
 	assert_int_equal(config_diff(&running, &renewed, collect_change, &changes), 1);
-	assert_string_equal(changes.text, "auth.tokens: wall (viewer) -> wall (viewer) (new digests)\n");
+	assert_string_equal(changes.text,
+			    "auth.tokens: wall (viewer) -> wall (viewer) (new digests)\n");
 	changes.text[0] = '\0';
 	next = defaults();
 	assert_int_equal(config_diff(&next, &running, collect_change, &changes), 1);
@@ -2598,12 +2856,14 @@ static void test_diff_tokens(void **state)
 /* Receivers are matched by name, as rules are. */
 static void test_diff_receivers(void **state)
 {
-	struct config running = parse_ok("receivers:\n"
-					 "  - {name: pager, type: alertmanager, url: \"http://a:9093\"}\n"
-					 "  - {name: old, type: webhook, url: \"http://b/\"}\n");
-	struct config next = parse_ok("receivers:\n"
-				      "  - {name: new, type: webhook, url: \"http://c/\"}\n"
-				      "  - {name: pager, type: webhook, url: \"http://a:9094\", max_queue: 5}\n");
+	struct config running =
+		parse_ok("receivers:\n"
+			 "  - {name: pager, type: alertmanager, url: \"http://a:9093\"}\n"
+			 "  - {name: old, type: webhook, url: \"http://b/\"}\n");
+	struct config next = parse_ok(
+		"receivers:\n"
+		"  - {name: new, type: webhook, url: \"http://c/\"}\n"
+		"  - {name: pager, type: webhook, url: \"http://a:9094\", max_queue: 5}\n");
 	struct changes changes = { .text = "" };
 
 	(void)state;
@@ -2619,9 +2879,11 @@ static void test_diff_receivers(void **state)
 /* Sources are matched by name, as receivers are. */
 static void test_diff_sources(void **state)
 {
-	struct config running = parse_ok("sources:\n  - {name: cad-east, agencies: [NOPD]}\n  - {name: old}\n");
-	struct config next = parse_ok("sources:\n  - {name: new}\n  - {name: cad-east, agencies: [NOPD, NOFD]}\n"
-				      "unlisted_sources: reject\ntracker: {max_new_operators_per_source_per_hour: 50}\n");
+	struct config running =
+		parse_ok("sources:\n  - {name: cad-east, agencies: [NOPD]}\n  - {name: old}\n");
+	struct config next = parse_ok(
+		"sources:\n  - {name: new}\n  - {name: cad-east, agencies: [NOPD, NOFD]}\n"
+		"unlisted_sources: reject\ntracker: {max_new_operators_per_source_per_hour: 50}\n");
 	struct changes changes = { .text = "" };
 
 	(void)state;

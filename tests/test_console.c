@@ -136,19 +136,26 @@ static void test_ack_journaled_survives_kill_9(void **state)
 	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-1\","
 						"\"note\":\"calling back\"}\n"), 0);
 	read_line(console, first);
-	expect_framed(first, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,\"ts\":\"",
-		      "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-1\","
+	expect_framed(first,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID
+		      "\",\"seq\":2,\"ts\":\"",
+		      "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":"
+		      "\"sup-1\","
 		      "\"note\":\"calling back\"}");
 	expect_line(other, first);
-	assert_int_equal(harness_send(other, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-2\"}\n"), 0);
+	assert_int_equal(harness_send(other, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-2\"}\n"),
+			 0);
 	read_line(other, repeat);
 	/* "first_ts" is the first ack's "ts". */
 	const char *first_ts = strstr(first, "\"ts\":\"") + 6;
 	snprintf(needle, sizeof needle,
-		 "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-2\",\"note\":\"\","
+		 "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-"
+		 "2\",\"note\":\"\","
 		 "\"repeat\":true,\"first_by\":\"sup-1\",\"first_ts\":\"%.24s\"}",
 		 first_ts);
-	expect_framed(repeat, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":3,\"ts\":\"",
+	expect_framed(repeat,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID
+		      "\",\"seq\":3,\"ts\":\"",
 		      needle);
 	expect_line(console, repeat);
 	expect_log(&h, "alert " SHIFT_ALERT_ID " acknowledged by sup-1");
@@ -162,16 +169,24 @@ static void test_ack_journaled_survives_kill_9(void **state)
 	expect_line(after, repeat);
 	expect_line(after, "{\"board\":\"begin\",\"seq\":3,\"open\":1}");
 	read_line(after, line);
-	snprintf(needle, sizeof needle, "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\"%.24s\"}}",
+	snprintf(needle, sizeof needle,
+		 "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\"%.24s\"}}",
 		 first_ts);
-	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":3,", needle);
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":3,",
+		      needle);
 	expect_line(after, "{\"board\":\"end\",\"seq\":3,\"open\":1}");
 	/* The recovered engine knows the first ack: a third one is a repeat, seq 4. */
-	assert_int_equal(harness_send(after, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-3\",\"note\":\"\"}\n"), 0);
+	assert_int_equal(harness_send(after, "{\"ack\":\"" SHIFT_ALERT_ID
+					     "\",\"by\":\"sup-3\",\"note\":\"\"}\n"),
+			 0);
 	read_line(after, line);
-	snprintf(needle, sizeof needle, "\"by\":\"sup-3\",\"note\":\"\",\"repeat\":true,\"first_by\":\"sup-1\","
-		 "\"first_ts\":\"%.24s\"}", first_ts);
-	expect_framed(line, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":4,", needle);
+	snprintf(needle, sizeof needle,
+		 "\"by\":\"sup-3\",\"note\":\"\",\"repeat\":true,\"first_by\":\"sup-1\","
+		 "\"first_ts\":\"%.24s\"}",
+		 first_ts);
+	expect_framed(line,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":4,",
+		      needle);
 	close(after);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
@@ -194,28 +209,42 @@ static void test_bad_ack_lines(void **state)
 
 	assert_int_equal(harness_send(console, "not json\n"), 0);
 	expect_line(console, "{\"notice\":\"ack: not a JSON object\"}");
-	assert_int_equal(harness_send(console, "{\"ack\":\"0123456789abcdef\",\"by\":\"sup-1\"}\n"), 0);
+	assert_int_equal(harness_send(console, "{\"ack\":\"0123456789abcdef\",\"by\":\"sup-1\"}\n"),
+			 0);
 	expect_line(console, "{\"notice\":\"ack: no open alert 0123456789abcdef\"}");
-	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"\"}\r\n"), 0);
-	expect_line(console, "{\"notice\":\"ack: \\\"by\\\" must be a string of 1 to 64 bytes, no control characters\"}");
-	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"s\",\"note\":7}\n"), 0);
-	expect_line(console, "{\"notice\":\"ack: \\\"note\\\" must be a string of at most 256 bytes, no control characters\"}");
-	assert_int_equal(harness_send(console, "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"x\"}\n"), 0);
-	expect_line(console, "{\"notice\":\"ack: a console may only send {\\\"ack\\\":...} lines\"}");
+	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"\"}\r\n"),
+			 0);
+	expect_line(console, "{\"notice\":\"ack: \\\"by\\\" must be a string of 1 to 64 bytes, no "
+			     "control characters\"}");
+	assert_int_equal(
+		harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"s\",\"note\":7}\n"),
+		0);
+	expect_line(console, "{\"notice\":\"ack: \\\"note\\\" must be a string of at most 256 "
+			     "bytes, no control characters\"}");
+	assert_int_equal(
+		harness_send(
+			console,
+			"{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"x\"}\n"),
+		0);
+	expect_line(console,
+		    "{\"notice\":\"ack: a console may only send {\\\"ack\\\":...} lines\"}");
 	memset(long_line, 'x', sizeof long_line - 2);
 	long_line[sizeof long_line - 2] = '\n';
 	long_line[sizeof long_line - 1] = '\0';
 	assert_int_equal(harness_send(console, long_line), 0);
 	expect_line(console, "{\"notice\":\"ack: line longer than 1024 bytes\"}");
-	assert_int_equal(harness_send(console, "\n{\"since\":0}\n"), 0); /* blank, a late since: ignored */
+	assert_int_equal(harness_send(console, "\n{\"since\":0}\n"),
+			 0); /* blank, a late since: ignored */
 	expect_quiet(console);
 	expect_quiet(other);
 	expect_log(&h, "ack: not a JSON object");
 
-	assert_int_equal(harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-1\"}\n"), 0);
+	assert_int_equal(
+		harness_send(console, "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-1\"}\n"), 0);
 	char line[LINE_MAX_BYTES];
 	read_line(other, line);
-	expect_framed(line, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,",
+	expect_framed(line,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,",
 		      "\"by\":\"sup-1\",\"note\":\"\"}");
 	expect_line(console, line);
 	close(console);
@@ -244,9 +273,10 @@ static void test_feed_silence(void **state)
 	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	assert_int_equal(harness_send(feed, shift_lines[0]), 0);
 	read_line(console, line);
-	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
-		      "\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":\"warning\","
-		      "\"source\":\"cad-1\",\"message\":\"feed source cad-1 has sent nothing for 1 s\"}");
+	expect_framed(
+		line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		"\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":\"warning\","
+		"\"source\":\"cad-1\",\"message\":\"feed source cad-1 has sent nothing for 1 s\"}");
 	assert_non_null(strstr(line, "\"seq\":1,"));
 	char alert_id[17];
 	memcpy(alert_id, line + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
@@ -274,10 +304,14 @@ static void test_eviction_notice(void **state)
 		.extra_yaml = "tracker:\n  max_operators: 1\n",
 	};
 	static const char *const calls[] = {
-		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n",
-		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}\n",
-		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}\n",
-		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}\n",
+		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"op-1\"}\n",
+		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","
+		"\"released_by\":\"caller\"}\n",
+		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\","
+		"\"operator\":\"op-2\"}\n",
+		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\","
+		"\"released_by\":\"caller\"}\n",
 	};
 	struct harness h = { 0 };
 	(void)state;
@@ -287,11 +321,13 @@ static void test_eviction_notice(void **state)
 	int feed = harness_connect_feed(&h);
 	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
 		assert_int_equal(harness_send(feed, calls[i]), 0);
-	expect_line(console, "{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
-			     "\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-			     "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-			     "\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; "
-			     "raise tracker.max_operators\"}");
+	expect_line(
+		console,
+		"{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
+		"\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
+		"\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; "
+		"raise tracker.max_operators\"}");
 	expect_log(&h, "cadmond: warning: tracker.max_operators reached: 1 evicted so far; raise "
 		       "tracker.max_operators");
 	close(feed);

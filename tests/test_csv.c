@@ -83,7 +83,8 @@ static void test_errors(void **state)
 	assert_bad("ab\"c", CSV_QUOTE_IN_FIELD, 2);
 	assert_string_equal(csv_status_text(CSV_OPEN_QUOTE), "a quoted field is not closed");
 	assert_string_equal(csv_status_text(CSV_TEXT_AFTER_QUOTE), "text after a closing quote");
-	assert_string_equal(csv_status_text(CSV_QUOTE_IN_FIELD), "a quote inside an unquoted field");
+	assert_string_equal(csv_status_text(CSV_QUOTE_IN_FIELD),
+			    "a quote inside an unquoted field");
 	assert_string_equal(csv_status_text(CSV_TOO_MANY_FIELDS), "more than 64 fields");
 }
 

@@ -57,7 +57,8 @@ static uint64_t next_random(uint64_t *state)
 }
 
 /* Mean calls between alarms over `alarms` alarms, resetting after each, for true rate p. */
-static double simulate_calls_between_alarms(double p, double p0, double odds_ratio, double h, int alarms)
+static double simulate_calls_between_alarms(double p, double p0, double odds_ratio, double h,
+					    int alarms)
 {
 	struct cusum_weights w = cusum_weights(p0, odds_ratio);
 	uint64_t random = 20261129;
@@ -89,12 +90,12 @@ static void test_arl_matches_simulation(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		double computed = cusum_expected_calls_to_alarm(cases[i].p0, cases[i].p0, cases[i].odds_ratio,
-								cases[i].h, 1000);
-		double simulated = simulate_calls_between_alarms(cases[i].p0, cases[i].p0, cases[i].odds_ratio,
-								 cases[i].h, 4000);
-		print_message("p0 %.2f odds %.0f h %.0f: computed %.1f calls, simulated %.1f\n", cases[i].p0,
-			      cases[i].odds_ratio, cases[i].h, computed, simulated);
+		double computed = cusum_expected_calls_to_alarm(
+			cases[i].p0, cases[i].p0, cases[i].odds_ratio, cases[i].h, 1000);
+		double simulated = simulate_calls_between_alarms(
+			cases[i].p0, cases[i].p0, cases[i].odds_ratio, cases[i].h, 4000);
+		print_message("p0 %.2f odds %.0f h %.0f: computed %.1f calls, simulated %.1f\n",
+			      cases[i].p0, cases[i].odds_ratio, cases[i].h, computed, simulated);
 		assert_close(simulated, computed, 0.05);
 	}
 	/* Out of control (the operator's rate is p1) alarms come far sooner. */
@@ -102,7 +103,8 @@ static void test_arl_matches_simulation(void **state)
 	double computed = cusum_expected_calls_to_alarm(p1, 0.10, 3.0, 5.0, 1000);
 	double simulated = simulate_calls_between_alarms(p1, 0.10, 3.0, 5.0, 4000);
 	assert_close(simulated, computed, 0.05);
-	print_message("out of control (p = p1 = %.2f): computed %.1f calls, simulated %.1f\n", p1, computed, simulated);
+	print_message("out of control (p = p1 = %.2f): computed %.1f calls, simulated %.1f\n", p1,
+		      computed, simulated);
 	assert_true(computed < 60.0);
 }
 

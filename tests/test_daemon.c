@@ -49,12 +49,15 @@ static const struct junk junk_lines[] = {
 	JUNK("{\"type\":\"call_start\",\n"),
 	JUNK("{\"type\":\"hangup\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:00:01Z\"}\n"),
 	JUNK("{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":\"2026-11-29T08:00:02Z\"}\n"),
-	JUNK("{\"type\":\"call_end\",\"call_id\":7,\"ts\":\"2026-11-29T08:00:03Z\",\"released_by\":\"operator\"}\n"),
+	JUNK("{\"type\":\"call_end\",\"call_id\":7,\"ts\":\"2026-11-29T08:00:03Z\",\"released_by\":"
+	     "\"operator\"}\n"),
 	JUNK("\x01\x02\xff\xfe\x00garbage\x80\x1b[2J\n"),
 	JUNK("{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11\n"),
 	JUNK("[1,2,3]\n"),
-	JUNK("{\"type\":\"call_start\",\"call_id\":\"x3\",\"ts\":\"yesterday\",\"operator\":\"op-9\"}\n"),
-	JUNK("{\"type\":\"call_start\",\"call_id\":\"\xc3\x28\",\"ts\":\"2026-11-29T08:00:04Z\",\"operator\":\"op-9\"}\n"),
+	JUNK("{\"type\":\"call_start\",\"call_id\":\"x3\",\"ts\":\"yesterday\",\"operator\":\"op-"
+	     "9\"}\n"),
+	JUNK("{\"type\":\"call_start\",\"call_id\":\"\xc3\x28\",\"ts\":\"2026-11-29T08:00:04Z\","
+	     "\"operator\":\"op-9\"}\n"),
 	JUNK("\n"), /* blank: ignored, not counted */
 };
 #define JUNK_LINE_COUNT (sizeof junk_lines / sizeof junk_lines[0])
@@ -88,7 +91,8 @@ static size_t send_shift(int fd, bool with_junk)
 		if (!with_junk)
 			continue;
 		if (i < JUNK_LINE_COUNT) {
-			assert_int_equal(harness_send_bytes(fd, junk_lines[i].bytes, junk_lines[i].len), 0);
+			assert_int_equal(
+				harness_send_bytes(fd, junk_lines[i].bytes, junk_lines[i].len), 0);
 			bytes += junk_lines[i].len;
 		} else if (i == JUNK_LINE_COUNT) {
 			assert_int_equal(harness_send_bytes(fd, too_long, sizeof too_long), 0);
@@ -129,7 +133,8 @@ static void test_dump_config_names_origins(void **state)
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
 	assert_int_equal(result.status, 0);
 	assert_string_equal(result.err, "");
-	snprintf(expected, sizeof expected, "  max_call_seconds: 14400  # default\n  max_operators: 40  # %s:2\n", path);
+	snprintf(expected, sizeof expected,
+		 "  max_call_seconds: 14400  # default\n  max_operators: 40  # %s:2\n", path);
 	assert_non_null(strstr(result.out, expected));
 	static const char first_lines[] = "feed:\n  listen: [\"127.0.0.1:7400\"]  # default\n";
 	assert_int_equal(strncmp(result.out, first_lines, strlen(first_lines)), 0);
@@ -139,7 +144,8 @@ static void test_dump_config_names_origins(void **state)
 	assert_int_equal(harness_run(bad_args, READ_TIMEOUT_MS, &result), 0);
 	assert_int_equal(result.status, 1);
 	assert_string_equal(result.out, "");
-	snprintf(expected, sizeof expected, "%s:2:18: tracker.max_operators: must be an integer from 1 to 1000000\n", path);
+	snprintf(expected, sizeof expected,
+		 "%s:2:18: tracker.max_operators: must be an integer from 1 to 1000000\n", path);
 	assert_string_equal(result.err, expected);
 	harness_result_free(&result);
 }
@@ -181,7 +187,8 @@ static void test_check_counts_errors_beyond_the_kept_ones(void **state)
 
 	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
 	for (int key = 0; key < 40; key++) {
-		text_len += (size_t)snprintf(text + text_len, sizeof text - text_len, "k%d: 1\n", key);
+		text_len +=
+			(size_t)snprintf(text + text_len, sizeof text - text_len, "k%d: 1\n", key);
 		if (key < 32)
 			expected_len += (size_t)snprintf(expected + expected_len,
 							 sizeof expected - expected_len,
@@ -208,20 +215,24 @@ static void test_check_feed_mapping_zone(void **state)
 	struct harness_result result;
 
 	assert_int_equal(harness_temp_file("config", f->harness.config_path), 0);
-	assert_int_equal(harness_write_file(path, "feed:\n"
-						  "  mapping: vendor\n"
-						  "mappings:\n"
-						  "  - name: vendor\n"
-						  "    format: json\n"
-						  "    fields: {call_id: id, operator: op, answer_time: a, release_time: r}\n"
-						  "    time_zone: America/Atlantis\n"),
-			 0);
+	assert_int_equal(
+		harness_write_file(
+			path,
+			"feed:\n"
+			"  mapping: vendor\n"
+			"mappings:\n"
+			"  - name: vendor\n"
+			"    format: json\n"
+			"    fields: {call_id: id, operator: op, answer_time: a, release_time: r}\n"
+			"    time_zone: America/Atlantis\n"),
+		0);
 	assert_int_equal(setenv("TZDIR", "/nonexistent/zoneinfo", 1), 0);
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
 	assert_int_equal(unsetenv("TZDIR"), 0);
 	assert_string_equal(result.out, "");
-	assert_string_equal(result.err, "feed.mapping vendor: time zone America/Atlantis: "
-					"/nonexistent/zoneinfo/America/Atlantis: No such file or directory\n");
+	assert_string_equal(result.err,
+			    "feed.mapping vendor: time zone America/Atlantis: "
+			    "/nonexistent/zoneinfo/America/Atlantis: No such file or directory\n");
 	assert_int_equal(result.status, 1);
 	harness_result_free(&result);
 }
@@ -295,7 +306,8 @@ static void test_help_documents_exit_codes(void **state)
 
 	(void)state;
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
-	assert_int_equal(strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n", 50), 0);
+	assert_int_equal(
+		strncmp(result.out, "usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n", 50), 0);
 	assert_non_null(strstr(result.out, "Exit status: 0 clean stop, 1 configuration error, "
 					   "2 usage error,\n"
 					   "             3 runtime failure"));
@@ -313,15 +325,24 @@ static void test_dump_schema(void **state)
 	assert_int_equal(harness_run(args, READ_TIMEOUT_MS, &result), 0);
 	assert_string_equal(result.err, "");
 	assert_int_equal(result.status, 0);
-	assert_int_equal(strncmp(result.out, "feed\t-\t-\t-\tThe feed: where the CAD / call-handling systems "
-					     "connect and send their call events,\n", 95), 0);
-	assert_non_null(strstr(result.out, "\nfeed.max_line_bytes\tbytes\tlive\t65536\tLongest event line accepted, "
-					   "in bytes (256 to 16777216). A longer line is dropped,\n"));
-	assert_non_null(strstr(result.out, "\nfeed.tls\tboolean\trestart\tfalse\tServe the feed port over TLS "
-					   "(true or false), with the identity of the tls section\n"));
-	assert_non_null(strstr(result.out, "\nreceivers[].url\turl\trestart\trequired\thttp://host[:port][/path] "
-					   "(required). Plain HTTP only: TLS\n"));
-	assert_non_null(strstr(result.out, "\ndetector.escalate_unacked_after_seconds.info\tseconds\tlive\t0\t\n"));
+	assert_int_equal(strncmp(result.out,
+				 "feed\t-\t-\t-\tThe feed: where the CAD / call-handling systems "
+				 "connect and send their call events,\n",
+				 95),
+			 0);
+	assert_non_null(
+		strstr(result.out,
+		       "\nfeed.max_line_bytes\tbytes\tlive\t65536\tLongest event line accepted, "
+		       "in bytes (256 to 16777216). A longer line is dropped,\n"));
+	assert_non_null(strstr(result.out,
+			       "\nfeed.tls\tboolean\trestart\tfalse\tServe the feed port over TLS "
+			       "(true or false), with the identity of the tls section\n"));
+	assert_non_null(strstr(
+		result.out, "\nreceivers[].url\turl\trestart\trequired\thttp://host[:port][/path] "
+			    "(required). Plain HTTP only: TLS\n"));
+	assert_non_null(
+		strstr(result.out,
+		       "\ndetector.escalate_unacked_after_seconds.info\tseconds\tlive\t0\t\n"));
 	harness_result_free(&result);
 }
 
@@ -337,7 +358,8 @@ static void test_usage_errors_exit_2(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		assert_int_equal(harness_run(cases[i], READ_TIMEOUT_MS, &result), 0);
 		assert_string_equal(result.out, "");
-		assert_non_null(strstr(result.err, "usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n"));
+		assert_non_null(
+			strstr(result.err, "usage: cadmond [-c FILE] [-n] [-d] [-s] [-V] [-h]\n"));
 		assert_int_equal(result.status, 2);
 		harness_result_free(&result);
 	}
@@ -392,8 +414,11 @@ static void expect_metric_line(const struct harness *h, const char *sample)
 	ssize_t got;
 
 	assert_true(fd >= 0);
-	assert_int_equal(harness_send(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 0);
-	while (used + 1 < sizeof answer && (got = read(fd, answer + used, sizeof answer - used - 1)) > 0)
+	assert_int_equal(
+		harness_send(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+		0);
+	while (used + 1 < sizeof answer &&
+	       (got = read(fd, answer + used, sizeof answer - used - 1)) > 0)
 		used += (size_t)got;
 	answer[used] = '\0';
 	close(fd);
@@ -413,7 +438,8 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 	char *alerts = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts");
 	const struct harness_options options = { .feed_yaml = "  mapping: example-cdr\n",
 						  .extra_yaml = mappings };
-	static const char bad_row[] = "C999,KCPD,P01,AG01,,11/31/2026 06:00:00 AM,11/29/2026 06:00:05 AM,A,,\r\n";
+	static const char bad_row[] =
+		"C999,KCPD,P01,AG01,,11/31/2026 06:00:00 AM,11/29/2026 06:00:05 AM,A,,\r\n";
 	int subscriber, feed;
 	uint16_t feed_port;
 
@@ -421,8 +447,9 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 	assert_non_null(rows);
 	assert_non_null(alerts);
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log(&f->harness, "cadmond: feed: connections send CSV records of mapping example-cdr "
-				"(docs/mappings.md)\n");
+	expect_log(&f->harness,
+		   "cadmond: feed: connections send CSV records of mapping example-cdr "
+		   "(docs/mappings.md)\n");
 	subscriber = connect_subscriber(f);
 	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	feed_port = local_port(feed);
@@ -431,15 +458,20 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
 		expect_line(subscriber, line);
 	expect_log_format(&f->harness,
-			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 303: bad_timestamp: \"AnswerTime\": "
-			  "not a time in the format \"%%m/%%d/%%Y %%I:%%M:%%S %%p\": \"11/31/2026 06:00:00 AM\"\n",
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 303: bad_timestamp: "
+			  "\"AnswerTime\": "
+			  "not a time in the format \"%%m/%%d/%%Y %%I:%%M:%%S %%p\": \"11/31/2026 "
+			  "06:00:00 AM\"\n",
 			  feed_port);
 	shutdown(feed, SHUT_WR);
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 774 lines, 774 events, "
-				       "1 rejected (bad_timestamp 1)\n",
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 774 lines, 774 events, "
+			  "1 rejected (bad_timestamp 1)\n",
 			  feed_port, strlen(rows) + strlen(bad_row));
-	expect_metric_line(&f->harness, "\ncadmon_mapped_records_rejected_total{reason=\"bad_timestamp\"} 1\n");
-	expect_metric_line(&f->harness, "\ncadmon_mapped_records_rejected_total{reason=\"bad_csv\"} 0\n");
+	expect_metric_line(&f->harness,
+			   "\ncadmon_mapped_records_rejected_total{reason=\"bad_timestamp\"} 1\n");
+	expect_metric_line(&f->harness,
+			   "\ncadmon_mapped_records_rejected_total{reason=\"bad_csv\"} 0\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 	free(mappings);
 	free(rows);
@@ -464,17 +496,18 @@ static void test_malformed_lines_leave_alert_unchanged(void **state)
 	expect_quiet(subscriber);
 	assert_true(harness_running(&f->harness));
 
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: invalid_json: ",
-			  feed_port);
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: rejected line 2: invalid_json: ", feed_port);
 	shutdown(feed, SHUT_WR); /* the unterminated last line is dropped */
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected lines: "
 			     "(9 similar messages suppressed)\n",
 			  feed_port);
-	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %zu lines, %zu events, %s, "
-			  "unterminated last line dropped\n",
-			  feed_port, bytes, SHIFT_LINE_COUNT + 10, SHIFT_LINE_COUNT,
-			  junk_reject_summary);
+	expect_log_format(
+		&f->harness,
+		"cadmond: feed 127.0.0.1:%u closed: %zu bytes, %zu lines, %zu events, %s, "
+		"unterminated last line dropped\n",
+		feed_port, bytes, SHIFT_LINE_COUNT + 10, SHIFT_LINE_COUNT, junk_reject_summary);
 
 	/* Still serving: a new subscriber is greeted. */
 	connect_subscriber(f);
@@ -581,8 +614,10 @@ static void send_flood_call(int feed, unsigned n, bool numbered)
 		snprintf(seq[1], sizeof seq[1], "\"seq\":%u,", 2 * n + 2);
 	}
 	snprintf(lines, sizeof lines,
-		 "{%s\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":%" PRId64 ",\"operator\":\"op-%u\"}\n"
-		 "{%s\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":%" PRId64 ",\"released_by\":\"operator\"}\n",
+		 "{%s\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":%" PRId64
+		 ",\"operator\":\"op-%u\"}\n"
+		 "{%s\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":%" PRId64
+		 ",\"released_by\":\"operator\"}\n",
 		 seq[0], n, start_ms, n, seq[1], n, start_ms + 5000);
 	assert_int_equal(harness_send(feed, lines), 0);
 }
@@ -602,7 +637,8 @@ static void expect_ack(int feed, unsigned seq)
  * calls, all premature (ratio 1, p-value 1); op-0 has nobody else (ratio 0, floor 0.05). */
 static void expect_flood_alert(int subscriber, unsigned n)
 {
-	char start[TIMESTAMP_TEXT_MAX], end[TIMESTAMP_TEXT_MAX], expected[1024], operator_id[16], call_id[16];
+	char start[TIMESTAMP_TEXT_MAX], end[TIMESTAMP_TEXT_MAX], expected[1024], operator_id[16],
+		call_id[16];
 	char alert_id[ALERT_ID_LENGTH + 1];
 	int64_t start_ms = FLOOD_START_MS + (int64_t)n * 1000;
 
@@ -612,10 +648,12 @@ static void expect_flood_alert(int subscriber, unsigned n)
 	snprintf(call_id, sizeof call_id, "f%u", n);
 	alert_derive_id("", operator_id, "every", start_ms + 5000, call_id, alert_id);
 	snprintf(expected, sizeof expected,
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%u,\"ts\":\"%s\",\"type\":\"operator\",\"operator\":\"op-%u\","
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%u,\"ts\":\"%s\",\"type\":"
+		 "\"operator\",\"operator\":\"op-%u\","
 		 "\"rule\":\"every\",\"severity\":\"info\",\"window_seconds\":60,\"calls\":1,"
 		 "\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":%s,\"p_value\":%s,"
-		 "\"callbacks\":[{\"call_id\":\"f%u\",\"ts\":\"%s\",\"talk_seconds\":5,\"called_back\":false}]}",
+		 "\"callbacks\":[{\"call_id\":\"f%u\",\"ts\":\"%s\",\"talk_seconds\":5,\"called_"
+		 "back\":false}]}",
 		 alert_id, n + 1, end, n, n == 0 ? "0" : "1", n == 0 ? "0.05" : "1", n, start);
 	expect_line(subscriber, expected);
 }
@@ -627,19 +665,21 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
 		.alerts_yaml = "  max_queue_bytes: 65536\n",
-		.extra_yaml = "tracker:\n"
-			      "  max_operators: 10000\n"
-			      "  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
-			      "detector:\n"
-			      "  resolve_after_seconds: 2592000\n"
-			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
-			      "min_premature: 1, severity: info}]\n",
+		.extra_yaml =
+			"tracker:\n"
+			"  max_operators: 10000\n"
+			"  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
+			"detector:\n"
+			"  resolve_after_seconds: 2592000\n"
+			"  rules: [{name: every, window_seconds: 60, min_calls: 1, "
+			"min_premature: 1, severity: info}]\n",
 	};
 	int reader, stalled, feed;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	stalled = connect_stalled_subscriber(f);
-	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
+	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n",
+			  local_port(stalled));
 	reader = connect_subscriber(f);
 	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	for (unsigned batch = 0; batch < FLOOD_OPERATORS; batch += FLOOD_BATCH) {
@@ -648,7 +688,8 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
 			expect_flood_alert(reader, n);
 	}
-	expect_log_format(&f->harness, "cadmond: warning: subscriber 127.0.0.1:%u disconnected: too slow, ",
+	expect_log_format(&f->harness,
+			  "cadmond: warning: subscriber 127.0.0.1:%u disconnected: too slow, ",
 			  local_port(stalled));
 	assert_true(harness_wait_eof(stalled, READ_TIMEOUT_MS));
 	assert_int_equal(harness_stop(&f->harness), 0);
@@ -665,12 +706,13 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 	 * them unsent at the SIGTERM. */
 	const struct harness_options options = {
 		.alerts_yaml = "  max_queue_bytes: 4194304\n",
-		.extra_yaml = "tracker:\n"
-			      "  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
-			      "detector:\n"
-			      "  resolve_after_seconds: 2592000\n"
-			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
-			      "min_premature: 1, severity: info}]\n",
+		.extra_yaml =
+			"tracker:\n"
+			"  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
+			"detector:\n"
+			"  resolve_after_seconds: 2592000\n"
+			"  rules: [{name: every, window_seconds: 60, min_calls: 1, "
+			"min_premature: 1, severity: info}]\n",
 	};
 	int stalled, feed;
 
@@ -686,13 +728,16 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 	expect_ack(feed, 4000);
 	expect_log(&f->harness, "cadmond: alert 2000: ");
 	stalled = connect_stalled_subscriber(f);
-	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(stalled));
+	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n",
+			  local_port(stalled));
 	assert_int_equal(harness_send(stalled, "{\"since\":0}\n"), 0);
-	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u: alerts since seq 0\n", local_port(stalled));
+	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u: alerts since seq 0\n",
+			  local_port(stalled));
 	assert_int_equal(harness_stop(&f->harness), 0);
 	assert_in_range(f->harness.stop_ms, 1900, HARNESS_STOP_TIMEOUT_MS - 1);
-	expect_log(&f->harness, "cadmond: warning: 1 subscribers did not take their alerts within 2 s; "
-		      "closing\n");
+	expect_log(&f->harness,
+		   "cadmond: warning: 1 subscribers did not take their alerts within 2 s; "
+		   "closing\n");
 	expect_log(&f->harness, " subscribers (0 refused, 0 too slow), ");
 	expect_log(&f->harness, ", 4000 lines, 4000 events, 0 rejected, 2000 alerts\n");
 }
@@ -718,12 +763,13 @@ static void test_reload_with_errors_keeps_running_config(void **state)
 						  "severity: critical}]\n"),
 			 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(&f->harness,
-			  "cadmond: error: %s:2:19: feed.max_line_bytes: must be an integer from 256 "
-			  "to 16777216\n"
-			  "cadmond: error: %s:4:3: alerts.bogus: unknown key\n"
-			  "cadmond: error: configuration not reloaded: 2 errors; keeping the running one\n",
-			  path, path);
+	expect_log_format(
+		&f->harness,
+		"cadmond: error: %s:2:19: feed.max_line_bytes: must be an integer from 256 "
+		"to 16777216\n"
+		"cadmond: error: %s:4:3: alerts.bogus: unknown key\n"
+		"cadmond: error: configuration not reloaded: 2 errors; keeping the running one\n",
+		path, path);
 	expect_no_log(&f->harness, "reload: ");
 	subscriber = connect_subscriber(f);
 	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
@@ -750,24 +796,27 @@ static void test_reload_applies_subscriber_limit(void **state)
 	connect_subscriber(f);
 	refused = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 	assert_true(harness_wait_eof(refused, READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: subscriber 127.0.0.1:%u refused: 1 subscribers connected "
-			  "(alerts.max_subscribers)\n",
-			  local_port(refused));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: subscriber 127.0.0.1:%u refused: 1 subscribers connected "
+		"(alerts.max_subscribers)\n",
+		local_port(refused));
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_check_good_config, daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_dump_config_names_origins, daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_check_good_config, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_dump_config_names_origins,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad_config_prints_every_error,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_counts_errors_beyond_the_kept_ones,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_config_at_start_exits_1, daemon_fixture_setup,
-						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config_at_start_exits_1,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test(test_check_missing_file),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_help_documents_exit_codes),
@@ -777,26 +826,27 @@ int main(void)
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, daemon_fixture_setup,
 						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows, daemon_fixture_setup,
-						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, daemon_fixture_setup,
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert, daemon_fixture_setup,
-						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0, daemon_fixture_setup,
-						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_beyond_max_connections_is_refused,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_subscriber_does_not_stop_others,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,
-						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,
+			daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_errors_keeps_running_config,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_applies_subscriber_limit, daemon_fixture_setup,
-						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_subscriber_limit,
+						daemon_fixture_setup, daemon_fixture_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -52,7 +52,8 @@ struct fixture {
 	struct seen_alert seen[MAX_SEEN];
 	size_t seen_count;
 	int call_number;
-	/* every callback of every notice, in order: "kind:call_id" or "kind:call_id+" (called back) */
+	/* every callback of every notice, in order: "kind:call_id" or "kind:call_id+" (called
+	 * back) */
 	char sent[64][96];
 	size_t sent_count;
 };
@@ -96,12 +97,19 @@ static void record_alert(const struct alert *alert, void *ctx)
 
 /* A window rule with no peer comparison and no repeat-caller requirement. */
 static struct config_rule window_rule(const char *name, uint32_t window_seconds, uint32_t min_calls,
-				      uint32_t min_premature, double min_ratio, const char *severity)
+				      uint32_t min_premature, double min_ratio,
+				      const char *severity)
 {
-	struct config_rule rule = {.type = CONFIG_RULE_WINDOW, .window_seconds = window_seconds,
-				   .min_calls = min_calls, .min_premature = min_premature, .min_ratio = min_ratio,
-				   .called_back_weight = 1.0, .max_p_value = 1.0, .min_center_ratio = 0.05,
-				   .odds_ratio = 3.0, .threshold = 5.0};
+	struct config_rule rule = { .type = CONFIG_RULE_WINDOW,
+				    .window_seconds = window_seconds,
+				    .min_calls = min_calls,
+				    .min_premature = min_premature,
+				    .min_ratio = min_ratio,
+				    .called_back_weight = 1.0,
+				    .max_p_value = 1.0,
+				    .min_center_ratio = 0.05,
+				    .odds_ratio = 3.0,
+				    .threshold = 5.0 };
 
 	snprintf(rule.name, sizeof(rule.name), "%s", name);
 	snprintf(rule.severity, sizeof(rule.severity), "%s", severity);
@@ -144,8 +152,9 @@ static void reconfigure(struct fixture *f)
 	assert_non_null(f->detector);
 }
 
-static enum detector_result add_call_from(struct fixture *f, const char *operator_id, const char *ani,
-					  int64_t start_ms, int64_t talk_ms, enum released_by who)
+static enum detector_result add_call_from(struct fixture *f, const char *operator_id,
+					  const char *ani, int64_t start_ms, int64_t talk_ms,
+					  enum released_by who)
 {
 	char call_id[32];
 	struct completed_call call = {
@@ -187,8 +196,11 @@ static void test_premature_definition(void **state)
 static void test_released_by_set_is_configurable(void **state)
 {
 	struct fixture *f = *state;
-	struct completed_call call = {.operator_id = "o", .agency = "", .start_ms = T0, .end_ms = T0 + 1000,
-				      .released_by = RELEASED_BY_SYSTEM};
+	struct completed_call call = { .operator_id = "o",
+				       .agency = "",
+				       .start_ms = T0,
+				       .end_ms = T0 + 1000,
+				       .released_by = RELEASED_BY_SYSTEM };
 
 	assert_false(detector_is_premature(f->detector, &call));
 	f->config.detector.released_by_mask = RELEASED_BY_OPERATOR | RELEASED_BY_SYSTEM;
@@ -386,7 +398,8 @@ static void test_each_operator_figures(void **state)
 
 	memset(seen, 0, sizeof seen);
 	for (int i = 0; i < 4; i++)
-		add_call(f, "op-1", T0 + SECONDS(10 * i), SECONDS(2), i < 3 ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
+		add_call(f, "op-1", T0 + SECONDS(10 * i), SECONDS(2),
+			 i < 3 ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
 	add_call(f, "op-2", T0 + SECONDS(45), SECONDS(90), RELEASED_BY_CALLER);
 	detector_each_operator(f->detector, record_operator, seen);
 	assert_string_equal(seen[0].operator_id, "op-1");
@@ -428,8 +441,11 @@ static void test_each_operator_figures(void **state)
 static void test_same_operator_in_two_agencies(void **state)
 {
 	struct fixture *f = *state;
-	struct completed_call call = {.call_id = "x", .operator_id = "op-1", .ani = "", .position = "",
-				      .released_by = RELEASED_BY_OPERATOR};
+	struct completed_call call = { .call_id = "x",
+				       .operator_id = "op-1",
+				       .ani = "",
+				       .position = "",
+				       .released_by = RELEASED_BY_OPERATOR };
 
 	for (int i = 0; i < 4; i++) {
 		call.agency = i % 2 ? "FIRE" : "POLICE";
@@ -457,7 +473,8 @@ static void test_late_call_is_placed_in_order(void **state)
 	assert_string_equal(f->seen[0].callbacks[1].call_id, "c2");
 	assert_string_equal(f->seen[0].callbacks[2].call_id, "c4");
 	/* Older than every window at the clock: not kept, counted. */
-	assert_int_equal(add_call(f, "op-7", T0 - SECONDS(400), SECONDS(2), RELEASED_BY_OPERATOR), DETECTOR_TOO_OLD);
+	assert_int_equal(add_call(f, "op-7", T0 - SECONDS(400), SECONDS(2), RELEASED_BY_OPERATOR),
+			 DETECTOR_TOO_OLD);
 	assert_int_equal(detector_stats(f->detector)->too_old, 1);
 }
 
@@ -535,8 +552,9 @@ static void test_redial_after_operators_shrink_marks_nothing(void **state)
 	f->config.tracker.max_operators = 4;
 	reconfigure(f);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(add_call_from(f, operators[i], anis[i], T0 + SECONDS(i), SECONDS(2),
-					       RELEASED_BY_OPERATOR), DETECTOR_ADDED);
+		assert_int_equal(add_call_from(f, operators[i], anis[i], T0 + SECONDS(i),
+					       SECONDS(2), RELEASED_BY_OPERATOR),
+				 DETECTOR_ADDED);
 	f->config.tracker.max_operators = 2;
 	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
 	assert_int_equal(detector_stats(f->detector)->operators_evicted, 2);
@@ -569,7 +587,8 @@ static void test_several_rules(void **state)
 	f->config.detector.rule_count = 2;
 	f->config.detector.rules[1] = window_rule("shift", 3600, 6, 5, 0.5, "warning");
 	reconfigure(f);
-	/* Premature calls every 5 minutes: "burst" (10 min) sees at most 3; "shift" sees them all. */
+	/* Premature calls every 5 minutes: "burst" (10 min) sees at most 3; "shift" sees them
+	 * all. */
 	for (int i = 0; i < 6; i++)
 		add_call(f, "op-7", T0 + SECONDS(300 * i), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
@@ -686,11 +705,13 @@ static void test_sequential_alert_explains(void **state)
 	assert_true(fabs(firing->own_factor - 22.0 / 20.2) < 1e-12);
 	assert_true(fabs(firing->center_ratio - expected / 3) < 1e-12);
 	assert_int_equal(firing->callback_count, 3);
-	assert_string_equal(firing->why,
-			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where 0.3 were expected "
-			    "(the rest of agency NOPD at the time of each call, times 1.09 for op-7's own history); "
-			    "0 callers rang back; evidence 3.4, alert at 3.0");
-	/* A caller rings again: a likelihood ratio of 4 joins the evidence, and the update says so. */
+	assert_string_equal(firing->why, "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z "
+					 "early where 0.3 were expected "
+					 "(the rest of agency NOPD at the time of each call, times "
+					 "1.09 for op-7's own history); "
+					 "0 callers rang back; evidence 3.4, alert at 3.0");
+	/* A caller rings again: a likelihood ratio of 4 joins the evidence, and the update says
+	 * so. */
 	detector_caller_rang(f->detector, "5045550002", T0 + SECONDS(100));
 	assert_int_equal(f->seen_count, 2);
 	assert_string_equal(f->seen[1].kind, "update");
@@ -751,8 +772,10 @@ static void test_sequential_history_settles(void **state)
 	assert_true(fabs(f->seen[0].expected - 0.3) < 1e-12);
 	assert_true(fabs(f->seen[0].evidence - 3.0 * log(3.25)) < 1e-12);
 	assert_string_equal(f->seen[0].why,
-			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where 0.3 were expected "
-			    "(the rest of agency NOPD at the time of each call, times 1.00 for op-7's own history); "
+			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where "
+			    "0.3 were expected "
+			    "(the rest of agency NOPD at the time of each call, times 1.00 for "
+			    "op-7's own history); "
 			    "0 callers rang back; evidence 3.5, alert at 3.0");
 }
 
@@ -774,15 +797,18 @@ static void test_sequential_hourly_threshold(void **state)
 	for (int pass = 0; pass < 2; pass++) {
 		reconfigure(f);
 		for (int k = 0; k <= 4; k++) {
-			add_call(f, "op-7", T0 + SECONDS(1800 * k), SECONDS(90), RELEASED_BY_CALLER);
+			add_call(f, "op-7", T0 + SECONDS(1800 * k), SECONDS(90),
+				 RELEASED_BY_CALLER);
 			if (pass == 0)
-				sequential_rate_add(&rate, T0 + SECONDS(1800 * k + 90), 3600, false);
+				sequential_rate_add(&rate, T0 + SECONDS(1800 * k + 90), 3600,
+						    false);
 		}
 		for (int j = 0; j < 3; j++) {
 			end_ms = T0 + SECONDS(7300 + 60 * j + 5);
 			if (pass == 0 && j < 2)
 				assert_int_equal(f->seen_count, 0);
-			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5), RELEASED_BY_OPERATOR);
+			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
 			if (pass == 0 && j < 2)
 				sequential_rate_add(&rate, end_ms, 3600, false);
 		}
@@ -792,7 +818,8 @@ static void test_sequential_hourly_threshold(void **state)
 		}
 		assert_int_equal(f->seen_count, 1);
 		sequential_rate_advance(&rate, end_ms, 3600);
-		double per_hour = sequential_calls_per_hour(&rate, (double)(end_ms - first_end_ms) / 1000.0, 3600);
+		double per_hour = sequential_calls_per_hour(
+			&rate, (double)(end_ms - first_end_ms) / 1000.0, 3600);
 		assert_true(fabs(per_hour - 4.3107520) < 1e-6);
 		assert_true(fabs(f->seen[0].evidence - 5.0413854) < 1e-6);
 		assert_string_equal(f->seen[0].kind, "firing");
@@ -829,8 +856,10 @@ static void test_sequential_hourly_raises(void **state)
 		for (int j = 0; j < 5 && fired_at < 0; j++) {
 			end_ms = T0 + SECONDS(7300 + 60 * j + 5);
 			sequential_rate_advance(&rate, end_ms, 3600);
-			double per_hour = sequential_calls_per_hour(&rate, (double)(end_ms - first_end_ms) / 1000.0, 3600);
-			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5), RELEASED_BY_OPERATOR);
+			double per_hour = sequential_calls_per_hour(
+				&rate, (double)(end_ms - first_end_ms) / 1000.0, 3600);
+			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
 			sequential_rate_add(&rate, end_ms, 3600, false);
 			if (f->seen_count == 0)
 				continue;
@@ -839,7 +868,8 @@ static void test_sequential_hourly_raises(void **state)
 			assert_true(fabs(f->seen[0].evidence - (j + 1) * log(5.5)) < 1e-9);
 			if (raises) {
 				assert_true(fabs(per_hour - 22.8209883) < 1e-6);
-				assert_true(fabs(f->seen[0].threshold - log(100.0 * per_hour)) < 1e-12);
+				assert_true(fabs(f->seen[0].threshold - log(100.0 * per_hour)) <
+					    1e-12);
 			} else {
 				assert_true(f->seen[0].threshold == 6.0);
 			}
@@ -898,7 +928,8 @@ static void test_every_hangup_after_firing_is_sent_once(void **state)
 	/* 12 more, some in the same second (c6 and c7 both end at T0+52 s). */
 	static const int start_seconds[12] = {30, 40, 50, 50, 60, 70, 80, 90, 100, 110, 120, 130};
 	for (int i = 0; i < 12; i++)
-		add_call(f, "op-7", T0 + SECONDS(start_seconds[i]), SECONDS(2), RELEASED_BY_OPERATOR);
+		add_call(f, "op-7", T0 + SECONDS(start_seconds[i]), SECONDS(2),
+			 RELEASED_BY_OPERATOR);
 	detector_advance(f->detector, T0 + SECONDS(200));
 	static const char *const expected[] = {
 		"firing:c3", "firing:c2", "firing:c1", "update:c4", "update:c5", "update:c6",
@@ -1015,14 +1046,17 @@ static void test_acknowledge_once_then_repeat(void **state)
 	/* Counted by kind and the alert's severity (the burst rule: critical). */
 	const struct detector_stats *stats = detector_stats(f->detector);
 	static const uint64_t critical[DETECTOR_NOTICE_KIND_COUNT] = {
-		[DETECTOR_NOTICE_FIRING] = 1, [DETECTOR_NOTICE_ACKNOWLEDGED] = 2, [DETECTOR_NOTICE_RESOLVED] = 1
+		[DETECTOR_NOTICE_FIRING] = 1,
+		[DETECTOR_NOTICE_ACKNOWLEDGED] = 2,
+		[DETECTOR_NOTICE_RESOLVED] = 1
 	};
 	for (size_t k = 0; k < DETECTOR_NOTICE_KIND_COUNT; k++) {
 		assert_int_equal(stats->by_severity[k][0], 0);
 		assert_int_equal(stats->by_severity[k][1], 0);
 		assert_int_equal(stats->by_severity[k][2], critical[k]);
 	}
-	assert_string_equal(detector_notice_kind_name(DETECTOR_NOTICE_ACKNOWLEDGED), "acknowledged");
+	assert_string_equal(detector_notice_kind_name(DETECTOR_NOTICE_ACKNOWLEDGED),
+			    "acknowledged");
 }
 
 /* Not acknowledged within escalate_unacked_after_seconds (critical: 120 s): escalated once

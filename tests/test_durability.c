@@ -109,7 +109,8 @@ static void build_stream(void)
 		unsigned op = call % OPERATORS;
 		int64_t start = T0_MS + (int64_t)call * 20000;
 		bool bad_phase = (call / 90) % 3 == 1 && op < 2;
-		bool premature = bad_phase ? next_random(&random) % 4 != 0 : next_random(&random) % 10 == 0;
+		bool premature =
+			bad_phase ? next_random(&random) % 4 != 0 : next_random(&random) % 10 == 0;
 		int64_t talk = premature ? 3000 + (int64_t)(next_random(&random) % 10000)
 					 : 60000 + (int64_t)(next_random(&random) % 120000);
 
@@ -118,8 +119,10 @@ static void build_stream(void)
 			 ",\"operator\":\"op-%u\",\"agency\":\"NOPD\",\"ani\":\"50455%05u\"",
 			 call, start, op, call);
 		add_line(start + talk,
-			 "{\"type\":\"call_end\",\"call_id\":\"c%u\",\"ts\":%" PRId64 ",\"released_by\":\"%s\"",
-			 call, start + talk, premature || next_random(&random) % 2 ? "operator" : "caller");
+			 "{\"type\":\"call_end\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+			 ",\"released_by\":\"%s\"",
+			 call, start + talk,
+			 premature || next_random(&random) % 2 ? "operator" : "caller");
 	}
 }
 
@@ -146,7 +149,8 @@ static void sender_connect(struct sender *sender, const struct harness *h)
 	assert_true(sender->fd >= 0);
 	sender->partial_len = 0;
 	sender->next = (size_t)sender->acked; /* resend from the last ack */
-	assert_int_equal(harness_send(sender->fd, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	assert_int_equal(harness_send(sender->fd, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"),
+			 0);
 }
 
 static void sender_close(struct sender *sender)
@@ -333,7 +337,8 @@ static void note_event(struct journal_contents *contents, const struct record *r
 	assert_true(value >= 1 && value <= LINES_MAX);
 	contents->seq_seen[value] = true;
 	contents->events++;
-	if (contents->oldest_event_ts_ms == 0 || stream.ts_ms[value - 1] < contents->oldest_event_ts_ms)
+	if (contents->oldest_event_ts_ms == 0 ||
+	    stream.ts_ms[value - 1] < contents->oldest_event_ts_ms)
 		contents->oldest_event_ts_ms = stream.ts_ms[value - 1];
 }
 
@@ -390,7 +395,8 @@ static void expect_acked_in_journal(const struct harness *h, uint64_t acked)
 	read_journal(h->state_dir, &contents);
 	for (uint64_t seq = 1; seq <= acked; seq++)
 		if (!contents.seq_seen[seq]) {
-			fprintf(stderr, "acknowledged line %" PRIu64 " is not in the journal\n", seq);
+			fprintf(stderr, "acknowledged line %" PRIu64 " is not in the journal\n",
+				seq);
 			fail();
 		}
 }
@@ -632,7 +638,8 @@ static void test_torn_last_record_is_truncated(void **state)
 	f->sender.acked = 0; /* a real sender never got that ack: here, resend everything */
 	restart(f, &default_options);
 	expect_log(&f->harness, "/journal/0000000000000001.seg: torn record at byte ");
-	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
+	expect_log(&f->harness, " 1 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
+				"snapshots of another format\n");
 	expect_no_log(h, NEXT_SEGMENT_MISSING);
 	read_journal(h->state_dir, &contents);
 	assert_int_equal(contents.torn_or_corrupt, 0);
@@ -670,15 +677,18 @@ static void test_corrupt_record_quarantines_segment(void **state)
 	sender_close(&f->sender);
 	assert_int_equal(harness_start(h, &default_options), 0);
 	expect_log(&f->harness, "/journal/0000000000000001.seg: corrupt record at byte ");
-	expect_log(&f->harness, "/journal/0000000000000001.seg: set aside as 0000000000000001.seg.corrupt\n");
-	expect_log(&f->harness, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
+	expect_log(&f->harness,
+		   "/journal/0000000000000001.seg: set aside as 0000000000000001.seg.corrupt\n");
+	expect_log(&f->harness, " 0 torn records, 1 corrupt segments, 0 corrupt snapshots, 0 "
+				"snapshots of another format\n");
 	strcat(path, ".corrupt");
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(harness_stop(h), 0);
 
 	assert_int_equal(harness_start(h, &default_options), 0);
 	expect_log(&f->harness, "cadmond: recovery: snapshot ");
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
+				"snapshots of another format\n");
 	expect_no_log(h, NEXT_SEGMENT_MISSING); /* after a clean stop */
 	assert_int_equal(harness_stop(h), 0);
 }
@@ -730,7 +740,8 @@ static void test_corrupt_snapshot_falls_back(void **state)
 
 	restart(f, &default_options);
 	expect_log(&f->harness, ": snapshot checksum mismatch: set aside as ");
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots, 0 snapshots of another format\n");
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 1 corrupt snapshots, 0 "
+				"snapshots of another format\n");
 	strcat(path, ".corrupt");
 	assert_int_equal(access(path, F_OK), 0);
 	finish_stream(f);
@@ -789,11 +800,13 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 6: replaying the journal instead\n", h->state_dir, name);
+		 "%s/%s: snapshot format 1, this cadmond reads 6: replaying the journal instead\n",
+		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
 	expect_log(h, summary);
-	snprintf(summary, sizeof summary, " 0 corrupt snapshots, %d snapshots of another format\n", aged);
+	snprintf(summary, sizeof summary, " 0 corrupt snapshots, %d snapshots of another format\n",
+		 aged);
 	expect_log(h, summary);
 	snprintf(path, sizeof path, "%s/%s", h->state_dir, name);
 	assert_int_equal(access(path, F_OK), 0);
@@ -874,8 +887,8 @@ static void test_retention_keeps_what_windows_need(void **state)
 	assert_true(contents.segments >= 2);
 	for (size_t i = 0; i < stream.count; i++)
 		if (stream.ts_ms[i] >= horizon_ms && !contents.seq_seen[i + 1]) {
-			fprintf(stderr, "line %zu (ts %" PRId64 ") is needed but not on disk\n", i + 1,
-				stream.ts_ms[i]);
+			fprintf(stderr, "line %zu (ts %" PRId64 ") is needed but not on disk\n",
+				i + 1, stream.ts_ms[i]);
 			fail();
 		}
 
@@ -932,12 +945,15 @@ static void test_full_disk_degrades_and_recovers(void **state)
 	crash(h);
 
 	restart(f, &default_options);
-	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 snapshots of another format\n");
-	expect_no_log(h, NEXT_SEGMENT_MISSING); /* nor the snapshot that ended the degraded period */
+	expect_log(&f->harness, " 0 torn records, 0 corrupt segments, 0 corrupt snapshots, 0 "
+				"snapshots of another format\n");
+	expect_no_log(h,
+		      NEXT_SEGMENT_MISSING); /* nor the snapshot that ended the degraded period */
 	finish_stream(f);
 	/* The supervisors were told: journal_degraded firing, then resolved (before the crash, or
 	 * by the restarted cadmond, whose engine recovered the open alert). */
-	expect_log(&f->harness, "journal_degraded resolved (critical): the journal is written again");
+	expect_log(&f->harness,
+		   "journal_degraded resolved (critical): the journal is written again");
 	console_drain(&f->console, QUIET_MS);
 	expect_reference_alerts_and_journal_alert(&f->console);
 	sender_close(&f->sender);
@@ -978,8 +994,8 @@ static bool snapshot_after(const char *state_dir, const char *before)
 
 	assert_non_null(dir);
 	while ((entry = readdir(dir)))
-		newer |= strncmp(entry->d_name, "snapshot-", 9) == 0 && strlen(entry->d_name) == 30 &&
-			 strcmp(entry->d_name, before) > 0;
+		newer |= strncmp(entry->d_name, "snapshot-", 9) == 0 &&
+			 strlen(entry->d_name) == 30 && strcmp(entry->d_name, before) > 0;
 	closedir(dir);
 	return newer;
 }
@@ -1013,8 +1029,8 @@ static void write_upgrade_state(struct fixture *f, const char *out)
 	assert_true(sender_wait_acked(&f->sender, UPGRADE_LINES, ACK_TIMEOUT_MS));
 	sender_close(&f->sender);
 	assert_int_equal(harness_stop(h), 0);
-	run_shell("rm -rf '%s' && mkdir -p '%s' && cp -R '%s'/. '%s' && rm -f '%s'/lock '%s'/*.tmp", out, out,
-		  h->state_dir, out, out, out);
+	run_shell("rm -rf '%s' && mkdir -p '%s' && cp -R '%s'/. '%s' && rm -f '%s'/lock '%s'/*.tmp",
+		  out, out, h->state_dir, out, out, out);
 }
 
 /* An upgrade: the state directory of the previous format is recovered by this cadmond (its
@@ -1057,7 +1073,8 @@ static size_t list_segments(const char *state_dir, uint64_t *firsts, size_t max)
 	snprintf(dir_path, sizeof dir_path, "%s/journal", state_dir);
 	assert_non_null(dir = opendir(dir_path));
 	while ((entry = readdir(dir)))
-		if (strlen(entry->d_name) == 20 && strcmp(entry->d_name + 16, ".seg") == 0 && count < max)
+		if (strlen(entry->d_name) == 20 && strcmp(entry->d_name + 16, ".seg") == 0 &&
+		    count < max)
 			firsts[count++] = strtoull(entry->d_name, NULL, 16);
 	closedir(dir);
 	for (size_t i = 1; i < count; i++)
@@ -1099,7 +1116,8 @@ static void test_deleted_segment_gap_is_named(void **state)
 
 	assert_int_equal(harness_start(h, &small_segments_kept), 0);
 	snprintf(expected, sizeof expected,
-		 "recovery: %s/journal: records %" PRIu64 " to %" PRIu64 " are missing before %016" PRIx64
+		 "recovery: %s/journal: records %" PRIu64 " to %" PRIu64
+		 " are missing before %016" PRIx64
 		 ".seg (a segment deleted or set aside): their lines are not replayed\n",
 		 h->state_dir, firsts[1], firsts[2] - 1, firsts[2]);
 	expect_log(h, expected);
@@ -1149,7 +1167,8 @@ static void test_deleted_open_segment_is_named(void **state)
 	snprintf(expected, sizeof expected,
 		 "recovery: %s/journal/%016" PRIx64 ".seg is missing: snapshot-%016" PRIx64
 		 ".snap was not taken at a clean stop, and records from %" PRIu64
-		 " on went to that segment: their lines, acknowledged ones included, are not replayed\n",
+		 " on went to that segment: their lines, acknowledged ones included, are not "
+		 "replayed\n",
 		 h->state_dir, index + 1, index, index + 1);
 	expect_log(h, expected);
 	expect_no_log(h, "are missing before");
@@ -1198,7 +1217,8 @@ static void test_kill_after_degraded_snapshot_keeps_alerts(void **state)
 	sender_close(&f->sender);
 
 	assert_int_equal(harness_start(h, &default_options), 0);
-	expect_no_log(h, NEXT_SEGMENT_MISSING); /* the segment after that snapshot was there first */
+	expect_no_log(h,
+		      NEXT_SEGMENT_MISSING); /* the segment after that snapshot was there first */
 	console_connect(&fresh, h); /* {"since":0} */
 	console_drain(&fresh, QUIET_MS);
 	for (uint64_t seq = alerts_before + 1; seq <= alerts_degraded; seq++) {
@@ -1224,11 +1244,15 @@ static void test_state_file_not_regular_is_named(void **state)
 	assert_int_equal(harness_stop(h), 0);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		snprintf(path, sizeof path, "%s/journal/00000000ffffffff.seg", h->state_dir);
-		assert_int_equal(k == 0 ? mkfifo(path, 0600) : k == 1 ? mkdir(path, 0700) : symlink("nowhere", path), 0);
+		assert_int_equal(k == 0	  ? mkfifo(path, 0600)
+				 : k == 1 ? mkdir(path, 0700)
+					  : symlink("nowhere", path),
+				 0);
 		assert_int_equal(harness_start(h, &default_options), -1); /* it exited */
 		char *text = harness_stderr(h);
 		snprintf(expected, sizeof expected,
-			 "cadmond: error: recovery: %s/journal/00000000ffffffff.seg: cannot read it: %s\n",
+			 "cadmond: error: recovery: %s/journal/00000000ffffffff.seg: cannot read "
+			 "it: %s\n",
 			 h->state_dir, "not a regular file");
 		assert_non_null(text);
 		assert_non_null(strstr(text, expected));
@@ -1260,11 +1284,14 @@ static void test_segment_of_another_format_is_named(void **state)
 	char *text = harness_stderr(h);
 	assert_non_null(text);
 	snprintf(expected, sizeof expected,
-		 "cadmond: error: recovery: %s/journal/00000000fffffff0.seg: journal record format 2, this "
-		 "cadmond reads 1: left in place (start a cadmond that reads it, or move the file away)\n",
+		 "cadmond: error: recovery: %s/journal/00000000fffffff0.seg: journal record format "
+		 "2, this "
+		 "cadmond reads 1: left in place (start a cadmond that reads it, or move the file "
+		 "away)\n",
 		 h->state_dir);
 	assert_non_null(strstr(text, expected));
-	snprintf(expected, sizeof expected, "recovery from %s failed: a journal segment of another record format\n",
+	snprintf(expected, sizeof expected,
+		 "recovery from %s failed: a journal segment of another record format\n",
 		 h->state_dir);
 	assert_non_null(strstr(text, expected));
 	free(text);
@@ -1289,7 +1316,9 @@ static void test_hello_lines(void **state)
 	assert_int_equal(harness_send(feed, stream.lines[0]), 0);
 	assert_int_equal(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS), 9);
 	assert_string_equal(line, "{\"ack\":1}");
-	expect_log(&f->harness, ": bad hello line: \"source\" must be 1 to 64 bytes; going on without a source\n");
+	expect_log(
+		&f->harness,
+		": bad hello line: \"source\" must be 1 to 64 bytes; going on without a source\n");
 	close(feed);
 
 	feed = harness_connect_feed(&f->harness);
@@ -1309,7 +1338,8 @@ static void test_hello_lines(void **state)
 static void test_fsync_policies_and_reload(void **state)
 {
 	static const struct harness_options interval = {
-		.extra_yaml = DETECTOR_YAML "journal:\n  fsync: interval\n  fsync_interval_ms: 50\n",
+		.extra_yaml =
+			DETECTOR_YAML "journal:\n  fsync: interval\n  fsync_interval_ms: 50\n",
 	};
 	static const struct harness_options none = {
 		.extra_yaml = DETECTOR_YAML "journal:\n  fsync: none\n  fsync_interval_ms: 50\n",
@@ -1355,8 +1385,8 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_record_quarantines_segment,
 						fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_of_another_format_replays_journal, fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_of_another_format_replays_journal,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_snapshot_falls_back, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_since_replays_across_restart, fixture_setup,
@@ -1365,13 +1395,16 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_degrades_and_recovers, fixture_setup,
 						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_open_segment_is_named, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named, fixture_setup,
+		cmocka_unit_test_setup_teardown(test_deleted_segment_gap_is_named, fixture_setup,
 						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_kill_after_degraded_snapshot_keeps_alerts, fixture_setup,
+		cmocka_unit_test_setup_teardown(test_deleted_open_segment_is_named, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_after_degraded_snapshot_keeps_alerts,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_not_regular_is_named, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_on_the_same_directory_exits_3,

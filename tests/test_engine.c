@@ -40,10 +40,18 @@ static int setup(void **state)
 	memset(&f, 0, sizeof(f));
 	config_set_defaults(&config);
 	config.detector.rule_count = 1;
-	config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 4,
-		.min_premature = 3, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 0.01,
-		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "critical"};
+	config.detector.rules[0] = (struct config_rule){ .name = "burst",
+							 .type = CONFIG_RULE_WINDOW,
+							 .window_seconds = 600,
+							 .min_calls = 4,
+							 .min_premature = 3,
+							 .min_ratio = 0.5,
+							 .called_back_weight = 1.0,
+							 .max_p_value = 0.01,
+							 .min_center_ratio = 0.05,
+							 .odds_ratio = 3.0,
+							 .threshold = 5.0,
+							 .severity = "critical" };
 	config.tracker.allowed_lateness_seconds = 600;
 	f.engine = engine_new(&config, collect_alert, &f);
 	*state = &f;
@@ -60,32 +68,47 @@ static int teardown(void **state)
 
 /* One operator, four calls: three short operator hangups and one real call. */
 static const char *const shift[] = {
-	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-7\","
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":"
+	"\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T02:01:12.5-06:00\",\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-7\","
+	"{\"type\":\"call_end\",\"call_id\":\"c2\",\"ts\":\"2026-11-29T02:01:12.5-06:00\","
+	"\"released_by\":\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550103\"}",
-	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:40Z\",\"incident_id\":\"I-1\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":\"caller\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":1795939470000,\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":\"op-7\","
+	"{\"type\":\"incident\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:02:40Z\",\"incident_id\":"
+	"\"I-1\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c3\",\"ts\":\"2026-11-29T08:04:00Z\",\"released_by\":"
+	"\"caller\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"c4\",\"ts\":1795939470000,\"released_by\":"
+	"\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"c4\",\"ts\":\"2026-11-29T08:04:20Z\",\"operator\":"
+	"\"op-7\","
 	"\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550104\"}",
 };
 
 /* p_value: P(X >= 3 | 4, 0.05) = 4 * 0.05^3 * 0.95 + 0.05^4 = 0.00048125 (the center floor,
  * as nobody else is on duty). */
 static const char expected_alert[] =
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
-	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
-	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:"
+	"04:30.000Z\","
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","
+	"\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,"
+	"\"center_ratio\":0,"
 	"\"p_value\":4.81e-04,\"callbacks\":["
-	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
+	"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_"
+	"seconds\":10,"
 	"\"called_back\":false},"
-	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
-	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
+	"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_"
+	"back\":false},"
+	"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_"
+	"seconds\":5,"
 	"\"called_back\":false}]}";
 
 static enum event_reject feed(struct fixture *f, const char *line)
@@ -119,13 +142,18 @@ static void test_malformed_lines_between_good_ones(void **state)
 		const char *line;
 		enum event_reject reason;
 	} junk[] = {
-		{"{\"type\":\"call_start\",", EVENT_REJECT_INVALID_JSON},
-		{"\x01\x02\xfe\xff", EVENT_REJECT_INVALID_JSON},
-		{"{\"type\":\"coffee_break\",\"call_id\":\"c1\",\"ts\":0}", EVENT_REJECT_UNKNOWN_TYPE},
-		{"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:06Z\"}", EVENT_REJECT_MISSING_FIELD},
-		{"{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"noon\",\"operator\":\"op-7\"}", EVENT_REJECT_BAD_TIMESTAMP},
-		{"[\"call_start\"]", EVENT_REJECT_NOT_AN_OBJECT},
-		{"{\"type\":\"call_start\",\"call_id\":1,\"ts\":0,\"operator\":\"op-7\"}", EVENT_REJECT_WRONG_TYPE},
+		{ "{\"type\":\"call_start\",", EVENT_REJECT_INVALID_JSON },
+		{ "\x01\x02\xfe\xff", EVENT_REJECT_INVALID_JSON },
+		{ "{\"type\":\"coffee_break\",\"call_id\":\"c1\",\"ts\":0}",
+		  EVENT_REJECT_UNKNOWN_TYPE },
+		{ "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:06Z\"}",
+		  EVENT_REJECT_MISSING_FIELD },
+		{ "{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"noon\",\"operator\":\"op-"
+		  "7\"}",
+		  EVENT_REJECT_BAD_TIMESTAMP },
+		{ "[\"call_start\"]", EVENT_REJECT_NOT_AN_OBJECT },
+		{ "{\"type\":\"call_start\",\"call_id\":1,\"ts\":0,\"operator\":\"op-7\"}",
+		  EVENT_REJECT_WRONG_TYPE },
 	};
 	size_t rejected = 0;
 
@@ -179,9 +207,11 @@ static void test_resent_event_is_ignored(void **state)
 	assert_int_equal(engine_stats(f->engine)->duplicates, 1);
 	assert_int_equal(engine_stats(f->engine)->tracker.duplicates, 0);
 	/* A second call_start with another ts reaches the tracker, which keeps the first. */
-	assert_int_equal(feed(f, "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:01Z\","
-				 "\"operator\":\"op-9\"}"),
-			 EVENT_OK);
+	assert_int_equal(
+		feed(f,
+		     "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:01Z\","
+		     "\"operator\":\"op-9\"}"),
+		EVENT_OK);
 	assert_int_equal(engine_stats(f->engine)->tracker.duplicates, 1);
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
@@ -190,9 +220,13 @@ static void test_event_id_identifies_resends(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(feed(f, "{\"type\":\"incident\",\"call_id\":\"c1\",\"ts\":1,\"event_id\":\"e-1\"}"), EVENT_OK);
+	assert_int_equal(
+		feed(f, "{\"type\":\"incident\",\"call_id\":\"c1\",\"ts\":1,\"event_id\":\"e-1\"}"),
+		EVENT_OK);
 	/* Same event_id, different content: the sender's id wins. */
-	assert_int_equal(feed(f, "{\"type\":\"incident\",\"call_id\":\"c2\",\"ts\":2,\"event_id\":\"e-1\"}"), EVENT_OK);
+	assert_int_equal(
+		feed(f, "{\"type\":\"incident\",\"call_id\":\"c2\",\"ts\":2,\"event_id\":\"e-1\"}"),
+		EVENT_OK);
 	assert_int_equal(engine_stats(f->engine)->duplicates, 1);
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
@@ -201,14 +235,17 @@ static void test_too_late_rejected(void **state)
 {
 	struct fixture *f = *state;
 	char why[256];
-	static const char late[] =
-		"{\"type\":\"call_start\",\"call_id\":\"old\",\"ts\":\"2026-11-29T07:49:59Z\",\"operator\":\"op-7\"}";
-	static const char in_time[] =
-		"{\"type\":\"call_start\",\"call_id\":\"ok\",\"ts\":\"2026-11-29T07:50:00Z\",\"operator\":\"op-7\"}";
+	static const char late[] = "{\"type\":\"call_start\",\"call_id\":\"old\",\"ts\":\"2026-11-"
+				   "29T07:49:59Z\",\"operator\":\"op-7\"}";
+	static const char in_time[] = "{\"type\":\"call_start\",\"call_id\":\"ok\",\"ts\":\"2026-"
+				      "11-29T07:50:00Z\",\"operator\":\"op-7\"}";
 
 	assert_int_equal(feed(f, shift[0]), EVENT_OK); /* the clock: 08:00:00 */
-	assert_int_equal(engine_process_line(f->engine, late, strlen(late), why, sizeof(why)), EVENT_REJECT_TOO_LATE);
-	assert_string_equal(why, "call_start: \"ts\" is 601 s older than the newest event, over the 600 s allowed");
+	assert_int_equal(engine_process_line(f->engine, late, strlen(late), why, sizeof(why)),
+			 EVENT_REJECT_TOO_LATE);
+	assert_string_equal(
+		why,
+		"call_start: \"ts\" is 601 s older than the newest event, over the 600 s allowed");
 	/* Exactly at the limit is still in time. */
 	assert_int_equal(feed(f, in_time), EVENT_OK);
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_TOO_LATE], 1);
@@ -219,8 +256,10 @@ static void test_source_seq_resends(void **state)
 {
 	struct fixture *f = *state;
 	struct engine_verdict verdict;
-	static const char first[] = "{\"seq\":1,\"type\":\"incident\",\"call_id\":\"a\",\"ts\":1000}";
-	static const char second[] = "{\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\",\"ts\":2000}";
+	static const char first[] =
+		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"a\",\"ts\":1000}";
+	static const char second[] =
+		"{\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\",\"ts\":2000}";
 	static const char bad[] = "{\"seq\":3,\"type\":\"bogus\"}";
 
 	engine_process(f->engine, "cad-1", first, strlen(first), &verdict);
@@ -241,7 +280,8 @@ static void test_source_seq_resends(void **state)
 	assert_int_equal(verdict.reject, EVENT_OK);
 	assert_true(verdict.duplicate);
 	/* Another source numbers its own events: its seq 2 is new. */
-	static const char other[] = "{\"seq\":2,\"type\":\"incident\",\"call_id\":\"c\",\"ts\":3000}";
+	static const char other[] =
+		"{\"seq\":2,\"type\":\"incident\",\"call_id\":\"c\",\"ts\":3000}";
 	engine_process(f->engine, "cad-2", other, strlen(other), &verdict);
 	assert_false(verdict.duplicate);
 	assert_int_equal(engine_stats(f->engine)->duplicates, 2);
@@ -263,7 +303,8 @@ static void test_redial_marks_hangup(void **state)
 	/* The same number rings again at 08:02 and is cut off again: a pocket dial, no mark. */
 	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:00Z\","
 		"\"operator\":\"op-2\",\"ani\":\"5045550101\"}");
-	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:04Z\",\"released_by\":\"operator\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:04Z\","
+		"\"released_by\":\"operator\"}");
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
 	/* At 08:04 a real call from it (90 s, an incident): now c8, the latest hangup of that
 	 * number, is marked when the redial completes. */
@@ -271,7 +312,8 @@ static void test_redial_marks_hangup(void **state)
 		"\"operator\":\"op-2\",\"ani\":\"5045550101\"}");
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
 	feed(f, "{\"type\":\"incident\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:04:30Z\"}");
-	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:05:30Z\",\"released_by\":\"caller\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:05:30Z\","
+		"\"released_by\":\"caller\"}");
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
 }
 
@@ -307,35 +349,49 @@ static void test_ack_and_board(void **state)
 
 	for (size_t i = 0; i < sizeof(shift) / sizeof(shift[0]); i++)
 		feed(f, shift[i]);
-	assert_int_equal(control(f, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"calling back\"}",
-				 ACK_TS, why), 0);
-	assert_int_equal(control(f, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-2\"}", ACK_TS + 1000, why), 0);
+	assert_int_equal(
+		control(f,
+			"{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"calling back\"}",
+			ACK_TS, why),
+		0);
+	assert_int_equal(
+		control(f, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-2\"}", ACK_TS + 1000, why),
+		0);
 	assert_int_equal(f->alert_count, 3);
-	assert_string_equal(f->alerts[1],
-			    "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":2,"
-			    "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
-			    "\"operator\":\"op-7\",\"by\":\"sup-1\",\"note\":\"calling back\"}");
-	assert_string_equal(f->alerts[2],
-			    "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
-			    "\"ts\":\"2026-11-29T08:04:36.250Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
-			    "\"operator\":\"op-7\",\"by\":\"sup-2\",\"note\":\"\",\"repeat\":true,"
-			    "\"first_by\":\"sup-1\",\"first_ts\":\"2026-11-29T08:04:35.250Z\"}");
+	assert_string_equal(
+		f->alerts[1],
+		"{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
+		"\"operator\":\"op-7\",\"by\":\"sup-1\",\"note\":\"calling back\"}");
+	assert_string_equal(
+		f->alerts[2],
+		"{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
+		"\"ts\":\"2026-11-29T08:04:36.250Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
+		"\"operator\":\"op-7\",\"by\":\"sup-2\",\"note\":\"\",\"repeat\":true,"
+		"\"first_by\":\"sup-1\",\"first_ts\":\"2026-11-29T08:04:35.250Z\"}");
 	assert_int_equal(engine_board(f->engine, append_board_line, &board), 3);
-	assert_string_equal(board.text,
-			    "{\"board\":\"begin\",\"seq\":3,\"open\":1}\n"
-			    "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
-			    "\"ts\":\"2026-11-29T08:04:36.250Z\",\"type\":\"operator\","
-			    "\"opened_ts\":\"2026-11-29T08:04:30.000Z\",\"agency\":\"NOPD\",\"operator\":\"op-7\","
-			    "\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,"
-			    "\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
-			    "\"p_value\":4.81e-04,\"callbacks\":["
-			    "{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,"
-			    "\"called_back\":false},"
-			    "{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,\"called_back\":false},"
-			    "{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,"
-			    "\"called_back\":false}],"
-			    "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\"2026-11-29T08:04:35.250Z\"}}\n"
-			    "{\"board\":\"end\",\"seq\":3,\"open\":1}\n");
+	assert_string_equal(
+		board.text,
+		"{\"board\":\"begin\",\"seq\":3,\"open\":1}\n"
+		"{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,"
+		"\"ts\":\"2026-11-29T08:04:36.250Z\",\"type\":\"operator\","
+		"\"opened_ts\":\"2026-11-29T08:04:30.000Z\",\"agency\":\"NOPD\",\"operator\":\"op-"
+		"7\","
+		"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_"
+		"seconds\":600,"
+		"\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+		"\"p_value\":4.81e-04,\"callbacks\":["
+		"{\"call_id\":\"c4\",\"ani\":\"5045550104\",\"ts\":\"2026-11-29T08:04:20.000Z\","
+		"\"talk_seconds\":10,"
+		"\"called_back\":false},"
+		"{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\",\"talk_seconds\":12.5,"
+		"\"called_back\":false},"
+		"{\"call_id\":\"c1\",\"ani\":\"5045550101\",\"ts\":\"2026-11-29T08:00:00.000Z\","
+		"\"talk_seconds\":5,"
+		"\"called_back\":false}],"
+		"\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling "
+		"back\",\"ts\":\"2026-11-29T08:04:35.250Z\"}}\n"
+		"{\"board\":\"end\",\"seq\":3,\"open\":1}\n");
 	assert_int_equal(f->alert_count, 3); /* the board changed nothing */
 	assert_int_equal(engine_stats(f->engine)->controls, 2);
 }
@@ -348,26 +404,35 @@ static void test_bad_control_lines(void **state)
 		const char *line;
 		const char *why;
 	} bad[] = {
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\"}", "no open alert 6033274aee8baf5c"},
-		{"{\"ack\":\"6033274AEE8BAF5C\",\"by\":\"sup-1\"}", "\"ack\" must be an alert_id: 16 lowercase hex digits"},
-		{"{\"ack\":42,\"by\":\"sup-1\"}", "\"ack\" must be an alert_id: 16 lowercase hex digits"},
-		{"{\"ack\":\"6033274aee8baf5c\"}", "\"by\" must be a string of 1 to 64 bytes, no control characters"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"\"}", "\"by\" must be a string of 1 to 64 bytes, no control characters"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":[]}", "\"note\" must be a string of at most 256 bytes, no control characters"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":\"a\\u0002b\"}",
-		 "\"note\" must be a string of at most 256 bytes, no control characters"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\\tup\"}",
-		 "\"by\" must be a string of 1 to 64 bytes, no control characters"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xff\"}", "not a JSON object"},
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\"}",
+		  "no open alert 6033274aee8baf5c" },
+		{ "{\"ack\":\"6033274AEE8BAF5C\",\"by\":\"sup-1\"}",
+		  "\"ack\" must be an alert_id: 16 lowercase hex digits" },
+		{ "{\"ack\":42,\"by\":\"sup-1\"}",
+		  "\"ack\" must be an alert_id: 16 lowercase hex digits" },
+		{ "{\"ack\":\"6033274aee8baf5c\"}",
+		  "\"by\" must be a string of 1 to 64 bytes, no control characters" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"\"}",
+		  "\"by\" must be a string of 1 to 64 bytes, no control characters" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":[]}",
+		  "\"note\" must be a string of at most 256 bytes, no control characters" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":\"a\\u0002b\"}",
+		  "\"note\" must be a string of at most 256 bytes, no control characters" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\\tup\"}",
+		  "\"by\" must be a string of 1 to 64 bytes, no control characters" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xff\"}", "not a JSON object" },
 		/* UTF-8 by the feed lines' rule (json_scan_utf8_valid), stricter than json-c's: an
 		 * overlong space, an overlong "/", a surrogate, past U+10FFFF */
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xc0\xa0\"}", "not a JSON object"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":\"\xe0\x80\xaf\"}", "not a JSON object"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xed\xa0\x80\"}", "not a JSON object"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xf4\x90\x80\x80\"}", "not a JSON object"},
-		{"{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\"} trailing", "not a JSON object"},
-		{"[1]", "not a JSON object"},
-		{"{\"hello\":1}", "no \"ack\" key: a console sends {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}"},
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xc0\xa0\"}", "not a JSON object" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\",\"note\":\"\xe0\x80\xaf\"}",
+		  "not a JSON object" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xed\xa0\x80\"}", "not a JSON object" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\xf4\x90\x80\x80\"}",
+		  "not a JSON object" },
+		{ "{\"ack\":\"6033274aee8baf5c\",\"by\":\"s\"} trailing", "not a JSON object" },
+		{ "[1]", "not a JSON object" },
+		{ "{\"hello\":1}",
+		  "no \"ack\" key: a console sends {\"ack\":ALERT_ID,\"by\":NAME,\"note\":TEXT}" },
 	};
 	char why[128];
 
@@ -384,11 +449,14 @@ static void test_bad_control_lines(void **state)
 static void test_feed_silent_system_alert(void **state)
 {
 	struct fixture *f = *state;
-	struct control silent = {.kind = CONTROL_FEED_SILENT, .firing = true, .source = "cad-1", .seconds = 300};
+	struct control silent = {
+		.kind = CONTROL_FEED_SILENT, .firing = true, .source = "cad-1", .seconds = 300
+	};
 	char line[CONTROL_LINE_MAX + 1], why[128];
 
 	assert_int_not_equal(control_format(&silent, line, sizeof(line)), 0);
-	assert_string_equal(line, "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"cad-1\",\"seconds\":300}");
+	assert_string_equal(line, "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":"
+				  "\"cad-1\",\"seconds\":300}");
 	assert_int_equal(control(f, line, ACK_TS, why), 0);
 	assert_int_equal(control(f, line, ACK_TS + 1000, why), 0); /* open already: no notice */
 	silent.firing = false;
@@ -401,12 +469,14 @@ static void test_feed_silent_system_alert(void **state)
 	assert_string_equal(alert_id, "a51ed95ed1c92263");
 	assert_string_equal(f->alerts[0],
 			    "{\"alert\":\"firing\",\"alert_id\":\"a51ed95ed1c92263\",\"seq\":1,"
-			    "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"feed_silent\","
+			    "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":"
+			    "\"feed_silent\","
 			    "\"severity\":\"warning\",\"source\":\"cad-1\","
 			    "\"message\":\"feed source cad-1 has sent nothing for 300 s\"}");
 	assert_string_equal(f->alerts[1],
 			    "{\"alert\":\"resolved\",\"alert_id\":\"a51ed95ed1c92263\",\"seq\":2,"
-			    "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"feed_silent\","
+			    "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":"
+			    "\"feed_silent\","
 			    "\"severity\":\"warning\",\"source\":\"cad-1\","
 			    "\"message\":\"feed source cad-1 is sending again\"}");
 }
@@ -421,8 +491,9 @@ static void test_receiver_down_system_alert(void **state)
 	char line[CONTROL_LINE_MAX + 1], why[128];
 
 	assert_int_not_equal(control_format(&down, line, sizeof(line)), 0);
-	assert_string_equal(line, "{\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":\"pager\","
-				  "\"reason\":\"HTTP 500\"}");
+	assert_string_equal(
+		line, "{\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":\"pager\","
+		      "\"reason\":\"HTTP 500\"}");
 	assert_int_equal(control_parse(line, strlen(line), &parsed, why, sizeof(why)), 0);
 	assert_int_equal(parsed.kind, CONTROL_RECEIVER_DOWN);
 	assert_string_equal(parsed.receiver, "pager");
@@ -438,14 +509,17 @@ static void test_receiver_down_system_alert(void **state)
 	char expected[512];
 	snprintf(expected, sizeof(expected),
 		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
-		 "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"receiver_down\","
+		 "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"receiver_"
+		 "down\","
 		 "\"severity\":\"warning\",\"receiver\":\"pager\","
-		 "\"message\":\"receiver pager cannot deliver notices (HTTP 500); they are queued and retried\"}",
+		 "\"message\":\"receiver pager cannot deliver notices (HTTP 500); they are queued "
+		 "and retried\"}",
 		 alert_id);
 	assert_string_equal(f->alerts[0], expected);
 	snprintf(expected, sizeof(expected),
 		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
-		 "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"receiver_down\","
+		 "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"receiver_"
+		 "down\","
 		 "\"severity\":\"warning\",\"receiver\":\"pager\","
 		 "\"message\":\"receiver pager delivers again\"}",
 		 alert_id);
@@ -459,25 +533,35 @@ static void test_receiver_down_system_alert(void **state)
  * checks of a console's ack line. */
 static void test_ack_body(void **state)
 {
-	static const char good[] = "{\"by\":\"sup-1\",\"note\":\"on it\",\"ack\":\"ffffffffffffffff\",\"x\":1}";
+	static const char good[] =
+		"{\"by\":\"sup-1\",\"note\":\"on it\",\"ack\":\"ffffffffffffffff\",\"x\":1}";
 	struct control parsed;
 	char why[128];
 	(void)state;
 
-	assert_int_equal(control_parse_ack_body(good, strlen(good), "0123456789abcdef", &parsed, why, sizeof(why)), 0);
+	assert_int_equal(control_parse_ack_body(good, strlen(good), "0123456789abcdef", &parsed,
+						why, sizeof(why)),
+			 0);
 	assert_int_equal(parsed.kind, CONTROL_ACK);
 	assert_string_equal(parsed.alert_id, "0123456789abcdef");
 	assert_string_equal(parsed.by, "sup-1");
 	assert_string_equal(parsed.note, "on it");
-	assert_int_equal(control_parse_ack_body("", 0, "0123456789abcdef", &parsed, why, sizeof(why)), -EINVAL);
+	assert_int_equal(
+		control_parse_ack_body("", 0, "0123456789abcdef", &parsed, why, sizeof(why)),
+		-EINVAL);
 	assert_string_equal(why, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
-	static const char overlong[] = "{\"by\":\"sup-1\",\"note\":\"\xc1\xbf\"}"; /* "?" in 2 bytes */
-	assert_int_equal(control_parse_ack_body(overlong, strlen(overlong), "0123456789abcdef", &parsed, why,
-						sizeof(why)), -EINVAL);
+	static const char overlong[] =
+		"{\"by\":\"sup-1\",\"note\":\"\xc1\xbf\"}"; /* "?" in 2 bytes */
+	assert_int_equal(control_parse_ack_body(overlong, strlen(overlong), "0123456789abcdef",
+						&parsed, why, sizeof(why)),
+			 -EINVAL);
 	assert_string_equal(why, "the body must be one JSON object {\"by\":NAME,\"note\":TEXT}");
-	assert_int_equal(control_parse_ack_body("{}", 2, "0123456789abcdef", &parsed, why, sizeof(why)), -EINVAL);
+	assert_int_equal(
+		control_parse_ack_body("{}", 2, "0123456789abcdef", &parsed, why, sizeof(why)),
+		-EINVAL);
 	assert_string_equal(why, "\"by\" must be a string of 1 to 64 bytes, no control characters");
-	assert_int_equal(control_parse_ack_body("{\"by\":\"a\"}", 10, "0123456789ABCDEF", &parsed, why, sizeof(why)),
+	assert_int_equal(control_parse_ack_body("{\"by\":\"a\"}", 10, "0123456789ABCDEF", &parsed,
+						why, sizeof(why)),
 			 -EINVAL);
 	assert_string_equal(why, "\"ack\" must be an alert_id: 16 lowercase hex digits");
 }
@@ -487,13 +571,17 @@ static void test_ack_body(void **state)
 static void test_connection_limit_system_alert(void **state)
 {
 	struct fixture *f = *state;
-	struct control refused = {.kind = CONTROL_CONNECTION_LIMIT, .firing = true,
-				  .key = "feed.max_pending_connections", .refused = 3, .seconds = 10};
+	struct control refused = { .kind = CONTROL_CONNECTION_LIMIT,
+				   .firing = true,
+				   .key = "feed.max_pending_connections",
+				   .refused = 3,
+				   .seconds = 10 };
 	struct control parsed;
 	char line[CONTROL_LINE_MAX + 1], why[128], alert_id[ALERT_ID_LENGTH + 1], expected[512];
 
 	assert_int_not_equal(control_format(&refused, line, sizeof(line)), 0);
-	assert_string_equal(line, "{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"feed.max_pending_connections\","
+	assert_string_equal(line, "{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"feed.max_"
+				  "pending_connections\","
 				  "\"refused\":3,\"seconds\":10}");
 	assert_int_equal(control_parse(line, strlen(line), &parsed, why, sizeof(why)), 0);
 	assert_int_equal(parsed.kind, CONTROL_CONNECTION_LIMIT);
@@ -507,22 +595,27 @@ static void test_connection_limit_system_alert(void **state)
 	assert_int_equal(control(f, line, ACK_TS + 5000, why), 0);
 	assert_int_equal(f->alert_count, 2);
 	alert_derive_id("", "feed.max_pending_connections", "limit", ACK_TS, "", alert_id);
-	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
-		 "\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"limit\","
-		 "\"severity\":\"warning\",\"limit\":\"feed.max_pending_connections\",\"evicted\":3,"
-		 "\"message\":\"connections refused (feed.max_pending_connections reached): 3 so far; someone holds "
-		 "the slots, or raise feed.max_pending_connections\"}",
-		 alert_id);
+	snprintf(
+		expected, sizeof(expected),
+		"{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
+		"\"ts\":\"2026-11-29T08:04:35.250Z\",\"type\":\"system\",\"system\":\"limit\","
+		"\"severity\":\"warning\",\"limit\":\"feed.max_pending_connections\",\"evicted\":3,"
+		"\"message\":\"connections refused (feed.max_pending_connections reached): 3 so "
+		"far; someone holds "
+		"the slots, or raise feed.max_pending_connections\"}",
+		alert_id);
 	assert_string_equal(f->alerts[0], expected);
-	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
-		 "\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"limit\","
-		 "\"severity\":\"warning\",\"limit\":\"feed.max_pending_connections\",\"evicted\":5,"
-		 "\"message\":\"no connection refused (feed.max_pending_connections) for 10 s; 5 in all\"}",
-		 alert_id);
+	snprintf(
+		expected, sizeof(expected),
+		"{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T08:04:40.250Z\",\"type\":\"system\",\"system\":\"limit\","
+		"\"severity\":\"warning\",\"limit\":\"feed.max_pending_connections\",\"evicted\":5,"
+		"\"message\":\"no connection refused (feed.max_pending_connections) for 10 s; 5 in "
+		"all\"}",
+		alert_id);
 	assert_string_equal(f->alerts[1], expected);
-	const char *bad = "{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"x\",\"refused\":-1}";
+	const char *bad =
+		"{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"x\",\"refused\":-1}";
 	assert_int_equal(control_parse(bad, strlen(bad), &parsed, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "\"refused\" and \"seconds\" must be integers from 0");
 	bad = "{\"system\":\"limit\",\"state\":\"firing\"}";
@@ -541,37 +634,50 @@ static void test_eviction_raises_limit_alert(void **state)
 	engine_free(f->engine);
 	f->engine = engine_new(&config, collect_alert, f);
 	assert_non_null(f->engine);
-	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}");
-	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}");
-	feed(f, "{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}");
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"op-1\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","
+		"\"released_by\":\"caller\"}");
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\","
+		"\"operator\":\"op-2\"}");
 	assert_int_equal(f->alert_count, 0);
-	feed(f, "{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\","
+		"\"released_by\":\"caller\"}");
 	assert_int_equal(f->alert_count, 1);
-	assert_string_equal(f->alerts[0],
-			    "{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
-			    "\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-			    "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-			    "\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; raise "
-			    "tracker.max_operators\"}");
-	/* More evictions keep it open (the board shows the count); an hour without any resolves it. */
-	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:04:00Z\",\"operator\":\"op-1\"}");
-	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:05:00Z\",\"released_by\":\"caller\"}");
+	assert_string_equal(
+		f->alerts[0],
+		"{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
+		"\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
+		"\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; "
+		"raise "
+		"tracker.max_operators\"}");
+	/* More evictions keep it open (the board shows the count); an hour without any resolves
+	 * it. */
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:04:00Z\","
+		"\"operator\":\"op-1\"}");
+	feed(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:05:00Z\","
+		"\"released_by\":\"caller\"}");
 	assert_int_equal(f->alert_count, 1);
-	feed(f, "{\"type\":\"call_start\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:05:00Z\",\"operator\":\"op-1\"}");
+	feed(f, "{\"type\":\"call_start\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:05:00Z\","
+		"\"operator\":\"op-1\"}");
 	assert_int_equal(f->alert_count, 2);
-	assert_string_equal(f->alerts[1],
-			    "{\"alert\":\"resolved\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":2,"
-			    "\"ts\":\"2026-11-29T09:05:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-			    "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":2,"
-			    "\"message\":\"no more call-takers forgotten for 3600 s; 2 in all\"}");
+	assert_string_equal(
+		f->alerts[1],
+		"{\"alert\":\"resolved\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T09:05:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":2,"
+		"\"message\":\"no more call-takers forgotten for 3600 s; 2 in all\"}");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scripted_shift_alert, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_lines_between_good_ones, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blank_lines_ignored_and_external_rejects_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_lines_between_good_ones, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_blank_lines_ignored_and_external_rejects_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_embedded_nul_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resent_event_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_id_identifies_resends, setup, teardown),
@@ -583,7 +689,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
 		cmocka_unit_test(test_ack_body),
-		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

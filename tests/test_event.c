@@ -37,8 +37,8 @@ static int teardown(void **state)
 
 static enum event_reject parse(struct fixture *fixture, const char *line)
 {
-	return event_parser_parse(fixture->parser, line, strlen(line), &fixture->event, fixture->why,
-				  sizeof(fixture->why));
+	return event_parser_parse(fixture->parser, line, strlen(line), &fixture->event,
+				  fixture->why, sizeof(fixture->why));
 }
 
 /* Assert that line is rejected for reason with exactly the message expected. */
@@ -53,8 +53,10 @@ static void test_call_start_all_fields(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:00.250Z\","
-				  "\"operator\":\"op-7\",\"position\":\"P3\",\"agency\":\"NOPD\",\"ani\":\"5045550101\","
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c-1\",\"ts\":\"2026-11-"
+				  "29T08:00:00.250Z\","
+				  "\"operator\":\"op-7\",\"position\":\"P3\",\"agency\":\"NOPD\","
+				  "\"ani\":\"5045550101\","
 				  "\"event_id\":\"e-9\",\"extra\":{\"ignored\":[1,2]}}"),
 			 EVENT_OK);
 	assert_string_equal(f->why, "");
@@ -73,8 +75,9 @@ static void test_call_start_minimal(void **state)
 	struct fixture *f = *state;
 
 	/* Optional fields absent or null are empty; the epoch-ms integer form of ts. */
-	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c-2\",\"ts\":1795939200000,"
-				  "\"operator\":\"op-7\",\"ani\":null}\r"),
+	assert_int_equal(parse(f,
+			       "{\"type\":\"call_start\",\"call_id\":\"c-2\",\"ts\":1795939200000,"
+			       "\"operator\":\"op-7\",\"ani\":null}\r"),
 			 EVENT_OK);
 	assert_int_equal(f->event.ts_ms, INT64_C(1795939200000));
 	assert_string_equal(f->event.agency, "");
@@ -98,7 +101,8 @@ static void test_call_end(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char line[256];
 		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_end\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T02:00:05-06:00\","
+			 "{\"type\":\"call_end\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T02:00:05-"
+			 "06:00\","
 			 "\"released_by\":\"%s\",\"operator\":\"op-7\"}",
 			 cases[i].name);
 		assert_int_equal(parse(f, line), EVENT_OK);
@@ -114,17 +118,22 @@ static void test_incident_and_transfer(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:03Z\","
-				  "\"incident_id\":\"I-2026-0042\"}"),
-			 EVENT_OK);
+	assert_int_equal(
+		parse(f,
+		      "{\"type\":\"incident\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:03Z\","
+		      "\"incident_id\":\"I-2026-0042\"}"),
+		EVENT_OK);
 	assert_int_equal(f->event.type, EVENT_INCIDENT);
 	assert_string_equal(f->event.incident_id, "I-2026-0042");
-	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:03Z\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c-1\",\"ts\":\"2026-11-"
+				  "29T08:00:03Z\"}"),
 			 EVENT_OK);
 	assert_string_equal(f->event.incident_id, "");
-	assert_int_equal(parse(f, "{\"type\":\"transfer\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:04Z\","
-				  "\"to\":\"EMS\"}"),
-			 EVENT_OK);
+	assert_int_equal(
+		parse(f,
+		      "{\"type\":\"transfer\",\"call_id\":\"c-1\",\"ts\":\"2026-11-29T08:00:04Z\","
+		      "\"to\":\"EMS\"}"),
+		EVENT_OK);
 	assert_int_equal(f->event.type, EVENT_TRANSFER);
 	assert_string_equal(f->event.transfer_to, "EMS");
 }
@@ -135,19 +144,26 @@ static void test_invalid_json(void **state)
 
 	assert_rejected(f, "{\"type\":\"call_start\"", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: unexpected end of line at byte 20");
-	assert_rejected(f, "", EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected end of line at byte 0");
+	assert_rejected(f, "", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected end of line at byte 0");
 	assert_rejected(f, "{'type':'call_start'}", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: expected a string at byte 1");
 	assert_rejected(f, "{\"type\":\"call_end\"} {}", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: unexpected data after the JSON value at byte 20");
 	assert_rejected(f, "\x01\x02\xff garbage", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: unexpected character at byte 0");
-	assert_rejected(f, "{\"a\":0x1}", EVENT_REJECT_INVALID_JSON, "invalid JSON: expected ',' or '}' at byte 6");
-	assert_rejected(f, "{\"a\":01}", EVENT_REJECT_INVALID_JSON, "invalid JSON: invalid number at byte 5");
-	assert_rejected(f, "{\"a\":1.}", EVENT_REJECT_INVALID_JSON, "invalid JSON: invalid number at byte 7");
-	assert_rejected(f, "{\"a\":1,}", EVENT_REJECT_INVALID_JSON, "invalid JSON: expected a string at byte 7");
-	assert_rejected(f, "{\"a\" 1}", EVENT_REJECT_INVALID_JSON, "invalid JSON: expected ':' after a key at byte 5");
-	assert_rejected(f, "{\"a\":tru}", EVENT_REJECT_INVALID_JSON, "invalid JSON: unexpected character at byte 5");
+	assert_rejected(f, "{\"a\":0x1}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: expected ',' or '}' at byte 6");
+	assert_rejected(f, "{\"a\":01}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: invalid number at byte 5");
+	assert_rejected(f, "{\"a\":1.}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: invalid number at byte 7");
+	assert_rejected(f, "{\"a\":1,}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: expected a string at byte 7");
+	assert_rejected(f, "{\"a\" 1}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: expected ':' after a key at byte 5");
+	assert_rejected(f, "{\"a\":tru}", EVENT_REJECT_INVALID_JSON,
+			"invalid JSON: unexpected character at byte 5");
 	assert_rejected(f, "{\"a\":\"x\ty\"}", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: control character in string at byte 7");
 	assert_rejected(f, "{\"a\":\"\\ud800\"}", EVENT_REJECT_INVALID_JSON,
@@ -155,25 +171,30 @@ static void test_invalid_json(void **state)
 	assert_rejected(f, "{\"a\":\"\\q\"}", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: invalid escape in string at byte 7");
 	/* Unknown members may hold anything valid, nested included. */
-	assert_int_equal(parse(f, "{\"x\":[1,2.5e3,{\"y\":[[[]]],\"z\":null}],\"type\":\"incident\",\"call_id\":\"c\","
+	assert_int_equal(parse(f, "{\"x\":[1,2.5e3,{\"y\":[[[]]],\"z\":null}],\"type\":"
+				  "\"incident\",\"call_id\":\"c\","
 				  "\"w\":\"\\ud83d\\ude00\\n\",\"ts\":0}"),
 			 EVENT_OK);
 	/* Escapes are decoded in the fields read. */
-	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\\"1\",\"ts\":0}"), EVENT_OK);
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\\"1\",\"ts\":0}"),
+			 EVENT_OK);
 	assert_string_equal(f->event.call_id, "c\xc3\xa9\"1");
 	/* Whitespace after the object is fine. */
-	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0}  \t"), EVENT_OK);
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0}  \t"),
+			 EVENT_OK);
 }
 
 static void test_invalid_utf8(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c-\xc3\x28\"}", EVENT_REJECT_INVALID_UTF8,
-			"invalid UTF-8 at byte 34");
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c-\xc3\x28\"}",
+			EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte 34");
 	/* Overlong encodings and UTF-16 surrogates written as UTF-8 are not UTF-8. */
-	assert_rejected(f, "{\"a\":\"\xc0\xaf\"}", EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte 6");
-	assert_rejected(f, "{\"a\":\"\xed\xa0\x80\"}", EVENT_REJECT_INVALID_UTF8, "invalid UTF-8 at byte 6");
+	assert_rejected(f, "{\"a\":\"\xc0\xaf\"}", EVENT_REJECT_INVALID_UTF8,
+			"invalid UTF-8 at byte 6");
+	assert_rejected(f, "{\"a\":\"\xed\xa0\x80\"}", EVENT_REJECT_INVALID_UTF8,
+			"invalid UTF-8 at byte 6");
 }
 
 static void test_not_an_object(void **state)
@@ -182,7 +203,8 @@ static void test_not_an_object(void **state)
 
 	assert_rejected(f, "[1,2,3]", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
 	assert_rejected(f, "42", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
-	assert_rejected(f, "\"call_start\"", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
+	assert_rejected(f, "\"call_start\"", EVENT_REJECT_NOT_AN_OBJECT,
+			"line is JSON but not an object");
 	assert_rejected(f, "true", EVENT_REJECT_NOT_AN_OBJECT, "line is JSON but not an object");
 	assert_rejected(f, "42 43", EVENT_REJECT_INVALID_JSON,
 			"invalid JSON: unexpected data after the JSON value at byte 3");
@@ -194,15 +216,19 @@ static void test_missing_fields(void **state)
 
 	assert_rejected(f, "{\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_MISSING_FIELD,
 			"missing required field \"type\"");
-	assert_rejected(f, "{\"type\":\"call_start\",\"ts\":0,\"operator\":\"o\"}", EVENT_REJECT_MISSING_FIELD,
+	assert_rejected(f, "{\"type\":\"call_start\",\"ts\":0,\"operator\":\"o\"}",
+			EVENT_REJECT_MISSING_FIELD,
 			"call_start: missing required field \"call_id\"");
 	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"operator\":\"o\"}",
 			EVENT_REJECT_MISSING_FIELD, "call_start: missing required field \"ts\"");
-	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_MISSING_FIELD,
+	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0}",
+			EVENT_REJECT_MISSING_FIELD,
 			"call_start: missing required field \"operator\"");
 	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":null}",
-			EVENT_REJECT_MISSING_FIELD, "call_start: missing required field \"operator\"");
-	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_MISSING_FIELD,
+			EVENT_REJECT_MISSING_FIELD,
+			"call_start: missing required field \"operator\"");
+	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0}",
+			EVENT_REJECT_MISSING_FIELD,
 			"call_end: missing required field \"released_by\"");
 }
 
@@ -212,20 +238,25 @@ static void test_wrong_types(void **state)
 
 	assert_rejected(f, "{\"type\":7,\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_WRONG_TYPE,
 			"\"type\" must be a string");
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":12,\"ts\":0}", EVENT_REJECT_WRONG_TYPE,
-			"incident: \"call_id\" must be a string");
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":1.5}", EVENT_REJECT_WRONG_TYPE,
-			"incident: \"ts\" must be an RFC 3339 string or integer epoch milliseconds");
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":true}", EVENT_REJECT_WRONG_TYPE,
-			"incident: \"ts\" must be an RFC 3339 string or integer epoch milliseconds");
-	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":[\"o\"]}",
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":12,\"ts\":0}",
+			EVENT_REJECT_WRONG_TYPE, "incident: \"call_id\" must be a string");
+	assert_rejected(
+		f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":1.5}", EVENT_REJECT_WRONG_TYPE,
+		"incident: \"ts\" must be an RFC 3339 string or integer epoch milliseconds");
+	assert_rejected(
+		f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":true}", EVENT_REJECT_WRONG_TYPE,
+		"incident: \"ts\" must be an RFC 3339 string or integer epoch milliseconds");
+	assert_rejected(f,
+			"{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":[\"o\"]}",
 			EVENT_REJECT_WRONG_TYPE, "call_start: \"operator\" must be a string");
-	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"o\",\"ani\":5045550101}",
+	assert_rejected(f,
+			"{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"o\","
+			"\"ani\":5045550101}",
 			EVENT_REJECT_WRONG_TYPE, "call_start: \"ani\" must be a string");
 	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":1}",
 			EVENT_REJECT_WRONG_TYPE, "call_end: \"released_by\" must be a string");
-	assert_rejected(f, "{\"type\":\"transfer\",\"call_id\":\"c\",\"ts\":0,\"to\":{}}", EVENT_REJECT_WRONG_TYPE,
-			"transfer: \"to\" must be a string");
+	assert_rejected(f, "{\"type\":\"transfer\",\"call_id\":\"c\",\"ts\":0,\"to\":{}}",
+			EVENT_REJECT_WRONG_TYPE, "transfer: \"to\" must be a string");
 	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"event_id\":9}",
 			EVENT_REJECT_WRONG_TYPE, "incident: \"event_id\" must be a string");
 }
@@ -234,31 +265,37 @@ static void test_unknown_type(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_rejected(f, "{\"type\":\"call_hold\",\"call_id\":\"c\",\"ts\":0}", EVENT_REJECT_UNKNOWN_TYPE,
-			"unknown event type \"call_hold\"");
+	assert_rejected(f, "{\"type\":\"call_hold\",\"call_id\":\"c\",\"ts\":0}",
+			EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"call_hold\"");
 }
 
 static void test_bad_timestamps(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-02-30T00:00:00Z\"}",
+	assert_rejected(f,
+			"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-02-30T00:00:00Z\"}",
 			EVENT_REJECT_BAD_TIMESTAMP,
 			"incident: \"ts\": date or time out of range: \"2026-02-30T00:00:00Z\"");
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"yesterday\"}", EVENT_REJECT_BAD_TIMESTAMP,
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"yesterday\"}",
+			EVENT_REJECT_BAD_TIMESTAMP,
 			"incident: \"ts\": malformed date-time: \"yesterday\"");
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":-1}", EVENT_REJECT_BAD_TIMESTAMP,
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":-1}",
+			EVENT_REJECT_BAD_TIMESTAMP,
 			"incident: \"ts\" epoch milliseconds out of range: -1");
 	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":253402300800000}",
-			EVENT_REJECT_BAD_TIMESTAMP, "incident: \"ts\" epoch milliseconds out of range: 253402300800000");
+			EVENT_REJECT_BAD_TIMESTAMP,
+			"incident: \"ts\" epoch milliseconds out of range: 253402300800000");
 }
 
 static void test_operator_state(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00Z\",\"operator\":\"op-7\","
-				  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\",\"call_id\":\"ignored\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00Z\","
+				  "\"operator\":\"op-7\","
+				  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\","
+				  "\"call_id\":\"ignored\"}"),
 			 EVENT_OK);
 	assert_int_equal(f->event.type, EVENT_OPERATOR_STATE);
 	assert_int_equal(f->event.ts_ms, INT64_C(1795939140000));
@@ -267,19 +304,28 @@ static void test_operator_state(void **state)
 	assert_string_equal(f->event.agency, "NOPD");
 	assert_string_equal(f->event.position, "P3");
 	assert_string_equal(f->event.call_id, ""); /* names no call */
-	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"not_available\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\","
+				  "\"state\":\"not_available\"}"),
 			 EVENT_OK);
 	assert_int_equal(f->event.state, AGENT_STATE_NOT_AVAILABLE);
-	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"LoggedIn\"}",
+	assert_rejected(
+		f,
+		"{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"LoggedIn\"}",
+		EVENT_REJECT_BAD_VALUE,
+		"operator_state: \"state\" must be one of logged_on, logged_off, available, "
+		"not_available");
+	assert_rejected(f,
+			"{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":"
+			"\"logged_on_and_off_again\"}",
 			EVENT_REJECT_BAD_VALUE,
-			"operator_state: \"state\" must be one of logged_on, logged_off, available, not_available");
-	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":\"logged_on_and_off_again\"}",
-			EVENT_REJECT_BAD_VALUE,
-			"operator_state: \"state\" must be one of logged_on, logged_off, available, not_available");
-	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\"}", EVENT_REJECT_MISSING_FIELD,
+			"operator_state: \"state\" must be one of logged_on, logged_off, "
+			"available, not_available");
+	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\"}",
+			EVENT_REJECT_MISSING_FIELD,
 			"operator_state: missing required field \"state\"");
 	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"state\":\"logged_off\"}",
-			EVENT_REJECT_MISSING_FIELD, "operator_state: missing required field \"operator\"");
+			EVENT_REJECT_MISSING_FIELD,
+			"operator_state: missing required field \"operator\"");
 	assert_rejected(f, "{\"type\":\"operator_state\",\"ts\":0,\"operator\":\"o\",\"state\":7}",
 			EVENT_REJECT_WRONG_TYPE, "operator_state: \"state\" must be a string");
 	assert_string_equal(agent_state_name(AGENT_STATE_LOGGED_OFF), "logged_off");
@@ -294,17 +340,21 @@ static void test_operator_state_fingerprint(void **state)
 	struct fixture *f = *state;
 	uint64_t on, off, other;
 
-	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\",\"state\":\"logged_on\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\","
+				  "\"state\":\"logged_on\"}"),
 			 EVENT_OK);
 	on = event_fingerprint(&f->event);
-	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\",\"state\":\"logged_off\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\","
+				  "\"state\":\"logged_off\"}"),
 			 EVENT_OK);
 	off = event_fingerprint(&f->event);
-	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"p\",\"state\":\"logged_on\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"p\","
+				  "\"state\":\"logged_on\"}"),
 			 EVENT_OK);
 	other = event_fingerprint(&f->event);
 	assert_true(on != off && on != other && off != other);
-	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\",\"state\":\"logged_on\"}"),
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\","
+				  "\"state\":\"logged_on\"}"),
 			 EVENT_OK);
 	assert_int_equal(event_fingerprint(&f->event), on);
 }
@@ -313,18 +363,24 @@ static void test_bad_values(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":\"bob\"}",
-			EVENT_REJECT_BAD_VALUE,
-			"call_end: \"released_by\" must be one of operator, caller, system, unknown");
-	assert_rejected(f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":\"operator-initiated\"}",
-			EVENT_REJECT_BAD_VALUE,
-			"call_end: \"released_by\" must be one of operator, caller, system, unknown");
+	assert_rejected(
+		f, "{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":\"bob\"}",
+		EVENT_REJECT_BAD_VALUE,
+		"call_end: \"released_by\" must be one of operator, caller, system, unknown");
+	assert_rejected(
+		f,
+		"{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":0,\"released_by\":\"operator-"
+		"initiated\"}",
+		EVENT_REJECT_BAD_VALUE,
+		"call_end: \"released_by\" must be one of operator, caller, system, unknown");
 	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"\",\"ts\":0,\"operator\":\"o\"}",
 			EVENT_REJECT_BAD_VALUE, "call_start: \"call_id\" must not be empty");
 	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"\"}",
 			EVENT_REJECT_BAD_VALUE, "call_start: \"operator\" must not be empty");
-	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\\u0000x\",\"ts\":0,\"operator\":\"o\"}",
-			EVENT_REJECT_BAD_VALUE, "call_start: \"call_id\" contains a NUL character");
+	assert_rejected(
+		f,
+		"{\"type\":\"call_start\",\"call_id\":\"c\\u0000x\",\"ts\":0,\"operator\":\"o\"}",
+		EVENT_REJECT_BAD_VALUE, "call_start: \"call_id\" contains a NUL character");
 }
 
 static void test_field_too_long(void **state)
@@ -335,11 +391,14 @@ static void test_field_too_long(void **state)
 
 	memset(id, 'x', sizeof(id) - 1);
 	id[sizeof(id) - 1] = '\0';
-	snprintf(line, sizeof(line), "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":0,\"operator\":\"o\"}", id);
-	assert_rejected(f, line, EVENT_REJECT_FIELD_TOO_LONG, "call_start: \"call_id\" is longer than 64 bytes");
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":0,\"operator\":\"o\"}", id);
+	assert_rejected(f, line, EVENT_REJECT_FIELD_TOO_LONG,
+			"call_start: \"call_id\" is longer than 64 bytes");
 	/* Exactly at the limit is accepted. */
 	id[EVENT_ID_MAX] = '\0';
-	snprintf(line, sizeof(line), "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":0,\"operator\":\"o\"}", id);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":0,\"operator\":\"o\"}", id);
 	assert_int_equal(parse(f, line), EVENT_OK);
 	assert_int_equal(strlen(f->event.call_id), EVENT_ID_MAX);
 	assert_rejected(f, "{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":0,\"operator\":\"o\","
@@ -352,7 +411,8 @@ static void test_parser_recovers_after_errors(void **state)
 	struct fixture *f = *state;
 
 	/* A truncated line must not leave tokener state behind for the next one. */
-	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c"), EVENT_REJECT_INVALID_JSON);
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c"),
+			 EVENT_REJECT_INVALID_JSON);
 	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c9\",\"ts\":5}"), EVENT_OK);
 	assert_string_equal(f->event.call_id, "c9");
 	assert_int_equal(f->event.ts_ms, 5);
@@ -362,19 +422,22 @@ static void test_seq(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":42}"), EVENT_OK);
+	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":42}"),
+			 EVENT_OK);
 	assert_true(f->event.has_seq);
 	assert_int_equal(f->event.seq, 42);
 	assert_int_equal(parse(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0}"), EVENT_OK);
 	assert_false(f->event.has_seq);
-	/* Read before everything else: a bad line still tells its seq, so it can be acknowledged. */
-	assert_rejected(f, "{\"type\":\"nope\",\"seq\":7}", EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"nope\"");
+	/* Read before everything else: a bad line still tells its seq, so it can be
+	 * acknowledged. */
+	assert_rejected(f, "{\"type\":\"nope\",\"seq\":7}", EVENT_REJECT_UNKNOWN_TYPE,
+			"unknown event type \"nope\"");
 	assert_true(f->event.has_seq);
 	assert_int_equal(f->event.seq, 7);
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":\"7\"}", EVENT_REJECT_WRONG_TYPE,
-			"\"seq\" must be an integer");
-	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":-1}", EVENT_REJECT_BAD_VALUE,
-			"\"seq\" must be from 0 to 2^63 - 2");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":\"7\"}",
+			EVENT_REJECT_WRONG_TYPE, "\"seq\" must be an integer");
+	assert_rejected(f, "{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":0,\"seq\":-1}",
+			EVENT_REJECT_BAD_VALUE, "\"seq\" must be from 0 to 2^63 - 2");
 }
 
 static void test_names(void **state)

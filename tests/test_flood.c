@@ -50,10 +50,18 @@ static struct config flood_config(void)
 	config_set_defaults(&config);
 	config.detector.resolve_after_seconds = 1800;
 	config.detector.rule_count = 1;
-	config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 1800, .min_calls = 6,
-		.min_premature = 4, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 0.01,
-		.min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 5.0, .severity = "critical"};
+	config.detector.rules[0] = (struct config_rule){ .name = "burst",
+							 .type = CONFIG_RULE_WINDOW,
+							 .window_seconds = 1800,
+							 .min_calls = 6,
+							 .min_premature = 4,
+							 .min_ratio = 0.5,
+							 .called_back_weight = 1.0,
+							 .max_p_value = 0.01,
+							 .min_center_ratio = 0.05,
+							 .odds_ratio = 3.0,
+							 .threshold = 5.0,
+							 .severity = "critical" };
 	return config;
 }
 
@@ -74,7 +82,8 @@ static void finish(struct fixture *f)
 
 /* One line from source (NULL: a connection without a hello, "#1" or "#2"), heard by the host
  * a second after its ts. */
-static enum event_reject from(struct fixture *f, const char *source, int64_t ts_ms, const char *format, ...)
+static enum event_reject from(struct fixture *f, const char *source, int64_t ts_ms,
+			      const char *format, ...)
 {
 	char line[512];
 	va_list args;
@@ -89,9 +98,11 @@ static enum event_reject from(struct fixture *f, const char *source, int64_t ts_
 	return f->verdict.reject;
 }
 
-#define START(id, op, agency) \
-	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":%lld,\"operator\":\"" op "\",\"agency\":\"" agency "\"}"
-#define END(id, who) "{\"type\":\"call_end\",\"call_id\":\"" id "\",\"ts\":%lld,\"released_by\":\"" who "\"}"
+#define START(id, op, agency)                                                                      \
+	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":%lld,\"operator\":\"" op           \
+	"\",\"agency\":\"" agency "\"}"
+#define END(id, who)                                                                               \
+	"{\"type\":\"call_end\",\"call_id\":\"" id "\",\"ts\":%lld,\"released_by\":\"" who "\"}"
 #define INCIDENT(id) "{\"type\":\"incident\",\"call_id\":\"" id "\",\"ts\":%lld}"
 
 static long long at(int64_t minutes, int64_t seconds)
@@ -114,19 +125,25 @@ static void test_agency_not_allowed(void **state)
 	snprintf(config.sources[0].agencies[1], sizeof(config.sources[0].agencies[1]), "NOFD");
 	config.sources[0].agency_count = 2;
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
 	assert_int_equal(from(&f, "cad-east", at(0, 1), START("c2", "op-2", "JPSO"), at(0, 1)),
 			 EVENT_REJECT_AGENCY_NOT_ALLOWED);
-	assert_string_equal(f.verdict.why,
-			    "call_start: agency \"JPSO\" is not one of feed source cad-east's agencies (sources[].agencies)");
-	assert_int_equal(from(&f, "cad-east", at(0, 2), "{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":%lld,"
-			      "\"operator\":\"op-3\"}", at(0, 2)), EVENT_REJECT_AGENCY_NOT_ALLOWED);
-	assert_string_equal(f.verdict.why,
-			    "call_start: agency \"\" is not one of feed source cad-east's agencies (sources[].agencies)");
+	assert_string_equal(f.verdict.why, "call_start: agency \"JPSO\" is not one of feed source "
+					   "cad-east's agencies (sources[].agencies)");
+	assert_int_equal(from(&f, "cad-east", at(0, 2),
+			      "{\"type\":\"call_start\",\"call_id\":\"c3\",\"ts\":%lld,"
+			      "\"operator\":\"op-3\"}",
+			      at(0, 2)),
+			 EVENT_REJECT_AGENCY_NOT_ALLOWED);
+	assert_string_equal(f.verdict.why, "call_start: agency \"\" is not one of feed source "
+					   "cad-east's agencies (sources[].agencies)");
 	assert_int_equal(from(&f, "cad-east", at(0, 3), END("c1", "caller"), at(0, 3)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-west", at(0, 4), START("w1", "op-9", "JPSO"), at(0, 4)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-west", at(0, 4), START("w1", "op-9", "JPSO"), at(0, 4)),
+			 EVENT_OK);
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_AGENCY_NOT_ALLOWED], 2);
-	assert_string_equal(event_reject_name(EVENT_REJECT_AGENCY_NOT_ALLOWED), "agency_not_allowed");
+	assert_string_equal(event_reject_name(EVENT_REJECT_AGENCY_NOT_ALLOWED),
+			    "agency_not_allowed");
 	finish(&f);
 }
 
@@ -141,13 +158,17 @@ static void test_unlisted_source_refused(void **state)
 	snprintf(config.sources[0].name, sizeof(config.sources[0].name), "cad-east");
 	config.unlisted_sources = CONFIG_UNLISTED_REJECT;
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "ANY"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "ANY"), at(0, 0)),
+			 EVENT_OK);
 	assert_int_equal(from(&f, "cad-west", at(0, 1), START("c2", "op-2", "NOPD"), at(0, 1)),
 			 EVENT_REJECT_SOURCE_NOT_ALLOWED);
-	assert_string_equal(f.verdict.why,
-			    "call_start: feed source cad-west is not listed in sources (unlisted_sources: reject)");
-	assert_int_equal(from(&f, NULL, at(0, 2), END("c1", "caller"), at(0, 2)), EVENT_REJECT_SOURCE_NOT_ALLOWED);
-	assert_string_equal(f.verdict.why, "call_end: a connection without a hello is refused (unlisted_sources: reject)");
+	assert_string_equal(f.verdict.why, "call_start: feed source cad-west is not listed in "
+					   "sources (unlisted_sources: reject)");
+	assert_int_equal(from(&f, NULL, at(0, 2), END("c1", "caller"), at(0, 2)),
+			 EVENT_REJECT_SOURCE_NOT_ALLOWED);
+	assert_string_equal(
+		f.verdict.why,
+		"call_end: a connection without a hello is refused (unlisted_sources: reject)");
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_SOURCE_NOT_ALLOWED], 2);
 	finish(&f);
 }
@@ -161,29 +182,35 @@ static void test_call_of_other_source(void **state)
 	(void)state;
 
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-evil", at(0, 1), INCIDENT("c1"), at(0, 1)), EVENT_REJECT_CALL_OF_OTHER_SOURCE);
-	assert_string_equal(f.verdict.why,
-			    "incident: call \"c1\" was opened by feed source cad-east (tracker.bind_calls_to_source)");
-	assert_int_equal(from(&f, NULL, at(0, 2), END("c1", "caller"), at(0, 2)), EVENT_REJECT_CALL_OF_OTHER_SOURCE);
-	assert_string_equal(f.verdict.why,
-			    "call_end: call \"c1\" was opened by feed source cad-east (tracker.bind_calls_to_source)");
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), INCIDENT("c1"), at(0, 1)),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "incident: call \"c1\" was opened by feed source "
+					   "cad-east (tracker.bind_calls_to_source)");
+	assert_int_equal(from(&f, NULL, at(0, 2), END("c1", "caller"), at(0, 2)),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_end: call \"c1\" was opened by feed source "
+					   "cad-east (tracker.bind_calls_to_source)");
 	assert_int_equal(from(&f, "cad-east", at(0, 3), END("c1", "caller"), at(0, 3)), EVENT_OK);
 	/* Complete: the id is free again. */
-	assert_int_equal(from(&f, "cad-evil", at(0, 4), START("c1", "op-66", "NOPD"), at(0, 4)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 4), START("c1", "op-66", "NOPD"), at(0, 4)),
+			 EVENT_OK);
 	/* Two connections without a hello are one sender; a named source is another. */
 	assert_int_equal(from(&f, "#1", at(0, 5), START("u1", "op-2", "NOPD"), at(0, 5)), EVENT_OK);
 	assert_int_equal(from(&f, "#2", at(0, 6), INCIDENT("u1"), at(0, 6)), EVENT_OK);
 	assert_int_equal(from(&f, "cad-evil", at(0, 7), END("u1", "operator"), at(0, 7)),
 			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
-	assert_string_equal(f.verdict.why, "call_end: call \"u1\" was opened by the connections without a hello "
-					   "(tracker.bind_calls_to_source)");
+	assert_string_equal(f.verdict.why,
+			    "call_end: call \"u1\" was opened by the connections without a hello "
+			    "(tracker.bind_calls_to_source)");
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE], 3);
 	finish(&f);
 
 	config.tracker.bind_calls_to_source = false;
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
 	assert_int_equal(from(&f, "cad-evil", at(0, 1), INCIDENT("c1"), at(0, 1)), EVENT_OK);
 	finish(&f);
 }
@@ -197,30 +224,37 @@ static void test_operator_of_other_source(void **state)
 	(void)state;
 
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-7", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 0), START("c1", "op-7", "NOPD"), at(0, 0)),
+			 EVENT_OK);
 	assert_int_equal(from(&f, "cad-evil", at(0, 1), START("x1", "op-7", "NOPD"), at(0, 1)),
 			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
-	assert_string_equal(f.verdict.why, "call_start: operator \"op-7\" (agency \"NOPD\") belongs to feed source "
-					   "cad-east (tracker.bind_operators_to_source)");
+	assert_string_equal(
+		f.verdict.why,
+		"call_start: operator \"op-7\" (agency \"NOPD\") belongs to feed source "
+		"cad-east (tracker.bind_operators_to_source)");
 	assert_int_equal(from(&f, NULL, at(0, 2), START("x2", "op-7", "NOPD"), at(0, 2)),
 			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
 	/* Another agency's op-7 is another call-taker. */
-	assert_int_equal(from(&f, "cad-evil", at(0, 3), START("x3", "op-7", "JPSO"), at(0, 3)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 3), START("x3", "op-7", "JPSO"), at(0, 3)),
+			 EVENT_OK);
 	/* Seen only without a hello: the first name takes it, and keeps it. */
 	assert_int_equal(from(&f, NULL, at(0, 4), START("u1", "op-8", "NOPD"), at(0, 4)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-east", at(0, 5), START("c2", "op-8", "NOPD"), at(0, 5)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 5), START("c2", "op-8", "NOPD"), at(0, 5)),
+			 EVENT_OK);
 	assert_int_equal(from(&f, NULL, at(0, 6), START("u2", "op-8", "NOPD"), at(0, 6)),
 			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
 	/* Idle for the longest rule window: no evidence left to protect, free again. */
 	assert_int_equal(from(&f, "cad-evil", at(29, 59), START("x4", "op-7", "NOPD"), at(29, 59)),
 			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
-	assert_int_equal(from(&f, "cad-evil", at(30, 0), START("x5", "op-7", "NOPD"), at(30, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(30, 0), START("x5", "op-7", "NOPD"), at(30, 0)),
+			 EVENT_OK);
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 4);
 	finish(&f);
 }
 
-#define STATE(op, agency, state) \
-	"{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":\"" op "\",\"agency\":\"" agency "\",\"state\":\"" state "\"}"
+#define STATE(op, agency, state)                                                                   \
+	"{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":\"" op "\",\"agency\":\"" agency    \
+	"\",\"state\":\"" state "\"}"
 
 /* An operator_state is bound like a call_start: it claims a call-taker nobody owns, and another
  * sender's state of an owned one is refused. It names no call, so it binds none. */
@@ -231,14 +265,19 @@ static void test_operator_state_bound(void **state)
 	(void)state;
 
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-east", at(0, 0), STATE("op-7", "NOPD", "logged_on"), at(0, 0)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-evil", at(0, 1), STATE("op-7", "NOPD", "logged_off"), at(0, 1)),
-			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
-	assert_string_equal(f.verdict.why, "operator_state: operator \"op-7\" (agency \"NOPD\") belongs to feed "
-					   "source cad-east (tracker.bind_operators_to_source)");
+	assert_int_equal(
+		from(&f, "cad-east", at(0, 0), STATE("op-7", "NOPD", "logged_on"), at(0, 0)),
+		EVENT_OK);
+	assert_int_equal(
+		from(&f, "cad-evil", at(0, 1), STATE("op-7", "NOPD", "logged_off"), at(0, 1)),
+		EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why,
+			    "operator_state: operator \"op-7\" (agency \"NOPD\") belongs to feed "
+			    "source cad-east (tracker.bind_operators_to_source)");
 	assert_int_equal(from(&f, "cad-evil", at(0, 2), START("x1", "op-7", "NOPD"), at(0, 2)),
 			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
-	assert_int_equal(from(&f, "cad-east", at(0, 3), START("c1", "op-7", "NOPD"), at(0, 3)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 3), START("c1", "op-7", "NOPD"), at(0, 3)),
+			 EVENT_OK);
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 2);
 	finish(&f);
 }
@@ -256,49 +295,67 @@ static void test_new_operator_rate(void **state)
 
 	config.tracker.max_new_operators_per_source_per_hour = 3;
 	start(&f, &config);
-	assert_int_equal(from(&f, "cad-evil", at(0, 0), START("x1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-evil", at(0, 1), START("x2", "op-2", "NOPD"), at(0, 1)), EVENT_OK);
-	assert_int_equal(from(&f, "cad-evil", at(0, 2), START("x3", "op-3", "NOPD"), at(0, 2)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 0), START("x1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 1), START("x2", "op-2", "NOPD"), at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 2), START("x3", "op-3", "NOPD"), at(0, 2)),
+			 EVENT_OK);
 	assert_int_equal(f.alert_count, 0);
 	assert_int_equal(from(&f, "cad-evil", at(0, 3), START("x4", "op-4", "NOPD"), at(0, 3)),
 			 EVENT_REJECT_NEW_OPERATOR_RATE);
-	assert_string_equal(f.verdict.why, "call_start: new operator \"op-4\" (agency \"NOPD\") refused: feed source "
-					   "cad-evil introduced 3 this hour already "
-					   "(tracker.max_new_operators_per_source_per_hour)");
+	assert_string_equal(
+		f.verdict.why,
+		"call_start: new operator \"op-4\" (agency \"NOPD\") refused: feed source "
+		"cad-evil introduced 3 this hour already "
+		"(tracker.max_new_operators_per_source_per_hour)");
 	assert_int_equal(f.alert_count, 1);
-	alert_derive_id("cad-evil", "tracker.max_new_operators_per_source_per_hour", "limit", at(0, 2), "", alert_id);
+	alert_derive_id("cad-evil", "tracker.max_new_operators_per_source_per_hour", "limit",
+			at(0, 2), "", alert_id);
 	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02.000Z\","
-		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,\"ts\":\"2026-11-29T08:00:02."
+		 "000Z\","
+		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"source\":"
+		 "\"cad-evil\","
 		 "\"limit\":\"tracker.max_new_operators_per_source_per_hour\",\"evicted\":1,"
 		 "\"message\":\"feed source cad-evil named more than 3 new call-takers in an hour "
-		 "(tracker.max_new_operators_per_source_per_hour): 1 refused so far; its calls of known "
+		 "(tracker.max_new_operators_per_source_per_hour): 1 refused so far; its calls of "
+		 "known "
 		 "call-takers go on\"}",
 		 alert_id);
 	assert_string_equal(f.alerts[0], expected);
-	assert_true(engine_system_alert_open(f.engine, "limit", "tracker.max_new_operators_per_source_per_hour") ==
+	assert_true(engine_system_alert_open(f.engine, "limit",
+					     "tracker.max_new_operators_per_source_per_hour") ==
 		    false); /* keyed by its source too */
 	/* Once per episode: more refusals keep it open without a notice. */
 	assert_int_equal(from(&f, "cad-evil", at(0, 4), START("x5", "op-5", "NOPD"), at(0, 4)),
 			 EVENT_REJECT_NEW_OPERATOR_RATE);
-	assert_int_equal(from(&f, "cad-evil", at(0, 5), START("x6", "op-1", "NOPD"), at(0, 5)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 5), START("x6", "op-1", "NOPD"), at(0, 5)),
+			 EVENT_OK);
 	assert_int_equal(f.alert_count, 1);
 	/* Another source has its own count. */
-	assert_int_equal(from(&f, "cad-east", at(0, 6), START("e1", "op-10", "NOPD"), at(0, 6)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(0, 6), START("e1", "op-10", "NOPD"), at(0, 6)),
+			 EVENT_OK);
 	/* Resolved once the newest event time is 1800 s past the last refusal (08:00:04). */
-	assert_int_equal(from(&f, "cad-east", at(30, 3), START("e2", "op-10", "NOPD"), at(30, 3)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(30, 3), START("e2", "op-10", "NOPD"), at(30, 3)),
+			 EVENT_OK);
 	assert_int_equal(f.alert_count, 1);
-	assert_int_equal(from(&f, "cad-east", at(30, 4), START("e3", "op-10", "NOPD"), at(30, 4)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", at(30, 4), START("e3", "op-10", "NOPD"), at(30, 4)),
+			 EVENT_OK);
 	assert_int_equal(f.alert_count, 2);
 	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,\"ts\":\"2026-11-29T08:30:04.000Z\","
-		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,\"ts\":\"2026-11-29T08:30:"
+		 "04.000Z\","
+		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"source\":"
+		 "\"cad-evil\","
 		 "\"limit\":\"tracker.max_new_operators_per_source_per_hour\",\"evicted\":2,"
-		 "\"message\":\"feed source cad-evil: no new call-taker refused for 1800 s; 2 in all\"}",
+		 "\"message\":\"feed source cad-evil: no new call-taker refused for 1800 s; 2 in "
+		 "all\"}",
 		 alert_id);
 	assert_string_equal(f.alerts[1], expected);
 	/* The next hour counts afresh. */
-	assert_int_equal(from(&f, "cad-evil", at(60, 0), START("x7", "op-6", "NOPD"), at(60, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(60, 0), START("x7", "op-6", "NOPD"), at(60, 0)),
+			 EVENT_OK);
 	assert_int_equal(f.alert_count, 2);
 	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], 2);
 	finish(&f);
@@ -347,9 +404,11 @@ static void call(struct fixture *f, const char *op, int64_t minute, bool cut)
 
 	snprintf(id, sizeof(id), "%s-%lld", op, (long long)minute);
 	snprintf(start_line, sizeof(start_line),
-		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%lld,\"operator\":\"%s\",\"agency\":\"NOPD\"}", id,
-		 at(minute, 0), op);
-	snprintf(end_line, sizeof(end_line), "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,\"released_by\":\"%s\"}",
+		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%lld,\"operator\":\"%s\","
+		 "\"agency\":\"NOPD\"}",
+		 id, at(minute, 0), op);
+	snprintf(end_line, sizeof(end_line),
+		 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,\"released_by\":\"%s\"}",
 		 id, at(minute, cut ? 5 : 120), cut ? "operator" : "caller");
 	assert_int_equal(from(f, "cad-east", at(minute, 0), "%s", start_line), EVENT_OK);
 	assert_int_equal(from(f, "cad-east", at(minute, cut ? 5 : 120), "%s", end_line), EVENT_OK);
@@ -476,13 +535,15 @@ static void make_shift(void)
 			*s = (struct shift_line){.ts_ms = t, .op = op, .rogue_start = op == ROGUE};
 			snprintf(s->call_id, sizeof(s->call_id), "E-%d", call_number);
 			snprintf(s->text, sizeof(s->text),
-				 "{\"type\":\"call_start\",\"call_id\":\"E-%d\",\"ts\":%lld,\"operator\":\"op-%02d\","
+				 "{\"type\":\"call_start\",\"call_id\":\"E-%d\",\"ts\":%lld,"
+				 "\"operator\":\"op-%02d\","
 				 "\"agency\":\"NOPD\",\"ani\":\"504555%04d\"}",
 				 call_number, (long long)t, op, call_number);
 			*e = (struct shift_line){.ts_ms = t + talk, .op = op};
 			snprintf(e->text, sizeof(e->text),
-				 "{\"type\":\"call_end\",\"call_id\":\"E-%d\",\"ts\":%lld,\"released_by\":\"%s\"}", call_number,
-				 (long long)(t + talk), cut ? "operator" : "caller");
+				 "{\"type\":\"call_end\",\"call_id\":\"E-%d\",\"ts\":%lld,"
+				 "\"released_by\":\"%s\"}",
+				 call_number, (long long)(t + talk), cut ? "operator" : "caller");
 			t += talk + 120000 + (int64_t)(next_random(&random) % 180000);
 		}
 	}
@@ -498,8 +559,8 @@ static void operator_alerts(const struct fixture *f, char *out, size_t size)
 		const char *rest = seq ? strchr(seq, ',') : NULL;
 		if (!strstr(f->alerts[i], "\"type\":\"operator\"") || !seq || !rest)
 			continue;
-		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n", (int)(seq - f->alerts[i]), f->alerts[i],
-			 rest + 1);
+		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n",
+			 (int)(seq - f->alerts[i]), f->alerts[i], rest + 1);
 	}
 }
 
@@ -511,7 +572,8 @@ static void run_shift(struct fixture *f, attack_fn *attack, void *ctx)
 	for (size_t i = 0; i < shift_count; i++) {
 		if (attack)
 			attack(f, &shift[i], ctx);
-		assert_int_equal(from(f, "cad-east", shift[i].ts_ms, "%s", shift[i].text), EVENT_OK);
+		assert_int_equal(from(f, "cad-east", shift[i].ts_ms, "%s", shift[i].text),
+				 EVENT_OK);
 	}
 	engine_flush(f->engine);
 }
@@ -564,18 +626,21 @@ static void flood_before(struct fixture *f, const struct shift_line *line, void 
 	for (uint64_t n = 0; n < flood->per_shift_line && flood->sent < flood->total; n++) {
 		flood->sent++;
 		from(f, "cad-evil", ts - (flood->complete ? 90000 : 0),
-		     "{\"type\":\"call_start\",\"call_id\":\"F%llu\",\"ts\":%lld,\"operator\":\"fake-%llu\",\"agency\":\"NOPD\"}",
-		     (unsigned long long)flood->sent, (long long)(ts - (flood->complete ? 90000 : 0)),
+		     "{\"type\":\"call_start\",\"call_id\":\"F%llu\",\"ts\":%lld,\"operator\":"
+		     "\"fake-%llu\",\"agency\":\"NOPD\"}",
+		     (unsigned long long)flood->sent,
+		     (long long)(ts - (flood->complete ? 90000 : 0)),
 		     (unsigned long long)flood->sent);
 		if (flood->complete)
 			from(f, "cad-evil", ts,
-			     "{\"type\":\"call_end\",\"call_id\":\"F%llu\",\"ts\":%lld,\"released_by\":\"caller\"}",
+			     "{\"type\":\"call_end\",\"call_id\":\"F%llu\",\"ts\":%lld,\"released_"
+			     "by\":\"caller\"}",
 			     (unsigned long long)flood->sent, (long long)ts);
 	}
 }
 
-static double run_flood(const struct config *config, struct fixture *f, uint64_t total, bool complete,
-			int64_t from_ms)
+static double run_flood(const struct config *config, struct fixture *f, uint64_t total,
+			bool complete, int64_t from_ms)
 {
 	struct flood flood = {.total = total, .complete = complete, .from_ms = from_ms};
 	size_t flooded_lines = 0;
@@ -614,16 +679,19 @@ static void test_flood_of_invented_operators(void **state)
 
 	assert_non_null(strstr(baseline, "\"operator\":\"op-07\""));
 	double seconds = run_flood(&config, &f, FLOOD_OPERATORS, false, T0);
-	print_message("flood of %d invented operators (with the rate limit): %.2f s\n", FLOOD_OPERATORS, seconds);
+	print_message("flood of %d invented operators (with the rate limit): %.2f s\n",
+		      FLOOD_OPERATORS, seconds);
 	assert_baseline_alerts(&f);
 	const struct engine_stats *stats = engine_stats(f.engine);
-	/* 300 new operators accepted in each of the hours 08:00, 09:00 and 10:00 the shift spans. */
+	/* 300 new operators accepted in each of the hours 08:00, 09:00 and 10:00 the shift
+	 * spans. */
 	assert_int_equal(stats->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], FLOOD_OPERATORS - 900);
 	assert_int_equal(stats->detector.operators_evicted, 0);
 	size_t limit_alerts = 0;
 	for (size_t i = 0; i < f.alert_count; i++)
 		limit_alerts += strstr(f.alerts[i], "\"alert\":\"firing\"") &&
-				strstr(f.alerts[i], "\"source\":\"cad-evil\",\"limit\":\"tracker.max_new_operators_per_source_per_hour\"");
+				strstr(f.alerts[i], "\"source\":\"cad-evil\",\"limit\":\"tracker."
+						    "max_new_operators_per_source_per_hour\"");
 	assert_int_equal(limit_alerts, 1);
 	finish(&f);
 }
@@ -642,8 +710,8 @@ static void test_flood_evicts_least_evidence(void **state)
 
 	config.tracker.max_new_operators_per_source_per_hour = 0;
 	double seconds = run_flood(&config, &f, EVICTING_FLOOD_OPERATORS, true, T0 + 30 * MINUTE);
-	print_message("flood of %d invented operators (no rate limit, evicting): %.2f s\n", EVICTING_FLOOD_OPERATORS,
-		      seconds);
+	print_message("flood of %d invented operators (no rate limit, evicting): %.2f s\n",
+		      EVICTING_FLOOD_OPERATORS, seconds);
 	assert_baseline_alerts(&f);
 	const struct engine_stats *stats = engine_stats(f.engine);
 	/* 200,012 call-takers through a table of 5000: 195,312 forgotten (in batches of 312 while
@@ -669,7 +737,8 @@ static void forge_incidents(struct fixture *f, const struct shift_line *line, vo
 	if (!line->rogue_start)
 		return;
 	assert_int_equal(from(f, "cad-east", line->ts_ms, "%s", line->text), EVENT_OK);
-	assert_int_equal(from(f, "cad-evil", line->ts_ms, "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}",
+	assert_int_equal(from(f, "cad-evil", line->ts_ms,
+			      "{\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":%lld}",
 			      line->call_id, (long long)line->ts_ms),
 			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 }
@@ -681,7 +750,8 @@ static void test_forged_incidents_do_not_hide_the_rogue(void **state)
 	(void)state;
 
 	start(&f, &config);
-	run_shift(&f, forge_incidents, NULL); /* the rogue's call_start goes first, then is a duplicate */
+	run_shift(&f, forge_incidents,
+		  NULL); /* the rogue's call_start goes first, then is a duplicate */
 	assert_baseline_alerts(&f);
 	assert_true(engine_stats(f.engine)->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE] > 20);
 	finish(&f);
@@ -702,13 +772,15 @@ static void frame_honest(struct fixture *f, const struct shift_line *line, void 
 	int n = framing->sent / 2 + 1;
 	/* Stamped no later than the shift's own line, so that the center clock is the shift's. */
 	assert_int_equal(from(f, "cad-evil", line->ts_ms - 2000,
-			      "{\"type\":\"call_start\",\"call_id\":\"frame-%d\",\"ts\":%lld,\"operator\":\"op-03\","
+			      "{\"type\":\"call_start\",\"call_id\":\"frame-%d\",\"ts\":%lld,"
+			      "\"operator\":\"op-03\","
 			      "\"agency\":\"NOPD\"}",
 			      n, (long long)(line->ts_ms - 2000)),
 			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
 	from(f, "cad-evil", line->ts_ms,
-	     "{\"type\":\"call_end\",\"call_id\":\"frame-%d\",\"ts\":%lld,\"released_by\":\"operator\"}", n,
-	     (long long)line->ts_ms);
+	     "{\"type\":\"call_end\",\"call_id\":\"frame-%d\",\"ts\":%lld,\"released_by\":"
+	     "\"operator\"}",
+	     n, (long long)line->ts_ms);
 	framing->sent += 2;
 }
 
@@ -724,7 +796,8 @@ static void test_forged_lines_do_not_frame_an_honest_operator(void **state)
 	run_shift(&f, frame_honest, &framing);
 	assert_int_equal(framing.sent, 66);
 	assert_baseline_alerts(&f); /* so none against op-03 either */
-	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE], 33);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE],
+			 33);
 	finish(&f);
 }
 
@@ -743,26 +816,38 @@ static void test_binding_survives_snapshot(void **state)
 	start(&split, &config);
 	for (int pass = 0; pass < 2; pass++) {
 		struct fixture *f = pass == 0 ? &whole : &split;
-		assert_int_equal(from(f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)), EVENT_OK);
-		assert_int_equal(from(f, "cad-evil", at(0, 1), START("x1", "fake-1", "NOPD"), at(0, 1)), EVENT_OK);
-		assert_int_equal(from(f, "cad-evil", at(0, 2), START("x2", "fake-2", "NOPD"), at(0, 2)), EVENT_OK);
-		assert_int_equal(from(f, "cad-evil", at(0, 3), START("x3", "fake-3", "NOPD"), at(0, 3)),
-				 EVENT_REJECT_NEW_OPERATOR_RATE);
+		assert_int_equal(
+			from(f, "cad-east", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			EVENT_OK);
+		assert_int_equal(
+			from(f, "cad-evil", at(0, 1), START("x1", "fake-1", "NOPD"), at(0, 1)),
+			EVENT_OK);
+		assert_int_equal(
+			from(f, "cad-evil", at(0, 2), START("x2", "fake-2", "NOPD"), at(0, 2)),
+			EVENT_OK);
+		assert_int_equal(
+			from(f, "cad-evil", at(0, 3), START("x3", "fake-3", "NOPD"), at(0, 3)),
+			EVENT_REJECT_NEW_OPERATOR_RATE);
 	}
 	engine_snapshot(split.engine, &writer);
 	assert_false(writer.failed);
 	engine_free(split.engine);
-	split.engine = engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
+	split.engine =
+		engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
 	assert_non_null(split.engine);
 	free(writer.data);
 	for (int pass = 0; pass < 2; pass++) {
 		struct fixture *f = pass == 0 ? &whole : &split;
-		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT("c1"), at(0, 4)), EVENT_REJECT_CALL_OF_OTHER_SOURCE);
-		assert_int_equal(from(f, "cad-evil", at(0, 5), START("x4", "op-1", "NOPD"), at(0, 5)),
-				 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
-		assert_int_equal(from(f, "cad-evil", at(0, 6), START("x5", "fake-5", "NOPD"), at(0, 6)),
-				 EVENT_REJECT_NEW_OPERATOR_RATE);
-		assert_int_equal(from(f, "cad-evil", at(31, 0), END("x1", "caller"), at(31, 0)), EVENT_OK);
+		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT("c1"), at(0, 4)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_int_equal(
+			from(f, "cad-evil", at(0, 5), START("x4", "op-1", "NOPD"), at(0, 5)),
+			EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+		assert_int_equal(
+			from(f, "cad-evil", at(0, 6), START("x5", "fake-5", "NOPD"), at(0, 6)),
+			EVENT_REJECT_NEW_OPERATOR_RATE);
+		assert_int_equal(from(f, "cad-evil", at(31, 0), END("x1", "caller"), at(31, 0)),
+				 EVENT_OK);
 	}
 	assert_int_equal(whole.alert_count, 2); /* the limit alert, and its resolution */
 	assert_int_equal(split.alert_count, 2);

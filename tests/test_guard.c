@@ -171,15 +171,17 @@ static const char *shift_alert_as_seq(unsigned seq)
 	const char *at = strstr(shift_alert, "\"seq\":1,");
 
 	assert_non_null(at);
-	snprintf(alert, sizeof alert, "%.*s\"seq\":%u,%s", (int)(at - shift_alert), shift_alert, seq,
-		 at + strlen("\"seq\":1,"));
+	snprintf(alert, sizeof alert, "%.*s\"seq\":%u,%s", (int)(at - shift_alert), shift_alert,
+		 seq, at + strlen("\"seq\":1,"));
 	return alert;
 }
 
 /* The limit alert for key raised after refusals: logged, then seq 1 on the stream. */
 static void expect_limit_alert_logged(const struct harness *h, const char *key)
 {
-	expect_log_format(h, "cadmond: alert 1: limit firing (warning): connections refused (%s reached): ", key);
+	expect_log_format(
+		h, "cadmond: alert 1: limit firing (warning): connections refused (%s reached): ",
+		key);
 }
 
 static void send_shift(int fd)
@@ -200,7 +202,8 @@ static void test_idle_feeds_cannot_take_the_cads_slot(void **state)
 {
 	struct daemon_fixture *f = *state;
 	const struct harness_options options = {
-		.feed_yaml = "  max_connections: 4\n  max_pending_connections: 6\n  handshake_timeout_seconds: 1\n",
+		.feed_yaml = "  max_connections: 4\n  max_pending_connections: 6\n  "
+			     "handshake_timeout_seconds: 1\n",
 		.extra_yaml = guard_detector_yaml,
 	};
 	int idle[IDLE_FEEDS], cad, console;
@@ -211,7 +214,8 @@ static void test_idle_feeds_cannot_take_the_cads_slot(void **state)
 	opened_ms = harness_now_ms();
 	for (unsigned i = 0; i < IDLE_FEEDS; i++) {
 		idle[i] = connect_from(f, loopback(2 + i), f->harness.feed_port);
-		expect_log_format(&f->harness, "cadmond: feed 127.0.0.%u:%u connected\n", 2 + i, local_port(idle[i]));
+		expect_log_format(&f->harness, "cadmond: feed 127.0.0.%u:%u connected\n", 2 + i,
+				  local_port(idle[i]));
 	}
 	cad = connect_from(f, "127.0.0.1", f->harness.feed_port);
 	send_shift(cad);
@@ -221,14 +225,17 @@ static void test_idle_feeds_cannot_take_the_cads_slot(void **state)
 		expect_log_format(&f->harness,
 				  "cadmond: feed 127.0.0.%u:%u: closing: no valid line within 1 s "
 				  "(feed.handshake_timeout_seconds)\n"
-				  "cadmond: feed 127.0.0.%u:%u closed: 0 bytes, 0 lines, 0 events, 0 rejected\n",
+				  "cadmond: feed 127.0.0.%u:%u closed: 0 bytes, 0 lines, 0 events, "
+				  "0 rejected\n",
 				  2 + i, local_port(idle[i]), 2 + i, local_port(idle[i]));
 	}
 	assert_true(harness_now_ms() - opened_ms >= 1000);
 	expect_no_log_format(&f->harness, "feed 127.0.0.1:%u: closing", local_port(cad));
 	expect_metric(&f->harness, "cadmon_events_total", SHIFT_LINE_COUNT);
 	expect_metric(&f->harness, "cadmon_feeds_refused_total", 0);
-	expect_metric(&f->harness, "cadmon_connections_closed_total{port=\"feed\",reason=\"handshake\"}", IDLE_FEEDS);
+	expect_metric(&f->harness,
+		      "cadmon_connections_closed_total{port=\"feed\",reason=\"handshake\"}",
+		      IDLE_FEEDS);
 	expect_metric(&f->harness, "cadmon_connections_pending{port=\"feed\"}", 0);
 	expect_metric(&f->harness, "cadmon_feeds", 1);
 	assert_int_equal(harness_stop(&f->harness), 0);
@@ -251,19 +258,24 @@ static void test_idle_consoles_cannot_take_the_consoles_slots(void **state)
 		idle[i] = connect_from(f, "127.0.0.2", f->harness.alerts_port);
 	assert_true(harness_wait_eof(idle[2], READ_TIMEOUT_MS));
 	assert_true(harness_wait_eof(idle[3], READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: subscriber 127.0.0.2:%u refused: 2 connections from 127.0.0.2 "
-			  "(alerts.max_connections_per_address)\n",
-			  local_port(idle[2]));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: subscriber 127.0.0.2:%u refused: 2 connections from 127.0.0.2 "
+		"(alerts.max_connections_per_address)\n",
+		local_port(idle[2]));
 	expect_limit_alert_logged(&f->harness, "alerts.max_connections_per_address");
 	console = tracked_add(&f->fds, harness_connect_subscriber(&f->harness));
 	expect_line(console, hello_line);
-	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n", local_port(console));
-	usleep(1200 * 1000); /* its since-window ends: it is a console, the limit alert on its board */
+	expect_log_format(&f->harness, "cadmond: subscriber 127.0.0.1:%u connected\n",
+			  local_port(console));
+	usleep(1200 *
+	       1000); /* its since-window ends: it is a console, the limit alert on its board */
 	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	send_shift(feed);
 	expect_line(console, shift_alert_as_seq(2));
-	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"alerts\",reason=\"per_address\"}", 2);
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"alerts\",reason=\"per_address\"}",
+		      2);
 	expect_metric(&f->harness, "cadmon_subscribers_refused_total", 2);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -290,7 +302,8 @@ static void test_slow_senders_are_closed_after_line_timeout(void **state)
 	for (unsigned i = 0; i < SLOW_SENDERS; i++)
 		slow[i] = connect_from(f, loopback(2 + i), f->harness.feed_port);
 	established = connect_from(f, "127.0.0.9", f->harness.feed_port);
-	assert_int_equal(harness_send(established, "{\"hello\":\"feed\",\"source\":\"cad-9\"}\n"), 0);
+	assert_int_equal(harness_send(established, "{\"hello\":\"feed\",\"source\":\"cad-9\"}\n"),
+			 0);
 	cad = connect_from(f, "127.0.0.1", f->harness.feed_port);
 	started_ms = harness_now_ms();
 	for (unsigned second = 0; second < 4; second++) {
@@ -307,7 +320,8 @@ static void test_slow_senders_are_closed_after_line_timeout(void **state)
 			usleep(3 * 1000);
 			assert_int_equal(harness_send_bytes(cad, line + third, third), 0);
 			usleep(3 * 1000);
-			assert_int_equal(harness_send_bytes(cad, line + 2 * third, len - 2 * third), 0);
+			assert_int_equal(harness_send_bytes(cad, line + 2 * third, len - 2 * third),
+					 0);
 		}
 		usleep(1000 * 1000);
 	}
@@ -322,12 +336,15 @@ static void test_slow_senders_are_closed_after_line_timeout(void **state)
 	assert_true(harness_wait_eof(established, READ_TIMEOUT_MS));
 	assert_true(harness_now_ms() - started_ms >= 2000);
 	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.9:%u: closing: a line incomplete for 2 s (feed.line_timeout_seconds)\n",
+			  "cadmond: feed 127.0.0.9:%u: closing: a line incomplete for 2 s "
+			  "(feed.line_timeout_seconds)\n",
 			  local_port(established));
 	expect_no_log_format(&f->harness, "feed 127.0.0.1:%u: closing", local_port(cad));
-	expect_metric(&f->harness, "cadmon_connections_closed_total{port=\"feed\",reason=\"line_timeout\"}",
+	expect_metric(&f->harness,
+		      "cadmon_connections_closed_total{port=\"feed\",reason=\"line_timeout\"}",
 		      SLOW_SENDERS + 1);
-	expect_metric(&f->harness, "cadmon_connections_closed_total{port=\"feed\",reason=\"idle\"}", 0);
+	expect_metric(&f->harness, "cadmon_connections_closed_total{port=\"feed\",reason=\"idle\"}",
+		      0);
 	expect_metric(&f->harness, "cadmon_events_total", SHIFT_LINE_COUNT);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -360,10 +377,12 @@ static void test_bytes_without_a_line_do_not_keep_a_feed(void **state)
 	assert_true(harness_wait_eof(dribbler, READ_TIMEOUT_MS));
 	assert_true(closed_ms == 0 || closed_ms - line_ms >= 900);
 	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.1:%u: closing: no complete line for 1 s (feed.idle_timeout_seconds)\n",
+			  "cadmond: feed 127.0.0.1:%u: closing: no complete line for 1 s "
+			  "(feed.idle_timeout_seconds)\n",
 			  local_port(dribbler));
 	expect_no_log_format(&f->harness, "feed 127.0.0.1:%u: closing", local_port(heartbeat));
-	expect_metric(&f->harness, "cadmon_connections_closed_total{port=\"feed\",reason=\"idle\"}", 1);
+	expect_metric(&f->harness, "cadmon_connections_closed_total{port=\"feed\",reason=\"idle\"}",
+		      1);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -382,17 +401,21 @@ static void test_first_line_when_every_slot_is_taken(void **state)
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	first = connect_from(f, "127.0.0.2", f->harness.feed_port);
 	second = connect_from(f, "127.0.0.3", f->harness.feed_port);
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.3:%u connected\n", local_port(second));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.3:%u connected\n",
+			  local_port(second));
 	assert_int_equal(harness_send(first, shift_lines[0]), 0);
 	expect_metric(&f->harness, "cadmon_events_total", 1);
 	assert_int_equal(harness_send(second, shift_lines[1]), 0);
 	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: feed 127.0.0.3:%u refused: 1 connections open (feed.max_connections)\n"
-			  "cadmond: feed 127.0.0.3:%u closed: %zu bytes, 0 lines, 0 events, 0 rejected\n",
-			  local_port(second), local_port(second), strlen(shift_lines[1]));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.3:%u refused: 1 connections open "
+		"(feed.max_connections)\n"
+		"cadmond: feed 127.0.0.3:%u closed: %zu bytes, 0 lines, 0 events, 0 rejected\n",
+		local_port(second), local_port(second), strlen(shift_lines[1]));
 	expect_metric(&f->harness, "cadmon_events_total", 1);
-	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"feed\",reason=\"full\"}", 1);
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"feed\",reason=\"full\"}", 1);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -415,20 +438,24 @@ static void test_feed_per_address_cap(void **state)
 	for (unsigned i = 0; i < 3; i++)
 		same[i] = connect_from(f, "127.0.0.2", f->harness.feed_port);
 	assert_true(harness_wait_eof(same[2], READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: feed 127.0.0.2:%u refused: 2 connections from 127.0.0.2 "
-			  "(feed.max_connections_per_address)\n",
-			  local_port(same[2]));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.2:%u refused: 2 connections from 127.0.0.2 "
+		"(feed.max_connections_per_address)\n",
+		local_port(same[2]));
 	read_line(console, line);
 	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
 		      "\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
-		      "\"limit\":\"feed.max_connections_per_address\",\"evicted\":1,\"message\":\"connections refused "
-		      "(feed.max_connections_per_address reached): 1 so far; someone holds the slots, or raise "
+		      "\"limit\":\"feed.max_connections_per_address\",\"evicted\":1,\"message\":"
+		      "\"connections refused "
+		      "(feed.max_connections_per_address reached): 1 so far; someone holds the "
+		      "slots, or raise "
 		      "feed.max_connections_per_address\"}");
 	other = connect_from(f, "127.0.0.3", f->harness.feed_port);
 	send_shift(other);
 	expect_line(console, shift_alert_as_seq(2));
-	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"feed\",reason=\"per_address\"}", 1);
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"feed\",reason=\"per_address\"}", 1);
 	expect_metric(&f->harness, "cadmon_feeds_refused_total", 1);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -452,15 +479,18 @@ static void test_http_connection_caps(void **state)
 	for (unsigned i = 0; i < 3; i++)
 		same[i] = connect_from(f, "127.0.0.2", f->harness.http_port);
 	assert_true(harness_wait_eof(same[2], READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: http 127.0.0.2:%u refused: 2 connections from 127.0.0.2 "
-			  "(http.max_connections_per_address)\n",
-			  local_port(same[2]));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: http 127.0.0.2:%u refused: 2 connections from 127.0.0.2 "
+		"(http.max_connections_per_address)\n",
+		local_port(same[2]));
 	other = connect_from(f, "127.0.0.3", f->harness.http_port);
 	usleep(100 * 1000); /* taken before the next one */
 	beyond = connect_from(f, "127.0.0.4", f->harness.http_port);
 	assert_true(harness_wait_eof(beyond, READ_TIMEOUT_MS));
-	expect_log_format(&f->harness, "cadmond: warning: http 127.0.0.4:%u refused: 3 connections open (http.max_connections)\n",
+	expect_log_format(&f->harness,
+			  "cadmond: warning: http 127.0.0.4:%u refused: 3 connections open "
+			  "(http.max_connections)\n",
 			  local_port(beyond));
 	assert_null(http_get(f->harness.http_port, "/healthz")); /* full: closed, no answer */
 	tracked_close(&f->fds, other);
@@ -469,8 +499,10 @@ static void test_http_connection_caps(void **state)
 	assert_non_null(answer);
 	assert_non_null(strstr(answer, "HTTP/1.0 200 OK\r\n"));
 	free(answer);
-	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"http\",reason=\"per_address\"}", 1);
-	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"http\",reason=\"full\"}", 2);
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"http\",reason=\"per_address\"}", 1);
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"http\",reason=\"full\"}", 2);
 	expect_metric(&f->harness, "cadmon_http_connections", 3); /* two idle, and this request */
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -486,7 +518,8 @@ static void test_http_streams_are_counted(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	stream = connect_from(f, "127.0.0.2", f->harness.http_port);
-	assert_int_equal(harness_send(stream, "GET /api/stream HTTP/1.1\r\nHost: cadmon\r\n\r\n"), 0);
+	assert_int_equal(harness_send(stream, "GET /api/stream HTTP/1.1\r\nHost: cadmon\r\n\r\n"),
+			 0);
 	read_line(stream, line);
 	assert_string_equal(line, "HTTP/1.1 200 OK\r");
 	expect_metric(&f->harness, "cadmon_http_streams", 1);
@@ -511,12 +544,15 @@ static void test_pending_full_raises_a_limit_alert(void **state)
 	};
 	static const char firing_suffix[] =
 		"\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
-		"\"limit\":\"alerts.max_pending_connections\",\"evicted\":1,\"message\":\"connections refused "
-		"(alerts.max_pending_connections reached): 1 so far; someone holds the slots, or raise "
+		"\"limit\":\"alerts.max_pending_connections\",\"evicted\":1,\"message\":"
+		"\"connections refused "
+		"(alerts.max_pending_connections reached): 1 so far; someone holds the slots, or "
+		"raise "
 		"alerts.max_pending_connections\"}";
 	static const char resolved_suffix[] =
 		"\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
-		"\"limit\":\"alerts.max_pending_connections\",\"evicted\":1,\"message\":\"no connection refused "
+		"\"limit\":\"alerts.max_pending_connections\",\"evicted\":1,\"message\":\"no "
+		"connection refused "
 		"(alerts.max_pending_connections) for 2 s; 1 in all\"}";
 	char line[LINE_MAX_BYTES];
 	int console, waiting[3];
@@ -526,18 +562,22 @@ static void test_pending_full_raises_a_limit_alert(void **state)
 	for (unsigned i = 0; i < 3; i++)
 		waiting[i] = connect_from(f, loopback(2 + i), f->harness.alerts_port);
 	assert_true(harness_wait_eof(waiting[2], READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: subscriber 127.0.0.4:%u refused: 2 connections pending "
-			  "(alerts.max_pending_connections)\n",
-			  local_port(waiting[2]));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: subscriber 127.0.0.4:%u refused: 2 connections pending "
+		"(alerts.max_pending_connections)\n",
+		local_port(waiting[2]));
 	read_line(console, line);
 	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"", firing_suffix);
 	assert_non_null(strstr(line, "\"seq\":1,"));
 	read_line(console, line);
 	expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"", resolved_suffix);
 	assert_non_null(strstr(line, "\"seq\":2,"));
-	expect_log(&f->harness, "cadmond: alerts.max_pending_connections: no connection refused for 2 s; 1 refused in all\n");
-	expect_metric(&f->harness, "cadmon_connections_refused_total{port=\"alerts\",reason=\"pending_full\"}", 1);
+	expect_log(&f->harness, "cadmond: alerts.max_pending_connections: no connection refused "
+				"for 2 s; 1 refused in all\n");
+	expect_metric(&f->harness,
+		      "cadmon_connections_refused_total{port=\"alerts\",reason=\"pending_full\"}",
+		      1);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -557,7 +597,8 @@ static void test_reload_applies_slot_limits(void **state)
 
 	assert_int_equal(harness_start(&f->harness, &before), 0);
 	slow = connect_from(f, "127.0.0.3", f->harness.feed_port);
-	assert_int_equal(harness_send(slow, "{\"hello\":\"feed\",\"source\":\"cad-3\"}\n{\"type\""), 0);
+	assert_int_equal(harness_send(slow, "{\"hello\":\"feed\",\"source\":\"cad-3\"}\n{\"type\""),
+			 0);
 	expect_log(&f->harness, "cadmond: feed 127.0.0.3:");
 	assert_int_equal(harness_write_config(&f->harness, &after), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
@@ -566,38 +607,44 @@ static void test_reload_applies_slot_limits(void **state)
 				"cadmond: configuration reloaded: 2 changes\n");
 	assert_true(harness_wait_eof(slow, READ_TIMEOUT_MS));
 	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.3:%u: closing: a line incomplete for 1 s (feed.line_timeout_seconds)\n",
+			  "cadmond: feed 127.0.0.3:%u: closing: a line incomplete for 1 s "
+			  "(feed.line_timeout_seconds)\n",
 			  local_port(slow));
 	first = connect_from(f, "127.0.0.2", f->harness.feed_port);
 	expect_log_format(&f->harness, "cadmond: feed 127.0.0.2:%u connected\n", local_port(first));
 	second = connect_from(f, "127.0.0.2", f->harness.feed_port);
 	assert_true(harness_wait_eof(second, READ_TIMEOUT_MS));
-	expect_log_format(&f->harness,
-			  "cadmond: warning: feed 127.0.0.2:%u refused: 1 connections from 127.0.0.2 "
-			  "(feed.max_connections_per_address)\n",
-			  local_port(second));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.2:%u refused: 1 connections from 127.0.0.2 "
+		"(feed.max_connections_per_address)\n",
+		local_port(second));
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_idle_feeds_cannot_take_the_cads_slot, daemon_fixture_setup,
+		cmocka_unit_test_setup_teardown(test_idle_feeds_cannot_take_the_cads_slot,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_consoles_cannot_take_the_consoles_slots,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_senders_are_closed_after_line_timeout,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_without_a_line_do_not_keep_a_feed,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_first_line_when_every_slot_is_taken,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, daemon_fixture_setup,
 						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_idle_consoles_cannot_take_the_consoles_slots, daemon_fixture_setup,
+		cmocka_unit_test_setup_teardown(test_http_connection_caps, daemon_fixture_setup,
 						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_slow_senders_are_closed_after_line_timeout, daemon_fixture_setup,
+		cmocka_unit_test_setup_teardown(test_http_streams_are_counted, daemon_fixture_setup,
 						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bytes_without_a_line_do_not_keep_a_feed, daemon_fixture_setup,
-						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_first_line_when_every_slot_is_taken, daemon_fixture_setup,
-						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_per_address_cap, daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_http_connection_caps, daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_http_streams_are_counted, daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_pending_full_raises_a_limit_alert, daemon_fixture_setup,
-						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits, daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_pending_full_raises_a_limit_alert,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_slot_limits,
+						daemon_fixture_setup, daemon_fixture_teardown),
 	};
 
 	make_guard_detector_yaml();

@@ -29,39 +29,56 @@
 
 #define LINE_MAX_BYTES 8192
 #define SOURCES_AFTER_SHIFT                                                                        \
-	"{\"center_ts\":\"2026-11-29T08:04:30.000Z\",\"sources\":[{\"source\":\"cad-1\","                 \
-	"\"newest_ts\":\"2026-11-29T08:04:30.000Z\",\"lag_ms\":0,\"held\":true,\"lines\":11,\"events\":11," \
+	"{\"center_ts\":\"2026-11-29T08:04:30.000Z\",\"sources\":[{\"source\":\"cad-1\","          \
+	"\"newest_ts\":\"2026-11-29T08:04:30.000Z\",\"lag_ms\":0,\"held\":true,\"lines\":11,"      \
+	"\"events\":11,"                                                                           \
 	"\"late\":0,\"future\":0,\"too_late\":0,\"bad_seq\":0,\"duplicates\":0,\"restarts\":0}]}"
 /* op-7: the alert's 4 calls, 3 premature; op-8: 1 call, against op-7's 3 of 4. History: 12
  * buckets of 50 s to 08:04:30; op-7's c1 (ended 08:00:05) in (07:59:30, 08:00:20], c2
  * (08:01:12.5) in (08:01:10, 08:02:00], c3 (08:02:08, an incident: not premature), c4 (08:04:30)
  * in the last; op-8's h1 (08:03:30) in (08:02:50, 08:03:40]. */
-#define OPERATORS_AFTER_SHIFT                                                                          \
-	"{\"operators\":[{\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","                   \
-	"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"state\":null,\"state_since\":null,\"open_alert_id\":\"" SHIFT_ALERT_ID "\","            \
-	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,"  \
-	"\"ratio\":0.75,\"center_ratio\":0.0}],"                                                              \
-	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"                       \
-	"\"calls\":[0,0,0,0,0,0,1,0,1,1,0,1],\"premature\":[0,0,0,0,0,0,1,0,1,0,0,1]}},"                    \
-	"{\"agency\":\"NOPD\",\"operator\":\"op-8\",\"position\":\"P4\","                                    \
-	"\"last_active_ts\":\"2026-11-29T08:03:30.000Z\",\"state\":null,\"state_since\":null,\"open_alert_id\":null,"                                \
-	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":1,\"premature\":0,\"called_back\":0,"  \
-	"\"ratio\":0.0,\"center_ratio\":0.75}],"                                                              \
-	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"                       \
+#define OPERATORS_AFTER_SHIFT                                                                      \
+	"{\"operators\":[{\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","          \
+	"\"last_active_ts\":\"2026-11-29T08:04:30.000Z\",\"state\":null,\"state_since\":null,"     \
+	"\"open_alert_id\":\"" SHIFT_ALERT_ID "\","                                                \
+	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":4,\"premature\":3,"       \
+	"\"called_back\":0,"                                                                       \
+	"\"ratio\":0.75,\"center_ratio\":0.0}],"                                                   \
+	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"            \
+	"\"calls\":[0,0,0,0,0,0,1,0,1,1,0,1],\"premature\":[0,0,0,0,0,0,1,0,1,0,0,1]}},"           \
+	"{\"agency\":\"NOPD\",\"operator\":\"op-8\",\"position\":\"P4\","                          \
+	"\"last_active_ts\":\"2026-11-29T08:03:30.000Z\",\"state\":null,\"state_since\":null,"     \
+	"\"open_alert_id\":null,"                                                                  \
+	"\"rules\":[{\"rule\":\"burst\",\"window_seconds\":600,\"calls\":1,\"premature\":0,"       \
+	"\"called_back\":0,"                                                                       \
+	"\"ratio\":0.0,\"center_ratio\":0.75}],"                                                   \
+	"\"history\":{\"end_ts\":\"2026-11-29T08:04:30.000Z\",\"bucket_seconds\":50.0,"            \
 	"\"calls\":[0,0,0,0,0,0,0,0,0,0,1,0],\"premature\":[0,0,0,0,0,0,0,0,0,0,0,0]}}]}"
-#define STATUS_AFTER_SHIFT                                                                             \
-	"{\"version\":\"0.2.0\",\"degraded\":false,\"degraded_reason\":null,\"lines\":11,\"events\":11,"        \
-	"\"rejected\":0,\"duplicates\":0,\"alerts\":1,\"last_seq\":1,\"open_alerts\":1,\"open_calls\":0,"       \
+#define STATUS_AFTER_SHIFT                                                                         \
+	"{\"version\":\"0.2.0\",\"degraded\":false,\"degraded_reason\":null,\"lines\":11,"         \
+	"\"events\":11,"                                                                           \
+	"\"rejected\":0,\"duplicates\":0,\"alerts\":1,\"last_seq\":1,\"open_alerts\":1,\"open_"    \
+	"calls\":0,"                                                                               \
 	"\"operators\":2,\"sources\":1,\"feeds\":0,\"subscribers\":1}"
-#define ACK_NOTICE_START "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,\"ts\":\""
-#define ACK_NOTICE_END "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-1\",\"note\":\"calling back\"}"
-#define ACK_REPEAT_START "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":3,\"ts\":\""
+#define ACK_NOTICE_START                                                                           \
+	"{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,\"ts\":\""
+#define ACK_NOTICE_END                                                                             \
+	"\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-1\","     \
+	"\"note\":\"calling back\"}"
+#define ACK_REPEAT_START                                                                           \
+	"{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":3,\"ts\":\""
 #define ACK_REPEAT_END "Z\"}"
-#define ACK_REPEAT_MIDDLE "\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-2\",\"note\":\"\",\"repeat\":true,\"first_by\":\"sup-1\",\"first_ts\":\""
-#define BAD_ACK_NO_BY "{\"error\":\"\\\"by\\\" must be a string of 1 to 64 bytes, no control characters\"}"
-#define BAD_ACK_NOTE "{\"error\":\"\\\"note\\\" must be a string of at most 256 bytes, no control characters\"}"
+#define ACK_REPEAT_MIDDLE                                                                          \
+	"\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"by\":\"sup-2\","     \
+	"\"note\":\"\",\"repeat\":true,\"first_by\":\"sup-1\",\"first_ts\":\""
+#define BAD_ACK_NO_BY                                                                              \
+	"{\"error\":\"\\\"by\\\" must be a string of 1 to 64 bytes, no control characters\"}"
+#define BAD_ACK_NOTE                                                                               \
+	"{\"error\":\"\\\"note\\\" must be a string of at most 256 bytes, no control "             \
+	"characters\"}"
 #define BAD_ACK_ID "{\"error\":\"\\\"ack\\\" must be an alert_id: 16 lowercase hex digits\"}"
-#define METRICS_LINES "\ncadmon_lines_total 11\n", "\ncadmon_events_total 11\n", "\ncadmon_operators 2\n"
+#define METRICS_LINES                                                                              \
+	"\ncadmon_lines_total 11\n", "\ncadmon_events_total 11\n", "\ncadmon_operators 2\n"
 #define RESPONSE_MAX (256 * 1024)
 
 /* The shift's alert: op-7, alert_id 6033274aee8baf5c, seq 1 (shift_fixture.h). */
@@ -114,18 +131,20 @@ static void http_raw(const struct harness *h, const char *request, struct respon
 	assert_int_equal(sscanf(response->raw, "HTTP/1.1 %d ", &response->status), 1);
 	split = strstr(response->raw, "\r\n\r\n");
 	assert_non_null(split);
-	snprintf(response->head, sizeof response->head, "%.*s", (int)(split - response->raw), response->raw);
+	snprintf(response->head, sizeof response->head, "%.*s", (int)(split - response->raw),
+		 response->raw);
 	response->body = split + 4;
 }
 
-static void http_request(const struct harness *h, const char *method, const char *path, const char *body,
-			 struct response *response)
+static void http_request(const struct harness *h, const char *method, const char *path,
+			 const char *body, struct response *response)
 {
 	static char request[RESPONSE_MAX];
 
 	snprintf(request, sizeof request,
-		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s", method,
-		 path, body ? strlen(body) : 0, body ? body : "");
+		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: "
+		 "%zu\r\n\r\n%s",
+		 method, path, body ? strlen(body) : 0, body ? body : "");
 	http_raw(h, request, response);
 }
 
@@ -199,10 +218,12 @@ static void test_api_resources(void **state)
 	expect_get(&h, "/api/sources", 200, "{\"center_ts\":null,\"sources\":[]}");
 	int console = console_after_shift(&h);
 
-	snprintf(expected, sizeof expected, "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", shift_alert);
+	snprintf(expected, sizeof expected,
+		 "{\"oldest\":1,\"newest\":1,\"alerts\":[%s],\"next\":1}", shift_alert);
 	expect_get(&h, "/api/alerts?since=0", 200, expected);
 	expect_get(&h, "/api/alerts", 200, expected);
-	expect_get(&h, "/api/alerts?since=1", 200, "{\"oldest\":1,\"newest\":1,\"alerts\":[],\"next\":1}");
+	expect_get(&h, "/api/alerts?since=1", 200,
+		   "{\"oldest\":1,\"newest\":1,\"alerts\":[],\"next\":1}");
 	shift_open_line(open_line, sizeof open_line);
 	snprintf(expected, sizeof expected, "{\"open\":[%s],\"seq\":1}", open_line);
 	expect_get(&h, "/api/alerts/open", 200, expected);
@@ -225,15 +246,16 @@ static void test_ack_round_trip(void **state)
 
 	assert_int_equal(harness_start(&h, &shift_options), 0);
 	int console = console_after_shift(&h);
-	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-1\",\"note\":\"calling back\"}",
-		     &response);
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack",
+		     "{\"by\":\"sup-1\",\"note\":\"calling back\"}", &response);
 	assert_int_equal(response.status, 200);
 	expect_header(&response, "Content-Type: application/json");
 	expect_framed(response.body, ACK_NOTICE_START, ACK_NOTICE_END);
 	expect_line(console, response.body);
 	expect_log(&h, "cadmond: http: alert " SHIFT_ALERT_ID " acknowledged by sup-1");
 
-	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-2\"}", &response);
+	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-2\"}",
+		     &response);
 	assert_int_equal(response.status, 200);
 	expect_framed(response.body, ACK_REPEAT_START, ACK_REPEAT_END);
 	assert_non_null(strstr(response.body, ACK_REPEAT_MIDDLE));
@@ -242,7 +264,9 @@ static void test_ack_round_trip(void **state)
 	/* the board shows the first acknowledgement */
 	http_request(&h, "GET", "/api/alerts/open", NULL, &response);
 	assert_int_equal(response.status, 200);
-	assert_non_null(strstr(response.body, "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\""));
+	assert_non_null(
+		strstr(response.body,
+		       "\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"calling back\",\"ts\":\""));
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
@@ -259,18 +283,23 @@ static void test_bad_acks(void **state)
 		const char *answer;
 	} cases[] = {
 		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "", 400,
-		  "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
+		  "{\"error\":\"the body must be one JSON object "
+		  "{\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
 		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "[1]", 400,
-		  "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
+		  "{\"error\":\"the body must be one JSON object "
+		  "{\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
 		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"sup-1\"} x", 400,
-		  "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
+		  "{\"error\":\"the body must be one JSON object "
+		  "{\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}" },
 		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"note\":\"n\"}", 400, BAD_ACK_NO_BY },
 		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":7}", 400, BAD_ACK_NO_BY },
-		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"s\",\"note\":1}", 400, BAD_ACK_NOTE },
+		{ "/api/alerts/" SHIFT_ALERT_ID "/ack", "{\"by\":\"s\",\"note\":1}", 400,
+		  BAD_ACK_NOTE },
 		{ "/api/alerts/0123456789abcdef/ack", "{\"by\":\"s\"}", 404,
 		  "{\"error\":\"no open alert 0123456789abcdef\"}" },
 		{ "/api/alerts/0123456789ABCDEG/ack", "{\"by\":\"s\"}", 400, BAD_ACK_ID },
-		{ "/api/alerts/" SHIFT_ALERT_ID "x/ack", "{\"by\":\"s\"}", 404, "{\"error\":\"no such resource\"}" },
+		{ "/api/alerts/" SHIFT_ALERT_ID "x/ack", "{\"by\":\"s\"}", 404,
+		  "{\"error\":\"no such resource\"}" },
 	};
 	(void)state;
 
@@ -278,7 +307,8 @@ static void test_bad_acks(void **state)
 	int console = console_after_shift(&h);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		http_request(&h, "POST", cases[i].path, cases[i].body, &response);
-		if (response.status != cases[i].status || strcmp(response.body, cases[i].answer) != 0)
+		if (response.status != cases[i].status ||
+		    strcmp(response.body, cases[i].answer) != 0)
 			fprintf(stderr, "case %zu: %d %s\n", i, response.status, response.body);
 		assert_int_equal(response.status, cases[i].status);
 		assert_string_equal(response.body, cases[i].answer);
@@ -295,7 +325,8 @@ static void test_bad_acks(void **state)
 static void test_request_errors(void **state)
 {
 	static const struct harness_options options = {
-		.http_yaml = "  max_header_bytes: 1024\n  max_body_bytes: 256\n  timeout_seconds: 1\n",
+		.http_yaml =
+			"  max_header_bytes: 1024\n  max_body_bytes: 256\n  timeout_seconds: 1\n",
 	};
 	struct harness h = { 0 };
 	static struct response response;
@@ -326,7 +357,8 @@ static void test_request_errors(void **state)
 	big[300] = '\0';
 	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", big, &response);
 	assert_int_equal(response.status, 413);
-	snprintf(big, sizeof big, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: %02000d\r\n\r\n", 0);
+	snprintf(big, sizeof big,
+		 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: %02000d\r\n\r\n", 0);
 	http_raw(&h, big, &response);
 	assert_int_equal(response.status, 400);
 	expect_get(&h, "/healthz", 200, "ok\n");
@@ -343,15 +375,15 @@ static void test_request_errors(void **state)
 	harness_cleanup(&h);
 }
 
-#define DASHBOARD_CSP                                                                             \
-	"Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "         \
+#define DASHBOARD_CSP                                                                              \
+	"Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "       \
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "          \
 	"frame-ancestors 'none'\r\n"
 
 /* GET path answers 200 with exactly the bytes of daemon/www/FILE, as type, with the
  * dashboard's headers; its ETag (quoted) is copied to etag. */
-static void expect_asset(const struct harness *h, const char *path, const char *file, const char *type,
-			 char *etag, size_t etag_size)
+static void expect_asset(const struct harness *h, const char *path, const char *file,
+			 const char *type, char *etag, size_t etag_size)
 {
 	static struct response response;
 	char source[PATH_MAX], header[256];
@@ -383,14 +415,16 @@ static void expect_asset(const struct harness *h, const char *path, const char *
 }
 
 /* GET / with If-None-Match: if_none_match answers code (304: no body, the ETag again). */
-static void expect_revalidated(const struct harness *h, const char *if_none_match, int code, const char *etag)
+static void expect_revalidated(const struct harness *h, const char *if_none_match, int code,
+			       const char *etag)
 {
 	static char request[1024];
 	static struct response response;
 	char header[128];
 
 	snprintf(request, sizeof request,
-		 "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nIf-None-Match: %s\r\n\r\n",
+		 "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nIf-None-Match: "
+		 "%s\r\n\r\n",
 		 if_none_match);
 	http_raw(h, request, &response);
 	assert_int_equal(response.status, code);
@@ -411,7 +445,8 @@ static void test_dashboard_assets(void **state)
 	(void)state;
 
 	assert_int_equal(harness_start(&h, &shift_options), 0);
-	expect_asset(&h, "/app.js", "app.js", "text/javascript; charset=utf-8", other, sizeof other);
+	expect_asset(&h, "/app.js", "app.js", "text/javascript; charset=utf-8", other,
+		     sizeof other);
 	expect_asset(&h, "/app.css", "app.css", "text/css; charset=utf-8", other, sizeof other);
 	expect_asset(&h, "/favicon.svg", "favicon.svg", "image/svg+xml", other, sizeof other);
 	expect_asset(&h, "/?wall=1", "index.html", "text/html; charset=utf-8", etag, sizeof etag);
@@ -469,8 +504,10 @@ static void test_alerts_paged(void **state)
 	int feed = harness_connect_feed(&h);
 	for (unsigned n = 0; n < 30; n++) {
 		snprintf(lines, sizeof lines,
-			 "{\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":\"2026-11-29T08:00:%02uZ\",\"operator\":\"op-%u\"}\n"
-			 "{\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":\"2026-11-29T08:00:%02u.500Z\",\"released_by\":\"operator\"}\n",
+			 "{\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":\"2026-11-29T08:00:%"
+			 "02uZ\",\"operator\":\"op-%u\"}\n"
+			 "{\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":\"2026-11-29T08:00:%"
+			 "02u.500Z\",\"released_by\":\"operator\"}\n",
 			 n, n, n, n, n);
 		assert_int_equal(harness_send(feed, lines), 0);
 	}
@@ -480,7 +517,9 @@ static void test_alerts_paged(void **state)
 		http_request(&h, "GET", path, NULL, &response);
 		assert_int_equal(response.status, 200);
 		assert_non_null(strstr(response.body, "{\"oldest\":1,\"newest\":30,\"alerts\":["));
-		assert_int_equal(sscanf(strstr(response.body, "],\"next\":"), "],\"next\":%" SCNu64 "}", &next), 1);
+		assert_int_equal(sscanf(strstr(response.body, "],\"next\":"),
+					"],\"next\":%" SCNu64 "}", &next),
+				 1);
 		assert_true(next > since);
 		assert_int_equal(count_of(response.body, "{\"alert\":\"firing\""), next - since);
 		for (uint64_t seq = since + 1; seq <= next; seq++) {
@@ -519,8 +558,8 @@ static void test_reload_limits(void **state)
 		       "cadmond: configuration reloaded: 1 change\n");
 	http_request(&h, "POST", "/api/alerts/" SHIFT_ALERT_ID "/ack", body, &response);
 	assert_int_equal(response.status, 400);
-	assert_string_equal(response.body,
-			    "{\"error\":\"the body must be one JSON object {\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}");
+	assert_string_equal(response.body, "{\"error\":\"the body must be one JSON object "
+					   "{\\\"by\\\":NAME,\\\"note\\\":TEXT}\"}");
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
@@ -553,9 +592,11 @@ static void test_reload_listen(void **state)
 	h.http_port = h.alerts_port; /* cadmond's own alert port: taken */
 	assert_int_equal(harness_write_config(&h, NULL), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
-	expect_log_format(&h, "cadmond: error: configuration not reloaded: cannot listen on 127.0.0.1:%u "
-			      "(http.listen): Address already in use; keeping the running one\n",
-			  h.alerts_port);
+	expect_log_format(
+		&h,
+		"cadmond: error: configuration not reloaded: cannot listen on 127.0.0.1:%u "
+		"(http.listen): Address already in use; keeping the running one\n",
+		h.alerts_port);
 	h.http_port = new_port;
 	expect_get(&h, "/healthz", 200, "ok\n");
 	assert_int_equal(harness_stop(&h), 0);
@@ -569,10 +610,14 @@ static void test_healthz_limit(void **state)
 		.extra_yaml = "tracker:\n  max_operators: 1\n",
 	};
 	static const char *const calls[] = {
-		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n",
-		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}\n",
-		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}\n",
-		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}\n",
+		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
+		"\"operator\":\"op-1\"}\n",
+		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","
+		"\"released_by\":\"caller\"}\n",
+		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\","
+		"\"operator\":\"op-2\"}\n",
+		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\","
+		"\"released_by\":\"caller\"}\n",
 	};
 	struct harness h = { 0 };
 	char line[LINE_MAX_BYTES];
@@ -585,15 +630,18 @@ static void test_healthz_limit(void **state)
 	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
 		assert_int_equal(harness_send(feed, calls[i]), 0);
 	do
-		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) >
+			    0);
 	while (!strstr(line, "\"system\":\"limit\""));
-	expect_get(&h, "/healthz", 503,
-		   "limit: call-takers forgotten (tracker.max_operators 1 reached): 1 so far; raise "
-		   "tracker.max_operators\n");
+	expect_get(
+		&h, "/healthz", 503,
+		"limit: call-takers forgotten (tracker.max_operators 1 reached): 1 so far; raise "
+		"tracker.max_operators\n");
 	static struct response response;
 	http_request(&h, "GET", "/metrics", NULL, &response);
 	assert_int_equal(response.status, 200);
-	assert_non_null(strstr(response.body, "\ncadmon_evicted_total{limit=\"tracker.max_operators\"} 1\n"));
+	assert_non_null(strstr(response.body,
+			       "\ncadmon_evicted_total{limit=\"tracker.max_operators\"} 1\n"));
 	close(feed);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
@@ -619,12 +667,15 @@ static void test_healthz(void **state)
 	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	assert_int_equal(harness_send(feed, shift_lines[0]), 0);
 	do
-		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) >
+			    0);
 	while (!strstr(line, "\"feed_silent\""));
-	expect_get(&h, "/healthz", 503, "feed_silent: feed source cad-1 has sent nothing for 1 s\n");
+	expect_get(&h, "/healthz", 503,
+		   "feed_silent: feed source cad-1 has sent nothing for 1 s\n");
 	assert_int_equal(harness_send(feed, shift_lines[1]), 0);
 	do
-		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+		assert_true(harness_read_line(console, line, sizeof line, EXPECT_READ_TIMEOUT_MS) >
+			    0);
 	while (!strstr(line, "\"resolved\""));
 	expect_get(&h, "/healthz", 200, "ok\n");
 	close(feed);
@@ -651,14 +702,16 @@ static void expect_engine_counters(const char *body)
 	const char *previous = body;
 	char block[512];
 
-	assert_int_equal(engine_counters_metrics_count, sizeof shift_values / sizeof shift_values[0]);
+	assert_int_equal(engine_counters_metrics_count,
+			 sizeof shift_values / sizeof shift_values[0]);
 	for (size_t i = 0; i < engine_counters_metrics_count; i++) {
 		const struct engine_counter *counter = &engine_counters_metrics[i];
 
 		assert_string_equal(counter->metric, shift_values[i].metric);
-		snprintf(block, sizeof block, "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\ncadmon_%s%s",
-			 counter->metric, counter->help, counter->metric, counter->type,
-			 counter->metric, shift_values[i].first_sample);
+		snprintf(block, sizeof block,
+			 "# HELP cadmon_%s %s\n# TYPE cadmon_%s %s\ncadmon_%s%s", counter->metric,
+			 counter->help, counter->metric, counter->type, counter->metric,
+			 shift_values[i].first_sample);
 		const char *found = strstr(body, block);
 		if (!found)
 			fprintf(stderr, "no \"%s\" in:\n%s", block, body);
@@ -691,7 +744,8 @@ static void test_metrics(void **state)
 		fprintf(stderr, "%s", response.body);
 	assert_int_equal(status, 0);
 	static const char *const lines[] = {
-		"# HELP cadmon_lines_total Feed lines offered, rejected ones included.\n# TYPE cadmon_lines_total counter\n",
+		"# HELP cadmon_lines_total Feed lines offered, rejected ones included.\n# TYPE "
+		"cadmon_lines_total counter\n",
 		METRICS_LINES,
 		"\ncadmon_rejected_lines_total{reason=\"invalid_json\"} 0\n",
 		"\ncadmon_alerts_total{kind=\"firing\",severity=\"critical\"} 1\n",
@@ -700,9 +754,11 @@ static void test_metrics(void **state)
 		"\ncadmon_evicted_total{limit=\"tracker.max_operators\"} 0\n",
 		"\ncadmon_subscribers 1\n",
 		"\ncadmon_journal_degraded 0\n",
-		"\n# TYPE cadmon_journal_bytes_written_total counter\ncadmon_journal_bytes_written_total ",
+		"\n# TYPE cadmon_journal_bytes_written_total "
+		"counter\ncadmon_journal_bytes_written_total ",
 		"\n# TYPE cadmon_event_loop_lag_seconds gauge\ncadmon_event_loop_lag_seconds 0.",
-		"\n# TYPE cadmon_invariant_failures_total counter\ncadmon_invariant_failures_total 0\n",
+		"\n# TYPE cadmon_invariant_failures_total counter\ncadmon_invariant_failures_total "
+		"0\n",
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		if (!strstr(response.body, lines[i]))

@@ -21,7 +21,8 @@
 static char *make_jws(const char *header, const char *payload, size_t signature_len)
 {
 	unsigned char signature[512];
-	char *h = malloc(strlen(header) * 2 + 4), *p = malloc(strlen(payload) * 2 + 4), *s = malloc(1024);
+	char *h = malloc(strlen(header) * 2 + 4), *p = malloc(strlen(payload) * 2 + 4),
+	     *s = malloc(1024);
 	char *jws = malloc(strlen(header) * 2 + strlen(payload) * 2 + 1200);
 
 	memset(signature, 1, sizeof signature);
@@ -55,7 +56,8 @@ static void collect(const char *line, size_t len, void *ctx)
 	lines->count++;
 }
 
-static enum i3_status map(struct i3_calls *calls, const char *payload, struct lines *lines, char *why)
+static enum i3_status map(struct i3_calls *calls, const char *payload, struct lines *lines,
+			  char *why)
 {
 	struct i3_event_info info;
 	enum i3_status status;
@@ -84,7 +86,8 @@ static const struct i3_settings default_settings = { .max_calls = 64,
 static void event(char *out, const char *type, const char *ts, const char *extra)
 {
 	sprintf(out,
-		"{\"logEventType\":\"%s\",\"timestamp\":\"%s\",\"elementId\":\"chfe.psap1.example\","
+		"{\"logEventType\":\"%s\",\"timestamp\":\"%s\",\"elementId\":\"chfe.psap1."
+		"example\","
 		"\"agencyId\":\"NOPD\",\"callId\":\"urn:emergency:uid:callid:1:bcf.example\"%s}",
 		type, ts, extra);
 }
@@ -128,7 +131,8 @@ static void test_base64url_encode(void **state)
 
 static void test_jws_es256(void **state)
 {
-	char *body = make_jws("{\"alg\":\"ES256\",\"kid\":\"chfe-1\",\"typ\":\"JOSE\"}", "{\"a\":1}", 64);
+	char *body = make_jws("{\"alg\":\"ES256\",\"kid\":\"chfe-1\",\"typ\":\"JOSE\"}",
+			      "{\"a\":1}", 64);
 	struct i3_jws jws;
 	char why[256] = "";
 
@@ -141,8 +145,9 @@ static void test_jws_es256(void **state)
 	assert_int_equal(jws.signature_len, 64);
 	assert_int_equal(jws.signature[63], 1);
 	/* base64url of the header, ".", base64url of {"a":1} */
-	assert_string_equal(jws.signing_input,
-			    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImNoZmUtMSIsInR5cCI6IkpPU0UifQ.eyJhIjoxfQ");
+	assert_string_equal(
+		jws.signing_input,
+		"eyJhbGciOiJFUzI1NiIsImtpZCI6ImNoZmUtMSIsInR5cCI6IkpPU0UifQ.eyJhIjoxfQ");
 	assert_int_equal(jws.signing_input_len, strlen(jws.signing_input));
 	i3_jws_release(&jws);
 	assert_null(jws.payload);
@@ -189,31 +194,37 @@ static void expect_refused_jws(const char *header, const char *payload, size_t s
 static void test_jws_refused(void **state)
 {
 	(void)state;
-	expect_refused("[1]", I3_BAD_JWS, "the body is not a JWS in flattened JSON serialization (a JSON object)");
+	expect_refused("[1]", I3_BAD_JWS,
+		       "the body is not a JWS in flattened JSON serialization (a JSON object)");
 	expect_refused("{\"protected\":\"e30\"", I3_BAD_JWS,
 		       "the body is not a JWS in flattened JSON serialization (a JSON object)");
-	expect_refused("{\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS, "\"protected\" is missing");
+	expect_refused("{\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
+		       "\"protected\" is missing");
 	expect_refused("{\"protected\":1,\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
 		       "\"protected\" must be a string");
 	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"signature\":\"AQ\"}", I3_BAD_JWS,
 		       "\"payload\" is missing");
-	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"e30=\",\"signature\":\"AQ\"}",
+	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"e30=\",\"signature\":"
+		       "\"AQ\"}",
 		       I3_BAD_JWS, "\"payload\" is not base64url without padding");
-	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"\",\"signature\":\"AQ\"}",
-		       I3_BAD_JWS, "\"payload\" is not base64url without padding (empty)");
-	expect_refused("{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"e30\",\"signature\":\"\"}",
-		       I3_BAD_JWS, "the signature is empty");
-	expect_refused("{\"protected\":\"e30\",\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
-		       "protected header: \"alg\" is missing");
-	expect_refused("{\"protected\":\"bm90IGpzb24\",\"payload\":\"e30\",\"signature\":\"AQ\"}", I3_BAD_JWS,
-		       "the protected header is not a JSON object");
+	expect_refused(
+		"{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"\",\"signature\":\"AQ\"}",
+		I3_BAD_JWS, "\"payload\" is not base64url without padding (empty)");
+	expect_refused(
+		"{\"protected\":\"eyJhbGciOiJSUzI1NiJ9\",\"payload\":\"e30\",\"signature\":\"\"}",
+		I3_BAD_JWS, "the signature is empty");
+	expect_refused("{\"protected\":\"e30\",\"payload\":\"e30\",\"signature\":\"AQ\"}",
+		       I3_BAD_JWS, "protected header: \"alg\" is missing");
+	expect_refused("{\"protected\":\"bm90IGpzb24\",\"payload\":\"e30\",\"signature\":\"AQ\"}",
+		       I3_BAD_JWS, "the protected header is not a JSON object");
 	expect_refused_jws("{\"alg\":\"HS256\"}", "{}", 32, I3_BAD_ALGORITHM,
 			   "protected header: \"alg\" must be ES256 or RS256, not \"HS256\"");
 	expect_refused_jws("{\"alg\":\"none\"}", "{}", 1, I3_BAD_ALGORITHM,
 			   "protected header: \"alg\" must be ES256 or RS256, not \"none\"");
-	expect_refused_jws("{\"alg\":7}", "{}", 1, I3_BAD_JWS, "protected header: \"alg\" must be a string");
-	expect_refused_jws("{\"alg\":\"ES256\",\"crit\":[\"b64\"],\"b64\":false}", "{}", 64, I3_BAD_JWS,
-			   "protected header: \"crit\" extensions are not supported");
+	expect_refused_jws("{\"alg\":7}", "{}", 1, I3_BAD_JWS,
+			   "protected header: \"alg\" must be a string");
+	expect_refused_jws("{\"alg\":\"ES256\",\"crit\":[\"b64\"],\"b64\":false}", "{}", 64,
+			   I3_BAD_JWS, "protected header: \"crit\" extensions are not supported");
 	expect_refused_jws("{\"alg\":\"ES256\",\"kid\":5}", "{}", 64, I3_BAD_JWS,
 			   "protected header: \"kid\" must be a string");
 	expect_refused_jws("{\"alg\":\"ES256\"}", "{}", 63, I3_BAD_JWS,
@@ -239,15 +250,18 @@ static void test_call_answered_and_released_by_operator(void **state)
 	      ",\"state\":\"Answered\",\"direction\":\"incoming\",\"legCallId\":\"leg1\","
 	      "\"agencyAgentId\":\"op-7\",\"agencyPositionId\":\"P3\"");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_string_equal(lines.text,
-			    "{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
-			    "\"ts\":\"2026-11-29T08:00:02.250-06:00\",\"operator\":\"op-7\",\"agency\":\"NOPD\","
-			    "\"position\":\"P3\",\"ani\":\"+15045550101\"}\n");
+	assert_string_equal(
+		lines.text,
+		"{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+		"\"ts\":\"2026-11-29T08:00:02.250-06:00\",\"operator\":\"op-7\",\"agency\":"
+		"\"NOPD\","
+		"\"position\":\"P3\",\"ani\":\"+15045550101\"}\n");
 	/* a second answer (another position took the call over) makes no second call_start */
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 	assert_int_equal(lines.count, 0);
 	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:07-06:00",
-	      ",\"direction\":\"outgoing\",\"protocol\":\"sip\",\"text\":\"BYE sip:caller@example SIP/2.0\\r\\n\"");
+	      ",\"direction\":\"outgoing\",\"protocol\":\"sip\",\"text\":\"BYE sip:caller@example "
+	      "SIP/2.0\\r\\n\"");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 	assert_int_equal(lines.count, 0);
 	/* the caller's BYE crossing ours: the first one counts */
@@ -255,11 +269,13 @@ static void test_call_answered_and_released_by_operator(void **state)
 	      ",\"direction\":\"incoming\",\"text\":\"BYE sip:chfe@example SIP/2.0\\r\\n\"");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 	assert_int_equal(calls.stats.byes, 1);
-	event(payload, "CallEndLogEvent", "2026-11-29T08:00:07.200-06:00", ",\"direction\":\"incoming\"");
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:07.200-06:00",
+	      ",\"direction\":\"incoming\"");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_string_equal(lines.text,
-			    "{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
-			    "\"ts\":\"2026-11-29T08:00:07.200-06:00\",\"released_by\":\"operator\"}\n");
+	assert_string_equal(
+		lines.text,
+		"{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+		"\"ts\":\"2026-11-29T08:00:07.200-06:00\",\"released_by\":\"operator\"}\n");
 	assert_int_equal(i3_calls_count(&calls), 0);
 	i3_calls_release(&calls);
 }
@@ -307,33 +323,41 @@ static void test_incident_transfer_and_other_types(void **state)
 	(void)state;
 	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
 	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:02Z",
-	      ",\"state\":\"answered\",\"direction\":\"incoming\",\"legCallId\":\"l\",\"agencyAgentId\":\"op-7\","
+	      ",\"state\":\"answered\",\"direction\":\"incoming\",\"legCallId\":\"l\","
+	      "\"agencyAgentId\":\"op-7\","
 	      "\"incidentId\":\"urn:emergency:uid:incidentid:9:psap\"");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_string_equal(lines.text,
-			    "{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
-			    "\"ts\":\"2026-11-29T08:00:02Z\",\"operator\":\"op-7\",\"agency\":\"NOPD\"}\n"
-			    "{\"type\":\"incident\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
-			    "\"ts\":\"2026-11-29T08:00:02Z\",\"incident_id\":\"urn:emergency:uid:incidentid:9:psap\"}\n");
+	assert_string_equal(
+		lines.text,
+		"{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+		"\"ts\":\"2026-11-29T08:00:02Z\",\"operator\":\"op-7\",\"agency\":\"NOPD\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+		"\"ts\":\"2026-11-29T08:00:02Z\",\"incident_id\":\"urn:emergency:uid:incidentid:9:"
+		"psap\"}\n");
 	event(payload, "CallTransferLogEvent", "2026-11-29T08:00:30Z",
 	      ",\"target\":\"sip:fire@nofd.example\",\"targetCallIdSip\":\"x\","
 	      "\"incidentId\":\"urn:emergency:uid:incidentid:9:psap\"");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
-	assert_string_equal(lines.text,
-			    "{\"type\":\"transfer\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
-			    "\"ts\":\"2026-11-29T08:00:30Z\",\"to\":\"sip:fire@nofd.example\"}\n");
+	assert_string_equal(
+		lines.text,
+		"{\"type\":\"transfer\",\"call_id\":\"urn:emergency:uid:callid:1:bcf.example\","
+		"\"ts\":\"2026-11-29T08:00:30Z\",\"to\":\"sip:fire@nofd.example\"}\n");
 	/* not answered yet: ringing makes nothing */
 	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:31Z",
-	      ",\"state\":\"Ringing\",\"direction\":\"incoming\",\"legCallId\":\"l\",\"agencyAgentId\":\"op-7\"");
+	      ",\"state\":\"Ringing\",\"direction\":\"incoming\",\"legCallId\":\"l\","
+	      "\"agencyAgentId\":\"op-7\"");
 	expect_no_line(&calls, payload);
-	expect_no_line(&calls, "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
+	expect_no_line(&calls,
+		       "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-"
+		       "29T08:00:00Z\","
+		       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
 	assert_int_equal(i3_calls_count(&calls), 1);
 	i3_calls_release(&calls);
 }
 
 /* A payload that must be refused with status and exactly why, leaving the table as it was. */
-static void expect_bad(struct i3_calls *calls, const char *payload, enum i3_status status, const char *expected)
+static void expect_bad(struct i3_calls *calls, const char *payload, enum i3_status status,
+		       const char *expected)
 {
 	uint32_t before = i3_calls_count(calls);
 	struct lines lines;
@@ -354,14 +378,18 @@ static void test_bad_log_events(void **state)
 	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
 	expect_bad(&calls, "{\"logEventType\":", I3_BAD_JSON, "the payload is not a JSON object");
 	expect_bad(&calls, "[]", I3_BAD_JSON, "the payload is not a JSON object");
-	/* an overlong UTF-8 form (C0 A0 for a space), which json-c lets through and a feed line may not
+	/* an overlong UTF-8 form (C0 A0 for a space), which json-c lets through and a feed line may
+	 * not
 	 * hold (found by fuzz_i3: a transfer target made a line the parser refused) */
-	expect_bad(&calls,
-		   "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:04Z\","
-		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"target\":\"sip:fire\xc0\xa0x\"}",
-		   I3_BAD_JSON, "the payload is not a JSON object");
+	expect_bad(
+		&calls,
+		"{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:04Z\","
+		"\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"target\":\"sip:"
+		"fire\xc0\xa0x\"}",
+		I3_BAD_JSON, "the payload is not a JSON object");
 	expect_bad(&calls, "{}", I3_BAD_EVENT, "\"logEventType\" is missing");
-	expect_bad(&calls, "{\"logEventType\":1}", I3_BAD_EVENT, "\"logEventType\" must be a string");
+	expect_bad(&calls, "{\"logEventType\":1}", I3_BAD_EVENT,
+		   "\"logEventType\" must be a string");
 	expect_bad(&calls, "{\"logEventType\":\"CallHoldLogEvent\"}", I3_UNSUPPORTED_EVENT,
 		   "\"logEventType\" \"CallHoldLogEvent\" is not a LogEventType");
 	expect_bad(&calls,
@@ -374,13 +402,16 @@ static void test_bad_log_events(void **state)
 		   I3_BAD_EVENT, "CallEndLogEvent: missing required field \"callId\"");
 	event(payload, "CallEndLogEvent", "2026-02-30T08:00:00Z", "");
 	expect_bad(&calls, payload, I3_BAD_EVENT,
-		   "CallEndLogEvent: \"timestamp\": date or time out of range: \"2026-02-30T08:00:00Z\"");
+		   "CallEndLogEvent: \"timestamp\": date or time out of range: "
+		   "\"2026-02-30T08:00:00Z\"");
 	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:00Z", ",\"state\":7");
-	expect_bad(&calls, payload, I3_BAD_EVENT, "CallStateChangeLogEvent: \"state\" must be a string");
+	expect_bad(&calls, payload, I3_BAD_EVENT,
+		   "CallStateChangeLogEvent: \"state\" must be a string");
 	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:00Z",
 	      ",\"text\":\"BYE x SIP/2.0\",\"direction\":\"sideways\"");
 	expect_bad(&calls, payload, I3_BAD_EVENT,
-		   "CallSignalingMessageLogEvent: \"direction\" must be incoming or outgoing, not \"sideways\"");
+		   "CallSignalingMessageLogEvent: \"direction\" must be incoming or outgoing, not "
+		   "\"sideways\"");
 	expect_bad(&calls,
 		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
 		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":"
@@ -389,10 +420,13 @@ static void test_bad_log_events(void **state)
 	expect_bad(&calls,
 		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
 		   "\"elementId\":\"e\\n1\",\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
-		   I3_BAD_EVENT, "CallEndLogEvent: \"elementId\" holds a control character (it names a source)");
+		   I3_BAD_EVENT,
+		   "CallEndLogEvent: \"elementId\" holds a control character (it names a source)");
 	event(payload, "CallTransferLogEvent", "2026-11-29T08:00:00Z",
-	      ",\"target\":\"sip:0123456789012345678901234567890123456789012345678901234567890123@x\"");
-	expect_bad(&calls, payload, I3_BAD_EVENT, "CallTransferLogEvent: \"target\" is longer than 64 bytes");
+	      ",\"target\":\"sip:0123456789012345678901234567890123456789012345678901234567890123@"
+	      "x\"");
+	expect_bad(&calls, payload, I3_BAD_EVENT,
+		   "CallTransferLogEvent: \"target\" is longer than 64 bytes");
 	i3_calls_release(&calls);
 }
 
@@ -400,7 +434,8 @@ static void test_bad_log_events(void **state)
 static void agent_state(char *out, const char *primary)
 {
 	sprintf(out,
-		"{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T07:59:00.250Z\","
+		"{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T07:59:"
+		"00.250Z\","
 		"\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
 		"\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"%s\"}",
 		primary);
@@ -412,16 +447,26 @@ static void test_agent_state_change(void **state)
 		const char *primary;
 		const char *line;
 	} cases[] = {
-		{ "LoggedIn", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
-			      "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\"}\n" },
-		{ "Logged-Out", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
-				"\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_off\"}\n" },
-		{ "Available", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
-			       "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"available\"}\n" },
-		{ "NotAvailable", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
-				  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
-		{ "on_break", "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":\"op-7\","
-			      "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
+		{ "LoggedIn",
+		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
+		  "\"op-7\","
+		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\"}\n" },
+		{ "Logged-Out",
+		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
+		  "\"op-7\","
+		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_off\"}\n" },
+		{ "Available",
+		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
+		  "\"op-7\","
+		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"available\"}\n" },
+		{ "NotAvailable",
+		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
+		  "\"op-7\","
+		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
+		{ "on_break",
+		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
+		  "\"op-7\","
+		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
 	};
 	struct i3_calls calls;
 	struct lines lines;
@@ -437,17 +482,25 @@ static void test_agent_state_change(void **state)
 	/* a state cadmon does not map, none, or no call-taker: taken, no line, counted */
 	agent_state(payload, "Wrapup");
 	expect_no_line(&calls, payload);
-	expect_no_line(&calls, "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
-	expect_no_line(&calls, "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"primaryAgentState\":\"LoggedIn\"}");
+	expect_no_line(&calls,
+		       "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-"
+		       "29T08:00:00Z\","
+		       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
+	expect_no_line(
+		&calls,
+		"{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:"
+		"00Z\","
+		"\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"primaryAgentState\":\"LoggedIn\"}");
 	assert_int_equal(calls.stats.agent_states_unmapped, 3);
 	assert_int_equal(i3_calls_count(&calls), 0); /* no call remembered */
 	/* a primaryAgentState that is not a string is refused */
 	expect_bad(&calls,
-		   "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-		   "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\",\"primaryAgentState\":7}",
-		   I3_BAD_EVENT, "AgentStateChangeLogEvent: \"primaryAgentState\" must be a string");
+		   "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:"
+		   "00:00Z\","
+		   "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
+		   "\"primaryAgentState\":7}",
+		   I3_BAD_EVENT,
+		   "AgentStateChangeLogEvent: \"primaryAgentState\" must be a string");
 	i3_calls_release(&calls);
 }
 
@@ -463,23 +516,32 @@ static void test_full_table_forgets_the_oldest(void **state)
 	assert_int_equal(i3_calls_init(&calls, &settings), 0);
 	for (int i = 0; i < 17; i++) {
 		sprintf(payload,
-			"{\"logEventType\":\"CallSignalingMessageLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-			"\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c%d\",\"direction\":\"outgoing\","
+			"{\"logEventType\":\"CallSignalingMessageLogEvent\",\"timestamp\":\"2026-"
+			"11-29T08:00:00Z\","
+			"\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c%d\",\"direction\":"
+			"\"outgoing\","
 			"\"text\":\"BYE x SIP/2.0\"}",
 			i);
 		assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 	}
-	assert_int_equal(calls.stats.evicted, 2); /* up to the 1/16th oldest, that one included: c0, c1 */
+	assert_int_equal(calls.stats.evicted,
+			 2); /* up to the 1/16th oldest, that one included: c0, c1 */
 	assert_int_equal(i3_calls_count(&calls), 15);
-	sprintf(payload, "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:01Z\","
-			 "\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c0\",\"direction\":\"incoming\"}");
+	sprintf(payload,
+		"{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:01Z\","
+		"\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c0\",\"direction\":"
+		"\"incoming\"}");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 	assert_non_null(strstr(lines.text, "\"released_by\":\"unknown\"}"));
-	sprintf(payload, "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:01Z\","
-			 "\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c2\",\"direction\":\"incoming\"}");
+	sprintf(payload,
+		"{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:01Z\","
+		"\"elementId\":\"e\",\"agencyId\":\"A\",\"callId\":\"c2\",\"direction\":"
+		"\"incoming\"}");
 	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 	assert_non_null(strstr(lines.text, "\"released_by\":\"operator\"}"));
-	assert_int_equal(i3_calls_init(&(struct i3_calls){ 0 }, &(struct i3_settings){ .max_calls = 0 }), -EINVAL);
+	assert_int_equal(
+		i3_calls_init(&(struct i3_calls){ 0 }, &(struct i3_settings){ .max_calls = 0 }),
+		-EINVAL);
 	i3_calls_release(&calls);
 }
 

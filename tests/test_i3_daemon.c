@@ -58,7 +58,8 @@ static void convert(const char *feed_line, struct log_events *events)
 	char why[256];
 
 	assert_non_null(parser);
-	assert_int_equal(event_parser_parse(parser, feed_line, strcspn(feed_line, "\r\n"), &event, why, sizeof why),
+	assert_int_equal(event_parser_parse(parser, feed_line, strcspn(feed_line, "\r\n"), &event,
+					    why, sizeof why),
 			 EVENT_OK);
 	event_parser_free(parser);
 	i3_convert_event(&event, ELEMENT, "NOPD", &events->converted);
@@ -116,9 +117,11 @@ static void http(const struct harness *h, const char *method, const char *path, 
 	char *split;
 
 	if (token)
-		snprintf(authorization, sizeof authorization, "Authorization: Bearer %s\r\n", token);
+		snprintf(authorization, sizeof authorization, "Authorization: Bearer %s\r\n",
+			 token);
 	snprintf(request, sizeof request,
-		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Type: application/json\r\n"
+		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Type: "
+		 "application/json\r\n"
 		 "Content-Length: %zu\r\n\r\n%s",
 		 method, path, authorization, body ? strlen(body) : 0, body ? body : "");
 	assert_true(fd >= 0);
@@ -140,12 +143,14 @@ static void http(const struct harness *h, const char *method, const char *path, 
 	response->body = split + 4;
 }
 
-static void expect_post(const struct harness *h, const char *body, int status, const char *expected_body)
+static void expect_post(const struct harness *h, const char *body, int status,
+			const char *expected_body)
 {
 	static struct response response;
 
 	http(h, "POST", "/LogEvents", NULL, body, &response);
-	if (response.status != status || (expected_body && strcmp(response.body, expected_body) != 0))
+	if (response.status != status ||
+	    (expected_body && strcmp(response.body, expected_body) != 0))
 		fprintf(stderr, "POST /LogEvents: %s\n", response.raw);
 	assert_int_equal(response.status, status);
 	if (expected_body)
@@ -165,7 +170,8 @@ static void expect_created(const struct harness *h, const char *jws)
 	assert_non_null(strstr(response.raw, "HTTP/1.1 201 Created\r\n"));
 	assert_non_null(strstr(response.raw, "Content-Type: application/json\r\n"));
 	id = response.body;
-	assert_int_equal(strlen(id), strlen("\"urn:emergency:uid:logid:") + 32 + strlen(":cadmon\"\n"));
+	assert_int_equal(strlen(id),
+			 strlen("\"urn:emergency:uid:logid:") + 32 + strlen(":cadmon\"\n"));
 	assert_memory_equal(id, "\"urn:emergency:uid:logid:", 25);
 	assert_string_equal(id + 25 + 32, ":cadmon\"\n");
 }
@@ -187,7 +193,8 @@ static int post_unread(const struct harness *h, const char *jws)
 	int fd = harness_connect(h->http_port);
 
 	snprintf(request, sizeof request,
-		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		 "POST /LogEvents HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: "
+		 "%zu\r\n\r\n%s",
 		 strlen(jws), jws);
 	assert_true(fd >= 0);
 	assert_int_equal(harness_send(fd, request), 0);
@@ -201,9 +208,10 @@ static char options_yaml[16384];
 static struct harness_options i3_options(const char *key_path, const char *more)
 {
 	snprintf(options_yaml, sizeof options_yaml,
-		 "%si3:\n  enabled: true\n  public_keys: [{kid: chfe-key-1, file: \"%s\"}]\n%s", shift_detector_yaml,
-		 key_path, more ? more : "");
-	return (struct harness_options){ .feed_yaml = "  max_line_bytes: 1024\n", .extra_yaml = options_yaml };
+		 "%si3:\n  enabled: true\n  public_keys: [{kid: chfe-key-1, file: \"%s\"}]\n%s",
+		 shift_detector_yaml, key_path, more ? more : "");
+	return (struct harness_options){ .feed_yaml = "  max_line_bytes: 1024\n",
+					 .extra_yaml = options_yaml };
 }
 
 static int console(const struct harness *h)
@@ -247,20 +255,24 @@ static void expect_operator_state(const struct harness *h, EVP_PKEY *key)
 	struct log_events events;
 
 	/* cadmon-i3's conversion of the feed line, which cadmond maps back */
-	convert("{\"type\":\"operator_state\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":\"op-7\",\"position\":\"P3\","
+	convert("{\"type\":\"operator_state\",\"ts\":\"2026-11-29T08:05:00Z\",\"operator\":\"op-"
+		"7\",\"position\":\"P3\","
 		"\"state\":\"logged_on\"}",
 		&events);
 	assert_int_equal(events.count, 1);
 	assert_string_equal(events.payload[0],
-			    "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:05:00.000Z\","
-			    "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
+			    "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-"
+			    "11-29T08:05:00.000Z\","
+			    "\"elementId\":\"" ELEMENT
+			    "\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
 			    "\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"LoggedIn\"}");
 	sign(key, "chfe-key-1", events.payload[0], jws, sizeof jws);
 	expect_created(h, jws);
 	do {
 		http(h, "GET", "/api/operators", NULL, NULL, &response);
 		assert_int_equal(response.status, 200);
-	} while (!strstr(response.body, expected) && harness_now_ms() < deadline && usleep(20000) == 0);
+	} while (!strstr(response.body, expected) && harness_now_ms() < deadline &&
+		 usleep(20000) == 0);
 	if (!strstr(response.body, expected))
 		fprintf(stderr, "GET /api/operators: %s\n", response.body);
 	assert_non_null(strstr(response.body, expected));
@@ -287,7 +299,8 @@ static void test_shift_as_log_events(void **state)
 	expect_metric(&h, "\ncadmon_lines_total 11\n");
 	expect_metric(&h, "\ncadmon_i3_calls 0\n");
 	expect_metric(&h, "\ncadmon_i3_pending_requests 0\n");
-	expect_log(&h, "cadmond: i3: POST /LogEvents on the HTTP listener: 1 public key, signatures required\n");
+	expect_log(&h, "cadmond: i3: POST /LogEvents on the HTTP listener: 1 public key, "
+		       "signatures required\n");
 	expect_operator_state(&h, key);
 	close(fd);
 	assert_int_equal(harness_stop(&h), 0);
@@ -316,28 +329,41 @@ static void test_refused_log_events(void **state)
 	payload = strstr(jws, "\"payload\":\"");
 	end = strstr(payload + 11, "\"");
 	{
-		char *their = strstr(tampered, "\"payload\":\""), *their_end = strstr(their + 11, "\"");
+		char *their = strstr(tampered, "\"payload\":\""),
+		     *their_end = strstr(their + 11, "\"");
 		char rebuilt[PAYLOAD_MAX * 4];
 		snprintf(rebuilt, sizeof rebuilt, "%.*s%.*s%s", (int)(their - tampered), tampered,
 			 (int)(end - payload), payload, their_end);
 		snprintf(tampered, sizeof tampered, "%s", rebuilt);
 	}
-	expect_post(&h, tampered, 434, "{\"error\":\"the signature does not verify with kid \\\"chfe-key-1\\\"\"}\n");
+	expect_post(&h, tampered, 434,
+		    "{\"error\":\"the signature does not verify with kid \\\"chfe-key-1\\\"\"}\n");
 	sign(other, "chfe-key-2", events.payload[1], jws, sizeof jws);
-	expect_post(&h, jws, 434, "{\"error\":\"no public key for kid \\\"chfe-key-2\\\" (i3.public_keys)\"}\n");
+	expect_post(&h, jws, 434,
+		    "{\"error\":\"no public key for kid \\\"chfe-key-2\\\" (i3.public_keys)\"}\n");
 	sign(other, "chfe-key-1", events.payload[1], jws, sizeof jws);
-	expect_post(&h, jws, 434, "{\"error\":\"the signature does not verify with kid \\\"chfe-key-1\\\"\"}\n");
-	expect_post(&h, "{\"protected\":\"eyJhbGciOiJIUzI1NiJ9\",\"payload\":\"e30\",\"signature\":\"AQ\"}", 438,
-		    "{\"error\":\"protected header: \\\"alg\\\" must be ES256 or RS256, not \\\"HS256\\\"\"}\n");
+	expect_post(&h, jws, 434,
+		    "{\"error\":\"the signature does not verify with kid \\\"chfe-key-1\\\"\"}\n");
+	expect_post(
+		&h,
+		"{\"protected\":\"eyJhbGciOiJIUzI1NiJ9\",\"payload\":\"e30\",\"signature\":\"AQ\"}",
+		438,
+		"{\"error\":\"protected header: \\\"alg\\\" must be ES256 or RS256, not "
+		"\\\"HS256\\\"\"}\n");
 	expect_post(&h, "not json", 460,
-		    "{\"error\":\"the body is not a JWS in flattened JSON serialization (a JSON object)\"}\n");
+		    "{\"error\":\"the body is not a JWS in flattened JSON serialization (a JSON "
+		    "object)\"}\n");
 	expect_post(&h, "", 460,
-		    "{\"error\":\"the body is empty: a JWS in flattened JSON serialization is expected\"}\n");
+		    "{\"error\":\"the body is empty: a JWS in flattened JSON serialization is "
+		    "expected\"}\n");
 	sign(key, "chfe-key-1", "{\"logEventType\":\"CallEndLogEvent\"}", jws, sizeof jws);
-	expect_post(&h, jws, 460, "{\"error\":\"CallEndLogEvent: missing required field \\\"timestamp\\\"\"}\n");
+	expect_post(&h, jws, 460,
+		    "{\"error\":\"CallEndLogEvent: missing required field \\\"timestamp\\\"\"}\n");
 	memset(big, ' ', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
-	expect_post(&h, big, 461, "{\"error\":\"the body is 1199 bytes, over the 1024 allowed (i3.max_body_bytes)\"}\n");
+	expect_post(&h, big, 461,
+		    "{\"error\":\"the body is 1199 bytes, over the 1024 allowed "
+		    "(i3.max_body_bytes)\"}\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_signature\"} 2\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"unknown_kid\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_algorithm\"} 1\n");
@@ -411,8 +437,10 @@ static void test_waits_for_durability(void **state)
 		 "  public_keys: [{kid: chfe-key-1, file: \"%s\"}, {kid: chfe-rsa, file: \"%s\"}]\n"
 		 "journal: {fsync: interval, fsync_interval_ms: 2000}\n",
 		 key_path, rsa_path);
-	snprintf(options_yaml, sizeof options_yaml, "%si3:\n  enabled: true\n%s", shift_detector_yaml, more);
-	options = (struct harness_options){ .feed_yaml = "  max_line_bytes: 1024\n", .extra_yaml = options_yaml };
+	snprintf(options_yaml, sizeof options_yaml, "%si3:\n  enabled: true\n%s",
+		 shift_detector_yaml, more);
+	options = (struct harness_options){ .feed_yaml = "  max_line_bytes: 1024\n",
+					    .extra_yaml = options_yaml };
 	assert_int_equal(harness_start(&h, &options), 0);
 	convert(shift_lines[0], &events);
 	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
@@ -423,7 +451,9 @@ static void test_waits_for_durability(void **state)
 	usleep(200 * 1000);
 	convert(shift_lines[2], &events);
 	sign(key, "chfe-key-1", events.payload[1], jws, sizeof jws);
-	expect_post(&h, jws, 503, "{\"error\":\"1 requests wait for the journal already (i3.max_pending_requests)\"}\n");
+	expect_post(&h, jws, 503,
+		    "{\"error\":\"1 requests wait for the journal already "
+		    "(i3.max_pending_requests)\"}\n");
 	pfd = (struct pollfd){ .fd = waiting, .events = POLLIN };
 	assert_int_equal(poll(&pfd, 1, 0), 0); /* not durable yet: no answer */
 	while (used + 1 < sizeof answer && poll(&pfd, 1, 5000) > 0 &&
@@ -448,7 +478,9 @@ static void test_waits_for_durability(void **state)
 	sign(key, "someone-else", events.payload[1], jws, sizeof jws);
 	expect_created(&h, jws);
 	sign(rsa, "chfe-key-1", events.payload[1], jws, sizeof jws);
-	expect_post(&h, jws, 434, "{\"error\":\"kid \\\"chfe-key-1\\\" is an EC P-256 key, the JWS says RS256\"}\n");
+	expect_post(
+		&h, jws, 434,
+		"{\"error\":\"kid \\\"chfe-key-1\\\" is an EC P-256 key, the JWS says RS256\"}\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"busy\"} 1\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 5\n");
 	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"bad_signature\"} 1\n");
@@ -493,7 +525,8 @@ static void test_degraded_journal_holds_the_answer(void **state)
 	/* the segment grows past cadmond's log, so that only journal writes hit the limit */
 	while (posted < 400 && file_bytes(segment) < file_bytes(h.stderr_path) + 4096) {
 		snprintf(payload, sizeof payload,
-			 "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+			 "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:"
+			 "00:00Z\","
 			 "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"callId\":\"t%d\","
 			 "\"target\":\"sip:fire@nofd.example\",\"targetCallIdSip\":\"x\"}",
 			 posted++);
@@ -503,10 +536,11 @@ static void test_degraded_journal_holds_the_answer(void **state)
 	assert_true(posted < 400);
 	limit.rlim_cur = (rlim_t)file_bytes(segment);
 	assert_int_equal(prlimit(h.pid, RLIMIT_FSIZE, &limit, NULL), 0);
-	snprintf(payload, sizeof payload,
-		 "{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-		 "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"callId\":\"late\","
-		 "\"target\":\"sip:fire@nofd.example\"}");
+	snprintf(
+		payload, sizeof payload,
+		"{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		"\"elementId\":\"" ELEMENT "\",\"agencyId\":\"NOPD\",\"callId\":\"late\","
+		"\"target\":\"sip:fire@nofd.example\"}");
 	sign(key, "chfe-key-1", payload, jws, sizeof jws);
 	waiting = post_unread(&h, jws);
 	expect_log(&h, ": File too large: degraded: events are no longer acknowledged");
@@ -539,10 +573,11 @@ static void test_needs_feed_or_admin_token(void **state)
 	struct harness h = { 0 };
 	char key_path[PATH_MAX];
 	EVP_PKEY *key = make_key(key_path);
-	struct harness_options options =
-		i3_options(key_path, "auth:\n  tokens:\n    - {name: wall, role: viewer, token: viewer-token-0001}\n"
-				     "    - {name: chfe, role: admin, token: admin-token-000001}\n"
-				     "    - {name: logger, role: feed, token: feed-token-0000001}\n");
+	struct harness_options options = i3_options(
+		key_path,
+		"auth:\n  tokens:\n    - {name: wall, role: viewer, token: viewer-token-0001}\n"
+		"    - {name: chfe, role: admin, token: admin-token-000001}\n"
+		"    - {name: logger, role: feed, token: feed-token-0000001}\n");
 	struct log_events events;
 
 	(void)state;
@@ -599,26 +634,38 @@ static void test_cadmon_i3_tool(void **state)
 	FILE *file;
 
 	(void)state;
-	assert_int_equal(run_cadmon_i3("--element chfe-9 --agency NOPD",
-				       "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\","
-				       "\"operator\":\"op-7\",\"ani\":\"5045550101\"}\n\n"
-				       "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,"
-				       "\"released_by\":\"caller\"}\n",
-				       out, sizeof out),
-			 0);
-	assert_string_equal(out,
-			    "{\"logEventType\":\"CallStartLogEvent\",\"timestamp\":\"2026-11-29T08:00:00.000Z\","
-			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\","
-			    "\"from\":\"tel:5045550101\"}\n"
-			    "{\"logEventType\":\"CallStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00.000Z\","
-			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"state\":\"Answered\","
-			    "\"direction\":\"incoming\",\"legCallId\":\"leg-1\",\"agencyAgentId\":\"op-7\"}\n"
-			    "{\"logEventType\":\"CallSignalingMessageLogEvent\",\"timestamp\":\"2026-11-29T08:00:05.000Z\","
-			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\","
-			    "\"protocol\":\"sip\",\"text\":\"BYE sip:peer@example SIP/2.0\\r\\n\"}\n"
-			    "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:05.000Z\","
-			    "\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\"}\n");
-	assert_int_equal(run_cadmon_i3("", "{\"type\":\"call_end\",\"call_id\":\"c1\"}\n", out, sizeof out), 1);
+	assert_int_equal(
+		run_cadmon_i3("--element chfe-9 --agency NOPD",
+			      "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:"
+			      "00:00Z\","
+			      "\"operator\":\"op-7\",\"ani\":\"5045550101\"}\n\n"
+			      "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,"
+			      "\"released_by\":\"caller\"}\n",
+			      out, sizeof out),
+		0);
+	assert_string_equal(
+		out,
+		"{\"logEventType\":\"CallStartLogEvent\",\"timestamp\":\"2026-11-29T08:00:00."
+		"000Z\","
+		"\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":"
+		"\"incoming\","
+		"\"from\":\"tel:5045550101\"}\n"
+		"{\"logEventType\":\"CallStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:00."
+		"000Z\","
+		"\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"state\":"
+		"\"Answered\","
+		"\"direction\":\"incoming\",\"legCallId\":\"leg-1\",\"agencyAgentId\":\"op-7\"}\n"
+		"{\"logEventType\":\"CallSignalingMessageLogEvent\",\"timestamp\":\"2026-11-29T08:"
+		"00:05.000Z\","
+		"\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":"
+		"\"incoming\","
+		"\"protocol\":\"sip\",\"text\":\"BYE sip:peer@example SIP/2.0\\r\\n\"}\n"
+		"{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:05.000Z\","
+		"\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":"
+		"\"incoming\"}\n");
+	assert_int_equal(
+		run_cadmon_i3("", "{\"type\":\"call_end\",\"call_id\":\"c1\"}\n", out, sizeof out),
+		1);
 	assert_string_equal(out, "cadmon-i3: line 1: call_end: missing required field \"ts\"\n");
 	assert_int_equal(run_cadmon_i3("--kid k", "", out, sizeof out), 2);
 	assert_string_equal(out, "cadmon-i3: --key and --kid go together\n");
@@ -629,8 +676,10 @@ static void test_cadmon_i3_tool(void **state)
 	fclose(file);
 	snprintf(args, sizeof args, "--key %s --kid k-1", private_path);
 	assert_int_equal(run_cadmon_i3(args, shift_lines[6], out, sizeof out), 0);
-	assert_memory_equal(out, "{\"protected\":\"eyJhbGciOiJFUzI1NiIsImtpZCI6ImstMSJ9\",\"payload\":\"", 63);
-	assert_int_equal(strlen(strstr(out, "\"signature\":\"")), strlen("\"signature\":\"") + 86 + strlen("\"}\n"));
+	assert_memory_equal(
+		out, "{\"protected\":\"eyJhbGciOiJFUzI1NiIsImtpZCI6ImstMSJ9\",\"payload\":\"", 63);
+	assert_int_equal(strlen(strstr(out, "\"signature\":\"")),
+			 strlen("\"signature\":\"") + 86 + strlen("\"}\n"));
 	unlink(private_path);
 	unlink(key_path);
 	EVP_PKEY_free(key);

@@ -88,7 +88,8 @@ static void test_event_at_record(void **state)
 	assert_int_equal(event.received_ms, 1795939200123);
 	assert_int_equal(event.len, 7);
 	assert_memory_equal(event.line, "{\"a\":1}", 7);
-	assert_int_equal(record_parse(writer.data + record.size, writer.len - record.size, &record), RECORD_OK);
+	assert_int_equal(record_parse(writer.data + record.size, writer.len - record.size, &record),
+			 RECORD_OK);
 	assert_int_equal(record_decode_event(&record, &event), 0);
 	assert_string_equal(event.source, "#12");
 	assert_false(event.named);
@@ -284,9 +285,11 @@ static void test_segment_end_found_from_the_tail(void **state)
 	(void)state;
 	record_put_reject(&writer, 8, EVENT_REJECT_LINE_TOO_LONG);
 	record_put_segment_end(&writer, 9, T0_MS, alerts, 2);
-	assert_int_equal(record_segment_end_offset(writer.data + writer.len - 8, writer.len, &offset), 0);
+	assert_int_equal(
+		record_segment_end_offset(writer.data + writer.len - 8, writer.len, &offset), 0);
 	assert_int_equal(offset, RECORD_OVERHEAD_BYTES + 1);
-	assert_int_equal(record_parse(writer.data + offset, writer.len - offset, &record), RECORD_OK);
+	assert_int_equal(record_parse(writer.data + offset, writer.len - offset, &record),
+			 RECORD_OK);
 	assert_int_equal(record_decode_segment_end(&record, &end), 0);
 	assert_int_equal(end.watermark_ms, T0_MS);
 	assert_true(end.complete);
@@ -395,12 +398,14 @@ static void test_retention(void **state)
 	for (uint64_t i = 0; i < 4; i++) {
 		struct journal_segment segment = { .first_index = i * 10 + 1,
 						   .last_index = i * 10 + 10,
-						   .newest_watermark_ms = T0_MS + (int64_t)(i + 1) * 3600000 };
+						   .newest_watermark_ms =
+							   T0_MS + (int64_t)(i + 1) * 3600000 };
 
 		assert_int_equal(journal_start_segment(journal, segment.first_index), 0);
 		journal_abandon_segment(journal);
 		assert_int_equal(journal_add_closed_segment(journal, &segment), 0);
-		assert_int_equal(journal_index_alert(journal, i + 1, segment.first_index, 0, 100), 0);
+		assert_int_equal(journal_index_alert(journal, i + 1, segment.first_index, 0, 100),
+				 0);
 	}
 	for (uint64_t index = 20; index <= 40; index += 10) {
 		assert_int_equal(statedir_write_snapshot(&f->dir, index, "x", 1), 0);
@@ -417,7 +422,8 @@ static void test_retention(void **state)
 	assert_int_equal(count, 2);
 	assert_int_equal(snapshots[0], 30);
 	assert_int_equal(journal_oldest_alert(journal), 3);
-	assert_int_equal(journal_alert_bytes_after(journal, 3), 100 - RECORD_OVERHEAD_BYTES - 8 + 1);
+	assert_int_equal(journal_alert_bytes_after(journal, 3),
+			 100 - RECORD_OVERHEAD_BYTES - 8 + 1);
 	journal_free(journal);
 }
 
@@ -455,7 +461,8 @@ static void load_config(struct config *config)
 {
 	struct config_errors errors;
 
-	assert_int_equal(config_parse(rule_yaml, strlen(rule_yaml), "test.yaml", config, &errors), 0);
+	assert_int_equal(config_parse(rule_yaml, strlen(rule_yaml), "test.yaml", config, &errors),
+			 0);
 }
 
 /* Recover from f's directory into d. */
@@ -721,7 +728,8 @@ static uint64_t start_and_rotate_after_four_calls(struct dir_fixture *f, struct 
 	daemon_start(f, d);
 	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
 		feed_call(d, n);
-	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index), 0); /* SEGMENT_END: 10 */
+	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index),
+			 0); /* SEGMENT_END: 10 */
 	assert_true(index == 10);
 	assert_int_equal(segment_size(f, 11), 0);
 	return index;
@@ -750,9 +758,12 @@ static void test_rotation_in_two_halves_snapshot_written(void **state)
 	struct recovery recovery;
 	uint64_t index = start_and_rotate_after_four_calls(f, &d);
 
-	assert_int_equal(journal_snapshot_to_file(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT), 0);
+	assert_int_equal(
+		journal_snapshot_to_file(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT),
+		0);
 	feed_call(&d, 4); /* records 11 and 12, while the journal does not know the snapshot yet */
-	assert_int_equal(journal_snapshot_written(d.journal, index, ENGINE_SNAPSHOT_NEXT_SEGMENT), 0);
+	assert_int_equal(journal_snapshot_written(d.journal, index, ENGINE_SNAPSHOT_NEXT_SEGMENT),
+			 0);
 	expect_stamp(f, 10, ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	assert_int_equal(journal_stats(d.journal)->snapshots_written, 2); /* 0 at the start, 10 */
 	daemon_stop(&d); /* a crash */
@@ -795,19 +806,22 @@ int main(void)
 		cmocka_unit_test(test_scan_index_must_follow),
 		cmocka_unit_test(test_segment_end_found_from_the_tail),
 		cmocka_unit_test(test_state_directory_from_environment),
-		cmocka_unit_test_setup_teardown(test_state_directory_is_locked, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_state_directory_is_locked, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_retention, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_recovery_replays_and_suppresses_delivered_alerts,
-						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_recovery_replays_and_suppresses_delivered_alerts, dir_setup,
+			dir_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_hands_back_alerts_never_journaled,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_truncates_torn_tail, dir_setup,
 						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written, dir_setup,
+		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup,
 						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_stamp_names_the_next_segment, dir_setup,
-						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_stamp_names_the_next_segment,
+						dir_setup, dir_teardown),
 	};
 
 	return cmocka_run_group_tests_name("journal", tests, NULL, NULL);

@@ -25,10 +25,13 @@
 #define MUTATIONS 300000
 
 static const char *const corpus[] = {
-	("{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-7\","
+	("{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":"
+	 "\"op-7\","
 	 "\"agency\":\"NOPD\",\"position\":\"P3\",\"ani\":\"5045550101\",\"seq\":17}"),
-	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,\"released_by\":\"operator\"}",
-	"{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\n\\\"x\\\"\",\"ts\":-0.5e+3,\"extra\":[true,false,null,{\"k\":[1,2,3]}]}",
+	"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":1795939205000,\"released_by\":"
+	"\"operator\"}",
+	"{\"type\":\"incident\",\"call_id\":\"c\\u00e9\\n\\\"x\\\"\",\"ts\":-0.5e+3,\"extra\":["
+	"true,false,null,{\"k\":[1,2,3]}]}",
 	"  { \"a\" : { \"b\" : [ \"\\ud83d\\ude00\", 1.25E-2 ] } , \"type\" : \"transfer\" }  ",
 	"[1,\"two\",{\"three\":3}]",
 	"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x91\"",
@@ -36,7 +39,8 @@ static const char *const corpus[] = {
 };
 
 /* The characters mutations insert: JSON syntax, digits, escapes, and some invalid bytes. */
-static const char mutation_bytes[] = "{}[]:,\" \\/0123456789-+.eEtrufalsn\x01\x7f\x80\xbf\xc3\xe2\xed\xf0\xff";
+static const char mutation_bytes[] =
+	"{}[]:,\" \\/0123456789-+.eEtrufalsn\x01\x7f\x80\xbf\xc3\xe2\xed\xf0\xff";
 
 static uint64_t next_random(uint64_t *state)
 {
@@ -103,7 +107,8 @@ static int json_c_verdict(const char *line, size_t len, struct json_object **obj
 	if (!value && json_tokener_get_error(tokener) == json_tokener_continue)
 		value = json_tokener_parse_ex(tokener, " ", 1); /* a bare number needs an end */
 	if (!value)
-		verdict = json_tokener_get_error(tokener) == json_tokener_success ? 2 : 0; /* "null" */
+		verdict = json_tokener_get_error(tokener) == json_tokener_success ? 2
+										  : 0; /* "null" */
 	else if (json_object_is_type(value, json_type_object))
 		verdict = 1;
 	else
@@ -120,8 +125,9 @@ static int json_c_verdict(const char *line, size_t len, struct json_object **obj
  * surrogates, code points past U+10FFFF. */
 static bool forbidden_utf8(const unsigned char *p)
 {
-	return p[0] == 0xC0 || p[0] == 0xC1 || (p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
-	       (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F) || p[0] >= 0xF5;
+	return p[0] == 0xC0 || p[0] == 0xC1 || (p[0] == 0xE0 && p[1] < 0xA0) ||
+	       (p[0] == 0xED && p[1] >= 0xA0) || (p[0] == 0xF0 && p[1] < 0x90) ||
+	       (p[0] == 0xF4 && p[1] > 0x8F) || p[0] >= 0xF5;
 }
 
 /* Is the scanner's refusal one of json-c's known departures from RFC 8259 and RFC 3629? */
@@ -131,9 +137,11 @@ static bool json_c_laxity(const char *line, const char *message, size_t offset)
 
 	if (strcmp(message, "invalid UTF-8 in string") == 0)
 		return forbidden_utf8((const unsigned char *)line + offset);
-	return strcmp(message, "invalid number") == 0 || strcmp(message, "control character in string") == 0 ||
+	return strcmp(message, "invalid number") == 0 ||
+	       strcmp(message, "control character in string") == 0 ||
 	       strcmp(message, "unpaired UTF-16 surrogate in \\u escape") == 0 ||
-	       (strcmp(message, "unexpected character") == 0 && (at == 'N' || at == 'I' || at == '-'));
+	       (strcmp(message, "unexpected character") == 0 &&
+		(at == 'N' || at == 'I' || at == '-'));
 }
 
 /* The member values the scanner read equal json-c's. */
@@ -153,10 +161,12 @@ static void assert_same_members(struct json_field *fields, size_t count, struct 
 		case json_type_string:
 			assert_int_equal(fields[i].kind, JSON_STRING);
 			if (fields[i].length != (size_t)json_object_get_string_len(value))
-				fail_msg("%s: length %zu, json-c %d: [%s] vs [%s]", fields[i].key, fields[i].length,
-					 json_object_get_string_len(value), fields[i].buffer, json_object_get_string(value));
+				fail_msg("%s: length %zu, json-c %d: [%s] vs [%s]", fields[i].key,
+					 fields[i].length, json_object_get_string_len(value),
+					 fields[i].buffer, json_object_get_string(value));
 			if (!fields[i].truncated)
-				assert_memory_equal(fields[i].buffer, json_object_get_string(value), fields[i].length);
+				assert_memory_equal(fields[i].buffer, json_object_get_string(value),
+						    fields[i].length);
 			break;
 		case json_type_int:
 			assert_int_equal(fields[i].kind, JSON_INTEGER);
@@ -194,23 +204,26 @@ static void test_agrees_with_json_c(void **state)
 		int reference = json_c_verdict(line, len, &object);
 		const char *message = "";
 		size_t offset = 0;
-		enum json_scan_result scanned = memchr(line, '\0', len)
-							? JSON_SCAN_SYNTAX
-							: json_scan_object(line, len, fields, 4, &message, &offset);
-		int verdict = scanned == JSON_SCAN_OBJECT ? 1 : scanned == JSON_SCAN_NOT_OBJECT ? 2 : 0;
+		enum json_scan_result scanned =
+			memchr(line, '\0', len)
+				? JSON_SCAN_SYNTAX
+				: json_scan_object(line, len, fields, 4, &message, &offset);
+		int verdict = scanned == JSON_SCAN_OBJECT	? 1
+			      : scanned == JSON_SCAN_NOT_OBJECT ? 2
+								: 0;
 		if (verdict == 0 && reference != 0 && json_c_laxity(line, message, offset)) {
 			lax++;
 		} else if (verdict != reference) {
-			fail_msg("mutation %d: json-c says %d, scanner %d (%s at %zu) for [%.*s]", n, reference, verdict,
-				 message, offset, (int)len, line);
+			fail_msg("mutation %d: json-c says %d, scanner %d (%s at %zu) for [%.*s]",
+				 n, reference, verdict, message, offset, (int)len, line);
 		} else if (object) {
 			assert_same_members(fields, 4, object);
 			objects++;
 		}
 		json_object_put(object);
 	}
-	print_message("%d mutated lines: %zu objects read alike, %zu refused where json-c is lax\n", MUTATIONS,
-		      objects, lax);
+	print_message("%d mutated lines: %zu objects read alike, %zu refused where json-c is lax\n",
+		      MUTATIONS, objects, lax);
 	assert_true(objects > MUTATIONS / 20);
 }
 
@@ -235,7 +248,8 @@ static void test_every_byte_at_every_offset(void **state)
 			memcpy(line + 24, "\"}", 2);
 			const char *message = "";
 			size_t offset = 0;
-			enum json_scan_result result = json_scan_object(line, 26, &field, 1, &message, &offset);
+			enum json_scan_result result =
+				json_scan_object(line, 26, &field, 1, &message, &offset);
 			if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
 				assert_int_equal(result, JSON_SCAN_OBJECT);
 				assert_int_equal(field.length, 18);
@@ -262,14 +276,17 @@ static void test_keys_match_whole(void **state)
 	struct json_field field = {.key = "call_id", .buffer = buffer, .capacity = sizeof(buffer)};
 	const char *message = "";
 	size_t offset = 0;
-	const char *line = "{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\",\"c\":\"d\",\"call_id\":\"e\"}";
+	const char *line =
+		"{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\",\"c\":\"d\",\"call_id\":\"e\"}";
 	(void)state;
 
-	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset), JSON_SCAN_OBJECT);
+	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset),
+			 JSON_SCAN_OBJECT);
 	assert_int_equal(field.kind, JSON_STRING);
 	assert_string_equal(buffer, "e");
 	line = "{\"call\":\"a\",\"call_idx\":\"b\",\"\":\"c\"}";
-	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset), JSON_SCAN_OBJECT);
+	assert_int_equal(json_scan_object(line, strlen(line), &field, 1, &message, &offset),
+			 JSON_SCAN_OBJECT);
 	assert_int_equal(field.kind, JSON_ABSENT);
 }
 

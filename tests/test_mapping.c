@@ -58,8 +58,9 @@ static void assert_line(struct mapping *mapping, const char *line, enum mapping_
 	struct emitted emitted = { .text = "" };
 	char why[256];
 
-	assert_int_equal(mapping_line(mapping, line, strlen(line), collect, &emitted, why, sizeof why),
-			 expected);
+	assert_int_equal(
+		mapping_line(mapping, line, strlen(line), collect, &emitted, why, sizeof why),
+		expected);
 	assert_string_equal(why, expected_why);
 	assert_string_equal(emitted.text, expected_lines);
 }
@@ -68,8 +69,8 @@ static void assert_line(struct mapping *mapping, const char *line, enum mapping_
 	"mappings:\n"                                                                              \
 	"  - name: cdr\n"                                                                          \
 	"    format: csv\n"                                                                        \
-	"    fields: {call_id: CallID, agency: Agency, operator: AgentID, position: Position,\n"    \
-	"             ani: ANI, answer_time: AnswerTime, release_time: ReleaseTime,\n"              \
+	"    fields: {call_id: CallID, agency: Agency, operator: AgentID, position: Position,\n"   \
+	"             ani: ANI, answer_time: AnswerTime, release_time: ReleaseTime,\n"             \
 	"             released_by: ReleasedBy, incident_id: IncidentNo}\n"                         \
 	"    time_format: \"%m/%d/%Y %I:%M:%S %p\"\n"                                              \
 	"    time_zone: \"-06:00\"\n"                                                              \
@@ -84,27 +85,34 @@ static void test_csv_rows(void **state)
 
 	(void)state;
 	assert_line(mapping, CDR_HEADER, MAPPING_SKIPPED, "", "");
-	assert_line(mapping, "C1,KCPD,P06,AG06,5045550506,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,INC-3",
-		    MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:02:33.000Z\","
-		    "\"operator\":\"AG06\",\"agency\":\"KCPD\",\"position\":\"P06\",\"ani\":\"5045550506\"}\n"
-		    "{\"type\":\"incident\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:02:33.000Z\","
-		    "\"incident_id\":\"INC-3\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:03:42.000Z\","
-		    "\"released_by\":\"operator\"}\n");
+	assert_line(
+		mapping,
+		"C1,KCPD,P06,AG06,5045550506,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,INC-3",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:02:33.000Z\","
+		"\"operator\":\"AG06\",\"agency\":\"KCPD\",\"position\":\"P06\",\"ani\":"
+		"\"5045550506\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:02:33.000Z\","
+		"\"incident_id\":\"INC-3\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:03:42.000Z\","
+		"\"released_by\":\"operator\"}\n");
 	/* 12:59 PM is 18:59Z; an unlisted code is unknown; empty optional columns are left out */
-	assert_line(mapping, "\"C2\",,,AG01,,11/29/2026 12:59:00 PM,11/29/2026 01:00:05 PM,X,", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C2\",\"ts\":\"2026-11-29T18:59:00.000Z\","
-		    "\"operator\":\"AG01\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C2\",\"ts\":\"2026-11-29T19:00:05.000Z\","
-		    "\"released_by\":\"unknown\"}\n");
+	assert_line(
+		mapping, "\"C2\",,,AG01,,11/29/2026 12:59:00 PM,11/29/2026 01:00:05 PM,X,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C2\",\"ts\":\"2026-11-29T18:59:00.000Z\","
+		"\"operator\":\"AG01\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C2\",\"ts\":\"2026-11-29T19:00:05.000Z\","
+		"\"released_by\":\"unknown\"}\n");
 	/* 12:00:00 AM is midnight; a quoted value with a quote inside is escaped in JSON */
-	assert_line(mapping, "\"C\"\"3\",K,,AG/1,,11/30/2026 12:00:00 AM,11/30/2026 12:00:09 AM,C,",
-		    MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C\\\"3\",\"ts\":\"2026-11-30T06:00:00.000Z\","
-		    "\"operator\":\"AG/1\",\"agency\":\"K\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C\\\"3\",\"ts\":\"2026-11-30T06:00:09.000Z\","
-		    "\"released_by\":\"caller\"}\n");
+	assert_line(
+		mapping, "\"C\"\"3\",K,,AG/1,,11/30/2026 12:00:00 AM,11/30/2026 12:00:09 AM,C,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C\\\"3\",\"ts\":\"2026-11-30T06:00:00."
+		"000Z\","
+		"\"operator\":\"AG/1\",\"agency\":\"K\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C\\\"3\",\"ts\":\"2026-11-30T06:00:09.000Z\","
+		"\"released_by\":\"caller\"}\n");
 	assert_line(mapping, "", MAPPING_SKIPPED, "", "");
 	mapping_free(mapping);
 }
@@ -118,24 +126,32 @@ static void test_csv_rejects(void **state)
 	assert_line(mapping, "\xEF\xBB\xBF" CDR_HEADER, MAPPING_SKIPPED, "", ""); /* Excel's BOM */
 	assert_line(mapping, "C1,K,P,AG,1,13/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,",
 		    MAPPING_REJECT_BAD_TIMESTAMP,
-		    "\"AnswerTime\": not a time in the format \"%m/%d/%Y %I:%M:%S %p\": \"13/29/2026 06:02:33 AM\"", "");
+		    "\"AnswerTime\": not a time in the format \"%m/%d/%Y %I:%M:%S %p\": "
+		    "\"13/29/2026 06:02:33 AM\"",
+		    "");
 	assert_line(mapping, "C1,K,P,AG,1,02/30/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,",
 		    MAPPING_REJECT_BAD_TIMESTAMP,
-		    "\"AnswerTime\": not a time in the format \"%m/%d/%Y %I:%M:%S %p\": \"02/30/2026 06:02:33 AM\"", "");
+		    "\"AnswerTime\": not a time in the format \"%m/%d/%Y %I:%M:%S %p\": "
+		    "\"02/30/2026 06:02:33 AM\"",
+		    "");
 	assert_line(mapping, "C1,K,P,,1,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,",
 		    MAPPING_REJECT_MISSING_FIELD, "\"AgentID\": missing or empty", "");
-	assert_line(mapping, "C1,K,P,AG", MAPPING_REJECT_MISSING_FIELD, "\"AnswerTime\": missing or empty", "");
+	assert_line(mapping, "C1,K,P,AG", MAPPING_REJECT_MISSING_FIELD,
+		    "\"AnswerTime\": missing or empty", "");
 	assert_line(mapping, "C1,K,P,AG,1,11/29/2026 06:03:43 AM,11/29/2026 06:03:42 AM,A,",
 		    MAPPING_REJECT_BAD_VALUE, "\"ReleaseTime\" is before \"AnswerTime\"", "");
 	assert_line(mapping, "C1,K,P,AG,123456789012345678901234567890123,11/29/2026 06:03:40 AM,"
 			     "11/29/2026 06:03:42 AM,A,",
 		    MAPPING_REJECT_FIELD_TOO_LONG, "\"ANI\" is longer than 32 bytes", "");
-	assert_line(mapping, "C1,\"K\"x", MAPPING_REJECT_BAD_CSV, "not CSV: text after a closing quote at byte 7", "");
-	assert_line(mapping, "C9,K,,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,A,", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C9\",\"ts\":\"2026-11-29T12:03:40.000Z\","
-		    "\"operator\":\"AG\",\"agency\":\"K\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C9\",\"ts\":\"2026-11-29T12:03:42.000Z\","
-		    "\"released_by\":\"operator\"}\n");
+	assert_line(mapping, "C1,\"K\"x", MAPPING_REJECT_BAD_CSV,
+		    "not CSV: text after a closing quote at byte 7", "");
+	assert_line(
+		mapping, "C9,K,,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,A,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C9\",\"ts\":\"2026-11-29T12:03:40.000Z\","
+		"\"operator\":\"AG\",\"agency\":\"K\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C9\",\"ts\":\"2026-11-29T12:03:42.000Z\","
+		"\"released_by\":\"operator\"}\n");
 	assert_string_equal(mapping_status_name(MAPPING_REJECT_BAD_CSV), "bad_csv");
 	assert_string_equal(mapping_status_name(MAPPING_REJECT_RECORD_TOO_LONG), "record_too_long");
 	mapping_free(mapping);
@@ -149,7 +165,8 @@ static void test_bad_header(void **state)
 	const char *why = "the header has no column \"ReleasedBy\"";
 
 	(void)state;
-	assert_line(mapping, "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,Who,IncidentNo",
+	assert_line(mapping,
+		    "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,Who,IncidentNo",
 		    MAPPING_REJECT_BAD_HEADER, why, "");
 	assert_line(mapping, "C1,K,P,AG,1,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,",
 		    MAPPING_REJECT_BAD_HEADER, why, "");
@@ -169,11 +186,13 @@ static void test_multiline_records(void **state)
 	(void)state;
 	assert_line(mapping, CDR_HEADER, MAPPING_SKIPPED, "", "");
 	assert_line(mapping, "C1,\"Kansas", MAPPING_SKIPPED, "", "");
-	assert_line(mapping, "City\",P,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,A,", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:03:40.000Z\","
-		    "\"operator\":\"AG\",\"agency\":\"Kansas\\nCity\",\"position\":\"P\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:03:42.000Z\","
-		    "\"released_by\":\"operator\"}\n");
+	assert_line(
+		mapping, "City\",P,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,A,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:03:40.000Z\","
+		"\"operator\":\"AG\",\"agency\":\"Kansas\\nCity\",\"position\":\"P\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C1\",\"ts\":\"2026-11-29T12:03:42.000Z\","
+		"\"released_by\":\"operator\"}\n");
 	assert_line(mapping, "C2,\"open", MAPPING_SKIPPED, "", "");
 	assert_int_equal(mapping_finish(mapping, why, sizeof why), MAPPING_REJECT_BAD_CSV);
 	assert_string_equal(why, "not CSV: a quoted field is not closed at the end of the input");
@@ -183,65 +202,75 @@ static void test_multiline_records(void **state)
 	assert_line(mapping, "C3,\"", MAPPING_SKIPPED, "", "");
 	assert_line(mapping, long_line, MAPPING_SKIPPED, "", "");
 	assert_line(mapping, long_line, MAPPING_SKIPPED, "", "");
-	assert_line(mapping, "\",x", MAPPING_REJECT_RECORD_TOO_LONG, "a record longer than 256 bytes", "");
-	assert_line(mapping, "C4,K,,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,C,", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"C4\",\"ts\":\"2026-11-29T12:03:40.000Z\","
-		    "\"operator\":\"AG\",\"agency\":\"K\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"C4\",\"ts\":\"2026-11-29T12:03:42.000Z\","
-		    "\"released_by\":\"caller\"}\n");
+	assert_line(mapping, "\",x", MAPPING_REJECT_RECORD_TOO_LONG,
+		    "a record longer than 256 bytes", "");
+	assert_line(
+		mapping, "C4,K,,AG,,11/29/2026 06:03:40 AM,11/29/2026 06:03:42 AM,C,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C4\",\"ts\":\"2026-11-29T12:03:40.000Z\","
+		"\"operator\":\"AG\",\"agency\":\"K\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C4\",\"ts\":\"2026-11-29T12:03:42.000Z\","
+		"\"released_by\":\"caller\"}\n");
 	mapping_free(mapping);
 }
 
 /* Without a header: columns by number; a constant agency. */
 static void test_csv_without_header(void **state)
 {
-	struct mapping *mapping = mapping_from("mappings:\n"
-					       "  - name: bare\n"
-					       "    format: csv\n"
-					       "    header: false\n"
-					       "    delimiter: \";\"\n"
-					       "    agency: NOPD\n"
-					       "    fields: {call_id: \"1\", operator: \"3\", answer_time: \"4\","
-					       " release_time: \"5\", released_by: \"2\"}\n"
-					       "    time_format: epoch_seconds\n"
-					       "    released_by_default: caller\n",
-					       NULL);
+	struct mapping *mapping =
+		mapping_from("mappings:\n"
+			     "  - name: bare\n"
+			     "    format: csv\n"
+			     "    header: false\n"
+			     "    delimiter: \";\"\n"
+			     "    agency: NOPD\n"
+			     "    fields: {call_id: \"1\", operator: \"3\", answer_time: \"4\","
+			     " release_time: \"5\", released_by: \"2\"}\n"
+			     "    time_format: epoch_seconds\n"
+			     "    released_by_default: caller\n",
+			     NULL);
 
 	(void)state;
-	assert_line(mapping, "x1;;op-7;1795939200;1795939205.250", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
-		    "\"operator\":\"op-7\",\"agency\":\"NOPD\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:00:05.250Z\","
-		    "\"released_by\":\"caller\"}\n");
+	assert_line(
+		mapping, "x1;;op-7;1795939200;1795939205.250", MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
+		"\"operator\":\"op-7\",\"agency\":\"NOPD\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"x1\",\"ts\":\"2026-11-29T08:00:05.250Z\","
+		"\"released_by\":\"caller\"}\n");
 	mapping_free(mapping);
 }
 
 /* JSON lines: dotted paths, integers as epoch milliseconds, a null as absent. */
 static void test_json_records(void **state)
 {
-	struct mapping *mapping = mapping_from("mappings:\n"
-					       "  - name: js\n"
-					       "    format: json\n"
-					       "    fields: {call_id: id, operator: agent.id, position: agent.seat,"
-					       " answer_time: times.answered, release_time: times.released,"
-					       " released_by: end, ani: caller}\n"
-					       "    time_format: epoch_ms\n"
-					       "    released_by_values: {\"1\": operator}\n",
-					       NULL);
+	struct mapping *mapping =
+		mapping_from("mappings:\n"
+			     "  - name: js\n"
+			     "    format: json\n"
+			     "    fields: {call_id: id, operator: agent.id, position: agent.seat,"
+			     " answer_time: times.answered, release_time: times.released,"
+			     " released_by: end, ani: caller}\n"
+			     "    time_format: epoch_ms\n"
+			     "    released_by_values: {\"1\": operator}\n",
+			     NULL);
 
 	(void)state;
-	assert_line(mapping,
-		    "{\"id\":\"j1\",\"agent\":{\"id\":\"op-1\",\"seat\":\"P2\"},\"caller\":null,"
-		    "\"times\":{\"answered\":1795939200000,\"released\":1795939203000},\"end\":1}",
-		    MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"j1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
-		    "\"operator\":\"op-1\",\"position\":\"P2\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"j1\",\"ts\":\"2026-11-29T08:00:03.000Z\","
-		    "\"released_by\":\"operator\"}\n");
+	assert_line(
+		mapping,
+		"{\"id\":\"j1\",\"agent\":{\"id\":\"op-1\",\"seat\":\"P2\"},\"caller\":null,"
+		"\"times\":{\"answered\":1795939200000,\"released\":1795939203000},\"end\":1}",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"j1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
+		"\"operator\":\"op-1\",\"position\":\"P2\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"j1\",\"ts\":\"2026-11-29T08:00:03.000Z\","
+		"\"released_by\":\"operator\"}\n");
 	assert_line(mapping, "[1]", MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
-	assert_line(mapping, "{\"id\":\"j1\"} x", MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
-	assert_line(mapping, "{\"id\":{\"a\":1}}", MAPPING_REJECT_BAD_VALUE, "\"id\" must be a string or an integer", "");
-	assert_line(mapping, "{\"id\":\"j2\",\"agent\":{\"id\":\"op-1\"},\"times\":{\"answered\":\"soon\"}}",
+	assert_line(mapping, "{\"id\":\"j1\"} x", MAPPING_REJECT_INVALID_JSON,
+		    "not one JSON object", "");
+	assert_line(mapping, "{\"id\":{\"a\":1}}", MAPPING_REJECT_BAD_VALUE,
+		    "\"id\" must be a string or an integer", "");
+	assert_line(mapping,
+		    "{\"id\":\"j2\",\"agent\":{\"id\":\"op-1\"},\"times\":{\"answered\":\"soon\"}}",
 		    MAPPING_REJECT_BAD_TIMESTAMP,
 		    "\"times.answered\": not a time in the format \"epoch_ms\": \"soon\"", "");
 	assert_line(mapping, "   ", MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
@@ -253,14 +282,14 @@ static void test_json_records(void **state)
 static void test_iso8601_and_zone(void **state)
 {
 	struct zone *zone = calloc(1, sizeof(*zone));
-	static const char yaml_format[] =
-		"mappings:\n"
-		"  - name: iso\n"
-		"    format: csv\n"
-		"    header: false\n"
-		"    fields: {call_id: \"1\", operator: \"2\", answer_time: \"3\", release_time: \"4\"}\n"
-		"    time_zone: America/Chicago\n"
-		"    ambiguous_time: %s\n";
+	static const char yaml_format[] = "mappings:\n"
+					  "  - name: iso\n"
+					  "    format: csv\n"
+					  "    header: false\n"
+					  "    fields: {call_id: \"1\", operator: \"2\", "
+					  "answer_time: \"3\", release_time: \"4\"}\n"
+					  "    time_zone: America/Chicago\n"
+					  "    ambiguous_time: %s\n";
 	char yaml[512];
 
 	(void)state;
@@ -274,17 +303,23 @@ static void test_iso8601_and_zone(void **state)
 	snprintf(yaml, sizeof yaml, yaml_format, "earlier");
 	struct mapping *mapping = mapping_from(yaml, zone);
 	assert_line(mapping, "a,op,2026-11-01T01:30:00,2026-11-01 01:30:10.5", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-01T06:30:00.000Z\",\"operator\":\"op\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-01T06:30:10.500Z\",\"released_by\":\"unknown\"}\n");
+		    "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-01T06:30:00."
+		    "000Z\",\"operator\":\"op\"}\n"
+		    "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-01T06:30:10.500Z\","
+		    "\"released_by\":\"unknown\"}\n");
 	assert_line(mapping, "b,op,2026-07-04T12:00:00-05:00,2026-07-04 12:00", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-07-04T17:00:00.000Z\",\"operator\":\"op\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-07-04T17:00:00.000Z\",\"released_by\":\"unknown\"}\n");
+		    "{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-07-04T17:00:00."
+		    "000Z\",\"operator\":\"op\"}\n"
+		    "{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-07-04T17:00:00.000Z\","
+		    "\"released_by\":\"unknown\"}\n");
 	mapping_free(mapping);
 	snprintf(yaml, sizeof yaml, yaml_format, "later");
 	mapping = mapping_from(yaml, zone);
 	assert_line(mapping, "a,op,2026-11-01T01:30:00,2026-11-01T07:30:10Z", MAPPING_EVENTS, "",
-		    "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-01T07:30:00.000Z\",\"operator\":\"op\"}\n"
-		    "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-01T07:30:10.000Z\",\"released_by\":\"unknown\"}\n");
+		    "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-01T07:30:00."
+		    "000Z\",\"operator\":\"op\"}\n"
+		    "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-01T07:30:10.000Z\","
+		    "\"released_by\":\"unknown\"}\n");
 	mapping_free(mapping);
 	free(zone);
 }
@@ -301,8 +336,9 @@ static void test_time_formats_checked(void **state)
 	assert_false(mapping_time_format_valid("%Y-%m-%d %I:%M", &why));
 	assert_string_equal(why, "a pattern needs %Y, %m, %d, %M and either %H or both %I and %p");
 	assert_false(mapping_time_format_valid("%Y-%m-%d %H:%M %Z", &why));
-	assert_string_equal(why, "must be iso8601, epoch_seconds, epoch_ms or a pattern of %Y %m %d %H %I "
-				 "%M %S %p %f %% and literal text");
+	assert_string_equal(
+		why, "must be iso8601, epoch_seconds, epoch_ms or a pattern of %Y %m %d %H %I "
+		     "%M %S %p %f %% and literal text");
 	assert_false(mapping_time_format_valid("%Y %Y-%m-%d %H:%M", &why));
 	assert_string_equal(why, "a pattern may use each directive once");
 	assert_true(mapping_fixed_zone("UTC", &offset));

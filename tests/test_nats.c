@@ -51,7 +51,8 @@ static const char detector_yaml[] =
 	"  premature: {max_talk_seconds: 20}\n"
 	"  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
 	"  rules:\n"
-	"    - {name: burst, window_seconds: 600, min_calls: 3, min_premature: 2, min_ratio: 0.5, severity: critical}\n"
+	"    - {name: burst, window_seconds: 600, min_calls: 3, min_premature: 2, min_ratio: 0.5, "
+	"severity: critical}\n"
 	"tracker: {max_source_lag_seconds: 86400, allowed_lateness_seconds: 3600}\n"
 	"journal: {retention_seconds: 90000}\n";
 /* A source not heard for this long stops holding the others: long enough that a loaded machine
@@ -73,7 +74,7 @@ struct notices {
 struct world {
 	char dir[PATH_MAX];
 	struct node nodes[NODES];
-	pid_t secured[2];       /* standalone servers with TLS and a token, or a user and password */
+	pid_t secured[2]; /* standalone servers with TLS and a token, or a user and password */
 	char servers[256];      /* nats://127.0.0.1:P1,nats://... */
 	char servers_yaml[256]; /* ["nats://...", ...] */
 	char *lines[MAX_LINES]; /* the merged shift, in ts order, each with its "source" */
@@ -136,9 +137,13 @@ static int wait_exit(pid_t pid, int timeout_ms)
 static int publish(const char *input, bool create)
 {
 	char log[PATH_MAX + 16];
-	const char *argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers,
-			       create ? "--create-stream" : "--max-pending", create ? "--replicas" : "256",
-			       create ? "3" : NULL, NULL };
+	const char *argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"),
+			       "--server",
+			       world.servers,
+			       create ? "--create-stream" : "--max-pending",
+			       create ? "--replicas" : "256",
+			       create ? "3" : NULL,
+			       NULL };
 
 	snprintf(log, sizeof log, "%s/publish.log", world.dir);
 	return wait_exit(spawn(argv, input, log), 30000);
@@ -153,12 +158,14 @@ static int write_node_config(struct node *node, size_t index)
 
 	for (size_t i = 0; i < NODES; i++)
 		if (i != index)
-			used += (size_t)snprintf(routes + used, sizeof routes - used, "%s\"nats://127.0.0.1:%u\"",
-						 used ? ", " : "", world.nodes[i].cluster_port);
+			used += (size_t)snprintf(routes + used, sizeof routes - used,
+						 "%s\"nats://127.0.0.1:%u\"", used ? ", " : "",
+						 world.nodes[i].cluster_port);
 	snprintf(text, sizeof text,
 		 "server_name: n%zu\n"
 		 "listen: \"127.0.0.1:%u\"\n"
-		 "jetstream { store_dir: \"%s/n%zu\", max_memory_store: 64MB, max_file_store: 512MB }\n"
+		 "jetstream { store_dir: \"%s/n%zu\", max_memory_store: 64MB, max_file_store: "
+		 "512MB }\n"
 		 "cluster { name: cadmon-test, listen: \"127.0.0.1:%u\", routes: [%s] }\n",
 		 index + 1, node->client_port, world.dir, index + 1, node->cluster_port, routes);
 	snprintf(node->config, sizeof node->config, "%s/n%zu.conf", world.dir, index + 1);
@@ -168,7 +175,8 @@ static int write_node_config(struct node *node, size_t index)
 
 static void start_node(struct node *node)
 {
-	const char *argv[] = { env_or("NATS_SERVER", "/usr/sbin/nats-server"), "-c", node->config, NULL };
+	const char *argv[] = { env_or("NATS_SERVER", "/usr/sbin/nats-server"), "-c", node->config,
+			       NULL };
 
 	node->pid = spawn(argv, NULL, node->log);
 }
@@ -197,10 +205,12 @@ static bool start_cluster(void)
 		for (size_t i = 0; i < NODES; i++) {
 			world.nodes[i].client_port = ports[2 * i];
 			world.nodes[i].cluster_port = ports[2 * i + 1];
-			used += (size_t)snprintf(world.servers + used, sizeof world.servers - used, "%snats://127.0.0.1:%u",
-						 i ? "," : "", ports[2 * i]);
-			yaml += (size_t)snprintf(world.servers_yaml + yaml, sizeof world.servers_yaml - yaml,
-						 "%s\"nats://127.0.0.1:%u\"", i ? ", " : "", ports[2 * i]);
+			used += (size_t)snprintf(world.servers + used, sizeof world.servers - used,
+						 "%snats://127.0.0.1:%u", i ? "," : "",
+						 ports[2 * i]);
+			yaml += (size_t)snprintf(
+				world.servers_yaml + yaml, sizeof world.servers_yaml - yaml,
+				"%s\"nats://127.0.0.1:%u\"", i ? ", " : "", ports[2 * i]);
 		}
 		snprintf(world.servers_yaml + yaml, sizeof world.servers_yaml - yaml, "]");
 		for (size_t i = 0; i < NODES; i++)
@@ -228,7 +238,8 @@ static void create_streams(void)
 			return;
 		usleep(250 * 1000);
 	}
-	fail_msg("the cluster did not take the R3 streams within 20 s (see %s/publish.log)", world.dir);
+	fail_msg("the cluster did not take the R3 streams within 20 s (see %s/publish.log)",
+		 world.dir);
 }
 
 /* ---- the shift ------------------------------------------------------------------------ */
@@ -246,8 +257,18 @@ static size_t read_agency(size_t agency, char **lines, size_t max)
 	snprintf(seed, sizeof seed, "%zu", agency + 11);
 	snprintf(name, sizeof name, "A%zu", agency + 1);
 	snprintf(source, sizeof source, "cad-%zu", agency + 1);
-	const char *argv[] = { env_or("CADMON_SIM", "cadmon-sim"), "--seed", seed, "--agency", name, "--hours", "3",
-			       "--onset-hours", "0.5", "--operators", "10", NULL };
+	const char *argv[] = { env_or("CADMON_SIM", "cadmon-sim"),
+			       "--seed",
+			       seed,
+			       "--agency",
+			       name,
+			       "--hours",
+			       "3",
+			       "--onset-hours",
+			       "0.5",
+			       "--operators",
+			       "10",
+			       NULL };
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	pid_t pid = fork();
@@ -265,23 +286,28 @@ static size_t read_agency(size_t agency, char **lines, size_t max)
 	for (char *line = strtok(text, "\n"); line && count < max; line = strtok(NULL, "\n")) {
 		if (line[0] != '{' || strncmp(line, "{\"hello\"", 8) == 0)
 			continue;
-		/* Callers' numbers of their own per agency: the simulators draw from one pool, and a
-		 * redial seen across agencies is each cadmond's own knowledge (docs/scale-out.md). */
+		/* Callers' numbers of their own per agency: the simulators draw from one pool, and
+		 * a
+		 * redial seen across agencies is each cadmond's own knowledge
+		 * (docs/scale-out.md). */
 		char *ani = strstr(line, "\"ani\":\"");
 		if (ani)
 			ani[7] = (char)('a' + agency);
 		if (strstr(line, "\"agency\":"))
-			assert_true(asprintf(&lines[count], "{\"source\":\"%s\",%s", source, line + 1) > 0);
-		else
-			assert_true(asprintf(&lines[count], "{\"source\":\"%s\",\"agency\":\"%s\",%s", source, name,
+			assert_true(asprintf(&lines[count], "{\"source\":\"%s\",%s", source,
 					     line + 1) > 0);
+		else
+			assert_true(asprintf(&lines[count],
+					     "{\"source\":\"%s\",\"agency\":\"%s\",%s", source,
+					     name, line + 1) > 0);
 		count++;
 	}
 	free(text);
 	return count;
 }
 
-/* A line's "ts" text (the simulator writes RFC 3339 UTC with 3 fraction digits: ordered as text). */
+/* A line's "ts" text (the simulator writes RFC 3339 UTC with 3 fraction digits: ordered as
+ * text). */
 static const char *line_ts(const char *line)
 {
 	const char *ts = strstr(line, "\"ts\":\"");
@@ -317,14 +343,16 @@ static void write_lines(const char *path, size_t from, size_t to)
 static void make_shift(void)
 {
 	for (size_t agency = 0; agency < AGENCIES; agency++)
-		world.line_count += read_agency(agency, world.lines + world.line_count, MAX_LINES - world.line_count);
+		world.line_count += read_agency(agency, world.lines + world.line_count,
+						MAX_LINES - world.line_count);
 	struct placed *placed = calloc(world.line_count, sizeof *placed);
 	assert_non_null(placed);
 	for (size_t i = 0; i < world.line_count; i++)
 		placed[i] = (struct placed){ .line = world.lines[i], .index = i };
 	qsort(placed, world.line_count, sizeof *placed, by_ts);
 	for (size_t i = 0; i < world.line_count; i++) {
-		assert_true(asprintf(&world.lines[i], "{\"seq\":%zu,%s", i + 1, placed[i].line + 1) > 0);
+		assert_true(asprintf(&world.lines[i], "{\"seq\":%zu,%s", i + 1,
+				     placed[i].line + 1) > 0);
 		free(placed[i].line);
 	}
 	free(placed);
@@ -372,10 +400,12 @@ static void start_shared(struct harness *h, const char *consumer, const char *su
 	char yaml[2048];
 
 	snprintf(yaml, sizeof yaml,
-		 "%snats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: %s\n  fetch_batch: 64\n"
+		 "%snats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: %s\n  "
+		 "fetch_batch: 64\n"
 		 "  ack_wait_seconds: 10\n  reconnect_wait_ms: 100\n",
 		 detector_yaml, world.servers_yaml, consumer, subjects);
-	if (harness_start(h, &(struct harness_options){ .feed_yaml = feed_yaml, .extra_yaml = yaml }) < 0) {
+	if (harness_start(h, &(struct harness_options){ .feed_yaml = feed_yaml,
+							.extra_yaml = yaml }) < 0) {
 		char *log = harness_stderr(h);
 		fail_msg("cadmond (consumer %s) did not start:\n%s", consumer, log ? log : "");
 	}
@@ -395,7 +425,8 @@ static char *comparable(const char *line, size_t len, char **id)
 	json_tokener_free(tokener);
 	if (!object || !json_object_object_get_ex(object, "alert", &value) ||
 	    strcmp(json_object_get_string(value), "open") == 0 || /* the board a console gets */
-	    !json_object_object_get_ex(object, "type", &value) || strcmp(json_object_get_string(value), "operator") != 0) {
+	    !json_object_object_get_ex(object, "type", &value) ||
+	    strcmp(json_object_get_string(value), "operator") != 0) {
 		json_object_put(object);
 		return NULL;
 	}
@@ -407,7 +438,8 @@ static char *comparable(const char *line, size_t len, char **id)
 		     json_object_get_string(ts)) < 0)
 		*id = NULL;
 	json_object_object_del(object, "seq");
-	if (strcmp(json_object_get_string(kind), "resolved") == 0) /* noticed at this cadmond's center clock */
+	if (strcmp(json_object_get_string(kind), "resolved") ==
+	    0) /* noticed at this cadmond's center clock */
 		json_object_object_del(object, "ts");
 	json_object_object_del(object, "center_ratio");
 	json_object_object_del(object, "p_value");
@@ -491,14 +523,17 @@ static void run_reference(struct notices *notices, int64_t *events)
 	int feeds[AGENCIES];
 	char line[65536];
 
-	assert_int_equal(harness_start(&h, &(struct harness_options){ .feed_yaml = feed_yaml, .extra_yaml = detector_yaml }),
-			 0);
+	assert_int_equal(
+		harness_start(&h, &(struct harness_options){ .feed_yaml = feed_yaml,
+							     .extra_yaml = detector_yaml }),
+		0);
 	int subscriber = harness_connect_subscriber(&h);
 	assert_true(harness_read_line(subscriber, line, sizeof line, 2000) > 0); /* hello */
 	for (size_t i = 0; i < AGENCIES; i++) {
 		char hello[128];
 		feeds[i] = harness_connect_feed(&h);
-		snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-%zu\"}\n", i + 1);
+		snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-%zu\"}\n",
+			 i + 1);
 		assert_int_equal(harness_send(feeds[i], hello), 0);
 	}
 	usleep(300 * 1000); /* every hello taken (the center waits for all four) before any event */
@@ -510,7 +545,8 @@ static void run_reference(struct notices *notices, int64_t *events)
 		free(text);
 	}
 	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
-	while (metric(&h, "cadmon_lines_total") < (int64_t)world.line_count && harness_now_ms() < until)
+	while (metric(&h, "cadmon_lines_total") < (int64_t)world.line_count &&
+	       harness_now_ms() < until)
 		usleep(50 * 1000);
 	/* The last events wait for the sources to go idle (feed.source_idle_seconds), then their
 	 * notices come: read until 8 s pass without one. */
@@ -545,7 +581,8 @@ static void test_cluster_kill_restart(void **state)
 	create_streams();
 	t_ready = harness_now_ms();
 
-	/* Two cadmonds share the agencies by subject filter (each reads the stream in order, keeping its own). */
+	/* Two cadmonds share the agencies by subject filter (each reads the stream in order,
+	 * keeping its own). */
 	start_shared(&x, "x", "[cadmon.events.A1, cadmon.events.A2]");
 	start_shared(&y, "y", "[cadmon.events.A3, cadmon.events.A4]");
 	js = connect_client();
@@ -590,21 +627,25 @@ static void test_cluster_kill_restart(void **state)
 	read_alert_stream(js, stream);
 	t_settled = harness_now_ms();
 
-	print_message("x: %" PRId64 " events, %" PRId64 " duplicates, %" PRId64 " nats messages; y: %" PRId64
-		      " events, %" PRId64 " duplicates, %" PRId64 " nats messages; reference %" PRId64 " events\n",
+	print_message("x: %" PRId64 " events, %" PRId64 " duplicates, %" PRId64
+		      " nats messages; y: %" PRId64 " events, %" PRId64 " duplicates, %" PRId64
+		      " nats messages; reference %" PRId64 " events\n",
 		      metric(&x, "cadmon_events_total"), metric(&x, "cadmon_duplicates_total"),
 		      metric(&x, "cadmon_nats_messages_total"), metric(&y, "cadmon_events_total"),
-		      metric(&y, "cadmon_duplicates_total"), metric(&y, "cadmon_nats_messages_total"), reference_events);
-	print_message("x: %" PRId64 " rewinds, %" PRId64 " too late; y: %" PRId64 " rewinds, %" PRId64 " too late\n",
-		      metric(&x, "cadmon_nats_rewinds_total"), metric(&x, TOO_LATE), metric(&y, "cadmon_nats_rewinds_total"),
-		      metric(&y, TOO_LATE));
+		      metric(&y, "cadmon_duplicates_total"),
+		      metric(&y, "cadmon_nats_messages_total"), reference_events);
+	print_message("x: %" PRId64 " rewinds, %" PRId64 " too late; y: %" PRId64
+		      " rewinds, %" PRId64 " too late\n",
+		      metric(&x, "cadmon_nats_rewinds_total"), metric(&x, TOO_LATE),
+		      metric(&y, "cadmon_nats_rewinds_total"), metric(&y, TOO_LATE));
 	/* A delivery lost on the way (the node killed) is delivered again in order (a rewind), not
 	 * after ack_wait behind later events, where the tracker would take it for too late. */
 	assert_int_equal(metric(&x, TOO_LATE), 0);
 	assert_int_equal(metric(&y, TOO_LATE), 0);
 	/* Every event once: accepted events add up (what came again after the kill, a lost ack or
 	 * the node down was dropped by its source's seq, counted as duplicates). */
-	assert_int_equal(metric(&x, "cadmon_events_total") + metric(&y, "cadmon_events_total"), reference_events);
+	assert_int_equal(metric(&x, "cadmon_events_total") + metric(&y, "cadmon_events_total"),
+			 reference_events);
 	assert_int_equal(metric(&y, "cadmon_nats_alerts_dropped_total"), 0);
 	assert_int_equal(metric(&x, "cadmon_nats_alerts_dropped_total"), 0);
 
@@ -619,14 +660,17 @@ static void test_cluster_kill_restart(void **state)
 	qsort(reference->text, reference->count, sizeof reference->text[0], by_text);
 	size_t only_stream = 0, only_reference = 0;
 	for (size_t i = 0, j = 0; i < stream->count || j < reference->count;) {
-		int order = i == stream->count ? 1 : j == reference->count ? -1 : strcmp(stream->text[i], reference->text[j]);
+		int order = i == stream->count	    ? 1
+			    : j == reference->count ? -1
+						    : strcmp(stream->text[i], reference->text[j]);
 		if (order == 0) {
 			i++;
 			j++;
 			continue;
 		}
 		if (only_stream + only_reference < 6)
-			print_message("only on the %s: %.300s\n", order < 0 ? "stream" : "reference",
+			print_message("only on the %s: %.300s\n",
+				      order < 0 ? "stream" : "reference",
 				      order < 0 ? stream->text[i] : reference->text[j]);
 		if (order < 0) {
 			only_stream++;
@@ -637,12 +681,15 @@ static void test_cluster_kill_restart(void **state)
 		}
 	}
 	if (only_stream + only_reference > 0)
-		fail_msg("%zu notices only on the alerts stream, %zu only from the reference (of %zu)", only_stream,
-			 only_reference, reference->count);
+		fail_msg("%zu notices only on the alerts stream, %zu only from the reference (of "
+			 "%zu)",
+			 only_stream, only_reference, reference->count);
 	assert_int_equal(stream->count, reference->count);
-	print_message("nats: %zu lines, %zu operator notices; cluster up in %" PRId64 " ms, published and x "
+	print_message("nats: %zu lines, %zu operator notices; cluster up in %" PRId64
+		      " ms, published and x "
 		      "restarted at %" PRId64 " ms, settled at %" PRId64 " ms\n",
-		      world.line_count, stream->count, t_ready - t0, t_published - t0, t_settled - t0);
+		      world.line_count, stream->count, t_ready - t0, t_published - t0,
+		      t_settled - t0);
 
 	harness_stop(&x);
 	harness_stop(&y);
@@ -670,18 +717,22 @@ static jsCtx *start_world(void)
 /* A cadmond on the events stream's A1 subject whose rule fires on one premature call. */
 /* The configuration of cadmond alone on agency A1 (consumer, and more nats keys), every
  * premature call an alert; max_alert_queue 0: the default. */
-static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const char *consumer, const char *more)
+static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const char *consumer,
+			const char *more)
 {
 	char queue[64] = "";
 
 	if (max_alert_queue) /* and its limit alert resolved after 1 s without a drop */
-		snprintf(queue, sizeof queue, "  max_alert_queue: %u\nlog: {rate_limit_seconds: 1}\n", max_alert_queue);
+		snprintf(queue, sizeof queue,
+			 "  max_alert_queue: %u\nlog: {rate_limit_seconds: 1}\n", max_alert_queue);
 	snprintf(yaml, size,
 		 "detector:\n"
 		 "  premature: {max_talk_seconds: 20}\n"
 		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
-		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, severity: info}]\n"
-		 "nats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: [cadmon.events.A1]\n"
+		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
+		 "severity: info}]\n"
+		 "nats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: "
+		 "[cadmon.events.A1]\n"
 		 "  reconnect_wait_ms: 100\n%s%s",
 		 world.servers_yaml, consumer, more, queue);
 }
@@ -718,11 +769,15 @@ static void test_notice_unpublished_at_first_kill(void **state)
 	start_single(&x);
 	int feed = harness_connect_feed(&x);
 	assert_true(feed >= 0);
-	assert_int_equal(harness_send(feed, "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00Z\","
-					   "\"operator\":\"op-1\",\"agency\":\"A1\"}\n"
-					   "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\","
-					   "\"released_by\":\"operator\"}\n"),
-			 0);
+	assert_int_equal(
+		harness_send(
+			feed,
+			"{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:"
+			"00Z\","
+			"\"operator\":\"op-1\",\"agency\":\"A1\"}\n"
+			"{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:05Z\","
+			"\"released_by\":\"operator\"}\n"),
+		0);
 	int64_t until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	while (metric(&x, "cadmon_nats_alerts_failures_total") < 1 && harness_now_ms() < until)
 		usleep(20 * 1000);
@@ -736,36 +791,48 @@ static void test_notice_unpublished_at_first_kill(void **state)
 	create_streams(); /* the alerts stream back */
 	start_single(&x);
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
-	for (read_alert_stream(js, &world.stream); world.stream.count == 0 && harness_now_ms() < until;
+	for (read_alert_stream(js, &world.stream);
+	     world.stream.count == 0 && harness_now_ms() < until;
 	     read_alert_stream(js, &world.stream))
 		usleep(100 * 1000);
 	assert_int_equal(world.stream.count, 1);
 	assert_string_equal(world.stream.text[0],
-			    "{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\",\"ts\":\"2026-11-29T08:00:05.000Z\","
-			    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
-			    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"callbacks\":"
-			    "[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_seconds\":5,\"called_back\":false}]}");
+			    "{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\",\"ts\":\"2026-"
+			    "11-29T08:00:05.000Z\","
+			    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\","
+			    "\"rule\":\"every\",\"severity\":\"info\","
+			    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,"
+			    "\"ratio\":1,\"callbacks\":"
+			    "[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\",\"talk_"
+			    "seconds\":5,\"called_back\":false}]}");
 
-	/* A reload: nats.fetch_batch applied, nats.consumer needs a restart (kept: no consumer z). */
+	/* A reload: nats.fetch_batch applied, nats.consumer needs a restart (kept: no consumer
+	 * z). */
 	char yaml[2048];
 	jsConsumerInfo *info = NULL;
 	single_yaml(yaml, sizeof yaml, 0, "z", "  fetch_batch: 8\n");
-	assert_int_equal(harness_write_config(&x, &(struct harness_options){ .extra_yaml = yaml }), 0);
+	assert_int_equal(harness_write_config(&x, &(struct harness_options){ .extra_yaml = yaml }),
+			 0);
 	assert_int_equal(harness_signal(&x, SIGHUP), 0);
-	expect_log(&x, "cadmond: warning: reload: nats.consumer: x -> z takes effect at the next restart; kept x\n");
+	expect_log(&x, "cadmond: warning: reload: nats.consumer: x -> z takes effect at the next "
+		       "restart; kept x\n");
 	expect_log(&x, "cadmond: reload: nats.fetch_batch: 256 -> 8\n");
 	expect_no_log(&x, "reload: nats.consumer: x -> z\n");
-	assert_int_equal(js_GetConsumerInfo(&info, js, "CADMON_EVENTS", "z", NULL, &jerr), NATS_NOT_FOUND);
+	assert_int_equal(js_GetConsumerInfo(&info, js, "CADMON_EVENTS", "z", NULL, &jerr),
+			 NATS_NOT_FOUND);
 	assert_int_equal(metric(&x, "cadmon_nats_connected"), 1);
 	harness_stop(&x);
 
 	/* nats.mapping: each message one JSON record of cdr-9; its two lines processed (a premature
-	 * call: the rule's alert on the stream), a record that is not JSON rejected; both acknowledged. */
+	 * call: the rule's alert on the stream), a record that is not JSON rejected; both
+	 * acknowledged. */
 	single_yaml(yaml, sizeof yaml, 0, "m", "  mapping: cdr\n");
 	char *end = yaml + strlen(yaml);
 	snprintf(end, sizeof yaml - (size_t)(end - yaml),
-		 "mappings:\n  - {name: cdr, format: json, fields: {call_id: id, operator: agent, agency: center,\n"
-		 "     answer_time: answered, release_time: released}, time_format: iso8601, time_zone: UTC,\n"
+		 "mappings:\n  - {name: cdr, format: json, fields: {call_id: id, operator: agent, "
+		 "agency: center,\n"
+		 "     answer_time: answered, release_time: released}, time_format: iso8601, "
+		 "time_zone: UTC,\n"
 		 "     released_by_default: operator}\n");
 	char *subjects = strstr(yaml, "[cadmon.events.A1]");
 	memcpy(subjects, "[cadmon.events.M1]", strlen("[cadmon.events.M1]"));
@@ -774,13 +841,16 @@ static void test_notice_unpublished_at_first_kill(void **state)
 		fail_msg("cadmond with nats.mapping did not start:\n%s", log ? log : "");
 	}
 	static const char *const records[] = {
-		"{\"id\":\"r1\",\"agent\":\"op-9\",\"center\":\"M1\",\"answered\":\"2026-11-29T09:00:00Z\","
+		"{\"id\":\"r1\",\"agent\":\"op-9\",\"center\":\"M1\",\"answered\":\"2026-11-29T09:"
+		"00:00Z\","
 		"\"released\":\"2026-11-29T09:00:05Z\"}",
 		"not a record",
 	};
 	for (size_t i = 0; i < 2; i++) {
 		natsMsg *msg = NULL;
-		assert_int_equal(natsMsg_Create(&msg, "cadmon.events.M1", NULL, records[i], (int)strlen(records[i])), NATS_OK);
+		assert_int_equal(natsMsg_Create(&msg, "cadmon.events.M1", NULL, records[i],
+						(int)strlen(records[i])),
+				 NATS_OK);
 		assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cdr-9"), NATS_OK);
 		assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
 		natsMsg_Destroy(msg);
@@ -790,10 +860,12 @@ static void test_notice_unpublished_at_first_kill(void **state)
 		usleep(20 * 1000);
 	assert_int_equal(metric(&x, "cadmon_nats_acknowledged_total"), 2);
 	assert_int_equal(metric(&x, "cadmon_nats_records_rejected_total"), 1);
-	assert_int_equal(metric(&x, "cadmon_events_total"), 4); /* the journal's c1 (recovered), r1's two */
+	assert_int_equal(metric(&x, "cadmon_events_total"),
+			 4); /* the journal's c1 (recovered), r1's two */
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	/* op-1's firing, its resolved (r1 moved the clock an hour on), op-9's firing */
-	for (read_alert_stream(js, &world.stream); world.stream.count < 3 && harness_now_ms() < until;
+	for (read_alert_stream(js, &world.stream);
+	     world.stream.count < 3 && harness_now_ms() < until;
 	     read_alert_stream(js, &world.stream))
 		usleep(50 * 1000);
 	assert_int_equal(world.stream.count, 3);
@@ -803,10 +875,12 @@ static void test_notice_unpublished_at_first_kill(void **state)
 			op9 = world.stream.text[i];
 	assert_non_null(op9);
 	assert_non_null(strstr(op9, "{\"alert\":\"firing\","));
-	assert_non_null(strstr(op9, "\"ts\":\"2026-11-29T09:00:05.000Z\",\"type\":\"operator\",\"agency\":\"M1\","
-				    "\"operator\":\"op-9\",\"rule\":\"every\""));
-	assert_non_null(strstr(op9, "\"callbacks\":[{\"call_id\":\"r1\",\"ts\":\"2026-11-29T09:00:00.000Z\","
-				    "\"talk_seconds\":5,\"called_back\":false}]}"));
+	assert_non_null(strstr(
+		op9, "\"ts\":\"2026-11-29T09:00:05.000Z\",\"type\":\"operator\",\"agency\":\"M1\","
+		     "\"operator\":\"op-9\",\"rule\":\"every\""));
+	assert_non_null(strstr(
+		op9, "\"callbacks\":[{\"call_id\":\"r1\",\"ts\":\"2026-11-29T09:00:00.000Z\","
+		     "\"talk_seconds\":5,\"called_back\":false}]}"));
 	expect_log(&x, "record rejected: invalid_json");
 	harness_stop(&x);
 }
@@ -855,16 +929,22 @@ static void expect_queue_alert(int console, bool firing, int64_t *dropped)
 	assert_true(*dropped >= 1);
 	if (firing)
 		snprintf(suffix, sizeof suffix,
-			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRId64 ",\"message\":"
-			 "\"notices dropped for the NATS alerts stream (nats.max_alert_queue reached): %" PRId64
-			 " so far; the next start publishes them again, or raise nats.max_alert_queue\"}",
+			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%"
+			 "s%" PRId64 ",\"message\":"
+			 "\"notices dropped for the NATS alerts stream (nats.max_alert_queue "
+			 "reached): %" PRId64 " so far; the next start publishes them again, or "
+					      "raise nats.max_alert_queue\"}",
 			 key, *dropped, *dropped);
 	else
 		snprintf(suffix, sizeof suffix,
-			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRId64 ",\"message\":"
-			 "\"no notice dropped (nats.max_alert_queue) for 1 s; %" PRId64 " in all\"}",
+			 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%"
+			 "s%" PRId64 ",\"message\":"
+			 "\"no notice dropped (nats.max_alert_queue) for 1 s; %" PRId64
+			 " in all\"}",
 			 key, *dropped, *dropped);
-	expect_framed(line, firing ? "{\"alert\":\"firing\",\"alert_id\":\"" : "{\"alert\":\"resolved\",\"alert_id\":\"",
+	expect_framed(line,
+		      firing ? "{\"alert\":\"firing\",\"alert_id\":\""
+			     : "{\"alert\":\"resolved\",\"alert_id\":\"",
 		      suffix);
 }
 
@@ -888,8 +968,10 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	console_line_with(console, "{\"board\":\"end\"", board, sizeof board); /* live from here */
 	int feed = harness_connect_feed(&x);
 	assert_true(feed >= 0);
-	premature_call_then(feed, 1, 0, "cadmon_nats_alerts_failures_total", 1); /* queued, failing */
-	premature_call_then(feed, 2, 2, "cadmon_nats_alerts_dropped_total", 1);  /* the queue is full */
+	premature_call_then(feed, 1, 0, "cadmon_nats_alerts_failures_total",
+			    1); /* queued, failing */
+	premature_call_then(feed, 2, 2, "cadmon_nats_alerts_dropped_total",
+			    1); /* the queue is full */
 	int64_t dropped_firing, dropped_resolved;
 	expect_queue_alert(console, true, &dropped_firing);
 	create_streams();
@@ -903,7 +985,8 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	premature_call_then(feed, 3, 4, "cadmon_nats_alerts_published_total", 2);
 	/* op-3's notice on the stream before the kill (system notices count in published too) */
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
-	for (read_alert_stream(js, &world.stream); world.stream.count < 2 && harness_now_ms() < until;
+	for (read_alert_stream(js, &world.stream);
+	     world.stream.count < 2 && harness_now_ms() < until;
 	     read_alert_stream(js, &world.stream))
 		usleep(20 * 1000);
 	assert_int_equal(world.stream.count, 2);
@@ -914,7 +997,8 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 
 	start_single(&x);
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
-	for (read_alert_stream(js, &world.stream); world.stream.count < 3 && harness_now_ms() < until;
+	for (read_alert_stream(js, &world.stream);
+	     world.stream.count < 3 && harness_now_ms() < until;
 	     read_alert_stream(js, &world.stream))
 		usleep(100 * 1000);
 	assert_int_equal(world.stream.count, 3);
@@ -947,8 +1031,9 @@ static int run_watch(const char *const *args)
 /* A standalone nats-server with JetStream and TLS (the test CA's server certificate) and the
  * authorization block given; its client URL. The alerts stream created on it through a client
  * with the same credentials, holding notice. */
-static void start_secured(size_t index, const char *pki, const char *authorization, const char *token,
-			  const char *user, const char *password, const char *notice, char *url, size_t size)
+static void start_secured(size_t index, const char *pki, const char *authorization,
+			  const char *token, const char *user, const char *password,
+			  const char *notice, char *url, size_t size)
 {
 	char config[PATH_MAX + 64], text[PATH_MAX * 3 + 512], log[PATH_MAX + 64], ca[PATH_MAX + 16];
 	uint16_t port;
@@ -964,7 +1049,8 @@ static void start_secured(size_t index, const char *pki, const char *authorizati
 	snprintf(log, sizeof log, "%s/secured%zu.log", world.dir, index);
 	snprintf(text, sizeof text,
 		 "listen: \"127.0.0.1:%u\"\njetstream { store_dir: \"%s/secured%zu\" }\n"
-		 "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\" }\nauthorization { %s }\n",
+		 "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\" }\nauthorization "
+		 "{ %s }\n",
 		 port, world.dir, index, pki, pki, authorization);
 	assert_int_equal(harness_write_file(config, text), 0);
 	const char *argv[] = { env_or("NATS_SERVER", "/usr/sbin/nats-server"), "-c", config, NULL };
@@ -989,7 +1075,9 @@ static void start_secured(size_t index, const char *pki, const char *authorizati
 	stream.Subjects = subjects;
 	stream.SubjectsLen = 1;
 	assert_int_equal(js_AddStream(NULL, js, &stream, NULL, &jerr), NATS_OK);
-	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", notice, (int)strlen(notice), NULL, &jerr), NATS_OK);
+	assert_int_equal(
+		js_Publish(NULL, js, "cadmon.alerts.A1", notice, (int)strlen(notice), NULL, &jerr),
+		NATS_OK);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(connection);
 	natsOptions_Destroy(options);
@@ -1000,8 +1088,10 @@ static void start_secured(size_t index, const char *pki, const char *authorizati
  * refused (exit 1). */
 static void watch_secured(const char *notice, const char *shown)
 {
-	char pki[PATH_MAX + 16], ca[PATH_MAX + 32], token_file[PATH_MAX + 32], password_file[PATH_MAX + 32];
-	char wrong_file[PATH_MAX + 32], url_token[64], url_user[64], command[PATH_MAX * 2 + 64], prefix[160];
+	char pki[PATH_MAX + 16], ca[PATH_MAX + 32], token_file[PATH_MAX + 32],
+		password_file[PATH_MAX + 32];
+	char wrong_file[PATH_MAX + 32], url_token[64], url_user[64], command[PATH_MAX * 2 + 64],
+		prefix[160];
 	const char *script = getenv("CADMON_MAKE_CERTS");
 
 	assert_non_null(script);
@@ -1018,24 +1108,40 @@ static void watch_secured(const char *notice, const char *shown)
 	chmod(token_file, 0600);
 	chmod(password_file, 0600);
 	chmod(wrong_file, 0600);
-	start_secured(0, pki, "token: \"watch-token-0001\"", "watch-token-0001", NULL, NULL, notice, url_token,
-		      sizeof url_token);
-	start_secured(1, pki, "users: [{user: watch, password: \"pw-0001\"}]", NULL, "watch", "pw-0001", notice,
-		      url_user, sizeof url_user);
-	const char *with_token[] = { "--nats", url_token, "--ca", ca, "--token-file", token_file, "--lines", "--utc",
-				     "--count", "1", "--timeout", "20", NULL };
+	start_secured(0, pki, "token: \"watch-token-0001\"", "watch-token-0001", NULL, NULL, notice,
+		      url_token, sizeof url_token);
+	start_secured(1, pki, "users: [{user: watch, password: \"pw-0001\"}]", NULL, "watch",
+		      "pw-0001", notice, url_user, sizeof url_user);
+	const char *with_token[] = { "--nats",	  url_token, "--ca",  ca,	 "--token-file",
+				     token_file,  "--lines", "--utc", "--count", "1",
+				     "--timeout", "20",	     NULL };
 	if (run_watch(with_token) != 0)
 		fail_msg("cadmon-watch --nats with a token:\n%s", world.text);
 	assert_string_equal(world.text, shown);
-	const char *with_user[] = { "--nats", url_user, "--ca", ca, "--nats-user", "watch", "--nats-password-file",
-				    password_file, "--lines", "--utc", "--count", "1", "--timeout", "20", NULL };
+	const char *with_user[] = { "--nats",
+				    url_user,
+				    "--ca",
+				    ca,
+				    "--nats-user",
+				    "watch",
+				    "--nats-password-file",
+				    password_file,
+				    "--lines",
+				    "--utc",
+				    "--count",
+				    "1",
+				    "--timeout",
+				    "20",
+				    NULL };
 	if (run_watch(with_user) != 0)
 		fail_msg("cadmon-watch --nats with a user:\n%s", world.text);
 	assert_string_equal(world.text, shown);
-	const char *wrong[] = { "--nats", url_token, "--ca", ca, "--token-file", wrong_file, "--lines", "--count", "1",
-				"--timeout", "2", NULL };
+	const char *wrong[] = { "--nats",   url_token, "--ca",	  ca,  "--token-file",
+				wrong_file, "--lines", "--count", "1", "--timeout",
+				"2",	    NULL };
 	assert_int_equal(run_watch(wrong), 1);
-	snprintf(prefix, sizeof prefix, "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
+	snprintf(prefix, sizeof prefix,
+		 "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
 	if (strncmp(world.text, prefix, strlen(prefix)) != 0)
 		fail_msg("expected %s..., got %s", prefix, world.text);
 }
@@ -1052,8 +1158,8 @@ static void expect_event(jsCtx *js, uint64_t seq, const char *expected)
 	assert_int_equal(js_GetMsg(&msg, js, "CADMON_EVENTS", seq, NULL, &jerr), NATS_OK);
 	natsMsgHeader_Get(msg, "Cadmon-Source", &source);
 	natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
-	snprintf(text, sizeof text, "%s %s %s %.*s", natsMsg_GetSubject(msg), source, id, natsMsg_GetDataLength(msg),
-		 natsMsg_GetData(msg));
+	snprintf(text, sizeof text, "%s %s %s %.*s", natsMsg_GetSubject(msg), source, id,
+		 natsMsg_GetDataLength(msg), natsMsg_GetData(msg));
 	natsMsg_Destroy(msg);
 	assert_string_equal(text, expected);
 }
@@ -1104,148 +1210,222 @@ static uint16_t publish_port(const char *log)
 static void publish_tools(jsCtx *js)
 {
 	char log[PATH_MAX + 32], input[PATH_MAX + 32];
-	const char *listen_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers, "--listen",
-				      "127.0.0.1:0", NULL };
+	const char *listen_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"),
+				      "--server",
+				      world.servers,
+				      "--listen",
+				      "127.0.0.1:0",
+				      NULL };
 
 	snprintf(log, sizeof log, "%s/publish-listen.log", world.dir);
 	pid_t publisher = spawn(listen_argv, NULL, log);
 	uint16_t port = publish_port(log);
 	int first = harness_connect(port), second = harness_connect(port);
 	assert_true(first >= 0 && second >= 0);
-	assert_int_equal(harness_send(first, "{\"hello\":\"feed\",\"source\":\"cad-L1\"}\n"
-					     "{\"type\":\"call_start\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:00Z\","
-					     "\"operator\":\"op-1\",\"agency\":\"B1\"}\n"
-					     "{\"type\":\"call_end\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:05Z\","
-					     "\"released_by\":\"operator\"}\n"),
-			 0);
+	assert_int_equal(
+		harness_send(
+			first,
+			"{\"hello\":\"feed\",\"source\":\"cad-L1\"}\n"
+			"{\"type\":\"call_start\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:"
+			"00Z\","
+			"\"operator\":\"op-1\",\"agency\":\"B1\"}\n"
+			"{\"type\":\"call_end\",\"call_id\":\"L1\",\"ts\":\"2026-11-29T08:00:05Z\","
+			"\"released_by\":\"operator\"}\n"),
+		0);
 	wait_events(js, 2);
-	assert_int_equal(harness_send(second, "{\"hello\":\"feed\",\"source\":\"cad-L2\"}\n"
-					      "{\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
-					      "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}"),
-			 0); /* the last line without a newline: taken at the connection's end */
+	assert_int_equal(
+		harness_send(
+			second,
+			"{\"hello\":\"feed\",\"source\":\"cad-L2\"}\n"
+			"{\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
+			"\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}"),
+		0); /* the last line without a newline: taken at the connection's end */
 	close(second);
 	wait_events(js, 3);
 	close(first);
 	usleep(300 * 1000); /* both ends read */
 	kill(publisher, SIGTERM);
 	assert_int_equal(wait_exit(publisher, 20000), 0);
-	expect_event(js, 1, "cadmon.events.B1 cad-L1 cad-L1:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"L1\","
-			    "\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\",\"agency\":\"B1\"}");
-	expect_event(js, 2, "cadmon.events.B1 cad-L1 cad-L1:2 {\"seq\":2,\"type\":\"call_end\",\"call_id\":\"L1\","
-			    "\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}");
-	expect_event(js, 3, "cadmon.events.B2 cad-L2 cad-L2:7 {\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
-			    "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}");
+	expect_event(js, 1,
+		     "cadmon.events.B1 cad-L1 cad-L1:1 "
+		     "{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"L1\","
+		     "\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\",\"agency\":\"B1\"}");
+	expect_event(js, 2,
+		     "cadmon.events.B1 cad-L1 cad-L1:2 "
+		     "{\"seq\":2,\"type\":\"call_end\",\"call_id\":\"L1\","
+		     "\"ts\":\"2026-11-29T08:00:05Z\",\"released_by\":\"operator\"}");
+	expect_event(js, 3,
+		     "cadmon.events.B2 cad-L2 cad-L2:7 "
+		     "{\"seq\":7,\"type\":\"call_start\",\"call_id\":\"L2\","
+		     "\"ts\":\"2026-11-29T08:01:00Z\",\"operator\":\"op-2\",\"agency\":\"B2\"}");
 	free(world.text);
 	world.text = harness_read_file(log);
-	assert_non_null(strstr(world.text, "cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, "
-					   "0 skipped, 0 sent again\n"));
+	assert_non_null(strstr(
+		world.text,
+		"cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, "
+		"0 skipped, 0 sent again\n"));
 
 	snprintf(input, sizeof input, "%s/records.csv", world.dir);
-	assert_int_equal(harness_write_file(input,
-					    "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo,TrunkGroup\n"
-					    "C000004,KCPD,P06,AG06,5045550506,11/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,"
-					    "INC-000003,\"911 Trunk 2\"\n"
-					    "C000005,KCPD,P06,AG06,5045550507,13/29/2026 06:02:33 AM,11/29/2026 06:03:42 AM,A,,x\n"),
+	assert_int_equal(harness_write_file(input, "CallID,Agency,Position,AgentID,ANI,AnswerTime,"
+						   "ReleaseTime,ReleasedBy,IncidentNo,TrunkGroup\n"
+						   "C000004,KCPD,P06,AG06,5045550506,11/29/2026 "
+						   "06:02:33 AM,11/29/2026 06:03:42 AM,A,"
+						   "INC-000003,\"911 Trunk 2\"\n"
+						   "C000005,KCPD,P06,AG06,5045550507,13/29/2026 "
+						   "06:02:33 AM,11/29/2026 06:03:42 AM,A,,x\n"),
 			 0);
-	const char *mapping_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers,
-				       "--mapping", CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml", "--source", "cdr-1",
+	const char *mapping_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"),
+				       "--server",
+				       world.servers,
+				       "--mapping",
+				       CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml",
+				       "--source",
+				       "cdr-1",
 				       NULL };
 	snprintf(log, sizeof log, "%s/publish-mapping.log", world.dir);
 	assert_int_equal(wait_exit(spawn(mapping_argv, input, log), 30000), 1);
 	wait_events(js, 6);
-	expect_event(js, 4, "cadmon.events.KCPD cdr-1 cdr-1:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C000004\","
-			    "\"ts\":\"2026-11-29T12:02:33.000Z\",\"operator\":\"AG06\",\"agency\":\"KCPD\","
-			    "\"position\":\"P06\",\"ani\":\"5045550506\"}");
-	expect_event(js, 5, "cadmon.events.KCPD cdr-1 cdr-1:2 {\"seq\":2,\"type\":\"incident\",\"call_id\":\"C000004\","
-			    "\"ts\":\"2026-11-29T12:02:33.000Z\",\"incident_id\":\"INC-000003\"}");
-	expect_event(js, 6, "cadmon.events.KCPD cdr-1 cdr-1:3 {\"seq\":3,\"type\":\"call_end\",\"call_id\":\"C000004\","
-			    "\"ts\":\"2026-11-29T12:03:42.000Z\",\"released_by\":\"operator\"}");
+	expect_event(
+		js, 4,
+		"cadmon.events.KCPD cdr-1 cdr-1:1 "
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C000004\","
+		"\"ts\":\"2026-11-29T12:02:33.000Z\",\"operator\":\"AG06\",\"agency\":\"KCPD\","
+		"\"position\":\"P06\",\"ani\":\"5045550506\"}");
+	expect_event(js, 5,
+		     "cadmon.events.KCPD cdr-1 cdr-1:2 "
+		     "{\"seq\":2,\"type\":\"incident\",\"call_id\":\"C000004\","
+		     "\"ts\":\"2026-11-29T12:02:33.000Z\",\"incident_id\":\"INC-000003\"}");
+	expect_event(js, 6,
+		     "cadmon.events.KCPD cdr-1 cdr-1:3 "
+		     "{\"seq\":3,\"type\":\"call_end\",\"call_id\":\"C000004\","
+		     "\"ts\":\"2026-11-29T12:03:42.000Z\",\"released_by\":\"operator\"}");
 	free(world.text);
 	world.text = harness_read_file(log);
-	assert_string_equal(world.text,
-			    "cadmon-publish: line 3: record rejected (bad_timestamp): \"AnswerTime\": not a time in the format "
-			    "\"%m/%d/%Y %I:%M:%S %p\": \"13/29/2026 06:02:33 AM\"\n"
-			    "cadmon-publish: 3 lines published and acknowledged (0 duplicates), 0 failed, 1 skipped, 0 sent "
-			    "again\n");
+	assert_string_equal(world.text, "cadmon-publish: line 3: record rejected (bad_timestamp): "
+					"\"AnswerTime\": not a time in the format "
+					"\"%m/%d/%Y %I:%M:%S %p\": \"13/29/2026 06:02:33 AM\"\n"
+					"cadmon-publish: 3 lines published and acknowledged (0 "
+					"duplicates), 0 failed, 1 skipped, 0 sent "
+					"again\n");
 
 	/* Both: records from a CAD connection whose hello names the source. */
-	const char *both_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"), "--server", world.servers, "--listen",
-				    "127.0.0.1:0", "--mapping", CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml",
+	const char *both_argv[] = { env_or("CADMON_PUBLISH", "cadmon-publish"),
+				    "--server",
+				    world.servers,
+				    "--listen",
+				    "127.0.0.1:0",
+				    "--mapping",
+				    CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml",
 				    NULL };
 	snprintf(log, sizeof log, "%s/publish-both.log", world.dir);
 	publisher = spawn(both_argv, NULL, log);
 	int cad = harness_connect(publish_port(log));
 	assert_true(cad >= 0);
 	assert_int_equal(harness_send(cad, "{\"hello\":\"feed\",\"source\":\"cdr-2\"}\n"
-					   "CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,IncidentNo\n"
-					   "C9,KCPD,P01,AG01,5045550101,11/29/2026 07:00:00 AM,11/29/2026 07:00:10 AM,C,\n"),
+					   "CallID,Agency,Position,AgentID,ANI,AnswerTime,"
+					   "ReleaseTime,ReleasedBy,IncidentNo\n"
+					   "C9,KCPD,P01,AG01,5045550101,11/29/2026 07:00:00 "
+					   "AM,11/29/2026 07:00:10 AM,C,\n"),
 			 0);
 	wait_events(js, 8);
 	close(cad);
 	usleep(300 * 1000);
 	kill(publisher, SIGTERM);
 	assert_int_equal(wait_exit(publisher, 20000), 0);
-	expect_event(js, 7, "cadmon.events.KCPD cdr-2 cdr-2:1 {\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C9\","
-			    "\"ts\":\"2026-11-29T13:00:00.000Z\",\"operator\":\"AG01\",\"agency\":\"KCPD\","
-			    "\"position\":\"P01\",\"ani\":\"5045550101\"}");
-	expect_event(js, 8, "cadmon.events.KCPD cdr-2 cdr-2:2 {\"seq\":2,\"type\":\"call_end\",\"call_id\":\"C9\","
-			    "\"ts\":\"2026-11-29T13:00:10.000Z\",\"released_by\":\"caller\"}");
+	expect_event(
+		js, 7,
+		"cadmon.events.KCPD cdr-2 cdr-2:1 "
+		"{\"seq\":1,\"type\":\"call_start\",\"call_id\":\"C9\","
+		"\"ts\":\"2026-11-29T13:00:00.000Z\",\"operator\":\"AG01\",\"agency\":\"KCPD\","
+		"\"position\":\"P01\",\"ani\":\"5045550101\"}");
+	expect_event(js, 8,
+		     "cadmon.events.KCPD cdr-2 cdr-2:2 "
+		     "{\"seq\":2,\"type\":\"call_end\",\"call_id\":\"C9\","
+		     "\"ts\":\"2026-11-29T13:00:10.000Z\",\"released_by\":\"caller\"}");
 }
 
 /* cadmon-watch --nats: the notices published to the alerts stream are shown (line mode), in
  * stream order. */
 static void test_watch_follows_the_alerts_stream(void **state)
 {
-	static const char first[] =
-		"{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\",\"seq\":1,\"ts\":\"2026-11-29T08:00:05.000Z\","
-		"\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\",\"rule\":\"every\",\"severity\":\"info\","
-		"\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,"
-		"\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:00.000Z\","
-		"\"talk_seconds\":5,\"called_back\":false}]}";
-	static const char second[] =
-		"{\"alert\":\"firing\",\"alert_id\":\"0123456789abcdef\",\"seq\":2,\"ts\":\"2026-11-29T08:01:05.000Z\","
-		"\"type\":\"operator\",\"agency\":\"A2\",\"operator\":\"op-2\",\"rule\":\"every\",\"severity\":\"info\","
-		"\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":0,"
-		"\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\","
-		"\"talk_seconds\":5,\"called_back\":false}]}";
+	static const char first[] = "{\"alert\":\"firing\",\"alert_id\":\"cdd269060f43c275\","
+				    "\"seq\":1,\"ts\":\"2026-11-29T08:00:05.000Z\","
+				    "\"type\":\"operator\",\"agency\":\"A1\",\"operator\":\"op-1\","
+				    "\"rule\":\"every\",\"severity\":\"info\","
+				    "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_"
+				    "back\":0,\"ratio\":1,\"center_ratio\":0,"
+				    "\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c1\",\"ts\":"
+				    "\"2026-11-29T08:00:00.000Z\","
+				    "\"talk_seconds\":5,\"called_back\":false}]}";
+	static const char second[] = "{\"alert\":\"firing\",\"alert_id\":\"0123456789abcdef\","
+				     "\"seq\":2,\"ts\":\"2026-11-29T08:01:05.000Z\","
+				     "\"type\":\"operator\",\"agency\":\"A2\",\"operator\":\"op-"
+				     "2\",\"rule\":\"every\",\"severity\":\"info\","
+				     "\"window_seconds\":60,\"calls\":1,\"premature\":1,\"called_"
+				     "back\":0,\"ratio\":1,\"center_ratio\":0,"
+				     "\"p_value\":0.05,\"callbacks\":[{\"call_id\":\"c2\",\"ts\":"
+				     "\"2026-11-29T08:01:00.000Z\","
+				     "\"talk_seconds\":5,\"called_back\":false}]}";
 	jsErrCode jerr = 0;
 	jsCtx *js;
 
 	(void)state;
 	js = start_world();
-	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A1", first, (int)strlen(first), NULL, &jerr), NATS_OK);
-	const char *argv[] = { env_or("CADMON_WATCH", "cadmon-watch"), "--nats", world.servers, "--lines", "--utc",
-			       "--count", "2", "--timeout", "20", NULL };
+	assert_int_equal(
+		js_Publish(NULL, js, "cadmon.alerts.A1", first, (int)strlen(first), NULL, &jerr),
+		NATS_OK);
+	const char *argv[] = { env_or("CADMON_WATCH", "cadmon-watch"),
+			       "--nats",
+			       world.servers,
+			       "--lines",
+			       "--utc",
+			       "--count",
+			       "2",
+			       "--timeout",
+			       "20",
+			       NULL };
 	char log[PATH_MAX + 16];
 	snprintf(log, sizeof log, "%s/watch.log", world.dir);
 	pid_t watch = spawn(argv, NULL, log);
-	/* One notice the stream held before, one published while it follows (or before it subscribed:
+	/* One notice the stream held before, one published while it follows (or before it
+	 * subscribed:
 	 * the ordered consumer starts at the stream's first message either way). */
-	assert_int_equal(js_Publish(NULL, js, "cadmon.alerts.A2", second, (int)strlen(second), NULL, &jerr), NATS_OK);
+	assert_int_equal(
+		js_Publish(NULL, js, "cadmon.alerts.A2", second, (int)strlen(second), NULL, &jerr),
+		NATS_OK);
 	int status = wait_exit(watch, 30000);
 	world.text = harness_read_file(log); /* stdout and stderr */
 	if (status != 0)
 		fail_msg("cadmon-watch exited with %d:\n%s", status, world.text ? world.text : "");
 	assert_string_equal(world.text,
-			    "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min "
+			    "(100%), rule every, 1 to call back\n"
 			    "     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
-			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min "
+			    "(100%), rule every, 1 to call back\n"
 			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n"
-			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 resumes after it\n");
+			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 "
+			    "resumes after it\n");
 
 	/* Resuming at stream sequence 2: the second notice only. */
-	const char *resume[] = { "--nats", world.servers, "--nats-start", "2", "--lines", "--utc", "--count", "1",
-				 "--timeout", "20", NULL };
+	const char *resume[] = { "--nats",  world.servers, "--nats-start", "2",	 "--lines", "--utc",
+				 "--count", "1",	   "--timeout",	   "20", NULL };
 	if (run_watch(resume) != 0)
 		fail_msg("cadmon-watch --nats-start 2:\n%s", world.text);
 	assert_string_equal(world.text,
-			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to call back\n"
+			    "08:01:05Z ALERT #2 INFO A2/op-2: 1 of 1 calls cut off in 1 min "
+			    "(100%), rule every, 1 to call back\n"
 			    "     call back (no number)  call c2, answered 08:01:00Z, talk 5 s\n"
-			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 resumes after it\n");
+			    "cadmon-watch: last notice at stream sequence 2; --nats-start 3 "
+			    "resumes after it\n");
 
-	watch_secured(first, "08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule every, 1 to "
-			     "call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
-			     "cadmon-watch: last notice at stream sequence 1; --nats-start 2 resumes after it\n");
+	watch_secured(
+		first,
+		"08:00:05Z ALERT #1 INFO A1/op-1: 1 of 1 calls cut off in 1 min (100%), rule "
+		"every, 1 to "
+		"call back\n     call back (no number)  call c1, answered 08:00:00Z, talk 5 s\n"
+		"cadmon-watch: last notice at stream sequence 1; --nats-start 2 resumes after "
+		"it\n");
 
 	publish_tools(js); /* cadmon-publish's TCP and mapping inputs, on the same cluster */
 }
@@ -1301,9 +1481,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		/* these three share one cluster (start_world); the last starts its own */
-		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill, teardown_keep_cluster),
-		cmocka_unit_test_teardown(test_notice_dropped_for_full_queue_published_by_next_start, teardown_keep_cluster),
-		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream, teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(
+			test_notice_dropped_for_full_queue_published_by_next_start,
+			teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream,
+					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
 

@@ -138,7 +138,8 @@ static void script_add(struct feed_script *script, const char *format, ...)
 	int len;
 
 	va_start(args, format);
-	len = vsnprintf(script->text + script->len, sizeof script->text - script->len, format, args);
+	len = vsnprintf(script->text + script->len, sizeof script->text - script->len, format,
+			args);
 	va_end(args);
 	assert_true(len > 0 && (size_t)len < sizeof script->text - script->len);
 	script->len += (size_t)len;
@@ -161,8 +162,10 @@ static void build_feed_script(unsigned k, struct feed_script *script)
 		if (n < invalid_json)
 			script_add(script, "{\"type\":\"call_start\",\"call_id\":\"bad-%u\"\n", n);
 		if (n < missing_field)
-			script_add(script, "{\"type\":\"call_end\",\"call_id\":\"k%u-x\",\"ts\":%" PRId64
-					   "}\n", k, start_ms);
+			script_add(script,
+				   "{\"type\":\"call_end\",\"call_id\":\"k%u-x\",\"ts\":%" PRId64
+				   "}\n",
+				   k, start_ms);
 		if (n == 3 && k % 4 == 0)
 			script_add(script, "[%u]\n", k);
 		if (n == 5 && k % 2 == 1)
@@ -184,11 +187,11 @@ static void format_feed_summary(const struct feed_script *script, uint16_t port,
 				       script->invalid_json);
 
 	if (script->not_an_object)
-		used += (size_t)snprintf(reasons + used, sizeof reasons - used, ", not_an_object %u",
-					 script->not_an_object);
+		used += (size_t)snprintf(reasons + used, sizeof reasons - used,
+					 ", not_an_object %u", script->not_an_object);
 	if (script->missing_field)
-		used += (size_t)snprintf(reasons + used, sizeof reasons - used, ", missing_field %u",
-					 script->missing_field);
+		used += (size_t)snprintf(reasons + used, sizeof reasons - used,
+					 ", missing_field %u", script->missing_field);
 	snprintf(reasons + used, sizeof reasons - used, ")");
 	snprintf(out, size, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %u lines, %u events, %u "
 			    "rejected%s\n",
@@ -222,11 +225,13 @@ static void test_many_concurrent_feeds_count_exactly(void **state)
 	while (busy > 0) {
 		busy = 0;
 		for (unsigned k = 0; k < MANY_FEEDS; k++) {
-			size_t piece = scripts[k].len - sent[k] < 97 ? scripts[k].len - sent[k] : 97;
+			size_t piece =
+				scripts[k].len - sent[k] < 97 ? scripts[k].len - sent[k] : 97;
 
 			if (piece == 0)
 				continue;
-			assert_int_equal(harness_send_bytes(feeds[k], scripts[k].text + sent[k], piece), 0);
+			assert_int_equal(
+				harness_send_bytes(feeds[k], scripts[k].text + sent[k], piece), 0);
 			sent[k] += piece;
 			busy++;
 		}
@@ -331,11 +336,12 @@ static void test_reload_adds_and_removes_an_address(void **state)
 	options.feed_listen = both;
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(&f->harness,
-			  "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u, 127.0.0.1:%u]\n"
-			  "cadmond: listening for feeds on 127.0.0.1:%u\n"
-			  "cadmond: configuration reloaded: 1 change\n",
-			  first, first, second, second);
+	expect_log_format(
+		&f->harness,
+		"cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u, 127.0.0.1:%u]\n"
+		"cadmond: listening for feeds on 127.0.0.1:%u\n"
+		"cadmond: configuration reloaded: 1 change\n",
+		first, first, second, second);
 	tracked_add(&f->fds, harness_connect_to("127.0.0.1", first));
 	tracked_add(&f->fds, harness_connect_to("127.0.0.1", second));
 
@@ -343,11 +349,12 @@ static void test_reload_adds_and_removes_an_address(void **state)
 	options.feed_listen = second_only;
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(&f->harness,
-			  "cadmond: reload: feed.listen: [127.0.0.1:%u, 127.0.0.1:%u] -> [127.0.0.1:%u]\n"
-			  "cadmond: no longer listening for feeds on 127.0.0.1:%u\n"
-			  "cadmond: configuration reloaded: 1 change\n",
-			  first, second, second, first);
+	expect_log_format(
+		&f->harness,
+		"cadmond: reload: feed.listen: [127.0.0.1:%u, 127.0.0.1:%u] -> [127.0.0.1:%u]\n"
+		"cadmond: no longer listening for feeds on 127.0.0.1:%u\n"
+		"cadmond: configuration reloaded: 1 change\n",
+		first, second, second, first);
 	expect_refused(first);
 	tracked_add(&f->fds, harness_connect_to("127.0.0.1", second));
 	f->harness.feed_port = second;
@@ -402,12 +409,13 @@ static void send_forever(int fd)
 		while (len + 256 < sizeof batch) {
 			int64_t start_ms = INT64_C(1795939200000) + (int64_t)(n / 2) * 10;
 
-			len += (size_t)snprintf(batch + len, sizeof batch - len,
-						n % 2 ? "{\"type\":\"call_end\",\"call_id\":\"L%u\",\"ts\":%" PRId64
-							",\"released_by\":\"caller\"}\n"
-						      : "{\"type\":\"call_start\",\"call_id\":\"L%u\",\"ts\":%" PRId64
-							",\"operator\":\"op-1\"}\n",
-						n / 2, start_ms + (n % 2) * 5);
+			len += (size_t)snprintf(
+				batch + len, sizeof batch - len,
+				n % 2 ? "{\"type\":\"call_end\",\"call_id\":\"L%u\",\"ts\":%" PRId64
+					",\"released_by\":\"caller\"}\n"
+				      : "{\"type\":\"call_start\",\"call_id\":\"L%u\",\"ts\":"
+					"%" PRId64 ",\"operator\":\"op-1\"}\n",
+				n / 2, start_ms + (n % 2) * 5);
 			n++;
 		}
 		if (send(fd, batch, len, MSG_NOSIGNAL) < 0)
@@ -436,7 +444,8 @@ static void test_sigterm_under_load_exits_0_within_5_s(void **state)
 	usleep(300 * 1000);
 	assert_true(harness_running(&f->harness));
 	assert_int_equal(harness_stop(&f->harness), 0);
-	fprintf(stderr, "SIGTERM under load: exited after %lld ms\n", (long long)f->harness.stop_ms);
+	fprintf(stderr, "SIGTERM under load: exited after %lld ms\n",
+		(long long)f->harness.stop_ms);
 	assert_true(f->harness.stop_ms < 5000);
 	assert_int_equal(waitpid(f->sender, &status, 0), f->sender);
 	f->sender = 0;
@@ -513,8 +522,9 @@ static void test_idle_feed_is_closed(void **state)
 	int64_t sent_ms, closed_ms;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log(&f->harness, "cadmond: feed connections: TCP keepalive first probe after 60 s idle, then "
-		      "every 10 s, 6 unanswered close it; idle timeout 1 s\n");
+	expect_log(&f->harness,
+		   "cadmond: feed connections: TCP keepalive first probe after 60 s idle, then "
+		   "every 10 s, 6 unanswered close it; idle timeout 1 s\n");
 	silent = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	chatty = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	sent_ms = harness_now_ms();
@@ -526,11 +536,12 @@ static void test_idle_feed_is_closed(void **state)
 	assert_true(harness_wait_eof(silent, READ_TIMEOUT_MS));
 	closed_ms = harness_now_ms();
 	assert_true(closed_ms - sent_ms >= 900);
-	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.1:%u: closing: no complete line for 1 s "
-			  "(feed.idle_timeout_seconds)\n"
-			  "cadmond: feed 127.0.0.1:%u closed: 134 bytes, 1 lines, 1 events, 0 rejected\n",
-			  local_port(silent), local_port(silent));
+	expect_log_format(
+		&f->harness,
+		"cadmond: feed 127.0.0.1:%u: closing: no complete line for 1 s "
+		"(feed.idle_timeout_seconds)\n"
+		"cadmond: feed 127.0.0.1:%u closed: 134 bytes, 1 lines, 1 events, 0 rejected\n",
+		local_port(silent), local_port(silent));
 	expect_no_log_format(&f->harness, "feed 127.0.0.1:%u: closing", local_port(chatty));
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_log(&f->harness, "cadmond: stopped: 3 feeds (0 refused, 1 idle timeouts), ");
@@ -572,8 +583,9 @@ static void test_keepalive_is_set_on_feed_sockets(void **state)
 	int feed;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log(&f->harness, "cadmond: feed connections: TCP keepalive first probe after 1000 s idle, "
-		      "then every 10 s, 6 unanswered close it; idle timeout off\n");
+	expect_log(&f->harness,
+		   "cadmond: feed connections: TCP keepalive first probe after 1000 s idle, "
+		   "then every 10 s, 6 unanswered close it; idle timeout off\n");
 	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
 	if (read_tcp_timer(f->harness.feed_port, local_port(feed), &timer, &ticks) < 0) {
@@ -614,8 +626,9 @@ static void test_socket_activation(void **state)
 	f->harness.feed_port = local_port(activated); /* where the harness probes */
 	assert_int_equal(harness_pick_ports(&f->harness.alerts_port, 1), 0);
 	assert_int_equal(harness_start_activated(&f->harness, &options, sockets, 2), 0);
-	expect_log(&f->harness, "cadmond: warning: socket \"metrics\" from systemd (fd 4) closed: only "
-		      "\"feed\" and \"alerts\" are used (FileDescriptorName=)\n");
+	expect_log(&f->harness,
+		   "cadmond: warning: socket \"metrics\" from systemd (fd 4) closed: only "
+		   "\"feed\" and \"alerts\" are used (FileDescriptorName=)\n");
 	expect_log_format(&f->harness, "cadmond: feed.listen not used: systemd passed 1 socket\n"
 			     "cadmond: listening for feeds on 127.0.0.1:%u (socket from systemd)\n"
 			     "cadmond: listening for subscribers on 127.0.0.1:%u\n",
@@ -630,10 +643,11 @@ static void test_socket_activation(void **state)
 	snprintf(listen, sizeof listen, "\"127.0.0.1:%u\"", configured_port + 1);
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(&f->harness, "cadmond: warning: feed.listen changed, but its sockets come from "
-			     "systemd: not rebound (change the .socket unit instead)\n"
-			     "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
-			     "cadmond: configuration reloaded: 1 change\n",
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed.listen changed, but its sockets come from "
+			  "systemd: not rebound (change the .socket unit instead)\n"
+			  "cadmond: reload: feed.listen: [127.0.0.1:%u] -> [127.0.0.1:%u]\n"
+			  "cadmond: configuration reloaded: 1 change\n",
 			  configured_port, configured_port + 1);
 	expect_refused(configured_port + 1);
 	tracked_close(&f->fds, tracked_add(&f->fds, harness_connect_feed(&f->harness)));
@@ -648,8 +662,9 @@ static void test_socket_activation_rejects_a_non_listening_socket(void **state)
 	const struct harness_socket sockets[] = { { datagram, "feed" } };
 
 	assert_int_equal(harness_start_activated(&f->harness, NULL, sockets, 1), -1);
-	expect_log(&f->harness, "cadmond: error: socket \"feed\" from systemd (fd 3) is not a listening TCP "
-		      "socket\n");
+	expect_log(&f->harness,
+		   "cadmond: error: socket \"feed\" from systemd (fd 3) is not a listening TCP "
+		   "socket\n");
 }
 
 /* --- systemd notifications --- */
@@ -754,26 +769,32 @@ static void test_reload_keeps_restart_only_keys(void **state)
 			     "i3:\n  max_calls: 20\n";
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log(&f->harness,
-		   "cadmond: warning: reload: journal.state_directory: /var/lib/cadmon -> /var/lib/elsewhere takes "
-		   "effect at the next restart; kept /var/lib/cadmon\n"
-		   "cadmond: warning: reload: i3.max_calls: 10000 -> 20 takes effect at the next restart; kept 10000\n"
-		   "cadmond: warning: reload: i3: changes take effect at the next restart; the running i3 section "
-		   "is kept\n"
-		   "cadmond: reload: journal.fsync: batch -> none\n"
-		   "cadmond: configuration reloaded: 1 change\n");
+	expect_log(&f->harness, "cadmond: warning: reload: journal.state_directory: "
+				"/var/lib/cadmon -> /var/lib/elsewhere takes "
+				"effect at the next restart; kept /var/lib/cadmon\n"
+				"cadmond: warning: reload: i3.max_calls: 10000 -> 20 takes effect "
+				"at the next restart; kept 10000\n"
+				"cadmond: warning: reload: i3: changes take effect at the next "
+				"restart; the running i3 section "
+				"is kept\n"
+				"cadmond: reload: journal.fsync: batch -> none\n"
+				"cadmond: configuration reloaded: 1 change\n");
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 /* A table that evicts shows in STATUS=: which key to raise and how many were evicted. */
 static void test_status_shows_evictions(void **state)
 {
-	static const struct harness_options options = { .extra_yaml = "tracker:\n  max_operators: 1\n" };
-	static const char calls[] =
-		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\"}\n"
-		"{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\",\"released_by\":\"caller\"}\n"
-		"{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:02:00Z\",\"operator\":\"op-2\"}\n"
-		"{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-29T08:03:00Z\",\"released_by\":\"caller\"}\n";
+	static const struct harness_options options = { .extra_yaml =
+								"tracker:\n  max_operators: 1\n" };
+	static const char calls[] = "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-"
+				    "29T08:00:00Z\",\"operator\":\"op-1\"}\n"
+				    "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-"
+				    "29T08:01:00Z\",\"released_by\":\"caller\"}\n"
+				    "{\"type\":\"call_start\",\"call_id\":\"b\",\"ts\":\"2026-11-"
+				    "29T08:02:00Z\",\"operator\":\"op-2\"}\n"
+				    "{\"type\":\"call_end\",\"call_id\":\"b\",\"ts\":\"2026-11-"
+				    "29T08:03:00Z\",\"released_by\":\"caller\"}\n";
 	struct daemon_fixture *f = *state;
 	int notify = open_notify_socket(f);
 	char notify_env[PATH_MAX + 32], text[NOTIFY_MAX_BYTES];
@@ -785,13 +806,16 @@ static void test_status_shows_evictions(void **state)
 	int feed = harness_connect_feed(&f->harness);
 	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	assert_int_equal(harness_send(feed, calls), 0);
-	expect_log(&f->harness, "tracker.max_operators reached: 1 evicted so far; raise tracker.max_operators");
+	expect_log(&f->harness,
+		   "tracker.max_operators reached: 1 evicted so far; raise tracker.max_operators");
 	deadline = harness_now_ms() + READ_TIMEOUT_MS;
 	do
 		assert_true(read_notification(notify, text, READ_TIMEOUT_MS));
 	while (!strstr(text, "evicting") && harness_now_ms() < deadline);
-	assert_string_equal(text, "STATUS=1 feeds, 0 subscribers; 4 lines, 4 events, 0 rejected, 1 alerts; "
-				  "evicting: tracker.max_operators 1; center 2026-11-29T08:03:00.000Z; sources: cad-1 lag 0 s");
+	assert_string_equal(
+		text, "STATUS=1 feeds, 0 subscribers; 4 lines, 4 events, 0 rejected, 1 alerts; "
+		      "evicting: tracker.max_operators 1; center 2026-11-29T08:03:00.000Z; "
+		      "sources: cad-1 lag 0 s");
 	close(feed);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -803,8 +827,8 @@ int main(void)
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_lowers_threshold_keeping_windows,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_moves_feed_port,
-						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_moves_feed_port, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_adds_and_removes_an_address,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_busy_address_changes_nothing,
@@ -813,20 +837,21 @@ int main(void)
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_under_load_exits_0_within_5_s,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6_feeds,
-						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_idle_feed_is_closed,
-						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6_feeds, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_feed_is_closed, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive_is_set_on_feed_sockets,
 						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_socket_activation,
-						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_socket_activation_rejects_a_non_listening_socket,
-						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_status_shows_evictions,
-						daemon_fixture_setup, daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_systemd_notifications,
-						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_socket_activation, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_socket_activation_rejects_a_non_listening_socket, daemon_fixture_setup,
+			daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_status_shows_evictions, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_systemd_notifications, daemon_fixture_setup,
+						daemon_fixture_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

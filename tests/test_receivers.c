@@ -77,7 +77,8 @@ static void header_value(const char *head, const char *name, char *out, size_t s
 			const char *value = line + strlen(name) + 1, *end = strstr(value, "\r\n");
 			while (*value == ' ')
 				value++;
-			snprintf(out, size, "%.*s", (int)(end ? end - value : (long)strlen(value)), value);
+			snprintf(out, size, "%.*s", (int)(end ? end - value : (long)strlen(value)),
+				 value);
 			return;
 		}
 	}
@@ -102,7 +103,8 @@ static int read_request(int fd, struct scripted_request *request)
 	}
 	*end = '\0';
 	header_value(buffer, "content-length", length, sizeof length);
-	size_t body_len = (size_t)strtoul(length, NULL, 10), have = got - (size_t)(end + 4 - buffer);
+	size_t body_len = (size_t)strtoul(length, NULL, 10),
+	       have = got - (size_t)(end + 4 - buffer);
 	request->body = calloc(1, body_len + 1);
 	memcpy(request->body, end + 4, have < body_len ? have : body_len);
 	while (have < body_len) {
@@ -144,7 +146,8 @@ static void *scripted_serve(void *ctx)
 				free(request.body);
 			pthread_mutex_unlock(&server->lock);
 			request.body = NULL;
-			const char *reply = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+			const char *reply = fail ? "HTTP/1.1 500 Internal Server "
+						   "Error\r\nContent-Length: 0\r\n\r\n"
 						 : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 			if (write(fd, reply, strlen(reply)) < 0)
 				break;
@@ -156,7 +159,8 @@ static void *scripted_serve(void *ctx)
 
 static void scripted_start(struct scripted *server, int failures)
 {
-	struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof address;
 
 	memset(server, 0, sizeof *server);
@@ -196,8 +200,8 @@ static void expected_signature(const char *body, char *out, size_t size)
 	unsigned int digest_len = 0;
 	size_t len;
 
-	assert_non_null(HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)body, strlen(body),
-			     digest, &digest_len));
+	assert_non_null(HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)body,
+			     strlen(body), digest, &digest_len));
 	assert_int_equal(digest_len, 32);
 	len = (size_t)snprintf(out, size, "sha256=");
 	for (unsigned int i = 0; i < digest_len; i++)
@@ -281,11 +285,14 @@ static void test_webhook_retries_signature_and_down(void **state)
 	expect_line(console, shift_alert);
 	read_line(console, down_firing);
 	expect_framed(down_firing, "{\"alert\":\"firing\",\"alert_id\":",
-		      ",\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\",\"receiver\":\"hook\","
-		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+		      ",\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\","
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
 	read_line(console, down_resolved);
 	expect_framed(down_resolved, "{\"alert\":\"resolved\",\"alert_id\":",
-		      ",\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\",\"receiver\":\"hook\","
+		      ",\"type\":\"system\",\"system\":\"receiver_down\",\"severity\":\"warning\","
+		      "\"receiver\":\"hook\","
 		      "\"message\":\"receiver hook delivers again\"}");
 	expect_logged(&h, "receiver hook: down after 2 failed attempts in 0 s (HTTP 500)", WAIT_MS);
 	expect_logged(&h, "receiver hook: delivering again after 3 failed attempts", WAIT_MS);
@@ -293,7 +300,8 @@ static void test_webhook_retries_signature_and_down(void **state)
 	for (int waited = 0; scripted_count(&server) < 6 && waited < WAIT_MS; waited += 50)
 		usleep(50 * 1000);
 	assert_int_equal(scripted_count(&server), 6);
-	const char *const bodies[] = {shift_alert, shift_alert, shift_alert, shift_alert, down_firing, down_resolved};
+	const char *const bodies[] = { shift_alert, shift_alert, shift_alert,
+				       shift_alert, down_firing, down_resolved };
 	for (int i = 0; i < 6; i++) {
 		assert_string_equal(server.requests[i].path, "/cadmon/notices");
 		assert_string_equal(server.requests[i].body, bodies[i]);
@@ -305,13 +313,14 @@ static void test_webhook_retries_signature_and_down(void **state)
 	for (int i = 0; i < 3; i++) {
 		int64_t gap = server.requests[i + 1].at_ms - server.requests[i].at_ms;
 		if (gap < delays[i] * 3 / 4 || gap > delays[i] * 5 / 4 + 400)
-			fail_msg("retry %d came after %lld ms, not %lld ms +-25%%", i + 1, (long long)gap,
-				 (long long)delays[i]);
+			fail_msg("retry %d came after %lld ms, not %lld ms +-25%%", i + 1,
+				 (long long)gap, (long long)delays[i]);
 	}
 	close(console);
 	char *metrics = NULL;
 	assert_int_equal(http_get(h.http_port, "/metrics", &metrics), 200);
-	assert_non_null(strstr(metrics, "\ncadmon_receiver_delivered_total{receiver=\"hook\"} 3\n"));
+	assert_non_null(
+		strstr(metrics, "\ncadmon_receiver_delivered_total{receiver=\"hook\"} 3\n"));
 	assert_non_null(strstr(metrics, "\ncadmon_receiver_failed_total{receiver=\"hook\"} 3\n"));
 	assert_non_null(strstr(metrics, "\ncadmon_receiver_retries_total{receiver=\"hook\"} 3\n"));
 	assert_non_null(strstr(metrics, "\ncadmon_receiver_dropped_total{receiver=\"hook\"} 0\n"));
@@ -319,7 +328,10 @@ static void test_webhook_retries_signature_and_down(void **state)
 	assert_non_null(strstr(metrics, "\ncadmon_receiver_down{receiver=\"hook\"} 0\n"));
 	free(metrics);
 	assert_int_equal(harness_stop(&h), 0);
-	expect_logged(&h, "receiver hook: 3 delivered, 3 failed attempts, 3 retries, 0 dropped, 0 unsent at the stop", 0);
+	expect_logged(&h,
+		      "receiver hook: 3 delivered, 3 failed attempts, 3 retries, 0 dropped, 0 "
+		      "unsent at the stop",
+		      0);
 	harness_cleanup(&h);
 	unlink(secret_path);
 	scripted_stop(&server);
@@ -344,15 +356,19 @@ static void test_webhook_redaction(void **state)
 	scripted_start(&all, 0);
 	snprintf(yaml, sizeof yaml,
 		 "%sreceivers:\n"
-		 "  - {name: outside, type: webhook, url: \"http://127.0.0.1:%u/\", redact_ani: last4}\n"
-		 "  - {name: vendor, type: webhook, url: \"http://127.0.0.1:%u/\", redact_ani: all}\n",
+		 "  - {name: outside, type: webhook, url: \"http://127.0.0.1:%u/\", redact_ani: "
+		 "last4}\n"
+		 "  - {name: vendor, type: webhook, url: \"http://127.0.0.1:%u/\", redact_ani: "
+		 "all}\n",
 		 shift_detector_yaml, last4.port, all.port);
 	const struct harness_options options = {.extra_yaml = yaml};
 	assert_int_equal(harness_start(&h, &options), 0);
 	int console = console_open(&h);
 	send_lines(&h, shift_lines, shift_line_count);
 	expect_line(console, shift_alert);
-	for (int waited = 0; (scripted_count(&last4) < 1 || scripted_count(&all) < 1) && waited < WAIT_MS; waited += 50)
+	for (int waited = 0;
+	     (scripted_count(&last4) < 1 || scripted_count(&all) < 1) && waited < WAIT_MS;
+	     waited += 50)
 		usleep(50 * 1000);
 	assert_int_equal(scripted_count(&last4), 1);
 	assert_int_equal(scripted_count(&all), 1);
@@ -386,7 +402,8 @@ static void test_queue_drops_oldest(void **state)
 	scripted_start(&server, 1);
 	snprintf(yaml, sizeof yaml,
 		 "%sreceivers:\n"
-		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", max_queue: 1, backoff_base_ms: 3000,"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", max_queue: 1, "
+		 "backoff_base_ms: 3000,"
 		 " backoff_max_ms: 3000, down_after_failures: 1}\n",
 		 shift_detector_yaml, server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
@@ -395,14 +412,25 @@ static void test_queue_drops_oldest(void **state)
 	send_lines(&h, shift_lines, shift_line_count);
 	expect_line(console, shift_alert);
 	read_line(console, line);
-	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"", "\"receiver\":\"hook\","
-		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
-	assert_int_equal(harness_send(console, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"), 0);
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
+	assert_int_equal(
+		harness_send(console,
+			     "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"),
+		0);
 	read_line(console, acked);
-	expect_framed(acked, "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,", "}");
-	expect_logged(&h, "receiver hook: queue full (max_queue 1): oldest request dropped, 1 dropped so far", WAIT_MS);
+	expect_framed(acked,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,",
+		      "}");
+	expect_logged(
+		&h,
+		"receiver hook: queue full (max_queue 1): oldest request dropped, 1 dropped so far",
+		WAIT_MS);
 	read_line(console, resolved);
-	expect_framed(resolved, "{\"alert\":\"resolved\",\"alert_id\":\"", "\"message\":\"receiver hook delivers again\"}");
+	expect_framed(resolved, "{\"alert\":\"resolved\",\"alert_id\":\"",
+		      "\"message\":\"receiver hook delivers again\"}");
 
 	for (int waited = 0; scripted_count(&server) < 4 && waited < WAIT_MS; waited += 50)
 		usleep(50 * 1000);
@@ -414,7 +442,10 @@ static void test_queue_drops_oldest(void **state)
 	}
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
-	expect_logged(&h, "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 1 dropped, 0 unsent at the stop", 0);
+	expect_logged(&h,
+		      "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 1 dropped, 0 "
+		      "unsent at the stop",
+		      0);
 	harness_cleanup(&h);
 	scripted_stop(&server);
 }
@@ -431,7 +462,8 @@ static void test_alertmanager_resend(void **state)
 	scripted_start(&server, 0);
 	snprintf(yaml, sizeof yaml,
 		 "%sreceivers:\n"
-		 "  - {name: pager, type: alertmanager, url: \"http://127.0.0.1:%u/am/\", resend_seconds: 1}\n",
+		 "  - {name: pager, type: alertmanager, url: \"http://127.0.0.1:%u/am/\", "
+		 "resend_seconds: 1}\n",
 		 shift_detector_yaml, server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
 	assert_int_equal(harness_start(&h, &options), 0);
@@ -444,7 +476,8 @@ static void test_alertmanager_resend(void **state)
 		assert_string_equal(server.requests[i].body, server.requests[0].body);
 		assert_string_equal(server.requests[i].signature, "");
 	}
-	assert_non_null(strstr(server.requests[0].body, "\"alertname\":\"CadmonPrematureHangups\""));
+	assert_non_null(
+		strstr(server.requests[0].body, "\"alertname\":\"CadmonPrematureHangups\""));
 	int64_t gap = server.requests[2].at_ms - server.requests[1].at_ms;
 	if (gap < 900 || gap > 1600)
 		fail_msg("re-posted after %lld ms, not every 1000 ms", (long long)gap);
@@ -464,7 +497,8 @@ static void test_down_after_seconds(void **state)
 	scripted_start(&server, SCRIPTED_MAX_REQUESTS);
 	snprintf(yaml, sizeof yaml,
 		 "%sreceivers:\n"
-		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: 400,"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: "
+		 "400,"
 		 " backoff_max_ms: 400, down_after_failures: 1000, down_after_seconds: 1}\n",
 		 shift_detector_yaml, server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
@@ -473,9 +507,12 @@ static void test_down_after_seconds(void **state)
 	send_lines(&h, shift_lines, shift_line_count);
 	expect_line(console, shift_alert);
 	read_line(console, line);
-	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"", "\"receiver\":\"hook\","
-		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
-	/* attempts 300 to 500 ms apart: the third or the fourth is the first a second after the first */
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
+	/* attempts 300 to 500 ms apart: the third or the fourth is the first a second after the
+	 * first */
 	expect_logged(&h, " failed attempts in 1 s (HTTP 500)", WAIT_MS);
 	char *log = harness_stderr(&h);
 	assert_non_null(log);
@@ -501,7 +538,8 @@ static void test_receiver_down_survives_kill(void **state)
 	scripted_start(&server, SCRIPTED_MAX_REQUESTS);
 	snprintf(yaml, sizeof yaml,
 		 "%sreceivers:\n"
-		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: 60000,"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: "
+		 "60000,"
 		 " backoff_max_ms: 60000, down_after_failures: 1}\n",
 		 shift_detector_yaml, server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
@@ -510,13 +548,16 @@ static void test_receiver_down_survives_kill(void **state)
 	send_lines(&h, shift_lines, shift_line_count);
 	expect_line(console, shift_alert);
 	read_line(console, down_firing);
-	expect_framed(down_firing, "{\"alert\":\"firing\",\"alert_id\":\"", "\"receiver\":\"hook\","
-		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+	expect_framed(down_firing, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
 	memcpy(alert_id, down_firing + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
 	alert_id[16] = '\0';
 	char *health = NULL;
 	assert_int_equal(http_get(h.http_port, "/healthz", &health), 503);
-	assert_string_equal(health, "receiver_down: receiver hook cannot deliver notices (HTTP 500); they are queued and "
+	assert_string_equal(health, "receiver_down: receiver hook cannot deliver notices (HTTP "
+				    "500); they are queued and "
 				    "retried\n");
 	free(health);
 	close(console);
@@ -536,15 +577,23 @@ static void test_receiver_down_survives_kill(void **state)
 	expect_line(console, hello_line);
 	expect_line(console, "{\"board\":\"begin\",\"seq\":2,\"open\":2}");
 	read_line(console, line);
-	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,", "]}");
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,",
+		      "]}");
 	read_line(console, line);
-	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"", "\"receiver\":\"hook\","
-		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are queued and retried\"}");
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"",
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
 	assert_non_null(strstr(line, alert_id));
 	expect_line(console, "{\"board\":\"end\",\"seq\":2,\"open\":2}");
-	assert_int_equal(harness_send(console, "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"), 0);
+	assert_int_equal(
+		harness_send(console,
+			     "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"),
+		0);
 	read_line(console, line);
-	expect_framed(line, "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,", "}");
+	expect_framed(line,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,",
+		      "}");
 	read_line(console, line);
 	expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"", "\"receiver\":\"hook\","
 		      "\"message\":\"receiver hook delivers again\"}");
@@ -577,8 +626,8 @@ static int http_get(uint16_t port, const char *path, char **body)
 		free(response);
 		return -1;
 	}
-	snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", path,
-		 port);
+	snprintf(request, sizeof request,
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", path, port);
 	if (harness_send(fd, request) == 0) {
 		for (;;) {
 			struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -600,13 +649,17 @@ static int http_get(uint16_t port, const char *path, char **body)
 
 static void alertmanager_start(struct alertmanager *am)
 {
-	char config[PATH_MAX + 32], config_arg[PATH_MAX + 64], storage_arg[PATH_MAX + 32], listen_arg[64], log_path[PATH_MAX + 32];
+	char config[PATH_MAX + 32], config_arg[PATH_MAX + 64], storage_arg[PATH_MAX + 32],
+		listen_arg[64], log_path[PATH_MAX + 32];
 	char *body = NULL;
 
 	assert_int_equal(harness_temp_dir("alertmanager", am->dir), 0);
 	snprintf(config, sizeof config, "%s/alertmanager.yml", am->dir);
 	snprintf(log_path, sizeof log_path, "%s/log", am->dir);
-	assert_int_equal(harness_write_file(config, "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n"), 0);
+	assert_int_equal(
+		harness_write_file(
+			config, "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n"),
+		0);
 	assert_int_equal(harness_pick_ports(&am->port, 1), 0);
 	snprintf(config_arg, sizeof config_arg, "--config.file=%s", config);
 	snprintf(storage_arg, sizeof storage_arg, "--storage.path=%s", am->dir);
@@ -620,8 +673,10 @@ static void alertmanager_start(struct alertmanager *am)
 			dup2(log_fd, STDOUT_FILENO);
 			dup2(log_fd, STDERR_FILENO);
 		}
-		const char *program = getenv("ALERTMANAGER") ? getenv("ALERTMANAGER") : "prometheus-alertmanager";
-		execlp(program, program, config_arg, storage_arg, listen_arg, "--cluster.listen-address=", (char *)NULL);
+		const char *program =
+			getenv("ALERTMANAGER") ? getenv("ALERTMANAGER") : "prometheus-alertmanager";
+		execlp(program, program, config_arg, storage_arg, listen_arg,
+		       "--cluster.listen-address=", (char *)NULL);
 		_exit(127);
 	}
 	for (int waited = 0; waited < WAIT_MS; waited += 100) {
@@ -638,7 +693,8 @@ static void alertmanager_stop(struct alertmanager *am)
 {
 	if (am->pid > 0) {
 		kill(am->pid, SIGTERM);
-		for (int waited = 0; waited < 5000 && waitpid(am->pid, NULL, WNOHANG) == 0; waited += 50)
+		for (int waited = 0; waited < 5000 && waitpid(am->pid, NULL, WNOHANG) == 0;
+		     waited += 50)
 			usleep(50 * 1000);
 		if (kill(am->pid, 0) == 0) {
 			kill(am->pid, SIGKILL);
@@ -674,9 +730,11 @@ static const char *string_at(struct json_object *object, const char *key)
 /* Later events of op-8 only: op-7's calls leave the window at 08:14:30, and the alert
  * resolves 60 s of event time later. */
 static const char *const later_lines[] = {
-	"{\"type\":\"call_start\",\"call_id\":\"h2\",\"ts\":\"2026-11-29T08:20:00Z\",\"operator\":\"op-8\","
+	"{\"type\":\"call_start\",\"call_id\":\"h2\",\"ts\":\"2026-11-29T08:20:00Z\",\"operator\":"
+	"\"op-8\","
 	"\"agency\":\"NOPD\",\"position\":\"P4\",\"ani\":\"5045550198\"}\n",
-	"{\"type\":\"call_end\",\"call_id\":\"h2\",\"ts\":\"2026-11-29T08:22:00Z\",\"released_by\":\"caller\"}\n",
+	"{\"type\":\"call_end\",\"call_id\":\"h2\",\"ts\":\"2026-11-29T08:22:00Z\",\"released_by\":"
+	"\"caller\"}\n",
 };
 
 static void test_alertmanager(void **state)
@@ -718,16 +776,20 @@ static void test_alertmanager(void **state)
 	}
 	assert_non_null(alerts);
 	assert_int_equal(json_object_array_length(alerts), 1);
-	struct json_object *alert = json_object_array_get_idx(alerts, 0), *labels, *annotations, *status;
+	struct json_object *alert = json_object_array_get_idx(alerts, 0), *labels, *annotations,
+			   *status;
 	assert_true(json_object_object_get_ex(alert, "labels", &labels));
 	assert_string_equal(json_object_to_json_string_ext(labels, JSON_C_TO_STRING_PLAIN),
-			    "{\"agency\":\"NOPD\",\"alertname\":\"CadmonPrematureHangups\",\"operator\":\"op-7\","
+			    "{\"agency\":\"NOPD\",\"alertname\":\"CadmonPrematureHangups\","
+			    "\"operator\":\"op-7\","
 			    "\"rule\":\"burst\",\"severity\":\"critical\"}");
 	assert_true(json_object_object_get_ex(alert, "annotations", &annotations));
 	assert_string_equal(string_at(annotations, "summary"),
-			    "call-taker op-7 of NOPD at position P3: 3 premature hangups in 4 calls (ratio 0.75, "
+			    "call-taker op-7 of NOPD at position P3: 3 premature hangups in 4 "
+			    "calls (ratio 0.75, "
 			    "rest of the center 0) within 600 s, rule burst");
-	assert_string_equal(string_at(annotations, "callbacks"), "5045550104, call c2 (no number), 5045550101");
+	assert_string_equal(string_at(annotations, "callbacks"),
+			    "5045550104, call c2 (no number), 5045550101");
 	assert_string_equal(string_at(annotations, "alert_id"), "6033274aee8baf5c");
 	assert_string_equal(string_at(alert, "startsAt"), "2026-11-29T08:04:30.000Z");
 	assert_true(json_object_object_get_ex(alert, "status", &status));
@@ -754,13 +816,21 @@ static void test_alertmanager(void **state)
 	memcpy(timeout, "timeout_ms: 3000", strlen("timeout_ms: 3000"));
 	assert_int_equal(harness_write_config(&h, &options), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
-	expect_logged(&h, "cadmond: warning: reload: receivers.pager.timeout_ms: 2000 -> 3000 takes effect at the "
-			  "next restart; kept 2000\n", WAIT_MS);
-	expect_logged(&h, "reload: receivers: changes take effect at the next restart; the running receivers are kept",
+	expect_logged(&h,
+		      "cadmond: warning: reload: receivers.pager.timeout_ms: 2000 -> 3000 takes "
+		      "effect at the "
+		      "next restart; kept 2000\n",
+		      WAIT_MS);
+	expect_logged(&h,
+		      "reload: receivers: changes take effect at the next restart; the running "
+		      "receivers are kept",
 		      WAIT_MS);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
-	expect_logged(&h, "receiver pager: 2 delivered, 0 failed attempts, 0 retries, 0 dropped, 0 unsent at the stop", 0);
+	expect_logged(&h,
+		      "receiver pager: 2 delivered, 0 failed attempts, 0 retries, 0 dropped, 0 "
+		      "unsent at the stop",
+		      0);
 	harness_cleanup(&h);
 	alertmanager_stop(&am);
 }

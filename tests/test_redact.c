@@ -13,13 +13,18 @@
 #include "redact.h"
 
 /* An alert line as the encoder writes it (docs/protocol.md), two callbacks with a number. */
-#define FIRING_START                                                                                   \
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\"," \
-	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"p_value\":4.81e-04,\"callbacks\":["
-#define FIRING(first, second)                                                                          \
-	FIRING_START "{\"call_id\":\"c4\",\"ani\":\"" first "\",\"ts\":\"2026-11-29T08:04:20.000Z\","           \
-		     "\"talk_seconds\":10,\"called_back\":false},{\"call_id\":\"c2\",\"ts\":\"2026-11-29T08:01:00.000Z\"," \
-		     "\"talk_seconds\":12.5,\"called_back\":false},{\"call_id\":\"c1\",\"ani\":\"" second "\"}]}"
+#define FIRING_START                                                                               \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-"      \
+	"29T08:04:30.000Z\","                                                                      \
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"p_value\":4.81e-04,"    \
+	"\"callbacks\":["
+#define FIRING(first, second)                                                                      \
+	FIRING_START "{\"call_id\":\"c4\",\"ani\":\"" first                                        \
+		     "\",\"ts\":\"2026-11-29T08:04:20.000Z\","                                     \
+		     "\"talk_seconds\":10,\"called_back\":false},{\"call_id\":\"c2\",\"ts\":"      \
+		     "\"2026-11-29T08:01:00.000Z\","                                               \
+		     "\"talk_seconds\":12.5,\"called_back\":false},{\"call_id\":\"c1\",\"ani\":"   \
+		     "\"" second "\"}]}"
 
 static void check(enum redact_mode mode, const char *line, const char *expected)
 {
@@ -35,13 +40,15 @@ static void check(enum redact_mode mode, const char *line, const char *expected)
 static void test_none_keeps_the_line(void **state)
 {
 	(void)state;
-	check(REDACT_NONE, FIRING("5045550104", "+15045550101"), FIRING("5045550104", "+15045550101"));
+	check(REDACT_NONE, FIRING("5045550104", "+15045550101"),
+	      FIRING("5045550104", "+15045550101"));
 }
 
 static void test_last4_keeps_the_last_four_digits_and_the_plus(void **state)
 {
 	(void)state;
-	check(REDACT_LAST4, FIRING("5045550104", "+15045550101"), FIRING("******0104", "+*******0101"));
+	check(REDACT_LAST4, FIRING("5045550104", "+15045550101"),
+	      FIRING("******0104", "+*******0101"));
 	check(REDACT_LAST4, "{\"ani\":\"(504) 555-0101\"}", "{\"ani\":\"(***) ***-0101\"}");
 	check(REDACT_LAST4, "{\"ani\":\"0101\"}", "{\"ani\":\"0101\"}");
 	check(REDACT_LAST4, "{\"ani\":\"911\"}", "{\"ani\":\"911\"}");
@@ -61,7 +68,8 @@ static void test_only_ani_members(void **state)
 	(void)state;
 	check(REDACT_ALL, "{\"note\":\"ani\",\"ani2\":\"5045550101\",\"x\":{\"ani\":5045550101}}",
 	      "{\"note\":\"ani\",\"ani2\":\"5045550101\",\"x\":{\"ani\":5045550101}}");
-	check(REDACT_LAST4, "{\"ani\" : \"5045550101\",\"ani\":null}", "{\"ani\" : \"******0101\",\"ani\":null}");
+	check(REDACT_LAST4, "{\"ani\" : \"5045550101\",\"ani\":null}",
+	      "{\"ani\" : \"******0101\",\"ani\":null}");
 	check(REDACT_LAST4, "{\"note\":\"say \\\"ani\\\":\\\"5045550101\\\"\"}",
 	      "{\"note\":\"say \\\"ani\\\":\\\"5045550101\\\"\"}");
 }
@@ -70,7 +78,8 @@ static void test_only_ani_members(void **state)
 static void test_escapes_are_kept(void **state)
 {
 	(void)state;
-	check(REDACT_LAST4, "{\"ani\":\"\\u0035045550101\\\"\"}", "{\"ani\":\"\\u0035*****0101\\\"\"}");
+	check(REDACT_LAST4, "{\"ani\":\"\\u0035045550101\\\"\"}",
+	      "{\"ani\":\"\\u0035*****0101\\\"\"}");
 }
 
 /* A cut or broken line is copied without reading past its end. */
@@ -89,7 +98,8 @@ static void test_small_buffer(void **state)
 	char out[8];
 
 	(void)state;
-	assert_int_equal(redact_line(REDACT_ALL, "{\"ani\":\"5045550101\"}", 20, out, sizeof out), 13);
+	assert_int_equal(redact_line(REDACT_ALL, "{\"ani\":\"5045550101\"}", 20, out, sizeof out),
+			 13);
 	assert_string_equal(out, "{\"ani\":");
 	assert_int_equal(redact_line(REDACT_ALL, "{}", 2, out, 0), 2);
 }

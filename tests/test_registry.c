@@ -211,9 +211,11 @@ static void test_loaded_stack_checked(void **state)
 	registry_release(&registry);
 	assert_int_equal(load(beyond, sizeof(beyond), held, 1, &registry), -EINVAL);
 	registry_release(&registry);
-	assert_int_equal(load(saved, sizeof(saved), held_two, 2, &registry), -EINVAL); /* 2 free, held */
+	assert_int_equal(load(saved, sizeof(saved), held_two, 2, &registry),
+			 -EINVAL); /* 2 free, held */
 	registry_release(&registry);
-	assert_int_equal(load(two, sizeof(two), held, 1, &registry), -EINVAL); /* 2 named by neither */
+	assert_int_equal(load(two, sizeof(two), held, 1, &registry),
+			 -EINVAL); /* 2 named by neither */
 	registry_release(&registry);
 
 	assert_int_equal(registry_init(&registry, 4), 0);

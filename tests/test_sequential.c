@@ -26,7 +26,8 @@ static void test_rate_decays_by_half_lives(void **state)
 
 	(void)state;
 	sequential_rate_add(&rate, 0, 1200, true);
-	assert_true(rate.calls == 0.0 && rate.pending_calls == 1.0 && rate.pending_premature == 1.0);
+	assert_true(rate.calls == 0.0 && rate.pending_calls == 1.0 &&
+		    rate.pending_premature == 1.0);
 	assert_int_equal(rate.at_ms, 0);
 	sequential_rate_add(&rate, 1200000, 1200, false);
 	assert_true(rate.calls == 0.5);
@@ -44,7 +45,8 @@ static void test_rate_decays_by_half_lives(void **state)
 /* The rest of the baseline: the operator's own calls taken out, the prior added. */
 static void test_rest_ratio_excludes_the_operator(void **state)
 {
-	struct sequential_rate whole = { 1.5, 0.5, 1200000, 9, 9 }, own = { 0.5, 0.5, 1200000, 0, 0 };
+	struct sequential_rate whole = { 1.5, 0.5, 1200000, 9, 9 },
+			       own = { 0.5, 0.5, 1200000, 0, 0 };
 	struct sequential_rate none = { 0, 0, 0, 0, 0 };
 
 	(void)state;
@@ -123,14 +125,17 @@ static void test_hourly_threshold(void **state)
 
 	(void)state;
 	for (int raises = 0; raises < 2; raises++) {
-		assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0, raises), log(3000.0), 1e-15);
-		assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25, raises), log(1000.0), 1e-15);
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0, raises), log(3000.0),
+			     1e-15);
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25, raises), log(1000.0),
+			     1e-15);
 		assert_true(sequential_hourly_threshold(h_calls, 1000, -1.0, raises) == h_calls);
 		assert_true(sequential_hourly_threshold(h_calls, 0, 3.0, raises) == h_calls);
 	}
 	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0, false) == h_calls);
 	/* a busy hour: 25 calls (a storm) gets ln 25000 = 10.126631103850338 */
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, true), 10.126631103850338, 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, true), 10.126631103850338,
+		     1e-15);
 	assert_close(sequential_hourly_threshold(h_calls, 1000, 12.0, true), log(12000.0), 1e-15);
 }
 
@@ -138,16 +143,21 @@ static void test_hourly_threshold(void **state)
  * history's half-life; the own factor sees the settled sums only. */
 static void test_history_settles(void **state)
 {
-	struct sequential_history history = { .observed = 7, .expected = 7, .settling_observed = 7, .settling_expected = 7, .at_ms = INT64_MIN };
+	struct sequential_history history = { .observed = 7,
+					      .expected = 7,
+					      .settling_observed = 7,
+					      .settling_expected = 7,
+					      .at_ms = INT64_MIN };
 	double week = 604800.0, factor = exp2(-28800.0 / week);
 
 	(void)state;
 	sequential_history_advance(&history, 0, week, 28800);
-	assert_true(history.observed == 0.0 && history.expected == 0.0 && history.settling_observed == 0.0 &&
-		    history.settling_expected == 0.0);
+	assert_true(history.observed == 0.0 && history.expected == 0.0 &&
+		    history.settling_observed == 0.0 && history.settling_expected == 0.0);
 	assert_int_equal(history.at_ms, 0);
 	sequential_history_add(&history, true, 0.1, 28800);
-	assert_true(history.observed == 0.0 && history.settling_observed == 1.0 && history.settling_expected == 0.1);
+	assert_true(history.observed == 0.0 && history.settling_observed == 1.0 &&
+		    history.settling_expected == 0.1);
 	/* one settling half-life: half of it settled, all of it decayed by 2^(-8 h / 1 week) */
 	sequential_history_advance(&history, 28800000, week, 28800);
 	assert_close(history.observed, 0.5 * factor, 1e-15);

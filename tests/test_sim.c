@@ -41,25 +41,28 @@
 #define SEED_7_LINES 650
 #define SEED_7_CALLS 246
 #define SEED_7_FNV1A UINT64_C(0x01846757603312f6)
-#define SEED_7_FIRST_LINE \
-	"{\"type\":\"call_start\",\"call_id\":\"DEMO-000001\",\"ts\":\"2026-11-29T06:00:33.584Z\"," \
-	"\"operator\":\"op-02\",\"agency\":\"DEMO\",\"position\":\"P02\",\"ani\":\"2255556848\"}\n"
+#define SEED_7_FIRST_LINE                                                                          \
+	"{\"type\":\"call_start\",\"call_id\":\"DEMO-000001\",\"ts\":\"2026-11-29T06:00:33."       \
+	"584Z\","                                                                                  \
+	"\"operator\":\"op-02\",\"agency\":\"DEMO\",\"position\":\"P02\",\"ani\":\"2255556848\"}"  \
+	"\n"
 #define SEED_7_BAD_BEFORE_CALLS 25
 #define SEED_7_BAD_BEFORE_PREMATURE 2
 #define SEED_7_BAD_AFTER_CALLS 46
 #define SEED_7_BAD_AFTER_PREMATURE 19
-#define SEED_7_TRUTH \
-	"{\"scenario\":\"shift\",\"seed\":7,\"agency\":\"DEMO\",\"start\":\"2026-11-29T06:00:00.000Z\"," \
-	"\"hours\":6,\"operators\":4,\"calls_per_hour\":10,\"pocket_share\":0.1," \
-	"\"calls\":246,\"lines\":650}\n" \
-	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false," \
-	"\"calls\":57,\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0}\n" \
-	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":true," \
-	"\"onset\":\"2026-11-29T08:00:00.000Z\",\"hangup_share\":0.5," \
-	"\"calls\":71,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":14}\n" \
-	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false," \
-	"\"calls\":62,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0}\n" \
-	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false," \
+#define SEED_7_TRUTH                                                                               \
+	"{\"scenario\":\"shift\",\"seed\":7,\"agency\":\"DEMO\",\"start\":\"2026-11-29T06:00:00."  \
+	"000Z\","                                                                                  \
+	"\"hours\":6,\"operators\":4,\"calls_per_hour\":10,\"pocket_share\":0.1,"                  \
+	"\"calls\":246,\"lines\":650}\n"                                                           \
+	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,"                       \
+	"\"calls\":57,\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0}\n"             \
+	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":true,"                        \
+	"\"onset\":\"2026-11-29T08:00:00.000Z\",\"hangup_share\":0.5,"                             \
+	"\"calls\":71,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":14}\n"            \
+	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,"                       \
+	"\"calls\":62,\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0}\n"             \
+	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,"                       \
 	"\"calls\":56,\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0}\n"
 
 /* Run $CADMON_SIM with args (NULL-terminated). */
@@ -97,7 +100,8 @@ static int64_t parse_ts(const char *ts)
 	for (int i = 0; i < 7; i++)
 		for (int j = 0; j < widths[i]; j++)
 			f[i] = f[i] * 10 + (ts[starts[i] + j] - '0');
-	return (((days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 60 + f[4]) * 60 + f[5]) * 1000 + f[6];
+	return (((days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 60 + f[4]) * 60 + f[5]) * 1000 +
+	       f[6];
 }
 
 /* What the tests learn about one call from its lines. */
@@ -133,7 +137,8 @@ static void assert_fields(json_object *object, const char *const names[], size_t
 
 	for (size_t i = 0; i < count; i++) {
 		if (!string_field(object, names[i]))
-			fail_msg("missing string field \"%s\" in %s", names[i], json_object_to_json_string(object));
+			fail_msg("missing string field \"%s\" in %s", names[i],
+				 json_object_to_json_string(object));
 	}
 	if (ani_optional && string_field(object, "ani")) {
 		const char *ani = string_field(object, "ani");
@@ -178,14 +183,17 @@ static void record_event(struct shift *shift, json_object *object, const char *t
 	if (strcmp(type, "call_start") == 0) {
 		call->starts++;
 		call->start_ms = ts_ms;
-		assert_int_equal(sscanf(string_field(object, "operator"), "op-%2u", &call->operator_number), 1);
+		assert_int_equal(
+			sscanf(string_field(object, "operator"), "op-%2u", &call->operator_number),
+			1);
 		const char *ani = string_field(object, "ani");
 		snprintf(call->ani, sizeof(call->ani), "%s", ani ? ani : "");
 		assert_true(call->operator_number >= 1 && call->operator_number <= MAX_OPERATORS);
 	} else if (strcmp(type, "call_end") == 0) {
 		call->ends++;
 		call->end_ms = ts_ms;
-		snprintf(call->released_by, sizeof(call->released_by), "%s", string_field(object, "released_by"));
+		snprintf(call->released_by, sizeof(call->released_by), "%s",
+			 string_field(object, "released_by"));
 	} else if (strcmp(type, "incident") == 0) {
 		call->incidents++;
 		call->incident_ms = ts_ms;
@@ -207,7 +215,8 @@ static void parse_shift(const char *output, struct shift *shift)
 		json_tokener_reset(tokener);
 		json_object *object = json_tokener_parse_ex(tokener, line, (int)(newline - line));
 		if (!object || json_tokener_get_parse_end(tokener) != (size_t)(newline - line))
-			fail_msg("line %u is not one JSON object: %.*s", shift->lines + 1, (int)(newline - line), line);
+			fail_msg("line %u is not one JSON object: %.*s", shift->lines + 1,
+				 (int)(newline - line), line);
 		assert_true(json_object_is_type(object, json_type_object));
 		const char *type = string_field(object, "type");
 		assert_non_null(type);
@@ -315,9 +324,11 @@ static void test_each_call_starts_and_ends_once(void **state)
 		assert_true(call->end_ms >= call->start_ms);
 		assert_true(call->incidents <= 1 && call->transfers <= 1);
 		if (call->incidents)
-			assert_true(call->incident_ms > call->start_ms && call->incident_ms < call->end_ms);
+			assert_true(call->incident_ms > call->start_ms &&
+				    call->incident_ms < call->end_ms);
 		if (call->transfers)
-			assert_true(call->transfer_ms > call->start_ms && call->transfer_ms < call->end_ms);
+			assert_true(call->transfer_ms > call->start_ms &&
+				    call->transfer_ms < call->end_ms);
 	}
 	tool_run_free(&run);
 }
@@ -370,14 +381,17 @@ static void test_bad_operator_cuts_calls_after_onset(void **state)
 		if (op == 2)
 			continue;
 		count_premature(&shift, op, &before, &after);
-		assert_true(5 * after.premature < after.calls); /* honest: pocket dials, under 20% */
+		assert_true(5 * after.premature <
+			    after.calls); /* honest: pocket dials, under 20% */
 	}
 	tool_run_free(&run);
 }
 
 static void test_no_bad_operator_means_no_rise(void **state)
 {
-	static const char *const args[] = { "--seed", "7", SMALL_SHIFT, "--bad-operator", "-1", NULL };
+	static const char *const args[] = {
+		"--seed", "7", SMALL_SHIFT, "--bad-operator", "-1", NULL
+	};
 	static struct shift shift;
 	struct share before, after;
 	struct tool_run run;
@@ -439,7 +453,8 @@ static void expect_usage_error(const char *const args[], const char *message)
 static void test_bad_options_exit_2_with_a_message(void **state)
 {
 	static const char *const zero_operators[] = { "--operators", "0", NULL };
-	static const char *const missing_operator[] = { "--operators", "4", "--bad-operator", "9", NULL };
+	static const char *const missing_operator[] = { "--operators", "4", "--bad-operator", "9",
+							NULL };
 	static const char *const default_missing[] = { "--operators", "3", NULL };
 	static const char *const unknown[] = { "--frobnicate", NULL };
 	static const char *const no_value[] = { "--seed", NULL };
@@ -450,9 +465,9 @@ static void test_bad_options_exit_2_with_a_message(void **state)
 	expect_usage_error(zero_operators,
 		"cadmon-sim: --operators: expected an integer from 1 to 999, got \"0\"\n"
 		"Try 'cadmon-sim -h' for help.\n");
-	expect_usage_error(missing_operator,
-		"cadmon-sim: --bad-operator: expected an operator number from 1 to 4, or -1 for none, got 9\n"
-		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(missing_operator, "cadmon-sim: --bad-operator: expected an operator "
+					     "number from 1 to 4, or -1 for none, got 9\n"
+					     "Try 'cadmon-sim -h' for help.\n");
 	expect_usage_error(default_missing,
 		"cadmon-sim: --bad-operator: the default, op-05, is beyond --operators 3; "
 		"give --bad-operator N or -1\n"
@@ -461,9 +476,9 @@ static void test_bad_options_exit_2_with_a_message(void **state)
 		"cadmon-sim: unknown option \"--frobnicate\"\nTry 'cadmon-sim -h' for help.\n");
 	expect_usage_error(no_value,
 		"cadmon-sim: option \"--seed\" needs a value\nTry 'cadmon-sim -h' for help.\n");
-	expect_usage_error(bad_share,
-		"cadmon-sim: --hangup-share: expected a number of at least 0 and at most 1, got \"1.5\"\n"
-		"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(bad_share, "cadmon-sim: --hangup-share: expected a number of at least 0 "
+				      "and at most 1, got \"1.5\"\n"
+				      "Try 'cadmon-sim -h' for help.\n");
 	struct tool_run run;
 	run_sim(bad_start, &run);
 	assert_int_equal(run.exit_status, 2);
@@ -486,7 +501,8 @@ static void test_help_exits_0(void **state)
 /* A loopback listener on an ephemeral port. */
 static int listen_loopback(unsigned *port)
 {
-	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(address);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -511,7 +527,9 @@ static void test_connect_sends_the_same_bytes(void **state)
 
 	(void)state;
 	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
-	const char *const connect_args[] = { "--seed", "7", SMALL_SHIFT, "--connect", address, NULL };
+	const char *const connect_args[] = {
+		"--seed", "7", SMALL_SHIFT, "--connect", address, NULL
+	};
 	tool_run_start(getenv("CADMON_SIM"), connect_args, NULL, &child);
 	int connection = accept(listener, NULL, NULL);
 	assert_true(connection >= 0);
@@ -603,10 +621,12 @@ static void test_storm_raises_every_operators_short_calls(void **state)
 		count_between(&shift, op, STORM_START_MS, STORM_END_MS, &inside);
 		count_between(&shift, op, 0, STORM_START_MS, &before);
 		count_between(&shift, op, STORM_END_MS, INT64_MAX, &after);
-		outside = (struct share){ before.calls + after.calls, before.premature + after.premature };
+		outside = (struct share){ before.calls + after.calls,
+					  before.premature + after.premature };
 		/* inside: over a quarter of the calls, and at least twice the share outside */
 		assert_true(4 * inside.premature > inside.calls);
-		assert_true(inside.premature * outside.calls >= 2 * outside.premature * inside.calls);
+		assert_true(inside.premature * outside.calls >=
+			    2 * outside.premature * inside.calls);
 	}
 	tool_run_free(&run);
 }
@@ -675,7 +695,8 @@ static void test_each_bad_operator_from_its_own_onset(void **state)
 		assert_int_equal(after.premature, e->after_premature);
 		/* after onset: over a quarter, and well above the share before */
 		assert_true(4 * after.premature > after.calls);
-		assert_true(2 * after.premature * before.calls >= 3 * before.premature * after.calls);
+		assert_true(2 * after.premature * before.calls >=
+			    3 * before.premature * after.calls);
 	}
 	for (unsigned op = 1; op <= 5; op += 2) { /* the honest: pocket dials, under 20% */
 		count_between(&shift, op, 0, INT64_MAX, &after);
@@ -708,22 +729,23 @@ static unsigned redial_origin(const struct shift *shift, unsigned number)
 #define REDIAL_SHIFT "--seed", "7", SMALL_SHIFT, "--redial-share", "1", \
 		     "--pocket-repeat-share", "0"
 #define REDIALS_SEEN 12 /* found from the lines alone: every one of the truth's redials */
-#define REDIAL_TRUTH \
-	"{\"scenario\":\"shift\",\"seed\":7,\"agency\":\"DEMO\",\"start\":\"2026-11-29T06:00:00.000Z\"," \
-	"\"hours\":6,\"operators\":4,\"calls_per_hour\":10,\"pocket_share\":0.1," \
-	"\"calls\":258,\"lines\":685,\"redial_share\":1,\"cut_off_calls\":14,\"redials\":12}\n" \
-	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":61," \
-	"\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0,\"cut_off_redialed\":0," \
-	"\"redials_answered\":4}\n" \
-	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":true," \
-	"\"onset\":\"2026-11-29T08:00:00.000Z\",\"hangup_share\":0.5,\"calls\":71," \
-	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":14,\"cut_off_redialed\":12," \
-	"\"redials_answered\":0}\n" \
-	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":67," \
-	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0,\"cut_off_redialed\":0," \
-	"\"redials_answered\":5}\n" \
-	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":59," \
-	"\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0,\"cut_off_redialed\":0," \
+#define REDIAL_TRUTH                                                                               \
+	"{\"scenario\":\"shift\",\"seed\":7,\"agency\":\"DEMO\",\"start\":\"2026-11-29T06:00:00."  \
+	"000Z\","                                                                                  \
+	"\"hours\":6,\"operators\":4,\"calls_per_hour\":10,\"pocket_share\":0.1,"                  \
+	"\"calls\":258,\"lines\":685,\"redial_share\":1,\"cut_off_calls\":14,\"redials\":12}\n"    \
+	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":61,"          \
+	"\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0,\"cut_off_redialed\":0,"     \
+	"\"redials_answered\":4}\n"                                                                \
+	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":true,"                        \
+	"\"onset\":\"2026-11-29T08:00:00.000Z\",\"hangup_share\":0.5,\"calls\":71,"                \
+	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":14,\"cut_off_redialed\":12,"   \
+	"\"redials_answered\":0}\n"                                                                \
+	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":67,"          \
+	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0,\"cut_off_redialed\":0,"     \
+	"\"redials_answered\":5}\n"                                                                \
+	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":59,"          \
+	"\"pocket_dials\":7,\"abandoned_calls\":1,\"cut_off_calls\":0,\"cut_off_redialed\":0,"     \
 	"\"redials_answered\":3}\n"
 
 static void test_cut_off_callers_redial(void **state)
@@ -771,7 +793,8 @@ static unsigned distinct_pocket_numbers(const struct shift *shift, unsigned *poc
 		(*pocket_calls)++;
 		bool seen = false;
 		for (unsigned j = 1; j < i && !seen; j++)
-			seen = looks_premature(&shift->calls[j]) && strcmp(shift->calls[j].ani, call->ani) == 0;
+			seen = looks_premature(&shift->calls[j]) &&
+			       strcmp(shift->calls[j].ani, call->ani) == 0;
 		distinct += !seen;
 	}
 	return distinct;
@@ -779,10 +802,14 @@ static unsigned distinct_pocket_numbers(const struct shift *shift, unsigned *poc
 
 static void test_pocket_dials_repeat_from_the_same_numbers(void **state)
 {
-	static const char *const never[] = { "--seed", "7", "--operators", "4", "--hours", "6",
-					     "--bad-operator", "-1", "--pocket-repeat-share", "0", NULL };
-	static const char *const always[] = { "--seed", "7", "--operators", "4", "--hours", "6",
-					      "--bad-operator", "-1", "--pocket-repeat-share", "1", NULL };
+	static const char *const never[] = {
+		"--seed",	  "7",	"--operators",		 "4", "--hours", "6",
+		"--bad-operator", "-1", "--pocket-repeat-share", "0", NULL
+	};
+	static const char *const always[] = {
+		"--seed",	  "7",	"--operators",		 "4", "--hours", "6",
+		"--bad-operator", "-1", "--pocket-repeat-share", "1", NULL
+	};
 	static struct shift shift;
 	unsigned pocket_calls;
 	struct tool_run run;
@@ -802,30 +829,31 @@ static void test_pocket_dials_repeat_from_the_same_numbers(void **state)
 }
 
 /* The storm-bad preset, shortened to 6 operators and 6 hours, seed 7. */
-#define STORM_BAD_TRUTH \
-	"{\"scenario\":\"storm-bad\",\"seed\":7,\"agency\":\"DEMO\"," \
-	"\"start\":\"2026-11-29T06:00:00.000Z\",\"hours\":6,\"operators\":6,\"calls_per_hour\":10," \
-	"\"pocket_share\":0.1,\"calls\":420,\"lines\":1089,\"storm\":{\"start\":" \
-	"\"2026-11-29T10:00:00.000Z\",\"end\":\"2026-11-29T11:00:00.000Z\",\"short_share\":0.35," \
-	"\"volume_factor\":1.5},\"redial_share\":0.5,\"cut_off_calls\":13,\"redials\":7}\n" \
-	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":64," \
-	"\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0,\"storm_calls\":7," \
-	"\"cut_off_redialed\":0,\"redials_answered\":3}\n" \
-	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":83," \
-	"\"pocket_dials\":6,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":9," \
-	"\"cut_off_redialed\":0,\"redials_answered\":0}\n" \
-	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":68," \
-	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0,\"storm_calls\":6," \
-	"\"cut_off_redialed\":0,\"redials_answered\":2}\n" \
-	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":65," \
-	"\"pocket_dials\":11,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":8," \
-	"\"cut_off_redialed\":0,\"redials_answered\":0}\n" \
-	"{\"operator\":\"op-05\",\"agency\":\"DEMO\",\"misbehaving\":true," \
-	"\"onset\":\"2026-11-29T09:00:00.000Z\",\"hangup_share\":0.33,\"calls\":85," \
-	"\"pocket_dials\":9,\"abandoned_calls\":2,\"cut_off_calls\":13,\"storm_calls\":6," \
-	"\"cut_off_redialed\":7,\"redials_answered\":0}\n" \
-	"{\"operator\":\"op-06\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":55," \
-	"\"pocket_dials\":6,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":2," \
+#define STORM_BAD_TRUTH                                                                            \
+	"{\"scenario\":\"storm-bad\",\"seed\":7,\"agency\":\"DEMO\","                              \
+	"\"start\":\"2026-11-29T06:00:00.000Z\",\"hours\":6,\"operators\":6,\"calls_per_hour\":"   \
+	"10,"                                                                                      \
+	"\"pocket_share\":0.1,\"calls\":420,\"lines\":1089,\"storm\":{\"start\":"                  \
+	"\"2026-11-29T10:00:00.000Z\",\"end\":\"2026-11-29T11:00:00.000Z\",\"short_share\":0.35,"  \
+	"\"volume_factor\":1.5},\"redial_share\":0.5,\"cut_off_calls\":13,\"redials\":7}\n"        \
+	"{\"operator\":\"op-01\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":64,"          \
+	"\"pocket_dials\":6,\"abandoned_calls\":3,\"cut_off_calls\":0,\"storm_calls\":7,"          \
+	"\"cut_off_redialed\":0,\"redials_answered\":3}\n"                                         \
+	"{\"operator\":\"op-02\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":83,"          \
+	"\"pocket_dials\":6,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":9,"          \
+	"\"cut_off_redialed\":0,\"redials_answered\":0}\n"                                         \
+	"{\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":68,"          \
+	"\"pocket_dials\":7,\"abandoned_calls\":2,\"cut_off_calls\":0,\"storm_calls\":6,"          \
+	"\"cut_off_redialed\":0,\"redials_answered\":2}\n"                                         \
+	"{\"operator\":\"op-04\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":65,"          \
+	"\"pocket_dials\":11,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":8,"         \
+	"\"cut_off_redialed\":0,\"redials_answered\":0}\n"                                         \
+	"{\"operator\":\"op-05\",\"agency\":\"DEMO\",\"misbehaving\":true,"                        \
+	"\"onset\":\"2026-11-29T09:00:00.000Z\",\"hangup_share\":0.33,\"calls\":85,"               \
+	"\"pocket_dials\":9,\"abandoned_calls\":2,\"cut_off_calls\":13,\"storm_calls\":6,"         \
+	"\"cut_off_redialed\":7,\"redials_answered\":0}\n"                                         \
+	"{\"operator\":\"op-06\",\"agency\":\"DEMO\",\"misbehaving\":false,\"calls\":55,"          \
+	"\"pocket_dials\":6,\"abandoned_calls\":1,\"cut_off_calls\":0,\"storm_calls\":2,"          \
 	"\"cut_off_redialed\":0,\"redials_answered\":2}\n"
 
 static void test_preset_truth_has_storm_and_redials(void **state)
@@ -866,12 +894,15 @@ static void test_several_bad_preset_names_three(void **state)
 	for (const char *at = truth; (at = strstr(at, "\"misbehaving\":true")); at++)
 		misbehaving++;
 	assert_int_equal(misbehaving, 3);
-	assert_non_null(strstr(truth, "\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":true,"
-				      "\"onset\":\"2026-11-29T07:00:00.000Z\",\"hangup_share\":0.2,"));
-	assert_non_null(strstr(truth, "\"operator\":\"op-07\",\"agency\":\"DEMO\",\"misbehaving\":true,"
-				      "\"onset\":\"2026-11-29T08:30:00.000Z\",\"hangup_share\":0.33,"));
-	assert_non_null(strstr(truth, "\"operator\":\"op-10\",\"agency\":\"DEMO\",\"misbehaving\":true,"
-				      "\"onset\":\"2026-11-29T10:00:00.000Z\",\"hangup_share\":0.5,"));
+	assert_non_null(strstr(truth,
+			       "\"operator\":\"op-03\",\"agency\":\"DEMO\",\"misbehaving\":true,"
+			       "\"onset\":\"2026-11-29T07:00:00.000Z\",\"hangup_share\":0.2,"));
+	assert_non_null(strstr(truth,
+			       "\"operator\":\"op-07\",\"agency\":\"DEMO\",\"misbehaving\":true,"
+			       "\"onset\":\"2026-11-29T08:30:00.000Z\",\"hangup_share\":0.33,"));
+	assert_non_null(strstr(truth,
+			       "\"operator\":\"op-10\",\"agency\":\"DEMO\",\"misbehaving\":true,"
+			       "\"onset\":\"2026-11-29T10:00:00.000Z\",\"hangup_share\":0.5,"));
 	free(truth);
 	unlink(path);
 	rmdir(dir);
@@ -886,7 +917,8 @@ static void test_new_options_exit_2_with_a_message(void **state)
 	static const char *const malformed[] = { "--bad", "3:1", NULL };
 	static const char *const no_storm[] = { "--storm-share", "0.5", NULL };
 	static const char *const late_storm[] = { "--storm-start", "7.5", NULL };
-	static const char *const small_preset[] = { "--scenario", "several-bad", "--operators", "5", NULL };
+	static const char *const small_preset[] = { "--scenario", "several-bad", "--operators", "5",
+						    NULL };
 
 	(void)state;
 	expect_usage_error(unknown_preset,

@@ -91,20 +91,34 @@ static void make_shift(void)
 		if (minute % 30 == 29)
 			add_line("ACK");
 		if (minute % 100 == 50)
-			add_line("CONTROL {\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"cad-1\",\"seconds\":300}");
+			add_line("CONTROL "
+				 "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":"
+				 "\"cad-1\",\"seconds\":300}");
 		if (minute % 100 == 70)
-			add_line("CONTROL {\"system\":\"feed_silent\",\"state\":\"resolved\",\"source\":\"cad-1\"}");
+			add_line("CONTROL "
+				 "{\"system\":\"feed_silent\",\"state\":\"resolved\",\"source\":"
+				 "\"cad-1\"}");
 		if (minute % 100 == 60)
-			add_line("CONTROL {\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":\"pager\","
+			add_line("CONTROL "
+				 "{\"system\":\"receiver_down\",\"state\":\"firing\",\"receiver\":"
+				 "\"pager\","
 				 "\"reason\":\"timed out\"}");
 		if (minute % 100 == 90)
-			add_line("CONTROL {\"system\":\"receiver_down\",\"state\":\"resolved\",\"receiver\":\"pager\"}");
+			add_line("CONTROL "
+				 "{\"system\":\"receiver_down\",\"state\":\"resolved\","
+				 "\"receiver\":\"pager\"}");
 		if (minute % 100 == 80)
-			add_line("CONTROL {\"system\":\"limit\",\"state\":\"firing\",\"key\":\"feed.max_pending_connections\","
-				 "\"refused\":%d,\"seconds\":10}", minute);
+			add_line("CONTROL "
+				 "{\"system\":\"limit\",\"state\":\"firing\",\"key\":\"feed.max_"
+				 "pending_connections\","
+				 "\"refused\":%d,\"seconds\":10}",
+				 minute);
 		if (minute % 100 == 85)
-			add_line("CONTROL {\"system\":\"limit\",\"state\":\"resolved\",\"key\":\"feed.max_pending_connections\","
-				 "\"refused\":%d,\"seconds\":10}", minute);
+			add_line("CONTROL "
+				 "{\"system\":\"limit\",\"state\":\"resolved\",\"key\":\"feed.max_"
+				 "pending_connections\","
+				 "\"refused\":%d,\"seconds\":10}",
+				 minute);
 		for (int op = 0; op < 8; op++) {
 			if (next_random(&random) % 6 != 0)
 				continue;
@@ -112,23 +126,34 @@ static void make_shift(void)
 			current_op = op;
 			bool bad = op == 3 && minute >= 120 && next_random(&random) % 3 == 0;
 			bool pocket = next_random(&random) % 10 == 0;
-			int64_t talk = bad || pocket ? 3000 + (int64_t)(next_random(&random) % 12000) : 60000 + (int64_t)(next_random(&random) % 200000);
+			int64_t talk = bad || pocket
+					       ? 3000 + (int64_t)(next_random(&random) % 12000)
+					       : 60000 + (int64_t)(next_random(&random) % 200000);
 			unsigned ani = 5550000 + (unsigned)(next_random(&random) % 400);
 			call++;
-			add_line("{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,\"operator\":\"op-%d\","
-				 "\"agency\":\"DEMO\",\"ani\":\"504%u\"}", call, (long long)start, op, ani);
+			add_line("{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,"
+				 "\"operator\":\"op-%d\","
+				 "\"agency\":\"DEMO\",\"ani\":\"504%u\"}",
+				 call, (long long)start, op, ani);
 			if (!bad && !pocket && next_random(&random) % 2 == 0)
-				add_line("{\"type\":\"incident\",\"call_id\":\"k%d\",\"ts\":%lld}", call, (long long)(start + talk / 2));
+				add_line("{\"type\":\"incident\",\"call_id\":\"k%d\",\"ts\":%lld}",
+					 call, (long long)(start + talk / 2));
 			if (next_random(&random) % 40 == 0)
-				add_line("{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,\"operator\":\"op-%d\"}", call,
-					 (long long)start, op); /* a resend */
+				add_line("{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,"
+					 "\"operator\":\"op-%d\"}",
+					 call, (long long)start, op); /* a resend */
 			if (next_random(&random) % 50 == 0)
 				add_line("{\"type\":\"nonsense\"}");
-			add_line("{\"type\":\"call_end\",\"call_id\":\"k%d\",\"ts\":%lld,\"released_by\":\"%s\"}", call,
-				 (long long)(start + talk), bad || pocket ? "operator" : "caller");
-			if (call % 13 == 0) /* a state after a call: changes no alert (EXPECTED_* as without) */
-				add_line("{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":\"op-%d\",\"agency\":\"DEMO\","
-					 "\"state\":\"%s\"}", (long long)(start + talk + 1), op,
+			add_line("{\"type\":\"call_end\",\"call_id\":\"k%d\",\"ts\":%lld,"
+				 "\"released_by\":\"%s\"}",
+				 call, (long long)(start + talk),
+				 bad || pocket ? "operator" : "caller");
+			if (call % 13 ==
+			    0) /* a state after a call: changes no alert (EXPECTED_* as without) */
+				add_line("{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":"
+					 "\"op-%d\",\"agency\":\"DEMO\","
+					 "\"state\":\"%s\"}",
+					 (long long)(start + talk + 1), op,
 					 call % 26 == 0 ? "logged_off" : "logged_on");
 		}
 	}
@@ -142,18 +167,39 @@ static struct config test_config(void)
 	config.detector.resolve_after_seconds = 1200;
 	config.tracker.max_operators = 7; /* 8 on duty: the idlest is forgotten now and then */
 	config.detector.rule_count = 3;
-	config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .window_seconds = 3600, .min_calls = 6, .min_premature = 3, .min_ratio = 0.3,
-		.called_back_weight = 1, .max_p_value = 0.05, .min_center_ratio = 0.05, .odds_ratio = 3,
-		.threshold = 5, .severity = "warning"};
-	config.detector.rules[1] = (struct config_rule){
-		.name = "seq", .type = CONFIG_RULE_CUSUM, .window_seconds = 7200, .min_calls = 1, .min_premature = 1,
-		.called_back_weight = 1, .max_p_value = 1, .min_center_ratio = 0.1, .odds_ratio = 3,
-		.threshold = 3, .severity = "critical"};
-	config.detector.rules[2] = (struct config_rule){
-		.name = "loose", .window_seconds = 1800, .min_calls = 2, .min_premature = 2, .min_ratio = 0.5,
-		.called_back_weight = 1, .max_p_value = 1, .min_center_ratio = 0.05, .odds_ratio = 3,
-		.threshold = 5, .severity = "info"};
+	config.detector.rules[0] = (struct config_rule){ .name = "burst",
+							 .window_seconds = 3600,
+							 .min_calls = 6,
+							 .min_premature = 3,
+							 .min_ratio = 0.3,
+							 .called_back_weight = 1,
+							 .max_p_value = 0.05,
+							 .min_center_ratio = 0.05,
+							 .odds_ratio = 3,
+							 .threshold = 5,
+							 .severity = "warning" };
+	config.detector.rules[1] = (struct config_rule){ .name = "seq",
+							 .type = CONFIG_RULE_CUSUM,
+							 .window_seconds = 7200,
+							 .min_calls = 1,
+							 .min_premature = 1,
+							 .called_back_weight = 1,
+							 .max_p_value = 1,
+							 .min_center_ratio = 0.1,
+							 .odds_ratio = 3,
+							 .threshold = 3,
+							 .severity = "critical" };
+	config.detector.rules[2] = (struct config_rule){ .name = "loose",
+							 .window_seconds = 1800,
+							 .min_calls = 2,
+							 .min_premature = 2,
+							 .min_ratio = 0.5,
+							 .called_back_weight = 1,
+							 .max_p_value = 1,
+							 .min_center_ratio = 0.05,
+							 .odds_ratio = 3,
+							 .threshold = 5,
+							 .severity = "info" };
 	return config;
 }
 
@@ -182,10 +228,14 @@ static void feed(struct engine *engine, size_t from, size_t to)
 		if (strcmp(lines[i], "ACK") == 0) {
 			alert_id[0] = '\0';
 			engine_board(engine, first_open, alert_id);
-			snprintf(ack, sizeof(ack), "{\"ack\":\"%s\",\"by\":\"sup-1\",\"note\":\"calling back\"}", alert_id);
-			engine_control(engine, ack, strlen(ack), control_ts(engine), why, sizeof(why));
+			snprintf(ack, sizeof(ack),
+				 "{\"ack\":\"%s\",\"by\":\"sup-1\",\"note\":\"calling back\"}",
+				 alert_id);
+			engine_control(engine, ack, strlen(ack), control_ts(engine), why,
+				       sizeof(why));
 		} else if (strncmp(lines[i], "CONTROL ", 8) == 0) {
-			engine_control(engine, lines[i] + 8, strlen(lines[i] + 8), control_ts(engine), why, sizeof(why));
+			engine_control(engine, lines[i] + 8, strlen(lines[i] + 8),
+				       control_ts(engine), why, sizeof(why));
 		} else {
 			engine_process_line(engine, lines[i], strlen(lines[i]), NULL, 0);
 		}
@@ -239,9 +289,10 @@ static void test_crc32c(void **state)
 static void check_rfc3720_vectors(uint32_t (*crc32c)(uint32_t, const void *, size_t))
 {
 	static const unsigned char read_pdu[48] = {
-		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18,
-		0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
+		0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18, 0x28, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	};
 	unsigned char bytes[32];
 
@@ -274,7 +325,8 @@ static void check_against_bytewise(uint32_t (*crc32c)(uint32_t, const void *, si
 			size_t half = len / 3;
 
 			assert_int_equal(crc32c(0, buffer + offset, len), expected);
-			assert_int_equal(crc32c(crc32c(0, buffer + offset, half), buffer + offset + half, len - half),
+			assert_int_equal(crc32c(crc32c(0, buffer + offset, half),
+						buffer + offset + half, len - half),
 					 expected);
 		}
 }
@@ -322,7 +374,8 @@ static void test_codec_round_trip(void **state)
 	assert_false(reader.failed);
 	assert_int_equal(codec_get_u8(&reader), 0); /* past the end */
 	assert_true(reader.failed);
-	codec_reader_init(&reader, writer.data + 29, writer.len - 29); /* the string, small buffer */
+	codec_reader_init(&reader, writer.data + 29,
+			  writer.len - 29); /* the string, small buffer */
 	codec_get_string(&reader, text, 3);
 	assert_true(reader.failed);
 	codec_writer_release(&writer);
@@ -330,7 +383,8 @@ static void test_codec_round_trip(void **state)
 
 /* Snapshot after every line_count / cuts lines, restore, feed the rest: the same board, and the
  * same alerts as the whole run, byte for byte. */
-static void assert_restores_anywhere(const struct config *config, const struct alerts *whole, size_t cuts)
+static void assert_restores_anywhere(const struct config *config, const struct alerts *whole,
+				     size_t cuts)
 {
 	struct alerts split = {0};
 	char why[128];
@@ -349,10 +403,12 @@ static void assert_restores_anywhere(const struct config *config, const struct a
 		engine_board(before, append_line, &board_before);
 		engine_free(before);
 		assert_false(writer.failed);
-		/* Every other cut keeps the snapshot's own configuration (NULL), as recovery does. */
-		const struct config *restore_config = (cut / (line_count / cuts)) % 2 ? NULL : config;
-		struct engine *after =
-			engine_restore(writer.data, writer.len, restore_config, collect, &split, why, sizeof(why));
+		/* Every other cut keeps the snapshot's own configuration (NULL), as recovery
+		 * does. */
+		const struct config *restore_config =
+			(cut / (line_count / cuts)) % 2 ? NULL : config;
+		struct engine *after = engine_restore(writer.data, writer.len, restore_config,
+						      collect, &split, why, sizeof(why));
 		codec_writer_release(&writer);
 		assert_non_null(after);
 		/* The restored engine shows the same board. */
@@ -363,7 +419,8 @@ static void assert_restores_anywhere(const struct config *config, const struct a
 		codec_writer_release(&board_after);
 		feed(after, cut, line_count);
 		/* The counters by kind and severity carried over. */
-		assert_memory_equal(engine_stats(after)->detector.by_severity, by_severity, sizeof by_severity);
+		assert_memory_equal(engine_stats(after)->detector.by_severity, by_severity,
+				    sizeof by_severity);
 		engine_free(after);
 		assert_int_equal(split.count, whole->count);
 		for (size_t i = 0; i < whole->count; i++)
@@ -426,7 +483,8 @@ static void test_restore_sequential_gives_same_alerts(void **state)
 	assert_true(count_kind(&whole, "firing") >= 2);
 	size_t explained = 0;
 	for (size_t i = 0; i < whole.count; i++)
-		explained += strstr(whole.text[i], "\"rule\":\"sequential\"") && strstr(whole.text[i], "\"why\":\"op-");
+		explained += strstr(whole.text[i], "\"rule\":\"sequential\"") &&
+			     strstr(whole.text[i], "\"why\":\"op-");
 	assert_true(explained >= 2);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
@@ -434,8 +492,8 @@ static void test_restore_sequential_gives_same_alerts(void **state)
 
 /* The whole shift under config into *whole: how many sequential firings, and in *matching
  * how many of them with a threshold above low and below high. */
-static size_t sequential_firings(const struct config *config, struct alerts *whole, double low, double high,
-				 size_t *matching)
+static size_t sequential_firings(const struct config *config, struct alerts *whole, double low,
+				 double high, size_t *matching)
 {
 	struct engine *reference = engine_new(config, collect, whole);
 	size_t firings = 0;
@@ -444,7 +502,8 @@ static size_t sequential_firings(const struct config *config, struct alerts *who
 	engine_free(reference);
 	for (size_t i = 0; i < whole->count; i++) {
 		const char *h = strstr(whole->text[i], "\"threshold\":");
-		if (strncmp(whole->text[i], "{\"alert\":\"firing\"", strlen("{\"alert\":\"firing\"")) != 0 ||
+		if (strncmp(whole->text[i], "{\"alert\":\"firing\"",
+			    strlen("{\"alert\":\"firing\"")) != 0 ||
 		    !strstr(whole->text[i], "\"rule\":\"sequential\""))
 			continue;
 		firings++;
@@ -467,7 +526,8 @@ static void test_restore_sequential_hourly_threshold(void **state)
 	config.detector.resolve_after_seconds = 1200;
 	config.tracker.max_operators = 8; /* every operator kept: their rates grow old enough */
 	config.detector.rules[0].false_alarm_calls = 100000;   /* h = 11.5 */
-	config.detector.rules[0].false_alarm_hours = 10;       /* ln(10 * ~10) = 4.6; below 6 up to 40 calls an hour */
+	config.detector.rules[0].false_alarm_hours =
+		10; /* ln(10 * ~10) = 4.6; below 6 up to 40 calls an hour */
 	config.detector.rules[0].rate_half_life_seconds = 1200;
 	size_t lowered = 0, firings = sequential_firings(&config, &whole, 0.0, 6.0, &lowered);
 	assert_true(firings >= 1);
@@ -545,13 +605,16 @@ static void feed_sources(struct engine *engine, size_t from, size_t to)
 	struct engine_verdict verdict;
 
 	for (size_t s = 0; from == 0 && s < SOURCES; s++) {
-		struct engine_origin hello = {.source = source_names[s], .named = true, .received_ms = T0};
+		struct engine_origin hello = { .source = source_names[s],
+					       .named = true,
+					       .received_ms = T0 };
 		engine_process_from(engine, &hello, "", 0, &verdict);
 	}
 	for (size_t i = from; i < to; i++) {
 		size_t line = arrivals[i].line;
-		struct engine_origin origin = {.source = source_names[line_op[line] % SOURCES], .named = true,
-					       .received_ms = arrivals[i].received_ms};
+		struct engine_origin origin = { .source = source_names[line_op[line] % SOURCES],
+						.named = true,
+						.received_ms = arrivals[i].received_ms };
 		engine_process_from(engine, &origin, lines[line], strlen(lines[line]), &verdict);
 	}
 }
@@ -566,14 +629,19 @@ static void test_restore_with_sources_gives_same_alerts(void **state)
 	size_t cuts_with_buffered_events = 0;
 	(void)state;
 
-	config.feed.source_idle_seconds = 600; /* quiet CADs are waited for: events wait in the buffer */
+	config.feed.source_idle_seconds =
+		600; /* quiet CADs are waited for: events wait in the buffer */
 	arrange_arrivals();
 	struct engine *reference = engine_new(&config, collect, &whole);
 	feed_sources(reference, 0, line_count);
-	assert_int_equal(engine_stats(reference)->late_events, 71); /* 2 of them operator_state lines */
+	assert_int_equal(engine_stats(reference)->late_events,
+			 71); /* 2 of them operator_state lines */
 	engine_flush(reference);
 	engine_free(reference);
-	assert_int_equal(whole.count, 31); /* firing, updates, escalations, resolved (the least evidence forgotten first) */
+	assert_int_equal(
+		whole.count,
+		/* firing, updates, escalations, resolved (the least evidence forgotten first) */
+		31);
 	size_t late_alerts = 0;
 	for (size_t i = 0; i < whole.count; i++)
 		late_alerts += strstr(whole.text[i], "\"late\":true,\"late_seconds\":") != NULL;
@@ -586,7 +654,8 @@ static void test_restore_with_sources_gives_same_alerts(void **state)
 		engine_snapshot(before, &writer);
 		engine_free(before);
 		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect, &split, why, sizeof(why));
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect,
+						      &split, why, sizeof(why));
 		codec_writer_release(&writer);
 		assert_non_null(after);
 		feed_sources(after, cut, line_count);
@@ -617,7 +686,8 @@ static void test_damaged_snapshot_refused(void **state)
 	assert_string_equal(why, "snapshot checksum mismatch");
 	assert_null(engine_restore(writer.data, 10, &config, NULL, NULL, why, sizeof(why)));
 	assert_string_equal(why, "snapshot truncated");
-	assert_null(engine_restore("CADMSNP0xxxxxxxxxxxx", 20, &config, NULL, NULL, why, sizeof(why)));
+	assert_null(
+		engine_restore("CADMSNP0xxxxxxxxxxxx", 20, &config, NULL, NULL, why, sizeof(why)));
 	assert_string_equal(why, "not a cadmon snapshot");
 	codec_writer_release(&writer);
 }
@@ -684,7 +754,8 @@ static void test_streamed_snapshot_same_bytes(void **state)
 {
 	struct config config = test_config();
 	struct codec_writer whole = {0}, streamed;
-	struct engine_snapshot_stamp stamp = {.journal_index = 77, .next = ENGINE_SNAPSHOT_NEXT_SEGMENT};
+	struct engine_snapshot_stamp stamp = { .journal_index = 77,
+					       .next = ENGINE_SNAPSHOT_NEXT_SEGMENT };
 	struct collected collected = {0};
 	(void)state;
 
@@ -763,11 +834,17 @@ struct new_stats {
 static void test_counters_by_name(void **state)
 {
 	static const struct codec_counter old_counters[] = {
-		CODEC_COUNTER_SCALAR(struct old_stats, lines), CODEC_COUNTER_SCALAR(struct old_stats, gone),
-		CODEC_COUNTER_SCALAR(struct old_stats, open), CODEC_COUNTER(struct old_stats, by_kind)};
+		CODEC_COUNTER_SCALAR(struct old_stats, lines),
+		CODEC_COUNTER_SCALAR(struct old_stats, gone),
+		CODEC_COUNTER_SCALAR(struct old_stats, open),
+		CODEC_COUNTER(struct old_stats, by_kind)
+	};
 	static const struct codec_counter new_counters[] = {
-		CODEC_COUNTER_SCALAR(struct new_stats, open), CODEC_COUNTER_SCALAR(struct new_stats, late),
-		CODEC_COUNTER_SCALAR(struct new_stats, lines), CODEC_COUNTER(struct new_stats, by_kind)};
+		CODEC_COUNTER_SCALAR(struct new_stats, open),
+		CODEC_COUNTER_SCALAR(struct new_stats, late),
+		CODEC_COUNTER_SCALAR(struct new_stats, lines),
+		CODEC_COUNTER(struct new_stats, by_kind)
+	};
 	struct old_stats old = {.lines = 7, .gone = 9, .open = 3, .by_kind = {4, 5}};
 	struct new_stats loaded;
 	struct codec_writer writer = {0};
@@ -778,9 +855,12 @@ static void test_counters_by_name(void **state)
 	codec_put_counters(&writer, old_counters, CODEC_COUNTER_COUNT(old_counters), &old);
 	assert_false(writer.failed);
 	/* [u32 4] "lines" [u32 1][u64 7] ...: 4 + 4 counters' names, lengths and values */
-	assert_int_equal(writer.len, 4 + (4 + 5 + 4 + 8) + (4 + 4 + 4 + 8) + (4 + 4 + 4 + 8) + (4 + 7 + 4 + 16));
+	assert_int_equal(writer.len, 4 + (4 + 5 + 4 + 8) + (4 + 4 + 4 + 8) + (4 + 4 + 4 + 8) +
+					     (4 + 7 + 4 + 16));
 	codec_reader_init(&reader, writer.data, writer.len);
-	assert_int_equal(codec_get_counters(&reader, new_counters, CODEC_COUNTER_COUNT(new_counters), &loaded), 0);
+	assert_int_equal(codec_get_counters(&reader, new_counters,
+					    CODEC_COUNTER_COUNT(new_counters), &loaded),
+			 0);
 	assert_int_equal(reader.pos, writer.len);
 	assert_int_equal(loaded.open, 3);
 	assert_int_equal(loaded.late, 0);
@@ -792,11 +872,14 @@ static void test_counters_by_name(void **state)
 	old.open = 0;
 	codec_writer_release(&writer);
 	writer = (struct codec_writer){0};
-	static const struct codec_counter wide[] = {{"open", offsetof(struct old_stats, lines), 8, 1}};
+	static const struct codec_counter wide[] = { { "open", offsetof(struct old_stats, lines), 8,
+						       1 } };
 	old.lines = UINT64_C(1) << 32;
 	codec_put_counters(&writer, wide, 1, &old);
 	codec_reader_init(&reader, writer.data, writer.len);
-	assert_int_equal(codec_get_counters(&reader, new_counters, CODEC_COUNTER_COUNT(new_counters), &loaded), -EINVAL);
+	assert_int_equal(codec_get_counters(&reader, new_counters,
+					    CODEC_COUNTER_COUNT(new_counters), &loaded),
+			 -EINVAL);
 	codec_writer_release(&writer);
 }
 
@@ -809,8 +892,8 @@ static void test_other_format_reported(void **state)
 	char why[ENGINE_WHY_MAX];
 	(void)state;
 
-	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL, NULL, why,
-				   sizeof(why)));
+	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
+				   NULL, why, sizeof(why)));
 	assert_string_equal(why, "snapshot format 1, this cadmond reads 6");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
@@ -854,7 +937,8 @@ static void test_stamp_read_back(void **state)
 	assert_true(read.journal_index == 0);
 	assert_int_equal(read.next, ENGINE_SNAPSHOT_NEXT_UNKNOWN);
 	assert_int_equal(first.len, plain.len);
-	assert_memory_equal(first.data + 21, plain.data + 21, first.len - 25); /* only the stamp and CRC differ */
+	assert_memory_equal(first.data + 21, plain.data + 21,
+			    first.len - 25); /* only the stamp and CRC differ */
 
 	engine = engine_restore(first.data, first.len, NULL, NULL, NULL, why, sizeof(why));
 	assert_non_null(engine);
@@ -865,7 +949,9 @@ static void test_stamp_read_back(void **state)
 
 	first.data[20] = 3; /* no such next */
 	assert_int_equal(engine_snapshot_stamp(first.data, first.len, &read), -EINVAL);
-	assert_int_equal(engine_snapshot_stamp("CADMSNP1 earlier builds wrote a C struct", 40, &read), -EINVAL);
+	assert_int_equal(
+		engine_snapshot_stamp("CADMSNP1 earlier builds wrote a C struct", 40, &read),
+		-EINVAL);
 	assert_int_equal(engine_snapshot_stamp(first.data, 20, &read), -EINVAL);
 	codec_writer_release(&first);
 	codec_writer_release(&second);
@@ -905,8 +991,9 @@ static void test_saved_configuration_validated(void **state)
 	engine_free(engine);
 	reframe_with_config(&bad, &writer, "tracker:\n  max_recent_callers: 5000000000\n");
 	assert_null(engine_restore(bad.data, bad.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot configuration invalid: snapshot:2:23: tracker.max_recent_callers: "
-				 "must be an integer from 100 to 10000000");
+	assert_string_equal(
+		why, "snapshot configuration invalid: snapshot:2:23: tracker.max_recent_callers: "
+		     "must be an integer from 100 to 10000000");
 	codec_writer_release(&bad);
 	codec_writer_release(&writer);
 }
@@ -917,8 +1004,9 @@ static void describe_operator(const struct detector_operator_figures *figures, v
 	char *out = ctx;
 	const char *name = agent_state_name(figures->state);
 
-	snprintf(out + strlen(out), 512 - strlen(out), "%s/%s %s %s %lld\n", figures->agency, figures->operator_id,
-		 figures->position[0] ? figures->position : "-", name ? name : "-", (long long)figures->state_since_ms);
+	snprintf(out + strlen(out), 512 - strlen(out), "%s/%s %s %s %lld\n", figures->agency,
+		 figures->operator_id, figures->position[0] ? figures->position : "-",
+		 name ? name : "-", (long long)figures->state_since_ms);
 }
 
 static void process(struct engine *engine, const char *line)
@@ -937,14 +1025,19 @@ static void test_operator_state_kept(void **state)
 	(void)state;
 
 	struct engine *engine = engine_new(&config, collect, &alerts);
-	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939200000,\"operator\":\"op-7\",\"agency\":\"NOPD\","
+	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939200000,\"operator\":\"op-7\","
+			"\"agency\":\"NOPD\","
 			"\"position\":\"P3\",\"state\":\"logged_on\"}");
-	process(engine, "{\"type\":\"call_start\",\"call_id\":\"s1\",\"ts\":1795939260000,\"operator\":\"op-8\","
+	process(engine, "{\"type\":\"call_start\",\"call_id\":\"s1\",\"ts\":1795939260000,"
+			"\"operator\":\"op-8\","
 			"\"agency\":\"NOPD\",\"position\":\"P4\"}");
-	process(engine, "{\"type\":\"call_end\",\"call_id\":\"s1\",\"ts\":1795939265000,\"released_by\":\"operator\"}");
-	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939270000,\"operator\":\"op-8\",\"agency\":\"NOPD\","
+	process(engine, "{\"type\":\"call_end\",\"call_id\":\"s1\",\"ts\":1795939265000,\"released_"
+			"by\":\"operator\"}");
+	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939270000,\"operator\":\"op-8\","
+			"\"agency\":\"NOPD\","
 			"\"state\":\"logged_off\"}");
-	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939269000,\"operator\":\"op-8\",\"agency\":\"NOPD\","
+	process(engine, "{\"type\":\"operator_state\",\"ts\":1795939269000,\"operator\":\"op-8\","
+			"\"agency\":\"NOPD\","
 			"\"state\":\"available\"}"); /* older: ignored */
 	engine_flush(engine);
 	engine_each_operator(engine, describe_operator, operators);
@@ -962,9 +1055,11 @@ static void test_operator_state_kept(void **state)
 	assert_string_equal(operators, "NOPD/op-7 P3 logged_on 1795939200000\n"
 				       "NOPD/op-8 P4 logged_off 1795939270000\n");
 	/* a logged-off operator's calls still count */
-	process(engine, "{\"type\":\"call_start\",\"call_id\":\"s2\",\"ts\":1795939280000,\"operator\":\"op-8\","
+	process(engine, "{\"type\":\"call_start\",\"call_id\":\"s2\",\"ts\":1795939280000,"
+			"\"operator\":\"op-8\","
 			"\"agency\":\"NOPD\"}");
-	process(engine, "{\"type\":\"call_end\",\"call_id\":\"s2\",\"ts\":1795939284000,\"released_by\":\"operator\"}");
+	process(engine, "{\"type\":\"call_end\",\"call_id\":\"s2\",\"ts\":1795939284000,\"released_"
+			"by\":\"operator\"}");
 	engine_flush(engine);
 	assert_int_equal(engine_stats(engine)->detector.calls, 2);
 	engine_free(engine);
@@ -980,31 +1075,50 @@ static void test_reconfigure_keeps_window_state(void **state)
 
 	config_set_defaults(&config);
 	config.detector.rule_count = 1;
-	config.detector.rules[0] = (struct config_rule){
-		.name = "burst", .window_seconds = 600, .min_calls = 5, .min_premature = 5, .min_ratio = 0.5,
-		.called_back_weight = 1, .max_p_value = 1, .min_center_ratio = 0.05, .odds_ratio = 3,
-		.threshold = 5, .severity = "warning"};
+	config.detector.rules[0] = (struct config_rule){ .name = "burst",
+							 .window_seconds = 600,
+							 .min_calls = 5,
+							 .min_premature = 5,
+							 .min_ratio = 0.5,
+							 .called_back_weight = 1,
+							 .max_p_value = 1,
+							 .min_center_ratio = 0.05,
+							 .odds_ratio = 3,
+							 .threshold = 5,
+							 .severity = "warning" };
 	struct engine *engine = engine_new(&config, collect, &alerts);
 	char line[256];
 	for (int i = 0; i < 3; i++) {
-		snprintf(line, sizeof(line), "{\"type\":\"call_start\",\"call_id\":\"r%d\",\"ts\":%lld,\"operator\":\"op\"}", i,
-			 (long long)(T0 + i * 60000));
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"r%d\",\"ts\":%lld,\"operator\":"
+			 "\"op\"}",
+			 i, (long long)(T0 + i * 60000));
 		engine_process_line(engine, line, strlen(line), NULL, 0);
-		snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"r%d\",\"ts\":%lld,\"released_by\":\"operator\"}",
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_end\",\"call_id\":\"r%d\",\"ts\":%lld,\"released_by\":"
+			 "\"operator\"}",
 			 i, (long long)(T0 + i * 60000 + 4000));
 		engine_process_line(engine, line, strlen(line), NULL, 0);
 	}
 	/* An open call across the reload. */
-	engine_process_line(engine, "{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":1795939380000,\"operator\":\"op\"}",
-			    strlen("{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":1795939380000,\"operator\":\"op\"}"), NULL, 0);
+	engine_process_line(engine,
+			    "{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":1795939380000,"
+			    "\"operator\":\"op\"}",
+			    strlen("{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":"
+				   "1795939380000,\"operator\":\"op\"}"),
+			    NULL, 0);
 	assert_int_equal(alerts.count, 0);
 	config.detector.rules[0].min_calls = 4;
 	config.detector.rules[0].min_premature = 4;
 	config.tracker.max_open_calls = 50;
 	assert_int_equal(engine_reconfigure(engine, &config), 0);
 	assert_int_equal(engine_stats(engine)->open_calls, 1);
-	engine_process_line(engine, "{\"type\":\"call_end\",\"call_id\":\"r3\",\"ts\":1795939385000,\"released_by\":\"operator\"}",
-			    strlen("{\"type\":\"call_end\",\"call_id\":\"r3\",\"ts\":1795939385000,\"released_by\":\"operator\"}"), NULL, 0);
+	engine_process_line(engine,
+			    "{\"type\":\"call_end\",\"call_id\":\"r3\",\"ts\":1795939385000,"
+			    "\"released_by\":\"operator\"}",
+			    strlen("{\"type\":\"call_end\",\"call_id\":\"r3\",\"ts\":1795939385000,"
+				   "\"released_by\":\"operator\"}"),
+			    NULL, 0);
 	assert_int_equal(alerts.count, 1);
 	assert_non_null(strstr(alerts.text[0], "\"calls\":4,\"premature\":4,"));
 	engine_free(engine);

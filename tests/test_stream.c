@@ -112,7 +112,8 @@ static void sse_read_head(struct sse *sse)
 	int64_t deadline = harness_now_ms() + EXPECT_READ_TIMEOUT_MS;
 	char *split = NULL;
 
-	while (!(split = memmem(sse->raw, sse->raw_used, "\r\n\r\n", 4)) && harness_now_ms() < deadline) {
+	while (!(split = memmem(sse->raw, sse->raw_used, "\r\n\r\n", 4)) &&
+	       harness_now_ms() < deadline) {
 		struct pollfd pfd = { .fd = sse->fd, .events = POLLIN };
 		ssize_t got;
 
@@ -124,7 +125,8 @@ static void sse_read_head(struct sse *sse)
 		sse->raw_used += (size_t)got;
 	}
 	if (!split) {
-		fprintf(stderr, "no head in %zu bytes: %.*s\n", sse->raw_used, (int)sse->raw_used, sse->raw);
+		fprintf(stderr, "no head in %zu bytes: %.*s\n", sse->raw_used, (int)sse->raw_used,
+			sse->raw);
 		char *log = harness_stderr(current_harness);
 
 		fprintf(stderr, "cadmond's log:\n%s\n", log ? log : "");
@@ -142,8 +144,8 @@ static void sse_read_head(struct sse *sse)
 
 /* Send method path with the extra header lines (each ending "\r\n") and body on fd (-1: a
  * new connection); read the head. */
-static void sse_request_on(struct sse *sse, int fd, const struct harness *h, const char *method, const char *path,
-			   const char *headers, const char *body)
+static void sse_request_on(struct sse *sse, int fd, const struct harness *h, const char *method,
+			   const char *path, const char *headers, const char *body)
 {
 	char request[2048];
 
@@ -151,19 +153,21 @@ static void sse_request_on(struct sse *sse, int fd, const struct harness *h, con
 	current_harness = h;
 	sse->fd = fd >= 0 ? fd : harness_connect(h->http_port);
 	assert_true(sse->fd >= 0);
-	snprintf(request, sizeof request, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n%s",
-		 method, path, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
+	snprintf(request, sizeof request,
+		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n%s", method,
+		 path, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
 	assert_int_equal(harness_send(sse->fd, request), 0);
 	sse_read_head(sse);
 }
 
-static void sse_request(struct sse *sse, const struct harness *h, const char *method, const char *path,
-			const char *headers, const char *body)
+static void sse_request(struct sse *sse, const struct harness *h, const char *method,
+			const char *path, const char *headers, const char *body)
 {
 	sse_request_on(sse, -1, h, method, path, headers, body);
 }
 
-static void sse_open(struct sse *sse, const struct harness *h, const char *path, const char *headers)
+static void sse_open(struct sse *sse, const struct harness *h, const char *path,
+		     const char *headers)
 {
 	sse_request(sse, h, "GET", path, headers, NULL);
 	if (sse->status != 200)
@@ -184,8 +188,8 @@ static void expect_events(struct sse *sse, const char *expected)
 
 	sse_read(sse, sse->taken + len, EXPECT_READ_TIMEOUT_MS);
 	if (sse->body_used - sse->taken < len || memcmp(sse->body + sse->taken, expected, len) != 0)
-		fprintf(stderr, "expected:\n%s\nafter %zu bytes, got:\n%.*s\n", expected, sse->taken,
-			(int)(sse->body_used - sse->taken), sse->body + sse->taken);
+		fprintf(stderr, "expected:\n%s\nafter %zu bytes, got:\n%.*s\n", expected,
+			sse->taken, (int)(sse->body_used - sse->taken), sse->body + sse->taken);
 	assert_true(sse->body_used - sse->taken >= len);
 	assert_memory_equal(sse->body + sse->taken, expected, len);
 	sse->taken += len;
@@ -196,13 +200,14 @@ static void expect_no_events(struct sse *sse)
 {
 	sse_read(sse, sse->taken + 1, EXPECT_QUIET_MS);
 	if (sse->body_used != sse->taken)
-		fprintf(stderr, "unexpected:\n%.*s\n", (int)(sse->body_used - sse->taken), sse->body + sse->taken);
+		fprintf(stderr, "unexpected:\n%.*s\n", (int)(sse->body_used - sse->taken),
+			sse->body + sse->taken);
 	assert_int_equal(sse->body_used, sse->taken);
 }
 
 /* A whole (non-stream) answer: read until cadmond closes ("Connection: close"). */
-static void http_exchange(struct sse *sse, const struct harness *h, const char *method, const char *path,
-			  const char *headers, const char *body)
+static void http_exchange(struct sse *sse, const struct harness *h, const char *method,
+			  const char *path, const char *headers, const char *body)
 {
 	char all[256];
 
@@ -214,8 +219,8 @@ static void http_exchange(struct sse *sse, const struct harness *h, const char *
 }
 
 /* method path answers code with exactly body. */
-static void expect_answer(const struct harness *h, const char *method, const char *path, const char *headers,
-			  int code, const char *body)
+static void expect_answer(const struct harness *h, const char *method, const char *path,
+			  const char *headers, int code, const char *body)
 {
 	static struct sse answer;
 
@@ -293,7 +298,8 @@ static void test_stream_exact(void **state)
 	live_event(event, sizeof event, 1, shift_alert);
 	expect_events(&sse, event);
 	acknowledge(&h, "{\"by\":\"sup-1\",\"note\":\"calling back\"}", notice, sizeof notice);
-	assert_non_null(strstr(notice, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID "\",\"seq\":2,"));
+	assert_non_null(strstr(notice, "{\"alert\":\"acknowledged\",\"alert_id\":\"" SHIFT_ALERT_ID
+				       "\",\"seq\":2,"));
 	live_event(event, sizeof event, 2, notice);
 	expect_events(&sse, event);
 	expect_no_events(&sse);
@@ -302,7 +308,8 @@ static void test_stream_exact(void **state)
 	sse_read(&sse, sizeof sse.body - 1, EXPECT_READ_TIMEOUT_MS);
 	if (!sse.ended) {
 		char *log = harness_stderr(&h);
-		fprintf(stderr, "raw %zu: %.*s\nlog:\n%s\n", sse.raw_used, (int)sse.raw_used, sse.raw, log);
+		fprintf(stderr, "raw %zu: %.*s\nlog:\n%s\n", sse.raw_used, (int)sse.raw_used,
+			sse.raw, log);
 		free(log);
 	}
 	assert_true(sse.ended); /* the final chunk: a clean end */
@@ -378,19 +385,24 @@ static void test_stream_errors(void **state)
 	(void)state;
 
 	assert_int_equal(harness_start(&h, &shift_options), 0);
-	expect_answer(&h, "GET", "/api/stream", "Last-Event-ID: x\r\n", 400,
-		      "{\"error\":\"Last-Event-ID must be an integer from 0 to 18446744073709551615\"}");
-	expect_answer(&h, "GET", "/api/stream", "Last-Event-ID: 18446744073709551616\r\n", 400,
-		      "{\"error\":\"Last-Event-ID must be an integer from 0 to 18446744073709551615\"}");
-	expect_answer(&h, "GET", "/api/stream", "Last-Event-ID: -1\r\n", 400,
-		      "{\"error\":\"Last-Event-ID must be an integer from 0 to 18446744073709551615\"}");
+	expect_answer(
+		&h, "GET", "/api/stream", "Last-Event-ID: x\r\n", 400,
+		"{\"error\":\"Last-Event-ID must be an integer from 0 to 18446744073709551615\"}");
+	expect_answer(
+		&h, "GET", "/api/stream", "Last-Event-ID: 18446744073709551616\r\n", 400,
+		"{\"error\":\"Last-Event-ID must be an integer from 0 to 18446744073709551615\"}");
+	expect_answer(
+		&h, "GET", "/api/stream", "Last-Event-ID: -1\r\n", 400,
+		"{\"error\":\"Last-Event-ID must be an integer from 0 to 18446744073709551615\"}");
 	expect_answer(&h, "GET", "/api/stream?since=1x", NULL, 400,
 		      "{\"error\":\"since must be an integer from 0 to 18446744073709551615\"}");
-	expect_answer(&h, "POST", "/api/stream", NULL, 405, "{\"error\":\"method not allowed: use GET\"}");
+	expect_answer(&h, "POST", "/api/stream", NULL, 405,
+		      "{\"error\":\"method not allowed: use GET\"}");
 	static struct sse head;
 	http_exchange(&head, &h, "HEAD", "/api/stream", NULL, NULL);
 	assert_int_equal(head.status, 405);
-	expect_log(&h, ": GET /api/stream: 400 Last-Event-ID must be an integer from 0 to 18446744073709551615\n");
+	expect_log(&h, ": GET /api/stream: 400 Last-Event-ID must be an integer from 0 to "
+		       "18446744073709551615\n");
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 }
@@ -410,7 +422,8 @@ static void test_stream_max_streams(void **state)
 	assert_int_equal(harness_start(&h, &options), 0);
 	sse_open(&first, &h, "/api/stream", NULL);
 	expect_events(&first, RETRY EMPTY_BOARD);
-	expect_answer(&h, "GET", "/api/stream", NULL, 503, "{\"error\":\"too many streams (http.max_streams 1)\"}");
+	expect_answer(&h, "GET", "/api/stream", NULL, 503,
+		      "{\"error\":\"too many streams (http.max_streams 1)\"}");
 	expect_log(&h, ": GET /api/stream: 503 too many streams (http.max_streams 1)\n");
 	http_exchange(&metrics, &h, "GET", "/metrics", NULL, NULL);
 	assert_non_null(strstr(metrics.body, "\ncadmon_http_streams 1\n"));
@@ -437,7 +450,9 @@ static void test_stream_max_streams(void **state)
 static void test_stream_reload(void **state)
 {
 	static const struct harness_options before = { .http_yaml = "  max_streams: 1\n" };
-	static const struct harness_options after = { .http_yaml = "  max_streams: 2\n  stream_keepalive_seconds: 1\n" };
+	static const struct harness_options after = {
+		.http_yaml = "  max_streams: 2\n  stream_keepalive_seconds: 1\n"
+	};
 	struct harness h = { 0 };
 	static struct sse first, second;
 	(void)state;
@@ -445,7 +460,8 @@ static void test_stream_reload(void **state)
 	assert_int_equal(harness_start(&h, &before), 0);
 	sse_open(&first, &h, "/api/stream", NULL);
 	expect_events(&first, RETRY EMPTY_BOARD);
-	expect_answer(&h, "GET", "/api/stream", NULL, 503, "{\"error\":\"too many streams (http.max_streams 1)\"}");
+	expect_answer(&h, "GET", "/api/stream", NULL, 503,
+		      "{\"error\":\"too many streams (http.max_streams 1)\"}");
 	assert_int_equal(harness_write_config(&h, &after), 0);
 	assert_int_equal(harness_signal(&h, SIGHUP), 0);
 	expect_log(&h, "cadmond: reload: http.max_streams: 1 -> 2\n"
@@ -453,7 +469,8 @@ static void test_stream_reload(void **state)
 		       "cadmond: configuration reloaded: 2 changes\n");
 	sse_open(&second, &h, "/api/stream", NULL);
 	expect_events(&second, RETRY EMPTY_BOARD);
-	expect_answer(&h, "GET", "/api/stream", NULL, 503, "{\"error\":\"too many streams (http.max_streams 2)\"}");
+	expect_answer(&h, "GET", "/api/stream", NULL, 503,
+		      "{\"error\":\"too many streams (http.max_streams 2)\"}");
 	expect_events(&second, KEEPALIVE);
 	expect_events(&first, KEEPALIVE); /* armed for 15 s before the reload, 1 s since */
 	sse_close(&first);
@@ -467,7 +484,9 @@ static void test_stream_reload(void **state)
 static void test_stream_keepalive(void **state)
 {
 	struct harness h = { 0 };
-	const struct harness_options options = { .http_yaml = "  stream_keepalive_seconds: 1\n  timeout_seconds: 1\n" };
+	const struct harness_options options = {
+		.http_yaml = "  stream_keepalive_seconds: 1\n  timeout_seconds: 1\n"
+	};
 	static struct sse sse;
 	(void)state;
 
@@ -529,7 +548,8 @@ static void test_stream_metrics(void **state)
 		"# HELP cadmon_http_streams_refused_total Streams refused: http.max_streams.\n"
 		"# TYPE cadmon_http_streams_refused_total counter\n"
 		"cadmon_http_streams_refused_total 0\n"
-		"# HELP cadmon_http_streams_dropped_total Streams closed because their queue passed "
+		"# HELP cadmon_http_streams_dropped_total Streams closed because their queue "
+		"passed "
 		"http.max_stream_queue_bytes.\n"
 		"# TYPE cadmon_http_streams_dropped_total counter\n"
 		"cadmon_http_streams_dropped_total 0\n";
@@ -589,7 +609,9 @@ static int pour_acks(const struct harness *h)
 	note[sizeof note - 1] = '\0';
 	for (int i = 0; i < SLOW_ACKS; i++)
 		used += (size_t)snprintf(acks + used, sizeof acks - used,
-					 "{\"ack\":\"" SHIFT_ALERT_ID "\",\"by\":\"sup-%d\",\"note\":\"%s\"}\n", i, note);
+					 "{\"ack\":\"" SHIFT_ALERT_ID
+					 "\",\"by\":\"sup-%d\",\"note\":\"%s\"}\n",
+					 i, note);
 	assert_int_equal(harness_send(console, acks), 0);
 	return console;
 }
@@ -619,8 +641,10 @@ static void test_stream_slow_client_dropped(void **state)
 	snprintf(closed, sizeof closed,
 		 "stream 127.0.0.1:%u closed: too slow, ", local_port(slow.fd));
 	expect_log(&h, closed);
-	expect_log(&h, " bytes unsent and the next notice would exceed 4096 (http.max_stream_queue_bytes)\n");
-	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n", SLOW_ACKS + 1, SLOW_ACKS - 1);
+	expect_log(&h, " bytes unsent and the next notice would exceed 4096 "
+		       "(http.max_stream_queue_bytes)\n");
+	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n",
+			  SLOW_ACKS + 1, SLOW_ACKS - 1);
 	while (sse_read(&slow, sizeof slow.body - 1, EXPECT_READ_TIMEOUT_MS))
 		; /* what the kernel held, up to the close */
 	/* The notices came in bursts larger than the bound: the stream may have been closed
@@ -641,7 +665,8 @@ static void test_stream_slow_client_dropped(void **state)
 		snprintf(prefix, sizeof prefix, "id: %u\ndata: {\"alert\":\"acknowledged\",", seq);
 		expect_events(&resumed, prefix);
 		sse_read(&resumed, resumed.taken + 1024, EXPECT_READ_TIMEOUT_MS);
-		const char *end = memmem(resumed.body + resumed.taken, resumed.body_used - resumed.taken, "\n\n", 2);
+		const char *end = memmem(resumed.body + resumed.taken,
+					 resumed.body_used - resumed.taken, "\n\n", 2);
 		assert_non_null(end);
 		resumed.taken = (size_t)(end + 2 - resumed.body);
 	}
@@ -675,7 +700,8 @@ static void test_stream_stalled_client_closed(void **state)
 	assert_int_equal(stalled.status, 200);
 	expect_events(&stalled, RETRY);
 	int console = pour_acks(&h);
-	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n", SLOW_ACKS + 1, SLOW_ACKS - 1);
+	expect_log_format(&h, "alert %d: " SHIFT_ALERT_ID " acknowledged by sup-%d\n",
+			  SLOW_ACKS + 1, SLOW_ACKS - 1);
 	snprintf(closed, sizeof closed, "stream 127.0.0.1:%u closed\n", local_port(stalled.fd));
 	expect_log(&h, closed);
 	http_exchange(&metrics, &h, "GET", "/metrics", NULL, NULL);

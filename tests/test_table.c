@@ -180,7 +180,8 @@ static void saved_keys(const struct codec_writer *writer, uint32_t *keys, uint32
 }
 
 /* Saved as live entries (count + fields, by home slot in a table of the whole bound, then
- * hash; equal hashes in the order they were claimed), loaded into a table of the same bound: every entry found
+ * hash; equal hashes in the order they were claimed), loaded into a table of the same bound: every
+ * entry found
  * with its fields, the same bytes when saved again; a count past the bound, or an entry the
  * owner refuses, fails the load. */
 static void test_entries_saved_and_loaded(void **state)

@@ -37,8 +37,10 @@
 #define ROUND_MS (10 * 60000) /* event time each feed sends before the acks are awaited */
 #define DAY_MS (24 * 3600 * INT64_C(1000))
 #define NOTIFY_MAX_BYTES 4096
-#define ONE_FEED_ALERTS 85 /* the shift's notices on one feed: firing, updates, escalations, resolved */
-#define TAIL_TIMEOUT_MS (2000 + EXPECT_READ_TIMEOUT_MS) /* feed.source_idle_seconds 2, then as any line */
+#define ONE_FEED_ALERTS                                                                            \
+	85 /* the shift's notices on one feed: firing, updates, escalations, resolved */
+#define TAIL_TIMEOUT_MS                                                                            \
+	(2000 + EXPECT_READ_TIMEOUT_MS) /* feed.source_idle_seconds 2, then as any line */
 
 static const struct harness_options shift_options = {
 	.feed_yaml = "  max_line_bytes: 1024\n",
@@ -47,9 +49,12 @@ static const struct harness_options shift_options = {
 
 /* The scripted shift's alert decided in the time of a CAD 2 hours behind the center. */
 static const char late_shift_alert_head[] =
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:04:30.000Z\","
-	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\","
-	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"center_ratio\":0,"
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":1,\"ts\":\"2026-11-29T08:"
+	"04:30.000Z\","
+	"\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\",\"position\":\"P3\","
+	"\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"window_seconds\":600,\"calls\":4,\"premature\":3,\"called_back\":0,\"ratio\":0.75,"
+	"\"center_ratio\":0,"
 	"\"p_value\":4.81e-04,\"late\":true,\"late_seconds\":7200,\"callbacks\":[";
 
 static int connect_subscriber(struct daemon_fixture *f)
@@ -81,8 +86,8 @@ static int64_t wall_ms(void)
 
 /* The next notice on fd is source's clock_ahead firing, exactly: seq, the host time the line
  * was received at (between sent_ms and now) as ts, and the alert_id derived from it. */
-static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t sent_ms, const char *ahead,
-			       char seen[ALERT_LINE_MAX])
+static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t sent_ms,
+			       const char *ahead, char seen[ALERT_LINE_MAX])
 {
 	char line[ALERT_LINE_MAX], expected[ALERT_LINE_MAX], alert_id[ALERT_ID_LENGTH + 1];
 	char ts_text[TIMESTAMP_TEXT_MAX];
@@ -101,9 +106,12 @@ static void expect_clock_ahead(int fd, uint64_t seq, const char *source, int64_t
 	timestamp_format(ts_ms, ts_text);
 	alert_derive_id("", source, "clock_ahead", ts_ms, "", alert_id);
 	snprintf(expected, sizeof expected,
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%" PRIu64 ",\"ts\":\"%s\",\"type\":\"system\","
-		 "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"%s\",\"message\":\"feed source %s's "
-		 "clock is %s ahead of this host: its events are refused (feed.max_future_seconds 300)\"}",
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%" PRIu64
+		 ",\"ts\":\"%s\",\"type\":\"system\","
+		 "\"system\":\"clock_ahead\",\"severity\":\"critical\",\"source\":\"%s\","
+		 "\"message\":\"feed source %s's "
+		 "clock is %s ahead of this host: its events are refused (feed.max_future_seconds "
+		 "300)\"}",
 		 alert_id, seq, ts_text, source, source, ahead);
 	assert_string_equal(line, expected);
 	memcpy(seen, line, (size_t)len + 1);
@@ -114,7 +122,8 @@ static void expect_exact_line(int fd, const char *expected)
 {
 	char line[ALERT_LINE_MAX];
 
-	assert_int_equal(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS), (ssize_t)strlen(expected));
+	assert_int_equal(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS),
+			 (ssize_t)strlen(expected));
 	assert_string_equal(line, expected);
 }
 
@@ -125,8 +134,8 @@ static const char *shift_alert_seq(uint64_t seq)
 	const char *at = strstr(shift_alert, "\"seq\":1,");
 
 	assert_non_null(at);
-	snprintf(line, sizeof line, "%.*s\"seq\":%" PRIu64 ",%s", (int)(at - shift_alert), shift_alert, seq,
-		 at + strlen("\"seq\":1,"));
+	snprintf(line, sizeof line, "%.*s\"seq\":%" PRIu64 ",%s", (int)(at - shift_alert),
+		 shift_alert, seq, at + strlen("\"seq\":1,"));
 	return line;
 }
 
@@ -163,22 +172,31 @@ static void test_future_guard(void **state)
 	year_feed = connect_source(f, "cad-2");
 	year_sent_ms = wall_ms();
 	snprintf(line, sizeof line,
-		 "{\"type\":\"call_start\",\"call_id\":\"y1\",\"ts\":%" PRId64 ",\"operator\":\"op-2\"}\n",
+		 "{\"type\":\"call_start\",\"call_id\":\"y1\",\"ts\":%" PRId64
+		 ",\"operator\":\"op-2\"}\n",
 		 year_sent_ms + 366 * DAY_MS);
 	assert_int_equal(harness_send(year_feed, line), 0);
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: call_start: "
-			  "\"ts\" is 3162", local_port(year_feed));
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-2: clock ahead of this "
-			  "host: call_start: \"ts\" is 3162", local_port(year_feed));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: call_start: "
+		"\"ts\" is 3162",
+		local_port(year_feed));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: source cad-2: clock ahead of this "
+			  "host: call_start: \"ts\" is 3162",
+			  local_port(year_feed));
 	/* The supervisors are told, as the engine decided from the journaled host time. */
 	expect_clock_ahead(subscriber, 1, "cad-2", year_sent_ms, "1 year", year_notice);
 	minutes_feed = connect_source(f, "cad-3");
 	minutes_sent_ms = wall_ms();
-	snprintf(line, sizeof line, "{\"type\":\"incident\",\"call_id\":\"m1\",\"ts\":%" PRId64 "}\n",
+	snprintf(line, sizeof line,
+		 "{\"type\":\"incident\",\"call_id\":\"m1\",\"ts\":%" PRId64 "}\n",
 		 minutes_sent_ms + 11 * 60000 + 2000);
 	assert_int_equal(harness_send(minutes_feed, line), 0);
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: incident: "
-			  "\"ts\" is 66", local_port(minutes_feed));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: future: incident: "
+			  "\"ts\" is 66",
+			  local_port(minutes_feed));
 	expect_log(&f->harness, "s allowed (feed.max_future_seconds)\n");
 	expect_clock_ahead(subscriber, 2, "cad-3", minutes_sent_ms, "11 minutes", minutes_notice);
 	feed = connect_source(f, "cad-1");
@@ -186,12 +204,17 @@ static void test_future_guard(void **state)
 	expect_line(subscriber, shift_alert_seq(3));
 	expect_quiet(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log(&f->harness, "cadmond: source cad-2: newest ts none, 0 s behind the newest source, 1 lines, "
-				"0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n");
-	expect_log(&f->harness, "cadmond: source cad-3: newest ts none, 0 s behind the newest source, 1 lines, "
-				"0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n");
-	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
-				"newest source, 11 lines, 11 events (0 late), rejected 0 future");
+	expect_log(&f->harness,
+		   "cadmond: source cad-2: newest ts none, 0 s behind the newest source, 1 lines, "
+		   "0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 "
+		   "restarts\n");
+	expect_log(&f->harness,
+		   "cadmond: source cad-3: newest ts none, 0 s behind the newest source, 1 lines, "
+		   "0 events (0 late), rejected 1 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 "
+		   "restarts\n");
+	expect_log(&f->harness,
+		   "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
+		   "newest source, 11 lines, 11 events (0 late), rejected 0 future");
 	/* Recovered from the journal (the host time is journaled with each line): a console
 	 * resuming from 0 gets the same notices byte for byte, the cad-2 and cad-3 alerts still
 	 * open (then the board). */
@@ -224,10 +247,13 @@ static void write_poisoned_journal(const char *path)
 	journal = journal_new(&dir);
 	assert_non_null(journal);
 	recovery_router_init(&router, NULL, NULL);
-	assert_int_equal(recovery_run(&dir, journal, &config, &router, &recovery, why, sizeof why), 0);
+	assert_int_equal(recovery_run(&dir, journal, &config, &router, &recovery, why, sizeof why),
+			 0);
 	assert_int_equal(recovery_checkpoint(journal, &recovery), 0);
-	len = snprintf(line, sizeof line, "{\"type\":\"call_start\",\"call_id\":\"p1\",\"ts\":%" PRId64
-			  ",\"operator\":\"op-9\",\"agency\":\"NOPD\"}", wall_ms() + 366 * DAY_MS);
+	len = snprintf(line, sizeof line,
+		       "{\"type\":\"call_start\",\"call_id\":\"p1\",\"ts\":%" PRId64
+		       ",\"operator\":\"op-9\",\"agency\":\"NOPD\"}",
+		       wall_ms() + 366 * DAY_MS);
 	journal_append_event(journal, "cad-1", line, (size_t)len);
 	assert_int_equal(journal_write(journal), 0);
 	assert_int_equal(journal_sync(journal, true), 0);
@@ -249,8 +275,10 @@ static void test_poisoned_journal_recovers(void **state)
 	write_poisoned_journal(f->state_dir);
 	snprintf(f->harness.state_dir, sizeof f->harness.state_dir, "%s", f->state_dir);
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
-	expect_log(&f->harness, "cadmond: recovery: snapshot 0000000000000000 + 1 records (1 events) from 1 segments");
-	expect_log(&f->harness, "cadmond: warning: recovery: 1 journaled lines were more than feed.max_future_seconds "
+	expect_log(&f->harness, "cadmond: recovery: snapshot 0000000000000000 + 1 records (1 "
+				"events) from 1 segments");
+	expect_log(&f->harness, "cadmond: warning: recovery: 1 journaled lines were more than "
+				"feed.max_future_seconds "
 				"ahead of this host's clock: rejected as future, not replayed\n");
 	subscriber = connect_subscriber(f);
 	feed = connect_source(f, "cad-1");
@@ -258,8 +286,9 @@ static void test_poisoned_journal_recovers(void **state)
 	/* The recovery told the supervisors (seq 1: cad-1's clock_ahead, on the board). */
 	expect_line(subscriber, shift_alert_seq(2));
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
-				"newest source, 12 lines, 11 events (0 late), rejected 1 future, 0 too_late");
+	expect_log(&f->harness,
+		   "cadmond: source cad-1: newest ts 2026-11-29T08:04:30.000Z, 0 s behind the "
+		   "newest source, 12 lines, 11 events (0 late), rejected 1 future, 0 too_late");
 }
 
 /* ---- twenty feeds, the alerts of one ------------------------------------------------------ */
@@ -285,7 +314,8 @@ static void read_alerts(int fd, size_t count, int timeout_ms, char *text, size_t
 	for (size_t i = 0; i < count; i++) {
 		do
 			len = harness_read_line(fd, line, sizeof line, timeout_ms);
-		while (len > 0 && is_board_line(line)); /* the board, sent when the console goes live */
+		while (len > 0 &&
+		       is_board_line(line)); /* the board, sent when the console goes live */
 		if (len <= 0)
 			fail_msg("notice %zu of %zu: none within %d ms", i + 1, count, timeout_ms);
 		assert_true(used + (size_t)len + 2 < size);
@@ -321,10 +351,12 @@ static void generate_shift(struct sim_scenario *scenario, struct sim_shift *day)
 	assert_int_equal(sim_shift_generate(scenario, day, why, sizeof why), 0);
 	memset(feeds, 0, sizeof feeds);
 	for (size_t i = 0; i < day->event_count; i++) {
-		struct shift_feed *feed = &feeds[day->calls[day->events[i].call_index].operator_index % FEEDS];
+		struct shift_feed *feed =
+			&feeds[day->calls[day->events[i].call_index].operator_index % FEEDS];
 		sim_format_event(scenario, day, i, line);
 		assert_true(feed->count < sizeof feed->lines / sizeof feed->lines[0]);
-		snprintf(feed->lines[feed->count], sizeof feed->lines[0], "{\"seq\":%zu,%s", feed->count + 1, line + 1);
+		snprintf(feed->lines[feed->count], sizeof feed->lines[0], "{\"seq\":%zu,%s",
+			 feed->count + 1, line + 1);
 		feed->count++;
 	}
 }
@@ -338,7 +370,8 @@ static const char time_yaml[] =
 #define TWENTY_FEED_YAML "  max_connections_per_address: 32\n  max_pending_connections: 32\n"
 
 /* The default rules, a generous lag bound, the default feed.source_idle_seconds (2). */
-static const struct harness_options twenty_options = {.feed_yaml = TWENTY_FEED_YAML, .extra_yaml = time_yaml};
+static const struct harness_options twenty_options = { .feed_yaml = TWENTY_FEED_YAML,
+						       .extra_yaml = time_yaml };
 
 /* The same while the rounds go: every source is waited for however long the test takes to come
  * back to it. With 2 s, a loaded machine made a round last longer than that: the sources not
@@ -374,8 +407,8 @@ static int64_t line_ts(const char *line)
 	int fraction = 0;
 
 	assert_non_null(ts);
-	assert_true(sscanf(ts + 6, "%d-%d-%dT%d:%d:%d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-			   &tm.tm_min, &tm.tm_sec, &fraction) >= 6);
+	assert_true(sscanf(ts + 6, "%d-%d-%dT%d:%d:%d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &fraction) >= 6);
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return (int64_t)timegm(&tm) * 1000 + fraction;
@@ -392,9 +425,12 @@ static void expect_source_in_order(struct daemon_fixture *f, size_t k, int64_t n
 	own_ms = line_ts(feeds[k].lines[feeds[k].count - 1]);
 	timestamp_format(own_ms, newest);
 	expect_log_format(&f->harness,
-			  "cadmond: source cad-%zu: newest ts %s, %" PRId64 " s behind the newest source, %zu lines, "
-			  "%zu events (0 late), rejected 0 future, 0 too_late, 0 bad_seq; 0 duplicates, 0 restarts\n",
-			  k + 1, newest, (newest_ms - own_ms) / 1000, feeds[k].count, feeds[k].count);
+			  "cadmond: source cad-%zu: newest ts %s, %" PRId64
+			  " s behind the newest source, %zu lines, "
+			  "%zu events (0 late), rejected 0 future, 0 too_late, 0 bad_seq; 0 "
+			  "duplicates, 0 restarts\n",
+			  k + 1, newest, (newest_ms - own_ms) / 1000, feeds[k].count,
+			  feeds[k].count);
 }
 
 /* Twenty CADs, one operator each, send the shift at once, each in its own order, in rounds of
@@ -435,8 +471,11 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 	for (int64_t until = scenario.start_ms + ROUND_MS; total > 0; until += ROUND_MS) {
 		for (size_t k = 0; k < FEEDS; k++) {
 			size_t first = feeds[k].next;
-			while (feeds[k].next < feeds[k].count && line_ts(feeds[k].lines[feeds[k].next]) < until) {
-				assert_int_equal(harness_send(feeds[k].fd, feeds[k].lines[feeds[k].next]), 0);
+			while (feeds[k].next < feeds[k].count &&
+			       line_ts(feeds[k].lines[feeds[k].next]) < until) {
+				assert_int_equal(
+					harness_send(feeds[k].fd, feeds[k].lines[feeds[k].next]),
+					0);
 				feeds[k].next++;
 				total--;
 			}
@@ -444,7 +483,8 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 				expect_ack(feeds[k].fd, feeds[k].next);
 		}
 	}
-	/* All sent: back to 2 s, the events still waiting for the sources go once they are quiet. */
+	/* All sent: back to 2 s, the events still waiting for the sources go once they are
+	 * quiet. */
 	assert_int_equal(harness_write_config(&f->harness, &twenty_options), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
 	expect_log(&f->harness, "cadmond: reload: feed.source_idle_seconds: 86400 -> 2\n"
@@ -452,8 +492,8 @@ static void test_twenty_feeds_same_alerts_as_one(void **state)
 	read_alerts(subscriber, ONE_FEED_ALERTS, TAIL_TIMEOUT_MS, twenty, sizeof twenty);
 	assert_string_equal(twenty, one);
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log_format(&f->harness, ", %zu lines, %zu events, 0 rejected, %d alerts\n", day.event_count,
-			  day.event_count, ONE_FEED_ALERTS);
+	expect_log_format(&f->harness, ", %zu lines, %zu events, 0 rejected, %d alerts\n",
+			  day.event_count, day.event_count, ONE_FEED_ALERTS);
 	for (size_t k = 0; k < FEEDS; k++)
 		expect_source_in_order(f, k, newest_ms);
 	sim_shift_free(&day);
@@ -498,12 +538,14 @@ static void test_backlog_while_another_source_is_live(void **state)
 	const char *environment[] = { notify_env, "WATCHDOG_USEC=1000000", NULL };
 
 	snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", f->notify_path);
-	assert_int_equal(harness_start_with_environment(&f->harness, &shift_options, environment), 0);
+	assert_int_equal(harness_start_with_environment(&f->harness, &shift_options, environment),
+			 0);
 	subscriber = connect_subscriber(f);
 	live = connect_source(f, "cad-1");
 	for (int i = 0; i < 10; i++) {
 		snprintf(line, sizeof line,
-			 "{\"seq\":%d,\"type\":\"incident\",\"call_id\":\"live%d\",\"ts\":\"2026-11-29T10:0%d:%02dZ\"}\n",
+			 "{\"seq\":%d,\"type\":\"incident\",\"call_id\":\"live%d\",\"ts\":\"2026-"
+			 "11-29T10:0%d:%02dZ\"}\n",
 			 i + 1, i, i / 2, i % 2 * 30);
 		assert_int_equal(harness_send(live, line), 0);
 	}
@@ -514,15 +556,19 @@ static void test_backlog_while_another_source_is_live(void **state)
 	assert_true(harness_read_line(subscriber, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
 	assert_memory_equal(line, late_shift_alert_head, strlen(late_shift_alert_head));
 	expect_quiet(subscriber);
-	expect_status(notify, "STATUS=2 feeds, 1 subscribers; 21 lines, 21 events, 0 rejected, 1 alerts; "
-			      "center 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s (late 11, "
-			      "future 0, too_late 0)");
+	expect_status(notify,
+		      "STATUS=2 feeds, 1 subscribers; 21 lines, 21 events, 0 rejected, 1 alerts; "
+		      "center 2026-11-29T10:04:30.000Z; sources: cad-1 lag 0 s, cad-2 lag 7200 s "
+		      "(late 11, "
+		      "future 0, too_late 0)");
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log(&f->harness, "cadmond: source cad-2: newest ts 2026-11-29T08:04:30.000Z, 7200 s behind the "
-				"newest source, 11 lines, 11 events (11 late), rejected 0 future, 0 too_late, "
-				"0 bad_seq; 0 duplicates, 0 restarts\n");
-	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T10:04:30.000Z, 0 s behind the "
-				"newest source, 10 lines, 10 events (0 late)");
+	expect_log(&f->harness,
+		   "cadmond: source cad-2: newest ts 2026-11-29T08:04:30.000Z, 7200 s behind the "
+		   "newest source, 11 lines, 11 events (11 late), rejected 0 future, 0 too_late, "
+		   "0 bad_seq; 0 duplicates, 0 restarts\n");
+	expect_log(&f->harness,
+		   "cadmond: source cad-1: newest ts 2026-11-29T10:04:30.000Z, 0 s behind the "
+		   "newest source, 10 lines, 10 events (0 late)");
 }
 
 /* ---- resends and restarted senders ------------------------------------------------------- */
@@ -532,8 +578,8 @@ static int connect_with_epoch(struct daemon_fixture *f, const char *epoch)
 	int fd = tracked_add(&f->fds, harness_connect_feed(&f->harness));
 	char hello[128];
 
-	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-1\"%s%s%s}\n", epoch ? ",\"epoch\":\"" : "",
-		 epoch ? epoch : "", epoch ? "\"" : "");
+	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"cad-1\"%s%s%s}\n",
+		 epoch ? ",\"epoch\":\"" : "", epoch ? epoch : "", epoch ? "\"" : "");
 	assert_int_equal(harness_send(fd, hello), 0);
 	return fd;
 }
@@ -542,7 +588,9 @@ static void send_incident(int fd, unsigned seq, const char *call_id)
 {
 	char line[160];
 
-	snprintf(line, sizeof line, "{\"seq\":%u,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:00:%02uZ\"}\n",
+	snprintf(line, sizeof line,
+		 "{\"seq\":%u,\"type\":\"incident\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T08:00:%"
+		 "02uZ\"}\n",
 		 seq, call_id, seq);
 	assert_int_equal(harness_send(fd, line), 0);
 }
@@ -569,12 +617,16 @@ static void test_duplicates_acknowledged_and_restarts(void **state)
 	fd = connect_with_epoch(f, "install-2");
 	send_incident(fd, 1, "e");
 	expect_ack(fd, 1);
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: source cad-1: the sender restarted "
-			  "its numbering (seq 1, epoch install-2)\n", local_port(fd));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: source cad-1: the sender restarted "
+			  "its numbering (seq 1, epoch install-2)\n",
+			  local_port(fd));
 	assert_int_equal(harness_stop(&f->harness), 0);
-	expect_log(&f->harness, "cadmond: source cad-1: newest ts 2026-11-29T08:00:04.000Z, 0 s behind the newest "
-				"source, 7 lines, 5 events (0 late), rejected 0 future, 0 too_late, 0 bad_seq; "
-				"2 duplicates, 1 restarts\n");
+	expect_log(
+		&f->harness,
+		"cadmond: source cad-1: newest ts 2026-11-29T08:00:04.000Z, 0 s behind the newest "
+		"source, 7 lines, 5 events (0 late), rejected 0 future, 0 too_late, 0 bad_seq; "
+		"2 duplicates, 1 restarts\n");
 }
 
 int main(void)

@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The cadmon authors */
 
 /*
- * TLS on the real cadmond (docs/security.md, "TLS and mutual TLS"), with certificates made at test time by
+ * TLS on the real cadmond (docs/security.md, "TLS and mutual TLS"), with certificates made at test
+ * time by
  * tests/tls/make-certs.sh ($CADMON_MAKE_CERTS): a feed over mutual TLS raises exactly the
  * alert it raises over TCP; every refusal (no client certificate, another CA, expired, a
  * hello naming another source, an event before any hello, TLS 1.1, a weak cipher, plain HTTP
@@ -101,7 +102,8 @@ static int fixture_teardown(void **state)
 static const char *tls_yaml(struct fixture *f, const char *dir)
 {
 	snprintf(f->yaml, sizeof f->yaml,
-		 "%stls:\n  certificate: \"%s/server.pem\"\n  key: \"%s/server.key\"\n  client_ca: \"%s/ca.pem\"\n",
+		 "%stls:\n  certificate: \"%s/server.pem\"\n  key: \"%s/server.key\"\n  client_ca: "
+		 "\"%s/ca.pem\"\n",
 		 shift_detector_yaml, dir, dir, certs);
 	return f->yaml;
 }
@@ -130,7 +132,8 @@ static struct tls_client *tls_connect_ok(struct fixture *f, uint16_t port, const
 	struct tls_client *client;
 
 	if (tls_connect(f, port, name, &client, NULL) < 0)
-		fail_msg("TLS connection to %u as %s: %s", port, name ? name : "(no certificate)", client->error);
+		fail_msg("TLS connection to %u as %s: %s", port, name ? name : "(no certificate)",
+			 client->error);
 	return client;
 }
 
@@ -170,11 +173,13 @@ static char *plain_get(const struct harness *h, const char *path)
 }
 
 /* /metrics has the sample line exactly (value included). */
-static void expect_sample(const char *metrics, const char *listener, const char *reason, unsigned value)
+static void expect_sample(const char *metrics, const char *listener, const char *reason,
+			  unsigned value)
 {
 	char line[256];
 
-	snprintf(line, sizeof line, "\ncadmon_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"} %u\n",
+	snprintf(line, sizeof line,
+		 "\ncadmon_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"} %u\n",
 		 listener, reason, value);
 	if (!strstr(metrics, line))
 		fail_msg("/metrics lacks%s--- it has:\n%s", line, metrics);
@@ -201,7 +206,8 @@ static const char feed_tls_yaml[] = "  tls: true\n";
 static void test_feed_over_mutual_tls_raises_the_alert(void **state)
 {
 	struct fixture *f = *state;
-	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, certs) };
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
+						 .extra_yaml = tls_yaml(f, certs) };
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	int subscriber = plain_subscriber(f);
@@ -209,12 +215,15 @@ static void test_feed_over_mutual_tls_raises_the_alert(void **state)
 	assert_int_equal(tls_client_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	send_shift(feed);
 	expect_line(subscriber, shift_alert);
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1\n", local_port(feed->fd));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1\n",
+			  local_port(feed->fd));
 
 	/* A DNS subject alternative name is a name of the certificate too. */
 	struct tls_client *other = tls_connect_ok(f, f->harness.feed_port, "cad-1");
-	assert_int_equal(tls_client_send(other, "{\"hello\":\"feed\",\"source\":\"cad-1.example\"}\n"), 0);
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1.example\n", local_port(other->fd));
+	assert_int_equal(
+		tls_client_send(other, "{\"hello\":\"feed\",\"source\":\"cad-1.example\"}\n"), 0);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1.example\n",
+			  local_port(other->fd));
 	close(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
@@ -239,7 +248,8 @@ static uint16_t refused(struct fixture *f, const char *name, const char *first_l
 static void test_feed_refusals_logged_and_counted(void **state)
 {
 	struct fixture *f = *state;
-	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, certs) };
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
+						 .extra_yaml = tls_yaml(f, certs) };
 	uint16_t port;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
@@ -247,17 +257,25 @@ static void test_feed_refusals_logged_and_counted(void **state)
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
 			  "peer did not return a certificate\n", port);
 	port = refused(f, "rogue", NULL);
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
-			  "certificate verify failed (unable to get local issuer certificate)\n", port);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
+			  "certificate verify failed (unable to get local issuer certificate)\n",
+			  port);
 	port = refused(f, "expired", NULL);
 	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: "
 			  "certificate verify failed (certificate has expired)\n", port);
 	port = refused(f, "cad-1", "{\"hello\":\"feed\",\"source\":\"cad-2\"}\n");
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: hello source \"cad-2\" is not in the "
-			  "client certificate (CN \"cad-1\", DNS cad-1.example); closing\n", port);
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: hello source \"cad-2\" is not in the "
+		"client certificate (CN \"cad-1\", DNS cad-1.example); closing\n",
+		port);
 	port = refused(f, "cad-2", shift_lines[0]);
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: an event before any hello: the hello "
-			  "must name the source, as the client certificate does (CN \"cad-2\"); closing\n", port);
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: an event before any hello: the hello "
+		"must name the source, as the client certificate does (CN \"cad-2\"); closing\n",
+		port);
 
 	char *metrics = plain_get(&f->harness, "/metrics");
 	expect_sample(metrics, "feed", "no_client_certificate", 1);
@@ -279,20 +297,27 @@ static void test_feed_refusals_logged_and_counted(void **state)
 static void test_old_version_and_weak_cipher_refused(void **state)
 {
 	struct fixture *f = *state;
-	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, certs) };
-	const struct tls_client_options tls11 = { .max_version = TLS1_1_VERSION, .ciphers = "DEFAULT@SECLEVEL=0" };
-	const struct tls_client_options weak = { .max_version = TLS1_2_VERSION, .ciphers = "AES128-SHA" };
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
+						 .extra_yaml = tls_yaml(f, certs) };
+	const struct tls_client_options tls11 = { .max_version = TLS1_1_VERSION,
+						  .ciphers = "DEFAULT@SECLEVEL=0" };
+	const struct tls_client_options weak = { .max_version = TLS1_2_VERSION,
+						 .ciphers = "AES128-SHA" };
 	struct tls_client *client;
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &tls11), -1);
 	assert_string_equal(client->error, "handshake: tlsv1 alert protocol version");
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
-			  local_port(client->fd));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
+		local_port(client->fd));
 	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &weak), -1);
 	assert_string_equal(client->error, "handshake: sslv3 alert handshake failure");
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: no shared cipher\n",
-			  local_port(client->fd));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: no shared cipher\n",
+		local_port(client->fd));
 	char *metrics = plain_get(&f->harness, "/metrics");
 	expect_sample(metrics, "feed", "protocol_version", 1);
 	expect_sample(metrics, "feed", "no_shared_cipher", 1);
@@ -304,8 +329,10 @@ static void test_old_version_and_weak_cipher_refused(void **state)
 static void test_alert_port_and_http_over_tls(void **state)
 {
 	struct fixture *f = *state;
-	const struct harness_options options = { .alerts_yaml = "  tls: true\n", .http_yaml = "  tls: true\n",
-						 .extra_yaml = tls_yaml(f, certs), .alerts_tls = true };
+	const struct harness_options options = { .alerts_yaml = "  tls: true\n",
+						 .http_yaml = "  tls: true\n",
+						 .extra_yaml = tls_yaml(f, certs),
+						 .alerts_tls = true };
 	char line[1024], answer[4096];
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
@@ -314,7 +341,8 @@ static void test_alert_port_and_http_over_tls(void **state)
 	assert_string_equal(line, hello_line);
 
 	struct tls_client *web = tls_connect_ok(f, f->harness.http_port, NULL);
-	assert_int_equal(tls_client_send(web, "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n"), 0);
+	assert_int_equal(tls_client_send(web, "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n"),
+			 0);
 	assert_true(tls_client_read_all(web, answer, sizeof answer, EXPECT_READ_TIMEOUT_MS) > 0);
 	assert_non_null(strstr(answer, "HTTP/1.0 200 OK\r\n"));
 	assert_non_null(strstr(answer, "\r\n\r\nok\n"));
@@ -325,11 +353,14 @@ static void test_alert_port_and_http_over_tls(void **state)
 	assert_int_equal(harness_send(plain, "GET /healthz HTTP/1.0\r\n\r\n"), 0);
 	assert_true(harness_wait_eof(plain, EXPECT_READ_TIMEOUT_MS));
 	close(plain);
-	expect_log_format(&f->harness, "cadmond: warning: http 127.0.0.1:%u: TLS handshake failed: http request\n",
-			  plain_port);
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: http 127.0.0.1:%u: TLS handshake failed: http request\n",
+		plain_port);
 
 	web = tls_connect_ok(f, f->harness.http_port, NULL);
-	assert_int_equal(tls_client_send(web, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n"), 0);
+	assert_int_equal(tls_client_send(web, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n"),
+			 0);
 	char *metrics = malloc(METRICS_MAX);
 	assert_non_null(metrics);
 	assert_true(tls_client_read_all(web, metrics, METRICS_MAX, EXPECT_READ_TIMEOUT_MS) > 0);
@@ -364,22 +395,29 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 	assert_int_equal(temp_dir("tls-reload", f->dir), 0);
 	copy_file("server.pem", f->dir, "server.pem", 0644);
 	copy_file("server.key", f->dir, "server.key", 0600);
-	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, f->dir) };
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
+						 .extra_yaml = tls_yaml(f, f->dir) };
 	snprintf(path, sizeof path, "%s/server.pem", f->dir);
 
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	expect_log_format(&f->harness, "cadmond: tls: certificate %s: /CN=localhost, serial 1001, valid until ", path);
+	expect_log_format(&f->harness,
+			  "cadmond: tls: certificate %s: /CN=localhost, serial 1001, valid until ",
+			  path);
 	int subscriber = plain_subscriber(f);
 	struct tls_client *old = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	tls_client_server_serial(old, serial, sizeof serial);
 	assert_string_equal(serial, "1001");
 	assert_int_equal(tls_client_send(old, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1\n", local_port(old->fd));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source cad-1\n",
+			  local_port(old->fd));
 
 	copy_file("server2.pem", f->dir, "server.pem", 0644);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log(&f->harness, "cadmond: reload: tls: new connections use the files loaded now; open ones keep theirs\n");
-	expect_log_format(&f->harness, "cadmond: tls: certificate %s: /CN=localhost, serial 1002, valid until ", path);
+	expect_log(&f->harness, "cadmond: reload: tls: new connections use the files loaded now; "
+				"open ones keep theirs\n");
+	expect_log_format(&f->harness,
+			  "cadmond: tls: certificate %s: /CN=localhost, serial 1002, valid until ",
+			  path);
 	send_shift(old);
 	expect_line(subscriber, shift_alert);
 	struct tls_client *renewed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
@@ -389,8 +427,11 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 	/* A certificate file that does not load: the reload is refused, 1002 stays. */
 	assert_int_equal(harness_write_file(path, "not a certificate\n"), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log_format(&f->harness, "cadmond: error: configuration not reloaded: tls.certificate %s: no start line; "
-			  "keeping the running one\n", path);
+	expect_log_format(
+		&f->harness,
+		"cadmond: error: configuration not reloaded: tls.certificate %s: no start line; "
+		"keeping the running one\n",
+		path);
 	struct tls_client *after = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	tls_client_server_serial(after, serial, sizeof serial);
 	assert_string_equal(serial, "1002");
@@ -400,7 +441,8 @@ static void test_reload_renewed_certificate_under_open_connection(void **state)
 	const struct harness_options plain = { .extra_yaml = tls_yaml(f, f->dir) };
 	assert_int_equal(harness_write_config(&f->harness, &plain), 0);
 	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
-	expect_log(&f->harness, "cadmond: warning: reload: feed.tls: true -> false takes effect at the next restart; "
+	expect_log(&f->harness, "cadmond: warning: reload: feed.tls: true -> false takes effect at "
+				"the next restart; "
 				"kept true\n");
 	tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	close(subscriber);
@@ -418,12 +460,14 @@ static void test_key_readable_by_others_refused(void **state)
 	copy_file("server.pem", f->dir, "server.pem", 0644);
 	copy_file("server.key", f->dir, "server.key", 0644);
 	snprintf(key, sizeof key, "%s/server.key", f->dir);
-	const struct harness_options options = { .feed_yaml = feed_tls_yaml, .extra_yaml = tls_yaml(f, f->dir) };
+	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
+						 .extra_yaml = tls_yaml(f, f->dir) };
 	assert_int_equal(harness_write_config(&f->harness, &options), 0);
 	const char *const args[] = { "-c", f->harness.config_path, NULL };
 	assert_int_equal(harness_run(args, 5000, &result), 0);
 	snprintf(expected, sizeof expected,
-		 "cadmond: error: tls.key %s has mode 0644: it must not be accessible to group or other (chmod 600 %s)\n",
+		 "cadmond: error: tls.key %s has mode 0644: it must not be accessible to group or "
+		 "other (chmod 600 %s)\n",
 		 key, key);
 	assert_string_equal(result.err, expected);
 	assert_int_equal(result.status, 3);
@@ -478,8 +522,10 @@ static void test_start_refused_for_bad_tls_settings(void **state)
 	copy_file("server.pem", f->dir, "server.pem", 0644);
 	copy_file("cad-1.key", f->dir, "server.key", 0600);
 	err = start_refused(f, "");
-	snprintf(expected, sizeof expected, "cadmond: error: tls.key %s/server.key does not match tls.certificate "
-		 "%s/server.pem: key values mismatch\n", f->dir, f->dir);
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: tls.key %s/server.key does not match tls.certificate "
+		 "%s/server.pem: key values mismatch\n",
+		 f->dir, f->dir);
 	assert_string_equal(err, expected);
 	free(err);
 
@@ -487,13 +533,15 @@ static void test_start_refused_for_bad_tls_settings(void **state)
 	snprintf(expected, sizeof expected, "%s/server.pem", f->dir);
 	assert_int_equal(unlink(expected), 0);
 	err = start_refused(f, "");
-	snprintf(expected, sizeof expected, "cadmond: error: tls.certificate %s/server.pem: No such file or directory\n",
+	snprintf(expected, sizeof expected,
+		 "cadmond: error: tls.certificate %s/server.pem: No such file or directory\n",
 		 f->dir);
 	assert_string_equal(err, expected);
 	free(err);
 }
 
-/* tls.min_version "1.3": a TLS 1.2 client is refused; feed.source_binding: none takes any source. */
+/* tls.min_version "1.3": a TLS 1.2 client is refused; feed.source_binding: none takes any
+ * source. */
 static void test_tls13_only_and_binding_off(void **state)
 {
 	struct fixture *f = *state;
@@ -502,19 +550,25 @@ static void test_tls13_only_and_binding_off(void **state)
 	struct tls_client *client;
 
 	snprintf(yaml, sizeof yaml, "%s  min_version: \"1.3\"\n", tls_yaml(f, certs));
-	const struct harness_options options = { .feed_yaml = "  tls: true\n  source_binding: none\n", .extra_yaml = yaml };
+	const struct harness_options options = { .feed_yaml =
+							 "  tls: true\n  source_binding: none\n",
+						 .extra_yaml = yaml };
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	assert_int_equal(tls_connect(f, f->harness.feed_port, "cad-1", &client, &tls12), -1);
-	expect_log_format(&f->harness, "cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
-			  local_port(client->fd));
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: TLS handshake failed: unsupported protocol\n",
+		local_port(client->fd));
 	struct tls_client *other = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	assert_int_equal(tls_client_send(other, "{\"hello\":\"feed\",\"source\":\"anyone\"}\n"), 0);
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source anyone\n", local_port(other->fd));
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: source anyone\n",
+			  local_port(other->fd));
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
 /* Start a tool (path from $ENV) with args, its stdout and stderr to the files. */
-static pid_t spawn_tool(const char *env, const char *const args[], const char *out_path, const char *err_path)
+static pid_t spawn_tool(const char *env, const char *const args[], const char *out_path,
+			const char *err_path)
 {
 	const char *path = getenv(env);
 	char *argv[24];
@@ -591,10 +645,14 @@ static void tool_free(struct tool_run *run)
 static void test_tools_over_tls(void **state)
 {
 	struct fixture *f = *state;
-	const struct harness_options options = { .feed_yaml = feed_tls_yaml,
-						 .alerts_yaml = "  tls: true\n  require_client_certificate: true\n",
-						 .extra_yaml = tls_yaml(f, certs), .alerts_tls = true };
-	char address[64], feed_address[64], ca[PATH_MAX], certificate[PATH_MAX], key[PATH_MAX], rogue_ca[PATH_MAX];
+	const struct harness_options options = {
+		.feed_yaml = feed_tls_yaml,
+		.alerts_yaml = "  tls: true\n  require_client_certificate: true\n",
+		.extra_yaml = tls_yaml(f, certs),
+		.alerts_tls = true
+	};
+	char address[64], feed_address[64], ca[PATH_MAX], certificate[PATH_MAX], key[PATH_MAX],
+		rogue_ca[PATH_MAX];
 	char expected[8192];
 	struct tool_run watch, sim, refused_watch;
 
@@ -606,17 +664,21 @@ static void test_tools_over_tls(void **state)
 	snprintf(address, sizeof address, "127.0.0.1:%u", f->harness.alerts_port);
 	snprintf(feed_address, sizeof feed_address, "localhost:%u", f->harness.feed_port);
 
-	const char *const watch_args[] = { "--raw", "--since", "0", "--count", "1", "--connect", address, "--ca", ca,
-					   "--cert", certificate, "--key", key, NULL };
+	const char *const watch_args[] = { "--raw",	"--since", "0",	   "--count", "1",
+					   "--connect", address,   "--ca", ca,	      "--cert",
+					   certificate, "--key",   key,	   NULL };
 	tool_start(&watch, "CADMON_WATCH", watch_args);
-	expect_log(&f->harness, ": alerts since seq 0\n"); /* live from here: the alert comes after the board */
+	expect_log(&f->harness,
+		   ": alerts since seq 0\n"); /* live from here: the alert comes after the board */
 	/* alerts.require_client_certificate: a console without one is refused */
 	struct tls_client *anonymous;
 	tls_connect(f, f->harness.alerts_port, NULL, &anonymous, NULL);
 	assert_non_null(anonymous->ssl);
 	assert_true(tls_client_closed(anonymous, EXPECT_READ_TIMEOUT_MS));
-	expect_log_format(&f->harness, "cadmond: warning: alerts 127.0.0.1:%u: TLS handshake failed: "
-			  "peer did not return a certificate\n", local_port(anonymous->fd));
+	expect_log_format(&f->harness,
+			  "cadmond: warning: alerts 127.0.0.1:%u: TLS handshake failed: "
+			  "peer did not return a certificate\n",
+			  local_port(anonymous->fd));
 	struct tls_client *feed = tls_connect_ok(f, f->harness.feed_port, "cad-1");
 	assert_int_equal(tls_client_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
 	send_shift(feed);
@@ -624,13 +686,16 @@ static void test_tools_over_tls(void **state)
 	snprintf(expected, sizeof expected, "%s\n{\"board\":\"begin\",\"seq\":0,\"open\":0}\n"
 		 "{\"board\":\"end\",\"seq\":0,\"open\":0}\n%s\n", hello_line, shift_alert);
 	assert_string_equal(watch.out, expected);
-	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n", address);
+	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n",
+		 address);
 	assert_string_equal(watch.err, expected);
 	assert_int_equal(watch.status, 0);
 	tool_free(&watch);
 
-	const char *const sim_args[] = { "--connect", feed_address, "--ca", ca, "--cert", certificate, "--key", key,
-					 "--source", "cad-2", "--hours", "0.05", "--bad-operator", "-1", NULL };
+	const char *const sim_args[] = { "--connect",	   feed_address, "--ca",    ca,
+					 "--cert",	   certificate,	 "--key",   key,
+					 "--source",	   "cad-2",	 "--hours", "0.05",
+					 "--bad-operator", "-1",	 NULL };
 	tool_start(&sim, "CADMON_SIM", sim_args);
 	tool_finish(&sim);
 	assert_string_equal(sim.err, "");
@@ -639,12 +704,15 @@ static void test_tools_over_tls(void **state)
 	expect_log(&f->harness, ": source cad-2\n");
 	expect_no_log(&f->harness, "closing\n");
 
-	const char *const rogue_args[] = { "--raw", "--timeout", "0.5", "--connect", address, "--ca", rogue_ca,
-					   "--cert", certificate, "--key", key, NULL };
+	const char *const rogue_args[] = { "--raw",	"--timeout", "0.5",    "--connect",
+					   address,	"--ca",	     rogue_ca, "--cert",
+					   certificate, "--key",     key,      NULL };
 	tool_start(&refused_watch, "CADMON_WATCH", rogue_args);
 	tool_finish(&refused_watch);
-	snprintf(expected, sizeof expected, "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
-		 "(unable to get local issuer certificate)\n", address);
+	snprintf(expected, sizeof expected,
+		 "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
+		 "(unable to get local issuer certificate)\n",
+		 address);
 	assert_string_equal(refused_watch.err, expected);
 	assert_int_equal(refused_watch.status, 1);
 	tool_free(&refused_watch);
@@ -662,26 +730,32 @@ static void test_tools_verify_the_server_name(void **state)
 	assert_int_equal(temp_dir("tls-name", f->dir), 0);
 	copy_file("server-dns.pem", f->dir, "server.pem", 0644);
 	copy_file("server.key", f->dir, "server.key", 0600);
-	const struct harness_options options = { .alerts_yaml = "  tls: true\n", .extra_yaml = tls_yaml(f, f->dir),
+	const struct harness_options options = { .alerts_yaml = "  tls: true\n",
+						 .extra_yaml = tls_yaml(f, f->dir),
 						 .alerts_tls = true };
 	assert_int_equal(harness_start(&f->harness, &options), 0);
 	snprintf(ca, sizeof ca, "%s/ca.pem", certs);
 	snprintf(by_ip, sizeof by_ip, "127.0.0.1:%u", f->harness.alerts_port);
 	snprintf(by_name, sizeof by_name, "localhost:%u", f->harness.alerts_port);
 
-	const char *const ip_args[] = { "--raw", "--timeout", "0.5", "--connect", by_ip, "--ca", ca, NULL };
+	const char *const ip_args[] = { "--raw", "--timeout", "0.5", "--connect",
+					by_ip,	 "--ca",      ca,    NULL };
 	tool_start(&run, "CADMON_WATCH", ip_args);
 	tool_finish(&run);
-	snprintf(expected, sizeof expected, "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
-		 "(IP address mismatch)\n", by_ip);
+	snprintf(expected, sizeof expected,
+		 "cadmon-watch: cannot connect to %s for 0.5 s: certificate verify failed "
+		 "(IP address mismatch)\n",
+		 by_ip);
 	assert_string_equal(run.err, expected);
 	assert_int_equal(run.status, 1);
 	tool_free(&run);
 
-	const char *const name_args[] = { "--raw", "--idle-exit", "1", "--connect", by_name, "--ca", ca, NULL };
+	const char *const name_args[] = { "--raw", "--idle-exit", "1", "--connect",
+					  by_name, "--ca",	  ca,  NULL };
 	tool_start(&run, "CADMON_WATCH", name_args);
 	tool_finish(&run);
-	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n", by_name);
+	snprintf(expected, sizeof expected, "cadmon-watch: connected to cadmond 0.2.0 at %s\n",
+		 by_name);
 	assert_string_equal(run.err, expected);
 	snprintf(expected, sizeof expected, "%s\n", hello_line);
 	assert_true(strncmp(run.out, expected, strlen(expected)) == 0);
@@ -713,15 +787,18 @@ static void test_tool_tls_option_errors(void **state)
 	tool_free(&run);
 
 	snprintf(key, sizeof key, "%s/cad-1.key", certs);
-	const char *const no_ca[] = { "--ca", "/nonexistent/ca.pem", "--connect", "127.0.0.1:1", NULL };
+	const char *const no_ca[] = { "--ca", "/nonexistent/ca.pem", "--connect", "127.0.0.1:1",
+				      NULL };
 	tool_start(&run, "CADMON_WATCH", no_ca);
 	tool_finish(&run);
-	assert_string_equal(run.err, "cadmon-watch: --ca /nonexistent/ca.pem: No such file or directory\n");
+	assert_string_equal(run.err,
+			    "cadmon-watch: --ca /nonexistent/ca.pem: No such file or directory\n");
 	assert_int_equal(run.status, 1);
 	tool_free(&run);
 
 	snprintf(expected, sizeof expected, "%s/ca.pem", certs);
-	const char *const key_only[] = { "--ca", expected, "--key", key, "--connect", "127.0.0.1:1", NULL };
+	const char *const key_only[] = { "--ca",      expected,	     "--key", key,
+					 "--connect", "127.0.0.1:1", NULL };
 	tool_start(&run, "CADMON_WATCH", key_only);
 	tool_finish(&run);
 	assert_string_equal(run.err, "cadmon-watch: --key given without --cert\n");
@@ -732,18 +809,27 @@ static void test_tool_tls_option_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_feed_over_mutual_tls_raises_the_alert, fixture_setup,
+		cmocka_unit_test_setup_teardown(test_feed_over_mutual_tls_raises_the_alert,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_refusals_logged_and_counted,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_old_version_and_weak_cipher_refused,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_alert_port_and_http_over_tls, fixture_setup,
 						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_refusals_logged_and_counted, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_old_version_and_weak_cipher_refused, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_alert_port_and_http_over_tls, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_reload_renewed_certificate_under_open_connection, fixture_setup,
+		cmocka_unit_test_setup_teardown(
+			test_reload_renewed_certificate_under_open_connection, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup,
 						fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_start_refused_for_bad_tls_settings, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_tls13_only_and_binding_off, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_tools_verify_the_server_name, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_start_refused_for_bad_tls_settings,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tls13_only_and_binding_off, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tools_over_tls, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tools_verify_the_server_name, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test(test_tool_tls_option_errors),
 	};
 

@@ -13,7 +13,8 @@
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
 
-static struct event start_event(const char *call_id, int64_t ts_ms, const char *operator_id, const char *ani)
+static struct event start_event(const char *call_id, int64_t ts_ms, const char *operator_id,
+				const char *ani)
 {
 	struct event event = {.type = EVENT_CALL_START, .ts_ms = ts_ms};
 
@@ -41,7 +42,8 @@ static struct event mark_event(enum event_type type, const char *call_id, int64_
 	return event;
 }
 
-static enum tracker_result apply(struct tracker *tracker, struct event event, struct completed_call *out)
+static enum tracker_result apply(struct tracker *tracker, struct event event,
+				 struct completed_call *out)
 {
 	return tracker_apply(tracker, &event, out);
 }
@@ -52,9 +54,11 @@ static void test_start_then_end(void **state)
 	struct completed_call call;
 	(void)state;
 
-	assert_int_equal(apply(tracker, start_event("c1", T0, "op-7", "5045550101"), &call), TRACKER_PENDING);
+	assert_int_equal(apply(tracker, start_event("c1", T0, "op-7", "5045550101"), &call),
+			 TRACKER_PENDING);
 	assert_int_equal(tracker_open_calls(tracker), 1);
-	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
 	assert_string_equal(call.call_id, "c1");
 	assert_string_equal(call.operator_id, "op-7");
 	assert_string_equal(call.agency, "NOPD");
@@ -76,9 +80,12 @@ static void test_end_before_start_arrives(void **state)
 	(void)state;
 
 	/* The call_end event arrives first (another system, a faster link): the call waits. */
-	assert_int_equal(apply(tracker, end_event("c1", T0 + 9000, RELEASED_BY_CALLER), &call), TRACKER_PENDING);
-	assert_int_equal(apply(tracker, mark_event(EVENT_INCIDENT, "c1", T0 + 8000), &call), TRACKER_PENDING);
-	assert_int_equal(apply(tracker, start_event("c1", T0, "op-7", ""), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 9000, RELEASED_BY_CALLER), &call),
+			 TRACKER_PENDING);
+	assert_int_equal(apply(tracker, mark_event(EVENT_INCIDENT, "c1", T0 + 8000), &call),
+			 TRACKER_PENDING);
+	assert_int_equal(apply(tracker, start_event("c1", T0, "op-7", ""), &call),
+			 TRACKER_COMPLETED);
 	assert_int_equal(call.end_ms - call.start_ms, 9000);
 	assert_int_equal(call.released_by, RELEASED_BY_CALLER);
 	assert_true(call.had_incident);
@@ -94,7 +101,8 @@ static void test_incident_and_transfer_marks(void **state)
 
 	apply(tracker, start_event("c1", T0, "op-7", ""), &call);
 	apply(tracker, mark_event(EVENT_TRANSFER, "c1", T0 + 1000), &call);
-	assert_int_equal(apply(tracker, end_event("c1", T0 + 2000, RELEASED_BY_OPERATOR), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 2000, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
 	assert_true(call.had_transfer);
 	assert_false(call.had_incident);
 	tracker_free(tracker);
@@ -107,13 +115,16 @@ static void test_duplicates_ignored(void **state)
 	(void)state;
 
 	apply(tracker, start_event("c1", T0, "op-7", ""), &call);
-	assert_int_equal(apply(tracker, start_event("c1", T0 + 5, "op-8", ""), &call), TRACKER_DUPLICATE);
+	assert_int_equal(apply(tracker, start_event("c1", T0 + 5, "op-8", ""), &call),
+			 TRACKER_DUPLICATE);
 	assert_int_equal(tracker_stats(tracker)->duplicates, 1);
 	apply(tracker, end_event("c2", T0, RELEASED_BY_OPERATOR), &call);
-	assert_int_equal(apply(tracker, end_event("c2", T0, RELEASED_BY_OPERATOR), &call), TRACKER_DUPLICATE);
+	assert_int_equal(apply(tracker, end_event("c2", T0, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_DUPLICATE);
 	assert_int_equal(tracker_stats(tracker)->duplicates, 2);
 	/* The first start is the one kept. */
-	assert_int_equal(apply(tracker, end_event("c1", T0 + 10, RELEASED_BY_OPERATOR), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 10, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
 	assert_string_equal(call.operator_id, "op-7");
 	tracker_free(tracker);
 }
@@ -142,14 +153,18 @@ static void test_full_table_evicts_least_recent(void **state)
 	apply(tracker, start_event("b", T0, "op", ""), &call);
 	apply(tracker, start_event("c", T0 + 1, "op", ""), &call);
 	/* Full: "b" is the call heard of least recently, so it makes room for "d". */
-	assert_int_equal(apply(tracker, start_event("d", T0 + 3, "op", ""), &call), TRACKER_PENDING);
+	assert_int_equal(apply(tracker, start_event("d", T0 + 3, "op", ""), &call),
+			 TRACKER_PENDING);
 	assert_int_equal(tracker_stats(tracker)->evicted, 1);
 	assert_int_equal(tracker_open_calls(tracker), 3);
 	/* "b" is gone (its end waits alone now, evicting "c"), the others complete. */
-	assert_int_equal(apply(tracker, end_event("b", T0 + 4, RELEASED_BY_CALLER), &call), TRACKER_PENDING);
+	assert_int_equal(apply(tracker, end_event("b", T0 + 4, RELEASED_BY_CALLER), &call),
+			 TRACKER_PENDING);
 	assert_int_equal(tracker_stats(tracker)->evicted, 2);
-	assert_int_equal(apply(tracker, end_event("a", T0 + 5, RELEASED_BY_CALLER), &call), TRACKER_COMPLETED);
-	assert_int_equal(apply(tracker, end_event("d", T0 + 5, RELEASED_BY_CALLER), &call), TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("a", T0 + 5, RELEASED_BY_CALLER), &call),
+			 TRACKER_COMPLETED);
+	assert_int_equal(apply(tracker, end_event("d", T0 + 5, RELEASED_BY_CALLER), &call),
+			 TRACKER_COMPLETED);
 	assert_string_equal(call.call_id, "d");
 	tracker_free(tracker);
 }
@@ -163,11 +178,13 @@ static void test_stale_calls_expire(void **state)
 	apply(tracker, start_event("never-ends", T0, "op", ""), &call);
 	apply(tracker, start_event("recent", T0 + 3000 * 1000, "op", ""), &call);
 	/* Full; the stale call (silent for more than 3600 s at the newest ts) makes room. */
-	assert_int_equal(apply(tracker, start_event("new", T0 + 3601 * 1000, "op", ""), &call), TRACKER_PENDING);
+	assert_int_equal(apply(tracker, start_event("new", T0 + 3601 * 1000, "op", ""), &call),
+			 TRACKER_PENDING);
 	assert_int_equal(tracker_stats(tracker)->expired, 1);
 	assert_int_equal(tracker_open_calls(tracker), 2);
-	assert_int_equal(apply(tracker, end_event("recent", T0 + 3602 * 1000, RELEASED_BY_CALLER), &call),
-			 TRACKER_COMPLETED);
+	assert_int_equal(
+		apply(tracker, end_event("recent", T0 + 3602 * 1000, RELEASED_BY_CALLER), &call),
+		TRACKER_COMPLETED);
 	tracker_free(tracker);
 }
 
@@ -182,18 +199,21 @@ static void test_churn_keeps_table_consistent(void **state)
 	for (int round = 0; round < 200; round++) {
 		for (int i = 0; i < 60; i++) {
 			snprintf(id, sizeof(id), "r%d-c%d", round, i);
-			assert_int_equal(apply(tracker, start_event(id, T0 + i, "op", ""), &call), TRACKER_PENDING);
+			assert_int_equal(apply(tracker, start_event(id, T0 + i, "op", ""), &call),
+					 TRACKER_PENDING);
 		}
 		for (int i = 59; i >= 0; i -= 2) {
 			snprintf(id, sizeof(id), "r%d-c%d", round, i);
-			assert_int_equal(apply(tracker, end_event(id, T0 + 100, RELEASED_BY_CALLER), &call),
-					 TRACKER_COMPLETED);
+			assert_int_equal(
+				apply(tracker, end_event(id, T0 + 100, RELEASED_BY_CALLER), &call),
+				TRACKER_COMPLETED);
 			assert_string_equal(call.call_id, id);
 		}
 		for (int i = 0; i < 60; i += 2) {
 			snprintf(id, sizeof(id), "r%d-c%d", round, i);
-			assert_int_equal(apply(tracker, end_event(id, T0 + 100, RELEASED_BY_CALLER), &call),
-					 TRACKER_COMPLETED);
+			assert_int_equal(
+				apply(tracker, end_event(id, T0 + 100, RELEASED_BY_CALLER), &call),
+				TRACKER_COMPLETED);
 		}
 		assert_int_equal(tracker_open_calls(tracker), 0);
 	}

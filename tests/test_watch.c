@@ -115,8 +115,10 @@ static void send_second_shift(int feed)
 
 	for (int i = 0; i < 4; i++) {
 		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_start\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:00Z\",\"operator\":\"op-9\"}\n"
-			 "{\"type\":\"call_end\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:03Z\",\"released_by\":\"operator\"}\n",
+			 "{\"type\":\"call_start\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:"
+			 "00Z\",\"operator\":\"op-9\"}\n"
+			 "{\"type\":\"call_end\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:"
+			 "03Z\",\"released_by\":\"operator\"}\n",
 			 i, i, i, i);
 		assert_int_equal(harness_send(feed, line), 0);
 	}
@@ -164,7 +166,8 @@ static void test_reconnect_resumes_after_restart(void **state)
 	/* cadmond goes away and comes back on the same ports and state directory; the console
 	 * reconnects and asks for what came after alert 1. */
 	assert_int_equal(harness_stop(&h), 0);
-	assert_true(wait_for_text(err_path, "cadmon-watch: stream ended; reconnecting to resume after alert 1\n"));
+	assert_true(wait_for_text(
+		err_path, "cadmon-watch: stream ended; reconnecting to resume after alert 1\n"));
 	assert_int_equal(harness_start(&h, &shift_options), 0);
 	feed = harness_connect_feed(&h);
 	send_second_shift(feed);
@@ -174,12 +177,15 @@ static void test_reconnect_resumes_after_restart(void **state)
 	char *out = read_file(out_path);
 	char expected_start[4096];
 	drop_board_lines(out); /* protocol 2: each connection gets the board first */
-	snprintf(expected_start, sizeof(expected_start), "%s\n%s\n%s\n{\"alert\":\"firing\",\"alert_id\":\"", hello_line,
-		 shift_alert, hello_line);
+	snprintf(expected_start, sizeof(expected_start),
+		 "%s\n%s\n%s\n{\"alert\":\"firing\",\"alert_id\":\"", hello_line, shift_alert,
+		 hello_line);
 	assert_memory_equal(out, expected_start, strlen(expected_start));
 	const char *second = out + strlen(expected_start);
-	assert_non_null(strstr(second, "\"seq\":2,\"ts\":\"2026-11-29T08:13:03.000Z\",\"type\":\"operator\",\"operator\":\"op-9\","));
-	assert_int_equal(strchr(second, '\n') - out + 1, (ptrdiff_t)strlen(out)); /* nothing after it */
+	assert_non_null(strstr(second, "\"seq\":2,\"ts\":\"2026-11-29T08:13:03.000Z\",\"type\":"
+				       "\"operator\",\"operator\":\"op-9\","));
+	assert_int_equal(strchr(second, '\n') - out + 1,
+			 (ptrdiff_t)strlen(out)); /* nothing after it */
 	free(out);
 	assert_int_equal(harness_stop(&h), 0);
 	unlink(out_path);
@@ -233,7 +239,8 @@ static char *without_clock(const char *text)
 }
 
 static const char shift_board_rows[] =
-	" 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in 10 min (75%), "
+	" 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in 10 min "
+	"(75%), "
 	"rule burst, open since 08:04:30Z\n"
 	"     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
 	"     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
@@ -257,12 +264,14 @@ static void test_line_mode_board_and_ack(void **state)
 	/* A console that connects after the alert fired gets it on the board. */
 	const char *const watch_args[] = { "--utc", "--count", "2", "--connect", address, NULL };
 	pid_t watch = spawn_watch(watch_args, out_path, err_path);
-	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address, shift_board_rows);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address,
+		 shift_board_rows);
 	assert_true(wait_for_text(out_path, expected));
 
 	/* One-shot acks: the first, a repeat, and one of an alert that is not open. */
-	const char *const ack_args[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Lee", "--note",
-					 "calling them", "--connect", address, NULL };
+	const char *const ack_args[] = { "--utc", "--ack",  "6033274aee8baf5c", "--by",
+					 "Lee",	  "--note", "calling them",	"--connect",
+					 address, NULL };
 	assert_int_equal(run_watch(ack_args, &out, &err), 0);
 	char *ack_row = without_clock(out);
 	assert_string_equal(ack_row, "T ACKED #2 NOPD/op-7 by Lee: calling them\n");
@@ -276,12 +285,13 @@ static void test_line_mode_board_and_ack(void **state)
 	assert_non_null(strstr(out, " ACKED #3 NOPD/op-7 by Kim (again; first by Lee at "));
 	free(out);
 	free(err);
-	const char *const unknown_args[] = { "--ack", "0123456789abcdef", "--by", "Lee", "--connect",
-					     address, NULL };
+	const char *const unknown_args[] = { "--ack", "0123456789abcdef", "--by",
+					     "Lee",   "--connect",	  address,
+					     NULL };
 	assert_int_equal(run_watch(unknown_args, &out, &err), 1);
 	assert_string_equal(out, "");
-	snprintf(expected, sizeof(expected), "cadmon-watch: %s: cadmond: ack: no open alert 0123456789abcdef\n",
-		 address);
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch: %s: cadmond: ack: no open alert 0123456789abcdef\n", address);
 	assert_string_equal(err, expected);
 	free(out);
 	free(err);
@@ -289,9 +299,10 @@ static void test_line_mode_board_and_ack(void **state)
 	/* The console saw the board, then both acks (--count 2), and nothing else. */
 	assert_int_equal(wait_exit(watch), 0);
 	out = read_file(out_path);
-	char *rest = out + strlen("open alerts from ") + strlen(address) + strlen(" as of #1: 1\n") +
-		     strlen(shift_board_rows);
-	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address, shift_board_rows);
+	char *rest = out + strlen("open alerts from ") + strlen(address) +
+		     strlen(" as of #1: 1\n") + strlen(shift_board_rows);
+	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address,
+		 shift_board_rows);
 	assert_memory_equal(out, expected, strlen(expected));
 	char *acks = without_clock(rest);
 	assert_memory_equal(acks, "T ACKED #2 NOPD/op-7 by Lee: calling them\n", 42);
@@ -300,7 +311,8 @@ static void test_line_mode_board_and_ack(void **state)
 	free(acks);
 	free(out);
 	err = read_file(err_path);
-	snprintf(expected, sizeof(expected), "cadmon-watch: connected to cadmond 0.2.0 at %s\n", address);
+	snprintf(expected, sizeof(expected), "cadmon-watch: connected to cadmond 0.2.0 at %s\n",
+		 address);
 	assert_string_equal(err, expected);
 	free(err);
 	close(feed);
@@ -316,13 +328,15 @@ static void test_line_mode_board_and_ack(void **state)
 static void test_token_file(void **state)
 {
 	struct harness h = { 0 };
-	char viewer_path[PATH_MAX], supervisor_path[PATH_MAX], wrong_path[PATH_MAX], address[64], expected[PATH_MAX + 4096];
+	char viewer_path[PATH_MAX], supervisor_path[PATH_MAX], wrong_path[PATH_MAX], address[64],
+		expected[PATH_MAX + 4096];
 	char yaml[2048];
 	char *out, *err;
 	(void)state;
 
 	snprintf(yaml, sizeof yaml,
-		 "%sauth:\n  tokens:\n    - {name: wall, role: viewer, token: \"viewer-token-0001\"}\n"
+		 "%sauth:\n  tokens:\n    - {name: wall, role: viewer, token: "
+		 "\"viewer-token-0001\"}\n"
 		 "    - {name: floor, role: supervisor, token: \"supervisor-token-1\"}\n",
 		 shift_detector_yaml);
 	const struct harness_options options = { .extra_yaml = yaml };
@@ -341,13 +355,15 @@ static void test_token_file(void **state)
 	assert_int_equal(chmod(wrong_path, 0600), 0);
 	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
 
-	const char *const board_args[] = { "--utc", "--idle-exit", "1.5", "--token-file", viewer_path, "--connect",
-					   address, NULL };
+	const char *const board_args[] = { "--utc",	"--idle-exit", "1.5",	"--token-file",
+					   viewer_path, "--connect",   address, NULL };
 	assert_int_equal(run_watch(board_args, &out, &err), 0);
 	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n", address);
 	assert_memory_equal(out, expected, strlen(expected));
-	assert_non_null(strstr(out, "     call back ******0104  call c4, answered 08:04:20Z, talk 10 s\n"));
-	assert_non_null(strstr(out, "     call back ******0101  call c1, answered 08:00:00Z, talk 5 s\n"));
+	assert_non_null(
+		strstr(out, "     call back ******0104  call c4, answered 08:04:20Z, talk 10 s\n"));
+	assert_non_null(
+		strstr(out, "     call back ******0101  call c1, answered 08:00:00Z, talk 5 s\n"));
 	snprintf(expected, sizeof(expected),
 		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n"
 		 "cadmon-watch: authenticated at %s as wall (viewer)\n",
@@ -356,30 +372,38 @@ static void test_token_file(void **state)
 	free(out);
 	free(err);
 
-	const char *const viewer_ack[] = { "--ack", "6033274aee8baf5c", "--by", "Lee", "--token-file", viewer_path,
-					   "--connect", address, NULL };
+	const char *const viewer_ack[] = {
+		"--ack",     "6033274aee8baf5c", "--by",  "Lee", "--token-file",
+		viewer_path, "--connect",	 address, NULL
+	};
 	assert_int_equal(run_watch(viewer_ack, &out, &err), 1);
 	assert_string_equal(out, "");
 	snprintf(expected, sizeof(expected),
-		 "cadmon-watch: %s: cadmond: ack: acknowledging needs the supervisor role\n", address);
+		 "cadmon-watch: %s: cadmond: ack: acknowledging needs the supervisor role\n",
+		 address);
 	assert_string_equal(err, expected);
 	free(out);
 	free(err);
 
-	const char *const supervisor_ack[] = { "--utc", "--ack", "6033274aee8baf5c", "--by", "Lee", "--token-file",
-					       supervisor_path, "--connect", address, NULL };
+	const char *const supervisor_ack[] = {
+		"--utc",	"--ack",	 "6033274aee8baf5c", "--by",  "Lee",
+		"--token-file", supervisor_path, "--connect",	     address, NULL
+	};
 	assert_int_equal(run_watch(supervisor_ack, &out, &err), 0);
 	char *ack_row = without_clock(out);
 	assert_string_equal(ack_row, "T ACKED #2 NOPD/op-7 by Lee\n");
 	free(ack_row);
 	snprintf(expected, sizeof(expected),
-		 "cadmon-watch: warning: %s can be read by other users (mode 644): chmod 600 it\n", supervisor_path);
+		 "cadmon-watch: warning: %s can be read by other users (mode 644): chmod 600 it\n",
+		 supervisor_path);
 	assert_string_equal(err, expected);
 	free(out);
 	free(err);
 
-	const char *const wrong_ack[] = { "--ack", "6033274aee8baf5c", "--by", "Lee", "--token-file", wrong_path,
-					  "--connect", address, NULL };
+	const char *const wrong_ack[] = {
+		"--ack",    "6033274aee8baf5c", "--by",	 "Lee", "--token-file",
+		wrong_path, "--connect",	address, NULL
+	};
 	assert_int_equal(run_watch(wrong_ack, &out, &err), 1);
 	snprintf(expected, sizeof(expected), "cadmon-watch: %s: cadmond: unauthorized\n", address);
 	assert_string_equal(err, expected);
@@ -404,8 +428,8 @@ static void test_keeps_trying_until_cadmond_starts(void **state)
 	assert_int_equal(harness_temp_file("watch-out", out_path), 0);
 	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
 	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
-	const char *const args[] = { "--utc", "--reconnect", "--since", "0", "--count", "1", "--connect",
-				     address, NULL };
+	const char *const args[] = { "--utc", "--reconnect", "--since", "0", "--count",
+				     "1",     "--connect",   address,	NULL };
 	pid_t watch = spawn_watch(args, out_path, err_path);
 	usleep(600 * 1000); /* about 6 attempts */
 	assert_int_equal(harness_start(&h, &shift_options), 0);
@@ -419,7 +443,8 @@ static void test_keeps_trying_until_cadmond_starts(void **state)
 	assert_int_equal(status, 0);
 	snprintf(expected, sizeof(expected),
 		 "open alerts from %s as of #0: 0\n"
-		 "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%%), rule "
+		 "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+		 "(75%%), rule "
 		 "burst, 3 to call back\n"
 		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
 		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
@@ -427,10 +452,11 @@ static void test_keeps_trying_until_cadmond_starts(void **state)
 		 address);
 	assert_string_equal(out, expected);
 	free(out);
-	snprintf(expected, sizeof(expected),
-		 "cadmon-watch: cannot connect to %s: Connection refused; trying again every 0.1 s\n"
-		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n",
-		 address, address);
+	snprintf(
+		expected, sizeof(expected),
+		"cadmon-watch: cannot connect to %s: Connection refused; trying again every 0.1 s\n"
+		"cadmon-watch: connected to cadmond 0.2.0 at %s\n",
+		address, address);
 	assert_string_equal(err, expected);
 	free(err);
 	close(feed);
@@ -464,7 +490,8 @@ static void test_gives_up_after_timeout(void **state)
 /* A listening socket on a free loopback port. */
 static int listen_loopback(uint16_t *port)
 {
-	struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(address);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -510,11 +537,14 @@ static pid_t serve_script(int listener, const char *text, const char *again, con
 	_exit(0);
 }
 
-#define PAIR_FIRING(seq)                                                                          \
-	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","                \
-	"\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\"," \
-	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":4," \
-	"\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"callbacks\":[{\"call_id\":\"c4\",\"ani\":\"5045550104\"," \
+#define PAIR_FIRING(seq)                                                                           \
+	"{\"alert\":\"firing\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","                 \
+	"\"ts\":\"2026-11-29T08:04:30.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\","           \
+	"\"operator\":\"op-7\","                                                                   \
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600," \
+	"\"calls\":4,"                                                                             \
+	"\"premature\":3,\"called_back\":0,\"ratio\":0.75,\"callbacks\":[{\"call_id\":\"c4\","     \
+	"\"ani\":\"5045550104\","                                                                  \
 	"\"ts\":\"2026-11-29T08:04:20.000Z\",\"talk_seconds\":10,\"called_back\":false}]}\n"
 
 static void test_pair_shows_each_notice_once(void **state)
@@ -541,9 +571,10 @@ static void test_pair_shows_each_notice_once(void **state)
 	char *row = without_clock(out);
 	/* from whichever instance came first: #1 or #7 */
 	assert_true(strncmp(row, "T ALERT #1 ", 11) == 0 || strncmp(row, "T ALERT #7 ", 11) == 0);
-	assert_string_equal(row + 11, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule "
-				      "burst, 1 to call back\n"
-				      "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
+	assert_string_equal(row + 11,
+			    "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule "
+			    "burst, 1 to call back\n"
+			    "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
 	free(row);
 	free(out);
 	free(err);
@@ -552,10 +583,12 @@ static void test_pair_shows_each_notice_once(void **state)
 }
 
 #define PAIR_HELLO "{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protocol\":2}\n"
-#define PAIR_RESOLVED(seq)                                                                        \
-	"{\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","              \
-	"\"ts\":\"2026-11-29T08:15:00.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\",\"operator\":\"op-7\"," \
-	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600,\"calls\":2," \
+#define PAIR_RESOLVED(seq)                                                                         \
+	"{\"alert\":\"resolved\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":" seq ","               \
+	"\"ts\":\"2026-11-29T08:15:00.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\","           \
+	"\"operator\":\"op-7\","                                                                   \
+	"\"position\":\"P3\",\"rule\":\"burst\",\"severity\":\"critical\",\"window_seconds\":600," \
+	"\"calls\":2,"                                                                             \
 	"\"premature\":1,\"called_back\":0,\"ratio\":0.5}\n"
 
 /* After a drop, each instance of the pair is asked for what follows its own last seq. */
@@ -576,8 +609,8 @@ static void test_pair_resumes_each_instance_after_its_own_seq(void **state)
 		snprintf(addresses[i], sizeof(addresses[i]), "127.0.0.1:%u", ports[i]);
 	}
 	/* both instances served twice, then nothing more: idle */
-	const char *const args[] = { "--utc", "--reconnect", "--idle-exit", "1.5", "--connect", addresses[0],
-				     "--connect", addresses[1], NULL };
+	const char *const args[] = { "--utc",	   "--reconnect", "--idle-exit", "1.5", "--connect",
+				     addresses[0], "--connect",	  addresses[1],	 NULL };
 	assert_int_equal(run_watch(args, &out, &err), 0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(wait_exit(servers[i]), 0);
@@ -586,12 +619,14 @@ static void test_pair_resumes_each_instance_after_its_own_seq(void **state)
 	assert_string_equal(since_b, "{\"since\":7}");
 	/* the firing and the resolution, each once */
 	char *rows = without_clock(out);
-	assert_non_null(strstr(rows, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule burst, "
-				     "1 to call back\n"
-				     "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
-				     "08:15:00Z RESOLVED #"));
-	assert_non_null(strstr(rows, " CRITICAL NOPD/op-7 (P3): now 1 of 2 calls cut off in 10 min (50%), rule "
-				     "burst\n"));
+	assert_non_null(strstr(
+		rows, "CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min (75%), rule burst, "
+		      "1 to call back\n"
+		      "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
+		      "08:15:00Z RESOLVED #"));
+	assert_non_null(strstr(
+		rows, " CRITICAL NOPD/op-7 (P3): now 1 of 2 calls cut off in 10 min (50%), rule "
+		      "burst\n"));
 	assert_null(strstr(strstr(rows, "RESOLVED") + 1, "RESOLVED"));
 	assert_null(strstr(strstr(rows, "ALERT") + 1, "ALERT"));
 	free(rows);
@@ -625,9 +660,10 @@ static void test_long_line_skipped(void **state)
 	const char *const args[] = { "--utc", "--connect", address, NULL };
 	assert_int_equal(run_watch(args, &out, &err), 0);
 	assert_int_equal(wait_exit(server), 0);
-	assert_string_equal(out, "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
-				 "(75%), rule burst, 1 to call back\n"
-				 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
+	assert_string_equal(
+		out, "08:04:30Z ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+		     "(75%), rule burst, 1 to call back\n"
+		     "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n");
 	snprintf(expected, sizeof(expected),
 		 "cadmon-watch: connected to cadmond 0.2.0 at %s\n"
 		 "cadmon-watch: warning: a line from %s longer than 1048576 bytes skipped\n",
@@ -654,9 +690,10 @@ static void test_local_time_by_default(void **state)
 	unsetenv("TZ");
 	assert_int_equal(status, 0);
 	assert_int_equal(wait_exit(server), 0);
-	assert_string_equal(out, "03:04:30 ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
-				 "(75%), rule burst, 1 to call back\n"
-				 "     call back 5045550104  call c4, answered 03:04:20, talk 10 s\n");
+	assert_string_equal(
+		out, "03:04:30 ALERT #1 CRITICAL NOPD/op-7 (P3): 3 of 4 calls cut off in 10 min "
+		     "(75%), rule burst, 1 to call back\n"
+		     "     call back 5045550104  call c4, answered 03:04:20, talk 10 s\n");
 	free(out);
 	free(err);
 }
@@ -678,8 +715,8 @@ static void test_ack_usage(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(run_watch(cases[i].args, &out, &err), 2);
-		snprintf(expected, sizeof(expected), "cadmon-watch: %s\nTry 'cadmon-watch -h' for help.\n",
-			 cases[i].error);
+		snprintf(expected, sizeof(expected),
+			 "cadmon-watch: %s\nTry 'cadmon-watch -h' for help.\n", cases[i].error);
 		assert_string_equal(err, expected);
 		assert_string_equal(out, "");
 		free(out);

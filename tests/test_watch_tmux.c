@@ -62,7 +62,8 @@ static int tmux(const char *const args[])
 	argv[n] = NULL;
 	if ((pid = fork()) == 0) {
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "cannot run %s: tmux is needed (scripts/setup installs it)\n", argv[0]);
+		fprintf(stderr, "cannot run %s: tmux is needed (scripts/setup installs it)\n",
+			argv[0]);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -77,8 +78,8 @@ static void tmux_output(const char *args, char out[PANE_BYTES])
 	char command[256];
 	size_t len = 0;
 
-	snprintf(command, sizeof(command), "%s -L %s %s", env_or("TMUX_PROGRAM", "tmux"), tmux_socket,
-		 args);
+	snprintf(command, sizeof(command), "%s -L %s %s", env_or("TMUX_PROGRAM", "tmux"),
+		 tmux_socket, args);
 	FILE *pipe = popen(command, "r");
 	if (pipe) {
 		len = fread(out, 1, PANE_BYTES - 1, pipe);
@@ -161,8 +162,10 @@ static void send_second_shift(int feed)
 
 	for (int i = 0; i < 4; i++) {
 		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_start\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:00Z\",\"operator\":\"op-9\"}\n"
-			 "{\"type\":\"call_end\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:03Z\",\"released_by\":\"operator\"}\n",
+			 "{\"type\":\"call_start\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:"
+			 "00Z\",\"operator\":\"op-9\"}\n"
+			 "{\"type\":\"call_end\",\"call_id\":\"d%d\",\"ts\":\"2026-11-29T08:1%d:"
+			 "03Z\",\"released_by\":\"operator\"}\n",
 			 i, i, i, i);
 		assert_int_equal(harness_send(feed, line), 0);
 	}
@@ -175,8 +178,8 @@ static void start_session(const char *name, const char *options, uint16_t port)
 
 	snprintf(command, sizeof(command), "exec %s --utc %s --connect 127.0.0.1:%u",
 		 env_or("CADMON_WATCH", "cadmon-watch"), options, port);
-	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "100",
-				      "-y", "16", command, NULL };
+	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s",    name,
+				      "-x", "100",	 "-y",		"16", command, NULL };
 	assert_int_equal(tmux(start), 0);
 }
 
@@ -186,16 +189,19 @@ static void check_drop_and_return(struct harness *h, char pane[PANE_BYTES])
 	char expected[256];
 
 	assert_int_equal(harness_stop(h), 0);
-	snprintf(expected, sizeof(expected), "cadmon-watch  1 open  127.0.0.1:%u DOWN (Connection refused), attempt ",
+	snprintf(expected, sizeof(expected),
+		 "cadmon-watch  1 open  127.0.0.1:%u DOWN (Connection refused), attempt ",
 		 h->alerts_port);
 	assert_true(wait_for_pane(expected, pane));
 	assert_non_null(strstr(pane, "\n 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee "));
 	/* one notice for the outage; the header counts the attempts */
-	assert_non_null(strstr(pane, "-- newest notices ----------------------------------------------"
-				     "------------------------------------\n"
-				     "stream ended; reconnecting to resume after alert 2\n"));
+	assert_non_null(strstr(pane,
+			       "-- newest notices ----------------------------------------------"
+			       "------------------------------------\n"
+			       "stream ended; reconnecting to resume after alert 2\n"));
 	assert_int_equal(harness_start(h, &shift_options), 0);
-	snprintf(expected, sizeof(expected), "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n", h->alerts_port);
+	snprintf(expected, sizeof(expected), "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n",
+		 h->alerts_port);
 	assert_true(wait_for_pane(expected, pane));
 }
 
@@ -218,11 +224,13 @@ static void test_board_pinned_in_tmux(void **state)
 	assert_true(wait_for_pane("call back 5045550101", pane));
 	snprintf(expected, sizeof(expected),
 		 "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n"
-		 " 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in 10 min (75%%), rule bu\n"
+		 " 1 CRITICAL NOPD/op-7 (P3)  NOT ACKED  3 to call back  3 of 4 calls cut off in "
+		 "10 min (75%%), rule bu\n"
 		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
 		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
 		 "     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n"
-		 "-- newest notices ------------------------------------------------------------------"
+		 "-- newest notices "
+		 "------------------------------------------------------------------"
 		 "----------------\n"
 		 "connected to cadmond 0.2.0 at 127.0.0.1:%u\n"
 		 "\n\n\n\n\n\n\n\n"
@@ -233,7 +241,8 @@ static void test_board_pinned_in_tmux(void **state)
 	/* Acknowledge alert 1 from the keyboard. */
 	send_keys("a1");
 	press_enter();
-	assert_true(wait_for_pane("alert 1 (6033274aee8baf5c), acknowledged by (your name): _", pane));
+	assert_true(
+		wait_for_pane("alert 1 (6033274aee8baf5c), acknowledged by (your name): _", pane));
 	send_keys("Lee");
 	press_enter();
 	send_keys("calling them");
@@ -243,11 +252,13 @@ static void test_board_pinned_in_tmux(void **state)
 	without_ack_clock(pane);
 	snprintf(expected, sizeof(expected),
 		 "cadmon-watch  1 open  127.0.0.1:%u live  times UTC\n"
-		 " 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee T  3 to call back  3 of 4 calls cut off in 10 min (\n"
+		 " 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee T  3 to call back  3 of 4 calls cut off "
+		 "in 10 min (\n"
 		 "     call back 5045550104  call c4, answered 08:04:20Z, talk 10 s\n"
 		 "     call back (no number)  call c2, answered 08:01:00Z, talk 12.5 s\n"
 		 "     call back 5045550101  call c1, answered 08:00:00Z, talk 5 s\n"
-		 "-- newest notices ------------------------------------------------------------------"
+		 "-- newest notices "
+		 "------------------------------------------------------------------"
 		 "----------------\n",
 		 h.alerts_port);
 	assert_memory_equal(pane, expected, strlen(expected));
@@ -275,10 +286,13 @@ static void test_board_pinned_in_tmux(void **state)
 	expect_bell_flag("quiet", "0\n");
 
 	/* A smaller window: the rows are cut to its width, callbacks give way to notices. */
-	const char *const resize[] = { "resize-window", "-t", "watch", "-x", "40", "-y", "12", NULL };
+	const char *const resize[] = {
+		"resize-window", "-t", "watch", "-x", "40", "-y", "12", NULL
+	};
 	assert_int_equal(tmux(resize), 0);
 	assert_true(wait_for_pane("     + 4 more\n", pane));
-	assert_memory_equal(pane, "cadmon-watch  2 open  127.0.0.1:", strlen("cadmon-watch  2 open  127.0.0.1:"));
+	assert_memory_equal(pane, "cadmon-watch  2 open  127.0.0.1:",
+			    strlen("cadmon-watch  2 open  127.0.0.1:"));
 	const char *rows = strchr(pane, '\n') + 1;
 	static const char board_rows[] = " 1 CRITICAL NOPD/op-7 (P3)  ACKED by Lee\n"
 					 "     + 3 more\n"
@@ -317,21 +331,25 @@ static void test_line_mode_status_line_in_tmux(void **state)
 
 	assert_int_equal(harness_write_config(&h, &shift_options), 0);
 	name_tmux_server();
-	snprintf(command, sizeof(command), "exec %s --lines --utc --reconnect --since 0 --connect 127.0.0.1:%u",
+	snprintf(command, sizeof(command),
+		 "exec %s --lines --utc --reconnect --since 0 --connect 127.0.0.1:%u",
 		 env_or("CADMON_WATCH", "cadmon-watch"), h.alerts_port);
-	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s", "watch", "-x", "120",
-				      "-y", "8", command, NULL };
+	const char *const start[] = { "-f", "/dev/null", "new-session", "-d", "-s",    "watch",
+				      "-x", "120",	 "-y",		"8",  command, NULL };
 	assert_int_equal(tmux(start), 0);
 	assert_true(wait_for_pane("(attempt 5)", pane));
 	snprintf(expected, sizeof(expected),
-		 "cadmon-watch: cannot connect to 127.0.0.1:%u: Connection refused; trying again every 0.1 s "
+		 "cadmon-watch: cannot connect to 127.0.0.1:%u: Connection refused; trying again "
+		 "every 0.1 s "
 		 "(attempt ",
 		 h.alerts_port);
 	assert_memory_equal(pane, expected, strlen(expected));
-	assert_string_equal(strchr(pane, '\n'), "\n\n\n\n\n\n\n\n"); /* one line: the rest are empty */
+	assert_string_equal(strchr(pane, '\n'),
+			    "\n\n\n\n\n\n\n\n"); /* one line: the rest are empty */
 
 	assert_int_equal(harness_start(&h, &shift_options), 0);
-	snprintf(expected, sizeof(expected), "open alerts from 127.0.0.1:%u as of #0: 0\n", h.alerts_port);
+	snprintf(expected, sizeof(expected), "open alerts from 127.0.0.1:%u as of #0: 0\n",
+		 h.alerts_port);
 	assert_true(wait_for_pane(expected, pane));
 	const char *second = strchr(pane, '\n') + 1;
 	snprintf(expected, sizeof(expected),

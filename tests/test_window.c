@@ -16,7 +16,9 @@
 
 static struct window_entry entry(int64_t end_ms, uint64_t serial, unsigned flags)
 {
-	return (struct window_entry){.start_ms = end_ms - 1000, .end_ms = end_ms, .serial = serial, .flags = flags};
+	return (struct window_entry){
+		.start_ms = end_ms - 1000, .end_ms = end_ms, .serial = serial, .flags = flags
+	};
 }
 
 static void test_edges(void **state)
@@ -76,7 +78,8 @@ static void test_mark_updates_counts(void **state)
 	(void)state;
 
 	window_init(&window, spans, 2, 64, 0);
-	struct window_entry a = entry(T0, 1, WINDOW_PREMATURE), b = entry(T0 + 20000, 2, WINDOW_PREMATURE);
+	struct window_entry a = entry(T0, 1, WINDOW_PREMATURE),
+			    b = entry(T0 + 20000, 2, WINDOW_PREMATURE);
 	window_insert(&window, &a, NULL);
 	window_insert(&window, &b, NULL);
 	assert_true(window_mark(&window, 1, WINDOW_CALLED_BACK));
@@ -98,7 +101,8 @@ static void test_eviction_at_max_entries(void **state)
 	for (int i = 0; i < 20; i++) {
 		struct window_entry e = entry(T0 + i, (uint64_t)i, i % 2 ? WINDOW_PREMATURE : 0);
 		memset(payload, 'a' + i, sizeof(payload));
-		assert_int_equal(window_insert(&window, &e, payload), i < 16 ? WINDOW_INSERTED : WINDOW_INSERTED_EVICTING);
+		assert_int_equal(window_insert(&window, &e, payload),
+				 i < 16 ? WINDOW_INSERTED : WINDOW_INSERTED_EVICTING);
 	}
 	assert_int_equal(window.count, 16);
 	assert_int_equal(window.spans[0].counts.calls, 16);
@@ -127,7 +131,8 @@ static void test_histogram_buckets(void **state)
 	struct window window;
 	struct window_counts buckets[3];
 	const int64_t spans[] = {30000, 60000};
-	const int64_t ends[] = {T0 - 15000, T0, T0 + 1, T0 + 9999, T0 + 10000, T0 + 10001, T0 + 25000, T0 + 30000};
+	const int64_t ends[] = { T0 - 15000, T0,	 T0 + 1,     T0 + 9999,
+				 T0 + 10000, T0 + 10001, T0 + 25000, T0 + 30000 };
 	(void)state;
 
 	window_init(&window, spans, 2, 64, 0);
@@ -179,8 +184,11 @@ static void test_matches_brute_force_model(void **state)
 	window_init(&window, spans, 3, MODEL_MAX, 0);
 	for (uint64_t serial = 1; serial < 3000; serial++) {
 		clock += (int64_t)(next_random(&random) % 60000);
-		int64_t lateness = next_random(&random) % 4 == 0 ? (int64_t)(next_random(&random) % 2000000) : 0;
-		struct window_entry e = entry(clock - lateness, serial, (unsigned)(next_random(&random) % 2));
+		int64_t lateness = next_random(&random) % 4 == 0
+					   ? (int64_t)(next_random(&random) % 2000000)
+					   : 0;
+		struct window_entry e =
+			entry(clock - lateness, serial, (unsigned)(next_random(&random) % 2));
 		if (window_insert(&window, &e, NULL) == WINDOW_INSERTED)
 			model[model_count++] = e;
 		if (next_random(&random) % 5 == 0 && model_count > 0) {
@@ -193,8 +201,10 @@ static void test_matches_brute_force_model(void **state)
 			for (size_t i = 0; i < model_count; i++) {
 				if (model[i].end_ms > window.now_ms - spans[s]) {
 					expected.calls++;
-					expected.premature += model[i].flags & WINDOW_PREMATURE ? 1 : 0;
-					expected.called_back += model[i].flags & WINDOW_CALLED_BACK ? 1 : 0;
+					expected.premature +=
+						model[i].flags & WINDOW_PREMATURE ? 1 : 0;
+					expected.called_back +=
+						model[i].flags & WINDOW_CALLED_BACK ? 1 : 0;
 				}
 			}
 			assert_int_equal(window.spans[s].counts.calls, expected.calls);
@@ -202,7 +212,8 @@ static void test_matches_brute_force_model(void **state)
 			assert_int_equal(window.spans[s].counts.called_back, expected.called_back);
 		}
 		for (uint32_t i = 1; i < window.count; i++)
-			assert_true(window_entry_at(&window, i - 1)->end_ms <= window_entry_at(&window, i)->end_ms);
+			assert_true(window_entry_at(&window, i - 1)->end_ms <=
+				    window_entry_at(&window, i)->end_ms);
 	}
 	window_release(&window);
 }
@@ -217,15 +228,21 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 
 	window_init(&window, spans, 1, 40, sizeof(payload));
 	for (uint64_t i = 0; i < 16; i++)
-		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+		window_insert(&window,
+			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
+			      payload);
 	assert_int_equal(window.capacity, 16);
 	window_insert(&window, &(struct window_entry){.end_ms = T0 + 16, .serial = 16}, payload);
 	assert_int_equal(window.capacity, 24);
 	for (uint64_t i = 17; i < 25; i++)
-		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+		window_insert(&window,
+			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
+			      payload);
 	assert_int_equal(window.capacity, 36);
 	for (uint64_t i = 25; i < 37; i++)
-		window_insert(&window, &(struct window_entry){.end_ms = T0 + (int64_t)i, .serial = i}, payload);
+		window_insert(&window,
+			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
+			      payload);
 	assert_int_equal(window.capacity, 40); /* 54 capped at max_entries */
 	assert_int_equal(window.count, 37);
 	/* 8 calls left (T0 + 29 .. T0 + 36): under a quarter of 40, so 20 */
@@ -253,8 +270,12 @@ static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
 	(void)state;
 
 	window_init(&window, spans, 1, 64, 0);
-	window_insert(&window, &(struct window_entry){.start_ms = T0 - 5, .end_ms = T0, .serial = WINDOW_SERIAL_MAX,
-						       .flags = WINDOW_PREMATURE | WINDOW_CALLED_BACK}, NULL);
+	window_insert(&window,
+		      &(struct window_entry){ .start_ms = T0 - 5,
+					      .end_ms = T0,
+					      .serial = WINDOW_SERIAL_MAX,
+					      .flags = WINDOW_PREMATURE | WINDOW_CALLED_BACK },
+		      NULL);
 	window_save(&window, &writer, NULL);
 	window_init(&loaded, spans, 1, 64, 0);
 	codec_reader_init(&reader, writer.data, writer.len);

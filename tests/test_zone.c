@@ -32,7 +32,8 @@ static void put64(unsigned char **p, int64_t value)
 }
 
 /* A header: magic, version, 15 reserved bytes, isut, isstd, leap, time, type, char counts. */
-static void put_header(unsigned char **p, char version, uint32_t times, uint32_t types, uint32_t chars)
+static void put_header(unsigned char **p, char version, uint32_t times, uint32_t types,
+		       uint32_t chars)
 {
 	memcpy(*p, "TZif", 4);
 	(*p)[4] = (unsigned char)version;

@@ -22,7 +22,8 @@ static void set_error(struct tls_client *client, const char *what)
 	unsigned long error = ERR_peek_last_error();
 	const char *reason = error ? ERR_reason_error_string(error) : NULL;
 
-	snprintf(client->error, sizeof client->error, "%s: %s", what, reason ? reason : "no OpenSSL error");
+	snprintf(client->error, sizeof client->error, "%s: %s", what,
+		 reason ? reason : "no OpenSSL error");
 	ERR_clear_error();
 }
 
@@ -52,10 +53,12 @@ static int configure(struct tls_client *client, const struct tls_client_options 
 	SSL_CTX_set_verify(context, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_load_verify_locations(context, options->ca, NULL) != 1)
 		return -1;
-	if (options->certificate && (SSL_CTX_use_certificate_chain_file(context, options->certificate) != 1 ||
-				     SSL_CTX_use_PrivateKey_file(context, options->key, SSL_FILETYPE_PEM) != 1))
+	if (options->certificate &&
+	    (SSL_CTX_use_certificate_chain_file(context, options->certificate) != 1 ||
+	     SSL_CTX_use_PrivateKey_file(context, options->key, SSL_FILETYPE_PEM) != 1))
 		return -1;
-	if (options->max_version && SSL_CTX_set_max_proto_version(context, options->max_version) != 1)
+	if (options->max_version &&
+	    SSL_CTX_set_max_proto_version(context, options->max_version) != 1)
 		return -1;
 	if (options->max_version && options->max_version < TLS1_2_VERSION &&
 	    SSL_CTX_set_min_proto_version(context, options->max_version) != 1)
@@ -65,12 +68,14 @@ static int configure(struct tls_client *client, const struct tls_client_options 
 	if (!(client->ssl = SSL_new(context)))
 		return -1;
 	const char *host = options->host ? options->host : "localhost";
-	if (SSL_set1_host(client->ssl, host) != 1 || SSL_set_tlsext_host_name((SSL *)client->ssl, host) != 1)
+	if (SSL_set1_host(client->ssl, host) != 1 ||
+	    SSL_set_tlsext_host_name((SSL *)client->ssl, host) != 1)
 		return -1;
 	return SSL_set_fd(client->ssl, client->fd) == 1 ? 0 : -1;
 }
 
-int tls_client_connect(struct tls_client *client, uint16_t port, const struct tls_client_options *options)
+int tls_client_connect(struct tls_client *client, uint16_t port,
+		       const struct tls_client_options *options)
 {
 	int64_t deadline = harness_now_ms() + TLS_CLIENT_TIMEOUT_MS;
 	int rc;
@@ -82,7 +87,8 @@ int tls_client_connect(struct tls_client *client, uint16_t port, const struct tl
 		snprintf(client->error, sizeof client->error, "cannot connect to port %u", port);
 		return -1;
 	}
-	if (fcntl(client->fd, F_SETFL, fcntl(client->fd, F_GETFL) | O_NONBLOCK) < 0 || configure(client, options) < 0) {
+	if (fcntl(client->fd, F_SETFL, fcntl(client->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    configure(client, options) < 0) {
 		set_error(client, "client set-up");
 		return -1;
 	}
@@ -170,7 +176,8 @@ bool tls_client_closed(struct tls_client *client, int timeout_ms)
 void tls_client_server_serial(const struct tls_client *client, char *out, size_t size)
 {
 	X509 *certificate = client->ssl ? SSL_get0_peer_certificate(client->ssl) : NULL;
-	BIGNUM *number = certificate ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(certificate), NULL) : NULL;
+	BIGNUM *number =
+		certificate ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(certificate), NULL) : NULL;
 	char *hex = number ? BN_bn2hex(number) : NULL;
 
 	snprintf(out, size, "%s", hex ? hex : "");

@@ -35,7 +35,8 @@ struct tls_client {
 
 /** Connect and complete the handshake: 0, or -1 with client->error set (the client must still
  * be closed). */
-int tls_client_connect(struct tls_client *client, uint16_t port, const struct tls_client_options *options);
+int tls_client_connect(struct tls_client *client, uint16_t port,
+		       const struct tls_client_options *options);
 
 /** Send all of text: 0 or -1. */
 int tls_client_send(struct tls_client *client, const char *text);

@@ -92,7 +92,8 @@ static bool grow_operator_slots(struct backtest *backtest)
 		return false;
 	for (size_t i = 0; i < backtest->operator_count; i++) {
 		const struct backtest_operator *op = &backtest->operators[i];
-		uint32_t slot = (uint32_t)hash_string_pair(op->agency, op->operator_id) & (slot_count - 1);
+		uint32_t slot =
+			(uint32_t)hash_string_pair(op->agency, op->operator_id) & (slot_count - 1);
 		while (slots[slot])
 			slot = (slot + 1) & (slot_count - 1);
 		slots[slot] = (uint32_t)i + 1;
@@ -132,7 +133,8 @@ static struct backtest_operator *find_operator(struct backtest *backtest, const 
 	uint64_t hash = hash_string_pair(agency, operator_id);
 	uint32_t slot = (uint32_t)hash & backtest->operator_slot_mask;
 	while (backtest->operator_slots[slot]) {
-		struct backtest_operator *op = &backtest->operators[backtest->operator_slots[slot] - 1];
+		struct backtest_operator *op =
+			&backtest->operators[backtest->operator_slots[slot] - 1];
 		if (strcmp(op->operator_id, operator_id) == 0 && strcmp(op->agency, agency) == 0)
 			return op;
 		slot = (slot + 1) & backtest->operator_slot_mask;
@@ -194,8 +196,8 @@ static void keep_alert(struct backtest *backtest, const struct alert *alert, con
 {
 	char *copy;
 
-	if (array_reserve((void **)&backtest->alerts, &backtest->alert_capacity, backtest->alert_count,
-			  sizeof(*backtest->alerts), INITIAL_ALERTS) < 0 ||
+	if (array_reserve((void **)&backtest->alerts, &backtest->alert_capacity,
+			  backtest->alert_count, sizeof(*backtest->alerts), INITIAL_ALERTS) < 0 ||
 	    !(copy = malloc(len + 1))) {
 		backtest->out_of_memory = true;
 		return;
@@ -250,7 +252,9 @@ static bool contains(const char *text, size_t len, const char *word, size_t word
 static void line_source(const char *line, size_t len, char source[CLOCKS_NAME_MAX + 1])
 {
 	static const char key[] = "\"source\"";
-	struct json_field field = {.key = "source", .buffer = source, .capacity = CLOCKS_NAME_MAX + 1};
+	struct json_field field = { .key = "source",
+				    .buffer = source,
+				    .capacity = CLOCKS_NAME_MAX + 1 };
 	const char *message;
 	size_t offset;
 
@@ -282,8 +286,9 @@ static void reject_record(struct backtest *backtest, uint64_t line_number, enum 
 		backtest->records.by_event_reason[reason]++;
 	if (backtest->hooks.on_reject)
 		backtest->hooks.on_reject(backtest->input_name, line_number,
-					  mapping_reason != MAPPING_EVENTS ? mapping_status_name(mapping_reason)
-									   : event_reject_name(reason),
+					  mapping_reason != MAPPING_EVENTS
+						  ? mapping_status_name(mapping_reason)
+						  : event_reject_name(reason),
 					  why, backtest->hooks.ctx);
 }
 
@@ -318,8 +323,8 @@ static void count_mapping_result(struct backtest *backtest, uint64_t line_number
 	if (status != MAPPING_EVENTS)
 		reject_record(backtest, line_number, EVENT_OK, status, why);
 	else if (backtest->record_verdict.reject != EVENT_OK)
-		reject_record(backtest, line_number, backtest->record_verdict.reject, MAPPING_EVENTS,
-			      backtest->record_verdict.why);
+		reject_record(backtest, line_number, backtest->record_verdict.reject,
+			      MAPPING_EVENTS, backtest->record_verdict.why);
 	else
 		backtest->records.accepted++;
 }
@@ -379,8 +384,9 @@ static void read_progress(uint64_t bytes_read, void *ctx)
 
 int backtest_run_fd(struct backtest *backtest, int fd, const char *input_name)
 {
-	static const struct line_reader_callbacks callbacks = {
-		.on_line = read_line, .on_too_long = read_too_long_line, .on_progress = read_progress};
+	static const struct line_reader_callbacks callbacks = { .on_line = read_line,
+								.on_too_long = read_too_long_line,
+								.on_progress = read_progress };
 	struct line_reader_stats stats;
 	int rc;
 

@@ -73,14 +73,16 @@ struct run {
 
 static void print_usage(FILE *out)
 {
-	fputs("usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] [--json]\n"
+	fputs("usage: cadmon-backtest [-c FILE] [--mapping NAME] [--max-reject-share SHARE] "
+	      "[--json]\n"
 	      "                       [--html FILE] [--quiet] [--no-future-guard] FILE...\n"
 	      "Replay recorded cadmon feed lines (protocol v1, one JSON event per line) through\n"
 	      "the same detection code as cadmond, offline, and report the alerts that would\n"
 	      "have fired. Tune cadmon.yaml on your own history.\n"
 	      "\n"
 	      "  -c, --config FILE  the configuration to test (default: built-in defaults)\n"
-	      "  --json             print one JSON document {\"alerts\", \"operators\", \"totals\"}\n"
+	      "  --json             print one JSON document {\"alerts\", \"operators\", "
+	      "\"totals\"}\n"
 	      "                     instead of text\n"
 	      "  --html FILE        also write a self-contained HTML report to FILE\n"
 	      "  -m, --mapping NAME read records of the configuration's mapping NAME (CSV or\n"
@@ -145,8 +147,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'm': options->mapping_name = optarg; break;
 		case OPTION_MAX_REJECT_SHARE:
 			if (!parse_share(optarg, &options->max_reject_share))
-				return cli_usage_error("--max-reject-share must be a number from 0 to 1, not \"%s\"",
-						   optarg);
+				return cli_usage_error("--max-reject-share must be a number from 0 "
+						       "to 1, not \"%s\"",
+						       optarg);
 			break;
 		case OPTION_JSON: options->json = true; break;
 		case OPTION_HTML: options->html_path = optarg; break;
@@ -215,8 +218,10 @@ static int use_mapping(struct backtest *backtest, const struct options *options,
 		return 0;
 	mapping = mapping_find(config, options->mapping_name);
 	if (!mapping) {
-		fprintf(stderr, "cadmon-backtest: no mapping named \"%s\" in %s\n", options->mapping_name,
-			options->config_path ? options->config_path : "the built-in defaults (use -c FILE)");
+		fprintf(stderr, "cadmon-backtest: no mapping named \"%s\" in %s\n",
+			options->mapping_name,
+			options->config_path ? options->config_path
+					     : "the built-in defaults (use -c FILE)");
 		return -1;
 	}
 	rc = zonefile_for_mapping(mapping, small_file_read, &zone, why, sizeof(why));
@@ -403,14 +408,16 @@ static void print_reasons(const struct backtest_records *records)
 	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
 		if (!records->by_event_reason[reason])
 			continue;
-		fprintf(stderr, "%s%s %" PRIu64, separator, event_reject_name((enum event_reject)reason),
+		fprintf(stderr, "%s%s %" PRIu64, separator,
+			event_reject_name((enum event_reject)reason),
 			records->by_event_reason[reason]);
 		separator = ", ";
 	}
 	for (int reason = MAPPING_SKIPPED + 1; reason < MAPPING_STATUS_COUNT; reason++) {
 		if (!records->by_mapping_reason[reason])
 			continue;
-		fprintf(stderr, "%s%s %" PRIu64, separator, mapping_status_name((enum mapping_status)reason),
+		fprintf(stderr, "%s%s %" PRIu64, separator,
+			mapping_status_name((enum mapping_status)reason),
 			records->by_mapping_reason[reason]);
 		separator = ", ";
 	}
@@ -433,18 +440,21 @@ static int summarize_records(const struct options *options, const struct backtes
 	if (records->rejected == 0 || (options->quiet && !failed))
 		return EXIT_OK;
 	fprintf(stderr,
-		"cadmon-backtest: %" PRIu64 " records (non-blank lines) read, %" PRIu64 " accepted, %" PRIu64
-		" rejected: ",
+		"cadmon-backtest: %" PRIu64 " records (non-blank lines) read, %" PRIu64
+		" accepted, %" PRIu64 " rejected: ",
 		records->read, records->accepted, records->rejected);
 	print_reasons(records);
 	fputc('\n', stderr);
 	if (!failed)
 		return EXIT_OK;
 	fprintf(stderr,
-		"cadmon-backtest: %.1f%% of the records were rejected, more than --max-reject-share %g: %s\n",
-		100.0 * (double)records->rejected / (double)records->read, options->max_reject_share,
-		options->mapping_name ? "does the mapping describe these records?"
-				      : "is the input feed lines (protocol v1), or does it need --mapping?");
+		"cadmon-backtest: %.1f%% of the records were rejected, more than "
+		"--max-reject-share %g: %s\n",
+		100.0 * (double)records->rejected / (double)records->read,
+		options->max_reject_share,
+		options->mapping_name
+			? "does the mapping describe these records?"
+			: "is the input feed lines (protocol v1), or does it need --mapping?");
 	return EXIT_REJECTED;
 }
 

@@ -29,12 +29,17 @@ struct options {
 
 static int usage(FILE *out, int status)
 {
-	fprintf(out, "usage: cadmon-i3 [--element ID] [--agency NAME] [--key PEM --kid KID] < feed.ndjson\n"
-		     "  --element ID   the elementId of every log event (default chfe.cadmon-i3.invalid)\n"
-		     "  --agency NAME  the agencyId of events that name no agency (default \"unknown\")\n"
-		     "  --key PEM      sign each log event with this private key (EC P-256: ES256, RSA: RS256)\n"
+	fprintf(out, "usage: cadmon-i3 [--element ID] [--agency NAME] [--key PEM --kid KID] < "
+		     "feed.ndjson\n"
+		     "  --element ID   the elementId of every log event (default "
+		     "chfe.cadmon-i3.invalid)\n"
+		     "  --agency NAME  the agencyId of events that name no agency (default "
+		     "\"unknown\")\n"
+		     "  --key PEM      sign each log event with this private key (EC P-256: ES256, "
+		     "RSA: RS256)\n"
 		     "  --kid KID      the kid of the JWS header (with --key)\n"
-		     "Exit status: 0 done, 1 a line is not a feed event (its number and why on stderr),\n"
+		     "Exit status: 0 done, 1 a line is not a feed event (its number and why on "
+		     "stderr),\n"
 		     "2 usage, 3 the key cannot be read or used.\n");
 	return status;
 }
@@ -43,9 +48,12 @@ static int usage(FILE *out, int status)
 static int parse_options(int argc, char **argv, struct options *options)
 {
 	static const struct option long_options[] = {
-		{ "element", required_argument, NULL, 'e' }, { "agency", required_argument, NULL, 'a' },
-		{ "key", required_argument, NULL, 'k' },     { "kid", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+		{ "element", required_argument, NULL, 'e' },
+		{ "agency", required_argument, NULL, 'a' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "kid", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int option;
 
@@ -64,8 +72,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			return usage(stderr, -1);
 	}
 	if (optind != argc || (options->key_path != NULL) != (options->kid != NULL)) {
-		fprintf(stderr, "cadmon-i3: %s\n", optind != argc ? "no arguments are taken: the lines come on stdin"
-								 : "--key and --kid go together");
+		fprintf(stderr, "cadmon-i3: %s\n",
+			optind != argc ? "no arguments are taken: the lines come on stdin"
+				       : "--key and --kid go together");
 		return -1;
 	}
 	return 0;

@@ -7,7 +7,8 @@
  * duplicate window. A line without "seq" gets the next number (after the previous line's).
  * The agency is the line's "agency", or its call's (remembered from the call_start), or
  * "_none". The source is the line's own "source" field when it has one (a file merging
- * several CADs), else --source or the input's hello line. Publishes are asynchronous, at most --max-pending awaiting their PubAck; at the
+ * several CADs), else --source or the input's hello line. Publishes are asynchronous, at most
+ * --max-pending awaiting their PubAck; at the
  * first failure no further line is published, and the exit status is 1 with the number of
  * the first line not acknowledged.
  *
@@ -110,7 +111,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cadmon-publish [OPTION...] < LINES.ndjson\n"
-		"Publish cadmon feed lines (protocol v1, NDJSON) to the NATS JetStream events stream.\n\n"
+		"Publish cadmon feed lines (protocol v1, NDJSON) to the NATS JetStream events "
+		"stream.\n\n"
 		"  --server URLS          nats:// URLs, comma-separated (nats://127.0.0.1:4222)\n"
 		"  --source NAME          the publishing source (default: the input's hello line)\n"
 		"  --epoch TEXT           its numbering's epoch (default: the hello's, or none)\n"
@@ -118,25 +120,36 @@ static void usage(FILE *out)
 		"  --stream NAME          events stream (CADMON_EVENTS)\n"
 		"  --create-stream        create the events and alerts streams when missing\n"
 		"  --replicas N           with --create-stream: replicas (1; 3 for an R3 cluster)\n"
-		"  --max-age SECONDS      with --create-stream: events kept this long (86400; at least\n"
+		"  --max-age SECONDS      with --create-stream: events kept this long (86400; at "
+		"least\n"
 		"                         the longest rule window plus the allowed lateness)\n"
-		"  --duplicate-window S   with --create-stream: Nats-Msg-Id de-duplication window (600)\n"
+		"  --duplicate-window S   with --create-stream: Nats-Msg-Id de-duplication window "
+		"(600)\n"
 		"  --alerts-stream NAME   with --create-stream: alerts stream (CADMON_ALERTS)\n"
-		"  --alerts-prefix SUBJ   with --create-stream: alerts subject prefix (cadmon.alerts)\n"
+		"  --alerts-prefix SUBJ   with --create-stream: alerts subject prefix "
+		"(cadmon.alerts)\n"
 		"  --max-pending N        publishes awaiting their PubAck at most (256)\n"
 		"  --timeout-ms MS        wait for a PubAck this long (5000)\n"
-		"  --retry-seconds S      send a line that got no PubAck again, in order, for up to S\n"
-		"                         seconds (a leader election, a node down) before giving up (30)\n"
-		"  --listen HOST:PORT     read the lines from CAD connections on this TCP address (port\n"
-		"                         0: any; the address taken is printed) instead of stdin, each\n"
+		"  --retry-seconds S      send a line that got no PubAck again, in order, for up "
+		"to S\n"
+		"                         seconds (a leader election, a node down) before giving "
+		"up (30)\n"
+		"  --listen HOST:PORT     read the lines from CAD connections on this TCP address "
+		"(port\n"
+		"                         0: any; the address taken is printed) instead of stdin, "
+		"each\n"
 		"                         connection with its own hello, until SIGINT or SIGTERM\n"
-		"  --max-connections N    with --listen: connections at once; more are refused (16)\n"
-		"  --mapping FILE         the input is a vendor's call records, read by the mapping of\n"
-		"                         FILE's mappings: section (docs/mappings.md); needs --source,\n"
+		"  --max-connections N    with --listen: connections at once; more are refused "
+		"(16)\n"
+		"  --mapping FILE         the input is a vendor's call records, read by the "
+		"mapping of\n"
+		"                         FILE's mappings: section (docs/mappings.md); needs "
+		"--source,\n"
 		"                         or with --listen a hello line first on each connection\n"
 		"  --mapping-name NAME    which mapping of FILE, when it has several\n"
 		"  -h, --help             show this help\n"
-		"Exit status: 0 when every line was acknowledged, 1 otherwise (a summary on stderr), 2 on usage.\n");
+		"Exit status: 0 when every line was acknowledged, 1 otherwise (a summary on "
+		"stderr), 2 on usage.\n");
 }
 
 static int parse_int(const char *text, int64_t low, int64_t high, int64_t *value)
@@ -154,15 +167,20 @@ static int parse_int(const char *text, int64_t low, int64_t high, int64_t *value
 static int parse_options(int argc, char **argv, struct options *options)
 {
 	static const struct option long_options[] = {
-		{ "server", required_argument, NULL, 's' },    { "source", required_argument, NULL, 'S' },
-		{ "epoch", required_argument, NULL, 'e' },     { "prefix", required_argument, NULL, 'p' },
-		{ "stream", required_argument, NULL, 't' },    { "create-stream", no_argument, NULL, 'c' },
-		{ "replicas", required_argument, NULL, 'r' },  { "max-age", required_argument, NULL, 'a' },
+		{ "server", required_argument, NULL, 's' },
+		{ "source", required_argument, NULL, 'S' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "stream", required_argument, NULL, 't' },
+		{ "create-stream", no_argument, NULL, 'c' },
+		{ "replicas", required_argument, NULL, 'r' },
+		{ "max-age", required_argument, NULL, 'a' },
 		{ "duplicate-window", required_argument, NULL, 'd' },
 		{ "alerts-stream", required_argument, NULL, 'A' },
 		{ "alerts-prefix", required_argument, NULL, 'P' },
 		{ "max-pending", required_argument, NULL, 'm' },
-		{ "timeout-ms", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
+		{ "timeout-ms", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
 		{ "retry-seconds", required_argument, NULL, 'R' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "max-connections", required_argument, NULL, 'M' },
@@ -173,11 +191,18 @@ static int parse_options(int argc, char **argv, struct options *options)
 	int64_t number;
 	int c;
 
-	*options = (struct options){ .servers = "nats://127.0.0.1:4222", .prefix = "cadmon.events",
-				     .stream = "CADMON_EVENTS", .alerts_stream = "CADMON_ALERTS",
-				     .alerts_prefix = "cadmon.alerts", .replicas = 1, .max_age_seconds = 86400,
-				     .duplicate_window_seconds = 600, .max_pending = 256, .timeout_ms = 5000,
-				     .retry_seconds = 30, .max_connections = 16 };
+	*options = (struct options){ .servers = "nats://127.0.0.1:4222",
+				     .prefix = "cadmon.events",
+				     .stream = "CADMON_EVENTS",
+				     .alerts_stream = "CADMON_ALERTS",
+				     .alerts_prefix = "cadmon.alerts",
+				     .replicas = 1,
+				     .max_age_seconds = 86400,
+				     .duplicate_window_seconds = 600,
+				     .max_pending = 256,
+				     .timeout_ms = 5000,
+				     .retry_seconds = 30,
+				     .max_connections = 16 };
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 's': options->servers = optarg; break;
@@ -199,11 +224,20 @@ static int parse_options(int argc, char **argv, struct options *options)
 		case 'T':
 		case 'R':
 		case 'M':
-			if (parse_int(optarg, c == 'R' ? 0 : 1, c == 'r' ? 5 : c == 'M' ? 1024 : INT32_MAX, &number) < 0) {
+			if (parse_int(optarg, c == 'R' ? 0 : 1,
+				      c == 'r'	 ? 5
+				      : c == 'M' ? 1024
+						 : INT32_MAX,
+				      &number) < 0) {
 				fprintf(stderr, "cadmon-publish: --%s: not a number in range: %s\n",
-					c == 'r' ? "replicas" : c == 'a' ? "max-age" : c == 'd' ? "duplicate-window"
-					: c == 'm' ? "max-pending" : c == 'R' ? "retry-seconds" : c == 'M' ? "max-connections"
-					: "timeout-ms", optarg);
+					c == 'r'   ? "replicas"
+					: c == 'a' ? "max-age"
+					: c == 'd' ? "duplicate-window"
+					: c == 'm' ? "max-pending"
+					: c == 'R' ? "retry-seconds"
+					: c == 'M' ? "max-connections"
+						   : "timeout-ms",
+					optarg);
 				return -1;
 			}
 			if (c == 'r') options->replicas = (int)number;
@@ -222,7 +256,8 @@ static int parse_options(int argc, char **argv, struct options *options)
 		return -1;
 	}
 	if (options->mapping_file && !options->source && !options->listen) {
-		fprintf(stderr, "cadmon-publish: --mapping needs --source: records name no source\n");
+		fprintf(stderr,
+			"cadmon-publish: --mapping needs --source: records name no source\n");
 		return -1;
 	}
 	if (options->mapping_name && !options->mapping_file) {
@@ -245,7 +280,8 @@ static const char *string_field(struct json_object *object, const char *key)
 {
 	struct json_object *value;
 
-	return json_object_object_get_ex(object, key, &value) && json_object_is_type(value, json_type_string)
+	return json_object_object_get_ex(object, key, &value) &&
+			       json_object_is_type(value, json_type_string)
 		       ? json_object_get_string(value)
 		       : NULL;
 }
@@ -253,7 +289,8 @@ static const char *string_field(struct json_object *object, const char *key)
 /* The line's agency: its own, else its call's from the call_start; remembered per call. */
 static const char *line_agency(struct publisher *publisher, struct json_object *object)
 {
-	const char *agency = string_field(object, "agency"), *call_id = string_field(object, "call_id");
+	const char *agency = string_field(object, "agency"),
+		   *call_id = string_field(object, "call_id");
 	struct call_slot *slot;
 
 	size_t home;
@@ -297,7 +334,8 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
 		publisher->failed++;
 		if (natsMsgHeader_Get(msg, "Cadmon-Line", &line) == NATS_OK && line)
 			number = strtoull(line, NULL, 10);
-		if (!publisher->first_failed_line || (number && number < publisher->first_failed_line)) {
+		if (!publisher->first_failed_line ||
+		    (number && number < publisher->first_failed_line)) {
 			publisher->first_failed_line = number;
 			snprintf(publisher->first_error, sizeof publisher->first_error, "%s",
 				 pae ? natsStatus_GetText(pae->Err) : "no acknowledgement");
@@ -319,7 +357,9 @@ static uint64_t msg_number(natsMsg *msg, const char *header)
 {
 	const char *value = NULL;
 
-	return natsMsgHeader_Get(msg, header, &value) == NATS_OK && value ? strtoull(value, NULL, 10) : 0;
+	return natsMsgHeader_Get(msg, header, &value) == NATS_OK && value
+		       ? strtoull(value, NULL, 10)
+		       : 0;
 }
 
 static uint64_t msg_line(natsMsg *msg)
@@ -330,7 +370,8 @@ static uint64_t msg_line(natsMsg *msg)
 /* In the order they were published (a record's lines share its input line). */
 static int by_line(const void *a, const void *b)
 {
-	uint64_t x = msg_number(*(natsMsg *const *)a, "Cadmon-Order"), y = msg_number(*(natsMsg *const *)b, "Cadmon-Order");
+	uint64_t x = msg_number(*(natsMsg *const *)a, "Cadmon-Order"),
+		 y = msg_number(*(natsMsg *const *)b, "Cadmon-Order");
 
 	return x < y ? -1 : x > y;
 }
@@ -344,7 +385,8 @@ static int64_t now_ms(void)
 }
 
 /* Send one message synchronously until the stream takes it or the retry time is over. */
-static bool resend_one(struct publisher *publisher, natsMsg *msg, int64_t deadline_ms, char *why, size_t why_size)
+static bool resend_one(struct publisher *publisher, natsMsg *msg, int64_t deadline_ms, char *why,
+		       size_t why_size)
 {
 	for (;;) {
 		jsPubAck *ack = NULL;
@@ -395,7 +437,8 @@ static void resend_failed(struct publisher *publisher)
 	}
 	qsort(messages, count, sizeof *messages, by_line);
 	for (size_t i = 0; i < count; i++) {
-		if (!publishing_failed(publisher) && resend_one(publisher, messages[i], deadline_ms, why, sizeof why)) {
+		if (!publishing_failed(publisher) &&
+		    resend_one(publisher, messages[i], deadline_ms, why, sizeof why)) {
 			natsMsg_Destroy(messages[i]);
 			continue;
 		}
@@ -403,7 +446,8 @@ static void resend_failed(struct publisher *publisher)
 		publisher->failed++;
 		if (!publisher->first_failed_line) {
 			publisher->first_failed_line = msg_line(messages[i]);
-			snprintf(publisher->first_error, sizeof publisher->first_error, "%s", why[0] ? why : "not sent");
+			snprintf(publisher->first_error, sizeof publisher->first_error, "%s",
+				 why[0] ? why : "not sent");
 		}
 		pthread_mutex_unlock(&publisher->lock);
 		natsMsg_Destroy(messages[i]);
@@ -436,13 +480,14 @@ static bool take_hello(struct publisher *publisher, struct input *input, struct 
 }
 
 /* The line as published: its own, or with "seq" put first when it had none. */
-static char *numbered_line(struct input *input, struct json_object *object, const char *line, size_t len,
-			   uint64_t *seq)
+static char *numbered_line(struct input *input, struct json_object *object, const char *line,
+			   size_t len, uint64_t *seq)
 {
 	struct json_object *value;
 	char *out;
 
-	if (json_object_object_get_ex(object, "seq", &value) && json_object_is_type(value, json_type_int)) {
+	if (json_object_object_get_ex(object, "seq", &value) &&
+	    json_object_is_type(value, json_type_int)) {
 		*seq = (uint64_t)json_object_get_int64(value);
 		input->next_seq = *seq + 1;
 		return strndup(line, len);
@@ -451,15 +496,18 @@ static char *numbered_line(struct input *input, struct json_object *object, cons
 	const char *rest = strchr(line, '{') + 1;
 	size_t rest_len = len - (size_t)(rest - line);
 	bool empty = strspn(rest, " \t") < rest_len && rest[strspn(rest, " \t")] == '}';
-	if (asprintf(&out, "{\"seq\":%" PRIu64 "%s%.*s", *seq, empty ? "" : ",", (int)rest_len, rest) < 0)
+	if (asprintf(&out, "{\"seq\":%" PRIu64 "%s%.*s", *seq, empty ? "" : ",", (int)rest_len,
+		     rest) < 0)
 		return NULL;
 	return out;
 }
 
-static int publish_line(struct publisher *publisher, struct input *input, const char *line, size_t len)
+static int publish_line(struct publisher *publisher, struct input *input, const char *line,
+			size_t len)
 {
 	struct json_object *object = json_tokener_parse(line);
-	char subject[2 * PUBLISH_SUBJECT_MAX + 2], token[PUBLISH_SUBJECT_MAX], msg_id[PUBLISH_NAME_MAX + 32], number[24];
+	char subject[2 * PUBLISH_SUBJECT_MAX + 2], token[PUBLISH_SUBJECT_MAX],
+		msg_id[PUBLISH_NAME_MAX + 32], number[24];
 	char order[24];
 	natsMsg *msg = NULL;
 	uint64_t seq;
@@ -467,8 +515,9 @@ static int publish_line(struct publisher *publisher, struct input *input, const 
 	natsStatus status;
 
 	if (!object || !json_object_is_type(object, json_type_object)) {
-		fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": not a JSON object: not published\n", input->label,
-			input->line_number);
+		fprintf(stderr,
+			"cadmon-publish: %sline %" PRIu64 ": not a JSON object: not published\n",
+			input->label, input->line_number);
 		json_object_put(object);
 		publisher->skipped++;
 		return 0;
@@ -479,9 +528,14 @@ static int publish_line(struct publisher *publisher, struct input *input, const 
 	}
 	char source[PUBLISH_NAME_MAX];
 	const char *own = string_field(object, "source");
-	snprintf(source, sizeof source, "%s", own && strlen(own) < PUBLISH_NAME_MAX ? own : own ? "" : input->source);
+	snprintf(source, sizeof source, "%s",
+		 own && strlen(own) < PUBLISH_NAME_MAX ? own
+		 : own				       ? ""
+						       : input->source);
 	if (!source[0]) {
-		fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": no source: give --source, a hello line first, or "
+		fprintf(stderr,
+			"cadmon-publish: %sline %" PRIu64
+			": no source: give --source, a hello line first, or "
 			"a \"source\" of 1 to 64 bytes in the line\n",
 			input->label, input->line_number);
 		json_object_put(object);
@@ -517,7 +571,8 @@ static int publish_line(struct publisher *publisher, struct input *input, const 
 		publisher->failed++;
 		if (!publisher->first_failed_line) {
 			publisher->first_failed_line = input->line_number;
-			snprintf(publisher->first_error, sizeof publisher->first_error, "%s", natsStatus_GetText(status));
+			snprintf(publisher->first_error, sizeof publisher->first_error, "%s",
+				 natsStatus_GetText(status));
 		}
 		pthread_mutex_unlock(&publisher->lock);
 		return -1;
@@ -526,7 +581,8 @@ static int publish_line(struct publisher *publisher, struct input *input, const 
 }
 
 /* One stream, created when missing (an existing one is left as it is). */
-static int create_stream(struct publisher *publisher, const char *name, const char *prefix, int64_t max_age_seconds)
+static int create_stream(struct publisher *publisher, const char *name, const char *prefix,
+			 int64_t max_age_seconds)
 {
 	char subject[PUBLISH_SUBJECT_MAX];
 	const char *subjects[1] = { subject };
@@ -548,11 +604,13 @@ static int create_stream(struct publisher *publisher, const char *name, const ch
 	config.MaxAge = max_age_seconds * 1000000000;
 	config.Duplicates = publisher->options.duplicate_window_seconds * 1000000000;
 	if (js_AddStream(&info, publisher->js, &config, NULL, &jerr) != NATS_OK) {
-		fprintf(stderr, "cadmon-publish: cannot create stream %s (%s): %s\n", name, subject, nats_GetLastError(NULL));
+		fprintf(stderr, "cadmon-publish: cannot create stream %s (%s): %s\n", name, subject,
+			nats_GetLastError(NULL));
 		return -1;
 	}
 	jsStreamInfo_Destroy(info);
-	fprintf(stderr, "cadmon-publish: created stream %s (%s, %d replicas)\n", name, subject, publisher->options.replicas);
+	fprintf(stderr, "cadmon-publish: created stream %s (%s, %d replicas)\n", name, subject,
+		publisher->options.replicas);
 	return 0;
 }
 
@@ -565,10 +623,12 @@ static int connect_publisher(struct publisher *publisher)
 	const char *urls[16];
 	int count = 0;
 
-	for (char *url = servers ? strtok_r(servers, ",", &save) : NULL; url && count < 16; url = strtok_r(NULL, ",", &save))
+	for (char *url = servers ? strtok_r(servers, ",", &save) : NULL; url && count < 16;
+	     url = strtok_r(NULL, ",", &save))
 		urls[count++] = url;
 	if (status == NATS_OK)
-		status = count > 0 ? natsOptions_SetServers(options, urls, count) : NATS_INVALID_ARG;
+		status =
+			count > 0 ? natsOptions_SetServers(options, urls, count) : NATS_INVALID_ARG;
 	free(servers);
 	if (status == NATS_OK)
 		status = natsOptions_SetMaxReconnect(options, -1);
@@ -578,8 +638,8 @@ static int connect_publisher(struct publisher *publisher)
 		status = natsConnection_Connect(&publisher->connection, options);
 	natsOptions_Destroy(options);
 	if (status != NATS_OK) {
-		fprintf(stderr, "cadmon-publish: cannot connect to %s: %s\n", publisher->options.servers,
-			natsStatus_GetText(status));
+		fprintf(stderr, "cadmon-publish: cannot connect to %s: %s\n",
+			publisher->options.servers, natsStatus_GetText(status));
 		return -1;
 	}
 	jsOptions_Init(&js_options);
@@ -588,7 +648,8 @@ static int connect_publisher(struct publisher *publisher)
 	js_options.PublishAsync.AckHandler = on_pub_ack;
 	js_options.PublishAsync.AckHandlerClosure = publisher;
 	js_options.PublishAsync.StallWait = publisher->options.timeout_ms;
-	if (natsConnection_JetStream(&publisher->js, publisher->connection, &js_options) != NATS_OK) {
+	if (natsConnection_JetStream(&publisher->js, publisher->connection, &js_options) !=
+	    NATS_OK) {
 		fprintf(stderr, "cadmon-publish: JetStream: %s\n", nats_GetLastError(NULL));
 		return -1;
 	}
@@ -603,8 +664,10 @@ static int input_init(struct publisher *publisher, struct input *input, const ch
 {
 	memset(input, 0, sizeof *input);
 	snprintf(input->label, sizeof input->label, "%s", label);
-	snprintf(input->source, sizeof input->source, "%s", publisher->options.source ? publisher->options.source : "");
-	snprintf(input->epoch, sizeof input->epoch, "%s", publisher->options.epoch ? publisher->options.epoch : "");
+	snprintf(input->source, sizeof input->source, "%s",
+		 publisher->options.source ? publisher->options.source : "");
+	snprintf(input->epoch, sizeof input->epoch, "%s",
+		 publisher->options.epoch ? publisher->options.epoch : "");
 	input->next_seq = 1;
 	if (publisher->mapping &&
 	    !(input->mapping = mapping_new(publisher->mapping, publisher->zone, PUBLISH_LINE_MAX)))
@@ -627,17 +690,18 @@ static void publish_mapped(const char *line, size_t len, void *ctx)
 		mapped->rc = publish_line(mapped->publisher, mapped->input, line, len);
 }
 
-static void reject_record(struct publisher *publisher, const struct input *input, enum mapping_status status,
-			  const char *why)
+static void reject_record(struct publisher *publisher, const struct input *input,
+			  enum mapping_status status, const char *why)
 {
-	fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": record rejected (%s): %s\n", input->label,
-		input->line_number, mapping_status_name(status), why);
+	fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": record rejected (%s): %s\n",
+		input->label, input->line_number, mapping_status_name(status), why);
 	publisher->skipped++;
 }
 
 /* One physical line of an input (no line ending): a feed line, or part of a record. 0, or -1
  * when publishing failed. */
-static int input_line(struct publisher *publisher, struct input *input, const char *line, size_t len)
+static int input_line(struct publisher *publisher, struct input *input, const char *line,
+		      size_t len)
 {
 	struct mapped mapped = { .publisher = publisher, .input = input };
 	char why[256];
@@ -645,7 +709,8 @@ static int input_line(struct publisher *publisher, struct input *input, const ch
 	input->line_number++;
 	if (!input->mapping)
 		return len == 0 ? 0 : publish_line(publisher, input, line, len);
-	if (input->line_number == 1 && len > 0 && line[0] == '{') { /* a hello first names the source */
+	if (input->line_number == 1 && len > 0 &&
+	    line[0] == '{') { /* a hello first names the source */
 		struct json_object *object = json_tokener_parse(line);
 		bool hello = object && json_object_is_type(object, json_type_object) &&
 			     take_hello(publisher, input, object);
@@ -653,7 +718,8 @@ static int input_line(struct publisher *publisher, struct input *input, const ch
 		if (hello)
 			return 0;
 	}
-	enum mapping_status status = mapping_line(input->mapping, line, len, publish_mapped, &mapped, why, sizeof why);
+	enum mapping_status status =
+		mapping_line(input->mapping, line, len, publish_mapped, &mapped, why, sizeof why);
 	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
 		reject_record(publisher, input, status, why);
 	return mapped.rc;
@@ -721,14 +787,18 @@ static int listen_on(const char *address)
 {
 	char host[256], port[16], shown[NI_MAXHOST];
 	const char *colon = strrchr(address, ':');
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
 	struct addrinfo *found = NULL;
 	struct sockaddr_storage bound;
 	socklen_t bound_len = sizeof bound;
 	int fd = -1, one = 1;
 
-	if (!colon || colon == address || (size_t)(colon - address) >= sizeof host || strlen(colon + 1) >= sizeof port) {
-		fprintf(stderr, "cadmon-publish: --listen: expected HOST:PORT, got \"%s\"\n", address);
+	if (!colon || colon == address || (size_t)(colon - address) >= sizeof host ||
+	    strlen(colon + 1) >= sizeof port) {
+		fprintf(stderr, "cadmon-publish: --listen: expected HOST:PORT, got \"%s\"\n",
+			address);
 		return -1;
 	}
 	snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
@@ -755,13 +825,16 @@ static int listen_on(const char *address)
 	freeaddrinfo(found);
 	getnameinfo((struct sockaddr *)&bound, bound_len, shown, sizeof shown, port, sizeof port,
 		    NI_NUMERICHOST | NI_NUMERICSERV);
-	fprintf(stderr, strchr(shown, ':') ? "cadmon-publish: listening on [%s]:%s\n" : "cadmon-publish: listening on %s:%s\n",
+	fprintf(stderr,
+		strchr(shown, ':') ? "cadmon-publish: listening on [%s]:%s\n"
+				   : "cadmon-publish: listening on %s:%s\n",
 		shown, port);
 	return fd;
 }
 
 /* A connection taken into a free slot (or refused when none is free). */
-static void accept_connection(struct publisher *publisher, int listener, struct connection *connections)
+static void accept_connection(struct publisher *publisher, int listener,
+			      struct connection *connections)
 {
 	struct sockaddr_storage peer;
 	socklen_t peer_len = sizeof peer;
@@ -779,12 +852,15 @@ static void accept_connection(struct publisher *publisher, int listener, struct 
 		snprintf(host, sizeof host, "?");
 	snprintf(label, sizeof label, strchr(host, ':') ? "[%s]:%s: " : "%s:%s: ", host, port);
 	if (!slot) {
-		fprintf(stderr, "cadmon-publish: %srefused: %" PRId64 " connections already (--max-connections)\n", label,
-			publisher->options.max_connections);
+		fprintf(stderr,
+			"cadmon-publish: %srefused: %" PRId64
+			" connections already (--max-connections)\n",
+			label, publisher->options.max_connections);
 		close(fd);
 		return;
 	}
-	if (!(slot->buffer = malloc(PUBLISH_LINE_MAX + 1)) || input_init(publisher, &slot->input, label) < 0) {
+	if (!(slot->buffer = malloc(PUBLISH_LINE_MAX + 1)) ||
+	    input_init(publisher, &slot->input, label) < 0) {
 		fprintf(stderr, "cadmon-publish: %srefused: out of memory\n", label);
 		free(slot->buffer);
 		slot->buffer = NULL;
@@ -816,11 +892,13 @@ static int connection_lines(struct publisher *publisher, struct connection *conn
 		if (!newline)
 			break;
 		size_t len = (size_t)(newline - (connection->buffer + start));
-		size_t trimmed = len > 0 && connection->buffer[start + len - 1] == '\r' ? len - 1 : len;
+		size_t trimmed =
+			len > 0 && connection->buffer[start + len - 1] == '\r' ? len - 1 : len;
 		connection->buffer[start + trimmed] = '\0';
 		if (connection->overlong) {
 			connection->overlong = false; /* the end of the dropped line */
-		} else if (input_line(publisher, &connection->input, connection->buffer + start, trimmed) < 0) {
+		} else if (input_line(publisher, &connection->input, connection->buffer + start,
+				      trimmed) < 0) {
 			return -1;
 		}
 		start += len + 1;
@@ -830,8 +908,11 @@ static int connection_lines(struct publisher *publisher, struct connection *conn
 	if (connection->used == PUBLISH_LINE_MAX) {
 		if (!connection->overlong) {
 			connection->input.line_number++;
-			fprintf(stderr, "cadmon-publish: %sline %" PRIu64 ": over %u bytes: not published\n",
-				connection->input.label, connection->input.line_number, PUBLISH_LINE_MAX);
+			fprintf(stderr,
+				"cadmon-publish: %sline %" PRIu64
+				": over %u bytes: not published\n",
+				connection->input.label, connection->input.line_number,
+				PUBLISH_LINE_MAX);
 			publisher->skipped++;
 		}
 		connection->overlong = true;
@@ -857,10 +938,11 @@ static int connection_read(struct publisher *publisher, struct connection *conne
 	}
 	if (connection->used > 0 && !connection->overlong) {
 		connection->buffer[connection->used] = '\0';
-		rc = input_line(publisher, &connection->input, connection->buffer, connection->used);
+		rc = input_line(publisher, &connection->input, connection->buffer,
+				connection->used);
 	}
-	fprintf(stderr, "cadmon-publish: %sclosed after %" PRIu64 " lines\n", connection->input.label,
-		connection->input.line_number);
+	fprintf(stderr, "cadmon-publish: %sclosed after %" PRIu64 " lines\n",
+		connection->input.label, connection->input.line_number);
 	close_connection(publisher, connection);
 	return rc;
 }
@@ -871,7 +953,8 @@ static void publish_listen(struct publisher *publisher)
 	size_t count = (size_t)publisher->options.max_connections;
 	struct connection *connections = calloc(count, sizeof *connections);
 	struct pollfd *fds = calloc(count + 1, sizeof *fds);
-	struct sigaction action = { .sa_handler = on_stop_signal }; /* no SA_RESTART: poll returns */
+	struct sigaction action = { .sa_handler =
+					    on_stop_signal }; /* no SA_RESTART: poll returns */
 	int listener = connections && fds ? listen_on(publisher->options.listen) : -1;
 
 	if (!connections || !fds)
@@ -887,7 +970,8 @@ static void publish_listen(struct publisher *publisher)
 			fds[i + 1] = (struct pollfd){ .fd = connections[i].fd, .events = POLLIN };
 		if (poll(fds, count + 1, PUBLISH_POLL_MS) > 0) {
 			for (size_t i = 0; i < count; i++)
-				if (connections[i].fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+				if (connections[i].fd >= 0 &&
+				    (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 				    connection_read(publisher, &connections[i]) < 0)
 					break;
 			if (fds[0].revents & POLLIN)
@@ -941,11 +1025,14 @@ static int load_mapping(struct publisher *publisher)
 		publisher->mapping = &publisher->config->mappings[0];
 	if (!publisher->mapping) {
 		fprintf(stderr, "cadmon-publish: --mapping %s: %s\n", path,
-			name ? "no mapping of that --mapping-name" : publisher->config->mapping_count == 0
-			? "no mapping in its mappings: section" : "several mappings: name one with --mapping-name");
+			name ? "no mapping of that --mapping-name"
+			: publisher->config->mapping_count == 0
+				? "no mapping in its mappings: section"
+				: "several mappings: name one with --mapping-name");
 		return -1;
 	}
-	if (zonefile_for_mapping(publisher->mapping, small_file_read, &publisher->zone, why, sizeof why) < 0) {
+	if (zonefile_for_mapping(publisher->mapping, small_file_read, &publisher->zone, why,
+				 sizeof why) < 0) {
 		fprintf(stderr, "cadmon-publish: mapping %s: %s\n", publisher->mapping->name, why);
 		return -1;
 	}
@@ -970,8 +1057,8 @@ int main(int argc, char **argv)
 	if (publisher.options.create_stream &&
 	    (create_stream(&publisher, publisher.options.stream, publisher.options.prefix,
 			   publisher.options.max_age_seconds) < 0 ||
-	     create_stream(&publisher, publisher.options.alerts_stream, publisher.options.alerts_prefix,
-			   publisher.options.max_age_seconds) < 0))
+	     create_stream(&publisher, publisher.options.alerts_stream,
+			   publisher.options.alerts_prefix, publisher.options.max_age_seconds) < 0))
 		goto out;
 	if (publisher.options.listen)
 		publish_listen(&publisher);
@@ -986,18 +1073,21 @@ int main(int argc, char **argv)
 			pthread_mutex_lock(&publisher.lock);
 			publisher.failed += (uint64_t)pending.Count;
 			if (!publisher.first_failed_line)
-				snprintf(publisher.first_error, sizeof publisher.first_error, "no acknowledgement");
+				snprintf(publisher.first_error, sizeof publisher.first_error,
+					 "no acknowledgement");
 			pthread_mutex_unlock(&publisher.lock);
 			natsMsgList_Destroy(&pending);
 		}
 	}
 	pthread_mutex_lock(&publisher.lock);
-	fprintf(stderr, "cadmon-publish: %" PRIu64 " lines published and acknowledged (%" PRIu64 " duplicates), %" PRIu64
-		" failed, %" PRIu64 " skipped, %" PRIu64 " sent again", publisher.acknowledged, publisher.duplicates,
-		publisher.failed, publisher.skipped, publisher.retried);
+	fprintf(stderr,
+		"cadmon-publish: %" PRIu64 " lines published and acknowledged (%" PRIu64
+		" duplicates), %" PRIu64 " failed, %" PRIu64 " skipped, %" PRIu64 " sent again",
+		publisher.acknowledged, publisher.duplicates, publisher.failed, publisher.skipped,
+		publisher.retried);
 	if (publisher.failed && publisher.first_failed_line)
-		fprintf(stderr, "; first line not acknowledged: %" PRIu64 " (%s)", publisher.first_failed_line,
-			publisher.first_error);
+		fprintf(stderr, "; first line not acknowledged: %" PRIu64 " (%s)",
+			publisher.first_failed_line, publisher.first_error);
 	fprintf(stderr, "\n");
 	rc = publisher.failed || publisher.skipped ? 1 : 0;
 	pthread_mutex_unlock(&publisher.lock);

@@ -55,7 +55,8 @@ static int output_flush(struct output_sink *out)
 	while (done < out->used) {
 		if (out->tls) {
 			if (net_tls_write(out->tls, out->buffer, out->used) != 0) {
-				fprintf(stderr, "cadmon-sim: write to %s: %s\n", out->name, net_tls_error(out->tls));
+				fprintf(stderr, "cadmon-sim: write to %s: %s\n", out->name,
+					net_tls_error(out->tls));
 				return -1;
 			}
 			break;
@@ -97,7 +98,8 @@ static double seconds_since(const struct timespec *origin)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - origin->tv_sec) + (double)(now.tv_nsec - origin->tv_nsec) / 1e9;
+	return (double)(now.tv_sec - origin->tv_sec) +
+	       (double)(now.tv_nsec - origin->tv_nsec) / 1e9;
 }
 
 /* Sleep until the event at ts_ms is due, flushing what is buffered first. */
@@ -150,7 +152,8 @@ static void finish_feed(struct output_sink *out)
 	net_tls_close(out->tls);
 	out->tls = NULL;
 	shutdown(fd, SHUT_WR);
-	while (poll(&pfd, 1, SIM_DRAIN_SECONDS * 1000) > 0 && read(fd, discard, sizeof(discard)) > 0)
+	while (poll(&pfd, 1, SIM_DRAIN_SECONDS * 1000) > 0 &&
+	       read(fd, discard, sizeof(discard)) > 0)
 		;
 }
 
@@ -181,7 +184,8 @@ struct sim_options {
 static void set_single_form_defaults(struct sim_options *options)
 {
 	const struct sim_scenario *scenario = &options->scenario;
-	const struct sim_misconduct *first = scenario->misconduct_count ? &scenario->misconduct[0] : NULL;
+	const struct sim_misconduct *first =
+		scenario->misconduct_count ? &scenario->misconduct[0] : NULL;
 
 	options->bad_operator = first ? (long)first->operator_index + 1 : -1;
 	options->onset_hours = first ? first->onset_hours : CLASSIC_ONSET_HOURS;
@@ -243,9 +247,11 @@ static void print_usage(FILE *out)
 	print_presets(out);
 	fputs("Without --scenario: one-bad without redials, the classic shift.\n"
 	      "\n"
-	      "Real calls: talk lognormal (median 100 s, 25 s..30 min), 65% incident, 10% transfer,\n"
+	      "Real calls: talk lognormal (median 100 s, 25 s..30 min), 65% incident, 10% "
+	      "transfer,\n"
 	      "released by caller 60%, system 1%, operator 39%. 3% abandoned (caller, 1-8 s).\n"
-	      "Redials: real calls, 90% with an incident, answered by an operator free at the time.\n"
+	      "Redials: real calls, 90% with an incident, answered by an operator free at the "
+	      "time.\n"
 	      "Exit status: 0 done, 1 I/O error, 2 bad usage.\n",
 	      out);
 }
@@ -260,8 +266,8 @@ static int parse_number(const char *option, const char *text, double low, double
 
 	if (errno != 0 || end == text || *end != '\0' || !isfinite(value) ||
 	    (low_open ? value <= low : value < low) || value > high)
-		return cli_usage_error("--%s: expected a number %s %g and at most %g, got \"%s\"", option,
-				   low_open ? "above" : "of at least", low, high, text);
+		return cli_usage_error("--%s: expected a number %s %g and at most %g, got \"%s\"",
+				       option, low_open ? "above" : "of at least", low, high, text);
 	*out = value;
 	return 0;
 }
@@ -274,8 +280,8 @@ static int parse_integer(const char *option, const char *text, long low, long hi
 	long value = strtol(text, &end, 10);
 
 	if (errno != 0 || end == text || *end != '\0' || value < low || value > high)
-		return cli_usage_error("--%s: expected an integer from %ld to %ld, got \"%s\"", option, low,
-				   high, text);
+		return cli_usage_error("--%s: expected an integer from %ld to %ld, got \"%s\"",
+				       option, low, high, text);
 	*out = value;
 	return 0;
 }
@@ -287,7 +293,8 @@ static int parse_seed(const char *text, uint64_t *seed)
 	unsigned long long value = strtoull(text, &end, 10);
 
 	if (errno != 0 || end == text || *end != '\0' || text[0] < '0' || text[0] > '9')
-		return cli_usage_error("--seed: expected an unsigned 64-bit integer, got \"%s\"", text);
+		return cli_usage_error("--seed: expected an unsigned 64-bit integer, got \"%s\"",
+				       text);
 	*seed = (uint64_t)value;
 	return 0;
 }
@@ -297,7 +304,8 @@ static int parse_start(const char *text, int64_t *start_ms)
 	const char *why = NULL;
 
 	if (timestamp_parse_rfc3339(text, strlen(text), start_ms, &why) != 0)
-		return cli_usage_error("--start: %s: \"%s\"", why ? why : "invalid timestamp", text);
+		return cli_usage_error("--start: %s: \"%s\"", why ? why : "invalid timestamp",
+				       text);
 	return 0;
 }
 
@@ -308,8 +316,9 @@ static int parse_agency(const char *text, char agency[SIM_AGENCY_MAX + 1])
 
 	if (len == 0 || len > SIM_AGENCY_MAX || strspn(text,
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
-		return cli_usage_error("--agency: expected 1 to %d letters, digits, '_', '.' or '-', got \"%s\"",
-				   SIM_AGENCY_MAX, text);
+		return cli_usage_error(
+			"--agency: expected 1 to %d letters, digits, '_', '.' or '-', got \"%s\"",
+			SIM_AGENCY_MAX, text);
 	memcpy(agency, text, len + 1);
 	return 0;
 }
@@ -330,14 +339,18 @@ static int parse_bad(struct sim_options *options, const char *text)
 	double number, onset_hours, share;
 	const char *rest = text;
 
-	if (!take_number(rest, ':', &number, &rest) || !take_number(rest, ':', &onset_hours, &rest) ||
+	if (!take_number(rest, ':', &number, &rest) ||
+	    !take_number(rest, ':', &onset_hours, &rest) ||
 	    !take_number(rest, '\0', &share, &rest) || number != floor(number) || number < 1 ||
 	    number > SIM_MAX_OPERATORS || onset_hours < 0 || onset_hours > SIM_MAX_HOURS ||
 	    share < 0 || share > 1)
-		return cli_usage_error("--bad: expected OPERATOR:ONSET_HOURS:SHARE (operator 1 to %d, "
-				   "share 0 to 1, e.g. 5:3:0.33), got \"%s\"", SIM_MAX_OPERATORS, text);
+		return cli_usage_error(
+			"--bad: expected OPERATOR:ONSET_HOURS:SHARE (operator 1 to %d, "
+			"share 0 to 1, e.g. 5:3:0.33), got \"%s\"",
+			SIM_MAX_OPERATORS, text);
 	if (options->bad_count == SIM_MAX_MISCONDUCT)
-		return cli_usage_error("--bad: at most %d misbehaving operators", SIM_MAX_MISCONDUCT);
+		return cli_usage_error("--bad: at most %d misbehaving operators",
+				       SIM_MAX_MISCONDUCT);
 	options->bad[options->bad_count++] = (struct sim_misconduct){
 		.operator_index = (unsigned)number - 1,
 		.onset_hours = onset_hours,
@@ -353,7 +366,8 @@ static int parse_connect(struct sim_options *options, const char *text)
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
-		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
+		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"",
+				       text);
 	options->connect = text;
 	return 0;
 }
@@ -367,8 +381,10 @@ static int parse_source(struct sim_options *options, const char *text)
 		if ((unsigned char)text[i] < 0x20 || text[i] == '"' || text[i] == '\\')
 			len = 0;
 	if (len == 0 || len > SIM_SOURCE_MAX_BYTES)
-		return cli_usage_error("--source: expected 1 to %d bytes without quotes, backslashes or control "
-				   "characters, got \"%s\"", SIM_SOURCE_MAX_BYTES, text);
+		return cli_usage_error(
+			"--source: expected 1 to %d bytes without quotes, backslashes or control "
+			"characters, got \"%s\"",
+			SIM_SOURCE_MAX_BYTES, text);
 	options->source = text;
 	return 0;
 }
@@ -385,10 +401,28 @@ static int parse_storm_start(struct sim_options *options, const char *text)
 }
 
 enum {
-	OPT_SEED = 256, OPT_OPERATORS, OPT_HOURS, OPT_START, OPT_CALLS_PER_HOUR, OPT_POCKET_SHARE,
-	OPT_AGENCY, OPT_BAD_OPERATOR, OPT_ONSET_HOURS, OPT_HANGUP_SHARE, OPT_TRUTH, OPT_CONNECT,
-	OPT_SPEED, OPT_SCENARIO, OPT_BAD, OPT_REDIAL_SHARE, OPT_POCKET_REPEAT_SHARE, OPT_STORM_START,
-	OPT_STORM_HOURS, OPT_STORM_SHARE, OPT_STORM_VOLUME, OPT_SOURCE,
+	OPT_SEED = 256,
+	OPT_OPERATORS,
+	OPT_HOURS,
+	OPT_START,
+	OPT_CALLS_PER_HOUR,
+	OPT_POCKET_SHARE,
+	OPT_AGENCY,
+	OPT_BAD_OPERATOR,
+	OPT_ONSET_HOURS,
+	OPT_HANGUP_SHARE,
+	OPT_TRUTH,
+	OPT_CONNECT,
+	OPT_SPEED,
+	OPT_SCENARIO,
+	OPT_BAD,
+	OPT_REDIAL_SHARE,
+	OPT_POCKET_REPEAT_SHARE,
+	OPT_STORM_START,
+	OPT_STORM_HOURS,
+	OPT_STORM_SHARE,
+	OPT_STORM_VOLUME,
+	OPT_SOURCE,
 };
 
 static const struct option long_options[] = {
@@ -425,17 +459,20 @@ static int apply_misconduct_option(struct sim_options *options, int option, cons
 	switch (option) {
 	case OPT_BAD_OPERATOR:
 		options->bad_operator_given = options->single_form_given = true;
-		return parse_integer("bad-operator", value, -1, SIM_MAX_OPERATORS, &options->bad_operator);
+		return parse_integer("bad-operator", value, -1, SIM_MAX_OPERATORS,
+				     &options->bad_operator);
 	case OPT_ONSET_HOURS:
 		options->single_form_given = true;
-		return parse_number("onset-hours", value, 0, SIM_MAX_HOURS, false, &options->onset_hours);
+		return parse_number("onset-hours", value, 0, SIM_MAX_HOURS, false,
+				    &options->onset_hours);
 	case OPT_HANGUP_SHARE:
 		options->single_form_given = true;
 		return parse_number("hangup-share", value, 0, 1, false, &options->hangup_share);
 	case OPT_BAD:
 		return parse_bad(options, value);
 	case OPT_REDIAL_SHARE:
-		return parse_number("redial-share", value, 0, 1, false, &options->scenario.redial.share);
+		return parse_number("redial-share", value, 0, 1, false,
+				    &options->scenario.redial.share);
 	default:
 		return SIM_EXIT_USAGE;
 	}
@@ -525,9 +562,11 @@ static int check_preset_misconduct(const struct sim_options *options)
 					   "give --bad or --bad-operator -1", options->preset,
 					   m->operator_index + 1, scenario->operator_count);
 		if (m->onset_hours > scenario->shift_hours)
-			return cli_usage_error("--scenario %s: op-%02u's onset %g h is after the end of "
-					   "the %g-hour shift", options->preset, m->operator_index + 1,
-					   m->onset_hours, scenario->shift_hours);
+			return cli_usage_error(
+				"--scenario %s: op-%02u's onset %g h is after the end of "
+				"the %g-hour shift",
+				options->preset, m->operator_index + 1, m->onset_hours,
+				scenario->shift_hours);
 	}
 	return 0;
 }
@@ -537,8 +576,10 @@ static int check_preset_misconduct(const struct sim_options *options)
 static int apply_single_form(struct sim_options *options)
 {
 	struct sim_scenario *scenario = &options->scenario;
-	bool bad_operator_exists = options->bad_operator == -1 ||
-		(options->bad_operator >= 1 && (unsigned long)options->bad_operator <= scenario->operator_count);
+	bool bad_operator_exists =
+		options->bad_operator == -1 ||
+		(options->bad_operator >= 1 &&
+		 (unsigned long)options->bad_operator <= scenario->operator_count);
 
 	if (options->preset && !options->single_form_given)
 		return check_preset_misconduct(options);
@@ -547,9 +588,10 @@ static int apply_single_form(struct sim_options *options)
 				   "or -1 for none, got %ld", scenario->operator_count,
 				   options->bad_operator);
 	if (!bad_operator_exists)
-		return cli_usage_error("--bad-operator: the default, op-%02ld, is beyond --operators %u; "
-				   "give --bad-operator N or -1", options->bad_operator,
-				   scenario->operator_count);
+		return cli_usage_error(
+			"--bad-operator: the default, op-%02ld, is beyond --operators %u; "
+			"give --bad-operator N or -1",
+			options->bad_operator, scenario->operator_count);
 	if (options->bad_operator > 0 && options->onset_hours > scenario->shift_hours)
 		return cli_usage_error("--onset-hours: %g is after the end of the %g-hour shift",
 				   options->onset_hours, scenario->shift_hours);
@@ -572,8 +614,9 @@ static int apply_bad_list(struct sim_options *options)
 	struct sim_scenario *scenario = &options->scenario;
 
 	if (options->single_form_given)
-		return cli_usage_error("--bad: cannot be combined with --bad-operator, --onset-hours "
-				   "or --hangup-share");
+		return cli_usage_error(
+			"--bad: cannot be combined with --bad-operator, --onset-hours "
+			"or --hangup-share");
 	for (size_t i = 0; i < options->bad_count; i++) {
 		const struct sim_misconduct *m = &options->bad[i];
 		unsigned number = m->operator_index + 1;
@@ -581,8 +624,10 @@ static int apply_bad_list(struct sim_options *options)
 			return cli_usage_error("--bad: op-%02u is beyond --operators %u", number,
 					   scenario->operator_count);
 		if (m->onset_hours > scenario->shift_hours)
-			return cli_usage_error("--bad: op-%02u's onset %g h is after the end of the "
-					   "%g-hour shift", number, m->onset_hours, scenario->shift_hours);
+			return cli_usage_error(
+				"--bad: op-%02u's onset %g h is after the end of the "
+				"%g-hour shift",
+				number, m->onset_hours, scenario->shift_hours);
 		for (size_t j = 0; j < i; j++)
 			if (options->bad[j].operator_index == m->operator_index)
 				return cli_usage_error("--bad: op-%02u is given twice", number);
@@ -600,9 +645,11 @@ static int finish_options(struct sim_options *options)
 
 	if (rc != 0)
 		return rc;
-	if (options->storm_detail_given && !options->storm_start_given && !options->storm_from_preset)
-		return cli_usage_error("--storm-hours, --storm-share and --storm-volume need a storm: "
-				   "give --storm-start H or a storm --scenario");
+	if (options->storm_detail_given && !options->storm_start_given &&
+	    !options->storm_from_preset)
+		return cli_usage_error(
+			"--storm-hours, --storm-share and --storm-volume need a storm: "
+			"give --storm-start H or a storm --scenario");
 	if (sim_scenario_check(&options->scenario, why, sizeof(why)) != 0)
 		return cli_usage_error("%s", why);
 	if (net_tls_options_problem(&options->tls))
@@ -619,7 +666,8 @@ static void list_presets(char *out, size_t size)
 
 	out[0] = '\0';
 	for (size_t i = 0; sim_preset_name(i) && used < size; i++)
-		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "", sim_preset_name(i));
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+					 sim_preset_name(i));
 }
 
 /* --scenario goes first, wherever it is: it is what the other options adjust. Everything
@@ -635,7 +683,8 @@ static int apply_preset(int argc, char **argv, struct sim_options *options)
 		options->preset = optarg;
 		if (sim_scenario_preset(&options->scenario, optarg) != 0) {
 			list_presets(names, sizeof(names));
-			return cli_usage_error("--scenario: expected one of %s, got \"%s\"", names, optarg);
+			return cli_usage_error("--scenario: expected one of %s, got \"%s\"", names,
+					       optarg);
 		}
 	}
 	return 0;
@@ -690,7 +739,8 @@ static int write_truth_file(const char *path, const struct sim_scenario *scenari
 }
 
 /* --connect: the feed socket, over TLS with --ca. 0, or -1 with why set. */
-static int connect_feed(const struct sim_options *options, struct output_sink *out, char *why, size_t why_size)
+static int connect_feed(const struct sim_options *options, struct output_sink *out, char *why,
+			size_t why_size)
 {
 	struct net_tls *tls = NULL;
 	struct net_stream stream = { .fd = -1 };
@@ -698,8 +748,8 @@ static int connect_feed(const struct sim_options *options, struct output_sink *o
 	if (options->tls.ca && !(tls = net_tls_new(&options->tls, why, why_size)))
 		return -1;
 	stream.fd = net_connect_retry(options->connect, SIM_CONNECT_SECONDS, why, why_size);
-	if (stream.fd >= 0 && net_stream_start_tls(&stream, tls, options->connect, SIM_CONNECT_SECONDS, why,
-						   why_size) != 0)
+	if (stream.fd >= 0 && net_stream_start_tls(&stream, tls, options->connect,
+						   SIM_CONNECT_SECONDS, why, why_size) != 0)
 		net_stream_close(&stream);
 	net_tls_free(tls); /* the link keeps what it needs */
 	if (stream.fd < 0)
@@ -719,7 +769,8 @@ static int emit_hello(const struct sim_options *options, struct output_sink *out
 
 	if (!options->source)
 		return 0;
-	len = snprintf(line, sizeof(line), "{\"hello\":\"feed\",\"source\":\"%s\"}\n", options->source);
+	len = snprintf(line, sizeof(line), "{\"hello\":\"feed\",\"source\":\"%s\"}\n",
+		       options->source);
 	return output_append(out, line, (size_t)len);
 }
 

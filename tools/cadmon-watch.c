@@ -180,10 +180,11 @@ static void status(struct watch_session *session, const char *format, ...)
 }
 
 /* Line mode on a terminal: the one status line of an outage, rewritten at each attempt. */
-static void rewrite_status_line(struct watch_session *session, const struct watch_instance *instance)
+static void rewrite_status_line(struct watch_session *session,
+				const struct watch_instance *instance)
 {
-	fprintf(stderr, "\rcadmon-watch: %s; trying again every %g s (attempt %u)\033[K", instance->why,
-		WATCH_RETRY_SECONDS, instance->attempts);
+	fprintf(stderr, "\rcadmon-watch: %s; trying again every %g s (attempt %u)\033[K",
+		instance->why, WATCH_RETRY_SECONDS, instance->attempts);
 	session->status_line_open = true;
 }
 
@@ -209,8 +210,10 @@ static void handle_hello(struct watch_session *session, struct watch_instance *i
 	status(session, "connected to %s %s at %s", watch_json_string(object, "hello"),
 	       version ? version : "(unknown version)", instance->address);
 	if (watch_json_integer(object, "protocol", &protocol) && protocol != 1 && protocol != 2)
-		status(session, "warning: %s speaks alert protocol %" PRId64
-				", this console knows 1 and 2; reading on", instance->address, protocol);
+		status(session,
+		       "warning: %s speaks alert protocol %" PRId64
+		       ", this console knows 1 and 2; reading on",
+		       instance->address, protocol);
 }
 
 static void print_raw_with_warning(const char *line, const char *why)
@@ -254,7 +257,8 @@ static void show_outcome(struct watch_session *session, const struct watch_insta
 			 const struct watch_board_outcome *outcome)
 {
 	if (session->screen_mode && outcome->event == WATCH_BOARD_INVALID)
-		status(session, "a line from %s not understood (%s)", instance->address, outcome->row);
+		status(session, "a line from %s not understood (%s)", instance->address,
+		       outcome->row);
 	if (session->options->raw || session->screen_mode)
 		return;
 	switch (outcome->event) {
@@ -291,9 +295,11 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 		printf("%s\n", line);
 	if (!object || !first) {
 		char reason[160];
-		snprintf(reason, sizeof(reason), object ? "not a JSON object" : "invalid JSON: %s", why);
+		snprintf(reason, sizeof(reason), object ? "not a JSON object" : "invalid JSON: %s",
+			 why);
 		if (session->screen_mode)
-			status(session, "a line from %s not understood (%s)", instance->address, reason);
+			status(session, "a line from %s not understood (%s)", instance->address,
+			       reason);
 		else if (!session->options->raw)
 			print_raw_with_warning(line, reason);
 		json_object_put(object);
@@ -306,8 +312,10 @@ static void handle_line(struct watch_session *session, struct watch_instance *in
 		       watch_json_string(object, "name") ? watch_json_string(object, "name") : "?",
 		       watch_json_string(object, "authenticated"));
 	else if (strcmp(first, "error") == 0 && watch_json_string(object, "error"))
-		status(session, "%s: cadmond: %s", instance->address, watch_json_string(object, "error"));
-	watch_board_apply(session->board, (unsigned)(instance - session->instances), object, &outcome);
+		status(session, "%s: cadmond: %s", instance->address,
+		       watch_json_string(object, "error"));
+	watch_board_apply(session->board, (unsigned)(instance - session->instances), object,
+			  &outcome);
 	if (outcome.has_seq && outcome.seq > instance->last_seq)
 		instance->last_seq = outcome.seq;
 	show_outcome(session, instance, object, line, &outcome);
@@ -340,8 +348,8 @@ static bool send_since(const struct watch_instance *instance, long long seq)
 }
 
 /* With --token-file, the first line is the token line, with since when it asks (< 0: not). */
-static bool send_first_line(const struct watch_session *session, const struct watch_instance *instance,
-			    long long since)
+static bool send_first_line(const struct watch_session *session,
+			    const struct watch_instance *instance, long long since)
 {
 	struct net_stream stream = stream_of(instance);
 	char *line;
@@ -390,8 +398,9 @@ static void connect_failed(struct watch_session *session, struct watch_instance 
 	instance->attempts++;
 	if (!session->keep_trying &&
 	    now - session->started_at >= session->options->connect_timeout_seconds) {
-		fprintf(stderr, "cadmon-watch: cannot connect to %s for %g s: %s\n", instance->address,
-			session->options->connect_timeout_seconds, reason_of(instance->why));
+		fprintf(stderr, "cadmon-watch: cannot connect to %s for %g s: %s\n",
+			instance->address, session->options->connect_timeout_seconds,
+			reason_of(instance->why));
 		instance->link = WATCH_LINK_FINISHED;
 		instance->failed = true;
 		return;
@@ -419,9 +428,11 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 
 	struct net_stream stream = { .fd = instance->fd };
 
-	if (net_connect_finish(instance->fd, instance->address, instance->why, sizeof(instance->why)) != 0 ||
-	    net_stream_start_tls(&stream, session->tls, instance->address, session->options->connect_timeout_seconds,
-				 instance->why, sizeof(instance->why)) != 0)
+	if (net_connect_finish(instance->fd, instance->address, instance->why,
+			       sizeof(instance->why)) != 0 ||
+	    net_stream_start_tls(&stream, session->tls, instance->address,
+				 session->options->connect_timeout_seconds, instance->why,
+				 sizeof(instance->why)) != 0)
 		return connect_failed(session, instance);
 	instance->tls = stream.tls;
 	if (!send_first_line(session, instance, since)) {
@@ -440,10 +451,13 @@ static void connected(struct watch_session *session, struct watch_instance *inst
 static void stream_ended(struct watch_session *session, struct watch_instance *instance, bool eof)
 {
 	if (!eof)
-		snprintf(instance->why, sizeof(instance->why), "read from %s: %s", instance->address,
-			 errno == EPROTO && instance->tls ? net_tls_error(instance->tls) : strerror(errno));
+		snprintf(instance->why, sizeof(instance->why), "read from %s: %s",
+			 instance->address,
+			 errno == EPROTO && instance->tls ? net_tls_error(instance->tls)
+							  : strerror(errno));
 	else
-		snprintf(instance->why, sizeof(instance->why), "%s closed the stream", instance->address);
+		snprintf(instance->why, sizeof(instance->why), "%s closed the stream",
+			 instance->address);
 	close_link(instance);
 	if (!session->keep_trying) {
 		if (!eof)
@@ -471,8 +485,8 @@ static void read_instance(struct watch_session *session, struct watch_instance *
 	size_t len;
 
 	if (reader->long_lines != long_lines)
-		status(session, "warning: a line from %s longer than %d bytes skipped", instance->address,
-		       WATCH_READER_LINE_MAX_BYTES);
+		status(session, "warning: a line from %s longer than %d bytes skipped",
+		       instance->address, WATCH_READER_LINE_MAX_BYTES);
 	if (fill == WATCH_READER_AGAIN)
 		return;
 	if (fill == WATCH_READER_READ)
@@ -507,7 +521,8 @@ static void send_prompt_ack(struct watch_session *session)
 		struct watch_instance *instance = &session->instances[i];
 		size_t len = strlen(line);
 		struct net_stream stream = stream_of(instance);
-		if (instance->link == WATCH_LINK_UP && !instance->nats && net_stream_write(&stream, line, len) == 0)
+		if (instance->link == WATCH_LINK_UP && !instance->nats &&
+		    net_stream_write(&stream, line, len) == 0)
 			sent++;
 	}
 	free(line);
@@ -519,7 +534,8 @@ static void send_prompt_ack(struct watch_session *session)
 static void pick_alert(struct watch_session *session)
 {
 	struct watch_prompt *prompt = &session->prompt;
-	const char *alert_id = watch_board_alert_id(session->board, strtoul(prompt->number, NULL, 10));
+	const char *alert_id =
+		watch_board_alert_id(session->board, strtoul(prompt->number, NULL, 10));
 
 	if (!watch_prompt_pick(prompt, alert_id))
 		status(session, "no alert numbered %s on the board; nothing sent", prompt->number);
@@ -562,7 +578,8 @@ static void header_row(const struct watch_session *session, char row[WATCH_ROW_B
 {
 	struct watch_text text = watch_text_init(row, WATCH_ROW_BYTES);
 
-	watch_text_appendf(&text, "cadmon-watch  %zu open ", watch_board_open_count(session->board));
+	watch_text_appendf(&text, "cadmon-watch  %zu open ",
+			   watch_board_open_count(session->board));
 	for (size_t i = 0; i < session->instance_count; i++) {
 		const struct watch_instance *instance = &session->instances[i];
 		watch_text_appendf(&text, " %s ", instance->address);
@@ -650,8 +667,10 @@ static void watch_round(struct watch_session *session)
 		if (instance->link != WATCH_LINK_UP && instance->link != WATCH_LINK_CONNECTING)
 			continue;
 		owners[count] = instance;
-		fds[count++] = (struct pollfd){ .fd = instance->fd,
-						.events = instance->link == WATCH_LINK_UP ? POLLIN : POLLOUT };
+		fds[count++] =
+			(struct pollfd){ .fd = instance->fd,
+					 .events = instance->link == WATCH_LINK_UP ? POLLIN
+										   : POLLOUT };
 	}
 	if (session->screen_mode && session->screen.keyboard) {
 		owners[count] = NULL;
@@ -710,13 +729,17 @@ static void print_usage(FILE *out)
 	      "                    [--ca FILE [--cert FILE --key FILE]] [--token-file FILE]\n"
 	      "       cadmon-watch --nats URL [--nats-subject SUBJECT] [--nats-start SEQ]\n"
 	      "                    [--ca FILE [--cert FILE --key FILE]] [--token-file FILE |\n"
-	      "                    --nats-creds FILE | --nats-user NAME --nats-password-file FILE]\n"
+	      "                    --nats-creds FILE | --nats-user NAME --nats-password-file "
+	      "FILE]\n"
 	      "                    [--raw] [--lines] [--utc]\n"
-	      "                    [--no-bell] [--count N] [--idle-exit SECONDS] [--timeout SECONDS]\n"
-	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect HOST:PORT]...\n"
+	      "                    [--no-bell] [--count N] [--idle-exit SECONDS] [--timeout "
+	      "SECONDS]\n"
+	      "       cadmon-watch --ack ALERT_ID --by NAME [--note TEXT] [--connect "
+	      "HOST:PORT]...\n"
 	      "Show cadmond's open alerts and notices as a supervisor's console.\n"
 	      "\n"
-	      "  --connect HOST:PORT  the alert port (" WATCH_DEFAULT_ADDRESS "); give it up to 8 times\n"
+	      "  --connect HOST:PORT  the alert port (" WATCH_DEFAULT_ADDRESS
+	      "); give it up to 8 times\n"
 	      "                       for an active/active pair: each notice is shown once\n"
 	      "  --raw                print the lines exactly as received\n"
 	      "  --lines              one line per notice even on a terminal\n"
@@ -727,21 +750,28 @@ static void print_usage(FILE *out)
 	      "  --timeout SECONDS    without --reconnect (and for --ack): keep trying to connect\n"
 	      "                       this long (5)\n"
 	      "  --since SEQ          first ask for every journaled notice after SEQ (0: all)\n"
-	      "  --reconnect          keep trying to connect, and when a stream ends reconnect and\n"
+	      "  --reconnect          keep trying to connect, and when a stream ends reconnect "
+	      "and\n"
 	      "                       resume after the last notice seen (always on a terminal)\n"
 	      "  --ack ALERT_ID       acknowledge that alert (16 hex digits) --by NAME (1 to 64\n"
-	      "                       bytes) with an optional --note TEXT (up to 256 bytes), print\n"
+	      "                       bytes) with an optional --note TEXT (up to 256 bytes), "
+	      "print\n"
 	      "                       cadmond's answer and exit\n"
-	      "  --ca FILE            connect over TLS, trusting the CAs in FILE (PEM); the server's\n"
+	      "  --ca FILE            connect over TLS, trusting the CAs in FILE (PEM); the "
+	      "server's\n"
 	      "                       certificate must name the HOST of --connect\n"
 	      "  --cert FILE          with --ca: present this client certificate (PEM)...\n"
 	      "  --key FILE           ...and its private key (PEM)\n"
 	      "  --nats URL           follow the alerts stream of this NATS JetStream cluster\n"
-	      "                       (nats://HOST:PORT, several comma-separated) instead of alert\n"
-	      "                       ports: every notice it holds, then the new ones (acknowledging\n"
+	      "                       (nats://HOST:PORT, several comma-separated) instead of "
+	      "alert\n"
+	      "                       ports: every notice it holds, then the new ones "
+	      "(acknowledging\n"
 	      "                       needs --connect)\n"
-	      "  --nats-subject SUBJ  with --nats: the notices' subjects (" WATCH_NATS_DEFAULT_SUBJECT ")\n"
-	      "  --nats-start SEQ     with --nats: start at this stream sequence (resume after the\n"
+	      "  --nats-subject SUBJ  with --nats: the notices' subjects "
+	      "(" WATCH_NATS_DEFAULT_SUBJECT ")\n"
+	      "  --nats-start SEQ     with --nats: start at this stream sequence (resume after "
+	      "the\n"
 	      "                       last one seen) instead of the stream's first message\n"
 	      "  --nats-creds FILE    with --nats: a .creds file (JWT and NKey seed)\n"
 	      "  --nats-user NAME     with --nats: user name, its password on the first line of\n"
@@ -752,10 +782,12 @@ static void print_usage(FILE *out)
 	      "                       line of FILE (keep it chmod 600) first, as {\"token\":...}\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
-	      "On a terminal the open alerts stay pinned at the top, newest notices below; press a\n"
+	      "On a terminal the open alerts stay pinned at the top, newest notices below; press "
+	      "a\n"
 	      "to acknowledge an alert by its number, q to quit.\n"
 	      "\n"
-	      "Exit status: 0 at end of stream, after --count notices, when idle or on q; 1 when a\n"
+	      "Exit status: 0 at end of stream, after --count notices, when idle or on q; 1 when "
+	      "a\n"
 	      "connection fails or an --ack was not acknowledged; 2 on bad usage.\n",
 	      out);
 }
@@ -770,8 +802,9 @@ static int parse_seconds(const char *option, const char *text, double low, bool 
 
 	if (errno != 0 || end == text || *end != '\0' || !isfinite(value) ||
 	    (low_open ? value <= low : value < low) || value > 1e6)
-		return cli_usage_error("--%s: expected seconds %s %g and at most 1000000, got \"%s\"", option,
-				   low_open ? "above" : "of at least", low, text);
+		return cli_usage_error(
+			"--%s: expected seconds %s %g and at most 1000000, got \"%s\"", option,
+			low_open ? "above" : "of at least", low, text);
 	*out = value;
 	return 0;
 }
@@ -805,9 +838,11 @@ static int parse_connect(struct watch_options *options, const char *text)
 	char host[NET_HOST_MAX], port[NET_PORT_MAX];
 
 	if (net_split_host_port(text, host, sizeof(host), port, sizeof(port)) != 0)
-		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"", text);
+		return cli_usage_error("--connect: expected HOST:PORT or [V6]:PORT, got \"%s\"",
+				       text);
 	if (options->address_count == WATCH_BOARD_MAX_INSTANCES)
-		return cli_usage_error("--connect: at most %d addresses", WATCH_BOARD_MAX_INSTANCES);
+		return cli_usage_error("--connect: at most %d addresses",
+				       WATCH_BOARD_MAX_INSTANCES);
 	options->addresses[options->address_count++] = text;
 	return 0;
 }
@@ -818,15 +853,33 @@ static int parse_ack_id(struct watch_options *options, const char *text)
 	size_t len = strlen(text);
 
 	if (len != WATCH_ID_HEX_DIGITS || strspn(text, "0123456789abcdef") != len)
-		return cli_usage_error("--ack needs an alert_id of 16 hex digits, not \"%s\"", text);
+		return cli_usage_error("--ack needs an alert_id of 16 hex digits, not \"%s\"",
+				       text);
 	options->ack_id = text;
 	return 0;
 }
 
 enum {
-	OPT_CONNECT = 256, OPT_RAW, OPT_COUNT, OPT_IDLE_EXIT, OPT_TIMEOUT, OPT_SINCE, OPT_RECONNECT,
-	OPT_UTC, OPT_NO_BELL, OPT_LINES, OPT_ACK, OPT_BY, OPT_NOTE, OPT_TOKEN_FILE, OPT_NATS, OPT_NATS_SUBJECT,
-	OPT_NATS_START, OPT_NATS_CREDS, OPT_NATS_USER, OPT_NATS_PASSWORD_FILE,
+	OPT_CONNECT = 256,
+	OPT_RAW,
+	OPT_COUNT,
+	OPT_IDLE_EXIT,
+	OPT_TIMEOUT,
+	OPT_SINCE,
+	OPT_RECONNECT,
+	OPT_UTC,
+	OPT_NO_BELL,
+	OPT_LINES,
+	OPT_ACK,
+	OPT_BY,
+	OPT_NOTE,
+	OPT_TOKEN_FILE,
+	OPT_NATS,
+	OPT_NATS_SUBJECT,
+	OPT_NATS_START,
+	OPT_NATS_CREDS,
+	OPT_NATS_USER,
+	OPT_NATS_PASSWORD_FILE,
 };
 
 static const struct option long_options[] = {
@@ -889,7 +942,8 @@ static int read_token_file(const char *option, const char *path, char *token, si
 	if (!file)
 		return cli_usage_error("--%s: cannot read %s: %s", option, path, strerror(errno));
 	if (fstat(fileno(file), &st) == 0 && (st.st_mode & 077))
-		warn("%s can be read by other users (mode %03o): chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+		warn("%s can be read by other users (mode %03o): chmod 600 it", path,
+		     (unsigned)(st.st_mode & 0777));
 	if (!fgets(token, (int)size, file))
 		token[0] = '\0';
 	fclose(file);
@@ -912,7 +966,8 @@ static int parse_nats_start(const char *text, unsigned long long *start)
 	errno = 0;
 	*start = strtoull(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || *start == 0)
-		return cli_usage_error("--nats-start: expected a stream sequence from 1, got \"%s\"", text);
+		return cli_usage_error(
+			"--nats-start: expected a stream sequence from 1, got \"%s\"", text);
 	return 0;
 }
 
@@ -940,7 +995,8 @@ static int apply_option(struct watch_options *options, int option, const char *v
 	case OPT_TOKEN_FILE:
 		return read_token_file("token-file", value, options->token, sizeof options->token);
 	case OPT_NATS_PASSWORD_FILE:
-		return read_token_file("nats-password-file", value, options->nats_password, sizeof options->nats_password);
+		return read_token_file("nats-password-file", value, options->nats_password,
+				       sizeof options->nats_password);
 	case OPT_NATS_CREDS:
 		options->nats_credentials = value;
 		return 0;
@@ -968,18 +1024,22 @@ static int check_nats_options(const struct watch_options *options)
 	int credentials = (options->token[0] != '\0') + (options->nats_credentials != NULL) +
 			  (options->nats_user != NULL || options->nats_password[0] != '\0');
 
-	if (!options->nats_url && (options->nats_subject || options->nats_start || options->nats_credentials ||
-				   options->nats_user || options->nats_password[0]))
-		return cli_usage_error("--nats-subject, --nats-start, --nats-creds, --nats-user and "
-				       "--nats-password-file go with --nats");
+	if (!options->nats_url &&
+	    (options->nats_subject || options->nats_start || options->nats_credentials ||
+	     options->nats_user || options->nats_password[0]))
+		return cli_usage_error(
+			"--nats-subject, --nats-start, --nats-creds, --nats-user and "
+			"--nats-password-file go with --nats");
 	if (!options->nats_url)
 		return 0;
 	if (options->address_count > 0 || options->ack_id || options->since >= 0)
-		return cli_usage_error("--nats goes without --connect, --ack and --since (--nats-start resumes)");
+		return cli_usage_error(
+			"--nats goes without --connect, --ack and --since (--nats-start resumes)");
 	if ((options->nats_user != NULL) != (options->nats_password[0] != '\0'))
 		return cli_usage_error("--nats-user and --nats-password-file go together");
 	if (credentials > 1)
-		return cli_usage_error("--nats takes one of --token-file, --nats-creds, --nats-user");
+		return cli_usage_error(
+			"--nats takes one of --token-file, --nats-creds, --nats-user");
 	return 0;
 }
 
@@ -990,8 +1050,10 @@ static int check_ack_options(const struct watch_options *options)
 		return cli_usage_error("--by and --note go with --ack");
 	if (!options->ack_id)
 		return 0;
-	if (!options->ack_by || options->ack_by[0] == '\0' || strlen(options->ack_by) > WATCH_BY_MAX_BYTES)
-		return cli_usage_error("--ack needs --by NAME of 1 to %d bytes", WATCH_BY_MAX_BYTES);
+	if (!options->ack_by || options->ack_by[0] == '\0' ||
+	    strlen(options->ack_by) > WATCH_BY_MAX_BYTES)
+		return cli_usage_error("--ack needs --by NAME of 1 to %d bytes",
+				       WATCH_BY_MAX_BYTES);
 	if (options->ack_note && strlen(options->ack_note) > WATCH_NOTE_MAX_BYTES)
 		return cli_usage_error("--note: at most %d bytes", WATCH_NOTE_MAX_BYTES);
 	return 0;
@@ -1076,11 +1138,14 @@ static int session_init(struct watch_session *session, const struct watch_option
 static void say_nats_resume(const struct watch_session *session)
 {
 	const struct watch_instance *instance = &session->instances[0];
-	uint64_t last = instance->nats ? watch_nats_last_taken(instance->nats) : instance->nats_last;
+	uint64_t last =
+		instance->nats ? watch_nats_last_taken(instance->nats) : instance->nats_last;
 
 	if (session->options->nats_url && last > 0)
-		fprintf(stderr, "cadmon-watch: last notice at stream sequence %" PRIu64 "; --nats-start %" PRIu64
-				" resumes after it\n", last, last + 1);
+		fprintf(stderr,
+			"cadmon-watch: last notice at stream sequence %" PRIu64
+			"; --nats-start %" PRIu64 " resumes after it\n",
+			last, last + 1);
 }
 
 /* --nats: the one instance follows the alerts stream (up from the start); 0, or -1 (said). */

@@ -13,9 +13,11 @@
 #include "i3.h"
 #include "timestamp.h"
 
-/* One log event of type about event, its own members in extra (key, value pairs; NULL values left out). */
-static void add_event(struct i3_convert_events *out, const struct event *event, const char *element_id,
-		      const char *agency, const char *type, const char *const *extra, size_t extra_pairs)
+/* One log event of type about event, its own members in extra (key, value pairs; NULL values left
+ * out). */
+static void add_event(struct i3_convert_events *out, const struct event *event,
+		      const char *element_id, const char *agency, const char *type,
+		      const char *const *extra, size_t extra_pairs)
 {
 	struct json_object *log_event = json_object_new_object();
 	char ts[TIMESTAMP_TEXT_MAX];
@@ -24,14 +26,17 @@ static void add_event(struct i3_convert_events *out, const struct event *event, 
 	json_object_object_add(log_event, "logEventType", json_object_new_string(type));
 	json_object_object_add(log_event, "timestamp", json_object_new_string(ts));
 	json_object_object_add(log_event, "elementId", json_object_new_string(element_id));
-	json_object_object_add(log_event, "agencyId", json_object_new_string(event->agency[0] ? event->agency : agency));
+	json_object_object_add(log_event, "agencyId",
+			       json_object_new_string(event->agency[0] ? event->agency : agency));
 	if (event->call_id[0]) /* an operator_state names no call */
 		json_object_object_add(log_event, "callId", json_object_new_string(event->call_id));
 	for (size_t i = 0; i < extra_pairs * 2; i += 2)
 		if (extra[i + 1] && extra[i + 1][0])
-			json_object_object_add(log_event, extra[i], json_object_new_string(extra[i + 1]));
+			json_object_object_add(log_event, extra[i],
+					       json_object_new_string(extra[i + 1]));
 	snprintf(out->payload[out->count++], I3_CONVERT_PAYLOAD_MAX, "%s",
-		 json_object_to_json_string_ext(log_event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		 json_object_to_json_string_ext(log_event, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(log_event);
 }
 
@@ -39,7 +44,8 @@ static void convert_start(const struct event *event, const char *element_id, con
 			  struct i3_convert_events *out)
 {
 	char from[EVENT_ANI_MAX + 8];
-	const char *const start[] = { "direction", "incoming", "from", event->ani[0] ? from : NULL };
+	const char *const start[] = { "direction", "incoming", "from",
+				      event->ani[0] ? from : NULL };
 	const char *const answered[] = { "state",         "Answered",          "direction",
 					 "incoming",      "legCallId",         "leg-1",
 					 "agencyAgentId", event->operator_id,  "agencyPositionId",
@@ -53,9 +59,11 @@ static void convert_start(const struct event *event, const char *element_id, con
 static void convert_end(const struct event *event, const char *element_id, const char *agency,
 			struct i3_convert_events *out)
 {
-	const char *const bye[] = { "direction", event->released_by == RELEASED_BY_OPERATOR ? "outgoing" : "incoming",
-				    "protocol",  "sip",
-				    "text",      "BYE sip:peer@example SIP/2.0\r\n" };
+	const char *const bye[] = {
+		"direction", event->released_by == RELEASED_BY_OPERATOR ? "outgoing" : "incoming",
+		"protocol",  "sip",
+		"text",	     "BYE sip:peer@example SIP/2.0\r\n"
+	};
 	const char *const end[] = { "direction", "incoming" };
 
 	if (event->released_by == RELEASED_BY_OPERATOR || event->released_by == RELEASED_BY_CALLER)
@@ -71,8 +79,11 @@ static void convert_state(const struct event *event, const char *element_id, con
 		[AGENT_STATE_LOGGED_ON] = "LoggedIn", [AGENT_STATE_LOGGED_OFF] = "LoggedOut",
 		[AGENT_STATE_AVAILABLE] = "Available", [AGENT_STATE_NOT_AVAILABLE] = "NotAvailable",
 	};
-	const char *const state[] = { "agencyAgentId", event->operator_id, "agencyPositionId", event->position,
-				      "primaryAgentState", event->state < AGENT_STATE_COUNT ? primary[event->state] : NULL };
+	const char *const state[] = {
+		"agencyAgentId",     event->operator_id,
+		"agencyPositionId",  event->position,
+		"primaryAgentState", event->state < AGENT_STATE_COUNT ? primary[event->state] : NULL
+	};
 
 	add_event(out, event, element_id, agency, "AgentStateChangeLogEvent", state, 3);
 }
@@ -109,7 +120,8 @@ static int es256_raw(const unsigned char *der, size_t der_len, unsigned char raw
 }
 
 /* The signature of input[0..len) with key (SHA-256): into out, its length; 0 on failure. */
-static size_t sign_input(EVP_PKEY *key, const char *input, size_t len, unsigned char *out, size_t size)
+static size_t sign_input(EVP_PKEY *key, const char *input, size_t len, unsigned char *out,
+			 size_t size)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	size_t out_len = size;
@@ -129,7 +141,8 @@ char *i3_convert_sign(EVP_PKEY *key, const char *kid, const char *payload)
 
 	if (!ec && EVP_PKEY_base_id(key) != EVP_PKEY_RSA)
 		return NULL;
-	snprintf(header, sizeof header, "{\"alg\":\"%s\",\"kid\":\"%s\"}", ec ? "ES256" : "RS256", kid);
+	snprintf(header, sizeof header, "{\"alg\":\"%s\",\"kid\":\"%s\"}", ec ? "ES256" : "RS256",
+		 kid);
 	protected_text = malloc(sizeof header * 2);
 	input = malloc(sizeof header * 2 + payload_len * 2 + 8);
 	if (!protected_text || !input)
@@ -144,8 +157,8 @@ char *i3_convert_sign(EVP_PKEY *key, const char *kid, const char *payload)
 		goto done;
 	i3_base64url_encode(ec ? raw : signature, signature_len, signature_text);
 	if ((jws = malloc(input_len + strlen(signature_text) + 64)))
-		sprintf(jws, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", protected_text,
-			strchr(input, '.') + 1, signature_text);
+		sprintf(jws, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}",
+			protected_text, strchr(input, '.') + 1, signature_text);
 done:
 	free(protected_text);
 	free(input);

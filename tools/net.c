@@ -221,24 +221,30 @@ static bool unreadable(const char *option, const char *path, char *why, size_t w
 }
 
 /* The CA, and the client certificate and key when given, into tls: 0, or -1 with why set. */
-static int tls_load(struct net_tls *tls, const struct net_tls_options *options, char *why, size_t why_size)
+static int tls_load(struct net_tls *tls, const struct net_tls_options *options, char *why,
+		    size_t why_size)
 {
-	if (unreadable("--ca", options->ca, why, why_size) || unreadable("--cert", options->certificate, why, why_size) ||
+	if (unreadable("--ca", options->ca, why, why_size) ||
+	    unreadable("--cert", options->certificate, why, why_size) ||
 	    unreadable("--key", options->key, why, why_size))
 		return -1;
 	if (SSL_CTX_load_verify_locations(tls->context, options->ca, NULL) != 1)
-		snprintf(why, why_size, "--ca %s: %s", options->ca, tls_reason("no certificate in it"));
+		snprintf(why, why_size, "--ca %s: %s", options->ca,
+			 tls_reason("no certificate in it"));
 	else if (options->certificate && !options->key)
 		snprintf(why, why_size, "--cert given without --key");
 	else if (!options->certificate && options->key)
 		snprintf(why, why_size, "--key given without --cert");
 	else if (options->certificate &&
 		 SSL_CTX_use_certificate_chain_file(tls->context, options->certificate) != 1)
-		snprintf(why, why_size, "--cert %s: %s", options->certificate, tls_reason("cannot load"));
-	else if (options->key && SSL_CTX_use_PrivateKey_file(tls->context, options->key, SSL_FILETYPE_PEM) != 1)
+		snprintf(why, why_size, "--cert %s: %s", options->certificate,
+			 tls_reason("cannot load"));
+	else if (options->key &&
+		 SSL_CTX_use_PrivateKey_file(tls->context, options->key, SSL_FILETYPE_PEM) != 1)
 		snprintf(why, why_size, "--key %s: %s", options->key, tls_reason("cannot load"));
 	else if (options->key && SSL_CTX_check_private_key(tls->context) != 1)
-		snprintf(why, why_size, "--key %s does not match --cert %s", options->key, options->certificate);
+		snprintf(why, why_size, "--key %s does not match --cert %s", options->key,
+			 options->certificate);
 	else
 		return 0;
 	return -1;
@@ -275,7 +281,8 @@ void net_tls_free(struct net_tls *tls)
 static int tls_expect_host(SSL *ssl, const char *host)
 {
 	unsigned char binary[sizeof(struct in6_addr)];
-	bool is_ip = inet_pton(AF_INET, host, binary) == 1 || inet_pton(AF_INET6, host, binary) == 1;
+	bool is_ip =
+		inet_pton(AF_INET, host, binary) == 1 || inet_pton(AF_INET6, host, binary) == 1;
 
 	if (is_ip)
 		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
@@ -286,7 +293,8 @@ static int tls_expect_host(SSL *ssl, const char *host)
 static bool tls_wait(SSL *ssl, int fd, int result, double deadline)
 {
 	int error = SSL_get_error(ssl, result);
-	struct pollfd pfd = { .fd = fd, .events = error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
+	struct pollfd pfd = { .fd = fd,
+			      .events = error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
 	double left = deadline - monotonic_seconds();
 
 	if ((error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) || left <= 0)
@@ -301,7 +309,8 @@ static void tls_handshake_error(SSL *ssl, const char *address, char *why, size_t
 	unsigned long error = ERR_peek_error();
 	const char *reason = tls_reason("the connection was closed");
 
-	if (verify != X509_V_OK && error && ERR_GET_REASON(error) == SSL_R_CERTIFICATE_VERIFY_FAILED)
+	if (verify != X509_V_OK && error &&
+	    ERR_GET_REASON(error) == SSL_R_CERTIFICATE_VERIFY_FAILED)
 		snprintf(why, why_size, "TLS handshake with %s failed: %s (%s)", address, reason,
 			 X509_verify_cert_error_string(verify));
 	else
@@ -377,7 +386,8 @@ int net_tls_write(struct net_tls_link *link, const void *buf, size_t len)
 			continue;
 		}
 		if (!tls_wait(link->ssl, link->fd, rc, deadline)) {
-			snprintf(link->error, sizeof(link->error), "%s", tls_reason("cannot write"));
+			snprintf(link->error, sizeof(link->error), "%s",
+				 tls_reason("cannot write"));
 			errno = EPROTO;
 			return -1;
 		}

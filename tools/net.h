@@ -46,7 +46,8 @@ int net_connect_start(const char *address, char *why, size_t why_size);
  */
 int net_connect_finish(int fd, const char *address, char *why, size_t why_size);
 
-/* ---- TLS (docs/security.md, "TLS and mutual TLS") ------------------------------------------------------------ */
+/* ---- TLS (docs/security.md, "TLS and mutual TLS")
+ * ------------------------------------------------------------ */
 
 /*
  * The tools' TLS client, on OpenSSL: --ca FILE turns TLS on and is what the server's

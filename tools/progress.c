@@ -31,12 +31,13 @@ static void draw(struct progress *progress, uint64_t bytes, uint64_t lines, int6
 	if (progress->total_bytes > 0 && bytes <= progress->total_bytes) {
 		double share = (double)bytes / (double)progress->total_bytes;
 		double left = share > 0 ? seconds / share - seconds : 0;
-		fprintf(progress->out, "cadmon-backtest: %.1f of %.1f MiB (%.0f%%), %.2f M lines/s, %.0f s left",
+		fprintf(progress->out,
+			"cadmon-backtest: %.1f of %.1f MiB (%.0f%%), %.2f M lines/s, %.0f s left",
 			(double)bytes / MIB, (double)progress->total_bytes / MIB, 100.0 * share,
 			lines_per_second / 1e6, left);
 	} else {
-		fprintf(progress->out, "cadmon-backtest: %.1f MiB, %.2f M lines/s", (double)bytes / MIB,
-			lines_per_second / 1e6);
+		fprintf(progress->out, "cadmon-backtest: %.1f MiB, %.2f M lines/s",
+			(double)bytes / MIB, lines_per_second / 1e6);
 	}
 	fflush(progress->out);
 	progress->shown = true;

@@ -32,17 +32,21 @@ static const char page_style[] =
 	"header.page h1{margin:0;font-size:22px;font-weight:600}\n"
 	"header.page p{margin:4px 0 0;opacity:.85}\n"
 	"main{max-width:1240px;margin:0 auto;padding:16px 32px 40px}\n"
-	"h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:2px solid var(--line)}\n"
+	"h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:2px solid "
+	"var(--line)}\n"
 	".cards{display:flex;flex-wrap:wrap;gap:12px;margin-top:12px}\n"
-	".card{flex:1 1 160px;background:var(--panel);border:1px solid var(--line);border-radius:6px;"
+	".card{flex:1 1 160px;background:var(--panel);border:1px solid "
+	"var(--line);border-radius:6px;"
 	"padding:10px 14px}\n"
 	".card .value{font-size:24px;font-weight:600}\n"
-	".card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
+	".card "
+	".label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
 	".card .note{color:var(--muted);font-size:12px}\n"
 	".columns{display:flex;flex-wrap:wrap;gap:24px}\n"
 	".columns>div{flex:1 1 420px}\n"
 	"table{border-collapse:collapse;width:100%;font-size:13px}\n"
-	"th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}\n"
+	"th,td{padding:5px 8px;border-bottom:1px solid "
+	"var(--line);text-align:left;vertical-align:top}\n"
 	"th{background:var(--panel);font-weight:600;color:#343a40;white-space:nowrap}\n"
 	"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"tbody tr:nth-child(even){background:#fcfcfd}\n"
@@ -59,7 +63,8 @@ static const char page_style[] =
 	".legend{display:flex;flex-wrap:wrap;gap:18px;align-items:center;font-size:13px;"
 	"color:#495057;margin:8px 0 4px}\n"
 	".legend svg{vertical-align:middle;margin-right:4px}\n"
-	"details.operator{border:1px solid var(--line);border-radius:6px;margin:12px 0;background:#fff}\n"
+	"details.operator{border:1px solid var(--line);border-radius:6px;margin:12px "
+	"0;background:#fff}\n"
 	"details.operator>summary{cursor:pointer;padding:10px 14px;background:var(--panel);"
 	"border-radius:6px;list-style-position:inside}\n"
 	"details.operator[open]>summary{border-bottom:1px solid var(--line);"
@@ -92,7 +97,8 @@ static const char page_style[] =
 
 	"tr.flagged{background:#fff5f5!important}\n"
 	".details{font-size:12px;white-space:nowrap}\n"
-	".tag{display:inline-block;padding:0 5px;border-radius:3px;background:#fff3bf;color:#7c5b00;"
+	".tag{display:inline-block;padding:0 "
+	"5px;border-radius:3px;background:#fff3bf;color:#7c5b00;"
 	"font-size:11px;font-weight:600}\n"
 	".muted{color:var(--muted)}\n"
 	"code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}\n"
@@ -175,7 +181,8 @@ static void write_json_value(FILE *out, struct json_object *value)
 	if (json_object_is_type(value, json_type_string))
 		html_escape_write(out, json_object_get_string(value));
 	else
-		html_escape_write(out, json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+		html_escape_write(out,
+				  json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
 }
 
 static const char *string_field(struct json_object *object, const char *key)
@@ -209,7 +216,8 @@ static int group_alerts(struct page *page)
 	size_t *next;
 
 	page->first_alert = calloc(operators + 1, sizeof(*page->first_alert));
-	page->alerts_by_operator = malloc((alerts ? alerts : 1) * sizeof(*page->alerts_by_operator));
+	page->alerts_by_operator =
+		malloc((alerts ? alerts : 1) * sizeof(*page->alerts_by_operator));
 	next = malloc((operators ? operators : 1) * sizeof(*next));
 	if (!page->first_alert || !page->alerts_by_operator || !next) {
 		free(next);
@@ -222,7 +230,8 @@ static int group_alerts(struct page *page)
 		next[o] = page->first_alert[o];
 	}
 	for (size_t a = 0; a < alerts; a++)
-		page->alerts_by_operator[next[backtest_alert_at(backtest, a)->operator_index]++] = a;
+		page->alerts_by_operator[next[backtest_alert_at(backtest, a)->operator_index]++] =
+			a;
 	free(next);
 	return 0;
 }
@@ -251,13 +260,15 @@ static void write_page_header(const struct page *page, size_t input_count)
 		format_time(input->last_ms, to);
 		fprintf(page->out, "Event time %s to %s UTC &middot; ", from, to);
 	}
-	fprintf(page->out, "%zu input file%s &middot; what cadmond would have alerted on</p></header>\n",
+	fprintf(page->out,
+		"%zu input file%s &middot; what cadmond would have alerted on</p></header>\n",
 		input_count, input_count == 1 ? "" : "s");
 }
 
 static void write_card(FILE *out, const char *label, uint64_t value, const char *note)
 {
-	fprintf(out, "<div class=\"card\"><div class=\"label\">%s</div><div class=\"value\">", label);
+	fprintf(out, "<div class=\"card\"><div class=\"label\">%s</div><div class=\"value\">",
+		label);
 	write_count(out, value);
 	fprintf(out, "</div><div class=\"note\">%s</div></div>\n", note);
 }
@@ -273,12 +284,14 @@ static void write_cards(const struct page *page, uint64_t calls, uint64_t premat
 	note[0] = '\0';
 	for (size_t k = 0; k < backtest_kind_count(backtest) && used < sizeof(note); k++)
 		if (backtest_alerts_of_kind(backtest, k) > 0)
-			used += (size_t)snprintf(note + used, sizeof(note) - used, "%s%" PRIu64 " %s",
-						 used ? ", " : "", backtest_alerts_of_kind(backtest, k),
+			used += (size_t)snprintf(note + used, sizeof(note) - used,
+						 "%s%" PRIu64 " %s", used ? ", " : "",
+						 backtest_alerts_of_kind(backtest, k),
 						 backtest_kind_name(backtest, k));
 	if (backtest_system_alerts(backtest) > 0 && used < sizeof(note))
-		used += (size_t)snprintf(note + used, sizeof(note) - used, "%s%" PRIu64 " about cadmon itself",
-					 used ? "; " : "", backtest_system_alerts(backtest));
+		used += (size_t)snprintf(note + used, sizeof(note) - used,
+					 "%s%" PRIu64 " about cadmon itself", used ? "; " : "",
+					 backtest_system_alerts(backtest));
 	fputs("<div class=\"cards\">\n", page->out);
 	write_card(page->out, "alerts", backtest_alerts_total(backtest), used ? note : "none");
 	write_card(page->out, "operators", backtest_operator_count(backtest), "call-takers seen");
@@ -300,7 +313,8 @@ static void write_inputs(const struct page *page, const char *const *input_names
 	fputs("<h3>Inputs</h3>\n<table class=\"kv\"><tbody>\n", out);
 	for (size_t i = 0; i < input_count; i++) {
 		fprintf(out, "<tr><td>file %zu</td><td><code>", i + 1);
-		html_escape_write(out, strcmp(input_names[i], "-") == 0 ? "standard input" : input_names[i]);
+		html_escape_write(out, strcmp(input_names[i], "-") == 0 ? "standard input"
+									: input_names[i]);
 		fputs("</code></td></tr>\n", out);
 	}
 	fputs("<tr><td>configuration</td><td>", out);
@@ -349,9 +363,10 @@ static void write_rules(const struct page *page)
 		html_escape_write(out, rule->severity);
 		fputs("</td><td>", out);
 		write_duration(out, rule->window_seconds);
-		fprintf(out, "</td><td class=\"num\">%u</td><td class=\"num\">%u</td>"
-			"<td class=\"num\">%.0f%%</td></tr>\n", rule->min_calls, rule->min_premature,
-			rule->min_ratio * 100.0);
+		fprintf(out,
+			"</td><td class=\"num\">%u</td><td class=\"num\">%u</td>"
+			"<td class=\"num\">%.0f%%</td></tr>\n",
+			rule->min_calls, rule->min_premature, rule->min_ratio * 100.0);
 	}
 	fputs("</tbody></table>\n", out);
 }
@@ -402,7 +417,8 @@ static void write_totals(const struct page *page)
 	write_total_row(out, "rejected lines", engine_counters_rejected(stats));
 	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
 		char label[64];
-		snprintf(label, sizeof(label), "&nbsp;&nbsp;%s", event_reject_name((enum event_reject)reason));
+		snprintf(label, sizeof(label), "&nbsp;&nbsp;%s",
+			 event_reject_name((enum event_reject)reason));
 		write_total_row_if_any(out, label, stats->rejects[reason]);
 	}
 	write_total_row(out, "alerts open at end", stats->detector.open_alerts);
@@ -447,7 +463,8 @@ static void write_who(FILE *out, const struct backtest_operator *op)
 
 static void write_kind_badge(FILE *out, const char *kind)
 {
-	fprintf(out, "<span class=\"badge\" style=\"background:%s\">", timeline_svg_kind_color(kind));
+	fprintf(out, "<span class=\"badge\" style=\"background:%s\">",
+		timeline_svg_kind_color(kind));
 	html_escape_write(out, kind);
 	fputs("</span>", out);
 }
@@ -465,9 +482,10 @@ static void write_operator_row(const struct page *page, const struct backtest_op
 	write_count(out, op->calls);
 	fputs("</td><td class=\"num\">", out);
 	write_count(out, op->premature);
-	fprintf(out, "</td><td class=\"num\">%.1f%%<span class=\"bar\"><span style=\"width:%.0f%%\">"
-		"</span></span></td><td class=\"num\">%" PRIu64 "</td>", 100.0 * ratio, 100.0 * ratio,
-		op->alerts);
+	fprintf(out,
+		"</td><td class=\"num\">%.1f%%<span class=\"bar\"><span style=\"width:%.0f%%\">"
+		"</span></span></td><td class=\"num\">%" PRIu64 "</td>",
+		100.0 * ratio, 100.0 * ratio, op->alerts);
 	for (size_t k = 0; k < backtest_kind_count(page->backtest); k++)
 		fprintf(out, "<td class=\"num\">%" PRIu64 "</td>", op->alerts_by_kind[k]);
 	fputs("</tr>\n", out);
@@ -504,11 +522,14 @@ static void write_legend(const struct page *page)
 	      "<span><svg width=\"14\" height=\"16\"><line x1=\"7\" y1=\"0\" x2=\"7\" y2=\"16\" "
 	      "stroke=\"#e03131\" stroke-width=\"2\"/></svg>premature hangup</span>", out);
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
-		fprintf(out, "<span><svg width=\"16\" height=\"16\"><path d=\"%s\" "
+		fprintf(out,
+			"<span><svg width=\"16\" height=\"16\"><path d=\"%s\" "
 			"transform=\"translate(8,8)\" fill=\"%s\"/></svg>%s</span>",
-			timeline_svg_kind_shape(kinds[k]), timeline_svg_kind_color(kinds[k]), kinds[k]);
+			timeline_svg_kind_shape(kinds[k]), timeline_svg_kind_color(kinds[k]),
+			kinds[k]);
 	for (size_t r = 0; r < config->detector.rule_count; r++) {
-		fprintf(out, "<span><svg width=\"28\" height=\"10\"><line x1=\"0\" y1=\"5\" x2=\"28\" "
+		fprintf(out,
+			"<span><svg width=\"28\" height=\"10\"><line x1=\"0\" y1=\"5\" x2=\"28\" "
 			"y2=\"5\" stroke=\"%s\" stroke-width=\"2\"/></svg>",
 			timeline_svg_rule_color(r));
 		html_escape_write(out, config->detector.rules[r].name);
@@ -533,8 +554,9 @@ static void format_tooltip(const struct backtest *backtest, const struct backtes
 	format_time(alert->ts_ms, when);
 	snprintf(out, TOOLTIP_MAX,
 		 "#%" PRIu64 " %s: %s (%s) at %s UTC, %" PRIu32 " of %" PRIu32
-		 " calls premature (%.1f%%)", alert->seq, backtest_kind_name(backtest, alert->kind_index),
-		 rule ? rule : "?", severity ? severity : "?", when, alert->premature, alert->calls,
+		 " calls premature (%.1f%%)",
+		 alert->seq, backtest_kind_name(backtest, alert->kind_index), rule ? rule : "?",
+		 severity ? severity : "?", when, alert->premature, alert->calls,
 		 100.0 * alert->ratio);
 }
 
@@ -573,8 +595,10 @@ static int write_timeline(const struct page *page, const struct backtest_operato
 
 	if (markers && tooltips && labels) {
 		for (size_t i = 0; i < alert_count; i++) {
-			size_t index = page->alerts_by_operator[page->first_alert[operator_index] + i];
-			const struct backtest_alert *alert = backtest_alert_at(page->backtest, index);
+			size_t index =
+				page->alerts_by_operator[page->first_alert[operator_index] + i];
+			const struct backtest_alert *alert =
+				backtest_alert_at(page->backtest, index);
 			format_tooltip(page->backtest, alert, objects[i], tooltips[i]);
 			snprintf(labels[i], MARKER_LABEL_MAX, "#%" PRIu64, alert->seq);
 			markers[i] = (struct timeline_alert){
@@ -647,7 +671,8 @@ static void write_callback(FILE *out, struct json_object *callback)
 		fputs(" s", out);
 	}
 	json_object_object_foreach(callback, key, value) {
-		if (!is_one_of(key, shown_callback_keys, sizeof(shown_callback_keys) / sizeof(char *)))
+		if (!is_one_of(key, shown_callback_keys,
+			       sizeof(shown_callback_keys) / sizeof(char *)))
 			write_extra_field(out, key, value, " ");
 	}
 	fputs("</div>", out);
@@ -665,12 +690,16 @@ static void write_callbacks_row(FILE *out, struct json_object *object, int colum
 		count = json_object_array_length(callbacks);
 	if (count == 0)
 		return;
-	fprintf(out, "<tr class=\"callbacks\"><td></td><td colspan=\"%d\"><span class=\"label\">"
-		"call back</span> <span class=\"muted\">call &middot; number &middot; answered (UTC) "
-		"&middot; talk time</span><div class=\"grid\">", columns - 1);
+	fprintf(out,
+		"<tr class=\"callbacks\"><td></td><td colspan=\"%d\"><span class=\"label\">"
+		"call back</span> <span class=\"muted\">call &middot; number &middot; answered "
+		"(UTC) "
+		"&middot; talk time</span><div class=\"grid\">",
+		columns - 1);
 	for (size_t i = 0; i < count; i++) {
 		if (i == CALLBACKS_SHOWN)
-			fprintf(out, "</div><details><summary>%zu more</summary><div class=\"grid\">",
+			fprintf(out,
+				"</div><details><summary>%zu more</summary><div class=\"grid\">",
 				count - CALLBACKS_SHOWN);
 		write_callback(out, json_object_array_get_idx(callbacks, i));
 	}
@@ -699,7 +728,8 @@ static bool has_other_fields(struct json_object **objects, size_t count)
 			continue;
 		json_object_object_foreach(objects[i], key, value) {
 			(void)value;
-			if (!is_one_of(key, shown_alert_keys, sizeof(shown_alert_keys) / sizeof(char *)))
+			if (!is_one_of(key, shown_alert_keys,
+				       sizeof(shown_alert_keys) / sizeof(char *)))
 				return true;
 		}
 	}
@@ -836,9 +866,11 @@ int report_html_write(FILE *out, const struct backtest *backtest, const char *co
 		fputs("<main>\n", out);
 		write_overview(&page, input_names, input_count, config_path);
 		rc = write_operators(&page);
-		fputs("<footer>Generated by cadmon-backtest " CADMON_VERSION " from the files above; "
+		fputs("<footer>Generated by cadmon-backtest " CADMON_VERSION
+		      " from the files above; "
 		      "the same files and configuration always give this same report.</footer>\n"
-		      "</main>\n</body>\n</html>\n", out);
+		      "</main>\n</body>\n</html>\n",
+		      out);
 	}
 	free(page.first_alert);
 	free(page.alerts_by_operator);

@@ -238,8 +238,9 @@ int report_json_write(FILE *out, const struct backtest *backtest)
 	put(&builder, document, "operators", build_operators(&builder, backtest));
 	put(&builder, document, "totals", build_totals(&builder, backtest));
 	text = builder.failed ? NULL
-			      : json_object_to_json_string_ext(document, JSON_C_TO_STRING_PRETTY |
-									 JSON_C_TO_STRING_NOSLASHESCAPE);
+			      : json_object_to_json_string_ext(
+					document,
+					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text)
 		fprintf(out, "%s\n", text);
 	json_object_put(document);

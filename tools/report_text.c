@@ -68,9 +68,11 @@ static void measure_table(const struct backtest *backtest, struct table_widths *
 {
 	size_t kinds = backtest_kind_count(backtest);
 
-	*widths = (struct table_widths){.agency = strlen("AGENCY"), .operator_id = strlen("OPERATOR"),
-					.calls = strlen("CALLS"), .premature = strlen("PREMATURE"),
-					.alerts = strlen("ALERTS")};
+	*widths = (struct table_widths){ .agency = strlen("AGENCY"),
+					 .operator_id = strlen("OPERATOR"),
+					 .calls = strlen("CALLS"),
+					 .premature = strlen("PREMATURE"),
+					 .alerts = strlen("ALERTS") };
 	for (size_t k = 0; k < kinds; k++)
 		widths->kinds[k] = strlen(backtest_kind_name(backtest, k));
 	for (size_t i = 0; i < backtest_operator_count(backtest); i++) {
@@ -81,7 +83,8 @@ static void measure_table(const struct backtest *backtest, struct table_widths *
 		widths->premature = max_size(widths->premature, number_width(op->premature));
 		widths->alerts = max_size(widths->alerts, number_width(op->alerts));
 		for (size_t k = 0; k < kinds; k++)
-			widths->kinds[k] = max_size(widths->kinds[k], number_width(op->alerts_by_kind[k]));
+			widths->kinds[k] =
+				max_size(widths->kinds[k], number_width(op->alerts_by_kind[k]));
 	}
 }
 
@@ -132,7 +135,8 @@ static int print_operator_table(FILE *out, const struct backtest *backtest)
 
 static void print_total(FILE *out, int indent, const char *label, uint64_t value)
 {
-	fprintf(out, "  %*s%-*s %" PRIu64 "\n", indent, "", TOTALS_LABEL_WIDTH - indent, label, value);
+	fprintf(out, "  %*s%-*s %" PRIu64 "\n", indent, "", TOTALS_LABEL_WIDTH - indent, label,
+		value);
 }
 
 /* A counter of trouble, shown only when something happened. */
@@ -208,7 +212,8 @@ static void print_troubles(FILE *out, const struct backtest *backtest)
 	for (size_t i = 0; i < engine_counters_troubles_count; i++)
 		print_total_if_any(out, engine_counters_troubles[i].label,
 				   engine_counters_value(stats, &engine_counters_troubles[i]));
-	print_total_if_any(out, "unterminated last lines", backtest_input_stats(backtest)->unterminated);
+	print_total_if_any(out, "unterminated last lines",
+			   backtest_input_stats(backtest)->unterminated);
 }
 
 /* Each source's clock and counters, when the lines named sources. */
@@ -224,8 +229,9 @@ static void print_sources(FILE *out, const struct backtest *backtest)
 		fprintf(out,
 			"  %-*s %" PRIu64 " events, %" PRIu64 " late, %" PRIu64 " future, %" PRIu64
 			" too_late, %" PRId64 " s behind\n",
-			TOTALS_LABEL_WIDTH, info.clock.name[0] ? info.clock.name : "(unnamed)", info.clock.events,
-			info.clock.late, info.clock.future, info.clock.too_late, info.lag_ms / 1000);
+			TOTALS_LABEL_WIDTH, info.clock.name[0] ? info.clock.name : "(unnamed)",
+			info.clock.events, info.clock.late, info.clock.future, info.clock.too_late,
+			info.lag_ms / 1000);
 	}
 }
 

@@ -118,7 +118,8 @@ static double portable_log(double x)
 	return 2 * s * series + exponent * SIM_LN2;
 }
 
-/* e^x with + - * / only (see portable_log): x = k ln 2 + r, |r| <= ln2 / 2, Taylor series of e^r. */
+/* e^x with + - * / only (see portable_log): x = k ln 2 + r, |r| <= ln2 / 2, Taylor series of
+ * e^r. */
 static double portable_exp(double x)
 {
 	if (x > 700)
@@ -215,17 +216,32 @@ void sim_scenario_defaults(struct sim_scenario *scenario)
 		.calls_per_hour = 10,
 		.wrapup_min_seconds = 10,
 		.wrapup_max_seconds = 45,
-		.real = { .median_seconds = 100, .sigma = 0.6, .min_seconds = 25,
-			  .max_seconds = 1800, .incident_share = 0.65, .transfer_share = 0.10,
-			  .caller_release_share = 0.60, .system_release_share = 0.01 },
-		.pocket = { .share = 0.10, .min_seconds = 2, .max_seconds = 15, .repeat_share = 0.25 },
+		.real = { .median_seconds = 100,
+			  .sigma = 0.6,
+			  .min_seconds = 25,
+			  .max_seconds = 1800,
+			  .incident_share = 0.65,
+			  .transfer_share = 0.10,
+			  .caller_release_share = 0.60,
+			  .system_release_share = 0.01 },
+		.pocket = { .share = 0.10,
+			    .min_seconds = 2,
+			    .max_seconds = 15,
+			    .repeat_share = 0.25 },
 		.abandoned = { .share = 0.03, .min_seconds = 1, .max_seconds = 8 },
 		.ani_missing_share = 0.02,
 		.misconduct = { misconduct_at(5, 3.0, 0.33) },
 		.misconduct_count = 1,
-		.storm = { .start_hours = 0, .hours = 0, .short_share = 0.35, .volume_factor = 1.5,
-			   .min_seconds = 2, .max_seconds = 15 },
-		.redial = { .share = 0, .min_seconds = 60, .max_seconds = 300, .incident_share = 0.9 },
+		.storm = { .start_hours = 0,
+			   .hours = 0,
+			   .short_share = 0.35,
+			   .volume_factor = 1.5,
+			   .min_seconds = 2,
+			   .max_seconds = 15 },
+		.redial = { .share = 0,
+			    .min_seconds = 60,
+			    .max_seconds = 300,
+			    .incident_share = 0.9 },
 	};
 }
 
@@ -323,17 +339,20 @@ static int check_misconduct(const struct sim_scenario *scenario, char *why, size
 		const struct sim_misconduct *m = &scenario->misconduct[i];
 		unsigned number = m->operator_index + 1;
 		if (m->operator_index >= scenario->operator_count)
-			return fail(why, why_size, "op-%02u misbehaves but there are only %u operators",
-				    number, scenario->operator_count);
+			return fail(why, why_size,
+				    "op-%02u misbehaves but there are only %u operators", number,
+				    scenario->operator_count);
 		if (sim_misconduct_of(scenario, m->operator_index) != m)
 			return fail(why, why_size, "op-%02u misbehaves twice", number);
 		if (!(m->onset_hours >= 0 && m->onset_hours <= scenario->shift_hours))
-			return fail(why, why_size, "op-%02u: onset %g h is outside the %g-hour shift",
-				    number, m->onset_hours, scenario->shift_hours);
+			return fail(why, why_size,
+				    "op-%02u: onset %g h is outside the %g-hour shift", number,
+				    m->onset_hours, scenario->shift_hours);
 		if (!is_share(m->hangup_share) || !(m->min_talk_seconds > 0) ||
 		    !(m->min_talk_seconds <= m->max_talk_seconds))
-			return fail(why, why_size, "op-%02u: hangup share %g or talk %g-%g s out of range",
-				    number, m->hangup_share, m->min_talk_seconds, m->max_talk_seconds);
+			return fail(why, why_size,
+				    "op-%02u: hangup share %g or talk %g-%g s out of range", number,
+				    m->hangup_share, m->min_talk_seconds, m->max_talk_seconds);
 	}
 	return 0;
 }
@@ -346,13 +365,16 @@ static int check_storm(const struct sim_scenario *scenario, char *why, size_t wh
 		return 0;
 	if (!(storm->hours > 0) || !(storm->start_hours >= 0) ||
 	    !(storm->start_hours + storm->hours <= scenario->shift_hours))
-		return fail(why, why_size, "the storm (from %g h for %g h) must lie within the %g-hour shift",
+		return fail(why, why_size,
+			    "the storm (from %g h for %g h) must lie within the %g-hour shift",
 			    storm->start_hours, storm->hours, scenario->shift_hours);
 	if (!is_share(storm->short_share) || !(storm->volume_factor >= 1) ||
 	    !(storm->volume_factor <= SIM_MAX_STORM_VOLUME) || !(storm->min_seconds > 0) ||
 	    !(storm->min_seconds <= storm->max_seconds))
-		return fail(why, why_size, "the storm's short share %g, volume %g or talk %g-%g s is out of range",
-			    storm->short_share, storm->volume_factor, storm->min_seconds, storm->max_seconds);
+		return fail(why, why_size,
+			    "the storm's short share %g, volume %g or talk %g-%g s is out of range",
+			    storm->short_share, storm->volume_factor, storm->min_seconds,
+			    storm->max_seconds);
 	return 0;
 }
 
@@ -364,16 +386,18 @@ static int check_size(const struct sim_scenario *scenario, char *why, size_t why
 	double expected_calls = scenario->operator_count * hours * scenario->calls_per_hour;
 
 	if (expected_calls > SIM_MAX_EXPECTED_CALLS)
-		return fail(why, why_size, "scenario too large: about %.0f calls, at most %.0f; "
-			    "use fewer --operators or --hours", expected_calls, SIM_MAX_EXPECTED_CALLS);
+		return fail(why, why_size,
+			    "scenario too large: about %.0f calls, at most %.0f; "
+			    "use fewer --operators or --hours",
+			    expected_calls, SIM_MAX_EXPECTED_CALLS);
 	return 0;
 }
 
 int sim_scenario_check(const struct sim_scenario *scenario, char *why, size_t why_size)
 {
 	if (scenario->operator_count < 1 || scenario->operator_count > SIM_MAX_OPERATORS)
-		return fail(why, why_size, "operators: %u is not from 1 to %d", scenario->operator_count,
-			    SIM_MAX_OPERATORS);
+		return fail(why, why_size, "operators: %u is not from 1 to %d",
+			    scenario->operator_count, SIM_MAX_OPERATORS);
 	if (!(scenario->shift_hours > 0 && scenario->shift_hours <= SIM_MAX_HOURS) ||
 	    !(scenario->calls_per_hour > 0 && scenario->calls_per_hour <= SIM_MAX_CALLS_PER_HOUR))
 		return fail(why, why_size, "hours %g or calls per hour %g out of range",
@@ -385,7 +409,8 @@ int sim_scenario_check(const struct sim_scenario *scenario, char *why, size_t wh
 	    !(scenario->redial.min_seconds >= 0 &&
 	      scenario->redial.min_seconds <= scenario->redial.max_seconds))
 		return fail(why, why_size, "a share of calls or the redial delay is out of range");
-	if (check_misconduct(scenario, why, why_size) != 0 || check_storm(scenario, why, why_size) != 0)
+	if (check_misconduct(scenario, why, why_size) != 0 ||
+	    check_storm(scenario, why, why_size) != 0)
 		return -1;
 	return check_size(scenario, why, why_size);
 }
@@ -436,7 +461,8 @@ static int calls_append(struct sim_shift *shift, const struct sim_call *call, ch
 {
 	if (shift->call_count == shift->call_capacity) {
 		if (shift->call_capacity >= SIM_MAX_CALLS)
-			return fail(why, why_size, "scenario too large: more than %u calls", SIM_MAX_CALLS);
+			return fail(why, why_size, "scenario too large: more than %u calls",
+				    SIM_MAX_CALLS);
 		size_t capacity = shift->call_capacity ? shift->call_capacity * 2 : 1024;
 		if (capacity > SIM_MAX_CALLS)
 			capacity = SIM_MAX_CALLS;
@@ -467,7 +493,8 @@ static enum sim_release draw_real_release(const struct sim_scenario *scenario, s
 static void draw_real_call(const struct sim_scenario *scenario, struct sim_rng *rng,
 			   double incident_share, struct sim_call *call)
 {
-	double talk_seconds = rng_lognormal(rng, scenario->real.median_seconds, scenario->real.sigma);
+	double talk_seconds =
+		rng_lognormal(rng, scenario->real.median_seconds, scenario->real.sigma);
 
 	if (talk_seconds < scenario->real.min_seconds)
 		talk_seconds = scenario->real.min_seconds;
@@ -589,7 +616,8 @@ static void shorten_in_storm(struct operator_run *run, struct sim_call *call)
 	if (call->start_ms < run->storm_start_ms || call->start_ms >= run->storm_end_ms ||
 	    !rng_chance(&run->storm_short_rng, storm->short_share))
 		return;
-	make_short(call, SIM_CALL_STORM, &run->storm_short_rng, storm->min_seconds, storm->max_seconds);
+	make_short(call, SIM_CALL_STORM, &run->storm_short_rng, storm->min_seconds,
+		   storm->max_seconds);
 }
 
 /* From onset, the misbehaving operator cuts off a share of real calls. */
@@ -665,7 +693,8 @@ static int compare_calls_by_start(const void *a, const void *b)
 static void sort_calls(struct sim_shift *shift)
 {
 	if (shift->call_count > 0)
-		qsort(shift->calls, shift->call_count, sizeof(shift->calls[0]), compare_calls_by_start);
+		qsort(shift->calls, shift->call_count, sizeof(shift->calls[0]),
+		      compare_calls_by_start);
 }
 
 static void draw_new_ani(struct sim_rng *rng, char ani[SIM_ANI_DIGITS + 1])
@@ -696,13 +725,16 @@ static void assign_callers(const struct sim_scenario *scenario, struct sim_shift
 			continue;
 		}
 		if (pocket && recent_count > 0 && rng_chance(&rng, scenario->pocket.repeat_share)) {
-			unsigned pick = rng_index(&rng, recent_count < SIM_POCKET_RING ? recent_count : SIM_POCKET_RING);
+			unsigned pick =
+				rng_index(&rng, recent_count < SIM_POCKET_RING ? recent_count
+									       : SIM_POCKET_RING);
 			memcpy(call->ani, recent_pocket[pick], sizeof(call->ani));
 			continue;
 		}
 		draw_new_ani(&rng, call->ani);
 		if (pocket)
-			memcpy(recent_pocket[recent_count++ % SIM_POCKET_RING], call->ani, sizeof(call->ani));
+			memcpy(recent_pocket[recent_count++ % SIM_POCKET_RING], call->ani,
+			       sizeof(call->ani));
 	}
 }
 
@@ -755,7 +787,8 @@ static int roster_build(struct roster *roster, const struct sim_scenario *scenar
 	for (unsigned op = 0; op < operators; op++)
 		roster->candidates[op] = roster->first[op]; /* next free slot of op */
 	for (size_t i = 0; i < shift->call_count; i++)
-		roster->by_operator[roster->candidates[shift->calls[i].operator_index]++] = (uint32_t)i;
+		roster->by_operator[roster->candidates[shift->calls[i].operator_index]++] =
+			(uint32_t)i;
 	return 0;
 }
 
@@ -810,8 +843,8 @@ static bool draw_redial(const struct sim_scenario *scenario, const struct roster
 	if (redial->start_ms >= sim_shift_end_ms(scenario))
 		return false;
 	memcpy(redial->ani, origin->ani, sizeof(redial->ani));
-	redial->operator_index = pick_answering_operator(scenario, roster, shift,
-							 origin->operator_index, redial->start_ms, rng);
+	redial->operator_index = pick_answering_operator(
+		scenario, roster, shift, origin->operator_index, redial->start_ms, rng);
 	draw_real_call(scenario, rng, scenario->redial.incident_share, redial);
 	redial->kind = SIM_CALL_REDIAL;
 	return true;
@@ -940,21 +973,24 @@ static void format_call_start(const struct sim_scenario *scenario, const struct 
 
 	if (call->ani[0])
 		snprintf(ani, sizeof(ani), ",\"ani\":\"%s\"", call->ani);
-	snprintf(line, size, "%s,\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":\"P%02u\"%s}\n",
-		 head, operator_number, scenario->agency, operator_number, ani);
+	snprintf(line, size,
+		 "%s,\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":\"P%02u\"%s}\n", head,
+		 operator_number, scenario->agency, operator_number, ani);
 }
 
 size_t sim_format_event(const struct sim_scenario *scenario, const struct sim_shift *shift,
 			size_t event_index, char line[SIM_LINE_MAX])
 {
-	static const char *const type_names[] = { "call_start", "incident", "transfer", "call_end" };
+	static const char *const type_names[] = { "call_start", "incident", "transfer",
+						  "call_end" };
 	const struct sim_event *event = &shift->events[event_index];
 	const struct sim_call *call = &shift->calls[event->call_index];
 	char ts[TIMESTAMP_TEXT_MAX];
 	char head[160];
 
 	timestamp_format(event->ts_ms, ts);
-	snprintf(head, sizeof(head), "{\"type\":\"%s\",\"call_id\":\"%s-%06" PRIu32 "\",\"ts\":\"%s\"",
+	snprintf(head, sizeof(head),
+		 "{\"type\":\"%s\",\"call_id\":\"%s-%06" PRIu32 "\",\"ts\":\"%s\"",
 		 type_names[event->type], scenario->agency, call->number, ts);
 	switch ((enum sim_event_type)event->type) {
 	case SIM_EVENT_CALL_START:
@@ -1000,11 +1036,13 @@ static void write_truth_scenario(FILE *file, const struct sim_scenario *scenario
 				 const struct sim_shift *shift,
 				 const struct sim_operator_counts *counts)
 {
-	char start[TIMESTAMP_TEXT_MAX], storm_start[TIMESTAMP_TEXT_MAX], storm_end[TIMESTAMP_TEXT_MAX];
+	char start[TIMESTAMP_TEXT_MAX], storm_start[TIMESTAMP_TEXT_MAX],
+		storm_end[TIMESTAMP_TEXT_MAX];
 	unsigned cut_off_calls = 0, redials = 0;
 
 	timestamp_format(scenario->start_ms, start);
-	fprintf(file, "{\"scenario\":\"%s\",\"seed\":%" PRIu64 ",\"agency\":\"%s\",\"start\":\"%s\","
+	fprintf(file,
+		"{\"scenario\":\"%s\",\"seed\":%" PRIu64 ",\"agency\":\"%s\",\"start\":\"%s\","
 		"\"hours\":%g,\"operators\":%u,\"calls_per_hour\":%g,\"pocket_share\":%g,"
 		"\"calls\":%zu,\"lines\":%zu",
 		scenario->name, scenario->seed, scenario->agency, start, scenario->shift_hours,
@@ -1013,8 +1051,10 @@ static void write_truth_scenario(FILE *file, const struct sim_scenario *scenario
 	if (scenario->storm.hours > 0) {
 		timestamp_format(sim_storm_start_ms(scenario), storm_start);
 		timestamp_format(sim_storm_end_ms(scenario), storm_end);
-		fprintf(file, ",\"storm\":{\"start\":\"%s\",\"end\":\"%s\",\"short_share\":%g,"
-			"\"volume_factor\":%g}", storm_start, storm_end, scenario->storm.short_share,
+		fprintf(file,
+			",\"storm\":{\"start\":\"%s\",\"end\":\"%s\",\"short_share\":%g,"
+			"\"volume_factor\":%g}",
+			storm_start, storm_end, scenario->storm.short_share,
 			scenario->storm.volume_factor);
 	}
 	if (scenario->redial.share > 0) {
@@ -1038,10 +1078,13 @@ static void write_truth_operator(FILE *file, const struct sim_scenario *scenario
 		operator_index + 1, scenario->agency, misconduct ? "true" : "false");
 	if (misconduct) {
 		timestamp_format(sim_onset_ms(scenario, misconduct), onset);
-		fprintf(file, ",\"onset\":\"%s\",\"hangup_share\":%g", onset, misconduct->hangup_share);
+		fprintf(file, ",\"onset\":\"%s\",\"hangup_share\":%g", onset,
+			misconduct->hangup_share);
 	}
-	fprintf(file, ",\"calls\":%u,\"pocket_dials\":%u,\"abandoned_calls\":%u,\"cut_off_calls\":%u",
-		counts->calls, counts->pocket_dials, counts->abandoned_calls, counts->cut_off_calls);
+	fprintf(file,
+		",\"calls\":%u,\"pocket_dials\":%u,\"abandoned_calls\":%u,\"cut_off_calls\":%u",
+		counts->calls, counts->pocket_dials, counts->abandoned_calls,
+		counts->cut_off_calls);
 	if (scenario->storm.hours > 0)
 		fprintf(file, ",\"storm_calls\":%u", counts->storm_calls);
 	if (scenario->redial.share > 0)

@@ -180,7 +180,8 @@ static void write_ratio_grid(FILE *out)
 		double y = y_of_ratio(percent / 100.0);
 		fprintf(out,
 			"<line class=\"%s\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>"
-			"<text class=\"tick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%d%%</text>\n",
+			"<text class=\"tick\" x=\"%.0f\" y=\"%.1f\" "
+			"text-anchor=\"end\">%d%%</text>\n",
 			percent == 0 ? "base" : "grid", PLOT_LEFT, y, PLOT_RIGHT, y, PLOT_LEFT - 8,
 			y + 4, percent);
 	}
@@ -217,7 +218,8 @@ static void write_time_axis(FILE *out, const struct timeline *timeline)
 {
 	int64_t span_ms = timeline->to_ms - timeline->from_ms;
 	int64_t interval = tick_interval_ms(span_ms);
-	int64_t first = (timeline->from_ms / interval + (timeline->from_ms % interval != 0)) * interval;
+	int64_t first =
+		(timeline->from_ms / interval + (timeline->from_ms % interval != 0)) * interval;
 	char label[32];
 
 	for (int64_t ts = first; ts <= timeline->to_ms; ts += interval) {
@@ -225,7 +227,8 @@ static void write_time_axis(FILE *out, const struct timeline *timeline)
 		format_tick(ts, span_ms, label, sizeof(label));
 		fprintf(out,
 			"<line class=\"grid\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
-			"<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
+			"<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" "
+			"text-anchor=\"middle\">%s</text>\n",
 			x, CHART_TOP, x, CHART_BOTTOM + 4, x, AXIS_LABEL_Y, label);
 	}
 }
@@ -271,14 +274,15 @@ static void write_premature_mark(FILE *out, double x, const struct call_bin *bin
 
 	timestamp_format(bin->first_premature_ms, first);
 	timestamp_format(bin->last_premature_ms, last);
-	fprintf(out, "<line class=\"premature\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"><title>",
+	fprintf(out,
+		"<line class=\"premature\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"><title>",
 		x, CALLS_BASE - PREMATURE_MARK_HEIGHT, x, CALLS_BASE);
 	if (bin->premature == 1)
 		fprintf(out, "premature hangup: answered %.8s UTC, talk %.1f s", first + 11,
 			(double)bin->talk_ms / 1000.0);
 	else
-		fprintf(out, "%" PRIu32 " premature hangups answered %.8s to %.8s UTC", bin->premature,
-			first + 11, last + 11);
+		fprintf(out, "%" PRIu32 " premature hangups answered %.8s to %.8s UTC",
+			bin->premature, first + 11, last + 11);
 	fputs("</title></line>", out);
 }
 
@@ -294,7 +298,9 @@ static int write_calls(FILE *out, const struct timeline *timeline)
 	for (size_t b = 0; b < CALL_BINS; b++) {
 		double x = PLOT_LEFT + (double)b + 0.5;
 		if (bins[b].calls > bins[b].premature)
-			fprintf(out, "<line class=\"call\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>",
+			fprintf(out,
+				"<line class=\"call\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
+				"y2=\"%.0f\"/>",
 				x, CALLS_BASE - CALL_MARK_HEIGHT, x, CALLS_BASE);
 		if (bins[b].premature > 0)
 			write_premature_mark(out, x, &bins[b]);
@@ -313,7 +319,8 @@ static void write_threshold(FILE *out, const struct config_rule *rule, size_t ru
 	fprintf(out,
 		"<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\" "
 		"stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/>"
-		"<text class=\"threshold\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" style=\"fill:%s\">",
+		"<text class=\"threshold\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" "
+		"style=\"fill:%s\">",
 		PLOT_LEFT, y, PLOT_RIGHT, y, color, PLOT_RIGHT - 4, label_y, color);
 	html_escape_write(out, rule->name);
 	fprintf(out, " min_ratio %.0f%%</text>\n", rule->min_ratio * 100.0);
@@ -329,8 +336,9 @@ static void place_threshold_labels(const struct timeline *timeline, double *labe
 	for (size_t n = 0; n < timeline->rule_count; n++) {
 		size_t highest = CONFIG_MAX_RULES;
 		for (size_t r = 0; r < timeline->rule_count; r++)
-			if (!placed[r] && (highest == CONFIG_MAX_RULES ||
-					   timeline->rules[r].min_ratio > timeline->rules[highest].min_ratio))
+			if (!placed[r] &&
+			    (highest == CONFIG_MAX_RULES ||
+			     timeline->rules[r].min_ratio > timeline->rules[highest].min_ratio))
 				highest = r;
 		double line_y = y_of_ratio(timeline->rules[highest].min_ratio);
 		double y = line_y - 4;

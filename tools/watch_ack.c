@@ -31,7 +31,8 @@ struct ack_reading {
 /* object as one line with its newline, malloc'd; object is released. */
 static char *line_of(json_object *object)
 {
-	const char *text = object ? json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN) : NULL;
+	const char *text =
+		object ? json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN) : NULL;
 	char *line = NULL;
 
 	if (text && (line = malloc(strlen(text) + 2)))
@@ -112,19 +113,22 @@ static enum ack_answer await_answer(struct ack_reading *reading, const struct ne
 		double left = deadline - monotonic_seconds();
 		bool pending = stream->tls && net_tls_pending(stream->tls);
 		if (!pending && (left <= 0 || poll(&pfd, 1, (int)ceil(left * 1000)) == 0)) {
-			fprintf(stderr, "cadmon-watch: %s: no answer to the ack within %g s\n", address,
-				reading->request->timeout_seconds);
+			fprintf(stderr, "cadmon-watch: %s: no answer to the ack within %g s\n",
+				address, reading->request->timeout_seconds);
 			break;
 		}
 		enum watch_reader_fill fill = watch_reader_fill(&reading->reader, stream);
 		if (fill == WATCH_READER_EOF || fill == WATCH_READER_ERROR) {
-			fprintf(stderr, "cadmon-watch: %s: the stream ended before an answer to the ack\n",
+			fprintf(stderr,
+				"cadmon-watch: %s: the stream ended before an answer to the ack\n",
 				address);
 			break;
 		}
-		while (answer == ACK_WAITING && (text = watch_reader_next_line(&reading->reader, &len))) {
+		while (answer == ACK_WAITING &&
+		       (text = watch_reader_next_line(&reading->reader, &len))) {
 			const char *why;
-			json_object *object = watch_json_parse_line(reading->tokener, text, len, &why);
+			json_object *object =
+				watch_json_parse_line(reading->tokener, text, len, &why);
 			if (object)
 				answer = answer_of(reading, object, address);
 			json_object_put(object);
@@ -137,7 +141,8 @@ static enum ack_answer await_answer(struct ack_reading *reading, const struct ne
 static int send_lines(struct net_stream *stream, const char *token, const char *line)
 {
 	char *token_line = token ? watch_token_line(token, -1) : NULL;
-	int rc = (token && !token_line) || (token_line && net_stream_write(stream, token_line, strlen(token_line)) != 0)
+	int rc = (token && !token_line) || (token_line && net_stream_write(stream, token_line,
+									   strlen(token_line)) != 0)
 			 ? -1
 			 : net_stream_write(stream, line, strlen(line));
 
@@ -151,14 +156,19 @@ static int ack_one(struct ack_reading *reading, const char *address)
 	const struct watch_ack_request *request = reading->request;
 	double deadline = monotonic_seconds() + request->timeout_seconds;
 	char why[NET_WHY_MAX];
-	struct net_stream stream = { .fd = net_connect_retry(address, request->timeout_seconds, why, sizeof(why)) };
+	struct net_stream stream = { .fd = net_connect_retry(address, request->timeout_seconds, why,
+							     sizeof(why)) };
 	char *line = watch_ack_line(request->alert_id, request->by, request->note);
 	enum ack_answer answer = ACK_WAITING;
 	bool secured = stream.fd >= 0 &&
-		       net_stream_start_tls(&stream, request->tls, address, request->timeout_seconds, why, sizeof(why)) == 0;
+		       net_stream_start_tls(&stream, request->tls, address,
+					    request->timeout_seconds, why, sizeof(why)) == 0;
 
 	if (!secured || !line || send_lines(&stream, request->token, line) != 0)
-		fprintf(stderr, "cadmon-watch: %s\n", !secured ? why : !line ? "out of memory" : strerror(errno));
+		fprintf(stderr, "cadmon-watch: %s\n",
+			!secured ? why
+			: !line	 ? "out of memory"
+				 : strerror(errno));
 	else
 		answer = await_answer(reading, &stream, address, deadline);
 	free(line);

@@ -99,7 +99,8 @@ static void append_upper(struct watch_text *row, const char *word)
 	size_t i = 0;
 
 	for (; word[i] && i + 1 < sizeof(upper); i++)
-		upper[i] = (word[i] >= 'a' && word[i] <= 'z') ? (char)(word[i] - 'a' + 'A') : word[i];
+		upper[i] =
+			(word[i] >= 'a' && word[i] <= 'z') ? (char)(word[i] - 'a' + 'A') : word[i];
 	upper[i] = '\0';
 	watch_text_append_safe(row, upper);
 }
@@ -134,7 +135,8 @@ static void append_counts(struct watch_text *row, const struct watch_open_alert 
 
 static bool seen_before(const struct watch_board *board, const char *key)
 {
-	size_t kept = board->seen_count < WATCH_BOARD_SEEN_MAX ? board->seen_count : WATCH_BOARD_SEEN_MAX;
+	size_t kept =
+		board->seen_count < WATCH_BOARD_SEEN_MAX ? board->seen_count : WATCH_BOARD_SEEN_MAX;
 
 	for (size_t i = 0; i < kept; i++)
 		if (strcmp(board->seen[i], key) == 0)
@@ -164,8 +166,8 @@ static void notice_key(json_object *line, const char *kind, char key[WATCH_KEY_B
 			 watch_json_string(line, "by") ? watch_json_string(line, "by") : "",
 			 watch_json_string(line, "note") ? watch_json_string(line, "note") : "");
 	else
-		snprintf(key, WATCH_KEY_BYTES, "%s\x1f%s\x1f%s\x1f%s", id, kind, severity ? severity : "",
-			 reason ? reason : "");
+		snprintf(key, WATCH_KEY_BYTES, "%s\x1f%s\x1f%s\x1f%s", id, kind,
+			 severity ? severity : "", reason ? reason : "");
 }
 
 /* ---- the open alerts --------------------------------------------------------------------- */
@@ -267,7 +269,8 @@ static bool merge_callbacks(struct watch_open_alert *alert, json_object *line)
 		read_callback(json_object_array_get_idx(callbacks, i), &callback);
 		changed |= merge_callback(alert, &callback);
 	}
-	qsort(alert->callbacks, alert->callback_count, sizeof(alert->callbacks[0]), compare_callbacks);
+	qsort(alert->callbacks, alert->callback_count, sizeof(alert->callbacks[0]),
+	      compare_callbacks);
 	return changed;
 }
 
@@ -409,7 +412,9 @@ static void notice_row(const struct watch_board *board, json_object *line, const
 static void append_repeat(const struct watch_board *board, json_object *line,
 			  char row_text[WATCH_ROW_BYTES])
 {
-	struct watch_text row = { .text = row_text, .size = WATCH_ROW_BYTES, .len = strlen(row_text) };
+	struct watch_text row = { .text = row_text,
+				  .size = WATCH_ROW_BYTES,
+				  .len = strlen(row_text) };
 	const char *first_by = watch_json_string(line, "first_by");
 	char clock[WATCH_CLOCK_MAX];
 
@@ -537,7 +542,8 @@ static void apply_open_line(struct watch_board *board, unsigned instance, json_o
 	merge_callbacks(alert, line);
 	alert->acknowledged = false;
 	if (ack)
-		set_acknowledged(alert, watch_json_string(ack, "by"), watch_json_string(ack, "note"),
+		set_acknowledged(alert, watch_json_string(ack, "by"),
+				 watch_json_string(ack, "note"),
 				 parse_ms(watch_json_string(ack, "ts")));
 	alert->instances |= 1u << instance;
 }
@@ -737,7 +743,9 @@ static size_t emit_alert(const struct watch_board *board, const struct watch_ope
 {
 	char row[WATCH_ROW_BYTES];
 	size_t total = alert->callback_count + alert->callbacks_not_kept;
-	size_t shown = total <= allowance ? alert->callback_count : allowance > 0 ? allowance - 1 : 0;
+	size_t shown = total <= allowance ? alert->callback_count
+		       : allowance > 0	  ? allowance - 1
+					  : 0;
 
 	summary_row(board, alert, number, row);
 	emit(context, row);
@@ -787,7 +795,8 @@ size_t watch_board_render_notices(const struct watch_board *board, size_t max_ro
 	size_t rows = 0;
 
 	for (; rows < kept && rows < max_rows; rows++)
-		emit(context, board->notices[(board->notice_count - 1 - rows) % WATCH_BOARD_MAX_NOTICES]);
+		emit(context,
+		     board->notices[(board->notice_count - 1 - rows) % WATCH_BOARD_MAX_NOTICES]);
 	return rows;
 }
 

@@ -28,7 +28,8 @@ bool watch_json_number(json_object *object, const char *key, double *out)
 	json_object *value;
 
 	if (!json_object_object_get_ex(object, key, &value) ||
-	    !(json_object_is_type(value, json_type_double) || json_object_is_type(value, json_type_int)))
+	    !(json_object_is_type(value, json_type_double) ||
+	      json_object_is_type(value, json_type_int)))
 		return false;
 	*out = json_object_get_double(value);
 	return true;
@@ -81,7 +82,8 @@ json_object *watch_json_parse_line(json_tokener *tokener, const char *line, size
 	json_tokener_reset(tokener);
 	object = json_tokener_parse_ex(tokener, line, (int)len);
 	if (!object || json_tokener_get_error(tokener) != json_tokener_success) {
-		*why = object ? "trailing data" : json_tokener_error_desc(json_tokener_get_error(tokener));
+		*why = object ? "trailing data"
+			      : json_tokener_error_desc(json_tokener_get_error(tokener));
 		if (json_tokener_get_error(tokener) == json_tokener_continue)
 			*why = "incomplete JSON";
 		json_object_put(object);

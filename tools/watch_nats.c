@@ -69,14 +69,16 @@ static bool keep_sequence(struct watch_nats *nats, natsMsg *msg)
 	return going_on;
 }
 
-static void on_message(natsConnection *connection, natsSubscription *subscription, natsMsg *msg, void *closure)
+static void on_message(natsConnection *connection, natsSubscription *subscription, natsMsg *msg,
+		       void *closure)
 {
 	struct watch_nats *nats = closure;
 	int len = natsMsg_GetDataLength(msg);
 
 	(void)connection;
 	(void)subscription;
-	if (len > 0 && keep_sequence(nats, msg) && write_all(nats->pipe[1], natsMsg_GetData(msg), (size_t)len))
+	if (len > 0 && keep_sequence(nats, msg) &&
+	    write_all(nats->pipe[1], natsMsg_GetData(msg), (size_t)len))
 		write_all(nats->pipe[1], "\n", 1);
 	natsMsg_Destroy(msg);
 }
@@ -107,7 +109,8 @@ static natsStatus set_security(natsOptions *options, const struct watch_nats_set
 	natsStatus status = NATS_OK;
 
 	if (settings->credentials)
-		status = natsOptions_SetUserCredentialsFromFiles(options, settings->credentials, NULL);
+		status = natsOptions_SetUserCredentialsFromFiles(options, settings->credentials,
+								 NULL);
 	if (status == NATS_OK && settings->token)
 		status = natsOptions_SetToken(options, settings->token);
 	if (status == NATS_OK && settings->user)
@@ -115,13 +118,15 @@ static natsStatus set_security(natsOptions *options, const struct watch_nats_set
 	if (status == NATS_OK && settings->ca)
 		status = natsOptions_LoadCATrustedCertificates(options, settings->ca);
 	if (status == NATS_OK && settings->certificate)
-		status = natsOptions_LoadCertificatesChain(options, settings->certificate, settings->key);
+		status = natsOptions_LoadCertificatesChain(options, settings->certificate,
+							   settings->key);
 	if (status == NATS_OK && (settings->ca || settings->certificate))
 		status = natsOptions_SetSecure(options, true);
 	return status;
 }
 
-static natsStatus subscribe(struct watch_nats *nats, const struct watch_nats_settings *settings, jsErrCode *jerr)
+static natsStatus subscribe(struct watch_nats *nats, const struct watch_nats_settings *settings,
+			    jsErrCode *jerr)
 {
 	jsSubOptions sub_options;
 	char list[WATCH_NATS_URL_MAX_BYTES + 1], *servers[WATCH_NATS_MAX_SERVERS], *save = NULL;
@@ -133,9 +138,12 @@ static natsStatus subscribe(struct watch_nats *nats, const struct watch_nats_set
 	     server = strtok_r(NULL, ",", &save))
 		servers[count++] = server;
 	if (status == NATS_OK)
-		status = count > 0 ? natsOptions_SetServers(nats->options, (const char **)servers, count) : NATS_INVALID_ARG;
+		status = count > 0 ? natsOptions_SetServers(nats->options, (const char **)servers,
+							    count)
+				   : NATS_INVALID_ARG;
 	if (status == NATS_OK)
-		status = natsOptions_SetTimeout(nats->options, (int64_t)(settings->timeout_seconds * 1000));
+		status = natsOptions_SetTimeout(nats->options,
+						(int64_t)(settings->timeout_seconds * 1000));
 	if (status == NATS_OK)
 		status = natsOptions_SetMaxReconnect(nats->options, -1); /* keep following */
 	if (status == NATS_OK)
@@ -152,13 +160,14 @@ static natsStatus subscribe(struct watch_nats *nats, const struct watch_nats_set
 			sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
 			sub_options.Config.OptStartSeq = settings->start_sequence;
 		}
-		status = js_Subscribe(&nats->subscription, nats->js, settings->subject, on_message, nats, NULL,
-				      &sub_options, jerr);
+		status = js_Subscribe(&nats->subscription, nats->js, settings->subject, on_message,
+				      nats, NULL, &sub_options, jerr);
 	}
 	return status;
 }
 
-struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why, size_t why_size)
+struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why,
+				   size_t why_size)
 {
 	const char *url = settings->url;
 	struct watch_nats *nats = calloc(1, sizeof *nats);
@@ -167,7 +176,8 @@ struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, c
 
 	if (!nats || !(nats->sequences = calloc(WATCH_NATS_SEQUENCES, sizeof *nats->sequences)) ||
 	    pipe(nats->pipe) != 0) {
-		snprintf(why, why_size, "cannot follow %s: %s", url, strerror(errno ? errno : ENOMEM));
+		snprintf(why, why_size, "cannot follow %s: %s", url,
+			 strerror(errno ? errno : ENOMEM));
 		if (nats)
 			free(nats->sequences);
 		free(nats);
@@ -181,8 +191,8 @@ struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, c
 	if ((status = subscribe(nats, settings, &jerr)) != NATS_OK) {
 		const char *detail = nats_GetLastError(NULL);
 		snprintf(why, why_size, "cannot follow %s on %s: %s%s%s%s", settings->subject, url,
-			 natsStatus_GetText(status), detail && detail[0] ? " (" : "", detail && detail[0] ? detail : "",
-			 detail && detail[0] ? ")" : "");
+			 natsStatus_GetText(status), detail && detail[0] ? " (" : "",
+			 detail && detail[0] ? detail : "", detail && detail[0] ? ")" : "");
 		watch_nats_close(nats);
 		return NULL;
 	}

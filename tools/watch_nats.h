@@ -31,7 +31,8 @@ struct watch_nats_settings {
 
 /** Connect within settings->timeout_seconds and follow settings->subject: NULL, and why, on
  * failure (or when cadmon-watch was built without libnats). */
-struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why, size_t why_size);
+struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why,
+				   size_t why_size);
 
 /** The pipe's read end: notice lines, one per stream message. */
 int watch_nats_fd(const struct watch_nats *nats);

@@ -5,9 +5,11 @@
 
 #include <stdio.h>
 
-struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why, size_t why_size)
+struct watch_nats *watch_nats_open(const struct watch_nats_settings *settings, char *why,
+				   size_t why_size)
 {
-	snprintf(why, why_size, "cannot follow %s: cadmon-watch was built without NATS support (meson -Dnats)",
+	snprintf(why, why_size,
+		 "cannot follow %s: cadmon-watch was built without NATS support (meson -Dnats)",
 		 settings->url);
 	return NULL;
 }

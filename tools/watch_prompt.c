@@ -137,8 +137,8 @@ void watch_prompt_row(const struct watch_prompt *prompt, char *row, size_t size)
 			 prompt->number);
 		break;
 	case WATCH_PROMPT_BY:
-		snprintf(row, size, "alert %s (%s), acknowledged by (your name): %s_", prompt->number,
-			 prompt->alert_id, prompt->by);
+		snprintf(row, size, "alert %s (%s), acknowledged by (your name): %s_",
+			 prompt->number, prompt->alert_id, prompt->by);
 		break;
 	case WATCH_PROMPT_NOTE:
 		snprintf(row, size, "alert %s by %s, note (Enter to send): %s_", prompt->number,

@@ -30,7 +30,8 @@ char *watch_reader_next_line(struct watch_reader *reader, size_t *len)
 {
 	char *newline;
 
-	while ((newline = memchr(reader->buffer + reader->start, '\n', reader->used - reader->start))) {
+	while ((newline = memchr(reader->buffer + reader->start, '\n',
+				 reader->used - reader->start))) {
 		char *line = reader->buffer + reader->start;
 		*len = (size_t)(newline - line);
 		reader->start = (size_t)(newline - reader->buffer) + 1;
@@ -56,7 +57,8 @@ char *watch_reader_rest(struct watch_reader *reader, size_t *len)
 	return reader->buffer + reader->start - *len;
 }
 
-enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, const struct net_stream *stream)
+enum watch_reader_fill watch_reader_fill(struct watch_reader *reader,
+					 const struct net_stream *stream)
 {
 	memmove(reader->buffer, reader->buffer + reader->start, reader->used - reader->start);
 	reader->used -= reader->start;
@@ -67,8 +69,9 @@ enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, const stru
 		reader->used = 0;
 	}
 	size_t room = WATCH_READER_LINE_MAX_BYTES - reader->used;
-	ssize_t n = net_stream_read(stream, reader->buffer + reader->used,
-				    room < WATCH_READER_CHUNK_BYTES ? room : WATCH_READER_CHUNK_BYTES);
+	ssize_t n =
+		net_stream_read(stream, reader->buffer + reader->used,
+				room < WATCH_READER_CHUNK_BYTES ? room : WATCH_READER_CHUNK_BYTES);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? WATCH_READER_AGAIN : WATCH_READER_ERROR;
 	if (n == 0)

@@ -42,7 +42,8 @@ void watch_reader_free(struct watch_reader *reader);
 void watch_reader_reset(struct watch_reader *reader);
 
 /** Read what stream has into the buffer. */
-enum watch_reader_fill watch_reader_fill(struct watch_reader *reader, const struct net_stream *stream);
+enum watch_reader_fill watch_reader_fill(struct watch_reader *reader,
+					 const struct net_stream *stream);
 
 /** The next complete line (NUL-terminated, in the buffer; valid until the next fill), or NULL. */
 char *watch_reader_next_line(struct watch_reader *reader, size_t *len);

@@ -83,7 +83,8 @@ int journal_add_closed_segment(struct journal *journal, const struct journal_seg
 
 int journal_add_snapshot(struct journal *journal, uint64_t index)
 {
-	uint64_t *grown = realloc(journal->snapshots, (journal->snapshot_count + 1) * sizeof *grown);
+	uint64_t *grown =
+		realloc(journal->snapshots, (journal->snapshot_count + 1) * sizeof *grown);
 	size_t at;
 
 	if (!grown)
@@ -99,7 +100,8 @@ int journal_add_snapshot(struct journal *journal, uint64_t index)
 	return 0;
 }
 
-void journal_note_snapshot_stamp(struct journal *journal, uint64_t index, enum engine_snapshot_next next)
+void journal_note_snapshot_stamp(struct journal *journal, uint64_t index,
+				 enum engine_snapshot_next next)
 {
 	journal->stamped_index = index;
 	journal->stamped_next = next;
@@ -144,7 +146,8 @@ int journal_index_alert(struct journal *journal, uint64_t seq, uint64_t segment,
 
 static int compare_alert_seq(const void *a, const void *b)
 {
-	uint64_t x = ((const struct journal_alert *)a)->seq, y = ((const struct journal_alert *)b)->seq;
+	uint64_t x = ((const struct journal_alert *)a)->seq,
+		 y = ((const struct journal_alert *)b)->seq;
 
 	return x < y ? -1 : x > y;
 }
@@ -238,7 +241,8 @@ uint64_t journal_append_reject(struct journal *journal, enum event_reject reason
 	return journal->next_index++;
 }
 
-uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line, size_t len)
+uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line,
+				size_t len)
 {
 	record_put_control(&journal->batch, journal->next_index, ts_ms, line, len);
 	return journal->next_index++;
@@ -365,9 +369,10 @@ static int open_segment_alerts(const struct journal *journal, struct record_aler
 		const struct journal_alert *alert = &journal->alerts[i];
 
 		if (alert->segment == journal->segment_first)
-			(*refs)[n++] = (struct record_alert_ref){ .seq = alert->seq,
-								  .offset = alert->offset,
-								  .record_bytes = alert->record_bytes };
+			(*refs)[n++] =
+				(struct record_alert_ref){ .seq = alert->seq,
+							   .offset = alert->offset,
+							   .record_bytes = alert->record_bytes };
 	}
 	return 0;
 }
@@ -418,13 +423,15 @@ static bool have_snapshot(const struct journal *journal, uint64_t index)
 int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 			   enum engine_snapshot_next next)
 {
-	struct engine_snapshot_stamp stamp = { .journal_index = journal->written_index, .next = next };
+	struct engine_snapshot_stamp stamp = { .journal_index = journal->written_index,
+					       .next = next };
 	bool exists = have_snapshot(journal, stamp.journal_index);
 	int rc;
 
 	if (journal->batch.len > 0 || journal->synced_index != journal->written_index)
 		return -EINVAL;
-	if (exists && journal->stamped_index == stamp.journal_index && journal->stamped_next == next)
+	if (exists && journal->stamped_index == stamp.journal_index &&
+	    journal->stamped_next == next)
 		return -EEXIST;
 	/* else written, or rewritten in place (atomically) to say what follows it now */
 	rc = journal_snapshot_to_file(journal, engine, stamp.journal_index, next);
@@ -462,8 +469,8 @@ static int stream_snapshot(void *ctx, int fd)
 	return stream->error < 0 ? stream->error : -ENOMEM;
 }
 
-int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine, uint64_t index,
-			     enum engine_snapshot_next next)
+int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine,
+			     uint64_t index, enum engine_snapshot_next next)
 {
 	struct snapshot_stream stream = { .engine = engine,
 					  .stamp = { .journal_index = index, .next = next } };
@@ -471,7 +478,8 @@ int journal_snapshot_to_file(const struct journal *journal, const struct engine 
 	return statedir_fill_snapshot(journal->dir, index, stream_snapshot, &stream);
 }
 
-int journal_snapshot_written(struct journal *journal, uint64_t index, enum engine_snapshot_next next)
+int journal_snapshot_written(struct journal *journal, uint64_t index,
+			     enum engine_snapshot_next next)
 {
 	int rc = have_snapshot(journal, index) ? 0 : journal_add_snapshot(journal, index);
 
@@ -487,7 +495,8 @@ static int close_segment(struct journal *journal, const struct engine *engine, b
 {
 	int rc;
 
-	if (journal->fd >= 0 && (rc = journal_end_segment(journal, engine_watermark_ms(engine))) < 0)
+	if (journal->fd >= 0 &&
+	    (rc = journal_end_segment(journal, engine_watermark_ms(engine))) < 0)
 		return rc;
 	/* The next segment exists before a snapshot says records go on in it: recovery can then
 	 * tell that segment deleted from a crash between the two. */
@@ -516,7 +525,8 @@ int journal_checkpoint(struct journal *journal, const struct engine *engine, boo
 	if ((rc = close_segment(journal, engine, start_next)) < 0)
 		return rc;
 	rc = journal_write_snapshot(journal, engine,
-				    start_next ? ENGINE_SNAPSHOT_NEXT_SEGMENT : ENGINE_SNAPSHOT_NEXT_NONE);
+				    start_next ? ENGINE_SNAPSHOT_NEXT_SEGMENT
+					       : ENGINE_SNAPSHOT_NEXT_NONE);
 	return rc == -EEXIST ? 0 : rc;
 }
 
@@ -548,7 +558,8 @@ static void retain_snapshots(struct journal *journal, struct journal_retained *r
 		return;
 	excess = journal->snapshot_count - JOURNAL_SNAPSHOTS_KEPT;
 	for (size_t i = 0; i < journal->snapshot_count; i++) {
-		int rc = i < excess ? statedir_remove_snapshot(journal->dir, journal->snapshots[i]) : 1;
+		int rc = i < excess ? statedir_remove_snapshot(journal->dir, journal->snapshots[i])
+				    : 1;
 
 		if (rc == 0) {
 			retained->snapshots_deleted++;

@@ -71,7 +71,8 @@ void journal_free(struct journal *journal);
 int journal_add_closed_segment(struct journal *journal, const struct journal_segment *segment);
 int journal_add_snapshot(struct journal *journal, uint64_t index);
 /** The snapshot of index (one journal_add_snapshot knows) is stamped next (engine.h). */
-void journal_note_snapshot_stamp(struct journal *journal, uint64_t index, enum engine_snapshot_next next);
+void journal_note_snapshot_stamp(struct journal *journal, uint64_t index,
+				 enum engine_snapshot_next next);
 int journal_index_alert(struct journal *journal, uint64_t seq, uint64_t segment, uint64_t offset,
 			uint32_t record_bytes);
 /** Sort the alert index by seq, keeping one entry per seq (recovery may find one twice). */
@@ -112,7 +113,8 @@ uint64_t journal_append_event_at(struct journal *journal, const struct engine_or
 				 const char *line, size_t len);
 uint64_t journal_append_reject(struct journal *journal, enum event_reject reason);
 /** Append a CONTROL record (record.h) to the batch; its index. */
-uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line, size_t len);
+uint64_t journal_append_control(struct journal *journal, int64_t ts_ms, const char *line,
+				size_t len);
 /** Also tells where the record will be in the segment once written. */
 uint64_t journal_append_alert(struct journal *journal, uint64_t seq, const char *json, size_t len,
 			      uint64_t *offset, uint32_t *record_bytes);
@@ -164,9 +166,10 @@ int journal_write_snapshot(struct journal *journal, const struct engine *engine,
  * of engine named index and stamped next (changes nothing here; 0 or -errno), then, once it
  * is on disk, the journal told (0 or -ENOMEM).
  */
-int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine, uint64_t index,
+int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine,
+			     uint64_t index, enum engine_snapshot_next next);
+int journal_snapshot_written(struct journal *journal, uint64_t index,
 			     enum engine_snapshot_next next);
-int journal_snapshot_written(struct journal *journal, uint64_t index, enum engine_snapshot_next next);
 
 /**
  * Rotation without its snapshot: end the segment and start the next one (the batch must be

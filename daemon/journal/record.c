@@ -55,14 +55,16 @@ void record_put_event(struct codec_writer *writer, uint64_t index, const char *s
 	record_finish(writer, start);
 }
 
-void record_put_event_at(struct codec_writer *writer, uint64_t index, const struct engine_origin *origin,
-			 const char *line, size_t len)
+void record_put_event_at(struct codec_writer *writer, uint64_t index,
+			 const struct engine_origin *origin, const char *line, size_t len)
 {
 	size_t start = record_begin(writer, RECORD_EVENT_AT, index);
 
 	codec_put_i64(writer, origin->received_ms);
-	codec_put_u8(writer, (uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
-				       (origin->first_of_connection ? RECORD_EVENT_FIRST_OF_CONNECTION : 0)));
+	codec_put_u8(
+		writer,
+		(uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
+			  (origin->first_of_connection ? RECORD_EVENT_FIRST_OF_CONNECTION : 0)));
 	codec_put_string(writer, origin->source ? origin->source : "");
 	codec_put_string(writer, origin->epoch ? origin->epoch : "");
 	codec_put_bytes(writer, line, len);
@@ -79,8 +81,8 @@ void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq,
 	record_finish(writer, start);
 }
 
-void record_put_control(struct codec_writer *writer, uint64_t index, int64_t ts_ms, const char *line,
-			size_t len)
+void record_put_control(struct codec_writer *writer, uint64_t index, int64_t ts_ms,
+			const char *line, size_t len)
 {
 	size_t start = record_begin(writer, RECORD_CONTROL, index);
 
@@ -101,7 +103,8 @@ void record_put_segment_end(struct codec_writer *writer, uint64_t index, int64_t
 			    const struct record_alert_ref *alerts, size_t count)
 {
 	size_t start = record_begin(writer, RECORD_SEGMENT_END, index);
-	size_t listed = count < RECORD_SEGMENT_END_MAX_ALERTS ? count : RECORD_SEGMENT_END_MAX_ALERTS;
+	size_t listed =
+		count < RECORD_SEGMENT_END_MAX_ALERTS ? count : RECORD_SEGMENT_END_MAX_ALERTS;
 
 	codec_put_i64(writer, watermark_ms);
 	codec_put_u32(writer, (uint32_t)listed);
@@ -272,11 +275,13 @@ int record_decode_event(const struct record *record, struct record_event *out)
 		out->received_ms = codec_get_i64(&reader);
 		flags = codec_get_u8(&reader);
 	}
-	if (!decode_text(&reader, out->source, record->type == RECORD_EVENT ? EVENT_ID_MAX : EVENT_ID_MAX + 1))
+	if (!decode_text(&reader, out->source,
+			 record->type == RECORD_EVENT ? EVENT_ID_MAX : EVENT_ID_MAX + 1))
 		return -EINVAL;
 	if (record->type == RECORD_EVENT_AT && !decode_text(&reader, out->epoch, EVENT_ID_MAX))
 		return -EINVAL;
-	out->named = record->type == RECORD_EVENT ? out->source[0] != '\0' : (flags & RECORD_EVENT_NAMED) != 0;
+	out->named = record->type == RECORD_EVENT ? out->source[0] != '\0'
+						  : (flags & RECORD_EVENT_NAMED) != 0;
 	out->first_of_connection = flags & RECORD_EVENT_FIRST_OF_CONNECTION;
 	out->line = (const char *)record->payload + reader.pos;
 	out->len = record->payload_len - reader.pos;

@@ -96,16 +96,16 @@ void record_put_event(struct codec_writer *writer, uint64_t index, const char *s
 struct engine_origin;
 
 /** Append an EVENT_AT record: the line exactly as received, and where and when from. */
-void record_put_event_at(struct codec_writer *writer, uint64_t index, const struct engine_origin *origin,
-			 const char *line, size_t len);
+void record_put_event_at(struct codec_writer *writer, uint64_t index,
+			 const struct engine_origin *origin, const char *line, size_t len);
 
 /** Append an ALERT record: the alert's seq and its JSON line. */
 void record_put_alert(struct codec_writer *writer, uint64_t index, uint64_t seq, const char *json,
 		      size_t len);
 
 /** Append a CONTROL record: a control line taken at ts_ms (wall clock). */
-void record_put_control(struct codec_writer *writer, uint64_t index, int64_t ts_ms, const char *line,
-			size_t len);
+void record_put_control(struct codec_writer *writer, uint64_t index, int64_t ts_ms,
+			const char *line, size_t len);
 
 /** Append a REJECT record. */
 void record_put_reject(struct codec_writer *writer, uint64_t index, enum event_reject reason);

@@ -132,7 +132,8 @@ static void quarantine_snapshot(struct recovery_pass *pass, uint64_t index, cons
 	statedir_snapshot_name(index, name);
 	pass->recovery->summary.corrupt_snapshots++;
 	if (rc == 0)
-		log_msg(LOG_ERR, "recovery: %s/%s: %s: set aside as %s.corrupt; trying the one before",
+		log_msg(LOG_ERR,
+			"recovery: %s/%s: %s: set aside as %s.corrupt; trying the one before",
 			pass->dir->path, name, why, name);
 	else
 		log_msg(LOG_ERR, "recovery: %s/%s: %s; cannot set it aside: %s", pass->dir->path,
@@ -176,7 +177,8 @@ static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t inde
 		uint32_t format = engine_snapshot_format(data, len);
 		*other_format = format != 0 && format != ENGINE_SNAPSHOT_FORMAT;
 	}
-	*next = engine && engine_snapshot_stamp(data, len, &stamp) == 0 && stamp.journal_index == index
+	*next = engine && engine_snapshot_stamp(data, len, &stamp) == 0 &&
+				stamp.journal_index == index
 			? stamp.next
 			: ENGINE_SNAPSHOT_NEXT_UNKNOWN;
 	free(data);
@@ -225,13 +227,14 @@ static int load_snapshot(struct recovery_pass *pass, const struct config *config
 /* --- checking a segment (pass 1) ------------------------------------------------------------ */
 
 /* A segment recovery cannot use: named, with what was tried and why, before recovery stops. */
-static void log_segment_error(const struct recovery_pass *pass, uint64_t first_index, const char *what,
-			      int rc)
+static void log_segment_error(const struct recovery_pass *pass, uint64_t first_index,
+			      const char *what, int rc)
 {
 	char name[STATEDIR_NAME_MAX];
 
 	statedir_segment_name(first_index, name);
-	log_msg(LOG_ERR, "recovery: %s/journal/%s: %s: %s", pass->dir->path, name, what, statedir_strerror(rc));
+	log_msg(LOG_ERR, "recovery: %s/journal/%s: %s: %s", pass->dir->path, name, what,
+		statedir_strerror(rc));
 }
 
 static int map_segment(struct recovery_pass *pass, struct segment_check *check)
@@ -348,7 +351,8 @@ static int check_segment(struct recovery_pass *pass, struct segment_check *check
 		char name[STATEDIR_NAME_MAX];
 		statedir_segment_name(check->first_index, name);
 		log_msg(LOG_ERR,
-			"recovery: %s/journal/%s: journal record format %" PRIu32 ", this cadmond reads %u: "
+			"recovery: %s/journal/%s: journal record format %" PRIu32
+			", this cadmond reads %u: "
 			"left in place (start a cadmond that reads it, or move the file away)",
 			pass->dir->path, name, format, RECORD_FORMAT);
 		pass->recovery->summary.other_format_segments++;
@@ -390,11 +394,13 @@ static void truncate_torn(struct recovery_pass *pass, struct segment_check *chec
 		close(fd);
 	if (rc == 0)
 		log_msg(LOG_WARNING,
-			"recovery: %s/journal/%s: torn record at byte %zu (a crash while writing it, "
+			"recovery: %s/journal/%s: torn record at byte %zu (a crash while writing "
+			"it, "
 			"%zu bytes): truncated to the last good record",
 			pass->dir->path, name, check->good_bytes, check->size - check->good_bytes);
 	else
-		log_msg(LOG_ERR, "recovery: %s/journal/%s: torn record at byte %zu: cannot truncate: %s",
+		log_msg(LOG_ERR,
+			"recovery: %s/journal/%s: torn record at byte %zu: cannot truncate: %s",
 			pass->dir->path, name, check->good_bytes, strerror(-rc));
 }
 
@@ -426,8 +432,8 @@ static int index_alerts(struct recovery_pass *pass, const struct segment_check *
 {
 	for (size_t i = 0; i < check->alert_count; i++) {
 		const struct record_alert_ref *ref = &check->alerts[i];
-		int rc = journal_index_alert(pass->journal, ref->seq, check->first_index, ref->offset,
-					     ref->record_bytes);
+		int rc = journal_index_alert(pass->journal, ref->seq, check->first_index,
+					     ref->offset, ref->record_bytes);
 
 		if (rc < 0)
 			return rc;
@@ -456,8 +462,8 @@ static void quarantine_segment(struct recovery_pass *pass, uint64_t first_index)
 
 	statedir_segment_name(first_index, name);
 	if (rc < 0)
-		log_msg(LOG_ERR, "recovery: %s/journal/%s: cannot set it aside: %s", pass->dir->path,
-			name, strerror(-rc));
+		log_msg(LOG_ERR, "recovery: %s/journal/%s: cannot set it aside: %s",
+			pass->dir->path, name, strerror(-rc));
 	else
 		log_msg(LOG_WARNING, "recovery: %s/journal/%s: set aside as %s.corrupt",
 			pass->dir->path, name, name);
@@ -582,7 +588,8 @@ static int file_segment(struct recovery_pass *pass, const struct segment_check *
 	struct recovery *recovery = pass->recovery;
 	struct journal_segment closed = { .first_index = check->first_index,
 					  .last_index = check->last_index,
-					  .newest_watermark_ms = engine_watermark_ms(recovery->engine) };
+					  .newest_watermark_ms =
+						  engine_watermark_ms(recovery->engine) };
 
 	/* Created, never written: not needed, but for the one that follows the last record (the
 	 * snapshot a rotation wrote after creating it says so): the checkpoint opens it again. */
@@ -606,7 +613,8 @@ static int file_segment(struct recovery_pass *pass, const struct segment_check *
 
 /* Record numbers go on by one from the snapshot through the segments: a gap is a segment
  * deleted (or set aside) whose lines cannot be replayed. Named, with the records it held. */
-static void warn_gaps(const struct recovery_pass *pass, const struct segment_check *checks, size_t count)
+static void warn_gaps(const struct recovery_pass *pass, const struct segment_check *checks,
+		      size_t count)
 {
 	uint64_t expected = pass->base_index + 1;
 	bool known = pass->recovery->summary.from_snapshot; /* else warn_missing_history spoke */
@@ -619,7 +627,8 @@ static void warn_gaps(const struct recovery_pass *pass, const struct segment_che
 			statedir_segment_name(checks[i].first_index, name);
 			log_msg(LOG_WARNING,
 				"recovery: %s/journal: records %" PRIu64 " to %" PRIu64
-				" are missing before %s (a segment deleted or set aside): their lines are not replayed",
+				" are missing before %s (a segment deleted or set aside): their "
+				"lines are not replayed",
 				pass->dir->path, expected, checks[i].first_index - 1, name);
 		}
 		known = true;
@@ -652,7 +661,8 @@ static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, si
 		apply_segment(pass, &checks[i]);
 		rc = file_segment(pass, &checks[i], i + 1 == count);
 		pass->recovery->summary.segments_replayed += checks[i].replay_count > 0;
-		if (checks[i].has_records && checks[i].last_index > pass->recovery->summary.last_index)
+		if (checks[i].has_records &&
+		    checks[i].last_index > pass->recovery->summary.last_index)
 			pass->recovery->summary.last_index = checks[i].last_index;
 	}
 	pass->router->replaying = false;
@@ -693,7 +703,8 @@ static void warn_missing_next(struct recovery_pass *pass, const struct statedir_
 {
 	char name[STATEDIR_NAME_MAX], snapshot[STATEDIR_NAME_MAX];
 
-	if (!pass->recovery->summary.from_snapshot || pass->base_next != ENGINE_SNAPSHOT_NEXT_SEGMENT)
+	if (!pass->recovery->summary.from_snapshot ||
+	    pass->base_next != ENGINE_SNAPSHOT_NEXT_SEGMENT)
 		return;
 	for (size_t i = 0; i < files->segment_count; i++)
 		if (files->segments[i] > pass->base_index)
@@ -702,13 +713,15 @@ static void warn_missing_next(struct recovery_pass *pass, const struct statedir_
 	statedir_segment_name(pass->base_index + 1, name);
 	statedir_snapshot_name(pass->base_index, snapshot);
 	log_msg(LOG_WARNING,
-		"recovery: %s/journal/%s is missing: %s was not taken at a clean stop, and records from %" PRIu64
-		" on went to that segment: their lines, acknowledged ones included, are not replayed",
+		"recovery: %s/journal/%s is missing: %s was not taken at a clean stop, and records "
+		"from %" PRIu64 " on went to that segment: their lines, acknowledged ones "
+				"included, are not replayed",
 		pass->dir->path, name, snapshot, pass->base_index + 1);
 }
 
 /* Without a snapshot the journal must start at record 1, or history is missing. */
-static void warn_missing_history(const struct recovery_pass *pass, const struct statedir_files *files)
+static void warn_missing_history(const struct recovery_pass *pass,
+				 const struct statedir_files *files)
 {
 	if (pass->recovery->summary.from_snapshot || files->segment_count == 0 ||
 	    files->segments[0] <= 1)
@@ -734,7 +747,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 
 	memset(recovery, 0, sizeof *recovery);
 	if ((rc = statedir_list(dir, &files)) < 0) {
-		snprintf(why, why_size, "cannot read state directory %s: %s", dir->path, strerror(-rc));
+		snprintf(why, why_size, "cannot read state directory %s: %s", dir->path,
+			 strerror(-rc));
 		return rc;
 	}
 	rc = load_snapshot(&pass, config, &files);
@@ -754,12 +768,14 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	if (rc == 0) {
 		future_before = engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE];
 		engine_set_future_ceiling(recovery->engine,
-					  hostclock_wall_ms() + (int64_t)config->feed.max_future_seconds * 1000);
+					  hostclock_wall_ms() +
+						  (int64_t)config->feed.max_future_seconds * 1000);
 		rc = apply_segments(&pass, files.segments + first_replayed,
 				    files.segment_count - first_replayed);
 		engine_set_future_ceiling(recovery->engine, INT64_MAX);
 		recovery->summary.future_rejected =
-			engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE] - future_before;
+			engine_stats(recovery->engine)->rejects[EVENT_REJECT_FUTURE] -
+			future_before;
 	}
 	/* A seq once delivered is never used again, even when the state was rebuilt without a
 	 * snapshot (or from an older one) and its own count is behind the journal's. */
@@ -771,7 +787,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 	statedir_files_free(&files);
 	if (rc < 0) {
 		snprintf(why, why_size, "recovery from %s failed: %s", dir->path,
-			 rc == -EPROTONOSUPPORT ? "a journal segment of another record format" : statedir_strerror(rc));
+			 rc == -EPROTONOSUPPORT ? "a journal segment of another record format"
+						: statedir_strerror(rc));
 		engine_free(recovery->engine);
 		recovery->engine = NULL;
 		return rc;
@@ -803,7 +820,8 @@ void recovery_log_summary(const struct recovery_summary *summary)
 	char snapshot[64] = "no snapshot";
 
 	if (summary->from_snapshot)
-		snprintf(snapshot, sizeof snapshot, "snapshot %016" PRIx64, summary->snapshot_index);
+		snprintf(snapshot, sizeof snapshot, "snapshot %016" PRIx64,
+			 summary->snapshot_index);
 	log_msg(LOG_NOTICE,
 		"recovery: %s + %" PRIu64 " records (%" PRIu64 " events) from %" PRIu64
 		" segments in %.3f s; alerts: %" PRIu64 " already delivered, %" PRIu64
@@ -815,7 +833,8 @@ void recovery_log_summary(const struct recovery_summary *summary)
 		summary->corrupt_snapshots, summary->other_format_snapshots);
 	if (summary->future_rejected > 0)
 		log_msg(LOG_WARNING,
-			"recovery: %" PRIu64 " journaled lines were more than feed.max_future_seconds ahead "
+			"recovery: %" PRIu64
+			" journaled lines were more than feed.max_future_seconds ahead "
 			"of this host's clock: rejected as future, not replayed",
 			summary->future_rejected);
 }

@@ -65,7 +65,9 @@ struct recovery_summary {
 	uint64_t corrupt_segments;
 	uint64_t corrupt_snapshots;
 	uint64_t other_format_snapshots; /* written by another cadmond version: left, not used */
-	uint64_t other_format_segments;  /* journal segments of another record format: left, start refused */
+	uint64_t
+		/* journal segments of another record format: left, start refused */
+		other_format_segments;
 	uint64_t skipped_bytes; /* of quarantined segments, not trusted */
 	uint64_t last_index;    /* last good record on disk */
 	uint64_t future_rejected; /* replayed lines refused by the guard against the future */

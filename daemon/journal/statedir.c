@@ -86,8 +86,10 @@ int statedir_open(struct statedir *dir, const char *path, char *why, size_t why_
 	memset(dir, 0, sizeof *dir);
 	dir->fd = dir->journal_fd = dir->lock_fd = -1;
 	snprintf(dir->path, sizeof dir->path, "%s", path);
-	if ((rc = make_directory(AT_FDCWD, path)) < 0 || (rc = open_directory(AT_FDCWD, path)) < 0) {
-		snprintf(why, why_size, "cannot create state directory %s: %s", path, strerror(-rc));
+	if ((rc = make_directory(AT_FDCWD, path)) < 0 ||
+	    (rc = open_directory(AT_FDCWD, path)) < 0) {
+		snprintf(why, why_size, "cannot create state directory %s: %s", path,
+			 strerror(-rc));
 		return rc;
 	}
 	dir->fd = rc;
@@ -386,7 +388,8 @@ int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
 	int fd, rc;
 
 	statedir_segment_name(first_index, name);
-	fd = openat(dir->journal_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	fd = openat(dir->journal_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
+		    0600);
 	if (fd < 0 && errno == EEXIST) {
 		fd = open_regular(dir->journal_fd, name, O_WRONLY | O_APPEND);
 		if (fd < 0)

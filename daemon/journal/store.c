@@ -171,8 +171,8 @@ static int store_write_backlog(struct store *store)
 		const struct alertbuf_backlog_alert *alert = &store->backlog.alerts[i];
 
 		written[i].seq = alert->seq;
-		journal_append_alert(journal, alert->seq, alert->json, alert->len, &written[i].offset,
-				     &written[i].record_bytes);
+		journal_append_alert(journal, alert->seq, alert->json, alert->len,
+				     &written[i].offset, &written[i].record_bytes);
 	}
 	if ((rc = journal_write(journal)) == 0 && (rc = journal_sync(journal, true)) == 0) {
 		for (size_t i = 0; i < store->backlog.count; i++)
@@ -311,8 +311,8 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 	}
 	set_state(store, STORE_NORMAL);
 	log_msg(LOG_NOTICE,
-		"journal: writable again after %.1f s: snapshot written, new segment from record %" PRIu64
-		"; acknowledging again",
+		"journal: writable again after %.1f s: snapshot written, new segment from record "
+		"%" PRIu64 "; acknowledging again",
 		(double)(hostclock_monotonic_ms() - store->degraded_since_ms) / 1000.0,
 		journal_segment_first(store->journal));
 	sd_notify(0, "STATUS=journal writable again");
@@ -570,7 +570,8 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 		log_limited(&store->disk_log, LOG_WARNING,
 			    "journal: cannot fork the snapshot writer (%s): written in the loop",
 			    strerror(error));
-		return journal_write_snapshot(store->journal, store->engine, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+		return journal_write_snapshot(store->journal, store->engine,
+					      ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	}
 	if (pid == 0)
 		snapshot_child(store, index, fds[1], parent);
@@ -706,8 +707,9 @@ static void deliver_recovered(struct store *store)
 	struct recovery_alert *alerts = recovery_router_take(&store->router, &count);
 
 	for (size_t i = 0; i < count; i++) {
-		log_msg(LOG_NOTICE, "alert %" PRIu64 ": produced again by recovery, never delivered "
-				    "before the restart: delivering it",
+		log_msg(LOG_NOTICE,
+			"alert %" PRIu64 ": produced again by recovery, never delivered "
+			"before the restart: delivering it",
 			alerts[i].seq);
 		store_on_alert(store, alerts[i].seq, alerts[i].json, alerts[i].len);
 	}
@@ -861,12 +863,15 @@ static void log_commit_stats(const struct store *store)
 	const struct store_stats *stats = &store->stats;
 
 	log_msg(LOG_INFO,
-		"journal: %" PRIu64 " commits (%" PRIu64 " early), write and fsync %.3f ms on average, "
+		"journal: %" PRIu64 " commits (%" PRIu64
+		" early), write and fsync %.3f ms on average, "
 		"%.3f ms at most; %" PRIu64 " rotations, %" PRIu64 " degraded periods (%" PRIu64
-		" lines and %" PRIu64 " alerts not journaled); the loop's longest stall for a snapshot in the background "
+		" lines and %" PRIu64
+		" alerts not journaled); the loop's longest stall for a snapshot in the background "
 		"(its fork, or a wait for the previous one) %.3f ms",
 		stats->commits, stats->early_commits,
-		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0 : 0.0,
+		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0
+			       : 0.0,
 		(double)stats->commit_us_max / 1000.0, stats->rotations, stats->degraded_periods,
 		stats->lines_not_journaled, stats->alerts_not_journaled,
 		(double)stats->snapshot_stall_us_max / 1000.0);
@@ -887,7 +892,8 @@ void store_finish(struct store *store)
 			store->degraded_reason);
 	} else if (flush_now(store) == 0) {
 		if ((rc = journal_checkpoint(store->journal, store->engine, false)) < 0)
-			log_msg(LOG_ERR, "journal: cannot write the final snapshot: %s", strerror(-rc));
+			log_msg(LOG_ERR, "journal: cannot write the final snapshot: %s",
+				strerror(-rc));
 		else
 			retain(store);
 	}

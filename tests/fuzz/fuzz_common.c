@@ -19,8 +19,13 @@ void fuzz_small_config(struct config *config)
 		.name = "burst", .type = CONFIG_RULE_WINDOW, .window_seconds = 600, .min_calls = 3,
 		.min_premature = 2, .min_ratio = 0.5, .called_back_weight = 1.0, .max_p_value = 1.0,
 		.min_center_ratio = 0.05, .severity = "critical"};
-	config->detector.rules[1] = (struct config_rule){
-		.name = "drift", .type = CONFIG_RULE_CUSUM, .window_seconds = 3600, .called_back_weight = 1.0,
-		.max_p_value = 1.0, .min_center_ratio = 0.05, .odds_ratio = 3.0, .threshold = 2.0,
-		.severity = "warning"};
+	config->detector.rules[1] = (struct config_rule){ .name = "drift",
+							  .type = CONFIG_RULE_CUSUM,
+							  .window_seconds = 3600,
+							  .called_back_weight = 1.0,
+							  .max_p_value = 1.0,
+							  .min_center_ratio = 0.05,
+							  .odds_ratio = 3.0,
+							  .threshold = 2.0,
+							  .severity = "warning" };
 }

@@ -49,8 +49,8 @@ static void map(const char *payload, size_t len)
 
 	lines_made = 0;
 	status = i3_calls_map(&calls, payload, len, check_line, NULL, &info, why, sizeof(why));
-	if (info.lines != lines_made || (status != I3_OK && lines_made != 0) || strlen(why) >= sizeof(why) ||
-	    i3_calls_count(&calls) > 16 || lines_made > 3)
+	if (info.lines != lines_made || (status != I3_OK && lines_made != 0) ||
+	    strlen(why) >= sizeof(why) || i3_calls_count(&calls) > 16 || lines_made > 3)
 		abort();
 }
 
@@ -64,7 +64,8 @@ static void decode(const char *body, size_t len)
 			abort();
 		return;
 	}
-	if (strlen(jws.signing_input) != jws.signing_input_len || (jws.algorithm == I3_ES256 && jws.signature_len != 64))
+	if (strlen(jws.signing_input) != jws.signing_input_len ||
+	    (jws.algorithm == I3_ES256 && jws.signature_len != 64))
 		abort();
 	map(jws.payload, jws.payload_len);
 	i3_jws_release(&jws);

@@ -23,8 +23,10 @@ static const char mappings_yaml[] =
 	"mappings:\n"
 	"  - name: cdr\n"
 	"    format: csv\n"
-	"    fields: {call_id: CallID, agency: Agency, operator: AgentID, position: Position, ani: ANI,\n"
-	"             answer_time: AnswerTime, release_time: ReleaseTime, released_by: ReleasedBy,\n"
+	"    fields: {call_id: CallID, agency: Agency, operator: AgentID, position: Position, ani: "
+	"ANI,\n"
+	"             answer_time: AnswerTime, release_time: ReleaseTime, released_by: "
+	"ReleasedBy,\n"
 	"             incident_id: IncidentNo}\n"
 	"    time_format: \"%m/%d/%Y %I:%M:%S %p\"\n"
 	"    time_zone: America/Chicago\n"
@@ -76,7 +78,8 @@ static void check_line(const char *line, size_t len, void *ctx)
 	(void)ctx;
 	if (++lines_of_record > MAPPING_MAX_EVENTS || len > MAPPING_LINE_MAX)
 		abort();
-	if (reject != EVENT_OK && reject != EVENT_REJECT_INVALID_UTF8 && reject != EVENT_REJECT_BAD_VALUE)
+	if (reject != EVENT_OK && reject != EVENT_REJECT_INVALID_UTF8 &&
+	    reject != EVENT_REJECT_BAD_VALUE)
 		abort();
 }
 
@@ -86,8 +89,8 @@ static void split_alone(const char *line, size_t len)
 	struct csv_record record;
 	size_t offset;
 
-	if (len <= sizeof(scratch) && csv_split(line, len, ',', scratch, &record, &offset) == CSV_OK &&
-	    record.count == 0)
+	if (len <= sizeof(scratch) &&
+	    csv_split(line, len, ',', scratch, &record, &offset) == CSV_OK && record.count == 0)
 		abort(); /* a record has at least one field */
 }
 
@@ -102,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	unsigned pick = data[0] % 3;
-	mapping = mapping_new(&config.mappings[pick], pick == 0 ? &chicago : NULL, MAX_RECORD_BYTES);
+	mapping =
+		mapping_new(&config.mappings[pick], pick == 0 ? &chicago : NULL, MAX_RECORD_BYTES);
 	if (!mapping)
 		return 0;
 	while (text < end) {
@@ -110,8 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = (size_t)((newline ? newline : end) - text);
 		lines_of_record = 0;
 		split_alone(text, len);
-		enum mapping_status status = mapping_line(mapping, text, len, check_line, NULL, why, sizeof(why));
-		if ((status == MAPPING_EVENTS) != (lines_of_record > 0) || strlen(why) >= sizeof(why))
+		enum mapping_status status =
+			mapping_line(mapping, text, len, check_line, NULL, why, sizeof(why));
+		if ((status == MAPPING_EVENTS) != (lines_of_record > 0) ||
+		    strlen(why) >= sizeof(why))
 			abort();
 		text += len + 1;
 	}

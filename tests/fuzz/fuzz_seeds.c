@@ -18,7 +18,8 @@
 #include "record.h"
 #include "shift_fixture.h"
 
-static int write_file(const char *dir, const char *sub, const char *name, const void *data, size_t len)
+static int write_file(const char *dir, const char *sub, const char *name, const void *data,
+		      size_t len)
 {
 	char path[4096];
 	FILE *file;
@@ -58,10 +59,12 @@ static int write_snapshots(const char *dir)
 		if (!engine)
 			return -1;
 		for (size_t i = 0; i < cuts[c]; i++)
-			engine_process(engine, i % 2 ? "cad-1" : "", shift_lines[i], line_length(shift_lines[i]), &verdict);
+			engine_process(engine, i % 2 ? "cad-1" : "", shift_lines[i],
+				       line_length(shift_lines[i]), &verdict);
 		engine_snapshot(engine, &writer);
 		snprintf(name, sizeof(name), "after-%zu.bin", cuts[c]);
-		rc = writer.failed ? -1 : write_file(dir, "snapshot", name, writer.data, writer.len - 4);
+		rc = writer.failed ? -1
+				   : write_file(dir, "snapshot", name, writer.data, writer.len - 4);
 		codec_writer_release(&writer);
 		engine_free(engine);
 	}
@@ -77,13 +80,15 @@ static int write_segment(const char *dir)
 	uint64_t index = 1;
 
 	for (size_t i = 0; i < SHIFT_LINE_COUNT; i++)
-		record_put_event(&writer, index++, "cad-1", shift_lines[i], line_length(shift_lines[i]));
+		record_put_event(&writer, index++, "cad-1", shift_lines[i],
+				 line_length(shift_lines[i]));
 	record_put_reject(&writer, index++, EVENT_REJECT_LINE_TOO_LONG);
 	ref.offset = writer.len;
 	record_put_alert(&writer, index++, 1, alert, strlen(alert));
 	ref.record_bytes = (uint32_t)(writer.len - ref.offset);
 	record_put_segment_end(&writer, index++, 1795939470000, &ref, 1);
-	int rc = writer.failed ? -1 : write_file(dir, "record", "segment.bin", writer.data, writer.len);
+	int rc = writer.failed ? -1
+			       : write_file(dir, "record", "segment.bin", writer.data, writer.len);
 	codec_writer_release(&writer);
 	return rc;
 }
@@ -95,7 +100,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (write_snapshots(argv[1]) != 0 || write_segment(argv[1]) != 0) {
-		fprintf(stderr, "fuzz_seeds: cannot write seeds under %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "fuzz_seeds: cannot write seeds under %s: %s\n", argv[1],
+			strerror(errno));
 		return 1;
 	}
 	return 0;

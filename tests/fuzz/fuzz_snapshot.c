@@ -14,10 +14,14 @@
 #include "fuzz_common.h"
 
 static const char *const lines[] = {
-	"{\"type\":\"call_start\",\"call_id\":\"z1\",\"ts\":\"2026-11-29T09:00:00Z\",\"operator\":\"op-7\",\"ani\":\"5045550101\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"z1\",\"ts\":\"2026-11-29T09:00:05Z\",\"released_by\":\"operator\"}",
-	"{\"type\":\"call_start\",\"call_id\":\"z2\",\"ts\":\"2026-11-29T09:01:00Z\",\"operator\":\"op-9\",\"ani\":\"5045550101\"}",
-	"{\"type\":\"call_end\",\"call_id\":\"z2\",\"ts\":\"2026-11-29T09:04:00Z\",\"released_by\":\"caller\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"z1\",\"ts\":\"2026-11-29T09:00:00Z\",\"operator\":"
+	"\"op-7\",\"ani\":\"5045550101\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"z1\",\"ts\":\"2026-11-29T09:00:05Z\",\"released_by\":"
+	"\"operator\"}",
+	"{\"type\":\"call_start\",\"call_id\":\"z2\",\"ts\":\"2026-11-29T09:01:00Z\",\"operator\":"
+	"\"op-9\",\"ani\":\"5045550101\"}",
+	"{\"type\":\"call_end\",\"call_id\":\"z2\",\"ts\":\"2026-11-29T09:04:00Z\",\"released_by\":"
+	"\"caller\"}",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,8 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	codec_put_bytes(&framed, data, size);
 	codec_put_u32(&framed, codec_crc32c(0, data, size));
-	struct engine *engine =
-		framed.failed ? NULL : engine_restore(framed.data, framed.len, NULL, NULL, NULL, why, sizeof(why));
+	struct engine *engine = framed.failed ? NULL
+					      : engine_restore(framed.data, framed.len, NULL, NULL,
+							       NULL, why, sizeof(why));
 	codec_writer_release(&framed);
 	if (!engine)
 		return 0;

@@ -24,7 +24,8 @@ const char hello_line[] = "{\"hello\":\"cadmond\",\"version\":\"0.2.0\",\"protoc
 
 bool is_board_line(const char *line)
 {
-	return strncmp(line, "{\"board\":", 9) == 0 || strncmp(line, "{\"alert\":\"open\",", 16) == 0;
+	return strncmp(line, "{\"board\":", 9) == 0 ||
+	       strncmp(line, "{\"alert\":\"open\",", 16) == 0;
 }
 
 void expect_line(int fd, const char *expected)
@@ -118,7 +119,8 @@ void expect_log(const struct harness *h, const char *needle)
 	if (!harness_wait_for_log(h, needle, EXPECT_READ_TIMEOUT_MS)) {
 		char *text = harness_stderr(h);
 
-		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle, text ? text : "");
+		fprintf(stderr, "expected in cadmond's log: %s\nlog:\n%s", needle,
+			text ? text : "");
 		free(text);
 		fail();
 	}

@@ -81,7 +81,8 @@ void expect_no_log(const struct harness *h, const char *needle);
  * systemd's NOTIFY_SOCKET; fails the test if it cannot be made. */
 int expect_notify_socket(char path[PATH_MAX]);
 
-void expect_log_format(const struct harness *h, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void expect_log_format(const struct harness *h, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
 void expect_no_log_format(const struct harness *h, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 

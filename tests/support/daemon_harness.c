@@ -305,7 +305,8 @@ static void exec_child(const char *const argv[], const char *out_path, const cha
 		setenv("STATE_DIRECTORY", options->state_dir, 1);
 	else
 		unsetenv("STATE_DIRECTORY");
-	if ((options->socket_count > 0 && pass_sockets(options->sockets, options->socket_count) < 0) ||
+	if ((options->socket_count > 0 &&
+	     pass_sockets(options->sockets, options->socket_count) < 0) ||
 	    set_environment(options->environment) < 0)
 		_exit(126);
 	execv(argv[0], (char *const *)argv);
@@ -549,7 +550,8 @@ static int start(struct harness *h, const struct harness_options *options,
 int harness_start_activated(struct harness *h, const struct harness_options *options,
 			    const struct harness_socket *sockets, size_t count)
 {
-	return start(h, options, (struct spawn_options){ .sockets = sockets, .socket_count = count });
+	return start(h, options,
+		     (struct spawn_options){ .sockets = sockets, .socket_count = count });
 }
 
 int harness_start_with_environment(struct harness *h, const struct harness_options *options,
