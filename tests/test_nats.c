@@ -1139,7 +1139,9 @@ static void watch_secured(const char *notice, const char *shown)
 	const char *wrong[] = { "--nats",   url_token, "--ca",	  ca,  "--token-file",
 				wrong_file, "--lines", "--count", "1", "--timeout",
 				"2",	    NULL };
-	assert_int_equal(run_watch(wrong), 1);
+	int status = run_watch(wrong);
+	if (status != 1)
+		fail_msg("cadmon-watch --nats with a wrong token: exit %d, not 1:\n%s", status, world.text);
 	snprintf(prefix, sizeof prefix,
 		 "cadmon-watch: cannot follow cadmon.alerts.> on %s: ", url_token);
 	if (strncmp(world.text, prefix, strlen(prefix)) != 0)

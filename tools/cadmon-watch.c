@@ -1230,6 +1230,7 @@ int main(int argc, char **argv)
 	session.tls = tls;
 	if (options.nats_url && session_follow_nats(&session) != 0) {
 		session_free(&session);
+		net_tls_free(tls);
 		return 1;
 	}
 	install_signals(session.screen_mode);
