@@ -2577,10 +2577,10 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 						"Seconds of event time after which an open call "
 						"that has heard nothing more (no end,"),
 	[TRACKER_MAX_OPERATORS] = UINT32_KEY(
-		"max_operators", tracker.max_operators, 1, 1000000, "5000", LIVE(COUNT),
+		"max_operators", tracker.max_operators, 1, 1000000, "1000", LIVE(COUNT),
 		"Call-takers tracked, each (agency, operator) pair counting once (1 to 1000000)."),
 	[TRACKER_MAX_WINDOW_CALLS] = UINT32_KEY("max_window_calls", tracker.max_window_calls, 16,
-						1000000, "1024", LIVE(COUNT),
+						1000000, "512", LIVE(COUNT),
 						"Completed calls kept per call-taker (16 to "
 						"1000000). Older calls are dropped from the"),
 	[TRACKER_MAX_CENTER_CALLS] = UINT32_KEY(

@@ -167,8 +167,8 @@ static void test_defaults(void **state)
 	assert_string_equal(config.tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
 	assert_int_equal(config.tracker.max_open_calls, 10000);
 	assert_int_equal(config.tracker.max_call_seconds, 14400);
-	assert_int_equal(config.tracker.max_operators, 5000);
-	assert_int_equal(config.tracker.max_window_calls, 1024);
+	assert_int_equal(config.tracker.max_operators, 1000);
+	assert_int_equal(config.tracker.max_window_calls, 512);
 	assert_true(config.detector.max_talk_seconds == 20.0);
 	assert_int_equal(config.detector.released_by_mask, RELEASED_BY_OPERATOR);
 	assert_int_equal(config.tracker.max_center_calls, 1000000);
@@ -1688,9 +1688,9 @@ static void test_min_calls_above_window_calls(void **state)
 	(void)state;
 	EXPECT_ERRORS("detector:\n"
 		      "  rules:\n"
-		      "    - {name: a, window_seconds: 60, min_calls: 1025}\n",
+		      "    - {name: a, window_seconds: 60, min_calls: 513}\n",
 		      "cadmon.yaml:3:48: detector.rules[0] (name: a): min_calls: must be at most "
-		      "tracker.max_window_calls (1024)");
+		      "tracker.max_window_calls (512)");
 	/* The tracker section may come after the rules; the message keeps document order. */
 	EXPECT_ERRORS(
 		"detector:\n"
@@ -2703,7 +2703,7 @@ static void test_diff_names_every_change(void **state)
 	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
 			    "feed.listen: [127.0.0.1:7400] -> [127.0.0.1:9, [::1]:9]\n"
-			    "tracker.max_operators: 5000 -> 40\n"
+			    "tracker.max_operators: 1000 -> 40\n"
 			    "detector.premature.max_talk_seconds: 20 -> 12.5\n"
 			    "detector.premature.released_by: [operator] -> [operator, caller]\n"
 			    "detector.rules.burst.min_calls: 4 -> 5\n"

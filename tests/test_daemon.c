@@ -709,6 +709,7 @@ static void test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s(void **stat
 		.extra_yaml =
 			"tracker:\n"
 			"  max_new_operators_per_source_per_hour: 0\n" /* a call-taker per call */
+			"  max_operators: 5000\n" /* the 2000 of them kept, with their alerts */
 			"detector:\n"
 			"  resolve_after_seconds: 2592000\n"
 			"  rules: [{name: every, window_seconds: 60, min_calls: 1, "

@@ -709,6 +709,7 @@ static void test_flood_evicts_least_evidence(void **state)
 	(void)state;
 
 	config.tracker.max_new_operators_per_source_per_hour = 0;
+	config.tracker.max_operators = 5000; /* a big center's table, five times the default */
 	double seconds = run_flood(&config, &f, EVICTING_FLOOD_OPERATORS, true, T0 + 30 * MINUTE);
 	print_message("flood of %d invented operators (no rate limit, evicting): %.2f s\n",
 		      EVICTING_FLOOD_OPERATORS, seconds);
