@@ -3,6 +3,7 @@
 #include "daemon_expect.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -37,6 +38,24 @@ void expect_line(int fd, const char *expected)
 		len = harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS);
 	while (len >= 0 && is_board_line(line) && !is_board_line(expected));
 	assert_int_equal(len, (ssize_t)strlen(expected));
+	assert_string_equal(line, expected);
+}
+
+void expect_ack(int fd, uint64_t seq, uint64_t duplicates)
+{
+	char line[128], expected[96], prefix[32];
+	size_t prefix_len;
+
+	if (duplicates)
+		snprintf(expected, sizeof expected, "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}",
+			 seq, duplicates);
+	else
+		snprintf(expected, sizeof expected, "{\"ack\":%" PRIu64 "}", seq);
+	prefix_len = (size_t)snprintf(prefix, sizeof prefix, "{\"ack\":%" PRIu64, seq);
+	do
+		assert_true(harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS) > 0);
+	while (strncmp(line, prefix, prefix_len) != 0 ||
+	       (line[prefix_len] != ',' && line[prefix_len] != '}'));
 	assert_string_equal(line, expected);
 }
 

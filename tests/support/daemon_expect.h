@@ -29,6 +29,13 @@ bool is_board_line(const char *line);
  */
 void expect_line(int fd, const char *expected);
 
+/**
+ * Read a feed's acknowledgements until the one for seq, and check it is exactly {"ack":seq}
+ * (duplicates 0) or {"ack":seq,"duplicates":D}. Acks are cumulative, one per commit: the ones
+ * before it are skipped, however the daemon's reads split the lines.
+ */
+void expect_ack(int fd, uint64_t seq, uint64_t duplicates);
+
 /** No line but board lines arrives on fd for EXPECT_QUIET_MS. */
 void expect_quiet(int fd);
 
