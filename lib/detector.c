@@ -28,6 +28,8 @@
 #define NO_RULE SIZE_MAX
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
 #define WHY_MAX 512            /* an alert's plain-words explanation */
+#define NOT_DUE UINT32_MAX     /* an episode's due_position when it is not in the due heap */
+#define DUE_NEXT_TICK INT64_MIN /* evaluated at every tick */
 
 /* What an operator's window keeps of each call besides its times and flags. */
 struct call_detail {
@@ -83,6 +85,9 @@ struct episode {
 	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
 	uint32_t callback_count;
 	uint32_t callback_capacity;
+	/* Ticks evaluate only the open alerts that are due (see run_ticks): */
+	uint32_t due_position;   /* in detector->due, or NOT_DUE */
+	uint64_t evaluated_tick; /* detector->ticks when it was last evaluated or caught up */
 };
 
 struct operator_state {
@@ -112,6 +117,12 @@ struct baseline_entry {
 	struct sequential_rate fast;
 };
 
+/* An open alert in the due heap: the first clock at which its tick can change anything. */
+struct due_entry {
+	int64_t due_ms;
+	struct operator_state *state;
+};
+
 /* The operator table's entries point at states; states do not move. */
 struct operator_entry {
 	struct table_entry base;
@@ -138,6 +149,12 @@ struct detector {
 	struct registry registry;          /* the operators' states by index, max_operators */
 	struct operator_state **open_episodes; /* operators with an open alert */
 	uint32_t open_count;
+	struct due_entry *due;  /* min-heap of the open alerts by the clock their tick is due */
+	uint32_t due_count;
+	uint32_t due_capacity;  /* grown on demand, at most max_operators */
+	bool due_lost;          /* an open alert is not in it (no memory): ticks evaluate all */
+	uint64_t ticks;         /* ticks run */
+	int64_t tick_now_ms;    /* the clock at the last tick */
 	struct window center;
 	struct table baselines;            /* struct baseline_entry, at most max_operators */
 	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
@@ -237,6 +254,7 @@ void detector_free(struct detector *detector)
 	callers_free(detector->callers);
 	registry_release(&detector->registry);
 	free(detector->open_episodes);
+	free(detector->due);
 	free(detector->callbacks);
 	free(detector);
 }
@@ -301,6 +319,8 @@ static struct operator_state *new_operator(struct detector *detector,
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
 	state->history.at_ms = INT64_MIN;
+	state->episode.due_position = NOT_DUE;
+	state->episode.evaluated_tick = detector->ticks;
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	return state;
@@ -552,17 +572,23 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 	}
 }
 
+/* A window rule's thresholds on the window's counts alone (its p-value aside). */
+static bool counts_hold(const struct config_rule *rule, const struct window_counts *counts)
+{
+	double weighted =
+		counts->premature + (rule->called_back_weight - 1.0) * counts->called_back;
+
+	return !(counts->calls < rule->min_calls || weighted < rule->min_premature ||
+		 weighted < rule->min_ratio * counts->calls ||
+		 counts->called_back < rule->min_called_back);
+}
+
 /* A window rule: its thresholds (and its p-value, if it has one) met by the window's counts. */
 static bool thresholds_hold(const struct config_rule *rule, const struct window_counts *counts,
 			    const struct detector *detector, const struct operator_state *state,
 			    size_t r)
 {
-	double weighted =
-		counts->premature + (rule->called_back_weight - 1.0) * counts->called_back;
-
-	if (counts->calls < rule->min_calls || weighted < rule->min_premature ||
-	    weighted < rule->min_ratio * counts->calls ||
-	    counts->called_back < rule->min_called_back)
+	if (!counts_hold(rule, counts))
 		return false;
 	if (rule->max_p_value >= 1.0)
 		return true;
@@ -906,6 +932,203 @@ static int64_t operator_now(const struct detector *detector, const struct operat
 	return state->lag_ms > 0 ? detector->now_ms - state->lag_ms : detector->now_ms;
 }
 
+
+/* ---- the due heap: which open alerts a tick evaluates --------------------------------- */
+
+/*
+ * Every open alert used to be evaluated at every tick (once per second of event time), which
+ * walked all of them: with most call-takers alerting under a long window that was most of the
+ * engine's time. An evaluation at a tick can only change something (a rule's truth, a
+ * notice, a resolution, an escalation, the window's counts) at a clock the alert's state
+ * names in advance: its next call leaving a window span, its resolve_after deadline, its
+ * acknowledgement deadline; or at every tick while an update waits, a CUSUM rule held at the
+ * last call, or a window rule's p-value (which follows the rest of the center) is consulted.
+ * Ticks before that clock would only have moved the window's clock to theirs and set
+ * last_true_ms of the rules that hold to it: catch_up does exactly that before the state is
+ * next looked at, and snapshots write those values. Alerts, their order and snapshots are
+ * byte for byte those of the evaluation of every alert at every tick.
+ */
+
+static int64_t add_saturated(int64_t a, int64_t b) /* b >= 0 */
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static int64_t earlier(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The operator's clock at the last tick. */
+static int64_t tick_operator_now(const struct detector *detector,
+				 const struct operator_state *state)
+{
+	return state->lag_ms > 0 ? detector->tick_now_ms - state->lag_ms : detector->tick_now_ms;
+}
+
+/* Did ticks pass over this open alert since it was last evaluated? */
+static bool tick_deferred(const struct detector *detector, const struct operator_state *state)
+{
+	return state->episode.open && state->episode.evaluated_tick != detector->ticks;
+}
+
+/* What the ticks passed over would have done: the window at the last tick's clock, the rules
+ * that hold true at it. Before anything looks at or changes the state. */
+static void catch_up(struct detector *detector, struct operator_state *state)
+{
+	if (tick_deferred(detector, state)) {
+		int64_t now_ms = tick_operator_now(detector, state);
+
+		window_advance(&state->window, now_ms);
+		for (size_t r = 0; r < detector->config.detector.rule_count; r++)
+			if (state->rules[r].holds)
+				state->rules[r].last_true_ms = now_ms;
+	}
+	state->episode.evaluated_tick = detector->ticks;
+}
+
+/* The first clock (the center's) at which a tick's evaluation of the open alert can do more
+ * than catch_up does; DUE_NEXT_TICK for the next tick. */
+static int64_t next_due(const struct detector *detector, const struct operator_state *state)
+{
+	const struct episode *episode = &state->episode;
+	const struct window *window = &state->window;
+	int64_t lag_ms = state->lag_ms > 0 ? state->lag_ms : 0;
+	int64_t due = INT64_MAX, last_true_ms = INT64_MIN;
+	bool any_holds = false;
+
+	if (episode->update_pending || window->span_count == 0)
+		return DUE_NEXT_TICK;
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
+		const struct config_rule *rule = &detector->config.detector.rules[r];
+		const struct rule_state *rs = &state->rules[r];
+
+		/* A CUSUM alarm of the last call is over at the next tick; a p-value follows the
+		 * rest of the center. */
+		if ((rule->type == CONFIG_RULE_CUSUM && rs->holds) ||
+		    (rule->type == CONFIG_RULE_WINDOW && rule->max_p_value < 1.0 &&
+		     counts_hold(rule, &window->spans[r].counts)))
+			return DUE_NEXT_TICK;
+		any_holds |= rs->holds;
+		if (rs->last_true_ms > last_true_ms)
+			last_true_ms = rs->last_true_ms;
+	}
+	/* A call leaves span s once the operator's clock reaches its end plus the span. */
+	for (size_t s = 0; s < window->span_count; s++) {
+		const struct window_span *span = &window->spans[s];
+		if (span->first < window->count) {
+			int64_t end_ms = window_entry_at(window, span->first)->end_ms;
+			int64_t after_end_ms = add_saturated(span->length_ms, lag_ms);
+			due = earlier(due, add_saturated(end_ms, after_end_ms));
+		}
+	}
+	int64_t resolve_ms = (int64_t)detector->config.detector.resolve_after_seconds * 1000;
+	if (!any_holds)
+		due = earlier(due, add_saturated(last_true_ms, add_saturated(resolve_ms, lag_ms)));
+	const uint32_t *escalate_seconds = detector->config.detector.escalate_unacked_after_seconds;
+	int64_t after_ms = (int64_t)escalate_seconds[episode->severity] * 1000;
+	if (!episode->ack.acked && !episode->unacked_escalated && after_ms != 0)
+		due = earlier(due, add_saturated(episode->delivered_ms, after_ms));
+	return due;
+}
+
+static void due_put(struct detector *detector, uint32_t i, struct due_entry entry)
+{
+	detector->due[i] = entry;
+	entry.state->episode.due_position = i;
+}
+
+static void due_sift_up(struct detector *detector, uint32_t i)
+{
+	struct due_entry entry = detector->due[i];
+
+	while (i > 0 && detector->due[(i - 1) / 2].due_ms > entry.due_ms) {
+		due_put(detector, i, detector->due[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	due_put(detector, i, entry);
+}
+
+static void due_sift_down(struct detector *detector, uint32_t i)
+{
+	struct due_entry entry = detector->due[i];
+
+	for (;;) {
+		uint32_t child = 2 * i + 1;
+		if (child >= detector->due_count)
+			break;
+		if (child + 1 < detector->due_count &&
+		    detector->due[child + 1].due_ms < detector->due[child].due_ms)
+			child++;
+		if (detector->due[child].due_ms >= entry.due_ms)
+			break;
+		due_put(detector, i, detector->due[child]);
+		i = child;
+	}
+	due_put(detector, i, entry);
+}
+
+/* Take the state's alert out of the heap (if it is in it). */
+static void due_remove(struct detector *detector, struct operator_state *state)
+{
+	uint32_t i = state->episode.due_position;
+
+	if (i == NOT_DUE)
+		return;
+	state->episode.due_position = NOT_DUE;
+	if (i == --detector->due_count)
+		return;
+	struct operator_state *moved = detector->due[detector->due_count].state;
+	due_put(detector, i, detector->due[detector->due_count]);
+	due_sift_up(detector, i);
+	due_sift_down(detector, moved->episode.due_position);
+}
+
+/* Room for one more entry, growing up to max_operators. */
+static bool due_reserve(struct detector *detector)
+{
+	if (detector->due_count < detector->due_capacity)
+		return true;
+	uint32_t wanted = detector->due_capacity ? detector->due_capacity * 2 : 64;
+	if (wanted < detector->due_capacity || wanted > detector->config.tracker.max_operators)
+		wanted = detector->config.tracker.max_operators;
+	if (wanted <= detector->due_count)
+		wanted = detector->due_count + 1; /* a smaller max_operators on reload is pending */
+	struct due_entry *grown = realloc(detector->due, (size_t)wanted * sizeof(*grown));
+	if (!grown)
+		return false;
+	detector->due = grown;
+	detector->due_capacity = wanted;
+	return true;
+}
+
+/* Put the state's open alert in the heap at due_ms (or out of it if it is not open). */
+static void due_at(struct detector *detector, struct operator_state *state, int64_t due_ms)
+{
+	uint32_t i = state->episode.due_position;
+
+	if (!state->episode.open) {
+		due_remove(detector, state);
+		return;
+	}
+	if (i == NOT_DUE) {
+		if (!due_reserve(detector)) {
+			detector->due_lost = true; /* evaluated at every tick until it is back */
+			return;
+		}
+		i = detector->due_count++;
+	}
+	due_put(detector, i, (struct due_entry){ .due_ms = due_ms, .state = state });
+	due_sift_up(detector, i);
+	due_sift_down(detector, state->episode.due_position);
+}
+
+/* After the state changed: when its tick is due next. */
+static void schedule(struct detector *detector, struct operator_state *state)
+{
+	due_at(detector, state, state->episode.open ? next_due(detector, state) : INT64_MAX);
+}
+
 /* ---- notices ------------------------------------------------------------------------ */
 
 /* A sequential rule's explanation in plain words, into detector->why. */
@@ -1111,6 +1334,7 @@ static void close_episode(struct detector *detector, struct operator_state *stat
 	last->episode.list_position = position;
 	state->episode.open = false;
 	state->episode.callback_count = 0;
+	due_remove(detector, state);
 }
 
 /* A rule has just become true: open an alert, or escalate the open one if it is graver. */
@@ -1137,6 +1361,7 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 	bool any_holds = false;
 	int64_t last_true_ms = INT64_MIN, now_ms = operator_now(detector, state);
 
+	state->episode.evaluated_tick = detector->ticks;
 	window_advance(&state->window, now_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		struct rule_state *rs = &state->rules[r];
@@ -1190,20 +1415,73 @@ static void advance_clock(struct detector *detector, int64_t now_ms)
 	window_advance(&detector->center, now_ms);
 }
 
-/* Once per second of event time, re-evaluate every open alert: windows slide without calls. */
+/* One open alert's tick (caught up to the last tick before it). */
+static void tick_alert(struct detector *detector, struct operator_state *state)
+{
+	evaluate_operator(detector, state, "");
+	if (!state->episode.open)
+		return;
+	flush_update(detector, state, false);
+	escalate_unacknowledged(detector, state);
+}
+
+/* Without the heap (it could not grow): every open alert at every tick, then the heap rebuilt. */
+static void tick_every_alert(struct detector *detector)
+{
+	for (uint32_t i = detector->open_count; i-- > 0;)
+		catch_up(detector, detector->open_episodes[i]);
+	detector->ticks++;
+	detector->tick_now_ms = detector->now_ms;
+	/* Walk backwards: a resolved alert leaves the list by swapping in the last one. */
+	for (uint32_t i = detector->open_count; i-- > 0;)
+		tick_alert(detector, detector->open_episodes[i]);
+	detector->due_lost = false;
+	for (uint32_t i = 0; i < detector->open_count; i++)
+		schedule(detector, detector->open_episodes[i]);
+}
+
+static int compare_list_position_down(const void *a, const void *b)
+{
+	uint32_t x = ((const struct due_entry *)a)->state->episode.list_position;
+	uint32_t y = ((const struct due_entry *)b)->state->episode.list_position;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Once per second of event time, re-evaluate the open alerts that are due (the due heap, above):
+ * windows slide without calls. They are taken in the order a walk of every open alert from the
+ * end of open_episodes takes them (a resolved alert leaves the list by swapping in the last
+ * one, which such a walk has passed already), so notices keep their order and seq numbers.
+ */
 static void run_ticks(struct detector *detector)
 {
 	if (detector->open_count == 0 || detector->now_ms < detector->next_tick_ms)
 		return;
 	detector->next_tick_ms = detector->now_ms - detector->now_ms % TICK_MS + TICK_MS;
-	/* Walk backwards: a resolved alert leaves the list by swapping in the last one. */
-	for (uint32_t i = detector->open_count; i-- > 0;) {
-		struct operator_state *state = detector->open_episodes[i];
-		evaluate_operator(detector, state, "");
-		if (!state->episode.open)
-			continue;
-		flush_update(detector, state, false);
-		escalate_unacknowledged(detector, state);
+	if (detector->due_lost) {
+		tick_every_alert(detector);
+		return;
+	}
+	/* The due ones leave the heap for the slots after it, as heapsort does. */
+	uint32_t end = detector->due_count;
+	while (detector->due_count > 0 && detector->due[0].due_ms <= detector->now_ms) {
+		struct due_entry taken = detector->due[0];
+		due_remove(detector, taken.state);
+		detector->due[detector->due_count] = taken;
+	}
+	struct due_entry *taken = &detector->due[detector->due_count];
+	uint32_t n = end - detector->due_count;
+	qsort(taken, n, sizeof(*taken), compare_list_position_down);
+	for (uint32_t i = 0; i < n; i++)
+		catch_up(detector, taken[i].state);
+	detector->ticks++;
+	detector->tick_now_ms = detector->now_ms;
+	/* Each one goes back into the heap at most once, into a slot already taken from. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct operator_state *state = taken[i].state;
+		tick_alert(detector, state);
+		schedule(detector, state);
 	}
 }
 
@@ -1271,11 +1549,13 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
 	if (!state)
 		return DETECTOR_NO_MEMORY;
+	catch_up(detector, state);
 	state->lag_ms =
 		call->late && call->end_ms < detector->now_ms ? detector->now_ms - call->end_ms : 0;
 	enum detector_result result = insert_call(detector, state, &entry, call);
 	if (result != DETECTOR_ADDED) {
 		detector->stats.too_old += result == DETECTOR_TOO_OLD;
+		schedule(detector, state); /* its clock's lag changed */
 		return result;
 	}
 	state->last_active_ms = detector->now_ms;
@@ -1292,6 +1572,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	evaluate_operator(detector, state, call->call_id);
 	if (joins_alert)
 		request_update(detector, state);
+	schedule(detector, state);
 	run_ticks(detector);
 	return DETECTOR_ADDED;
 }
@@ -1308,6 +1589,7 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 	struct operator_state *state = registry_get(&detector->registry, hangup.operator_index);
 	if (!state || state->generation != hangup.operator_generation)
 		return;
+	catch_up(detector, state);
 	if (!window_mark(&state->window, hangup.serial, WINDOW_CALLED_BACK))
 		return;
 	detector->stats.called_back++;
@@ -1326,6 +1608,7 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 	} else {
 		evaluate_operator(detector, state, "");
 	}
+	schedule(detector, state);
 	run_ticks(detector);
 }
 
@@ -1530,6 +1813,11 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 
 	if (INVARIANT_FAILS(config->detector.rule_count <= CONFIG_MAX_RULES))
 		return -EINVAL;
+	/* Rules, windows and deadlines change: every open alert at the next tick. */
+	for (uint32_t i = 0; i < detector->open_count; i++) {
+		catch_up(detector, detector->open_episodes[i]);
+		due_at(detector, detector->open_episodes[i], DUE_NEXT_TICK);
+	}
 	map_rules(&detector->config, config, map);
 	if ((rc = resize_operators(detector, config->tracker.max_operators)) < 0 ||
 	    (rc = resize_callbacks(detector, config->detector.max_alert_callbacks)) < 0 ||
@@ -1695,6 +1983,11 @@ static int get_call_detail(void *payload, struct codec_reader *reader)
 static void save_operator(const struct detector *detector, const struct operator_state *state,
 			  struct codec_writer *writer)
 {
+	/* What the ticks passed over would have left (catch_up), without changing the state. */
+	bool deferred = tick_deferred(detector, state);
+	int64_t tick_ms = deferred ? tick_operator_now(detector, state) : 0;
+	struct window window = state->window;
+
 	codec_put_u32(writer, state->index);
 	codec_put_u32(writer, state->generation);
 	codec_put_string(writer, state->agency);
@@ -1704,8 +1997,12 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_u8(writer, (uint8_t)state->agent_state);
 	codec_put_i64(writer, state->agent_state_ms);
 	codec_put_i64(writer, state->lag_ms);
-	for (size_t r = 0; r < detector->config.detector.rule_count; r++)
-		save_rule_state(&state->rules[r], writer);
+	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
+		struct rule_state rs = state->rules[r];
+		if (deferred && rs.holds)
+			rs.last_true_ms = tick_ms;
+		save_rule_state(&rs, writer);
+	}
 	save_rate(&state->own, writer);
 	save_rate(&state->own_fast, writer);
 	sequential_history_save(&state->history, writer);
@@ -1713,7 +2010,9 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_string(writer, state->episode.alert_id);
 	codec_put_u32(writer, (uint32_t)state->episode.rule);
 	save_episode(&state->episode, writer);
-	window_save(&state->window, writer, put_call_detail);
+	if (deferred && tick_ms > window.now_ms)
+		window.now_ms = tick_ms; /* no call leaves a span before a due tick */
+	window_save(&window, writer, put_call_detail);
 }
 
 static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
@@ -1752,6 +2051,8 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 		return NULL;
 	}
 	state->episode.severity = detector->severity[state->episode.rule];
+	state->episode.due_position = NOT_DUE;
+	state->episode.evaluated_tick = detector->ticks;
 	return state;
 }
 
@@ -1885,6 +2186,8 @@ static int load_open_episodes(struct detector *detector, struct codec_reader *re
 		state->episode.list_position = i;
 	}
 	detector->open_count = open_count;
+	for (uint32_t i = 0; i < open_count; i++)
+		due_at(detector, detector->open_episodes[i], DUE_NEXT_TICK);
 	return 0;
 }
 

@@ -293,6 +293,78 @@ static void test_flapping_is_quiet_then_resolves(void **state)
 	assert_string_not_equal(f->seen[3].alert_id, f->seen[0].alert_id);
 }
 
+/* Ticks evaluate an open alert only when something can change (detector.c, "the due heap"):
+ * a rule that held through ticks without calls counts its resolve_after from the last tick,
+ * also in a detector loaded from a snapshot taken between them. */
+static void test_resolves_from_last_tick_it_held(void **state)
+{
+	struct fixture *f = *state;
+	static struct fixture g; /* what the loaded detector sends */
+	struct codec_writer saved = {0};
+	struct codec_reader reader;
+
+	memset(&g, 0, sizeof(g));
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	for (int i = 0; i < 4; i++) /* 4 of 8: still true */
+		add_call(f, "op-7", T0 + SECONDS(40 + 10 * i), SECONDS(2), RELEASED_BY_CALLER);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].kind, "firing");
+	detector_advance(f->detector, T0 + SECONDS(100));
+	detector_advance(f->detector, T0 + SECONDS(200));
+	detector_advance(f->detector, T0 + SECONDS(250)); /* the last tick at which it holds */
+	detector_save(f->detector, &saved);
+	assert_false(saved.failed);
+	struct detector *loaded = detector_new(&f->config, record_alert, &g);
+	assert_non_null(loaded);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	codec_writer_release(&saved);
+	struct detector *detectors[] = {f->detector, loaded};
+	struct fixture *fixtures[] = {f, &g};
+	for (int d = 0; d < 2; d++) {
+		struct completed_call call = {.call_id = "c9",
+					      .operator_id = "op-7",
+					      .agency = "NOPD",
+					      .position = "P3",
+					      .ani = "5045550101",
+					      .start_ms = T0 + SECONDS(200),
+					      .end_ms = T0 + SECONDS(260),
+					      .released_by = RELEASED_BY_CALLER};
+		/* 4 of 9: false */
+		assert_int_equal(detector_add_call(detectors[d], &call), DETECTOR_ADDED);
+		detector_advance(detectors[d], T0 + SECONDS(550) - 1);
+		assert_int_equal(fixtures[d]->seen_count, d == 0 ? 1 : 0);
+		detector_advance(detectors[d], T0 + SECONDS(550));
+		assert_int_equal(fixtures[d]->seen_count, d == 0 ? 2 : 1);
+		struct seen_alert *resolved = &fixtures[d]->seen[fixtures[d]->seen_count - 1];
+		assert_string_equal(resolved->kind, "resolved");
+		assert_string_equal(resolved->alert_id, f->seen[0].alert_id);
+		assert_int_equal(resolved->seq, 2);
+		assert_int_equal(resolved->ts_ms, T0 + SECONDS(550));
+	}
+	detector_free(loaded);
+}
+
+/* With no call at all, an alert's rule turns false when its calls leave the window: at the
+ * first tick at which the oldest has (T0 + 2 s + 600 s), resolved 300 s after the tick before. */
+static void test_resolves_when_calls_leave_window(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	for (int second = 40; second < 901; second++)
+		detector_advance(f->detector, T0 + SECONDS(second));
+	assert_int_equal(f->seen_count, 1);
+	detector_advance(f->detector, T0 + SECONDS(901));
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "resolved");
+	assert_int_equal(f->seen[1].ts_ms, T0 + SECONDS(901));
+	assert_int_equal(f->seen[1].calls, 0); /* all four have left the window by then */
+}
+
 static void test_escalation(void **state)
 {
 	struct fixture *f = *state;
@@ -1178,6 +1250,8 @@ int main(void)
 		TEST(test_released_by_set_is_configurable),
 		TEST(test_fires_once_with_callbacks),
 		TEST(test_flapping_is_quiet_then_resolves),
+		TEST(test_resolves_from_last_tick_it_held),
+		TEST(test_resolves_when_calls_leave_window),
 		TEST(test_escalation),
 		TEST(test_window_edge),
 		TEST(test_operators_are_separate),
