@@ -52,9 +52,15 @@ static uint32_t ring_index(const struct window *window, uint32_t logical)
 	return i >= window->capacity ? i - window->capacity : i;
 }
 
-const struct window_entry *window_entry_at(const struct window *window, uint32_t i)
+/* window_entry_at, inlined where the window walks its own entries. */
+static inline const struct window_entry *entry_at(const struct window *window, uint32_t i)
 {
 	return &window->entries[ring_index(window, i)];
+}
+
+const struct window_entry *window_entry_at(const struct window *window, uint32_t i)
+{
+	return entry_at(window, i);
 }
 
 const void *window_payload_at(const struct window *window, uint32_t i)
@@ -97,7 +103,7 @@ void window_advance(struct window *window, int64_t now_ms)
 	for (size_t s = 0; s < window->span_count; s++) {
 		struct window_span *span = &window->spans[s];
 		while (span->first < window->count) {
-			const struct window_entry *entry = window_entry_at(window, span->first);
+			const struct window_entry *entry = entry_at(window, span->first);
 			if (inside_span(window, span, entry->end_ms))
 				break;
 			count_entry(&span->counts, entry->flags, -1);
@@ -106,7 +112,7 @@ void window_advance(struct window *window, int64_t now_ms)
 	}
 	/* Entries outside the longest span are outside all spans: forget them. */
 	while (window->count > 0 &&
-	       !(window_entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
+	       !(entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
 		for (size_t s = 0; s < window->span_count; s++)
 			window->spans[s].first--;
 		window->oldest = ring_index(window, 1);
@@ -118,7 +124,7 @@ void window_advance(struct window *window, int64_t now_ms)
 /* Drop the oldest entry, which may still be inside some spans. */
 static void evict_oldest(struct window *window)
 {
-	const struct window_entry *oldest = window_entry_at(window, 0);
+	const struct window_entry *oldest = entry_at(window, 0);
 
 	for (size_t s = 0; s < window->span_count; s++) {
 		struct window_span *span = &window->spans[s];
@@ -144,7 +150,7 @@ static bool resize(struct window *window, uint32_t capacity)
 		return false;
 	}
 	for (uint32_t i = 0; i < window->count; i++) {
-		entries[i] = *window_entry_at(window, i);
+		entries[i] = *entry_at(window, i);
 		if (payloads)
 			memcpy(payloads + (size_t)i * window->payload_size,
 			       window_payload_at(window, i), window->payload_size);
@@ -216,7 +222,7 @@ enum window_insert_result window_insert(struct window *window, const struct wind
 	if (result == WINDOW_NO_MEMORY)
 		return result;
 	uint32_t position = window->count;
-	while (position > 0 && window_entry_at(window, position - 1)->end_ms > entry->end_ms) {
+	while (position > 0 && entry_at(window, position - 1)->end_ms > entry->end_ms) {
 		copy_slot(window, position, position - 1);
 		position--;
 	}
@@ -237,7 +243,7 @@ void window_histogram(const struct window *window, int64_t now_ms, int64_t bucke
 	if (bucket_ms <= 0 || bucket_count == 0)
 		return;
 	for (uint32_t i = window->count; i-- > 0;) {
-		const struct window_entry *entry = window_entry_at(window, i);
+		const struct window_entry *entry = entry_at(window, i);
 		int64_t age_ms = now_ms - entry->end_ms;
 		size_t back;
 
@@ -282,10 +288,10 @@ static void recount_spans(struct window *window)
 		span->first = 0;
 		span->counts = (struct window_counts){0};
 		while (span->first < window->count &&
-		       !inside_span(window, span, window_entry_at(window, span->first)->end_ms))
+		       !inside_span(window, span, entry_at(window, span->first)->end_ms))
 			span->first++;
 		for (uint32_t i = span->first; i < window->count; i++)
-			count_entry(&span->counts, window_entry_at(window, i)->flags, +1);
+			count_entry(&span->counts, entry_at(window, i)->flags, +1);
 	}
 }
 
@@ -312,7 +318,7 @@ int window_reshape(struct window *window, const int64_t *span_ms, size_t span_co
 			window->longest_ms = span_ms[s];
 	}
 	while (window->count > 0 &&
-	       !(window_entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms)) {
+	       !(entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms)) {
 		window->oldest = ring_index(window, 1);
 		window->count--;
 	}
@@ -325,7 +331,7 @@ void window_save(const struct window *window, struct codec_writer *writer, windo
 	codec_put_i64(writer, window->now_ms);
 	codec_put_u32(writer, window->count);
 	for (uint32_t i = 0; i < window->count; i++) {
-		const struct window_entry *entry = window_entry_at(window, i);
+		const struct window_entry *entry = entry_at(window, i);
 		codec_put_i64(writer, entry->start_ms);
 		codec_put_i64(writer, entry->end_ms);
 		codec_put_u64(writer, entry->serial);
