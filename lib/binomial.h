@@ -12,4 +12,23 @@
  */
 double binomial_upper_tail(uint32_t k, uint32_t n, double p);
 
+/*
+ * ln(i!) for i < count, each exactly what lgamma(i + 1.0) returns: computed once, then looked
+ * up (three of them per tail). Grown on demand up to max_count entries; beyond that, or when
+ * memory is short, lgamma as before. The tails are bit for bit those of binomial_upper_tail.
+ */
+struct binomial_cache {
+	double *log_factorial;
+	uint32_t count;
+	uint32_t capacity;
+	uint32_t max_count;
+};
+
+/** An empty cache of at most max_count entries (it may be changed later; no memory yet). */
+void binomial_cache_init(struct binomial_cache *cache, uint32_t max_count);
+void binomial_cache_release(struct binomial_cache *cache);
+
+/** binomial_upper_tail with ln(i!) from cache (NULL: none). */
+double binomial_upper_tail_cached(struct binomial_cache *cache, uint32_t k, uint32_t n, double p);
+
 #endif

@@ -160,6 +160,7 @@ struct detector {
 	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
 	char why[WHY_MAX];                 /* scratch for one notice's explanation */
 	struct callers *callers;
+	struct binomial_cache *binomial;   /* ln(i!) for the p-values, up to max_window_calls */
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
@@ -191,6 +192,8 @@ static void take_config(struct detector *detector, const struct config *config)
 		detector->severity[r] = severity_level(config->detector.rules[r].severity);
 		detector->threshold[r] = rule_threshold(&config->detector.rules[r]);
 	}
+	if (detector->binomial) /* a window's counts are at most max_window_calls */
+		detector->binomial->max_count = config->tracker.max_window_calls + 1;
 }
 
 static bool allocate_tables(struct detector *detector)
@@ -219,6 +222,11 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 		return NULL;
 	if (!(detector = calloc(1, sizeof(*detector))))
 		return NULL;
+	if (!(detector->binomial = malloc(sizeof(*detector->binomial)))) {
+		free(detector);
+		return NULL;
+	}
+	binomial_cache_init(detector->binomial, 0);
 	take_config(detector, config);
 	detector->on_alert = on_alert;
 	detector->ctx = ctx;
@@ -255,6 +263,9 @@ void detector_free(struct detector *detector)
 	registry_release(&detector->registry);
 	free(detector->open_episodes);
 	free(detector->due);
+	if (detector->binomial)
+		binomial_cache_release(detector->binomial);
+	free(detector->binomial);
 	free(detector->callbacks);
 	free(detector);
 }
@@ -510,7 +521,8 @@ static struct rule_view view_rule(const struct detector *detector,
 	view.center_ratio = center_other_ratio(detector, state, rule);
 	p_center = view.center_ratio > config->min_center_ratio ? view.center_ratio
 								: config->min_center_ratio;
-	view.p_value = binomial_upper_tail(view.counts->premature, view.counts->calls, p_center);
+	view.p_value = binomial_upper_tail_cached(detector->binomial, view.counts->premature,
+						  view.counts->calls, p_center);
 	return view;
 }
 
@@ -1177,7 +1189,8 @@ static void fill_sequential(struct detector *detector, const struct operator_sta
 	alert->called_back = rs->run_called_back;
 	alert->ratio = rs->run_calls ? (double)rs->run_premature / rs->run_calls : 0.0;
 	alert->center_ratio = mean;
-	alert->p_value = binomial_upper_tail(rs->run_premature, rs->run_calls, mean);
+	alert->p_value = binomial_upper_tail_cached(detector->binomial, rs->run_premature,
+						    rs->run_calls, mean);
 	alert->has_evidence = true;
 	alert->expected = rs->run_expected;
 	alert->evidence = rs->evidence;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -53,12 +54,40 @@ static void test_monotone_in_k(void **state)
 	}
 }
 
+/* The cache of ln(i!) gives the very bits of binomial_upper_tail: n within it (grown on
+ * demand, out of order), at its bound and beyond it (lgamma then). */
+static void test_cache_is_bit_identical(void **state)
+{
+	struct binomial_cache cache;
+	const double ps[] = {0.001, 0.05, 0.1, 0.1234567, 1.0 / 3.0, 0.5, 0.9};
+	const uint32_t ns[] = {300, 1, 7, 64, 65, 129, 200, 201, 250, 2};
+	(void)state;
+
+	binomial_cache_init(&cache, 201);
+	for (size_t a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
+		for (uint32_t k = 0; k <= ns[a] + 1; k += 1 + ns[a] / 16)
+			for (size_t b = 0; b < sizeof(ps) / sizeof(ps[0]); b++) {
+				double plain = binomial_upper_tail(k, ns[a], ps[b]);
+				double cached = binomial_upper_tail_cached(&cache, k, ns[a], ps[b]);
+				if (memcmp(&plain, &cached, sizeof(plain)) != 0)
+					fail_msg("k %u n %u p %g: %.17g cached, %.17g not", k,
+						 ns[a], ps[b], cached, plain);
+			}
+	assert_int_equal(cache.count, 201); /* ln(0!)..ln(200!), none past the bound */
+	assert_true(cache.capacity <= 201);
+	binomial_cache_release(&cache);
+	assert_null(cache.log_factorial);
+	assert_int_equal(cache.count, 0);
+	assert_int_equal(cache.max_count, 201);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_monotone_in_k),
+		cmocka_unit_test(test_cache_is_bit_identical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
