@@ -86,6 +86,7 @@ struct episode {
 	uint32_t callback_count;
 	uint32_t callback_capacity;
 	/* Ticks evaluate only the open alerts that are due (see run_ticks): */
+	int64_t due_ms;          /* while open: the clock its tick is due at (DUE_NEXT_TICK...) */
 	uint32_t due_position;   /* in detector->due, or NOT_DUE */
 	uint64_t evaluated_tick; /* detector->ticks when it was last evaluated or caught up */
 };
@@ -153,6 +154,8 @@ struct detector {
 	uint32_t due_count;
 	uint32_t due_capacity;  /* grown on demand, at most max_operators */
 	bool due_lost;          /* an open alert is not in it (no memory): ticks evaluate all */
+	bool due_rebuilding;    /* a tick walks open_episodes and rebuilds the heap after */
+	uint32_t every_tick_count; /* open alerts due at every tick */
 	uint64_t ticks;         /* ticks run */
 	int64_t tick_now_ms;    /* the clock at the last tick */
 	struct window center;
@@ -330,6 +333,7 @@ static struct operator_state *new_operator(struct detector *detector,
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
 	state->history.at_ms = INT64_MIN;
+	state->episode.due_ms = INT64_MAX;
 	state->episode.due_position = NOT_DUE;
 	state->episode.evaluated_tick = detector->ticks;
 	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
@@ -971,11 +975,10 @@ static int64_t earlier(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-/* The operator's clock at the last tick. */
-static int64_t tick_operator_now(const struct detector *detector,
-				 const struct operator_state *state)
+/* The operator's clock at a tick of the center's clock tick_now_ms. */
+static int64_t tick_operator_now(const struct operator_state *state, int64_t tick_now_ms)
 {
-	return state->lag_ms > 0 ? detector->tick_now_ms - state->lag_ms : detector->tick_now_ms;
+	return state->lag_ms > 0 ? tick_now_ms - state->lag_ms : tick_now_ms;
 }
 
 /* Did ticks pass over this open alert since it was last evaluated? */
@@ -984,19 +987,26 @@ static bool tick_deferred(const struct detector *detector, const struct operator
 	return state->episode.open && state->episode.evaluated_tick != detector->ticks;
 }
 
-/* What the ticks passed over would have done: the window at the last tick's clock, the rules
- * that hold true at it. Before anything looks at or changes the state. */
-static void catch_up(struct detector *detector, struct operator_state *state)
+/* What the ticks passed over up to tick number `tick` (at tick_now_ms) would have done: the
+ * window at that tick's clock, the rules that hold true at it. */
+static void catch_up_to(struct detector *detector, struct operator_state *state, uint64_t tick,
+			int64_t tick_now_ms)
 {
-	if (tick_deferred(detector, state)) {
-		int64_t now_ms = tick_operator_now(detector, state);
+	if (state->episode.open && state->episode.evaluated_tick != tick) {
+		int64_t now_ms = tick_operator_now(state, tick_now_ms);
 
 		window_advance(&state->window, now_ms);
 		for (size_t r = 0; r < detector->config.detector.rule_count; r++)
 			if (state->rules[r].holds)
 				state->rules[r].last_true_ms = now_ms;
 	}
-	state->episode.evaluated_tick = detector->ticks;
+	state->episode.evaluated_tick = tick;
+}
+
+/* catch_up_to the last tick: before anything looks at or changes the state. */
+static void catch_up(struct detector *detector, struct operator_state *state)
+{
+	catch_up_to(detector, state, detector->ticks, detector->tick_now_ms);
 }
 
 /* The first clock (the center's) at which a tick's evaluation of the open alert can do more
@@ -1080,14 +1090,10 @@ static void due_sift_down(struct detector *detector, uint32_t i)
 	due_put(detector, i, entry);
 }
 
-/* Take the state's alert out of the heap (if it is in it). */
-static void due_remove(struct detector *detector, struct operator_state *state)
+/* Take entry i out of the heap. */
+static void due_take(struct detector *detector, uint32_t i)
 {
-	uint32_t i = state->episode.due_position;
-
-	if (i == NOT_DUE)
-		return;
-	state->episode.due_position = NOT_DUE;
+	detector->due[i].state->episode.due_position = NOT_DUE;
 	if (i == --detector->due_count)
 		return;
 	struct operator_state *moved = detector->due[detector->due_count].state;
@@ -1096,16 +1102,16 @@ static void due_remove(struct detector *detector, struct operator_state *state)
 	due_sift_down(detector, moved->episode.due_position);
 }
 
-/* Room for one more entry, growing up to max_operators. */
-static bool due_reserve(struct detector *detector)
+/* Room for count entries, growing up to max_operators (or the alerts open, if more). */
+static bool due_reserve(struct detector *detector, uint32_t count)
 {
-	if (detector->due_count < detector->due_capacity)
+	if (count <= detector->due_capacity)
 		return true;
 	uint32_t wanted = detector->due_capacity ? detector->due_capacity * 2 : 64;
 	if (wanted < detector->due_capacity || wanted > detector->config.tracker.max_operators)
 		wanted = detector->config.tracker.max_operators;
-	if (wanted <= detector->due_count)
-		wanted = detector->due_count + 1; /* a smaller max_operators on reload is pending */
+	if (wanted < count)
+		wanted = count; /* a smaller max_operators on reload is pending */
 	struct due_entry *grown = realloc(detector->due, (size_t)wanted * sizeof(*grown));
 	if (!grown)
 		return false;
@@ -1114,18 +1120,34 @@ static bool due_reserve(struct detector *detector)
 	return true;
 }
 
-/* Put the state's open alert in the heap at due_ms (or out of it if it is not open). */
+/* The state's due clock, counted among every_tick_count when it is DUE_NEXT_TICK. */
+static void set_due_ms(struct detector *detector, struct operator_state *state, int64_t due_ms)
+{
+	detector->every_tick_count -= state->episode.due_ms == DUE_NEXT_TICK;
+	detector->every_tick_count += due_ms == DUE_NEXT_TICK;
+	state->episode.due_ms = due_ms;
+}
+
+/* Put the state's alert in the heap at due_ms, or out of it (INT64_MAX) when it closes. While a
+ * tick rebuilds the heap, only the state's due_ms is set. */
 static void due_at(struct detector *detector, struct operator_state *state, int64_t due_ms)
 {
 	uint32_t i = state->episode.due_position;
 
+	set_due_ms(detector, state, due_ms);
+	if (detector->due_rebuilding) {
+		if (!state->episode.open) /* the rebuilt heap has the open ones */
+			state->episode.due_position = NOT_DUE;
+		return;
+	}
 	if (!state->episode.open) {
-		due_remove(detector, state);
+		if (i != NOT_DUE)
+			due_take(detector, i);
 		return;
 	}
 	if (i == NOT_DUE) {
-		if (!due_reserve(detector)) {
-			detector->due_lost = true; /* evaluated at every tick until it is back */
+		if (!due_reserve(detector, detector->due_count + 1)) {
+			detector->due_lost = true; /* every alert at every tick until it is back */
 			return;
 		}
 		i = detector->due_count++;
@@ -1135,10 +1157,38 @@ static void due_at(struct detector *detector, struct operator_state *state, int6
 	due_sift_down(detector, state->episode.due_position);
 }
 
+/* Take the state's alert out of the heap: it has closed. */
+static void due_remove(struct detector *detector, struct operator_state *state)
+{
+	due_at(detector, state, INT64_MAX);
+}
+
 /* After the state changed: when its tick is due next. */
 static void schedule(struct detector *detector, struct operator_state *state)
 {
 	due_at(detector, state, state->episode.open ? next_due(detector, state) : INT64_MAX);
+}
+
+/* The heap again from every open alert's due_ms: O(open alerts). */
+static void due_rebuild(struct detector *detector)
+{
+	detector->due_rebuilding = false;
+	detector->due_count = 0;
+	if (!due_reserve(detector, detector->open_count)) {
+		detector->due_lost = true;
+		for (uint32_t i = 0; i < detector->open_count; i++)
+			detector->open_episodes[i]->episode.due_position = NOT_DUE;
+		return;
+	}
+	detector->due_lost = false;
+	for (uint32_t i = 0; i < detector->open_count; i++) {
+		struct operator_state *state = detector->open_episodes[i];
+		due_put(detector, i, (struct due_entry){ .due_ms = state->episode.due_ms,
+							  .state = state });
+	}
+	detector->due_count = detector->open_count;
+	for (uint32_t i = detector->due_count / 2; i-- > 0;)
+		due_sift_down(detector, i);
 }
 
 /* ---- notices ------------------------------------------------------------------------ */
@@ -1438,21 +1488,6 @@ static void tick_alert(struct detector *detector, struct operator_state *state)
 	escalate_unacknowledged(detector, state);
 }
 
-/* Without the heap (it could not grow): every open alert at every tick, then the heap rebuilt. */
-static void tick_every_alert(struct detector *detector)
-{
-	for (uint32_t i = detector->open_count; i-- > 0;)
-		catch_up(detector, detector->open_episodes[i]);
-	detector->ticks++;
-	detector->tick_now_ms = detector->now_ms;
-	/* Walk backwards: a resolved alert leaves the list by swapping in the last one. */
-	for (uint32_t i = detector->open_count; i-- > 0;)
-		tick_alert(detector, detector->open_episodes[i]);
-	detector->due_lost = false;
-	for (uint32_t i = 0; i < detector->open_count; i++)
-		schedule(detector, detector->open_episodes[i]);
-}
-
 static int compare_list_position_down(const void *a, const void *b)
 {
 	uint32_t x = ((const struct due_entry *)a)->state->episode.list_position;
@@ -1466,33 +1501,46 @@ static int compare_list_position_down(const void *a, const void *b)
  * windows slide without calls. They are taken in the order a walk of every open alert from the
  * end of open_episodes takes them (a resolved alert leaves the list by swapping in the last
  * one, which such a walk has passed already), so notices keep their order and seq numbers.
+ * When many are due at every tick (p-values) the tick is that walk, and the heap is rebuilt
+ * after it; else the due ones are taken from the heap and sorted.
  */
 static void run_ticks(struct detector *detector)
 {
 	if (detector->open_count == 0 || detector->now_ms < detector->next_tick_ms)
 		return;
 	detector->next_tick_ms = detector->now_ms - detector->now_ms % TICK_MS + TICK_MS;
-	if (detector->due_lost) {
-		tick_every_alert(detector);
+	uint64_t last_tick = detector->ticks;
+	int64_t last_tick_ms = detector->tick_now_ms, now_ms = detector->now_ms;
+	detector->ticks++;
+	detector->tick_now_ms = now_ms;
+	bool all = detector->due_lost;
+	if (all || (uint64_t)detector->every_tick_count * 4 >= detector->open_count) {
+		detector->due_rebuilding = true;
+		for (uint32_t i = detector->open_count; i-- > 0;) {
+			struct operator_state *state = detector->open_episodes[i];
+			if (!all && state->episode.due_ms > now_ms)
+				continue;
+			catch_up_to(detector, state, last_tick, last_tick_ms);
+			tick_alert(detector, state);
+			schedule(detector, state);
+		}
+		due_rebuild(detector);
 		return;
 	}
 	/* The due ones leave the heap for the slots after it, as heapsort does. */
 	uint32_t end = detector->due_count;
-	while (detector->due_count > 0 && detector->due[0].due_ms <= detector->now_ms) {
+	while (detector->due_count > 0 && detector->due[0].due_ms <= now_ms) {
 		struct due_entry taken = detector->due[0];
-		due_remove(detector, taken.state);
+		due_take(detector, 0);
 		detector->due[detector->due_count] = taken;
 	}
 	struct due_entry *taken = &detector->due[detector->due_count];
 	uint32_t n = end - detector->due_count;
 	qsort(taken, n, sizeof(*taken), compare_list_position_down);
-	for (uint32_t i = 0; i < n; i++)
-		catch_up(detector, taken[i].state);
-	detector->ticks++;
-	detector->tick_now_ms = detector->now_ms;
 	/* Each one goes back into the heap at most once, into a slot already taken from. */
 	for (uint32_t i = 0; i < n; i++) {
 		struct operator_state *state = taken[i].state;
+		catch_up_to(detector, state, last_tick, last_tick_ms);
 		tick_alert(detector, state);
 		schedule(detector, state);
 	}
@@ -1998,7 +2046,7 @@ static void save_operator(const struct detector *detector, const struct operator
 {
 	/* What the ticks passed over would have left (catch_up), without changing the state. */
 	bool deferred = tick_deferred(detector, state);
-	int64_t tick_ms = deferred ? tick_operator_now(detector, state) : 0;
+	int64_t tick_ms = deferred ? tick_operator_now(state, detector->tick_now_ms) : 0;
 	struct window window = state->window;
 
 	codec_put_u32(writer, state->index);
@@ -2064,6 +2112,7 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 		return NULL;
 	}
 	state->episode.severity = detector->severity[state->episode.rule];
+	state->episode.due_ms = INT64_MAX;
 	state->episode.due_position = NOT_DUE;
 	state->episode.evaluated_tick = detector->ticks;
 	return state;
