@@ -1016,7 +1016,7 @@ static int64_t next_due(const struct detector *detector, const struct operator_s
 	const struct episode *episode = &state->episode;
 	const struct window *window = &state->window;
 	int64_t lag_ms = state->lag_ms > 0 ? state->lag_ms : 0;
-	int64_t due = INT64_MAX, last_true_ms = INT64_MIN;
+	int64_t due, last_true_ms = INT64_MIN;
 	bool any_holds = false;
 
 	if (episode->update_pending || window->span_count == 0)
@@ -1035,15 +1035,8 @@ static int64_t next_due(const struct detector *detector, const struct operator_s
 		if (rs->last_true_ms > last_true_ms)
 			last_true_ms = rs->last_true_ms;
 	}
-	/* A call leaves span s once the operator's clock reaches its end plus the span. */
-	for (size_t s = 0; s < window->span_count; s++) {
-		const struct window_span *span = &window->spans[s];
-		if (span->first < window->count) {
-			int64_t end_ms = window_entry_at(window, span->first)->end_ms;
-			int64_t after_end_ms = add_saturated(span->length_ms, lag_ms);
-			due = earlier(due, add_saturated(end_ms, after_end_ms));
-		}
-	}
+	/* A call leaves a span once the operator's clock reaches its end plus the span. */
+	due = add_saturated(window->next_leave_ms, lag_ms);
 	int64_t resolve_ms = (int64_t)detector->config.detector.resolve_after_seconds * 1000;
 	if (!any_holds)
 		due = earlier(due, add_saturated(last_true_ms, add_saturated(resolve_ms, lag_ms)));

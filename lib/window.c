@@ -28,6 +28,7 @@ void window_init(struct window *window, const int64_t *span_ms, size_t span_coun
 	window->max_entries = max_entries;
 	window->payload_size = payload_size;
 	window->now_ms = INT64_MIN;
+	window->next_leave_ms = INT64_MAX;
 	window->span_count = span_count < WINDOW_MAX_SPANS ? span_count : WINDOW_MAX_SPANS;
 	for (size_t s = 0; s < window->span_count; s++) {
 		window->spans[s].length_ms = span_ms[s];
@@ -43,6 +44,7 @@ void window_release(struct window *window)
 	window->entries = NULL;
 	window->payloads = NULL;
 	window->capacity = window->count = window->oldest = 0;
+	window->next_leave_ms = INT64_MAX;
 }
 
 static uint32_t ring_index(const struct window *window, uint32_t logical)
@@ -95,11 +97,33 @@ static bool inside_span(const struct window *window, const struct window_span *s
 
 static void give_back(struct window *window);
 
+/* The oldest call of each span leaves it first: at its end plus the span. */
+static void find_next_leave(struct window *window)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t s = 0; s < window->span_count; s++) {
+		const struct window_span *span = &window->spans[s];
+		if (span->first >= window->count)
+			continue;
+		int64_t end_ms = entry_at(window, span->first)->end_ms;
+		int64_t leave_ms = end_ms > INT64_MAX - span->length_ms ? INT64_MAX
+									: end_ms + span->length_ms;
+		if (leave_ms < next)
+			next = leave_ms;
+	}
+	window->next_leave_ms = next;
+}
+
 void window_advance(struct window *window, int64_t now_ms)
 {
 	if (now_ms <= window->now_ms)
 		return;
 	window->now_ms = now_ms;
+	if (now_ms < window->next_leave_ms) { /* no call leaves a span (nor the window) */
+		give_back(window);
+		return;
+	}
 	for (size_t s = 0; s < window->span_count; s++) {
 		struct window_span *span = &window->spans[s];
 		while (span->first < window->count) {
@@ -118,6 +142,7 @@ void window_advance(struct window *window, int64_t now_ms)
 		window->oldest = ring_index(window, 1);
 		window->count--;
 	}
+	find_next_leave(window);
 	give_back(window);
 }
 
@@ -233,6 +258,7 @@ enum window_insert_result window_insert(struct window *window, const struct wind
 		memcpy(window->payloads + (size_t)index * window->payload_size, payload,
 		       window->payload_size);
 	admit_to_spans(window, position, entry);
+	find_next_leave(window);
 	return result;
 }
 
@@ -293,6 +319,7 @@ static void recount_spans(struct window *window)
 		for (uint32_t i = span->first; i < window->count; i++)
 			count_entry(&span->counts, entry_at(window, i)->flags, +1);
 	}
+	find_next_leave(window);
 }
 
 int window_reshape(struct window *window, const int64_t *span_ms, size_t span_count,

@@ -61,6 +61,7 @@ struct window {
 	uint32_t count;
 	int64_t now_ms;
 	int64_t longest_ms;
+	int64_t next_leave_ms; /* the first clock at which a call leaves a span (INT64_MAX: none) */
 	size_t span_count;
 	struct window_span spans[WINDOW_MAX_SPANS];
 };

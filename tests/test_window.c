@@ -196,10 +196,17 @@ static void test_matches_brute_force_model(void **state)
 			if (window_mark(&window, model[pick].serial, WINDOW_CALLED_BACK))
 				model[pick].flags |= WINDOW_CALLED_BACK;
 		}
+		if (next_random(&random) % 3 == 0) /* time passes without a call */
+			window_advance(&window,
+				       window.now_ms + (int64_t)(next_random(&random) % 400000));
+		/* the oldest call inside a span, plus the span */
+		int64_t next_leave_ms = INT64_MAX;
 		for (size_t s = 0; s < 3; s++) {
 			struct window_counts expected = {0};
 			for (size_t i = 0; i < model_count; i++) {
 				if (model[i].end_ms > window.now_ms - spans[s]) {
+					if (model[i].end_ms + spans[s] < next_leave_ms)
+						next_leave_ms = model[i].end_ms + spans[s];
 					expected.calls++;
 					expected.premature +=
 						model[i].flags & WINDOW_PREMATURE ? 1 : 0;
@@ -211,6 +218,7 @@ static void test_matches_brute_force_model(void **state)
 			assert_int_equal(window.spans[s].counts.premature, expected.premature);
 			assert_int_equal(window.spans[s].counts.called_back, expected.called_back);
 		}
+		assert_int_equal(window.next_leave_ms, next_leave_ms);
 		for (uint32_t i = 1; i < window.count; i++)
 			assert_true(window_entry_at(&window, i - 1)->end_ms <=
 				    window_entry_at(&window, i)->end_ms);
