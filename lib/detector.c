@@ -87,6 +87,9 @@ struct episode {
 	uint32_t callback_capacity;
 	/* Ticks evaluate only the open alerts that are due (see run_ticks): */
 	int64_t due_ms;          /* while open: the clock its tick is due at (DUE_NEXT_TICK...) */
+	bool every_tick;         /* its last evaluation: a rule may change at every tick, */
+	bool any_holds;          /* a rule held, */
+	int64_t last_true_ms;    /* and the latest clock at which one did */
 	uint32_t due_position;   /* in detector->due, or NOT_DUE */
 	uint64_t evaluated_tick; /* detector->ticks when it was last evaluated or caught up */
 };
@@ -599,15 +602,17 @@ static bool counts_hold(const struct config_rule *rule, const struct window_coun
 		 counts->called_back < rule->min_called_back);
 }
 
-/* A window rule: its thresholds (and its p-value, if it has one) met by the window's counts. */
+/* A window rule: its thresholds (and its p-value, if it has one) met by the window's counts.
+ * *compared: the p-value was computed (it follows the rest of the center, call by call). */
 static bool thresholds_hold(const struct config_rule *rule, const struct window_counts *counts,
 			    const struct detector *detector, const struct operator_state *state,
-			    size_t r)
+			    size_t r, bool *compared)
 {
 	if (!counts_hold(rule, counts))
 		return false;
 	if (rule->max_p_value >= 1.0)
 		return true;
+	*compared = true;
 	return view_rule(detector, state, r).p_value <= rule->max_p_value;
 }
 
@@ -621,15 +626,21 @@ static double sequential_h(const struct detector *detector, const struct operato
 	return hourly > 0.0 ? hourly : detector->threshold[r];
 }
 
-static bool rule_holds(const struct detector *detector, struct operator_state *state, size_t r)
+/* Does rule r hold? *every_tick set when its truth may change at the next tick without a call
+ * or a call leaving the window (a CUSUM alarm, a p-value). */
+static bool rule_holds(const struct detector *detector, struct operator_state *state, size_t r,
+		       bool *every_tick)
 {
 	const struct config_rule *rule = &detector->config.detector.rules[r];
 
-	if (rule->type == CONFIG_RULE_CUSUM)
+	if (rule->type == CONFIG_RULE_CUSUM) {
+		*every_tick |= state->rules[r].cusum_alarm; /* the alarm is over at the next tick */
 		return state->rules[r].cusum_alarm;
+	}
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
 		return state->rules[r].evidence >= sequential_h(detector, state, r);
-	return thresholds_hold(rule, &state->window.spans[r].counts, detector, state, r);
+	return thresholds_hold(rule, &state->window.spans[r].counts, detector, state, r,
+			       every_tick);
 }
 
 /* The CUSUM rules' in-control rate: configured, or the rest of the center's (floored). */
@@ -1010,36 +1021,21 @@ static void catch_up(struct detector *detector, struct operator_state *state)
 }
 
 /* The first clock (the center's) at which a tick's evaluation of the open alert can do more
- * than catch_up does; DUE_NEXT_TICK for the next tick. */
+ * than catch_up does; DUE_NEXT_TICK for the next tick. Right after an evaluation (whose
+ * findings it reads) and what followed it in the same call, not after the window changed. */
 static int64_t next_due(const struct detector *detector, const struct operator_state *state)
 {
 	const struct episode *episode = &state->episode;
-	const struct window *window = &state->window;
 	int64_t lag_ms = state->lag_ms > 0 ? state->lag_ms : 0;
-	int64_t due, last_true_ms = INT64_MIN;
-	bool any_holds = false;
 
-	if (episode->update_pending || window->span_count == 0)
+	if (episode->update_pending || episode->every_tick || state->window.span_count == 0)
 		return DUE_NEXT_TICK;
-	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
-		const struct config_rule *rule = &detector->config.detector.rules[r];
-		const struct rule_state *rs = &state->rules[r];
-
-		/* A CUSUM alarm of the last call is over at the next tick; a p-value follows the
-		 * rest of the center. */
-		if ((rule->type == CONFIG_RULE_CUSUM && rs->holds) ||
-		    (rule->type == CONFIG_RULE_WINDOW && rule->max_p_value < 1.0 &&
-		     counts_hold(rule, &window->spans[r].counts)))
-			return DUE_NEXT_TICK;
-		any_holds |= rs->holds;
-		if (rs->last_true_ms > last_true_ms)
-			last_true_ms = rs->last_true_ms;
-	}
 	/* A call leaves a span once the operator's clock reaches its end plus the span. */
-	due = add_saturated(window->next_leave_ms, lag_ms);
+	int64_t due = add_saturated(state->window.next_leave_ms, lag_ms);
 	int64_t resolve_ms = (int64_t)detector->config.detector.resolve_after_seconds * 1000;
-	if (!any_holds)
-		due = earlier(due, add_saturated(last_true_ms, add_saturated(resolve_ms, lag_ms)));
+	if (!episode->any_holds)
+		due = earlier(due, add_saturated(episode->last_true_ms,
+						 add_saturated(resolve_ms, lag_ms)));
 	const uint32_t *escalate_seconds = detector->config.detector.escalate_unacked_after_seconds;
 	int64_t after_ms = (int64_t)escalate_seconds[episode->severity] * 1000;
 	if (!episode->ack.acked && !episode->unacked_escalated && after_ms != 0)
@@ -1414,14 +1410,14 @@ static void rule_became_true(struct detector *detector, struct operator_state *s
 static void evaluate_operator(struct detector *detector, struct operator_state *state,
 			      const char *trigger_call_id)
 {
-	bool any_holds = false;
+	bool any_holds = false, every_tick = false;
 	int64_t last_true_ms = INT64_MIN, now_ms = operator_now(detector, state);
 
 	state->episode.evaluated_tick = detector->ticks;
 	window_advance(&state->window, now_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		struct rule_state *rs = &state->rules[r];
-		bool holds = rule_holds(detector, state, r);
+		bool holds = rule_holds(detector, state, r, &every_tick);
 		if (holds) {
 			rs->last_true_ms = now_ms;
 			if (!rs->holds)
@@ -1433,6 +1429,10 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 		if (rs->last_true_ms > last_true_ms)
 			last_true_ms = rs->last_true_ms;
 	}
+	/* What next_due needs of this evaluation (valid until the window's counts change). */
+	state->episode.every_tick = every_tick;
+	state->episode.any_holds = any_holds;
+	state->episode.last_true_ms = last_true_ms;
 	if (state->episode.open && !any_holds &&
 	    now_ms - last_true_ms >=
 		    (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
@@ -1609,7 +1609,8 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	enum detector_result result = insert_call(detector, state, &entry, call);
 	if (result != DETECTOR_ADDED) {
 		detector->stats.too_old += result == DETECTOR_TOO_OLD;
-		schedule(detector, state); /* its clock's lag changed */
+		/* its window and its clock's lag changed without an evaluation: the next tick */
+		due_at(detector, state, state->episode.open ? DUE_NEXT_TICK : INT64_MAX);
 		return result;
 	}
 	state->last_active_ms = detector->now_ms;

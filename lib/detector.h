@@ -25,7 +25,8 @@
  * open, an "escalated" notice (same alert_id); when every rule has stayed false for
  * resolve_after_seconds, a "resolved" notice (same alert_id) closes it. No rule notice repeats in
  * between. Open alerts are re-evaluated every second of event time, so an operator who
- * stops taking calls still has his alert resolved.
+ * stops taking calls still has his alert resolved (in effect: a second's re-evaluation is
+ * done only for the alerts it can change, with the same notices and snapshots).
  *
  * While an alert is open it keeps its callbacks (at most detector.max_alert_callbacks): every
  * new premature hangup of the operator, and every callback whose caller rang again, goes out
