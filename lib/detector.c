@@ -121,6 +121,14 @@ struct baseline_entry {
 	struct sequential_rate fast;
 };
 
+/* A CUSUM rule's weights for the last in-control rate it was given (cusum_weights depends on
+ * p0 and the odds ratio alone): a configured p0, or one at its floor, repeats call after call. */
+struct cusum_memo {
+	bool set;
+	double p0;
+	struct cusum_weights weights;
+};
+
 /* An open alert in the due heap: the first clock at which its tick can change anything. */
 struct due_entry {
 	int64_t due_ms;
@@ -164,6 +172,7 @@ struct detector {
 	struct window center;
 	struct table baselines;            /* struct baseline_entry, at most max_operators */
 	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
+	struct cusum_memo cusum_memo[CONFIG_MAX_RULES]; /* CUSUM rules: their last weights */
 	char why[WHY_MAX];                 /* scratch for one notice's explanation */
 	struct callers *callers;
 	struct binomial_cache *binomial;   /* ln(i!) for the p-values, up to max_window_calls */
@@ -192,6 +201,7 @@ static double rule_threshold(const struct config_rule *rule)
 static void take_config(struct detector *detector, const struct config *config)
 {
 	detector->config = *config;
+	memset(detector->cusum_memo, 0, sizeof(detector->cusum_memo)); /* odds ratios may change */
 	detector->max_talk_ms = (int64_t)(config->detector.max_talk_seconds * 1000.0 + 0.5);
 	for (size_t r = 0; r < config->detector.rule_count; r++) {
 		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
@@ -658,7 +668,7 @@ static double in_control_rate(const struct detector *detector, const struct oper
 }
 
 /* Feed one call to the operator's CUSUM rules; an alarm resets the statistic. */
-static void step_cusums(const struct detector *detector, struct operator_state *state,
+static void step_cusums(struct detector *detector, struct operator_state *state,
 			bool premature)
 {
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
@@ -666,9 +676,14 @@ static void step_cusums(const struct detector *detector, struct operator_state *
 		struct rule_state *rs = &state->rules[r];
 		if (rule->type != CONFIG_RULE_CUSUM)
 			continue;
-		struct cusum_weights weights =
-			cusum_weights(in_control_rate(detector, state, r), rule->odds_ratio);
-		rs->cusum = cusum_step(rs->cusum, premature, &weights);
+		double p0 = in_control_rate(detector, state, r);
+		struct cusum_memo *memo = &detector->cusum_memo[r];
+		if (!memo->set || memo->p0 != p0) { /* p0 is never 0 nor NaN: equal is same bits */
+			memo->weights = cusum_weights(p0, rule->odds_ratio);
+			memo->p0 = p0;
+			memo->set = true;
+		}
+		rs->cusum = cusum_step(rs->cusum, premature, &memo->weights);
 		rs->cusum_alarm = rs->cusum >= rule->threshold;
 		if (rs->cusum_alarm) {
 			rs->cusum_at_alarm = rs->cusum;

@@ -735,6 +735,30 @@ static void test_cusum_alarm_and_reset(void **state)
 	assert_int_equal(detector_stats(f->detector)->firing, 1);
 }
 
+/* A CUSUM rule's weights follow its odds ratio through a reload (they are kept between calls
+ * while p0 stays the same): two hangups at odds 3, the third at odds 9. */
+static void test_cusum_weights_follow_a_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct cusum_weights w3 = cusum_weights(0.1, 3.0), w9 = cusum_weights(0.1, 9.0);
+
+	f->config.detector.rules[0] = window_rule("cus", 3600, 1, 1, 0.0, "warning");
+	f->config.detector.rules[0].type = CONFIG_RULE_CUSUM;
+	f->config.detector.rules[0].p0 = 0.1;
+	f->config.detector.rules[0].odds_ratio = 3.0;
+	f->config.detector.rules[0].threshold = 2.5;
+	reconfigure(f);
+	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-7", T0 + SECONDS(60), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 0);
+	f->config.detector.rules[0].odds_ratio = 9.0;
+	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
+	add_call(f, "op-7", T0 + SECONDS(120), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	assert_true(f->seen[0].has_cusum);
+	assert_true(fabs(f->seen[0].cusum - (2 * w3.premature + w9.premature)) < 1e-12);
+}
+
 /* A sequential rule: three hangups ending together (no decay anywhere), nobody else on duty
  * (the expectation is the prior, 0.1, times the operator's own factor as it learns). */
 static void test_sequential_alert_explains(void **state)
@@ -1269,6 +1293,7 @@ int main(void)
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_cusum_alarm_and_reset),
+		TEST(test_cusum_weights_follow_a_reload),
 		TEST(test_repeat_caller_marks_hangup),
 		TEST(test_alert_ids_are_deterministic),
 		TEST(test_every_hangup_after_firing_is_sent_once),
