@@ -28,8 +28,8 @@
 #define NO_RULE SIZE_MAX
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
 #define WHY_MAX 512            /* an alert's plain-words explanation */
-#define NOT_DUE UINT32_MAX     /* an episode's due_position when it is not in the due heap */
-#define DUE_NEXT_TICK INT64_MIN /* evaluated at every tick */
+#define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
+#define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
 
 /* What an operator's window keeps of each call besides its times and flags. */
 struct call_detail {
@@ -86,11 +86,11 @@ struct episode {
 	uint32_t callback_count;
 	uint32_t callback_capacity;
 	/* Ticks evaluate only the open alerts that are due (see run_ticks): */
-	int64_t due_ms;          /* while open: the clock its tick is due at (DUE_NEXT_TICK...) */
-	bool every_tick;         /* its last evaluation: a rule may change at every tick, */
-	bool any_holds;          /* a rule held, */
-	int64_t last_true_ms;    /* and the latest clock at which one did */
-	uint32_t due_position;   /* in detector->due, or NOT_DUE */
+	int64_t due_ms;		 /* while open: the clock its tick is due at (DUE_NEXT_TICK...) */
+	bool every_tick;	 /* its last evaluation: a rule may change at every tick, */
+	bool any_holds;		 /* a rule held, */
+	int64_t last_true_ms;	 /* and the latest clock at which one did */
+	uint32_t due_position;	 /* in detector->due, or NOT_DUE */
 	uint64_t evaluated_tick; /* detector->ticks when it was last evaluated or caught up */
 };
 
@@ -161,14 +161,14 @@ struct detector {
 	struct registry registry;          /* the operators' states by index, max_operators */
 	struct operator_state **open_episodes; /* operators with an open alert */
 	uint32_t open_count;
-	struct due_entry *due;  /* min-heap of the open alerts by the clock their tick is due */
+	struct due_entry *due; /* min-heap of the open alerts by the clock their tick is due */
 	uint32_t due_count;
-	uint32_t due_capacity;  /* grown on demand, at most max_operators */
-	bool due_lost;          /* an open alert is not in it (no memory): ticks evaluate all */
-	bool due_rebuilding;    /* a tick walks open_episodes and rebuilds the heap after */
+	uint32_t due_capacity;	   /* grown on demand, at most max_operators */
+	bool due_lost;		   /* an open alert is not in it (no memory): ticks evaluate all */
+	bool due_rebuilding;	   /* a tick walks open_episodes and rebuilds the heap after */
 	uint32_t every_tick_count; /* open alerts due at every tick */
-	uint64_t ticks;         /* ticks run */
-	int64_t tick_now_ms;    /* the clock at the last tick */
+	uint64_t ticks;		   /* ticks run */
+	int64_t tick_now_ms;	   /* the clock at the last tick */
 	struct window center;
 	struct table baselines;            /* struct baseline_entry, at most max_operators */
 	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
@@ -668,8 +668,7 @@ static double in_control_rate(const struct detector *detector, const struct oper
 }
 
 /* Feed one call to the operator's CUSUM rules; an alarm resets the statistic. */
-static void step_cusums(struct detector *detector, struct operator_state *state,
-			bool premature)
+static void step_cusums(struct detector *detector, struct operator_state *state, bool premature)
 {
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		const struct config_rule *rule = &detector->config.detector.rules[r];
@@ -974,7 +973,6 @@ static int64_t operator_now(const struct detector *detector, const struct operat
 	return state->lag_ms > 0 ? detector->now_ms - state->lag_ms : detector->now_ms;
 }
 
-
 /* ---- the due heap: which open alerts a tick evaluates --------------------------------- */
 
 /*
@@ -1187,8 +1185,8 @@ static void due_rebuild(struct detector *detector)
 	detector->due_lost = false;
 	for (uint32_t i = 0; i < detector->open_count; i++) {
 		struct operator_state *state = detector->open_episodes[i];
-		due_put(detector, i, (struct due_entry){ .due_ms = state->episode.due_ms,
-							  .state = state });
+		due_put(detector, i,
+			(struct due_entry){ .due_ms = state->episode.due_ms, .state = state });
 	}
 	detector->due_count = detector->open_count;
 	for (uint32_t i = detector->due_count / 2; i-- > 0;)

@@ -107,8 +107,8 @@ static void find_next_leave(struct window *window)
 		if (span->first >= window->count)
 			continue;
 		int64_t end_ms = entry_at(window, span->first)->end_ms;
-		int64_t leave_ms = end_ms > INT64_MAX - span->length_ms ? INT64_MAX
-									: end_ms + span->length_ms;
+		int64_t leave_ms =
+			end_ms > INT64_MAX - span->length_ms ? INT64_MAX : end_ms + span->length_ms;
 		if (leave_ms < next)
 			next = leave_ms;
 	}
@@ -135,8 +135,7 @@ void window_advance(struct window *window, int64_t now_ms)
 		}
 	}
 	/* Entries outside the longest span are outside all spans: forget them. */
-	while (window->count > 0 &&
-	       !(entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
+	while (window->count > 0 && !(entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
 		for (size_t s = 0; s < window->span_count; s++)
 			window->spans[s].first--;
 		window->oldest = ring_index(window, 1);

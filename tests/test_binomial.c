@@ -59,8 +59,8 @@ static void test_monotone_in_k(void **state)
 static void test_cache_is_bit_identical(void **state)
 {
 	struct binomial_cache cache;
-	const double ps[] = {0.001, 0.05, 0.1, 0.1234567, 1.0 / 3.0, 0.5, 0.9};
-	const uint32_t ns[] = {300, 1, 7, 64, 65, 129, 200, 201, 250, 2};
+	const double ps[] = { 0.001, 0.05, 0.1, 0.1234567, 1.0 / 3.0, 0.5, 0.9 };
+	const uint32_t ns[] = { 300, 1, 7, 64, 65, 129, 200, 201, 250, 2 };
 	(void)state;
 
 	binomial_cache_init(&cache, 201);

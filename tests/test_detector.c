@@ -300,7 +300,7 @@ static void test_resolves_from_last_tick_it_held(void **state)
 {
 	struct fixture *f = *state;
 	static struct fixture g; /* what the loaded detector sends */
-	struct codec_writer saved = {0};
+	struct codec_writer saved = { 0 };
 	struct codec_reader reader;
 
 	memset(&g, 0, sizeof(g));
@@ -320,17 +320,17 @@ static void test_resolves_from_last_tick_it_held(void **state)
 	codec_reader_init(&reader, saved.data, saved.len);
 	assert_int_equal(detector_load(loaded, &reader), 0);
 	codec_writer_release(&saved);
-	struct detector *detectors[] = {f->detector, loaded};
-	struct fixture *fixtures[] = {f, &g};
+	struct detector *detectors[] = { f->detector, loaded };
+	struct fixture *fixtures[] = { f, &g };
 	for (int d = 0; d < 2; d++) {
-		struct completed_call call = {.call_id = "c9",
-					      .operator_id = "op-7",
-					      .agency = "NOPD",
-					      .position = "P3",
-					      .ani = "5045550101",
-					      .start_ms = T0 + SECONDS(200),
-					      .end_ms = T0 + SECONDS(260),
-					      .released_by = RELEASED_BY_CALLER};
+		struct completed_call call = { .call_id = "c9",
+					       .operator_id = "op-7",
+					       .agency = "NOPD",
+					       .position = "P3",
+					       .ani = "5045550101",
+					       .start_ms = T0 + SECONDS(200),
+					       .end_ms = T0 + SECONDS(260),
+					       .released_by = RELEASED_BY_CALLER };
 		/* 4 of 9: false */
 		assert_int_equal(detector_add_call(detectors[d], &call), DETECTOR_ADDED);
 		detector_advance(detectors[d], T0 + SECONDS(550) - 1);
