@@ -51,6 +51,9 @@ struct feed {
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
 	bool drain;           /* readable at its last read: drained in the next loop iteration */
+	int64_t received_ms;  /* host time the input being processed was read (one clock read
+			       * per chunk, not per line) */
+	bool heard;           /* the chunk being processed told health it heard this feed */
 };
 
 struct feed_server {
@@ -160,7 +163,7 @@ static void feed_reject_too_long(struct feed *feed)
 static void feed_announce_source(struct feed *feed)
 {
 	const struct feed_journal *journal = &feed->server->journal;
-	struct engine_origin origin = feed_origin(feed, hostclock_wall_ms());
+	struct engine_origin origin = feed_origin(feed, feed->received_ms);
 	struct engine_verdict verdict;
 
 	if (journal->append_line)
@@ -244,8 +247,10 @@ static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin 
 
 	if (len == 0)
 		return 0;
-	if (journal->heard)
+	if (journal->heard && !feed->heard) { /* once per chunk: its lines came together */
 		journal->heard(journal->ctx, feed->acks.source, feed->peer);
+		feed->heard = true;
+	}
 	if (!journal->append_line)
 		return 0;
 	return journal->append_line(journal->ctx, origin, line, len);
@@ -361,7 +366,7 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 	struct engine_origin origin;
 	uint64_t record_index;
 
-	origin = feed_origin(feed, hostclock_wall_ms());
+	origin = feed_origin(feed, feed->received_ms);
 	record_index = feed_journal_line(feed, &origin, line, len);
 	engine_process_from(engine, &origin, line, len, &verdict);
 	acks_note(&feed->acks, &verdict, record_index);
@@ -374,7 +379,8 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 		feed_reject(feed, verdict.reject, verdict.why);
 }
 
-/* Process the line at the start of input, line_len bytes before its "\n". */
+/* Process the line at the start of input, line_len bytes before its "\n", when it spans
+ * more than the input's first chain (pulled up into one piece). */
 static void feed_process_buffered_line(struct feed *feed, struct evbuffer *input, size_t line_len)
 {
 	const unsigned char *line = evbuffer_pullup(input, (ssize_t)line_len + 1);
@@ -401,6 +407,38 @@ static bool feed_discard_rest_of_line(struct feed *feed, struct evbuffer *input)
 	return true;
 }
 
+/* One complete line of line_len bytes (its "\n" not included) taken from the input. */
+static void feed_take_line(struct feed *feed, const char *line, size_t line_len)
+{
+	feed->line_number++;
+	if (line_len >= feed_input_max(feed->server))
+		feed_reject_too_long(feed);
+	else
+		feed_process_line(feed, line, line_len);
+}
+
+/* The complete lines that lie whole in the input's first chain, processed where they are (no
+ * copy, no search or drain per line): the bytes they took, "\n"s included. */
+static size_t feed_process_first_chain(struct feed *feed, struct evbuffer *input)
+{
+	struct evbuffer_iovec chain;
+	const char *start, *end, *newline;
+	size_t used = 0;
+
+	if (evbuffer_peek(input, -1, NULL, &chain, 1) < 1 || chain.iov_len == 0)
+		return 0;
+	start = chain.iov_base;
+	end = start + chain.iov_len;
+	while (!feed->closing && !feed->discarding &&
+	       (newline = memchr(start + used, '\n', (size_t)(end - start) - used))) {
+		size_t line_len = (size_t)(newline - (start + used));
+
+		feed_take_line(feed, start + used, line_len);
+		used += line_len + 1;
+	}
+	return used;
+}
+
 /* Process the complete lines in the input buffer, leaving at most one partial line of at
  * most max_line_bytes + 1 bytes. */
 static void feed_process_input(struct feed *feed)
@@ -410,12 +448,19 @@ static void feed_process_input(struct feed *feed)
 	uint64_t lines_before = feed->line_number;
 
 	feed_count_received(feed, input);
+	feed->received_ms = hostclock_wall_ms();
+	feed->heard = false;
 	while (!feed->closing) {
 		struct evbuffer_ptr eol;
-		size_t line_len;
+		size_t used;
 
 		if (feed->discarding && !feed_discard_rest_of_line(feed, input))
 			break;
+		if ((used = feed_process_first_chain(feed, input)) > 0) {
+			evbuffer_drain(input, used);
+			continue;
+		}
+		/* a line that spans chains, or none complete yet */
 		eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
 			if (evbuffer_get_length(input) < input_max)
@@ -425,13 +470,12 @@ static void feed_process_input(struct feed *feed)
 			feed->discarding = true;
 			continue;
 		}
-		line_len = (size_t)eol.pos;
 		feed->line_number++;
-		if (line_len >= input_max)
+		if ((size_t)eol.pos >= input_max)
 			feed_reject_too_long(feed);
 		else
-			feed_process_buffered_line(feed, input, line_len);
-		evbuffer_drain(input, line_len + 1);
+			feed_process_buffered_line(feed, input, (size_t)eol.pos);
+		evbuffer_drain(input, (size_t)eol.pos + 1);
 	}
 	feed->counted_bytes = evbuffer_get_length(input);
 	guard_clock_input(&feed->clock, feed->line_number > lines_before,
@@ -967,6 +1011,24 @@ void feed_server_set_journal(struct feed_server *server, const struct feed_journ
 	server->journal = *journal;
 }
 
+/* Send an ack: straight to the socket when nothing waits before it (no write event to add
+ * and remove, no loop iteration for it); what the socket does not take, or an error, goes
+ * through the bufferevent, which sends the rest or reports the error as it does for any. */
+static int feed_send(struct feed *feed, struct evbuffer *output, const char *line, size_t len)
+{
+	ssize_t sent = 0;
+
+	if (!feed->server->tls && evbuffer_get_length(output) == 0) {
+		sent = send(bufferevent_getfd(feed->connection), line, len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0)
+			sent = 0;
+		if ((size_t)sent == len)
+			return 0;
+	}
+	return bufferevent_write(feed->connection, line + sent, len - (size_t)sent);
+}
+
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
 {
 	struct feed *feed;
@@ -979,7 +1041,7 @@ void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
 		if (evbuffer_get_length(output) > FEED_ACK_QUEUE_MAX_BYTES)
 			continue;
 		if ((len = acks_due(&feed->acks, durable_index, line)) > 0 &&
-		    bufferevent_write(feed->connection, line, len) == 0)
+		    feed_send(feed, output, line, len) == 0)
 			server->stats.acks_sent++;
 	}
 }

@@ -149,8 +149,9 @@ struct feed_journal {
 				size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
-	/* A line arrived from a connection: source ("" when it named none) and peer; may be
-	 * NULL. Called before the line is journaled. */
+	/* Lines arrived from a connection: source ("" when it named none) and peer; may be
+	 * NULL. Called before the first line of each chunk read is journaled (once per chunk:
+	 * its lines came together, not once per line). */
 	void (*heard)(void *ctx, const char *source, const char *peer);
 	void *ctx;
 };
