@@ -50,7 +50,7 @@ struct feed {
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
-	bool drain;           /* readable at its last read: drained in the next loop iteration */
+	struct event *reader; /* plain TCP: reads the socket itself (feed.h); NULL under TLS */
 	int64_t received_ms;  /* host time the input being processed was read (one clock read
 			       * per chunk, not per line) */
 	bool heard;           /* the chunk being processed told health it heard this feed */
@@ -72,7 +72,6 @@ struct feed_server {
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
-	struct event *drain_timer; /* zero timeout: drains the feeds read in the last iteration */
 };
 
 /* Input a connection may hold: the longest line plus "\r\n". */
@@ -542,6 +541,8 @@ static void feed_close(struct feed *feed)
 		server->stats.pending--;
 	server->stats.connected--;
 	server->stats.closed++;
+	if (feed->reader)
+		event_free(feed->reader);
 	bufferevent_free(feed->connection);
 	free(feed);
 }
@@ -555,9 +556,9 @@ static void feed_process_or_close(struct feed *feed)
 }
 
 /* Read into the input buffer what the kernel holds, up to max bytes in one read(2): the bytes
- * read, 0 at the end of the stream, -1 when nothing is there or on an error (libevent's own
- * read finds the end or the error next time). The socket bufferevent keeps its input frozen
- * at its end for anyone else, so it is unfrozen for this read, as libevent does for its own. */
+ * read, 0 at the end of the stream, -1 with errno when nothing is there (EAGAIN) or on an
+ * error. The socket bufferevent keeps its input frozen at its end for anyone else, so it is
+ * unfrozen for this read, as libevent does for its own. */
 static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 {
 	evutil_socket_t fd = bufferevent_getfd(feed->connection);
@@ -570,78 +571,57 @@ static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 		got = read(fd, space.iov_base, space.iov_len < max ? space.iov_len : max);
 		space.iov_len = got > 0 ? (size_t)got : 0;
 		evbuffer_commit_space(input, &space, got > 0 ? 1 : 0);
+	} else {
+		errno = ENOMEM;
 	}
 	evbuffer_freeze(input, 0);
 	return got;
 }
 
-/* Drain a readable plain-TCP connection up to FEED_READ_BUDGET_BYTES (feed.h), processing
- * each chunk as it comes, so that one journal commit covers them all. True when the budget
- * ran out (more may be waiting). */
-static bool feed_drain(struct feed *feed)
+static void feed_on_event(struct bufferevent *connection, short what, void *ctx);
+
+/*
+ * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
+ * chunk as it comes, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read
+ * (fairness between feeds: the event, level-triggered, comes again in the next iteration).
+ * The journal's commit runs after every read of the iteration (store.h): one commit for them
+ * all. The end of the stream or an error closes the connection as libevent's own read would.
+ */
+static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 {
+	struct feed *feed = ctx;
 	size_t total = 0;
-
-	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
-		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
-
-		if (got <= 0)
-			return false;
-		total += (size_t)got;
-		feed_process_input(feed);
-	}
-	return !feed->closing;
-}
-
-static void feed_arm_drain(struct feed_server *server)
-{
-	const struct timeval now = { 0, 0 };
-
-	evtimer_add(server->drain_timer, &now);
-}
-
-/* The drain timer: every feed read in the last loop iteration is drained now. Being a timer
- * of zero timeout armed in that iteration, it runs in the next one after its reads (and after
- * a signal that came with them: shutdown then reads what is left itself), before the
- * journal's commit of the iteration (store.h). */
-static void feed_on_drain_timer(evutil_socket_t fd, short what, void *ctx)
-{
-	struct feed_server *server = ctx;
-	struct feed *feed, *next;
-	bool more = false;
 
 	(void)fd;
 	(void)what;
-	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
-		next = LIST_NEXT(feed, link);
-		if (!feed->drain)
-			continue;
-		feed->drain = false;
-		if (feed_drain(feed))
-			feed->drain = more = true;
-		if (feed->closing)
-			feed_close(feed);
+	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
+		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
+
+		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+				 errno != EINTR)) {
+			feed_on_event(feed->connection,
+				      BEV_EVENT_READING | (got == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR),
+				      feed);
+			return;
+		}
+		if (got < 0)
+			break;
+		total += (size_t)got;
+		feed_process_input(feed);
 	}
-	if (more)
-		feed_arm_drain(server);
+	if (feed->closing)
+		feed_close(feed);
 }
 
+/* TLS connections: libevent's filter reads and decrypts the records. */
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct feed *feed = ctx;
-	struct feed_server *server = feed->server;
 
 	(void)connection;
 	feed_process_input(feed);
-	if (feed->closing) {
+	if (feed->closing)
 		feed_close(feed);
-		return;
-	}
-	if (server->tls)
-		return; /* the kernel holds TLS records: libevent's filter reads them */
-	feed->drain = true;
-	if (!evtimer_pending(server->drain_timer, NULL))
-		feed_arm_drain(server);
 }
 
 /* A deadline passed (guard.h): say which, count it and close. */
@@ -754,11 +734,6 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->limits = *limits;
 	server->timeouts = feed_timeouts(limits);
 	server->started_ms = hostclock_wall_ms();
-	server->drain_timer = evtimer_new(base, feed_on_drain_timer, server);
-	if (!server->drain_timer) {
-		free(server);
-		return NULL;
-	}
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds,
 		       "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds,
@@ -780,7 +755,6 @@ void feed_server_free(struct feed_server *server)
 	}
 	log_limit_flush(&server->mismatch_log);
 	log_limit_flush(&server->no_hello_log);
-	event_free(server->drain_timer);
 	free(server->mapping);
 	free(server->zone);
 	free(server);
@@ -800,10 +774,14 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	}
 	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) <
 		    0 ||
+	    (!server->tls && !(feed->reader = event_new(server->base, fd, EV_READ | EV_PERSIST,
+							 feed_on_readable, feed))) ||
 	    !(feed->connection =
 		      server->tls
 			      ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
 			      : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		if (feed->reader)
+			event_free(feed->reader);
 		guard_clock_free(&feed->clock);
 		mapping_free(feed->mapping);
 		free(feed);
@@ -822,7 +800,10 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
 	feed_set_keepalive(feed);
-	bufferevent_enable(feed->connection, EV_READ);
+	if (feed->reader)
+		event_add(feed->reader, NULL); /* plain TCP: read by feed_on_readable, not libevent */
+	else
+		bufferevent_enable(feed->connection, EV_READ);
 	return feed;
 }
 
@@ -910,6 +891,8 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 	size_t total = 0;
 
 	bufferevent_disable(feed->connection, EV_READ);
+	if (feed->reader)
+		event_del(feed->reader);
 	feed_process_input(feed);
 	if (feed->server->tls)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
