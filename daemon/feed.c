@@ -50,10 +50,12 @@ struct feed {
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
-	struct event *reader; /* plain TCP: reads the socket itself (feed.h); NULL under TLS */
-	int64_t received_ms;  /* host time the input being processed was read (one clock read
-			       * per chunk, not per line) */
-	bool heard;           /* the chunk being processed told health it heard this feed */
+	/* plain TCP: reads the socket itself (feed.h); NULL under TLS */
+	struct event *reader;
+	/* host time the input being processed was read: one clock read per chunk, not per line */
+	int64_t received_ms;
+	/* the chunk being processed told health it heard this feed */
+	bool heard;
 };
 
 struct feed_server {
@@ -597,10 +599,11 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
 		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
 
-		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-				 errno != EINTR)) {
+		if (got == 0 ||
+		    (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 			feed_on_event(feed->connection,
-				      BEV_EVENT_READING | (got == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR),
+				      BEV_EVENT_READING |
+					      (got == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR),
 				      feed);
 			return;
 		}
@@ -775,7 +778,7 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) <
 		    0 ||
 	    (!server->tls && !(feed->reader = event_new(server->base, fd, EV_READ | EV_PERSIST,
-							 feed_on_readable, feed))) ||
+							feed_on_readable, feed))) ||
 	    !(feed->connection =
 		      server->tls
 			      ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
@@ -800,8 +803,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
 	feed_set_keepalive(feed);
-	if (feed->reader)
-		event_add(feed->reader, NULL); /* plain TCP: read by feed_on_readable, not libevent */
+	if (feed->reader) /* plain TCP: read by feed_on_readable, not by libevent */
+		event_add(feed->reader, NULL);
 	else
 		bufferevent_enable(feed->connection, EV_READ);
 	return feed;

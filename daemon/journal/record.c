@@ -72,7 +72,7 @@ static unsigned char *store_string(unsigned char *p, const char *text, size_t le
 /* Bytes before the line in an EVENT_AT frame whose source and epoch are short: header,
  * received_ms, flags, and the two strings with their lengths. */
 #define EVENT_AT_STRING_MAX 128u
-#define EVENT_AT_HEAD_MAX (RECORD_HEADER_BYTES + 8 + 1 + 2 * (4 + EVENT_AT_STRING_MAX))
+#define EVENT_AT_HEAD_MAX   (RECORD_HEADER_BYTES + 8 + 1 + 2 * (4 + EVENT_AT_STRING_MAX))
 
 void record_put_event_at(struct codec_writer *writer, uint64_t index,
 			 const struct engine_origin *origin, const char *line, size_t len)
