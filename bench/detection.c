@@ -967,11 +967,13 @@ static void print_rule(const struct config_rule *rule)
 		printf("  %-10s sequential %6" PRIu32 " s  cut_share %g  false_alarm_calls %" PRIu32
 		       "  threshold %g  "
 		       "called_back_weight %g  history_prior %g  max_own_factor %g  "
-		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  %s\n",
+		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  "
+		       "max_calls_per_hour %" PRIu32 "  %s\n",
 		       rule->name, rule->window_seconds, rule->cut_share, rule->false_alarm_calls,
 		       rule->threshold, rule->called_back_weight, rule->history_prior,
 		       rule->max_own_factor, rule->false_alarm_hours, rule->rate_half_life_seconds,
-		       rule->hourly_raises ? "  hourly_raises" : "", rule->severity);
+		       rule->hourly_raises ? "  hourly_raises" : "", rule->max_calls_per_hour,
+		       rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,

@@ -719,7 +719,8 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	double per_hour = sequential_calls_per_hour(
 		&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0, half_life);
 	rs->hourly_threshold = sequential_hourly_threshold(
-		detector->threshold[r], rule->false_alarm_hours, per_hour, rule->hourly_raises);
+		detector->threshold[r], rule->false_alarm_hours, per_hour, rule->max_calls_per_hour,
+		rule->hourly_raises);
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 

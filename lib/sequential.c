@@ -86,11 +86,14 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 }
 
 double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,
-				   bool raises)
+				   double max_calls_per_hour, bool raises)
 {
 	if (!(false_alarm_hours > 0.0) || calls_per_hour < 0.0)
 		return h_calls;
-	double h = log(false_alarm_hours * (calls_per_hour > 1.0 ? calls_per_hour : 1.0));
+	double rate = max_calls_per_hour > 0.0 && calls_per_hour > max_calls_per_hour
+			      ? max_calls_per_hour
+			      : calls_per_hour;
+	double h = log(false_alarm_hours * (rate > 1.0 ? rate : 1.0));
 
 	return h < h_calls || raises ? h : h_calls;
 }

@@ -85,13 +85,15 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 /**
  * The threshold for an operator taking calls_per_hour (-1: not known): at least
  * false_alarm_hours hours between false alarms rather than false_alarm_calls calls, that is
- * ln(false_alarm_hours * calls_per_hour), calls_per_hour taken as at least 1. Unless raises,
- * never above h_calls (the per-call threshold): only an operator with few calls an hour gets
- * a lower one; with raises, a busy hour (a storm) also gets a higher one. h_calls when
- * false_alarm_hours is 0 or the rate is not known.
+ * ln(false_alarm_hours * calls_per_hour), calls_per_hour taken as at least 1 and, when
+ * max_calls_per_hour > 0, at most max_calls_per_hour (a feed that invents calls for one
+ * operator cannot raise the threshold past ln(false_alarm_hours * max_calls_per_hour)).
+ * Unless raises, never above h_calls (the per-call threshold): only an operator with few
+ * calls an hour gets a lower one; with raises, a busy hour (a storm) also gets a higher one.
+ * h_calls when false_alarm_hours is 0 or the rate is not known.
  */
 double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,
-				   bool raises);
+				   double max_calls_per_hour, bool raises);
 
 /*
  * An operator's long-run history for the own factor: premature hangups observed and what the

@@ -191,6 +191,7 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_hours, 1000);
 	assert_true(rule->hourly_raises);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
+	assert_int_equal(rule->max_calls_per_hour, 60);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
 	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
@@ -348,6 +349,7 @@ static void test_rules_replace_defaults(void **state)
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
 		.rate_half_life_seconds = 3600,
+		.max_calls_per_hour = 60,
 	};
 	struct config expected = defaults();
 
@@ -2099,8 +2101,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 182);
-	assert_int_equal(check.entry_keys, 61);
+	assert_int_equal(check.keys, 183);
+	assert_int_equal(check.entry_keys, 62);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2328,7 +2330,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 53);
+	assert_int_equal(check.documented, 54);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2381,8 +2383,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 139);
-	assert_int_equal(check.round_trips, 138);
+	assert_int_equal(check.with_fallback, 140);
+	assert_int_equal(check.round_trips, 139);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2549,7 +2551,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 142);
+	assert_int_equal(tagged, 143);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 40);
@@ -2753,7 +2755,8 @@ static void test_sequential_rule_and_baseline(void **state)
 		"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 		" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, "
 		"called_back_weight: 6,"
-		" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true}\n");
+		" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true,"
+		" max_calls_per_hour: 40}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -2775,6 +2778,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(seq->false_alarm_hours, 80);
 	assert_int_equal(seq->rate_half_life_seconds, 1800);
 	assert_true(seq->hourly_raises);
+	assert_int_equal(seq->max_calls_per_hour, 40);
 	config_set_defaults(&defaults_config);
 	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
@@ -2822,6 +2826,18 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "hourly_raises: 1}\n",
 		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true "
 		      "or false");
+	/* max_calls_per_hour: 60 by default, 0 (no cap) to 1000000, diffed */
+	assert_int_equal(defaults_config.detector.rules[0].max_calls_per_hour, 60);
+	lowering = defaults_config;
+	lowering.detector.rules[0].max_calls_per_hour = 30;
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
+	assert_string_equal(changes.text,
+			    "detector.rules.sequential.max_calls_per_hour: 60 -> 30\n");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
+		      "max_calls_per_hour: 1000001}\n",
+		      "cadmon.yaml:3:75: detector.rules[0] (name: s): max_calls_per_hour: must be "
+		      "an integer from 0 to 1000000");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
 		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a "
 		      "number of at least 0");

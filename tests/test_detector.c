@@ -109,7 +109,8 @@ static struct config_rule window_rule(const char *name, uint32_t window_seconds,
 				    .max_p_value = 1.0,
 				    .min_center_ratio = 0.05,
 				    .odds_ratio = 3.0,
-				    .threshold = 5.0 };
+				    .threshold = 5.0,
+				    .max_calls_per_hour = 60 };
 
 	snprintf(rule.name, sizeof(rule.name), "%s", name);
 	snprintf(rule.severity, sizeof(rule.severity), "%s", severity);
@@ -878,6 +879,45 @@ static void test_sequential_hourly_raises(void **state)
 	}
 }
 
+/* max_calls_per_hour: the same busy two hours (22.8 calls an hour) with the cap at 5 count as
+ * 5 calls an hour: the threshold is ln(100 * 5) = 6.21, not 7.73, and the fourth cut-off
+ * fires (6.82), as without hourly_raises; a cap of 60 leaves 7.73 and the fifth. */
+static void test_sequential_max_calls_per_hour(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	const uint32_t caps[] = { 5, 60 };
+
+	*rule = sequential_rule(0.5, 6.0, 20.0);
+	rule->false_alarm_hours = 100;
+	rule->rate_half_life_seconds = 3600;
+	rule->hourly_raises = true;
+	for (size_t c = 0; c < 2; c++) {
+		rule->max_calls_per_hour = caps[c];
+		reconfigure(f);
+		f->seen_count = 0;
+		for (int k = 0; k <= 40; k++)
+			add_call(f, "op-7", T0 + SECONDS(180 * k), SECONDS(90), RELEASED_BY_CALLER);
+		int fired_at = -1;
+		for (int j = 0; j < 5 && fired_at < 0; j++) {
+			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
+			if (f->seen_count > 0)
+				fired_at = j;
+		}
+		assert_int_equal(f->seen_count, 1);
+		assert_string_equal(f->seen[0].kind, "firing");
+		assert_true(fabs(f->seen[0].evidence - (fired_at + 1) * log(5.5)) < 1e-9);
+		if (caps[c] == 5) {
+			assert_int_equal(fired_at, 3);
+			assert_true(fabs(f->seen[0].threshold - log(500.0)) < 1e-12);
+		} else {
+			assert_int_equal(fired_at, 4);
+			assert_true(fabs(f->seen[0].threshold - log(100.0 * 22.8209883)) < 1e-6);
+		}
+	}
+}
+
 static void test_repeat_caller_marks_hangup(void **state)
 {
 	struct fixture *f = *state;
@@ -1194,6 +1234,7 @@ int main(void)
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_hourly_raises),
+		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_repeat_caller_marks_hangup),
 		TEST(test_alert_ids_are_deterministic),
