@@ -145,7 +145,8 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
        RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES,
-       RULE_MAX_CALLS_PER_HOUR, RULE_KEY_COUNT };
+       RULE_MAX_CALLS_PER_HOUR, RULE_HISTORY_SETTLED_PRIOR, RULE_HISTORY_SETTLED_MIN_EXPECTED,
+       RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -1785,6 +1786,20 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 				      .min = 0,
 				      .max = 1000000,
 				      .fallback = "60" },
+	[RULE_HISTORY_SETTLED_PRIOR] = { .name = "history_settled_prior",
+					 .parse = parse_nonnegative_number,
+					 LIVE(NUMBER),
+					 .doc = "pseudo-hangups of the own factor of the settled "
+						"history",
+					 RULE_KEY(history_settled_prior),
+					 .fallback = "2" },
+	[RULE_HISTORY_SETTLED_MIN_EXPECTED] = { .name = "history_settled_min_expected",
+						.parse = parse_nonnegative_number,
+						LIVE(NUMBER),
+						.doc = "the settled history counts once it holds "
+						       "this",
+						RULE_KEY(history_settled_min_expected),
+						.fallback = "10" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2732,7 +2747,7 @@ static const struct key baseline_keys[] = {
 	  .parse = parse_nonnegative_number,
 	  LIVE(SECONDS),
 	  FIELD(detector.baseline.history_settle_seconds),
-	  .fallback = "0",
+	  .fallback = "28800",
 	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number "
 		 ">= 0;" },
 	{ .name = NULL },

@@ -98,6 +98,22 @@ double sequential_hourly_threshold(double h_calls, double false_alarm_hours, dou
 	return h < h_calls || raises ? h : h_calls;
 }
 
+double sequential_history_factor(const struct sequential_history *history, double history_prior,
+				 double settled_prior, double settled_min_expected,
+				 double max_own_factor)
+{
+	double all = sequential_own_factor(history->observed + history->settling_observed,
+					   history->expected + history->settling_expected,
+					   history_prior, max_own_factor);
+
+	if (!(settled_prior > 0.0) || history->expected < settled_min_expected)
+		return all;
+	double settled = sequential_own_factor(history->observed, history->expected,
+					       settled_prior, max_own_factor);
+
+	return settled > all ? settled : all;
+}
+
 void sequential_history_advance(struct sequential_history *history, int64_t now_ms,
 				double half_life_seconds, double settle_seconds)
 {

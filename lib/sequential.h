@@ -99,10 +99,9 @@ double sequential_hourly_threshold(double h_calls, double false_alarm_hours, dou
  * An operator's long-run history for the own factor: premature hangups observed and what the
  * rest of the baseline expected of the same calls, decayed with a half-life (a week). A call
  * enters as "settling" and is moved into the settled sums with settle_seconds as half-life:
- * the own factor is computed from the settled sums only, so the calls of the last hours (a
- * change of behaviour: a rogue's) weigh little in it, while the history of earlier shifts (a
- * position that honestly gets many pocket dials) weighs fully. settle_seconds 0: every call is
- * settled at once.
+ * the settled sums hold the calls of earlier shifts (a position that honestly gets many pocket
+ * dials) and little of the last hours (a change of behaviour: a rogue's); see
+ * sequential_history_factor. settle_seconds 0: every call is settled at once.
  */
 struct sequential_history {
 	double observed;          /* settled premature hangups, decayed */
@@ -111,6 +110,19 @@ struct sequential_history {
 	double settling_expected;
 	int64_t at_ms;            /* the time they are decayed to; INT64_MIN: empty */
 };
+
+/**
+ * The operator's own factor from their history: the larger of the factor of every call in it
+ * (settled or not) with history_prior, and, once the settled calls hold at least
+ * settled_min_expected expected hangups (the long-run rate is known), the factor of the settled
+ * calls alone with settled_prior (0: not used). The first damps an honest call-taker's unlucky
+ * run at once; the second learns a position's own rate from earlier shifts with little
+ * shrinkage, while the last hours' calls (a rogue's first cut-offs) have not settled into it.
+ * Both within [1, max_own_factor].
+ */
+double sequential_history_factor(const struct sequential_history *history, double history_prior,
+				 double settled_prior, double settled_min_expected,
+				 double max_own_factor);
 
 /** Decay *history to now_ms with half_life_seconds, and settle what settle_seconds moves. */
 void sequential_history_advance(struct sequential_history *history, int64_t now_ms,

@@ -192,6 +192,8 @@ static void test_defaults(void **state)
 	assert_true(rule->hourly_raises);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
 	assert_int_equal(rule->max_calls_per_hour, 60);
+	assert_true(rule->history_settled_prior == 2.0);
+	assert_true(rule->history_settled_min_expected == 10.0);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
 	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
@@ -199,7 +201,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.prior_calls == 20.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.10);
 	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
-	assert_true(config.detector.baseline.history_settle_seconds == 0.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 	assert_int_equal(config.nats.server_count, 1);
@@ -350,6 +352,8 @@ static void test_rules_replace_defaults(void **state)
 		.cut_share = 0.25,
 		.rate_half_life_seconds = 3600,
 		.max_calls_per_hour = 60,
+		.history_settled_prior = 2.0,
+		.history_settled_min_expected = 10.0,
 	};
 	struct config expected = defaults();
 
@@ -2101,8 +2105,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 183);
-	assert_int_equal(check.entry_keys, 62);
+	assert_int_equal(check.keys, 185);
+	assert_int_equal(check.entry_keys, 64);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2330,7 +2334,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 54);
+	assert_int_equal(check.documented, 56);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2383,8 +2387,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 140);
-	assert_int_equal(check.round_trips, 139);
+	assert_int_equal(check.with_fallback, 142);
+	assert_int_equal(check.round_trips, 141);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2551,7 +2555,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 143);
+	assert_int_equal(tagged, 145);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 40);
@@ -2750,13 +2754,14 @@ static void test_sequential_rule_and_baseline(void **state)
 		"detector:\n"
 		"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
 		" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
-		" history_settle_seconds: 28800}\n"
+		" history_settle_seconds: 14400}\n"
 		"  rules:\n"
 		"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 		" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, "
 		"called_back_weight: 6,"
 		" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true,"
-		" max_calls_per_hour: 40}\n");
+		" max_calls_per_hour: 40, history_settled_prior: 3,"
+		" history_settled_min_expected: 7.5}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -2768,7 +2773,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(config.detector.baseline.prior_calls == 5.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.2);
 	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
-	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 14400.0);
 	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
 	assert_true(seq->cut_share == 0.3);
 	assert_int_equal(seq->false_alarm_calls, 500);
@@ -2779,6 +2784,8 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(seq->rate_half_life_seconds, 1800);
 	assert_true(seq->hourly_raises);
 	assert_int_equal(seq->max_calls_per_hour, 40);
+	assert_true(seq->history_settled_prior == 3.0);
+	assert_true(seq->history_settled_min_expected == 7.5);
 	config_set_defaults(&defaults_config);
 	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
@@ -2790,7 +2797,7 @@ static void test_sequential_rule_and_baseline(void **state)
 			    "detector.baseline.prior_calls: 20 -> 5\n"
 			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
 			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n"
-			    "detector.baseline.history_settle_seconds: 0 -> 28800\n");
+			    "detector.baseline.history_settle_seconds: 28800 -> 14400\n");
 	EXPECT_ERRORS("detector:\n"
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"

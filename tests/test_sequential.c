@@ -157,6 +157,33 @@ static void test_hourly_threshold(void **state)
 	assert_true(sequential_hourly_threshold(h_calls, 1000, 5000.0, 60, false) == h_calls);
 }
 
+/* The own factor from a history: the larger of all calls' (history_prior) and, once the
+ * settled expectation reaches settled_min_expected, the settled calls' (settled_prior). */
+static void test_history_factor(void **state)
+{
+	struct sequential_history history = { .observed = 30,
+					      .expected = 12,
+					      .settling_observed = 6,
+					      .settling_expected = 1,
+					      .at_ms = 0 };
+
+	(void)state;
+	/* all: (36 + 20) / (13 + 20) = 1.696969..., settled: (30 + 2) / (12 + 2) = 2.285714... */
+	assert_close(sequential_history_factor(&history, 20, 2, 10, 2.5), 32.0 / 14.0, 1e-15);
+	assert_close(sequential_history_factor(&history, 20, 2, 12, 2.5), 32.0 / 14.0, 1e-15);
+	/* not known yet (12 < 12.5), or not used (0): the all-calls factor */
+	assert_close(sequential_history_factor(&history, 20, 2, 12.5, 2.5), 56.0 / 33.0, 1e-15);
+	assert_close(sequential_history_factor(&history, 20, 0, 10, 2.5), 56.0 / 33.0, 1e-15);
+	/* both within [1, max_own_factor] */
+	assert_true(sequential_history_factor(&history, 20, 2, 10, 2.0) == 2.0);
+	assert_true(sequential_history_factor(&history, 20, 2, 10, 1.5) == 1.5);
+	/* the larger of the two: a settled history below the whole's own */
+	history.observed = 2;
+	assert_true(sequential_history_factor(&history, 20, 2, 10, 2.5) == 1.0);
+	history.settling_observed = 20;
+	assert_close(sequential_history_factor(&history, 20, 2, 10, 2.5), 42.0 / 33.0, 1e-15);
+}
+
 /* The own history: a call settles with settle_seconds as half-life, everything decays with the
  * history's half-life; the own factor sees the settled sums only. */
 static void test_history_settles(void **state)
@@ -209,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_calls_per_hour),
 		cmocka_unit_test(test_hourly_threshold),
 		cmocka_unit_test(test_history_settles),
+		cmocka_unit_test(test_history_factor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
