@@ -108,8 +108,8 @@ double sequential_history_factor(const struct sequential_history *history, doubl
 
 	if (!(settled_prior > 0.0) || history->expected < settled_min_expected)
 		return all;
-	double settled = sequential_own_factor(history->observed, history->expected,
-					       settled_prior, max_own_factor);
+	double settled = sequential_own_factor(history->observed, history->expected, settled_prior,
+					       max_own_factor);
 
 	return settled > all ? settled : all;
 }

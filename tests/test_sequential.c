@@ -138,21 +138,21 @@ static void test_hourly_threshold(void **state)
 	}
 	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0, 60, false) == h_calls);
 	/* a busy hour: 25 calls (a storm) gets ln 25000 = 10.126631103850338 */
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, 60, true),
-		     10.126631103850338, 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, 60, true), 10.126631103850338,
+		     1e-15);
 	assert_close(sequential_hourly_threshold(h_calls, 1000, 12.0, 60, true), log(12000.0),
 		     1e-15);
 	/* the cap: 60 calls an hour exactly, and an invented 5000 an hour, both ln 60000 =
 	 * 11.002099841204238, not ln 5000000 = 15.42 */
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 60.0, 60, true),
-		     11.002099841204238, 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 60.0, 60, true), 11.002099841204238,
+		     1e-15);
 	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 60, true),
 		     11.002099841204238, 1e-15);
 	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 1000000, true),
 		     log(5000000.0), 1e-15);
 	/* 0: no cap */
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 0, true),
-		     log(5000000.0), 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 0, true), log(5000000.0),
+		     1e-15);
 	/* lowering only: the cap never lifts it above the per-call threshold */
 	assert_true(sequential_hourly_threshold(h_calls, 1000, 5000.0, 60, false) == h_calls);
 }
