@@ -523,10 +523,13 @@ static size_t path_push_index(struct path *path, size_t index)
 typedef bool parse_fn(struct loader *loader, const struct path *path, const struct key *key,
 		      void *field);
 
-/* "prefix.name", or "name" at the top. */
+/* "prefix.name", or "name" at the top; cut at size (no schema path is that long). */
 static void key_path(char *path, size_t size, const char *prefix, const char *name)
 {
-	snprintf(path, size, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+	int len = snprintf(path, size, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+
+	if (len < 0 && size > 0)
+		path[0] = '\0';
 }
 
 static const struct key *schema_top_keys(void);

@@ -136,8 +136,9 @@ static void start(struct harness *h, const char *alerts_yaml, const char *auth_y
 {
 	static char yaml[4096];
 
-	snprintf(yaml, sizeof yaml, "%s" TOKENS_YAML "%s", shift_detector_yaml,
-		 auth_yaml ? auth_yaml : "");
+	int len = snprintf(yaml, sizeof yaml, "%s" TOKENS_YAML "%s", shift_detector_yaml,
+			   auth_yaml ? auth_yaml : "");
+	assert_true(len > 0 && (size_t)len < sizeof yaml);
 	const struct harness_options options = { .alerts_yaml = alerts_yaml, .extra_yaml = yaml };
 	assert_int_equal(harness_start(h, &options), 0);
 }

@@ -1963,8 +1963,9 @@ static bool yaml_key_comment_block(const char *text, const char *want, char *com
 				indents[depth++] = indent;
 				path[0] = '\0';
 				for (size_t i = 0; i < depth; i++)
-					snprintf(path + strlen(path), sizeof path - strlen(path),
-						 "%s%s", i ? "." : "", names[i]);
+					assert_true(snprintf(path + strlen(path),
+							     sizeof path - strlen(path), "%s%s",
+							     i ? "." : "", names[i]) > 0);
 				if (strcmp(path, want) == 0) {
 					*has_comment = block && block_indent == indent;
 					*block_start = *has_comment ? block_line : line;
