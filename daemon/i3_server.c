@@ -443,6 +443,7 @@ static void i3_take(struct i3_server *server, struct evhttp_request *request,
 	server->stats.agent_states_unmapped = server->calls.stats.agent_states_unmapped;
 	server->stats.outgoing_calls = server->calls.stats.outgoing_calls;
 	server->stats.ids_shortened = server->calls.stats.ids_shortened;
+	server->stats.other_element_events = server->calls.stats.other_element_events;
 	if (status != I3_OK) {
 		i3_refuse(server, request, i3_result_of(status), why);
 		return;

@@ -50,6 +50,7 @@ struct i3_server_stats {
 	uint64_t agent_states_unmapped; /* AgentStateChangeLogEvents that made no operator_state */
 	uint64_t outgoing_calls;  /* calls the element placed (direction outgoing): no line */
 	uint64_t ids_shortened;   /* callIds, incidentIds, targets over 64 bytes shortened */
+	uint64_t other_element_events; /* BYEs, ends of a call answered at another element */
 	uint32_t calls;           /* calls remembered now */
 	uint32_t pending;         /* requests waiting for durability now */
 };

@@ -349,6 +349,7 @@ struct i3_call {
 	unsigned bye;      /* released_by bit from the first SIP BYE; 0: none seen */
 	bool started;      /* a call_start was made */
 	bool incident;     /* an incident was made */
+	uint64_t answered_by; /* hash of the elementId whose answer made the call_start */
 	bool directed;     /* its direction is known (CallStart or CallStateChange) */
 	bool outgoing;     /* the element placed it (a callback): it makes no line */
 };
@@ -853,6 +854,13 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 			call_forget(calls, fields->call_id);
 		return 0;
 	}
+	if (call->started && call->answered_by != hash_string(fields->element_id) &&
+	    (fields->kind == I3_KIND_SIGNALING || fields->kind == I3_KIND_CALL_END)) {
+		/* another element on the call's path (a BCF, an ESRP): its BYE's direction is not
+		 * the call-taker's side, and the call ends where it was answered */
+		calls->stats.other_element_events++;
+		return 0;
+	}
 	if (fields->kind == I3_KIND_STATE_CHANGE && !call->started && fields->agent_id &&
 	    strcasecmp(fields->state, "answered") == 0) {
 		const char *const pairs[] = { "operator", fields->agent_id,
@@ -861,6 +869,7 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 					      "ani",	  call->ani };
 
 		call->started = true;
+		call->answered_by = hash_string(fields->element_id);
 		lines += emit_line(fields, "call_start", emit, ctx, pairs, 4);
 	}
 	if (fields->kind == I3_KIND_SIGNALING && !call->bye &&

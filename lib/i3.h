@@ -94,6 +94,9 @@ struct i3_calls_stats {
 	uint64_t agent_states_unmapped;
 	uint64_t outgoing_calls; /* calls the element placed (direction outgoing): no line */
 	uint64_t ids_shortened;  /* callIds, incidentIds, targets over I3_ID_MAX shortened */
+	/* BYEs and CallEndLogEvents of an answered call logged by another element than the one
+	 * that answered it: ignored */
+	uint64_t other_element_events;
 };
 
 /*

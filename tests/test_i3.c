@@ -675,6 +675,49 @@ static void test_outgoing_call_makes_no_line(void **state)
 	i3_calls_release(&calls);
 }
 
+/* A BCF on the call's path logging to cadmond too: once the call is answered at the CHFE, the
+ * BCF's BYE (sent towards the PSAP: "outgoing" from where it sits) and its CallEndLogEvent are
+ * ignored; the CHFE's BYE (received: the caller) and end count. */
+static void test_other_element_bye_ignored(void **state)
+{
+	static const char bcf[] =
+		"{\"logEventType\":\"%s\",\"timestamp\":\"2026-11-29T08:00:0%dZ\",\"elementId\":"
+		"\"bcf.example\",\"agencyId\":\"NOPD\",\"callId\":\"urn:emergency:uid:callid:1:"
+		"bcf.example\",\"direction\":\"%s\"%s}";
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	/* the BCF sees the call first: its CallStartLogEvent and state changes make nothing */
+	sprintf(payload, bcf, "CallStartLogEvent", 0, "incoming", "");
+	expect_no_line(&calls, payload);
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:01Z",
+	      ",\"state\":\"Answered\",\"direction\":\"incoming\",\"agencyAgentId\":\"op-7\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 1);
+	sprintf(payload, bcf, "CallSignalingMessageLogEvent", 5, "outgoing",
+		",\"text\":\"BYE sip:chfe@example SIP/2.0\"");
+	expect_no_line(&calls, payload);
+	sprintf(payload, bcf, "CallEndLogEvent", 5, "incoming", "");
+	expect_no_line(&calls, payload);
+	assert_int_equal(calls.stats.other_element_events, 2);
+	assert_int_equal(calls.stats.byes, 0);
+	assert_int_equal(i3_calls_count(&calls), 1);
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:06Z",
+	      ",\"direction\":\"incoming\",\"text\":\"BYE sip:chfe@example SIP/2.0\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:06Z", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:1:"
+			    "bcf.example\",\"ts\":\"2026-11-29T08:00:06Z\",\"released_by\":"
+			    "\"caller\"}\n");
+	assert_int_equal(i3_calls_count(&calls), 0);
+	i3_calls_release(&calls);
+}
+
 static void test_full_table_forgets_the_oldest(void **state)
 {
 	struct i3_settings settings = default_settings;
@@ -743,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_agent_state_change),
 		cmocka_unit_test(test_long_ids),
 		cmocka_unit_test(test_outgoing_call_makes_no_line),
+		cmocka_unit_test(test_other_element_bye_ignored),
 		cmocka_unit_test(test_full_table_forgets_the_oldest),
 		cmocka_unit_test(test_status_names),
 	};
