@@ -415,7 +415,8 @@ static void call_forget(struct i3_calls *calls, const char *call_id)
 
 /* ---- log events -------------------------------------------------------------------------- */
 
-/* The LogEventType values of the published schema (NENA911/Logging-Service loggingservice.yaml). */
+/* The LogEventType values of the published schema (NENA911/Logging-Service loggingservice.yaml
+ * 1.1, and the five 1.2.2 added: Announcement and Session events, which make no line). */
 static const char *const i3_log_event_types[] = {
 	"CallProcessLogEvent",
 	"CallStartLogEvent",
@@ -464,6 +465,11 @@ static const char *const i3_log_event_types[] = {
 	"PolicyChangeLogEvent",
 	"VersionsLogEvent",
 	"SubscribeLogEvent",
+	"AnnouncementStartLogEvent",
+	"AnnouncementEndLogEvent",
+	"SessionStartLogEvent",
+	"SessionEndLogEvent",
+	"SessionStateChangeLogEvent",
 	"EidoLogEvent",
 	"EidoDereferenceFactoryQueryLogEvent",
 	"EidoDereferenceFactoryQueryResponse",

@@ -351,6 +351,10 @@ static void test_incident_transfer_and_other_types(void **state)
 		       "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-"
 		       "29T08:00:00Z\","
 		       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
+	/* a type loggingservice.yaml 1.2.2 added: taken, no line */
+	expect_no_line(&calls,
+		       "{\"logEventType\":\"SessionStartLogEvent\",\"timestamp\":\"2026-11-"
+		       "29T08:00:00Z\",\"elementId\":\"chfe\",\"agencyId\":\"NOPD\"}");
 	assert_int_equal(i3_calls_count(&calls), 1);
 	i3_calls_release(&calls);
 }
