@@ -2958,7 +2958,7 @@ static const struct key i3_keys[] = {
 	  RESTART(BOOLEAN),
 	  FIELD(i3.enabled),
 	  .fallback = "false",
-	  .doc = "Serve POST /LogEvents (false: 404 as any unknown path)." },
+	  .doc = "Serve POST /LogEvents and GET /Versions (false: 404 as any unknown path)." },
 	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536", RESTART(BYTES),
 		   "Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener "
 		   "reads bodies"),
