@@ -15,6 +15,9 @@
  * only the alert latency is measured, for comparison. Uses tests/support/daemon_harness.c to run
  * and talk to cadmond. The journal's file system is $TMPDIR's (default /tmp).
  *
+ * -i IDLE_US: sleep that long before each call (the loop and the CPUs idle between calls, as
+ * under a background they idle between its bursts).
+ *
  *   commit-latency -b LINES_PER_S [-n SAMPLES] [-p POLICY] [-s SOURCE] CADMOND
  *
  * The same under load: a second feed connection (source "cad") sends LINES_PER_S lines of
@@ -158,7 +161,7 @@ static void print_daemon_figure(const struct harness *h)
 	free(log);
 }
 
-static void measure(const char *policy, size_t samples)
+static void measure(const char *policy, size_t samples, unsigned idle_us)
 {
 	char yaml[512];
 	struct harness h = { 0 };
@@ -182,8 +185,11 @@ static void measure(const char *policy, size_t samples)
 		die("cannot connect a feed");
 	usleep(100 * 1000);
 	for (unsigned n = 0; n < samples; n++) {
-		int64_t start = now_us();
+		int64_t start;
 
+		if (idle_us > 0)
+			usleep(idle_us);
+		start = now_us();
 		send_call(feed, n);
 		wait_both(console, feed, 2 * n + 2, n == 0 || acked > 0, start, &alert_us[n],
 			  &ack_us[n]);
@@ -327,20 +333,68 @@ static void print_fsync(const char *dir)
 	print_distribution("fsync", us, FSYNC_SAMPLES);
 }
 
-/* Wait for the firing alert of call-taker p-n on the console; its delay from start_us. */
-static int64_t wait_alert(int console, unsigned n, int64_t start_us)
+/* The console's reader: what it received, and when the kernel queued the newest bytes. */
+struct console {
+	int fd;
+	char buf[2 * LINE_MAX_BYTES];
+	size_t len;
+	int64_t arrived_real_us; /* SO_TIMESTAMPNS of the last recvmsg, wall clock */
+};
+
+static int64_t wall_us(void)
 {
-	char line[LINE_MAX_BYTES], who[32];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+/* Wait for the firing alert of call-taker p-n on the console. *read_us: from start_us (the
+ * monotonic clock) to this process reading it; *queued_us: from start_real_us (the wall clock,
+ * taken at the same moment) to the kernel queueing its last bytes on the console's socket
+ * (SO_TIMESTAMPNS): cadmond's part, without this process's own wake-up. */
+static void wait_alert(struct console *c, unsigned n, int64_t start_us, int64_t start_real_us,
+		       int64_t *read_us, int64_t *queued_us)
+{
+	char who[32], control[CMSG_SPACE(sizeof(struct timespec))];
 
 	snprintf(who, sizeof who, "\"operator\":\"p-%u\"", n);
 	while (now_us() < start_us + (int64_t)WAIT_MS * 1000) {
-		if (harness_read_line(console, line, sizeof line, WAIT_MS) <= 0)
+		struct pollfd watch = { .fd = c->fd, .events = POLLIN };
+		struct iovec space = { c->buf + c->len, sizeof c->buf - 1 - c->len };
+		struct msghdr msg = { .msg_iov = &space, .msg_iovlen = 1,
+				      .msg_control = control, .msg_controllen = sizeof control };
+		char *line, *end;
+		ssize_t got;
+
+		if (poll(&watch, 1, 10) <= 0)
 			continue;
-		if (strncmp(line, "{\"alert\":\"firing\",", 18) == 0 && strstr(line, who))
-			return now_us() - start_us;
+		if ((got = recvmsg(c->fd, &msg, MSG_DONTWAIT)) <= 0)
+			die("the console closed");
+		for (struct cmsghdr *m = CMSG_FIRSTHDR(&msg); m; m = CMSG_NXTHDR(&msg, m))
+			if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec at;
+
+				memcpy(&at, CMSG_DATA(m), sizeof at);
+				c->arrived_real_us = (int64_t)at.tv_sec * 1000000 + at.tv_nsec / 1000;
+			}
+		c->len += (size_t)got;
+		c->buf[c->len] = '\0';
+		for (line = c->buf; (end = strchr(line, '\n')); line = end + 1) {
+			*end = '\0';
+			if (strncmp(line, "{\"alert\":\"firing\",", 18) == 0 && strstr(line, who)) {
+				*read_us = now_us() - start_us;
+				*queued_us = c->arrived_real_us - start_real_us;
+				c->len = 0; /* nothing follows it before the next call */
+				return;
+			}
+		}
+		c->len -= (size_t)(line - c->buf); /* keep a partial line */
+		memmove(c->buf, line, c->len);
+		if (c->len >= sizeof c->buf - 1)
+			c->len = 0; /* a line longer than the buffer: not an alert of ours */
 	}
 	die("no alert within 5 s");
-	return -1;
 }
 
 /* cadmond's warnings and errors (a limit reached, a line rejected): how many, and the first. */
@@ -365,10 +419,12 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 	struct harness h = { 0 };
 	struct harness_options options = { .extra_yaml = yaml };
 	struct background bg = { .half = rate / 2000 };
-	int64_t *alert_us = calloc(samples, sizeof *alert_us), ran_us;
+	int64_t *alert_us = calloc(samples, sizeof *alert_us),
+		*queued_us = calloc(samples, sizeof *queued_us), ran_us;
+	static struct console console;
 	uint32_t jitter = 12345;
 	pthread_t thread;
-	int console, feed;
+	int on = 1, feed;
 
 	snprintf(yaml, sizeof yaml,
 		 "tracker:\n  max_operators: 200000\n"
@@ -378,10 +434,12 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1}]\n"
 		 "journal:\n  fsync: %s\n",
 		 policy);
-	if (!alert_us || !(bg.buf = malloc((size_t)BG_MAX_BURSTS * 4 * bg.half * BG_LINE_BYTES)) ||
+	if (!alert_us || !queued_us || !(bg.buf = malloc((size_t)BG_MAX_BURSTS * 4 * bg.half * BG_LINE_BYTES)) ||
 	    harness_start(&h, &options) < 0)
 		die("cannot start cadmond");
-	console = connect_console(&h);
+	console.fd = connect_console(&h);
+	if (setsockopt(console.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
+		die("cannot ask for the console's receive timestamps");
 	feed = harness_connect_feed(&h);
 	bg.fd = harness_connect_feed(&h);
 	snprintf(lines, sizeof lines, "{\"hello\":\"feed\",\"source\":\"%s\"}\n", source);
@@ -392,7 +450,7 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 		die("cannot start the background thread");
 	usleep(BG_WARMUP_MS * 1000);
 	for (unsigned n = 0; n < samples; n++) {
-		int64_t ts, start;
+		int64_t ts, start, start_real;
 
 		jitter = jitter * 1103515245u + 12345u;
 		usleep(5000 + (jitter >> 16) % 10000);
@@ -409,10 +467,11 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 			 "{\"type\":\"call_end\",\"call_id\":\"p%u\",\"ts\":%" PRId64
 			 ",\"released_by\":\"operator\"}\n",
 			 n, ts);
+		start_real = wall_us();
 		start = now_us();
 		if (harness_send(feed, lines) < 0)
 			die("cannot send to the probe's feed");
-		alert_us[n] = wait_alert(console, n, start);
+		wait_alert(&console, n, start, start_real, &alert_us[n], &queued_us[n]);
 		if (bg.failed)
 			die("the background feed could not send (cadmond stalled 5 s)");
 	}
@@ -421,11 +480,12 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 	ran_us = bg.last_us - bg.first_us;
 	close(feed);
 	close(bg.fd);
-	close(console);
+	close(console.fd);
 	harness_stop(&h);
 	printf("journal.fsync: %s, %u lines/s background, probe source \"%s\" (%zu calls)\n",
 	       policy, rate, source, samples);
 	print_distribution("alert", alert_us, samples);
+	print_distribution("queued", queued_us, samples);
 	printf("  background: %" PRIu64 " lines in %.2f s: %.0f lines/s; %" PRIu64
 	       " of %" PRIu64 " bursts overdue by more than 1 ms\n",
 	       bg.lines, (double)ran_us / 1e6, (double)bg.lines * 1e6 / (double)ran_us, bg.overdue,
@@ -435,21 +495,24 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 	print_fsync(h.state_dir);
 	harness_cleanup(&h);
 	free(alert_us);
+	free(queued_us);
 	free(bg.buf);
 }
 
 int main(int argc, char **argv)
 {
-	static const char usage[] = "usage: commit-latency [-b LINES_PER_S] [-n SAMPLES] "
+	static const char usage[] = "usage: commit-latency [-b LINES_PER_S] [-i IDLE_US] [-n SAMPLES] "
 				    "[-p batch|interval|none] [-s SOURCE] CADMOND";
 	size_t samples = DEFAULT_SAMPLES;
 	const char *only = NULL, *source = "cad";
-	unsigned long rate = 0;
+	unsigned long rate = 0, idle_us = 0;
 	int option;
 
-	while ((option = getopt(argc, argv, "b:n:p:s:")) != -1) {
+	while ((option = getopt(argc, argv, "b:i:n:p:s:")) != -1) {
 		if (option == 'b')
 			rate = strtoul(optarg, NULL, 10);
+		else if (option == 'i')
+			idle_us = strtoul(optarg, NULL, 10);
 		else if (option == 'n')
 			samples = strtoul(optarg, NULL, 10);
 		else if (option == 'p')
@@ -460,7 +523,7 @@ int main(int argc, char **argv)
 			die(usage);
 	}
 	if (optind + 1 != argc || samples < 2 || samples > MAX_SAMPLES ||
-	    (rate != 0 && (rate < 2000 || rate > 1000000 || rate % 2000 != 0)))
+	    idle_us > 1000000 || (rate != 0 && (rate < 2000 || rate > 1000000 || rate % 2000 != 0)))
 		die(usage); /* -b: a multiple of 2,000 (whole calls per 1-ms burst) */
 	setenv("CADMOND", argv[optind], 1);
 	signal(SIGPIPE, SIG_IGN);
@@ -470,7 +533,7 @@ int main(int argc, char **argv)
 		if (rate > 0)
 			measure_loaded(policies[i], samples, (unsigned)rate, source);
 		else
-			measure(policies[i], samples);
+			measure(policies[i], samples, idle_us);
 	}
 	return 0;
 }
