@@ -213,12 +213,12 @@ static void measure(const char *policy, size_t samples, unsigned idle_us)
 
 /* --- the same under a steady background (-b) ------------------------------------------------ */
 
-#define BG_OPERATORS 5000    /* 120 calls each in the rule's 60-s window at 20 k lines/s */
-#define BG_TALK_MS 500       /* open calls: lines_per_s / 4 (5,000 at 20 k lines/s) */
-#define BG_BURST_US 1000     /* a burst every millisecond of wall time */
-#define BG_MAX_BURSTS 100    /* at most this many overdue bursts in one write */
+#define BG_OPERATORS  5000 /* 120 calls each in the rule's 60-s window at 20 k lines/s */
+#define BG_TALK_MS    500  /* open calls: lines_per_s / 4 (5,000 at 20 k lines/s) */
+#define BG_BURST_US   1000 /* a burst every millisecond of wall time */
+#define BG_MAX_BURSTS 100  /* at most this many overdue bursts in one write */
 #define BG_LINE_BYTES 192
-#define BG_WARMUP_MS 1000
+#define BG_WARMUP_MS  1000
 #define PROBE_TALK_US 2000
 #define FSYNC_SAMPLES 200
 
@@ -362,8 +362,10 @@ static void wait_alert(struct console *c, unsigned n, int64_t start_us, int64_t 
 	while (now_us() < start_us + (int64_t)WAIT_MS * 1000) {
 		struct pollfd watch = { .fd = c->fd, .events = POLLIN };
 		struct iovec space = { c->buf + c->len, sizeof c->buf - 1 - c->len };
-		struct msghdr msg = { .msg_iov = &space, .msg_iovlen = 1,
-				      .msg_control = control, .msg_controllen = sizeof control };
+		struct msghdr msg = { .msg_iov = &space,
+				      .msg_iovlen = 1,
+				      .msg_control = control,
+				      .msg_controllen = sizeof control };
 		char *line, *end;
 		ssize_t got;
 
@@ -376,7 +378,8 @@ static void wait_alert(struct console *c, unsigned n, int64_t start_us, int64_t 
 				struct timespec at;
 
 				memcpy(&at, CMSG_DATA(m), sizeof at);
-				c->arrived_real_us = (int64_t)at.tv_sec * 1000000 + at.tv_nsec / 1000;
+				c->arrived_real_us =
+					(int64_t)at.tv_sec * 1000000 + at.tv_nsec / 1000;
 			}
 		c->len += (size_t)got;
 		c->buf[c->len] = '\0';
@@ -408,8 +411,8 @@ static void print_warnings(const struct harness *h)
 			first = first ? first : line;
 			count++;
 		}
-	printf("  cadmond: %zu warnings or errors logged%s%s\n", count, first ? "; the first: " : "",
-	       first ? first : "");
+	printf("  cadmond: %zu warnings or errors logged%s%s\n", count,
+	       first ? "; the first: " : "", first ? first : "");
 	free(log);
 }
 
@@ -434,7 +437,8 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1}]\n"
 		 "journal:\n  fsync: %s\n",
 		 policy);
-	if (!alert_us || !queued_us || !(bg.buf = malloc((size_t)BG_MAX_BURSTS * 4 * bg.half * BG_LINE_BYTES)) ||
+	if (!alert_us || !queued_us ||
+	    !(bg.buf = malloc((size_t)BG_MAX_BURSTS * 4 * bg.half * BG_LINE_BYTES)) ||
 	    harness_start(&h, &options) < 0)
 		die("cannot start cadmond");
 	console.fd = connect_console(&h);
@@ -486,8 +490,8 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 	       policy, rate, source, samples);
 	print_distribution("alert", alert_us, samples);
 	print_distribution("queued", queued_us, samples);
-	printf("  background: %" PRIu64 " lines in %.2f s: %.0f lines/s; %" PRIu64
-	       " of %" PRIu64 " bursts overdue by more than 1 ms\n",
+	printf("  background: %" PRIu64 " lines in %.2f s: %.0f lines/s; %" PRIu64 " of %" PRIu64
+	       " bursts overdue by more than 1 ms\n",
 	       bg.lines, (double)ran_us / 1e6, (double)bg.lines * 1e6 / (double)ran_us, bg.overdue,
 	       bg.bursts);
 	print_daemon_figure(&h);
@@ -501,8 +505,9 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 
 int main(int argc, char **argv)
 {
-	static const char usage[] = "usage: commit-latency [-b LINES_PER_S] [-i IDLE_US] [-n SAMPLES] "
-				    "[-p batch|interval|none] [-s SOURCE] CADMOND";
+	static const char usage[] =
+		"usage: commit-latency [-b LINES_PER_S] [-i IDLE_US] [-n SAMPLES] "
+		"[-p batch|interval|none] [-s SOURCE] CADMOND";
 	size_t samples = DEFAULT_SAMPLES;
 	const char *only = NULL, *source = "cad";
 	unsigned long rate = 0, idle_us = 0;
@@ -522,8 +527,8 @@ int main(int argc, char **argv)
 		else
 			die(usage);
 	}
-	if (optind + 1 != argc || samples < 2 || samples > MAX_SAMPLES ||
-	    idle_us > 1000000 || (rate != 0 && (rate < 2000 || rate > 1000000 || rate % 2000 != 0)))
+	if (optind + 1 != argc || samples < 2 || samples > MAX_SAMPLES || idle_us > 1000000 ||
+	    (rate != 0 && (rate < 2000 || rate > 1000000 || rate % 2000 != 0)))
 		die(usage); /* -b: a multiple of 2,000 (whole calls per 1-ms burst) */
 	setenv("CADMOND", argv[optind], 1);
 	signal(SIGPIPE, SIG_IGN);

@@ -70,6 +70,9 @@ struct store_stats {
 	uint64_t commit_us_max;
 	uint64_t snapshot_stall_us_max; /* the loop's longest stall for a background snapshot:
 					 * its fork, or a wait for the previous one's child */
+	uint64_t snapshot_fork_us_max;	/* of those, the longest fork() */
+	uint64_t rotations_deferred;	/* rotations due while the previous snapshot's child
+					 * was still writing: done when it ends, not waited for */
 };
 
 struct event_base;
