@@ -171,8 +171,8 @@ static void measure(const char *policy, size_t samples, unsigned idle_us)
 	size_t acked = 0;
 	int console, feed;
 
-	snprintf(yaml, sizeof yaml,
-		 "tracker:\n  max_operators: 200000\n"
+	snprintf(yaml, sizeof yaml, /* a new call-taker per call: no new-operator rate limit */
+		 "tracker:\n  max_operators: 200000\n  max_new_operators_per_source_per_hour: 0\n"
 		 "detector:\n  resolve_after_seconds: 2592000\n"
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1}]\n"
 		 "journal:\n  fsync: %s\n",
