@@ -478,9 +478,10 @@ static void retain(struct store *store)
 #define STORE_HUGE_ADVICE_SECONDS   10
 
 /*
- * A snapshot's fork() copies the page table entry of every page the daemon has touched: 13-20
- * ms for the default limits' worst state (110 MB of heap) in 4 KiB pages on a 2-vCPU VM, about
- * 0.1 ms in 2 MiB pages (bench/README.md). So the heap and malloc's other private anonymous
+ * A snapshot's fork() copies the page table entry of every page the daemon has touched: 4.5-6.7
+ * ms of CPU for the default limits' worst state (113 MB) in 4 KiB pages on a 2-vCPU VM, 1.4 ms
+ * once khugepaged has gathered most of it into 2 MiB pages (bench/README.md, "Alert latency
+ * under load, the snapshot stall"). So the heap and malloc's other private anonymous
  * mappings are marked for transparent huge pages (MADV_HUGEPAGE, what the kernel's default
  * THP mode "madvise" asks for): memory touched from then on comes in 2 MiB pages, khugepaged
  * gathers what was touched before (16 MiB every 10 s by default). Done after recovery, after
@@ -687,7 +688,7 @@ static void store_maybe_rotate(struct store *store)
 		return;
 	/* A child at a time. The previous one is still writing (a segment filled faster than a
 	 * snapshot is written): the rotation is done when it ends (on_snapshot_done), not waited
-	 * for, which stalled the loop for the rest of that snapshot (up to 0.3 s with the
+	 * for, which stalled the loop for the rest of that snapshot (hundreds of ms for the
 	 * default limits' worst state); the segment grows past segment_max_bytes meanwhile. */
 	if (store->snapshot_child > 0) {
 		if (!store->rotate_deferred)
