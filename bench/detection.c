@@ -118,6 +118,14 @@ static const struct bench_case cases[] = {
 	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
 	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
 	  DAYGEN_LONG_CALLS },
+	/* the rogue rows again after honest history of the same call-takers (their own factors
+	 * known): detection where the own history is in play */
+	{ "gh-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 40,
+	  DAYGEN_HONEST },
+	{ "gh-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 40,
+	  DAYGEN_HONEST },
+	{ "dh-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 24,
+	  DAYGEN_LONG_CALLS },
 };
 
 #define SIM_BASELINE_CASE 0
@@ -967,11 +975,14 @@ static void print_rule(const struct config_rule *rule)
 		printf("  %-10s sequential %6" PRIu32 " s  cut_share %g  false_alarm_calls %" PRIu32
 		       "  threshold %g  "
 		       "called_back_weight %g  history_prior %g  max_own_factor %g  "
-		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  %s\n",
+		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  "
+		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)  %s\n",
 		       rule->name, rule->window_seconds, rule->cut_share, rule->false_alarm_calls,
 		       rule->threshold, rule->called_back_weight, rule->history_prior,
 		       rule->max_own_factor, rule->false_alarm_hours, rule->rate_half_life_seconds,
-		       rule->hourly_raises ? "  hourly_raises" : "", rule->severity);
+		       rule->hourly_raises ? "  hourly_raises" : "", rule->max_calls_per_hour,
+		       rule->history_settled_prior, rule->history_settled_min_expected,
+		       rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,

@@ -50,7 +50,12 @@ struct feed {
 	bool closing;         /* read no further, close: refused by the source binding, or its
 			       * first line came with every feed slot taken */
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
-	bool drain;           /* readable at its last read: drained in the next loop iteration */
+	/* plain TCP: reads the socket itself (feed.h); NULL under TLS */
+	struct event *reader;
+	/* host time the input being processed was read: one clock read per chunk, not per line */
+	int64_t received_ms;
+	/* the chunk being processed told health it heard this feed */
+	bool heard;
 };
 
 struct feed_server {
@@ -69,7 +74,6 @@ struct feed_server {
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
 	LIST_HEAD(feed_list, feed) feeds;
-	struct event *drain_timer; /* zero timeout: drains the feeds read in the last iteration */
 };
 
 /* Input a connection may hold: the longest line plus "\r\n". */
@@ -160,7 +164,7 @@ static void feed_reject_too_long(struct feed *feed)
 static void feed_announce_source(struct feed *feed)
 {
 	const struct feed_journal *journal = &feed->server->journal;
-	struct engine_origin origin = feed_origin(feed, hostclock_wall_ms());
+	struct engine_origin origin = feed_origin(feed, feed->received_ms);
 	struct engine_verdict verdict;
 
 	if (journal->append_line)
@@ -244,8 +248,10 @@ static uint64_t feed_journal_line(struct feed *feed, const struct engine_origin 
 
 	if (len == 0)
 		return 0;
-	if (journal->heard)
+	if (journal->heard && !feed->heard) { /* once per chunk: its lines came together */
 		journal->heard(journal->ctx, feed->acks.source, feed->peer);
+		feed->heard = true;
+	}
 	if (!journal->append_line)
 		return 0;
 	return journal->append_line(journal->ctx, origin, line, len);
@@ -361,7 +367,7 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 	struct engine_origin origin;
 	uint64_t record_index;
 
-	origin = feed_origin(feed, hostclock_wall_ms());
+	origin = feed_origin(feed, feed->received_ms);
 	record_index = feed_journal_line(feed, &origin, line, len);
 	engine_process_from(engine, &origin, line, len, &verdict);
 	acks_note(&feed->acks, &verdict, record_index);
@@ -374,7 +380,8 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 		feed_reject(feed, verdict.reject, verdict.why);
 }
 
-/* Process the line at the start of input, line_len bytes before its "\n". */
+/* Process the line at the start of input, line_len bytes before its "\n", when it spans
+ * more than the input's first chain (pulled up into one piece). */
 static void feed_process_buffered_line(struct feed *feed, struct evbuffer *input, size_t line_len)
 {
 	const unsigned char *line = evbuffer_pullup(input, (ssize_t)line_len + 1);
@@ -401,6 +408,38 @@ static bool feed_discard_rest_of_line(struct feed *feed, struct evbuffer *input)
 	return true;
 }
 
+/* One complete line of line_len bytes (its "\n" not included) taken from the input. */
+static void feed_take_line(struct feed *feed, const char *line, size_t line_len)
+{
+	feed->line_number++;
+	if (line_len >= feed_input_max(feed->server))
+		feed_reject_too_long(feed);
+	else
+		feed_process_line(feed, line, line_len);
+}
+
+/* The complete lines that lie whole in the input's first chain, processed where they are (no
+ * copy, no search or drain per line): the bytes they took, "\n"s included. */
+static size_t feed_process_first_chain(struct feed *feed, struct evbuffer *input)
+{
+	struct evbuffer_iovec chain;
+	const char *start, *end, *newline;
+	size_t used = 0;
+
+	if (evbuffer_peek(input, -1, NULL, &chain, 1) < 1 || chain.iov_len == 0)
+		return 0;
+	start = chain.iov_base;
+	end = start + chain.iov_len;
+	while (!feed->closing && !feed->discarding &&
+	       (newline = memchr(start + used, '\n', (size_t)(end - start) - used))) {
+		size_t line_len = (size_t)(newline - (start + used));
+
+		feed_take_line(feed, start + used, line_len);
+		used += line_len + 1;
+	}
+	return used;
+}
+
 /* Process the complete lines in the input buffer, leaving at most one partial line of at
  * most max_line_bytes + 1 bytes. */
 static void feed_process_input(struct feed *feed)
@@ -410,12 +449,19 @@ static void feed_process_input(struct feed *feed)
 	uint64_t lines_before = feed->line_number;
 
 	feed_count_received(feed, input);
+	feed->received_ms = hostclock_wall_ms();
+	feed->heard = false;
 	while (!feed->closing) {
 		struct evbuffer_ptr eol;
-		size_t line_len;
+		size_t used;
 
 		if (feed->discarding && !feed_discard_rest_of_line(feed, input))
 			break;
+		if ((used = feed_process_first_chain(feed, input)) > 0) {
+			evbuffer_drain(input, used);
+			continue;
+		}
+		/* a line that spans chains, or none complete yet */
 		eol = evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
 			if (evbuffer_get_length(input) < input_max)
@@ -425,13 +471,12 @@ static void feed_process_input(struct feed *feed)
 			feed->discarding = true;
 			continue;
 		}
-		line_len = (size_t)eol.pos;
 		feed->line_number++;
-		if (line_len >= input_max)
+		if ((size_t)eol.pos >= input_max)
 			feed_reject_too_long(feed);
 		else
-			feed_process_buffered_line(feed, input, line_len);
-		evbuffer_drain(input, line_len + 1);
+			feed_process_buffered_line(feed, input, (size_t)eol.pos);
+		evbuffer_drain(input, (size_t)eol.pos + 1);
 	}
 	feed->counted_bytes = evbuffer_get_length(input);
 	guard_clock_input(&feed->clock, feed->line_number > lines_before,
@@ -498,6 +543,8 @@ static void feed_close(struct feed *feed)
 		server->stats.pending--;
 	server->stats.connected--;
 	server->stats.closed++;
+	if (feed->reader)
+		event_free(feed->reader);
 	bufferevent_free(feed->connection);
 	free(feed);
 }
@@ -511,9 +558,9 @@ static void feed_process_or_close(struct feed *feed)
 }
 
 /* Read into the input buffer what the kernel holds, up to max bytes in one read(2): the bytes
- * read, 0 at the end of the stream, -1 when nothing is there or on an error (libevent's own
- * read finds the end or the error next time). The socket bufferevent keeps its input frozen
- * at its end for anyone else, so it is unfrozen for this read, as libevent does for its own. */
+ * read, 0 at the end of the stream, -1 with errno when nothing is there (EAGAIN) or on an
+ * error. The socket bufferevent keeps its input frozen at its end for anyone else, so it is
+ * unfrozen for this read, as libevent does for its own. */
 static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 {
 	evutil_socket_t fd = bufferevent_getfd(feed->connection);
@@ -526,78 +573,58 @@ static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 		got = read(fd, space.iov_base, space.iov_len < max ? space.iov_len : max);
 		space.iov_len = got > 0 ? (size_t)got : 0;
 		evbuffer_commit_space(input, &space, got > 0 ? 1 : 0);
+	} else {
+		errno = ENOMEM;
 	}
 	evbuffer_freeze(input, 0);
 	return got;
 }
 
-/* Drain a readable plain-TCP connection up to FEED_READ_BUDGET_BYTES (feed.h), processing
- * each chunk as it comes, so that one journal commit covers them all. True when the budget
- * ran out (more may be waiting). */
-static bool feed_drain(struct feed *feed)
+static void feed_on_event(struct bufferevent *connection, short what, void *ctx);
+
+/*
+ * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
+ * chunk as it comes, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read
+ * (fairness between feeds: the event, level-triggered, comes again in the next iteration).
+ * The journal's commit runs after every read of the iteration (store.h): one commit for them
+ * all. The end of the stream or an error closes the connection as libevent's own read would.
+ */
+static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 {
+	struct feed *feed = ctx;
 	size_t total = 0;
-
-	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
-		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
-
-		if (got <= 0)
-			return false;
-		total += (size_t)got;
-		feed_process_input(feed);
-	}
-	return !feed->closing;
-}
-
-static void feed_arm_drain(struct feed_server *server)
-{
-	const struct timeval now = { 0, 0 };
-
-	evtimer_add(server->drain_timer, &now);
-}
-
-/* The drain timer: every feed read in the last loop iteration is drained now. Being a timer
- * of zero timeout armed in that iteration, it runs in the next one after its reads (and after
- * a signal that came with them: shutdown then reads what is left itself), before the
- * journal's commit of the iteration (store.h). */
-static void feed_on_drain_timer(evutil_socket_t fd, short what, void *ctx)
-{
-	struct feed_server *server = ctx;
-	struct feed *feed, *next;
-	bool more = false;
 
 	(void)fd;
 	(void)what;
-	for (feed = LIST_FIRST(&server->feeds); feed; feed = next) {
-		next = LIST_NEXT(feed, link);
-		if (!feed->drain)
-			continue;
-		feed->drain = false;
-		if (feed_drain(feed))
-			feed->drain = more = true;
-		if (feed->closing)
-			feed_close(feed);
+	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
+		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
+
+		if (got == 0 ||
+		    (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			feed_on_event(feed->connection,
+				      BEV_EVENT_READING |
+					      (got == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR),
+				      feed);
+			return;
+		}
+		if (got < 0)
+			break;
+		total += (size_t)got;
+		feed_process_input(feed);
 	}
-	if (more)
-		feed_arm_drain(server);
+	if (feed->closing)
+		feed_close(feed);
 }
 
+/* TLS connections: libevent's filter reads and decrypts the records. */
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct feed *feed = ctx;
-	struct feed_server *server = feed->server;
 
 	(void)connection;
 	feed_process_input(feed);
-	if (feed->closing) {
+	if (feed->closing)
 		feed_close(feed);
-		return;
-	}
-	if (server->tls)
-		return; /* the kernel holds TLS records: libevent's filter reads them */
-	feed->drain = true;
-	if (!evtimer_pending(server->drain_timer, NULL))
-		feed_arm_drain(server);
 }
 
 /* A deadline passed (guard.h): say which, count it and close. */
@@ -710,11 +737,6 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->limits = *limits;
 	server->timeouts = feed_timeouts(limits);
 	server->started_ms = hostclock_wall_ms();
-	server->drain_timer = evtimer_new(base, feed_on_drain_timer, server);
-	if (!server->drain_timer) {
-		free(server);
-		return NULL;
-	}
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds,
 		       "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds,
@@ -736,7 +758,6 @@ void feed_server_free(struct feed_server *server)
 	}
 	log_limit_flush(&server->mismatch_log);
 	log_limit_flush(&server->no_hello_log);
-	event_free(server->drain_timer);
 	free(server->mapping);
 	free(server->zone);
 	free(server);
@@ -756,10 +777,14 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	}
 	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) <
 		    0 ||
+	    (!server->tls && !(feed->reader = event_new(server->base, fd, EV_READ | EV_PERSIST,
+							feed_on_readable, feed))) ||
 	    !(feed->connection =
 		      server->tls
 			      ? tls_server_accept(server->tls, server->base, fd, TLS_LISTENER_FEED)
 			      : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		if (feed->reader)
+			event_free(feed->reader);
 		guard_clock_free(&feed->clock);
 		mapping_free(feed->mapping);
 		free(feed);
@@ -778,7 +803,10 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
 	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
 	feed_set_keepalive(feed);
-	bufferevent_enable(feed->connection, EV_READ);
+	if (feed->reader) /* plain TCP: read by feed_on_readable, not by libevent */
+		event_add(feed->reader, NULL);
+	else
+		bufferevent_enable(feed->connection, EV_READ);
 	return feed;
 }
 
@@ -866,6 +894,8 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 	size_t total = 0;
 
 	bufferevent_disable(feed->connection, EV_READ);
+	if (feed->reader)
+		event_del(feed->reader);
 	feed_process_input(feed);
 	if (feed->server->tls)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
@@ -967,6 +997,24 @@ void feed_server_set_journal(struct feed_server *server, const struct feed_journ
 	server->journal = *journal;
 }
 
+/* Send an ack: straight to the socket when nothing waits before it (no write event to add
+ * and remove, no loop iteration for it); what the socket does not take, or an error, goes
+ * through the bufferevent, which sends the rest or reports the error as it does for any. */
+static int feed_send(struct feed *feed, struct evbuffer *output, const char *line, size_t len)
+{
+	ssize_t sent = 0;
+
+	if (!feed->server->tls && evbuffer_get_length(output) == 0) {
+		sent = send(bufferevent_getfd(feed->connection), line, len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0)
+			sent = 0;
+		if ((size_t)sent == len)
+			return 0;
+	}
+	return bufferevent_write(feed->connection, line + sent, len - (size_t)sent);
+}
+
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
 {
 	struct feed *feed;
@@ -979,7 +1027,7 @@ void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
 		if (evbuffer_get_length(output) > FEED_ACK_QUEUE_MAX_BYTES)
 			continue;
 		if ((len = acks_due(&feed->acks, durable_index, line)) > 0 &&
-		    bufferevent_write(feed->connection, line, len) == 0)
+		    feed_send(feed, output, line, len) == 0)
 			server->stats.acks_sent++;
 	}
 }

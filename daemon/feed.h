@@ -149,8 +149,9 @@ struct feed_journal {
 				size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
-	/* A line arrived from a connection: source ("" when it named none) and peer; may be
-	 * NULL. Called before the line is journaled. */
+	/* Lines arrived from a connection: source ("" when it named none) and peer; may be
+	 * NULL. Called before the first line of each chunk read is journaled (once per chunk:
+	 * its lines came together, not once per line). */
 	void (*heard)(void *ctx, const char *source, const char *peer);
 	void *ctx;
 };
@@ -173,16 +174,17 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
 /*
- * A readable plain-TCP connection is drained: libevent's own read takes at most 4 KiB
- * (libevent 2.1) or what the input watermark leaves room for; the connection is then marked,
- * and a zero-timeout timer, run in the next loop iteration after that iteration's reads (and
- * after a signal that came with them), reads FEED_READ_CHUNK_BYTES at a time and processes
- * them, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read (fairness
- * between feeds; a connection that used its whole budget is drained again in the iteration
- * after). Everything read in an iteration goes to the journal in one commit (one fdatasync
- * under journal.fsync: batch), which runs after the iteration's reads and drains
- * (store.h); acknowledgements follow that commit. TLS connections are read by libevent
- * alone.
+ * A plain-TCP connection is read by cadmond itself, not by libevent's bufferevent (which
+ * takes at most 4 KiB per read, after an ioctl, and whose first read of each batch was a
+ * journal commit of its own): its persistent read event, when the socket is readable, reads
+ * FEED_READ_CHUNK_BYTES at a time and processes them, in the order the connections became
+ * readable, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read (fairness
+ * between feeds; the event, level-triggered, comes again in the next loop iteration for what
+ * is left). Everything read in an iteration goes to the journal in one commit (one fdatasync
+ * under journal.fsync: batch), which runs after the iteration's reads (store.h);
+ * acknowledgements follow that commit. What arrives after the last read before a SIGTERM is
+ * read at shutdown (feed_server_close_all). The bufferevent holds the input buffer and sends
+ * the acks. TLS connections are read by libevent's filter.
  */
 #define FEED_READ_CHUNK_BYTES (64u << 10)
 #define FEED_READ_BUDGET_BYTES (256u << 10)

@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "feed.h"
 #include "guard.h"
+#include "i3_server.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -667,6 +668,19 @@ static void http_post_log_event(struct http_server *server, struct evhttp_reques
 	server->view.log_event(server->view.ctx, request);
 }
 
+/* GET /Versions: the i3 Logging Service interface's versions (i3_server.h). */
+static void http_get_versions(struct http_server *server, struct evhttp_request *request)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(request);
+
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+		http_wrong_method(server, request, "GET, HEAD");
+		return;
+	}
+	server->stats.requests++;
+	http_reply_object(server, request, 200, i3_versions());
+}
+
 /* The resources answered to GET (and HEAD). */
 static const char *const http_get_paths[] = { "/api/alerts",   "/api/alerts/open", "/api/sources",
 					      "/api/status",   "/metrics",	   "/healthz",
@@ -714,8 +728,10 @@ static const struct auth_route http_routes[] = {
 	{ "/api/operators", AUTH_VIEWER },
 	{ "/metrics", AUTH_VIEWER },
 	{ "/api/status", AUTH_ADMIN },
-	/* NENA i3 log events feed the detector: a feed token (a logging element), or an admin's */
+	/* NENA i3 log events feed the detector: a feed token (a logging element), or an admin's;
+	 * the same for the interface's versions, which a logging element asks first */
 	{ "/LogEvents", AUTH_FEED },
+	{ "/Versions", AUTH_FEED },
 };
 
 /* True when the request may go on (server->grant says who it is); else answered 401, 403
@@ -791,6 +807,10 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	}
 	if (server->view.log_event && strcmp(path, "/LogEvents") == 0) {
 		http_post_log_event(server, request);
+		return;
+	}
+	if (server->view.log_event && strcmp(path, "/Versions") == 0) {
+		http_get_versions(server, request);
 		return;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(request)) >

@@ -21,6 +21,7 @@
 
 #include "engine.h"
 #include "event.h"
+#include "cadmon-version.h"
 #include "hostclock.h"
 #include "log.h"
 
@@ -375,6 +376,26 @@ static void i3_process_line(const char *line, size_t len, void *ctx)
 			    verdict.why);
 }
 
+struct json_object *i3_versions(void)
+{
+	struct json_object *object = json_object_new_object(), *versions = json_object_new_array(),
+			   *version = json_object_new_object();
+
+	if (!object || !versions || !version) {
+		json_object_put(object);
+		json_object_put(versions);
+		json_object_put(version);
+		return NULL;
+	}
+	json_object_object_add(version, "major", json_object_new_int(I3_INTERFACE_MAJOR));
+	json_object_object_add(version, "minor", json_object_new_int(I3_INTERFACE_MINOR));
+	json_object_array_add(versions, version);
+	json_object_object_add(object, "versions", versions);
+	json_object_object_add(object, "fingerprint",
+			       json_object_new_string("cadmond " CADMON_VERSION));
+	return object;
+}
+
 /* The log event's identifier: from the SHA-256 of its signing input, so a resend gets the same. */
 static void i3_log_event_id(const struct i3_jws *jws, char out[I3_LOG_EVENT_ID_MAX])
 {
@@ -420,6 +441,9 @@ static void i3_take(struct i3_server *server, struct evhttp_request *request,
 	server->stats.calls = i3_calls_count(&server->calls);
 	server->stats.calls_evicted = server->calls.stats.evicted;
 	server->stats.agent_states_unmapped = server->calls.stats.agent_states_unmapped;
+	server->stats.outgoing_calls = server->calls.stats.outgoing_calls;
+	server->stats.ids_shortened = server->calls.stats.ids_shortened;
+	server->stats.other_element_events = server->calls.stats.other_element_events;
 	if (status != I3_OK) {
 		i3_refuse(server, request, i3_result_of(status), why);
 		return;

@@ -48,6 +48,9 @@ struct i3_server_stats {
 	uint64_t lines;           /* protocol v1 lines made and processed */
 	uint64_t calls_evicted;   /* calls forgotten by a full i3.max_calls table */
 	uint64_t agent_states_unmapped; /* AgentStateChangeLogEvents that made no operator_state */
+	uint64_t outgoing_calls;  /* calls the element placed (direction outgoing): no line */
+	uint64_t ids_shortened;   /* callIds, incidentIds, targets over 64 bytes shortened */
+	uint64_t other_element_events; /* BYEs, ends of a call answered at another element */
 	uint32_t calls;           /* calls remembered now */
 	uint32_t pending;         /* requests waiting for durability now */
 };
@@ -74,6 +77,20 @@ void i3_server_close_all(struct i3_server *server);
 
 /** i3_server_close_all, then free. NULL is allowed. */
 void i3_server_free(struct i3_server *server);
+
+/*
+ * The version of the Logging Service interface cadmond implements (loggingservice.yaml's
+ * info.version 1.1, docs/protocol.md), as GET /Versions answers it.
+ */
+#define I3_INTERFACE_MAJOR 1
+#define I3_INTERFACE_MINOR 1
+
+/**
+ * GET /Versions's body, the VersionsArray of i3-common.yaml:
+ * {"versions":[{"major":1,"minor":1}],"fingerprint":"cadmond VERSION"}. A new object (NULL
+ * out of memory).
+ */
+struct json_object *i3_versions(void);
 
 /** A POST /LogEvents (authorized already): answered now, or once its lines are durable. */
 void i3_server_post(struct i3_server *server, struct evhttp_request *request);

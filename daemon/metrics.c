@@ -405,10 +405,19 @@ static void write_i3(struct evbuffer *out, const struct i3_server_stats *i3)
 	single(out, "i3_calls_evicted_total", "counter",
 	       "Calls forgotten because i3.max_calls were remembered.", i3->calls_evicted);
 	single(out, "i3_agent_states_unmapped_total", "counter",
-	       "AgentStateChangeLogEvents that made no operator_state line (no agencyAgentId, or a "
-	       "primaryAgentState "
-	       "cadmon does not map).",
+	       "AgentStateChangeLogEvents that made no operator_state line (no agencyAgentId, or "
+	       "no agent state cadmon maps).",
 	       i3->agent_states_unmapped);
+	single(out, "i3_outgoing_calls_total", "counter",
+	       "Calls the i3 element placed (direction outgoing, e.g. callbacks): no line made.",
+	       i3->outgoing_calls);
+	single(out, "i3_ids_shortened_total", "counter",
+	       "callIds, incidentIds and transfer targets over 64 bytes shortened (prefix~digest).",
+	       i3->ids_shortened);
+	single(out, "i3_other_element_events_total", "counter",
+	       "SIP BYEs and CallEndLogEvents of an answered call logged by another element than "
+	       "the one that answered it: ignored.",
+	       i3->other_element_events);
 	single(out, "i3_pending_requests", "gauge",
 	       "i3 log events waiting for their lines to be durable (i3.max_pending_requests).",
 	       i3->pending);

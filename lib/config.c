@@ -144,7 +144,9 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_MIN_RATIO, RULE_MIN_CALLED_BACK, RULE_CALLED_BACK_WEIGHT, RULE_MAX_P_VALUE,
        RULE_MIN_CENTER_RATIO, RULE_P0, RULE_ODDS_RATIO, RULE_THRESHOLD, RULE_SEVERITY,
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
-       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES, RULE_KEY_COUNT };
+       RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES,
+       RULE_MAX_CALLS_PER_HOUR, RULE_HISTORY_SETTLED_PRIOR, RULE_HISTORY_SETTLED_MIN_EXPECTED,
+       RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -521,10 +523,13 @@ static size_t path_push_index(struct path *path, size_t index)
 typedef bool parse_fn(struct loader *loader, const struct path *path, const struct key *key,
 		      void *field);
 
-/* "prefix.name", or "name" at the top. */
+/* "prefix.name", or "name" at the top; cut at size (no schema path is that long). */
 static void key_path(char *path, size_t size, const char *prefix, const char *name)
 {
-	snprintf(path, size, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+	int len = snprintf(path, size, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+
+	if (len < 0 && size > 0)
+		path[0] = '\0';
 }
 
 static const struct key *schema_top_keys(void);
@@ -1775,6 +1780,29 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 					"when it is",
 				 RULE_KEY(hourly_raises),
 				 .fallback = "false" },
+	[RULE_MAX_CALLS_PER_HOUR] = { .name = "max_calls_per_hour",
+				      .parse = parse_uint32,
+				      LIVE(COUNT),
+				      .doc = "the most calls an hour the threshold per hour "
+					     "counts (0 to",
+				      RULE_KEY(max_calls_per_hour),
+				      .min = 0,
+				      .max = 1000000,
+				      .fallback = "60" },
+	[RULE_HISTORY_SETTLED_PRIOR] = { .name = "history_settled_prior",
+					 .parse = parse_nonnegative_number,
+					 LIVE(NUMBER),
+					 .doc = "pseudo-hangups of the own factor of the settled "
+						"history",
+					 RULE_KEY(history_settled_prior),
+					 .fallback = "2" },
+	[RULE_HISTORY_SETTLED_MIN_EXPECTED] = { .name = "history_settled_min_expected",
+						.parse = parse_nonnegative_number,
+						LIVE(NUMBER),
+						.doc = "the settled history counts once it holds "
+						       "this",
+						RULE_KEY(history_settled_min_expected),
+						.fallback = "10" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 
@@ -2722,7 +2750,7 @@ static const struct key baseline_keys[] = {
 	  .parse = parse_nonnegative_number,
 	  LIVE(SECONDS),
 	  FIELD(detector.baseline.history_settle_seconds),
-	  .fallback = "0",
+	  .fallback = "28800",
 	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number "
 		 ">= 0;" },
 	{ .name = NULL },
@@ -2930,7 +2958,7 @@ static const struct key i3_keys[] = {
 	  RESTART(BOOLEAN),
 	  FIELD(i3.enabled),
 	  .fallback = "false",
-	  .doc = "Serve POST /LogEvents (false: 404 as any unknown path)." },
+	  .doc = "Serve POST /LogEvents and GET /Versions (false: 404 as any unknown path)." },
 	UINT32_KEY("max_body_bytes", i3.max_body_bytes, 1024, 16777216, "65536", RESTART(BYTES),
 		   "Longest request body (the JWS), in bytes (1024 to 16777216). The HTTP listener "
 		   "reads bodies"),

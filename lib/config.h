@@ -175,6 +175,12 @@ struct config_rule {
 				     * off */
 	uint32_t rate_half_life_seconds; /* half-life of the operator's calls-per-hour estimate */
 	bool hourly_raises;         /* false_alarm_hours also raises the threshold of a busy hour */
+	uint32_t max_calls_per_hour;  /* > 0: the calls per hour in that threshold are at most
+				      * this; 0: no cap */
+	double history_settled_prior; /* > 0: pseudo-hangups of the settled history's own factor
+				       * (used when it is larger); 0: not used */
+	double history_settled_min_expected; /* the settled history counts from this many
+					      * expected hangups on */
 };
 
 enum config_baseline_scope {

@@ -786,7 +786,8 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	double per_hour = sequential_calls_per_hour(
 		&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0, half_life);
 	rs->hourly_threshold = sequential_hourly_threshold(
-		detector->threshold[r], rule->false_alarm_hours, per_hour, rule->hourly_raises);
+		detector->threshold[r], rule->false_alarm_hours, per_hour, rule->max_calls_per_hour,
+		rule->hourly_raises);
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
@@ -819,9 +820,12 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 		struct rule_state *rs = &state->rules[r];
 		if (rule->type != CONFIG_RULE_SEQUENTIAL)
 			continue;
-		rs->own_factor =
-			sequential_own_factor(state->history.observed, state->history.expected,
-					      rule->history_prior, rule->max_own_factor);
+		/* the settled calls are a separate history only when calls settle */
+		double settled_prior =
+			baseline->history_settle_seconds > 0.0 ? rule->history_settled_prior : 0.0;
+		rs->own_factor = sequential_history_factor(
+			&state->history, rule->history_prior, settled_prior,
+			rule->history_settled_min_expected, rule->max_own_factor);
 		step_hourly_threshold(detector, rule, rs, r, at_ms);
 		double p0 = rest * rs->own_factor;
 		step_sequential_rule(rule, rs, call->start_ms,

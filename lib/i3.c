@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "event.h"
 #include "json_scan.h"
@@ -303,20 +304,54 @@ void i3_jws_release(struct i3_jws *jws)
 	memset(jws, 0, sizeof *jws);
 }
 
+/* ---- long ids ------------------------------------------------------------------------------ */
+
+bool i3_short_id(const char *value, size_t len, char out[I3_ID_MAX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	size_t keep = I3_SHORT_ID_PREFIX, o;
+
+	if (len <= I3_ID_MAX) {
+		memcpy(out, value, len);
+		out[len] = '\0';
+		return false;
+	}
+	/* no cut inside a UTF-8 sequence: back off to the byte that starts one */
+	while (keep > 0 && ((unsigned char)value[keep] & 0xc0) == 0x80)
+		keep--;
+	memcpy(out, value, keep);
+	o = keep;
+	out[o++] = '~';
+	if (!EVP_Digest(value, len, digest, &digest_len, EVP_sha256(), NULL))
+		digest_len = 0; /* cannot happen with the default provider; then zeros */
+	for (unsigned i = 0; i < I3_SHORT_ID_HEX / 2; i++) {
+		unsigned char byte = i < digest_len ? digest[i] : 0;
+
+		out[o++] = hex[byte >> 4];
+		out[o++] = hex[byte & 15];
+	}
+	out[o] = '\0';
+	return true;
+}
+
 /* ---- the call table ---------------------------------------------------------------------- */
 
-#define I3_CALL_ID_MAX 64 /* as a feed line's call_id */
 #define I3_ANI_MAX 32     /* as a feed line's ani */
 #define I3_EVICT_FRACTION 16
 
 struct i3_call {
 	struct table_entry base;
-	char call_id[I3_CALL_ID_MAX + 1];
+	char call_id[I3_ID_MAX + 1];
 	char ani[I3_ANI_MAX + 1];
 	int64_t age;       /* order of arrival: the oldest go first when full */
 	unsigned bye;      /* released_by bit from the first SIP BYE; 0: none seen */
 	bool started;      /* a call_start was made */
 	bool incident;     /* an incident was made */
+	uint64_t answered_by; /* hash of the elementId whose answer made the call_start */
+	bool directed;     /* its direction is known (CallStart or CallStateChange) */
+	bool outgoing;     /* the element placed it (a callback): it makes no line */
 };
 
 int i3_calls_init(struct i3_calls *calls, const struct i3_settings *settings)
@@ -380,7 +415,8 @@ static void call_forget(struct i3_calls *calls, const char *call_id)
 
 /* ---- log events -------------------------------------------------------------------------- */
 
-/* The LogEventType values of the published schema (NENA911/Logging-Service loggingservice.yaml). */
+/* The LogEventType values of the published schema (NENA911/Logging-Service loggingservice.yaml
+ * 1.1, and the five 1.2.2 added: Announcement and Session events, which make no line). */
 static const char *const i3_log_event_types[] = {
 	"CallProcessLogEvent",
 	"CallStartLogEvent",
@@ -429,6 +465,11 @@ static const char *const i3_log_event_types[] = {
 	"PolicyChangeLogEvent",
 	"VersionsLogEvent",
 	"SubscribeLogEvent",
+	"AnnouncementStartLogEvent",
+	"AnnouncementEndLogEvent",
+	"SessionStartLogEvent",
+	"SessionEndLogEvent",
+	"SessionStateChangeLogEvent",
 	"EidoLogEvent",
 	"EidoDereferenceFactoryQueryLogEvent",
 	"EidoDereferenceFactoryQueryResponse",
@@ -484,8 +525,12 @@ struct i3_fields {
 	struct json_object *object;
 	const char *type, *timestamp, *element_id, *agency_id, *agent_id, *position_id, *call_id,
 		*incident_id;
-	const char *state, *direction, *text, *target, *from, *agent_state;
+	const char *state, *direction, *text, *target, *from, *agent_state, *secondary_state;
 	enum i3_kind kind;
+	/* an over-long callId, incidentId or target as the short id the lines carry */
+	char call_id_short[I3_ID_MAX + 1], incident_id_short[I3_ID_MAX + 1],
+		target_short[I3_ID_MAX + 1];
+	unsigned shortened; /* ids shortened in this log event */
 };
 
 struct i3_member {
@@ -535,20 +580,32 @@ static bool has_control(const char *text)
 static enum i3_status read_common(struct i3_fields *fields, char *why, size_t why_size)
 {
 	bool call = fields->kind != I3_KIND_OTHER && fields->kind != I3_KIND_AGENT_STATE;
+	/* callId and incidentId only identify: any length, shortened below; elementId and
+	 * agencyId are names cadmon.yaml's sources: lists, so a longer one is refused */
 	const struct i3_member common[] = {
 		{ "timestamp", &fields->timestamp, 63, true }, /* as a feed line's ts */
-		{ "elementId", &fields->element_id, I3_ELEMENT_ID_MAX, true },
-		{ "agencyId", &fields->agency_id, 64, true },
+		{ "elementId", &fields->element_id, 0, true },
+		{ "agencyId", &fields->agency_id, 0, true },
 		{ "agencyAgentId", &fields->agent_id, 64, false },
 		{ "agencyPositionId", &fields->position_id, 64, false },
-		{ "callId", &fields->call_id, I3_CALL_ID_MAX, call },
-		{ "incidentId", &fields->incident_id, 64, false },
+		{ "callId", &fields->call_id, 0, call },
+		{ "incidentId", &fields->incident_id, 0, false },
 	};
 	const char *why_ts = NULL;
 	enum i3_status status =
 		read_members(fields, common, sizeof common / sizeof common[0], why, why_size);
 	int64_t ts_ms;
 
+	if (status == I3_OK && strlen(fields->element_id) > I3_ELEMENT_ID_MAX)
+		status = fail(I3_BAD_EVENT, why, why_size,
+			      "%s: \"elementId\" is longer than %d bytes (it names a source, as "
+			      "sources: does in cadmon.yaml)",
+			      fields->type, I3_ELEMENT_ID_MAX);
+	if (status == I3_OK && strlen(fields->agency_id) > I3_ID_MAX)
+		status = fail(I3_BAD_EVENT, why, why_size,
+			      "%s: \"agencyId\" is longer than %d bytes (it names an agency, as "
+			      "sources[].agencies does in cadmon.yaml)",
+			      fields->type, I3_ID_MAX);
 	if (status == I3_OK && has_control(fields->element_id))
 		status = fail(I3_BAD_EVENT, why, why_size,
 			      "%s: \"elementId\" holds a control character (it names a source)",
@@ -560,9 +617,15 @@ static enum i3_status read_common(struct i3_fields *fields, char *why, size_t wh
 	return status;
 }
 
+/* The schema's Direction, in any case. */
 static bool is_direction(const char *direction)
 {
-	return strcmp(direction, "incoming") == 0 || strcmp(direction, "outgoing") == 0;
+	return strcasecmp(direction, "incoming") == 0 || strcasecmp(direction, "outgoing") == 0;
+}
+
+static bool is_outgoing(const char *direction)
+{
+	return direction && strcasecmp(direction, "outgoing") == 0;
 }
 
 /* The members of the event's own type. */
@@ -573,29 +636,54 @@ static enum i3_status read_kind(struct i3_fields *fields, char *why, size_t why_
 						    false } };
 	const struct i3_member signaling[] = { { "text", &fields->text, 0, true },
 					       { "direction", &fields->direction, 0, true } };
-	const struct i3_member transfer[] = { { "target", &fields->target, 64,
+	const struct i3_member transfer[] = { { "target", &fields->target, 0,
 						false } }; /* a transfer's to */
-	const struct i3_member call_start[] = { { "from", &fields->from, 0, false } };
-	const struct i3_member agent_state[] = { { "primaryAgentState", &fields->agent_state, 0,
-						   false } };
+	/* CallLogEvent's and CallStateChangeLogEvent's direction: required by the schema,
+	 * optional here (absent: taken as incoming) */
+	const struct i3_member call_start[] = { { "from", &fields->from, 0, false },
+						{ "direction", &fields->direction, 0, false } };
+	const struct i3_member state_direction[] = { { "direction", &fields->direction, 0,
+						       false } };
+	const struct i3_member agent_state[] = {
+		{ "primaryAgentState", &fields->agent_state, 0, false },
+		{ "secondaryAgentState", &fields->secondary_state, 0, false }
+	};
 	enum i3_status status = I3_OK;
 
-	if (fields->kind == I3_KIND_STATE_CHANGE)
+	if (fields->kind == I3_KIND_STATE_CHANGE) {
 		status = read_members(fields, state_change, 2, why, why_size);
-	else if (fields->kind == I3_KIND_SIGNALING)
+		if (status == I3_OK)
+			status = read_members(fields, state_direction, 1, why, why_size);
+	} else if (fields->kind == I3_KIND_SIGNALING) {
 		status = read_members(fields, signaling, 2, why, why_size);
-	else if (fields->kind == I3_KIND_TRANSFER)
+	} else if (fields->kind == I3_KIND_TRANSFER) {
 		status = read_members(fields, transfer, 1, why, why_size);
-	else if (fields->kind == I3_KIND_CALL_START)
-		status = read_members(fields, call_start, 1, why, why_size);
-	else if (fields->kind == I3_KIND_AGENT_STATE)
-		status = read_members(fields, agent_state, 1, why, why_size);
-	if (status == I3_OK && fields->kind == I3_KIND_SIGNALING &&
-	    !is_direction(fields->direction))
+	} else if (fields->kind == I3_KIND_CALL_START) {
+		status = read_members(fields, call_start, 2, why, why_size);
+	} else if (fields->kind == I3_KIND_AGENT_STATE) {
+		status = read_members(fields, agent_state, 2, why, why_size);
+	}
+	if (status == I3_OK && fields->direction && !is_direction(fields->direction))
 		status = fail(I3_BAD_EVENT, why, why_size,
 			      "%s: \"direction\" must be incoming or outgoing, not \"%.32s\"",
 			      fields->type, fields->direction);
 	return status;
+}
+
+/* An over-long callId, incidentId or target replaced by its short id (i3_short_id). */
+static void shorten(const char **value, char out[I3_ID_MAX + 1], unsigned *shortened)
+{
+	if (*value && i3_short_id(*value, strlen(*value), out)) {
+		*value = out;
+		(*shortened)++;
+	}
+}
+
+static void shorten_ids(struct i3_fields *fields)
+{
+	shorten(&fields->call_id, fields->call_id_short, &fields->shortened);
+	shorten(&fields->incident_id, fields->incident_id_short, &fields->shortened);
+	shorten(&fields->target, fields->target_short, &fields->shortened);
 }
 
 static enum i3_status read_fields(struct i3_fields *fields, char *why, size_t why_size)
@@ -610,9 +698,11 @@ static enum i3_status read_fields(struct i3_fields *fields, char *why, size_t wh
 		return fail(I3_UNSUPPORTED_EVENT, why, why_size,
 			    "\"logEventType\" \"%.64s\" is not a LogEventType", fields->type);
 	fields->kind = kind_of(fields->type);
-	if (read_common(fields, why, why_size) != I3_OK)
+	if (read_common(fields, why, why_size) != I3_OK ||
+	    read_kind(fields, why, why_size) != I3_OK)
 		return I3_BAD_EVENT;
-	return read_kind(fields, why, why_size);
+	shorten_ids(fields);
+	return I3_OK;
 }
 
 /* The caller's number in a CallLogEvent's "from" (tel:NUMBER or sip:USER@host), or "". */
@@ -634,35 +724,30 @@ static void ani_of(const char *from, char ani[I3_ANI_MAX + 1])
 	}
 }
 
-/* The operator_state of a primaryAgentState, compared in any case, ignoring all but letters
- * (LoggedIn, Logged-In and logged_in alike); NULL for a value not listed (docs/protocol.md). */
-static const char *operator_state_of(const char *primary)
+/* Values of an agent state and the operator_state each gives. */
+struct i3_state_value {
+	const char *value; /* lower-case letters only */
+	const char *state;
+};
+
+/* Logged on or off: a secondaryAgentState (the Secondary Agent State registry's values are
+ * not in the OpenAPI file; these are cadmond's reading), or a primaryAgentState as senders
+ * before the schema's enum wrote it. */
+static const struct i3_state_value i3_logged_states[] = {
+	{ "loggedin", "logged_on" }, { "loggedon", "logged_on" },   { "login", "logged_on" },
+	{ "logon", "logged_on" },    { "loggedout", "logged_off" }, { "loggedoff", "logged_off" },
+	{ "logout", "logged_off" },  { "logoff", "logged_off" },
+};
+
+/* The state of value in states, compared in any case, ignoring all but letters (LoggedIn,
+ * Logged-In and logged_in alike); NULL for a value not listed (docs/protocol.md). */
+static const char *state_lookup(const char *value, const struct i3_state_value *states,
+				size_t count)
 {
-	static const struct {
-		const char *value;
-		const char *state;
-	} states[] = {
-		{ "loggedin", "logged_on" },
-		{ "loggedon", "logged_on" },
-		{ "login", "logged_on" },
-		{ "logon", "logged_on" },
-		{ "loggedout", "logged_off" },
-		{ "loggedoff", "logged_off" },
-		{ "logout", "logged_off" },
-		{ "logoff", "logged_off" },
-		{ "available", "available" },
-		{ "ready", "available" },
-		{ "notavailable", "not_available" },
-		{ "unavailable", "not_available" },
-		{ "notready", "not_available" },
-		{ "busy", "not_available" },
-		{ "break", "not_available" },
-		{ "onbreak", "not_available" },
-	};
 	char letters[16];
 	size_t len = 0;
 
-	for (const char *c = primary; c && *c; c++) {
+	for (const char *c = value; c && *c; c++) {
 		if (!isalpha((unsigned char)*c))
 			continue;
 		if (len + 1 >= sizeof letters)
@@ -670,10 +755,32 @@ static const char *operator_state_of(const char *primary)
 		letters[len++] = (char)tolower((unsigned char)*c);
 	}
 	letters[len] = '\0';
-	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+	for (size_t i = 0; i < count; i++)
 		if (strcmp(letters, states[i].value) == 0)
 			return states[i].state;
 	return NULL;
+}
+
+/* The operator_state of an AgentStateChangeLogEvent: a secondaryAgentState logged in or out
+ * first (the schema's primaryAgentState is then NotAvailable or Available, which says less);
+ * else the primaryAgentState, the schema's Available and NotAvailable and the values senders
+ * wrote before it (docs/protocol.md "Operator state"). NULL: none cadmon maps. */
+static const char *operator_state_of(const char *primary, const char *secondary)
+{
+	static const struct i3_state_value states[] = {
+		{ "available", "available" },	     { "ready", "available" },
+		{ "notavailable", "not_available" }, { "unavailable", "not_available" },
+		{ "notready", "not_available" },     { "busy", "not_available" },
+		{ "break", "not_available" },	     { "onbreak", "not_available" },
+	};
+	const size_t logged_count = sizeof i3_logged_states / sizeof i3_logged_states[0];
+	const char *state = state_lookup(secondary, i3_logged_states, logged_count);
+
+	if (!state)
+		state = state_lookup(primary, states, sizeof states / sizeof states[0]);
+	if (!state)
+		state = state_lookup(primary, i3_logged_states, logged_count);
+	return state;
 }
 
 /* One protocol v1 line: type, call_id (not for operator_state), ts, then the pairs given (NULL or
@@ -705,7 +812,7 @@ static bool emit_line(const struct i3_fields *fields, const char *type, i3_line_
 static unsigned apply_agent_state(struct i3_calls *calls, const struct i3_fields *fields,
 				  i3_line_fn *emit, void *ctx)
 {
-	const char *state = operator_state_of(fields->agent_state);
+	const char *state = operator_state_of(fields->agent_state, fields->secondary_state);
 	const char *const pairs[] = { "operator", fields->agent_id, "agency", fields->agency_id,
 				      "position", fields->position_id, "state", state };
 
@@ -740,6 +847,26 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 		if (ani[0])
 			memcpy(call->ani, ani, sizeof ani);
 	}
+	if ((fields->kind == I3_KIND_CALL_START || fields->kind == I3_KIND_STATE_CHANGE) &&
+	    fields->direction && !call->directed && !call->started) {
+		/* the first direction said decides (a leg added later may go out) */
+		call->directed = true;
+		call->outgoing = is_outgoing(fields->direction);
+		calls->stats.outgoing_calls += call->outgoing;
+	}
+	if (call->outgoing) {
+		/* a call the element placed (a callback): no call-taker answered a caller */
+		if (fields->kind == I3_KIND_CALL_END)
+			call_forget(calls, fields->call_id);
+		return 0;
+	}
+	if (call->started && call->answered_by != hash_string(fields->element_id) &&
+	    (fields->kind == I3_KIND_SIGNALING || fields->kind == I3_KIND_CALL_END)) {
+		/* another element on the call's path (a BCF, an ESRP): its BYE's direction is not
+		 * the call-taker's side, and the call ends where it was answered */
+		calls->stats.other_element_events++;
+		return 0;
+	}
 	if (fields->kind == I3_KIND_STATE_CHANGE && !call->started && fields->agent_id &&
 	    strcasecmp(fields->state, "answered") == 0) {
 		const char *const pairs[] = { "operator", fields->agent_id,
@@ -748,6 +875,7 @@ static unsigned apply(struct i3_calls *calls, const struct i3_fields *fields, i3
 					      "ani",	  call->ani };
 
 		call->started = true;
+		call->answered_by = hash_string(fields->element_id);
 		lines += emit_line(fields, "call_start", emit, ctx, pairs, 4);
 	}
 	if (fields->kind == I3_KIND_SIGNALING && !call->bye &&
@@ -795,6 +923,7 @@ enum i3_status i3_calls_map(struct i3_calls *calls, const char *payload, size_t 
 		snprintf(info->log_event_type, sizeof info->log_event_type, "%s", fields.type);
 	if (status == I3_OK) {
 		snprintf(info->element_id, sizeof info->element_id, "%s", fields.element_id);
+		calls->stats.ids_shortened += fields.shortened;
 		info->lines = apply(calls, &fields, emit, ctx);
 	}
 	json_object_put(fields.object);

@@ -92,7 +92,29 @@ struct i3_calls_stats {
 	uint64_t byes;    /* SIP BYEs remembered (the first of each call) */
 	/* AgentStateChangeLogEvents without a state cadmon maps (no line) */
 	uint64_t agent_states_unmapped;
+	uint64_t outgoing_calls; /* calls the element placed (direction outgoing): no line */
+	uint64_t ids_shortened;  /* callIds, incidentIds, targets over I3_ID_MAX shortened */
+	/* BYEs and CallEndLogEvents of an answered call logged by another element than the one
+	 * that answered it: ignored */
+	uint64_t other_element_events;
 };
+
+/*
+ * Longest callId, incidentId and transfer target a line carries as given (a feed line's
+ * call_id, incident_id and to). A longer one (a real "urn:emergency:uid:callid:UUID:FQDN" is
+ * 77 bytes) is shortened by i3_short_id.
+ */
+#define I3_ID_MAX 64
+#define I3_SHORT_ID_PREFIX 39 /* bytes of the value kept, at most (a UTF-8 boundary) */
+#define I3_SHORT_ID_HEX 24    /* hex digits of the SHA-256 kept: 96 bits */
+
+/**
+ * value[0..len) as an id of at most I3_ID_MAX bytes: itself when it fits, else its first
+ * I3_SHORT_ID_PREFIX bytes (fewer when that would cut a UTF-8 sequence), "~" and the first 96
+ * bits of its SHA-256 in hex, into out. Deterministic, so every log event of a call gives the
+ * same id. True when the value was shortened.
+ */
+bool i3_short_id(const char *value, size_t len, char out[I3_ID_MAX + 1]);
 
 /* Calls seen and not yet ended (CallEndLogEvent). */
 struct i3_calls {

@@ -86,13 +86,32 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 }
 
 double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,
-				   bool raises)
+				   double max_calls_per_hour, bool raises)
 {
 	if (!(false_alarm_hours > 0.0) || calls_per_hour < 0.0)
 		return h_calls;
-	double h = log(false_alarm_hours * (calls_per_hour > 1.0 ? calls_per_hour : 1.0));
+	double rate = max_calls_per_hour > 0.0 && calls_per_hour > max_calls_per_hour
+			      ? max_calls_per_hour
+			      : calls_per_hour;
+	double h = log(false_alarm_hours * (rate > 1.0 ? rate : 1.0));
 
 	return h < h_calls || raises ? h : h_calls;
+}
+
+double sequential_history_factor(const struct sequential_history *history, double history_prior,
+				 double settled_prior, double settled_min_expected,
+				 double max_own_factor)
+{
+	double all = sequential_own_factor(history->observed + history->settling_observed,
+					   history->expected + history->settling_expected,
+					   history_prior, max_own_factor);
+
+	if (!(settled_prior > 0.0) || history->expected < settled_min_expected)
+		return all;
+	double settled = sequential_own_factor(history->observed, history->expected, settled_prior,
+					       max_own_factor);
+
+	return settled > all ? settled : all;
 }
 
 void sequential_history_advance(struct sequential_history *history, int64_t now_ms,

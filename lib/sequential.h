@@ -85,22 +85,23 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 /**
  * The threshold for an operator taking calls_per_hour (-1: not known): at least
  * false_alarm_hours hours between false alarms rather than false_alarm_calls calls, that is
- * ln(false_alarm_hours * calls_per_hour), calls_per_hour taken as at least 1. Unless raises,
- * never above h_calls (the per-call threshold): only an operator with few calls an hour gets
- * a lower one; with raises, a busy hour (a storm) also gets a higher one. h_calls when
- * false_alarm_hours is 0 or the rate is not known.
+ * ln(false_alarm_hours * calls_per_hour), calls_per_hour taken as at least 1 and, when
+ * max_calls_per_hour > 0, at most max_calls_per_hour (a feed that invents calls for one
+ * operator cannot raise the threshold past ln(false_alarm_hours * max_calls_per_hour)).
+ * Unless raises, never above h_calls (the per-call threshold): only an operator with few
+ * calls an hour gets a lower one; with raises, a busy hour (a storm) also gets a higher one.
+ * h_calls when false_alarm_hours is 0 or the rate is not known.
  */
 double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,
-				   bool raises);
+				   double max_calls_per_hour, bool raises);
 
 /*
  * An operator's long-run history for the own factor: premature hangups observed and what the
  * rest of the baseline expected of the same calls, decayed with a half-life (a week). A call
  * enters as "settling" and is moved into the settled sums with settle_seconds as half-life:
- * the own factor is computed from the settled sums only, so the calls of the last hours (a
- * change of behaviour: a rogue's) weigh little in it, while the history of earlier shifts (a
- * position that honestly gets many pocket dials) weighs fully. settle_seconds 0: every call is
- * settled at once.
+ * the settled sums hold the calls of earlier shifts (a position that honestly gets many pocket
+ * dials) and little of the last hours (a change of behaviour: a rogue's); see
+ * sequential_history_factor. settle_seconds 0: every call is settled at once.
  */
 struct sequential_history {
 	double observed;          /* settled premature hangups, decayed */
@@ -109,6 +110,19 @@ struct sequential_history {
 	double settling_expected;
 	int64_t at_ms;            /* the time they are decayed to; INT64_MIN: empty */
 };
+
+/**
+ * The operator's own factor from their history: the larger of the factor of every call in it
+ * (settled or not) with history_prior, and, once the settled calls hold at least
+ * settled_min_expected expected hangups (the long-run rate is known), the factor of the settled
+ * calls alone with settled_prior (0: not used). The first damps an honest call-taker's unlucky
+ * run at once; the second learns a position's own rate from earlier shifts with little
+ * shrinkage, while the last hours' calls (a rogue's first cut-offs) have not settled into it.
+ * Both within [1, max_own_factor].
+ */
+double sequential_history_factor(const struct sequential_history *history, double history_prior,
+				 double settled_prior, double settled_min_expected,
+				 double max_own_factor);
 
 /** Decay *history to now_ms with half_life_seconds, and settle what settle_seconds moves. */
 void sequential_history_advance(struct sequential_history *history, int64_t now_ms,

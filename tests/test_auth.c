@@ -136,8 +136,9 @@ static void start(struct harness *h, const char *alerts_yaml, const char *auth_y
 {
 	static char yaml[4096];
 
-	snprintf(yaml, sizeof yaml, "%s" TOKENS_YAML "%s", shift_detector_yaml,
-		 auth_yaml ? auth_yaml : "");
+	int len = snprintf(yaml, sizeof yaml, "%s" TOKENS_YAML "%s", shift_detector_yaml,
+			   auth_yaml ? auth_yaml : "");
+	assert_true(len > 0 && (size_t)len < sizeof yaml);
 	const struct harness_options options = { .alerts_yaml = alerts_yaml, .extra_yaml = yaml };
 	assert_int_equal(harness_start(h, &options), 0);
 }
@@ -280,8 +281,8 @@ static void test_http_roles_every_endpoint(void **state)
 }
 
 /* A feed token (a machine posting events) reads nothing: 403 on every protected resource
- * (POST /LogEvents, without i3.enabled, is then a 404), the alert port's error line and
- * closed; a viewer's and a supervisor's token may not post events. */
+ * (POST /LogEvents and GET /Versions, without i3.enabled, are then a 404), the alert port's
+ * error line and closed; a viewer's and a supervisor's token may not post events. */
 static void test_feed_role(void **state)
 {
 	static const struct {
@@ -305,6 +306,10 @@ static void test_feed_role(void **state)
 		  "{\"error\":\"this needs the feed or admin role\"}" },
 		{ "POST", "/LogEvents", SUPERVISOR_TOKEN, 403,
 		  "{\"error\":\"this needs the feed or admin role\"}" },
+		/* the i3 interface's versions: as POST /LogEvents */
+		{ "GET", "/Versions", FEED_TOKEN, 404, "{\"error\":\"no such resource\"}" },
+		{ "GET", "/Versions", VIEWER_TOKEN, 403,
+		  "{\"error\":\"this needs the feed or admin role\"}" },
 	};
 	struct harness h = { 0 };
 	static struct answer answer;
@@ -324,9 +329,9 @@ static void test_feed_role(void **state)
 		    0); /* closed, nothing more */
 	close(feed);
 	request(&h, "GET", "/metrics", ADMIN_TOKEN, NULL, &answer);
-	/* 9 HTTP resources refused to the feed token, 2 to the viewer and the supervisor */
+	/* 9 HTTP resources refused to the feed token, 3 to the viewer and the supervisor */
 	assert_non_null(strstr(answer.body,
-			       "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 11\n"));
+			       "\ncadmon_auth_failures_total{port=\"http\",reason=\"role\"} 12\n"));
 	assert_non_null(strstr(
 		answer.body, "\ncadmon_auth_failures_total{port=\"alerts\",reason=\"role\"} 1\n"));
 	assert_non_null(strstr(answer.body, "\ncadmon_auth_tokens 4\n"));

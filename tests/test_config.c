@@ -191,6 +191,9 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_hours, 1000);
 	assert_true(rule->hourly_raises);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
+	assert_int_equal(rule->max_calls_per_hour, 60);
+	assert_true(rule->history_settled_prior == 2.0);
+	assert_true(rule->history_settled_min_expected == 10.0);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
 	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
@@ -198,7 +201,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.prior_calls == 20.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.10);
 	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
-	assert_true(config.detector.baseline.history_settle_seconds == 0.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 	assert_int_equal(config.nats.server_count, 1);
@@ -348,6 +351,9 @@ static void test_rules_replace_defaults(void **state)
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
 		.rate_half_life_seconds = 3600,
+		.max_calls_per_hour = 60,
+		.history_settled_prior = 2.0,
+		.history_settled_min_expected = 10.0,
 	};
 	struct config expected = defaults();
 
@@ -1957,8 +1963,9 @@ static bool yaml_key_comment_block(const char *text, const char *want, char *com
 				indents[depth++] = indent;
 				path[0] = '\0';
 				for (size_t i = 0; i < depth; i++)
-					snprintf(path + strlen(path), sizeof path - strlen(path),
-						 "%s%s", i ? "." : "", names[i]);
+					assert_true(snprintf(path + strlen(path),
+							     sizeof path - strlen(path), "%s%s",
+							     i ? "." : "", names[i]) > 0);
 				if (strcmp(path, want) == 0) {
 					*has_comment = block && block_indent == indent;
 					*block_start = *has_comment ? block_line : line;
@@ -2099,8 +2106,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 182);
-	assert_int_equal(check.entry_keys, 61);
+	assert_int_equal(check.keys, 185);
+	assert_int_equal(check.entry_keys, 64);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2328,7 +2335,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 53);
+	assert_int_equal(check.documented, 56);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2381,8 +2388,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 139);
-	assert_int_equal(check.round_trips, 138);
+	assert_int_equal(check.with_fallback, 142);
+	assert_int_equal(check.round_trips, 141);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2549,7 +2556,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 142);
+	assert_int_equal(tagged, 145);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 40);
@@ -2748,12 +2755,14 @@ static void test_sequential_rule_and_baseline(void **state)
 		"detector:\n"
 		"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
 		" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
-		" history_settle_seconds: 28800}\n"
+		" history_settle_seconds: 14400}\n"
 		"  rules:\n"
 		"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 		" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, "
 		"called_back_weight: 6,"
-		" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true}\n");
+		" false_alarm_hours: 80, rate_half_life_seconds: 1800, hourly_raises: true,"
+		" max_calls_per_hour: 40, history_settled_prior: 3,"
+		" history_settled_min_expected: 7.5}\n");
 	const struct config_rule *seq = &config.detector.rules[0];
 	struct changes changes = { .text = "" };
 	struct config defaults_config;
@@ -2765,7 +2774,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(config.detector.baseline.prior_calls == 5.0);
 	assert_true(config.detector.baseline.prior_ratio == 0.2);
 	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
-	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
+	assert_true(config.detector.baseline.history_settle_seconds == 14400.0);
 	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
 	assert_true(seq->cut_share == 0.3);
 	assert_int_equal(seq->false_alarm_calls, 500);
@@ -2775,6 +2784,9 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(seq->false_alarm_hours, 80);
 	assert_int_equal(seq->rate_half_life_seconds, 1800);
 	assert_true(seq->hourly_raises);
+	assert_int_equal(seq->max_calls_per_hour, 40);
+	assert_true(seq->history_settled_prior == 3.0);
+	assert_true(seq->history_settled_min_expected == 7.5);
 	config_set_defaults(&defaults_config);
 	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
 	assert_string_equal(changes.text,
@@ -2786,7 +2798,7 @@ static void test_sequential_rule_and_baseline(void **state)
 			    "detector.baseline.prior_calls: 20 -> 5\n"
 			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
 			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n"
-			    "detector.baseline.history_settle_seconds: 0 -> 28800\n");
+			    "detector.baseline.history_settle_seconds: 28800 -> 14400\n");
 	EXPECT_ERRORS("detector:\n"
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"
@@ -2822,6 +2834,18 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "hourly_raises: 1}\n",
 		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true "
 		      "or false");
+	/* max_calls_per_hour: 60 by default, 0 (no cap) to 1000000, diffed */
+	assert_int_equal(defaults_config.detector.rules[0].max_calls_per_hour, 60);
+	lowering = defaults_config;
+	lowering.detector.rules[0].max_calls_per_hour = 30;
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
+	assert_string_equal(changes.text,
+			    "detector.rules.sequential.max_calls_per_hour: 60 -> 30\n");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
+		      "max_calls_per_hour: 1000001}\n",
+		      "cadmon.yaml:3:75: detector.rules[0] (name: s): max_calls_per_hour: must be "
+		      "an integer from 0 to 1000000");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
 		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a "
 		      "number of at least 0");

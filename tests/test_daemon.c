@@ -553,9 +553,13 @@ static void test_sigterm_drains_and_exits_0(void **state)
 	expect_line(subscriber, shift_alert);
 	assert_true(harness_wait_eof(subscriber, READ_TIMEOUT_MS));
 	assert_true(harness_wait_eof(feed, READ_TIMEOUT_MS));
+	/* The lines, in the kernel before the SIGTERM, are read in the loop iteration that finds
+	 * the socket readable (feed.h), which the kernel reports before the signal's: every one
+	 * is processed and its alert delivered before the daemon exits. */
 	expect_log(&f->harness, "cadmond: SIGTERM: shutting down\n");
-	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u: read ", local_port(feed));
-	expect_log(&f->harness, " more bytes at shutdown\n");
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: 1175 bytes, 11 lines, 11 events",
+			  local_port(feed));
 	expect_log(&f->harness, ", 11 lines, 11 events, 0 rejected, 1 alerts\n");
 }
 

@@ -109,7 +109,8 @@ static struct config_rule window_rule(const char *name, uint32_t window_seconds,
 				    .max_p_value = 1.0,
 				    .min_center_ratio = 0.05,
 				    .odds_ratio = 3.0,
-				    .threshold = 5.0 };
+				    .threshold = 5.0,
+				    .max_calls_per_hour = 60 };
 
 	snprintf(rule.name, sizeof(rule.name), "%s", name);
 	snprintf(rule.severity, sizeof(rule.severity), "%s", severity);
@@ -847,15 +848,19 @@ static struct config_rule sequential_rule(double cut_share, double threshold, do
 	return rule;
 }
 
-/* The same three hangups with a settling history (history_settle_seconds 8 h): nothing has
- * settled when they end together, so the own factor stays 1 and each expectation is the
- * prior's 0.1: evidence 3 ln 3.25, 0.3 expected. */
+/* The same three hangups with a settling history (history_settle_seconds 8 h,
+ * history_prior 5): nothing has settled when they end together, and the settled history is
+ * not known (below history_settled_min_expected), so the own factor is that of all calls,
+ * learned at once: (n + 5) / (0.1 n + 5) for call n. */
 static void test_sequential_history_settles(void **state)
 {
 	struct fixture *f = *state;
 	struct config_rule *rule = &f->config.detector.rules[0];
+	double expected = 0.0, evidence = 0.0;
 
 	*rule = sequential_rule(0.25, 3.0, 5.0);
+	rule->history_settled_prior = 2.0;
+	rule->history_settled_min_expected = 10.0;
 	f->config.detector.baseline.history_settle_seconds = 28800;
 	reconfigure(f);
 	add_call_from(f, "op-7", "5045550001", T0, SECONDS(5), RELEASED_BY_OPERATOR);
@@ -863,16 +868,67 @@ static void test_sequential_history_settles(void **state)
 	assert_int_equal(f->seen_count, 0);
 	add_call_from(f, "op-7", "5045550003", T0 + SECONDS(2), SECONDS(3), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
+	for (int n = 0; n < 3; n++) {
+		double p0 = 0.1 * (n + 5.0) / (0.1 * n + 5.0);
+		expected += p0;
+		evidence += log((p0 + 0.25 * (1 - p0)) / p0);
+	}
 	assert_string_equal(f->seen[0].kind, "firing");
-	assert_true(f->seen[0].own_factor == 1.0);
-	assert_true(fabs(f->seen[0].expected - 0.3) < 1e-12);
-	assert_true(fabs(f->seen[0].evidence - 3.0 * log(3.25)) < 1e-12);
+	assert_true(fabs(f->seen[0].own_factor - 7.0 / 5.2) < 1e-12);
+	assert_true(fabs(f->seen[0].expected - expected) < 1e-12);
+	assert_true(fabs(f->seen[0].evidence - evidence) < 1e-12);
+	assert_true(fabs(f->seen[0].evidence - 3.1929626) < 1e-7);
 	assert_string_equal(f->seen[0].why,
 			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where "
-			    "0.3 were expected "
-			    "(the rest of agency NOPD at the time of each call, times 1.00 for "
+			    "0.4 were expected "
+			    "(the rest of agency NOPD at the time of each call, times 1.35 for "
 			    "op-7's own history); "
-			    "0 callers rang back; evidence 3.5, alert at 3.0");
+			    "0 callers rang back; evidence 3.2, alert at 3.0");
+}
+
+/* The settled history's own factor: op-7 ends a call early every hour, nobody else on duty
+ * (the rest is the prior's 0.1); calls settle with a 60 s half-life and the settled history
+ * counts from 0.05 expected hangups. At each call the settled factor with
+ * history_settled_prior 2, (O + 2) / (E + 2), is above the all-calls one with history_prior
+ * 20, (O + 20) / (E + 20), and is used: 1.43 at the second call, 1.81 at the third (O the
+ * earlier hangups decayed by d = 2^(-1 h / 1 week) an hour, E a tenth of it); the third
+ * fires (threshold 2.5). With history_settled_prior 0 the all-calls factor (1.04, 1.09). */
+static void test_sequential_settled_history_factor(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	double d = exp2(-3600.0 / 604800.0);
+	double observed[3] = { 0.0, d, d * d + d };
+
+	*rule = sequential_rule(0.25, 2.5, 20.0);
+	rule->history_settled_min_expected = 0.05;
+	f->config.detector.baseline.history_settle_seconds = 60;
+	for (int pass = 0; pass < 2; pass++) {
+		double prior = pass == 0 ? 2.0 : 20.0, expected = 0.0, evidence = 0.0, factor = 1.0;
+		rule->history_settled_prior = pass == 0 ? 2.0 : 0.0;
+		reconfigure(f);
+		f->seen_count = 0;
+		for (int k = 0; k < 3; k++) {
+			factor = (observed[k] + prior) / (0.1 * observed[k] + prior);
+			double p0 = 0.1 * factor;
+			expected += p0;
+			evidence += log((p0 + 0.25 * (1 - p0)) / p0);
+			add_call(f, "op-7", T0 + SECONDS(3600 * k), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
+			assert_int_equal(f->seen_count, k == 2);
+		}
+		assert_string_equal(f->seen[0].kind, "firing");
+		assert_true(fabs(f->seen[0].own_factor - factor) < 1e-12);
+		assert_true(fabs(f->seen[0].expected - expected) < 1e-12);
+		assert_true(fabs(f->seen[0].evidence - evidence) < 1e-12);
+		if (pass == 0) {
+			assert_true(fabs(factor - 1.8135918) < 1e-7);
+			assert_true(fabs(evidence - 2.8511781) < 1e-7);
+		} else {
+			assert_true(fabs(factor - 1.0885647) < 1e-7);
+			assert_true(fabs(evidence - 3.4379479) < 1e-7);
+		}
+	}
 }
 
 /* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
@@ -971,6 +1027,45 @@ static void test_sequential_hourly_raises(void **state)
 			}
 		}
 		assert_int_equal(fired_at, raises ? 4 : 3);
+	}
+}
+
+/* max_calls_per_hour: the same busy two hours (22.8 calls an hour) with the cap at 5 count as
+ * 5 calls an hour: the threshold is ln(100 * 5) = 6.21, not 7.73, and the fourth cut-off
+ * fires (6.82), as without hourly_raises; a cap of 60 leaves 7.73 and the fifth. */
+static void test_sequential_max_calls_per_hour(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	const uint32_t caps[] = { 5, 60 };
+
+	*rule = sequential_rule(0.5, 6.0, 20.0);
+	rule->false_alarm_hours = 100;
+	rule->rate_half_life_seconds = 3600;
+	rule->hourly_raises = true;
+	for (size_t c = 0; c < 2; c++) {
+		rule->max_calls_per_hour = caps[c];
+		reconfigure(f);
+		f->seen_count = 0;
+		for (int k = 0; k <= 40; k++)
+			add_call(f, "op-7", T0 + SECONDS(180 * k), SECONDS(90), RELEASED_BY_CALLER);
+		int fired_at = -1;
+		for (int j = 0; j < 5 && fired_at < 0; j++) {
+			add_call(f, "op-7", T0 + SECONDS(7300 + 60 * j), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
+			if (f->seen_count > 0)
+				fired_at = j;
+		}
+		assert_int_equal(f->seen_count, 1);
+		assert_string_equal(f->seen[0].kind, "firing");
+		assert_true(fabs(f->seen[0].evidence - (fired_at + 1) * log(5.5)) < 1e-9);
+		if (caps[c] == 5) {
+			assert_int_equal(fired_at, 3);
+			assert_true(fabs(f->seen[0].threshold - log(500.0)) < 1e-12);
+		} else {
+			assert_int_equal(fired_at, 4);
+			assert_true(fabs(f->seen[0].threshold - log(100.0 * 22.8209883)) < 1e-6);
+		}
 	}
 }
 
@@ -1292,6 +1387,8 @@ int main(void)
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_hourly_raises),
+		TEST(test_sequential_max_calls_per_hour),
+		TEST(test_sequential_settled_history_factor),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_cusum_weights_follow_a_reload),
 		TEST(test_repeat_caller_marks_hangup),

@@ -351,6 +351,10 @@ static void test_incident_transfer_and_other_types(void **state)
 		       "{\"logEventType\":\"ElementStateChangeLogEvent\",\"timestamp\":\"2026-11-"
 		       "29T08:00:00Z\","
 		       "\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\"}");
+	/* a type loggingservice.yaml 1.2.2 added: taken, no line */
+	expect_no_line(&calls,
+		       "{\"logEventType\":\"SessionStartLogEvent\",\"timestamp\":\"2026-11-"
+		       "29T08:00:00Z\",\"elementId\":\"chfe\",\"agencyId\":\"NOPD\"}");
 	assert_int_equal(i3_calls_count(&calls), 1);
 	i3_calls_release(&calls);
 }
@@ -412,61 +416,79 @@ static void test_bad_log_events(void **state)
 	expect_bad(&calls, payload, I3_BAD_EVENT,
 		   "CallSignalingMessageLogEvent: \"direction\" must be incoming or outgoing, not "
 		   "\"sideways\"");
+	/* a long elementId or agencyId names what cadmon.yaml would have to name: refused */
 	expect_bad(&calls,
 		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
-		   "\"elementId\":\"e\",\"agencyId\":\"NOPD\",\"callId\":"
+		   "\"elementId\":"
+		   "\"0123456789012345678901234567890123456789012345678901234567890123456789\","
+		   "\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
+		   I3_BAD_EVENT,
+		   "CallEndLogEvent: \"elementId\" is longer than 64 bytes (it names a source, as "
+		   "sources: does in cadmon.yaml)");
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"e\",\"callId\":\"c1\",\"agencyId\":"
 		   "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
-		   I3_BAD_EVENT, "CallEndLogEvent: \"callId\" is longer than 64 bytes");
+		   I3_BAD_EVENT,
+		   "CallEndLogEvent: \"agencyId\" is longer than 64 bytes (it names an agency, as "
+		   "sources[].agencies does in cadmon.yaml)");
+	event(payload, "CallStartLogEvent", "2026-11-29T08:00:00Z", ",\"direction\":\"inbound\"");
+	expect_bad(&calls, payload, I3_BAD_EVENT,
+		   "CallStartLogEvent: \"direction\" must be incoming or outgoing, not "
+		   "\"inbound\"");
 	expect_bad(&calls,
 		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
 		   "\"elementId\":\"e\\n1\",\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
 		   I3_BAD_EVENT,
 		   "CallEndLogEvent: \"elementId\" holds a control character (it names a source)");
-	event(payload, "CallTransferLogEvent", "2026-11-29T08:00:00Z",
-	      ",\"target\":\"sip:0123456789012345678901234567890123456789012345678901234567890123@"
-	      "x\"");
+	event(payload, "AgentStateChangeLogEvent", "2026-11-29T08:00:00Z",
+	      ",\"primaryAgentState\":\"NotAvailable\",\"secondaryAgentState\":[]");
 	expect_bad(&calls, payload, I3_BAD_EVENT,
-		   "CallTransferLogEvent: \"target\" is longer than 64 bytes");
+		   "AgentStateChangeLogEvent: \"secondaryAgentState\" must be a string");
 	i3_calls_release(&calls);
 }
 
-/* An AgentStateChangeLogEvent of op-7 at P3 with primaryAgentState primary. */
-static void agent_state(char *out, const char *primary)
+/* An AgentStateChangeLogEvent of op-7 at P3 with primaryAgentState primary and, unless NULL,
+ * secondaryAgentState secondary. */
+static void agent_state(char *out, const char *primary, const char *secondary)
 {
+	char second[128] = "";
+
+	if (secondary)
+		snprintf(second, sizeof second, ",\"secondaryAgentState\":\"%s\"", secondary);
 	sprintf(out,
 		"{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T07:59:"
 		"00.250Z\","
 		"\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
-		"\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"%s\"}",
-		primary);
+		"\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"%s\"%s}",
+		primary, second);
 }
 
+#define OP7_STATE(state)                                                                           \
+	"{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"           \
+	"\"op-7\",\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"" state "\"}\n"
+
+/* The schema's primaryAgentState (Available, NotAvailable) with a secondaryAgentState that
+ * says logged in or out, as a schema-valid sender logs it; and what senders wrote before. */
 static void test_agent_state_change(void **state)
 {
 	static const struct {
-		const char *primary;
+		const char *primary, *secondary;
 		const char *line;
 	} cases[] = {
-		{ "LoggedIn",
-		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
-		  "\"op-7\","
-		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_on\"}\n" },
-		{ "Logged-Out",
-		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
-		  "\"op-7\","
-		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"logged_off\"}\n" },
-		{ "Available",
-		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
-		  "\"op-7\","
-		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"available\"}\n" },
-		{ "NotAvailable",
-		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
-		  "\"op-7\","
-		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
-		{ "on_break",
-		  "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T07:59:00.250Z\",\"operator\":"
-		  "\"op-7\","
-		  "\"agency\":\"NOPD\",\"position\":\"P3\",\"state\":\"not_available\"}\n" },
+		{ "NotAvailable", "LoggedOut", OP7_STATE("logged_off") },
+		{ "Available", "LoggedIn", OP7_STATE("logged_on") },
+		{ "NotAvailable", "LoggedIn", OP7_STATE("logged_on") }, /* on, not ready yet */
+		{ "NotAvailable", "logged-off", OP7_STATE("logged_off") },
+		{ "Available", NULL, OP7_STATE("available") },
+		{ "NotAvailable", NULL, OP7_STATE("not_available") },
+		/* a secondary state other than logged in or out: the primary one says it */
+		{ "NotAvailable", "Break", OP7_STATE("not_available") },
+		{ "Available", "Wrapup", OP7_STATE("available") },
+		/* before the schema's enum: logged in or out as the primary state, still taken */
+		{ "LoggedIn", NULL, OP7_STATE("logged_on") },
+		{ "Logged-Out", NULL, OP7_STATE("logged_off") },
+		{ "on_break", NULL, OP7_STATE("not_available") },
 	};
 	struct i3_calls calls;
 	struct lines lines;
@@ -475,12 +497,12 @@ static void test_agent_state_change(void **state)
 	(void)state;
 	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		agent_state(payload, cases[i].primary);
+		agent_state(payload, cases[i].primary, cases[i].secondary);
 		assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
 		assert_string_equal(lines.text, cases[i].line);
 	}
 	/* a state cadmon does not map, none, or no call-taker: taken, no line, counted */
-	agent_state(payload, "Wrapup");
+	agent_state(payload, "Wrapup", "Training");
 	expect_no_line(&calls, payload);
 	expect_no_line(&calls,
 		       "{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-"
@@ -501,6 +523,202 @@ static void test_agent_state_change(void **state)
 		   "\"primaryAgentState\":7}",
 		   I3_BAD_EVENT,
 		   "AgentStateChangeLogEvent: \"primaryAgentState\" must be a string");
+	i3_calls_release(&calls);
+}
+
+/* A real callId (urn:emergency:uid:callid:UUID:FQDN, 77 bytes) and a 300-byte one: shortened to
+ * 64 bytes, the same for every log event of the call; incidentId and target as well. */
+static void test_long_ids(void **state)
+{
+	static const char call77[] =
+		"urn:emergency:uid:callid:0f8fad5b-d9cb-469f-a165-70867728950e:bcf.example.com";
+	static const char short77[] =
+		"urn:emergency:uid:callid:0f8fad5b-d9cb-~91af35ff992b574f51595d70";
+	char call300[301], payload[2048], why[256], out[I3_ID_MAX + 1], expected[1024];
+	struct i3_calls calls;
+	struct lines lines;
+
+	(void)state;
+	assert_int_equal(strlen(call77), 77);
+	assert_int_equal(strlen(short77), 64);
+	assert_true(i3_short_id(call77, strlen(call77), out));
+	assert_string_equal(out, short77);
+	/* one byte more changes the digest */
+	assert_true(i3_short_id("urn:emergency:uid:callid:0f8fad5b-d9cb-469f-a165-70867728950f:"
+				"bcf.example.com",
+				77, out));
+	assert_string_equal(out,
+			    "urn:emergency:uid:callid:0f8fad5b-d9cb-~5283bb5667d57d5cdd2cdf18");
+	/* 64 bytes fit as they are */
+	assert_false(i3_short_id(short77, 64, out));
+	assert_string_equal(out, short77);
+	/* no cut inside a UTF-8 sequence: 19 two-byte letters (38 bytes) kept, not 19.5 */
+	assert_true(i3_short_id("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+				80, out));
+	assert_string_equal(out, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+				 "~84fe2e03d50dd3a18b630669");
+
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	sprintf(payload,
+		"{\"logEventType\":\"CallStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:00:"
+		"02Z\",\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"callId\":\"%s\","
+		"\"incidentId\":\"urn:emergency:uid:incidentid:0f8fad5b-d9cb-469f-a165-"
+		"70867728950e:psap.example\",\"state\":\"Answered\",\"direction\":\"incoming\","
+		"\"agencyAgentId\":\"op-7\"}",
+		call77);
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(
+		lines.text,
+		"{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:0f8fad5b-d9cb-"
+		"~91af35ff992b574f51595d70\",\"ts\":\"2026-11-29T08:00:02Z\",\"operator\":\"op-7\","
+		"\"agency\":\"NOPD\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"urn:emergency:uid:callid:0f8fad5b-d9cb-"
+		"~91af35ff992b574f51595d70\",\"ts\":\"2026-11-29T08:00:02Z\",\"incident_id\":"
+		"\"urn:emergency:uid:incidentid:0f8fad5b-d~c33f3a77485fa562867e5e0c\"}\n");
+	sprintf(payload,
+		"{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:"
+		"03Z\",\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"callId\":\"%s\","
+		"\"target\":\"sip:+15045550199@fire-dispatch.orleans-parish.emergency-services."
+		"example.net\",\"targetCallIdSip\":\"t1\"}",
+		call77);
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(
+		lines.text,
+		"{\"type\":\"transfer\",\"call_id\":\"urn:emergency:uid:callid:0f8fad5b-d9cb-"
+		"~91af35ff992b574f51595d70\",\"ts\":\"2026-11-29T08:00:03Z\",\"to\":"
+		"\"sip:+15045550199@fire-dispatch.orleans-~09499ab320cb19c27ef70b02\"}\n");
+	sprintf(payload,
+		"{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:09Z\","
+		"\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"callId\":\"%s\","
+		"\"direction\":\"incoming\"}",
+		call77);
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:"
+			    "0f8fad5b-d9cb-~91af35ff992b574f51595d70\",\"ts\":\"2026-11-29T08:00:"
+			    "09Z\",\"released_by\":\"unknown\"}\n");
+	assert_int_equal(i3_calls_count(&calls), 0); /* the end found the call of the start */
+	assert_int_equal(calls.stats.ids_shortened, 5);
+
+	/* 300 bytes */
+	memcpy(call300, "urn:emergency:uid:callid:", 25);
+	memset(call300 + 25, 'x', 275);
+	call300[300] = '\0';
+	sprintf(payload,
+		"{\"logEventType\":\"CallStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:01:"
+		"00Z\",\"elementId\":\"chfe\",\"agencyId\":\"NOPD\",\"callId\":\"%s\","
+		"\"state\":\"Answered\",\"direction\":\"incoming\",\"agencyAgentId\":\"op-7\"}",
+		call300);
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	snprintf(expected, sizeof expected,
+		 "{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:"
+		 "xxxxxxxxxxxxxx~909a4a5afefa23a5546fdbc1\",\"ts\":\"2026-11-29T08:01:00Z\","
+		 "\"operator\":\"op-7\",\"agency\":\"NOPD\"}\n");
+	assert_string_equal(lines.text, expected);
+	assert_int_equal(i3_calls_count(&calls), 1);
+	i3_calls_release(&calls);
+}
+
+/* A call the element placed (direction outgoing: a callback) makes no line at all, even when
+ * answered; an incoming call's leg added going out later changes nothing. */
+static void test_outgoing_call_makes_no_line(void **state)
+{
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	event(payload, "CallStartLogEvent", "2026-11-29T08:00:00Z",
+	      ",\"direction\":\"outgoing\",\"to\":\"tel:+15045550101\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:02Z",
+	      ",\"state\":\"Answered\",\"direction\":\"outgoing\",\"agencyAgentId\":\"op-7\","
+	      "\"incidentId\":\"i-1\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:03Z",
+	      ",\"direction\":\"outgoing\",\"text\":\"BYE sip:x SIP/2.0\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:03Z", ",\"direction\":\"outgoing\"");
+	expect_no_line(&calls, payload);
+	assert_int_equal(calls.stats.outgoing_calls, 1);
+	assert_int_equal(i3_calls_count(&calls), 0);
+	/* without a CallStartLogEvent the answer's own direction decides */
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:01:02Z",
+	      ",\"state\":\"Answered\",\"direction\":\"OUTGOING\",\"agencyAgentId\":\"op-7\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:01:03Z", "");
+	expect_no_line(&calls, payload);
+	assert_int_equal(calls.stats.outgoing_calls, 2);
+	/* incoming, answered; a conference leg going out later: the call still ends */
+	event(payload, "CallStartLogEvent", "2026-11-29T08:02:00Z", ",\"direction\":\"incoming\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:02:02Z",
+	      ",\"state\":\"Answered\",\"direction\":\"outgoing\",\"agencyAgentId\":\"op-7\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_start\",\"call_id\":\"urn:emergency:uid:callid:1:"
+			    "bcf.example\",\"ts\":\"2026-11-29T08:02:02Z\",\"operator\":\"op-7\","
+			    "\"agency\":\"NOPD\"}\n");
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:02:05Z",
+	      ",\"state\":\"Connected\",\"direction\":\"outgoing\",\"legCallId\":\"leg-2\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:02:09Z", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:1:"
+			    "bcf.example\",\"ts\":\"2026-11-29T08:02:09Z\",\"released_by\":"
+			    "\"unknown\"}\n");
+	assert_int_equal(calls.stats.outgoing_calls, 2);
+	i3_calls_release(&calls);
+}
+
+/* A BCF on the call's path logging to cadmond too: once the call is answered at the CHFE, the
+ * BCF's BYE (sent towards the PSAP: "outgoing" from where it sits) and its CallEndLogEvent are
+ * ignored; the CHFE's BYE (received: the caller) and end count. */
+static void test_other_element_bye_ignored(void **state)
+{
+	static const char bcf[] =
+		"{\"logEventType\":\"%s\",\"timestamp\":\"2026-11-29T08:00:0%dZ\",\"elementId\":"
+		"\"bcf.example\",\"agencyId\":\"NOPD\",\"callId\":\"urn:emergency:uid:callid:1:"
+		"bcf.example\",\"direction\":\"%s\"%s}";
+	struct i3_calls calls;
+	struct lines lines;
+	char payload[1024], why[256];
+
+	(void)state;
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	/* the BCF sees the call first: its CallStartLogEvent and state changes make nothing */
+	sprintf(payload, bcf, "CallStartLogEvent", 0, "incoming", "");
+	expect_no_line(&calls, payload);
+	event(payload, "CallStateChangeLogEvent", "2026-11-29T08:00:01Z",
+	      ",\"state\":\"Answered\",\"direction\":\"incoming\",\"agencyAgentId\":\"op-7\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_int_equal(lines.count, 1);
+	sprintf(payload, bcf, "CallSignalingMessageLogEvent", 5, "outgoing",
+		",\"text\":\"BYE sip:chfe@example SIP/2.0\"");
+	expect_no_line(&calls, payload);
+	sprintf(payload, bcf, "CallEndLogEvent", 5, "incoming", "");
+	expect_no_line(&calls, payload);
+	assert_int_equal(calls.stats.other_element_events, 2);
+	assert_int_equal(calls.stats.byes, 0);
+	assert_int_equal(i3_calls_count(&calls), 1);
+	event(payload, "CallSignalingMessageLogEvent", "2026-11-29T08:00:06Z",
+	      ",\"direction\":\"incoming\",\"text\":\"BYE sip:chfe@example SIP/2.0\"");
+	expect_no_line(&calls, payload);
+	event(payload, "CallEndLogEvent", "2026-11-29T08:00:06Z", ",\"direction\":\"incoming\"");
+	assert_int_equal(map(&calls, payload, &lines, why), I3_OK);
+	assert_string_equal(lines.text,
+			    "{\"type\":\"call_end\",\"call_id\":\"urn:emergency:uid:callid:1:"
+			    "bcf.example\",\"ts\":\"2026-11-29T08:00:06Z\",\"released_by\":"
+			    "\"caller\"}\n");
+	assert_int_equal(i3_calls_count(&calls), 0);
 	i3_calls_release(&calls);
 }
 
@@ -570,6 +788,9 @@ int main(void)
 		cmocka_unit_test(test_incident_transfer_and_other_types),
 		cmocka_unit_test(test_bad_log_events),
 		cmocka_unit_test(test_agent_state_change),
+		cmocka_unit_test(test_long_ids),
+		cmocka_unit_test(test_outgoing_call_makes_no_line),
+		cmocka_unit_test(test_other_element_bye_ignored),
 		cmocka_unit_test(test_full_table_forgets_the_oldest),
 		cmocka_unit_test(test_status_names),
 	};

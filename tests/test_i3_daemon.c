@@ -157,8 +157,8 @@ static void expect_post(const struct harness *h, const char *body, int status,
 		assert_string_equal(response.body, expected_body);
 }
 
-/* A 201's body: the logEventId as a JSON string. */
-static void expect_created(const struct harness *h, const char *jws)
+/* A 201's body: the logEventId as a JSON string (into log_event_id unless NULL). */
+static void expect_created_id(const struct harness *h, const char *jws, char *log_event_id)
 {
 	static struct response response;
 	const char *id;
@@ -174,6 +174,13 @@ static void expect_created(const struct harness *h, const char *jws)
 			 strlen("\"urn:emergency:uid:logid:") + 32 + strlen(":cadmon\"\n"));
 	assert_memory_equal(id, "\"urn:emergency:uid:logid:", 25);
 	assert_string_equal(id + 25 + 32, ":cadmon\"\n");
+	if (log_event_id)
+		strcpy(log_event_id, id);
+}
+
+static void expect_created(const struct harness *h, const char *jws)
+{
+	expect_created_id(h, jws, NULL);
 }
 
 static void expect_metric(const struct harness *h, const char *sample)
@@ -265,7 +272,8 @@ static void expect_operator_state(const struct harness *h, EVP_PKEY *key)
 			    "11-29T08:05:00.000Z\","
 			    "\"elementId\":\"" ELEMENT
 			    "\",\"agencyId\":\"NOPD\",\"agencyAgentId\":\"op-7\","
-			    "\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"LoggedIn\"}");
+			    "\"agencyPositionId\":\"P3\",\"primaryAgentState\":\"Available\","
+			    "\"secondaryAgentState\":\"LoggedIn\"}");
 	sign(key, "chfe-key-1", events.payload[0], jws, sizeof jws);
 	expect_created(h, jws);
 	do {
@@ -307,6 +315,91 @@ static void test_shift_as_log_events(void **state)
 	harness_cleanup(&h);
 	unlink(key_path);
 	EVP_PKEY_free(key);
+}
+
+/*
+ * Issue 13 item 4, the round trip: the example CDR shift (tests/data/example-cdr.ndjson, the
+ * feed lines of tests/data/example-cdr.csv: 301 calls over six hours) as cadmon-i3 converts it,
+ * 1371 log events each signed ES256 and POSTed, gives exactly the alert lines its NDJSON and
+ * its CSV give (tests/data/example-cdr.alerts; test_backtest's test_example_cdr_mapping, and
+ * test_daemon's feed.mapping). A log event sent again is taken (201, the same logEventId) and
+ * its line counted as a duplicate. A 77-byte callId is taken; a callback makes no line.
+ */
+static void test_example_shift_as_log_events(void **state)
+{
+	static char jws[PAYLOAD_MAX * 4], last_jws[PAYLOAD_MAX * 4];
+	char key_path[PATH_MAX], first_id[128] = "", again_id[128] = "";
+	EVP_PKEY *key = make_key(key_path);
+	char *feed = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.ndjson");
+	char *alerts = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts");
+	struct harness h = { 0 };
+	struct harness_options options;
+	struct log_events events;
+	size_t posts = 0;
+	int fd;
+
+	(void)state;
+	assert_non_null(feed);
+	assert_non_null(alerts);
+	/* the backtest's configuration: the defaults (config/mappings/example-cdr.yaml only adds
+	 * the CSV mapping); no fsync, so 1371 POSTs are quick (durability is tested below) */
+	snprintf(options_yaml, sizeof options_yaml,
+		 "i3:\n  enabled: true\n  public_keys: [{kid: chfe-key-1, file: \"%s\"}]\n"
+		 "journal: {fsync: none}\n",
+		 key_path);
+	options = (struct harness_options){ .extra_yaml = options_yaml };
+	assert_int_equal(harness_start(&h, &options), 0);
+	fd = console(&h);
+	for (char *line = strtok(feed, "\n"); line; line = strtok(NULL, "\n")) {
+		convert(line, &events);
+		for (size_t e = 0; e < events.count; e++, posts++) {
+			sign(key, "chfe-key-1", events.payload[e], jws, sizeof jws);
+			expect_created_id(&h, jws, first_id);
+			memcpy(last_jws, jws, sizeof jws);
+		}
+	}
+	assert_int_equal(posts, 1371);
+	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
+		expect_line(fd, line);
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 774\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"ignored\"} 597\n");
+	expect_metric(&h, "\ncadmon_i3_lines_total 774\n");
+	expect_metric(&h, "\ncadmon_lines_total 774\n");
+	expect_metric(&h, "\ncadmon_duplicates_total 0\n");
+	expect_metric(&h, "\ncadmon_i3_calls 0\n");
+	/* the last log event (a CallEndLogEvent) again, as an element that got no answer */
+	expect_created_id(&h, last_jws, again_id);
+	assert_string_equal(again_id, first_id);
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 775\n");
+	expect_metric(&h, "\ncadmon_i3_lines_total 775\n");
+	expect_metric(&h, "\ncadmon_duplicates_total 1\n");
+	expect_metric(&h, "\ncadmon_i3_calls 0\n");
+	/* a real callId (77 bytes) is taken, shortened; a callback (outgoing) makes no line */
+	sign(key, "chfe-key-1",
+	     "{\"logEventType\":\"CallStateChangeLogEvent\",\"timestamp\":\"2026-11-29T17:50:00Z\","
+	     "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"KCPD\",\"callId\":\"urn:emergency:"
+	     "uid:callid:0f8fad5b-d9cb-469f-a165-70867728950e:bcf.example.com\",\"state\":"
+	     "\"Answered\",\"direction\":\"incoming\",\"agencyAgentId\":\"AG01\"}",
+	     jws, sizeof jws);
+	expect_created(&h, jws);
+	sign(key, "chfe-key-1",
+	     "{\"logEventType\":\"CallStartLogEvent\",\"timestamp\":\"2026-11-29T17:50:01Z\","
+	     "\"elementId\":\"" ELEMENT "\",\"agencyId\":\"KCPD\",\"callId\":\"cb-1\","
+	     "\"direction\":\"outgoing\",\"to\":\"tel:5045550101\"}",
+	     jws, sizeof jws);
+	expect_created(&h, jws);
+	expect_metric(&h, "\ncadmon_i3_ids_shortened_total 1\n");
+	expect_metric(&h, "\ncadmon_i3_outgoing_calls_total 1\n");
+	expect_metric(&h, "\ncadmon_i3_log_events_total{result=\"accepted\"} 776\n");
+	expect_metric(&h, "\ncadmon_i3_calls 2\n");
+	expect_quiet(fd);
+	close(fd);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+	free(feed);
+	free(alerts);
 }
 
 /* Refusals: status, body and counter each. */
@@ -565,7 +658,8 @@ static void test_degraded_journal_holds_the_answer(void **state)
 }
 
 /* Under auth.tokens the route needs a feed or an admin token: none 401, a viewer's 403, a
- * feed token's 201 (and nothing else for it: 403 on the alerts), an admin's 201. */
+ * feed token's 201 (and nothing else for it: 403 on the alerts), an admin's 201; GET
+ * /Versions alike, its exact body. */
 static void test_needs_feed_or_admin_token(void **state)
 {
 	static char jws[PAYLOAD_MAX * 4];
@@ -598,6 +692,22 @@ static void test_needs_feed_or_admin_token(void **state)
 	sign(key, "chfe-key-1", events.payload[0], jws, sizeof jws);
 	http(&h, "POST", "/LogEvents", "admin-token-000001", jws, &response);
 	assert_int_equal(response.status, 201);
+	/* GET /Versions (i3-common.yaml's VersionsArray): the same rule */
+	http(&h, "GET", "/Versions", "feed-token-0000001", NULL, &response);
+	assert_int_equal(response.status, 200);
+	assert_non_null(strstr(response.raw, "Content-Type: application/json\r\n"));
+	assert_string_equal(response.body, "{\"versions\":[{\"major\":1,\"minor\":1}],"
+					   "\"fingerprint\":\"cadmond 0.2.0\"}");
+	http(&h, "GET", "/Versions", "admin-token-000001", NULL, &response);
+	assert_int_equal(response.status, 200);
+	http(&h, "GET", "/Versions", "viewer-token-0001", NULL, &response);
+	assert_int_equal(response.status, 403);
+	assert_string_equal(response.body, "{\"error\":\"this needs the feed or admin role\"}");
+	http(&h, "GET", "/Versions", NULL, NULL, &response);
+	assert_int_equal(response.status, 401);
+	http(&h, "POST", "/Versions", "feed-token-0000001", "{}", &response);
+	assert_int_equal(response.status, 405);
+	assert_string_equal(response.body, "{\"error\":\"method not allowed: use GET, HEAD\"}");
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 	unlink(key_path);
@@ -663,6 +773,25 @@ static void test_cadmon_i3_tool(void **state)
 		"{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:05.000Z\","
 		"\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":"
 		"\"incoming\"}\n");
+	/* schema-valid: logged off as NotAvailable with the secondaryAgentState LoggedOut; a
+	 * transfer with the targetCallIdSip the schema (1.1) requires */
+	assert_int_equal(
+		run_cadmon_i3("--element chfe-9 --agency NOPD",
+			      "{\"type\":\"operator_state\",\"ts\":\"2026-11-29T08:05:00Z\","
+			      "\"operator\":\"op-7\",\"state\":\"logged_off\"}\n"
+			      "{\"type\":\"transfer\",\"call_id\":\"c1\",\"ts\":\"2026-11-29T08:00:"
+			      "03Z\",\"to\":\"fire\"}\n",
+			      out, sizeof out),
+		0);
+	assert_string_equal(
+		out,
+		"{\"logEventType\":\"AgentStateChangeLogEvent\",\"timestamp\":\"2026-11-29T08:05:"
+		"00.000Z\",\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"agencyAgentId\":"
+		"\"op-7\",\"primaryAgentState\":\"NotAvailable\",\"secondaryAgentState\":"
+		"\"LoggedOut\"}\n"
+		"{\"logEventType\":\"CallTransferLogEvent\",\"timestamp\":\"2026-11-29T08:00:"
+		"03.000Z\",\"elementId\":\"chfe-9\",\"agencyId\":\"NOPD\",\"callId\":\"c1\","
+		"\"target\":\"fire\",\"targetCallIdSip\":\"c1-transfer\"}\n");
 	assert_int_equal(
 		run_cadmon_i3("", "{\"type\":\"call_end\",\"call_id\":\"c1\"}\n", out, sizeof out),
 		1);
@@ -689,6 +818,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shift_as_log_events),
+		cmocka_unit_test(test_example_shift_as_log_events),
 		cmocka_unit_test(test_refused_log_events),
 		cmocka_unit_test(test_acknowledged_survives_kill),
 		cmocka_unit_test(test_waits_for_durability),

@@ -116,27 +116,72 @@ static void test_calls_per_hour(void **state)
 	assert_true(sequential_calls_per_hour(&rate, 7200.0, 0) == -1.0);
 }
 
-/* The hourly threshold: ln(false_alarm_hours * calls per hour), the rate taken as at least 1,
- * never above the per-call threshold unless it raises; the per-call one when off or the rate
- * is not known. */
+/* The hourly threshold: ln(false_alarm_hours * calls per hour), the rate taken as at least 1
+ * and at most max_calls_per_hour, never above the per-call threshold unless it raises; the
+ * per-call one when off or the rate is not known. */
 static void test_hourly_threshold(void **state)
 {
 	double h_calls = log(10000.0);
 
 	(void)state;
 	for (int raises = 0; raises < 2; raises++) {
-		assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0, raises), log(3000.0),
-			     1e-15);
-		assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25, raises), log(1000.0),
-			     1e-15);
-		assert_true(sequential_hourly_threshold(h_calls, 1000, -1.0, raises) == h_calls);
-		assert_true(sequential_hourly_threshold(h_calls, 0, 3.0, raises) == h_calls);
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0, 60, raises),
+			     log(3000.0), 1e-15);
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 0.25, 60, raises),
+			     log(1000.0), 1e-15);
+		assert_true(sequential_hourly_threshold(h_calls, 1000, -1.0, 60, raises) ==
+			    h_calls);
+		assert_true(sequential_hourly_threshold(h_calls, 0, 3.0, 60, raises) == h_calls);
+		/* a cap below the rate lowers it too (3 calls an hour taken as 2) */
+		assert_close(sequential_hourly_threshold(h_calls, 1000, 3.0, 2, raises),
+			     log(2000.0), 1e-15);
 	}
-	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0, false) == h_calls);
+	assert_true(sequential_hourly_threshold(h_calls, 1000, 12.0, 60, false) == h_calls);
 	/* a busy hour: 25 calls (a storm) gets ln 25000 = 10.126631103850338 */
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, true), 10.126631103850338,
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 25.0, 60, true), 10.126631103850338,
 		     1e-15);
-	assert_close(sequential_hourly_threshold(h_calls, 1000, 12.0, true), log(12000.0), 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 12.0, 60, true), log(12000.0),
+		     1e-15);
+	/* the cap: 60 calls an hour exactly, and an invented 5000 an hour, both ln 60000 =
+	 * 11.002099841204238, not ln 5000000 = 15.42 */
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 60.0, 60, true), 11.002099841204238,
+		     1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 60, true),
+		     11.002099841204238, 1e-15);
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 1000000, true),
+		     log(5000000.0), 1e-15);
+	/* 0: no cap */
+	assert_close(sequential_hourly_threshold(h_calls, 1000, 5000.0, 0, true), log(5000000.0),
+		     1e-15);
+	/* lowering only: the cap never lifts it above the per-call threshold */
+	assert_true(sequential_hourly_threshold(h_calls, 1000, 5000.0, 60, false) == h_calls);
+}
+
+/* The own factor from a history: the larger of all calls' (history_prior) and, once the
+ * settled expectation reaches settled_min_expected, the settled calls' (settled_prior). */
+static void test_history_factor(void **state)
+{
+	struct sequential_history history = { .observed = 30,
+					      .expected = 12,
+					      .settling_observed = 6,
+					      .settling_expected = 1,
+					      .at_ms = 0 };
+
+	(void)state;
+	/* all: (36 + 20) / (13 + 20) = 1.696969..., settled: (30 + 2) / (12 + 2) = 2.285714... */
+	assert_close(sequential_history_factor(&history, 20, 2, 10, 2.5), 32.0 / 14.0, 1e-15);
+	assert_close(sequential_history_factor(&history, 20, 2, 12, 2.5), 32.0 / 14.0, 1e-15);
+	/* not known yet (12 < 12.5), or not used (0): the all-calls factor */
+	assert_close(sequential_history_factor(&history, 20, 2, 12.5, 2.5), 56.0 / 33.0, 1e-15);
+	assert_close(sequential_history_factor(&history, 20, 0, 10, 2.5), 56.0 / 33.0, 1e-15);
+	/* both within [1, max_own_factor] */
+	assert_true(sequential_history_factor(&history, 20, 2, 10, 2.0) == 2.0);
+	assert_true(sequential_history_factor(&history, 20, 2, 10, 1.5) == 1.5);
+	/* the larger of the two: a settled history below the whole's own */
+	history.observed = 2;
+	assert_true(sequential_history_factor(&history, 20, 2, 10, 2.5) == 1.0);
+	history.settling_observed = 20;
+	assert_close(sequential_history_factor(&history, 20, 2, 10, 2.5), 42.0 / 33.0, 1e-15);
 }
 
 /* The own history: a call settles with settle_seconds as half-life, everything decays with the
@@ -191,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_calls_per_hour),
 		cmocka_unit_test(test_hourly_threshold),
 		cmocka_unit_test(test_history_settles),
+		cmocka_unit_test(test_history_factor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,30 +71,44 @@ static void convert_end(const struct event *event, const char *element_id, const
 	add_event(out, event, element_id, agency, "CallEndLogEvent", end, 1);
 }
 
-/* An operator_state as an AgentStateChangeLogEvent: the primaryAgentState lib/i3.c maps back. */
+/* An operator_state as a schema-valid AgentStateChangeLogEvent: primaryAgentState Available or
+ * NotAvailable (the schema's enum), logged on or off as the secondaryAgentState, which lib/i3.c
+ * maps back first. */
 static void convert_state(const struct event *event, const char *element_id, const char *agency,
 			  struct i3_convert_events *out)
 {
 	static const char *const primary[AGENT_STATE_COUNT] = {
-		[AGENT_STATE_LOGGED_ON] = "LoggedIn", [AGENT_STATE_LOGGED_OFF] = "LoggedOut",
-		[AGENT_STATE_AVAILABLE] = "Available", [AGENT_STATE_NOT_AVAILABLE] = "NotAvailable",
+		[AGENT_STATE_LOGGED_ON] = "Available",
+		[AGENT_STATE_LOGGED_OFF] = "NotAvailable",
+		[AGENT_STATE_AVAILABLE] = "Available",
+		[AGENT_STATE_NOT_AVAILABLE] = "NotAvailable",
 	};
+	static const char *const secondary[AGENT_STATE_COUNT] = {
+		[AGENT_STATE_LOGGED_ON] = "LoggedIn",
+		[AGENT_STATE_LOGGED_OFF] = "LoggedOut",
+	};
+	bool known = event->state < AGENT_STATE_COUNT;
 	const char *const state[] = {
-		"agencyAgentId",     event->operator_id,
-		"agencyPositionId",  event->position,
-		"primaryAgentState", event->state < AGENT_STATE_COUNT ? primary[event->state] : NULL
+		"agencyAgentId",       event->operator_id,
+		"agencyPositionId",    event->position,
+		"primaryAgentState",   known ? primary[event->state] : NULL,
+		"secondaryAgentState", known ? secondary[event->state] : NULL,
 	};
 
-	add_event(out, event, element_id, agency, "AgentStateChangeLogEvent", state, 3);
+	add_event(out, event, element_id, agency, "AgentStateChangeLogEvent", state, 4);
 }
 
 void i3_convert_event(const struct event *event, const char *element_id, const char *agency,
 		      struct i3_convert_events *out)
 {
 	const char *const incident[] = { "incidentId", event->incident_id };
-	const char *const transfer[] = { "target", event->transfer_to };
+	char leg[EVENT_ID_MAX + 16];
+	/* targetCallIdSip (required by the schema, version 1.1): the SIP Call-ID of the leg to
+	 * the target, which a feed line does not have: one made from the call's */
+	const char *const transfer[] = { "target", event->transfer_to, "targetCallIdSip", leg };
 
 	out->count = 0;
+	snprintf(leg, sizeof leg, "%s-transfer", event->call_id);
 	if (event->type == EVENT_CALL_START)
 		convert_start(event, element_id, agency, out);
 	else if (event->type == EVENT_CALL_END)
@@ -104,7 +118,7 @@ void i3_convert_event(const struct event *event, const char *element_id, const c
 	else if (event->type == EVENT_OPERATOR_STATE)
 		convert_state(event, element_id, agency, out);
 	else
-		add_event(out, event, element_id, agency, "CallTransferLogEvent", transfer, 1);
+		add_event(out, event, element_id, agency, "CallTransferLogEvent", transfer, 2);
 }
 
 /* The DER ECDSA signature as JWS wants it: r || s, 32 bytes each. */

@@ -27,8 +27,11 @@
  * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
  * copy-on-write image, fsynced, renamed) while the loop goes on in the next segment; the
  * journal learns of it, and retention runs, when the child's pipe says it is done. One child
- * at a time: another rotation, a reload's, the degraded period's end or the last snapshot at
- * stop wait for it first. A child that fails degrades the store as a failed write does.
+ * at a time: another rotation (a segment full, its age, a reload's) is deferred until it is
+ * done, the segment growing meanwhile; the degraded period's end and the last snapshot at
+ * stop wait for it. A child that fails degrades the store as a failed write does. The
+ * daemon's anonymous memory is marked for transparent huge pages, so that the fork copies a
+ * page-table entry per 2 MiB rather than per 4 KiB.
  *
  * When a write or fsync fails (ENOSPC, EIO, EFBIG...) the daemon is degraded: it stops
  * acknowledging (senders keep their events and resend them), keeps detecting and delivers
@@ -70,6 +73,11 @@ struct store_stats {
 	uint64_t commit_us_max;
 	uint64_t snapshot_stall_us_max; /* the loop's longest stall for a background snapshot:
 					 * its fork, or a wait for the previous one's child */
+	uint64_t snapshot_fork_us_max;	/* of those, the longest fork() */
+	uint64_t snapshot_fork_cpu_us_max; /* the most CPU time a fork() took (the rest of its
+					    * wall time other processes ran) */
+	uint64_t rotations_deferred;	/* rotations due while the previous snapshot's child
+					 * was still writing: done when it ends, not waited for */
 };
 
 struct event_base;
