@@ -509,7 +509,8 @@ static void feed_log_summary(const struct feed *feed)
 	}
 	if (used > 0 && used < sizeof reasons - 1)
 		strcat(reasons, ")");
-	if (feed->stats.records_skipped > 0 && used < sizeof reasons)
+	used = strlen(reasons);
+	if (feed->stats.records_skipped > 0)
 		snprintf(reasons + used, sizeof reasons - used,
 			 ", %" PRIu64 " skipped (unanswered)", feed->stats.records_skipped);
 	log_msg(LOG_INFO,
