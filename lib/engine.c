@@ -49,6 +49,10 @@ struct engine {
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
+	/* Every counter the limits read (offsets in struct engine_stats), flat: summed after each
+	 * event to see at once that no limit has anything to do. */
+	size_t limit_counters[3 * ENGINE_LIMIT_COUNT];
+	size_t limit_counter_count;
 };
 
 /* The detector's alert callback: encode once, hand line and alert to the engine's user. */
@@ -68,6 +72,7 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 }
 
 static void engine_check_limits(struct engine *engine);
+static void list_limit_counters(struct engine *engine);
 
 /* Room for every system alert that can be open at once. */
 static uint32_t system_alert_capacity(const struct config *config)
@@ -109,6 +114,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	engine->binding = binding_new(config);
+	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
 	    !engine->binding) {
@@ -883,6 +889,34 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
  * for resolve_after_seconds of event time. Runs after every event: a limit that never
  * evicted (count 0) has no alert open, so only the others ask the system alerts. */
+static void list_limit_counters(struct engine *engine)
+{
+	engine->limit_counter_count = 0;
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
+		const struct engine_limit *limit = &engine_limits[i];
+		engine->limit_counters[engine->limit_counter_count++] = limit->counter;
+		if (limit->also != SIZE_MAX)
+			engine->limit_counters[engine->limit_counter_count++] = limit->also;
+		if (limit->also2 != SIZE_MAX)
+			engine->limit_counters[engine->limit_counter_count++] = limit->also2;
+	}
+}
+
+/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. */
+static bool limits_untouched(const struct engine *engine, const struct engine_stats *stats)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < engine->limit_counter_count; i++) {
+		uint64_t count;
+		memcpy(&count, (const char *)stats + engine->limit_counters[i], sizeof(count));
+		total |= count;
+	}
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		total |= engine->limit_counts[i];
+	return total == 0;
+}
+
 static void engine_check_limits(struct engine *engine)
 {
 	const struct engine_stats *stats = engine_stats(engine);
@@ -890,6 +924,10 @@ static void engine_check_limits(struct engine *engine)
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 
+	if (limits_untouched(engine, stats)) {
+		settle_rate_limits(engine); /* the only part left that may have work */
+		return;
+	}
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = limit_evicted(stats, i);
 		if (evicted > engine->limit_counts[i]) {
