@@ -192,15 +192,20 @@ static struct clocks_bounds bounds(const struct engine *engine)
 
 /* May the first buffered event go now? Not while a held source can still send one before it,
  * nor before the host clock has reached it (the center never runs ahead of the host). */
+static bool releasable_at(int64_t ts_ms, const char *source, const struct clocks_center *center,
+			  int64_t now_ms)
+{
+	if (now_ms != ENGINE_NO_TIME && ts_ms > now_ms)
+		return false;
+	if (!center->any_held || ts_ms < center->center_ms)
+		return true;
+	return ts_ms == center->center_ms && strcmp(source, center->tie_name) <= 0;
+}
+
 static bool releasable(const struct reorder_item *item, const struct clocks_center *center,
 		       int64_t now_ms)
 {
-	if (now_ms != ENGINE_NO_TIME && item->event.ts_ms > now_ms)
-		return false;
-	if (!center->any_held || item->event.ts_ms < center->center_ms)
-		return true;
-	return item->event.ts_ms == center->center_ms &&
-	       strcmp(item->source, center->tie_name) <= 0;
+	return releasable_at(item->event.ts_ms, item->source, center, now_ms);
 }
 
 /* Release, in (ts, source, arrival) order, every buffered event the held sources have passed. */
@@ -217,6 +222,27 @@ static void release_ready(struct engine *engine, bool everything)
 		reorder_pop(engine->reorder, &item);
 		release_in_order(engine, &item.event);
 	}
+}
+
+/*
+ * With nothing buffered, an event the center has already passed goes at once: what pushing it
+ * and release_ready popping it first would do (its arrival number counted all the same),
+ * without copying the ~700-byte item in and out of the buffer. False: not released.
+ */
+static bool release_at_once(struct engine *engine, const struct event *event,
+			    const struct clocks_source *source)
+{
+	struct clocks_bounds now = bounds(engine);
+	struct clocks_center center;
+
+	if (reorder_count(engine->reorder) != 0 || reorder_full(engine->reorder))
+		return false;
+	clocks_center(engine->clocks, &now, &center);
+	if (!releasable_at(event->ts_ms, source->name, &center, engine->now_ms))
+		return false;
+	++engine->arrivals;
+	release_in_order(engine, event);
+	return true;
 }
 
 /* Hold an event for the center (the oldest goes early when the buffer is full). */
@@ -572,6 +598,8 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->late++;
 		engine->stats.late_events++;
 		track_event(engine, event, true);
+	} else if (release_at_once(engine, event, source)) {
+		return EVENT_OK; /* nothing else is held */
 	} else {
 		buffer_event(engine, event, source);
 	}
