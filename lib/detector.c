@@ -79,7 +79,9 @@ struct episode {
 	int64_t last_notice_second; /* event-time second of its latest notice with callbacks */
 	bool update_pending;    /* something new waits for the next second */
 	bool unacked_escalated; /* escalated once for want of an acknowledgement */
-	struct alert_ack_record ack;
+	/* NULL until first acknowledged (most alerts never are): 344 bytes every call-taker's
+	 * state held. Once there it stays with the state (an absent one is a zeroed record). */
+	struct alert_ack_record *ack;
 	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
 	uint32_t callback_count;
 	uint32_t callback_capacity;
@@ -235,6 +237,7 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 
 static void free_state(struct operator_state *state)
 {
+	free(state->episode.ack);
 	free(state->episode.callbacks);
 	window_release(&state->window);
 	free(state);
@@ -1107,7 +1110,9 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->opened_seq = detector->next_seq;
 	episode->opened_ms = operator_now(detector, state);
 	episode->delivered_ms = detector->now_ms;
-	episode->update_pending = episode->unacked_escalated = episode->ack.acked = false;
+	episode->update_pending = episode->unacked_escalated = false;
+	if (episode->ack)
+		episode->ack->acked = false;
 	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id,
@@ -1185,7 +1190,7 @@ static void escalate_unacknowledged(struct detector *detector, struct operator_s
 	uint32_t after_seconds =
 		detector->config.detector.escalate_unacked_after_seconds[episode->severity];
 
-	if (!episode->open || episode->ack.acked || episode->unacked_escalated ||
+	if (!episode->open || (episode->ack && episode->ack->acked) || episode->unacked_escalated ||
 	    after_seconds == 0 ||
 	    detector->now_ms - episode->delivered_ms < (int64_t)after_seconds * 1000)
 		return;
@@ -1369,6 +1374,8 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 	if (!state)
 		return DETECTOR_ACK_UNKNOWN;
 	struct episode *episode = &state->episode;
+	if (!episode->ack && !(episode->ack = calloc(1, sizeof(*episode->ack))))
+		return DETECTOR_ACK_NO_MEMORY;
 	struct alert alert = { .kind = "acknowledged",
 			       .type = "operator",
 			       .alert_id = episode->alert_id,
@@ -1376,7 +1383,7 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 			       .agency = state->agency,
 			       .operator_id = state->operator_id,
 			       .ack = ack };
-	bool repeat = alert_ack_take(&episode->ack, ack, &first);
+	bool repeat = alert_ack_take(episode->ack, ack, &first);
 	alert.first_ack = repeat ? &first : NULL;
 	detector->stats.acknowledged++;
 	deliver(detector, episode, &alert);
@@ -1404,7 +1411,7 @@ static void emit_open_line(struct detector *detector, struct operator_state *sta
 	alert.seq = episode->last_seq;
 	alert.ts_ms = episode->last_ts_ms;
 	alert.opened_ms = episode->opened_ms;
-	alert.ack = alert_ack_view(&episode->ack, &ack);
+	alert.ack = episode->ack ? alert_ack_view(episode->ack, &ack) : NULL;
 	alert.callback_count = gather_callbacks(detector, episode, true);
 	emit(&alert, ctx);
 }
@@ -1692,6 +1699,8 @@ static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
 /* What an alert has sent and been told: its callbacks and acknowledgement. */
 static void save_episode(const struct episode *episode, struct codec_writer *writer)
 {
+	static const struct alert_ack_record none; /* what an absent record stands for */
+
 	codec_put_u64(writer, episode->opened_seq);
 	codec_put_i64(writer, episode->opened_ms);
 	codec_put_i64(writer, episode->delivered_ms);
@@ -1700,7 +1709,7 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 	codec_put_i64(writer, episode->last_notice_second);
 	codec_put_u8(writer, episode->update_pending);
 	codec_put_u8(writer, episode->unacked_escalated);
-	alert_ack_save(&episode->ack, writer);
+	alert_ack_save(episode->ack ? episode->ack : &none, writer);
 	codec_put_u32(writer, episode->callback_count);
 	for (uint32_t i = 0; i < episode->callback_count; i++) {
 		const struct episode_callback *kept = &episode->callbacks[i];
@@ -1726,7 +1735,14 @@ static int load_episode(struct detector *detector, struct episode *episode,
 	episode->last_notice_second = codec_get_i64(reader);
 	episode->update_pending = codec_get_u8(reader);
 	episode->unacked_escalated = codec_get_u8(reader);
-	alert_ack_load(&episode->ack, reader);
+	struct alert_ack_record ack = {0};
+
+	alert_ack_load(&ack, reader);
+	if ((ack.acked || ack.ts_ms != 0 || ack.by[0] || ack.note[0]) &&
+	    !(episode->ack = malloc(sizeof(*episode->ack))))
+		return -ENOMEM;
+	if (episode->ack)
+		*episode->ack = ack;
 	uint32_t count = codec_get_u32(reader);
 	if (reader->failed || count > detector->config.detector.max_alert_callbacks)
 		return -EINVAL;

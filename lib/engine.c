@@ -993,9 +993,15 @@ static int apply_ack(struct engine *engine, const struct control *control, int64
 		     size_t why_size)
 {
 	const struct alert_ack ack = {.by = control->by, .note = control->note, .ts_ms = ts_ms};
+	enum detector_ack_result taken =
+		detector_acknowledge(engine->detector, control->alert_id, &ack);
 
-	if (detector_acknowledge(engine->detector, control->alert_id, &ack) !=
-		    DETECTOR_ACK_UNKNOWN ||
+	if (taken == DETECTOR_ACK_NO_MEMORY) {
+		snprintf(why, why_size, "out of memory recording the acknowledgement of %s",
+			 control->alert_id);
+		return -ENOMEM;
+	}
+	if (taken != DETECTOR_ACK_UNKNOWN ||
 	    sysalerts_acknowledge(engine->sysalerts, control->alert_id, &ack) >= 0)
 		return 0;
 	return no_alert(control->alert_id, why, why_size);

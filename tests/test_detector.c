@@ -1083,6 +1083,57 @@ static void ack_by(struct fixture *f, const char *alert_id, const char *by, int6
 	assert_int_equal(detector_acknowledge(f->detector, alert_id, &ack), expected);
 }
 
+/* The detector saved, loaded into a new one (replacing f->detector) and saved again: the same
+ * bytes. */
+static void save_load_same_bytes(struct fixture *f)
+{
+	struct codec_writer saved = {0}, again = {0};
+	struct codec_reader reader;
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+
+	assert_non_null(loaded);
+	detector_save(f->detector, &saved);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	detector_save(loaded, &again);
+	assert_int_equal(again.len, saved.len);
+	assert_memory_equal(again.data, saved.data, saved.len);
+	detector_free(f->detector);
+	f->detector = loaded;
+	codec_writer_release(&saved);
+	codec_writer_release(&again);
+}
+
+/* An alert's acknowledgement record exists only once acknowledged: snapshots save an absent
+ * one as an empty record and load it back as absent; a taken one (also of an earlier alert of
+ * the same call-taker) comes back whole. */
+static void test_acknowledgement_record_through_snapshots(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	char alert_id[ALERT_ID_LENGTH + 1];
+	snprintf(alert_id, sizeof(alert_id), "%s", f->seen[0].alert_id);
+	save_load_same_bytes(f);
+	ack_by(f, alert_id, "sup-1", T0 + SECONDS(40), DETECTOR_ACK_FIRST);
+	save_load_same_bytes(f);
+	ack_by(f, alert_id, "sup-2", T0 + SECONDS(50), DETECTOR_ACK_REPEAT);
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "acknowledged");
+	/* Resolved, then a new alert: not acknowledged, whatever the record still holds. */
+	detector_advance(f->detector, T0 + SECONDS(32 + 600 + 300));
+	assert_string_equal(f->seen[3].kind, "resolved");
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(2000 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 5);
+	assert_string_equal(f->seen[4].kind, "firing");
+	save_load_same_bytes(f);
+	snprintf(alert_id, sizeof(alert_id), "%s", f->seen[4].alert_id);
+	ack_by(f, alert_id, "sup-3", T0 + SECONDS(2040), DETECTOR_ACK_FIRST);
+	assert_int_equal(detector_stats(f->detector)->acknowledged, 3);
+}
+
 static void test_acknowledge_once_then_repeat(void **state)
 {
 	struct fixture *f = *state;
@@ -1269,6 +1320,7 @@ int main(void)
 		TEST(test_updates_coalesced_per_second),
 		TEST(test_called_back_update_once),
 		TEST(test_acknowledge_once_then_repeat),
+		TEST(test_acknowledgement_record_through_snapshots),
 		TEST(test_unacknowledged_escalation),
 		TEST(test_board),
 		TEST(test_alert_callbacks_bounded),
