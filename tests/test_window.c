@@ -218,8 +218,8 @@ static void test_matches_brute_force_model(void **state)
 	window_release(&window);
 }
 
-/* Rings start at 4 entries, grow by half up to the bound, and shrink by half once three
- * quarters are free, never below 4. */
+/* Rings start at 4 entries, double up to 16, grow by half up to the bound, and shrink by half
+ * once three quarters are free, never below 4. */
 static void insert_serials(struct window *window, uint64_t from, uint64_t to, const void *payload)
 {
 	for (uint64_t i = from; i < to; i++)
@@ -239,13 +239,15 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 	insert_serials(&window, 0, 4, payload);
 	assert_int_equal(window.capacity, 4);
 	insert_serials(&window, 4, 5, payload);
-	assert_int_equal(window.capacity, 6);
-	insert_serials(&window, 5, 7, payload);
-	assert_int_equal(window.capacity, 9);
-	insert_serials(&window, 7, 17, payload);
-	assert_int_equal(window.capacity, 19); /* 9, 13, 19 */
-	insert_serials(&window, 17, 37, payload);
-	assert_int_equal(window.capacity, 40); /* 28, then 42 capped at max_entries */
+	assert_int_equal(window.capacity, 8);
+	insert_serials(&window, 5, 9, payload);
+	assert_int_equal(window.capacity, 16);
+	insert_serials(&window, 9, 17, payload);
+	assert_int_equal(window.capacity, 24);
+	insert_serials(&window, 17, 25, payload);
+	assert_int_equal(window.capacity, 36);
+	insert_serials(&window, 25, 37, payload);
+	assert_int_equal(window.capacity, 40); /* 54 capped at max_entries */
 	assert_int_equal(window.count, 37);
 	/* 8 calls left (T0 + 29 .. T0 + 36): under a quarter of 40, so 20 */
 	window_advance(&window, T0 + 29 + 60000 - 1);
