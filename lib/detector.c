@@ -115,7 +115,6 @@ static size_t state_size(size_t rule_count)
 	return offsetof(struct operator_state, rules) + rule_count * sizeof(struct rule_state);
 }
 
-
 /* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
 struct baseline_entry {
 	struct table_entry base;
@@ -1495,7 +1494,7 @@ static void remap_operator_rules(struct detector *detector, struct operator_stat
 
 /*
  * For a new rule count: a state of the new size for each operator, all allocated before
- * anything changes (NULL on no memory, nothing changed). Freed by free_moved_states.
+ * anything changes (NULL on no memory, nothing changed). move_states takes them.
  */
 static struct operator_state **alloc_moved_states(const struct detector *detector,
 						  size_t rule_count)
