@@ -334,6 +334,12 @@ int auth_check_config(const struct config *config, struct config_errors *errors)
 	free(tokens);
 	check_listen(config, &config->feed.listen, "feed.listen", AUTH_LISTENER_FEED, count,
 		     errors);
+	for (size_t i = 0; i < config->mapping_count && i < CONFIG_MAX_MAPPINGS; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "mappings[%zu].listen", i);
+		check_listen(config, &config->mappings[i].listen, key, AUTH_LISTENER_FEED, count,
+			     errors);
+	}
 	check_listen(config, &config->alerts.listen, "alerts.listen", AUTH_LISTENER_ALERTS, count,
 		     errors);
 	check_listen(config, &config->http.listen, "http.listen", AUTH_LISTENER_HTTP, count,

@@ -32,6 +32,7 @@
 #include "http.h"
 #include "guard.h"
 #include "listener.h"
+#include "mapped_feeds.h"
 #include "log.h"
 #include "nats.h"
 #include "receivers.h"
@@ -57,6 +58,7 @@ struct cadmond {
 	struct subscribers *subscribers;
 	struct receivers *receivers; /* config.receivers: Alertmanager, webhooks */
 	struct listener *feed_listener;
+	struct mapped_feeds *mapped_feeds; /* mappings[].listen: feeds of a mapping's records */
 	struct listener *alert_listener;
 	struct http_server *http;   /* the HTTP API, metrics and health */
 	struct i3_server *i3;       /* POST /LogEvents; NULL unless i3.enabled */
@@ -759,14 +761,21 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 		tls_context_free(tls_context);
 		return -1;
 	}
+	if (mapped_feeds_prepare(cadmond->mapped_feeds, next, why, why_size) < 0) {
+		cadmond_rebind_free(&rebind);
+		tls_context_free(tls_context);
+		return -1;
+	}
 	if (reload_listen_changed(&cadmond->config.http.listen, &next->http.listen) &&
 	    http_server_rebind(cadmond->http, &next->http.listen, why, why_size) < 0) {
 		cadmond_rebind_free(&rebind);
+		mapped_feeds_abort(cadmond->mapped_feeds);
 		tls_context_free(tls_context);
 		return -1;
 	}
 	if (engine_reconfigure(cadmond->engine, next) < 0) {
 		cadmond_rebind_free(&rebind);
+		mapped_feeds_abort(cadmond->mapped_feeds);
 		tls_context_free(tls_context);
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
@@ -775,6 +784,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	}
 	if (auth_update(cadmond->auth, next, why, why_size) < 0) {
 		cadmond_rebind_free(&rebind);
+		mapped_feeds_abort(cadmond->mapped_feeds);
 		http_server_rebind_abort(cadmond->http);
 		cadmond_restore_engine(cadmond);
 		return -1;
@@ -782,6 +792,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	changes = reload_log_changes(&cadmond->config, next);
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
+	mapped_feeds_commit(cadmond->mapped_feeds);
 	cadmond->config = *next;
 	nats_update(cadmond->nats, next);
 	if (cadmond->tls) {
@@ -874,6 +885,8 @@ static void cadmond_stop(struct cadmond *cadmond)
 	evtimer_del(cadmond->health_timer);
 	evtimer_del(cadmond->clock_timer);
 	listener_free(cadmond->feed_listener);
+	mapped_feeds_free(cadmond->mapped_feeds);
+	cadmond->mapped_feeds = NULL;
 	listener_free(cadmond->alert_listener);
 	streams_close_all(cadmond->streams);
 	i3_server_close_all(cadmond->i3);
@@ -1060,6 +1073,9 @@ static int cadmond_setup_listeners(struct cadmond *cadmond, char *why, size_t wh
 			cadmond_on_subscriber_accept, why, why_size);
 	activation_close(&activation);
 	if (!cadmond->feed_listener || !cadmond->alert_listener)
+		return -EADDRNOTAVAIL;
+	if (!(cadmond->mapped_feeds = mapped_feeds_new(cadmond->base, cadmond->feeds, config,
+						       cadmond_read_file, why, why_size)))
 		return -EADDRNOTAVAIL;
 	if (!(cadmond->http = http_server_new(cadmond->base, &config->http.listen, &http_settings,
 					      &http_view, why, why_size)))
@@ -1265,6 +1281,7 @@ void cadmond_free(struct cadmond *cadmond)
 	if (!cadmond)
 		return;
 	listener_free(cadmond->feed_listener);
+	mapped_feeds_free(cadmond->mapped_feeds);
 	listener_free(cadmond->alert_listener);
 	streams_free(cadmond->streams); /* before the connections go */
 	i3_server_free(cadmond->i3);

@@ -323,7 +323,11 @@ static void feed_process_record_line(struct feed *feed, const char *line, size_t
 
 	if (status != MAPPING_SKIPPED)
 		feed->stats.records++;
-	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+	if (status == MAPPING_UNANSWERED) {
+		feed->stats.records_skipped++;
+		feed->server->stats.records_skipped++;
+	}
+	if (mapping_status_rejects(status))
 		feed_reject_record(feed, status, why);
 }
 
@@ -496,7 +500,7 @@ static void feed_log_summary(const struct feed *feed)
 					 used ? ", " : " (", event_reject_name(reason),
 					 feed->stats.rejects[reason]);
 	}
-	for (int status = MAPPING_SKIPPED + 1; status < MAPPING_STATUS_COUNT; status++) {
+	for (int status = MAPPING_REJECT_BAD_CSV; status < MAPPING_STATUS_COUNT; status++) {
 		if (feed->stats.records_rejected[status] == 0 || used >= sizeof reasons)
 			continue;
 		used += (size_t)snprintf(reasons + used, sizeof reasons - used, "%s%s %" PRIu64,
@@ -505,6 +509,10 @@ static void feed_log_summary(const struct feed *feed)
 	}
 	if (used > 0 && used < sizeof reasons - 1)
 		strcat(reasons, ")");
+	used = strlen(reasons);
+	if (feed->stats.records_skipped > 0)
+		snprintf(reasons + used, sizeof reasons - used,
+			 ", %" PRIu64 " skipped (unanswered)", feed->stats.records_skipped);
 	log_msg(LOG_INFO,
 		"feed %s closed: %" PRIu64 " bytes, %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64
 		" rejected%s%s",
@@ -763,15 +771,16 @@ void feed_server_free(struct feed_server *server)
 	free(server);
 }
 
-static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, const char *peer)
+static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, const char *peer,
+			     const struct config_mapping *mapping, const struct zone *zone)
 {
 	struct feed *feed = calloc(1, sizeof *feed);
 	char label[LOG_LIMIT_LABEL_MAX];
 
 	if (!feed)
 		return NULL;
-	if (server->mapping && !(feed->mapping = mapping_new(server->mapping, server->zone,
-							     server->limits.max_line_bytes))) {
+	if (mapping &&
+	    !(feed->mapping = mapping_new(mapping, zone, server->limits.max_line_bytes))) {
 		free(feed);
 		return NULL;
 	}
@@ -848,6 +857,12 @@ static enum guard_refusal feed_admission(const struct feed_server *server, const
  */
 void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer)
 {
+	feed_server_accept_records(server, fd, peer, server->mapping, server->zone);
+}
+
+void feed_server_accept_records(struct feed_server *server, evutil_socket_t fd, const char *peer,
+				const struct config_mapping *mapping, const struct zone *zone)
+{
 	struct feed *feed;
 	char why[128];
 	enum guard_refusal refusal = feed_admission(server, peer, why, sizeof why);
@@ -858,7 +873,7 @@ void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const ch
 		evutil_closesocket(fd);
 		return;
 	}
-	feed = feed_new(server, fd, peer);
+	feed = feed_new(server, fd, peer, mapping, zone);
 	if (!feed) {
 		log_msg(LOG_ERR, "feed %s refused: out of memory", peer);
 		server->stats.refused++;

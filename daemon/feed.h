@@ -52,6 +52,7 @@ struct feed_stats {
 	uint64_t bad_hellos;                  /* hello lines with a problem (acks.h) */
 	uint64_t restarts;                    /* its sender restarted its numbering */
 	uint64_t records;                     /* feed.mapping: records read */
+	uint64_t records_skipped;	      /* of which unanswered calls (skip_when_empty) */
 	/* feed.mapping: records rejected, by reason */
 	uint64_t records_rejected[MAPPING_STATUS_COUNT];
 };
@@ -70,6 +71,7 @@ struct feed_server_stats {
 	uint64_t restarts;      /* senders that restarted their numbering */
 	/* feed.mapping: records rejected, by reason */
 	uint64_t records_rejected[MAPPING_STATUS_COUNT];
+	uint64_t records_skipped; /* unanswered calls (skip_when_empty): no events, no error */
 	uint32_t connected;     /* connections open now, pending ones included */
 	uint32_t pending;       /* of which pending: no valid line yet */
 };
@@ -103,6 +105,14 @@ void feed_server_free(struct feed_server *server);
  * counted, logged rate-limited through the guard) as the slots above say.
  */
 void feed_server_accept(struct feed_server *server, evutil_socket_t fd, const char *peer);
+
+/**
+ * Like feed_server_accept, for a connection that sends records of mapping (copied into the
+ * connection; NULL: feed lines), local times in zone (NULL: its fixed offset or UTC): a
+ * listen address of mappings[].listen. The same slots and limits as every feed connection.
+ */
+void feed_server_accept_records(struct feed_server *server, evutil_socket_t fd, const char *peer,
+				const struct config_mapping *mapping, const struct zone *zone);
 
 /**
  * Shutdown: process what every connection has received so far (what is buffered, and what

@@ -375,15 +375,20 @@ static void write_streams(struct evbuffer *out, const struct streams_stats *stre
 	       streams->dropped_slow);
 }
 
-/* Records of feed.mapping connections rejected, by reason (every reason listed). */
+/* Records of mapped feed connections rejected, by reason (every reason listed), and skipped. */
 static void write_mapped_records(struct evbuffer *out, const struct feed_server_stats *feeds)
 {
 	family(out, "mapped_records_rejected_total", "counter",
-	       "Records of feed.mapping connections rejected, by reason (docs/mappings.md).");
+	       "Records of mapped feed connections (feed.mapping, mappings[].listen) rejected, by "
+	       "reason (docs/mappings.md).");
 	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++)
 		labelled_u64(out, "mapped_records_rejected_total", "reason",
 			     mapping_status_name((enum mapping_status)reason),
 			     feeds ? feeds->records_rejected[reason] : 0);
+	single(out, "mapped_records_skipped_total", "counter",
+	       "Records of mapped feed connections skipped as unanswered calls (a part of "
+	       "mappings[].skip_when_empty empty).",
+	       feeds ? feeds->records_skipped : 0);
 }
 
 /* POST /LogEvents (i3_server.h): written only when i3.enabled. */

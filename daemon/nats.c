@@ -264,19 +264,17 @@ static uint64_t nats_process_record(struct nats *nats, const struct engine_origi
 	enum mapping_status status = MAPPING_SKIPPED;
 	char why[256];
 
-	for (size_t at = 0; at <= len && status != MAPPING_EVENTS;) {
+	for (size_t at = 0; at <= len && status == MAPPING_SKIPPED;) {
 		const char *end = memchr(data + at, '\n', len - at);
 		size_t line_len = end ? (size_t)(end - (data + at)) : len - at;
 		status = mapping_line(nats->mapping, data + at, line_len, nats_emit_mapped, &record,
 				      why, sizeof why);
-		if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
-			break;
 		at += line_len + 1;
 	}
 	if (status == MAPPING_SKIPPED)
 		status = mapping_finish(nats->mapping, why, sizeof why);
 	mapping_reset(nats->mapping);
-	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+	if (mapping_status_rejects(status))
 		nats_reject_record(nats, msg, status, why);
 	if (record.lines == 0) /* nothing to keep: acknowledged with the next commit */
 		return nats->last_record_index ? nats->last_record_index : 1;

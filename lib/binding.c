@@ -252,9 +252,9 @@ static bool sender_matches(const void *entry, const void *key)
 
 /* The call's owner, NULL when the call is not bound (never heard of, or forgotten). */
 static struct call_owner *find_call(const struct binding *binding, const char *call_id,
-				    int64_t now_ms)
+				    uint64_t hash, int64_t now_ms)
 {
-	uint32_t i = table_probe(&binding->calls, hash_string(call_id), call_matches, call_id);
+	uint32_t i = table_probe(&binding->calls, hash, call_matches, call_id);
 	struct call_owner *call =
 		table_used(&binding->calls, i) ? table_slot(&binding->calls, i) : NULL;
 
@@ -262,11 +262,11 @@ static struct call_owner *find_call(const struct binding *binding, const char *c
 }
 
 static struct operator_owner *find_operator(const struct binding *binding,
-					    const struct event *event, int64_t now_ms)
+					    const struct event *event, uint64_t hash,
+					    int64_t now_ms)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
-	uint32_t i = table_probe(&binding->operators, hash_string_pair(key.agency, key.operator_id),
-				 operator_matches, &key);
+	uint32_t i = table_probe(&binding->operators, hash, operator_matches, &key);
 	struct operator_owner *owner =
 		table_used(&binding->operators, i) ? table_slot(&binding->operators, i) : NULL;
 
@@ -274,9 +274,10 @@ static struct operator_owner *find_operator(const struct binding *binding,
 }
 
 static enum event_reject check_call(const struct binding *binding, const struct event *event,
-				    const char *owner, int64_t now_ms, char *why, size_t why_size)
+				    uint64_t hash, const char *owner, int64_t now_ms, char *why,
+				    size_t why_size)
 {
-	const struct call_owner *call = find_call(binding, event->call_id, now_ms);
+	const struct call_owner *call = find_call(binding, event->call_id, hash, now_ms);
 	char holder[EVENT_ID_MAX + 48];
 
 	if (!call || strcmp(call->owner, owner) == 0)
@@ -405,10 +406,9 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 
 /* ---- recording what an accepted event binds ------------------------------------------------ */
 
-static void bind_call(struct binding *binding, const struct event *event, const char *owner,
-		      int64_t now_ms)
+static void bind_call(struct binding *binding, const struct event *event, uint64_t hash,
+		      const char *owner, int64_t now_ms)
 {
-	uint64_t hash = hash_string(event->call_id);
 	uint32_t i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 	struct call_owner *call;
 
@@ -444,11 +444,10 @@ static void bind_call(struct binding *binding, const struct event *event, const 
 		table_remove(&binding->calls, i);
 }
 
-static void bind_operator(struct binding *binding, const struct event *event,
+static void bind_operator(struct binding *binding, const struct event *event, uint64_t hash,
 			  const struct binding_sender *sender, int64_t now_ms)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
-	uint64_t hash = hash_string_pair(key.agency, key.operator_id);
 	uint32_t i = table_probe(&binding->operators, hash, operator_matches, &key);
 	struct operator_owner *owner;
 
@@ -493,11 +492,16 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 		event->type != EVENT_OPERATOR_STATE; /* an operator_state names only its operator */
 	bool introduces_operator =
 		event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
+	/* Each key hashed once for its look-up and its binding. */
+	uint64_t call_hash = names_call ? hash_string(event->call_id) : 0;
+	uint64_t operator_hash = event->operator_id[0] || introduces_operator
+					 ? hash_string_pair(event->agency, event->operator_id)
+					 : 0;
 
 	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && names_call)
-		reason = check_call(binding, event, owner, now_ms, why, why_size);
+		reason = check_call(binding, event, call_hash, owner, now_ms, why, why_size);
 	if (reason == EVENT_OK && event->operator_id[0]) {
-		operator = find_operator(binding, event, now_ms);
+		operator = find_operator(binding, event, operator_hash, now_ms);
 		if (config->tracker.bind_operators_to_source)
 			reason = check_operator(operator, event, sender, why, why_size);
 	}
@@ -506,9 +510,9 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	if (reason != EVENT_OK)
 		return reason;
 	if (names_call)
-		bind_call(binding, event, owner, now_ms);
+		bind_call(binding, event, call_hash, owner, now_ms);
 	if (introduces_operator)
-		bind_operator(binding, event, sender, now_ms);
+		bind_operator(binding, event, operator_hash, sender, now_ms);
 	return EVENT_OK;
 }
 

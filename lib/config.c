@@ -108,6 +108,9 @@
  *   PATH: must be one of operator, caller, system, unknown
  *                                                   released_by_values entries, released_by_default
  *   PATH: duplicate mapping name, already used by mappings[N]
+ *   PATH: NAME is not in the record (fields.NAME is empty): every record would be skipped
+ *                                                   mappings[].skip_when_empty
+ *   PATH: ADDRESS is already used by feed.listen    mappings[].listen (or mappings[N].listen)
  *   PATH: must be a column number from 1 to 64 (header: false)   mappings[].fields.*
  *   feed.mapping: no mapping named "NAME" in mappings
  *   nats.mapping: no mapping named "NAME" in mappings (or a CSV one with header: true)
@@ -164,9 +167,22 @@ enum { TOKEN_NAME, TOKEN_ROLE, TOKEN_SHA256, TOKEN_TOKEN, TOKEN_KEY_COUNT };
 enum { SOURCE_NAME, SOURCE_AGENCIES, SOURCE_KEY_COUNT };
 
 /* The keys of a record mapping, and of its fields. */
-enum { MAPPING_NAME, MAPPING_FORMAT, MAPPING_HEADER, MAPPING_DELIMITER, MAPPING_FIELDS,
-       MAPPING_AGENCY, MAPPING_TIME_FORMAT, MAPPING_TIME_ZONE, MAPPING_AMBIGUOUS_TIME,
-       MAPPING_RELEASED_BY_VALUES, MAPPING_RELEASED_BY_DEFAULT, MAPPING_KEY_COUNT };
+enum {
+	MAPPING_NAME,
+	MAPPING_FORMAT,
+	MAPPING_HEADER,
+	MAPPING_DELIMITER,
+	MAPPING_FIELDS,
+	MAPPING_AGENCY,
+	MAPPING_TIME_FORMAT,
+	MAPPING_TIME_ZONE,
+	MAPPING_AMBIGUOUS_TIME,
+	MAPPING_RELEASED_BY_VALUES,
+	MAPPING_RELEASED_BY_DEFAULT,
+	MAPPING_SKIP_WHEN_EMPTY,
+	MAPPING_LISTEN,
+	MAPPING_KEY_COUNT
+};
 enum { FIELD_CALL_ID, FIELD_AGENCY, FIELD_OPERATOR, FIELD_POSITION, FIELD_ANI, FIELD_ANSWER_TIME,
        FIELD_RELEASE_TIME, FIELD_RELEASED_BY, FIELD_INCIDENT_ID, FIELD_KEY_COUNT };
 
@@ -2145,6 +2161,53 @@ static const struct key mapping_field_keys[FIELD_KEY_COUNT + 1] = {
 	[FIELD_KEY_COUNT] = { .name = NULL },
 };
 
+/* One part's name of skip_when_empty, added to the mask. */
+static bool parse_skip_entry(struct loader *loader, const struct path *path, size_t index,
+			     void *state)
+{
+	unsigned *mask = state;
+
+	(void)index;
+	for (size_t part = 0; is_scalar(loader) && part < FIELD_KEY_COUNT; part++) {
+		if (strcmp(scalar_text(loader), mapping_field_keys[part].name) != 0)
+			continue;
+		if (*mask & CONFIG_MAPPING_PART(part))
+			report(loader, current_mark(loader), path, "duplicate entry");
+		*mask |= CONFIG_MAPPING_PART(part);
+		return true;
+	}
+	report(loader, current_mark(loader), path,
+	       "must be one of call_id, agency, operator, position, ani, answer_time, "
+	       "release_time, released_by, incident_id");
+	return skip_node(loader);
+}
+
+/* skip_when_empty: a sequence of the fields' part names, or null for none. */
+static bool parse_skip_when_empty(struct loader *loader, const struct path *path,
+				  const struct key *key, void *field)
+{
+	(void)key;
+	*(unsigned *)field = 0;
+	if (scalar_is_null(loader))
+		return true;
+	if (loader->event.type != YAML_SEQUENCE_START_EVENT) {
+		report(loader, current_mark(loader), path, "must be a sequence");
+		return skip_node(loader);
+	}
+	return parse_sequence(loader, path, FIELD_KEY_COUNT, parse_skip_entry, field);
+}
+
+/* mappings[].listen: like feed.listen, or null for none (the default). */
+static bool parse_mapping_listen(struct loader *loader, const struct path *path,
+				 const struct key *key, void *field)
+{
+	if (scalar_is_null(loader)) {
+		((struct config_listen *)field)->count = 0;
+		return true;
+	}
+	return parse_listen(loader, path, key, field);
+}
+
 #define MAPPING_KEY(field) .offset = offsetof(struct config_mapping, field)
 static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
 	[MAPPING_NAME] = { .name = "name",
@@ -2219,6 +2282,19 @@ static const struct key mapping_keys[MAPPING_KEY_COUNT + 1] = {
 						 "unknown)",
 					  MAPPING_KEY(released_by_default),
 					  .fallback = "unknown" },
+	[MAPPING_SKIP_WHEN_EMPTY] = { .name = "skip_when_empty",
+				      .parse = parse_skip_when_empty,
+				      LIVE(LIST),
+				      .doc = "parts (of fields) that, empty or absent, make a "
+					     "record "
+					     "an",
+				      MAPPING_KEY(skip_when_empty) },
+	[MAPPING_LISTEN] = { .name = "listen",
+			     .parse = parse_mapping_listen,
+			     LIVE(ADDRESS),
+			     .doc = "feed addresses (like feed.listen, at most 8) whose "
+				    "connections",
+			     MAPPING_KEY(listen) },
 	[MAPPING_KEY_COUNT] = { .name = NULL },
 };
 
@@ -3590,6 +3666,83 @@ static void check_mapping_columns(struct loader *loader, const struct config_map
 	}
 }
 
+static void mapping_path(struct path *path, size_t index, const char *key)
+{
+	char at[CONFIG_ERROR_MAX];
+
+	snprintf(at, sizeof at, "mappings[%zu].%s", index, key);
+	path_truncate(path, 0);
+	path_append(path, at, strlen(at));
+}
+
+/* skip_when_empty names only parts the record has (an absent one would skip every record). */
+static void check_mapping_skips(struct loader *loader, const struct config_mapping *mapping,
+				size_t index)
+{
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+
+	if (!given_valid(loader, mapping, &mapping_keys[MAPPING_SKIP_WHEN_EMPTY], &mark))
+		return;
+	for (size_t part = 0; part < FIELD_KEY_COUNT; part++) {
+		const char *name = (const char *)&mapping->fields + mapping_field_keys[part].offset;
+		if (!(mapping->skip_when_empty & CONFIG_MAPPING_PART(part)) || name[0])
+			continue;
+		mapping_path(&path, index, "skip_when_empty");
+		report(loader, mark, &path,
+		       "%s is not in the record (fields.%s is empty): every record would be "
+		       "skipped",
+		       mapping_field_keys[part].name, mapping_field_keys[part].name);
+	}
+}
+
+/* Port 0: any free port, never the same socket twice. */
+static bool is_any_port(const char *address)
+{
+	size_t len = strlen(address);
+
+	return len >= 2 && strcmp(address + len - 2, ":0") == 0;
+}
+
+/* Whether address (not port 0) is one of listen's. */
+static bool listen_has(const struct config_listen *listen, const char *address)
+{
+	if (is_any_port(address))
+		return false;
+	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++)
+		if (strcmp(listen->address[i], address) == 0)
+			return true;
+	return false;
+}
+
+/* A mapping's listen addresses are not feed.listen's nor an earlier mapping's. */
+static void check_mapping_listen(struct loader *loader, const struct config *config, size_t index)
+{
+	const struct config_listen *listen = &config->mappings[index].listen;
+	struct path path = { .len = 0 };
+	yaml_mark_t mark;
+
+	if (!given_valid(loader, &config->mappings[index], &mapping_keys[MAPPING_LISTEN], &mark))
+		return;
+	for (size_t i = 0; i < listen->count && i < CONFIG_MAX_LISTEN; i++) {
+		char used_by[48] = "";
+		if (listen_has(&config->feed.listen, listen->address[i]))
+			snprintf(used_by, sizeof used_by, "feed.listen");
+		for (size_t other = 0; other < index && !used_by[0]; other++)
+			if (listen_has(&config->mappings[other].listen, listen->address[i]))
+				snprintf(used_by, sizeof used_by, "mappings[%zu].listen", other);
+		for (size_t earlier = 0; earlier < i && !used_by[0]; earlier++)
+			if (strcmp(listen->address[earlier], listen->address[i]) == 0 &&
+			    !is_any_port(listen->address[i]))
+				snprintf(used_by, sizeof used_by, "this list");
+		if (!used_by[0])
+			continue;
+		mapping_path(&path, index, "listen");
+		report(loader, mark, &path, "%s is already used by %s", listen->address[i],
+		       used_by);
+	}
+}
+
 /* Mapping names are unique; headerless CSV fields are column numbers. */
 static void check_mappings(struct loader *loader, const struct config *config)
 {
@@ -3611,6 +3764,8 @@ static void check_mappings(struct loader *loader, const struct config *config)
 			break;
 		}
 		check_mapping_columns(loader, mapping, i);
+		check_mapping_skips(loader, mapping, i);
+		check_mapping_listen(loader, config, i);
 	}
 }
 
@@ -4296,6 +4451,35 @@ static void format_released_by_values(struct text_buffer *out, const struct key 
 	text_append(out, "}");
 }
 
+/* skip_when_empty as a flow sequence of part names; nothing for none. */
+static void format_skip_when_empty(struct text_buffer *out, const struct key *key,
+				   const void *field, int indent)
+{
+	unsigned mask = *(const unsigned *)field;
+	bool first = true;
+
+	(void)key;
+	(void)indent;
+	if (mask == 0)
+		return;
+	text_append(out, " [");
+	for (size_t part = 0; part < FIELD_KEY_COUNT; part++) {
+		if (!(mask & CONFIG_MAPPING_PART(part)))
+			continue;
+		text_append(out, "%s%s", first ? "" : ", ", mapping_field_keys[part].name);
+		first = false;
+	}
+	text_append(out, "]");
+}
+
+/* mappings[].listen like feed.listen; nothing for none. */
+static void format_mapping_listen(struct text_buffer *out, const struct key *key, const void *field,
+				  int indent)
+{
+	if (((const struct config_listen *)field)->count > 0)
+		format_listen(out, key, field, indent);
+}
+
 /* mappings: like receivers. */
 static void format_mappings(struct text_buffer *out, const struct key *key, const void *field,
 			    int indent)
@@ -4343,6 +4527,8 @@ static const struct {
 	{ parse_ambiguous_time, format_ambiguous_time },
 	{ parse_released_by_name, format_released_by_name },
 	{ parse_released_by_values, format_released_by_values },
+	{ parse_skip_when_empty, format_skip_when_empty },
+	{ parse_mapping_listen, format_mapping_listen },
 	{ parse_field_name, format_string },
 	{ parse_constant, format_string },
 	{ parse_delimiter, format_string },

@@ -59,6 +59,13 @@ struct config_token {
 #define CONFIG_NATS_SUBJECT_MAX 128   /* a NATS subject or filter, with its NUL */
 #define CONFIG_NATS_NAME_MAX 64       /* a JetStream stream or consumer name, with its NUL */
 
+struct config_listen {
+	char address[CONFIG_MAX_LISTEN][CONFIG_ADDRESS_MAX]; /* "host:port", "[v6]:port" */
+	size_t count;
+};
+
+#define CONFIG_MAPPING_PART(index) (1u << (index)) /* a bit of mappings[].skip_when_empty */
+
 /* The shape of the records a mapping reads (docs/mappings.md). */
 enum config_mapping_format {
 	CONFIG_MAPPING_CSV = 0, /* RFC 4180 records */
@@ -106,6 +113,13 @@ struct config_mapping {
 	struct config_mapping_value released_by_values[CONFIG_MAX_MAPPING_VALUES];
 	size_t released_by_value_count;
 	unsigned released_by_default; /* for values not listed (and an empty or absent column) */
+	/* A record with any of these parts empty is an unanswered call, skipped: bit
+	 * CONFIG_MAPPING_PART(i), i the part's place in config_mapping_fields (call_id 0, agency
+	 * 1, operator 2, position 3, ani 4, answer_time 5, release_time 6, released_by 7,
+	 * incident_id 8); 0 = none */
+	unsigned skip_when_empty;
+	/* feed listen addresses whose connections send records of this mapping; none: 0 */
+	struct config_listen listen;
 };
 
 enum config_fsync {
@@ -114,11 +128,6 @@ enum config_fsync {
 	CONFIG_FSYNC_INTERVAL, /* at most every fsync_interval_ms */
 	/* leave it to the kernel: fastest, loses the last seconds on power loss */
 	CONFIG_FSYNC_NONE,
-};
-
-struct config_listen {
-	char address[CONFIG_MAX_LISTEN][CONFIG_ADDRESS_MAX]; /* "host:port", "[v6]:port" */
-	size_t count;
 };
 
 enum config_rule_type {

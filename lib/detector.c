@@ -81,7 +81,9 @@ struct episode {
 	int64_t last_notice_second; /* event-time second of its latest notice with callbacks */
 	bool update_pending;    /* something new waits for the next second */
 	bool unacked_escalated; /* escalated once for want of an acknowledgement */
-	struct alert_ack_record ack;
+	/* NULL until first acknowledged (most alerts never are): 344 bytes every call-taker's
+	 * state held. Once there it stays with the state (an absent one is a zeroed record). */
+	struct alert_ack_record *ack;
 	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
 	uint32_t callback_count;
 	uint32_t callback_capacity;
@@ -105,13 +107,22 @@ struct operator_state {
 	int64_t agent_state_ms;
 	int64_t lag_ms; /* its calls come from a source judged on its own, this far behind */
 	struct window window;
-	struct rule_state rules[CONFIG_MAX_RULES];
 	struct episode episode;
 	struct sequential_rate own;  /* its calls, decayed like its baseline's (to subtract them) */
 	struct sequential_rate own_fast; /* the same at the fast half-life */
 	struct sequential_history
 		history; /* its long-run premature hangups and their expectation */
+	/* One per configured rule (detector->config.detector.rule_count), not CONFIG_MAX_RULES:
+	 * 152 bytes a rule, where 16 took 2,432 bytes of every operator whatever the rule count.
+	 * A reload that changes the count moves every state to one of the new size. */
+	struct rule_state rules[];
 };
+
+/* Bytes of an operator's state with rule_count rule states. */
+static size_t state_size(size_t rule_count)
+{
+	return offsetof(struct operator_state, rules) + rule_count * sizeof(struct rule_state);
+}
 
 /* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
 struct baseline_entry {
@@ -179,6 +190,12 @@ struct detector {
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
+
+/* A zeroed state for the detector's rules. */
+static struct operator_state *alloc_state(const struct detector *detector)
+{
+	return calloc(1, state_size(detector->config.detector.rule_count));
+}
 
 static int severity_level(const char *severity)
 {
@@ -260,6 +277,7 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 
 static void free_state(struct operator_state *state)
 {
+	free(state->episode.ack);
 	free(state->episode.callbacks);
 	window_release(&state->window);
 	free(state);
@@ -330,7 +348,7 @@ static void forget_operator(void *entry, void *ctx)
 static struct operator_state *new_operator(struct detector *detector,
 					   const struct operator_key *key)
 {
-	struct operator_state *state = calloc(1, sizeof(*state));
+	struct operator_state *state = alloc_state(detector);
 
 	if (!state)
 		return NULL;
@@ -1055,7 +1073,7 @@ static int64_t next_due(const struct detector *detector, const struct operator_s
 						 add_saturated(resolve_ms, lag_ms)));
 	const uint32_t *escalate_seconds = detector->config.detector.escalate_unacked_after_seconds;
 	int64_t after_ms = (int64_t)escalate_seconds[episode->severity] * 1000;
-	if (!episode->ack.acked && !episode->unacked_escalated && after_ms != 0)
+	if (!(episode->ack && episode->ack->acked) && !episode->unacked_escalated && after_ms != 0)
 		due = earlier(due, add_saturated(episode->delivered_ms, after_ms));
 	return due;
 }
@@ -1383,7 +1401,9 @@ static void open_episode(struct detector *detector, struct operator_state *state
 	episode->opened_seq = detector->next_seq;
 	episode->opened_ms = operator_now(detector, state);
 	episode->delivered_ms = detector->now_ms;
-	episode->update_pending = episode->unacked_escalated = episode->ack.acked = false;
+	episode->update_pending = episode->unacked_escalated = false;
+	if (episode->ack)
+		episode->ack->acked = false;
 	episode->callback_count = 0;
 	detector->open_episodes[detector->open_count++] = state;
 	alert_derive_id(state->agency, state->operator_id,
@@ -1467,7 +1487,7 @@ static void escalate_unacknowledged(struct detector *detector, struct operator_s
 	uint32_t after_seconds =
 		detector->config.detector.escalate_unacked_after_seconds[episode->severity];
 
-	if (!episode->open || episode->ack.acked || episode->unacked_escalated ||
+	if (!episode->open || (episode->ack && episode->ack->acked) || episode->unacked_escalated ||
 	    after_seconds == 0 ||
 	    detector->now_ms - episode->delivered_ms < (int64_t)after_seconds * 1000)
 		return;
@@ -1708,6 +1728,8 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 	if (!state)
 		return DETECTOR_ACK_UNKNOWN;
 	struct episode *episode = &state->episode;
+	if (!episode->ack && !(episode->ack = calloc(1, sizeof(*episode->ack))))
+		return DETECTOR_ACK_NO_MEMORY;
 	struct alert alert = { .kind = "acknowledged",
 			       .type = "operator",
 			       .alert_id = episode->alert_id,
@@ -1715,7 +1737,7 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 			       .agency = state->agency,
 			       .operator_id = state->operator_id,
 			       .ack = ack };
-	bool repeat = alert_ack_take(&episode->ack, ack, &first);
+	bool repeat = alert_ack_take(episode->ack, ack, &first);
 	alert.first_ack = repeat ? &first : NULL;
 	detector->stats.acknowledged++;
 	deliver(detector, episode, &alert);
@@ -1743,7 +1765,7 @@ static void emit_open_line(struct detector *detector, struct operator_state *sta
 	alert.seq = episode->last_seq;
 	alert.ts_ms = episode->last_ts_ms;
 	alert.opened_ms = episode->opened_ms;
-	alert.ack = alert_ack_view(&episode->ack, &ack);
+	alert.ack = episode->ack ? alert_ack_view(episode->ack, &ack) : NULL;
 	alert.callback_count = gather_callbacks(detector, episode, true);
 	emit(&alert, ctx);
 }
@@ -1806,14 +1828,16 @@ static void map_rules(const struct config *old, const struct config *config,
 	}
 }
 
-/* Carry an operator's rule states and open alert over to the new rule list. */
+/* Carry an operator's rule states (old_count of them, at from) and open alert over to the new
+ * rule list, into state->rules (which may be from). */
 static void remap_operator_rules(struct detector *detector, struct operator_state *state,
+				 const struct rule_state *from, size_t old_count,
 				 const size_t map[CONFIG_MAX_RULES])
 {
 	struct rule_state old[CONFIG_MAX_RULES];
 	size_t episode_rule = 0;
 
-	memcpy(old, state->rules, sizeof(old));
+	memcpy(old, from, old_count * sizeof(*old));
 	for (size_t j = 0; j < detector->config.detector.rule_count; j++) {
 		state->rules[j] = map[j] == NO_RULE ? (struct rule_state){0} : old[map[j]];
 		if (state->episode.open && map[j] == state->episode.rule)
@@ -1821,6 +1845,54 @@ static void remap_operator_rules(struct detector *detector, struct operator_stat
 	}
 	state->episode.rule = episode_rule;
 	state->episode.severity = detector->severity[episode_rule];
+}
+
+/*
+ * For a new rule count: a state of the new size for each operator, all allocated before
+ * anything changes (NULL on no memory, nothing changed). move_states takes them.
+ */
+static struct operator_state **alloc_moved_states(const struct detector *detector,
+						  size_t rule_count)
+{
+	uint32_t count = detector->operators.count;
+	struct operator_state **moved = calloc(count + 1, sizeof(*moved));
+
+	for (uint32_t i = 0; moved && i < count; i++)
+		if (!(moved[i] = calloc(1, state_size(rule_count)))) {
+			while (i-- > 0)
+				free(moved[i]);
+			free(moved);
+			return NULL;
+		}
+	return moved;
+}
+
+/*
+ * Move each operator's state into one of moved (as many as operators) with the new rule list
+ * (taken by take_config): its table entry, registry slot and open-alert list entry follow.
+ */
+static void move_states(struct detector *detector, struct operator_state **moved,
+			size_t old_count, const size_t map[CONFIG_MAX_RULES])
+{
+	struct table *operators = &detector->operators;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i <= operators->mask; i++) {
+		if (!table_used(operators, i))
+			continue;
+		struct operator_entry *entry = table_slot(operators, i);
+		struct operator_state *old = entry->state, *state = moved[n++];
+		memcpy(state, old, offsetof(struct operator_state, rules));
+		remap_operator_rules(detector, state, old->rules, old_count, map);
+		entry->state = state;
+		registry_replace(&detector->registry, state->index, state);
+		if (state->episode.open)
+			detector->open_episodes[state->episode.list_position] = state;
+		if (state->episode.due_position != NOT_DUE)
+			detector->due[state->episode.due_position].state = state;
+		free(old);
+	}
+	free(moved);
 }
 
 /* An operator renumbered by registry_renumber. */
@@ -1895,14 +1967,22 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 	    (rc = resize_callbacks(detector, config->detector.max_alert_callbacks)) < 0 ||
 	    (rc = callers_resize(detector->callers, config->tracker.max_recent_callers)) < 0)
 		return rc;
+	size_t old_count = detector->config.detector.rule_count;
+	struct operator_state **moved = NULL;
+	if (config->detector.rule_count != old_count &&
+	    !(moved = alloc_moved_states(detector, config->detector.rule_count)))
+		return -ENOMEM;
 	take_config(detector, config);
+	if (moved)
+		move_states(detector, moved, old_count, map);
 	for (uint32_t i = 0; i < config->tracker.max_operators; i++) {
 		struct operator_state *state = registry_get(&detector->registry, i);
 		if (!state)
 			continue;
 		while (state->episode.callback_count > config->detector.max_alert_callbacks)
 			evict_episode_callback(detector, &state->episode);
-		remap_operator_rules(detector, state, map);
+		if (!moved)
+			remap_operator_rules(detector, state, state->rules, old_count, map);
 		rc = window_reshape(&state->window, detector->span_ms, config->detector.rule_count,
 				    config->tracker.max_window_calls);
 		if (rc < 0)
@@ -1980,6 +2060,8 @@ static void load_rule_state(struct rule_state *rs, struct codec_reader *reader)
 /* What an alert has sent and been told: its callbacks and acknowledgement. */
 static void save_episode(const struct episode *episode, struct codec_writer *writer)
 {
+	static const struct alert_ack_record none; /* what an absent record stands for */
+
 	codec_put_u64(writer, episode->opened_seq);
 	codec_put_i64(writer, episode->opened_ms);
 	codec_put_i64(writer, episode->delivered_ms);
@@ -1988,7 +2070,7 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 	codec_put_i64(writer, episode->last_notice_second);
 	codec_put_u8(writer, episode->update_pending);
 	codec_put_u8(writer, episode->unacked_escalated);
-	alert_ack_save(&episode->ack, writer);
+	alert_ack_save(episode->ack ? episode->ack : &none, writer);
 	codec_put_u32(writer, episode->callback_count);
 	for (uint32_t i = 0; i < episode->callback_count; i++) {
 		const struct episode_callback *kept = &episode->callbacks[i];
@@ -2014,7 +2096,14 @@ static int load_episode(struct detector *detector, struct episode *episode,
 	episode->last_notice_second = codec_get_i64(reader);
 	episode->update_pending = codec_get_u8(reader);
 	episode->unacked_escalated = codec_get_u8(reader);
-	alert_ack_load(&episode->ack, reader);
+	struct alert_ack_record ack = {0};
+
+	alert_ack_load(&ack, reader);
+	if ((ack.acked || ack.ts_ms != 0 || ack.by[0] || ack.note[0]) &&
+	    !(episode->ack = malloc(sizeof(*episode->ack))))
+		return -ENOMEM;
+	if (episode->ack)
+		*episode->ack = ack;
 	uint32_t count = codec_get_u32(reader);
 	if (reader->failed || count > detector->config.detector.max_alert_callbacks)
 		return -EINVAL;
@@ -2089,7 +2178,7 @@ static void save_operator(const struct detector *detector, const struct operator
 
 static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
 {
-	struct operator_state *state = calloc(1, sizeof(*state));
+	struct operator_state *state = alloc_state(detector);
 
 	if (!state)
 		return NULL;

@@ -127,6 +127,7 @@ enum detector_ack_result {
 	DETECTOR_ACK_FIRST = 0, /* the alert's first acknowledgement */
 	DETECTOR_ACK_REPEAT,    /* acknowledged before: recorded and announced as a repeat */
 	DETECTOR_ACK_UNKNOWN,   /* no open operator alert has that alert_id */
+	DETECTOR_ACK_NO_MEMORY, /* no memory for the alert's first acknowledgement: not taken */
 };
 
 /** True when an operator alert with this alert_id is open. */

@@ -49,6 +49,10 @@ struct engine {
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
+	/* Every counter the limits read (offsets in struct engine_stats), flat: summed after each
+	 * event to see at once that no limit has anything to do. */
+	size_t limit_counters[3 * ENGINE_LIMIT_COUNT];
+	size_t limit_counter_count;
 };
 
 /* The detector's alert callback: encode once, hand line and alert to the engine's user. */
@@ -68,6 +72,7 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 }
 
 static void engine_check_limits(struct engine *engine);
+static void list_limit_counters(struct engine *engine);
 
 /* Room for every system alert that can be open at once. */
 static uint32_t system_alert_capacity(const struct config *config)
@@ -109,6 +114,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	engine->binding = binding_new(config);
+	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
 	    !engine->binding) {
@@ -186,15 +192,20 @@ static struct clocks_bounds bounds(const struct engine *engine)
 
 /* May the first buffered event go now? Not while a held source can still send one before it,
  * nor before the host clock has reached it (the center never runs ahead of the host). */
+static bool releasable_at(int64_t ts_ms, const char *source, const struct clocks_center *center,
+			  int64_t now_ms)
+{
+	if (now_ms != ENGINE_NO_TIME && ts_ms > now_ms)
+		return false;
+	if (!center->any_held || ts_ms < center->center_ms)
+		return true;
+	return ts_ms == center->center_ms && strcmp(source, center->tie_name) <= 0;
+}
+
 static bool releasable(const struct reorder_item *item, const struct clocks_center *center,
 		       int64_t now_ms)
 {
-	if (now_ms != ENGINE_NO_TIME && item->event.ts_ms > now_ms)
-		return false;
-	if (!center->any_held || item->event.ts_ms < center->center_ms)
-		return true;
-	return item->event.ts_ms == center->center_ms &&
-	       strcmp(item->source, center->tie_name) <= 0;
+	return releasable_at(item->event.ts_ms, item->source, center, now_ms);
 }
 
 /* Release, in (ts, source, arrival) order, every buffered event the held sources have passed. */
@@ -211,6 +222,27 @@ static void release_ready(struct engine *engine, bool everything)
 		reorder_pop(engine->reorder, &item);
 		release_in_order(engine, &item.event);
 	}
+}
+
+/*
+ * With nothing buffered, an event the center has already passed goes at once: what pushing it
+ * and release_ready popping it first would do (its arrival number counted all the same),
+ * without copying the ~700-byte item in and out of the buffer. False: not released.
+ */
+static bool release_at_once(struct engine *engine, const struct event *event,
+			    const struct clocks_source *source)
+{
+	struct clocks_bounds now = bounds(engine);
+	struct clocks_center center;
+
+	if (reorder_count(engine->reorder) != 0 || reorder_full(engine->reorder))
+		return false;
+	clocks_center(engine->clocks, &now, &center);
+	if (!releasable_at(event->ts_ms, source->name, &center, engine->now_ms))
+		return false;
+	++engine->arrivals;
+	release_in_order(engine, event);
+	return true;
 }
 
 /* Hold an event for the center (the oldest goes early when the buffer is full). */
@@ -566,6 +598,8 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->late++;
 		engine->stats.late_events++;
 		track_event(engine, event, true);
+	} else if (release_at_once(engine, event, source)) {
+		return EVENT_OK; /* nothing else is held */
 	} else {
 		buffer_event(engine, event, source);
 	}
@@ -883,6 +917,34 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
  * for resolve_after_seconds of event time. Runs after every event: a limit that never
  * evicted (count 0) has no alert open, so only the others ask the system alerts. */
+static void list_limit_counters(struct engine *engine)
+{
+	engine->limit_counter_count = 0;
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
+		const struct engine_limit *limit = &engine_limits[i];
+		engine->limit_counters[engine->limit_counter_count++] = limit->counter;
+		if (limit->also != SIZE_MAX)
+			engine->limit_counters[engine->limit_counter_count++] = limit->also;
+		if (limit->also2 != SIZE_MAX)
+			engine->limit_counters[engine->limit_counter_count++] = limit->also2;
+	}
+}
+
+/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. */
+static bool limits_untouched(const struct engine *engine, const struct engine_stats *stats)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < engine->limit_counter_count; i++) {
+		uint64_t count;
+		memcpy(&count, (const char *)stats + engine->limit_counters[i], sizeof(count));
+		total |= count;
+	}
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		total |= engine->limit_counts[i];
+	return total == 0;
+}
+
 static void engine_check_limits(struct engine *engine)
 {
 	const struct engine_stats *stats = engine_stats(engine);
@@ -890,6 +952,10 @@ static void engine_check_limits(struct engine *engine)
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 
+	if (limits_untouched(engine, stats)) {
+		settle_rate_limits(engine); /* the only part left that may have work */
+		return;
+	}
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = limit_evicted(stats, i);
 		if (evicted > engine->limit_counts[i]) {
@@ -927,9 +993,15 @@ static int apply_ack(struct engine *engine, const struct control *control, int64
 		     size_t why_size)
 {
 	const struct alert_ack ack = {.by = control->by, .note = control->note, .ts_ms = ts_ms};
+	enum detector_ack_result taken =
+		detector_acknowledge(engine->detector, control->alert_id, &ack);
 
-	if (detector_acknowledge(engine->detector, control->alert_id, &ack) !=
-		    DETECTOR_ACK_UNKNOWN ||
+	if (taken == DETECTOR_ACK_NO_MEMORY) {
+		snprintf(why, why_size, "out of memory recording the acknowledgement of %s",
+			 control->alert_id);
+		return -ENOMEM;
+	}
+	if (taken != DETECTOR_ACK_UNKNOWN ||
 	    sysalerts_acknowledge(engine->sysalerts, control->alert_id, &ack) >= 0)
 		return 0;
 	return no_alert(control->alert_id, why, why_size);

@@ -50,6 +50,7 @@ struct mapping {
 static const char *const status_names[MAPPING_STATUS_COUNT] = {
 	[MAPPING_EVENTS] = "ok",
 	[MAPPING_SKIPPED] = "skipped",
+	[MAPPING_UNANSWERED] = "unanswered",
 	[MAPPING_REJECT_BAD_CSV] = "bad_csv",
 	[MAPPING_REJECT_INVALID_JSON] = "invalid_json",
 	[MAPPING_REJECT_BAD_HEADER] = "bad_header",
@@ -63,6 +64,11 @@ static const char *const status_names[MAPPING_STATUS_COUNT] = {
 const char *mapping_status_name(enum mapping_status status)
 {
 	return (unsigned)status < MAPPING_STATUS_COUNT ? status_names[status] : "?";
+}
+
+bool mapping_status_rejects(enum mapping_status status)
+{
+	return status >= MAPPING_REJECT_BAD_CSV && status < MAPPING_STATUS_COUNT;
 }
 
 const struct config_mapping *mapping_find(const struct config *config, const char *name)
@@ -369,6 +375,22 @@ static enum mapping_status take_time(const struct mapping *mapping, const struct
 	return MAPPING_EVENTS;
 }
 
+/* skip_when_empty: MAPPING_UNANSWERED, with why, when one of its parts is empty. */
+static enum mapping_status check_answered(const struct mapping *mapping,
+					  const struct part_value *values, char *why,
+					  size_t why_size)
+{
+	for (int part = 0; part < PART_COUNT; part++) {
+		if (!(mapping->config.skip_when_empty & CONFIG_MAPPING_PART(part)) ||
+		    values[part].len > 0)
+			continue;
+		explain(why, why_size, "\"%s\" is empty (skip_when_empty)",
+			part_label(mapping, (enum part)part));
+		return MAPPING_UNANSWERED;
+	}
+	return MAPPING_EVENTS;
+}
+
 /* Who released: the configured meaning of the value, or the default. */
 static enum released_by take_released_by(const struct mapping *mapping,
 					 const struct part_value *value)
@@ -577,7 +599,9 @@ static enum mapping_status csv_record(struct mapping *mapping, const char *text,
 						    .len = present ? record.len[column] : 0 };
 	}
 	memset(&call, 0, sizeof call);
-	status = take_call(mapping, values, &call, why, why_size);
+	status = check_answered(mapping, values, why, why_size);
+	if (status == MAPPING_EVENTS)
+		status = take_call(mapping, values, &call, why, why_size);
 	if (status == MAPPING_EVENTS && !emit_call(&call, emit, ctx)) {
 		snprintf(why, why_size, "out of memory");
 		status = MAPPING_REJECT_BAD_VALUE;
@@ -654,6 +678,8 @@ static enum mapping_status json_record(struct mapping *mapping, const char *text
 		}
 	}
 	memset(&call, 0, sizeof call);
+	if (status == MAPPING_EVENTS)
+		status = check_answered(mapping, values, why, why_size);
 	if (status == MAPPING_EVENTS)
 		status = take_call(mapping, values, &call, why, why_size);
 	if (status == MAPPING_EVENTS && !emit_call(&call, emit, ctx)) {

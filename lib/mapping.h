@@ -24,15 +24,17 @@
 
 /* What mapping_line made of a line. */
 enum mapping_status {
-	MAPPING_EVENTS = 0,     /* a record: its events were emitted */
-	MAPPING_SKIPPED,        /* not a record: blank, the CSV header, or a record's first lines */
-	MAPPING_REJECT_BAD_CSV,       /* not RFC 4180 (an open quote, text after a quote...) */
-	MAPPING_REJECT_INVALID_JSON,  /* json: not one JSON object */
-	MAPPING_REJECT_BAD_HEADER,    /* csv: the header lacks a column the mapping names */
-	MAPPING_REJECT_MISSING_FIELD, /* a required field is absent or empty */
-	MAPPING_REJECT_BAD_TIMESTAMP, /* not in time_format, or not a real date */
-	MAPPING_REJECT_BAD_VALUE,     /* released before answered */
-	MAPPING_REJECT_FIELD_TOO_LONG, /* an identifier over 64 bytes, an ani over 32 */
+	MAPPING_EVENTS = 0,	/* a record: its events were emitted */
+	MAPPING_SKIPPED,	/* not a record: blank, the CSV header, or a record's first lines */
+	MAPPING_UNANSWERED,	/* a record of a call no call-taker answered: a part named in
+				 * skip_when_empty is empty; no events, not an error */
+	MAPPING_REJECT_BAD_CSV, /* not RFC 4180 (an open quote, text after a quote...) */
+	MAPPING_REJECT_INVALID_JSON,	/* json: not one JSON object */
+	MAPPING_REJECT_BAD_HEADER,	/* csv: the header lacks a column the mapping names */
+	MAPPING_REJECT_MISSING_FIELD,	/* a required field is absent or empty */
+	MAPPING_REJECT_BAD_TIMESTAMP,	/* not in time_format, or not a real date */
+	MAPPING_REJECT_BAD_VALUE,	/* released before answered */
+	MAPPING_REJECT_FIELD_TOO_LONG,	/* an identifier over 64 bytes, an ani over 32 */
 	MAPPING_REJECT_RECORD_TOO_LONG, /* a record over its byte limit (lines joined by quotes) */
 	MAPPING_STATUS_COUNT
 };
@@ -56,7 +58,8 @@ void mapping_reset(struct mapping *mapping);
 
 /**
  * One physical line (without its line ending). Emits the record's lines and returns
- * MAPPING_EVENTS, returns MAPPING_SKIPPED, or rejects with a detail in why (always
+ * MAPPING_EVENTS, returns MAPPING_SKIPPED, MAPPING_UNANSWERED (why names the empty part,
+ * e.g. `"AgentID" is empty (skip_when_empty)`), or rejects with a detail in why (always
  * NUL-terminated), e.g. `"AnswerTime": not in the format "%m/%d/%Y %I:%M:%S %p": "13/01/2026"`.
  */
 enum mapping_status mapping_line(struct mapping *mapping, const char *line, size_t len,
@@ -64,6 +67,9 @@ enum mapping_status mapping_line(struct mapping *mapping, const char *line, size
 
 /** A record still open at the end of an input (its quotes never closed): rejected, with why. */
 enum mapping_status mapping_finish(struct mapping *mapping, char *why, size_t why_size);
+
+/** True for the statuses that reject a record (bad_csv ... record_too_long). */
+bool mapping_status_rejects(enum mapping_status status);
 
 /** Stable snake_case name of a status ("bad_timestamp"), for counters and summaries. */
 const char *mapping_status_name(enum mapping_status status);

@@ -53,6 +53,14 @@ int registry_claim(struct registry *registry, void *holder, uint32_t *index, uin
 	return 0;
 }
 
+int registry_replace(struct registry *registry, uint32_t index, void *holder)
+{
+	if (INVARIANT_FAILS(index < registry->capacity) || INVARIANT_FAILS(registry->slots[index]))
+		return -EINVAL;
+	registry->slots[index] = holder;
+	return 0;
+}
+
 int registry_vacate(struct registry *registry, uint32_t index)
 {
 	/* Each index is on the stack or held, never both: the stack has room for a held one. */

@@ -44,6 +44,10 @@ static inline void *registry_get(const struct registry *registry, uint32_t index
  */
 int registry_claim(struct registry *registry, void *holder, uint32_t *index, uint32_t *generation);
 
+/** Give a held index to another holder (one that took the old holder's place). -EINVAL when it
+ * is not held. */
+int registry_replace(struct registry *registry, uint32_t index, void *holder);
+
 /** Free a held index: it is the next one claimed. -EINVAL when it is not held. */
 int registry_vacate(struct registry *registry, uint32_t index);
 

@@ -52,32 +52,9 @@ void table_release(struct table *table)
 	table->count = 0;
 }
 
-void *table_slot(const struct table *table, uint32_t i)
-{
-	return table->slots + (size_t)i * table->entry_size;
-}
-
 static struct table_entry *header(const struct table *table, uint32_t i)
 {
 	return table_slot(table, i);
-}
-
-bool table_used(const struct table *table, uint32_t i)
-{
-	return header(table, i)->used;
-}
-
-uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches,
-		     const void *key)
-{
-	uint32_t i = (uint32_t)hash & table->mask;
-
-	for (;;) {
-		const struct table_entry *entry = header(table, i);
-		if (!entry->used || (entry->hash == hash && matches(entry, key)))
-			return i;
-		i = (i + 1) & table->mask;
-	}
 }
 
 /* An empty slot for hash in a table known not to hold the key. */

@@ -48,15 +48,34 @@ struct table {
 int table_init(struct table *table, size_t entry_size, uint32_t max_count);
 void table_release(struct table *table);
 
-/** Entry at slot i (used or not). */
-void *table_slot(const struct table *table, uint32_t i);
+/* The three below are on every event's path (several probes a line): inline, so that a probe
+ * calls its caller's static match function directly (or inlines it). */
 
-/** The slot of the entry matching key, or of the empty slot where it would go. */
-uint32_t table_probe(const struct table *table, uint64_t hash, table_match_fn *matches,
-		     const void *key);
+/** Entry at slot i (used or not). */
+static inline void *table_slot(const struct table *table, uint32_t i)
+{
+	return table->slots + (size_t)i * table->entry_size;
+}
 
 /** Is slot i in use? */
-bool table_used(const struct table *table, uint32_t i);
+static inline bool table_used(const struct table *table, uint32_t i)
+{
+	return ((const struct table_entry *)table_slot(table, i))->used;
+}
+
+/** The slot of the entry matching key, or of the empty slot where it would go. */
+static inline uint32_t table_probe(const struct table *table, uint64_t hash,
+				   table_match_fn *matches, const void *key)
+{
+	uint32_t i = (uint32_t)hash & table->mask;
+
+	for (;;) {
+		const struct table_entry *entry = table_slot(table, i);
+		if (!entry->used || (entry->hash == hash && matches(entry, key)))
+			return i;
+		i = (i + 1) & table->mask;
+	}
+}
 
 /**
  * Take the empty slot i (from table_probe) for hash; the caller fills the rest. Requires

@@ -778,6 +778,13 @@ static void test_loopback_only(void **state)
 		"\n"
 		"cadmond: error: http.listen [::]:7402 is not a loopback address: " HTTP_NEEDS
 		"\n");
+	check_refused(
+		"mappings:\n"
+		"  - {name: cdr, format: json, fields: {call_id: c, operator: o, "
+		"answer_time: a, release_time: r}, listen: [\"127.0.0.1:0\", \"0.0.0.0:7411\"]}\n",
+		"mappings[0].listen 0.0.0.0:7411 is not a loopback address: " FEED_NEEDS "\n",
+		"cadmond: error: mappings[0].listen 0.0.0.0:7411 is not a loopback "
+		"address: " FEED_NEEDS "\n");
 
 	char config_path[PATH_MAX];
 	struct harness_result result;

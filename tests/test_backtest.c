@@ -1088,10 +1088,15 @@ static void test_example_cdr_mapping(void **state)
 		"\"operator\":\"AG03\",\"position\":\"P03\",\"rule\":\"sequential\""));
 	assert_non_null(
 		strstr(csv.out, "KCPD    AG03         49         18  0.3673       6       1  "));
-	assert_non_null(
-		strstr(csv.out, "  rejected lines         0\n  completed calls        301\n"));
+	assert_non_null(strstr(csv.out, "  rejected lines         0\n"
+					"  records read           301\n"
+					"  records accepted       301\n"
+					"  records skipped        0\n"
+					"  records rejected       0\n"
+					"  completed calls        301\n"));
 	assert_int_equal(ndjson.exit_status, 0);
 	assert_string_equal(ndjson.err, "");
+	assert_null(strstr(ndjson.out, "records read"));
 	assert_non_null(strstr(csv.out, "  bytes read             31669\n"));
 	assert_non_null(strstr(ndjson.out, "  bytes read             89179\n"));
 	*strstr(csv.out, "  bytes read") = '\0';
@@ -1131,8 +1136,52 @@ static void test_csv_as_feed_lines_exits_3(void **state)
 			   "--max-reject-share must be a number from 0 to 1, not \"1.5\"");
 }
 
-/* A mapping that does not fit the file: its rows rejected by reason, exit 3; half rejected
- * is not "more than half". */
+/* --json and --html of test_mapping_rejects_summarized's rows: the records exactly (the
+ * feed lines' "rejected" stays 0: the rejected records made no line). */
+static void assert_mapped_records_reported(const char *input)
+{
+	char html_path[PATH_MAX_BYTES];
+	const char *const json_args[] = { "-q",		 "-c",	   EXAMPLE_CONFIG, "-m",
+					  "example-cdr", "--json", input,	   NULL };
+	const char *const html_args[] = { "-q",	    "-c",      EXAMPLE_CONFIG, "-m", "example-cdr",
+					  "--html", html_path, input,	       NULL };
+	struct tool_run run;
+	size_t len = 0;
+
+	run_tool(json_args, &run);
+	assert_int_equal(run.exit_status, 0);
+	json_object *document = json_tokener_parse(run.out);
+	assert_non_null(document);
+	json_object *totals = field(document, "totals");
+	assert_count(totals, "lines", 4);
+	assert_count(totals, "rejected", 0);
+	assert_string_equal(
+		json_object_to_json_string_ext(field(totals, "records"), JSON_C_TO_STRING_PLAIN),
+		"{\"read\":5,\"accepted\":2,\"skipped\":1,\"rejected\":2,"
+		"\"rejects\":{\"missing_field\":1,\"bad_timestamp\":1}}");
+	json_object_put(document);
+	tool_run_free(&run);
+	path_in_dir(html_path, "records.html");
+	run_tool(html_args, &run);
+	assert_int_equal(run.exit_status, 0);
+	char *html = read_whole_file(html_path, &len);
+	assert_non_null(strstr(html, "<tr><td>records read</td><td class=\"num\">5</td></tr>\n"
+				     "<tr><td>records accepted</td><td class=\"num\">2</td></tr>\n"
+				     "<tr><td>records skipped (unanswered)</td><td class=\"num\">1"
+				     "</td></tr>\n"
+				     "<tr><td>records rejected</td><td class=\"num\">2</td></tr>\n"
+				     "<tr><td>&nbsp;&nbsp;missing_field</td><td class=\"num\">1"
+				     "</td></tr>\n"
+				     "<tr><td>&nbsp;&nbsp;bad_timestamp</td><td class=\"num\">1"
+				     "</td></tr>\n"));
+	assert_non_null(strstr(html, "2 rejected, 1 skipped (unanswered)"));
+	free(html);
+	tool_run_free(&run);
+}
+
+/* Rows a mapping does not fit: rejected by reason, exit 3 over the share; an abandoned call
+ * (no AgentID, no AnswerTime: skip_when_empty) skipped, not rejected; 40 % rejected is not
+ * more than half. */
 static void test_mapping_rejects_summarized(void **state)
 {
 	static const char rows[] =
@@ -1141,7 +1190,8 @@ static void test_mapping_rejects_summarized(void **state)
 		"C1,KCPD,P1,AG1,,11/29/2026 06:00:00 AM,11/29/2026 06:00:30 AM,C,\r\n"
 		"C2,KCPD,P1,AG1,,2026-11-29 06:01:00,11/29/2026 06:01:30 AM,C,\r\n"
 		"\r\n"
-		"C3,KCPD,P1,,,11/29/2026 06:02:00 AM,11/29/2026 06:02:30 AM,C,\r\n"
+		"C3,KCPD,,,5045550101,,11/29/2026 06:02:30 AM,C,\r\n"
+		",KCPD,P1,AG1,,11/29/2026 06:02:00 AM,11/29/2026 06:02:30 AM,C,\r\n"
 		"C4,KCPD,P1,AG1,,11/29/2026 06:03:00 AM,11/29/2026 06:03:30 AM,C,\r\n";
 	char input[PATH_MAX_BYTES], expected[1024];
 	const char *const args[] = {"-c", EXAMPLE_CONFIG, "-m", "example-cdr", input, NULL};
@@ -1159,22 +1209,30 @@ static void test_mapping_rejects_summarized(void **state)
 	snprintf(expected, sizeof(expected),
 		 "cadmon-backtest: %1$s:3: bad_timestamp: \"AnswerTime\": not a time in the format "
 		 "\"%%m/%%d/%%Y %%I:%%M:%%S %%p\": \"2026-11-29 06:01:00\"\n"
-		 "cadmon-backtest: %1$s:5: missing_field: \"AgentID\": missing or empty\n"
-		 "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
-		 "missing_field 1, bad_timestamp 1\n",
+		 "cadmon-backtest: %1$s:6: missing_field: \"CallID\": missing or empty\n"
+		 "cadmon-backtest: 5 records (non-blank lines) read, 2 accepted, 1 skipped "
+		 "(unanswered), 2 rejected: missing_field 1, bad_timestamp 1\n",
 		 input);
 	assert_string_equal(run.err, expected);
-	assert_non_null(strstr(run.out, "  completed calls        2\n"));
+	assert_non_null(strstr(run.out, "  rejected lines         0\n"
+					"  records read           5\n"
+					"  records accepted       2\n"
+					"  records skipped        1\n"
+					"  records rejected       2\n"
+					"    missing_field        1\n"
+					"    bad_timestamp        1\n"
+					"  completed calls        2\n"));
 	tool_run_free(&run);
 	run_tool(strict, &run);
 	assert_int_equal(run.exit_status, 3);
 	assert_string_equal(
 		run.err,
-		"cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
-		"missing_field 1, bad_timestamp 1\n"
-		"cadmon-backtest: 50.0% of the records were rejected, more than --max-reject-share "
+		"cadmon-backtest: 5 records (non-blank lines) read, 2 accepted, 1 skipped "
+		"(unanswered), 2 rejected: missing_field 1, bad_timestamp 1\n"
+		"cadmon-backtest: 40.0% of the records were rejected, more than --max-reject-share "
 		"0.25: does the mapping describe these records?\n");
 	tool_run_free(&run);
+	assert_mapped_records_reported(input);
 	run_tool(unknown, &run);
 	assert_int_equal(run.exit_status, 1);
 	assert_string_equal(

@@ -607,6 +607,89 @@ static void test_mapping_errors(void **state)
 						 "characters from a-z, 0-9, _ and -");
 }
 
+static char *assert_dump_round_trips(const struct config *config);
+
+/* skip_when_empty (parts of fields) and listen (a mapping's own feed addresses): parsed,
+ * dumped and read back; none by default. */
+static void test_mapping_skip_and_listen(void **state)
+{
+	struct config config =
+		parse_ok("mappings:\n"
+			 "  - name: cdr\n"
+			 "    format: csv\n"
+			 "    fields: {call_id: CallID, operator: AgentID, answer_time: AnswerTime,"
+			 " release_time: ReleaseTime}\n"
+			 "    skip_when_empty: [answer_time, operator]\n"
+			 "    listen: [\"127.0.0.1:7411\", \"[::1]:7411\"]\n"
+			 "  - {name: plain, format: json, fields: {call_id: id, operator: op,"
+			 " answer_time: a, release_time: r}, listen: \"127.0.0.1:0\"}\n"
+			 "  - {name: quiet, format: json, fields: {call_id: id, operator: op,"
+			 " answer_time: a, release_time: r}, listen: ~, skip_when_empty: ~}\n");
+
+	(void)state;
+	assert_int_equal(config.mapping_count, 3);
+	assert_int_equal(config.mappings[0].skip_when_empty,
+			 CONFIG_MAPPING_PART(2) | CONFIG_MAPPING_PART(5));
+	assert_int_equal(config.mappings[0].listen.count, 2);
+	assert_string_equal(config.mappings[0].listen.address[0], "127.0.0.1:7411");
+	assert_string_equal(config.mappings[0].listen.address[1], "[::1]:7411");
+	assert_int_equal(config.mappings[1].skip_when_empty, 0);
+	assert_int_equal(config.mappings[1].listen.count, 1);
+	assert_string_equal(config.mappings[1].listen.address[0], "127.0.0.1:0");
+	assert_int_equal(config.mappings[2].listen.count, 0);
+	assert_int_equal(config.mappings[2].skip_when_empty, 0);
+	char *text = assert_dump_round_trips(&config);
+	assert_non_null(strstr(text, "    skip_when_empty: [operator, answer_time]\n"
+				     "    listen: [\"127.0.0.1:7411\", \"[::1]:7411\"]\n"));
+	free(text);
+}
+
+/* skip_when_empty names parts the record has, once each; a mapping's listen addresses are
+ * its own (port 0 apart). */
+static void test_mapping_skip_and_listen_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS(
+		"mappings:\n"
+		"  - name: a\n"
+		"    format: json\n"
+		"    fields: {call_id: c, operator: o, answer_time: t0, release_time: t1}\n"
+		"    skip_when_empty: [operator, agent, operator]\n"
+		"  - {name: b, format: json, fields: {call_id: c, operator: o, answer_time: t0,"
+		" release_time: t1}, skip_when_empty: [ani]}\n"
+		"  - {name: c, format: json, fields: {call_id: c, operator: o, answer_time: t0,"
+		" release_time: t1}, skip_when_empty: operator}\n",
+		"cadmon.yaml:5:33: mappings[0].skip_when_empty[1]: must be one of call_id, agency, "
+		"operator, position, ani, answer_time, release_time, released_by, incident_id",
+		"cadmon.yaml:5:40: mappings[0].skip_when_empty[2]: duplicate entry",
+		"cadmon.yaml:6:116: mappings[1].skip_when_empty: ani is not in the record "
+		"(fields.ani "
+		"is empty): every record would be skipped",
+		"cadmon.yaml:7:116: mappings[2].skip_when_empty: must be a sequence");
+	EXPECT_ERRORS(
+		"feed:\n"
+		"  listen: [\"127.0.0.1:7400\", \"127.0.0.1:0\"]\n"
+		"mappings:\n"
+		"  - {name: a, format: json, fields: {call_id: c, operator: o, answer_time: t0,"
+		" release_time: t1}, listen: [\"127.0.0.1:7400\", \"127.0.0.1:0\", "
+		"\"127.0.0.1:7411\"]}\n"
+		"  - {name: b, format: json, fields: {call_id: c, operator: o, answer_time: t0,"
+		" release_time: t1}, listen: [\"127.0.0.1:7412\", \"127.0.0.1:7411\", "
+		"\"127.0.0.1:7412\"]}\n"
+		"  - {name: c, format: json, fields: {call_id: c, operator: o, answer_time: t0,"
+		" release_time: t1}, listen: []}\n"
+		"  - {name: d, format: json, fields: {call_id: c, operator: o, answer_time: t0,"
+		" release_time: t1}, listen: \"7411\"}\n",
+		"cadmon.yaml:4:107: mappings[0].listen: 127.0.0.1:7400 is already used by "
+		"feed.listen",
+		"cadmon.yaml:5:107: mappings[1].listen: 127.0.0.1:7411 is already used by "
+		"mappings[0].listen",
+		"cadmon.yaml:5:107: mappings[1].listen: 127.0.0.1:7412 is already used by this "
+		"list",
+		"cadmon.yaml:6:107: mappings[2].listen: must not be empty",
+		"cadmon.yaml:7:107: mappings[3].listen: must be ipv4:port or [ipv6]:port");
+}
+
 /* SHA-256 of "0123456789abcdef" and of "test". */
 #define TOKEN_16_SHA256 "9f9f5111f7b27a781f1f1ddde5ebc2dd2b796bfc7365c9c28b548e564176929f"
 #define AB_SHA256 "abababababababababababababababababababababababababababababababab"
@@ -2106,8 +2189,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 185);
-	assert_int_equal(check.entry_keys, 64);
+	assert_int_equal(check.keys, 187);
+	assert_int_equal(check.entry_keys, 66);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2335,7 +2418,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 56);
+	assert_int_equal(check.documented, 58);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2559,7 +2642,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 	assert_int_equal(tagged, 145);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
-	assert_int_equal(entries.tagged, 40);
+	assert_int_equal(entries.tagged, 42);
 	free(text);
 }
 
@@ -2995,6 +3078,8 @@ int main(void)
 		cmocka_unit_test(test_mappings),
 		cmocka_unit_test(test_mapping_diff),
 		cmocka_unit_test(test_mapping_errors),
+		cmocka_unit_test(test_mapping_skip_and_listen),
+		cmocka_unit_test(test_mapping_skip_and_listen_errors),
 		cmocka_unit_test(test_dump_traced_names_origins),
 		cmocka_unit_test(test_diff_names_every_change),
 		cmocka_unit_test(test_sequential_rule_and_baseline),

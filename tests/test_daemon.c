@@ -478,6 +478,122 @@ static void test_feed_mapping_streams_cdr_rows(void **state)
 	free(alerts);
 }
 
+/* The first count lines of text (each with its "\n"), or from line first on (1-based). */
+static char *lines_of(const char *text, size_t first, size_t count)
+{
+	const char *start = text, *end;
+	size_t line = 1;
+
+	for (; line < first && (start = strchr(start, '\n')); line++)
+		start++;
+	assert_non_null(start);
+	end = start;
+	for (size_t taken = 0; taken < count && end && *end; taken++)
+		if ((end = strchr(end, '\n')))
+			end++;
+	size_t len = end ? (size_t)(end - start) : strlen(start);
+	char *copy = malloc(len + 1);
+	assert_non_null(copy);
+	memcpy(copy, start, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+/* mappings[].listen: one cadmond, protocol v1 lines on feed.listen and the example CDR's rows
+ * on the mapping's own address. The shift of tests/data/example-cdr.* is split where AG03's
+ * alert fires: the NDJSON lines up to that call's end (664 lines, 259 calls) on the feed port
+ * fire it; the CSV rows of the 42 later calls (110 events, after their header) on the
+ * mapping's port give the updates and the escalation. Together, exactly the alert lines of the whole shift in
+ * either format (tests/data/example-cdr.alerts). Each port reads only its own format: a CSV
+ * row sent to the feed port is rejected as invalid_json, a JSON line on the mapping's port as
+ * bad_csv; an abandoned call (no AgentID, no AnswerTime) is skipped and counted. */
+static void test_mapping_listens_beside_the_feed_port(void **state)
+{
+	struct daemon_fixture *f = *state;
+	char *mappings = harness_read_file(CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml");
+	char *csv = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.csv");
+	char *ndjson = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.ndjson");
+	char *alerts = harness_read_file(CADMON_SOURCE_DIR "/tests/data/example-cdr.alerts");
+	static const char abandoned[] =
+		"C009999,KCPD,P02,,5045550000,,11/29/2026 11:59:00 AM,C,,\r\n";
+	static const char json_line[] = "{\"type\":\"call_start\"}\n";
+	char extra[8192], *first_lines, *header, *later_rows, *first_alert, *later_alerts;
+	uint16_t cdr_port, feed_port, cdr_peer;
+	int subscriber, feed, cdr;
+
+	assert_non_null(mappings);
+	assert_non_null(csv);
+	assert_non_null(ndjson);
+	assert_non_null(alerts);
+	assert_int_equal(harness_pick_ports(&cdr_port, 1), 0);
+	snprintf(extra, sizeof extra, "%s    listen: [\"127.0.0.1:%u\"]\n", mappings, cdr_port);
+	const struct harness_options options = { .extra_yaml = extra };
+	first_lines = lines_of(ndjson, 1, 664);
+	header = lines_of(csv, 1, 1);
+	later_rows = lines_of(csv, 261, 42);
+	first_alert = lines_of(alerts, 1, 1);
+	later_alerts = lines_of(alerts, 2, 5);
+	assert_non_null(strstr(first_lines, "{\"type\":\"call_end\",\"call_id\":\"C000259\","
+					    "\"ts\":\"2026-11-29T17:13:46.000Z\""));
+	assert_true(strncmp(later_rows, "C000260,", 8) == 0);
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	expect_log_format(&f->harness,
+			  "cadmond: listening for feeds of mapping example-cdr on 127.0.0.1:%u\n",
+			  cdr_port);
+	subscriber = connect_subscriber(f);
+
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send(feed, first_lines), 0);
+	assert_int_equal(harness_send(feed, header), 0);
+	first_alert[strlen(first_alert) - 1] = '\0';
+	expect_line(subscriber, first_alert);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 665: invalid_json: ",
+			  feed_port);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 665 lines, 664 events, "
+			  "1 rejected (invalid_json 1)\n",
+			  feed_port, strlen(first_lines) + strlen(header));
+
+	cdr = tracked_add(&f->fds, harness_connect(cdr_port));
+	assert_true(cdr >= 0);
+	cdr_peer = local_port(cdr);
+	assert_int_equal(harness_send(cdr, header), 0);
+	assert_int_equal(harness_send(cdr, later_rows), 0);
+	assert_int_equal(harness_send(cdr, abandoned), 0);
+	assert_int_equal(harness_send(cdr, json_line), 0);
+	for (char *line = strtok(later_alerts, "\n"); line; line = strtok(NULL, "\n"))
+		expect_line(subscriber, line);
+	expect_log_format(
+		&f->harness,
+		"cadmond: warning: feed 127.0.0.1:%u: rejected line 45: bad_csv: not CSV: "
+		"a quote inside an unquoted field at byte 2\n",
+		cdr_peer);
+	shutdown(cdr, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 110 lines, 110 events, "
+			  "1 rejected (bad_csv 1), 1 skipped (unanswered)\n",
+			  cdr_peer,
+			  strlen(header) + strlen(later_rows) + strlen(abandoned) +
+				  strlen(json_line));
+	expect_quiet(subscriber);
+	expect_metric_line(&f->harness, "\ncadmon_mapped_records_skipped_total 1\n");
+	expect_metric_line(&f->harness,
+			   "\ncadmon_mapped_records_rejected_total{reason=\"bad_csv\"} 1\n");
+	assert_int_equal(harness_stop(&f->harness), 0);
+	free(first_lines);
+	free(header);
+	free(later_rows);
+	free(first_alert);
+	free(later_alerts);
+	free(mappings);
+	free(csv);
+	free(ndjson);
+	free(alerts);
+}
+
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -798,6 +914,109 @@ static void test_reload_applies_subscriber_limit(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* Write the config with the example mapping, its listen and skip_when_empty lines as given,
+ * and reload. */
+static void reload_mapping(struct daemon_fixture *f, const char *mappings, const char *listen,
+			   bool skip)
+{
+	static char extra[8192];
+	const char *skip_line = strstr(mappings, "    skip_when_empty:");
+
+	assert_non_null(skip_line);
+	snprintf(extra, sizeof extra, "%.*s%s%s", (int)(skip_line - mappings), mappings,
+		 skip ? "    skip_when_empty: [operator, answer_time]\n" : "", listen);
+	const struct harness_options options = { .extra_yaml = extra };
+	assert_int_equal(harness_write_config(&f->harness, &options), 0);
+	assert_int_equal(harness_signal(&f->harness, SIGHUP), 0);
+}
+
+/* Send lines to a new connection to port and close it; its local port. */
+static uint16_t send_and_close(struct daemon_fixture *f, uint16_t port, const char *text)
+{
+	int fd = tracked_add(&f->fds, harness_connect(port));
+
+	assert_true(fd >= 0);
+	assert_int_equal(harness_send(fd, text), 0);
+	shutdown(fd, SHUT_WR);
+	return local_port(fd);
+}
+
+/* mappings[].listen and the mapping are live: a reload adds the address, moves it (the
+ * mapping's new content taken by new connections), and one that cannot bind keeps the running
+ * listener and configuration. */
+static void test_reload_moves_mapping_listener(void **state)
+{
+	struct daemon_fixture *f = *state;
+	char *mappings = harness_read_file(CADMON_SOURCE_DIR "/config/mappings/example-cdr.yaml");
+	static const char rows[] =
+		"CallID,Agency,Position,AgentID,ANI,AnswerTime,ReleaseTime,ReleasedBy,"
+		"IncidentNo\r\n"
+		"C1,KCPD,P01,AG01,,11/29/2026 06:01:44 AM,11/29/2026 06:03:09 AM,A,\r\n"
+		"C2,KCPD,P02,,5045550000,,11/29/2026 06:04:00 AM,C,\r\n";
+	int busy = tracked_add(&f->fds, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_in address = { .sin_family = AF_INET };
+	uint16_t ports[2], peer;
+	char listen_yaml[128];
+
+	assert_non_null(mappings);
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(busy, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(listen(busy, 1), 0);
+	assert_int_equal(harness_pick_ports(ports, 2), 0);
+	const struct harness_options options = { .extra_yaml = mappings };
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+
+	snprintf(listen_yaml, sizeof listen_yaml, "    listen: \"127.0.0.1:%u\"\n", ports[0]);
+	reload_mapping(f, mappings, listen_yaml, true);
+	expect_log_format(&f->harness,
+			  "cadmond: listening for feeds of mapping example-cdr on 127.0.0.1:%u\n",
+			  ports[0]);
+	expect_log_format(&f->harness,
+			  "cadmond: reload: mappings.example-cdr.listen:  -> [127.0.0.1:%u]\n"
+			  "cadmond: configuration reloaded: 1 change\n",
+			  ports[0]);
+	peer = send_and_close(f, ports[0], rows);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 2 lines, 2 events, "
+			  "0 rejected, 1 skipped (unanswered)\n",
+			  peer, strlen(rows));
+
+	snprintf(listen_yaml, sizeof listen_yaml, "    listen: \"127.0.0.1:%u\"\n", ports[1]);
+	reload_mapping(f, mappings, listen_yaml, false);
+	expect_log_format(&f->harness,
+			  "cadmond: reload: mappings.example-cdr.skip_when_empty: [operator, "
+			  "answer_time] -> \n"
+			  "cadmond: reload: mappings.example-cdr.listen: [127.0.0.1:%u] -> "
+			  "[127.0.0.1:%u]\n"
+			  "cadmond: no longer listening for feeds of mapping example-cdr on "
+			  "127.0.0.1:%u\n"
+			  "cadmond: listening for feeds of mapping example-cdr on 127.0.0.1:%u\n"
+			  "cadmond: configuration reloaded: 2 changes\n",
+			  ports[0], ports[1], ports[0], ports[1]);
+	assert_true(harness_connect(ports[0]) < 0);
+	peer = send_and_close(f, ports[1], rows);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 3: missing_field: "
+			  "\"AgentID\": missing or empty\n",
+			  peer);
+
+	snprintf(listen_yaml, sizeof listen_yaml, "    listen: \"127.0.0.1:%u\"\n",
+		 local_port(busy));
+	reload_mapping(f, mappings, listen_yaml, false);
+	expect_log_format(
+		&f->harness,
+		"cadmond: error: configuration not reloaded: mappings[0].listen: cannot "
+		"listen on 127.0.0.1:%u: Address already in use; keeping the running one\n",
+		local_port(busy));
+	peer = send_and_close(f, ports[1], rows);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 2 lines, 2 events, "
+			  "1 rejected (missing_field 1)\n",
+			  peer, strlen(rows));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	free(mappings);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +1043,10 @@ int main(void)
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, daemon_fixture_setup,
 						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_listens_beside_the_feed_port,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_moves_mapping_listener,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert,

@@ -669,6 +669,96 @@ static void test_several_rules(void **state)
 	assert_int_equal(f->seen[0].calls, 6);
 }
 
+/* A CUSUM rule "seq" (ln 2.5 = 0.916 per premature hangup, alarm at 2.5: the third). */
+static struct config_rule cusum_rule(const char *name)
+{
+	struct config_rule rule = window_rule(name, 3600, 1, 1, 0.0, "warning");
+
+	rule.type = CONFIG_RULE_CUSUM;
+	rule.p0 = 0.1;
+	rule.odds_ratio = 3.0;
+	rule.threshold = 2.5;
+	return rule;
+}
+
+/* Each operator's state holds as many rule states as there are rules: a reload that changes the
+ * count moves every state to one of the new size, the rule kept (by name, at another position)
+ * with its statistic and the open alert, the new ones empty, and back again. */
+static void test_reload_changes_rule_count(void **state)
+{
+	struct fixture *f = *state;
+	struct cusum_weights w = cusum_weights(0.1, 3.0);
+
+	f->config.detector.rules[0] = cusum_rule("seq");
+	reconfigure(f);
+	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-7", T0 + SECONDS(60), SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-8", T0 + SECONDS(70), SECONDS(2), RELEASED_BY_OPERATOR);
+	/* Three rules, "seq" now the second: op-7's third hangup reaches the alarm. */
+	f->config.detector.rule_count = 3;
+	f->config.detector.rules[0] = window_rule("never", 600, 100, 100, 0.5, "critical");
+	f->config.detector.rules[1] = cusum_rule("seq");
+	f->config.detector.rules[2] = window_rule("nor", 3600, 100, 100, 0.5, "critical");
+	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
+	assert_int_equal(detector_stats(f->detector)->operators, 2);
+	add_call(f, "op-7", T0 + SECONDS(120), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].kind, "firing");
+	assert_string_equal(f->seen[0].operator_id, "op-7");
+	assert_string_equal(f->seen[0].rule, "seq");
+	assert_true(f->seen[0].has_cusum);
+	assert_true(fabs(f->seen[0].cusum - 3 * w.premature) < 1e-12);
+	/* One rule again, the open alert's at position 0: op-8's hangup before the reloads
+	 * counts. */
+	f->config.detector.rule_count = 1;
+	f->config.detector.rules[0] = cusum_rule("seq");
+	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 1);
+	add_call(f, "op-8", T0 + SECONDS(130), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	add_call(f, "op-8", T0 + SECONDS(140), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "firing");
+	assert_string_equal(f->seen[1].operator_id, "op-8");
+	assert_string_equal(f->seen[1].rule, "seq");
+	assert_true(fabs(f->seen[1].cusum - 3 * w.premature) < 1e-12);
+	/* op-7's alert (moved twice) takes its next hangup as an update and resolves. */
+	add_call(f, "op-7", T0 + SECONDS(150), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "update");
+	assert_string_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 2);
+	detector_advance(f->detector, T0 + SECONDS(7200));
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 0);
+	assert_int_equal(f->seen_count, 5);
+	assert_string_equal(f->seen[3].kind, "resolved");
+	assert_string_equal(f->seen[4].kind, "resolved");
+	assert_int_equal(detector_stats(f->detector)->operators, 2);
+}
+
+/* Open alerts across a reload that moves every state (another rule count): the ticks' heap
+ * follows them (ASan sees a stale one when a call reorders it). */
+static void test_open_alerts_ticked_after_states_move(void **state)
+{
+	struct fixture *f = *state;
+	const char *operators[] = {"op-1", "op-2", "op-3"};
+
+	for (int o = 0; o < 3; o++)
+		for (int i = 0; i < 4; i++)
+			add_call(f, operators[o], T0 + SECONDS(10 * i + o), SECONDS(2),
+				 RELEASED_BY_OPERATOR);
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 3);
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[1] = window_rule("never", 600, 100, 100, 0.5, "critical");
+	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
+	for (int o = 0; o < 3; o++) /* each call reorders the heap */
+		add_call(f, operators[o], T0 + SECONDS(60 + o), SECONDS(60), RELEASED_BY_CALLER);
+	for (int second = 70; second < 1000; second++)
+		detector_advance(f->detector, T0 + SECONDS(second));
+	assert_int_equal(detector_stats(f->detector)->open_alerts, 0);
+	assert_int_equal(detector_stats(f->detector)->resolved, 3);
+}
+
 /* In a storm every operator has many short calls: against the center, nobody stands out. */
 static void test_peer_baseline_ignores_storm(void **state)
 {
@@ -1207,6 +1297,57 @@ static void ack_by(struct fixture *f, const char *alert_id, const char *by, int6
 	assert_int_equal(detector_acknowledge(f->detector, alert_id, &ack), expected);
 }
 
+/* The detector saved, loaded into a new one (replacing f->detector) and saved again: the same
+ * bytes. */
+static void save_load_same_bytes(struct fixture *f)
+{
+	struct codec_writer saved = {0}, again = {0};
+	struct codec_reader reader;
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+
+	assert_non_null(loaded);
+	detector_save(f->detector, &saved);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	detector_save(loaded, &again);
+	assert_int_equal(again.len, saved.len);
+	assert_memory_equal(again.data, saved.data, saved.len);
+	detector_free(f->detector);
+	f->detector = loaded;
+	codec_writer_release(&saved);
+	codec_writer_release(&again);
+}
+
+/* An alert's acknowledgement record exists only once acknowledged: snapshots save an absent
+ * one as an empty record and load it back as absent; a taken one (also of an earlier alert of
+ * the same call-taker) comes back whole. */
+static void test_acknowledgement_record_through_snapshots(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	char alert_id[ALERT_ID_LENGTH + 1];
+	snprintf(alert_id, sizeof(alert_id), "%s", f->seen[0].alert_id);
+	save_load_same_bytes(f);
+	ack_by(f, alert_id, "sup-1", T0 + SECONDS(40), DETECTOR_ACK_FIRST);
+	save_load_same_bytes(f);
+	ack_by(f, alert_id, "sup-2", T0 + SECONDS(50), DETECTOR_ACK_REPEAT);
+	assert_int_equal(f->seen_count, 3);
+	assert_string_equal(f->seen[2].kind, "acknowledged");
+	/* Resolved, then a new alert: not acknowledged, whatever the record still holds. */
+	detector_advance(f->detector, T0 + SECONDS(32 + 600 + 300));
+	assert_string_equal(f->seen[3].kind, "resolved");
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(2000 + 10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 5);
+	assert_string_equal(f->seen[4].kind, "firing");
+	save_load_same_bytes(f);
+	snprintf(alert_id, sizeof(alert_id), "%s", f->seen[4].alert_id);
+	ack_by(f, alert_id, "sup-3", T0 + SECONDS(2040), DETECTOR_ACK_FIRST);
+	assert_int_equal(detector_stats(f->detector)->acknowledged, 3);
+}
+
 static void test_acknowledge_once_then_repeat(void **state)
 {
 	struct fixture *f = *state;
@@ -1382,6 +1523,8 @@ int main(void)
 		TEST(test_redial_after_operators_shrink_marks_nothing),
 		TEST(test_window_call_limit_evicts_oldest),
 		TEST(test_several_rules),
+		TEST(test_reload_changes_rule_count),
+		TEST(test_open_alerts_ticked_after_states_move),
 		TEST(test_peer_baseline_ignores_storm),
 		TEST(test_sequential_alert_explains),
 		TEST(test_sequential_history_settles),
@@ -1397,6 +1540,7 @@ int main(void)
 		TEST(test_updates_coalesced_per_second),
 		TEST(test_called_back_update_once),
 		TEST(test_acknowledge_once_then_repeat),
+		TEST(test_acknowledgement_record_through_snapshots),
 		TEST(test_unacknowledged_escalation),
 		TEST(test_board),
 		TEST(test_alert_callbacks_bounded),

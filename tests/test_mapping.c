@@ -277,6 +277,58 @@ static void test_json_records(void **state)
 	mapping_free(mapping);
 }
 
+/* skip_when_empty: a record with an empty (or absent) listed part is an unanswered call,
+ * skipped with the part named; the parts are read before anything else, so a record that is
+ * not CSV or JSON at all is still rejected, and a skipped part being present lets the record's
+ * other faults reject it. */
+static void test_unanswered_records_skipped(void **state)
+{
+	struct mapping *csv =
+		mapping_from(CDR_YAML "    skip_when_empty: [operator, answer_time]\n", NULL);
+	struct mapping *json =
+		mapping_from("mappings:\n"
+			     "  - name: js\n"
+			     "    format: json\n"
+			     "    fields: {call_id: id, operator: agent, answer_time: answered,"
+			     " release_time: released}\n"
+			     "    time_format: epoch_ms\n"
+			     "    skip_when_empty: [answer_time]\n",
+			     NULL);
+
+	(void)state;
+	assert_line(csv, CDR_HEADER, MAPPING_SKIPPED, "", "");
+	assert_line(csv, "C1,KCPD,,,5045550101,,11/29/2026 06:02:30 AM,C,", MAPPING_UNANSWERED,
+		    "\"AgentID\" is empty (skip_when_empty)", "");
+	assert_line(csv, "C2,KCPD,P1,AG1,,,11/29/2026 06:02:30 AM,C,", MAPPING_UNANSWERED,
+		    "\"AnswerTime\" is empty (skip_when_empty)", "");
+	assert_line(csv, "C3,KCPD,P1,AG1,,11/29/2026 06:02:00 AM,,C,", MAPPING_REJECT_MISSING_FIELD,
+		    "\"ReleaseTime\": missing or empty", "");
+	assert_line(csv, ",KCPD,P1,AG1,,11/29/2026 06:02:00 AM,11/29/2026 06:02:09 AM,C,",
+		    MAPPING_REJECT_MISSING_FIELD, "\"CallID\": missing or empty", "");
+	assert_line(csv, "C4,KCPD,,\"AG\"1,,,,C,", MAPPING_REJECT_BAD_CSV,
+		    "not CSV: text after a closing quote at byte 14", "");
+	assert_line(
+		csv, "C5,KCPD,P1,AG1,,11/29/2026 06:02:00 AM,11/29/2026 06:02:09 AM,C,",
+		MAPPING_EVENTS, "",
+		"{\"type\":\"call_start\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:02:00.000Z\","
+		"\"operator\":\"AG1\",\"agency\":\"KCPD\",\"position\":\"P1\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"C5\",\"ts\":\"2026-11-29T12:02:09.000Z\","
+		"\"released_by\":\"caller\"}\n");
+	assert_line(json, "{\"id\":\"j1\",\"agent\":\"op-1\",\"answered\":null,\"released\":1}",
+		    MAPPING_UNANSWERED, "\"answered\" is empty (skip_when_empty)", "");
+	assert_line(json, "{\"id\":\"j2\",\"released\":1795939203000}", MAPPING_UNANSWERED,
+		    "\"answered\" is empty (skip_when_empty)", "");
+	assert_line(json, "{\"id\":\"j3\",\"answered\":[1]}", MAPPING_REJECT_BAD_VALUE,
+		    "\"answered\" must be a string or an integer", "");
+	assert_line(json, "not json", MAPPING_REJECT_INVALID_JSON, "not one JSON object", "");
+	assert_false(mapping_status_rejects(MAPPING_UNANSWERED));
+	assert_false(mapping_status_rejects(MAPPING_SKIPPED));
+	assert_true(mapping_status_rejects(MAPPING_REJECT_BAD_CSV));
+	assert_string_equal(mapping_status_name(MAPPING_UNANSWERED), "unanswered");
+	mapping_free(csv);
+	mapping_free(json);
+}
+
 /* iso8601: with an offset as given; without one, local time in the zone, the fall-back hour
  * read as configured. */
 static void test_iso8601_and_zone(void **state)
@@ -362,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_multiline_records),
 		cmocka_unit_test(test_csv_without_header),
 		cmocka_unit_test(test_json_records),
+		cmocka_unit_test(test_unanswered_records_skipped),
 		cmocka_unit_test(test_iso8601_and_zone),
 		cmocka_unit_test(test_time_formats_checked),
 	};

@@ -226,7 +226,15 @@ static void test_matches_brute_force_model(void **state)
 	window_release(&window);
 }
 
-/* Rings grow by half up to the bound, and shrink by half once three quarters are free. */
+/* Rings start at 4 entries, double up to 16, grow by half up to the bound, and shrink by half
+ * once three quarters are free, never below 4. */
+static void insert_serials(struct window *window, uint64_t from, uint64_t to, const void *payload)
+{
+	for (uint64_t i = from; i < to; i++)
+		window_insert(window, &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
+			      payload);
+}
+
 static void test_ring_grows_by_half_and_shrinks(void **state)
 {
 	struct window window;
@@ -235,22 +243,18 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 	(void)state;
 
 	window_init(&window, spans, 1, 40, sizeof(payload));
-	for (uint64_t i = 0; i < 16; i++)
-		window_insert(&window,
-			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
-			      payload);
+	assert_int_equal(window.capacity, 0);
+	insert_serials(&window, 0, 4, payload);
+	assert_int_equal(window.capacity, 4);
+	insert_serials(&window, 4, 5, payload);
+	assert_int_equal(window.capacity, 8);
+	insert_serials(&window, 5, 9, payload);
 	assert_int_equal(window.capacity, 16);
-	window_insert(&window, &(struct window_entry){.end_ms = T0 + 16, .serial = 16}, payload);
+	insert_serials(&window, 9, 17, payload);
 	assert_int_equal(window.capacity, 24);
-	for (uint64_t i = 17; i < 25; i++)
-		window_insert(&window,
-			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
-			      payload);
+	insert_serials(&window, 17, 25, payload);
 	assert_int_equal(window.capacity, 36);
-	for (uint64_t i = 25; i < 37; i++)
-		window_insert(&window,
-			      &(struct window_entry){ .end_ms = T0 + (int64_t)i, .serial = i },
-			      payload);
+	insert_serials(&window, 25, 37, payload);
 	assert_int_equal(window.capacity, 40); /* 54 capped at max_entries */
 	assert_int_equal(window.count, 37);
 	/* 8 calls left (T0 + 29 .. T0 + 36): under a quarter of 40, so 20 */
@@ -260,11 +264,17 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 	assert_int_equal(window_entry_at(&window, 0)->serial, 29);
 	assert_memory_equal(window_payload_at(&window, 7), "abc", 4);
 	assert_int_equal(window.spans[0].counts.calls, 8);
-	/* 4 left: under a quarter of 20, but never below 16 */
+	/* 4 left: under a quarter of 20, so 10 */
 	window_advance(&window, T0 + 33 + 60000 - 1);
 	assert_int_equal(window.count, 4);
-	assert_int_equal(window.capacity, 16);
+	assert_int_equal(window.capacity, 10);
 	assert_int_equal(window_entry_at(&window, 3)->serial, 36);
+	/* 1 left: 5; none left: 4, not below */
+	window_advance(&window, T0 + 36 + 60000 - 1);
+	assert_int_equal(window.capacity, 5);
+	window_advance(&window, T0 + 36 + 60000);
+	assert_int_equal(window.count, 0);
+	assert_int_equal(window.capacity, 4);
 	window_release(&window);
 }
 

@@ -320,7 +320,9 @@ static void count_mapping_result(struct backtest *backtest, uint64_t line_number
 	if (status == MAPPING_SKIPPED)
 		return;
 	backtest->records.read++;
-	if (status != MAPPING_EVENTS)
+	if (status == MAPPING_UNANSWERED)
+		backtest->records.skipped++;
+	else if (status != MAPPING_EVENTS)
 		reject_record(backtest, line_number, EVENT_OK, status, why);
 	else if (backtest->record_verdict.reject != EVENT_OK)
 		reject_record(backtest, line_number, backtest->record_verdict.reject,
@@ -463,6 +465,7 @@ int backtest_set_mapping(struct backtest *backtest, const struct config_mapping 
 		return -ENOMEM;
 	mapping_free(backtest->mapping);
 	backtest->mapping = made;
+	backtest->records.mapped = true;
 	return 0;
 }
 

@@ -69,10 +69,13 @@ struct backtest_input_stats {
 
 /* Records read (a non-blank line of NDJSON, or one mapped record) and what became of them:
  * a record is accepted when every event it carries was, else rejected under the first reason
- * (an engine reason, "invalid_json", or a mapping's, "bad_timestamp"). */
+ * (an engine reason, "invalid_json", or a mapping's, "bad_timestamp"); a mapped record of a
+ * call nobody answered (skip_when_empty) is skipped. read = accepted + skipped + rejected. */
 struct backtest_records {
+	bool mapped; /* records of a mapping (backtest_set_mapping), not feed lines */
 	uint64_t read;
 	uint64_t accepted;
+	uint64_t skipped; /* unanswered calls: no events, not an error */
 	uint64_t rejected;
 	uint64_t by_event_reason[EVENT_REJECT_COUNT];
 	uint64_t by_mapping_reason[MAPPING_STATUS_COUNT];

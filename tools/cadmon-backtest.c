@@ -102,8 +102,9 @@ static void print_usage(FILE *out)
 	      "A line may name its CAD with a \"source\" field: each source has its own clock.\n"
 	      "Text output: every alert line exactly as cadmond sends it to subscribers, then a\n"
 	      "table per operator (most alerts first) and the totals.\n"
-	      "After any rejected record, a summary on stderr: records read, accepted, rejected\n"
-	      "by reason.\n"
+	      "After any rejected or skipped record, a summary on stderr: records read,\n"
+	      "accepted, skipped (a mapping's unanswered calls, skip_when_empty), rejected by\n"
+	      "reason.\n"
 	      "Exit status: 0 done, 1 configuration or input error, 2 usage error, 3 more than\n"
 	      "SHARE of the records rejected (the reports are written all the same).\n",
 	      out);
@@ -413,7 +414,7 @@ static void print_reasons(const struct backtest_records *records)
 			records->by_event_reason[reason]);
 		separator = ", ";
 	}
-	for (int reason = MAPPING_SKIPPED + 1; reason < MAPPING_STATUS_COUNT; reason++) {
+	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++) {
 		if (!records->by_mapping_reason[reason])
 			continue;
 		fprintf(stderr, "%s%s %" PRIu64, separator,
@@ -430,19 +431,23 @@ static bool too_many_rejected(const struct options *options, const struct backte
 	       (double)records->rejected > options->max_reject_share * (double)records->read;
 }
 
-/* The summary of the records on stderr, after any rejected one (with --quiet only when it
- * fails the run); the exit status it makes. */
+/* The summary of the records on stderr, after any rejected or skipped one (with --quiet only
+ * when it fails the run); the exit status it makes. */
 static int summarize_records(const struct options *options, const struct backtest *backtest)
 {
 	const struct backtest_records *records = backtest_records(backtest);
 	bool failed = too_many_rejected(options, records);
 
-	if (records->rejected == 0 || (options->quiet && !failed))
+	if ((records->rejected == 0 && records->skipped == 0) || (options->quiet && !failed))
 		return EXIT_OK;
 	fprintf(stderr,
 		"cadmon-backtest: %" PRIu64 " records (non-blank lines) read, %" PRIu64
-		" accepted, %" PRIu64 " rejected: ",
-		records->read, records->accepted, records->rejected);
+		" accepted, ",
+		records->read, records->accepted);
+	if (records->skipped > 0)
+		fprintf(stderr, "%" PRIu64 " skipped (unanswered), ", records->skipped);
+	fprintf(stderr, "%" PRIu64 " rejected%s", records->rejected,
+		records->rejected > 0 ? ": " : "");
 	print_reasons(records);
 	fputc('\n', stderr);
 	if (!failed)

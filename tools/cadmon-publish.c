@@ -720,7 +720,7 @@ static int input_line(struct publisher *publisher, struct input *input, const ch
 	}
 	enum mapping_status status =
 		mapping_line(input->mapping, line, len, publish_mapped, &mapped, why, sizeof why);
-	if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+	if (mapping_status_rejects(status))
 		reject_record(publisher, input, status, why);
 	return mapped.rc;
 }
@@ -732,7 +732,7 @@ static void input_end(struct publisher *publisher, struct input *input)
 
 	if (input->mapping) {
 		enum mapping_status status = mapping_finish(input->mapping, why, sizeof why);
-		if (status != MAPPING_EVENTS && status != MAPPING_SKIPPED)
+		if (mapping_status_rejects(status))
 			reject_record(publisher, input, status, why);
 		mapping_free(input->mapping);
 		input->mapping = NULL;

@@ -278,6 +278,7 @@ static void write_cards(const struct page *page, uint64_t calls, uint64_t premat
 {
 	const struct backtest *backtest = page->backtest;
 	const struct engine_stats *stats = backtest_engine_stats(backtest);
+	const struct backtest_records *records = backtest_records(backtest);
 	char note[128];
 	size_t used = 0;
 
@@ -302,6 +303,12 @@ static void write_cards(const struct page *page, uint64_t calls, uint64_t premat
 	snprintf(note, sizeof(note), "%" PRIu64 " rejected, %" PRIu32 " calls left open",
 		 engine_counters_rejected(stats), stats->open_calls);
 	write_card(page->out, "feed lines", stats->lines, note);
+	if (records->mapped) {
+		snprintf(note, sizeof(note),
+			 "%" PRIu64 " rejected, %" PRIu64 " skipped (unanswered)",
+			 records->rejected, records->skipped);
+		write_card(page->out, "records", records->read, note);
+	}
 	fputs("</div>\n", page->out);
 }
 
@@ -404,6 +411,29 @@ static void write_source_rows(const struct page *page)
 	}
 }
 
+/* With a mapping: its records and what became of them. */
+static void write_record_rows(FILE *out, const struct backtest_records *records)
+{
+	char label[64];
+
+	if (!records->mapped)
+		return;
+	write_total_row(out, "records read", records->read);
+	write_total_row(out, "records accepted", records->accepted);
+	write_total_row(out, "records skipped (unanswered)", records->skipped);
+	write_total_row(out, "records rejected", records->rejected);
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++) {
+		snprintf(label, sizeof(label), "&nbsp;&nbsp;%s",
+			 event_reject_name((enum event_reject)reason));
+		write_total_row_if_any(out, label, records->by_event_reason[reason]);
+	}
+	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++) {
+		snprintf(label, sizeof(label), "&nbsp;&nbsp;%s",
+			 mapping_status_name((enum mapping_status)reason));
+		write_total_row_if_any(out, label, records->by_mapping_reason[reason]);
+	}
+}
+
 static void write_totals(const struct page *page)
 {
 	const struct engine_stats *stats = backtest_engine_stats(page->backtest);
@@ -421,6 +451,7 @@ static void write_totals(const struct page *page)
 			 event_reject_name((enum event_reject)reason));
 		write_total_row_if_any(out, label, stats->rejects[reason]);
 	}
+	write_record_rows(out, backtest_records(page->backtest));
 	write_total_row(out, "alerts open at end", stats->detector.open_alerts);
 	write_total_row(out, "open calls at end", stats->open_calls);
 	for (size_t i = 0; i < engine_counters_troubles_count; i++)

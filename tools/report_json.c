@@ -147,6 +147,36 @@ static void put_rejects(struct builder *builder, struct json_object *totals,
 	put(builder, totals, "rejects", rejects);
 }
 
+/* The records (feed lines, or a mapping's records) and what became of them; rejects holds
+ * every reason with a count, engine and mapping reasons of the same name added up. */
+static void put_records(struct builder *builder, struct json_object *totals,
+			const struct backtest_records *records)
+{
+	struct json_object *object = json_object_new_object();
+	struct json_object *rejects = json_object_new_object();
+
+	put(builder, object, "read", new_count(records->read));
+	put(builder, object, "accepted", new_count(records->accepted));
+	put(builder, object, "skipped", new_count(records->skipped));
+	put(builder, object, "rejected", new_count(records->rejected));
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		if (records->by_event_reason[reason] > 0)
+			put(builder, rejects, event_reject_name((enum event_reject)reason),
+			    new_count(records->by_event_reason[reason]));
+	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++) {
+		const char *name = mapping_status_name((enum mapping_status)reason);
+		struct json_object *engine_count = NULL;
+		uint64_t count = records->by_mapping_reason[reason];
+		if (count == 0)
+			continue;
+		if (json_object_object_get_ex(rejects, name, &engine_count))
+			count += json_object_get_uint64(engine_count);
+		put(builder, rejects, name, new_count(count));
+	}
+	put(builder, object, "rejects", rejects);
+	put(builder, totals, "records", object);
+}
+
 static void put_calls(struct builder *builder, struct json_object *totals,
 		      const struct backtest *backtest)
 {
@@ -218,6 +248,7 @@ static struct json_object *build_totals(struct builder *builder, const struct ba
 	put(builder, totals, "lines", new_count(stats->lines));
 	put(builder, totals, "events", new_count(stats->events));
 	put_rejects(builder, totals, stats);
+	put_records(builder, totals, backtest_records(backtest));
 	put_calls(builder, totals, backtest);
 	put_troubles(builder, totals, stats, input);
 	if (input->first_ms <= input->last_ms) {

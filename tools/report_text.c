@@ -164,6 +164,25 @@ static void print_rejects(FILE *out, const struct engine_stats *stats)
 				    stats->rejects[reason]);
 }
 
+/* With a mapping: its records and what became of them (feed lines are counted above). */
+static void print_records(FILE *out, const struct backtest_records *records)
+{
+	if (!records->mapped)
+		return;
+	print_total(out, 0, "records read", records->read);
+	print_total(out, 0, "records accepted", records->accepted);
+	print_total(out, 0, "records skipped", records->skipped);
+	print_total(out, 0, "records rejected", records->rejected);
+	for (int reason = 1; reason < EVENT_REJECT_COUNT; reason++)
+		if (records->by_event_reason[reason] > 0)
+			print_total(out, 2, event_reject_name((enum event_reject)reason),
+				    records->by_event_reason[reason]);
+	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++)
+		if (records->by_mapping_reason[reason] > 0)
+			print_total(out, 2, mapping_status_name((enum mapping_status)reason),
+				    records->by_mapping_reason[reason]);
+}
+
 static void print_calls(FILE *out, const struct backtest *backtest)
 {
 	uint64_t calls = 0, premature = 0;
@@ -246,6 +265,7 @@ static void print_totals(FILE *out, const struct backtest *backtest)
 	print_total(out, 0, "lines", stats->lines);
 	print_total(out, 0, "events", stats->events);
 	print_rejects(out, stats);
+	print_records(out, backtest_records(backtest));
 	print_calls(out, backtest);
 	print_alerts(out, backtest);
 	print_total(out, 0, "alerts open at end", stats->detector.open_alerts);

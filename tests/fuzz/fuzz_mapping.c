@@ -4,7 +4,8 @@
  * Vendor records (lib/mapping.h, lib/csv.h) on arbitrary bytes: the first byte picks a
  * mapping (CSV with a header, CSV by column numbers with ';', JSON lines), the rest is split
  * at "\n" into lines. Every line is also split by csv_split on its own. Each record may
- * become at most MAPPING_MAX_EVENTS lines, and every line a mapping emits must be a
+ * become at most MAPPING_MAX_EVENTS lines (none when skipped as unanswered: skip_when_empty of
+ * the first and third mappings), and every line a mapping emits must be a
  * well-formed feed line: the event parser may refuse only bytes the record carried (invalid
  * UTF-8, a NUL cutting a value short), never the line's structure, type or time.
  */
@@ -31,6 +32,7 @@ static const char mappings_yaml[] =
 	"    time_format: \"%m/%d/%Y %I:%M:%S %p\"\n"
 	"    time_zone: America/Chicago\n"
 	"    released_by_values: {A: operator, C: caller}\n"
+	"    skip_when_empty: [operator, answer_time]\n"
 	"  - name: numbered\n"
 	"    format: csv\n"
 	"    header: false\n"
@@ -44,7 +46,8 @@ static const char mappings_yaml[] =
 	"    fields: {call_id: id, operator: agent.id, answer_time: t.a, release_time: t.r,"
 	" incident_id: inc}\n"
 	"    time_format: iso8601\n"
-	"    time_zone: \"-06:00\"\n";
+	"    time_zone: \"-06:00\"\n"
+	"    skip_when_empty: [answer_time]\n";
 
 static struct config config;
 static struct zone chicago; /* 2026: CDT from 03-08T08:00Z to 11-01T07:00Z */
