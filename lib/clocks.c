@@ -9,16 +9,32 @@
 #include "codec.h"
 #include "text.h"
 
+struct clocks_key {
+	uint32_t rank;
+	uint32_t hash;
+};
+
+/* FNV-1a. */
+static uint32_t name_hash(const char *name)
+{
+	uint32_t hash = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		hash = (hash ^ *p) * 16777619u;
+	return hash;
+}
+
 struct clocks {
 	struct clocks_source *sources; /* count used, max long */
 	uint32_t count;
 	uint32_t max;
 	uint32_t last_found; /* lines come in runs from one source */
 	uint64_t evicted;
-	/* rank[i]: how many sources have a name strcmp-less than sources[i].name, so that the
-	 * center's tie between equal clocks compares two integers, not two names. Kept
-	 * incrementally on add and forget (both already O(count)); rebuilt after a load. */
-	uint32_t *rank;
+	/* keys[i] of sources[i]: its name's rank (how many names are strcmp-less), so that the
+	 * center's tie between equal clocks compares two integers, not two names; and its name's
+	 * hash, so that the lookup compares names only when the hashes match. Kept incrementally
+	 * on add and forget (both already O(count)); rebuilt after a load. */
+	struct clocks_key *keys;
 };
 
 struct clocks *clocks_new(uint32_t max_sources)
@@ -29,10 +45,10 @@ struct clocks *clocks_new(uint32_t max_sources)
 		return NULL;
 	clocks->max = max_sources ? max_sources : 1;
 	clocks->sources = calloc(clocks->max, sizeof(*clocks->sources));
-	clocks->rank = calloc(clocks->max, sizeof(*clocks->rank));
-	if (!clocks->sources || !clocks->rank) {
+	clocks->keys = calloc(clocks->max, sizeof(*clocks->keys));
+	if (!clocks->sources || !clocks->keys) {
 		free(clocks->sources);
-		free(clocks->rank);
+		free(clocks->keys);
 		free(clocks);
 		return NULL;
 	}
@@ -44,7 +60,7 @@ void clocks_free(struct clocks *clocks)
 	if (!clocks)
 		return;
 	free(clocks->sources);
-	free(clocks->rank);
+	free(clocks->keys);
 	free(clocks);
 }
 
@@ -61,18 +77,18 @@ static uint32_t least_recent(const struct clocks *clocks)
 
 static void forget(struct clocks *clocks, uint32_t i)
 {
-	uint32_t gone = clocks->rank[i];
+	uint32_t gone = clocks->keys[i].rank;
 
 	for (uint32_t j = 0; j < clocks->count; j++)
-		if (clocks->rank[j] > gone)
-			clocks->rank[j]--;
+		if (clocks->keys[j].rank > gone)
+			clocks->keys[j].rank--;
 	clocks->count--;
 	clocks->sources[i] = clocks->sources[clocks->count];
-	clocks->rank[i] = clocks->rank[clocks->count];
+	clocks->keys[i] = clocks->keys[clocks->count];
 	clocks->evicted++;
 }
 
-/* Rank the source just appended at index last among the others. */
+/* Rank and hash the source just appended at index last. */
 static void rank_added(struct clocks *clocks, uint32_t last)
 {
 	uint32_t less = 0;
@@ -82,9 +98,10 @@ static void rank_added(struct clocks *clocks, uint32_t last)
 		if (cmp < 0)
 			less++;
 		else if (cmp > 0)
-			clocks->rank[j]++;
+			clocks->keys[j].rank++;
 	}
-	clocks->rank[last] = less;
+	clocks->keys[last].rank = less;
+	clocks->keys[last].hash = name_hash(clocks->sources[last].name);
 }
 
 static int by_name(const void *a, const void *b)
@@ -111,9 +128,10 @@ static int rank_all(struct clocks *clocks)
 	for (uint32_t k = 0; k < clocks->count; k++) {
 		size_t i = (size_t)(order[k] - clocks->sources);
 		if (k > 0 && strcmp(order[k - 1]->name, order[k]->name) == 0)
-			clocks->rank[i] = clocks->rank[order[k - 1] - clocks->sources];
+			clocks->keys[i].rank = clocks->keys[order[k - 1] - clocks->sources].rank;
 		else
-			clocks->rank[i] = k;
+			clocks->keys[i].rank = k;
+		clocks->keys[i].hash = name_hash(order[k]->name);
 	}
 	free(order);
 	return 0;
@@ -122,12 +140,14 @@ static int rank_all(struct clocks *clocks)
 struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 {
 	struct clocks_source *source;
+	uint32_t hash;
 
 	if (clocks->last_found < clocks->count &&
 	    strcmp(clocks->sources[clocks->last_found].name, name) == 0)
 		return &clocks->sources[clocks->last_found];
+	hash = name_hash(name);
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (strcmp(clocks->sources[i].name, name) == 0)
+		if (clocks->keys[i].hash == hash && strcmp(clocks->sources[i].name, name) == 0)
 			return &clocks->sources[clocks->last_found = i];
 	if (clocks->count == clocks->max)
 		forget(clocks, least_recent(clocks));
@@ -236,10 +256,10 @@ void clocks_center(const struct clocks *clocks, const struct clocks_bounds *boun
 		/* A fresh source with a clock means lead >= its clock, so floor is set. */
 		if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
 			continue;
-		if (best == UINT32_MAX || ms < best_ms || clocks->rank[i] < best_rank) {
+		if (best == UINT32_MAX || ms < best_ms || clocks->keys[i].rank < best_rank) {
 			best = i;
 			best_ms = ms;
-			best_rank = clocks->rank[i];
+			best_rank = clocks->keys[i].rank;
 		}
 	}
 #undef FRESH
@@ -270,7 +290,7 @@ uint64_t clocks_evicted(const struct clocks *clocks)
 int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 {
 	struct clocks_source *sources;
-	uint32_t *ranks;
+	struct clocks_key *keys;
 
 	if (max_sources == 0)
 		max_sources = 1;
@@ -280,14 +300,14 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	if (!sources)
 		return -ENOMEM;
 	clocks->sources = sources;
-	ranks = realloc(clocks->rank, (size_t)max_sources * sizeof(*ranks));
-	if (!ranks) {
+	keys = realloc(clocks->keys, (size_t)max_sources * sizeof(*keys));
+	if (!keys) {
 		/* Both arrays hold at least the smaller bound. */
 		if (max_sources < clocks->max)
 			clocks->max = max_sources;
 		return -ENOMEM;
 	}
-	clocks->rank = ranks;
+	clocks->keys = keys;
 	clocks->max = max_sources;
 	clocks->last_found = 0;
 	return 0;

@@ -1129,6 +1129,11 @@ static void test_center_matches_old_computation(void **state)
 			set_clock(clocks, name, INT64_MIN, T0 + (int64_t)rnd(20000));
 		} else {
 			struct clocks_source *source = clocks_get(clocks, name);
+			/* The lookup (by hash, then name) finds the one source of that name. */
+			assert_string_equal(source->name, name);
+			for (size_t i = 0; i < clocks_count(clocks); i++)
+				assert_true(clocks_at(clocks, i) == source ||
+					    strcmp(clocks_at(clocks, i)->name, name) != 0);
 			/* Coarse clocks so that equal clocks (ties) are common. */
 			source->newest_ms = T0 + (int64_t)rnd(40) * 500 - 5000;
 			source->heard_ms = rnd(20) == 0 ? INT64_MIN : T0 + (int64_t)rnd(20000);
