@@ -219,50 +219,60 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 	return newest - source->newest_ms;
 }
 
+/* Fresh (clocks_fresh), the threshold computed once: stale_before = now_ms - idle_ms. */
+#define FRESH(s)                                                                                   \
+	(host ? (s)->heard_ms != INT64_MIN && (s)->heard_ms >= stale_before                        \
+	      : (s)->newest_ms != INT64_MIN)
+
 /*
- * One pass for the lead, one for the oldest held clock. Same result as held_under() for every
- * source with the tie between equal clocks broken by name (strcmp), but with freshness's
- * threshold computed once and the name compared through its rank: about a dozen instructions
- * a source, and the name copied once at the end (issue 17).
+ * The same result as held_under() for every source, the tie between equal clocks broken by
+ * name (strcmp), with freshness's threshold computed once, names compared by their rank and
+ * the winner's name copied once (issue 17). One pass finds the lead and the oldest of the
+ * fresh sources not behind the center; the held sources are those of them also within
+ * max_lag of the lead, so when that oldest one is (the usual case) it is the answer, and
+ * only when it lags further does a second pass look again with the lead known.
  */
 void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
 		   struct clocks_center *out)
 {
 	const struct clocks_source *sources = clocks->sources;
+	const struct clocks_key *keys = clocks->keys;
 	bool host = bounds->now_ms != INT64_MIN;
 	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
 	int64_t lead = INT64_MIN;
-	int64_t floor = 0;
 	int64_t best_ms = INT64_MAX;
 	uint32_t best = UINT32_MAX;
-	uint32_t best_rank = 0;
 
-	/* fresh: with a host clock, heard within idle (heard_ms INT64_MIN never is, as
-	 * INT64_MIN >= stale_before holds only when that threshold is INT64_MIN itself);
-	 * without one, having a clock. */
-#define FRESH(s)                                                                        \
-	(host ? (s)->heard_ms != INT64_MIN && (s)->heard_ms >= stale_before               \
-	      : (s)->newest_ms != INT64_MIN)
-	for (uint32_t i = 0; i < clocks->count; i++)
-		if (sources[i].newest_ms > lead && FRESH(&sources[i]))
-			lead = sources[i].newest_ms;
-	if (lead != INT64_MIN)
-		floor = lead - bounds->max_lag_ms;
 	for (uint32_t i = 0; i < clocks->count; i++) {
-		const struct clocks_source *source = &sources[i];
-		int64_t ms = source->newest_ms;
-		if (ms > best_ms || !FRESH(source))
+		int64_t ms = sources[i].newest_ms;
+		if (!FRESH(&sources[i]))
 			continue;
-		/* A fresh source with a clock means lead >= its clock, so floor is set. */
-		if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
+		if (ms > lead)
+			lead = ms;
+		if (ms > best_ms || (ms != INT64_MIN && ms < bounds->center_ms))
 			continue;
-		if (best == UINT32_MAX || ms < best_ms || clocks->keys[i].rank < best_rank) {
+		if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
 			best = i;
 			best_ms = ms;
-			best_rank = clocks->keys[i].rank;
 		}
 	}
-#undef FRESH
+	/* A fresh source with a clock means lead >= its clock > INT64_MIN. */
+	if (best != UINT32_MAX && best_ms != INT64_MIN && best_ms < lead - bounds->max_lag_ms) {
+		int64_t floor = lead - bounds->max_lag_ms;
+		best = UINT32_MAX;
+		best_ms = INT64_MAX;
+		for (uint32_t i = 0; i < clocks->count; i++) {
+			int64_t ms = sources[i].newest_ms;
+			if (ms > best_ms || !FRESH(&sources[i]))
+				continue;
+			if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
+				continue;
+			if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
+				best = i;
+				best_ms = ms;
+			}
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	out->center_ms = INT64_MAX;
 	if (best != UINT32_MAX) {
@@ -271,6 +281,7 @@ void clocks_center(const struct clocks *clocks, const struct clocks_bounds *boun
 		text_copy(out->tie_name, sources[best].name, sizeof(out->tie_name));
 	}
 }
+#undef FRESH
 
 size_t clocks_count(const struct clocks *clocks)
 {

@@ -951,8 +951,7 @@ static void old_center(const struct clocks *clocks, const struct clocks_bounds *
 	}
 }
 
-static void set_clock(struct clocks *clocks, const char *name, int64_t newest_ms,
-		      int64_t heard_ms)
+static void set_clock(struct clocks *clocks, const char *name, int64_t newest_ms, int64_t heard_ms)
 {
 	struct clocks_source *source = clocks_get(clocks, name);
 
@@ -982,8 +981,10 @@ static void expect_center(const struct clocks *clocks, const struct clocks_bound
 static void test_center_exact_values(void **state)
 {
 	struct clocks *clocks = clocks_new(4);
-	struct clocks_bounds b = {.now_ms = T0 + 10 * MINUTE, .idle_ms = 5 * MINUTE,
-				  .max_lag_ms = 15 * MINUTE, .center_ms = INT64_MIN};
+	struct clocks_bounds b = { .now_ms = T0 + 10 * MINUTE,
+				   .idle_ms = 5 * MINUTE,
+				   .max_lag_ms = 15 * MINUTE,
+				   .center_ms = INT64_MIN };
 
 	(void)state;
 	assert_non_null(clocks);
@@ -1042,10 +1043,11 @@ static void test_center_many_sources_and_load(void **state)
 {
 	struct clocks *clocks = clocks_new(64);
 	struct clocks *loaded = clocks_new(64);
-	struct clocks_bounds b = {.now_ms = T0, .idle_ms = MINUTE, .max_lag_ms = MINUTE,
-				  .center_ms = INT64_MIN};
-	struct codec_writer writer = {0};
-	struct codec_reader reader = {0};
+	struct clocks_bounds b = {
+		.now_ms = T0, .idle_ms = MINUTE, .max_lag_ms = MINUTE, .center_ms = INT64_MIN
+	};
+	struct codec_writer writer = { 0 };
+	struct codec_reader reader = { 0 };
 	char name[16];
 
 	(void)state;
@@ -1086,12 +1088,14 @@ static uint64_t rnd(uint64_t n)
  * old computation every time. */
 static void test_center_matches_old_computation(void **state)
 {
-	static const char *const prefixes[] = {"cad", "cad-", "feed-", "#", "", "b"};
+	static const char *const prefixes[] = { "cad", "cad-", "feed-", "#", "", "b" };
 	struct clocks *clocks = clocks_new(50);
-	struct clocks_bounds b = {.now_ms = T0, .idle_ms = 2000, .max_lag_ms = 3000,
-				  .center_ms = INT64_MIN};
+	struct clocks_bounds b = {
+		.now_ms = T0, .idle_ms = 2000, .max_lag_ms = 3000, .center_ms = INT64_MIN
+	};
 	size_t held = 0;
 	size_t ties = 0;
+	size_t lagging = 0;
 
 	(void)state;
 	for (int step = 0; step < 100000; step++) {
@@ -1104,8 +1108,8 @@ static void test_center_matches_old_computation(void **state)
 		if (what < 2) {
 			assert_int_equal(clocks_resize(clocks, (uint32_t)(1 + rnd(50))), 0);
 		} else if (what < 4) {
-			struct codec_writer writer = {0};
-			struct codec_reader reader = {0};
+			struct codec_writer writer = { 0 };
+			struct codec_reader reader = { 0 };
 			struct clocks *loaded = clocks_new(50);
 			clocks_save(clocks, &writer);
 			reader.data = writer.data;
@@ -1144,6 +1148,13 @@ static void test_center_matches_old_computation(void **state)
 		assert_int_equal(got.center_ms, want.center_ms);
 		assert_string_equal(got.tie_name, want.tie_name);
 		held += got.any_held;
+		/* The oldest fresh source not behind the center lags too far: clocks_center's
+		 * second pass decides. */
+		struct clocks_bounds no_lag = b;
+		no_lag.max_lag_ms = INT64_C(1) << 40;
+		old_center(clocks, &no_lag, &want);
+		lagging += want.any_held && (want.center_ms != got.center_ms ||
+					     strcmp(want.tie_name, got.tie_name) != 0);
 		for (size_t i = 0; got.any_held && i < clocks_count(clocks); i++)
 			if (clocks_at(clocks, i)->newest_ms == got.center_ms &&
 			    strcmp(clocks_at(clocks, i)->name, got.tie_name) != 0) {
@@ -1154,7 +1165,10 @@ static void test_center_matches_old_computation(void **state)
 	/* The walk exercised what it should: most centers held, many decided by name. */
 	assert_true(held > 50000);
 	assert_true(ties > 5000);
-	printf("differential: %zu held, %zu with a tie at the center's clock\n", held, ties);
+	assert_true(lagging > 5000);
+	printf("differential: %zu held, %zu with a tie at the center's clock, %zu decided past a "
+	       "lagging source\n",
+	       held, ties, lagging);
 	clocks_free(clocks);
 }
 
