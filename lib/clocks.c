@@ -9,12 +9,32 @@
 #include "codec.h"
 #include "text.h"
 
+struct clocks_key {
+	uint32_t rank;
+	uint32_t hash;
+};
+
+/* FNV-1a. */
+static uint32_t name_hash(const char *name)
+{
+	uint32_t hash = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		hash = (hash ^ *p) * 16777619u;
+	return hash;
+}
+
 struct clocks {
 	struct clocks_source *sources; /* count used, max long */
 	uint32_t count;
 	uint32_t max;
 	uint32_t last_found; /* lines come in runs from one source */
 	uint64_t evicted;
+	/* keys[i] of sources[i]: its name's rank (how many names are strcmp-less), so that the
+	 * center's tie between equal clocks compares two integers, not two names; and its name's
+	 * hash, so that the lookup compares names only when the hashes match. Kept incrementally
+	 * on add and forget (both already O(count)); rebuilt after a load. */
+	struct clocks_key *keys;
 };
 
 struct clocks *clocks_new(uint32_t max_sources)
@@ -25,7 +45,10 @@ struct clocks *clocks_new(uint32_t max_sources)
 		return NULL;
 	clocks->max = max_sources ? max_sources : 1;
 	clocks->sources = calloc(clocks->max, sizeof(*clocks->sources));
-	if (!clocks->sources) {
+	clocks->keys = calloc(clocks->max, sizeof(*clocks->keys));
+	if (!clocks->sources || !clocks->keys) {
+		free(clocks->sources);
+		free(clocks->keys);
 		free(clocks);
 		return NULL;
 	}
@@ -37,6 +60,7 @@ void clocks_free(struct clocks *clocks)
 	if (!clocks)
 		return;
 	free(clocks->sources);
+	free(clocks->keys);
 	free(clocks);
 }
 
@@ -53,19 +77,77 @@ static uint32_t least_recent(const struct clocks *clocks)
 
 static void forget(struct clocks *clocks, uint32_t i)
 {
-	clocks->sources[i] = clocks->sources[--clocks->count];
+	uint32_t gone = clocks->keys[i].rank;
+
+	for (uint32_t j = 0; j < clocks->count; j++)
+		if (clocks->keys[j].rank > gone)
+			clocks->keys[j].rank--;
+	clocks->count--;
+	clocks->sources[i] = clocks->sources[clocks->count];
+	clocks->keys[i] = clocks->keys[clocks->count];
 	clocks->evicted++;
+}
+
+/* Rank and hash the source just appended at index last. */
+static void rank_added(struct clocks *clocks, uint32_t last)
+{
+	uint32_t less = 0;
+
+	for (uint32_t j = 0; j < last; j++) {
+		int cmp = strcmp(clocks->sources[j].name, clocks->sources[last].name);
+		if (cmp < 0)
+			less++;
+		else if (cmp > 0)
+			clocks->keys[j].rank++;
+	}
+	clocks->keys[last].rank = less;
+	clocks->keys[last].hash = name_hash(clocks->sources[last].name);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct clocks_source *const *x = a;
+	const struct clocks_source *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Rank every source afresh (after a load). 0 or -ENOMEM. */
+static int rank_all(struct clocks *clocks)
+{
+	const struct clocks_source **order;
+
+	if (clocks->count == 0)
+		return 0;
+	order = malloc((size_t)clocks->count * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < clocks->count; i++)
+		order[i] = &clocks->sources[i];
+	qsort(order, clocks->count, sizeof(*order), by_name);
+	for (uint32_t k = 0; k < clocks->count; k++) {
+		size_t i = (size_t)(order[k] - clocks->sources);
+		if (k > 0 && strcmp(order[k - 1]->name, order[k]->name) == 0)
+			clocks->keys[i].rank = clocks->keys[order[k - 1] - clocks->sources].rank;
+		else
+			clocks->keys[i].rank = k;
+		clocks->keys[i].hash = name_hash(order[k]->name);
+	}
+	free(order);
+	return 0;
 }
 
 struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 {
 	struct clocks_source *source;
+	uint32_t hash;
 
 	if (clocks->last_found < clocks->count &&
 	    strcmp(clocks->sources[clocks->last_found].name, name) == 0)
 		return &clocks->sources[clocks->last_found];
+	hash = name_hash(name);
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (strcmp(clocks->sources[i].name, name) == 0)
+		if (clocks->keys[i].hash == hash && strcmp(clocks->sources[i].name, name) == 0)
 			return &clocks->sources[clocks->last_found = i];
 	if (clocks->count == clocks->max)
 		forget(clocks, least_recent(clocks));
@@ -76,6 +158,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	source->heard_ms = INT64_MIN;
 	source->future_ms = INT64_MIN;
 	source->restarted_ms = INT64_MIN;
+	rank_added(clocks, clocks->last_found);
 	return source;
 }
 
@@ -136,26 +219,69 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 	return newest - source->newest_ms;
 }
 
+/* Fresh (clocks_fresh), the threshold computed once: stale_before = now_ms - idle_ms. */
+#define FRESH(s)                                                                                   \
+	(host ? (s)->heard_ms != INT64_MIN && (s)->heard_ms >= stale_before                        \
+	      : (s)->newest_ms != INT64_MIN)
+
+/*
+ * The same result as held_under() for every source, the tie between equal clocks broken by
+ * name (strcmp), with freshness's threshold computed once, names compared by their rank and
+ * the winner's name copied once (issue 17). One pass finds the lead and the oldest of the
+ * fresh sources not behind the center; the held sources are those of them also within
+ * max_lag of the lead, so when that oldest one is (the usual case) it is the answer, and
+ * only when it lags further does a second pass look again with the lead known.
+ */
 void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
 		   struct clocks_center *out)
 {
-	int64_t lead = lead_ms(clocks, bounds->now_ms, bounds->idle_ms);
+	const struct clocks_source *sources = clocks->sources;
+	const struct clocks_key *keys = clocks->keys;
+	bool host = bounds->now_ms != INT64_MIN;
+	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
+	int64_t lead = INT64_MIN;
+	int64_t best_ms = INT64_MAX;
+	uint32_t best = UINT32_MAX;
 
+	for (uint32_t i = 0; i < clocks->count; i++) {
+		int64_t ms = sources[i].newest_ms;
+		if (!FRESH(&sources[i]))
+			continue;
+		if (ms > lead)
+			lead = ms;
+		if (ms > best_ms || (ms != INT64_MIN && ms < bounds->center_ms))
+			continue;
+		if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
+			best = i;
+			best_ms = ms;
+		}
+	}
+	/* A fresh source with a clock means lead >= its clock > INT64_MIN. */
+	if (best != UINT32_MAX && best_ms != INT64_MIN && best_ms < lead - bounds->max_lag_ms) {
+		int64_t floor = lead - bounds->max_lag_ms;
+		best = UINT32_MAX;
+		best_ms = INT64_MAX;
+		for (uint32_t i = 0; i < clocks->count; i++) {
+			int64_t ms = sources[i].newest_ms;
+			if (ms > best_ms || !FRESH(&sources[i]))
+				continue;
+			if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
+				continue;
+			if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
+				best = i;
+				best_ms = ms;
+			}
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	out->center_ms = INT64_MAX;
-	for (uint32_t i = 0; i < clocks->count; i++) {
-		const struct clocks_source *source = &clocks->sources[i];
-		if (!held_under(source, lead, bounds))
-			continue;
-		if (!out->any_held || source->newest_ms < out->center_ms ||
-		    (source->newest_ms == out->center_ms &&
-		     strcmp(source->name, out->tie_name) < 0)) {
-			out->center_ms = source->newest_ms;
-			text_copy(out->tie_name, source->name, sizeof(out->tie_name));
-		}
+	if (best != UINT32_MAX) {
 		out->any_held = true;
+		out->center_ms = best_ms;
+		text_copy(out->tie_name, sources[best].name, sizeof(out->tie_name));
 	}
 }
+#undef FRESH
 
 size_t clocks_count(const struct clocks *clocks)
 {
@@ -175,6 +301,7 @@ uint64_t clocks_evicted(const struct clocks *clocks)
 int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 {
 	struct clocks_source *sources;
+	struct clocks_key *keys;
 
 	if (max_sources == 0)
 		max_sources = 1;
@@ -184,6 +311,14 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	if (!sources)
 		return -ENOMEM;
 	clocks->sources = sources;
+	keys = realloc(clocks->keys, (size_t)max_sources * sizeof(*keys));
+	if (!keys) {
+		/* Both arrays hold at least the smaller bound. */
+		if (max_sources < clocks->max)
+			clocks->max = max_sources;
+		return -ENOMEM;
+	}
+	clocks->keys = keys;
 	clocks->max = max_sources;
 	clocks->last_found = 0;
 	return 0;
@@ -239,5 +374,6 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 			return -EINVAL;
 	}
 	clocks->count = count;
-	return 0;
+	clocks->last_found = 0;
+	return rank_all(clocks) == 0 ? 0 : -EINVAL;
 }
