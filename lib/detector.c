@@ -114,14 +114,24 @@ struct operator_state {
 		history; /* its long-run premature hangups and their expectation */
 	/* One per configured rule (detector->config.detector.rule_count), not CONFIG_MAX_RULES:
 	 * 152 bytes a rule, where 16 took 2,432 bytes of every operator whatever the rule count.
-	 * A reload that changes the count moves every state to one of the new size. */
+	 * The window's spans follow them, one per rule too (state_spans). A reload that changes
+	 * the count moves every state to one of the new size. */
 	struct rule_state rules[];
 };
 
-/* Bytes of an operator's state with rule_count rule states. */
+/* Bytes of an operator's state with rule_count rule states and window spans. */
 static size_t state_size(size_t rule_count)
 {
-	return offsetof(struct operator_state, rules) + rule_count * sizeof(struct rule_state);
+	return offsetof(struct operator_state, rules) +
+	       rule_count * (sizeof(struct rule_state) + sizeof(struct window_span));
+}
+
+/* The storage of the window's spans in a state of rule_count rules (after its rule states). */
+static struct window_span *state_spans(struct operator_state *state, size_t rule_count)
+{
+	_Static_assert(sizeof(struct rule_state) % _Alignof(struct window_span) == 0,
+		       "the spans follow the rule states aligned");
+	return (struct window_span *)(void *)(state->rules + rule_count);
 }
 
 /* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
@@ -181,6 +191,7 @@ struct detector {
 	uint64_t ticks;		   /* ticks run */
 	int64_t tick_now_ms;	   /* the clock at the last tick */
 	struct window center;
+	struct window_span center_spans[CONFIG_MAX_RULES];
 	struct table baselines;            /* struct baseline_entry, at most max_operators */
 	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
 	struct cusum_memo cusum_memo[CONFIG_MAX_RULES]; /* CUSUM rules: their last weights */
@@ -266,8 +277,8 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 	detector->now_ms = INT64_MIN;
 	detector->next_tick_ms = INT64_MIN;
 	detector->next_seq = 1;
-	window_init(&detector->center, detector->span_ms, config->detector.rule_count,
-		    config->tracker.max_center_calls, 0);
+	window_init(&detector->center, detector->center_spans, detector->span_ms,
+		    config->detector.rule_count, config->tracker.max_center_calls, 0);
 	if (!allocate_tables(detector)) {
 		detector_free(detector);
 		return NULL;
@@ -367,7 +378,8 @@ static struct operator_state *new_operator(struct detector *detector,
 	state->episode.due_ms = INT64_MAX;
 	state->episode.due_position = NOT_DUE;
 	state->episode.evaluated_tick = detector->ticks;
-	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
+	window_init(&state->window, state_spans(state, detector->config.detector.rule_count),
+		    detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	return state;
 }
@@ -1883,6 +1895,9 @@ static void move_states(struct detector *detector, struct operator_state **moved
 		struct operator_entry *entry = table_slot(operators, i);
 		struct operator_state *old = entry->state, *state = moved[n++];
 		memcpy(state, old, offsetof(struct operator_state, rules));
+		window_move_spans(&state->window,
+				  state_spans(state, detector->config.detector.rule_count),
+				  detector->config.detector.rule_count);
 		remap_operator_rules(detector, state, old->rules, old_count, map);
 		entry->state = state;
 		registry_replace(&detector->registry, state->index, state);
@@ -2201,7 +2216,8 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
 	state->episode.rule = codec_get_u32(reader);
 	int episode_rc = load_episode(detector, &state->episode, reader);
-	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
+	window_init(&state->window, state_spans(state, detector->config.detector.rule_count),
+		    detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	/* Last: placed at its index (within max_operators, unheld) only when all else is valid. */
 	if (episode_rc != 0 || reader->failed || agent_state >= AGENT_STATE_COUNT ||

@@ -27,20 +27,30 @@ static uint32_t grown_capacity(uint32_t capacity, uint32_t max_entries)
 	return grown > max_entries || grown < capacity ? max_entries : grown;
 }
 
-void window_init(struct window *window, const int64_t *span_ms, size_t span_count,
-		 uint32_t max_entries, size_t payload_size)
+void window_init(struct window *window, struct window_span *spans, const int64_t *span_ms,
+		 size_t span_count, uint32_t max_entries, size_t payload_size)
 {
 	memset(window, 0, sizeof(*window));
+	window->spans = spans;
 	window->max_entries = max_entries;
 	window->payload_size = payload_size;
 	window->now_ms = INT64_MIN;
 	window->next_leave_ms = INT64_MAX;
 	window->span_count = span_count < WINDOW_MAX_SPANS ? span_count : WINDOW_MAX_SPANS;
 	for (size_t s = 0; s < window->span_count; s++) {
-		window->spans[s].length_ms = span_ms[s];
+		window->spans[s] = (struct window_span){.length_ms = span_ms[s]};
 		if (span_ms[s] > window->longest_ms)
 			window->longest_ms = span_ms[s];
 	}
+}
+
+void window_move_spans(struct window *window, struct window_span *spans, size_t room)
+{
+	if (window->span_count > room)
+		window->span_count = room;
+	if (spans != window->spans && window->span_count > 0)
+		memcpy(spans, window->spans, window->span_count * sizeof(*spans));
+	window->spans = spans;
 }
 
 void window_release(struct window *window)

@@ -681,6 +681,20 @@ static struct config_rule cusum_rule(const char *name)
 	return rule;
 }
 
+/* op-7's window counts per rule (its spans, in its state's allocation): calls and premature. */
+static void record_op7_windows(const struct detector_operator_figures *figures, void *ctx)
+{
+	uint32_t *counts = ctx;
+
+	if (strcmp(figures->operator_id, "op-7") != 0)
+		return;
+	counts[0] = (uint32_t)figures->rule_count;
+	for (size_t r = 0; r < figures->rule_count; r++) {
+		counts[1 + 2 * r] = figures->rules[r].calls;
+		counts[2 + 2 * r] = figures->rules[r].premature;
+	}
+}
+
 /* Each operator's state holds as many rule states as there are rules: a reload that changes the
  * count moves every state to one of the new size, the rule kept (by name, at another position)
  * with its statistic and the open alert, the new ones empty, and back again. */
@@ -698,9 +712,14 @@ static void test_reload_changes_rule_count(void **state)
 	f->config.detector.rule_count = 3;
 	f->config.detector.rules[0] = window_rule("never", 600, 100, 100, 0.5, "critical");
 	f->config.detector.rules[1] = cusum_rule("seq");
-	f->config.detector.rules[2] = window_rule("nor", 3600, 100, 100, 0.5, "critical");
+	f->config.detector.rules[2] = window_rule("nor", 50, 100, 100, 0.5, "critical");
 	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
 	assert_int_equal(detector_stats(f->detector)->operators, 2);
+	/* The window's spans moved with the state, one per new rule: the 50-s one holds only
+	 * the call that ended at T0 + 62 s. */
+	uint32_t counts[1 + 2 * 3] = {0};
+	detector_each_operator(f->detector, record_op7_windows, counts);
+	assert_memory_equal(counts, ((uint32_t[]){3, 2, 2, 2, 2, 1, 1}), sizeof(counts));
 	add_call(f, "op-7", T0 + SECONDS(120), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	assert_string_equal(f->seen[0].kind, "firing");
@@ -714,6 +733,9 @@ static void test_reload_changes_rule_count(void **state)
 	f->config.detector.rules[0] = cusum_rule("seq");
 	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
 	assert_int_equal(detector_stats(f->detector)->open_alerts, 1);
+	memset(counts, 0, sizeof(counts));
+	detector_each_operator(f->detector, record_op7_windows, counts);
+	assert_memory_equal(counts, ((uint32_t[]){1, 3, 3, 0, 0, 0, 0}), sizeof(counts));
 	add_call(f, "op-8", T0 + SECONDS(130), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	add_call(f, "op-8", T0 + SECONDS(140), SECONDS(2), RELEASED_BY_OPERATOR);
