@@ -55,8 +55,7 @@ void window_move_spans(struct window *window, struct window_span *spans, size_t 
 
 void window_release(struct window *window)
 {
-	free(window->entries);
-	free(window->payloads);
+	free(window->entries); /* the payloads too: one allocation */
 	window->entries = NULL;
 	window->payloads = NULL;
 	window->capacity = window->count = window->oldest = 0;
@@ -177,18 +176,18 @@ static void evict_oldest(struct window *window)
 	window->count--;
 }
 
-/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. */
+/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. The entries
+ * and their payloads are one allocation, the payloads after the entries (one malloc's
+ * overhead and rounding an operator, not two). */
 static bool resize(struct window *window, uint32_t capacity)
 {
-	struct window_entry *entries = malloc((size_t)capacity * sizeof(*entries));
+	struct window_entry *entries =
+		malloc((size_t)capacity * (sizeof(*entries) + window->payload_size));
 	unsigned char *payloads =
-		window->payload_size ? malloc((size_t)capacity * window->payload_size) : NULL;
+		entries && window->payload_size ? (unsigned char *)(entries + capacity) : NULL;
 
-	if (!entries || (window->payload_size && !payloads)) {
-		free(entries);
-		free(payloads);
+	if (!entries)
 		return false;
-	}
 	for (uint32_t i = 0; i < window->count; i++) {
 		entries[i] = *entry_at(window, i);
 		if (payloads)
@@ -196,7 +195,6 @@ static bool resize(struct window *window, uint32_t capacity)
 			       window_payload_at(window, i), window->payload_size);
 	}
 	free(window->entries);
-	free(window->payloads);
 	window->entries = entries;
 	window->payloads = payloads;
 	window->capacity = capacity;

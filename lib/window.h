@@ -53,7 +53,9 @@ struct window_span {
 
 struct window {
 	struct window_entry *entries; /* ring, capacity a power of two (or max_entries) */
-	unsigned char *payloads;      /* parallel ring of payload_size bytes each, or NULL */
+	/* a parallel ring of payload_size bytes each, after the entries in their allocation
+	 * (window_release frees both), or NULL */
+	unsigned char *payloads;
 	size_t payload_size;
 	uint32_t capacity;
 	uint32_t max_entries;
