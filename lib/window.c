@@ -8,11 +8,14 @@
 
 #include "codec.h"
 
-/* An operator's first ring: 4 calls (488 bytes with its call details), not 16 (1,952): at
- * 100,000 call-takers most hold one or two calls. Small rings double up to SMALL_CAPACITY
- * (4, 8, 16), then grow by half as before (24, 36, ...). */
-#define INITIAL_CAPACITY 4
+/* An operator's first ring: 1 call (122 bytes with its call details), not 4 (488): at
+ * 100,000 call-takers most hold one call. Small rings double up to SMALL_CAPACITY (1, 2, 4, 8,
+ * 16: four more reallocations in a busy call-taker's life), then grow by half as before (24,
+ * 36, ...). They shrink no lower than SHRINK_FLOOR, so that a call-taker whose calls come and
+ * go is not reallocated at each. */
+#define INITIAL_CAPACITY 1
 #define SMALL_CAPACITY 16
+#define SHRINK_FLOOR 4
 
 _Static_assert(sizeof(struct window_entry) == 24, "a window entry packs its serial and flags");
 
@@ -205,9 +208,9 @@ static bool resize(struct window *window, uint32_t capacity)
 /* A ring three quarters empty shrinks by half (kept as it is if memory is short). */
 static void give_back(struct window *window)
 {
-	if (window->capacity > INITIAL_CAPACITY && window->count < window->capacity / 4)
-		(void)resize(window, window->capacity / 2 > INITIAL_CAPACITY ? window->capacity / 2
-									     : INITIAL_CAPACITY);
+	if (window->capacity > SHRINK_FLOOR && window->count < window->capacity / 4)
+		(void)resize(window, window->capacity / 2 > SHRINK_FLOOR ? window->capacity / 2
+									 : SHRINK_FLOOR);
 }
 
 /* Make room for one more entry: grow up to max_entries, then evict the oldest. */

@@ -229,7 +229,7 @@ static void test_matches_brute_force_model(void **state)
 	window_release(&window);
 }
 
-/* Rings start at 4 entries, double up to 16, grow by half up to the bound, and shrink by half
+/* Rings start at 1 entry, double up to 16, grow by half up to the bound, and shrink by half
  * once three quarters are free, never below 4. */
 static void insert_serials(struct window *window, uint64_t from, uint64_t to, const void *payload)
 {
@@ -247,7 +247,13 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 
 	window_init(&window, window_spans, spans, 1, 40, sizeof(payload));
 	assert_int_equal(window.capacity, 0);
-	insert_serials(&window, 0, 4, payload);
+	insert_serials(&window, 0, 1, payload);
+	assert_int_equal(window.capacity, 1);
+	insert_serials(&window, 1, 2, payload);
+	assert_int_equal(window.capacity, 2);
+	insert_serials(&window, 2, 3, payload);
+	assert_int_equal(window.capacity, 4);
+	insert_serials(&window, 3, 4, payload);
 	assert_int_equal(window.capacity, 4);
 	insert_serials(&window, 4, 5, payload);
 	assert_int_equal(window.capacity, 8);
