@@ -15,7 +15,7 @@
  * go is not reallocated at each. */
 #define INITIAL_CAPACITY 1
 #define SMALL_CAPACITY 16
-#define SHRINK_FLOOR 4
+#define SHRINK_FLOOR	 4
 
 _Static_assert(sizeof(struct window_entry) == 24, "a window entry packs its serial and flags");
 
@@ -41,7 +41,7 @@ void window_init(struct window *window, struct window_span *spans, const int64_t
 	window->next_leave_ms = INT64_MAX;
 	window->span_count = span_count < WINDOW_MAX_SPANS ? span_count : WINDOW_MAX_SPANS;
 	for (size_t s = 0; s < window->span_count; s++) {
-		window->spans[s] = (struct window_span){.length_ms = span_ms[s]};
+		window->spans[s] = (struct window_span){ .length_ms = span_ms[s] };
 		if (span_ms[s] > window->longest_ms)
 			window->longest_ms = span_ms[s];
 	}

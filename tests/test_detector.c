@@ -716,12 +716,17 @@ static void test_key_and_position_at_their_length(void **state)
 {
 	struct fixture *f = *state;
 	char agency[EVENT_ID_MAX + 1], operator_id[EVENT_ID_MAX + 1];
-	const char *positions[] = {"P3", "console-17-north-wing-2nd-floor", "P123456789012345",
-				   "P12345678901234", "console-17-north-wing-2nd-floor",
-				   "console-18-north-wing-2nd-floor"};
-	struct completed_call call = {.call_id = "c", .ani = "", .agency = agency,
-				      .operator_id = operator_id,
-				      .released_by = RELEASED_BY_CALLER};
+	const char *positions[] = { "P3",
+				    "console-17-north-wing-2nd-floor",
+				    "P123456789012345",
+				    "P12345678901234",
+				    "console-17-north-wing-2nd-floor",
+				    "console-18-north-wing-2nd-floor" };
+	struct completed_call call = { .call_id = "c",
+				       .ani = "",
+				       .agency = agency,
+				       .operator_id = operator_id,
+				       .released_by = RELEASED_BY_CALLER };
 
 	memset(agency, 'A', EVENT_ID_MAX);
 	agency[EVENT_ID_MAX] = '\0';
@@ -734,7 +739,7 @@ static void test_key_and_position_at_their_length(void **state)
 		assert_int_equal(detector_add_call(f->detector, &call), DETECTOR_ADDED);
 		assert_key(f->detector, agency, operator_id, positions[i]);
 	}
-	struct codec_writer saved = {0};
+	struct codec_writer saved = { 0 };
 	struct codec_reader reader;
 	detector_save(f->detector, &saved);
 	assert_false(saved.failed);
@@ -792,9 +797,9 @@ static void test_reload_changes_rule_count(void **state)
 	assert_int_equal(detector_stats(f->detector)->operators, 2);
 	/* The window's spans moved with the state, one per new rule: the 50-s one holds only
 	 * the call that ended at T0 + 62 s. */
-	uint32_t counts[1 + 2 * 3] = {0};
+	uint32_t counts[1 + 2 * 3] = { 0 };
 	detector_each_operator(f->detector, record_op7_windows, counts);
-	assert_memory_equal(counts, ((uint32_t[]){3, 2, 2, 2, 2, 1, 1}), sizeof(counts));
+	assert_memory_equal(counts, ((uint32_t[]){ 3, 2, 2, 2, 2, 1, 1 }), sizeof(counts));
 	add_call(f, "op-7", T0 + SECONDS(120), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	assert_string_equal(f->seen[0].kind, "firing");
@@ -810,7 +815,7 @@ static void test_reload_changes_rule_count(void **state)
 	assert_int_equal(detector_stats(f->detector)->open_alerts, 1);
 	memset(counts, 0, sizeof(counts));
 	detector_each_operator(f->detector, record_op7_windows, counts);
-	assert_memory_equal(counts, ((uint32_t[]){1, 3, 3, 0, 0, 0, 0}), sizeof(counts));
+	assert_memory_equal(counts, ((uint32_t[]){ 1, 3, 3, 0, 0, 0, 0 }), sizeof(counts));
 	add_call(f, "op-8", T0 + SECONDS(130), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	add_call(f, "op-8", T0 + SECONDS(140), SECONDS(2), RELEASED_BY_OPERATOR);

@@ -328,13 +328,13 @@ static void test_spans_move_to_new_storage(void **state)
 {
 	struct window window;
 	struct window_span one[1], three[3];
-	const int64_t before[] = {60000}, after[] = {10000, 60000, 30000};
+	const int64_t before[] = { 60000 }, after[] = { 10000, 60000, 30000 };
 	(void)state;
 
 	window_init(&window, one, before, 1, 64, 0);
 	for (uint64_t i = 0; i < 4; i++) { /* ended 40, 30, 20, 10 s before T0 + 60 s */
-		struct window_entry call = entry(T0 + 20000 + (int64_t)i * 10000, i + 1,
-						 i % 2 ? WINDOW_PREMATURE : 0);
+		struct window_entry call =
+			entry(T0 + 20000 + (int64_t)i * 10000, i + 1, i % 2 ? WINDOW_PREMATURE : 0);
 		window_insert(&window, &call, NULL);
 	}
 	window_advance(&window, T0 + 60000);
@@ -347,10 +347,10 @@ static void test_spans_move_to_new_storage(void **state)
 	memset(one, 0xff, sizeof(one)); /* the old storage is gone */
 	assert_int_equal(window_reshape(&window, after, 3, 64), 0);
 	assert_int_equal(window.span_count, 3);
-	assert_int_equal(three[0].counts.calls, 0);  /* 10 s: the newest left at T0 + 60 s */
+	assert_int_equal(three[0].counts.calls, 0); /* 10 s: the newest left at T0 + 60 s */
 	assert_int_equal(three[1].counts.calls, 4);
 	assert_int_equal(three[1].counts.premature, 2);
-	assert_int_equal(three[2].counts.calls, 2);  /* 30 s: ended 20 and 10 s before */
+	assert_int_equal(three[2].counts.calls, 2); /* 30 s: ended 20 and 10 s before */
 	assert_int_equal(three[2].counts.premature, 1);
 	/* Back to one span: only the first is kept before the reshape. */
 	window_move_spans(&window, one, 1);
