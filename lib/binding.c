@@ -27,15 +27,60 @@ struct call_owner {
 	bool has_end;
 };
 
-/* An operator and the sender that owns it. */
+/* An operator and the sender that owns it. The three strings are kept at their length in one
+ * allocation, "agency\0operator_id\0owner\0" (40 bytes an entry, was 232 with three 65-byte
+ * arrays, in a table kept at most half full): freed whenever the entry goes (free_owner). */
 struct operator_owner {
 	struct table_entry base;
-	char agency[EVENT_ID_MAX + 1];
-	char operator_id[EVENT_ID_MAX + 1];
-	char owner[EVENT_ID_MAX + 1];
-	bool named; /* owned by a named source (else by the connections without a hello) */
+	char *text;
 	int64_t last_ms;
+	uint8_t agency_len;
+	uint8_t operator_len;
+	bool named; /* owned by a named source (else by the connections without a hello) */
 };
+
+static const char *owner_agency(const struct operator_owner *owner)
+{
+	return owner->text;
+}
+
+static const char *owner_operator(const struct operator_owner *owner)
+{
+	return owner->text + owner->agency_len + 1;
+}
+
+static const char *owner_name(const struct operator_owner *owner)
+{
+	return owner->text + owner->agency_len + 1 + owner->operator_len + 1;
+}
+
+/* The strings of an owner in one block, NULL when out of memory. */
+static char *owner_text(const char *agency, const char *operator_id, const char *name,
+			uint8_t *agency_len, uint8_t *operator_len)
+{
+	size_t a = strnlen(agency, EVENT_ID_MAX);
+	size_t o = strnlen(operator_id, EVENT_ID_MAX);
+	size_t n = strnlen(name, EVENT_ID_MAX);
+	char *text = malloc(a + o + n + 3);
+
+	if (!text)
+		return NULL;
+	memcpy(text, agency, a);
+	text[a] = '\0';
+	memcpy(text + a + 1, operator_id, o);
+	text[a + 1 + o] = '\0';
+	memcpy(text + a + 1 + o + 1, name, n);
+	text[a + 1 + o + 1 + n] = '\0';
+	*agency_len = (uint8_t)a;
+	*operator_len = (uint8_t)o;
+	return text;
+}
+
+static void free_owner(void *entry, void *ctx)
+{
+	(void)ctx;
+	free(((struct operator_owner *)entry)->text);
+}
 
 /* A sender's new operators in the current hour of event time, and its refusals. */
 struct sender_rate {
@@ -105,6 +150,9 @@ void binding_free(struct binding *binding)
 	if (!binding)
 		return;
 	table_release(&binding->calls);
+	for (uint32_t i = 0; binding->operators.slots && i <= binding->operators.mask; i++)
+		if (table_used(&binding->operators, i))
+			free_owner(table_slot(&binding->operators, i), NULL);
 	table_release(&binding->operators);
 	table_release(&binding->senders);
 	free(binding);
@@ -150,7 +198,7 @@ int binding_reconfigure(struct binding *binding, const struct config *config)
 		table_resize(&binding->calls, config->tracker.max_open_calls, call_age, NULL, NULL);
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
-						 operator_age, NULL, NULL);
+						 operator_age, free_owner, NULL);
 	int senders = operators < 0 ? operators
 				    : table_resize(&binding->senders, config->feed.max_sources,
 						   sender_age, forget_sender, binding);
@@ -241,8 +289,8 @@ static bool operator_matches(const void *entry, const void *key)
 	const struct operator_owner *owner = entry;
 	const struct operator_key *wanted = key;
 
-	return strcmp(owner->operator_id, wanted->operator_id) == 0 &&
-	       strcmp(owner->agency, wanted->agency) == 0;
+	return strcmp(owner_operator(owner), wanted->operator_id) == 0 &&
+	       strcmp(owner_agency(owner), wanted->agency) == 0;
 }
 
 static bool sender_matches(const void *entry, const void *key)
@@ -296,10 +344,10 @@ static enum event_reject check_operator(const struct operator_owner *operator,
 {
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!operator|| strcmp(operator->owner, owner_of(sender)) == 0 ||
+	if (!operator|| strcmp(owner_name(operator), owner_of(sender)) == 0 ||
 	    (!operator->named && sender->named))
 		return EVENT_OK;
-	binding_describe_sender(operator->owner, holder, sizeof(holder));
+	binding_describe_sender(owner_name(operator), holder, sizeof(holder));
 	snprintf(why, why_size,
 		 "%s: operator \"%s\" (agency \"%s\") belongs to %s "
 		 "(tracker.bind_operators_to_source)",
@@ -455,7 +503,7 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 		struct aging aging = { .heard = operator_age,
 				       .age = operator_age,
 				       .lifetime_ms = binding->operator_ms };
-		make_room(&binding->operators, &aging, now_ms, NULL, NULL,
+		make_room(&binding->operators, &aging, now_ms, free_owner, NULL,
 			  &binding->stats.operators_evicted);
 		i = table_probe(&binding->operators, hash, operator_matches, &key);
 		if (!(owner = table_claim(&binding->operators, i, hash))) {
@@ -464,15 +512,23 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 				.operators_evicted++;
 			return;
 		}
-		text_copy(owner->agency, key.agency, sizeof(owner->agency));
-		text_copy(owner->operator_id, key.operator_id, sizeof(owner->operator_id));
+		owner->text = NULL;
 		owner->last_ms = INT64_MIN;
 	} else {
 		owner = table_slot(&binding->operators, i);
 	}
 	if (owner->last_ms == INT64_MIN || now_ms - owner->last_ms >= binding->operator_ms ||
 	    (!owner->named && sender->named)) {
-		text_copy(owner->owner, owner_of(sender), sizeof(owner->owner));
+		char *text = owner_text(key.agency, key.operator_id, owner_of(sender),
+					&owner->agency_len, &owner->operator_len);
+		if (!text) { /* no memory for its strings: not bound, as if evicted */
+			free(owner->text);
+			table_remove(&binding->operators, table_index(&binding->operators, owner));
+			binding->stats.operators_evicted++;
+			return;
+		}
+		free(owner->text);
+		owner->text = text;
 		owner->named = sender->named && sender->source;
 	}
 	owner->last_ms = now_ms;
@@ -623,9 +679,9 @@ static void put_operator_owner(const void *entry, struct codec_writer *writer, c
 	const struct operator_owner *owner = entry;
 
 	(void)ctx;
-	codec_put_string(writer, owner->agency);
-	codec_put_string(writer, owner->operator_id);
-	codec_put_string(writer, owner->owner);
+	codec_put_string(writer, owner_agency(owner));
+	codec_put_string(writer, owner_operator(owner));
+	codec_put_string(writer, owner_name(owner));
 	codec_put_u8(writer, owner->named);
 	codec_put_i64(writer, owner->last_ms);
 }
@@ -633,14 +689,23 @@ static void put_operator_owner(const void *entry, struct codec_writer *writer, c
 static int get_operator_owner(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
 	struct operator_owner *owner = entry;
+	char **pending = ctx; /* the text allocated last: the caller's to free if never claimed */
+	char agency[EVENT_ID_MAX + 1], operator_id[EVENT_ID_MAX + 1], name[EVENT_ID_MAX + 1];
 
-	(void)ctx;
-	codec_get_string(reader, owner->agency, sizeof(owner->agency));
-	codec_get_string(reader, owner->operator_id, sizeof(owner->operator_id));
-	codec_get_string(reader, owner->owner, sizeof(owner->owner));
+	*pending = NULL;
+	codec_get_string(reader, agency, sizeof(agency));
+	codec_get_string(reader, operator_id, sizeof(operator_id));
+	codec_get_string(reader, name, sizeof(name));
 	owner->named = codec_get_u8(reader) != 0;
 	owner->last_ms = codec_get_i64(reader);
-	*hash = hash_string_pair(owner->agency, owner->operator_id);
+	if (reader->failed)
+		return -EINVAL;
+	owner->text =
+		owner_text(agency, operator_id, name, &owner->agency_len, &owner->operator_len);
+	if (!owner->text)
+		return -EINVAL;
+	*pending = owner->text;
+	*hash = hash_string_pair(agency, operator_id);
 	return 0;
 }
 
@@ -696,6 +761,17 @@ static uint32_t count_open_episodes(const struct binding *binding)
 	return open;
 }
 
+/* After a failed load: the text last read is freed unless an entry holds it (its claim
+ * failed for memory, or the reader failed after it). */
+static void forget_unclaimed(struct binding *binding, char *pending)
+{
+	for (uint32_t i = 0; pending && i <= binding->operators.mask; i++)
+		if (table_used(&binding->operators, i) &&
+		    ((struct operator_owner *)table_slot(&binding->operators, i))->text == pending)
+			return;
+	free(pending);
+}
+
 int binding_load(struct binding *binding, struct codec_reader *reader)
 {
 	if (codec_get_counters(reader, binding_counters, CODEC_COUNTER_COUNT(binding_counters),
@@ -703,9 +779,14 @@ int binding_load(struct binding *binding, struct codec_reader *reader)
 		return -EINVAL;
 	binding->open_episodes = codec_get_u32(reader);
 	if (reader->failed ||
-	    table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0 ||
-	    table_load_entries(&binding->operators, reader, get_operator_owner, NULL) != 0 ||
-	    table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
+	    table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0)
+		return -EINVAL;
+	char *pending = NULL;
+	if (table_load_entries(&binding->operators, reader, get_operator_owner, &pending) != 0) {
+		forget_unclaimed(binding, pending);
+		return -EINVAL;
+	}
+	if (table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
 		return -EINVAL;
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;

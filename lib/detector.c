@@ -96,12 +96,19 @@ struct episode {
 	uint64_t evaluated_tick; /* detector->ticks when it was last evaluated or caught up */
 };
 
+#define POSITION_INLINE 16
+
 struct operator_state {
 	uint32_t index;      /* its slot in detector->registry */
 	uint32_t generation; /* tells a reused slot apart */
-	char agency[EVENT_ID_MAX + 1];
-	char operator_id[EVENT_ID_MAX + 1];
-	char position[EVENT_ID_MAX + 1]; /* of the latest call */
+	/* Its key at its length, fixed for the state's life: "agency\0operator_id\0" at the end of
+	 * the state's allocation (state_key), moved with it (were two 65-byte arrays). */
+	const char *agency;
+	const char *operator_id;
+	/* Of the latest call: here when shorter than POSITION_INLINE (a center's usual "P12"),
+	 * else in long_position (allocated; NULL otherwise). state_position reads it. */
+	char position[POSITION_INLINE];
+	char *long_position;
 	int64_t last_active_ms;
 	enum agent_state agent_state; /* its latest operator_state line, at agent_state_ms */
 	int64_t agent_state_ms;
@@ -114,14 +121,73 @@ struct operator_state {
 		history; /* its long-run premature hangups and their expectation */
 	/* One per configured rule (detector->config.detector.rule_count), not CONFIG_MAX_RULES:
 	 * 152 bytes a rule, where 16 took 2,432 bytes of every operator whatever the rule count.
-	 * A reload that changes the count moves every state to one of the new size. */
+	 * The window's spans follow them, one per rule too (state_spans). A reload that changes
+	 * the count moves every state to one of the new size. */
 	struct rule_state rules[];
 };
 
-/* Bytes of an operator's state with rule_count rule states. */
-static size_t state_size(size_t rule_count)
+/* Bytes of an operator's state with rule_count rule states and window spans and a key of
+ * key_size bytes (both strings with their terminators). */
+static size_t state_size(size_t rule_count, size_t key_size)
 {
-	return offsetof(struct operator_state, rules) + rule_count * sizeof(struct rule_state);
+	return offsetof(struct operator_state, rules) +
+	       rule_count * (sizeof(struct rule_state) + sizeof(struct window_span)) + key_size;
+}
+
+static size_t key_size(const char *agency, const char *operator_id)
+{
+	return strnlen(agency, EVENT_ID_MAX) + 1 + strnlen(operator_id, EVENT_ID_MAX) + 1;
+}
+
+/* The storage of the window's spans in a state of rule_count rules (after its rule states). */
+static struct window_span *state_spans(struct operator_state *state, size_t rule_count)
+{
+	_Static_assert(sizeof(struct rule_state) % _Alignof(struct window_span) == 0,
+		       "the spans follow the rule states aligned");
+	return (struct window_span *)(void *)(state->rules + rule_count);
+}
+
+/* Copy the key into its place after the spans of a state of rule_count rules. */
+static void place_key(struct operator_state *state, size_t rule_count, const char *agency,
+		      const char *operator_id)
+{
+	char *key = (char *)(state_spans(state, rule_count) + rule_count);
+	size_t a = strnlen(agency, EVENT_ID_MAX), o = strnlen(operator_id, EVENT_ID_MAX);
+
+	memcpy(key, agency, a);
+	key[a] = '\0';
+	memcpy(key + a + 1, operator_id, o);
+	key[a + 1 + o] = '\0';
+	state->agency = key;
+	state->operator_id = key + a + 1;
+}
+
+static const char *state_position(const struct operator_state *state)
+{
+	return state->long_position ? state->long_position : state->position;
+}
+
+/* The latest call's position. A long one that finds no memory keeps the one before. */
+static void set_position(struct operator_state *state, const char *position)
+{
+	size_t length = strnlen(position, EVENT_ID_MAX);
+
+	if (length < POSITION_INLINE) {
+		free(state->long_position);
+		state->long_position = NULL;
+		memcpy(state->position, position, length);
+		state->position[length] = '\0';
+		return;
+	}
+	if (state->long_position && strcmp(state->long_position, position) == 0)
+		return;
+	char *copy = malloc(length + 1);
+	if (!copy)
+		return;
+	memcpy(copy, position, length);
+	copy[length] = '\0';
+	free(state->long_position);
+	state->long_position = copy;
 }
 
 /* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
@@ -181,6 +247,7 @@ struct detector {
 	uint64_t ticks;		   /* ticks run */
 	int64_t tick_now_ms;	   /* the clock at the last tick */
 	struct window center;
+	struct window_span center_spans[CONFIG_MAX_RULES];
 	struct table baselines;            /* struct baseline_entry, at most max_operators */
 	double threshold[CONFIG_MAX_RULES]; /* sequential rules: h, derived or given */
 	struct cusum_memo cusum_memo[CONFIG_MAX_RULES]; /* CUSUM rules: their last weights */
@@ -191,10 +258,17 @@ struct detector {
 	struct detector_stats stats;
 };
 
-/* A zeroed state for the detector's rules. */
-static struct operator_state *alloc_state(const struct detector *detector)
+/* A zeroed state for the detector's rules, with its key in place. */
+static struct operator_state *alloc_state(const struct detector *detector, const char *agency,
+					  const char *operator_id)
 {
-	return calloc(1, state_size(detector->config.detector.rule_count));
+	size_t rule_count = detector->config.detector.rule_count;
+	struct operator_state *state =
+		calloc(1, state_size(rule_count, key_size(agency, operator_id)));
+
+	if (state)
+		place_key(state, rule_count, agency, operator_id);
+	return state;
 }
 
 static int severity_level(const char *severity)
@@ -266,8 +340,8 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 	detector->now_ms = INT64_MIN;
 	detector->next_tick_ms = INT64_MIN;
 	detector->next_seq = 1;
-	window_init(&detector->center, detector->span_ms, config->detector.rule_count,
-		    config->tracker.max_center_calls, 0);
+	window_init(&detector->center, detector->center_spans, detector->span_ms,
+		    config->detector.rule_count, config->tracker.max_center_calls, 0);
 	if (!allocate_tables(detector)) {
 		detector_free(detector);
 		return NULL;
@@ -279,6 +353,7 @@ static void free_state(struct operator_state *state)
 {
 	free(state->episode.ack);
 	free(state->episode.callbacks);
+	free(state->long_position);
 	window_release(&state->window);
 	free(state);
 }
@@ -348,7 +423,7 @@ static void forget_operator(void *entry, void *ctx)
 static struct operator_state *new_operator(struct detector *detector,
 					   const struct operator_key *key)
 {
-	struct operator_state *state = alloc_state(detector);
+	struct operator_state *state = alloc_state(detector, key->agency, key->operator_id);
 
 	if (!state)
 		return NULL;
@@ -358,8 +433,6 @@ static struct operator_state *new_operator(struct detector *detector,
 		free(state);
 		return NULL;
 	}
-	text_copy(state->agency, key->agency, sizeof(state->agency));
-	text_copy(state->operator_id, key->operator_id, sizeof(state->operator_id));
 	state->last_active_ms = INT64_MIN; /* no call yet (an operator_state made it) */
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
@@ -367,7 +440,8 @@ static struct operator_state *new_operator(struct detector *detector,
 	state->episode.due_ms = INT64_MAX;
 	state->episode.due_position = NOT_DUE;
 	state->episode.evaluated_tick = detector->ticks;
-	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
+	window_init(&state->window, state_spans(state, detector->config.detector.rule_count),
+		    detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	return state;
 }
@@ -519,8 +593,8 @@ void detector_operator_state(struct detector *detector, const struct event *even
 		return; /* refused (counted by find_operator), or older than the state kept */
 	state->agent_state = event->state;
 	state->agent_state_ms = event->ts_ms;
-	if (!state->position[0])
-		text_copy(state->position, event->position, sizeof(state->position));
+	if (!state_position(state)[0])
+		set_position(state, event->position);
 }
 
 /* ---- rules -------------------------------------------------------------------------- */
@@ -590,7 +664,7 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 		figures = (struct detector_operator_figures){
 			.agency = state->agency,
 			.operator_id = state->operator_id,
-			.position = state->position,
+			.position = state_position(state),
 			.last_active_ms = state->last_active_ms,
 			.open_alert_id = state->episode.open ? state->episode.alert_id : NULL,
 			.state = state->agent_state,
@@ -1288,7 +1362,7 @@ static struct alert operator_alert(struct detector *detector, const struct opera
 		.ts_ms = operator_now(detector, state),
 		.agency = state->agency,
 		.operator_id = state->operator_id,
-		.position = state->position,
+		.position = state_position(state),
 		.rule = rule->name,
 		.severity = rule->severity,
 		.window_seconds = rule->window_seconds,
@@ -1651,7 +1725,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 		return result;
 	}
 	state->last_active_ms = detector->now_ms;
-	text_copy(state->position, call->position, sizeof(state->position));
+	set_position(state, call->position);
 	detector->stats.calls++;
 	detector->stats.premature += premature;
 	if (premature && call->ani[0])
@@ -1856,14 +1930,23 @@ static struct operator_state **alloc_moved_states(const struct detector *detecto
 {
 	uint32_t count = detector->operators.count;
 	struct operator_state **moved = calloc(count + 1, sizeof(*moved));
+	uint32_t n = 0;
 
-	for (uint32_t i = 0; moved && i < count; i++)
-		if (!(moved[i] = calloc(1, state_size(rule_count)))) {
-			while (i-- > 0)
-				free(moved[i]);
+	/* In table order, as move_states takes them: each sized for its operator's key. */
+	for (uint32_t i = 0; moved && i <= detector->operators.mask; i++) {
+		if (!table_used(&detector->operators, i))
+			continue;
+		const struct operator_state *state =
+			((const struct operator_entry *)table_slot(&detector->operators, i))->state;
+		if (!(moved[n] = calloc(1, state_size(rule_count, key_size(state->agency,
+									   state->operator_id))))) {
+			while (n-- > 0)
+				free(moved[n]);
 			free(moved);
 			return NULL;
 		}
+		n++;
+	}
 	return moved;
 }
 
@@ -1883,6 +1966,11 @@ static void move_states(struct detector *detector, struct operator_state **moved
 		struct operator_entry *entry = table_slot(operators, i);
 		struct operator_state *old = entry->state, *state = moved[n++];
 		memcpy(state, old, offsetof(struct operator_state, rules));
+		place_key(state, detector->config.detector.rule_count, old->agency,
+			  old->operator_id);
+		window_move_spans(&state->window,
+				  state_spans(state, detector->config.detector.rule_count),
+				  detector->config.detector.rule_count);
 		remap_operator_rules(detector, state, old->rules, old_count, map);
 		entry->state = state;
 		registry_replace(&detector->registry, state->index, state);
@@ -2153,7 +2241,7 @@ static void save_operator(const struct detector *detector, const struct operator
 	codec_put_u32(writer, state->generation);
 	codec_put_string(writer, state->agency);
 	codec_put_string(writer, state->operator_id);
-	codec_put_string(writer, state->position);
+	codec_put_string(writer, state_position(state));
 	codec_put_i64(writer, state->last_active_ms);
 	codec_put_u8(writer, (uint8_t)state->agent_state);
 	codec_put_i64(writer, state->agent_state_ms);
@@ -2178,15 +2266,18 @@ static void save_operator(const struct detector *detector, const struct operator
 
 static struct operator_state *load_operator(struct detector *detector, struct codec_reader *reader)
 {
-	struct operator_state *state = alloc_state(detector);
+	uint32_t index = codec_get_u32(reader), generation = codec_get_u32(reader);
+	char agency[EVENT_ID_MAX + 1], operator_id[EVENT_ID_MAX + 1], position[EVENT_ID_MAX + 1];
 
+	codec_get_string(reader, agency, sizeof(agency));
+	codec_get_string(reader, operator_id, sizeof(operator_id));
+	codec_get_string(reader, position, sizeof(position));
+	struct operator_state *state = alloc_state(detector, agency, operator_id);
 	if (!state)
 		return NULL;
-	state->index = codec_get_u32(reader);
-	state->generation = codec_get_u32(reader);
-	codec_get_string(reader, state->agency, sizeof(state->agency));
-	codec_get_string(reader, state->operator_id, sizeof(state->operator_id));
-	codec_get_string(reader, state->position, sizeof(state->position));
+	state->index = index;
+	state->generation = generation;
+	set_position(state, position);
 	state->last_active_ms = codec_get_i64(reader);
 	uint8_t agent_state = codec_get_u8(reader);
 	state->agent_state = (enum agent_state)agent_state;
@@ -2201,7 +2292,8 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
 	state->episode.rule = codec_get_u32(reader);
 	int episode_rc = load_episode(detector, &state->episode, reader);
-	window_init(&state->window, detector->span_ms, detector->config.detector.rule_count,
+	window_init(&state->window, state_spans(state, detector->config.detector.rule_count),
+		    detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
 	/* Last: placed at its index (within max_operators, unheld) only when all else is valid. */
 	if (episode_rc != 0 || reader->failed || agent_state >= AGENT_STATE_COUNT ||

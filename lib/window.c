@@ -8,11 +8,14 @@
 
 #include "codec.h"
 
-/* An operator's first ring: 4 calls (488 bytes with its call details), not 16 (1,952): at
- * 100,000 call-takers most hold one or two calls. Small rings double up to SMALL_CAPACITY
- * (4, 8, 16), then grow by half as before (24, 36, ...). */
-#define INITIAL_CAPACITY 4
+/* An operator's first ring: 1 call (122 bytes with its call details), not 4 (488): at
+ * 100,000 call-takers most hold one call. Small rings double up to SMALL_CAPACITY (1, 2, 4, 8,
+ * 16: four more reallocations in a busy call-taker's life), then grow by half as before (24,
+ * 36, ...). They shrink no lower than SHRINK_FLOOR, so that a call-taker whose calls come and
+ * go is not reallocated at each. */
+#define INITIAL_CAPACITY 1
 #define SMALL_CAPACITY 16
+#define SHRINK_FLOOR	 4
 
 _Static_assert(sizeof(struct window_entry) == 24, "a window entry packs its serial and flags");
 
@@ -27,26 +30,35 @@ static uint32_t grown_capacity(uint32_t capacity, uint32_t max_entries)
 	return grown > max_entries || grown < capacity ? max_entries : grown;
 }
 
-void window_init(struct window *window, const int64_t *span_ms, size_t span_count,
-		 uint32_t max_entries, size_t payload_size)
+void window_init(struct window *window, struct window_span *spans, const int64_t *span_ms,
+		 size_t span_count, uint32_t max_entries, size_t payload_size)
 {
 	memset(window, 0, sizeof(*window));
+	window->spans = spans;
 	window->max_entries = max_entries;
 	window->payload_size = payload_size;
 	window->now_ms = INT64_MIN;
 	window->next_leave_ms = INT64_MAX;
 	window->span_count = span_count < WINDOW_MAX_SPANS ? span_count : WINDOW_MAX_SPANS;
 	for (size_t s = 0; s < window->span_count; s++) {
-		window->spans[s].length_ms = span_ms[s];
+		window->spans[s] = (struct window_span){ .length_ms = span_ms[s] };
 		if (span_ms[s] > window->longest_ms)
 			window->longest_ms = span_ms[s];
 	}
 }
 
+void window_move_spans(struct window *window, struct window_span *spans, size_t room)
+{
+	if (window->span_count > room)
+		window->span_count = room;
+	if (spans != window->spans && window->span_count > 0)
+		memcpy(spans, window->spans, window->span_count * sizeof(*spans));
+	window->spans = spans;
+}
+
 void window_release(struct window *window)
 {
-	free(window->entries);
-	free(window->payloads);
+	free(window->entries); /* the payloads too: one allocation */
 	window->entries = NULL;
 	window->payloads = NULL;
 	window->capacity = window->count = window->oldest = 0;
@@ -167,18 +179,18 @@ static void evict_oldest(struct window *window)
 	window->count--;
 }
 
-/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. */
+/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. The entries
+ * and their payloads are one allocation, the payloads after the entries (one malloc's
+ * overhead and rounding an operator, not two). */
 static bool resize(struct window *window, uint32_t capacity)
 {
-	struct window_entry *entries = malloc((size_t)capacity * sizeof(*entries));
+	struct window_entry *entries =
+		malloc((size_t)capacity * (sizeof(*entries) + window->payload_size));
 	unsigned char *payloads =
-		window->payload_size ? malloc((size_t)capacity * window->payload_size) : NULL;
+		entries && window->payload_size ? (unsigned char *)(entries + capacity) : NULL;
 
-	if (!entries || (window->payload_size && !payloads)) {
-		free(entries);
-		free(payloads);
+	if (!entries)
 		return false;
-	}
 	for (uint32_t i = 0; i < window->count; i++) {
 		entries[i] = *entry_at(window, i);
 		if (payloads)
@@ -186,7 +198,6 @@ static bool resize(struct window *window, uint32_t capacity)
 			       window_payload_at(window, i), window->payload_size);
 	}
 	free(window->entries);
-	free(window->payloads);
 	window->entries = entries;
 	window->payloads = payloads;
 	window->capacity = capacity;
@@ -197,9 +208,9 @@ static bool resize(struct window *window, uint32_t capacity)
 /* A ring three quarters empty shrinks by half (kept as it is if memory is short). */
 static void give_back(struct window *window)
 {
-	if (window->capacity > INITIAL_CAPACITY && window->count < window->capacity / 4)
-		(void)resize(window, window->capacity / 2 > INITIAL_CAPACITY ? window->capacity / 2
-									     : INITIAL_CAPACITY);
+	if (window->capacity > SHRINK_FLOOR && window->count < window->capacity / 4)
+		(void)resize(window, window->capacity / 2 > SHRINK_FLOOR ? window->capacity / 2
+									 : SHRINK_FLOOR);
 }
 
 /* Make room for one more entry: grow up to max_entries, then evict the oldest. */

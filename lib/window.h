@@ -53,7 +53,9 @@ struct window_span {
 
 struct window {
 	struct window_entry *entries; /* ring, capacity a power of two (or max_entries) */
-	unsigned char *payloads;      /* parallel ring of payload_size bytes each, or NULL */
+	/* a parallel ring of payload_size bytes each, after the entries in their allocation
+	 * (window_release frees both), or NULL */
+	unsigned char *payloads;
 	size_t payload_size;
 	uint32_t capacity;
 	uint32_t max_entries;
@@ -63,7 +65,10 @@ struct window {
 	int64_t longest_ms;
 	int64_t next_leave_ms; /* the first clock at which a call leaves a span (INT64_MAX: none) */
 	size_t span_count;
-	struct window_span spans[WINDOW_MAX_SPANS];
+	/* span_count spans in the caller's storage (window_init): an operator's window keeps
+	 * them in its state's allocation, one per configured rule (24 bytes each; 16 inline took
+	 * 384 bytes of every operator whatever the rule count). */
+	struct window_span *spans;
 };
 
 enum window_insert_result {
@@ -75,10 +80,19 @@ enum window_insert_result {
 
 /**
  * Set up an empty window with span_count spans (at most WINDOW_MAX_SPANS) of the given lengths
- * and room for at most max_entries calls. Memory grows on demand up to that bound.
+ * and room for at most max_entries calls. Memory grows on demand up to that bound. spans is
+ * the caller's storage for span_count spans, kept while the window lives (window_move_spans
+ * to move it).
  */
-void window_init(struct window *window, const int64_t *span_ms, size_t span_count,
-		 uint32_t max_entries, size_t payload_size);
+void window_init(struct window *window, struct window_span *spans, const int64_t *span_ms,
+		 size_t span_count, uint32_t max_entries, size_t payload_size);
+
+/**
+ * The spans move to new storage with room for room spans (the old storage may be freed
+ * then): the first room of them are kept, so span_count is at most room until window_reshape
+ * gives the new lengths.
+ */
+void window_move_spans(struct window *window, struct window_span *spans, size_t room);
 
 /** Free the window's memory; it can be initialized again. */
 void window_release(struct window *window);
@@ -114,7 +128,8 @@ struct codec_writer;
 struct codec_reader;
 
 /**
- * Take new spans (rule windows) and a new bound, keeping the calls held: counts are
+ * Take new spans (rule windows) and a new bound, keeping the calls held (the spans' storage
+ * must have room for span_count: window_move_spans first when the count grows): counts are
  * recomputed, calls beyond the new longest span or the new bound (oldest first) are dropped.
  * Returns how many were dropped for the bound, or -ENOMEM (window unchanged).
  */

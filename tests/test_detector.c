@@ -681,6 +681,100 @@ static struct config_rule cusum_rule(const char *name)
 	return rule;
 }
 
+/* The one operator's key and position as detector_each_operator shows them. */
+struct seen_key {
+	char agency[EVENT_ID_MAX + 1];
+	char operator_id[EVENT_ID_MAX + 1];
+	char position[EVENT_ID_MAX + 1];
+};
+
+static void record_key(const struct detector_operator_figures *figures, void *ctx)
+{
+	struct seen_key *seen = ctx;
+
+	snprintf(seen->agency, sizeof seen->agency, "%s", figures->agency);
+	snprintf(seen->operator_id, sizeof seen->operator_id, "%s", figures->operator_id);
+	snprintf(seen->position, sizeof seen->position, "%s", figures->position);
+}
+
+static void assert_key(struct detector *detector, const char *agency, const char *operator_id,
+		       const char *position)
+{
+	struct seen_key seen;
+
+	memset(&seen, 0, sizeof seen);
+	detector_each_operator(detector, record_key, &seen);
+	assert_string_equal(seen.agency, agency);
+	assert_string_equal(seen.operator_id, operator_id);
+	assert_string_equal(seen.position, position);
+}
+
+/* The key is kept at its length in the state (up to EVENT_ID_MAX each), the position inline
+ * when short and allocated when long; both survive a snapshot and a reload that moves the
+ * state (ASan sees a key or position left behind). */
+static void test_key_and_position_at_their_length(void **state)
+{
+	struct fixture *f = *state;
+	char agency[EVENT_ID_MAX + 1], operator_id[EVENT_ID_MAX + 1];
+	const char *positions[] = { "P3",
+				    "console-17-north-wing-2nd-floor",
+				    "P123456789012345",
+				    "P12345678901234",
+				    "console-17-north-wing-2nd-floor",
+				    "console-18-north-wing-2nd-floor" };
+	struct completed_call call = { .call_id = "c",
+				       .ani = "",
+				       .agency = agency,
+				       .operator_id = operator_id,
+				       .released_by = RELEASED_BY_CALLER };
+
+	memset(agency, 'A', EVENT_ID_MAX);
+	agency[EVENT_ID_MAX] = '\0';
+	memset(operator_id, 'o', EVENT_ID_MAX);
+	operator_id[EVENT_ID_MAX] = '\0';
+	for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++) {
+		call.position = positions[i];
+		call.start_ms = T0 + SECONDS(10 * (int64_t)i);
+		call.end_ms = call.start_ms + SECONDS(60);
+		assert_int_equal(detector_add_call(f->detector, &call), DETECTOR_ADDED);
+		assert_key(f->detector, agency, operator_id, positions[i]);
+	}
+	struct codec_writer saved = { 0 };
+	struct codec_reader reader;
+	detector_save(f->detector, &saved);
+	assert_false(saved.failed);
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+	assert_non_null(loaded);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	codec_writer_release(&saved);
+	assert_key(loaded, agency, operator_id, "console-18-north-wing-2nd-floor");
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[1] = window_rule("never", 600, 100, 100, 0.5, "critical");
+	assert_int_equal(detector_reconfigure(loaded, &f->config), 0);
+	assert_key(loaded, agency, operator_id, "console-18-north-wing-2nd-floor");
+	call.position = "P4";
+	call.start_ms = T0 + SECONDS(100);
+	call.end_ms = call.start_ms + SECONDS(60);
+	assert_int_equal(detector_add_call(loaded, &call), DETECTOR_ADDED);
+	assert_key(loaded, agency, operator_id, "P4");
+	detector_free(loaded);
+}
+
+/* op-7's window counts per rule (its spans, in its state's allocation): calls and premature. */
+static void record_op7_windows(const struct detector_operator_figures *figures, void *ctx)
+{
+	uint32_t *counts = ctx;
+
+	if (strcmp(figures->operator_id, "op-7") != 0)
+		return;
+	counts[0] = (uint32_t)figures->rule_count;
+	for (size_t r = 0; r < figures->rule_count; r++) {
+		counts[1 + 2 * r] = figures->rules[r].calls;
+		counts[2 + 2 * r] = figures->rules[r].premature;
+	}
+}
+
 /* Each operator's state holds as many rule states as there are rules: a reload that changes the
  * count moves every state to one of the new size, the rule kept (by name, at another position)
  * with its statistic and the open alert, the new ones empty, and back again. */
@@ -698,9 +792,14 @@ static void test_reload_changes_rule_count(void **state)
 	f->config.detector.rule_count = 3;
 	f->config.detector.rules[0] = window_rule("never", 600, 100, 100, 0.5, "critical");
 	f->config.detector.rules[1] = cusum_rule("seq");
-	f->config.detector.rules[2] = window_rule("nor", 3600, 100, 100, 0.5, "critical");
+	f->config.detector.rules[2] = window_rule("nor", 50, 100, 100, 0.5, "critical");
 	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
 	assert_int_equal(detector_stats(f->detector)->operators, 2);
+	/* The window's spans moved with the state, one per new rule: the 50-s one holds only
+	 * the call that ended at T0 + 62 s. */
+	uint32_t counts[1 + 2 * 3] = { 0 };
+	detector_each_operator(f->detector, record_op7_windows, counts);
+	assert_memory_equal(counts, ((uint32_t[]){ 3, 2, 2, 2, 2, 1, 1 }), sizeof(counts));
 	add_call(f, "op-7", T0 + SECONDS(120), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	assert_string_equal(f->seen[0].kind, "firing");
@@ -714,6 +813,9 @@ static void test_reload_changes_rule_count(void **state)
 	f->config.detector.rules[0] = cusum_rule("seq");
 	assert_int_equal(detector_reconfigure(f->detector, &f->config), 0);
 	assert_int_equal(detector_stats(f->detector)->open_alerts, 1);
+	memset(counts, 0, sizeof(counts));
+	detector_each_operator(f->detector, record_op7_windows, counts);
+	assert_memory_equal(counts, ((uint32_t[]){ 1, 3, 3, 0, 0, 0, 0 }), sizeof(counts));
 	add_call(f, "op-8", T0 + SECONDS(130), SECONDS(2), RELEASED_BY_OPERATOR);
 	assert_int_equal(f->seen_count, 1);
 	add_call(f, "op-8", T0 + SECONDS(140), SECONDS(2), RELEASED_BY_OPERATOR);
@@ -1524,6 +1626,7 @@ int main(void)
 		TEST(test_window_call_limit_evicts_oldest),
 		TEST(test_several_rules),
 		TEST(test_reload_changes_rule_count),
+		TEST(test_key_and_position_at_their_length),
 		TEST(test_open_alerts_ticked_after_states_move),
 		TEST(test_peer_baseline_ignores_storm),
 		TEST(test_sequential_alert_explains),

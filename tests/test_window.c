@@ -14,6 +14,9 @@
 
 #define T0 INT64_C(1795939200000)
 
+/* The spans' storage of the windows under test (the caller's, as an operator's state is). */
+static struct window_span window_spans[WINDOW_MAX_SPANS], loaded_spans[WINDOW_MAX_SPANS];
+
 static struct window_entry entry(int64_t end_ms, uint64_t serial, unsigned flags)
 {
 	return (struct window_entry){
@@ -27,7 +30,7 @@ static void test_edges(void **state)
 	const int64_t spans[] = {10000, 60000};
 	(void)state;
 
-	window_init(&window, spans, 2, 64, 0);
+	window_init(&window, window_spans, spans, 2, 64, 0);
 	assert_int_equal(window_insert(&window, &(struct window_entry){.end_ms = T0, .serial = 1,
 						.flags = WINDOW_PREMATURE}, NULL), WINDOW_INSERTED);
 	assert_int_equal(window.spans[0].counts.calls, 1);
@@ -56,7 +59,7 @@ static void test_late_entry_inside_and_outside_short_span(void **state)
 	const int64_t spans[] = {10000, 60000};
 	(void)state;
 
-	window_init(&window, spans, 2, 64, 0);
+	window_init(&window, window_spans, spans, 2, 64, 0);
 	struct window_entry a = entry(T0 + 30000, 1, 0);
 	window_insert(&window, &a, NULL);
 	/* 25 s late: outside the 10 s span, inside the 60 s one. */
@@ -77,7 +80,7 @@ static void test_mark_updates_counts(void **state)
 	const int64_t spans[] = {10000, 60000};
 	(void)state;
 
-	window_init(&window, spans, 2, 64, 0);
+	window_init(&window, window_spans, spans, 2, 64, 0);
 	struct window_entry a = entry(T0, 1, WINDOW_PREMATURE),
 			    b = entry(T0 + 20000, 2, WINDOW_PREMATURE);
 	window_insert(&window, &a, NULL);
@@ -97,7 +100,7 @@ static void test_eviction_at_max_entries(void **state)
 	char payload[8];
 	(void)state;
 
-	window_init(&window, spans, 1, 16, sizeof(payload));
+	window_init(&window, window_spans, spans, 1, 16, sizeof(payload));
 	for (int i = 0; i < 20; i++) {
 		struct window_entry e = entry(T0 + i, (uint64_t)i, i % 2 ? WINDOW_PREMATURE : 0);
 		memset(payload, 'a' + i, sizeof(payload));
@@ -135,7 +138,7 @@ static void test_histogram_buckets(void **state)
 				 T0 + 10000, T0 + 10001, T0 + 25000, T0 + 30000 };
 	(void)state;
 
-	window_init(&window, spans, 2, 64, 0);
+	window_init(&window, window_spans, spans, 2, 64, 0);
 	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
 		struct window_entry call = entry(ends[i], i + 1, i % 2 ? WINDOW_PREMATURE : 0);
 		assert_int_equal(window_insert(&window, &call, NULL), WINDOW_INSERTED);
@@ -181,7 +184,7 @@ static void test_matches_brute_force_model(void **state)
 	int64_t clock = T0;
 	(void)state;
 
-	window_init(&window, spans, 3, MODEL_MAX, 0);
+	window_init(&window, window_spans, spans, 3, MODEL_MAX, 0);
 	for (uint64_t serial = 1; serial < 3000; serial++) {
 		clock += (int64_t)(next_random(&random) % 60000);
 		int64_t lateness = next_random(&random) % 4 == 0
@@ -226,7 +229,7 @@ static void test_matches_brute_force_model(void **state)
 	window_release(&window);
 }
 
-/* Rings start at 4 entries, double up to 16, grow by half up to the bound, and shrink by half
+/* Rings start at 1 entry, double up to 16, grow by half up to the bound, and shrink by half
  * once three quarters are free, never below 4. */
 static void insert_serials(struct window *window, uint64_t from, uint64_t to, const void *payload)
 {
@@ -242,9 +245,15 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 	const char payload[4] = "abc";
 	(void)state;
 
-	window_init(&window, spans, 1, 40, sizeof(payload));
+	window_init(&window, window_spans, spans, 1, 40, sizeof(payload));
 	assert_int_equal(window.capacity, 0);
-	insert_serials(&window, 0, 4, payload);
+	insert_serials(&window, 0, 1, payload);
+	assert_int_equal(window.capacity, 1);
+	insert_serials(&window, 1, 2, payload);
+	assert_int_equal(window.capacity, 2);
+	insert_serials(&window, 2, 3, payload);
+	assert_int_equal(window.capacity, 4);
+	insert_serials(&window, 3, 4, payload);
 	assert_int_equal(window.capacity, 4);
 	insert_serials(&window, 4, 5, payload);
 	assert_int_equal(window.capacity, 8);
@@ -287,7 +296,7 @@ static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
 	const int64_t spans[] = {60000};
 	(void)state;
 
-	window_init(&window, spans, 1, 64, 0);
+	window_init(&window, window_spans, spans, 1, 64, 0);
 	window_insert(&window,
 		      &(struct window_entry){ .start_ms = T0 - 5,
 					      .end_ms = T0,
@@ -295,7 +304,7 @@ static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
 					      .flags = WINDOW_PREMATURE | WINDOW_CALLED_BACK },
 		      NULL);
 	window_save(&window, &writer, NULL);
-	window_init(&loaded, spans, 1, 64, 0);
+	window_init(&loaded, loaded_spans, spans, 1, 64, 0);
 	codec_reader_init(&reader, writer.data, writer.len);
 	assert_int_equal(window_load(&loaded, &reader, NULL), 0);
 	assert_int_equal(window_entry_at(&loaded, 0)->serial, WINDOW_SERIAL_MAX);
@@ -305,12 +314,52 @@ static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
 	window_release(&loaded);
 	/* now_ms (8), count (4), start (8), end (8), then the serial: one past the maximum */
 	memcpy(writer.data + 28, (const unsigned char[8]){0, 0, 0, 0, 0, 0, 0, 0x01}, 8); /* 2^56 */
-	window_init(&loaded, spans, 1, 64, 0);
+	window_init(&loaded, loaded_spans, spans, 1, 64, 0);
 	codec_reader_init(&reader, writer.data, writer.len);
 	assert_int_equal(window_load(&loaded, &reader, NULL), -EINVAL);
 	window_release(&loaded);
 	window_release(&window);
 	codec_writer_release(&writer);
+}
+
+/* The spans move to new storage (a reload that changes the rule count moves the operator's
+ * state): kept up to the new room, then reshaped to the new count and recounted. */
+static void test_spans_move_to_new_storage(void **state)
+{
+	struct window window;
+	struct window_span one[1], three[3];
+	const int64_t before[] = { 60000 }, after[] = { 10000, 60000, 30000 };
+	(void)state;
+
+	window_init(&window, one, before, 1, 64, 0);
+	for (uint64_t i = 0; i < 4; i++) { /* ended 40, 30, 20, 10 s before T0 + 60 s */
+		struct window_entry call =
+			entry(T0 + 20000 + (int64_t)i * 10000, i + 1, i % 2 ? WINDOW_PREMATURE : 0);
+		window_insert(&window, &call, NULL);
+	}
+	window_advance(&window, T0 + 60000);
+	memset(three, 0xff, sizeof(three));
+	window_move_spans(&window, three, 3);
+	assert_ptr_equal(window.spans, three);
+	assert_int_equal(window.span_count, 1);
+	assert_int_equal(three[0].length_ms, 60000);
+	assert_int_equal(three[0].counts.calls, 4);
+	memset(one, 0xff, sizeof(one)); /* the old storage is gone */
+	assert_int_equal(window_reshape(&window, after, 3, 64), 0);
+	assert_int_equal(window.span_count, 3);
+	assert_int_equal(three[0].counts.calls, 0); /* 10 s: the newest left at T0 + 60 s */
+	assert_int_equal(three[1].counts.calls, 4);
+	assert_int_equal(three[1].counts.premature, 2);
+	assert_int_equal(three[2].counts.calls, 2); /* 30 s: ended 20 and 10 s before */
+	assert_int_equal(three[2].counts.premature, 1);
+	/* Back to one span: only the first is kept before the reshape. */
+	window_move_spans(&window, one, 1);
+	assert_int_equal(window.span_count, 1);
+	assert_int_equal(one[0].length_ms, 10000);
+	assert_int_equal(window_reshape(&window, before, 1, 64), 0);
+	assert_int_equal(one[0].counts.calls, 4);
+	assert_int_equal(one[0].counts.premature, 2);
+	window_release(&window);
 }
 
 int main(void)
@@ -324,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_matches_brute_force_model),
 		cmocka_unit_test(test_ring_grows_by_half_and_shrinks),
 		cmocka_unit_test(test_load_keeps_packed_serial_and_refuses_a_wider_one),
+		cmocka_unit_test(test_spans_move_to_new_storage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
