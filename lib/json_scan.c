@@ -40,10 +40,28 @@ static bool syntax(struct scan *scan, const char *message)
 	return fail(scan, JSON_SCAN_SYNTAX, message, scan->p);
 }
 
+/* 1 for the bytes that end a run of plain string content: '"', '\\', control characters
+ * (below 0x20) and the bytes of multi-byte UTF-8 (0x80 and up); 0 for the rest of ASCII. */
+static const unsigned char string_stop[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Compact lines have no whitespace: one test of a byte above ' ' settles most calls. */
 static void skip_space(struct scan *scan)
 {
-	while (scan->p < scan->end &&
-	       (*scan->p == ' ' || *scan->p == '\t' || *scan->p == '\n' || *scan->p == '\r'))
+	while (scan->p < scan->end && *scan->p <= ' ' && is_space(*scan->p))
 		scan->p++;
 }
 
@@ -204,32 +222,16 @@ bool json_scan_utf8_valid(const char *text, size_t len)
 	return true;
 }
 
-/* A string; the opening quote is next. Decoded into the sink. */
-/* Is every byte of the 8 at p printable ASCII other than '"' and '\\'? Each test flags a
- * byte's high bit; a borrow can flag a byte only past one that is flagged rightly, so a word
- * with no such byte is never flagged. */
-static bool plain_word(const unsigned char *p)
-{
-	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x));
-	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-	uint64_t special = (x - ones * 0x20) | x | ((quote - ones) & ~quote) |
-			   ((backslash - ones) & ~backslash);
-	return (special & highs) == 0;
-}
-
-/* The end of the run of printable ASCII other than '"' and '\\' from p: 8 bytes at a time. */
+/* The end of the run of printable ASCII other than '"' and '\\' from p. Strings average about
+ * ten bytes here: a byte at a time by table beats word-at-a-time tests, which were tried. */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
 {
-	while (end - p >= 8 && plain_word(p))
-		p += 8;
-	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+	while (p < end && !string_stop[*p])
 		p++;
 	return p;
 }
 
+/* A string; the opening quote is next. Decoded into the sink. */
 static bool scan_string(struct scan *scan, struct sink *sink)
 {
 	if (!expect(scan, '"', "expected a string"))
@@ -404,20 +406,40 @@ static bool scan_value(struct scan *scan, struct json_field *field, unsigned dep
 	return ok;
 }
 
-/* The field named by the key just decoded, or NULL. */
+/* The first field named key[0..len), or NULL. key holds no NUL (the callers check), so a field
+ * name equal to it over len bytes is at least len long and name[len] is within it. */
 static struct json_field *find_field(struct json_field *fields, size_t count, const char *key,
 				     size_t len)
 {
-	/* key holds no NUL (the caller checked), so a field key that strncmp finds equal is at
-	 * least len long and key[len] is within it; the first byte rules out most fields. */
 	for (size_t i = 0; i < count; i++) {
 		const char *name = fields[i].key;
-		if (len == 0 ? name[0] == '\0'
-			     : name[0] == key[0] && strncmp(name, key, len) == 0 &&
-				       name[len] == '\0')
+		size_t j = 0;
+
+		if (len > 0 && name[0] != key[0])
+			continue;
+		while (j < len && name[j] == key[j])
+			j++;
+		if (j == len && name[len] == '\0')
 			return &fields[i];
 	}
 	return NULL;
+}
+
+/* A key made only of plain ASCII (no escape, control character or UTF-8): its bytes are its
+ * decoded text, looked up in place without copying. The next byte is the opening quote. Returns
+ * false, with nothing consumed, for any other key. */
+static bool plain_key(struct scan *scan, struct json_field *fields, size_t count,
+		      struct json_field **field, size_t key_capacity)
+{
+	const unsigned char *key = scan->p + 1;
+	const unsigned char *close = plain_run(key, scan->end);
+
+	if (close >= scan->end || *close != '"')
+		return false;
+	size_t len = (size_t)(close - key);
+	*field = len < key_capacity ? find_field(fields, count, (const char *)key, len) : NULL;
+	scan->p = close + 1;
+	return true;
 }
 
 /* The members of the top-level object; the '{' is consumed. */
@@ -431,12 +453,20 @@ static bool scan_members(struct scan *scan, struct json_field *fields, size_t co
 		return true;
 	}
 	for (;;) {
-		struct sink sink = {.buffer = key, .capacity = sizeof(key)};
-		if (!scan_string(scan, &sink) || !expect(scan, ':', "expected ':' after a key"))
-			return false;
-		struct json_field *field = sink.length < sizeof(key) && !sink.has_nul
-						   ? find_field(fields, count, key, sink.length)
-						   : NULL;
+		struct json_field *field;
+		if (scan->p < scan->end && *scan->p == '"' &&
+		    plain_key(scan, fields, count, &field, sizeof(key))) {
+			if (!expect(scan, ':', "expected ':' after a key"))
+				return false;
+		} else {
+			struct sink sink = {.buffer = key, .capacity = sizeof(key)};
+			if (!scan_string(scan, &sink) ||
+			    !expect(scan, ':', "expected ':' after a key"))
+				return false;
+			field = sink.length < sizeof(key) && !sink.has_nul
+					? find_field(fields, count, key, sink.length)
+					: NULL;
+		}
 		if (!scan_value(scan, field, 1))
 			return false;
 		skip_space(scan);
