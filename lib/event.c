@@ -24,6 +24,7 @@ enum event_key {
 
 struct event_parser {
 	struct json_field fields[KEY_COUNT];
+	struct json_scan_index index; /* of fields, by key */
 	char type[32];
 	char ts[TS_TEXT_MAX + 1];
 	char seq[8];
@@ -179,6 +180,7 @@ struct event_parser *event_parser_new(void)
 	for (size_t i = 0; i < 8; i++)
 		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i],
 			   sizeof(parser->ids[i]));
+	json_scan_index_build(&parser->index, parser->fields, KEY_COUNT); /* 13 fit */
 	return parser;
 }
 
@@ -411,9 +413,14 @@ static enum event_reject scan_line(struct event_parser *parser, struct parse *pa
 	const char *message = NULL;
 	size_t offset = 0;
 
-	if (memchr(line, '\0', len))
+	/* Valid JSON holds no NUL byte (not even in a string), so the line is searched for one
+	 * only when the scanner refused it; the NUL is still the reason given. */
+	enum json_scan_result scanned =
+		json_scan_object_indexed(line, len, parser->fields, KEY_COUNT, &parser->index,
+					 &message, &offset);
+	if ((scanned == JSON_SCAN_SYNTAX || scanned == JSON_SCAN_UTF8) && memchr(line, '\0', len))
 		return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: NUL byte in line");
-	switch (json_scan_object(line, len, parser->fields, KEY_COUNT, &message, &offset)) {
+	switch (scanned) {
 	case JSON_SCAN_OBJECT:
 		return EVENT_OK;
 	case JSON_SCAN_NOT_OBJECT:

@@ -126,12 +126,17 @@ static bool scan_offset_ms(struct scan *scan, int64_t *offset_ms, const char **w
 	return true;
 }
 
-/* The value of the two digits at p, or a value above 99 when they are not both digits. */
+/* Set in two_digits' result when the two bytes are not both digits; values below it are at most
+ * 99, so results or-ed together have it exactly when one of them has. */
+#define NOT_DIGITS 0x100u
+
+/* The value of the two digits at p, or NOT_DIGITS. */
 static unsigned two_digits(const char *p)
 {
-	unsigned tens = (unsigned)(unsigned char)p[0] - '0', ones = (unsigned)(unsigned char)p[1] - '0';
+	unsigned tens = (unsigned)(unsigned char)p[0] - '0';
+	unsigned ones = (unsigned)(unsigned char)p[1] - '0';
 
-	return tens > 9 || ones > 9 ? 100 : tens * 10 + ones;
+	return tens > 9 || ones > 9 ? NOT_DIGITS : tens * 10 + ones;
 }
 
 /* The form feeds send, "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.fffZ" (upper-case T and Z,
@@ -158,7 +163,7 @@ static bool canonical_utc(const char *t, size_t len, unsigned *year, unsigned *m
 	fraction_high = len == 24 ? two_digits(t + 20) : 0;
 	fraction_low = len == 24 ? two_digits(t + 21) : 0; /* its tens digit is checked above */
 	if ((century | *year | *month | *day | *hour | *minute | *second | fraction_high |
-	     fraction_low) > 99)
+	     fraction_low) & NOT_DIGITS)
 		return false;
 	*year += century * 100;
 	*fraction_ms = (int64_t)(fraction_high * 10 + fraction_low % 10);
