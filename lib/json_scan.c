@@ -456,6 +456,41 @@ bool json_scan_index_build(struct json_scan_index *index, const struct json_fiel
 	return true;
 }
 
+static uint64_t load64(const char *p)
+{
+	uint64_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return word;
+}
+
+static uint32_t load32(const char *p)
+{
+	uint32_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return word;
+}
+
+/* Are a[0..len) and b[0..len) equal? Both are read only within [0, len): words that overlap
+ * at the end rather than a tail loop, for keys of a few bytes where a memcmp call costs more
+ * than the compare. */
+static bool same_bytes(const char *a, const char *b, size_t len)
+{
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8)
+			if (load64(a + i) != load64(b + i))
+				return false;
+		return load64(a + len - 8) == load64(b + len - 8);
+	}
+	if (len >= 4)
+		return load32(a) == load32(b) && load32(a + len - 4) == load32(b + len - 4);
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* The first field named key[0..len) (len below 32, no NUL in key), or NULL. */
 static inline struct json_field *find_field(struct json_field *fields, size_t count,
 					    const struct json_scan_index *index, const char *key,
@@ -464,7 +499,7 @@ static inline struct json_field *find_field(struct json_field *fields, size_t co
 	if (index) {
 		for (size_t i = index->head[index_slot(key, len)]; i; i = index->next[i - 1])
 			if (index->length[i - 1] == len &&
-			    memcmp(fields[i - 1].key, key, len) == 0)
+			    same_bytes(fields[i - 1].key, key, len))
 				return &fields[i - 1];
 		return NULL;
 	}
