@@ -498,8 +498,7 @@ static inline struct json_field *find_field(struct json_field *fields, size_t co
 {
 	if (index) {
 		for (size_t i = index->head[index_slot(key, len)]; i; i = index->next[i - 1])
-			if (index->length[i - 1] == len &&
-			    same_bytes(fields[i - 1].key, key, len))
+			if (index->length[i - 1] == len && same_bytes(fields[i - 1].key, key, len))
 				return &fields[i - 1];
 		return NULL;
 	}

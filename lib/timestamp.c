@@ -142,9 +142,8 @@ static unsigned two_digits(const char *p)
 /* The form feeds send, "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.fffZ" (upper-case T and Z,
  * exactly three fraction digits), read without the general parser's steps. False for anything
  * else, which the general parser then reads: it gives the same fields for these forms. */
-static bool canonical_utc(const char *t, size_t len, unsigned *year, unsigned *month,
-			  unsigned *day, unsigned *hour, unsigned *minute, unsigned *second,
-			  int64_t *fraction_ms)
+static bool canonical_utc(const char *t, size_t len, unsigned *year, unsigned *month, unsigned *day,
+			  unsigned *hour, unsigned *minute, unsigned *second, int64_t *fraction_ms)
 {
 	unsigned century, fraction_high, fraction_low;
 
@@ -177,8 +176,7 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 	int64_t fraction_ms, offset_ms;
 	const char *reason = "malformed date-time";
 
-	if (canonical_utc(text, len, &year, &month, &day, &hour, &minute, &second,
-			  &fraction_ms)) {
+	if (canonical_utc(text, len, &year, &month, &day, &hour, &minute, &second, &fraction_ms)) {
 		offset_ms = 0;
 		goto in_range;
 	}
