@@ -67,13 +67,14 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 
 static const struct {
 	const char *name;
+	size_t length; /* of name */
 	enum event_type type;
 } event_types[] = {
-	{"call_start", EVENT_CALL_START},
-	{"call_end", EVENT_CALL_END},
-	{"incident", EVENT_INCIDENT},
-	{"transfer", EVENT_TRANSFER},
-	{"operator_state", EVENT_OPERATOR_STATE},
+	{"call_start", 10, EVENT_CALL_START},
+	{"call_end", 8, EVENT_CALL_END},
+	{"incident", 8, EVENT_INCIDENT},
+	{"transfer", 8, EVENT_TRANSFER},
+	{"operator_state", 14, EVENT_OPERATOR_STATE},
 };
 
 static const char *const agent_state_names[AGENT_STATE_COUNT] = {
@@ -285,9 +286,12 @@ static enum event_reject parse_type(struct parse *parse)
 		return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"type\"");
 	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"type\" must be a string");
+	/* Not truncated and no \u0000: the buffer holds exactly length bytes and a NUL, so a
+	 * name of another length cannot be equal and the length is compared first. */
 	for (size_t i = 0; i < ARRAY_SIZE(event_types) && !value->truncated && !value->has_nul;
 	     i++) {
-		if (strcmp(event_types[i].name, value->buffer) == 0) {
+		if (event_types[i].length == value->length &&
+		    memcmp(event_types[i].name, value->buffer, value->length) == 0) {
 			parse->event->type = event_types[i].type;
 			parse->type_name = event_types[i].name;
 			return EVENT_OK;

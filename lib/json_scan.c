@@ -583,6 +583,10 @@ static bool scan_members(struct scan *scan, struct json_field *fields, size_t co
 		if (!(scan->p < scan->end && *scan->p == '"' && plain_value(scan, field)) &&
 		    !scan_value(scan, field, 1))
 			return false;
+		if (scan->p < scan->end && *scan->p == ',') { /* compact: no space to skip */
+			scan->p++;
+			continue;
+		}
 		skip_space(scan);
 		if (scan->p < scan->end && *scan->p == ',') {
 			scan->p++;
