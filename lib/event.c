@@ -24,6 +24,7 @@ enum event_key {
 
 struct event_parser {
 	struct json_field fields[KEY_COUNT];
+	struct json_scan_index index; /* of fields, by key */
 	char type[32];
 	char ts[TS_TEXT_MAX + 1];
 	char seq[8];
@@ -66,13 +67,14 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 
 static const struct {
 	const char *name;
+	size_t length; /* of name */
 	enum event_type type;
 } event_types[] = {
-	{"call_start", EVENT_CALL_START},
-	{"call_end", EVENT_CALL_END},
-	{"incident", EVENT_INCIDENT},
-	{"transfer", EVENT_TRANSFER},
-	{"operator_state", EVENT_OPERATOR_STATE},
+	{"call_start", 10, EVENT_CALL_START},
+	{"call_end", 8, EVENT_CALL_END},
+	{"incident", 8, EVENT_INCIDENT},
+	{"transfer", 8, EVENT_TRANSFER},
+	{"operator_state", 14, EVENT_OPERATOR_STATE},
 };
 
 static const char *const agent_state_names[AGENT_STATE_COUNT] = {
@@ -179,6 +181,7 @@ struct event_parser *event_parser_new(void)
 	for (size_t i = 0; i < 8; i++)
 		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i],
 			   sizeof(parser->ids[i]));
+	json_scan_index_build(&parser->index, parser->fields, KEY_COUNT); /* 13 fit */
 	return parser;
 }
 
@@ -283,9 +286,12 @@ static enum event_reject parse_type(struct parse *parse)
 		return reject(parse, EVENT_REJECT_MISSING_FIELD, "missing required field \"type\"");
 	if (value->kind != JSON_STRING)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE, "\"type\" must be a string");
+	/* Not truncated and no \u0000: the buffer holds exactly length bytes and a NUL, so a
+	 * name of another length cannot be equal and the length is compared first. */
 	for (size_t i = 0; i < ARRAY_SIZE(event_types) && !value->truncated && !value->has_nul;
 	     i++) {
-		if (strcmp(event_types[i].name, value->buffer) == 0) {
+		if (event_types[i].length == value->length &&
+		    memcmp(event_types[i].name, value->buffer, value->length) == 0) {
 			parse->event->type = event_types[i].type;
 			parse->type_name = event_types[i].name;
 			return EVENT_OK;
@@ -411,9 +417,14 @@ static enum event_reject scan_line(struct event_parser *parser, struct parse *pa
 	const char *message = NULL;
 	size_t offset = 0;
 
-	if (memchr(line, '\0', len))
+	/* Valid JSON holds no NUL byte (not even in a string), so the line is searched for one
+	 * only when the scanner refused it; the NUL is still the reason given. */
+	enum json_scan_result scanned =
+		json_scan_object_indexed(line, len, parser->fields, KEY_COUNT, &parser->index,
+					 &message, &offset);
+	if ((scanned == JSON_SCAN_SYNTAX || scanned == JSON_SCAN_UTF8) && memchr(line, '\0', len))
 		return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: NUL byte in line");
-	switch (json_scan_object(line, len, parser->fields, KEY_COUNT, &message, &offset)) {
+	switch (scanned) {
 	case JSON_SCAN_OBJECT:
 		return EVENT_OK;
 	case JSON_SCAN_NOT_OBJECT:

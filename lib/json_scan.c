@@ -40,10 +40,36 @@ static bool syntax(struct scan *scan, const char *message)
 	return fail(scan, JSON_SCAN_SYNTAX, message, scan->p);
 }
 
+/* 1 for the bytes that end a run of plain string content: '"', '\\', control characters
+ * (below 0x20) and the bytes of multi-byte UTF-8 (0x80 and up); 0 for the rest of ASCII. */
+static const unsigned char string_stop[256] = {
+	/* 0x00 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x10 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x20 */ 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x30 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	/* 0x60 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x70 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x80 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x90 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0xa0 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0xb0 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0xc0 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0xd0 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0xe0 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0xf0 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Compact lines have no whitespace: one test of a byte above ' ' settles most calls. */
 static void skip_space(struct scan *scan)
 {
-	while (scan->p < scan->end &&
-	       (*scan->p == ' ' || *scan->p == '\t' || *scan->p == '\n' || *scan->p == '\r'))
+	while (scan->p < scan->end && *scan->p <= ' ' && is_space(*scan->p))
 		scan->p++;
 }
 
@@ -204,32 +230,19 @@ bool json_scan_utf8_valid(const char *text, size_t len)
 	return true;
 }
 
-/* A string; the opening quote is next. Decoded into the sink. */
-/* Is every byte of the 8 at p printable ASCII other than '"' and '\\'? Each test flags a
- * byte's high bit; a borrow can flag a byte only past one that is flagged rightly, so a word
- * with no such byte is never flagged. */
-static bool plain_word(const unsigned char *p)
-{
-	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x));
-	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-	uint64_t special = (x - ones * 0x20) | x | ((quote - ones) & ~quote) |
-			   ((backslash - ones) & ~backslash);
-	return (special & highs) == 0;
-}
-
-/* The end of the run of printable ASCII other than '"' and '\\' from p: 8 bytes at a time. */
+/* The end of the run of printable ASCII other than '"' and '\\' from p. Strings average about
+ * ten bytes here: a byte at a time by table beats word-at-a-time tests, which were tried. */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
 {
-	while (end - p >= 8 && plain_word(p))
-		p += 8;
-	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+	while (end - p >= 4 &&
+	       !(string_stop[p[0]] | string_stop[p[1]] | string_stop[p[2]] | string_stop[p[3]]))
+		p += 4;
+	while (p < end && !string_stop[*p])
 		p++;
 	return p;
 }
 
+/* A string; the opening quote is next. Decoded into the sink. */
 static bool scan_string(struct scan *scan, struct sink *sink)
 {
 	if (!expect(scan, '"', "expected a string"))
@@ -404,24 +417,144 @@ static bool scan_value(struct scan *scan, struct json_field *field, unsigned dep
 	return ok;
 }
 
-/* The field named by the key just decoded, or NULL. */
-static struct json_field *find_field(struct json_field *fields, size_t count, const char *key,
-				     size_t len)
+/* The slot of a key in a json_scan_index: perfect for the event parser's thirteen keys. */
+static size_t index_slot(const char *key, size_t len)
 {
-	/* key holds no NUL (the caller checked), so a field key that strncmp finds equal is at
-	 * least len long and key[len] is within it; the first byte rules out most fields. */
-	for (size_t i = 0; i < count; i++) {
-		const char *name = fields[i].key;
-		if (len == 0 ? name[0] == '\0'
-			     : name[0] == key[0] && strncmp(name, key, len) == 0 &&
-				       name[len] == '\0')
-			return &fields[i];
+	if (len == 0)
+		return 0;
+	return (len + 2 * ((size_t)(unsigned char)key[0] + (unsigned char)key[len - 1])) %
+	       JSON_SCAN_INDEX_SLOTS;
+}
+
+/* Is name equal to key[0..len)? key holds no NUL (the callers check), so a name equal to it
+ * over len bytes is at least len long and name[len] is within it. */
+static bool key_is(const char *name, const char *key, size_t len)
+{
+	size_t j = 0;
+
+	while (j < len && name[j] == key[j])
+		j++;
+	return j == len && name[len] == '\0';
+}
+
+bool json_scan_index_build(struct json_scan_index *index, const struct json_field *fields,
+			   size_t count)
+{
+	if (count > JSON_SCAN_INDEX_FIELDS)
+		return false;
+	memset(index, 0, sizeof(*index));
+	/* Pushed last field first, so that each slot lists its fields in table order and the first
+	 * field of a name wins, as in the linear search. */
+	for (size_t i = count; i-- > 0;) {
+		size_t len = strlen(fields[i].key);
+		size_t slot = index_slot(fields[i].key, len);
+
+		index->length[i] = (unsigned char)(len < 255 ? len : 255);
+		index->next[i] = index->head[slot];
+		index->head[slot] = (unsigned char)(i + 1);
 	}
+	return true;
+}
+
+static uint64_t load64(const char *p)
+{
+	uint64_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return word;
+}
+
+static uint32_t load32(const char *p)
+{
+	uint32_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return word;
+}
+
+/* Are a[0..len) and b[0..len) equal? Both are read only within [0, len): words that overlap
+ * at the end rather than a tail loop, for keys of a few bytes where a memcmp call costs more
+ * than the compare. */
+static bool same_bytes(const char *a, const char *b, size_t len)
+{
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8)
+			if (load64(a + i) != load64(b + i))
+				return false;
+		return load64(a + len - 8) == load64(b + len - 8);
+	}
+	if (len >= 4)
+		return load32(a) == load32(b) && load32(a + len - 4) == load32(b + len - 4);
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The first field named key[0..len) (len below 32, no NUL in key), or NULL. */
+static inline struct json_field *find_field(struct json_field *fields, size_t count,
+					    const struct json_scan_index *index, const char *key,
+					    size_t len)
+{
+	if (index) {
+		for (size_t i = index->head[index_slot(key, len)]; i; i = index->next[i - 1])
+			if (index->length[i - 1] == len && same_bytes(fields[i - 1].key, key, len))
+				return &fields[i - 1];
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
+		if ((len == 0 || fields[i].key[0] == key[0]) && key_is(fields[i].key, key, len))
+			return &fields[i];
 	return NULL;
 }
 
+/* A key made only of plain ASCII (no escape, control character or UTF-8): its bytes are its
+ * decoded text, looked up in place without copying. The next byte is the opening quote. Returns
+ * false, with nothing consumed, for any other key. */
+static bool plain_key(struct scan *scan, struct json_field *fields, size_t count,
+		      const struct json_scan_index *index, struct json_field **field,
+		      size_t key_capacity)
+{
+	const unsigned char *key = scan->p + 1;
+	const unsigned char *close = plain_run(key, scan->end);
+
+	if (close >= scan->end || *close != '"')
+		return false;
+	size_t len = (size_t)(close - key);
+	*field = len < key_capacity ? find_field(fields, count, index, (const char *)key, len)
+				    : NULL;
+	scan->p = close + 1;
+	return true;
+}
+
+/* A string value made only of plain ASCII, copied straight into its field (what scan_value
+ * does for it, without the sink's steps). The next byte is the opening quote. Returns false,
+ * with nothing consumed, for any other string. */
+static bool plain_value(struct scan *scan, struct json_field *field)
+{
+	const unsigned char *text = scan->p + 1;
+	const unsigned char *close = plain_run(text, scan->end);
+
+	if (close >= scan->end || *close != '"' || (field && field->capacity == 0))
+		return false;
+	if (field) {
+		size_t len = (size_t)(close - text);
+		size_t kept = len < field->capacity ? len : field->capacity - 1;
+
+		memcpy(field->buffer, text, kept);
+		field->buffer[kept] = '\0';
+		field->kind = JSON_STRING;
+		field->length = len;
+		field->truncated = len >= field->capacity;
+		field->has_nul = false;
+	}
+	scan->p = close + 1;
+	return true;
+}
+
 /* The members of the top-level object; the '{' is consumed. */
-static bool scan_members(struct scan *scan, struct json_field *fields, size_t count)
+static bool scan_members(struct scan *scan, struct json_field *fields, size_t count,
+			 const struct json_scan_index *index)
 {
 	char key[32];
 
@@ -431,14 +564,29 @@ static bool scan_members(struct scan *scan, struct json_field *fields, size_t co
 		return true;
 	}
 	for (;;) {
-		struct sink sink = {.buffer = key, .capacity = sizeof(key)};
-		if (!scan_string(scan, &sink) || !expect(scan, ':', "expected ':' after a key"))
+		struct json_field *field;
+		if (scan->p < scan->end && *scan->p == '"' &&
+		    plain_key(scan, fields, count, index, &field, sizeof(key))) {
+			if (scan->p < scan->end && *scan->p == ':')
+				scan->p++;
+			else if (!expect(scan, ':', "expected ':' after a key"))
+				return false;
+		} else {
+			struct sink sink = {.buffer = key, .capacity = sizeof(key)};
+			if (!scan_string(scan, &sink) ||
+			    !expect(scan, ':', "expected ':' after a key"))
+				return false;
+			field = sink.length < sizeof(key) && !sink.has_nul
+					? find_field(fields, count, index, key, sink.length)
+					: NULL;
+		}
+		if (!(scan->p < scan->end && *scan->p == '"' && plain_value(scan, field)) &&
+		    !scan_value(scan, field, 1))
 			return false;
-		struct json_field *field = sink.length < sizeof(key) && !sink.has_nul
-						   ? find_field(fields, count, key, sink.length)
-						   : NULL;
-		if (!scan_value(scan, field, 1))
-			return false;
+		if (scan->p < scan->end && *scan->p == ',') { /* compact: no space to skip */
+			scan->p++;
+			continue;
+		}
 		skip_space(scan);
 		if (scan->p < scan->end && *scan->p == ',') {
 			scan->p++;
@@ -451,6 +599,14 @@ static bool scan_members(struct scan *scan, struct json_field *fields, size_t co
 
 enum json_scan_result json_scan_object(const char *line, size_t len, struct json_field *fields,
 				       size_t field_count, const char **message, size_t *offset)
+{
+	return json_scan_object_indexed(line, len, fields, field_count, NULL, message, offset);
+}
+
+enum json_scan_result json_scan_object_indexed(const char *line, size_t len,
+					       struct json_field *fields, size_t field_count,
+					       const struct json_scan_index *index,
+					       const char **message, size_t *offset)
 {
 	struct scan scan = {.p = (const unsigned char *)line, .start = (const unsigned char *)line,
 			    .end = (const unsigned char *)line + len};
@@ -465,7 +621,7 @@ enum json_scan_result json_scan_object(const char *line, size_t len, struct json
 	object = scan.p < scan.end && *scan.p == '{';
 	if (object) {
 		scan.p++;
-		scan_members(&scan, fields, field_count);
+		scan_members(&scan, fields, field_count, index);
 	} else {
 		scan_value(&scan, NULL, 0);
 	}

@@ -49,12 +49,35 @@ enum json_scan_result {
 	JSON_SCAN_UTF8,       /* invalid UTF-8 */
 };
 
+/* A field table's keys indexed by length and first and last byte, for a table scanned many
+ * times: built once by json_scan_index_build, it replaces comparing each key of a line with
+ * every field's name. */
+#define JSON_SCAN_INDEX_FIELDS 64
+#define JSON_SCAN_INDEX_SLOTS 64
+struct json_scan_index {
+	unsigned char head[JSON_SCAN_INDEX_SLOTS];   /* 1 + the first field of a slot; 0: none */
+	unsigned char next[JSON_SCAN_INDEX_FIELDS];  /* 1 + the next field of the same slot */
+	unsigned char length[JSON_SCAN_INDEX_FIELDS]; /* its key's length, 255 when longer */
+};
+
+/** Index fields[0..count) (count at most JSON_SCAN_INDEX_FIELDS; false when above). The index
+ * holds the keys' lengths and positions: build it again when the table's keys change. */
+bool json_scan_index_build(struct json_scan_index *index, const struct json_field *fields,
+			   size_t count);
+
 /**
  * Scan line[0..len). Fields not present are JSON_ABSENT. On an error, *message is a static
  * description and *offset the byte where it was found.
  */
 enum json_scan_result json_scan_object(const char *line, size_t len, struct json_field *fields,
 				       size_t field_count, const char **message, size_t *offset);
+
+/** json_scan_object with the keys looked up through an index of the same fields (built by
+ * json_scan_index_build): the same results. */
+enum json_scan_result json_scan_object_indexed(const char *line, size_t len,
+					       struct json_field *fields, size_t field_count,
+					       const struct json_scan_index *index,
+					       const char **message, size_t *offset);
 
 /** True when text[0..len) is valid UTF-8 by the rules feed lines are read with (no overlong
  * forms, no surrogates, nothing past U+10FFFF): a stricter check than json-c's. */

@@ -126,6 +126,49 @@ static bool scan_offset_ms(struct scan *scan, int64_t *offset_ms, const char **w
 	return true;
 }
 
+/* Set in two_digits' result when the two bytes are not both digits; values below it are at most
+ * 99, so results or-ed together have it exactly when one of them has. */
+#define NOT_DIGITS 0x100u
+
+/* The value of the two digits at p, or NOT_DIGITS. */
+static unsigned two_digits(const char *p)
+{
+	unsigned tens = (unsigned)(unsigned char)p[0] - '0';
+	unsigned ones = (unsigned)(unsigned char)p[1] - '0';
+
+	return tens > 9 || ones > 9 ? NOT_DIGITS : tens * 10 + ones;
+}
+
+/* The form feeds send, "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DDTHH:MM:SS.fffZ" (upper-case T and Z,
+ * exactly three fraction digits), read without the general parser's steps. False for anything
+ * else, which the general parser then reads: it gives the same fields for these forms. */
+static bool canonical_utc(const char *t, size_t len, unsigned *year, unsigned *month, unsigned *day,
+			  unsigned *hour, unsigned *minute, unsigned *second, int64_t *fraction_ms)
+{
+	unsigned century, fraction_high, fraction_low;
+
+	if (len != 20 && len != 24)
+		return false;
+	if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
+	    t[len - 1] != 'Z' || (len == 24 && t[19] != '.'))
+		return false;
+	century = two_digits(t);
+	*year = two_digits(t + 2);
+	*month = two_digits(t + 5);
+	*day = two_digits(t + 8);
+	*hour = two_digits(t + 11);
+	*minute = two_digits(t + 14);
+	*second = two_digits(t + 17);
+	fraction_high = len == 24 ? two_digits(t + 20) : 0;
+	fraction_low = len == 24 ? two_digits(t + 21) : 0; /* its tens digit is checked above */
+	if ((century | *year | *month | *day | *hour | *minute | *second | fraction_high |
+	     fraction_low) & NOT_DIGITS)
+		return false;
+	*year += century * 100;
+	*fraction_ms = (int64_t)(fraction_high * 10 + fraction_low % 10);
+	return true;
+}
+
 int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, const char **why)
 {
 	struct scan scan = {.text = text, .len = len, .pos = 0};
@@ -133,6 +176,10 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 	int64_t fraction_ms, offset_ms;
 	const char *reason = "malformed date-time";
 
+	if (canonical_utc(text, len, &year, &month, &day, &hour, &minute, &second, &fraction_ms)) {
+		offset_ms = 0;
+		goto in_range;
+	}
 	if (!scan_digits(&scan, 4, &year) || !scan_char(&scan, "-") ||
 	    !scan_digits(&scan, 2, &month) || !scan_char(&scan, "-") ||
 	    !scan_digits(&scan, 2, &day) || !scan_char(&scan, "Tt ") ||
@@ -148,6 +195,7 @@ int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, con
 		reason = "trailing characters after date-time";
 		goto invalid;
 	}
+in_range:
 	if (year < 1970 || month < 1 || month > 12 || day < 1 ||
 	    day > timestamp_days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) {
 		reason = "date or time out of range";

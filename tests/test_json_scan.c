@@ -290,12 +290,192 @@ static void test_keys_match_whole(void **state)
 	assert_int_equal(field.kind, JSON_ABSENT);
 }
 
+/* One scan of line with one field "k" of the given capacity; the result and the field. */
+static enum json_scan_result scan_k(const char *line, size_t capacity, struct json_field *field,
+				    char *buffer, const char **message, size_t *offset)
+{
+	*field = (struct json_field){.key = "k", .buffer = buffer, .capacity = capacity};
+	*message = "";
+	*offset = 0;
+	return json_scan_object(line, strlen(line), field, 1, message, offset);
+}
+
+/* Plain strings (no escape, no UTF-8) take a fast path into their field: cut at the capacity
+ * exactly as escaped strings decoding to the same bytes are. */
+static void test_plain_and_escaped_values_alike(void **state)
+{
+	static const char *const lines[2] = {"{\"k\":\"abcd\"}", "{\"k\":\"ab\\u0063d\"}"};
+	struct json_field field;
+	char buffer[8];
+	const char *message;
+	size_t offset;
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		memset(buffer, 'x', sizeof(buffer));
+		assert_int_equal(scan_k(lines[i], 1, &field, buffer, &message, &offset),
+				 JSON_SCAN_OBJECT);
+		assert_int_equal(field.kind, JSON_STRING);
+		assert_int_equal(field.length, 4);
+		assert_true(field.truncated);
+		assert_string_equal(buffer, "");
+		assert_int_equal(scan_k(lines[i], 4, &field, buffer, &message, &offset),
+				 JSON_SCAN_OBJECT);
+		assert_int_equal(field.length, 4);
+		assert_true(field.truncated);
+		assert_string_equal(buffer, "abc");
+		assert_int_equal(scan_k(lines[i], 5, &field, buffer, &message, &offset),
+				 JSON_SCAN_OBJECT);
+		assert_int_equal(field.length, 4);
+		assert_false(field.truncated);
+		assert_false(field.has_nul);
+		assert_string_equal(buffer, "abcd");
+	}
+}
+
+/* UTF-8 at the start and end of a string, cut inside a sequence by the capacity; overlong and
+ * truncated sequences refused where they start; strings left open at the end of the line. */
+static void test_utf8_and_ends_at_string_boundaries(void **state)
+{
+	struct json_field field;
+	char buffer[8];
+	const char *message;
+	size_t offset;
+	(void)state;
+
+	assert_int_equal(scan_k("{\"k\":\"\xc3\xa9" "a\xc3\xa9\"}", 8, &field, buffer, &message,
+				&offset),
+			 JSON_SCAN_OBJECT);
+	assert_int_equal(field.length, 5);
+	assert_string_equal(buffer, "\xc3\xa9" "a\xc3\xa9");
+	/* Cut by bytes, as the field's capacity says: half a sequence is kept, and flagged. */
+	assert_int_equal(scan_k("{\"k\":\"a\xc3\xa9\"}", 3, &field, buffer, &message, &offset),
+			 JSON_SCAN_OBJECT);
+	assert_int_equal(field.length, 3);
+	assert_true(field.truncated);
+	assert_memory_equal(buffer, "a\xc3", 3);
+	assert_int_equal(scan_k("{\"k\":\"ab\xc0\xaf\"}", 8, &field, buffer, &message, &offset),
+			 JSON_SCAN_UTF8);
+	assert_string_equal(message, "invalid UTF-8 in string");
+	assert_int_equal(offset, 8);
+	assert_int_equal(scan_k("{\"k\":\"ab\xe2\x82\"}", 8, &field, buffer, &message, &offset),
+			 JSON_SCAN_UTF8);
+	assert_int_equal(offset, 8);
+	assert_int_equal(scan_k("{\"k\":\"ab\xed\xa0\x80\"}", 8, &field, buffer, &message,
+				&offset),
+			 JSON_SCAN_UTF8);
+	assert_int_equal(offset, 8);
+	assert_int_equal(scan_k("{\"k\":\"abc", 8, &field, buffer, &message, &offset),
+			 JSON_SCAN_SYNTAX);
+	assert_string_equal(message, "unexpected end of line");
+	assert_int_equal(offset, 9);
+	assert_int_equal(scan_k("{\"ab", 8, &field, buffer, &message, &offset), JSON_SCAN_SYNTAX);
+	assert_string_equal(message, "unexpected end of line");
+	assert_int_equal(offset, 4);
+	assert_int_equal(scan_k("{\"k\" : \"v\" , \"k\":\"w\\n\"}", 8, &field, buffer, &message,
+				&offset),
+			 JSON_SCAN_OBJECT);
+	assert_string_equal(buffer, "w\n");
+}
+
+/* Keys are looked up in place when plain and decoded when escaped: the same field either way;
+ * keys of 32 bytes or more, or holding \u0000, name no field. */
+static void test_escaped_and_long_keys(void **state)
+{
+	char buffers[2][8];
+	char long_key[33];
+	struct json_field fields[2] = {
+		{.key = "type", .buffer = buffers[0], .capacity = sizeof(buffers[0])},
+		{.key = long_key, .buffer = buffers[1], .capacity = sizeof(buffers[1])},
+	};
+	char line[128];
+	const char *message = "";
+	size_t offset = 0;
+	(void)state;
+
+	memset(long_key, 'k', 31);
+	long_key[31] = '\0';
+	snprintf(line, sizeof(line), "{\"t\\u0079pe\":\"a\",\"%s\":\"b\"}", long_key);
+	assert_int_equal(json_scan_object(line, strlen(line), fields, 2, &message, &offset),
+			 JSON_SCAN_OBJECT);
+	assert_string_equal(buffers[0], "a");
+	assert_string_equal(buffers[1], "b");
+	memset(long_key, 'k', 32);
+	long_key[32] = '\0';
+	snprintf(line, sizeof(line), "{\"type\\u0000\":\"a\",\"%s\":\"b\"}", long_key);
+	assert_int_equal(json_scan_object(line, strlen(line), fields, 2, &message, &offset),
+			 JSON_SCAN_OBJECT);
+	assert_int_equal(fields[0].kind, JSON_ABSENT);
+	assert_int_equal(fields[1].kind, JSON_ABSENT);
+}
+
+/* Results and fields of a scan through a json_scan_index equal those of the linear lookup, on
+ * mutated lines and a table with a name twice (the first field wins), an empty name and a name
+ * of 40 bytes. */
+static void test_index_agrees_with_linear_lookup(void **state)
+{
+	static const char *const keys[] = {
+		"type", "call_id", "ts", "seq", "type", "", "operator", "agency", "position",
+		"ani", "released_by", "incident_id", "to", "state", "event_id",
+		"a_name_of_forty_bytes_that_fits_no_key_", "k", "extra"};
+	enum { COUNT = sizeof(keys) / sizeof(keys[0]) };
+	char buffers[2][COUNT][24];
+	struct json_field fields[2][COUNT];
+	struct json_scan_index index;
+	uint64_t random = 17;
+	char line[512];
+	size_t same_objects = 0;
+	(void)state;
+
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < COUNT; i++)
+			fields[t][i] = (struct json_field){.key = keys[i], .buffer = buffers[t][i],
+							   .capacity = 2 + i};
+	assert_true(json_scan_index_build(&index, fields[1], COUNT));
+	for (int n = 0; n < MUTATIONS / 10; n++) {
+		const char *base = corpus[n % (sizeof(corpus) / sizeof(corpus[0]))];
+		size_t len = strlen(base);
+		memcpy(line, base, len);
+		for (int edits = (int)(next_random(&random) % 3); edits > 0; edits--)
+			mutate(line, &len, sizeof(line), &random);
+		const char *messages[2] = {"", ""};
+		size_t offsets[2] = {0, 0};
+		memset(buffers, 'x', sizeof(buffers));
+		enum json_scan_result linear =
+			json_scan_object(line, len, fields[0], COUNT, &messages[0], &offsets[0]);
+		enum json_scan_result indexed = json_scan_object_indexed(
+			line, len, fields[1], COUNT, &index, &messages[1], &offsets[1]);
+		assert_int_equal(linear, indexed);
+		assert_string_equal(messages[0], messages[1]);
+		assert_int_equal(offsets[0], offsets[1]);
+		if (linear != JSON_SCAN_OBJECT)
+			continue;
+		for (size_t i = 0; i < COUNT; i++) {
+			assert_int_equal(fields[0][i].kind, fields[1][i].kind);
+			assert_int_equal(fields[0][i].length, fields[1][i].length);
+			assert_int_equal(fields[0][i].truncated, fields[1][i].truncated);
+			assert_int_equal(fields[0][i].has_nul, fields[1][i].has_nul);
+			assert_memory_equal(buffers[0][i], buffers[1][i], sizeof(buffers[0][i]));
+			if (fields[0][i].kind == JSON_INTEGER)
+				assert_int_equal(fields[0][i].integer, fields[1][i].integer);
+		}
+		assert_int_equal(fields[1][4].kind, JSON_ABSENT); /* the second "type" */
+		same_objects++;
+	}
+	assert_true(same_objects > MUTATIONS / 100);
+	assert_false(json_scan_index_build(&index, fields[0], JSON_SCAN_INDEX_FIELDS + 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agrees_with_json_c),
 		cmocka_unit_test(test_every_byte_at_every_offset),
 		cmocka_unit_test(test_keys_match_whole),
+		cmocka_unit_test(test_plain_and_escaped_values_alike),
+		cmocka_unit_test(test_utf8_and_ends_at_string_boundaries),
+		cmocka_unit_test(test_escaped_and_long_keys),
+		cmocka_unit_test(test_index_agrees_with_linear_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,34 @@ static void test_round_trip(void **state)
 	}
 }
 
+/* The form feeds send, "YYYY-MM-DDTHH:MM:SS.fffZ" (and without the fraction), has a fast path:
+ * near misses of the same length take the general parser's way and its reasons. */
+static void test_canonical_form_and_near_misses(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.872Z"), INT64_C(1795939200872));
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.999Z"), INT64_C(1795939200999));
+	assert_int_equal(parse_ok("2026-11-29t08:00:00.872z"), INT64_C(1795939200872));
+	assert_int_equal(parse_ok("2026-11-29T08:00:00.872+00:00"), INT64_C(1795939200872));
+	assert_int_equal(parse_ok("9999-12-31T23:59:59.999Z"), INT64_C(253402300799999));
+	/* A leap second in the fast form is held like any other. */
+	assert_int_equal(parse_ok("2024-02-29T23:59:60.123Z"), INT64_C(1709251199999));
+	assert_rejected("2023-02-29T08:00:00.000Z", "date or time out of range");
+	assert_rejected("1969-12-31T23:59:59.999Z", "date or time out of range");
+	assert_rejected("2026-11-29T24:00:00.000Z", "date or time out of range");
+	assert_rejected("2026-13-01T00:00:00.000Z", "date or time out of range");
+	assert_rejected("2026-11-29T08:00:61Z", "date or time out of range");
+	assert_rejected("2026-11-29T08:00:0aZ", "malformed date-time");
+	assert_rejected("2026/11-29T08:00:00.000Z", "malformed date-time");
+	assert_rejected("-026-11-29T08:00:00.000Z", "malformed date-time");
+	assert_rejected("2026-11-29T08:00:00.8720", "missing time zone (Z or +hh:mm)");
+	assert_rejected("2026-11-29T08:00:00.8a2Z", "missing time zone (Z or +hh:mm)");
+	assert_rejected("2026-11-29T08:00:00,872Z", "missing time zone (Z or +hh:mm)");
+	assert_rejected("2026-11-29T08:00:00.000X", "missing time zone (Z or +hh:mm)");
+	assert_rejected("2026-11-29T08:00:00.87ZZ", "trailing characters after date-time");
+	assert_rejected("2026-11-29T08:00:00+0:00Z", "malformed time zone offset");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_length_is_respected),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_canonical_form_and_near_misses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
