@@ -898,11 +898,7 @@ static void test_cusum_alarm_and_reset(void **state)
 	struct fixture *f = *state;
 	struct cusum_weights w = cusum_weights(0.1, 3.0);
 
-	f->config.detector.rules[0] = window_rule("seq", 3600, 1, 1, 0.0, "warning");
-	f->config.detector.rules[0].type = CONFIG_RULE_CUSUM;
-	f->config.detector.rules[0].p0 = 0.1;
-	f->config.detector.rules[0].odds_ratio = 3.0;
-	f->config.detector.rules[0].threshold = 2.5;
+	f->config.detector.rules[0] = cusum_rule("seq");
 	reconfigure(f);
 	/* ln 2.5 = 0.916 per premature hangup: the third reaches 2.75 >= 2.5. */
 	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
@@ -935,11 +931,7 @@ static void test_cusum_weights_follow_a_reload(void **state)
 	struct fixture *f = *state;
 	struct cusum_weights w3 = cusum_weights(0.1, 3.0), w9 = cusum_weights(0.1, 9.0);
 
-	f->config.detector.rules[0] = window_rule("cus", 3600, 1, 1, 0.0, "warning");
-	f->config.detector.rules[0].type = CONFIG_RULE_CUSUM;
-	f->config.detector.rules[0].p0 = 0.1;
-	f->config.detector.rules[0].odds_ratio = 3.0;
-	f->config.detector.rules[0].threshold = 2.5;
+	f->config.detector.rules[0] = cusum_rule("cus");
 	reconfigure(f);
 	add_call(f, "op-7", T0, SECONDS(2), RELEASED_BY_OPERATOR);
 	add_call(f, "op-7", T0 + SECONDS(60), SECONDS(2), RELEASED_BY_OPERATOR);
