@@ -222,12 +222,17 @@ static void measure(const char *policy, size_t samples, unsigned idle_us)
 #define PROBE_TALK_US 2000
 #define FSYNC_SAMPLES 200
 
-static int64_t wall_ms(void)
+static int64_t wall_us(void)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static int64_t wall_ms(void)
+{
+	return wall_us() / 1000;
 }
 
 static void sleep_until_us(int64_t when_us)
@@ -340,14 +345,6 @@ struct console {
 	size_t len;
 	int64_t arrived_real_us; /* SO_TIMESTAMPNS of the last recvmsg, wall clock */
 };
-
-static int64_t wall_us(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
 
 /* Wait for the firing alert of call-taker p-n on the console. *read_us: from start_us (the
  * monotonic clock) to this process reading it; *queued_us: from start_real_us (the wall clock,

@@ -500,7 +500,7 @@ static void feed_log_summary(const struct feed *feed)
 					 used ? ", " : " (", event_reject_name(reason),
 					 feed->stats.rejects[reason]);
 	}
-	for (int status = MAPPING_REJECT_BAD_CSV; status < MAPPING_STATUS_COUNT; status++) {
+	for (int status = MAPPING_REJECT_FIRST; status < MAPPING_STATUS_COUNT; status++) {
 		if (feed->stats.records_rejected[status] == 0 || used >= sizeof reasons)
 			continue;
 		used += (size_t)snprintf(reasons + used, sizeof reasons - used, "%s%s %" PRIu64,

@@ -128,30 +128,35 @@ static int check_tls_files(const struct config *config)
 	return 0;
 }
 
+/* -n: one mapping's time zone loads as it would at start (label names it). 0, or -1 printed. */
+static int check_mapping_zone(const struct config_mapping *mapping, const char *label)
+{
+	struct zone *zone = NULL;
+	char why[1024];
+
+	if (zonefile_for_mapping(mapping, cadmond_read_file, &zone, why, sizeof why) < 0) {
+		fprintf(stderr, "%s %s: %s\n", label, mapping->name, why);
+		return -1;
+	}
+	free(zone);
+	return 0;
+}
+
 /* -n: the time zone of feed.mapping and of each mapping with listen addresses must load as it
  * would at start. 0, or -1 printed. */
 static int check_feed_mapping_zone(const struct config *config)
 {
 	const struct config_mapping *mapping = mapping_find(config, config->feed.mapping);
-	struct zone *zone = NULL;
-	char why[1024];
+	char label[32];
 
-	if (config->feed.mapping[0] && mapping) {
-		if (zonefile_for_mapping(mapping, cadmond_read_file, &zone, why, sizeof why) < 0) {
-			fprintf(stderr, "feed.mapping %s: %s\n", mapping->name, why);
-			return -1;
-		}
-		free(zone);
-	}
+	if (config->feed.mapping[0] && mapping && check_mapping_zone(mapping, "feed.mapping") < 0)
+		return -1;
 	for (size_t i = 0; i < config->mapping_count && i < CONFIG_MAX_MAPPINGS; i++) {
-		mapping = &config->mappings[i];
-		if (mapping->listen.count == 0)
+		if (config->mappings[i].listen.count == 0)
 			continue;
-		if (zonefile_for_mapping(mapping, cadmond_read_file, &zone, why, sizeof why) < 0) {
-			fprintf(stderr, "mappings[%zu] %s: %s\n", i, mapping->name, why);
+		snprintf(label, sizeof label, "mappings[%zu]", i);
+		if (check_mapping_zone(&config->mappings[i], label) < 0)
 			return -1;
-		}
-		free(zone);
 	}
 	return 0;
 }

@@ -381,7 +381,7 @@ static void write_mapped_records(struct evbuffer *out, const struct feed_server_
 	family(out, "mapped_records_rejected_total", "counter",
 	       "Records of mapped feed connections (feed.mapping, mappings[].listen) rejected, by "
 	       "reason (docs/mappings.md).");
-	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++)
+	for (int reason = MAPPING_REJECT_FIRST; reason < MAPPING_STATUS_COUNT; reason++)
 		labelled_u64(out, "mapped_records_rejected_total", "reason",
 			     mapping_status_name((enum mapping_status)reason),
 			     feeds ? feeds->records_rejected[reason] : 0);

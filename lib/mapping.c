@@ -68,7 +68,7 @@ const char *mapping_status_name(enum mapping_status status)
 
 bool mapping_status_rejects(enum mapping_status status)
 {
-	return status >= MAPPING_REJECT_BAD_CSV && status < MAPPING_STATUS_COUNT;
+	return status >= MAPPING_REJECT_FIRST && status < MAPPING_STATUS_COUNT;
 }
 
 const struct config_mapping *mapping_find(const struct config *config, const char *name)

@@ -36,7 +36,10 @@ enum mapping_status {
 	MAPPING_REJECT_BAD_VALUE,	/* released before answered */
 	MAPPING_REJECT_FIELD_TOO_LONG,	/* an identifier over 64 bytes, an ani over 32 */
 	MAPPING_REJECT_RECORD_TOO_LONG, /* a record over its byte limit (lines joined by quotes) */
-	MAPPING_STATUS_COUNT
+	MAPPING_STATUS_COUNT,
+	/* The rejects are the statuses from here to MAPPING_STATUS_COUNT: a new reject goes
+	 * among them, a new non-reject before MAPPING_REJECT_BAD_CSV. */
+	MAPPING_REJECT_FIRST = MAPPING_REJECT_BAD_CSV
 };
 
 /* Called with each generated line (no newline), in order: call_start, incident, call_end. */

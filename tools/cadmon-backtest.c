@@ -414,7 +414,7 @@ static void print_reasons(const struct backtest_records *records)
 			records->by_event_reason[reason]);
 		separator = ", ";
 	}
-	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++) {
+	for (int reason = MAPPING_REJECT_FIRST; reason < MAPPING_STATUS_COUNT; reason++) {
 		if (!records->by_mapping_reason[reason])
 			continue;
 		fprintf(stderr, "%s%s %" PRIu64, separator,

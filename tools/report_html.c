@@ -427,7 +427,7 @@ static void write_record_rows(FILE *out, const struct backtest_records *records)
 			 event_reject_name((enum event_reject)reason));
 		write_total_row_if_any(out, label, records->by_event_reason[reason]);
 	}
-	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++) {
+	for (int reason = MAPPING_REJECT_FIRST; reason < MAPPING_STATUS_COUNT; reason++) {
 		snprintf(label, sizeof(label), "&nbsp;&nbsp;%s",
 			 mapping_status_name((enum mapping_status)reason));
 		write_total_row_if_any(out, label, records->by_mapping_reason[reason]);

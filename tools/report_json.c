@@ -163,7 +163,7 @@ static void put_records(struct builder *builder, struct json_object *totals,
 		if (records->by_event_reason[reason] > 0)
 			put(builder, rejects, event_reject_name((enum event_reject)reason),
 			    new_count(records->by_event_reason[reason]));
-	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++) {
+	for (int reason = MAPPING_REJECT_FIRST; reason < MAPPING_STATUS_COUNT; reason++) {
 		const char *name = mapping_status_name((enum mapping_status)reason);
 		struct json_object *engine_count = NULL;
 		uint64_t count = records->by_mapping_reason[reason];

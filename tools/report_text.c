@@ -177,7 +177,7 @@ static void print_records(FILE *out, const struct backtest_records *records)
 		if (records->by_event_reason[reason] > 0)
 			print_total(out, 2, event_reject_name((enum event_reject)reason),
 				    records->by_event_reason[reason]);
-	for (int reason = MAPPING_REJECT_BAD_CSV; reason < MAPPING_STATUS_COUNT; reason++)
+	for (int reason = MAPPING_REJECT_FIRST; reason < MAPPING_STATUS_COUNT; reason++)
 		if (records->by_mapping_reason[reason] > 0)
 			print_total(out, 2, mapping_status_name((enum mapping_status)reason),
 				    records->by_mapping_reason[reason]);
