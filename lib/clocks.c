@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
 #include "clocks.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,14 +15,10 @@ struct clocks_key {
 	uint32_t hash;
 };
 
-/* FNV-1a. */
+/* The low 32 bits of the name's hash_string: enough to skip most strcmp calls. */
 static uint32_t name_hash(const char *name)
 {
-	uint32_t hash = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		hash = (hash ^ *p) * 16777619u;
-	return hash;
+	return (uint32_t)hash_string(name);
 }
 
 struct clocks {

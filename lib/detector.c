@@ -253,7 +253,9 @@ struct detector {
 	struct cusum_memo cusum_memo[CONFIG_MAX_RULES]; /* CUSUM rules: their last weights */
 	char why[WHY_MAX];                 /* scratch for one notice's explanation */
 	struct callers *callers;
-	struct binomial_cache *binomial;   /* ln(i!) for the p-values, up to max_window_calls */
+	/* ln(i!) for the p-values, up to max_window_calls; a pointer, as the p-values of a const
+	 * detector fill it */
+	struct binomial_cache *binomial;
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
@@ -1063,10 +1065,17 @@ static size_t gather_callbacks(struct detector *detector, struct episode *episod
 	return n;
 }
 
-/* The operator's clock: the center's, or as far behind as the source of its calls. */
+/* The operator's clock at the center's clock center_ms: the same, or as far behind as the
+ * source of its calls. */
+static int64_t tick_operator_now(const struct operator_state *state, int64_t center_ms)
+{
+	return state->lag_ms > 0 ? center_ms - state->lag_ms : center_ms;
+}
+
+/* The operator's clock now. */
 static int64_t operator_now(const struct detector *detector, const struct operator_state *state)
 {
-	return state->lag_ms > 0 ? detector->now_ms - state->lag_ms : detector->now_ms;
+	return tick_operator_now(state, detector->now_ms);
 }
 
 /* ---- the due heap: which open alerts a tick evaluates --------------------------------- */
@@ -1093,12 +1102,6 @@ static int64_t add_saturated(int64_t a, int64_t b) /* b >= 0 */
 static int64_t earlier(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
-}
-
-/* The operator's clock at a tick of the center's clock tick_now_ms. */
-static int64_t tick_operator_now(const struct operator_state *state, int64_t tick_now_ms)
-{
-	return state->lag_ms > 0 ? tick_now_ms - state->lag_ms : tick_now_ms;
 }
 
 /* Did ticks pass over this open alert since it was last evaluated? */
@@ -1129,6 +1132,19 @@ static void catch_up(struct detector *detector, struct operator_state *state)
 	catch_up_to(detector, state, detector->ticks, detector->tick_now_ms);
 }
 
+/* How long after its delivery an open alert escalates as unacknowledged: 0 when it will not
+ * (acknowledged, escalated already, or escalate_unacked_after_seconds 0 for its severity). */
+static int64_t unacked_escalation_after_ms(const struct detector *detector,
+					   const struct episode *episode)
+{
+	uint32_t after_seconds =
+		detector->config.detector.escalate_unacked_after_seconds[episode->severity];
+
+	if ((episode->ack && episode->ack->acked) || episode->unacked_escalated)
+		return 0;
+	return (int64_t)after_seconds * 1000;
+}
+
 /* The first clock (the center's) at which a tick's evaluation of the open alert can do more
  * than catch_up does; DUE_NEXT_TICK for the next tick. Right after an evaluation (whose
  * findings it reads) and what followed it in the same call, not after the window changed. */
@@ -1145,9 +1161,8 @@ static int64_t next_due(const struct detector *detector, const struct operator_s
 	if (!episode->any_holds)
 		due = earlier(due, add_saturated(episode->last_true_ms,
 						 add_saturated(resolve_ms, lag_ms)));
-	const uint32_t *escalate_seconds = detector->config.detector.escalate_unacked_after_seconds;
-	int64_t after_ms = (int64_t)escalate_seconds[episode->severity] * 1000;
-	if (!(episode->ack && episode->ack->acked) && !episode->unacked_escalated && after_ms != 0)
+	int64_t after_ms = unacked_escalation_after_ms(detector, episode);
+	if (after_ms != 0)
 		due = earlier(due, add_saturated(episode->delivered_ms, after_ms));
 	return due;
 }
@@ -1558,12 +1573,9 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 static void escalate_unacknowledged(struct detector *detector, struct operator_state *state)
 {
 	struct episode *episode = &state->episode;
-	uint32_t after_seconds =
-		detector->config.detector.escalate_unacked_after_seconds[episode->severity];
+	int64_t after_ms = episode->open ? unacked_escalation_after_ms(detector, episode) : 0;
 
-	if (!episode->open || (episode->ack && episode->ack->acked) || episode->unacked_escalated ||
-	    after_seconds == 0 ||
-	    detector->now_ms - episode->delivered_ms < (int64_t)after_seconds * 1000)
+	if (after_ms == 0 || detector->now_ms - episode->delivered_ms < after_ms)
 		return;
 	episode->unacked_escalated = true;
 	detector->stats.escalated++;

@@ -914,9 +914,8 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 					    .ts_ms = engine->watermark_ms };
 }
 
-/* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. Runs after every event: a limit that never
- * evicted (count 0) has no alert open, so only the others ask the system alerts. */
+/* The offsets in struct engine_stats of every limit's counters (counter, also, also2), in
+ * one flat list: limits_untouched, on every event, ORs them without the table's branches. */
 static void list_limit_counters(struct engine *engine)
 {
 	engine->limit_counter_count = 0;
@@ -945,6 +944,9 @@ static bool limits_untouched(const struct engine *engine, const struct engine_st
 	return total == 0;
 }
 
+/* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
+ * for resolve_after_seconds of event time. Runs after every event: a limit that never
+ * evicted (count 0) has no alert open, so only the others ask the system alerts. */
 static void engine_check_limits(struct engine *engine)
 {
 	const struct engine_stats *stats = engine_stats(engine);
