@@ -156,14 +156,14 @@ void mapped_feeds_commit(struct mapped_feeds *mapped)
 				listener_log_moved(port->listener, port->next_listener);
 			listener_free(port->listener);
 			port->listener = port->next_listener;
+			port->next_listener = NULL;
 		}
 		free(port->zone);
 		port->zone = port->next_zone;
+		port->next_zone = NULL;
 		port->mapping = port->next_mapping;
 		port->used = true;
-		port->next_listener = NULL;
-		port->next_zone = NULL;
-		port->next_used = false;
+		mapped_port_clear_next(port); /* what it held is the port's now */
 	}
 }
 
