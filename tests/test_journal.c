@@ -744,6 +744,44 @@ static void test_replay_rebuilds_the_live_state_byte_for_byte(void **state)
 	codec_writer_release(&live);
 }
 
+/* An alert journaled in the segment after the one holding the line that raised it: replaying
+ * the first segment (before the second is checked) holds the alert back, then suppresses it
+ * as delivered; the alert of the lines after it, never journaled, is handed back. */
+static void test_alert_journaled_in_a_later_segment_is_suppressed(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	struct recovery_alert *recovered;
+	uint64_t offset;
+	uint32_t bytes;
+	size_t count;
+
+	d.journal_alerts = false;
+	for (unsigned n = 0; n < 3; n++) /* the third call raises alert 1 */
+		feed_call(&d, n);
+	assert_int_equal(d.alert_count, 1);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	journal_append_alert(d.journal, 1, d.alerts[1], strlen(d.alerts[1]), &offset, &bytes);
+	for (unsigned n = 3; n < 24; n++) /* alert 2: resolved, not journaled */
+		feed_call(&d, n);
+	assert_int_equal(d.alert_count, 2);
+	daemon_stop(&d);
+	assert_int_equal(remove_snapshots(f), 2);
+
+	recovery = daemon_start(f, &d);
+	assert_false(recovery.summary.from_snapshot);
+	assert_int_equal(recovery.summary.segments_replayed, 2);
+	assert_int_equal(recovery.summary.alerts_suppressed, 1);
+	assert_int_equal(recovery.summary.alerts_recovered, 1);
+	recovered = recovery_router_take(&d.router, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(recovered[0].seq, 2);
+	assert_non_null(strstr(recovered[0].json, "\"alert\":\"resolved\""));
+	recovery_alerts_free(recovered, count);
+	daemon_stop(&d);
+}
+
 /* The records of a segment file, and how its scan ended. */
 static enum record_status scan_file(const char *path, size_t *records, enum record_type *last)
 {
@@ -980,6 +1018,9 @@ int main(void)
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_rebuilds_the_live_state_byte_for_byte,
 						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_alert_journaled_in_a_later_segment_is_suppressed, dir_setup,
+			dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written,
