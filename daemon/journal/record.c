@@ -319,9 +319,12 @@ static const unsigned char *decode_text(const unsigned char *p, const unsigned c
 		return NULL;
 	len = load_u32(p);
 	p += 4;
-	if (len > max || len > (size_t)(end - p) || memchr(p, '\0', len))
+	if (len > max || len > (size_t)(end - p))
 		return NULL;
-	memcpy(out, p, len);
+	/* A few bytes (a source key, an epoch): a loop beats memchr and memcpy's calls. */
+	for (uint32_t i = 0; i < len; i++)
+		if ((out[i] = (char)p[i]) == '\0')
+			return NULL;
 	out[len] = '\0';
 	return p + len;
 }
