@@ -291,8 +291,9 @@ static void check_state(const struct engine *engine, const struct codec_writer *
 	while (at < live->len && at < replayed.len && live->data[at] == replayed.data[at])
 		at++;
 	if (at < live->len || at < replayed.len) {
-		fprintf(stderr, "recovery: the replayed state differs from the live one at byte %zu "
-				"of %zu (replayed: %zu bytes)\n",
+		fprintf(stderr,
+			"recovery: the replayed state differs from the live one at byte %zu of %zu "
+			"(replayed: %zu bytes)\n",
 			at, live->len, replayed.len);
 		exit(1);
 	}
