@@ -292,7 +292,7 @@ enum record_status record_scan_next(struct record_scan *scan, struct record *out
 {
 	const unsigned char *at = scan->data + scan->pos;
 	size_t left = scan->len - scan->pos;
-	enum record_status status = record_parse(at, left, out);
+	enum record_status status = parse_frame(at, left, true, out);
 
 	if (status == RECORD_CORRUPT && bad_frame_reaches_end(at, left))
 		status = RECORD_TORN;

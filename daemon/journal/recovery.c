@@ -277,7 +277,8 @@ static void unmap_segment(struct segment_check *check)
 
 static int push_offset(struct segment_check *check, size_t offset)
 {
-	if (array_reserve((void **)&check->replay, &check->replay_capacity, check->replay_count,
+	if (check->replay_count >= check->replay_capacity &&
+	    array_reserve((void **)&check->replay, &check->replay_capacity, check->replay_count,
 			  sizeof *check->replay, 1024) < 0)
 		return -ENOMEM;
 	check->replay[check->replay_count++] = offset;
