@@ -5,6 +5,7 @@
  * directory (statedir.c), segments, retention and the alert index (journal.c), and recovery
  * (recovery.c) from journals built here, intact, torn or with alerts never journaled.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "alert.h"
 #include "codec.h"
 #include "config.h"
 #include "engine.h"
@@ -582,6 +584,204 @@ static void test_recovery_hands_back_alerts_never_journaled(void **state)
 	daemon_stop(&d);
 }
 
+/* --- replay rebuilds the live state ------------------------------------------------------ */
+
+/* The engine's whole state as a snapshot writes it. */
+static struct codec_writer state_bytes(const struct engine *engine)
+{
+	struct codec_writer writer = { 0 };
+
+	engine_snapshot(engine, &writer);
+	assert_false(writer.failed);
+	return writer;
+}
+
+/* One line, journaled then processed, as the daemon's feeds do: an EVENT_AT record from
+ * origin, or an EVENT record (an older cadmond's) from source when origin is NULL. */
+static void feed_line(struct daemon_like *d, const struct engine_origin *origin,
+		      const char *source, const char *line)
+{
+	struct engine_verdict verdict;
+	size_t len = strlen(line);
+
+	if (origin) {
+		journal_append_event_at(d->journal, origin, line, len);
+		engine_process_from(d->engine, origin, line, len, &verdict);
+	} else {
+		journal_append_event(d->journal, source, line, len);
+		engine_process(d->engine, source, line, len, &verdict);
+	}
+}
+
+/* A control line, journaled then applied, as cadmond_control does. */
+static void feed_control(struct daemon_like *d, const char *line, int64_t ts_ms)
+{
+	char why[256];
+
+	journal_append_control(d->journal, ts_ms, line, strlen(line));
+	engine_control(d->engine, line, strlen(line), ts_ms, why, sizeof why);
+}
+
+/* The alert_id of the alert with seq, from its JSON. */
+static void alert_id_of(const struct daemon_like *d, uint64_t seq, char id[ALERT_ID_LENGTH + 1])
+{
+	const char *at = strstr(d->alerts[seq], "\"alert_id\":\"");
+
+	assert_non_null(at);
+	memcpy(id, at + strlen("\"alert_id\":\""), ALERT_ID_LENGTH);
+	id[ALERT_ID_LENGTH] = '\0';
+}
+
+/* Every kind of record a feed writes: a named source's hello and numbered lines (EVENT_AT,
+ * with epoch and host time), a connection without hello, an older EVENT record, a line the
+ * feed rejected, a tick of the host clock while events wait, an ack and a malformed control
+ * line; calls of op-1 that raise and resolve alerts. Live, then journaled through record last. */
+static void feed_every_kind(struct daemon_like *d)
+{
+	struct engine_origin named = { .source = "cad-1", .named = true, .epoch = "e1",
+				       .first_of_connection = true };
+	struct engine_origin connection = { .source = "#1.1", .epoch = "",
+					    .first_of_connection = true };
+	struct engine_origin tick = { .source = "" };
+	char line[256], ack[128], id[ALERT_ID_LENGTH + 1];
+
+	named.received_ms = T0_MS;
+	feed_line(d, &named, NULL, ""); /* the hello */
+	for (unsigned n = 0; n < 30; n++) {
+		int64_t start = T0_MS + (int64_t)n * 30000;
+		bool premature = n % 12 < 3;
+
+		named.received_ms = start + 40;
+		snprintf(line, sizeof line,
+			 "{\"type\":\"call_start\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+			 ",\"operator\":\"op-1\",\"seq\":%u}",
+			 n, start, 2 * n + 1);
+		feed_line(d, &named, NULL, line);
+		named.first_of_connection = false;
+		named.received_ms = start + (premature ? 5000 : 20000) + 40;
+		snprintf(line, sizeof line,
+			 "{\"type\":\"call_end\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+			 ",\"released_by\":\"%s\",\"seq\":%u}",
+			 n, start + (premature ? 5000 : 20000), premature ? "operator" : "caller",
+			 2 * n + 2);
+		feed_line(d, &named, NULL, line);
+		connection.received_ms = start + 50;
+		snprintf(line, sizeof line,
+			 "{\"type\":\"call_start\",\"call_id\":\"k%u\",\"ts\":%" PRId64
+			 ",\"operator\":\"op-2\"}",
+			 n, start + 10);
+		feed_line(d, n % 2 ? &connection : NULL, "cad-2", line);
+		if (n % 10 == 5) {
+			journal_append_reject(d->journal, EVENT_REJECT_LINE_TOO_LONG);
+			engine_count_reject(d->engine, EVENT_REJECT_LINE_TOO_LONG);
+			tick.received_ms = start + 25000;
+			feed_line(d, &tick, NULL, "");
+		}
+		if (n == 20) {
+			alert_id_of(d, 1, id);
+			snprintf(ack, sizeof ack, "{\"ack\":\"%s\",\"by\":\"sup-1\"}", id);
+			feed_control(d, ack, start + 1000);
+			feed_control(d, "{\"ack\":", start + 1100);
+		}
+		assert_int_equal(journal_write(d->journal), 0);
+		assert_int_equal(journal_sync(d->journal, true), 0);
+	}
+}
+
+/* Delete every snapshot of f's directory: how many. */
+static int remove_snapshots(struct dir_fixture *f)
+{
+	DIR *dir = opendir(f->path);
+	struct dirent *entry;
+	char path[PATH_MAX + 300];
+	int removed = 0;
+
+	assert_non_null(dir);
+	while ((entry = readdir(dir)))
+		if (strncmp(entry->d_name, "snapshot-", 9) == 0) {
+			snprintf(path, sizeof path, "%s/%s", f->path, entry->d_name);
+			assert_int_equal(unlink(path), 0);
+			removed++;
+		}
+	closedir(dir);
+	return removed;
+}
+
+/* Recovery from the journal alone (snapshot or none) rebuilds, byte for byte, the state the
+ * live engine had: what the replay skips or reads in place must not change it. */
+static void test_replay_rebuilds_the_live_state_byte_for_byte(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	struct codec_writer live, replayed;
+
+	feed_every_kind(&d);
+	assert_int_equal(d.alert_count, 8); /* firing, acknowledged, resolved, ... */
+	live = state_bytes(d.engine);
+	daemon_stop(&d); /* a crash */
+
+	/* From the empty snapshot the first start wrote: every record replayed. */
+	recovery = daemon_start(f, &d);
+	assert_true(recovery.summary.from_snapshot);
+	assert_int_equal(recovery.summary.events_replayed, 1 + 30 * 3 + 3);
+	assert_int_equal(recovery.summary.alerts_recovered, 0);
+	replayed = state_bytes(d.engine);
+	assert_int_equal(replayed.len, live.len);
+	assert_memory_equal(replayed.data, live.data, live.len);
+	codec_writer_release(&replayed);
+	daemon_stop(&d);
+
+	/* Without any snapshot: a fresh engine replays the segments. */
+	assert_true(remove_snapshots(f) > 0);
+	recovery = daemon_start(f, &d);
+	assert_false(recovery.summary.from_snapshot);
+	replayed = state_bytes(d.engine);
+	assert_int_equal(replayed.len, live.len);
+	assert_memory_equal(replayed.data, live.data, live.len);
+	codec_writer_release(&replayed);
+	daemon_stop(&d);
+	codec_writer_release(&live);
+}
+
+/* An alert journaled in the segment after the one holding the line that raised it: replaying
+ * the first segment (before the second is checked) holds the alert back, then suppresses it
+ * as delivered; the alert of the lines after it, never journaled, is handed back. */
+static void test_alert_journaled_in_a_later_segment_is_suppressed(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	struct recovery_alert *recovered;
+	uint64_t offset;
+	uint32_t bytes;
+	size_t count;
+
+	d.journal_alerts = false;
+	for (unsigned n = 0; n < 3; n++) /* the third call raises alert 1 */
+		feed_call(&d, n);
+	assert_int_equal(d.alert_count, 1);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	journal_append_alert(d.journal, 1, d.alerts[1], strlen(d.alerts[1]), &offset, &bytes);
+	for (unsigned n = 3; n < 24; n++) /* alert 2: resolved, not journaled */
+		feed_call(&d, n);
+	assert_int_equal(d.alert_count, 2);
+	daemon_stop(&d);
+	assert_int_equal(remove_snapshots(f), 2);
+
+	recovery = daemon_start(f, &d);
+	assert_false(recovery.summary.from_snapshot);
+	assert_int_equal(recovery.summary.segments_replayed, 2);
+	assert_int_equal(recovery.summary.alerts_suppressed, 1);
+	assert_int_equal(recovery.summary.alerts_recovered, 1);
+	recovered = recovery_router_take(&d.router, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(recovered[0].seq, 2);
+	assert_non_null(strstr(recovered[0].json, "\"alert\":\"resolved\""));
+	recovery_alerts_free(recovered, count);
+	daemon_stop(&d);
+}
+
 /* The records of a segment file, and how its scan ended. */
 static enum record_status scan_file(const char *path, size_t *records, enum record_type *last)
 {
@@ -816,6 +1016,11 @@ int main(void)
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_truncates_torn_tail, dir_setup,
 						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_rebuilds_the_live_state_byte_for_byte,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_alert_journaled_in_a_later_segment_is_suppressed, dir_setup,
+			dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written,

@@ -24,15 +24,36 @@ static void store_u32(unsigned char *p, uint32_t value)
 		p[i] = (unsigned char)(value >> (8 * i));
 }
 
+static void store_u64(unsigned char *p, uint64_t value)
+{
+	store_u32(p, (uint32_t)value);
+	store_u32(p + 4, (uint32_t)(value >> 32));
+}
+
+/* Where a frame's header holds its fields (the magic at 0): store_header writes them,
+ * parse_frame reads them back. */
+#define HEADER_LENGTH_AT 4u
+#define HEADER_TYPE_AT   8u
+#define HEADER_INDEX_AT  9u
+
+/* A frame's header, its payload length 0 (record_finish fills it in). */
+static void store_header(unsigned char header[RECORD_HEADER_BYTES], enum record_type type,
+			 uint64_t index)
+{
+	store_u32(header, RECORD_MAGIC);
+	store_u32(header + HEADER_LENGTH_AT, 0);
+	header[HEADER_TYPE_AT] = (uint8_t)type;
+	store_u64(header + HEADER_INDEX_AT, index);
+}
+
 /* Start a frame: header with the payload length left to record_finish(). Returns its offset. */
 static size_t record_begin(struct codec_writer *writer, enum record_type type, uint64_t index)
 {
+	unsigned char header[RECORD_HEADER_BYTES];
 	size_t start = writer->len;
 
-	codec_put_u32(writer, RECORD_MAGIC);
-	codec_put_u32(writer, 0);
-	codec_put_u8(writer, (uint8_t)type);
-	codec_put_u64(writer, index);
+	store_header(header, type, index);
+	codec_put_bytes(writer, header, sizeof header);
 	return start;
 }
 
@@ -41,7 +62,8 @@ static void record_finish(struct codec_writer *writer, size_t start)
 {
 	if (writer->failed)
 		return;
-	store_u32(writer->data + start + 4, (uint32_t)(writer->len - start - RECORD_HEADER_BYTES));
+	store_u32(writer->data + start + HEADER_LENGTH_AT,
+		  (uint32_t)(writer->len - start - RECORD_HEADER_BYTES));
 	codec_put_u32(writer, codec_crc32c(0, writer->data + start, writer->len - start));
 }
 
@@ -53,12 +75,6 @@ void record_put_event(struct codec_writer *writer, uint64_t index, const char *s
 	codec_put_string(writer, source ? source : "");
 	codec_put_bytes(writer, line, len);
 	record_finish(writer, start);
-}
-
-static void store_u64(unsigned char *p, uint64_t value)
-{
-	store_u32(p, (uint32_t)value);
-	store_u32(p + 4, (uint32_t)(value >> 32));
 }
 
 /* A string as codec_put_string writes it (u32 length, bytes) at p: the bytes after it. */
@@ -88,10 +104,7 @@ void record_put_event_at(struct codec_writer *writer, uint64_t index,
 	if (source_len <= EVENT_AT_STRING_MAX && epoch_len <= EVENT_AT_STRING_MAX &&
 	    !writer->sink) {
 		start = writer->len;
-		store_u32(p, RECORD_MAGIC);
-		store_u32(p + 4, 0);
-		p[8] = (uint8_t)RECORD_EVENT_AT;
-		store_u64(p + 9, index);
+		store_header(p, RECORD_EVENT_AT, index);
 		store_u64(p + RECORD_HEADER_BYTES, (uint64_t)origin->received_ms);
 		p += RECORD_HEADER_BYTES + 8;
 		*p++ = (uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
@@ -190,8 +203,8 @@ static enum record_status parse_frame(const unsigned char *data, size_t len, boo
 		return len < 4 && memcmp(data, "CDJ1", len) == 0 ? RECORD_TORN : RECORD_CORRUPT;
 	if (len < RECORD_HEADER_BYTES)
 		return RECORD_TORN;
-	payload_len = load_u32(data + 4);
-	if (payload_len > RECORD_MAX_PAYLOAD_BYTES || !record_type_known(data[8]))
+	payload_len = load_u32(data + HEADER_LENGTH_AT);
+	if (payload_len > RECORD_MAX_PAYLOAD_BYTES || !record_type_known(data[HEADER_TYPE_AT]))
 		return RECORD_CORRUPT;
 	size = RECORD_OVERHEAD_BYTES + (size_t)payload_len;
 	if (size > len)
@@ -199,8 +212,8 @@ static enum record_status parse_frame(const unsigned char *data, size_t len, boo
 	if (verify && codec_crc32c(0, data, size - RECORD_TRAILER_BYTES) !=
 			      load_u32(data + size - RECORD_TRAILER_BYTES))
 		return RECORD_CORRUPT;
-	out->type = (enum record_type)data[8];
-	out->index = load_u64(data + 9);
+	out->type = (enum record_type)data[HEADER_TYPE_AT];
+	out->index = load_u64(data + HEADER_INDEX_AT);
 	out->payload = data + RECORD_HEADER_BYTES;
 	out->payload_len = payload_len;
 	out->size = size;
@@ -241,7 +254,7 @@ static bool bad_frame_reaches_end(const unsigned char *data, size_t len)
 		return true;
 	if (len < RECORD_HEADER_BYTES || load_u32(data) != RECORD_MAGIC)
 		return false;
-	return RECORD_OVERHEAD_BYTES + (uint64_t)load_u32(data + 4) >= len;
+	return RECORD_OVERHEAD_BYTES + (uint64_t)load_u32(data + HEADER_LENGTH_AT) >= len;
 }
 
 size_t record_scan_resync(struct record_scan *scan)
@@ -279,7 +292,7 @@ enum record_status record_scan_next(struct record_scan *scan, struct record *out
 {
 	const unsigned char *at = scan->data + scan->pos;
 	size_t left = scan->len - scan->pos;
-	enum record_status status = record_parse(at, left, out);
+	enum record_status status = parse_frame(at, left, true, out);
 
 	if (status == RECORD_CORRUPT && bad_frame_reaches_end(at, left))
 		status = RECORD_TORN;
@@ -295,42 +308,53 @@ enum record_status record_scan_next(struct record_scan *scan, struct record *out
 	return RECORD_OK;
 }
 
-/* A length-prefixed string of at most max bytes into out (max + 1 long). */
-static bool decode_text(struct codec_reader *reader, char *out, size_t max)
+/* A length-prefixed string of at most max bytes at p (before end) into out (max + 1 long):
+ * the bytes after it, or NULL when it does not fit or holds a NUL. */
+static const unsigned char *decode_text(const unsigned char *p, const unsigned char *end,
+					char *out, size_t max)
 {
-	uint32_t len = codec_get_u32(reader);
+	uint32_t len;
 
-	if (reader->failed || len > max || len > reader->len - reader->pos)
-		return false;
-	codec_get_bytes(reader, out, len);
+	if (end - p < 4)
+		return NULL;
+	len = load_u32(p);
+	p += 4;
+	if (len > max || len > (size_t)(end - p))
+		return NULL;
+	/* A few bytes (a source key, an epoch): a loop beats memchr and memcpy's calls. */
+	for (uint32_t i = 0; i < len; i++)
+		if ((out[i] = (char)p[i]) == '\0')
+			return NULL;
 	out[len] = '\0';
-	return !reader->failed && !memchr(out, '\0', len);
+	return p + len;
 }
 
+/* Read in place, once per replayed line: loads from the payload, the two short strings copied
+ * (the engine takes them NUL-terminated), the line pointing into the payload. */
 int record_decode_event(const struct record *record, struct record_event *out)
 {
-	struct codec_reader reader;
+	const unsigned char *p = record->payload, *end = p + record->payload_len;
+	bool at = record->type == RECORD_EVENT_AT;
 	uint8_t flags = 0;
 
-	if (record->type != RECORD_EVENT && record->type != RECORD_EVENT_AT)
+	if (record->type != RECORD_EVENT && !at)
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
 	out->received_ms = ENGINE_NO_TIME;
-	codec_reader_init(&reader, record->payload, record->payload_len);
-	if (record->type == RECORD_EVENT_AT) {
-		out->received_ms = codec_get_i64(&reader);
-		flags = codec_get_u8(&reader);
+	out->epoch[0] = '\0';
+	if (at) {
+		if (end - p < 9)
+			return -EINVAL;
+		out->received_ms = (int64_t)load_u64(p);
+		flags = p[8];
+		p += 9;
 	}
-	if (!decode_text(&reader, out->source,
-			 record->type == RECORD_EVENT ? EVENT_ID_MAX : EVENT_ID_MAX + 1))
+	if (!(p = decode_text(p, end, out->source, at ? EVENT_ID_MAX + 1 : EVENT_ID_MAX)) ||
+	    (at && !(p = decode_text(p, end, out->epoch, EVENT_ID_MAX))))
 		return -EINVAL;
-	if (record->type == RECORD_EVENT_AT && !decode_text(&reader, out->epoch, EVENT_ID_MAX))
-		return -EINVAL;
-	out->named = record->type == RECORD_EVENT ? out->source[0] != '\0'
-						  : (flags & RECORD_EVENT_NAMED) != 0;
-	out->first_of_connection = flags & RECORD_EVENT_FIRST_OF_CONNECTION;
-	out->line = (const char *)record->payload + reader.pos;
-	out->len = record->payload_len - reader.pos;
+	out->named = at ? (flags & RECORD_EVENT_NAMED) != 0 : out->source[0] != '\0';
+	out->first_of_connection = (flags & RECORD_EVENT_FIRST_OF_CONNECTION) != 0;
+	out->line = (const char *)p;
+	out->len = (size_t)(end - p);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 /* One segment being recovered: its file mapped, and what the check (pass 1) found. */
 struct segment_check {
 	uint64_t first_index;
+	bool mapped;
 	unsigned char *map; /* NULL for an empty file */
 	size_t size;
 	size_t good_bytes;     /* up to the end of the last good record */
@@ -258,6 +259,7 @@ static int map_segment(struct recovery_pass *pass, struct segment_check *check)
 		}
 	}
 	close(fd);
+	check->mapped = rc == 0;
 	return rc;
 }
 
@@ -266,6 +268,7 @@ static void unmap_segment(struct segment_check *check)
 	if (check->map)
 		munmap(check->map, check->size);
 	check->map = NULL;
+	check->mapped = false;
 	free(check->replay);
 	free(check->alerts);
 	check->replay = NULL;
@@ -274,7 +277,8 @@ static void unmap_segment(struct segment_check *check)
 
 static int push_offset(struct segment_check *check, size_t offset)
 {
-	if (array_reserve((void **)&check->replay, &check->replay_capacity, check->replay_count,
+	if (check->replay_count >= check->replay_capacity &&
+	    array_reserve((void **)&check->replay, &check->replay_capacity, check->replay_count,
 			  sizeof *check->replay, 1024) < 0)
 		return -ENOMEM;
 	check->replay[check->replay_count++] = offset;
@@ -637,8 +641,49 @@ static void warn_gaps(const struct recovery_pass *pass, const struct segment_che
 	}
 }
 
-/* Segments from the one holding the record after the snapshot: check them all (pass 1), so
- * that the highest journaled alert is known, then apply them (pass 2). */
+/* Pass 1 over segment check->first_index: map it (unless read ahead), check its records,
+ * settle it. */
+static int check_one(struct recovery_pass *pass, struct segment_check *check)
+{
+	int rc = check->mapped ? 0 : map_segment(pass, check);
+
+	if (rc < 0)
+		log_segment_error(pass, check->first_index, "cannot read it", rc);
+	else if ((rc = check_segment(pass, check)) == 0)
+		rc = settle_segment(pass, check);
+	return rc;
+}
+
+/* Ask the kernel to read the next segment while this one is applied (a cold start's reads
+ * overlap the engine's work). A segment that cannot be mapped is named when its turn comes. */
+static void read_ahead(struct recovery_pass *pass, struct segment_check *next)
+{
+	if (map_segment(pass, next) == 0 && next->map)
+		madvise(next->map, next->size, MADV_WILLNEED);
+}
+
+/* Alerts held during the replay that a later segment's ALERT records show delivered. */
+static void suppress_journaled(struct recovery_router *router, uint64_t journaled_through)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < router->recovered_count; i++) {
+		if (router->recovered[i].seq <= journaled_through) {
+			free(router->recovered[i].json);
+			router->suppressed++;
+		} else {
+			router->recovered[kept++] = router->recovered[i];
+		}
+	}
+	router->recovered_count = kept;
+	router->journaled_through = journaled_through;
+}
+
+/* Segments from the one holding the record after the snapshot, one after the other: check one
+ * (pass 1), then apply it (pass 2) while the next is read ahead. A replayed alert whose seq is
+ * journaled in the segments checked so far is suppressed; one above is held (the router's
+ * recovered list) until every segment is checked, then suppressed if a later one journaled it
+ * (an alert is journaled after its line: almost always in the same segment). */
 static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
 {
 	struct segment_check *checks = calloc(count ? count : 1, sizeof *checks);
@@ -646,18 +691,15 @@ static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, si
 
 	if (!checks)
 		return -ENOMEM;
-	for (size_t i = 0; i < count && rc == 0; i++) {
+	for (size_t i = 0; i < count; i++)
 		checks[i].first_index = firsts[i];
-		if ((rc = map_segment(pass, &checks[i])) < 0)
-			log_segment_error(pass, firsts[i], "cannot read it", rc);
-		else if ((rc = check_segment(pass, &checks[i])) == 0)
-			rc = settle_segment(pass, &checks[i]);
-	}
-	if (rc == 0)
-		warn_gaps(pass, checks, count);
-	pass->router->journaled_through = pass->max_alert_seq;
 	pass->router->replaying = true;
 	for (size_t i = 0; i < count && rc == 0; i++) {
+		if ((rc = check_one(pass, &checks[i])) < 0)
+			break;
+		if (i + 1 < count)
+			read_ahead(pass, &checks[i + 1]);
+		pass->router->journaled_through = pass->max_alert_seq;
 		apply_segment(pass, &checks[i]);
 		rc = file_segment(pass, &checks[i], i + 1 == count);
 		pass->recovery->summary.segments_replayed += checks[i].replay_count > 0;
@@ -666,6 +708,9 @@ static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, si
 			pass->recovery->summary.last_index = checks[i].last_index;
 	}
 	pass->router->replaying = false;
+	suppress_journaled(pass->router, pass->max_alert_seq);
+	if (rc == 0)
+		warn_gaps(pass, checks, count);
 	for (size_t i = 0; i < count; i++) {
 		unmap_segment(&checks[i]);
 		if (rc == 0 && checks[i].corrupt)

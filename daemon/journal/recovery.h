@@ -15,15 +15,17 @@
  *
  *  1. Load the newest snapshot that verifies; a damaged one is renamed *.corrupt (logged,
  *     counted) and the one before it is tried. With none, start from a fresh engine.
- *  2. Check every record after the snapshot (CRC, framing, index order). A torn last record
+ *  2. Check every record after the snapshot (CRC, framing, index order), one segment at a
+ *     time, the next one read ahead while this one is replayed (step 3). A torn last record
  *     (a crash mid-write) is cut off: the file is truncated to the last good record (logged,
  *     counted). A corrupt record elsewhere makes the segment quarantined (renamed *.corrupt,
  *     logged, counted) after what can be trusted in it (every record that verifies) is used.
- *  3. Replay the EVENT and REJECT records after the snapshot, in order, through the engine
- *     with the same source. Alerts the replay produces whose seq is at most the highest ALERT
- *     record of the journal were delivered before the crash: they are suppressed. The others
- *     were never journaled, so never delivered: they are handed back (recovered) for the
- *     daemon to journal and deliver.
+ *  3. Replay the checked segment's EVENT, REJECT and CONTROL records after the snapshot, in
+ *     order, through the engine with the same origin. Alerts the replay produces whose seq is
+ *     at most the highest ALERT record of the journal were delivered before the crash: they
+ *     are suppressed (one above the highest checked so far is held until every segment is
+ *     checked). The others were never journaled, so never delivered: they are handed back
+ *     (recovered) for the daemon to journal and deliver.
  *  4. Tell the journal what is on disk (closed segments, snapshots, the ALERT records), then
  *     checkpoint: end the segment the crash left open, write a snapshot, start a new segment.
  *
