@@ -898,9 +898,8 @@ static void feed_log_unread(const struct feed *feed, evutil_socket_t fd)
 			unread);
 }
 
-/* Read what the kernel already holds for this connection (bounded) and process it. The
- * bufferevent's reading is off, so the input buffer, which a socket bufferevent keeps frozen
- * at its end for anyone else, is unfrozen for these reads. */
+/* Read what the kernel already holds for this connection (bounded) and process it: the
+ * reads of feed_on_readable, each at most what the input may still hold. */
 static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 {
 	evutil_socket_t fd = bufferevent_getfd(feed->connection);
@@ -916,11 +915,8 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
 	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES &&
 	       hostclock_monotonic_ms() < deadline_ms) {
-		int got;
+		ssize_t got = feed_read_chunk(feed, input_max - evbuffer_get_length(input));
 
-		evbuffer_unfreeze(input, 0);
-		got = evbuffer_read(input, fd, (int)(input_max - evbuffer_get_length(input)));
-		evbuffer_freeze(input, 0);
 		if (got <= 0)
 			break; /* end of stream, nothing more yet, or an error: done either way */
 		total += (size_t)got;

@@ -10,8 +10,20 @@
 
 #define INITIAL_CAPACITY 64
 
+/* What the heap orders: an item's ts and arrival, and the slot that holds the item (its
+ * source name, compared only when two ts are equal). */
+struct reorder_key {
+	int64_t ts_ms;
+	uint64_t arrival;
+	uint32_t slot;
+};
+
 struct reorder {
-	struct reorder_item *items; /* heap, capacity long */
+	struct reorder_item *items; /* slots, capacity long */
+	struct reorder_key *heap;   /* count long */
+	uint32_t *free_slots;       /* slots taken and given back: with them, the slots in use
+				     * are those below count + free_count */
+	uint32_t free_count;
 	uint32_t count;
 	uint32_t capacity;
 	uint32_t max_events;
@@ -31,6 +43,8 @@ void reorder_free(struct reorder *reorder)
 	if (!reorder)
 		return;
 	free(reorder->items);
+	free(reorder->heap);
+	free(reorder->free_slots);
 	free(reorder);
 }
 
@@ -45,13 +59,14 @@ bool reorder_full(const struct reorder *reorder)
 }
 
 /* Release order: ts, then source name, then arrival. */
-static bool before(const struct reorder_item *a, const struct reorder_item *b)
+static bool before(const struct reorder *reorder, const struct reorder_key *a,
+		   const struct reorder_key *b)
 {
 	int names;
 
-	if (a->event.ts_ms != b->event.ts_ms)
-		return a->event.ts_ms < b->event.ts_ms;
-	if ((names = strcmp(a->source, b->source)) != 0)
+	if (a->ts_ms != b->ts_ms)
+		return a->ts_ms < b->ts_ms;
+	if ((names = strcmp(reorder->items[a->slot].source, reorder->items[b->slot].source)) != 0)
 		return names < 0;
 	return a->arrival < b->arrival;
 }
@@ -59,70 +74,84 @@ static bool before(const struct reorder_item *a, const struct reorder_item *b)
 static int reserve(struct reorder *reorder, uint32_t needed)
 {
 	uint32_t capacity = reorder->capacity ? reorder->capacity : INITIAL_CAPACITY;
-	struct reorder_item *items;
+	void *grown;
 
 	if (needed <= reorder->capacity)
 		return 0;
 	while (capacity < needed)
 		capacity = capacity > UINT32_MAX / 2 ? needed : capacity * 2;
-	items = realloc(reorder->items, (size_t)capacity * sizeof(*items));
-	if (!items)
+	if (!(grown = realloc(reorder->items, (size_t)capacity * sizeof(*reorder->items))))
 		return -ENOMEM;
-	reorder->items = items;
+	reorder->items = grown;
+	if (!(grown = realloc(reorder->heap, (size_t)capacity * sizeof(*reorder->heap))))
+		return -ENOMEM;
+	reorder->heap = grown;
+	if (!(grown = realloc(reorder->free_slots, (size_t)capacity * sizeof(uint32_t))))
+		return -ENOMEM;
+	reorder->free_slots = grown;
 	reorder->capacity = capacity;
 	return 0;
 }
 
 int reorder_push(struct reorder *reorder, const struct reorder_item *item)
 {
-	uint32_t i = reorder->count;
+	uint32_t i = reorder->count, slot;
+	struct reorder_key key;
 
 	if (reserve(reorder, reorder->count + 1) != 0)
 		return -ENOMEM;
+	slot = reorder->free_count ? reorder->free_slots[--reorder->free_count] : reorder->count;
+	reorder->items[slot] = *item;
+	key = (struct reorder_key){ .ts_ms = item->event.ts_ms, .arrival = item->arrival,
+				    .slot = slot };
 	reorder->count++;
-	/* Sift up with a hole: each parent moves once (items are large), the new item last; the
-	 * heap ends as a swap at each level would leave it. */
-	while (i > 0 && before(item, &reorder->items[(i - 1) / 2])) {
-		reorder->items[i] = reorder->items[(i - 1) / 2];
+	/* Sift up with a hole: each parent key moves once, the new key last; the heap ends as a
+	 * swap at each level would leave it (the same order as ever: snapshots keep it). */
+	while (i > 0 && before(reorder, &key, &reorder->heap[(i - 1) / 2])) {
+		reorder->heap[i] = reorder->heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
-	reorder->items[i] = *item;
+	reorder->heap[i] = key;
 	return 0;
 }
 
 const struct reorder_item *reorder_peek(const struct reorder *reorder)
 {
-	return reorder->count ? &reorder->items[0] : NULL;
+	return reorder->count ? &reorder->items[reorder->heap[0].slot] : NULL;
 }
 
 bool reorder_pop(struct reorder *reorder, struct reorder_item *out)
 {
 	uint32_t i = 0;
+	struct reorder_key last;
 
 	if (reorder->count == 0)
 		return false;
-	*out = reorder->items[0];
-	if (--reorder->count == 0)
+	*out = reorder->items[reorder->heap[0].slot];
+	reorder->free_slots[reorder->free_count++] = reorder->heap[0].slot;
+	if (--reorder->count == 0) {
+		reorder->free_count = 0;
 		return true;
-	/* Sift the last item down from the root with a hole, as swaps would (see reorder_push). */
-	const struct reorder_item *last = &reorder->items[reorder->count];
+	}
+	/* Sift the last key down from the root with a hole, as swaps would (see reorder_push). */
+	last = reorder->heap[reorder->count];
 	for (;;) {
 		uint32_t left = 2 * i + 1, right = left + 1;
-		const struct reorder_item *first = last;
+		const struct reorder_key *first = &last;
 		uint32_t first_index = i;
-		if (left < reorder->count && before(&reorder->items[left], first)) {
-			first = &reorder->items[left];
+		if (left < reorder->count && before(reorder, &reorder->heap[left], first)) {
+			first = &reorder->heap[left];
 			first_index = left;
 		}
-		if (right < reorder->count && before(&reorder->items[right], first)) {
-			first = &reorder->items[right];
+		if (right < reorder->count && before(reorder, &reorder->heap[right], first)) {
+			first = &reorder->heap[right];
 			first_index = right;
 		}
 		if (first_index == i) {
-			reorder->items[i] = *last;
+			reorder->heap[i] = last;
 			return true;
 		}
-		reorder->items[i] = *first;
+		reorder->heap[i] = *first;
 		i = first_index;
 	}
 }
@@ -195,7 +224,7 @@ void reorder_save(const struct reorder *reorder, struct codec_writer *writer)
 {
 	codec_put_u32(writer, reorder->count);
 	for (uint32_t i = 0; i < reorder->count; i++)
-		put_item(&reorder->items[i], writer);
+		put_item(&reorder->items[reorder->heap[i].slot], writer);
 }
 
 int reorder_load(struct reorder *reorder, struct codec_reader *reader)
@@ -209,9 +238,14 @@ int reorder_load(struct reorder *reorder, struct codec_reader *reader)
 		return 0;
 	if (reserve(reorder, count) != 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < count; i++)
+	for (uint32_t i = 0; i < count; i++) {
 		if (get_item(&reorder->items[i], reader) != 0)
 			return -EINVAL;
+		reorder->heap[i] = (struct reorder_key){ .ts_ms = reorder->items[i].event.ts_ms,
+							 .arrival = reorder->items[i].arrival,
+							 .slot = i };
+	}
 	reorder->count = count;
+	reorder->free_count = 0;
 	return 0;
 }

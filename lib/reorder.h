@@ -14,7 +14,9 @@
  * The center's reorder buffer: accepted events waiting until every held source has passed
  * their ts, then released in (ts, source name, arrival) order — an order that depends only on
  * each source's own sequence, not on how the sources interleaved on the way in. A binary
- * min-heap, bounded (max_events), growing by doubling. Pure: no I/O.
+ * min-heap of small keys (ts, arrival, slot) over the items, which stay in their slots: a
+ * push or pop moves keys, not ~600-byte items, at each level. Bounded (max_events), growing
+ * by doubling. Pure: no I/O.
  */
 
 struct reorder_item {
