@@ -55,6 +55,7 @@ struct store {
 	struct event *rotate_timer; /* segment_max_seconds */
 	struct event *retry_timer;  /* degraded: try the disk again */
 	struct event *huge_timer;   /* the heap's new mappings marked for huge pages */
+	bool huge_pages;	    /* the kernel has THP in a mode MADV_HUGEPAGE asks for */
 	struct event *snapshot_event; /* the snapshot child's pipe: readable when it is done */
 	pid_t snapshot_child;         /* writing the snapshot of a rotation, or 0 */
 	int snapshot_pipe;
@@ -588,17 +589,17 @@ static void retain(struct store *store)
  * THP mode "madvise" asks for): memory touched from then on comes in 2 MiB pages, khugepaged
  * gathers what was touched before (16 MiB every 10 s by default). Done after recovery, after
  * each snapshot and every STORE_HUGE_ADVICE_SECONDS (the heap grows into new mappings, which
- * do not inherit the mark; reading /proc/self/maps takes about 0.1 ms). A kernel without THP
- * refuses it, which changes nothing; not under AddressSanitizer, whose allocator and shadow
- * keep their own policy.
+ * do not inherit the mark; reading /proc/self/maps takes about 0.1 ms). Not at all when the
+ * kernel has no THP or its mode is "never" (huge_pages_available, read once at start); not
+ * under AddressSanitizer, whose allocator and shadow keep their own policy.
  */
-static void advise_huge_pages(void)
+static void advise_huge_pages(const struct store *store)
 {
 #ifndef STORE_UNDER_ASAN
-	FILE *maps = fopen("/proc/self/maps", "re");
+	FILE *maps;
 	char line[512];
 
-	if (!maps)
+	if (!store->huge_pages || !(maps = fopen("/proc/self/maps", "re")))
 		return;
 	while (fgets(line, sizeof line, maps)) {
 		unsigned long from, to;
@@ -616,15 +617,31 @@ static void advise_huge_pages(void)
 			madvise((void *)from, to - from, MADV_HUGEPAGE);
 	}
 	fclose(maps);
+#else
+	(void)store;
 #endif
+}
+
+/* THP in the kernel, in mode "always" or "madvise": the mode file names the one in force in
+ * brackets ("always [madvise] never"). */
+static bool huge_pages_available(void)
+{
+	FILE *mode = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	char line[128];
+	bool available;
+
+	if (!mode)
+		return false;
+	available = fgets(line, sizeof line, mode) && !strstr(line, "[never]");
+	fclose(mode);
+	return available;
 }
 
 static void on_huge_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd;
 	(void)what;
-	(void)ctx;
-	advise_huge_pages();
+	advise_huge_pages(ctx);
 }
 
 /* The child's result (0 or -errno; -EIO if it died without one): the journal learns of the
@@ -649,7 +666,7 @@ static void snapshot_finished(struct store *store, int result)
 	}
 	if (store->state == STORE_NORMAL)
 		retain(store);
-	advise_huge_pages();
+	advise_huge_pages(store);
 }
 
 static void account_snapshot_stall(struct store *store, int64_t start_us)
@@ -937,9 +954,11 @@ struct engine *store_recover(struct store *store, const struct config *config,
 		return NULL;
 	store->engine = recovery.engine;
 	store->recovered = recovery.summary;
-	advise_huge_pages();
-	evtimer_add(store->huge_timer,
-		    &(const struct timeval){ .tv_sec = STORE_HUGE_ADVICE_SECONDS });
+	store->huge_pages = huge_pages_available();
+	advise_huge_pages(store);
+	if (store->huge_pages)
+		evtimer_add(store->huge_timer,
+			    &(const struct timeval){ .tv_sec = STORE_HUGE_ADVICE_SECONDS });
 	store->newest_delivered = journal_newest_alert(store->journal);
 	if (store->router.journaled_through > store->newest_delivered)
 		store->newest_delivered = store->router.journaled_through;
