@@ -486,6 +486,7 @@ static int cadmond_http_acknowledge(void *ctx, const struct control *control, ch
 	cadmond->ack_notice_size = reply_size;
 	cadmond_control(cadmond, control);
 	cadmond->ack_notice = NULL;
+	store_settle(cadmond->store); /* the notice replied is durable, and sent to consoles */
 	if (!reply[0]) {
 		snprintf(reply, reply_size, "the acknowledgement was not applied");
 		return -EIO;

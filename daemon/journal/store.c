@@ -123,6 +123,11 @@ static uint64_t store_history_read(void *ctx, uint64_t after, size_t max_bytes, 
 	return last;
 }
 
+static void store_history_settle(void *ctx)
+{
+	store_settle(ctx);
+}
+
 static uint64_t store_history_newest(void *ctx)
 {
 	return ((struct store *)ctx)->newest_delivered;
@@ -890,6 +895,7 @@ struct store *store_new(struct event_base *base, const struct config *config,
 						  .newest = store_history_newest,
 						  .oldest = store_history_oldest,
 						  .bytes_after = store_history_bytes_after,
+						  .settle = store_history_settle,
 						  .ctx = store };
 	set_policy(store, config);
 	log_limit_init(&store->disk_log, config->log.rate_limit_seconds, "journal");
@@ -1069,6 +1075,12 @@ static int flush_now(struct store *store)
 	if ((rc = wait_for_sync(store)) < 0)
 		return rc;
 	return sync_now(store, true);
+}
+
+void store_settle(struct store *store)
+{
+	if (store->state == STORE_NORMAL && alertbuf_pending_first(&store->pending))
+		flush_now(store);
 }
 
 void store_reconfigure(struct store *store, const struct config *config)

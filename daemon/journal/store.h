@@ -144,6 +144,14 @@ void store_append_reject(struct store *store, enum event_reject reason);
 void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t len);
 
 /**
+ * An alert waits for the disk: write and fsync everything now, in the loop (after the fsync in
+ * flight), and deliver and acknowledge it. For what shows the engine's state beside the
+ * alerts (a board, the HTTP acknowledgement's reply), so that it never shows an alert before
+ * it is durable. Nothing to do otherwise.
+ */
+void store_settle(struct store *store);
+
+/**
  * After a reload: take the journal.* settings of config (all but the state directory, which
  * a restart changes), then write a snapshot and start a new segment, so that a replay starts
  * from the state the new tracker and detector settings were applied to.
