@@ -498,6 +498,9 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 {
 	struct cadmond *cadmond = ctx;
 
+	/* What a request shows (the open alerts, the counters) includes no alert that is not
+	 * durable yet: one waiting for the journal's fsync is made durable first. */
+	store_settle(cadmond->store);
 	out->engine = cadmond->engine;
 	out->history = store_history(cadmond->store);
 	out->feeds = feed_server_stats(cadmond->feeds);
