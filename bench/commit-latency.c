@@ -151,13 +151,16 @@ static int connect_console(const struct harness *h)
 	return fd;
 }
 
-/* cadmond's "write and fsync X ms on average, Y ms at most" from its stop message. */
+/* cadmond's "write X ms on average, Y ms at most; fsync on the sync thread ... (...)" from
+ * its stop message (before the fsync moved off the loop: "write and fsync X ms ..."). */
 static void print_daemon_figure(const struct harness *h)
 {
-	char *log = harness_stderr(h), *at = log ? strstr(log, "write and fsync ") : NULL, *end;
+	char *log = harness_stderr(h), *at = log ? strstr(log, " early), write ") : NULL, *end;
 
-	if (at && (end = strchr(at, ';')))
-		printf("  cadmond: %.*s\n", (int)(end - at), at);
+	if (at && (end = strchr(at + 8, ';')) && strncmp(end, "; fsync", 7) == 0)
+		end = strchr(end + 1, ';');
+	if (at && end)
+		printf("  cadmond: %.*s\n", (int)(end - at - 9), at + 9);
 	free(log);
 }
 

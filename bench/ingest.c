@@ -15,7 +15,8 @@
  * sockets take them (several feeds in step, at most 1,000 lines of the day unacknowledged: see
  * IN_FLIGHT_LINES), and waits for each feed's {"ack":N} of its last line: the wall time from
  * the first byte sent to the last ack. Prints lines/s of both, the ratio of wall times (the
- * figure), the journal commits per 100,000 lines (under batch, one fdatasync each), and the
+ * figure), the journal commits per 100,000 lines (with batch, the fdatasyncs run on the
+ * journal's sync thread, each covering the commits written before it started), and the
  * ratio of CPU seconds (json-c's process CPU time against cadmond's utime + stime, which
  * includes its start and recovery of an empty state directory): on a shared machine the CPU
  * ratio moves less than the wall one. The journal's file system is $TMPDIR's (default /tmp).

@@ -486,6 +486,7 @@ static int cadmond_http_acknowledge(void *ctx, const struct control *control, ch
 	cadmond->ack_notice_size = reply_size;
 	cadmond_control(cadmond, control);
 	cadmond->ack_notice = NULL;
+	store_settle(cadmond->store); /* the notice replied is durable, and sent to consoles */
 	if (!reply[0]) {
 		snprintf(reply, reply_size, "the acknowledgement was not applied");
 		return -EIO;
@@ -497,6 +498,9 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 {
 	struct cadmond *cadmond = ctx;
 
+	/* What a request shows (the open alerts, the counters) includes no alert that is not
+	 * durable yet: one waiting for the journal's fsync is made durable first. */
+	store_settle(cadmond->store);
 	out->engine = cadmond->engine;
 	out->history = store_history(cadmond->store);
 	out->feeds = feed_server_stats(cadmond->feeds);

@@ -269,7 +269,8 @@ static void write_journal(struct evbuffer *out, const struct http_state *state)
 	single(out, "journal_commits_total", "counter", "Journal batches written.",
 	       state->journal->commits);
 	family(out, "journal_commit_seconds_total", "counter",
-	       "Time spent writing and syncing the journal.");
+	       "Time the event loop spent writing the journal (its fsyncs run on the sync "
+	       "thread).");
 	write_seconds(out, "journal_commit_seconds_total", state->journal->commit_us_total);
 	family(out, "journal_commit_seconds_max", "gauge",
 	       "The longest journal commit since start.");

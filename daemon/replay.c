@@ -96,6 +96,8 @@ void replay_fill(struct replay *replay, const struct replay_history *history, si
 
 	if (replay->state != REPLAY_CATCHING_UP || queued_bytes >= budget)
 		return;
+	if (replay->cursor >= history->newest(history->ctx) && history->settle)
+		history->settle(history->ctx); /* may deliver more: read below */
 	if (replay->cursor < history->newest(history->ctx)) {
 		last = history->read(history->ctx, replay->cursor, budget - queued_bytes, emit,
 				     emit_ctx);

@@ -13,7 +13,10 @@
  * retained alert with seq > N, in order, then the live stream. Until it sends that line (or
  * the time is up) it is held: live alerts are not queued for it, and when it is released it
  * catches up from the alert history instead (from N, or from where it connected), so that
- * there is no gap and no duplicate at the seam. Catching up is paced by the subscriber's
+ * there is no gap and no duplicate at the seam. Once caught up, the history settles (alerts
+ * the engine produced and the disk has not taken yet are made durable and delivered) and the
+ * replay reads those too before it goes live, so that the board that follows (the engine's
+ * state) reflects no alert the subscriber was not sent. Catching up is paced by the subscriber's
  * reading: at most about half of alerts.max_queue_bytes is queued at a time.
  *
  * A held or catching-up subscriber is too slow when the live alerts it has not been sent yet
@@ -38,6 +41,9 @@ struct replay_history {
 	uint64_t (*newest)(void *ctx);      /* seq of the newest alert delivered (0: none) */
 	uint64_t (*oldest)(void *ctx);      /* seq of the oldest alert retained (0: none) */
 	uint64_t (*bytes_after)(void *ctx, uint64_t after); /* bytes of the lines after after */
+	/* NULL, or: the alerts produced and not durable yet made durable and delivered now, so
+	 * that the board a replay ends with reflects no alert it has not sent (store.c) */
+	void (*settle)(void *ctx);
 	void *ctx;
 };
 

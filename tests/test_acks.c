@@ -176,6 +176,7 @@ static void test_since_line(void **state)
 /* A history holding alerts 5..9 of 40 bytes each (39 + "\n"); alerts 1..4 are gone. */
 struct fake_history {
 	uint64_t oldest, newest;
+	unsigned settled; /* fake_settle calls */
 };
 
 static uint64_t fake_read(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,
@@ -238,7 +239,7 @@ static void test_release_and_catch_up(void **state)
 {
 	struct fake_history fake = { .oldest = 5, .newest = 9 };
 	const struct replay_history history = { fake_read, fake_newest, fake_oldest,
-						fake_bytes_after, &fake };
+						fake_bytes_after, NULL, &fake };
 	struct replay replay;
 	struct sink sink = { 0 };
 
@@ -271,7 +272,7 @@ static void test_release_without_since(void **state)
 {
 	struct fake_history fake = { .oldest = 5, .newest = 9 };
 	const struct replay_history history = { fake_read, fake_newest, fake_oldest,
-						fake_bytes_after, &fake };
+						fake_bytes_after, NULL, &fake };
 	struct replay replay;
 	struct sink sink = { 0 };
 
@@ -281,6 +282,36 @@ static void test_release_without_since(void **state)
 	replay_fill(&replay, &history, 0, 160, collect, &sink);
 	assert_int_equal(sink.count, 0);
 	assert_int_equal(replay.state, REPLAY_LIVE);
+}
+
+/* The store settling: an alert produced while the subscriber caught up becomes durable. */
+static void fake_settle(void *ctx)
+{
+	struct fake_history *history = ctx;
+
+	history->settled++;
+	history->newest = 10;
+}
+
+/* Caught up: the history settles first (the alert waiting for the disk is delivered), and the
+ * replay sends it before going live, so that the board after it reflects nothing unsent. */
+static void test_settle_before_live(void **state)
+{
+	struct fake_history fake = { .oldest = 5, .newest = 9 };
+	const struct replay_history history = { fake_read, fake_newest, fake_oldest,
+						fake_bytes_after, fake_settle, &fake };
+	struct replay replay;
+	struct sink sink = { 0 };
+
+	(void)state;
+	replay_init(&replay, 9);
+	replay_release(&replay, &history, false, 0, collect, &sink);
+	replay_fill(&replay, &history, 0, 160, collect, &sink);
+	assert_int_equal(fake.settled, 1);
+	assert_int_equal(sink.count, 1);
+	assert_string_equal(sink.lines[0], "{\"alert\":\"firing\",\"seq\":10            }");
+	assert_int_equal(replay.state, REPLAY_LIVE);
+	assert_int_equal(replay.cursor, 10);
 }
 
 int main(void)
@@ -294,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_since_line),
 		cmocka_unit_test(test_release_and_catch_up),
 		cmocka_unit_test(test_release_without_since),
+		cmocka_unit_test(test_settle_before_live),
 	};
 
 	return cmocka_run_group_tests_name("acks", tests, NULL, NULL);

@@ -12,8 +12,9 @@
  *
  * - pending: alerts whose records are in the journal's batch or written but not fsynced yet,
  *   first in first out (journal order). The store delivers the first ones once the fsync
- *   covers their records. It holds a commit's worth at most (a batch, or the records of one
- *   journal.fsync interval), so it is bounded by the journal's own bounds, not here.
+ *   covers their records. It holds the alerts of what is written and not synced yet (at most
+ *   STORE_UNSYNCED_MAX_BYTES of records) and of one batch, so it is bounded by the store's
+ *   bounds (store.h), not here.
  * - backlog: alerts delivered while the journal could not be written (or salvaged from a set
  *   aside segment at start), in seq order, to be journaled when the disk takes writes again.
  *   Bounded by the bytes of its alert lines: the oldest are given up first, and counted.

@@ -308,6 +308,31 @@ int journal_sync(struct journal *journal, bool really)
 	return 0;
 }
 
+bool journal_sync_point(const struct journal *journal, struct journal_sync_point *point)
+{
+	if (journal->fd < 0 || journal->written_index == journal->synced_index)
+		return false;
+	*point = (struct journal_sync_point){ .fd = journal->fd,
+					      .bytes = journal->written_bytes,
+					      .index = journal->written_index };
+	return true;
+}
+
+void journal_synced_to(struct journal *journal, const struct journal_sync_point *point)
+{
+	journal->stats.syncs++;
+	if (point->fd != journal->fd || point->index <= journal->synced_index ||
+	    point->index > journal->written_index)
+		return;
+	journal->synced_bytes = point->bytes;
+	journal->synced_index = point->index;
+}
+
+uint64_t journal_unsynced_bytes(const struct journal *journal)
+{
+	return journal->written_bytes - journal->synced_bytes;
+}
+
 int journal_rollback(struct journal *journal)
 {
 	clear_batch(journal);

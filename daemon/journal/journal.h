@@ -128,6 +128,26 @@ int journal_write(struct journal *journal);
 /** fsync the open segment (really = false: count what was written as durable without it). */
 int journal_sync(struct journal *journal, bool really);
 
+/* An fdatasync to run on another thread (syncer.h): the open segment's descriptor and what
+ * was written when the point was taken. */
+struct journal_sync_point {
+	int fd;
+	uint64_t bytes;
+	uint64_t index; /* the last record written */
+};
+
+/** What is written and not synced yet, in *point; false (*point unchanged) when nothing is. */
+bool journal_sync_point(const struct journal *journal, struct journal_sync_point *point);
+
+/**
+ * An fdatasync of point->fd started after point was taken returned 0: the records up to it are
+ * durable. The segment must not have changed since (nor been rolled back).
+ */
+void journal_synced_to(struct journal *journal, const struct journal_sync_point *point);
+
+/** Bytes written to the open segment and not synced yet. */
+uint64_t journal_unsynced_bytes(const struct journal *journal);
+
 /**
  * After a failed write or fsync: drop the batch and what was written since the last sync,
  * truncating the segment back to it. 0, or -errno when the truncation failed (try again).

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "recovery.h"
 #include "statedir.h"
+#include "syncer.h"
 
 #define STORE_REASON_MAX 1024
 
@@ -47,10 +48,14 @@ struct store {
 	struct recovery_summary recovered;
 	struct replay_history history;
 	struct event *commit_event; /* active while the batch has records */
+	struct syncer *syncer;      /* fsync: batch and interval: the fdatasync off the loop */
+	struct journal_sync_point syncing; /* what the sync in flight covers */
+	int64_t sync_started_us;
 	struct event *sync_timer;   /* fsync: interval */
 	struct event *rotate_timer; /* segment_max_seconds */
 	struct event *retry_timer;  /* degraded: try the disk again */
 	struct event *huge_timer;   /* the heap's new mappings marked for huge pages */
+	bool huge_pages;	    /* the kernel has THP in a mode MADV_HUGEPAGE asks for */
 	struct event *snapshot_event; /* the snapshot child's pipe: readable when it is done */
 	pid_t snapshot_child;         /* writing the snapshot of a rotation, or 0 */
 	int snapshot_pipe;
@@ -70,6 +75,8 @@ struct store {
 
 static void store_maybe_rotate(struct store *store);
 static void snapshot_wait(struct store *store);
+static void take_sync_in_flight(struct store *store);
+static int flush_now(struct store *store);
 
 static struct timeval timeval_ms(int64_t ms)
 {
@@ -114,6 +121,11 @@ static uint64_t store_history_read(void *ctx, uint64_t after, size_t max_bytes, 
 		last = alert->seq;
 	}
 	return last;
+}
+
+static void store_history_settle(void *ctx)
+{
+	store_settle(ctx);
 }
 
 static uint64_t store_history_newest(void *ctx)
@@ -261,6 +273,7 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 
 	if (was == STORE_DEGRADED)
 		return;
+	take_sync_in_flight(store);
 	set_state(store, STORE_DEGRADED);
 	snprintf(store->degraded_reason, sizeof store->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
@@ -355,6 +368,68 @@ static int sync_now(struct store *store, bool really)
 	return 0;
 }
 
+/* Start an fdatasync of everything written on the sync thread (syncer.h), unless one is in
+ * flight already: when it returns, the next one covers what was written meanwhile. */
+static void sync_in_background(struct store *store)
+{
+	if (store->state != STORE_NORMAL || syncer_busy(store->syncer) ||
+	    !journal_sync_point(store->journal, &store->syncing))
+		return;
+	store->last_sync_ms = hostclock_monotonic_ms();
+	store->sync_started_us = hostclock_monotonic_us();
+	syncer_start(store->syncer, store->syncing.fd);
+}
+
+/* The sync in flight returned: its records are durable, or the store is degraded. */
+static void sync_returned(struct store *store, int result)
+{
+	uint64_t took = (uint64_t)(hostclock_monotonic_us() - store->sync_started_us);
+
+	store->stats.syncs_in_background++;
+	store->stats.sync_us_total += took;
+	if (took > store->stats.sync_us_max)
+		store->stats.sync_us_max = took;
+	if (result < 0) {
+		enter_degraded(store, "fsync", result);
+		return;
+	}
+	journal_synced_to(store->journal, &store->syncing);
+	made_durable(store);
+}
+
+/*
+ * Block until the sync in flight returns (before the segment is rolled back, ended or synced
+ * in the loop, and when too much is unsynced): a stall of the loop, counted. 0, or the
+ * failure that degraded the store.
+ */
+static int wait_for_sync(struct store *store)
+{
+	int64_t start_us = hostclock_monotonic_us();
+	uint64_t took;
+	int result;
+
+	if (!syncer_wait(store->syncer, &result))
+		return 0;
+	took = (uint64_t)(hostclock_monotonic_us() - start_us);
+	store->stats.sync_waits++;
+	if (took > store->stats.sync_wait_us_max)
+		store->stats.sync_wait_us_max = took;
+	sync_returned(store, result);
+	return result;
+}
+
+/* enter_degraded's first step: a sync in flight that succeeded releases what it covers;
+ * one that failed changes nothing (the rollback comes next). */
+static void take_sync_in_flight(struct store *store)
+{
+	int result;
+
+	if (syncer_wait(store->syncer, &result) && result == 0) {
+		journal_synced_to(store->journal, &store->syncing);
+		made_durable(store);
+	}
+}
+
 /* fsync: interval: at most one fsync per fsync_interval_ms. */
 static void schedule_sync(struct store *store)
 {
@@ -365,11 +440,46 @@ static void schedule_sync(struct store *store)
 	if (evtimer_pending(store->sync_timer, NULL))
 		return;
 	if (wait_ms <= 0) {
-		sync_now(store, true);
+		sync_in_background(store);
 		return;
 	}
 	wait = timeval_ms(wait_ms);
 	evtimer_add(store->sync_timer, &wait);
+}
+
+/* The next sync after one returned, per journal.fsync: batch at once, interval on time. */
+static void sync_next(struct store *store)
+{
+	if (store->state != STORE_NORMAL || journal_unsynced_bytes(store->journal) == 0)
+		return;
+	if (store->policy.fsync == CONFIG_FSYNC_BATCH)
+		sync_in_background(store);
+	else if (store->policy.fsync == CONFIG_FSYNC_INTERVAL)
+		schedule_sync(store);
+}
+
+/* The sync thread's fsync returned (syncer.h): release, start the next, rotate if due. */
+static void on_sync_done(void *ctx, int result)
+{
+	struct store *store = ctx;
+
+	if (store->state != STORE_NORMAL)
+		return;
+	sync_returned(store, result);
+	sync_next(store);
+	store_maybe_rotate(store);
+}
+
+/* At most STORE_UNSYNCED_MAX_BYTES written and not synced: past it the loop waits for the
+ * sync in flight and starts the next one (a disk slower than the feeds slows the feeds, as
+ * an fsync in the loop did). */
+static void bound_unsynced(struct store *store)
+{
+	if (store->state != STORE_NORMAL ||
+	    journal_unsynced_bytes(store->journal) <= STORE_UNSYNCED_MAX_BYTES)
+		return;
+	wait_for_sync(store);
+	sync_in_background(store);
 }
 
 static void account_commit(struct store *store, int64_t start_us)
@@ -382,7 +492,11 @@ static void account_commit(struct store *store, int64_t start_us)
 		store->stats.commit_us_max = took;
 }
 
-/* Write the batch, fsync it per journal.fsync, then deliver and acknowledge what is durable. */
+/*
+ * Write the batch, then per journal.fsync: batch, start its fdatasync on the sync thread (or,
+ * with one in flight, leave it to the next); interval, on time; none, count it as durable and
+ * release it at once.
+ */
 static void commit(struct store *store)
 {
 	int64_t start_us = hostclock_monotonic_us();
@@ -394,24 +508,19 @@ static void commit(struct store *store)
 		enter_degraded(store, "write", rc);
 		return;
 	}
+	account_commit(store, start_us);
 	switch (store->policy.fsync) {
 	case CONFIG_FSYNC_BATCH:
-		rc = journal_sync(store->journal, true);
-		account_commit(store, start_us);
-		if (rc < 0)
-			enter_degraded(store, "fsync", rc);
-		else
-			made_durable(store);
+		sync_in_background(store);
 		break;
 	case CONFIG_FSYNC_INTERVAL:
-		account_commit(store, start_us);
 		schedule_sync(store);
 		break;
 	case CONFIG_FSYNC_NONE:
-		account_commit(store, start_us);
 		sync_now(store, false);
 		break;
 	}
+	bound_unsynced(store);
 }
 
 /*
@@ -441,8 +550,7 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	if (store->state == STORE_NORMAL)
-		sync_now(store, true);
+	sync_in_background(store);
 	store_maybe_rotate(store);
 }
 
@@ -486,17 +594,17 @@ static void retain(struct store *store)
  * THP mode "madvise" asks for): memory touched from then on comes in 2 MiB pages, khugepaged
  * gathers what was touched before (16 MiB every 10 s by default). Done after recovery, after
  * each snapshot and every STORE_HUGE_ADVICE_SECONDS (the heap grows into new mappings, which
- * do not inherit the mark; reading /proc/self/maps takes about 0.1 ms). A kernel without THP
- * refuses it, which changes nothing; not under AddressSanitizer, whose allocator and shadow
- * keep their own policy.
+ * do not inherit the mark; reading /proc/self/maps takes about 0.1 ms). Not at all when the
+ * kernel has no THP or its mode is "never" (huge_pages_available, read once at start); not
+ * under AddressSanitizer, whose allocator and shadow keep their own policy.
  */
-static void advise_huge_pages(void)
+static void advise_huge_pages(const struct store *store)
 {
 #ifndef STORE_UNDER_ASAN
-	FILE *maps = fopen("/proc/self/maps", "re");
+	FILE *maps;
 	char line[512];
 
-	if (!maps)
+	if (!store->huge_pages || !(maps = fopen("/proc/self/maps", "re")))
 		return;
 	while (fgets(line, sizeof line, maps)) {
 		unsigned long from, to;
@@ -514,15 +622,31 @@ static void advise_huge_pages(void)
 			madvise((void *)from, to - from, MADV_HUGEPAGE);
 	}
 	fclose(maps);
+#else
+	(void)store;
 #endif
+}
+
+/* THP in the kernel, in mode "always" or "madvise": the mode file names the one in force in
+ * brackets ("always [madvise] never"). */
+static bool huge_pages_available(void)
+{
+	FILE *mode = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	char line[128];
+	bool available;
+
+	if (!mode)
+		return false;
+	available = fgets(line, sizeof line, mode) && !strstr(line, "[never]");
+	fclose(mode);
+	return available;
 }
 
 static void on_huge_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	(void)fd;
 	(void)what;
-	(void)ctx;
-	advise_huge_pages();
+	advise_huge_pages(ctx);
 }
 
 /* The child's result (0 or -errno; -EIO if it died without one): the journal learns of the
@@ -547,7 +671,7 @@ static void snapshot_finished(struct store *store, int result)
 	}
 	if (store->state == STORE_NORMAL)
 		retain(store);
-	advise_huge_pages();
+	advise_huge_pages(store);
 }
 
 static void account_snapshot_stall(struct store *store, int64_t start_us)
@@ -684,7 +808,7 @@ static void store_maybe_rotate(struct store *store)
 		return;
 	if (journal_segment_bytes(journal) >= store->policy.segment_max_bytes)
 		store->rotate_due = true;
-	if (!store->rotate_due || !journal_all_synced(journal))
+	if (!store->rotate_due)
 		return;
 	/* A child at a time. The previous one is still writing (a segment filled faster than a
 	 * snapshot is written): the rotation is done when it ends (on_snapshot_done), not waited
@@ -696,6 +820,10 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
+	/* Everything written synced first, in the loop (the sync in flight waited for): the
+	 * old segment is ended and its snapshot trusted only once all of it is durable. */
+	if (!journal_all_synced(journal) && flush_now(store) < 0)
+		return;
 	store->rotate_deferred = false;
 	store->rotate_due = false;
 	if (!journal_segment_empty(journal)) {
@@ -767,6 +895,7 @@ struct store *store_new(struct event_base *base, const struct config *config,
 						  .newest = store_history_newest,
 						  .oldest = store_history_oldest,
 						  .bytes_after = store_history_bytes_after,
+						  .settle = store_history_settle,
 						  .ctx = store };
 	set_policy(store, config);
 	log_limit_init(&store->disk_log, config->log.rate_limit_seconds, "journal");
@@ -777,6 +906,12 @@ struct store *store_new(struct event_base *base, const struct config *config,
 	}
 	if (!(store->journal = journal_new(&store->dir)) || store_setup_events(store) < 0) {
 		snprintf(why, why_size, "cannot start: out of memory");
+		store_free(store);
+		return NULL;
+	}
+	if (!(store->syncer = syncer_new(base, hooks->sync_file, on_sync_done, store))) {
+		snprintf(why, why_size, "cannot start the journal's sync thread: %s",
+			 strerror(errno));
 		store_free(store);
 		return NULL;
 	}
@@ -825,9 +960,11 @@ struct engine *store_recover(struct store *store, const struct config *config,
 		return NULL;
 	store->engine = recovery.engine;
 	store->recovered = recovery.summary;
-	advise_huge_pages();
-	evtimer_add(store->huge_timer,
-		    &(const struct timeval){ .tv_sec = STORE_HUGE_ADVICE_SECONDS });
+	store->huge_pages = huge_pages_available();
+	advise_huge_pages(store);
+	if (store->huge_pages)
+		evtimer_add(store->huge_timer,
+			    &(const struct timeval){ .tv_sec = STORE_HUGE_ADVICE_SECONDS });
 	store->newest_delivered = journal_newest_alert(store->journal);
 	if (store->router.journaled_through > store->newest_delivered)
 		store->newest_delivered = store->router.journaled_through;
@@ -922,8 +1059,8 @@ void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t 
 	}
 }
 
-/* Everything appended so far written and fsynced (whatever journal.fsync says), delivered
- * and acknowledged. */
+/* Everything appended so far written and fsynced (whatever journal.fsync says; in the loop,
+ * after the sync in flight), delivered and acknowledged. */
 static int flush_now(struct store *store)
 {
 	int rc;
@@ -935,7 +1072,15 @@ static int flush_now(struct store *store)
 		return rc;
 	}
 	evtimer_del(store->sync_timer);
+	if ((rc = wait_for_sync(store)) < 0)
+		return rc;
 	return sync_now(store, true);
+}
+
+void store_settle(struct store *store)
+{
+	if (store->state == STORE_NORMAL && alertbuf_pending_first(&store->pending))
+		flush_now(store);
 }
 
 void store_reconfigure(struct store *store, const struct config *config)
@@ -962,8 +1107,10 @@ static void log_commit_stats(const struct store *store)
 
 	log_msg(LOG_INFO,
 		"journal: %" PRIu64 " commits (%" PRIu64
-		" early), write and fsync %.3f ms on average, "
-		"%.3f ms at most; %" PRIu64 " rotations, %" PRIu64 " degraded periods (%" PRIu64
+		" early), write %.3f ms on average, %.3f ms at most; fsync on the sync thread "
+		"%.3f ms on average, %.3f ms at most (%" PRIu64 " fsyncs, %" PRIu64
+		" waited for by the loop, %.3f ms at most); %" PRIu64
+		" rotations, %" PRIu64 " degraded periods (%" PRIu64
 		" lines and %" PRIu64
 		" alerts not journaled); the loop's longest stall for a snapshot in the background "
 		"(its fork, or a wait for the previous one) %.3f ms (the longest fork %.3f ms, "
@@ -972,7 +1119,12 @@ static void log_commit_stats(const struct store *store)
 		stats->commits, stats->early_commits,
 		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0
 			       : 0.0,
-		(double)stats->commit_us_max / 1000.0, stats->rotations, stats->degraded_periods,
+		(double)stats->commit_us_max / 1000.0,
+		stats->syncs_in_background ? (double)stats->sync_us_total /
+						     (double)stats->syncs_in_background / 1000.0
+					   : 0.0,
+		(double)stats->sync_us_max / 1000.0, stats->syncs_in_background, stats->sync_waits,
+		(double)stats->sync_wait_us_max / 1000.0, stats->rotations, stats->degraded_periods,
 		stats->lines_not_journaled, stats->alerts_not_journaled,
 		(double)stats->snapshot_stall_us_max / 1000.0,
 		(double)stats->snapshot_fork_us_max / 1000.0,
@@ -1031,6 +1183,7 @@ void store_free(struct store *store)
 	if (!store)
 		return;
 	snapshot_wait_for(store, false);
+	syncer_free(store->syncer); /* no sync in flight after store_finish */
 	if (store->commit_event)
 		event_free(store->commit_event);
 	if (store->sync_timer)

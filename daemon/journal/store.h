@@ -19,21 +19,29 @@
  * Every line a feed hands to the engine is first appended to the journal's batch (with the
  * engine's alerts after it). A commit event, made active when the batch gets its first record,
  * runs after every read callback and feed drain of the loop iteration (feed.h): it writes the
- * batch with one write(2), fsyncs per journal.fsync (batch: now; interval: at most every
- * fsync_interval_ms, from a timer; none: never), and then, the records being durable,
- * acknowledges the feeds and delivers the batch's alerts to subscribers. A batch over
- * STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
+ * batch with one write(2) and has it fsynced per journal.fsync. The fdatasync runs on the
+ * journal's sync thread (syncer.h), one at a time, while the loop goes on reading, processing
+ * and writing: batch starts one at once (with one in flight, when that one returns: group
+ * commit), interval at most every fsync_interval_ms; none never syncs and counts the write as
+ * durable. When an fdatasync returns, the records written before it started are durable: the
+ * loop acknowledges the feeds up to them and delivers their alerts to subscribers; the next
+ * fsync covers what was written since. At most STORE_UNSYNCED_MAX_BYTES are written and not
+ * synced: past that the loop waits for the sync in flight. A rotation, a reload, the stop and a
+ * failure wait for it too, then sync the rest in the loop. A batch over STORE_BATCH_MAX_BYTES
+ * is committed at once, before the next line. Segments rotate past
  * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
  * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
  * copy-on-write image, fsynced, renamed) while the loop goes on in the next segment; the
  * journal learns of it, and retention runs, when the child's pipe says it is done. One child
  * at a time: another rotation (a segment full, its age, a reload's) is deferred until it is
  * done, the segment growing meanwhile; the degraded period's end and the last snapshot at
- * stop wait for it. A child that fails degrades the store as a failed write does. The
- * daemon's anonymous memory is marked for transparent huge pages, so that the fork copies a
- * page-table entry per 2 MiB rather than per 4 KiB.
+ * stop wait for it. A child that fails degrades the store as a failed write does; it never
+ * touches the sync thread. Unless the kernel's THP mode is "never", the daemon's anonymous
+ * memory is marked for transparent huge pages, so that the fork copies a page-table entry per
+ * 2 MiB rather than per 4 KiB.
  *
- * When a write or fsync fails (ENOSPC, EIO, EFBIG...) the daemon is degraded: it stops
+ * When a write or fsync fails (ENOSPC, EIO, EFBIG...; an fsync on the sync thread too: the
+ * segment is cut back to the last fsync that succeeded) the daemon is degraded: it stops
  * acknowledging (senders keep their events and resend them), keeps detecting and delivers
  * alerts from memory, and retries every STORE_RETRY_SECONDS; when the disk takes a
  * snapshot again it starts a new segment, journals the alerts of the degraded period,
@@ -42,6 +50,10 @@
 
 /* A batch is committed at once when it grows past this. */
 #define STORE_BATCH_MAX_BYTES	(1u << 20)
+/* Written and not synced yet at most: past it the loop waits for the sync in flight. It bounds
+ * the alerts held for the fsync (alertbuf.h's pending) and what a slow disk lets the feeds
+ * run ahead by. */
+#define STORE_UNSYNCED_MAX_BYTES (8u << 20)
 /* While degraded, the disk is tried again this often. */
 #define STORE_RETRY_SECONDS	2
 /* Alerts delivered while degraded are kept for the journal up to this many bytes. */
@@ -59,6 +71,9 @@ struct store_hooks {
 	void (*deliver)(void *ctx, uint64_t seq, const char *json, size_t len); /* to subscribers */
 	void (*acknowledge)(void *ctx, uint64_t durable_index);   /* UINT64_MAX: everything */
 	void *ctx;
+	/* The segment's fdatasync on the sync thread (syncer.h): NULL for fdatasync(2); the
+	 * tests pass a slow or failing one. */
+	int (*sync_file)(int fd);
 };
 
 struct store_stats {
@@ -69,8 +84,14 @@ struct store_stats {
 	uint64_t lines_not_journaled;   /* lines and control lines processed while degraded */
 	uint64_t alerts_not_journaled;  /* degraded-period alerts beyond the backlog bound */
 	uint64_t alert_replay_unreadable;
-	uint64_t commit_us_total;       /* time in write + fsync */
+	uint64_t commit_us_total;       /* the loop's time in the commits' writes */
 	uint64_t commit_us_max;
+	uint64_t syncs_in_background;	/* fdatasyncs on the sync thread */
+	uint64_t sync_us_total;		/* their time, from start to the loop told of the end */
+	uint64_t sync_us_max;
+	uint64_t sync_waits;		/* of those, the loop waited for (rotation, reload, stop,
+					 * a failure, STORE_UNSYNCED_MAX_BYTES) */
+	uint64_t sync_wait_us_max;	/* the longest of those waits */
 	uint64_t snapshot_stall_us_max; /* the loop's longest stall for a background snapshot:
 					 * its fork, or a wait for the previous one's child */
 	uint64_t snapshot_fork_us_max;	/* of those, the longest fork() */
@@ -121,6 +142,14 @@ void store_append_reject(struct store *store, enum event_reject reason);
 
 /** The engine's alert: journal it, deliver it once durable (at once while degraded). */
 void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t len);
+
+/**
+ * An alert waits for the disk: write and fsync everything now, in the loop (after the fsync in
+ * flight), and deliver and acknowledge it. For what shows the engine's state beside the
+ * alerts (a board, the HTTP acknowledgement's reply), so that it never shows an alert before
+ * it is durable. Nothing to do otherwise.
+ */
+void store_settle(struct store *store);
 
 /**
  * After a reload: take the journal.* settings of config (all but the state directory, which

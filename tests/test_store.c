@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The cadmon authors */
+/*
+ * The store's commit path with the fsync on the sync thread (daemon/journal/store.h, syncer.h),
+ * in-process on an event loop of its own: acks and alerts wait for the fsync that covers their
+ * records while the loop goes on writing; the next fsync covers what was written meanwhile; a
+ * failed fsync degrades the store as before (no ack, alerts from memory, back after the retry);
+ * store_finish waits for the fsync in flight and releases everything. The segment's fdatasync
+ * is gated here (store_hooks.sync_file): held until the test releases it, or failing.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "engine.h"
+#include "store.h"
+
+#define ALERT_JSON "{\"type\":\"operator\",\"seq\":1}"
+
+/* The segment's fdatasync as the test lets it run. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	bool hold;        /* syncs wait until the test releases them */
+	int fail_errno;   /* nonzero: a sync fails with it */
+	unsigned started;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0 };
+
+static int gated_sync(int fd)
+{
+	int fail;
+
+	pthread_mutex_lock(&gate.lock);
+	gate.started++;
+	pthread_cond_broadcast(&gate.changed);
+	while (gate.hold)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	fail = gate.fail_errno;
+	pthread_mutex_unlock(&gate.lock);
+	if (fail) {
+		errno = fail;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static void gate_set(bool hold, int fail_errno)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.hold = hold;
+	gate.fail_errno = fail_errno;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+static unsigned gate_started(void)
+{
+	unsigned started;
+
+	pthread_mutex_lock(&gate.lock);
+	started = gate.started;
+	pthread_mutex_unlock(&gate.lock);
+	return started;
+}
+
+/* Block until the thread has started `count` syncs in all. */
+static void gate_wait_started(unsigned count)
+{
+	pthread_mutex_lock(&gate.lock);
+	while (gate.started < count)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+struct fixture {
+	char path[PATH_MAX];
+	struct event_base *base;
+	struct store *store;
+	struct engine *engine;
+	/* what the hooks were given */
+	uint64_t acked;       /* the last durable index acknowledged */
+	unsigned ack_calls;
+	uint64_t delivered;   /* the last alert seq delivered */
+	unsigned deliveries;
+};
+
+static void on_deliver(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct fixture *f = ctx;
+
+	assert_int_equal(len, strlen(ALERT_JSON));
+	assert_memory_equal(json, ALERT_JSON, len);
+	f->delivered = seq;
+	f->deliveries++;
+}
+
+static void on_acknowledge(void *ctx, uint64_t durable_index)
+{
+	struct fixture *f = ctx;
+
+	f->acked = durable_index;
+	f->ack_calls++;
+}
+
+static void on_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	(void)alert;
+	(void)json;
+	(void)len;
+	(void)ctx;
+	fail_msg("no rule fires in these tests");
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	const struct store_hooks hooks = { .deliver = on_deliver,
+					   .acknowledge = on_acknowledge,
+					   .ctx = f,
+					   .sync_file = gated_sync };
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 64], why[512];
+	int len;
+
+	if (!f)
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/cadmon-store-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(f->path))
+		return -1;
+	unsetenv("STATE_DIRECTORY");
+	len = snprintf(yaml, sizeof yaml, "journal:\n  state_directory: %s/state\n", f->path);
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	gate_set(false, 0);
+	gate.started = 0;
+	f->base = event_base_new();
+	f->store = store_new(f->base, &config, &hooks, why, sizeof why);
+	assert_non_null(f->store);
+	f->engine = store_recover(f->store, &config, on_alert, f, why, sizeof why);
+	assert_non_null(f->engine);
+	f->acked = 0;
+	f->ack_calls = 0;
+	*state = f;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc;
+
+	gate_set(false, 0);
+	engine_free(f->engine);
+	store_free(f->store);
+	event_base_free(f->base);
+	rc = nftw(f->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return rc;
+}
+
+static uint64_t append_line(struct fixture *f, unsigned n)
+{
+	struct engine_origin origin = { .source = "cad", .named = true,
+					.received_ms = 1795939200000 };
+	char line[128];
+	int len = snprintf(line, sizeof line,
+			   "{\"type\":\"call_start\",\"call_id\":\"c%u\",\"ts\":1795939200000,"
+			   "\"operator\":\"op-1\",\"seq\":%u}",
+			   n, n);
+
+	return store_append_line(f->store, &origin, line, (size_t)len);
+}
+
+/* One loop iteration that runs what is active (the commit), without waiting. */
+static void run_once(struct fixture *f)
+{
+	assert_int_equal(event_base_loop(f->base, EVLOOP_NONBLOCK), 0);
+}
+
+/* Run the loop until cond holds (checked after each iteration), 5 s at most. */
+#define RUN_UNTIL(f, cond)                                                                   \
+	do {                                                                                 \
+		for (int tries_ = 0; !(cond); tries_++) {                                    \
+			assert_true(tries_ < 5000);                                          \
+			event_base_loop((f)->base, EVLOOP_ONCE);                             \
+		}                                                                            \
+	} while (0)
+
+/* An ack and an alert wait for the fsync of their records; the loop goes on writing meanwhile,
+ * and the next fsync, started when the first returns, covers what was written since. */
+static void test_release_waits_for_the_fsync(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first, second;
+
+	gate_set(true, 0);
+	first = append_line(f, 1);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record first + 1 */
+	run_once(f);
+	gate_wait_started(1);
+	second = append_line(f, 2);
+	run_once(f); /* written, its fsync left for later */
+	assert_int_equal(second, first + 2);
+	assert_int_equal(store_stats(f->store)->commits, 2);
+	assert_int_equal(gate_started(), 1);
+	usleep(20 * 1000);
+	run_once(f);
+	assert_int_equal(f->ack_calls, 0);
+	assert_int_equal(f->deliveries, 0);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == second);
+	assert_int_equal(f->ack_calls, 2); /* first + 1 (the alert's record), then second */
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(f->delivered, 1);
+	assert_int_equal(gate_started(), 2);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 2);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_false(store_degraded(f->store, NULL));
+}
+
+/* A failed fsync degrades the store as a failed write does: nothing acknowledged, the alert
+ * delivered from memory; 2 s later (STORE_RETRY_SECONDS) the disk takes a snapshot again and
+ * everything is acknowledged. */
+static void test_failed_fsync_degrades(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	char expected[PATH_MAX + 64];
+
+	gate_set(false, EIO);
+	append_line(f, 1);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected,
+		 "cannot fsync the journal in %s/state: Input/output error", f->path);
+	assert_string_equal(reason, expected);
+	assert_int_equal(f->ack_calls, 0);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(f->delivered, 1);
+	assert_int_equal(append_line(f, 2), 0); /* not journaled while degraded */
+	assert_int_equal(store_stats(f->store)->lines_not_journaled, 1);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(f->deliveries, 1);
+}
+
+/* Lets the gate go after a while, from another thread (store_finish blocks the test's). */
+static void *release_later(void *arg)
+{
+	(void)arg;
+	usleep(100 * 1000);
+	gate_set(false, 0);
+	return NULL;
+}
+
+/* At stop, the fsync in flight is waited for and what it covers released, then the rest is
+ * written, synced and released: nothing written is left unacknowledged. */
+static void test_finish_drains(void **state)
+{
+	struct fixture *f = *state;
+	pthread_t releaser;
+	uint64_t first, second;
+
+	gate_set(true, 0);
+	first = append_line(f, 1);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	run_once(f);
+	gate_wait_started(1);
+	second = append_line(f, 2); /* in the batch, not written yet */
+	assert_int_equal(pthread_create(&releaser, NULL, release_later, NULL), 0);
+	store_finish(f->store);
+	pthread_join(releaser, NULL);
+	assert_int_equal(f->ack_calls, 2);
+	assert_int_equal(f->acked, second);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 1);
+	assert_int_equal(gate_started(), 1); /* the rest was synced in the loop */
+	(void)first;
+}
+
+/* fsync: none: released at the write, no fsync at all. */
+static void test_fsync_none_releases_at_the_write(void **state)
+{
+	struct fixture *f = *state;
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 64];
+	uint64_t first;
+	int len;
+
+	len = snprintf(yaml, sizeof yaml, "journal:\n  state_directory: %s/state\n  fsync: none\n",
+		       f->path);
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	store_reconfigure(f->store, &config);
+	f->ack_calls = 0;
+	gate_set(true, 0); /* a sync would hang the test */
+	first = append_line(f, 1);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	run_once(f);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, first + 1);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(gate_started(), 0);
+	gate_set(false, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_release_waits_for_the_fsync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_none_releases_at_the_write, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
