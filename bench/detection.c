@@ -15,10 +15,11 @@
  * false alert. Scenarios run in --jobs worker processes, each sending back one summary per
  * scenario; the table is printed in a fixed order, so it does not depend on --jobs.
  *
- * The several-shift rows (g5-) are the same team over five 8-hour shifts a day apart, logged
- * off between, through one engine: they are printed in a second table, which says how many
- * rogues were caught by the end of their 1st, 2nd, 3rd and last shift and the median hours
- * they worked from onset to the first alarm; their references are calibrated on g5-baseline.
+ * The several-shift rows (g5-, d5-) are the same team over five 8-hour shifts a day apart,
+ * logged off between, through one engine: they are printed in a second table, which says how
+ * many rogues were caught by the end of their 1st, 2nd, 3rd and last shift and the median
+ * hours they worked from onset to the first alarm; their references are calibrated on
+ * g5-baseline and d5-baseline.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -78,8 +79,8 @@ struct bench_case {
 	/* shiftgen, daygen: honest hours of the same operators before the shift */
 	double history_hours;
 	enum daygen_rogue day_rogue; /* daygen: the misconduct */
-	/* shiftgen: > 1: this many shifts of the same team a day apart, all scored (a second
-	 * table); the storm in shift storm_shift (0: the first) */
+	/* shiftgen, daygen: > 1: this many shifts of the same team a day apart, all scored (a
+	 * second table); the storm in shift storm_shift (0: the first) */
 	unsigned shifts, storm_shift;
 };
 
@@ -161,12 +162,23 @@ static const struct bench_case cases[] = {
 	  5, 0 },
 	{ "g5-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
 	  5, 2 },
+	{ "d5-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST,
+	  5, 0 },
+	{ "d5-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 5, 0 },
+	{ "d5-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 5, 0 },
+	{ "d5-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
+	  5, 0 },
+	{ "d5-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
+	  5, 2 },
 };
 
 #define SIM_BASELINE_CASE 0
 #define SHIFTGEN_BASELINE_CASE 9
 #define DAYGEN_BASELINE_CASE 20
-#define SHIFTS_BASELINE_CASE 30
+#define G5_BASELINE_CASE 30
+#define D5_BASELINE_CASE 37
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
 
@@ -258,9 +270,10 @@ struct bench_options {
 	/* per generator, calibrated in main */
 	double reference_threshold[GENERATOR_COUNT][SCORE_COUNT];
 	double calibration_per_100[GENERATOR_COUNT]; /* cadmon's flagged honest shifts there */
-	/* the several-shift rows': calibrated on their baseline (when one of them runs) */
-	double shifts_reference_threshold[SCORE_COUNT];
-	double shifts_calibration_per_100;
+	/* the several-shift rows', per generator: calibrated on their baseline (when one of
+	 * them runs) */
+	double shifts_reference_threshold[GENERATOR_COUNT][SCORE_COUNT];
+	double shifts_calibration_per_100[GENERATOR_COUNT];
 	bool why;                /* print every false firing's explanation to stderr */
 };
 
@@ -435,6 +448,8 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 		.storm = bench_case->storm,
 		.high_pocket = bench_case->high_pocket,
 		.history_hours = bench_case->history_hours,
+		.shifts = bench_case->shifts,
+		.storm_shift = bench_case->storm_shift,
 	};
 
 	if (daygen_generate(&params, &gen) != 0)
@@ -452,7 +467,7 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 	shift->operator_count = gen.operator_count;
 	shift->shift_count = bench_case->shifts > 1 ? bench_case->shifts : 1;
 	shift->shift_hours = SHIFT_HOURS;
-	shift->shift_period_ms = SHIFTGEN_SHIFT_PERIOD_MS;
+	shift->shift_period_ms = DAYGEN_SHIFT_PERIOD_MS;
 	shift->hours = SHIFT_HOURS * shift->shift_count;
 	shift->start_ms = gen.start_ms;
 	shift->has_storm = bench_case->storm;
@@ -828,6 +843,14 @@ static void print_false_firings(const struct bench_case *bench_case, uint64_t se
 	}
 }
 
+/* The references' thresholds for a row: its generator's, of one shift or of several. */
+static const double *reference_thresholds(const struct bench_case *bench_case,
+					  const struct bench_options *options)
+{
+	return bench_case->shifts > 1 ? options->shifts_reference_threshold[bench_case->generator]
+				      : options->reference_threshold[bench_case->generator];
+}
+
 static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
 		    const struct config *config, struct scenario_buffers *buffers,
 		    struct score *scores, struct case_summary *summary)
@@ -854,10 +877,7 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 					    &alerts);
 		score_detector(shift, &alerts, &scores[DETECTOR]);
 		reference_statistics(shift, buffers->stats);
-		score_references(shift, buffers->stats,
-				 bench_case->shifts > 1
-					 ? options->shifts_reference_threshold
-					 : options->reference_threshold[bench_case->generator],
+		score_references(shift, buffers->stats, reference_thresholds(bench_case, options),
 				 scores);
 		summary->operators = shift->operator_count;
 		summary->shift_count = shift->shift_count;
@@ -987,11 +1007,11 @@ static bool selected(const struct bench_options *options, size_t case_index)
 	return !options->only || list_has(options->only, cases[case_index].label);
 }
 
-/* Does a several-shift row run? */
-static bool shifts_selected(const struct bench_options *options)
+/* Does a several-shift row of the generator run? */
+static bool shifts_selected(const struct bench_options *options, enum generator generator)
 {
 	for (size_t i = 0; i < CASE_COUNT; i++)
-		if (cases[i].shifts > 1 && selected(options, i))
+		if (cases[i].shifts > 1 && cases[i].generator == generator && selected(options, i))
 			return true;
 	return false;
 }
@@ -1094,6 +1114,18 @@ static double false_per_100(const struct score_summary *score)
 		       : 0;
 }
 
+/* A sequential rule's rate_max_gap_seconds, when it is set, as print_rule shows it. */
+static const char *rate_max_gap(const struct config_rule *rule)
+{
+	static char text[48];
+
+	text[0] = '\0';
+	if (rule->rate_max_gap_seconds > 0)
+		snprintf(text, sizeof(text), "  rate_max_gap %" PRIu32 " s",
+			 rule->rate_max_gap_seconds);
+	return text;
+}
+
 static void print_rule(const struct config_rule *rule)
 {
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
@@ -1101,13 +1133,13 @@ static void print_rule(const struct config_rule *rule)
 		       "  threshold %g  "
 		       "called_back_weight %g  history_prior %g  max_own_factor %g  "
 		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  "
-		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)  %s\n",
+		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)%s  %s\n",
 		       rule->name, rule->window_seconds, rule->cut_share, rule->false_alarm_calls,
 		       rule->threshold, rule->called_back_weight, rule->history_prior,
 		       rule->max_own_factor, rule->false_alarm_hours, rule->rate_half_life_seconds,
 		       rule->hourly_raises ? "  hourly_raises" : "", rule->max_calls_per_hour,
 		       rule->history_settled_prior, rule->history_settled_min_expected,
-		       rule->severity);
+		       rate_max_gap(rule), rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,
@@ -1242,14 +1274,18 @@ static void print_shifts_score(const struct score_summary *score, unsigned shift
 static void print_shifts_header(const struct bench_options *options, unsigned shift_count)
 {
 	printf("\nseveral shifts: the same team for %u shifts of 8 h a day apart (logged off 16 h "
-	       "between),\nevery shift scored; the rogue from a random onset 1-4.5 h into shift 1 "
-	       "on;\ng5-storm: the storm in shift 3\n", shift_count);
-	printf("references, calibrated on %s to cadmon's own rate there (%.3f flagged per 100 "
-	       "operator-shifts),\nat least %g: Bernoulli CUSUM h = %.3f, 2-hour binomial -log10 p "
-	       ">= %.3f\n\n", cases[SHIFTS_BASELINE_CASE].label,
-	       options->shifts_calibration_per_100, FALSE_TARGET_PER_100,
-	       options->shifts_reference_threshold[REF_CUSUM],
-	       options->shifts_reference_threshold[REF_BINOMIAL]);
+	       "between),\nevery shift scored; the rogue from onset in shift 1 on (g5: 1-4.5 h "
+	       "in, d5: 0.5-3.5 h);\nthe storms in shift 3\n", shift_count);
+	printf("references, calibrated on g5-baseline (g5-) and d5-baseline (d5-) to cadmon's own "
+	       "rate there, at least %g\nflagged per 100 operator-shifts:\n", FALSE_TARGET_PER_100);
+	for (int g = GEN_SHIFTGEN; g <= GEN_DAYGEN; g++)
+		if (shifts_selected(options, (enum generator)g))
+			printf("  %s: cadmon %.3f per 100; Bernoulli CUSUM h = %.3f, 2-hour "
+			       "binomial -log10 p >= %.3f\n", g == GEN_SHIFTGEN ? "g5" : "d5",
+			       options->shifts_calibration_per_100[g],
+			       options->shifts_reference_threshold[g][REF_CUSUM],
+			       options->shifts_reference_threshold[g][REF_BINOMIAL]);
+	printf("\n");
 	printf("%-12s %5s %4s %4s | %-48s | %-41s | %-41s\n", "", "", "", "",
 	       "cadmon: caught by the end of shift", "Bernoulli CUSUM", "2-hour binomial");
 	printf("%-12s %5s %4s %4s | %6s %6s %6s %6s %6s %6s %5s %5s | %6s %6s %6s %6s %6s %6s |"
@@ -1524,9 +1560,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}
-	if (shifts_selected(&options) &&
-	    calibrate(&options, &config, SHIFTS_BASELINE_CASE, options.shifts_reference_threshold,
-		      &options.shifts_calibration_per_100) != 0) {
+	if ((shifts_selected(&options, GEN_SHIFTGEN) &&
+	     calibrate(&options, &config, G5_BASELINE_CASE,
+		       options.shifts_reference_threshold[GEN_SHIFTGEN],
+		       &options.shifts_calibration_per_100[GEN_SHIFTGEN]) != 0) ||
+	    (shifts_selected(&options, GEN_DAYGEN) &&
+	     calibrate(&options, &config, D5_BASELINE_CASE,
+		       options.shifts_reference_threshold[GEN_DAYGEN],
+		       &options.shifts_calibration_per_100[GEN_DAYGEN]) != 0)) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}
