@@ -115,6 +115,14 @@ static double hours_since_start(int64_t t_ms)
 	return (double)(t_ms - START_MS) / MS_PER_HOUR;
 }
 
+/* Several shifts: is t_ms between two of them (the team logged off)? */
+static bool off_duty(const struct gen *gen, int64_t t_ms)
+{
+	return gen->params->shifts > 1 && t_ms >= START_MS &&
+	       (t_ms - START_MS) % DAYGEN_SHIFT_PERIOD_MS >=
+		       (int64_t)(gen->params->hours * MS_PER_HOUR);
+}
+
 static bool in_storm(const struct gen *gen, int64_t t_ms, const struct agency *agency)
 {
 	return gen->params->storm && agency->stormed && t_ms >= gen->storm_start_ms &&
@@ -149,7 +157,7 @@ static unsigned pick_operator(const struct gen *gen, const struct agency *agency
 
 static void schedule(struct gen *gen, int64_t at_ms, const char *ani, bool real)
 {
-	if (gen->pending_count == MAX_PENDING || at_ms >= gen->end_ms)
+	if (gen->pending_count == MAX_PENDING || at_ms >= gen->end_ms || off_duty(gen, at_ms))
 		return;
 	struct pending *p = &gen->pending[gen->pending_count++];
 	p->at_ms = at_ms;
@@ -272,6 +280,11 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 		struct pending taken = redial ? gen->pending[p] : (struct pending){ 0 };
 		if (arrival_ms >= gen->end_ms)
 			return 0;
+		if (!redial && off_duty(gen, arrival_ms)) { /* arrivals go on from the next logon */
+			int64_t shift = (arrival_ms - START_MS) / DAYGEN_SHIFT_PERIOD_MS;
+			next_ms = START_MS + (shift + 1) * DAYGEN_SHIFT_PERIOD_MS;
+			continue;
+		}
 		if (redial) {
 			gen->pending[p] = gen->pending[--gen->pending_count];
 		} else {
@@ -342,17 +355,54 @@ static int64_t call_skew(const struct gencall *call, const void *ctx)
 	return agency_of(ctx, call->op)->skew_ms;
 }
 
+/* The logons' and logoffs' time of several shifts, k counting them alternately from 0: a
+ * minute before shift k / 2 starts, an hour after it ends. */
+static int64_t logons_ms(const struct gen *gen, unsigned k)
+{
+	int64_t shift_ms = START_MS + (int64_t)(k / 2) * DAYGEN_SHIFT_PERIOD_MS;
+
+	return k % 2 ? shift_ms + (int64_t)(gen->params->hours * MS_PER_HOUR) + 3600000
+		     : shift_ms - 60000;
+}
+
+/* Every call-taker's logon (k even) or logoff (k odd), on their agency's clock. */
+static int write_logons(const struct gen *gen, struct daygen_shift *shift, unsigned k)
+{
+	int rc = 0;
+
+	for (unsigned op = 0; op < OPERATORS && rc == 0; op++) {
+		const struct agency *agency = agency_of(gen, op);
+		char line[LINE_MAX_BYTES];
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"operator_state\",\"ts\":%" PRId64
+				   ",\"agency\":\"%s\",\"operator\":\"op-%02u\",\"position\":"
+				   "\"C%u\",\"state\":\"%s\"}\n",
+				   logons_ms(gen, k) + agency->skew_ms, agency->name, op + 1,
+				   100 + op, k % 2 ? "logged_off" : "logged_on");
+		rc = gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+				    (size_t)len);
+	}
+	return rc;
+}
+
 static int write_shift(const struct gen *gen, struct daygen_shift *shift)
 {
 	size_t n;
 	struct gencall_event *events = gencall_events(&gen->list, call_skew, gen, &n);
+	unsigned logons = gen->params->shifts > 1 ? 2 * gen->params->shifts : 0, k = 0;
 	int rc = 0;
 
 	if (!events)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = write_event(gen, shift, &gen->list.calls[events[i].call], events[i].call + 1,
-				 &events[i]);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		for (; k < logons && rc == 0 && logons_ms(gen, k) <= events[i].ts_ms; k++)
+			rc = write_logons(gen, shift, k);
+		if (rc == 0)
+			rc = write_event(gen, shift, &gen->list.calls[events[i].call],
+					 events[i].call + 1, &events[i]);
+	}
+	for (; k < logons && rc == 0; k++)
+		rc = write_logons(gen, shift, k);
 	free(events);
 	return rc;
 }
@@ -392,7 +442,10 @@ int daygen_generate(const struct daygen_params *params, struct daygen_shift *shi
 		gen->agencies[0].count;
 	gen->begin_ms = START_MS - (int64_t)(params->history_hours * MS_PER_HOUR);
 	gen->end_ms = START_MS + (int64_t)(params->hours * MS_PER_HOUR);
-	gen->storm_start_ms = START_MS + (int64_t)(STORM_START_HOURS * MS_PER_HOUR);
+	if (params->shifts > 1)
+		gen->end_ms += (int64_t)(params->shifts - 1) * DAYGEN_SHIFT_PERIOD_MS;
+	gen->storm_start_ms = START_MS + (int64_t)params->storm_shift * DAYGEN_SHIFT_PERIOD_MS +
+			      (int64_t)(STORM_START_HOURS * MS_PER_HOUR);
 	gen->storm_end_ms = gen->storm_start_ms + (int64_t)(STORM_HOURS * MS_PER_HOUR);
 	shift->text_len = 0;
 	shift->operator_count = OPERATORS;

@@ -42,6 +42,9 @@ struct daygen_params {
 	bool storm;              /* 45 min at 3x the volume, half of it duplicate reports */
 	bool high_pocket;        /* one honest call-taker gets 2.5x their pocket dials */
 	double history_hours;    /* > 0: honest hours before the scored shift (same people) */
+	unsigned shifts;         /* > 1: this many shifts of the same team a day apart (logged
+				  * off in between), all scored; 0 or 1: one */
+	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
 };
 
 struct daygen_shift {
@@ -58,6 +61,8 @@ struct daygen_shift {
 	int64_t storm_end_ms;
 	int high_pocket_operator; /* -1: none */
 };
+
+#define DAYGEN_SHIFT_PERIOD_MS 86400000LL /* a shift starts every 24 h (16 h off between) */
 
 /** Generate a shift into *shift (its memory reused); 0 or -1 (out of memory). */
 int daygen_generate(const struct daygen_params *params, struct daygen_shift *shift);

@@ -14,6 +14,12 @@
  * onset; any other firing (an honest operator, or a misbehaving one before onset) is a
  * false alert. Scenarios run in --jobs worker processes, each sending back one summary per
  * scenario; the table is printed in a fixed order, so it does not depend on --jobs.
+ *
+ * The several-shift rows (g5-, d5-) are the same team over five 8-hour shifts a day apart,
+ * logged off between, through one engine: they are printed in a second table, which says how
+ * many rogues were caught by the end of their 1st, 2nd, 3rd and last shift and the median
+ * hours they worked from onset to the first alarm; their references are calibrated on
+ * g5-baseline and d5-baseline.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,6 +63,7 @@
 #define REFERENCE_ODDS_RATIO 3.0
 #define STORM_AFTER_MS 7200000      /* a reference alarm this soon after a storm is "in storm" */
 #define WHY_KEPT 400                /* --why: the characters of a firing's explanation kept */
+#define MAX_SHIFTS 8                /* the several-shift rows' shifts */
 
 enum generator { GEN_SIM, GEN_SHIFTGEN, GEN_DAYGEN, GENERATOR_COUNT };
 
@@ -72,65 +79,106 @@ struct bench_case {
 	/* shiftgen, daygen: honest hours of the same operators before the shift */
 	double history_hours;
 	enum daygen_rogue day_rogue; /* daygen: the misconduct */
+	/* shiftgen, daygen: > 1: this many shifts of the same team a day apart, all scored (a
+	 * second table); the storm in shift storm_shift (0: the first) */
+	unsigned shifts, storm_shift;
 };
 
 static const struct bench_case cases[] = {
-	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
-	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0 },
+	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0 },
+	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0 },
 	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST },
-	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
+	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST, 1, 0 },
 	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST },
-	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false, 0, DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
+	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0 },
 	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0,
-	  DAYGEN_HONEST },
-	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 40, DAYGEN_HONEST },
-	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
+	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true,
+	  40, DAYGEN_HONEST, 1, 0 },
+	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false,
+	  0, DAYGEN_HONEST, 1, 0 },
 	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0,
-	  DAYGEN_HONEST },
-	{ "d-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
+	{ "d-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0 },
 	{ "d-long-calls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS },
-	{ "d-fatigue", GEN_DAYGEN, NULL, 0, 0.0, 10, true, false, false, false, 0, DAYGEN_FATIGUE },
+	  DAYGEN_LONG_CALLS, 1, 0 },
+	{ "d-fatigue", GEN_DAYGEN, NULL, 0, 0.0, 10, true, false, false, false,
+	  0, DAYGEN_FATIGUE, 1, 0 },
 	{ "d-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS },
-	{ "d-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 24, DAYGEN_HONEST },
-	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST },
+	  DAYGEN_LONG_CALLS, 1, 0 },
+	{ "d-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true,
+	  24, DAYGEN_HONEST, 1, 0 },
+	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false,
+	  0, DAYGEN_HONEST, 1, 0 },
 	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
-	  DAYGEN_LONG_CALLS },
+	  DAYGEN_LONG_CALLS, 1, 0 },
 	/* the rogue rows again after honest history of the same call-takers (their own factors
 	 * known): detection where the own history is in play */
 	{ "gh-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 40,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "gh-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 40,
-	  DAYGEN_HONEST },
+	  DAYGEN_HONEST, 1, 0 },
 	{ "dh-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 24,
-	  DAYGEN_LONG_CALLS },
+	  DAYGEN_LONG_CALLS, 1, 0 },
+	/* five shifts of the same team, 8 h each a day apart (16 h logged off between), every
+	 * shift scored: the evidence a rogue's later shifts add (the rogue from shift 1 on) */
+	{ "g5-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
+	  DAYGEN_HONEST, 5, 0 },
+	{ "g5-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
+	  DAYGEN_HONEST, 5, 0 },
+	{ "g5-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
+	  DAYGEN_HONEST, 5, 0 },
+	{ "g5-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
+	  DAYGEN_HONEST, 5, 0 },
+	{ "g5-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
+	  DAYGEN_HONEST, 5, 0 },
+	{ "g5-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
+	  5, 0 },
+	{ "g5-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
+	  5, 2 },
+	{ "d5-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST,
+	  5, 0 },
+	{ "d5-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 5, 0 },
+	{ "d5-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 5, 0 },
+	{ "d5-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
+	  5, 0 },
+	{ "d5-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
+	  5, 2 },
 };
 
 #define SIM_BASELINE_CASE 0
 #define SHIFTGEN_BASELINE_CASE 9
 #define DAYGEN_BASELINE_CASE 20
+#define G5_BASELINE_CASE 30
+#define D5_BASELINE_CASE 37
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
 
@@ -164,8 +212,11 @@ struct bench_shift {
 	struct ref_call *calls;   /* by end time */
 	size_t call_count;
 	unsigned operator_count;
-	double hours;
+	double hours;             /* worked: every shift's */
 	int64_t start_ms;
+	unsigned shift_count;     /* > 1: shifts of shift_hours starting shift_period_ms apart */
+	double shift_hours;
+	int64_t shift_period_ms;
 	int64_t onset_ms[MAX_OPERATORS];   /* INT64_MAX: honest */
 	int64_t storm_start_ms, storm_end_ms;
 	bool has_storm;
@@ -183,6 +234,7 @@ struct score {
 	unsigned pocket_flagged;       /* shifts in which the high-pocket position was flagged */
 	unsigned pocket_shifts;
 	double honest_hours;
+	unsigned caught_by_shift[MAX_SHIFTS]; /* several shifts: caught by the end of shift k + 1 */
 };
 
 enum { DETECTOR, REF_CUSUM, REF_BINOMIAL, SCORE_COUNT };
@@ -193,6 +245,7 @@ struct score_summary {
 	unsigned pocket_flagged, pocket_shifts;
 	double median_hours;
 	double honest_hours;
+	unsigned caught_by_shift[MAX_SHIFTS];
 };
 
 struct case_summary {
@@ -200,6 +253,7 @@ struct case_summary {
 	int status;                  /* 0, or -1 when the scenario could not be run */
 	unsigned seeds;
 	unsigned operators;
+	unsigned shift_count;
 	bool has_storm;
 	struct score_summary scores[SCORE_COUNT];
 	uint64_t dropped;
@@ -216,6 +270,10 @@ struct bench_options {
 	/* per generator, calibrated in main */
 	double reference_threshold[GENERATOR_COUNT][SCORE_COUNT];
 	double calibration_per_100[GENERATOR_COUNT]; /* cadmon's flagged honest shifts there */
+	/* the several-shift rows', per generator: calibrated on their baseline (when one of
+	 * them runs) */
+	double shifts_reference_threshold[GENERATOR_COUNT][SCORE_COUNT];
+	double shifts_calibration_per_100[GENERATOR_COUNT];
 	bool why;                /* print every false firing's explanation to stderr */
 };
 
@@ -310,6 +368,9 @@ static int sim_bench_shift(const struct bench_case *bench_case, const struct ben
 	}
 	shift->operator_count = scenario.operator_count;
 	shift->hours = scenario.shift_hours;
+	shift->shift_count = 1;
+	shift->shift_hours = shift->hours;
+	shift->shift_period_ms = 0;
 	shift->start_ms = scenario.start_ms;
 	shift->has_storm = scenario.storm.hours > 0;
 	if (shift->has_storm) {
@@ -341,6 +402,8 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 		.storm = bench_case->storm,
 		.high_pocket = bench_case->high_pocket,
 		.history_hours = bench_case->history_hours,
+		.shifts = bench_case->shifts,
+		.storm_shift = bench_case->storm_shift,
 	};
 
 	if (shiftgen_generate(&params, &gen) != 0)
@@ -356,7 +419,10 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 			(struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
 					   gen.calls[i].premature };
 	shift->operator_count = gen.operator_count;
-	shift->hours = SHIFT_HOURS;
+	shift->shift_count = bench_case->shifts > 1 ? bench_case->shifts : 1;
+	shift->shift_hours = SHIFT_HOURS;
+	shift->shift_period_ms = SHIFTGEN_SHIFT_PERIOD_MS;
+	shift->hours = SHIFT_HOURS * shift->shift_count;
 	shift->start_ms = gen.start_ms;
 	shift->has_storm = bench_case->storm;
 	shift->storm_start_ms = gen.storm_start_ms;
@@ -382,6 +448,8 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 		.storm = bench_case->storm,
 		.high_pocket = bench_case->high_pocket,
 		.history_hours = bench_case->history_hours,
+		.shifts = bench_case->shifts,
+		.storm_shift = bench_case->storm_shift,
 	};
 
 	if (daygen_generate(&params, &gen) != 0)
@@ -397,7 +465,10 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 			(struct ref_call){ gen.calls[i].end_ms, gen.calls[i].operator_index,
 					   gen.calls[i].premature };
 	shift->operator_count = gen.operator_count;
-	shift->hours = SHIFT_HOURS;
+	shift->shift_count = bench_case->shifts > 1 ? bench_case->shifts : 1;
+	shift->shift_hours = SHIFT_HOURS;
+	shift->shift_period_ms = DAYGEN_SHIFT_PERIOD_MS;
+	shift->hours = SHIFT_HOURS * shift->shift_count;
 	shift->start_ms = gen.start_ms;
 	shift->has_storm = bench_case->storm;
 	shift->storm_start_ms = gen.storm_start_ms;
@@ -482,13 +553,43 @@ static bool in_storm_window(const struct bench_shift *shift, int64_t ts_ms, int6
 	return ts_ms >= shift->storm_start_ms && ts_ms - window_ms < shift->storm_end_ms;
 }
 
+/* The shift (from 0) a time after the scored start falls in: several shifts' gaps count
+ * with the shift before them. */
+static unsigned shift_of(const struct bench_shift *shift, int64_t ts_ms)
+{
+	if (shift->shift_count <= 1 || ts_ms < shift->start_ms)
+		return 0;
+	int64_t k = (ts_ms - shift->start_ms) / shift->shift_period_ms;
+
+	return k < shift->shift_count ? (unsigned)k : shift->shift_count - 1;
+}
+
+/* Hours worked from from_ms to to_ms: in several shifts, the gaps between them left out (a
+ * call that ends after its shift's end counts to the end). */
+static double worked_hours(const struct bench_shift *shift, int64_t from_ms, int64_t to_ms)
+{
+	if (shift->shift_count <= 1)
+		return (double)(to_ms - from_ms) / MS_PER_HOUR;
+	double hours = 0.0;
+	int64_t length_ms = (int64_t)(shift->shift_hours * MS_PER_HOUR);
+
+	for (unsigned k = 0; k < shift->shift_count; k++) {
+		int64_t begin = shift->start_ms + (int64_t)k * shift->shift_period_ms;
+		int64_t end = begin + length_ms;
+		begin = begin > from_ms ? begin : from_ms;
+		end = end < to_ms ? end : to_ms;
+		hours += end > begin ? (double)(end - begin) / MS_PER_HOUR : 0.0;
+	}
+	return hours;
+}
+
 /* One operator's alarms (times, in order) against the truth: false ones counted, the first
- * true one timed. */
+ * true one timed (in several shifts: in hours worked, and by which shift). */
 static void score_alarms(const struct bench_shift *shift, unsigned op, const int64_t *times,
 			 const int64_t *windows, size_t count, struct score *score)
 {
 	int64_t onset_ms = shift->onset_ms[op], caught_ms = INT64_MAX;
-	bool flagged = false;
+	bool flagged[MAX_SHIFTS] = { false };
 
 	for (size_t i = 0; i < count; i++) {
 		if (times[i] < shift->start_ms)
@@ -498,13 +599,14 @@ static void score_alarms(const struct bench_shift *shift, unsigned op, const int
 			continue;
 		}
 		score->false_alerts++;
-		flagged = true;
+		flagged[shift_of(shift, times[i])] = true;
 		score->storm_false_alerts += in_storm_window(shift, times[i], windows[i]);
 	}
-	if ((int)op == shift->high_pocket_operator) {
-		score->pocket_shifts++;
-		score->pocket_flagged += flagged;
-	}
+	if ((int)op == shift->high_pocket_operator)
+		for (unsigned k = 0; k < shift->shift_count; k++) {
+			score->pocket_shifts++;
+			score->pocket_flagged += flagged[k];
+		}
 	score->honest_hours += onset_ms == INT64_MAX
 				       ? shift->hours
 				       : (double)(onset_ms - shift->start_ms) / MS_PER_HOUR;
@@ -513,9 +615,11 @@ static void score_alarms(const struct bench_shift *shift, unsigned op, const int
 	score->misbehaving++;
 	if (caught_ms == INT64_MAX)
 		return;
-	double hours = (double)(caught_ms - onset_ms) / MS_PER_HOUR;
+	double hours = worked_hours(shift, onset_ms, caught_ms);
 	score->hours_to_alert[score->caught++] = hours;
 	score->caught_in_time += hours * 60 <= CATCH_TARGET_MINUTES;
+	for (unsigned k = shift_of(shift, caught_ms); k < shift->shift_count; k++)
+		score->caught_by_shift[k]++;
 }
 
 static void score_detector(const struct bench_shift *shift, const struct shift_alerts *alerts,
@@ -620,29 +724,35 @@ static size_t reference_alarms(const struct bench_shift *shift, const double *st
 	return count;
 }
 
-/* Each honest operator's highest statistic of the shift, for the calibration. */
+static unsigned shift_of(const struct bench_shift *shift, int64_t ts_ms);
+
+/* Each honest operator's highest statistic in each shift, for the calibration (the CUSUM
+ * carried from one shift to the next, as in the scoring). */
 static void reference_maxima(const struct bench_shift *shift, const double *stats, double *maxima,
 			     size_t *count)
 {
-	static double sums[MAX_OPERATORS], highest[MAX_OPERATORS][2];
+	static double sums[MAX_OPERATORS], highest[MAX_OPERATORS][MAX_SHIFTS][2];
 
 	memset(sums, 0, sizeof(sums));
 	memset(highest, 0, sizeof(highest));
 	for (size_t i = 0; i < shift->call_count; i++) {
 		const struct ref_call *call = &shift->calls[i];
+		double *high = highest[call->op][shift_of(shift, call->end_ms)];
 		struct cusum_weights weights = cusum_weights(stats[2 * i], REFERENCE_ODDS_RATIO);
 		sums[call->op] = cusum_step(sums[call->op], call->premature, &weights);
-		if (sums[call->op] > highest[call->op][0])
-			highest[call->op][0] = sums[call->op];
-		if (stats[2 * i + 1] > highest[call->op][1])
-			highest[call->op][1] = stats[2 * i + 1];
+		if (sums[call->op] > high[0])
+			high[0] = sums[call->op];
+		if (stats[2 * i + 1] > high[1])
+			high[1] = stats[2 * i + 1];
 	}
 	for (unsigned op = 0; op < shift->operator_count; op++)
-		if (shift->onset_ms[op] == INT64_MAX && (int)op != shift->high_pocket_operator) {
-			maxima[2 * *count] = highest[op][0];
-			maxima[2 * *count + 1] = highest[op][1];
-			(*count)++;
-		}
+		for (unsigned k = 0; k < shift->shift_count; k++)
+			if (shift->onset_ms[op] == INT64_MAX &&
+			    (int)op != shift->high_pocket_operator) {
+				maxima[2 * *count] = highest[op][k][0];
+				maxima[2 * *count + 1] = highest[op][k][1];
+				(*count)++;
+			}
 }
 
 static void score_references(const struct bench_shift *shift, const double *stats,
@@ -690,6 +800,7 @@ static void summarize_score(struct score *score, struct score_summary *summary)
 		.median_hours = median(score->hours_to_alert, score->caught),
 		.honest_hours = score->honest_hours,
 	};
+	memcpy(summary->caught_by_shift, score->caught_by_shift, sizeof(score->caught_by_shift));
 }
 
 struct scenario_buffers {
@@ -732,6 +843,14 @@ static void print_false_firings(const struct bench_case *bench_case, uint64_t se
 	}
 }
 
+/* The references' thresholds for a row: its generator's, of one shift or of several. */
+static const double *reference_thresholds(const struct bench_case *bench_case,
+					  const struct bench_options *options)
+{
+	return bench_case->shifts > 1 ? options->shifts_reference_threshold[bench_case->generator]
+				      : options->reference_threshold[bench_case->generator];
+}
+
 static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
 		    const struct config *config, struct scenario_buffers *buffers,
 		    struct score *scores, struct case_summary *summary)
@@ -758,9 +877,10 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 					    &alerts);
 		score_detector(shift, &alerts, &scores[DETECTOR]);
 		reference_statistics(shift, buffers->stats);
-		score_references(shift, buffers->stats,
-				 options->reference_threshold[bench_case->generator], scores);
+		score_references(shift, buffers->stats, reference_thresholds(bench_case, options),
+				 scores);
 		summary->operators = shift->operator_count;
+		summary->shift_count = shift->shift_count;
 		summary->has_storm = shift->has_storm;
 		summary->seeds++;
 	}
@@ -791,6 +911,25 @@ static void run_scenario(size_t case_index, const struct bench_options *options,
 	free(buffers.stats);
 }
 
+/* The operator-shifts with at least one firing. */
+static size_t flagged_operator_shifts(const struct bench_shift *shift,
+				      const struct shift_alerts *alerts)
+{
+	static bool flagged[MAX_OPERATORS][MAX_SHIFTS];
+	size_t count = 0;
+
+	memset(flagged, 0, sizeof(flagged));
+	for (size_t k = 0; k < alerts->count; k++) {
+		const struct firing *firing = &alerts->firings[k];
+		if (firing->operator_index < shift->operator_count)
+			flagged[firing->operator_index][shift_of(shift, firing->ts_ms)] = true;
+	}
+	for (unsigned op = 0; op < shift->operator_count; op++)
+		for (unsigned k = 0; k < shift->shift_count; k++)
+			count += flagged[op][k];
+	return count;
+}
+
 /* The references' thresholds for one generator: on its honest baseline scenario, the value
  * that as many honest operator-shifts exceed as cadmon flagged there (at least
  * FALSE_TARGET_PER_100 per 100): the three are compared at equal false-alarm rate. */
@@ -809,8 +948,10 @@ static int calibrate(const struct bench_options *options, const struct config *c
 				     reserve_stats(&buffers) != 0
 			     ? -1
 			     : 0;
-		if (rc == 0 && count + buffers.shift.operator_count > capacity) {
-			capacity = (count + buffers.shift.operator_count) * 2;
+		size_t operator_shifts =
+			(size_t)buffers.shift.operator_count * buffers.shift.shift_count;
+		if (rc == 0 && count + operator_shifts > capacity) {
+			capacity = (count + operator_shifts) * 2;
 			double *grown = realloc(maxima, 2 * capacity * sizeof(double));
 			rc = grown ? 0 : -1;
 			maxima = grown ? grown : maxima;
@@ -820,12 +961,7 @@ static int calibrate(const struct bench_options *options, const struct config *c
 		if (rc == 0) {
 			reference_statistics(&buffers.shift, buffers.stats);
 			reference_maxima(&buffers.shift, buffers.stats, maxima, &count);
-			for (unsigned op = 0; op < buffers.shift.operator_count; op++)
-				for (size_t k = 0; k < alerts.count; k++)
-					if (alerts.firings[k].operator_index == op) {
-						flagged++;
-						break;
-					}
+			flagged += flagged_operator_shifts(&buffers.shift, &alerts);
 		}
 	}
 	*detector_per_100 = count ? 100.0 * (double)flagged / (double)count : 0.0;
@@ -869,6 +1005,15 @@ static bool list_has(const char *list, const char *label)
 static bool selected(const struct bench_options *options, size_t case_index)
 {
 	return !options->only || list_has(options->only, cases[case_index].label);
+}
+
+/* Does a several-shift row of the generator run? */
+static bool shifts_selected(const struct bench_options *options, enum generator generator)
+{
+	for (size_t i = 0; i < CASE_COUNT; i++)
+		if (cases[i].shifts > 1 && cases[i].generator == generator && selected(options, i))
+			return true;
+	return false;
 }
 
 /* A worker: scenarios job, job + jobs, ... each summary written to fd. */
@@ -969,6 +1114,18 @@ static double false_per_100(const struct score_summary *score)
 		       : 0;
 }
 
+/* A sequential rule's rate_max_gap_seconds, when it is set, as print_rule shows it. */
+static const char *rate_max_gap(const struct config_rule *rule)
+{
+	static char text[48];
+
+	text[0] = '\0';
+	if (rule->rate_max_gap_seconds > 0)
+		snprintf(text, sizeof(text), "  rate_max_gap %" PRIu32 " s",
+			 rule->rate_max_gap_seconds);
+	return text;
+}
+
 static void print_rule(const struct config_rule *rule)
 {
 	if (rule->type == CONFIG_RULE_SEQUENTIAL)
@@ -976,13 +1133,13 @@ static void print_rule(const struct config_rule *rule)
 		       "  threshold %g  "
 		       "called_back_weight %g  history_prior %g  max_own_factor %g  "
 		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  "
-		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)  %s\n",
+		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)%s  %s\n",
 		       rule->name, rule->window_seconds, rule->cut_share, rule->false_alarm_calls,
 		       rule->threshold, rule->called_back_weight, rule->history_prior,
 		       rule->max_own_factor, rule->false_alarm_hours, rule->rate_half_life_seconds,
 		       rule->hourly_raises ? "  hourly_raises" : "", rule->max_calls_per_hour,
 		       rule->history_settled_prior, rule->history_settled_min_expected,
-		       rule->severity);
+		       rate_max_gap(rule), rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,
@@ -1085,8 +1242,93 @@ static void print_row(const struct case_summary *summary)
 	printf("%s\n", summary->has_storm ? "  storm" : "");
 }
 
+/* Several shifts: caught by the end of the 1st, 2nd, 3rd and last shift, median worked hours;
+ * the detector's false alerts (in storm windows) and flagged pocket shifts. */
+static void print_shifts_score(const struct score_summary *score, unsigned shift_count,
+			       bool extra)
+{
+	static const unsigned shown[] = { 1, 2, 3 };
+
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]) + 1; i++) {
+		unsigned k = i < sizeof(shown) / sizeof(shown[0]) ? shown[i] : shift_count;
+		if (score->misbehaving > 0 && k <= shift_count)
+			printf(" %5.1f%%", 100.0 * score->caught_by_shift[k - 1] /
+						   score->misbehaving);
+		else
+			printf(" %6s", "-");
+	}
+	if (score->caught > 0)
+		printf(" %6.2f", score->median_hours);
+	else
+		printf(" %6s", "-");
+	printf(" %6.3f", false_per_100(score));
+	if (!extra)
+		return;
+	printf(" %5u", score->storm_false_alerts);
+	if (score->pocket_shifts)
+		printf(" %4.1f%%", 100.0 * score->pocket_flagged / score->pocket_shifts);
+	else
+		printf(" %5s", "-");
+}
+
+static void print_shifts_header(const struct bench_options *options, unsigned shift_count)
+{
+	printf("\nseveral shifts: the same team for %u shifts of 8 h a day apart (logged off 16 h "
+	       "between),\nevery shift scored; the rogue from onset in shift 1 on (g5: 1-4.5 h "
+	       "in, d5: 0.5-3.5 h);\nthe storms in shift 3\n", shift_count);
+	printf("references, calibrated on g5-baseline (g5-) and d5-baseline (d5-) to cadmon's own "
+	       "rate there, at least %g\nflagged per 100 operator-shifts:\n", FALSE_TARGET_PER_100);
+	for (int g = GEN_SHIFTGEN; g <= GEN_DAYGEN; g++)
+		if (shifts_selected(options, (enum generator)g))
+			printf("  %s: cadmon %.3f per 100; Bernoulli CUSUM h = %.3f, 2-hour "
+			       "binomial -log10 p >= %.3f\n", g == GEN_SHIFTGEN ? "g5" : "d5",
+			       options->shifts_calibration_per_100[g],
+			       options->shifts_reference_threshold[g][REF_CUSUM],
+			       options->shifts_reference_threshold[g][REF_BINOMIAL]);
+	printf("\n");
+	printf("%-12s %5s %4s %4s | %-48s | %-41s | %-41s\n", "", "", "", "",
+	       "cadmon: caught by the end of shift", "Bernoulli CUSUM", "2-hour binomial");
+	printf("%-12s %5s %4s %4s | %6s %6s %6s %6s %6s %6s %5s %5s | %6s %6s %6s %6s %6s %6s |"
+	       " %6s %6s %6s %6s %6s %6s\n",
+	       "scenario", "seeds", "ops", "bad", "1st", "2nd", "3rd", "last", "med wh", "false",
+	       "storm", "pckt", "1st", "2nd", "3rd", "last", "med wh", "false", "1st", "2nd",
+	       "3rd", "last", "med wh", "false");
+}
+
+/* The several-shift rows, after the others: caught by the rogue's shift. */
+static void print_shifts_table(const struct bench_options *options,
+			       const struct case_summary *summaries, const bool *arrived)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < CASE_COUNT; i++) {
+		const struct case_summary *summary = &summaries[i];
+		if (!arrived[i] || summary->status != 0 || cases[i].shifts <= 1)
+			continue;
+		if (!header)
+			print_shifts_header(options, summary->shift_count);
+		header = true;
+		printf("%-12s %5u %4u %4u |", cases[i].label, summary->seeds, summary->operators,
+		       summary->scores[DETECTOR].misbehaving);
+		print_shifts_score(&summary->scores[DETECTOR], summary->shift_count, true);
+		printf(" |");
+		print_shifts_score(&summary->scores[REF_CUSUM], summary->shift_count, false);
+		printf(" |");
+		print_shifts_score(&summary->scores[REF_BINOMIAL], summary->shift_count, false);
+		printf("%s\n", summary->has_storm ? "  storm" : "");
+	}
+	if (!header)
+		return;
+	printf("\n1st..last: share of the rogues with a first alarm at or after onset by the end "
+	       "of\ntheir 1st, 2nd, 3rd, last shift; med wh: median hours the rogue worked from "
+	       "onset\nto it (the 16-h gaps left out); false: per 100 honest 8-hour "
+	       "operator-shifts;\npckt: shifts of the high-pocket position flagged (each of its "
+	       "shifts counted).\n");
+}
+
 /* The rows in a fixed order; 0, or 1 when a scenario failed to run. */
-static int print_table(const struct case_summary *summaries, const bool *arrived)
+static int print_table(const struct bench_options *options, const struct case_summary *summaries,
+		       const bool *arrived)
 {
 	int status = 0;
 
@@ -1098,7 +1340,8 @@ static int print_table(const struct case_summary *summaries, const bool *arrived
 			status = 1;
 			continue;
 		}
-		print_row(&summaries[i]);
+		if (cases[i].shifts <= 1)
+			print_row(&summaries[i]);
 		if (summaries[i].dropped || summaries[i].rejected_lines)
 			fprintf(stderr, "detection: %s: %" PRIu64 " firings not scored, %" PRIu64
 				" lines rejected\n", cases[i].label, summaries[i].dropped,
@@ -1113,6 +1356,7 @@ static int print_table(const struct case_summary *summaries, const bool *arrived
 	       "raised in it or within 2 h after);\npckt: shifts in which the honest "
 	       "high-pocket-dial "
 	       "position was flagged.\n");
+	print_shifts_table(options, summaries, arrived);
 	return status;
 }
 
@@ -1316,12 +1560,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}
+	if ((shifts_selected(&options, GEN_SHIFTGEN) &&
+	     calibrate(&options, &config, G5_BASELINE_CASE,
+		       options.shifts_reference_threshold[GEN_SHIFTGEN],
+		       &options.shifts_calibration_per_100[GEN_SHIFTGEN]) != 0) ||
+	    (shifts_selected(&options, GEN_DAYGEN) &&
+	     calibrate(&options, &config, D5_BASELINE_CASE,
+		       options.shifts_reference_threshold[GEN_DAYGEN],
+		       &options.shifts_calibration_per_100[GEN_DAYGEN]) != 0)) {
+		fprintf(stderr, "detection: out of memory calibrating the references\n");
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	print_config(&config, options.config_path);
 	print_run(&options);
 	if (collect_summaries(&options, &config, summaries, arrived) != 0)
 		return 1;
-	status = print_table(summaries, arrived);
+	status = print_table(&options, summaries, arrived);
 	printf("(%.1f s, %ld job%s)\n", seconds_since(&started), options.jobs,
 	       options.jobs == 1 ? "" : "s");
 	return status;

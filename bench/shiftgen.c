@@ -58,6 +58,7 @@ struct gen {
 	double pocket_share[OPERATORS];
 	int64_t begin_ms; /* the first call: START_MS minus the history */
 	int64_t end_ms;
+	int64_t storm_offset_ms; /* the storm's shift's start after START_MS */
 };
 
 static struct gencall *new_call(struct gen *gen)
@@ -73,9 +74,17 @@ static void random_ani(struct gen *gen, char ani[11])
 
 static bool in_storm(const struct gen *gen, int64_t t_ms)
 {
-	double hours = (double)(t_ms - START_MS) / 3600000.0;
+	double hours = (double)(t_ms - START_MS - gen->storm_offset_ms) / 3600000.0;
 	return gen->params->storm && hours >= STORM_START_HOURS &&
 	       hours < STORM_START_HOURS + STORM_HOURS;
+}
+
+/* Several shifts: is t_ms between two of them (the team logged off)? */
+static bool off_duty(const struct gen *gen, int64_t t_ms)
+{
+	return gen->params->shifts > 1 && t_ms >= START_MS &&
+	       (t_ms - START_MS) % SHIFTGEN_SHIFT_PERIOD_MS >=
+		       (int64_t)(gen->params->hours * 3600000.0);
 }
 
 /* The rogue cuts off this real call? (After onset, and in bursts only the first hour of three.) */
@@ -116,7 +125,7 @@ static int follow_up(struct gen *gen, size_t from, double delay_s, bool real)
 	unsigned first = op < POLICE_OPERATORS ? 0 : POLICE_OPERATORS;
 	unsigned span = op < POLICE_OPERATORS ? POLICE_OPERATORS : OPERATORS - POLICE_OPERATORS;
 	int64_t start_ms = gen->list.calls[from].end_ms + (int64_t)(delay_s * MS);
-	if (start_ms >= gen->end_ms)
+	if (start_ms >= gen->end_ms || off_duty(gen, start_ms))
 		return 0;
 	char ani[11];
 	memcpy(ani, gen->list.calls[from].ani, sizeof(ani));
@@ -149,6 +158,11 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 		t_ms += (int64_t)(exponential(&gen->rng, 3600.0 / rate_max) * MS);
 		if (t_ms >= gen->end_ms)
 			return 0;
+		if (off_duty(gen, t_ms)) { /* arrivals go on from the next logon */
+			t_ms = START_MS + ((t_ms - START_MS) / SHIFTGEN_SHIFT_PERIOD_MS + 1) *
+						  SHIFTGEN_SHIFT_PERIOD_MS;
+			continue;
+		}
 		double hours = (double)(t_ms - START_MS) / 3600000.0;
 		double rate =
 			params->calls_per_hour * (1.0 + 0.35 * sin(TWO_PI * hours / 8.0 + phase));
@@ -229,17 +243,56 @@ static int64_t call_skew(const struct gencall *call, const void *ctx)
 	return call->op < POLICE_OPERATORS ? 0 : *(const int64_t *)ctx;
 }
 
+/* The logons' and logoffs' time (before write_logons(k) is due). */
+static int64_t logons_ms(unsigned k, int64_t hours_ms)
+{
+	int64_t shift_ms = START_MS + (int64_t)(k / 2) * SHIFTGEN_SHIFT_PERIOD_MS;
+
+	return k % 2 ? shift_ms + hours_ms + 3600000 : shift_ms - 60000;
+}
+
+/* Several shifts: every operator's logon (a minute before shift k) or logoff (an hour after
+ * it ends), k counting logons and logoffs alternately from 0. */
+static int write_logons(struct shiftgen_shift *shift, unsigned k, int64_t skew_ms,
+			int64_t hours_ms)
+{
+	int64_t ts_ms = logons_ms(k, hours_ms);
+	int rc = 0;
+
+	for (unsigned op = 0; op < OPERATORS && rc == 0; op++) {
+		char line[LINE_MAX_BYTES];
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"operator_state\",\"ts\":%" PRId64
+				   ",\"operator\":\"op-%02u\",\"agency\":\"%s\",\"position\":"
+				   "\"P%02u\",\"state\":\"%s\"}\n",
+				   ts_ms + (op < POLICE_OPERATORS ? 0 : skew_ms), op + 1,
+				   op < POLICE_OPERATORS ? "POLICE" : "MEDICAL", op + 1,
+				   k % 2 ? "logged_off" : "logged_on");
+		rc = gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+				    (size_t)len);
+	}
+	return rc;
+}
+
 static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t skew_ms)
 {
 	size_t n;
 	struct gencall_event *events = gencall_events(&gen->list, call_skew, &skew_ms, &n);
+	unsigned logons = gen->params->shifts > 1 ? 2 * gen->params->shifts : 0, k = 0;
+	int64_t hours_ms = (int64_t)(gen->params->hours * 3600000.0);
 	int rc = 0;
 
 	if (!events)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = write_event(shift, &gen->list.calls[events[i].call], events[i].call + 1,
-				 &events[i]);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		for (; k < logons && rc == 0 && logons_ms(k, hours_ms) <= events[i].ts_ms; k++)
+			rc = write_logons(shift, k, skew_ms, hours_ms);
+		if (rc == 0)
+			rc = write_event(shift, &gen->list.calls[events[i].call],
+					 events[i].call + 1, &events[i]);
+	}
+	for (; k < logons && rc == 0; k++)
+		rc = write_logons(shift, k, skew_ms, hours_ms);
 	free(events);
 	return rc;
 }
@@ -257,10 +310,14 @@ int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shif
 
 	gen.begin_ms = START_MS - (int64_t)(params->history_hours * 3600000.0);
 	gen.end_ms = START_MS + (int64_t)(params->hours * 3600000.0);
+	if (params->shifts > 1)
+		gen.end_ms += (int64_t)(params->shifts - 1) * SHIFTGEN_SHIFT_PERIOD_MS;
+	gen.storm_offset_ms = (int64_t)params->storm_shift * SHIFTGEN_SHIFT_PERIOD_MS;
 	shift->text_len = 0;
 	shift->operator_count = OPERATORS;
 	shift->start_ms = START_MS;
-	shift->storm_start_ms = START_MS + (int64_t)(STORM_START_HOURS * 3600000.0);
+	shift->storm_start_ms =
+		START_MS + gen.storm_offset_ms + (int64_t)(STORM_START_HOURS * 3600000.0);
 	shift->storm_end_ms = shift->storm_start_ms + (int64_t)(STORM_HOURS * 3600000.0);
 	shift->high_pocket_operator = params->high_pocket ? (int)pocketer : -1;
 	for (unsigned op = 0; op < OPERATORS; op++) {

@@ -33,6 +33,9 @@ struct shiftgen_params {
 	bool storm;              /* 1.5 h, volume x2.5, 35% short operator-ended calls */
 	bool high_pocket;        /* one honest operator gets 3x its agency's pocket dials */
 	double history_hours;    /* > 0: honest shifts before the scored one (same operators) */
+	unsigned shifts;         /* > 1: this many 8-hour shifts of the same team a day apart
+				  * (logged off in between), all scored; 0 or 1: one */
+	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
 };
 
 struct shiftgen_shift {
@@ -49,6 +52,8 @@ struct shiftgen_shift {
 	int64_t storm_end_ms;
 	int high_pocket_operator; /* -1: none */
 };
+
+#define SHIFTGEN_SHIFT_PERIOD_MS 86400000LL /* a shift starts every 24 h (16 h off between) */
 
 /** Generate a shift into *shift (its memory reused); 0 or -1 (out of memory). */
 int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shift *shift);

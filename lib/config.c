@@ -149,7 +149,7 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
        RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES,
        RULE_MAX_CALLS_PER_HOUR, RULE_HISTORY_SETTLED_PRIOR, RULE_HISTORY_SETTLED_MIN_EXPECTED,
-       RULE_KEY_COUNT };
+       RULE_RATE_MAX_GAP_SECONDS, RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -1819,6 +1819,15 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 						       "this",
 						RULE_KEY(history_settled_min_expected),
 						.fallback = "10" },
+	[RULE_RATE_MAX_GAP_SECONDS] = { .name = "rate_max_gap_seconds",
+					.parse = parse_uint32,
+					LIVE(SECONDS),
+					.doc = "of a gap between two of a call-taker's calls, at "
+					       "most this",
+					RULE_KEY(rate_max_gap_seconds),
+					.min = 0,
+					.max = 2592000,
+					.fallback = "3600" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 

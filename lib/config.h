@@ -183,6 +183,8 @@ struct config_rule {
 				     * threshold ln(false_alarm_hours * its calls per hour); 0:
 				     * off */
 	uint32_t rate_half_life_seconds; /* half-life of the operator's calls-per-hour estimate */
+	uint32_t rate_max_gap_seconds; /* > 0: of a gap between two calls only this much counts
+					* in that estimate (logged off); 0: all of it */
 	bool hourly_raises;         /* false_alarm_hours also raises the threshold of a busy hour */
 	uint32_t max_calls_per_hour;  /* > 0: the calls per hour in that threshold are at most
 				      * this; 0: no cap */

@@ -52,7 +52,8 @@ struct rule_state {
 	double run_expected;   /* sum of the run's per-call expectations */
 	double own_factor;     /* the operator's own factor at the last call */
 	bool rate_seen;        /* a call has entered calls_rate */
-	int64_t first_call_ms; /* the end of the first call in calls_rate */
+	int64_t first_call_ms; /* the end of the first call in calls_rate, moved on by the
+				* gaps between calls not counted (rate_max_gap_seconds) */
 	struct sequential_rate calls_rate; /* its calls, at the rule's rate_half_life_seconds */
 	double hourly_threshold; /* > 0: h for its calls per hour at the last call (if lower) */
 };
@@ -864,7 +865,8 @@ static void step_sequential_rule(const struct config_rule *rule, struct rule_sta
 }
 
 /* The operator's calls per hour before this call (ending at at_ms) set the rule's threshold
- * for it (false_alarm_hours); then the call joins them. */
+ * for it (false_alarm_hours); then the call joins them. The hours are the operator's worked
+ * clock: a gap between two calls counts up to rate_max_gap_seconds. */
 static void step_hourly_threshold(const struct detector *detector, const struct config_rule *rule,
 				  struct rule_state *rs, size_t r, int64_t at_ms)
 {
@@ -876,6 +878,8 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 		memset(&rs->calls_rate, 0, sizeof(rs->calls_rate));
 		rs->calls_rate.at_ms = at_ms;
 	}
+	sequential_rate_skip_gap(&rs->calls_rate, &rs->first_call_ms, at_ms,
+				 (int64_t)rule->rate_max_gap_seconds * 1000);
 	sequential_rate_advance(&rs->calls_rate, at_ms, half_life);
 	double per_hour = sequential_calls_per_hour(
 		&rs->calls_rate, (double)(at_ms - rs->first_call_ms) / 1000.0, half_life);

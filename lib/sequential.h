@@ -39,6 +39,15 @@ struct sequential_rate {
 void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms,
 			     double half_life_seconds);
 
+/**
+ * The operator's worked clock: of the time since *rate's last call (rate->at_ms) up to now_ms,
+ * only max_gap_ms counts (max_gap_ms <= 0: all of it). The rest (the call-taker was away,
+ * logged off between shifts) neither decays the calls nor counts as observed: rate->at_ms and
+ * *first_ms, the clock's start, move on by it. Call before advancing to now_ms.
+ */
+void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms, int64_t now_ms,
+			      int64_t max_gap_ms);
+
 /** Advance to now_ms and add one call. */
 void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds,
 			 bool premature);

@@ -191,6 +191,7 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->false_alarm_hours, 1000);
 	assert_true(rule->hourly_raises);
 	assert_int_equal(rule->rate_half_life_seconds, 3600);
+	assert_int_equal(rule->rate_max_gap_seconds, 3600);
 	assert_int_equal(rule->max_calls_per_hour, 60);
 	assert_true(rule->history_settled_prior == 2.0);
 	assert_true(rule->history_settled_min_expected == 10.0);
@@ -351,6 +352,7 @@ static void test_rules_replace_defaults(void **state)
 		.max_own_factor = 2.5,
 		.cut_share = 0.25,
 		.rate_half_life_seconds = 3600,
+		.rate_max_gap_seconds = 3600,
 		.max_calls_per_hour = 60,
 		.history_settled_prior = 2.0,
 		.history_settled_min_expected = 10.0,
@@ -2189,8 +2191,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 187);
-	assert_int_equal(check.entry_keys, 66);
+	assert_int_equal(check.keys, 188);
+	assert_int_equal(check.entry_keys, 67);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2418,7 +2420,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 58);
+	assert_int_equal(check.documented, 59);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2471,8 +2473,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 142);
-	assert_int_equal(check.round_trips, 141);
+	assert_int_equal(check.with_fallback, 143);
+	assert_int_equal(check.round_trips, 142);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2639,7 +2641,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 145);
+	assert_int_equal(tagged, 146);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);
@@ -2929,6 +2931,19 @@ static void test_sequential_rule_and_baseline(void **state)
 		      "max_calls_per_hour: 1000001}\n",
 		      "cadmon.yaml:3:75: detector.rules[0] (name: s): max_calls_per_hour: must be "
 		      "an integer from 0 to 1000000");
+	/* rate_max_gap_seconds: 3600 by default, 0 (every second counts, as before) to 30 days,
+	 * diffed */
+	assert_int_equal(defaults_config.detector.rules[0].rate_max_gap_seconds, 3600);
+	lowering = defaults_config;
+	lowering.detector.rules[0].rate_max_gap_seconds = 0;
+	changes.text[0] = '\0';
+	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
+	assert_string_equal(changes.text,
+			    "detector.rules.sequential.rate_max_gap_seconds: 3600 -> 0\n");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
+		      "rate_max_gap_seconds: 2592001}\n",
+		      "cadmon.yaml:3:77: detector.rules[0] (name: s): rate_max_gap_seconds: must "
+		      "be an integer from 0 to 2592000");
 	EXPECT_ERRORS("detector:\n  baseline: {history_settle_seconds: -1}\n",
 		      "cadmon.yaml:2:38: detector.baseline.history_settle_seconds: must be a "
 		      "number of at least 0");

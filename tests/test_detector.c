@@ -1253,6 +1253,105 @@ static void test_sequential_max_calls_per_hour(void **state)
 	}
 }
 
+/* op-7 logs on or off (operator_state) at ts_ms. */
+static void operator_state_at(struct fixture *f, enum agent_state agent_state, int64_t ts_ms)
+{
+	struct event event = { .type = EVENT_OPERATOR_STATE, .ts_ms = ts_ms, .state = agent_state };
+
+	snprintf(event.operator_id, sizeof(event.operator_id), "op-7");
+	snprintf(event.agency, sizeof(event.agency), "NOPD");
+	snprintf(event.position, sizeof(event.position), "P3");
+	detector_operator_state(f->detector, &event);
+}
+
+/* op-7's evidence as detector_each_operator shows it. */
+static double op7_evidence(struct fixture *f)
+{
+	struct seen_operator seen[2];
+
+	memset(seen, 0, sizeof(seen));
+	detector_each_operator(f->detector, record_operator, seen);
+	assert_string_equal(seen[0].operator_id, "op-7");
+	return seen[0].rule.evidence;
+}
+
+/* op-7's calls per hour before a call ending at end_ms, as step_hourly_threshold counts them,
+ * replayed on *rate (first: the clock's start, INT64_MIN before the first call). */
+static double replay_per_hour(struct sequential_rate *rate, int64_t *first, int64_t end_ms,
+			      int64_t max_gap_ms)
+{
+	if (*first == INT64_MIN) {
+		*first = end_ms;
+		*rate = (struct sequential_rate){ 0, 0, end_ms, 0, 0 };
+	}
+	sequential_rate_skip_gap(rate, first, end_ms, max_gap_ms);
+	sequential_rate_advance(rate, end_ms, 3600);
+	double per_hour = sequential_calls_per_hour(rate, (double)(end_ms - *first) / 1000.0, 3600);
+	sequential_rate_add(rate, end_ms, 3600, false);
+	return per_hour;
+}
+
+/* The evidence across a logoff and 16 hours off: op-7 (alone: every call's expectation is the
+ * prior 0.10, own factor 1) takes a real call every 10 minutes for 7 h 20 min, each adding
+ * ln 0.5 (floored at 0), then cuts two callers off (2 ln 5.5 = 3.41, below h = ln(100 * 6)),
+ * logs off, and logs on 16 h later: the evidence is still 2 ln 5.5 (nothing decays while
+ * away). The next cut-off makes it 3 ln 5.5 = 5.11. With rate_max_gap_seconds 0 the calls per
+ * hour decayed over the gap (below 1: h = ln(100 * 1) = 4.61) and it fires; with 3600 the gap
+ * counts one hour (about 4.2 calls an hour: h = 6.03) and the second cut-off (6.82) fires. */
+static void test_sequential_evidence_across_shifts(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	const int64_t logon_ms = T0 + SECONDS(24 * 3600);
+
+	*rule = sequential_rule(0.5, 6.0, 20.0);
+	rule->max_own_factor = 1.0;
+	rule->false_alarm_hours = 100;
+	rule->rate_half_life_seconds = 3600;
+	rule->hourly_raises = true;
+	for (int pass = 0; pass < 2; pass++) {
+		struct sequential_rate rate;
+		int64_t first = INT64_MIN, max_gap_ms = pass ? SECONDS(3600) : 0;
+		double per_hour = 0.0;
+		rule->rate_max_gap_seconds = pass ? 3600 : 0;
+		reconfigure(f);
+		f->seen_count = 0;
+		for (int k = 0; k < 45; k++) {
+			add_call(f, "op-7", T0 + SECONDS(600 * k), SECONDS(90), RELEASED_BY_CALLER);
+			replay_per_hour(&rate, &first, T0 + SECONDS(600 * k + 90), max_gap_ms);
+		}
+		for (int j = 0; j < 2; j++) {
+			add_call(f, "op-7", T0 + SECONDS(27000 + 60 * j), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
+			replay_per_hour(&rate, &first, T0 + SECONDS(27000 + 60 * j + 5),
+					max_gap_ms);
+		}
+		assert_int_equal(f->seen_count, 0);
+		operator_state_at(f, AGENT_STATE_LOGGED_OFF, T0 + SECONDS(9 * 3600));
+		detector_advance(f->detector, logon_ms - SECONDS(60));
+		operator_state_at(f, AGENT_STATE_LOGGED_ON, logon_ms - SECONDS(60));
+		assert_true(fabs(op7_evidence(f) - 2 * log(5.5)) < 1e-12);
+		for (int j = 0; j < 2 && f->seen_count == 0; j++) {
+			per_hour = replay_per_hour(&rate, &first, logon_ms + SECONDS(60 * j + 5),
+						   max_gap_ms);
+			add_call(f, "op-7", logon_ms + SECONDS(60 * j), SECONDS(5),
+				 RELEASED_BY_OPERATOR);
+			assert_true(fabs(op7_evidence(f) - (3 + j) * log(5.5)) < 1e-12);
+			assert_int_equal(f->seen_count, pass == 0 || j == 1);
+		}
+		assert_string_equal(f->seen[0].kind, "firing");
+		if (pass == 0) {
+			assert_true(per_hour < 1e-3);
+			assert_true(fabs(f->seen[0].threshold - log(100.0)) < 1e-12);
+			assert_true(fabs(f->seen[0].evidence - 3 * log(5.5)) < 1e-12);
+		} else {
+			assert_true(fabs(per_hour - 4.1733991) < 1e-6);
+			assert_true(fabs(f->seen[0].threshold - log(100.0 * per_hour)) < 1e-12);
+			assert_true(fabs(f->seen[0].evidence - 4 * log(5.5)) < 1e-12);
+		}
+	}
+}
+
 static void test_repeat_caller_marks_hangup(void **state)
 {
 	struct fixture *f = *state;
@@ -1626,6 +1725,7 @@ int main(void)
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
+		TEST(test_sequential_evidence_across_shifts),
 		TEST(test_sequential_settled_history_factor),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_cusum_weights_follow_a_reload),

@@ -116,6 +116,39 @@ static void test_calls_per_hour(void **state)
 	assert_true(sequential_calls_per_hour(&rate, 7200.0, 0) == -1.0);
 }
 
+/* The worked clock: after the same two hours (10.58 calls an hour), 16 hours off. Counted in
+ * full, they decay the calls by 2^-16 and the rate falls to 0.00012 an hour; with a gap of at
+ * most an hour counted, 15 h are skipped (the rate's time and the first call move on by them)
+ * and the rate is that of the two hours and one more without calls: 4.53 an hour. */
+static void test_calls_per_hour_skips_gap(void **state)
+{
+	struct sequential_rate rate = { 0, 0, INT64_MIN, 0, 0 }, worked;
+	const int64_t away_ms = 7200000 + 16 * 3600000LL;
+	int64_t first_ms = 0;
+
+	(void)state;
+	for (int64_t t_ms = 0; t_ms <= 7200000; t_ms += 360000)
+		sequential_rate_add(&rate, t_ms, 3600, false);
+	worked = rate;
+	sequential_rate_skip_gap(&rate, &first_ms, away_ms, 0); /* 0: all of it counts */
+	assert_true(rate.at_ms == 7200000 && first_ms == 0);
+	sequential_rate_advance(&rate, away_ms, 3600);
+	assert_close(sequential_calls_per_hour(&rate, (double)away_ms / 1000.0, 3600),
+		     0.00012109756, 1e-7);
+	sequential_rate_skip_gap(&worked, &first_ms, 7200000 + 3600000, 3600000); /* not longer */
+	assert_true(worked.at_ms == 7200000 && first_ms == 0);
+	sequential_rate_skip_gap(&worked, &first_ms, away_ms, 3600000);
+	assert_true(worked.at_ms == away_ms - 3600000 && first_ms == 15 * 3600000LL);
+	sequential_rate_advance(&worked, away_ms, 3600);
+	double per_hour =
+		sequential_calls_per_hour(&worked, (double)(away_ms - first_ms) / 1000.0, 3600);
+	double count = 0.0;
+	for (int k = 0; k <= 20; k++)
+		count += exp2(-k / 10.0 - 1.0);
+	assert_close(per_hour, count / (3600.0 / log(2.0) * 0.875) * 3600.0, 1e-12);
+	assert_close(per_hour, 4.5349826, 1e-7);
+}
+
 /* The hourly threshold: ln(false_alarm_hours * calls per hour), the rate taken as at least 1
  * and at most max_calls_per_hour, never above the per-call threshold unless it raises; the
  * per-call one when off or the rate is not known. */
@@ -234,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_llr_step),
 		cmocka_unit_test(test_threshold_derivation),
 		cmocka_unit_test(test_calls_per_hour),
+		cmocka_unit_test(test_calls_per_hour_skips_gap),
 		cmocka_unit_test(test_hourly_threshold),
 		cmocka_unit_test(test_history_settles),
 		cmocka_unit_test(test_history_factor),
