@@ -850,6 +850,72 @@ static void test_call_details_at_their_length(void **state)
 	detector_free(loaded);
 }
 
+/* Save detector into a new one loaded from it, failing the test if it does not load. */
+static struct detector *round_trip(struct fixture *f, const struct detector *detector,
+				   struct codec_writer *saved)
+{
+	struct codec_reader reader;
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+
+	assert_non_null(loaded);
+	detector_save(detector, saved);
+	assert_false(saved->failed);
+	codec_reader_init(&reader, saved->data, saved->len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	return loaded;
+}
+
+/* A call-taker's alert state is allocated when its first alert opens and kept after it
+ * resolves: one that never alerted saves the same bytes as before (all zero), a resolved
+ * one as it was left, through snapshots and a reload that moves the states. */
+static void test_episode_on_demand(void **state)
+{
+	struct fixture *f = *state;
+	struct codec_writer first = { 0 }, second = { 0 };
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-8", T0 + SECONDS(50), SECONDS(60), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].kind, "firing");
+	/* a quiet hour later: op-7's alert resolves; op-8 never had one */
+	add_call(f, "op-8", T0 + SECONDS(3600), SECONDS(60), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "resolved");
+	struct detector *loaded = round_trip(f, f->detector, &first);
+	struct detector *again = round_trip(f, loaded, &second);
+	assert_int_equal(second.len, first.len);
+	assert_memory_equal(second.data, first.data, first.len);
+	detector_free(again);
+	codec_writer_release(&second);
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[1] = window_rule("never", 900, 100, 100, 0.5, "critical");
+	assert_int_equal(detector_reconfigure(loaded, &f->config), 0);
+	/* op-7 alerts again (its kept state reused), then op-8 for the first time */
+	const char *ids[] = { "a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4" };
+	for (int i = 0; i < 8; i++) {
+		struct completed_call call = { .call_id = ids[i],
+					       .ani = "",
+					       .agency = "NOPD",
+					       .operator_id = i < 4 ? "op-7" : "op-8",
+					       .position = "P3",
+					       .start_ms = T0 + SECONDS(4000 + 10 * i),
+					       .end_ms = T0 + SECONDS(4002 + 10 * i),
+					       .released_by = RELEASED_BY_OPERATOR };
+		assert_int_equal(detector_add_call(loaded, &call), DETECTOR_ADDED);
+	}
+	assert_int_equal(f->seen_count, 5);
+	assert_string_equal(f->seen[2].kind, "firing");
+	assert_string_equal(f->seen[2].operator_id, "op-7");
+	assert_string_not_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_string_equal(f->seen[3].kind, "firing");
+	assert_string_equal(f->seen[3].operator_id, "op-8");
+	assert_string_equal(f->seen[4].kind, "update"); /* its fourth call joins its alert */
+	assert_string_equal(f->seen[4].alert_id, f->seen[3].alert_id);
+	codec_writer_release(&first);
+	detector_free(loaded);
+}
+
 /* op-7's window counts per rule (its spans, in its state's allocation): calls and premature. */
 static void record_op7_windows(const struct detector_operator_figures *figures, void *ctx)
 {
@@ -1709,6 +1775,7 @@ int main(void)
 		TEST(test_reload_changes_rule_count),
 		TEST(test_key_and_position_at_their_length),
 		TEST(test_call_details_at_their_length),
+		TEST(test_episode_on_demand),
 		TEST(test_open_alerts_ticked_after_states_move),
 		TEST(test_peer_baseline_ignores_storm),
 		TEST(test_sequential_alert_explains),
