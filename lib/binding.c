@@ -51,8 +51,8 @@ static const char *call_owner_of(const struct call_owner *call)
 static bool set_call_text(struct call_owner *call, const char *call_id, const char *owner)
 {
 	unsigned char lengths[2];
-	char *packed = text_pack(call->text, sizeof(call->text), (const char *const[]){ call_id, owner },
-				 2, lengths);
+	char *packed = text_pack(call->text, sizeof(call->text),
+				 (const char *const[]){ call_id, owner }, 2, lengths);
 
 	if (!packed)
 		return false;
@@ -239,9 +239,8 @@ static void forget_sender(void *entry, void *ctx)
 
 int binding_reconfigure(struct binding *binding, const struct config *config)
 {
-	int calls =
-		table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
-			     free_call_text, NULL);
+	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
+				 free_call_text, NULL);
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
 						 operator_age, free_owner, NULL);

@@ -150,9 +150,8 @@ static void expire_stale_calls(struct tracker *tracker)
 
 	tracker->events_since_sweep = 0;
 	if (tracker->max_call_ms > 0)
-		tracker->stats.expired +=
-			table_remove_stale(&tracker->calls, call_is_stale, &cutoff, free_call_text,
-					   NULL);
+		tracker->stats.expired += table_remove_stale(&tracker->calls, call_is_stale,
+							     &cutoff, free_call_text, NULL);
 }
 
 /* Make room for one more call: expire stale calls, and if still full evict the oldest. */
@@ -163,9 +162,8 @@ static void make_room(struct tracker *tracker)
 	if (++tracker->events_since_sweep > calls->full_mask || calls->count >= calls->max_count)
 		expire_stale_calls(tracker);
 	if (calls->count >= calls->max_count)
-		tracker->stats.evicted +=
-			table_evict_oldest(calls, call_eviction_age, EVICT_FRACTION, free_call_text,
-					   NULL);
+		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age,
+							     EVICT_FRACTION, free_call_text, NULL);
 }
 
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
@@ -190,8 +188,8 @@ static struct open_call *open_call(struct tracker *tracker, uint32_t i, const st
 static bool open_call_set_start(struct open_call *call, const struct event *event)
 {
 	const char *strings[CALL_FIELDS] = {
-		[CALL_ID] = event->call_id,	    [CALL_OPERATOR] = event->operator_id,
-		[CALL_AGENCY] = event->agency,	    [CALL_POSITION] = event->position,
+		[CALL_ID] = event->call_id,    [CALL_OPERATOR] = event->operator_id,
+		[CALL_AGENCY] = event->agency, [CALL_POSITION] = event->position,
 		[CALL_ANI] = event->ani,
 	};
 

@@ -89,7 +89,6 @@ void window_release(struct window *window)
 	window->next_leave_ms = INT64_MAX;
 }
 
-
 /* window_entry_at, inlined where the window walks its own entries. */
 static inline const struct window_entry *entry_at(const struct window *window, uint32_t i)
 {

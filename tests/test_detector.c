@@ -797,7 +797,7 @@ static void test_call_details_at_their_length(void **state)
 {
 	struct fixture *f = *state;
 	char long_id[EVENT_ID_MAX + 1], long_ani[EVENT_ANI_MAX + 1];
-	const char *fits = "c-0123456789abcdefghi"; /* 21 + 1 + "" 1 = 23: inline */
+	const char *fits = "c-0123456789abcdefghi";  /* 21 + 1 + "" 1 = 23: inline */
 	const char *over = "c-0123456789abcdefghij"; /* 24: allocated */
 
 	memset(long_id, 'i', EVENT_ID_MAX);
@@ -808,8 +808,7 @@ static void test_call_details_at_their_length(void **state)
 			 DETECTOR_ADDED);
 	assert_int_equal(add_detail(f->detector, fits, "", T0 + SECONDS(10), SECONDS(5)),
 			 DETECTOR_ADDED);
-	assert_int_equal(add_detail(f->detector, "talked", long_ani, T0 + SECONDS(20),
-				    SECONDS(60)),
+	assert_int_equal(add_detail(f->detector, "talked", long_ani, T0 + SECONDS(20), SECONDS(60)),
 			 DETECTOR_ADDED);
 	struct codec_writer saved = { 0 };
 	struct codec_reader reader;

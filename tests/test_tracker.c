@@ -236,7 +236,7 @@ static const char *repeated(char *buf, char c, size_t n)
 static void test_strings_at_their_length(void **state)
 {
 	struct tracker *tracker = tracker_new(8, 3600), *loaded = tracker_new(8, 3600);
-	struct codec_writer writer = {0};
+	struct codec_writer writer = { 0 };
 	struct codec_reader reader;
 	struct completed_call call;
 	char id[EVENT_ID_MAX + 1], op[EVENT_ID_MAX + 1], ani[EVENT_ANI_MAX + 1];
@@ -286,9 +286,9 @@ static void test_strings_at_their_length(void **state)
 	/* silent for more than 3600 s: expired when the table is full */
 	apply(loaded, start_event("later", T0 + 3700 * 1000, "op-5", ""), &call);
 	assert_int_equal(tracker_stats(loaded)->expired, 1);
-	assert_int_equal(apply(loaded, end_event("later", T0 + 3701 * 1000, RELEASED_BY_CALLER),
-			       &call),
-			 TRACKER_COMPLETED);
+	assert_int_equal(
+		apply(loaded, end_event("later", T0 + 3701 * 1000, RELEASED_BY_CALLER), &call),
+		TRACKER_COMPLETED);
 	assert_string_equal(call.operator_id, "op-5");
 	codec_writer_release(&writer);
 	tracker_free(tracker);

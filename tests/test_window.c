@@ -357,21 +357,22 @@ static int get_two_values(void *payload, struct codec_reader *reader)
 static void test_drop_each_payload_once(void **state)
 {
 	struct window window, loaded;
-	struct codec_writer writer = {0};
+	struct codec_writer writer = { 0 };
 	struct codec_reader reader;
-	const int64_t spans[] = {10000, 60000}, shorter[] = {5000};
+	const int64_t spans[] = { 10000, 60000 }, shorter[] = { 5000 };
 	(void)state;
 
 	drops = 0;
 	window_init(&window, window_spans, spans, 2, 8, sizeof(unsigned));
 	window_set_drop(&window, count_drop);
 	for (unsigned i = 1; i <= 10; i++) /* the bound is 8: two evicted */
-		window_insert(&window, &(struct window_entry){ .end_ms = T0 + i * 1000, .serial = i },
-			      &i);
+		window_insert(&window,
+			      &(struct window_entry){ .end_ms = T0 + i * 1000, .serial = i }, &i);
 	assert_int_equal(drops, 2);
 	window_advance(&window, T0 + 64000); /* 3 and 4 leave the longest span */
 	assert_int_equal(drops, 4);
-	assert_int_equal(window_insert(&window, &(struct window_entry){ .end_ms = T0, .serial = 11 },
+	assert_int_equal(window_insert(&window,
+				       &(struct window_entry){ .end_ms = T0, .serial = 11 },
 				       &(unsigned){ 11 }),
 			 WINDOW_TOO_OLD); /* not kept: the caller's to drop */
 	assert_int_equal(drops, 4);
