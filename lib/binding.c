@@ -17,15 +17,57 @@
 #define EVICT_FRACTION 16
 #define HOUR_MS INT64_C(3600000)
 
-/* A call and the sender that opened it ("" for the connections without a hello). */
+/* A call's call_id and owner inline up to here (a center's usual "DEMO-000001" and a
+ * source's name of up to 16 bytes, or "" for the connections without a hello). */
+#define CALL_TEXT_INLINE 29
+
+/* A call and the sender that opened it ("" for the connections without a hello): 64 bytes
+ * (were 168, two 65-byte arrays) in a table kept at most half full. */
 struct call_owner {
 	struct table_entry base;
-	char call_id[EVENT_ID_MAX + 1];
-	char owner[EVENT_ID_MAX + 1];
 	int64_t last_ms;
+	/* "call_id\0owner\0" at their length: in text, or in long_text (allocated, freed with the
+	 * entry: free_call_text) when longer than CALL_TEXT_INLINE. */
+	char *long_text;
 	bool has_start; /* its call_start and call_end were accepted: complete, forgotten */
 	bool has_end;
+	unsigned char call_id_len;
+	char text[CALL_TEXT_INLINE];
 };
+
+_Static_assert(sizeof(struct call_owner) == 64, "a call's owner is 64 bytes");
+
+static const char *call_id_of(const struct call_owner *call)
+{
+	return call->long_text ? call->long_text : call->text;
+}
+
+static const char *call_owner_of(const struct call_owner *call)
+{
+	return call_id_of(call) + call->call_id_len + 1;
+}
+
+/* Keep call_id and owner (neither in the entry itself); false when out of memory. */
+static bool set_call_text(struct call_owner *call, const char *call_id, const char *owner)
+{
+	unsigned char lengths[2];
+	char *packed = text_pack(call->text, sizeof(call->text),
+				 (const char *const[]){ call_id, owner }, 2, lengths);
+
+	if (!packed)
+		return false;
+	if (call->long_text)
+		free(call->long_text);
+	call->long_text = packed == call->text ? NULL : packed;
+	call->call_id_len = lengths[0];
+	return true;
+}
+
+static void free_call_text(void *entry, void *ctx)
+{
+	(void)ctx;
+	free(((struct call_owner *)entry)->long_text);
+}
 
 /* An operator and the sender that owns it. The three strings are kept at their length in one
  * allocation, "agency\0operator_id\0owner\0" (40 bytes an entry, was 232 with three 65-byte
@@ -149,6 +191,9 @@ void binding_free(struct binding *binding)
 {
 	if (!binding)
 		return;
+	for (uint32_t i = 0; binding->calls.slots && i <= binding->calls.mask; i++)
+		if (table_used(&binding->calls, i))
+			free_call_text(table_slot(&binding->calls, i), NULL);
 	table_release(&binding->calls);
 	for (uint32_t i = 0; binding->operators.slots && i <= binding->operators.mask; i++)
 		if (table_used(&binding->operators, i))
@@ -194,8 +239,8 @@ static void forget_sender(void *entry, void *ctx)
 
 int binding_reconfigure(struct binding *binding, const struct config *config)
 {
-	int calls =
-		table_resize(&binding->calls, config->tracker.max_open_calls, call_age, NULL, NULL);
+	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
+				 free_call_text, NULL);
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
 						 operator_age, free_owner, NULL);
@@ -281,7 +326,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 
 static bool call_matches(const void *entry, const void *key)
 {
-	return strcmp(((const struct call_owner *)entry)->call_id, key) == 0;
+	return strcmp(call_id_of(entry), key) == 0;
 }
 
 static bool operator_matches(const void *entry, const void *key)
@@ -328,9 +373,9 @@ static enum event_reject check_call(const struct binding *binding, const struct 
 	const struct call_owner *call = find_call(binding, event->call_id, hash, now_ms);
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!call || strcmp(call->owner, owner) == 0)
+	if (!call || strcmp(call_owner_of(call), owner) == 0)
 		return EVENT_OK;
-	binding_describe_sender(call->owner, holder, sizeof(holder));
+	binding_describe_sender(call_owner_of(call), holder, sizeof(holder));
 	snprintf(why, why_size, "%s: call \"%s\" was opened by %s (tracker.bind_calls_to_source)",
 		 event_type_name(event->type), event->call_id, holder);
 	return EVENT_REJECT_CALL_OF_OTHER_SOURCE;
@@ -466,7 +511,7 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		struct aging aging = { .heard = call_heard,
 				       .age = call_age,
 				       .lifetime_ms = binding->call_ms };
-		make_room(&binding->calls, &aging, now_ms, NULL, NULL,
+		make_room(&binding->calls, &aging, now_ms, free_call_text, NULL,
 			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 		if (!(call = table_claim(&binding->calls, i, hash))) {
@@ -474,7 +519,6 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 				.calls_evicted++; /* no memory to grow: not bound, as if evicted */
 			return;
 		}
-		text_copy(call->call_id, event->call_id, sizeof(call->call_id));
 		i = table_index(&binding->calls, call);
 	} else {
 		call = table_slot(&binding->calls, i);
@@ -482,14 +526,23 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 			binding->call_ms; /* else forgotten: taken afresh */
 	}
 	if (!bound) {
-		text_copy(call->owner, owner, sizeof(call->owner));
+		if (!set_call_text(call, event->call_id, owner)) {
+			/* no memory for its strings: not bound, as if evicted */
+			free_call_text(call, NULL);
+			table_remove(&binding->calls, i);
+			binding->stats.calls_evicted++;
+			return;
+		}
 		call->has_start = call->has_end = false;
 	}
 	call->last_ms = now_ms;
 	call->has_start |= event->type == EVENT_CALL_START;
 	call->has_end |= event->type == EVENT_CALL_END;
-	if (call->has_start && call->has_end) /* complete: the tracker judges it now */
+	if (call->has_start && call->has_end) { /* complete: the tracker judges it now */
+		if (call->long_text)
+			free(call->long_text);
 		table_remove(&binding->calls, i);
+	}
 }
 
 static void bind_operator(struct binding *binding, const struct event *event, uint64_t hash,
@@ -652,8 +705,8 @@ static void put_call_owner(const void *entry, struct codec_writer *writer, const
 	const struct call_owner *call = entry;
 
 	(void)ctx;
-	codec_put_string(writer, call->call_id);
-	codec_put_string(writer, call->owner);
+	codec_put_string(writer, call_id_of(call));
+	codec_put_string(writer, call_owner_of(call));
 	codec_put_i64(writer, call->last_ms);
 	codec_put_u8(writer, call->has_start);
 	codec_put_u8(writer, call->has_end);
@@ -662,14 +715,19 @@ static void put_call_owner(const void *entry, struct codec_writer *writer, const
 static int get_call_owner(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
 	struct call_owner *call = entry;
+	char call_id[EVENT_ID_MAX + 1], owner[EVENT_ID_MAX + 1];
 
 	(void)ctx;
-	codec_get_string(reader, call->call_id, sizeof(call->call_id));
-	codec_get_string(reader, call->owner, sizeof(call->owner));
+	codec_get_string(reader, call_id, sizeof(call_id));
+	codec_get_string(reader, owner, sizeof(owner));
 	call->last_ms = codec_get_i64(reader);
 	call->has_start = codec_get_u8(reader) != 0;
 	call->has_end = codec_get_u8(reader) != 0;
-	*hash = hash_string(call->call_id);
+	if (reader->failed)
+		return -EINVAL;
+	if (!set_call_text(call, call_id, owner))
+		return -ENOMEM;
+	*hash = hash_string(call_id);
 	return 0;
 }
 

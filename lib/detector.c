@@ -31,11 +31,61 @@
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
 
-/* What an operator's window keeps of each call besides its times and flags. */
+/* What an operator's window keeps of each call besides its times and flags: "call_id\0ani\0"
+ * at their length, in text when they fit (a center's usual "DEMO-000001" and a 10-digit
+ * number), else in an allocation whose address text holds (allocated; the window drops it
+ * with the call: drop_call_detail). 24 bytes a call, were 98 (two fixed arrays). */
+#define DETAIL_INLINE 23
+
 struct call_detail {
-	char call_id[EVENT_ID_MAX + 1];
-	char ani[EVENT_ANI_MAX + 1];
+	char text[DETAIL_INLINE];
+	bool allocated;
 };
+
+_Static_assert(sizeof(struct call_detail) == 24, "a call's detail is 24 bytes");
+
+static const char *detail_call_id(const struct call_detail *detail)
+{
+	char *text;
+
+	if (!detail->allocated)
+		return detail->text;
+	memcpy(&text, detail->text, sizeof(text));
+	return text;
+}
+
+static const char *detail_ani(const struct call_detail *detail)
+{
+	const char *call_id = detail_call_id(detail);
+
+	return call_id + strlen(call_id) + 1;
+}
+
+/* Keep call_id and ani in a zeroed detail; false when out of memory. */
+static bool set_call_detail(struct call_detail *detail, const char *call_id, const char *ani)
+{
+	char *text = text_pack(detail->text, sizeof(detail->text),
+			       (const char *const[]){ call_id, ani }, 2, NULL);
+
+	if (!text)
+		return false;
+	if (text != detail->text) {
+		memcpy(detail->text, &text, sizeof(text));
+		detail->allocated = true;
+	}
+	return true;
+}
+
+static void drop_call_detail(void *payload)
+{
+	struct call_detail *detail = payload;
+	char *text;
+
+	if (!detail->allocated)
+		return;
+	memcpy(&text, detail->text, sizeof(text));
+	free(text);
+}
 
 struct rule_state {
 	bool holds;
@@ -88,7 +138,10 @@ struct episode {
 	struct episode_callback *callbacks; /* in arrival order, at most max_alert_callbacks */
 	uint32_t callback_count;
 	uint32_t callback_capacity;
-	/* Ticks evaluate only the open alerts that are due (see run_ticks): */
+};
+
+/* Ticks evaluate only the open alerts that are due (see run_ticks): every operator's. */
+struct tick_schedule {
 	int64_t due_ms;		 /* while open: the clock its tick is due at (DUE_NEXT_TICK...) */
 	bool every_tick;	 /* its last evaluation: a rule may change at every tick, */
 	bool any_holds;		 /* a rule held, */
@@ -115,7 +168,11 @@ struct operator_state {
 	int64_t agent_state_ms;
 	int64_t lag_ms; /* its calls come from a source judged on its own, this far behind */
 	struct window window;
-	struct episode episode;
+	/* Its alert: NULL until one first opens (most call-takers never alert: 160 bytes each
+	 * held), then kept with the state, open or resolved (a resolved one is saved as it was
+	 * left). episode_open tells whether one is open. */
+	struct episode *episode;
+	struct tick_schedule tick;
 	struct sequential_rate own;  /* its calls, decayed like its baseline's (to subtract them) */
 	struct sequential_rate own_fast; /* the same at the fast half-life */
 	struct sequential_history
@@ -126,6 +183,12 @@ struct operator_state {
 	 * the count moves every state to one of the new size. */
 	struct rule_state rules[];
 };
+
+/* Has the operator an open alert? */
+static bool episode_open(const struct operator_state *state)
+{
+	return state->episode && state->episode->open;
+}
 
 /* Bytes of an operator's state with rule_count rule states and window spans and a key of
  * key_size bytes (both strings with their terminators). */
@@ -352,10 +415,18 @@ struct detector *detector_new(const struct config *config, detector_alert_fn on_
 	return detector;
 }
 
+static void free_episode(struct episode *episode)
+{
+	if (!episode)
+		return;
+	free(episode->ack);
+	free(episode->callbacks);
+	free(episode);
+}
+
 static void free_state(struct operator_state *state)
 {
-	free(state->episode.ack);
-	free(state->episode.callbacks);
+	free_episode(state->episode);
 	free(state->long_position);
 	window_release(&state->window);
 	free(state);
@@ -406,7 +477,7 @@ static int64_t operator_age(const void *entry)
 {
 	const struct operator_state *state = ((const struct operator_entry *)entry)->state;
 
-	return state->episode.open ? INT64_MAX : state->last_active_ms;
+	return episode_open(state) ? INT64_MAX : state->last_active_ms;
 }
 
 static void close_episode(struct detector *detector, struct operator_state *state);
@@ -416,7 +487,7 @@ static void forget_operator(void *entry, void *ctx)
 	struct detector *detector = ctx;
 	struct operator_state *state = ((struct operator_entry *)entry)->state;
 
-	if (state->episode.open)
+	if (episode_open(state))
 		close_episode(detector, state);
 	registry_vacate(&detector->registry, state->index);
 	detector->stats.operators_evicted++;
@@ -440,12 +511,13 @@ static struct operator_state *new_operator(struct detector *detector,
 	state->own.at_ms = INT64_MIN;
 	state->own_fast.at_ms = INT64_MIN;
 	state->history.at_ms = INT64_MIN;
-	state->episode.due_ms = INT64_MAX;
-	state->episode.due_position = NOT_DUE;
-	state->episode.evaluated_tick = detector->ticks;
+	state->tick.due_ms = INT64_MAX;
+	state->tick.due_position = NOT_DUE;
+	state->tick.evaluated_tick = detector->ticks;
 	window_init(&state->window, state_spans(state, detector->config.detector.rule_count),
 		    detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
+	window_set_drop(&state->window, drop_call_detail);
 	return state;
 }
 
@@ -517,7 +589,7 @@ static uint32_t gather_candidates(struct detector *detector, struct eviction_can
 			continue;
 		struct operator_state *state =
 			((struct operator_entry *)table_slot(operators, i))->state;
-		if (state->episode.open)
+		if (episode_open(state))
 			continue;
 		window_advance(&state->window, operator_now(detector, state));
 		candidates[n++] =
@@ -669,7 +741,7 @@ void detector_each_operator(const struct detector *detector, detector_operator_f
 			.operator_id = state->operator_id,
 			.position = state_position(state),
 			.last_active_ms = state->last_active_ms,
-			.open_alert_id = state->episode.open ? state->episode.alert_id : NULL,
+			.open_alert_id = episode_open(state) ? state->episode->alert_id : NULL,
 			.state = state->agent_state,
 			.state_since_ms = state->agent_state_ms,
 			.rule_count = detector->config.detector.rule_count,
@@ -1023,8 +1095,8 @@ static void add_episode_callback(struct detector *detector, struct episode *epis
 		return;
 	struct episode_callback *added = &episode->callbacks[episode->callback_count++];
 	memset(added, 0, sizeof(*added));
-	memcpy(added->callback.call_id, detail->call_id, sizeof(added->callback.call_id));
-	memcpy(added->callback.ani, detail->ani, sizeof(added->callback.ani));
+	text_copy(added->callback.call_id, detail_call_id(detail), sizeof(added->callback.call_id));
+	text_copy(added->callback.ani, detail_ani(detail), sizeof(added->callback.ani));
 	added->callback.start_ms = entry->start_ms;
 	added->callback.talk_ms = entry->end_ms - entry->start_ms;
 	added->callback.called_back = entry->flags & WINDOW_CALLED_BACK;
@@ -1043,7 +1115,7 @@ static void add_window_callbacks(struct detector *detector, struct operator_stat
 	for (uint32_t i = window->spans[rule].first; i < window->count; i++) {
 		const struct window_entry *entry = window_entry_at(window, i);
 		if ((entry->flags & WINDOW_PREMATURE) && entry->start_ms >= from_ms)
-			add_episode_callback(detector, &state->episode, window, i);
+			add_episode_callback(detector, state->episode, window, i);
 	}
 }
 
@@ -1111,7 +1183,7 @@ static int64_t earlier(int64_t a, int64_t b)
 /* Did ticks pass over this open alert since it was last evaluated? */
 static bool tick_deferred(const struct detector *detector, const struct operator_state *state)
 {
-	return state->episode.open && state->episode.evaluated_tick != detector->ticks;
+	return episode_open(state) && state->tick.evaluated_tick != detector->ticks;
 }
 
 /* What the ticks passed over up to tick number `tick` (at tick_now_ms) would have done: the
@@ -1119,7 +1191,7 @@ static bool tick_deferred(const struct detector *detector, const struct operator
 static void catch_up_to(struct detector *detector, struct operator_state *state, uint64_t tick,
 			int64_t tick_now_ms)
 {
-	if (state->episode.open && state->episode.evaluated_tick != tick) {
+	if (episode_open(state) && state->tick.evaluated_tick != tick) {
 		int64_t now_ms = tick_operator_now(state, tick_now_ms);
 
 		window_advance(&state->window, now_ms);
@@ -1127,7 +1199,7 @@ static void catch_up_to(struct detector *detector, struct operator_state *state,
 			if (state->rules[r].holds)
 				state->rules[r].last_true_ms = now_ms;
 	}
-	state->episode.evaluated_tick = tick;
+	state->tick.evaluated_tick = tick;
 }
 
 /* catch_up_to the last tick: before anything looks at or changes the state. */
@@ -1154,16 +1226,16 @@ static int64_t unacked_escalation_after_ms(const struct detector *detector,
  * findings it reads) and what followed it in the same call, not after the window changed. */
 static int64_t next_due(const struct detector *detector, const struct operator_state *state)
 {
-	const struct episode *episode = &state->episode;
+	const struct episode *episode = state->episode;
 	int64_t lag_ms = state->lag_ms > 0 ? state->lag_ms : 0;
 
-	if (episode->update_pending || episode->every_tick || state->window.span_count == 0)
+	if (episode->update_pending || state->tick.every_tick || state->window.span_count == 0)
 		return DUE_NEXT_TICK;
 	/* A call leaves a span once the operator's clock reaches its end plus the span. */
 	int64_t due = add_saturated(state->window.next_leave_ms, lag_ms);
 	int64_t resolve_ms = (int64_t)detector->config.detector.resolve_after_seconds * 1000;
-	if (!episode->any_holds)
-		due = earlier(due, add_saturated(episode->last_true_ms,
+	if (!state->tick.any_holds)
+		due = earlier(due, add_saturated(state->tick.last_true_ms,
 						 add_saturated(resolve_ms, lag_ms)));
 	int64_t after_ms = unacked_escalation_after_ms(detector, episode);
 	if (after_ms != 0)
@@ -1174,7 +1246,7 @@ static int64_t next_due(const struct detector *detector, const struct operator_s
 static void due_put(struct detector *detector, uint32_t i, struct due_entry entry)
 {
 	detector->due[i] = entry;
-	entry.state->episode.due_position = i;
+	entry.state->tick.due_position = i;
 }
 
 static void due_sift_up(struct detector *detector, uint32_t i)
@@ -1210,13 +1282,13 @@ static void due_sift_down(struct detector *detector, uint32_t i)
 /* Take entry i out of the heap. */
 static void due_take(struct detector *detector, uint32_t i)
 {
-	detector->due[i].state->episode.due_position = NOT_DUE;
+	detector->due[i].state->tick.due_position = NOT_DUE;
 	if (i == --detector->due_count)
 		return;
 	struct operator_state *moved = detector->due[detector->due_count].state;
 	due_put(detector, i, detector->due[detector->due_count]);
 	due_sift_up(detector, i);
-	due_sift_down(detector, moved->episode.due_position);
+	due_sift_down(detector, moved->tick.due_position);
 }
 
 /* Room for count entries, growing up to max_operators (or the alerts open, if more). */
@@ -1240,24 +1312,24 @@ static bool due_reserve(struct detector *detector, uint32_t count)
 /* The state's due clock, counted among every_tick_count when it is DUE_NEXT_TICK. */
 static void set_due_ms(struct detector *detector, struct operator_state *state, int64_t due_ms)
 {
-	detector->every_tick_count -= state->episode.due_ms == DUE_NEXT_TICK;
+	detector->every_tick_count -= state->tick.due_ms == DUE_NEXT_TICK;
 	detector->every_tick_count += due_ms == DUE_NEXT_TICK;
-	state->episode.due_ms = due_ms;
+	state->tick.due_ms = due_ms;
 }
 
 /* Put the state's alert in the heap at due_ms, or out of it (INT64_MAX) when it closes. While a
  * tick rebuilds the heap, only the state's due_ms is set. */
 static void due_at(struct detector *detector, struct operator_state *state, int64_t due_ms)
 {
-	uint32_t i = state->episode.due_position;
+	uint32_t i = state->tick.due_position;
 
 	set_due_ms(detector, state, due_ms);
 	if (detector->due_rebuilding) {
-		if (!state->episode.open) /* the rebuilt heap has the open ones */
-			state->episode.due_position = NOT_DUE;
+		if (!episode_open(state)) /* the rebuilt heap has the open ones */
+			state->tick.due_position = NOT_DUE;
 		return;
 	}
-	if (!state->episode.open) {
+	if (!episode_open(state)) {
 		if (i != NOT_DUE)
 			due_take(detector, i);
 		return;
@@ -1271,7 +1343,7 @@ static void due_at(struct detector *detector, struct operator_state *state, int6
 	}
 	due_put(detector, i, (struct due_entry){ .due_ms = due_ms, .state = state });
 	due_sift_up(detector, i);
-	due_sift_down(detector, state->episode.due_position);
+	due_sift_down(detector, state->tick.due_position);
 }
 
 /* Take the state's alert out of the heap: it has closed. */
@@ -1283,7 +1355,7 @@ static void due_remove(struct detector *detector, struct operator_state *state)
 /* After the state changed: when its tick is due next. */
 static void schedule(struct detector *detector, struct operator_state *state)
 {
-	due_at(detector, state, state->episode.open ? next_due(detector, state) : INT64_MAX);
+	due_at(detector, state, episode_open(state) ? next_due(detector, state) : INT64_MAX);
 }
 
 /* The heap again from every open alert's due_ms: O(open alerts). */
@@ -1294,14 +1366,14 @@ static void due_rebuild(struct detector *detector)
 	if (!due_reserve(detector, detector->open_count)) {
 		detector->due_lost = true;
 		for (uint32_t i = 0; i < detector->open_count; i++)
-			detector->open_episodes[i]->episode.due_position = NOT_DUE;
+			detector->open_episodes[i]->tick.due_position = NOT_DUE;
 		return;
 	}
 	detector->due_lost = false;
 	for (uint32_t i = 0; i < detector->open_count; i++) {
 		struct operator_state *state = detector->open_episodes[i];
 		due_put(detector, i,
-			(struct due_entry){ .due_ms = state->episode.due_ms, .state = state });
+			(struct due_entry){ .due_ms = state->tick.due_ms, .state = state });
 	}
 	detector->due_count = detector->open_count;
 	for (uint32_t i = detector->due_count / 2; i-- > 0;)
@@ -1370,14 +1442,14 @@ static void fill_sequential(struct detector *detector, const struct operator_sta
 static struct alert operator_alert(struct detector *detector, const struct operator_state *state,
 				   const char *kind)
 {
-	size_t r = state->episode.rule;
+	size_t r = state->episode->rule;
 	const struct config_rule *rule = &detector->config.detector.rules[r];
 	struct rule_view view = view_rule(detector, state, r);
 
 	struct alert alert = {
 		.kind = kind,
 		.type = "operator",
-		.alert_id = state->episode.alert_id,
+		.alert_id = state->episode->alert_id,
 		.ts_ms = operator_now(detector, state),
 		.agency = state->agency,
 		.operator_id = state->operator_id,
@@ -1440,11 +1512,11 @@ static void emit_notice(struct detector *detector, struct operator_state *state,
 	alert.has_cusum =
 		alert.has_cusum && with_callbacks && !reason && strcmp(kind, "update") != 0;
 	if (with_callbacks) {
-		alert.callback_count = gather_callbacks(detector, &state->episode, false);
-		state->episode.last_notice_second = second_of(detector->now_ms);
-		state->episode.update_pending = false;
+		alert.callback_count = gather_callbacks(detector, state->episode, false);
+		state->episode->last_notice_second = second_of(detector->now_ms);
+		state->episode->update_pending = false;
 	}
-	deliver(detector, &state->episode, &alert);
+	deliver(detector, state->episode, &alert);
 }
 
 /* Something new for an open alert: an update now, or at the next second if one was sent in
@@ -1462,9 +1534,9 @@ static bool has_news(const struct episode *episode)
 
 static void flush_update(struct detector *detector, struct operator_state *state, bool at_once)
 {
-	struct episode *episode = &state->episode;
+	struct episode *episode = state->episode;
 
-	if (!episode->open || !episode->update_pending)
+	if (!episode_open(state) || !episode->update_pending)
 		return;
 	if (!has_news(episode)) {
 		episode->update_pending = false;
@@ -1478,14 +1550,14 @@ static void flush_update(struct detector *detector, struct operator_state *state
 
 static void request_update(struct detector *detector, struct operator_state *state)
 {
-	state->episode.update_pending = true;
+	state->episode->update_pending = true;
 	flush_update(detector, state, false);
 }
 
 static void open_episode(struct detector *detector, struct operator_state *state, size_t rule,
 			 const char *trigger_call_id)
 {
-	struct episode *episode = &state->episode;
+	struct episode *episode = state->episode;
 
 	episode->open = true;
 	episode->rule = rule;
@@ -1509,13 +1581,13 @@ static void open_episode(struct detector *detector, struct operator_state *state
 
 static void close_episode(struct detector *detector, struct operator_state *state)
 {
-	uint32_t position = state->episode.list_position;
+	uint32_t position = state->episode->list_position;
 	struct operator_state *last = detector->open_episodes[--detector->open_count];
 
 	detector->open_episodes[position] = last;
-	last->episode.list_position = position;
-	state->episode.open = false;
-	state->episode.callback_count = 0;
+	last->episode->list_position = position;
+	state->episode->open = false;
+	state->episode->callback_count = 0;
 	due_remove(detector, state);
 }
 
@@ -1523,9 +1595,11 @@ static void close_episode(struct detector *detector, struct operator_state *stat
 static void rule_became_true(struct detector *detector, struct operator_state *state, size_t rule,
 			     const char *trigger_call_id)
 {
-	struct episode *episode = &state->episode;
+	struct episode *episode = state->episode;
 
-	if (!episode->open) {
+	if (!episode_open(state)) {
+		if (!episode && !(episode = state->episode = calloc(1, sizeof(*episode))))
+			return; /* no memory for its alert: none opens */
 		open_episode(detector, state, rule, trigger_call_id);
 	} else if (detector->severity[rule] > episode->severity) {
 		episode->rule = rule;
@@ -1543,7 +1617,7 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 	bool any_holds = false, every_tick = false;
 	int64_t last_true_ms = INT64_MIN, now_ms = operator_now(detector, state);
 
-	state->episode.evaluated_tick = detector->ticks;
+	state->tick.evaluated_tick = detector->ticks;
 	window_advance(&state->window, now_ms);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
 		struct rule_state *rs = &state->rules[r];
@@ -1560,10 +1634,10 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 			last_true_ms = rs->last_true_ms;
 	}
 	/* What next_due needs of this evaluation (valid until the window's counts change). */
-	state->episode.every_tick = every_tick;
-	state->episode.any_holds = any_holds;
-	state->episode.last_true_ms = last_true_ms;
-	if (state->episode.open && !any_holds &&
+	state->tick.every_tick = every_tick;
+	state->tick.any_holds = any_holds;
+	state->tick.last_true_ms = last_true_ms;
+	if (episode_open(state) && !any_holds &&
 	    now_ms - last_true_ms >=
 		    (int64_t)detector->config.detector.resolve_after_seconds * 1000) {
 		flush_update(detector, state, true); /* nothing is left unsent */
@@ -1576,8 +1650,8 @@ static void evaluate_operator(struct detector *detector, struct operator_state *
 /* An alert nobody acknowledged within escalate_unacked_after_seconds: escalated once. */
 static void escalate_unacknowledged(struct detector *detector, struct operator_state *state)
 {
-	struct episode *episode = &state->episode;
-	int64_t after_ms = episode->open ? unacked_escalation_after_ms(detector, episode) : 0;
+	struct episode *episode = state->episode;
+	int64_t after_ms = episode_open(state) ? unacked_escalation_after_ms(detector, episode) : 0;
 
 	if (after_ms == 0 || detector->now_ms - episode->delivered_ms < after_ms)
 		return;
@@ -1602,7 +1676,7 @@ static void advance_clock(struct detector *detector, int64_t now_ms)
 static void tick_alert(struct detector *detector, struct operator_state *state)
 {
 	evaluate_operator(detector, state, "");
-	if (!state->episode.open)
+	if (!episode_open(state))
 		return;
 	flush_update(detector, state, false);
 	escalate_unacknowledged(detector, state);
@@ -1610,8 +1684,8 @@ static void tick_alert(struct detector *detector, struct operator_state *state)
 
 static int compare_list_position_down(const void *a, const void *b)
 {
-	uint32_t x = ((const struct due_entry *)a)->state->episode.list_position;
-	uint32_t y = ((const struct due_entry *)b)->state->episode.list_position;
+	uint32_t x = ((const struct due_entry *)a)->state->episode->list_position;
+	uint32_t y = ((const struct due_entry *)b)->state->episode->list_position;
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -1638,7 +1712,7 @@ static void run_ticks(struct detector *detector)
 		detector->due_rebuilding = true;
 		for (uint32_t i = detector->open_count; i-- > 0;) {
 			struct operator_state *state = detector->open_episodes[i];
-			if (!all && state->episode.due_ms > now_ms)
+			if (!all && state->tick.due_ms > now_ms)
 				continue;
 			catch_up_to(detector, state, last_tick, last_tick_ms);
 			tick_alert(detector, state);
@@ -1691,11 +1765,13 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 	struct call_detail detail;
 	enum window_insert_result result;
 
-	memset(&detail, 0, sizeof(detail)); /* saved whole in snapshots: no stray stack bytes */
-	text_copy(detail.call_id, call->call_id, sizeof(detail.call_id));
-	text_copy(detail.ani, call->ani, sizeof(detail.ani));
+	memset(&detail, 0, sizeof(detail)); /* copied whole into the ring: no stray stack bytes */
+	if (!set_call_detail(&detail, call->call_id, call->ani))
+		return DETECTOR_NO_MEMORY;
 	window_advance(&state->window, operator_now(detector, state));
 	result = window_insert(&state->window, entry, &detail);
+	if (result == WINDOW_TOO_OLD || result == WINDOW_NO_MEMORY)
+		drop_call_detail(&detail); /* not kept */
 	if (result == WINDOW_TOO_OLD)
 		return DETECTOR_TOO_OLD;
 	if (result == WINDOW_NO_MEMORY)
@@ -1713,7 +1789,7 @@ static void add_new_hangup(struct detector *detector, struct operator_state *sta
 
 	for (uint32_t i = window->count; i-- > 0;)
 		if (window_entry_at(window, i)->serial == serial) {
-			add_episode_callback(detector, &state->episode, window, i);
+			add_episode_callback(detector, state->episode, window, i);
 			return;
 		}
 }
@@ -1737,7 +1813,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	if (result != DETECTOR_ADDED) {
 		detector->stats.too_old += result == DETECTOR_TOO_OLD;
 		/* its window and its clock's lag changed without an evaluation: the next tick */
-		due_at(detector, state, state->episode.open ? DUE_NEXT_TICK : INT64_MAX);
+		due_at(detector, state, episode_open(state) ? DUE_NEXT_TICK : INT64_MAX);
 		return result;
 	}
 	state->last_active_ms = detector->now_ms;
@@ -1746,7 +1822,7 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	detector->stats.premature += premature;
 	if (premature && call->ani[0])
 		remember_hangup(detector, state, call, entry.serial);
-	bool joins_alert = premature && state->episode.open;
+	bool joins_alert = premature && episode_open(state);
 	if (joins_alert)
 		add_new_hangup(detector, state, entry.serial);
 	step_cusums(detector, state, premature);
@@ -1777,9 +1853,9 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 	detector->stats.called_back++;
 	sequential_called_back(detector, state, &hangup);
 	advance_clock(detector, start_ms);
-	if (state->episode.open) {
+	if (episode_open(state)) {
 		struct episode_callback *kept =
-			find_episode_callback(&state->episode, hangup.serial);
+			find_episode_callback(state->episode, hangup.serial);
 		if (kept && !kept->callback.called_back)
 			kept->callback.called_back = true;
 		else
@@ -1799,7 +1875,7 @@ void detector_caller_rang(struct detector *detector, const char *ani, int64_t st
 static struct operator_state *find_open_alert(const struct detector *detector, const char *alert_id)
 {
 	for (uint32_t i = 0; i < detector->open_count; i++)
-		if (strcmp(detector->open_episodes[i]->episode.alert_id, alert_id) == 0)
+		if (strcmp(detector->open_episodes[i]->episode->alert_id, alert_id) == 0)
 			return detector->open_episodes[i];
 	return NULL;
 }
@@ -1817,7 +1893,7 @@ enum detector_ack_result detector_acknowledge(struct detector *detector, const c
 
 	if (!state)
 		return DETECTOR_ACK_UNKNOWN;
-	struct episode *episode = &state->episode;
+	struct episode *episode = state->episode;
 	if (!episode->ack && !(episode->ack = calloc(1, sizeof(*episode->ack))))
 		return DETECTOR_ACK_NO_MEMORY;
 	struct alert alert = { .kind = "acknowledged",
@@ -1839,16 +1915,16 @@ static int compare_opened(const void *a, const void *b)
 	const struct operator_state *x = *(struct operator_state *const *)a;
 	const struct operator_state *y = *(struct operator_state *const *)b;
 
-	return x->episode.opened_seq < y->episode.opened_seq
+	return x->episode->opened_seq < y->episode->opened_seq
 		       ? -1
-		       : x->episode.opened_seq > y->episode.opened_seq;
+		       : x->episode->opened_seq > y->episode->opened_seq;
 }
 
 /* One board line: the alert's whole state, every callback. */
 static void emit_open_line(struct detector *detector, struct operator_state *state,
 			   detector_alert_fn emit, void *ctx)
 {
-	struct episode *episode = &state->episode;
+	struct episode *episode = state->episode;
 	struct alert alert = operator_alert(detector, state, "open");
 	struct alert_ack ack;
 
@@ -1930,11 +2006,13 @@ static void remap_operator_rules(struct detector *detector, struct operator_stat
 	memcpy(old, from, old_count * sizeof(*old));
 	for (size_t j = 0; j < detector->config.detector.rule_count; j++) {
 		state->rules[j] = map[j] == NO_RULE ? (struct rule_state){0} : old[map[j]];
-		if (state->episode.open && map[j] == state->episode.rule)
+		if (episode_open(state) && map[j] == state->episode->rule)
 			episode_rule = j;
 	}
-	state->episode.rule = episode_rule;
-	state->episode.severity = detector->severity[episode_rule];
+	if (state->episode) {
+		state->episode->rule = episode_rule;
+		state->episode->severity = detector->severity[episode_rule];
+	}
 }
 
 /*
@@ -1990,10 +2068,10 @@ static void move_states(struct detector *detector, struct operator_state **moved
 		remap_operator_rules(detector, state, old->rules, old_count, map);
 		entry->state = state;
 		registry_replace(&detector->registry, state->index, state);
-		if (state->episode.open)
-			detector->open_episodes[state->episode.list_position] = state;
-		if (state->episode.due_position != NOT_DUE)
-			detector->due[state->episode.due_position].state = state;
+		if (episode_open(state))
+			detector->open_episodes[state->episode->list_position] = state;
+		if (state->tick.due_position != NOT_DUE)
+			detector->due[state->tick.due_position].state = state;
 		free(old);
 	}
 	free(moved);
@@ -2083,8 +2161,9 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 		struct operator_state *state = registry_get(&detector->registry, i);
 		if (!state)
 			continue;
-		while (state->episode.callback_count > config->detector.max_alert_callbacks)
-			evict_episode_callback(detector, &state->episode);
+		while (state->episode &&
+		       state->episode->callback_count > config->detector.max_alert_callbacks)
+			evict_episode_callback(detector, state->episode);
 		if (!moved)
 			remap_operator_rules(detector, state, state->rules, old_count, map);
 		rc = window_reshape(&state->window, detector->span_ms, config->detector.rule_count,
@@ -2189,6 +2268,16 @@ static void save_episode(const struct episode *episode, struct codec_writer *wri
 	}
 }
 
+/* An episode that saves as a call-taker that never alerted: every saved field zero. */
+static bool episode_is_blank(const struct episode *episode)
+{
+	return !episode->open && !episode->alert_id[0] && episode->rule == 0 &&
+	       episode->opened_seq == 0 && episode->opened_ms == 0 && episode->delivered_ms == 0 &&
+	       episode->last_seq == 0 && episode->last_ts_ms == 0 &&
+	       episode->last_notice_second == 0 && !episode->update_pending &&
+	       !episode->unacked_escalated && !episode->ack && episode->callback_count == 0;
+}
+
 static int load_episode(struct detector *detector, struct episode *episode,
 			struct codec_reader *reader)
 {
@@ -2232,17 +2321,17 @@ static void put_call_detail(const void *payload, struct codec_writer *writer)
 {
 	const struct call_detail *detail = payload;
 
-	codec_put_string(writer, detail->call_id);
-	codec_put_string(writer, detail->ani);
+	codec_put_string(writer, detail_call_id(detail));
+	codec_put_string(writer, detail_ani(detail));
 }
 
 static int get_call_detail(void *payload, struct codec_reader *reader)
 {
-	struct call_detail *detail = payload;
+	char call_id[EVENT_ID_MAX + 1], ani[EVENT_ANI_MAX + 1];
 
-	codec_get_string(reader, detail->call_id, sizeof(detail->call_id));
-	codec_get_string(reader, detail->ani, sizeof(detail->ani));
-	return reader->failed ? -EINVAL : 0;
+	codec_get_string(reader, call_id, sizeof(call_id));
+	codec_get_string(reader, ani, sizeof(ani));
+	return reader->failed || !set_call_detail(payload, call_id, ani) ? -EINVAL : 0;
 }
 
 static void save_operator(const struct detector *detector, const struct operator_state *state,
@@ -2271,10 +2360,12 @@ static void save_operator(const struct detector *detector, const struct operator
 	save_rate(&state->own, writer);
 	save_rate(&state->own_fast, writer);
 	sequential_history_save(&state->history, writer);
-	codec_put_u8(writer, state->episode.open);
-	codec_put_string(writer, state->episode.alert_id);
-	codec_put_u32(writer, (uint32_t)state->episode.rule);
-	save_episode(&state->episode, writer);
+	static const struct episode no_episode; /* what a call-taker that never alerted saves */
+	const struct episode *episode = state->episode ? state->episode : &no_episode;
+	codec_put_u8(writer, episode->open);
+	codec_put_string(writer, episode->alert_id);
+	codec_put_u32(writer, (uint32_t)episode->rule);
+	save_episode(episode, writer);
 	if (deferred && tick_ms > window.now_ms)
 		window.now_ms = tick_ms; /* no call leaves a span before a due tick */
 	window_save(&window, writer, put_call_detail);
@@ -2304,25 +2395,36 @@ static struct operator_state *load_operator(struct detector *detector, struct co
 	load_rate(&state->own, reader);
 	load_rate(&state->own_fast, reader);
 	sequential_history_load(&state->history, reader);
-	state->episode.open = codec_get_u8(reader);
-	codec_get_string(reader, state->episode.alert_id, sizeof(state->episode.alert_id));
-	state->episode.rule = codec_get_u32(reader);
-	int episode_rc = load_episode(detector, &state->episode, reader);
+	struct episode episode = { .open = codec_get_u8(reader) };
+	codec_get_string(reader, episode.alert_id, sizeof(episode.alert_id));
+	episode.rule = codec_get_u32(reader);
+	int episode_rc = load_episode(detector, &episode, reader);
+	if (episode_rc == 0 && !episode_is_blank(&episode) &&
+	    !(state->episode = malloc(sizeof(*state->episode))))
+		episode_rc = -ENOMEM;
+	if (state->episode) {
+		*state->episode = episode;
+	} else {
+		free(episode.ack);
+		free(episode.callbacks);
+	}
 	window_init(&state->window, state_spans(state, detector->config.detector.rule_count),
 		    detector->span_ms, detector->config.detector.rule_count,
 		    detector->config.tracker.max_window_calls, sizeof(struct call_detail));
+	window_set_drop(&state->window, drop_call_detail);
 	/* Last: placed at its index (within max_operators, unheld) only when all else is valid. */
 	if (episode_rc != 0 || reader->failed || agent_state >= AGENT_STATE_COUNT ||
-	    state->episode.rule >= detector->config.detector.rule_count ||
+	    episode.rule >= detector->config.detector.rule_count ||
 	    window_load(&state->window, reader, get_call_detail) != 0 ||
 	    registry_place(&detector->registry, state->index, state) != 0) {
 		free_state(state);
 		return NULL;
 	}
-	state->episode.severity = detector->severity[state->episode.rule];
-	state->episode.due_ms = INT64_MAX;
-	state->episode.due_position = NOT_DUE;
-	state->episode.evaluated_tick = detector->ticks;
+	if (state->episode)
+		state->episode->severity = detector->severity[state->episode->rule];
+	state->tick.due_ms = INT64_MAX;
+	state->tick.due_position = NOT_DUE;
+	state->tick.evaluated_tick = detector->ticks;
 	return state;
 }
 
@@ -2450,10 +2552,10 @@ static int load_open_episodes(struct detector *detector, struct codec_reader *re
 	for (uint32_t i = 0; i < open_count; i++) {
 		struct operator_state *state =
 			registry_get(&detector->registry, codec_get_u32(reader));
-		if (reader->failed || !state || !state->episode.open)
+		if (reader->failed || !state || !episode_open(state))
 			return -EINVAL;
 		detector->open_episodes[i] = state;
-		state->episode.list_position = i;
+		state->episode->list_position = i;
 	}
 	detector->open_count = open_count;
 	for (uint32_t i = 0; i < open_count; i++)

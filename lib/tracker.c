@@ -11,23 +11,71 @@
 #include "table.h"
 #include "text.h"
 
-/* One open call: what its events have told so far. */
+/* Its strings inline up to here: a center's usual call_id, operator, agency, position and
+ * ani with their terminators ("DEMO-000001", "op-955", "DEMO", "P955", "3185553785": 40). */
+#define CALL_TEXT_INLINE 44
+
+/* The strings of a call, in this order in its text (text_pack): */
+enum call_field { CALL_ID, CALL_OPERATOR, CALL_AGENCY, CALL_POSITION, CALL_ANI, CALL_FIELDS };
+
+/* One open call: what its events have told so far. 104 bytes (were 344, five fixed arrays)
+ * in a table kept at most half full: what max_open_calls costs. */
 struct open_call {
 	struct table_entry base;
+	int64_t start_ms;
+	int64_t end_ms;
+	int64_t last_seen_ms; /* newest ts of any of its events */
+	/* Its call_id, then (once its call_start came) operator, agency, position and ani, at
+	 * their length: in text, or in long_text (allocated, freed with the call) when longer
+	 * than CALL_TEXT_INLINE. call_text reads them, call_field finds one. */
+	char *long_text;
+	enum released_by released_by;
 	bool has_start;
 	bool has_end;
 	bool had_incident;
 	bool had_transfer;
-	enum released_by released_by;
-	int64_t start_ms;
-	int64_t end_ms;
-	int64_t last_seen_ms; /* newest ts of any of its events */
-	char call_id[EVENT_ID_MAX + 1];
-	char operator_id[EVENT_ID_MAX + 1];
-	char agency[EVENT_ID_MAX + 1];
-	char position[EVENT_ID_MAX + 1];
-	char ani[EVENT_ANI_MAX + 1];
+	unsigned char lengths[CALL_FIELDS - 1]; /* of each string but the ani (each <= 64) */
+	char text[CALL_TEXT_INLINE];
 };
+
+_Static_assert(sizeof(struct open_call) == 104, "an open call is 104 bytes");
+
+static const char *call_text(const struct open_call *call)
+{
+	return call->long_text ? call->long_text : call->text;
+}
+
+/* String f of a call whose call_start came (its call_id in any case). */
+static const char *call_field(const struct open_call *call, enum call_field f)
+{
+	const char *field = call_text(call);
+
+	for (int i = CALL_ID; i < (int)f; i++)
+		field += call->lengths[i] + 1;
+	return field;
+}
+
+/* Pack the call's strings (its call_id alone before its call_start); false when out of
+ * memory (the call keeps what it had). */
+static bool set_call_text(struct open_call *call, const char *const *strings, size_t count)
+{
+	unsigned char lengths[CALL_FIELDS];
+	char *packed = text_pack(call->text, sizeof(call->text), strings, count, lengths);
+
+	if (!packed)
+		return false;
+	if (call->long_text)
+		free(call->long_text);
+	call->long_text = packed == call->text ? NULL : packed;
+	memcpy(call->lengths, lengths, sizeof(call->lengths));
+	return true;
+}
+
+static void free_call_text(void *entry, void *ctx)
+{
+	(void)ctx;
+	free(((struct open_call *)entry)->long_text);
+}
 
 /* When full, the oldest 1/EVICT_FRACTION of the open calls make room at once. */
 #define EVICT_FRACTION 16
@@ -60,13 +108,17 @@ void tracker_free(struct tracker *tracker)
 {
 	if (!tracker)
 		return;
+	for (uint32_t i = 0; i <= tracker->calls.mask; i++)
+		if (table_used(&tracker->calls, i))
+			free_call_text(table_slot(&tracker->calls, i), NULL);
+	free(tracker->completed.long_text);
 	table_release(&tracker->calls);
 	free(tracker);
 }
 
 static bool call_id_matches(const void *entry, const void *key)
 {
-	return strcmp(((const struct open_call *)entry)->call_id, key) == 0;
+	return strcmp(call_text(entry), key) == 0;
 }
 
 static int64_t call_last_seen(const void *entry)
@@ -98,8 +150,8 @@ static void expire_stale_calls(struct tracker *tracker)
 
 	tracker->events_since_sweep = 0;
 	if (tracker->max_call_ms > 0)
-		tracker->stats.expired +=
-			table_remove_stale(&tracker->calls, call_is_stale, &cutoff, NULL, NULL);
+		tracker->stats.expired += table_remove_stale(&tracker->calls, call_is_stale,
+							     &cutoff, free_call_text, NULL);
 }
 
 /* Make room for one more call: expire stale calls, and if still full evict the oldest. */
@@ -110,8 +162,8 @@ static void make_room(struct tracker *tracker)
 	if (++tracker->events_since_sweep > calls->full_mask || calls->count >= calls->max_count)
 		expire_stale_calls(tracker);
 	if (calls->count >= calls->max_count)
-		tracker->stats.evicted +=
-			table_evict_oldest(calls, call_eviction_age, EVICT_FRACTION, NULL, NULL);
+		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age,
+							     EVICT_FRACTION, free_call_text, NULL);
 }
 
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
@@ -123,18 +175,29 @@ static struct open_call *open_call(struct tracker *tracker, uint32_t i, const st
 	if (!call)
 		return NULL;
 	call->last_seen_ms = event->ts_ms;
-	text_copy(call->call_id, event->call_id, sizeof(call->call_id));
+	/* (a call_start packs all its strings at once: open_call_set_start) */
+	if (event->type != EVENT_CALL_START &&
+	    !set_call_text(call, (const char *const[]){ event->call_id }, 1)) {
+		table_remove(&tracker->calls, table_index(&tracker->calls, call));
+		return NULL;
+	}
 	return call;
 }
 
-static void open_call_set_start(struct open_call *call, const struct event *event)
+/* A call_start: its strings join the call_id. False when out of memory for them. */
+static bool open_call_set_start(struct open_call *call, const struct event *event)
 {
+	const char *strings[CALL_FIELDS] = {
+		[CALL_ID] = event->call_id,    [CALL_OPERATOR] = event->operator_id,
+		[CALL_AGENCY] = event->agency, [CALL_POSITION] = event->position,
+		[CALL_ANI] = event->ani,
+	};
+
+	if (!set_call_text(call, strings, CALL_FIELDS))
+		return false;
 	call->has_start = true;
 	call->start_ms = event->ts_ms;
-	text_copy(call->operator_id, event->operator_id, sizeof(call->operator_id));
-	text_copy(call->agency, event->agency, sizeof(call->agency));
-	text_copy(call->position, event->position, sizeof(call->position));
-	text_copy(call->ani, event->ani, sizeof(call->ani));
+	return true;
 }
 
 static void open_call_set_end(struct open_call *call, const struct event *event)
@@ -143,6 +206,9 @@ static void open_call_set_end(struct open_call *call, const struct event *event)
 	call->end_ms = event->ts_ms;
 	call->released_by = event->released_by;
 }
+
+/* open_call_apply's result when a call_start found no memory for its strings. */
+#define CALL_NO_MEMORY ((enum tracker_result) - 1)
 
 /* Take the event into its open call; TRACKER_DUPLICATE when that side was already known. */
 static enum tracker_result open_call_apply(struct open_call *call, const struct event *event)
@@ -153,7 +219,8 @@ static enum tracker_result open_call_apply(struct open_call *call, const struct 
 	case EVENT_CALL_START:
 		if (call->has_start)
 			return TRACKER_DUPLICATE;
-		open_call_set_start(call, event);
+		if (!open_call_set_start(call, event))
+			return CALL_NO_MEMORY;
 		break;
 	case EVENT_CALL_END:
 		if (call->has_end)
@@ -175,11 +242,11 @@ static enum tracker_result open_call_apply(struct open_call *call, const struct 
 static void describe_completed(const struct open_call *call, struct completed_call *out)
 {
 	*out = (struct completed_call){
-		.call_id = call->call_id,
-		.operator_id = call->operator_id,
-		.agency = call->agency,
-		.position = call->position,
-		.ani = call->ani,
+		.call_id = call_field(call, CALL_ID),
+		.operator_id = call_field(call, CALL_OPERATOR),
+		.agency = call_field(call, CALL_AGENCY),
+		.position = call_field(call, CALL_POSITION),
+		.ani = call_field(call, CALL_ANI),
 		.start_ms = call->start_ms,
 		.end_ms = call->end_ms,
 		.released_by = call->released_by,
@@ -192,6 +259,8 @@ static void describe_completed(const struct open_call *call, struct completed_ca
 static enum tracker_result complete_call(struct tracker *tracker, uint32_t i,
 					 struct completed_call *completed)
 {
+	if (tracker->completed.long_text) /* the call handed out before: its strings go now */
+		free(tracker->completed.long_text);
 	tracker->completed = *(struct open_call *)table_slot(&tracker->calls, i);
 	table_remove(&tracker->calls, i);
 	if (tracker->completed.end_ms < tracker->completed.start_ms) {
@@ -221,9 +290,16 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 		}
 		i = table_index(&tracker->calls, call);
 	}
-	if (open_call_apply(call, event) == TRACKER_DUPLICATE) {
+	enum tracker_result applied = open_call_apply(call, event);
+	if (applied == TRACKER_DUPLICATE) {
 		tracker->stats.duplicates++;
 		return TRACKER_DUPLICATE;
+	}
+	if (applied == CALL_NO_MEMORY) { /* no memory for its strings: lost, as if evicted */
+		free_call_text(call, NULL);
+		table_remove(&tracker->calls, i);
+		tracker->stats.evicted++;
+		return TRACKER_PENDING;
 	}
 	if (call->has_start && call->has_end)
 		return complete_call(tracker, i, completed);
@@ -242,7 +318,8 @@ const struct tracker_stats *tracker_stats(const struct tracker *tracker)
 
 int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds)
 {
-	int evicted = table_resize(&tracker->calls, max_open_calls, call_last_seen, NULL, NULL);
+	int evicted =
+		table_resize(&tracker->calls, max_open_calls, call_last_seen, free_call_text, NULL);
 
 	if (evicted < 0)
 		return evicted;
@@ -280,11 +357,11 @@ static void put_call(const void *entry, struct codec_writer *writer, const void 
 	codec_put_i64(writer, call->start_ms);
 	codec_put_i64(writer, call->end_ms);
 	codec_put_i64(writer, call->last_seen_ms);
-	codec_put_string(writer, call->call_id);
-	codec_put_string(writer, call->operator_id);
-	codec_put_string(writer, call->agency);
-	codec_put_string(writer, call->position);
-	codec_put_string(writer, call->ani);
+	/* (before its call_start a call has its call_id alone: the rest are written empty) */
+	for (int f = CALL_ID; f < CALL_FIELDS; f++)
+		codec_put_string(writer, f == CALL_ID || call->has_start
+						 ? call_field(call, (enum call_field)f)
+						 : "");
 }
 
 static int get_call(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
@@ -302,13 +379,18 @@ static int get_call(void *entry, uint64_t *hash, struct codec_reader *reader, vo
 	call->start_ms = codec_get_i64(reader);
 	call->end_ms = codec_get_i64(reader);
 	call->last_seen_ms = codec_get_i64(reader);
-	codec_get_string(reader, call->call_id, sizeof(call->call_id));
-	codec_get_string(reader, call->operator_id, sizeof(call->operator_id));
-	codec_get_string(reader, call->agency, sizeof(call->agency));
-	codec_get_string(reader, call->position, sizeof(call->position));
-	codec_get_string(reader, call->ani, sizeof(call->ani));
-	*hash = hash_string(call->call_id);
-	return flags > 15 || (released_by & ~(uint32_t)CALL_RELEASED_BY_ALL) ? -EINVAL : 0;
+	char strings[CALL_FIELDS][EVENT_ID_MAX + 1];
+	for (int f = CALL_ID; f < CALL_FIELDS; f++)
+		codec_get_string(reader, strings[f],
+				 f == CALL_ANI ? EVENT_ANI_MAX + 1 : EVENT_ID_MAX + 1);
+	if (reader->failed || flags > 15 || (released_by & ~(uint32_t)CALL_RELEASED_BY_ALL))
+		return -EINVAL;
+	const char *const packed[CALL_FIELDS] = { strings[0], strings[1], strings[2], strings[3],
+						  strings[4] };
+	if (!set_call_text(call, packed, call->has_start ? CALL_FIELDS : 1))
+		return -ENOMEM;
+	*hash = hash_string(strings[CALL_ID]);
+	return 0;
 }
 
 void tracker_save(const struct tracker *tracker, struct codec_writer *writer)

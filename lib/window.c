@@ -8,7 +8,7 @@
 
 #include "codec.h"
 
-/* An operator's first ring: 1 call (122 bytes with its call details), not 4 (488): at
+/* An operator's first ring: 1 call (48 bytes with its call details), not 4 (192): at
  * 100,000 call-takers most hold one call. Small rings double up to SMALL_CAPACITY (1, 2, 4, 8,
  * 16: four more reallocations in a busy call-taker's life), then grow by half as before (24,
  * 36, ...). They shrink no lower than SHRINK_FLOOR, so that a call-taker whose calls come and
@@ -56,20 +56,37 @@ void window_move_spans(struct window *window, struct window_span *spans, size_t 
 	window->spans = spans;
 }
 
-void window_release(struct window *window)
-{
-	free(window->entries); /* the payloads too: one allocation */
-	window->entries = NULL;
-	window->payloads = NULL;
-	window->capacity = window->count = window->oldest = 0;
-	window->next_leave_ms = INT64_MAX;
-}
-
 static uint32_t ring_index(const struct window *window, uint32_t logical)
 {
 	uint32_t i = window->oldest + logical;
 
 	return i >= window->capacity ? i - window->capacity : i;
+}
+
+void window_set_drop(struct window *window, void (*drop)(void *payload))
+{
+	window->drop = drop;
+}
+
+static void *payload_slot(const struct window *window, uint32_t i);
+/* Forget the oldest entry (its payload through drop). */
+static void forget_oldest(struct window *window)
+{
+	if (window->drop && window->payloads)
+		window->drop(payload_slot(window, 0));
+	window->oldest = ring_index(window, 1);
+	window->count--;
+}
+
+void window_release(struct window *window)
+{
+	while (window->drop && window->count > 0)
+		forget_oldest(window);
+	free(window->entries); /* the payloads too: one allocation */
+	window->entries = NULL;
+	window->payloads = NULL;
+	window->capacity = window->count = window->oldest = 0;
+	window->next_leave_ms = INT64_MAX;
 }
 
 /* window_entry_at, inlined where the window walks its own entries. */
@@ -83,11 +100,17 @@ const struct window_entry *window_entry_at(const struct window *window, uint32_t
 	return entry_at(window, i);
 }
 
+/* The payload of logical entry i (the window has payloads). */
+static void *payload_slot(const struct window *window, uint32_t i)
+{
+	return window->payloads + (size_t)ring_index(window, i) * window->payload_size;
+}
+
 const void *window_payload_at(const struct window *window, uint32_t i)
 {
 	if (!window->payloads)
 		return NULL;
-	return window->payloads + (size_t)ring_index(window, i) * window->payload_size;
+	return payload_slot(window, i);
 }
 
 /* Add (sign +1) or remove (-1) one entry's call and flags; the counts stay unsigned. */
@@ -156,8 +179,7 @@ void window_advance(struct window *window, int64_t now_ms)
 	while (window->count > 0 && !(entry_at(window, 0)->end_ms > now_ms - window->longest_ms)) {
 		for (size_t s = 0; s < window->span_count; s++)
 			window->spans[s].first--;
-		window->oldest = ring_index(window, 1);
-		window->count--;
+		forget_oldest(window);
 	}
 	find_next_leave(window);
 	give_back(window);
@@ -175,8 +197,7 @@ static void evict_oldest(struct window *window)
 		else
 			span->first--;
 	}
-	window->oldest = ring_index(window, 1);
-	window->count--;
+	forget_oldest(window);
 }
 
 /* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. The entries
@@ -345,8 +366,7 @@ int window_reshape(struct window *window, const int64_t *span_ms, size_t span_co
 
 	if (window->capacity > max_entries) {
 		while (window->count > max_entries) {
-			window->oldest = ring_index(window, 1);
-			window->count--;
+			forget_oldest(window);
 			dropped++;
 		}
 		if (!resize(window, max_entries))
@@ -361,10 +381,8 @@ int window_reshape(struct window *window, const int64_t *span_ms, size_t span_co
 			window->longest_ms = span_ms[s];
 	}
 	while (window->count > 0 &&
-	       !(entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms)) {
-		window->oldest = ring_index(window, 1);
-		window->count--;
-	}
+	       !(entry_at(window, 0)->end_ms > window->now_ms - window->longest_ms))
+		forget_oldest(window);
 	recount_spans(window);
 	return dropped;
 }
@@ -413,6 +431,7 @@ int window_load(struct window *window, struct codec_reader *reader, window_get_f
 			memset(payload, 0, window->payload_size);
 			if (get && get(payload, reader) != 0)
 				return -EINVAL;
+			window->count = i + 1; /* held: dropped by window_release from here on */
 		}
 	}
 	window->count = count;

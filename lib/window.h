@@ -15,7 +15,9 @@
  *
  * At time now a call that ended at e is inside a span of length L iff now - L < e <= now: a
  * call exactly L old has left. Time only moves forward (window_advance ignores the past).
- * Each entry may carry a fixed-size payload (the operator's windows keep call_id and ani).
+ * Each entry may carry a fixed-size payload (the operator's windows keep call_id and ani in
+ * 24 bytes, or there the address of an allocation: the window drops each payload it forgets
+ * through window_set_drop's function).
  */
 
 #define WINDOW_MAX_SPANS 16
@@ -57,6 +59,9 @@ struct window {
 	 * (window_release frees both), or NULL */
 	unsigned char *payloads;
 	size_t payload_size;
+	/* Called with each payload the window forgets (a call leaves the longest span, is evicted,
+	 * dropped by a reshape, or released), so that a payload may own memory; NULL: none. */
+	void (*drop)(void *payload);
 	uint32_t capacity;
 	uint32_t max_entries;
 	uint32_t oldest; /* ring index of logical entry 0 */
@@ -94,7 +99,10 @@ void window_init(struct window *window, struct window_span *spans, const int64_t
  */
 void window_move_spans(struct window *window, struct window_span *spans, size_t room);
 
-/** Free the window's memory; it can be initialized again. */
+/** Have drop called with each payload the window forgets from now on (NULL: none). */
+void window_set_drop(struct window *window, void (*drop)(void *payload));
+
+/** Free the window's memory (each payload held through drop); it can be initialized again. */
 void window_release(struct window *window);
 
 /** Move the window's clock to now_ms (if later) and let old calls leave each span. */
@@ -144,7 +152,8 @@ typedef int window_get_fn(void *payload, struct codec_reader *reader); /* 0 or -
 void window_save(const struct window *window, struct codec_writer *writer, window_put_fn *put);
 
 /** Load into an empty window initialized with the same spans, bound and payload size; each
- * payload (zeroed first) through get. */
+ * payload (zeroed first) through get. On failure the window holds the payloads got so far
+ * (window_release drops them). */
 int window_load(struct window *window, struct codec_reader *reader, window_get_fn *get);
 
 #endif

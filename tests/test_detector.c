@@ -761,6 +761,160 @@ static void test_key_and_position_at_their_length(void **state)
 	detector_free(loaded);
 }
 
+/* One of op-7's calls with this call_id and ani. */
+static enum detector_result add_detail(struct detector *detector, const char *call_id,
+				       const char *ani, int64_t start_ms, int64_t talk_ms)
+{
+	struct completed_call call = { .call_id = call_id,
+				       .ani = ani,
+				       .agency = "NOPD",
+				       .operator_id = "op-7",
+				       .position = "P7",
+				       .start_ms = start_ms,
+				       .end_ms = start_ms + talk_ms,
+				       .released_by = RELEASED_BY_OPERATOR };
+
+	return detector_add_call(detector, &call);
+}
+
+/* The callback of the latest alert with this call_id (failing when there is none). */
+static const struct alert_callback *callback_of(const struct fixture *f, const char *call_id)
+{
+	const struct seen_alert *seen = &f->seen[f->seen_count - 1];
+
+	for (size_t i = 0; i < seen->callback_count && i < 8; i++)
+		if (strcmp(seen->callbacks[i].call_id, call_id) == 0)
+			return &seen->callbacks[i];
+	fail_msg("no callback %s", call_id);
+	return NULL;
+}
+
+/* A call's call_id and ani are kept at their length (23 bytes with their terminators inline,
+ * longer ones allocated): 64-byte ids, a 32-digit ani, an empty one, either side of the inline
+ * size, through a snapshot, a reload that moves the states, a call too old to keep and calls
+ * that leave the window (ASan checks each allocation is freed once). */
+static void test_call_details_at_their_length(void **state)
+{
+	struct fixture *f = *state;
+	char long_id[EVENT_ID_MAX + 1], long_ani[EVENT_ANI_MAX + 1];
+	const char *fits = "c-0123456789abcdefghi";  /* 21 + 1 + "" 1 = 23: inline */
+	const char *over = "c-0123456789abcdefghij"; /* 24: allocated */
+
+	memset(long_id, 'i', EVENT_ID_MAX);
+	long_id[EVENT_ID_MAX] = '\0';
+	memset(long_ani, '5', EVENT_ANI_MAX);
+	long_ani[EVENT_ANI_MAX] = '\0';
+	assert_int_equal(add_detail(f->detector, long_id, long_ani, T0, SECONDS(5)),
+			 DETECTOR_ADDED);
+	assert_int_equal(add_detail(f->detector, fits, "", T0 + SECONDS(10), SECONDS(5)),
+			 DETECTOR_ADDED);
+	assert_int_equal(add_detail(f->detector, "talked", long_ani, T0 + SECONDS(20), SECONDS(60)),
+			 DETECTOR_ADDED);
+	struct codec_writer saved = { 0 };
+	struct codec_reader reader;
+	detector_save(f->detector, &saved);
+	assert_false(saved.failed);
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+	assert_non_null(loaded);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	codec_writer_release(&saved);
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[1] = window_rule("never", 900, 100, 100, 0.5, "critical");
+	assert_int_equal(detector_reconfigure(loaded, &f->config), 0);
+	/* a fourth call, the third premature: the alert lists the three with their details */
+	assert_int_equal(add_detail(loaded, over, "", T0 + SECONDS(100), SECONDS(5)),
+			 DETECTOR_ADDED);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].kind, "firing");
+	assert_int_equal(f->seen[0].callback_count, 3);
+	assert_string_equal(callback_of(f, long_id)->ani, long_ani);
+	assert_int_equal(callback_of(f, long_id)->start_ms, T0);
+	assert_string_equal(callback_of(f, fits)->ani, "");
+	assert_string_equal(callback_of(f, over)->ani, "");
+	assert_int_equal(callback_of(f, over)->talk_ms, SECONDS(5));
+	/* too old for the longest window (900 s) at op-7's clock: not kept */
+	assert_int_equal(add_detail(loaded, long_id, long_ani, T0 - SECONDS(1000), SECONDS(5)),
+			 DETECTOR_TOO_OLD);
+	/* more calls than a small ring holds, then an hour on: all leave, the ring shrinks */
+	for (int i = 0; i < 40; i++) {
+		long_id[0] = (char)('A' + i % 26);
+		long_id[1] = (char)('a' + i / 26);
+		assert_int_equal(add_detail(loaded, long_id, i % 2 ? long_ani : "",
+					    T0 + SECONDS(200 + 10 * i), SECONDS(60)),
+				 DETECTOR_ADDED);
+	}
+	assert_int_equal(add_detail(loaded, "c-late", "911", T0 + SECONDS(4000), SECONDS(60)),
+			 DETECTOR_ADDED);
+	detector_free(loaded);
+}
+
+/* Save detector into a new one loaded from it, failing the test if it does not load. */
+static struct detector *round_trip(struct fixture *f, const struct detector *detector,
+				   struct codec_writer *saved)
+{
+	struct codec_reader reader;
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+
+	assert_non_null(loaded);
+	detector_save(detector, saved);
+	assert_false(saved->failed);
+	codec_reader_init(&reader, saved->data, saved->len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	return loaded;
+}
+
+/* A call-taker's alert state is allocated when its first alert opens and kept after it
+ * resolves: one that never alerted saves the same bytes as before (all zero), a resolved
+ * one as it was left, through snapshots and a reload that moves the states. */
+static void test_episode_on_demand(void **state)
+{
+	struct fixture *f = *state;
+	struct codec_writer first = { 0 }, second = { 0 };
+
+	for (int i = 0; i < 4; i++)
+		add_call(f, "op-7", T0 + SECONDS(10 * i), SECONDS(2), RELEASED_BY_OPERATOR);
+	add_call(f, "op-8", T0 + SECONDS(50), SECONDS(60), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 1);
+	assert_string_equal(f->seen[0].kind, "firing");
+	/* a quiet hour later: op-7's alert resolves; op-8 never had one */
+	add_call(f, "op-8", T0 + SECONDS(3600), SECONDS(60), RELEASED_BY_OPERATOR);
+	assert_int_equal(f->seen_count, 2);
+	assert_string_equal(f->seen[1].kind, "resolved");
+	struct detector *loaded = round_trip(f, f->detector, &first);
+	struct detector *again = round_trip(f, loaded, &second);
+	assert_int_equal(second.len, first.len);
+	assert_memory_equal(second.data, first.data, first.len);
+	detector_free(again);
+	codec_writer_release(&second);
+	f->config.detector.rule_count = 2;
+	f->config.detector.rules[1] = window_rule("never", 900, 100, 100, 0.5, "critical");
+	assert_int_equal(detector_reconfigure(loaded, &f->config), 0);
+	/* op-7 alerts again (its kept state reused), then op-8 for the first time */
+	const char *ids[] = { "a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4" };
+	for (int i = 0; i < 8; i++) {
+		struct completed_call call = { .call_id = ids[i],
+					       .ani = "",
+					       .agency = "NOPD",
+					       .operator_id = i < 4 ? "op-7" : "op-8",
+					       .position = "P3",
+					       .start_ms = T0 + SECONDS(4000 + 10 * i),
+					       .end_ms = T0 + SECONDS(4002 + 10 * i),
+					       .released_by = RELEASED_BY_OPERATOR };
+		assert_int_equal(detector_add_call(loaded, &call), DETECTOR_ADDED);
+	}
+	assert_int_equal(f->seen_count, 5);
+	assert_string_equal(f->seen[2].kind, "firing");
+	assert_string_equal(f->seen[2].operator_id, "op-7");
+	assert_string_not_equal(f->seen[2].alert_id, f->seen[0].alert_id);
+	assert_string_equal(f->seen[3].kind, "firing");
+	assert_string_equal(f->seen[3].operator_id, "op-8");
+	assert_string_equal(f->seen[4].kind, "update"); /* its fourth call joins its alert */
+	assert_string_equal(f->seen[4].alert_id, f->seen[3].alert_id);
+	codec_writer_release(&first);
+	detector_free(loaded);
+}
+
 /* op-7's window counts per rule (its spans, in its state's allocation): calls and premature. */
 static void record_op7_windows(const struct detector_operator_figures *figures, void *ctx)
 {
@@ -1718,6 +1872,8 @@ int main(void)
 		TEST(test_several_rules),
 		TEST(test_reload_changes_rule_count),
 		TEST(test_key_and_position_at_their_length),
+		TEST(test_call_details_at_their_length),
+		TEST(test_episode_on_demand),
 		TEST(test_open_alerts_ticked_after_states_move),
 		TEST(test_peer_baseline_ignores_storm),
 		TEST(test_sequential_alert_explains),

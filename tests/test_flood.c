@@ -804,6 +804,9 @@ static void test_forged_lines_do_not_frame_an_honest_operator(void **state)
 
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
  * alerts and verdicts, byte for byte. */
+#define LONG_ID	    "C-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+#define LONG_SOURCE "cad-west-with-a-forty-byte-long-name-xyz"
+
 static void test_binding_survives_snapshot(void **state)
 {
 	struct config config = flood_config();
@@ -829,6 +832,10 @@ static void test_binding_survives_snapshot(void **state)
 		assert_int_equal(
 			from(f, "cad-evil", at(0, 3), START("x3", "fake-3", "NOPD"), at(0, 3)),
 			EVENT_REJECT_NEW_OPERATOR_RATE);
+		/* a call_id and a source name too long to be kept inline (62 + 40 bytes) */
+		assert_int_equal(
+			from(f, LONG_SOURCE, at(0, 3), START(LONG_ID, "op-9", "NOPD"), at(0, 3)),
+			EVENT_OK);
 	}
 	engine_snapshot(split.engine, &writer);
 	assert_false(writer.failed);
@@ -841,6 +848,13 @@ static void test_binding_survives_snapshot(void **state)
 		struct fixture *f = pass == 0 ? &whole : &split;
 		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT("c1"), at(0, 4)),
 				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT(LONG_ID), at(0, 4)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_string_equal(f->verdict.why,
+				    "incident: call \"" LONG_ID "\" was opened by "
+				    "feed source " LONG_SOURCE " (tracker.bind_calls_to_source)");
+		assert_int_equal(from(f, LONG_SOURCE, at(0, 4), END(LONG_ID, "caller"), at(0, 4)),
+				 EVENT_OK);
 		assert_int_equal(
 			from(f, "cad-evil", at(0, 5), START("x4", "op-1", "NOPD"), at(0, 5)),
 			EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "codec.h"
 #include "tracker.h"
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
@@ -221,6 +222,79 @@ static void test_churn_keeps_table_consistent(void **state)
 	tracker_free(tracker);
 }
 
+/* A string of n copies of c. */
+static const char *repeated(char *buf, char c, size_t n)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Strings kept at their length: inline when short, allocated when longer (64-byte ids, a
+ * 32-digit ani), an empty ani; through a snapshot, a shrinking reconfigure, expiry and the
+ * tracker's end (ASan checks that every allocated text is freed once). */
+static void test_strings_at_their_length(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 3600), *loaded = tracker_new(8, 3600);
+	struct codec_writer writer = { 0 };
+	struct codec_reader reader;
+	struct completed_call call;
+	char id[EVENT_ID_MAX + 1], op[EVENT_ID_MAX + 1], ani[EVENT_ANI_MAX + 1];
+	struct event start = start_event("short", T0, "op-1", "");
+	(void)state;
+
+	/* ends first: the call_id alone, then the rest joins it at the start */
+	apply(tracker, end_event(repeated(id, 'i', EVENT_ID_MAX), T0 + 9, RELEASED_BY_CALLER),
+	      &call);
+	start = start_event(id, T0, repeated(op, 'o', EVENT_ID_MAX),
+			    repeated(ani, '5', EVENT_ANI_MAX));
+	snprintf(start.agency, sizeof(start.agency), "%s", op);
+	memcpy(start.position, op, sizeof(op));
+	start.position[0] = 'P';
+	apply(tracker, start_event("short", T0, "op-1", ""), &call);
+	apply(tracker, end_event("end-only", T0 + 5, RELEASED_BY_CALLER), &call);
+	apply(tracker, start_event(repeated(id, 'j', 40), T0 + 1, "op-2", "5045550101"), &call);
+	tracker_save(tracker, &writer);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(tracker_load(loaded, &reader), 0);
+	assert_int_equal(tracker_open_calls(loaded), 4);
+
+	assert_int_equal(apply(loaded, start, &call), TRACKER_COMPLETED);
+	assert_int_equal(strlen(call.call_id), EVENT_ID_MAX);
+	assert_string_equal(call.operator_id, op);
+	assert_string_equal(call.agency, op);
+	assert_int_equal(call.position[0], 'P');
+	assert_string_equal(call.position + 1, op + 1);
+	assert_string_equal(call.ani, ani);
+	assert_int_equal(call.end_ms, T0 + 9);
+	assert_int_equal(apply(loaded, end_event("short", T0 + 6, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
+	assert_string_equal(call.call_id, "short");
+	assert_string_equal(call.operator_id, "op-1");
+	assert_string_equal(call.agency, "NOPD");
+	assert_string_equal(call.ani, "");
+	assert_int_equal(apply(loaded, start_event("end-only", T0, "op-3", "911"), &call),
+			 TRACKER_COMPLETED);
+	assert_string_equal(call.operator_id, "op-3");
+	assert_string_equal(call.ani, "911");
+	assert_int_equal(call.released_by, RELEASED_BY_CALLER);
+	/* a bound of 1 keeps the newest (40-byte id, 75 bytes of strings: allocated) */
+	apply(loaded, start_event(repeated(id, 'k', EVENT_ID_MAX), T0 + 2, "op-4", ""), &call);
+	assert_int_equal(tracker_reconfigure(loaded, 1, 3600), 0);
+	assert_int_equal(tracker_open_calls(loaded), 1);
+	assert_int_equal(tracker_stats(loaded)->evicted, 1);
+	/* silent for more than 3600 s: expired when the table is full */
+	apply(loaded, start_event("later", T0 + 3700 * 1000, "op-5", ""), &call);
+	assert_int_equal(tracker_stats(loaded)->expired, 1);
+	assert_int_equal(
+		apply(loaded, end_event("later", T0 + 3701 * 1000, RELEASED_BY_CALLER), &call),
+		TRACKER_COMPLETED);
+	assert_string_equal(call.operator_id, "op-5");
+	codec_writer_release(&writer);
+	tracker_free(tracker);
+	tracker_free(loaded);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_full_table_evicts_least_recent),
 		cmocka_unit_test(test_stale_calls_expire),
 		cmocka_unit_test(test_churn_keeps_table_consistent),
+		cmocka_unit_test(test_strings_at_their_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,6 +322,77 @@ static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
 	codec_writer_release(&writer);
 }
 
+/* Payloads that own memory: each dropped once, whichever way its call goes. */
+static unsigned drops;
+
+static void count_drop(void *payload)
+{
+	unsigned value;
+
+	memcpy(&value, payload, sizeof(value));
+	assert_true(value >= 1 && value <= 100); /* a payload inserted, not a stray slot */
+	drops++;
+}
+
+static void put_value(const void *payload, struct codec_writer *writer)
+{
+	unsigned value;
+
+	memcpy(&value, payload, sizeof(value));
+	codec_put_u32(writer, value);
+}
+
+/* Refuses the third payload: the two before are held, and dropped by window_release. */
+static int get_two_values(void *payload, struct codec_reader *reader)
+{
+	static unsigned got;
+	unsigned value = codec_get_u32(reader);
+
+	if (++got % 3 == 0)
+		return -EINVAL;
+	memcpy(payload, &value, sizeof(value));
+	return 0;
+}
+
+static void test_drop_each_payload_once(void **state)
+{
+	struct window window, loaded;
+	struct codec_writer writer = { 0 };
+	struct codec_reader reader;
+	const int64_t spans[] = { 10000, 60000 }, shorter[] = { 5000 };
+	(void)state;
+
+	drops = 0;
+	window_init(&window, window_spans, spans, 2, 8, sizeof(unsigned));
+	window_set_drop(&window, count_drop);
+	for (unsigned i = 1; i <= 10; i++) /* the bound is 8: two evicted */
+		window_insert(&window,
+			      &(struct window_entry){ .end_ms = T0 + i * 1000, .serial = i }, &i);
+	assert_int_equal(drops, 2);
+	window_advance(&window, T0 + 64000); /* 3 and 4 leave the longest span */
+	assert_int_equal(drops, 4);
+	assert_int_equal(window_insert(&window,
+				       &(struct window_entry){ .end_ms = T0, .serial = 11 },
+				       &(unsigned){ 11 }),
+			 WINDOW_TOO_OLD); /* not kept: the caller's to drop */
+	assert_int_equal(drops, 4);
+	window_save(&window, &writer, put_value);
+	assert_int_equal(window_reshape(&window, shorter, 1, 2), 4); /* 6 left, 2 kept */
+	assert_int_equal(window.count, 0); /* and those 2 ended more than 5 s ago */
+	assert_int_equal(drops, 10);
+	window_release(&window);
+	assert_int_equal(drops, 10);
+
+	window_init(&loaded, loaded_spans, spans, 2, 8, sizeof(unsigned));
+	window_set_drop(&loaded, count_drop);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(window_load(&loaded, &reader, get_two_values), -EINVAL);
+	assert_int_equal(drops, 10);
+	window_release(&loaded);
+	assert_int_equal(drops, 12);
+	codec_writer_release(&writer);
+}
+
 /* The spans move to new storage (a reload that changes the rule count moves the operator's
  * state): kept up to the new room, then reshaped to the new count and recounted. */
 static void test_spans_move_to_new_storage(void **state)
@@ -374,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_ring_grows_by_half_and_shrinks),
 		cmocka_unit_test(test_load_keeps_packed_serial_and_refuses_a_wider_one),
 		cmocka_unit_test(test_spans_move_to_new_storage),
+		cmocka_unit_test(test_drop_each_payload_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -580,7 +580,7 @@ static void retain(struct store *store)
 #endif
 #endif
 
-/* The largest mapping advised below: more than the default limits' worst case (185 MB) in
+/* The largest mapping advised below: more than the default limits' worst case (199 MB) in
  * one malloc'd block, less than a sanitizer's reserved regions. */
 #define STORE_HUGE_ADVICE_MAX_BYTES (UINT64_C(1) << 30)
 #define STORE_HUGE_ADVICE_SECONDS   10
