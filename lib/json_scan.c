@@ -4,6 +4,11 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define JSON_SCAN_SSE2 1
+#endif
+
 /* Where the scan is, and what went wrong first. */
 struct scan {
 	const unsigned char *p;
@@ -231,9 +236,27 @@ bool json_scan_utf8_valid(const char *text, size_t len)
 }
 
 /* The end of the run of printable ASCII other than '"' and '\\' from p. Strings average about
- * ten bytes here: a byte at a time by table beats word-at-a-time tests, which were tried. */
+ * ten bytes here: with SSE2 (every x86-64), 16 bytes a step, the first stop byte found by its
+ * mask bit, while 16 bytes are left; the rest a byte at a time by table, which beat
+ * word-at-a-time tests (tried). */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
 {
+#ifdef JSON_SCAN_SSE2
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(' ');
+
+	while (end - p >= 16) {
+		__m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* Compared as signed bytes, 0x80 and up are below ' ' with the control bytes. */
+		__m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
+							  _mm_cmpeq_epi8(bytes, backslash)),
+					     _mm_cmplt_epi8(bytes, space));
+		unsigned mask = (unsigned)_mm_movemask_epi8(stops);
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
 	while (end - p >= 4 &&
 	       !(string_stop[p[0]] | string_stop[p[1]] | string_stop[p[2]] | string_stop[p[3]]))
 		p += 4;
