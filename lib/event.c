@@ -32,12 +32,14 @@ struct event_parser {
 	char state[16];
 	/* call_id, event_id, operator, agency, position, ani, incident_id, to */
 	char ids[8][EVENT_ID_MAX + 1];
+	struct timestamp_cache ts_cache; /* the last "ts" minute read */
 };
 
 /* What one parse is working on: the fields, the event being filled and where to explain. */
 struct parse {
 	struct json_field *fields;
 	struct event *event;
+	struct timestamp_cache *ts_cache;
 	const char *type_name; /* prefix for messages once the type is known */
 	char *why;
 	size_t why_size;
@@ -272,7 +274,8 @@ static enum event_reject parse_ts(struct parse *parse)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE,
 			      "\"ts\" must be an RFC 3339 string or integer epoch milliseconds");
 	if (value->truncated ||
-	    timestamp_parse_rfc3339(value->buffer, value->length, &parse->event->ts_ms, &why) != 0)
+	    timestamp_parse_rfc3339_cached(parse->ts_cache, value->buffer, value->length,
+					   &parse->event->ts_ms, &why) != 0)
 		return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\": %s: \"%.40s\"", why,
 			      value->buffer);
 	return EVENT_OK;
@@ -443,7 +446,8 @@ enum event_reject event_parser_parse(struct event_parser *parser, const char *li
 				     struct event *out, char *why, size_t why_size)
 {
 	struct parse parse = {
-		.fields = parser->fields, .event = out, .why = why, .why_size = why_size
+		.fields = parser->fields, .event = out, .ts_cache = &parser->ts_cache, .why = why,
+		.why_size = why_size
 	};
 	enum event_reject result;
 
