@@ -49,10 +49,24 @@ struct engine {
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
-	/* Every counter the limits read (offsets in struct engine_stats), flat: summed after each
-	 * event to see at once that no limit has anything to do. */
+	/* Every counter the limits read, flat: where it is kept (counter_home) and its offset
+	 * there, ORed after each event to see at once that no limit has anything to do. */
 	size_t limit_counters[3 * ENGINE_LIMIT_COUNT];
+	unsigned char limit_homes[3 * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
+};
+
+/* Where a counter of struct engine_stats is kept between engine_stats calls: the engine's own
+ * fields, or the module's stats that engine_stats copies into it. */
+enum counter_home { HOME_ENGINE, HOME_TRACKER, HOME_DETECTOR, HOME_BINDING, HOME_COUNT };
+
+static const struct {
+	size_t at, size; /* of the module's copy in struct engine_stats */
+} counter_homes[HOME_COUNT] = {
+	[HOME_ENGINE] = {0, sizeof(struct engine_stats)},
+	[HOME_TRACKER] = {offsetof(struct engine_stats, tracker), sizeof(struct tracker_stats)},
+	[HOME_DETECTOR] = {offsetof(struct engine_stats, detector), sizeof(struct detector_stats)},
+	[HOME_BINDING] = {offsetof(struct engine_stats, binding), sizeof(struct binding_stats)},
 };
 
 /* The detector's alert callback: encode once, hand line and alert to the engine's user. */
@@ -914,29 +928,53 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 					    .ts_ms = engine->watermark_ms };
 }
 
-/* The offsets in struct engine_stats of every limit's counters (counter, also, also2), in
- * one flat list: limits_untouched, on every event, ORs them without the table's branches. */
+/* A counter (offset in struct engine_stats) into the flat list: where it is kept, and where
+ * there. */
+static void list_limit_counter(struct engine *engine, size_t offset)
+{
+	size_t home = HOME_COUNT;
+
+	while (--home > HOME_ENGINE && !(offset >= counter_homes[home].at &&
+					 offset < counter_homes[home].at + counter_homes[home].size))
+		;
+	engine->limit_homes[engine->limit_counter_count] = (unsigned char)home;
+	engine->limit_counters[engine->limit_counter_count++] = offset - counter_homes[home].at;
+}
+
+/* Every limit's counters (counter, also, also2) in one flat list: limits_untouched, on every
+ * event, ORs them without the table's branches. */
 static void list_limit_counters(struct engine *engine)
 {
 	engine->limit_counter_count = 0;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		const struct engine_limit *limit = &engine_limits[i];
-		engine->limit_counters[engine->limit_counter_count++] = limit->counter;
+		list_limit_counter(engine, limit->counter);
 		if (limit->also != SIZE_MAX)
-			engine->limit_counters[engine->limit_counter_count++] = limit->also;
+			list_limit_counter(engine, limit->also);
 		if (limit->also2 != SIZE_MAX)
-			engine->limit_counters[engine->limit_counter_count++] = limit->also2;
+			list_limit_counter(engine, limit->also2);
 	}
 }
 
-/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. */
-static bool limits_untouched(const struct engine *engine, const struct engine_stats *stats)
+/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. The
+ * counters are read where they are kept: no copy of the modules' stats (engine_stats') for
+ * every event. */
+static bool limits_untouched(struct engine *engine)
 {
+	const char *homes[HOME_COUNT];
 	uint64_t total = 0;
 
+	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
+	engine->stats.sources_evicted = sources_evicted(engine->sources);
+	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
+	homes[HOME_ENGINE] = (const char *)&engine->stats;
+	homes[HOME_TRACKER] = (const char *)tracker_stats(engine->tracker);
+	homes[HOME_DETECTOR] = (const char *)detector_stats(engine->detector);
+	homes[HOME_BINDING] = (const char *)binding_stats(engine->binding);
 	for (size_t i = 0; i < engine->limit_counter_count; i++) {
 		uint64_t count;
-		memcpy(&count, (const char *)stats + engine->limit_counters[i], sizeof(count));
+		memcpy(&count, homes[engine->limit_homes[i]] + engine->limit_counters[i],
+		       sizeof(count));
 		total |= count;
 	}
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
@@ -949,15 +987,16 @@ static bool limits_untouched(const struct engine *engine, const struct engine_st
  * evicted (count 0) has no alert open, so only the others ask the system alerts. */
 static void engine_check_limits(struct engine *engine)
 {
-	const struct engine_stats *stats = engine_stats(engine);
 	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 
-	if (limits_untouched(engine, stats)) {
-		settle_rate_limits(engine); /* the only part left that may have work */
+	if (limits_untouched(engine)) {
+		if (binding_open_episodes(engine->binding) > 0)
+			settle_rate_limits(engine); /* the only part left that may have work */
 		return;
 	}
+	const struct engine_stats *stats = engine_stats(engine);
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = limit_evicted(stats, i);
 		if (evicted > engine->limit_counts[i]) {
