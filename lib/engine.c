@@ -686,7 +686,7 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 {
 	struct clocks_source *source;
 
-	memset(verdict, 0, sizeof(*verdict));
+	memset(verdict, 0, offsetof(struct engine_verdict, why) + 1); /* why: "" */
 	if (len == 0 && origin->source && origin->source[0] &&
 	    origin->received_ms != ENGINE_NO_TIME)
 		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
