@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "control.h"
 #include "dedupe.h"
+#include "hash.h"
 #include "reorder.h"
 #include "sources.h"
 #include "sysalert.h"
@@ -164,7 +165,8 @@ static bool is_blank(const char *line, size_t len)
 
 /* Hand an event to the tracker, and a call it completes to the detector; late: its source
  * is judged on its own, behind the center. */
-static void track_event(struct engine *engine, const struct event *event, bool late)
+static void track_event(struct engine *engine, const struct event *event, uint64_t call_hash,
+			bool late)
 {
 	struct completed_call completed;
 
@@ -172,7 +174,7 @@ static void track_event(struct engine *engine, const struct event *event, bool l
 		detector_operator_state(engine->detector, event);
 		return;
 	}
-	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
+	if (tracker_apply_hashed(engine->tracker, event, call_hash, &completed) != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
 	bool premature = detector_is_premature(engine->detector, &completed);
@@ -185,13 +187,20 @@ static void track_event(struct engine *engine, const struct event *event, bool l
 }
 
 /* An event in the center's order: the center clock follows it. */
-static void release_in_order(struct engine *engine, const struct event *event)
+/* The hash_string of the call an event names (0: an operator_state names none): hashed once
+ * for the binding's, the duplicate filter's and the tracker's look-ups. */
+static uint64_t call_hash_of(const struct event *event)
+{
+	return event->type != EVENT_OPERATOR_STATE ? hash_string(event->call_id) : 0;
+}
+
+static void release_in_order(struct engine *engine, const struct event *event, uint64_t call_hash)
 {
 	if (event->ts_ms > engine->center_ms) {
 		engine->center_ms = event->ts_ms;
 		detector_advance(engine->detector, event->ts_ms);
 	}
-	track_event(engine, event, false);
+	track_event(engine, event, call_hash, false);
 }
 
 static struct clocks_bounds bounds(const struct engine *engine)
@@ -234,7 +243,7 @@ static void release_ready(struct engine *engine, bool everything)
 	while ((first = reorder_peek(engine->reorder)) &&
 	       (everything || releasable(first, &center, engine->now_ms))) {
 		reorder_pop(engine->reorder, &item);
-		release_in_order(engine, &item.event);
+		release_in_order(engine, &item.event, call_hash_of(&item.event));
 	}
 }
 
@@ -243,7 +252,7 @@ static void release_ready(struct engine *engine, bool everything)
  * and release_ready popping it first would do (its arrival number counted all the same),
  * without copying the ~700-byte item in and out of the buffer. False: not released.
  */
-static bool release_at_once(struct engine *engine, const struct event *event,
+static bool release_at_once(struct engine *engine, const struct event *event, uint64_t call_hash,
 			    const struct clocks_source *source)
 {
 	struct clocks_bounds now = bounds(engine);
@@ -255,19 +264,19 @@ static bool release_at_once(struct engine *engine, const struct event *event,
 	if (!releasable_at(event->ts_ms, source->name, &center, engine->now_ms))
 		return false;
 	++engine->arrivals;
-	release_in_order(engine, event);
+	release_in_order(engine, event, call_hash);
 	return true;
 }
 
 /* Hold an event for the center (the oldest goes early when the buffer is full). */
-static void buffer_event(struct engine *engine, const struct event *event,
+static void buffer_event(struct engine *engine, const struct event *event, uint64_t call_hash,
 			 const struct clocks_source *source)
 {
 	struct reorder_item item;
 
 	if (reorder_full(engine->reorder) && reorder_pop(engine->reorder, &item)) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, &item.event);
+		release_in_order(engine, &item.event, call_hash_of(&item.event));
 	}
 	memset(&item, 0, sizeof(item));
 	item.event = *event;
@@ -275,7 +284,7 @@ static void buffer_event(struct engine *engine, const struct event *event,
 	item.arrival = ++engine->arrivals;
 	if (reorder_push(engine->reorder, &item) != 0) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, event);
+		release_in_order(engine, event, call_hash);
 	}
 }
 
@@ -546,14 +555,14 @@ static void settle_rate_limits(struct engine *engine)
 /* What the source may say (binding.h): its agencies, its calls and operators, its rate of
  * new operators. Checked before the duplicate filter, so that a refused line leaves no trace. */
 static enum event_reject reject_unbound(struct engine *engine, const struct event *event,
-					const struct engine_origin *origin,
+					uint64_t call_hash, const struct engine_origin *origin,
 					struct engine_verdict *verdict)
 {
 	struct binding_sender sender = { .source = origin->source,
 					 .named = origin->named && origin->source &&
 						  origin->source[0] };
 	enum event_reject reason =
-		binding_admit(engine->binding, &engine->config, event, &sender,
+		binding_admit(engine->binding, &engine->config, event, call_hash, &sender,
 			      engine->watermark_ms, verdict->why, sizeof(verdict->why));
 
 	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
@@ -591,10 +600,12 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->too_late++;
 		return reason;
 	}
-	if ((reason = reject_unbound(engine, event, origin, verdict)) != EVENT_OK)
+	uint64_t call_hash = call_hash_of(event);
+	if ((reason = reject_unbound(engine, event, call_hash, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
+	if (dedupe_seen(engine->dedupe, event_fingerprint_hashed(event, call_hash), event->ts_ms,
+			horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;
@@ -611,11 +622,11 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
-		track_event(engine, event, true);
-	} else if (release_at_once(engine, event, source)) {
+		track_event(engine, event, call_hash, true);
+	} else if (release_at_once(engine, event, call_hash, source)) {
 		return EVENT_OK; /* nothing else is held */
 	} else {
-		buffer_event(engine, event, source);
+		buffer_event(engine, event, call_hash, source);
 	}
 	release_ready(engine, false);
 	return EVENT_OK;

@@ -143,6 +143,13 @@ enum agent_state agent_state_from_name(const char *name)
 
 uint64_t event_fingerprint(const struct event *event)
 {
+	bool by_call = !event->event_id[0] && event->type != EVENT_OPERATOR_STATE;
+
+	return event_fingerprint_hashed(event, by_call ? hash_string(event->call_id) : 0);
+}
+
+uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash)
+{
 	uint64_t ts = (uint64_t)event->ts_ms;
 	unsigned char type = (unsigned char)event->type;
 	unsigned char state = (unsigned char)event->state;
@@ -155,7 +162,7 @@ uint64_t event_fingerprint(const struct event *event)
 					      &type, 1),
 				   &state, 1),
 			&ts, sizeof(ts));
-	return hash_bytes(hash_bytes(hash_string(event->call_id), &type, 1), &ts, sizeof(ts));
+	return hash_bytes(hash_bytes(call_hash, &type, 1), &ts, sizeof(ts));
 }
 
 static void bind_field(struct json_field *field, const char *key, char *buffer, size_t capacity)
