@@ -17,6 +17,7 @@
 #include "reorder.h"
 #include "sources.h"
 #include "sysalert.h"
+#include "text.h"
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA 16
@@ -783,7 +784,7 @@ enum event_reject engine_process_line(struct engine *engine, const char *line, s
 	engine_process(engine, NULL, line, len, &verdict);
 	if (why_size > 0) {
 		if (verdict.reject != EVENT_OK)
-			snprintf(why, why_size, "%s", verdict.why);
+			text_copy(why, verdict.why, why_size);
 		else
 			why[0] = '\0';
 	}
