@@ -449,6 +449,26 @@ static enum event_reject scan_line(struct event_parser *parser, struct parse *pa
 		      offset);
 }
 
+/* An event with nothing read yet: no type, time or sequence, every string "" (only its first
+ * byte: the strings are read as strings, not the 528 bytes of the struct cleared per line). */
+static void clear_event(struct event *event)
+{
+	event->type = 0;
+	event->ts_ms = 0;
+	event->has_seq = false;
+	event->seq = 0;
+	event->released_by = 0;
+	event->state = AGENT_STATE_NONE;
+	event->call_id[0] = '\0';
+	event->event_id[0] = '\0';
+	event->operator_id[0] = '\0';
+	event->agency[0] = '\0';
+	event->position[0] = '\0';
+	event->ani[0] = '\0';
+	event->incident_id[0] = '\0';
+	event->transfer_to[0] = '\0';
+}
+
 enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,
 				     struct event *out, char *why, size_t why_size)
 {
@@ -460,7 +480,7 @@ enum event_reject event_parser_parse(struct event_parser *parser, const char *li
 
 	if (why_size > 0)
 		why[0] = '\0';
-	memset(out, 0, sizeof(*out));
+	clear_event(out);
 	result = scan_line(parser, &parse, line, len);
 	if (result == EVENT_OK)
 		result = parse_fields(&parse);
