@@ -51,10 +51,10 @@ struct engine {
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
-	/* Every counter the limits read, flat: where it is kept (counter_home) and its offset
-	 * there, ORed after each event to see at once that no limit has anything to do. */
-	size_t limit_counters[3 * ENGINE_LIMIT_COUNT];
-	unsigned char limit_homes[3 * ENGINE_LIMIT_COUNT];
+	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
+	 * stats or a module's, which live as long as the engine), ORed after each event to see at
+	 * once that no limit has anything to do. */
+	const char *limit_counters[3 * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
 };
 
@@ -944,13 +944,19 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
  * there. */
 static void list_limit_counter(struct engine *engine, size_t offset)
 {
+	const char *homes[HOME_COUNT] = {
+		[HOME_ENGINE] = (const char *)&engine->stats,
+		[HOME_TRACKER] = (const char *)tracker_stats(engine->tracker),
+		[HOME_DETECTOR] = (const char *)detector_stats(engine->detector),
+		[HOME_BINDING] = (const char *)binding_stats(engine->binding),
+	};
 	size_t home = HOME_COUNT;
 
 	while (--home > HOME_ENGINE && !(offset >= counter_homes[home].at &&
 					 offset < counter_homes[home].at + counter_homes[home].size))
 		;
-	engine->limit_homes[engine->limit_counter_count] = (unsigned char)home;
-	engine->limit_counters[engine->limit_counter_count++] = offset - counter_homes[home].at;
+	engine->limit_counters[engine->limit_counter_count++] =
+		homes[home] + (offset - counter_homes[home].at);
 }
 
 /* Every limit's counters (counter, also, also2) in one flat list: limits_untouched, on every
@@ -973,20 +979,17 @@ static void list_limit_counters(struct engine *engine)
  * every event. */
 static bool limits_untouched(struct engine *engine)
 {
-	const char *homes[HOME_COUNT];
 	uint64_t total = 0;
 
+	/* The counters kept as copies brought up to date: the engine's of three modules, the
+	 * detector's of its callers (detector_stats); the rest are counted where they are. */
 	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
 	engine->stats.sources_evicted = sources_evicted(engine->sources);
 	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
-	homes[HOME_ENGINE] = (const char *)&engine->stats;
-	homes[HOME_TRACKER] = (const char *)tracker_stats(engine->tracker);
-	homes[HOME_DETECTOR] = (const char *)detector_stats(engine->detector);
-	homes[HOME_BINDING] = (const char *)binding_stats(engine->binding);
+	detector_stats(engine->detector);
 	for (size_t i = 0; i < engine->limit_counter_count; i++) {
 		uint64_t count;
-		memcpy(&count, homes[engine->limit_homes[i]] + engine->limit_counters[i],
-		       sizeof(count));
+		memcpy(&count, engine->limit_counters[i], sizeof(count));
 		total |= count;
 	}
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
