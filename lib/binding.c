@@ -588,8 +588,9 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 }
 
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
-				const struct event *event, const struct binding_sender *sender,
-				int64_t now_ms, char *why, size_t why_size)
+				const struct event *event, uint64_t call_hash,
+				const struct binding_sender *sender, int64_t now_ms, char *why,
+				size_t why_size)
 {
 	const char *owner = owner_of(sender);
 	enum event_reject reason = check_source(config, event, sender, why, why_size);
@@ -601,8 +602,7 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 		event->type != EVENT_OPERATOR_STATE; /* an operator_state names only its operator */
 	bool introduces_operator =
 		event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
-	/* Each key hashed once for its look-up and its binding. */
-	uint64_t call_hash = names_call ? hash_string(event->call_id) : 0;
+	/* Each key hashed once for its look-up and its binding (the call's by the caller). */
 	uint64_t operator_hash = event->operator_id[0] || introduces_operator
 					 ? hash_string_pair(event->agency, event->operator_id)
 					 : 0;

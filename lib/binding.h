@@ -61,11 +61,14 @@ int binding_reconfigure(struct binding *binding, const struct config *config);
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
  * detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
  * operator_of_other_source, new_operator_rate. now_ms is the newest event time (the
- * engine's watermark, or the event's own ts when newer).
+ * engine's watermark, or the event's own ts when newer). call_hash: the hash_string of
+ * event->call_id (read for events that name a call), hashed once by the caller for every
+ * look-up of the event.
  */
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
-				const struct event *event, const struct binding_sender *sender,
-				int64_t now_ms, char *why, size_t why_size);
+				const struct event *event, uint64_t call_hash,
+				const struct binding_sender *sender, int64_t now_ms, char *why,
+				size_t why_size);
 
 /* A sender whose new operators were refused: the episode of its "limit" system alert. */
 struct binding_episode {

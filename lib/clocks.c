@@ -270,12 +270,13 @@ void clocks_center(const struct clocks *clocks, const struct clocks_bounds *boun
 			}
 		}
 	}
-	memset(out, 0, sizeof(*out));
+	out->any_held = false;
 	out->center_ms = INT64_MAX;
+	out->tie_name = "";
 	if (best != UINT32_MAX) {
 		out->any_held = true;
 		out->center_ms = best_ms;
-		text_copy(out->tie_name, sources[best].name, sizeof(out->tie_name));
+		out->tie_name = sources[best].name;
 	}
 }
 #undef FRESH

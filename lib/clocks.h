@@ -44,11 +44,13 @@ struct clocks_source {
 };
 
 /* Where the center may release events: everything older than center_ms, and events at
- * center_ms of sources named at most tie_name; everything when nothing is held. */
+ * center_ms of sources named at most tie_name; everything when nothing is held. tie_name is
+ * that source's own name in the table (valid until a source is added or forgotten; "" when
+ * nothing is held): no copy for every line. */
 struct clocks_center {
 	bool any_held;
 	int64_t center_ms;
-	char tie_name[CLOCKS_NAME_MAX + 1];
+	const char *tie_name;
 };
 
 struct clocks;

@@ -67,19 +67,24 @@ static bool beyond_horizon(const void *entry, const void *horizon)
  * within the horizon, not its bound, and a sweep costs O(1) per insert. The trigger is a
  * function of what a snapshot holds (the entries and inserts_since_sweep), so a restored
  * filter sweeps at the same events. */
-static void make_room(struct dedupe *dedupe, int64_t horizon_ms)
+static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	struct table *table = &dedupe->table;
 	uint32_t inserts = ++dedupe->inserts_since_sweep;
 	uint32_t left = table->count > inserts ? table->count - inserts : 0;
+	bool moved = false;
 
 	if (inserts > left + SWEEP_MIN_INSERTS || inserts > table->full_mask ||
 	    table->count >= table->max_count) {
 		dedupe->inserts_since_sweep = 0;
 		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
+		moved = true;
 	}
-	if (table->count >= table->max_count)
+	if (table->count >= table->max_count) {
 		dedupe->evicted += table_evict_oldest(table, seen_ts, EVICT_FRACTION, NULL, NULL);
+		moved = true;
+	}
+	return moved; /* entries left their slots: a slot probed before is stale */
 }
 
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms)
@@ -88,8 +93,8 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 
 	if (table_used(&dedupe->table, i))
 		return true;
-	make_room(dedupe, horizon_ms);
-	i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
+	if (make_room(dedupe, horizon_ms))
+		i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
 	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
 	if (seen) /* else no memory to grow: not remembered, as if evicted */
 		seen->ts_ms = ts_ms;

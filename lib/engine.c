@@ -13,9 +13,11 @@
 #include "codec.h"
 #include "control.h"
 #include "dedupe.h"
+#include "hash.h"
 #include "reorder.h"
 #include "sources.h"
 #include "sysalert.h"
+#include "text.h"
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA 16
@@ -49,10 +51,24 @@ struct engine {
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
-	/* Every counter the limits read (offsets in struct engine_stats), flat: summed after each
-	 * event to see at once that no limit has anything to do. */
-	size_t limit_counters[3 * ENGINE_LIMIT_COUNT];
+	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
+	 * stats or a module's, which live as long as the engine), ORed after each event to see at
+	 * once that no limit has anything to do. */
+	const char *limit_counters[3 * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
+};
+
+/* Where a counter of struct engine_stats is kept between engine_stats calls: the engine's own
+ * fields, or the module's stats that engine_stats copies into it. */
+enum counter_home { HOME_ENGINE, HOME_TRACKER, HOME_DETECTOR, HOME_BINDING, HOME_COUNT };
+
+static const struct {
+	size_t at, size; /* of the module's copy in struct engine_stats */
+} counter_homes[HOME_COUNT] = {
+	[HOME_ENGINE] = {0, sizeof(struct engine_stats)},
+	[HOME_TRACKER] = {offsetof(struct engine_stats, tracker), sizeof(struct tracker_stats)},
+	[HOME_DETECTOR] = {offsetof(struct engine_stats, detector), sizeof(struct detector_stats)},
+	[HOME_BINDING] = {offsetof(struct engine_stats, binding), sizeof(struct binding_stats)},
 };
 
 /* The detector's alert callback: encode once, hand line and alert to the engine's user. */
@@ -150,7 +166,8 @@ static bool is_blank(const char *line, size_t len)
 
 /* Hand an event to the tracker, and a call it completes to the detector; late: its source
  * is judged on its own, behind the center. */
-static void track_event(struct engine *engine, const struct event *event, bool late)
+static void track_event(struct engine *engine, const struct event *event, uint64_t call_hash,
+			bool late)
 {
 	struct completed_call completed;
 
@@ -158,7 +175,7 @@ static void track_event(struct engine *engine, const struct event *event, bool l
 		detector_operator_state(engine->detector, event);
 		return;
 	}
-	if (tracker_apply(engine->tracker, event, &completed) != TRACKER_COMPLETED)
+	if (tracker_apply_hashed(engine->tracker, event, call_hash, &completed) != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
 	bool premature = detector_is_premature(engine->detector, &completed);
@@ -171,13 +188,20 @@ static void track_event(struct engine *engine, const struct event *event, bool l
 }
 
 /* An event in the center's order: the center clock follows it. */
-static void release_in_order(struct engine *engine, const struct event *event)
+/* The hash_string of the call an event names (0: an operator_state names none): hashed once
+ * for the binding's, the duplicate filter's and the tracker's look-ups. */
+static uint64_t call_hash_of(const struct event *event)
+{
+	return event->type != EVENT_OPERATOR_STATE ? hash_string(event->call_id) : 0;
+}
+
+static void release_in_order(struct engine *engine, const struct event *event, uint64_t call_hash)
 {
 	if (event->ts_ms > engine->center_ms) {
 		engine->center_ms = event->ts_ms;
 		detector_advance(engine->detector, event->ts_ms);
 	}
-	track_event(engine, event, false);
+	track_event(engine, event, call_hash, false);
 }
 
 static struct clocks_bounds bounds(const struct engine *engine)
@@ -220,7 +244,7 @@ static void release_ready(struct engine *engine, bool everything)
 	while ((first = reorder_peek(engine->reorder)) &&
 	       (everything || releasable(first, &center, engine->now_ms))) {
 		reorder_pop(engine->reorder, &item);
-		release_in_order(engine, &item.event);
+		release_in_order(engine, &item.event, call_hash_of(&item.event));
 	}
 }
 
@@ -229,7 +253,7 @@ static void release_ready(struct engine *engine, bool everything)
  * and release_ready popping it first would do (its arrival number counted all the same),
  * without copying the ~700-byte item in and out of the buffer. False: not released.
  */
-static bool release_at_once(struct engine *engine, const struct event *event,
+static bool release_at_once(struct engine *engine, const struct event *event, uint64_t call_hash,
 			    const struct clocks_source *source)
 {
 	struct clocks_bounds now = bounds(engine);
@@ -241,19 +265,19 @@ static bool release_at_once(struct engine *engine, const struct event *event,
 	if (!releasable_at(event->ts_ms, source->name, &center, engine->now_ms))
 		return false;
 	++engine->arrivals;
-	release_in_order(engine, event);
+	release_in_order(engine, event, call_hash);
 	return true;
 }
 
 /* Hold an event for the center (the oldest goes early when the buffer is full). */
-static void buffer_event(struct engine *engine, const struct event *event,
+static void buffer_event(struct engine *engine, const struct event *event, uint64_t call_hash,
 			 const struct clocks_source *source)
 {
 	struct reorder_item item;
 
 	if (reorder_full(engine->reorder) && reorder_pop(engine->reorder, &item)) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, &item.event);
+		release_in_order(engine, &item.event, call_hash_of(&item.event));
 	}
 	memset(&item, 0, sizeof(item));
 	item.event = *event;
@@ -261,7 +285,7 @@ static void buffer_event(struct engine *engine, const struct event *event,
 	item.arrival = ++engine->arrivals;
 	if (reorder_push(engine->reorder, &item) != 0) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, event);
+		release_in_order(engine, event, call_hash);
 	}
 }
 
@@ -532,14 +556,14 @@ static void settle_rate_limits(struct engine *engine)
 /* What the source may say (binding.h): its agencies, its calls and operators, its rate of
  * new operators. Checked before the duplicate filter, so that a refused line leaves no trace. */
 static enum event_reject reject_unbound(struct engine *engine, const struct event *event,
-					const struct engine_origin *origin,
+					uint64_t call_hash, const struct engine_origin *origin,
 					struct engine_verdict *verdict)
 {
 	struct binding_sender sender = { .source = origin->source,
 					 .named = origin->named && origin->source &&
 						  origin->source[0] };
 	enum event_reject reason =
-		binding_admit(engine->binding, &engine->config, event, &sender,
+		binding_admit(engine->binding, &engine->config, event, call_hash, &sender,
 			      engine->watermark_ms, verdict->why, sizeof(verdict->why));
 
 	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
@@ -577,10 +601,12 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->too_late++;
 		return reason;
 	}
-	if ((reason = reject_unbound(engine, event, origin, verdict)) != EVENT_OK)
+	uint64_t call_hash = call_hash_of(event);
+	if ((reason = reject_unbound(engine, event, call_hash, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	if (dedupe_seen(engine->dedupe, event_fingerprint(event), event->ts_ms, horizon_ms)) {
+	if (dedupe_seen(engine->dedupe, event_fingerprint_hashed(event, call_hash), event->ts_ms,
+			horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;
@@ -597,11 +623,11 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
-		track_event(engine, event, true);
-	} else if (release_at_once(engine, event, source)) {
+		track_event(engine, event, call_hash, true);
+	} else if (release_at_once(engine, event, call_hash, source)) {
 		return EVENT_OK; /* nothing else is held */
 	} else {
-		buffer_event(engine, event, source);
+		buffer_event(engine, event, call_hash, source);
 	}
 	release_ready(engine, false);
 	return EVENT_OK;
@@ -672,7 +698,7 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 {
 	struct clocks_source *source;
 
-	memset(verdict, 0, sizeof(*verdict));
+	memset(verdict, 0, offsetof(struct engine_verdict, why) + 1); /* why: "" */
 	if (len == 0 && origin->source && origin->source[0] &&
 	    origin->received_ms != ENGINE_NO_TIME)
 		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
@@ -758,7 +784,7 @@ enum event_reject engine_process_line(struct engine *engine, const char *line, s
 	engine_process(engine, NULL, line, len, &verdict);
 	if (why_size > 0) {
 		if (verdict.reject != EVENT_OK)
-			snprintf(why, why_size, "%s", verdict.why);
+			text_copy(why, verdict.why, why_size);
 		else
 			why[0] = '\0';
 	}
@@ -914,29 +940,56 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 					    .ts_ms = engine->watermark_ms };
 }
 
-/* The offsets in struct engine_stats of every limit's counters (counter, also, also2), in
- * one flat list: limits_untouched, on every event, ORs them without the table's branches. */
+/* A counter (offset in struct engine_stats) into the flat list: where it is kept, and where
+ * there. */
+static void list_limit_counter(struct engine *engine, size_t offset)
+{
+	const char *homes[HOME_COUNT] = {
+		[HOME_ENGINE] = (const char *)&engine->stats,
+		[HOME_TRACKER] = (const char *)tracker_stats(engine->tracker),
+		[HOME_DETECTOR] = (const char *)detector_stats(engine->detector),
+		[HOME_BINDING] = (const char *)binding_stats(engine->binding),
+	};
+	size_t home = HOME_COUNT;
+
+	while (--home > HOME_ENGINE && !(offset >= counter_homes[home].at &&
+					 offset < counter_homes[home].at + counter_homes[home].size))
+		;
+	engine->limit_counters[engine->limit_counter_count++] =
+		homes[home] + (offset - counter_homes[home].at);
+}
+
+/* Every limit's counters (counter, also, also2) in one flat list: limits_untouched, on every
+ * event, ORs them without the table's branches. */
 static void list_limit_counters(struct engine *engine)
 {
 	engine->limit_counter_count = 0;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		const struct engine_limit *limit = &engine_limits[i];
-		engine->limit_counters[engine->limit_counter_count++] = limit->counter;
+		list_limit_counter(engine, limit->counter);
 		if (limit->also != SIZE_MAX)
-			engine->limit_counters[engine->limit_counter_count++] = limit->also;
+			list_limit_counter(engine, limit->also);
 		if (limit->also2 != SIZE_MAX)
-			engine->limit_counters[engine->limit_counter_count++] = limit->also2;
+			list_limit_counter(engine, limit->also2);
 	}
 }
 
-/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. */
-static bool limits_untouched(const struct engine *engine, const struct engine_stats *stats)
+/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. The
+ * counters are read where they are kept: no copy of the modules' stats (engine_stats') for
+ * every event. */
+static bool limits_untouched(struct engine *engine)
 {
 	uint64_t total = 0;
 
+	/* The counters kept as copies brought up to date: the engine's of three modules, the
+	 * detector's of its callers (detector_stats); the rest are counted where they are. */
+	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
+	engine->stats.sources_evicted = sources_evicted(engine->sources);
+	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
+	detector_stats(engine->detector);
 	for (size_t i = 0; i < engine->limit_counter_count; i++) {
 		uint64_t count;
-		memcpy(&count, (const char *)stats + engine->limit_counters[i], sizeof(count));
+		memcpy(&count, engine->limit_counters[i], sizeof(count));
 		total |= count;
 	}
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
@@ -949,15 +1002,16 @@ static bool limits_untouched(const struct engine *engine, const struct engine_st
  * evicted (count 0) has no alert open, so only the others ask the system alerts. */
 static void engine_check_limits(struct engine *engine)
 {
-	const struct engine_stats *stats = engine_stats(engine);
 	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 
-	if (limits_untouched(engine, stats)) {
-		settle_rate_limits(engine); /* the only part left that may have work */
+	if (limits_untouched(engine)) {
+		if (binding_open_episodes(engine->binding) > 0)
+			settle_rate_limits(engine); /* the only part left that may have work */
 		return;
 	}
+	const struct engine_stats *stats = engine_stats(engine);
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = limit_evicted(stats, i);
 		if (evicted > engine->limit_counts[i]) {

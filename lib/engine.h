@@ -64,7 +64,9 @@ struct engine_verdict {
 	bool counted_line;        /* counted in engine_stats lines (not a blank line) */
 	bool counted_event;       /* counted in engine_stats events (accepted) */
 	uint64_t seq;
-	char why[256];            /* detail of a rejection, "" otherwise */
+	/* detail of a rejection, "" otherwise; last: a line clears the fields before it and its
+	 * first byte only */
+	char why[256];
 };
 
 struct engine;

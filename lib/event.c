@@ -32,12 +32,14 @@ struct event_parser {
 	char state[16];
 	/* call_id, event_id, operator, agency, position, ani, incident_id, to */
 	char ids[8][EVENT_ID_MAX + 1];
+	struct timestamp_cache ts_cache; /* the last "ts" minute read */
 };
 
 /* What one parse is working on: the fields, the event being filled and where to explain. */
 struct parse {
 	struct json_field *fields;
 	struct event *event;
+	struct timestamp_cache *ts_cache;
 	const char *type_name; /* prefix for messages once the type is known */
 	char *why;
 	size_t why_size;
@@ -141,6 +143,13 @@ enum agent_state agent_state_from_name(const char *name)
 
 uint64_t event_fingerprint(const struct event *event)
 {
+	bool by_call = !event->event_id[0] && event->type != EVENT_OPERATOR_STATE;
+
+	return event_fingerprint_hashed(event, by_call ? hash_string(event->call_id) : 0);
+}
+
+uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash)
+{
 	uint64_t ts = (uint64_t)event->ts_ms;
 	unsigned char type = (unsigned char)event->type;
 	unsigned char state = (unsigned char)event->state;
@@ -153,7 +162,7 @@ uint64_t event_fingerprint(const struct event *event)
 					      &type, 1),
 				   &state, 1),
 			&ts, sizeof(ts));
-	return hash_bytes(hash_bytes(hash_string(event->call_id), &type, 1), &ts, sizeof(ts));
+	return hash_bytes(hash_bytes(call_hash, &type, 1), &ts, sizeof(ts));
 }
 
 static void bind_field(struct json_field *field, const char *key, char *buffer, size_t capacity)
@@ -272,7 +281,8 @@ static enum event_reject parse_ts(struct parse *parse)
 		return reject(parse, EVENT_REJECT_WRONG_TYPE,
 			      "\"ts\" must be an RFC 3339 string or integer epoch milliseconds");
 	if (value->truncated ||
-	    timestamp_parse_rfc3339(value->buffer, value->length, &parse->event->ts_ms, &why) != 0)
+	    timestamp_parse_rfc3339_cached(parse->ts_cache, value->buffer, value->length,
+					   &parse->event->ts_ms, &why) != 0)
 		return reject(parse, EVENT_REJECT_BAD_TIMESTAMP, "\"ts\": %s: \"%.40s\"", why,
 			      value->buffer);
 	return EVENT_OK;
@@ -439,17 +449,38 @@ static enum event_reject scan_line(struct event_parser *parser, struct parse *pa
 		      offset);
 }
 
+/* An event with nothing read yet: no type, time or sequence, every string "" (only its first
+ * byte: the strings are read as strings, not the 528 bytes of the struct cleared per line). */
+static void clear_event(struct event *event)
+{
+	event->type = 0;
+	event->ts_ms = 0;
+	event->has_seq = false;
+	event->seq = 0;
+	event->released_by = 0;
+	event->state = AGENT_STATE_NONE;
+	event->call_id[0] = '\0';
+	event->event_id[0] = '\0';
+	event->operator_id[0] = '\0';
+	event->agency[0] = '\0';
+	event->position[0] = '\0';
+	event->ani[0] = '\0';
+	event->incident_id[0] = '\0';
+	event->transfer_to[0] = '\0';
+}
+
 enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,
 				     struct event *out, char *why, size_t why_size)
 {
 	struct parse parse = {
-		.fields = parser->fields, .event = out, .why = why, .why_size = why_size
+		.fields = parser->fields, .event = out, .ts_cache = &parser->ts_cache, .why = why,
+		.why_size = why_size
 	};
 	enum event_reject result;
 
 	if (why_size > 0)
 		why[0] = '\0';
-	memset(out, 0, sizeof(*out));
+	clear_event(out);
 	result = scan_line(parser, &parse, line, len);
 	if (result == EVENT_OK)
 		result = parse_fields(&parse);

@@ -103,6 +103,10 @@ enum event_reject event_parser_parse(struct event_parser *parser, const char *li
  */
 uint64_t event_fingerprint(const struct event *event);
 
+/** event_fingerprint with call_hash, the hash_string of event->call_id (read only for an
+ * event without an event_id that names a call), given by a caller that has it. */
+uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash);
+
 /** Stable snake_case name of a reject reason ("invalid_json"), for counters and logs. */
 const char *event_reject_name(enum event_reject reason);
 

@@ -4,6 +4,11 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define JSON_SCAN_SSE2 1
+#endif
+
 /* Where the scan is, and what went wrong first. */
 struct scan {
 	const unsigned char *p;
@@ -231,9 +236,27 @@ bool json_scan_utf8_valid(const char *text, size_t len)
 }
 
 /* The end of the run of printable ASCII other than '"' and '\\' from p. Strings average about
- * ten bytes here: a byte at a time by table beats word-at-a-time tests, which were tried. */
+ * ten bytes here: with SSE2 (every x86-64), 16 bytes a step, the first stop byte found by its
+ * mask bit, while 16 bytes are left; the rest a byte at a time by table, which beat
+ * word-at-a-time tests (tried). */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
 {
+#ifdef JSON_SCAN_SSE2
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(' ');
+
+	while (end - p >= 16) {
+		__m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* Compared as signed bytes, 0x80 and up are below ' ' with the control bytes. */
+		__m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
+							  _mm_cmpeq_epi8(bytes, backslash)),
+					     _mm_cmplt_epi8(bytes, space));
+		unsigned mask = (unsigned)_mm_movemask_epi8(stops);
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
 	while (end - p >= 4 &&
 	       !(string_stop[p[0]] | string_stop[p[1]] | string_stop[p[2]] | string_stop[p[3]]))
 		p += 4;
@@ -527,6 +550,30 @@ static bool plain_key(struct scan *scan, struct json_field *fields, size_t count
 	return true;
 }
 
+/* Copy n bytes of a short string: overlapping words instead of a memcpy call, for the values
+ * of a few bytes feed lines carry. Reads and writes only [0, n). */
+static void copy_short(char *dst, const unsigned char *src, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t head, tail;
+		memcpy(&head, src, 8);
+		memcpy(&tail, src + n - 8, 8);
+		memcpy(dst, &head, 8);
+		memcpy(dst + n - 8, &tail, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t head, tail;
+		memcpy(&head, src, 4);
+		memcpy(&tail, src + n - 4, 4);
+		memcpy(dst, &head, 4);
+		memcpy(dst + n - 4, &tail, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = (char)src[i];
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
 /* A string value made only of plain ASCII, copied straight into its field (what scan_value
  * does for it, without the sink's steps). The next byte is the opening quote. Returns false,
  * with nothing consumed, for any other string. */
@@ -541,7 +588,7 @@ static bool plain_value(struct scan *scan, struct json_field *field)
 		size_t len = (size_t)(close - text);
 		size_t kept = len < field->capacity ? len : field->capacity - 1;
 
-		memcpy(field->buffer, text, kept);
+		copy_short(field->buffer, text, kept);
 		field->buffer[kept] = '\0';
 		field->kind = JSON_STRING;
 		field->length = len;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MS_PER_SECOND INT64_C(1000)
 #define MS_PER_DAY (INT64_C(86400) * MS_PER_SECOND)
@@ -220,6 +221,51 @@ invalid:
 	if (why)
 		*why = reason;
 	return -EINVAL;
+}
+
+/* The seconds and fraction of a canonical time in the cache's minute (its 16-byte prefix
+ * equal): what timestamp_parse_rfc3339 computes for it. False: parse it in full. */
+static bool cached_minute(const struct timestamp_cache *cache, const char *t, size_t len,
+			  int64_t *epoch_ms)
+{
+	if (!cache->valid || (len != 20 && len != 24) || memcmp(t, cache->minute, 16) != 0 ||
+	    t[16] != ':' || t[len - 1] != 'Z' || (len == 24 && t[19] != '.'))
+		return false;
+	unsigned second = two_digits(t + 17);
+	unsigned fraction_high = len == 24 ? two_digits(t + 20) : 0;
+	unsigned fraction_low = len == 24 ? two_digits(t + 21) : 0;
+	if ((second | fraction_high | fraction_low) & NOT_DIGITS || second > 60)
+		return false;
+	int64_t fraction_ms = (int64_t)(fraction_high * 10 + fraction_low % 10);
+	if (second == 60) { /* a leap second, as timestamp_parse_rfc3339 takes it */
+		second = 59;
+		fraction_ms = 999;
+	}
+	int64_t ms = cache->minute_ms + (int64_t)second * MS_PER_SECOND + fraction_ms;
+	if (ms > TIMESTAMP_MAX_MS)
+		return false;
+	*epoch_ms = ms;
+	return true;
+}
+
+int timestamp_parse_rfc3339_cached(struct timestamp_cache *cache, const char *text, size_t len,
+				   int64_t *epoch_ms, const char **why)
+{
+	unsigned year, month, day, hour, minute, second;
+	int64_t fraction_ms;
+
+	if (cached_minute(cache, text, len, epoch_ms))
+		return 0;
+	int rc = timestamp_parse_rfc3339(text, len, epoch_ms, why);
+	/* Accepted in the canonical form: its date, hour and minute are in range. */
+	if (rc == 0 && canonical_utc(text, len, &year, &month, &day, &hour, &minute, &second,
+				     &fraction_ms)) {
+		memcpy(cache->minute, text, sizeof(cache->minute));
+		cache->minute_ms = timestamp_days_from_civil(year, month, day) * MS_PER_DAY +
+				   ((int64_t)hour * 3600 + minute * 60) * MS_PER_SECOND;
+		cache->valid = true;
+	}
+	return rc;
 }
 
 /* Inverse of days_from_civil. */

@@ -3,6 +3,7 @@
 #ifndef CADMON_TIMESTAMP_H
 #define CADMON_TIMESTAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,20 @@
  * as 59.999. Returns 0, or -EINVAL with a static reason in *why (may be NULL).
  */
 int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, const char **why);
+
+/* The last canonical minute parsed ("YYYY-MM-DDTHH:MM" of a "...:SS[.fff]Z" time) and its
+ * milliseconds: the lines of a feed share their minute, so most times need only their seconds
+ * read. Zeroed: empty. */
+struct timestamp_cache {
+	char minute[16];
+	int64_t minute_ms;
+	bool valid;
+};
+
+/** timestamp_parse_rfc3339 through a cache of the last canonical minute: the same results
+ * for every text (the cache only skips reading a minute it has already checked). */
+int timestamp_parse_rfc3339_cached(struct timestamp_cache *cache, const char *text, size_t len,
+				   int64_t *epoch_ms, const char **why);
 
 /** Format epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" (always UTC, always 3 fraction
  * digits). */

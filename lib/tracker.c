@@ -274,7 +274,12 @@ static enum tracker_result complete_call(struct tracker *tracker, uint32_t i,
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
 				  struct completed_call *completed)
 {
-	uint64_t hash = hash_string(event->call_id);
+	return tracker_apply_hashed(tracker, event, hash_string(event->call_id), completed);
+}
+
+enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct event *event,
+					 uint64_t hash, struct completed_call *completed)
+{
 	uint32_t i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
 
 	if (event->ts_ms > tracker->newest_ms)

@@ -61,6 +61,11 @@ void tracker_free(struct tracker *tracker);
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
 				  struct completed_call *completed);
 
+/** tracker_apply with call_hash, the hash_string of event->call_id, given by a caller that
+ * has it. */
+enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct event *event,
+					 uint64_t call_hash, struct completed_call *completed);
+
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);
 

@@ -935,8 +935,7 @@ static void old_center(const struct clocks *clocks, const struct clocks_bounds *
 		if (source->newest_ms > lead && old_fresh(source, bounds->now_ms, bounds->idle_ms))
 			lead = source->newest_ms;
 	}
-	memset(out, 0, sizeof(*out));
-	out->center_ms = INT64_MAX;
+	*out = (struct clocks_center){.center_ms = INT64_MAX, .tie_name = ""};
 	for (size_t i = 0; i < clocks_count(clocks); i++) {
 		const struct clocks_source *source = clocks_at(clocks, i);
 		if (!old_held(source, lead, bounds))
@@ -945,7 +944,7 @@ static void old_center(const struct clocks *clocks, const struct clocks_bounds *
 		    (source->newest_ms == out->center_ms &&
 		     strcmp(source->name, out->tie_name) < 0)) {
 			out->center_ms = source->newest_ms;
-			snprintf(out->tie_name, sizeof(out->tie_name), "%s", source->name);
+			out->tie_name = source->name;
 		}
 		out->any_held = true;
 	}

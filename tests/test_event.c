@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "event.h"
+#include "hash.h"
 
 struct fixture {
 	struct event_parser *parser;
@@ -359,6 +360,29 @@ static void test_operator_state_fingerprint(void **state)
 	assert_int_equal(event_fingerprint(&f->event), on);
 }
 
+/* The fingerprint from a call hash the caller already has is the fingerprint: by call (the
+ * hash read), by event_id and for an operator_state (the hash not read). */
+static void test_fingerprint_from_call_hash(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"C-1\",\"ts\":5,"
+				  "\"operator\":\"o\"}"),
+			 EVENT_OK);
+	assert_int_equal(event_fingerprint_hashed(&f->event, hash_string("C-1")),
+			 event_fingerprint(&f->event));
+	assert_true(event_fingerprint_hashed(&f->event, hash_string("C-2")) !=
+		    event_fingerprint(&f->event));
+	assert_int_equal(parse(f, "{\"type\":\"call_end\",\"call_id\":\"C-1\",\"ts\":6,"
+				  "\"event_id\":\"E-9\",\"released_by\":\"caller\"}"),
+			 EVENT_OK);
+	assert_int_equal(event_fingerprint_hashed(&f->event, 0), event_fingerprint(&f->event));
+	assert_int_equal(parse(f, "{\"type\":\"operator_state\",\"ts\":5,\"operator\":\"o\","
+				  "\"state\":\"logged_on\"}"),
+			 EVENT_OK);
+	assert_int_equal(event_fingerprint_hashed(&f->event, 0), event_fingerprint(&f->event));
+}
+
 static void test_bad_values(void **state)
 {
 	struct fixture *f = *state;
@@ -461,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_incident_and_transfer),
 		cmocka_unit_test(test_operator_state),
 		cmocka_unit_test(test_operator_state_fingerprint),
+		cmocka_unit_test(test_fingerprint_from_call_hash),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_not_an_object),

@@ -160,6 +160,38 @@ static void test_canonical_form_and_near_misses(void **state)
 	assert_rejected("2026-11-29T08:00:00+0:00Z", "malformed time zone offset");
 }
 
+/* The cached parse gives what the uncached one gives, result, value and reason, whatever
+ * came before: the same minute, its near misses, another minute, other forms. */
+static void test_cached_minute_agrees(void **state)
+{
+	static const char *const texts[] = {
+		"2026-11-29T08:00:00.872Z", "2026-11-29T08:00:59.999Z", "2026-11-29T08:00:60.123Z",
+		"2026-11-29T08:00:61.000Z", "2026-11-29T08:00:0a.000Z", "2026-11-29T08:00:07Z",
+		"2026-11-29T08:00:07z",     "2026-11-29T08:00:07.1Z",   "2026-11-29T08:00:07.8a2Z",
+		"2026-11-29T08:00:07,872Z", "2026-11-29T08:00.07.872Z", "2026-11-29T08:00:07.872+01:00",
+		"2026-11-29T08:01:00.000Z", "2026-11-29T08:00:30.500Z", "9999-12-31T23:59:59.999Z",
+		"9999-12-31T23:59:60.000Z", "9999-12-31T23:59:59Z",     "2023-02-29T08:00:00.000Z",
+		"2023-02-29T08:00:01.000Z", "2024-02-29T23:59:60.123Z", "2026-11-29t08:00:07.872Z",
+	};
+	struct timestamp_cache cache = {0};
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+			int64_t expected = 7, got = 7;
+			const char *expected_why = "none", *got_why = "none";
+			size_t len = strlen(texts[i]);
+			int rc = timestamp_parse_rfc3339(texts[i], len, &expected, &expected_why);
+
+			assert_int_equal(timestamp_parse_rfc3339_cached(&cache, texts[i], len, &got,
+									&got_why), rc);
+			assert_int_equal(got, expected);
+			assert_string_equal(got_why, expected_why);
+		}
+	}
+	assert_true(cache.valid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_canonical_form_and_near_misses),
+		cmocka_unit_test(test_cached_minute_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
