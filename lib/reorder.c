@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "invariant.h"
 
 #define INITIAL_CAPACITY 64
 
@@ -20,7 +21,7 @@ struct reorder_key {
 
 struct reorder {
 	struct reorder_item *items; /* slots, capacity long */
-	struct reorder_key *heap;   /* count long */
+	struct reorder_key *heap;   /* capacity long, the first count in use */
 	uint32_t *free_slots;       /* slots taken and given back: with them, the slots in use
 				     * are those below count + free_count */
 	uint32_t free_count;
@@ -101,6 +102,8 @@ int reorder_push(struct reorder *reorder, const struct reorder_item *item)
 	if (reserve(reorder, reorder->count + 1) != 0)
 		return -ENOMEM;
 	slot = reorder->free_count ? reorder->free_slots[--reorder->free_count] : reorder->count;
+	if (INVARIANT_FAILS(slot < reorder->capacity))
+		return -EINVAL;
 	reorder->items[slot] = *item;
 	key = (struct reorder_key){ .ts_ms = item->event.ts_ms, .arrival = item->arrival,
 				    .slot = slot };
@@ -125,7 +128,7 @@ bool reorder_pop(struct reorder *reorder, struct reorder_item *out)
 	uint32_t i = 0;
 	struct reorder_key last;
 
-	if (reorder->count == 0)
+	if (reorder->count == 0 || INVARIANT_FAILS(reorder->heap[0].slot < reorder->capacity))
 		return false;
 	*out = reorder->items[reorder->heap[0].slot];
 	reorder->free_slots[reorder->free_count++] = reorder->heap[0].slot;
