@@ -8,7 +8,18 @@
 #include <string.h>
 
 #include "codec.h"
+#include "invariant.h"
 #include "text.h"
+
+/* Debug builds (unoptimized, asserts on) check every kept center against a full pass. */
+#if !defined(NDEBUG) && !defined(__OPTIMIZE__)
+#define CLOCKS_CHECK_CENTER 1
+#else
+#define CLOCKS_CHECK_CENTER 0
+#endif
+
+#define NONE UINT32_MAX
+#define CHANGED_MAX 4
 
 struct clocks_key {
 	uint32_t rank;
@@ -21,6 +32,27 @@ static uint32_t name_hash(const char *name)
 	return (uint32_t)hash_string(name);
 }
 
+/*
+ * The center as last computed, and what it was computed from (issue 17): clocks_center keeps
+ * it while no input that could change it moved, and otherwise looks only at the sources
+ * clocks_get handed out since (the engine writes a source's clocks through that pointer, right
+ * after the lookup). It recomputes from every source when the bounds changed other than the
+ * host clock and the center moving forward, when a fresh source may have gone stale, when the
+ * lead's floor or the center passed the oldest held clock, and when the oldest held or the
+ * lead source itself moved back or went stale, or when a source was forgotten.
+ */
+struct clocks_kept {
+	bool valid;
+	struct clocks_bounds bounds; /* those of the last call */
+	int64_t lead;       /* newest clock of the fresh sources (INT64_MIN: none) */
+	uint32_t lead_i;    /* its source (NONE: no fresh source) */
+	int64_t best_ms;    /* the center: the oldest clock of the held sources */
+	uint32_t best;      /* its source (NONE: nothing held) */
+	int64_t min_heard;  /* at most the oldest heard_ms of the fresh sources (host clock) */
+	uint32_t changed[CHANGED_MAX]; /* sources handed out since the last call */
+	uint32_t n_changed; /* CHANGED_MAX + 1: more than fit */
+};
+
 struct clocks {
 	struct clocks_source *sources; /* count used, max long */
 	uint32_t count;
@@ -32,6 +64,7 @@ struct clocks {
 	 * hash, so that the lookup compares names only when the hashes match. Kept incrementally
 	 * on add and forget (both already O(count)); rebuilt after a load. */
 	struct clocks_key *keys;
+	struct clocks_kept kept;
 };
 
 struct clocks *clocks_new(uint32_t max_sources)
@@ -83,6 +116,21 @@ static void forget(struct clocks *clocks, uint32_t i)
 	clocks->sources[i] = clocks->sources[clocks->count];
 	clocks->keys[i] = clocks->keys[clocks->count];
 	clocks->evicted++;
+	clocks->kept.valid = false; /* a source moved to another index */
+}
+
+/* Source i was handed out: its clocks may change before the next clocks_center. */
+static void note_changed(struct clocks *clocks, uint32_t i)
+{
+	struct clocks_kept *kept = &clocks->kept;
+
+	if (kept->n_changed > 0 && kept->n_changed <= CHANGED_MAX &&
+	    kept->changed[kept->n_changed - 1] == i)
+		return;
+	if (kept->n_changed < CHANGED_MAX)
+		kept->changed[kept->n_changed] = i;
+	if (kept->n_changed <= CHANGED_MAX)
+		kept->n_changed++;
 }
 
 /* Rank and hash the source just appended at index last. */
@@ -140,12 +188,16 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	uint32_t hash;
 
 	if (clocks->last_found < clocks->count &&
-	    strcmp(clocks->sources[clocks->last_found].name, name) == 0)
+	    strcmp(clocks->sources[clocks->last_found].name, name) == 0) {
+		note_changed(clocks, clocks->last_found);
 		return &clocks->sources[clocks->last_found];
+	}
 	hash = name_hash(name);
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (clocks->keys[i].hash == hash && strcmp(clocks->sources[i].name, name) == 0)
+		if (clocks->keys[i].hash == hash && strcmp(clocks->sources[i].name, name) == 0) {
+			note_changed(clocks, i);
 			return &clocks->sources[clocks->last_found = i];
+		}
 	if (clocks->count == clocks->max)
 		forget(clocks, least_recent(clocks));
 	source = &clocks->sources[clocks->last_found = clocks->count++];
@@ -156,6 +208,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	source->future_ms = INT64_MIN;
 	source->restarted_ms = INT64_MIN;
 	rank_added(clocks, clocks->last_found);
+	note_changed(clocks, clocks->last_found);
 	return source;
 }
 
@@ -227,36 +280,43 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
  * the winner's name copied once (issue 17). One pass finds the lead and the oldest of the
  * fresh sources not behind the center; the held sources are those of them also within
  * max_lag of the lead, so when that oldest one is (the usual case) it is the answer, and
- * only when it lags further does a second pass look again with the lead known.
+ * only when it lags further does a second pass look again with the lead known. Kept in kept,
+ * with the lead's source and the oldest heard time of the fresh sources.
  */
-void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
-		   struct clocks_center *out)
+static void center_full(const struct clocks *clocks, const struct clocks_bounds *bounds,
+			struct clocks_kept *kept)
 {
 	const struct clocks_source *sources = clocks->sources;
 	const struct clocks_key *keys = clocks->keys;
 	bool host = bounds->now_ms != INT64_MIN;
 	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
 	int64_t lead = INT64_MIN;
+	uint32_t lead_i = NONE;
+	int64_t min_heard = INT64_MAX;
 	int64_t best_ms = INT64_MAX;
-	uint32_t best = UINT32_MAX;
+	uint32_t best = NONE;
 
 	for (uint32_t i = 0; i < clocks->count; i++) {
 		int64_t ms = sources[i].newest_ms;
 		if (!FRESH(&sources[i]))
 			continue;
-		if (ms > lead)
+		if (host && sources[i].heard_ms < min_heard)
+			min_heard = sources[i].heard_ms;
+		if (ms > lead) {
 			lead = ms;
+			lead_i = i;
+		}
 		if (ms > best_ms || (ms != INT64_MIN && ms < bounds->center_ms))
 			continue;
-		if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
+		if (best == NONE || ms < best_ms || keys[i].rank < keys[best].rank) {
 			best = i;
 			best_ms = ms;
 		}
 	}
 	/* A fresh source with a clock means lead >= its clock > INT64_MIN. */
-	if (best != UINT32_MAX && best_ms != INT64_MIN && best_ms < lead - bounds->max_lag_ms) {
+	if (best != NONE && best_ms != INT64_MIN && best_ms < lead - bounds->max_lag_ms) {
 		int64_t floor = lead - bounds->max_lag_ms;
-		best = UINT32_MAX;
+		best = NONE;
 		best_ms = INT64_MAX;
 		for (uint32_t i = 0; i < clocks->count; i++) {
 			int64_t ms = sources[i].newest_ms;
@@ -264,18 +324,121 @@ void clocks_center(const struct clocks *clocks, const struct clocks_bounds *boun
 				continue;
 			if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
 				continue;
-			if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
+			if (best == NONE || ms < best_ms || keys[i].rank < keys[best].rank) {
 				best = i;
 				best_ms = ms;
 			}
 		}
 	}
+	kept->valid = true;
+	kept->bounds = *bounds;
+	kept->lead = lead;
+	kept->lead_i = lead_i;
+	kept->best = best;
+	kept->best_ms = best_ms;
+	kept->min_heard = min_heard;
+}
+
+/* Source i may have moved since the kept center: take it in. False when only a full pass can
+ * tell (the lead or the oldest held source moved back or went stale, the oldest held one moved
+ * on, the lead's floor passed it). */
+static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t stale_before)
+{
+	struct clocks_kept *kept = &clocks->kept;
+	const struct clocks_source *source;
+	int64_t ms;
+	bool fresh;
+
+	if (i >= clocks->count)
+		return false;
+	source = &clocks->sources[i];
+	ms = source->newest_ms;
+	fresh = FRESH(source);
+	if (fresh && host && source->heard_ms < kept->min_heard)
+		kept->min_heard = source->heard_ms;
+	if (i == kept->lead_i) {
+		if (!fresh || ms < kept->lead)
+			return false;
+		kept->lead = ms;
+	} else if (fresh && ms > kept->lead) {
+		kept->lead = ms;
+		kept->lead_i = i;
+	}
+	if (kept->best != NONE && kept->best_ms != INT64_MIN &&
+	    kept->best_ms < kept->lead - kept->bounds.max_lag_ms)
+		return false;
+	if (i == kept->best)
+		return fresh && ms == kept->best_ms;
+	/* Not the oldest held before: whatever it was, only where it is now can matter. */
+	if (!fresh || (ms != INT64_MIN && (ms < kept->bounds.center_ms ||
+					   ms < kept->lead - kept->bounds.max_lag_ms)))
+		return true;
+	if (kept->best == NONE || ms < kept->best_ms ||
+	    (ms == kept->best_ms && clocks->keys[i].rank < clocks->keys[kept->best].rank)) {
+		kept->best = i;
+		kept->best_ms = ms;
+	}
+	return true;
+}
+
+/* Bring the kept center to bounds and to the sources handed out since; false when only a full
+ * pass can tell. The host clock and the center only move forward in between. */
+static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bounds)
+{
+	struct clocks_kept *kept = &clocks->kept;
+	const struct clocks_bounds *was = &kept->bounds;
+	bool host = bounds->now_ms != INT64_MIN;
+	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
+
+	if (!kept->valid || kept->n_changed > CHANGED_MAX || bounds->idle_ms != was->idle_ms ||
+	    bounds->max_lag_ms != was->max_lag_ms || host != (was->now_ms != INT64_MIN) ||
+	    bounds->now_ms < was->now_ms || bounds->center_ms < was->center_ms)
+		return false;
+	if (host && stale_before > kept->min_heard)
+		return false; /* a fresh source may have gone stale */
+	if (kept->best != NONE && kept->best_ms != INT64_MIN && kept->best_ms < bounds->center_ms)
+		return false; /* the center passed the oldest held clock */
+	kept->bounds = *bounds;
+	for (uint32_t k = 0; k < kept->n_changed; k++)
+		if (!take_moved(clocks, kept->changed[k], host, stale_before))
+			return false;
+	return true;
+}
+
+/* The kept center is what a full pass gives (debug builds). */
+static void check_kept(struct clocks *clocks, const struct clocks_bounds *bounds)
+{
+	const struct clocks_kept *kept = &clocks->kept;
+	struct clocks_kept full;
+
+	center_full(clocks, bounds, &full);
+	if (INVARIANT_FAILS((full.best == NONE) == (kept->best == NONE) &&
+			    (full.best == NONE ||
+			     (full.best_ms == kept->best_ms &&
+			      strcmp(clocks->sources[full.best].name,
+				     clocks->sources[kept->best].name) == 0))))
+		clocks->kept = full;
+}
+
+void clocks_center(struct clocks *clocks, const struct clocks_bounds *bounds,
+		   struct clocks_center *out)
+{
+	struct clocks_kept *kept = &clocks->kept;
+
+	if (!center_kept(clocks, bounds))
+		center_full(clocks, bounds, kept);
+	if (CLOCKS_CHECK_CENTER)
+		check_kept(clocks, bounds);
+	/* The source last handed out stays in view: its pointer may still be written. */
+	kept->n_changed = 0;
+	if (clocks->last_found < clocks->count)
+		note_changed(clocks, clocks->last_found);
 	memset(out, 0, sizeof(*out));
 	out->center_ms = INT64_MAX;
-	if (best != UINT32_MAX) {
+	if (kept->best != NONE) {
 		out->any_held = true;
-		out->center_ms = best_ms;
-		text_copy(out->tie_name, sources[best].name, sizeof(out->tie_name));
+		out->center_ms = kept->best_ms;
+		text_copy(out->tie_name, clocks->sources[kept->best].name, sizeof(out->tie_name));
 	}
 }
 #undef FRESH
@@ -318,6 +481,7 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	clocks->keys = keys;
 	clocks->max = max_sources;
 	clocks->last_found = 0;
+	clocks->kept.valid = false;
 	return 0;
 }
 
@@ -354,6 +518,7 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 {
 	uint32_t count;
 
+	clocks->kept.valid = false;
 	clocks->evicted = codec_get_u64(reader);
 	count = codec_get_u32(reader);
 	if (reader->failed || count > clocks->max)

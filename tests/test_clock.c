@@ -960,7 +960,7 @@ static void set_clock(struct clocks *clocks, const char *name, int64_t newest_ms
 }
 
 /* Both computations agree, and the center is (any_held, center_ms, tie_name). */
-static void expect_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
+static void expect_center(struct clocks *clocks, const struct clocks_bounds *bounds,
 			  bool any_held, int64_t center_ms, const char *tie_name)
 {
 	struct clocks_center got;
