@@ -20,6 +20,7 @@
 
 #define NONE UINT32_MAX
 #define CHANGED_MAX 4
+#define CLOCKS_KEEP_FROM 4 /* sources: with fewer, clocks_center makes a pass over them */
 
 struct clocks_key {
 	uint32_t rank;
@@ -48,6 +49,9 @@ struct clocks_kept {
 	uint32_t lead_i;    /* its source (NONE: no fresh source) */
 	int64_t best_ms;    /* the center: the oldest clock of the held sources */
 	uint32_t best;      /* its source (NONE: nothing held) */
+	int64_t second_ms;  /* the runner-up: the oldest of the other held sources */
+	uint32_t second;    /* its source (NONE: no other held source) */
+	bool second_known;  /* false: the runner-up moved and the next one is not known */
 	int64_t min_heard;  /* at most the oldest heard_ms of the fresh sources (host clock) */
 	uint32_t changed[CHANGED_MAX]; /* sources handed out since the last call */
 	uint32_t n_changed; /* CHANGED_MAX + 1: more than fit */
@@ -274,80 +278,120 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 	(host ? (s)->heard_ms != INT64_MIN && (s)->heard_ms >= stale_before                        \
 	      : (s)->newest_ms != INT64_MIN)
 
+/* Does clock ms of the source ranked rank come before clock ms2 of the one ranked rank2? */
+static bool before(int64_t ms, uint32_t rank, int64_t ms2, uint32_t rank2)
+{
+	return ms < ms2 || (ms == ms2 && rank < rank2);
+}
+
+/* Offer held source i (clock ms) for the oldest and the runner-up. */
+static void offer(const struct clocks *clocks, struct clocks_kept *kept, uint32_t i, int64_t ms)
+{
+	const struct clocks_key *keys = clocks->keys;
+
+	if (kept->best == NONE || before(ms, keys[i].rank, kept->best_ms, keys[kept->best].rank)) {
+		kept->second = kept->best;
+		kept->second_ms = kept->best_ms;
+		kept->best = i;
+		kept->best_ms = ms;
+	} else if (kept->second == NONE ||
+		   before(ms, keys[i].rank, kept->second_ms, keys[kept->second].rank)) {
+		kept->second = i;
+		kept->second_ms = ms;
+	}
+}
+
 /*
  * The same result as held_under() for every source, the tie between equal clocks broken by
- * name (strcmp), with freshness's threshold computed once, names compared by their rank and
- * the winner's name copied once (issue 17). One pass finds the lead and the oldest of the
- * fresh sources not behind the center; the held sources are those of them also within
- * max_lag of the lead, so when that oldest one is (the usual case) it is the answer, and
- * only when it lags further does a second pass look again with the lead known. Kept in kept,
- * with the lead's source and the oldest heard time of the fresh sources.
+ * name (strcmp), with freshness's threshold computed once and names compared by their rank
+ * (issue 17). One pass finds the lead and the oldest two of the fresh sources not behind the
+ * center; the held sources are those of them also within max_lag of the lead, so when both
+ * are (the usual case) they are the answer, and only when one lags further does a second pass
+ * look again with the lead known. Kept in kept, with the lead's source and the oldest
+ * heard time of the fresh sources.
  */
 static void center_full(const struct clocks *clocks, const struct clocks_bounds *bounds,
 			struct clocks_kept *kept)
 {
 	const struct clocks_source *sources = clocks->sources;
-	const struct clocks_key *keys = clocks->keys;
 	bool host = bounds->now_ms != INT64_MIN;
 	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
-	int64_t lead = INT64_MIN;
-	uint32_t lead_i = NONE;
-	int64_t min_heard = INT64_MAX;
-	int64_t best_ms = INT64_MAX;
-	uint32_t best = NONE;
 
+	kept->valid = true;
+	kept->bounds = *bounds;
+	kept->lead = INT64_MIN;
+	kept->lead_i = NONE;
+	kept->min_heard = INT64_MAX;
+	kept->best = kept->second = NONE;
+	kept->best_ms = kept->second_ms = INT64_MAX;
+	kept->second_known = true;
 	for (uint32_t i = 0; i < clocks->count; i++) {
 		int64_t ms = sources[i].newest_ms;
 		if (!FRESH(&sources[i]))
 			continue;
-		if (host && sources[i].heard_ms < min_heard)
-			min_heard = sources[i].heard_ms;
-		if (ms > lead) {
-			lead = ms;
-			lead_i = i;
+		if (host && sources[i].heard_ms < kept->min_heard)
+			kept->min_heard = sources[i].heard_ms;
+		if (ms > kept->lead) {
+			kept->lead = ms;
+			kept->lead_i = i;
 		}
-		if (ms > best_ms || (ms != INT64_MIN && ms < bounds->center_ms))
+		if (ms > kept->second_ms || (ms != INT64_MIN && ms < bounds->center_ms))
 			continue;
-		if (best == NONE || ms < best_ms || keys[i].rank < keys[best].rank) {
-			best = i;
-			best_ms = ms;
-		}
+		offer(clocks, kept, i, ms);
 	}
-	/* A fresh source with a clock means lead >= its clock > INT64_MIN. */
-	if (best != NONE && best_ms != INT64_MIN && best_ms < lead - bounds->max_lag_ms) {
-		int64_t floor = lead - bounds->max_lag_ms;
-		best = NONE;
-		best_ms = INT64_MAX;
+	/* A fresh source with a clock means lead >= its clock > INT64_MIN. The runner-up (after a
+	 * source without a clock) may lag when the oldest does not. */
+	if ((kept->best != NONE && kept->best_ms != INT64_MIN &&
+	     kept->best_ms < kept->lead - bounds->max_lag_ms) ||
+	    (kept->second != NONE && kept->second_ms != INT64_MIN &&
+	     kept->second_ms < kept->lead - bounds->max_lag_ms)) {
+		int64_t floor = kept->lead - bounds->max_lag_ms;
+		kept->best = kept->second = NONE;
+		kept->best_ms = kept->second_ms = INT64_MAX;
 		for (uint32_t i = 0; i < clocks->count; i++) {
 			int64_t ms = sources[i].newest_ms;
-			if (ms > best_ms || !FRESH(&sources[i]))
+			if (ms > kept->second_ms || !FRESH(&sources[i]))
 				continue;
 			if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
 				continue;
-			if (best == NONE || ms < best_ms || keys[i].rank < keys[best].rank) {
-				best = i;
-				best_ms = ms;
-			}
+			offer(clocks, kept, i, ms);
 		}
 	}
-	kept->valid = true;
-	kept->bounds = *bounds;
-	kept->lead = lead;
-	kept->lead_i = lead_i;
-	kept->best = best;
-	kept->best_ms = best_ms;
-	kept->min_heard = min_heard;
+}
+
+/* The oldest held source left its place (moved on, or is held no more): the runner-up takes
+ * it, unless i, still held at clock ms, comes before the runner-up. False: not known. */
+static bool best_moved(const struct clocks *clocks, struct clocks_kept *kept, uint32_t i,
+		       bool held, int64_t ms)
+{
+	const struct clocks_key *keys = clocks->keys;
+
+	if (!kept->second_known)
+		return false;
+	if (held && (kept->second == NONE ||
+		     before(ms, keys[i].rank, kept->second_ms, keys[kept->second].rank))) {
+		kept->best_ms = ms;
+		return true;
+	}
+	kept->best = kept->second;
+	kept->best_ms = kept->second_ms;
+	kept->second = NONE;
+	kept->second_ms = INT64_MAX;
+	/* The next one is i or one not looked at; with nothing else held, nothing is. */
+	kept->second_known = kept->best == NONE;
+	return true;
 }
 
 /* Source i may have moved since the kept center: take it in. False when only a full pass can
- * tell (the lead or the oldest held source moved back or went stale, the oldest held one moved
- * on, the lead's floor passed it). */
+ * tell (the lead moved back or went stale, the lead's floor passed the oldest held clock, the
+ * oldest held source left its place while the runner-up was not known). */
 static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t stale_before)
 {
 	struct clocks_kept *kept = &clocks->kept;
+	const struct clocks_key *keys = clocks->keys;
 	const struct clocks_source *source;
-	int64_t ms;
-	bool fresh;
+	int64_t ms, floor;
+	bool fresh, held;
 
 	if (i >= clocks->count)
 		return false;
@@ -364,19 +408,38 @@ static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t sta
 		kept->lead = ms;
 		kept->lead_i = i;
 	}
-	if (kept->best != NONE && kept->best_ms != INT64_MIN &&
-	    kept->best_ms < kept->lead - kept->bounds.max_lag_ms)
+	floor = kept->lead == INT64_MIN ? INT64_MIN : kept->lead - kept->bounds.max_lag_ms;
+	if (kept->best != NONE && kept->best_ms != INT64_MIN && kept->best_ms < floor)
 		return false;
+	if (kept->second != NONE && kept->second_ms != INT64_MIN && kept->second_ms < floor)
+		kept->second_known = false;
+	held = fresh && (ms == INT64_MIN || (ms >= kept->bounds.center_ms && ms >= floor));
 	if (i == kept->best)
-		return fresh && ms == kept->best_ms;
-	/* Not the oldest held before: whatever it was, only where it is now can matter. */
-	if (!fresh || (ms != INT64_MIN && (ms < kept->bounds.center_ms ||
-					   ms < kept->lead - kept->bounds.max_lag_ms)))
+		return (held && ms == kept->best_ms) || best_moved(clocks, kept, i, held, ms);
+	if (kept->second_known && i == kept->second) {
+		if (held && ms <= kept->second_ms &&
+		    !before(ms, keys[i].rank, kept->best_ms, keys[kept->best].rank)) {
+			kept->second_ms = ms; /* still the runner-up */
+			return true;
+		}
+		kept->second_known = false; /* it moved on, or is held no more */
+		kept->second = NONE;
+		kept->second_ms = INT64_MAX;
+	}
+	/* Neither before: whatever it was, only where it is now can matter. */
+	if (!held)
 		return true;
-	if (kept->best == NONE || ms < kept->best_ms ||
-	    (ms == kept->best_ms && clocks->keys[i].rank < clocks->keys[kept->best].rank)) {
+	if (kept->best == NONE || before(ms, keys[i].rank, kept->best_ms, keys[kept->best].rank)) {
+		kept->second = kept->best; /* the oldest of the others */
+		kept->second_ms = kept->best_ms;
+		kept->second_known = true;
 		kept->best = i;
 		kept->best_ms = ms;
+	} else if (kept->second_known &&
+		   (kept->second == NONE ||
+		    before(ms, keys[i].rank, kept->second_ms, keys[kept->second].rank))) {
+		kept->second = i;
+		kept->second_ms = ms;
 	}
 	return true;
 }
@@ -398,6 +461,9 @@ static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bound
 		return false; /* a fresh source may have gone stale */
 	if (kept->best != NONE && kept->best_ms != INT64_MIN && kept->best_ms < bounds->center_ms)
 		return false; /* the center passed the oldest held clock */
+	if (kept->second != NONE && kept->second_ms != INT64_MIN &&
+	    kept->second_ms < bounds->center_ms)
+		kept->second_known = false;
 	kept->bounds = *bounds;
 	for (uint32_t k = 0; k < kept->n_changed; k++)
 		if (!take_moved(clocks, kept->changed[k], host, stale_before))
@@ -405,18 +471,27 @@ static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bound
 	return true;
 }
 
-/* The kept center is what a full pass gives (debug builds). */
+/* The same source, by clock and name (names are unique but after a load). */
+static bool same_place(const struct clocks *clocks, uint32_t a, int64_t a_ms, uint32_t b,
+		       int64_t b_ms)
+{
+	if (a == NONE || b == NONE)
+		return a == b;
+	return a_ms == b_ms && strcmp(clocks->sources[a].name, clocks->sources[b].name) == 0;
+}
+
+/* The kept center (and runner-up, when known) is what a full pass gives (debug builds). */
 static void check_kept(struct clocks *clocks, const struct clocks_bounds *bounds)
 {
 	const struct clocks_kept *kept = &clocks->kept;
 	struct clocks_kept full;
 
 	center_full(clocks, bounds, &full);
-	if (INVARIANT_FAILS((full.best == NONE) == (kept->best == NONE) &&
-			    (full.best == NONE ||
-			     (full.best_ms == kept->best_ms &&
-			      strcmp(clocks->sources[full.best].name,
-				     clocks->sources[kept->best].name) == 0))))
+	if (INVARIANT_FAILS(same_place(clocks, full.best, full.best_ms, kept->best,
+				       kept->best_ms) &&
+			    (!kept->second_known ||
+			     same_place(clocks, full.second, full.second_ms, kept->second,
+					kept->second_ms))))
 		clocks->kept = full;
 }
 
@@ -425,7 +500,8 @@ void clocks_center(struct clocks *clocks, const struct clocks_bounds *bounds,
 {
 	struct clocks_kept *kept = &clocks->kept;
 
-	if (!center_kept(clocks, bounds))
+	/* A pass over a few sources costs less than the checks that keep the center. */
+	if (clocks->count < CLOCKS_KEEP_FROM || !center_kept(clocks, bounds))
 		center_full(clocks, bounds, kept);
 	if (CLOCKS_CHECK_CENTER)
 		check_kept(clocks, bounds);
@@ -433,13 +509,15 @@ void clocks_center(struct clocks *clocks, const struct clocks_bounds *bounds,
 	kept->n_changed = 0;
 	if (clocks->last_found < clocks->count)
 		note_changed(clocks, clocks->last_found);
-	memset(out, 0, sizeof(*out));
-	out->center_ms = INT64_MAX;
-	if (kept->best != NONE) {
-		out->any_held = true;
-		out->center_ms = kept->best_ms;
-		text_copy(out->tie_name, clocks->sources[kept->best].name, sizeof(out->tie_name));
+	if (kept->best == NONE) {
+		memset(out, 0, sizeof(*out));
+		out->center_ms = INT64_MAX;
+		return;
 	}
+	out->any_held = true;
+	out->center_ms = kept->best_ms;
+	/* Whole: a source's name is zero-filled past its end (added or loaded into zeros). */
+	memcpy(out->tie_name, clocks->sources[kept->best].name, sizeof(out->tie_name));
 }
 #undef FRESH
 
