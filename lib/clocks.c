@@ -37,10 +37,13 @@ static uint32_t name_hash(const char *name)
  * The center as last computed, and what it was computed from (issue 17): clocks_center keeps
  * it while no input that could change it moved, and otherwise looks only at the sources
  * clocks_get handed out since (the engine writes a source's clocks through that pointer, right
- * after the lookup). It recomputes from every source when the bounds changed other than the
- * host clock and the center moving forward, when a fresh source may have gone stale, when the
- * lead's floor or the center passed the oldest held clock, and when the oldest held or the
- * lead source itself moved back or went stale, or when a source was forgotten.
+ * after the lookup). With the oldest held source it keeps the runner-up, which takes the
+ * oldest's place when that one moves on. It makes a pass over every source when the bounds
+ * changed other than the host clock and the center moving forward, when a fresh source may
+ * have gone stale, when the center or the lead's floor passed the oldest held clock, when the
+ * lead source moved back or went stale, when the oldest left its place while the runner-up was
+ * not known (it moved on, or was passed), when a source was forgotten, and with fewer than
+ * CLOCKS_KEEP_FROM sources.
  */
 struct clocks_kept {
 	bool valid;
