@@ -8,7 +8,19 @@
 #include <string.h>
 
 #include "codec.h"
+#include "invariant.h"
 #include "text.h"
+
+/* Debug builds (unoptimized, asserts on) check every kept center against a full pass. */
+#if !defined(NDEBUG) && !defined(__OPTIMIZE__)
+#define CLOCKS_CHECK_CENTER 1
+#else
+#define CLOCKS_CHECK_CENTER 0
+#endif
+
+#define NONE UINT32_MAX
+#define CHANGED_MAX 4
+#define CLOCKS_KEEP_FROM 4 /* sources: with fewer, clocks_center makes a pass over them */
 
 struct clocks_key {
 	uint32_t rank;
@@ -21,6 +33,33 @@ static uint32_t name_hash(const char *name)
 	return (uint32_t)hash_string(name);
 }
 
+/*
+ * The center as last computed, and what it was computed from (issue 17): clocks_center keeps
+ * it while no input that could change it moved, and otherwise looks only at the sources
+ * clocks_get handed out since (the engine writes a source's clocks through that pointer, right
+ * after the lookup). With the oldest held source it keeps the runner-up, which takes the
+ * oldest's place when that one moves on. It makes a pass over every source when the bounds
+ * changed other than the host clock and the center moving forward, when a fresh source may
+ * have gone stale, when the center or the lead's floor passed the oldest held clock, when the
+ * lead source moved back or went stale, when the oldest left its place while the runner-up was
+ * not known (it moved on, or was passed), when a source was forgotten, and with fewer than
+ * CLOCKS_KEEP_FROM sources.
+ */
+struct clocks_kept {
+	bool valid;
+	struct clocks_bounds bounds; /* those of the last call */
+	int64_t lead;       /* newest clock of the fresh sources (INT64_MIN: none) */
+	uint32_t lead_i;    /* its source (NONE: no fresh source) */
+	int64_t best_ms;    /* the center: the oldest clock of the held sources */
+	uint32_t best;      /* its source (NONE: nothing held) */
+	int64_t second_ms;  /* the runner-up: the oldest of the other held sources */
+	uint32_t second;    /* its source (NONE: no other held source) */
+	bool second_known;  /* false: the runner-up moved and the next one is not known */
+	int64_t min_heard;  /* at most the oldest heard_ms of the fresh sources (host clock) */
+	uint32_t changed[CHANGED_MAX]; /* sources handed out since the last call */
+	uint32_t n_changed; /* CHANGED_MAX + 1: more than fit */
+};
+
 struct clocks {
 	struct clocks_source *sources; /* count used, max long */
 	uint32_t count;
@@ -32,6 +71,7 @@ struct clocks {
 	 * hash, so that the lookup compares names only when the hashes match. Kept incrementally
 	 * on add and forget (both already O(count)); rebuilt after a load. */
 	struct clocks_key *keys;
+	struct clocks_kept kept;
 };
 
 struct clocks *clocks_new(uint32_t max_sources)
@@ -83,6 +123,21 @@ static void forget(struct clocks *clocks, uint32_t i)
 	clocks->sources[i] = clocks->sources[clocks->count];
 	clocks->keys[i] = clocks->keys[clocks->count];
 	clocks->evicted++;
+	clocks->kept.valid = false; /* a source moved to another index */
+}
+
+/* Source i was handed out: its clocks may change before the next clocks_center. */
+static void note_changed(struct clocks *clocks, uint32_t i)
+{
+	struct clocks_kept *kept = &clocks->kept;
+
+	if (kept->n_changed > 0 && kept->n_changed <= CHANGED_MAX &&
+	    kept->changed[kept->n_changed - 1] == i)
+		return;
+	if (kept->n_changed < CHANGED_MAX)
+		kept->changed[kept->n_changed] = i;
+	if (kept->n_changed <= CHANGED_MAX)
+		kept->n_changed++;
 }
 
 /* Rank and hash the source just appended at index last. */
@@ -140,12 +195,16 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	uint32_t hash;
 
 	if (clocks->last_found < clocks->count &&
-	    strcmp(clocks->sources[clocks->last_found].name, name) == 0)
+	    strcmp(clocks->sources[clocks->last_found].name, name) == 0) {
+		note_changed(clocks, clocks->last_found);
 		return &clocks->sources[clocks->last_found];
+	}
 	hash = name_hash(name);
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (clocks->keys[i].hash == hash && strcmp(clocks->sources[i].name, name) == 0)
+		if (clocks->keys[i].hash == hash && strcmp(clocks->sources[i].name, name) == 0) {
+			note_changed(clocks, i);
 			return &clocks->sources[clocks->last_found = i];
+		}
 	if (clocks->count == clocks->max)
 		forget(clocks, least_recent(clocks));
 	source = &clocks->sources[clocks->last_found = clocks->count++];
@@ -156,6 +215,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	source->future_ms = INT64_MIN;
 	source->restarted_ms = INT64_MIN;
 	rank_added(clocks, clocks->last_found);
+	note_changed(clocks, clocks->last_found);
 	return source;
 }
 
@@ -221,63 +281,246 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 	(host ? (s)->heard_ms != INT64_MIN && (s)->heard_ms >= stale_before                        \
 	      : (s)->newest_ms != INT64_MIN)
 
+/* Does clock ms of the source ranked rank come before clock ms2 of the one ranked rank2? */
+static bool before(int64_t ms, uint32_t rank, int64_t ms2, uint32_t rank2)
+{
+	return ms < ms2 || (ms == ms2 && rank < rank2);
+}
+
+/* Offer held source i (clock ms) for the oldest and the runner-up. */
+static void offer(const struct clocks *clocks, struct clocks_kept *kept, uint32_t i, int64_t ms)
+{
+	const struct clocks_key *keys = clocks->keys;
+
+	if (kept->best == NONE || before(ms, keys[i].rank, kept->best_ms, keys[kept->best].rank)) {
+		kept->second = kept->best;
+		kept->second_ms = kept->best_ms;
+		kept->best = i;
+		kept->best_ms = ms;
+	} else if (kept->second == NONE ||
+		   before(ms, keys[i].rank, kept->second_ms, keys[kept->second].rank)) {
+		kept->second = i;
+		kept->second_ms = ms;
+	}
+}
+
 /*
  * The same result as held_under() for every source, the tie between equal clocks broken by
- * name (strcmp), with freshness's threshold computed once, names compared by their rank and
- * the winner's name copied once (issue 17). One pass finds the lead and the oldest of the
- * fresh sources not behind the center; the held sources are those of them also within
- * max_lag of the lead, so when that oldest one is (the usual case) it is the answer, and
- * only when it lags further does a second pass look again with the lead known.
+ * name (strcmp), with freshness's threshold computed once and names compared by their rank
+ * (issue 17). One pass finds the lead and the oldest two of the fresh sources not behind the
+ * center; the held sources are those of them also within max_lag of the lead, so when both
+ * are (the usual case) they are the answer, and only when one lags further does a second pass
+ * look again with the lead known. Kept in kept, with the lead's source and the oldest
+ * heard time of the fresh sources.
  */
-void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
-		   struct clocks_center *out)
+static void center_full(const struct clocks *clocks, const struct clocks_bounds *bounds,
+			struct clocks_kept *kept)
 {
 	const struct clocks_source *sources = clocks->sources;
-	const struct clocks_key *keys = clocks->keys;
 	bool host = bounds->now_ms != INT64_MIN;
 	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
-	int64_t lead = INT64_MIN;
-	int64_t best_ms = INT64_MAX;
-	uint32_t best = UINT32_MAX;
 
+	kept->valid = true;
+	kept->bounds = *bounds;
+	kept->lead = INT64_MIN;
+	kept->lead_i = NONE;
+	kept->min_heard = INT64_MAX;
+	kept->best = kept->second = NONE;
+	kept->best_ms = kept->second_ms = INT64_MAX;
+	kept->second_known = true;
 	for (uint32_t i = 0; i < clocks->count; i++) {
 		int64_t ms = sources[i].newest_ms;
 		if (!FRESH(&sources[i]))
 			continue;
-		if (ms > lead)
-			lead = ms;
-		if (ms > best_ms || (ms != INT64_MIN && ms < bounds->center_ms))
-			continue;
-		if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
-			best = i;
-			best_ms = ms;
+		if (host && sources[i].heard_ms < kept->min_heard)
+			kept->min_heard = sources[i].heard_ms;
+		if (ms > kept->lead) {
+			kept->lead = ms;
+			kept->lead_i = i;
 		}
+		if (ms > kept->second_ms || (ms != INT64_MIN && ms < bounds->center_ms))
+			continue;
+		offer(clocks, kept, i, ms);
 	}
-	/* A fresh source with a clock means lead >= its clock > INT64_MIN. */
-	if (best != UINT32_MAX && best_ms != INT64_MIN && best_ms < lead - bounds->max_lag_ms) {
-		int64_t floor = lead - bounds->max_lag_ms;
-		best = UINT32_MAX;
-		best_ms = INT64_MAX;
+	/* A fresh source with a clock means lead >= its clock > INT64_MIN. The runner-up (after a
+	 * source without a clock) may lag when the oldest does not. */
+	if ((kept->best != NONE && kept->best_ms != INT64_MIN &&
+	     kept->best_ms < kept->lead - bounds->max_lag_ms) ||
+	    (kept->second != NONE && kept->second_ms != INT64_MIN &&
+	     kept->second_ms < kept->lead - bounds->max_lag_ms)) {
+		int64_t floor = kept->lead - bounds->max_lag_ms;
+		kept->best = kept->second = NONE;
+		kept->best_ms = kept->second_ms = INT64_MAX;
 		for (uint32_t i = 0; i < clocks->count; i++) {
 			int64_t ms = sources[i].newest_ms;
-			if (ms > best_ms || !FRESH(&sources[i]))
+			if (ms > kept->second_ms || !FRESH(&sources[i]))
 				continue;
 			if (ms != INT64_MIN && (ms < bounds->center_ms || ms < floor))
 				continue;
-			if (best == UINT32_MAX || ms < best_ms || keys[i].rank < keys[best].rank) {
-				best = i;
-				best_ms = ms;
-			}
+			offer(clocks, kept, i, ms);
 		}
 	}
-	out->any_held = false;
-	out->center_ms = INT64_MAX;
-	out->tie_name = "";
-	if (best != UINT32_MAX) {
-		out->any_held = true;
-		out->center_ms = best_ms;
-		out->tie_name = sources[best].name;
+}
+
+/* The oldest held source left its place (moved on, or is held no more): the runner-up takes
+ * it, unless i, still held at clock ms, comes before the runner-up. False: not known. */
+static bool best_moved(const struct clocks *clocks, struct clocks_kept *kept, uint32_t i,
+		       bool held, int64_t ms)
+{
+	const struct clocks_key *keys = clocks->keys;
+
+	if (!kept->second_known)
+		return false;
+	if (held && (kept->second == NONE ||
+		     before(ms, keys[i].rank, kept->second_ms, keys[kept->second].rank))) {
+		kept->best_ms = ms;
+		return true;
 	}
+	kept->best = kept->second;
+	kept->best_ms = kept->second_ms;
+	kept->second = NONE;
+	kept->second_ms = INT64_MAX;
+	/* The next one is i or one not looked at; with nothing else held, nothing is. */
+	kept->second_known = kept->best == NONE;
+	return true;
+}
+
+/* Source i may have moved since the kept center: take it in. False when only a full pass can
+ * tell (the lead moved back or went stale, the lead's floor passed the oldest held clock, the
+ * oldest held source left its place while the runner-up was not known). */
+static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t stale_before)
+{
+	struct clocks_kept *kept = &clocks->kept;
+	const struct clocks_key *keys = clocks->keys;
+	const struct clocks_source *source;
+	int64_t ms, floor;
+	bool fresh, held;
+
+	if (i >= clocks->count)
+		return false;
+	source = &clocks->sources[i];
+	ms = source->newest_ms;
+	fresh = FRESH(source);
+	if (fresh && host && source->heard_ms < kept->min_heard)
+		kept->min_heard = source->heard_ms;
+	if (i == kept->lead_i) {
+		if (!fresh || ms < kept->lead)
+			return false;
+		kept->lead = ms;
+	} else if (fresh && ms > kept->lead) {
+		kept->lead = ms;
+		kept->lead_i = i;
+	}
+	floor = kept->lead == INT64_MIN ? INT64_MIN : kept->lead - kept->bounds.max_lag_ms;
+	if (kept->best != NONE && kept->best_ms != INT64_MIN && kept->best_ms < floor)
+		return false;
+	if (kept->second != NONE && kept->second_ms != INT64_MIN && kept->second_ms < floor)
+		kept->second_known = false;
+	held = fresh && (ms == INT64_MIN || (ms >= kept->bounds.center_ms && ms >= floor));
+	if (i == kept->best)
+		return (held && ms == kept->best_ms) || best_moved(clocks, kept, i, held, ms);
+	if (kept->second_known && i == kept->second) {
+		if (held && ms <= kept->second_ms &&
+		    !before(ms, keys[i].rank, kept->best_ms, keys[kept->best].rank)) {
+			kept->second_ms = ms; /* still the runner-up */
+			return true;
+		}
+		kept->second_known = false; /* it moved on, or is held no more */
+		kept->second = NONE;
+		kept->second_ms = INT64_MAX;
+	}
+	/* Neither before: whatever it was, only where it is now can matter. */
+	if (!held)
+		return true;
+	if (kept->best == NONE || before(ms, keys[i].rank, kept->best_ms, keys[kept->best].rank)) {
+		kept->second = kept->best; /* the oldest of the others */
+		kept->second_ms = kept->best_ms;
+		kept->second_known = true;
+		kept->best = i;
+		kept->best_ms = ms;
+	} else if (kept->second_known &&
+		   (kept->second == NONE ||
+		    before(ms, keys[i].rank, kept->second_ms, keys[kept->second].rank))) {
+		kept->second = i;
+		kept->second_ms = ms;
+	}
+	return true;
+}
+
+/* Bring the kept center to bounds and to the sources handed out since; false when only a full
+ * pass can tell. The host clock and the center only move forward in between. */
+static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bounds)
+{
+	struct clocks_kept *kept = &clocks->kept;
+	const struct clocks_bounds *was = &kept->bounds;
+	bool host = bounds->now_ms != INT64_MIN;
+	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
+
+	if (!kept->valid || kept->n_changed > CHANGED_MAX || bounds->idle_ms != was->idle_ms ||
+	    bounds->max_lag_ms != was->max_lag_ms || host != (was->now_ms != INT64_MIN) ||
+	    bounds->now_ms < was->now_ms || bounds->center_ms < was->center_ms)
+		return false;
+	if (host && stale_before > kept->min_heard)
+		return false; /* a fresh source may have gone stale */
+	if (kept->best != NONE && kept->best_ms != INT64_MIN && kept->best_ms < bounds->center_ms)
+		return false; /* the center passed the oldest held clock */
+	if (kept->second != NONE && kept->second_ms != INT64_MIN &&
+	    kept->second_ms < bounds->center_ms)
+		kept->second_known = false;
+	kept->bounds = *bounds;
+	for (uint32_t k = 0; k < kept->n_changed; k++)
+		if (!take_moved(clocks, kept->changed[k], host, stale_before))
+			return false;
+	return true;
+}
+
+/* The same source, by clock and name (names are unique but after a load). */
+static bool same_place(const struct clocks *clocks, uint32_t a, int64_t a_ms, uint32_t b,
+		       int64_t b_ms)
+{
+	if (a == NONE || b == NONE)
+		return a == b;
+	return a_ms == b_ms && strcmp(clocks->sources[a].name, clocks->sources[b].name) == 0;
+}
+
+/* The kept center (and runner-up, when known) is what a full pass gives (debug builds). */
+static void check_kept(struct clocks *clocks, const struct clocks_bounds *bounds)
+{
+	const struct clocks_kept *kept = &clocks->kept;
+	struct clocks_kept full;
+
+	center_full(clocks, bounds, &full);
+	if (INVARIANT_FAILS(same_place(clocks, full.best, full.best_ms, kept->best,
+				       kept->best_ms) &&
+			    (!kept->second_known ||
+			     same_place(clocks, full.second, full.second_ms, kept->second,
+					kept->second_ms))))
+		clocks->kept = full;
+}
+
+void clocks_center(struct clocks *clocks, const struct clocks_bounds *bounds,
+		   struct clocks_center *out)
+{
+	struct clocks_kept *kept = &clocks->kept;
+
+	/* A pass over a few sources costs less than the checks that keep the center. */
+	if (clocks->count < CLOCKS_KEEP_FROM || !center_kept(clocks, bounds))
+		center_full(clocks, bounds, kept);
+	if (CLOCKS_CHECK_CENTER)
+		check_kept(clocks, bounds);
+	/* The source last handed out stays in view: its pointer may still be written. */
+	kept->n_changed = 0;
+	if (clocks->last_found < clocks->count)
+		note_changed(clocks, clocks->last_found);
+	if (kept->best == NONE) {
+		out->any_held = false;
+		out->center_ms = INT64_MAX;
+		out->tie_name = "";
+		return;
+	}
+	out->any_held = true;
+	out->center_ms = kept->best_ms;
+	out->tie_name = clocks->sources[kept->best].name;
 }
 #undef FRESH
 
@@ -319,6 +562,7 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	clocks->keys = keys;
 	clocks->max = max_sources;
 	clocks->last_found = 0;
+	clocks->kept.valid = false;
 	return 0;
 }
 
@@ -355,6 +599,7 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 {
 	uint32_t count;
 
+	clocks->kept.valid = false;
 	clocks->evicted = codec_get_u64(reader);
 	count = codec_get_u32(reader);
 	if (reader->failed || count > clocks->max)

@@ -59,7 +59,8 @@ struct clocks;
 struct clocks *clocks_new(uint32_t max_sources);
 void clocks_free(struct clocks *clocks);
 
-/** The source named name ("" for the unnamed stream), added when new. Never NULL. */
+/** The source named name ("" for the unnamed stream), added when new. Never NULL. Its clocks
+ * (newest_ms, heard_ms) are written through this pointer before the next clocks_center. */
 struct clocks_source *clocks_get(struct clocks *clocks, const char *name);
 
 /** Newest ts accepted from any source other than except (NULL: any); INT64_MIN if none. */
@@ -86,9 +87,14 @@ bool clocks_held(const struct clocks *clocks, const struct clocks_source *source
 /** How far source is behind the newest clock of all sources (0 for it, or without a clock). */
 int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source);
 
-/** The release point: the oldest clock of the held sources (INT64_MIN while one held source
- * has none yet). */
-void clocks_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
+/**
+ * The release point: the oldest clock of the held sources (INT64_MIN while one held source
+ * has none yet). Kept between calls and brought up to date from the sources clocks_get handed
+ * out since the last call (and the one it handed out last), so a source's newest_ms and
+ * heard_ms are written only through the pointer of a fresh clocks_get. Debug builds check the
+ * kept center against a pass over every source (an invariant).
+ */
+void clocks_center(struct clocks *clocks, const struct clocks_bounds *bounds,
 		   struct clocks_center *out);
 
 /** Sources known, and the i-th of them (0 <= i < count), in no particular order. */

@@ -959,7 +959,7 @@ static void set_clock(struct clocks *clocks, const char *name, int64_t newest_ms
 }
 
 /* Both computations agree, and the center is (any_held, center_ms, tie_name). */
-static void expect_center(const struct clocks *clocks, const struct clocks_bounds *bounds,
+static void expect_center(struct clocks *clocks, const struct clocks_bounds *bounds,
 			  bool any_held, int64_t center_ms, const char *tie_name)
 {
 	struct clocks_center got;
@@ -1072,6 +1072,36 @@ static void test_center_many_sources_and_load(void **state)
 	clocks_free(loaded);
 }
 
+/* Six sources taking turns, each moving past the others: the oldest moves on every step and
+ * the runner-up takes its place (the kept center, not a pass); then the oldest goes idle. */
+static void test_center_kept_round_robin(void **state)
+{
+	struct clocks *clocks = clocks_new(8);
+	struct clocks_bounds b = {
+		.now_ms = T0, .idle_ms = MINUTE, .max_lag_ms = MINUTE, .center_ms = INT64_MIN
+	};
+	char name[16];
+	char want[16];
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "feed-%d", i);
+		set_clock(clocks, name, T0 + i * 1000, T0);
+	}
+	expect_center(clocks, &b, true, T0, "feed-0");
+	for (int k = 0; k < 30; k++) {
+		snprintf(name, sizeof(name), "feed-%d", k % 6);
+		set_clock(clocks, name, T0 + (6 + k) * 1000, T0 + k);
+		snprintf(want, sizeof(want), "feed-%d", (k + 1) % 6);
+		b.center_ms = T0 + k * 1000;
+		expect_center(clocks, &b, true, T0 + (k + 1) * 1000, want);
+	}
+	/* feed-0 (clock T0 + 30 s) was last heard at T0 + 24 ms: past idle, the next one holds. */
+	b.now_ms = T0 + MINUTE + 25;
+	expect_center(clocks, &b, true, T0 + 31 * 1000, "feed-1");
+	clocks_free(clocks);
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
 static uint64_t rnd(uint64_t n)
@@ -1176,6 +1206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_center_exact_values),
 		cmocka_unit_test(test_center_many_sources_and_load),
+		cmocka_unit_test(test_center_kept_round_robin),
 		cmocka_unit_test(test_center_matches_old_computation),
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected_without_host_clock, setup,
