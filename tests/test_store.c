@@ -145,7 +145,9 @@ static int setup(void **state)
 	if (!mkdtemp(f->path))
 		return -1;
 	unsetenv("STATE_DIRECTORY");
-	len = snprintf(yaml, sizeof yaml, "journal:\n  state_directory: %s/state\n", f->path);
+	len = snprintf(yaml, sizeof yaml,
+		       "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n",
+		       f->path);
 	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
 	gate_set(false, 0);
 	gate.started = 0;
@@ -332,12 +334,40 @@ static void test_fsync_none_releases_at_the_write(void **state)
 	gate_set(false, 0);
 }
 
+/* The segment fills (segment_max_bytes 65536) while an fsync is in flight: the rotation does
+ * not wait for it in the loop; it is done when that fsync returns, before the next starts. */
+static void test_rotation_waits_for_the_sync_done(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n;
+
+	gate_set(true, 0);
+	append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	for (n = 2; n < 800; n++) /* about 100 bytes each: over 65536 */
+		append_line(f, n);
+	run_once(f); /* written; the rotation due, the sync in flight: nothing waited for */
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(gate_started(), 1);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, store_stats(f->store)->rotations == 1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_false(store_degraded(f->store, NULL));
+	RUN_UNTIL(f, f->acked >= 799);
+	store_finish(f->store); /* the snapshot's child waited for while the engine is here */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_release_waits_for_the_fsync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_none_releases_at_the_write, setup,
 						teardown),
 	};

@@ -74,6 +74,7 @@ struct store {
 };
 
 static void store_maybe_rotate(struct store *store);
+static void schedule_commit(struct store *store);
 static void snapshot_wait(struct store *store);
 static void take_sync_in_flight(struct store *store);
 static int flush_now(struct store *store);
@@ -415,6 +416,8 @@ static int wait_for_sync(struct store *store)
 	if (took > store->stats.sync_wait_us_max)
 		store->stats.sync_wait_us_max = took;
 	sync_returned(store, result);
+	if (store->rotate_due)
+		schedule_commit(store); /* on_sync_done will not run: the rotation waiting for it */
 	return result;
 }
 
@@ -466,8 +469,8 @@ static void on_sync_done(void *ctx, int result)
 	if (store->state != STORE_NORMAL)
 		return;
 	sync_returned(store, result);
+	store_maybe_rotate(store); /* first: a sync started before it would be waited for */
 	sync_next(store);
-	store_maybe_rotate(store);
 }
 
 /* At most STORE_UNSYNCED_MAX_BYTES written and not synced: past it the loop waits for the
@@ -820,9 +823,11 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
-	/* Everything written synced first, in the loop (the sync in flight waited for): the
-	 * old segment is ended and its snapshot trusted only once all of it is durable. */
-	if (!journal_all_synced(journal) && flush_now(store) < 0)
+	/* Everything written synced first: the old segment is ended and its snapshot trusted
+	 * only once all of it is durable. A sync in flight is not waited for: when it returns,
+	 * on_sync_done comes back here before starting the next; the rest is synced in the loop. */
+	if (!journal_all_synced(journal) &&
+	    (syncer_busy(store->syncer) || flush_now(store) < 0))
 		return;
 	store->rotate_deferred = false;
 	store->rotate_due = false;
