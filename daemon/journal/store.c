@@ -70,6 +70,7 @@ struct store {
 	enum store_state state;
 	char degraded_reason[STORE_REASON_MAX];
 	struct log_limit disk_log;
+	struct log_limit bound_log; /* STORE_UNSYNCED_MAX_BYTES reached */
 	struct store_stats stats;
 };
 
@@ -473,14 +474,20 @@ static void on_sync_done(void *ctx, int result)
 	sync_next(store);
 }
 
-/* At most STORE_UNSYNCED_MAX_BYTES written and not synced: past it the loop waits for the
+/* Past STORE_UNSYNCED_MAX_BYTES written and not synced after a commit, the loop waits for the
  * sync in flight and starts the next one (a disk slower than the feeds slows the feeds, as
- * an fsync in the loop did). */
+ * an fsync in the loop did); counted, and logged rate-limited. */
 static void bound_unsynced(struct store *store)
 {
-	if (store->state != STORE_NORMAL ||
-	    journal_unsynced_bytes(store->journal) <= STORE_UNSYNCED_MAX_BYTES)
+	uint64_t unsynced = journal_unsynced_bytes(store->journal);
+
+	if (store->state != STORE_NORMAL || unsynced <= STORE_UNSYNCED_MAX_BYTES)
 		return;
+	store->stats.unsynced_bound_waits++;
+	log_limited(&store->bound_log, LOG_WARNING,
+		    "journal: %" PRIu64 " bytes written and not fsynced, over %u: the loop waits "
+		    "for the disk (the fsync is slower than the feeds)",
+		    unsynced, STORE_UNSYNCED_MAX_BYTES);
 	wait_for_sync(store);
 	sync_in_background(store);
 }
@@ -904,6 +911,8 @@ struct store *store_new(struct event_base *base, const struct config *config,
 						  .ctx = store };
 	set_policy(store, config);
 	log_limit_init(&store->disk_log, config->log.rate_limit_seconds, "journal");
+	log_limit_init(&store->bound_log, config->log.rate_limit_seconds,
+		       "journal: unsynced bound");
 	if (statedir_resolve(config, path, sizeof path, why, why_size) < 0 ||
 	    statedir_open(&store->dir, path, why, why_size) < 0) {
 		store_free(store);
@@ -1100,6 +1109,7 @@ void store_reconfigure(struct store *store, const struct config *config)
 			path, store->dir.path);
 	set_policy(store, config);
 	store->disk_log.interval_seconds = config->log.rate_limit_seconds;
+	store->bound_log.interval_seconds = config->log.rate_limit_seconds;
 	if (flush_now(store) < 0)
 		return;
 	store->rotate_due = true;
@@ -1120,7 +1130,8 @@ static void log_commit_stats(const struct store *store)
 		" alerts not journaled); the loop's longest stall for a snapshot in the background "
 		"(its fork, or a wait for the previous one) %.3f ms (the longest fork %.3f ms, "
 		"%.3f ms of CPU at most; %" PRIu64
-		" rotations deferred until the previous snapshot was written)",
+		" rotations deferred until the previous snapshot was written); %" PRIu64
+		" waits at the unsynced bound",
 		stats->commits, stats->early_commits,
 		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0
 			       : 0.0,
@@ -1133,7 +1144,8 @@ static void log_commit_stats(const struct store *store)
 		stats->lines_not_journaled, stats->alerts_not_journaled,
 		(double)stats->snapshot_stall_us_max / 1000.0,
 		(double)stats->snapshot_fork_us_max / 1000.0,
-		(double)stats->snapshot_fork_cpu_us_max / 1000.0, stats->rotations_deferred);
+		(double)stats->snapshot_fork_cpu_us_max / 1000.0, stats->rotations_deferred,
+		stats->unsynced_bound_waits);
 }
 
 void store_finish(struct store *store)
@@ -1205,5 +1217,6 @@ void store_free(struct store *store)
 	recovery_router_release(&store->router);
 	statedir_close(&store->dir);
 	log_limit_flush(&store->disk_log);
+	log_limit_flush(&store->bound_log);
 	free(store);
 }
