@@ -789,7 +789,6 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 		evhttp_send_error(request, 503, NULL);
 		return;
 	}
-	server->view.state(server->view.ctx, &state);
 	if (!path)
 		path = "";
 	if ((asset = www_find(path))) {
@@ -824,12 +823,18 @@ static void http_on_request(struct evhttp_request *request, void *ctx)
 	}
 	while (route < routes && strcmp(path, http_get_paths[route]) != 0)
 		route++;
-	if (route == routes)
+	if (route == routes) {
 		http_error(server, request, 404, "no such resource");
-	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		return;
+	}
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		http_wrong_method(server, request, "GET, HEAD");
-	else
-		http_get(server, request, route, &state);
+		return;
+	}
+	/* Only here, authorized and routed: the state settles the journal (an fdatasync when an
+	 * alert waits for the disk), which no asset, 404 or refusal costs. */
+	server->view.state(server->view.ctx, &state);
+	http_get(server, request, route, &state);
 }
 
 /* ---- connections: counted and capped (http.h) ------------------------------------------- */

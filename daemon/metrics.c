@@ -286,6 +286,9 @@ static void write_journal(struct evbuffer *out, const struct http_state *state)
 	single(out, "journal_lines_not_journaled_total", "counter",
 	       "Lines processed while the journal was degraded.",
 	       state->journal->lines_not_journaled);
+	single(out, "journal_unsynced_bound_waits_total", "counter",
+	       "Commits past 8 MiB written and not fsynced: the event loop waited for the disk.",
+	       state->journal->unsynced_bound_waits);
 }
 
 /* One sample of a family labelled by port and reason. */

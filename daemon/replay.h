@@ -42,7 +42,9 @@ struct replay_history {
 	uint64_t (*oldest)(void *ctx);      /* seq of the oldest alert retained (0: none) */
 	uint64_t (*bytes_after)(void *ctx, uint64_t after); /* bytes of the lines after after */
 	/* NULL, or: the alerts produced and not durable yet made durable and delivered now, so
-	 * that the board a replay ends with reflects no alert it has not sent (store.c) */
+	 * that the board a replay ends with reflects no alert it has not sent (store.c). It
+	 * broadcasts: the subscriber or stream being filled may be dropped, so its owner only
+	 * marks it while replay_fill runs and closes it after (subscribers.c, streams.c) */
 	void (*settle)(void *ctx);
 	void *ctx;
 };

@@ -39,6 +39,8 @@ struct stream {
 	bool board_sent;      /* the board precedes the live notices */
 	uint64_t board_seq;   /* live notices up to this seq are on the board already */
 	enum redact_mode redact; /* callers' numbers as its token's role may see them */
+	bool filling; /* in stream_fill: the history may deliver notices */
+	bool dropped; /* dropped while filling: closed when the fill returns */
 };
 
 struct streams {
@@ -118,7 +120,10 @@ static void stream_drop_slow(struct stream *stream)
 		    "stream %s closed: too slow, %zu bytes unsent and the next notice would exceed "
 		    "%" PRIu32 " (http.max_stream_queue_bytes)",
 		    stream->peer, stream_queued(stream), streams->limits.max_queue_bytes);
-	stream_abort(stream);
+	if (stream->filling)
+		stream->dropped = true; /* stream_fill closes it when the fill returns */
+	else
+		stream_abort(stream);
 }
 
 /* The seq of a notice line, or false for a line without one (a {"notice":...}). */
@@ -173,12 +178,19 @@ static void stream_send_board(struct stream *stream)
 	stream_send(stream);
 }
 
-/* History for a catching-up stream, paced by its queue; then the board. */
+/* History for a catching-up stream, paced by its queue; then the board. The history may
+ * settle (replay.h), delivering notices to every stream: one that this makes too slow is only
+ * marked while it is being filled, and closed here after. */
 static void stream_fill(struct stream *stream)
 {
+	stream->filling = true;
 	replay_fill(&stream->replay, stream->streams->history, stream_queued(stream),
 		    stream->streams->limits.max_queue_bytes, stream_emit, stream);
-	stream_send_board(stream);
+	stream->filling = false;
+	if (stream->dropped)
+		stream_abort(stream);
+	else
+		stream_send_board(stream);
 }
 
 /* The queue is empty: more history for a stream catching up. */
@@ -300,6 +312,9 @@ int streams_open(struct streams *streams, struct evhttp_request *request, bool h
 			 streams->limits.max_streams);
 		return -EBUSY;
 	}
+	/* Settled before the stream exists: what this delivers drops no stream half made. */
+	if (history->settle)
+		history->settle(history->ctx);
 	if (!(stream = stream_new(streams, request))) {
 		snprintf(why, why_size, "out of memory");
 		return -ENOMEM;
@@ -336,6 +351,8 @@ void streams_broadcast(struct streams *streams, uint64_t seq, const char *line, 
 
 	for (stream = LIST_FIRST(&streams->list); stream; stream = next) {
 		next = LIST_NEXT(stream, link);
+		if (stream->dropped)
+			continue;
 		if (stream->replay.state != REPLAY_LIVE) {
 			if (!stream_keeps_up(stream))
 				stream_drop_slow(stream);

@@ -45,6 +45,8 @@ struct subscriber {
 	bool discarding;           /* the rest of a line over SUBSCRIBERS_LINE_MAX */
 	bool authenticated;        /* false: waiting for its token line, sent nothing but hello */
 	bool closing;              /* its last line is being sent, then it is closed */
+	bool filling;              /* in subscriber_fill: the history may deliver alerts */
+	bool dropped;              /* dropped while filling: closed when the fill returns */
 	struct auth_grant grant;   /* who it is; without auth: admin, nothing redacted */
 };
 
@@ -99,7 +101,10 @@ static void subscriber_drop_slow(struct subscriber *subscriber, size_t queued_by
 		    "subscriber %s disconnected: too slow, %zu bytes unsent and the next alert "
 		    "would exceed %" PRIu32 " (alerts.max_queue_bytes)",
 		    subscriber->peer, queued_bytes, subscribers->limits.max_queue_bytes);
-	subscriber_close(subscriber);
+	if (subscriber->filling)
+		subscriber->dropped = true; /* subscriber_fill closes it when the fill returns */
+	else
+		subscriber_close(subscriber);
 }
 
 /* Queue one alert line; false when it would overflow the subscriber's queue. */
@@ -133,7 +138,7 @@ void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const 
 	subscribers->stats.alerts++;
 	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
 		next = LIST_NEXT(subscriber, link);
-		if (!subscriber->authenticated || subscriber->closing)
+		if (!subscriber->authenticated || subscriber->closing || subscriber->dropped)
 			continue;
 		if (subscriber->replay.state != REPLAY_LIVE) {
 			if (!subscriber_keeps_up(subscriber))
@@ -180,14 +185,23 @@ static void subscriber_send_board(struct subscriber *subscriber)
 	subscribers->stats.boards++;
 }
 
-/* Queue history for a catching-up subscriber, paced by its queue. */
-static void subscriber_fill(struct subscriber *subscriber, size_t max_queue_bytes)
+/* Queue history for a catching-up subscriber, paced by its queue. The history may settle
+ * (replay.h), delivering alerts to every subscriber: one that this makes too slow is only
+ * marked while it is being filled, and closed here after. False when it was closed. */
+static bool subscriber_fill(struct subscriber *subscriber, size_t max_queue_bytes)
 {
 	size_t queued = evbuffer_get_length(bufferevent_get_output(subscriber->connection));
 
+	subscriber->filling = true;
 	replay_fill(&subscriber->replay, subscriber->subscribers->history, queued, max_queue_bytes,
 		    subscriber_emit, subscriber);
+	subscriber->filling = false;
+	if (subscriber->dropped) {
+		subscriber_close(subscriber);
+		return false;
+	}
 	subscriber_send_board(subscriber);
+	return true;
 }
 
 /* Consoles taken as consoles, connected now. */
@@ -237,8 +251,7 @@ static bool subscriber_release(struct subscriber *subscriber, bool has_since, ui
 	}
 	replay_release(&subscriber->replay, subscribers->history, has_since, since, subscriber_emit,
 		       subscriber);
-	subscriber_fill(subscriber, subscribers->limits.max_queue_bytes);
-	return true;
+	return subscriber_fill(subscriber, subscribers->limits.max_queue_bytes);
 }
 
 /* While held: the first line, if complete, may be {"since":N} (then it is drained); any
@@ -749,14 +762,18 @@ uint32_t subscribers_flush(struct subscribers *subscribers, subscribers_flushed_
 	struct subscriber *subscriber, *next;
 
 	subscribers->flushing = true;
+	/* Settled once here, no fill below delivers alerts (which could drop the next one). */
+	if (subscribers->history && subscribers->history->settle)
+		subscribers->history->settle(subscribers->history->ctx);
 	for (subscriber = LIST_FIRST(&subscribers->list); subscriber; subscriber = next) {
 		next = LIST_NEXT(subscriber, link);
 		if (!subscriber->authenticated || subscriber->closing) {
 			subscriber_close(subscriber);
 			continue;
 		}
-		subscriber_release(subscriber, false, 0);
-		subscriber_fill(subscriber, 2 * (size_t)subscribers->limits.max_queue_bytes);
+		if (!subscriber_release(subscriber, false, 0) ||
+		    !subscriber_fill(subscriber, 2 * (size_t)subscribers->limits.max_queue_bytes))
+			continue;
 		if (evbuffer_get_length(bufferevent_get_output(subscriber->connection)) == 0)
 			subscriber_close(subscriber);
 		else

@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The cadmon authors */
 /*
  * The protocol lines of durability, without sockets: a feed's hello and acks (daemon/acks.c),
- * a subscriber's since line and catching up from an alert history (daemon/replay.c).
+ * a subscriber's since line and catching up from an alert history (daemon/replay.c); over one
+ * socket pair, a console dropped while the history settles during its fill (subscribers.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +11,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "acks.h"
 #include "replay.h"
+#include "subscribers.h"
 
 static enum acks_hello first_line(struct acks *acks, const char *line, char *why)
 {
@@ -314,6 +319,86 @@ static void test_settle_before_live(void **state)
 	assert_int_equal(replay.cursor, 10);
 }
 
+/* The store's settle with a subscriber connected: alert 10 (5000 bytes) waited for the disk
+ * and is delivered to every subscriber while one is being filled. */
+struct settling_history {
+	struct fake_history fake;
+	struct subscribers *subscribers;
+	char alert[5000];
+};
+
+static void settling_settle(void *ctx)
+{
+	struct settling_history *history = ctx;
+
+	history->fake.settled++;
+	history->fake.newest = 10;
+	subscribers_broadcast(history->subscribers, 10, history->alert, sizeof history->alert);
+}
+
+static uint64_t settling_bytes_after(void *ctx, uint64_t after)
+{
+	struct settling_history *history = ctx;
+
+	return history->fake.newest >= 10 && after < 10 ? sizeof history->alert + 1 : 0;
+}
+
+static uint64_t settling_read(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,
+			      void *emit_ctx)
+{
+	return fake_read(&((struct settling_history *)ctx)->fake, after, max_bytes, emit, emit_ctx);
+}
+
+static uint64_t settling_newest(void *ctx)
+{
+	return ((struct settling_history *)ctx)->fake.newest;
+}
+
+static uint64_t settling_oldest(void *ctx)
+{
+	return ((struct settling_history *)ctx)->fake.oldest;
+}
+
+/* A console catching up with "since" is filled, the history settles and the alert it delivers
+ * exceeds alerts.max_queue_bytes (4096): the console is dropped once its fill has returned, not
+ * freed under it (ASan saw a use after free there). */
+static void test_settle_drops_after_the_fill(void **state)
+{
+	static struct settling_history settling = { .fake = { .oldest = 5, .newest = 9 } };
+	const struct replay_history history = { settling_read,	      settling_newest,
+						settling_oldest,      settling_bytes_after,
+						settling_settle,      &settling };
+	const struct subscribers_limits limits = { .max_subscribers = 4,
+						   .max_queue_bytes = 4096,
+						   .log_interval_seconds = 60,
+						   .max_pending_connections = 4,
+						   .max_connections_per_address = 4,
+						   .handshake_timeout_seconds = 10,
+						   .line_timeout_seconds = 10 };
+	struct event_base *base = event_base_new();
+	int fds[2];
+
+	(void)state;
+	assert_non_null(base);
+	memset(settling.alert, 'x', sizeof settling.alert);
+	settling.subscribers = subscribers_new(base, &limits);
+	assert_non_null(settling.subscribers);
+	subscribers_set_history(settling.subscribers, &history);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	subscribers_accept(settling.subscribers, fds[0], "console:1");
+	assert_int_equal(write(fds[1], "{\"since\":9}\n", 12), 12);
+	for (int tries = 0; subscribers_stats(settling.subscribers)->connected > 0; tries++) {
+		assert_true(tries < 1000);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	}
+	assert_int_equal(settling.fake.settled, 1);
+	assert_int_equal(subscribers_stats(settling.subscribers)->dropped_slow, 1);
+	assert_int_equal(subscribers_stats(settling.subscribers)->closed, 1);
+	subscribers_free(settling.subscribers);
+	event_base_free(base);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_release_and_catch_up),
 		cmocka_unit_test(test_release_without_since),
 		cmocka_unit_test(test_settle_before_live),
+		cmocka_unit_test(test_settle_drops_after_the_fill),
 	};
 
 	return cmocka_run_group_tests_name("acks", tests, NULL, NULL);

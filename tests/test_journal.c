@@ -935,6 +935,35 @@ static uint64_t start_and_rotate_after_four_calls(struct dir_fixture *f, struct 
 	return index;
 }
 
+/* A sync point taken before a rotation, returned after it: the segment it covered is closed
+ * (its fd number likely the new segment's now), so it is neither applied nor counted. */
+static void test_stale_sync_point_after_rotation(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct journal_sync_point point;
+	uint64_t index = 0, syncs, unsynced;
+	const char line[] = "{\"type\":\"call_start\",\"call_id\":\"x\",\"ts\":1795939200000,"
+			    "\"operator\":\"op-1\",\"seq\":99}";
+
+	daemon_start(f, &d);
+	feed_call(&d, 0);
+	journal_append_event(d.journal, "cad-1", line, sizeof line - 1);
+	assert_int_equal(journal_write(d.journal), 0);
+	assert_true(journal_sync_point(d.journal, &point));
+	assert_int_equal(journal_sync(d.journal, true), 0); /* in the loop: the rotation's rule */
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index), 0);
+	journal_append_event(d.journal, "cad-1", line, sizeof line - 1);
+	assert_int_equal(journal_write(d.journal), 0);
+	syncs = journal_stats(d.journal)->syncs;
+	unsynced = journal_unsynced_bytes(d.journal);
+	assert_true(unsynced > 0);
+	journal_synced_to(d.journal, &point);
+	assert_int_equal(journal_stats(d.journal)->syncs, syncs);
+	assert_int_equal(journal_unsynced_bytes(d.journal), unsynced);
+	daemon_stop(&d);
+}
+
 static void test_rotation_in_two_halves(void **state)
 {
 	struct dir_fixture *f = *state;
@@ -1021,6 +1050,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_alert_journaled_in_a_later_segment_is_suppressed, dir_setup,
 			dir_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_sync_point_after_rotation, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written,

@@ -145,7 +145,9 @@ static int setup(void **state)
 	if (!mkdtemp(f->path))
 		return -1;
 	unsetenv("STATE_DIRECTORY");
-	len = snprintf(yaml, sizeof yaml, "journal:\n  state_directory: %s/state\n", f->path);
+	len = snprintf(yaml, sizeof yaml,
+		       "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n",
+		       f->path);
 	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
 	gate_set(false, 0);
 	gate.started = 0;
@@ -306,6 +308,31 @@ static void test_finish_drains(void **state)
 	(void)first;
 }
 
+/* A disk slower than the feeds: an fsync held while more than STORE_UNSYNCED_MAX_BYTES is
+ * written; a commit past the bound waits for it, counted (and logged, rate-limited). */
+static void test_unsynced_bound_is_counted(void **state)
+{
+	struct fixture *f = *state;
+	pthread_t releaser;
+	unsigned n;
+
+	gate_set(true, 0);
+	append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	assert_int_equal(pthread_create(&releaser, NULL, release_later, NULL), 0);
+	for (n = 2; n < 95000; n++) /* about 100 bytes each: past 8 MiB, in early commits */
+		append_line(f, n);
+	pthread_join(releaser, NULL);
+	/* The commit past 8 MiB waits for the held fsync and starts the next; the loop has not
+	 * run since, so the next early commit (past 9 MiB) waits for that one. */
+	assert_int_equal(store_stats(f->store)->unsynced_bound_waits, 2);
+	assert_int_equal(store_stats(f->store)->sync_waits, 2);
+	RUN_UNTIL(f, f->acked >= 95000 - 1);
+	assert_int_equal(store_stats(f->store)->unsynced_bound_waits, 2);
+	store_finish(f->store);
+}
+
 /* fsync: none: released at the write, no fsync at all. */
 static void test_fsync_none_releases_at_the_write(void **state)
 {
@@ -332,12 +359,41 @@ static void test_fsync_none_releases_at_the_write(void **state)
 	gate_set(false, 0);
 }
 
+/* The segment fills (segment_max_bytes 65536) while an fsync is in flight: the rotation does
+ * not wait for it in the loop; it is done when that fsync returns, before the next starts. */
+static void test_rotation_waits_for_the_sync_done(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n;
+
+	gate_set(true, 0);
+	append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	for (n = 2; n < 800; n++) /* about 100 bytes each: over 65536 */
+		append_line(f, n);
+	run_once(f); /* written; the rotation due, the sync in flight: nothing waited for */
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(gate_started(), 1);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, store_stats(f->store)->rotations == 1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_false(store_degraded(f->store, NULL));
+	RUN_UNTIL(f, f->acked >= 799);
+	store_finish(f->store); /* the snapshot's child waited for while the engine is here */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_release_waits_for_the_fsync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unsynced_bound_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_none_releases_at_the_write, setup,
 						teardown),
 	};

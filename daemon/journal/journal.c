@@ -22,6 +22,7 @@ struct journal {
 	/* the open segment */
 	int fd; /* -1: none */
 	uint64_t segment_first;
+	uint64_t segment_generation; /* one more for each segment opened (fd numbers are reused) */
 	uint64_t written_bytes; /* of the open segment, as write(2) took them */
 	uint64_t synced_bytes;  /* of those, fsynced */
 	/* records */
@@ -184,6 +185,7 @@ static void open_segment(struct journal *journal, int fd, uint64_t first_index,
 {
 	journal->fd = fd;
 	journal->segment_first = first_index;
+	journal->segment_generation++;
 	journal->written_bytes = journal->synced_bytes = size_bytes;
 	journal->written_index = journal->synced_index = last_index;
 	journal->next_index = last_index + 1;
@@ -313,6 +315,7 @@ bool journal_sync_point(const struct journal *journal, struct journal_sync_point
 	if (journal->fd < 0 || journal->written_index == journal->synced_index)
 		return false;
 	*point = (struct journal_sync_point){ .fd = journal->fd,
+					      .segment = journal->segment_generation,
 					      .bytes = journal->written_bytes,
 					      .index = journal->written_index };
 	return true;
@@ -320,10 +323,10 @@ bool journal_sync_point(const struct journal *journal, struct journal_sync_point
 
 void journal_synced_to(struct journal *journal, const struct journal_sync_point *point)
 {
-	journal->stats.syncs++;
-	if (point->fd != journal->fd || point->index <= journal->synced_index ||
-	    point->index > journal->written_index)
+	if (journal->fd < 0 || point->segment != journal->segment_generation ||
+	    point->index <= journal->synced_index || point->index > journal->written_index)
 		return;
+	journal->stats.syncs++;
 	journal->synced_bytes = point->bytes;
 	journal->synced_index = point->index;
 }

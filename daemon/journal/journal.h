@@ -132,6 +132,7 @@ int journal_sync(struct journal *journal, bool really);
  * was written when the point was taken. */
 struct journal_sync_point {
 	int fd;
+	uint64_t segment; /* which segment fd was (its number may be another's since) */
 	uint64_t bytes;
 	uint64_t index; /* the last record written */
 };
@@ -141,7 +142,8 @@ bool journal_sync_point(const struct journal *journal, struct journal_sync_point
 
 /**
  * An fdatasync of point->fd started after point was taken returned 0: the records up to it are
- * durable. The segment must not have changed since (nor been rolled back).
+ * durable, and the fsync is counted. A point of a segment closed since (whatever its fd number
+ * is now), or covering nothing new or no longer written (a rollback), is ignored.
  */
 void journal_synced_to(struct journal *journal, const struct journal_sync_point *point);
 

@@ -70,10 +70,12 @@ struct store {
 	enum store_state state;
 	char degraded_reason[STORE_REASON_MAX];
 	struct log_limit disk_log;
+	struct log_limit bound_log; /* STORE_UNSYNCED_MAX_BYTES reached */
 	struct store_stats stats;
 };
 
 static void store_maybe_rotate(struct store *store);
+static void schedule_commit(struct store *store);
 static void snapshot_wait(struct store *store);
 static void take_sync_in_flight(struct store *store);
 static int flush_now(struct store *store);
@@ -415,6 +417,8 @@ static int wait_for_sync(struct store *store)
 	if (took > store->stats.sync_wait_us_max)
 		store->stats.sync_wait_us_max = took;
 	sync_returned(store, result);
+	if (store->rotate_due)
+		schedule_commit(store); /* on_sync_done will not run: the rotation waiting for it */
 	return result;
 }
 
@@ -466,18 +470,24 @@ static void on_sync_done(void *ctx, int result)
 	if (store->state != STORE_NORMAL)
 		return;
 	sync_returned(store, result);
+	store_maybe_rotate(store); /* first: a sync started before it would be waited for */
 	sync_next(store);
-	store_maybe_rotate(store);
 }
 
-/* At most STORE_UNSYNCED_MAX_BYTES written and not synced: past it the loop waits for the
+/* Past STORE_UNSYNCED_MAX_BYTES written and not synced after a commit, the loop waits for the
  * sync in flight and starts the next one (a disk slower than the feeds slows the feeds, as
- * an fsync in the loop did). */
+ * an fsync in the loop did); counted, and logged rate-limited. */
 static void bound_unsynced(struct store *store)
 {
-	if (store->state != STORE_NORMAL ||
-	    journal_unsynced_bytes(store->journal) <= STORE_UNSYNCED_MAX_BYTES)
+	uint64_t unsynced = journal_unsynced_bytes(store->journal);
+
+	if (store->state != STORE_NORMAL || unsynced <= STORE_UNSYNCED_MAX_BYTES)
 		return;
+	store->stats.unsynced_bound_waits++;
+	log_limited(&store->bound_log, LOG_WARNING,
+		    "journal: %" PRIu64 " bytes written and not fsynced, over %u: the loop waits "
+		    "for the disk (the fsync is slower than the feeds)",
+		    unsynced, STORE_UNSYNCED_MAX_BYTES);
 	wait_for_sync(store);
 	sync_in_background(store);
 }
@@ -820,9 +830,11 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
-	/* Everything written synced first, in the loop (the sync in flight waited for): the
-	 * old segment is ended and its snapshot trusted only once all of it is durable. */
-	if (!journal_all_synced(journal) && flush_now(store) < 0)
+	/* Everything written synced first: the old segment is ended and its snapshot trusted
+	 * only once all of it is durable. A sync in flight is not waited for: when it returns,
+	 * on_sync_done comes back here before starting the next; the rest is synced in the loop. */
+	if (!journal_all_synced(journal) &&
+	    (syncer_busy(store->syncer) || flush_now(store) < 0))
 		return;
 	store->rotate_deferred = false;
 	store->rotate_due = false;
@@ -899,6 +911,8 @@ struct store *store_new(struct event_base *base, const struct config *config,
 						  .ctx = store };
 	set_policy(store, config);
 	log_limit_init(&store->disk_log, config->log.rate_limit_seconds, "journal");
+	log_limit_init(&store->bound_log, config->log.rate_limit_seconds,
+		       "journal: unsynced bound");
 	if (statedir_resolve(config, path, sizeof path, why, why_size) < 0 ||
 	    statedir_open(&store->dir, path, why, why_size) < 0) {
 		store_free(store);
@@ -1095,6 +1109,7 @@ void store_reconfigure(struct store *store, const struct config *config)
 			path, store->dir.path);
 	set_policy(store, config);
 	store->disk_log.interval_seconds = config->log.rate_limit_seconds;
+	store->bound_log.interval_seconds = config->log.rate_limit_seconds;
 	if (flush_now(store) < 0)
 		return;
 	store->rotate_due = true;
@@ -1115,7 +1130,8 @@ static void log_commit_stats(const struct store *store)
 		" alerts not journaled); the loop's longest stall for a snapshot in the background "
 		"(its fork, or a wait for the previous one) %.3f ms (the longest fork %.3f ms, "
 		"%.3f ms of CPU at most; %" PRIu64
-		" rotations deferred until the previous snapshot was written)",
+		" rotations deferred until the previous snapshot was written); %" PRIu64
+		" waits at the unsynced bound",
 		stats->commits, stats->early_commits,
 		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0
 			       : 0.0,
@@ -1128,7 +1144,8 @@ static void log_commit_stats(const struct store *store)
 		stats->lines_not_journaled, stats->alerts_not_journaled,
 		(double)stats->snapshot_stall_us_max / 1000.0,
 		(double)stats->snapshot_fork_us_max / 1000.0,
-		(double)stats->snapshot_fork_cpu_us_max / 1000.0, stats->rotations_deferred);
+		(double)stats->snapshot_fork_cpu_us_max / 1000.0, stats->rotations_deferred,
+		stats->unsynced_bound_waits);
 }
 
 void store_finish(struct store *store)
@@ -1200,5 +1217,6 @@ void store_free(struct store *store)
 	recovery_router_release(&store->router);
 	statedir_close(&store->dir);
 	log_limit_flush(&store->disk_log);
+	log_limit_flush(&store->bound_log);
 	free(store);
 }

@@ -50,9 +50,12 @@
 
 /* A batch is committed at once when it grows past this. */
 #define STORE_BATCH_MAX_BYTES	(1u << 20)
-/* Written and not synced yet at most: past it the loop waits for the sync in flight. It bounds
- * the alerts held for the fsync (alertbuf.h's pending) and what a slow disk lets the feeds
- * run ahead by. */
+/* Written and not synced yet: past it after a commit (batch or interval), the loop waits for
+ * the sync in flight and starts the next at once (store_stats' unsynced_bound_waits). Soft: it
+ * is checked after each commit, so it can be passed by up to one commit's batch. It bounds the
+ * alerts held for the fsync (alertbuf.h's pending) and what a slow disk lets the feeds run
+ * ahead by. Fixed, not a key: 8 MiB is seconds of the fastest feeds, far above what a working
+ * disk leaves unsynced (one fsync's worth), and only a disk slower than the feeds reaches it. */
 #define STORE_UNSYNCED_MAX_BYTES (8u << 20)
 /* While degraded, the disk is tried again this often. */
 #define STORE_RETRY_SECONDS	2
@@ -99,6 +102,7 @@ struct store_stats {
 					    * wall time other processes ran) */
 	uint64_t rotations_deferred;	/* rotations due while the previous snapshot's child
 					 * was still writing: done when it ends, not waited for */
+	uint64_t unsynced_bound_waits;	/* commits that passed STORE_UNSYNCED_MAX_BYTES */
 };
 
 struct event_base;
