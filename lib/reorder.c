@@ -234,6 +234,8 @@ int reorder_load(struct reorder *reorder, struct codec_reader *reader)
 {
 	uint32_t count = codec_get_u32(reader);
 
+	if (INVARIANT_FAILS(reorder->count == 0 && reorder->free_count == 0))
+		return -EINVAL;
 	/* Bounded by the bytes left (the bound may have shrunk since by a reload). */
 	if (reader->failed || (uint64_t)count * REORDER_ITEM_MIN_BYTES > reader->len - reader->pos)
 		return -EINVAL;

@@ -50,7 +50,7 @@ struct codec_reader;
 /** Change the bound; more events than it are left to be released by the caller. 0 or -ENOMEM. */
 int reorder_resize(struct reorder *reorder, uint32_t max_events);
 void reorder_save(const struct reorder *reorder, struct codec_writer *writer);
-/** Load what reorder_save wrote. 0, -EINVAL or -ENOMEM. */
+/** Load what reorder_save wrote into an empty reorder (a new one). 0, -EINVAL or -ENOMEM. */
 int reorder_load(struct reorder *reorder, struct codec_reader *reader);
 
 #endif
