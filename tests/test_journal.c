@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -26,6 +25,7 @@
 #include "alert.h"
 #include "codec.h"
 #include "config.h"
+#include "daemon_harness.h"
 #include "engine.h"
 #include "journal.h"
 #include "record.h"
@@ -328,14 +328,6 @@ static int dir_setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int dir_teardown(void **state)
 {
 	struct dir_fixture *f = *state;
@@ -343,7 +335,7 @@ static int dir_teardown(void **state)
 
 	statedir_close(&f->dir);
 	*strrchr(f->path, '/') = '\0';
-	rc = nftw(f->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rc = harness_remove_tree(f->path);
 	free(f);
 	return rc;
 }

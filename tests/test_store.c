@@ -9,7 +9,6 @@
  * is gated here (store_hooks.sync_file): held until the test releases it, or failing.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -27,6 +26,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "daemon_harness.h"
 #include "engine.h"
 #include "store.h"
 
@@ -162,14 +162,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -179,7 +171,7 @@ static int teardown(void **state)
 	engine_free(f->engine);
 	store_free(f->store);
 	event_base_free(f->base);
-	rc = nftw(f->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rc = harness_remove_tree(f->path);
 	free(f);
 	return rc;
 }
