@@ -46,7 +46,7 @@ struct engine {
 	engine_call_fn on_call;
 	void *call_ctx;
 	struct engine_stats stats;
-	struct event event; /* scratch: the line being processed */
+	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
@@ -427,7 +427,8 @@ static void raise_clock_ahead(struct engine *engine, struct clocks_source *sourc
 
 /* A named source's sender numbers its lines afresh: sender_restarted, with both numberings. */
 static void raise_restarted(struct engine *engine, struct clocks_source *source,
-			    const struct engine_origin *origin, uint64_t old_seq, uint64_t new_seq)
+			    const struct engine_origin *origin, uint64_t old_seq, uint64_t new_seq,
+			    int64_t line_ts_ms)
 {
 	char subject[CLOCKS_NAME_MAX + 16];
 	char why[EVENT_ID_MAX + 32];
@@ -446,7 +447,7 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 	source_notice(engine, source, "sender_restarted", message, &notice);
 	if (notice.ts_ms ==
 	    INT64_MIN) /* no time yet (cadmon-backtest's first event): the line's own */
-		notice.ts_ms = engine->event.ts_ms;
+		notice.ts_ms = line_ts_ms;
 	source->restarted_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
 }
@@ -582,10 +583,12 @@ static void hear(const struct engine *engine, const struct engine_origin *origin
 }
 
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
-static enum event_reject admit_event(struct engine *engine, const struct event *event,
+static enum event_reject admit_event(struct engine *engine, const struct engine_parsed *parsed,
 				     const struct engine_origin *origin,
 				     struct clocks_source *source, struct engine_verdict *verdict)
 {
+	const struct event *event = &parsed->event;
+	uint64_t call_hash = parsed->call_hash;
 	enum event_reject reason;
 	struct future_miss miss;
 	int64_t oldest_ms =
@@ -601,12 +604,10 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->too_late++;
 		return reason;
 	}
-	uint64_t call_hash = call_hash_of(event);
 	if ((reason = reject_unbound(engine, event, call_hash, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	if (dedupe_seen(engine->dedupe, event_fingerprint_hashed(event, call_hash), event->ts_ms,
-			horizon_ms)) {
+	if (dedupe_seen(engine->dedupe, parsed->fingerprint, event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;
@@ -643,7 +644,8 @@ void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, voi
  * restarted sender's numbering taken afresh. Lines with a seq move the numbering even when
  * rejected later, so acknowledgements move past them. */
 static bool numbering_drops(struct engine *engine, const struct engine_origin *origin,
-			    struct clocks_source *source, struct engine_verdict *verdict)
+			    struct clocks_source *source, int64_t line_ts_ms,
+			    struct engine_verdict *verdict)
 {
 	struct sources_session session = {.epoch = origin->epoch,
 					  .first_of_connection = origin->first_of_connection,
@@ -676,7 +678,7 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 		verdict->restarted = true;
 		engine->stats.restarts++;
 		source->restarts++;
-		raise_restarted(engine, source, origin, old_seq, verdict->seq);
+		raise_restarted(engine, source, origin, old_seq, verdict->seq, line_ts_ms);
 		return false;
 	case SOURCES_NEW:
 		break;
@@ -693,30 +695,52 @@ static void take_time(struct engine *engine, int64_t received_ms, struct clocks_
 		source->heard_ms = received_ms != ENGINE_NO_TIME ? received_ms : engine->now_ms;
 }
 
-void engine_process_from(struct engine *engine, const struct engine_origin *origin,
-			 const char *line, size_t len, struct engine_verdict *verdict)
+void engine_parse(struct event_parser *parser, const char *line, size_t len,
+		  struct engine_parsed *out)
+{
+	out->empty = len == 0;
+	out->blank = is_blank(line, len);
+	out->call_hash = out->fingerprint = 0;
+	if (out->blank) {
+		out->reject = EVENT_OK;
+		out->why[0] = '\0';
+		return;
+	}
+	out->reject = event_parser_parse(parser, line, len, &out->event, out->why,
+					 sizeof(out->why));
+	if (out->reject != EVENT_OK)
+		return;
+	/* Hashed here, once, for the binding's, the duplicate filter's and the tracker's
+	 * look-ups: pure functions of the event, so a parsing thread takes them off the apply. */
+	out->call_hash = call_hash_of(&out->event);
+	out->fingerprint = event_fingerprint_hashed(&out->event, out->call_hash);
+}
+
+void engine_apply(struct engine *engine, const struct engine_origin *origin,
+		  const struct engine_parsed *parsed, struct engine_verdict *verdict)
 {
 	struct clocks_source *source;
 
 	memset(verdict, 0, offsetof(struct engine_verdict, why) + 1); /* why: "" */
-	if (len == 0 && origin->source && origin->source[0] &&
+	if (parsed->empty && origin->source && origin->source[0] &&
 	    origin->received_ms != ENGINE_NO_TIME)
 		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
-	if (is_blank(line, len))
+	if (parsed->blank)
 		return;
 	engine->stats.lines++;
 	verdict->counted_line = true;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
 	take_time(engine, origin->received_ms, NULL);
-	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event,
-					     verdict->why, sizeof(verdict->why));
-	verdict->has_seq = engine->event.has_seq;
-	verdict->seq = engine->event.seq;
-	if (numbering_drops(engine, origin, source, verdict))
+	verdict->reject = parsed->reject;
+	if (parsed->reject != EVENT_OK)
+		text_copy(verdict->why, parsed->why, sizeof(verdict->why));
+	verdict->has_seq = parsed->event.has_seq;
+	verdict->seq = parsed->event.seq;
+	if (numbering_drops(engine, origin, source, parsed->event.ts_ms, verdict))
 		return;
 	if (verdict->reject == EVENT_OK)
-		verdict->reject = admit_event(engine, &engine->event, origin, source, verdict);
+		verdict->reject = admit_event(engine, parsed, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
 		engine->stats.rejects[verdict->reject]++;
 		return;
@@ -724,6 +748,13 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	engine->stats.events++;
 	verdict->counted_event = true;
 	engine_check_limits(engine);
+}
+
+void engine_process_from(struct engine *engine, const struct engine_origin *origin,
+			 const char *line, size_t len, struct engine_verdict *verdict)
+{
+	engine_parse(engine->parser, line, len, &engine->parsed);
+	engine_apply(engine, origin, &engine->parsed, verdict);
 }
 
 void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
