@@ -117,6 +117,21 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 		 struct recovery_router *router, struct recovery *recovery, char *why,
 		 size_t why_size);
 
+/* Who reads the records recovery_run replays. */
+enum recovery_reader {
+	RECOVERY_READER_AUTO,   /* a thread of its own when more than one CPU is online */
+	RECOVERY_READER_THREAD, /* a thread of its own: pass 1, decoding and parsing the lines
+				 * (engine_parse) a segment ahead, while this thread applies them */
+	RECOVERY_READER_INLINE, /* this thread, record after record */
+};
+
+/** recovery_run with the records read by reader (recovery_run: RECOVERY_READER_AUTO). The
+ * result is the same either way, byte for byte. */
+int recovery_run_reader(struct statedir *dir, struct journal *journal,
+			const struct config *config, struct recovery_router *router,
+			enum recovery_reader reader, struct recovery *recovery, char *why,
+			size_t why_size);
+
 /**
  * Step 4: end the segment the crash left open, snapshot, start a new segment. 0 or -errno
  * (a full disk: the daemon then starts degraded and tries again later).
