@@ -56,6 +56,10 @@ struct engine {
 	 * once that no limit has anything to do. */
 	const char *limit_counters[3 * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
+	uint8_t limit_counters_of[ENGINE_LIMIT_COUNT]; /* how many of them each limit has */
+	/* No limit alert can resolve before the watermark reaches this (INT64_MAX: none open;
+	 * INT64_MIN: not known, look at every limit): derived, not saved. */
+	int64_t limits_quiet_until_ms;
 };
 
 /* Where a counter of struct engine_stats is kept between engine_stats calls: the engine's own
@@ -124,6 +128,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->now_ms = ENGINE_NO_TIME;
 	engine->future_guard = true;
 	engine->future_ceiling_ms = INT64_MAX;
+	engine->limits_quiet_until_ms = INT64_MIN;
 	engine->tracker =
 		tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
@@ -870,6 +875,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
+	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
 	return 0;
 }
 
@@ -973,7 +979,7 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 
 /* A counter (offset in struct engine_stats) into the flat list: where it is kept, and where
  * there. */
-static void list_limit_counter(struct engine *engine, size_t offset)
+static void list_limit_counter(struct engine *engine, size_t limit, size_t offset)
 {
 	const char *homes[HOME_COUNT] = {
 		[HOME_ENGINE] = (const char *)&engine->stats,
@@ -988,29 +994,33 @@ static void list_limit_counter(struct engine *engine, size_t offset)
 		;
 	engine->limit_counters[engine->limit_counter_count++] =
 		homes[home] + (offset - counter_homes[home].at);
+	engine->limit_counters_of[limit]++;
 }
 
-/* Every limit's counters (counter, also, also2) in one flat list: limits_untouched, on every
+/* Every limit's counters (counter, also, also2) in one flat list: limits_unchanged, on every
  * event, ORs them without the table's branches. */
 static void list_limit_counters(struct engine *engine)
 {
 	engine->limit_counter_count = 0;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		const struct engine_limit *limit = &engine_limits[i];
-		list_limit_counter(engine, limit->counter);
+		engine->limit_counters_of[i] = 0;
+		list_limit_counter(engine, i, limit->counter);
 		if (limit->also != SIZE_MAX)
-			list_limit_counter(engine, limit->also);
+			list_limit_counter(engine, i, limit->also);
 		if (limit->also2 != SIZE_MAX)
-			list_limit_counter(engine, limit->also2);
+			list_limit_counter(engine, i, limit->also2);
 	}
 }
 
-/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. The
- * counters are read where they are kept: no copy of the modules' stats (engine_stats') for
- * every event. */
-static bool limits_untouched(struct engine *engine)
+/* True when no limit has anything to do: none has evicted more than its alert last counted
+ * (nothing to raise), and the watermark has not reached the time the first open limit alert
+ * may resolve. What the loop of engine_check_limits would find, read where the counters are
+ * kept: no copy of the modules' stats (engine_stats') and no look-up of the open alerts on
+ * every event, also once some limit has evicted. */
+static bool limits_unchanged(struct engine *engine)
 {
-	uint64_t total = 0;
+	size_t at = 0;
 
 	/* The counters kept as copies brought up to date: the engine's of three modules, the
 	 * detector's of its callers (detector_stats); the rest are counted where they are. */
@@ -1018,26 +1028,43 @@ static bool limits_untouched(struct engine *engine)
 	engine->stats.sources_evicted = sources_evicted(engine->sources);
 	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
 	detector_stats(engine->detector);
-	for (size_t i = 0; i < engine->limit_counter_count; i++) {
-		uint64_t count;
-		memcpy(&count, engine->limit_counters[i], sizeof(count));
-		total |= count;
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
+		uint64_t evicted = 0;
+		for (size_t n = engine->limit_counters_of[i]; n > 0; n--) {
+			uint64_t count;
+			memcpy(&count, engine->limit_counters[at++], sizeof(count));
+			evicted += count;
+		}
+		if (evicted > engine->limit_counts[i])
+			return false;
 	}
+	return engine->watermark_ms < engine->limits_quiet_until_ms;
+}
+
+/* When the first open limit alert may resolve (limits_unchanged): an alert is opened or
+ * resolved only by engine_check_limits, but for a control line (engine_control forgets this,
+ * as engine_reconfigure does). */
+static int64_t limits_quiet_until(const struct engine *engine, int64_t quiet_ms)
+{
+	int64_t until = INT64_MAX;
+
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
-		total |= engine->limit_counts[i];
-	return total == 0;
+		if (engine->limit_counts[i] > 0 && engine->limit_growth_ms[i] + quiet_ms < until &&
+		    sysalerts_is_open(engine->sysalerts, "limit", engine_limits[i].key))
+			until = engine->limit_growth_ms[i] + quiet_ms;
+	return until;
 }
 
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. Runs after every event: a limit that never
- * evicted (count 0) has no alert open, so only the others ask the system alerts. */
+ * for resolve_after_seconds of event time. Runs after every event: when no limit has anything
+ * to do (limits_unchanged), only the rate limits' episodes are looked at. */
 static void engine_check_limits(struct engine *engine)
 {
 	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 
-	if (limits_untouched(engine)) {
+	if (limits_unchanged(engine)) {
 		if (binding_open_episodes(engine->binding) > 0)
 			settle_rate_limits(engine); /* the only part left that may have work */
 		return;
@@ -1057,6 +1084,7 @@ static void engine_check_limits(struct engine *engine)
 			sysalerts_resolve(engine->sysalerts, &notice);
 		}
 	}
+	engine->limits_quiet_until_ms = limits_quiet_until(engine, quiet_ms);
 	settle_rate_limits(engine);
 }
 
@@ -1198,6 +1226,7 @@ int engine_control(struct engine *engine, const char *line, size_t len, int64_t 
 		engine->stats.controls++;
 	else
 		engine->stats.controls_rejected++;
+	engine->limits_quiet_until_ms = INT64_MIN; /* a "limit" alert of its key may have moved */
 	return rc;
 }
 
