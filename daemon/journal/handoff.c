@@ -83,6 +83,16 @@ void handoff_free(struct handoff *handoff)
 	free(handoff);
 }
 
+/* Times the consumer looks at the producer's index before it sleeps: a few microseconds. */
+#define HANDOFF_SPINS 200
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 static void *slot_at(const struct handoff *handoff, size_t n)
 {
 	return handoff->slots + (n & handoff->mask) * handoff->slot_size;
@@ -117,7 +127,9 @@ void *handoff_claim(struct handoff *handoff)
 void handoff_publish(struct handoff *handoff)
 {
 	atomic_store(&handoff->head, ++handoff->produced);
-	if (atomic_load(&handoff->consumer_waiting)) {
+	if (atomic_load(&handoff->consumer_waiting) &&
+	    handoff->produced - atomic_load_explicit(&handoff->tail, memory_order_relaxed) >=
+		    handoff->count / 2) {
 		pthread_mutex_lock(&handoff->lock);
 		pthread_cond_signal(&handoff->items);
 		pthread_mutex_unlock(&handoff->lock);
@@ -132,13 +144,24 @@ void handoff_close(struct handoff *handoff)
 	pthread_mutex_unlock(&handoff->lock);
 }
 
-/* The consumer, the ring empty: sleep until a slot is published or the ring closed. */
+/* The consumer, the ring empty: spin a little (the producer is usually about to publish),
+ * then sleep until half the ring is published or the ring closed (fewer, longer sleeps: the
+ * producer, never waiting for the consumer but when the ring is full, gets there). */
 static void wait_for_items(struct handoff *handoff)
 {
+	size_t half = handoff->count / 2;
+
+	for (int spin = 0; spin < HANDOFF_SPINS; spin++) {
+		if ((handoff->seen_head = atomic_load_explicit(&handoff->head,
+							       memory_order_acquire)) !=
+		    handoff->consumed)
+			return;
+		cpu_relax();
+	}
 	pthread_mutex_lock(&handoff->lock);
 	atomic_store(&handoff->consumer_waiting, true);
 	while (!handoff->closed &&
-	       (handoff->seen_head = atomic_load(&handoff->head)) == handoff->consumed)
+	       (handoff->seen_head = atomic_load(&handoff->head)) - handoff->consumed < half)
 		pthread_cond_wait(&handoff->items, &handoff->lock);
 	atomic_store(&handoff->consumer_waiting, false);
 	pthread_mutex_unlock(&handoff->lock);

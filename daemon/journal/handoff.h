@@ -10,9 +10,10 @@
  * A bounded ring of fixed-size slots handed from one producer thread to one consumer thread,
  * in order: recovery's reader fills slots with records decoded and lines parsed, the engine's
  * thread applies them (recovery.c). The fast path is two atomic indexes, no lock; a side that
- * finds the ring full (the producer) or empty (the consumer) sleeps on a condition variable
- * until the other side has made room for half the ring, or published a slot. One producer
- * and one consumer only.
+ * finds the ring full (the producer) or empty (the consumer, after a short spin) sleeps on a
+ * condition variable until the other side has made room for half the ring, or published half
+ * of it (or closed it): a sleep per half ring at most, not per slot. One producer and one
+ * consumer only.
  */
 
 struct handoff;

@@ -21,7 +21,10 @@
  *     counted). A corrupt record elsewhere makes the segment quarantined (renamed *.corrupt,
  *     logged, counted) after what can be trusted in it (every record that verifies) is used.
  *  3. Replay the checked segment's EVENT, REJECT and CONTROL records after the snapshot, in
- *     order, through the engine with the same origin. Alerts the replay produces whose seq is
+ *     order, through the engine with the same origin. With more than one CPU, steps 2 and the
+ *     decoding and parsing of step 3 (engine_parse) run a segment ahead on a reader thread,
+ *     which hands the records over in order (handoff.h); the calling thread applies them
+ *     (engine_apply) and does everything else: the same result as on one thread. Alerts the replay produces whose seq is
  *     at most the highest ALERT record of the journal were delivered before the crash: they
  *     are suppressed (one above the highest checked so far is held until every segment is
  *     checked). The others were never journaled, so never delivered: they are handed back
