@@ -56,9 +56,10 @@ struct engine {
 	 * once that no limit has anything to do. */
 	const char *limit_counters[3 * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
-	uint8_t limit_counters_of[ENGINE_LIMIT_COUNT]; /* how many of them each limit has */
-	/* No limit alert can resolve before the watermark reaches this (INT64_MAX: none open;
-	 * INT64_MIN: not known, look at every limit): derived, not saved. */
+	/* Derived, not saved: what those counters were at the last look at every limit, and the
+	 * watermark no limit alert can resolve before (INT64_MAX: none open; INT64_MIN: not known,
+	 * look at every limit next time). */
+	uint64_t limit_counters_seen[3 * ENGINE_LIMIT_COUNT];
 	int64_t limits_quiet_until_ms;
 };
 
@@ -979,7 +980,7 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 
 /* A counter (offset in struct engine_stats) into the flat list: where it is kept, and where
  * there. */
-static void list_limit_counter(struct engine *engine, size_t limit, size_t offset)
+static void list_limit_counter(struct engine *engine, size_t offset)
 {
 	const char *homes[HOME_COUNT] = {
 		[HOME_ENGINE] = (const char *)&engine->stats,
@@ -994,7 +995,6 @@ static void list_limit_counter(struct engine *engine, size_t limit, size_t offse
 		;
 	engine->limit_counters[engine->limit_counter_count++] =
 		homes[home] + (offset - counter_homes[home].at);
-	engine->limit_counters_of[limit]++;
 }
 
 /* Every limit's counters (counter, also, also2) in one flat list: limits_unchanged, on every
@@ -1004,23 +1004,23 @@ static void list_limit_counters(struct engine *engine)
 	engine->limit_counter_count = 0;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		const struct engine_limit *limit = &engine_limits[i];
-		engine->limit_counters_of[i] = 0;
-		list_limit_counter(engine, i, limit->counter);
+		list_limit_counter(engine, limit->counter);
 		if (limit->also != SIZE_MAX)
-			list_limit_counter(engine, i, limit->also);
+			list_limit_counter(engine, limit->also);
 		if (limit->also2 != SIZE_MAX)
-			list_limit_counter(engine, i, limit->also2);
+			list_limit_counter(engine, limit->also2);
 	}
 }
 
-/* True when no limit has anything to do: none has evicted more than its alert last counted
- * (nothing to raise), and the watermark has not reached the time the first open limit alert
- * may resolve. What the loop of engine_check_limits would find, read where the counters are
- * kept: no copy of the modules' stats (engine_stats') and no look-up of the open alerts on
- * every event, also once some limit has evicted. */
+/* True when no limit has anything to do: no counter has moved since the last look at every
+ * limit (which left each limit's count at least its evictions: nothing to raise), and the
+ * watermark has not reached the time the first open limit alert may resolve. What the loop of
+ * engine_check_limits would find, read where the counters are kept: no copy of the modules'
+ * stats (engine_stats') and no look-up of the open alerts on every event, also once some
+ * limit has evicted. */
 static bool limits_unchanged(struct engine *engine)
 {
-	size_t at = 0;
+	uint64_t moved = 0;
 
 	/* The counters kept as copies brought up to date: the engine's of three modules, the
 	 * detector's of its callers (detector_stats); the rest are counted where they are. */
@@ -1028,17 +1028,19 @@ static bool limits_unchanged(struct engine *engine)
 	engine->stats.sources_evicted = sources_evicted(engine->sources);
 	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
 	detector_stats(engine->detector);
-	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
-		uint64_t evicted = 0;
-		for (size_t n = engine->limit_counters_of[i]; n > 0; n--) {
-			uint64_t count;
-			memcpy(&count, engine->limit_counters[at++], sizeof(count));
-			evicted += count;
-		}
-		if (evicted > engine->limit_counts[i])
-			return false;
+	for (size_t i = 0; i < engine->limit_counter_count; i++) {
+		uint64_t count;
+		memcpy(&count, engine->limit_counters[i], sizeof(count));
+		moved |= count ^ engine->limit_counters_seen[i];
 	}
-	return engine->watermark_ms < engine->limits_quiet_until_ms;
+	return moved == 0 && engine->watermark_ms < engine->limits_quiet_until_ms;
+}
+
+/* The counters as the look at every limit left them (limits_unchanged). */
+static void note_limit_counters(struct engine *engine)
+{
+	for (size_t i = 0; i < engine->limit_counter_count; i++)
+		memcpy(&engine->limit_counters_seen[i], engine->limit_counters[i], sizeof(uint64_t));
 }
 
 /* When the first open limit alert may resolve (limits_unchanged): an alert is opened or
@@ -1084,6 +1086,7 @@ static void engine_check_limits(struct engine *engine)
 			sysalerts_resolve(engine->sysalerts, &notice);
 		}
 	}
+	note_limit_counters(engine);
 	engine->limits_quiet_until_ms = limits_quiet_until(engine, quiet_ms);
 	settle_rate_limits(engine);
 }
