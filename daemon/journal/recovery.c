@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -985,11 +986,22 @@ static int apply_with_reader(struct recovery_pass *pass, struct segment_check *c
 	return rc;
 }
 
+/* The CPUs this process may run on (its affinity: a service or container may be held to
+ * fewer than are online). */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /* Whether to read on a thread of its own. */
 static bool use_reader(enum recovery_reader reader)
 {
 	if (reader == RECOVERY_READER_AUTO)
-		return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+		return usable_cpus() > 1;
 	return reader == RECOVERY_READER_THREAD;
 }
 

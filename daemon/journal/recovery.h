@@ -21,7 +21,7 @@
  *     counted). A corrupt record elsewhere makes the segment quarantined (renamed *.corrupt,
  *     logged, counted) after what can be trusted in it (every record that verifies) is used.
  *  3. Replay the checked segment's EVENT, REJECT and CONTROL records after the snapshot, in
- *     order, through the engine with the same origin. With more than one CPU, steps 2 and the
+ *     order, through the engine with the same origin. With more than one CPU, step 2 and the
  *     decoding and parsing of step 3 (engine_parse) run a segment ahead on a reader thread,
  *     which hands the records over in order (handoff.h); the calling thread applies them
  *     (engine_apply) and does everything else: the same result as on one thread. Alerts the replay produces whose seq is
@@ -122,7 +122,8 @@ int recovery_run(struct statedir *dir, struct journal *journal, const struct con
 
 /* Who reads the records recovery_run replays. */
 enum recovery_reader {
-	RECOVERY_READER_AUTO,   /* a thread of its own when more than one CPU is online */
+	RECOVERY_READER_AUTO,   /* a thread of its own when the process may use more than one
+				 * CPU (its affinity) */
 	RECOVERY_READER_THREAD, /* a thread of its own: pass 1, decoding and parsing the lines
 				 * (engine_parse) a segment ahead, while this thread applies them */
 	RECOVERY_READER_INLINE, /* this thread, record after record */
