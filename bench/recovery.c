@@ -416,7 +416,8 @@ static void parse_options(int argc, char **argv, struct options *options)
 			bench_reader = RECOVERY_READER_INLINE;
 			break;
 		default:
-			fputs("usage: recovery [-n EVENTS] [-d DIR | -r DIR] [-o] [-s] [-i]\n", stderr);
+			fputs("usage: recovery [-n EVENTS] [-d DIR | -r DIR] [-o] [-s] [-i]\n",
+			      stderr);
 			exit(option == 'h' ? 0 : 2);
 		}
 	}

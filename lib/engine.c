@@ -1040,7 +1040,8 @@ static bool limits_unchanged(struct engine *engine)
 static void note_limit_counters(struct engine *engine)
 {
 	for (size_t i = 0; i < engine->limit_counter_count; i++)
-		memcpy(&engine->limit_counters_seen[i], engine->limit_counters[i], sizeof(uint64_t));
+		memcpy(&engine->limit_counters_seen[i], engine->limit_counters[i],
+		       sizeof(engine->limit_counters_seen[i]));
 }
 
 /* When the first open limit alert may resolve (limits_unchanged): an alert is opened or

@@ -24,11 +24,11 @@
  *     order, through the engine with the same origin. With more than one CPU, step 2 and the
  *     decoding and parsing of step 3 (engine_parse) run a segment ahead on a reader thread,
  *     which hands the records over in order (handoff.h); the calling thread applies them
- *     (engine_apply) and does everything else: the same result as on one thread. Alerts the replay produces whose seq is
- *     at most the highest ALERT record of the journal were delivered before the crash: they
- *     are suppressed (one above the highest checked so far is held until every segment is
- *     checked). The others were never journaled, so never delivered: they are handed back
- *     (recovered) for the daemon to journal and deliver.
+ *     (engine_apply) and does everything else: the same result as on one thread. Alerts
+ *     the replay produces whose seq is at most the highest ALERT record of the journal were
+ *     delivered before the crash: they are suppressed (one above the highest checked so far
+ *     is held until every segment is checked). The others were never journaled, so never
+ *     delivered: they are handed back (recovered) for the daemon to journal and deliver.
  *  4. Tell the journal what is on disk (closed segments, snapshots, the ALERT records), then
  *     checkpoint: end the segment the crash left open, write a snapshot, start a new segment.
  *
