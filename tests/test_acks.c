@@ -3,8 +3,13 @@
 /*
  * The protocol lines of durability, without sockets: a feed's hello and acks (daemon/acks.c),
  * a subscriber's since line and catching up from an alert history (daemon/replay.c); over one
- * socket pair, a console dropped while the history settles during its fill (subscribers.c).
+ * socket pair, a console dropped while the history settles during its fill (subscribers.c);
+ * over loopback HTTP, the same for a stream (streams.c), and a stream opened while an alert
+ * waits for the disk.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +20,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "acks.h"
 #include "replay.h"
+#include "streams.h"
 #include "subscribers.h"
 
 static enum acks_hello first_line(struct acks *acks, const char *line, char *why)
@@ -399,6 +407,250 @@ static void test_settle_drops_after_the_fill(void **state)
 	close(fds[1]);
 }
 
+/* An HTTP stream (streams.c) against a history whose settle delivers an alert of STREAM_ALERT
+ * bytes, above http.max_stream_queue_bytes (4096), that waited for the disk. */
+#define STREAM_ALERT	   5000
+#define STREAM_QUEUE_BYTES 4096
+#define STREAM_BOARD	   "{\"open\":[]}"
+
+struct stream_history {
+	struct streams *streams;
+	uint64_t newest;     /* alerts 1..newest, those above 9 of STREAM_ALERT bytes */
+	bool pending;	     /* one alert waits for the disk: the next settle delivers it */
+	bool always_pending; /* every settle delivers one more (a settle during the fill) */
+	unsigned settled;    /* settle calls */
+	char alert[STREAM_ALERT + 1];
+};
+
+/* Alert seq as the history holds it: {"seq":SEQ,"pad":"xx..."}, STREAM_ALERT bytes. */
+static const char *stream_alert(struct stream_history *history, uint64_t seq)
+{
+	int head = snprintf(history->alert, sizeof history->alert, "{\"seq\":%llu,\"pad\":\"",
+			    (unsigned long long)seq);
+
+	memset(history->alert + head, 'x', STREAM_ALERT - (size_t)head - 2);
+	memcpy(history->alert + STREAM_ALERT - 2, "\"}", 3);
+	return history->alert;
+}
+
+static uint64_t stream_read(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,
+			    void *emit_ctx)
+{
+	struct stream_history *history = ctx;
+	uint64_t seq = after + 1, last = after;
+	size_t bytes = 0;
+
+	assert_true(after >= 9); /* the tests resume from 9 or later */
+	for (; seq <= history->newest && bytes < max_bytes; seq++) {
+		emit(emit_ctx, stream_alert(history, seq), STREAM_ALERT);
+		bytes += STREAM_ALERT + 1;
+		last = seq;
+	}
+	return last;
+}
+
+static uint64_t stream_newest(void *ctx)
+{
+	return ((struct stream_history *)ctx)->newest;
+}
+
+static uint64_t stream_oldest(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+static uint64_t stream_bytes_after(void *ctx, uint64_t after)
+{
+	struct stream_history *history = ctx;
+
+	return after < history->newest ? (history->newest - after) * (STREAM_ALERT + 1) : 0;
+}
+
+/* The store's settle: the alert that waited for the disk goes to every stream. */
+static void stream_settle(void *ctx)
+{
+	struct stream_history *history = ctx;
+
+	history->settled++;
+	if (!history->pending && !history->always_pending)
+		return;
+	history->pending = false;
+	history->newest++;
+	streams_broadcast(history->streams, history->newest, stream_alert(history, history->newest),
+			  STREAM_ALERT);
+}
+
+static uint64_t stream_board(void *ctx, struct evbuffer *out, enum redact_mode redact)
+{
+	(void)ctx;
+	(void)redact;
+	evbuffer_add(out, STREAM_BOARD, strlen(STREAM_BOARD));
+	return 10;
+}
+
+struct stream_server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct streams *streams;
+	struct stream_history *history;
+	uint64_t since;
+	int opened; /* streams_open's result, 1 before the request came */
+	int client;
+	char received[2 * STREAM_ALERT];
+	size_t received_len;
+	bool eof;
+};
+
+static void stream_on_request(struct evhttp_request *request, void *ctx)
+{
+	struct stream_server *server = ctx;
+	char why[128] = "";
+
+	server->opened = streams_open(server->streams, request, true, server->since, REDACT_NONE,
+				      why, sizeof why);
+	assert_string_equal(why, "");
+}
+
+/* An evhttp server on a loopback port with the streams over history, and a client that asked
+ * for GET /api/stream (resuming from since). */
+static void stream_server_start(struct stream_server *server, struct stream_history *history,
+				uint64_t since)
+{
+	const struct streams_limits limits = { .max_streams = 4,
+					       .max_queue_bytes = STREAM_QUEUE_BYTES,
+					       .keepalive_seconds = 60,
+					       .write_timeout_seconds = 60,
+					       .log_interval_seconds = 60 };
+	static struct replay_history replay;
+	static const char request[] = "GET /api/stream HTTP/1.1\r\nHost: test\r\n\r\n";
+	struct sockaddr_in address = { .sin_family = AF_INET };
+	socklen_t address_len = sizeof address;
+	struct evhttp_bound_socket *bound;
+
+	replay = (struct replay_history){ stream_read,	      stream_newest, stream_oldest,
+					  stream_bytes_after, stream_settle, history };
+	*server = (struct stream_server){ .history = history, .since = since, .opened = 1 };
+	assert_non_null(server->base = event_base_new());
+	assert_non_null(server->http = evhttp_new(server->base));
+	assert_non_null(bound = evhttp_bind_socket_with_handle(server->http, "127.0.0.1", 0));
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&address,
+				     &address_len),
+			 0);
+	assert_non_null(server->streams =
+				streams_new(server->base, &limits, &replay, stream_board, NULL));
+	history->streams = server->streams;
+	evhttp_set_gencb(server->http, stream_on_request, server);
+	assert_true((server->client = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(server->client, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(write(server->client, request, sizeof request - 1),
+			 (ssize_t)sizeof request - 1);
+	assert_int_equal(fcntl(server->client, F_SETFL, O_NONBLOCK), 0);
+}
+
+/* Run the loop, reading what the client gets, until done(server) (at most 2000 turns). */
+static void stream_server_run(struct stream_server *server,
+			      bool (*done)(const struct stream_server *server))
+{
+	for (int turns = 0; !done(server); turns++) {
+		ssize_t got;
+
+		assert_true(turns < 2000);
+		event_base_loop(server->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		got = read(server->client, server->received + server->received_len,
+			   sizeof server->received - server->received_len - 1);
+		if (got > 0)
+			server->received_len += (size_t)got;
+		else if (got == 0 || errno != EAGAIN)
+			server->eof = true;
+		server->received[server->received_len] = '\0';
+		usleep(1000);
+	}
+}
+
+static void stream_server_stop(struct stream_server *server)
+{
+	close(server->client);
+	streams_free(server->streams);
+	evhttp_free(server->http);
+	event_base_free(server->base);
+}
+
+static bool stream_board_received(const struct stream_server *server)
+{
+	return strstr(server->received, "event: board\n") != NULL;
+}
+
+static bool stream_closed(const struct stream_server *server)
+{
+	return server->eof && streams_stats(server->streams)->closed > 0;
+}
+
+/* evhttp's chunk framing of one event. */
+static size_t stream_chunk(char *out, size_t size, const char *event)
+{
+	int len = snprintf(out, size, "%zx\r\n%s\r\n", strlen(event), event);
+
+	assert_true(len > 0 && (size_t)len < size);
+	return (size_t)len;
+}
+
+/* A browser resumes from the newest alert (Last-Event-ID 9) while alert 10, larger than its
+ * queue may hold, waits for the disk: streams_open settles before the stream exists, so the
+ * stream reads alert 10 from the history like any other and is not dropped. (With the settle
+ * inside the stream's first fill, before it, alert 10 dropped the stream in the middle of
+ * replay_fill: ASan saw a heap-use-after-free of the stream there.) */
+static void test_settle_before_a_stream_exists(void **state)
+{
+	static struct stream_history history = { .newest = 9, .pending = true };
+	static char expected[2 * STREAM_ALERT], event[STREAM_ALERT + 64];
+	struct stream_server server;
+	const char *body;
+	size_t len = 0;
+
+	(void)state;
+	stream_server_start(&server, &history, 9);
+	stream_server_run(&server, stream_board_received);
+	assert_int_equal(server.opened, 0);
+	assert_int_equal(history.settled, 1);
+	assert_int_equal(history.newest, 10);
+	len += stream_chunk(expected + len, sizeof expected - len, "retry: 2000\n\n");
+	snprintf(event, sizeof event, "id: 10\ndata: %s\n\n", stream_alert(&history, 10));
+	len += stream_chunk(expected + len, sizeof expected - len, event);
+	len += stream_chunk(expected + len, sizeof expected - len,
+			    "event: board\ndata: " STREAM_BOARD "\n\n");
+	assert_non_null(body = strstr(server.received, "\r\n\r\n"));
+	body += 4;
+	assert_int_equal(strlen(body), len);
+	assert_memory_equal(body, expected, len);
+	assert_int_equal(streams_stats(server.streams)->opened, 1);
+	assert_int_equal(streams_stats(server.streams)->dropped_slow, 0);
+	assert_int_equal(streams_stats(server.streams)->connected, 1);
+	stream_server_stop(&server);
+}
+
+/* The history settles again inside the stream's fill and delivers one more alert (11) than the
+ * queue may hold: the stream is dropped once replay_fill has returned, not freed under it
+ * (without the stream's filling flag: ASan heap-use-after-free in replay_fill). */
+static void test_settle_drops_a_stream_after_the_fill(void **state)
+{
+	static struct stream_history history = { .newest = 9, .always_pending = true };
+	struct stream_server server;
+
+	(void)state;
+	stream_server_start(&server, &history, 10);
+	stream_server_run(&server, stream_closed);
+	assert_int_equal(server.opened, 0);
+	assert_int_equal(history.settled, 2); /* streams_open's, then the fill's */
+	assert_int_equal(history.newest, 11);
+	assert_int_equal(streams_stats(server.streams)->opened, 1);
+	assert_int_equal(streams_stats(server.streams)->dropped_slow, 1);
+	assert_int_equal(streams_stats(server.streams)->closed, 1);
+	assert_int_equal(streams_stats(server.streams)->connected, 0);
+	assert_null(strstr(server.received, "id: 11\n")); /* its queue was dropped unsent */
+	stream_server_stop(&server);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +664,8 @@ int main(void)
 		cmocka_unit_test(test_release_without_since),
 		cmocka_unit_test(test_settle_before_live),
 		cmocka_unit_test(test_settle_drops_after_the_fill),
+		cmocka_unit_test(test_settle_before_a_stream_exists),
+		cmocka_unit_test(test_settle_drops_a_stream_after_the_fill),
 	};
 
 	return cmocka_run_group_tests_name("acks", tests, NULL, NULL);
