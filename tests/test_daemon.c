@@ -649,9 +649,9 @@ static void test_every_subscriber_gets_the_alert(void **state)
 
 /* Lines the daemon has received but not yet processed when SIGTERM arrives are processed,
  * and their alert reaches the subscriber before the daemon closes and exits 0 within 5 s.
- * The daemon is paused (SIGSTOP) while the shift arrives, so it waits in the daemon's socket;
- * being longer than max_line_bytes + 2, it takes more than one read, so whichever of SIGTERM
- * and the socket the loop serves first, part of it is read by the shutdown path. */
+ * The daemon is paused (SIGSTOP) while the shift arrives, so it waits in the daemon's socket.
+ * (The shift is one iteration's read; test_durability's test_lines_read_at_shutdown_* sends
+ * more, so that the shutdown read takes the rest.) */
 static void test_sigterm_drains_and_exits_0(void **state)
 {
 	struct daemon_fixture *f = *state;
