@@ -25,6 +25,9 @@
 #include <event2/http.h>
 
 #include "acks.h"
+#include "config.h"
+#include "engine.h"
+#include "feed.h"
 #include "replay.h"
 #include "streams.h"
 #include "subscribers.h"
@@ -651,6 +654,140 @@ static void test_settle_drops_a_stream_after_the_fill(void **state)
 	stream_server_stop(&server);
 }
 
+/* A feed connection (feed.c) over a socket pair whose daemon end takes little (SO_SNDBUF),
+ * with a journal that numbers its records: acks as the store's commits would make them. */
+#define SLOW_READER_LINES 400
+#define SLOW_READER_SEQ0  UINT64_C(1000000000000) /* long acks: {"ack":1000000000399} */
+
+struct ack_feed {
+	uint64_t records; /* the journal's last record index */
+};
+
+static uint64_t ack_feed_append(void *ctx, const struct engine_origin *origin, const char *line,
+				size_t len)
+{
+	(void)origin;
+	(void)line;
+	(void)len;
+	return ++((struct ack_feed *)ctx)->records;
+}
+
+static void ack_feed_on_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	(void)alert;
+	(void)json;
+	(void)len;
+	(void)ctx;
+}
+
+/* Run the loop until the journal holds `records` records (at most 1000 turns). */
+static void ack_feed_wait_records(struct event_base *base, const struct ack_feed *journal,
+				  uint64_t records)
+{
+	for (int turns = 0; journal->records < records; turns++) {
+		assert_true(turns < 1000);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	}
+}
+
+/* Read every ack line from fd while the loop runs, until nothing comes for 50 turns; the
+ * highest seq acknowledged. Each line is exactly {"ack":N}, N rising. */
+static uint64_t ack_feed_read_acks(struct event_base *base, int fd, unsigned *count)
+{
+	static char text[64 * 1024];
+	size_t len = 0;
+	uint64_t last = 0;
+
+	for (int idle = 0; idle < 50; idle++) {
+		ssize_t got;
+
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		while ((got = read(fd, text + len, sizeof text - 1 - len)) > 0) {
+			len += (size_t)got;
+			idle = 0;
+		}
+		usleep(1000);
+	}
+	text[len] = '\0';
+	*count = 0;
+	for (char *line = text, *end; *line; line = end + 1) {
+		unsigned long long seq;
+		char expected[ACKS_LINE_MAX];
+
+		assert_non_null(end = strchr(line, '\n'));
+		*end = '\0';
+		assert_int_equal(sscanf(line, "{\"ack\":%llu}", &seq), 1);
+		snprintf(expected, sizeof expected, "{\"ack\":%llu}", seq);
+		assert_string_equal(line, expected);
+		assert_true(seq > last);
+		last = seq;
+		(*count)++;
+	}
+	return last;
+}
+
+/* A sender that does not read its acks while it sends SLOW_READER_LINES lines, one commit
+ * each: the first acks go straight to the socket, the next wait in the connection's output
+ * (the socket takes no more), then FEED_ACK_QUEUE_MAX_BYTES wait and the rest are skipped.
+ * Once it reads them, it gets the ack of its last line without sending more (docs/protocol.md:
+ * no more are queued until they are read, and the next ack covers the skipped ones). */
+static void test_acks_of_a_slow_reader(void **state)
+{
+	const struct feed_limits limits = { .max_connections = 4,
+					    .max_line_bytes = 4096,
+					    .log_interval_seconds = 60,
+					    .max_pending_connections = 4,
+					    .max_connections_per_address = 4,
+					    .handshake_timeout_seconds = 60,
+					    .line_timeout_seconds = 60 };
+	static const char hello[] = "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n";
+	struct ack_feed journal = { 0 };
+	const struct feed_journal hooks = { .append_line = ack_feed_append, .ctx = &journal };
+	const int send_bytes = 4096;
+	struct event_base *base = event_base_new();
+	struct feed_server *server;
+	struct engine *engine;
+	struct config config;
+	unsigned acks;
+	int fds[2];
+
+	(void)state;
+	config_set_defaults(&config);
+	assert_non_null(base);
+	assert_non_null(engine = engine_new(&config, ack_feed_on_alert, NULL));
+	assert_non_null(server = feed_server_new(base, engine, &limits));
+	feed_server_set_journal(server, &hooks);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	assert_int_equal(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes),
+			 0);
+	assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0); /* as the listener's accept */
+	assert_int_equal(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+	feed_server_accept(server, fds[0], "127.0.0.1:1000");
+	assert_int_equal(write(fds[1], hello, strlen(hello)), (ssize_t)strlen(hello));
+	ack_feed_wait_records(base, &journal, 1); /* the hello, journaled as an empty line */
+	for (uint64_t i = 0; i < SLOW_READER_LINES; i++) {
+		char line[256];
+		int len = snprintf(line, sizeof line,
+				   "{\"type\":\"call_start\",\"call_id\":\"c%llu\",\"ts\":%llu,"
+				   "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"seq\":%llu}\n",
+				   (unsigned long long)i, 1795939200000ULL + i * 1000,
+				   (unsigned long long)(SLOW_READER_SEQ0 + i));
+
+		assert_int_equal(write(fds[1], line, (size_t)len), len);
+		ack_feed_wait_records(base, &journal, journal.records + 1);
+		feed_server_acknowledge(server, journal.records); /* the commit is durable */
+	}
+	assert_int_equal(feed_server_stats(server)->connected, 1);
+	assert_true(feed_server_stats(server)->acks_sent < SLOW_READER_LINES); /* some skipped */
+	assert_int_equal(ack_feed_read_acks(base, fds[1], &acks),
+			 SLOW_READER_SEQ0 + SLOW_READER_LINES - 1);
+	assert_int_equal(acks, feed_server_stats(server)->acks_sent);
+	feed_server_free(server);
+	engine_free(engine);
+	event_base_free(base);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_settle_drops_after_the_fill),
 		cmocka_unit_test(test_settle_before_a_stream_exists),
 		cmocka_unit_test(test_settle_drops_a_stream_after_the_fill),
+		cmocka_unit_test(test_acks_of_a_slow_reader),
 	};
 
 	return cmocka_run_group_tests_name("acks", tests, NULL, NULL);
