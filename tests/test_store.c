@@ -530,6 +530,27 @@ static void test_partial_write_degrades_and_cuts_back(void **state)
 	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
 }
 
+/* A stop on a disk that no longer takes writes: the last commit fails, what it held is not
+ * acknowledged (senders resend it), and the alert waiting for it is delivered anyway. */
+static void test_finish_on_a_failing_disk_delivers(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first;
+
+	signal(SIGXFSZ, SIG_IGN); /* teardown restores it, and the limit */
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	set_file_limit((rlim_t)segment_bytes(f));
+	append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	store_finish(f->store); /* its write fails: EFBIG */
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, first);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(f->delivered, 1);
+	assert_int_equal(append_line(f, 3), 0); /* stopped: nothing is journaled */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +560,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_on_a_failing_disk_delivers, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_bound_is_counted, setup, teardown),
