@@ -594,6 +594,80 @@ static void test_mapping_listens_beside_the_feed_port(void **state)
 	free(alerts);
 }
 
+/* A line far longer than max_line_bytes (200 KB, more than one read of the socket, 64 KiB):
+ * rejected as line_too_long once, the rest of it discarded read after read without being
+ * buffered, and the shift's lines around it all processed: the same alert. */
+static void test_huge_line_is_discarded_across_reads(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static char huge[200 * 1000 + 1];
+	int subscriber, feed;
+	uint16_t feed_port;
+	size_t bytes = 0;
+
+	memset(huge, 'x', sizeof huge - 1);
+	huge[sizeof huge - 1] = '\n';
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	for (size_t i = 0; i < SHIFT_LINE_COUNT; i++) {
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+		bytes += strlen(shift_lines[i]);
+		if (i == 0) {
+			assert_int_equal(harness_send_bytes(feed, huge, sizeof huge), 0);
+			bytes += sizeof huge;
+		}
+	}
+	expect_line(subscriber, shift_alert);
+	expect_quiet(subscriber);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: line_too_long",
+			  feed_port);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %zu lines, %zu events, "
+			  "1 rejected (line_too_long 1)\n",
+			  feed_port, bytes, SHIFT_LINE_COUNT + 1, SHIFT_LINE_COUNT);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* Lines of 6,000 bytes (valid JSON padded with spaces, under the default max_line_bytes of
+ * 64 KiB), 60 of them in one go: a line cut by the end of a read, longer than libevent copies
+ * to keep it in one piece (4 KiB), spans two chains of the input buffer and is taken from
+ * there. Every line is processed. */
+static void test_long_lines_across_reads(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static char lines[60 * 6000];
+	const struct harness_options options = { .extra_yaml = shift_detector_yaml };
+	size_t bytes = 0;
+	uint16_t feed_port;
+	int feed;
+
+	for (unsigned n = 0; n < 60; n++) {
+		static const char tail[] = "\"operator\":\"op-1\"}\r\n";
+		int head = snprintf(lines + bytes, sizeof lines - bytes,
+				    "{\"type\":\"call_start\",\"call_id\":\"long-%02u\",\"ts\":"
+				    "\"2026-11-29T08:%02u:00Z\",",
+				    n, n);
+
+		memset(lines + bytes + head, ' ', 6000 - (size_t)head - (sizeof tail - 1));
+		memcpy(lines + bytes + 6000 - (sizeof tail - 1), tail, sizeof tail - 1);
+		bytes += 6000;
+	}
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send_bytes(feed, lines, bytes), 0);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 60 lines, 60 events, "
+			  "0 rejected\n",
+			  feed_port, bytes);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -1049,6 +1123,10 @@ int main(void)
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_line_is_discarded_across_reads,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_long_lines_across_reads, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0,
