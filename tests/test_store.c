@@ -551,6 +551,45 @@ static void test_finish_on_a_failing_disk_delivers(void **state)
 	assert_int_equal(append_line(f, 3), 0); /* stopped: nothing is journaled */
 }
 
+/* A snapshot the disk does not take (RLIMIT_FSIZE 4096: above the segment, below the
+ * snapshot's 9 KiB): the rotation after a reload writes it in a child, which fails; the store
+ * is degraded as for a failed write, nothing more is acknowledged; once the disk takes it, the
+ * retry writes it and everything is acknowledged. */
+static void test_failed_background_snapshot_degrades(void **state)
+{
+	struct fixture *f = *state;
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64];
+	const char *reason;
+	uint64_t first, second;
+	int len = snprintf(yaml, sizeof yaml,
+			   "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n",
+			   f->path);
+
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	signal(SIGXFSZ, SIG_IGN); /* teardown restores it, and the limit */
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	set_file_limit(4096);
+	second = append_line(f, 2);
+	store_reconfigure(f->store, &config); /* commits, then rotates: the child's write fails */
+	assert_int_equal(f->acked, second);
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected, "cannot snapshot the journal in %s/state: %s", f->path,
+		 strerror(EFBIG));
+	assert_string_equal(reason, expected);
+	assert_int_equal(store_stats(f->store)->rotations, 1);
+	assert_int_equal(append_line(f, 3), 0); /* not journaled while degraded */
+	assert_int_equal(f->ack_calls, 2);
+
+	set_file_limit(RLIM_INFINITY);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 3);
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +599,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_background_snapshot_degrades, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_on_a_failing_disk_delivers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
