@@ -668,6 +668,51 @@ static void test_long_lines_across_reads(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* A call_start line of exactly len bytes before its end (end: "\n" or "\r\n"), padded with
+ * spaces inside the JSON object. */
+static size_t padded_line(char *out, unsigned n, size_t len, const char *end)
+{
+	static const char tail[] = "\"operator\":\"op-1\"}";
+	int head = snprintf(out, len + 1,
+			    "{\"type\":\"call_start\",\"call_id\":\"edge-%u\",\"ts\":"
+			    "\"2026-11-29T08:00:0%uZ\",",
+			    n, n);
+
+	memset(out + head, ' ', len - (size_t)head - (sizeof tail - 1));
+	memcpy(out + len - (sizeof tail - 1), tail, sizeof tail - 1);
+	memcpy(out + len, end, strlen(end));
+	return len + strlen(end);
+}
+
+/* max_line_bytes (1024) at its edge: 1024 bytes and "\n", 1024 bytes and "\r\n" are events;
+ * 1025 bytes (the input holds it whole: max_line_bytes + 2 with its "\n") and 1026 bytes are
+ * line_too_long, and the lines after them are still read. */
+static void test_max_line_bytes_edge(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static const struct {
+		size_t len;
+		const char *end;
+	} lines[] = { { 1024, "\n" }, { 1025, "\n" }, { 1024, "\r\n" }, { 1026, "\n" } };
+	char text[4 * 1100];
+	size_t bytes = 0;
+	uint16_t feed_port;
+	int feed;
+
+	for (unsigned i = 0; i < 4; i++)
+		bytes += padded_line(text + bytes, i, lines[i].len, lines[i].end);
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send_bytes(feed, text, bytes), 0);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 4 lines, 2 events, "
+			  "2 rejected (line_too_long 2)\n",
+			  feed_port, bytes);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -1126,6 +1171,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huge_line_is_discarded_across_reads,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_long_lines_across_reads, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_max_line_bytes_edge, daemon_fixture_setup,
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert,
 						daemon_fixture_setup, daemon_fixture_teardown),
