@@ -172,7 +172,8 @@ void feed_server_set_journal(struct feed_server *server, const struct feed_journ
 /**
  * Every record up to durable_index is durable (UINT64_MAX: every line processed is): send
  * {"ack":N} to each connection whose lines up to seq N are (acks.h). A connection that does
- * not read its acks gets no more while FEED_ACK_QUEUE_MAX_BYTES of output wait for it.
+ * not read its acks gets no more while FEED_ACK_QUEUE_MAX_BYTES of output wait for it: the
+ * newest ack due waits, and is sent once its output has drained (or with a later one).
  */
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index);
 

@@ -374,6 +374,32 @@ static void test_state_directory_from_environment(void **state)
 	assert_string_equal(path, "/var/lib/cadmon");
 }
 
+/* The alert index is bounded (JOURNAL_MAX_INDEXED_ALERTS): one alert beyond it drops the
+ * oldest sixteenth (and one) from the index, counted; the history starts after them, its bytes
+ * are those of the alerts still indexed, the newest is the last. */
+static void test_alert_index_is_bounded(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct journal *journal = journal_new(&f->dir);
+	const uint64_t line_bytes = 100 - RECORD_OVERHEAD_BYTES - 8 + 1;
+	const uint64_t dropped = JOURNAL_MAX_INDEXED_ALERTS / 16 + 1;
+	const uint64_t last = JOURNAL_MAX_INDEXED_ALERTS + 1;
+
+	assert_non_null(journal);
+	for (uint64_t seq = 1; seq <= JOURNAL_MAX_INDEXED_ALERTS; seq++)
+		assert_int_equal(journal_index_alert(journal, seq, 1, seq * 100, 100), 0);
+	assert_int_equal(journal_oldest_alert(journal), 1);
+	assert_int_equal(journal_stats(journal)->alerts_unindexed, 0);
+	assert_int_equal(journal_index_alert(journal, last, 1, last * 100, 100), 0);
+	assert_int_equal(journal_stats(journal)->alerts_unindexed, dropped);
+	assert_int_equal(journal_oldest_alert(journal), dropped + 1);
+	assert_int_equal(journal_newest_alert(journal), last);
+	assert_int_equal(journal_alert_bytes_after(journal, 0), (last - dropped) * line_bytes);
+	assert_int_equal(journal_alert_bytes_after(journal, last - 1), line_bytes);
+	assert_int_equal(journal_alert_bytes_after(journal, last), 0);
+	journal_free(journal);
+}
+
 /* Four closed segments ending at records 10, 20, 30, 40, their newest events at 1, 2, 3 and 4
  * hours; snapshots at records 20, 30 and 40; one alert per segment. With the watermark at
  * 4 h and one hour of retention: snapshot 20 goes (two newer ones exist); the segments
@@ -1166,6 +1192,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_directory_is_locked, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_retention, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_alert_index_is_bounded, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_recovery_replays_and_suppresses_delivered_alerts, dir_setup,
 			dir_teardown),
