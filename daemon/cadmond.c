@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,27 @@
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 #define CADMOND_SIGNAL_COUNT (sizeof cadmond_signals / sizeof cadmond_signals[0])
 
+/*
+ * The event loop's iterations, timed (the stop summary; bench/snapshot-stall reads it): the
+ * wall time, this thread's CPU time and minor page faults of each, apart for the iterations
+ * during a background snapshot (from the rotation's fork() to the loop told of the child's
+ * end: every page the loop writes meanwhile is copied, copy-on-write) and the others. An
+ * iteration that slept in epoll_wait (a voluntary context switch) has the wait in its wall
+ * time: the longest is taken among those that did not; the most CPU among all.
+ */
+struct loop_worst {
+	uint64_t iterations;
+	int64_t cpu_us_total;
+	uint64_t faults_total;
+	int64_t wall_us;     /* the longest iteration that did not sleep */
+	int64_t wall_cpu_us; /* its CPU time: the rest of its wall time other threads ran */
+	long wall_faults;    /* its minor page faults */
+	long wall_preempted; /* its involuntary context switches */
+	int64_t cpu_us;      /* the most CPU time an iteration took */
+	int64_t cpu_wall_us;
+	long cpu_faults;
+};
+
 struct cadmond {
 	uint64_t invariants_logged; /* lib's failed invariants already logged (invariant.h) */
 	struct event_base *base;
@@ -79,6 +101,8 @@ struct cadmond {
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
 	struct event *clock_timer;  /* the host clock's ticks, while events wait for the center */
 	struct timeval status_interval;
+	struct loop_worst loop_snapshot; /* iterations while a snapshot's child ran */
+	struct loop_worst loop_other;
 	bool watchdog;
 	bool stopping;
 };
@@ -1245,6 +1269,11 @@ struct cadmond *cadmond_new(const struct config *config, const char *config_path
 	return cadmond;
 }
 
+static double loop_mean(int64_t total, const struct loop_worst *worst)
+{
+	return worst->iterations ? (double)total / (double)worst->iterations : 0.0;
+}
+
 static void cadmond_log_summary(struct cadmond *cadmond)
 {
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
@@ -1260,6 +1289,87 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted,
 		subscribers->refused, subscribers->dropped_slow, headline);
 	log_sources_summary(cadmond->engine);
+	log_msg(LOG_INFO,
+		"loop: %" PRIu64 " iterations, %" PRIu64
+		" while a snapshot was written in the background (on average %.3f ms of CPU and "
+		"%.0f page faults each, %.3f ms and %.0f outside); the longest that did not wait "
+		"for events %.3f ms (%.3f ms of CPU, %ld page faults, preempted %ld times) "
+		"outside snapshots, %.3f ms (%.3f ms of CPU, %ld page faults, preempted %ld "
+		"times) during them; the most CPU %.3f ms (%ld page faults) outside, %.3f ms "
+		"(%ld page faults) during",
+		cadmond->loop_other.iterations + cadmond->loop_snapshot.iterations,
+		cadmond->loop_snapshot.iterations,
+		loop_mean(cadmond->loop_snapshot.cpu_us_total, &cadmond->loop_snapshot) / 1000.0,
+		loop_mean((int64_t)cadmond->loop_snapshot.faults_total, &cadmond->loop_snapshot),
+		loop_mean(cadmond->loop_other.cpu_us_total, &cadmond->loop_other) / 1000.0,
+		loop_mean((int64_t)cadmond->loop_other.faults_total, &cadmond->loop_other),
+		(double)cadmond->loop_other.wall_us / 1000.0,
+		(double)cadmond->loop_other.wall_cpu_us / 1000.0, cadmond->loop_other.wall_faults,
+		cadmond->loop_other.wall_preempted, (double)cadmond->loop_snapshot.wall_us / 1000.0,
+		(double)cadmond->loop_snapshot.wall_cpu_us / 1000.0,
+		cadmond->loop_snapshot.wall_faults, cadmond->loop_snapshot.wall_preempted,
+		(double)cadmond->loop_other.cpu_us / 1000.0, cadmond->loop_other.cpu_faults,
+		(double)cadmond->loop_snapshot.cpu_us / 1000.0, cadmond->loop_snapshot.cpu_faults);
+}
+
+struct loop_sample {
+	int64_t wall_us, cpu_us;
+	struct rusage usage;
+};
+
+static void loop_sample(struct loop_sample *sample)
+{
+	struct timespec cpu;
+
+	sample->wall_us = hostclock_monotonic_us();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	sample->cpu_us = (int64_t)cpu.tv_sec * 1000000 + cpu.tv_nsec / 1000;
+	getrusage(RUSAGE_THREAD, &sample->usage);
+}
+
+static void loop_account(struct loop_worst *worst, const struct loop_sample *before,
+			 const struct loop_sample *after)
+{
+	int64_t wall_us = after->wall_us - before->wall_us, cpu_us = after->cpu_us - before->cpu_us;
+	long faults = after->usage.ru_minflt - before->usage.ru_minflt;
+
+	worst->iterations++;
+	worst->cpu_us_total += cpu_us;
+	worst->faults_total += (uint64_t)faults;
+	if (after->usage.ru_nvcsw == before->usage.ru_nvcsw && wall_us > worst->wall_us) {
+		worst->wall_us = wall_us;
+		worst->wall_cpu_us = cpu_us;
+		worst->wall_faults = faults;
+		worst->wall_preempted = after->usage.ru_nivcsw - before->usage.ru_nivcsw;
+	}
+	if (cpu_us > worst->cpu_us) {
+		worst->cpu_us = cpu_us;
+		worst->cpu_wall_us = wall_us;
+		worst->cpu_faults = faults;
+	}
+}
+
+/* event_base_dispatch, an iteration at a time (EVLOOP_ONCE), each timed (struct loop_worst). */
+static int run_loop(struct cadmond *cadmond)
+{
+	int rc;
+
+	do {
+		uint64_t rotations = store_stats(cadmond->store)->rotations;
+		bool snapshot = store_snapshot_running(cadmond->store);
+		struct loop_sample before, after;
+
+		loop_sample(&before);
+		rc = event_base_loop(cadmond->base, EVLOOP_ONCE);
+		loop_sample(&after);
+		snapshot = snapshot || store_snapshot_running(cadmond->store) ||
+			   store_stats(cadmond->store)->rotations != rotations;
+		if (rc != 0 || event_base_got_exit(cadmond->base) ||
+		    event_base_got_break(cadmond->base))
+			return rc; /* the stop's iteration (its last commit, the child waited for) */
+		loop_account(snapshot ? &cadmond->loop_snapshot : &cadmond->loop_other, &before,
+			     &after);
+	} while (true);
 }
 
 int cadmond_run(struct cadmond *cadmond)
@@ -1273,7 +1383,7 @@ int cadmond_run(struct cadmond *cadmond)
 	evtimer_add(cadmond->health_timer, &(const struct timeval){ .tv_sec = 1 });
 	evtimer_add(cadmond->clock_timer,
 		    &(struct timeval){ .tv_usec = CADMOND_CLOCK_TICK_MS * 1000 });
-	rc = event_base_dispatch(cadmond->base);
+	rc = run_loop(cadmond);
 	if (rc < 0)
 		log_msg(LOG_ERR, "event loop failed");
 	cadmond_log_summary(cadmond);

@@ -1171,6 +1171,11 @@ void store_finish(struct store *store)
 	log_commit_stats(store);
 }
 
+bool store_snapshot_running(const struct store *store)
+{
+	return store->snapshot_child > 0;
+}
+
 bool store_degraded(const struct store *store, const char **reason)
 {
 	if (reason)

@@ -175,6 +175,10 @@ const struct store_stats *store_stats(const struct store *store);
 
 struct journal_stats;
 
+/** A snapshot's child is writing it (from the rotation's fork() to the loop told of its end):
+ * the loop's iterations meanwhile pay the copy-on-write of every page they write. */
+bool store_snapshot_running(const struct store *store);
+
 /** The journal files' own counters (bytes written, fsyncs, segments: journal.h). */
 const struct journal_stats *store_journal_stats(const struct store *store);
 
