@@ -50,11 +50,11 @@ static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 /*
  * The event loop's iterations, timed (the stop summary; bench/snapshot-stall reads it): the
- * wall time, this thread's CPU time and minor page faults of each, apart for the iterations
- * during a background snapshot (from the rotation's fork() to the loop told of the child's
- * end: every page the loop writes meanwhile is copied, copy-on-write) and the others. An
- * iteration that slept in epoll_wait (a voluntary context switch) has the wait in its wall
- * time: the longest is taken among those that did not; the most CPU among all.
+ * wall time, this thread's CPU time and minor page faults of each, in three classes: the
+ * iterations that fork()ed a snapshot's child, those after while the child ran (every page
+ * the loop writes meanwhile is copied, copy-on-write) and the others. An iteration that
+ * slept in epoll_wait (a voluntary context switch) has the wait in its wall time: the
+ * longest is taken among those that did not; the most CPU among all.
  */
 struct loop_worst {
 	uint64_t iterations;
@@ -64,6 +64,7 @@ struct loop_worst {
 	int64_t wall_cpu_us; /* its CPU time: the rest of its wall time other threads ran */
 	long wall_faults;    /* its minor page faults */
 	long wall_preempted; /* its involuntary context switches */
+	long wall_slept;     /* its voluntary ones (a rotation's fsyncs) */
 	int64_t cpu_us;      /* the most CPU time an iteration took */
 	int64_t cpu_wall_us;
 	long cpu_faults;
@@ -101,8 +102,9 @@ struct cadmond {
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
 	struct event *clock_timer;  /* the host clock's ticks, while events wait for the center */
 	struct timeval status_interval;
-	struct loop_worst loop_snapshot; /* iterations while a snapshot's child ran */
-	struct loop_worst loop_other;
+	struct loop_worst loop_other;	 /* iterations without a snapshot's child */
+	struct loop_worst loop_fork;	 /* those that fork()ed one */
+	struct loop_worst loop_snapshot; /* those after, while the child ran */
 	bool watchdog;
 	bool stopping;
 };
@@ -1274,6 +1276,22 @@ static double loop_mean(int64_t total, const struct loop_worst *worst)
 	return worst->iterations ? (double)total / (double)worst->iterations : 0.0;
 }
 
+#define LOOP_WORST_TEXT_MAX 256
+
+/* "N (C ms of CPU and F page faults on average; the longest ... W ms: ...; the most CPU ...)" */
+static void loop_worst_format(const struct loop_worst *worst, char *text, size_t size)
+{
+	snprintf(text, size,
+		 "%" PRIu64 " (%.3f ms of CPU and %.0f page faults on average; the longest that did "
+		 "not wait for events %.3f ms: %.3f ms of CPU, %ld page faults, preempted %ld "
+		 "times, slept %ld times; the most CPU %.3f ms, wall %.3f ms, %ld page faults)",
+		 worst->iterations, loop_mean(worst->cpu_us_total, worst) / 1000.0,
+		 loop_mean((int64_t)worst->faults_total, worst), (double)worst->wall_us / 1000.0,
+		 (double)worst->wall_cpu_us / 1000.0, worst->wall_faults, worst->wall_preempted,
+		 worst->wall_slept,		 (double)worst->cpu_us / 1000.0, (double)worst->cpu_wall_us / 1000.0,
+		 worst->cpu_faults);
+}
+
 static void cadmond_log_summary(struct cadmond *cadmond)
 {
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
@@ -1289,27 +1307,15 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted,
 		subscribers->refused, subscribers->dropped_slow, headline);
 	log_sources_summary(cadmond->engine);
+	char other[LOOP_WORST_TEXT_MAX], fork[LOOP_WORST_TEXT_MAX], after[LOOP_WORST_TEXT_MAX];
+
+	loop_worst_format(&cadmond->loop_other, other, sizeof other);
+	loop_worst_format(&cadmond->loop_fork, fork, sizeof fork);
+	loop_worst_format(&cadmond->loop_snapshot, after, sizeof after);
 	log_msg(LOG_INFO,
-		"loop: %" PRIu64 " iterations, %" PRIu64
-		" while a snapshot was written in the background (on average %.3f ms of CPU and "
-		"%.0f page faults each, %.3f ms and %.0f outside); the longest that did not wait "
-		"for events %.3f ms (%.3f ms of CPU, %ld page faults, preempted %ld times) "
-		"outside snapshots, %.3f ms (%.3f ms of CPU, %ld page faults, preempted %ld "
-		"times) during them; the most CPU %.3f ms (%ld page faults) outside, %.3f ms "
-		"(%ld page faults) during",
-		cadmond->loop_other.iterations + cadmond->loop_snapshot.iterations,
-		cadmond->loop_snapshot.iterations,
-		loop_mean(cadmond->loop_snapshot.cpu_us_total, &cadmond->loop_snapshot) / 1000.0,
-		loop_mean((int64_t)cadmond->loop_snapshot.faults_total, &cadmond->loop_snapshot),
-		loop_mean(cadmond->loop_other.cpu_us_total, &cadmond->loop_other) / 1000.0,
-		loop_mean((int64_t)cadmond->loop_other.faults_total, &cadmond->loop_other),
-		(double)cadmond->loop_other.wall_us / 1000.0,
-		(double)cadmond->loop_other.wall_cpu_us / 1000.0, cadmond->loop_other.wall_faults,
-		cadmond->loop_other.wall_preempted, (double)cadmond->loop_snapshot.wall_us / 1000.0,
-		(double)cadmond->loop_snapshot.wall_cpu_us / 1000.0,
-		cadmond->loop_snapshot.wall_faults, cadmond->loop_snapshot.wall_preempted,
-		(double)cadmond->loop_other.cpu_us / 1000.0, cadmond->loop_other.cpu_faults,
-		(double)cadmond->loop_snapshot.cpu_us / 1000.0, cadmond->loop_snapshot.cpu_faults);
+		"loop: iterations without a snapshot's child %s; rotating (forking one) %s; after "
+		"the fork while the child wrote the snapshot %s",
+		other, fork, after);
 }
 
 struct loop_sample {
@@ -1327,8 +1333,10 @@ static void loop_sample(struct loop_sample *sample)
 	getrusage(RUSAGE_THREAD, &sample->usage);
 }
 
+/* An iteration that slept may hold a wait in epoll_wait: not a candidate for the longest,
+ * unless whole (a rotation's: its own fsyncs sleep; under a feed its epoll_wait does not). */
 static void loop_account(struct loop_worst *worst, const struct loop_sample *before,
-			 const struct loop_sample *after)
+			 const struct loop_sample *after, bool whole)
 {
 	int64_t wall_us = after->wall_us - before->wall_us, cpu_us = after->cpu_us - before->cpu_us;
 	long faults = after->usage.ru_minflt - before->usage.ru_minflt;
@@ -1336,11 +1344,12 @@ static void loop_account(struct loop_worst *worst, const struct loop_sample *bef
 	worst->iterations++;
 	worst->cpu_us_total += cpu_us;
 	worst->faults_total += (uint64_t)faults;
-	if (after->usage.ru_nvcsw == before->usage.ru_nvcsw && wall_us > worst->wall_us) {
+	if ((whole || after->usage.ru_nvcsw == before->usage.ru_nvcsw) && wall_us > worst->wall_us) {
 		worst->wall_us = wall_us;
 		worst->wall_cpu_us = cpu_us;
 		worst->wall_faults = faults;
 		worst->wall_preempted = after->usage.ru_nivcsw - before->usage.ru_nivcsw;
+		worst->wall_slept = after->usage.ru_nvcsw - before->usage.ru_nvcsw;
 	}
 	if (cpu_us > worst->cpu_us) {
 		worst->cpu_us = cpu_us;
@@ -1362,13 +1371,15 @@ static int run_loop(struct cadmond *cadmond)
 		loop_sample(&before);
 		rc = event_base_loop(cadmond->base, EVLOOP_ONCE);
 		loop_sample(&after);
-		snapshot = snapshot || store_snapshot_running(cadmond->store) ||
-			   store_stats(cadmond->store)->rotations != rotations;
 		if (rc != 0 || event_base_got_exit(cadmond->base) ||
 		    event_base_got_break(cadmond->base))
 			return rc; /* the stop's iteration (its last commit, the child waited for) */
-		loop_account(snapshot ? &cadmond->loop_snapshot : &cadmond->loop_other, &before,
-			     &after);
+		if (store_stats(cadmond->store)->rotations != rotations)
+			loop_account(&cadmond->loop_fork, &before, &after, true);
+		else if (snapshot || store_snapshot_running(cadmond->store))
+			loop_account(&cadmond->loop_snapshot, &before, &after, false);
+		else
+			loop_account(&cadmond->loop_other, &before, &after, false);
 	} while (true);
 }
 
