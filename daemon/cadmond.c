@@ -689,6 +689,11 @@ static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *orig
 	return store_append_line(((struct cadmond *)ctx)->store, origin, line, len);
 }
 
+static bool cadmond_snapshot_running(void *ctx)
+{
+	return store_snapshot_running(((struct cadmond *)ctx)->store);
+}
+
 static void cadmond_journal_reject(void *ctx, enum event_reject reason)
 {
 	store_append_reject(((struct cadmond *)ctx)->store, reason);
@@ -1184,6 +1189,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct feed_journal journal = { .append_line = cadmond_journal_line,
 					      .append_reject = cadmond_journal_reject,
 					      .heard = cadmond_heard,
+					      .snapshot_running = cadmond_snapshot_running,
 					      .ctx = cadmond };
 	const struct subscribers_console console = { .line = cadmond_console_line,
 						     .board = cadmond_board,
