@@ -1364,17 +1364,19 @@ static void loop_account(struct loop_worst *worst, const struct loop_sample *bef
 	}
 }
 
-/* event_base_dispatch, an iteration at a time (EVLOOP_ONCE), each timed (struct loop_worst). */
+/* event_base_dispatch, an iteration at a time (EVLOOP_ONCE), each timed (struct loop_worst):
+ * one iteration's end is the next one's start (three system calls an iteration). */
 static int run_loop(struct cadmond *cadmond)
 {
+	struct loop_sample before, after;
 	int rc;
 
+	loop_sample(&after);
 	do {
 		uint64_t rotations = store_stats(cadmond->store)->rotations;
 		bool snapshot = store_snapshot_running(cadmond->store);
-		struct loop_sample before, after;
 
-		loop_sample(&before);
+		before = after;
 		rc = event_base_loop(cadmond->base, EVLOOP_ONCE);
 		loop_sample(&after);
 		if (rc != 0 || event_base_got_exit(cadmond->base) ||
