@@ -691,7 +691,7 @@ static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *orig
 
 static bool cadmond_snapshot_running(void *ctx)
 {
-	return store_snapshot_running(((struct cadmond *)ctx)->store);
+	return store_snapshot_near(((struct cadmond *)ctx)->store);
 }
 
 static void cadmond_journal_reject(void *ctx, enum event_reject reason)

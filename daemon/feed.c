@@ -593,7 +593,8 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 /*
  * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
  * chunk as it comes, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read
- * (FEED_READ_SNAPSHOT_BUDGET_BYTES while a snapshot is written in the background; fairness
+ * (FEED_READ_SNAPSHOT_BUDGET_BYTES while a snapshot is, or is about to be, written in the
+ * background; fairness
  * between feeds: the event, level-triggered, comes again in the next iteration).
  * The journal's commit runs after every read of the iteration (store.h): one commit for them
  * all. The end of the stream or an error closes the connection as libevent's own read would.

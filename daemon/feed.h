@@ -163,8 +163,9 @@ struct feed_journal {
 	 * NULL. Called before the first line of each chunk read is journaled (once per chunk:
 	 * its lines came together, not once per line). */
 	void (*heard)(void *ctx, const char *source, const char *peer);
-	/* A snapshot is being written in the background (store_snapshot_running); may be NULL.
-	 * Meanwhile a connection reads at most FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */
+	/* A snapshot is being written in the background, or the rotation that forks one is
+	 * near (store_snapshot_near); may be NULL. Meanwhile a connection reads at most
+	 * FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */
 	bool (*snapshot_running)(void *ctx);
 	void *ctx;
 };
@@ -208,7 +209,8 @@ const struct feed_server_stats *feed_server_stats(const struct feed_server *serv
  * that no line wrote since: 256 KiB then took 15-20 ms of CPU of copies alone, against
  * about 4 ms for the lines (bench/README.md, "branch stall"). 16 KiB (about 110 lines of a
  * CAD) keeps such an iteration near 1 ms of copies: the copying is spread over the
- * iterations instead, the loop serving its other events in between.
+ * iterations instead, the loop serving its other events in between. The same from shortly
+ * before the rotation: the iteration that forks does not also process 256 KiB of lines.
  */
 #define FEED_READ_SNAPSHOT_BUDGET_BYTES (16u << 10)
 

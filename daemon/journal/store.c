@@ -1204,6 +1204,17 @@ bool store_snapshot_running(const struct store *store)
 	return store->snapshot_child > 0;
 }
 
+/* The journal writes about 1.5 bytes a byte of feed lines: two iterations of 256 KiB. */
+#define STORE_ROTATION_NEAR_BYTES (UINT64_C(768) << 10)
+
+bool store_snapshot_near(const struct store *store)
+{
+	return store->snapshot_child > 0 ||
+	       (store->state == STORE_NORMAL && journal_has_segment(store->journal) &&
+		journal_segment_bytes(store->journal) + STORE_ROTATION_NEAR_BYTES >=
+			store->policy.segment_max_bytes);
+}
+
 bool store_degraded(const struct store *store, const char **reason)
 {
 	if (reason)
