@@ -598,19 +598,26 @@ static void feed_on_written(struct bufferevent *connection, void *ctx);
 /*
  * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
  * chunk as it comes, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read
- * (fairness between feeds: the event, level-triggered, comes again in the next iteration).
+ * (FEED_READ_SNAPSHOT_BUDGET_BYTES while a snapshot is, or is about to be, written in the
+ * background; fairness
+ * between feeds: the event, level-triggered, comes again in the next iteration).
  * The journal's commit runs after every read of the iteration (store.h): one commit for them
  * all. The end of the stream or an error closes the connection as libevent's own read would.
  */
 static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 {
 	struct feed *feed = ctx;
-	size_t total = 0;
+	const struct feed_journal *journal = &feed->server->journal;
+	size_t total = 0, budget = FEED_READ_BUDGET_BYTES;
 
 	(void)fd;
 	(void)what;
-	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
-		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
+	if (journal->snapshot_running && journal->snapshot_running(journal->ctx))
+		budget = FEED_READ_SNAPSHOT_BUDGET_BYTES;
+	while (!feed->closing && total < budget) {
+		ssize_t got = feed_read_chunk(feed, budget - total < FEED_READ_CHUNK_BYTES
+							    ? budget - total
+							    : FEED_READ_CHUNK_BYTES);
 
 		if (got == 0 ||
 		    (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {

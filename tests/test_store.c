@@ -361,6 +361,42 @@ static void test_fsync_none_releases_at_the_write(void **state)
 	gate_set(false, 0);
 }
 
+/* fsync: none: a full segment (segment_max_bytes 1 MiB here) is fdatasync'd on the sync
+ * thread before its end, not in the loop; the rotation is done when that returns. */
+static void test_fsync_none_rotation_syncs_on_the_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 96];
+	uint64_t last = 0;
+	int len;
+
+	len = snprintf(yaml, sizeof yaml,
+		       "journal:\n  state_directory: %s/state\n  fsync: none\n"
+		       "  segment_max_bytes: 1048576\n",
+		       f->path);
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	store_reconfigure(f->store, &config); /* an empty segment: nothing rotated */
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	gate_set(true, 0);
+	for (unsigned n = 1; n <= 12000; n++) /* over 100 bytes each: over 1 MiB */
+		last = append_line(f, n);
+	run_once(f); /* written; the rotation due: its fdatasync started on the thread */
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	gate_wait_started(1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(f->acked, last); /* none: released at the write */
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, store_stats(f->store)->rotations == 1);
+	assert_int_equal(gate_started(), 1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 1);
+	assert_false(store_degraded(f->store, NULL));
+	store_finish(f->store);
+}
+
 /* The segment fills (segment_max_bytes 65536) while an fsync is in flight: the rotation does
  * not wait for it in the loop; it is done when that fsync returns, before the next starts. */
 static void test_rotation_waits_for_the_sync_done(void **state)
@@ -607,6 +643,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_bound_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_none_releases_at_the_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_none_rotation_syncs_on_the_thread, setup,
 						teardown),
 	};
 
