@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+/* Keys longer than this less one byte match no field (the scanner's key buffer). */
+#define JSON_SCAN_KEY_MAX 32
+
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #define JSON_SCAN_SSE2 1
@@ -475,6 +478,14 @@ bool json_scan_index_build(struct json_scan_index *index, const struct json_fiel
 		index->length[i] = (unsigned char)(len < 255 ? len : 255);
 		index->next[i] = index->head[slot];
 		index->head[slot] = (unsigned char)(i + 1);
+		if (len == 0 || len >= JSON_SCAN_KEY_MAX ||
+		    plain_run((const unsigned char *)fields[i].key,
+			      (const unsigned char *)fields[i].key + len) !=
+			    (const unsigned char *)fields[i].key + len)
+			continue; /* left to the search after the closing quote */
+		unsigned char first = (unsigned char)fields[i].key[0];
+		index->next_first[i] = index->first[first];
+		index->first[first] = (unsigned char)(i + 1);
 	}
 	return true;
 }
@@ -498,7 +509,7 @@ static uint32_t load32(const char *p)
 /* Are a[0..len) and b[0..len) equal? Both are read only within [0, len): words that overlap
  * at the end rather than a tail loop, for keys of a few bytes where a memcmp call costs more
  * than the compare. */
-static bool same_bytes(const char *a, const char *b, size_t len)
+static inline bool same_bytes(const char *a, const char *b, size_t len)
 {
 	if (len >= 8) {
 		for (size_t i = 0; i + 8 < len; i += 8)
@@ -529,6 +540,30 @@ static inline struct json_field *find_field(struct json_field *fields, size_t co
 		if ((len == 0 || fields[i].key[0] == key[0]) && key_is(fields[i].key, key, len))
 			return &fields[i];
 	return NULL;
+}
+
+/* A key that is one of the index's plain names, matched where it stands: a name whose bytes are
+ * followed by the closing quote (a name holds no quote, escape, control byte or UTF-8, so that
+ * quote is the one plain_run would find). The first such field in table order, as find_field's;
+ * false, with nothing consumed, for any other key. The next byte is the opening quote. */
+static bool known_key(struct scan *scan, struct json_field *fields,
+		      const struct json_scan_index *index, struct json_field **field)
+{
+	const unsigned char *key = scan->p + 1;
+
+	if (key >= scan->end)
+		return false;
+	size_t room = (size_t)(scan->end - key);
+	for (size_t i = index->first[*key]; i; i = index->next_first[i - 1]) {
+		size_t len = index->length[i - 1];
+		if (len < room && key[len] == '"' &&
+		    same_bytes(fields[i - 1].key, (const char *)key, len)) {
+			*field = &fields[i - 1];
+			scan->p = key + len + 1;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* A key made only of plain ASCII (no escape, control character or UTF-8): its bytes are its
@@ -603,7 +638,7 @@ static bool plain_value(struct scan *scan, struct json_field *field)
 static bool scan_members(struct scan *scan, struct json_field *fields, size_t count,
 			 const struct json_scan_index *index)
 {
-	char key[32];
+	char key[JSON_SCAN_KEY_MAX];
 
 	skip_space(scan);
 	if (scan->p < scan->end && *scan->p == '}') {
@@ -613,7 +648,8 @@ static bool scan_members(struct scan *scan, struct json_field *fields, size_t co
 	for (;;) {
 		struct json_field *field;
 		if (scan->p < scan->end && *scan->p == '"' &&
-		    plain_key(scan, fields, count, index, &field, sizeof(key))) {
+		    ((index && known_key(scan, fields, index, &field)) ||
+		     plain_key(scan, fields, count, index, &field, sizeof(key)))) {
 			if (scan->p < scan->end && *scan->p == ':')
 				scan->p++;
 			else if (!expect(scan, ':', "expected ':' after a key"))
