@@ -234,6 +234,13 @@ static const char *state_position(const struct operator_state *state)
 /* The latest call's position. A long one that finds no memory keeps the one before. */
 static void set_position(struct operator_state *state, const char *position)
 {
+	if (!state->long_position) { /* the short one it has (most calls: nothing changes) */
+		size_t i = 0;
+		while (i < POSITION_INLINE - 1 && position[i] && position[i] == state->position[i])
+			i++;
+		if (position[i] == state->position[i] && !position[i])
+			return;
+	}
 	size_t length = strnlen(position, EVENT_ID_MAX);
 
 	if (length < POSITION_INLINE) {
