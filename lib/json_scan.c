@@ -259,8 +259,8 @@ static unsigned stop_mask(const unsigned char *p)
  * step, the first stop byte found by its mask bit, while 16 bytes are left; the last 15 of a
  * text of 16 bytes or more by the 16 that end it (the bytes before p left out of the mask); the
  * rest a byte at a time by table, which beat word-at-a-time tests (tried). */
-static const unsigned char *plain_run(const unsigned char *start, const unsigned char *p,
-				      const unsigned char *end)
+static inline const unsigned char *plain_run(const unsigned char *start,
+					     const unsigned char *p, const unsigned char *end)
 {
 #ifdef JSON_SCAN_SSE2
 	while (end - p >= 16) {
