@@ -148,7 +148,7 @@ int reorder_push_event(struct reorder *reorder, const struct event *event, const
 	item->event = *event;
 	memcpy(item->source, source, sizeof(item->source));
 	item->arrival = arrival;
-	sift_up(reorder, slot);
+	sift_up(reorder, (uint32_t)slot);
 	return 0;
 }
 
@@ -160,7 +160,7 @@ const struct reorder_item *reorder_peek(const struct reorder *reorder)
 const struct reorder_item *reorder_take(struct reorder *reorder)
 {
 	struct reorder_key *heap = reorder->heap;
-	uint32_t i = 0, slot, count;
+	uint32_t i = 0, child, slot, count;
 	struct reorder_key last;
 
 	if (reorder->count == 0 || INVARIANT_FAILS(heap[0].slot < reorder->capacity))
@@ -171,27 +171,25 @@ const struct reorder_item *reorder_take(struct reorder *reorder)
 		reorder->free_count = 0;
 		return &reorder->items[slot];
 	}
-	/* Sift the last key down from the root with a hole, as swaps would (see sift_up). */
+	/* The last key goes where a sift down from the root would put it, found Floyd's way: the
+	 * hole first goes down to a leaf along the earlier child at each level (one comparison a
+	 * level, not two), then the last key, which mostly belongs near the bottom, sifts up from
+	 * there. The children on that path are in order, and so is every key (arrival numbers
+	 * differ): both ways stop at the same place, and the heap ends as it always did (its
+	 * order is what snapshots keep). */
 	last = heap[count];
-	for (;;) {
-		uint32_t left = 2 * i + 1, right = left + 1;
-		const struct reorder_key *first = &last;
-		uint32_t first_index = i;
-		if (left < count && before(reorder, &heap[left], first)) {
-			first = &heap[left];
-			first_index = left;
-		}
-		if (right < count && before(reorder, &heap[right], first)) {
-			first = &heap[right];
-			first_index = right;
-		}
-		if (first_index == i) {
-			heap[i] = last;
-			return &reorder->items[slot];
-		}
-		heap[i] = *first;
-		i = first_index;
+	while ((child = 2 * i + 1) < count) {
+		if (child + 1 < count && before(reorder, &heap[child + 1], &heap[child]))
+			child++;
+		heap[i] = heap[child];
+		i = child;
 	}
+	while (i > 0 && before(reorder, &last, &heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = last;
+	return &reorder->items[slot];
 }
 
 bool reorder_pop(struct reorder *reorder, struct reorder_item *out)
