@@ -218,14 +218,18 @@ static long process_switches(pid_t pid)
 	return total;
 }
 
-/* cadmond's "journal: N commits" from its stop message; -1 when missing. */
+/* cadmond's "journal: N commits" from its stop message; -1 when missing. The words after the
+ * number are checked too: "journal: N bytes written and not fsynced" (a slow disk) is not it. */
 static long daemon_commits(const struct harness *h)
 {
 	char *log = harness_stderr(h), *at = log ? strstr(log, "journal: ") : NULL;
 	long commits = -1;
+	int end = 0;
 
-	while (at && sscanf(at, "journal: %ld commits", &commits) != 1)
+	while (at && (sscanf(at, "journal: %ld commits%n", &commits, &end) != 1 || end == 0)) {
+		commits = -1;
 		at = strstr(at + 1, "journal: ");
+	}
 	free(log);
 	return commits;
 }
