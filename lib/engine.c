@@ -243,21 +243,20 @@ static void release_ready(struct engine *engine, bool everything)
 {
 	struct clocks_bounds now = bounds(engine);
 	struct clocks_center center;
-	struct reorder_item item;
 	const struct reorder_item *first;
 
 	clocks_center(engine->clocks, &now, &center);
+	/* Each released where it lies (reorder_take): nothing is pushed while it is tracked. */
 	while ((first = reorder_peek(engine->reorder)) &&
-	       (everything || releasable(first, &center, engine->now_ms))) {
-		reorder_pop(engine->reorder, &item);
-		release_in_order(engine, &item.event, call_hash_of(&item.event));
-	}
+	       (everything || releasable(first, &center, engine->now_ms)) &&
+	       (first = reorder_take(engine->reorder)))
+		release_in_order(engine, &first->event, call_hash_of(&first->event));
 }
 
 /*
  * With nothing buffered, an event the center has already passed goes at once: what pushing it
  * and release_ready popping it first would do (its arrival number counted all the same),
- * without copying the ~700-byte item in and out of the buffer. False: not released.
+ * without copying the ~700-byte item into the buffer. False: not released.
  */
 static bool release_at_once(struct engine *engine, const struct event *event, uint64_t call_hash,
 			    const struct clocks_source *source)
@@ -279,17 +278,13 @@ static bool release_at_once(struct engine *engine, const struct event *event, ui
 static void buffer_event(struct engine *engine, const struct event *event, uint64_t call_hash,
 			 const struct clocks_source *source)
 {
-	struct reorder_item item;
+	const struct reorder_item *oldest;
 
-	if (reorder_full(engine->reorder) && reorder_pop(engine->reorder, &item)) {
+	if (reorder_full(engine->reorder) && (oldest = reorder_take(engine->reorder))) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, &item.event, call_hash_of(&item.event));
+		release_in_order(engine, &oldest->event, call_hash_of(&oldest->event));
 	}
-	memset(&item, 0, sizeof(item));
-	item.event = *event;
-	memcpy(item.source, source->name, sizeof(item.source));
-	item.arrival = ++engine->arrivals;
-	if (reorder_push(engine->reorder, &item) != 0) {
+	if (reorder_push_event(engine->reorder, event, source->name, ++engine->arrivals) != 0) {
 		engine->stats.reorder_overflows++;
 		release_in_order(engine, event, call_hash);
 	}
