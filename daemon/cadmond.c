@@ -689,9 +689,10 @@ static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *orig
 	return store_append_line(((struct cadmond *)ctx)->store, origin, line, len);
 }
 
-static bool cadmond_snapshot_running(void *ctx)
+/* The feeds' read_less: near a rotation or while its snapshot's child runs. */
+static bool cadmond_read_less(void *ctx)
 {
-	return store_snapshot_near(((struct cadmond *)ctx)->store);
+	return store_read_less(((struct cadmond *)ctx)->store);
 }
 
 static void cadmond_journal_reject(void *ctx, enum event_reject reason)
@@ -1189,7 +1190,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct feed_journal journal = { .append_line = cadmond_journal_line,
 					      .append_reject = cadmond_journal_reject,
 					      .heard = cadmond_heard,
-					      .snapshot_running = cadmond_snapshot_running,
+					      .read_less = cadmond_read_less,
 					      .ctx = cadmond };
 	const struct subscribers_console console = { .line = cadmond_console_line,
 						     .board = cadmond_board,

@@ -1204,14 +1204,20 @@ bool store_snapshot_running(const struct store *store)
 	return store->snapshot_child > 0;
 }
 
-/* The journal writes about 1.5 bytes a byte of feed lines: two iterations of 256 KiB. */
-#define STORE_ROTATION_NEAR_BYTES (UINT64_C(768) << 10)
+/* The last eighth of a segment, at most STORE_ROTATION_NEAR_BYTES of it: a small
+ * segment_max_bytes (65536 at least) reads 16 KiB only near its end, not all the time. */
+static uint64_t rotation_near_bytes(const struct store *store)
+{
+	uint64_t eighth = store->policy.segment_max_bytes / 8;
 
-bool store_snapshot_near(const struct store *store)
+	return eighth < STORE_ROTATION_NEAR_BYTES ? eighth : STORE_ROTATION_NEAR_BYTES;
+}
+
+bool store_read_less(const struct store *store)
 {
 	return store->snapshot_child > 0 ||
 	       (store->state == STORE_NORMAL && journal_has_segment(store->journal) &&
-		journal_segment_bytes(store->journal) + STORE_ROTATION_NEAR_BYTES >=
+		journal_segment_bytes(store->journal) + rotation_near_bytes(store) >=
 			store->policy.segment_max_bytes);
 }
 

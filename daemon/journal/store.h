@@ -179,10 +179,15 @@ struct journal_stats;
  * the loop's iterations meanwhile pay the copy-on-write of every page they write. */
 bool store_snapshot_running(const struct store *store);
 
-/** store_snapshot_running, or a rotation (so a fork) is near: the segment within
- * STORE_ROTATION_NEAR_BYTES of segment_max_bytes. The feeds read less an iteration then
- * (feed.h, FEED_READ_SNAPSHOT_BUDGET_BYTES). */
-bool store_snapshot_near(const struct store *store);
+/* The journal writes about 1.5 bytes a byte of feed lines: two iterations of 256 KiB. */
+#define STORE_ROTATION_NEAR_BYTES (UINT64_C(768) << 10)
+
+/** Whether the plain-TCP feeds should read less an iteration (feed.h,
+ * FEED_READ_SNAPSHOT_BUDGET_BYTES): store_snapshot_running, or a rotation (so a fork) is
+ * near, the segment within min(STORE_ROTATION_NEAR_BYTES, segment_max_bytes / 8) of
+ * segment_max_bytes and the store normal. False again once the rotation is done (a new,
+ * nearly empty segment) and its child has ended. */
+bool store_read_less(const struct store *store);
 
 /** The journal files' own counters (bytes written, fsyncs, segments: journal.h). */
 const struct journal_stats *store_journal_stats(const struct store *store);
