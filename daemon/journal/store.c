@@ -278,6 +278,9 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 	if (was == STORE_DEGRADED)
 		return;
 	take_sync_in_flight(store);
+	/* The segment's pre-rotation fdatasync (fsync: none) is of a segment the degraded period
+	 * ends: the next one, after the recovery, is synced again before its end. */
+	store->presynced = false;
 	set_state(store, STORE_DEGRADED);
 	snprintf(store->degraded_reason, sizeof store->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
