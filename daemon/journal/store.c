@@ -811,6 +811,7 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 	if ((uint64_t)fork_cpu_us > store->stats.snapshot_fork_cpu_us_max)
 		store->stats.snapshot_fork_cpu_us_max = (uint64_t)fork_cpu_us;
 	close(fds[1]);
+	store->stats.snapshots_forked++;
 	store->snapshot_child = pid;
 	store->snapshot_pipe = fds[0];
 	store->snapshot_index = index;
@@ -843,6 +844,8 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
+	if (store->hooks.rotation_begins)
+		store->hooks.rotation_begins(store->hooks.ctx);
 	/* Everything written synced first: the old segment is ended and its snapshot trusted
 	 * only once all of it is durable. A sync in flight is not waited for: when it returns,
 	 * on_sync_done comes back here before starting the next; the rest is synced in the loop. */

@@ -80,12 +80,18 @@ struct store_hooks {
 	/* The segment's fdatasync on the sync thread (syncer.h): NULL for fdatasync(2); the
 	 * tests pass a slow or failing one. */
 	int (*sync_file)(int fd);
+	/* A rotation's work begins (due, no snapshot's child running: the sync of what was
+	 * written, the segment's end, the fork): the daemon times its iteration from here, not
+	 * from the epoll_wait before it. May be NULL. */
+	void (*rotation_begins)(void *ctx);
 };
 
 struct store_stats {
 	uint64_t commits;               /* batches written */
 	uint64_t early_commits;		/* of those, at STORE_BATCH_MAX_BYTES */
 	uint64_t rotations;
+	uint64_t snapshots_forked;	/* of those, written by a child (the others: fork() failed,
+					 * written in the loop) */
 	uint64_t degraded_periods;
 	uint64_t lines_not_journaled;   /* lines and control lines processed while degraded */
 	uint64_t alerts_not_journaled;  /* degraded-period alerts beyond the backlog bound */
