@@ -104,7 +104,13 @@ struct fixture {
 	unsigned ack_calls;
 	uint64_t delivered;   /* the last alert seq delivered */
 	unsigned deliveries;
+	unsigned rotations_begun; /* store_hooks.rotation_begins */
 };
+
+static void on_rotation_begins(void *ctx)
+{
+	((struct fixture *)ctx)->rotations_begun++;
+}
 
 static void on_deliver(void *ctx, uint64_t seq, const char *json, size_t len)
 {
@@ -139,7 +145,8 @@ static int setup(void **state)
 	const struct store_hooks hooks = { .deliver = on_deliver,
 					   .acknowledge = on_acknowledge,
 					   .ctx = f,
-					   .sync_file = gated_sync };
+					   .sync_file = gated_sync,
+					   .rotation_begins = on_rotation_begins };
 	struct config_errors errors;
 	struct config config;
 	char yaml[PATH_MAX + 64], why[512];
@@ -654,6 +661,8 @@ static void test_read_less_near_the_rotation(void **state)
 	assert_true(was_near);
 	RUN_UNTIL(f, store_stats(f->store)->rotations == 1 && !store_snapshot_running(f->store));
 	assert_int_equal(journal->segments_created, 2);
+	assert_int_equal(store_stats(f->store)->snapshots_forked, 1);
+	assert_int_equal(f->rotations_begun, 1);
 	assert_false(store_read_less(f->store));
 	store_finish(f->store);
 }

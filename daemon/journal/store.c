@@ -844,13 +844,14 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
-	if (store->hooks.rotation_begins)
-		store->hooks.rotation_begins(store->hooks.ctx);
 	/* Everything written synced first: the old segment is ended and its snapshot trusted
 	 * only once all of it is durable. A sync in flight is not waited for: when it returns,
 	 * on_sync_done comes back here before starting the next; the rest is synced in the loop. */
-	if (!journal_all_synced(journal) &&
-	    (syncer_busy(store->syncer) || flush_now(store) < 0))
+	if (!journal_all_synced(journal) && syncer_busy(store->syncer))
+		return;
+	if (store->hooks.rotation_begins)
+		store->hooks.rotation_begins(store->hooks.ctx);
+	if (!journal_all_synced(journal) && flush_now(store) < 0)
 		return;
 	/* fsync: none: nothing of the segment was synced as it was written, and its end's
 	 * fdatasync (journal_end_segment) slept in the loop through the whole segment's writeback

@@ -80,9 +80,11 @@ struct store_hooks {
 	/* The segment's fdatasync on the sync thread (syncer.h): NULL for fdatasync(2); the
 	 * tests pass a slow or failing one. */
 	int (*sync_file)(int fd);
-	/* A rotation's work begins (due, no snapshot's child running: the sync of what was
-	 * written, the segment's end, the fork): the daemon times its iteration from here, not
-	 * from the epoll_wait before it. May be NULL. */
+	/* A rotation's work begins (due, no snapshot's child running, no sync in flight: the
+	 * sync of what was written, the segment's end, the fork): the daemon times its
+	 * iteration from here, not from the epoll_wait before it. Once a rotation, twice under
+	 * fsync none (its segment's fdatasync started on the thread, then the rest). May be
+	 * NULL. */
 	void (*rotation_begins)(void *ctx);
 };
 
