@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -119,6 +121,25 @@ static bool subscriber_queue(struct subscriber *subscriber, const char *line, si
 	       evbuffer_add(output, "\n", 1) == 0;
 }
 
+/*
+ * Write a live subscriber's queue to its socket now, in the loop iteration that delivered the
+ * alert, instead of after the next epoll_wait and the callbacks that come before the write
+ * event's (a feed's whole read, with a steady feed). Plain TCP only (TLS writes through its
+ * filter); what the kernel does not take (EAGAIN) or an error is left to libevent's write
+ * event, as before. The socket bufferevent keeps its output frozen at its start for anyone
+ * else, so it is unfrozen for this write, as libevent does for its own.
+ */
+static void subscriber_send_now(struct subscriber *subscriber)
+{
+	struct evbuffer *output = bufferevent_get_output(subscriber->connection);
+
+	if (subscriber->subscribers->tls)
+		return;
+	evbuffer_unfreeze(output, 1);
+	evbuffer_write(output, bufferevent_getfd(subscriber->connection));
+	evbuffer_freeze(output, 1);
+}
+
 /* A held or catching-up subscriber gets the alert later from the history; it is too slow
  * when the live alerts it still has to take and its queue exceed max_queue_bytes. */
 static bool subscriber_keeps_up(const struct subscriber *subscriber)
@@ -149,7 +170,9 @@ void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const 
 		}
 		if (seq <= subscriber->board_seq)
 			continue;
-		if (!subscriber_queue(subscriber, line, len))
+		if (subscriber_queue(subscriber, line, len))
+			subscriber_send_now(subscriber);
+		else
 			subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
 								 subscriber->connection)));
 	}
@@ -616,12 +639,15 @@ static void subscribers_refuse(struct subscribers *subscribers, evutil_socket_t 
 	evutil_closesocket(fd);
 }
 
-/* Bound what the kernel holds for this subscriber (see SUBSCRIBERS_SOCKET_SEND_BYTES). */
-static void limit_send_buffer(evutil_socket_t fd)
+/* Bound what the kernel holds for this subscriber (see SUBSCRIBERS_SOCKET_SEND_BYTES), and
+ * send each alert at once: no Nagle delay behind the previous one's acknowledgement (fails
+ * harmlessly on a socket that is not TCP). */
+static void set_socket_options(evutil_socket_t fd)
 {
-	const int bytes = SUBSCRIBERS_SOCKET_SEND_BYTES;
+	const int bytes = SUBSCRIBERS_SOCKET_SEND_BYTES, on = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
 /* With a history, a new subscriber is held for REPLAY_HOLD_MS or until its first line. */
@@ -677,7 +703,7 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 		free(subscriber);
 		return NULL;
 	}
-	limit_send_buffer(fd);
+	set_socket_options(fd);
 	subscriber->subscribers = subscribers;
 	subscriber->pending = true;
 	snprintf(subscriber->peer, sizeof subscriber->peer, "%s", peer);
