@@ -19,7 +19,9 @@
  * journal's sync thread, each covering the commits written before it started), and the
  * ratio of CPU seconds (json-c's process CPU time against cadmond's utime + stime, which
  * includes its start and recovery of an empty state directory): on a shared machine the CPU
- * ratio moves less than the wall one. The journal's file system is $TMPDIR's (default /tmp).
+ * ratio moves less than the wall one. Then cadmond's user and system seconds apart, and its
+ * main thread's context switches (voluntary and not) per 100,000 lines. The journal's file
+ * system is $TMPDIR's (default /tmp).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,31 +176,60 @@ static double time_json_c(const struct day *day, double *cpu)
 }
 
 /* cadmond's CPU seconds so far (utime + stime of /proc/PID/stat). */
-static double process_cpu_seconds(pid_t pid)
+/* cadmond's CPU seconds so far, user and system (every thread's). */
+struct process_cpu {
+	double user, sys;
+};
+
+static struct process_cpu process_cpu(pid_t pid)
 {
 	char path[64], *text, *after;
 	unsigned long utime = 0, stime = 0;
+	struct process_cpu cpu = { 0, 0 };
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	text = harness_read_file(path);
 	if (!text)
-		return 0;
+		return cpu;
 	after = strrchr(text, ')');
 	if (after)
 		sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
 		       &stime);
 	free(text);
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	cpu.user = (double)utime / (double)sysconf(_SC_CLK_TCK);
+	cpu.sys = (double)stime / (double)sysconf(_SC_CLK_TCK);
+	return cpu;
 }
 
-/* cadmond's "journal: N commits" from its stop message; -1 when missing. */
+/* Context switches of cadmond's main thread so far (the loop's waits), voluntary + not. */
+static long process_switches(pid_t pid)
+{
+	char path[64], *text, *at;
+	long total = 0, n;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if (!(text = harness_read_file(path)))
+		return -1;
+	if ((at = strstr(text, "voluntary_ctxt_switches:")) && sscanf(at + 24, "%ld", &n) == 1)
+		total += n;
+	if ((at = strstr(text, "nonvoluntary_ctxt_switches:")) && sscanf(at + 27, "%ld", &n) == 1)
+		total += n;
+	free(text);
+	return total;
+}
+
+/* cadmond's "journal: N commits" from its stop message; -1 when missing. The words after the
+ * number are checked too: "journal: N bytes written and not fsynced" (a slow disk) is not it. */
 static long daemon_commits(const struct harness *h)
 {
 	char *log = harness_stderr(h), *at = log ? strstr(log, "journal: ") : NULL;
 	long commits = -1;
+	int end = 0;
 
-	while (at && sscanf(at, "journal: %ld commits", &commits) != 1)
+	while (at && (sscanf(at, "journal: %ld commits%n", &commits, &end) != 1 || end == 0)) {
+		commits = -1;
 		at = strstr(at + 1, "journal: ");
+	}
 	free(log);
 	return commits;
 }
@@ -351,7 +382,8 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 		.extra_yaml = yaml,
 		.feed_yaml = "  max_connections_per_address: 64\n  max_pending_connections: 64\n" };
 	double json_c, json_c_cpu, live, cpu;
-	long commits;
+	struct process_cpu split;
+	long commits, switches;
 
 	split_feeds(day, shift, feeds, data);
 	snprintf(yaml, sizeof yaml,
@@ -362,16 +394,20 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 	if (harness_start(&h, &options) < 0)
 		die("cannot start cadmond");
 	live = drive(&h, data, feeds, day->lines);
-	cpu = process_cpu_seconds(h.pid);
+	split = process_cpu(h.pid);
+	cpu = split.user + split.sys;
+	switches = process_switches(h.pid);
 	harness_stop(&h);
 	commits = daemon_commits(&h);
 	printf("%-5s %2u feed%s  json-c %6.3f s %5.2f M/s  cadmond %6.3f s %5.3f M/s  wall %6.1f%% "
 	       " "
-	       "commits/100k %7.1f  cpu: json-c %.2f s, cadmond %.2f s = %5.1f%%\n",
+	       "commits/100k %7.1f  cpu: json-c %.2f s, cadmond %.2f s = %5.1f%%  "
+	       "(user %.2f s, sys %.2f s; switches/100k %.0f)\n",
 	       policy, feeds, feeds == 1 ? " " : "s", json_c, day->lines / json_c / 1e6, live,
 	       day->lines / live / 1e6, 100.0 * json_c / live,
 	       commits < 0 ? -1.0 : (double)commits * 100000.0 / (double)day->lines, json_c_cpu,
-	       cpu, cpu > 0 ? 100.0 * json_c_cpu / cpu : 0.0);
+	       cpu, cpu > 0 ? 100.0 * json_c_cpu / cpu : 0.0, split.user, split.sys,
+	       switches < 0 ? -1.0 : (double)switches * 100000.0 / (double)day->lines);
 	fflush(stdout);
 	harness_cleanup(&h);
 	for (unsigned f = 0; f < feeds; f++) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,28 @@
 static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
 #define CADMOND_SIGNAL_COUNT (sizeof cadmond_signals / sizeof cadmond_signals[0])
 
+/*
+ * The event loop's iterations, timed (the stop summary; bench/snapshot-stall reads it): the
+ * wall time, this thread's CPU time and minor page faults of each, in three classes: the
+ * iterations that fork()ed a snapshot's child, those after while the child ran (every page
+ * the loop writes meanwhile is copied, copy-on-write) and the others. An iteration that
+ * slept in epoll_wait (a voluntary context switch) has the wait in its wall time: the
+ * longest is taken among those that did not; the most CPU among all.
+ */
+struct loop_worst {
+	uint64_t iterations;
+	int64_t cpu_us_total;
+	uint64_t faults_total;
+	int64_t wall_us;     /* the longest iteration that did not sleep */
+	int64_t wall_cpu_us; /* its CPU time: the rest of its wall time other threads ran */
+	long wall_faults;    /* its minor page faults */
+	long wall_preempted; /* its involuntary context switches */
+	long wall_slept;     /* its voluntary ones (a rotation's fsyncs) */
+	int64_t cpu_us;      /* the most CPU time an iteration took */
+	int64_t cpu_wall_us;
+	long cpu_faults;
+};
+
 struct cadmond {
 	uint64_t invariants_logged; /* lib's failed invariants already logged (invariant.h) */
 	struct event_base *base;
@@ -79,6 +102,9 @@ struct cadmond {
 	struct event *flush_timer;  /* bounds the shutdown wait for subscribers */
 	struct event *clock_timer;  /* the host clock's ticks, while events wait for the center */
 	struct timeval status_interval;
+	struct loop_worst loop_other;	 /* iterations without a snapshot's child */
+	struct loop_worst loop_fork;	 /* those that fork()ed one */
+	struct loop_worst loop_snapshot; /* those after, while the child ran */
 	bool watchdog;
 	bool stopping;
 };
@@ -663,6 +689,11 @@ static uint64_t cadmond_journal_line(void *ctx, const struct engine_origin *orig
 	return store_append_line(((struct cadmond *)ctx)->store, origin, line, len);
 }
 
+static bool cadmond_snapshot_running(void *ctx)
+{
+	return store_snapshot_near(((struct cadmond *)ctx)->store);
+}
+
 static void cadmond_journal_reject(void *ctx, enum event_reject reason)
 {
 	store_append_reject(((struct cadmond *)ctx)->store, reason);
@@ -1158,6 +1189,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct feed_journal journal = { .append_line = cadmond_journal_line,
 					      .append_reject = cadmond_journal_reject,
 					      .heard = cadmond_heard,
+					      .snapshot_running = cadmond_snapshot_running,
 					      .ctx = cadmond };
 	const struct subscribers_console console = { .line = cadmond_console_line,
 						     .board = cadmond_board,
@@ -1245,6 +1277,27 @@ struct cadmond *cadmond_new(const struct config *config, const char *config_path
 	return cadmond;
 }
 
+static double loop_mean(int64_t total, const struct loop_worst *worst)
+{
+	return worst->iterations ? (double)total / (double)worst->iterations : 0.0;
+}
+
+#define LOOP_WORST_TEXT_MAX 256
+
+/* "N (C ms of CPU and F page faults on average; the longest ... W ms: ...; the most CPU ...)" */
+static void loop_worst_format(const struct loop_worst *worst, char *text, size_t size)
+{
+	snprintf(text, size,
+		 "%" PRIu64 " (%.3f ms of CPU and %.0f page faults on average; the longest that did "
+		 "not wait for events %.3f ms: %.3f ms of CPU, %ld page faults, preempted %ld "
+		 "times, slept %ld times; the most CPU %.3f ms, wall %.3f ms, %ld page faults)",
+		 worst->iterations, loop_mean(worst->cpu_us_total, worst) / 1000.0,
+		 loop_mean((int64_t)worst->faults_total, worst), (double)worst->wall_us / 1000.0,
+		 (double)worst->wall_cpu_us / 1000.0, worst->wall_faults, worst->wall_preempted,
+		 worst->wall_slept,		 (double)worst->cpu_us / 1000.0, (double)worst->cpu_wall_us / 1000.0,
+		 worst->cpu_faults);
+}
+
 static void cadmond_log_summary(struct cadmond *cadmond)
 {
 	const struct engine_stats *engine = engine_stats(cadmond->engine);
@@ -1260,6 +1313,82 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 		feeds->accepted, feeds->refused, feeds->idle_closed, subscribers->accepted,
 		subscribers->refused, subscribers->dropped_slow, headline);
 	log_sources_summary(cadmond->engine);
+	char other[LOOP_WORST_TEXT_MAX], fork[LOOP_WORST_TEXT_MAX], after[LOOP_WORST_TEXT_MAX];
+
+	loop_worst_format(&cadmond->loop_other, other, sizeof other);
+	loop_worst_format(&cadmond->loop_fork, fork, sizeof fork);
+	loop_worst_format(&cadmond->loop_snapshot, after, sizeof after);
+	log_msg(LOG_INFO,
+		"loop: iterations without a snapshot's child %s; rotating (forking one) %s; after "
+		"the fork while the child wrote the snapshot %s",
+		other, fork, after);
+}
+
+struct loop_sample {
+	int64_t wall_us, cpu_us;
+	struct rusage usage;
+};
+
+static void loop_sample(struct loop_sample *sample)
+{
+	struct timespec cpu;
+
+	sample->wall_us = hostclock_monotonic_us();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	sample->cpu_us = (int64_t)cpu.tv_sec * 1000000 + cpu.tv_nsec / 1000;
+	getrusage(RUSAGE_THREAD, &sample->usage);
+}
+
+/* An iteration that slept may hold a wait in epoll_wait: not a candidate for the longest,
+ * unless whole (a rotation's: its own fsyncs sleep; under a feed its epoll_wait does not). */
+static void loop_account(struct loop_worst *worst, const struct loop_sample *before,
+			 const struct loop_sample *after, bool whole)
+{
+	int64_t wall_us = after->wall_us - before->wall_us, cpu_us = after->cpu_us - before->cpu_us;
+	long faults = after->usage.ru_minflt - before->usage.ru_minflt;
+
+	worst->iterations++;
+	worst->cpu_us_total += cpu_us;
+	worst->faults_total += (uint64_t)faults;
+	if ((whole || after->usage.ru_nvcsw == before->usage.ru_nvcsw) && wall_us > worst->wall_us) {
+		worst->wall_us = wall_us;
+		worst->wall_cpu_us = cpu_us;
+		worst->wall_faults = faults;
+		worst->wall_preempted = after->usage.ru_nivcsw - before->usage.ru_nivcsw;
+		worst->wall_slept = after->usage.ru_nvcsw - before->usage.ru_nvcsw;
+	}
+	if (cpu_us > worst->cpu_us) {
+		worst->cpu_us = cpu_us;
+		worst->cpu_wall_us = wall_us;
+		worst->cpu_faults = faults;
+	}
+}
+
+/* event_base_dispatch, an iteration at a time (EVLOOP_ONCE), each timed (struct loop_worst):
+ * one iteration's end is the next one's start (three system calls an iteration). */
+static int run_loop(struct cadmond *cadmond)
+{
+	struct loop_sample before, after;
+	int rc;
+
+	loop_sample(&after);
+	do {
+		uint64_t rotations = store_stats(cadmond->store)->rotations;
+		bool snapshot = store_snapshot_running(cadmond->store);
+
+		before = after;
+		rc = event_base_loop(cadmond->base, EVLOOP_ONCE);
+		loop_sample(&after);
+		if (rc != 0 || event_base_got_exit(cadmond->base) ||
+		    event_base_got_break(cadmond->base))
+			return rc; /* the stop's iteration (its last commit, the child waited for) */
+		if (store_stats(cadmond->store)->rotations != rotations)
+			loop_account(&cadmond->loop_fork, &before, &after, true);
+		else if (snapshot || store_snapshot_running(cadmond->store))
+			loop_account(&cadmond->loop_snapshot, &before, &after, false);
+		else
+			loop_account(&cadmond->loop_other, &before, &after, false);
+	} while (true);
 }
 
 int cadmond_run(struct cadmond *cadmond)
@@ -1273,7 +1402,7 @@ int cadmond_run(struct cadmond *cadmond)
 	evtimer_add(cadmond->health_timer, &(const struct timeval){ .tv_sec = 1 });
 	evtimer_add(cadmond->clock_timer,
 		    &(struct timeval){ .tv_usec = CADMOND_CLOCK_TICK_MS * 1000 });
-	rc = event_base_dispatch(cadmond->base);
+	rc = run_loop(cadmond);
 	if (rc < 0)
 		log_msg(LOG_ERR, "event loop failed");
 	cadmond_log_summary(cadmond);

@@ -56,6 +56,10 @@ struct feed {
 	int64_t received_ms;
 	/* the chunk being processed told health it heard this feed */
 	bool heard;
+	/* the newest ack due while FEED_ACK_QUEUE_MAX_BYTES of output waited: sent once the
+	 * output drains (feed_on_written) or with the next commit's */
+	char ack_waiting[ACKS_LINE_MAX];
+	size_t ack_waiting_len;
 };
 
 struct feed_server {
@@ -589,23 +593,31 @@ static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 }
 
 static void feed_on_event(struct bufferevent *connection, short what, void *ctx);
+static void feed_on_written(struct bufferevent *connection, void *ctx);
 
 /*
  * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
  * chunk as it comes, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read
- * (fairness between feeds: the event, level-triggered, comes again in the next iteration).
+ * (FEED_READ_SNAPSHOT_BUDGET_BYTES while a snapshot is, or is about to be, written in the
+ * background; fairness
+ * between feeds: the event, level-triggered, comes again in the next iteration).
  * The journal's commit runs after every read of the iteration (store.h): one commit for them
  * all. The end of the stream or an error closes the connection as libevent's own read would.
  */
 static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 {
 	struct feed *feed = ctx;
-	size_t total = 0;
+	const struct feed_journal *journal = &feed->server->journal;
+	size_t total = 0, budget = FEED_READ_BUDGET_BYTES;
 
 	(void)fd;
 	(void)what;
-	while (!feed->closing && total < FEED_READ_BUDGET_BYTES) {
-		ssize_t got = feed_read_chunk(feed, FEED_READ_CHUNK_BYTES);
+	if (journal->snapshot_running && journal->snapshot_running(journal->ctx))
+		budget = FEED_READ_SNAPSHOT_BUDGET_BYTES;
+	while (!feed->closing && total < budget) {
+		ssize_t got = feed_read_chunk(feed, budget - total < FEED_READ_CHUNK_BYTES
+							    ? budget - total
+							    : FEED_READ_CHUNK_BYTES);
 
 		if (got == 0 ||
 		    (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
@@ -810,7 +822,7 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	snprintf(label, sizeof label, "feed %s: source notices", peer);
 	log_limit_init(&feed->notice_log, server->limits.log_interval_seconds, label);
 	bufferevent_setwatermark(feed->connection, EV_READ, 0, feed_input_max(server));
-	bufferevent_setcb(feed->connection, feed_on_read, NULL, feed_on_event, feed);
+	bufferevent_setcb(feed->connection, feed_on_read, feed_on_written, feed_on_event, feed);
 	feed_set_keepalive(feed);
 	if (feed->reader) /* plain TCP: read by feed_on_readable, not by libevent */
 		event_add(feed->reader, NULL);
@@ -1026,19 +1038,35 @@ static int feed_send(struct feed *feed, struct evbuffer *output, const char *lin
 	return bufferevent_write(feed->connection, line + sent, len - (size_t)sent);
 }
 
+/* Send the ack waiting, unless FEED_ACK_QUEUE_MAX_BYTES of output wait before it. */
+static void feed_send_waiting_ack(struct feed *feed)
+{
+	struct evbuffer *output = bufferevent_get_output(feed->connection);
+
+	if (feed->ack_waiting_len == 0 || evbuffer_get_length(output) > FEED_ACK_QUEUE_MAX_BYTES)
+		return;
+	if (feed_send(feed, output, feed->ack_waiting, feed->ack_waiting_len) == 0)
+		feed->server->stats.acks_sent++;
+	feed->ack_waiting_len = 0;
+}
+
+/* The connection's output has drained (the sender reads its acks again): the ack that waited
+ * for it, so that a sender that stopped sending still gets the ack of its last line. */
+static void feed_on_written(struct bufferevent *connection, void *ctx)
+{
+	(void)connection;
+	feed_send_waiting_ack(ctx);
+}
+
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
 {
 	struct feed *feed;
-	char line[ACKS_LINE_MAX];
 	size_t len;
 
 	LIST_FOREACH(feed, &server->feeds, link) {
-		struct evbuffer *output = bufferevent_get_output(feed->connection);
-
-		if (evbuffer_get_length(output) > FEED_ACK_QUEUE_MAX_BYTES)
-			continue;
-		if ((len = acks_due(&feed->acks, durable_index, line)) > 0 &&
-		    feed_send(feed, output, line, len) == 0)
-			server->stats.acks_sent++;
+		/* a later ack covers the one waiting */
+		if ((len = acks_due(&feed->acks, durable_index, feed->ack_waiting)) > 0)
+			feed->ack_waiting_len = len;
+		feed_send_waiting_ack(feed);
 	}
 }

@@ -163,6 +163,10 @@ struct feed_journal {
 	 * NULL. Called before the first line of each chunk read is journaled (once per chunk:
 	 * its lines came together, not once per line). */
 	void (*heard)(void *ctx, const char *source, const char *peer);
+	/* A snapshot is being written in the background, or the rotation that forks one is
+	 * near (store_snapshot_near); may be NULL. Meanwhile a connection reads at most
+	 * FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */
+	bool (*snapshot_running)(void *ctx);
 	void *ctx;
 };
 
@@ -172,7 +176,8 @@ void feed_server_set_journal(struct feed_server *server, const struct feed_journ
 /**
  * Every record up to durable_index is durable (UINT64_MAX: every line processed is): send
  * {"ack":N} to each connection whose lines up to seq N are (acks.h). A connection that does
- * not read its acks gets no more while FEED_ACK_QUEUE_MAX_BYTES of output wait for it.
+ * not read its acks gets no more while FEED_ACK_QUEUE_MAX_BYTES of output wait for it: the
+ * newest ack due waits, and is sent once its output has drained (or with a later one).
  */
 void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index);
 
@@ -198,6 +203,17 @@ const struct feed_server_stats *feed_server_stats(const struct feed_server *serv
  */
 #define FEED_READ_CHUNK_BYTES (64u << 10)
 #define FEED_READ_BUDGET_BYTES (256u << 10)
+/*
+ * The budget while a snapshot's fork()ed child writes it: until the child ends, the first
+ * write to each page of the daemon's memory copies it (copy-on-write, about 4 µs a page on
+ * a 2-vCPU VM), and the lines of the iteration after the fork write about two pages each
+ * that no line wrote since: 256 KiB then took 15-20 ms of CPU of copies alone, against
+ * about 4 ms for the lines (bench/README.md, "branch stall"). 16 KiB (about 110 lines of a
+ * CAD) keeps such an iteration near 1 ms of copies: the copying is spread over the
+ * iterations instead, the loop serving its other events in between. The same from shortly
+ * before the rotation: the iteration that forks does not also process 256 KiB of lines.
+ */
+#define FEED_READ_SNAPSHOT_BUDGET_BYTES (16u << 10)
 
 /* What one connection may still read from the kernel at shutdown. */
 #define FEED_SHUTDOWN_READ_MAX_BYTES (4u << 20)

@@ -467,7 +467,10 @@ static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bound
 	if (kept->second != NONE && kept->second_ms != INT64_MIN &&
 	    kept->second_ms < bounds->center_ms)
 		kept->second_known = false;
-	kept->bounds = *bounds;
+	/* Only these two can differ here. Field by field: the caller has just stored *bounds
+	 * 8 bytes at a time, and a 16-byte copy of it would wait for those stores to land. */
+	kept->bounds.now_ms = bounds->now_ms;
+	kept->bounds.center_ms = bounds->center_ms;
 	for (uint32_t k = 0; k < kept->n_changed; k++)
 		if (!take_moved(clocks, kept->changed[k], host, stale_before))
 			return false;

@@ -234,6 +234,13 @@ static const char *state_position(const struct operator_state *state)
 /* The latest call's position. A long one that finds no memory keeps the one before. */
 static void set_position(struct operator_state *state, const char *position)
 {
+	if (!state->long_position) { /* the short one it has (most calls: nothing changes) */
+		size_t i = 0;
+		while (i < POSITION_INLINE - 1 && position[i] && position[i] == state->position[i])
+			i++;
+		if (position[i] == state->position[i] && !position[i])
+			return;
+	}
 	size_t length = strnlen(position, EVENT_ID_MAX);
 
 	if (length < POSITION_INLINE) {
@@ -320,6 +327,9 @@ struct detector {
 	/* ln(i!) for the p-values, up to max_window_calls; a pointer, as the p-values of a const
 	 * detector fill it */
 	struct binomial_cache *binomial;
+	/* the baselines' decay factors of short gaps, at half_life_seconds and at
+	 * fast_half_life_seconds */
+	struct sequential_decay_memo decay_memo[2];
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
@@ -919,7 +929,10 @@ static void step_sequential_rule(const struct config_rule *rule, struct rule_sta
 {
 	double before = rs->evidence;
 
-	rs->evidence += sequential_llr(p0, rule->cut_share, premature);
+	if (!premature && before <= 0.0 && rule->cut_share >= SEQUENTIAL_SURE_CUT_SHARE)
+		rs->evidence = 0.0; /* its ratio is below 0: the CUSUM stays at 0 */
+	else
+		rs->evidence += sequential_llr(p0, rule->cut_share, premature);
 	if (rs->evidence <= 0.0) {
 		rs->evidence = 0.0;
 		rs->run_calls = rs->run_premature = rs->run_called_back = 0;
@@ -974,8 +987,10 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
 			    baseline->half_life_seconds;
 
-	sequential_rate_advance(&entry->rate, at_ms, baseline->half_life_seconds);
-	sequential_rate_advance(&entry->fast, at_ms, baseline->fast_half_life_seconds);
+	sequential_rate_advance_memo(&entry->rate, at_ms, baseline->half_life_seconds,
+				     &detector->decay_memo[0]);
+	sequential_rate_advance_memo(&entry->fast, at_ms, baseline->fast_half_life_seconds,
+				     &detector->decay_memo[1]);
 	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
@@ -1004,10 +1019,11 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	if (history_learns(detector, state))
 		sequential_history_add(&state->history, premature, rest,
 				       baseline->history_settle_seconds);
-	sequential_rate_add(&entry->rate, at_ms, baseline->half_life_seconds, premature);
-	sequential_rate_add(&entry->fast, at_ms, baseline->fast_half_life_seconds, premature);
-	sequential_rate_add(&state->own, at_ms, baseline->half_life_seconds, premature);
-	sequential_rate_add(&state->own_fast, at_ms, baseline->fast_half_life_seconds, premature);
+	/* all four were advanced to at_ms above */
+	sequential_rate_count(&entry->rate, premature);
+	sequential_rate_count(&entry->fast, premature);
+	sequential_rate_count(&state->own, premature);
+	sequential_rate_count(&state->own_fast, premature);
 }
 
 /* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */

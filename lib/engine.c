@@ -46,7 +46,7 @@ struct engine {
 	engine_call_fn on_call;
 	void *call_ctx;
 	struct engine_stats stats;
-	struct event event; /* scratch: the line being processed */
+	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
@@ -56,6 +56,11 @@ struct engine {
 	 * once that no limit has anything to do. */
 	const char *limit_counters[3 * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
+	/* Derived, not saved: what those counters were at the last look at every limit, and the
+	 * watermark no limit alert can resolve before (INT64_MAX: none open; INT64_MIN: not known,
+	 * look at every limit next time). */
+	uint64_t limit_counters_seen[3 * ENGINE_LIMIT_COUNT];
+	int64_t limits_quiet_until_ms;
 };
 
 /* Where a counter of struct engine_stats is kept between engine_stats calls: the engine's own
@@ -124,6 +129,7 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->now_ms = ENGINE_NO_TIME;
 	engine->future_guard = true;
 	engine->future_ceiling_ms = INT64_MAX;
+	engine->limits_quiet_until_ms = INT64_MIN;
 	engine->tracker =
 		tracker_new(config->tracker.max_open_calls, config->tracker.max_call_seconds);
 	engine->detector = detector_new(config, deliver_alert, engine);
@@ -237,21 +243,20 @@ static void release_ready(struct engine *engine, bool everything)
 {
 	struct clocks_bounds now = bounds(engine);
 	struct clocks_center center;
-	struct reorder_item item;
 	const struct reorder_item *first;
 
 	clocks_center(engine->clocks, &now, &center);
+	/* Each released where it lies (reorder_take): nothing is pushed while it is tracked. */
 	while ((first = reorder_peek(engine->reorder)) &&
-	       (everything || releasable(first, &center, engine->now_ms))) {
-		reorder_pop(engine->reorder, &item);
-		release_in_order(engine, &item.event, call_hash_of(&item.event));
-	}
+	       (everything || releasable(first, &center, engine->now_ms)) &&
+	       (first = reorder_take(engine->reorder)))
+		release_in_order(engine, &first->event, call_hash_of(&first->event));
 }
 
 /*
  * With nothing buffered, an event the center has already passed goes at once: what pushing it
  * and release_ready popping it first would do (its arrival number counted all the same),
- * without copying the ~700-byte item in and out of the buffer. False: not released.
+ * without copying the ~700-byte item into the buffer. False: not released.
  */
 static bool release_at_once(struct engine *engine, const struct event *event, uint64_t call_hash,
 			    const struct clocks_source *source)
@@ -273,17 +278,13 @@ static bool release_at_once(struct engine *engine, const struct event *event, ui
 static void buffer_event(struct engine *engine, const struct event *event, uint64_t call_hash,
 			 const struct clocks_source *source)
 {
-	struct reorder_item item;
+	const struct reorder_item *oldest;
 
-	if (reorder_full(engine->reorder) && reorder_pop(engine->reorder, &item)) {
+	if (reorder_full(engine->reorder) && (oldest = reorder_take(engine->reorder))) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, &item.event, call_hash_of(&item.event));
+		release_in_order(engine, &oldest->event, call_hash_of(&oldest->event));
 	}
-	memset(&item, 0, sizeof(item));
-	item.event = *event;
-	memcpy(item.source, source->name, sizeof(item.source));
-	item.arrival = ++engine->arrivals;
-	if (reorder_push(engine->reorder, &item) != 0) {
+	if (reorder_push_event(engine->reorder, event, source->name, ++engine->arrivals) != 0) {
 		engine->stats.reorder_overflows++;
 		release_in_order(engine, event, call_hash);
 	}
@@ -427,7 +428,8 @@ static void raise_clock_ahead(struct engine *engine, struct clocks_source *sourc
 
 /* A named source's sender numbers its lines afresh: sender_restarted, with both numberings. */
 static void raise_restarted(struct engine *engine, struct clocks_source *source,
-			    const struct engine_origin *origin, uint64_t old_seq, uint64_t new_seq)
+			    const struct engine_origin *origin, uint64_t old_seq, uint64_t new_seq,
+			    int64_t line_ts_ms)
 {
 	char subject[CLOCKS_NAME_MAX + 16];
 	char why[EVENT_ID_MAX + 32];
@@ -446,7 +448,7 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 	source_notice(engine, source, "sender_restarted", message, &notice);
 	if (notice.ts_ms ==
 	    INT64_MIN) /* no time yet (cadmon-backtest's first event): the line's own */
-		notice.ts_ms = engine->event.ts_ms;
+		notice.ts_ms = line_ts_ms;
 	source->restarted_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
 }
@@ -582,10 +584,12 @@ static void hear(const struct engine *engine, const struct engine_origin *origin
 }
 
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
-static enum event_reject admit_event(struct engine *engine, const struct event *event,
+static enum event_reject admit_event(struct engine *engine, const struct engine_parsed *parsed,
 				     const struct engine_origin *origin,
 				     struct clocks_source *source, struct engine_verdict *verdict)
 {
+	const struct event *event = &parsed->event;
+	uint64_t call_hash = parsed->call_hash;
 	enum event_reject reason;
 	struct future_miss miss;
 	int64_t oldest_ms =
@@ -601,12 +605,10 @@ static enum event_reject admit_event(struct engine *engine, const struct event *
 		source->too_late++;
 		return reason;
 	}
-	uint64_t call_hash = call_hash_of(event);
 	if ((reason = reject_unbound(engine, event, call_hash, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	if (dedupe_seen(engine->dedupe, event_fingerprint_hashed(event, call_hash), event->ts_ms,
-			horizon_ms)) {
+	if (dedupe_seen(engine->dedupe, parsed->fingerprint, event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;
@@ -643,7 +645,8 @@ void engine_set_call_observer(struct engine *engine, engine_call_fn on_call, voi
  * restarted sender's numbering taken afresh. Lines with a seq move the numbering even when
  * rejected later, so acknowledgements move past them. */
 static bool numbering_drops(struct engine *engine, const struct engine_origin *origin,
-			    struct clocks_source *source, struct engine_verdict *verdict)
+			    struct clocks_source *source, int64_t line_ts_ms,
+			    struct engine_verdict *verdict)
 {
 	struct sources_session session = {.epoch = origin->epoch,
 					  .first_of_connection = origin->first_of_connection,
@@ -676,7 +679,7 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 		verdict->restarted = true;
 		engine->stats.restarts++;
 		source->restarts++;
-		raise_restarted(engine, source, origin, old_seq, verdict->seq);
+		raise_restarted(engine, source, origin, old_seq, verdict->seq, line_ts_ms);
 		return false;
 	case SOURCES_NEW:
 		break;
@@ -693,30 +696,52 @@ static void take_time(struct engine *engine, int64_t received_ms, struct clocks_
 		source->heard_ms = received_ms != ENGINE_NO_TIME ? received_ms : engine->now_ms;
 }
 
-void engine_process_from(struct engine *engine, const struct engine_origin *origin,
-			 const char *line, size_t len, struct engine_verdict *verdict)
+void engine_parse(struct event_parser *parser, const char *line, size_t len,
+		  struct engine_parsed *out)
+{
+	out->empty = len == 0;
+	out->blank = is_blank(line, len);
+	out->call_hash = out->fingerprint = 0;
+	if (out->blank) {
+		out->reject = EVENT_OK;
+		out->why[0] = '\0';
+		return;
+	}
+	out->reject = event_parser_parse(parser, line, len, &out->event, out->why,
+					 sizeof(out->why));
+	if (out->reject != EVENT_OK)
+		return;
+	/* Hashed here, once, for the binding's, the duplicate filter's and the tracker's
+	 * look-ups: pure functions of the event, so a parsing thread takes them off the apply. */
+	out->call_hash = call_hash_of(&out->event);
+	out->fingerprint = event_fingerprint_hashed(&out->event, out->call_hash);
+}
+
+void engine_apply(struct engine *engine, const struct engine_origin *origin,
+		  const struct engine_parsed *parsed, struct engine_verdict *verdict)
 {
 	struct clocks_source *source;
 
 	memset(verdict, 0, offsetof(struct engine_verdict, why) + 1); /* why: "" */
-	if (len == 0 && origin->source && origin->source[0] &&
+	if (parsed->empty && origin->source && origin->source[0] &&
 	    origin->received_ms != ENGINE_NO_TIME)
 		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
-	if (is_blank(line, len))
+	if (parsed->blank)
 		return;
 	engine->stats.lines++;
 	verdict->counted_line = true;
 	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
 	source->lines++;
 	take_time(engine, origin->received_ms, NULL);
-	verdict->reject = event_parser_parse(engine->parser, line, len, &engine->event,
-					     verdict->why, sizeof(verdict->why));
-	verdict->has_seq = engine->event.has_seq;
-	verdict->seq = engine->event.seq;
-	if (numbering_drops(engine, origin, source, verdict))
+	verdict->reject = parsed->reject;
+	if (parsed->reject != EVENT_OK)
+		text_copy(verdict->why, parsed->why, sizeof(verdict->why));
+	verdict->has_seq = parsed->event.has_seq;
+	verdict->seq = parsed->event.seq;
+	if (numbering_drops(engine, origin, source, parsed->event.ts_ms, verdict))
 		return;
 	if (verdict->reject == EVENT_OK)
-		verdict->reject = admit_event(engine, &engine->event, origin, source, verdict);
+		verdict->reject = admit_event(engine, parsed, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
 		engine->stats.rejects[verdict->reject]++;
 		return;
@@ -724,6 +749,13 @@ void engine_process_from(struct engine *engine, const struct engine_origin *orig
 	engine->stats.events++;
 	verdict->counted_event = true;
 	engine_check_limits(engine);
+}
+
+void engine_process_from(struct engine *engine, const struct engine_origin *origin,
+			 const char *line, size_t len, struct engine_verdict *verdict)
+{
+	engine_parse(engine->parser, line, len, &engine->parsed);
+	engine_apply(engine, origin, &engine->parsed, verdict);
 }
 
 void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
@@ -839,6 +871,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
+	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
 	return 0;
 }
 
@@ -959,7 +992,7 @@ static void list_limit_counter(struct engine *engine, size_t offset)
 		homes[home] + (offset - counter_homes[home].at);
 }
 
-/* Every limit's counters (counter, also, also2) in one flat list: limits_untouched, on every
+/* Every limit's counters (counter, also, also2) in one flat list: limits_unchanged, on every
  * event, ORs them without the table's branches. */
 static void list_limit_counters(struct engine *engine)
 {
@@ -974,12 +1007,15 @@ static void list_limit_counters(struct engine *engine)
 	}
 }
 
-/* True when no limit has evicted and none was ever counted: nothing to raise or resolve. The
- * counters are read where they are kept: no copy of the modules' stats (engine_stats') for
- * every event. */
-static bool limits_untouched(struct engine *engine)
+/* True when no limit has anything to do: no counter has moved since the last look at every
+ * limit (which left each limit's count at least its evictions: nothing to raise), and the
+ * watermark has not reached the time the first open limit alert may resolve. What the loop of
+ * engine_check_limits would find, read where the counters are kept: no copy of the modules'
+ * stats (engine_stats') and no look-up of the open alerts on every event, also once some
+ * limit has evicted. */
+static bool limits_unchanged(struct engine *engine)
 {
-	uint64_t total = 0;
+	uint64_t moved = 0;
 
 	/* The counters kept as copies brought up to date: the engine's of three modules, the
 	 * detector's of its callers (detector_stats); the rest are counted where they are. */
@@ -990,23 +1026,43 @@ static bool limits_untouched(struct engine *engine)
 	for (size_t i = 0; i < engine->limit_counter_count; i++) {
 		uint64_t count;
 		memcpy(&count, engine->limit_counters[i], sizeof(count));
-		total |= count;
+		moved |= count ^ engine->limit_counters_seen[i];
 	}
+	return moved == 0 && engine->watermark_ms < engine->limits_quiet_until_ms;
+}
+
+/* The counters as the look at every limit left them (limits_unchanged). */
+static void note_limit_counters(struct engine *engine)
+{
+	for (size_t i = 0; i < engine->limit_counter_count; i++)
+		memcpy(&engine->limit_counters_seen[i], engine->limit_counters[i],
+		       sizeof(engine->limit_counters_seen[i]));
+}
+
+/* When the first open limit alert may resolve (limits_unchanged): an alert is opened or
+ * resolved only by engine_check_limits, but for a control line (engine_control forgets this,
+ * as engine_reconfigure does). */
+static int64_t limits_quiet_until(const struct engine *engine, int64_t quiet_ms)
+{
+	int64_t until = INT64_MAX;
+
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
-		total |= engine->limit_counts[i];
-	return total == 0;
+		if (engine->limit_counts[i] > 0 && engine->limit_growth_ms[i] + quiet_ms < until &&
+		    sysalerts_is_open(engine->sysalerts, "limit", engine_limits[i].key))
+			until = engine->limit_growth_ms[i] + quiet_ms;
+	return until;
 }
 
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. Runs after every event: a limit that never
- * evicted (count 0) has no alert open, so only the others ask the system alerts. */
+ * for resolve_after_seconds of event time. Runs after every event: when no limit has anything
+ * to do (limits_unchanged), only the rate limits' episodes are looked at. */
 static void engine_check_limits(struct engine *engine)
 {
 	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 
-	if (limits_untouched(engine)) {
+	if (limits_unchanged(engine)) {
 		if (binding_open_episodes(engine->binding) > 0)
 			settle_rate_limits(engine); /* the only part left that may have work */
 		return;
@@ -1026,6 +1082,8 @@ static void engine_check_limits(struct engine *engine)
 			sysalerts_resolve(engine->sysalerts, &notice);
 		}
 	}
+	note_limit_counters(engine);
+	engine->limits_quiet_until_ms = limits_quiet_until(engine, quiet_ms);
 	settle_rate_limits(engine);
 }
 
@@ -1167,6 +1225,7 @@ int engine_control(struct engine *engine, const char *line, size_t len, int64_t 
 		engine->stats.controls++;
 	else
 		engine->stats.controls_rejected++;
+	engine->limits_quiet_until_ms = INT64_MIN; /* a "limit" alert of its key may have moved */
 	return rc;
 }
 

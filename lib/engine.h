@@ -121,6 +121,32 @@ struct engine_origin {
 void engine_process_from(struct engine *engine, const struct engine_origin *origin,
 			 const char *line, size_t len, struct engine_verdict *verdict);
 
+/*
+ * engine_process_from in two steps: engine_parse reads one line into a struct engine_parsed
+ * without touching any engine (its only state is the parser given, one per thread), and
+ * engine_apply applies it to the engine with its origin. engine_process_from is exactly
+ * engine_parse then engine_apply, so the lines of a replay can be parsed on one thread and
+ * applied, in their order, on another with the same result, counters and reasons included.
+ */
+struct engine_parsed {
+	bool empty;               /* len 0: with a source and a host time, a hello */
+	bool blank;               /* nothing but blanks (or empty): ignored, not counted */
+	enum event_reject reject; /* EVENT_OK, or why the parser refused the line */
+	uint64_t call_hash;       /* hash_string of event.call_id (0: names no call, or refused) */
+	uint64_t fingerprint;     /* event_fingerprint_hashed of event (0: refused) */
+	struct event event;       /* as the parser left it (has_seq and seq even when refused) */
+	char why[256];            /* the parser's detail of a refusal; "" otherwise */
+};
+
+/** Parse line[0..len) with parser (event.h) into *out. Reads and writes nothing else. */
+void engine_parse(struct event_parser *parser, const char *line, size_t len,
+		  struct engine_parsed *out);
+
+/** Apply a line engine_parse read, from origin: engine_process_from's state step. Every field
+ * of *verdict is set. */
+void engine_apply(struct engine *engine, const struct engine_origin *origin,
+		  const struct engine_parsed *parsed, struct engine_verdict *verdict);
+
 /**
  * The host clock moved on (received_ms) without a line: sources silent for
  * feed.source_idle_seconds stop holding back the others, so buffered events may be released.

@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+/* Keys longer than this less one byte match no field (the scanner's key buffer). */
+#define JSON_SCAN_KEY_MAX 32
+
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #define JSON_SCAN_SSE2 1
@@ -235,27 +238,44 @@ bool json_scan_utf8_valid(const char *text, size_t len)
 	return true;
 }
 
-/* The end of the run of printable ASCII other than '"' and '\\' from p. Strings average about
- * ten bytes here: with SSE2 (every x86-64), 16 bytes a step, the first stop byte found by its
- * mask bit, while 16 bytes are left; the rest a byte at a time by table, which beat
- * word-at-a-time tests (tried). */
-static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
-{
 #ifdef JSON_SCAN_SSE2
+/* The stop bytes of the 16 at p, one mask bit each. */
+static unsigned stop_mask(const unsigned char *p)
+{
 	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
 	const __m128i space = _mm_set1_epi8(' ');
+	__m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* Compared as signed bytes, 0x80 and up are below ' ' with the control bytes. */
+	__m128i stops = _mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+		_mm_cmplt_epi8(bytes, space));
 
+	return (unsigned)_mm_movemask_epi8(stops);
+}
+#endif
+
+/* The end of the run of printable ASCII other than '"' and '\\' from p, in [start, end), which
+ * may all be read. Strings average about ten bytes here: with SSE2 (every x86-64), 16 bytes a
+ * step, the first stop byte found by its mask bit, while 16 bytes are left; the last 15 of a
+ * text of 16 bytes or more by the 16 that end it (the bytes before p left out of the mask); the
+ * rest a byte at a time by table, which beat word-at-a-time tests (tried). */
+static inline const unsigned char *plain_run(const unsigned char *start,
+					     const unsigned char *p, const unsigned char *end)
+{
+#ifdef JSON_SCAN_SSE2
 	while (end - p >= 16) {
-		__m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
-		/* Compared as signed bytes, 0x80 and up are below ' ' with the control bytes. */
-		__m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
-							  _mm_cmpeq_epi8(bytes, backslash)),
-					     _mm_cmplt_epi8(bytes, space));
-		unsigned mask = (unsigned)_mm_movemask_epi8(stops);
+		unsigned mask = stop_mask(p);
 		if (mask)
 			return p + __builtin_ctz(mask);
 		p += 16;
 	}
+	if (p < end && end - start >= 16) {
+		const unsigned char *last = end - 16; /* before p, within [start, end) */
+		unsigned mask = stop_mask(last) >> (p - last);
+		return mask ? p + __builtin_ctz(mask) : end;
+	}
+#else
+	(void)start;
 #endif
 	while (end - p >= 4 &&
 	       !(string_stop[p[0]] | string_stop[p[1]] | string_stop[p[2]] | string_stop[p[3]]))
@@ -272,7 +292,7 @@ static bool scan_string(struct scan *scan, struct sink *sink)
 		return false;
 	for (;;) {
 		const unsigned char *run = scan->p;
-		scan->p = plain_run(scan->p, scan->end);
+		scan->p = plain_run(scan->start, scan->p, scan->end);
 		sink_put(sink, run, (size_t)(scan->p - run));
 		if (scan->p >= scan->end)
 			return syntax(scan, "");
@@ -475,6 +495,14 @@ bool json_scan_index_build(struct json_scan_index *index, const struct json_fiel
 		index->length[i] = (unsigned char)(len < 255 ? len : 255);
 		index->next[i] = index->head[slot];
 		index->head[slot] = (unsigned char)(i + 1);
+		if (len == 0 || len >= JSON_SCAN_KEY_MAX ||
+		    plain_run((const unsigned char *)fields[i].key, (const unsigned char *)fields[i].key,
+			      (const unsigned char *)fields[i].key + len) !=
+			    (const unsigned char *)fields[i].key + len)
+			continue; /* left to the search after the closing quote */
+		unsigned char first = (unsigned char)fields[i].key[0];
+		index->next_first[i] = index->first[first];
+		index->first[first] = (unsigned char)(i + 1);
 	}
 	return true;
 }
@@ -498,7 +526,7 @@ static uint32_t load32(const char *p)
 /* Are a[0..len) and b[0..len) equal? Both are read only within [0, len): words that overlap
  * at the end rather than a tail loop, for keys of a few bytes where a memcmp call costs more
  * than the compare. */
-static bool same_bytes(const char *a, const char *b, size_t len)
+static inline bool same_bytes(const char *a, const char *b, size_t len)
 {
 	if (len >= 8) {
 		for (size_t i = 0; i + 8 < len; i += 8)
@@ -531,6 +559,30 @@ static inline struct json_field *find_field(struct json_field *fields, size_t co
 	return NULL;
 }
 
+/* A key that is one of the index's plain names, matched where it stands: a name whose bytes are
+ * followed by the closing quote (a name holds no quote, escape, control byte or UTF-8, so that
+ * quote is the one plain_run would find). The first such field in table order, as find_field's;
+ * false, with nothing consumed, for any other key. The next byte is the opening quote. */
+static bool known_key(struct scan *scan, struct json_field *fields,
+		      const struct json_scan_index *index, struct json_field **field)
+{
+	const unsigned char *key = scan->p + 1;
+
+	if (key >= scan->end)
+		return false;
+	size_t room = (size_t)(scan->end - key);
+	for (size_t i = index->first[*key]; i; i = index->next_first[i - 1]) {
+		size_t len = index->length[i - 1];
+		if (len < room && key[len] == '"' &&
+		    same_bytes(fields[i - 1].key, (const char *)key, len)) {
+			*field = &fields[i - 1];
+			scan->p = key + len + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* A key made only of plain ASCII (no escape, control character or UTF-8): its bytes are its
  * decoded text, looked up in place without copying. The next byte is the opening quote. Returns
  * false, with nothing consumed, for any other key. */
@@ -539,7 +591,7 @@ static bool plain_key(struct scan *scan, struct json_field *fields, size_t count
 		      size_t key_capacity)
 {
 	const unsigned char *key = scan->p + 1;
-	const unsigned char *close = plain_run(key, scan->end);
+	const unsigned char *close = plain_run(scan->start, key, scan->end);
 
 	if (close >= scan->end || *close != '"')
 		return false;
@@ -569,6 +621,12 @@ static void copy_short(char *dst, const unsigned char *src, size_t n)
 	} else if (n < 4) {
 		for (size_t i = 0; i < n; i++)
 			dst[i] = (char)src[i];
+	} else if (n <= 32) { /* a timestamp's 24 */
+		uint64_t head[2], tail[2];
+		memcpy(head, src, 16);
+		memcpy(tail, src + n - 16, 16);
+		memcpy(dst, head, 16);
+		memcpy(dst + n - 16, tail, 16);
 	} else {
 		memcpy(dst, src, n);
 	}
@@ -580,7 +638,7 @@ static void copy_short(char *dst, const unsigned char *src, size_t n)
 static bool plain_value(struct scan *scan, struct json_field *field)
 {
 	const unsigned char *text = scan->p + 1;
-	const unsigned char *close = plain_run(text, scan->end);
+	const unsigned char *close = plain_run(scan->start, text, scan->end);
 
 	if (close >= scan->end || *close != '"' || (field && field->capacity == 0))
 		return false;
@@ -603,7 +661,7 @@ static bool plain_value(struct scan *scan, struct json_field *field)
 static bool scan_members(struct scan *scan, struct json_field *fields, size_t count,
 			 const struct json_scan_index *index)
 {
-	char key[32];
+	char key[JSON_SCAN_KEY_MAX];
 
 	skip_space(scan);
 	if (scan->p < scan->end && *scan->p == '}') {
@@ -613,7 +671,8 @@ static bool scan_members(struct scan *scan, struct json_field *fields, size_t co
 	for (;;) {
 		struct json_field *field;
 		if (scan->p < scan->end && *scan->p == '"' &&
-		    plain_key(scan, fields, count, index, &field, sizeof(key))) {
+		    ((index && known_key(scan, fields, index, &field)) ||
+		     plain_key(scan, fields, count, index, &field, sizeof(key)))) {
 			if (scan->p < scan->end && *scan->p == ':')
 				scan->p++;
 			else if (!expect(scan, ':', "expected ':' after a key"))

@@ -58,6 +58,10 @@ struct json_scan_index {
 	unsigned char head[JSON_SCAN_INDEX_SLOTS];   /* 1 + the first field of a slot; 0: none */
 	unsigned char next[JSON_SCAN_INDEX_FIELDS];  /* 1 + the next field of the same slot */
 	unsigned char length[JSON_SCAN_INDEX_FIELDS]; /* its key's length, 255 when longer */
+	/* The names of 1 to 31 plain ASCII bytes by their first byte, in table order: a line's key
+	 * is matched against them where it stands, before its closing quote is searched for. */
+	unsigned char first[256];                        /* 1 + the first such field; 0: none */
+	unsigned char next_first[JSON_SCAN_INDEX_FIELDS]; /* 1 + the next of the same first byte */
 };
 
 /** Index fields[0..count) (count at most JSON_SCAN_INDEX_FIELDS; false when above). The index

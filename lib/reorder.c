@@ -94,19 +94,25 @@ static int reserve(struct reorder *reorder, uint32_t needed)
 	return 0;
 }
 
-int reorder_push(struct reorder *reorder, const struct reorder_item *item)
+/* Take a free slot for a new item into *slot. 0, -ENOMEM or -EINVAL. */
+static int take_slot(struct reorder *reorder, uint32_t *slot)
 {
-	uint32_t i = reorder->count, slot;
-	struct reorder_key key;
-
 	if (reserve(reorder, reorder->count + 1) != 0)
 		return -ENOMEM;
-	slot = reorder->free_count ? reorder->free_slots[--reorder->free_count] : reorder->count;
-	if (INVARIANT_FAILS(slot < reorder->capacity))
+	*slot = reorder->free_count ? reorder->free_slots[--reorder->free_count] : reorder->count;
+	if (INVARIANT_FAILS(*slot < reorder->capacity))
 		return -EINVAL;
-	reorder->items[slot] = *item;
-	key = (struct reorder_key){ .ts_ms = item->event.ts_ms, .arrival = item->arrival,
-				    .slot = slot };
+	return 0;
+}
+
+/* Add the key of the item just written into slot. */
+static void sift_up(struct reorder *reorder, uint32_t slot)
+{
+	uint32_t i = reorder->count;
+	const struct reorder_item *item = &reorder->items[slot];
+	struct reorder_key key = { .ts_ms = item->event.ts_ms, .arrival = item->arrival,
+				   .slot = slot };
+
 	reorder->count++;
 	/* Sift up with a hole: each parent key moves once, the new key last; the heap ends as a
 	 * swap at each level would leave it (the same order as ever: snapshots keep it). */
@@ -115,6 +121,34 @@ int reorder_push(struct reorder *reorder, const struct reorder_item *item)
 		i = (i - 1) / 2;
 	}
 	reorder->heap[i] = key;
+}
+
+int reorder_push(struct reorder *reorder, const struct reorder_item *item)
+{
+	uint32_t slot;
+	int rc = take_slot(reorder, &slot);
+
+	if (rc != 0)
+		return rc;
+	reorder->items[slot] = *item;
+	sift_up(reorder, slot);
+	return 0;
+}
+
+int reorder_push_event(struct reorder *reorder, const struct event *event, const char *source,
+		       uint64_t arrival)
+{
+	uint32_t slot;
+	int rc = take_slot(reorder, &slot);
+	struct reorder_item *item;
+
+	if (rc != 0)
+		return rc;
+	item = &reorder->items[slot];
+	item->event = *event;
+	memcpy(item->source, source, sizeof(item->source));
+	item->arrival = arrival;
+	sift_up(reorder, (uint32_t)slot);
 	return 0;
 }
 
@@ -123,40 +157,48 @@ const struct reorder_item *reorder_peek(const struct reorder *reorder)
 	return reorder->count ? &reorder->items[reorder->heap[0].slot] : NULL;
 }
 
-bool reorder_pop(struct reorder *reorder, struct reorder_item *out)
+const struct reorder_item *reorder_take(struct reorder *reorder)
 {
-	uint32_t i = 0;
+	struct reorder_key *heap = reorder->heap;
+	uint32_t i = 0, child, slot, count;
 	struct reorder_key last;
 
-	if (reorder->count == 0 || INVARIANT_FAILS(reorder->heap[0].slot < reorder->capacity))
-		return false;
-	*out = reorder->items[reorder->heap[0].slot];
-	reorder->free_slots[reorder->free_count++] = reorder->heap[0].slot;
-	if (--reorder->count == 0) {
+	if (reorder->count == 0 || INVARIANT_FAILS(heap[0].slot < reorder->capacity))
+		return NULL;
+	slot = heap[0].slot;
+	reorder->free_slots[reorder->free_count++] = slot;
+	if ((count = --reorder->count) == 0) {
 		reorder->free_count = 0;
-		return true;
+		return &reorder->items[slot];
 	}
-	/* Sift the last key down from the root with a hole, as swaps would (see reorder_push). */
-	last = reorder->heap[reorder->count];
-	for (;;) {
-		uint32_t left = 2 * i + 1, right = left + 1;
-		const struct reorder_key *first = &last;
-		uint32_t first_index = i;
-		if (left < reorder->count && before(reorder, &reorder->heap[left], first)) {
-			first = &reorder->heap[left];
-			first_index = left;
-		}
-		if (right < reorder->count && before(reorder, &reorder->heap[right], first)) {
-			first = &reorder->heap[right];
-			first_index = right;
-		}
-		if (first_index == i) {
-			reorder->heap[i] = last;
-			return true;
-		}
-		reorder->heap[i] = *first;
-		i = first_index;
+	/* The last key goes where a sift down from the root would put it, found Floyd's way: the
+	 * hole first goes down to a leaf along the earlier child at each level (one comparison a
+	 * level, not two), then the last key, which mostly belongs near the bottom, sifts up from
+	 * there. The children on that path are in order, and so is every key (arrival numbers
+	 * differ): both ways stop at the same place, and the heap ends as it always did (its
+	 * order is what snapshots keep). */
+	last = heap[count];
+	while ((child = 2 * i + 1) < count) {
+		if (child + 1 < count && before(reorder, &heap[child + 1], &heap[child]))
+			child++;
+		heap[i] = heap[child];
+		i = child;
 	}
+	while (i > 0 && before(reorder, &last, &heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = last;
+	return &reorder->items[slot];
+}
+
+bool reorder_pop(struct reorder *reorder, struct reorder_item *out)
+{
+	const struct reorder_item *item = reorder_take(reorder);
+
+	if (item)
+		*out = *item;
+	return item != NULL;
 }
 
 int reorder_resize(struct reorder *reorder, uint32_t max_events)

@@ -37,9 +37,17 @@ bool reorder_full(const struct reorder *reorder);
 
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
 int reorder_push(struct reorder *reorder, const struct reorder_item *item);
+/** The same, written straight into its slot: event, source (a CLOCKS_NAME_MAX + 1 array, as
+ * struct clocks_source's name; copied whole) and the arrival number. */
+int reorder_push_event(struct reorder *reorder, const struct event *event, const char *source,
+		       uint64_t arrival);
 
 /** The first event in release order, or NULL when empty. */
 const struct reorder_item *reorder_peek(const struct reorder *reorder);
+
+/** Remove the first event and return it where it lies (NULL when empty): valid until the next
+ * push, resize or load, so that it is released without being copied out. */
+const struct reorder_item *reorder_take(struct reorder *reorder);
 
 /** Remove the first event into *out. false when empty. */
 bool reorder_pop(struct reorder *reorder, struct reorder_item *out);

@@ -3,6 +3,7 @@
 #include "sequential.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "codec.h"
 
@@ -21,6 +22,34 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, doubl
 		return;
 	}
 	double factor = exp2(-(double)(now_ms - rate->at_ms) / (half_life_seconds * 1000.0));
+	rate->calls = (rate->calls + rate->pending_calls) * factor;
+	rate->premature = (rate->premature + rate->pending_premature) * factor;
+	rate->pending_calls = rate->pending_premature = 0.0;
+	rate->at_ms = now_ms;
+}
+
+void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
+				  double half_life_seconds, struct sequential_decay_memo *memo)
+{
+	if (now_ms <= rate->at_ms)
+		return;
+	if (rate->at_ms == INT64_MIN) {
+		rate->at_ms = now_ms;
+		return;
+	}
+	int64_t gap_ms = now_ms - rate->at_ms;
+	if (gap_ms >= SEQUENTIAL_DECAY_MEMO_MS) {
+		sequential_rate_advance(rate, now_ms, half_life_seconds);
+		return;
+	}
+	if (memo->half_life_seconds != half_life_seconds) {
+		memset(memo->factor, 0, sizeof(memo->factor));
+		memo->half_life_seconds = half_life_seconds;
+	}
+	double factor = memo->factor[gap_ms];
+	if (factor == 0.0) /* not computed yet (or an underflow, computed again: the same 0) */
+		factor = memo->factor[gap_ms] =
+			exp2(-(double)gap_ms / (half_life_seconds * 1000.0));
 	rate->calls = (rate->calls + rate->pending_calls) * factor;
 	rate->premature = (rate->premature + rate->pending_premature) * factor;
 	rate->pending_calls = rate->pending_premature = 0.0;

@@ -48,6 +48,31 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms,
 void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms, int64_t now_ms,
 			      int64_t max_gap_ms);
 
+/*
+ * The decay factors of gaps below SEQUENTIAL_DECAY_MEMO_MS milliseconds at one half-life, kept
+ * once computed: an agency's baseline advances by a gap of under a second at nearly every call
+ * of a busy center, and the same few thousand gaps repeat. Each is exp2 of exactly what
+ * sequential_rate_advance divides, so a rate advanced with or without it is the same bit for bit.
+ */
+#define SEQUENTIAL_DECAY_MEMO_MS 2048
+struct sequential_decay_memo {
+	double half_life_seconds;                 /* of the factors kept; 0: none kept yet */
+	double factor[SEQUENTIAL_DECAY_MEMO_MS]; /* by gap in ms; 0: not computed yet */
+};
+
+/** sequential_rate_advance, taking the factor of a short gap from *memo (filled as it goes;
+ * emptied when half_life_seconds is not the one it holds). */
+void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
+				  double half_life_seconds, struct sequential_decay_memo *memo);
+
+/** Add one call to a rate already advanced to the call's time (what sequential_rate_add does
+ * after its advance, which then changes nothing). */
+static inline void sequential_rate_count(struct sequential_rate *rate, bool premature)
+{
+	rate->pending_calls += 1.0;
+	rate->pending_premature += premature;
+}
+
 /** Advance to now_ms and add one call. */
 void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds,
 			 bool premature);
@@ -72,6 +97,13 @@ double sequential_own_factor(double observed, double expected, double prior, dou
  * p1 = p0 + cut_share (1 - p0). ln(p1 / p0) when premature, ln((1 - p1) / (1 - p0)) if not.
  */
 double sequential_llr(double p0, double cut_share, bool premature);
+
+/*
+ * From this cut_share on, the log-likelihood ratio of a call that is not premature is below 0
+ * for every p0 by far more than log1p's rounding (p1 - p is at least 5e-8, each log1p within an
+ * ulp of 4.6 at most): a CUSUM at 0 stays at 0 without it being computed.
+ */
+#define SEQUENTIAL_SURE_CUT_SHARE 1e-6
 
 /**
  * The CUSUM threshold h for at least false_alarm_calls calls between false alarms: ln of it.

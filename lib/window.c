@@ -156,15 +156,10 @@ static void find_next_leave(struct window *window)
 	window->next_leave_ms = next;
 }
 
-void window_advance(struct window *window, int64_t now_ms)
+/* window_advance when a call leaves a span at the window's new clock: apart, so that the usual
+ * advance (nothing leaves) is a few compares without this loop's registers saved. */
+__attribute__((noinline)) static void leave_spans(struct window *window, int64_t now_ms)
 {
-	if (now_ms <= window->now_ms)
-		return;
-	window->now_ms = now_ms;
-	if (now_ms < window->next_leave_ms) { /* no call leaves a span (nor the window) */
-		give_back(window);
-		return;
-	}
 	for (size_t s = 0; s < window->span_count; s++) {
 		struct window_span *span = &window->spans[s];
 		while (span->first < window->count) {
@@ -183,6 +178,18 @@ void window_advance(struct window *window, int64_t now_ms)
 	}
 	find_next_leave(window);
 	give_back(window);
+}
+
+void window_advance(struct window *window, int64_t now_ms)
+{
+	if (now_ms <= window->now_ms)
+		return;
+	window->now_ms = now_ms;
+	if (now_ms < window->next_leave_ms) { /* no call leaves a span (nor the window) */
+		give_back(window);
+		return;
+	}
+	leave_spans(window, now_ms);
 }
 
 /* Drop the oldest entry, which may still be inside some spans. */

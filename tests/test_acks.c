@@ -3,8 +3,13 @@
 /*
  * The protocol lines of durability, without sockets: a feed's hello and acks (daemon/acks.c),
  * a subscriber's since line and catching up from an alert history (daemon/replay.c); over one
- * socket pair, a console dropped while the history settles during its fill (subscribers.c).
+ * socket pair, a console dropped while the history settles during its fill (subscribers.c);
+ * over loopback HTTP, the same for a stream (streams.c), and a stream opened while an alert
+ * waits for the disk.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +20,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "acks.h"
+#include "config.h"
+#include "engine.h"
+#include "feed.h"
 #include "replay.h"
+#include "streams.h"
 #include "subscribers.h"
 
 static enum acks_hello first_line(struct acks *acks, const char *line, char *why)
@@ -399,6 +410,384 @@ static void test_settle_drops_after_the_fill(void **state)
 	close(fds[1]);
 }
 
+/* An HTTP stream (streams.c) against a history whose settle delivers an alert of STREAM_ALERT
+ * bytes, above http.max_stream_queue_bytes (4096), that waited for the disk. */
+#define STREAM_ALERT	   5000
+#define STREAM_QUEUE_BYTES 4096
+#define STREAM_BOARD	   "{\"open\":[]}"
+
+struct stream_history {
+	struct streams *streams;
+	uint64_t newest;     /* alerts 1..newest, those above 9 of STREAM_ALERT bytes */
+	bool pending;	     /* one alert waits for the disk: the next settle delivers it */
+	bool always_pending; /* every settle delivers one more (a settle during the fill) */
+	unsigned settled;    /* settle calls */
+	char alert[STREAM_ALERT + 1];
+};
+
+/* Alert seq as the history holds it: {"seq":SEQ,"pad":"xx..."}, STREAM_ALERT bytes. */
+static const char *stream_alert(struct stream_history *history, uint64_t seq)
+{
+	int head = snprintf(history->alert, sizeof history->alert, "{\"seq\":%llu,\"pad\":\"",
+			    (unsigned long long)seq);
+
+	memset(history->alert + head, 'x', STREAM_ALERT - (size_t)head - 2);
+	memcpy(history->alert + STREAM_ALERT - 2, "\"}", 3);
+	return history->alert;
+}
+
+static uint64_t stream_read(void *ctx, uint64_t after, size_t max_bytes, replay_emit_fn emit,
+			    void *emit_ctx)
+{
+	struct stream_history *history = ctx;
+	uint64_t seq = after + 1, last = after;
+	size_t bytes = 0;
+
+	assert_true(after >= 9); /* the tests resume from 9 or later */
+	for (; seq <= history->newest && bytes < max_bytes; seq++) {
+		emit(emit_ctx, stream_alert(history, seq), STREAM_ALERT);
+		bytes += STREAM_ALERT + 1;
+		last = seq;
+	}
+	return last;
+}
+
+static uint64_t stream_newest(void *ctx)
+{
+	return ((struct stream_history *)ctx)->newest;
+}
+
+static uint64_t stream_oldest(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+static uint64_t stream_bytes_after(void *ctx, uint64_t after)
+{
+	struct stream_history *history = ctx;
+
+	return after < history->newest ? (history->newest - after) * (STREAM_ALERT + 1) : 0;
+}
+
+/* The store's settle: the alert that waited for the disk goes to every stream. */
+static void stream_settle(void *ctx)
+{
+	struct stream_history *history = ctx;
+
+	history->settled++;
+	if (!history->pending && !history->always_pending)
+		return;
+	history->pending = false;
+	history->newest++;
+	streams_broadcast(history->streams, history->newest, stream_alert(history, history->newest),
+			  STREAM_ALERT);
+}
+
+static uint64_t stream_board(void *ctx, struct evbuffer *out, enum redact_mode redact)
+{
+	(void)ctx;
+	(void)redact;
+	evbuffer_add(out, STREAM_BOARD, strlen(STREAM_BOARD));
+	return 10;
+}
+
+struct stream_server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct streams *streams;
+	struct stream_history *history;
+	uint64_t since;
+	int opened; /* streams_open's result, 1 before the request came */
+	int client;
+	char received[2 * STREAM_ALERT];
+	size_t received_len;
+	bool eof;
+};
+
+static void stream_on_request(struct evhttp_request *request, void *ctx)
+{
+	struct stream_server *server = ctx;
+	char why[128] = "";
+
+	server->opened = streams_open(server->streams, request, true, server->since, REDACT_NONE,
+				      why, sizeof why);
+	assert_string_equal(why, "");
+}
+
+/* An evhttp server on a loopback port with the streams over history, and a client that asked
+ * for GET /api/stream (resuming from since). */
+static void stream_server_start(struct stream_server *server, struct stream_history *history,
+				uint64_t since)
+{
+	const struct streams_limits limits = { .max_streams = 4,
+					       .max_queue_bytes = STREAM_QUEUE_BYTES,
+					       .keepalive_seconds = 60,
+					       .write_timeout_seconds = 60,
+					       .log_interval_seconds = 60 };
+	static struct replay_history replay;
+	static const char request[] = "GET /api/stream HTTP/1.1\r\nHost: test\r\n\r\n";
+	struct sockaddr_in address = { .sin_family = AF_INET };
+	socklen_t address_len = sizeof address;
+	struct evhttp_bound_socket *bound;
+
+	replay = (struct replay_history){ stream_read,	      stream_newest, stream_oldest,
+					  stream_bytes_after, stream_settle, history };
+	*server = (struct stream_server){ .history = history, .since = since, .opened = 1 };
+	assert_non_null(server->base = event_base_new());
+	assert_non_null(server->http = evhttp_new(server->base));
+	assert_non_null(bound = evhttp_bind_socket_with_handle(server->http, "127.0.0.1", 0));
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&address,
+				     &address_len),
+			 0);
+	assert_non_null(server->streams =
+				streams_new(server->base, &limits, &replay, stream_board, NULL));
+	history->streams = server->streams;
+	evhttp_set_gencb(server->http, stream_on_request, server);
+	assert_true((server->client = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(server->client, (struct sockaddr *)&address, sizeof address), 0);
+	assert_int_equal(write(server->client, request, sizeof request - 1),
+			 (ssize_t)sizeof request - 1);
+	assert_int_equal(fcntl(server->client, F_SETFL, O_NONBLOCK), 0);
+}
+
+/* Run the loop, reading what the client gets, until done(server) (at most 2000 turns). */
+static void stream_server_run(struct stream_server *server,
+			      bool (*done)(const struct stream_server *server))
+{
+	for (int turns = 0; !done(server); turns++) {
+		ssize_t got;
+
+		assert_true(turns < 2000);
+		event_base_loop(server->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		got = read(server->client, server->received + server->received_len,
+			   sizeof server->received - server->received_len - 1);
+		if (got > 0)
+			server->received_len += (size_t)got;
+		else if (got == 0 || errno != EAGAIN)
+			server->eof = true;
+		server->received[server->received_len] = '\0';
+		usleep(1000);
+	}
+}
+
+static void stream_server_stop(struct stream_server *server)
+{
+	close(server->client);
+	streams_free(server->streams);
+	evhttp_free(server->http);
+	event_base_free(server->base);
+}
+
+static bool stream_board_received(const struct stream_server *server)
+{
+	return strstr(server->received, "event: board\n") != NULL;
+}
+
+static bool stream_closed(const struct stream_server *server)
+{
+	return server->eof && streams_stats(server->streams)->closed > 0;
+}
+
+/* evhttp's chunk framing of one event. */
+static size_t stream_chunk(char *out, size_t size, const char *event)
+{
+	int len = snprintf(out, size, "%zx\r\n%s\r\n", strlen(event), event);
+
+	assert_true(len > 0 && (size_t)len < size);
+	return (size_t)len;
+}
+
+/* A browser resumes from the newest alert (Last-Event-ID 9) while alert 10, larger than its
+ * queue may hold, waits for the disk: streams_open settles before the stream exists, so the
+ * stream reads alert 10 from the history like any other and is not dropped. (With the settle
+ * inside the stream's first fill, before it, alert 10 dropped the stream in the middle of
+ * replay_fill: ASan saw a heap-use-after-free of the stream there.) */
+static void test_settle_before_a_stream_exists(void **state)
+{
+	static struct stream_history history = { .newest = 9, .pending = true };
+	static char expected[2 * STREAM_ALERT], event[STREAM_ALERT + 64];
+	struct stream_server server;
+	const char *body;
+	size_t len = 0;
+
+	(void)state;
+	stream_server_start(&server, &history, 9);
+	stream_server_run(&server, stream_board_received);
+	assert_int_equal(server.opened, 0);
+	assert_int_equal(history.settled, 1);
+	assert_int_equal(history.newest, 10);
+	len += stream_chunk(expected + len, sizeof expected - len, "retry: 2000\n\n");
+	snprintf(event, sizeof event, "id: 10\ndata: %s\n\n", stream_alert(&history, 10));
+	len += stream_chunk(expected + len, sizeof expected - len, event);
+	len += stream_chunk(expected + len, sizeof expected - len,
+			    "event: board\ndata: " STREAM_BOARD "\n\n");
+	assert_non_null(body = strstr(server.received, "\r\n\r\n"));
+	body += 4;
+	assert_int_equal(strlen(body), len);
+	assert_memory_equal(body, expected, len);
+	assert_int_equal(streams_stats(server.streams)->opened, 1);
+	assert_int_equal(streams_stats(server.streams)->dropped_slow, 0);
+	assert_int_equal(streams_stats(server.streams)->connected, 1);
+	stream_server_stop(&server);
+}
+
+/* The history settles again inside the stream's fill and delivers one more alert (11) than the
+ * queue may hold: the stream is dropped once replay_fill has returned, not freed under it
+ * (without the stream's filling flag: ASan heap-use-after-free in replay_fill). */
+static void test_settle_drops_a_stream_after_the_fill(void **state)
+{
+	static struct stream_history history = { .newest = 9, .always_pending = true };
+	struct stream_server server;
+
+	(void)state;
+	stream_server_start(&server, &history, 10);
+	stream_server_run(&server, stream_closed);
+	assert_int_equal(server.opened, 0);
+	assert_int_equal(history.settled, 2); /* streams_open's, then the fill's */
+	assert_int_equal(history.newest, 11);
+	assert_int_equal(streams_stats(server.streams)->opened, 1);
+	assert_int_equal(streams_stats(server.streams)->dropped_slow, 1);
+	assert_int_equal(streams_stats(server.streams)->closed, 1);
+	assert_int_equal(streams_stats(server.streams)->connected, 0);
+	assert_null(strstr(server.received, "id: 11\n")); /* its queue was dropped unsent */
+	stream_server_stop(&server);
+}
+
+/* A feed connection (feed.c) over a socket pair whose daemon end takes little (SO_SNDBUF),
+ * with a journal that numbers its records: acks as the store's commits would make them. */
+#define SLOW_READER_LINES 400
+#define SLOW_READER_SEQ0  UINT64_C(1000000000000) /* long acks: {"ack":1000000000399} */
+
+struct ack_feed {
+	uint64_t records; /* the journal's last record index */
+};
+
+static uint64_t ack_feed_append(void *ctx, const struct engine_origin *origin, const char *line,
+				size_t len)
+{
+	(void)origin;
+	(void)line;
+	(void)len;
+	return ++((struct ack_feed *)ctx)->records;
+}
+
+static void ack_feed_on_alert(const struct alert *alert, const char *json, size_t len, void *ctx)
+{
+	(void)alert;
+	(void)json;
+	(void)len;
+	(void)ctx;
+}
+
+/* Run the loop until the journal holds `records` records (at most 1000 turns). */
+static void ack_feed_wait_records(struct event_base *base, const struct ack_feed *journal,
+				  uint64_t records)
+{
+	for (int turns = 0; journal->records < records; turns++) {
+		assert_true(turns < 1000);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	}
+}
+
+/* Read every ack line from fd while the loop runs, until nothing comes for 50 turns; the
+ * highest seq acknowledged. Each line is exactly {"ack":N}, N rising. */
+static uint64_t ack_feed_read_acks(struct event_base *base, int fd, unsigned *count)
+{
+	static char text[64 * 1024];
+	size_t len = 0;
+	uint64_t last = 0;
+
+	for (int idle = 0; idle < 50; idle++) {
+		ssize_t got;
+
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		while ((got = read(fd, text + len, sizeof text - 1 - len)) > 0) {
+			len += (size_t)got;
+			idle = 0;
+		}
+		usleep(1000);
+	}
+	text[len] = '\0';
+	*count = 0;
+	for (char *line = text, *end; *line; line = end + 1) {
+		unsigned long long seq;
+		char expected[ACKS_LINE_MAX];
+
+		assert_non_null(end = strchr(line, '\n'));
+		*end = '\0';
+		assert_int_equal(sscanf(line, "{\"ack\":%llu}", &seq), 1);
+		snprintf(expected, sizeof expected, "{\"ack\":%llu}", seq);
+		assert_string_equal(line, expected);
+		assert_true(seq > last);
+		last = seq;
+		(*count)++;
+	}
+	return last;
+}
+
+/* A sender that does not read its acks while it sends SLOW_READER_LINES lines, one commit
+ * each: the first acks go straight to the socket, the next wait in the connection's output
+ * (the socket takes no more), then FEED_ACK_QUEUE_MAX_BYTES wait and the rest are skipped.
+ * Once it reads them, it gets the ack of its last line without sending more (docs/protocol.md:
+ * no more are queued until they are read, and the next ack covers the skipped ones). */
+static void test_acks_of_a_slow_reader(void **state)
+{
+	const struct feed_limits limits = { .max_connections = 4,
+					    .max_line_bytes = 4096,
+					    .log_interval_seconds = 60,
+					    .max_pending_connections = 4,
+					    .max_connections_per_address = 4,
+					    .handshake_timeout_seconds = 60,
+					    .line_timeout_seconds = 60 };
+	static const char hello[] = "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n";
+	struct ack_feed journal = { 0 };
+	const struct feed_journal hooks = { .append_line = ack_feed_append, .ctx = &journal };
+	const int send_bytes = 4096;
+	struct event_base *base = event_base_new();
+	struct feed_server *server;
+	struct engine *engine;
+	struct config config;
+	unsigned acks;
+	int fds[2];
+
+	(void)state;
+	config_set_defaults(&config);
+	assert_non_null(base);
+	assert_non_null(engine = engine_new(&config, ack_feed_on_alert, NULL));
+	assert_non_null(server = feed_server_new(base, engine, &limits));
+	feed_server_set_journal(server, &hooks);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	assert_int_equal(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes),
+			 0);
+	assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0); /* as the listener's accept */
+	assert_int_equal(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+	feed_server_accept(server, fds[0], "127.0.0.1:1000");
+	assert_int_equal(write(fds[1], hello, strlen(hello)), (ssize_t)strlen(hello));
+	ack_feed_wait_records(base, &journal, 1); /* the hello, journaled as an empty line */
+	for (uint64_t i = 0; i < SLOW_READER_LINES; i++) {
+		char line[256];
+		int len = snprintf(line, sizeof line,
+				   "{\"type\":\"call_start\",\"call_id\":\"c%llu\",\"ts\":%llu,"
+				   "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"seq\":%llu}\n",
+				   (unsigned long long)i, 1795939200000ULL + i * 1000,
+				   (unsigned long long)(SLOW_READER_SEQ0 + i));
+
+		assert_int_equal(write(fds[1], line, (size_t)len), len);
+		ack_feed_wait_records(base, &journal, journal.records + 1);
+		feed_server_acknowledge(server, journal.records); /* the commit is durable */
+	}
+	assert_int_equal(feed_server_stats(server)->connected, 1);
+	assert_true(feed_server_stats(server)->acks_sent < SLOW_READER_LINES); /* some skipped */
+	assert_int_equal(ack_feed_read_acks(base, fds[1], &acks),
+			 SLOW_READER_SEQ0 + SLOW_READER_LINES - 1);
+	assert_int_equal(acks, feed_server_stats(server)->acks_sent);
+	feed_server_free(server);
+	engine_free(engine);
+	event_base_free(base);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +801,9 @@ int main(void)
 		cmocka_unit_test(test_release_without_since),
 		cmocka_unit_test(test_settle_before_live),
 		cmocka_unit_test(test_settle_drops_after_the_fill),
+		cmocka_unit_test(test_settle_before_a_stream_exists),
+		cmocka_unit_test(test_settle_drops_a_stream_after_the_fill),
+		cmocka_unit_test(test_acks_of_a_slow_reader),
 	};
 
 	return cmocka_run_group_tests_name("acks", tests, NULL, NULL);

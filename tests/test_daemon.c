@@ -594,6 +594,125 @@ static void test_mapping_listens_beside_the_feed_port(void **state)
 	free(alerts);
 }
 
+/* A line far longer than max_line_bytes (200 KB, more than one read of the socket, 64 KiB):
+ * rejected as line_too_long once, the rest of it discarded read after read without being
+ * buffered, and the shift's lines around it all processed: the same alert. */
+static void test_huge_line_is_discarded_across_reads(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static char huge[200 * 1000 + 1];
+	int subscriber, feed;
+	uint16_t feed_port;
+	size_t bytes = 0;
+
+	memset(huge, 'x', sizeof huge - 1);
+	huge[sizeof huge - 1] = '\n';
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	subscriber = connect_subscriber(f);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	for (size_t i = 0; i < SHIFT_LINE_COUNT; i++) {
+		assert_int_equal(harness_send(feed, shift_lines[i]), 0);
+		bytes += strlen(shift_lines[i]);
+		if (i == 0) {
+			assert_int_equal(harness_send_bytes(feed, huge, sizeof huge), 0);
+			bytes += sizeof huge;
+		}
+	}
+	expect_line(subscriber, shift_alert);
+	expect_quiet(subscriber);
+	expect_log_format(&f->harness,
+			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: line_too_long",
+			  feed_port);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %zu lines, %zu events, "
+			  "1 rejected (line_too_long 1)\n",
+			  feed_port, bytes, SHIFT_LINE_COUNT + 1, SHIFT_LINE_COUNT);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* Lines of 6,000 bytes (valid JSON padded with spaces, under the default max_line_bytes of
+ * 64 KiB), 60 of them in one go: a line cut by the end of a read, longer than libevent copies
+ * to keep it in one piece (4 KiB), spans two chains of the input buffer and is taken from
+ * there. Every line is processed. */
+static void test_long_lines_across_reads(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static char lines[60 * 6000];
+	const struct harness_options options = { .extra_yaml = shift_detector_yaml };
+	size_t bytes = 0;
+	uint16_t feed_port;
+	int feed;
+
+	for (unsigned n = 0; n < 60; n++) {
+		static const char tail[] = "\"operator\":\"op-1\"}\r\n";
+		int head = snprintf(lines + bytes, sizeof lines - bytes,
+				    "{\"type\":\"call_start\",\"call_id\":\"long-%02u\",\"ts\":"
+				    "\"2026-11-29T08:%02u:00Z\",",
+				    n, n);
+
+		memset(lines + bytes + head, ' ', 6000 - (size_t)head - (sizeof tail - 1));
+		memcpy(lines + bytes + 6000 - (sizeof tail - 1), tail, sizeof tail - 1);
+		bytes += 6000;
+	}
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send_bytes(feed, lines, bytes), 0);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 60 lines, 60 events, "
+			  "0 rejected\n",
+			  feed_port, bytes);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A call_start line of exactly len bytes before its end (end: "\n" or "\r\n"), padded with
+ * spaces inside the JSON object. */
+static size_t padded_line(char *out, unsigned n, size_t len, const char *end)
+{
+	static const char tail[] = "\"operator\":\"op-1\"}";
+	int head = snprintf(out, len + 1,
+			    "{\"type\":\"call_start\",\"call_id\":\"edge-%u\",\"ts\":"
+			    "\"2026-11-29T08:00:0%uZ\",",
+			    n, n);
+
+	memset(out + head, ' ', len - (size_t)head - (sizeof tail - 1));
+	memcpy(out + len - (sizeof tail - 1), tail, sizeof tail - 1);
+	memcpy(out + len, end, strlen(end));
+	return len + strlen(end);
+}
+
+/* max_line_bytes (1024) at its edge: 1024 bytes and "\n", 1024 bytes and "\r\n" are events;
+ * 1025 bytes (the input holds it whole: max_line_bytes + 2 with its "\n") and 1026 bytes are
+ * line_too_long, and the lines after them are still read. */
+static void test_max_line_bytes_edge(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static const struct {
+		size_t len;
+		const char *end;
+	} lines[] = { { 1024, "\n" }, { 1025, "\n" }, { 1024, "\r\n" }, { 1026, "\n" } };
+	char text[4 * 1100];
+	size_t bytes = 0;
+	uint16_t feed_port;
+	int feed;
+
+	for (unsigned i = 0; i < 4; i++)
+		bytes += padded_line(text + bytes, i, lines[i].len, lines[i].end);
+	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
+	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	feed_port = local_port(feed);
+	assert_int_equal(harness_send_bytes(feed, text, bytes), 0);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 4 lines, 2 events, "
+			  "2 rejected (line_too_long 2)\n",
+			  feed_port, bytes);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -649,9 +768,9 @@ static void test_every_subscriber_gets_the_alert(void **state)
 
 /* Lines the daemon has received but not yet processed when SIGTERM arrives are processed,
  * and their alert reaches the subscriber before the daemon closes and exits 0 within 5 s.
- * The daemon is paused (SIGSTOP) while the shift arrives, so it waits in the daemon's socket;
- * being longer than max_line_bytes + 2, it takes more than one read, so whichever of SIGTERM
- * and the socket the loop serves first, part of it is read by the shutdown path. */
+ * The daemon is paused (SIGSTOP) while the shift arrives, so it waits in the daemon's socket.
+ * (The shift is one iteration's read; test_durability's test_lines_read_at_shutdown_* sends
+ * more, so that the shutdown read takes the rest.) */
 static void test_sigterm_drains_and_exits_0(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -1049,6 +1168,12 @@ int main(void)
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_leave_alert_unchanged,
 						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_line_is_discarded_across_reads,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_long_lines_across_reads, daemon_fixture_setup,
+						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_max_line_bytes_edge, daemon_fixture_setup,
+						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_0,

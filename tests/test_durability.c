@@ -3,10 +3,10 @@
 /*
  * Durability, end to end: the real cadmond on loopback with a state directory, killed with
  * SIGKILL while a feed streams with acknowledgements, restarted, its journal damaged on disk,
- * its disk "filled" (RLIMIT_FSIZE). The test sender keeps every line it has not seen
- * acknowledged and resends from its last ack after reconnecting; the test console reconnects
- * with {"since":N}. Every run must deliver exactly the alerts of one uninterrupted run, each
- * once. Every wait is bounded.
+ * its disk "filled" (RLIMIT_FSIZE), stopped with lines still in its socket. The test sender
+ * keeps every line it has not seen acknowledged and resends from its last ack after
+ * reconnecting; the test console reconnects with {"since":N}. Every run must deliver exactly
+ * the alerts of one uninterrupted run, each once. Every wait is bounded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1372,6 +1372,108 @@ static void test_fsync_policies_and_reload(void **state)
 	assert_int_equal(harness_stop(h), 0);
 }
 
+/* What one loop iteration may read of a feed: FEED_READ_BUDGET_BYTES (256 KiB), the last of its
+ * FEED_READ_CHUNK_BYTES reads (64 KiB) started below it (daemon/feed.h). */
+#define FEED_ITERATION_MAX_BYTES (256 * 1024 + 64 * 1024)
+/* The shutdown test's calls: a call_start and a call_end line each, with seq. */
+#define SHUTDOWN_CALLS		 2000
+
+/* The number N of cadmond's "feed PEER: read N more bytes at shutdown" (0: no such line). */
+static unsigned long long shutdown_read_bytes(const struct harness *h, uint16_t port)
+{
+	char *text = harness_stderr(h), needle[64], *at;
+	unsigned long long bytes = 0;
+
+	snprintf(needle, sizeof needle, "feed 127.0.0.1:%u: read ", port);
+	if ((at = strstr(text, needle)))
+		assert_int_equal(sscanf(at + strlen(needle), "%llu more bytes at shutdown", &bytes),
+				 1);
+	free(text);
+	return bytes;
+}
+
+/* SHUTDOWN_CALLS calls without a premature hangup, seq 1.., into text: returns its length;
+ * *first_len is that of the first line. */
+static size_t shutdown_lines(char *text, size_t size, size_t *first_len)
+{
+	size_t len = 0;
+
+	for (unsigned call = 0; call < SHUTDOWN_CALLS; call++) {
+		int64_t start = T0_MS + (int64_t)call * 20000;
+
+		len += (size_t)snprintf(
+			text + len, size - len,
+			"{\"type\":\"call_start\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+			",\"operator\":\"op-%u\",\"agency\":\"NOPD\",\"ani\":"
+			"\"50455%05u\",\"seq\":%u}\n",
+			call, start, call % OPERATORS, call, 2 * call + 1);
+		if (call == 0)
+			*first_len = len;
+		len += (size_t)snprintf(text + len, size - len,
+					"{\"type\":\"call_end\",\"call_id\":\"c%u\",\"ts\":%" PRId64
+					",\"released_by\":\"caller\",\"seq\":%u}\n",
+					call, start + 90000, 2 * call + 2);
+		assert_true(len < size);
+	}
+	return len;
+}
+
+/* The shutdown read (feed_server_close_all): lines waiting in the daemon's socket at SIGTERM,
+ * more than one loop iteration reads, are read by the shutdown path, processed and journaled
+ * before the exit 0; the connection closes without an ack for them (docs/protocol.md, "When
+ * cadmond stops"), and after a restart the sender's resend of every one of them is dropped as
+ * a duplicate: each was journaled. */
+static void test_lines_read_at_shutdown_are_journaled(void **state)
+{
+	static const char hello[] = "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n";
+	const int send_buffer = 4 << 20;
+	struct fixture *f = *state;
+	struct harness *h = &f->harness;
+	static char lines[SHUTDOWN_CALLS * 2 * 160];
+	size_t first_len, bytes, batch_bytes;
+	char line[128];
+	uint16_t port;
+	int feed;
+
+	bytes = shutdown_lines(lines, sizeof lines, &first_len);
+	batch_bytes = bytes - first_len;
+	assert_true(batch_bytes > FEED_ITERATION_MAX_BYTES);
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_true((feed = harness_connect_feed(h)) >= 0);
+	port = local_port(feed);
+	assert_int_equal(setsockopt(feed, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer),
+			 0);
+	assert_int_equal(harness_send(feed, hello), 0);
+	assert_int_equal(harness_send_bytes(feed, lines, first_len), 0);
+	expect_ack(feed, 1, 0);
+
+	/* Lines 2..4000 wait in the stopped daemon's socket (and the test's) when SIGTERM comes. */
+	assert_int_equal(harness_pause(h), 0);
+	assert_int_equal(harness_send_bytes(feed, lines + first_len, batch_bytes), 0);
+	usleep(100 * 1000);
+	assert_int_equal(harness_stop(h), 0);
+	assert_true(h->stop_ms < HARNESS_STOP_TIMEOUT_MS);
+	assert_int_equal(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS), -EPIPE);
+	close(feed);
+	expect_log(h, "cadmond: SIGTERM: shutting down\n");
+	/* Whichever of the socket and the signal the loop served first, what is beyond one
+	 * iteration's read was read at shutdown, and nothing was left unread. */
+	assert_in_range(shutdown_read_bytes(h, port), batch_bytes - FEED_ITERATION_MAX_BYTES,
+			batch_bytes);
+	expect_no_log(h, "left unread at shutdown");
+	expect_log_format(h, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %u lines, %u events",
+			  port, strlen(hello) + bytes, 2 * SHUTDOWN_CALLS, 2 * SHUTDOWN_CALLS);
+
+	/* Restarted: the resend of lines 2..4000 is all duplicates, so all were journaled. */
+	assert_int_equal(harness_start(h, &default_options), 0);
+	assert_true((feed = harness_connect_feed(h)) >= 0);
+	assert_int_equal(harness_send(feed, hello), 0);
+	assert_int_equal(harness_send_bytes(feed, lines + first_len, batch_bytes), 0);
+	expect_ack(feed, 2 * SHUTDOWN_CALLS, 2 * SHUTDOWN_CALLS - 1);
+	close(feed);
+	assert_int_equal(harness_stop(h), 0);
+}
+
 int main(void)
 {
 	if (getenv("CADMON_WRITE_UPGRADE_STATE"))
@@ -1410,6 +1512,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_daemon_on_the_same_directory_exits_3,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_lines, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lines_read_at_shutdown_are_journaled,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_policies_and_reload, fixture_setup,
 						fixture_teardown),
 	};

@@ -374,6 +374,32 @@ static void test_state_directory_from_environment(void **state)
 	assert_string_equal(path, "/var/lib/cadmon");
 }
 
+/* The alert index is bounded (JOURNAL_MAX_INDEXED_ALERTS): one alert beyond it drops the
+ * oldest sixteenth (and one) from the index, counted; the history starts after them, its bytes
+ * are those of the alerts still indexed, the newest is the last. */
+static void test_alert_index_is_bounded(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct journal *journal = journal_new(&f->dir);
+	const uint64_t line_bytes = 100 - RECORD_OVERHEAD_BYTES - 8 + 1;
+	const uint64_t dropped = JOURNAL_MAX_INDEXED_ALERTS / 16 + 1;
+	const uint64_t last = JOURNAL_MAX_INDEXED_ALERTS + 1;
+
+	assert_non_null(journal);
+	for (uint64_t seq = 1; seq <= JOURNAL_MAX_INDEXED_ALERTS; seq++)
+		assert_int_equal(journal_index_alert(journal, seq, 1, seq * 100, 100), 0);
+	assert_int_equal(journal_oldest_alert(journal), 1);
+	assert_int_equal(journal_stats(journal)->alerts_unindexed, 0);
+	assert_int_equal(journal_index_alert(journal, last, 1, last * 100, 100), 0);
+	assert_int_equal(journal_stats(journal)->alerts_unindexed, dropped);
+	assert_int_equal(journal_oldest_alert(journal), dropped + 1);
+	assert_int_equal(journal_newest_alert(journal), last);
+	assert_int_equal(journal_alert_bytes_after(journal, 0), (last - dropped) * line_bytes);
+	assert_int_equal(journal_alert_bytes_after(journal, last - 1), line_bytes);
+	assert_int_equal(journal_alert_bytes_after(journal, last), 0);
+	journal_free(journal);
+}
+
 /* Four closed segments ending at records 10, 20, 30, 40, their newest events at 1, 2, 3 and 4
  * hours; snapshots at records 20, 30 and 40; one alert per segment. With the watermark at
  * 4 h and one hour of retention: snapshot 20 goes (two newer ones exist); the segments
@@ -736,6 +762,142 @@ static void test_replay_rebuilds_the_live_state_byte_for_byte(void **state)
 	codec_writer_release(&live);
 }
 
+/* Lines the engine refuses or ignores, of the kinds the parser and the gate give, from a
+ * named source (a resend, a jump, a restart whose first line is refused) and a connection;
+ * then enough calls of op-3 (more records than the reader's ring holds) to go round it. */
+static void feed_refused_kinds(struct daemon_like *d, int64_t t0_ms)
+{
+	struct engine_origin named = { .source = "cad-3", .named = true, .epoch = "e1",
+				       .first_of_connection = true, .received_ms = t0_ms };
+	struct engine_origin connection = { .source = "#2.1", .epoch = "",
+					    .first_of_connection = true, .received_ms = t0_ms };
+	char line[256];
+
+	feed_line(d, &named, NULL, "");
+	snprintf(line, sizeof line,
+		 "{\"type\":\"call_start\",\"call_id\":\"r0\",\"ts\":%" PRId64
+		 ",\"operator\":\"op-3\",\"seq\":5}",
+		 t0_ms);
+	feed_line(d, &named, NULL, line);
+	named.first_of_connection = false;
+	feed_line(d, &named, NULL, line); /* a resend */
+	feed_line(d, &named, NULL, "{\"seq\":6,\"type\":\"call_start\""); /* invalid JSON */
+	feed_line(d, &named, NULL, "{\"seq\":900000000,\"type\":\"call_end\"}"); /* a jump */
+	feed_line(d, &named, NULL, "[1,2]");
+	feed_line(d, &named, NULL, "   \t"); /* blank: not even counted */
+	feed_line(d, &connection, NULL, "{\"type\":\"coffee\",\"call_id\":\"r1\",\"ts\":1}");
+	feed_line(d, &connection, NULL,
+		  "{\"type\":\"call_start\",\"call_id\":\"r1\",\"ts\":\"yesterday\","
+		  "\"operator\":\"op-3\"}");
+	feed_line(d, &connection, NULL, "{\"type\":\"call_start\",\"call_id\":\"r1\"}");
+	snprintf(line, sizeof line,
+		 "{\"type\":\"call_start\",\"call_id\":\"r2\",\"ts\":%" PRId64
+		 ",\"operator\":\"op-3\"}",
+		 t0_ms + 3 * 3600 * 1000); /* from the future */
+	feed_line(d, &connection, NULL, line);
+	snprintf(line, sizeof line,
+		 "{\"type\":\"call_start\",\"call_id\":\"r3\",\"ts\":%" PRId64
+		 ",\"operator\":\"op-3\"}",
+		 t0_ms - 3 * 3600 * 1000); /* too late */
+	feed_line(d, &connection, NULL, line);
+	named.epoch = "e2"; /* the sender restarted: its first line refused after its seq */
+	named.first_of_connection = true;
+	feed_line(d, &named, NULL, "{\"seq\":1,\"type\":\"call_end\",\"ts\":true}");
+	named.first_of_connection = false;
+	for (unsigned n = 0; n < 300; n++) {
+		int64_t start = t0_ms + 60000 + (int64_t)n * 20000;
+
+		named.received_ms = start + 30;
+		snprintf(line, sizeof line,
+			 "{\"type\":\"call_start\",\"call_id\":\"s%u\",\"ts\":%" PRId64
+			 ",\"operator\":\"op-3\",\"seq\":%u}",
+			 n, start, 2 * n + 2);
+		feed_line(d, &named, NULL, line);
+		named.received_ms = start + 9030;
+		snprintf(line, sizeof line,
+			 "{\"type\":\"call_end\",\"call_id\":\"s%u\",\"ts\":%" PRId64
+			 ",\"released_by\":\"%s\",\"seq\":%u}",
+			 n, start + 9000, "caller", 2 * n + 3);
+		feed_line(d, &named, NULL, line);
+	}
+	assert_int_equal(journal_write(d->journal), 0);
+	assert_int_equal(journal_sync(d->journal, true), 0);
+}
+
+/* Recover f's directory with reader, without the checkpoint (the directory stays as it is):
+ * the engine's state bytes, the summary and the alerts handed back. */
+static struct codec_writer recover_with(struct dir_fixture *f, enum recovery_reader reader,
+					struct recovery_summary *summary, size_t *recovered)
+{
+	struct recovery_router router;
+	struct recovery recovery;
+	struct journal *journal = journal_new(&f->dir);
+	struct codec_writer bytes;
+	struct config config;
+	char why[256];
+
+	load_config(&config);
+	recovery_router_init(&router, NULL, NULL);
+	assert_int_equal(recovery_run_reader(&f->dir, journal, &config, &router, reader,
+					     &recovery, why, sizeof why),
+			 0);
+	bytes = state_bytes(recovery.engine);
+	*summary = recovery.summary;
+	*recovered = router.recovered_count;
+	engine_free(recovery.engine);
+	recovery_release(&recovery);
+	recovery_router_release(&router);
+	journal_free(journal);
+	return bytes;
+}
+
+/* The records read and parsed on a thread of their own and applied in order on this one give
+ * the state, byte for byte, and the summary that reading them on this thread gives: over
+ * every kind of record (events, hellos, ticks, REJECT, acks and a malformed control line) and
+ * of line the engine refuses, several segments, more records than the ring holds. */
+static void test_replay_with_reader_thread_equals_inline(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery = daemon_start(f, &d);
+	struct recovery_summary inline_summary, thread_summary;
+	struct codec_writer live, inline_bytes, thread_bytes;
+	size_t inline_recovered, thread_recovered;
+
+	(void)recovery;
+	feed_every_kind(&d);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	feed_refused_kinds(&d, T0_MS + 40 * 30000);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	feed_refused_kinds(&d, T0_MS + 4 * 3600 * 1000);
+	assert_true(engine_stats(d.engine)->rejects[EVENT_REJECT_INVALID_JSON] >= 2);
+	assert_true(engine_stats(d.engine)->rejects[EVENT_REJECT_FUTURE] >= 2);
+	assert_true(engine_stats(d.engine)->rejects[EVENT_REJECT_BAD_SEQ] >= 2);
+	assert_true(engine_stats(d.engine)->restarts >= 2);
+	live = state_bytes(d.engine);
+	daemon_stop(&d); /* a crash */
+	assert_true(remove_snapshots(f) > 0);
+
+	inline_bytes = recover_with(f, RECOVERY_READER_INLINE, &inline_summary, &inline_recovered);
+	thread_bytes = recover_with(f, RECOVERY_READER_THREAD, &thread_summary, &thread_recovered);
+	assert_int_equal(inline_summary.segments_replayed, 3);
+	assert_true(inline_summary.records_replayed > 1300);
+	assert_int_equal(thread_bytes.len, inline_bytes.len);
+	assert_memory_equal(thread_bytes.data, inline_bytes.data, inline_bytes.len);
+	assert_int_equal(thread_summary.segments_replayed, inline_summary.segments_replayed);
+	assert_int_equal(thread_summary.records_replayed, inline_summary.records_replayed);
+	assert_int_equal(thread_summary.events_replayed, inline_summary.events_replayed);
+	assert_int_equal(thread_summary.last_index, inline_summary.last_index);
+	assert_int_equal(thread_summary.future_rejected, inline_summary.future_rejected);
+	assert_int_equal(thread_summary.alerts_suppressed, inline_summary.alerts_suppressed);
+	assert_int_equal(thread_recovered, inline_recovered);
+	assert_int_equal(inline_bytes.len, live.len);
+	assert_memory_equal(inline_bytes.data, live.data, live.len);
+	codec_writer_release(&inline_bytes);
+	codec_writer_release(&thread_bytes);
+	codec_writer_release(&live);
+}
+
 /* An alert journaled in the segment after the one holding the line that raised it: replaying
  * the first segment (before the second is checked) holds the alert back, then suppresses it
  * as delivered; the alert of the lines after it, never journaled, is handed back. */
@@ -1030,6 +1192,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_directory_is_locked, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_retention, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_alert_index_is_bounded, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_recovery_replays_and_suppresses_delivered_alerts, dir_setup,
 			dir_teardown),
@@ -1038,6 +1201,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_truncates_torn_tail, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_rebuilds_the_live_state_byte_for_byte,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_with_reader_thread_equals_inline,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_alert_journaled_in_a_later_segment_is_suppressed, dir_setup,

@@ -227,42 +227,45 @@ static void test_agrees_with_json_c(void **state)
 	assert_true(objects > MUTATIONS / 20);
 }
 
-/* Strings are scanned 8 bytes at a time: every byte value at every offset of an 18-byte
- * string (two words and a tail) is judged as the byte rule says: printable ASCII kept, a
- * control character refused where it stands, a lone byte >= 0x80 refused as UTF-8, '"' and
- * '\\' (here an unknown escape) end the line's validity. */
+/* Strings are scanned 16 bytes at a time, the last 15 of a line by the 16 that end it: every
+ * byte value at every offset of strings of 1 to 40 bytes (in a line whose end they are near)
+ * is judged as the byte rule says: printable ASCII kept, a control character refused where it
+ * stands, a lone byte >= 0x80 refused as UTF-8, '"' and '\\' (here an unknown escape) end the
+ * line's validity. */
 static void test_every_byte_at_every_offset(void **state)
 {
-	char buffer[32];
+	char buffer[48];
 	struct json_field field = {.key = "k", .buffer = buffer, .capacity = sizeof(buffer)};
-	char line[32], value[19];
+	char line[64], value[41];
 	(void)state;
 
-	for (unsigned byte = 1; byte < 256; byte++) {
-		for (size_t at = 0; at < 18; at++) {
-			memset(value, 'a', 18);
-			value[at] = (char)byte;
-			value[18] = '\0';
-			memcpy(line, "{\"k\":\"", 6);
-			memcpy(line + 6, value, 18);
-			memcpy(line + 24, "\"}", 2);
-			const char *message = "";
-			size_t offset = 0;
-			enum json_scan_result result =
-				json_scan_object(line, 26, &field, 1, &message, &offset);
-			if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
-				assert_int_equal(result, JSON_SCAN_OBJECT);
-				assert_int_equal(field.length, 18);
-				assert_string_equal(buffer, value);
-			} else if (byte < 0x20) {
-				assert_int_equal(result, JSON_SCAN_SYNTAX);
-				assert_string_equal(message, "control character in string");
-				assert_int_equal(offset, 6 + at);
-			} else if (byte >= 0x80) {
-				assert_int_equal(result, JSON_SCAN_UTF8);
-				assert_int_equal(offset, 6 + at);
-			} else {
-				assert_int_not_equal(result, JSON_SCAN_OBJECT);
+	for (size_t length = 1; length <= 40; length++) {
+		for (unsigned byte = 1; byte < 256; byte++) {
+			for (size_t at = 0; at < length; at++) {
+				memset(value, 'a', length);
+				value[at] = (char)byte;
+				value[length] = '\0';
+				memcpy(line, "{\"k\":\"", 6);
+				memcpy(line + 6, value, length);
+				memcpy(line + 6 + length, "\"}", 2);
+				const char *message = "";
+				size_t offset = 0;
+				enum json_scan_result result = json_scan_object(
+					line, 8 + length, &field, 1, &message, &offset);
+				if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
+					assert_int_equal(result, JSON_SCAN_OBJECT);
+					assert_int_equal(field.length, length);
+					assert_string_equal(buffer, value);
+				} else if (byte < 0x20) {
+					assert_int_equal(result, JSON_SCAN_SYNTAX);
+					assert_string_equal(message, "control character in string");
+					assert_int_equal(offset, 6 + at);
+				} else if (byte >= 0x80) {
+					assert_int_equal(result, JSON_SCAN_UTF8);
+					assert_int_equal(offset, 6 + at);
+				} else {
+					assert_int_not_equal(result, JSON_SCAN_OBJECT);
+				}
 			}
 		}
 	}

@@ -80,6 +80,45 @@ static void test_llr_step(void **state)
 	assert_close(sequential_llr(0.5, 1.0, false), log(0.01 / 0.5), 1e-12);
 }
 
+/* From SEQUENTIAL_SURE_CUT_SHARE on, a call that is not premature has a ratio below 0 at every
+ * p0 (the detector then leaves a CUSUM at 0 without computing it). */
+static void test_llr_not_premature_below_zero(void **state)
+{
+	static const double cut_shares[] = {SEQUENTIAL_SURE_CUT_SHARE, 1e-5, 0.01, 0.25, 1.0};
+	(void)state;
+
+	for (size_t c = 0; c < sizeof(cut_shares) / sizeof(cut_shares[0]); c++)
+		for (double p0 = 0.0; p0 <= 1.0; p0 += 1.0 / 4096)
+			if (!(sequential_llr(p0, cut_shares[c], false) < 0.0))
+				fail_msg("cut_share %g, p0 %.17g: %.17g", cut_shares[c], p0,
+					 sequential_llr(p0, cut_shares[c], false));
+}
+
+/* The factors kept by a sequential_decay_memo are those sequential_rate_advance computes: the
+ * same rates bit for bit, gaps below and above the memo's, the half-life changed midway. */
+static void test_rate_advance_memo_same_bits(void **state)
+{
+	static struct sequential_decay_memo memo;
+	struct sequential_rate plain = {.at_ms = INT64_MIN}, kept = {.at_ms = INT64_MIN};
+	uint64_t random = 5;
+	int64_t now_ms = 1700000000000;
+	(void)state;
+
+	for (int i = 0; i < 200000; i++) {
+		random = random * 6364136223846793005u + 1442695040888963407u;
+		int64_t gap_ms = (int64_t)(random >> 33) % (i % 7 == 0 ? 100000 : 2500);
+		double half_life = i < 100000 ? 1200.0 : 300.0;
+		now_ms += gap_ms;
+		sequential_rate_advance(&plain, now_ms, half_life);
+		sequential_rate_advance_memo(&kept, now_ms, half_life, &memo);
+		assert_memory_equal(&plain, &kept, sizeof(plain));
+		bool premature = (random >> 20) % 10 == 0;
+		sequential_rate_count(&plain, premature);
+		sequential_rate_count(&kept, premature);
+	}
+	assert_true(memo.half_life_seconds == 300.0);
+}
+
 /* h = ln(false_alarm_calls); the Brook-Evans chain shows the true figure is far above it. */
 static void test_threshold_derivation(void **state)
 {
@@ -265,6 +304,8 @@ int main(void)
 		cmocka_unit_test(test_rest_ratio_excludes_the_operator),
 		cmocka_unit_test(test_own_factor_shrunk_and_bounded),
 		cmocka_unit_test(test_llr_step),
+		cmocka_unit_test(test_llr_not_premature_below_zero),
+		cmocka_unit_test(test_rate_advance_memo_same_bits),
 		cmocka_unit_test(test_threshold_derivation),
 		cmocka_unit_test(test_calls_per_hour),
 		cmocka_unit_test(test_calls_per_hour_skips_gap),

@@ -5,22 +5,26 @@
  * in-process on an event loop of its own: acks and alerts wait for the fsync that covers their
  * records while the loop goes on writing; the next fsync covers what was written meanwhile; a
  * failed fsync degrades the store as before (no ack, alerts from memory, back after the retry);
- * store_finish waits for the fsync in flight and releases everything; a commit written while an
- * fsync runs is synced next by the thread itself, as soon as that fsync returns, without the
- * loop (a newer commit replacing it while it waits; nothing after a failed fsync). The
- * segment's fdatasync is gated here (store_hooks.sync_file): held until the test releases
- * it, or failing.
+ * store_finish waits for the fsync in flight and releases everything; the alert history while
+ * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again; a commit
+ * written while an fsync runs is synced next by the thread itself, as soon as that fsync
+ * returns, without the loop (a newer commit replacing it while it waits; nothing after a
+ * failed fsync). The segment's fdatasync is gated here (store_hooks.sync_file): held until
+ * the test releases it, or failing.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +35,7 @@
 #include "config.h"
 #include "daemon_harness.h"
 #include "engine.h"
+#include "replay.h"
 #include "store.h"
 
 #define ALERT_JSON "{\"type\":\"operator\",\"seq\":1}"
@@ -189,8 +194,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	const struct rlimit no_limit = { .rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY };
 	struct fixture *f = *state;
 	int rc;
+
+	setrlimit(RLIMIT_FSIZE, &no_limit);
+	signal(SIGXFSZ, SIG_DFL);
 
 	gate_set(false, 0);
 	engine_free(f->engine);
@@ -468,6 +477,42 @@ static void test_fsync_none_releases_at_the_write(void **state)
 	gate_set(false, 0);
 }
 
+/* fsync: none: a full segment (segment_max_bytes 1 MiB here) is fdatasync'd on the sync
+ * thread before its end, not in the loop; the rotation is done when that returns. */
+static void test_fsync_none_rotation_syncs_on_the_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 96];
+	uint64_t last = 0;
+	int len;
+
+	len = snprintf(yaml, sizeof yaml,
+		       "journal:\n  state_directory: %s/state\n  fsync: none\n"
+		       "  segment_max_bytes: 1048576\n",
+		       f->path);
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	store_reconfigure(f->store, &config); /* an empty segment: nothing rotated */
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	gate_set(true, 0);
+	for (unsigned n = 1; n <= 12000; n++) /* over 100 bytes each: over 1 MiB */
+		last = append_line(f, n);
+	run_once(f); /* written; the rotation due: its fdatasync started on the thread */
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	gate_wait_started(1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(f->acked, last); /* none: released at the write */
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, store_stats(f->store)->rotations == 1);
+	assert_int_equal(gate_started(), 1);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 1);
+	assert_false(store_degraded(f->store, NULL));
+	store_finish(f->store);
+}
+
 /* The segment fills (segment_max_bytes 65536) while an fsync is in flight: the rotation does
  * not wait for it in the loop; it is done when that fsync returns, before the next starts. */
 static void test_rotation_waits_for_the_sync_done(void **state)
@@ -494,6 +539,209 @@ static void test_rotation_waits_for_the_sync_done(void **state)
 	store_finish(f->store); /* the snapshot's child waited for while the engine is here */
 }
 
+/* What a history read emitted. */
+struct history_sink {
+	unsigned lines;
+	size_t bytes;
+};
+
+static void history_collect(void *ctx, const char *line, size_t len)
+{
+	struct history_sink *sink = ctx;
+
+	assert_int_equal(len, strlen(ALERT_JSON));
+	assert_memory_equal(line, ALERT_JSON, len);
+	sink->lines++;
+	sink->bytes += len + 1;
+}
+
+/* Read history after `after` (at most max_bytes): the seq of the last alert it emitted. */
+static uint64_t history_read(struct fixture *f, uint64_t after, size_t max_bytes,
+			     struct history_sink *sink)
+{
+	const struct replay_history *history = store_history(f->store);
+
+	*sink = (struct history_sink){ 0 };
+	return history->read(history->ctx, after, max_bytes, history_collect, sink);
+}
+
+/* A console catching up while the store is degraded gets the alerts delivered meanwhile from
+ * memory (the backlog): the history's oldest, newest, bytes and reads cover them; once the
+ * disk takes them again they are read from the journal, the same. */
+static void test_history_while_degraded(void **state)
+{
+	struct fixture *f = *state;
+	const struct replay_history *history = store_history(f->store);
+	const size_t line_bytes = strlen(ALERT_JSON) + 1;
+	struct history_sink sink;
+
+	gate_set(false, EIO);
+	append_line(f, 1);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	RUN_UNTIL(f, store_degraded(f->store, NULL));
+	store_on_alert(f->store, 2, ALERT_JSON, strlen(ALERT_JSON)); /* delivered at once */
+	assert_int_equal(f->deliveries, 2);
+	assert_int_equal(history->newest(history->ctx), 2);
+	assert_int_equal(history->oldest(history->ctx), 1);
+	assert_int_equal(history->bytes_after(history->ctx, 0), 2 * line_bytes);
+	assert_int_equal(history->bytes_after(history->ctx, 1), line_bytes);
+	assert_int_equal(history->bytes_after(history->ctx, 2), 0);
+	assert_int_equal(history_read(f, 0, 4096, &sink), 2);
+	assert_int_equal(sink.lines, 2);
+	assert_int_equal(history_read(f, 1, 4096, &sink), 2);
+	assert_int_equal(sink.lines, 1);
+	assert_int_equal(history_read(f, 0, 1, &sink), 1); /* paced: one line past the budget */
+	assert_int_equal(sink.lines, 1);
+	assert_int_equal(history_read(f, 2, 4096, &sink), 2);
+	assert_int_equal(sink.lines, 0);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(history->oldest(history->ctx), 1);
+	assert_int_equal(history->bytes_after(history->ctx, 0), 2 * line_bytes);
+	assert_int_equal(history_read(f, 0, 4096, &sink), 2);
+	assert_int_equal(sink.lines, 2);
+	assert_int_equal(history_read(f, 1, 4096, &sink), 2);
+	assert_int_equal(sink.lines, 1);
+	assert_int_equal(f->deliveries, 2); /* journaled, not delivered again */
+}
+
+/* The size of the fixture's one segment file. */
+static off_t segment_bytes(struct fixture *f)
+{
+	char dir[PATH_MAX + 32], file[PATH_MAX + 32 + NAME_MAX + 2];
+	struct dirent *entry;
+	struct stat st;
+	off_t bytes = -1;
+	DIR *listing;
+
+	snprintf(dir, sizeof dir, "%s/state/journal", f->path);
+	assert_non_null(listing = opendir(dir));
+	while ((entry = readdir(listing)))
+		if (strstr(entry->d_name, ".seg")) {
+			assert_int_equal(bytes, -1); /* one segment */
+			snprintf(file, sizeof file, "%s/%s", dir, entry->d_name);
+			assert_int_equal(stat(file, &st), 0);
+			bytes = st.st_size;
+		}
+	closedir(listing);
+	return bytes;
+}
+
+static void set_file_limit(rlim_t bytes)
+{
+	const struct rlimit limit = { .rlim_cur = bytes, .rlim_max = RLIM_INFINITY };
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &limit), 0);
+}
+
+/* A disk that takes part of a commit (RLIMIT_FSIZE 100 bytes above the segment: a partial
+ * write, then EFBIG): the store is degraded, the segment cut back to what was synced (no torn
+ * record left for the next write to follow), nothing acknowledged; a retry while the disk
+ * still fails keeps it degraded; once the disk takes writes, everything is acknowledged. */
+static void test_partial_write_degrades_and_cuts_back(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	char expected[PATH_MAX + 64];
+	off_t synced;
+	uint64_t first;
+
+	signal(SIGXFSZ, SIG_IGN); /* teardown restores it, and the limit */
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	synced = segment_bytes(f);
+	set_file_limit((rlim_t)synced + 100);
+	for (unsigned n = 2; n < 12; n++) /* about 100 bytes each */
+		append_line(f, n);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	run_once(f);
+	assert_true(store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected, "cannot write the journal in %s/state: %s", f->path,
+		 strerror(EFBIG));
+	assert_string_equal(reason, expected);
+	assert_int_equal(segment_bytes(f), synced);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->deliveries, 1); /* from memory */
+	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
+
+	/* The retry 2 s later: the alert delivered meanwhile is journaled and synced (its record,
+	 * 56 bytes, fits under the limit), the segment's end record does not: still degraded,
+	 * the segment cut back to the alert, nothing acknowledged. */
+	assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
+	assert_true(store_degraded(f->store, NULL));
+	assert_int_equal(segment_bytes(f), synced + 56);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(store_history(f->store)->oldest(store_history(f->store)->ctx), 1);
+
+	set_file_limit(RLIM_INFINITY);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 2);
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
+}
+
+/* A stop on a disk that no longer takes writes: the last commit fails, what it held is not
+ * acknowledged (senders resend it), and the alert waiting for it is delivered anyway. */
+static void test_finish_on_a_failing_disk_delivers(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first;
+
+	signal(SIGXFSZ, SIG_IGN); /* teardown restores it, and the limit */
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	set_file_limit((rlim_t)segment_bytes(f));
+	append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	store_finish(f->store); /* its write fails: EFBIG */
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, first);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(f->delivered, 1);
+	assert_int_equal(append_line(f, 3), 0); /* stopped: nothing is journaled */
+}
+
+/* A snapshot the disk does not take (RLIMIT_FSIZE 4096: above the segment, below the
+ * snapshot's 9 KiB): the rotation after a reload writes it in a child, which fails; the store
+ * is degraded as for a failed write, nothing more is acknowledged; once the disk takes it, the
+ * retry writes it and everything is acknowledged. */
+static void test_failed_background_snapshot_degrades(void **state)
+{
+	struct fixture *f = *state;
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64];
+	const char *reason;
+	uint64_t first, second;
+	int len = snprintf(yaml, sizeof yaml,
+			   "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n",
+			   f->path);
+
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	signal(SIGXFSZ, SIG_IGN); /* teardown restores it, and the limit */
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	set_file_limit(4096);
+	second = append_line(f, 2);
+	store_reconfigure(f->store, &config); /* commits, then rotates: the child's write fails */
+	assert_int_equal(f->acked, second);
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected, "cannot snapshot the journal in %s/state: %s", f->path,
+		 strerror(EFBIG));
+	assert_string_equal(reason, expected);
+	assert_int_equal(store_stats(f->store)->rotations, 1);
+	assert_int_equal(append_line(f, 3), 0); /* not journaled while degraded */
+	assert_int_equal(f->ack_calls, 2);
+
+	set_file_limit(RLIM_INFINITY);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 3);
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,11 +752,20 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_while_degraded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_background_snapshot_degrades, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_finish_on_a_failing_disk_delivers, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_bound_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_none_releases_at_the_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_none_rotation_syncs_on_the_thread, setup,
 						teardown),
 	};
 

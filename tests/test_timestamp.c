@@ -192,6 +192,46 @@ static void test_cached_minute_agrees(void **state)
 	assert_true(cache.valid);
 }
 
+/* The cached minute's seconds and fraction read as one word agree with the full parser on
+ * 400,000 random endings ":SS.fffZ" and "SS.fffZ"-like bytes after a cached minute (digits,
+ * the form's punctuation, letters, bytes of 0x80 and up, NUL, a leap second). */
+static void test_cached_word_agrees(void **state)
+{
+	static const char alphabet[] = "0123456789:.Zz,+-T a\x80\xff\x8a\x7f\x09/;";
+	struct timestamp_cache cache = {0};
+	uint64_t random = 11;
+	char text[25] = "2026-11-29T08:00:00.000Z";
+	int64_t ms = 0;
+	const char *why = "none";
+	(void)state;
+
+	assert_int_equal(timestamp_parse_rfc3339_cached(&cache, text, 24, &ms, &why), 0);
+	for (int n = 0; n < 400000; n++) {
+		memcpy(text, "2026-11-29T08:00:00.000Z", 24);
+		random = random * 6364136223846793005u + 1442695040888963407u;
+		for (int k = 0; k < 3; k++) { /* 1 to 3 bytes of the ending changed */
+			size_t at = 16 + (size_t)(random >> (8 + 12 * k)) % 8;
+			text[at] = alphabet[(random >> (14 + 12 * k)) % (sizeof(alphabet) - 1)];
+			if (k == (int)(random >> 60) % 3)
+				break;
+		}
+		if (n % 5 == 0) { /* seconds 00-69, the fraction's digits and fixed bytes kept */
+			text[17] = (char)('0' + (random >> 40) % 7);
+			text[18] = (char)('0' + (random >> 44) % 10);
+		}
+		int64_t expected = 7, got = 7;
+		const char *expected_why = "none", *got_why = "none";
+		int rc = timestamp_parse_rfc3339(text, 24, &expected, &expected_why);
+		assert_int_equal(timestamp_parse_rfc3339_cached(&cache, text, 24, &got, &got_why), rc);
+		assert_int_equal(got, expected);
+		assert_string_equal(got_why, expected_why);
+		if (rc != 0) /* back to the minute it holds */
+			assert_int_equal(timestamp_parse_rfc3339_cached(&cache, "2026-11-29T08:00:00Z",
+									20, &ms, &why), 0);
+	}
+	assert_true(cache.valid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_canonical_form_and_near_misses),
 		cmocka_unit_test(test_cached_minute_agrees),
+		cmocka_unit_test(test_cached_word_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -367,6 +367,11 @@ uint64_t journal_segment_bytes(const struct journal *journal)
 	return journal->written_bytes;
 }
 
+int journal_segment_fd(const struct journal *journal)
+{
+	return journal->fd;
+}
+
 bool journal_segment_empty(const struct journal *journal)
 {
 	return journal->written_bytes == 0 && journal->batch.len == 0;

@@ -163,6 +163,8 @@ uint64_t journal_synced_index(const struct journal *journal);
 bool journal_has_segment(const struct journal *journal);
 uint64_t journal_segment_first(const struct journal *journal);
 uint64_t journal_segment_bytes(const struct journal *journal);
+/** The open segment's descriptor (-1 without one): fdatasync'd on the sync thread. */
+int journal_segment_fd(const struct journal *journal);
 /** True when the open segment holds no record. */
 bool journal_segment_empty(const struct journal *journal);
 

@@ -21,11 +21,14 @@
  *     counted). A corrupt record elsewhere makes the segment quarantined (renamed *.corrupt,
  *     logged, counted) after what can be trusted in it (every record that verifies) is used.
  *  3. Replay the checked segment's EVENT, REJECT and CONTROL records after the snapshot, in
- *     order, through the engine with the same origin. Alerts the replay produces whose seq is
- *     at most the highest ALERT record of the journal were delivered before the crash: they
- *     are suppressed (one above the highest checked so far is held until every segment is
- *     checked). The others were never journaled, so never delivered: they are handed back
- *     (recovered) for the daemon to journal and deliver.
+ *     order, through the engine with the same origin. With more than one CPU, step 2 and the
+ *     decoding and parsing of step 3 (engine_parse) run a segment ahead on a reader thread,
+ *     which hands the records over in order (handoff.h); the calling thread applies them
+ *     (engine_apply) and does everything else: the same result as on one thread. Alerts
+ *     the replay produces whose seq is at most the highest ALERT record of the journal were
+ *     delivered before the crash: they are suppressed (one above the highest checked so far
+ *     is held until every segment is checked). The others were never journaled, so never
+ *     delivered: they are handed back (recovered) for the daemon to journal and deliver.
  *  4. Tell the journal what is on disk (closed segments, snapshots, the ALERT records), then
  *     checkpoint: end the segment the crash left open, write a snapshot, start a new segment.
  *
@@ -116,6 +119,22 @@ void recovery_router_release(struct recovery_router *router);
 int recovery_run(struct statedir *dir, struct journal *journal, const struct config *config,
 		 struct recovery_router *router, struct recovery *recovery, char *why,
 		 size_t why_size);
+
+/* Who reads the records recovery_run replays. */
+enum recovery_reader {
+	RECOVERY_READER_AUTO,   /* a thread of its own when the process may use more than one
+				 * CPU (its affinity) */
+	RECOVERY_READER_THREAD, /* a thread of its own: pass 1, decoding and parsing the lines
+				 * (engine_parse) a segment ahead, while this thread applies them */
+	RECOVERY_READER_INLINE, /* this thread, record after record */
+};
+
+/** recovery_run with the records read by reader (recovery_run: RECOVERY_READER_AUTO). The
+ * result is the same either way, byte for byte. */
+int recovery_run_reader(struct statedir *dir, struct journal *journal,
+			const struct config *config, struct recovery_router *router,
+			enum recovery_reader reader, struct recovery *recovery, char *why,
+			size_t why_size);
 
 /**
  * Step 4: end the segment the crash left open, snapshot, start a new segment. 0 or -errno

@@ -177,6 +177,15 @@ const struct store_stats *store_stats(const struct store *store);
 
 struct journal_stats;
 
+/** A snapshot's child is writing it (from the rotation's fork() to the loop told of its end):
+ * the loop's iterations meanwhile pay the copy-on-write of every page they write. */
+bool store_snapshot_running(const struct store *store);
+
+/** store_snapshot_running, or a rotation (so a fork) is near: the segment within
+ * STORE_ROTATION_NEAR_BYTES of segment_max_bytes. The feeds read less an iteration then
+ * (feed.h, FEED_READ_SNAPSHOT_BUDGET_BYTES). */
+bool store_snapshot_near(const struct store *store);
+
 /** The journal files' own counters (bytes written, fsyncs, segments: journal.h). */
 const struct journal_stats *store_journal_stats(const struct store *store);
 

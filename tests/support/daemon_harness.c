@@ -183,16 +183,26 @@ int harness_write_config(struct harness *h, const struct harness_options *option
 
 	if (!options)
 		options = &none;
-	if (h->feed_port == 0) {
-		uint16_t ports[2];
+	/* All in one pick: ports picked in two calls may be the same (the kernel hands out a
+	 * port the first call just released), and cadmond then fails to listen twice on it. */
+	if (h->feed_port == 0 || h->http_port == 0) {
+		uint16_t ports[3];
+		size_t next = 0;
 
-		if (harness_pick_ports(ports, 2) < 0)
+		if (harness_pick_ports(ports, 3) < 0)
 			return -1;
-		h->feed_port = ports[0];
-		h->alerts_port = ports[1];
+		if (h->feed_port == 0) {
+			if (ports[next] == h->http_port)
+				next++; /* 3 distinct ports: two of them differ from it */
+			h->feed_port = ports[next++];
+			if (ports[next] == h->http_port)
+				next++;
+			h->alerts_port = ports[next++];
+		}
+		for (size_t i = 0; h->http_port == 0 && i < 3; i++)
+			if (ports[i] != h->feed_port && ports[i] != h->alerts_port)
+				h->http_port = ports[i];
 	}
-	if (h->http_port == 0 && harness_pick_ports(&h->http_port, 1) < 0)
-		return -1;
 	if (!h->config_path[0] && harness_temp_file("config", h->config_path) < 0)
 		return -1;
 	text = malloc(HARNESS_CONFIG_MAX);
