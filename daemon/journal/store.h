@@ -21,14 +21,16 @@
  * runs after every read callback and feed drain of the loop iteration (feed.h): it writes the
  * batch with one write(2) and has it fsynced per journal.fsync. The fdatasync runs on the
  * journal's sync thread (syncer.h), one at a time, while the loop goes on reading, processing
- * and writing: batch starts one at once (with one in flight, when that one returns: group
- * commit), interval at most every fsync_interval_ms; none never syncs and counts the write as
- * durable. When an fdatasync returns, the records written before it started are durable: the
- * loop acknowledges the feeds up to them and delivers their alerts to subscribers; the next
- * fsync covers what was written since. At most STORE_UNSYNCED_MAX_BYTES are written and not
- * synced: past that the loop waits for the sync in flight. A rotation, a reload, the stop and a
- * failure wait for it too, then sync the rest in the loop. A batch over STORE_BATCH_MAX_BYTES
- * is committed at once, before the next line. Segments rotate past
+ * and writing: batch starts one at once (with one in flight, hands it to the thread as the
+ * next, which the thread starts as soon as that one returns, before the loop hears of it:
+ * group commit without the loop's wake-up between fsyncs), interval at most every
+ * fsync_interval_ms; none never syncs and counts the write as durable. When an fdatasync
+ * returns, the records written before it started are durable: the loop acknowledges the feeds
+ * up to them and delivers their alerts to subscribers; the next fsync covers what was written
+ * since. At most STORE_UNSYNCED_MAX_BYTES are written and not synced: past that the loop
+ * waits for the sync in flight. A rotation, a reload, the stop and a failure wait for it too
+ * (the next one handed over dropped), then sync the rest in the loop. A batch over
+ * STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
  * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
  * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
  * copy-on-write image, fsynced, renamed) while the loop goes on in the next segment; the
