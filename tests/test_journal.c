@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1023,7 +1024,12 @@ static void recover_damaged(struct dir_fixture *f, enum recovery_reader reader,
 	if (damage == DAMAGE_LEASED) {
 		path_of_segment(copy, leased, "", path, sizeof path);
 		assert_true((lease_fd = open(path, O_RDWR | O_CLOEXEC)) >= 0);
-		assert_int_equal(fcntl(lease_fd, F_SETLEASE, F_WRLCK), 0);
+		if (fcntl(lease_fd, F_SETLEASE, F_WRLCK) < 0) { /* fs.leases-enable 0, NFS */
+			print_message("no lease on %s: %s\n", path, strerror(errno));
+			close(lease_fd);
+			statedir_close(&dir);
+			skip();
+		}
 	}
 	memset(run, 0, sizeof *run);
 	load_config(&config);
@@ -1173,6 +1179,23 @@ static void test_damage_not_regular_both_readers(void **state)
 			 -STATEDIR_ENOTREG);
 	assert_int_equal(summary.segments_replayed, 2);
 	assert_int_equal(summary.events_replayed, 48);
+}
+
+/* The open of the third segment refused with EAGAIN (a lease: the reader thread opens it):
+ * an unreadable segment, as on this thread, not a reader that never started (recovery went
+ * on inline, over the segments the thread had applied, and read the third as "Success"). */
+static void test_damage_open_eagain_both_readers(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct recovery_summary summary;
+	uint64_t firsts[4];
+
+	signal(SIGIO, SIG_IGN); /* the lease break's notice */
+	write_four_segments(f, firsts);
+	assert_int_equal(recover_damaged_both(f, firsts, 2, DAMAGE_LEASED, &summary), -EAGAIN);
+	assert_int_equal(summary.segments_replayed, 2);
+	assert_int_equal(summary.events_replayed, 48);
+	signal(SIGIO, SIG_DFL);
 }
 
 
@@ -1487,6 +1510,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damage_other_format_both_readers, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_damage_not_regular_both_readers, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_open_eagain_both_readers, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_with_reader_thread_equals_inline,
 						dir_setup, dir_teardown),
