@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
-#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE (Linux); lib/ builds with _POSIX_C_SOURCE */
-
 #include "table.h"
 
+#include "array.h"
 #include "codec.h"
 #include "invariant.h"
 
@@ -11,46 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TABLE_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TABLE_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__linux__) && !defined(TABLE_UNDER_ASAN)
-#include <sys/mman.h>
-#endif
-
 /* The slots a table starts with (fewer when its bound needs fewer). */
 #define FIRST_SLOTS 64u
 
-/* Slot arrays of at least this many bytes ask for transparent huge pages. */
-#define HUGE_SLOTS_BYTES ((size_t)4 << 20)
-#define HUGE_PAGE_BYTES	 ((size_t)2 << 20)
-
 /*
  * count zeroed slots of size bytes. A large array (100,000 call-takers: the operators' tables
- * grow to 6-10 MB) is touched at random, a page per entry or so: in 4 KiB pages that is a
- * page fault for nearly every new key while it grows, and a TLB miss for nearly every probe
- * after. So the 2 MiB-aligned part of it is marked MADV_HUGEPAGE, as cadmond marks its heap
- * (daemon/journal/store.c, advise_huge_pages): taken from then on in 2 MiB pages where the
- * kernel's THP mode is "madvise" or "always" (no effect under "never"; the advice failing is
- * harmless). Not under AddressSanitizer, whose allocator keeps its own policy.
+ * grow to 6-15 MB) is touched at random, a page per new key or so: in 4 KiB pages a page
+ * fault for nearly every new key while it grows, and a TLB miss for nearly every probe after.
+ * So it asks for transparent huge pages (array_advise_huge_pages).
  */
 static void *alloc_slots(uint32_t count, size_t size)
 {
 	void *slots = calloc(count, size);
 
-#ifdef MADV_HUGEPAGE
-	size_t bytes = (size_t)count * size;
-	if (slots && bytes >= HUGE_SLOTS_BYTES) {
-		uintptr_t from = ((uintptr_t)slots + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
-		uintptr_t to = ((uintptr_t)slots + bytes) & ~(HUGE_PAGE_BYTES - 1);
-		if (to > from)
-			(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
-	}
-#endif
+	if (slots)
+		array_advise_huge_pages(slots, (size_t)count * size);
 	return slots;
 }
 
