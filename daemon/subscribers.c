@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -47,6 +49,7 @@ struct subscriber {
 	bool closing;              /* its last line is being sent, then it is closed */
 	bool filling;              /* in subscriber_fill: the history may deliver alerts */
 	bool dropped;              /* dropped while filling: closed when the fill returns */
+	bool to_send;              /* an alert written this iteration: the rest by send_event */
 	struct auth_grant grant;   /* who it is; without auth: admin, nothing redacted */
 };
 
@@ -57,6 +60,7 @@ struct subscribers {
 	struct log_limit refuse_log;
 	struct log_limit drop_log;
 	LIST_HEAD(subscriber_list, subscriber) list;
+	struct event *send_event; /* active after a broadcast: writes what the queues still hold */
 	bool flushing; /* shutting down: close each subscriber once its output is sent */
 	subscribers_flushed_fn on_flushed;
 	void *flushed_ctx;
@@ -119,6 +123,57 @@ static bool subscriber_queue(struct subscriber *subscriber, const char *line, si
 	       evbuffer_add(output, "\n", 1) == 0;
 }
 
+/*
+ * Write a live subscriber's queue to its socket now, in the loop iteration that delivered the
+ * alert, instead of after the next epoll_wait and the callbacks that come before the write
+ * event's (a feed's whole read, with a steady feed). Plain TCP only (TLS writes through its
+ * filter); what the kernel does not take (EAGAIN) or an error is left to libevent's write
+ * event, as before. The socket bufferevent keeps its output frozen at its start for anyone
+ * else, so it is unfrozen for this write, as libevent does for its own.
+ */
+static void subscriber_send_now(struct subscriber *subscriber)
+{
+	struct evbuffer *output = bufferevent_get_output(subscriber->connection);
+
+	evbuffer_unfreeze(output, 1);
+	evbuffer_write(output, bufferevent_getfd(subscriber->connection));
+	evbuffer_freeze(output, 1);
+}
+
+/* The send event: every live queue a broadcast added to after its first alert of the
+ * iteration, written once (the rest of an alert storm in one write), before the loop waits
+ * again. */
+static void subscribers_on_send(evutil_socket_t fd, short what, void *ctx)
+{
+	struct subscribers *subscribers = ctx;
+	struct subscriber *subscriber;
+
+	(void)fd;
+	(void)what;
+	LIST_FOREACH(subscriber, &subscribers->list, link) {
+		if (!subscriber->to_send)
+			continue;
+		subscriber->to_send = false;
+		if (!subscriber->closing && !subscriber->dropped &&
+		    evbuffer_get_length(bufferevent_get_output(subscriber->connection)) > 0)
+			subscriber_send_now(subscriber);
+	}
+}
+
+/* A live plain-TCP subscriber's first alert of the iteration is written at once; what the
+ * iteration queues after it, by the send event (one write for an alert storm, not one each). */
+static void subscriber_send(struct subscriber *subscriber)
+{
+	struct subscribers *subscribers = subscriber->subscribers;
+
+	if (subscribers->tls)
+		return;
+	if (!subscriber->to_send)
+		subscriber_send_now(subscriber);
+	subscriber->to_send = true;
+	event_active(subscribers->send_event, 0, 0);
+}
+
 /* A held or catching-up subscriber gets the alert later from the history; it is too slow
  * when the live alerts it still has to take and its queue exceed max_queue_bytes. */
 static bool subscriber_keeps_up(const struct subscriber *subscriber)
@@ -149,7 +204,9 @@ void subscribers_broadcast(struct subscribers *subscribers, uint64_t seq, const 
 		}
 		if (seq <= subscriber->board_seq)
 			continue;
-		if (!subscriber_queue(subscriber, line, len))
+		if (subscriber_queue(subscriber, line, len))
+			subscriber_send(subscriber);
+		else
 			subscriber_drop_slow(subscriber, evbuffer_get_length(bufferevent_get_output(
 								 subscriber->connection)));
 	}
@@ -592,6 +649,10 @@ struct subscribers *subscribers_new(struct event_base *base,
 	log_limit_init(&subscribers->console_log, limits->log_interval_seconds,
 		       "console lines refused");
 	LIST_INIT(&subscribers->list);
+	if (!(subscribers->send_event = event_new(base, -1, 0, subscribers_on_send, subscribers))) {
+		free(subscribers);
+		return NULL;
+	}
 	return subscribers;
 }
 
@@ -605,6 +666,7 @@ void subscribers_free(struct subscribers *subscribers)
 	log_limit_flush(&subscribers->refuse_log);
 	log_limit_flush(&subscribers->drop_log);
 	log_limit_flush(&subscribers->console_log);
+	event_free(subscribers->send_event);
 	free(subscribers);
 }
 
@@ -616,12 +678,15 @@ static void subscribers_refuse(struct subscribers *subscribers, evutil_socket_t 
 	evutil_closesocket(fd);
 }
 
-/* Bound what the kernel holds for this subscriber (see SUBSCRIBERS_SOCKET_SEND_BYTES). */
-static void limit_send_buffer(evutil_socket_t fd)
+/* Bound what the kernel holds for this subscriber (see SUBSCRIBERS_SOCKET_SEND_BYTES), and
+ * send each alert at once: no Nagle delay behind the previous one's acknowledgement (fails
+ * harmlessly on a socket that is not TCP). */
+static void set_socket_options(evutil_socket_t fd)
 {
-	const int bytes = SUBSCRIBERS_SOCKET_SEND_BYTES;
+	const int bytes = SUBSCRIBERS_SOCKET_SEND_BYTES, on = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
 /* With a history, a new subscriber is held for REPLAY_HOLD_MS or until its first line. */
@@ -677,7 +742,7 @@ static struct subscriber *subscriber_new(struct subscribers *subscribers, evutil
 		free(subscriber);
 		return NULL;
 	}
-	limit_send_buffer(fd);
+	set_socket_options(fd);
 	subscriber->subscribers = subscribers;
 	subscriber->pending = true;
 	snprintf(subscriber->peer, sizeof subscriber->peer, "%s", peer);

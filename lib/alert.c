@@ -12,7 +12,6 @@
 #include "codec.h"
 #include "event.h"
 #include "hash.h"
-#include "json_out.h"
 #include "text.h"
 #include "timestamp.h"
 
@@ -53,189 +52,311 @@ struct json_object *alert_json_decimal(double value, int decimals)
 	return new_decimal(value, decimals);
 }
 
-/* A probability to 3 significant digits: 0.0123, 4.56e-07, 1, 0. */
-static struct json_object *new_scientific(double value)
+/* --- the notice's JSON text, written directly ----------------------------------------------
+ * The bytes json-c wrote (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE): members in
+ * insertion order, no spaces, its string escapes, the decimals' own text. Written without
+ * building json-c objects, which cost an allocation per member (tens of µs per notice, on
+ * the alert's path to the consoles: bench/README.md, "branch latency2"). */
+
+/* The notice's text as it grows; failed after an allocation failure (everything after is
+ * dropped). */
+struct notice_text {
+	char *bytes;
+	size_t len, size;
+	bool failed;
+};
+
+#define NOTICE_TEXT_INITIAL_BYTES 1024
+
+static bool text_reserve(struct notice_text *text, size_t more)
 {
-	char text[48];
+	size_t size = text->size ? text->size : NOTICE_TEXT_INITIAL_BYTES;
+	char *bytes;
+
+	if (text->failed)
+		return false;
+	if (text->len + more + 1 <= text->size)
+		return true;
+	while (size < text->len + more + 1)
+		size *= 2;
+	if (!(bytes = realloc(text->bytes, size))) {
+		text->failed = true;
+		return false;
+	}
+	text->bytes = bytes;
+	text->size = size;
+	return true;
+}
+
+static void put_bytes(struct notice_text *text, const char *bytes, size_t len)
+{
+	if (!text_reserve(text, len))
+		return;
+	memcpy(text->bytes + text->len, bytes, len);
+	text->len += len;
+	text->bytes[text->len] = '\0';
+}
+
+static void put_literal(struct notice_text *text, const char *literal)
+{
+	put_bytes(text, literal, strlen(literal));
+}
+
+/* A string as json-c escapes it: \" \\ \b \f \n \r \t, other control bytes as \u00xx, the
+ * rest (UTF-8 included) as is. A NULL string fails the notice, as json-c's did. */
+static void put_string(struct notice_text *text, const char *value)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run;
+
+	if (!value) {
+		text->failed = true;
+		return;
+	}
+	put_bytes(text, "\"", 1);
+	for (run = value; *value; value++) {
+		unsigned char byte = (unsigned char)*value;
+		char escape[6] = { '\\', 0 };
+		size_t escape_len = 2;
+
+		if (byte >= 0x20 && byte != '"' && byte != '\\')
+			continue;
+		put_bytes(text, run, (size_t)(value - run));
+		run = value + 1;
+		switch (byte) {
+		case '"': escape[1] = '"'; break;
+		case '\\': escape[1] = '\\'; break;
+		case '\b': escape[1] = 'b'; break;
+		case '\f': escape[1] = 'f'; break;
+		case '\n': escape[1] = 'n'; break;
+		case '\r': escape[1] = 'r'; break;
+		case '\t': escape[1] = 't'; break;
+		default:
+			memcpy(escape + 1, "u00", 3);
+			escape[4] = hex[byte >> 4];
+			escape[5] = hex[byte & 0xf];
+			escape_len = 6;
+		}
+		put_bytes(text, escape, escape_len);
+	}
+	put_bytes(text, run, (size_t)(value - run));
+	put_bytes(text, "\"", 1);
+}
+
+/* "key": with the comma before it unless it opens its object (keys are plain ASCII names). */
+static void put_key(struct notice_text *text, const char *key)
+{
+	size_t key_len = strlen(key);
+
+	if (!text_reserve(text, key_len + 4))
+		return;
+	if (text->len > 0 && text->bytes[text->len - 1] != '{')
+		text->bytes[text->len++] = ',';
+	text->bytes[text->len++] = '"';
+	memcpy(text->bytes + text->len, key, key_len);
+	text->len += key_len;
+	text->bytes[text->len++] = '"';
+	text->bytes[text->len++] = ':';
+	text->bytes[text->len] = '\0';
+}
+
+static void put_string_member(struct notice_text *text, const char *key, const char *value)
+{
+	put_key(text, key);
+	put_string(text, value);
+}
+
+/* A member only when value is set and not empty. */
+static void put_optional_string(struct notice_text *text, const char *key, const char *value)
+{
+	if (value && value[0])
+		put_string_member(text, key, value);
+}
+
+static void put_u64_member(struct notice_text *text, const char *key, uint64_t value)
+{
+	char digits[24];
+	size_t at = sizeof(digits);
+
+	do {
+		digits[--at] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0);
+	put_key(text, key);
+	put_bytes(text, digits + at, sizeof(digits) - at);
+}
+
+static void put_bool_member(struct notice_text *text, const char *key, bool value)
+{
+	put_key(text, key);
+	put_literal(text, value ? "true" : "false");
+}
+
+static void put_decimal_member(struct notice_text *text, const char *key, double value,
+			       int decimals)
+{
+	char digits[48];
+
+	format_decimal(value, decimals, digits, sizeof(digits));
+	put_key(text, key);
+	put_literal(text, digits);
+}
+
+/* A probability to 3 significant digits: 0.0123, 4.56e-07, 1, 0. */
+static void put_probability_member(struct notice_text *text, const char *key, double value)
+{
+	char digits[48];
 
 	if (value >= 0.001 || value == 0.0) {
-		format_decimal(value, 4, text, sizeof(text));
-		if (strcmp(text, "0") == 0 && value > 0.0)
-			snprintf(text, sizeof(text), "%.3g", value);
+		format_decimal(value, 4, digits, sizeof(digits));
+		if (strcmp(digits, "0") == 0 && value > 0.0)
+			snprintf(digits, sizeof(digits), "%.3g", value);
 	} else {
-		snprintf(text, sizeof(text), "%.2e", value);
+		snprintf(digits, sizeof(digits), "%.2e", value);
 	}
-	return json_object_new_double_s(value, text);
+	put_key(text, key);
+	put_literal(text, digits);
 }
 
-static struct json_object *new_timestamp(int64_t epoch_ms)
+static void put_timestamp_member(struct notice_text *text, const char *key, int64_t epoch_ms)
 {
-	char text[TIMESTAMP_TEXT_MAX];
+	char timestamp[TIMESTAMP_TEXT_MAX];
 
-	timestamp_format(epoch_ms, text);
-	return json_object_new_string(text);
+	timestamp_format(epoch_ms, timestamp);
+	put_string_member(text, key, timestamp);
 }
 
-static bool add_optional_string(struct json_object *object, const char *key, const char *value)
+static void put_callback(struct notice_text *text, const struct alert_callback *callback)
 {
-	if (!value || !value[0])
-		return true;
-	return json_out_add_string(object, key, value);
+	put_bytes(text, "{", 1);
+	put_string_member(text, "call_id", callback->call_id);
+	put_optional_string(text, "ani", callback->ani);
+	put_timestamp_member(text, "ts", callback->start_ms);
+	put_decimal_member(text, "talk_seconds", (double)callback->talk_ms / 1000.0, 3);
+	put_bool_member(text, "called_back", callback->called_back);
+	put_bytes(text, "}", 1);
 }
 
-static struct json_object *encode_callback(const struct alert_callback *callback)
+static void put_callbacks(struct notice_text *text, const struct alert *alert)
 {
-	struct json_object *object = json_object_new_object();
-
-	if (!object)
-		return NULL;
-	if (json_out_add(object, "call_id", json_object_new_string(callback->call_id)) &&
-	    add_optional_string(object, "ani", callback->ani) &&
-	    json_out_add(object, "ts", new_timestamp(callback->start_ms)) &&
-	    json_out_add(object, "talk_seconds",
-			 new_decimal((double)callback->talk_ms / 1000.0, 3)) &&
-	    json_out_add(object, "called_back", json_object_new_boolean(callback->called_back)))
-		return object;
-	json_object_put(object);
-	return NULL;
-}
-
-static struct json_object *encode_callbacks(const struct alert *alert)
-{
-	struct json_object *array = json_object_new_array_ext((int)alert->callback_count);
-
-	if (!array)
-		return NULL;
+	put_key(text, "callbacks");
+	put_bytes(text, "[", 1);
 	for (size_t i = 0; i < alert->callback_count; i++) {
-		struct json_object *callback = encode_callback(&alert->callbacks[i]);
-		if (!callback || json_object_array_add(array, callback) != 0) {
-			json_object_put(callback);
-			json_object_put(array);
-			return NULL;
-		}
+		if (i > 0)
+			put_bytes(text, ",", 1);
+		put_callback(text, &alert->callbacks[i]);
 	}
-	return array;
+	put_bytes(text, "]", 1);
 }
 
 /* "late": true and "late_seconds" on a notice decided behind the center (docs/protocol.md). */
-static bool add_late(struct json_object *object, const struct alert *alert)
+static void put_late(struct notice_text *text, const struct alert *alert)
 {
-	return json_out_add(object, "late", json_object_new_boolean(true)) &&
-	       json_out_add(object, "late_seconds",
-			    new_decimal((double)alert->late_ms / 1000.0, 3));
+	put_bool_member(text, "late", true);
+	put_decimal_member(text, "late_seconds", (double)alert->late_ms / 1000.0, 3);
 }
 
 /* The first keys of every notice: what it is, which alert, when. */
-static bool encode_head(struct json_object *object, const struct alert *alert)
+static void put_head(struct notice_text *text, const struct alert *alert)
 {
-	return json_out_add(object, "alert", json_object_new_string(alert->kind)) &&
-	       json_out_add(object, "alert_id", json_object_new_string(alert->alert_id)) &&
-	       json_out_add(object, "seq", json_object_new_uint64(alert->seq)) &&
-	       json_out_add(object, "ts", new_timestamp(alert->ts_ms)) &&
-	       json_out_add(object, "type",
-			    json_object_new_string(alert->type ? alert->type : "operator")) &&
-	       add_optional_string(object, "reason", alert->reason) &&
-	       (strcmp(alert->kind, "open") != 0 ||
-		json_out_add(object, "opened_ts", new_timestamp(alert->opened_ms)));
-}
-
-static struct json_object *encode_ack(const struct alert_ack *ack)
-{
-	struct json_object *object = json_object_new_object();
-
-	if (!object)
-		return NULL;
-	if (json_out_add(object, "by", json_object_new_string(ack->by)) &&
-	    json_out_add(object, "note", json_object_new_string(ack->note)) &&
-	    json_out_add(object, "ts", new_timestamp(ack->ts_ms)))
-		return object;
-	json_object_put(object);
-	return NULL;
+	put_string_member(text, "alert", alert->kind);
+	put_string_member(text, "alert_id", alert->alert_id);
+	put_u64_member(text, "seq", alert->seq);
+	put_timestamp_member(text, "ts", alert->ts_ms);
+	put_string_member(text, "type", alert->type ? alert->type : "operator");
+	put_optional_string(text, "reason", alert->reason);
+	if (strcmp(alert->kind, "open") == 0)
+		put_timestamp_member(text, "opened_ts", alert->opened_ms);
 }
 
 /* A board line's acknowledgement, when there is one. */
-static bool encode_board_ack(struct json_object *object, const struct alert *alert)
+static void put_board_ack(struct notice_text *text, const struct alert *alert)
 {
 	if (strcmp(alert->kind, "open") != 0 || !alert->ack)
-		return true;
-	return json_out_add(object, "acknowledged", encode_ack(alert->ack));
+		return;
+	put_key(text, "acknowledged");
+	put_bytes(text, "{", 1);
+	put_string_member(text, "by", alert->ack->by);
+	put_string_member(text, "note", alert->ack->note);
+	put_timestamp_member(text, "ts", alert->ack->ts_ms);
+	put_bytes(text, "}", 1);
 }
 
 /* "acknowledged": who, what, and for a repeat the first acknowledgement. */
-static bool encode_ack_fields(struct json_object *object, const struct alert *alert)
+static void put_ack_fields(struct notice_text *text, const struct alert *alert)
 {
-	if (!alert->ack || !json_out_add(object, "by", json_object_new_string(alert->ack->by)) ||
-	    !json_out_add(object, "note", json_object_new_string(alert->ack->note)))
-		return false;
+	if (!alert->ack) {
+		text->failed = true;
+		return;
+	}
+	put_string_member(text, "by", alert->ack->by);
+	put_string_member(text, "note", alert->ack->note);
 	if (!alert->first_ack)
-		return true;
-	return json_out_add(object, "repeat", json_object_new_boolean(true)) &&
-	       json_out_add(object, "first_by", json_object_new_string(alert->first_ack->by)) &&
-	       json_out_add(object, "first_ts", new_timestamp(alert->first_ack->ts_ms));
+		return;
+	put_bool_member(text, "repeat", true);
+	put_string_member(text, "first_by", alert->first_ack->by);
+	put_timestamp_member(text, "first_ts", alert->first_ack->ts_ms);
 }
 
 /* A sequential rule's evidence: expected count, log-likelihood ratio, threshold, why. */
-static bool add_evidence(struct json_object *object, const struct alert *alert)
+static void put_evidence(struct notice_text *text, const struct alert *alert)
 {
-	return json_out_add(object, "expected", new_decimal(alert->expected, 2)) &&
-	       json_out_add(object, "evidence", new_decimal(alert->evidence, 2)) &&
-	       json_out_add(object, "threshold", new_decimal(alert->threshold, 2)) &&
-	       json_out_add(object, "own_factor", new_decimal(alert->own_factor, 2)) &&
-	       add_optional_string(object, "why", alert->why);
+	put_decimal_member(text, "expected", alert->expected, 2);
+	put_decimal_member(text, "evidence", alert->evidence, 2);
+	put_decimal_member(text, "threshold", alert->threshold, 2);
+	put_decimal_member(text, "own_factor", alert->own_factor, 2);
+	put_optional_string(text, "why", alert->why);
 }
 
-static bool encode_operator_fields(struct json_object *object, const struct alert *alert)
+static void put_operator_fields(struct notice_text *text, const struct alert *alert)
 {
-	return json_out_add(object, "rule", json_object_new_string(alert->rule)) &&
-	       json_out_add(object, "severity", json_object_new_string(alert->severity)) &&
-	       json_out_add(object, "window_seconds",
-			    json_object_new_int64(alert->window_seconds)) &&
-	       json_out_add(object, "calls", json_object_new_int64(alert->calls)) &&
-	       json_out_add(object, "premature", json_object_new_int64(alert->premature)) &&
-	       json_out_add(object, "called_back", json_object_new_int64(alert->called_back)) &&
-	       json_out_add(object, "ratio", new_decimal(alert->ratio, 4)) &&
-	       json_out_add(object, "center_ratio", new_decimal(alert->center_ratio, 4)) &&
-	       json_out_add(object, "p_value", new_scientific(alert->p_value)) &&
-	       (!alert->has_cusum || json_out_add(object, "cusum", new_decimal(alert->cusum, 3))) &&
-	       (!alert->has_evidence || add_evidence(object, alert)) &&
-	       (alert->late_ms <= 0 || add_late(object, alert)) &&
-	       json_out_add(object, "callbacks", encode_callbacks(alert));
+	put_string_member(text, "rule", alert->rule);
+	put_string_member(text, "severity", alert->severity);
+	put_u64_member(text, "window_seconds", alert->window_seconds);
+	put_u64_member(text, "calls", alert->calls);
+	put_u64_member(text, "premature", alert->premature);
+	put_u64_member(text, "called_back", alert->called_back);
+	put_decimal_member(text, "ratio", alert->ratio, 4);
+	put_decimal_member(text, "center_ratio", alert->center_ratio, 4);
+	put_probability_member(text, "p_value", alert->p_value);
+	if (alert->has_cusum)
+		put_decimal_member(text, "cusum", alert->cusum, 3);
+	if (alert->has_evidence)
+		put_evidence(text, alert);
+	if (alert->late_ms > 0)
+		put_late(text, alert);
+	put_callbacks(text, alert);
 }
 
-static bool encode_operator(struct json_object *object, const struct alert *alert)
+static void put_operator(struct notice_text *text, const struct alert *alert)
 {
-	if (!add_optional_string(object, "agency", alert->agency) ||
-	    !json_out_add(object, "operator", json_object_new_string(alert->operator_id)))
-		return false;
-	if (strcmp(alert->kind, "acknowledged") == 0)
-		return encode_ack_fields(object, alert);
-	return add_optional_string(object, "position", alert->position) &&
-	       encode_operator_fields(object, alert) && encode_board_ack(object, alert);
+	put_optional_string(text, "agency", alert->agency);
+	put_string_member(text, "operator", alert->operator_id);
+	if (strcmp(alert->kind, "acknowledged") == 0) {
+		put_ack_fields(text, alert);
+		return;
+	}
+	put_optional_string(text, "position", alert->position);
+	put_operator_fields(text, alert);
+	put_board_ack(text, alert);
 }
 
-static bool encode_system(struct json_object *object, const struct alert *alert)
+static void put_system(struct notice_text *text, const struct alert *alert)
 {
-	if (!json_out_add(object, "system", json_object_new_string(alert->system)))
-		return false;
-	if (strcmp(alert->kind, "acknowledged") == 0)
-		return encode_ack_fields(object, alert);
-	return json_out_add(object, "severity", json_object_new_string(alert->severity)) &&
-	       add_optional_string(object, "source", alert->source) &&
-	       add_optional_string(object, "receiver", alert->receiver) &&
-	       (!alert->limit ||
-		(json_out_add(object, "limit", json_object_new_string(alert->limit)) &&
-		 json_out_add(object, "evicted", json_object_new_uint64(alert->evicted)))) &&
-	       json_out_add(object, "message", json_object_new_string(alert->message)) &&
-	       encode_board_ack(object, alert);
-}
-
-static bool encode_fields(struct json_object *object, const struct alert *alert)
-{
-	if (!encode_head(object, alert))
-		return false;
-	if (alert->type && strcmp(alert->type, "system") == 0)
-		return encode_system(object, alert);
-	return encode_operator(object, alert);
+	put_string_member(text, "system", alert->system);
+	if (strcmp(alert->kind, "acknowledged") == 0) {
+		put_ack_fields(text, alert);
+		return;
+	}
+	put_string_member(text, "severity", alert->severity);
+	put_optional_string(text, "source", alert->source);
+	put_optional_string(text, "receiver", alert->receiver);
+	if (alert->limit) {
+		put_string_member(text, "limit", alert->limit);
+		put_u64_member(text, "evicted", alert->evicted);
+	}
+	put_string_member(text, "message", alert->message);
+	put_board_ack(text, alert);
 }
 
 /* Not yet called back before called back; then newer answers first. */
@@ -305,19 +426,19 @@ size_t alert_encode_board_mark(bool begin, uint64_t seq, uint32_t open, char *ou
 
 char *alert_encode_json(const struct alert *alert, size_t *len)
 {
-	struct json_object *object = json_object_new_object();
-	char *result = NULL;
+	struct notice_text text = { 0 };
 
-	if (object && encode_fields(object, alert)) {
-		size_t length = 0;
-		const char *text = json_object_to_json_string_length(
-			object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &length);
-		result = text ? malloc(length + 1) : NULL;
-		if (result) {
-			memcpy(result, text, length + 1);
-			*len = length;
-		}
+	put_bytes(&text, "{", 1);
+	put_head(&text, alert);
+	if (alert->type && strcmp(alert->type, "system") == 0)
+		put_system(&text, alert);
+	else
+		put_operator(&text, alert);
+	put_bytes(&text, "}", 1);
+	if (text.failed) {
+		free(text.bytes);
+		return NULL;
 	}
-	json_object_put(object);
-	return result;
+	*len = text.len;
+	return text.bytes;
 }

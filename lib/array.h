@@ -16,4 +16,18 @@
  */
 int array_reserve(void **items, size_t *capacity, size_t count, size_t item_size, size_t initial);
 
+/** Arrays of at least this many bytes ask for transparent huge pages. */
+#define ARRAY_HUGE_BYTES ((size_t)4 << 20)
+
+/**
+ * Ask for transparent huge pages (MADV_HUGEPAGE) for the 2 MiB-aligned part of a block of
+ * bytes bytes when it is at least ARRAY_HUGE_BYTES, as cadmond marks its heap
+ * (daemon/journal/store.c, advise_huge_pages): pages touched from then on come 2 MiB at a
+ * time where the kernel's THP mode is "madvise" or "always", one page fault and one TLB entry
+ * where there were 512. Advice only: nothing changes where the kernel has no THP, its mode is
+ * "never" or the call fails; nothing is done under AddressSanitizer (its allocator keeps its
+ * own policy) or off Linux. array_reserve does it for the arrays it grows.
+ */
+void array_advise_huge_pages(void *block, size_t bytes);
+
 #endif

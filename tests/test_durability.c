@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -431,6 +432,38 @@ static int fixture_teardown(void **state)
 	free(f);
 	return 0;
 }
+
+/* The damage tests again with the test, and so cadmond (the affinity is inherited), held to
+ * one CPU: recovery (RECOVERY_READER_AUTO) reads the journal on the main thread there, on a
+ * reader thread of its own otherwise: both must name, count and settle the damage alike. */
+static cpu_set_t all_cpus;
+
+static int fixture_setup_one_cpu(void **state)
+{
+	cpu_set_t one;
+
+	if (sched_getaffinity(0, sizeof all_cpus, &all_cpus) < 0)
+		return -1;
+	CPU_ZERO(&one);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &all_cpus)) {
+			CPU_SET(cpu, &one);
+			break;
+		}
+	if (sched_setaffinity(0, sizeof one, &one) < 0)
+		return -1;
+	return fixture_setup(state);
+}
+
+static int fixture_teardown_one_cpu(void **state)
+{
+	int rc = fixture_teardown(state);
+
+	return sched_setaffinity(0, sizeof all_cpus, &all_cpus) < 0 ? -1 : rc;
+}
+
+#define ONE_CPU(test)                                                                      \
+	{ #test "_one_cpu", test, fixture_setup_one_cpu, fixture_teardown_one_cpu, NULL }
 
 /* kill -9, and wait for it. */
 static void crash(struct harness *h)
@@ -1511,6 +1544,14 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_on_the_same_directory_exits_3,
 						fixture_setup, fixture_teardown),
+		ONE_CPU(test_torn_last_record_is_truncated),
+		ONE_CPU(test_corrupt_record_quarantines_segment),
+		ONE_CPU(test_snapshot_of_another_format_replays_journal),
+		ONE_CPU(test_deleted_segment_gap_is_named),
+		ONE_CPU(test_deleted_open_segment_is_named),
+		ONE_CPU(test_segment_of_another_format_is_named),
+		ONE_CPU(test_state_file_not_regular_is_named),
+		ONE_CPU(test_kill_after_degraded_snapshot_keeps_alerts),
 		cmocka_unit_test_setup_teardown(test_hello_lines, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_lines_read_at_shutdown_are_journaled,
 						fixture_setup, fixture_teardown),

@@ -113,6 +113,10 @@ static void test_bad_sizes_are_refused(void **state)
 	assert_null(handoff_new(1, 8));
 	assert_null(handoff_new(16, 0));
 	assert_null(handoff_new(SIZE_MAX / 2 + 1, 8));
+	/* fits as asked, not once rounded up to 64 bytes: 2 * 2^(n-1) wrapped to 0 bytes */
+	assert_null(handoff_new(2, SIZE_MAX / 2 - 10));
+	assert_null(handoff_new(2, SIZE_MAX));
+	assert_null(handoff_new(4, SIZE_MAX / 4 - 10));
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -898,6 +899,306 @@ static void test_replay_with_reader_thread_equals_inline(void **state)
 	codec_writer_release(&live);
 }
 
+/* --- damage, read inline and on the reader thread ------------------------------------------ */
+
+enum damage { DAMAGE_TORN, DAMAGE_CORRUPT, DAMAGE_OTHER_FORMAT, DAMAGE_NOT_REGULAR,
+	      DAMAGE_LEASED };
+
+/* What a recovery of a damaged directory gave, with one reader. */
+struct damaged_run {
+	int rc;
+	char why[256];
+	struct recovery_summary summary;
+	size_t recovered;
+	size_t salvaged;
+	bool open_segment;
+	uint64_t open_first, open_bytes, open_last;
+	struct codec_writer bytes; /* the engine's state when rc is 0 */
+	off_t sizes[4];            /* of the segments after it, -1 when gone */
+	off_t corrupt_sizes[4];    /* of the segments set aside as *.corrupt, -1 for none */
+};
+
+static void path_of_segment(const char *state_dir, uint64_t first, const char *suffix,
+			    char *path, size_t size)
+{
+	snprintf(path, size, "%s/journal/%016" PRIx64 ".seg%s", state_dir, first, suffix);
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Four segments of twelve calls each, no snapshot: every one is replayed. Their first
+ * indexes in firsts. */
+static void write_four_segments(struct dir_fixture *f, uint64_t firsts[4])
+{
+	struct daemon_like d;
+	struct dirent *entry;
+	char path[PATH_MAX + 64];
+	size_t count = 0;
+	DIR *dir;
+
+	(void)daemon_start(f, &d);
+	for (unsigned s = 0; s < 4; s++) {
+		for (unsigned n = 12 * s; n < 12 * s + 12; n++)
+			feed_call(&d, n);
+		if (s < 3)
+			assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	}
+	daemon_stop(&d); /* a crash: the last segment is left open */
+	assert_int_equal(remove_snapshots(f), 4);
+	snprintf(path, sizeof path, "%s/journal", f->path);
+	assert_non_null(dir = opendir(path));
+	while ((entry = readdir(dir)))
+		if (strlen(entry->d_name) == 20 && strcmp(entry->d_name + 16, ".seg") == 0) {
+			assert_true(count < 4);
+			firsts[count++] = strtoull(entry->d_name, NULL, 16);
+		}
+	closedir(dir);
+	assert_int_equal(count, 4);
+	for (size_t i = 1; i < 4; i++) /* sorted */
+		for (size_t k = i; k > 0 && firsts[k - 1] > firsts[k]; k--) {
+			uint64_t first = firsts[k];
+			firsts[k] = firsts[k - 1];
+			firsts[k - 1] = first;
+		}
+}
+
+/* Damage segment firsts[at] of state_dir. */
+static void damage_segment(const char *state_dir, uint64_t first, enum damage damage)
+{
+	static const char newer[] = "CDJ2 a record of a format to come";
+	char path[PATH_MAX + 64];
+	off_t size;
+	int fd;
+
+	path_of_segment(state_dir, first, "", path, sizeof path);
+	size = size_of(path);
+	assert_true(size > 64);
+	switch (damage) {
+	case DAMAGE_TORN:
+		assert_int_equal(truncate(path, size - 5), 0);
+		break;
+	case DAMAGE_CORRUPT:
+		assert_true((fd = open(path, O_RDWR)) >= 0);
+		assert_int_equal(pwrite(fd, "\xff\xfe", 2, size / 2), 2);
+		close(fd);
+		break;
+	case DAMAGE_OTHER_FORMAT:
+		assert_true((fd = open(path, O_WRONLY | O_TRUNC)) >= 0);
+		assert_int_equal(write(fd, newer, sizeof newer - 1), (ssize_t)(sizeof newer - 1));
+		close(fd);
+		break;
+	case DAMAGE_NOT_REGULAR:
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(mkdir(path, 0700), 0);
+		break;
+	case DAMAGE_LEASED: /* taken around each recovery: recover_damaged */
+		break;
+	}
+}
+
+/* Recover a copy of f's damaged directory with reader. DAMAGE_LEASED: under a write lease
+ * of this process on segment leased, so that its open (O_NONBLOCK) fails with EWOULDBLOCK
+ * (EAGAIN) as under another process's lease, on whichever thread opens it. */
+static void recover_damaged(struct dir_fixture *f, enum recovery_reader reader,
+			    const uint64_t firsts[4], enum damage damage, uint64_t leased,
+			    struct damaged_run *run)
+{
+	char copy[PATH_MAX + 16], command[3 * PATH_MAX + 64], path[PATH_MAX + 64];
+	struct recovery_router router;
+	struct recovery recovery;
+	struct statedir dir;
+	struct journal *journal;
+	struct config config;
+	char why[512];
+	int lease_fd = -1;
+
+	snprintf(copy, sizeof copy, "%s-%d", f->path, (int)reader);
+	snprintf(command, sizeof command, "rm -rf '%s' && cp -a '%s' '%s'", copy, f->path, copy);
+	assert_int_equal(system(command), 0);
+	assert_int_equal(statedir_open(&dir, copy, why, sizeof why), 0);
+	if (damage == DAMAGE_LEASED) {
+		path_of_segment(copy, leased, "", path, sizeof path);
+		assert_true((lease_fd = open(path, O_RDWR | O_CLOEXEC)) >= 0);
+		if (fcntl(lease_fd, F_SETLEASE, F_WRLCK) < 0) { /* fs.leases-enable 0, NFS */
+			print_message("no lease on %s: %s\n", path, strerror(errno));
+			close(lease_fd);
+			statedir_close(&dir);
+			skip();
+		}
+	}
+	memset(run, 0, sizeof *run);
+	load_config(&config);
+	journal = journal_new(&dir);
+	recovery_router_init(&router, NULL, NULL);
+	run->rc = recovery_run_reader(&dir, journal, &config, &router, reader, &recovery,
+				      run->why, sizeof run->why);
+	if (lease_fd >= 0) {
+		assert_int_equal(fcntl(lease_fd, F_SETLEASE, F_UNLCK), 0);
+		close(lease_fd);
+	}
+	if (run->rc == 0) {
+		run->bytes = state_bytes(recovery.engine);
+		run->recovered = router.recovered_count;
+		run->salvaged = recovery.salvaged_count;
+		run->open_segment = recovery.open_segment;
+		run->open_first = recovery.open_first;
+		run->open_bytes = recovery.open_bytes;
+		run->open_last = recovery.open_last;
+	}
+	run->summary = recovery.summary;
+	run->summary.seconds = 0;
+	engine_free(recovery.engine);
+	recovery_release(&recovery);
+	recovery_router_release(&router);
+	journal_free(journal);
+	statedir_close(&dir);
+	for (size_t i = 0; i < 4; i++) {
+		path_of_segment(copy, firsts[i], "", path, sizeof path);
+		run->sizes[i] = size_of(path);
+		path_of_segment(copy, firsts[i], ".corrupt", path, sizeof path);
+		run->corrupt_sizes[i] = size_of(path);
+	}
+	snprintf(command, sizeof command, "rm -rf '%s'", copy);
+	assert_int_equal(system(command), 0);
+}
+
+static void expect_same_summary(const struct recovery_summary *a, const struct recovery_summary *b)
+{
+	assert_int_equal(a->from_snapshot, b->from_snapshot);
+	assert_int_equal(a->snapshot_index, b->snapshot_index);
+	assert_int_equal(a->segments_replayed, b->segments_replayed);
+	assert_int_equal(a->records_replayed, b->records_replayed);
+	assert_int_equal(a->events_replayed, b->events_replayed);
+	assert_int_equal(a->alerts_suppressed, b->alerts_suppressed);
+	assert_int_equal(a->alerts_recovered, b->alerts_recovered);
+	assert_int_equal(a->torn_records, b->torn_records);
+	assert_int_equal(a->corrupt_segments, b->corrupt_segments);
+	assert_int_equal(a->corrupt_snapshots, b->corrupt_snapshots);
+	assert_int_equal(a->other_format_snapshots, b->other_format_snapshots);
+	assert_int_equal(a->other_format_segments, b->other_format_segments);
+	assert_int_equal(a->skipped_bytes, b->skipped_bytes);
+	assert_int_equal(a->last_index, b->last_index);
+	assert_int_equal(a->future_rejected, b->future_rejected);
+	assert_int_equal(a->next_segment_missing, b->next_segment_missing);
+}
+
+/* Segment at of four damaged, recovered inline and on the reader thread: the same result,
+ * summary, state bytes, alerts and files. Returns the inline run's rc and summary. */
+static int recover_damaged_both(struct dir_fixture *f, const uint64_t firsts[4], size_t at,
+				enum damage damage, struct recovery_summary *summary)
+{
+	struct damaged_run inline_run, thread_run;
+	int rc;
+
+	recover_damaged(f, RECOVERY_READER_INLINE, firsts, damage, firsts[at], &inline_run);
+	recover_damaged(f, RECOVERY_READER_THREAD, firsts, damage, firsts[at], &thread_run);
+	assert_int_equal(thread_run.rc, inline_run.rc);
+	if (inline_run.rc < 0) /* "recovery from <copy> failed: ...": copies named alike */
+		assert_string_equal(thread_run.why + strlen(f->path) + 16,
+				    inline_run.why + strlen(f->path) + 16);
+	expect_same_summary(&thread_run.summary, &inline_run.summary);
+	assert_int_equal(thread_run.recovered, inline_run.recovered);
+	assert_int_equal(thread_run.salvaged, inline_run.salvaged);
+	assert_int_equal(thread_run.open_segment, inline_run.open_segment);
+	assert_int_equal(thread_run.open_first, inline_run.open_first);
+	assert_int_equal(thread_run.open_bytes, inline_run.open_bytes);
+	assert_int_equal(thread_run.open_last, inline_run.open_last);
+	assert_int_equal(thread_run.bytes.len, inline_run.bytes.len);
+	if (inline_run.bytes.len > 0)
+		assert_memory_equal(thread_run.bytes.data, inline_run.bytes.data,
+				    inline_run.bytes.len);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(thread_run.sizes[i], inline_run.sizes[i]);
+		assert_int_equal(thread_run.corrupt_sizes[i], inline_run.corrupt_sizes[i]);
+	}
+	codec_writer_release(&inline_run.bytes);
+	codec_writer_release(&thread_run.bytes);
+	*summary = inline_run.summary;
+	rc = inline_run.rc;
+	return rc;
+}
+
+
+static void test_damage_torn_tail_both_readers(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct recovery_summary summary;
+	uint64_t firsts[4];
+
+	write_four_segments(f, firsts);
+	damage_segment(f->path, firsts[3], DAMAGE_TORN);
+	assert_int_equal(recover_damaged_both(f, firsts, 3, DAMAGE_TORN, &summary), 0);
+	assert_int_equal(summary.torn_records, 1);
+	assert_int_equal(summary.segments_replayed, 4);
+	assert_int_equal(summary.events_replayed, 95);
+}
+
+static void test_damage_corrupt_segment_both_readers(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct recovery_summary summary;
+	uint64_t firsts[4];
+
+	write_four_segments(f, firsts);
+	damage_segment(f->path, firsts[2], DAMAGE_CORRUPT);
+	assert_int_equal(recover_damaged_both(f, firsts, 2, DAMAGE_CORRUPT, &summary), 0);
+	assert_int_equal(summary.corrupt_segments, 1);
+	assert_int_equal(summary.segments_replayed, 4);
+}
+
+static void test_damage_other_format_both_readers(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct recovery_summary summary;
+	uint64_t firsts[4];
+
+	write_four_segments(f, firsts);
+	damage_segment(f->path, firsts[2], DAMAGE_OTHER_FORMAT);
+	assert_int_equal(recover_damaged_both(f, firsts, 2, DAMAGE_OTHER_FORMAT, &summary),
+			 -EPROTONOSUPPORT);
+	assert_int_equal(summary.other_format_segments, 1);
+	assert_int_equal(summary.segments_replayed, 2);
+}
+
+/* A segment that cannot be opened: recovery stops there, on either reader, the segments
+ * before it applied once. */
+static void test_damage_not_regular_both_readers(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct recovery_summary summary;
+	uint64_t firsts[4];
+
+	write_four_segments(f, firsts);
+	damage_segment(f->path, firsts[2], DAMAGE_NOT_REGULAR);
+	assert_int_equal(recover_damaged_both(f, firsts, 2, DAMAGE_NOT_REGULAR, &summary),
+			 -STATEDIR_ENOTREG);
+	assert_int_equal(summary.segments_replayed, 2);
+	assert_int_equal(summary.events_replayed, 48);
+}
+
+/* The open of the third segment refused with EAGAIN (a lease: the reader thread opens it):
+ * an unreadable segment, as on this thread, not a reader that never started (recovery went
+ * on inline, over the segments the thread had applied, and read the third as "Success"). */
+static void test_damage_open_eagain_both_readers(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct recovery_summary summary;
+	uint64_t firsts[4];
+
+	signal(SIGIO, SIG_IGN); /* the lease break's notice */
+	write_four_segments(f, firsts);
+	assert_int_equal(recover_damaged_both(f, firsts, 2, DAMAGE_LEASED, &summary), -EAGAIN);
+	assert_int_equal(summary.segments_replayed, 2);
+	assert_int_equal(summary.events_replayed, 48);
+	signal(SIGIO, SIG_DFL);
+}
+
+
 /* An alert journaled in the segment after the one holding the line that raised it: replaying
  * the first segment (before the second is checked) holds the alert back, then suppresses it
  * as delivered; the alert of the lines after it, never journaled, is handed back. */
@@ -1202,6 +1503,16 @@ int main(void)
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_rebuilds_the_live_state_byte_for_byte,
 						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_torn_tail_both_readers, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_corrupt_segment_both_readers,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_other_format_both_readers, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_not_regular_both_readers, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_damage_open_eagain_both_readers, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_with_reader_thread_equals_inline,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(

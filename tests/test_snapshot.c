@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "array.h"
 #include "codec.h"
 #include "engine.h"
 
@@ -814,6 +815,49 @@ static void test_restore_then_save_same_bytes(void **state)
 	codec_writer_release(&second);
 }
 
+/* The binding keeps an operator's strings in its entry when they fit 21 bytes, else in a
+ * block of their own: both kinds come back from a snapshot and save the same bytes again. */
+static void test_operator_owners_of_any_length_restored(void **state)
+{
+	static const char *const operators[] = {
+		"op-1", /* inline */
+		"an-operator-id-of-sixty-four-bytes-01234567890123456789012345678", /* allocated */
+	};
+	struct config config = test_config();
+	struct codec_writer first = {0}, second = {0};
+	char line[512], why[ENGINE_WHY_MAX];
+	(void)state;
+
+	struct engine *engine = engine_new(&config, NULL, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(operators); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"L%zu\",\"ts\":%lld,"
+			 "\"operator\":\"%s\",\"agency\":\"NOPD\",\"position\":\"P1\"}",
+			 i, 1795939200000LL + (long long)i * 1000, operators[i]);
+		assert_int_equal(engine_process_line(engine, line, strlen(line), why, sizeof(why)),
+				 EVENT_OK);
+	}
+	engine_snapshot(engine, &first);
+	engine_free(engine);
+	assert_false(first.failed);
+	engine = engine_restore(first.data, first.len, NULL, NULL, NULL, why, sizeof(why));
+	assert_non_null(engine);
+	engine_snapshot(engine, &second);
+	assert_int_equal(first.len, second.len);
+	assert_memory_equal(first.data, second.data, first.len);
+	for (size_t i = 0; i < ARRAY_SIZE(operators); i++) { /* known: no new-operator count */
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"M%zu\",\"ts\":%lld,"
+			 "\"operator\":\"%s\",\"agency\":\"NOPD\",\"position\":\"P1\"}",
+			 i, 1795939300000LL + (long long)i * 1000, operators[i]);
+		assert_int_equal(engine_process_line(engine, line, strlen(line), why, sizeof(why)),
+				 EVENT_OK);
+	}
+	engine_free(engine);
+	codec_writer_release(&first);
+	codec_writer_release(&second);
+}
+
 /* Counters are saved by name: a build that added one (late), dropped one (gone) and widened
  * nothing reads an older build's, the new one at 0 and the dropped one skipped; a value too
  * wide for its field is refused. */
@@ -1138,6 +1182,7 @@ int main(void)
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
 		cmocka_unit_test(test_restore_then_save_same_bytes),
+		cmocka_unit_test(test_operator_owners_of_any_length_restored),
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
 		cmocka_unit_test(test_stamp_read_back),

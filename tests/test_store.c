@@ -6,9 +6,11 @@
  * records while the loop goes on writing; the next fsync covers what was written meanwhile; a
  * failed fsync degrades the store as before (no ack, alerts from memory, back after the retry);
  * store_finish waits for the fsync in flight and releases everything; the alert history while
- * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again. The
- * segment's fdatasync is gated here (store_hooks.sync_file): held until the test releases it,
- * or failing.
+ * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again; a commit
+ * written while an fsync runs is synced next by the thread itself, as soon as that fsync
+ * returns, without the loop (a newer commit replacing it while it waits; nothing after a
+ * failed fsync). The segment's fdatasync is gated here (store_hooks.sync_file): held until
+ * the test releases it, or failing.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -92,6 +94,28 @@ static void gate_wait_started(unsigned count)
 	while (gate.started < count)
 		pthread_cond_wait(&gate.changed, &gate.lock);
 	pthread_mutex_unlock(&gate.lock);
+}
+
+/* Wait up to ms for the thread to have started `count` syncs in all; whether it had. */
+static bool gate_started_within(unsigned count, int ms)
+{
+	struct timespec until;
+	bool reached;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&gate.lock);
+	while (gate.started < count &&
+	       pthread_cond_timedwait(&gate.changed, &gate.lock, &until) == 0)
+		;
+	reached = gate.started >= count;
+	pthread_mutex_unlock(&gate.lock);
+	return reached;
 }
 
 struct fixture {
@@ -255,6 +279,82 @@ static void test_release_waits_for_the_fsync(void **state)
 	assert_false(store_degraded(f->store, NULL));
 }
 
+/* A commit written while an fsync runs is the thread's next sync: it starts as soon as the
+ * running one returns, before the loop has run (so before anything is released); each
+ * fsync then releases what it covers. */
+static void test_next_fsync_starts_without_the_loop(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first, second;
+
+	gate_set(true, 0);
+	first = append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	second = append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record second + 1 */
+	run_once(f); /* written, handed to the thread as its next sync */
+	assert_int_equal(gate_started(), 1);
+
+	gate_set(false, 0);
+	assert_true(gate_started_within(2, 5000)); /* the loop has not run */
+	assert_int_equal(f->ack_calls, 0);
+	assert_int_equal(f->deliveries, 0);
+	RUN_UNTIL(f, f->acked == second + 1);
+	assert_int_equal(f->ack_calls, 2); /* first, then second + 1 */
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(gate_started(), 2);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 2);
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	(void)first;
+}
+
+/* A newer commit replaces the next sync not started yet: one fsync covers both. */
+static void test_newer_commit_replaces_the_next_fsync(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first, third;
+
+	gate_set(true, 0);
+	first = append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	append_line(f, 2);
+	run_once(f);
+	third = append_line(f, 3);
+	run_once(f);
+	assert_int_equal(store_stats(f->store)->commits, 3);
+	assert_int_equal(gate_started(), 1);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == third);
+	assert_int_equal(f->ack_calls, 2); /* first, then third */
+	assert_int_equal(gate_started(), 2);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 2);
+	(void)first;
+}
+
+/* After a failed fsync the thread starts no other (its success would not prove the failed
+ * one's pages durable): the store degrades, nothing acknowledged. */
+static void test_no_fsync_after_a_failed_one(void **state)
+{
+	struct fixture *f = *state;
+
+	gate_set(true, EIO);
+	append_line(f, 1);
+	run_once(f);
+	gate_wait_started(1);
+	append_line(f, 2);
+	run_once(f); /* handed to the thread as its next sync */
+
+	gate_set(false, EIO);
+	RUN_UNTIL(f, store_degraded(f->store, NULL));
+	assert_false(gate_started_within(2, 100));
+	assert_int_equal(gate_started(), 1);
+	assert_int_equal(f->ack_calls, 0);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 1);
+}
+
 /* A failed fsync degrades the store as a failed write does: nothing acknowledged, the alert
  * delivered from memory; 2 s later (STORE_RETRY_SECONDS) the disk takes a snapshot again and
  * everything is acknowledged. */
@@ -318,6 +418,21 @@ static void test_finish_drains(void **state)
 	(void)first;
 }
 
+/* Lets the gate go once the loop waits at the unsynced bound (its counter is raised before it
+ * blocks; read here while the loop thread may write it: a test-only race on one counter).
+ * Released earlier, the thread would sync the commits handed to it meanwhile, and the bound
+ * might not be reached at all. */
+static void *release_at_the_bound(void *arg)
+{
+	struct fixture *f = arg;
+
+	while (__atomic_load_n(&store_stats(f->store)->unsynced_bound_waits, __ATOMIC_RELAXED) == 0)
+		usleep(1000);
+	usleep(20 * 1000);
+	gate_set(false, 0);
+	return NULL;
+}
+
 /* A disk slower than the feeds: an fsync held while more than STORE_UNSYNCED_MAX_BYTES is
  * written; a commit past the bound waits for it, counted (and logged, rate-limited). */
 static void test_unsynced_bound_is_counted(void **state)
@@ -330,12 +445,13 @@ static void test_unsynced_bound_is_counted(void **state)
 	append_line(f, 1);
 	run_once(f);
 	gate_wait_started(1);
-	assert_int_equal(pthread_create(&releaser, NULL, release_later, NULL), 0);
+	assert_int_equal(pthread_create(&releaser, NULL, release_at_the_bound, f), 0);
 	for (n = 2; n < 95000; n++) /* about 100 bytes each: past 8 MiB, in early commits */
 		append_line(f, n);
 	pthread_join(releaser, NULL);
-	/* The commit past 8 MiB waits for the held fsync and starts the next; the loop has not
-	 * run since, so the next early commit (past 9 MiB) waits for that one. */
+	/* The commit past 8 MiB waits for the held fsync (the next handed to the thread
+	 * withdrawn) and starts the next; the loop has not run since (nothing taken from the
+	 * thread), so the next early commit past the bound waits for that one. */
 	assert_int_equal(store_stats(f->store)->unsynced_bound_waits, 2);
 	assert_int_equal(store_stats(f->store)->sync_waits, 2);
 	RUN_UNTIL(f, f->acked >= 95000 - 1);
@@ -671,6 +787,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_release_waits_for_the_fsync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_fsync_starts_without_the_loop, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_newer_commit_replaces_the_next_fsync, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_while_degraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,

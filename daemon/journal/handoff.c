@@ -46,13 +46,15 @@ struct handoff {
 struct handoff *handoff_new(size_t slots, size_t slot_size)
 {
 	struct handoff *handoff;
+	int rc;
 
-	if (slots < 2 || (slots & (slots - 1)) != 0 || slot_size == 0 ||
-	    slot_size > SIZE_MAX / slots)
+	if (slots < 2 || (slots & (slots - 1)) != 0 || slot_size == 0 || slot_size > SIZE_MAX - 63)
+		return NULL;
+	slot_size = (slot_size + 63) & ~(size_t)63; /* each slot on lines of its own */
+	if (slot_size > SIZE_MAX / slots) /* the size rounded up, not the one asked for */
 		return NULL;
 	if (!(handoff = calloc(1, sizeof *handoff)))
 		return NULL;
-	slot_size = (slot_size + 63) & ~(size_t)63; /* each slot on lines of its own */
 	handoff->slots = aligned_alloc(64, slots * slot_size);
 	if (!handoff->slots) {
 		free(handoff);
@@ -66,9 +68,18 @@ struct handoff *handoff_new(size_t slots, size_t slot_size)
 	atomic_init(&handoff->consumer_waiting, false);
 	atomic_init(&handoff->producer_waiting, false);
 	atomic_init(&handoff->cancel_seen, false);
-	pthread_mutex_init(&handoff->lock, NULL);
-	pthread_cond_init(&handoff->space, NULL);
-	pthread_cond_init(&handoff->items, NULL);
+	if ((rc = pthread_mutex_init(&handoff->lock, NULL)) == 0 &&
+	    (rc = pthread_cond_init(&handoff->space, NULL)) != 0)
+		pthread_mutex_destroy(&handoff->lock);
+	if (rc == 0 && (rc = pthread_cond_init(&handoff->items, NULL)) != 0) {
+		pthread_cond_destroy(&handoff->space);
+		pthread_mutex_destroy(&handoff->lock);
+	}
+	if (rc != 0) {
+		free(handoff->slots);
+		free(handoff);
+		return NULL;
+	}
 	return handoff;
 }
 

@@ -18,8 +18,9 @@
 
 struct handoff;
 
-/** A ring of slots (at least 2, a power of two) of slot_size bytes. NULL on allocation
- * failure or a bad size. */
+/** A ring of slots (at least 2, a power of two) of slot_size bytes (rounded up to 64). NULL
+ * when its memory, lock or condition variables cannot be had, or on a bad size (the ring's
+ * bytes, slots rounded up, must fit in a size_t). */
 struct handoff *handoff_new(size_t slots, size_t slot_size);
 void handoff_free(struct handoff *handoff);
 

@@ -749,11 +749,30 @@ static void warn_gaps(const struct recovery_pass *pass, const struct segment_che
 	}
 }
 
+/* What a check found, forgotten before it begins: a segment is checked from the start, never
+ * twice over (its map, if read ahead, and its arrays stay; their counts go back to 0). */
+static void check_reset(struct segment_check *check)
+{
+	struct segment_check fresh = { .first_index = check->first_index,
+				       .mapped = check->mapped,
+				       .map = check->map,
+				       .size = check->mapped ? check->size : 0,
+				       .replay = check->replay,
+				       .replay_capacity = check->replay_capacity,
+				       .alerts = check->alerts,
+				       .alert_capacity = check->alert_capacity };
+
+	*check = fresh;
+}
+
 /* Pass 1 over segment check->first_index, whole: map it (unless read ahead), check its
  * records. check->rc: how it went. */
 static void check_one(const struct recovery_pass *pass, struct segment_check *check)
 {
-	int rc = check->mapped ? 0 : map_segment(pass, check);
+	int rc;
+
+	check_reset(check);
+	rc = check->mapped ? 0 : map_segment(pass, check);
 
 	if (rc < 0) {
 		check->rc = rc;
@@ -865,7 +884,10 @@ static bool hand_mark(struct reader *reader, enum replay_kind kind, size_t i)
 /* Begin pass 1 of a segment on the reader: map it (unless read ahead), its format. */
 static void reader_begin_check(const struct recovery_pass *pass, struct segment_check *check)
 {
-	int rc = check->mapped ? 0 : map_segment(pass, check);
+	int rc;
+
+	check_reset(check);
+	rc = check->mapped ? 0 : map_segment(pass, check);
 
 	if (rc < 0) {
 		check->rc = rc;
@@ -966,17 +988,21 @@ static int start_reader(struct reader *reader)
 	return -rc;
 }
 
-/* apply_inline with the reader thread: -EAGAIN, before anything is read, when the thread or
- * its ring cannot be had (the caller goes on inline). */
+/* apply_inline with the reader thread. *started false, before anything is read, when the
+ * thread or its ring cannot be had (the caller goes on inline); once it is true, what the
+ * thread found is final, whatever the error (an -EAGAIN too: a segment's open refused under
+ * another process's lease is a segment that cannot be read, as on this thread). */
 static int apply_with_reader(struct recovery_pass *pass, struct segment_check *checks,
-			     size_t count)
+			     size_t count, bool *started)
 {
 	struct reader reader = { .pass = pass, .checks = checks, .count = count };
-	int rc = -EAGAIN;
+	int rc = 0;
 
+	*started = false;
 	reader.handoff = handoff_new(READER_SLOTS, sizeof(struct replay_item));
 	reader.parser = event_parser_new();
 	if (reader.handoff && reader.parser && start_reader(&reader) == 0) {
+		*started = true;
 		rc = apply_handed(pass, &reader);
 		handoff_cancel(reader.handoff); /* the reader stops early if this side did */
 		pthread_join(reader.thread, NULL);
@@ -1030,6 +1056,7 @@ static void suppress_journaled(struct recovery_router *router, uint64_t journale
 static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, size_t count)
 {
 	struct segment_check *checks = calloc(count ? count : 1, sizeof *checks);
+	bool started = false;
 	int rc = 0;
 
 	if (!checks)
@@ -1037,7 +1064,9 @@ static int apply_segments(struct recovery_pass *pass, const uint64_t *firsts, si
 	for (size_t i = 0; i < count; i++)
 		checks[i].first_index = firsts[i];
 	pass->router->replaying = true;
-	if (!use_reader(pass->reader) || (rc = apply_with_reader(pass, checks, count)) == -EAGAIN)
+	if (use_reader(pass->reader))
+		rc = apply_with_reader(pass, checks, count, &started);
+	if (!started)
 		rc = apply_inline(pass, checks, count);
 	pass->router->replaying = false;
 	suppress_journaled(pass->router, pass->max_alert_seq);

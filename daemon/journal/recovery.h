@@ -130,7 +130,8 @@ enum recovery_reader {
 };
 
 /** recovery_run with the records read by reader (recovery_run: RECOVERY_READER_AUTO). The
- * result is the same either way, byte for byte. */
+ * result is the same either way, byte for byte, damaged segments and errors included; a
+ * thread that cannot be started leaves the reading to this one. */
 int recovery_run_reader(struct statedir *dir, struct journal *journal,
 			const struct config *config, struct recovery_router *router,
 			enum recovery_reader reader, struct recovery *recovery, char *why,

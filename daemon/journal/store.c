@@ -49,8 +49,7 @@ struct store {
 	struct replay_history history;
 	struct event *commit_event; /* active while the batch has records */
 	struct syncer *syncer;      /* fsync: batch and interval: the fdatasync off the loop */
-	struct journal_sync_point syncing; /* what the sync in flight covers */
-	int64_t sync_started_us;
+	struct journal_sync_point requested; /* the newest handed to the syncer (fd -1: none) */
 	struct event *sync_timer;   /* fsync: interval */
 	struct event *rotate_timer; /* segment_max_seconds */
 	struct event *retry_timer;  /* degraded: try the disk again */
@@ -375,36 +374,59 @@ static int sync_now(struct store *store, bool really)
 	return 0;
 }
 
-/* Start an fdatasync of everything written on the sync thread (syncer.h), unless one is in
- * flight already: when it returns, the next one covers what was written meanwhile. */
-static void sync_in_background(struct store *store)
+/* The point was handed to the syncer already (running or next): nothing new to cover. */
+static bool requested_already(const struct store *store, const struct journal_sync_point *point)
 {
-	if (store->state != STORE_NORMAL || syncer_busy(store->syncer) ||
-	    !journal_sync_point(store->journal, &store->syncing))
-		return;
-	store->last_sync_ms = hostclock_monotonic_ms();
-	store->sync_started_us = hostclock_monotonic_us();
-	syncer_start(store->syncer, store->syncing.fd);
+	return store->requested.fd >= 0 && store->requested.segment == point->segment &&
+	       store->requested.bytes >= point->bytes;
 }
 
-/* The sync in flight returned: its records are durable, or the store is degraded. */
-static void sync_returned(struct store *store, int result)
+/* The syncer's next sync dropped (a rotation or the loop waits for the running one). */
+static void withdraw_next_sync(struct store *store)
 {
-	uint64_t took = (uint64_t)(hostclock_monotonic_us() - store->sync_started_us);
+	syncer_withdraw(store->syncer);
+	store->requested.fd = -1;
+}
 
+/*
+ * Start an fdatasync of everything written on the sync thread (syncer.h). With one in flight:
+ * batch hands it over as the next, which the thread starts as soon as the one in flight
+ * returns (unless a rotation waits for that one); interval leaves it to the next timer.
+ */
+static void sync_in_background(struct store *store)
+{
+	struct journal_sync_point point;
+
+	if (store->state != STORE_NORMAL || !journal_sync_point(store->journal, &point))
+		return;
+	if (syncer_busy(store->syncer) &&
+	    (store->policy.fsync != CONFIG_FSYNC_BATCH || store->rotate_due ||
+	     requested_already(store, &point)))
+		return;
+	store->last_sync_ms = hostclock_monotonic_ms();
+	store->requested = point;
+	syncer_start(store->syncer, &point);
+}
+
+/* A sync of the thread returned: its records are durable, or the store is degraded. */
+static void sync_returned(struct store *store, const struct syncer_result *sync)
+{
 	store->stats.syncs_in_background++;
-	store->stats.sync_us_total += took;
-	if (took > store->stats.sync_us_max)
-		store->stats.sync_us_max = took;
+	store->stats.sync_us_total += sync->took_us;
+	if (sync->took_us > store->stats.sync_us_max)
+		store->stats.sync_us_max = sync->took_us;
 	if (store->presync_running) { /* fsync: none, before the segment's end */
 		store->presync_running = false;
-		store->presynced = result == 0;
+		store->presynced = sync->result == 0;
+		if (sync->result < 0)
+			enter_degraded(store, "fsync", sync->result);
+		return; /* it releases nothing: none released at the write */
 	}
-	if (result < 0) {
-		enter_degraded(store, "fsync", result);
+	if (sync->result < 0) {
+		enter_degraded(store, "fsync", sync->result);
 		return;
 	}
-	journal_synced_to(store->journal, &store->syncing);
+	journal_synced_to(store->journal, &sync->point);
 	made_durable(store);
 }
 
@@ -416,31 +438,44 @@ static void sync_returned(struct store *store, int result)
 static int wait_for_sync(struct store *store)
 {
 	int64_t start_us = hostclock_monotonic_us();
+	struct syncer_result sync;
+	bool waited = false;
 	uint64_t took;
-	int result;
+	int result = 0;
 
-	if (!syncer_wait(store->syncer, &result))
+	withdraw_next_sync(store);
+	while (syncer_wait(store->syncer, &sync)) {
+		waited = true;
+		if (sync.result < 0 && result == 0)
+			result = sync.result;
+		sync_returned(store, &sync);
+	}
+	if (!waited)
 		return 0;
 	took = (uint64_t)(hostclock_monotonic_us() - start_us);
 	store->stats.sync_waits++;
 	if (took > store->stats.sync_wait_us_max)
 		store->stats.sync_wait_us_max = took;
-	sync_returned(store, result);
 	if (store->rotate_due)
 		schedule_commit(store); /* on_sync_done will not run: the rotation waiting for it */
 	return result;
 }
 
-/* enter_degraded's first step: a sync in flight that succeeded releases what it covers;
- * one that failed changes nothing (the rollback comes next). */
+/* enter_degraded's first step: the syncs returned or in flight that succeeded release what
+ * they cover, up to a failed one; a failed one changes nothing (the rollback comes next). */
 static void take_sync_in_flight(struct store *store)
 {
-	int result;
+	struct syncer_result sync;
+	bool failed = false;
 
 	store->presync_running = false;
-	if (syncer_wait(store->syncer, &result) && result == 0) {
-		journal_synced_to(store->journal, &store->syncing);
-		made_durable(store);
+	withdraw_next_sync(store);
+	while (syncer_wait(store->syncer, &sync)) {
+		failed = failed || sync.result < 0;
+		if (!failed) {
+			journal_synced_to(store->journal, &sync.point);
+			made_durable(store);
+		}
 	}
 }
 
@@ -473,13 +508,13 @@ static void sync_next(struct store *store)
 }
 
 /* The sync thread's fsync returned (syncer.h): release, start the next, rotate if due. */
-static void on_sync_done(void *ctx, int result)
+static void on_sync_done(void *ctx, const struct syncer_result *sync)
 {
 	struct store *store = ctx;
 
 	if (store->state != STORE_NORMAL)
 		return;
-	sync_returned(store, result);
+	sync_returned(store, sync);
 	store_maybe_rotate(store); /* first: a sync started before it would be waited for */
 	sync_next(store);
 }
@@ -845,10 +880,13 @@ static void store_maybe_rotate(struct store *store)
 		return;
 	}
 	/* Everything written synced first: the old segment is ended and its snapshot trusted
-	 * only once all of it is durable. A sync in flight is not waited for: when it returns,
-	 * on_sync_done comes back here before starting the next; the rest is synced in the loop. */
-	if (!journal_all_synced(journal) && syncer_busy(store->syncer))
+	 * only once all of it is durable. A sync in flight is not waited for (nor is the next
+	 * one started after it): when it returns, on_sync_done comes back here before starting
+	 * the next; the rest is synced in the loop. */
+	if (!journal_all_synced(journal) && syncer_busy(store->syncer)) {
+		withdraw_next_sync(store);
 		return;
+	}
 	if (store->hooks.rotation_begins)
 		store->hooks.rotation_begins(store->hooks.ctx);
 	if (!journal_all_synced(journal) && flush_now(store) < 0)
@@ -861,11 +899,13 @@ static void store_maybe_rotate(struct store *store)
 	 * meanwhile. */
 	if (store->policy.fsync == CONFIG_FSYNC_NONE && !store->presynced &&
 	    journal_segment_bytes(journal) >= STORE_PRESYNC_MIN_BYTES) {
-		if (!store->presync_running && !syncer_busy(store->syncer) &&
-		    syncer_start(store->syncer, journal_segment_fd(journal)) == 0) {
+		if (!store->presync_running && !syncer_busy(store->syncer)) {
+			/* its result releases nothing (sync_returned) */
+			const struct journal_sync_point whole = { .fd = journal_segment_fd(journal) };
+
 			store->presync_running = true;
-			store->syncing = (struct journal_sync_point){ .fd = -1 }; /* releases nothing */
-			store->sync_started_us = hostclock_monotonic_us();
+			store->requested.fd = -1;
+			syncer_start(store->syncer, &whole);
 		}
 		if (store->presync_running)
 			return;
@@ -934,6 +974,7 @@ struct store *store_new(struct event_base *base, const struct config *config,
 		return NULL;
 	}
 	store->dir.fd = store->dir.journal_fd = store->dir.lock_fd = -1;
+	store->requested.fd = -1;
 	store->base = base;
 	store->hooks = *hooks;
 	store->state = STORE_NORMAL;

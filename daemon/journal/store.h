@@ -21,21 +21,23 @@
  * runs after every read callback and feed drain of the loop iteration (feed.h): it writes the
  * batch with one write(2) and has it fsynced per journal.fsync. The fdatasync runs on the
  * journal's sync thread (syncer.h), one at a time, while the loop goes on reading, processing
- * and writing: batch starts one at once (with one in flight, when that one returns: group
- * commit), interval at most every fsync_interval_ms; none syncs no commit and counts the
- * write as durable, but a segment of 1 MiB or more (STORE_PRESYNC_MIN_BYTES, store.c) is
- * fdatasync'd on the thread before its end (the end's own fdatasync, in the loop, then covers
- * little). When an fdatasync returns, the records written before it started are durable: the
- * loop acknowledges the feeds up to them and delivers their alerts to subscribers; the next
- * fsync covers what was written since. At most STORE_UNSYNCED_MAX_BYTES are written and not
- * synced: past that the loop waits for the sync in flight. A reload, the stop and a failure
- * wait for it too, then sync the rest in the loop. A rotation does not: it goes on when the
- * sync in flight (under none, the segment's own) returns, then syncs the rest in the loop. A
- * batch over STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments
- * rotate past journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention
- * deletes what nothing needs. A rotation's snapshot is written by a fork()ed child (streamed
- * from its copy-on-write image, fsynced, renamed) while the loop goes on in the next segment;
- * the journal learns of it, and retention runs, when the child's pipe says it is done. One child
+ * and writing: batch starts one at once (with one in flight, hands it to the thread as the
+ * next, which the thread starts as soon as that one returns, before the loop hears of it:
+ * group commit without the loop's wake-up between fsyncs), interval at most every
+ * fsync_interval_ms; none syncs no commit and counts the write as durable, but a segment of
+ * 1 MiB or more (STORE_PRESYNC_MIN_BYTES, store.c) is fdatasync'd on the thread before its end
+ * (the end's own fdatasync, in the loop, then covers little). When an fdatasync returns, the
+ * records written before it started are durable: the loop acknowledges the feeds up to them
+ * and delivers their alerts to subscribers; the next fsync covers what was written since. At
+ * most STORE_UNSYNCED_MAX_BYTES are written and not synced: past that the loop waits for the
+ * sync in flight. A reload, the stop and a failure wait for it too (the next one handed over
+ * dropped), then sync the rest in the loop. A rotation does not: it goes on when the sync in
+ * flight (under none, the segment's own) returns, then syncs the rest in the loop. A batch
+ * over STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
+ * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
+ * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
+ * copy-on-write image, fsynced, renamed) while the loop goes on in the next segment; the
+ * journal learns of it, and retention runs, when the child's pipe says it is done. One child
  * at a time: another rotation (a segment full, its age, a reload's) is deferred until it is
  * done, the segment growing meanwhile; the degraded period's end and the last snapshot at
  * stop wait for it. A child that fails degrades the store as a failed write does; it never

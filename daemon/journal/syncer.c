@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -17,14 +18,16 @@ struct syncer {
 	struct event *woken; /* the eventfd readable: a sync returned */
 	syncer_done_fn done;
 	void *ctx;
-	bool in_flight;      /* started, its result not taken yet */
 	/* shared with the thread, under lock */
 	pthread_mutex_t lock;
-	pthread_cond_t requested; /* the thread waits: a fd to sync, or quit */
-	pthread_cond_t finished;  /* syncer_wait waits: the sync returned */
-	int request_fd;           /* -1: nothing to start */
-	bool has_result;
-	int result;
+	pthread_cond_t requested; /* the thread waits: a sync to run, or quit */
+	pthread_cond_t finished;  /* syncer_wait waits: the running sync returned */
+	bool running;             /* a sync handed to the thread and not returned */
+	struct journal_sync_point run;
+	bool has_next;            /* to run when the running one returns */
+	struct journal_sync_point next;
+	struct syncer_result results[SYNCER_RESULTS_MAX]; /* oldest first */
+	size_t result_count;
 	bool quit;
 	/* fixed */
 	syncer_sync_fn sync;
@@ -33,7 +36,30 @@ struct syncer {
 	bool thread_started;
 };
 
-/* Wait for a request, run it, publish its result, wake the loop; until told to quit. */
+static uint64_t monotonic_us(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+/* Under lock: the sync that returned is the newest result; the next one, if any, runs now
+ * unless this one failed or the results are full. */
+static void finish_run(struct syncer *syncer, int result, uint64_t took_us)
+{
+	syncer->results[syncer->result_count++] =
+		(struct syncer_result){ .point = syncer->run, .result = result, .took_us = took_us };
+	syncer->running = false;
+	if (syncer->has_next && result == 0 && syncer->result_count < SYNCER_RESULTS_MAX) {
+		syncer->run = syncer->next;
+		syncer->has_next = false;
+		syncer->running = true;
+	}
+	pthread_cond_broadcast(&syncer->finished);
+}
+
+/* Wait for a sync to run, run it, publish its result, wake the loop; until told to quit. */
 static void *syncer_thread(void *arg)
 {
 	struct syncer *syncer = arg;
@@ -41,20 +67,19 @@ static void *syncer_thread(void *arg)
 
 	pthread_mutex_lock(&syncer->lock);
 	for (;;) {
+		uint64_t start_us;
 		int fd, result;
 
-		while (!syncer->quit && syncer->request_fd < 0)
+		while (!syncer->quit && !syncer->running)
 			pthread_cond_wait(&syncer->requested, &syncer->lock);
-		if (syncer->request_fd < 0)
+		if (!syncer->running)
 			break;
-		fd = syncer->request_fd;
-		syncer->request_fd = -1;
+		fd = syncer->run.fd;
 		pthread_mutex_unlock(&syncer->lock);
+		start_us = monotonic_us();
 		result = syncer->sync(fd) < 0 ? -errno : 0;
 		pthread_mutex_lock(&syncer->lock);
-		syncer->result = result;
-		syncer->has_result = true;
-		pthread_cond_signal(&syncer->finished);
+		finish_run(syncer, result, monotonic_us() - start_us);
 		pthread_mutex_unlock(&syncer->lock);
 		while (write(syncer->eventfd, &one, sizeof one) < 0 && errno == EINTR)
 			;
@@ -64,33 +89,53 @@ static void *syncer_thread(void *arg)
 	return NULL;
 }
 
-/* The result of the sync in flight, if it returned; the flag cleared. */
-static bool take_result(struct syncer *syncer, int *result)
+/* Under lock: hand point to the thread to run now. */
+static void run_now(struct syncer *syncer, const struct journal_sync_point *point)
 {
-	bool taken;
-
-	pthread_mutex_lock(&syncer->lock);
-	taken = syncer->has_result;
-	*result = syncer->result;
-	syncer->has_result = false;
-	pthread_mutex_unlock(&syncer->lock);
-	if (taken)
-		syncer->in_flight = false;
-	return taken;
+	syncer->run = *point;
+	syncer->running = true;
+	pthread_cond_signal(&syncer->requested);
 }
 
+/* Under lock: the oldest result, removed; false when there is none. */
+static bool pop_result(struct syncer *syncer, struct syncer_result *result)
+{
+	if (syncer->result_count == 0)
+		return false;
+	*result = syncer->results[0];
+	syncer->result_count--;
+	for (size_t i = 0; i < syncer->result_count; i++)
+		syncer->results[i] = syncer->results[i + 1];
+	return true;
+}
+
+/* The loop's side of a wake-up: each result to done, oldest first; then a next sync left
+ * waiting (the results were full, or handed while only results waited) runs. */
 static void on_woken(evutil_socket_t fd, short what, void *ctx)
 {
 	struct syncer *syncer = ctx;
+	struct syncer_result result;
 	uint64_t count;
-	int result;
+	bool taken;
 
 	(void)what;
 	while (read(fd, &count, sizeof count) < 0 && errno == EINTR)
 		;
-	/* A wake-up whose result syncer_wait took already finds none. */
-	if (syncer->in_flight && take_result(syncer, &result))
-		syncer->done(syncer->ctx, result);
+	/* A wake-up whose results syncer_wait took already finds none. */
+	for (;;) {
+		pthread_mutex_lock(&syncer->lock);
+		taken = pop_result(syncer, &result);
+		pthread_mutex_unlock(&syncer->lock);
+		if (!taken)
+			break;
+		syncer->done(syncer->ctx, &result);
+	}
+	pthread_mutex_lock(&syncer->lock);
+	if (!syncer->running && syncer->has_next && syncer->result_count == 0) {
+		syncer->has_next = false;
+		run_now(syncer, &syncer->next);
+	}
+	pthread_mutex_unlock(&syncer->lock);
 }
 
 /* The thread, created with every signal blocked (it inherits the mask). */
@@ -118,7 +163,6 @@ struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_d
 	syncer->done = done;
 	syncer->ctx = ctx;
 	syncer->sync = sync ? sync : fdatasync;
-	syncer->request_fd = -1;
 	pthread_mutex_init(&syncer->lock, NULL);
 	pthread_cond_init(&syncer->requested, NULL);
 	pthread_cond_init(&syncer->finished, NULL);
@@ -141,42 +185,57 @@ failed:
 	return NULL;
 }
 
-bool syncer_busy(const struct syncer *syncer)
+bool syncer_busy(struct syncer *syncer)
 {
-	return syncer->in_flight;
-}
+	bool busy;
 
-int syncer_start(struct syncer *syncer, int fd)
-{
-	if (syncer->in_flight)
-		return -EBUSY;
 	pthread_mutex_lock(&syncer->lock);
-	syncer->request_fd = fd;
-	pthread_cond_signal(&syncer->requested);
+	busy = syncer->running || syncer->has_next || syncer->result_count > 0;
 	pthread_mutex_unlock(&syncer->lock);
-	syncer->in_flight = true;
-	return 0;
+	return busy;
 }
 
-bool syncer_wait(struct syncer *syncer, int *result)
+void syncer_start(struct syncer *syncer, const struct journal_sync_point *point)
 {
-	if (!syncer->in_flight)
-		return false;
 	pthread_mutex_lock(&syncer->lock);
-	while (!syncer->has_result)
+	if (!syncer->running && syncer->result_count < SYNCER_RESULTS_MAX) {
+		run_now(syncer, point);
+	} else {
+		syncer->next = *point;
+		syncer->has_next = true;
+	}
+	pthread_mutex_unlock(&syncer->lock);
+}
+
+void syncer_withdraw(struct syncer *syncer)
+{
+	pthread_mutex_lock(&syncer->lock);
+	syncer->has_next = false;
+	pthread_mutex_unlock(&syncer->lock);
+}
+
+bool syncer_wait(struct syncer *syncer, struct syncer_result *result)
+{
+	bool taken;
+
+	pthread_mutex_lock(&syncer->lock);
+	syncer->has_next = false;
+	while (syncer->running)
 		pthread_cond_wait(&syncer->finished, &syncer->lock);
+	taken = pop_result(syncer, result);
 	pthread_mutex_unlock(&syncer->lock);
-	return take_result(syncer, result);
+	return taken;
 }
 
 void syncer_free(struct syncer *syncer)
 {
-	int result;
+	struct syncer_result result;
 
 	if (!syncer)
 		return;
 	if (syncer->thread_started) {
-		syncer_wait(syncer, &result);
+		while (syncer_wait(syncer, &result))
+			;
 		pthread_mutex_lock(&syncer->lock);
 		syncer->quit = true;
 		pthread_cond_signal(&syncer->requested);

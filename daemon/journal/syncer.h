@@ -4,25 +4,46 @@
 #define CADMOND_SYNCER_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "journal.h"
 
 /*
  * The journal's sync thread (store.h, journal.fsync batch and interval): the open segment's
  * fdatasync, run off the event loop so that the loop goes on reading, processing and writing
- * while the disk works. One sync at a time: the loop starts one (syncer_start) when none is
- * in flight; the thread runs it and wakes the loop through an eventfd, whose event calls
- * done(ctx, result) in the loop. The store remembers what the sync covers (the records
- * written when it started) and releases them then; what was written meanwhile waits for the
- * next one. Nothing queues here: the store bounds what is written and not yet synced.
+ * while the disk works. The loop hands it a sync point (journal.h: the segment's descriptor
+ * and what was written to it) with syncer_start; the thread runs the fdatasync and wakes the
+ * loop through an eventfd, whose event calls done(ctx, result) in the loop for each sync that
+ * returned, in the order they ran. A sync covers what was written before it started; the store
+ * releases that then.
  *
- * The thread touches only the descriptor it is handed and this object's mutex, condition
+ * One sync runs at a time. A point handed while one runs is the next: the thread starts it as
+ * soon as the running one returns, without waiting for the loop to hear of it (the wake-ups
+ * of the loop and of the thread are then off the path of the records waiting for it); a newer
+ * point replaces a next one not started yet. After a failed sync nothing more is started
+ * (a later fdatasync's success would not prove the failed one's pages durable), and at most
+ * SYNCER_RESULTS_MAX results wait for the loop. Nothing else queues here: the store bounds
+ * what is written and not yet synced.
+ *
+ * The thread touches only the descriptors it is handed and this object's mutex, condition
  * variables and eventfd: no journal, no libevent, no allocation. It blocks every signal (they
  * stay the loop's). A fork()ed child (a snapshot's) must not use the syncer.
  */
 
+#define SYNCER_RESULTS_MAX 2
+
 /* The sync itself: 0, or -1 with errno set, as fdatasync(2). */
 typedef int (*syncer_sync_fn)(int fd);
-/* A sync returned: result is 0 or -errno. Called in the loop. */
-typedef void (*syncer_done_fn)(void *ctx, int result);
+
+/* A sync that returned: what it covered, its result (0 or -errno) and how long it took. */
+struct syncer_result {
+	struct journal_sync_point point;
+	int result;
+	uint64_t took_us;
+};
+
+/* A sync returned. Called in the loop. */
+typedef void (*syncer_done_fn)(void *ctx, const struct syncer_result *result);
 
 struct event_base;
 struct syncer;
@@ -34,17 +55,23 @@ struct syncer;
 struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_done_fn done,
 			  void *ctx);
 
-/** A sync started and its done not called yet (nor taken by syncer_wait). */
-bool syncer_busy(const struct syncer *syncer);
-
-/** Hand fd to the thread. 0, or -EBUSY while a sync is in flight. */
-int syncer_start(struct syncer *syncer, int fd);
+/** A sync running or waiting to run, or a result the loop has not taken yet. */
+bool syncer_busy(struct syncer *syncer);
 
 /**
- * Block until the sync in flight returns and take its result instead of done: true with
- * *result set, false when none was in flight.
+ * Hand point to the thread: run at once when the thread is idle, else the next sync (started
+ * when the running one returns; replacing a next one not started yet).
  */
-bool syncer_wait(struct syncer *syncer, int *result);
+void syncer_start(struct syncer *syncer, const struct journal_sync_point *point);
+
+/** Drop the next sync if it has not started (the running one goes on). */
+void syncer_withdraw(struct syncer *syncer);
+
+/**
+ * Drop the next sync not started, block until none runs, and take the oldest result instead
+ * of done: true with *result set, false when none is left. Call until false.
+ */
+bool syncer_wait(struct syncer *syncer, struct syncer_result *result);
 
 /** Wait for a sync in flight (its result dropped), stop the thread, free. NULL is allowed. */
 void syncer_free(struct syncer *syncer);
