@@ -612,7 +612,7 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	if (journal->snapshot_running && journal->snapshot_running(journal->ctx))
+	if (journal->read_less && journal->read_less(journal->ctx))
 		budget = FEED_READ_SNAPSHOT_BUDGET_BYTES;
 	while (!feed->closing && total < budget) {
 		ssize_t got = feed_read_chunk(feed, budget - total < FEED_READ_CHUNK_BYTES

@@ -163,10 +163,10 @@ struct feed_journal {
 	 * NULL. Called before the first line of each chunk read is journaled (once per chunk:
 	 * its lines came together, not once per line). */
 	void (*heard)(void *ctx, const char *source, const char *peer);
-	/* A snapshot is being written in the background, or the rotation that forks one is
-	 * near (store_snapshot_near); may be NULL. Meanwhile a connection reads at most
-	 * FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */
-	bool (*snapshot_running)(void *ctx);
+	/* Whether to read less: a snapshot is being written in the background, or the
+	 * rotation that forks one is near (store_read_less); may be NULL. Meanwhile a plain-TCP
+	 * connection reads at most FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */
+	bool (*read_less)(void *ctx);
 	void *ctx;
 };
 

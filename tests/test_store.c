@@ -35,6 +35,7 @@
 #include "config.h"
 #include "daemon_harness.h"
 #include "engine.h"
+#include "journal.h"
 #include "replay.h"
 #include "store.h"
 
@@ -127,7 +128,13 @@ struct fixture {
 	unsigned ack_calls;
 	uint64_t delivered;   /* the last alert seq delivered */
 	unsigned deliveries;
+	unsigned rotations_begun; /* store_hooks.rotation_begins */
 };
+
+static void on_rotation_begins(void *ctx)
+{
+	((struct fixture *)ctx)->rotations_begun++;
+}
 
 static void on_deliver(void *ctx, uint64_t seq, const char *json, size_t len)
 {
@@ -162,7 +169,8 @@ static int setup(void **state)
 	const struct store_hooks hooks = { .deliver = on_deliver,
 					   .acknowledge = on_acknowledge,
 					   .ctx = f,
-					   .sync_file = gated_sync };
+					   .sync_file = gated_sync,
+					   .rotation_begins = on_rotation_begins };
 	struct config_errors errors;
 	struct config config;
 	char yaml[PATH_MAX + 64], why[512];
@@ -742,6 +750,39 @@ static void test_failed_background_snapshot_degrades(void **state)
 	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
 }
 
+/* The feeds read less (store_read_less) near a rotation: with segment_max_bytes 65536, in the
+ * segment's last eighth (8192 bytes), not from its start; and no longer once the rotation is
+ * done and its snapshot's child has ended. */
+static void test_read_less_near_the_rotation(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	unsigned n = 1;
+	bool was_near = false;
+
+	assert_int_equal(journal->bytes_written, 0);
+	assert_false(store_read_less(f->store));
+	for (; store_stats(f->store)->rotations == 0; n++) {
+		uint64_t rotations = store_stats(f->store)->rotations;
+
+		append_line(f, n);
+		run_once(f);
+		if (store_stats(f->store)->rotations != rotations || store_snapshot_running(f->store))
+			break;
+		assert_int_equal(store_read_less(f->store),
+				 journal->bytes_written + 8192 >= 65536);
+		was_near |= store_read_less(f->store);
+		assert_true(n < 2000);
+	}
+	assert_true(was_near);
+	RUN_UNTIL(f, store_stats(f->store)->rotations == 1 && !store_snapshot_running(f->store));
+	assert_int_equal(journal->segments_created, 2);
+	assert_int_equal(store_stats(f->store)->snapshots_forked, 1);
+	assert_int_equal(f->rotations_begun, 1);
+	assert_false(store_read_less(f->store));
+	store_finish(f->store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -767,6 +808,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_none_rotation_syncs_on_the_thread, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_read_less_near_the_rotation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

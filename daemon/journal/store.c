@@ -277,6 +277,9 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 	if (was == STORE_DEGRADED)
 		return;
 	take_sync_in_flight(store);
+	/* The segment's pre-rotation fdatasync (fsync: none) is of a segment the degraded period
+	 * ends: the next one, after the recovery, is synced again before its end. */
+	store->presynced = false;
 	set_state(store, STORE_DEGRADED);
 	snprintf(store->degraded_reason, sizeof store->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
@@ -843,6 +846,7 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 	if ((uint64_t)fork_cpu_us > store->stats.snapshot_fork_cpu_us_max)
 		store->stats.snapshot_fork_cpu_us_max = (uint64_t)fork_cpu_us;
 	close(fds[1]);
+	store->stats.snapshots_forked++;
 	store->snapshot_child = pid;
 	store->snapshot_pipe = fds[0];
 	store->snapshot_index = index;
@@ -883,6 +887,8 @@ static void store_maybe_rotate(struct store *store)
 		withdraw_next_sync(store);
 		return;
 	}
+	if (store->hooks.rotation_begins)
+		store->hooks.rotation_begins(store->hooks.ctx);
 	if (!journal_all_synced(journal) && flush_now(store) < 0)
 		return;
 	/* fsync: none: nothing of the segment was synced as it was written, and its end's
@@ -1246,14 +1252,20 @@ bool store_snapshot_running(const struct store *store)
 	return store->snapshot_child > 0;
 }
 
-/* The journal writes about 1.5 bytes a byte of feed lines: two iterations of 256 KiB. */
-#define STORE_ROTATION_NEAR_BYTES (UINT64_C(768) << 10)
+/* The last eighth of a segment, at most STORE_ROTATION_NEAR_BYTES of it: a small
+ * segment_max_bytes (65536 at least) reads 16 KiB only near its end, not all the time. */
+static uint64_t rotation_near_bytes(const struct store *store)
+{
+	uint64_t eighth = store->policy.segment_max_bytes / 8;
 
-bool store_snapshot_near(const struct store *store)
+	return eighth < STORE_ROTATION_NEAR_BYTES ? eighth : STORE_ROTATION_NEAR_BYTES;
+}
+
+bool store_read_less(const struct store *store)
 {
 	return store->snapshot_child > 0 ||
 	       (store->state == STORE_NORMAL && journal_has_segment(store->journal) &&
-		journal_segment_bytes(store->journal) + STORE_ROTATION_NEAR_BYTES >=
+		journal_segment_bytes(store->journal) + rotation_near_bytes(store) >=
 			store->policy.segment_max_bytes);
 }
 

@@ -24,13 +24,16 @@
  * and writing: batch starts one at once (with one in flight, hands it to the thread as the
  * next, which the thread starts as soon as that one returns, before the loop hears of it:
  * group commit without the loop's wake-up between fsyncs), interval at most every
- * fsync_interval_ms; none never syncs and counts the write as durable. When an fdatasync
- * returns, the records written before it started are durable: the loop acknowledges the feeds
- * up to them and delivers their alerts to subscribers; the next fsync covers what was written
- * since. At most STORE_UNSYNCED_MAX_BYTES are written and not synced: past that the loop
- * waits for the sync in flight. A rotation, a reload, the stop and a failure wait for it too
- * (the next one handed over dropped), then sync the rest in the loop. A batch over
- * STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
+ * fsync_interval_ms; none syncs no commit and counts the write as durable, but a segment of
+ * 1 MiB or more (STORE_PRESYNC_MIN_BYTES, store.c) is fdatasync'd on the thread before its end
+ * (the end's own fdatasync, in the loop, then covers little). When an fdatasync returns, the
+ * records written before it started are durable: the loop acknowledges the feeds up to them
+ * and delivers their alerts to subscribers; the next fsync covers what was written since. At
+ * most STORE_UNSYNCED_MAX_BYTES are written and not synced: past that the loop waits for the
+ * sync in flight. A reload, the stop and a failure wait for it too (the next one handed over
+ * dropped), then sync the rest in the loop. A rotation does not: it goes on when the sync in
+ * flight (under none, the segment's own) returns, then syncs the rest in the loop. A batch
+ * over STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
  * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
  * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
  * copy-on-write image, fsynced, renamed) while the loop goes on in the next segment; the
@@ -79,12 +82,20 @@ struct store_hooks {
 	/* The segment's fdatasync on the sync thread (syncer.h): NULL for fdatasync(2); the
 	 * tests pass a slow or failing one. */
 	int (*sync_file)(int fd);
+	/* A rotation's work begins (due, no snapshot's child running, no sync in flight: the
+	 * sync of what was written, the segment's end, the fork): the daemon times its
+	 * iteration from here, not from the epoll_wait before it. Once a rotation, twice under
+	 * fsync none (its segment's fdatasync started on the thread, then the rest). May be
+	 * NULL. */
+	void (*rotation_begins)(void *ctx);
 };
 
 struct store_stats {
 	uint64_t commits;               /* batches written */
 	uint64_t early_commits;		/* of those, at STORE_BATCH_MAX_BYTES */
 	uint64_t rotations;
+	uint64_t snapshots_forked;	/* of those, written by a child (the others: fork() failed,
+					 * written in the loop) */
 	uint64_t degraded_periods;
 	uint64_t lines_not_journaled;   /* lines and control lines processed while degraded */
 	uint64_t alerts_not_journaled;  /* degraded-period alerts beyond the backlog bound */
@@ -181,10 +192,15 @@ struct journal_stats;
  * the loop's iterations meanwhile pay the copy-on-write of every page they write. */
 bool store_snapshot_running(const struct store *store);
 
-/** store_snapshot_running, or a rotation (so a fork) is near: the segment within
- * STORE_ROTATION_NEAR_BYTES of segment_max_bytes. The feeds read less an iteration then
- * (feed.h, FEED_READ_SNAPSHOT_BUDGET_BYTES). */
-bool store_snapshot_near(const struct store *store);
+/* The journal writes about 1.5 bytes a byte of feed lines: two iterations of 256 KiB. */
+#define STORE_ROTATION_NEAR_BYTES (UINT64_C(768) << 10)
+
+/** Whether the plain-TCP feeds should read less an iteration (feed.h,
+ * FEED_READ_SNAPSHOT_BUDGET_BYTES): store_snapshot_running, or a rotation (so a fork) is
+ * near, the segment within min(STORE_ROTATION_NEAR_BYTES, segment_max_bytes / 8) of
+ * segment_max_bytes and the store normal. False again once the rotation is done (a new,
+ * nearly empty segment) and its child has ended. */
+bool store_read_less(const struct store *store);
 
 /** The journal files' own counters (bytes written, fsyncs, segments: journal.h). */
 const struct journal_stats *store_journal_stats(const struct store *store);
