@@ -329,6 +329,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 		arm_retry_timer(store);
 		return;
 	}
+	syncer_clear_failure(store->syncer); /* on a new segment: its syncs prove what they cover */
 	set_state(store, STORE_NORMAL);
 	log_msg(LOG_NOTICE,
 		"journal: writable again after %.1f s: snapshot written, new segment from record "
