@@ -9,8 +9,9 @@
  * degraded; a partial write (RLIMIT_FSIZE) cut back, and a retry that fails again; a commit
  * written while an fsync runs is synced next by the thread itself, as soon as that fsync
  * returns, without the loop (a newer commit replacing it while it waits; nothing after a
- * failed fsync). The segment's fdatasync is gated here (store_hooks.sync_file): held until
- * the test releases it, or failing.
+ * failed fsync, even for a commit before the loop has heard of the failure). The segment's
+ * fdatasync is gated here (store_hooks.sync_file): held until the test releases it, or
+ * failing.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -353,6 +354,56 @@ static void test_no_fsync_after_a_failed_one(void **state)
 	assert_int_equal(gate_started(), 1);
 	assert_int_equal(f->ack_calls, 0);
 	assert_int_equal(store_stats(f->store)->syncs_in_background, 1);
+}
+
+/* A commit that lands after an fsync failed but before the loop has heard of it starts no
+ * other fsync (Linux reports a writeback error once per descriptor: the next fdatasync would
+ * return 0 with the failed one's pages lost) and nothing past the last good fsync is released:
+ * the store degrades; once the disk is back, everything is acknowledged and the thread syncs
+ * again. */
+static void test_no_fsync_after_a_failed_one_before_the_loop_hears(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first, fourth;
+	const char *reason;
+	char expected[PATH_MAX + 64];
+
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(gate_started(), 1);
+
+	gate_set(true, EIO);
+	append_line(f, 2);
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON));
+	run_once(f);
+	gate_wait_started(2);
+	gate_set(false, EIO);  /* the fsync fails */
+	usleep(50 * 1000);     /* its result waits for the loop */
+	gate_set(false, 0);    /* a later fdatasync on the descriptor would return 0 */
+	append_line(f, 3);
+	run_once(f);           /* the commit: no fsync started */
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	snprintf(expected, sizeof expected,
+		 "cannot fsync the journal in %s/state: Input/output error", f->path);
+	assert_string_equal(reason, expected);
+	assert_false(gate_started_within(3, 100));
+	assert_int_equal(gate_started(), 2);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, first);
+	assert_int_equal(f->deliveries, 1); /* from memory */
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 2);
+
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->ack_calls, 2);
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(f->deliveries, 1);
+	fourth = append_line(f, 4);
+	RUN_UNTIL(f, f->acked == fourth);
+	assert_int_equal(f->ack_calls, 3);
+	assert_int_equal(gate_started(), 3);
+	assert_int_equal(store_stats(f->store)->syncs_in_background, 3);
+	assert_false(store_degraded(f->store, NULL));
 }
 
 /* A failed fsync degrades the store as a failed write does: nothing acknowledged, the alert
@@ -792,6 +843,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_commit_replaces_the_next_fsync, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_fsync_after_a_failed_one_before_the_loop_hears,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fsync_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_while_degraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_write_degrades_and_cuts_back, setup,

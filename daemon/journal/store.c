@@ -78,7 +78,7 @@ struct store {
 static void store_maybe_rotate(struct store *store);
 static void schedule_commit(struct store *store);
 static void snapshot_wait(struct store *store);
-static void take_sync_in_flight(struct store *store);
+static void take_sync_in_flight(struct store *store, bool after_failed_sync);
 static int flush_now(struct store *store);
 
 static struct timeval timeval_ms(int64_t ms)
@@ -276,7 +276,7 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 
 	if (was == STORE_DEGRADED)
 		return;
-	take_sync_in_flight(store);
+	take_sync_in_flight(store, strcmp(what, "fsync") == 0);
 	/* The segment's pre-rotation fdatasync (fsync: none) is of a segment the degraded period
 	 * ends: the next one, after the recovery, is synced again before its end. */
 	store->presynced = false;
@@ -332,6 +332,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 		arm_retry_timer(store);
 		return;
 	}
+	syncer_clear_failure(store->syncer); /* on a new segment: its syncs prove what they cover */
 	set_state(store, STORE_NORMAL);
 	log_msg(LOG_NOTICE,
 		"journal: writable again after %.1f s: snapshot written, new segment from record "
@@ -462,11 +463,14 @@ static int wait_for_sync(struct store *store)
 }
 
 /* enter_degraded's first step: the syncs returned or in flight that succeeded release what
- * they cover, up to a failed one; a failed one changes nothing (the rollback comes next). */
-static void take_sync_in_flight(struct store *store)
+ * they cover, up to a failed one; a failed one changes nothing (the rollback comes next).
+ * after_failed_sync: a failed fsync degrades the store (its result taken already), so no
+ * result waiting proves anything: Linux reports a writeback error once per descriptor, and a
+ * later fdatasync's success says nothing of the failed one's pages. */
+static void take_sync_in_flight(struct store *store, bool after_failed_sync)
 {
 	struct syncer_result sync;
-	bool failed = false;
+	bool failed = after_failed_sync;
 
 	store->presync_running = false;
 	withdraw_next_sync(store);

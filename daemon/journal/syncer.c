@@ -28,6 +28,7 @@ struct syncer {
 	struct journal_sync_point next;
 	struct syncer_result results[SYNCER_RESULTS_MAX]; /* oldest first */
 	size_t result_count;
+	bool failed;              /* a sync failed: none runs until syncer_clear_failure */
 	bool quit;
 	/* fixed */
 	syncer_sync_fn sync;
@@ -45,13 +46,16 @@ static uint64_t monotonic_us(void)
 }
 
 /* Under lock: the sync that returned is the newest result; the next one, if any, runs now
- * unless this one failed or the results are full. */
+ * unless a sync failed or the results are full. A failure sticks: nothing runs after it (not
+ * even a point handed before the loop has taken the failed result) until it is cleared. */
 static void finish_run(struct syncer *syncer, int result, uint64_t took_us)
 {
 	syncer->results[syncer->result_count++] =
 		(struct syncer_result){ .point = syncer->run, .result = result, .took_us = took_us };
 	syncer->running = false;
-	if (syncer->has_next && result == 0 && syncer->result_count < SYNCER_RESULTS_MAX) {
+	if (result < 0)
+		syncer->failed = true;
+	if (syncer->has_next && !syncer->failed && syncer->result_count < SYNCER_RESULTS_MAX) {
 		syncer->run = syncer->next;
 		syncer->has_next = false;
 		syncer->running = true;
@@ -89,9 +93,10 @@ static void *syncer_thread(void *arg)
 	return NULL;
 }
 
-/* Under lock: hand point to the thread to run now. */
+/* Under lock: hand point to the thread to run now (it replaces a next one not started). */
 static void run_now(struct syncer *syncer, const struct journal_sync_point *point)
 {
+	syncer->has_next = false;
 	syncer->run = *point;
 	syncer->running = true;
 	pthread_cond_signal(&syncer->requested);
@@ -110,7 +115,8 @@ static bool pop_result(struct syncer *syncer, struct syncer_result *result)
 }
 
 /* The loop's side of a wake-up: each result to done, oldest first; then a next sync left
- * waiting (the results were full, or handed while only results waited) runs. */
+ * waiting (the results were full, or handed while only results waited) runs, unless a sync
+ * failed. */
 static void on_woken(evutil_socket_t fd, short what, void *ctx)
 {
 	struct syncer *syncer = ctx;
@@ -131,10 +137,9 @@ static void on_woken(evutil_socket_t fd, short what, void *ctx)
 		syncer->done(syncer->ctx, &result);
 	}
 	pthread_mutex_lock(&syncer->lock);
-	if (!syncer->running && syncer->has_next && syncer->result_count == 0) {
-		syncer->has_next = false;
+	if (!syncer->running && !syncer->failed && syncer->has_next &&
+	    syncer->result_count == 0)
 		run_now(syncer, &syncer->next);
-	}
 	pthread_mutex_unlock(&syncer->lock);
 }
 
@@ -198,12 +203,22 @@ bool syncer_busy(struct syncer *syncer)
 void syncer_start(struct syncer *syncer, const struct journal_sync_point *point)
 {
 	pthread_mutex_lock(&syncer->lock);
-	if (!syncer->running && syncer->result_count < SYNCER_RESULTS_MAX) {
+	if (syncer->failed) {
+		syncer->has_next = false; /* nothing runs until the failure is cleared */
+	} else if (!syncer->running && syncer->result_count < SYNCER_RESULTS_MAX) {
 		run_now(syncer, point);
 	} else {
 		syncer->next = *point;
 		syncer->has_next = true;
 	}
+	pthread_mutex_unlock(&syncer->lock);
+}
+
+void syncer_clear_failure(struct syncer *syncer)
+{
+	pthread_mutex_lock(&syncer->lock);
+	syncer->failed = false;
+	syncer->has_next = false;
 	pthread_mutex_unlock(&syncer->lock);
 }
 

@@ -21,8 +21,10 @@
  * soon as the running one returns, without waiting for the loop to hear of it (the wake-ups
  * of the loop and of the thread are then off the path of the records waiting for it); a newer
  * point replaces a next one not started yet. After a failed sync nothing more is started
- * (a later fdatasync's success would not prove the failed one's pages durable), and at most
- * SYNCER_RESULTS_MAX results wait for the loop. Nothing else queues here: the store bounds
+ * until syncer_clear_failure, not even a point handed before the loop has taken the failed
+ * result (Linux reports a writeback error once per descriptor: a later fdatasync's success
+ * would not prove the failed one's pages durable); at most SYNCER_RESULTS_MAX results wait
+ * for the loop. Nothing else queues here: the store bounds
  * what is written and not yet synced.
  *
  * The thread touches only the descriptors it is handed and this object's mutex, condition
@@ -60,9 +62,17 @@ bool syncer_busy(struct syncer *syncer);
 
 /**
  * Hand point to the thread: run at once when the thread is idle, else the next sync (started
- * when the running one returns; replacing a next one not started yet).
+ * when the running one returns; replacing a next one not started yet). Dropped after a failed
+ * sync, until syncer_clear_failure.
  */
 void syncer_start(struct syncer *syncer, const struct journal_sync_point *point);
+
+/**
+ * Let syncs run again after a failed one: the caller has taken its result and no longer needs
+ * what that sync covered (the store is back from degraded, on a new segment). A next sync
+ * handed before is dropped.
+ */
+void syncer_clear_failure(struct syncer *syncer);
 
 /** Drop the next sync if it has not started (the running one goes on). */
 void syncer_withdraw(struct syncer *syncer);
