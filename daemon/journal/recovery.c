@@ -765,21 +765,28 @@ static void check_reset(struct segment_check *check)
 	*check = fresh;
 }
 
-/* Pass 1 over segment check->first_index, whole: map it (unless read ahead), check its
- * records. check->rc: how it went. */
-static void check_one(const struct recovery_pass *pass, struct segment_check *check)
+/* Pass 1's start of segment check->first_index, on either reader: a fresh check, the segment
+ * mapped (unless read ahead). False (check->rc, unreadable) when it cannot be. */
+static bool check_open(const struct recovery_pass *pass, struct segment_check *check)
 {
 	int rc;
 
 	check_reset(check);
 	rc = check->mapped ? 0 : map_segment(pass, check);
-
 	if (rc < 0) {
 		check->rc = rc;
 		check->unreadable = true;
-		return;
+		return false;
 	}
-	check_segment(pass, check);
+	return true;
+}
+
+/* Pass 1 over segment check->first_index, whole: map it (unless read ahead), check its
+ * records. check->rc: how it went. */
+static void check_one(const struct recovery_pass *pass, struct segment_check *check)
+{
+	if (check_open(pass, check))
+		check_segment(pass, check);
 }
 
 /* Ask the kernel to read the next segment while this one is applied (a cold start's reads
@@ -884,17 +891,8 @@ static bool hand_mark(struct reader *reader, enum replay_kind kind, size_t i)
 /* Begin pass 1 of a segment on the reader: map it (unless read ahead), its format. */
 static void reader_begin_check(const struct recovery_pass *pass, struct segment_check *check)
 {
-	int rc;
-
-	check_reset(check);
-	rc = check->mapped ? 0 : map_segment(pass, check);
-
-	if (rc < 0) {
-		check->rc = rc;
-		check->unreadable = true;
-		return;
-	}
-	check_begin(check);
+	if (check_open(pass, check))
+		check_begin(check);
 }
 
 /* Hand over segment after segment: BEGIN once it is checked, its records, END; the next
