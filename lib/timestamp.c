@@ -223,6 +223,22 @@ invalid:
 	return -EINVAL;
 }
 
+/* Second (0-60) and fraction_ms of the cache's minute as epoch milliseconds, a leap second
+ * taken as timestamp_parse_rfc3339 takes it. False: out of range. */
+static inline bool in_cached_minute(const struct timestamp_cache *cache, unsigned second,
+				    int64_t fraction_ms, int64_t *epoch_ms)
+{
+	if (second == 60) {
+		second = 59;
+		fraction_ms = 999;
+	}
+	int64_t ms = cache->minute_ms + (int64_t)second * MS_PER_SECOND + fraction_ms;
+	if (ms > TIMESTAMP_MAX_MS)
+		return false;
+	*epoch_ms = ms;
+	return true;
+}
+
 /* The seconds and fraction of a canonical time in the cache's minute (its 16-byte prefix
  * equal): what timestamp_parse_rfc3339 computes for it. False: parse it in full. */
 static bool cached_minute(const struct timestamp_cache *cache, const char *t, size_t len,
@@ -243,15 +259,7 @@ static bool cached_minute(const struct timestamp_cache *cache, const char *t, si
 						(word >> 48 & 0xff));
 		if (second > 60)
 			return false;
-		if (second == 60) { /* a leap second, as timestamp_parse_rfc3339 takes it */
-			second = 59;
-			fraction_ms = 999;
-		}
-		int64_t ms = cache->minute_ms + (int64_t)second * MS_PER_SECOND + fraction_ms;
-		if (ms > TIMESTAMP_MAX_MS)
-			return false;
-		*epoch_ms = ms;
-		return true;
+		return in_cached_minute(cache, second, fraction_ms, epoch_ms);
 	}
 #endif
 	if (t[16] != ':' || t[len - 1] != 'Z' || (len == 24 && t[19] != '.'))
@@ -262,15 +270,7 @@ static bool cached_minute(const struct timestamp_cache *cache, const char *t, si
 	if ((second | fraction_high | fraction_low) & NOT_DIGITS || second > 60)
 		return false;
 	int64_t fraction_ms = (int64_t)(fraction_high * 10 + fraction_low % 10);
-	if (second == 60) { /* a leap second, as timestamp_parse_rfc3339 takes it */
-		second = 59;
-		fraction_ms = 999;
-	}
-	int64_t ms = cache->minute_ms + (int64_t)second * MS_PER_SECOND + fraction_ms;
-	if (ms > TIMESTAMP_MAX_MS)
-		return false;
-	*epoch_ms = ms;
-	return true;
+	return in_cached_minute(cache, second, fraction_ms, epoch_ms);
 }
 
 /* A time outside the cache's minute: parsed in full, its minute kept when canonical. Apart from
