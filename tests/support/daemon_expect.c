@@ -37,8 +37,10 @@ void expect_line(int fd, const char *expected)
 	do
 		len = harness_read_line(fd, line, sizeof line, EXPECT_READ_TIMEOUT_MS);
 	while (len >= 0 && is_board_line(line) && !is_board_line(expected));
+	if (len < 0)
+		fail_msg("no line within %d ms; expected %s", EXPECT_READ_TIMEOUT_MS, expected);
+	assert_string_equal(line, expected); /* prints both lines when they differ */
 	assert_int_equal(len, (ssize_t)strlen(expected));
-	assert_string_equal(line, expected);
 }
 
 void expect_ack(int fd, uint64_t seq, uint64_t duplicates)
