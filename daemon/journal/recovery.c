@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "log.h"
 #include "record.h"
 #include "statedir.h"
+#include "thread.h"
 
 #define RECOVERY_WHY_MAX 256
 
@@ -972,20 +972,6 @@ static int apply_handed(struct recovery_pass *pass, struct reader *reader)
 	return rc;
 }
 
-/* The thread, created with every signal blocked (it inherits the mask): signals stay the
- * main thread's. */
-static int start_reader(struct reader *reader)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&reader->thread, NULL, reader_run, reader);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -rc;
-}
-
 /* apply_inline with the reader thread. *started false, before anything is read, when the
  * thread or its ring cannot be had (the caller goes on inline); once it is true, what the
  * thread found is final, whatever the error (an -EAGAIN too: a segment's open refused under
@@ -999,7 +985,8 @@ static int apply_with_reader(struct recovery_pass *pass, struct segment_check *c
 	*started = false;
 	reader.handoff = handoff_new(READER_SLOTS, sizeof(struct replay_item));
 	reader.parser = event_parser_new();
-	if (reader.handoff && reader.parser && start_reader(&reader) == 0) {
+	if (reader.handoff && reader.parser &&
+	    thread_start_masked(&reader.thread, reader_run, &reader) == 0) {
 		*started = true;
 		rc = apply_handed(pass, &reader);
 		handoff_cancel(reader.handoff); /* the reader stops early if this side did */

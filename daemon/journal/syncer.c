@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -12,6 +11,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include "thread.h"
 
 struct syncer {
 	/* the loop's side */
@@ -143,20 +144,6 @@ static void on_woken(evutil_socket_t fd, short what, void *ctx)
 	pthread_mutex_unlock(&syncer->lock);
 }
 
-/* The thread, created with every signal blocked (it inherits the mask). */
-static int start_thread(struct syncer *syncer)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&syncer->thread, NULL, syncer_thread, syncer);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	syncer->thread_started = rc == 0;
-	return -rc;
-}
-
 struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_done_fn done,
 			  void *ctx)
 {
@@ -178,10 +165,11 @@ struct syncer *syncer_new(struct event_base *base, syncer_sync_fn sync, syncer_d
 		errno = ENOMEM;
 		goto failed;
 	}
-	if ((rc = start_thread(syncer)) < 0) {
+	if ((rc = thread_start_masked(&syncer->thread, syncer_thread, syncer)) < 0) {
 		errno = -rc;
 		goto failed;
 	}
+	syncer->thread_started = true;
 	return syncer;
 failed:
 	rc = errno;
