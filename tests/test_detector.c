@@ -709,6 +709,21 @@ static void assert_key(struct detector *detector, const char *agency, const char
 	assert_string_equal(seen.position, position);
 }
 
+/* Save detector into a new one loaded from it, failing the test if it does not load. */
+static struct detector *round_trip(struct fixture *f, const struct detector *detector,
+				   struct codec_writer *saved)
+{
+	struct codec_reader reader;
+	struct detector *loaded = detector_new(&f->config, record_alert, f);
+
+	assert_non_null(loaded);
+	detector_save(detector, saved);
+	assert_false(saved->failed);
+	codec_reader_init(&reader, saved->data, saved->len);
+	assert_int_equal(detector_load(loaded, &reader), 0);
+	return loaded;
+}
+
 /* The key is kept at its length in the state (up to EVENT_ID_MAX each), the position inline
  * when short and allocated when long; both survive a snapshot and a reload that moves the
  * state (ASan sees a key or position left behind). */
@@ -740,13 +755,7 @@ static void test_key_and_position_at_their_length(void **state)
 		assert_key(f->detector, agency, operator_id, positions[i]);
 	}
 	struct codec_writer saved = { 0 };
-	struct codec_reader reader;
-	detector_save(f->detector, &saved);
-	assert_false(saved.failed);
-	struct detector *loaded = detector_new(&f->config, record_alert, f);
-	assert_non_null(loaded);
-	codec_reader_init(&reader, saved.data, saved.len);
-	assert_int_equal(detector_load(loaded, &reader), 0);
+	struct detector *loaded = round_trip(f, f->detector, &saved);
 	codec_writer_release(&saved);
 	assert_key(loaded, agency, operator_id, "console-18-north-wing-2nd-floor");
 	f->config.detector.rule_count = 2;
@@ -811,13 +820,7 @@ static void test_call_details_at_their_length(void **state)
 	assert_int_equal(add_detail(f->detector, "talked", long_ani, T0 + SECONDS(20), SECONDS(60)),
 			 DETECTOR_ADDED);
 	struct codec_writer saved = { 0 };
-	struct codec_reader reader;
-	detector_save(f->detector, &saved);
-	assert_false(saved.failed);
-	struct detector *loaded = detector_new(&f->config, record_alert, f);
-	assert_non_null(loaded);
-	codec_reader_init(&reader, saved.data, saved.len);
-	assert_int_equal(detector_load(loaded, &reader), 0);
+	struct detector *loaded = round_trip(f, f->detector, &saved);
 	codec_writer_release(&saved);
 	f->config.detector.rule_count = 2;
 	f->config.detector.rules[1] = window_rule("never", 900, 100, 100, 0.5, "critical");
@@ -849,20 +852,6 @@ static void test_call_details_at_their_length(void **state)
 	detector_free(loaded);
 }
 
-/* Save detector into a new one loaded from it, failing the test if it does not load. */
-static struct detector *round_trip(struct fixture *f, const struct detector *detector,
-				   struct codec_writer *saved)
-{
-	struct codec_reader reader;
-	struct detector *loaded = detector_new(&f->config, record_alert, f);
-
-	assert_non_null(loaded);
-	detector_save(detector, saved);
-	assert_false(saved->failed);
-	codec_reader_init(&reader, saved->data, saved->len);
-	assert_int_equal(detector_load(loaded, &reader), 0);
-	return loaded;
-}
 
 /* A call-taker's alert state is allocated when its first alert opens and kept after it
  * resolves: one that never alerted saves the same bytes as before (all zero), a resolved
