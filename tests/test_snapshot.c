@@ -815,6 +815,22 @@ static void test_restore_then_save_same_bytes(void **state)
 	codec_writer_release(&second);
 }
 
+/* A call_start of each of operators, call ids prefix0, prefix1, ..., a second apart from ts_ms. */
+static void start_calls(struct engine *engine, const char *const *operators, size_t count,
+			const char *prefix, long long ts_ms)
+{
+	char line[512], why[ENGINE_WHY_MAX];
+
+	for (size_t i = 0; i < count; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"%s%zu\",\"ts\":%lld,"
+			 "\"operator\":\"%s\",\"agency\":\"NOPD\",\"position\":\"P1\"}",
+			 prefix, i, ts_ms + (long long)i * 1000, operators[i]);
+		assert_int_equal(engine_process_line(engine, line, strlen(line), why, sizeof(why)),
+				 EVENT_OK);
+	}
+}
+
 /* The binding keeps an operator's strings in its entry when they fit 21 bytes, else in a
  * block of their own: both kinds come back from a snapshot and save the same bytes again. */
 static void test_operator_owners_of_any_length_restored(void **state)
@@ -825,18 +841,11 @@ static void test_operator_owners_of_any_length_restored(void **state)
 	};
 	struct config config = test_config();
 	struct codec_writer first = {0}, second = {0};
-	char line[512], why[ENGINE_WHY_MAX];
+	char why[ENGINE_WHY_MAX];
 	(void)state;
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(operators); i++) {
-		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_start\",\"call_id\":\"L%zu\",\"ts\":%lld,"
-			 "\"operator\":\"%s\",\"agency\":\"NOPD\",\"position\":\"P1\"}",
-			 i, 1795939200000LL + (long long)i * 1000, operators[i]);
-		assert_int_equal(engine_process_line(engine, line, strlen(line), why, sizeof(why)),
-				 EVENT_OK);
-	}
+	start_calls(engine, operators, ARRAY_SIZE(operators), "L", 1795939200000LL);
 	engine_snapshot(engine, &first);
 	engine_free(engine);
 	assert_false(first.failed);
@@ -845,14 +854,8 @@ static void test_operator_owners_of_any_length_restored(void **state)
 	engine_snapshot(engine, &second);
 	assert_int_equal(first.len, second.len);
 	assert_memory_equal(first.data, second.data, first.len);
-	for (size_t i = 0; i < ARRAY_SIZE(operators); i++) { /* known: no new-operator count */
-		snprintf(line, sizeof(line),
-			 "{\"type\":\"call_start\",\"call_id\":\"M%zu\",\"ts\":%lld,"
-			 "\"operator\":\"%s\",\"agency\":\"NOPD\",\"position\":\"P1\"}",
-			 i, 1795939300000LL + (long long)i * 1000, operators[i]);
-		assert_int_equal(engine_process_line(engine, line, strlen(line), why, sizeof(why)),
-				 EVENT_OK);
-	}
+	/* known: no new-operator count */
+	start_calls(engine, operators, ARRAY_SIZE(operators), "M", 1795939300000LL);
 	engine_free(engine);
 	codec_writer_release(&first);
 	codec_writer_release(&second);
