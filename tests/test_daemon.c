@@ -503,8 +503,8 @@ static char *lines_of(const char *text, size_t first, size_t count)
  * on the mapping's own address. The shift of tests/data/example-cdr.* is split where AG03's
  * alert fires: the NDJSON lines up to that call's end (664 lines, 259 calls) on the feed port
  * fire it; the CSV rows of the 42 later calls (110 events, after their header) on the
- * mapping's port give the updates and the escalation. Together, exactly the alert lines of the whole shift in
- * either format (tests/data/example-cdr.alerts). Each port reads only its own format: a CSV
+ * mapping's port give the updates and the escalation. Together, exactly the alert lines of
+ * the whole shift in either format (tests/data/example-cdr.alerts). Each port reads only its own format: a CSV
  * row sent to the feed port is rejected as invalid_json, a JSON line on the mapping's port as
  * bad_csv; an abandoned call (no AgentID, no AnswerTime) is skipped and counted. */
 static void test_mapping_listens_beside_the_feed_port(void **state)
@@ -632,6 +632,36 @@ static void test_huge_line_is_discarded_across_reads(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
+/* A call_start line of call_id at ts, of exactly len bytes before its end (end: "\n" or
+ * "\r\n"), padded with spaces inside the JSON object. */
+static size_t padded_line(char *out, const char *call_id, const char *ts, size_t len,
+			  const char *end)
+{
+	static const char tail[] = "\"operator\":\"op-1\"}";
+	int head = snprintf(out, len + 1, "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"%s\",",
+			    call_id, ts);
+
+	memset(out + head, ' ', len - (size_t)head - (sizeof tail - 1));
+	memcpy(out + len - (sizeof tail - 1), tail, sizeof tail - 1);
+	memcpy(out + len, end, strlen(end));
+	return len + strlen(end);
+}
+
+/* Send bytes on a new feed, close its sending side: the feed's close summary is "closed:
+ * <len> bytes, " then summary; then stop. */
+static void send_and_expect_close(struct daemon_fixture *f, const char *bytes, size_t len,
+				  const char *summary)
+{
+	int feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	uint16_t feed_port = local_port(feed);
+
+	assert_int_equal(harness_send_bytes(feed, bytes, len), 0);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(&f->harness, "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %s\n",
+			  feed_port, len, summary);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 /* Lines of 6,000 bytes (valid JSON padded with spaces, under the default max_line_bytes of
  * 64 KiB), 60 of them in one go: a line cut by the end of a read, longer than libevent copies
  * to keep it in one piece (4 KiB), spans two chains of the input buffer and is taken from
@@ -642,47 +672,18 @@ static void test_long_lines_across_reads(void **state)
 	static char lines[60 * 6000];
 	const struct harness_options options = { .extra_yaml = shift_detector_yaml };
 	size_t bytes = 0;
-	uint16_t feed_port;
-	int feed;
 
 	for (unsigned n = 0; n < 60; n++) {
-		static const char tail[] = "\"operator\":\"op-1\"}\r\n";
-		int head = snprintf(lines + bytes, sizeof lines - bytes,
-				    "{\"type\":\"call_start\",\"call_id\":\"long-%02u\",\"ts\":"
-				    "\"2026-11-29T08:%02u:00Z\",",
-				    n, n);
+		char call_id[16], ts[32];
 
-		memset(lines + bytes + head, ' ', 6000 - (size_t)head - (sizeof tail - 1));
-		memcpy(lines + bytes + 6000 - (sizeof tail - 1), tail, sizeof tail - 1);
-		bytes += 6000;
+		snprintf(call_id, sizeof call_id, "long-%02u", n);
+		snprintf(ts, sizeof ts, "2026-11-29T08:%02u:00Z", n);
+		bytes += padded_line(lines + bytes, call_id, ts, 6000 - 2, "\r\n");
 	}
 	assert_int_equal(harness_start(&f->harness, &options), 0);
-	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
-	feed_port = local_port(feed);
-	assert_int_equal(harness_send_bytes(feed, lines, bytes), 0);
-	shutdown(feed, SHUT_WR);
-	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 60 lines, 60 events, "
-			  "0 rejected\n",
-			  feed_port, bytes);
-	assert_int_equal(harness_stop(&f->harness), 0);
+	send_and_expect_close(f, lines, bytes, "60 lines, 60 events, 0 rejected");
 }
 
-/* A call_start line of exactly len bytes before its end (end: "\n" or "\r\n"), padded with
- * spaces inside the JSON object. */
-static size_t padded_line(char *out, unsigned n, size_t len, const char *end)
-{
-	static const char tail[] = "\"operator\":\"op-1\"}";
-	int head = snprintf(out, len + 1,
-			    "{\"type\":\"call_start\",\"call_id\":\"edge-%u\",\"ts\":"
-			    "\"2026-11-29T08:00:0%uZ\",",
-			    n, n);
-
-	memset(out + head, ' ', len - (size_t)head - (sizeof tail - 1));
-	memcpy(out + len - (sizeof tail - 1), tail, sizeof tail - 1);
-	memcpy(out + len, end, strlen(end));
-	return len + strlen(end);
-}
 
 /* max_line_bytes (1024) at its edge: 1024 bytes and "\n", 1024 bytes and "\r\n" are events;
  * 1025 bytes (the input holds it whole: max_line_bytes + 2 with its "\n") and 1026 bytes are
@@ -696,21 +697,16 @@ static void test_max_line_bytes_edge(void **state)
 	} lines[] = { { 1024, "\n" }, { 1025, "\n" }, { 1024, "\r\n" }, { 1026, "\n" } };
 	char text[4 * 1100];
 	size_t bytes = 0;
-	uint16_t feed_port;
-	int feed;
 
-	for (unsigned i = 0; i < 4; i++)
-		bytes += padded_line(text + bytes, i, lines[i].len, lines[i].end);
+	for (unsigned i = 0; i < 4; i++) {
+		char call_id[16], ts[32];
+
+		snprintf(call_id, sizeof call_id, "edge-%u", i);
+		snprintf(ts, sizeof ts, "2026-11-29T08:00:0%uZ", i);
+		bytes += padded_line(text + bytes, call_id, ts, lines[i].len, lines[i].end);
+	}
 	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
-	feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
-	feed_port = local_port(feed);
-	assert_int_equal(harness_send_bytes(feed, text, bytes), 0);
-	shutdown(feed, SHUT_WR);
-	expect_log_format(&f->harness,
-			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, 4 lines, 2 events, "
-			  "2 rejected (line_too_long 2)\n",
-			  feed_port, bytes);
-	assert_int_equal(harness_stop(&f->harness), 0);
+	send_and_expect_close(f, text, bytes, "4 lines, 2 events, 2 rejected (line_too_long 2)");
 }
 
 static void test_malformed_lines_leave_alert_unchanged(void **state)
