@@ -791,26 +791,35 @@ static void test_streamed_snapshot_same_bytes(void **state)
 	engine_free(engine);
 }
 
+/* engine saved (into first) and freed, restored from those bytes, and saved again (into
+ * second): the same bytes. The restored engine. */
+static struct engine *restored_same_bytes(struct engine *engine, struct codec_writer *first,
+					  struct codec_writer *second)
+{
+	char why[ENGINE_WHY_MAX];
+
+	engine_snapshot(engine, first);
+	engine_free(engine);
+	assert_false(first->failed);
+	engine = engine_restore(first->data, first->len, NULL, NULL, NULL, why, sizeof(why));
+	assert_non_null(engine);
+	engine_snapshot(engine, second);
+	assert_int_equal(first->len, second->len);
+	assert_memory_equal(first->data, second->data, first->len);
+	return engine;
+}
+
 /* A restored engine saves the very bytes it was restored from: the tables' entries went back
  * to the slots they had (their iteration order, which decides some outputs, is the same). */
 static void test_restore_then_save_same_bytes(void **state)
 {
 	struct config config = test_config();
 	struct codec_writer first = {0}, second = {0};
-	char why[ENGINE_WHY_MAX];
 	(void)state;
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
 	feed(engine, 0, line_count / 2);
-	engine_snapshot(engine, &first);
-	engine_free(engine);
-	assert_false(first.failed);
-	engine = engine_restore(first.data, first.len, NULL, NULL, NULL, why, sizeof(why));
-	assert_non_null(engine);
-	engine_snapshot(engine, &second);
-	engine_free(engine);
-	assert_int_equal(first.len, second.len);
-	assert_memory_equal(first.data, second.data, first.len);
+	engine_free(restored_same_bytes(engine, &first, &second));
 	codec_writer_release(&first);
 	codec_writer_release(&second);
 }
@@ -841,19 +850,11 @@ static void test_operator_owners_of_any_length_restored(void **state)
 	};
 	struct config config = test_config();
 	struct codec_writer first = {0}, second = {0};
-	char why[ENGINE_WHY_MAX];
 	(void)state;
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
 	start_calls(engine, operators, ARRAY_SIZE(operators), "L", 1795939200000LL);
-	engine_snapshot(engine, &first);
-	engine_free(engine);
-	assert_false(first.failed);
-	engine = engine_restore(first.data, first.len, NULL, NULL, NULL, why, sizeof(why));
-	assert_non_null(engine);
-	engine_snapshot(engine, &second);
-	assert_int_equal(first.len, second.len);
-	assert_memory_equal(first.data, second.data, first.len);
+	engine = restored_same_bytes(engine, &first, &second);
 	/* known: no new-operator count */
 	start_calls(engine, operators, ARRAY_SIZE(operators), "M", 1795939300000LL);
 	engine_free(engine);
