@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "codec.h"
 #include "event.h"
 #include "hash.h"
@@ -68,23 +69,18 @@ struct notice_text {
 
 #define NOTICE_TEXT_INITIAL_BYTES 1024
 
+/* Room for more bytes and the NUL after them, grown as every growing array is (array.h). */
 static bool text_reserve(struct notice_text *text, size_t more)
 {
-	size_t size = text->size ? text->size : NOTICE_TEXT_INITIAL_BYTES;
-	char *bytes;
-
 	if (text->failed)
 		return false;
-	if (text->len + more + 1 <= text->size)
-		return true;
-	while (size < text->len + more + 1)
-		size *= 2;
-	if (!(bytes = realloc(text->bytes, size))) {
-		text->failed = true;
-		return false;
+	while (text->len + more + 1 > text->size) {
+		if (array_reserve((void **)&text->bytes, &text->size, text->size, 1,
+				  NOTICE_TEXT_INITIAL_BYTES) < 0) {
+			text->failed = true;
+			return false;
+		}
 	}
-	text->bytes = bytes;
-	text->size = size;
 	return true;
 }
 
