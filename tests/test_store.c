@@ -164,7 +164,8 @@ static void on_alert(const struct alert *alert, const char *json, size_t len, vo
 	fail_msg("no rule fires in these tests");
 }
 
-static int setup(void **state)
+/* A store in a fresh state directory, 64 KiB segments, plus extra_yaml's journal keys. */
+static int setup_with(void **state, const char *extra_yaml)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	const struct store_hooks hooks = { .deliver = on_deliver,
@@ -174,7 +175,7 @@ static int setup(void **state)
 					   .rotation_begins = on_rotation_begins };
 	struct config_errors errors;
 	struct config config;
-	char yaml[PATH_MAX + 64], why[512];
+	char yaml[PATH_MAX + 128], why[512];
 	int len;
 
 	if (!f)
@@ -185,8 +186,8 @@ static int setup(void **state)
 		return -1;
 	unsetenv("STATE_DIRECTORY");
 	len = snprintf(yaml, sizeof yaml,
-		       "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n",
-		       f->path);
+		       "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n%s",
+		       f->path, extra_yaml);
 	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
 	gate_set(false, 0);
 	gate.started = 0;
@@ -199,6 +200,16 @@ static int setup(void **state)
 	f->ack_calls = 0;
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, "");
+}
+
+static int setup_aged(void **state)
+{
+	return setup_with(state, "  segment_max_seconds: 10\n");
 }
 
 static int teardown(void **state)
@@ -834,6 +845,52 @@ static void test_read_less_near_the_rotation(void **state)
 	store_finish(f->store);
 }
 
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Run the loop for about `seconds` of wall-clock time, whatever fires meanwhile. */
+static void run_for(struct fixture *f, int seconds)
+{
+	const struct timeval span = { .tv_sec = seconds };
+
+	assert_int_equal(event_base_loopexit(f->base, &span), 0);
+	assert_int_equal(event_base_dispatch(f->base), 0);
+}
+
+/* segment_max_seconds (10 here): a segment with a line in it is rotated, with a snapshot, once
+ * it is that old by the wall clock, however small; the timer is armed again and an empty
+ * segment is left as it is when it fires. */
+static void test_rotation_by_age(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	struct timespec start;
+	double elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	append_line(f, 1);
+	run_once(f);
+	assert_int_equal(journal->segments_created, 1);
+	RUN_UNTIL(f, store_stats(f->store)->rotations == 1 && !store_snapshot_running(f->store));
+	elapsed = seconds_since(&start);
+	assert_true(elapsed > 9.0);  /* the timer started before `start`, at the store's start */
+	assert_true(elapsed < 30.0); /* 10 s, and a slow machine's margin */
+	assert_int_equal(journal->segments_created, 2);
+	assert_int_equal(store_stats(f->store)->snapshots_forked, 1);
+	assert_int_equal(f->rotations_begun, 1);
+
+	run_for(f, 11); /* the timer fires again on the new, empty segment */
+	assert_int_equal(store_stats(f->store)->rotations, 1);
+	assert_int_equal(journal->segments_created, 2);
+	assert_int_equal(f->rotations_begun, 2);
+	store_finish(f->store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -862,6 +919,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fsync_none_rotation_syncs_on_the_thread, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_read_less_near_the_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_by_age, setup_aged, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
