@@ -824,7 +824,9 @@ static void test_read_less_near_the_rotation(void **state)
 
 	assert_int_equal(journal->bytes_written, 0);
 	assert_false(store_read_less(f->store));
-	for (; store_stats(f->store)->rotations == 0; n++) {
+	/* Up to the full segment; its rotation then waits for the fsync in flight (hundreds of ms
+	 * on a loaded machine), which RUN_UNTIL below waits for, not more lines. */
+	for (; store_stats(f->store)->rotations == 0 && journal->bytes_written < 65536; n++) {
 		uint64_t rotations = store_stats(f->store)->rotations;
 
 		append_line(f, n);
@@ -891,6 +893,36 @@ static void test_rotation_by_age(void **state)
 	store_finish(f->store);
 }
 
+/* The age timer fires while the disk fails (degraded): the checkpoint that ends the degraded
+ * period starts a new segment with a snapshot, and the next commit does not rotate it again. */
+static void test_age_rotation_while_degraded_is_the_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t first;
+
+	signal(SIGXFSZ, SIG_IGN); /* teardown restores it, and the limit */
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	set_file_limit((rlim_t)segment_bytes(f)); /* no write grows a file any more */
+	append_line(f, 2);
+	run_once(f);
+	assert_true(store_degraded(f->store, NULL));
+	run_for(f, 11); /* the 10-s age timer fires; the retries every 2 s fail */
+	assert_true(store_degraded(f->store, NULL));
+	assert_int_equal(f->rotations_begun, 0); /* not while degraded */
+
+	set_file_limit(RLIM_INFINITY);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(journal->segments_created, 2); /* the checkpoint's */
+	first = append_line(f, 3);
+	RUN_UNTIL(f, f->acked == first);
+	assert_int_equal(store_stats(f->store)->rotations, 0);
+	assert_int_equal(f->rotations_begun, 0);
+	assert_int_equal(journal->segments_created, 2);
+	store_finish(f->store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +952,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_read_less_near_the_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_age, setup_aged, teardown),
+		cmocka_unit_test_setup_teardown(test_age_rotation_while_degraded_is_the_checkpoint,
+						setup_aged, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -333,6 +333,9 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *ctx)
 		return;
 	}
 	syncer_clear_failure(store->syncer); /* on a new segment: its syncs prove what they cover */
+	/* The checkpoint began that segment with a snapshot: a rotation due from before or during
+	 * the degraded period (the age timer fired meanwhile) is done, not one more to follow. */
+	store->rotate_due = false;
 	set_state(store, STORE_NORMAL);
 	log_msg(LOG_NOTICE,
 		"journal: writable again after %.1f s: snapshot written, new segment from record "
@@ -1301,6 +1304,10 @@ void store_free(struct store *store)
 {
 	if (!store)
 		return;
+	/* Stopping, whether or not store_finish ran (a start that failed, a test that stopped
+	 * midway): a child still writing is reaped without retention or a degraded period, which
+	 * would reach for the engine and the hooks, perhaps freed already. */
+	store->state = STORE_STOPPING;
 	snapshot_wait_for(store, false);
 	syncer_free(store->syncer); /* no sync in flight after store_finish */
 	if (store->commit_event)
