@@ -152,8 +152,7 @@ static int connect_console(const struct harness *h)
 }
 
 /* cadmond's "write X ms on average, Y ms at most; fsync on the sync thread ... (...)" from
- * its stop message (before the fsync moved off the loop: "write and fsync X ms ..."), and
- * its fsyncs in the loop for an alert (fsync: batch, since branch latency3). */
+ * its stop message (before the fsync moved off the loop: "write and fsync X ms ..."). */
 static void print_daemon_figure(const struct harness *h)
 {
 	char *log = harness_stderr(h), *at = log ? strstr(log, " early), write ") : NULL, *end;
@@ -162,12 +161,6 @@ static void print_daemon_figure(const struct harness *h)
 		end = strchr(end + 1, ';');
 	if (at && end)
 		printf("  cadmond: %.*s\n", (int)(end - at - 9), at + 9);
-	if (log && (at = strstr(log, " fsyncs in the loop for an alert"))) {
-		while (at > log && at[-1] != ' ') /* back to its count */
-			at--;
-		if ((end = strchr(at, '\n')))
-			printf("  cadmond: %.*s\n", (int)(end - at), at);
-	}
 	free(log);
 }
 

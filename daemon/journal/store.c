@@ -63,10 +63,6 @@ struct store {
 	bool rotate_deferred; /* due while a snapshot's child runs: counted once */
 	bool presync_running; /* fsync: none: the segment's fdatasync before its end, in flight */
 	bool presynced;	      /* ... returned: the rotation goes on */
-	bool alert_in_batch;  /* the batch holds an alert's record (fsync: batch syncs it in the
-			       * loop: sync_alert_in_loop) */
-	int64_t loop_sync_end_us;  /* the last of those syncs: when it returned, how long it took */
-	uint64_t loop_sync_took_us;
 	int64_t last_sync_ms;
 	int64_t degraded_since_ms;
 	struct alertbuf_pending pending; /* journaled, waiting for the fsync */
@@ -288,7 +284,6 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 	snprintf(store->degraded_reason, sizeof store->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
 	journal_rollback(store->journal); /* done again, and checked, before leaving */
-	store->alert_in_batch = false;
 	deliver_pending_now(store);
 	if (was == STORE_STOPPING) {
 		log_msg(LOG_ERR,
@@ -436,23 +431,6 @@ static void sync_returned(struct store *store, const struct syncer_result *sync)
 	made_durable(store);
 }
 
-/* The thread's next sync dropped, the one running waited for, and every result taken in
- * order (sync_returned: released, or the store degraded). 0, or the first failure. */
-static int take_syncs(struct store *store, bool *waited)
-{
-	struct syncer_result sync;
-	int result = 0;
-
-	withdraw_next_sync(store);
-	while (syncer_wait(store->syncer, &sync)) {
-		*waited = true;
-		if (sync.result < 0 && result == 0)
-			result = sync.result;
-		sync_returned(store, &sync);
-	}
-	return result;
-}
-
 /*
  * Block until the sync in flight returns (before the segment is rolled back, ended or synced
  * in the loop, and when too much is unsynced): a stall of the loop, counted. 0, or the
@@ -461,10 +439,18 @@ static int take_syncs(struct store *store, bool *waited)
 static int wait_for_sync(struct store *store)
 {
 	int64_t start_us = hostclock_monotonic_us();
+	struct syncer_result sync;
 	bool waited = false;
 	uint64_t took;
-	int result = take_syncs(store, &waited);
+	int result = 0;
 
+	withdraw_next_sync(store);
+	while (syncer_wait(store->syncer, &sync)) {
+		waited = true;
+		if (sync.result < 0 && result == 0)
+			result = sync.result;
+		sync_returned(store, &sync);
+	}
 	if (!waited)
 		return 0;
 	took = (uint64_t)(hostclock_monotonic_us() - start_us);
@@ -555,51 +541,6 @@ static void bound_unsynced(struct store *store)
 	sync_in_background(store);
 }
 
-/*
- * fsync: batch, a commit that holds an alert: the alert's fdatasync in the loop, at once, not
- * on the sync thread. On the thread it waited for the thread's wake-up (or the rest of the
- * sync running) and then for the loop's (the eventfd); here it is delivered in the iteration
- * that wrote it, one fdatasync after its write (jbd2 commits one transaction at a time, so an
- * fdatasync started while the thread's runs still ends after it: no later than the thread's
- * next one would). The syncs the thread started before are waited for and taken first: a
- * writeback error is reported once per descriptor, so this one's success proves nothing if
- * an earlier one failed (then the store degrades and nothing is released). Not while the last
- * such sync returned less than its own duration ago (an alert storm): the loop spends at most
- * about half its time in them; the alerts then go the thread's way. Returns whether it synced
- * (or failed).
- */
-static bool sync_alert_in_loop(struct store *store)
-{
-	int64_t start_us = hostclock_monotonic_us();
-	struct journal_sync_point point;
-	bool waited = false;
-	int rc;
-
-	if (!store->alert_in_batch || !journal_sync_point(store->journal, &point) ||
-	    start_us - store->loop_sync_end_us < (int64_t)store->loop_sync_took_us)
-		return false;
-	store->alert_in_batch = false;
-	withdraw_next_sync(store);
-	rc = (store->hooks.sync_file ? store->hooks.sync_file : fdatasync)(point.fd) < 0 ? -errno
-											     : 0;
-	store->loop_sync_end_us = hostclock_monotonic_us();
-	store->loop_sync_took_us = (uint64_t)(store->loop_sync_end_us - start_us);
-	store->stats.syncs_in_loop++;
-	store->stats.sync_in_loop_us_total += store->loop_sync_took_us;
-	if (store->loop_sync_took_us > store->stats.sync_in_loop_us_max)
-		store->stats.sync_in_loop_us_max = store->loop_sync_took_us;
-	if (rc < 0) {
-		enter_degraded(store, "fsync", rc);
-		return true;
-	}
-	if (take_syncs(store, &waited) < 0)
-		return true;
-	journal_synced_to(store->journal, &point);
-	store->last_sync_ms = hostclock_monotonic_ms();
-	made_durable(store);
-	return true;
-}
-
 static void account_commit(struct store *store, int64_t start_us)
 {
 	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
@@ -629,8 +570,7 @@ static void commit(struct store *store)
 	account_commit(store, start_us);
 	switch (store->policy.fsync) {
 	case CONFIG_FSYNC_BATCH:
-		if (!sync_alert_in_loop(store))
-			sync_in_background(store);
+		sync_in_background(store);
 		break;
 	case CONFIG_FSYNC_INTERVAL:
 		schedule_sync(store);
@@ -639,7 +579,6 @@ static void commit(struct store *store)
 		sync_now(store, false);
 		break;
 	}
-	store->alert_in_batch = false;
 	bound_unsynced(store);
 }
 
@@ -1201,7 +1140,6 @@ void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t 
 	alert.segment = journal_segment_first(store->journal);
 	alert.index = journal_append_alert(store->journal, seq, json, len, &alert.offset,
 					   &alert.record_bytes);
-	store->alert_in_batch = true;
 	schedule_commit(store);
 	if ((alert.json = malloc(len + 1))) {
 		memcpy(alert.json, json, len);
@@ -1227,7 +1165,6 @@ static int flush_now(struct store *store)
 		enter_degraded(store, "write", rc);
 		return rc;
 	}
-	store->alert_in_batch = false; /* synced here */
 	evtimer_del(store->sync_timer);
 	if ((rc = wait_for_sync(store)) < 0)
 		return rc;
@@ -1274,8 +1211,7 @@ static void log_commit_stats(const struct store *store)
 		"(its fork, or a wait for the previous one) %.3f ms (the longest fork %.3f ms, "
 		"%.3f ms of CPU at most; %" PRIu64
 		" rotations deferred until the previous snapshot was written); %" PRIu64
-		" waits at the unsynced bound; %" PRIu64 " fsyncs in the loop for an alert, "
-		"%.3f ms on average, %.3f ms at most",
+		" waits at the unsynced bound",
 		stats->commits, stats->early_commits,
 		stats->commits ? (double)stats->commit_us_total / (double)stats->commits / 1000.0
 			       : 0.0,
@@ -1289,11 +1225,7 @@ static void log_commit_stats(const struct store *store)
 		(double)stats->snapshot_stall_us_max / 1000.0,
 		(double)stats->snapshot_fork_us_max / 1000.0,
 		(double)stats->snapshot_fork_cpu_us_max / 1000.0, stats->rotations_deferred,
-		stats->unsynced_bound_waits, stats->syncs_in_loop,
-		stats->syncs_in_loop ? (double)stats->sync_in_loop_us_total /
-					       (double)stats->syncs_in_loop / 1000.0
-				     : 0.0,
-		(double)stats->sync_in_loop_us_max / 1000.0);
+		stats->unsynced_bound_waits);
 }
 
 void store_finish(struct store *store)

@@ -24,9 +24,7 @@
  * and writing: batch starts one at once (with one in flight, hands it to the thread as the
  * next, which the thread starts as soon as that one returns, before the loop hears of it:
  * group commit without the loop's wake-up between fsyncs), interval at most every
- * fsync_interval_ms; under batch a commit that holds an alert is fdatasync'd in the loop at
- * once instead, even with one in flight (store.c, sync_alert_in_loop: the alert delivered in
- * the iteration that wrote it, after the thread's earlier syncs have returned good); none syncs no commit and counts the write as durable, but a segment of
+ * fsync_interval_ms; none syncs no commit and counts the write as durable, but a segment of
  * 1 MiB or more (STORE_PRESYNC_MIN_BYTES, store.c) is fdatasync'd on the thread before its end
  * (the end's own fdatasync, in the loop, then covers little). When an fdatasync returns, the
  * records written before it started are durable: the loop acknowledges the feeds up to them
@@ -118,10 +116,6 @@ struct store_stats {
 	uint64_t rotations_deferred;	/* rotations due while the previous snapshot's child
 					 * was still writing: done when it ends, not waited for */
 	uint64_t unsynced_bound_waits;	/* commits that passed STORE_UNSYNCED_MAX_BYTES */
-	uint64_t syncs_in_loop;		/* fsync: batch, the fdatasyncs of commits holding an
-					 * alert, run in the loop (store.c, sync_alert_in_loop) */
-	uint64_t sync_in_loop_us_total;	/* their time (the loop's stall) */
-	uint64_t sync_in_loop_us_max;
 };
 
 struct event_base;
