@@ -600,10 +600,38 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 	owner->last_ms = now_ms;
 }
 
+/* An operator_state names only its operator; a call_start and an operator_state introduce
+ * theirs (the sender's rate of new operators counts them). */
+static bool names_call(const struct event *event)
+{
+	return event->type != EVENT_OPERATOR_STATE;
+}
+
+static bool introduces_operator(const struct event *event)
+{
+	return event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
+}
+
+uint64_t binding_operator_hash(const struct event *event)
+{
+	return event->operator_id[0] || introduces_operator(event)
+		       ? hash_string_pair(event->agency, event->operator_id)
+		       : 0;
+}
+
+void binding_prefetch(const struct binding *binding, const struct event *event,
+		      uint64_t call_hash, uint64_t operator_hash)
+{
+	if (names_call(event))
+		table_prefetch(&binding->calls, call_hash);
+	if (event->operator_id[0] || introduces_operator(event))
+		table_prefetch(&binding->operators, operator_hash);
+}
+
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
 				const struct event *event, uint64_t call_hash,
-				const struct binding_sender *sender, int64_t now_ms, char *why,
-				size_t why_size)
+				uint64_t operator_hash, const struct binding_sender *sender,
+				int64_t now_ms, char *why, size_t why_size)
 {
 	const char *owner = owner_of(sender);
 	enum event_reject reason = check_source(config, event, sender, why, why_size);
@@ -611,29 +639,23 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 
 	if (event->ts_ms > now_ms)
 		now_ms = event->ts_ms;
-	bool names_call =
-		event->type != EVENT_OPERATOR_STATE; /* an operator_state names only its operator */
-	bool introduces_operator =
-		event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
-	/* Each key hashed once for its look-up and its binding (the call's by the caller). */
-	uint64_t operator_hash = event->operator_id[0] || introduces_operator
-					 ? hash_string_pair(event->agency, event->operator_id)
-					 : 0;
+	bool calls = names_call(event);
+	bool introduces = introduces_operator(event);
 
-	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && names_call)
+	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && calls)
 		reason = check_call(binding, event, call_hash, owner, now_ms, why, why_size);
 	if (reason == EVENT_OK && event->operator_id[0]) {
 		operator = find_operator(binding, event, operator_hash, now_ms);
 		if (config->tracker.bind_operators_to_source)
 			reason = check_operator(operator, event, sender, why, why_size);
 	}
-	if (reason == EVENT_OK && introduces_operator && !operator)
+	if (reason == EVENT_OK && introduces && !operator)
 		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
 	if (reason != EVENT_OK)
 		return reason;
-	if (names_call)
+	if (calls)
 		bind_call(binding, event, call_hash, owner, now_ms);
-	if (introduces_operator)
+	if (introduces)
 		bind_operator(binding, event, operator_hash, sender, now_ms);
 	return EVENT_OK;
 }

@@ -62,13 +62,21 @@ int binding_reconfigure(struct binding *binding, const struct config *config);
  * detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
  * operator_of_other_source, new_operator_rate. now_ms is the newest event time (the
  * engine's watermark, or the event's own ts when newer). call_hash: the hash_string of
- * event->call_id (read for events that name a call), hashed once by the caller for every
- * look-up of the event.
+ * event->call_id (read for events that name a call), and operator_hash:
+ * binding_operator_hash(event), hashed once by the caller for every look-up of the event.
  */
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
 				const struct event *event, uint64_t call_hash,
-				const struct binding_sender *sender, int64_t now_ms, char *why,
-				size_t why_size);
+				uint64_t operator_hash, const struct binding_sender *sender,
+				int64_t now_ms, char *why, size_t why_size);
+
+/** The hash binding_admit looks the event's operator up by (its agency and operator_id; 0
+ * when it names none and introduces none): a pure function of the event. */
+uint64_t binding_operator_hash(const struct event *event);
+
+/** A hint ahead of binding_admit with these hashes: fetch the slots it will look at first. */
+void binding_prefetch(const struct binding *binding, const struct event *event,
+		      uint64_t call_hash, uint64_t operator_hash);
 
 /* A sender whose new operators were refused: the episode of its "limit" system alert. */
 struct binding_episode {

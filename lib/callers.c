@@ -116,6 +116,11 @@ bool callers_take_redial(struct callers *callers, const char *ani, int64_t start
 	return true;
 }
 
+void callers_prefetch(const struct callers *callers, uint64_t ani_hash)
+{
+	table_prefetch(&callers->table, ani_hash);
+}
+
 uint64_t callers_evicted(const struct callers *callers)
 {
 	return callers->evicted;

@@ -103,6 +103,11 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 	return false;
 }
 
+void dedupe_prefetch(const struct dedupe *dedupe, uint64_t fingerprint)
+{
+	table_prefetch(&dedupe->table, fingerprint);
+}
+
 uint64_t dedupe_evicted(const struct dedupe *dedupe)
 {
 	return dedupe->evicted;

@@ -24,6 +24,9 @@ void dedupe_free(struct dedupe *dedupe);
  */
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms);
 
+/** A hint ahead of dedupe_seen(fingerprint): fetch its slot into the cache. */
+void dedupe_prefetch(const struct dedupe *dedupe, uint64_t fingerprint);
+
 /** Fingerprints forgotten early because the table was full. */
 uint64_t dedupe_evicted(const struct dedupe *dedupe);
 

@@ -1851,6 +1851,29 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	return DETECTOR_ADDED;
 }
 
+void detector_prefetch_call(const struct detector *detector, const char *agency,
+			    const char *operator_id, const char *ani)
+{
+	uint64_t hash = hash_string_pair(agency, operator_id);
+	const struct table *operators = &detector->operators;
+	const struct operator_entry *entry = table_slot(operators, (uint32_t)hash & operators->mask);
+
+	/* The operators' table is small (a slot is 24 bytes): its slot is read, and the state it
+	 * points to fetched, where find_operator will compare the key and insert the call. */
+	if (entry->base.used && entry->base.hash == hash) {
+		const char *state = (const char *)entry->state;
+		const char *key = (const char *)(state_spans(entry->state,
+							     detector->config.detector.rule_count) +
+						 detector->config.detector.rule_count);
+		__builtin_prefetch(state);
+		__builtin_prefetch(state + 64);
+		__builtin_prefetch(state + 128);
+		__builtin_prefetch(key);
+	}
+	if (ani[0])
+		callers_prefetch(detector->callers, hash_string(ani));
+}
+
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms)
 {
 	struct caller_hangup hangup;

@@ -121,6 +121,15 @@ void detector_operator_state(struct detector *detector, const struct event *even
  */
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms);
 
+/**
+ * A hint ahead of detector_add_call (and detector_caller_rang) of a call of agency's
+ * operator_id from ani: fetch into the cache the operator's slot, the start of its state
+ * and its key when its slot is its home, and ani's slot among the recent callers. Changes
+ * nothing.
+ */
+void detector_prefetch_call(const struct detector *detector, const char *agency,
+			    const char *operator_id, const char *ani);
+
 const struct detector_stats *detector_stats(struct detector *detector);
 
 enum detector_ack_result {

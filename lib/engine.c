@@ -557,19 +557,20 @@ static void settle_rate_limits(struct engine *engine)
 
 /* What the source may say (binding.h): its agencies, its calls and operators, its rate of
  * new operators. Checked before the duplicate filter, so that a refused line leaves no trace. */
-static enum event_reject reject_unbound(struct engine *engine, const struct event *event,
-					uint64_t call_hash, const struct engine_origin *origin,
+static enum event_reject reject_unbound(struct engine *engine, const struct engine_parsed *parsed,
+					const struct engine_origin *origin,
 					struct engine_verdict *verdict)
 {
 	struct binding_sender sender = { .source = origin->source,
 					 .named = origin->named && origin->source &&
 						  origin->source[0] };
-	enum event_reject reason =
-		binding_admit(engine->binding, &engine->config, event, call_hash, &sender,
-			      engine->watermark_ms, verdict->why, sizeof(verdict->why));
+	enum event_reject reason = binding_admit(
+		engine->binding, &engine->config, &parsed->event, parsed->call_hash,
+		parsed->operator_hash, &sender, engine->watermark_ms, verdict->why,
+		sizeof(verdict->why));
 
 	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
-		raise_rate_limit(engine, &sender, event->ts_ms);
+		raise_rate_limit(engine, &sender, parsed->event.ts_ms);
 	return reason;
 }
 
@@ -605,7 +606,7 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		source->too_late++;
 		return reason;
 	}
-	if ((reason = reject_unbound(engine, event, call_hash, origin, verdict)) != EVENT_OK)
+	if ((reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
 	if (dedupe_seen(engine->dedupe, parsed->fingerprint, event->ts_ms, horizon_ms)) {
@@ -701,7 +702,7 @@ void engine_parse(struct event_parser *parser, const char *line, size_t len,
 {
 	out->empty = len == 0;
 	out->blank = is_blank(line, len);
-	out->call_hash = out->fingerprint = 0;
+	out->call_hash = out->operator_hash = out->fingerprint = 0;
 	if (out->blank) {
 		out->reject = EVENT_OK;
 		out->why[0] = '\0';
@@ -711,10 +712,34 @@ void engine_parse(struct event_parser *parser, const char *line, size_t len,
 					 sizeof(out->why));
 	if (out->reject != EVENT_OK)
 		return;
-	/* Hashed here, once, for the binding's, the duplicate filter's and the tracker's
-	 * look-ups: pure functions of the event, so a parsing thread takes them off the apply. */
+	/* Hashed here, once, for the binding's (the call's and the operator's), the duplicate
+	 * filter's and the tracker's look-ups: pure functions of the event, so a parsing thread
+	 * takes them off the apply, and a replay fetches their slots ahead (engine_prefetch). */
 	out->call_hash = call_hash_of(&out->event);
 	out->fingerprint = event_fingerprint_hashed(&out->event, out->call_hash);
+	out->operator_hash = binding_operator_hash(&out->event);
+}
+
+void engine_prefetch(const struct engine *engine, const struct engine_parsed *parsed)
+{
+	if (parsed->blank || parsed->reject != EVENT_OK)
+		return;
+	binding_prefetch(engine->binding, &parsed->event, parsed->call_hash,
+			 parsed->operator_hash);
+	dedupe_prefetch(engine->dedupe, parsed->fingerprint);
+	if (parsed->event.type != EVENT_OPERATOR_STATE)
+		tracker_prefetch(engine->tracker, parsed->call_hash);
+}
+
+void engine_prefetch_call(const struct engine *engine, const struct engine_parsed *parsed)
+{
+	const char *agency, *operator_id, *ani;
+
+	if (!parsed->blank && parsed->reject == EVENT_OK &&
+	    parsed->event.type == EVENT_CALL_END &&
+	    tracker_peek_start(engine->tracker, parsed->event.call_id, parsed->call_hash, &agency,
+			       &operator_id, &ani))
+		detector_prefetch_call(engine->detector, agency, operator_id, ani);
 }
 
 void engine_apply(struct engine *engine, const struct engine_origin *origin,

@@ -133,6 +133,7 @@ struct engine_parsed {
 	bool blank;               /* nothing but blanks (or empty): ignored, not counted */
 	enum event_reject reject; /* EVENT_OK, or why the parser refused the line */
 	uint64_t call_hash;       /* hash_string of event.call_id (0: names no call, or refused) */
+	uint64_t operator_hash;   /* binding_operator_hash of event (0: refused) */
 	uint64_t fingerprint;     /* event_fingerprint_hashed of event (0: refused) */
 	struct event event;       /* as the parser left it (has_seq and seq even when refused) */
 	char why[256];            /* the parser's detail of a refusal; "" otherwise */
@@ -146,6 +147,17 @@ void engine_parse(struct event_parser *parser, const char *line, size_t len,
  * of *verdict is set. */
 void engine_apply(struct engine *engine, const struct engine_origin *origin,
 		  const struct engine_parsed *parsed, struct engine_verdict *verdict);
+
+/** A hint, nothing else: fetch into the cache the table slots engine_apply of parsed will look
+ * at first (the duplicate filter's, the binding's, the open call's), for a line that will be
+ * applied a little later (a replay's, handed over ahead). Changes nothing, reads the tables'
+ * sizes only: engine_apply gives the same result whether it was called or not. */
+void engine_prefetch(const struct engine *engine, const struct engine_parsed *parsed);
+
+/** The second step of the same hint, a record later (engine_prefetch's slots are in the cache
+ * by then): for a call_end, what completing its call will look at (the call-taker's state in
+ * the detector, the caller's slot among the recent callers). Changes nothing. */
+void engine_prefetch_call(const struct engine *engine, const struct engine_parsed *parsed);
 
 /**
  * The host clock moved on (received_ms) without a line: sources silent for

@@ -77,6 +77,17 @@ static inline uint32_t table_probe(const struct table *table, uint64_t hash,
 	}
 }
 
+/** A hint, nothing else: fetch into the cache the home slot of hash (both ends of it), where a
+ * probe for hash will start, so that a look-up made a little later does not wait for memory.
+ * Reads the table's size and slots pointer only; any hash is safe. */
+static inline void table_prefetch(const struct table *table, uint64_t hash)
+{
+	const char *slot = table_slot(table, (uint32_t)hash & table->mask);
+
+	__builtin_prefetch(slot);
+	__builtin_prefetch(slot + table->entry_size - 1);
+}
+
 /**
  * Take the empty slot i (from table_probe) for hash; the caller fills the rest. Requires
  * count < max. When the table is half full it first doubles (slot i is then found again), so

@@ -271,6 +271,25 @@ static enum tracker_result complete_call(struct tracker *tracker, uint32_t i,
 	return TRACKER_COMPLETED;
 }
 
+void tracker_prefetch(const struct tracker *tracker, uint64_t call_hash)
+{
+	table_prefetch(&tracker->calls, call_hash);
+}
+
+bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint64_t call_hash,
+			const char **agency, const char **operator_id, const char **ani)
+{
+	uint32_t i = table_probe(&tracker->calls, call_hash, call_id_matches, call_id);
+	const struct open_call *call = table_slot(&tracker->calls, i);
+
+	if (!table_used(&tracker->calls, i) || !call->has_start)
+		return false;
+	*agency = call_field(call, CALL_AGENCY);
+	*operator_id = call_field(call, CALL_OPERATOR);
+	*ani = call_field(call, CALL_ANI);
+	return true;
+}
+
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
 				  struct completed_call *completed)
 {

@@ -66,6 +66,17 @@ enum tracker_result tracker_apply(struct tracker *tracker, const struct event *e
 enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct event *event,
 					 uint64_t call_hash, struct completed_call *completed);
 
+/** A hint ahead of tracker_apply_hashed(call_hash): fetch the call's slot into the cache. */
+void tracker_prefetch(const struct tracker *tracker, uint64_t call_hash);
+
+/**
+ * The open call call_id names (call_hash its hash_string), if its call_start came: true with
+ * its agency, operator and ani (valid until the tracker changes). Reads only: what a replay
+ * looks at ahead of applying a call's end, to fetch the detector's state it will complete.
+ */
+bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint64_t call_hash,
+			const char **agency, const char **operator_id, const char **ani);
+
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);
 

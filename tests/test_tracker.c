@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "codec.h"
+#include "hash.h"
 #include "tracker.h"
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
@@ -295,6 +296,35 @@ static void test_strings_at_their_length(void **state)
 	tracker_free(loaded);
 }
 
+/* tracker_peek_start: a started call's strings, read without a change; nothing for a call
+ * not open or whose start has not come. */
+static void test_peek_start(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	const char *agency = NULL, *operator_id = NULL, *ani = NULL;
+	struct completed_call call;
+	(void)state;
+
+	apply(tracker, start_event("c1", T0, "op-7", "5045550101"), &call);
+	apply(tracker, end_event("c2", T0 + 1000, RELEASED_BY_CALLER), &call);
+	assert_true(tracker_peek_start(tracker, "c1", hash_string("c1"), &agency, &operator_id,
+				       &ani));
+	assert_string_equal(agency, "NOPD");
+	assert_string_equal(operator_id, "op-7");
+	assert_string_equal(ani, "5045550101");
+	assert_false(tracker_peek_start(tracker, "c2", hash_string("c2"), &agency, &operator_id,
+					&ani));
+	assert_false(tracker_peek_start(tracker, "c3", hash_string("c3"), &agency, &operator_id,
+					&ani));
+	assert_int_equal(tracker_open_calls(tracker), 2);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
+	assert_string_equal(call.ani, "5045550101");
+	assert_false(tracker_peek_start(tracker, "c1", hash_string("c1"), &agency, &operator_id,
+					&ani));
+	tracker_free(tracker);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_stale_calls_expire),
 		cmocka_unit_test(test_churn_keeps_table_consistent),
 		cmocka_unit_test(test_strings_at_their_length),
+		cmocka_unit_test(test_peek_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -940,7 +940,7 @@ static void *reader_run(void *arg)
 /* Slots ahead of the one applied whose lines are fetched meanwhile: they were written on the
  * other CPU, and a line read there costs a transfer between the cores that the engine's
  * work for one record can hide. */
-#define READER_PREFETCH 2u
+#define READER_PREFETCH 3u
 
 static void prefetch_item(const struct replay_item *item)
 {
@@ -948,8 +948,25 @@ static void prefetch_item(const struct replay_item *item)
 
 	if (!item)
 		return;
-	for (size_t line = 0; line < sizeof *item; line += 64)
+	/* (not the parser's 256-byte detail at its end: read only for a refused line) */
+	for (size_t line = 0; line < offsetof(struct replay_item, parsed.why); line += 64)
 		__builtin_prefetch(at + line);
+}
+
+/* The engine's table slots the next record will look at, fetched while this one is applied
+ * (engine_prefetch: the duplicate filter's, the binding's and the open call's slots, which
+ * miss the cache at a day's size): its line is parsed already, its hashes with it. */
+static void prefetch_state(const struct recovery_pass *pass, const struct replay_item *item)
+{
+	if (item && item->kind == REPLAY_EVENT)
+		engine_prefetch(pass->recovery->engine, &item->parsed);
+}
+
+/* Then, a record later, what a call_end's completion will look at (engine_prefetch_call). */
+static void prefetch_call(const struct recovery_pass *pass, const struct replay_item *item)
+{
+	if (item && item->kind == REPLAY_EVENT)
+		engine_prefetch_call(pass->recovery->engine, &item->parsed);
 }
 
 /* The records as the reader hands them over: marks settle and file, the rest are applied. */
@@ -959,7 +976,11 @@ static int apply_handed(struct recovery_pass *pass, struct reader *reader)
 	int rc = 0;
 
 	while (rc == 0 && (item = handoff_next(reader->handoff))) {
+		/* three records ahead its slot, two ahead the tables' slots it will look at, one
+		 * ahead what those lead to (a record's work hides each fetch) */
 		prefetch_item(handoff_ahead(reader->handoff, READER_PREFETCH));
+		prefetch_state(pass, handoff_ahead(reader->handoff, READER_PREFETCH - 1));
+		prefetch_call(pass, handoff_ahead(reader->handoff, READER_PREFETCH - 2));
 		if (item->kind == REPLAY_BEGIN)
 			rc = settle_checked(pass, &reader->checks[item->segment]);
 		else if (item->kind == REPLAY_END)
