@@ -36,6 +36,7 @@ struct callers *callers_new(uint32_t max_callers)
 		free(callers);
 		return NULL;
 	}
+	table_grow_gradually(&callers->table); /* 10 MB at the default bound */
 	callers->newest_end_ms = INT64_MIN;
 	return callers;
 }

@@ -30,6 +30,7 @@ struct dedupe *dedupe_new(uint32_t max_events)
 		free(dedupe);
 		return NULL;
 	}
+	table_grow_gradually(&dedupe->table); /* 3 MB and more at the default bounds */
 	return dedupe;
 }
 

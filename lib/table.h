@@ -22,6 +22,13 @@
  * Slot order depends on the table's size, hence on its history: whatever reaches an output
  * (alerts, snapshots) must not depend on it. table_save_entries writes in an order of the
  * entries' hashes alone.
+ *
+ * A table may grow gradually (table_grow_gradually): a doubling then keeps the slots it had as
+ * old slots, and each claim moves a few of their entries into the new ones (whole runs of
+ * used slots, four slots walked a claim) until none is left, instead of moving them all
+ * in one claim (a 10 MB table's doubling took 5-10 ms of one loop iteration). Meanwhile a probe
+ * looks in both, and an old slot's index is mask + 1 + its place among the old slots, so only
+ * the functions below see every entry: the owner of such a table must not walk 0..mask itself.
  */
 
 struct table_entry {
@@ -41,6 +48,13 @@ struct table {
 	uint32_t count;
 	uint32_t max_count;
 	int64_t *ages; /* scratch for eviction, max_count long (untouched until an eviction) */
+	/* Growing gradually: the slots before the doubling while entries remain there, or NULL. */
+	unsigned char *old_slots;
+	uint32_t old_mask;   /* old slots - 1 */
+	uint32_t old_count;  /* entries still in the old slots */
+	uint32_t old_start;  /* an empty old slot: the walk starts after it */
+	uint32_t old_walked; /* old slots walked (emptied) from there */
+	bool gradual;        /* table_grow_gradually */
 };
 
 /** A table for at most max_count entries of entry_size bytes, with room for a few at first;
@@ -48,12 +62,18 @@ struct table {
 int table_init(struct table *table, size_t entry_size, uint32_t max_count);
 void table_release(struct table *table);
 
+/** From now on, double gradually (above). Only for a table its owner reaches through the
+ * functions here alone (no loop over 0..mask of its own). */
+void table_grow_gradually(struct table *table);
+
 /* The three below are on every event's path (several probes a line): inline, so that a probe
  * calls its caller's static match function directly (or inlines it). */
 
-/** Entry at slot i (used or not). */
+/** Entry at slot i (used or not); past mask, an old slot of a table growing gradually. */
 static inline void *table_slot(const struct table *table, uint32_t i)
 {
+	if (i > table->mask)
+		return table->old_slots + (size_t)(i - table->mask - 1) * table->entry_size;
 	return table->slots + (size_t)i * table->entry_size;
 }
 
@@ -70,10 +90,24 @@ static inline uint32_t table_probe(const struct table *table, uint64_t hash,
 	uint32_t i = (uint32_t)hash & table->mask;
 
 	for (;;) {
-		const struct table_entry *entry = table_slot(table, i);
-		if (!entry->used || (entry->hash == hash && matches(entry, key)))
+		const struct table_entry *entry =
+			(const void *)(table->slots + (size_t)i * table->entry_size);
+		if (!entry->used)
+			break;
+		if (entry->hash == hash && matches(entry, key))
 			return i;
 		i = (i + 1) & table->mask;
+	}
+	if (!table->old_slots)
+		return i;
+	/* Growing gradually: the entry may not have moved yet. */
+	for (uint32_t j = (uint32_t)hash & table->old_mask;; j = (j + 1) & table->old_mask) {
+		const struct table_entry *entry =
+			(const void *)(table->old_slots + (size_t)j * table->entry_size);
+		if (!entry->used)
+			return i;
+		if (entry->hash == hash && matches(entry, key))
+			return table->mask + 1 + j;
 	}
 }
 
