@@ -90,7 +90,7 @@ static uint32_t table_end(const struct table *table)
 
 static struct table_entry *header(const struct table *table, uint32_t i)
 {
-	return table_slot(table, i);
+	return table_slot_any(table, i);
 }
 
 /* An empty slot for hash in a table known not to hold the key. */
@@ -198,31 +198,38 @@ static int begin_growth(struct table *table)
 	return 0;
 }
 
-void *table_claim(struct table *table, uint32_t i, uint64_t hash)
+/* A claim of hash while old slots are left: the old run of hash's home goes first (entries of
+ * one hash stay in the order they were claimed), then a step of the walk (or, were the slots
+ * half full, the rest of it); the empty slot for hash found again. */
+static uint32_t claim_while_growing(struct table *table, uint64_t hash)
 {
-	bool half_full = table->count + 1 > (table->mask + 1) / 2;
+	uint32_t j = (uint32_t)hash & table->old_mask;
 
-	if (table->old_slots && half_full) /* not expected: the walk ends long before */
+	if (table->count + 1 > (table->mask + 1) / 2) { /* not expected: the walk ends before */
 		grow_step(table, UINT32_MAX);
-	/* Half full: double, and find the empty slot for hash again. Without the memory, go on
-	 * fuller (the next claim tries again) while an empty slot would be left. */
-	if (half_full && table->mask < table->full_mask) {
-		if ((table->gradual ? begin_growth(table) : rehash(table, (table->mask + 1) * 2)) ==
-		    0)
-			i = table_probe(table, hash, never_matches, NULL);
-		else if (table->count + 2 > table->mask + 1)
-			return NULL;
-	}
-	if (table->old_slots) {
-		/* Entries of hash's old run go first (entries of one hash stay in the order they
-		 * were claimed), then a step of the walk; then find the empty slot again. */
-		uint32_t j = (uint32_t)hash & table->old_mask;
+	} else {
 		if (old_header(table, j)->used)
 			move_old_run(table, j);
 		grow_step(table, GROW_STEP_SLOTS);
-		i = table_probe(table, hash, never_matches, NULL);
 	}
-	struct table_entry *entry = header(table, i);
+	return table_probe(table, hash, never_matches, NULL);
+}
+
+void *table_claim(struct table *table, uint32_t i, uint64_t hash)
+{
+	if (table->old_slots)
+		i = claim_while_growing(table, hash);
+	/* Half full: double, and find the empty slot for hash again. Without the memory, go on
+	 * fuller (the next claim tries again) while an empty slot would be left. */
+	if (table->count + 1 > (table->mask + 1) / 2 && table->mask < table->full_mask) {
+		if (!table->gradual && rehash(table, (table->mask + 1) * 2) == 0)
+			i = table_probe(table, hash, never_matches, NULL);
+		else if (table->gradual && begin_growth(table) == 0)
+			i = claim_while_growing(table, hash);
+		else if (table->count + 2 > table->mask + 1)
+			return NULL;
+	}
+	struct table_entry *entry = table_slot(table, i);
 
 	/* Callers make room first. Past the bound the table still has free slots (it has twice
 	 * as many), so a release build counts the failure and goes on. */
@@ -286,11 +293,19 @@ uint32_t table_remove_stale(struct table *table,
 	/* Removing slot i may pull a later entry into it, so look at i again. An entry pulled
 	 * from the start of the array into the end is looked at twice, which is harmless. The old
 	 * slots of a table growing gradually come after (gone once their last entry is). */
-	for (uint32_t i = 0; i < table_end(table); i++) {
-		while (i < table_end(table) && table_used(table, i) &&
-		       is_stale(table_slot(table, i), ctx)) {
+	for (uint32_t i = 0; i <= table->mask; i++) {
+		while (table_used(table, i) && is_stale(table_slot(table, i), ctx)) {
 			if (on_remove)
 				on_remove(table_slot(table, i), remove_ctx);
+			table_remove(table, i);
+			removed++;
+		}
+	}
+	for (uint32_t i = table->mask + 1; i < table_end(table); i++) {
+		while (i < table_end(table) && table_used_any(table, i) &&
+		       is_stale(table_slot_any(table, i), ctx)) {
+			if (on_remove)
+				on_remove(table_slot_any(table, i), remove_ctx);
 			table_remove(table, i);
 			removed++;
 		}
@@ -355,8 +370,8 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < table_end(table); i++)
-		if (table_used(table, i))
-			table->ages[n++] = age(table_slot(table, i));
+		if (table_used_any(table, i))
+			table->ages[n++] = age(table_slot_any(table, i));
 	if (n == 0)
 		return 0;
 	uint32_t k = fraction > 0 ? n / fraction : 0;
@@ -436,15 +451,16 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 		/* Equal hashes are all in the slots or all in the old slots (table_claim). */
 		uint32_t at = i <= table->mask ? i : i - table->mask - 1;
 		uint32_t mask = i <= table->mask ? table->mask : table->old_mask;
+		uint32_t distance = (at - (uint32_t)entry->hash) & mask;
 		if (entry->used && n < table->count)
 			order[n++] = (struct save_order){ .home = entry->hash & table->full_mask,
 							  .hash = entry->hash,
-							  .distance = (at - (uint32_t)entry->hash) & mask,
+							  .distance = distance,
 							  .slot = i };
 	}
 	qsort(order, n, sizeof(*order), compare_save_order);
 	for (uint32_t j = 0; j < n; j++)
-		put(table_slot(table, order[j].slot), writer, ctx);
+		put(table_slot_any(table, order[j].slot), writer, ctx);
 	free(order);
 }
 

@@ -26,9 +26,11 @@
  * A table may grow gradually (table_grow_gradually): a doubling then keeps the slots it had as
  * old slots, and each claim moves a few of their entries into the new ones (whole runs of
  * used slots, four slots walked a claim) until none is left, instead of moving them all
- * in one claim (a 10 MB table's doubling took 5-10 ms of one loop iteration). Meanwhile a probe
- * looks in both, and an old slot's index is mask + 1 + its place among the old slots, so only
- * the functions below see every entry: the owner of such a table must not walk 0..mask itself.
+ * in one claim (a 10 MB table's doubling took 5-10 ms of one loop iteration). Meanwhile its
+ * owner probes with table_probe_any, which looks in both, and reaches entries through
+ * table_used_any and table_slot_any: an old slot's index is mask + 1 + its place among the old
+ * slots. Only the functions here see every entry: such an owner never walks 0..mask itself.
+ * (table_probe, table_used and table_slot, for the other tables, stay without the branch.)
  */
 
 struct table_entry {
@@ -69,11 +71,9 @@ void table_grow_gradually(struct table *table);
 /* The three below are on every event's path (several probes a line): inline, so that a probe
  * calls its caller's static match function directly (or inlines it). */
 
-/** Entry at slot i (used or not); past mask, an old slot of a table growing gradually. */
+/** Entry at slot i <= mask (used or not). */
 static inline void *table_slot(const struct table *table, uint32_t i)
 {
-	if (i > table->mask)
-		return table->old_slots + (size_t)(i - table->mask - 1) * table->entry_size;
 	return table->slots + (size_t)i * table->entry_size;
 }
 
@@ -90,17 +90,36 @@ static inline uint32_t table_probe(const struct table *table, uint64_t hash,
 	uint32_t i = (uint32_t)hash & table->mask;
 
 	for (;;) {
-		const struct table_entry *entry =
-			(const void *)(table->slots + (size_t)i * table->entry_size);
-		if (!entry->used)
-			break;
-		if (entry->hash == hash && matches(entry, key))
+		const struct table_entry *entry = table_slot(table, i);
+		if (!entry->used || (entry->hash == hash && matches(entry, key)))
 			return i;
 		i = (i + 1) & table->mask;
 	}
-	if (!table->old_slots)
+}
+
+/** Entry at index i of a table growing gradually: a slot, or past mask an old slot. */
+static inline void *table_slot_any(const struct table *table, uint32_t i)
+{
+	if (i > table->mask)
+		return table->old_slots + (size_t)(i - table->mask - 1) * table->entry_size;
+	return table_slot(table, i);
+}
+
+/** Is index i (table_slot_any) in use? */
+static inline bool table_used_any(const struct table *table, uint32_t i)
+{
+	return ((const struct table_entry *)table_slot_any(table, i))->used;
+}
+
+/** table_probe of a table growing gradually: the entry's index in the slots or the old slots,
+ * else the empty slot where it would go. */
+static inline uint32_t table_probe_any(const struct table *table, uint64_t hash,
+				       table_match_fn *matches, const void *key)
+{
+	uint32_t i = table_probe(table, hash, matches, key);
+
+	if (!table->old_slots || table_used(table, i))
 		return i;
-	/* Growing gradually: the entry may not have moved yet. */
 	for (uint32_t j = (uint32_t)hash & table->old_mask;; j = (j + 1) & table->old_mask) {
 		const struct table_entry *entry =
 			(const void *)(table->old_slots + (size_t)j * table->entry_size);
@@ -119,10 +138,11 @@ static inline uint32_t table_probe(const struct table *table, uint64_t hash,
  */
 void *table_claim(struct table *table, uint32_t i, uint64_t hash);
 
-/** The slot of an entry (a pointer table_slot or table_claim gave). */
+/** The index of an entry (a pointer table_slot, table_slot_any or table_claim gave). */
 uint32_t table_index(const struct table *table, const void *entry);
 
-/** Remove the entry at slot i; later entries may move. */
+/** Remove the entry at index i (table_probe_any's in a table growing gradually); later
+ * entries may move. */
 void table_remove(struct table *table, uint32_t i);
 
 /** Remove every entry for which is_stale(entry, ctx); returns how many. O(slots). */

@@ -57,7 +57,8 @@ static bool take(struct callers *callers, uint32_t n)
  * after a load. */
 static void test_redials_while_growing(void **state)
 {
-	struct callers *up = callers_new(2000), *down = callers_new(2000), *loaded = callers_new(2000);
+	struct callers *up = callers_new(2000), *down = callers_new(2000);
+	struct callers *loaded = callers_new(2000);
 	struct codec_writer a = {0}, b = {0}, c = {0};
 	struct codec_reader reader;
 	(void)state;

@@ -335,12 +335,12 @@ static void assert_same_keys(struct table *x, struct table *y, uint32_t keys,
 			     uint64_t (*hash)(uint32_t))
 {
 	for (uint32_t key = 0; key < keys; key++) {
-		uint32_t i = table_probe(x, hash(key), item_matches, &key);
-		uint32_t j = table_probe(y, hash(key), item_matches, &key);
-		assert_int_equal(table_used(x, i), table_used(y, j));
-		if (!table_used(x, i))
+		uint32_t i = table_probe_any(x, hash(key), item_matches, &key);
+		uint32_t j = table_probe_any(y, hash(key), item_matches, &key);
+		assert_int_equal(table_used_any(x, i), table_used_any(y, j));
+		if (!table_used_any(x, i))
 			continue;
-		const struct item *a = table_slot(x, i), *b = table_slot(y, j);
+		const struct item *a = table_slot_any(x, i), *b = table_slot_any(y, j);
 		assert_int_equal(a->key, key);
 		assert_int_equal(b->key, key);
 		assert_int_equal(a->age, b->age);
@@ -350,7 +350,7 @@ static void assert_same_keys(struct table *x, struct table *y, uint32_t keys,
 
 static void insert_with(struct table *table, uint32_t key, int64_t age, uint64_t (*hash)(uint32_t))
 {
-	uint32_t i = table_probe(table, hash(key), item_matches, &key);
+	uint32_t i = table_probe_any(table, hash(key), item_matches, &key);
 	struct item *item = table_claim(table, i, hash(key));
 
 	assert_non_null(item);
@@ -360,9 +360,9 @@ static void insert_with(struct table *table, uint32_t key, int64_t age, uint64_t
 
 static void remove_with(struct table *table, uint32_t key, uint64_t (*hash)(uint32_t))
 {
-	uint32_t i = table_probe(table, hash(key), item_matches, &key);
+	uint32_t i = table_probe_any(table, hash(key), item_matches, &key);
 
-	assert_true(table_used(table, i));
+	assert_true(table_used_any(table, i));
 	table_remove(table, i);
 }
 
@@ -449,7 +449,7 @@ static void test_growth_with_removals_midway(void **state)
 	/* A removal from the old slots, one from the new ones. */
 	uint32_t in_old = 0, in_new = 0;
 	for (uint32_t key = 0; key < 33 && (!in_old || !in_new); key++) {
-		uint32_t i = table_probe(&table, clumped_hash(key), item_matches, &key);
+		uint32_t i = table_probe_any(&table, clumped_hash(key), item_matches, &key);
 		if (i > table.mask && !in_old)
 			in_old = key + 1;
 		else if (i <= table.mask && !in_new)
@@ -465,7 +465,7 @@ static void test_growth_with_removals_midway(void **state)
 	assert_same_save(&table, &whole, 31);
 	/* Removing every old entry ends the growth. */
 	for (uint32_t key = 0; key < 33 && table.old_slots; key++) {
-		uint32_t i = table_probe(&table, clumped_hash(key), item_matches, &key);
+		uint32_t i = table_probe_any(&table, clumped_hash(key), item_matches, &key);
 		if (i > table.mask) {
 			table_remove(&table, i);
 			remove_with(&whole, key, clumped_hash);
