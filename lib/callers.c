@@ -36,6 +36,7 @@ struct callers *callers_new(uint32_t max_callers)
 		free(callers);
 		return NULL;
 	}
+	table_grow_gradually(&callers->table); /* 10 MB at the default bound */
 	callers->newest_end_ms = INT64_MIN;
 	return callers;
 }
@@ -78,14 +79,14 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 		      int64_t window_ms)
 {
 	uint64_t hash = hash_string(ani);
-	uint32_t i = table_probe(&callers->table, hash, ani_matches, ani);
+	uint32_t i = table_probe_any(&callers->table, hash, ani_matches, ani);
 
 	if (hangup->end_ms > callers->newest_end_ms)
 		callers->newest_end_ms = hangup->end_ms;
-	if (!table_used(&callers->table, i)) {
+	if (!table_used_any(&callers->table, i)) {
 		if (callers->table.count >= callers->table.max_count) {
 			make_room(callers, window_ms);
-			i = table_probe(&callers->table, hash, ani_matches, ani);
+			i = table_probe_any(&callers->table, hash, ani_matches, ani);
 		}
 		struct caller_entry *entry = table_claim(&callers->table, i, hash);
 		if (!entry) { /* no memory to grow: not remembered, as if evicted */
@@ -95,7 +96,7 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 		text_copy(entry->ani, ani, sizeof(entry->ani));
 		i = table_index(&callers->table, entry);
 	}
-	struct caller_entry *entry = table_slot(&callers->table, i);
+	struct caller_entry *entry = table_slot_any(&callers->table, i);
 	if (hangup->end_ms >= entry->hangup.end_ms || entry->hangup.serial == 0)
 		entry->hangup = *hangup;
 }
@@ -104,11 +105,11 @@ bool callers_take_redial(struct callers *callers, const char *ani, int64_t start
 			 int64_t window_ms, struct caller_hangup *hangup)
 {
 	uint64_t hash = hash_string(ani);
-	uint32_t i = table_probe(&callers->table, hash, ani_matches, ani);
+	uint32_t i = table_probe_any(&callers->table, hash, ani_matches, ani);
 
-	if (!table_used(&callers->table, i))
+	if (!table_used_any(&callers->table, i))
 		return false;
-	const struct caller_entry *entry = table_slot(&callers->table, i);
+	const struct caller_entry *entry = table_slot_any(&callers->table, i);
 	if (start_ms < entry->hangup.end_ms || start_ms - entry->hangup.end_ms > window_ms)
 		return false;
 	*hangup = entry->hangup;

@@ -30,6 +30,7 @@ struct dedupe *dedupe_new(uint32_t max_events)
 		free(dedupe);
 		return NULL;
 	}
+	table_grow_gradually(&dedupe->table); /* 3 MB and more at the default bounds */
 	return dedupe;
 }
 
@@ -89,12 +90,12 @@ static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms)
 {
-	uint32_t i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
+	uint32_t i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);
 
-	if (table_used(&dedupe->table, i))
+	if (table_used_any(&dedupe->table, i))
 		return true;
 	if (make_room(dedupe, horizon_ms))
-		i = table_probe(&dedupe->table, fingerprint, same_event, NULL);
+		i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);
 	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
 	if (seen) /* else no memory to grow: not remembered, as if evicted */
 		seen->ts_ms = ts_ms;

@@ -13,6 +13,12 @@
 /* The slots a table starts with (fewer when its bound needs fewer). */
 #define FIRST_SLOTS 64u
 
+/* Old slots a claim walks (and empties) while a table grows gradually: the walk ends after
+ * old slots / 4 claims, before the new slots are half full (after old slots / 2 claims), and a
+ * feed's read of 256 KiB (2,000 lines or so) moves a few thousand entries at the most. A run
+ * of used slots is moved whole, so a claim may move a few more (runs are short at load 1/2). */
+#define GROW_STEP_SLOTS 4u
+
 /*
  * count zeroed slots of size bytes. A large array (100,000 call-takers: the operators' tables
  * grow to 6-15 MB) is touched at random, a page per new key or so: in 4 KiB pages a page
@@ -63,14 +69,28 @@ void table_release(struct table *table)
 {
 	free(table->slots);
 	free(table->ages);
+	free(table->old_slots);
 	table->slots = NULL;
 	table->ages = NULL;
+	table->old_slots = NULL;
 	table->count = 0;
+	table->old_count = 0;
+}
+
+void table_grow_gradually(struct table *table)
+{
+	table->gradual = true;
+}
+
+/* One past the last index: the slots, then the old slots of a table growing gradually. */
+static uint32_t table_end(const struct table *table)
+{
+	return table->mask + 1 + (table->old_slots ? table->old_mask + 1 : 0);
 }
 
 static struct table_entry *header(const struct table *table, uint32_t i)
 {
-	return table_slot(table, i);
+	return table_slot_any(table, i);
 }
 
 /* An empty slot for hash in a table known not to hold the key. */
@@ -114,17 +134,102 @@ static int rehash(struct table *table, uint32_t slots)
 	return 0;
 }
 
+/* Old slot j of a table growing gradually. */
+static struct table_entry *old_header(const struct table *table, uint32_t j)
+{
+	return (struct table_entry *)(table->old_slots + (size_t)j * table->entry_size);
+}
+
+/* Move the run of used old slots that holds old slot j (used) into the new slots, in
+ * probe-chain order: entries of one hash keep their order, as in rehash. The run ends at an
+ * empty slot on both sides, so no other old entry's probe chain crosses it. */
+static void move_old_run(struct table *table, uint32_t j)
+{
+	uint32_t mask = table->old_mask;
+
+	while (old_header(table, (j - 1) & mask)->used)
+		j = (j - 1) & mask;
+	for (; old_header(table, j)->used; j = (j + 1) & mask) {
+		struct table_entry *entry = old_header(table, j);
+		uint32_t mask_now = table->mask;
+		uint32_t i = (uint32_t)entry->hash & mask_now;
+		while (table_used(table, i))
+			i = (i + 1) & mask_now;
+		memcpy(table_slot(table, i), entry, table->entry_size);
+		entry->used = false;
+		table->old_count--;
+	}
+}
+
+static void free_old_slots(struct table *table)
+{
+	free(table->old_slots);
+	table->old_slots = NULL;
+	table->old_mask = 0;
+}
+
+/* Walk at least `slots` more old slots (every one when UINT32_MAX), moving their entries. */
+static void grow_step(struct table *table, uint32_t slots)
+{
+	for (uint32_t n = 0; n < slots && table->old_count > 0; n++) {
+		uint32_t j = (table->old_start + 1 + table->old_walked) & table->old_mask;
+		if (old_header(table, j)->used)
+			move_old_run(table, j);
+		table->old_walked++;
+	}
+	if (table->old_count == 0)
+		free_old_slots(table);
+}
+
+/* Double gradually: the slots now become the old slots. */
+static int begin_growth(struct table *table)
+{
+	unsigned char *slots = alloc_slots((table->mask + 1) * 2, table->entry_size);
+
+	if (!slots)
+		return -ENOMEM;
+	table->old_slots = table->slots;
+	table->old_mask = table->mask;
+	table->old_count = table->count;
+	table->old_start = first_empty(table);
+	table->old_walked = 0;
+	table->slots = slots;
+	table->mask = table->mask * 2 + 1;
+	return 0;
+}
+
+/* A claim of hash while old slots are left: the old run of hash's home goes first (entries of
+ * one hash stay in the order they were claimed), then a step of the walk (or, were the slots
+ * half full, the rest of it); the empty slot for hash found again. */
+static uint32_t claim_while_growing(struct table *table, uint64_t hash)
+{
+	uint32_t j = (uint32_t)hash & table->old_mask;
+
+	if (table->count + 1 > (table->mask + 1) / 2) { /* not expected: the walk ends before */
+		grow_step(table, UINT32_MAX);
+	} else {
+		if (old_header(table, j)->used)
+			move_old_run(table, j);
+		grow_step(table, GROW_STEP_SLOTS);
+	}
+	return table_probe(table, hash, never_matches, NULL);
+}
+
 void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 {
+	if (table->old_slots)
+		i = claim_while_growing(table, hash);
 	/* Half full: double, and find the empty slot for hash again. Without the memory, go on
 	 * fuller (the next claim tries again) while an empty slot would be left. */
 	if (table->count + 1 > (table->mask + 1) / 2 && table->mask < table->full_mask) {
-		if (rehash(table, (table->mask + 1) * 2) == 0)
+		if (!table->gradual && rehash(table, (table->mask + 1) * 2) == 0)
 			i = table_probe(table, hash, never_matches, NULL);
+		else if (table->gradual && begin_growth(table) == 0)
+			i = claim_while_growing(table, hash);
 		else if (table->count + 2 > table->mask + 1)
 			return NULL;
 	}
-	struct table_entry *entry = header(table, i);
+	struct table_entry *entry = table_slot(table, i);
 
 	/* Callers make room first. Past the bound the table still has free slots (it has twice
 	 * as many), so a release build counts the failure and goes on. */
@@ -138,29 +243,45 @@ void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 
 uint32_t table_index(const struct table *table, const void *entry)
 {
-	return (uint32_t)((size_t)((const unsigned char *)entry - table->slots) /
-			  table->entry_size);
+	uintptr_t at = (uintptr_t)entry, slots = (uintptr_t)table->slots;
+
+	if (table->old_slots && (at < slots || at - slots >= (table->mask + 1) * table->entry_size))
+		return table->mask + 1 +
+		       (uint32_t)((at - (uintptr_t)table->old_slots) / table->entry_size);
+	return (uint32_t)((at - slots) / table->entry_size);
 }
 
-void table_remove(struct table *table, uint32_t hole)
+/* Backward-shift deletion of the entry at slot hole of slots (mask + 1 of them). */
+static void remove_from(unsigned char *slots, size_t entry_size, uint32_t mask, uint32_t hole)
 {
 	uint32_t i = hole;
 
 	for (;;) {
-		i = (i + 1) & table->mask;
-		struct table_entry *entry = header(table, i);
+		i = (i + 1) & mask;
+		struct table_entry *entry = (struct table_entry *)(slots + (size_t)i * entry_size);
 		if (!entry->used)
 			break;
-		uint32_t home = (uint32_t)entry->hash & table->mask;
+		uint32_t home = (uint32_t)entry->hash & mask;
 		/* Leave slot i alone when its home lies cyclically in (hole, i]. */
 		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
 		if (stays)
 			continue;
-		memcpy(header(table, hole), entry, table->entry_size);
+		memcpy(slots + (size_t)hole * entry_size, entry, entry_size);
 		hole = i;
 	}
-	header(table, hole)->used = false;
+	((struct table_entry *)(slots + (size_t)hole * entry_size))->used = false;
+}
+
+void table_remove(struct table *table, uint32_t i)
+{
 	table->count--;
+	if (i <= table->mask) {
+		remove_from(table->slots, table->entry_size, table->mask, i);
+		return;
+	}
+	remove_from(table->old_slots, table->entry_size, table->old_mask, i - table->mask - 1);
+	if (--table->old_count == 0)
+		free_old_slots(table);
 }
 
 uint32_t table_remove_stale(struct table *table,
@@ -170,11 +291,21 @@ uint32_t table_remove_stale(struct table *table,
 	uint32_t removed = 0;
 
 	/* Removing slot i may pull a later entry into it, so look at i again. An entry pulled
-	 * from the start of the array into the end is looked at twice, which is harmless. */
+	 * from the start of the array into the end is looked at twice, which is harmless. The old
+	 * slots of a table growing gradually come after (gone once their last entry is). */
 	for (uint32_t i = 0; i <= table->mask; i++) {
 		while (table_used(table, i) && is_stale(table_slot(table, i), ctx)) {
 			if (on_remove)
 				on_remove(table_slot(table, i), remove_ctx);
+			table_remove(table, i);
+			removed++;
+		}
+	}
+	for (uint32_t i = table->mask + 1; i < table_end(table); i++) {
+		while (i < table_end(table) && table_used_any(table, i) &&
+		       is_stale(table_slot_any(table, i), ctx)) {
+			if (on_remove)
+				on_remove(table_slot_any(table, i), remove_ctx);
 			table_remove(table, i);
 			removed++;
 		}
@@ -238,9 +369,9 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i <= table->mask; i++)
-		if (table_used(table, i))
-			table->ages[n++] = age(table_slot(table, i));
+	for (uint32_t i = 0; i < table_end(table); i++)
+		if (table_used_any(table, i))
+			table->ages[n++] = age(table_slot_any(table, i));
 	if (n == 0)
 		return 0;
 	uint32_t k = fraction > 0 ? n / fraction : 0;
@@ -259,6 +390,9 @@ int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,
 	int rc = table_init(&resized, table->entry_size, max_count);
 	if (rc != 0)
 		return rc;
+	resized.gradual = table->gradual;
+	if (table->old_slots) /* a reload: end the growth at once */
+		grow_step(table, UINT32_MAX);
 	uint32_t held = table->count < max_count ? table->count : max_count;
 	uint32_t slots = slots_for(held);
 	if (slots > resized.mask + 1 && (rc = rehash(&resized, slots)) != 0) {
@@ -312,18 +446,21 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 		writer->failed = true;
 		return;
 	}
-	for (uint32_t i = 0; i <= table->mask; i++) {
+	for (uint32_t i = 0; i < table_end(table); i++) {
 		const struct table_entry *entry = header(table, i);
+		/* Equal hashes are all in the slots or all in the old slots (table_claim). */
+		uint32_t at = i <= table->mask ? i : i - table->mask - 1;
+		uint32_t mask = i <= table->mask ? table->mask : table->old_mask;
+		uint32_t distance = (at - (uint32_t)entry->hash) & mask;
 		if (entry->used && n < table->count)
 			order[n++] = (struct save_order){ .home = entry->hash & table->full_mask,
 							  .hash = entry->hash,
-							  .distance = (i - (uint32_t)entry->hash) &
-								      table->mask,
+							  .distance = distance,
 							  .slot = i };
 	}
 	qsort(order, n, sizeof(*order), compare_save_order);
 	for (uint32_t j = 0; j < n; j++)
-		put(table_slot(table, order[j].slot), writer, ctx);
+		put(table_slot_any(table, order[j].slot), writer, ctx);
 	free(order);
 }
 

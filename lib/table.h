@@ -22,6 +22,15 @@
  * Slot order depends on the table's size, hence on its history: whatever reaches an output
  * (alerts, snapshots) must not depend on it. table_save_entries writes in an order of the
  * entries' hashes alone.
+ *
+ * A table may grow gradually (table_grow_gradually): a doubling then keeps the slots it had as
+ * old slots, and each claim moves a few of their entries into the new ones (whole runs of
+ * used slots, four slots walked a claim) until none is left, instead of moving them all
+ * in one claim (a 10 MB table's doubling took 5-10 ms of one loop iteration). Meanwhile its
+ * owner probes with table_probe_any, which looks in both, and reaches entries through
+ * table_used_any and table_slot_any: an old slot's index is mask + 1 + its place among the old
+ * slots. Only the functions here see every entry: such an owner never walks 0..mask itself.
+ * (table_probe, table_used and table_slot, for the other tables, stay without the branch.)
  */
 
 struct table_entry {
@@ -41,6 +50,13 @@ struct table {
 	uint32_t count;
 	uint32_t max_count;
 	int64_t *ages; /* scratch for eviction, max_count long (untouched until an eviction) */
+	/* Growing gradually: the slots before the doubling while entries remain there, or NULL. */
+	unsigned char *old_slots;
+	uint32_t old_mask;   /* old slots - 1 */
+	uint32_t old_count;  /* entries still in the old slots */
+	uint32_t old_start;  /* an empty old slot: the walk starts after it */
+	uint32_t old_walked; /* old slots walked (emptied) from there */
+	bool gradual;        /* table_grow_gradually */
 };
 
 /** A table for at most max_count entries of entry_size bytes, with room for a few at first;
@@ -48,10 +64,14 @@ struct table {
 int table_init(struct table *table, size_t entry_size, uint32_t max_count);
 void table_release(struct table *table);
 
+/** From now on, double gradually (above). Only for a table its owner reaches through the
+ * functions here alone (no loop over 0..mask of its own). */
+void table_grow_gradually(struct table *table);
+
 /* The three below are on every event's path (several probes a line): inline, so that a probe
  * calls its caller's static match function directly (or inlines it). */
 
-/** Entry at slot i (used or not). */
+/** Entry at slot i <= mask (used or not). */
 static inline void *table_slot(const struct table *table, uint32_t i)
 {
 	return table->slots + (size_t)i * table->entry_size;
@@ -77,15 +97,55 @@ static inline uint32_t table_probe(const struct table *table, uint64_t hash,
 	}
 }
 
+/** Entry at index i of a table growing gradually: a slot, or past mask an old slot. */
+static inline void *table_slot_any(const struct table *table, uint32_t i)
+{
+	if (i > table->mask)
+		return table->old_slots + (size_t)(i - table->mask - 1) * table->entry_size;
+	return table_slot(table, i);
+}
+
+/** Is index i (table_slot_any) in use? */
+static inline bool table_used_any(const struct table *table, uint32_t i)
+{
+	return ((const struct table_entry *)table_slot_any(table, i))->used;
+}
+
+/** table_probe of a table growing gradually: the entry's index in the slots or the old slots,
+ * else the empty slot where it would go. */
+static inline uint32_t table_probe_any(const struct table *table, uint64_t hash,
+				       table_match_fn *matches, const void *key)
+{
+	uint32_t i = table_probe(table, hash, matches, key);
+
+	if (!table->old_slots || table_used(table, i))
+		return i;
+	for (uint32_t j = (uint32_t)hash & table->old_mask;; j = (j + 1) & table->old_mask) {
+		const struct table_entry *entry =
+			(const void *)(table->old_slots + (size_t)j * table->entry_size);
+		if (!entry->used)
+			return i;
+		if (entry->hash == hash && matches(entry, key))
+			return table->mask + 1 + j;
+	}
+}
+
 /** A hint, nothing else: fetch into the cache the home slot of hash (both ends of it), where a
  * probe for hash will start, so that a look-up made a little later does not wait for memory.
- * Reads the table's size and slots pointer only; any hash is safe. */
+ * Reads the table's size and slots pointers only; any hash is safe. A table growing
+ * gradually has the entry in the new slots or the old: both homes are fetched. */
 static inline void table_prefetch(const struct table *table, uint64_t hash)
 {
 	const char *slot = table_slot(table, (uint32_t)hash & table->mask);
 
 	__builtin_prefetch(slot);
 	__builtin_prefetch(slot + table->entry_size - 1);
+	if (table->old_slots) {
+		slot = (const char *)table->old_slots +
+		       (size_t)((uint32_t)hash & table->old_mask) * table->entry_size;
+		__builtin_prefetch(slot);
+		__builtin_prefetch(slot + table->entry_size - 1);
+	}
 }
 
 /**
@@ -96,10 +156,11 @@ static inline void table_prefetch(const struct table *table, uint64_t hash)
  */
 void *table_claim(struct table *table, uint32_t i, uint64_t hash);
 
-/** The slot of an entry (a pointer table_slot or table_claim gave). */
+/** The index of an entry (a pointer table_slot, table_slot_any or table_claim gave). */
 uint32_t table_index(const struct table *table, const void *entry);
 
-/** Remove the entry at slot i; later entries may move. */
+/** Remove the entry at index i (table_probe_any's in a table growing gradually); later
+ * entries may move. */
 void table_remove(struct table *table, uint32_t i);
 
 /** Remove every entry for which is_stale(entry, ctx); returns how many. O(slots). */

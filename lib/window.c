@@ -207,11 +207,48 @@ static void evict_oldest(struct window *window)
 	forget_oldest(window);
 }
 
-/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0. The entries
- * and their payloads are one allocation, the payloads after the entries (one malloc's
- * overhead and rounding an operator, not two). */
+/*
+ * Grow a ring without payloads (the center's: 600,000 entries and more) in place: realloc
+ * (glibc remaps a block that large rather than copying it, and the pages past the old end
+ * are touched only as entries come), then close the ring's gap by moving the smaller of its
+ * two parts: the wrapped newest entries after the old end, or the oldest to the new end. A
+ * copy into new memory took 7.8 ms and 2,341 page faults at 399,403 entries.
+ */
+static bool grow_in_place(struct window *window, uint32_t capacity)
+{
+	uint32_t before = window->capacity;
+	struct window_entry *entries =
+		realloc(window->entries, (size_t)capacity * sizeof(*entries));
+
+	if (!entries)
+		return false;
+	if (window->count == 0) {
+		window->oldest = 0;
+	} else if (window->oldest + window->count > before) { /* wrapped at the old end */
+		uint32_t newest = window->oldest + window->count - before; /* at [0, newest) */
+		uint32_t oldest = before - window->oldest;                 /* at [oldest, before) */
+		if (newest <= oldest && newest <= capacity - before) {
+			memcpy(entries + before, entries, (size_t)newest * sizeof(*entries));
+		} else {
+			memmove(entries + capacity - oldest, entries + window->oldest,
+				(size_t)oldest * sizeof(*entries));
+			window->oldest = capacity - oldest;
+		}
+	}
+	window->entries = entries;
+	window->capacity = capacity;
+	return true;
+}
+
+/* Reallocate the ring to capacity entries, unwrapped so logical 0 is at index 0 (growing
+ * without payloads: grow_in_place, logical 0 where it is). The entries and their payloads are
+ * one allocation, the payloads after the entries (one malloc's overhead and rounding an
+ * operator, not two). */
 static bool resize(struct window *window, uint32_t capacity)
 {
+	if (window->payload_size == 0 && capacity > window->capacity)
+		return grow_in_place(window, capacity);
+
 	struct window_entry *entries =
 		malloc((size_t)capacity * (sizeof(*entries) + window->payload_size));
 	unsigned char *payloads =

@@ -301,6 +301,272 @@ static void test_grows_to_its_bound(void **state)
 	table_release(&down);
 }
 
+/* Hashes of 13 values, 16 apart: runs of equal hashes, separated by empty slots. */
+static uint64_t clumped_hash(uint32_t key)
+{
+	return (key % 13) * 16 + 3;
+}
+
+/* Hashes of 211 values, 8 apart: two or three keys a hash. */
+static uint64_t grouped_hash(uint32_t key)
+{
+	return (key % 211) * 8 + 3;
+}
+
+/* The same bytes saved by two tables (and both hold count entries). */
+static void assert_same_save(const struct table *x, const struct table *y, uint32_t count)
+{
+	struct codec_writer a = {0}, b = {0};
+
+	assert_int_equal(x->count, count);
+	assert_int_equal(y->count, count);
+	table_save_entries(x, &a, put_item, NULL);
+	table_save_entries(y, &b, put_item, NULL);
+	assert_false(a.failed);
+	assert_int_equal(a.len, 4 + count * (4 + 8));
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	codec_writer_release(&a);
+	codec_writer_release(&b);
+}
+
+/* Every key below `keys` found with its age in both tables, or in neither. */
+static void assert_same_keys(struct table *x, struct table *y, uint32_t keys,
+			     uint64_t (*hash)(uint32_t))
+{
+	for (uint32_t key = 0; key < keys; key++) {
+		uint32_t i = table_probe_any(x, hash(key), item_matches, &key);
+		uint32_t j = table_probe_any(y, hash(key), item_matches, &key);
+		assert_int_equal(table_used_any(x, i), table_used_any(y, j));
+		if (!table_used_any(x, i))
+			continue;
+		const struct item *a = table_slot_any(x, i), *b = table_slot_any(y, j);
+		assert_int_equal(a->key, key);
+		assert_int_equal(b->key, key);
+		assert_int_equal(a->age, b->age);
+		assert_int_equal(table_index(x, a), i);
+	}
+}
+
+static void insert_with(struct table *table, uint32_t key, int64_t age, uint64_t (*hash)(uint32_t))
+{
+	uint32_t i = table_probe_any(table, hash(key), item_matches, &key);
+	struct item *item = table_claim(table, i, hash(key));
+
+	assert_non_null(item);
+	item->key = key;
+	item->age = age;
+}
+
+static void remove_with(struct table *table, uint32_t key, uint64_t (*hash)(uint32_t))
+{
+	uint32_t i = table_probe_any(table, hash(key), item_matches, &key);
+
+	assert_true(table_used_any(table, i));
+	table_remove(table, i);
+}
+
+/* A table growing gradually keeps its old slots after a doubling and empties 4 of them a
+ * claim: 64 old slots are gone after the 16th claim; 1024 after the 256th. */
+static void test_grows_gradually(void **state)
+{
+	struct table table, whole;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 2000), 0);
+	assert_int_equal(table_init(&whole, sizeof(struct item), 2000), 0);
+	table_grow_gradually(&table);
+	for (uint32_t key = 0; key < 32; key++) {
+		insert_spread(&table, key);
+		insert_spread(&whole, key);
+	}
+	assert_int_equal(table.mask, 63);
+	assert_null(table.old_slots);
+	insert_spread(&table, 32);
+	insert_spread(&whole, 32);
+	assert_int_equal(table.mask, 127);
+	assert_non_null(table.old_slots);
+	assert_int_equal(table.old_mask, 63);
+	assert_int_equal(table.old_walked, 4);
+	assert_in_range(table.old_count, 1, 32); /* of the 32 it held */
+	assert_same_keys(&table, &whole, 40, spread_hash);
+	/* Claims also move the run of their own hash, so the old slots may empty sooner. */
+	for (uint32_t key = 33; key < 48; key++) {
+		insert_spread(&table, key);
+		insert_spread(&whole, key);
+		if (table.old_slots) {
+			assert_int_equal(table.old_walked, 4 * (key - 31));
+		}
+	}
+	assert_null(table.old_slots);
+	assert_int_equal(table.old_count, 0);
+	assert_same_keys(&table, &whole, 60, spread_hash);
+
+	for (uint32_t key = 48; key < 512; key++) {
+		insert_spread(&table, key);
+		insert_spread(&whole, key);
+	}
+	assert_int_equal(table.mask, 1023);
+	assert_null(table.old_slots);
+	uint32_t walking = 0; /* claims after which old slots were left */
+	for (uint32_t key = 512; key < 768; key++) {
+		insert_spread(&table, key);
+		insert_spread(&whole, key);
+		assert_int_equal(table.mask, 2047);
+		if (table.old_slots) {
+			assert_int_equal(table.old_walked, 4 * (key - 511));
+			walking++;
+		}
+	}
+	assert_int_equal(walking, 255); /* 4 x 255 = 1020 of 1024 */
+	assert_null(table.old_slots);
+	assert_same_keys(&table, &whole, 800, spread_hash);
+	assert_same_save(&table, &whole, 768);
+	table_release(&table);
+	table_release(&whole);
+}
+
+/* While a table grows gradually, lookups find entries in both slot arrays, removals take them
+ * from either (the old slots go with their last entry), claims of keys colliding with old
+ * entries (clumped_hash: runs of equal hashes) keep the claim order of equal
+ * hashes, and a sweep or an eviction sees both: the same entries, and the same saved bytes, as
+ * a table that doubles in one go. */
+static void test_growth_with_removals_midway(void **state)
+{
+	struct table table, whole;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 2000), 0);
+	assert_int_equal(table_init(&whole, sizeof(struct item), 2000), 0);
+	table_grow_gradually(&table);
+	for (uint32_t key = 0; key < 33; key++) { /* the 33rd doubles 64 slots */
+		insert_with(&table, key, key, clumped_hash);
+		insert_with(&whole, key, key, clumped_hash);
+	}
+	assert_non_null(table.old_slots);
+	uint32_t old_before = table.old_count;
+	assert_true(old_before > 0);
+	/* A removal from the old slots, one from the new ones. */
+	uint32_t in_old = 0, in_new = 0;
+	for (uint32_t key = 0; key < 33 && (!in_old || !in_new); key++) {
+		uint32_t i = table_probe_any(&table, clumped_hash(key), item_matches, &key);
+		if (i > table.mask && !in_old)
+			in_old = key + 1;
+		else if (i <= table.mask && !in_new)
+			in_new = key + 1;
+	}
+	assert_true(in_old && in_new);
+	remove_with(&table, in_old - 1, clumped_hash);
+	remove_with(&whole, in_old - 1, clumped_hash);
+	assert_int_equal(table.old_count, old_before - 1);
+	remove_with(&table, in_new - 1, clumped_hash);
+	remove_with(&whole, in_new - 1, clumped_hash);
+	assert_same_keys(&table, &whole, 40, clumped_hash);
+	assert_same_save(&table, &whole, 31);
+	/* Removing every old entry ends the growth. */
+	for (uint32_t key = 0; key < 33 && table.old_slots; key++) {
+		uint32_t i = table_probe_any(&table, clumped_hash(key), item_matches, &key);
+		if (i > table.mask) {
+			table_remove(&table, i);
+			remove_with(&whole, key, clumped_hash);
+		}
+	}
+	assert_null(table.old_slots);
+	assert_int_equal(table.old_count, 0);
+	assert_same_keys(&table, &whole, 40, clumped_hash);
+	table_release(&table);
+	table_release(&whole);
+
+	/* Mid-way through 1024 old slots: claims, a sweep, an eviction. */
+	assert_int_equal(table_init(&table, sizeof(struct item), 1100), 0);
+	assert_int_equal(table_init(&whole, sizeof(struct item), 1100), 0);
+	table_grow_gradually(&table);
+	for (uint32_t key = 0; key < 520; key++) {
+		insert_with(&table, key, key % 50, spread_hash);
+		insert_with(&whole, key, key % 50, spread_hash);
+	}
+	assert_non_null(table.old_slots);
+	assert_int_equal(table.old_walked, 4 * 8);
+	int64_t cutoff = 10;
+	uint32_t swept = table_remove_stale(&table, age_below, &cutoff, NULL, NULL);
+	assert_int_equal(swept, table_remove_stale(&whole, age_below, &cutoff, NULL, NULL));
+	assert_int_equal(swept, 110); /* ages 0..9: 10 of every 50 keys below 500, 500..509 */
+	assert_non_null(table.old_slots);
+	assert_same_keys(&table, &whole, 600, spread_hash);
+	assert_same_save(&table, &whole, 410);
+	uint32_t evicted = table_evict_oldest(&table, item_age, 16, NULL, NULL);
+	assert_int_equal(evicted, table_evict_oldest(&whole, item_age, 16, NULL, NULL));
+	assert_int_equal(evicted, 33); /* 410 / 16 = 25: ages 10 and 11 (11 each) and 12 */
+	assert_same_keys(&table, &whole, 600, spread_hash);
+	assert_same_save(&table, &whole, 377);
+	for (uint32_t key = 600; key < 850; key++) {
+		insert_with(&table, key, 60, spread_hash);
+		insert_with(&whole, key, 60, spread_hash);
+		if (key == 639) { /* claims mid-way, the old slots still there */
+			assert_non_null(table.old_slots);
+			assert_same_keys(&table, &whole, 700, spread_hash);
+			assert_same_save(&table, &whole, 417);
+		}
+	}
+	assert_null(table.old_slots); /* walked 4 x (8 + 250) */
+	assert_same_keys(&table, &whole, 900, spread_hash);
+	assert_same_save(&table, &whole, 627);
+	table_release(&table);
+	table_release(&whole);
+}
+
+static int get_grouped(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
+{
+	struct item *item = entry;
+
+	(void)ctx;
+	item->key = codec_get_u32(reader);
+	item->age = codec_get_i64(reader);
+	*hash = grouped_hash(item->key);
+	return 0;
+}
+
+/* A reload's resize mid-growth ends it at once; loading into a table growing gradually gives
+ * the bytes it loaded back. */
+static void test_growth_resized_and_loaded(void **state)
+{
+	struct table table, whole, loaded;
+	struct codec_writer writer = {0}, again = {0};
+	struct codec_reader reader;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 2000), 0);
+	assert_int_equal(table_init(&whole, sizeof(struct item), 2000), 0);
+	table_grow_gradually(&table);
+	for (uint32_t key = 0; key < 520; key++) {
+		insert_with(&table, key, key, grouped_hash);
+		insert_with(&whole, key, key, grouped_hash);
+	}
+	assert_non_null(table.old_slots);
+	assert_int_equal(table_resize(&table, 1500, item_age, NULL, NULL), 0);
+	assert_int_equal(table_resize(&whole, 1500, item_age, NULL, NULL), 0);
+	assert_null(table.old_slots);
+	assert_true(table.gradual);
+	assert_same_keys(&table, &whole, 600, grouped_hash);
+	assert_same_save(&table, &whole, 520);
+
+	table_save_entries(&table, &writer, put_item, NULL);
+	assert_int_equal(table_init(&loaded, sizeof(struct item), 1500), 0);
+	table_grow_gradually(&loaded);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(table_load_entries(&loaded, &reader, get_grouped, NULL), 0);
+	assert_non_null(loaded.old_slots); /* 520 claims: the doubling at 513 is under way */
+	table_save_entries(&loaded, &again, put_item, NULL);
+	assert_int_equal(again.len, writer.len);
+	assert_memory_equal(again.data, writer.data, writer.len);
+	assert_same_keys(&loaded, &whole, 600, grouped_hash);
+	codec_writer_release(&writer);
+	codec_writer_release(&again);
+	table_release(&loaded);
+	table_release(&table);
+	table_release(&whole);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +577,9 @@ int main(void)
 		cmocka_unit_test(test_remove_stale),
 		cmocka_unit_test(test_evict_oldest_fraction),
 		cmocka_unit_test(test_evict_with_equal_ages),
+		cmocka_unit_test(test_grows_gradually),
+		cmocka_unit_test(test_growth_with_removals_midway),
+		cmocka_unit_test(test_growth_resized_and_loaded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

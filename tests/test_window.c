@@ -287,6 +287,47 @@ static void test_ring_grows_by_half_and_shrinks(void **state)
 	window_release(&window);
 }
 
+static void assert_serials(const struct window *window, uint64_t from, uint64_t to)
+{
+	assert_int_equal(window->count, to - from);
+	for (uint32_t i = 0; i < window->count; i++)
+		assert_int_equal(window_entry_at(window, i)->serial, from + i);
+	assert_int_equal(window->spans[0].counts.calls, to - from);
+}
+
+/* A ring without payloads (the center's) grows in place: the wrapped newest entries move
+ * after the old end when they are the smaller part and fit, else the oldest move to the new
+ * end; the entries stay in order either way. */
+static void test_ring_without_payloads_grows_in_place(void **state)
+{
+	struct window window;
+	const int64_t spans[] = {100};
+	(void)state;
+
+	window_init(&window, window_spans, spans, 1, 100, 0);
+	insert_serials(&window, 0, 16, NULL);
+	assert_int_equal(window.capacity, 16);
+	window_advance(&window, T0 + 5 + 100); /* 0..5 leave */
+	insert_serials(&window, 16, 22, NULL); /* at ring slots 0..5 */
+	assert_int_equal(window.capacity, 16);
+	assert_int_equal(window.oldest, 6);
+	insert_serials(&window, 22, 23, NULL); /* 6 wrapped entries after the old end */
+	assert_int_equal(window.capacity, 24);
+	assert_int_equal(window.oldest, 6);
+	assert_serials(&window, 6, 23);
+
+	insert_serials(&window, 23, 30, NULL);
+	window_advance(&window, T0 + 19 + 100); /* 6..19 leave */
+	insert_serials(&window, 30, 44, NULL);
+	assert_int_equal(window.capacity, 24);
+	assert_int_equal(window.oldest, 20);
+	insert_serials(&window, 44, 45, NULL); /* the 4 oldest to the new end */
+	assert_int_equal(window.capacity, 36);
+	assert_int_equal(window.oldest, 32);
+	assert_serials(&window, 20, 45);
+	window_release(&window);
+}
+
 /* Serial and flags share a word: both come back from a save, a serial past it is refused. */
 static void test_load_keeps_packed_serial_and_refuses_a_wider_one(void **state)
 {
@@ -443,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_matches_brute_force_model),
 		cmocka_unit_test(test_ring_grows_by_half_and_shrinks),
+		cmocka_unit_test(test_ring_without_payloads_grows_in_place),
 		cmocka_unit_test(test_load_keeps_packed_serial_and_refuses_a_wider_one),
 		cmocka_unit_test(test_spans_move_to_new_storage),
 		cmocka_unit_test(test_drop_each_payload_once),
