@@ -635,6 +635,7 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 		if ((size_t)got < FEED_READ_SHORT_BYTES && (size_t)got < want)
 			break; /* the sender is not ahead: no read only to be told EAGAIN */
 	}
+	acks_mark(&feed->acks); /* this turn's lines: one commit, acknowledged once durable */
 	if (feed->closing)
 		feed_close(feed);
 }
@@ -646,6 +647,7 @@ static void feed_on_read(struct bufferevent *connection, void *ctx)
 
 	(void)connection;
 	feed_process_input(feed);
+	acks_mark(&feed->acks);
 	if (feed->closing)
 		feed_close(feed);
 }
