@@ -126,20 +126,57 @@ void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t
 	acks->pending = !acks->acked_any || acks->highest_seq > acks->acked_seq;
 }
 
+void acks_mark(struct acks *acks)
+{
+	/* lines not journaled (index 0) wait for the acknowledgement of everything */
+	if (!acks->pending || acks->pending_index == 0 ||
+	    (acks->mark_count > 0 && acks->marks[acks->mark_count - 1].index == acks->pending_index))
+		return;
+	if (acks->mark_count == ACKS_MARKS_MAX)
+		acks->mark_count--; /* the older ones are durable first */
+	acks->marks[acks->mark_count++] = (struct acks_mark){ .seq = acks->highest_seq,
+							      .index = acks->pending_index,
+							      .duplicates = acks->pending_duplicates };
+}
+
+/* The newest kept turn whose records are durable, and those before it, dropped: its mark
+ * (seq 0 and no duplicates when none is). */
+static struct acks_mark take_durable_marks(struct acks *acks, uint64_t durable_index)
+{
+	struct acks_mark newest = { 0 };
+	uint32_t taken = 0;
+
+	while (taken < acks->mark_count && acks->marks[taken].index <= durable_index)
+		newest = acks->marks[taken++];
+	acks->mark_count -= taken;
+	memmove(acks->marks, acks->marks + taken, acks->mark_count * sizeof acks->marks[0]);
+	return newest;
+}
+
 size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_MAX])
 {
+	struct acks_mark due;
 	int len;
 
-	if (!acks->pending || acks->pending_index > durable_index)
+	if (!acks->pending)
 		return 0;
-	if (acks->pending_duplicates > 0)
+	if (acks->pending_index <= durable_index) {
+		due = (struct acks_mark){ .seq = acks->highest_seq,
+					  .duplicates = acks->pending_duplicates };
+		acks->mark_count = 0;
+		acks->pending = false;
+	} else {
+		due = take_durable_marks(acks, durable_index);
+		if (due.index == 0 || (acks->acked_any && due.seq <= acks->acked_seq))
+			return 0;
+	}
+	if (due.duplicates > 0)
 		len = snprintf(line, ACKS_LINE_MAX,
-			       "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}\n",
-			       acks->highest_seq, acks->pending_duplicates);
+			       "{\"ack\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}\n", due.seq,
+			       due.duplicates);
 	else
-		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", acks->highest_seq);
-	acks->acked_seq = acks->highest_seq;
+		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", due.seq);
+	acks->acked_seq = due.seq;
 	acks->acked_any = true;
-	acks->pending = false;
 	return (size_t)len;
 }

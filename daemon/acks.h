@@ -22,11 +22,22 @@
 /* Longest ack line: {"ack":18446744073709551615,"duplicates":18446744073709551615}\n */
 #define ACKS_LINE_MAX 80
 
+/* Ends of earlier loop turns kept per connection, to acknowledge while later lines wait. */
+#define ACKS_MARKS_MAX 4
+
 /* What became of a connection's first line. */
 enum acks_hello {
 	ACKS_NOT_HELLO, /* an ordinary line: process it */
 	ACKS_HELLO,     /* a good hello: the connection now has a source */
 	ACKS_BAD_HELLO, /* a hello with a problem (why says which): it has no source */
+};
+
+/* Where a connection stood at the end of a loop turn: its highest seq, the journal record of
+ * its last line with a seq, and its duplicates up to it. */
+struct acks_mark {
+	uint64_t seq;
+	uint64_t index;
+	uint64_t duplicates;
 };
 
 struct acks {
@@ -41,6 +52,9 @@ struct acks {
 	uint64_t acked_seq;
 	uint64_t duplicates;         /* lines dropped as duplicates so far */
 	uint64_t pending_duplicates; /* of them, up to the line with highest_seq */
+	/* earlier loop turns not acknowledged yet, oldest first (acks_mark) */
+	struct acks_mark marks[ACKS_MARKS_MAX];
+	uint32_t mark_count;
 };
 
 /**
@@ -56,8 +70,19 @@ enum acks_hello acks_first_line(struct acks *acks, const char *line, size_t len,
 void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t record_index);
 
 /**
+ * The connection's loop turn ends (its lines of the turn go to the journal in one commit): keep
+ * where it stands, so that once that commit is durable its lines are acknowledged even when
+ * lines of later turns are not durable yet (a sender that keeps sending, under journal.fsync:
+ * batch, would otherwise get no ack until it paused). At most ACKS_MARKS_MAX turns are kept:
+ * beyond, the newest kept gives way (a later ack covers it).
+ */
+void acks_mark(struct acks *acks);
+
+/**
  * The ack line due now that every record up to durable_index is durable (UINT64_MAX: all
- * processed lines are), or 0 when none is due. Marks it sent. line gets "{"ack":N}\n", or
+ * processed lines are), or 0 when none is due: the highest seq processed once its record is
+ * durable, else the newest kept turn's (acks_mark) that is. Marks it sent. line gets
+ * "{"ack":N}\n", or
  * "{"ack":N,"duplicates":D}\n" once D > 0 lines of the connection up to N were dropped as
  * duplicates (resends of what cadmond already had), so that a sender can tell.
  */

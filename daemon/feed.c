@@ -597,12 +597,13 @@ static void feed_on_written(struct bufferevent *connection, void *ctx);
 
 /*
  * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
- * chunk as it comes, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read
+ * chunk as it comes, until a read comes back with less than FEED_READ_SHORT_BYTES (the kernel
+ * had no more then), the kernel has nothing more (EAGAIN), or FEED_READ_BUDGET_BYTES were read
  * (FEED_READ_SNAPSHOT_BUDGET_BYTES while a snapshot is, or is about to be, written in the
- * background; fairness
- * between feeds: the event, level-triggered, comes again in the next iteration).
- * The journal's commit runs after every read of the iteration (store.h): one commit for them
- * all. The end of the stream or an error closes the connection as libevent's own read would.
+ * background; fairness between feeds: the event, level-triggered, comes again in the next
+ * iteration for what is left or arrived since). The journal's commit runs after every read of
+ * the iteration (store.h): one commit for them all. The end of the stream or an error closes
+ * the connection as libevent's own read would.
  */
 static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 {
@@ -615,9 +616,9 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 	if (journal->read_less && journal->read_less(journal->ctx))
 		budget = FEED_READ_SNAPSHOT_BUDGET_BYTES;
 	while (!feed->closing && total < budget) {
-		ssize_t got = feed_read_chunk(feed, budget - total < FEED_READ_CHUNK_BYTES
-							    ? budget - total
-							    : FEED_READ_CHUNK_BYTES);
+		size_t want = budget - total < FEED_READ_CHUNK_BYTES ? budget - total
+								   : FEED_READ_CHUNK_BYTES;
+		ssize_t got = feed_read_chunk(feed, want);
 
 		if (got == 0 ||
 		    (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
@@ -631,7 +632,10 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 			break;
 		total += (size_t)got;
 		feed_process_input(feed);
+		if ((size_t)got < FEED_READ_SHORT_BYTES && (size_t)got < want)
+			break; /* the sender is not ahead: no read only to be told EAGAIN */
 	}
+	acks_mark(&feed->acks); /* this turn's lines: one commit, acknowledged once durable */
 	if (feed->closing)
 		feed_close(feed);
 }
@@ -643,6 +647,7 @@ static void feed_on_read(struct bufferevent *connection, void *ctx)
 
 	(void)connection;
 	feed_process_input(feed);
+	acks_mark(&feed->acks);
 	if (feed->closing)
 		feed_close(feed);
 }

@@ -189,20 +189,26 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
 /*
- * A plain-TCP connection is read by cadmond itself, not by libevent's bufferevent (which
- * takes at most 4 KiB per read, after an ioctl, and whose first read of each batch was a
- * journal commit of its own): its persistent read event, when the socket is readable, reads
+ * A plain-TCP connection is read by cadmond itself, not by libevent's bufferevent (which takes
+ * at most 4 KiB per read, after an ioctl, and whose first read of each batch was a journal
+ * commit of its own): its persistent read event, when the socket is readable, reads
  * FEED_READ_CHUNK_BYTES at a time and processes them, in the order the connections became
- * readable, until the kernel has nothing more or FEED_READ_BUDGET_BYTES were read (fairness
- * between feeds; the event, level-triggered, comes again in the next loop iteration for what
- * is left). Everything read in an iteration goes to the journal in one commit (one fdatasync
- * under journal.fsync: batch), which runs after the iteration's reads (store.h);
- * acknowledgements follow that commit. What arrives after the last read before a SIGTERM is
- * read at shutdown (feed_server_close_all). The bufferevent holds the input buffer and sends
- * the acks. TLS connections are read by libevent's filter.
+ * readable, until the kernel has nothing more, a read brings less than FEED_READ_SHORT_BYTES or
+ * FEED_READ_BUDGET_BYTES were read (fairness between feeds; the event, level-triggered, comes
+ * again in the next loop iteration for what is left or arrived meanwhile). A short read ends
+ * the drain without a further read only to find the socket empty: with many live feeds each
+ * brings a few KiB an iteration, and that read, nearly always EAGAIN, was one more syscall per
+ * feed per iteration (bench/README.md, "branch feeds20b"); a sender that is ahead (a backlog,
+ * whose reads the socket's buffer may keep under a chunk) is read on. Everything read in an
+ * iteration goes to the journal in one commit (one fdatasync under journal.fsync: batch), which
+ * runs after the iteration's reads (store.h); acknowledgements follow that commit. What arrives
+ * after the last read before a SIGTERM is read at shutdown (feed_server_close_all). The
+ * bufferevent holds the input buffer and sends the acks. TLS connections are read by libevent's
+ * filter.
  */
 #define FEED_READ_CHUNK_BYTES (64u << 10)
 #define FEED_READ_BUDGET_BYTES (256u << 10)
+#define FEED_READ_SHORT_BYTES (16u << 10)
 /*
  * The budget while a snapshot's fork()ed child writes it: until the child ends, the first
  * write to each page of the daemon's memory copies it (copy-on-write, about 4 µs a page on

@@ -115,6 +115,50 @@ static void test_acks_follow_durability(void **state)
 	assert_string_equal(line, "{\"ack\":7}\n");
 }
 
+/* A connection's loop turns (acks_mark): the lines of a turn whose commit is durable are
+ * acknowledged while a later turn's are not; the newest kept turn gives way beyond the
+ * ACKS_MARKS_MAX kept. */
+static void test_acks_of_earlier_turns(void **state)
+{
+	struct engine_verdict resent = { .has_seq = true, .seq = 1, .duplicate = true };
+	struct acks acks = { 0 };
+	char line[ACKS_LINE_MAX];
+
+	(void)state;
+	acks_note(&acks, &resent, 1);
+	note(&acks, 2, 2);
+	note(&acks, 3, 3);
+	acks_mark(&acks);
+	acks_mark(&acks); /* nothing new: the same mark */
+	note(&acks, 4, 5);
+	note(&acks, 5, 6);
+	acks_mark(&acks);
+	note(&acks, 6, 8);
+	assert_int_equal(acks_due(&acks, 2, line), 0); /* a turn is durable whole, or not */
+	assert_int_equal(acks_due(&acks, 4, line), strlen("{\"ack\":3,\"duplicates\":1}\n"));
+	assert_string_equal(line, "{\"ack\":3,\"duplicates\":1}\n");
+	assert_int_equal(acks_due(&acks, 4, line), 0);
+	assert_int_equal(acks_due(&acks, 7, line), strlen("{\"ack\":5,\"duplicates\":1}\n"));
+	assert_int_equal(acks_due(&acks, 8, line), strlen("{\"ack\":6,\"duplicates\":1}\n"));
+	assert_int_equal(acks.mark_count, 0);
+	assert_int_equal(acks_due(&acks, UINT64_MAX, line), 0);
+
+	memset(&acks, 0, sizeof acks);
+	for (uint64_t seq = 10; seq < 16; seq++) {
+		note(&acks, seq, seq);
+		acks_mark(&acks);
+	}
+	assert_int_equal(acks.mark_count, ACKS_MARKS_MAX); /* turns 10, 11, 12 and 15 */
+	assert_int_equal(acks_due(&acks, 13, line), strlen("{\"ack\":12}\n"));
+	assert_string_equal(line, "{\"ack\":12}\n");
+	assert_int_equal(acks_due(&acks, 14, line), 0);
+	assert_int_equal(acks_due(&acks, 15, line), strlen("{\"ack\":15}\n"));
+	assert_string_equal(line, "{\"ack\":15}\n");
+	note(&acks, 16, 0); /* not journaled (degraded): no mark; acknowledged with everything */
+	acks_mark(&acks);
+	assert_int_equal(acks.mark_count, 0);
+}
+
 /* A hello's epoch: a string or an integer; anything else is a bad hello. */
 static void test_hello_epoch(void **state)
 {
@@ -794,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_bad_hellos),
 		cmocka_unit_test(test_acks_follow_durability),
+		cmocka_unit_test(test_acks_of_earlier_turns),
 		cmocka_unit_test(test_hello_epoch),
 		cmocka_unit_test(test_acks_count_duplicates),
 		cmocka_unit_test(test_since_line),
