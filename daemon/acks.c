@@ -124,6 +124,8 @@ void acks_note(struct acks *acks, const struct engine_verdict *verdict, uint64_t
 	acks->has_seq = true;
 	acks->pending_index = record_index;
 	acks->pending = !acks->acked_any || acks->highest_seq > acks->acked_seq;
+	if (!acks->pending)
+		acks->mark_count = 0; /* every kept turn is acknowledged already */
 }
 
 void acks_mark(struct acks *acks)
@@ -165,6 +167,9 @@ size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_M
 					  .duplicates = acks->pending_duplicates };
 		acks->mark_count = 0;
 		acks->pending = false;
+		if (acks->acked_any && due.seq == acks->acked_seq &&
+		    due.duplicates == acks->acked_duplicates)
+			return 0; /* a kept turn's ack said it already */
 	} else {
 		due = take_durable_marks(acks, durable_index);
 		if (due.index == 0 || (acks->acked_any && due.seq <= acks->acked_seq))
@@ -177,6 +182,7 @@ size_t acks_due(struct acks *acks, uint64_t durable_index, char line[ACKS_LINE_M
 	else
 		len = snprintf(line, ACKS_LINE_MAX, "{\"ack\":%" PRIu64 "}\n", due.seq);
 	acks->acked_seq = due.seq;
+	acks->acked_duplicates = due.duplicates;
 	acks->acked_any = true;
 	return (size_t)len;
 }

@@ -52,6 +52,7 @@ struct acks {
 	uint64_t acked_seq;
 	uint64_t duplicates;         /* lines dropped as duplicates so far */
 	uint64_t pending_duplicates; /* of them, up to the line with highest_seq */
+	uint64_t acked_duplicates;   /* the duplicates the last ack line gave */
 	/* earlier loop turns not acknowledged yet, oldest first (acks_mark) */
 	struct acks_mark marks[ACKS_MARKS_MAX];
 	uint32_t mark_count;

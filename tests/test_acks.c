@@ -159,6 +159,45 @@ static void test_acks_of_earlier_turns(void **state)
 	assert_int_equal(acks.mark_count, 0);
 }
 
+/* A seq that goes back after a turn's ack: the turn's ack is not said again when the rest
+ * becomes durable (unless it has duplicates to add), and the turns kept are dropped once every
+ * seq noted is acknowledged. */
+static void test_turn_ack_is_not_repeated(void **state)
+{
+	struct engine_verdict resent = { .has_seq = true, .seq = 4, .duplicate = true };
+	struct acks acks = { 0 };
+	char line[ACKS_LINE_MAX];
+
+	(void)state;
+	note(&acks, 10, 20);
+	acks_mark(&acks);
+	note(&acks, 3, 21); /* back: not a duplicate by itself */
+	acks_mark(&acks);
+	assert_int_equal(acks_due(&acks, 20, line), strlen("{\"ack\":10}\n"));
+	assert_string_equal(line, "{\"ack\":10}\n");
+	assert_int_equal(acks_due(&acks, 21, line), 0);
+	assert_false(acks.pending);
+	assert_int_equal(acks.mark_count, 0);
+
+	note(&acks, 11, 22);
+	acks_mark(&acks);
+	acks_note(&acks, &resent, 23);
+	acks_mark(&acks);
+	assert_int_equal(acks_due(&acks, 22, line), strlen("{\"ack\":11}\n"));
+	assert_int_equal(acks_due(&acks, 23, line), strlen("{\"ack\":11,\"duplicates\":1}\n"));
+	assert_string_equal(line, "{\"ack\":11,\"duplicates\":1}\n");
+	assert_int_equal(acks_due(&acks, UINT64_MAX, line), 0);
+
+	note(&acks, 12, 24);
+	acks_mark(&acks);
+	assert_int_equal(acks_due(&acks, 24, line), strlen("{\"ack\":12,\"duplicates\":1}\n"));
+	note(&acks, 12, 25); /* every seq acknowledged: nothing pending, no turn kept */
+	acks_mark(&acks);
+	assert_false(acks.pending);
+	assert_int_equal(acks.mark_count, 0);
+	assert_int_equal(acks_due(&acks, UINT64_MAX, line), 0);
+}
+
 /* A hello's epoch: a string or an integer; anything else is a bad hello. */
 static void test_hello_epoch(void **state)
 {
@@ -839,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_bad_hellos),
 		cmocka_unit_test(test_acks_follow_durability),
 		cmocka_unit_test(test_acks_of_earlier_turns),
+		cmocka_unit_test(test_turn_ack_is_not_repeated),
 		cmocka_unit_test(test_hello_epoch),
 		cmocka_unit_test(test_acks_count_duplicates),
 		cmocka_unit_test(test_since_line),
