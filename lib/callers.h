@@ -38,11 +38,11 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms,
 			 int64_t window_ms, struct caller_hangup *hangup);
 
-/** Hangups forgotten early because the table was full. */
 /** A hint ahead of callers_take_redial or callers_remember of the ani whose hash_string is
  * ani_hash: fetch its slot into the cache. */
 void callers_prefetch(const struct callers *callers, uint64_t ani_hash);
 
+/** Hangups forgotten early because the table was full. */
 uint64_t callers_evicted(const struct callers *callers);
 
 struct codec_writer;

@@ -14,6 +14,7 @@
 #include "array.h"
 #include "codec.h"
 #include "engine.h"
+#include "engine_counters.h"
 
 /*
  * Snapshots and reconfiguration: an engine restored from a snapshot taken after any line
@@ -824,6 +825,77 @@ static void test_restore_then_save_same_bytes(void **state)
 	codec_writer_release(&second);
 }
 
+/* A replay's two steps with the hints (engine_prefetch two lines ahead, engine_prefetch_call one
+ * ahead, as the recovery's applying thread calls them) against engine_process on the same
+ * lines, a call that ends unknown and a refused line among them: the same verdicts, alerts and
+ * saved bytes. A hint that changed anything, or a hash taken in the parse step that differed
+ * from the state step's own, would show here. */
+static void test_prefetch_changes_nothing(void **state)
+{
+	static const char *const extra[] = {
+		"{\"type\":\"call_end\",\"call_id\":\"never-started\",\"ts\":1767243600000,"
+		"\"released_by\":\"operator\"}",
+		"{\"type\":\"call_start\",\"call_id\":",
+	};
+	static struct engine_parsed ahead[3];
+	static const char *events[MAX_LINES + 2];
+	const struct engine_origin origin = {.received_ms = ENGINE_NO_TIME};
+	struct config config = test_config();
+	struct alerts plain = {0}, hinted = {0};
+	struct codec_writer first = {0}, second = {0};
+	struct event_parser *parser = event_parser_new();
+	size_t count = 0;
+	(void)state;
+
+	for (size_t i = 0; i < line_count; i++)
+		if (strcmp(lines[i], "ACK") != 0 && strncmp(lines[i], "CONTROL ", 8) != 0)
+			events[count++] = lines[i];
+	events[count++] = extra[0];
+	events[count++] = extra[1];
+	struct engine *a = engine_new(&config, collect, &plain);
+	struct engine *b = engine_new(&config, collect, &hinted);
+	assert_non_null(parser);
+	for (size_t i = 0; i < 2; i++)
+		engine_parse(parser, events[i], strlen(events[i]), &ahead[i]);
+	for (size_t i = 0; i < count; i++) {
+		struct engine_verdict expected, got;
+
+		if (i + 2 < count) {
+			engine_parse(parser, events[i + 2], strlen(events[i + 2]), &ahead[(i + 2) % 3]);
+			engine_prefetch(b, &ahead[(i + 2) % 3]);
+		}
+		if (i + 1 < count)
+			engine_prefetch_call(b, &ahead[(i + 1) % 3]);
+		engine_apply(b, &origin, &ahead[i % 3], &got);
+		engine_process(a, NULL, events[i], strlen(events[i]), &expected);
+		assert_int_equal(got.reject, expected.reject);
+		assert_int_equal(got.duplicate, expected.duplicate);
+		assert_int_equal(got.late, expected.late);
+		assert_int_equal(got.counted_event, expected.counted_event);
+		assert_int_equal(got.seq, expected.seq);
+		assert_string_equal(got.why, expected.why);
+		if (i + 2 >= count) /* the unknown call's end, the cut line */
+			assert_int_not_equal(expected.reject, EVENT_OK);
+	}
+	assert_int_equal(engine_stats(b)->events, engine_stats(a)->events);
+	assert_int_equal(engine_counters_rejected(engine_stats(b)), engine_counters_rejected(engine_stats(a)));
+	assert_true(plain.count > 0);
+	assert_int_equal(hinted.count, plain.count);
+	for (size_t i = 0; i < plain.count; i++)
+		assert_string_equal(hinted.text[i], plain.text[i]);
+	engine_snapshot(a, &first);
+	engine_snapshot(b, &second);
+	assert_int_equal(second.len, first.len);
+	assert_memory_equal(second.data, first.data, first.len);
+	codec_writer_release(&first);
+	codec_writer_release(&second);
+	clear(&plain);
+	clear(&hinted);
+	event_parser_free(parser);
+	engine_free(a);
+	engine_free(b);
+}
+
 /* A call_start of each of operators, call ids prefix0, prefix1, ..., a second apart from ts_ms. */
 static void start_calls(struct engine *engine, const char *const *operators, size_t count,
 			const char *prefix, long long ts_ms)
@@ -1179,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test(test_crc32c_implementations),
 		cmocka_unit_test(test_codec_round_trip),
+		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
