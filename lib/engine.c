@@ -198,7 +198,7 @@ static void track_event(struct engine *engine, const struct event *event, uint64
  * for the binding's, the duplicate filter's and the tracker's look-ups. */
 static uint64_t call_hash_of(const struct event *event)
 {
-	return event->type != EVENT_OPERATOR_STATE ? hash_string(event->call_id) : 0;
+	return reorder_call_hash(event);
 }
 
 static void release_in_order(struct engine *engine, const struct event *event, uint64_t call_hash)
@@ -250,7 +250,7 @@ static void release_ready(struct engine *engine, bool everything)
 	while ((first = reorder_peek(engine->reorder)) &&
 	       (everything || releasable(first, &center, engine->now_ms)) &&
 	       (first = reorder_take(engine->reorder)))
-		release_in_order(engine, &first->event, call_hash_of(&first->event));
+		release_in_order(engine, &first->event, first->call_hash);
 }
 
 /*
@@ -282,9 +282,10 @@ static void buffer_event(struct engine *engine, const struct event *event, uint6
 
 	if (reorder_full(engine->reorder) && (oldest = reorder_take(engine->reorder))) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, &oldest->event, call_hash_of(&oldest->event));
+		release_in_order(engine, &oldest->event, oldest->call_hash);
 	}
-	if (reorder_push_event(engine->reorder, event, source->name, ++engine->arrivals) != 0) {
+	if (reorder_push_event(engine->reorder, event, source->name, ++engine->arrivals,
+			       call_hash) != 0) {
 		engine->stats.reorder_overflows++;
 		release_in_order(engine, event, call_hash);
 	}

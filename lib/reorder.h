@@ -9,12 +9,13 @@
 
 #include "clocks.h"
 #include "event.h"
+#include "hash.h"
 
 /*
  * The center's reorder buffer: accepted events waiting until every held source has passed
  * their ts, then released in (ts, source name, arrival) order — an order that depends only on
  * each source's own sequence, not on how the sources interleaved on the way in. A binary
- * min-heap of small keys (ts, arrival, slot) over the items, which stay in their slots: a
+ * min-heap of 16-byte keys (ts, slot) over the items, which stay in their slots: a
  * push or pop moves keys, not ~600-byte items, at each level. Bounded (max_events), growing
  * by doubling. Pure: no I/O.
  */
@@ -23,7 +24,15 @@ struct reorder_item {
 	struct event event;
 	char source[CLOCKS_NAME_MAX + 1];
 	uint64_t arrival; /* engine-wide arrival number: keeps each source's order */
+	uint64_t call_hash; /* reorder_call_hash of event: kept for its release, not saved
+			     * (reorder_load computes it again) */
 };
+
+/** What the engine finds a call by: hash_string of the call id, 0 for an operator's state. */
+static inline uint64_t reorder_call_hash(const struct event *event)
+{
+	return event->type != EVENT_OPERATOR_STATE ? hash_string(event->call_id) : 0;
+}
 
 struct reorder;
 
@@ -38,9 +47,10 @@ bool reorder_full(const struct reorder *reorder);
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
 int reorder_push(struct reorder *reorder, const struct reorder_item *item);
 /** The same, written straight into its slot: event, source (a CLOCKS_NAME_MAX + 1 array, as
- * struct clocks_source's name; copied whole) and the arrival number. */
+ * struct clocks_source's name; copied whole), the arrival number and the event's call_hash
+ * (reorder_call_hash's value, which the caller has already). */
 int reorder_push_event(struct reorder *reorder, const struct event *event, const char *source,
-		       uint64_t arrival);
+		       uint64_t arrival, uint64_t call_hash);
 
 /** The first event in release order, or NULL when empty. */
 const struct reorder_item *reorder_peek(const struct reorder *reorder);

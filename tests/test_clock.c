@@ -618,6 +618,64 @@ static void test_reorder_limit_notice(void **state)
 	assert_string_equal(f->alerts[1], REORDER_RESOLVED);
 }
 
+/* What the call observer saw: the calls completed, and the last one's fields. */
+struct observed_calls {
+	size_t count;
+	char call_id[32];
+	int64_t start_ms, end_ms;
+	bool had_incident;
+};
+
+static void observe_call(const struct completed_call *call, bool premature, void *ctx)
+{
+	struct observed_calls *seen = ctx;
+
+	(void)premature;
+	seen->count++;
+	snprintf(seen->call_id, sizeof(seen->call_id), "%s", call->call_id);
+	seen->start_ms = call->start_ms;
+	seen->end_ms = call->end_ms;
+	seen->had_incident = call->had_incident;
+}
+
+/* Events the buffer releases are tracked under their own call (the hash it kept from the
+ * parse): the start of "ov", let go early by the full buffer (the center then passes cad-2,
+ * which no longer holds the rest), its incident and end, released in order, make one completed
+ * call with its incident. */
+static void test_reorder_overflow_keeps_the_call(void **state)
+{
+	struct fixture *f = *state;
+	struct observed_calls seen = { 0 };
+	char line[256], call_id[16];
+
+	f->config.tracker.max_reorder_events = 16;
+	renew_engine(f);
+	engine_set_call_observer(f->engine, observe_call, &seen);
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("slow", T0, 0));
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"ov\",\"ts\":%lld,\"operator\":\"op-1\","
+		 "\"agency\":\"NOPD\",\"position\":\"P1\"}",
+		 (long long)(T0 + 10 * MINUTE));
+	send_ok(f, "cad-1", ENGINE_NO_TIME, line);
+	send_ok(f, "cad-1", ENGINE_NO_TIME, incident("ov", T0 + 10 * MINUTE + 500, 0));
+	for (int i = 0; i < 16; i++) {
+		snprintf(call_id, sizeof(call_id), "q%d", i);
+		send_ok(f, "cad-1", ENGINE_NO_TIME,
+			incident(call_id, T0 + 10 * MINUTE + 1000 + i * 1000, 0));
+	}
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_end\",\"call_id\":\"ov\",\"ts\":%lld,"
+		 "\"released_by\":\"caller\"}",
+		 (long long)(T0 + 10 * MINUTE + 30000));
+	send_ok(f, "cad-1", ENGINE_NO_TIME, line);
+	assert_int_equal(engine_stats(f->engine)->reorder_overflows, 1);
+	assert_int_equal(seen.count, 1);
+	assert_string_equal(seen.call_id, "ov");
+	assert_int_equal(seen.start_ms, T0 + 10 * MINUTE);
+	assert_int_equal(seen.end_ms, T0 + 10 * MINUTE + 30000);
+	assert_true(seen.had_incident);
+}
+
 /* The source clocks are sized by feed.max_sources too: a third source with room for two
  * forgets one, and the feed.max_sources limit alert counts it (with the numbering's). Both
  * new limits are in the list STATUS= and the log go through. */
@@ -1224,6 +1282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_jump_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_overflow_keeps_the_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup,

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "codec.h"
+#include "hash.h"
 #include "reorder.h"
 
 #define T0 INT64_C(1795939200000)
@@ -72,6 +73,7 @@ static void make_item(struct reorder_item *item, int64_t ts_ms, unsigned source,
 			 (unsigned)(arrival % 7));
 	snprintf(item->source, sizeof(item->source), "%s", source_names[source]);
 	item->arrival = arrival;
+	item->call_hash = reorder_call_hash(event);
 }
 
 static void assert_item_equal(const struct reorder_item *got, const struct reorder_item *want)
@@ -79,6 +81,7 @@ static void assert_item_equal(const struct reorder_item *got, const struct reord
 	assert_int_equal(got->event.ts_ms, want->event.ts_ms);
 	assert_string_equal(got->source, want->source);
 	assert_int_equal(got->arrival, want->arrival);
+	assert_int_equal(got->call_hash, want->call_hash);
 	assert_int_equal(got->event.type, want->event.type);
 	assert_int_equal(got->event.has_seq, want->event.has_seq);
 	assert_int_equal(got->event.seq, want->event.seq);
@@ -188,7 +191,8 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 		for (size_t i = 0; i < reorders_len; i++)
 			assert_int_equal(counts->pushes % 2
 						 ? reorder_push_event(reorders[i], &want.event,
-								      want.source, want.arrival)
+								      want.source, want.arrival,
+								      want.call_hash)
 						 : reorder_push(reorders[i], &want),
 					 0);
 		model_push(model, key);
@@ -410,6 +414,46 @@ static void test_saved_layout(void **state)
 	assert_int_equal(reorder_count(reorder), REORDER_LAYOUT_COUNT);
 	assert_int_equal(hash, REORDER_LAYOUT_HASH);
 	codec_writer_release(&saved);
+	reorder_free(reorder);
+}
+
+/* An item's call_hash is the caller's, kept as given (reorder_push_event: the engine has it
+ * from the parse), not saved, and computed again on load: hash_string of the call id, 0 for an
+ * operator's state whatever its call_id holds. */
+static void test_call_hash(void **state)
+{
+	struct reorder *reorder = reorder_new(8), *copy = reorder_new(8);
+	struct reorder_item item, state_item;
+	const struct reorder_item *taken;
+	struct codec_writer saved;
+	struct codec_reader reader;
+	(void)state;
+
+	assert_non_null(reorder);
+	assert_non_null(copy);
+	make_item(&item, T0, 0, 5); /* 5 % 5: a call_start */
+	make_item(&state_item, T0 + 1, 1, 9); /* 9 % 5: an operator_state */
+	assert_int_equal(item.event.type, EVENT_CALL_START);
+	assert_int_equal(state_item.event.type, EVENT_OPERATOR_STATE);
+	assert_int_equal(item.call_hash, hash_string("call-0000000000000005"));
+	assert_int_not_equal(item.call_hash, 0);
+	assert_int_equal(state_item.call_hash, 0);
+	assert_int_equal(reorder_push_event(reorder, &item.event, item.source, 5, 42), 0);
+	assert_int_equal(reorder_push_event(reorder, &state_item.event, state_item.source, 9, 7), 0);
+	save_to(reorder, &saved);
+	assert_false(saved.failed);
+	codec_reader_init(&reader, saved.data, saved.len);
+	assert_int_equal(reorder_load(copy, &reader), 0);
+	assert_non_null(taken = reorder_take(reorder));
+	assert_int_equal(taken->call_hash, 42);
+	assert_non_null(taken = reorder_take(reorder));
+	assert_int_equal(taken->call_hash, 7);
+	assert_non_null(taken = reorder_take(copy));
+	assert_item_equal(taken, &item);
+	assert_non_null(taken = reorder_take(copy));
+	assert_item_equal(taken, &state_item);
+	codec_writer_release(&saved);
+	reorder_free(copy);
 	reorder_free(reorder);
 }
 
@@ -685,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_save_load_mid_stream),
 		cmocka_unit_test(test_saved_layout),
+		cmocka_unit_test(test_call_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
