@@ -1018,12 +1018,14 @@ static void test_two_feeds_commit_one_turn_later(void **state)
 	assert_int_equal(f->ack_calls, 2);
 }
 
-/* One feed's lines and its alert are committed in their own turn, as are two lines of one
- * source around another's hello (an empty line). */
+/* One feed's lines and its alert are committed in their own turn, as are lines of one source
+ * (its key in another buffer too, as NATS messages give it) around another's hello (an empty
+ * line). */
 static void test_one_feed_commits_at_once(void **state)
 {
 	struct fixture *f = *state;
 	struct turn_reads reads = { 0 };
+	char same_key[] = "cad-a";
 	struct engine_origin hello = { .source = source_b, .named = true,
 				       .received_ms = 1795939200000 };
 
@@ -1033,7 +1035,7 @@ static void test_one_feed_commits_at_once(void **state)
 
 	append_line_from(f, source_a, 10);
 	store_append_line(f->store, &hello, "", 0);
-	append_line_from(f, source_a, 11);
+	append_line_from(f, same_key, 11);
 	one_turn(f);
 	assert_int_equal(store_stats(f->store)->commits, 2);
 	assert_int_equal(store_stats(f->store)->commits_put_off, 0);

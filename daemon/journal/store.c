@@ -49,7 +49,7 @@ struct store {
 	struct replay_history history;
 	struct event *commit_event; /* active while the batch has records */
 	struct event *commit_timer; /* the commit put off by one loop turn (on_commit_event) */
-	uintptr_t turn_source;      /* the first source of a line since the last commit event */
+	char turn_source[256];      /* the first source of a line since the last commit event */
 	unsigned turn_sources;      /* sources of lines since then: 0, 1, or 2 for two or more */
 	struct syncer *syncer;      /* fsync: batch and interval: the fdatasync off the loop */
 	struct journal_sync_point requested; /* the newest handed to the syncer (fd -1: none) */
@@ -641,20 +641,26 @@ static void schedule_commit(struct store *store)
 	event_active(store->commit_event, 0, 0);
 }
 
-/* A line of origin's in the batch: counts its source for on_commit_event (by the pointer:
- * each connection has a key of its own; hellos and ticks, empty, are not counted). */
+/* A line of origin's in the batch: counts its source (the engine's clock key: one per feed
+ * connection, a NATS source, an i3 element) for on_commit_event; hellos and ticks, empty, are
+ * not counted. Keys are compared on their first 255 bytes (two that share them count as one:
+ * their commit is not put off). */
 static void note_source(struct store *store, const struct engine_origin *origin, size_t len)
 {
-	uintptr_t source = (uintptr_t)origin->source;
+	const char *source = origin->source ? origin->source : "";
+	size_t n;
 
 	if (len == 0 || store->turn_sources >= 2)
 		return;
-	if (store->turn_sources == 0) {
-		store->turn_source = source;
-		store->turn_sources = 1;
-	} else if (source != store->turn_source) {
-		store->turn_sources = 2;
+	if (store->turn_sources == 1) {
+		if (strncmp(source, store->turn_source, sizeof store->turn_source - 1) != 0)
+			store->turn_sources = 2;
+		return;
 	}
+	n = strnlen(source, sizeof store->turn_source - 1);
+	memcpy(store->turn_source, source, n);
+	store->turn_source[n] = '\0';
+	store->turn_sources = 1;
 }
 
 static void on_sync_timer(evutil_socket_t fd, short what, void *ctx)
