@@ -600,10 +600,10 @@ static void commit(struct store *store)
  * iteration after that iteration's reads (libevent activates the timers after the poll's
  * events), commits both iterations' lines together, with one write, one fsync, one round of
  * acks. With twenty live feeds that halved the commits on a quiet machine and cut the loop's
- * context switches under load by three quarters ("branch feeds20c" in bench/README.md). One source's lines (a
- * single feed, an alert of its line) are committed at once as before: the extra turn would only
- * add to their latency. A batch put off is never put off again; its alerts and acks wait for
- * its commit's fsync as any other's.
+ * context switches under load by three quarters ("branch feeds20c" in bench/README.md). One
+ * source's lines (a single feed, an alert of its line) are committed at once as before: the
+ * extra turn would only add to their latency. A batch put off is never put off again; its
+ * alerts and acks wait for its commit's fsync as any other's.
  */
 static void on_commit_event(evutil_socket_t fd, short what, void *ctx)
 {
