@@ -230,9 +230,10 @@ static int teardown(void **state)
 	return rc;
 }
 
-static uint64_t append_line(struct fixture *f, unsigned n)
+/* Line n of source (one string per connection, as the feeds' keys are). */
+static uint64_t append_line_from(struct fixture *f, const char *source, unsigned n)
 {
-	struct engine_origin origin = { .source = "cad", .named = true,
+	struct engine_origin origin = { .source = source, .named = true,
 					.received_ms = 1795939200000 };
 	char line[128];
 	int len = snprintf(line, sizeof line,
@@ -241,6 +242,11 @@ static uint64_t append_line(struct fixture *f, unsigned n)
 			   n, n);
 
 	return store_append_line(f->store, &origin, line, (size_t)len);
+}
+
+static uint64_t append_line(struct fixture *f, unsigned n)
+{
+	return append_line_from(f, "cad", n);
 }
 
 /* One loop iteration that runs what is active (the commit), without waiting. */
@@ -923,6 +929,166 @@ static void test_age_rotation_while_degraded_is_the_checkpoint(void **state)
 	store_finish(f->store);
 }
 
+/* --- a commit put off by one loop turn: lines of several feeds ------------------------------ */
+
+static const char source_a[] = "cad-a", source_b[] = "cad-b";
+
+/* One loop turn's reads, as the feeds' read events: active before the iteration starts, so run
+ * after its timers are made active and before the commit event they make active. */
+struct turn_reads {
+	struct fixture *f;
+	const char *sources[4]; /* a line of each, NULL ending */
+	bool alert;             /* and an alert after them */
+	uint64_t last;          /* the last line's record index (the alert's: last + 1) */
+	unsigned next;          /* the next line's number */
+};
+
+static void on_turn_reads(evutil_socket_t fd, short what, void *ctx)
+{
+	struct turn_reads *reads = ctx;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < 4 && reads->sources[i]; i++)
+		reads->last = append_line_from(reads->f, reads->sources[i], ++reads->next);
+	if (reads->alert)
+		store_on_alert(reads->f->store, reads->next, ALERT_JSON, strlen(ALERT_JSON));
+}
+
+/* One iteration of the loop, without waiting (run_once's EVLOOP_NONBLOCK alone goes on while
+ * an iteration ran callbacks). */
+static void one_turn(struct fixture *f)
+{
+	assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
+}
+
+/* One iteration of the loop whose reads are reads' (sources, alert). */
+static void run_turn(struct fixture *f, struct turn_reads *reads, const char *a, const char *b,
+		     bool alert)
+{
+	struct event *event = event_new(f->base, -1, 0, on_turn_reads, reads);
+
+	assert_non_null(event);
+	reads->f = f;
+	reads->sources[0] = a;
+	reads->sources[1] = b;
+	reads->sources[2] = NULL;
+	reads->alert = alert;
+	event_active(event, 0, 0);
+	one_turn(f);
+	event_free(event);
+}
+
+/* Lines of two feeds in a turn: the commit comes in the next turn, with that turn's lines,
+ * once (not put off again); nothing is acknowledged or delivered before its fsync. */
+static void test_two_feeds_commit_one_turn_later(void **state)
+{
+	struct fixture *f = *state;
+	struct turn_reads reads = { 0 };
+
+	gate_set(true, 0);
+	run_turn(f, &reads, source_a, source_b, true); /* lines 1, 2, the alert: 3 records */
+	assert_int_equal(reads.last, 2);
+	assert_int_equal(store_stats(f->store)->commits, 0);
+	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
+	assert_int_equal(gate_started(), 0);
+
+	run_turn(f, &reads, source_a, source_b, false); /* lines 3, 4 (records 4, 5) */
+	assert_int_equal(reads.last, 5);
+	assert_int_equal(store_stats(f->store)->commits, 1); /* the five records */
+	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
+	gate_wait_started(1);
+	one_turn(f);
+	one_turn(f);
+	assert_int_equal(store_stats(f->store)->commits, 1);
+	assert_int_equal(f->ack_calls, 0);
+	assert_int_equal(f->deliveries, 0);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == 5);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(gate_started(), 1);
+
+	run_turn(f, &reads, source_a, source_b, false); /* a batch of its own: put off again */
+	assert_int_equal(store_stats(f->store)->commits_put_off, 2);
+	one_turn(f);
+	assert_int_equal(store_stats(f->store)->commits, 2);
+	RUN_UNTIL(f, f->acked == 7);
+	assert_int_equal(f->ack_calls, 2);
+}
+
+/* One feed's lines and its alert are committed in their own turn, as are lines of one source
+ * (its key in another buffer too, as NATS messages give it) around another's hello (an empty
+ * line). */
+static void test_one_feed_commits_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct turn_reads reads = { 0 };
+	char same_key[] = "cad-a";
+	struct engine_origin hello = { .source = source_b, .named = true,
+				       .received_ms = 1795939200000 };
+
+	run_turn(f, &reads, source_a, source_a, true);
+	assert_int_equal(store_stats(f->store)->commits, 1);
+	RUN_UNTIL(f, f->acked == 3);
+
+	append_line_from(f, source_a, 10);
+	store_append_line(f->store, &hello, "", 0);
+	append_line_from(f, same_key, 11);
+	one_turn(f);
+	assert_int_equal(store_stats(f->store)->commits, 2);
+	assert_int_equal(store_stats(f->store)->commits_put_off, 0);
+	RUN_UNTIL(f, f->acked == 6);
+	assert_int_equal(f->deliveries, 1);
+}
+
+/* store_finish writes, syncs and releases a batch that was put off; its timer does not run
+ * after. */
+static void test_finish_commits_what_was_put_off(void **state)
+{
+	struct fixture *f = *state;
+	struct turn_reads reads = { 0 };
+
+	run_turn(f, &reads, source_a, source_b, true);
+	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
+	assert_int_equal(f->ack_calls, 0);
+	store_finish(f->store);
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, 3);
+	assert_int_equal(f->deliveries, 1);
+	one_turn(f);
+	assert_int_equal(store_stats(f->store)->commits, 0);
+	assert_int_equal(f->ack_calls, 1);
+}
+
+/* fsync: none: lines of two feeds are acknowledged at the put-off commit's write. */
+static void test_fsync_none_two_feeds_ack_at_the_next_turn(void **state)
+{
+	struct fixture *f = *state;
+	struct turn_reads reads = { 0 };
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 64];
+	int len;
+
+	len = snprintf(yaml, sizeof yaml, "journal:\n  state_directory: %s/state\n  fsync: none\n",
+		       f->path);
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	store_reconfigure(f->store, &config);
+	f->ack_calls = 0;
+	gate_set(true, 0); /* a sync would hang the test */
+	run_turn(f, &reads, source_a, source_b, false);
+	assert_int_equal(f->ack_calls, 0);
+	one_turn(f); /* the next turn, no reads */
+	assert_int_equal(f->ack_calls, 1);
+	assert_int_equal(f->acked, reads.last);
+	assert_int_equal(store_stats(f->store)->commits, 1);
+	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
+	assert_int_equal(gate_started(), 0);
+	gate_set(false, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -954,6 +1120,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_by_age, setup_aged, teardown),
 		cmocka_unit_test_setup_teardown(test_age_rotation_while_degraded_is_the_checkpoint,
 						setup_aged, teardown),
+		cmocka_unit_test_setup_teardown(test_two_feeds_commit_one_turn_later, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_one_feed_commits_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_commits_what_was_put_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_none_two_feeds_ack_at_the_next_turn,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

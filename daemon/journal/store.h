@@ -19,12 +19,14 @@
  * Every line a feed hands to the engine is first appended to the journal's batch (with the
  * engine's alerts after it). A commit event, made active when the batch gets its first record,
  * runs after every read callback and feed drain of the loop iteration (feed.h): it writes the
- * batch with one write(2) and has it fsynced per journal.fsync. The fdatasync runs on the
- * journal's sync thread (syncer.h), one at a time, while the loop goes on reading, processing
- * and writing: batch starts one at once (with one in flight, hands it to the thread as the
- * next, which the thread starts as soon as that one returns, before the loop hears of it:
- * group commit without the loop's wake-up between fsyncs), interval at most every
- * fsync_interval_ms; none syncs no commit and counts the write as durable, but a segment of
+ * batch with one write(2) and has it fsynced per journal.fsync. When the iteration's lines came
+ * from two or more sources (feed connections), it puts the commit off once, by one loop turn
+ * (a zero-timeout timer): the next iteration's reads go into the same commit, fsync and acks.
+ * The fdatasync runs on the journal's sync thread (syncer.h), one at a time, while the loop
+ * goes on reading, processing and writing: batch starts one at once (with one in flight, hands
+ * it to the thread as the next, which the thread starts as soon as that one returns, before the
+ * loop hears of it: group commit without the loop's wake-up between fsyncs), interval at most
+ * every fsync_interval_ms; none syncs no commit and counts the write as durable, but a segment of
  * 1 MiB or more (STORE_PRESYNC_MIN_BYTES, store.c) is fdatasync'd on the thread before its end
  * (the end's own fdatasync, in the loop, then covers little). When an fdatasync returns, the
  * records written before it started are durable: the loop acknowledges the feeds up to them
@@ -93,6 +95,7 @@ struct store_hooks {
 struct store_stats {
 	uint64_t commits;               /* batches written */
 	uint64_t early_commits;		/* of those, at STORE_BATCH_MAX_BYTES */
+	uint64_t commits_put_off;	/* by one loop turn: lines of several sources (store.c) */
 	uint64_t rotations;
 	uint64_t snapshots_forked;	/* of those, written by a child (the others: fork() failed,
 					 * written in the loop) */
