@@ -504,8 +504,9 @@ static char *lines_of(const char *text, size_t first, size_t count)
  * alert fires: the NDJSON lines up to that call's end (664 lines, 259 calls) on the feed port
  * fire it; the CSV rows of the 42 later calls (110 events, after their header) on the
  * mapping's port give the updates and the escalation. Together, exactly the alert lines of
- * the whole shift in either format (tests/data/example-cdr.alerts). Each port reads only its own format: a CSV
- * row sent to the feed port is rejected as invalid_json, a JSON line on the mapping's port as
+ * the whole shift in either format (tests/data/example-cdr.alerts). Each port reads only its
+ * own format: a CSV row sent to the feed port is rejected as invalid_json, a JSON line on the
+ * mapping's port as
  * bad_csv; an abandoned call (no AgentID, no AnswerTime) is skipped and counted. */
 static void test_mapping_listens_beside_the_feed_port(void **state)
 {

@@ -878,7 +878,8 @@ static void test_prefetch_changes_nothing(void **state)
 			assert_int_not_equal(expected.reject, EVENT_OK);
 	}
 	assert_int_equal(engine_stats(b)->events, engine_stats(a)->events);
-	assert_int_equal(engine_counters_rejected(engine_stats(b)), engine_counters_rejected(engine_stats(a)));
+	assert_int_equal(engine_counters_rejected(engine_stats(b)),
+			 engine_counters_rejected(engine_stats(a)));
 	assert_true(plain.count > 0);
 	assert_int_equal(hinted.count, plain.count);
 	for (size_t i = 0; i < plain.count; i++)
