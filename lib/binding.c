@@ -612,11 +612,15 @@ static bool introduces_operator(const struct event *event)
 	return event->type == EVENT_CALL_START || event->type == EVENT_OPERATOR_STATE;
 }
 
+/* The operator's key is looked up (it names one) or bound (it introduces one, even unnamed). */
+static bool keys_operator(const struct event *event)
+{
+	return event->operator_id[0] || introduces_operator(event);
+}
+
 uint64_t binding_operator_hash(const struct event *event)
 {
-	return event->operator_id[0] || introduces_operator(event)
-		       ? hash_string_pair(event->agency, event->operator_id)
-		       : 0;
+	return keys_operator(event) ? hash_string_pair(event->agency, event->operator_id) : 0;
 }
 
 void binding_prefetch(const struct binding *binding, const struct event *event,
@@ -624,7 +628,7 @@ void binding_prefetch(const struct binding *binding, const struct event *event,
 {
 	if (names_call(event))
 		table_prefetch(&binding->calls, call_hash);
-	if (event->operator_id[0] || introduces_operator(event))
+	if (keys_operator(event))
 		table_prefetch(&binding->operators, operator_hash);
 }
 

@@ -293,15 +293,7 @@ uint32_t table_remove_stale(struct table *table,
 	/* Removing slot i may pull a later entry into it, so look at i again. An entry pulled
 	 * from the start of the array into the end is looked at twice, which is harmless. The old
 	 * slots of a table growing gradually come after (gone once their last entry is). */
-	for (uint32_t i = 0; i <= table->mask; i++) {
-		while (table_used(table, i) && is_stale(table_slot(table, i), ctx)) {
-			if (on_remove)
-				on_remove(table_slot(table, i), remove_ctx);
-			table_remove(table, i);
-			removed++;
-		}
-	}
-	for (uint32_t i = table->mask + 1; i < table_end(table); i++) {
+	for (uint32_t i = 0; i < table_end(table); i++) {
 		while (i < table_end(table) && table_used_any(table, i) &&
 		       is_stale(table_slot_any(table, i), ctx)) {
 			if (on_remove)

@@ -589,6 +589,19 @@ static void commit(struct store *store)
 	bound_unsynced(store);
 }
 
+/* The commit, and the rotation it may let go: on the commit event, or a loop turn after it when
+ * the commit was put off (on_commit_event), with that turn's lines too. */
+static void on_commit_timer(evutil_socket_t fd, short what, void *ctx)
+{
+	struct store *store = ctx;
+
+	(void)fd;
+	(void)what;
+	store->turn_sources = 0;
+	commit(store);
+	store_maybe_rotate(store);
+}
+
 /*
  * The commit event. It has the sockets' priority on purpose: libevent runs every callback that
  * was active when the loop iteration started before one made active during it, so the commit
@@ -609,31 +622,15 @@ static void on_commit_event(evutil_socket_t fd, short what, void *ctx)
 {
 	static const struct timeval next_turn = { 0, 0 };
 	struct store *store = ctx;
-	bool several = store->turn_sources >= 2;
 
-	(void)fd;
-	(void)what;
-	store->turn_sources = 0;
-	if (several && store->state == STORE_NORMAL && journal_batch_bytes(store->journal) > 0 &&
-	    !evtimer_pending(store->commit_timer, NULL) &&
+	if (store->turn_sources >= 2 && store->state == STORE_NORMAL &&
+	    journal_batch_bytes(store->journal) > 0 && !evtimer_pending(store->commit_timer, NULL) &&
 	    evtimer_add(store->commit_timer, &next_turn) == 0) {
+		store->turn_sources = 0;
 		store->stats.commits_put_off++;
 		return;
 	}
-	commit(store);
-	store_maybe_rotate(store);
-}
-
-/* The commit put off by one turn (on_commit_event): with that turn's lines. */
-static void on_commit_timer(evutil_socket_t fd, short what, void *ctx)
-{
-	struct store *store = ctx;
-
-	(void)fd;
-	(void)what;
-	store->turn_sources = 0;
-	commit(store);
-	store_maybe_rotate(store);
+	on_commit_timer(fd, what, ctx);
 }
 
 static void schedule_commit(struct store *store)
