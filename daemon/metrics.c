@@ -289,6 +289,14 @@ static void write_journal(struct evbuffer *out, const struct http_state *state)
 	single(out, "journal_unsynced_bound_waits_total", "counter",
 	       "Commits past 8 MiB written and not fsynced: the event loop waited for the disk.",
 	       state->journal->unsynced_bound_waits);
+	single(out, "journal_alerts_not_journaled_total", "counter",
+	       "Alerts delivered while the journal was degraded and given up by its backlog's "
+	       "bound: not in the alert history after a restart.",
+	       state->journal->alerts_not_journaled);
+	single(out, "journal_alerts_synced_in_loop_total", "counter",
+	       "Alerts with no memory to hold them for their fsync: the event loop synced the "
+	       "journal for them.",
+	       state->journal->alerts_synced_in_loop);
 }
 
 /* One sample of a family labelled by port and reason. */

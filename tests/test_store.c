@@ -11,7 +11,8 @@
  * returns, without the loop (a newer commit replacing it while it waits; nothing after a
  * failed fsync, even for a commit before the loop has heard of the failure). The segment's
  * fdatasync is gated here (store_hooks.sync_file): held until the test releases it, or
- * failing.
+ * failing. malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an
+ * alert with no memory to wait for its fsync.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -119,6 +120,21 @@ static bool gate_started_within(unsigned count, int ms)
 	return reached;
 }
 
+/* malloc, failing once for a request of fail_malloc_bytes (0: never). */
+static size_t fail_malloc_bytes;
+void *__real_malloc(size_t bytes);
+void *__wrap_malloc(size_t bytes);
+
+void *__wrap_malloc(size_t bytes)
+{
+	if (fail_malloc_bytes != 0 && bytes == fail_malloc_bytes) {
+		fail_malloc_bytes = 0;
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_malloc(bytes);
+}
+
 struct fixture {
 	char path[PATH_MAX];
 	struct event_base *base;
@@ -129,6 +145,7 @@ struct fixture {
 	unsigned ack_calls;
 	uint64_t delivered;   /* the last alert seq delivered */
 	unsigned deliveries;
+	unsigned out_of_order; /* deliveries of a seq not above the one before */
 	unsigned rotations_begun; /* store_hooks.rotation_begins */
 };
 
@@ -143,6 +160,7 @@ static void on_deliver(void *ctx, uint64_t seq, const char *json, size_t len)
 
 	assert_int_equal(len, strlen(ALERT_JSON));
 	assert_memory_equal(json, ALERT_JSON, len);
+	f->out_of_order += seq <= f->delivered;
 	f->delivered = seq;
 	f->deliveries++;
 }
@@ -1089,6 +1107,31 @@ static void test_fsync_none_two_feeds_ack_at_the_next_turn(void **state)
 	gate_set(false, 0);
 }
 
+/* An alert that finds no memory to wait for its fsync goes out at once, but only after the
+ * journal is synced in the loop: durable, and after the alert before it, never ahead of it. */
+static void test_alert_without_memory_is_synced_in_the_loop(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t line = append_line(f, 1);
+	unsigned syncs;
+
+	store_on_alert(f->store, 1, ALERT_JSON, strlen(ALERT_JSON)); /* record line + 1 */
+	run_once(f);
+	RUN_UNTIL(f, f->deliveries == 1);
+	syncs = gate_started();
+	store_on_alert(f->store, 2, ALERT_JSON, strlen(ALERT_JSON)); /* held for its fsync */
+	fail_malloc_bytes = strlen(ALERT_JSON) + 1;
+	store_on_alert(f->store, 3, ALERT_JSON, strlen(ALERT_JSON)); /* its copy fails */
+	assert_int_equal(fail_malloc_bytes, 0);
+	assert_int_equal(f->deliveries, 3);
+	assert_int_equal(f->delivered, 3);
+	assert_int_equal(f->out_of_order, 0);
+	assert_int_equal(f->acked, line + 3); /* both alerts' records durable before delivery */
+	assert_int_equal(gate_started(), syncs); /* not on the sync thread: in the loop */
+	assert_int_equal(store_stats(f->store)->alerts_synced_in_loop, 1);
+	assert_false(store_degraded(f->store, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1125,6 +1168,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_feed_commits_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_commits_what_was_put_off, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_alert_without_memory_is_synced_in_the_loop,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_none_two_feeds_ack_at_the_next_turn,
 						setup, teardown),
 	};

@@ -173,7 +173,15 @@ static void deliver(struct store *store, uint64_t seq, const char *json, size_t 
 /* Keep an alert for the journal (alertbuf.h); what the bound gives up is counted. */
 static void keep_for_journal(struct store *store, uint64_t seq, const char *json, size_t len)
 {
-	store->stats.alerts_not_journaled += alertbuf_backlog_push(&store->backlog, seq, json, len);
+	size_t given_up = alertbuf_backlog_push(&store->backlog, seq, json, len);
+
+	if (given_up == 0)
+		return;
+	store->stats.alerts_not_journaled += given_up;
+	log_limited(&store->disk_log, LOG_WARNING,
+		    "journal: degraded: %zu alert(s) given up by the backlog's bound (%zu bytes); "
+		    "they were delivered but will be missing from the alert history",
+		    given_up, store->backlog.max_bytes);
 }
 
 /* Journal the backlog (its alerts were delivered already): write, fsync, index. */
@@ -1186,6 +1194,19 @@ void store_append_reject(struct store *store, enum event_reject reason)
 	schedule_commit(store);
 }
 
+/* No memory to hold an alert until its fsync: journal everything now, in the loop, so that it
+ * still goes out durable and after the alerts before it; if the disk fails meanwhile, deliver
+ * it as the degraded store delivers (and keeps) the others. */
+static void deliver_unheld(struct store *store, uint64_t seq, const char *json, size_t len)
+{
+	store->stats.alerts_synced_in_loop++;
+	log_msg(LOG_ERR, "alert %" PRIu64 ": out of memory to hold it for its fsync: "
+		"the journal is synced in the loop", seq);
+	if (flush_now(store) < 0 && store->state == STORE_DEGRADED)
+		keep_for_journal(store, seq, json, len);
+	deliver(store, seq, json, len);
+}
+
 void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t len)
 {
 	struct alertbuf_pending_alert alert = { .seq = seq, .len = len };
@@ -1206,9 +1227,7 @@ void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t 
 	}
 	if (!alert.json || alertbuf_pending_push(&store->pending, &alert) < 0) {
 		free(alert.json);
-		log_msg(LOG_ERR, "alert %" PRIu64 ": out of memory: delivered before it is durable",
-			seq);
-		deliver(store, seq, json, len);
+		deliver_unheld(store, seq, json, len);
 	}
 }
 

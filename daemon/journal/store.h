@@ -102,6 +102,7 @@ struct store_stats {
 	uint64_t degraded_periods;
 	uint64_t lines_not_journaled;   /* lines and control lines processed while degraded */
 	uint64_t alerts_not_journaled;  /* degraded-period alerts beyond the backlog bound */
+	uint64_t alerts_synced_in_loop; /* no memory to hold them: journal synced in the loop */
 	uint64_t alert_replay_unreadable;
 	uint64_t commit_us_total;       /* the loop's time in the commits' writes */
 	uint64_t commit_us_max;
