@@ -201,8 +201,8 @@ const struct feed_server_stats *feed_server_stats(const struct feed_server *serv
  * feed per iteration (bench/README.md, "branch feeds20b"); a sender that is ahead (a backlog,
  * whose reads the socket's buffer may keep under a chunk) is read on. Everything read in an
  * iteration goes to the journal in one commit (one fdatasync under journal.fsync: batch), which
- * runs after the iteration's reads (store.h; lines of two or more feeds: after the next
- * iteration's reads, with them); acknowledgements follow that commit. What arrives
+ * runs after the iteration's reads (store.h; lines of two or more sources and no alert: after
+ * the next iteration's reads, with them); acknowledgements follow that commit. What arrives
  * after the last read before a SIGTERM is read at shutdown (feed_server_close_all). The
  * bufferevent holds the input buffer and sends the acks. TLS connections are read by libevent's
  * filter.

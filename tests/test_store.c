@@ -998,42 +998,92 @@ static void run_turn(struct fixture *f, struct turn_reads *reads, const char *a,
 }
 
 /* Lines of two feeds in a turn: the commit comes in the next turn, with that turn's lines,
- * once (not put off again); nothing is acknowledged or delivered before its fsync. */
+ * once (not put off again); nothing is acknowledged before its fsync. */
 static void test_two_feeds_commit_one_turn_later(void **state)
 {
 	struct fixture *f = *state;
 	struct turn_reads reads = { 0 };
 
 	gate_set(true, 0);
-	run_turn(f, &reads, source_a, source_b, true); /* lines 1, 2, the alert: 3 records */
+	run_turn(f, &reads, source_a, source_b, false); /* lines 1, 2 */
 	assert_int_equal(reads.last, 2);
 	assert_int_equal(store_stats(f->store)->commits, 0);
 	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
 	assert_int_equal(gate_started(), 0);
 
-	run_turn(f, &reads, source_a, source_b, false); /* lines 3, 4 (records 4, 5) */
-	assert_int_equal(reads.last, 5);
-	assert_int_equal(store_stats(f->store)->commits, 1); /* the five records */
+	run_turn(f, &reads, source_a, source_b, false); /* lines 3, 4 */
+	assert_int_equal(reads.last, 4);
+	assert_int_equal(store_stats(f->store)->commits, 1); /* the four records */
 	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
 	gate_wait_started(1);
 	one_turn(f);
 	one_turn(f);
 	assert_int_equal(store_stats(f->store)->commits, 1);
 	assert_int_equal(f->ack_calls, 0);
-	assert_int_equal(f->deliveries, 0);
 
 	gate_set(false, 0);
-	RUN_UNTIL(f, f->acked == 5);
+	RUN_UNTIL(f, f->acked == 4);
 	assert_int_equal(f->ack_calls, 1);
-	assert_int_equal(f->deliveries, 1);
 	assert_int_equal(gate_started(), 1);
 
 	run_turn(f, &reads, source_a, source_b, false); /* a batch of its own: put off again */
 	assert_int_equal(store_stats(f->store)->commits_put_off, 2);
 	one_turn(f);
 	assert_int_equal(store_stats(f->store)->commits, 2);
-	RUN_UNTIL(f, f->acked == 7);
+	RUN_UNTIL(f, f->acked == 6);
 	assert_int_equal(f->ack_calls, 2);
+}
+
+/* Lines of two feeds and an alert in a turn: committed in that turn (the alert's latency is
+ * one fsync, not a turn of reads more); delivered after the fsync. */
+static void test_two_feeds_with_an_alert_commit_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct turn_reads reads = { 0 };
+
+	gate_set(true, 0);
+	run_turn(f, &reads, source_a, source_b, true); /* lines 1, 2, the alert: 3 records */
+	assert_int_equal(store_stats(f->store)->commits, 1);
+	assert_int_equal(store_stats(f->store)->commits_put_off, 0);
+	gate_wait_started(1);
+	assert_int_equal(f->deliveries, 0);
+	assert_int_equal(f->ack_calls, 0);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == 3);
+	assert_int_equal(f->deliveries, 1);
+
+	run_turn(f, &reads, source_a, source_b, false); /* the next batch, without an alert */
+	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
+}
+
+/* A batch written within a turn (here full: STORE_BATCH_MAX_BYTES) counts its sources again:
+ * what follows of one source alone is committed at once. */
+static void on_reads_past_the_batch_bound(evutil_socket_t fd, short what, void *ctx)
+{
+	struct fixture *f = ctx;
+	unsigned n = 0;
+
+	(void)fd;
+	(void)what;
+	append_line_from(f, source_b, ++n);
+	while (store_stats(f->store)->early_commits == 0)
+		append_line_from(f, source_a, ++n);
+	append_line_from(f, source_a, ++n);
+}
+
+static void test_sources_counted_again_after_an_early_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct event *event = event_new(f->base, -1, 0, on_reads_past_the_batch_bound, f);
+
+	assert_non_null(event);
+	event_active(event, 0, 0);
+	one_turn(f);
+	event_free(event);
+	assert_int_equal(store_stats(f->store)->early_commits, 1);
+	assert_int_equal(store_stats(f->store)->commits, 2);
+	assert_int_equal(store_stats(f->store)->commits_put_off, 0);
 }
 
 /* One feed's lines and its alert are committed in their own turn, as are lines of one source
@@ -1068,13 +1118,12 @@ static void test_finish_commits_what_was_put_off(void **state)
 	struct fixture *f = *state;
 	struct turn_reads reads = { 0 };
 
-	run_turn(f, &reads, source_a, source_b, true);
+	run_turn(f, &reads, source_a, source_b, false);
 	assert_int_equal(store_stats(f->store)->commits_put_off, 1);
 	assert_int_equal(f->ack_calls, 0);
 	store_finish(f->store);
 	assert_int_equal(f->ack_calls, 1);
-	assert_int_equal(f->acked, 3);
-	assert_int_equal(f->deliveries, 1);
+	assert_int_equal(f->acked, 2);
 	one_turn(f);
 	assert_int_equal(store_stats(f->store)->commits, 0);
 	assert_int_equal(f->ack_calls, 1);
@@ -1165,6 +1214,10 @@ int main(void)
 						setup_aged, teardown),
 		cmocka_unit_test_setup_teardown(test_two_feeds_commit_one_turn_later, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_two_feeds_with_an_alert_commit_at_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sources_counted_again_after_an_early_commit,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_feed_commits_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_commits_what_was_put_off, setup,
 						teardown),

@@ -47,10 +47,11 @@ struct store {
 	struct recovery_router router;
 	struct recovery_summary recovered;
 	struct replay_history history;
-	struct event *commit_event; /* active while the batch has records */
+	struct event *commit_event; /* made active by each record appended to the batch */
 	struct event *commit_timer; /* the commit put off by one loop turn (on_commit_event) */
-	char turn_source[256];      /* the first source of a line since the last commit event */
-	unsigned turn_sources;      /* sources of lines since then: 0, 1, or 2 for two or more */
+	char turn_source[256];      /* the first source of a line in the batch */
+	unsigned turn_sources;      /* sources of the batch's lines: 0, 1, or 2 for two or more */
+	bool batch_has_alert;       /* the batch holds an alert: its commit is not put off */
 	struct syncer *syncer;      /* fsync: batch and interval: the fdatasync off the loop */
 	struct journal_sync_point requested; /* the newest handed to the syncer (fd -1: none) */
 	struct event *sync_timer;   /* fsync: interval */
@@ -268,6 +269,13 @@ static void set_state(struct store *store, enum store_state to)
 	}
 }
 
+/* The batch is empty again (written, or rolled back): what on_commit_event weighs starts over. */
+static void batch_emptied(struct store *store)
+{
+	store->turn_sources = 0;
+	store->batch_has_alert = false;
+}
+
 /* The alerts waiting for the fsync, delivered from memory and kept for the journal. */
 static void deliver_pending_now(struct store *store)
 {
@@ -296,6 +304,7 @@ static void enter_degraded(struct store *store, const char *what, int rc)
 	snprintf(store->degraded_reason, sizeof store->degraded_reason,
 		 "cannot %s the journal in %.512s: %s", what, store->dir.path, strerror(-rc));
 	journal_rollback(store->journal); /* done again, and checked, before leaving */
+	batch_emptied(store);
 	deliver_pending_now(store);
 	if (was == STORE_STOPPING) {
 		log_msg(LOG_ERR,
@@ -582,6 +591,7 @@ static void commit(struct store *store)
 		enter_degraded(store, "write", rc);
 		return;
 	}
+	batch_emptied(store);
 	account_commit(store, start_us);
 	switch (store->policy.fsync) {
 	case CONFIG_FSYNC_BATCH:
@@ -605,7 +615,6 @@ static void on_commit_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	store->turn_sources = 0;
 	commit(store);
 	store_maybe_rotate(store);
 }
@@ -622,19 +631,18 @@ static void on_commit_timer(evutil_socket_t fd, short what, void *ctx)
  * events), commits both iterations' lines together, with one write, one fsync, one round of
  * acks. With twenty live feeds that halved the commits on a quiet machine and cut the loop's
  * context switches under load by three quarters ("branch feeds20c" in bench/README.md). One
- * source's lines (a single feed, an alert of its line) are committed at once as before: the
- * extra turn would only add to their latency. A batch put off is never put off again; its
- * alerts and acks wait for its commit's fsync as any other's.
+ * source's lines (a single feed), and a batch that holds an alert, are committed at once as
+ * before: the extra turn (all of the next turn's reads) would only add to their latency. A
+ * batch put off is never put off again; its acks wait for its commit's fsync as any other's.
  */
 static void on_commit_event(evutil_socket_t fd, short what, void *ctx)
 {
 	static const struct timeval next_turn = { 0, 0 };
 	struct store *store = ctx;
 
-	if (store->turn_sources >= 2 && store->state == STORE_NORMAL &&
+	if (store->turn_sources >= 2 && !store->batch_has_alert && store->state == STORE_NORMAL &&
 	    journal_batch_bytes(store->journal) > 0 && !evtimer_pending(store->commit_timer, NULL) &&
 	    evtimer_add(store->commit_timer, &next_turn) == 0) {
-		store->turn_sources = 0;
 		store->stats.commits_put_off++;
 		return;
 	}
@@ -1220,6 +1228,7 @@ void store_on_alert(struct store *store, uint64_t seq, const char *json, size_t 
 	alert.segment = journal_segment_first(store->journal);
 	alert.index = journal_append_alert(store->journal, seq, json, len, &alert.offset,
 					   &alert.record_bytes);
+	store->batch_has_alert = true;
 	schedule_commit(store);
 	if ((alert.json = malloc(len + 1))) {
 		memcpy(alert.json, json, len);
@@ -1243,6 +1252,7 @@ static int flush_now(struct store *store)
 		enter_degraded(store, "write", rc);
 		return rc;
 	}
+	batch_emptied(store);
 	evtimer_del(store->sync_timer);
 	if ((rc = wait_for_sync(store)) < 0)
 		return rc;

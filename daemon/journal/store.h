@@ -19,9 +19,11 @@
  * Every line a feed hands to the engine is first appended to the journal's batch (with the
  * engine's alerts after it). A commit event, made active when the batch gets its first record,
  * runs after every read callback and feed drain of the loop iteration (feed.h): it writes the
- * batch with one write(2) and has it fsynced per journal.fsync. When the iteration's lines came
- * from two or more sources (feed connections), it puts the commit off once, by one loop turn
- * (a zero-timeout timer): the next iteration's reads go into the same commit, fsync and acks.
+ * batch with one write(2) and has it fsynced per journal.fsync. When the batch's lines came
+ * from two or more sources (the engine's source keys: a named feed's hello name, so two
+ * connections of one named CAD are one source) and it holds no alert, it puts the commit off
+ * once, by one loop turn (a zero-timeout timer): the next iteration's reads go into the same
+ * commit, fsync and acks.
  * The fdatasync runs on the journal's sync thread (syncer.h), one at a time, while the loop
  * goes on reading, processing and writing: batch starts one at once (with one in flight, hands
  * it to the thread as the next, which the thread starts as soon as that one returns, before the
