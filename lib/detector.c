@@ -27,6 +27,8 @@
 #define CUSUM_MAX_P0 0.95      /* keeps the CUSUM increments finite */
 #define NO_RULE SIZE_MAX
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
+#define STORM_RAMP 0.5         /* storm_volume_factor's treatment is full this far above it */
+#define STORM_MAX_GAP_MS 3600000 /* of a gap without calls, the agency's volume counts this */
 #define WHY_MAX 512            /* an alert's plain-words explanation */
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
@@ -267,6 +269,11 @@ struct baseline_entry {
 	char agency[EVENT_ID_MAX + 1];
 	struct sequential_rate rate;
 	struct sequential_rate fast;
+	/* its volume (calls, however ended) at the fast half-life and at the usual one, on its
+	 * worked clock from volume_first_ms: the storm gate */
+	struct sequential_rate volume_fast;
+	struct sequential_rate volume_usual;
+	int64_t volume_first_ms;
 };
 
 /* A CUSUM rule's weights for the last in-control rate it was given (cusum_weights depends on
@@ -909,6 +916,9 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 	text_copy(entry->agency, key, sizeof(entry->agency));
 	entry->rate.at_ms = INT64_MIN;
 	entry->fast.at_ms = INT64_MIN;
+	entry->volume_fast.at_ms = INT64_MIN;
+	entry->volume_usual.at_ms = INT64_MIN;
+	entry->volume_first_ms = INT64_MIN;
 	return entry;
 }
 
@@ -974,6 +984,49 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
+/* The agency's volume surge (its calls per hour at the fast half-life over its usual ones, on
+ * its worked clock: of a gap without calls at most STORM_MAX_GAP_MS counts) advanced to at_ms,
+ * and what share of a call-taker's own fast calls storm_volume_factor keeps in their rest. */
+static double storm_own_kept(const struct config_baseline *baseline,
+			     struct baseline_entry *entry, int64_t at_ms)
+{
+	double fast_hl = baseline->fast_half_life_seconds;
+	double usual_hl = baseline->storm_usual_half_life_seconds;
+
+	if (entry->volume_first_ms == INT64_MIN) {
+		entry->volume_first_ms = at_ms;
+	} else {
+		int64_t first_ms = entry->volume_first_ms;
+		sequential_rate_skip_gap(&entry->volume_usual, &entry->volume_first_ms, at_ms,
+					 STORM_MAX_GAP_MS);
+		sequential_rate_skip_gap(&entry->volume_fast, &first_ms, at_ms, STORM_MAX_GAP_MS);
+	}
+	sequential_rate_advance(&entry->volume_fast, at_ms, fast_hl);
+	sequential_rate_advance(&entry->volume_usual, at_ms, usual_hl);
+	double surge = sequential_volume_surge(&entry->volume_fast, fast_hl, &entry->volume_usual,
+					       usual_hl,
+					       (double)(at_ms - entry->volume_first_ms) / 1000.0);
+	return sequential_surge_weight(surge, baseline->storm_volume_factor, STORM_RAMP);
+}
+
+/* The rest's fast rate for the operator: without their own calls, or, in a storm (kept > 0),
+ * with that share of them kept where it is higher. */
+static double rest_fast_ratio(const struct baseline_entry *entry,
+			      const struct operator_state *state, double kept, double prior_calls,
+			      double prior_ratio)
+{
+	double rest_fast =
+		sequential_rest_ratio(&entry->fast, &state->own_fast, prior_calls, prior_ratio);
+
+	if (kept > 0.0) {
+		double with_own = sequential_rest_ratio_keeping(&entry->fast, &state->own_fast,
+								kept, prior_calls, prior_ratio);
+		if (with_own > rest_fast)
+			rest_fast = with_own;
+	}
+	return rest_fast;
+}
+
 /* Feed one call to the operator's sequential rules, then to its baseline and history. */
 static void step_sequentials(struct detector *detector, struct operator_state *state,
 			     const struct completed_call *call, bool premature)
@@ -995,7 +1048,8 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
-	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, rest);
+	double kept = storm_own_kept(baseline, entry, at_ms);
+	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
 	sequential_history_advance(&state->history, at_ms, baseline->history_half_life_seconds,
@@ -1024,6 +1078,8 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_count(&entry->fast, premature);
 	sequential_rate_count(&state->own, premature);
 	sequential_rate_count(&state->own_fast, premature);
+	sequential_rate_count(&entry->volume_fast, premature);
+	sequential_rate_count(&entry->volume_usual, premature);
 }
 
 /* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */
@@ -2541,6 +2597,11 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	codec_get_string(reader, baseline->agency, sizeof(baseline->agency));
 	load_rate(&baseline->rate, reader);
 	load_rate(&baseline->fast, reader);
+	/* the volume is not in snapshots: the storm gate starts again (off for a half-life) */
+	memset(&baseline->volume_fast, 0, sizeof(baseline->volume_fast));
+	memset(&baseline->volume_usual, 0, sizeof(baseline->volume_usual));
+	baseline->volume_fast.at_ms = baseline->volume_usual.at_ms = INT64_MIN;
+	baseline->volume_first_ms = INT64_MIN;
 	*hash = hash_string_pair(baseline->agency, "");
 	return 0;
 }

@@ -1258,6 +1258,42 @@ static void test_sequential_settled_history_factor(void **state)
 	}
 }
 
+/* storm_volume_factor: op-2 answers a real call a minute for 20 minutes (the agency's usual
+ * volume, at a 600 s half-life), then op-1 ends six calls early 10 s apart. Once the
+ * agency's calls per hour over the last minutes (60 s half-life) reach twice its usual ones,
+ * op-1's own calls count in the fast rate they are judged against: the run's expectation
+ * rises from 0.392 to 1.044 (the evidence falls from 9.14 to 7.02). Off (factor 0, the
+ * default) or with a factor above the surge, the expectation is the one without the gate. */
+static void test_sequential_storm_volume_gate(void **state)
+{
+	struct fixture *f = *state;
+	const double factors[3] = { 0.0, 2.0, 20.0 };
+	const double expected[3] = { 0.3919133271, 1.0437662302, 0.3919133271 };
+	const double evidence[3] = { 9.1432844878, 7.0179279833, 9.1432844878 };
+
+	for (int pass = 0; pass < 3; pass++) {
+		struct seen_operator seen[3];
+
+		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
+		f->config.detector.baseline.fast_half_life_seconds = 60;
+		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
+		f->config.detector.baseline.storm_volume_factor = factors[pass];
+		reconfigure(f);
+		for (int k = 0; k < 20; k++)
+			add_call(f, "op-2", T0 + SECONDS(60 * k), SECONDS(30), RELEASED_BY_CALLER);
+		for (int j = 0; j < 6; j++)
+			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
+				 RELEASED_BY_OPERATOR);
+		memset(seen, 0, sizeof seen);
+		detector_each_operator(f->detector, record_operator, seen);
+		struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
+		assert_string_equal(op1->operator_id, "op-1");
+		assert_int_equal(op1->rule.run_calls, 6);
+		assert_true(fabs(op1->rule.expected - expected[pass]) < 1e-9);
+		assert_true(fabs(op1->rule.evidence - evidence[pass]) < 1e-9);
+	}
+}
+
 /* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
  * three callers off a minute apart (evidence 1.70, 3.39, 5.04 at cut_share 0.5). Its calls per
  * hour before each give h = 3.25, 3.54, then ln(10 * 4.31) = 3.76 instead of 6, so the third
@@ -1868,6 +1904,7 @@ int main(void)
 		TEST(test_sequential_alert_explains),
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
+		TEST(test_sequential_storm_volume_gate),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_sequential_evidence_across_shifts),
