@@ -1181,10 +1181,11 @@ static void print_config(const struct config *config, const char *path)
 	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
 	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
 	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, "
-	       "settle %g s\n",
+	       "settle %g s, storm_volume_factor %g (usual half_life %g s)\n",
 	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency",
 	       baseline->half_life_seconds, baseline->prior_calls, baseline->prior_ratio,
-	       baseline->history_half_life_seconds, baseline->history_settle_seconds);
+	       baseline->history_half_life_seconds, baseline->history_settle_seconds,
+	       baseline->storm_volume_factor, baseline->storm_usual_half_life_seconds);
 	for (size_t i = 0; i < config->detector.rule_count; i++)
 		print_rule(&config->detector.rules[i]);
 	printf("\n");

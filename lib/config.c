@@ -2842,9 +2842,9 @@ static const struct key baseline_keys[] = {
 	  .parse = parse_nonnegative_number,
 	  LIVE(NUMBER),
 	  FIELD(detector.baseline.storm_volume_factor),
-	  .fallback = "0",
-	  .doc = "A storm (a number >= 0; 0, the default, = off): while the agency's calls per "
-		 "hour over" },
+	  .fallback = "2",
+	  .doc = "A storm (a number >= 0; default 2; 0 = off): while the agency's calls per hour "
+		 "over" },
 	{ .name = "storm_usual_half_life_seconds",
 	  .parse = parse_positive_number,
 	  LIVE(SECONDS),

@@ -984,15 +984,11 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
-/* The agency's volume surge (its calls per hour at the fast half-life over its usual ones, on
- * its worked clock: of a gap without calls at most STORM_MAX_GAP_MS counts) advanced to at_ms,
- * and what share of a call-taker's own fast calls storm_volume_factor keeps in their rest. */
-static double storm_own_kept(const struct config_baseline *baseline,
-			     struct baseline_entry *entry, int64_t at_ms)
+/* Advance the agency's volume (its calls at the fast half-life and at the usual one, on its
+ * worked clock: of a gap without calls at most STORM_MAX_GAP_MS counts) to at_ms. */
+static void advance_volume(const struct config_baseline *baseline, struct baseline_entry *entry,
+			   int64_t at_ms)
 {
-	double fast_hl = baseline->fast_half_life_seconds;
-	double usual_hl = baseline->storm_usual_half_life_seconds;
-
 	if (entry->volume_first_ms == INT64_MIN) {
 		entry->volume_first_ms = at_ms;
 	} else {
@@ -1001,11 +997,34 @@ static double storm_own_kept(const struct config_baseline *baseline,
 					 STORM_MAX_GAP_MS);
 		sequential_rate_skip_gap(&entry->volume_fast, &first_ms, at_ms, STORM_MAX_GAP_MS);
 	}
-	sequential_rate_advance(&entry->volume_fast, at_ms, fast_hl);
-	sequential_rate_advance(&entry->volume_usual, at_ms, usual_hl);
-	double surge = sequential_volume_surge(&entry->volume_fast, fast_hl, &entry->volume_usual,
-					       usual_hl,
-					       (double)(at_ms - entry->volume_first_ms) / 1000.0);
+	sequential_rate_advance(&entry->volume_fast, at_ms, baseline->fast_half_life_seconds);
+	sequential_rate_advance(&entry->volume_usual, at_ms,
+				baseline->storm_usual_half_life_seconds);
+}
+
+/* What share of the operator's own fast calls storm_volume_factor keeps in their rest: by the
+ * surge of the rest of the agency's volume, the operator's own calls taken out of the last
+ * minutes and their share of the last half-hour out of the usual (a rogue's own cut-offs,
+ * which free them for more calls, raise no surge; a storm raises everybody's). */
+static double storm_own_kept(const struct config_baseline *baseline,
+			     const struct baseline_entry *entry, const struct operator_state *state)
+{
+	if (!(baseline->storm_volume_factor > 0.0))
+		return 0.0;
+	struct sequential_rate fast = entry->volume_fast, usual = entry->volume_usual;
+	double whole = entry->rate.calls + entry->rate.pending_calls;
+	double own = state->own.calls + state->own.pending_calls;
+	double own_share = whole > 0.0 && own < whole ? own / whole : whole > 0.0 ? 1.0 : 0.0;
+
+	fast.calls -= state->own_fast.calls + state->own_fast.pending_calls;
+	if (fast.calls < 0.0)
+		fast.calls = 0.0;
+	usual.calls *= 1.0 - own_share;
+	usual.pending_calls *= 1.0 - own_share;
+	double surge = sequential_volume_surge(
+		&fast, baseline->fast_half_life_seconds, &usual,
+		baseline->storm_usual_half_life_seconds,
+		(double)(entry->volume_fast.at_ms - entry->volume_first_ms) / 1000.0);
 	return sequential_surge_weight(surge, baseline->storm_volume_factor, STORM_RAMP);
 }
 
@@ -1048,7 +1067,8 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
-	double kept = storm_own_kept(baseline, entry, at_ms);
+	advance_volume(baseline, entry, at_ms);
+	double kept = storm_own_kept(baseline, entry, state);
 	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;

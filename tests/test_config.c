@@ -203,7 +203,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.prior_ratio == 0.10);
 	assert_true(config.detector.baseline.history_half_life_seconds == 604800.0);
 	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
-	assert_true(config.detector.baseline.storm_volume_factor == 0.0);
+	assert_true(config.detector.baseline.storm_volume_factor == 2.0);
 	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 7200.0);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
