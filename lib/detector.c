@@ -334,9 +334,10 @@ struct detector {
 	/* ln(i!) for the p-values, up to max_window_calls; a pointer, as the p-values of a const
 	 * detector fill it */
 	struct binomial_cache *binomial;
-	/* the baselines' decay factors of short gaps, at half_life_seconds and at
-	 * fast_half_life_seconds */
-	struct sequential_decay_memo decay_memo[2];
+	/* the baselines' decay factors of short gaps, at half_life_seconds, at
+	 * fast_half_life_seconds (the premature rate's and the volume's) and at
+	 * storm_usual_half_life_seconds */
+	struct sequential_decay_memo decay_memo[3];
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
@@ -986,9 +987,10 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 
 /* Advance the agency's volume (its calls at the fast half-life and at the usual one, on its
  * worked clock: of a gap without calls at most STORM_MAX_GAP_MS counts) to at_ms. */
-static void advance_volume(const struct config_baseline *baseline, struct baseline_entry *entry,
-			   int64_t at_ms)
+static void advance_volume(struct detector *detector, struct baseline_entry *entry, int64_t at_ms)
 {
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+
 	if (entry->volume_first_ms == INT64_MIN) {
 		entry->volume_first_ms = at_ms;
 	} else {
@@ -997,9 +999,11 @@ static void advance_volume(const struct config_baseline *baseline, struct baseli
 					 STORM_MAX_GAP_MS);
 		sequential_rate_skip_gap(&entry->volume_fast, &first_ms, at_ms, STORM_MAX_GAP_MS);
 	}
-	sequential_rate_advance(&entry->volume_fast, at_ms, baseline->fast_half_life_seconds);
-	sequential_rate_advance(&entry->volume_usual, at_ms,
-				baseline->storm_usual_half_life_seconds);
+	sequential_rate_advance_memo(&entry->volume_fast, at_ms, baseline->fast_half_life_seconds,
+				     &detector->decay_memo[1]);
+	sequential_rate_advance_memo(&entry->volume_usual, at_ms,
+				     baseline->storm_usual_half_life_seconds,
+				     &detector->decay_memo[2]);
 }
 
 /* What share of the operator's own fast calls storm_volume_factor keeps in their rest: by the
@@ -1067,7 +1071,7 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
-	advance_volume(baseline, entry, at_ms);
+	advance_volume(detector, entry, at_ms);
 	double kept = storm_own_kept(baseline, entry, state);
 	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
