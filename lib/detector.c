@@ -1072,7 +1072,10 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
 	advance_volume(detector, entry, at_ms);
-	double kept = storm_own_kept(baseline, entry, state);
+	/* without a recent premature hangup of their own, keeping their calls cannot raise the
+	 * fast rate: the surge is not needed */
+	double own_premature = state->own_fast.premature + state->own_fast.pending_premature;
+	double kept = own_premature > 0.0 ? storm_own_kept(baseline, entry, state) : 0.0;
 	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
