@@ -134,7 +134,7 @@ static double arrival_rate(const struct gen *gen, const struct agency *agency, i
 {
 	double per_hour = gen->params->calls_per_hour * agency->count *
 			  curve_at(START_HOUR_OF_DAY + hours_since_start(t_ms)) / gen->curve_mean;
-	if (in_storm(gen, t_ms, agency))
+	if (in_storm(gen, t_ms, agency) && gen->params->storm_kind != GENCALL_STORM_FLAT)
 		per_hour *= STORM_VOLUME;
 	return per_hour / MS_PER_HOUR;
 }
@@ -231,7 +231,8 @@ static void fill_call(struct gen *gen, struct gencall *call, const struct agency
 {
 	double kind = uniform(&gen->rng);
 
-	if (in_storm(gen, arrival_ms, agency) && kind < 1.0 - 1.0 / STORM_VOLUME) {
+	if (in_storm(gen, arrival_ms, agency) && gen->params->storm_kind != GENCALL_STORM_SURGE &&
+	    kind < 1.0 - 1.0 / STORM_VOLUME) {
 		/* a duplicate report of the storm's incident: "we already have units on the way" */
 		short_call(gen, call, between(&gen->rng, 5.0, 40.0), 0.85);
 		if (uniform(&gen->rng) < 0.2)

@@ -45,6 +45,7 @@ struct daygen_params {
 	unsigned shifts;         /* > 1: this many shifts of the same team a day apart (logged
 				  * off in between), all scored; 0 or 1: one */
 	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
+	enum gencall_storm storm_kind; /* flat: no volume rise; surge: no duplicate reports */
 };
 
 struct daygen_shift {

@@ -82,103 +82,119 @@ struct bench_case {
 	/* shiftgen, daygen: > 1: this many shifts of the same team a day apart, all scored (a
 	 * second table); the storm in shift storm_shift (0: the first) */
 	unsigned shifts, storm_shift;
+	enum gencall_storm storm_kind; /* shiftgen, daygen: flat or surge (the eleventh pass) */
 };
 
 static const struct bench_case cases[] = {
 	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
-	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
+	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST, 1, 0,
+	  0 },
 	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true,
-	  40, DAYGEN_HONEST, 1, 0 },
+	  40, DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "d-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "d-long-calls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0 },
 	{ "d-fatigue", GEN_DAYGEN, NULL, 0, 0.0, 10, true, false, false, false,
-	  0, DAYGEN_FATIGUE, 1, 0 },
+	  0, DAYGEN_FATIGUE, 1, 0, 0 },
 	{ "d-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0 },
 	{ "d-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true,
-	  24, DAYGEN_HONEST, 1, 0 },
+	  24, DAYGEN_HONEST, 1, 0, 0 },
 	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false,
-	  0, DAYGEN_HONEST, 1, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0 },
 	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0 },
+	/* what the storm gate leans on, taken away: the storm's short calls without its volume
+	 * rise (flat), the volume rise without short calls (surge), honest and with a rogue */
+	{ "g-storm-flat", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0,
+	  DAYGEN_HONEST, 1, 0, GENCALL_STORM_FLAT },
+	{ "g-surge", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST, 1,
+	  0, GENCALL_STORM_SURGE },
+	{ "g-surge-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0,
+	  DAYGEN_HONEST, 1, 0, GENCALL_STORM_SURGE },
+	{ "d-storm-flat", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
+	  1, 0, GENCALL_STORM_FLAT },
+	{ "d-surge", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST, 1, 0,
+	  GENCALL_STORM_SURGE },
+	{ "d-surge-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, GENCALL_STORM_SURGE },
 	/* the rogue rows again after honest history of the same call-takers (their own factors
 	 * known): detection where the own history is in play */
 	{ "gh-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 40,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "gh-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 40,
-	  DAYGEN_HONEST, 1, 0 },
+	  DAYGEN_HONEST, 1, 0, 0 },
 	{ "dh-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 24,
-	  DAYGEN_LONG_CALLS, 1, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0 },
 	/* five shifts of the same team, 8 h each a day apart (16 h logged off between), every
 	 * shift scored: the evidence a rogue's later shifts add (the rogue from shift 1 on) */
 	{ "g5-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0 },
+	  DAYGEN_HONEST, 5, 0, 0 },
 	{ "g5-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0 },
+	  DAYGEN_HONEST, 5, 0, 0 },
 	{ "g5-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0 },
+	  DAYGEN_HONEST, 5, 0, 0 },
 	{ "g5-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
-	  DAYGEN_HONEST, 5, 0 },
+	  DAYGEN_HONEST, 5, 0, 0 },
 	{ "g5-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0 },
+	  DAYGEN_HONEST, 5, 0, 0 },
 	{ "g5-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
-	  5, 0 },
+	  5, 0, 0 },
 	{ "g5-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
-	  5, 2 },
+	  5, 2, 0 },
 	{ "d5-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST,
-	  5, 0 },
+	  5, 0, 0 },
 	{ "d5-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 5, 0 },
+	  DAYGEN_LONG_CALLS, 5, 0, 0 },
 	{ "d5-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 5, 0 },
+	  DAYGEN_LONG_CALLS, 5, 0, 0 },
 	{ "d5-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
-	  5, 0 },
+	  5, 0, 0 },
 	{ "d5-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
-	  5, 2 },
+	  5, 2, 0 },
 };
 
 #define SIM_BASELINE_CASE 0
 #define SHIFTGEN_BASELINE_CASE 9
 #define DAYGEN_BASELINE_CASE 20
-#define G5_BASELINE_CASE 30
-#define D5_BASELINE_CASE 37
+#define G5_BASELINE_CASE 36
+#define D5_BASELINE_CASE 43
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
 
@@ -404,6 +420,7 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 		.history_hours = bench_case->history_hours,
 		.shifts = bench_case->shifts,
 		.storm_shift = bench_case->storm_shift,
+		.storm_kind = bench_case->storm_kind,
 	};
 
 	if (shiftgen_generate(&params, &gen) != 0)
@@ -450,6 +467,7 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 		.history_hours = bench_case->history_hours,
 		.shifts = bench_case->shifts,
 		.storm_shift = bench_case->storm_shift,
+		.storm_kind = bench_case->storm_kind,
 	};
 
 	if (daygen_generate(&params, &gen) != 0)
@@ -1163,10 +1181,11 @@ static void print_config(const struct config *config, const char *path)
 	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
 	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
 	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, "
-	       "settle %g s\n",
+	       "settle %g s, storm_volume_factor %g (usual half_life %g s)\n",
 	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency",
 	       baseline->half_life_seconds, baseline->prior_calls, baseline->prior_ratio,
-	       baseline->history_half_life_seconds, baseline->history_settle_seconds);
+	       baseline->history_half_life_seconds, baseline->history_settle_seconds,
+	       baseline->storm_volume_factor, baseline->storm_usual_half_life_seconds);
 	for (size_t i = 0; i < config->detector.rule_count; i++)
 		print_rule(&config->detector.rules[i]);
 	printf("\n");

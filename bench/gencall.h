@@ -16,6 +16,10 @@
 
 enum gencall_release { GENCALL_BY_OPERATOR, GENCALL_BY_CALLER, GENCALL_BY_SYSTEM };
 
+/* What a generator's storm is made of: the volume rise and its short calls (the default), the
+ * short calls without the rise (flat), or the rise without the short calls (surge). */
+enum gencall_storm { GENCALL_STORM_FULL, GENCALL_STORM_FLAT, GENCALL_STORM_SURGE };
+
 /* A call before its feed lines are written. */
 struct gencall {
 	int64_t start_ms, end_ms, incident_ms; /* incident_ms -1: none */

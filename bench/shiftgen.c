@@ -167,7 +167,7 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 		double rate =
 			params->calls_per_hour * (1.0 + 0.35 * sin(TWO_PI * hours / 8.0 + phase));
 		bool storm = in_storm(gen, t_ms);
-		if (storm)
+		if (storm && params->storm_kind != GENCALL_STORM_FLAT)
 			rate *= STORM_VOLUME;
 		if (uniform(&gen->rng) * rate_max >= rate)
 			continue;
@@ -180,7 +180,8 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 		random_ani(gen, call->ani);
 		double kind = uniform(&gen->rng);
 		bool pocket = false;
-		if (storm && kind < STORM_SHORT_SHARE) {
+		bool storm_short = storm && params->storm_kind != GENCALL_STORM_SURGE;
+		if (storm_short && kind < STORM_SHORT_SHARE) {
 			short_call(gen, call, 3.0, 16.0, 1.0);
 		} else if ((kind = uniform(&gen->rng)) < gen->pocket_share[op]) {
 			short_call(gen, call, 1.5, 15.0, 0.85);

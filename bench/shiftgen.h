@@ -36,6 +36,7 @@ struct shiftgen_params {
 	unsigned shifts;         /* > 1: this many 8-hour shifts of the same team a day apart
 				  * (logged off in between), all scored; 0 or 1: one */
 	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
+	enum gencall_storm storm_kind; /* flat: no volume rise; surge: no short calls */
 };
 
 struct shiftgen_shift {

@@ -2838,6 +2838,19 @@ static const struct key baseline_keys[] = {
 	  .fallback = "28800",
 	  .doc = "Half-life, seconds of event time, of a call's move into that history (a number "
 		 ">= 0;" },
+	{ .name = "storm_volume_factor",
+	  .parse = parse_nonnegative_number,
+	  LIVE(NUMBER),
+	  FIELD(detector.baseline.storm_volume_factor),
+	  .fallback = "2",
+	  .doc = "A storm (a number >= 0; default 2; 0 = off): while the agency's calls per hour "
+		 "over" },
+	{ .name = "storm_usual_half_life_seconds",
+	  .parse = parse_positive_number,
+	  LIVE(SECONDS),
+	  FIELD(detector.baseline.storm_usual_half_life_seconds),
+	  .fallback = "7200",
+	  .doc = "Half-life, seconds of event time, of the agency's usual calls per hour that" },
 	{ .name = NULL },
 };
 

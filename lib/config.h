@@ -232,6 +232,10 @@ struct config_baseline {
 					   * false_alarm_calls */
 	double history_half_life_seconds; /* of the operator's own long-run rate */
 	double history_settle_seconds;    /* half-life of a call's move into it (0: at once) */
+	double storm_volume_factor;       /* the agency's calls per hour against its usual from
+					   * which its call-takers' own calls count in their fast
+					   * expectation (0: never) */
+	double storm_usual_half_life_seconds; /* of that usual rate */
 };
 
 /* What a named feed source may say (sources:): its agencies, when listed. */

@@ -27,6 +27,8 @@
 #define CUSUM_MAX_P0 0.95      /* keeps the CUSUM increments finite */
 #define NO_RULE SIZE_MAX
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
+#define STORM_RAMP 0.5         /* storm_volume_factor's treatment is full this far above it */
+#define STORM_MAX_GAP_MS 3600000 /* of a gap without calls, the agency's volume counts this */
 #define WHY_MAX 512            /* an alert's plain-words explanation */
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
@@ -267,6 +269,11 @@ struct baseline_entry {
 	char agency[EVENT_ID_MAX + 1];
 	struct sequential_rate rate;
 	struct sequential_rate fast;
+	/* its volume (calls, however ended) at the fast half-life and at the usual one, on its
+	 * worked clock from volume_first_ms: the storm gate */
+	struct sequential_rate volume_fast;
+	struct sequential_rate volume_usual;
+	int64_t volume_first_ms;
 };
 
 /* A CUSUM rule's weights for the last in-control rate it was given (cusum_weights depends on
@@ -327,9 +334,10 @@ struct detector {
 	/* ln(i!) for the p-values, up to max_window_calls; a pointer, as the p-values of a const
 	 * detector fill it */
 	struct binomial_cache *binomial;
-	/* the baselines' decay factors of short gaps, at half_life_seconds and at
-	 * fast_half_life_seconds */
-	struct sequential_decay_memo decay_memo[2];
+	/* the baselines' decay factors of short gaps, at half_life_seconds, at
+	 * fast_half_life_seconds (the premature rate's and the volume's) and at
+	 * storm_usual_half_life_seconds */
+	struct sequential_decay_memo decay_memo[3];
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
 };
@@ -909,6 +917,9 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 	text_copy(entry->agency, key, sizeof(entry->agency));
 	entry->rate.at_ms = INT64_MIN;
 	entry->fast.at_ms = INT64_MIN;
+	entry->volume_fast.at_ms = INT64_MIN;
+	entry->volume_usual.at_ms = INT64_MIN;
+	entry->volume_first_ms = INT64_MIN;
 	return entry;
 }
 
@@ -974,6 +985,71 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
+/* Advance the agency's volume (its calls at the fast half-life and at the usual one, on its
+ * worked clock: of a gap without calls at most STORM_MAX_GAP_MS counts) to at_ms. */
+static void advance_volume(struct detector *detector, struct baseline_entry *entry, int64_t at_ms)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+
+	if (entry->volume_first_ms == INT64_MIN) {
+		entry->volume_first_ms = at_ms;
+	} else {
+		int64_t first_ms = entry->volume_first_ms;
+		sequential_rate_skip_gap(&entry->volume_usual, &entry->volume_first_ms, at_ms,
+					 STORM_MAX_GAP_MS);
+		sequential_rate_skip_gap(&entry->volume_fast, &first_ms, at_ms, STORM_MAX_GAP_MS);
+	}
+	sequential_rate_advance_memo(&entry->volume_fast, at_ms, baseline->fast_half_life_seconds,
+				     &detector->decay_memo[1]);
+	sequential_rate_advance_memo(&entry->volume_usual, at_ms,
+				     baseline->storm_usual_half_life_seconds,
+				     &detector->decay_memo[2]);
+}
+
+/* What share of the operator's own fast calls storm_volume_factor keeps in their rest: by the
+ * surge of the rest of the agency's volume, the operator's own calls taken out of the last
+ * minutes and their share of the last half-hour out of the usual (a rogue's own cut-offs,
+ * which free them for more calls, raise no surge; a storm raises everybody's). */
+static double storm_own_kept(const struct config_baseline *baseline,
+			     const struct baseline_entry *entry, const struct operator_state *state)
+{
+	if (!(baseline->storm_volume_factor > 0.0))
+		return 0.0;
+	struct sequential_rate fast = entry->volume_fast, usual = entry->volume_usual;
+	double whole = entry->rate.calls + entry->rate.pending_calls;
+	double own = state->own.calls + state->own.pending_calls;
+	double own_share = whole > 0.0 && own < whole ? own / whole : whole > 0.0 ? 1.0 : 0.0;
+
+	fast.calls -= state->own_fast.calls + state->own_fast.pending_calls;
+	if (fast.calls < 0.0)
+		fast.calls = 0.0;
+	usual.calls *= 1.0 - own_share;
+	usual.pending_calls *= 1.0 - own_share;
+	double surge = sequential_volume_surge(
+		&fast, baseline->fast_half_life_seconds, &usual,
+		baseline->storm_usual_half_life_seconds,
+		(double)(entry->volume_fast.at_ms - entry->volume_first_ms) / 1000.0);
+	return sequential_surge_weight(surge, baseline->storm_volume_factor, STORM_RAMP);
+}
+
+/* The rest's fast rate for the operator: without their own calls, or, in a storm (kept > 0),
+ * with that share of them kept where it is higher. */
+static double rest_fast_ratio(const struct baseline_entry *entry,
+			      const struct operator_state *state, double kept, double prior_calls,
+			      double prior_ratio)
+{
+	double rest_fast =
+		sequential_rest_ratio(&entry->fast, &state->own_fast, prior_calls, prior_ratio);
+
+	if (kept > 0.0) {
+		double with_own = sequential_rest_ratio_keeping(&entry->fast, &state->own_fast,
+								kept, prior_calls, prior_ratio);
+		if (with_own > rest_fast)
+			rest_fast = with_own;
+	}
+	return rest_fast;
+}
+
 /* Feed one call to the operator's sequential rules, then to its baseline and history. */
 static void step_sequentials(struct detector *detector, struct operator_state *state,
 			     const struct completed_call *call, bool premature)
@@ -995,7 +1071,12 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
-	double rest_fast = sequential_rest_ratio(&entry->fast, &state->own_fast, fast_prior, rest);
+	advance_volume(detector, entry, at_ms);
+	/* without a recent premature hangup of their own, keeping their calls cannot raise the
+	 * fast rate: the surge is not needed */
+	double own_premature = state->own_fast.premature + state->own_fast.pending_premature;
+	double kept = own_premature > 0.0 ? storm_own_kept(baseline, entry, state) : 0.0;
+	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
 	sequential_history_advance(&state->history, at_ms, baseline->history_half_life_seconds,
@@ -1024,6 +1105,8 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	sequential_rate_count(&entry->fast, premature);
 	sequential_rate_count(&state->own, premature);
 	sequential_rate_count(&state->own_fast, premature);
+	sequential_rate_count(&entry->volume_fast, premature);
+	sequential_rate_count(&entry->volume_usual, premature);
 }
 
 /* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */
@@ -2541,6 +2624,11 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	codec_get_string(reader, baseline->agency, sizeof(baseline->agency));
 	load_rate(&baseline->rate, reader);
 	load_rate(&baseline->fast, reader);
+	/* the volume is not in snapshots: the storm gate starts again (off for a half-life) */
+	memset(&baseline->volume_fast, 0, sizeof(baseline->volume_fast));
+	memset(&baseline->volume_usual, 0, sizeof(baseline->volume_usual));
+	baseline->volume_fast.at_ms = baseline->volume_usual.at_ms = INT64_MIN;
+	baseline->volume_first_ms = INT64_MIN;
 	*hash = hash_string_pair(baseline->agency, "");
 	return 0;
 }

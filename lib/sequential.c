@@ -78,7 +78,16 @@ void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double ha
 double sequential_rest_ratio(const struct sequential_rate *whole, const struct sequential_rate *own,
 			     double prior_calls, double prior_ratio)
 {
-	double calls = whole->calls - own->calls, premature = whole->premature - own->premature;
+	return sequential_rest_ratio_keeping(whole, own, 0.0, prior_calls, prior_ratio);
+}
+
+double sequential_rest_ratio_keeping(const struct sequential_rate *whole,
+				     const struct sequential_rate *own, double own_kept,
+				     double prior_calls, double prior_ratio)
+{
+	double out = 1.0 - own_kept;
+	double calls = whole->calls - out * own->calls;
+	double premature = whole->premature - out * own->premature;
 
 	if (calls < 0.0)
 		calls = 0.0;
@@ -123,6 +132,29 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 		half_life_seconds / LN2 * -expm1(-LN2 * observed_seconds / half_life_seconds);
 
 	return (rate->calls + rate->pending_calls) / exposure * 3600.0;
+}
+
+double sequential_volume_surge(const struct sequential_rate *fast, double fast_half_life_seconds,
+			       const struct sequential_rate *usual, double usual_half_life_seconds,
+			       double observed_seconds)
+{
+	double usual_per_hour =
+		sequential_calls_per_hour(usual, observed_seconds, usual_half_life_seconds);
+	double fast_per_hour =
+		sequential_calls_per_hour(fast, observed_seconds, fast_half_life_seconds);
+
+	if (!(usual_per_hour > 0.0) || fast_per_hour < 0.0)
+		return -1.0;
+	return fast_per_hour / usual_per_hour;
+}
+
+double sequential_surge_weight(double surge, double factor, double ramp)
+{
+	if (!(factor > 0.0) || surge < factor)
+		return 0.0;
+	if (!(ramp > 0.0) || surge >= factor + ramp)
+		return 1.0;
+	return (surge - factor) / ramp;
 }
 
 double sequential_hourly_threshold(double h_calls, double false_alarm_hours, double calls_per_hour,

@@ -85,6 +85,30 @@ double sequential_rest_ratio(const struct sequential_rate *whole, const struct s
 			     double prior_calls, double prior_ratio);
 
 /**
+ * sequential_rest_ratio with own_kept (0 to 1) of the operator's own calls left in the rest:
+ * whole minus (1 - own_kept) times own. own_kept 0 is sequential_rest_ratio, bit for bit.
+ */
+double sequential_rest_ratio_keeping(const struct sequential_rate *whole,
+				     const struct sequential_rate *own, double own_kept,
+				     double prior_calls, double prior_ratio);
+
+/**
+ * A baseline's volume surge: its calls per hour at the fast half-life over its calls per hour
+ * at the usual (longer) one, both from sequential_calls_per_hour over observed_seconds (the
+ * baseline's worked clock since its first call). -1 (not known) until observed_seconds reaches
+ * usual_half_life_seconds or while the usual rate is 0.
+ */
+double sequential_volume_surge(const struct sequential_rate *fast, double fast_half_life_seconds,
+			       const struct sequential_rate *usual, double usual_half_life_seconds,
+			       double observed_seconds);
+
+/**
+ * How much of a storm treatment a surge calls for: 0 below factor (or when factor <= 0: off),
+ * rising linearly to 1 at factor + ramp (ramp <= 0: a step at factor).
+ */
+double sequential_surge_weight(double surge, double factor, double ramp);
+
+/**
  * The operator's own factor: (observed + prior) / (expected + prior), kept within
  * [1, max_own_factor]. observed: their long-run premature hangups; expected: the sum of the
  * rest of the baseline's ratio over the same calls; prior: pseudo-hangups pulling toward 1.

@@ -1258,6 +1258,49 @@ static void test_sequential_settled_history_factor(void **state)
 	}
 }
 
+/* storm_volume_factor: op-2 answers a real call a minute for 20 minutes (the agency's usual
+ * volume, at a 600 s half-life), then a storm: op-2 answers a real call every 10 s and op-1
+ * ends six calls early 10 s apart. Once the rest of the agency's calls per hour over the
+ * last minutes (op-2's, at a 60 s half-life) reach twice its usual ones, op-1's own calls
+ * count in the fast rate they are judged against: the run's expectation rises from 0.367 to
+ * 1.127 (the evidence falls from 9.46 to 6.25). Off (factor 0) or with a factor above the
+ * surge, the expectation is the one without the gate; and without op-2's storm calls op-1's
+ * own burst raises no surge: 0.392 and 9.14, what factor 0 gives for the same calls (a
+ * rogue's cut-offs do not hide themselves). */
+static void test_sequential_storm_volume_gate(void **state)
+{
+	struct fixture *f = *state;
+	const double factors[4] = { 0.0, 2.0, 20.0, 2.0 };
+	const double expected[4] = { 0.3668663330, 1.1265116242, 0.3668663330, 0.3919133271 };
+	const double evidence[4] = { 9.4623501188, 6.2487332639, 9.4623501188, 9.1432844878 };
+
+	for (int pass = 0; pass < 4; pass++) {
+		struct seen_operator seen[3];
+
+		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
+		f->config.detector.baseline.fast_half_life_seconds = 60;
+		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
+		f->config.detector.baseline.storm_volume_factor = factors[pass];
+		reconfigure(f);
+		for (int k = 0; k < 20; k++)
+			add_call(f, "op-2", T0 + SECONDS(60 * k), SECONDS(30), RELEASED_BY_CALLER);
+		for (int j = 0; j < 6; j++) {
+			if (pass < 3)
+				add_call(f, "op-2", T0 + SECONDS(1195 + 10 * j), SECONDS(30),
+					 RELEASED_BY_CALLER);
+			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
+				 RELEASED_BY_OPERATOR);
+		}
+		memset(seen, 0, sizeof seen);
+		detector_each_operator(f->detector, record_operator, seen);
+		struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
+		assert_string_equal(op1->operator_id, "op-1");
+		assert_int_equal(op1->rule.run_calls, 6);
+		assert_true(fabs(op1->rule.expected - expected[pass]) < 1e-9);
+		assert_true(fabs(op1->rule.evidence - evidence[pass]) < 1e-9);
+	}
+}
+
 /* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
  * three callers off a minute apart (evidence 1.70, 3.39, 5.04 at cut_share 0.5). Its calls per
  * hour before each give h = 3.25, 3.54, then ln(10 * 4.31) = 3.76 instead of 6, so the third
@@ -1868,6 +1911,7 @@ int main(void)
 		TEST(test_sequential_alert_explains),
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
+		TEST(test_sequential_storm_volume_gate),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_sequential_evidence_across_shifts),

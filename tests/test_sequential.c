@@ -59,6 +59,58 @@ static void test_rest_ratio_excludes_the_operator(void **state)
 	assert_close(sequential_rest_ratio(&whole, &more, 20, 0.1), 0.1, 1e-15);
 }
 
+/* storm_volume_factor's treatment: a share of the operator's own calls kept in the rest. */
+static void test_rest_ratio_keeping_own_calls(void **state)
+{
+	struct sequential_rate whole = { 3, 2, 0, 0, 0 }, own = { 2, 2, 0, 0, 0 };
+
+	(void)state;
+	/* kept 0 is the rest without them, bit for bit: (0 + 2) / (1 + 20) */
+	assert_true(sequential_rest_ratio_keeping(&whole, &own, 0.0, 20, 0.1) ==
+		    sequential_rest_ratio(&whole, &own, 20, 0.1));
+	assert_close(sequential_rest_ratio_keeping(&whole, &own, 0.0, 20, 0.1), 2.0 / 21.0,
+		     1e-15);
+	/* a half kept: (2 - 1 + 2) / (3 - 1 + 20); all: (2 + 2) / (3 + 20) */
+	assert_close(sequential_rest_ratio_keeping(&whole, &own, 0.5, 20, 0.1), 3.0 / 22.0,
+		     1e-15);
+	assert_close(sequential_rest_ratio_keeping(&whole, &own, 1.0, 20, 0.1), 4.0 / 23.0,
+		     1e-15);
+}
+
+/* The storm gate's rate: 10 decayed calls at a 300 s half-life against 60 at 7200 s, both
+ * over 7200 s observed: 10 / (300 / ln 2 (1 - 2^-24)) per second against 60 / (7200 / ln 2 *
+ * 1/2), twice as many (the fast exposure is all but full). Not known before a usual half-life
+ * is observed, or without usual calls. */
+static void test_volume_surge(void **state)
+{
+	struct sequential_rate fast = { 10, 3, 0, 0, 0 }, usual = { 60, 5, 0, 0, 0 };
+	struct sequential_rate none = { 0, 0, 0, 0, 0 };
+
+	(void)state;
+	assert_close(sequential_volume_surge(&fast, 300, &usual, 7200, 7200),
+		     2.0 / (1.0 - exp2(-24.0)), 1e-14);
+	assert_true(sequential_volume_surge(&fast, 300, &usual, 7200, 7199.999) == -1.0);
+	assert_true(sequential_volume_surge(&fast, 300, &none, 7200, 7200) == -1.0);
+	/* the calls ending in the same millisecond (pending) count, as in the calls per hour */
+	struct sequential_rate pending = { 9, 3, 0, 1, 0 };
+	assert_true(sequential_volume_surge(&pending, 300, &usual, 7200, 7200) ==
+		    sequential_volume_surge(&fast, 300, &usual, 7200, 7200));
+}
+
+/* The treatment's weight: 0 below the factor, linear to 1 at factor + ramp, off at factor 0. */
+static void test_surge_weight(void **state)
+{
+	(void)state;
+	assert_true(sequential_surge_weight(1.99, 2.0, 0.5) == 0.0);
+	assert_true(sequential_surge_weight(2.0, 2.0, 0.5) == 0.0);
+	assert_true(sequential_surge_weight(2.25, 2.0, 0.5) == 0.5);
+	assert_true(sequential_surge_weight(2.5, 2.0, 0.5) == 1.0);
+	assert_true(sequential_surge_weight(7.0, 2.0, 0.5) == 1.0);
+	assert_true(sequential_surge_weight(2.0, 2.0, 0.0) == 1.0); /* a step */
+	assert_true(sequential_surge_weight(9.0, 0.0, 0.5) == 0.0); /* off */
+	assert_true(sequential_surge_weight(-1.0, 0.5, 0.5) == 0.0); /* not known */
+}
+
 static void test_own_factor_shrunk_and_bounded(void **state)
 {
 	(void)state;
@@ -302,6 +354,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_decays_by_half_lives),
 		cmocka_unit_test(test_rest_ratio_excludes_the_operator),
+		cmocka_unit_test(test_rest_ratio_keeping_own_calls),
+		cmocka_unit_test(test_volume_surge),
+		cmocka_unit_test(test_surge_weight),
 		cmocka_unit_test(test_own_factor_shrunk_and_bounded),
 		cmocka_unit_test(test_llr_step),
 		cmocka_unit_test(test_llr_not_premature_below_zero),
