@@ -66,8 +66,8 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 
 /* Homes the sweep looks at for each new fingerprint: a lap in about as many new fingerprints as
  * the table holds (SWEEP_MIN_INSERTS at the least), so that it holds about twice what is
- * within the horizon; 2-5 slots an insert at the default bound. A function of the table's
- * size and count, which a snapshot keeps. */
+ * within the horizon; 3-5 slots an insert while the table is 1/4 to 1/2 full. A function of
+ * the table's size and count, which a snapshot keeps. */
 static uint32_t sweep_step_homes(const struct table *table)
 {
 	uint32_t inserts = table->count > SWEEP_MIN_INSERTS ? table->count : SWEEP_MIN_INSERTS;
