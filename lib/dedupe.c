@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "dedupe.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "codec.h"
@@ -16,7 +17,7 @@ struct seen_event {
 
 struct dedupe {
 	struct table table;
-	uint32_t inserts_since_sweep;
+	uint32_t sweep_home; /* the next home slot (hash & mask) the sweep looks at */
 	uint64_t evicted;
 };
 
@@ -60,40 +61,54 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 	return seen_ts(entry) < *(const int64_t *)horizon;
 }
 
-/* Inserts between sweeps at the least: a sweep is O(slots). */
+/* A lap of the sweep over all the homes takes this many new fingerprints at the least. */
 #define SWEEP_MIN_INSERTS 1024u
 
-/* Sweep out what is beyond the horizon once the inserts since the last sweep outnumber the
- * entries it left (and SWEEP_MIN_INSERTS), or when full: the table holds about twice what is
- * within the horizon, not its bound, and a sweep costs O(1) per insert. The trigger is a
- * function of what a snapshot holds (the entries and inserts_since_sweep), so a restored
- * filter sweeps at the same events. */
+/* Homes the sweep looks at for each new fingerprint: a lap in about as many new fingerprints as
+ * the table holds (SWEEP_MIN_INSERTS at the least), so that it holds about twice what is
+ * within the horizon; 3-5 slots an insert while the table is 1/4 to 1/2 full. A function of
+ * the table's size and count, which a snapshot keeps. */
+static uint32_t sweep_step_homes(const struct table *table)
+{
+	uint32_t inserts = table->count > SWEEP_MIN_INSERTS ? table->count : SWEEP_MIN_INSERTS;
+
+	return (table->mask + 1) / inserts + 1;
+}
+
+/* Room for one more: a step of the sweep over the homes (never the whole table in one
+ * insert: after a fork for a snapshot, every page it wrote would be copied), and when full a
+ * whole sweep then the oldest evicted. Whether it removes an entry depends on the entries,
+ * the table's size and the cursor alone, so a replay and a restored filter sweep the same. */
 static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	struct table *table = &dedupe->table;
-	uint32_t inserts = ++dedupe->inserts_since_sweep;
-	uint32_t left = table->count > inserts ? table->count - inserts : 0;
-	bool moved = false;
+	uint32_t homes = sweep_step_homes(table);
+	bool moved = table_remove_stale_homes(table, dedupe->sweep_home, homes, beyond_horizon,
+					      &horizon_ms) > 0;
 
-	if (inserts > left + SWEEP_MIN_INSERTS || inserts > table->full_mask ||
-	    table->count >= table->max_count) {
-		dedupe->inserts_since_sweep = 0;
+	dedupe->sweep_home = (dedupe->sweep_home + homes) & table->mask;
+	if (table->count >= table->max_count) {
 		table_remove_stale(table, beyond_horizon, &horizon_ms, NULL, NULL);
 		moved = true;
 	}
-	if (table->count >= table->max_count) {
+	if (table->count >= table->max_count)
 		dedupe->evicted += table_evict_oldest(table, seen_ts, EVICT_FRACTION, NULL, NULL);
-		moved = true;
-	}
 	return moved; /* entries left their slots: a slot probed before is stale */
 }
 
+/* A fingerprint held with a ts beyond the horizon counts as absent, swept or not: the
+ * verdict does not depend on when the sweep reaches it. It is remembered anew in place. */
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms)
 {
 	uint32_t i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);
 
-	if (table_used_any(&dedupe->table, i))
-		return true;
+	if (table_used_any(&dedupe->table, i)) {
+		struct seen_event *held = table_slot_any(&dedupe->table, i);
+		if (!beyond_horizon(held, &horizon_ms))
+			return true;
+		held->ts_ms = ts_ms;
+		return false;
+	}
 	if (make_room(dedupe, horizon_ms))
 		i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);
 	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
@@ -126,6 +141,7 @@ int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
 	if (evicted < 0)
 		return evicted;
 	dedupe->evicted += (uint64_t)evicted;
+	dedupe->sweep_home &= dedupe->table.mask;
 	return 0;
 }
 
@@ -147,16 +163,24 @@ static int get_seen(void *entry, uint64_t *hash, struct codec_reader *reader, vo
 	return 0;
 }
 
+/* [u32 slots][u32 sweep home][u64 evicted][entries]: the table's size with the cursor, as
+ * the sweep's steps follow it. */
 void dedupe_save(const struct dedupe *dedupe, struct codec_writer *writer)
 {
-	codec_put_u32(writer, dedupe->inserts_since_sweep);
+	codec_put_u32(writer, dedupe->table.mask + 1);
+	codec_put_u32(writer, dedupe->sweep_home);
 	codec_put_u64(writer, dedupe->evicted);
 	table_save_entries(&dedupe->table, writer, put_seen, NULL);
 }
 
 int dedupe_load(struct dedupe *dedupe, struct codec_reader *reader)
 {
-	dedupe->inserts_since_sweep = codec_get_u32(reader);
+	uint32_t slots = codec_get_u32(reader);
+
+	dedupe->sweep_home = codec_get_u32(reader);
 	dedupe->evicted = codec_get_u64(reader);
+	if (reader->failed || table_reserve(&dedupe->table, slots) != 0 ||
+	    dedupe->sweep_home >= slots)
+		return -EINVAL;
 	return table_load_entries(&dedupe->table, reader, get_seen, NULL);
 }

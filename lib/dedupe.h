@@ -19,8 +19,9 @@ struct dedupe *dedupe_new(uint32_t max_events);
 void dedupe_free(struct dedupe *dedupe);
 
 /**
- * True if fingerprint was seen already; otherwise remember it with its event ts and return
- * false. Fingerprints of events older than horizon_ms may be forgotten.
+ * True if fingerprint was seen with an event ts of horizon_ms or later; otherwise remember it
+ * with its event ts and return false. A fingerprint held from before horizon_ms counts as
+ * absent whether or not the sweep has removed it yet (a few slots each new fingerprint).
  */
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms);
 

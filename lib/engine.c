@@ -1310,10 +1310,11 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 6 (5 wrote the stats structs, the hash tables' slots and some arrays
- * as memory images; 4 also without the owners of calls and operators and the new-operator
- * counts of binding.h, and without the source of a system alert; 3 also without the clocks and
- * reorder buffer of event time per source,
+ * Snapshot frame, format 7 (6 saved the duplicate filter's inserts since its last whole sweep
+ * where 7 saves its table's size and its sweep's cursor; 5 wrote the stats structs, the hash
+ * tables' slots and some arrays as memory images; 4 also without the owners of calls and
+ * operators and the new-operator counts of binding.h, and without the source of a system
+ * alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u64 journal index][u8 next: the host's stamp]
  *   [u32 n][n bytes: the configuration as YAML (config_dump)]

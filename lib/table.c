@@ -305,6 +305,56 @@ uint32_t table_remove_stale(struct table *table,
 	return removed;
 }
 
+/* Is home within [from, from + homes) of the homes 0..mask, cyclically? */
+static bool home_within(uint32_t home, uint32_t from, uint32_t homes, uint32_t mask)
+{
+	return ((home - from) & mask) < homes;
+}
+
+/* table_remove_stale_homes in one slot array: the slots (old false) or the old slots, whose
+ * homes are the table's homes & its mask (the old mask is half the mask). From the range's
+ * first slot there to the first empty slot after its last: an entry lies in the run of used
+ * slots from its home on, and a removal only pulls later entries back into the slot walked. */
+static uint32_t remove_stale_homes_in(struct table *table, bool old, uint32_t from,
+				      uint32_t homes,
+				      bool (*is_stale)(const void *entry, const void *ctx),
+				      const void *ctx)
+{
+	uint32_t mask = old ? table->old_mask : table->mask;
+	uint32_t base = old ? table->mask + 1 : 0;
+	uint32_t span = homes > mask ? mask + 1 : homes; /* the slots of the range's homes */
+	uint32_t removed = 0;
+	uint32_t i = from & mask;
+
+	for (uint32_t walked = 0; walked <= mask && (!old || table->old_slots);) {
+		const struct table_entry *entry = header(table, base + i);
+		if (!entry->used && walked >= span)
+			break;
+		if (entry->used && home_within((uint32_t)entry->hash & table->mask, from, homes,
+					       table->mask) &&
+		    is_stale(entry, ctx)) {
+			table_remove(table, base + i); /* a later entry may move into slot i */
+			removed++;
+			continue;
+		}
+		i = (i + 1) & mask;
+		walked++;
+	}
+	return removed;
+}
+
+uint32_t table_remove_stale_homes(struct table *table, uint32_t from, uint32_t homes,
+				  bool (*is_stale)(const void *entry, const void *ctx),
+				  const void *ctx)
+{
+	if (INVARIANT_FAILS(homes <= table->mask + 1 && from <= table->mask))
+		return 0;
+	uint32_t removed = remove_stale_homes_in(table, false, from, homes, is_stale, ctx);
+	if (table->old_slots)
+		removed += remove_stale_homes_in(table, true, from, homes, is_stale, ctx);
+	return removed;
+}
+
 static void swap_ages(int64_t *a, int64_t *b)
 {
 	int64_t t = *a;
@@ -454,6 +504,18 @@ void table_save_entries(const struct table *table, struct codec_writer *writer, 
 	for (uint32_t j = 0; j < n; j++)
 		put(table_slot_any(table, order[j].slot), writer, ctx);
 	free(order);
+}
+
+int table_reserve(struct table *table, uint32_t slots)
+{
+	uint32_t first = table->full_mask + 1 < FIRST_SLOTS ? table->full_mask + 1 : FIRST_SLOTS;
+
+	if (table->count != 0 || slots < first || slots > table->full_mask + 1 ||
+	    (slots & (slots - 1)) != 0)
+		return -EINVAL;
+	if (table->old_slots)
+		grow_step(table, UINT32_MAX);
+	return slots == table->mask + 1 ? 0 : rehash(table, slots);
 }
 
 int table_load_entries(struct table *table, struct codec_reader *reader, table_get_fn *get,

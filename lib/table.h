@@ -169,6 +169,19 @@ uint32_t table_remove_stale(struct table *table,
 			    table_remove_fn *on_remove, void *remove_ctx);
 
 /**
+ * Remove the entries for which is_stale(entry, ctx) whose home slot (hash & mask) lies in
+ * [from, from + homes), cyclically (homes <= mask + 1); returns how many. It walks those homes'
+ * slots and the runs that spill past them, in the old slots too while the table grows
+ * gradually: O(homes), not O(slots). Which entries it removes depends on the entries and the
+ * table's size alone, never on their order in the slots, so an owner that steps a cursor over
+ * the homes and keeps the size (table_reserve) sweeps the same entries live, in a replay and
+ * after a restore.
+ */
+uint32_t table_remove_stale_homes(struct table *table, uint32_t from, uint32_t homes,
+				  bool (*is_stale)(const void *entry, const void *ctx),
+				  const void *ctx);
+
+/**
  * Remove about one in `fraction` of the entries, the oldest by age (ties may take a few more),
  * calling on_remove for each; returns how many. O(slots), so amortized O(fraction) per insert.
  */
@@ -201,6 +214,11 @@ typedef int table_get_fn(void *entry, uint64_t *hash, struct codec_reader *reade
  */
 void table_save_entries(const struct table *table, struct codec_writer *writer, table_put_fn *put,
 			const void *ctx);
+
+/** Give an empty table `slots` slots at once (a power of two from its first size to the slots
+ * of its bound), ending a gradual growth: a restored owner's table the size the saved one had.
+ * 0, -EINVAL (not such a size, or not empty) or -ENOMEM. */
+int table_reserve(struct table *table, uint32_t slots);
 
 /** Insert what table_save_entries wrote into an empty table; -EINVAL when the count exceeds
  * max_count or get refuses an entry. */

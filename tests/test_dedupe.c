@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,9 +16,11 @@ static uint64_t fingerprint(uint32_t n)
 	return (uint64_t)(n + 1) * UINT64_C(0x9e3779b97f4a7c15);
 }
 
-/* What dedupe_save writes first: inserts since the last sweep, evictions, entries held. */
+/* What dedupe_save writes first: the table's slots, the sweep's next home, evictions, entries
+ * held. */
 struct saved {
-	uint32_t inserts_since_sweep;
+	uint32_t slots;
+	uint32_t sweep_home;
 	uint64_t evicted;
 	uint32_t count;
 };
@@ -31,7 +34,8 @@ static struct saved saved(const struct dedupe *dedupe)
 	dedupe_save(dedupe, &writer);
 	assert_false(writer.failed);
 	codec_reader_init(&reader, writer.data, writer.len);
-	out.inserts_since_sweep = codec_get_u32(&reader);
+	out.slots = codec_get_u32(&reader);
+	out.sweep_home = codec_get_u32(&reader);
 	out.evicted = codec_get_u64(&reader);
 	out.count = codec_get_u32(&reader);
 	assert_false(reader.failed);
@@ -40,11 +44,10 @@ static struct saved saved(const struct dedupe *dedupe)
 }
 
 /* 100,000 events 10 ms apart with a 10-s horizon (1,000 within it) in a filter bounded at
- * 200,000: it sweeps once the inserts since the last sweep outnumber what that sweep left
- * plus 1,024. The first sweep comes at the 1,025th event; then every 2,025 events, each
- * leaving the 1,000 within the horizon and the event that swept: at most 3,025 held (never
- * its bound), 1,001 + 1,775 at the end (the last sweep at event 98,224), nothing evicted.
- * What is within the horizon is still a duplicate; what was swept is not. */
+ * 200,000: each new fingerprint sweeps (slots / max(held, 1,024)) + 1 homes, so a lap of the
+ * homes takes 819-1,365 new fingerprints and the filter holds at most 1,689 (4,096 slots,
+ * never its bound; a whole sweep at every 2,025th held up to 3,025), nothing evicted. What is
+ * within the horizon is still a duplicate; what was swept is not. */
 static void test_holds_about_what_is_within_the_horizon(void **state)
 {
 	struct dedupe *dedupe = dedupe_new(200000);
@@ -59,20 +62,128 @@ static void test_holds_about_what_is_within_the_horizon(void **state)
 		most = count > most ? count : most;
 	}
 	struct saved end = saved(dedupe);
-	assert_int_equal(most, 3025);
-	assert_int_equal(end.count, 2776);
-	assert_int_equal(dedupe_count(dedupe), 2776);
-	assert_int_equal(end.inserts_since_sweep, 1775);
+	assert_int_equal(most, 1689);
+	assert_int_equal(end.count, 1681);
+	assert_int_equal(dedupe_count(dedupe), end.count);
+	assert_int_equal(end.slots, 4096);
+	assert_int_equal(end.sweep_home, 2721);
 	assert_int_equal(end.evicted, 0);
 	assert_true(dedupe_seen(dedupe, fingerprint(99000), 990000, 989990));
 	assert_false(dedupe_seen(dedupe, fingerprint(90000), 900000, 989990));
 	dedupe_free(dedupe);
 }
 
+/* A fingerprint held from before the horizon is not a duplicate though no sweep has reached
+ * it yet (one entry, its home far from the sweep's cursor): the verdict does not wait for the
+ * sweep. It is remembered anew with the later ts, so a resend within the new horizon is one. */
+static void test_beyond_the_horizon_is_absent(void **state)
+{
+	struct dedupe *dedupe = dedupe_new(1000);
+	(void)state;
+
+	assert_non_null(dedupe);
+	assert_false(dedupe_seen(dedupe, fingerprint(7), 1000, 0));
+	assert_true(dedupe_seen(dedupe, fingerprint(7), 1000, 1000));
+	assert_int_equal(dedupe_count(dedupe), 1);
+	assert_false(dedupe_seen(dedupe, fingerprint(7), 5000, 1001));
+	assert_int_equal(dedupe_count(dedupe), 1);
+	assert_true(dedupe_seen(dedupe, fingerprint(7), 5000, 4000));
+	assert_false(dedupe_seen(dedupe, fingerprint(7), 9000, 5001));
+	dedupe_free(dedupe);
+}
+
+/* Event n of the scripted feed: a new fingerprint 10 ms after the last, or every 7th a resend
+ * of the fingerprint of event n - 40 (within the horizon: a duplicate) or n - 3,000 (beyond
+ * it once the horizon is narrow). The first 20,000 have a 100-s horizon (the table grows to
+ * hold 10,000), the rest a 1-s one (it then holds far fewer in as many slots). */
+static bool feed(struct dedupe *dedupe, uint32_t n)
+{
+	int64_t ts_ms = (int64_t)n * 10, horizon_ms = ts_ms - (n < 20000 ? 100000 : 1000);
+	uint32_t key = n % 7 != 0 || n < 3000 ? n : n % 14 == 0 ? n - 40 : n - 3000;
+
+	return dedupe_seen(dedupe, fingerprint(key), ts_ms, horizon_ms);
+}
+
+static void save_bytes(const struct dedupe *dedupe, struct codec_writer *writer)
+{
+	*writer = (struct codec_writer){0};
+	dedupe_save(dedupe, writer);
+	assert_false(writer->failed);
+}
+
+/* A filter restored from a snapshot taken mid-lap of its sweep, its table larger than what it
+ * holds needs, gives the same verdicts as the one that ran through and saves the same bytes
+ * after it. */
+static void test_restored_mid_sweep(void **state)
+{
+	struct dedupe *through = dedupe_new(200000), *restored = dedupe_new(200000);
+	struct codec_writer at_snapshot, again, end_through, end_restored;
+	struct codec_reader reader;
+	uint32_t duplicates = 0;
+	(void)state;
+
+	assert_non_null(through);
+	assert_non_null(restored);
+	for (uint32_t n = 0; n < 31234; n++)
+		duplicates += feed(through, n);
+	save_bytes(through, &at_snapshot);
+	struct saved mid = saved(through);
+	assert_int_equal(mid.slots, 32768); /* grown for 10,000: 816 need 2,048 */
+	assert_int_equal(mid.sweep_home, 13041);
+	assert_int_equal(mid.count, 816);
+	codec_reader_init(&reader, at_snapshot.data, at_snapshot.len);
+	assert_int_equal(dedupe_load(restored, &reader), 0);
+	assert_int_equal(reader.pos, reader.len);
+	save_bytes(restored, &again);
+	assert_int_equal(again.len, at_snapshot.len);
+	assert_memory_equal(again.data, at_snapshot.data, at_snapshot.len);
+	for (uint32_t n = 31234; n < 60000; n++) {
+		bool verdict = feed(through, n);
+		assert_int_equal(feed(restored, n), verdict);
+		duplicates += verdict;
+	}
+	assert_int_equal(duplicates, 5286);
+	save_bytes(through, &end_through);
+	save_bytes(restored, &end_restored);
+	assert_int_equal(end_restored.len, end_through.len);
+	assert_memory_equal(end_restored.data, end_through.data, end_through.len);
+	codec_writer_release(&at_snapshot);
+	codec_writer_release(&again);
+	codec_writer_release(&end_through);
+	codec_writer_release(&end_restored);
+	dedupe_free(through);
+	dedupe_free(restored);
+}
+
+/* A snapshot whose sweep home or slots the table cannot have is refused. */
+static void test_load_refuses_bad_sizes(void **state)
+{
+	const uint32_t bad[][2] = {{1000, 0}, {1024, 1024}, {1 << 20, 0}};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dedupe *dedupe = dedupe_new(200000);
+		struct codec_writer writer = {0};
+		struct codec_reader reader;
+		assert_non_null(dedupe);
+		codec_put_u32(&writer, bad[i][0]);
+		codec_put_u32(&writer, bad[i][1]);
+		codec_put_u64(&writer, 0);
+		codec_put_u32(&writer, 0);
+		codec_reader_init(&reader, writer.data, writer.len);
+		assert_int_equal(dedupe_load(dedupe, &reader), -EINVAL);
+		codec_writer_release(&writer);
+		dedupe_free(dedupe);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_holds_about_what_is_within_the_horizon),
+		cmocka_unit_test(test_beyond_the_horizon_is_absent),
+		cmocka_unit_test(test_restored_mid_sweep),
+		cmocka_unit_test(test_load_refuses_bad_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

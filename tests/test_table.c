@@ -515,6 +515,91 @@ static void test_growth_with_removals_midway(void **state)
 	table_release(&whole);
 }
 
+/* Is key (aged key % 50) stale below 10, its home in 1024 slots within [from, from + homes)? */
+static bool stale_in_homes(uint32_t key, uint32_t from, uint32_t homes)
+{
+	return key % 50 < 10 && ((((uint32_t)grouped_hash(key) & 1023) - from) & 1023) < homes;
+}
+
+/* A sweep over a range of homes removes the stale entries whose home lies in it and nothing
+ * else, in the new slots and the old, wrapping past the last slot: the same entries in a table
+ * growing gradually, one doubled at once (the same bytes saved) and one filled in the
+ * reverse order (other slots for the same entries). */
+static void test_remove_stale_homes(void **state)
+{
+	struct table grown, whole, reversed;
+	bool gone[300] = {false};
+	int64_t cutoff = 10;
+	uint32_t left = 300;
+	(void)state;
+
+	assert_int_equal(table_init(&grown, sizeof(struct item), 1100), 0);
+	assert_int_equal(table_init(&whole, sizeof(struct item), 1100), 0);
+	assert_int_equal(table_init(&reversed, sizeof(struct item), 1100), 0);
+	table_grow_gradually(&grown);
+	for (uint32_t key = 0; key < 300; key++) {
+		insert_with(&grown, key, key % 50, grouped_hash);
+		insert_with(&whole, key, key % 50, grouped_hash);
+		insert_with(&reversed, 299 - key, (299 - key) % 50, grouped_hash);
+	}
+	assert_non_null(grown.old_slots);
+	assert_int_equal(grown.mask, 1023);
+	assert_int_equal(whole.mask, 1023);
+	assert_int_equal(reversed.mask, 1023);
+	/* Homes 3..1683 (& 1023: 3..1019 and 0..659, 8 apart); ranges that wrap past 1023. */
+	const uint32_t ranges[][2] = {{0, 1}, {3, 1}, {3, 9}, {1000, 100}, {500, 300}, {11, 1024}};
+	const uint32_t removed[] = {0, 1, 1, 8, 10, 40};         /* what the oracle counts */
+	const uint32_t old_left[] = {80, 80, 80, 80, 80, 58}; /* 22 removed from the old slots */
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		uint32_t from = ranges[r][0], homes = ranges[r][1];
+		uint32_t expected = 0; /* the oracle: from the keys alone */
+		for (uint32_t key = 0; key < 300; key++)
+			expected += !gone[key] && stale_in_homes(key, from, homes);
+		assert_int_equal(table_remove_stale_homes(&grown, from, homes, age_below, &cutoff),
+				 expected);
+		assert_int_equal(table_remove_stale_homes(&whole, from, homes, age_below, &cutoff),
+				 expected);
+		assert_int_equal(
+			table_remove_stale_homes(&reversed, from, homes, age_below, &cutoff),
+			expected);
+		for (uint32_t key = 0; key < 300; key++)
+			gone[key] |= stale_in_homes(key, from, homes);
+		left -= expected;
+		assert_int_equal(expected, removed[r]);
+		assert_int_equal(grown.old_count, old_left[r]);
+		assert_same_keys(&grown, &whole, 600, grouped_hash);
+		assert_same_keys(&reversed, &whole, 600, grouped_hash);
+		assert_same_save(&grown, &whole, left);
+		assert_int_equal(reversed.count, left); /* saved: equal hashes in claim order */
+	}
+	assert_int_equal(left, 300 - 60); /* the last range is every home: all 60 stale gone */
+	table_release(&grown);
+	table_release(&whole);
+	table_release(&reversed);
+}
+
+/* A table reserved to a size has it at once (no old slots); only a power of two from the
+ * first size to the bound's slots, and only while empty. */
+static void test_reserve(void **state)
+{
+	struct table table;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 1100), 0);
+	table_grow_gradually(&table);
+	assert_int_equal(table_reserve(&table, 32), -EINVAL);
+	assert_int_equal(table_reserve(&table, 8192), -EINVAL);
+	assert_int_equal(table_reserve(&table, 1000), -EINVAL);
+	assert_int_equal(table_reserve(&table, 1024), 0);
+	assert_int_equal(table.mask, 1023);
+	assert_null(table.old_slots);
+	insert(&table, 1, 5);
+	assert_int_equal(table_reserve(&table, 2048), -EINVAL);
+	assert_int_equal(table.mask, 1023);
+	assert_non_null(find(&table, 1));
+	table_release(&table);
+}
+
 static int get_grouped(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
 	struct item *item = entry;
@@ -580,6 +665,8 @@ int main(void)
 		cmocka_unit_test(test_grows_gradually),
 		cmocka_unit_test(test_growth_with_removals_midway),
 		cmocka_unit_test(test_growth_resized_and_loaded),
+		cmocka_unit_test(test_remove_stale_homes),
+		cmocka_unit_test(test_reserve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
