@@ -2614,6 +2614,9 @@ static void put_baseline(const void *entry, struct codec_writer *writer, const v
 	codec_put_string(writer, baseline->agency);
 	save_rate(&baseline->rate, writer);
 	save_rate(&baseline->fast, writer);
+	save_rate(&baseline->volume_fast, writer);
+	save_rate(&baseline->volume_usual, writer);
+	codec_put_i64(writer, baseline->volume_first_ms);
 }
 
 static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
@@ -2624,11 +2627,9 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	codec_get_string(reader, baseline->agency, sizeof(baseline->agency));
 	load_rate(&baseline->rate, reader);
 	load_rate(&baseline->fast, reader);
-	/* the volume is not in snapshots: the storm gate starts again (off for a half-life) */
-	memset(&baseline->volume_fast, 0, sizeof(baseline->volume_fast));
-	memset(&baseline->volume_usual, 0, sizeof(baseline->volume_usual));
-	baseline->volume_fast.at_ms = baseline->volume_usual.at_ms = INT64_MIN;
-	baseline->volume_first_ms = INT64_MIN;
+	load_rate(&baseline->volume_fast, reader);
+	load_rate(&baseline->volume_usual, reader);
+	baseline->volume_first_ms = codec_get_i64(reader);
 	*hash = hash_string_pair(baseline->agency, "");
 	return 0;
 }

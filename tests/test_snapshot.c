@@ -492,6 +492,39 @@ static void test_restore_sequential_gives_same_alerts(void **state)
 	clear(&whole);
 }
 
+/* The storm gate (detector.baseline.storm_volume_factor) open on the shift's ordinary swings
+ * of volume (a factor just above 1): the agencies' volumes are state like the rest, restored
+ * anywhere with the same alerts, byte for byte. */
+static void test_restore_storm_gate_gives_same_alerts(void **state)
+{
+	struct config config, closed;
+	struct alerts whole = {0}, without = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.detector.rules[0].false_alarm_calls = 100;
+	config.detector.baseline.storm_volume_factor = 1.05;
+	config.detector.baseline.fast_half_life_seconds = 600;
+	config.detector.baseline.storm_usual_half_life_seconds = 3600;
+	closed = config;
+	closed.detector.baseline.storm_volume_factor = 0;
+	struct engine *reference = engine_new(&config, collect, &whole);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	reference = engine_new(&closed, collect, &without);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	/* the gate changes what this shift raises: the test restores a state it depends on */
+	bool differs = whole.count != without.count;
+	for (size_t i = 0; !differs && i < whole.count; i++)
+		differs = strcmp(whole.text[i], without.text[i]) != 0;
+	assert_true(differs);
+	clear(&without);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
 /* The whole shift under config into *whole: how many sequential firings, and in *matching
  * how many of them with a threshold above low and below high. */
 static size_t sequential_firings(const struct config *config, struct alerts *whole, double low,
@@ -1255,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
+		cmocka_unit_test(test_restore_storm_gate_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_sequential_hourly_raises),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
