@@ -63,16 +63,20 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 
 /* A lap of the sweep over all the homes takes this many new fingerprints at the least. */
 #define SWEEP_MIN_INSERTS 1024u
+/* The most homes one new fingerprint sweeps: a table grown by a burst and sparse afterwards
+ * (it never shrinks) has no room to win back quickly, and an insert stays a few cache lines. */
+#define SWEEP_MAX_HOMES 64u
 
 /* Homes the sweep looks at for each new fingerprint: a lap in about as many new fingerprints as
  * the table holds (SWEEP_MIN_INSERTS at the least), so that it holds about twice what is
- * within the horizon; 3-5 slots an insert while the table is 1/4 to 1/2 full. A function of
- * the table's size and count, which a snapshot keeps. */
+ * within the horizon; 3-5 slots an insert while the table is 1/4 to 1/2 full, at most
+ * SWEEP_MAX_HOMES. A function of the table's size and count, which a snapshot keeps. */
 static uint32_t sweep_step_homes(const struct table *table)
 {
 	uint32_t inserts = table->count > SWEEP_MIN_INSERTS ? table->count : SWEEP_MIN_INSERTS;
+	uint32_t homes = (table->mask + 1) / inserts + 1;
 
-	return (table->mask + 1) / inserts + 1;
+	return homes < SWEEP_MAX_HOMES ? homes : SWEEP_MAX_HOMES;
 }
 
 /* Room for one more: a step of the sweep over the homes (never the whole table in one
@@ -97,7 +101,9 @@ static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 }
 
 /* A fingerprint held with a ts beyond the horizon counts as absent, swept or not: the
- * verdict does not depend on when the sweep reaches it. It is remembered anew in place. */
+ * verdict does not depend on when the sweep reaches it, for sources whose horizons are the
+ * same (one further behind than the lateness may find a copy swept by another's horizon).
+ * It is remembered anew in place. */
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms)
 {
 	uint32_t i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);

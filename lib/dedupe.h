@@ -21,7 +21,9 @@ void dedupe_free(struct dedupe *dedupe);
 /**
  * True if fingerprint was seen with an event ts of horizon_ms or later; otherwise remember it
  * with its event ts and return false. A fingerprint held from before horizon_ms counts as
- * absent whether or not the sweep has removed it yet (a few slots each new fingerprint).
+ * absent whether or not the sweep has removed it yet (a few slots each new fingerprint). The
+ * sweep uses the horizon of the call that makes it: a source more than the lateness behind
+ * another may find its copy already swept (not a duplicate, then; never a false one).
  */
 bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int64_t horizon_ms);
 
