@@ -13,6 +13,8 @@
 #include "codec.h"
 #include "dedupe.h"
 
+#define EVICTED_AT_FULL 100u /* of the 1,590 left after the sweep: the oldest sixteenth */
+
 static uint64_t fingerprint(uint32_t n)
 {
 	return (uint64_t)(n + 1) * UINT64_C(0x9e3779b97f4a7c15);
@@ -179,6 +181,29 @@ static void test_load_refuses_bad_sizes(void **state)
 	}
 }
 
+/* A bound nearly all within the horizon: the whole sweep at the full table frees only the few
+ * entries past it, and the oldest sixteenth is evicted as well (counted), so that the next
+ * whole sweep is not a few inserts away. */
+static void test_full_of_recent_entries_evicts(void **state)
+{
+	struct dedupe *dedupe = dedupe_new(1600);
+	(void)state;
+
+	assert_non_null(dedupe);
+	for (uint32_t n = 0; n < 10; n++) /* past the horizon at the end */
+		assert_false(dedupe_seen(dedupe, fingerprint(n), 100, 0));
+	for (uint32_t n = 10; n < 1600; n++)
+		assert_false(dedupe_seen(dedupe, fingerprint(n), 10000 + n, 0));
+	assert_int_equal(dedupe_count(dedupe), 1600);
+	assert_int_equal(dedupe_evicted(dedupe), 0);
+
+	assert_false(dedupe_seen(dedupe, fingerprint(1600), 20000, 5000));
+	assert_int_equal(dedupe_evicted(dedupe), EVICTED_AT_FULL);
+	assert_int_equal(dedupe_count(dedupe), 1600 - 10 - EVICTED_AT_FULL + 1);
+	assert_true(dedupe_seen(dedupe, fingerprint(1599), 11599, 5000)); /* the newest kept */
+	dedupe_free(dedupe);
+}
+
 /* --- the filter against a naive model ------------------------------------------------------ */
 
 #define MODEL_KEYS 120000u
@@ -299,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_beyond_the_horizon_is_absent),
 		cmocka_unit_test(test_restored_mid_sweep),
 		cmocka_unit_test(test_load_refuses_bad_sizes),
+		cmocka_unit_test(test_full_of_recent_entries_evicts),
 		cmocka_unit_test(test_same_verdicts_as_the_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
