@@ -437,7 +437,8 @@ int daygen_generate(const struct daygen_params *params, struct daygen_shift *shi
 	gen->params = params;
 	gen->rng.state = (params->seed + 1) * 0x9E3779B97F4A7C15ULL ^ 0xD1B54A32D192ED03ULL;
 	set_agencies(gen);
-	unsigned rogue = (unsigned)(next_u64(&gen->rng) % gen->agencies[0].count);
+	const struct agency *rogues = &gen->agencies[params->rogue_agency % AGENCIES];
+	unsigned rogue = rogues->first + (unsigned)(next_u64(&gen->rng) % rogues->count);
 	unsigned pocketer =
 		(rogue + 1 + (unsigned)(next_u64(&gen->rng) % (gen->agencies[0].count - 1))) %
 		gen->agencies[0].count;

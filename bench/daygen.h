@@ -46,6 +46,7 @@ struct daygen_params {
 				  * off in between), all scored; 0 or 1: one */
 	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
 	enum gencall_storm storm_kind; /* flat: no volume rise; surge: no duplicate reports */
+	unsigned rogue_agency;   /* the rogue's agency: 0 CITY (6), 1 COUNTY (5), 2 EMS (3) */
 };
 
 struct daygen_shift {
