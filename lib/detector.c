@@ -1018,7 +1018,7 @@ static double storm_own_kept(const struct config_baseline *baseline,
 	struct sequential_rate fast = entry->volume_fast, usual = entry->volume_usual;
 	double whole = entry->rate.calls + entry->rate.pending_calls;
 	double own = state->own.calls + state->own.pending_calls;
-	double own_share = whole > 0.0 && own < whole ? own / whole : whole > 0.0 ? 1.0 : 0.0;
+	double own_share = whole > 0.0 ? fmin(own / whole, 1.0) : 0.0;
 
 	fast.calls -= state->own_fast.calls + state->own_fast.pending_calls;
 	if (fast.calls < 0.0)
