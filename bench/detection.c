@@ -195,13 +195,18 @@ static const struct bench_case cases[] = {
 	  5, 2, 0, 0 },
 };
 
-#define SIM_BASELINE_CASE 0
-#define SHIFTGEN_BASELINE_CASE 9
-#define DAYGEN_BASELINE_CASE 20
-#define G5_BASELINE_CASE 36
-#define D5_BASELINE_CASE 43
-
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
+
+/* The row of that label (the references' calibration rows): found by name, so that a row
+ * added to the table cannot make another one the calibration's. */
+static size_t case_named(const char *label)
+{
+	size_t i = 0;
+
+	while (i < CASE_COUNT - 1 && strcmp(cases[i].label, label) != 0)
+		i++;
+	return i;
+}
 
 struct firing {
 	unsigned operator_index;
@@ -1574,23 +1579,24 @@ int main(int argc, char **argv)
 		return status;
 	if (load_config(options.config_path, &config) != 0)
 		return 1;
-	if (calibrate(&options, &config, SIM_BASELINE_CASE, options.reference_threshold[GEN_SIM],
+	if (calibrate(&options, &config, case_named("baseline"),
+		      options.reference_threshold[GEN_SIM],
 		      &options.calibration_per_100[GEN_SIM]) != 0 ||
-	    calibrate(&options, &config, SHIFTGEN_BASELINE_CASE,
+	    calibrate(&options, &config, case_named("g-baseline"),
 		      options.reference_threshold[GEN_SHIFTGEN],
 		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0 ||
-	    calibrate(&options, &config, DAYGEN_BASELINE_CASE,
+	    calibrate(&options, &config, case_named("d-baseline"),
 		      options.reference_threshold[GEN_DAYGEN],
 		      &options.calibration_per_100[GEN_DAYGEN]) != 0) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}
 	if ((shifts_selected(&options, GEN_SHIFTGEN) &&
-	     calibrate(&options, &config, G5_BASELINE_CASE,
+	     calibrate(&options, &config, case_named("g5-baseline"),
 		       options.shifts_reference_threshold[GEN_SHIFTGEN],
 		       &options.shifts_calibration_per_100[GEN_SHIFTGEN]) != 0) ||
 	    (shifts_selected(&options, GEN_DAYGEN) &&
-	     calibrate(&options, &config, D5_BASELINE_CASE,
+	     calibrate(&options, &config, case_named("d5-baseline"),
 		       options.shifts_reference_threshold[GEN_DAYGEN],
 		       &options.shifts_calibration_per_100[GEN_DAYGEN]) != 0)) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
