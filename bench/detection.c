@@ -1445,8 +1445,10 @@ static void print_config(const struct config *config, const char *path)
 
 	printf("configuration: %s\n", path ? path : "built-in defaults");
 	printf("  premature: talk < %g s, no incident or transfer; repeat_window %" PRIu32
-	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
-	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
+	       " s (a redial of %g s or more, or with an incident or transfer); resolve_after %" PRIu32
+	       " s\n",
+	       config->detector.max_talk_seconds, config->detector.repeat_window_seconds,
+	       config->detector.callback_min_talk_seconds, config->detector.resolve_after_seconds);
 	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, "
 	       "settle %g s, storm_volume_factor %g (usual half_life %g s)\n",
 	       baseline->scope == CONFIG_BASELINE_CENTER ? "center" : "agency",
