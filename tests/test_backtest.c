@@ -342,6 +342,13 @@ static void write_file(const char *path, const char *data, size_t len)
 	assert_int_equal(fclose(file), 0);
 }
 
+/* Write text into the file name of the fixture's directory, its path into path. */
+static void write_input(char path[PATH_MAX_BYTES], const char *name, const char *text)
+{
+	path_in_dir(path, name);
+	write_file(path, text, strlen(text));
+}
+
 static char *read_whole_file(const char *path, size_t *len)
 {
 	FILE *file = fopen(path, "rb");
@@ -813,8 +820,7 @@ static void test_sources_and_the_future_guard(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "sources.ndjson");
-	write_file(input, lines, strlen(lines));
+	write_input(input, "sources.ndjson", lines);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	snprintf(expected, sizeof(expected),
@@ -868,8 +874,7 @@ static void test_source_key_anywhere(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "source-key.ndjson");
-	write_file(input, lines, strlen(lines));
+	write_input(input, "source-key.ndjson", lines);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	assert_non_null(strstr(
@@ -893,8 +898,7 @@ static void test_unterminated_last_line_is_read(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "unterminated.ndjson");
-	write_file(input, lines, strlen(lines));
+	write_input(input, "unterminated.ndjson", lines);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	json_object *document = json_tokener_parse(run.out);
@@ -1233,8 +1237,7 @@ static void test_mapping_rejects_summarized(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "rows.csv");
-	write_file(input, rows, strlen(rows));
+	write_input(input, "rows.csv", rows);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	snprintf(expected, sizeof(expected),
