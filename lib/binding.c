@@ -303,10 +303,14 @@ static bool agency_listed(const struct config_source *source, const char *agency
 
 void binding_describe_sender(const char *owner, char *out, size_t size)
 {
-	if (owner[0])
-		snprintf(out, size, "feed source %s", owner);
-	else
-		snprintf(out, size, "the connections without a hello");
+	struct text_builder text = text_builder_start(out, size);
+
+	if (owner[0]) {
+		text_add(&text, "feed source ");
+		text_add(&text, owner);
+	} else {
+		text_add(&text, "the connections without a hello");
+	}
 }
 
 /* sources: and unlisted_sources: the sender, and the agency its event names. */
@@ -477,6 +481,25 @@ static struct sender_rate *sender_rate(struct binding *binding, const char *name
 	return rate;
 }
 
+/* The why of a new operator refused by the hourly limit (built without snprintf: a flood of
+ * new names is refused line after line). */
+static void describe_refusal(const struct event *event, const char *holder, uint32_t limit,
+			     char *why, size_t why_size)
+{
+	struct text_builder text = text_builder_start(why, why_size);
+
+	text_add(&text, event_type_name(event->type));
+	text_add(&text, ": new operator \"");
+	text_add(&text, event->operator_id);
+	text_add(&text, "\" (agency \"");
+	text_add(&text, event->agency);
+	text_add(&text, "\") refused: ");
+	text_add(&text, holder);
+	text_add(&text, " introduced ");
+	text_add_u64(&text, limit);
+	text_add(&text, " this hour already (tracker.max_new_operators_per_source_per_hour)");
+}
+
 /* One more new operator from the sender, unless its hour is full: then refused (counted). */
 static enum event_reject count_new_operator(struct binding *binding, const struct config *config,
 					    const struct event *event, const char *owner,
@@ -507,10 +530,7 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 		rate->episode_open = true;
 	}
 	binding_describe_sender(owner, holder, sizeof(holder));
-	snprintf(why, why_size,
-		 "%s: new operator \"%s\" (agency \"%s\") refused: %s introduced %" PRIu32
-		 " this hour already (tracker.max_new_operators_per_source_per_hour)",
-		 event_type_name(event->type), event->operator_id, event->agency, holder, limit);
+	describe_refusal(event, holder, limit, why, why_size);
 	return EVENT_REJECT_NEW_OPERATOR_RATE;
 }
 

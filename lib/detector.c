@@ -1036,10 +1036,12 @@ static double storm_own_kept(const struct config_baseline *baseline,
 		fast.calls = 0.0;
 	usual.calls *= 1.0 - own_share;
 	usual.pending_calls *= 1.0 - own_share;
-	double surge = sequential_volume_surge(
+	/* below the factor the weight is 0: the surge need not be exact there */
+	double surge = sequential_volume_surge_over(
 		&fast, baseline->fast_half_life_seconds, &usual,
 		baseline->storm_usual_half_life_seconds,
-		(double)(entry->volume_fast.at_ms - entry->volume_first_ms) / 1000.0);
+		(double)(entry->volume_fast.at_ms - entry->volume_first_ms) / 1000.0,
+		baseline->storm_volume_factor);
 	return sequential_surge_weight(surge, baseline->storm_volume_factor, STORM_RAMP);
 }
 

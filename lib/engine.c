@@ -230,7 +230,9 @@ static bool releasable_at(int64_t ts_ms, const char *source, const struct clocks
 		return false;
 	if (!center->any_held || ts_ms < center->center_ms)
 		return true;
-	return ts_ms == center->center_ms && strcmp(source, center->tie_name) <= 0;
+	/* the source that holds the center itself (one feed's every event): no strcmp */
+	return ts_ms == center->center_ms &&
+	       (source == center->tie_name || strcmp(source, center->tie_name) <= 0);
 }
 
 static bool releasable(const struct reorder_item *item, const struct clocks_center *center,
@@ -515,11 +517,16 @@ static void raise_rate_limit(struct engine *engine, const struct binding_sender 
 
 	binding_refusals(engine->binding, sender, &episode);
 	binding_describe_sender(episode.sender, subject, sizeof(subject));
-	snprintf(message, sizeof(message),
-		 "%s named more than %" PRIu32 " new call-takers in an hour (%s): %" PRIu64
-		 " refused so far; its calls of known call-takers go on",
-		 subject, engine->config.tracker.max_new_operators_per_source_per_hour, rate_key,
-		 episode.refused);
+	struct text_builder text = text_builder_start(message, sizeof(message));
+	/* built without snprintf: raised again at every refused line */
+	text_add(&text, subject);
+	text_add(&text, " named more than ");
+	text_add_u64(&text, engine->config.tracker.max_new_operators_per_source_per_hour);
+	text_add(&text, " new call-takers in an hour (");
+	text_add(&text, rate_key);
+	text_add(&text, "): ");
+	text_add_u64(&text, episode.refused);
+	text_add(&text, " refused so far; its calls of known call-takers go on");
 	struct sysalert_notice notice = { .system = "limit",
 					  .key = rate_key,
 					  .source = episode.sender,

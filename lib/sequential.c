@@ -12,6 +12,8 @@
 #define P_MAX 0.95
 #define P1_MAX 0.99 /* and H1 below certainty */
 #define LN2 0.69314718055994530942
+/* Below the floor by more than rounding can move a quotient (a few units in 1e-16). */
+#define SURGE_FLOOR_MARGIN (1.0 - 1e-9)
 
 void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
 {
@@ -138,12 +140,32 @@ double sequential_volume_surge(const struct sequential_rate *fast, double fast_h
 			       const struct sequential_rate *usual, double usual_half_life_seconds,
 			       double observed_seconds)
 {
-	double usual_per_hour =
-		sequential_calls_per_hour(usual, observed_seconds, usual_half_life_seconds);
+	return sequential_volume_surge_over(fast, fast_half_life_seconds, usual,
+					    usual_half_life_seconds, observed_seconds, 0.0);
+}
+
+double sequential_volume_surge_over(const struct sequential_rate *fast,
+				    double fast_half_life_seconds,
+				    const struct sequential_rate *usual,
+				    double usual_half_life_seconds, double observed_seconds,
+				    double floor)
+{
 	double fast_per_hour =
 		sequential_calls_per_hour(fast, observed_seconds, fast_half_life_seconds);
 
-	if (!(usual_per_hour > 0.0) || fast_per_hour < 0.0)
+	if (fast_per_hour < 0.0)
+		return -1.0;
+	if (floor > 0.0 && usual_half_life_seconds > 0.0) {
+		/* the usual exposure is at most half-life / ln 2, so its rate at least this */
+		double usual_least = (usual->calls + usual->pending_calls) /
+				     (usual_half_life_seconds / LN2) * 3600.0;
+		if (fast_per_hour < floor * usual_least * SURGE_FLOOR_MARGIN)
+			return -1.0;
+	}
+	double usual_per_hour =
+		sequential_calls_per_hour(usual, observed_seconds, usual_half_life_seconds);
+
+	if (!(usual_per_hour > 0.0))
 		return -1.0;
 	return fast_per_hour / usual_per_hour;
 }

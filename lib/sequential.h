@@ -103,6 +103,18 @@ double sequential_volume_surge(const struct sequential_rate *fast, double fast_h
 			       double observed_seconds);
 
 /**
+ * sequential_volume_surge where it may reach floor (> 0); -1 where it is certainly below floor,
+ * found without the usual rate's expm1: that rate is at least its calls over its whole exposure
+ * (half-life / ln 2). The same value as sequential_volume_surge whenever that is >= floor.
+ * floor <= 0: sequential_volume_surge.
+ */
+double sequential_volume_surge_over(const struct sequential_rate *fast,
+				    double fast_half_life_seconds,
+				    const struct sequential_rate *usual,
+				    double usual_half_life_seconds, double observed_seconds,
+				    double floor);
+
+/**
  * How much of a storm treatment a surge calls for: 0 below factor (or when factor <= 0: off),
  * rising linearly to 1 at factor + ramp (ramp <= 0: a step at factor).
  */

@@ -4,6 +4,7 @@
 #define CADMON_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,55 @@ static inline char *text_pack(char *inline_buf, size_t inline_size, const char *
 		at += length + 1;
 	}
 	return inline_buf;
+}
+
+/*
+ * Text put together piece by piece into out (size bytes), cut where it stops fitting and always
+ * NUL-terminated (size > 0), as snprintf would leave it: for messages built on a hot path, where
+ * snprintf's format parsing costs many times the copies (a refused line's why took 2,100
+ * instructions in snprintf).
+ */
+struct text_builder {
+	char *out;
+	size_t size;
+	size_t len; /* what is in out, without the NUL */
+};
+
+static inline struct text_builder text_builder_start(char *out, size_t size)
+{
+	if (size)
+		out[0] = '\0';
+	return (struct text_builder){ .out = out, .size = size, .len = 0 };
+}
+
+/* Append len bytes of s (what fits). */
+static inline void text_add_bytes(struct text_builder *text, const char *s, size_t len)
+{
+	if (text->size == 0)
+		return;
+	if (len > text->size - 1 - text->len)
+		len = text->size - 1 - text->len;
+	memcpy(text->out + text->len, s, len);
+	text->len += len;
+	text->out[text->len] = '\0';
+}
+
+static inline void text_add(struct text_builder *text, const char *s)
+{
+	text_add_bytes(text, s, strlen(s));
+}
+
+/* Append value in decimal (as "%" PRIu64). */
+static inline void text_add_u64(struct text_builder *text, uint64_t value)
+{
+	char digits[20];
+	size_t at = sizeof(digits);
+
+	do {
+		digits[--at] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	text_add_bytes(text, digits + at, sizeof(digits) - at);
 }
 
 #endif

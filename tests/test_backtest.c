@@ -342,6 +342,13 @@ static void write_file(const char *path, const char *data, size_t len)
 	assert_int_equal(fclose(file), 0);
 }
 
+/* Write text into the file name of the fixture's directory, its path into path. */
+static void write_input(char path[PATH_MAX_BYTES], const char *name, const char *text)
+{
+	path_in_dir(path, name);
+	write_file(path, text, strlen(text));
+}
+
 static char *read_whole_file(const char *path, size_t *len)
 {
 	FILE *file = fopen(path, "rb");
@@ -813,8 +820,7 @@ static void test_sources_and_the_future_guard(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "sources.ndjson");
-	write_file(input, lines, strlen(lines));
+	write_input(input, "sources.ndjson", lines);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	snprintf(expected, sizeof(expected),
@@ -850,6 +856,36 @@ static void test_sources_and_the_future_guard(void **state)
 	tool_run_free(&run);
 }
 
+/* "source" found as a key wherever it stands in the line, after values holding its letters
+ * ("unknown", "u"), and not taken from a value ("usource", "sources"). */
+static void test_source_key_anywhere(void **state)
+{
+	static const char lines[] =
+		"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\","
+		"\"source\":\"cad-1\"}\n"
+		"{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:10Z\","
+		"\"operator\":\"op-1\",\"agency\":\"usource\",\"position\":\"sources\"}\n"
+		"{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\","
+		"\"released_by\":\"unknown\",\"source\":\"cad-2\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
+		"\"ani\":\"u\",\"source\":\"cad-2\"}\n";
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {"-c", fixture.config, input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	write_input(input, "source-key.ndjson", lines);
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_non_null(strstr(
+		run.out,
+		"sources\n"
+		"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 30 s behind\n"
+		"  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
+		"  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n"));
+	tool_run_free(&run);
+}
+
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
 static void test_unterminated_last_line_is_read(void **state)
 {
@@ -862,8 +898,7 @@ static void test_unterminated_last_line_is_read(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "unterminated.ndjson");
-	write_file(input, lines, strlen(lines));
+	write_input(input, "unterminated.ndjson", lines);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	json_object *document = json_tokener_parse(run.out);
@@ -1202,8 +1237,7 @@ static void test_mapping_rejects_summarized(void **state)
 	struct tool_run run;
 
 	(void)state;
-	path_in_dir(input, "rows.csv");
-	write_file(input, rows, strlen(rows));
+	write_input(input, "rows.csv", rows);
 	run_tool(args, &run);
 	assert_int_equal(run.exit_status, 0);
 	snprintf(expected, sizeof(expected),
@@ -1296,6 +1330,7 @@ int main(void)
 		cmocka_unit_test(test_line_limits_and_chunk_boundaries),
 		cmocka_unit_test(test_unterminated_last_line_is_read),
 		cmocka_unit_test(test_sources_and_the_future_guard),
+		cmocka_unit_test(test_source_key_anywhere),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),
 		cmocka_unit_test(test_unreadable_config_exits_1),

@@ -97,6 +97,42 @@ static void test_volume_surge(void **state)
 		    sequential_volume_surge(&fast, 300, &usual, 7200, 7200));
 }
 
+/* With a floor, the surge is exact wherever it reaches the floor and -1 only where it is below
+ * (over a grid of volumes and clocks, the floor at 2 and just around a surge); the bound skips
+ * the usual rate for most calls of an ordinary day (surge about 1). */
+static void test_surge_over_floor(void **state)
+{
+	int skipped = 0, exact = 0;
+	(void)state;
+
+	for (int f = 0; f <= 40; f++) {
+		for (int u = 1; u <= 40; u++) {
+			for (double observed = 300; observed <= 86400; observed *= 1.7) {
+				struct sequential_rate fast = { f * 0.37, 0, 0, f % 3, 0 };
+				struct sequential_rate usual = { u * 9.1, 0, 0, u % 2, 0 };
+				double surge = sequential_volume_surge(&fast, 300, &usual, 7200, observed);
+				double floors[] = { 2.0, surge, surge * (1 + 1e-12) };
+				for (int i = 0; i < 3; i++) {
+					double over = sequential_volume_surge_over(
+						&fast, 300, &usual, 7200, observed, floors[i]);
+					if (surge >= floors[i] && floors[i] > 0.0) {
+						assert_true(over == surge);
+						exact++;
+					} else if (over == -1.0 && surge >= 0.0) {
+						skipped++;
+					} else {
+						assert_true(over == surge);
+					}
+				}
+				assert_true(sequential_volume_surge_over(&fast, 300, &usual, 7200,
+									 observed, 0.0) == surge);
+			}
+		}
+	}
+	assert_int_equal(exact, 9717);
+	assert_int_equal(skipped, 6045);
+}
+
 /* The treatment's weight: 0 below the factor, linear to 1 at factor + ramp, off at factor 0. */
 static void test_surge_weight(void **state)
 {
@@ -356,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_rest_ratio_excludes_the_operator),
 		cmocka_unit_test(test_rest_ratio_keeping_own_calls),
 		cmocka_unit_test(test_volume_surge),
+		cmocka_unit_test(test_surge_over_floor),
 		cmocka_unit_test(test_surge_weight),
 		cmocka_unit_test(test_own_factor_shrunk_and_bounded),
 		cmocka_unit_test(test_llr_step),

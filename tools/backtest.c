@@ -250,11 +250,21 @@ static void observe_alert(const struct alert *alert, const char *json, size_t le
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-static bool contains(const char *text, size_t len, const char *word, size_t word_len)
+/* Whether word is in text: memchr for its byte at rare_at (< word_len), one that feed lines
+ * seldom hold, then the whole word around each (a byte-by-byte scan for the first byte, a
+ * quote, cost 700 instructions a line: 13% of cadmon-backtest's). */
+static bool contains(const char *text, size_t len, const char *word, size_t word_len,
+		     size_t rare_at)
 {
-	for (size_t i = 0; i + word_len <= len; i++)
-		if (text[i] == word[0] && memcmp(text + i, word, word_len) == 0)
+	if (len < word_len)
+		return false;
+	const char *at = text + rare_at, *last = text + len - word_len + rare_at + 1;
+
+	while (at < last && (at = memchr(at, word[rare_at], (size_t)(last - at)))) {
+		if (memcmp(at - rare_at, word, word_len) == 0)
 			return true;
+		at++;
+	}
 	return false;
 }
 
@@ -270,7 +280,7 @@ static void line_source(const char *line, size_t len, char source[CLOCKS_NAME_MA
 	size_t offset;
 
 	source[0] = '\0';
-	if (!contains(line, len, key, sizeof(key) - 1))
+	if (!contains(line, len, key, sizeof(key) - 1, 3)) /* 'u': no other key of the protocol */
 		return;
 	if (json_scan_object(line, len, &field, 1, &message, &offset) != JSON_SCAN_OBJECT ||
 	    field.kind != JSON_STRING || field.truncated || field.has_nul)
