@@ -105,8 +105,9 @@ double sequential_volume_surge(const struct sequential_rate *fast, double fast_h
 /**
  * sequential_volume_surge where it may reach floor (> 0); -1 where it is certainly below floor,
  * found without the usual rate's expm1: that rate is at least its calls over its whole exposure
- * (half-life / ln 2). The same value as sequential_volume_surge whenever that is >= floor.
- * floor <= 0: sequential_volume_surge.
+ * (half-life / ln 2). The same value as sequential_volume_surge whenever that is >= floor, for
+ * a normal floor (>= DBL_MIN; a subnormal one may give -1 at a surge equal to it, where the
+ * weight is 0 either way). floor <= 0: sequential_volume_surge.
  */
 double sequential_volume_surge_over(const struct sequential_rate *fast,
 				    double fast_half_life_seconds,
