@@ -20,6 +20,11 @@
  * many rogues were caught by the end of their 1st, 2nd, 3rd and last shift and the median
  * hours they worked from onset to the first alarm; their references are calibrated on
  * g5-baseline and d5-baseline.
+ *
+ * The d-fl- and d-sm- rows add a second feed source flooding the rogue's agency
+ * (bench/floodgen.h), d-split- rows send daygen's shift from two named sources; both feed the
+ * engine through engine_process_from with a host clock (feed_with_flood), the other rows
+ * through engine_process_line as before.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -209,6 +214,15 @@ static const struct bench_case cases[] = {
 	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_VOLUME },
 	{ "d-fl-honest", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0,
 	  DAYGEN_HONEST, 1, 0, 0, 0, FLOODGEN_OWNED },
+	/* honest several sources: every agency's call-takers split over two named sources */
+	{ "d-split-base", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, FLOODGEN_SPLIT },
+	{ "d-split-long", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_SPLIT },
+	{ "d-split-sbad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_SPLIT },
+	{ "d-split-small", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_SPLIT },
 	{ "d-sm-none", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
 	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_QUIET },
 	{ "d-sm-invent", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
@@ -596,38 +610,67 @@ static int64_t next_line_ts(const struct feed_cursor *feed)
 	return ts && ts < line + next_line_len(feed) ? strtoll(ts + 5, NULL, 10) : INT64_MAX;
 }
 
-/* The shift's lines (the unnamed stream) and the flood's (from the named source "cad-flood"),
- * merged in ts order (the shift's first on a tie), each received 500 ms after its ts (a host
- * clock: the future guard and the source's hold follow it), the buffer flushed at the end;
- * the rejected lines' count. */
+/* Split: which of two named sources sends a line of the shift, by its call-taker's number
+ * (odd "cad-a", even "cad-b"); a call's later lines follow its call_start (by_call, indexed
+ * by the number of its "d-N" call_id, at most calls of them). */
+static const char *split_source(const char *line, size_t len, unsigned char *by_call, size_t calls)
+{
+	static const char *const names[] = { "cad-a", "cad-b" };
+	const char *end = line + len, *op = strstr(line, "\"operator\":\"op-");
+	const char *call = strstr(line, "\"call_id\":\"d-");
+	unsigned long number = call && call < end ? strtoul(call + 13, NULL, 10) : 0;
+	bool known = number > 0 && number <= calls;
+
+	if (op && op < end) {
+		unsigned char side = (unsigned char)(strtoul(op + 16, NULL, 10) % 2 == 0);
+		if (known)
+			by_call[number - 1] = side;
+		return names[side];
+	}
+	return names[known ? by_call[number - 1] : 0];
+}
+
+/* The shift's lines (the unnamed stream, or split over two named sources) and the flood's
+ * (from the named source "cad-flood"), merged in ts order (the shift's first on a tie), each
+ * received 500 ms after its ts (a host clock: the future guard and the source's hold follow
+ * it), the buffer flushed at the end; the rejected lines' count, or -1. */
 static long feed_with_flood(struct engine *engine, const struct bench_shift *shift,
-			    const char *flood, size_t flood_len)
+			    const char *flood, size_t flood_len, bool split)
 {
 	struct feed_cursor feeds[2] = { { shift->text, shift->text_len, 0 },
 					{ flood, flood_len, 0 } };
+	unsigned char *by_call = calloc(shift->call_count + 1, 1);
 	long rejected = 0;
 
+	if (!by_call)
+		return -1;
 	for (;;) {
 		int64_t ts_ms[2] = { next_line_ts(&feeds[0]), next_line_ts(&feeds[1]) };
 		int k = ts_ms[0] <= ts_ms[1] ? 0 : 1;
 		if (feeds[k].at >= feeds[k].len)
 			break;
+		const char *line = feeds[k].text + feeds[k].at;
 		size_t len = next_line_len(&feeds[k]);
-		struct engine_origin origin = { .source = k ? "cad-flood" : NULL, .named = k == 1,
+		const char *source = k ? "cad-flood"
+				     : split ? split_source(line, len, by_call, shift->call_count)
+					     : NULL;
+		struct engine_origin origin = { .source = source, .named = source != NULL,
 						.received_ms = ts_ms[k] + 500 };
 		struct engine_verdict verdict;
-		engine_process_from(engine, &origin, feeds[k].text + feeds[k].at, len, &verdict);
+		engine_process_from(engine, &origin, line, len, &verdict);
 		rejected += verdict.reject != EVENT_OK;
 		feeds[k].at += len + 1;
 	}
 	engine_flush(engine);
+	free(by_call);
 	return rejected;
 }
 
 /* Feed every line of the shift (and, flood not NULL, of the flood as a second source) to a
  * fresh engine; the rejected lines' count, or -1. */
 static long run_engine(const struct config *config, const struct bench_shift *shift,
-		       const char *flood, size_t flood_len, struct shift_alerts *alerts)
+		       const char *flood, size_t flood_len, bool split,
+		       struct shift_alerts *alerts)
 {
 	struct engine *engine = engine_new(config, record_firing, alerts);
 	char why[256];
@@ -639,7 +682,7 @@ static long run_engine(const struct config *config, const struct bench_shift *sh
 	alerts->dropped = 0;
 	alerts->unknown_operator = 0;
 	if (flood)
-		rejected = feed_with_flood(engine, shift, flood, flood_len);
+		rejected = feed_with_flood(engine, shift, flood, flood_len, split);
 	for (size_t at = 0; !flood && at < shift->text_len;) {
 		const char *line = shift->text + at;
 		const char *newline = memchr(line, '\n', shift->text_len - at);
@@ -996,7 +1039,8 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 			return -1;
 		if ((rejected = run_engine(config, shift,
 					   bench_case->flood ? buffers->flood : NULL,
-					   buffers->flood_len, &alerts)) < 0) {
+					   buffers->flood_len, bench_case->flood == FLOODGEN_SPLIT,
+					   &alerts)) < 0) {
 			fprintf(stderr, "detection: out of memory for the engine\n");
 			return -1;
 		}
@@ -1088,7 +1132,7 @@ static int calibrate(const struct bench_options *options, const struct config *c
 			maxima = grown ? grown : maxima;
 		}
 		if (rc == 0)
-			rc = run_engine(config, &buffers.shift, NULL, 0, &alerts) < 0 ? -1 : 0;
+			rc = run_engine(config, &buffers.shift, NULL, 0, false, &alerts) < 0 ? -1 : 0;
 		if (rc == 0) {
 			reference_statistics(&buffers.shift, buffers.stats);
 			reference_maxima(&buffers.shift, buffers.stats, maxima, &count);

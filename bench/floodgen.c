@@ -94,7 +94,7 @@ int floodgen_generate(const struct floodgen_params *params, char **text, size_t 
 	int rc = 0;
 
 	*text_len = 0;
-	if (params->kind == FLOODGEN_NONE || params->kind == FLOODGEN_QUIET)
+	if (params->kind < FLOODGEN_INVENTED)
 		return gencall_append(text, text_len, capacity, "", 0);
 	if (flood_calls(params, &list) != 0 || !(events = gencall_events(&list, no_skew, NULL, &n)))
 		rc = -1;

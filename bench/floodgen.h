@@ -22,10 +22,12 @@
  *             a fake storm (the agency's volume tripled, half of it short) every hour.
  */
 
-/* none: no second source; quiet: a second source that sends nothing (the control) */
+/* none: no second source; quiet: a second source that sends nothing (the control); split:
+ * none, the shift's own lines sent by two honest named sources (bench/detection) */
 enum floodgen_kind {
 	FLOODGEN_NONE,
 	FLOODGEN_QUIET,
+	FLOODGEN_SPLIT,
 	FLOODGEN_INVENTED,
 	FLOODGEN_OWNED,
 	FLOODGEN_VOLUME,
