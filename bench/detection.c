@@ -20,6 +20,11 @@
  * many rogues were caught by the end of their 1st, 2nd, 3rd and last shift and the median
  * hours they worked from onset to the first alarm; their references are calibrated on
  * g5-baseline and d5-baseline.
+ *
+ * The d-fl- and d-sm- rows add a second feed source flooding the rogue's agency
+ * (bench/floodgen.h), d-split- rows send daygen's shift from two named sources; both feed the
+ * engine through engine_process_from with a host clock (feed_with_flood), the other rows
+ * through engine_process_line as before.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +45,7 @@
 #include "binomial.h"
 #include "cusum.h"
 #include "daygen.h"
+#include "floodgen.h"
 #include "shiftgen.h"
 #include "sim.h"
 #include "trace.h"
@@ -89,115 +95,147 @@ struct bench_case {
 	unsigned shifts, storm_shift;
 	enum gencall_storm storm_kind; /* shiftgen, daygen: flat or surge (the eleventh pass) */
 	unsigned rogue_agency;         /* daygen: the rogue's agency (2: the 3-person EMS) */
+	/* daygen: a second source ("cad-flood") floods the rogue's agency (bench/floodgen.h) */
+	enum floodgen_kind flood;
 };
 
 static const struct bench_case cases[] = {
 	{ "baseline", GEN_SIM, "baseline", 0, -1, 0, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "one-bad", GEN_SIM, "one-bad", 0, -1, 0, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "slow", GEN_SIM, "one-bad", 0.20, -1, 0, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "several-bad", GEN_SIM, "several-bad", 0, -1, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "storm", GEN_SIM, "storm", 0, -1, 0, false, false, false, false, 0, DAYGEN_HONEST, 1, 0,
-	  0, 0 },
+	  0, 0, 0 },
 	{ "storm-bad", GEN_SIM, "storm-bad", 0, -1, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "redial-10", GEN_SIM, "one-bad", 0, 0.10, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "no-redial", GEN_SIM, "one-bad", 0, 0.0, 0, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "night", GEN_SIM, "one-bad", 0, 0.10, 3, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-redial-40", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.40, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-redial-10", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-pocket-new", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true,
-	  40, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  40, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "g-storm-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "d-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "d-long-calls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0, 0, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, 0 },
 	{ "d-fatigue", GEN_DAYGEN, NULL, 0, 0.0, 10, true, false, false, false,
-	  0, DAYGEN_FATIGUE, 1, 0, 0, 0 },
+	  0, DAYGEN_FATIGUE, 1, 0, 0, 0, 0 },
 	{ "d-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0, 0, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, 0 },
 	{ "d-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true,
-	  24, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  24, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "d-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false,
-	  0, DAYGEN_HONEST, 1, 0, 0, 0 },
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "d-storm-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0, 0, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, 0 },
 	/* what the storm gate leans on, taken away: the storm's short calls without its volume
 	 * rise (flat), the volume rise without short calls (surge), honest and with a rogue */
 	{ "g-storm-flat", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0,
-	  DAYGEN_HONEST, 1, 0, GENCALL_STORM_FLAT, 0 },
+	  DAYGEN_HONEST, 1, 0, GENCALL_STORM_FLAT, 0, 0 },
 	{ "g-surge", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST, 1,
-	  0, GENCALL_STORM_SURGE, 0 },
+	  0, GENCALL_STORM_SURGE, 0, 0 },
 	{ "g-surge-bad", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, false, true, false, 0,
-	  DAYGEN_HONEST, 1, 0, GENCALL_STORM_SURGE, 0 },
+	  DAYGEN_HONEST, 1, 0, GENCALL_STORM_SURGE, 0, 0 },
 	{ "d-storm-flat", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
-	  1, 0, GENCALL_STORM_FLAT, 0 },
+	  1, 0, GENCALL_STORM_FLAT, 0, 0 },
 	{ "d-surge", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST, 1, 0,
-	  GENCALL_STORM_SURGE, 0 },
+	  GENCALL_STORM_SURGE, 0, 0 },
 	{ "d-surge-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0, GENCALL_STORM_SURGE, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, GENCALL_STORM_SURGE, 0, 0 },
 	/* the rogue in the 3-person agency, whose answered volume swings the most: the storm
 	 * gate's risk (a rogue's rest is two call-takers) */
 	{ "d-small-bad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 1, 0, 0, 2 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, 0 },
 	/* the rogue rows again after honest history of the same call-takers (their own factors
 	 * known): detection where the own history is in play */
 	{ "gh-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 40,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "gh-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 40,
-	  DAYGEN_HONEST, 1, 0, 0, 0 },
+	  DAYGEN_HONEST, 1, 0, 0, 0, 0 },
 	{ "dh-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 24,
-	  DAYGEN_LONG_CALLS, 1, 0, 0, 0 },
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, 0 },
 	/* five shifts of the same team, 8 h each a day apart (16 h logged off between), every
 	 * shift scored: the evidence a rogue's later shifts add (the rogue from shift 1 on) */
 	{ "g5-baseline", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0, 0, 0 },
+	  DAYGEN_HONEST, 5, 0, 0, 0, 0 },
 	{ "g5-no-redial", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.0, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0, 0, 0 },
+	  DAYGEN_HONEST, 5, 0, 0, 0, 0 },
 	{ "g5-night", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 3, true, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0, 0, 0 },
+	  DAYGEN_HONEST, 5, 0, 0, 0, 0 },
 	{ "g5-bursts", GEN_SHIFTGEN, NULL, 1.0 / 3, 0.10, 10, true, true, false, false, 0,
-	  DAYGEN_HONEST, 5, 0, 0, 0 },
+	  DAYGEN_HONEST, 5, 0, 0, 0, 0 },
 	{ "g5-fifth", GEN_SHIFTGEN, NULL, 0.20, 0.10, 10, true, false, false, false, 0,
-	  DAYGEN_HONEST, 5, 0, 0, 0 },
+	  DAYGEN_HONEST, 5, 0, 0, 0, 0 },
 	{ "g5-pocket", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
-	  5, 0, 0, 0 },
+	  5, 0, 0, 0, 0 },
 	{ "g5-storm", GEN_SHIFTGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
-	  5, 2, 0, 0 },
+	  5, 2, 0, 0, 0 },
 	{ "d5-baseline", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0, DAYGEN_HONEST,
-	  5, 0, 0, 0 },
+	  5, 0, 0, 0, 0 },
 	{ "d5-longcalls", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 5, 0, 0, 0 },
+	  DAYGEN_LONG_CALLS, 5, 0, 0, 0, 0 },
 	{ "d5-night", GEN_DAYGEN, NULL, 0, 0.25, 3, true, false, false, false, 0,
-	  DAYGEN_LONG_CALLS, 5, 0, 0, 0 },
+	  DAYGEN_LONG_CALLS, 5, 0, 0, 0, 0 },
 	{ "d5-pocket", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, true, 0, DAYGEN_HONEST,
-	  5, 0, 0, 0 },
+	  5, 0, 0, 0, 0 },
 	{ "d5-storm", GEN_DAYGEN, NULL, 0, 0, 10, false, false, true, false, 0, DAYGEN_HONEST,
-	  5, 2, 0, 0 },
+	  5, 2, 0, 0, 0 },
+	/* d-long-calls and d-small-bad while a second source floods the rogue's agency for the
+	 * whole shift: short calls on invented operators at the new-operator limit, short calls
+	 * on two operators it owns, a fake storm every hour (bench/floodgen.h) */
+	{ "d-fl-none", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_QUIET },
+	{ "d-fl-invent", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_INVENTED },
+	{ "d-fl-owned", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_OWNED },
+	{ "d-fl-volume", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_VOLUME },
+	{ "d-fl-honest", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false, 0,
+	  DAYGEN_HONEST, 1, 0, 0, 0, FLOODGEN_OWNED },
+	/* honest several sources: every agency's call-takers split over two named sources */
+	{ "d-split-base", GEN_DAYGEN, NULL, 0, 0, 10, false, false, false, false,
+	  0, DAYGEN_HONEST, 1, 0, 0, 0, FLOODGEN_SPLIT },
+	{ "d-split-long", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_SPLIT },
+	{ "d-split-sbad", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, true, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, FLOODGEN_SPLIT },
+	{ "d-split-small", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_SPLIT },
+	{ "d-sm-none", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_QUIET },
+	{ "d-sm-invent", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_INVENTED },
+	{ "d-sm-owned", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_OWNED },
+	{ "d-sm-volume", GEN_DAYGEN, NULL, 0, 0.25, 10, true, false, false, false, 0,
+	  DAYGEN_LONG_CALLS, 1, 0, 0, 2, FLOODGEN_VOLUME },
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
@@ -567,9 +605,93 @@ static void record_firing(const struct alert *alert, const char *json, size_t js
 		snprintf(firing->why, sizeof(firing->why), "%s", alert->why);
 }
 
-/* Feed every line of the shift to a fresh engine; the rejected lines' count, or -1. With a
- * trace (--dump), each call_end line's change of the evidence is recorded in it. */
+/* A feed's text and how far it has been read. */
+struct feed_cursor {
+	const char *text;
+	size_t len, at;
+};
+
+/* The length of the cursor's next line (without its '\n'). */
+static size_t next_line_len(const struct feed_cursor *feed)
+{
+	const char *line = feed->text + feed->at;
+	const char *newline = memchr(line, '\n', feed->len - feed->at);
+
+	return newline ? (size_t)(newline - line) : feed->len - feed->at;
+}
+
+/* The "ts" of the cursor's next line; INT64_MAX at the end (or without one). */
+static int64_t next_line_ts(const struct feed_cursor *feed)
+{
+	if (feed->at >= feed->len)
+		return INT64_MAX;
+	const char *line = feed->text + feed->at;
+	const char *ts = strstr(line, "\"ts\":"); /* the text ends in a NUL */
+
+	return ts && ts < line + next_line_len(feed) ? strtoll(ts + 5, NULL, 10) : INT64_MAX;
+}
+
+/* Split: which of two named sources sends a line of the shift, by its call-taker's number
+ * (odd "cad-a", even "cad-b"); a call's later lines follow its call_start (by_call, indexed
+ * by the number of its "d-N" call_id, at most calls of them). */
+static const char *split_source(const char *line, size_t len, unsigned char *by_call, size_t calls)
+{
+	static const char *const names[] = { "cad-a", "cad-b" };
+	const char *end = line + len, *op = strstr(line, "\"operator\":\"op-");
+	const char *call = strstr(line, "\"call_id\":\"d-");
+	unsigned long number = call && call < end ? strtoul(call + 13, NULL, 10) : 0;
+	bool known = number > 0 && number <= calls;
+
+	if (op && op < end) {
+		unsigned char side = (unsigned char)(strtoul(op + 16, NULL, 10) % 2 == 0);
+		if (known)
+			by_call[number - 1] = side;
+		return names[side];
+	}
+	return names[known ? by_call[number - 1] : 0];
+}
+
+/* The shift's lines (the unnamed stream, or split over two named sources) and the flood's
+ * (from the named source "cad-flood"), merged in ts order (the shift's first on a tie), each
+ * received 500 ms after its ts (a host clock: the future guard and the source's hold follow
+ * it), the buffer flushed at the end; the rejected lines' count, or -1. */
+static long feed_with_flood(struct engine *engine, const struct bench_shift *shift,
+			    const char *flood, size_t flood_len, bool split)
+{
+	struct feed_cursor feeds[2] = { { shift->text, shift->text_len, 0 },
+					{ flood, flood_len, 0 } };
+	unsigned char *by_call = calloc(shift->call_count + 1, 1);
+	long rejected = 0;
+
+	if (!by_call)
+		return -1;
+	for (;;) {
+		int64_t ts_ms[2] = { next_line_ts(&feeds[0]), next_line_ts(&feeds[1]) };
+		int k = ts_ms[0] <= ts_ms[1] ? 0 : 1;
+		if (feeds[k].at >= feeds[k].len)
+			break;
+		const char *line = feeds[k].text + feeds[k].at;
+		size_t len = next_line_len(&feeds[k]);
+		const char *source = k ? "cad-flood"
+				     : split ? split_source(line, len, by_call, shift->call_count)
+					     : NULL;
+		struct engine_origin origin = { .source = source, .named = source != NULL,
+						.received_ms = ts_ms[k] + 500 };
+		struct engine_verdict verdict;
+		engine_process_from(engine, &origin, line, len, &verdict);
+		rejected += verdict.reject != EVENT_OK;
+		feeds[k].at += len + 1;
+	}
+	engine_flush(engine);
+	free(by_call);
+	return rejected;
+}
+
+/* Feed every line of the shift (and, flood not NULL, of the flood as a second source) to a
+ * fresh engine; the rejected lines' count, or -1. With a trace (--dump, not with a flood),
+ * each call_end line's change of the evidence is recorded in it. */
 static long run_engine(const struct config *config, const struct bench_shift *shift,
+		       const char *flood, size_t flood_len, bool split,
 		       struct shift_alerts *alerts, struct trace *trace)
 {
 	struct engine *engine = engine_new(config, record_firing, alerts);
@@ -581,7 +703,9 @@ static long run_engine(const struct config *config, const struct bench_shift *sh
 	alerts->count = 0;
 	alerts->dropped = 0;
 	alerts->unknown_operator = 0;
-	for (size_t at = 0; at < shift->text_len;) {
+	if (flood)
+		rejected = feed_with_flood(engine, shift, flood, flood_len, split);
+	for (size_t at = 0; !flood && at < shift->text_len;) {
 		const char *line = shift->text + at;
 		const char *newline = memchr(line, '\n', shift->text_len - at);
 		size_t len = newline ? (size_t)(newline - line) : shift->text_len - at;
@@ -855,6 +979,8 @@ static void summarize_score(struct score *score, struct score_summary *summary)
 struct scenario_buffers {
 	struct bench_shift shift;
 	size_t text_capacity;
+	char *flood;             /* the flood's lines (bench_case.flood) */
+	size_t flood_len, flood_capacity;
 	double *stats;
 	size_t stats_capacity;
 };
@@ -1129,6 +1255,25 @@ static const double *reference_thresholds(const struct bench_case *bench_case,
 				      : options->reference_threshold[bench_case->generator];
 }
 
+/* The row's flood of the rogue's agency over the scored shift into buffers (none: empty). */
+static int make_flood(const struct bench_case *bench_case, const struct bench_shift *shift,
+		      struct scenario_buffers *buffers)
+{
+	static const char *const agencies[] = { "CITY", "COUNTY", "EMS" };
+	struct floodgen_params params = {
+		.kind = bench_case->flood,
+		.agency = agencies[bench_case->rogue_agency % 3],
+		.start_ms = shift->start_ms,
+		.end_ms = shift->start_ms + (int64_t)(shift->hours * MS_PER_HOUR),
+	};
+
+	buffers->flood_len = 0;
+	if (bench_case->flood == FLOODGEN_NONE)
+		return 0;
+	return floodgen_generate(&params, &buffers->flood, &buffers->flood_len,
+				 &buffers->flood_capacity);
+}
+
 static int run_case(const struct bench_case *bench_case, const struct bench_options *options,
 		    const struct config *config, struct scenario_buffers *buffers,
 		    struct score *scores, struct case_summary *summary)
@@ -1145,10 +1290,14 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 			       &buffers->text_capacity) != 0 ||
 		    reserve_stats(buffers) != 0)
 			return -1;
+		if (make_flood(bench_case, shift, buffers) != 0)
+			return -1;
 		if (options->dump)
 			trace_begin(&trace, config);
-		if ((rejected = run_engine(config, shift, &alerts, options->dump ? &trace : NULL)) <
-		    0) {
+		if ((rejected = run_engine(config, shift,
+					   bench_case->flood ? buffers->flood : NULL,
+					   buffers->flood_len, bench_case->flood == FLOODGEN_SPLIT,
+					   &alerts, options->dump ? &trace : NULL)) < 0) {
 			fprintf(stderr, "detection: out of memory for the engine\n");
 			return -1;
 		}
@@ -1192,6 +1341,7 @@ static void run_scenario(size_t case_index, const struct bench_options *options,
 	for (int k = 0; k < SCORE_COUNT; k++)
 		free(scores[k].hours_to_alert);
 	free(buffers.shift.text);
+	free(buffers.flood);
 	free(buffers.shift.calls);
 	free(buffers.stats);
 }
@@ -1241,8 +1391,8 @@ static int calibrate(const struct bench_options *options, const struct config *c
 			rc = grown ? 0 : -1;
 			maxima = grown ? grown : maxima;
 		}
-		if (rc == 0)
-			rc = run_engine(config, &buffers.shift, &alerts, NULL) < 0 ? -1 : 0;
+		if (rc == 0 && run_engine(config, &buffers.shift, NULL, 0, false, &alerts, NULL) < 0)
+			rc = -1;
 		if (rc == 0) {
 			reference_statistics(&buffers.shift, buffers.stats);
 			reference_maxima(&buffers.shift, buffers.stats, maxima, &count);

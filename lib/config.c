@@ -2851,6 +2851,13 @@ static const struct key baseline_keys[] = {
 	  FIELD(detector.baseline.storm_usual_half_life_seconds),
 	  .fallback = "7200",
 	  .doc = "Half-life, seconds of event time, of the agency's usual calls per hour that" },
+	{ .name = "per_source",
+	  .parse = parse_bool,
+	  LIVE(BOOLEAN),
+	  FIELD(detector.baseline.per_source),
+	  .fallback = "false",
+	  .doc = "true: a feed source's calls set the baseline and storm volume of its own "
+		 "call-takers" },
 	{ .name = NULL },
 };
 

@@ -236,6 +236,7 @@ struct config_baseline {
 					   * which its call-takers' own calls count in their fast
 					   * expectation (0: never) */
 	double storm_usual_half_life_seconds; /* of that usual rate */
+	bool per_source; /* each feed source's calls make a baseline of their own (per agency) */
 };
 
 /* What a named feed source may say (sources:): its agencies, when listed. */

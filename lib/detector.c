@@ -263,10 +263,13 @@ static void set_position(struct operator_state *state, const char *position)
 	state->long_position = copy;
 }
 
-/* The peer baseline of one agency (or of the whole center: agency ""). Holds no pointers. */
+/* The peer baseline of one agency (or of the whole center: agency ""), of one feed source's
+ * calls (detector.baseline.per_source; "": every source's). Holds no pointers. */
+#define BASELINE_SOURCE_MAX (EVENT_ID_MAX + 1) /* clocks.h's CLOCKS_NAME_MAX */
 struct baseline_entry {
 	struct table_entry base;
 	char agency[EVENT_ID_MAX + 1];
+	char source[BASELINE_SOURCE_MAX + 1];
 	struct sequential_rate rate;
 	struct sequential_rate fast;
 	/* its volume (calls, however ended) at the fast half-life and at the usual one, on its
@@ -889,9 +892,19 @@ static void step_cusums(struct detector *detector, struct operator_state *state,
 
 /* ---- the sequential rules ------------------------------------------------------------ */
 
+/* What a baseline is found by: its agency ("" for the center) and its source. */
+struct baseline_key {
+	const char *agency;
+	const char *source;
+};
+
 static bool baseline_matches(const void *entry, const void *key)
 {
-	return strcmp(((const struct baseline_entry *)entry)->agency, key) == 0;
+	const struct baseline_entry *baseline = entry;
+	const struct baseline_key *wanted = key;
+
+	return strcmp(baseline->agency, wanted->agency) == 0 &&
+	       strcmp(baseline->source, wanted->source) == 0;
 }
 
 static int64_t baseline_age(const void *entry)
@@ -905,27 +918,43 @@ static void forget_baseline(void *entry, void *ctx)
 	((struct detector *)ctx)->stats.baselines_evicted++;
 }
 
-/* The baseline an operator's calls are judged against (created empty: the prior alone). */
-static struct baseline_entry *find_baseline(struct detector *detector, const char *agency)
+/* Whose calls a call of source for agency joins and is judged against: the agency's ("" in
+ * scope center), of the source alone when detector.baseline.per_source (one source cannot
+ * move the baseline or the storm volume of another's call-takers), else of every source. */
+static struct baseline_key baseline_key_of(const struct detector *detector, const char *agency,
+					   const char *source)
 {
-	const char *key =
-		detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
-	uint64_t hash = hash_string_pair(key, "");
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+
+	return (struct baseline_key){
+		.agency = baseline->scope == CONFIG_BASELINE_CENTER ? "" : agency,
+		.source = baseline->per_source && source ? source : "",
+	};
+}
+
+/* The baseline an operator's calls from source are judged against (created empty: the prior
+ * alone). */
+static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
+					    const char *source)
+{
+	struct baseline_key key = baseline_key_of(detector, agency, source);
+	uint64_t hash = hash_string_pair(key.agency, key.source);
 	struct table *baselines = &detector->baselines;
-	uint32_t i = table_probe(baselines, hash, baseline_matches, key);
+	uint32_t i = table_probe(baselines, hash, baseline_matches, &key);
 
 	if (table_used(baselines, i))
 		return table_slot(baselines, i);
 	if (baselines->count >= baselines->max_count) {
 		table_evict_oldest(baselines, baseline_age, EVICT_FRACTION, forget_baseline,
 				   detector);
-		i = table_probe(baselines, hash, baseline_matches, key);
+		i = table_probe(baselines, hash, baseline_matches, &key);
 	}
 	struct baseline_entry *entry = table_claim(baselines, i, hash);
 	if (!entry)
 		return NULL; /* no memory to grow the table */
 	memset((char *)entry + sizeof(entry->base), 0, sizeof(*entry) - sizeof(entry->base));
-	text_copy(entry->agency, key, sizeof(entry->agency));
+	text_copy(entry->agency, key.agency, sizeof(entry->agency));
+	text_copy(entry->source, key.source, sizeof(entry->source));
 	entry->rate.at_ms = INT64_MIN;
 	entry->fast.at_ms = INT64_MIN;
 	entry->volume_fast.at_ms = INT64_MIN;
@@ -1068,7 +1097,7 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 			     const struct completed_call *call, bool premature)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
-	struct baseline_entry *entry = find_baseline(detector, state->agency);
+	struct baseline_entry *entry = find_baseline(detector, state->agency, call->source);
 	if (!entry)
 		/* no memory for the agency's baseline: the call teaches no sequential rule */
 		return;
@@ -2625,6 +2654,7 @@ static void put_baseline(const void *entry, struct codec_writer *writer, const v
 
 	(void)ctx;
 	codec_put_string(writer, baseline->agency);
+	codec_put_string(writer, baseline->source);
 	save_rate(&baseline->rate, writer);
 	save_rate(&baseline->fast, writer);
 	save_rate(&baseline->volume_fast, writer);
@@ -2638,12 +2668,13 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 
 	(void)ctx;
 	codec_get_string(reader, baseline->agency, sizeof(baseline->agency));
+	codec_get_string(reader, baseline->source, sizeof(baseline->source));
 	load_rate(&baseline->rate, reader);
 	load_rate(&baseline->fast, reader);
 	load_rate(&baseline->volume_fast, reader);
 	load_rate(&baseline->volume_usual, reader);
 	baseline->volume_first_ms = codec_get_i64(reader);
-	*hash = hash_string_pair(baseline->agency, "");
+	*hash = hash_string_pair(baseline->agency, baseline->source);
 	return 0;
 }
 

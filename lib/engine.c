@@ -171,9 +171,10 @@ static bool is_blank(const char *line, size_t len)
 }
 
 /* Hand an event to the tracker, and a call it completes to the detector; late: its source
- * is judged on its own, behind the center. */
+ * is judged on its own, behind the center; sender: the hello's source of the event that
+ * completes it, "" for every connection without a hello (engine_sender). */
 static void track_event(struct engine *engine, const struct event *event, uint64_t call_hash,
-			bool late)
+			bool late, const char *sender)
 {
 	struct completed_call completed;
 
@@ -184,6 +185,7 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	if (tracker_apply_hashed(engine->tracker, event, call_hash, &completed) != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
+	completed.source = sender;
 	bool premature = detector_is_premature(engine->detector, &completed);
 	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
 		engine->on_call(&completed, premature, engine->call_ctx);
@@ -202,13 +204,21 @@ static uint64_t call_hash_of(const struct event *event)
 	return reorder_call_hash(event);
 }
 
-static void release_in_order(struct engine *engine, const struct event *event, uint64_t call_hash)
+/* Who sent an event, as the detector's per-source baselines count it: a named source by its
+ * name, every connection without a hello together (as binding.h's senders). */
+static const char *engine_sender(const char *source, bool named)
+{
+	return named ? source : "";
+}
+
+static void release_in_order(struct engine *engine, const struct event *event, uint64_t call_hash,
+			     const char *sender)
 {
 	if (event->ts_ms > engine->center_ms) {
 		engine->center_ms = event->ts_ms;
 		detector_advance(engine->detector, event->ts_ms);
 	}
-	track_event(engine, event, call_hash, false);
+	track_event(engine, event, call_hash, false, sender);
 }
 
 static struct clocks_bounds bounds(const struct engine *engine)
@@ -253,7 +263,8 @@ static void release_ready(struct engine *engine, bool everything)
 	while ((first = reorder_peek(engine->reorder)) &&
 	       (everything || releasable(first, &center, engine->now_ms)) &&
 	       (first = reorder_take(engine->reorder)))
-		release_in_order(engine, &first->event, first->call_hash);
+		release_in_order(engine, &first->event, first->call_hash,
+				 engine_sender(first->source, first->named));
 }
 
 /*
@@ -262,7 +273,7 @@ static void release_ready(struct engine *engine, bool everything)
  * without copying the ~700-byte item into the buffer. False: not released.
  */
 static bool release_at_once(struct engine *engine, const struct event *event, uint64_t call_hash,
-			    const struct clocks_source *source)
+			    const struct clocks_source *source, bool named)
 {
 	struct clocks_bounds now = bounds(engine);
 	struct clocks_center center;
@@ -273,24 +284,25 @@ static bool release_at_once(struct engine *engine, const struct event *event, ui
 	if (!releasable_at(event->ts_ms, source->name, &center, engine->now_ms))
 		return false;
 	++engine->arrivals;
-	release_in_order(engine, event, call_hash);
+	release_in_order(engine, event, call_hash, engine_sender(source->name, named));
 	return true;
 }
 
 /* Hold an event for the center (the oldest goes early when the buffer is full). */
 static void buffer_event(struct engine *engine, const struct event *event, uint64_t call_hash,
-			 const struct clocks_source *source)
+			 const struct clocks_source *source, bool named)
 {
 	const struct reorder_item *oldest;
 
 	if (reorder_full(engine->reorder) && (oldest = reorder_take(engine->reorder))) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, &oldest->event, oldest->call_hash);
+		release_in_order(engine, &oldest->event, oldest->call_hash,
+				 engine_sender(oldest->source, oldest->named));
 	}
-	if (reorder_push_event(engine->reorder, event, source->name, ++engine->arrivals,
+	if (reorder_push_event(engine->reorder, event, source->name, named, ++engine->arrivals,
 			       call_hash) != 0) {
 		engine->stats.reorder_overflows++;
-		release_in_order(engine, event, call_hash);
+		release_in_order(engine, event, call_hash, engine_sender(source->name, named));
 	}
 }
 
@@ -605,6 +617,7 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	int64_t oldest_ms =
 		source->newest_ms < engine->center_ms ? source->newest_ms : engine->center_ms;
 	int64_t horizon_ms = oldest_ms == INT64_MIN ? INT64_MIN : oldest_ms - engine->lateness_ms;
+	bool named = origin->named && origin->source && origin->source[0];
 
 	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
 		source->future++;
@@ -635,11 +648,11 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		verdict->late = true;
 		source->late++;
 		engine->stats.late_events++;
-		track_event(engine, event, call_hash, true);
-	} else if (release_at_once(engine, event, call_hash, source)) {
+		track_event(engine, event, call_hash, true, engine_sender(source->name, named));
+	} else if (release_at_once(engine, event, call_hash, source, named)) {
 		return EVENT_OK; /* nothing else is held */
 	} else {
-		buffer_event(engine, event, call_hash, source);
+		buffer_event(engine, event, call_hash, source, named);
 	}
 	release_ready(engine, false);
 	return EVENT_OK;
@@ -1318,11 +1331,12 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 7 (6 saved the duplicate filter's inserts since its last whole sweep
- * where 7 saves its table's size and its sweep's cursor; 5 wrote the stats structs, the hash
- * tables' slots and some arrays as memory images; 4 also without the owners of calls and
- * operators and the new-operator counts of binding.h, and without the source of a system
- * alert; 3 also without the clocks and reorder buffer of event time per source,
+ * Snapshot frame, format 8 (7 saved a peer baseline per agency where 8 saves one per agency
+ * and feed source, detector.baseline.per_source; 6 saved the duplicate filter's inserts since
+ * its last whole sweep where 7 saves its table's size and its sweep's cursor; 5 wrote the
+ * stats structs, the hash tables' slots and some arrays as memory images; 4 also without the
+ * owners of calls and operators and the new-operator counts of binding.h, and without the
+ * source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u64 journal index][u8 next: the host's stamp]
  *   [u32 n][n bytes: the configuration as YAML (config_dump)]

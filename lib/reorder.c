@@ -134,7 +134,7 @@ int reorder_push(struct reorder *reorder, const struct reorder_item *item)
 }
 
 int reorder_push_event(struct reorder *reorder, const struct event *event, const char *source,
-		       uint64_t arrival, uint64_t call_hash)
+		       bool named, uint64_t arrival, uint64_t call_hash)
 {
 	uint32_t slot;
 	int rc = take_slot(reorder, &slot);
@@ -145,6 +145,7 @@ int reorder_push_event(struct reorder *reorder, const struct event *event, const
 	item = &reorder->items[slot];
 	item->event = *event;
 	memcpy(item->source, source, sizeof(item->source));
+	item->named = named;
 	item->arrival = arrival;
 	item->call_hash = call_hash;
 	sift_up(reorder, (uint32_t)slot);
@@ -211,7 +212,8 @@ int reorder_resize(struct reorder *reorder, uint32_t max_events)
 }
 
 /* [u8 type][i64 ts][u8 has_seq][u64 seq][u32 released_by][u8 state][string call_id, event_id,
- * operator, agency, position, ani, incident_id, transfer_to][string source][u64 arrival] */
+ * operator, agency, position, ani, incident_id, transfer_to][string source][u8 named]
+ * [u64 arrival] (format 8; 7 had no named) */
 static void put_item(const struct reorder_item *item, struct codec_writer *writer)
 {
 	const struct event *event = &item->event;
@@ -231,6 +233,7 @@ static void put_item(const struct reorder_item *item, struct codec_writer *write
 	codec_put_string(writer, event->incident_id);
 	codec_put_string(writer, event->transfer_to);
 	codec_put_string(writer, item->source);
+	codec_put_u8(writer, item->named);
 	codec_put_u64(writer, item->arrival);
 }
 
@@ -257,17 +260,19 @@ static int get_item(struct reorder_item *item, struct codec_reader *reader)
 	codec_get_string(reader, event->incident_id, sizeof(event->incident_id));
 	codec_get_string(reader, event->transfer_to, sizeof(event->transfer_to));
 	codec_get_string(reader, item->source, sizeof(item->source));
+	uint8_t named = codec_get_u8(reader);
+	item->named = named == 1;
 	item->arrival = codec_get_u64(reader);
 	item->call_hash = reorder_call_hash(event);
 	if (reader->failed || type < EVENT_CALL_START || type > EVENT_OPERATOR_STATE ||
-	    state >= AGENT_STATE_COUNT ||
+	    state >= AGENT_STATE_COUNT || named > 1 ||
 	    (type == EVENT_OPERATOR_STATE) != (state != AGENT_STATE_NONE))
 		return -EINVAL;
 	return 0;
 }
 
 /* The smallest saved item: every string empty. */
-#define REORDER_ITEM_MIN_BYTES (1 + 8 + 1 + 8 + 4 + 1 + 9 * 4 + 8)
+#define REORDER_ITEM_MIN_BYTES (1 + 8 + 1 + 8 + 4 + 1 + 9 * 4 + 1 + 8)
 
 void reorder_save(const struct reorder *reorder, struct codec_writer *writer)
 {

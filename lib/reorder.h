@@ -23,6 +23,7 @@
 struct reorder_item {
 	struct event event;
 	char source[CLOCKS_NAME_MAX + 1];
+	bool named;       /* source is a hello's (else a connection without one, or the stream) */
 	uint64_t arrival; /* engine-wide arrival number: keeps each source's order */
 	uint64_t call_hash; /* reorder_call_hash of event: kept for its release, not saved
 			     * (reorder_load computes it again) */
@@ -47,10 +48,10 @@ bool reorder_full(const struct reorder *reorder);
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */
 int reorder_push(struct reorder *reorder, const struct reorder_item *item);
 /** The same, written straight into its slot: event, source (a CLOCKS_NAME_MAX + 1 array, as
- * struct clocks_source's name; copied whole), the arrival number and the event's call_hash
- * (reorder_call_hash's value, which the caller has already). */
+ * struct clocks_source's name; copied whole) and whether a hello named it, the arrival number
+ * and the event's call_hash (reorder_call_hash's value, which the caller has already). */
 int reorder_push_event(struct reorder *reorder, const struct event *event, const char *source,
-		       uint64_t arrival, uint64_t call_hash);
+		       bool named, uint64_t arrival, uint64_t call_hash);
 
 /** The first event in release order, or NULL when empty. */
 const struct reorder_item *reorder_peek(const struct reorder *reorder);

@@ -30,6 +30,9 @@ struct completed_call {
 	bool had_incident;
 	bool had_transfer;
 	bool late; /* set by the engine: from a source judged on its own, behind the center */
+	/* set by the engine: the feed source whose event completed it (its clock's key: a
+	 * hello's source, a connection's key; NULL or "" for the unnamed stream) */
+	const char *source;
 };
 
 enum tracker_result {

@@ -206,6 +206,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
 	assert_true(config.detector.baseline.storm_volume_factor == 2.0);
 	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 7200.0);
+	assert_false(config.detector.baseline.per_source);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 	assert_int_equal(config.nats.server_count, 1);
@@ -2843,7 +2844,7 @@ static void test_sequential_rule_and_baseline(void **state)
 		"detector:\n"
 		"  baseline: {scope: center, half_life_seconds: 600, fast_half_life_seconds: 60,"
 		" prior_calls: 5, prior_ratio: 0.2, history_half_life_seconds: 86400,"
-		" history_settle_seconds: 14400}\n"
+		" history_settle_seconds: 14400, per_source: true}\n"
 		"  rules:\n"
 		"    - {name: seq, type: sequential, window_seconds: 3600, cut_share: 0.3,"
 		" false_alarm_calls: 500, history_prior: 4, max_own_factor: 1.5, "
@@ -2863,6 +2864,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(config.detector.baseline.prior_ratio == 0.2);
 	assert_true(config.detector.baseline.history_half_life_seconds == 86400.0);
 	assert_true(config.detector.baseline.history_settle_seconds == 14400.0);
+	assert_true(config.detector.baseline.per_source);
 	assert_int_equal(seq->type, CONFIG_RULE_SEQUENTIAL);
 	assert_true(seq->cut_share == 0.3);
 	assert_int_equal(seq->false_alarm_calls, 500);
@@ -2876,7 +2878,7 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_true(seq->history_settled_prior == 3.0);
 	assert_true(seq->history_settled_min_expected == 7.5);
 	config_set_defaults(&defaults_config);
-	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 9);
+	assert_int_equal(config_diff(&defaults_config, &config, collect_change, &changes), 10);
 	assert_string_equal(changes.text,
 			    "detector.rules.sequential: present -> (none)\n"
 			    "detector.rules.seq: (none) -> present\n"
@@ -2886,7 +2888,8 @@ static void test_sequential_rule_and_baseline(void **state)
 			    "detector.baseline.prior_calls: 20 -> 5\n"
 			    "detector.baseline.prior_ratio: 0.1 -> 0.2\n"
 			    "detector.baseline.history_half_life_seconds: 604800 -> 86400\n"
-			    "detector.baseline.history_settle_seconds: 28800 -> 14400\n");
+			    "detector.baseline.history_settle_seconds: 28800 -> 14400\n"
+			    "detector.baseline.per_source: false -> true\n");
 	EXPECT_ERRORS("detector:\n"
 		      "  baseline: {scope: pooled, prior_ratio: 1, half_life_seconds: 0}\n"
 		      "  rules:\n"

@@ -1301,6 +1301,75 @@ static void test_sequential_storm_volume_gate(void **state)
 	}
 }
 
+/* A call of operator_id from feed source (NULL: the unnamed stream). */
+static void add_call_of(struct fixture *f, const char *source, const char *operator_id,
+			int64_t start_ms, int64_t talk_ms, enum released_by who)
+{
+	char call_id[32];
+	struct completed_call call = {
+		.call_id = call_id, .operator_id = operator_id, .agency = "NOPD", .position = "P3",
+		.ani = "5045550101", .start_ms = start_ms, .end_ms = start_ms + talk_ms,
+		.released_by = who, .source = source};
+
+	snprintf(call_id, sizeof(call_id), "c%d", ++f->call_number);
+	assert_int_equal(detector_add_call(f->detector, &call), DETECTOR_ADDED);
+}
+
+/* detector.baseline.per_source: op-1 (feed cad-1) ends 6 of 12 calls early among op-2's real
+ * calls (cad-1 too) while fl-1, of another source cad-evil, ends a call early every 20 s for
+ * the last 16 minutes. With one baseline for the agency (per_source false) the flood hides
+ * op-1: its evidence, 8.48 over a run of 11 calls (6 early, 0.621 expected) without the
+ * flood, is 0.109 after a run of its last hangup alone (0.684 expected for that one call).
+ * Per source, op-1 is judged against cad-1's calls alone: the figures without the flood, to
+ * the bit. One source (cad-1 alone, or the unnamed stream) gives the same figures either way. */
+static void test_sequential_baseline_per_source(void **state)
+{
+	struct fixture *f = *state;
+	const struct {
+		bool per_source, flood;
+		const char *source;
+	} passes[5] = { { false, false, NULL }, { false, true, "cad-1" }, { true, true, "cad-1" },
+			{ true, false, "cad-1" }, { true, false, NULL } };
+	double expected[5], evidence[5];
+
+	for (int pass = 0; pass < 5; pass++) {
+		struct seen_operator seen[4];
+		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
+		f->config.detector.baseline.per_source = passes[pass].per_source;
+		reconfigure(f);
+		for (int k = 0; k < 40; k++) {
+			int64_t at_ms = T0 + SECONDS(60 * k);
+			add_call_of(f, passes[pass].source, "op-2", at_ms, SECONDS(45),
+				    RELEASED_BY_CALLER);
+			if (k >= 28)
+				add_call_of(f, passes[pass].source, "op-1", at_ms + SECONDS(5),
+					    k % 2 ? SECONDS(4) : SECONDS(40), k % 2
+						    ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
+			for (int j = 0; passes[pass].flood && k >= 24 && j < 3; j++)
+				add_call_of(f, "cad-evil", "fl-1", at_ms + SECONDS(20 * j + 1),
+					    SECONDS(3), RELEASED_BY_OPERATOR);
+		}
+		memset(seen, 0, sizeof seen);
+		detector_each_operator(f->detector, record_operator, seen);
+		int i = 0;
+		while (strcmp(seen[i].operator_id, "op-1") != 0)
+			i++;
+		/* hidden by the flood, op-1's run starts again at its last hangup */
+		assert_int_equal(seen[i].rule.run_calls, pass == 1 ? 1 : 11);
+		assert_int_equal(seen[i].rule.run_premature, pass == 1 ? 1 : 6);
+		expected[pass] = seen[i].rule.expected;
+		evidence[pass] = seen[i].rule.evidence;
+	}
+	assert_true(fabs(expected[0] - 0.6213004475) < 1e-9);
+	assert_true(fabs(evidence[0] - 8.4815965050) < 1e-9);
+	assert_true(fabs(expected[1] - 0.6838415437) < 1e-9);
+	assert_true(fabs(evidence[1] - 0.1093760331) < 1e-9);
+	for (int pass = 2; pass < 5; pass++) {
+		assert_true(expected[pass] == expected[0]);
+		assert_true(evidence[pass] == evidence[0]);
+	}
+}
+
 /* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
  * three callers off a minute apart (evidence 1.70, 3.39, 5.04 at cut_share 0.5). Its calls per
  * hour before each give h = 3.25, 3.54, then ln(10 * 4.31) = 3.76 instead of 6, so the third
@@ -1912,6 +1981,7 @@ int main(void)
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_storm_volume_gate),
+		TEST(test_sequential_baseline_per_source),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_sequential_evidence_across_shifts),

@@ -19,7 +19,8 @@
  * rule by rule with the exact reasons, the least-evidence eviction with its exact survivors,
  * then the issue's three attacks against a shift in which a rogue call-taker cuts calls:
  * a million invented operators, forged incidents for the rogue's calls, and 66 forged lines
- * naming an honest call-taker.
+ * naming an honest call-taker; and a fourth, short calls on call-takers the flooding source
+ * owns, which raise the agency's shared baseline (detector.baseline.per_source).
  */
 
 #define T0 INT64_C(1795939200000) /* 2026-11-29T08:00:00Z */
@@ -802,6 +803,103 @@ static void test_forged_lines_do_not_frame_an_honest_operator(void **state)
 	finish(&f);
 }
 
+/* Attack 4: cad-evil ends a call of 3 s on one of two call-takers it owns in NOPD (fl-1,
+ * fl-2: theirs to report) before every line of the shift, from minute 20: the agency's
+ * premature rate, which every call-taker's expectation in the sequential rule follows, is
+ * cad-evil's to raise. With one baseline for the agency the rogue op-07, who cuts every call
+ * from minute 30, is never alerted (08:48:47.654 without the flood); with
+ * detector.baseline.per_source, cad-east's call-takers are judged against cad-east's calls
+ * alone: op-07's firing of the shift without the flood. */
+static void flood_owned(struct fixture *f, const struct shift_line *line, void *ctx)
+{
+	int *sent = ctx;
+
+	if (line->ts_ms < T0 + 20 * MINUTE)
+		return;
+	++*sent;
+	assert_int_equal(from(f, "cad-evil", line->ts_ms - 4000, START("FL-%d", "fl-%d", "NOPD"),
+			      *sent, (long long)(line->ts_ms - 4000), 1 + *sent % 2),
+			 EVENT_OK);
+	assert_int_equal(from(f, "cad-evil", line->ts_ms - 1000, END("FL-%d", "operator"), *sent,
+			      (long long)(line->ts_ms - 1000)),
+			 EVENT_OK);
+}
+
+/* The ts of the rogue's (op-07's) firings of a run into out, a line each. */
+static void rogue_firings(const struct fixture *f, char *out, size_t size)
+{
+	char *alerts = malloc(65536);
+
+	assert_non_null(alerts);
+	operator_alerts(f, alerts, 65536);
+	out[0] = '\0';
+	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, "\"operator\":\"op-07\"") &&
+		    strncmp(line, "{\"alert\":\"firing\"", 17) == 0)
+			snprintf(out + strlen(out), size - strlen(out), "%.31s\n",
+				 strstr(line, "\"ts\":"));
+	free(alerts);
+}
+
+/* The ts of op-07's firings in the shift under config, flooded (flood_owned) or not, into out,
+ * a line each. */
+static void sequential_run(const struct config *config, bool flooded, char *out, size_t size)
+{
+	struct fixture f;
+	int sent = 0;
+
+	start(&f, config);
+	run_shift(&f, flooded ? flood_owned : NULL, &sent);
+	rogue_firings(&f, out, size);
+	finish(&f);
+}
+
+/* The shift from two connections without a hello ("#1": op-01..06, "#2": op-07..12, each
+ * call's lines on its call-taker's) with per_source: connections without a hello are one
+ * sender, with one baseline between them; op-07's firings into out as sequential_run. */
+static void unnamed_run(const struct config *config, char *out, size_t size)
+{
+	struct fixture f;
+	const char *by_call[2 * SHIFT_OPERATORS * SHIFT_MINUTES] = { 0 };
+	int call_number;
+
+	start(&f, config);
+	for (size_t i = 0; i < shift_count; i++) {
+		const char *id = strstr(shift[i].text, "\"E-");
+		assert_non_null(id);
+		call_number = atoi(id + 3);
+		assert_true(call_number > 0 && call_number < 2 * SHIFT_OPERATORS * SHIFT_MINUTES);
+		if (shift[i].op)
+			by_call[call_number] = shift[i].op <= SHIFT_OPERATORS / 2 ? "#1" : "#2";
+		struct engine_origin origin = { .source = by_call[call_number],
+						.received_ms = shift[i].ts_ms + 1000 };
+		engine_process_from(f.engine, &origin, shift[i].text, strlen(shift[i].text),
+				    &f.verdict);
+		assert_int_equal(f.verdict.reject, EVENT_OK);
+	}
+	engine_flush(f.engine);
+	rogue_firings(&f, out, size);
+	finish(&f);
+}
+
+static void test_flood_of_owned_short_calls(void **state)
+{
+	struct config config;
+	char plain[1024], flooded[1024], per_source[1024];
+	(void)state;
+
+	config_set_defaults(&config); /* the sequential rule, one baseline per agency */
+	sequential_run(&config, false, plain, sizeof(plain));
+	sequential_run(&config, true, flooded, sizeof(flooded));
+	config.detector.baseline.per_source = true;
+	sequential_run(&config, true, per_source, sizeof(per_source));
+	assert_string_equal(plain, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
+	assert_string_equal(flooded, ""); /* hidden */
+	assert_string_equal(per_source, plain);
+	unnamed_run(&config, per_source, sizeof(per_source));
+	assert_string_equal(per_source, plain);
+}
+
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
  * alerts and verdicts, byte for byte. */
 #define LONG_ID	    "C-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
@@ -901,6 +999,7 @@ int main(void)
 		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),
 		cmocka_unit_test(test_forged_incidents_do_not_hide_the_rogue),
 		cmocka_unit_test(test_forged_lines_do_not_frame_an_honest_operator),
+		cmocka_unit_test(test_flood_of_owned_short_calls),
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),

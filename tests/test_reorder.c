@@ -17,7 +17,7 @@
 
 #define T0 INT64_C(1795939200000)
 #define REORDER_LAYOUT_COUNT 1982
-#define REORDER_LAYOUT_HASH UINT64_C(0x742cdda988d21f12)
+#define REORDER_LAYOUT_HASH UINT64_C(0x14cc197263a9bc47) /* snapshot format 8: with named */
 
 /* Sources whose strcmp order is not their length's or their number's: upper case first,
  * "cad-10" before "cad-2", a prefix before its extensions, and a name of the greatest length. */
@@ -51,6 +51,7 @@ static void make_item(struct reorder_item *item, int64_t ts_ms, unsigned source,
 	unsigned kind = (unsigned)(arrival % 5);
 
 	memset(item, 0, sizeof(*item));
+	item->named = source % 2 == 0;
 	event->type = (enum event_type)(EVENT_CALL_START + (int)kind);
 	event->ts_ms = ts_ms;
 	event->has_seq = (arrival >> 7) & 1;
@@ -80,6 +81,7 @@ static void assert_item_equal(const struct reorder_item *got, const struct reord
 {
 	assert_int_equal(got->event.ts_ms, want->event.ts_ms);
 	assert_string_equal(got->source, want->source);
+	assert_int_equal(got->named, want->named);
 	assert_int_equal(got->arrival, want->arrival);
 	assert_int_equal(got->call_hash, want->call_hash);
 	assert_int_equal(got->event.type, want->event.type);
@@ -191,8 +193,8 @@ static void random_step(struct reorder **reorders, size_t reorders_len, struct m
 		for (size_t i = 0; i < reorders_len; i++)
 			assert_int_equal(counts->pushes % 2
 						 ? reorder_push_event(reorders[i], &want.event,
-								      want.source, want.arrival,
-								      want.call_hash)
+								      want.source, want.named,
+								      want.arrival, want.call_hash)
 						 : reorder_push(reorders[i], &want),
 					 0);
 		model_push(model, key);
@@ -438,8 +440,9 @@ static void test_call_hash(void **state)
 	assert_int_equal(item.call_hash, hash_string("call-0000000000000005"));
 	assert_int_not_equal(item.call_hash, 0);
 	assert_int_equal(state_item.call_hash, 0);
-	assert_int_equal(reorder_push_event(reorder, &item.event, item.source, 5, 42), 0);
-	assert_int_equal(reorder_push_event(reorder, &state_item.event, state_item.source, 9, 7), 0);
+	assert_int_equal(reorder_push_event(reorder, &item.event, item.source, true, 5, 42), 0);
+	assert_int_equal(
+		reorder_push_event(reorder, &state_item.event, state_item.source, false, 9, 7), 0);
 	save_to(reorder, &saved);
 	assert_false(saved.failed);
 	codec_reader_init(&reader, saved.data, saved.len);
@@ -601,7 +604,7 @@ static void test_load_over_bound(void **state)
 /* One saved item written field by field: [u8 type][i64 ts][u8 has_seq][u64 seq]
  * [u32 released_by][u8 state][8 strings][string source][u64 arrival]. */
 static void put_raw_item(struct codec_writer *writer, uint8_t type, uint8_t state,
-			 const char *call_id, const char *source)
+			 const char *call_id, const char *source, uint8_t named)
 {
 	codec_put_u8(writer, type);
 	codec_put_i64(writer, T0);
@@ -613,6 +616,7 @@ static void put_raw_item(struct codec_writer *writer, uint8_t type, uint8_t stat
 	for (int i = 0; i < 7; i++)
 		codec_put_string(writer, "");
 	codec_put_string(writer, source);
+	codec_put_u8(writer, named);
 	codec_put_u64(writer, 1);
 }
 
@@ -651,7 +655,21 @@ static int load_raw(uint32_t count, uint8_t type, uint8_t state, const char *cal
 
 	codec_put_u32(&writer, count);
 	for (unsigned i = 0; i < items; i++)
-		put_raw_item(&writer, type, state, call_id, source);
+		put_raw_item(&writer, type, state, call_id, source, 1);
+	assert_false(writer.failed);
+	rc = load_bytes(writer.data, writer.len);
+	codec_writer_release(&writer);
+	return rc;
+}
+
+/* One call_start item of source "cad-1" whose named byte is named: what reorder_load returns. */
+static int load_named(uint8_t named)
+{
+	struct codec_writer writer = {0};
+	int rc;
+
+	codec_put_u32(&writer, 1);
+	put_raw_item(&writer, EVENT_CALL_START, AGENT_STATE_NONE, "c", "cad-1", named);
 	assert_false(writer.failed);
 	rc = load_bytes(writer.data, writer.len);
 	codec_writer_release(&writer);
@@ -699,6 +717,8 @@ static void test_load_refused(void **state)
 			 -EINVAL);
 	assert_int_equal(load_raw(1, EVENT_CALL_START, AGENT_STATE_NONE, "c", long_source, 1),
 			 -EINVAL);
+	assert_int_equal(load_named(0), 0);
+	assert_int_equal(load_named(2), -EINVAL); /* named is a boolean byte */
 
 	/* A real save of two items, then cut short by a byte: refused; whole: loaded. */
 	assert_non_null(reorder);

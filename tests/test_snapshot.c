@@ -222,6 +222,10 @@ static int64_t control_ts(const struct engine *engine)
 	return engine_watermark_ms(engine) + 1500;
 }
 
+/* The feed source feed() sends the lines from: NULL, the unnamed stream, unless a test names
+ * one (and sets it back). */
+static const char *feed_source;
+
 static void feed(struct engine *engine, size_t from, size_t to)
 {
 	char alert_id[ALERT_ID_LENGTH + 1], ack[128], why[128];
@@ -239,7 +243,8 @@ static void feed(struct engine *engine, size_t from, size_t to)
 			engine_control(engine, lines[i] + 8, strlen(lines[i] + 8),
 				       control_ts(engine), why, sizeof(why));
 		} else {
-			engine_process_line(engine, lines[i], strlen(lines[i]), NULL, 0);
+			struct engine_verdict verdict;
+			engine_process(engine, feed_source, lines[i], strlen(lines[i]), &verdict);
 		}
 	}
 }
@@ -522,6 +527,29 @@ static void test_restore_storm_gate_gives_same_alerts(void **state)
 	assert_true(differs);
 	clear(&without);
 	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
+/* detector.baseline.per_source with the shift sent by the named source cad-1: the agencies'
+ * baselines are kept under the source's name, saved with it and found again after a restore
+ * (a baseline restored without its source would start over from the prior: other alerts). */
+static void test_restore_per_source_baselines(void **state)
+{
+	struct config config;
+	struct alerts whole = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.detector.rules[0].false_alarm_calls = 100;
+	config.detector.baseline.per_source = true;
+	feed_source = "cad-1";
+	struct engine *reference = engine_new(&config, collect, &whole);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	assert_true(count_kind(&whole, "firing") >= 2);
+	assert_restores_anywhere(&config, &whole, 17);
+	feed_source = NULL;
 	clear(&whole);
 }
 
@@ -1048,7 +1076,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 7");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 8");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1059,7 +1087,7 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 7");
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 8");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1289,6 +1317,7 @@ int main(void)
 		cmocka_unit_test(test_restore_anywhere_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
 		cmocka_unit_test(test_restore_storm_gate_gives_same_alerts),
+		cmocka_unit_test(test_restore_per_source_baselines),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_sequential_hourly_raises),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
