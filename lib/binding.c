@@ -332,7 +332,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 	}
 	if (!source || source->agency_count == 0 ||
 	    (event->type != EVENT_CALL_START && event->type != EVENT_OPERATOR_STATE &&
-	     !event->agency[0]) ||
+	     event->type != EVENT_CALL_OFFERED && !event->agency[0]) ||
 	    agency_listed(source, event->agency))
 		return EVENT_OK;
 	snprintf(why, why_size,

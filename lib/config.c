@@ -2851,6 +2851,13 @@ static const struct key baseline_keys[] = {
 	  FIELD(detector.baseline.storm_usual_half_life_seconds),
 	  .fallback = "7200",
 	  .doc = "Half-life, seconds of event time, of the agency's usual calls per hour that" },
+	{ .name = "storm_offered_factor",
+	  .parse = parse_nonnegative_number,
+	  LIVE(NUMBER),
+	  FIELD(detector.baseline.storm_offered_factor),
+	  .fallback = "1.3",
+	  .doc = "The storm gate on the agency's offered calls (a number >= 0; default 1.3; 0 = "
+		 "off):" },
 	{ .name = NULL },
 };
 

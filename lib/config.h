@@ -236,6 +236,8 @@ struct config_baseline {
 					   * which its call-takers' own calls count in their fast
 					   * expectation (0: never) */
 	double storm_usual_half_life_seconds; /* of that usual rate */
+	double storm_offered_factor;      /* the same for the agency's offered calls, while it
+					   * sends call_offered events (0: never) */
 };
 
 /* What a named feed source may say (sources:): its agencies, when listed. */

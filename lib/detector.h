@@ -87,6 +87,7 @@ struct detector_stats {
 	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */
 	uint64_t too_old;           /* completed calls older than every window */
 	uint64_t baselines_evicted; /* agency baselines forgotten: max_operators reached */
+	uint64_t offered;           /* call_offered events counted in their agency's volume */
 	uint32_t operators;         /* operators tracked now */
 	uint32_t open_alerts;       /* operators with an alert open now */
 };
@@ -113,6 +114,13 @@ enum detector_result detector_add_call(struct detector *detector,
  * ignored. It changes no detection: a logged-off operator's calls count as any other's.
  */
 void detector_operator_state(struct detector *detector, const struct event *event);
+/**
+ * A call_offered event: a call arrived at event->agency (answered or not). Counted in the
+ * agency's offered volume (its baseline made if new, under tracker.max_operators like a
+ * call's), which the storm gate uses instead of the answered volume while the agency sends
+ * them (docs/detection.md). Makes no operator and no call.
+ */
+void detector_call_offered(struct detector *detector, const struct event *event);
 
 /**
  * A completed call from ani that was not premature, answered at start_ms: mark a premature

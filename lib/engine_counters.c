@@ -78,6 +78,8 @@ const struct engine_counter engine_counters_metrics[] = {
 	METRIC("calls", "calls judged", detector.calls, "calls_total", "Completed calls judged."),
 	METRIC("premature", "premature hangups", detector.premature, "premature_total",
 	       "Completed calls judged premature hangups."),
+	METRIC("offered_calls", "offered calls", detector.offered, "offered_calls_total",
+	       "call_offered events counted in their agency's offered volume (the storm gate)."),
 	FAMILY("evicted_total", "counter",
 	       "Entries forgotten because a bounded table was full, by the configuration key to "
 	       "raise."),

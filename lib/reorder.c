@@ -259,7 +259,7 @@ static int get_item(struct reorder_item *item, struct codec_reader *reader)
 	codec_get_string(reader, item->source, sizeof(item->source));
 	item->arrival = codec_get_u64(reader);
 	item->call_hash = reorder_call_hash(event);
-	if (reader->failed || type < EVENT_CALL_START || type > EVENT_OPERATOR_STATE ||
+	if (reader->failed || type < EVENT_CALL_START || type > EVENT_CALL_OFFERED ||
 	    state >= AGENT_STATE_COUNT ||
 	    (type == EVENT_OPERATOR_STATE) != (state != AGENT_STATE_NONE))
 		return -EINVAL;

@@ -205,6 +205,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.history_settle_seconds == 28800.0);
 	assert_true(config.detector.baseline.storm_volume_factor == 2.0);
 	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 7200.0);
+	assert_true(config.detector.baseline.storm_offered_factor == 1.3);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 	assert_int_equal(config.nats.server_count, 1);
@@ -2121,8 +2122,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 138);
-	assert_int_equal(check.documented, 129);
+	assert_int_equal(check.keys, 139);
+	assert_int_equal(check.documented, 130);
 	free(text);
 #else
 	(void)state;
@@ -2193,7 +2194,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 190);
+	assert_int_equal(check.keys, 191);
 	assert_int_equal(check.entry_keys, 67);
 	assert_string_equal(
 		check.restart,
@@ -2475,8 +2476,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 145);
-	assert_int_equal(check.round_trips, 144);
+	assert_int_equal(check.with_fallback, 146);
+	assert_int_equal(check.round_trips, 145);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2643,7 +2644,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 148);
+	assert_int_equal(tagged, 149);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);

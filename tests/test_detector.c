@@ -1301,6 +1301,77 @@ static void test_sequential_storm_volume_gate(void **state)
 	}
 }
 
+/* A call_offered of agency NOPD at ts_ms. */
+static void offered_at(struct fixture *f, int64_t ts_ms)
+{
+	struct event event = { .type = EVENT_CALL_OFFERED, .ts_ms = ts_ms };
+
+	snprintf(event.call_id, sizeof(event.call_id), "q%d", ++f->call_number);
+	snprintf(event.agency, sizeof(event.agency), "NOPD");
+	detector_call_offered(f->detector, &event);
+}
+
+/* The offered gate, on test_sequential_storm_volume_gate's calls (both factors 2): when the
+ * agency sends call_offered events, their surge opens the gate instead of the answered volume's.
+ * Pass 0: a call offered at each usual call's start, then three every 10 s in the storm, and
+ * op-2 answers no storm call: the answered volume shows no surge (0.39 and 9.14 there), the
+ * offered one does, and op-1's burst is judged with its own calls kept (expectation 2.98,
+ * evidence 2.58). Pass 1: op-2's storm calls, but the offered calls go on at their usual one a
+ * minute: no surge, the gate stays closed where the answered one opened (the values of factor
+ * 0). Passes 2 and 3 fall back to the answered gate (its 1.127, 6.25): the last offered call
+ * more than storm_usual_half_life_seconds (600 s) before, or offered calls for less than 600 s
+ * in all. Pass 4 is pass 0 with storm_offered_factor 0: the answered gate, closed (0.39, 9.14).
+ * No pass makes an operator of the offered calls. */
+static void test_sequential_storm_offered_gate(void **state)
+{
+	struct fixture *f = *state;
+	const double expected[5] = { 2.9794002050, 0.3668663330, 1.1265116242, 1.1265116242,
+				     0.3919133271 };
+	const double evidence[5] = { 2.5803625153, 9.4623501188, 6.2487332639, 6.2487332639,
+				     9.1432844878 };
+	const uint64_t offered[5] = { 38, 21, 1, 26, 38 };
+
+	for (int pass = 0; pass < 5; pass++) {
+		struct seen_operator seen[3];
+
+		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
+		f->config.detector.baseline.fast_half_life_seconds = 60;
+		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
+		f->config.detector.baseline.storm_volume_factor = 2.0;
+		f->config.detector.baseline.storm_offered_factor = pass == 4 ? 0.0 : 2.0;
+		reconfigure(f);
+		for (int k = 0; k < 20; k++) {
+			if (pass < 2 || pass == 4 || (pass == 2 && k == 0))
+				offered_at(f, T0 + SECONDS(60 * k));
+			add_call(f, "op-2", T0 + SECONDS(60 * k), SECONDS(30), RELEASED_BY_CALLER);
+		}
+		for (int q = 0; q < 20 && pass == 3; q++)
+			offered_at(f, T0 + SECONDS(1000 + 10 * q));
+		for (int j = 0; j < 6; j++) {
+			for (int q = 0; q < 3 && (pass == 0 || pass == 4); q++)
+				offered_at(f, T0 + SECONDS(1190 + 10 * j + 3 * q));
+			if (pass == 1 && j == 0)
+				offered_at(f, T0 + SECONDS(1200));
+			if (pass != 0 && pass != 4)
+				add_call(f, "op-2", T0 + SECONDS(1195 + 10 * j), SECONDS(30),
+					 RELEASED_BY_CALLER);
+			if (pass == 3)
+				offered_at(f, T0 + SECONDS(1199 + 10 * j));
+			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
+				 RELEASED_BY_OPERATOR);
+		}
+		memset(seen, 0, sizeof seen);
+		detector_each_operator(f->detector, record_operator, seen);
+		struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
+		assert_string_equal(op1->operator_id, "op-1");
+		assert_int_equal(op1->rule.run_calls, 6);
+		assert_true(fabs(op1->rule.expected - expected[pass]) < 1e-9);
+		assert_true(fabs(op1->rule.evidence - evidence[pass]) < 1e-9);
+		assert_int_equal(detector_stats(f->detector)->offered, offered[pass]);
+		assert_int_equal(detector_stats(f->detector)->operators, 2); /* no operator made */
+	}
+}
+
 /* The threshold per hour: op-7 takes a real call every 30 minutes for two hours, then cuts
  * three callers off a minute apart (evidence 1.70, 3.39, 5.04 at cut_share 0.5). Its calls per
  * hour before each give h = 3.25, 3.54, then ln(10 * 4.31) = 3.76 instead of 6, so the third
@@ -1912,6 +1983,7 @@ int main(void)
 		TEST(test_sequential_history_settles),
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_storm_volume_gate),
+		TEST(test_sequential_storm_offered_gate),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_sequential_evidence_across_shifts),

@@ -216,6 +216,38 @@ static void test_resent_event_is_ignored(void **state)
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
 
+/* A call_offered counts in its agency's offered volume and opens no call and no operator; a
+ * resend of it is a duplicate; the call's call_start at the same ts is another event; a bad one
+ * is rejected and counted like any line. */
+static void test_call_offered_opens_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const char offered[] = "{\"type\":\"call_offered\",\"call_id\":\"c1\","
+				      "\"ts\":\"2026-11-29T08:00:00Z\",\"agency\":\"NOPD\"}";
+	char why[256];
+
+	assert_int_equal(feed(f, offered), EVENT_OK);
+	assert_int_equal(feed(f, offered), EVENT_OK);
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->duplicates, 1);
+	assert_int_equal(stats->detector.offered, 1);
+	assert_int_equal(stats->open_calls, 0);
+	assert_int_equal(stats->detector.operators, 0);
+	assert_int_equal(feed(f, shift[0]), EVENT_OK); /* c1's call_start at the same ts */
+	stats = engine_stats(f->engine);
+	assert_int_equal(stats->duplicates, 1);
+	assert_int_equal(stats->open_calls, 1);
+	static const char bad[] = "{\"type\":\"call_offered\",\"ts\":1}";
+	assert_int_equal(engine_process_line(f->engine, bad, strlen(bad), why, sizeof(why)),
+			 EVENT_REJECT_MISSING_FIELD);
+	stats = engine_stats(f->engine);
+	assert_string_equal(why, "call_offered: missing required field \"call_id\"");
+	assert_int_equal(stats->rejects[EVENT_REJECT_MISSING_FIELD], 1);
+	assert_int_equal(stats->lines, 4);
+	assert_int_equal(stats->events, 3);
+	assert_int_equal(stats->detector.offered, 1);
+}
+
 static void test_event_id_identifies_resends(void **state)
 {
 	struct fixture *f = *state;
@@ -680,6 +712,7 @@ int main(void)
 			test_blank_lines_ignored_and_external_rejects_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_embedded_nul_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resent_event_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_offered_opens_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_id_identifies_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_late_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_seq_resends, setup, teardown),

@@ -31,6 +31,7 @@ static struct engine_stats numbered_stats(void)
 	stats.detector.alerts = 42;
 	stats.detector.calls = 40;
 	stats.detector.premature = 23;
+	stats.detector.offered = 24;
 	stats.detector.called_back = 3;
 	stats.detector.too_old = 14;
 	stats.detector.operators_evicted = 15;
@@ -143,6 +144,9 @@ static void test_metrics(void **state)
 		{ "calls", "calls_total", "counter", "Completed calls judged.", 1, 40 },
 		{ "premature", "premature_total", "counter",
 		  "Completed calls judged premature hangups.", 1, 23 },
+		{ "offered_calls", "offered_calls_total", "counter",
+		  "call_offered events counted in their agency's offered volume (the storm gate).",
+		  1, 24 },
 		{ "evicted_total", "evicted_total", "counter",
 		  "Entries forgotten because a bounded table was full, by the configuration key to "
 		  "raise.",
