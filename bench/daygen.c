@@ -297,6 +297,7 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 		if (!call)
 			return -1;
 		call->op = pick_operator(gen, agency);
+		call->offered_ms = arrival_ms;
 		call->start_ms =
 			gen->free_ms[call->op] > arrival_ms ? gen->free_ms[call->op] : arrival_ms;
 		if (redial) {
@@ -329,7 +330,12 @@ static int write_event(const struct gen *gen, struct daygen_shift *shift,
 	char line[LINE_MAX_BYTES];
 	int len;
 
-	if (event->type == GENCALL_START)
+	if (event->type == GENCALL_OFFERED)
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_offered\",\"call_id\":\"d-%" PRIu32
+			       "\",\"ts\":%" PRId64 ",\"agency\":\"%s\"}\n",
+			       number, event->ts_ms, agency_of(gen, call->op)->name);
+	else if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"d-%" PRIu32
 			       "\",\"ts\":%" PRId64 ",\"agency\":\"%s\",\"operator\":\"op-%02u\","
@@ -389,7 +395,8 @@ static int write_logons(const struct gen *gen, struct daygen_shift *shift, unsig
 static int write_shift(const struct gen *gen, struct daygen_shift *shift)
 {
 	size_t n;
-	struct gencall_event *events = gencall_events(&gen->list, call_skew, gen, &n);
+	struct gencall_event *events =
+		gencall_events(&gen->list, call_skew, gen, gen->params->offered, &n);
 	unsigned logons = gen->params->shifts > 1 ? 2 * gen->params->shifts : 0, k = 0;
 	int rc = 0;
 

@@ -47,6 +47,7 @@ struct daygen_params {
 	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
 	enum gencall_storm storm_kind; /* flat: no volume rise; surge: no duplicate reports */
 	unsigned rogue_agency;   /* the rogue's agency: 0 CITY (6), 1 COUNTY (5), 2 EMS (3) */
+	bool offered;            /* a call_offered line at each call's arrival (its agency's) */
 };
 
 struct daygen_shift {

@@ -176,6 +176,7 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 			return -1;
 		size_t index = gen->list.count - 1;
 		call->op = op;
+		call->offered_ms = t_ms;
 		call->start_ms = t_ms > free_ms ? t_ms : free_ms;
 		random_ani(gen, call->ani);
 		double kind = uniform(&gen->rng);
@@ -218,7 +219,12 @@ static int write_event(struct shiftgen_shift *shift, const struct gencall *call,
 	char line[LINE_MAX_BYTES];
 	int len;
 
-	if (event->type == GENCALL_START)
+	if (event->type == GENCALL_OFFERED)
+		len = snprintf(line, sizeof(line),
+			       "{\"type\":\"call_offered\",\"call_id\":\"g%" PRIu32
+			       "\",\"ts\":%" PRId64 ",\"agency\":\"%s\"}\n",
+			       number, event->ts_ms, agency);
+	else if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"g%" PRIu32
 			       "\",\"ts\":%" PRId64 ",\"operator\":\"op-%02u\",\"agency\":\"%s\","
@@ -278,7 +284,8 @@ static int write_logons(struct shiftgen_shift *shift, unsigned k, int64_t skew_m
 static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t skew_ms)
 {
 	size_t n;
-	struct gencall_event *events = gencall_events(&gen->list, call_skew, &skew_ms, &n);
+	struct gencall_event *events = gencall_events(&gen->list, call_skew, &skew_ms,
+						      gen->params->offered, &n);
 	unsigned logons = gen->params->shifts > 1 ? 2 * gen->params->shifts : 0, k = 0;
 	int64_t hours_ms = (int64_t)(gen->params->hours * 3600000.0);
 	int rc = 0;
