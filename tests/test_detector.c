@@ -1258,6 +1258,20 @@ static void test_sequential_settled_history_factor(void **state)
 	}
 }
 
+/* op-1's run of six calls in the storm-gate tests: its expectation and evidence. */
+static void assert_op1_burst(struct fixture *f, double expected, double evidence)
+{
+	struct seen_operator seen[3];
+
+	memset(seen, 0, sizeof seen);
+	detector_each_operator(f->detector, record_operator, seen);
+	struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
+	assert_string_equal(op1->operator_id, "op-1");
+	assert_int_equal(op1->rule.run_calls, 6);
+	assert_true(fabs(op1->rule.expected - expected) < 1e-9);
+	assert_true(fabs(op1->rule.evidence - evidence) < 1e-9);
+}
+
 /* storm_volume_factor: op-2 answers a real call a minute for 20 minutes (the agency's usual
  * volume, at a 600 s half-life), then a storm: op-2 answers a real call every 10 s and op-1
  * ends six calls early 10 s apart. Once the rest of the agency's calls per hour over the
@@ -1275,8 +1289,6 @@ static void test_sequential_storm_volume_gate(void **state)
 	const double evidence[4] = { 9.4623501188, 6.2487332639, 9.4623501188, 9.1432844878 };
 
 	for (int pass = 0; pass < 4; pass++) {
-		struct seen_operator seen[3];
-
 		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
 		f->config.detector.baseline.fast_half_life_seconds = 60;
 		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
@@ -1291,13 +1303,7 @@ static void test_sequential_storm_volume_gate(void **state)
 			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
 				 RELEASED_BY_OPERATOR);
 		}
-		memset(seen, 0, sizeof seen);
-		detector_each_operator(f->detector, record_operator, seen);
-		struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
-		assert_string_equal(op1->operator_id, "op-1");
-		assert_int_equal(op1->rule.run_calls, 6);
-		assert_true(fabs(op1->rule.expected - expected[pass]) < 1e-9);
-		assert_true(fabs(op1->rule.evidence - evidence[pass]) < 1e-9);
+		assert_op1_burst(f, expected[pass], evidence[pass]);
 	}
 }
 
@@ -1332,8 +1338,6 @@ static void test_sequential_storm_offered_gate(void **state)
 	const uint64_t offered[5] = { 38, 21, 1, 26, 38 };
 
 	for (int pass = 0; pass < 5; pass++) {
-		struct seen_operator seen[3];
-
 		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
 		f->config.detector.baseline.fast_half_life_seconds = 60;
 		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
@@ -1360,13 +1364,7 @@ static void test_sequential_storm_offered_gate(void **state)
 			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
 				 RELEASED_BY_OPERATOR);
 		}
-		memset(seen, 0, sizeof seen);
-		detector_each_operator(f->detector, record_operator, seen);
-		struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
-		assert_string_equal(op1->operator_id, "op-1");
-		assert_int_equal(op1->rule.run_calls, 6);
-		assert_true(fabs(op1->rule.expected - expected[pass]) < 1e-9);
-		assert_true(fabs(op1->rule.evidence - evidence[pass]) < 1e-9);
+		assert_op1_burst(f, expected[pass], evidence[pass]);
 		assert_int_equal(detector_stats(f->detector)->offered, offered[pass]);
 		assert_int_equal(detector_stats(f->detector)->operators, 2); /* no operator made */
 	}
