@@ -322,6 +322,28 @@ static const struct agency *agency_of(const struct gen *gen, unsigned op)
 	return &gen->agencies[AGENCIES - 1];
 }
 
+/* A call_offered line; with offered_flood, in the rogue's agency and the storm's hours, two
+ * more under other call_ids. */
+static int write_offered(const struct gen *gen, struct daygen_shift *shift, uint32_t number,
+			 int64_t ts_ms, const struct agency *agency)
+{
+	bool flood = gen->params->offered_flood &&
+		     agency == &gen->agencies[gen->params->rogue_agency % AGENCIES] &&
+		     ts_ms >= gen->storm_start_ms && ts_ms < gen->storm_end_ms;
+	int rc = 0;
+
+	for (int k = 0; k < (flood ? 3 : 1) && rc == 0; k++) {
+		char line[LINE_MAX_BYTES];
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"call_offered\",\"call_id\":\"d-%" PRIu32
+				   "%s%.0d\",\"ts\":%" PRId64 ",\"agency\":\"%s\"}\n",
+				   number, k ? "-f" : "", k, ts_ms, agency->name);
+		rc = gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+				    (size_t)len);
+	}
+	return rc;
+}
+
 static int write_event(const struct gen *gen, struct daygen_shift *shift,
 		       const struct gencall *call, uint32_t number,
 		       const struct gencall_event *event)
@@ -331,11 +353,8 @@ static int write_event(const struct gen *gen, struct daygen_shift *shift,
 	int len;
 
 	if (event->type == GENCALL_OFFERED)
-		len = snprintf(line, sizeof(line),
-			       "{\"type\":\"call_offered\",\"call_id\":\"d-%" PRIu32
-			       "\",\"ts\":%" PRId64 ",\"agency\":\"%s\"}\n",
-			       number, event->ts_ms, agency_of(gen, call->op)->name);
-	else if (event->type == GENCALL_START)
+		return write_offered(gen, shift, number, event->ts_ms, agency_of(gen, call->op));
+	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"d-%" PRIu32
 			       "\",\"ts\":%" PRId64 ",\"agency\":\"%s\",\"operator\":\"op-%02u\","
