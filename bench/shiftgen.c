@@ -315,7 +315,8 @@ static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t sk
 			rc = write_logons(shift, k, skew_ms, hours_ms);
 		if (rc == 0)
 			rc = write_event(shift, &gen->list.calls[events[i].call],
-					 events[i].call + 1, &events[i], gen->params->offered_flood);
+					 events[i].call + 1, &events[i],
+					 gen->params->offered_flood);
 	}
 	for (; k < logons && rc == 0; k++)
 		rc = write_logons(shift, k, skew_ms, hours_ms);
