@@ -65,6 +65,10 @@ struct daygen_shift {
 	int64_t storm_start_ms;
 	int64_t storm_end_ms;
 	int high_pocket_operator; /* -1: none */
+	/* each call-taker's share of pocket dials over their agency's (the log-normal factor,
+	 * times 2.5 for the high-pocket position): what bench/detection --dump reads a false
+	 * alert against */
+	double pocket_factor[DAYGEN_MAX_OPERATORS];
 };
 
 #define DAYGEN_SHIFT_PERIOD_MS 86400000LL /* a shift starts every 24 h (16 h off between) */

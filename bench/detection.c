@@ -5,7 +5,7 @@
  * they cry wolf, on simulated shifts.
  *
  *   detection [--seeds N] [--first-seed S] [--config FILE] [--only LIST] [--jobs N]
- *             [--redial-share R] [--why]
+ *             [--redial-share R] [--why] [--dump]
  *
  * For each scenario and seed, the shift is generated in-process by tools/sim.c (the
  * generator of cadmon-sim: the same seed gives the same lines) and every line goes through a
@@ -42,6 +42,7 @@
 #include "daygen.h"
 #include "shiftgen.h"
 #include "sim.h"
+#include "trace.h"
 
 #define DEFAULT_SEEDS 200
 #define DEFAULT_JOBS 2               /* processes, each running whole scenarios */
@@ -64,6 +65,10 @@
 #define STORM_AFTER_MS 7200000      /* a reference alarm this soon after a storm is "in storm" */
 #define WHY_KEPT 400                /* --why: the characters of a firing's explanation kept */
 #define MAX_SHIFTS 8                /* the several-shift rows' shifts */
+#define CALL_END_PREFIX "{\"type\":\"call_end\""  /* how every generator's call_end begins */
+#define CALL_END_PREFIX_LEN (sizeof(CALL_END_PREFIX) - 1)
+#define OWN_RATE_FACTOR 1.2         /* --dump: an operator's pocket share this far over their
+				     * agency's is "own-rate" */
 
 enum generator { GEN_SIM, GEN_SHIFTGEN, GEN_DAYGEN, GENERATOR_COUNT };
 
@@ -245,19 +250,26 @@ static const struct bench_case cases[] = {
 	  DAYGEN_LONG_CALLS, 1, 0, 0, 0, true, true },
 };
 
-#define SIM_BASELINE_CASE 0
-#define SHIFTGEN_BASELINE_CASE 9
-#define DAYGEN_BASELINE_CASE 20
-#define G5_BASELINE_CASE 36
-#define D5_BASELINE_CASE 43
-
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
+
+/* The row of that label (the references' calibration rows): found by name, so that a row
+ * added to the table cannot make another one the calibration's. */
+static size_t case_named(const char *label)
+{
+	size_t i = 0;
+
+	while (i < CASE_COUNT - 1 && strcmp(cases[i].label, label) != 0)
+		i++;
+	return i;
+}
 
 struct firing {
 	unsigned operator_index;
 	int64_t ts_ms;
 	int64_t window_ms; /* of the rule that fired: the evidence it looked at */
 	char why[WHY_KEPT]; /* its explanation (--why), truncated */
+	double threshold;   /* a sequential rule's: the evidence it needed (--dump) */
+	double own_factor;
 };
 
 /* The firings of one shift, in emission order (event time). */
@@ -292,6 +304,7 @@ struct bench_shift {
 	int64_t storm_start_ms, storm_end_ms;
 	bool has_storm;
 	int high_pocket_operator;  /* -1: none */
+	double pocket_factor[MAX_OPERATORS]; /* shiftgen, daygen: own pocket share / agency's */
 };
 
 /* The detector's or a reference's score in one scenario. */
@@ -346,6 +359,7 @@ struct bench_options {
 	double shifts_reference_threshold[GENERATOR_COUNT][SCORE_COUNT];
 	double shifts_calibration_per_100[GENERATOR_COUNT];
 	bool why;                /* print every false firing's explanation to stderr */
+	bool dump;               /* print every false firing's run of evidence to stderr */
 };
 
 /* ---- generating a shift ------------------------------------------------------------------ */
@@ -452,6 +466,7 @@ static int sim_bench_shift(const struct bench_case *bench_case, const struct ben
 	for (unsigned op = 0; op < scenario.operator_count; op++) {
 		const struct sim_misconduct *misconduct = sim_misconduct_of(&scenario, op);
 		shift->onset_ms[op] = misconduct ? sim_onset_ms(&scenario, misconduct) : INT64_MAX;
+		shift->pocket_factor[op] = 1.0;
 	}
 	return 0;
 }
@@ -502,8 +517,10 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 	shift->storm_start_ms = gen.storm_start_ms;
 	shift->storm_end_ms = gen.storm_end_ms;
 	shift->high_pocket_operator = gen.high_pocket_operator;
-	for (unsigned op = 0; op < gen.operator_count; op++)
+	for (unsigned op = 0; op < gen.operator_count; op++) {
 		shift->onset_ms[op] = gen.onset_ms[op];
+		shift->pocket_factor[op] = gen.pocket_factor[op];
+	}
 	return 0;
 }
 
@@ -552,8 +569,10 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 	shift->storm_start_ms = gen.storm_start_ms;
 	shift->storm_end_ms = gen.storm_end_ms;
 	shift->high_pocket_operator = gen.high_pocket_operator;
-	for (unsigned op = 0; op < gen.operator_count; op++)
+	for (unsigned op = 0; op < gen.operator_count; op++) {
 		shift->onset_ms[op] = gen.onset_ms[op];
+		shift->pocket_factor[op] = gen.pocket_factor[op];
+	}
 	return 0;
 }
 
@@ -596,13 +615,16 @@ static void record_firing(const struct alert *alert, const char *json, size_t js
 	firing->ts_ms = alert->ts_ms;
 	firing->window_ms = (int64_t)alert->window_seconds * 1000;
 	firing->why[0] = '\0';
+	firing->threshold = alert->has_evidence ? alert->threshold : 0.0;
+	firing->own_factor = alert->has_evidence ? alert->own_factor : 0.0;
 	if (alerts->keep_why && alert->why)
 		snprintf(firing->why, sizeof(firing->why), "%s", alert->why);
 }
 
-/* Feed every line of the shift to a fresh engine; the rejected lines' count, or -1. */
+/* Feed every line of the shift to a fresh engine; the rejected lines' count, or -1. With a
+ * trace (--dump), each call_end line's change of the evidence is recorded in it. */
 static long run_engine(const struct config *config, const struct bench_shift *shift,
-		       struct shift_alerts *alerts)
+		       struct shift_alerts *alerts, struct trace *trace)
 {
 	struct engine *engine = engine_new(config, record_firing, alerts);
 	char why[256];
@@ -618,6 +640,9 @@ static long run_engine(const struct config *config, const struct bench_shift *sh
 		const char *newline = memchr(line, '\n', shift->text_len - at);
 		size_t len = newline ? (size_t)(newline - line) : shift->text_len - at;
 		rejected += engine_process_line(engine, line, len, why, sizeof(why)) != EVENT_OK;
+		if (trace && len > CALL_END_PREFIX_LEN &&
+		    memcmp(line, CALL_END_PREFIX, CALL_END_PREFIX_LEN) == 0)
+			trace_after_line(trace, engine, at);
 		at += len + 1;
 	}
 	engine_free(engine);
@@ -921,6 +946,235 @@ static void print_false_firings(const struct bench_case *bench_case, uint64_t se
 	}
 }
 
+/* ---- --dump: each false alert's run of evidence -------------------------------------------- */
+
+/* A field's text after "key": in line[0..len) (up to the next '"' or ','), into out. */
+static bool line_field(const char *line, size_t len, const char *key, char *out, size_t size)
+{
+	size_t key_len = strlen(key);
+
+	for (size_t i = 0; i + key_len < len; i++) {
+		if (memcmp(line + i, key, key_len) != 0)
+			continue;
+		size_t from = i + key_len + (line[i + key_len] == '"');
+		size_t n = 0;
+		while (from + n < len && line[from + n] != '"' && line[from + n] != ',' &&
+		       line[from + n] != '}' && n + 1 < size)
+			n++;
+		memcpy(out, line + from, n);
+		out[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* The line starting at offset: its length. */
+static size_t line_length(const struct bench_shift *shift, size_t offset)
+{
+	const char *end = memchr(shift->text + offset, '\n', shift->text_len - offset);
+
+	return end ? (size_t)(end - shift->text - offset) : shift->text_len - offset;
+}
+
+/* The offset of the latest line before offset that begins with prefix, or SIZE_MAX. */
+static size_t find_line_before(const struct bench_shift *shift, size_t offset, const char *prefix)
+{
+	size_t prefix_len = strlen(prefix);
+
+	while (offset > 0) {
+		size_t start = offset - 1;
+		while (start > 0 && shift->text[start - 1] != '\n')
+			start--;
+		if (offset - start > prefix_len &&
+		    memcmp(shift->text + start, prefix, prefix_len) == 0)
+			return start;
+		offset = start;
+	}
+	return SIZE_MAX;
+}
+
+/* The redial that made a callback (its call_end line at offset), in words: its talk seconds,
+ * who ended it, and whether it got an incident. *real: it had one (both generators give
+ * every real redial an incident; a pocket dialer's redial gets none). */
+static void describe_redial(const struct bench_shift *shift, size_t offset, char *out,
+			    size_t size, bool *real)
+{
+	const char *end_line = shift->text + offset;
+	size_t end_len = line_length(shift, offset);
+	char id[64], end_ts[32], start_ts[32], released[16], prefix[128];
+
+	*real = false;
+	if (!line_field(end_line, end_len, "\"call_id\":", id, sizeof(id)) ||
+	    !line_field(end_line, end_len, "\"ts\":", end_ts, sizeof(end_ts)) ||
+	    !line_field(end_line, end_len, "\"released_by\":", released, sizeof(released))) {
+		snprintf(out, size, "?");
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "{\"type\":\"call_start\",\"call_id\":\"%s\"", id);
+	size_t start = find_line_before(shift, offset, prefix);
+	snprintf(prefix, sizeof(prefix), "{\"type\":\"incident\",\"call_id\":\"%s\"", id);
+	bool incident = find_line_before(shift, offset, prefix) != SIZE_MAX;
+	double talk_s = -1.0;
+	if (start != SIZE_MAX &&
+	    line_field(shift->text + start, line_length(shift, start), "\"ts\":", start_ts,
+		       sizeof(start_ts)))
+		talk_s = (double)(strtoll(end_ts, NULL, 10) - strtoll(start_ts, NULL, 10)) / 1000.0;
+	*real = incident;
+	snprintf(out, size, "redial %s %.0f s, ended by %s%s", id, talk_s, released,
+		 incident ? ", incident" : "");
+}
+
+/* What one false alert's run was made of. */
+struct run_reading {
+	unsigned calls, premature, callbacks, real_callbacks;
+	double expected, hangups_llr, others_llr, callbacks_llr;
+	double max_without_callbacks; /* the same run's CUSUM with no callback counted */
+	int64_t start_ms;             /* the run's first step */
+};
+
+static void read_run(const struct trace *trace, const struct bench_shift *shift, unsigned op,
+		     size_t from, size_t to, struct run_reading *run)
+{
+	const struct trace_step *steps = trace->operators[op].steps;
+	double without = 0.0;
+
+	*run = (struct run_reading){ .start_ms = from < to ? steps[from].ts_ms : 0 };
+	for (size_t i = from; i < to; i++) {
+		const struct trace_step *step = &steps[i];
+		if (step->kind == TRACE_CALLBACK) {
+			bool real;
+			char words[160];
+			describe_redial(shift, step->line_offset, words, sizeof(words), &real);
+			run->callbacks += step->callbacks;
+			run->real_callbacks += real ? step->callbacks : 0;
+			run->callbacks_llr += step->llr;
+			continue;
+		}
+		run->calls++;
+		run->premature += step->premature;
+		run->expected += step->p0;
+		*(step->premature ? &run->hangups_llr : &run->others_llr) += step->llr;
+		without = fmax(0.0, without + step->llr);
+		run->max_without_callbacks = fmax(run->max_without_callbacks, without);
+	}
+}
+
+/* An operator's calls and premature hangups in [from_ms, to_ms), and the rest of their
+ * agency's (the operators the trace saw with the same agency). */
+static void shift_shares(const struct bench_shift *shift, const struct trace *trace, unsigned op,
+			 int64_t from_ms, int64_t to_ms, unsigned counts[4])
+{
+	memset(counts, 0, 4 * sizeof(unsigned));
+	for (size_t i = 0; i < shift->call_count; i++) {
+		const struct ref_call *call = &shift->calls[i];
+		if (call->end_ms < from_ms || call->end_ms >= to_ms ||
+		    strcmp(trace->operators[call->op].agency, trace->operators[op].agency) != 0)
+			continue;
+		unsigned *pair = call->op == op ? &counts[0] : &counts[2];
+		pair[0]++;
+		pair[1] += call->premature;
+	}
+}
+
+/* The operators the trace saw in op's agency. */
+static unsigned agency_size(const struct bench_shift *shift, const struct trace *trace,
+			    unsigned op)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < shift->operator_count; i++)
+		n += strcmp(trace->operators[i].agency, trace->operators[op].agency) == 0;
+	return n;
+}
+
+/* The alert's first class: pocket (the high-pocket position), storm (the run began in the
+ * storm), callback (it would not have crossed without them), carried (the run began in an
+ * earlier shift or the history), own-rate (the generator gave the operator a pocket share
+ * OWN_RATE_FACTOR times their agency's or more), else chance. */
+static const char *classify_run(const struct bench_shift *shift, unsigned op,
+				const struct run_reading *run, double threshold,
+				int64_t shift_start_ms)
+{
+	if ((int)op == shift->high_pocket_operator)
+		return "pocket";
+	if (shift->has_storm && run->start_ms >= shift->storm_start_ms &&
+	    run->start_ms < shift->storm_end_ms)
+		return "storm";
+	if (run->callbacks && run->max_without_callbacks < threshold)
+		return "callback";
+	if (run->start_ms < shift_start_ms)
+		return "carried";
+	if (shift->pocket_factor[op] >= OWN_RATE_FACTOR)
+		return "own-rate";
+	return "chance";
+}
+
+static void print_steps(const struct trace *trace, const struct bench_shift *shift, unsigned op,
+			size_t from, size_t to)
+{
+	const struct trace_step *steps = trace->operators[op].steps;
+
+	for (size_t i = from; i < to; i++) {
+		const struct trace_step *step = &steps[i];
+		double at_h = (double)(step->ts_ms - shift->start_ms) / MS_PER_HOUR;
+		if (step->kind == TRACE_CALLBACK) {
+			char words[160];
+			bool real;
+			describe_redial(shift, step->line_offset, words, sizeof(words), &real);
+			fprintf(stderr, "  %+8.3f h  callback x%u  %+6.2f  S %6.2f  (%s)\n", at_h,
+				step->callbacks, step->llr, step->evidence, words);
+		} else {
+			fprintf(stderr, "  %+8.3f h  %s  p0 %.3f  %+6.2f  S %6.2f  f %.2f\n", at_h,
+				step->premature ? "EARLY" : "call ", step->p0, step->llr,
+				step->evidence, step->own_factor);
+		}
+	}
+}
+
+/* --dump: each false firing with its run of evidence (stderr): the calls since the evidence
+ * last left 0, each with its expectation and ratio, the callbacks with their redials, the
+ * evidence's terms, the operator's share of early ends over the shift against the rest of
+ * their agency's, and a class (classify_run) on a "class" line for counting. */
+static void dump_false_firings(const struct bench_case *bench_case, uint64_t seed,
+			       const struct bench_shift *shift, const struct shift_alerts *alerts,
+			       const struct trace *trace)
+{
+	for (size_t i = 0; i < alerts->count; i++) {
+		const struct firing *firing = &alerts->firings[i];
+		unsigned op = firing->operator_index, counts[4];
+		if (firing->ts_ms < shift->start_ms || op >= shift->operator_count ||
+		    firing->ts_ms >= shift->onset_ms[op])
+			continue;
+		int64_t shift_start_ms =
+			shift->start_ms + (int64_t)shift_of(shift, firing->ts_ms) *
+						  shift->shift_period_ms;
+		size_t to, from = trace_run_start(trace, op, firing->ts_ms, &to);
+		struct run_reading run;
+		read_run(trace, shift, op, from, to, &run);
+		shift_shares(shift, trace, op, shift_start_ms,
+			     shift_start_ms + (int64_t)(shift->shift_hours * MS_PER_HOUR), counts);
+		bool storm = shift->has_storm &&
+			     in_storm_window(shift, firing->ts_ms, firing->window_ms);
+		const char *class = classify_run(shift, op, &run, firing->threshold,
+						 shift_start_ms);
+		fprintf(stderr,
+			"class %s %s seed %" PRIu64 " op-%02u %s/%u at +%.2f h run %+.2f h: "
+			"%u calls %u early expected %.2f; callbacks %u (%u real); hangups %+.2f "
+			"others %+.2f callbacks %+.2f; without callbacks %.2f; h %.2f f %.2f; "
+			"shift %u/%u vs rest %u/%u; pocket x%.2f%s\n",
+			class, bench_case->label, seed, op + 1, trace->operators[op].agency,
+			agency_size(shift, trace, op),
+			(double)(firing->ts_ms - shift->start_ms) / MS_PER_HOUR,
+			(double)(run.start_ms - shift->start_ms) / MS_PER_HOUR, run.calls,
+			run.premature, run.expected, run.callbacks, run.real_callbacks,
+			run.hangups_llr, run.others_llr, run.callbacks_llr,
+			run.max_without_callbacks, firing->threshold, firing->own_factor, counts[1],
+			counts[0], counts[3], counts[2], shift->pocket_factor[op],
+			storm ? " (storm window)" : "");
+		print_steps(trace, shift, op, from, to);
+	}
+}
+
 /* The references' thresholds for a row: its generator's, of one shift or of several. */
 static const double *reference_thresholds(const struct bench_case *bench_case,
 					  const struct bench_options *options)
@@ -934,6 +1188,7 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 		    struct score *scores, struct case_summary *summary)
 {
 	static struct shift_alerts alerts;
+	static struct trace trace;
 	struct bench_shift *shift = &buffers->shift;
 
 	alerts.keep_why = options->why;
@@ -944,7 +1199,10 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 			       &buffers->text_capacity) != 0 ||
 		    reserve_stats(buffers) != 0)
 			return -1;
-		if ((rejected = run_engine(config, shift, &alerts)) < 0) {
+		if (options->dump)
+			trace_begin(&trace, config);
+		if ((rejected = run_engine(config, shift, &alerts, options->dump ? &trace : NULL)) <
+		    0) {
 			fprintf(stderr, "detection: out of memory for the engine\n");
 			return -1;
 		}
@@ -953,6 +1211,9 @@ static int run_case(const struct bench_case *bench_case, const struct bench_opti
 		if (options->why)
 			print_false_firings(bench_case, options->first_seed + (uint64_t)i, shift,
 					    &alerts);
+		if (options->dump)
+			dump_false_firings(bench_case, options->first_seed + (uint64_t)i, shift,
+					   &alerts, &trace);
 		score_detector(shift, &alerts, &scores[DETECTOR]);
 		reference_statistics(shift, buffers->stats);
 		score_references(shift, buffers->stats, reference_thresholds(bench_case, options),
@@ -1035,7 +1296,7 @@ static int calibrate(const struct bench_options *options, const struct config *c
 			maxima = grown ? grown : maxima;
 		}
 		if (rc == 0)
-			rc = run_engine(config, &buffers.shift, &alerts) < 0 ? -1 : 0;
+			rc = run_engine(config, &buffers.shift, &alerts, NULL) < 0 ? -1 : 0;
 		if (rc == 0) {
 			reference_statistics(&buffers.shift, buffers.stats);
 			reference_maxima(&buffers.shift, buffers.stats, maxima, &count);
@@ -1238,8 +1499,10 @@ static void print_config(const struct config *config, const char *path)
 
 	printf("configuration: %s\n", path ? path : "built-in defaults");
 	printf("  premature: talk < %g s, no incident or transfer; repeat_window %" PRIu32
-	       " s; resolve_after %" PRIu32 " s\n", config->detector.max_talk_seconds,
-	       config->detector.repeat_window_seconds, config->detector.resolve_after_seconds);
+	       " s (a redial of %g s or more, or with an incident or transfer); resolve_after %" PRIu32
+	       " s\n",
+	       config->detector.max_talk_seconds, config->detector.repeat_window_seconds,
+	       config->detector.callback_min_talk_seconds, config->detector.resolve_after_seconds);
 	printf("  baseline: %s, half_life %g s, prior %g calls at %g, history half_life %g s, "
 	       "settle %g s, storm_volume_factor %g (usual half_life %g s), storm_offered_factor "
 	       "%g\n",
@@ -1459,7 +1722,7 @@ static int usage_error(const char *format, ...)
 static void print_usage(void)
 {
 	fputs("usage: detection [--seeds N] [--first-seed S] [--config FILE] [--only LIST]\n"
-	      "                 [--jobs N] [--redial-share R] [--why]\n"
+	      "                 [--jobs N] [--redial-share R] [--why] [--dump]\n"
 	      "Score a configuration's rules on simulated shifts: misbehaving operators caught,\n"
 	      "time and calls from onset to the first alert, false alerts per operator-shift.\n"
 	      "\n"
@@ -1471,6 +1734,9 @@ static void print_usage(void)
 	      "  --jobs N         worker processes (2); 1 runs everything in this process\n"
 	      "  --redial-share R share of cut-off callers who ring again (the presets': 0.5)\n"
 	      "  --why            print every false alert's explanation (stderr)\n"
+	      "  --dump           print every false alert's run of evidence, call by call, with\n"
+	      "                   its terms and a class (stderr; bench/README.md, \"False alerts\n"
+	      "                   read one by one\")\n"
 	      "  -h, --help       show this help\n",
 	      stdout);
 }
@@ -1502,7 +1768,16 @@ static bool known_cases(const char *list)
 	return true;
 }
 
-enum { OPT_SEEDS = 256, OPT_FIRST_SEED, OPT_CONFIG, OPT_ONLY, OPT_JOBS, OPT_REDIAL_SHARE, OPT_WHY };
+enum {
+	OPT_SEEDS = 256,
+	OPT_FIRST_SEED,
+	OPT_CONFIG,
+	OPT_ONLY,
+	OPT_JOBS,
+	OPT_REDIAL_SHARE,
+	OPT_WHY,
+	OPT_DUMP
+};
 
 /* A share from 0 to 1; 0 or EXIT_USAGE. */
 static int parse_share(const char *option, const char *text, double *out)
@@ -1533,6 +1808,9 @@ static int apply_option(struct bench_options *options, int option, const char *v
 	case OPT_WHY:
 		options->why = true;
 		return 0;
+	case OPT_DUMP:
+		options->dump = true;
+		return 0;
 	case OPT_CONFIG:
 		options->config_path = value;
 		return 0;
@@ -1557,6 +1835,7 @@ static int parse_options(int argc, char **argv, struct bench_options *options)
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "redial-share", required_argument, NULL, OPT_REDIAL_SHARE },
 		{ "why", no_argument, NULL, OPT_WHY },
+		{ "dump", no_argument, NULL, OPT_DUMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1630,23 +1909,24 @@ int main(int argc, char **argv)
 		return status;
 	if (load_config(options.config_path, &config) != 0)
 		return 1;
-	if (calibrate(&options, &config, SIM_BASELINE_CASE, options.reference_threshold[GEN_SIM],
+	if (calibrate(&options, &config, case_named("baseline"),
+		      options.reference_threshold[GEN_SIM],
 		      &options.calibration_per_100[GEN_SIM]) != 0 ||
-	    calibrate(&options, &config, SHIFTGEN_BASELINE_CASE,
+	    calibrate(&options, &config, case_named("g-baseline"),
 		      options.reference_threshold[GEN_SHIFTGEN],
 		      &options.calibration_per_100[GEN_SHIFTGEN]) != 0 ||
-	    calibrate(&options, &config, DAYGEN_BASELINE_CASE,
+	    calibrate(&options, &config, case_named("d-baseline"),
 		      options.reference_threshold[GEN_DAYGEN],
 		      &options.calibration_per_100[GEN_DAYGEN]) != 0) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");
 		return 1;
 	}
 	if ((shifts_selected(&options, GEN_SHIFTGEN) &&
-	     calibrate(&options, &config, G5_BASELINE_CASE,
+	     calibrate(&options, &config, case_named("g5-baseline"),
 		       options.shifts_reference_threshold[GEN_SHIFTGEN],
 		       &options.shifts_calibration_per_100[GEN_SHIFTGEN]) != 0) ||
 	    (shifts_selected(&options, GEN_DAYGEN) &&
-	     calibrate(&options, &config, D5_BASELINE_CASE,
+	     calibrate(&options, &config, case_named("d5-baseline"),
 		       options.shifts_reference_threshold[GEN_DAYGEN],
 		       &options.shifts_calibration_per_100[GEN_DAYGEN]) != 0)) {
 		fprintf(stderr, "detection: out of memory calibrating the references\n");

@@ -353,6 +353,9 @@ int shiftgen_generate(const struct shiftgen_params *params, struct shiftgen_shif
 	}
 	if (params->high_pocket)
 		gen.pocket_share[pocketer] *= 3.0;
+	for (unsigned op = 0; op < OPERATORS; op++)
+		shift->pocket_factor[op] =
+			gen.pocket_share[op] / (op < POLICE_OPERATORS ? 0.06 : 0.13);
 	if (params->rogue)
 		shift->onset_ms[rogue] =
 			START_MS + (int64_t)(between(&gen.rng, 1.0, 4.5) * 3600000.0);

@@ -55,6 +55,9 @@ struct shiftgen_shift {
 	int64_t storm_start_ms;  /* the storm's hours (also when there is none: a reference) */
 	int64_t storm_end_ms;
 	int high_pocket_operator; /* -1: none */
+	/* each operator's share of pocket dials over their agency's (3 for the high-pocket
+	 * position, else 1): what bench/detection --dump reads a false alert against */
+	double pocket_factor[SHIFTGEN_MAX_OPERATORS];
 };
 
 #define SHIFTGEN_SHIFT_PERIOD_MS 86400000LL /* a shift starts every 24 h (16 h off between) */

@@ -2870,6 +2870,12 @@ static const struct key detector_keys[] = {
 		   LIVE(SECONDS),
 		   "A premature hangup is marked \"called back\" when the same number (ani) calls "
 		   "911"),
+	{ .name = "callback_min_talk_seconds",
+	  .parse = parse_nonnegative_number,
+	  LIVE(SECONDS),
+	  FIELD(detector.callback_min_talk_seconds),
+	  .fallback = "20",
+	  .doc = "The redial marks it only when it was a real call: it got an incident or a" },
 	UINT32_KEY("resolve_after_seconds", detector.resolve_after_seconds, 0, 2592000, "3600",
 		   LIVE(SECONDS),
 		   "An open alert is resolved when all rules have been false for this many seconds "

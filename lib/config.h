@@ -350,6 +350,9 @@ struct config {
 		double max_talk_seconds;   /* talk time below this is "short" */
 		unsigned released_by_mask; /* enum released_by bits that count as premature */
 		uint32_t repeat_window_seconds; /* a redial this soon after a hangup marks it */
+		/* ... when it was a real call: an incident, a transfer or at least this much
+		 * talk (0: any redial not premature itself) */
+		double callback_min_talk_seconds;
 		uint32_t
 			/* an alert resolves after its rules stay false this long */
 			resolve_after_seconds;

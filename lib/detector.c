@@ -309,6 +309,7 @@ struct operator_key {
 struct detector {
 	struct config config;
 	int64_t max_talk_ms;
+	int64_t callback_min_talk_ms; /* detector.callback_min_talk_seconds; 0: any redial */
 	int64_t span_ms[CONFIG_MAX_RULES];
 	int severity[CONFIG_MAX_RULES];
 	detector_alert_fn on_alert;
@@ -383,6 +384,8 @@ static void take_config(struct detector *detector, const struct config *config)
 	detector->config = *config;
 	memset(detector->cusum_memo, 0, sizeof(detector->cusum_memo)); /* odds ratios may change */
 	detector->max_talk_ms = (int64_t)(config->detector.max_talk_seconds * 1000.0 + 0.5);
+	detector->callback_min_talk_ms =
+		(int64_t)(config->detector.callback_min_talk_seconds * 1000.0 + 0.5);
 	for (size_t r = 0; r < config->detector.rule_count; r++) {
 		detector->span_ms[r] = (int64_t)config->detector.rules[r].window_seconds * 1000;
 		detector->severity[r] = severity_level(config->detector.rules[r].severity);
@@ -481,6 +484,14 @@ bool detector_is_premature(const struct detector *detector, const struct complet
 	return (call->released_by & detector->config.detector.released_by_mask) &&
 	       call->end_ms - call->start_ms < detector->max_talk_ms && !call->had_incident &&
 	       !call->had_transfer;
+}
+
+bool detector_is_real_call(const struct detector *detector, const struct completed_call *call,
+			   bool premature)
+{
+	return !premature &&
+	       (detector->callback_min_talk_ms <= 0 || call->had_incident || call->had_transfer ||
+		call->end_ms - call->start_ms >= detector->callback_min_talk_ms);
 }
 
 /* ---- operators ---------------------------------------------------------------------- */

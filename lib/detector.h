@@ -101,6 +101,16 @@ void detector_free(struct detector *detector);
 /** True when the call is a premature hangup under the configured definition. */
 bool detector_is_premature(const struct detector *detector, const struct completed_call *call);
 
+/**
+ * True when a call (premature or not, as detector_is_premature said) is a real call whose
+ * caller's earlier hangup it may mark called back: not premature, and, unless
+ * detector.callback_min_talk_seconds is 0, it got an incident or a transfer or talked at
+ * least that long (a pocket dialer's redial that the caller's side drops after a few
+ * seconds is not premature, and had nothing to say).
+ */
+bool detector_is_real_call(const struct detector *detector, const struct completed_call *call,
+			   bool premature);
+
 /** Move the detector's clock forward to now_ms; resolves alerts whose time has come. */
 void detector_advance(struct detector *detector, int64_t now_ms);
 

@@ -192,8 +192,9 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
 		engine->on_call(&completed, premature, engine->call_ctx);
 	/* A caller who rang again and had something to say: the earlier hangup cut off a real
-	 * call. A redial that is itself premature (a pocket dial again) marks nothing. */
-	if (!premature)
+	 * call. A redial that is itself premature (a pocket dial again), or with
+	 * detector.callback_min_talk_seconds one too short to be a real call, marks nothing. */
+	if (detector_is_real_call(engine->detector, &completed, premature))
 		detector_caller_rang(engine->detector, completed.ani, completed.start_ms);
 }
 

@@ -178,6 +178,7 @@ static void test_defaults(void **state)
 	assert_int_equal(config.tracker.max_source_lag_seconds, 900);
 	assert_int_equal(config.tracker.max_reorder_events, 50000);
 	assert_int_equal(config.detector.repeat_window_seconds, 300);
+	assert_true(config.detector.callback_min_talk_seconds == 20.0);
 	assert_int_equal(config.detector.resolve_after_seconds, 3600);
 	assert_int_equal(config.detector.rule_count, 1);
 	assert_string_equal(rule->name, "sequential");

@@ -349,6 +349,45 @@ static void test_redial_marks_hangup(void **state)
 	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
 }
 
+/* A redial too short to be a real call (detector.callback_min_talk_seconds, default 20: the
+ * caller's side dropped it after 6 s, no incident) marks nothing; one that talked 25 s does.
+ * With the key at 0 (the behaviour before) the 6-s redial marks the hangup at once. */
+static void test_short_redial_marks_nothing(void **state)
+{
+	static const char *const redials[] = {
+		"{\"type\":\"call_start\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:00Z\","
+		"\"operator\":\"op-2\",\"ani\":\"5045550101\"}",
+		"{\"type\":\"call_end\",\"call_id\":\"c8\",\"ts\":\"2026-11-29T08:02:06Z\","
+		"\"released_by\":\"caller\"}",
+		"{\"type\":\"call_start\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:03:00Z\","
+		"\"operator\":\"op-2\",\"ani\":\"5045550101\"}",
+		"{\"type\":\"call_end\",\"call_id\":\"c9\",\"ts\":\"2026-11-29T08:03:25Z\","
+		"\"released_by\":\"caller\"}",
+	};
+	struct fixture *f = *state;
+	struct config config;
+
+	feed(f, shift[0]);
+	feed(f, shift[1]); /* c1 from 5045550101 cut off at 08:00:05 */
+	feed(f, redials[0]);
+	feed(f, redials[1]);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 0);
+	feed(f, redials[2]);
+	feed(f, redials[3]);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
+
+	engine_free(f->engine);
+	config_set_defaults(&config);
+	config.detector.callback_min_talk_seconds = 0;
+	f->engine = engine_new(&config, collect_alert, f);
+	assert_non_null(f->engine);
+	feed(f, shift[0]);
+	feed(f, shift[1]);
+	feed(f, redials[0]);
+	feed(f, redials[1]);
+	assert_int_equal(engine_stats(f->engine)->detector.called_back, 1);
+}
+
 #define ACK_TS INT64_C(1795939475250) /* 2026-11-29T08:04:35.250Z, the daemon's clock */
 
 struct board_text {
@@ -717,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_late_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_seq_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redial_marks_hangup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_redial_marks_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_and_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_control_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
