@@ -2123,8 +2123,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 139);
-	assert_int_equal(check.documented, 130);
+	assert_int_equal(check.keys, 140);
+	assert_int_equal(check.documented, 131);
 	free(text);
 #else
 	(void)state;
@@ -2195,7 +2195,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 191);
+	assert_int_equal(check.keys, 192);
 	assert_int_equal(check.entry_keys, 67);
 	assert_string_equal(
 		check.restart,
@@ -2477,8 +2477,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 146);
-	assert_int_equal(check.round_trips, 145);
+	assert_int_equal(check.with_fallback, 147);
+	assert_int_equal(check.round_trips, 146);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2645,7 +2645,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 149);
+	assert_int_equal(tagged, 150);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);
