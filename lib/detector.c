@@ -1077,21 +1077,13 @@ void detector_call_offered(struct detector *detector, const struct event *event)
 	sequential_rate_count(&entry->offered_usual, false);
 }
 
-/* What share of the operator's own fast calls the storm gate keeps in their rest. While the
- * agency sends call_offered events (offered_surge known), by the surge of its offered calls
- * against storm_offered_factor; else by the surge of the rest of the agency's answered volume
- * against storm_volume_factor, the operator's own calls taken out of the last minutes and
- * their share of the last half-hour out of the usual (a rogue's own cut-offs, which free them
- * for more calls, raise no surge; a storm raises everybody's). */
-static double storm_own_kept(const struct config_baseline *baseline,
-			     const struct baseline_entry *entry, const struct operator_state *state,
-			     int64_t at_ms)
+/* The answered gate's weight: by the surge of the rest of the agency's answered volume against
+ * storm_volume_factor, the operator's own calls taken out of the last minutes and their share of
+ * the last half-hour out of the usual (a rogue's own cut-offs, which free them for more calls,
+ * raise no surge; a storm raises everybody's). */
+static double answered_kept(const struct config_baseline *baseline,
+			    const struct baseline_entry *entry, const struct operator_state *state)
 {
-	double offered = baseline->storm_offered_factor > 0.0
-				 ? offered_surge(baseline, entry, at_ms)
-				 : -1.0;
-	if (offered >= 0.0)
-		return sequential_surge_weight(offered, baseline->storm_offered_factor, STORM_RAMP);
 	if (!(baseline->storm_volume_factor > 0.0))
 		return 0.0;
 	struct sequential_rate fast = entry->volume_fast, usual = entry->volume_usual;
@@ -1109,6 +1101,24 @@ static double storm_own_kept(const struct config_baseline *baseline,
 		baseline->storm_usual_half_life_seconds,
 		(double)(entry->volume_fast.at_ms - entry->volume_first_ms) / 1000.0);
 	return sequential_surge_weight(surge, baseline->storm_volume_factor, STORM_RAMP);
+}
+
+/* What share of the operator's own fast calls the storm gate keeps in their rest: the larger of
+ * the answered gate's weight and, while the agency sends call_offered events (offered_surge
+ * known), the offered gate's (the surge of its offered calls against storm_offered_factor). An
+ * outage of the arrivals, or a trickle of them, leaves the answered gate as it was. */
+static double storm_own_kept(const struct config_baseline *baseline,
+			     const struct baseline_entry *entry, const struct operator_state *state,
+			     int64_t at_ms)
+{
+	double kept = answered_kept(baseline, entry, state);
+	double offered = baseline->storm_offered_factor > 0.0
+				 ? offered_surge(baseline, entry, at_ms)
+				 : -1.0;
+	if (offered >= 0.0)
+		kept = fmax(kept, sequential_surge_weight(offered, baseline->storm_offered_factor,
+							  STORM_RAMP));
+	return kept;
 }
 
 /* The rest's fast rate for the operator: without their own calls, or, in a storm (kept > 0),

@@ -127,8 +127,8 @@ void detector_operator_state(struct detector *detector, const struct event *even
 /**
  * A call_offered event: a call arrived at event->agency (answered or not). Counted in the
  * agency's offered volume (its baseline made if new, under tracker.max_operators like a
- * call's), which the storm gate uses instead of the answered volume while the agency sends
- * them (docs/detection.md). Makes no operator and no call.
+ * call's), which the storm gate weighs with the answered volume (the larger of the two gates)
+ * while the agency sends them (docs/detection.md). Makes no operator and no call.
  */
 void detector_call_offered(struct detector *detector, const struct event *event);
 
