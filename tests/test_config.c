@@ -220,6 +220,22 @@ static void test_defaults(void **state)
 }
 
 /* Nothing to read is all defaults. */
+/* storm_usual_half_life_seconds is bounded at 30 days (the detector turns it into int64
+ * milliseconds): 2592000 is taken, more is a config error. */
+static void test_storm_usual_half_life_bound(void **state)
+{
+	(void)state;
+	struct config config =
+		parse_ok("detector: {baseline: {storm_usual_half_life_seconds: 2592000}}\n");
+	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 2592000.0);
+	EXPECT_ERRORS("detector: {baseline: {storm_usual_half_life_seconds: 1e300}}\n",
+		      "cadmon.yaml:1:54: detector.baseline.storm_usual_half_life_seconds: must be "
+		      "a number greater than 0 and at most 2592000 (30 days)");
+	EXPECT_ERRORS("detector: {baseline: {storm_usual_half_life_seconds: 0}}\n",
+		      "cadmon.yaml:1:54: detector.baseline.storm_usual_half_life_seconds: must be "
+		      "a number greater than 0 and at most 2592000 (30 days)");
+}
+
 static void test_empty_documents(void **state)
 {
 	static const char *const texts[] = {
@@ -3027,6 +3043,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_dump_fixture),
+		cmocka_unit_test(test_storm_usual_half_life_bound),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_key_units_and_reload),
 		cmocka_unit_test(test_shipped_file_states_units_and_reload),
