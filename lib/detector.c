@@ -911,10 +911,26 @@ static void forget_baseline(void *entry, void *ctx)
 }
 
 /* The baseline an operator's calls are judged against (created empty: the prior alone). */
+/* The key of agency's baseline: "" (the center's) under scope: center. */
+static const char *baseline_key(const struct detector *detector, const char *agency)
+{
+	return detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
+}
+
+/* The agency's baseline if it has one (NULL: none yet). */
+static struct baseline_entry *existing_baseline(const struct detector *detector,
+						const char *agency)
+{
+	const char *key = baseline_key(detector, agency);
+	uint32_t i = table_probe(&detector->baselines, hash_string_pair(key, ""),
+				 baseline_matches, key);
+
+	return table_used(&detector->baselines, i) ? table_slot(&detector->baselines, i) : NULL;
+}
+
 static struct baseline_entry *find_baseline(struct detector *detector, const char *agency)
 {
-	const char *key =
-		detector->config.detector.baseline.scope == CONFIG_BASELINE_CENTER ? "" : agency;
+	const char *key = baseline_key(detector, agency);
 	uint64_t hash = hash_string_pair(key, "");
 	struct table *baselines = &detector->baselines;
 	uint32_t i = table_probe(baselines, hash, baseline_matches, key);
@@ -1061,10 +1077,12 @@ static double offered_surge(const struct config_baseline *baseline,
 void detector_call_offered(struct detector *detector, const struct event *event)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
-	struct baseline_entry *entry = find_baseline(detector, event->agency);
+	struct baseline_entry *entry = existing_baseline(detector, event->agency);
 
-	if (!entry)
-		return; /* no memory for the agency's baseline: the arrival is not counted */
+	if (!entry) { /* no answered call yet: an agency known by arrivals alone makes none */
+		detector->stats.offered_unknown++;
+		return;
+	}
 	detector->stats.offered++;
 	int64_t at_ms = event->ts_ms > entry->offered_fast.at_ms ? event->ts_ms
 								: entry->offered_fast.at_ms;
@@ -2662,6 +2680,7 @@ static const struct codec_counter detector_counters[] = {
 	CODEC_COUNTER_SCALAR(struct detector_stats, too_old),
 	CODEC_COUNTER_SCALAR(struct detector_stats, baselines_evicted),
 	CODEC_COUNTER_SCALAR(struct detector_stats, offered),
+	CODEC_COUNTER_SCALAR(struct detector_stats, offered_unknown),
 	CODEC_COUNTER_SCALAR(struct detector_stats, operators),
 	CODEC_COUNTER_SCALAR(struct detector_stats, open_alerts),
 };

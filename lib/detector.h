@@ -88,6 +88,8 @@ struct detector_stats {
 	uint64_t too_old;           /* completed calls older than every window */
 	uint64_t baselines_evicted; /* agency baselines forgotten: max_operators reached */
 	uint64_t offered;           /* call_offered events counted in their agency's volume */
+	uint64_t offered_unknown;   /* call_offered events of an agency with no baseline yet (no
+				     * answered call): not counted, no baseline made */
 	uint32_t operators;         /* operators tracked now */
 	uint32_t open_alerts;       /* operators with an alert open now */
 };
@@ -126,8 +128,8 @@ enum detector_result detector_add_call(struct detector *detector,
 void detector_operator_state(struct detector *detector, const struct event *event);
 /**
  * A call_offered event: a call arrived at event->agency (answered or not). Counted in the
- * agency's offered volume (its baseline made if new, under tracker.max_operators like a
- * call's), which the storm gate weighs with the answered volume (the larger of the two gates)
+ * agency's offered volume when the agency has a baseline (an answered call); else counted in
+ * offered_unknown only (it makes no baseline: arrivals cannot churn the table), which the storm gate weighs with the answered volume (the larger of the two gates)
  * while the agency sends them (docs/detection.md). Makes no operator and no call.
  */
 void detector_call_offered(struct detector *detector, const struct event *event);

@@ -80,6 +80,12 @@ const struct engine_counter engine_counters_metrics[] = {
 	       "Completed calls judged premature hangups."),
 	METRIC("offered_calls", "offered calls", detector.offered, "offered_calls_total",
 	       "call_offered events counted in their agency's offered volume (the storm gate)."),
+	METRIC("offered_unknown", "offered calls of unknown agencies", detector.offered_unknown,
+	       "offered_calls_unknown_agency_total",
+	       "call_offered events of an agency with no answered call yet: not counted."),
+	METRIC("baselines_evicted", "agency baselines evicted", detector.baselines_evicted,
+	       "baselines_evicted_total",
+	       "Agency baselines forgotten because their table (tracker.max_operators) was full."),
 	FAMILY("evicted_total", "counter",
 	       "Entries forgotten because a bounded table was full, by the configuration key to "
 	       "raise."),

@@ -606,7 +606,9 @@ static void test_restore_offered_gate_gives_same_alerts(void **state)
 	engine_free(reference);
 	reference = engine_new(&config, collect, &whole);
 	feed(reference, 0, line_count);
-	assert_int_equal(engine_stats(reference)->detector.offered, 574);
+	/* the first arrives before the first answered call: not counted */
+	assert_int_equal(engine_stats(reference)->detector.offered, 573);
+	assert_int_equal(engine_stats(reference)->detector.offered_unknown, 1);
 	engine_free(reference);
 	bool differs = whole.count != closed_alerts.count;
 	for (size_t i = 0; !differs && i < whole.count; i++)
