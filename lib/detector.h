@@ -128,9 +128,10 @@ enum detector_result detector_add_call(struct detector *detector,
 void detector_operator_state(struct detector *detector, const struct event *event);
 /**
  * A call_offered event: a call arrived at event->agency (answered or not). Counted in the
- * agency's offered volume when the agency has a baseline (an answered call); else counted in
- * offered_unknown only (it makes no baseline: arrivals cannot churn the table), which the storm gate weighs with the answered volume (the larger of the two gates)
- * while the agency sends them (docs/detection.md). Makes no operator and no call.
+ * agency's offered volume when the agency has a baseline (an answered call), which the storm
+ * gate weighs with the answered volume (the larger of the two gates) while the agency sends
+ * them (docs/detection.md); else counted in offered_unknown only (it makes no baseline:
+ * arrivals cannot churn the table). Makes no operator and no call.
  */
 void detector_call_offered(struct detector *detector, const struct event *event);
 
