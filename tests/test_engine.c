@@ -216,6 +216,18 @@ static void test_resent_event_is_ignored(void **state)
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
 
+/* The fixture's engine made again with the defaults and tracker.max_operators 1. */
+static void restart_with_one_operator(struct fixture *f)
+{
+	struct config config;
+
+	config_set_defaults(&config);
+	config.tracker.max_operators = 1;
+	engine_free(f->engine);
+	f->engine = engine_new(&config, collect_alert, f);
+	assert_non_null(f->engine);
+}
+
 /* A call_offered opens no call and no operator; before its agency's first answered call it is
  * counted in offered_unknown only, after it in the agency's offered volume; a resend of it is a
  * duplicate; the call's call_start at the same ts is another event; a bad one is rejected and
@@ -264,13 +276,8 @@ static void test_offered_agencies_make_no_baseline(void **state)
 {
 	struct fixture *f = *state;
 	char line[256];
-	struct config config;
 
-	config_set_defaults(&config);
-	config.tracker.max_operators = 1;
-	engine_free(f->engine);
-	f->engine = engine_new(&config, NULL, NULL);
-	assert_non_null(f->engine);
+	restart_with_one_operator(f);
 	assert_int_equal(feed(f, shift[0]), EVENT_OK);
 	assert_int_equal(feed(f, shift[1]), EVENT_OK);
 	for (int i = 0; i < 100; i++) {
@@ -739,13 +746,8 @@ static void test_connection_limit_system_alert(void **state)
 static void test_eviction_raises_limit_alert(void **state)
 {
 	struct fixture *f = *state;
-	struct config config;
 
-	config_set_defaults(&config);
-	config.tracker.max_operators = 1;
-	engine_free(f->engine);
-	f->engine = engine_new(&config, collect_alert, f);
-	assert_non_null(f->engine);
+	restart_with_one_operator(f);
 	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
 		"\"operator\":\"op-1\"}");
 	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","
