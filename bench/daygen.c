@@ -297,6 +297,7 @@ static int agency_calls(struct gen *gen, const struct agency *agency)
 		if (!call)
 			return -1;
 		call->op = pick_operator(gen, agency);
+		call->offered_ms = arrival_ms;
 		call->start_ms =
 			gen->free_ms[call->op] > arrival_ms ? gen->free_ms[call->op] : arrival_ms;
 		if (redial) {
@@ -321,6 +322,28 @@ static const struct agency *agency_of(const struct gen *gen, unsigned op)
 	return &gen->agencies[AGENCIES - 1];
 }
 
+/* A call_offered line; with offered_flood, in the rogue's agency and the storm's hours, two
+ * more under other call_ids. */
+static int write_offered(const struct gen *gen, struct daygen_shift *shift, uint32_t number,
+			 int64_t ts_ms, const struct agency *agency)
+{
+	bool flood = gen->params->offered_flood &&
+		     agency == &gen->agencies[gen->params->rogue_agency % AGENCIES] &&
+		     ts_ms >= gen->storm_start_ms && ts_ms < gen->storm_end_ms;
+	int rc = 0;
+
+	for (int k = 0; k < (flood ? 3 : 1) && rc == 0; k++) {
+		char line[LINE_MAX_BYTES];
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"call_offered\",\"call_id\":\"d-%" PRIu32
+				   "%s%.0d\",\"ts\":%" PRId64 ",\"agency\":\"%s\"}\n",
+				   number, k ? "-f" : "", k, ts_ms, agency->name);
+		rc = gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+				    (size_t)len);
+	}
+	return rc;
+}
+
 static int write_event(const struct gen *gen, struct daygen_shift *shift,
 		       const struct gencall *call, uint32_t number,
 		       const struct gencall_event *event)
@@ -329,6 +352,8 @@ static int write_event(const struct gen *gen, struct daygen_shift *shift,
 	char line[LINE_MAX_BYTES];
 	int len;
 
+	if (event->type == GENCALL_OFFERED)
+		return write_offered(gen, shift, number, event->ts_ms, agency_of(gen, call->op));
 	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"d-%" PRIu32
@@ -389,7 +414,8 @@ static int write_logons(const struct gen *gen, struct daygen_shift *shift, unsig
 static int write_shift(const struct gen *gen, struct daygen_shift *shift)
 {
 	size_t n;
-	struct gencall_event *events = gencall_events(&gen->list, call_skew, gen, &n);
+	struct gencall_event *events =
+		gencall_events(&gen->list, call_skew, gen, gen->params->offered, &n);
 	unsigned logons = gen->params->shifts > 1 ? 2 * gen->params->shifts : 0, k = 0;
 	int rc = 0;
 

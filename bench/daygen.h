@@ -47,6 +47,9 @@ struct daygen_params {
 	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
 	enum gencall_storm storm_kind; /* flat: no volume rise; surge: no duplicate reports */
 	unsigned rogue_agency;   /* the rogue's agency: 0 CITY (6), 1 COUNTY (5), 2 EMS (3) */
+	bool offered;            /* a call_offered line at each call's arrival (its agency's) */
+	bool offered_flood;      /* ... and the rogue's agency's twice more under other call_ids
+				  * in the storm's hours (storm off: a source flooding arrivals) */
 };
 
 struct daygen_shift {

@@ -96,7 +96,8 @@ int floodgen_generate(const struct floodgen_params *params, char **text, size_t 
 	*text_len = 0;
 	if (params->kind < FLOODGEN_INVENTED)
 		return gencall_append(text, text_len, capacity, "", 0);
-	if (flood_calls(params, &list) != 0 || !(events = gencall_events(&list, no_skew, NULL, &n)))
+	if (flood_calls(params, &list) != 0 ||
+	    !(events = gencall_events(&list, no_skew, NULL, false, &n)))
 		rc = -1;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = write_flood_event(params, &list.calls[events[i].call], events[i].call + 1,

@@ -20,6 +20,7 @@ struct gencall *gencall_new(struct gencall_list *list, size_t first_capacity)
 	struct gencall *call = &list->calls[list->count++];
 	memset(call, 0, sizeof(*call));
 	call->incident_ms = -1;
+	call->offered_ms = -1;
 	return call;
 }
 
@@ -39,9 +40,9 @@ static int compare_events(const void *a, const void *b)
 }
 
 struct gencall_event *gencall_events(const struct gencall_list *list, gencall_skew_fn *skew,
-				     const void *ctx, size_t *count)
+				     const void *ctx, bool offered, size_t *count)
 {
-	struct gencall_event *events = malloc((list->count * 3 + 1) * sizeof(*events));
+	struct gencall_event *events = malloc((list->count * 4 + 1) * sizeof(*events));
 	size_t n = 0;
 
 	if (!events)
@@ -49,6 +50,12 @@ struct gencall_event *gencall_events(const struct gencall_list *list, gencall_sk
 	for (size_t i = 0; i < list->count; i++) {
 		const struct gencall *call = &list->calls[i];
 		int64_t skew_ms = skew(call, ctx);
+		if (offered) {
+			int64_t at_ms = call->offered_ms >= 0 ? call->offered_ms : call->start_ms;
+			events[n] = (struct gencall_event){ at_ms + skew_ms, (uint32_t)n,
+							    (uint32_t)i, GENCALL_OFFERED };
+			n++;
+		}
 		events[n] = (struct gencall_event){ call->start_ms + skew_ms, (uint32_t)n,
 						    (uint32_t)i, GENCALL_START };
 		n++;

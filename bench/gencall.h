@@ -23,6 +23,7 @@ enum gencall_storm { GENCALL_STORM_FULL, GENCALL_STORM_FLAT, GENCALL_STORM_SURGE
 /* A call before its feed lines are written. */
 struct gencall {
 	int64_t start_ms, end_ms, incident_ms; /* incident_ms -1: none */
+	int64_t offered_ms; /* its arrival (before a queue); -1: start_ms */
 	unsigned op;
 	uint8_t release; /* enum gencall_release */
 	char ani[11];
@@ -41,7 +42,7 @@ struct gencall *gencall_new(struct gencall_list *list, size_t first_capacity);
 bool gencall_premature(const struct gencall *call);
 
 /* One feed line of a call. */
-enum gencall_line { GENCALL_START, GENCALL_INCIDENT, GENCALL_END };
+enum gencall_line { GENCALL_START, GENCALL_INCIDENT, GENCALL_END, GENCALL_OFFERED };
 
 struct gencall_event {
 	int64_t ts_ms;
@@ -55,10 +56,11 @@ typedef int64_t gencall_skew_fn(const struct gencall *call, const void *ctx);
 
 /**
  * Each call's start, incident (when it has one before its end) and end, shifted by its skew,
- * sorted by ts: malloc'd, *count of them (the caller frees). NULL when out of memory.
+ * sorted by ts: malloc'd, *count of them (the caller frees). NULL when out of memory. With
+ * offered, also each call's arrival (GENCALL_OFFERED at offered_ms), made before its start.
  */
 struct gencall_event *gencall_events(const struct gencall_list *list, gencall_skew_fn *skew,
-				     const void *ctx, size_t *count);
+				     const void *ctx, bool offered, size_t *count);
 
 /** Append line[0..len) to the NUL-terminated text (*text of *text_len bytes in *capacity),
  * growing it by doubling from 1 MiB. 0, or -1 when out of memory. */

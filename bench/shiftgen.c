@@ -176,6 +176,7 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 			return -1;
 		size_t index = gen->list.count - 1;
 		call->op = op;
+		call->offered_ms = t_ms;
 		call->start_ms = t_ms > free_ms ? t_ms : free_ms;
 		random_ani(gen, call->ani);
 		double kind = uniform(&gen->rng);
@@ -209,15 +210,38 @@ static int operator_calls(struct gen *gen, unsigned op, int64_t onset_ms, double
 	}
 }
 
+/* A call_offered line; with flood (and in the storm's hours), two more under other call_ids. */
+static int write_offered(struct shiftgen_shift *shift, uint32_t number, int64_t ts_ms,
+			 const char *agency, bool flood)
+{
+	int copies = flood && ts_ms >= shift->storm_start_ms && ts_ms < shift->storm_end_ms ? 3
+											      : 1;
+	int rc = 0;
+
+	for (int k = 0; k < copies && rc == 0; k++) {
+		char line[LINE_MAX_BYTES];
+		int len = snprintf(line, sizeof(line),
+				   "{\"type\":\"call_offered\",\"call_id\":\"g%" PRIu32
+				   "%s%.0d\",\"ts\":%" PRId64 ",\"agency\":\"%s\"}\n",
+				   number, k ? "-f" : "", k, ts_ms, agency);
+		rc = gencall_append(&shift->text, &shift->text_len, &shift->text_capacity, line,
+				    (size_t)len);
+	}
+	return rc;
+}
+
 /* One feed line of a call: POLICE operators op-01..op-10, the rest MEDICAL. */
 static int write_event(struct shiftgen_shift *shift, const struct gencall *call, uint32_t number,
-		       const struct gencall_event *event)
+		       const struct gencall_event *event, bool offered_flood)
 {
+	bool flood = offered_flood && call->op < POLICE_OPERATORS;
 	static const char *const releases[] = { "operator", "caller", "system" };
 	const char *agency = call->op < POLICE_OPERATORS ? "POLICE" : "MEDICAL";
 	char line[LINE_MAX_BYTES];
 	int len;
 
+	if (event->type == GENCALL_OFFERED)
+		return write_offered(shift, number, event->ts_ms, agency, flood);
 	if (event->type == GENCALL_START)
 		len = snprintf(line, sizeof(line),
 			       "{\"type\":\"call_start\",\"call_id\":\"g%" PRIu32
@@ -278,7 +302,8 @@ static int write_logons(struct shiftgen_shift *shift, unsigned k, int64_t skew_m
 static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t skew_ms)
 {
 	size_t n;
-	struct gencall_event *events = gencall_events(&gen->list, call_skew, &skew_ms, &n);
+	struct gencall_event *events = gencall_events(&gen->list, call_skew, &skew_ms,
+						      gen->params->offered, &n);
 	unsigned logons = gen->params->shifts > 1 ? 2 * gen->params->shifts : 0, k = 0;
 	int64_t hours_ms = (int64_t)(gen->params->hours * 3600000.0);
 	int rc = 0;
@@ -290,7 +315,8 @@ static int write_shift(struct gen *gen, struct shiftgen_shift *shift, int64_t sk
 			rc = write_logons(shift, k, skew_ms, hours_ms);
 		if (rc == 0)
 			rc = write_event(shift, &gen->list.calls[events[i].call],
-					 events[i].call + 1, &events[i]);
+					 events[i].call + 1, &events[i],
+					 gen->params->offered_flood);
 	}
 	for (; k < logons && rc == 0; k++)
 		rc = write_logons(shift, k, skew_ms, hours_ms);

@@ -37,6 +37,9 @@ struct shiftgen_params {
 				  * (logged off in between), all scored; 0 or 1: one */
 	unsigned storm_shift;    /* the storm is in this shift (0: the first) */
 	enum gencall_storm storm_kind; /* flat: no volume rise; surge: no short calls */
+	bool offered;            /* a call_offered line at each call's arrival (its agency's) */
+	bool offered_flood;      /* ... and POLICE's twice more under other call_ids in the
+				  * storm's hours (storm off: a source flooding arrivals) */
 };
 
 struct shiftgen_shift {

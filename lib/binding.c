@@ -336,7 +336,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 	}
 	if (!source || source->agency_count == 0 ||
 	    (event->type != EVENT_CALL_START && event->type != EVENT_OPERATOR_STATE &&
-	     !event->agency[0]) ||
+	     event->type != EVENT_CALL_OFFERED && !event->agency[0]) ||
 	    agency_listed(source, event->agency))
 		return EVENT_OK;
 	snprintf(why, why_size,
@@ -620,11 +620,13 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 	owner->last_ms = now_ms;
 }
 
-/* An operator_state names only its operator; a call_start and an operator_state introduce
- * theirs (the sender's rate of new operators counts them). */
+/* An operator_state names only its operator; a call_offered names neither (its call_id is the
+ * phone system's, whose arrival binds no call: the CAD's call_start for it is not refused, and an
+ * abandoned call leaves no owner behind); a call_start and an operator_state introduce their
+ * operator (the sender's rate of new operators counts them). */
 static bool names_call(const struct event *event)
 {
-	return event->type != EVENT_OPERATOR_STATE;
+	return event->type != EVENT_OPERATOR_STATE && event->type != EVENT_CALL_OFFERED;
 }
 
 static bool introduces_operator(const struct event *event)

@@ -917,6 +917,23 @@ static bool parse_positive_number(struct loader *loader, const struct path *path
 	return true;
 }
 
+/* A half-life in seconds the detector turns into milliseconds as an int64: > 0 and at most
+ * 30 days (2592000), so that the product cannot overflow. */
+static bool parse_bounded_half_life(struct loader *loader, const struct path *path,
+				    const struct key *key, void *field)
+{
+	double value;
+
+	(void)key;
+	if (!scalar_to_number(loader, &value) || value <= 0.0 || value > 2592000.0) {
+		report(loader, current_mark(loader), path,
+		       "must be a number greater than 0 and at most 2592000 (30 days)");
+		return skip_node(loader);
+	}
+	*(double *)field = value;
+	return true;
+}
+
 /* A number >= 0 (the cross-field checks may ask for more, by rule type). */
 static bool parse_nonnegative_number(struct loader *loader, const struct path *path,
 				     const struct key *key, void *field)
@@ -2846,7 +2863,7 @@ static const struct key baseline_keys[] = {
 	  .doc = "A storm (a number >= 0; default 2; 0 = off): while the agency's calls per hour "
 		 "over" },
 	{ .name = "storm_usual_half_life_seconds",
-	  .parse = parse_positive_number,
+	  .parse = parse_bounded_half_life,
 	  LIVE(SECONDS),
 	  FIELD(detector.baseline.storm_usual_half_life_seconds),
 	  .fallback = "7200",
@@ -2858,6 +2875,13 @@ static const struct key baseline_keys[] = {
 	  .fallback = "false",
 	  .doc = "true: a feed source's calls set the baseline and storm volume of its own "
 		 "call-takers" },
+	{ .name = "storm_offered_factor",
+	  .parse = parse_nonnegative_number,
+	  LIVE(NUMBER),
+	  FIELD(detector.baseline.storm_offered_factor),
+	  .fallback = "1.3",
+	  .doc = "The storm gate on the agency's offered calls (a number >= 0; default 1.3; 0 = "
+		 "off):" },
 	{ .name = NULL },
 };
 
@@ -4585,6 +4609,7 @@ static const struct {
 	{ parse_uint32, format_uint32 },
 	{ parse_positive_number, format_number },
 	{ parse_ratio, format_number },
+	{ parse_bounded_half_life, format_number },
 	{ parse_nonnegative_number, format_number },
 	{ parse_open_ratio, format_number },
 	{ parse_listen, format_listen },

@@ -237,6 +237,8 @@ struct config_baseline {
 					   * expectation (0: never) */
 	double storm_usual_half_life_seconds; /* of that usual rate */
 	bool per_source; /* each feed source's calls make a baseline of their own (per agency) */
+	double storm_offered_factor;      /* the same for the agency's offered calls, while it
+					   * sends call_offered events (0: never) */
 };
 
 /* What a named feed source may say (sources:): its agencies, when listed. */

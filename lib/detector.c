@@ -277,6 +277,11 @@ struct baseline_entry {
 	struct sequential_rate volume_fast;
 	struct sequential_rate volume_usual;
 	int64_t volume_first_ms;
+	/* its call_offered events (arrivals, answered or not) the same way, from offered_first_ms
+	 * (INT64_MIN: none yet); offered_fast.at_ms is the newest one's time: the offered gate */
+	struct sequential_rate offered_fast;
+	struct sequential_rate offered_usual;
+	int64_t offered_first_ms;
 };
 
 /* A CUSUM rule's weights for the last in-control rate it was given (cusum_weights depends on
@@ -932,6 +937,17 @@ static struct baseline_key baseline_key_of(const struct detector *detector, cons
 	};
 }
 
+/* The baseline of agency and source if it has one (NULL: none yet). */
+static struct baseline_entry *existing_baseline(const struct detector *detector,
+						const char *agency, const char *source)
+{
+	struct baseline_key key = baseline_key_of(detector, agency, source);
+	uint32_t i = table_probe(&detector->baselines, hash_string_pair(key.agency, key.source),
+				 baseline_matches, &key);
+
+	return table_used(&detector->baselines, i) ? table_slot(&detector->baselines, i) : NULL;
+}
+
 /* The baseline an operator's calls from source are judged against (created empty: the prior
  * alone). */
 static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
@@ -960,6 +976,9 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 	entry->volume_fast.at_ms = INT64_MIN;
 	entry->volume_usual.at_ms = INT64_MIN;
 	entry->volume_first_ms = INT64_MIN;
+	entry->offered_fast.at_ms = INT64_MIN;
+	entry->offered_usual.at_ms = INT64_MIN;
+	entry->offered_first_ms = INT64_MIN;
 	return entry;
 }
 
@@ -1046,12 +1065,67 @@ static void advance_volume(struct detector *detector, struct baseline_entry *ent
 				     &detector->decay_memo[2]);
 }
 
-/* What share of the operator's own fast calls storm_volume_factor keeps in their rest: by the
- * surge of the rest of the agency's volume, the operator's own calls taken out of the last
- * minutes and their share of the last half-hour out of the usual (a rogue's own cut-offs,
- * which free them for more calls, raise no surge; a storm raises everybody's). */
-static double storm_own_kept(const struct config_baseline *baseline,
-			     const struct baseline_entry *entry, const struct operator_state *state)
+/* Advance an agency's offered volume (or a copy of it) to at_ms on its worked clock, as
+ * advance_volume does the answered one. */
+static void advance_offered(const struct config_baseline *baseline,
+			    struct sequential_rate *fast, struct sequential_rate *usual,
+			    int64_t *first_ms, int64_t at_ms)
+{
+	int64_t fast_first_ms = *first_ms;
+
+	sequential_rate_skip_gap(usual, first_ms, at_ms, STORM_MAX_GAP_MS);
+	sequential_rate_skip_gap(fast, &fast_first_ms, at_ms, STORM_MAX_GAP_MS);
+	sequential_rate_advance(fast, at_ms, baseline->fast_half_life_seconds);
+	sequential_rate_advance(usual, at_ms, baseline->storm_usual_half_life_seconds);
+}
+
+/* The surge of the agency's offered calls at at_ms: their rate over the last minutes against
+ * the usual one. -1 (the answered gate is used) when the agency sent none in the
+ * storm_usual_half_life_seconds before at_ms, or for less than that in all (not known yet). */
+static double offered_surge(const struct config_baseline *baseline,
+			    const struct baseline_entry *entry, int64_t at_ms)
+{
+	int64_t recent_ms = (int64_t)(baseline->storm_usual_half_life_seconds * 1000.0);
+
+	if (entry->offered_first_ms == INT64_MIN || at_ms - entry->offered_fast.at_ms > recent_ms)
+		return -1.0;
+	struct sequential_rate fast = entry->offered_fast, usual = entry->offered_usual;
+	int64_t first_ms = entry->offered_first_ms;
+
+	advance_offered(baseline, &fast, &usual, &first_ms, at_ms);
+	return sequential_volume_surge(&fast, baseline->fast_half_life_seconds, &usual,
+				       baseline->storm_usual_half_life_seconds,
+				       (double)(fast.at_ms - first_ms) / 1000.0);
+}
+
+void detector_call_offered(struct detector *detector, const struct event *event,
+			   const char *source)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+	struct baseline_entry *entry = existing_baseline(detector, event->agency, source);
+
+	if (!entry) { /* no answered call yet: an agency known by arrivals alone makes none */
+		detector->stats.offered_unknown++;
+		return;
+	}
+	detector->stats.offered++;
+	int64_t at_ms = event->ts_ms > entry->offered_fast.at_ms ? event->ts_ms
+								: entry->offered_fast.at_ms;
+	if (entry->offered_first_ms == INT64_MIN)
+		entry->offered_first_ms = entry->offered_fast.at_ms = entry->offered_usual.at_ms =
+			at_ms;
+	advance_offered(baseline, &entry->offered_fast, &entry->offered_usual,
+			&entry->offered_first_ms, at_ms);
+	sequential_rate_count(&entry->offered_fast, false);
+	sequential_rate_count(&entry->offered_usual, false);
+}
+
+/* The answered gate's weight: by the surge of the rest of the agency's answered volume against
+ * storm_volume_factor, the operator's own calls taken out of the last minutes and their share of
+ * the last half-hour out of the usual (a rogue's own cut-offs, which free them for more calls,
+ * raise no surge; a storm raises everybody's). */
+static double answered_kept(const struct config_baseline *baseline,
+			    const struct baseline_entry *entry, const struct operator_state *state)
 {
 	if (!(baseline->storm_volume_factor > 0.0))
 		return 0.0;
@@ -1072,6 +1146,24 @@ static double storm_own_kept(const struct config_baseline *baseline,
 		(double)(entry->volume_fast.at_ms - entry->volume_first_ms) / 1000.0,
 		baseline->storm_volume_factor);
 	return sequential_surge_weight(surge, baseline->storm_volume_factor, STORM_RAMP);
+}
+
+/* What share of the operator's own fast calls the storm gate keeps in their rest: the larger of
+ * the answered gate's weight and, while the agency sends call_offered events (offered_surge
+ * known), the offered gate's (the surge of its offered calls against storm_offered_factor). An
+ * outage of the arrivals, or a trickle of them, leaves the answered gate as it was. */
+static double storm_own_kept(const struct config_baseline *baseline,
+			     const struct baseline_entry *entry, const struct operator_state *state,
+			     int64_t at_ms)
+{
+	double kept = answered_kept(baseline, entry, state);
+	double offered = baseline->storm_offered_factor > 0.0
+				 ? offered_surge(baseline, entry, at_ms)
+				 : -1.0;
+	if (offered >= 0.0)
+		kept = fmax(kept, sequential_surge_weight(offered, baseline->storm_offered_factor,
+							  STORM_RAMP));
+	return kept;
 }
 
 /* The rest's fast rate for the operator: without their own calls, or, in a storm (kept > 0),
@@ -1117,7 +1209,7 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	/* without a recent premature hangup of their own, keeping their calls cannot raise the
 	 * fast rate: the surge is not needed */
 	double own_premature = state->own_fast.premature + state->own_fast.pending_premature;
-	double kept = own_premature > 0.0 ? storm_own_kept(baseline, entry, state) : 0.0;
+	double kept = own_premature > 0.0 ? storm_own_kept(baseline, entry, state, at_ms) : 0.0;
 	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
@@ -2614,6 +2706,8 @@ static const struct codec_counter detector_counters[] = {
 	CODEC_COUNTER_SCALAR(struct detector_stats, callers_evicted),
 	CODEC_COUNTER_SCALAR(struct detector_stats, too_old),
 	CODEC_COUNTER_SCALAR(struct detector_stats, baselines_evicted),
+	CODEC_COUNTER_SCALAR(struct detector_stats, offered),
+	CODEC_COUNTER_SCALAR(struct detector_stats, offered_unknown),
 	CODEC_COUNTER_SCALAR(struct detector_stats, operators),
 	CODEC_COUNTER_SCALAR(struct detector_stats, open_alerts),
 };
@@ -2647,7 +2741,8 @@ static int get_operator_entry(void *entry, uint64_t *hash, struct codec_reader *
 	return 0;
 }
 
-/* [string agency][rate][fast rate] */
+/* [string agency][rate][fast rate][volume fast, usual][i64 volume first][offered fast, usual]
+ * [i64 offered first] */
 static void put_baseline(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct baseline_entry *baseline = entry;
@@ -2660,6 +2755,9 @@ static void put_baseline(const void *entry, struct codec_writer *writer, const v
 	save_rate(&baseline->volume_fast, writer);
 	save_rate(&baseline->volume_usual, writer);
 	codec_put_i64(writer, baseline->volume_first_ms);
+	save_rate(&baseline->offered_fast, writer);
+	save_rate(&baseline->offered_usual, writer);
+	codec_put_i64(writer, baseline->offered_first_ms);
 }
 
 static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
@@ -2674,6 +2772,9 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	load_rate(&baseline->volume_fast, reader);
 	load_rate(&baseline->volume_usual, reader);
 	baseline->volume_first_ms = codec_get_i64(reader);
+	load_rate(&baseline->offered_fast, reader);
+	load_rate(&baseline->offered_usual, reader);
+	baseline->offered_first_ms = codec_get_i64(reader);
 	*hash = hash_string_pair(baseline->agency, baseline->source);
 	return 0;
 }

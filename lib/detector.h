@@ -87,6 +87,9 @@ struct detector_stats {
 	uint64_t callers_evicted;   /* hangups forgotten early: max_recent_callers reached */
 	uint64_t too_old;           /* completed calls older than every window */
 	uint64_t baselines_evicted; /* agency baselines forgotten: max_operators reached */
+	uint64_t offered;           /* call_offered events counted in their agency's volume */
+	uint64_t offered_unknown;   /* call_offered events of an agency with no baseline yet (no
+				     * answered call): not counted, no baseline made */
 	uint32_t operators;         /* operators tracked now */
 	uint32_t open_alerts;       /* operators with an alert open now */
 };
@@ -123,6 +126,17 @@ enum detector_result detector_add_call(struct detector *detector,
  * ignored. It changes no detection: a logged-off operator's calls count as any other's.
  */
 void detector_operator_state(struct detector *detector, const struct event *event);
+/**
+ * A call_offered event: a call arrived at event->agency (answered or not). Counted in the
+ * agency's offered volume when the agency has a baseline (an answered call), which the storm
+ * gate weighs with the answered volume (the larger of the two gates) while the agency sends
+ * them (docs/detection.md); else counted in offered_unknown only (it makes no baseline:
+ * arrivals cannot churn the table). Makes no operator and no call. source: the sender, as a
+ * completed call's (completed_call.source): with detector.baseline.per_source the arrivals
+ * count in that source's baseline of the agency only.
+ */
+void detector_call_offered(struct detector *detector, const struct event *event,
+			   const char *source);
 
 /**
  * A completed call from ani that was not premature, answered at start_ms: mark a premature

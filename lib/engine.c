@@ -182,6 +182,10 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 		detector_operator_state(engine->detector, event);
 		return;
 	}
+	if (event->type == EVENT_CALL_OFFERED) { /* no call record: the agency's arrivals */
+		detector_call_offered(engine->detector, event, sender);
+		return;
+	}
 	if (tracker_apply_hashed(engine->tracker, event, call_hash, &completed) != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
@@ -749,7 +753,8 @@ void engine_prefetch(const struct engine *engine, const struct engine_parsed *pa
 	binding_prefetch(engine->binding, &parsed->event, parsed->call_hash,
 			 parsed->operator_hash);
 	dedupe_prefetch(engine->dedupe, parsed->fingerprint);
-	if (parsed->event.type != EVENT_OPERATOR_STATE)
+	if (parsed->event.type != EVENT_OPERATOR_STATE &&
+	    parsed->event.type != EVENT_CALL_OFFERED)
 		tracker_prefetch(engine->tracker, parsed->call_hash);
 }
 
@@ -1332,7 +1337,8 @@ uint64_t engine_last_seq(const struct engine *engine)
 
 /*
  * Snapshot frame, format 8 (7 saved a peer baseline per agency where 8 saves one per agency
- * and feed source, detector.baseline.per_source; 6 saved the duplicate filter's inserts since
+ * and feed source, detector.baseline.per_source, and did not save the agencies' offered
+ * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since
  * its last whole sweep where 7 saves its table's size and its sweep's cursor; 5 wrote the
  * stats structs, the hash tables' slots and some arrays as memory images; 4 also without the
  * owners of calls and operators and the new-operator counts of binding.h, and without the

@@ -77,6 +77,7 @@ static const struct {
 	{"incident", 8, EVENT_INCIDENT},
 	{"transfer", 8, EVENT_TRANSFER},
 	{"operator_state", 14, EVENT_OPERATOR_STATE},
+	{"call_offered", 12, EVENT_CALL_OFFERED},
 };
 
 static const char *const agent_state_names[AGENT_STATE_COUNT] = {
@@ -381,6 +382,11 @@ static enum event_reject parse_type_fields(struct parse *parse)
 		    (result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)) ||
 		    (result = copy_string(parse, KEY_POSITION, false, event->position,
 					  EVENT_ID_MAX)))
+			return result;
+		break;
+	case EVENT_CALL_OFFERED: /* no call-taker yet: an operator it carries is not read */
+		if ((result = copy_string(parse, KEY_AGENCY, false, event->agency, EVENT_ID_MAX)) ||
+		    (result = copy_string(parse, KEY_ANI, false, event->ani, EVENT_ANI_MAX)))
 			return result;
 		break;
 	}

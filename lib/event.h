@@ -18,6 +18,7 @@ enum event_type {
 	EVENT_INCIDENT,
 	EVENT_TRANSFER,
 	EVENT_OPERATOR_STATE, /* a call-taker logged on or off (no call) */
+	EVENT_CALL_OFFERED,   /* a call arrived at the agency, not yet answered (no operator) */
 };
 
 /* A call-taker's state, as an operator_state line gives it (docs/protocol.md). */

@@ -264,7 +264,7 @@ static int get_item(struct reorder_item *item, struct codec_reader *reader)
 	item->named = named == 1;
 	item->arrival = codec_get_u64(reader);
 	item->call_hash = reorder_call_hash(event);
-	if (reader->failed || type < EVENT_CALL_START || type > EVENT_OPERATOR_STATE ||
+	if (reader->failed || type < EVENT_CALL_START || type > EVENT_CALL_OFFERED ||
 	    state >= AGENT_STATE_COUNT || named > 1 ||
 	    (type == EVENT_OPERATOR_STATE) != (state != AGENT_STATE_NONE))
 		return -EINVAL;

@@ -234,6 +234,7 @@ static enum tracker_result open_call_apply(struct open_call *call, const struct 
 		call->had_transfer = true;
 		break;
 	case EVENT_OPERATOR_STATE: /* names no call: the engine gives it to the detector */
+	case EVENT_CALL_OFFERED:   /* opens no call record: the engine gives it to the detector */
 		break;
 	}
 	return TRACKER_PENDING;

@@ -207,6 +207,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.storm_volume_factor == 2.0);
 	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 7200.0);
 	assert_false(config.detector.baseline.per_source);
+	assert_true(config.detector.baseline.storm_offered_factor == 1.3);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
 	assert_int_equal(config.nats.server_count, 1);
@@ -220,6 +221,22 @@ static void test_defaults(void **state)
 }
 
 /* Nothing to read is all defaults. */
+/* storm_usual_half_life_seconds is bounded at 30 days (the detector turns it into int64
+ * milliseconds): 2592000 is taken, more is a config error. */
+static void test_storm_usual_half_life_bound(void **state)
+{
+	(void)state;
+	struct config config =
+		parse_ok("detector: {baseline: {storm_usual_half_life_seconds: 2592000}}\n");
+	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 2592000.0);
+	EXPECT_ERRORS("detector: {baseline: {storm_usual_half_life_seconds: 1e300}}\n",
+		      "cadmon.yaml:1:54: detector.baseline.storm_usual_half_life_seconds: must be "
+		      "a number greater than 0 and at most 2592000 (30 days)");
+	EXPECT_ERRORS("detector: {baseline: {storm_usual_half_life_seconds: 0}}\n",
+		      "cadmon.yaml:1:54: detector.baseline.storm_usual_half_life_seconds: must be "
+		      "a number greater than 0 and at most 2592000 (30 days)");
+}
+
 static void test_empty_documents(void **state)
 {
 	static const char *const texts[] = {
@@ -2123,8 +2140,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 140);
-	assert_int_equal(check.documented, 131);
+	assert_int_equal(check.keys, 141);
+	assert_int_equal(check.documented, 132);
 	free(text);
 #else
 	(void)state;
@@ -2195,7 +2212,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 192);
+	assert_int_equal(check.keys, 193);
 	assert_int_equal(check.entry_keys, 67);
 	assert_string_equal(
 		check.restart,
@@ -2477,8 +2494,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 147);
-	assert_int_equal(check.round_trips, 146);
+	assert_int_equal(check.with_fallback, 148);
+	assert_int_equal(check.round_trips, 147);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2645,7 +2662,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 150);
+	assert_int_equal(tagged, 151);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);
@@ -3029,6 +3046,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_dump_fixture),
+		cmocka_unit_test(test_storm_usual_half_life_bound),
 		cmocka_unit_test(test_key_docs_match_shipped_file),
 		cmocka_unit_test(test_key_units_and_reload),
 		cmocka_unit_test(test_shipped_file_states_units_and_reload),

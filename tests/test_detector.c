@@ -1258,6 +1258,20 @@ static void test_sequential_settled_history_factor(void **state)
 	}
 }
 
+/* op-1's run of six calls in the storm-gate tests: its expectation and evidence. */
+static void assert_op1_burst(struct fixture *f, double expected, double evidence)
+{
+	struct seen_operator seen[3];
+
+	memset(seen, 0, sizeof seen);
+	detector_each_operator(f->detector, record_operator, seen);
+	struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
+	assert_string_equal(op1->operator_id, "op-1");
+	assert_int_equal(op1->rule.run_calls, 6);
+	assert_true(fabs(op1->rule.expected - expected) < 1e-9);
+	assert_true(fabs(op1->rule.evidence - evidence) < 1e-9);
+}
+
 /* storm_volume_factor: op-2 answers a real call a minute for 20 minutes (the agency's usual
  * volume, at a 600 s half-life), then a storm: op-2 answers a real call every 10 s and op-1
  * ends six calls early 10 s apart. Once the rest of the agency's calls per hour over the
@@ -1275,8 +1289,6 @@ static void test_sequential_storm_volume_gate(void **state)
 	const double evidence[4] = { 9.4623501188, 6.2487332639, 9.4623501188, 9.1432844878 };
 
 	for (int pass = 0; pass < 4; pass++) {
-		struct seen_operator seen[3];
-
 		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
 		f->config.detector.baseline.fast_half_life_seconds = 60;
 		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
@@ -1291,13 +1303,73 @@ static void test_sequential_storm_volume_gate(void **state)
 			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
 				 RELEASED_BY_OPERATOR);
 		}
-		memset(seen, 0, sizeof seen);
-		detector_each_operator(f->detector, record_operator, seen);
-		struct seen_operator *op1 = strcmp(seen[0].operator_id, "op-1") ? &seen[1] : seen;
-		assert_string_equal(op1->operator_id, "op-1");
-		assert_int_equal(op1->rule.run_calls, 6);
-		assert_true(fabs(op1->rule.expected - expected[pass]) < 1e-9);
-		assert_true(fabs(op1->rule.evidence - evidence[pass]) < 1e-9);
+		assert_op1_burst(f, expected[pass], evidence[pass]);
+	}
+}
+
+/* A call_offered of agency NOPD at ts_ms. */
+static void offered_at(struct fixture *f, int64_t ts_ms)
+{
+	struct event event = { .type = EVENT_CALL_OFFERED, .ts_ms = ts_ms };
+
+	snprintf(event.call_id, sizeof(event.call_id), "q%d", ++f->call_number);
+	snprintf(event.agency, sizeof(event.agency), "NOPD");
+	detector_call_offered(f->detector, &event, "");
+}
+
+/* The offered gate, on test_sequential_storm_volume_gate's calls (both factors 2): when the
+ * agency sends call_offered events, their surge opens the gate instead of the answered volume's.
+ * Pass 0: a call offered at each usual call's start, then three every 10 s in the storm, and
+ * op-2 answers no storm call: the answered volume shows no surge (0.39 and 9.14 there), the
+ * offered one does, and op-1's burst is judged with its own calls kept (expectation 2.98,
+ * evidence 2.58). The gate's weight is the larger of the two gates': pass 1, op-2's storm calls
+ * while the offered calls go on at their usual one a minute (a trickle: no offered surge), and
+ * pass 5, the same storm after the offered calls stopped at 1140 s (an outage of the arrivals:
+ * their surge decays), both open by the answered gate (its 1.127, 6.25; the offered gate alone
+ * kept it shut: 0.367, 9.46). Passes 2 and 3 fall back to the answered gate (the same values):
+ * the last offered call more than storm_usual_half_life_seconds (600 s) before, or offered
+ * calls for less than 600 s in all. Pass 4 is pass 0 with storm_offered_factor 0: the answered
+ * gate, closed (0.39, 9.14). No pass makes an operator of the offered calls. */
+static void test_sequential_storm_offered_gate(void **state)
+{
+	struct fixture *f = *state;
+	const double expected[6] = { 2.9794002050, 1.1265116242, 1.1265116242, 1.1265116242,
+				     0.3919133271, 1.1265116242 };
+	const double evidence[6] = { 2.5803625153, 6.2487332639, 6.2487332639, 6.2487332639,
+				     9.1432844878, 6.2487332639 };
+	const uint64_t offered[6] = { 38, 21, 1, 26, 38, 20 };
+
+	for (int pass = 0; pass < 6; pass++) {
+		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
+		f->config.detector.baseline.fast_half_life_seconds = 60;
+		f->config.detector.baseline.storm_usual_half_life_seconds = 600;
+		f->config.detector.baseline.storm_volume_factor = 2.0;
+		f->config.detector.baseline.storm_offered_factor = pass == 4 ? 0.0 : 2.0;
+		reconfigure(f);
+		for (int k = 0; k < 20; k++) {
+			/* after the call: an agency without an answered call counts no arrival */
+			add_call(f, "op-2", T0 + SECONDS(60 * k), SECONDS(30), RELEASED_BY_CALLER);
+			if (pass < 2 || pass >= 4 || (pass == 2 && k == 0))
+				offered_at(f, T0 + SECONDS(60 * k));
+		}
+		for (int q = 0; q < 20 && pass == 3; q++)
+			offered_at(f, T0 + SECONDS(1000 + 10 * q));
+		for (int j = 0; j < 6; j++) {
+			for (int q = 0; q < 3 && (pass == 0 || pass == 4); q++)
+				offered_at(f, T0 + SECONDS(1190 + 10 * j + 3 * q));
+			if (pass == 1 && j == 0)
+				offered_at(f, T0 + SECONDS(1200));
+			if (pass != 0 && pass != 4)
+				add_call(f, "op-2", T0 + SECONDS(1195 + 10 * j), SECONDS(30),
+					 RELEASED_BY_CALLER);
+			if (pass == 3)
+				offered_at(f, T0 + SECONDS(1199 + 10 * j));
+			add_call(f, "op-1", T0 + SECONDS(1200 + 10 * j), SECONDS(3),
+				 RELEASED_BY_OPERATOR);
+		}
+		assert_op1_burst(f, expected[pass], evidence[pass]);
+		assert_int_equal(detector_stats(f->detector)->offered, offered[pass]);
+		assert_int_equal(detector_stats(f->detector)->operators, 2); /* no operator made */
 	}
 }
 
@@ -1982,6 +2054,7 @@ int main(void)
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_storm_volume_gate),
 		TEST(test_sequential_baseline_per_source),
+		TEST(test_sequential_storm_offered_gate),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_sequential_evidence_across_shifts),

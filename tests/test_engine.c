@@ -216,6 +216,86 @@ static void test_resent_event_is_ignored(void **state)
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
 
+/* The fixture's engine made again with the defaults and tracker.max_operators 1. */
+static void restart_with_one_operator(struct fixture *f)
+{
+	struct config config;
+
+	config_set_defaults(&config);
+	config.tracker.max_operators = 1;
+	engine_free(f->engine);
+	f->engine = engine_new(&config, collect_alert, f);
+	assert_non_null(f->engine);
+}
+
+/* A call_offered opens no call and no operator; before its agency's first answered call it is
+ * counted in offered_unknown only, after it in the agency's offered volume; a resend of it is a
+ * duplicate; the call's call_start at the same ts is another event; a bad one is rejected and
+ * counted like any line. */
+static void test_call_offered_opens_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const char offered[] = "{\"type\":\"call_offered\",\"call_id\":\"c1\","
+				      "\"ts\":\"2026-11-29T08:00:00Z\",\"agency\":\"NOPD\"}";
+	char why[256];
+
+	assert_int_equal(feed(f, offered), EVENT_OK);
+	assert_int_equal(feed(f, offered), EVENT_OK);
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->duplicates, 1);
+	assert_int_equal(stats->detector.offered, 0);
+	assert_int_equal(stats->detector.offered_unknown, 1);
+	assert_int_equal(stats->open_calls, 0);
+	assert_int_equal(stats->detector.operators, 0);
+	assert_int_equal(feed(f, shift[0]), EVENT_OK); /* c1's call_start at the same ts */
+	stats = engine_stats(f->engine);
+	assert_int_equal(stats->duplicates, 1);
+	assert_int_equal(stats->open_calls, 1);
+	assert_int_equal(feed(f, shift[1]), EVENT_OK); /* c1 answered and ended: NOPD known */
+	assert_int_equal(feed(f, "{\"type\":\"call_offered\",\"call_id\":\"c2\","
+				 "\"ts\":\"2026-11-29T08:00:30Z\",\"agency\":\"NOPD\"}"),
+			 EVENT_OK);
+	stats = engine_stats(f->engine);
+	assert_int_equal(stats->detector.offered, 1);
+	assert_int_equal(stats->detector.offered_unknown, 1);
+	static const char bad[] = "{\"type\":\"call_offered\",\"ts\":1}";
+	assert_int_equal(engine_process_line(f->engine, bad, strlen(bad), why, sizeof(why)),
+			 EVENT_REJECT_MISSING_FIELD);
+	stats = engine_stats(f->engine);
+	assert_string_equal(why, "call_offered: missing required field \"call_id\"");
+	assert_int_equal(stats->rejects[EVENT_REJECT_MISSING_FIELD], 1);
+	assert_int_equal(stats->lines, 6);
+	assert_int_equal(stats->events, 5);
+	assert_int_equal(stats->detector.offered, 1);
+}
+
+/* Agencies known only by their arrivals make no baseline: with tracker.max_operators 1 (one
+ * baseline), a call_offered of 100 other agencies evicts none and keeps NOPD's; they are
+ * counted in offered_unknown. */
+static void test_offered_agencies_make_no_baseline(void **state)
+{
+	struct fixture *f = *state;
+	char line[256];
+
+	restart_with_one_operator(f);
+	assert_int_equal(feed(f, shift[0]), EVENT_OK);
+	assert_int_equal(feed(f, shift[1]), EVENT_OK);
+	for (int i = 0; i < 100; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_offered\",\"call_id\":\"q%d\","
+			 "\"ts\":\"2026-11-29T08:00:10Z\",\"agency\":\"A%d\"}",
+			 i, i);
+		assert_int_equal(feed(f, line), EVENT_OK);
+	}
+	assert_int_equal(feed(f, "{\"type\":\"call_offered\",\"call_id\":\"q\","
+				 "\"ts\":\"2026-11-29T08:00:20Z\",\"agency\":\"NOPD\"}"),
+			 EVENT_OK);
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->detector.offered_unknown, 100);
+	assert_int_equal(stats->detector.offered, 1);
+	assert_int_equal(stats->detector.baselines_evicted, 0);
+}
+
 static void test_event_id_identifies_resends(void **state)
 {
 	struct fixture *f = *state;
@@ -666,13 +746,8 @@ static void test_connection_limit_system_alert(void **state)
 static void test_eviction_raises_limit_alert(void **state)
 {
 	struct fixture *f = *state;
-	struct config config;
 
-	config_set_defaults(&config);
-	config.tracker.max_operators = 1;
-	engine_free(f->engine);
-	f->engine = engine_new(&config, collect_alert, f);
-	assert_non_null(f->engine);
+	restart_with_one_operator(f);
 	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
 		"\"operator\":\"op-1\"}");
 	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","
@@ -719,6 +794,9 @@ int main(void)
 			test_blank_lines_ignored_and_external_rejects_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_embedded_nul_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resent_event_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_offered_opens_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offered_agencies_make_no_baseline, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_event_id_identifies_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_late_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_seq_resends, setup, teardown),

@@ -31,6 +31,9 @@ static struct engine_stats numbered_stats(void)
 	stats.detector.alerts = 42;
 	stats.detector.calls = 40;
 	stats.detector.premature = 23;
+	stats.detector.offered = 24;
+	stats.detector.offered_unknown = 25;
+	stats.detector.baselines_evicted = 26;
 	stats.detector.called_back = 3;
 	stats.detector.too_old = 14;
 	stats.detector.operators_evicted = 15;
@@ -143,6 +146,15 @@ static void test_metrics(void **state)
 		{ "calls", "calls_total", "counter", "Completed calls judged.", 1, 40 },
 		{ "premature", "premature_total", "counter",
 		  "Completed calls judged premature hangups.", 1, 23 },
+		{ "offered_calls", "offered_calls_total", "counter",
+		  "call_offered events counted in their agency's offered volume (the storm gate).",
+		  1, 24 },
+		{ "offered_unknown", "offered_calls_unknown_agency_total", "counter",
+		  "call_offered events of an agency with no answered call yet: not counted.", 1,
+		  25 },
+		{ "baselines_evicted", "baselines_evicted_total", "counter",
+		  "Agency baselines forgotten because their table (tracker.max_operators) was full.",
+		  1, 26 },
 		{ "evicted_total", "evicted_total", "counter",
 		  "Entries forgotten because a bounded table was full, by the configuration key to "
 		  "raise.",

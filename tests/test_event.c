@@ -335,6 +335,60 @@ static void test_operator_state(void **state)
 	assert_int_equal(agent_state_from_name("Available"), AGENT_STATE_NONE);
 }
 
+/* A call arriving at the agency: a call_id and the agency, no operator (one given is not read). */
+static void test_call_offered(void **state)
+{
+	struct fixture *f = *state;
+	struct event start;
+	uint64_t offered;
+
+	assert_int_equal(parse(f, "{\"type\":\"call_offered\",\"call_id\":\"c-1\","
+				  "\"ts\":\"2026-11-29T07:59:58Z\",\"agency\":\"NOPD\","
+				  "\"ani\":\"5045550101\",\"event_id\":\"e-9\",\"seq\":3,"
+				  "\"operator\":\"op-7\",\"position\":\"P3\"}"),
+			 EVENT_OK);
+	assert_int_equal(f->event.type, EVENT_CALL_OFFERED);
+	assert_int_equal(f->event.ts_ms, INT64_C(1795939198000));
+	assert_string_equal(f->event.call_id, "c-1");
+	assert_string_equal(f->event.agency, "NOPD");
+	assert_string_equal(f->event.ani, "5045550101");
+	assert_string_equal(f->event.event_id, "e-9");
+	assert_true(f->event.has_seq);
+	assert_int_equal(f->event.seq, 3);
+	assert_string_equal(f->event.operator_id, "");
+	assert_string_equal(f->event.position, "");
+	assert_string_equal(event_type_name(EVENT_CALL_OFFERED), "call_offered");
+	/* the call's answer at the same ts is another event */
+	assert_int_equal(parse(f, "{\"type\":\"call_offered\",\"call_id\":\"c-1\",\"ts\":9}"),
+			 EVENT_OK);
+	assert_string_equal(f->event.agency, "");
+	offered = event_fingerprint(&f->event);
+	assert_int_equal(parse(f, "{\"type\":\"call_start\",\"call_id\":\"c-1\",\"ts\":9,"
+				  "\"operator\":\"o\"}"),
+			 EVENT_OK);
+	start = f->event;
+	assert_int_not_equal(event_fingerprint(&start), offered);
+	assert_rejected(f, "{\"type\":\"call_offered\",\"ts\":0,\"agency\":\"NOPD\"}",
+			EVENT_REJECT_MISSING_FIELD,
+			"call_offered: missing required field \"call_id\"");
+	assert_rejected(f, "{\"type\":\"call_offered\",\"call_id\":\"c\"}",
+			EVENT_REJECT_MISSING_FIELD, "call_offered: missing required field \"ts\"");
+	assert_rejected(f, "{\"type\":\"call_offered\",\"call_id\":\"c\",\"ts\":0,"
+			   "\"agency\":7}",
+			EVENT_REJECT_WRONG_TYPE, "call_offered: \"agency\" must be a string");
+	assert_rejected(f, "{\"type\":\"call_offered\",\"call_id\":\"\",\"ts\":0}",
+			EVENT_REJECT_BAD_VALUE, "call_offered: \"call_id\" must not be empty");
+	assert_rejected(f, "{\"type\":\"call_offered\",\"call_id\":\"c\",\"ts\":0,"
+			   "\"ani\":\"123456789012345678901234567890123\"}",
+			EVENT_REJECT_FIELD_TOO_LONG,
+			"call_offered: \"ani\" is longer than 32 bytes");
+	assert_rejected(f, "{\"type\":\"call_offered\",\"call_id\":\"c\",\"ts\":\"noon\"}",
+			EVENT_REJECT_BAD_TIMESTAMP,
+			"call_offered: \"ts\": malformed date-time: \"noon\"");
+	assert_rejected(f, "{\"type\":\"call_Offered\",\"call_id\":\"c\",\"ts\":0}",
+			EVENT_REJECT_UNKNOWN_TYPE, "unknown event type \"call_Offered\"");
+}
+
 /* Two states of one operator at one time are two events; a resend of one is the same. */
 static void test_operator_state_fingerprint(void **state)
 {
@@ -485,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_incident_and_transfer),
 		cmocka_unit_test(test_operator_state),
 		cmocka_unit_test(test_operator_state_fingerprint),
+		cmocka_unit_test(test_call_offered),
 		cmocka_unit_test(test_fingerprint_from_call_hash),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_invalid_utf8),

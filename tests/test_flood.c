@@ -216,6 +216,99 @@ static void test_call_of_other_source(void **state)
 	finish(&f);
 }
 
+#define OFFERED(id, agency)                                                                        \
+	"{\"type\":\"call_offered\",\"call_id\":\"" id "\",\"ts\":%lld,\"agency\":\"" agency "\"}"
+
+/* A call_offered binds no call: the phone system's arrival and the CAD's call_start of the same
+ * call_id are both taken, in either order, and the CAD keeps the call it opened. */
+static void test_call_offered_binds_no_call(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "acd", at(0, 0), OFFERED("c1", "NOPD"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad", at(0, 1), START("c1", "op-1", "NOPD"), at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad", at(0, 2), START("c2", "op-2", "NOPD"), at(0, 2)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "acd", at(0, 3), OFFERED("c2", "NOPD"), at(0, 3)), EVENT_OK);
+	assert_int_equal(from(&f, "acd", at(0, 4), END("c2", "caller"), at(0, 4)),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_end: call \"c2\" was opened by feed source "
+					   "cad (tracker.bind_calls_to_source)");
+	assert_int_equal(from(&f, "cad", at(0, 5), END("c1", "caller"), at(0, 5)), EVENT_OK);
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->rejects[EVENT_REJECT_CALL_OF_OTHER_SOURCE], 1);
+	assert_int_equal(stats->detector.offered_unknown, 2); /* before NOPD's first answered call */
+	finish(&f);
+}
+
+/* A source allowed only NOPD's agency cannot send another agency's arrivals (nor unnamed ones):
+ * under scope: agency JPSO's offered volume, which opens JPSO's gate, stays untouched. */
+static void test_offered_of_other_agency_refused(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.source_count = 1;
+	snprintf(config.sources[0].name, sizeof(config.sources[0].name), "acd-nopd");
+	snprintf(config.sources[0].agencies[0], sizeof(config.sources[0].agencies[0]), "NOPD");
+	config.sources[0].agency_count = 1;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad", at(0, 1), START("c2", "op-2", "JPSO"), at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad", at(0, 2), END("c1", "caller"), at(0, 2)), EVENT_OK);
+	assert_int_equal(from(&f, "cad", at(0, 3), END("c2", "caller"), at(0, 3)), EVENT_OK);
+	assert_int_equal(from(&f, "acd-nopd", at(0, 4), OFFERED("q1", "JPSO"), at(0, 4)),
+			 EVENT_REJECT_AGENCY_NOT_ALLOWED);
+	assert_string_equal(f.verdict.why, "call_offered: agency \"JPSO\" is not one of feed "
+					   "source acd-nopd's agencies (sources[].agencies)");
+	assert_int_equal(from(&f, "acd-nopd", at(0, 5),
+			      "{\"type\":\"call_offered\",\"call_id\":\"q2\",\"ts\":%lld}",
+			      at(0, 5)),
+			 EVENT_REJECT_AGENCY_NOT_ALLOWED);
+	assert_int_equal(engine_stats(f.engine)->detector.offered, 0);
+	assert_int_equal(from(&f, "acd-nopd", at(0, 6), OFFERED("q3", "NOPD"), at(0, 6)),
+			 EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->detector.offered, 1);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_AGENCY_NOT_ALLOWED], 2);
+	finish(&f);
+}
+
+/* Abandoned calls (a call_offered and nothing more) hold no open call: 1100 of them with
+ * max_open_calls 1000 drop no call and raise no limit alert. */
+static void test_abandoned_offered_calls_fill_nothing(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_open_calls = 1000;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad", at(0, 0), START("c0", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad", at(0, 0), END("c0", "caller"), at(0, 0)), EVENT_OK);
+	for (int i = 0; i < 1100; i++)
+		assert_int_equal(from(&f, "acd", at(i / 20, i % 20),
+				      "{\"type\":\"call_offered\",\"call_id\":\"a%d\",\"ts\":%lld,"
+				      "\"agency\":\"NOPD\"}",
+				      i, at(i / 20, i % 20)),
+				 EVENT_OK);
+	engine_tick(f.engine, at(60, 0));
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->detector.offered, 1100);
+	assert_int_equal(stats->tracker.evicted, 0);
+	assert_int_equal(stats->binding.calls_evicted, 0);
+	assert_int_equal(stats->open_calls, 0);
+	assert_int_equal(f.alert_count, 0);
+	finish(&f);
+}
+
 /* An operator belongs to the named source that first named it, until idle for the longest
  * rule window (1800 s here); the connections without a hello give way to a name. */
 static void test_operator_of_other_source(void **state)
@@ -992,6 +1085,9 @@ int main(void)
 		cmocka_unit_test(test_agency_not_allowed),
 		cmocka_unit_test(test_unlisted_source_refused),
 		cmocka_unit_test(test_call_of_other_source),
+		cmocka_unit_test(test_call_offered_binds_no_call),
+		cmocka_unit_test(test_offered_of_other_agency_refused),
+		cmocka_unit_test(test_abandoned_offered_calls_fill_nothing),
 		cmocka_unit_test(test_operator_of_other_source),
 		cmocka_unit_test(test_operator_state_bound),
 		cmocka_unit_test(test_new_operator_rate),

@@ -705,7 +705,10 @@ static void test_load_refused(void **state)
 	assert_int_equal(load_raw(UINT32_MAX, EVENT_CALL_START, AGENT_STATE_NONE, "c", "cad-1",
 				  3), -EINVAL);
 	assert_int_equal(load_raw(1, 0, AGENT_STATE_NONE, "c", "cad-1", 1), -EINVAL);
-	assert_int_equal(load_raw(1, EVENT_OPERATOR_STATE + 1, AGENT_STATE_NONE, "c", "cad-1", 1),
+	assert_int_equal(load_raw(1, EVENT_CALL_OFFERED, AGENT_STATE_NONE, "c", "cad-1", 1), 0);
+	assert_int_equal(load_raw(1, EVENT_CALL_OFFERED + 1, AGENT_STATE_NONE, "c", "cad-1", 1),
+			 -EINVAL);
+	assert_int_equal(load_raw(1, EVENT_CALL_OFFERED, AGENT_STATE_LOGGED_ON, "c", "cad-1", 1),
 			 -EINVAL);
 	assert_int_equal(load_raw(1, EVENT_CALL_END, AGENT_STATE_LOGGED_OFF, "c", "cad-1", 1),
 			 -EINVAL);

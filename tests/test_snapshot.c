@@ -553,6 +553,104 @@ static void test_restore_per_source_baselines(void **state)
 	clear(&whole);
 }
 
+/* The shift with a call_offered line (agency DEMO) 5 s before each call_start and, from minute
+ * 200 to 230, two more for each (a storm of arrivals the answered calls do not show): the
+ * shift's lines are swapped for these (swap_lines again puts them back). */
+static char *offered_lines[MAX_LINES];
+static int offered_line_op[MAX_LINES];
+static size_t offered_line_count;
+
+static void make_offered_lines(void)
+{
+	int extra = 0;
+
+	for (size_t i = 0; i < line_count; i++) {
+		int call;
+		long long start;
+		char buffer[160];
+		int n = sscanf(lines[i], "{\"type\":\"call_start\",\"call_id\":\"k%d\",\"ts\":%lld,"
+				   "\"operator\":\"op-%*d\",\"agency\"",
+			       &call, &start);
+		bool storm = start >= T0 + 200 * 60000 && start < T0 + 230 * 60000;
+		for (int k = 0; n == 2 && k < (storm ? 3 : 1); k++) {
+			if (k == 0)
+				snprintf(buffer, sizeof(buffer), "k%d", call);
+			else
+				snprintf(buffer, sizeof(buffer), "x%d", ++extra);
+			assert_true(offered_line_count < MAX_LINES);
+			offered_line_op[offered_line_count] = line_op[i];
+			char line[256];
+			snprintf(line, sizeof(line),
+				 "{\"type\":\"call_offered\",\"call_id\":\"%s\",\"ts\":%lld,"
+				 "\"agency\":\"DEMO\"}",
+				 buffer, start - 5000 + 1000 * k);
+			offered_lines[offered_line_count++] = strdup(line);
+		}
+		assert_true(offered_line_count < MAX_LINES);
+		offered_line_op[offered_line_count] = line_op[i];
+		offered_lines[offered_line_count++] = strdup(lines[i]);
+	}
+}
+
+static void swap_lines(void)
+{
+	char *text[MAX_LINES];
+	int op[MAX_LINES];
+	size_t count = line_count;
+
+	memcpy(text, lines, sizeof(lines));
+	memcpy(op, line_op, sizeof(line_op));
+	memcpy(lines, offered_lines, sizeof(lines));
+	memcpy(line_op, offered_line_op, sizeof(line_op));
+	memcpy(offered_lines, text, sizeof(lines));
+	memcpy(offered_line_op, op, sizeof(line_op));
+	line_count = offered_line_count;
+	offered_line_count = count;
+}
+
+/* The offered gate: the shift with call_offered lines, the gate (storm_offered_factor 1.5; the
+ * answered gate off) open on their storm of arrivals: the alerts differ from those of the
+ * offered gate off. The offered volumes are state like the rest, restored anywhere with the
+ * same alerts, byte for byte. */
+static void test_restore_offered_gate_gives_same_alerts(void **state)
+{
+	struct config config;
+	struct alerts whole = {0}, closed_alerts = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.detector.rules[0].false_alarm_calls = 100;
+	config.detector.baseline.storm_volume_factor = 0; /* the answered gate: off */
+	config.detector.baseline.storm_offered_factor = 1.5;
+	config.detector.baseline.fast_half_life_seconds = 600;
+	config.detector.baseline.storm_usual_half_life_seconds = 3600;
+	struct config closed = config;
+	closed.detector.baseline.storm_offered_factor = 0;
+	make_offered_lines();
+	swap_lines();
+	struct engine *reference = engine_new(&closed, collect, &closed_alerts);
+	feed(reference, 0, line_count);
+	engine_free(reference);
+	reference = engine_new(&config, collect, &whole);
+	feed(reference, 0, line_count);
+	/* the first arrives before the first answered call: not counted */
+	assert_int_equal(engine_stats(reference)->detector.offered, 573);
+	assert_int_equal(engine_stats(reference)->detector.offered_unknown, 1);
+	engine_free(reference);
+	bool differs = whole.count != closed_alerts.count;
+	for (size_t i = 0; !differs && i < whole.count; i++)
+		differs = strcmp(whole.text[i], closed_alerts.text[i]) != 0;
+	assert_true(differs);
+	clear(&closed_alerts);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+	swap_lines();
+	for (size_t i = 0; i < offered_line_count; i++)
+		free(offered_lines[i]);
+	offered_line_count = 0;
+}
+
 /* The whole shift under config into *whole: how many sequential firings, and in *matching
  * how many of them with a threshold above low and below high. */
 static size_t sequential_firings(const struct config *config, struct alerts *whole, double low,
@@ -1318,6 +1416,7 @@ int main(void)
 		cmocka_unit_test(test_restore_sequential_gives_same_alerts),
 		cmocka_unit_test(test_restore_storm_gate_gives_same_alerts),
 		cmocka_unit_test(test_restore_per_source_baselines),
+		cmocka_unit_test(test_restore_offered_gate_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_sequential_hourly_raises),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),

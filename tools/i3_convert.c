@@ -117,8 +117,9 @@ void i3_convert_event(const struct event *event, const char *element_id, const c
 		add_event(out, event, element_id, agency, "CallProcessLogEvent", incident, 1);
 	else if (event->type == EVENT_OPERATOR_STATE)
 		convert_state(event, element_id, agency, out);
-	else
+	else if (event->type == EVENT_TRANSFER)
 		add_event(out, event, element_id, agency, "CallTransferLogEvent", transfer, 2);
+	/* a call_offered is not mapped to i3 (yet): no log event */
 }
 
 /* The DER ECDSA signature as JWS wants it: r || s, 32 bytes each. */

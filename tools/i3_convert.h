@@ -28,7 +28,8 @@ struct i3_convert_events {
 	size_t count;
 };
 
-/** The log events of event, logged by element_id; agency for events that name none. */
+/** The log events of event, logged by element_id; agency for events that name none. A
+ * call_offered makes none (not mapped to i3). */
 void i3_convert_event(const struct event *event, const char *element_id, const char *agency,
 		      struct i3_convert_events *out);
 
