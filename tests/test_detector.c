@@ -1387,6 +1387,32 @@ static void add_call_of(struct fixture *f, const char *source, const char *opera
 	assert_int_equal(detector_add_call(f->detector, &call), DETECTOR_ADDED);
 }
 
+/* With detector.baseline.per_source, a source's call_offered lines count in its own baseline of
+ * the agency: cad-1's arrivals once cad-1 has answered a NOPD call; acd's (a source that sends
+ * arrivals only) in offered_unknown, making no baseline. Without per_source both count. */
+static void test_offered_per_source(void **state)
+{
+	struct fixture *f = *state;
+	struct event event = { .type = EVENT_CALL_OFFERED, .ts_ms = T0 + SECONDS(120) };
+
+	snprintf(event.agency, sizeof(event.agency), "NOPD");
+	for (int per_source = 1; per_source >= 0; per_source--) {
+		f->config.detector.baseline.per_source = per_source;
+		reconfigure(f);
+		uint64_t offered = detector_stats(f->detector)->offered;
+		uint64_t unknown = detector_stats(f->detector)->offered_unknown;
+		add_call_of(f, "cad-1", "op-1", T0 + SECONDS(60 * (1 - per_source)), SECONDS(45),
+			    RELEASED_BY_CALLER);
+		snprintf(event.call_id, sizeof(event.call_id), "q%d", ++f->call_number);
+		detector_call_offered(f->detector, &event, "cad-1");
+		snprintf(event.call_id, sizeof(event.call_id), "q%d", ++f->call_number);
+		detector_call_offered(f->detector, &event, "acd");
+		assert_int_equal(detector_stats(f->detector)->offered - offered, per_source ? 1 : 2);
+		assert_int_equal(detector_stats(f->detector)->offered_unknown - unknown,
+				 per_source ? 1 : 0);
+	}
+}
+
 /* detector.baseline.per_source: op-1 (feed cad-1) ends 6 of 12 calls early among op-2's real
  * calls (cad-1 too) while fl-1, of another source cad-evil, ends a call early every 20 s for
  * the last 16 minutes. With one baseline for the agency (per_source false) the flood hides
@@ -2054,6 +2080,7 @@ int main(void)
 		TEST(test_sequential_hourly_threshold),
 		TEST(test_sequential_storm_volume_gate),
 		TEST(test_sequential_baseline_per_source),
+		TEST(test_offered_per_source),
 		TEST(test_sequential_storm_offered_gate),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),
