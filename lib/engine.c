@@ -310,13 +310,20 @@ static void buffer_event(struct engine *engine, const struct event *event, uint6
 	}
 }
 
-/* The time the future guard measures against: the host's, else the other sources' newest. */
+/* The time the future guard measures against: the host's; else, once another source has sent,
+ * the newest ts of every source, the event's own included, so that a source which keeps
+ * sending while the others are silent is not refused for running ahead of them. */
 static int64_t guard_reference(const struct engine *engine, const struct engine_origin *origin,
 			       const struct clocks_source *source)
 {
+	int64_t others_ms;
+
 	if (origin->received_ms != ENGINE_NO_TIME)
 		return origin->received_ms;
-	return clocks_newest_other(engine->clocks, source);
+	others_ms = clocks_newest_other(engine->clocks, source);
+	if (others_ms == INT64_MIN || source->newest_ms <= others_ms)
+		return others_ms;
+	return source->newest_ms;
 }
 
 /* Why an event was refused as from the future: how far ahead of what, and the allowance. */

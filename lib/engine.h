@@ -95,7 +95,8 @@ enum event_reject engine_process_line(struct engine *engine, const char *line, s
 void engine_process(struct engine *engine, const char *source, const char *line, size_t len,
 		    struct engine_verdict *verdict);
 
-/* No host clock: the engine then takes the newest ts of the other sources as the reference. */
+/* No host clock: the engine then takes the newest ts of the other sources, or of the event's own
+ * source when later, as the reference. */
 #define ENGINE_NO_TIME INT64_MIN
 
 /* Where a line came from (docs/detection.md, "Time"). */
@@ -113,7 +114,8 @@ struct engine_origin {
  * announces the source (its hello): it holds back the center until it sends or falls idle.
  * Its own clock judges lateness; the future guard rejects a ts more than
  * feed.max_future_seconds ahead of received_ms (without a host clock: of the newest ts of the
- * other sources; no guard when there are none, or when disabled).
+ * other sources, or its own source's when later, plus tracker.max_source_lag_seconds; no guard
+ * when there are no others, or when disabled).
  * An accepted event of a held source waits in the reorder buffer until the center clock
  * reaches it; one of a source that lags is processed at once, in its own time. Every field
  * of *verdict is set.

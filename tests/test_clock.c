@@ -251,14 +251,15 @@ static void test_year_ahead_rejected_without_host_clock(void **state)
 	assert_string_equal(verdict.why, "incident: \"ts\" is 1200 s ahead of the other sources, "
 					 "over the 1200 s allowed (feed.max_future_seconds + "
 					 "tracker.max_source_lag_seconds)");
-	send_from(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0), &verdict);
+	/* cad-2 is measured against the newest clock, its own (08:20). */
+	send_from(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + 20 * MINUTE + YEAR, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
 	assert_string_equal(verdict.why,
 			    "incident: \"ts\" is 31536000 s ahead of the other sources, "
 			    "over the 1200 s allowed (feed.max_future_seconds + "
 			    "tracker.max_source_lag_seconds)");
 	engine_set_future_guard(f->engine, false);
-	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + YEAR, 0));
+	send_ok(f, "cad-2", ENGINE_NO_TIME, incident("c", T0 + 20 * MINUTE + YEAR, 0));
 	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 2);
 	/* The same clock_ahead notices, measured against the other sources and dated by them. */
 	assert_int_equal(f->alert_count, 3);
@@ -280,7 +281,38 @@ static void test_year_ahead_rejected_without_host_clock(void **state)
 	 * the newest event time. */
 	assert_non_null(strstr(
 		f->alerts[2], "{\"alert\":\"resolved\",\"alert_id\":\"8b2660f343b0d7b5\",\"seq\":3,"
-			      "\"ts\":\"2027-11-29T08:00:00.000Z\""));
+			      "\"ts\":\"2027-11-29T08:20:00.000Z\""));
+}
+
+/* Without a host clock, a source that keeps sending while the other falls silent for 30 minutes
+ * is followed: each event is measured against the newest ts of every source, its own included
+ * (before, cad-a's events from 20 minutes on were refused as ahead of silent cad-b). A jump of
+ * more than the allowance is still refused. */
+static void test_silent_source_without_host_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+	char call_id[16];
+
+	send_ok(f, "cad-a", ENGINE_NO_TIME, incident("a0", T0, 0));
+	send_ok(f, "cad-b", ENGINE_NO_TIME, incident("b0", T0, 0));
+	for (int minute = 1; minute <= 30; minute++) {
+		snprintf(call_id, sizeof(call_id), "a%d", minute);
+		send_ok(f, "cad-a", ENGINE_NO_TIME, incident(call_id, T0 + minute * MINUTE, 0));
+	}
+	assert_int_equal(source_named(f, "cad-a", &info)->newest_ms, T0 + 30 * MINUTE);
+	assert_int_equal(info.clock.events, 31);
+	assert_int_equal(info.clock.future, 0);
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 0);
+	send_from(f, "cad-a", ENGINE_NO_TIME, incident("jump", T0 + 50 * MINUTE + 1, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_string_equal(verdict.why, "incident: \"ts\" is 1200 s ahead of the other sources, "
+					 "over the 1200 s allowed (feed.max_future_seconds + "
+					 "tracker.max_source_lag_seconds)");
+	/* cad-b comes back: measured against cad-a's clock, not refused. */
+	send_ok(f, "cad-b", ENGINE_NO_TIME, incident("b1", T0 + 31 * MINUTE, 0));
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_FUTURE], 1);
 }
 
 /* 11 minutes ahead of the host clock is rejected; 300 s exactly is accepted, 301 s is not. */
@@ -1268,6 +1300,8 @@ int main(void)
 		cmocka_unit_test(test_center_matches_old_computation),
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_ahead_rejected_without_host_clock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_silent_source_without_host_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_eleven_minutes_ahead_rejected, setup,
 						teardown),
