@@ -20,10 +20,10 @@
 #include "text.h"
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
-#define ENGINE_SYSTEM_ALERTS_EXTRA 16
-/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted, and the
- * limit of its new operators. */
-#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 4
+#define ENGINE_SYSTEM_ALERTS_EXTRA SYSALERTS_CENTER_ROOM
+/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted,
+ * seq_rejected, and the limit of its new operators. */
+#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 5
 
 struct engine {
 	struct config config;
@@ -46,6 +46,7 @@ struct engine {
 	engine_call_fn on_call;
 	void *call_ctx;
 	struct engine_stats stats;
+	uint32_t seq_rejected_open; /* seq_rejected alerts open: checked only when some are */
 	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
@@ -422,7 +423,8 @@ static void source_notice(const struct engine *engine, const struct clocks_sourc
 {
 	*notice = (struct sysalert_notice){ .system = system,
 					    .key = source->name,
-					    .severity = strcmp(system, "clock_ahead") == 0
+					    .severity = strcmp(system, "clock_ahead") == 0 ||
+								strcmp(system, "seq_rejected") == 0
 								? "critical"
 								: "warning",
 					    .message = message,
@@ -478,6 +480,49 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 		notice.ts_ms = line_ts_ms;
 	source->restarted_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* A named source's line refused for a seq jump (feed.max_seq_jump): seq_rejected opens (or its
+ * message is kept up to date) until a numbered line of the source is taken again. */
+static void raise_seq_rejected(struct engine *engine, struct clocks_source *source,
+			       uint64_t highest, uint64_t seq, int64_t line_ts_ms)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s's lines are refused: seq %" PRIu64 " is more than %" PRIu64
+		 " above its highest, %" PRIu64 " (feed.max_seq_jump); %" PRIu64
+		 " refused so far; reconnecting its feed restarts its numbering",
+		 subject, seq, (uint64_t)engine->config.feed.max_seq_jump, highest, source->bad_seq);
+	source_notice(engine, source, "seq_rejected", message, &notice);
+	if (notice.ts_ms == INT64_MIN)
+		notice.ts_ms = line_ts_ms;
+	bool was_open = engine->seq_rejected_open &&
+			sysalerts_is_open(engine->sysalerts, "seq_rejected", source->name);
+	if (sysalerts_raise(engine->sysalerts, &notice) && !was_open)
+		engine->seq_rejected_open++;
+}
+
+/* A numbered line of source taken: its seq_rejected alert, if open, resolves. */
+static void settle_seq_rejected(struct engine *engine, struct clocks_source *source,
+				uint64_t seq)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice;
+
+	if (!engine->seq_rejected_open)
+		return; /* the common case */
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s's lines are taken again from seq %" PRIu64 "; %" PRIu64 " refused in all",
+		 subject, seq, source->bad_seq);
+	source_notice(engine, source, "seq_rejected", message, &notice);
+	if (sysalerts_resolve(engine->sysalerts, &notice))
+		engine->seq_rejected_open--;
 }
 
 /* An event of source accepted: its notices resolve once resolve_after_seconds of reference
@@ -631,6 +676,9 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	bool named = origin->named && origin->source && origin->source[0];
 
 	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
+		struct binding_sender sender = { .source = origin->source, .named = named };
+		if (binding_refuses_source(&engine->config, &sender)) /* no clock_ahead for it */
+			return reject_unbound(engine, parsed, origin, verdict);
 		source->future++;
 		raise_clock_ahead(engine, source, &miss);
 		return reason;
@@ -708,14 +756,17 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 			 (unsigned long long)verdict->seq,
 			 (unsigned long long)engine->config.feed.max_seq_jump);
 		source->bad_seq++;
+		raise_seq_rejected(engine, source, old_seq, verdict->seq, line_ts_ms);
 		return false;
 	case SOURCES_RESTARTED:
 		verdict->restarted = true;
 		engine->stats.restarts++;
 		source->restarts++;
 		raise_restarted(engine, source, origin, old_seq, verdict->seq, line_ts_ms);
+		settle_seq_rejected(engine, source, verdict->seq);
 		return false;
 	case SOURCES_NEW:
+		settle_seq_rejected(engine, source, verdict->seq);
 		break;
 	}
 	return false;
@@ -1532,6 +1583,7 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 	}
 	if (binding_load(engine->binding, reader) != 0)
 		return -EINVAL;
+	engine->seq_rejected_open = sysalerts_count_system(engine->sysalerts, "seq_rejected");
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
 }
 
