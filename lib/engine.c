@@ -22,7 +22,8 @@
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA SYSALERTS_CENTER_ROOM
 /* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted,
- * seq_rejected, and the limit of its new operators. */
+ * seq_rejected, feed_rejecting (not with clock_ahead or seq_rejected: their refusals are not
+ * its), and the limit of its new operators. */
 #define ENGINE_SYSTEM_ALERTS_PER_SOURCE 5
 
 struct engine {
@@ -424,7 +425,8 @@ static void source_notice(const struct engine *engine, const struct clocks_sourc
 	*notice = (struct sysalert_notice){ .system = system,
 					    .key = source->name,
 					    .severity = strcmp(system, "clock_ahead") == 0 ||
-								strcmp(system, "seq_rejected") == 0
+								strcmp(system, "seq_rejected") == 0 ||
+								strcmp(system, "feed_rejecting") == 0
 								? "critical"
 								: "warning",
 					    .message = message,
@@ -654,11 +656,15 @@ static enum event_reject reject_unbound(struct engine *engine, const struct engi
 /* A line of source was taken (an event, or a resend of one): the source is heard, fresh. A
  * refused line is not heard: a source that sends only lines that are refused cannot hold back
  * the center (docs/detection.md, "Time"). */
-static void hear(const struct engine *engine, const struct engine_origin *origin,
+static void settle_rejecting(struct engine *engine, struct clocks_source *source);
+
+static void hear(struct engine *engine, const struct engine_origin *origin,
 		 struct clocks_source *source)
 {
 	source->heard_ms =
 		origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
+	if (source->rejecting)
+		settle_rejecting(engine, source);
 }
 
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
@@ -772,6 +778,48 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	return false;
 }
 
+/* A line of source refused when none of its lines was taken (nor its hello or a heartbeat
+ * heard) for feed.silence_seconds of host time: feed_rejecting opens, once, until a line of
+ * it is taken. A source never heard (no hello, no line taken) is not told: invented names. */
+static void note_refused(struct engine *engine, const struct engine_origin *origin,
+			 struct clocks_source *source, enum event_reject reason)
+{
+	int64_t quiet_ms = (int64_t)engine->config.feed.silence_seconds * 1000;
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	if (source->rejecting || quiet_ms <= 0 || source->heard_ms == INT64_MIN ||
+	    reason == EVENT_REJECT_FUTURE || reason == EVENT_REJECT_BAD_SEQ || /* their own */
+	    origin->received_ms == ENGINE_NO_TIME ||
+	    origin->received_ms - source->heard_ms < quiet_ms)
+		return;
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s's lines are all refused: none taken for %" PRId64
+		 " s (the last refused: %s); its events are not being watched",
+		 subject, (origin->received_ms - source->heard_ms) / 1000,
+		 event_reject_name(reason));
+	source_notice(engine, source, "feed_rejecting", message, &notice);
+	notice.ts_ms = origin->received_ms;
+	source->rejecting = sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* A line of source taken: its feed_rejecting resolves. */
+static void settle_rejecting(struct engine *engine, struct clocks_source *source)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message), "%s's lines are taken again", subject);
+	source_notice(engine, source, "feed_rejecting", message, &notice);
+	notice.ts_ms = source->heard_ms;
+	sysalerts_resolve(engine->sysalerts, &notice);
+	source->rejecting = false;
+}
+
 /* The host clock moves forward only; a line without one is heard "now". */
 static void take_time(struct engine *engine, int64_t received_ms, struct clocks_source *source)
 {
@@ -854,6 +902,7 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 		verdict->reject = admit_event(engine, parsed, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
 		engine->stats.rejects[verdict->reject]++;
+		note_refused(engine, origin, source, verdict->reject);
 		return;
 	}
 	engine->stats.events++;
@@ -1559,6 +1608,18 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 	return read_saved_config(reader, saved, why, why_size);
 }
 
+/* The sources whose feed_rejecting a loaded snapshot holds open: marked (not saved). */
+static void restore_rejecting(struct engine *engine)
+{
+	if (!sysalerts_count_system(engine->sysalerts, "feed_rejecting"))
+		return;
+	for (size_t i = 0; i < clocks_count(engine->clocks); i++) {
+		const char *name = clocks_at(engine->clocks, i)->name;
+		if (sysalerts_is_open(engine->sysalerts, "feed_rejecting", name))
+			clocks_get(engine->clocks, name)->rejecting = true;
+	}
+}
+
 static int load_state(struct engine *engine, struct codec_reader *reader)
 {
 	engine->watermark_ms = codec_get_i64(reader);
@@ -1584,6 +1645,7 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 	if (binding_load(engine->binding, reader) != 0)
 		return -EINVAL;
 	engine->seq_rejected_open = sysalerts_count_system(engine->sysalerts, "seq_rejected");
+	restore_rejecting(engine);
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
 }
 

@@ -599,6 +599,17 @@ static void test_restarted_sender(void **state)
 	"6-11-29T08:00:04.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severi" \
 	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
 	"re taken again from seq 2000002; 2 refused in all\"}"
+#define FEED_REJECTING_FIRING \
+	"{\"alert\":\"firing\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":1,\"ts\":\"2026-" \
+	"11-29T08:05:00.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"severi" \
+	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
+	"re all refused: none taken for 300 s (the last refused: missing_field); its even" \
+	"ts are not being watched\"}"
+#define FEED_REJECTING_RESOLVED \
+	"{\"alert\":\"resolved\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":2,\"ts\":\"202" \
+	"6-11-29T08:06:41.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"seve" \
+	"rity\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines" \
+	" are taken again\"}"
 #define SYSTEM_ALERTS_FIRING \
 	"{\"alert\":\"firing\",\"alert_id\":\"1fb1872f00a7391b\",\"seq\":11,\"ts\":\"2026" \
 	"-11-29T08:00:00.010Z\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"w" \
@@ -738,6 +749,33 @@ static void test_unnamed_clock_ahead_bounded(void **state)
 			 0);
 	assert_int_equal(f->alert_count, 12);
 	assert_true(engine_system_alert_open(f->engine, "journal_degraded", ""));
+}
+
+/* cad-1, heard once, then only refused lines (a call-taker it may not speak for, a bad line):
+ * after feed.silence_seconds (300) of host time with none taken, feed_rejecting opens, once;
+ * its next line taken resolves it. cad-x, never heard, is not told. */
+static void test_feed_rejecting_notice(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	const char *bad = "{\"type\":\"call_start\",\"ts\":1795939200000}";
+
+	send_ok(f, "cad-1", T0, incident("a", T0, 0));
+	send_from(f, "cad-1", T0 + 100000, bad, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_MISSING_FIELD);
+	send_from(f, "cad-x", T0 + 100000, bad, &verdict);
+	send_from(f, "cad-1", T0 + 299999, bad, &verdict);
+	assert_int_equal(f->alert_count, 0);
+	send_from(f, "cad-1", T0 + 300000, bad, &verdict);
+	send_from(f, "cad-x", T0 + 400000, bad, &verdict);
+	send_from(f, "cad-1", T0 + 400000, bad, &verdict);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], FEED_REJECTING_FIRING);
+	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
+	send_ok(f, "cad-1", T0 + 401000, incident("b", T0 + 401000, 0));
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], FEED_REJECTING_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
 }
 
 /* The reorder buffer (tracker.max_reorder_events, at its least: 16) full while cad-1 waits for
@@ -1433,6 +1471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_jump_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_rejecting_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_source_raises_no_clock_ahead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unnamed_clock_ahead_bounded, setup, teardown),
