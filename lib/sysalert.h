@@ -21,9 +21,9 @@
  * grows when they need more. The alerts of one feed source (feed_silent, clock_ahead,
  * sender_restarted, seq_rejected, feed_rejecting, a limit with a source) share the rest, a
  * quarter of it at most for the connections without a hello ("#S.N" keys, one per
- * connection). One more is not raised: it is counted (sysalerts_dropped) and told by the center's limit alert
- * SYSALERTS_FULL_KEY, resolved when the per-source alerts are back under three quarters of
- * their room.
+ * connection). One more is not raised: it is counted (sysalerts_dropped) and told by the
+ * center's limit alert SYSALERTS_FULL_KEY, resolved when the per-source alerts are back under
+ * three quarters of their room.
  */
 
 #define SYSALERTS_CENTER_ROOM 16
