@@ -56,27 +56,40 @@ static size_t number_width(uint64_t value)
 	return width;
 }
 
-/* Text from the feed, left-aligned in width columns (of at most EVENT_ID_MAX); control
- * characters shown as '?'. */
+/* Pad a cell holding used columns to width. */
+static void add_padding(struct text_builder *row, size_t used, size_t width)
+{
+	static const char spaces[] = "                                ";
+
+	while (used < width) {
+		size_t count = width - used < sizeof(spaces) - 1 ? width - used : sizeof(spaces) - 1;
+		text_add_bytes(row, spaces, count);
+		used += count;
+	}
+}
+
+/* Text from the feed, left-aligned in width columns; control characters shown as '?'. */
 static void add_text_cell(struct text_builder *row, const char *text, size_t width)
 {
-	size_t used = 0;
+	size_t len = strlen(text), used = 0;
+	char shown[EVENT_ID_MAX];
+	const unsigned char *bytes = (const unsigned char *)text;
 
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		char shown = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
-		text_add_bytes(row, &shown, 1);
-		used += (*p & 0xc0) != 0x80;
+	if (len > sizeof(shown))
+		len = sizeof(shown); /* (names are at most EVENT_ID_MAX bytes) */
+	for (size_t i = 0; i < len; i++) {
+		shown[i] = bytes[i] < 0x20 || bytes[i] == 0x7f ? '?' : (char)bytes[i];
+		used += (bytes[i] & 0xc0) != 0x80;
 	}
-	for (; used < width; used++)
-		text_add_bytes(row, " ", 1);
+	text_add_bytes(row, shown, len);
+	add_padding(row, used, width);
 }
 
 /* "  " and value right-aligned in width columns (as "  %*" PRIu64). */
 static void add_number_cell(struct text_builder *row, uint64_t value, size_t width)
 {
 	text_add_bytes(row, "  ", 2);
-	for (size_t used = number_width(value); used < width; used++)
-		text_add_bytes(row, " ", 1);
+	add_padding(row, number_width(value), width);
 	text_add_u64(row, value);
 }
 
