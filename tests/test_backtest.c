@@ -728,11 +728,11 @@ static void test_html_escapes_feed_text(void **state)
  * operator; rows of equal counts repeat the ratio, a different one follows. */
 static void test_text_table_names_and_widths(void **state)
 {
-#define NAMES_CALL(id, minute, agency, op, seconds, by)                                            \
-	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":\"2026-11-29T08:0" minute ":00Z\","  \
-	"\"operator\":\"" op "\"," agency "\"position\":\"P1\"}\n"                                  \
-	"{\"type\":\"call_end\",\"call_id\":\"" id "\",\"ts\":\"2026-11-29T08:0" minute ":" seconds  \
-	"Z\",\"released_by\":\"" by "\"}\n"
+#define NAMES_CALL(id, minute, agency, op, seconds, by)                                     \
+	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":\"2026-11-29T08:0" minute \
+	":00Z\",\"operator\":\"" op "\"," agency "\"position\":\"P1\"}\n"                 \
+	"{\"type\":\"call_end\",\"call_id\":\"" id "\",\"ts\":\"2026-11-29T08:0" minute   \
+	":" seconds "Z\",\"released_by\":\"" by "\"}\n"
 #define LONG_NAME "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
 	static const char lines[] =
 		NAMES_CALL("n1", "0", "\"agency\":\"\\u00c9MS\",", "op-\\u0001x", "03", "operator")
@@ -753,18 +753,18 @@ static void test_text_table_names_and_widths(void **state)
 	assert_int_equal(run.exit_status, 0);
 	/* OPERATOR is 64 columns wide: "op-?x" is 5 of them, "op-é" 4 */
 	snprintf(expected, sizeof(expected),
-		 "AGENCY  OPERATOR%.56s  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED  UPDATE  "
-		 "RESOLVED\n"
-		 "CITY    " LONG_NAME "      1          1  1.0000       0       0          0       0"
-		 "         0\n"
-		 "\xc3\x89MS     op-?x%.59s      1          1  1.0000       0       0          0       0"
-		 "         0\n"
-		 "        op-b%.60s      2          1  0.5000       0       0          0       0"
-		 "         0\n"
-		 "CITY    op-a%.60s      1          0  0.0000       0       0          0       0"
-		 "         0\n"
-		 "\xc3\x89MS     op-\xc3\xa9%.60s      1          0  0.0000       0       0          0"
+		 "AGENCY  OPERATOR%.56s  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED"
+		 "  UPDATE  RESOLVED\n"
+		 "CITY    " LONG_NAME "      1          1  1.0000       0       0          0"
 		 "       0         0\n"
+		 "\xc3\x89MS     op-?x%.59s      1          1  1.0000       0       0"
+		 "          0       0         0\n"
+		 "        op-b%.60s      2          1  0.5000       0       0          0"
+		 "       0         0\n"
+		 "CITY    op-a%.60s      1          0  0.0000       0       0          0"
+		 "       0         0\n"
+		 "\xc3\x89MS     op-\xc3\xa9%.60s      1          0  0.0000       0       0"
+		 "          0       0         0\n"
 		 "\ntotals\n",
 		 spaces, spaces, spaces, spaces, spaces);
 	assert_true(strlen(run.out) >= strlen(expected));

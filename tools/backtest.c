@@ -60,7 +60,7 @@ struct backtest {
 	struct operator_slot *operator_slots; /* open addressing, at most half full */
 	uint32_t operator_slot_mask;
 	struct name_block *names;        /* the newest block first */
-	const char *last_agency;         /* of the newest operator: most share their agency's copy */
+	const char *last_agency;         /* the newest operator's: the next often shares it */
 
 	struct backtest_alert *alerts;   /* with history only */
 	size_t alert_count;

@@ -39,7 +39,7 @@ struct backtest_operator {
 	uint64_t calls;
 	uint64_t premature;
 	uint64_t alerts;                    /* notices of every kind */
-	uint64_t *alerts_by_kind;           /* BACKTEST_MAX_KINDS, indexed like backtest_kind_name();
+	uint64_t *alerts_by_kind;           /* BACKTEST_MAX_KINDS, like backtest_kind_name();
 					     * NULL before the first alert: read them through
 					     * backtest_operator_alerts_of_kind() */
 	struct backtest_call *history;      /* BACKTEST_KEEP_CALLS, in completion order */

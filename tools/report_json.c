@@ -96,7 +96,8 @@ static struct json_object *build_kinds(struct builder *builder, const struct bac
 	struct json_object *kinds = json_object_new_object();
 
 	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
-		put(builder, kinds, backtest_kind_name(backtest, k), new_count(counts ? counts[k] : 0));
+		put(builder, kinds, backtest_kind_name(backtest, k),
+		    new_count(counts ? counts[k] : 0));
 	return kinds;
 }
 

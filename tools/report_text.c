@@ -61,8 +61,10 @@ static void add_padding(struct text_builder *row, size_t used, size_t width)
 {
 	static const char spaces[] = "                                ";
 
+	const size_t most = sizeof(spaces) - 1;
+
 	while (used < width) {
-		size_t count = width - used < sizeof(spaces) - 1 ? width - used : sizeof(spaces) - 1;
+		size_t count = width - used < most ? width - used : most;
 		text_add_bytes(row, spaces, count);
 		used += count;
 	}
@@ -149,9 +151,10 @@ static void measure_table(const struct backtest *backtest, struct table_widths *
 		widths->calls = max_size(widths->calls, number_width(op->calls));
 		widths->premature = max_size(widths->premature, number_width(op->premature));
 		widths->alerts = max_size(widths->alerts, number_width(op->alerts));
-		for (size_t k = 0; k < kinds; k++)
-			widths->kinds[k] = max_size(widths->kinds[k],
-						    number_width(backtest_operator_alerts_of_kind(op, k)));
+		for (size_t k = 0; k < kinds; k++) {
+			uint64_t of_kind = backtest_operator_alerts_of_kind(op, k);
+			widths->kinds[k] = max_size(widths->kinds[k], number_width(of_kind));
+		}
 	}
 }
 
