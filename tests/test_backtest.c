@@ -349,6 +349,13 @@ static void write_input(char path[PATH_MAX_BYTES], const char *name, const char 
 	write_file(path, text, strlen(text));
 }
 
+/* The first len bytes of text (len < its length + 1), NUL-terminated. */
+static void text_copy_prefix(char *out, const char *text, size_t len)
+{
+	memcpy(out, text, len);
+	out[len] = '\0';
+}
+
 static char *read_whole_file(const char *path, size_t *len)
 {
 	FILE *file = fopen(path, "rb");
@@ -713,6 +720,59 @@ static void test_html_escapes_feed_text(void **state)
 	assert_null(strstr(html, "<i>A"));
 	free(html);
 	tool_run_free(&run);
+}
+
+/* The operator table's cells with names that are not plain ASCII: a 2-byte UTF-8 letter takes
+ * one column, a control character shows as '?', a 64-byte name sets the column; agencies
+ * alternate (each operator keeps its own agency's name); equal counts order by agency, then
+ * operator; rows of equal counts repeat the ratio, a different one follows. */
+static void test_text_table_names_and_widths(void **state)
+{
+#define NAMES_CALL(id, minute, agency, op, seconds, by)                                     \
+	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":\"2026-11-29T08:0" minute \
+	":00Z\",\"operator\":\"" op "\"," agency "\"position\":\"P1\"}\n"                 \
+	"{\"type\":\"call_end\",\"call_id\":\"" id "\",\"ts\":\"2026-11-29T08:0" minute   \
+	":" seconds "Z\",\"released_by\":\"" by "\"}\n"
+#define LONG_NAME "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
+	static const char lines[] =
+		NAMES_CALL("n1", "0", "\"agency\":\"\\u00c9MS\",", "op-\\u0001x", "03", "operator")
+		NAMES_CALL("n2", "1", "\"agency\":\"CITY\",", LONG_NAME, "03", "operator")
+		NAMES_CALL("n3", "2", "\"agency\":\"\\u00c9MS\",", "op-\\u00e9", "50", "caller")
+		NAMES_CALL("n4", "3", "\"agency\":\"CITY\",", "op-a", "50", "caller")
+		NAMES_CALL("n5", "4", "", "op-b", "03", "operator")
+		NAMES_CALL("n6", "5", "", "op-b", "50", "caller");
+	static const char spaces[] =
+		"                                                            "; /* 60 */
+	char input[PATH_MAX_BYTES], expected[2048], got[2048];
+	const char *const args[] = {input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	write_input(input, "names.ndjson", lines);
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	/* OPERATOR is 64 columns wide: "op-?x" is 5 of them, "op-é" 4 */
+	snprintf(expected, sizeof(expected),
+		 "AGENCY  OPERATOR%.56s  CALLS  PREMATURE   RATIO  ALERTS  FIRING  ESCALATED"
+		 "  UPDATE  RESOLVED\n"
+		 "CITY    " LONG_NAME "      1          1  1.0000       0       0          0"
+		 "       0         0\n"
+		 "\xc3\x89MS     op-?x%.59s      1          1  1.0000       0       0"
+		 "          0       0         0\n"
+		 "        op-b%.60s      2          1  0.5000       0       0          0"
+		 "       0         0\n"
+		 "CITY    op-a%.60s      1          0  0.0000       0       0          0"
+		 "       0         0\n"
+		 "\xc3\x89MS     op-\xc3\xa9%.60s      1          0  0.0000       0       0"
+		 "          0       0         0\n"
+		 "\ntotals\n",
+		 spaces, spaces, spaces, spaces, spaces);
+	assert_true(strlen(run.out) >= strlen(expected));
+	text_copy_prefix(got, run.out, strlen(expected));
+	assert_string_equal(got, expected);
+	tool_run_free(&run);
+#undef NAMES_CALL
+#undef LONG_NAME
 }
 
 /* ---- tests: reading ---------------------------------------------------------------------- */
@@ -1326,6 +1386,7 @@ int main(void)
 		cmocka_unit_test(test_json_report_is_exact),
 		cmocka_unit_test(test_html_report_is_self_contained),
 		cmocka_unit_test(test_html_escapes_feed_text),
+		cmocka_unit_test(test_text_table_names_and_widths),
 		cmocka_unit_test(test_files_and_stdin_are_one_stream),
 		cmocka_unit_test(test_line_limits_and_chunk_boundaries),
 		cmocka_unit_test(test_unterminated_last_line_is_read),

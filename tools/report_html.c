@@ -518,7 +518,8 @@ static void write_operator_row(const struct page *page, const struct backtest_op
 		"</span></span></td><td class=\"num\">%" PRIu64 "</td>",
 		100.0 * ratio, 100.0 * ratio, op->alerts);
 	for (size_t k = 0; k < backtest_kind_count(page->backtest); k++)
-		fprintf(out, "<td class=\"num\">%" PRIu64 "</td>", op->alerts_by_kind[k]);
+		fprintf(out, "<td class=\"num\">%" PRIu64 "</td>",
+			backtest_operator_alerts_of_kind(op, k));
 	fputs("</tr>\n", out);
 }
 

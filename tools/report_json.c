@@ -88,14 +88,16 @@ static struct json_object *build_alerts(struct builder *builder, const struct ba
 	return alerts;
 }
 
-/* {"firing": N, ...} over every kind known, zeros included, so the keys are always there. */
+/* {"firing": N, ...} over every kind known, zeros included, so the keys are always there;
+ * NULL counts (an operator without alerts) are all 0. */
 static struct json_object *build_kinds(struct builder *builder, const struct backtest *backtest,
 				       const uint64_t *counts)
 {
 	struct json_object *kinds = json_object_new_object();
 
 	for (size_t k = 0; k < backtest_kind_count(backtest); k++)
-		put(builder, kinds, backtest_kind_name(backtest, k), new_count(counts[k]));
+		put(builder, kinds, backtest_kind_name(backtest, k),
+		    new_count(counts ? counts[k] : 0));
 	return kinds;
 }
 
