@@ -293,6 +293,12 @@ static const struct config_source *listed_source(const struct config *config,
 	return NULL;
 }
 
+bool binding_source_allowed(const struct config *config, const struct binding_sender *sender)
+{
+	return config->unlisted_sources != CONFIG_UNLISTED_REJECT ||
+	       listed_source(config, sender) != NULL;
+}
+
 static bool agency_listed(const struct config_source *source, const char *agency)
 {
 	for (size_t i = 0; i < source->agency_count; i++)

@@ -72,6 +72,9 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 
 /** The hash binding_admit looks the event's operator up by (its agency and operator_id; 0
  * when it names none and introduces none): a pure function of the event. */
+/** May sender send at all (sources: and unlisted_sources:)? */
+bool binding_source_allowed(const struct config *config, const struct binding_sender *sender);
+
 uint64_t binding_operator_hash(const struct event *event);
 
 /** A hint ahead of binding_admit with these hashes: fetch the slots it will look at first. */
