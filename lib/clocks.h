@@ -51,6 +51,7 @@ struct clocks_source {
 				  * behind) */
 	int64_t behind_ms;   /* host time of its last event while clock_behind is open
 			      * (INT64_MIN: none) */
+	bool rejecting;       /* feed_rejecting is open (lib/engine.c; false when claimed) */
 };
 
 /* Where the center may release events: everything older than center_ms, and events at

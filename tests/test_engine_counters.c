@@ -44,6 +44,7 @@ static struct engine_stats numbered_stats(void)
 	stats.alerts_unencodable = 20;
 	stats.late_events = 21;
 	stats.reorder_overflows = 22;
+	stats.system_alerts_dropped = 27;
 	return stats;
 }
 
@@ -155,6 +156,10 @@ static void test_metrics(void **state)
 		{ "baselines_evicted", "baselines_evicted_total", "counter",
 		  "Agency baselines forgotten because their table (tracker.max_operators) was full.",
 		  1, 26 },
+		{ "system_alerts_dropped", "system_alerts_dropped_total", "counter",
+		  "System alerts of feed sources not raised: their room (feed.max_sources) was "
+		  "full.",
+		  1, 27 },
 		{ "evicted_total", "evicted_total", "counter",
 		  "Entries forgotten because a bounded table was full, by the configuration key to "
 		  "raise.",
