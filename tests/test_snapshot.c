@@ -780,14 +780,43 @@ static void feed_sources(struct engine *engine, size_t from, size_t to)
 	}
 }
 
+/* Snapshot after every 23rd of the lines and restore: the alerts after each cut are whole's,
+ * byte for byte. Returns how many cuts had events waiting in the reorder buffer. */
+static size_t restore_at_cuts(const struct config *config, const struct alerts *whole)
+{
+	struct alerts split = {0};
+	size_t cuts_with_buffered_events = 0;
+	char why[128];
+
+	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
+		struct codec_writer writer = {0};
+		struct engine *before = engine_new(config, collect, &split);
+		feed_sources(before, 0, cut);
+		cuts_with_buffered_events += engine_stats(before)->buffered > 0;
+		engine_snapshot(before, &writer);
+		engine_free(before);
+		assert_false(writer.failed);
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect,
+						      &split, why, sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		feed_sources(after, cut, line_count);
+		engine_flush(after);
+		engine_free(after);
+		assert_int_equal(split.count, whole->count);
+		for (size_t i = 0; i < whole->count; i++)
+			assert_string_equal(split.text[i], whole->text[i]);
+		clear(&split);
+	}
+	return cuts_with_buffered_events;
+}
+
 /* Restore at many points, with events waiting in the reorder buffer and a source judged on
  * its own: the alerts after each point are the same, byte for byte. */
 static void test_restore_with_sources_gives_same_alerts(void **state)
 {
 	struct config config = test_config();
-	struct alerts whole = {0}, split = {0};
-	char why[128];
-	size_t cuts_with_buffered_events = 0;
+	struct alerts whole = {0};
 	(void)state;
 
 	config.feed.source_idle_seconds =
@@ -809,27 +838,7 @@ static void test_restore_with_sources_gives_same_alerts(void **state)
 	for (size_t i = 0; i < whole.count; i++)
 		late_alerts += strstr(whole.text[i], "\"late\":true,\"late_seconds\":") != NULL;
 	assert_int_equal(late_alerts, 3); /* cad-a's backlog, decided in its own time */
-	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
-		struct codec_writer writer = {0};
-		struct engine *before = engine_new(&config, collect, &split);
-		feed_sources(before, 0, cut);
-		cuts_with_buffered_events += engine_stats(before)->buffered > 0;
-		engine_snapshot(before, &writer);
-		engine_free(before);
-		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect,
-						      &split, why, sizeof(why));
-		codec_writer_release(&writer);
-		assert_non_null(after);
-		feed_sources(after, cut, line_count);
-		engine_flush(after);
-		engine_free(after);
-		assert_int_equal(split.count, whole.count);
-		for (size_t i = 0; i < whole.count; i++)
-			assert_string_equal(split.text[i], whole.text[i]);
-		clear(&split);
-	}
-	assert_int_equal(cuts_with_buffered_events, 23);
+	assert_int_equal(restore_at_cuts(&config, &whole), 23);
 	clear(&whole);
 }
 
@@ -839,8 +848,7 @@ static void test_restore_with_sources_gives_same_alerts(void **state)
 static void test_restore_with_clock_behind_gives_same_alerts(void **state)
 {
 	struct config config = test_config();
-	struct alerts whole = {0}, split = {0};
-	char why[128];
+	struct alerts whole = {0};
 	size_t behind = 0;
 	(void)state;
 
@@ -854,25 +862,7 @@ static void test_restore_with_clock_behind_gives_same_alerts(void **state)
 	for (size_t i = 0; i < whole.count; i++)
 		behind += strstr(whole.text[i], "\"system\":\"clock_behind\"") != NULL;
 	assert_int_equal(behind, 1); /* cad-b's, never resolved: it stays behind */
-	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
-		struct codec_writer writer = {0};
-		struct engine *before = engine_new(&config, collect, &split);
-		feed_sources(before, 0, cut);
-		engine_snapshot(before, &writer);
-		engine_free(before);
-		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect,
-						      &split, why, sizeof(why));
-		codec_writer_release(&writer);
-		assert_non_null(after);
-		feed_sources(after, cut, line_count);
-		engine_flush(after);
-		engine_free(after);
-		assert_int_equal(split.count, whole.count);
-		for (size_t i = 0; i < whole.count; i++)
-			assert_string_equal(split.text[i], whole.text[i]);
-		clear(&split);
-	}
+	restore_at_cuts(&config, &whole);
 	clear(&whole);
 }
 
