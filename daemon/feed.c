@@ -177,6 +177,24 @@ static void feed_announce_source(struct feed *feed)
 	engine_process_from(feed->server->engine, &origin, "", 0, &verdict);
 }
 
+/* A connection without a hello that sent lines closes: its "#S.N" clock goes, with its clock
+ * notices (journaled, as an empty line flagged closed), so that reconnecting CADs do not fill
+ * feed.max_sources with clocks that can never send again. */
+static void feed_close_source(struct feed *feed)
+{
+	const struct feed_journal *journal = &feed->server->journal;
+	struct engine_origin origin;
+	struct engine_verdict verdict;
+
+	if (feed->acks.source[0] || feed->stats.lines == 0)
+		return;
+	origin = feed_origin(feed, hostclock_wall_ms());
+	origin.closed = true;
+	if (journal->append_line)
+		journal->append_line(journal->ctx, &origin, "", 0);
+	engine_process_from(feed->server->engine, &origin, "", 0, &verdict);
+}
+
 /* Refuse the connection under the source binding: logged, counted, closed after this line. */
 static void feed_refuse_binding(struct feed *feed, enum tls_failure failure, const char *what)
 {
@@ -552,6 +570,7 @@ static void feed_close(struct feed *feed)
 			feed_reject_record(feed, status, why);
 		mapping_free(feed->mapping);
 	}
+	feed_close_source(feed);
 	log_limit_flush(&feed->reject_log);
 	log_limit_flush(&feed->notice_log);
 	feed_log_summary(feed);

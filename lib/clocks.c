@@ -56,6 +56,7 @@ struct clocks_kept {
 	uint32_t second;    /* its source (NONE: no other held source) */
 	bool second_known;  /* false: the runner-up moved and the next one is not known */
 	int64_t min_heard;  /* at most the oldest heard_ms of the fresh sources (host clock) */
+	int64_t min_behind; /* at most the oldest behind_since_ms of the fresh sources */
 	uint32_t changed[CHANGED_MAX]; /* sources handed out since the last call */
 	uint32_t n_changed; /* CHANGED_MAX + 1: more than fit */
 };
@@ -112,7 +113,8 @@ static uint32_t least_recent(const struct clocks *clocks)
 	return oldest;
 }
 
-static void forget(struct clocks *clocks, uint32_t i)
+/* Remove source i (the last takes its place). */
+static void remove_at(struct clocks *clocks, uint32_t i)
 {
 	uint32_t gone = clocks->keys[i].rank;
 
@@ -122,8 +124,16 @@ static void forget(struct clocks *clocks, uint32_t i)
 	clocks->count--;
 	clocks->sources[i] = clocks->sources[clocks->count];
 	clocks->keys[i] = clocks->keys[clocks->count];
-	clocks->evicted++;
 	clocks->kept.valid = false; /* a source moved to another index */
+	if (clocks->last_found >= clocks->count)
+		clocks->last_found = 0;
+}
+
+/* Forget source i to make room (counted). */
+static void forget(struct clocks *clocks, uint32_t i)
+{
+	remove_at(clocks, i);
+	clocks->evicted++;
 }
 
 /* Source i was handed out: its clocks may change before the next clocks_center. */
@@ -212,11 +222,39 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	text_copy(source->name, name, sizeof(source->name));
 	source->newest_ms = INT64_MIN;
 	source->heard_ms = INT64_MIN;
+	source->since_ms = INT64_MIN;
 	source->future_ms = INT64_MIN;
 	source->restarted_ms = INT64_MIN;
+	source->behind_ms = INT64_MIN;
+	source->behind_since_ms = INT64_MIN;
 	rank_added(clocks, clocks->last_found);
 	note_changed(clocks, clocks->last_found);
 	return source;
+}
+
+const struct clocks_source *clocks_find(const struct clocks *clocks, const char *name)
+{
+	for (uint32_t i = 0; i < clocks->count; i++)
+		if (strcmp(clocks->sources[i].name, name) == 0)
+			return &clocks->sources[i];
+	return NULL;
+}
+
+bool clocks_drop(struct clocks *clocks, const char *name)
+{
+	for (uint32_t i = 0; i < clocks->count; i++)
+		if (strcmp(clocks->sources[i].name, name) == 0) {
+			remove_at(clocks, i);
+			return true;
+		}
+	return false;
+}
+
+void clocks_heard(struct clocks_source *source, int64_t heard_ms)
+{
+	source->heard_ms = heard_ms;
+	if (source->newest_ms == INT64_MIN && source->since_ms == INT64_MIN)
+		source->since_ms = heard_ms;
 }
 
 int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_source *except)
@@ -229,31 +267,48 @@ int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_sou
 	return newest;
 }
 
+/* The host time freshness is measured from: the last line's, or for a source without a clock
+ * its first sight's, so that heartbeats alone do not keep it fresh for ever (audit F1). */
+static int64_t fresh_from(const struct clocks_source *source)
+{
+	return source->newest_ms == INT64_MIN ? source->since_ms : source->heard_ms;
+}
+
 bool clocks_fresh(const struct clocks_source *source, int64_t now_ms, int64_t idle_ms)
 {
 	if (now_ms == INT64_MIN)
 		return source->newest_ms != INT64_MIN;
-	return source->heard_ms != INT64_MIN && source->heard_ms >= now_ms - idle_ms;
+	return fresh_from(source) != INT64_MIN && fresh_from(source) >= now_ms - idle_ms;
 }
 
-/* The newest clock of the fresh sources; INT64_MIN when none is fresh. */
-static int64_t lead_ms(const struct clocks *clocks, int64_t now_ms, int64_t idle_ms)
+/* Counts for the center: fresh, and (with a host clock) not behind for more than
+ * max_behind_ms of host time (audit F2). */
+static bool counts(const struct clocks_source *source, const struct clocks_bounds *bounds)
+{
+	if (!clocks_fresh(source, bounds->now_ms, bounds->idle_ms))
+		return false;
+	return bounds->now_ms == INT64_MIN || bounds->max_behind_ms <= 0 ||
+	       source->behind_since_ms == INT64_MIN ||
+	       source->behind_since_ms >= bounds->now_ms - bounds->max_behind_ms;
+}
+
+/* The newest clock of the sources that count; INT64_MIN when none does. */
+static int64_t lead_ms(const struct clocks *clocks, const struct clocks_bounds *bounds)
 {
 	int64_t lead = INT64_MIN;
 
 	for (uint32_t i = 0; i < clocks->count; i++)
-		if (clocks->sources[i].newest_ms > lead &&
-		    clocks_fresh(&clocks->sources[i], now_ms, idle_ms))
+		if (clocks->sources[i].newest_ms > lead && counts(&clocks->sources[i], bounds))
 			lead = clocks->sources[i].newest_ms;
 	return lead;
 }
 
-/* Fresh, and either announced without a clock yet or neither behind the center nor too far
- * behind the lead. */
+/* Counts for the center, and either announced without a clock yet or neither behind the
+ * center nor too far behind the lead. */
 static bool held_under(const struct clocks_source *source, int64_t lead,
 		       const struct clocks_bounds *bounds)
 {
-	if (!clocks_fresh(source, bounds->now_ms, bounds->idle_ms))
+	if (!counts(source, bounds))
 		return false;
 	if (source->newest_ms == INT64_MIN)
 		return true;
@@ -264,7 +319,7 @@ static bool held_under(const struct clocks_source *source, int64_t lead,
 bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
 		 const struct clocks_bounds *bounds)
 {
-	return held_under(source, lead_ms(clocks, bounds->now_ms, bounds->idle_ms), bounds);
+	return held_under(source, lead_ms(clocks, bounds), bounds);
 }
 
 int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *source)
@@ -278,8 +333,19 @@ int64_t clocks_lag_ms(const struct clocks *clocks, const struct clocks_source *s
 
 /* Fresh (clocks_fresh), the threshold computed once: stale_before = now_ms - idle_ms. */
 #define FRESH(s)                                                                                   \
-	(host ? (s)->heard_ms != INT64_MIN && (s)->heard_ms >= stale_before                        \
+	(host ? fresh_from(s) != INT64_MIN && fresh_from(s) >= stale_before &&                     \
+			((s)->behind_since_ms == INT64_MIN ||                                      \
+			 (s)->behind_since_ms >= behind_before)                                    \
 	      : (s)->newest_ms != INT64_MIN)
+
+/* The host time before which a source behind since then counts no more (INT64_MIN: no such
+ * bound). */
+static int64_t behind_before_of(const struct clocks_bounds *bounds)
+{
+	if (bounds->now_ms == INT64_MIN || bounds->max_behind_ms <= 0)
+		return INT64_MIN;
+	return bounds->now_ms - bounds->max_behind_ms;
+}
 
 /* Does clock ms of the source ranked rank come before clock ms2 of the one ranked rank2? */
 static bool before(int64_t ms, uint32_t rank, int64_t ms2, uint32_t rank2)
@@ -319,12 +385,14 @@ static void center_full(const struct clocks *clocks, const struct clocks_bounds 
 	const struct clocks_source *sources = clocks->sources;
 	bool host = bounds->now_ms != INT64_MIN;
 	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
+	int64_t behind_before = behind_before_of(bounds);
 
 	kept->valid = true;
 	kept->bounds = *bounds;
 	kept->lead = INT64_MIN;
 	kept->lead_i = NONE;
 	kept->min_heard = INT64_MAX;
+	kept->min_behind = INT64_MAX;
 	kept->best = kept->second = NONE;
 	kept->best_ms = kept->second_ms = INT64_MAX;
 	kept->second_known = true;
@@ -332,8 +400,11 @@ static void center_full(const struct clocks *clocks, const struct clocks_bounds 
 		int64_t ms = sources[i].newest_ms;
 		if (!FRESH(&sources[i]))
 			continue;
-		if (host && sources[i].heard_ms < kept->min_heard)
-			kept->min_heard = sources[i].heard_ms;
+		if (host && fresh_from(&sources[i]) < kept->min_heard)
+			kept->min_heard = fresh_from(&sources[i]);
+		if (host && sources[i].behind_since_ms != INT64_MIN &&
+		    sources[i].behind_since_ms < kept->min_behind)
+			kept->min_behind = sources[i].behind_since_ms;
 		if (ms > kept->lead) {
 			kept->lead = ms;
 			kept->lead_i = i;
@@ -388,7 +459,8 @@ static bool best_moved(const struct clocks *clocks, struct clocks_kept *kept, ui
 /* Source i may have moved since the kept center: take it in. False when only a full pass can
  * tell (the lead moved back or went stale, the lead's floor passed the oldest held clock, the
  * oldest held source left its place while the runner-up was not known). */
-static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t stale_before)
+static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t stale_before,
+		       int64_t behind_before)
 {
 	struct clocks_kept *kept = &clocks->kept;
 	const struct clocks_key *keys = clocks->keys;
@@ -401,8 +473,11 @@ static bool take_moved(struct clocks *clocks, uint32_t i, bool host, int64_t sta
 	source = &clocks->sources[i];
 	ms = source->newest_ms;
 	fresh = FRESH(source);
-	if (fresh && host && source->heard_ms < kept->min_heard)
-		kept->min_heard = source->heard_ms;
+	if (fresh && host && fresh_from(source) < kept->min_heard)
+		kept->min_heard = fresh_from(source);
+	if (fresh && host && source->behind_since_ms != INT64_MIN &&
+	    source->behind_since_ms < kept->min_behind)
+		kept->min_behind = source->behind_since_ms;
 	if (i == kept->lead_i) {
 		if (!fresh || ms < kept->lead)
 			return false;
@@ -455,13 +530,15 @@ static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bound
 	const struct clocks_bounds *was = &kept->bounds;
 	bool host = bounds->now_ms != INT64_MIN;
 	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
+	int64_t behind_before = behind_before_of(bounds);
 
 	if (!kept->valid || kept->n_changed > CHANGED_MAX || bounds->idle_ms != was->idle_ms ||
-	    bounds->max_lag_ms != was->max_lag_ms || host != (was->now_ms != INT64_MIN) ||
+	    bounds->max_lag_ms != was->max_lag_ms || bounds->max_behind_ms != was->max_behind_ms ||
+	    host != (was->now_ms != INT64_MIN) ||
 	    bounds->now_ms < was->now_ms || bounds->center_ms < was->center_ms)
 		return false;
-	if (host && stale_before > kept->min_heard)
-		return false; /* a fresh source may have gone stale */
+	if (host && (stale_before > kept->min_heard || behind_before > kept->min_behind))
+		return false; /* a fresh source may have gone stale, or been behind too long */
 	if (kept->best != NONE && kept->best_ms != INT64_MIN && kept->best_ms < bounds->center_ms)
 		return false; /* the center passed the oldest held clock */
 	if (kept->second != NONE && kept->second_ms != INT64_MIN &&
@@ -472,7 +549,7 @@ static bool center_kept(struct clocks *clocks, const struct clocks_bounds *bound
 	kept->bounds.now_ms = bounds->now_ms;
 	kept->bounds.center_ms = bounds->center_ms;
 	for (uint32_t k = 0; k < kept->n_changed; k++)
-		if (!take_moved(clocks, kept->changed[k], host, stale_before))
+		if (!take_moved(clocks, kept->changed[k], host, stale_before, behind_before))
 			return false;
 	return true;
 }
@@ -580,8 +657,8 @@ static const struct codec_counter source_counters[] = {
 	CODEC_COUNTER_SCALAR(struct clocks_source, restarts),
 };
 
-/* [u64 evicted][u32 n] n x ([string name][i64 newest][i64 heard][i64 future][i64 restarted]
- * [counters by name]) */
+/* [u64 evicted][u32 n] n x ([string name][i64 newest][i64 heard][i64 since][i64 future]
+ * [i64 restarted][i64 behind since][i64 behind][counters by name]) */
 void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 {
 	codec_put_u64(writer, clocks->evicted);
@@ -591,8 +668,11 @@ void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 		codec_put_string(writer, source->name);
 		codec_put_i64(writer, source->newest_ms);
 		codec_put_i64(writer, source->heard_ms);
+		codec_put_i64(writer, source->since_ms);
 		codec_put_i64(writer, source->future_ms);
 		codec_put_i64(writer, source->restarted_ms);
+		codec_put_i64(writer, source->behind_since_ms);
+		codec_put_i64(writer, source->behind_ms);
 		codec_put_counters(writer, source_counters, CODEC_COUNTER_COUNT(source_counters),
 				   source);
 	}
@@ -613,8 +693,11 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 		codec_get_string(reader, source->name, sizeof(source->name));
 		source->newest_ms = codec_get_i64(reader);
 		source->heard_ms = codec_get_i64(reader);
+		source->since_ms = codec_get_i64(reader);
 		source->future_ms = codec_get_i64(reader);
 		source->restarted_ms = codec_get_i64(reader);
+		source->behind_since_ms = codec_get_i64(reader);
+		source->behind_ms = codec_get_i64(reader);
 		if (codec_get_counters(reader, source_counters,
 				       CODEC_COUNTER_COUNT(source_counters), source) != 0)
 			return -EINVAL;

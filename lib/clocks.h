@@ -15,8 +15,10 @@
  * A source is *fresh* while it was heard (a line, or a hello) within idle_ms of the newest
  * host time (without a host clock every source heard is fresh), and *held* while it is fresh,
  * not behind the center, and at most max_lag_ms behind the lead (the newest clock of the fresh
- * sources). The center releases events up to the oldest clock of the held sources, so that a
- * slow source is waited for and a source further behind is judged on its own. Bounded:
+ * sources); with a host clock, a source without a clock only within idle_ms of its first
+ * sight (since_ms), and a source behind (behind_since_ms) for at most max_behind_ms. The
+ * center releases events up to the oldest clock of the held sources, so that a slow source is
+ * waited for and a source further behind is judged on its own. Bounded:
  * max_sources entries, the source heard of least recently forgotten when full (counted). Pure:
  * no I/O.
  */
@@ -29,6 +31,8 @@ struct clocks_source {
 	char name[CLOCKS_NAME_MAX + 1];
 	int64_t newest_ms;   /* newest ts accepted; INT64_MIN before the first */
 	int64_t heard_ms;    /* reference time of its last line (INT64_MIN: never) */
+	int64_t since_ms;    /* reference time it was first heard without a clock (INT64_MIN:
+			      * never): heartbeats do not move it */
 	uint64_t lines;      /* lines offered, rejected ones included */
 	uint64_t events;     /* events accepted */
 	uint64_t late;       /* accepted while held back no more: judged on their own */
@@ -41,6 +45,12 @@ struct clocks_source {
 			      * is open (INT64_MIN: none) */
 	int64_t restarted_ms; /* reference time of its last restart while sender_restarted is
 			       * open (INT64_MIN: none) */
+	int64_t behind_since_ms; /* host time its clock was first found, at an event, more than
+				  * max_behind_ms behind the host and every other source, and
+				  * has been at each of its events since (INT64_MIN: not
+				  * behind) */
+	int64_t behind_ms;   /* host time of its last event while clock_behind is open
+			      * (INT64_MIN: none) */
 	bool rejecting;       /* feed_rejecting is open (lib/engine.c; false when claimed) */
 };
 
@@ -64,6 +74,17 @@ void clocks_free(struct clocks *clocks);
  * (newest_ms, heard_ms) are written through this pointer before the next clocks_center. */
 struct clocks_source *clocks_get(struct clocks *clocks, const char *name);
 
+/** The source named name, or NULL. */
+const struct clocks_source *clocks_find(const struct clocks *clocks, const char *name);
+
+/** Remove the source named name, not counted as forgotten (its connection closed). True when
+ * it was known. */
+bool clocks_drop(struct clocks *clocks, const char *name);
+
+/** Source was heard at reference time heard_ms (a line, a hello, a heartbeat): heard_ms, and
+ * since_ms when it has no clock yet and had none. */
+void clocks_heard(struct clocks_source *source, int64_t heard_ms);
+
 /** Newest ts accepted from any source other than except (NULL: any); INT64_MIN if none. */
 int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_source *except);
 
@@ -75,12 +96,14 @@ struct clocks_bounds {
 	int64_t now_ms;     /* newest host time (INT64_MIN: no host clock) */
 	int64_t idle_ms;    /* feed.source_idle_seconds */
 	int64_t max_lag_ms; /* tracker.max_source_lag_seconds */
+	int64_t max_behind_ms; /* tracker.max_source_behind_seconds (0: no such bound) */
 	int64_t center_ms;  /* the center clock: a source behind it is judged on its own */
 };
 
 /**
- * Is source held: fresh, and either announced (a hello) without a clock yet, or neither
- * behind the center nor more than max_lag_ms behind the lead?
+ * Is source held: fresh, not behind (behind_since_ms) for more than max_behind_ms, and either
+ * announced (a hello) without a clock yet (with a host clock: for idle_ms after it was first
+ * heard), or neither behind the center nor more than max_lag_ms behind the lead?
  */
 bool clocks_held(const struct clocks *clocks, const struct clocks_source *source,
 		 const struct clocks_bounds *bounds);

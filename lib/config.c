@@ -2695,7 +2695,8 @@ static const struct key tls_keys[] = {
 enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_WINDOW_CALLS, TRACKER_MAX_CENTER_CALLS, TRACKER_ALLOWED_LATENESS_SECONDS,
        TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_MAX_SOURCE_LAG_SECONDS,
-       TRACKER_MAX_REORDER_EVENTS, TRACKER_BIND_CALLS_TO_SOURCE, TRACKER_BIND_OPERATORS_TO_SOURCE,
+       TRACKER_MAX_SOURCE_BEHIND_SECONDS, TRACKER_MAX_REORDER_EVENTS,
+       TRACKER_BIND_CALLS_TO_SOURCE, TRACKER_BIND_OPERATORS_TO_SOURCE,
        TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR, TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
@@ -2735,6 +2736,11 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 			   "900", LIVE(SECONDS),
 			   "Seconds of event time (0 to 86400) a source may fall behind the newest "
 			   "source and still"),
+	[TRACKER_MAX_SOURCE_BEHIND_SECONDS] =
+		UINT32_KEY("max_source_behind_seconds", tracker.max_source_behind_seconds, 0,
+			   86400, "30", LIVE(SECONDS),
+			   "Seconds (0 to 86400; 0: no such bound) a source's newest ts may be "
+			   "behind both the"),
 	[TRACKER_MAX_REORDER_EVENTS] = UINT32_KEY("max_reorder_events", tracker.max_reorder_events,
 						  16, 10000000, "50000", LIVE(COUNT),
 						  "Events held to release them in ts order across "

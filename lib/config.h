@@ -340,6 +340,8 @@ struct config {
 		uint32_t max_dedupe_events;  /* events remembered to recognize duplicates */
 		uint32_t max_recent_callers; /* premature hangups remembered for repeat callers */
 		uint32_t max_source_lag_seconds; /* a source further behind is judged on its own */
+		uint32_t max_source_behind_seconds; /* behind the host and the newest source: not
+						     * held, clock_behind (0: off) */
 		uint32_t max_reorder_events;     /* events held to release them in ts order */
 		/* issue 11 item 7: one source cannot flood the tables (lib/binding.h) */
 		bool bind_calls_to_source; /* a call's events only from the source that opened it */

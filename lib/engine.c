@@ -21,9 +21,10 @@
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
 #define ENGINE_SYSTEM_ALERTS_EXTRA SYSALERTS_CENTER_ROOM
-/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted,
- * seq_rejected, feed_rejecting (not with clock_ahead or seq_rejected: their refusals are not
- * its), and the limit of its new operators. */
+/* Open system alerts per feed source: feed_silent, clock_ahead or clock_behind (a clock seldom
+ * runs both ways at once; the room is shared, sysalert.c), sender_restarted, seq_rejected,
+ * feed_rejecting (not with clock_ahead or seq_rejected: their refusals are not its), and the
+ * limit of its new operators. */
 #define ENGINE_SYSTEM_ALERTS_PER_SOURCE 5
 
 struct engine {
@@ -233,6 +234,7 @@ static struct clocks_bounds bounds(const struct engine *engine)
 		.now_ms = engine->now_ms,
 		.idle_ms = (int64_t)engine->config.feed.source_idle_seconds * 1000,
 		.max_lag_ms = (int64_t)engine->config.tracker.max_source_lag_seconds * 1000,
+		.max_behind_ms = (int64_t)engine->config.tracker.max_source_behind_seconds * 1000,
 		.center_ms = engine->center_ms
 	};
 }
@@ -294,12 +296,21 @@ static bool release_at_once(struct engine *engine, const struct event *event, ui
 	return true;
 }
 
-/* Hold an event for the center (the oldest goes early when the buffer is full). */
+/* Hold an event for the center. When the buffer is full the oldest goes early, but never past
+ * the host clock: when it is ahead of the host, the event (not ahead: reject_reorder_full)
+ * goes instead, older than every event waiting (audit F10). */
 static void buffer_event(struct engine *engine, const struct event *event, uint64_t call_hash,
 			 const struct clocks_source *source, bool named)
 {
 	const struct reorder_item *oldest;
 
+	if (reorder_full(engine->reorder) && engine->now_ms != ENGINE_NO_TIME &&
+	    (oldest = reorder_peek(engine->reorder)) && oldest->event.ts_ms > engine->now_ms) {
+		engine->stats.reorder_overflows++;
+		++engine->arrivals;
+		release_in_order(engine, event, call_hash, engine_sender(source->name, named));
+		return;
+	}
 	if (reorder_full(engine->reorder) && (oldest = reorder_take(engine->reorder))) {
 		engine->stats.reorder_overflows++;
 		release_in_order(engine, &oldest->event, oldest->call_hash,
@@ -484,6 +495,70 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
+/* With a host clock, is source's clock more than max_source_behind_seconds behind both the
+ * host clock and the newest other source (a slow clock, or a backlog being resent)? */
+static bool clock_behind(const struct engine *engine, const struct clocks_source *source)
+{
+	int64_t max_ms = (int64_t)engine->config.tracker.max_source_behind_seconds * 1000;
+	int64_t others_ms;
+
+	if (engine->now_ms == ENGINE_NO_TIME || max_ms == 0 ||
+	    source->newest_ms >= engine->now_ms - max_ms)
+		return false; /* the common case: within the bound of the host clock */
+	/* No other source ahead of it (quiet or not): the whole center is behind the host
+	 * (recorded data), and nothing waits for it. */
+	others_ms = clocks_newest_other(engine->clocks, source);
+	return others_ms != INT64_MIN && source->newest_ms < others_ms - max_ms;
+}
+
+/* An event of source accepted: with its clock behind (clock_behind()) for more than
+ * max_source_behind_seconds of host time, the source holds the others no more (clocks.h), and
+ * clock_behind opens (or its message is kept up to date), dated by the host time; a backlog
+ * resent faster than that raises nothing. An event that leaves it caught up ends the episode
+ * (the notice resolves as clock_ahead does, settle_source_notices). */
+static void check_clock_behind(struct engine *engine, struct clocks_source *source)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char behind[48];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+	uint32_t max_s = engine->config.tracker.max_source_behind_seconds;
+
+	if (!clock_behind(engine, source)) {
+		source->behind_since_ms = INT64_MIN;
+		return;
+	}
+	if (source->behind_since_ms == INT64_MIN)
+		source->behind_since_ms = engine->now_ms;
+	if (engine->now_ms - source->behind_since_ms <= (int64_t)max_s * 1000)
+		return;
+	source_subject(source, subject, sizeof(subject));
+	human_duration(engine->now_ms - source->newest_ms, behind, sizeof(behind));
+	snprintf(message, sizeof(message),
+		 "%s's clock is %s behind this host and the other sources: it holds their alerts "
+		 "back no more, its events are placed at once (tracker.max_source_behind_seconds "
+		 "%" PRIu32 ")",
+		 subject, behind, max_s);
+	source_notice(engine, source, "clock_behind", message, &notice);
+	source->behind_ms = notice.ts_ms;
+	sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* Close source's notice system, opened at *since_ms, with message: "... (why)". */
+static void resolve_source_notice(struct engine *engine, struct clocks_source *source,
+				  const char *system, const char *why, int64_t *since_ms)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message), "%s%s", subject, why);
+	source_notice(engine, source, system, message, &notice);
+	sysalerts_resolve(engine->sysalerts, &notice);
+	*since_ms = INT64_MIN;
+}
+
 /* A named source's line refused for a seq jump (feed.max_seq_jump): seq_rejected opens (or its
  * message is kept up to date) until a numbered line of the source is taken again. */
 static void raise_seq_rejected(struct engine *engine, struct clocks_source *source,
@@ -537,7 +612,8 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
 	struct sysalert_notice notice;
 
-	if (source->future_ms == INT64_MIN && source->restarted_ms == INT64_MIN)
+	if (source->future_ms == INT64_MIN && source->restarted_ms == INT64_MIN &&
+	    source->behind_ms == INT64_MIN)
 		return; /* the common case: nothing open */
 	source_subject(source, subject, sizeof(subject));
 	if (source->future_ms != INT64_MIN &&
@@ -556,6 +632,15 @@ static void settle_source_notices(struct engine *engine, struct clocks_source *s
 		source_notice(engine, source, "sender_restarted", message, &notice);
 		sysalerts_resolve(engine->sysalerts, &notice);
 		source->restarted_ms = INT64_MIN;
+	}
+	if (source->behind_ms != INT64_MIN &&
+	    now_ms - source->behind_ms >= (int64_t)quiet_s * 1000) {
+		snprintf(message, sizeof(message),
+			 "'s clock has kept up again: none of its events too far behind for "
+			 "%" PRIu32 " s",
+			 quiet_s);
+		resolve_source_notice(engine, source, "clock_behind", message,
+				      &source->behind_ms);
 	}
 }
 
@@ -653,6 +738,27 @@ static enum event_reject reject_unbound(struct engine *engine, const struct engi
 	return reason;
 }
 
+/* With a host clock, an event ahead of it can only wait; when the reorder buffer is full of
+ * events ahead of it too, holding one more would release one early past the host clock:
+ * refused instead (audit F10). */
+static enum event_reject reject_reorder_full(const struct engine *engine,
+					     const struct event *event,
+					     struct engine_verdict *verdict)
+{
+	const struct reorder_item *oldest;
+
+	if (engine->now_ms == ENGINE_NO_TIME || event->ts_ms <= engine->now_ms ||
+	    !reorder_full(engine->reorder) || !(oldest = reorder_peek(engine->reorder)) ||
+	    oldest->event.ts_ms <= engine->now_ms)
+		return EVENT_OK;
+	snprintf(verdict->why, sizeof(verdict->why),
+		 "%s: \"ts\" is %lld s ahead of the host clock, and the reorder buffer is full of "
+		 "events ahead of it (tracker.max_reorder_events %" PRIu32 ")",
+		 event_type_name(event->type), (long long)((event->ts_ms - engine->now_ms) / 1000),
+		 engine->config.tracker.max_reorder_events);
+	return EVENT_REJECT_REORDER_FULL;
+}
+
 /* A line of source was taken (an event, or a resend of one): the source is heard, fresh. A
  * refused line is not heard: a source that sends only lines that are refused cannot hold back
  * the center (docs/detection.md, "Time"). */
@@ -661,8 +767,8 @@ static void settle_rejecting(struct engine *engine, struct clocks_source *source
 static void hear(struct engine *engine, const struct engine_origin *origin,
 		 struct clocks_source *source)
 {
-	source->heard_ms =
-		origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
+	clocks_heard(source,
+		     origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms);
 	if (source->rejecting)
 		settle_rejecting(engine, source);
 }
@@ -693,7 +799,8 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		source->too_late++;
 		return reason;
 	}
-	if ((reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK)
+	if ((reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK ||
+	    (reason = reject_reorder_full(engine, event, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
 	if (dedupe_seen(engine->dedupe, parsed->fingerprint, event->ts_ms, horizon_ms)) {
@@ -707,6 +814,7 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	if (event->ts_ms > engine->watermark_ms)
 		engine->watermark_ms = event->ts_ms;
 	source->events++;
+	check_clock_behind(engine, source);
 	settle_source_notices(engine, source);
 	if (engine->center_ms != INT64_MIN &&
 	    event->ts_ms < engine->center_ms - engine->lateness_ms) {
@@ -826,7 +934,7 @@ static void take_time(struct engine *engine, int64_t received_ms, struct clocks_
 	if (received_ms != ENGINE_NO_TIME && received_ms > engine->now_ms)
 		engine->now_ms = received_ms;
 	if (source)
-		source->heard_ms = received_ms != ENGINE_NO_TIME ? received_ms : engine->now_ms;
+		clocks_heard(source, received_ms != ENGINE_NO_TIME ? received_ms : engine->now_ms);
 }
 
 void engine_parse(struct event_parser *parser, const char *line, size_t len,
@@ -875,6 +983,48 @@ void engine_prefetch_call(const struct engine *engine, const struct engine_parse
 		detector_prefetch_call(engine->detector, agency, operator_id, ani);
 }
 
+/* The connection of source, which had no hello, closed: it holds the center no more, and its
+ * clock goes unless events of it still wait for other sources (their release order needs its
+ * name: the clock, stale, is then the first forgotten when the table is full); its clock
+ * notices are resolved either way, nothing can cause them again (audit F11). */
+static void close_source(struct engine *engine, const char *name)
+{
+	const struct clocks_source *found = clocks_find(engine->clocks, name);
+	struct clocks_source *source;
+
+	if (!found)
+		return;
+	source = clocks_get(engine->clocks, name);
+	if (source->future_ms != INT64_MIN)
+		resolve_source_notice(engine, source, "clock_ahead",
+				      "'s connection closed: no more of its events can come",
+				      &source->future_ms);
+	if (source->behind_ms != INT64_MIN)
+		resolve_source_notice(engine, source, "clock_behind",
+				      "'s connection closed: no more of its events can come",
+				      &source->behind_ms);
+	/* It can send no more: it holds the center no more, and what it held back may go. */
+	source->heard_ms = INT64_MIN;
+	source->since_ms = INT64_MIN;
+	release_ready(engine, false);
+	if (reorder_count_source(engine->reorder, name) == 0)
+		clocks_drop(engine->clocks, name);
+}
+
+/* An empty line of a source with a host time: a hello or a heartbeat (the source is heard,
+ * unless the binding refuses it, so that a name it refuses cannot hold the center: audit F1),
+ * or the close of a connection without a hello. */
+static void take_empty_line(struct engine *engine, const struct engine_origin *origin)
+{
+	struct binding_sender sender = { .source = origin->source, .named = origin->named };
+
+	take_time(engine, origin->received_ms, NULL);
+	if (origin->closed && !origin->named)
+		close_source(engine, origin->source);
+	else if (!binding_refuses_source(&engine->config, &sender))
+		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
+}
+
 void engine_apply(struct engine *engine, const struct engine_origin *origin,
 		  const struct engine_parsed *parsed, struct engine_verdict *verdict)
 {
@@ -883,7 +1033,7 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 	memset(verdict, 0, offsetof(struct engine_verdict, why) + 1); /* why: "" */
 	if (parsed->empty && origin->source && origin->source[0] &&
 	    origin->received_ms != ENGINE_NO_TIME)
-		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
+		take_empty_line(engine, origin);
 	if (parsed->blank)
 		return;
 	engine->stats.lines++;
@@ -1082,8 +1232,9 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	       feed.max_sources, "feed sources' numbering or clocks forgotten"),
 	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted,
 	      detector.max_alert_callbacks, "callbacks dropped from open alerts"),
-	LIMIT("tracker.max_reorder_events", reorder_overflows, tracker.max_reorder_events,
-	      "events released before the center clock reached them"),
+	LIMIT2("tracker.max_reorder_events", reorder_overflows,
+	       rejects[EVENT_REJECT_REORDER_FULL], tracker.max_reorder_events,
+	       "events released before the center clock reached them or refused"),
 };
 
 const char *engine_limit_key(size_t limit)

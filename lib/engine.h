@@ -106,12 +106,17 @@ struct engine_origin {
 	bool named;          /* source is the hello's: seq resends and epochs apply */
 	const char *epoch;   /* the hello's epoch; NULL or "" when none */
 	bool first_of_connection; /* no numbered line came before on its connection */
+	bool closed;         /* with an empty line: source's connection (not named) closed */
 	int64_t received_ms; /* host time it arrived, or ENGINE_NO_TIME */
 };
 
 /**
  * Process one feed line from origin. An empty line (len 0) from a source with a host time
- * announces the source (its hello): it holds back the center until it sends or falls idle.
+ * announces the source (its hello): it holds back the center until it sends or falls idle
+ * (without an event, for feed.source_idle_seconds after it was first heard); with
+ * origin->closed, the connection of a source without a hello closed: its clock is dropped
+ * when nothing of it waits in the reorder buffer, and its clock_ahead and clock_behind
+ * notices resolved.
  * Its own clock judges lateness; the future guard rejects a ts more than
  * feed.max_future_seconds ahead of received_ms (without a host clock: of the newest ts of the
  * other sources, or its own source's when later, plus tracker.max_source_lag_seconds; no guard
@@ -271,7 +276,7 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 8
+#define ENGINE_SNAPSHOT_FORMAT 9
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 

@@ -53,6 +53,15 @@ uint32_t reorder_count(const struct reorder *reorder)
 	return reorder->count;
 }
 
+uint32_t reorder_count_source(const struct reorder *reorder, const char *source)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < reorder->count; k++)
+		n += strcmp(reorder->items[reorder->heap[k].slot].source, source) == 0;
+	return n;
+}
+
 bool reorder_full(const struct reorder *reorder)
 {
 	return reorder->count >= reorder->max_events;

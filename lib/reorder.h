@@ -43,6 +43,8 @@ void reorder_free(struct reorder *reorder);
 
 /** Events held now, and the bound. */
 uint32_t reorder_count(const struct reorder *reorder);
+/** Events of source waiting (a pass over them all). */
+uint32_t reorder_count_source(const struct reorder *reorder, const char *source);
 bool reorder_full(const struct reorder *reorder);
 
 /** Add an event (the caller makes room first when full). 0 or -ENOMEM. */

@@ -569,7 +569,8 @@ static void test_restarted_sender(void **state)
 	"29T08:10:16.000Z\","                                                                      \
 	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker."   \
 	"max_reorder_events\","                                                                    \
-	"\"evicted\":1,\"message\":\"events released before the center clock reached them "        \
+	"\"evicted\":1,\"message\":\"events released before the center clock reached them or "     \
+	"refused "                                                                                 \
 	"(tracker.max_reorder_events 16 reached): 1 so far; raise tracker.max_reorder_events\"}"
 #define REORDER_RESOLVED                                                                           \
 	"{\"alert\":\"resolved\",\"alert_id\":\"c68d84eecdca3a9a\",\"seq\":2,\"ts\":\"2026-11-"    \
@@ -577,7 +578,7 @@ static void test_restarted_sender(void **state)
 	"\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",\"limit\":\"tracker."   \
 	"max_reorder_events\","                                                                    \
 	"\"evicted\":1,\"message\":\"no more events released before the center clock reached "     \
-	"them for 60 s; "                                                                          \
+	"them or refused for 60 s; "                                                               \
 	"1 in all\"}"
 
 /* ---- what supervisors are told: system alerts of a source --------------------------------- */
@@ -1112,9 +1113,11 @@ static void test_interleavings_give_the_merged_alerts(void **state)
 	}; /* with updates and unacknowledged escalations */
 
 	config_set_defaults(&f->config); /* the default rules */
-	/* Within the bounds: no source goes idle, or falls further behind than a quiet hour. */
+	/* Within the bounds: no source goes idle, or falls further behind than a quiet hour (of
+	 * the other sources, or of the host clock: each arrives up to 320 s late). */
 	f->config.feed.source_idle_seconds = 86400;
 	f->config.tracker.max_source_lag_seconds = 3600;
+	f->config.tracker.max_source_behind_seconds = 3600;
 	for (uint64_t seed = 1; seed <= 3; seed++) {
 		struct run_output merged = {0}, stream = {0};
 		assert_int_equal(sim_scenario_preset(&scenario, "several-bad"), 0);
@@ -1151,17 +1154,24 @@ static void test_interleavings_give_the_merged_alerts(void **state)
  * name copied at every new minimum), kept here verbatim in meaning to prove the faster
  * clocks_center gives the same center for every input.
  */
-static bool old_fresh(const struct clocks_source *source, int64_t now_ms, int64_t idle_ms)
+static bool old_fresh(const struct clocks_source *source, const struct clocks_bounds *bounds)
 {
-	if (now_ms == INT64_MIN)
+	/* A source without a clock: from its first sight, heartbeats do not renew it (audit F1). */
+	int64_t from = source->newest_ms == INT64_MIN ? source->since_ms : source->heard_ms;
+
+	if (bounds->now_ms == INT64_MIN)
 		return source->newest_ms != INT64_MIN;
-	return source->heard_ms != INT64_MIN && source->heard_ms >= now_ms - idle_ms;
+	if (from == INT64_MIN || from < bounds->now_ms - bounds->idle_ms)
+		return false;
+	/* Behind the host and the lead for more than max_behind_ms: not waited for (audit F2). */
+	return bounds->max_behind_ms <= 0 || source->behind_since_ms == INT64_MIN ||
+	       source->behind_since_ms >= bounds->now_ms - bounds->max_behind_ms;
 }
 
 static bool old_held(const struct clocks_source *source, int64_t lead,
 		     const struct clocks_bounds *bounds)
 {
-	if (!old_fresh(source, bounds->now_ms, bounds->idle_ms))
+	if (!old_fresh(source, bounds))
 		return false;
 	if (source->newest_ms == INT64_MIN)
 		return true;
@@ -1176,7 +1186,7 @@ static void old_center(const struct clocks *clocks, const struct clocks_bounds *
 
 	for (size_t i = 0; i < clocks_count(clocks); i++) {
 		const struct clocks_source *source = clocks_at(clocks, i);
-		if (source->newest_ms > lead && old_fresh(source, bounds->now_ms, bounds->idle_ms))
+		if (source->newest_ms > lead && old_fresh(source, bounds))
 			lead = source->newest_ms;
 	}
 	*out = (struct clocks_center){.center_ms = INT64_MAX, .tie_name = ""};
@@ -1199,7 +1209,7 @@ static void set_clock(struct clocks *clocks, const char *name, int64_t newest_ms
 	struct clocks_source *source = clocks_get(clocks, name);
 
 	source->newest_ms = newest_ms;
-	source->heard_ms = heard_ms;
+	clocks_heard(source, heard_ms);
 }
 
 /* Both computations agree, and the center is (any_held, center_ms, tie_name). */
@@ -1400,10 +1410,13 @@ static void test_center_matches_old_computation(void **state)
 			b.now_ms = rnd(10) == 0 ? INT64_MIN : T0 + (int64_t)rnd(20000);
 			b.idle_ms = (int64_t)rnd(5000);
 			b.max_lag_ms = (int64_t)rnd(5000);
+			b.max_behind_ms = rnd(4) == 0 ? 0 : (int64_t)rnd(8000);
 		} else if (what < 150) {
 			b.center_ms = rnd(8) == 0 ? INT64_MIN : T0 + (int64_t)rnd(20000) - 5000;
 		} else if (what < 170) {
 			set_clock(clocks, name, INT64_MIN, T0 + (int64_t)rnd(20000));
+			clocks_get(clocks, name)->since_ms =
+				rnd(4) == 0 ? INT64_MIN : T0 + (int64_t)rnd(20000);
 		} else {
 			struct clocks_source *source = clocks_get(clocks, name);
 			/* The lookup (by hash, then name) finds the one source of that name. */
@@ -1414,6 +1427,8 @@ static void test_center_matches_old_computation(void **state)
 			/* Coarse clocks so that equal clocks (ties) are common. */
 			source->newest_ms = T0 + (int64_t)rnd(40) * 500 - 5000;
 			source->heard_ms = rnd(20) == 0 ? INT64_MIN : T0 + (int64_t)rnd(20000);
+			source->behind_since_ms =
+				rnd(6) == 0 ? T0 + (int64_t)rnd(20000) : INT64_MIN;
 		}
 		clocks_center(clocks, &b, &got);
 		old_center(clocks, &b, &want);
@@ -1443,6 +1458,280 @@ static void test_center_matches_old_computation(void **state)
 	       "lagging source\n",
 	       held, ties, lagging);
 	clocks_free(clocks);
+}
+
+/* ---- one wrong or idle clock must not blind the center (audit F1, F2, F10, F11) ---------- */
+
+/* source's hello or heartbeat (an empty line) at host time now_ms. */
+static void heartbeat(struct fixture *f, const char *source, int64_t now_ms)
+{
+	struct engine_verdict verdict;
+
+	send_from(f, source, now_ms, "", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.counted_line);
+}
+
+/* A call of call-taker a1 from source: started 5 s before end_ms, ended by the caller. */
+static void send_call(struct fixture *f, const char *source, int64_t received_ms,
+		      const char *call_id, int64_t end_ms)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%lld,\"operator\":\"a1\","
+		 "\"agency\":\"A\"}",
+		 call_id, (long long)(end_ms - 5000));
+	send_ok(f, source, received_ms, line);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+		 "\"released_by\":\"caller\"}",
+		 call_id, (long long)end_ms);
+	send_ok(f, source, received_ms, line);
+}
+
+static uint64_t calls_judged(struct fixture *f)
+{
+	return engine_stats(f->engine)->detector.calls;
+}
+
+/* Probe 4 of the audit (F1): a standby CAD says hello and heartbeats every second, never an
+ * event, while cad-a sends a call every 10 s. The standby holds the center only for
+ * feed.source_idle_seconds (2 s) after its hello — heartbeats do not renew that — so cad-a's
+ * first call is judged at the tick 2.5 s after the hello and every later one as it ends. (It
+ * was held for ever: 0 calls judged, all buffered.) */
+static void test_standby_holds_the_center_only_after_its_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_source_info info;
+	char call_id[16];
+
+	for (int s = 0; s < 60; s++) {
+		int64_t now = T0 + s * 1000;
+		heartbeat(f, "standby", now);
+		if (s % 10 == 0) {
+			snprintf(call_id, sizeof(call_id), "C%d", s);
+			send_call(f, "cad-a", now, call_id, now);
+		}
+		engine_tick(f->engine, now + 500);
+		if (s == 1) {
+			assert_int_equal(calls_judged(f), 0);
+			assert_int_equal(engine_stats(f->engine)->buffered, 2);
+			assert_int_equal(engine_center_ms(f->engine), INT64_MIN);
+		} else if (s == 2) { /* the tick at T0 + 2.5 s */
+			assert_int_equal(calls_judged(f), 1);
+			assert_int_equal(engine_stats(f->engine)->buffered, 0);
+			assert_int_equal(engine_center_ms(f->engine), T0);
+		} else if (s > 2) {
+			assert_int_equal(calls_judged(f), (uint64_t)s / 10 + 1);
+		}
+	}
+	assert_int_equal(calls_judged(f), 6);
+	assert_int_equal(engine_center_ms(f->engine), T0 + 50000);
+	source_named(f, "standby", &info);
+	assert_false(info.held);
+	assert_int_equal(info.clock.since_ms, T0);
+	assert_int_equal(info.clock.heard_ms, T0 + 59000);
+	assert_int_equal(f->alert_count, 0);
+	/* Its first event: it holds again, as any source with a clock. */
+	send_ok(f, "standby", T0 + 60000, incident("s1", T0 + 60000, 0));
+	source_named(f, "standby", &info);
+	assert_true(info.held);
+}
+
+/* A name the binding refuses (unlisted_sources: reject) cannot hold the center with a hello
+ * and heartbeats: it gets no clock at all (audit F1). */
+static void test_unlisted_hello_holds_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_source_info info;
+
+	f->config.unlisted_sources = CONFIG_UNLISTED_REJECT;
+	f->config.source_count = 1;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-a");
+	renew_engine(f);
+	heartbeat(f, "rogue", T0);
+	heartbeat(f, "cad-a", T0);
+	assert_int_equal(engine_source_count(f->engine), 1);
+	send_call(f, "cad-a", T0 + 100, "C1", T0 + 100);
+	heartbeat(f, "rogue", T0 + 200);
+	/* Nothing waits for the rogue: the call is judged at once. */
+	assert_int_equal(calls_judged(f), 1);
+	assert_int_equal(engine_stats(f->engine)->buffered, 0);
+	assert_int_equal(engine_source_count(f->engine), 1);
+	source_named(f, "cad-a", &info);
+	assert_string_equal(info.clock.name, "cad-a");
+}
+
+/* clock_behind of cad-slow, firing and resolved. */
+#define CLOCK_BEHIND_FIRING                                                                        \
+	"{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"                                     \
+	"\"ts\":\"2026-11-29T08:00:42.000Z\",\"type\":\"system\",\"system\":\"clock_behind\","     \
+	"\"severity\":\"warning\",\"source\":\"cad-slow\",\"message\":\"feed source cad-slow's "   \
+	"clock is 10 minutes behind this host and the other sources: it holds their alerts back "  \
+	"no more, its events are placed at once (tracker.max_source_behind_seconds 30)\"}"
+
+/* Probe 5 of the audit (F2): cad-slow's clock runs 10 minutes slow, it sends an
+ * operator_state every second; cad-a's call ends at host T0 + 10 s. cad-slow is behind the
+ * host and cad-a from its event at T0 + 11 s; more than 30 s of host time later (the tick at
+ * T0 + 41.5 s) it holds the center no more: cad-a's call is judged then (it waited 600 s),
+ * and cad-slow's next event (T0 + 42 s) raises clock_behind. Once its clock is set right,
+ * its first event detector.resolve_after_seconds (60 here) of host time after its last event
+ * behind resolves it. */
+static void test_slow_clock_stops_holding_and_is_named(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_source_info info;
+	char line[256], firing[1024];
+
+	for (int s = 0; s <= 45; s++) {
+		int64_t now = T0 + s * 1000;
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"operator_state\",\"operator\":\"s1\","
+			 "\"state\":\"logged_on\",\"agency\":\"A\",\"ts\":%lld}",
+			 (long long)(now - 10 * MINUTE));
+		send_ok(f, "cad-slow", now, line);
+		if (s == 10)
+			send_call(f, "cad-a", now, "C1", now);
+		engine_tick(f->engine, now + 500);
+		if (s == 40) {
+			assert_int_equal(calls_judged(f), 0);
+			assert_int_equal(engine_stats(f->engine)->buffered, 2);
+		}
+		if (s == 41) { /* the tick at T0 + 41.5 s */
+			assert_int_equal(calls_judged(f), 1);
+			assert_int_equal(engine_stats(f->engine)->buffered, 0);
+			assert_int_equal(f->alert_count, 0);
+		}
+		if (s == 42)
+			assert_int_equal(f->alert_count, 1);
+	}
+	source_named(f, "cad-slow", &info);
+	assert_false(info.held);
+	assert_int_equal(info.clock.behind_since_ms, T0 + 11000);
+	assert_int_equal(info.clock.behind_ms, T0 + 45000);
+	assert_true(engine_system_alert_open(f->engine, "clock_behind", "cad-slow"));
+	assert_int_equal(f->alert_count, 1);
+	const char *id_at = strstr(f->alerts[0], "\"alert_id\":\"") + 12;
+	char id[17];
+	memcpy(id, id_at, 16);
+	id[16] = '\0';
+	snprintf(firing, sizeof(firing), CLOCK_BEHIND_FIRING, id);
+	assert_string_equal(f->alerts[0], firing);
+	/* cad-slow's events are placed at once, behind the center (by less than the allowed
+	 * lateness: not judged on their own). */
+	assert_int_equal(info.clock.late, 0);
+	/* Set right: caught up at once, resolved once 60 s passed since its last event behind. */
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"operator_state\",\"operator\":\"s1\","
+		 "\"state\":\"logged_on\",\"agency\":\"A\",\"ts\":%lld}",
+		 (long long)(T0 + 46000));
+	send_ok(f, "cad-slow", T0 + 46000, line);
+	source_named(f, "cad-slow", &info);
+	assert_int_equal(info.clock.behind_since_ms, INT64_MIN);
+	assert_true(info.held);
+	assert_int_equal(f->alert_count, 1);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"operator_state\",\"operator\":\"s1\","
+		 "\"state\":\"logged_on\",\"agency\":\"A\",\"ts\":%lld}",
+		 (long long)(T0 + 105000));
+	send_ok(f, "cad-slow", T0 + 105000, line);
+	assert_int_equal(f->alert_count, 2);
+	assert_non_null(strstr(f->alerts[1], "\"alert\":\"resolved\""));
+	assert_non_null(strstr(f->alerts[1],
+			       "\"message\":\"feed source cad-slow's clock has kept up again: none "
+			       "of its events too far behind for 60 s\""));
+	assert_false(engine_system_alert_open(f->engine, "clock_behind", "cad-slow"));
+}
+
+/* A line of the connection key (no hello) at host time received_ms; closed: its close. */
+static void send_unnamed(struct fixture *f, const char *key, int64_t received_ms,
+			 const char *line, bool closed, struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = key, .named = false, .closed = closed,
+				       .received_ms = received_ms};
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
+/* Audit F11: a connection without a hello leaves its "#S.N" clock when it closes, with its
+ * clock_ahead resolved, unless events of it still wait in the reorder buffer (then the clock
+ * stays, to be forgotten in time). A CAD reconnecting every minute no longer fills
+ * feed.max_sources. */
+static void test_closed_connection_drops_its_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	send_unnamed(f, "#1.1", T0, incident("a", T0 + YEAR, 0), false, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	send_unnamed(f, "#1.1", T0, incident("a", T0, 0), false, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_true(engine_system_alert_open(f->engine, "clock_ahead", "#1.1"));
+	assert_int_equal(engine_source_count(f->engine), 1);
+	send_unnamed(f, "#1.1", T0 + 1000, "", true, &verdict);
+	assert_int_equal(engine_source_count(f->engine), 0);
+	assert_false(engine_system_alert_open(f->engine, "clock_ahead", "#1.1"));
+	assert_int_equal(f->alert_count, 2);
+	assert_non_null(strstr(f->alerts[1], "\"alert\":\"resolved\""));
+	assert_non_null(strstr(f->alerts[1], "\"message\":\"feed source #1.1's connection closed: "
+					     "no more of its events can come\""));
+	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 0);
+	/* An event of it still waiting (cad-1 announced, holding the center): the clock stays. */
+	heartbeat(f, "cad-1", T0 + 2000);
+	send_unnamed(f, "#1.2", T0 + 2000, incident("b", T0 + 2000, 0), false, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->buffered, 1);
+	send_unnamed(f, "#1.2", T0 + 2100, "", true, &verdict);
+	assert_int_equal(engine_source_count(f->engine), 2);
+	/* cad-1's 2 s without an event are over: b goes, #1.2's clock is stale (never held). */
+	engine_tick(f->engine, T0 + 4001);
+	assert_int_equal(engine_stats(f->engine)->buffered, 0);
+	/* 1000 connections, one line each, closed: no clock left of them. */
+	for (int i = 0; i < 1000; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "#2.%d", i);
+		send_unnamed(f, key, T0 + 5000 + i, incident("c", T0 + 5000 + i, 0), false,
+			     &verdict);
+		assert_int_equal(verdict.reject, EVENT_OK);
+		send_unnamed(f, key, T0 + 5000 + i, "", true, &verdict);
+	}
+	assert_int_equal(engine_source_count(f->engine), 2);
+	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 0);
+}
+
+/* Probe 2 of the audit (F10): the reorder buffer full of events 290 s ahead of the host (within
+ * feed.max_future_seconds) cannot move the center past the host clock. One more such event is
+ * refused (reorder_full, counted); an event the host clock has reached goes at once in the
+ * oldest's place; the center stays behind the host, and the limit alert counts both. */
+static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	char call_id[16];
+
+	f->config.tracker.max_reorder_events = 16;
+	renew_engine(f);
+	send_ok(f, "cad-hold", T0, incident("h0", T0 - 1000, 0));
+	for (int i = 0; i < 16; i++) {
+		snprintf(call_id, sizeof(call_id), "q%d", i);
+		send_ok(f, "cad-fast", T0, incident(call_id, T0 + 290000 + i, 0));
+	}
+	assert_int_equal(engine_stats(f->engine)->buffered, 16);
+	send_from(f, "cad-fast", T0, incident("q16", T0 + 290016, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_REORDER_FULL);
+	assert_string_equal(verdict.why,
+			    "incident: \"ts\" is 290 s ahead of the host clock, and the reorder "
+			    "buffer is full of events ahead of it (tracker.max_reorder_events 16)");
+	assert_int_equal(engine_stats(f->engine)->rejects[EVENT_REJECT_REORDER_FULL], 1);
+	assert_int_equal(engine_center_ms(f->engine), T0 - 1000);
+	send_ok(f, "cad-hold", T0 + 100, incident("h1", T0 - 500, 0));
+	assert_int_equal(engine_center_ms(f->engine), T0 - 500);
+	assert_int_equal(engine_stats(f->engine)->buffered, 16);
+	assert_int_equal(engine_stats(f->engine)->reorder_overflows, 1);
+	assert_int_equal(f->alert_count, 1);
+	assert_non_null(strstr(f->alerts[0], "\"limit\":\"tracker.max_reorder_events\","
+					     "\"evicted\":2,"));
 }
 
 int main(void)
@@ -1480,6 +1769,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_standby_holds_the_center_only_after_its_hello,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlisted_hello_holds_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_clock_stops_holding_and_is_named, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_closed_connection_drops_its_clock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_full_reorder_buffer_keeps_the_center_behind_the_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup,
 						teardown),
 	};

@@ -78,7 +78,7 @@ static void test_event_at_record(void **state)
 
 	(void)state;
 	record_put_event_at(&writer, 9, &origin, "{\"a\":1}", 7);
-	origin = (struct engine_origin){ .source = "#12", .received_ms = 5 };
+	origin = (struct engine_origin){ .source = "#12", .closed = true, .received_ms = 5 };
 	record_put_event_at(&writer, 10, &origin, "", 0);
 	assert_int_equal(record_parse(writer.data, writer.len, &record), RECORD_OK);
 	assert_int_equal(record.type, RECORD_EVENT_AT);
@@ -88,6 +88,7 @@ static void test_event_at_record(void **state)
 	assert_string_equal(event.epoch, "e7");
 	assert_true(event.named);
 	assert_true(event.first_of_connection);
+	assert_false(event.closed);
 	assert_int_equal(event.received_ms, 1795939200123);
 	assert_int_equal(event.len, 7);
 	assert_memory_equal(event.line, "{\"a\":1}", 7);
@@ -97,6 +98,8 @@ static void test_event_at_record(void **state)
 	assert_string_equal(event.source, "#12");
 	assert_false(event.named);
 	assert_false(event.first_of_connection);
+	assert_true(event.closed); /* the connection's close: flag 4 */
+	assert_int_equal(record.payload[8], RECORD_EVENT_CLOSED);
 	assert_int_equal(event.len, 0);
 	assert_string_equal(record_type_name(RECORD_EVENT_AT), "event");
 	codec_writer_release(&writer);

@@ -780,18 +780,49 @@ static void feed_sources(struct engine *engine, size_t from, size_t to)
 	}
 }
 
+/* Snapshot after every 23rd of the lines and restore: the alerts after each cut are whole's,
+ * byte for byte. Returns how many cuts had events waiting in the reorder buffer. */
+static size_t restore_at_cuts(const struct config *config, const struct alerts *whole)
+{
+	struct alerts split = {0};
+	size_t cuts_with_buffered_events = 0;
+	char why[128];
+
+	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
+		struct codec_writer writer = {0};
+		struct engine *before = engine_new(config, collect, &split);
+		feed_sources(before, 0, cut);
+		cuts_with_buffered_events += engine_stats(before)->buffered > 0;
+		engine_snapshot(before, &writer);
+		engine_free(before);
+		assert_false(writer.failed);
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect,
+						      &split, why, sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		feed_sources(after, cut, line_count);
+		engine_flush(after);
+		engine_free(after);
+		assert_int_equal(split.count, whole->count);
+		for (size_t i = 0; i < whole->count; i++)
+			assert_string_equal(split.text[i], whole->text[i]);
+		clear(&split);
+	}
+	return cuts_with_buffered_events;
+}
+
 /* Restore at many points, with events waiting in the reorder buffer and a source judged on
  * its own: the alerts after each point are the same, byte for byte. */
 static void test_restore_with_sources_gives_same_alerts(void **state)
 {
 	struct config config = test_config();
-	struct alerts whole = {0}, split = {0};
-	char why[128];
-	size_t cuts_with_buffered_events = 0;
+	struct alerts whole = {0};
 	(void)state;
 
 	config.feed.source_idle_seconds =
 		600; /* quiet CADs are waited for: events wait in the buffer */
+	/* cad-b's slow link (4 minutes) is waited for too, not dropped as clock_behind */
+	config.tracker.max_source_behind_seconds = 600;
 	arrange_arrivals();
 	struct engine *reference = engine_new(&config, collect, &whole);
 	feed_sources(reference, 0, line_count);
@@ -807,27 +838,31 @@ static void test_restore_with_sources_gives_same_alerts(void **state)
 	for (size_t i = 0; i < whole.count; i++)
 		late_alerts += strstr(whole.text[i], "\"late\":true,\"late_seconds\":") != NULL;
 	assert_int_equal(late_alerts, 3); /* cad-a's backlog, decided in its own time */
-	for (size_t cut = 0; cut <= line_count; cut += line_count / 23) {
-		struct codec_writer writer = {0};
-		struct engine *before = engine_new(&config, collect, &split);
-		feed_sources(before, 0, cut);
-		cuts_with_buffered_events += engine_stats(before)->buffered > 0;
-		engine_snapshot(before, &writer);
-		engine_free(before);
-		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect,
-						      &split, why, sizeof(why));
-		codec_writer_release(&writer);
-		assert_non_null(after);
-		feed_sources(after, cut, line_count);
-		engine_flush(after);
-		engine_free(after);
-		assert_int_equal(split.count, whole.count);
-		for (size_t i = 0; i < whole.count; i++)
-			assert_string_equal(split.text[i], whole.text[i]);
-		clear(&split);
-	}
-	assert_int_equal(cuts_with_buffered_events, 23);
+	assert_int_equal(restore_at_cuts(&config, &whole), 23);
+	clear(&whole);
+}
+
+/* The same shift with cad-b's 4-minute-slow link dropped after 30 s behind
+ * (tracker.max_source_behind_seconds, its clock_behind raised): restored at many points, the
+ * alerts after each are the same, byte for byte (the decision is the journaled host time's). */
+static void test_restore_with_clock_behind_gives_same_alerts(void **state)
+{
+	struct config config = test_config();
+	struct alerts whole = {0};
+	size_t behind = 0;
+	(void)state;
+
+	config.feed.source_idle_seconds = 600;
+	config.tracker.max_source_behind_seconds = 30;
+	arrange_arrivals();
+	struct engine *reference = engine_new(&config, collect, &whole);
+	feed_sources(reference, 0, line_count);
+	engine_flush(reference);
+	engine_free(reference);
+	for (size_t i = 0; i < whole.count; i++)
+		behind += strstr(whole.text[i], "\"system\":\"clock_behind\"") != NULL;
+	assert_int_equal(behind, 1); /* cad-b's, never resolved: it stays behind */
+	restore_at_cuts(&config, &whole);
 	clear(&whole);
 }
 
@@ -1174,7 +1209,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 8");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 9");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1185,7 +1220,7 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 8");
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 9");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1420,6 +1455,7 @@ int main(void)
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_sequential_hourly_raises),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
+		cmocka_unit_test(test_restore_with_clock_behind_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
 		cmocka_unit_test(test_restore_then_save_same_bytes),
 		cmocka_unit_test(test_operator_owners_of_any_length_restored),

@@ -78,6 +78,14 @@ void record_put_event(struct codec_writer *writer, uint64_t index, const char *s
 }
 
 /* A string as codec_put_string writes it (u32 length, bytes) at p: the bytes after it. */
+/* An EVENT_AT record's flags byte for origin. */
+static uint8_t record_event_flags(const struct engine_origin *origin)
+{
+	return (uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
+			 (origin->first_of_connection ? RECORD_EVENT_FIRST_OF_CONNECTION : 0) |
+			 (origin->closed ? RECORD_EVENT_CLOSED : 0));
+}
+
 static unsigned char *store_string(unsigned char *p, const char *text, size_t len)
 {
 	store_u32(p, (uint32_t)len);
@@ -107,9 +115,7 @@ void record_put_event_at(struct codec_writer *writer, uint64_t index,
 		store_header(p, RECORD_EVENT_AT, index);
 		store_u64(p + RECORD_HEADER_BYTES, (uint64_t)origin->received_ms);
 		p += RECORD_HEADER_BYTES + 8;
-		*p++ = (uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
-				 (origin->first_of_connection ? RECORD_EVENT_FIRST_OF_CONNECTION
-							      : 0));
+		*p++ = record_event_flags(origin);
 		p = store_string(p, source, source_len);
 		p = store_string(p, epoch, epoch_len);
 		codec_put_bytes(writer, head, (size_t)(p - head));
@@ -120,10 +126,7 @@ void record_put_event_at(struct codec_writer *writer, uint64_t index,
 	start = record_begin(writer, RECORD_EVENT_AT, index);
 
 	codec_put_i64(writer, origin->received_ms);
-	codec_put_u8(
-		writer,
-		(uint8_t)((origin->named ? RECORD_EVENT_NAMED : 0) |
-			  (origin->first_of_connection ? RECORD_EVENT_FIRST_OF_CONNECTION : 0)));
+	codec_put_u8(writer, record_event_flags(origin));
 	codec_put_string(writer, origin->source ? origin->source : "");
 	codec_put_string(writer, origin->epoch ? origin->epoch : "");
 	codec_put_bytes(writer, line, len);
@@ -353,6 +356,7 @@ int record_decode_event(const struct record *record, struct record_event *out)
 		return -EINVAL;
 	out->named = at ? (flags & RECORD_EVENT_NAMED) != 0 : out->source[0] != '\0';
 	out->first_of_connection = (flags & RECORD_EVENT_FIRST_OF_CONNECTION) != 0;
+	out->closed = (flags & RECORD_EVENT_CLOSED) != 0;
 	out->line = (const char *)p;
 	out->len = (size_t)(end - p);
 	return 0;
@@ -365,6 +369,7 @@ void record_event_origin(const struct record_event *event, struct engine_origin 
 					 .named = event->named,
 					 .epoch = event->epoch,
 					 .first_of_connection = event->first_of_connection,
+					 .closed = event->closed,
 					 .received_ms = event->received_ms};
 }
 

@@ -28,8 +28,10 @@
  *                [u32 m][m bytes epoch][the raw line, to the end]: a feed line with what the
  *                engine needs to replay it exactly (engine_origin). flags: 1 = the key is the
  *                hello's source (else a per-connection key, "#S.N"), 2 = the connection's first
- *                numbered line. An empty line is a hello (a source announced itself) or, with
- *                an empty key, a tick of the host clock (engine_tick).
+ *                numbered line, 4 = the connection closed (an empty line). An empty line is a
+ *                hello (a source announced itself), with flag 4 the close of a connection
+ *                without a hello (its "#S.N" clock is dropped), or, with an empty key, a tick
+ *                of the host clock (engine_tick).
  *   SEGMENT_END  [i64 watermark ms][u32 n][n x (u64 alert seq, u64 offset, u32 record bytes)]
  *                [u8 complete][u32 payload length]: the last record of a closed segment. It
  *                ends in its own payload length so that it can be found from the end of the
@@ -70,6 +72,7 @@ enum record_type {
 
 #define RECORD_EVENT_NAMED 1u
 #define RECORD_EVENT_FIRST_OF_CONNECTION 2u
+#define RECORD_EVENT_CLOSED 4u /* an empty line: the connection closed (engine_origin.closed) */
 
 /* One decoded frame; payload points into the buffer it was read from. */
 struct record {
@@ -165,6 +168,7 @@ struct record_event {
 	char epoch[EVENT_ID_MAX + 1];
 	bool named;
 	bool first_of_connection;
+	bool closed;
 	int64_t received_ms; /* ENGINE_NO_TIME in an EVENT record */
 	const char *line;
 	size_t len;
