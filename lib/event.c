@@ -65,6 +65,7 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 	[EVENT_REJECT_CALL_OF_OTHER_SOURCE] = "call_of_other_source",
 	[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE] = "operator_of_other_source",
 	[EVENT_REJECT_NEW_OPERATOR_RATE] = "new_operator_rate",
+	[EVENT_REJECT_OPEN_CALLS_PER_SOURCE] = "open_calls_per_source",
 };
 
 static const struct {

@@ -61,6 +61,7 @@ enum event_reject {
 	/* an operator another source owns (bind_operators_to_source) */
 	EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE,
 	EVENT_REJECT_NEW_OPERATOR_RATE,    /* max_new_operators_per_source_per_hour reached */
+	EVENT_REJECT_OPEN_CALLS_PER_SOURCE, /* a new call past max_open_calls_per_source */
 	EVENT_REJECT_COUNT
 };
 
