@@ -669,7 +669,9 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	if ((reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	if (dedupe_seen(engine->dedupe, parsed->fingerprint, event->ts_ms, horizon_ms)) {
+	uint64_t fingerprint = event_fingerprint_of_sender(parsed->fingerprint, event,
+							   engine_sender(source->name, named));
+	if (dedupe_seen(engine->dedupe, fingerprint, event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;

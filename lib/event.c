@@ -167,6 +167,14 @@ uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash)
 	return hash_bytes(hash_bytes(call_hash, &type, 1), &ts, sizeof(ts));
 }
 
+uint64_t event_fingerprint_of_sender(uint64_t fingerprint, const struct event *event,
+				     const char *sender)
+{
+	if (!event->event_id[0])
+		return fingerprint;
+	return hash_bytes(hash_bytes(fingerprint, "\x1fsender", 7), sender, strlen(sender));
+}
+
 static void bind_field(struct json_field *field, const char *key, char *buffer, size_t capacity)
 {
 	*field = (struct json_field){.key = key, .buffer = buffer, .capacity = capacity};

@@ -109,6 +109,15 @@ uint64_t event_fingerprint(const struct event *event);
  * event without an event_id that names a call), given by a caller that has it. */
 uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash);
 
+/**
+ * The fingerprint of event (event_fingerprint) as sent by sender: an event_id is the sender's
+ * own (docs/protocol.md), so sender (a hello's source, "" for every connection without one,
+ * which a CAD reconnecting without a hello stays) is mixed in; without an event_id,
+ * fingerprint unchanged (the binding keeps a call's events to its sender).
+ */
+uint64_t event_fingerprint_of_sender(uint64_t fingerprint, const struct event *event,
+				     const char *sender);
+
 /** Stable snake_case name of a reject reason ("invalid_json"), for counters and logs. */
 const char *event_reject_name(enum event_reject reason);
 

@@ -561,6 +561,52 @@ static void test_open_calls_full_names_top_sender(void **state)
 	finish(&f);
 }
 
+/* An event_id is its sender's (audit F6): two sources numbering alike both get their events
+ * in, while each source's own resend (and a connection without a hello resending after a
+ * reconnect without one) is still a duplicate. Before, cad-b's call_start was dropped. */
+static void test_event_ids_are_the_senders(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+#define START_ID(id, op, event_id)                                                                 \
+	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":%lld,\"operator\":\"" op           \
+	"\",\"agency\":\"NOPD\",\"event_id\":\"" event_id "\"}"
+	assert_int_equal(from(&f, "cad-a", at(0, 0), START_ID("A1", "a1", "100"), at(0, 0)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	assert_int_equal(from(&f, "cad-b", at(0, 0), START_ID("B1", "b1", "100"), at(0, 0)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	/* a call_offered (no binding, no quota) cannot pre-empt another source's ids */
+	assert_int_equal(from(&f, "cad-evil", at(0, 1),
+			      "{\"type\":\"call_offered\",\"call_id\":\"x\",\"ts\":%lld,"
+			      "\"agency\":\"NOPD\",\"event_id\":\"101\"}",
+			      at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(0, 1), START_ID("A2", "a1", "101"), at(0, 1)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	/* each sender's own resend is one */
+	assert_int_equal(from(&f, "cad-b", at(0, 2), START_ID("B1", "b1", "100"), at(0, 0)),
+			 EVENT_OK);
+	assert_true(f.verdict.duplicate);
+	/* the connections without a hello are one sender: "#2" resends what "#1" sent */
+	assert_int_equal(from(&f, "#1", at(0, 2), START_ID("N1", "n1", "100"), at(0, 2)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	assert_int_equal(from(&f, "#2", at(0, 3), START_ID("N1", "n1", "100"), at(0, 2)),
+			 EVENT_OK);
+	assert_true(f.verdict.duplicate);
+#undef START_ID
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->duplicates, 2);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 4); /* A1, A2, B1, N1 */
+	finish(&f);
+}
+
 /* ---- eviction ------------------------------------------------------------------------ */
 
 struct names {
@@ -1203,6 +1249,7 @@ int main(void)
 		cmocka_unit_test(test_new_operator_rate),
 		cmocka_unit_test(test_open_calls_per_source),
 		cmocka_unit_test(test_open_calls_full_names_top_sender),
+		cmocka_unit_test(test_event_ids_are_the_senders),
 		cmocka_unit_test(test_eviction_least_evidence_first),
 		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),
 		cmocka_unit_test(test_forged_incidents_do_not_hide_the_rogue),
