@@ -665,12 +665,13 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 	}
 	call->last_ms = now_ms;
 	if (event->type == EVENT_CALL_START && !call->has_start) {
-		struct sender_rate *rate = sender_rate(binding, owner, now_ms);
+		/* counted to the call's owner, whom forget_call counts down (the sender unless
+		 * tracker.bind_calls_to_source is off); sender_rate leaves the calls table alone */
+		struct sender_rate *rate = sender_rate(binding, call_owner_of(call), now_ms);
 		if (rate) {
 			rate->calls++;
 			rate->last_ms = now_ms;
 		}
-		/* sender_rate touched another table: the call's slot is still i */
 	}
 	call->has_start |= event->type == EVENT_CALL_START;
 	call->has_end |= event->type == EVENT_CALL_END;

@@ -580,7 +580,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "lines", 35);
 	assert_count(totals, "events", 29);
 	assert_count(totals, "rejected", 6);
-	assert_int_equal(json_object_object_length(rejects), 18);
+	assert_int_equal(json_object_object_length(rejects), 19);
 	assert_count(rejects, "line_too_long", 1);
 	assert_count(rejects, "invalid_json", 1);
 	assert_count(rejects, "invalid_utf8", 0);
@@ -599,6 +599,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(rejects, "call_of_other_source", 0);
 	assert_count(rejects, "operator_of_other_source", 0);
 	assert_count(rejects, "new_operator_rate", 0);
+	assert_count(rejects, "open_calls_per_source", 0);
 	assert_count(totals, "completed_calls", 13);
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");

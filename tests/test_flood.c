@@ -561,6 +561,29 @@ static void test_open_calls_full_names_top_sender(void **state)
 	finish(&f);
 }
 
+/* With tracker.bind_calls_to_source off, a call_start for a call another source heard of first
+ * counts to the call's owner, who is counted down when it completes: no sender keeps a count
+ * for a call it does not hold. */
+static void test_open_calls_counted_to_the_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.bind_calls_to_source = false;
+	config.tracker.max_open_calls_per_source = 1;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-a", at(0, 0), INCIDENT("c1"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 1), START("c1", "b1", "NOPD"), at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 2), END("c1", "operator"), at(0, 2)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 3), START("c2", "b1", "NOPD"), at(0, 3)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 4), START("c3", "b1", "NOPD"), at(0, 4)),
+			 EVENT_REJECT_OPEN_CALLS_PER_SOURCE);
+	finish(&f);
+}
+
 /* An event_id is its sender's (audit F6): two sources numbering alike both get their events
  * in, while each source's own resend (and a connection without a hello resending after a
  * reconnect without one) is still a duplicate. Before, cad-b's call_start was dropped. */
@@ -1249,6 +1272,7 @@ int main(void)
 		cmocka_unit_test(test_new_operator_rate),
 		cmocka_unit_test(test_open_calls_per_source),
 		cmocka_unit_test(test_open_calls_full_names_top_sender),
+		cmocka_unit_test(test_open_calls_counted_to_the_owner),
 		cmocka_unit_test(test_event_ids_are_the_senders),
 		cmocka_unit_test(test_eviction_least_evidence_first),
 		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),
