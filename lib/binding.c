@@ -602,7 +602,8 @@ static enum event_reject count_new_call(struct binding *binding, const struct co
 	if (limit == 0 || !rate || rate->calls < limit)
 		return EVENT_OK;
 	if (now_ms - binding->calls_swept_ms >= 1000 || now_ms < binding->calls_swept_ms) {
-		struct staleness stale = {.age = call_heard, .cutoff_ms = now_ms - binding->call_ms};
+		struct staleness stale = {.age = call_heard,
+					  .cutoff_ms = now_ms - binding->call_ms};
 		binding->calls_swept_ms = now_ms;
 		table_remove_stale(&binding->calls, call_forgotten, &stale, forget_call, binding);
 		if (rate->calls < limit)
@@ -1014,8 +1015,8 @@ static uint32_t count_open_episodes(const struct binding *binding)
 	return open;
 }
 
-/* Each sender's started calls, counted from the calls table (a sender whose counts were not kept gets
- * them again). */
+/* Each sender's started calls, counted from the calls table (a sender whose counts were not
+ * kept gets them again). */
 static void count_calls(struct binding *binding)
 {
 	for (uint32_t i = 0; i <= binding->calls.mask; i++) {

@@ -64,9 +64,9 @@ int binding_reconfigure(struct binding *binding, const struct config *config);
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
  * detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
- * operator_of_other_source, new_operator_rate, open_calls_per_source. now_ms is the newest event time (the
- * engine's watermark, or the event's own ts when newer). call_hash: the hash_string of
- * event->call_id (read for events that name a call), and operator_hash:
+ * operator_of_other_source, new_operator_rate, open_calls_per_source. now_ms is the newest
+ * event time (the engine's watermark, or the event's own ts when newer). call_hash: the
+ * hash_string of event->call_id (read for events that name a call), and operator_hash:
  * binding_operator_hash(event), hashed once by the caller for every look-up of the event.
  */
 enum event_reject binding_admit(struct binding *binding, const struct config *config,

@@ -542,14 +542,16 @@ static const struct {
 					  "new call-taker" },
 	[BINDING_LIMIT_OPEN_CALLS] = { "tracker.max_open_calls_per_source",
 				       " calls open at once (",
-				       " refused so far; its calls already open go on", "new call" },
+				       " refused so far; its calls already open go on",
+				       "new call" },
 };
 
 /* The setting of a per-sender limit. */
 static uint32_t sender_limit_setting(const struct config *config, enum binding_limit limit)
 {
-	return limit == BINDING_LIMIT_OPEN_CALLS ? config->tracker.max_open_calls_per_source
-						 : config->tracker.max_new_operators_per_source_per_hour;
+	if (limit == BINDING_LIMIT_OPEN_CALLS)
+		return config->tracker.max_open_calls_per_source;
+	return config->tracker.max_new_operators_per_source_per_hour;
 }
 
 /* A sender's event refused under limit: its limit alert opens (or its count is brought up to
@@ -1054,8 +1056,8 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 		binding_describe_sender(top, holder, sizeof(holder));
 	if (firing && holder[0])
 		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s (%" PRIu32
-			 " open calls, tracker.max_open_calls_per_source); raise %s",
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
+			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source); raise %s",
 			 limit->evicted, limit->key, setting, evicted, holder, top_calls,
 			 limit->key);
 	else if (firing)

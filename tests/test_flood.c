@@ -521,8 +521,8 @@ static void test_open_calls_per_source(void **state)
 		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,\"ts\":\"2026-11-29T08:30:"
 		 "07.000Z\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
 		 "\"source\":\"cad-evil\",\"limit\":\"tracker.max_open_calls_per_source\","
-		 "\"evicted\":8002,\"message\":\"feed source cad-evil: no new call refused for 1800 "
-		 "s; 8002 in all\"}",
+		 "\"evicted\":8002,\"message\":\"feed source cad-evil: no new call refused for "
+		 "1800 s; 8002 in all\"}",
 		 alert_id);
 	assert_string_equal(f.alerts[1], expected);
 	finish(&f);
