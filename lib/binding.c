@@ -141,15 +141,21 @@ static void free_owner(void *entry, void *ctx)
 	free(((struct operator_owner *)entry)->long_text);
 }
 
-/* A sender's new operators in the current hour of event time, and its refusals. */
+/* A sender's refusals under one of its limits. */
+struct sender_episode {
+	bool open;          /* refused some; not yet quiet for resolve_after_seconds */
+	uint64_t refused;
+	int64_t refused_ms; /* event time of the last refusal */
+};
+
+/* A sender's new operators in the current hour of event time, its calls bound, its refusals. */
 struct sender_rate {
 	struct table_entry base;
 	char name[EVENT_ID_MAX + 1];
 	int64_t hour;       /* event time / 1 h of the bucket counted */
 	uint32_t count;     /* new operators in that hour */
-	bool episode_open;  /* refused some; not yet quiet for resolve_after_seconds */
-	uint64_t refused;
-	int64_t refused_ms; /* event time of the last refusal */
+	uint32_t calls;     /* calls it owns with their call_start (not saved: counted on load) */
+	struct sender_episode episodes[BINDING_LIMITS];
 	int64_t last_ms;    /* event time it was last counted: the stalest is forgotten first */
 };
 
@@ -167,6 +173,7 @@ struct binding {
 	uint32_t open_episodes;
 	int64_t settle_after_ms; /* no open episode refused before this: binding_settle scans
 				  * the senders only once one may be quiet */
+	int64_t calls_swept_ms;  /* event time of the last sweep for a sender at its call limit */
 	struct binding_stats stats;
 	struct binding_episode settled; /* handed out by binding_settle */
 	char settled_name[EVENT_ID_MAX + 1];
@@ -238,26 +245,37 @@ static int64_t operator_age(const void *entry)
 	return ((const struct operator_owner *)entry)->last_ms;
 }
 
+static bool any_episode_open(const struct sender_rate *rate)
+{
+	for (int limit = 0; limit < BINDING_LIMITS; limit++)
+		if (rate->episodes[limit].open)
+			return true;
+	return false;
+}
+
 /* A sender with an open episode is kept while others can go. */
 static int64_t sender_age(const void *entry)
 {
 	const struct sender_rate *rate = entry;
 
-	return rate->episode_open ? INT64_MAX : rate->last_ms;
+	return any_episode_open(rate) ? INT64_MAX : rate->last_ms;
 }
 
 static void forget_sender(void *entry, void *ctx)
 {
 	struct binding *binding = ctx;
+	const struct sender_rate *rate = entry;
 
-	if (((struct sender_rate *)entry)->episode_open)
-		binding->open_episodes--;
+	for (int limit = 0; limit < BINDING_LIMITS; limit++)
+		binding->open_episodes -= rate->episodes[limit].open;
 }
+
+static void forget_call(void *entry, void *ctx);
 
 int binding_reconfigure(struct binding *binding, const struct config *config)
 {
 	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
-				 free_call_text, NULL);
+				 forget_call, binding);
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
 						 operator_age, free_owner, NULL);
@@ -370,6 +388,26 @@ static bool sender_matches(const void *entry, const void *key)
 	return strcmp(((const struct sender_rate *)entry)->name, key) == 0;
 }
 
+/* The sender's counts, NULL when it has none kept. */
+static struct sender_rate *find_sender(const struct binding *binding, const char *name)
+{
+	uint32_t i = table_probe(&binding->senders, hash_string(name), sender_matches, name);
+
+	return table_used(&binding->senders, i) ? table_slot(&binding->senders, i) : NULL;
+}
+
+/* A call's entry goes (completed, forgotten, evicted): its owner holds one started call fewer
+ * (a call heard of without its call_start is not counted: such calls are evicted first). */
+static void forget_call(void *entry, void *ctx)
+{
+	const struct call_owner *call = entry;
+	struct sender_rate *rate = call->has_start ? find_sender(ctx, call_owner_of(call)) : NULL;
+
+	if (rate && rate->calls > 0)
+		rate->calls--;
+	free_call_text(entry, NULL);
+}
+
 /* The call's owner, NULL when the call is not bound (never heard of, or forgotten). */
 static struct call_owner *find_call(const struct binding *binding, const char *call_id,
 				    uint64_t hash, int64_t now_ms)
@@ -393,11 +431,9 @@ static struct operator_owner *find_operator(const struct binding *binding,
 	return owner && now_ms - owner->last_ms < binding->operator_ms ? owner : NULL;
 }
 
-static enum event_reject check_call(const struct binding *binding, const struct event *event,
-				    uint64_t hash, const char *owner, int64_t now_ms, char *why,
-				    size_t why_size)
+static enum event_reject check_call(const struct call_owner *call, const struct event *event,
+				    const char *owner, char *why, size_t why_size)
 {
-	const struct call_owner *call = find_call(binding, event->call_id, hash, now_ms);
 	char holder[EVENT_ID_MAX + 48];
 
 	if (!call || strcmp(call_owner_of(call), owner) == 0)
@@ -483,8 +519,24 @@ static struct sender_rate *sender_rate(struct binding *binding, const char *name
 		return NULL; /* no memory to grow the table */
 	text_copy(rate->name, name, sizeof(rate->name));
 	rate->hour = INT64_MIN;
-	rate->refused_ms = INT64_MIN;
+	for (int limit = 0; limit < BINDING_LIMITS; limit++)
+		rate->episodes[limit].refused_ms = INT64_MIN;
 	return rate;
+}
+
+/* One more of the sender's events refused under limit: its episode opens (or goes on). */
+static void count_refusal(struct binding *binding, struct sender_rate *rate,
+			  enum binding_limit limit, int64_t now_ms)
+{
+	struct sender_episode *episode = &rate->episodes[limit];
+
+	episode->refused++;
+	episode->refused_ms = now_ms;
+	if (!episode->open) {
+		if (binding->open_episodes++ == 0 || now_ms < binding->settle_after_ms)
+			binding->settle_after_ms = now_ms;
+		episode->open = true;
+	}
 }
 
 /* The why of a new operator refused by the hourly limit (built without snprintf: a flood of
@@ -528,16 +580,53 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 		rate->count++;
 		return EVENT_OK;
 	}
-	rate->refused++;
-	rate->refused_ms = now_ms;
-	if (!rate->episode_open) {
-		if (binding->open_episodes++ == 0 || now_ms < binding->settle_after_ms)
-			binding->settle_after_ms = now_ms;
-		rate->episode_open = true;
-	}
+	count_refusal(binding, rate, BINDING_LIMIT_NEW_OPERATORS, now_ms);
 	binding_describe_sender(owner, holder, sizeof(holder));
 	describe_refusal(event, holder, limit, why, why_size);
 	return EVENT_REJECT_NEW_OPERATOR_RATE;
+}
+
+/* Is the call entry's time up (forgotten: find_call no longer sees it)? */
+static bool call_forgotten(const void *entry, const void *ctx)
+{
+	const struct staleness *stale = ctx;
+
+	return call_heard(entry) <= stale->cutoff_ms;
+}
+
+/* A call_start for a call not started, from a sender holding max_open_calls_per_source started
+ * calls already: refused (counted), unless some of its calls' time is up (swept at most once a
+ * second of event time, O(slots)). */
+static enum event_reject count_new_call(struct binding *binding, const struct config *config,
+					const struct event *event, const char *owner,
+					int64_t now_ms, char *why, size_t why_size)
+{
+	uint32_t limit = config->tracker.max_open_calls_per_source;
+	struct sender_rate *rate = find_sender(binding, owner);
+	char holder[EVENT_ID_MAX + 48];
+
+	if (limit == 0 || !rate || rate->calls < limit)
+		return EVENT_OK;
+	if (now_ms - binding->calls_swept_ms >= 1000 || now_ms < binding->calls_swept_ms) {
+		struct staleness stale = {.age = call_heard,
+					  .cutoff_ms = now_ms - binding->call_ms};
+		binding->calls_swept_ms = now_ms;
+		table_remove_stale(&binding->calls, call_forgotten, &stale, forget_call, binding);
+		if (rate->calls < limit)
+			return EVENT_OK;
+	}
+	count_refusal(binding, rate, BINDING_LIMIT_OPEN_CALLS, now_ms);
+	binding_describe_sender(owner, holder, sizeof(holder));
+	struct text_builder text = text_builder_start(why, why_size); /* a flood: no snprintf */
+	text_add(&text, event_type_name(event->type));
+	text_add(&text, ": call \"");
+	text_add(&text, event->call_id);
+	text_add(&text, "\" refused: ");
+	text_add(&text, holder);
+	text_add(&text, " holds ");
+	text_add_u64(&text, limit);
+	text_add(&text, " open calls already (tracker.max_open_calls_per_source)");
+	return EVENT_REJECT_OPEN_CALLS_PER_SOURCE;
 }
 
 /* ---- recording what an accepted event binds ------------------------------------------------ */
@@ -554,7 +643,7 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		struct aging aging = { .heard = call_heard,
 				       .age = call_age,
 				       .lifetime_ms = binding->call_ms };
-		make_room(&binding->calls, &aging, now_ms, free_call_text, NULL,
+		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 		if (!(call = table_claim(&binding->calls, i, hash))) {
@@ -567,11 +656,14 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		call = table_slot(&binding->calls, i);
 		bound = now_ms - call->last_ms <
 			binding->call_ms; /* else forgotten: taken afresh */
+		if (!bound) {
+			forget_call(call, binding); /* its text freed: set afresh below */
+			call->long_text = NULL;
+		}
 	}
 	if (!bound) {
 		if (!set_call_text(call, event->call_id, owner)) {
 			/* no memory for its strings: not bound, as if evicted */
-			free_call_text(call, NULL);
 			table_remove(&binding->calls, i);
 			binding->stats.calls_evicted++;
 			return;
@@ -579,11 +671,19 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		call->has_start = call->has_end = false;
 	}
 	call->last_ms = now_ms;
+	if (event->type == EVENT_CALL_START && !call->has_start) {
+		/* counted to the call's owner, whom forget_call counts down (the sender unless
+		 * tracker.bind_calls_to_source is off); sender_rate leaves the calls table alone */
+		struct sender_rate *rate = sender_rate(binding, call_owner_of(call), now_ms);
+		if (rate) {
+			rate->calls++;
+			rate->last_ms = now_ms;
+		}
+	}
 	call->has_start |= event->type == EVENT_CALL_START;
 	call->has_end |= event->type == EVENT_CALL_END;
 	if (call->has_start && call->has_end) { /* complete: the tracker judges it now */
-		if (call->long_text)
-			free(call->long_text);
+		forget_call(call, binding);
 		table_remove(&binding->calls, i);
 	}
 }
@@ -674,8 +774,14 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	bool calls = names_call(event);
 	bool introduces = introduces_operator(event);
 
+	const struct call_owner *call =
+		reason == EVENT_OK && calls &&
+				(config->tracker.bind_calls_to_source ||
+				 config->tracker.max_open_calls_per_source > 0)
+			? find_call(binding, event->call_id, call_hash, now_ms)
+			: NULL;
 	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && calls)
-		reason = check_call(binding, event, call_hash, owner, now_ms, why, why_size);
+		reason = check_call(call, event, owner, why, why_size);
 	if (reason == EVENT_OK && event->operator_id[0]) {
 		operator = find_operator(binding, event, operator_hash, now_ms);
 		if (config->tracker.bind_operators_to_source)
@@ -683,6 +789,8 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	}
 	if (reason == EVENT_OK && introduces && !operator)
 		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
+	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !(call && call->has_start))
+		reason = count_new_call(binding, config, event, owner, now_ms, why, why_size);
 	if (reason != EVENT_OK)
 		return reason;
 	if (calls)
@@ -693,16 +801,32 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 }
 
 void binding_refusals(const struct binding *binding, const struct binding_sender *sender,
-		      struct binding_episode *out)
+		      enum binding_limit limit, struct binding_episode *out)
 {
 	const char *name = owner_of(sender);
-	uint32_t i = table_probe(&binding->senders, hash_string(name), sender_matches, name);
+	const struct sender_rate *rate = find_sender(binding, name);
 
 	out->sender = name;
-	out->refused =
-		table_used(&binding->senders, i)
-			? ((const struct sender_rate *)table_slot(&binding->senders, i))->refused
-			: 0;
+	out->limit = limit;
+	out->refused = rate ? rate->episodes[limit].refused : 0;
+}
+
+bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+{
+	const struct sender_rate *top = NULL;
+
+	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
+		const struct sender_rate *rate = table_slot(&binding->senders, i);
+		if (table_used(&binding->senders, i) && rate->calls > 0 &&
+		    (!top || rate->calls > top->calls ||
+		     (rate->calls == top->calls && strcmp(rate->name, top->name) < 0)))
+			top = rate;
+	}
+	if (!top)
+		return false;
+	*sender = top->name;
+	*calls = top->calls;
+	return true;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)
@@ -717,9 +841,10 @@ static int64_t oldest_refusal(const struct binding *binding)
 
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		const struct sender_rate *rate = table_slot(&binding->senders, i);
-		if (table_used(&binding->senders, i) && rate->episode_open &&
-		    rate->refused_ms < oldest)
-			oldest = rate->refused_ms;
+		for (int limit = 0; table_used(&binding->senders, i) && limit < BINDING_LIMITS;
+		     limit++)
+			if (rate->episodes[limit].open && rate->episodes[limit].refused_ms < oldest)
+				oldest = rate->episodes[limit].refused_ms;
 	}
 	return oldest;
 }
@@ -728,24 +853,29 @@ bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms,
 		    struct binding_episode *out)
 {
 	struct sender_rate *rate = NULL;
+	int limit = 0;
 
 	if (binding->open_episodes == 0 || now_ms - binding->settle_after_ms < quiet_ms)
 		return false;
 	/* Of the quiet episodes, the sender first by name (not by slot: that depends on the
-	 * table's size). */
+	 * table's size), then the limit first in enum binding_limit. */
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		struct sender_rate *candidate = table_slot(&binding->senders, i);
-		if (table_used(&binding->senders, i) && candidate->episode_open &&
-		    now_ms - candidate->refused_ms >= quiet_ms &&
-		    (!rate || strcmp(candidate->name, rate->name) < 0))
-			rate = candidate;
+		for (int l = 0; table_used(&binding->senders, i) && l < BINDING_LIMITS; l++)
+			if (candidate->episodes[l].open &&
+			    now_ms - candidate->episodes[l].refused_ms >= quiet_ms &&
+			    (!rate || strcmp(candidate->name, rate->name) < 0)) {
+				rate = candidate;
+				limit = l;
+			}
 	}
 	if (rate) {
-		rate->episode_open = false;
+		rate->episodes[limit].open = false;
 		binding->open_episodes--;
 		text_copy(binding->settled_name, rate->name, sizeof(binding->settled_name));
 		*out = (struct binding_episode){ .sender = binding->settled_name,
-						 .refused = rate->refused };
+						 .limit = (enum binding_limit)limit,
+						 .refused = rate->episodes[limit].refused };
 		return true;
 	}
 	binding->settle_after_ms =
@@ -832,7 +962,8 @@ static int get_operator_owner(void *entry, uint64_t *hash, struct codec_reader *
 	return 0;
 }
 
-/* [string name][i64 hour][u32 count][u8 episode open][u64 refused][i64 refused ms][i64 last ms] */
+/* [string name][i64 hour][u32 count], for each limit of enum binding_limit [u8 episode open]
+ * [u64 refused][i64 refused ms], then [i64 last ms] */
 static void put_sender(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct sender_rate *rate = entry;
@@ -841,9 +972,11 @@ static void put_sender(const void *entry, struct codec_writer *writer, const voi
 	codec_put_string(writer, rate->name);
 	codec_put_i64(writer, rate->hour);
 	codec_put_u32(writer, rate->count);
-	codec_put_u8(writer, rate->episode_open);
-	codec_put_u64(writer, rate->refused);
-	codec_put_i64(writer, rate->refused_ms);
+	for (int limit = 0; limit < BINDING_LIMITS; limit++) {
+		codec_put_u8(writer, rate->episodes[limit].open);
+		codec_put_u64(writer, rate->episodes[limit].refused);
+		codec_put_i64(writer, rate->episodes[limit].refused_ms);
+	}
 	codec_put_i64(writer, rate->last_ms);
 }
 
@@ -855,9 +988,11 @@ static int get_sender(void *entry, uint64_t *hash, struct codec_reader *reader, 
 	codec_get_string(reader, rate->name, sizeof(rate->name));
 	rate->hour = codec_get_i64(reader);
 	rate->count = codec_get_u32(reader);
-	rate->episode_open = codec_get_u8(reader) != 0;
-	rate->refused = codec_get_u64(reader);
-	rate->refused_ms = codec_get_i64(reader);
+	for (int limit = 0; limit < BINDING_LIMITS; limit++) {
+		rate->episodes[limit].open = codec_get_u8(reader) != 0;
+		rate->episodes[limit].refused = codec_get_u64(reader);
+		rate->episodes[limit].refused_ms = codec_get_i64(reader);
+	}
 	rate->last_ms = codec_get_i64(reader);
 	*hash = hash_string(rate->name);
 	return 0;
@@ -877,11 +1012,28 @@ static uint32_t count_open_episodes(const struct binding *binding)
 {
 	uint32_t open = 0;
 
-	for (uint32_t i = 0; i <= binding->senders.mask; i++)
-		open += table_used(&binding->senders, i) &&
-			((const struct sender_rate *)table_slot(&binding->senders, i))
-				->episode_open;
+	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
+		const struct sender_rate *rate = table_slot(&binding->senders, i);
+		for (int limit = 0; table_used(&binding->senders, i) && limit < BINDING_LIMITS;
+		     limit++)
+			open += rate->episodes[limit].open;
+	}
 	return open;
+}
+
+/* Each sender's started calls, counted from the calls table (a sender whose counts were not
+ * kept gets them again). */
+static void count_calls(struct binding *binding)
+{
+	for (uint32_t i = 0; i <= binding->calls.mask; i++) {
+		const struct call_owner *call = table_slot(&binding->calls, i);
+		struct sender_rate *rate = table_used(&binding->calls, i) && call->has_start
+						   ? sender_rate(binding, call_owner_of(call),
+								 call->last_ms)
+						   : NULL;
+		if (rate)
+			rate->calls++;
+	}
 }
 
 /* After a failed load: the text last read is freed unless an entry holds it (its claim
@@ -912,6 +1064,7 @@ int binding_load(struct binding *binding, struct codec_reader *reader)
 	}
 	if (table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
 		return -EINVAL;
+	count_calls(binding);
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }

@@ -29,6 +29,10 @@
  * - New operators (a call_start naming an operator not owned now) count per sender and per
  *   hour of event time (fixed buckets); past tracker.max_new_operators_per_source_per_hour
  *   they are refused, an episode the engine turns into a "limit" system alert.
+ * - Calls bound count per sender: an event that would bind one more call to a sender holding
+ *   tracker.max_open_calls_per_source is refused (its calls whose time is up swept first), an
+ *   episode of the same kind. So one source cannot fill the open-call tables, which are
+ *   shared, and push the other sources' calls out.
  *
  * Bounded: the calls at most tracker.max_open_calls, the operators tracker.max_operators, the
  * senders feed.max_sources (the stalest forgotten first when full, counted). Pure, event time.
@@ -60,9 +64,9 @@ int binding_reconfigure(struct binding *binding, const struct config *config);
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
  * detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
- * operator_of_other_source, new_operator_rate. now_ms is the newest event time (the
- * engine's watermark, or the event's own ts when newer). call_hash: the hash_string of
- * event->call_id (read for events that name a call), and operator_hash:
+ * operator_of_other_source, new_operator_rate, open_calls_per_source. now_ms is the newest
+ * event time (the engine's watermark, or the event's own ts when newer). call_hash: the
+ * hash_string of event->call_id (read for events that name a call), and operator_hash:
  * binding_operator_hash(event), hashed once by the caller for every look-up of the event.
  */
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
@@ -82,19 +86,31 @@ uint64_t binding_operator_hash(const struct event *event);
 void binding_prefetch(const struct binding *binding, const struct event *event,
 		      uint64_t call_hash, uint64_t operator_hash);
 
-/* A sender whose new operators were refused: the episode of its "limit" system alert. */
+/* The per-sender limits whose refusals open an episode. */
+enum binding_limit {
+	BINDING_LIMIT_NEW_OPERATORS, /* tracker.max_new_operators_per_source_per_hour */
+	BINDING_LIMIT_OPEN_CALLS,    /* tracker.max_open_calls_per_source */
+	BINDING_LIMITS
+};
+
+/* A sender refused under a limit: the episode of its "limit" system alert. */
 struct binding_episode {
 	const char *sender; /* its name, "" for the connections without a hello */
-	uint64_t refused;   /* new operators refused from it, in all */
+	enum binding_limit limit;
+	uint64_t refused; /* events refused from it under that limit, in all */
 };
 
 /** A sender in plain words: "feed source cad-2", or (sender "") "the connections without a
  * hello". */
 void binding_describe_sender(const char *sender, char *out, size_t size);
 
-/** The sender's refusal counts, after binding_admit refused one of its events. */
+/** The sender's refusals under limit, after binding_admit refused one of its events. */
 void binding_refusals(const struct binding *binding, const struct binding_sender *sender,
-		      struct binding_episode *out);
+		      enum binding_limit limit, struct binding_episode *out);
+
+/** The sender holding the most calls bound (ties: the first by name): true with its name (valid
+ * until the next binding call) and count, false when none holds one. O(senders). */
+bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls);
 
 /** Refusal episodes still open. */
 uint32_t binding_open_episodes(const struct binding *binding);

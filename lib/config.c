@@ -2697,7 +2697,8 @@ enum { TRACKER_MAX_OPEN_CALLS, TRACKER_MAX_CALL_SECONDS, TRACKER_MAX_OPERATORS,
        TRACKER_MAX_DEDUPE_EVENTS, TRACKER_MAX_RECENT_CALLERS, TRACKER_MAX_SOURCE_LAG_SECONDS,
        TRACKER_MAX_SOURCE_BEHIND_SECONDS, TRACKER_MAX_REORDER_EVENTS,
        TRACKER_BIND_CALLS_TO_SOURCE, TRACKER_BIND_OPERATORS_TO_SOURCE,
-       TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR, TRACKER_KEY_COUNT };
+       TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR, TRACKER_MAX_OPEN_CALLS_PER_SOURCE,
+       TRACKER_KEY_COUNT };
 
 static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 	[TRACKER_MAX_OPEN_CALLS] = UINT32_KEY(
@@ -2765,6 +2766,11 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300", LIVE(COUNT),
 		"New call-takers (a call_start naming an (agency, operator) not owned now) each "
 		"source may"),
+	[TRACKER_MAX_OPEN_CALLS_PER_SOURCE] = UINT32_KEY(
+		"max_open_calls_per_source", tracker.max_open_calls_per_source, 0, 10000000, "2000",
+		LIVE(COUNT),
+		"Calls one source may hold open at once (0 to 10000000; 0 = no limit), of the "
+		"shared"),
 	[TRACKER_KEY_COUNT] = { .name = NULL },
 };
 

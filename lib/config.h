@@ -348,6 +348,7 @@ struct config {
 		/* an operator's calls only from the source that owns it */
 		bool bind_operators_to_source;
 		uint32_t max_new_operators_per_source_per_hour; /* 0 = no limit */
+		uint32_t max_open_calls_per_source; /* started calls one sender holds; 0 = none */
 	} tracker;
 	struct {
 		double max_talk_seconds;   /* talk time below this is "short" */

@@ -660,30 +660,55 @@ static enum event_reject reject_too_late(const struct engine *engine, const stru
 	return EVENT_REJECT_TOO_LATE;
 }
 
-static const char rate_key[] = "tracker.max_new_operators_per_source_per_hour";
+/* Each per-sender limit of the binding: its key, what its alert says a sender did past it and
+ * what goes on, what its resolution says was refused. */
+static const struct {
+	const char *key;
+	const char *did;
+	const char *goes_on;
+	const char *refused;
+} sender_limits[BINDING_LIMITS] = {
+	[BINDING_LIMIT_NEW_OPERATORS] = { "tracker.max_new_operators_per_source_per_hour",
+					  " new call-takers in an hour (",
+					  " refused so far; its calls of known call-takers go on",
+					  "new call-taker" },
+	[BINDING_LIMIT_OPEN_CALLS] = { "tracker.max_open_calls_per_source",
+				       " calls open at once (",
+				       " refused so far; its calls already open go on",
+				       "new call" },
+};
 
-/* A sender's new operator refused: its limit alert opens (or its count is brought up to date). */
-static void raise_rate_limit(struct engine *engine, const struct binding_sender *sender,
-			     int64_t ts_ms)
+/* The setting of a per-sender limit. */
+static uint32_t sender_limit_setting(const struct config *config, enum binding_limit limit)
+{
+	if (limit == BINDING_LIMIT_OPEN_CALLS)
+		return config->tracker.max_open_calls_per_source;
+	return config->tracker.max_new_operators_per_source_per_hour;
+}
+
+/* A sender's event refused under limit: its limit alert opens (or its count is brought up to
+ * date). */
+static void raise_sender_limit(struct engine *engine, const struct binding_sender *sender,
+			       enum binding_limit limit, int64_t ts_ms)
 {
 	struct binding_episode episode;
 	char subject[EVENT_ID_MAX + 48];
 	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
 
-	binding_refusals(engine->binding, sender, &episode);
+	binding_refusals(engine->binding, sender, limit, &episode);
 	binding_describe_sender(episode.sender, subject, sizeof(subject));
 	struct text_builder text = text_builder_start(message, sizeof(message));
 	/* built without snprintf: raised again at every refused line */
 	text_add(&text, subject);
-	text_add(&text, " named more than ");
-	text_add_u64(&text, engine->config.tracker.max_new_operators_per_source_per_hour);
-	text_add(&text, " new call-takers in an hour (");
-	text_add(&text, rate_key);
+	text_add(&text, limit == BINDING_LIMIT_OPEN_CALLS ? " held " : " named more than ");
+	text_add_u64(&text, sender_limit_setting(&engine->config, limit));
+	text_add(&text, sender_limits[limit].did);
+	text_add(&text, sender_limits[limit].key);
 	text_add(&text, "): ");
 	text_add_u64(&text, episode.refused);
-	text_add(&text, " refused so far; its calls of known call-takers go on");
+	text_add(&text, sender_limits[limit].goes_on);
 	struct sysalert_notice notice = { .system = "limit",
-					  .key = rate_key,
+					  .key = sender_limits[limit].key,
 					  .source = episode.sender,
 					  .severity = "warning",
 					  .message = message,
@@ -694,7 +719,8 @@ static void raise_rate_limit(struct engine *engine, const struct binding_sender 
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
-/* Episodes of refused new operators quiet for resolve_after_seconds of event time: resolved. */
+/* Episodes of refusals under a per-sender limit quiet for resolve_after_seconds of event time:
+ * resolved. */
 static void settle_rate_limits(struct engine *engine)
 {
 	uint32_t quiet_s = engine->config.detector.resolve_after_seconds;
@@ -706,10 +732,10 @@ static void settle_rate_limits(struct engine *engine)
 			      &episode)) {
 		binding_describe_sender(episode.sender, subject, sizeof(subject));
 		snprintf(message, sizeof(message),
-			 "%s: no new call-taker refused for %" PRIu32 " s; %" PRIu64 " in all",
-			 subject, quiet_s, episode.refused);
+			 "%s: no %s refused for %" PRIu32 " s; %" PRIu64 " in all", subject,
+			 sender_limits[episode.limit].refused, quiet_s, episode.refused);
 		struct sysalert_notice notice = { .system = "limit",
-						  .key = rate_key,
+						  .key = sender_limits[episode.limit].key,
 						  .source = episode.sender,
 						  .severity = "warning",
 						  .message = message,
@@ -734,7 +760,10 @@ static enum event_reject reject_unbound(struct engine *engine, const struct engi
 		sizeof(verdict->why));
 
 	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
-		raise_rate_limit(engine, &sender, parsed->event.ts_ms);
+		raise_sender_limit(engine, &sender, BINDING_LIMIT_NEW_OPERATORS,
+				   parsed->event.ts_ms);
+	else if (reason == EVENT_REJECT_OPEN_CALLS_PER_SOURCE)
+		raise_sender_limit(engine, &sender, BINDING_LIMIT_OPEN_CALLS, parsed->event.ts_ms);
 	return reason;
 }
 
@@ -803,7 +832,9 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	    (reason = reject_reorder_full(engine, event, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	if (dedupe_seen(engine->dedupe, parsed->fingerprint, event->ts_ms, horizon_ms)) {
+	uint64_t fingerprint = event_fingerprint_of_sender(parsed->fingerprint, event,
+							   engine_sender(source->name, named));
+	if (dedupe_seen(engine->dedupe, fingerprint, event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;
@@ -1268,7 +1299,19 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 	uint32_t setting;
 
 	memcpy(&setting, (const char *)&engine->config + limit->setting, sizeof(setting));
-	if (firing)
+	const char *top = NULL;
+	uint32_t top_calls = 0;
+	char holder[EVENT_ID_MAX + 48] = "";
+	if (firing && limit->setting == offsetof(struct config, tracker.max_open_calls) &&
+	    binding_top_caller(engine->binding, &top, &top_calls))
+		binding_describe_sender(top, holder, sizeof(holder));
+	if (firing && holder[0])
+		snprintf(message, message_size,
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
+			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source); raise %s",
+			 limit->evicted, limit->key, setting, evicted, holder, top_calls,
+			 limit->key);
+	else if (firing)
 		snprintf(message, message_size,
 			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; raise %s",
 			 limit->evicted, limit->key, setting, evicted, limit->key);

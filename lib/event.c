@@ -66,6 +66,7 @@ static const char *const reject_names[EVENT_REJECT_COUNT] = {
 	[EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE] = "operator_of_other_source",
 	[EVENT_REJECT_NEW_OPERATOR_RATE] = "new_operator_rate",
 	[EVENT_REJECT_REORDER_FULL] = "reorder_full",
+	[EVENT_REJECT_OPEN_CALLS_PER_SOURCE] = "open_calls_per_source",
 };
 
 static const struct {
@@ -165,6 +166,14 @@ uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash)
 				   &state, 1),
 			&ts, sizeof(ts));
 	return hash_bytes(hash_bytes(call_hash, &type, 1), &ts, sizeof(ts));
+}
+
+uint64_t event_fingerprint_of_sender(uint64_t fingerprint, const struct event *event,
+				     const char *sender)
+{
+	if (!event->event_id[0])
+		return fingerprint;
+	return hash_bytes(hash_bytes(fingerprint, "\x1fsender", 7), sender, strlen(sender));
 }
 
 static void bind_field(struct json_field *field, const char *key, char *buffer, size_t capacity)

@@ -62,6 +62,7 @@ enum event_reject {
 	EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE,
 	EVENT_REJECT_NEW_OPERATOR_RATE,    /* max_new_operators_per_source_per_hour reached */
 	EVENT_REJECT_REORDER_FULL, /* ahead of the host clock, the reorder buffer full of such */
+	EVENT_REJECT_OPEN_CALLS_PER_SOURCE, /* a new call past max_open_calls_per_source */
 	EVENT_REJECT_COUNT
 };
 
@@ -108,6 +109,15 @@ uint64_t event_fingerprint(const struct event *event);
 /** event_fingerprint with call_hash, the hash_string of event->call_id (read only for an
  * event without an event_id that names a call), given by a caller that has it. */
 uint64_t event_fingerprint_hashed(const struct event *event, uint64_t call_hash);
+
+/**
+ * The fingerprint of event (event_fingerprint) as sent by sender: an event_id is the sender's
+ * own (docs/protocol.md), so sender (a hello's source, "" for every connection without one,
+ * which a CAD reconnecting without a hello stays) is mixed in; without an event_id,
+ * fingerprint unchanged (the binding keeps a call's events to its sender).
+ */
+uint64_t event_fingerprint_of_sender(uint64_t fingerprint, const struct event *event,
+				     const char *sender);
 
 /** Stable snake_case name of a reject reason ("invalid_json"), for counters and logs. */
 const char *event_reject_name(enum event_reject reason);

@@ -351,16 +351,56 @@ static int64_t select_kth(int64_t *values, uint32_t n, uint32_t k)
 	return values[k];
 }
 
+/* The eviction's choice: every entry younger than cutoff stays, every older one goes, and of
+ * the entries aged exactly cutoff those whose hash is below hash_cutoff go, then as many whose
+ * hash equals it as ties_left still allows. */
 struct age_cutoff {
 	table_age_fn *age;
 	int64_t cutoff;
+	int64_t hash_cutoff; /* a hash as an ordered int64 (order_hash) */
+	uint32_t *ties_left;
 };
+
+/* A hash as an int64 in the same order (the sign bit flipped), for select_kth. */
+static int64_t order_hash(uint64_t hash)
+{
+	return (int64_t)(hash ^ UINT64_C(0x8000000000000000));
+}
 
 static bool older_than_cutoff(const void *entry, const void *ctx)
 {
 	const struct age_cutoff *limit = ctx;
+	int64_t age = limit->age(entry);
 
-	return limit->age(entry) <= limit->cutoff;
+	if (age != limit->cutoff)
+		return age < limit->cutoff;
+	int64_t hash = order_hash(((const struct table_entry *)entry)->hash);
+	if (hash != limit->hash_cutoff)
+		return hash < limit->hash_cutoff;
+	if (*limit->ties_left == 0)
+		return false;
+	(*limit->ties_left)--;
+	return true;
+}
+
+/* Of the n entries, below of them older than limit->cutoff: the hash at which the entries aged
+ * exactly the cutoff are cut, so that want entries go in all; sets the equal hashes allowed. */
+static void cut_ties(struct table *table, struct age_cutoff *limit, uint32_t below,
+		     uint32_t want)
+{
+	uint32_t tied = 0;
+
+	for (uint32_t i = 0; i < table_end(table); i++) {
+		const void *entry = table_used_any(table, i) ? table_slot_any(table, i) : NULL;
+		if (entry && limit->age(entry) == limit->cutoff)
+			table->ages[tied++] = order_hash(((const struct table_entry *)entry)->hash);
+	}
+	uint32_t k = want - below - 1; /* the last tied entry to go, by hash */
+	limit->hash_cutoff = select_kth(table->ages, tied, k);
+	uint32_t lower = 0;
+	for (uint32_t i = 0; i < tied; i++)
+		lower += table->ages[i] < limit->hash_cutoff;
+	*limit->ties_left = want - below - lower;
 }
 
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
@@ -373,8 +413,14 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 			table->ages[n++] = age(table_slot_any(table, i));
 	if (n == 0)
 		return 0;
-	uint32_t k = fraction > 0 ? n / fraction : 0;
-	struct age_cutoff limit = {.age = age, .cutoff = select_kth(table->ages, n, k)};
+	uint32_t want = fraction > 0 && n / fraction > 0 ? n / fraction : 1;
+	uint32_t ties_left = 0;
+	struct age_cutoff limit = {.age = age, .cutoff = select_kth(table->ages, n, want - 1),
+				   .ties_left = &ties_left};
+	uint32_t below = 0;
+	for (uint32_t i = 0; i < n; i++)
+		below += table->ages[i] < limit.cutoff;
+	cut_ties(table, &limit, below, want);
 	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
 }
 

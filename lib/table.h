@@ -247,8 +247,10 @@ static inline uint32_t table_remove_stale_homes(struct table *table, uint32_t fr
 }
 
 /**
- * Remove about one in `fraction` of the entries, the oldest by age (ties may take a few more),
- * calling on_remove for each; returns how many. O(slots), so amortized O(fraction) per insert.
+ * Remove exactly max(1, count / fraction) entries, the oldest by age; of entries equally old
+ * at the cut, those of the smallest hashes (an order of the entries alone, not of the slots:
+ * replay and live evict the same). Calls on_remove for each; returns how many. O(slots), so
+ * amortized O(fraction) per insert.
  */
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
 			    table_remove_fn *on_remove, void *remove_ctx);

@@ -607,6 +607,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(rejects, "operator_of_other_source", 0);
 	assert_count(rejects, "new_operator_rate", 0);
 	assert_count(rejects, "reorder_full", 0);
+	assert_count(rejects, "open_calls_per_source", 0);
 	assert_count(totals, "completed_calls", 13);
 	assert_count(totals, "premature", 6);
 	assert_number_text(totals, "ratio", "0.4615");

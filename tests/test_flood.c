@@ -455,6 +455,181 @@ static void test_new_operator_rate(void **state)
 	finish(&f);
 }
 
+/* Open calls per source (audit F3): a source flooding call_starts for a call-taker it owns
+ * holds at most max_open_calls_per_source calls; the rest are refused with a limit alert
+ * naming it, so another source's open call survives and its call_end is judged (it was
+ * evicted with every other call before: the tracker's whole table went). */
+static void test_open_calls_per_source(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char alert_id[ALERT_ID_LENGTH + 1];
+	char expected[1024];
+	(void)state;
+
+	start(&f, &config); /* max_open_calls 10000, max_open_calls_per_source 2000 */
+	assert_int_equal(from(&f, "cad-b", at(0, 0), START("B1", "b1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	uint32_t accepted = 0, refused = 0;
+	for (int i = 0; i < 10001; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("F%d", "e1", "NOPD"), i, at(0, 1));
+		enum event_reject reason = from(&f, "cad-evil", at(0, 1), "%s", line);
+		accepted += reason == EVENT_OK;
+		refused += reason == EVENT_REJECT_OPEN_CALLS_PER_SOURCE;
+		if (i == 2000)
+			assert_string_equal(f.verdict.why,
+					    "call_start: call \"F2000\" refused: feed source "
+					    "cad-evil holds 2000 open calls already "
+					    "(tracker.max_open_calls_per_source)");
+	}
+	assert_int_equal(accepted, 2000);
+	assert_int_equal(refused, 8001);
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->rejects[EVENT_REJECT_OPEN_CALLS_PER_SOURCE], 8001);
+	assert_int_equal(f.alert_count, 1);
+	alert_derive_id("cad-evil", "tracker.max_open_calls_per_source", "limit", at(0, 1), "",
+			alert_id);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,\"ts\":\"2026-11-29T08:00:01."
+		 "000Z\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
+		 "\"source\":\"cad-evil\",\"limit\":\"tracker.max_open_calls_per_source\","
+		 "\"evicted\":1,\"message\":\"feed source cad-evil held 2000 calls open at once "
+		 "(tracker.max_open_calls_per_source): 1 refused so far; its calls already open go "
+		 "on\"}",
+		 alert_id);
+	assert_string_equal(f.alerts[0], expected);
+	/* cad-b's call is still open: its end is judged. */
+	uint64_t judged = stats->detector.calls;
+	assert_int_equal(from(&f, "cad-b", at(0, 5), END("B1", "operator"), at(0, 5)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 6), END("F0", "operator"), at(0, 6)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->detector.calls, judged + 2);
+	assert_int_equal(stats->tracker.evicted, 0);
+	/* A completed call frees its place: one more call of cad-evil is taken, the next not. */
+	assert_int_equal(from(&f, "cad-evil", at(0, 7), START("G1", "e1", "NOPD"), at(0, 7)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-evil", at(0, 7), START("G2", "e1", "NOPD"), at(0, 7)),
+			 EVENT_REJECT_OPEN_CALLS_PER_SOURCE);
+	/* Resolved 1800 s of event time after the last refusal (08:00:07). */
+	assert_int_equal(from(&f, "cad-b", at(30, 7), START("B2", "b1", "NOPD"), at(30, 7)),
+			 EVENT_OK);
+	assert_int_equal(f.alert_count, 2);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,\"ts\":\"2026-11-29T08:30:"
+		 "07.000Z\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\","
+		 "\"source\":\"cad-evil\",\"limit\":\"tracker.max_open_calls_per_source\","
+		 "\"evicted\":8002,\"message\":\"feed source cad-evil: no new call refused for "
+		 "1800 s; 8002 in all\"}",
+		 alert_id);
+	assert_string_equal(f.alerts[1], expected);
+	finish(&f);
+}
+
+/* When the shared table fills anyway (several sources), the max_open_calls limit alert names
+ * the sender holding the most open calls. */
+static void test_open_calls_full_names_top_sender(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_open_calls = 100;
+	config.tracker.max_open_calls_per_source = 60;
+	start(&f, &config);
+	for (int i = 0; i < 40; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("A%d", "a1", "NOPD"), i, at(0, 0));
+		assert_int_equal(from(&f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
+	}
+	for (int i = 0; i < 60; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("Z%d", "z1", "NOPD"), i, at(0, 1));
+		assert_int_equal(from(&f, "cad-z", at(0, 1), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(f.alert_count, 0);
+	assert_int_equal(from(&f, "cad-b", at(0, 2), START("B1", "b1", "NOPD"), at(0, 2)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_true(f.alert_count >= 1);
+	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_open_calls\""));
+	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (60 open calls, "
+					    "tracker.max_open_calls_per_source); raise "
+					    "tracker.max_open_calls\""));
+	finish(&f);
+}
+
+/* With tracker.bind_calls_to_source off, a call_start for a call another source heard of first
+ * counts to the call's owner, who is counted down when it completes: no sender keeps a count
+ * for a call it does not hold. */
+static void test_open_calls_counted_to_the_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.bind_calls_to_source = false;
+	config.tracker.max_open_calls_per_source = 1;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-a", at(0, 0), INCIDENT("c1"), at(0, 0)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 1), START("c1", "b1", "NOPD"), at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 2), END("c1", "operator"), at(0, 2)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 3), START("c2", "b1", "NOPD"), at(0, 3)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", at(0, 4), START("c3", "b1", "NOPD"), at(0, 4)),
+			 EVENT_REJECT_OPEN_CALLS_PER_SOURCE);
+	finish(&f);
+}
+
+/* An event_id is its sender's (audit F6): two sources numbering alike both get their events
+ * in, while each source's own resend (and a connection without a hello resending after a
+ * reconnect without one) is still a duplicate. Before, cad-b's call_start was dropped. */
+static void test_event_ids_are_the_senders(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+#define START_ID(id, op, event_id)                                                                 \
+	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":%lld,\"operator\":\"" op           \
+	"\",\"agency\":\"NOPD\",\"event_id\":\"" event_id "\"}"
+	assert_int_equal(from(&f, "cad-a", at(0, 0), START_ID("A1", "a1", "100"), at(0, 0)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	assert_int_equal(from(&f, "cad-b", at(0, 0), START_ID("B1", "b1", "100"), at(0, 0)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	/* a call_offered (no binding, no quota) cannot pre-empt another source's ids */
+	assert_int_equal(from(&f, "cad-evil", at(0, 1),
+			      "{\"type\":\"call_offered\",\"call_id\":\"x\",\"ts\":%lld,"
+			      "\"agency\":\"NOPD\",\"event_id\":\"101\"}",
+			      at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(0, 1), START_ID("A2", "a1", "101"), at(0, 1)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	/* each sender's own resend is one */
+	assert_int_equal(from(&f, "cad-b", at(0, 2), START_ID("B1", "b1", "100"), at(0, 0)),
+			 EVENT_OK);
+	assert_true(f.verdict.duplicate);
+	/* the connections without a hello are one sender: "#2" resends what "#1" sent */
+	assert_int_equal(from(&f, "#1", at(0, 2), START_ID("N1", "n1", "100"), at(0, 2)),
+			 EVENT_OK);
+	assert_false(f.verdict.duplicate);
+	assert_int_equal(from(&f, "#2", at(0, 3), START_ID("N1", "n1", "100"), at(0, 2)),
+			 EVENT_OK);
+	assert_true(f.verdict.duplicate);
+#undef START_ID
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->duplicates, 2);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 4); /* A1, A2, B1, N1 */
+	finish(&f);
+}
+
 /* ---- eviction ------------------------------------------------------------------------ */
 
 struct names {
@@ -1007,6 +1182,7 @@ static void test_binding_survives_snapshot(void **state)
 	(void)state;
 
 	config.tracker.max_new_operators_per_source_per_hour = 2;
+	config.tracker.max_open_calls_per_source = 2; /* cad-evil's x1 and x2: counted on load */
 	start(&whole, &config);
 	start(&split, &config);
 	for (int pass = 0; pass < 2; pass++) {
@@ -1052,11 +1228,14 @@ static void test_binding_survives_snapshot(void **state)
 		assert_int_equal(
 			from(f, "cad-evil", at(0, 6), START("x5", "fake-5", "NOPD"), at(0, 6)),
 			EVENT_REJECT_NEW_OPERATOR_RATE);
+		assert_int_equal(
+			from(f, "cad-evil", at(0, 6), START("x6", "fake-1", "NOPD"), at(0, 6)),
+			EVENT_REJECT_OPEN_CALLS_PER_SOURCE);
 		assert_int_equal(from(f, "cad-evil", at(31, 0), END("x1", "caller"), at(31, 0)),
 				 EVENT_OK);
 	}
-	assert_int_equal(whole.alert_count, 2); /* the limit alert, and its resolution */
-	assert_int_equal(split.alert_count, 2);
+	assert_int_equal(whole.alert_count, 4); /* the two limit alerts, and their resolutions */
+	assert_int_equal(split.alert_count, 4);
 	for (size_t i = 0; i < whole.alert_count; i++)
 		assert_string_equal(whole.alerts[i], split.alerts[i]);
 	finish(&whole);
@@ -1091,6 +1270,10 @@ int main(void)
 		cmocka_unit_test(test_operator_of_other_source),
 		cmocka_unit_test(test_operator_state_bound),
 		cmocka_unit_test(test_new_operator_rate),
+		cmocka_unit_test(test_open_calls_per_source),
+		cmocka_unit_test(test_open_calls_full_names_top_sender),
+		cmocka_unit_test(test_open_calls_counted_to_the_owner),
+		cmocka_unit_test(test_event_ids_are_the_senders),
 		cmocka_unit_test(test_eviction_least_evidence_first),
 		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),
 		cmocka_unit_test(test_forged_incidents_do_not_hide_the_rogue),

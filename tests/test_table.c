@@ -120,13 +120,13 @@ static void test_evict_oldest_fraction(void **state)
 	(void)state;
 
 	assert_int_equal(table_init(&table, sizeof(struct item), 64), 0);
-	/* Ages are a permutation of 0..63: one sixteenth is the 4 + 1 oldest (k = 64/16 = 4). */
+	/* Ages are a permutation of 0..63: one sixteenth is the 4 oldest (64/16 = 4). */
 	for (uint32_t key = 0; key < 64; key++)
 		insert(&table, key, (int64_t)(key * 37 % 64));
-	assert_int_equal(table_evict_oldest(&table, item_age, 16, count_removal, &removed), 5);
-	assert_int_equal(removed, 5);
+	assert_int_equal(table_evict_oldest(&table, item_age, 16, count_removal, &removed), 4);
+	assert_int_equal(removed, 4);
 	for (uint32_t key = 0; key < 64; key++)
-		assert_true((find(&table, key) != NULL) == (key * 37 % 64 >= 5));
+		assert_true((find(&table, key) != NULL) == (key * 37 % 64 >= 4));
 	table_release(&table);
 }
 
@@ -138,10 +138,87 @@ static void test_evict_with_equal_ages(void **state)
 	assert_int_equal(table_init(&table, sizeof(struct item), 8), 0);
 	for (uint32_t key = 0; key < 8; key++)
 		insert(&table, key, 5);
-	/* All equally old: all go, which frees the table rather than picking arbitrarily. */
-	assert_int_equal(table_evict_oldest(&table, item_age, 16, NULL, NULL), 8);
-	assert_int_equal(table.count, 0);
+	/* All equally old, fewer than 16: exactly one goes, the smallest hash (keys 0 and 7 share
+	 * hash 28: one of them). */
+	assert_int_equal(table_evict_oldest(&table, item_age, 16, NULL, NULL), 1);
+	assert_int_equal(table.count, 7);
+	assert_true((find(&table, 0) == NULL) != (find(&table, 7) == NULL));
 	table_release(&table);
+}
+
+static uint64_t spread_hash(uint32_t key);
+
+/* Insert keys 0..n-1 (from the last if reversed) into a fresh table of bound n, aged age_of. */
+static void fill_aged(struct table *table, uint32_t n, bool reversed, int64_t (*age_of)(uint32_t))
+{
+	assert_int_equal(table_init(table, sizeof(struct item), n), 0);
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t key = reversed ? n - 1 - j : j;
+		uint32_t i = table_probe(table, spread_hash(key), item_matches, &key);
+		struct item *item = table_claim(table, i, spread_hash(key));
+		assert_non_null(item);
+		item->key = key;
+		item->age = age_of(key);
+	}
+}
+
+static int64_t same_age(uint32_t key)
+{
+	(void)key;
+	return 7;
+}
+
+static int64_t age_mod_4(uint32_t key)
+{
+	return key % 4;
+}
+
+/* Is key among the count smallest spread hashes of the keys 0..n-1 aged as key by age_of? */
+static bool among_smallest_hashes(uint32_t key, uint32_t n, uint32_t count,
+				  int64_t (*age_of)(uint32_t))
+{
+	uint32_t smaller = 0;
+
+	for (uint32_t other = 0; other < n; other++)
+		if (age_of(other) == age_of(key) && spread_hash(other) < spread_hash(key))
+			smaller++;
+	return smaller < count;
+}
+
+/* A burst of equal ages (one millisecond, whole-second CAD times) loses exactly one sixteenth:
+ * of the tied entries those of the smallest hashes, whatever order they were claimed in. */
+static void test_evict_ties_exactly(void **state)
+{
+	struct table forward, reversed;
+	(void)state;
+
+	fill_aged(&forward, 1024, false, same_age);
+	fill_aged(&reversed, 1024, true, same_age);
+	assert_int_equal(table_evict_oldest(&forward, item_age, 16, NULL, NULL), 64);
+	assert_int_equal(table_evict_oldest(&reversed, item_age, 16, NULL, NULL), 64);
+	assert_int_equal(forward.count, 960);
+	uint32_t gone = 0;
+	for (uint32_t key = 0; key < 1024; key++) {
+		uint32_t i = table_probe(&forward, spread_hash(key), item_matches, &key);
+		uint32_t j = table_probe(&reversed, spread_hash(key), item_matches, &key);
+		bool kept = table_used(&forward, i);
+		assert_int_equal(kept, table_used(&reversed, j));
+		assert_int_equal(kept, !among_smallest_hashes(key, 1024, 64, same_age));
+		gone += !kept;
+	}
+	assert_int_equal(gone, 64);
+	table_release(&forward);
+	table_release(&reversed);
+
+	/* Ages 0..3, 256 each: the 64 to go are all of age 0, the smallest hashes of them. */
+	fill_aged(&forward, 1024, false, age_mod_4);
+	assert_int_equal(table_evict_oldest(&forward, item_age, 16, NULL, NULL), 64);
+	for (uint32_t key = 0; key < 1024; key++) {
+		uint32_t i = table_probe(&forward, spread_hash(key), item_matches, &key);
+		bool gone_here = key % 4 == 0 && among_smallest_hashes(key, 1024, 64, age_mod_4);
+		assert_int_equal(table_used(&forward, i), !gone_here);
+	}
+	table_release(&forward);
 }
 
 /* An item's fields: [u32 key][i64 age]; the hash comes back from the key. Refuses key 99. */
@@ -496,21 +573,21 @@ static void test_growth_with_removals_midway(void **state)
 	assert_same_save(&table, &whole, 410);
 	uint32_t evicted = table_evict_oldest(&table, item_age, 16, NULL, NULL);
 	assert_int_equal(evicted, table_evict_oldest(&whole, item_age, 16, NULL, NULL));
-	assert_int_equal(evicted, 33); /* 410 / 16 = 25: ages 10 and 11 (11 each) and 12 */
+	assert_int_equal(evicted, 25); /* 410 / 16: ages 10 and 11 (11 each) and 3 of age 12 */
 	assert_same_keys(&table, &whole, 600, spread_hash);
-	assert_same_save(&table, &whole, 377);
+	assert_same_save(&table, &whole, 385);
 	for (uint32_t key = 600; key < 850; key++) {
 		insert_with(&table, key, 60, spread_hash);
 		insert_with(&whole, key, 60, spread_hash);
 		if (key == 639) { /* claims mid-way, the old slots still there */
 			assert_non_null(table.old_slots);
 			assert_same_keys(&table, &whole, 700, spread_hash);
-			assert_same_save(&table, &whole, 417);
+			assert_same_save(&table, &whole, 425);
 		}
 	}
 	assert_null(table.old_slots); /* walked 4 x (8 + 250) */
 	assert_same_keys(&table, &whole, 900, spread_hash);
-	assert_same_save(&table, &whole, 627);
+	assert_same_save(&table, &whole, 635);
 	table_release(&table);
 	table_release(&whole);
 }
@@ -684,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_remove_stale),
 		cmocka_unit_test(test_evict_oldest_fraction),
 		cmocka_unit_test(test_evict_with_equal_ages),
+		cmocka_unit_test(test_evict_ties_exactly),
 		cmocka_unit_test(test_grows_gradually),
 		cmocka_unit_test(test_growth_with_removals_midway),
 		cmocka_unit_test(test_growth_resized_and_loaded),
