@@ -230,12 +230,15 @@ static void tell_full(struct sysalerts *sysalerts, int64_t ts_ms)
 		open_new(sysalerts, &full);
 }
 
-/* Room for the per-source alert of notice; else told (tell_full). */
+/* Room for the per-source alert of notice; else told (tell_full). The center's alerts may
+ * have taken more than their reserve (the table grew for them), so a free slot is checked
+ * too, and grown: the per-source count stays bounded by source_room. */
 static bool source_has_room(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
 {
 	if (sysalerts->sourced < source_room(sysalerts) &&
 	    (!of_unnamed(notice->key, notice->source) ||
-	     sysalerts->unnamed < unnamed_room(sysalerts)))
+	     sysalerts->unnamed < unnamed_room(sysalerts)) &&
+	    center_room(sysalerts))
 		return true;
 	tell_full(sysalerts, notice->ts_ms);
 	return false;

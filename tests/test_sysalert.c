@@ -118,6 +118,33 @@ static void test_center_alerts_never_dropped(void **state)
 	sysalerts_free(sysalerts);
 }
 
+/* The center's alerts first, beyond their reserve of 16 (24 limits), then per-source ones up to
+ * their room of 32: every one opens in a slot of its own (the table grows; ASan sees a write
+ * past it otherwise), the 33rd is dropped. */
+static void test_center_alerts_first_then_sources(void **state)
+{
+	static struct seen seen;
+	char key[32];
+	(void)state;
+
+	memset(&seen, 0, sizeof(seen));
+	struct sysalerts *sysalerts = sysalerts_new(48, take_seq, keep, &seen);
+	assert_non_null(sysalerts);
+	for (int i = 0; i < 24; i++) {
+		snprintf(key, sizeof(key), "tracker.max_%d", i);
+		assert_true(raise_one(sysalerts, "limit", key, T0 + i));
+	}
+	for (int i = 0; i < 33; i++) {
+		snprintf(key, sizeof(key), "cad-%d", i);
+		assert_int_equal(raise_one(sysalerts, "clock_ahead", key, T0 + 100 + i), i < 32);
+	}
+	assert_int_equal(sysalerts_open_count(sysalerts), 24 + 32 + 1);
+	assert_true(sysalerts_is_open(sysalerts, "clock_ahead", "cad-31"));
+	assert_false(sysalerts_is_open(sysalerts, "clock_ahead", "cad-32"));
+	assert_int_equal(sysalerts_dropped(sysalerts), 1);
+	sysalerts_free(sysalerts);
+}
+
 /* Connections without a hello ("#S.N", one key each) hold a quarter of the per-source room:
  * the ninth is dropped, a named source's alert still opens. */
 static void test_unnamed_connections_hold_a_quarter(void **state)
@@ -188,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_center_alerts_never_dropped),
+		cmocka_unit_test(test_center_alerts_first_then_sources),
 		cmocka_unit_test(test_unnamed_connections_hold_a_quarter),
 		cmocka_unit_test(test_load_counts_the_rooms),
 	};
