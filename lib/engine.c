@@ -572,7 +572,7 @@ static void raise_seq_rejected(struct engine *engine, struct clocks_source *sour
 	snprintf(message, sizeof(message),
 		 "%s's lines are refused: seq %" PRIu64 " is more than %" PRIu64
 		 " above its highest, %" PRIu64 " (feed.max_seq_jump); %" PRIu64
-		 " refused so far; reconnecting its feed restarts its numbering",
+		 " refused so far; a new epoch in its hello restarts its numbering",
 		 subject, seq, (uint64_t)engine->config.feed.max_seq_jump, highest, source->bad_seq);
 	source_notice(engine, source, "seq_rejected", message, &notice);
 	if (notice.ts_ms == INT64_MIN)
@@ -1056,6 +1056,24 @@ static void take_empty_line(struct engine *engine, const struct engine_origin *o
 		take_time(engine, origin->received_ms, clocks_get(engine->clocks, origin->source));
 }
 
+/* A line of a sender the binding refuses (unlisted_sources: reject) is refused before it
+ * takes a clock, a numbering or a system alert: invented names cannot fill those tables or
+ * the alerts' room (audit F5, review D4). */
+static bool refused_at_once(struct engine *engine, const struct engine_origin *origin,
+			    const struct engine_parsed *parsed, struct engine_verdict *verdict)
+{
+	struct binding_sender sender = { .source = origin->source,
+					 .named = origin->named && origin->source &&
+						  origin->source[0] };
+
+	if (!binding_refuses_source(&engine->config, &sender))
+		return false;
+	if (verdict->reject == EVENT_OK)
+		verdict->reject = reject_unbound(engine, parsed, origin, verdict);
+	engine->stats.rejects[verdict->reject]++;
+	return true;
+}
+
 void engine_apply(struct engine *engine, const struct engine_origin *origin,
 		  const struct engine_parsed *parsed, struct engine_verdict *verdict)
 {
@@ -1069,14 +1087,16 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 		return;
 	engine->stats.lines++;
 	verdict->counted_line = true;
-	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
-	source->lines++;
 	take_time(engine, origin->received_ms, NULL);
 	verdict->reject = parsed->reject;
 	if (parsed->reject != EVENT_OK)
 		text_copy(verdict->why, parsed->why, sizeof(verdict->why));
 	verdict->has_seq = parsed->event.has_seq;
 	verdict->seq = parsed->event.seq;
+	if (refused_at_once(engine, origin, parsed, verdict))
+		return;
+	source = clocks_get(engine->clocks, origin->source ? origin->source : "");
+	source->lines++;
 	if (numbering_drops(engine, origin, source, parsed->event.ts_ms, verdict))
 		return;
 	if (verdict->reject == EVENT_OK)

@@ -588,18 +588,12 @@ static void test_restarted_sender(void **state)
 	"11-29T08:00:02.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severity" \
 	"\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines are" \
 	" refused: seq 2000000 is more than 1000000 above its highest, 2 (feed.max_seq_ju" \
-	"mp); 1 refused so far; reconnecting its feed restarts its numbering\"}"
-#define SEQ_RESTART_FIRING \
-	"{\"alert\":\"firing\",\"alert_id\":\"4c6c807a718dee66\",\"seq\":2,\"ts\":\"2026-" \
-	"11-29T08:00:04.000Z\",\"type\":\"system\",\"system\":\"sender_restarted\",\"seve" \
-	"rity\":\"warning\",\"source\":\"cad-1\",\"message\":\"feed source cad-1 restarte" \
-	"d its numbering (on a new connection): seq 2000002 after 2; its events are taken" \
-	" as new from there\"}"
+	"mp); 1 refused so far; a new epoch in its hello restarts its numbering\"}"
 #define SEQ_REJECTED_RESOLVED \
-	"{\"alert\":\"resolved\",\"alert_id\":\"d6f1c61224ad066a\",\"seq\":3,\"ts\":\"202" \
-	"6-11-29T08:00:04.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severi" \
+	"{\"alert\":\"resolved\",\"alert_id\":\"d6f1c61224ad066a\",\"seq\":2,\"ts\":\"202" \
+	"6-11-29T08:00:05.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severi" \
 	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
-	"re taken again from seq 2000002; 2 refused in all\"}"
+	"re taken again from seq 3; 3 refused in all\"}"
 #define FEED_REJECTING_FIRING \
 	"{\"alert\":\"firing\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":1,\"ts\":\"2026-" \
 	"11-29T08:05:00.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"severi" \
@@ -661,8 +655,9 @@ static void test_restart_notice(void **state)
 }
 
 /* cad-1's seq jumps 2,000,000 mid-connection (over feed.max_seq_jump): its lines are refused,
- * and the supervisors are told at once (seq_rejected, critical, raised once); its next
- * connection starting from the jumped numbering is taken as its restart, which resolves it. */
+ * and the supervisors are told at once (seq_rejected, critical, raised once); a new connection
+ * starting from the jumped numbering is refused too (taken as a restart, the live connection's
+ * next lines would be dropped as resends); a new epoch restarts the numbering and resolves it. */
 static void test_seq_jump_notice(void **state)
 {
 	struct fixture *f = *state;
@@ -678,20 +673,23 @@ static void test_seq_jump_notice(void **state)
 	assert_int_equal(f->alert_count, 1);
 	assert_string_equal(f->alerts[0], SEQ_REJECTED_FIRING);
 	assert_true(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
-	send_numbered_at(f, "", true, 2000002, "e", T0 + 4000, &verdict);
+	send_numbered_at(f, "", true, 9000000000000, "e", T0 + 4000, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
+	assert_false(verdict.restarted);
+	/* The live connection's lines within the jump are still taken, and resolve it. */
+	send_numbered_at(f, "", false, 3, "f", T0 + 5000, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.duplicate);
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], SEQ_REJECTED_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
+	/* A counter that really jumped comes with a new epoch: a restart. */
+	send_numbered_at(f, "2026-12-03", true, 2000002, "g", T0 + 6000, &verdict);
 	assert_int_equal(verdict.reject, EVENT_OK);
 	assert_true(verdict.restarted);
-	assert_false(verdict.duplicate);
-	assert_int_equal(f->alert_count, 3);
-	assert_string_equal(f->alerts[1], SEQ_RESTART_FIRING);
-	assert_string_equal(f->alerts[2], SEQ_REJECTED_RESOLVED);
-	assert_false(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
-	/* The old numbering's lines are resends now (seq rules: not above the highest). */
-	send_numbered_at(f, "", false, 3, "f", T0 + 5000, &verdict);
-	assert_true(verdict.duplicate);
-	assert_int_equal(source_named(f, "cad-1", &info)->bad_seq, 2);
+	assert_int_equal(source_named(f, "cad-1", &info)->bad_seq, 3);
 	assert_int_equal(info.clock.restarts, 1);
-	assert_int_equal(info.clock.events, 3);
+	assert_int_equal(info.clock.events, 4);
 }
 
 /* With unlisted_sources: reject, a source not listed (or a connection without a hello) whose
