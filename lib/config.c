@@ -2875,6 +2875,13 @@ static const struct key baseline_keys[] = {
 	  .fallback = "false",
 	  .doc = "true: a feed source's calls set the baseline and storm volume of its own "
 		 "call-takers" },
+	{ .name = "source_cap_z",
+	  .parse = parse_nonnegative_number,
+	  LIVE(NUMBER),
+	  FIELD(detector.baseline.source_cap_z),
+	  .fallback = "1.5",
+	  .doc = "A call is judged against at most the upper bound, at this many standard "
+		 "errors, of its" },
 	{ .name = "storm_offered_factor",
 	  .parse = parse_nonnegative_number,
 	  LIVE(NUMBER),

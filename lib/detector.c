@@ -937,23 +937,26 @@ static struct baseline_key baseline_key_of(const struct detector *detector, cons
 	};
 }
 
-/* The baseline of agency and source if it has one (NULL: none yet). */
-static struct baseline_entry *existing_baseline(const struct detector *detector,
-						const char *agency, const char *source)
+/* The baseline of a key if there is one (NULL: none yet). */
+static struct baseline_entry *existing_baseline_of(const struct detector *detector,
+						   struct baseline_key key)
 {
-	struct baseline_key key = baseline_key_of(detector, agency, source);
 	uint32_t i = table_probe(&detector->baselines, hash_string_pair(key.agency, key.source),
 				 baseline_matches, &key);
 
 	return table_used(&detector->baselines, i) ? table_slot(&detector->baselines, i) : NULL;
 }
 
-/* The baseline an operator's calls from source are judged against (created empty: the prior
- * alone). */
-static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
-					    const char *source)
+/* The baseline of agency and source if it has one (NULL: none yet). */
+static struct baseline_entry *existing_baseline(const struct detector *detector,
+						const char *agency, const char *source)
 {
-	struct baseline_key key = baseline_key_of(detector, agency, source);
+	return existing_baseline_of(detector, baseline_key_of(detector, agency, source));
+}
+
+/* The baseline of a key (created empty: the prior alone; NULL: no memory). */
+static struct baseline_entry *find_baseline_of(struct detector *detector, struct baseline_key key)
+{
 	uint64_t hash = hash_string_pair(key.agency, key.source);
 	struct table *baselines = &detector->baselines;
 	uint32_t i = table_probe(baselines, hash, baseline_matches, &key);
@@ -980,6 +983,32 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 	entry->offered_usual.at_ms = INT64_MIN;
 	entry->offered_first_ms = INT64_MIN;
 	return entry;
+}
+
+/* The baseline an operator's calls from source are judged against. */
+static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
+					    const char *source)
+{
+	return find_baseline_of(detector, baseline_key_of(detector, agency, source));
+}
+
+/* The source name of the own baseline (for the source cap) of the connections without a hello,
+ * whose shared key is "" already: no hello's source has control characters (daemon/acks.c). */
+#define UNNAMED_OWN_SOURCE "\x01"
+
+/* The key of source's own baseline of the agency, kept beside the shared one to cap what the
+ * other sources do to it (detector.baseline.source_cap_z); false when there is none to keep:
+ * the cap is off, or the shared baseline is the source's already (per_source). */
+static bool source_cap_key(const struct detector *detector, const char *agency,
+			   const char *source, struct baseline_key *key)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+
+	*key = baseline_key_of(detector, agency, source);
+	if (!(baseline->source_cap_z > 0.0) || key->source[0])
+		return false;
+	key->source = source && source[0] ? source : UNNAMED_OWN_SOURCE;
+	return true;
 }
 
 /* Does the operator's long-run history learn from this call? Not while a sequential rule
@@ -1151,12 +1180,17 @@ static double answered_kept(const struct config_baseline *baseline,
 /* What share of the operator's own fast calls the storm gate keeps in their rest: the larger of
  * the answered gate's weight and, while the agency sends call_offered events (offered_surge
  * known), the offered gate's (the surge of its offered calls against storm_offered_factor). An
- * outage of the arrivals, or a trickle of them, leaves the answered gate as it was. */
+ * outage of the arrivals, or a trickle of them, leaves the answered gate as it was. With the
+ * source's own baseline (own_source, else NULL) the answered weight is the lower of the shared
+ * volume's and the source's own: another source's fake storm does not open it. */
 static double storm_own_kept(const struct config_baseline *baseline,
-			     const struct baseline_entry *entry, const struct operator_state *state,
-			     int64_t at_ms)
+			     const struct baseline_entry *entry,
+			     const struct baseline_entry *own_source,
+			     const struct operator_state *state, int64_t at_ms)
 {
 	double kept = answered_kept(baseline, entry, state);
+	if (own_source && kept > 0.0)
+		kept = fmin(kept, answered_kept(baseline, own_source, state));
 	double offered = baseline->storm_offered_factor > 0.0
 				 ? offered_surge(baseline, entry, at_ms)
 				 : -1.0;
@@ -1184,35 +1218,105 @@ static double rest_fast_ratio(const struct baseline_entry *entry,
 	return rest_fast;
 }
 
-/* Feed one call to the operator's sequential rules, then to its baseline and history. */
-static void step_sequentials(struct detector *detector, struct operator_state *state,
-			     const struct completed_call *call, bool premature)
+/* Advance a baseline's rates and volume to the call's end (or its own newest, if later). */
+static int64_t advance_baseline(struct detector *detector, struct baseline_entry *entry,
+				int64_t end_ms)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
-	struct baseline_entry *entry = find_baseline(detector, state->agency, call->source);
-	if (!entry)
-		/* no memory for the agency's baseline: the call teaches no sequential rule */
-		return;
-	int64_t at_ms = call->end_ms > entry->rate.at_ms ? call->end_ms : entry->rate.at_ms;
-	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
-			    baseline->half_life_seconds;
+	int64_t at_ms = end_ms > entry->rate.at_ms ? end_ms : entry->rate.at_ms;
 
 	sequential_rate_advance_memo(&entry->rate, at_ms, baseline->half_life_seconds,
 				     &detector->decay_memo[0]);
 	sequential_rate_advance_memo(&entry->fast, at_ms, baseline->fast_half_life_seconds,
 				     &detector->decay_memo[1]);
+	advance_volume(detector, entry, at_ms);
+	return at_ms;
+}
+
+/* Count one call in a baseline advanced to its end. */
+static void count_baseline(struct baseline_entry *entry, bool premature)
+{
+	sequential_rate_count(&entry->rate, premature);
+	sequential_rate_count(&entry->fast, premature);
+	sequential_rate_count(&entry->volume_fast, premature);
+	sequential_rate_count(&entry->volume_usual, premature);
+}
+
+/* The highest expectation the source's own calls allow the operator: the Wilson upper bound
+ * (source_cap_z) of the premature rate of its usual volume (storm_usual_half_life_seconds: more
+ * calls than the baseline's rate, so a narrower bound), the operator's share of the source's
+ * calls taken out, with the configured prior (not the shared rate). */
+static double source_cap(const struct config_baseline *baseline,
+			 const struct baseline_entry *own_source,
+			 const struct operator_state *state)
+{
+	static const struct sequential_rate none = { .calls = 0.0 };
+	struct sequential_rate usual = own_source->volume_usual;
+	double whole = own_source->rate.calls + own_source->rate.pending_calls;
+	double own = state->own.calls + state->own.pending_calls;
+	double out = whole > 0.0 ? fmin(own / whole, 1.0) : 0.0;
+
+	usual.calls *= 1.0 - out;
+	usual.premature *= 1.0 - out;
+	return sequential_rest_upper(&usual, &none, 0.0, baseline->prior_calls,
+				     baseline->prior_ratio, baseline->source_cap_z);
+}
+
+/* The source's own baseline of the operator's agency for the source cap, advanced to the
+ * call's end, found before the shared one (finding it may forget the stalest baselines);
+ * NULL: none kept (source_cap_key) or no memory. */
+static struct baseline_entry *own_source_baseline(struct detector *detector,
+						  const struct operator_state *state,
+						  const struct completed_call *call)
+{
+	struct baseline_key key;
+
+	if (!source_cap_key(detector, state->agency, call->source, &key))
+		return NULL;
+	struct baseline_entry *own_source = find_baseline_of(detector, key);
+	if (own_source)
+		advance_baseline(detector, own_source, call->end_ms);
+	return own_source;
+}
+
+/* Feed one call to the operator's sequential rules, then to its baseline and history. */
+static void step_sequentials(struct detector *detector, struct operator_state *state,
+			     const struct completed_call *call, bool premature)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+	struct baseline_key own_key;
+	bool capped = own_source_baseline(detector, state, call) != NULL;
+	struct baseline_entry *entry = find_baseline(detector, state->agency, call->source);
+	if (!entry)
+		/* no memory for the agency's baseline: the call teaches no sequential rule */
+		return;
+	/* finding the shared one may have moved or forgotten the source's */
+	struct baseline_entry *own_source =
+		capped && source_cap_key(detector, state->agency, call->source, &own_key)
+			? existing_baseline_of(detector, own_key)
+			: NULL;
+	struct baseline_entry *counted = own_source;
+	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
+			    baseline->half_life_seconds;
+	int64_t at_ms = advance_baseline(detector, entry, call->end_ms);
+	if (own_source && own_source->rate.calls >= entry->rate.calls)
+		own_source = NULL; /* every call of the shared one is the source's: no other's */
+
 	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
 	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
-	advance_volume(detector, entry, at_ms);
 	/* without a recent premature hangup of their own, keeping their calls cannot raise the
 	 * fast rate: the surge is not needed */
 	double own_premature = state->own_fast.premature + state->own_fast.pending_premature;
-	double kept = own_premature > 0.0 ? storm_own_kept(baseline, entry, state, at_ms) : 0.0;
+	double kept = own_premature > 0.0
+			      ? storm_own_kept(baseline, entry, own_source, state, at_ms)
+			      : 0.0;
 	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
+	if (own_source)
+		rest = fmin(rest, source_cap(baseline, own_source, state));
 	sequential_history_advance(&state->history, at_ms, baseline->history_half_life_seconds,
 				   baseline->history_settle_seconds);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
@@ -1234,13 +1338,12 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	if (history_learns(detector, state))
 		sequential_history_add(&state->history, premature, rest,
 				       baseline->history_settle_seconds);
-	/* all four were advanced to at_ms above */
-	sequential_rate_count(&entry->rate, premature);
-	sequential_rate_count(&entry->fast, premature);
+	/* all were advanced to the call's end above */
+	count_baseline(entry, premature);
+	if (counted)
+		count_baseline(counted, premature);
 	sequential_rate_count(&state->own, premature);
 	sequential_rate_count(&state->own_fast, premature);
-	sequential_rate_count(&entry->volume_fast, premature);
-	sequential_rate_count(&entry->volume_usual, premature);
 }
 
 /* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */
