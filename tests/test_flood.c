@@ -918,13 +918,15 @@ static void flood_owned(struct fixture *f, const struct shift_line *line, void *
 			 EVENT_OK);
 }
 
-/* The ts of the rogue's (op-07's) firings of a run into out, a line each. */
+/* The ts of the rogue's (op-07's) firings of a run into out, a line each; room for every
+ * operator alert of the run (the flooding call-takers' own alerts come first). */
+#define ROGUE_ALERTS_BYTES (1 << 22)
 static void rogue_firings(const struct fixture *f, char *out, size_t size)
 {
-	char *alerts = malloc(65536);
+	char *alerts = malloc(ROGUE_ALERTS_BYTES);
 
 	assert_non_null(alerts);
-	operator_alerts(f, alerts, 65536);
+	operator_alerts(f, alerts, ROGUE_ALERTS_BYTES);
 	out[0] = '\0';
 	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
 		if (strstr(line, "\"operator\":\"op-07\"") &&
@@ -978,12 +980,17 @@ static void unnamed_run(const struct config *config, char *out, size_t size)
 static void test_flood_of_owned_short_calls(void **state)
 {
 	struct config config;
-	char plain[1024], flooded[1024], per_source[1024];
+	char plain[1024], flooded[1024], capped[1024], per_source[1024];
 	(void)state;
 
 	config_set_defaults(&config); /* the sequential rule, one baseline per agency */
+	assert_true(config.detector.baseline.source_cap_z == 1.5);
+	sequential_run(&config, true, capped, sizeof(capped));
+	config.detector.baseline.source_cap_z = 0.0; /* the shared baseline alone */
 	sequential_run(&config, false, plain, sizeof(plain));
 	sequential_run(&config, true, flooded, sizeof(flooded));
+	/* capped by cad-east's own baseline: alerted, later than without the flood */
+	assert_string_equal(capped, "\"ts\":\"2026-11-29T09:01:26.915Z\"\n");
 	config.detector.baseline.per_source = true;
 	sequential_run(&config, true, per_source, sizeof(per_source));
 	assert_string_equal(plain, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
