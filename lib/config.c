@@ -2879,7 +2879,7 @@ static const struct key baseline_keys[] = {
 	  .parse = parse_nonnegative_number,
 	  LIVE(NUMBER),
 	  FIELD(detector.baseline.source_cap_z),
-	  .fallback = "1.5",
+	  .fallback = "2.5",
 	  .doc = "A call is judged against at most the upper bound, at this many standard "
 		 "errors, of its" },
 	{ .name = "storm_offered_factor",

@@ -984,13 +984,13 @@ static void test_flood_of_owned_short_calls(void **state)
 	(void)state;
 
 	config_set_defaults(&config); /* the sequential rule, one baseline per agency */
-	assert_true(config.detector.baseline.source_cap_z == 1.5);
+	assert_true(config.detector.baseline.source_cap_z == 2.5);
 	sequential_run(&config, true, capped, sizeof(capped));
 	config.detector.baseline.source_cap_z = 0.0; /* the shared baseline alone */
 	sequential_run(&config, false, plain, sizeof(plain));
 	sequential_run(&config, true, flooded, sizeof(flooded));
 	/* capped by cad-east's own baseline: alerted, later than without the flood */
-	assert_string_equal(capped, "\"ts\":\"2026-11-29T09:01:26.915Z\"\n");
+	assert_string_equal(capped, "\"ts\":\"2026-11-29T09:13:12.357Z\"\n");
 	config.detector.baseline.per_source = true;
 	sequential_run(&config, true, per_source, sizeof(per_source));
 	assert_string_equal(plain, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
