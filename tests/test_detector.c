@@ -1419,7 +1419,10 @@ static void test_offered_per_source(void **state)
  * op-1: its evidence, 8.48 over a run of 11 calls (6 early, 0.621 expected) without the
  * flood, is 0.109 after a run of its last hangup alone (0.684 expected for that one call).
  * Per source, op-1 is judged against cad-1's calls alone: the figures without the flood, to
- * the bit. One source (cad-1 alone, or the unnamed stream) gives the same figures either way. */
+ * the bit. One source (cad-1 alone, or the unnamed stream) gives the same figures either way.
+ * Passes 0-4 with the source cap off; with it (source_cap_z 1.5, passes 5-7) the flooded op-1
+ * is judged against at most cad-1's own bound: 3.53 of evidence, 1.92 expected over 11 calls;
+ * one source alone is not capped: the figures without the flood, to the bit. */
 static void test_sequential_baseline_per_source(void **state)
 {
 	struct fixture *f = *state;
