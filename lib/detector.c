@@ -1073,20 +1073,28 @@ static void step_hourly_threshold(const struct detector *detector, const struct 
 	sequential_rate_add(&rs->calls_rate, at_ms, half_life, false);
 }
 
+/* A volume's pair of rates (fast, usual) past the gap without calls before at_ms, of which at
+ * most STORM_MAX_GAP_MS counts: its worked clock's start first_ms moved up by the rest. */
+static void skip_volume_gaps(struct sequential_rate *fast, struct sequential_rate *usual,
+			     int64_t *first_ms, int64_t at_ms)
+{
+	int64_t fast_first_ms = *first_ms;
+
+	sequential_rate_skip_gap(usual, first_ms, at_ms, STORM_MAX_GAP_MS);
+	sequential_rate_skip_gap(fast, &fast_first_ms, at_ms, STORM_MAX_GAP_MS);
+}
+
 /* Advance the agency's volume (its calls at the fast half-life and at the usual one, on its
  * worked clock: of a gap without calls at most STORM_MAX_GAP_MS counts) to at_ms. */
 static void advance_volume(struct detector *detector, struct baseline_entry *entry, int64_t at_ms)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
 
-	if (entry->volume_first_ms == INT64_MIN) {
+	if (entry->volume_first_ms == INT64_MIN)
 		entry->volume_first_ms = at_ms;
-	} else {
-		int64_t first_ms = entry->volume_first_ms;
-		sequential_rate_skip_gap(&entry->volume_usual, &entry->volume_first_ms, at_ms,
-					 STORM_MAX_GAP_MS);
-		sequential_rate_skip_gap(&entry->volume_fast, &first_ms, at_ms, STORM_MAX_GAP_MS);
-	}
+	else
+		skip_volume_gaps(&entry->volume_fast, &entry->volume_usual, &entry->volume_first_ms,
+				 at_ms);
 	sequential_rate_advance_memo(&entry->volume_fast, at_ms, baseline->fast_half_life_seconds,
 				     &detector->decay_memo[1]);
 	sequential_rate_advance_memo(&entry->volume_usual, at_ms,
@@ -1100,10 +1108,7 @@ static void advance_offered(const struct config_baseline *baseline,
 			    struct sequential_rate *fast, struct sequential_rate *usual,
 			    int64_t *first_ms, int64_t at_ms)
 {
-	int64_t fast_first_ms = *first_ms;
-
-	sequential_rate_skip_gap(usual, first_ms, at_ms, STORM_MAX_GAP_MS);
-	sequential_rate_skip_gap(fast, &fast_first_ms, at_ms, STORM_MAX_GAP_MS);
+	skip_volume_gaps(fast, usual, first_ms, at_ms);
 	sequential_rate_advance(fast, at_ms, baseline->fast_half_life_seconds);
 	sequential_rate_advance(usual, at_ms, baseline->storm_usual_half_life_seconds);
 }
@@ -2844,8 +2849,8 @@ static int get_operator_entry(void *entry, uint64_t *hash, struct codec_reader *
 	return 0;
 }
 
-/* [string agency][rate][fast rate][volume fast, usual][i64 volume first][offered fast, usual]
- * [i64 offered first] */
+/* [string agency][string source][rate][fast rate][volume fast, usual][i64 volume first]
+ * [offered fast, usual][i64 offered first] */
 static void put_baseline(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct baseline_entry *baseline = entry;
