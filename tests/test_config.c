@@ -208,6 +208,7 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 7200.0);
 	assert_false(config.detector.baseline.per_source);
 	assert_true(config.detector.baseline.source_cap_z == 2.5);
+	assert_true(config.detector.baseline.source_depart_z == 4.0);
 	assert_true(config.detector.baseline.storm_offered_factor == 1.3);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);
@@ -2141,8 +2142,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 142);
-	assert_int_equal(check.documented, 133);
+	assert_int_equal(check.keys, 143);
+	assert_int_equal(check.documented, 134);
 	free(text);
 #else
 	(void)state;
@@ -2213,7 +2214,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 194);
+	assert_int_equal(check.keys, 195);
 	assert_int_equal(check.entry_keys, 67);
 	assert_string_equal(
 		check.restart,
@@ -2495,8 +2496,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 149);
-	assert_int_equal(check.round_trips, 148);
+	assert_int_equal(check.with_fallback, 150);
+	assert_int_equal(check.round_trips, 149);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2663,7 +2664,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 152);
+	assert_int_equal(tagged, 153);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);

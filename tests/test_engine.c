@@ -216,7 +216,8 @@ static void test_resent_event_is_ignored(void **state)
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
 
-/* The fixture's engine made again with the defaults, tracker.max_operators 1 and source_cap_z. */
+/* The fixture's engine made again with the defaults, tracker.max_operators 1 and source_cap_z
+ * (0: the source baselines off, source_depart_z 0 as well). */
 static void restart_with_one_operator(struct fixture *f, double source_cap_z)
 {
 	struct config config;
@@ -224,6 +225,7 @@ static void restart_with_one_operator(struct fixture *f, double source_cap_z)
 	config_set_defaults(&config);
 	config.tracker.max_operators = 1;
 	config.detector.baseline.source_cap_z = source_cap_z;
+	config.detector.baseline.source_depart_z = source_cap_z > 0.0 ? 4.0 : 0.0;
 	engine_free(f->engine);
 	f->engine = engine_new(&config, collect_alert, f);
 	assert_non_null(f->engine);

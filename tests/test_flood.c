@@ -936,9 +936,24 @@ static void rogue_firings(const struct fixture *f, char *out, size_t size)
 	free(alerts);
 }
 
+/* The "source_departs" system alerts of a run into out, a line each, without their seq. */
+static void departure_alerts(const struct fixture *f, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < f->alert_count; i++) {
+		const char *seq = strstr(f->alerts[i], "\"seq\":");
+		const char *rest = seq ? strchr(seq, ',') : NULL;
+		if (!strstr(f->alerts[i], "\"system\":\"source_departs\"") || !seq || !rest)
+			continue;
+		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n",
+			 (int)(seq - f->alerts[i]), f->alerts[i], rest + 1);
+	}
+}
+
 /* The ts of op-07's firings in the shift under config, flooded (flood_owned) or not, into out,
- * a line each. */
-static void sequential_run(const struct config *config, bool flooded, char *out, size_t size)
+ * a line each; its source_departs alerts into departures (NULL: not wanted). */
+static void sequential_run_departures(const struct config *config, bool flooded, char *out,
+				      size_t size, char *departures, size_t departures_size)
 {
 	struct fixture f;
 	int sent = 0;
@@ -946,7 +961,14 @@ static void sequential_run(const struct config *config, bool flooded, char *out,
 	start(&f, config);
 	run_shift(&f, flooded ? flood_owned : NULL, &sent);
 	rogue_firings(&f, out, size);
+	if (departures)
+		departure_alerts(&f, departures, departures_size);
 	finish(&f);
+}
+
+static void sequential_run(const struct config *config, bool flooded, char *out, size_t size)
+{
+	sequential_run_departures(config, flooded, out, size, NULL, 0);
 }
 
 /* The shift from two connections without a hello ("#1": op-01..06, "#2": op-07..12, each
@@ -980,10 +1002,25 @@ static void unnamed_run(const struct config *config, char *out, size_t size)
 static void test_flood_of_owned_short_calls(void **state)
 {
 	struct config config;
-	char plain[1024], flooded[1024], capped[1024], per_source[1024];
+	char plain[1024], flooded[1024], capped[1024], per_source[1024], departed[1024];
+	char departures[4096];
 	(void)state;
 
 	config_set_defaults(&config); /* the sequential rule, one baseline per agency */
+	assert_true(config.detector.baseline.source_depart_z == 4.0);
+	sequential_run_departures(&config, true, departed, sizeof(departed), departures,
+				  sizeof(departures));
+	/* cad-evil taken out of NOPD's baseline: op-07 alerted as without the flood */
+	assert_string_equal(departed, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
+	assert_string_equal(
+		departures,
+		"{\"alert\":\"firing\",\"alert_id\":\"65a29549779c73af\","
+		"\"ts\":\"2026-11-29T08:30:20.481Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
+		"sources': 100.0% premature of 20 calls against 0.0% of 56 (z 8.7); out of their "
+		"baseline, its call-takers judged by its own calls\"}\n");
+	config.detector.baseline.source_depart_z = 0.0; /* the source cap alone */
 	assert_true(config.detector.baseline.source_cap_z == 2.5);
 	sequential_run(&config, true, capped, sizeof(capped));
 	config.detector.baseline.source_cap_z = 0.0; /* the shared baseline alone */
