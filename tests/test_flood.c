@@ -644,18 +644,25 @@ static void make_shift(void)
 	qsort(shift, shift_count, sizeof(*shift), by_ts);
 }
 
-/* The operator alerts of a run, without their seq (system alerts take seqs in between). */
-static void operator_alerts(const struct fixture *f, char *out, size_t size)
+/* The alerts of a run whose line holds needle into out, a line each, without their seq (the
+ * other alerts take seqs in between). */
+static void alerts_with(const struct fixture *f, const char *needle, char *out, size_t size)
 {
 	out[0] = '\0';
 	for (size_t i = 0; i < f->alert_count; i++) {
 		const char *seq = strstr(f->alerts[i], "\"seq\":");
 		const char *rest = seq ? strchr(seq, ',') : NULL;
-		if (!strstr(f->alerts[i], "\"type\":\"operator\"") || !seq || !rest)
+		if (!strstr(f->alerts[i], needle) || !seq || !rest)
 			continue;
 		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n",
 			 (int)(seq - f->alerts[i]), f->alerts[i], rest + 1);
 	}
+}
+
+/* The operator alerts of a run, as alerts_with. */
+static void operator_alerts(const struct fixture *f, char *out, size_t size)
+{
+	alerts_with(f, "\"type\":\"operator\"", out, size);
 }
 
 /* The shift alone, through the given hook before each of its lines (NULL: none). */
@@ -936,20 +943,6 @@ static void rogue_firings(const struct fixture *f, char *out, size_t size)
 	free(alerts);
 }
 
-/* The "source_departs" system alerts of a run into out, a line each, without their seq. */
-static void departure_alerts(const struct fixture *f, char *out, size_t size)
-{
-	out[0] = '\0';
-	for (size_t i = 0; i < f->alert_count; i++) {
-		const char *seq = strstr(f->alerts[i], "\"seq\":");
-		const char *rest = seq ? strchr(seq, ',') : NULL;
-		if (!strstr(f->alerts[i], "\"system\":\"source_departs\"") || !seq || !rest)
-			continue;
-		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n",
-			 (int)(seq - f->alerts[i]), f->alerts[i], rest + 1);
-	}
-}
-
 /* The ts of op-07's firings in the shift under config, flooded (flood_owned) or not, into out,
  * a line each; its source_departs alerts into departures (NULL: not wanted). */
 static void sequential_run_departures(const struct config *config, bool flooded, char *out,
@@ -962,7 +955,7 @@ static void sequential_run_departures(const struct config *config, bool flooded,
 	run_shift(&f, flooded ? flood_owned : NULL, &sent);
 	rogue_firings(&f, out, size);
 	if (departures)
-		departure_alerts(&f, departures, departures_size);
+		alerts_with(&f, "\"system\":\"source_departs\"", departures, departures_size);
 	finish(&f);
 }
 
