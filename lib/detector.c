@@ -1410,12 +1410,14 @@ static void judge_departure(struct detector *detector, struct baseline_entry *sh
 {
 	double z_out = detector->config.detector.baseline.source_depart_z;
 	struct detector_source_departure figures;
+	bool on = z_out > 0.0;
 
-	if (!(z_out > 0.0))
+	if (!on && !own->departed)
 		return;
-	bool departs = own->departed
-			       ? departure_z(shared, own, 0.0, &figures) >= z_out / 4.0
-			       : departure_z(shared, own, own_share_of(own, state), &figures) >= z_out;
+	double z = departure_z(shared, own, on && !own->departed ? own_share_of(own, state) : 0.0,
+			       &figures);
+	/* turned off (a reload): back in at its next call */
+	bool departs = on && z >= (own->departed ? z_out / 4.0 : z_out);
 	if (departs == own->departed)
 		return;
 	if (departs) {
@@ -1475,8 +1477,10 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	if (counted)
 		judge_departure(detector, entry, counted, state, at_ms);
 	struct baseline_entry judged_copy;
-	const struct baseline_entry *judged = without_departed(entry, &judged_copy);
-	if (counted && counted->departed) {
+	bool departures = baseline->source_depart_z > 0.0;
+	const struct baseline_entry *judged =
+		departures ? without_departed(entry, &judged_copy) : entry;
+	if (departures && counted && counted->departed) {
 		judged = counted; /* its call-takers follow their own source's calls */
 		own_source = NULL;
 	} else if (!(baseline->source_cap_z > 0.0)) {

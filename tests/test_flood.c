@@ -1030,6 +1030,33 @@ static void test_flood_of_owned_short_calls(void **state)
 	assert_string_equal(per_source, plain);
 }
 
+/* The rogue alone on his own CAD (cad-west: op-07's calls; cad-east: the other eleven's). His
+ * source's calls depart from the rest's, but only his: with the deciding call-taker's own
+ * calls left out of its side, cad-west has none to test and is never taken out. So he is
+ * judged with the rest and alerted as in one stream, and no source_departs is raised. */
+static void test_rogue_alone_on_his_source_stays_in(void **state)
+{
+	struct config config;
+	struct fixture f;
+	char plain[1024], alone[1024], departures[4096];
+	(void)state;
+
+	config_set_defaults(&config);
+	sequential_run(&config, false, plain, sizeof(plain));
+	start(&f, &config);
+	for (size_t i = 0; i < shift_count; i++)
+		assert_int_equal(from(&f, shift[i].op == ROGUE ? "cad-west" : "cad-east",
+				      shift[i].ts_ms, "%s", shift[i].text),
+				 EVENT_OK);
+	engine_flush(f.engine);
+	rogue_firings(&f, alone, sizeof(alone));
+	alerts_with(&f, "\"system\":\"source_departs\"", departures, sizeof(departures));
+	finish(&f);
+	assert_string_equal(plain, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
+	assert_string_equal(alone, plain);
+	assert_string_equal(departures, "");
+}
+
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
  * alerts and verdicts, byte for byte. */
 #define LONG_ID	    "C-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
@@ -1133,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_forged_incidents_do_not_hide_the_rogue),
 		cmocka_unit_test(test_forged_lines_do_not_frame_an_honest_operator),
 		cmocka_unit_test(test_flood_of_owned_short_calls),
+		cmocka_unit_test(test_rogue_alone_on_his_source_stays_in),
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
