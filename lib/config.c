@@ -2879,7 +2879,7 @@ static const struct key baseline_keys[] = {
 	  .parse = parse_nonnegative_number,
 	  LIVE(NUMBER),
 	  FIELD(detector.baseline.source_cap_z),
-	  .fallback = "2.5",
+	  .fallback = "0",
 	  .doc = "A call is judged against at most the upper bound, at this many standard "
 		 "errors, of its" },
 	{ .name = "source_depart_z",

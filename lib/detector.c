@@ -30,7 +30,7 @@
 #define STORM_RAMP 0.5         /* storm_volume_factor's treatment is full this far above it */
 #define STORM_MAX_GAP_MS 3600000 /* of a gap without calls, the agency's volume counts this */
 /* a source's and the rest's decayed calls (baseline rate) before it can depart (source_depart_z) */
-#define SOURCE_DEPART_MIN_CALLS 20.0
+#define SOURCE_DEPART_MIN_CALLS 10.0
 #define WHY_MAX 512            /* an alert's plain-words explanation */
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */

@@ -1007,14 +1007,15 @@ static void test_flood_of_owned_short_calls(void **state)
 	assert_string_equal(departed, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
 	assert_string_equal(
 		departures,
-		"{\"alert\":\"firing\",\"alert_id\":\"65a29549779c73af\","
-		"\"ts\":\"2026-11-29T08:30:20.481Z\",\"type\":\"system\","
+		"{\"alert\":\"firing\",\"alert_id\":\"c2a90054f47f79fd\","
+		"\"ts\":\"2026-11-29T08:25:40.931Z\",\"type\":\"system\","
 		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
 		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
-		"sources': 100.0% premature of 20 calls against 0.0% of 56 (z 8.7); out of their "
+		"sources': 100.0% premature of 11 calls against 0.0% of 47 (z 7.6); out of their "
 		"baseline, its call-takers judged by its own calls\"}\n");
-	config.detector.baseline.source_depart_z = 0.0; /* the source cap alone */
-	assert_true(config.detector.baseline.source_cap_z == 2.5);
+	config.detector.baseline.source_depart_z = 0.0; /* the source cap alone (not the default) */
+	assert_true(config.detector.baseline.source_cap_z == 0.0);
+	config.detector.baseline.source_cap_z = 2.5;
 	sequential_run(&config, true, capped, sizeof(capped));
 	config.detector.baseline.source_cap_z = 0.0; /* the shared baseline alone */
 	sequential_run(&config, false, plain, sizeof(plain));
