@@ -487,8 +487,10 @@ int daygen_generate(const struct daygen_params *params, struct daygen_shift *shi
 	}
 	if (params->high_pocket)
 		gen->pocket[pocketer] *= HIGH_POCKET_FACTOR;
-	for (unsigned op = 0; op < OPERATORS; op++)
+	for (unsigned op = 0; op < OPERATORS; op++) {
 		shift->pocket_factor[op] = gen->pocket[op] / agency_of(gen, op)->pocket;
+		shift->stormed[op] = agency_of(gen, op)->stormed;
+	}
 	double onset_h = params->rogue == DAYGEN_FATIGUE
 				 ? FATIGUE_HOURS + between(&gen->rng, 0.0, 0.5)
 				 : between(&gen->rng, 0.5, 3.5);

@@ -69,6 +69,7 @@ struct daygen_shift {
 	 * times 2.5 for the high-pocket position): what bench/detection --dump reads a false
 	 * alert against */
 	double pocket_factor[DAYGEN_MAX_OPERATORS];
+	bool stormed[DAYGEN_MAX_OPERATORS]; /* the call-taker's agency takes the storm */
 };
 
 #define DAYGEN_SHIFT_PERIOD_MS 86400000LL /* a shift starts every 24 h (16 h off between) */

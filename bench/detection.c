@@ -344,6 +344,7 @@ struct bench_shift {
 	bool has_storm;
 	int high_pocket_operator;  /* -1: none */
 	double pocket_factor[MAX_OPERATORS]; /* shiftgen, daygen: own pocket share / agency's */
+	bool stormed[MAX_OPERATORS]; /* the storm reaches the call-taker's agency (daygen: not EMS) */
 };
 
 /* The detector's or a reference's score in one scenario. */
@@ -354,6 +355,7 @@ struct score {
 	double *hours_to_alert;
 	unsigned false_alerts;
 	unsigned storm_false_alerts;
+	unsigned stormed_false_alerts; /* of those, the ones of call-takers the storm reaches */
 	unsigned pocket_flagged;       /* shifts in which the high-pocket position was flagged */
 	unsigned pocket_shifts;
 	double honest_hours;
@@ -365,6 +367,7 @@ enum { DETECTOR, REF_CUSUM, REF_BINOMIAL, SCORE_COUNT };
 /* A score as a worker sends it back. */
 struct score_summary {
 	unsigned misbehaving, caught, caught_in_time, false_alerts, storm_false_alerts;
+	unsigned stormed_false_alerts;
 	unsigned pocket_flagged, pocket_shifts;
 	double median_hours;
 	double honest_hours;
@@ -506,6 +509,7 @@ static int sim_bench_shift(const struct bench_case *bench_case, const struct ben
 		const struct sim_misconduct *misconduct = sim_misconduct_of(&scenario, op);
 		shift->onset_ms[op] = misconduct ? sim_onset_ms(&scenario, misconduct) : INT64_MAX;
 		shift->pocket_factor[op] = 1.0;
+		shift->stormed[op] = true;
 	}
 	return 0;
 }
@@ -559,6 +563,7 @@ static int gen_bench_shift(const struct bench_case *bench_case, const struct ben
 	for (unsigned op = 0; op < gen.operator_count; op++) {
 		shift->onset_ms[op] = gen.onset_ms[op];
 		shift->pocket_factor[op] = gen.pocket_factor[op];
+		shift->stormed[op] = true;
 	}
 	return 0;
 }
@@ -611,6 +616,7 @@ static int day_bench_shift(const struct bench_case *bench_case, const struct ben
 	for (unsigned op = 0; op < gen.operator_count; op++) {
 		shift->onset_ms[op] = gen.onset_ms[op];
 		shift->pocket_factor[op] = gen.pocket_factor[op];
+		shift->stormed[op] = gen.stormed[op];
 	}
 	return 0;
 }
@@ -828,7 +834,9 @@ static void score_alarms(const struct bench_shift *shift, unsigned op, const int
 		}
 		score->false_alerts++;
 		flagged[shift_of(shift, times[i])] = true;
-		score->storm_false_alerts += in_storm_window(shift, times[i], windows[i]);
+		bool in_storm = in_storm_window(shift, times[i], windows[i]);
+		score->storm_false_alerts += in_storm;
+		score->stormed_false_alerts += in_storm && shift->stormed[op];
 	}
 	if ((int)op == shift->high_pocket_operator)
 		for (unsigned k = 0; k < shift->shift_count; k++) {
@@ -1023,6 +1031,7 @@ static void summarize_score(struct score *score, struct score_summary *summary)
 		.caught_in_time = score->caught_in_time,
 		.false_alerts = score->false_alerts,
 		.storm_false_alerts = score->storm_false_alerts,
+		.stormed_false_alerts = score->stormed_false_alerts,
 		.pocket_flagged = score->pocket_flagged,
 		.pocket_shifts = score->pocket_shifts,
 		.median_hours = median(score->hours_to_alert, score->caught),
@@ -1822,6 +1831,26 @@ static void print_shifts_table(const struct bench_options *options,
 	       "shifts counted).\n");
 }
 
+/* The storm rows' storm-window false alarms split by whom the storm reached: daygen's storm
+ * reaches CITY and COUNTY, not EMS, whose alarms in its hours the storm column counts too. */
+static void print_stormed(const struct case_summary *summaries, const bool *arrived)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < CASE_COUNT; i++) {
+		const struct score_summary *score = &summaries[i].scores[DETECTOR];
+		if (!arrived[i] || summaries[i].status != 0 || !summaries[i].has_storm)
+			continue;
+		if (!header)
+			printf("\nstorm rows, cadmon's false alarms whose evidence overlapped the "
+			       "storm: all (the storm\ncolumn) / of call-takers whose agency the "
+			       "storm reached (daygen: CITY, COUNTY; not EMS)\n");
+		header = true;
+		printf("  %-13s %3u / %u\n", cases[i].label, score->storm_false_alerts,
+		       score->stormed_false_alerts);
+	}
+}
+
 /* The rows in a fixed order; 0, or 1 when a scenario failed to run. */
 static int print_table(const struct bench_options *options, const struct case_summary *summaries,
 		       const bool *arrived)
@@ -1853,6 +1882,7 @@ static int print_table(const struct bench_options *options, const struct case_su
 	       "high-pocket-dial "
 	       "position was flagged.\n");
 	print_shifts_table(options, summaries, arrived);
+	print_stormed(summaries, arrived);
 	return status;
 }
 

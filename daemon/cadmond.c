@@ -543,6 +543,7 @@ static void cadmond_http_state(void *ctx, struct http_state *out)
 	out->engine = cadmond->engine;
 	out->history = store_history(cadmond->store);
 	out->feeds = feed_server_stats(cadmond->feeds);
+	out->health = health_stats(cadmond->health);
 	out->subscribers = subscribers_stats(cadmond->subscribers);
 	out->streams = streams_stats(cadmond->streams);
 	out->journal = store_stats(cadmond->store);
@@ -624,6 +625,13 @@ static void cadmond_heard(void *ctx, const char *source, const char *peer)
 	struct cadmond *cadmond = ctx;
 
 	health_heard(cadmond->health, source, peer, hostclock_monotonic_ms());
+}
+
+static void cadmond_admitted(void *ctx, const char *source, const char *peer)
+{
+	struct cadmond *cadmond = ctx;
+
+	health_admitted(cadmond->health, source, peer, hostclock_monotonic_ms());
 }
 
 /* Once a second: health checks, and how late this timer ran (the event loop's lag). */
@@ -1213,6 +1221,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	const struct feed_journal journal = { .append_line = cadmond_journal_line,
 					      .append_reject = cadmond_journal_reject,
 					      .heard = cadmond_heard,
+					      .admitted = cadmond_admitted,
 					      .read_less = cadmond_read_less,
 					      .ctx = cadmond };
 	const struct subscribers_console console = { .line = cadmond_console_line,

@@ -54,8 +54,9 @@ struct feed {
 	struct event *reader;
 	/* host time the input being processed was read: one clock read per chunk, not per line */
 	int64_t received_ms;
-	/* the chunk being processed told health it heard this feed */
+	/* the chunk being processed told health it heard this feed, and that a line was taken */
 	bool heard;
+	bool admitted;
 	/* the newest ack due while FEED_ACK_QUEUE_MAX_BYTES of output waited: sent once the
 	 * output drains (feed_on_written) or with the next commit's */
 	char ack_waiting[ACKS_LINE_MAX];
@@ -378,6 +379,11 @@ static void feed_process_event_line(struct feed *feed, const char *line, size_t 
 	origin = feed_origin(feed, feed->received_ms);
 	record_index = feed_journal_line(feed, &origin, line, len);
 	engine_process_from(engine, &origin, line, len, &verdict);
+	if (verdict.reject == EVENT_OK && !feed->admitted && feed->server->journal.admitted) {
+		feed->server->journal.admitted(feed->server->journal.ctx, feed->acks.source,
+					       feed->peer);
+		feed->admitted = true;
+	}
 	acks_note(&feed->acks, &verdict, record_index);
 	feed_note_verdict(feed, &verdict);
 	if (feed_line_proves_client(verdict.reject))
@@ -458,7 +464,7 @@ static void feed_process_input(struct feed *feed)
 
 	feed_count_received(feed, input);
 	feed->received_ms = hostclock_wall_ms();
-	feed->heard = false;
+	feed->heard = feed->admitted = false;
 	while (!feed->closing) {
 		struct evbuffer_ptr eol;
 		size_t used;

@@ -163,6 +163,9 @@ struct feed_journal {
 	 * NULL. Called before the first line of each chunk read is journaled (once per chunk:
 	 * its lines came together, not once per line). */
 	void (*heard)(void *ctx, const char *source, const char *peer);
+	/* A line of this connection the engine took (an event, or a resend): once per chunk,
+	 * after the engine; may be NULL. */
+	void (*admitted)(void *ctx, const char *source, const char *peer);
 	/* Whether to read less: a snapshot is being written in the background, or the
 	 * rotation that forks one is near (store_read_less); may be NULL. Meanwhile a plain-TCP
 	 * connection reads at most FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */

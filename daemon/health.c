@@ -27,6 +27,8 @@ struct health {
 	bool journal_degraded;
 	uint64_t logged_evictions[ENGINE_LIMIT_COUNT];
 	struct log_limit eviction_log[ENGINE_LIMIT_COUNT];
+	uint64_t logged_losses; /* sources forgotten and unwatched, as last logged */
+	struct log_limit loss_log;
 	struct health_stats stats;
 };
 
@@ -44,6 +46,7 @@ struct health *health_new(const struct health_settings *settings, health_control
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
 		log_limit_init(&health->eviction_log[i], settings->log_interval_seconds,
 			       engine_limit_key(i));
+	log_limit_init(&health->loss_log, settings->log_interval_seconds, "feed-silence watch");
 	if (health_update(health, settings) < 0) {
 		free(health);
 		return NULL;
@@ -57,6 +60,7 @@ void health_free(struct health *health)
 		return;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
 		log_limit_flush(&health->eviction_log[i]);
+	log_limit_flush(&health->loss_log);
 	free(health->sources);
 	free(health);
 }
@@ -74,6 +78,7 @@ int health_update(struct health *health, const struct health_settings *settings)
 	health->settings = *settings;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
 		health->eviction_log[i].interval_seconds = settings->log_interval_seconds;
+	health->loss_log.interval_seconds = settings->log_interval_seconds;
 	return 0;
 }
 
@@ -121,13 +126,17 @@ static struct watched_source *claim_source(struct health *health)
 		    (oldest == UINT32_MAX ||
 		     health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms))
 			oldest = i;
-	if (oldest == UINT32_MAX)
+	if (oldest == UINT32_MAX) {
+		health->stats.sources_unwatched++;
 		return NULL;
+	}
 	health->stats.sources_forgotten++;
 	return &health->sources[oldest];
 }
 
-void health_heard(struct health *health, const char *source, const char *peer, int64_t now_ms)
+/* source heard at now_ms; watched from now on when claim. */
+static void hear(struct health *health, const char *source, const char *peer, int64_t now_ms,
+		 bool claim)
 {
 	char name[EVENT_ID_MAX + 1];
 	struct watched_source *watched = NULL;
@@ -136,17 +145,31 @@ void health_heard(struct health *health, const char *source, const char *peer, i
 	for (uint32_t i = 0; i < health->source_count && !watched; i++)
 		if (strcmp(health->sources[i].name, name) == 0)
 			watched = &health->sources[i];
+	if (!watched && !claim)
+		return;
 	if (!watched) {
 		if (!(watched = claim_source(health)))
 			return;
 		memcpy(watched->name, name, sizeof(watched->name));
 		watched->silent = health->is_open(health->ctx, "feed_silent", name);
+		health->stats.sources = health->source_count;
 	}
 	watched->last_heard_ms = now_ms;
 	if (watched->silent) {
 		watched->silent = false;
 		announce_silence(health, watched, false);
 	}
+}
+
+void health_heard(struct health *health, const char *source, const char *peer, int64_t now_ms)
+{
+	hear(health, source, peer, now_ms, false);
+}
+
+void health_admitted(struct health *health, const char *source, const char *peer,
+		     int64_t now_ms)
+{
+	hear(health, source, peer, now_ms, true);
 }
 
 static void check_silences(struct health *health, int64_t now_ms)
@@ -192,12 +215,29 @@ static void log_evictions(struct health *health, const struct engine_stats *stat
 	}
 }
 
+/* Sources the full watch list forgot or could not watch: logged (rate-limited). */
+static void log_losses(struct health *health)
+{
+	uint64_t lost = health->stats.sources_forgotten + health->stats.sources_unwatched;
+
+	if (lost <= health->logged_losses)
+		return;
+	log_limited(&health->loss_log, LOG_WARNING,
+		    "feed-silence watch full (feed.max_sources %" PRIu32 "): %" PRIu64
+		    " sources forgotten, %" PRIu64 " not watched so far; their silence raises "
+		    "no feed_silent; raise feed.max_sources",
+		    health->settings.max_sources, health->stats.sources_forgotten,
+		    health->stats.sources_unwatched);
+	health->logged_losses = lost;
+}
+
 void health_tick(struct health *health, int64_t now_ms, bool journal_degraded,
 		 const char *degraded_reason, const struct engine_stats *stats)
 {
 	check_silences(health, now_ms);
 	check_journal(health, journal_degraded, degraded_reason);
 	log_evictions(health, stats);
+	log_losses(health);
 }
 
 void health_status_text(const struct health *health, const struct engine_stats *stats, char *out,

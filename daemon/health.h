@@ -16,8 +16,12 @@
  *
  *  - Feed silence: a feed source (its hello name, else its peer's host) that was sending and
  *    has sent nothing for feed.silence_seconds raises a feed_silent system alert, resolved
- *    when it sends again. Sources are remembered up to feed.max_sources (the one heard of
- *    least recently and not silent is forgotten first, counted).
+ *    when it sends again. A source is watched from its first line the engine took (not a
+ *    name that only sent refused lines: invented names cannot fill the list), up to
+ *    feed.max_sources (the one heard of least recently and not silent is forgotten first;
+ *    a source not watched for a list full of silent ones: both counted and logged,
+ *    rate-limited; a full list means the engine's clocks, also feed.max_sources, are full
+ *    too, which its feed.max_sources limit alert tells).
  *  - A degraded journal raises a journal_degraded system alert, resolved when it recovers.
  *  - Tables that evict (engine_limit_key) are logged, rate-limited per log.rate_limit_seconds;
  *    the engine itself raises their "limit" system alerts.
@@ -47,7 +51,8 @@ struct health_stats {
 	uint32_t sources;           /* feed sources watched now */
 	uint32_t silent;            /* of which silent now */
 	uint64_t silences;          /* feed_silent alerts raised */
-	uint64_t sources_forgotten; /* table full: max_sources */
+	uint64_t sources_forgotten; /* table full: max_sources, a watched source forgotten */
+	uint64_t sources_unwatched; /* table full of silent sources: a new one not watched */
 	bool journal_degraded;      /* announced as degraded now */
 };
 
@@ -63,9 +68,15 @@ int health_update(struct health *health, const struct health_settings *settings)
 
 /**
  * A feed line from source ("" when the connection named none: then its peer's host counts),
- * at now_ms (monotonic). A silent source that sends again is resolved at once.
+ * at now_ms (monotonic), taken or not: a watched source is fresh again (a silent one is
+ * resolved at once). One not watched yet is not watched for it.
  */
 void health_heard(struct health *health, const char *source, const char *peer, int64_t now_ms);
+
+/** A feed line of source the engine took (an event, or a resend): as health_heard, and the
+ * source is watched from now on. */
+void health_admitted(struct health *health, const char *source, const char *peer,
+		     int64_t now_ms);
 
 /**
  * Once a second: silences at now_ms (monotonic), the journal's state, evictions in stats to

@@ -575,7 +575,8 @@ static void http_get_metrics(struct http_server *server, struct evhttp_request *
 static void http_health_emit(const char *line, size_t len, void *ctx)
 {
 	static const char *const degrading[] = { "journal_degraded", "feed_silent", "clock_ahead",
-						 "limit", "receiver_down" };
+						 "seq_rejected", "feed_rejecting", "limit",
+						 "receiver_down" };
 	struct json_object *alert = json_tokener_parse(line), *system, *message;
 	struct evbuffer *out = ctx;
 

@@ -52,10 +52,13 @@ struct evbuffer;
 struct receivers;
 struct tls_server;
 
+struct health_stats;
+
 struct http_state {
 	struct engine *engine;
 	const struct replay_history *history;
 	const struct feed_server_stats *feeds;
+	const struct health_stats *health; /* the feed-silence watch; NULL: none */
 	const struct subscribers_stats *subscribers;
 	const struct streams_stats *streams; /* GET /api/stream */
 	const struct store_stats *journal;

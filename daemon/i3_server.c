@@ -368,6 +368,9 @@ static void i3_process_line(const char *line, size_t len, void *ctx)
 	else if (request->durable_index != UINT64_MAX && index > request->durable_index)
 		request->durable_index = index;
 	engine_process_from(server->engine, &origin, line, len, &verdict);
+	if (verdict.reject == EVENT_OK && server->journal.admitted)
+		server->journal.admitted(server->journal.ctx, request->info->element_id,
+					 request->peer);
 	server->stats.lines++;
 	if (verdict.reject != EVENT_OK)
 		log_limited(&server->line_log, LOG_WARNING,

@@ -16,6 +16,7 @@
 #include "engine_counters.h"
 #include "feed.h"
 #include "guard.h"
+#include "health.h"
 #include "i3_server.h"
 #include "invariant.h"
 #include "journal.h"
@@ -178,6 +179,19 @@ static void write_connections(struct evbuffer *out, const struct http_state *sta
 	       "Feed connections refused, any slot limit (connections_refused_total has them by "
 	       "reason).",
 	       state->feeds->refused);
+	if (state->health) {
+		single(out, "feed_sources_watched", "gauge",
+		       "Feed sources watched for silence (feed_silent) now.",
+		       state->health->sources);
+		single(out, "feed_sources_forgotten_total", "counter",
+		       "Feed sources no longer watched for silence: the watch list "
+		       "(feed.max_sources) was full.",
+		       state->health->sources_forgotten);
+		single(out, "feed_sources_unwatched_total", "counter",
+		       "Feed sources never watched for silence: the watch list (feed.max_sources) "
+		       "was full of silent sources.",
+		       state->health->sources_unwatched);
+	}
 	single(out, "subscribers", "gauge", "Alert-port subscribers connected now.",
 	       state->subscribers->connected);
 	single(out, "subscribers_refused_total", "counter",

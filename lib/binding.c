@@ -313,6 +313,12 @@ void binding_describe_sender(const char *owner, char *out, size_t size)
 	}
 }
 
+bool binding_refuses_source(const struct config *config, const struct binding_sender *sender)
+{
+	return config->unlisted_sources == CONFIG_UNLISTED_REJECT &&
+	       !listed_source(config, sender);
+}
+
 /* sources: and unlisted_sources: the sender, and the agency its event names. */
 static enum event_reject check_source(const struct config *config, const struct event *event,
 				      const struct binding_sender *sender, char *why,
@@ -321,7 +327,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 	const struct config_source *source = listed_source(config, sender);
 	const char *type = event_type_name(event->type);
 
-	if (!source && config->unlisted_sources == CONFIG_UNLISTED_REJECT) {
+	if (binding_refuses_source(config, sender)) {
 		if (sender->named && sender->source)
 			snprintf(why, why_size,
 				 "%s: feed source %s is not listed in sources (unlisted_sources: "

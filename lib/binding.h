@@ -70,6 +70,10 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 				uint64_t operator_hash, const struct binding_sender *sender,
 				int64_t now_ms, char *why, size_t why_size);
 
+/** True when none of sender's events may be said (unlisted_sources: reject, not listed):
+ * binding_admit refuses them all as source_not_allowed, recording nothing. */
+bool binding_refuses_source(const struct config *config, const struct binding_sender *sender);
+
 /** The hash binding_admit looks the event's operator up by (its agency and operator_id; 0
  * when it names none and introduces none): a pure function of the event. */
 uint64_t binding_operator_hash(const struct event *event);

@@ -41,6 +41,7 @@ struct clocks_source {
 			      * is open (INT64_MIN: none) */
 	int64_t restarted_ms; /* reference time of its last restart while sender_restarted is
 			       * open (INT64_MIN: none) */
+	bool rejecting;       /* feed_rejecting is open (lib/engine.c; false when claimed) */
 };
 
 /* Where the center may release events: everything older than center_ms, and events at

@@ -20,10 +20,11 @@
 #include "text.h"
 
 /* Open system alerts beyond those of the feed sources: the limits and the journal. */
-#define ENGINE_SYSTEM_ALERTS_EXTRA 16
-/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted, and the
- * limit of its new operators. */
-#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 4
+#define ENGINE_SYSTEM_ALERTS_EXTRA SYSALERTS_CENTER_ROOM
+/* Open system alerts per feed source: feed_silent, clock_ahead, sender_restarted,
+ * seq_rejected, feed_rejecting (not with clock_ahead or seq_rejected: their refusals are not
+ * its), and the limit of its new operators. */
+#define ENGINE_SYSTEM_ALERTS_PER_SOURCE 5
 
 struct engine {
 	struct config config;
@@ -46,6 +47,7 @@ struct engine {
 	engine_call_fn on_call;
 	void *call_ctx;
 	struct engine_stats stats;
+	uint32_t seq_rejected_open; /* seq_rejected alerts open: checked only when some are */
 	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
@@ -454,7 +456,9 @@ static void source_notice(const struct engine *engine, const struct clocks_sourc
 {
 	*notice = (struct sysalert_notice){ .system = system,
 					    .key = source->name,
-					    .severity = strcmp(system, "clock_ahead") == 0
+					    .severity = strcmp(system, "clock_ahead") == 0 ||
+								strcmp(system, "seq_rejected") == 0 ||
+								strcmp(system, "feed_rejecting") == 0
 								? "critical"
 								: "warning",
 					    .message = message,
@@ -510,6 +514,49 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 		notice.ts_ms = line_ts_ms;
 	source->restarted_ms = notice.ts_ms;
 	sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* A named source's line refused for a seq jump (feed.max_seq_jump): seq_rejected opens (or its
+ * message is kept up to date) until a numbered line of the source is taken again. */
+static void raise_seq_rejected(struct engine *engine, struct clocks_source *source,
+			       uint64_t highest, uint64_t seq, int64_t line_ts_ms)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s's lines are refused: seq %" PRIu64 " is more than %" PRIu64
+		 " above its highest, %" PRIu64 " (feed.max_seq_jump); %" PRIu64
+		 " refused so far; reconnecting its feed restarts its numbering",
+		 subject, seq, (uint64_t)engine->config.feed.max_seq_jump, highest, source->bad_seq);
+	source_notice(engine, source, "seq_rejected", message, &notice);
+	if (notice.ts_ms == INT64_MIN)
+		notice.ts_ms = line_ts_ms;
+	bool was_open = engine->seq_rejected_open &&
+			sysalerts_is_open(engine->sysalerts, "seq_rejected", source->name);
+	if (sysalerts_raise(engine->sysalerts, &notice) && !was_open)
+		engine->seq_rejected_open++;
+}
+
+/* A numbered line of source taken: its seq_rejected alert, if open, resolves. */
+static void settle_seq_rejected(struct engine *engine, struct clocks_source *source,
+				uint64_t seq)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice;
+
+	if (!engine->seq_rejected_open)
+		return; /* the common case */
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s's lines are taken again from seq %" PRIu64 "; %" PRIu64 " refused in all",
+		 subject, seq, source->bad_seq);
+	source_notice(engine, source, "seq_rejected", message, &notice);
+	if (sysalerts_resolve(engine->sysalerts, &notice))
+		engine->seq_rejected_open--;
 }
 
 /* An event of source accepted: its notices resolve once resolve_after_seconds of reference
@@ -641,11 +688,15 @@ static enum event_reject reject_unbound(struct engine *engine, const struct engi
 /* A line of source was taken (an event, or a resend of one): the source is heard, fresh. A
  * refused line is not heard: a source that sends only lines that are refused cannot hold back
  * the center (docs/detection.md, "Time"). */
-static void hear(const struct engine *engine, const struct engine_origin *origin,
+static void settle_rejecting(struct engine *engine, struct clocks_source *source);
+
+static void hear(struct engine *engine, const struct engine_origin *origin,
 		 struct clocks_source *source)
 {
 	source->heard_ms =
 		origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms;
+	if (source->rejecting)
+		settle_rejecting(engine, source);
 }
 
 /* Guard, lateness and duplicates: the gate in front of the center; then buffer or judge alone. */
@@ -663,6 +714,9 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	bool named = origin->named && origin->source && origin->source[0];
 
 	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
+		struct binding_sender sender = { .source = origin->source, .named = named };
+		if (binding_refuses_source(&engine->config, &sender)) /* no clock_ahead for it */
+			return reject_unbound(engine, parsed, origin, verdict);
 		source->future++;
 		raise_clock_ahead(engine, source, &miss);
 		return reason;
@@ -740,17 +794,62 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 			 (unsigned long long)verdict->seq,
 			 (unsigned long long)engine->config.feed.max_seq_jump);
 		source->bad_seq++;
+		raise_seq_rejected(engine, source, old_seq, verdict->seq, line_ts_ms);
 		return false;
 	case SOURCES_RESTARTED:
 		verdict->restarted = true;
 		engine->stats.restarts++;
 		source->restarts++;
 		raise_restarted(engine, source, origin, old_seq, verdict->seq, line_ts_ms);
+		settle_seq_rejected(engine, source, verdict->seq);
 		return false;
 	case SOURCES_NEW:
+		settle_seq_rejected(engine, source, verdict->seq);
 		break;
 	}
 	return false;
+}
+
+/* A line of source refused when none of its lines was taken (nor its hello or a heartbeat
+ * heard) for feed.silence_seconds of host time: feed_rejecting opens, once, until a line of
+ * it is taken. A source never heard (no hello, no line taken) is not told: invented names. */
+static void note_refused(struct engine *engine, const struct engine_origin *origin,
+			 struct clocks_source *source, enum event_reject reason)
+{
+	int64_t quiet_ms = (int64_t)engine->config.feed.silence_seconds * 1000;
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	struct sysalert_notice notice;
+
+	if (source->rejecting || quiet_ms <= 0 || source->heard_ms == INT64_MIN ||
+	    reason == EVENT_REJECT_FUTURE || reason == EVENT_REJECT_BAD_SEQ || /* their own */
+	    origin->received_ms == ENGINE_NO_TIME ||
+	    origin->received_ms - source->heard_ms < quiet_ms)
+		return;
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message),
+		 "%s's lines are all refused: none taken for %" PRId64
+		 " s (the last refused: %s); its events are not being watched",
+		 subject, (origin->received_ms - source->heard_ms) / 1000,
+		 event_reject_name(reason));
+	source_notice(engine, source, "feed_rejecting", message, &notice);
+	notice.ts_ms = origin->received_ms;
+	source->rejecting = sysalerts_raise(engine->sysalerts, &notice);
+}
+
+/* A line of source taken: its feed_rejecting resolves. */
+static void settle_rejecting(struct engine *engine, struct clocks_source *source)
+{
+	char subject[CLOCKS_NAME_MAX + 16];
+	char message[2 * SYSALERT_MESSAGE_MAX];
+	struct sysalert_notice notice;
+
+	source_subject(source, subject, sizeof(subject));
+	snprintf(message, sizeof(message), "%s's lines are taken again", subject);
+	source_notice(engine, source, "feed_rejecting", message, &notice);
+	notice.ts_ms = source->heard_ms;
+	sysalerts_resolve(engine->sysalerts, &notice);
+	source->rejecting = false;
 }
 
 /* The host clock moves forward only; a line without one is heard "now". */
@@ -835,6 +934,7 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 		verdict->reject = admit_event(engine, parsed, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
 		engine->stats.rejects[verdict->reject]++;
+		note_refused(engine, origin, source, verdict->reject);
 		return;
 	}
 	engine->stats.events++;
@@ -1540,6 +1640,18 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 	return read_saved_config(reader, saved, why, why_size);
 }
 
+/* The sources whose feed_rejecting a loaded snapshot holds open: marked (not saved). */
+static void restore_rejecting(struct engine *engine)
+{
+	if (!sysalerts_count_system(engine->sysalerts, "feed_rejecting"))
+		return;
+	for (size_t i = 0; i < clocks_count(engine->clocks); i++) {
+		const char *name = clocks_at(engine->clocks, i)->name;
+		if (sysalerts_is_open(engine->sysalerts, "feed_rejecting", name))
+			clocks_get(engine->clocks, name)->rejecting = true;
+	}
+}
+
 static int load_state(struct engine *engine, struct codec_reader *reader)
 {
 	engine->watermark_ms = codec_get_i64(reader);
@@ -1564,6 +1676,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 	}
 	if (binding_load(engine->binding, reader) != 0)
 		return -EINVAL;
+	engine->seq_rejected_open = sysalerts_count_system(engine->sysalerts, "seq_rejected");
+	restore_rejecting(engine);
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
 }
 

@@ -90,6 +90,10 @@ const struct engine_counter engine_counters_metrics[] = {
 	METRIC("baselines_evicted", "agency baselines evicted", detector.baselines_evicted,
 	       "baselines_evicted_total",
 	       "Agency baselines forgotten because their table (tracker.max_operators) was full."),
+	METRIC("system_alerts_dropped", "system alerts dropped", system_alerts_dropped,
+	       "system_alerts_dropped_total",
+	       "System alerts of feed sources not raised: their room (feed.max_sources) was "
+	       "full."),
 	FAMILY("evicted_total", "counter",
 	       "Entries forgotten because a bounded table was full, by the configuration key to "
 	       "raise."),

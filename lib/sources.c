@@ -85,8 +85,11 @@ static enum sources_verdict judge_seq(const struct source_entry *entry, uint64_t
 {
 	if (strcmp(entry->epoch, epoch) != 0)
 		return SOURCES_RESTARTED;
+	if (seq > entry->last_seq && seq - entry->last_seq > session->max_jump)
+		/* a connection's first numbered line: the sender started a numbering afresh */
+		return session->first_of_connection ? SOURCES_RESTARTED : SOURCES_JUMP;
 	if (seq > entry->last_seq)
-		return seq - entry->last_seq > session->max_jump ? SOURCES_JUMP : SOURCES_NEW;
+		return SOURCES_NEW;
 	if (session->first_of_connection && entry->last_seq - seq >= session->max_jump)
 		return SOURCES_RESTARTED;
 	return SOURCES_RESEND;

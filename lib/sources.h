@@ -25,9 +25,10 @@ void sources_free(struct sources *sources);
 enum sources_verdict {
 	SOURCES_NEW = 0,   /* above the highest: recorded */
 	SOURCES_RESEND,    /* at or below the highest: a resend */
-	/* another epoch, or far below at a connection's start: numbering starts again */
+	/* another epoch, or far below or more than max_jump above at a connection's first
+	 * numbered line: numbering starts again */
 	SOURCES_RESTARTED,
-	SOURCES_JUMP,      /* more than max_jump above the highest: not recorded */
+	SOURCES_JUMP,      /* more than max_jump above the highest on a connection: not recorded */
 };
 
 /* A numbered line's session: the hello's epoch, and whether it is the connection's first

@@ -27,12 +27,46 @@ struct sysalert {
 struct sysalerts {
 	struct sysalert *open; /* oldest first */
 	uint32_t count;
-	uint32_t capacity;
+	uint32_t capacity;  /* as configured: the room of per-source alerts derives from it */
+	uint32_t allocated; /* capacity, or more for the center's alerts (never dropped) */
+	uint32_t sourced;  /* open alerts of one feed source (per_source) */
+	uint32_t unnamed;  /* of those, of a connection without a hello ("#S.N") */
 	uint64_t dropped;
 	sysalert_seq_fn next_seq;
 	sysalert_emit_fn emit;
 	void *ctx;
 };
+
+/* An alert of the whole center (a table's limit, the journal, a receiver): never dropped. The
+ * rest concern one feed source and share the room left by SYSALERTS_CENTER_ROOM. */
+static bool of_center(const char *system, const char *source)
+{
+	return strcmp(system, "journal_degraded") == 0 || strcmp(system, "receiver_down") == 0 ||
+	       (strcmp(system, "limit") == 0 && !(source && source[0]));
+}
+
+/* The feed source a per-source alert is of: a connection without a hello is "#S.N". */
+static bool of_unnamed(const char *key, const char *source)
+{
+	return (source && source[0] ? source : key)[0] == '#';
+}
+
+/* Room for per-source alerts: the capacity less the center's; half of a small table. */
+static uint32_t source_room(const struct sysalerts *sysalerts)
+{
+	uint32_t capacity = sysalerts->capacity;
+
+	return capacity > 2 * SYSALERTS_CENTER_ROOM ? capacity - SYSALERTS_CENTER_ROOM
+						     : capacity / 2;
+}
+
+/* Room for the per-source alerts of connections without a hello: a quarter. */
+static uint32_t unnamed_room(const struct sysalerts *sysalerts)
+{
+	uint32_t room = source_room(sysalerts) / 4;
+
+	return room ? room : 1;
+}
 
 struct sysalerts *sysalerts_new(uint32_t capacity, sysalert_seq_fn next_seq, sysalert_emit_fn emit,
 				void *ctx)
@@ -47,6 +81,7 @@ struct sysalerts *sysalerts_new(uint32_t capacity, sysalert_seq_fn next_seq, sys
 		return NULL;
 	}
 	sysalerts->capacity = capacity;
+	sysalerts->allocated = capacity ? capacity : 1;
 	sysalerts->next_seq = next_seq;
 	sysalerts->emit = emit;
 	sysalerts->ctx = ctx;
@@ -134,6 +169,98 @@ static void take_notice(struct sysalert *kept, const struct sysalert_notice *not
 	kept->evicted = notice->evicted;
 }
 
+/* Count kept in (+1) or out (-1) of its room. */
+static void count_room(struct sysalerts *sysalerts, const struct sysalert *kept, int delta)
+{
+	if (of_center(kept->system, kept->source))
+		return;
+	sysalerts->sourced = (uint32_t)((int64_t)sysalerts->sourced + delta);
+	if (of_unnamed(kept->key, kept->source))
+		sysalerts->unnamed = (uint32_t)((int64_t)sysalerts->unnamed + delta);
+}
+
+/* SYSALERTS_CENTER_ROOM more slots. */
+static bool center_room_grown(struct sysalerts *sysalerts)
+{
+	uint32_t allocated = sysalerts->allocated + SYSALERTS_CENTER_ROOM;
+	struct sysalert *grown = realloc(sysalerts->open, allocated * sizeof(*grown));
+
+	if (!grown)
+		return false;
+	sysalerts->open = grown;
+	sysalerts->allocated = allocated;
+	return true;
+}
+
+/* Room for one more of the center's alerts: the table grows. */
+static bool center_room(struct sysalerts *sysalerts)
+{
+	return sysalerts->count < sysalerts->allocated || center_room_grown(sysalerts);
+}
+
+static struct sysalert *open_new(struct sysalerts *sysalerts, const struct sysalert_notice *notice);
+
+/* A per-source alert not raised for want of room: counted, and told by the center's limit
+ * alert SYSALERTS_FULL_KEY (its count brought up to date while open). */
+static void tell_full(struct sysalerts *sysalerts, int64_t ts_ms)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+	struct text_builder text = text_builder_start(message, sizeof(message));
+
+	sysalerts->dropped++;
+	text_add(&text, "system alerts of feed sources not shown: their room is full (");
+	text_add_u64(&text, sysalerts->sourced);
+	text_add(&text, " open, ");
+	text_add_u64(&text, sysalerts->unnamed);
+	text_add(&text, " of connections without a hello, which may hold ");
+	text_add_u64(&text, unnamed_room(sysalerts));
+	text_add(&text, "): ");
+	text_add_u64(&text, sysalerts->dropped);
+	text_add(&text, " dropped so far; raise feed.max_sources");
+	struct sysalert_notice full = { .system = "limit",
+					.key = SYSALERTS_FULL_KEY,
+					.severity = "warning",
+					.message = message,
+					.evicted = sysalerts->dropped,
+					.ts_ms = ts_ms };
+	struct sysalert *kept = find(sysalerts, full.system, full.key, NULL);
+
+	if (kept)
+		take_notice(kept, &full);
+	else if (center_room(sysalerts))
+		open_new(sysalerts, &full);
+}
+
+/* Room for the per-source alert of notice; else told (tell_full). */
+static bool source_has_room(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
+{
+	if (sysalerts->sourced < source_room(sysalerts) &&
+	    (!of_unnamed(notice->key, notice->source) ||
+	     sysalerts->unnamed < unnamed_room(sysalerts)))
+		return true;
+	tell_full(sysalerts, notice->ts_ms);
+	return false;
+}
+
+/* Open notice's alert in the next slot (room checked) with a "firing" notice. */
+static struct sysalert *open_new(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
+{
+	struct sysalert *kept = &sysalerts->open[sysalerts->count++];
+
+	memset(kept, 0, sizeof(*kept));
+	text_copy(kept->system, notice->system, sizeof(kept->system));
+	text_copy(kept->key, notice->key, sizeof(kept->key));
+	text_copy(kept->source, notice->source ? notice->source : "", sizeof(kept->source));
+	take_notice(kept, notice);
+	count_room(sysalerts, kept, +1);
+	alert_derive_id(kept->source, kept->key, kept->system, notice->ts_ms, "", kept->alert_id);
+	kept->opened_ms = notice->ts_ms;
+	struct alert alert = notice_of(kept, "firing", notice->ts_ms);
+	send(sysalerts, kept, &alert);
+	kept->opened_seq = kept->last_seq;
+	return kept;
+}
+
 bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
 {
 	struct sysalert *kept = find(sysalerts, notice->system, notice->key, notice->source);
@@ -142,22 +269,35 @@ bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *
 		take_notice(kept, notice);
 		return true;
 	}
-	if (sysalerts->count >= sysalerts->capacity) {
-		sysalerts->dropped++;
+	if (of_center(notice->system, notice->source) ? !center_room(sysalerts)
+						       : !source_has_room(sysalerts, notice)) {
+		if (of_center(notice->system, notice->source))
+			sysalerts->dropped++; /* no memory */
 		return false;
 	}
-	kept = &sysalerts->open[sysalerts->count++];
-	memset(kept, 0, sizeof(*kept));
-	text_copy(kept->system, notice->system, sizeof(kept->system));
-	text_copy(kept->key, notice->key, sizeof(kept->key));
-	text_copy(kept->source, notice->source ? notice->source : "", sizeof(kept->source));
-	take_notice(kept, notice);
-	alert_derive_id(kept->source, kept->key, kept->system, notice->ts_ms, "", kept->alert_id);
-	kept->opened_ms = notice->ts_ms;
-	struct alert alert = notice_of(kept, "firing", notice->ts_ms);
-	send(sysalerts, kept, &alert);
-	kept->opened_seq = kept->last_seq;
+	open_new(sysalerts, notice);
 	return true;
+}
+
+/* Per-source alerts back under three quarters of their rooms: the full table's alert resolved. */
+static void settle_full(struct sysalerts *sysalerts, int64_t ts_ms)
+{
+	char message[SYSALERT_MESSAGE_MAX];
+	struct text_builder text = text_builder_start(message, sizeof(message));
+
+	if ((uint64_t)sysalerts->sourced * 4 > (uint64_t)source_room(sysalerts) * 3 ||
+	    (uint64_t)sysalerts->unnamed * 4 > (uint64_t)unnamed_room(sysalerts) * 3 ||
+	    !find(sysalerts, "limit", SYSALERTS_FULL_KEY, NULL))
+		return;
+	text_add(&text, "system alerts of feed sources have room again: ");
+	text_add_u64(&text, sysalerts->dropped);
+	text_add(&text, " dropped in all");
+	struct sysalert_notice full = { .system = "limit",
+					.key = SYSALERTS_FULL_KEY,
+					.message = message,
+					.evicted = sysalerts->dropped,
+					.ts_ms = ts_ms };
+	sysalerts_resolve(sysalerts, &full);
 }
 
 bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
@@ -171,8 +311,12 @@ bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice
 	struct alert alert = notice_of(kept, "resolved", notice->ts_ms);
 	send(sysalerts, kept, &alert);
 	size_t position = (size_t)(kept - sysalerts->open);
+	bool of_source = !of_center(kept->system, kept->source);
+	count_room(sysalerts, kept, -1);
 	memmove(kept, kept + 1, (sysalerts->count - position - 1) * sizeof(*kept));
 	sysalerts->count--;
+	if (of_source)
+		settle_full(sysalerts, notice->ts_ms);
 	return true;
 }
 
@@ -211,6 +355,15 @@ uint32_t sysalerts_open_count(const struct sysalerts *sysalerts)
 	return sysalerts->count;
 }
 
+uint32_t sysalerts_count_system(const struct sysalerts *sysalerts, const char *system)
+{
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < sysalerts->count; i++)
+		count += strcmp(sysalerts->open[i].system, system) == 0;
+	return count;
+}
+
 uint64_t sysalerts_dropped(const struct sysalerts *sysalerts)
 {
 	return sysalerts->dropped;
@@ -242,8 +395,12 @@ int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader)
 	sysalerts->dropped = codec_get_u64(reader);
 	uint32_t count = codec_get_u32(reader);
 
-	if (reader->failed || count > sysalerts->capacity)
+	if (reader->failed || count > sysalerts->capacity + SYSALERTS_CENTER_GROWTH_MAX)
 		return -EINVAL;
+	while (count > sysalerts->allocated)
+		if (!center_room_grown(sysalerts))
+			return -EINVAL;
+	sysalerts->sourced = sysalerts->unnamed = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		struct sysalert *kept = &sysalerts->open[i];
 		codec_get_string(reader, kept->alert_id, sizeof(kept->alert_id));
@@ -258,6 +415,7 @@ int sysalerts_load(struct sysalerts *sysalerts, struct codec_reader *reader)
 		kept->last_seq = codec_get_u64(reader);
 		kept->last_ts_ms = codec_get_i64(reader);
 		alert_ack_load(&kept->ack, reader);
+		count_room(sysalerts, kept, +1);
 	}
 	sysalerts->count = count;
 	return reader->failed ? -EINVAL : 0;
@@ -267,10 +425,13 @@ int sysalerts_reserve(struct sysalerts *sysalerts, uint32_t capacity)
 {
 	if (capacity <= sysalerts->capacity)
 		return 0;
-	struct sysalert *grown = realloc(sysalerts->open, capacity * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	sysalerts->open = grown;
+	if (capacity > sysalerts->allocated) {
+		struct sysalert *grown = realloc(sysalerts->open, capacity * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		sysalerts->open = grown;
+		sysalerts->allocated = capacity;
+	}
 	sysalerts->capacity = capacity;
 	return 0;
 }

@@ -14,9 +14,23 @@
  * table evicting, a journal that cannot be written), with the operator alerts' lifecycle —
  * "firing" opens one, "resolved" closes it, both with the same alert_id — and the same seq
  * sequence (taken from the caller through next_seq). One alert is open per (system, key):
- * the key is the feed source or the configuration key of the limit. The table holds at most
- * capacity open alerts; one more is not raised and is counted (sysalerts_dropped).
+ * the key is the feed source or the configuration key of the limit.
+ *
+ * The alerts of the whole center (journal_degraded, receiver_down, a limit without a source)
+ * are never dropped: SYSALERTS_CENTER_ROOM of the capacity is kept for them, and the table
+ * grows when they need more. The alerts of one feed source (feed_silent, clock_ahead,
+ * sender_restarted, seq_rejected, feed_rejecting, a limit with a source) share the rest, a
+ * quarter of it at most for the connections without a hello ("#S.N" keys, one per
+ * connection). One more is not raised: it is counted (sysalerts_dropped) and told by the
+ * center's limit alert SYSALERTS_FULL_KEY, resolved when the per-source alerts are back under
+ * three quarters of their room.
  */
+
+#define SYSALERTS_CENTER_ROOM 16
+/* How far the center's alerts may grow a loaded table beyond its capacity. */
+#define SYSALERTS_CENTER_GROWTH_MAX 1024
+/* The limit alert of a full table: not a configuration key (feed.max_sources sizes it). */
+#define SYSALERTS_FULL_KEY "system_alerts"
 
 #define SYSALERT_NAME_MAX 24
 #define SYSALERT_MESSAGE_MAX 256
@@ -26,14 +40,15 @@ typedef void (*sysalert_emit_fn)(const struct alert *alert, void *ctx);
 
 /* What a raised or resolved system alert says. */
 struct sysalert_notice {
-	const char *system;   /* "feed_silent", "clock_ahead", "sender_restarted", "limit",
+	const char *system;   /* "feed_silent", "clock_ahead", "sender_restarted", "seq_rejected",
+			       * "feed_rejecting", "limit", "source_departs",
 			       * "journal_degraded", "receiver_down" */
 	const char *key;      /* limit: the configuration key; journal_degraded: "";
-			       * receiver_down: the receiver's name; else the
-			       * feed source (its "source" field when not "") */
+			       * receiver_down: the receiver's name; source_departs: the
+			       * agency; else the feed source (its "source" field when not "") */
 	const char *source;   /* limit of one feed source
-			       * (tracker.max_new_operators_per_source_per_hour): the source,
-			       * part of the alert's identity; NULL or "" otherwise */
+			       * (tracker.max_new_operators_per_source_per_hour), source_departs:
+			       * the source, part of the alert's identity; NULL or "" otherwise */
 	const char *severity; /* "warning" or "critical" */
 	const char *message;
 	uint64_t evicted;     /* limit: entries evicted so far */
@@ -52,8 +67,8 @@ bool sysalerts_is_open(const struct sysalerts *sysalerts, const char *system, co
 
 /**
  * Open an alert of (system, key) with a "firing" notice; when one is open already its
- * message and evicted count are brought up to date without a notice. False when the table
- * is full (counted).
+ * message and evicted count are brought up to date without a notice. False when a per-source
+ * alert finds no room (counted, told by SYSALERTS_FULL_KEY) or memory is short (counted).
  */
 bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *notice);
 
@@ -73,8 +88,10 @@ int sysalerts_acknowledge(struct sysalerts *sysalerts, const char *alert_id,
 /** Emit every open alert as an "open" board line, oldest first. Returns how many. */
 uint32_t sysalerts_board(const struct sysalerts *sysalerts, sysalert_emit_fn emit, void *ctx);
 
-/** Open alerts now; raises refused for a full table. */
+/** Open alerts now; raises refused (no room, no memory). */
 uint32_t sysalerts_open_count(const struct sysalerts *sysalerts);
+/** Open alerts of system. */
+uint32_t sysalerts_count_system(const struct sysalerts *sysalerts, const char *system);
 uint64_t sysalerts_dropped(const struct sysalerts *sysalerts);
 
 /** Room for capacity open alerts (a table never shrinks). 0 or -ENOMEM. */

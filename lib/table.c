@@ -305,54 +305,11 @@ uint32_t table_remove_stale(struct table *table,
 	return removed;
 }
 
-/* Is home within [from, from + homes) of the homes 0..mask, cyclically? */
-static bool home_within(uint32_t home, uint32_t from, uint32_t homes, uint32_t mask)
-{
-	return ((home - from) & mask) < homes;
-}
-
-/* table_remove_stale_homes in one slot array: the slots (old false) or the old slots, whose
- * homes are the table's homes & its mask (the old mask is half the mask). From the range's
- * first slot there to the first empty slot after its last: an entry lies in the run of used
- * slots from its home on, and a removal only pulls later entries back into the slot walked. */
-static uint32_t remove_stale_homes_in(struct table *table, bool old, uint32_t from,
-				      uint32_t homes,
+uint32_t table_remove_stale_old_homes(struct table *table, uint32_t from, uint32_t homes,
 				      bool (*is_stale)(const void *entry, const void *ctx),
 				      const void *ctx)
 {
-	uint32_t mask = old ? table->old_mask : table->mask;
-	uint32_t base = old ? table->mask + 1 : 0;
-	uint32_t span = homes > mask ? mask + 1 : homes; /* the slots of the range's homes */
-	uint32_t removed = 0;
-	uint32_t i = from & mask;
-
-	for (uint32_t walked = 0; walked <= mask && (!old || table->old_slots);) {
-		const struct table_entry *entry = header(table, base + i);
-		if (!entry->used && walked >= span)
-			break;
-		if (entry->used && home_within((uint32_t)entry->hash & table->mask, from, homes,
-					       table->mask) &&
-		    is_stale(entry, ctx)) {
-			table_remove(table, base + i); /* a later entry may move into slot i */
-			removed++;
-			continue;
-		}
-		i = (i + 1) & mask;
-		walked++;
-	}
-	return removed;
-}
-
-uint32_t table_remove_stale_homes(struct table *table, uint32_t from, uint32_t homes,
-				  bool (*is_stale)(const void *entry, const void *ctx),
-				  const void *ctx)
-{
-	if (INVARIANT_FAILS(homes <= table->mask + 1 && from <= table->mask))
-		return 0;
-	uint32_t removed = remove_stale_homes_in(table, false, from, homes, is_stale, ctx);
-	if (table->old_slots)
-		removed += remove_stale_homes_in(table, true, from, homes, is_stale, ctx);
-	return removed;
+	return table_remove_stale_homes_in(table, true, from, homes, is_stale, ctx);
 }
 
 static void swap_ages(int64_t *a, int64_t *b)

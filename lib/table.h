@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "invariant.h"
+
 /*
  * A bounded open-addressing hash table of fixed-size entries: linear probing at load factor
  * <= 1/2, backward-shift deletion (no tombstones), and eviction of the oldest entries in
@@ -168,6 +170,58 @@ uint32_t table_remove_stale(struct table *table,
 			    bool (*is_stale)(const void *entry, const void *ctx), const void *ctx,
 			    table_remove_fn *on_remove, void *remove_ctx);
 
+/* Is home within [from, from + homes) of the homes 0..mask, cyclically? */
+static inline bool table_home_within(uint32_t home, uint32_t from, uint32_t homes, uint32_t mask)
+{
+	return ((home - from) & mask) < homes;
+}
+
+/* table_remove_stale_homes in one slot array: the slots (old false) or the old slots, whose
+ * homes are the table's homes & its mask (the old mask is half the mask). From the range's
+ * first slot there to the first empty slot after its last: an entry lies in the run of used
+ * slots from its home on, and a removal only pulls later entries back into the slot walked.
+ * The array, the masks and the entry size stay in locals: a removal changes none of them, but
+ * frees the old slots with their last entry, which ends the walk. */
+static inline uint32_t table_remove_stale_homes_in(struct table *table, bool old, uint32_t from,
+						   uint32_t homes,
+						   bool (*is_stale)(const void *entry,
+								    const void *ctx),
+						   const void *ctx)
+{
+	const unsigned char *slots = old ? table->old_slots : table->slots;
+	const size_t entry_size = table->entry_size;
+	const uint32_t home_mask = table->mask;
+	const uint32_t mask = old ? table->old_mask : home_mask;
+	const uint32_t base = old ? home_mask + 1 : 0;
+	const uint32_t span = homes > mask ? mask + 1 : homes; /* the slots of the range's homes */
+	uint32_t removed = 0;
+	uint32_t i = from & mask;
+
+	for (uint32_t walked = 0; walked <= mask;) {
+		const struct table_entry *entry = (const void *)(slots + (size_t)i * entry_size);
+		if (!entry->used) {
+			if (walked >= span)
+				break;
+		} else if (table_home_within((uint32_t)entry->hash & home_mask, from, homes,
+					     home_mask) &&
+			   is_stale(entry, ctx)) {
+			table_remove(table, base + i); /* a later entry may move into slot i */
+			removed++;
+			if (old && !table->old_slots)
+				break; /* its last entry: the old slots are gone */
+			continue;
+		}
+		i = (i + 1) & mask;
+		walked++;
+	}
+	return removed;
+}
+
+/** table_remove_stale_homes' walk of the old slots (table->old_slots not NULL). */
+uint32_t table_remove_stale_old_homes(struct table *table, uint32_t from, uint32_t homes,
+				      bool (*is_stale)(const void *entry, const void *ctx),
+				      const void *ctx);
+
 /**
  * Remove the entries for which is_stale(entry, ctx) whose home slot (hash & mask) lies in
  * [from, from + homes), cyclically (homes <= mask + 1); returns how many. It walks those homes'
@@ -175,11 +229,22 @@ uint32_t table_remove_stale(struct table *table,
  * gradually: O(homes), not O(slots). Which entries it removes depends on the entries and the
  * table's size alone, never on their order in the slots, so an owner that steps a cursor over
  * the homes and keeps the size (table_reserve) sweeps the same entries live, in a replay and
- * after a restore.
+ * after a restore. Inline, as the probes are: a new fingerprint of the duplicate filter walks
+ * six slots or so, and its static is_stale is inlined in the walk.
  */
-uint32_t table_remove_stale_homes(struct table *table, uint32_t from, uint32_t homes,
-				  bool (*is_stale)(const void *entry, const void *ctx),
-				  const void *ctx);
+static inline uint32_t table_remove_stale_homes(struct table *table, uint32_t from,
+						uint32_t homes,
+						bool (*is_stale)(const void *entry,
+								 const void *ctx),
+						const void *ctx)
+{
+	if (INVARIANT_FAILS(homes <= table->mask + 1 && from <= table->mask))
+		return 0;
+	uint32_t removed = table_remove_stale_homes_in(table, false, from, homes, is_stale, ctx);
+	if (table->old_slots)
+		removed += table_remove_stale_old_homes(table, from, homes, is_stale, ctx);
+	return removed;
+}
 
 /**
  * Remove about one in `fraction` of the entries, the oldest by age (ties may take a few more),

@@ -582,6 +582,41 @@ static void test_restarted_sender(void **state)
 
 /* ---- what supervisors are told: system alerts of a source --------------------------------- */
 
+#define SEQ_REJECTED_FIRING \
+	"{\"alert\":\"firing\",\"alert_id\":\"d6f1c61224ad066a\",\"seq\":1,\"ts\":\"2026-" \
+	"11-29T08:00:02.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severity" \
+	"\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines are" \
+	" refused: seq 2000000 is more than 1000000 above its highest, 2 (feed.max_seq_ju" \
+	"mp); 1 refused so far; reconnecting its feed restarts its numbering\"}"
+#define SEQ_RESTART_FIRING \
+	"{\"alert\":\"firing\",\"alert_id\":\"4c6c807a718dee66\",\"seq\":2,\"ts\":\"2026-" \
+	"11-29T08:00:04.000Z\",\"type\":\"system\",\"system\":\"sender_restarted\",\"seve" \
+	"rity\":\"warning\",\"source\":\"cad-1\",\"message\":\"feed source cad-1 restarte" \
+	"d its numbering (on a new connection): seq 2000002 after 2; its events are taken" \
+	" as new from there\"}"
+#define SEQ_REJECTED_RESOLVED \
+	"{\"alert\":\"resolved\",\"alert_id\":\"d6f1c61224ad066a\",\"seq\":3,\"ts\":\"202" \
+	"6-11-29T08:00:04.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severi" \
+	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
+	"re taken again from seq 2000002; 2 refused in all\"}"
+#define FEED_REJECTING_FIRING \
+	"{\"alert\":\"firing\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":1,\"ts\":\"2026-" \
+	"11-29T08:05:00.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"severi" \
+	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
+	"re all refused: none taken for 300 s (the last refused: missing_field); its even" \
+	"ts are not being watched\"}"
+#define FEED_REJECTING_RESOLVED \
+	"{\"alert\":\"resolved\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":2,\"ts\":\"202" \
+	"6-11-29T08:06:41.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"seve" \
+	"rity\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines" \
+	" are taken again\"}"
+#define SYSTEM_ALERTS_FIRING \
+	"{\"alert\":\"firing\",\"alert_id\":\"1fb1872f00a7391b\",\"seq\":11,\"ts\":\"2026" \
+	"-11-29T08:00:00.010Z\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"w" \
+	"arning\",\"limit\":\"system_alerts\",\"evicted\":1,\"message\":\"system alerts o" \
+	"f feed sources not shown: their room is full (10 open, 10 of connections without" \
+	" a hello, which may hold 10): 1 dropped so far; raise feed.max_sources\"}"
+
 /* A numbered line of cad-1 under epoch, heard at received_ms (host time). */
 static void send_numbered_at(struct fixture *f, const char *epoch, bool first, uint64_t seq,
 			     const char *call_id, int64_t received_ms,
@@ -622,6 +657,125 @@ static void test_restart_notice(void **state)
 	assert_int_equal(f->alert_count, 2);
 	assert_string_equal(f->alerts[1], RESTART_RESOLVED);
 	assert_false(engine_system_alert_open(f->engine, "sender_restarted", "cad-1"));
+}
+
+/* cad-1's seq jumps 2,000,000 mid-connection (over feed.max_seq_jump): its lines are refused,
+ * and the supervisors are told at once (seq_rejected, critical, raised once); its next
+ * connection starting from the jumped numbering is taken as its restart, which resolves it. */
+static void test_seq_jump_notice(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_source_info info;
+
+	send_numbered_at(f, "", true, 1, "a", T0, &verdict);
+	send_numbered_at(f, "", false, 2, "b", T0 + 1000, &verdict);
+	send_numbered_at(f, "", false, 2000000, "c", T0 + 2000, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
+	send_numbered_at(f, "", false, 2000001, "d", T0 + 3000, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], SEQ_REJECTED_FIRING);
+	assert_true(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
+	send_numbered_at(f, "", true, 2000002, "e", T0 + 4000, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_true(verdict.restarted);
+	assert_false(verdict.duplicate);
+	assert_int_equal(f->alert_count, 3);
+	assert_string_equal(f->alerts[1], SEQ_RESTART_FIRING);
+	assert_string_equal(f->alerts[2], SEQ_REJECTED_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
+	/* The old numbering's lines are resends now (seq rules: not above the highest). */
+	send_numbered_at(f, "", false, 3, "f", T0 + 5000, &verdict);
+	assert_true(verdict.duplicate);
+	assert_int_equal(source_named(f, "cad-1", &info)->bad_seq, 2);
+	assert_int_equal(info.clock.restarts, 1);
+	assert_int_equal(info.clock.events, 3);
+}
+
+/* With unlisted_sources: reject, a source not listed (or a connection without a hello) whose
+ * line is from the future is refused as source_not_allowed and raises no clock_ahead: it cannot
+ * fill the system alerts. The listed cad-1's still does. */
+static void test_refused_source_raises_no_clock_ahead(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	struct engine_origin unnamed = {.source = "#1.1", .received_ms = T0};
+	const char *future = incident("x1", T0 + YEAR, 0);
+
+	f->config.source_count = 1;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-1");
+	f->config.unlisted_sources = CONFIG_UNLISTED_REJECT;
+	renew_engine(f);
+	send_from(f, "cad-x", T0, future, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_SOURCE_NOT_ALLOWED);
+	assert_string_equal(verdict.why, "incident: feed source cad-x is not listed in sources "
+					 "(unlisted_sources: reject)");
+	engine_process_from(f->engine, &unnamed, future, strlen(future), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_SOURCE_NOT_ALLOWED);
+	assert_int_equal(f->alert_count, 0);
+	send_from(f, "cad-1", T0, future, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_int_equal(f->alert_count, 1);
+	assert_true(engine_system_alert_open(f->engine, "clock_ahead", "cad-1"));
+}
+
+/* feed.max_sources 8: room for 40 per-source system alerts, 10 of connections without a
+ * hello. 12 one-line connections from the future: 10 clock_ahead, then the limit alert
+ * system_alerts; the journal's alert still opens (before: dropped once the table was full). */
+static void test_unnamed_clock_ahead_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	char key[16], why[256];
+	const char *future = incident("x1", T0 + YEAR, 0);
+	const char *degraded = "{\"system\":\"journal_degraded\",\"state\":\"firing\","
+			       "\"reason\":\"EIO\"}";
+
+	f->config.feed.max_sources = 8;
+	renew_engine(f);
+	for (int i = 0; i < 12; i++) {
+		snprintf(key, sizeof(key), "#1.%d", i);
+		struct engine_origin origin = {.source = key, .received_ms = T0 + i};
+		engine_process_from(f->engine, &origin, future, strlen(future), &verdict);
+		assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	}
+	assert_int_equal(f->alert_count, 11);
+	assert_non_null(strstr(f->alerts[9], "\"system\":\"clock_ahead\""));
+	assert_string_equal(f->alerts[10], SYSTEM_ALERTS_FIRING);
+	assert_int_equal(engine_stats(f->engine)->system_alerts_dropped, 2);
+	assert_int_equal(engine_control(f->engine, degraded, strlen(degraded), T0 + 20, why,
+					sizeof(why)),
+			 0);
+	assert_int_equal(f->alert_count, 12);
+	assert_true(engine_system_alert_open(f->engine, "journal_degraded", ""));
+}
+
+/* cad-1, heard once, then only refused lines (a call-taker it may not speak for, a bad line):
+ * after feed.silence_seconds (300) of host time with none taken, feed_rejecting opens, once;
+ * its next line taken resolves it. cad-x, never heard, is not told. */
+static void test_feed_rejecting_notice(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	const char *bad = "{\"type\":\"call_start\",\"ts\":1795939200000}";
+
+	send_ok(f, "cad-1", T0, incident("a", T0, 0));
+	send_from(f, "cad-1", T0 + 100000, bad, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_MISSING_FIELD);
+	send_from(f, "cad-x", T0 + 100000, bad, &verdict);
+	send_from(f, "cad-1", T0 + 299999, bad, &verdict);
+	assert_int_equal(f->alert_count, 0);
+	send_from(f, "cad-1", T0 + 300000, bad, &verdict);
+	send_from(f, "cad-x", T0 + 400000, bad, &verdict);
+	send_from(f, "cad-1", T0 + 400000, bad, &verdict);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], FEED_REJECTING_FIRING);
+	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
+	send_ok(f, "cad-1", T0 + 401000, incident("b", T0 + 401000, 0));
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], FEED_REJECTING_RESOLVED);
+	assert_false(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
 }
 
 /* The reorder buffer (tracker.max_reorder_events, at its least: 16) full while cad-1 waits for
@@ -1316,6 +1470,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_jump_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarted_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_jump_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_rejecting_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_source_raises_no_clock_ahead, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unnamed_clock_ahead_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_overflow_keeps_the_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),

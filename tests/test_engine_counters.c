@@ -33,7 +33,7 @@ static struct engine_stats numbered_stats(void)
 	stats.detector.premature = 23;
 	stats.detector.offered = 24;
 	stats.detector.offered_unknown = 25;
-	stats.detector.sources_departed = 27;
+	stats.detector.sources_departed = 28;
 	stats.detector.baselines_evicted = 26;
 	stats.detector.called_back = 3;
 	stats.detector.too_old = 14;
@@ -45,6 +45,7 @@ static struct engine_stats numbered_stats(void)
 	stats.alerts_unencodable = 20;
 	stats.late_events = 21;
 	stats.reorder_overflows = 22;
+	stats.system_alerts_dropped = 27;
 	return stats;
 }
 
@@ -156,10 +157,14 @@ static void test_metrics(void **state)
 		{ "sources_departed", "sources_departed_total", "counter",
 		  "Feed sources taken out of an agency's shared baseline: their calls departed from "
 		  "the other sources' (detector.baseline.source_depart_z).",
-		  1, 27 },
+		  1, 28 },
 		{ "baselines_evicted", "baselines_evicted_total", "counter",
 		  "Agency baselines forgotten because their table (tracker.max_operators) was full.",
 		  1, 26 },
+		{ "system_alerts_dropped", "system_alerts_dropped_total", "counter",
+		  "System alerts of feed sources not raised: their room (feed.max_sources) was "
+		  "full.",
+		  1, 27 },
 		{ "evicted_total", "evicted_total", "counter",
 		  "Entries forgotten because a bounded table was full, by the configuration key to "
 		  "raise.",

@@ -684,6 +684,40 @@ static void test_healthz(void **state)
 	harness_cleanup(&h);
 }
 
+/* A name whose every line is refused is not watched for silence (an invented name cannot fill
+ * the watch list nor raise a feed_silent that never resolves); cad-1, whose line was taken, is. */
+static void test_refused_source_not_watched(void **state)
+{
+	static const struct harness_options options = {
+		.feed_yaml = "  silence_seconds: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	struct harness h = { 0 };
+	static struct response response;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, &options), 0);
+	int feed = harness_connect_feed(&h);
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-x\"}\n"), 0);
+	assert_int_equal(harness_send(feed, "{\"type\":\"call_start\"}\n"), 0);
+	usleep(2500 * 1000); /* 2.5 silence_seconds */
+	expect_get(&h, "/healthz", 200, "ok\n");
+	http_request(&h, "GET", "/metrics", NULL, &response);
+	assert_non_null(strstr(response.body, "\ncadmon_feed_sources_watched 0\n"));
+	assert_non_null(strstr(response.body, "\ncadmon_feed_sources_unwatched_total 0\n"));
+	int named = harness_connect_feed(&h);
+	assert_int_equal(harness_send(named, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"),
+			 0);
+	assert_int_equal(harness_send(named, shift_lines[0]), 0);
+	usleep(2500 * 1000);
+	expect_get(&h, "/healthz", 503,
+		   "feed_silent: feed source cad-1 has sent nothing for 1 s\n");
+	close(named);
+	close(feed);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* Every family of lib/engine_counters.c's /metrics table, in the table's order, with its HELP
  * text and TYPE, then its first sample: a counter's with the value the shift gave it. */
 static void expect_engine_counters(const char *body)
@@ -698,7 +732,11 @@ static void expect_engine_counters(const char *body)
 		{"notices_total", " 1\n"}, {"open_alerts", " 1\n"}, {"open_calls", " 0\n"},
 		{"operators", " 2\n"}, {"calls_total", " 5\n"}, {"premature_total", " 3\n"},
 		{"offered_calls_total", " 0\n"}, {"offered_calls_unknown_agency_total", " 0\n"},
-		{"sources_departed_total", " 0\n"}, {"baselines_evicted_total", " 0\n"},
+		{"sources_departed_total", " 0
+"}, {"baselines_evicted_total", " 0
+"},
+		{"system_alerts_dropped_total", " 0
+"},
 		{"evicted_total", "{limit=\"tracker.max_operators\"} 0\n"},
 	};
 	const char *previous = body;
@@ -755,6 +793,9 @@ static void test_metrics(void **state)
 		"\ncadmon_open_alerts 1\n",
 		"\ncadmon_evicted_total{limit=\"tracker.max_operators\"} 0\n",
 		"\ncadmon_subscribers 1\n",
+		"\n# TYPE cadmon_feed_sources_watched gauge\ncadmon_feed_sources_watched 1\n",
+		"\ncadmon_feed_sources_forgotten_total 0\n",
+		"\ncadmon_feed_sources_unwatched_total 0\n",
 		"\ncadmon_journal_degraded 0\n",
 		"\n# TYPE cadmon_journal_bytes_written_total "
 		"counter\ncadmon_journal_bytes_written_total ",
@@ -784,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_dashboard_assets),
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_healthz_limit),
+		cmocka_unit_test(test_refused_source_not_watched),
 		cmocka_unit_test(test_reload_limits),
 		cmocka_unit_test(test_reload_listen),
 		cmocka_unit_test(test_metrics),

@@ -578,6 +578,28 @@ static void test_remove_stale_homes(void **state)
 	table_release(&reversed);
 }
 
+/* A sweep that removes the last entry of the old slots (they are freed with it) ends its walk
+ * there: every entry stale, in the new slots and the old, all gone and nothing read after. */
+static void test_remove_stale_homes_frees_old_slots(void **state)
+{
+	struct table table;
+	int64_t cutoff = 1000;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 1100), 0);
+	table_grow_gradually(&table);
+	for (uint32_t key = 0; key < 300; key++)
+		insert_with(&table, key, key % 50, grouped_hash);
+	assert_non_null(table.old_slots);
+	assert_int_equal(table.old_count, 80);
+	assert_int_equal(table_remove_stale_homes(&table, 0, table.mask + 1, age_below, &cutoff),
+			 300);
+	assert_null(table.old_slots);
+	assert_int_equal(table.old_count, 0);
+	assert_int_equal(table.count, 0);
+	table_release(&table);
+}
+
 /* A table reserved to a size has it at once (no old slots); only a power of two from the
  * first size to the bound's slots, and only while empty. */
 static void test_reserve(void **state)
@@ -666,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_growth_with_removals_midway),
 		cmocka_unit_test(test_growth_resized_and_loaded),
 		cmocka_unit_test(test_remove_stale_homes),
+		cmocka_unit_test(test_remove_stale_homes_frees_old_slots),
 		cmocka_unit_test(test_reserve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

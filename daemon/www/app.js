@@ -556,6 +556,8 @@
     feed_silent: 'Feed silent',
     clock_ahead: 'Clock ahead',
     sender_restarted: 'Feed restarted',
+    seq_rejected: 'Feed lines refused',
+    feed_rejecting: 'Feed lines refused',
     limit: 'Limit reached',
     journal_degraded: 'Journal degraded',
     receiver_down: 'Receiver down',
