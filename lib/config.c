@@ -2887,6 +2887,20 @@ static const struct key baseline_keys[] = {
 	  .fallback = "false",
 	  .doc = "true: a feed source's calls set the baseline and storm volume of its own "
 		 "call-takers" },
+	{ .name = "source_cap_z",
+	  .parse = parse_nonnegative_number,
+	  LIVE(NUMBER),
+	  FIELD(detector.baseline.source_cap_z),
+	  .fallback = "0",
+	  .doc = "A call is judged against at most the upper bound, at this many standard "
+		 "errors, of its" },
+	{ .name = "source_depart_z",
+	  .parse = parse_nonnegative_number,
+	  LIVE(NUMBER),
+	  FIELD(detector.baseline.source_depart_z),
+	  .fallback = "4",
+	  .doc = "A feed source whose calls of an agency are premature this many standard errors "
+		 "above" },
 	{ .name = "storm_offered_factor",
 	  .parse = parse_nonnegative_number,
 	  LIVE(NUMBER),

@@ -237,6 +237,10 @@ struct config_baseline {
 					   * expectation (0: never) */
 	double storm_usual_half_life_seconds; /* of that usual rate */
 	bool per_source; /* each feed source's calls make a baseline of their own (per agency) */
+	double source_cap_z; /* a call's expectation is at most its source's own baseline's upper
+			      * bound at this many standard errors (0: the shared rate alone) */
+	double source_depart_z; /* a source whose premature share is this many standard errors
+				 * above the rest's leaves the shared baseline (0: never) */
 	double storm_offered_factor;      /* the same for the agency's offered calls, while it
 					   * sends call_offered events (0: never) */
 };

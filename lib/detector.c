@@ -29,6 +29,8 @@
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
 #define STORM_RAMP 0.5         /* storm_volume_factor's treatment is full this far above it */
 #define STORM_MAX_GAP_MS 3600000 /* of a gap without calls, the agency's volume counts this */
+/* a source's and the rest's decayed calls (baseline rate) before it can depart (source_depart_z) */
+#define SOURCE_DEPART_MIN_CALLS 10.0
 #define WHY_MAX 512            /* an alert's plain-words explanation */
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
@@ -282,6 +284,13 @@ struct baseline_entry {
 	struct sequential_rate offered_fast;
 	struct sequential_rate offered_usual;
 	int64_t offered_first_ms;
+	/* a source's own baseline (source_cap_key): its calls depart from the rest's and are out
+	 * of the shared one's judged rates (detector.baseline.source_depart_z) */
+	bool departed;
+	/* a shared one: how many of its sources are out, and the sum of their calls (rate, fast,
+	 * volume fast, usual), advanced with the shared rates: what the others are judged without */
+	uint32_t departed_sources;
+	struct sequential_rate out[4];
 };
 
 /* A CUSUM rule's weights for the last in-control rate it was given (cusum_weights depends on
@@ -349,6 +358,8 @@ struct detector {
 	struct sequential_decay_memo decay_memo[3];
 	struct alert_callback *callbacks;  /* scratch for one notice, max_window_calls long */
 	struct detector_stats stats;
+	detector_source_fn on_source; /* a source taken out of a shared baseline, or back in */
+	void *source_ctx;
 };
 
 /* A zeroed state for the detector's rules, with its key in place. */
@@ -413,6 +424,12 @@ static bool allocate_tables(struct detector *detector)
 	       table_init(&detector->operators, sizeof(struct operator_entry), max_operators) ==
 		       0 &&
 	       table_init(&detector->baselines, sizeof(struct baseline_entry), max_operators) == 0;
+}
+
+void detector_on_source_departure(struct detector *detector, detector_source_fn fn, void *ctx)
+{
+	detector->on_source = fn;
+	detector->source_ctx = ctx;
 }
 
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx)
@@ -937,23 +954,26 @@ static struct baseline_key baseline_key_of(const struct detector *detector, cons
 	};
 }
 
-/* The baseline of agency and source if it has one (NULL: none yet). */
-static struct baseline_entry *existing_baseline(const struct detector *detector,
-						const char *agency, const char *source)
+/* The baseline of a key if there is one (NULL: none yet). */
+static struct baseline_entry *existing_baseline_of(const struct detector *detector,
+						   struct baseline_key key)
 {
-	struct baseline_key key = baseline_key_of(detector, agency, source);
 	uint32_t i = table_probe(&detector->baselines, hash_string_pair(key.agency, key.source),
 				 baseline_matches, &key);
 
 	return table_used(&detector->baselines, i) ? table_slot(&detector->baselines, i) : NULL;
 }
 
-/* The baseline an operator's calls from source are judged against (created empty: the prior
- * alone). */
-static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
-					    const char *source)
+/* The baseline of agency and source if it has one (NULL: none yet). */
+static struct baseline_entry *existing_baseline(const struct detector *detector,
+						const char *agency, const char *source)
 {
-	struct baseline_key key = baseline_key_of(detector, agency, source);
+	return existing_baseline_of(detector, baseline_key_of(detector, agency, source));
+}
+
+/* The baseline of a key (created empty: the prior alone; NULL: no memory). */
+static struct baseline_entry *find_baseline_of(struct detector *detector, struct baseline_key key)
+{
 	uint64_t hash = hash_string_pair(key.agency, key.source);
 	struct table *baselines = &detector->baselines;
 	uint32_t i = table_probe(baselines, hash, baseline_matches, &key);
@@ -980,6 +1000,33 @@ static struct baseline_entry *find_baseline(struct detector *detector, const cha
 	entry->offered_usual.at_ms = INT64_MIN;
 	entry->offered_first_ms = INT64_MIN;
 	return entry;
+}
+
+/* The baseline an operator's calls from source are judged against. */
+static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
+					    const char *source)
+{
+	return find_baseline_of(detector, baseline_key_of(detector, agency, source));
+}
+
+/* The source name of the own baseline (for the source cap) of the connections without a hello,
+ * whose shared key is "" already: no hello's source has control characters (daemon/acks.c). */
+#define UNNAMED_OWN_SOURCE "\x01"
+
+/* The key of source's own baseline of the agency, kept beside the shared one to cap what the
+ * other sources do to it (detector.baseline.source_cap_z) and to tell whether it departs from
+ * them (source_depart_z); false when there is none to keep: both are off, or the shared
+ * baseline is the source's already (per_source). */
+static bool source_cap_key(const struct detector *detector, const char *agency,
+			   const char *source, struct baseline_key *key)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+
+	*key = baseline_key_of(detector, agency, source);
+	if (!(baseline->source_cap_z > 0.0 || baseline->source_depart_z > 0.0) || key->source[0])
+		return false;
+	key->source = source && source[0] ? source : UNNAMED_OWN_SOURCE;
+	return true;
 }
 
 /* Does the operator's long-run history learn from this call? Not while a sequential rule
@@ -1156,12 +1203,17 @@ static double answered_kept(const struct config_baseline *baseline,
 /* What share of the operator's own fast calls the storm gate keeps in their rest: the larger of
  * the answered gate's weight and, while the agency sends call_offered events (offered_surge
  * known), the offered gate's (the surge of its offered calls against storm_offered_factor). An
- * outage of the arrivals, or a trickle of them, leaves the answered gate as it was. */
+ * outage of the arrivals, or a trickle of them, leaves the answered gate as it was. With the
+ * source's own baseline (own_source, else NULL) the answered weight is the lower of the shared
+ * volume's and the source's own: another source's fake storm does not open it. */
 static double storm_own_kept(const struct config_baseline *baseline,
-			     const struct baseline_entry *entry, const struct operator_state *state,
-			     int64_t at_ms)
+			     const struct baseline_entry *entry,
+			     const struct baseline_entry *own_source,
+			     const struct operator_state *state, int64_t at_ms)
 {
 	double kept = answered_kept(baseline, entry, state);
+	if (own_source && kept > 0.0)
+		kept = fmin(kept, answered_kept(baseline, own_source, state));
 	double offered = baseline->storm_offered_factor > 0.0
 				 ? offered_surge(baseline, entry, at_ms)
 				 : -1.0;
@@ -1189,35 +1241,267 @@ static double rest_fast_ratio(const struct baseline_entry *entry,
 	return rest_fast;
 }
 
-/* Feed one call to the operator's sequential rules, then to its baseline and history. */
-static void step_sequentials(struct detector *detector, struct operator_state *state,
-			     const struct completed_call *call, bool premature)
+/* The four rates of a baseline the departed sources' sum follows, by the index of out[]. */
+static struct sequential_rate *counted_rate(struct baseline_entry *entry, size_t i)
+{
+	struct sequential_rate *rates[] = { &entry->rate, &entry->fast, &entry->volume_fast,
+					    &entry->volume_usual };
+
+	return rates[i];
+}
+
+/* Advance the departed sources' sum as the shared rates are (the same gaps skipped, the same
+ * half-lives), so that it stays the part of them those sources' calls make. */
+static void advance_out(const struct config_baseline *baseline, struct baseline_entry *entry,
+			int64_t at_ms)
+{
+	int64_t first_ms = 0; /* the volume's worked clock is the shared one's */
+
+	if (!entry->departed_sources)
+		return;
+	skip_volume_gaps(&entry->out[2], &entry->out[3], &first_ms, at_ms);
+	sequential_rate_advance(&entry->out[0], at_ms, baseline->half_life_seconds);
+	sequential_rate_advance(&entry->out[1], at_ms, baseline->fast_half_life_seconds);
+	sequential_rate_advance(&entry->out[2], at_ms, baseline->fast_half_life_seconds);
+	sequential_rate_advance(&entry->out[3], at_ms, baseline->storm_usual_half_life_seconds);
+}
+
+/* Advance a baseline's rates and volume to the call's end (or its own newest, if later). */
+static int64_t advance_baseline(struct detector *detector, struct baseline_entry *entry,
+				int64_t end_ms)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
-	struct baseline_entry *entry = find_baseline(detector, state->agency, call->source);
-	if (!entry)
-		/* no memory for the agency's baseline: the call teaches no sequential rule */
-		return;
-	int64_t at_ms = call->end_ms > entry->rate.at_ms ? call->end_ms : entry->rate.at_ms;
-	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
-			    baseline->half_life_seconds;
+	int64_t at_ms = end_ms > entry->rate.at_ms ? end_ms : entry->rate.at_ms;
+
+	advance_out(baseline, entry, at_ms);
 
 	sequential_rate_advance_memo(&entry->rate, at_ms, baseline->half_life_seconds,
 				     &detector->decay_memo[0]);
 	sequential_rate_advance_memo(&entry->fast, at_ms, baseline->fast_half_life_seconds,
 				     &detector->decay_memo[1]);
+	advance_volume(detector, entry, at_ms);
+	return at_ms;
+}
+
+/* Count one call in a baseline advanced to its end. */
+static void count_baseline(struct baseline_entry *entry, bool premature)
+{
+	sequential_rate_count(&entry->rate, premature);
+	sequential_rate_count(&entry->fast, premature);
+	sequential_rate_count(&entry->volume_fast, premature);
+	sequential_rate_count(&entry->volume_usual, premature);
+}
+
+/* The highest expectation the source's own calls allow the operator: the Wilson upper bound
+ * (source_cap_z) of the premature rate of its usual volume (storm_usual_half_life_seconds: more
+ * calls than the baseline's rate, so a narrower bound), the operator's share of the source's
+ * calls taken out, with the configured prior (not the shared rate). */
+static double source_cap(const struct config_baseline *baseline,
+			 const struct baseline_entry *own_source,
+			 const struct operator_state *state)
+{
+	static const struct sequential_rate none = { .calls = 0.0 };
+	struct sequential_rate usual = own_source->volume_usual;
+	double whole = own_source->rate.calls + own_source->rate.pending_calls;
+	double own = state->own.calls + state->own.pending_calls;
+	double out = whole > 0.0 ? fmin(own / whole, 1.0) : 0.0;
+
+	usual.calls *= 1.0 - out;
+	usual.premature *= 1.0 - out;
+	return sequential_rest_upper(&usual, &none, 0.0, baseline->prior_calls,
+				     baseline->prior_ratio, baseline->source_cap_z);
+}
+
+/* The source's own baseline of the operator's agency for the source cap, advanced to the
+ * call's end, found before the shared one (finding it may forget the stalest baselines);
+ * NULL: none kept (source_cap_key) or no memory. */
+static struct baseline_entry *own_source_baseline(struct detector *detector,
+						  const struct operator_state *state,
+						  const struct completed_call *call)
+{
+	struct baseline_key key;
+
+	if (!source_cap_key(detector, state->agency, call->source, &key))
+		return NULL;
+	struct baseline_entry *own_source = find_baseline_of(detector, key);
+	if (own_source)
+		advance_baseline(detector, own_source, call->end_ms);
+	return own_source;
+}
+
+/* Add (sign 1) or take out (-1) a source's own calls to a shared baseline's sum of departed
+ * ones, never below none. */
+static void shift_out(struct baseline_entry *shared, struct baseline_entry *own, double sign)
+{
+	for (size_t i = 0; i < 4; i++) {
+		struct sequential_rate *out = &shared->out[i];
+		const struct sequential_rate *from = counted_rate(own, i);
+
+		if (!shared->departed_sources) { /* the first out: a sum on the shared clock */
+			*out = (struct sequential_rate){ .at_ms = counted_rate(shared, i)->at_ms };
+		}
+		out->calls = fmax(out->calls + sign * from->calls, 0.0);
+		out->premature = fmax(out->premature + sign * from->premature, 0.0);
+		out->pending_calls = fmax(out->pending_calls + sign * from->pending_calls, 0.0);
+		out->pending_premature =
+			fmax(out->pending_premature + sign * from->pending_premature, 0.0);
+	}
+}
+
+/* rate minus out (both at the same time), never below none, premature never above calls. */
+static void subtract_rate(struct sequential_rate *rate, const struct sequential_rate *out)
+{
+	rate->calls = fmax(rate->calls - out->calls, 0.0);
+	rate->premature = fmin(fmax(rate->premature - out->premature, 0.0), rate->calls);
+	rate->pending_calls = fmax(rate->pending_calls - out->pending_calls, 0.0);
+	rate->pending_premature = fmin(fmax(rate->pending_premature - out->pending_premature, 0.0),
+				       rate->pending_calls);
+}
+
+/* The one-sided z of a source's premature share above the rest of its agency's (two
+ * proportions, pooled), on their usual volumes (storm_usual_half_life_seconds: the most calls
+ * a baseline keeps), the source's scaled by 1 - left_out (the deciding call-taker's share of
+ * its calls); 0 when either side has fewer than SOURCE_DEPART_MIN_CALLS. Figures to *figures. */
+static double departure_z(const struct baseline_entry *shared, const struct baseline_entry *own,
+			  double left_out, struct detector_source_departure *figures)
+{
+	double own_calls = own->volume_usual.calls + own->volume_usual.pending_calls;
+	double own_premature = own->volume_usual.premature + own->volume_usual.pending_premature;
+	double n_s = own_calls * (1.0 - left_out), k_s = own_premature * (1.0 - left_out);
+	double n_r = fmax(shared->volume_usual.calls + shared->volume_usual.pending_calls -
+				  own_calls, 0.0);
+	double k_r = fmin(fmax(shared->volume_usual.premature +
+				       shared->volume_usual.pending_premature - own_premature,
+			       0.0),
+			  n_r);
+
+	*figures = (struct detector_source_departure){
+		.source_calls = n_s,
+		.source_ratio = n_s > 0.0 ? k_s / n_s : 0.0,
+		.rest_calls = n_r,
+		.rest_ratio = n_r > 0.0 ? k_r / n_r : 0.0,
+	};
+	if (n_s < SOURCE_DEPART_MIN_CALLS || n_r < SOURCE_DEPART_MIN_CALLS)
+		return 0.0;
+	double p = (k_s + k_r) / (n_s + n_r);
+	double variance = p * (1.0 - p) * (1.0 / n_s + 1.0 / n_r);
+	figures->z = variance > 0.0 ? (k_s / n_s - k_r / n_r) / sqrt(variance) : 0.0;
+	return figures->z;
+}
+
+/* The calling call-taker's share of their source's calls of the agency (its own baseline). */
+static double own_share_of(const struct baseline_entry *own, const struct operator_state *state)
+{
+	double whole = own->rate.calls + own->rate.pending_calls;
+	double mine = state->own.calls + state->own.pending_calls;
+
+	return whole > 0.0 ? fmin(mine / whole, 1.0) : 1.0;
+}
+
+/* Take the source (own: its own baseline of the agency, shared: the agency's, both advanced to
+ * the call) out of the shared rates the other sources' call-takers are judged against when
+ * its calls depart from theirs, or back in when they no longer do, and say so. It goes out at
+ * source_depart_z with the calling call-taker's own calls left out of its side (one call-taker
+ * cannot take his source out: a rogue alone on his source is judged with the rest), and comes
+ * back below half of it with all of its calls. */
+static void judge_departure(struct detector *detector, struct baseline_entry *shared,
+			    struct baseline_entry *own, const struct operator_state *state,
+			    int64_t at_ms)
+{
+	double z_out = detector->config.detector.baseline.source_depart_z;
+	struct detector_source_departure figures;
+	bool on = z_out > 0.0;
+
+	if (!on && !own->departed)
+		return;
+	double z = departure_z(shared, own, on && !own->departed ? own_share_of(own, state) : 0.0,
+			       &figures);
+	/* turned off (a reload): back in at its next call */
+	bool departs = on && z >= (own->departed ? z_out / 4.0 : z_out);
+	if (departs == own->departed)
+		return;
+	if (departs) {
+		shift_out(shared, own, 1.0);
+		shared->departed_sources++;
+	} else {
+		shift_out(shared, own, -1.0);
+		if (--shared->departed_sources == 0)
+			memset(shared->out, 0, sizeof(shared->out));
+	}
+	own->departed = departs;
+	detector->stats.sources_departed += departs;
+	if (!detector->on_source)
+		return;
+	figures.agency = own->agency;
+	figures.source = strcmp(own->source, UNNAMED_OWN_SOURCE) == 0 ? "" : own->source;
+	figures.departs = departs;
+	figures.at_ms = at_ms;
+	detector->on_source(&figures, detector->source_ctx);
+}
+
+/* The shared baseline as the call-takers of a source that did not depart see it: without the
+ * calls of those that did (into *judged; entry itself when none did). */
+static const struct baseline_entry *without_departed(const struct baseline_entry *entry,
+						     struct baseline_entry *judged)
+{
+	if (!entry->departed_sources)
+		return entry;
+	*judged = *entry;
+	for (size_t i = 0; i < 4; i++)
+		subtract_rate(counted_rate(judged, i), &entry->out[i]);
+	return judged;
+}
+
+/* Feed one call to the operator's sequential rules, then to its baseline and history. */
+static void step_sequentials(struct detector *detector, struct operator_state *state,
+			     const struct completed_call *call, bool premature)
+{
+	const struct config_baseline *baseline = &detector->config.detector.baseline;
+	struct baseline_key own_key;
+	bool capped = own_source_baseline(detector, state, call) != NULL;
+	struct baseline_entry *entry = find_baseline(detector, state->agency, call->source);
+	if (!entry)
+		/* no memory for the agency's baseline: the call teaches no sequential rule */
+		return;
+	/* finding the shared one may have moved or forgotten the source's */
+	struct baseline_entry *own_source =
+		capped && source_cap_key(detector, state->agency, call->source, &own_key)
+			? existing_baseline_of(detector, own_key)
+			: NULL;
+	struct baseline_entry *counted = own_source;
+	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
+			    baseline->half_life_seconds;
+	int64_t at_ms = advance_baseline(detector, entry, call->end_ms);
+	if (own_source && own_source->rate.calls >= entry->rate.calls)
+		own_source = NULL; /* every call of the shared one is the source's: no other's */
+	if (counted)
+		judge_departure(detector, entry, counted, state, at_ms);
+	struct baseline_entry judged_copy;
+	bool departures = baseline->source_depart_z > 0.0;
+	const struct baseline_entry *judged =
+		departures ? without_departed(entry, &judged_copy) : entry;
+	if (departures && counted && counted->departed) {
+		judged = counted; /* its call-takers follow their own source's calls */
+		own_source = NULL;
+	} else if (!(baseline->source_cap_z > 0.0)) {
+		own_source = NULL;
+	}
+
 	sequential_rate_advance(&state->own, at_ms, baseline->half_life_seconds);
 	sequential_rate_advance(&state->own_fast, at_ms, baseline->fast_half_life_seconds);
-	double rest = sequential_rest_ratio(&entry->rate, &state->own, baseline->prior_calls,
+	double rest = sequential_rest_ratio(&judged->rate, &state->own, baseline->prior_calls,
 					    baseline->prior_ratio);
-	advance_volume(detector, entry, at_ms);
 	/* without a recent premature hangup of their own, keeping their calls cannot raise the
 	 * fast rate: the surge is not needed */
 	double own_premature = state->own_fast.premature + state->own_fast.pending_premature;
-	double kept = own_premature > 0.0 ? storm_own_kept(baseline, entry, state, at_ms) : 0.0;
-	double rest_fast = rest_fast_ratio(entry, state, kept, fast_prior, rest);
+	double kept = own_premature > 0.0
+			      ? storm_own_kept(baseline, judged, own_source, state, at_ms)
+			      : 0.0;
+	double rest_fast = rest_fast_ratio(judged, state, kept, fast_prior, rest);
 	if (rest_fast > rest)
 		rest = rest_fast;
+	if (own_source)
+		rest = fmin(rest, source_cap(baseline, own_source, state));
 	sequential_history_advance(&state->history, at_ms, baseline->history_half_life_seconds,
 				   baseline->history_settle_seconds);
 	for (size_t r = 0; r < detector->config.detector.rule_count; r++) {
@@ -1239,13 +1523,15 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	if (history_learns(detector, state))
 		sequential_history_add(&state->history, premature, rest,
 				       baseline->history_settle_seconds);
-	/* all four were advanced to at_ms above */
-	sequential_rate_count(&entry->rate, premature);
-	sequential_rate_count(&entry->fast, premature);
+	/* all were advanced to the call's end above */
+	count_baseline(entry, premature);
+	if (counted)
+		count_baseline(counted, premature);
+	if (counted && counted->departed)
+		for (size_t i = 0; i < 4; i++)
+			sequential_rate_count(&entry->out[i], premature);
 	sequential_rate_count(&state->own, premature);
 	sequential_rate_count(&state->own_fast, premature);
-	sequential_rate_count(&entry->volume_fast, premature);
-	sequential_rate_count(&entry->volume_usual, premature);
 }
 
 /* A hangup of the operator whose caller rang again: a likelihood ratio of called_back_weight. */
@@ -2713,6 +2999,7 @@ static const struct codec_counter detector_counters[] = {
 	CODEC_COUNTER_SCALAR(struct detector_stats, baselines_evicted),
 	CODEC_COUNTER_SCALAR(struct detector_stats, offered),
 	CODEC_COUNTER_SCALAR(struct detector_stats, offered_unknown),
+	CODEC_COUNTER_SCALAR(struct detector_stats, sources_departed),
 	CODEC_COUNTER_SCALAR(struct detector_stats, operators),
 	CODEC_COUNTER_SCALAR(struct detector_stats, open_alerts),
 };
@@ -2780,6 +3067,11 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	load_rate(&baseline->offered_fast, reader);
 	load_rate(&baseline->offered_usual, reader);
 	baseline->offered_first_ms = codec_get_i64(reader);
+	/* not saved: every source comes back in, and one whose own calls still depart goes out
+	 * again at its next call (its own baseline is saved) */
+	baseline->departed = false;
+	baseline->departed_sources = 0;
+	memset(baseline->out, 0, sizeof(baseline->out));
 	*hash = hash_string_pair(baseline->agency, baseline->source);
 	return 0;
 }

@@ -90,11 +90,32 @@ struct detector_stats {
 	uint64_t offered;           /* call_offered events counted in their agency's volume */
 	uint64_t offered_unknown;   /* call_offered events of an agency with no baseline yet (no
 				     * answered call): not counted, no baseline made */
+	uint64_t sources_departed;  /* sources taken out of an agency's shared baseline
+				     * (detector.baseline.source_depart_z) */
 	uint32_t operators;         /* operators tracked now */
 	uint32_t open_alerts;       /* operators with an alert open now */
 };
 
 struct detector;
+
+/** A feed source whose calls of an agency depart from the other sources' (taken out of the
+ * baseline their call-takers are judged against), or no longer do (back in). */
+struct detector_source_departure {
+	const char *agency;
+	const char *source;  /* the hello's source; "" for the connections without a hello */
+	bool departs;        /* true: taken out; false: back in */
+	double source_calls; /* its decayed calls (detector.baseline.half_life_seconds; taken out:
+			      * without the call-taker whose call decided it) */
+	double source_ratio; /* the premature share of those */
+	double rest_calls;   /* the other sources' calls of the agency, the same way */
+	double rest_ratio;
+	double z;            /* the one-sided two-proportion z between the two */
+	int64_t at_ms;       /* the deciding call's end */
+};
+typedef void (*detector_source_fn)(const struct detector_source_departure *departure, void *ctx);
+
+/** Call fn (ctx) whenever a source is taken out of an agency's shared baseline or back in. */
+void detector_on_source_departure(struct detector *detector, detector_source_fn fn, void *ctx);
 
 /** Create a detector for config (copied). NULL on allocation failure. */
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx);

@@ -98,6 +98,36 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 static void engine_check_limits(struct engine *engine);
 static void list_limit_counters(struct engine *engine);
 
+/* The detector took a feed source out of an agency's shared baseline, or back in: a
+ * "source_departs" system alert of the agency and source, raised or resolved, with both rates. */
+static void source_departed(const struct detector_source_departure *departure, void *ctx)
+{
+	struct engine *engine = ctx;
+	char message[SYSALERT_MESSAGE_MAX];
+	const char *source = departure->source[0] ? departure->source : "without a hello";
+
+	snprintf(message, sizeof(message),
+		 departure->departs
+			 ? "feed source %s's calls of agency %s depart from the other sources': "
+			   "%.1f%% premature of %.0f calls against %.1f%% of %.0f (z %.1f); out of "
+			   "their baseline, its call-takers judged by its own calls"
+			 : "feed source %s's calls of agency %s no longer depart from the other "
+			   "sources': %.1f%% premature of %.0f calls against %.1f%% of %.0f (z %.1f)",
+		 source, departure->agency, 100.0 * departure->source_ratio,
+		 departure->source_calls, 100.0 * departure->rest_ratio, departure->rest_calls,
+		 departure->z);
+	struct sysalert_notice notice = { .system = "source_departs",
+					  .key = departure->agency,
+					  .source = departure->source,
+					  .severity = "warning",
+					  .message = message,
+					  .ts_ms = departure->at_ms };
+	if (departure->departs)
+		sysalerts_raise(engine->sysalerts, &notice);
+	else
+		sysalerts_resolve(engine->sysalerts, &notice);
+}
+
 /* Room for every system alert that can be open at once. */
 static uint32_t system_alert_capacity(const struct config *config)
 {
@@ -139,6 +169,8 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	engine->binding = binding_new(config);
+	if (engine->detector)
+		detector_on_source_departure(engine->detector, source_departed, engine);
 	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||

@@ -83,6 +83,10 @@ const struct engine_counter engine_counters_metrics[] = {
 	METRIC("offered_unknown", "offered calls of unknown agencies", detector.offered_unknown,
 	       "offered_calls_unknown_agency_total",
 	       "call_offered events of an agency with no answered call yet: not counted."),
+	METRIC("sources_departed", "sources taken out of an agency's baseline",
+	       detector.sources_departed, "sources_departed_total",
+	       "Feed sources taken out of an agency's shared baseline: their calls departed from "
+	       "the other sources' (detector.baseline.source_depart_z)."),
 	METRIC("baselines_evicted", "agency baselines evicted", detector.baselines_evicted,
 	       "baselines_evicted_total",
 	       "Agency baselines forgotten because their table (tracker.max_operators) was full."),

@@ -83,9 +83,11 @@ double sequential_rest_ratio(const struct sequential_rate *whole, const struct s
 	return sequential_rest_ratio_keeping(whole, own, 0.0, prior_calls, prior_ratio);
 }
 
-double sequential_rest_ratio_keeping(const struct sequential_rate *whole,
-				     const struct sequential_rate *own, double own_kept,
-				     double prior_calls, double prior_ratio)
+/* The rest's calls and premature hangups (whole minus the share of own taken out), with the
+ * prior's pseudo-calls. */
+static void rest_counts(const struct sequential_rate *whole, const struct sequential_rate *own,
+			double own_kept, double prior_calls, double prior_ratio, double *calls_out,
+			double *premature_out)
 {
 	double out = 1.0 - own_kept;
 	double calls = whole->calls - out * own->calls;
@@ -97,7 +99,33 @@ double sequential_rest_ratio_keeping(const struct sequential_rate *whole,
 		premature = 0.0;
 	if (premature > calls)
 		premature = calls;
-	return (premature + prior_calls * prior_ratio) / (calls + prior_calls);
+	*calls_out = calls + prior_calls;
+	*premature_out = premature + prior_calls * prior_ratio;
+}
+
+double sequential_rest_ratio_keeping(const struct sequential_rate *whole,
+				     const struct sequential_rate *own, double own_kept,
+				     double prior_calls, double prior_ratio)
+{
+	double calls, premature;
+
+	rest_counts(whole, own, own_kept, prior_calls, prior_ratio, &calls, &premature);
+	return premature / calls;
+}
+
+double sequential_rest_upper(const struct sequential_rate *whole,
+			     const struct sequential_rate *own, double own_kept,
+			     double prior_calls, double prior_ratio, double z)
+{
+	double n, premature;
+
+	rest_counts(whole, own, own_kept, prior_calls, prior_ratio, &n, &premature);
+	double p = premature / n;
+	double z2 = z * z;
+	double spread = z * sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n));
+	double upper = (p + z2 / (2.0 * n) + spread) / (1.0 + z2 / n);
+
+	return upper < p ? p : upper > 1.0 ? 1.0 : upper;
 }
 
 double sequential_own_factor(double observed, double expected, double prior, double max_own_factor)

@@ -93,6 +93,15 @@ double sequential_rest_ratio_keeping(const struct sequential_rate *whole,
 				     double prior_calls, double prior_ratio);
 
 /**
+ * The Wilson upper bound, at z standard errors, of sequential_rest_ratio_keeping's rate: its
+ * calls (the rest's weighted calls plus prior_calls) as the sample size. Few calls: a wide
+ * bound (up to 1); z 0: the rate itself.
+ */
+double sequential_rest_upper(const struct sequential_rate *whole,
+			     const struct sequential_rate *own, double own_kept,
+			     double prior_calls, double prior_ratio, double z);
+
+/**
  * A baseline's volume surge: its calls per hour at the fast half-life over its calls per hour
  * at the usual (longer) one, both from sequential_calls_per_hour over observed_seconds (the
  * baseline's worked clock since its first call). -1 (not known) until observed_seconds reaches

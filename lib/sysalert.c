@@ -140,13 +140,14 @@ static struct alert notice_of(const struct sysalert *kept, const char *kind, int
 		.message = kept->message,
 		.source = kept->source[0] ? kept->source
 			  : strcmp(kept->system, "limit") != 0 &&
-			    strcmp(kept->system, "receiver_down") != 0 && kept->key[0]
+			    strcmp(kept->system, "receiver_down") != 0 &&
+			    strcmp(kept->system, "source_departs") != 0 && kept->key[0]
 				  ? kept->key
 				  : NULL,
 		.receiver = strcmp(kept->system, "receiver_down") == 0 ? kept->key : NULL,
 		.limit = strcmp(kept->system, "limit") == 0 ? kept->key : NULL,
 		.evicted = kept->evicted,
-		.agency = "",
+		.agency = strcmp(kept->system, "source_departs") == 0 ? kept->key : "",
 		.operator_id = "",
 		.position = "",
 	};

@@ -41,14 +41,14 @@ typedef void (*sysalert_emit_fn)(const struct alert *alert, void *ctx);
 /* What a raised or resolved system alert says. */
 struct sysalert_notice {
 	const char *system;   /* "feed_silent", "clock_ahead", "sender_restarted", "seq_rejected",
-			       * "feed_rejecting", "limit",
+			       * "feed_rejecting", "limit", "source_departs",
 			       * "journal_degraded", "receiver_down" */
 	const char *key;      /* limit: the configuration key; journal_degraded: "";
-			       * receiver_down: the receiver's name; else the
-			       * feed source (its "source" field when not "") */
+			       * receiver_down: the receiver's name; source_departs: the
+			       * agency; else the feed source (its "source" field when not "") */
 	const char *source;   /* limit of one feed source
-			       * (tracker.max_new_operators_per_source_per_hour): the source,
-			       * part of the alert's identity; NULL or "" otherwise */
+			       * (tracker.max_new_operators_per_source_per_hour), source_departs:
+			       * the source, part of the alert's identity; NULL or "" otherwise */
 	const char *severity; /* "warning" or "critical" */
 	const char *message;
 	uint64_t evicted;     /* limit: entries evicted so far */

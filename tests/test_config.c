@@ -207,6 +207,8 @@ static void test_defaults(void **state)
 	assert_true(config.detector.baseline.storm_volume_factor == 2.0);
 	assert_true(config.detector.baseline.storm_usual_half_life_seconds == 7200.0);
 	assert_false(config.detector.baseline.per_source);
+	assert_true(config.detector.baseline.source_cap_z == 0.0);
+	assert_true(config.detector.baseline.source_depart_z == 4.0);
 	assert_true(config.detector.baseline.storm_offered_factor == 1.3);
 	assert_int_equal(config.log.rate_limit_seconds, 10);
 	assert_int_equal(config_longest_window_seconds(&config), 28800);

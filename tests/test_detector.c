@@ -1419,21 +1419,28 @@ static void test_offered_per_source(void **state)
  * op-1: its evidence, 8.48 over a run of 11 calls (6 early, 0.621 expected) without the
  * flood, is 0.109 after a run of its last hangup alone (0.684 expected for that one call).
  * Per source, op-1 is judged against cad-1's calls alone: the figures without the flood, to
- * the bit. One source (cad-1 alone, or the unnamed stream) gives the same figures either way. */
+ * the bit. One source (cad-1 alone, or the unnamed stream) gives the same figures either way.
+ * Passes 0-4 with the source cap off; with it (source_cap_z 1.5, passes 5-7) the flooded op-1
+ * is judged against at most cad-1's own bound: 3.53 of evidence, 1.92 expected over 11 calls;
+ * one source alone is not capped: the figures without the flood, to the bit. */
 static void test_sequential_baseline_per_source(void **state)
 {
 	struct fixture *f = *state;
 	const struct {
 		bool per_source, flood;
 		const char *source;
-	} passes[5] = { { false, false, NULL }, { false, true, "cad-1" }, { true, true, "cad-1" },
-			{ true, false, "cad-1" }, { true, false, NULL } };
-	double expected[5], evidence[5];
+		double cap_z;
+	} passes[8] = { { false, false, NULL, 0 },    { false, true, "cad-1", 0 },
+			{ true, true, "cad-1", 0 },   { true, false, "cad-1", 0 },
+			{ true, false, NULL, 0 },     { false, true, "cad-1", 1.5 },
+			{ false, false, "cad-1", 1.5 }, { false, false, NULL, 1.5 } };
+	double expected[8], evidence[8];
 
-	for (int pass = 0; pass < 5; pass++) {
+	for (int pass = 0; pass < 8; pass++) {
 		struct seen_operator seen[4];
 		f->config.detector.rules[0] = sequential_rule(0.25, 50.0, 20.0);
 		f->config.detector.baseline.per_source = passes[pass].per_source;
+		f->config.detector.baseline.source_cap_z = passes[pass].cap_z;
 		reconfigure(f);
 		for (int k = 0; k < 40; k++) {
 			int64_t at_ms = T0 + SECONDS(60 * k);
@@ -1462,7 +1469,13 @@ static void test_sequential_baseline_per_source(void **state)
 	assert_true(fabs(evidence[0] - 8.4815965050) < 1e-9);
 	assert_true(fabs(expected[1] - 0.6838415437) < 1e-9);
 	assert_true(fabs(evidence[1] - 0.1093760331) < 1e-9);
-	for (int pass = 2; pass < 5; pass++) {
+	/* capped by cad-1's own baseline (op-2's calls): the flood raises op-1's expectation
+	 * only to the bound cad-1's calls allow */
+	assert_true(fabs(expected[5] - 1.9224016794) < 1e-9);
+	assert_true(fabs(evidence[5] - 3.5295341931) < 1e-9);
+	for (int pass = 2; pass < 8; pass++) {
+		if (pass == 5)
+			continue;
 		assert_true(expected[pass] == expected[0]);
 		assert_true(evidence[pass] == evidence[0]);
 	}

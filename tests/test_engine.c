@@ -216,13 +216,16 @@ static void test_resent_event_is_ignored(void **state)
 	assert_int_equal(engine_stats(f->engine)->open_calls, 1);
 }
 
-/* The fixture's engine made again with the defaults and tracker.max_operators 1. */
-static void restart_with_one_operator(struct fixture *f)
+/* The fixture's engine made again with the defaults, tracker.max_operators 1 and source_cap_z
+ * (0: the source baselines off, source_depart_z 0 as well). */
+static void restart_with_one_operator(struct fixture *f, double source_cap_z)
 {
 	struct config config;
 
 	config_set_defaults(&config);
 	config.tracker.max_operators = 1;
+	config.detector.baseline.source_cap_z = source_cap_z;
+	config.detector.baseline.source_depart_z = source_cap_z > 0.0 ? 4.0 : 0.0;
 	engine_free(f->engine);
 	f->engine = engine_new(&config, collect_alert, f);
 	assert_non_null(f->engine);
@@ -270,14 +273,14 @@ static void test_call_offered_opens_nothing(void **state)
 }
 
 /* Agencies known only by their arrivals make no baseline: with tracker.max_operators 1 (one
- * baseline), a call_offered of 100 other agencies evicts none and keeps NOPD's; they are
- * counted in offered_unknown. */
+ * baseline; the source cap off, whose source baseline would be a second), a call_offered of
+ * 100 other agencies evicts none and keeps NOPD's; they are counted in offered_unknown. */
 static void test_offered_agencies_make_no_baseline(void **state)
 {
 	struct fixture *f = *state;
 	char line[256];
 
-	restart_with_one_operator(f);
+	restart_with_one_operator(f, 0.0);
 	assert_int_equal(feed(f, shift[0]), EVENT_OK);
 	assert_int_equal(feed(f, shift[1]), EVENT_OK);
 	for (int i = 0; i < 100; i++) {
@@ -747,7 +750,7 @@ static void test_eviction_raises_limit_alert(void **state)
 {
 	struct fixture *f = *state;
 
-	restart_with_one_operator(f);
+	restart_with_one_operator(f, 2.5);
 	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
 		"\"operator\":\"op-1\"}");
 	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","

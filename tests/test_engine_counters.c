@@ -33,6 +33,7 @@ static struct engine_stats numbered_stats(void)
 	stats.detector.premature = 23;
 	stats.detector.offered = 24;
 	stats.detector.offered_unknown = 25;
+	stats.detector.sources_departed = 28;
 	stats.detector.baselines_evicted = 26;
 	stats.detector.called_back = 3;
 	stats.detector.too_old = 14;
@@ -153,6 +154,10 @@ static void test_metrics(void **state)
 		{ "offered_unknown", "offered_calls_unknown_agency_total", "counter",
 		  "call_offered events of an agency with no answered call yet: not counted.", 1,
 		  25 },
+		{ "sources_departed", "sources_departed_total", "counter",
+		  "Feed sources taken out of an agency's shared baseline: their calls departed from "
+		  "the other sources' (detector.baseline.source_depart_z).",
+		  1, 28 },
 		{ "baselines_evicted", "baselines_evicted_total", "counter",
 		  "Agency baselines forgotten because their table (tracker.max_operators) was full.",
 		  1, 26 },

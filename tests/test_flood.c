@@ -819,18 +819,25 @@ static void make_shift(void)
 	qsort(shift, shift_count, sizeof(*shift), by_ts);
 }
 
-/* The operator alerts of a run, without their seq (system alerts take seqs in between). */
-static void operator_alerts(const struct fixture *f, char *out, size_t size)
+/* The alerts of a run whose line holds needle into out, a line each, without their seq (the
+ * other alerts take seqs in between). */
+static void alerts_with(const struct fixture *f, const char *needle, char *out, size_t size)
 {
 	out[0] = '\0';
 	for (size_t i = 0; i < f->alert_count; i++) {
 		const char *seq = strstr(f->alerts[i], "\"seq\":");
 		const char *rest = seq ? strchr(seq, ',') : NULL;
-		if (!strstr(f->alerts[i], "\"type\":\"operator\"") || !seq || !rest)
+		if (!strstr(f->alerts[i], needle) || !seq || !rest)
 			continue;
 		snprintf(out + strlen(out), size - strlen(out), "%.*s%s\n",
 			 (int)(seq - f->alerts[i]), f->alerts[i], rest + 1);
 	}
+}
+
+/* The operator alerts of a run, as alerts_with. */
+static void operator_alerts(const struct fixture *f, char *out, size_t size)
+{
+	alerts_with(f, "\"type\":\"operator\"", out, size);
 }
 
 /* The shift alone, through the given hook before each of its lines (NULL: none). */
@@ -1093,13 +1100,15 @@ static void flood_owned(struct fixture *f, const struct shift_line *line, void *
 			 EVENT_OK);
 }
 
-/* The ts of the rogue's (op-07's) firings of a run into out, a line each. */
+/* The ts of the rogue's (op-07's) firings of a run into out, a line each; room for every
+ * operator alert of the run (the flooding call-takers' own alerts come first). */
+#define ROGUE_ALERTS_BYTES (1 << 22)
 static void rogue_firings(const struct fixture *f, char *out, size_t size)
 {
-	char *alerts = malloc(65536);
+	char *alerts = malloc(ROGUE_ALERTS_BYTES);
 
 	assert_non_null(alerts);
-	operator_alerts(f, alerts, 65536);
+	operator_alerts(f, alerts, ROGUE_ALERTS_BYTES);
 	out[0] = '\0';
 	for (char *line = strtok(alerts, "\n"); line; line = strtok(NULL, "\n"))
 		if (strstr(line, "\"operator\":\"op-07\"") &&
@@ -1110,8 +1119,9 @@ static void rogue_firings(const struct fixture *f, char *out, size_t size)
 }
 
 /* The ts of op-07's firings in the shift under config, flooded (flood_owned) or not, into out,
- * a line each. */
-static void sequential_run(const struct config *config, bool flooded, char *out, size_t size)
+ * a line each; its source_departs alerts into departures (NULL: not wanted). */
+static void sequential_run_departures(const struct config *config, bool flooded, char *out,
+				      size_t size, char *departures, size_t departures_size)
 {
 	struct fixture f;
 	int sent = 0;
@@ -1119,7 +1129,14 @@ static void sequential_run(const struct config *config, bool flooded, char *out,
 	start(&f, config);
 	run_shift(&f, flooded ? flood_owned : NULL, &sent);
 	rogue_firings(&f, out, size);
+	if (departures)
+		alerts_with(&f, "\"system\":\"source_departs\"", departures, departures_size);
 	finish(&f);
+}
+
+static void sequential_run(const struct config *config, bool flooded, char *out, size_t size)
+{
+	sequential_run_departures(config, flooded, out, size, NULL, 0);
 }
 
 /* The shift from two connections without a hello ("#1": op-01..06, "#2": op-07..12, each
@@ -1153,12 +1170,33 @@ static void unnamed_run(const struct config *config, char *out, size_t size)
 static void test_flood_of_owned_short_calls(void **state)
 {
 	struct config config;
-	char plain[1024], flooded[1024], per_source[1024];
+	char plain[1024], flooded[1024], capped[1024], per_source[1024], departed[1024];
+	char departures[4096];
 	(void)state;
 
 	config_set_defaults(&config); /* the sequential rule, one baseline per agency */
+	assert_true(config.detector.baseline.source_depart_z == 4.0);
+	sequential_run_departures(&config, true, departed, sizeof(departed), departures,
+				  sizeof(departures));
+	/* cad-evil taken out of NOPD's baseline: op-07 alerted as without the flood */
+	assert_string_equal(departed, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
+	assert_string_equal(
+		departures,
+		"{\"alert\":\"firing\",\"alert_id\":\"c2a90054f47f79fd\","
+		"\"ts\":\"2026-11-29T08:25:40.931Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
+		"sources': 100.0% premature of 11 calls against 0.0% of 47 (z 7.6); out of their "
+		"baseline, its call-takers judged by its own calls\"}\n");
+	config.detector.baseline.source_depart_z = 0.0; /* the source cap alone (not the default) */
+	assert_true(config.detector.baseline.source_cap_z == 0.0);
+	config.detector.baseline.source_cap_z = 2.5;
+	sequential_run(&config, true, capped, sizeof(capped));
+	config.detector.baseline.source_cap_z = 0.0; /* the shared baseline alone */
 	sequential_run(&config, false, plain, sizeof(plain));
 	sequential_run(&config, true, flooded, sizeof(flooded));
+	/* capped by cad-east's own baseline: alerted, later than without the flood */
+	assert_string_equal(capped, "\"ts\":\"2026-11-29T09:13:12.357Z\"\n");
 	config.detector.baseline.per_source = true;
 	sequential_run(&config, true, per_source, sizeof(per_source));
 	assert_string_equal(plain, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
@@ -1166,6 +1204,33 @@ static void test_flood_of_owned_short_calls(void **state)
 	assert_string_equal(per_source, plain);
 	unnamed_run(&config, per_source, sizeof(per_source));
 	assert_string_equal(per_source, plain);
+}
+
+/* The rogue alone on his own CAD (cad-west: op-07's calls; cad-east: the other eleven's). His
+ * source's calls depart from the rest's, but only his: with the deciding call-taker's own
+ * calls left out of its side, cad-west has none to test and is never taken out. So he is
+ * judged with the rest and alerted as in one stream, and no source_departs is raised. */
+static void test_rogue_alone_on_his_source_stays_in(void **state)
+{
+	struct config config;
+	struct fixture f;
+	char plain[1024], alone[1024], departures[4096];
+	(void)state;
+
+	config_set_defaults(&config);
+	sequential_run(&config, false, plain, sizeof(plain));
+	start(&f, &config);
+	for (size_t i = 0; i < shift_count; i++)
+		assert_int_equal(from(&f, shift[i].op == ROGUE ? "cad-west" : "cad-east",
+				      shift[i].ts_ms, "%s", shift[i].text),
+				 EVENT_OK);
+	engine_flush(f.engine);
+	rogue_firings(&f, alone, sizeof(alone));
+	alerts_with(&f, "\"system\":\"source_departs\"", departures, sizeof(departures));
+	finish(&f);
+	assert_string_equal(plain, "\"ts\":\"2026-11-29T08:48:47.654Z\"\n");
+	assert_string_equal(alone, plain);
+	assert_string_equal(departures, "");
 }
 
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
@@ -1279,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_forged_incidents_do_not_hide_the_rogue),
 		cmocka_unit_test(test_forged_lines_do_not_frame_an_honest_operator),
 		cmocka_unit_test(test_flood_of_owned_short_calls),
+		cmocka_unit_test(test_rogue_alone_on_his_source_stays_in),
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
