@@ -2142,8 +2142,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 143);
-	assert_int_equal(check.documented, 134);
+	assert_int_equal(check.keys, 145);
+	assert_int_equal(check.documented, 136);
 	free(text);
 #else
 	(void)state;
@@ -2214,7 +2214,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 195);
+	assert_int_equal(check.keys, 197);
 	assert_int_equal(check.entry_keys, 67);
 	assert_string_equal(
 		check.restart,
@@ -2496,8 +2496,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 150);
-	assert_int_equal(check.round_trips, 149);
+	assert_int_equal(check.with_fallback, 152);
+	assert_int_equal(check.round_trips, 151);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2664,7 +2664,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 153);
+	assert_int_equal(tagged, 155);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);
