@@ -29,7 +29,11 @@
 #define SEQUENTIAL_P_MAX 0.95  /* an expectation times the own factor stays below this */
 #define STORM_RAMP 0.5         /* storm_volume_factor's treatment is full this far above it */
 #define STORM_MAX_GAP_MS 3600000 /* of a gap without calls, the agency's volume counts this */
-#define WHY_MAX 512            /* an alert's plain-words explanation */
+#define WHY_MAX 640            /* an alert's plain-words explanation */
+/* The explanation's words when the operator's own rate is not known yet (own_rate_known) */
+#define OWN_RATE_UNKNOWN                                                                     \
+	", too short yet to tell their own rate: a position that honestly gets many silent " \
+	"calls looks the same"
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
 
@@ -1620,6 +1624,16 @@ static void due_rebuild(struct detector *detector)
 
 /* ---- notices ------------------------------------------------------------------------ */
 
+/* Is the operator's own rate known to rule r: does their settled history hold the expected
+ * hangups its settled factor needs (history_settled_min_expected)? Before that the factor is the
+ * center's, shrunk toward by history_prior, and says little about the operator. */
+static bool own_rate_known(const struct detector *detector, const struct operator_state *state,
+			   size_t r)
+{
+	return state->history.expected >=
+	       detector->config.detector.rules[r].history_settled_min_expected;
+}
+
 /* A sequential rule's explanation in plain words, into detector->why. */
 static const char *explain_sequential(struct detector *detector, const struct operator_state *state,
 				      const struct rule_state *rs, size_t r)
@@ -1644,10 +1658,11 @@ static const char *explain_sequential(struct detector *detector, const struct op
 	snprintf(detector->why, sizeof(detector->why),
 		 "%s ended %" PRIu32 " of %" PRIu32
 		 " calls since %s early where %.1f were expected "
-		 "(%s%s at the time of each call, times %.2f for %s's own history); "
+		 "(%s%s at the time of each call, times %.2f for %s's own history%s); "
 		 "%" PRIu32 " caller%s rang back; evidence %.1f, alert at %.1f",
 		 state->operator_id, rs->run_premature, rs->run_calls, since, rs->run_expected,
-		 rest, peers, rs->own_factor, state->operator_id, rs->run_called_back,
+		 rest, peers, rs->own_factor, state->operator_id,
+		 own_rate_known(detector, state, r) ? "" : OWN_RATE_UNKNOWN, rs->run_called_back,
 		 rs->run_called_back == 1 ? "" : "s", rs->evidence,
 		 sequential_h(detector, state, r));
 	return detector->why;
