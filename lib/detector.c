@@ -31,7 +31,11 @@
 #define STORM_MAX_GAP_MS 3600000 /* of a gap without calls, the agency's volume counts this */
 /* a source's and the rest's decayed calls (baseline rate) before it can depart (source_depart_z) */
 #define SOURCE_DEPART_MIN_CALLS 10.0
-#define WHY_MAX 512            /* an alert's plain-words explanation */
+#define WHY_MAX 640            /* an alert's plain-words explanation */
+/* The explanation's words when the operator's own rate is not known yet (own_rate_known) */
+#define OWN_RATE_UNKNOWN                                                                     \
+	", too short yet to tell their own rate: a position that honestly gets many silent " \
+	"calls looks the same"
 #define NOT_DUE		 UINT32_MAX /* an episode's due_position when it is not in the due heap */
 #define DUE_NEXT_TICK	 INT64_MIN  /* evaluated at every tick */
 
@@ -1906,6 +1910,16 @@ static void due_rebuild(struct detector *detector)
 
 /* ---- notices ------------------------------------------------------------------------ */
 
+/* Is the operator's own rate known to rule r: does their settled history hold the expected
+ * hangups its settled factor needs (history_settled_min_expected)? Before that the factor is the
+ * center's, shrunk toward by history_prior, and says little about the operator. */
+static bool own_rate_known(const struct detector *detector, const struct operator_state *state,
+			   size_t r)
+{
+	return state->history.expected >=
+	       detector->config.detector.rules[r].history_settled_min_expected;
+}
+
 /* A sequential rule's explanation in plain words, into detector->why. */
 static const char *explain_sequential(struct detector *detector, const struct operator_state *state,
 				      const struct rule_state *rs, size_t r)
@@ -1930,10 +1944,11 @@ static const char *explain_sequential(struct detector *detector, const struct op
 	snprintf(detector->why, sizeof(detector->why),
 		 "%s ended %" PRIu32 " of %" PRIu32
 		 " calls since %s early where %.1f were expected "
-		 "(%s%s at the time of each call, times %.2f for %s's own history); "
+		 "(%s%s at the time of each call, times %.2f for %s's own history%s); "
 		 "%" PRIu32 " caller%s rang back; evidence %.1f, alert at %.1f",
 		 state->operator_id, rs->run_premature, rs->run_calls, since, rs->run_expected,
-		 rest, peers, rs->own_factor, state->operator_id, rs->run_called_back,
+		 rest, peers, rs->own_factor, state->operator_id,
+		 own_rate_known(detector, state, r) ? "" : OWN_RATE_UNKNOWN, rs->run_called_back,
 		 rs->run_called_back == 1 ? "" : "s", rs->evidence,
 		 sequential_h(detector, state, r));
 	return detector->why;

@@ -1178,7 +1178,8 @@ static struct config_rule sequential_rule(double cut_share, double threshold, do
 /* The same three hangups with a settling history (history_settle_seconds 8 h,
  * history_prior 5): nothing has settled when they end together, and the settled history is
  * not known (below history_settled_min_expected), so the own factor is that of all calls,
- * learned at once: (n + 5) / (0.1 n + 5) for call n. */
+ * learned at once: (n + 5) / (0.1 n + 5) for call n; the explanation says the operator's own
+ * rate is not known yet. */
 static void test_sequential_history_settles(void **state)
 {
 	struct fixture *f = *state;
@@ -1209,7 +1210,8 @@ static void test_sequential_history_settles(void **state)
 			    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z early where "
 			    "0.4 were expected "
 			    "(the rest of agency NOPD at the time of each call, times 1.35 for "
-			    "op-7's own history); "
+			    "op-7's own history, too short yet to tell their own rate: a position "
+			    "that honestly gets many silent calls looks the same); "
 			    "0 callers rang back; evidence 3.2, alert at 3.0");
 }
 
@@ -1249,6 +1251,12 @@ static void test_sequential_settled_history_factor(void **state)
 		assert_true(fabs(f->seen[0].expected - expected) < 1e-12);
 		assert_true(fabs(f->seen[0].evidence - evidence) < 1e-12);
 		if (pass == 0) {
+			/* the settled history is known: the factor is op-7's own rate */
+			assert_string_equal(f->seen[0].why,
+					    "op-7 ended 3 of 3 calls since 2026-11-29T08:00:00.000Z "
+					    "early where 0.4 were expected (the rest of agency NOPD at "
+					    "the time of each call, times 1.81 for op-7's own "
+					    "history); 0 callers rang back; evidence 2.9, alert at 2.5");
 			assert_true(fabs(factor - 1.8135918) < 1e-7);
 			assert_true(fabs(evidence - 2.8511781) < 1e-7);
 		} else {
