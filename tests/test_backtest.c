@@ -587,7 +587,7 @@ static void assert_json_totals(json_object *totals)
 	assert_count(totals, "lines", 35);
 	assert_count(totals, "events", 29);
 	assert_count(totals, "rejected", 6);
-	assert_int_equal(json_object_object_length(rejects), 19);
+	assert_int_equal(json_object_object_length(rejects), 20);
 	assert_count(rejects, "line_too_long", 1);
 	assert_count(rejects, "invalid_json", 1);
 	assert_count(rejects, "invalid_utf8", 0);

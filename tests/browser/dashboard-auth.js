@@ -39,8 +39,9 @@ function sequentialShift() {
 }
 const ALERT_ID = 'dcbd3917c8ac319f';
 const WHY = 'op-5 ended 8 of 8 calls since 2026-11-29T08:00:00.000Z early where 0.8 were expected ' +
-  '(the rest of agency METRO at the time of each call, times 1.31 for op-5\'s own history); ' +
-  '0 callers rang back; evidence 9.4, alert at 9.2';
+  '(the rest of agency METRO at the time of each call, times 1.31 for op-5\'s own history, ' +
+  'too short yet to tell their own rate: a position that honestly gets many silent calls ' +
+  'looks the same); 0 callers rang back; evidence 9.4, alert at 9.2';
 
 // A HOME for Chromium whose NSS database trusts the CA (to issue TLS server certificates).
 function homeTrusting(home, caPem) {
