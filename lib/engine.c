@@ -576,8 +576,9 @@ static void check_clock_behind(struct engine *engine, struct clocks_source *sour
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
-/* Close source's notice system, opened at *since_ms, with message: "... (why)". */
-static void resolve_source_notice(struct engine *engine, struct clocks_source *source,
+/* Close source's notice system (opened at *since_ms, when kept) with message "<source>why";
+ * whether one was open. */
+static bool resolve_source_notice(struct engine *engine, struct clocks_source *source,
 				  const char *system, const char *why, int64_t *since_ms)
 {
 	char subject[CLOCKS_NAME_MAX + 16];
@@ -587,8 +588,9 @@ static void resolve_source_notice(struct engine *engine, struct clocks_source *s
 	source_subject(source, subject, sizeof(subject));
 	snprintf(message, sizeof(message), "%s%s", subject, why);
 	source_notice(engine, source, system, message, &notice);
-	sysalerts_resolve(engine->sysalerts, &notice);
-	*since_ms = INT64_MIN;
+	if (since_ms)
+		*since_ms = INT64_MIN;
+	return sysalerts_resolve(engine->sysalerts, &notice);
 }
 
 /* A named source's line refused for a seq jump (feed.max_seq_jump): seq_rejected opens (or its
@@ -619,18 +621,15 @@ static void raise_seq_rejected(struct engine *engine, struct clocks_source *sour
 static void settle_seq_rejected(struct engine *engine, struct clocks_source *source,
 				uint64_t seq)
 {
-	char subject[CLOCKS_NAME_MAX + 16];
-	char message[2 * SYSALERT_MESSAGE_MAX];
-	struct sysalert_notice notice;
+	char why[96];
 
-	if (!engine->seq_rejected_open)
-		return; /* the common case */
-	source_subject(source, subject, sizeof(subject));
-	snprintf(message, sizeof(message),
-		 "%s's lines are taken again from seq %" PRIu64 "; %" PRIu64 " refused in all",
-		 subject, seq, source->bad_seq);
-	source_notice(engine, source, "seq_rejected", message, &notice);
-	if (sysalerts_resolve(engine->sysalerts, &notice))
+	if (!engine->seq_rejected_open ||
+	    !sysalerts_is_open(engine->sysalerts, "seq_rejected", source->name))
+		return; /* the common case: no message formatted for every numbered line */
+	snprintf(why, sizeof(why),
+		 "'s lines are taken again from seq %" PRIu64 "; %" PRIu64 " refused in all", seq,
+		 source->bad_seq);
+	if (resolve_source_notice(engine, source, "seq_rejected", why, NULL))
 		engine->seq_rejected_open--;
 }
 
