@@ -288,7 +288,7 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	const char *source = NULL, *epoch = NULL, *data = natsMsg_GetData(msg);
 	size_t len = data ? (size_t)natsMsg_GetDataLength(msg) : 0;
 	char unnamed[CONFIG_NATS_SUBJECT_MAX + 8];
-	struct engine_origin origin;
+	struct engine_origin origin = {0}; /* a message is never a connection's first or close */
 	uint64_t stream_seq;
 	bool redelivered;
 
@@ -305,7 +305,6 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 		epoch = NULL;
 	origin.source = source;
 	origin.epoch = epoch;
-	origin.first_of_connection = false;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	pthread_mutex_lock(&nats->lock);

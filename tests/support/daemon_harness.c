@@ -613,6 +613,8 @@ bool harness_running(struct harness *h)
 	if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
 		fprintf(stderr, "harness: cadmond exited with status %d\n", decode_status(status));
 		h->pid = 0;
+		if (decode_status(status) != 0)
+			dump_stderr(h);
 		return false;
 	}
 	return true;
