@@ -555,9 +555,11 @@
   const SYSTEM_TITLES = {
     feed_silent: 'Feed silent',
     clock_ahead: 'Clock ahead',
+    clock_behind: 'Clock behind',
     sender_restarted: 'Feed restarted',
-    seq_rejected: 'Feed lines refused',
+    seq_rejected: 'Feed numbering jumped',
     feed_rejecting: 'Feed lines refused',
+    source_departs: 'Feed out of the baseline',
     limit: 'Limit reached',
     journal_degraded: 'Journal degraded',
     receiver_down: 'Receiver down',
