@@ -1260,7 +1260,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 9: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 10: replaying the journal instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
@@ -1462,7 +1462,7 @@ static bool snapshot_after(const char *state_dir, const char *before)
 
 /* The state directory a cadmond of the previous snapshot format (8, main 03c9578..) left after
  * the first UPGRADE_LINES lines of the stream and a clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format8"
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
 #define UPGRADE_LINES 600
 
 static void run_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -1511,7 +1511,7 @@ static void test_upgrade_from_previous_format(void **state)
 	run_shell("cp -R '%s'/. '%s'", UPGRADE_STATE_DIR, h->state_dir);
 	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
 	assert_int_equal(harness_start(h, &default_options), 0);
-	expect_log(h, "snapshot format 8, this cadmond reads 9: replaying the journal instead\n");
+	expect_log(h, "snapshot format 9, this cadmond reads 10: replaying the journal instead\n");
 	expect_log(h, "recovery: no snapshot + ");
 	console_connect(&f->console, h); /* {"since":0} */
 	sender_connect(&f->sender, h);
