@@ -1310,7 +1310,7 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	      "events released before the center clock reached them or refused",
 	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
 	LIMIT("tracker.max_call_seconds", tracker.max_call_seconds,
-	      "open calls expired without their end, nothing heard of them for that long",
+	      "open calls expired without their end",
 	      STAT(tracker.expired)),
 };
 

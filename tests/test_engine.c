@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -789,7 +790,7 @@ static void test_eviction_raises_limit_alert(void **state)
 		"all\"}");
 }
 
-/* Feed a call_start or call_end of call_id at 2026-11-29T<hhmm>:00Z for op-1 or op-<n>. */
+/* Feed a call_start (of operator_id) or call_end of call_id at 2026-11-29T<hhmm>:00Z. */
 static void feed_call(struct fixture *f, const char *type, const char *call_id, const char *hhmm,
 		      const char *operator_id)
 {
@@ -808,6 +809,27 @@ static void feed_call(struct fixture *f, const char *type, const char *call_id, 
 	assert_int_equal(feed(f, line), EVENT_OK);
 }
 
+/* Alert i (seq i + 1) is the limit alert of key raised at raised_ms, in state ("firing",
+ * "resolved") at 2026-11-29T<hhmm>:00Z, with evicted and message. */
+static void expect_limit_alert(const struct fixture *f, size_t i, const char *state,
+			       int64_t raised_ms, const char *hhmm, const char *key,
+			       uint64_t evicted, const char *message)
+{
+	char alert_id[ALERT_ID_LENGTH + 1], expected[1024];
+
+	assert_true(i < f->alert_count);
+	alert_derive_id("", key, "limit", raised_ms, "", alert_id);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"%s\",\"alert_id\":\"%s\",\"seq\":%zu,"
+		 "\"ts\":\"2026-11-29T%s:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+		 "\"severity\":\"warning\",\"limit\":\"%s\",\"evicted\":%" PRIu64
+		 ",\"message\":\"%s\"}",
+		 state, alert_id, i + 1, hhmm, key, evicted, message);
+	assert_string_equal(f->alerts[i], expected);
+}
+
+#define AT_0801_MS INT64_C(1795939260000) /* 2026-11-29T08:01:00Z */
+
 /* The agencies' baselines share tracker.max_operators: with the source cap on a call-taker's
  * agency keeps two (the source's own and the shared one), so one call-taker in a table of one
  * forgets baselines, not call-takers: the limit alert of tracker.max_operators opens (it was
@@ -815,7 +837,6 @@ static void feed_call(struct fixture *f, const char *type, const char *call_id, 
 static void test_baseline_eviction_raises_limit_alert(void **state)
 {
 	struct fixture *f = *state;
-	char alert_id[ALERT_ID_LENGTH + 1], expected[1024];
 
 	restart_with_one_operator(f, 2.5);
 	feed_call(f, "call_start", "a", "08:00", "op-1");
@@ -824,25 +845,14 @@ static void test_baseline_eviction_raises_limit_alert(void **state)
 	assert_int_equal(stats->detector.baselines_evicted, 1);
 	assert_int_equal(stats->detector.operators_evicted + stats->detector.operators_refused, 0);
 	assert_int_equal(f->alert_count, 1);
-	alert_derive_id("", "tracker.max_operators", "limit", 1795939260000, "", alert_id);
-	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
-		 "\"ts\":\"2026-11-29T08:01:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-		 "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-		 "\"message\":\"call-takers or agencies' baselines forgotten (tracker.max_operators "
-		 "1 reached): 1 so far; raise tracker.max_operators\"}",
-		 alert_id);
-	assert_string_equal(f->alerts[0], expected);
+	expect_limit_alert(f, 0, "firing", AT_0801_MS, "08:01", "tracker.max_operators", 1,
+			   "call-takers or agencies' baselines forgotten (tracker.max_operators 1 "
+			   "reached): 1 so far; raise tracker.max_operators");
 	feed_call(f, "call_start", "b", "09:01", "op-1");
 	assert_int_equal(f->alert_count, 2);
-	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
-		 "\"ts\":\"2026-11-29T09:01:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-		 "\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-		 "\"message\":\"no more call-takers or agencies' baselines forgotten for 3600 s; 1 "
-		 "in all\"}",
-		 alert_id);
-	assert_string_equal(f->alerts[1], expected);
+	expect_limit_alert(f, 1, "resolved", AT_0801_MS, "09:01", "tracker.max_operators", 1,
+			   "no more call-takers or agencies' baselines forgotten for 3600 s; 1 in "
+			   "all");
 }
 
 /* An open call that heard nothing for tracker.max_call_seconds is expired without its end
@@ -852,7 +862,6 @@ static void test_expired_calls_raise_limit_alert(void **state)
 {
 	struct fixture *f = *state;
 	struct config config;
-	char alert_id[ALERT_ID_LENGTH + 1], expected[1024];
 
 	config_set_defaults(&config);
 	config.tracker.max_call_seconds = 60;
@@ -869,29 +878,18 @@ static void test_expired_calls_raise_limit_alert(void **state)
 	assert_int_equal(stats->tracker.evicted, 0);
 	assert_int_equal(stats->open_calls, 2);
 	assert_int_equal(f->alert_count, 1);
-	alert_derive_id("", "tracker.max_call_seconds", "limit", 1795939380000, "", alert_id);
-	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":1,"
-		 "\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-		 "\"severity\":\"warning\",\"limit\":\"tracker.max_call_seconds\",\"evicted\":1,"
-		 "\"message\":\"open calls expired without their end, nothing heard of them for "
-		 "that long (tracker.max_call_seconds 60 reached): 1 so far; raise "
-		 "tracker.max_call_seconds\"}",
-		 alert_id);
-	assert_string_equal(f->alerts[0], expected);
+	expect_limit_alert(f, 0, "firing", AT_0801_MS + 120000, "08:03",
+			   "tracker.max_call_seconds", 1,
+			   "open calls expired without their end (tracker.max_call_seconds 60 "
+			   "reached): 1 so far; raise tracker.max_call_seconds");
 	feed_call(f, "call_end", "b", "08:04", "op-2");
 	feed_call(f, "call_end", "c", "08:04", "op-3");
 	assert_int_equal(f->alert_count, 1);
 	feed_call(f, "call_start", "d", "09:03", "op-2");
 	assert_int_equal(f->alert_count, 2);
-	snprintf(expected, sizeof(expected),
-		 "{\"alert\":\"resolved\",\"alert_id\":\"%s\",\"seq\":2,"
-		 "\"ts\":\"2026-11-29T09:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
-		 "\"severity\":\"warning\",\"limit\":\"tracker.max_call_seconds\",\"evicted\":1,"
-		 "\"message\":\"no more open calls expired without their end, nothing heard of "
-		 "them for that long for 3600 s; 1 in all\"}",
-		 alert_id);
-	assert_string_equal(f->alerts[1], expected);
+	expect_limit_alert(f, 1, "resolved", AT_0801_MS + 120000, "09:03",
+			   "tracker.max_call_seconds", 1,
+			   "no more open calls expired without their end for 3600 s; 1 in all");
 }
 
 int main(void)

@@ -51,6 +51,10 @@ void expect_framed(const char *line, const char *prefix, const char *suffix);
  */
 uint64_t expect_limit_alert(int fd, const char *key, bool firing, const char *message_format);
 
+/** line is that limit alert (expect_limit_alert without the reading): its evicted count. */
+uint64_t expect_limit_alert_line(const char *line, const char *key, bool firing,
+				 const char *message_format);
+
 /* Sockets a test opened, for its teardown to close (or earlier, with tracked_close). */
 #define TRACKED_FDS_MAX 64
 struct tracked_fds {
