@@ -1311,7 +1311,7 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
 	LIMIT("tracker.max_call_seconds", tracker.max_call_seconds,
 	      "open calls expired without their end",
-	      STAT(tracker.expired)),
+	      STAT(tracker.expired_started)),
 };
 
 const char *engine_limit_key(size_t limit)
