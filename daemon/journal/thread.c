@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,20 +34,18 @@ struct thread_sched_attr {
 	uint64_t sched_period;
 };
 
-/* This thread's slice set to slice_ns (0: the kernel's default), its nice value kept; a policy
- * other than SCHED_OTHER (an administrator's SCHED_BATCH, SCHED_IDLE or real-time) is left
- * alone. */
+/* This thread: SCHED_OTHER at its nice value, with slice_ns (0: the kernel's default). */
 static int set_slice(uint64_t slice_ns)
 {
-	struct thread_sched_attr attr;
+	struct thread_sched_attr attr = { .size = sizeof attr,
+					  .sched_policy = 0, /* SCHED_OTHER */
+					  .sched_nice = 0,
+					  .sched_runtime = slice_ns };
 
-	if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) < 0)
+	errno = 0;
+	attr.sched_nice = getpriority(PRIO_PROCESS, 0); /* keep the nice value */
+	if (errno != 0)
 		return -errno;
-	if (attr.sched_policy != 0) /* SCHED_OTHER */
-		return 0;
-	attr.size = sizeof attr;
-	attr.sched_flags &= 0x01; /* SCHED_FLAG_RESET_ON_FORK kept */
-	attr.sched_runtime = slice_ns;
 	return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? -errno : 0;
 }
 

@@ -15,8 +15,7 @@ int thread_start_masked(pthread_t *thread, void *(*run)(void *), void *arg);
  * shorter slice than the one running preempts it at once instead of waiting out that one's
  * slice (up to about 3 ms), while its share of the CPU stays its nice value's. For the threads
  * an alert waits on: the event loop and the sync thread. 0, or -errno (an older kernel ignores
- * it; a seccomp filter without sched_setattr: -EPERM). A thread whose policy is not
- * SCHED_OTHER (an administrator's choice) keeps it, and its slice. */
+ * it; a seccomp filter without sched_setattr: -EPERM). */
 #define THREAD_SHORT_SLICE_NS 100000u
 int thread_request_short_slice(void);
 
