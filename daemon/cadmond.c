@@ -40,7 +40,6 @@
 #include "reload.h"
 #include "replay.h"
 #include "streams.h"
-#include "thread.h"
 #include "subscribers.h"
 #include "timestamp.h"
 #include "tls.h"
@@ -1430,11 +1429,6 @@ int cadmond_run(struct cadmond *cadmond)
 {
 	int rc;
 
-	if ((rc = thread_request_short_slice()) < 0) /* the sync thread's fails alike */
-		log_msg(LOG_INFO,
-			"cannot ask the kernel for a short scheduler slice (%s): a line or an alert "
-			"may wait out another process's slice on a busy CPU",
-			strerror(-rc));
 	store_log_start(cadmond->store);
 	sd_notify(0, "READY=1");
 	cadmond_notify_status(cadmond);

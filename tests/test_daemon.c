@@ -4,7 +4,6 @@
  * Integration tests: the real cadmond on loopback ports, driven through real sockets by
  * daemon_harness. Every wait is bounded; every daemon is stopped or killed in teardown.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -403,52 +402,6 @@ static void test_shift_alerts_subscriber(void **state)
 	send_shift(feed, false);
 	expect_line(subscriber, shift_alert);
 	expect_quiet(subscriber);
-	assert_int_equal(harness_stop(&f->harness), 0);
-}
-
-/* The scheduler slice of /proc/PID/task/TID/sched ("se.slice : NS"), or -1 (no such line: a
- * kernel before EEVDF's custom slices). */
-static long long task_slice_ns(pid_t pid, const char *tid)
-{
-	char path[128], line[256];
-	long long slice = -1;
-	FILE *file;
-
-	snprintf(path, sizeof path, "/proc/%d/task/%s/sched", (int)pid, tid);
-	if (!(file = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof line, file))
-		if (strncmp(line, "se.slice", 8) == 0)
-			slice = atoll(strchr(line, ':') + 1);
-	fclose(file);
-	return slice;
-}
-
-/* The event loop and the journal's sync thread run with the kernel's shortest slice
- * (daemon/journal/thread.h: woken for a line or an fsync's end, they preempt a longer-sliced
- * process at once); the others keep the default. */
-static void test_loop_and_sync_thread_ask_for_a_short_slice(void **state)
-{
-	struct daemon_fixture *f = *state;
-	char main_tid[32], path[64];
-	struct dirent *task;
-	size_t short_tasks = 0;
-	DIR *tasks;
-
-	assert_int_equal(harness_start(&f->harness, &shift_options), 0);
-	snprintf(main_tid, sizeof main_tid, "%d", (int)f->harness.pid);
-	if (task_slice_ns(f->harness.pid, main_tid) < 0) {
-		assert_int_equal(harness_stop(&f->harness), 0);
-		skip();
-	}
-	assert_int_equal(task_slice_ns(f->harness.pid, main_tid), 100000);
-	snprintf(path, sizeof path, "/proc/%d/task", (int)f->harness.pid);
-	assert_non_null(tasks = opendir(path));
-	while ((task = readdir(tasks)))
-		if (task->d_name[0] != '.' && task_slice_ns(f->harness.pid, task->d_name) == 100000)
-			short_tasks++;
-	closedir(tasks);
-	assert_int_equal(short_tasks, 2);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -1202,8 +1155,6 @@ int main(void)
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_shift_alerts_subscriber, daemon_fixture_setup,
 						daemon_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_loop_and_sync_thread_ask_for_a_short_slice,
-						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_mapping_streams_cdr_rows,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_check_feed_mapping_zone, daemon_fixture_setup,

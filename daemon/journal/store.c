@@ -25,7 +25,6 @@
 #include "recovery.h"
 #include "statedir.h"
 #include "syncer.h"
-#include "thread.h"
 
 #define STORE_REASON_MAX 1024
 
@@ -878,7 +877,6 @@ static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pi
 	if (getppid() != parent) /* it died before the line above */
 		_exit(1);
 	close_all_but(store->dir.fd, pipe_fd);
-	thread_default_slice(); /* long work no alert waits on (the loop's short slice) */
 	result = journal_snapshot_to_file(store->journal, store->engine, index,
 					  ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	_exit(write(pipe_fd, &result, sizeof result) == (ssize_t)sizeof result ? 0 : 1);

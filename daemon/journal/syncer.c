@@ -70,7 +70,6 @@ static void *syncer_thread(void *arg)
 	struct syncer *syncer = arg;
 	const uint64_t one = 1;
 
-	thread_request_short_slice(); /* the loop waits on it for an alert; cadmond_run logs */
 	pthread_mutex_lock(&syncer->lock);
 	for (;;) {
 		uint64_t start_us;
