@@ -432,6 +432,7 @@ static void measure_loaded(const char *policy, size_t samples, unsigned rate, co
 	snprintf(yaml, sizeof yaml,
 		 "tracker:\n  max_operators: 200000\n"
 		 "  max_new_operators_per_source_per_hour: 0\n"
+		 "  max_open_calls_per_source: 0\n" /* the background holds 5,000 open */
 		 "  allowed_lateness_seconds: 5\n  max_dedupe_events: 1000000\n"
 		 "detector:\n  resolve_after_seconds: 2592000\n"
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1}]\n"

@@ -73,6 +73,8 @@ struct clocks {
 	 * on add and forget (both already O(count)); rebuilt after a load. */
 	struct clocks_key *keys;
 	struct clocks_kept kept;
+	clocks_forget_fn on_forget; /* told of a source forgotten to make room (NULL: none) */
+	void *forget_ctx;
 };
 
 struct clocks *clocks_new(uint32_t max_sources)
@@ -129,9 +131,17 @@ static void remove_at(struct clocks *clocks, uint32_t i)
 		clocks->last_found = 0;
 }
 
-/* Forget source i to make room (counted). */
-static void forget(struct clocks *clocks, uint32_t i)
+void clocks_set_forget(struct clocks *clocks, clocks_forget_fn fn, void *ctx)
 {
+	clocks->on_forget = fn;
+	clocks->forget_ctx = ctx;
+}
+
+/* Forget source i to make room (counted), told to the forget function when tell. */
+static void forget(struct clocks *clocks, uint32_t i, bool tell)
+{
+	if (tell && clocks->on_forget)
+		clocks->on_forget(&clocks->sources[i], clocks->forget_ctx);
 	remove_at(clocks, i);
 	clocks->evicted++;
 }
@@ -216,7 +226,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 			return &clocks->sources[clocks->last_found = i];
 		}
 	if (clocks->count == clocks->max)
-		forget(clocks, least_recent(clocks));
+		forget(clocks, least_recent(clocks), true);
 	source = &clocks->sources[clocks->last_found = clocks->count++];
 	memset(source, 0, sizeof(*source));
 	text_copy(source->name, name, sizeof(source->name));
@@ -227,6 +237,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	source->restarted_ms = INT64_MIN;
 	source->behind_ms = INT64_MIN;
 	source->behind_since_ms = INT64_MIN;
+	source->refused_since_ms = INT64_MIN;
 	rank_added(clocks, clocks->last_found);
 	note_changed(clocks, clocks->last_found);
 	return source;
@@ -627,7 +638,7 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	if (max_sources == 0)
 		max_sources = 1;
 	while (clocks->count > max_sources)
-		forget(clocks, least_recent(clocks));
+		forget(clocks, least_recent(clocks), false);
 	sources = realloc(clocks->sources, (size_t)max_sources * sizeof(*sources));
 	if (!sources)
 		return -ENOMEM;
@@ -658,7 +669,8 @@ static const struct codec_counter source_counters[] = {
 };
 
 /* [u64 evicted][u32 n] n x ([string name][i64 newest][i64 heard][i64 since][i64 future]
- * [i64 restarted][i64 behind since][i64 behind][counters by name]) */
+ * [i64 restarted][i64 behind since][i64 behind][i64 refused since][counters by name])
+ * (snapshot format 10; 9 had no refused since) */
 void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 {
 	codec_put_u64(writer, clocks->evicted);
@@ -673,6 +685,7 @@ void clocks_save(const struct clocks *clocks, struct codec_writer *writer)
 		codec_put_i64(writer, source->restarted_ms);
 		codec_put_i64(writer, source->behind_since_ms);
 		codec_put_i64(writer, source->behind_ms);
+		codec_put_i64(writer, source->refused_since_ms);
 		codec_put_counters(writer, source_counters, CODEC_COUNTER_COUNT(source_counters),
 				   source);
 	}
@@ -698,6 +711,7 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 		source->restarted_ms = codec_get_i64(reader);
 		source->behind_since_ms = codec_get_i64(reader);
 		source->behind_ms = codec_get_i64(reader);
+		source->refused_since_ms = codec_get_i64(reader);
 		if (codec_get_counters(reader, source_counters,
 				       CODEC_COUNTER_COUNT(source_counters), source) != 0)
 			return -EINVAL;

@@ -51,7 +51,11 @@ struct clocks_source {
 				  * behind) */
 	int64_t behind_ms;   /* host time of its last event while clock_behind is open
 			      * (INT64_MIN: none) */
+	int64_t refused_since_ms; /* host time of its first line refused since its last line
+				   * taken (INT64_MIN: none): feed_rejecting's run (lib/engine.c);
+				   * a heartbeat or a hello does not end it */
 	bool rejecting;       /* feed_rejecting is open (lib/engine.c; false when claimed) */
+	bool seq_rejected;    /* seq_rejected is open (lib/engine.c; false when claimed) */
 };
 
 /* Where the center may release events: everything older than center_ms, and events at
@@ -69,6 +73,13 @@ struct clocks;
 /** NULL on allocation failure. */
 struct clocks *clocks_new(uint32_t max_sources);
 void clocks_free(struct clocks *clocks);
+
+/* A source about to be forgotten to make room (max_sources known): what it held ends. */
+typedef void (*clocks_forget_fn)(struct clocks_source *source, void *ctx);
+
+/** Call fn (NULL: nothing) with each source clocks_get forgets to make room, before it goes;
+ * clocks_resize forgets without it. fn must not call back into clocks. */
+void clocks_set_forget(struct clocks *clocks, clocks_forget_fn fn, void *ctx);
 
 /** The source named name ("" for the unnamed stream), added when new. Never NULL. Its clocks
  * (newest_ms, heard_ms) are written through this pointer before the next clocks_center. */
@@ -131,7 +142,8 @@ uint64_t clocks_evicted(const struct clocks *clocks);
 struct codec_writer;
 struct codec_reader;
 
-/** Change the bound, keeping the most recently heard. 0 or -ENOMEM. */
+/** Change the bound, keeping the most recently heard (the others forgotten, counted, without
+ * the forget function). 0 or -ENOMEM. */
 int clocks_resize(struct clocks *clocks, uint32_t max_sources);
 void clocks_save(const struct clocks *clocks, struct codec_writer *writer);
 /** Load what clocks_save wrote into clocks of the same bound. 0 or -EINVAL. */

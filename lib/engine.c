@@ -51,7 +51,10 @@ struct engine {
 	engine_call_fn on_call;
 	void *call_ctx;
 	struct engine_stats stats;
-	uint32_t seq_rejected_open; /* seq_rejected alerts open: checked only when some are */
+	/* Derived, not saved: the next line or tick first resolves the clock notices of sources
+	 * without a clock (clocks_resize forgot them at a reload) and settles the full system
+	 * alerts' room (sysalerts_settle_full); set by engine_reconfigure and a restore. */
+	bool settle_pending;
 	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
@@ -100,6 +103,7 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 
 static void engine_check_limits(struct engine *engine);
 static void list_limit_counters(struct engine *engine);
+static void clock_forgotten(struct clocks_source *source, void *ctx);
 
 /* The detector took a feed source out of an agency's shared baseline, or back in: a
  * "source_departs" system alert of the agency and source, raised or resolved, with both rates. */
@@ -174,6 +178,8 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->binding = binding_new(config);
 	if (engine->detector)
 		detector_on_source_departure(engine->detector, source_departed, engine);
+	if (engine->clocks)
+		clocks_set_forget(engine->clocks, clock_forgotten, engine);
 	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
@@ -614,10 +620,8 @@ static void raise_seq_rejected(struct engine *engine, struct clocks_source *sour
 	source_notice(engine, source, "seq_rejected", message, &notice);
 	if (notice.ts_ms == INT64_MIN)
 		notice.ts_ms = line_ts_ms;
-	bool was_open = engine->seq_rejected_open &&
-			sysalerts_is_open(engine->sysalerts, "seq_rejected", source->name);
-	if (sysalerts_raise(engine->sysalerts, &notice) && !was_open)
-		engine->seq_rejected_open++;
+	if (sysalerts_raise(engine->sysalerts, &notice))
+		source->seq_rejected = true;
 }
 
 /* A numbered line of source taken: its seq_rejected alert, if open, resolves. */
@@ -626,14 +630,13 @@ static void settle_seq_rejected(struct engine *engine, struct clocks_source *sou
 {
 	char why[96];
 
-	if (!engine->seq_rejected_open ||
-	    !sysalerts_is_open(engine->sysalerts, "seq_rejected", source->name))
-		return; /* the common case: no message formatted for every numbered line */
+	if (!source->seq_rejected)
+		return; /* the common case: no message formatted, no search, for a numbered line */
 	snprintf(why, sizeof(why),
 		 "'s lines are taken again from seq %" PRIu64 "; %" PRIu64 " refused in all", seq,
 		 source->bad_seq);
-	if (resolve_source_notice(engine, source, "seq_rejected", why, NULL))
-		engine->seq_rejected_open--;
+	resolve_source_notice(engine, source, "seq_rejected", why, NULL);
+	source->seq_rejected = false;
 }
 
 /* An event of source accepted: its notices resolve once resolve_after_seconds of reference
@@ -832,6 +835,7 @@ static void hear(struct engine *engine, const struct engine_origin *origin,
 {
 	clocks_heard(source,
 		     origin->received_ms != ENGINE_NO_TIME ? origin->received_ms : engine->now_ms);
+	source->refused_since_ms = INT64_MIN;
 	if (source->rejecting)
 		settle_rejecting(engine, source);
 }
@@ -951,9 +955,11 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 	return false;
 }
 
-/* A line of source refused when none of its lines was taken (nor its hello or a heartbeat
- * heard) for feed.silence_seconds of host time: feed_rejecting opens, once, until a line of
- * it is taken. A source never heard (no hello, no line taken) is not told: invented names. */
+/* A line of source refused: the run of its refused lines starts (refused_since_ms), or, when
+ * every line of it since the run's first was refused for feed.silence_seconds of host time
+ * (heartbeats and hellos do not take a line: they do not end the run), feed_rejecting opens,
+ * once, until a line of it is taken. A source never heard (no hello, no line taken) is not
+ * told: invented names. */
 static void note_refused(struct engine *engine, const struct engine_origin *origin,
 			 struct clocks_source *source, enum event_reject reason)
 {
@@ -964,14 +970,17 @@ static void note_refused(struct engine *engine, const struct engine_origin *orig
 
 	if (source->rejecting || quiet_ms <= 0 || source->heard_ms == INT64_MIN ||
 	    reason == EVENT_REJECT_FUTURE || reason == EVENT_REJECT_BAD_SEQ || /* their own */
-	    origin->received_ms == ENGINE_NO_TIME ||
-	    origin->received_ms - source->heard_ms < quiet_ms)
+	    origin->received_ms == ENGINE_NO_TIME)
+		return;
+	if (source->refused_since_ms == INT64_MIN)
+		source->refused_since_ms = origin->received_ms;
+	if (origin->received_ms - source->refused_since_ms < quiet_ms)
 		return;
 	source_subject(source, subject, sizeof(subject));
 	snprintf(message, sizeof(message),
-		 "%s's lines are all refused: none taken for %" PRId64
+		 "%s's lines have all been refused for %" PRId64
 		 " s (the last refused: %s); its events are not being watched",
-		 subject, (origin->received_ms - source->heard_ms) / 1000,
+		 subject, (origin->received_ms - source->refused_since_ms) / 1000,
 		 event_reject_name(reason));
 	source_notice(engine, source, "feed_rejecting", message, &notice);
 	notice.ts_ms = origin->received_ms;
@@ -1048,10 +1057,78 @@ void engine_prefetch_call(const struct engine *engine, const struct engine_parse
 		detector_prefetch_call(engine->detector, agency, operator_id, ani);
 }
 
+/* Every notice of source that only its own lines can end (clock_ahead, clock_behind,
+ * sender_restarted, seq_rejected, feed_rejecting) resolved with the message "<source>why":
+ * its connection closed, or its clock was forgotten (audit F5). */
+static void end_source_notices(struct engine *engine, struct clocks_source *source,
+			       const char *why)
+{
+	if (source->future_ms != INT64_MIN)
+		resolve_source_notice(engine, source, "clock_ahead", why, &source->future_ms);
+	if (source->behind_ms != INT64_MIN)
+		resolve_source_notice(engine, source, "clock_behind", why, &source->behind_ms);
+	if (source->restarted_ms != INT64_MIN)
+		resolve_source_notice(engine, source, "sender_restarted", why,
+				      &source->restarted_ms);
+	if (source->seq_rejected)
+		resolve_source_notice(engine, source, "seq_rejected", why, NULL);
+	if (source->rejecting)
+		resolve_source_notice(engine, source, "feed_rejecting", why, NULL);
+	source->seq_rejected = source->rejecting = false;
+}
+
+/* What a notice of a source whose clock was forgotten says (after the source's name). */
+static void forgotten_why(const struct engine *engine, char *why, size_t size)
+{
+	snprintf(why, size,
+		 " forgotten (feed.max_sources %" PRIu32 " reached): its clock is gone, and this "
+		 "notice with it",
+		 engine->config.feed.max_sources);
+}
+
+/* clocks_get forgets source to make room (feed.max_sources): its notices end with it. */
+static void clock_forgotten(struct clocks_source *source, void *ctx)
+{
+	struct engine *engine = ctx;
+	char why[128];
+
+	forgotten_why(engine, why, sizeof(why));
+	end_source_notices(engine, source, why);
+}
+
+static bool clock_known(const char *key, void *ctx)
+{
+	const struct engine *engine = ctx;
+
+	return clocks_find(engine->clocks, key) != NULL;
+}
+
+/* After a reload or a restore (settle_pending): the notices of sources without a clock (a
+ * reload's smaller feed.max_sources forgot it) resolved, and the full room's alert settled
+ * (a reload's larger one grew the room). */
+static void settle_after_change(struct engine *engine)
+{
+	static const char *const systems[] = {"clock_ahead", "clock_behind", "sender_restarted",
+					      "seq_rejected", "feed_rejecting", NULL};
+	const char *key, *system;
+	char why[128];
+
+	engine->settle_pending = false;
+	forgotten_why(engine, why, sizeof(why));
+	while ((key = sysalerts_find_unknown(engine->sysalerts, systems, clock_known, engine,
+					     &system))) {
+		struct clocks_source gone = {.name = ""};
+		text_copy(gone.name, key, sizeof(gone.name));
+		if (!resolve_source_notice(engine, &gone, system, why, NULL))
+			break; /* a key longer than a clock's name: never one of them */
+	}
+	sysalerts_settle_full(engine->sysalerts, reference_ms(engine));
+}
+
 /* The connection of source, which had no hello, closed: it holds the center no more, and its
  * clock goes unless events of it still wait for other sources (their release order needs its
- * name: the clock, stale, is then the first forgotten when the table is full); its clock
- * notices are resolved either way, nothing can cause them again (audit F11). */
+ * name: the clock, stale, is then the first forgotten when the table is full); its notices
+ * are resolved either way, nothing can cause them again (audit F11). */
 static void close_source(struct engine *engine, const char *name)
 {
 	const struct clocks_source *found = clocks_find(engine->clocks, name);
@@ -1060,14 +1137,7 @@ static void close_source(struct engine *engine, const char *name)
 	if (!found)
 		return;
 	source = clocks_get(engine->clocks, name);
-	if (source->future_ms != INT64_MIN)
-		resolve_source_notice(engine, source, "clock_ahead",
-				      "'s connection closed: no more of its events can come",
-				      &source->future_ms);
-	if (source->behind_ms != INT64_MIN)
-		resolve_source_notice(engine, source, "clock_behind",
-				      "'s connection closed: no more of its events can come",
-				      &source->behind_ms);
+	end_source_notices(engine, source, "'s connection closed: no more of its events can come");
 	/* It can send no more: it holds the center no more, and what it held back may go. */
 	source->heard_ms = INT64_MIN;
 	source->since_ms = INT64_MIN;
@@ -1114,6 +1184,10 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 	struct clocks_source *source;
 
 	memset(verdict, 0, offsetof(struct engine_verdict, why) + 1); /* why: "" */
+	if (engine->settle_pending) { /* dated by this line's host time */
+		take_time(engine, origin->received_ms, NULL);
+		settle_after_change(engine);
+	}
 	if (parsed->empty && origin->source && origin->source[0] &&
 	    origin->received_ms != ENGINE_NO_TIME)
 		take_empty_line(engine, origin);
@@ -1164,6 +1238,8 @@ void engine_process(struct engine *engine, const char *source, const char *line,
 void engine_tick(struct engine *engine, int64_t received_ms)
 {
 	take_time(engine, received_ms, NULL);
+	if (engine->settle_pending)
+		settle_after_change(engine);
 	release_ready(engine, false);
 }
 
@@ -1266,6 +1342,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
 	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
+	engine->settle_pending = true; /* forgotten clocks' notices, a grown room: next line */
 	return 0;
 }
 
@@ -1705,12 +1782,13 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 10 (9 saved the eviction counts of 9 limits where 10 saves 10,
+ * Snapshot frame, format 11 (10 saved the eviction counts of 9 limits where 11 saves 10,
  * tracker.max_call_seconds added, and tracker.max_operators's count left out the agencies'
- * baselines; 8 did not save the clocks' since, behind_since and behind times; 7 saved a peer
- * baseline per agency where 8 saves one per agency and feed source,
- * detector.baseline.per_source, and did not save the agencies' offered volumes, the storm
- * gate's call_offered counts; 6 saved the duplicate filter's inserts since
+ * baselines; 9 saved no source clock's refused_since_ms, the run of refused lines
+ * feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
+ * open-calls refusals; 7 saved a peer baseline per agency where 8 saves one per agency
+ * and feed source, detector.baseline.per_source, and did not save the agencies' offered
+ * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since
  * its last whole sweep where 7 saves its table's size and its sweep's cursor; 5 wrote the
  * stats structs, the hash tables' slots and some arrays as memory images; 4 also without the
  * owners of calls and operators and the new-operator counts of binding.h, and without the
@@ -1873,15 +1951,22 @@ static const char *open_snapshot(struct codec_reader *reader, const unsigned cha
 	return read_saved_config(reader, saved, why, why_size);
 }
 
-/* The sources whose feed_rejecting a loaded snapshot holds open: marked (not saved). */
+/* The sources whose feed_rejecting or seq_rejected a loaded snapshot holds open: marked (not
+ * saved). */
 static void restore_rejecting(struct engine *engine)
 {
-	if (!sysalerts_count_system(engine->sysalerts, "feed_rejecting"))
+	if (!sysalerts_count_system(engine->sysalerts, "feed_rejecting") &&
+	    !sysalerts_count_system(engine->sysalerts, "seq_rejected"))
 		return;
 	for (size_t i = 0; i < clocks_count(engine->clocks); i++) {
 		const char *name = clocks_at(engine->clocks, i)->name;
-		if (sysalerts_is_open(engine->sysalerts, "feed_rejecting", name))
-			clocks_get(engine->clocks, name)->rejecting = true;
+		bool rejecting = sysalerts_is_open(engine->sysalerts, "feed_rejecting", name);
+		bool seq_rejected = sysalerts_is_open(engine->sysalerts, "seq_rejected", name);
+		if (rejecting || seq_rejected) {
+			struct clocks_source *source = clocks_get(engine->clocks, name);
+			source->rejecting = rejecting;
+			source->seq_rejected = seq_rejected;
+		}
 	}
 }
 
@@ -1909,8 +1994,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 	}
 	if (binding_load(engine->binding, reader) != 0)
 		return -EINVAL;
-	engine->seq_rejected_open = sysalerts_count_system(engine->sysalerts, "seq_rejected");
 	restore_rejecting(engine);
+	engine->settle_pending = true;
 	return reader->failed || reader->pos != reader->len ? -EINVAL : 0;
 }
 

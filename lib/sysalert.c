@@ -283,7 +283,7 @@ bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *
 }
 
 /* Per-source alerts back under three quarters of their rooms: the full table's alert resolved. */
-static void settle_full(struct sysalerts *sysalerts, int64_t ts_ms)
+void sysalerts_settle_full(struct sysalerts *sysalerts, int64_t ts_ms)
 {
 	char message[SYSALERT_MESSAGE_MAX];
 	struct text_builder text = text_builder_start(message, sizeof(message));
@@ -303,6 +303,20 @@ static void settle_full(struct sysalerts *sysalerts, int64_t ts_ms)
 	sysalerts_resolve(sysalerts, &full);
 }
 
+const char *sysalerts_find_unknown(const struct sysalerts *sysalerts, const char *const *systems,
+				   sysalert_known_fn known, void *ctx, const char **system)
+{
+	for (uint32_t i = 0; i < sysalerts->count; i++) {
+		const struct sysalert *kept = &sysalerts->open[i];
+		for (const char *const *one = systems; *one; one++)
+			if (strcmp(kept->system, *one) == 0 && !known(kept->key, ctx)) {
+				*system = kept->system;
+				return kept->key;
+			}
+	}
+	return NULL;
+}
+
 bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
 {
 	struct sysalert *kept = find(sysalerts, notice->system, notice->key, notice->source);
@@ -319,7 +333,7 @@ bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice
 	memmove(kept, kept + 1, (sysalerts->count - position - 1) * sizeof(*kept));
 	sysalerts->count--;
 	if (of_source)
-		settle_full(sysalerts, notice->ts_ms);
+		sysalerts_settle_full(sysalerts, notice->ts_ms);
 	return true;
 }
 

@@ -75,6 +75,20 @@ bool sysalerts_raise(struct sysalerts *sysalerts, const struct sysalert_notice *
 /** Close the open alert of (system, key) with a "resolved" notice; false when none is open. */
 bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice);
 
+/** The full table's alert (SYSALERTS_FULL_KEY) resolved, dated ts_ms, when the per-source
+ * alerts are back under three quarters of their rooms (after sysalerts_reserve grew them:
+ * a resolve does it by itself). */
+void sysalerts_settle_full(struct sysalerts *sysalerts, int64_t ts_ms);
+
+/* Does the caller still know the feed source key? */
+typedef bool (*sysalert_known_fn)(const char *key, void *ctx);
+
+/** The key of the oldest open alert of one of systems (a NULL-terminated list) whose key
+ * known() does not know, its system in *system; NULL when there is none. Both valid until the
+ * table changes. */
+const char *sysalerts_find_unknown(const struct sysalerts *sysalerts, const char *const *systems,
+				   sysalert_known_fn known, void *ctx, const char **system);
+
 /** True when a system alert with this alert_id is open. */
 bool sysalerts_alert_open(const struct sysalerts *sysalerts, const char *alert_id);
 

@@ -144,6 +144,26 @@ static void send_ok(struct fixture *f, const char *source, int64_t received_ms, 
 	assert_false(verdict.duplicate);
 }
 
+/* source's hello or heartbeat (an empty line) at host time now_ms. */
+static void heartbeat(struct fixture *f, const char *source, int64_t now_ms)
+{
+	struct engine_verdict verdict;
+
+	send_from(f, source, now_ms, "", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.counted_line);
+}
+
+/* A line of the connection key (no hello) at host time received_ms; closed: its close. */
+static void send_unnamed(struct fixture *f, const char *key, int64_t received_ms,
+			 const char *line, bool closed, struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = key, .named = false, .closed = closed,
+				       .received_ms = received_ms};
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
 /* An incident line of call_id at ts_ms, with seq when seq > 0. */
 static const char *incident(const char *call_id, int64_t ts_ms, uint64_t seq)
 {
@@ -595,23 +615,42 @@ static void test_restarted_sender(void **state)
 	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
 	"re taken again from seq 3; 3 refused in all\"}"
 #define FEED_REJECTING_FIRING \
-	"{\"alert\":\"firing\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":1,\"ts\":\"2026-" \
-	"11-29T08:05:00.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"severi" \
-	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines a" \
-	"re all refused: none taken for 300 s (the last refused: missing_field); its even" \
-	"ts are not being watched\"}"
+	"{\"alert\":\"firing\",\"alert_id\":\"1a114f9bf4532820\",\"seq\":1,\"ts\":\"2026-" \
+	"11-29T08:06:40.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"severi" \
+	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines h" \
+	"ave all been refused for 300 s (the last refused: missing_field); its events are" \
+	" not being watched\"}"
 #define FEED_REJECTING_RESOLVED \
-	"{\"alert\":\"resolved\",\"alert_id\":\"1a39bc7c88e0ea51\",\"seq\":2,\"ts\":\"202" \
+	"{\"alert\":\"resolved\",\"alert_id\":\"1a114f9bf4532820\",\"seq\":2,\"ts\":\"202" \
 	"6-11-29T08:06:41.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"seve" \
 	"rity\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines" \
 	" are taken again\"}"
-#define SYSTEM_ALERTS_FIRING \
-	"{\"alert\":\"firing\",\"alert_id\":\"1fb1872f00a7391b\",\"seq\":11,\"ts\":\"2026" \
-	"-11-29T08:00:00.010Z\",\"type\":\"system\",\"system\":\"limit\",\"severity\":\"w" \
-	"arning\",\"limit\":\"system_alerts\",\"evicted\":1,\"message\":\"system alerts o" \
-	"f feed sources not shown: their room is full (10 open, 10 of connections without" \
-	" a hello, which may hold 10): 1 dropped so far; raise feed.max_sources\"}"
-
+#define CLOCK_AHEAD_FORGOTTEN \
+	"{\"alert\":\"resolved\",\"alert_id\":\"95adacec93459c44\",\"seq\":9,\"ts\":\"202" \
+	"6-11-29T08:00:00.008Z\",\"type\":\"system\",\"system\":\"clock_ahead\",\"severit" \
+	"y\":\"critical\",\"source\":\"#1.0\",\"message\":\"feed source #1.0 forgotten (f" \
+	"eed.max_sources 8 reached): its clock is gone, and this notice with it\"}"
+#define SEQ_REJECTED_FORGOTTEN \
+	"{\"alert\":\"resolved\",\"alert_id\":\"d0dda41bb1327d27\",\"seq\":3,\"ts\":\"202" \
+	"6-11-29T08:05:04.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\",\"severi" \
+	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1 forgotten" \
+	" (feed.max_sources 2 reached): its clock is gone, and this notice with it\"}"
+#define FEED_REJECTING_FORGOTTEN \
+	"{\"alert\":\"resolved\",\"alert_id\":\"cf4e03d7d502367d\",\"seq\":5,\"ts\":\"202" \
+	"6-11-29T08:05:05.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"seve" \
+	"rity\":\"critical\",\"source\":\"cad-2\",\"message\":\"feed source cad-2 forgott" \
+	"en (feed.max_sources 2 reached): its clock is gone, and this notice with it\"}"
+#define FEED_REJECTING_CLOSED \
+	"{\"alert\":\"resolved\",\"alert_id\":\"f271163d5e1bed21\",\"seq\":2,\"ts\":\"202" \
+	"6-11-29T08:05:02.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"seve" \
+	"rity\":\"critical\",\"source\":\"#1.1\",\"message\":\"feed source #1.1's connect" \
+	"ion closed: no more of its events can come\"}"
+#define FEED_REJECTING_AFTER_QUIET \
+	"{\"alert\":\"firing\",\"alert_id\":\"d043b2357f1b6472\",\"seq\":1,\"ts\":\"2026-" \
+	"11-29T09:05:00.000Z\",\"type\":\"system\",\"system\":\"feed_rejecting\",\"severi" \
+	"ty\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's lines h" \
+	"ave all been refused for 300 s (the last refused: missing_field); its events are" \
+	" not being watched\"}"
 /* A numbered line of cad-1 under epoch, heard at received_ms (host time). */
 static void send_numbered_at(struct fixture *f, const char *epoch, bool first, uint64_t seq,
 			     const char *call_id, int64_t received_ms,
@@ -720,8 +759,10 @@ static void test_refused_source_raises_no_clock_ahead(void **state)
 }
 
 /* feed.max_sources 8: room for 40 per-source system alerts, 10 of connections without a
- * hello. 12 one-line connections from the future: 10 clock_ahead, then the limit alert
- * system_alerts; the journal's alert still opens (before: dropped once the table was full). */
+ * hello, and for 8 clocks. 12 one-line connections from the future, none closed: each of the
+ * last 4 forgets a clock heard of least recently (none was heard: #1.0 first), and its
+ * clock_ahead resolves with it (before: open for ever, and the 11th and 12th filled the room,
+ * told by the system_alerts limit); the journal's alert opens. */
 static void test_unnamed_clock_ahead_bounded(void **state)
 {
 	struct fixture *f = *state;
@@ -739,20 +780,149 @@ static void test_unnamed_clock_ahead_bounded(void **state)
 		engine_process_from(f->engine, &origin, future, strlen(future), &verdict);
 		assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
 	}
-	assert_int_equal(f->alert_count, 11);
-	assert_non_null(strstr(f->alerts[9], "\"system\":\"clock_ahead\""));
-	assert_string_equal(f->alerts[10], SYSTEM_ALERTS_FIRING);
-	assert_int_equal(engine_stats(f->engine)->system_alerts_dropped, 2);
+	assert_int_equal(f->alert_count, 16);
+	assert_string_equal(f->alerts[8], CLOCK_AHEAD_FORGOTTEN);
+	assert_non_null(strstr(f->alerts[9], "\"alert\":\"firing\""));
+	assert_non_null(strstr(f->alerts[9], "\"source\":\"#1.8\""));
+	int open = 0;
+	for (int i = 0; i < 12; i++) {
+		snprintf(key, sizeof(key), "#1.%d", i);
+		open += engine_system_alert_open(f->engine, "clock_ahead", key);
+	}
+	assert_int_equal(open, 8); /* one for each clock known */
+	assert_false(engine_system_alert_open(f->engine, "limit", "system_alerts"));
+	assert_int_equal(engine_stats(f->engine)->system_alerts_dropped, 0);
+	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 4);
 	assert_int_equal(engine_control(f->engine, degraded, strlen(degraded), T0 + 20, why,
 					sizeof(why)),
 			 0);
-	assert_int_equal(f->alert_count, 12);
+	assert_int_equal(f->alert_count, 17);
 	assert_true(engine_system_alert_open(f->engine, "journal_degraded", ""));
 }
 
+/* feed.max_sources 2: cad-1's seq_rejected and cad-2's feed_rejecting are open when cad-3 and
+ * cad-4 come: each forgets the clock heard of least recently, and its notices resolve, saying
+ * why (before: open for ever). cad-1 back starts afresh: its next jump opens seq_rejected
+ * again, and its numbered lines look for nothing while none is open (review M2). */
+static void test_forgotten_source_notices_resolve(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	const char *bad = "{\"type\":\"call_start\",\"ts\":1795939200000}";
+
+	f->config.feed.max_sources = 2;
+	renew_engine(f);
+	send_numbered_at(f, "", true, 1, "a", T0, &verdict);
+	send_numbered_at(f, "", false, 2000000, "b", T0 + 1000, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_BAD_SEQ);
+	send_ok(f, "cad-2", T0 + 2000, incident("c", T0 + 2000, 0));
+	send_from(f, "cad-2", T0 + 3000, bad, &verdict);
+	send_from(f, "cad-2", T0 + 303000, bad, &verdict);
+	assert_int_equal(f->alert_count, 2);
+	assert_true(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
+	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "cad-2"));
+	send_ok(f, "cad-3", T0 + 304000, incident("d", T0 + 304000, 0));
+	assert_false(engine_system_alert_open(f->engine, "seq_rejected", "cad-1"));
+	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "cad-2"));
+	send_ok(f, "cad-4", T0 + 305000, incident("e", T0 + 305000, 0));
+	assert_false(engine_system_alert_open(f->engine, "feed_rejecting", "cad-2"));
+	assert_int_equal(f->alert_count, 5);
+	assert_string_equal(f->alerts[2], SEQ_REJECTED_FORGOTTEN);
+	assert_string_equal(f->alerts[4], FEED_REJECTING_FORGOTTEN);
+}
+
+/* feed.max_sources 4 reloaded as 2 (a reload is not a line: it sends nothing): the clocks
+ * heard of least recently, cad-1's (clock_ahead open) and cad-2's, are forgotten, and the next
+ * line resolves cad-1's notice, saying why (before: open for ever). */
+static void test_reload_forgets_source_notices(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	f->config.feed.max_sources = 4;
+	renew_engine(f);
+	for (int i = 1; i <= 4; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "cad-%d", i);
+		send_ok(f, name, T0 + i * 1000, incident(name, T0 + i * 1000, 0));
+	}
+	send_from(f, "cad-1", T0 + 5000, incident("x", T0 + YEAR, 0), &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_FUTURE);
+	assert_int_equal(f->alert_count, 1);
+	f->config.feed.max_sources = 2;
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_int_equal(f->alert_count, 1);
+	assert_int_equal(engine_source_count(f->engine), 2);
+	send_ok(f, "cad-3", T0 + 6000, incident("y", T0 + 6000, 0));
+	assert_int_equal(f->alert_count, 3); /* and the feed.max_sources limit: 2 forgotten */
+	assert_string_equal(f->alerts[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"15982147dde4b8c3\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:00:06.000Z\",\"type\":\"system\",\"system\":"
+			    "\"clock_ahead\",\"severity\":\"critical\",\"source\":\"cad-1\","
+			    "\"message\":\"feed source cad-1 forgotten (feed.max_sources 2 reached): "
+			    "its clock is gone, and this notice with it\"}");
+	assert_false(engine_system_alert_open(f->engine, "clock_ahead", "cad-1"));
+}
+
+/* feed.max_sources 8: room for 40 per-source system alerts; 41 feed_silent told: the 41st is
+ * dropped, told by the system_alerts limit. A reload to 16 grows the room to 80: the next
+ * tick resolves the limit alert (before: open until a per-source alert resolved). */
+static void test_grown_room_resolves_system_alerts_limit(void **state)
+{
+	struct fixture *f = *state;
+	char line[128], why[128];
+
+	f->config.feed.max_sources = 8;
+	renew_engine(f);
+	for (int i = 0; i < 41; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":"
+			 "\"cad-%d\",\"seconds\":300}",
+			 i);
+		assert_int_equal(engine_control(f->engine, line, strlen(line), T0 + i, why,
+						sizeof(why)),
+				 0);
+	}
+	assert_int_equal(f->alert_count, 41);
+	assert_true(engine_system_alert_open(f->engine, "limit", "system_alerts"));
+	f->config.feed.max_sources = 16;
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_int_equal(f->alert_count, 41);
+	engine_tick(f->engine, T0 + 1000);
+	assert_int_equal(f->alert_count, 42);
+	assert_string_equal(f->alerts[41],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"068e8c2ef2a7f65c\",\"seq\":42,"
+			    "\"ts\":\"2026-11-29T08:00:01.000Z\",\"type\":\"system\",\"system\":"
+			    "\"limit\",\"severity\":\"warning\",\"limit\":\"system_alerts\","
+			    "\"evicted\":1,\"message\":\"system alerts of feed sources have room "
+			    "again: 1 dropped in all\"}");
+	assert_false(engine_system_alert_open(f->engine, "limit", "system_alerts"));
+}
+
+/* A connection without a hello (#1.1): a line taken, then only refused ones for 300 s:
+ * feed_rejecting; its connection closes: resolved, saying so (before: open for ever, its key
+ * never sends again). */
+static void test_closed_connection_resolves_feed_rejecting(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	const char *bad = "{\"type\":\"call_start\",\"ts\":1795939200000}";
+
+	send_unnamed(f, "#1.1", T0, incident("a", T0, 0), false, &verdict);
+	send_unnamed(f, "#1.1", T0 + 1000, bad, false, &verdict);
+	send_unnamed(f, "#1.1", T0 + 301000, bad, false, &verdict);
+	assert_int_equal(f->alert_count, 1);
+	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "#1.1"));
+	send_unnamed(f, "#1.1", T0 + 302000, "", true, &verdict);
+	assert_int_equal(f->alert_count, 2);
+	assert_string_equal(f->alerts[1], FEED_REJECTING_CLOSED);
+	assert_false(engine_system_alert_open(f->engine, "feed_rejecting", "#1.1"));
+	assert_int_equal(engine_source_count(f->engine), 0);
+}
+
 /* cad-1, heard once, then only refused lines (a call-taker it may not speak for, a bad line):
- * after feed.silence_seconds (300) of host time with none taken, feed_rejecting opens, once;
- * its next line taken resolves it. cad-x, never heard, is not told. */
+ * after feed.silence_seconds (300) of host time since the first of them, feed_rejecting
+ * opens, once; its next line taken resolves it. cad-x, never heard, is not told. */
 static void test_feed_rejecting_notice(void **state)
 {
 	struct fixture *f = *state;
@@ -765,9 +935,11 @@ static void test_feed_rejecting_notice(void **state)
 	send_from(f, "cad-x", T0 + 100000, bad, &verdict);
 	send_from(f, "cad-1", T0 + 299999, bad, &verdict);
 	assert_int_equal(f->alert_count, 0);
-	send_from(f, "cad-1", T0 + 300000, bad, &verdict);
+	send_from(f, "cad-1", T0 + 399999, bad, &verdict);
+	assert_int_equal(f->alert_count, 0);
 	send_from(f, "cad-x", T0 + 400000, bad, &verdict);
 	send_from(f, "cad-1", T0 + 400000, bad, &verdict);
+	send_from(f, "cad-1", T0 + 400500, bad, &verdict);
 	assert_int_equal(f->alert_count, 1);
 	assert_string_equal(f->alerts[0], FEED_REJECTING_FIRING);
 	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
@@ -775,6 +947,33 @@ static void test_feed_rejecting_notice(void **state)
 	assert_int_equal(f->alert_count, 2);
 	assert_string_equal(f->alerts[1], FEED_REJECTING_RESOLVED);
 	assert_false(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
+}
+
+/* Review D3: cad-1's line taken at 08:00, then an hour of quiet. Its first refused line starts
+ * the run (before: it fired at once, the last line taken an hour old); heartbeats in between do
+ * not end it (before: each one did, so a CAD that heartbeats was never told): 300 s after the
+ * run's first refused line, feed_rejecting opens. */
+static void test_feed_rejecting_after_quiet_and_heartbeats(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	const char *bad = "{\"type\":\"call_start\",\"ts\":1795939200000}";
+
+	send_ok(f, "cad-1", T0, incident("a", T0, 0));
+	send_from(f, "cad-1", T0 + 60 * MINUTE, bad, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_MISSING_FIELD);
+	assert_int_equal(f->alert_count, 0);
+	heartbeat(f, "cad-1", T0 + 61 * MINUTE);
+	send_from(f, "cad-1", T0 + 62 * MINUTE, bad, &verdict);
+	heartbeat(f, "cad-1", T0 + 63 * MINUTE);
+	heartbeat(f, "cad-1", T0 + 64 * MINUTE);
+	send_from(f, "cad-1", T0 + 65 * MINUTE - 1, bad, &verdict);
+	assert_int_equal(f->alert_count, 0);
+	heartbeat(f, "cad-1", T0 + 65 * MINUTE - 1);
+	send_from(f, "cad-1", T0 + 65 * MINUTE, bad, &verdict);
+	assert_int_equal(f->alert_count, 1);
+	assert_string_equal(f->alerts[0], FEED_REJECTING_AFTER_QUIET);
+	assert_true(engine_system_alert_open(f->engine, "feed_rejecting", "cad-1"));
 }
 
 /* The reorder buffer (tracker.max_reorder_events, at its least: 16) full while cad-1 waits for
@@ -931,13 +1130,50 @@ static void run_steps(struct engine *engine, size_t from, size_t to)
 	}
 }
 
+typedef void (*script_fn)(struct engine *engine, size_t from, size_t to);
+
+/* A new engine under f->config fed steps [0, cut) of run, snapshotted, restored (checked by
+ * check after step cut == at), and fed the rest, for every cut: f's alerts, byte for byte. */
+static void expect_same_at_every_cut(struct fixture *f, script_fn run, size_t steps, size_t at,
+				     void (*check)(const struct engine *engine))
+{
+	static struct fixture split;
+	char why[128];
+
+	for (size_t cut = 0; cut <= steps; cut++) {
+		struct codec_writer writer = {0};
+		memset(&split, 0, sizeof(split));
+		struct engine *before = engine_new(&f->config, collect_alert, &split);
+		run(before, 0, cut);
+		engine_snapshot(before, &writer);
+		engine_free(before);
+		assert_false(writer.failed);
+		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect_alert,
+						      &split, why, sizeof(why));
+		codec_writer_release(&writer);
+		assert_non_null(after);
+		if (cut == at)
+			check(after);
+		run(after, cut, steps);
+		engine_free(after);
+		assert_int_equal(split.alert_count, f->alert_count);
+		for (size_t i = 0; i < f->alert_count; i++)
+			assert_string_equal(split.alerts[i], f->alerts[i]);
+	}
+}
+
+/* After step 3: cad-2's clock_ahead and cad-1's sender_restarted open. */
+static void notices_open_at_3(const struct engine *engine)
+{
+	assert_true(engine_system_alert_open(engine, "clock_ahead", "cad-2"));
+	assert_true(engine_system_alert_open(engine, "sender_restarted", "cad-1"));
+}
+
 /* A snapshot taken with clock_ahead and sender_restarted open (or between any two lines),
  * restored, and fed the rest: the same notices, byte for byte, as one run. */
 static void test_source_notices_survive_snapshot(void **state)
 {
 	struct fixture *f = *state;
-	static struct fixture split;
-	char why[128];
 
 	run_steps(f->engine, 0, NOTICE_STEPS);
 	assert_int_equal(f->alert_count, 4);
@@ -963,28 +1199,110 @@ static void test_source_notices_survive_snapshot(void **state)
 	assert_non_null(strstr(
 		f->alerts[3], "{\"alert\":\"resolved\",\"alert_id\":\"9ceb44f5fa130cbc\",\"seq\":4,"
 			      "\"ts\":\"2026-11-29T08:01:40.000Z\""));
-	for (size_t cut = 0; cut <= NOTICE_STEPS; cut++) {
-		struct codec_writer writer = {0};
-		memset(&split, 0, sizeof(split));
-		struct engine *before = engine_new(&f->config, collect_alert, &split);
-		run_steps(before, 0, cut);
-		engine_snapshot(before, &writer);
-		engine_free(before);
-		assert_false(writer.failed);
-		struct engine *after = engine_restore(writer.data, writer.len, NULL, collect_alert,
-						      &split, why, sizeof(why));
-		codec_writer_release(&writer);
-		assert_non_null(after);
-		if (cut == 3) {
-			assert_true(engine_system_alert_open(after, "clock_ahead", "cad-2"));
-			assert_true(engine_system_alert_open(after, "sender_restarted", "cad-1"));
-		}
-		run_steps(after, cut, NOTICE_STEPS);
-		engine_free(after);
-		assert_int_equal(split.alert_count, f->alert_count);
-		for (size_t i = 0; i < f->alert_count; i++)
-			assert_string_equal(split.alerts[i], f->alerts[i]);
+	expect_same_at_every_cut(f, run_steps, NOTICE_STEPS, 3, notices_open_at_3);
+}
+
+/* How a line of ending_script is made: taken, refused (a missing field), a heartbeat, the
+ * close of a connection without a hello, a line from a year ahead. */
+enum ending_act { TAKEN, REFUSED, BEAT, CLOSE, FUTURE };
+
+/* One line of ending_script: a source ("#..." without a hello), its host time, what it is,
+ * and its seq (0: none). */
+struct ending_step {
+	const char *source;
+	int64_t received_ms;
+	enum ending_act act;
+	uint64_t seq;
+};
+
+/* feed.max_sources 3: notices raised, then ended by a close and by clocks forgotten. */
+static const struct ending_step ending_script[] = {
+	{"cad-1", T0, TAKEN, 0},
+	{"cad-1", T0 + 60000, BEAT, 0},
+	{"cad-1", T0 + 100000, REFUSED, 0},  /* its run of refused lines starts */
+	{"cad-1", T0 + 200000, BEAT, 0},     /* does not end it */
+	{"cad-1", T0 + 400000, REFUSED, 0},  /* feed_rejecting */
+	{"#1.1", T0 + 401000, TAKEN, 0},
+	{"#1.1", T0 + 402000, REFUSED, 0},
+	{"#1.1", T0 + 702000, REFUSED, 0},   /* feed_rejecting */
+	{"#1.1", T0 + 703000, CLOSE, 0},     /* resolved: connection closed */
+	{"cad-2", T0 + 704000, FUTURE, 0},   /* clock_ahead */
+	{"cad-3", T0 + 705000, TAKEN, 1},
+	{"cad-3", T0 + 705500, TAKEN, 2000000}, /* seq_rejected */
+	{"cad-4", T0 + 706000, TAKEN, 0},    /* forgets cad-2: clock_ahead resolved */
+	{"cad-5", T0 + 707000, TAKEN, 0},    /* forgets cad-1: feed_rejecting resolved */
+	{"cad-6", T0 + 708000, TAKEN, 0},    /* forgets cad-3: seq_rejected resolved */
+};
+#define ENDING_STEPS (sizeof(ending_script) / sizeof(ending_script[0]))
+
+static void run_ending(struct engine *engine, size_t from, size_t to)
+{
+	struct engine_verdict verdict;
+
+	for (size_t i = from; i < to; i++) {
+		const struct ending_step *step = &ending_script[i];
+		struct engine_origin origin = {.source = step->source,
+					       .named = step->source[0] != '#',
+					       .first_of_connection = step->seq == 1,
+					       .closed = step->act == CLOSE,
+					       .received_ms = step->received_ms};
+		char call_id[32];
+		const char *line = "";
+		snprintf(call_id, sizeof(call_id), "e%zu", i);
+		if (step->act == TAKEN)
+			line = incident(call_id, step->received_ms, step->seq);
+		else if (step->act == FUTURE)
+			line = incident(call_id, step->received_ms + YEAR, 0);
+		else if (step->act == REFUSED)
+			line = "{\"type\":\"call_start\",\"ts\":1795939200000}";
+		engine_process_from(engine, &origin, line, strlen(line), &verdict);
 	}
+}
+
+/* After step 7 (a snapshot at cut 8): cad-1's and #1.1's feed_rejecting open. */
+static void rejecting_open_at_8(const struct engine *engine)
+{
+	assert_true(engine_system_alert_open(engine, "feed_rejecting", "cad-1"));
+	assert_true(engine_system_alert_open(engine, "feed_rejecting", "#1.1"));
+}
+
+/* Review D3, D5, M2: feed_rejecting through heartbeats, resolved by a close and by a clock
+ * forgotten, clock_ahead and seq_rejected by clocks forgotten, each saying why; and a
+ * snapshot between any two lines, restored (the run of refused lines, the open notices' marks)
+ * and fed the rest, gives the same notices, byte for byte (replay equals live). */
+static void test_ending_notices_survive_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const expected[][3] = {
+		{"firing\",\"alert_id\":\"1a114f9bf4532820\",\"seq\":1,", "\"source\":\"cad-1\"",
+		 "lines have all been refused for 300 s (the last refused: missing_field)"},
+		{"firing\",\"alert_id\":\"072195353c04b7fc\",\"seq\":2,", "\"source\":\"#1.1\"",
+		 "lines have all been refused for 300 s"},
+		{"resolved\",\"alert_id\":\"072195353c04b7fc\",\"seq\":3,", "\"source\":\"#1.1\"",
+		 "\"feed source #1.1's connection closed: no more of its events can come\"}"},
+		{"firing\",\"alert_id\":\"122bce5274594006\",\"seq\":4,", "\"clock_ahead\"",
+		 "\"feed source cad-2's clock is 1 year ahead"},
+		{"firing\",\"alert_id\":\"80ebad71cc250d79\",\"seq\":5,", "\"seq_rejected\"",
+		 "\"feed source cad-3's lines are refused: seq 2000000"},
+		{"resolved\",\"alert_id\":\"122bce5274594006\",\"seq\":6,", "\"clock_ahead\"",
+		 "\"feed source cad-2 forgotten (feed.max_sources 3 reached): its clock is gone, "
+		 "and this notice with it\"}"},
+		{"firing\",\"alert_id\":\"795d110b4c09fdcf\",\"seq\":7,", "\"feed.max_sources\"",
+		 "1 so far"},
+		{"resolved\",\"alert_id\":\"1a114f9bf4532820\",\"seq\":8,", "\"feed_rejecting\"",
+		 "\"feed source cad-1 forgotten (feed.max_sources 3 reached)"},
+		{"resolved\",\"alert_id\":\"80ebad71cc250d79\",\"seq\":9,", "\"seq_rejected\"",
+		 "\"feed source cad-3 forgotten (feed.max_sources 3 reached)"},
+	};
+
+	f->config.feed.max_sources = 3;
+	renew_engine(f);
+	run_ending(f->engine, 0, ENDING_STEPS);
+	assert_int_equal(f->alert_count, sizeof(expected) / sizeof(expected[0]));
+	for (size_t i = 0; i < f->alert_count; i++)
+		for (size_t k = 0; k < 3; k++)
+			assert_non_null(strstr(f->alerts[i], expected[i][k]));
+	expect_same_at_every_cut(f, run_ending, ENDING_STEPS, 8, rejecting_open_at_8);
 }
 
 /* ---- any interleaving of the sources gives the merged run's alerts ----------------------- */
@@ -1460,16 +1778,6 @@ static void test_center_matches_old_computation(void **state)
 
 /* ---- one wrong or idle clock must not blind the center (audit F1, F2, F10, F11) ---------- */
 
-/* source's hello or heartbeat (an empty line) at host time now_ms. */
-static void heartbeat(struct fixture *f, const char *source, int64_t now_ms)
-{
-	struct engine_verdict verdict;
-
-	send_from(f, source, now_ms, "", &verdict);
-	assert_int_equal(verdict.reject, EVENT_OK);
-	assert_false(verdict.counted_line);
-}
-
 /* A call of call-taker a1 from source: started 5 s before end_ms, ended by the caller. */
 static void send_call(struct fixture *f, const char *source, int64_t received_ms,
 		      const char *call_id, int64_t end_ms)
@@ -1642,16 +1950,6 @@ static void test_slow_clock_stops_holding_and_is_named(void **state)
 	assert_false(engine_system_alert_open(f->engine, "clock_behind", "cad-slow"));
 }
 
-/* A line of the connection key (no hello) at host time received_ms; closed: its close. */
-static void send_unnamed(struct fixture *f, const char *key, int64_t received_ms,
-			 const char *line, bool closed, struct engine_verdict *verdict)
-{
-	struct engine_origin origin = {.source = key, .named = false, .closed = closed,
-				       .received_ms = received_ms};
-
-	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
-}
-
 /* Audit F11: a connection without a hello leaves its "#S.N" clock when it closes, with its
  * clock_ahead resolved, unless events of it still wait in the reorder buffer (then the clock
  * stays, to be forgotten in time). A CAD reconnecting every minute no longer fills
@@ -1759,6 +2057,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_jump_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_rejecting_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_rejecting_after_quiet_and_heartbeats,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forgotten_source_notices_resolve, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_closed_connection_resolves_feed_rejecting,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_forgets_source_notices, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_grown_room_resolves_system_alerts_limit,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_source_raises_no_clock_ahead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unnamed_clock_ahead_bounded, setup, teardown),
@@ -1766,6 +2074,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reorder_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_table_limit_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_notices_survive_snapshot, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ending_notices_survive_snapshot, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_standby_holds_the_center_only_after_its_hello,
 						setup, teardown),

@@ -1260,7 +1260,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 10: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 11: replaying the journal instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
@@ -1460,9 +1460,12 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directory a cadmond of the previous snapshot format (8, main 03c9578..) left after
- * the first UPGRADE_LINES lines of the stream and a clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
+/* The state directories cadmond of the three previous snapshot formats (10, main 9780c8a; 9,
+ * main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the stream and
+ * a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format10"
+#define UPGRADE_FORMAT9_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
+#define UPGRADE_FORMAT8_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format8"
 #define UPGRADE_LINES 600
 
 static void run_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -1493,25 +1496,23 @@ static void write_upgrade_state(struct fixture *f, const char *out)
 		  out, out, h->state_dir, out, out, out);
 }
 
-/* An upgrade: the state directory of the previous format is recovered by this cadmond (its
- * snapshot reported and the journal replayed, the log says so), and the alerts are exactly
- * those of a straight run of this build, same seq, same content, before and after. */
-static void test_upgrade_from_previous_format(void **state)
+/* An upgrade: the state directory dir of an older format is recovered by this cadmond (its
+ * snapshot reported as of format, the journal replayed, the log says so), and the alerts are
+ * exactly those of a straight run of this build, same seq, same content, before and after. */
+static void recover_upgrade_state(struct fixture *f, const char *dir, int format)
 {
-	struct fixture *f = *state;
 	struct harness *h = &f->harness;
-	const char *out = getenv("CADMON_WRITE_UPGRADE_STATE");
+	char reported[128];
 
-	if (out) {
-		write_upgrade_state(f, out);
-		return;
-	}
 	assert_int_equal(harness_temp_dir("state", h->state_dir), 0);
 	h->own_state_dir = true;
-	run_shell("cp -R '%s'/. '%s'", UPGRADE_STATE_DIR, h->state_dir);
+	run_shell("cp -R '%s'/. '%s'", dir, h->state_dir);
 	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
 	assert_int_equal(harness_start(h, &default_options), 0);
-	expect_log(h, "snapshot format 9, this cadmond reads 10: replaying the journal instead\n");
+	snprintf(reported, sizeof(reported),
+		 "snapshot format %d, this cadmond reads 11: replaying the journal instead\n",
+		 format);
+	expect_log(h, reported);
 	expect_log(h, "recovery: no snapshot + ");
 	console_connect(&f->console, h); /* {"since":0} */
 	sender_connect(&f->sender, h);
@@ -1520,6 +1521,29 @@ static void test_upgrade_from_previous_format(void **state)
 	sender_close(&f->sender);
 	assert_int_equal(harness_stop(h), 0);
 	assert_int_equal(stopped_events(h), reference_events);
+}
+
+/* The previous format's state directory (10), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
+static void test_upgrade_from_previous_format(void **state)
+{
+	struct fixture *f = *state;
+	const char *out = getenv("CADMON_WRITE_UPGRADE_STATE");
+
+	if (out)
+		write_upgrade_state(f, out);
+	else
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 10);
+}
+
+/* The formats before it (9, 8): still recovered the same way. */
+static void test_upgrade_from_format9(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT9_STATE_DIR, 9);
+}
+
+static void test_upgrade_from_format8(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT8_STATE_DIR, 8);
 }
 
 /* The segments in state_dir/journal, by first record, into firsts (sorted); returns how many. */
@@ -1966,6 +1990,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format9, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format8, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_kill_after_degraded_snapshot_keeps_alerts,
 						fixture_setup, fixture_teardown),
