@@ -527,6 +527,60 @@ static void test_slow_receiver_drops_raise_limit_alert(void **state)
 	scripted_stop(&server);
 }
 
+/* A request dropped after its retries is not a full queue: no receivers[].max_queue alert
+ * (receiver_down tells failures); the next line on the console is the next shift alert. */
+static void test_failed_drop_is_not_a_full_queue(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&server, 1);
+	snprintf(yaml, sizeof yaml,
+		 "detector:\n"
+		 "  premature: {max_talk_seconds: 20}\n"
+		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
+		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
+		 "severity: info}]\n"
+		 "log: {rate_limit_seconds: 1}\n"
+		 "receivers:\n"
+		 "  - {name: flaky, type: webhook, url: \"http://127.0.0.1:%u/\", max_retries: 0,"
+		 " down_after_failures: 1000}\n",
+		 server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	int feed = harness_connect_feed(&h);
+	assert_true(feed >= 0);
+	assert_int_equal(harness_send(feed,
+				      "{\"type\":\"call_start\",\"call_id\":\"c0\",\"ts\":"
+				      "\"2026-11-29T08:00:00Z\",\"operator\":\"op-0\"}\n"
+				      "{\"type\":\"call_end\",\"call_id\":\"c0\",\"ts\":"
+				      "\"2026-11-29T08:00:10Z\",\"released_by\":\"operator\"}\n"),
+			 0);
+	read_line(console, line);
+	assert_non_null(strstr(line, "\"alert\":\"firing\""));
+	assert_non_null(strstr(line, "\"operator\":\"op-0\""));
+	expect_logged(&h, "receiver flaky: request dropped after 1 attempts, 1 dropped so far",
+		      WAIT_MS);
+	usleep(2500 * 1000); /* two of the limits' ticks (log.rate_limit_seconds 1) */
+	assert_int_equal(harness_send(feed,
+				      "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":"
+				      "\"2026-11-29T08:01:00Z\",\"operator\":\"op-1\"}\n"
+				      "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":"
+				      "\"2026-11-29T08:01:10Z\",\"released_by\":\"operator\"}\n"),
+			 0);
+	read_line(console, line);
+	assert_non_null(strstr(line, "\"alert\":\"firing\""));
+	assert_non_null(strstr(line, "\"operator\":\"op-1\""));
+	close(feed);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
 /* An Alertmanager receiver re-posts its open alerts every resend_seconds, to the path under
  * the url's, and nothing once they are resolved. */
 static void test_alertmanager_resend(void **state)
@@ -919,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_webhook_redaction),
 		cmocka_unit_test(test_queue_drops_oldest),
 		cmocka_unit_test(test_slow_receiver_drops_raise_limit_alert),
+		cmocka_unit_test(test_failed_drop_is_not_a_full_queue),
 		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_down_after_seconds),
 		cmocka_unit_test(test_receiver_down_survives_kill),
