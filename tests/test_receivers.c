@@ -737,6 +737,72 @@ static void test_receiver_down_survives_kill(void **state)
 	scripted_stop(&server);
 }
 
+/* A receiver taken out of the configuration while its receiver_down and max_queue alerts are
+ * open: the next start resolves both (journaled, saying why); they would never resolve. */
+static void test_removed_receiver_alerts_resolve(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&server, SCRIPTED_MAX_REQUESTS);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: "
+		 "60000, backoff_max_ms: 60000, down_after_failures: 1, max_queue: 1}\n",
+		 shift_detector_yaml, server.port);
+	struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	send_lines(&h, shift_lines, shift_line_count);
+	expect_line(console, shift_alert);
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
+	/* the acknowledgement's notice finds the queue full (the down notice waits in it) */
+	assert_int_equal(
+		harness_send(console,
+			     "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"),
+		0);
+	read_line(console, line);
+	expect_framed(line,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,",
+		      "}");
+	expect_limit_alert(console, "receivers[hook].max_queue", true,
+			   "notices dropped for receiver hook (receivers[hook].max_queue reached): "
+			   "%" PRIu64 " so far; it takes them more slowly than they come, or raise "
+			   "receivers[hook].max_queue");
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+
+	options.extra_yaml = shift_detector_yaml;
+	assert_int_equal(harness_start(&h, &options), 0);
+	expect_logged(&h,
+		      "receiver_down resolved (warning): receiver hook no longer watched: it is no "
+		      "longer configured",
+		      WAIT_MS);
+	expect_logged(&h,
+		      "limit resolved (warning): receivers[hook].max_queue no longer watched: that "
+		      "receiver is no longer configured",
+		      WAIT_MS);
+	console = harness_connect_subscriber(&h);
+	assert_true(console >= 0);
+	expect_line(console, hello_line);
+	expect_line(console, "{\"board\":\"begin\",\"seq\":6,\"open\":1}");
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,",
+		      "Z\"}}");
+	assert_non_null(strstr(line, ",\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"\",\"ts\":"));
+	expect_line(console, "{\"board\":\"end\",\"seq\":6,\"open\":1}");
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
 /* ---- the real Alertmanager ---------------------------------------------------------- */
 
 struct alertmanager {
@@ -977,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_down_after_seconds),
 		cmocka_unit_test(test_receiver_down_survives_kill),
+		cmocka_unit_test(test_removed_receiver_alerts_resolve),
 		cmocka_unit_test(test_alertmanager),
 	};
 
