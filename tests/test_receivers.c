@@ -465,6 +465,17 @@ static void test_queue_drops_oldest(void **state)
 	scripted_stop(&server);
 }
 
+/* Every premature call an alert at once (info, no escalation); limits resolved after 1 s;
+ * the receivers: section follows. */
+#define EVERY_CALL_YAML                                                                    \
+	"detector:\n"                                                                        \
+	"  premature: {max_talk_seconds: 20}\n"                                              \
+	"  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"             \
+	"  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "       \
+	"severity: info}]\n"                                                                 \
+	"log: {rate_limit_seconds: 1}\n"                                                     \
+	"receivers:\n"
+
 /* A receiver that answers every request, slowly (300 ms), with max_queue 1: four alerts at
  * once drop notices although no attempt fails (no receiver_down). The drops raise a limit
  * alert keyed receivers[slow].max_queue naming the receiver, resolved once none was dropped
@@ -478,16 +489,9 @@ static void test_slow_receiver_drops_raise_limit_alert(void **state)
 
 	scripted_start(&server, 0);
 	server.delay_ms = 300;
-	snprintf(yaml, sizeof yaml,
-		 "detector:\n"
-		 "  premature: {max_talk_seconds: 20}\n"
-		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
-		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
-		 "severity: info}]\n"
-		 "log: {rate_limit_seconds: 1}\n"
-		 "receivers:\n"
+	snprintf(yaml, sizeof yaml, "%s"
 		 "  - {name: slow, type: webhook, url: \"http://127.0.0.1:%u/\", max_queue: 1}\n",
-		 server.port);
+		 EVERY_CALL_YAML, server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
 	assert_int_equal(harness_start(&h, &options), 0);
 	int console = console_open(&h);
@@ -537,17 +541,10 @@ static void test_failed_drop_is_not_a_full_queue(void **state)
 	(void)state;
 
 	scripted_start(&server, 1);
-	snprintf(yaml, sizeof yaml,
-		 "detector:\n"
-		 "  premature: {max_talk_seconds: 20}\n"
-		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
-		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
-		 "severity: info}]\n"
-		 "log: {rate_limit_seconds: 1}\n"
-		 "receivers:\n"
+	snprintf(yaml, sizeof yaml, "%s"
 		 "  - {name: flaky, type: webhook, url: \"http://127.0.0.1:%u/\", max_retries: 0,"
 		 " down_after_failures: 1000}\n",
-		 server.port);
+		 EVERY_CALL_YAML, server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
 	assert_int_equal(harness_start(&h, &options), 0);
 	int console = console_open(&h);
