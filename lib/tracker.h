@@ -59,6 +59,18 @@ struct tracker;
 struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds);
 void tracker_free(struct tracker *tracker);
 
+/** Whose open calls go first when the table is full (audit F3): before evicting, choose(ctx)
+ * says whether to evict of a chosen owner's calls alone, owns(call_id, call_hash, ctx) which
+ * calls those are; the oldest of them go (as many as of all, or all of them if fewer; none:
+ * of all). Unset or choose false: the oldest of all. */
+struct tracker_eviction {
+	bool (*choose)(void *ctx);
+	bool (*owns)(const char *call_id, uint64_t call_hash, void *ctx);
+	void *ctx;
+};
+
+void tracker_set_eviction(struct tracker *tracker, const struct tracker_eviction *eviction);
+
 /** Apply one event. On TRACKER_COMPLETED the call has left the table and *completed describes
  * it. */
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
