@@ -1457,8 +1457,9 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 	if (firing && holder[0])
 		snprintf(message, message_size,
 			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
-			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source); raise %s",
+			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source)%s; raise %s",
 			 limit->evicted, limit->key, setting, evicted, holder, top_calls,
+			 binding_evict_victim(engine->binding) ? ", whose oldest go first" : "",
 			 limit->key);
 	else if (firing)
 		snprintf(message, message_size,

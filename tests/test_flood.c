@@ -529,7 +529,8 @@ static void test_open_calls_per_source(void **state)
 }
 
 /* When the shared table fills anyway (several sources), the max_open_calls limit alert names
- * the sender holding the most open calls. */
+ * the sender holding the most open calls, whose oldest go first (test_full_table_evicts_top_
+ * sender). */
 static void test_open_calls_full_names_top_sender(void **state)
 {
 	struct config config = flood_config();
@@ -555,9 +556,111 @@ static void test_open_calls_full_names_top_sender(void **state)
 	engine_flush(f.engine);
 	assert_true(f.alert_count >= 1);
 	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_open_calls\""));
-	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (60 open calls, "
-					    "tracker.max_open_calls_per_source); raise "
+	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (54 open calls, "
+					    "tracker.max_open_calls_per_source), whose oldest go "
+					    "first; raise "
 					    "tracker.max_open_calls\""));
+	finish(&f);
+}
+
+/* The calls the observer saw completed: the last one's id, how many, how many premature. */
+struct judged {
+	char last_id[64];
+	unsigned calls;
+	unsigned premature;
+};
+
+static void observe_call(const struct completed_call *call, bool premature, void *ctx)
+{
+	struct judged *judged = ctx;
+
+	snprintf(judged->last_id, sizeof(judged->last_id), "%s", call->call_id);
+	judged->calls++;
+	judged->premature += premature;
+}
+
+/* F calls of cad-evil, from F{from} to F{to - 1}, each a second after the previous from
+ * 08:01:00 on (F0 the oldest); how many were taken. */
+static int flood_calls(struct fixture *f, int from_i, int to_i)
+{
+	int taken = 0;
+
+	for (int i = from_i; i < to_i; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("F%d", "e1", "NOPD"), i, at(1, i));
+		taken += from(f, "cad-evil", at(1, i), "%s", line) == EVENT_OK;
+	}
+	return taken;
+}
+
+/* When the shared table fills anyway (audit F3: several sources, each under
+ * max_open_calls_per_source), the sender holding the most open calls gives up its oldest: the
+ * quiet source's older call survives and its end is judged; before, it went first (the oldest
+ * of all), with five of cad-a's. */
+static void test_full_table_evicts_top_sender(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct judged judged = {0};
+	(void)state;
+
+	config.tracker.max_open_calls = 100;
+	config.tracker.max_open_calls_per_source = 60;
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(from(&f, "cad-quiet", at(0, 0), START("Q1", "q1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	for (int i = 0; i < 40; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("A%d", "a1", "NOPD"), i, at(0, 1));
+		assert_int_equal(from(&f, "cad-a", at(0, 1), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(flood_calls(&f, 0, 59), 59); /* 100 open calls: full */
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 0);
+	assert_int_equal(flood_calls(&f, 59, 60), 1); /* 100 / 16 = 6 of its 59 go: F0 to F5 */
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 6);
+	assert_int_equal(stats->binding.calls_evicted, 6);
+	assert_int_equal(stats->open_calls, 95);
+	assert_int_equal(f.alert_count, 1);
+	assert_non_null(strstr(f.alerts[0], "\"message\":\"open calls dropped "
+					    "(tracker.max_open_calls 100 reached): 12 so far; most "
+					    "held by feed source cad-evil (54 open calls, "
+					    "tracker.max_open_calls_per_source), whose oldest go "
+					    "first; raise tracker.max_open_calls\"}"));
+	/* And so on, its oldest each time: under its max_open_calls_per_source all along (before,
+	 * the others' calls went, and F60 was refused: cad-evil held 60). */
+	assert_int_equal(flood_calls(&f, 60, 100), 40);
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 42);
+	assert_int_equal(stats->binding.calls_evicted, 42);
+	/* cad-evil's oldest went: F41's end finds no call (it opens one without a start), F42's
+	 * is judged. */
+	assert_int_equal(from(&f, "cad-evil", at(3, 0), END("F41", "caller"), at(3, 0)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 0);
+	assert_int_equal(from(&f, "cad-evil", at(3, 0), END("F42", "caller"), at(3, 0)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 1);
+	assert_string_equal(judged.last_id, "F42");
+	/* The quiet source's call, the oldest of all, is judged; and all of cad-a's. */
+	assert_int_equal(from(&f, "cad-quiet", at(3, 1), END("Q1", "caller"), at(3, 1)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 2);
+	assert_string_equal(judged.last_id, "Q1");
+	for (int i = 0; i < 40; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), END("A%d", "caller"), i, at(3, 2));
+		assert_int_equal(from(&f, "cad-a", at(3, 2), "%s", line), EVENT_OK);
+	}
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 42);
+	assert_int_equal(judged.premature, 0);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 42);
 	finish(&f);
 }
 
@@ -1348,6 +1451,7 @@ int main(void)
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
+		cmocka_unit_test(test_full_table_evicts_top_sender),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
