@@ -593,29 +593,43 @@ static int flood_calls(struct fixture *f, int from_i, int to_i)
 	return taken;
 }
 
+/* max_open_calls 100, max_open_calls_per_source 60, filled: cad-quiet's Q1 (the oldest),
+ * cad-a's A0..A39, cad-evil's F0..F58. */
+static struct config three_sources_config(void)
+{
+	struct config config = flood_config();
+
+	config.tracker.max_open_calls = 100;
+	config.tracker.max_open_calls_per_source = 60;
+	return config;
+}
+
+static void fill_three_sources(struct fixture *f)
+{
+	assert_int_equal(from(f, "cad-quiet", at(0, 0), START("Q1", "q1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	for (int i = 0; i < 40; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("A%d", "a1", "NOPD"), i, at(0, 1));
+		assert_int_equal(from(f, "cad-a", at(0, 1), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(flood_calls(f, 0, 59), 59);
+}
+
 /* When the shared table fills anyway (audit F3: several sources, each under
  * max_open_calls_per_source), the sender holding the most open calls gives up its oldest: the
  * quiet source's older call survives and its end is judged; before, it went first (the oldest
  * of all), with five of cad-a's. */
 static void test_full_table_evicts_top_sender(void **state)
 {
-	struct config config = flood_config();
+	struct config config = three_sources_config();
 	struct fixture f;
 	struct judged judged = {0};
 	(void)state;
 
-	config.tracker.max_open_calls = 100;
-	config.tracker.max_open_calls_per_source = 60;
 	start(&f, &config);
 	engine_set_call_observer(f.engine, observe_call, &judged);
-	assert_int_equal(from(&f, "cad-quiet", at(0, 0), START("Q1", "q1", "NOPD"), at(0, 0)),
-			 EVENT_OK);
-	for (int i = 0; i < 40; i++) {
-		char line[256];
-		snprintf(line, sizeof(line), START("A%d", "a1", "NOPD"), i, at(0, 1));
-		assert_int_equal(from(&f, "cad-a", at(0, 1), "%s", line), EVENT_OK);
-	}
-	assert_int_equal(flood_calls(&f, 0, 59), 59); /* 100 open calls: full */
+	fill_three_sources(&f); /* 100 open calls: full */
 	const struct engine_stats *stats = engine_stats(f.engine);
 	assert_int_equal(stats->tracker.evicted, 0);
 	assert_int_equal(flood_calls(&f, 59, 60), 1); /* 100 / 16 = 6 of its 59 go: F0 to F5 */
@@ -662,6 +676,42 @@ static void test_full_table_evicts_top_sender(void **state)
 	assert_int_equal(judged.premature, 0);
 	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 42);
 	finish(&f);
+}
+
+/* Whom a full table evicts is decided alike after a snapshot (the per-sender counts are
+ * counted on load): a restored engine evicts the same calls, its snapshot the same bytes. */
+static void test_fair_eviction_survives_snapshot(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct codec_writer writer = {0}, whole_bytes = {0}, split_bytes = {0};
+	char why[ENGINE_WHY_MAX];
+	(void)state;
+
+	start(&whole, &config);
+	start(&split, &config);
+	fill_three_sources(&whole);
+	fill_three_sources(&split);
+	engine_snapshot(split.engine, &writer);
+	assert_false(writer.failed);
+	engine_free(split.engine);
+	split.engine =
+		engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
+	assert_non_null(split.engine);
+	free(writer.data);
+	assert_int_equal(flood_calls(&whole, 59, 100), 41);
+	assert_int_equal(flood_calls(&split, 59, 100), 41);
+	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 42);
+	assert_int_equal(engine_stats(split.engine)->tracker.evicted, 42);
+	assert_int_equal(engine_stats(split.engine)->binding.calls_evicted, 42);
+	engine_snapshot(whole.engine, &whole_bytes);
+	engine_snapshot(split.engine, &split_bytes);
+	assert_int_equal(whole_bytes.len, split_bytes.len);
+	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
+	free(whole_bytes.data);
+	free(split_bytes.data);
+	finish(&whole);
+	finish(&split);
 }
 
 /* With tracker.bind_calls_to_source off, a call_start for a call another source heard of first
@@ -1452,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),
+		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
