@@ -563,6 +563,20 @@ static void test_open_calls_full_names_top_sender(void **state)
 	finish(&f);
 }
 
+/* f's engine replaced by one restored from its snapshot. */
+static void restore_from_snapshot(struct fixture *f, const struct config *config)
+{
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+
+	engine_snapshot(f->engine, &writer);
+	assert_false(writer.failed);
+	engine_free(f->engine);
+	f->engine = engine_restore(writer.data, writer.len, config, collect, f, why, sizeof(why));
+	assert_non_null(f->engine);
+	free(writer.data);
+}
+
 /* The calls the observer saw completed: the last one's id, how many, how many premature. */
 struct judged {
 	char last_id[64];
@@ -684,21 +698,14 @@ static void test_fair_eviction_survives_snapshot(void **state)
 {
 	struct config config = three_sources_config();
 	struct fixture whole, split;
-	struct codec_writer writer = {0}, whole_bytes = {0}, split_bytes = {0};
-	char why[ENGINE_WHY_MAX];
+	struct codec_writer whole_bytes = {0}, split_bytes = {0};
 	(void)state;
 
 	start(&whole, &config);
 	start(&split, &config);
 	fill_three_sources(&whole);
 	fill_three_sources(&split);
-	engine_snapshot(split.engine, &writer);
-	assert_false(writer.failed);
-	engine_free(split.engine);
-	split.engine =
-		engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
-	assert_non_null(split.engine);
-	free(writer.data);
+	restore_from_snapshot(&split, &config);
 	assert_int_equal(flood_calls(&whole, 59, 100), 41);
 	assert_int_equal(flood_calls(&split, 59, 100), 41);
 	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 42);
@@ -1395,8 +1402,6 @@ static void test_binding_survives_snapshot(void **state)
 {
 	struct config config = flood_config();
 	struct fixture whole, split;
-	struct codec_writer writer = {0};
-	char why[ENGINE_WHY_MAX];
 	(void)state;
 
 	config.tracker.max_new_operators_per_source_per_hour = 2;
@@ -1422,13 +1427,7 @@ static void test_binding_survives_snapshot(void **state)
 			from(f, LONG_SOURCE, at(0, 3), START(LONG_ID, "op-9", "NOPD"), at(0, 3)),
 			EVENT_OK);
 	}
-	engine_snapshot(split.engine, &writer);
-	assert_false(writer.failed);
-	engine_free(split.engine);
-	split.engine =
-		engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
-	assert_non_null(split.engine);
-	free(writer.data);
+	restore_from_snapshot(&split, &config);
 	for (int pass = 0; pass < 2; pass++) {
 		struct fixture *f = pass == 0 ? &whole : &split;
 		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT("c1"), at(0, 4)),
