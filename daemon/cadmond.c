@@ -36,6 +36,7 @@
 #include "mapped_feeds.h"
 #include "log.h"
 #include "nats.h"
+#include "limitwatch.h"
 #include "receivers.h"
 #include "reload.h"
 #include "replay.h"
@@ -650,6 +651,20 @@ static void cadmond_log_invariants(struct cadmond *cadmond)
 	cadmond->invariants_logged = failures;
 }
 
+/* The limits watched here rather than in guard or nats: receivers' queues, the i3 call table,
+ * the feed's line length. */
+static void cadmond_tick_limits(struct cadmond *cadmond, int64_t now_ms)
+{
+	const struct limitwatch_hooks hooks = { .control = cadmond_control,
+						.is_open = cadmond_system_alert_open,
+						.ctx = cadmond };
+	uint32_t quiet_seconds = cadmond->config.log.rate_limit_seconds;
+
+	receivers_tick(cadmond->receivers, now_ms, quiet_seconds);
+	i3_server_tick(cadmond->i3, now_ms, quiet_seconds, &hooks);
+	feed_server_tick(cadmond->feeds, now_ms, quiet_seconds, &hooks);
+}
+
 static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 {
 	struct cadmond *cadmond = ctx;
@@ -667,6 +682,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 		    engine_stats(cadmond->engine));
 	guard_tick(cadmond->guard, hostclock_monotonic_ms());
 	nats_tick(cadmond->nats, hostclock_monotonic_ms());
+	cadmond_tick_limits(cadmond, hostclock_monotonic_ms());
 	cadmond_log_invariants(cadmond);
 }
 

@@ -23,8 +23,10 @@
 #include "acks.h"
 #include "guard.h"
 #include "hostclock.h"
+#include "limitwatch.h"
 #include "listener.h"
 #include "log.h"
+#include "text.h"
 #include "tls.h"
 
 /* Room for a rejection detail from the engine. */
@@ -78,6 +80,8 @@ struct feed_server {
 	struct zone *zone;              /* its time zone; NULL: fixed offset or UTC */
 	int64_t started_ms; /* host time the server started: unnamed connections' keys differ
 			     * from those of an earlier run, whose clocks the journal restores */
+	struct limitwatch too_long;                 /* lines over max_line_bytes: a limit alert */
+	char too_long_source[CONTROL_SOURCE_MAX + 1]; /* the latest's hello name, or peer */
 	LIST_HEAD(feed_list, feed) feeds;
 };
 
@@ -156,6 +160,10 @@ static void feed_reject_too_long(struct feed *feed)
 	char why[FEED_WHY_MAX];
 
 	feed->stats.lines++;
+	limitwatch_hit(&feed->server->too_long, hostclock_monotonic_ms());
+	text_copy(feed->server->too_long_source,
+		  feed->acks.source[0] ? feed->acks.source : feed->peer,
+		  sizeof(feed->server->too_long_source));
 	if (feed->server->journal.append_reject)
 		feed->server->journal.append_reject(feed->server->journal.ctx,
 						    EVENT_REJECT_LINE_TOO_LONG);
@@ -787,6 +795,7 @@ struct feed_server *feed_server_new(struct event_base *base, struct engine *engi
 	server->limits = *limits;
 	server->timeouts = feed_timeouts(limits);
 	server->started_ms = hostclock_wall_ms();
+	limitwatch_init(&server->too_long, hostclock_monotonic_ms());
 	log_limit_init(&server->mismatch_log, limits->log_interval_seconds,
 		       "feed hellos refused (source_mismatch)");
 	log_limit_init(&server->no_hello_log, limits->log_interval_seconds,
@@ -1002,6 +1011,18 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 void feed_server_set_guard(struct feed_server *server, struct guard *guard)
 {
 	server->guard = guard;
+}
+
+void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet_seconds,
+		      const struct limitwatch_hooks *hooks)
+{
+	struct control about = { .kind = CONTROL_CONNECTION_LIMIT, .key = FEED_LINE_KEY };
+
+	text_copy(about.source, server->too_long_source, sizeof(about.source));
+	if (limitwatch_tick(&server->too_long, &about, quiet_seconds, now_ms, hooks) ==
+	    LIMITWATCH_RESOLVED)
+		log_msg(LOG_NOTICE, "feed: no line too long for %" PRIu32 " s (%s); %" PRIu64
+			" in all", quiet_seconds, FEED_LINE_KEY, server->too_long.hits);
 }
 
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)

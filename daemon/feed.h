@@ -191,6 +191,19 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard);
 /** Counters over all connections since start (see struct feed_server_stats). */
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
+#define FEED_LINE_KEY "feed.max_line_bytes"
+
+struct limitwatch_hooks;
+
+/**
+ * Once a second: lines longer than feed.max_line_bytes since the last tick raise a "limit"
+ * system alert keyed "feed.max_line_bytes" through hooks, naming the latest one's source (its
+ * hello name, else the peer address), resolved once none came for quiet_seconds
+ * (limitwatch.h).
+ */
+void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet_seconds,
+		      const struct limitwatch_hooks *hooks);
+
 /*
  * A plain-TCP connection is read by cadmond itself, not by libevent's bufferevent (which takes
  * at most 4 KiB per read, after an ioctl, and whose first read of each batch was a journal

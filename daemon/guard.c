@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "hostclock.h"
+#include "limitwatch.h"
 #include "log.h"
 #include "text.h"
 
@@ -30,19 +31,10 @@ static const char *const refusal_keys[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT] = {
 	{ "http.max_connections", "", "http.max_connections_per_address" },
 };
 
-/* One limit's alert: refusals counted, and seen by the last tick. */
-struct guard_limit {
-	uint64_t refused;
-	uint64_t announced;       /* refused when the last tick looked */
-	int64_t last_refusal_ms;  /* monotonic; the start for a recovered alert */
-};
-
 struct guard {
 	uint32_t quiet_seconds;
-	guard_control_fn control;
-	guard_open_fn is_open;
-	void *ctx;
-	struct guard_limit limits[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT];
+	struct limitwatch_hooks hooks;
+	struct limitwatch limits[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT]; /* refusals */
 	struct log_limit refuse_log[GUARD_PORT_COUNT][GUARD_REFUSAL_COUNT]; /* one per limit */
 	struct guard_stats stats;
 };
@@ -232,15 +224,13 @@ struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_
 
 	if (!guard)
 		return NULL;
-	guard->control = control;
-	guard->is_open = is_open;
-	guard->ctx = ctx;
+	guard->hooks = (struct limitwatch_hooks){ .control = control, .is_open = is_open, .ctx = ctx };
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++) {
 			snprintf(label, sizeof(label), "%s connections refused (%s)",
 				 port_roles[port], refusal_keys[port][reason]);
 			log_limit_init(&guard->refuse_log[port][reason], quiet_seconds, label);
-			guard->limits[port][reason].last_refusal_ms = now_ms;
+			limitwatch_init(&guard->limits[port][reason], now_ms);
 		}
 	guard_update(guard, quiet_seconds);
 	return guard;
@@ -290,8 +280,7 @@ void guard_refused(struct guard *guard, enum guard_port port, enum guard_refusal
 	if (!guard || (unsigned)port >= GUARD_PORT_COUNT || (unsigned)reason >= GUARD_REFUSAL_COUNT)
 		return;
 	guard->stats.refused[port][reason]++;
-	guard->limits[port][reason].refused++;
-	guard->limits[port][reason].last_refusal_ms = guard_now_ms();
+	limitwatch_hit(&guard->limits[port][reason], guard_now_ms());
 	log_limited(&guard->refuse_log[port][reason], LOG_WARNING, "%s %s refused: %s (%s)",
 		    port_roles[port], peer, why, refusal_keys[port][reason]);
 }
@@ -302,37 +291,25 @@ void guard_expired(struct guard *guard, enum guard_port port, enum guard_expiry 
 		guard->stats.expired[port][expiry]++;
 }
 
-/* Journal and apply a limit alert's raise or resolve. */
-static void guard_announce(struct guard *guard, const char *key, const struct guard_limit *limit,
-			   bool firing)
-{
-	struct control control = { .kind = CONTROL_CONNECTION_LIMIT, .firing = firing,
-				   .refused = limit->refused, .seconds = guard->quiet_seconds };
-
-	text_copy(control.key, key, sizeof(control.key));
-	if (firing)
-		guard->stats.limit_alerts++;
-	else
-		log_msg(LOG_NOTICE,
-			"%s: no connection refused for %" PRIu32 " s; %" PRIu64 " refused in all",
-			key, guard->quiet_seconds, limit->refused);
-	guard->control(guard->ctx, &control);
-}
-
 /* One limit: raised when it refused since the last tick and its alert is not open; resolved
  * once it refused nothing for quiet_seconds. */
-static void guard_check_limit(struct guard *guard, const char *key, struct guard_limit *limit,
+static void guard_check_limit(struct guard *guard, const char *key, struct limitwatch *limit,
 			      int64_t now_ms)
 {
-	bool open = guard->is_open(guard->ctx, "limit", key);
+	struct control about = { .kind = CONTROL_CONNECTION_LIMIT };
 
-	if (limit->refused > limit->announced) {
-		limit->announced = limit->refused;
-		if (!open)
-			guard_announce(guard, key, limit, true);
-	} else if (open &&
-		   now_ms - limit->last_refusal_ms >= (int64_t)guard->quiet_seconds * 1000) {
-		guard_announce(guard, key, limit, false);
+	text_copy(about.key, key, sizeof(about.key));
+	switch (limitwatch_tick(limit, &about, guard->quiet_seconds, now_ms, &guard->hooks)) {
+	case LIMITWATCH_RAISED:
+		guard->stats.limit_alerts++;
+		break;
+	case LIMITWATCH_RESOLVED:
+		log_msg(LOG_NOTICE,
+			"%s: no connection refused for %" PRIu32 " s; %" PRIu64 " refused in all",
+			key, guard->quiet_seconds, limit->hits);
+		break;
+	case LIMITWATCH_NOTHING:
+		break;
 	}
 }
 

@@ -23,6 +23,7 @@
 #include "event.h"
 #include "cadmon-version.h"
 #include "hostclock.h"
+#include "limitwatch.h"
 #include "log.h"
 
 static const char *const i3_result_names[I3_RESULT_COUNT] = {
@@ -91,6 +92,9 @@ struct i3_server {
 	struct i3_pending *pending; /* max_pending entries, the first stats.pending in use */
 	uint32_t max_pending;
 	struct i3_server_stats stats;
+	struct limitwatch evictions; /* calls forgotten by a full i3.max_calls: a limit alert */
+	uint32_t max_calls;
+	struct log_limit evict_log;
 	struct log_limit refusal_log;
 	struct log_limit line_log;
 };
@@ -243,6 +247,9 @@ struct i3_server *i3_server_new(struct engine *engine, const struct config *conf
 	log_limit_init(&server->refusal_log, config->log.rate_limit_seconds,
 		       "i3 refused log events");
 	log_limit_init(&server->line_log, config->log.rate_limit_seconds, "i3 rejected lines");
+	log_limit_init(&server->evict_log, config->log.rate_limit_seconds, "i3 calls forgotten");
+	limitwatch_init(&server->evictions, hostclock_monotonic_ms());
+	server->max_calls = config->i3.max_calls;
 	for (size_t i = 0; i < config->i3.public_key_count; i++) {
 		if (!i3_key_load(&server->keys[i], &config->i3.public_keys[i], why, why_size)) {
 			server->key_count = i + 1;
@@ -305,6 +312,7 @@ void i3_server_free(struct i3_server *server)
 		EVP_PKEY_free(server->keys[i].key);
 	log_limit_flush(&server->refusal_log);
 	log_limit_flush(&server->line_log);
+	log_limit_flush(&server->evict_log);
 	i3_calls_release(&server->calls);
 	free(server->pending);
 	free(server);
@@ -429,6 +437,19 @@ static enum i3_result i3_result_of(enum i3_status status)
 	}
 }
 
+/* Calls forgotten by a full i3.max_calls table since the last request: logged, and counted
+ * for the limit alert (i3_server_tick). */
+static void i3_note_evictions(struct i3_server *server)
+{
+	if (server->stats.calls_evicted <= server->evictions.hits)
+		return;
+	limitwatch_count(&server->evictions, server->stats.calls_evicted, hostclock_monotonic_ms());
+	log_limited(&server->evict_log, LOG_WARNING,
+		    "i3: call table full (i3.max_calls %" PRIu32 "): oldest calls forgotten, %" PRIu64
+		    " so far",
+		    server->max_calls, server->stats.calls_evicted);
+}
+
 /* A verified JWS: its log event mapped and its lines processed; answered now or when durable. */
 static void i3_take(struct i3_server *server, struct evhttp_request *request,
 		    const struct i3_jws *jws)
@@ -443,6 +464,7 @@ static void i3_take(struct i3_server *server, struct evhttp_request *request,
 
 	server->stats.calls = i3_calls_count(&server->calls);
 	server->stats.calls_evicted = server->calls.stats.evicted;
+	i3_note_evictions(server);
 	server->stats.agent_states_unmapped = server->calls.stats.agent_states_unmapped;
 	server->stats.outgoing_calls = server->calls.stats.outgoing_calls;
 	server->stats.ids_shortened = server->calls.stats.ids_shortened;
@@ -524,4 +546,15 @@ void i3_server_acknowledge(struct i3_server *server, uint64_t durable_index)
 const struct i3_server_stats *i3_server_stats(struct i3_server *server)
 {
 	return &server->stats;
+}
+
+void i3_server_tick(struct i3_server *server, int64_t now_ms, uint32_t quiet_seconds,
+		    const struct limitwatch_hooks *hooks)
+{
+	const struct control about = { .kind = CONTROL_CONNECTION_LIMIT, .key = I3_CALLS_KEY };
+
+	if (server && limitwatch_tick(&server->evictions, &about, quiet_seconds, now_ms, hooks) ==
+			      LIMITWATCH_RESOLVED)
+		log_msg(LOG_NOTICE, "i3: no call forgotten for %" PRIu32 " s (%s); %" PRIu64 " in all",
+			quiet_seconds, I3_CALLS_KEY, server->evictions.hits);
 }

@@ -102,4 +102,16 @@ void i3_server_acknowledge(struct i3_server *server, uint64_t durable_index);
 /** Counters since start. */
 const struct i3_server_stats *i3_server_stats(struct i3_server *server);
 
+#define I3_CALLS_KEY "i3.max_calls"
+
+struct limitwatch_hooks;
+
+/**
+ * Once a second: calls forgotten by a full i3.max_calls table since the last tick raise a
+ * "limit" system alert keyed "i3.max_calls" through hooks, resolved once none was forgotten
+ * for quiet_seconds (limitwatch.h). NULL server: nothing.
+ */
+void i3_server_tick(struct i3_server *server, int64_t now_ms, uint32_t quiet_seconds,
+		    const struct limitwatch_hooks *hooks);
+
 #endif

@@ -17,6 +17,7 @@
 #include <nats/nats.h>
 
 #include "hostclock.h"
+#include "limitwatch.h"
 #include "log.h"
 #include "mapping.h"
 #include "nats_subject.h"
@@ -107,7 +108,7 @@ struct nats {
 	uint64_t republish_after, republish_until; /* ...those in (after, until]; after written
 						    * under lock (the publisher reads it) */
 	bool down_announced;
-	uint64_t drops_announced; /* alerts_dropped when the limit alert was last looked at */
+	struct limitwatch drops; /* alerts_dropped and last_drop_ms as the last tick saw them */
 	struct log_limit drop_log;
 };
 
@@ -391,43 +392,24 @@ static void nats_on_wake(evutil_socket_t fd, short what, void *ctx)
 	nats_announce(nats);
 }
 
-/* The limit alert for notices dropped (nats.max_alert_queue), journaled and applied. */
-static void nats_announce_drops(struct nats *nats, bool firing, uint64_t dropped)
-{
-	struct control control = { .kind = CONTROL_CONNECTION_LIMIT,
-				   .firing = firing,
-				   .refused = dropped,
-				   .seconds = nats->settings.log_interval_seconds };
-
-	snprintf(control.key, sizeof control.key, "%s", NATS_QUEUE_KEY);
-	if (!firing)
-		log_msg(LOG_NOTICE,
-			"nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
-			nats->settings.log_interval_seconds, NATS_QUEUE_KEY, dropped);
-	nats->hooks.control(nats->hooks.ctx, &control);
-}
-
 void nats_tick(struct nats *nats, int64_t now_ms)
 {
-	uint64_t dropped;
-	int64_t last_drop_ms;
-
 	if (!nats || !nats->hooks.control)
 		return;
+	const struct limitwatch_hooks hooks = { .control = nats->hooks.control,
+						.is_open = nats->hooks.is_open,
+						.ctx = nats->hooks.ctx };
+	const struct control about = { .kind = CONTROL_CONNECTION_LIMIT, .key = NATS_QUEUE_KEY };
+
 	pthread_mutex_lock(&nats->lock);
-	dropped = nats->stats.alerts_dropped;
-	last_drop_ms = nats->last_drop_ms;
+	nats->drops.hits = nats->stats.alerts_dropped;
+	nats->drops.last_hit_ms = nats->last_drop_ms;
 	pthread_mutex_unlock(&nats->lock);
-	bool open = nats->hooks.is_open &&
-		    nats->hooks.is_open(nats->hooks.ctx, "limit", NATS_QUEUE_KEY);
-	if (dropped > nats->drops_announced) {
-		nats->drops_announced = dropped;
-		if (!open)
-			nats_announce_drops(nats, true, dropped);
-	} else if (open &&
-		   now_ms - last_drop_ms >= (int64_t)nats->settings.log_interval_seconds * 1000) {
-		nats_announce_drops(nats, false, dropped);
-	}
+	if (limitwatch_tick(&nats->drops, &about, nats->settings.log_interval_seconds, now_ms,
+			    &hooks) == LIMITWATCH_RESOLVED)
+		log_msg(LOG_NOTICE,
+			"nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
+			nats->settings.log_interval_seconds, NATS_QUEUE_KEY, nats->drops.hits);
 }
 
 void nats_acknowledge(struct nats *nats, uint64_t durable_index)

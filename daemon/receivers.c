@@ -20,6 +20,7 @@
 
 #include "alertmanager.h"
 #include "hostclock.h"
+#include "limitwatch.h"
 #include "log.h"
 #include "redact.h"
 #include "text.h"
@@ -58,6 +59,7 @@ struct receiver {
 	int64_t first_failure_ms; /* monotonic: the first of the consecutive failures */
 	uint64_t jitter_state;
 	struct receiver_stats stats;
+	struct limitwatch queue_drops; /* requests dropped for a full queue: a limit alert */
 	struct log_limit failure_log, drop_log;
 };
 
@@ -135,6 +137,7 @@ static void push(struct receiver *receiver, char *body, size_t len)
 		receiver->head = (receiver->head + 1) % capacity;
 		receiver->count--;
 		receiver->stats.dropped++;
+		limitwatch_hit(&receiver->queue_drops, hostclock_monotonic_ms());
 		log_limited(&receiver->drop_log, LOG_WARNING,
 			    "receiver %s: queue full (max_queue %" PRIu32
 			    "): oldest request dropped, %" PRIu64 " dropped so far",
@@ -231,6 +234,7 @@ static void failed(struct receiver *receiver)
 	}
 	if (receiver->current.attempts > receiver->config.max_retries) {
 		receiver->stats.dropped++;
+		limitwatch_hit(&receiver->queue_drops, hostclock_monotonic_ms());
 		log_limited(&receiver->drop_log, LOG_WARNING,
 			    "receiver %s: request dropped after %" PRIu32 " attempts, %" PRIu64
 			    " dropped so far",
@@ -396,6 +400,7 @@ static int receiver_init(struct receivers *receivers, struct receiver *receiver,
 	snprintf(label, sizeof(label), "receiver %s", config->name);
 	log_limit_init(&receiver->failure_log, rate_limit_seconds, label);
 	log_limit_init(&receiver->drop_log, rate_limit_seconds, label);
+	limitwatch_init(&receiver->queue_drops, hostclock_monotonic_ms());
 	receiver->queue = calloc(config->max_queue, sizeof(*receiver->queue));
 	receiver->connection =
 		evhttp_connection_base_new(receivers->base, dns_for(receivers, receiver->host),
@@ -556,4 +561,27 @@ const struct receiver_stats *receivers_stats(struct receivers *receivers, size_t
 	if (name)
 		*name = receiver->config.name;
 	return &receiver->stats;
+}
+
+void receivers_tick(struct receivers *receivers, int64_t now_ms, uint32_t quiet_seconds)
+{
+	const struct limitwatch_hooks hooks = { .control = receivers->hooks.control,
+						.is_open = receivers->hooks.is_open,
+						.ctx = receivers->hooks.ctx };
+
+	for (size_t i = 0; hooks.control && i < receivers->count; i++) {
+		struct receiver *receiver = &receivers->receivers[i];
+		struct control about = { .kind = CONTROL_CONNECTION_LIMIT };
+
+		snprintf(about.key, sizeof(about.key), "receivers[%s].max_queue",
+			 receiver->config.name);
+		text_copy(about.receiver, receiver->config.name, sizeof(about.receiver));
+		if (limitwatch_tick(&receiver->queue_drops, &about, quiet_seconds, now_ms,
+				    &hooks) == LIMITWATCH_RESOLVED)
+			log_msg(LOG_NOTICE,
+				"receiver %s: no request dropped for a full queue for %" PRIu32
+				" s (%s); %" PRIu64 " in all",
+				receiver->config.name, quiet_seconds, about.key,
+				receiver->queue_drops.hits);
+	}
 }

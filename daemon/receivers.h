@@ -19,7 +19,8 @@ struct event_base;
  * exponential backoff and jitter, the oldest request dropped when the queue is full. Nothing
  * here blocks: a slow or dead receiver only fills its own queue. down_after_failures
  * consecutive failed attempts raise a receiver_down system alert through the control hook
- * (journaled like feed_silent); the next delivery resolves it.
+ * (journaled like feed_silent); the next delivery resolves it. A full queue raises a "limit"
+ * alert (receivers_tick), also for a receiver slow but succeeding.
  */
 
 struct receiver_stats {
@@ -32,7 +33,7 @@ struct receiver_stats {
 };
 
 struct receivers_hooks {
-	/* Applies a control line (receiver_down): the daemon journals it, the engine takes it. */
+	/* Applies a control line (receiver_down, limit): the daemon journals it, the engine takes it. */
 	void (*control)(void *ctx, const struct control *control);
 	/* Whether a system alert (system, key) is open: a receiver down before a restart. */
 	bool (*is_open)(void *ctx, const char *system, const char *key);
@@ -54,6 +55,13 @@ void receivers_deliver(struct receivers *receivers, const char *json, size_t len
 
 /** A board's open line at start: Alertmanager receivers learn the alerts open already. */
 void receivers_seed(struct receivers *receivers, const char *json, size_t len);
+
+/**
+ * Once a second: a receiver whose queue was full (the oldest request dropped) since the last
+ * tick raises a "limit" system alert keyed "receivers[NAME].max_queue" through the control
+ * hook, resolved once it dropped none for quiet_seconds (limitwatch.h).
+ */
+void receivers_tick(struct receivers *receivers, int64_t now_ms, uint32_t quiet_seconds);
 
 /** How many receivers; the counters of receiver index (its name in *name). */
 size_t receivers_count(const struct receivers *receivers);

@@ -101,6 +101,10 @@ static int parse_connection_limit(struct json_object *object, struct control *ou
 	    integer_value(object, "seconds", UINT32_MAX, &seconds) < 0)
 		return fail(why, why_size, "\"refused\" and \"seconds\" must be integers from 0");
 	out->seconds = (uint32_t)seconds;
+	if (string_value(object, "receiver", 0, CONTROL_RECEIVER_MAX, out->receiver) < 0 ||
+	    string_value(object, "source", 0, EVENT_ID_MAX, out->source) < 0)
+		return fail(why, why_size, "\"receiver\" must be a string of at most 31 bytes, "
+			    "\"source\" of at most 64");
 	return 0;
 }
 
@@ -232,7 +236,10 @@ static bool fill(struct json_object *object, const struct control *control)
 		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "key", control->key) &&
 		       json_out_add(object, "refused", json_object_new_uint64(control->refused)) &&
-		       json_out_add(object, "seconds", json_object_new_int64(control->seconds));
+		       json_out_add(object, "seconds", json_object_new_int64(control->seconds)) &&
+		       (!control->receiver[0] ||
+			json_out_add_string(object, "receiver", control->receiver)) &&
+		       (!control->source[0] || json_out_add_string(object, "source", control->source));
 	case CONTROL_RECEIVER_DOWN:
 		return json_out_add_string(object, "system", "receiver_down") &&
 		       json_out_add_string(object, "state", state) &&

@@ -36,10 +36,13 @@ enum control_kind {
 	CONTROL_FEED_SILENT,
 	CONTROL_JOURNAL_DEGRADED,
 	CONTROL_RECEIVER_DOWN,
-	CONTROL_CONNECTION_LIMIT, /* connections refused at a limit (daemon/guard.h) */
+	CONTROL_CONNECTION_LIMIT, /* connections refused, notices, calls or lines dropped at a
+				   * limit the daemon watches (daemon/limitwatch.h) */
 };
 
 #define CONTROL_KEY_MAX 63 /* a configuration key, "alerts.max_connections_per_address" */
+
+#define CONTROL_SOURCE_MAX EVENT_ID_MAX /* a feed source's name */
 
 #define CONTROL_RECEIVER_MAX 31 /* a receiver's name (config.h CONFIG_NAME_MAX - 1) */
 
@@ -51,12 +54,12 @@ struct control {
 	char note[ALERT_ACK_NOTE_MAX + 1];
 	/* system kinds */
 	bool firing;                    /* false: resolved */
-	char source[EVENT_ID_MAX + 1];  /* feed_silent */
+	char source[CONTROL_SOURCE_MAX + 1]; /* feed_silent; limit: feed.max_line_bytes's, or "" */
 	uint32_t seconds;               /* feed_silent: silent this long when it fired */
 	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down */
-	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down */
+	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down; limit: its max_queue's, or "" */
 	char key[CONTROL_KEY_MAX + 1]; /* connection limit: its configuration key */
-	uint64_t refused;              /* connection limit: connections refused so far */
+	uint64_t refused;              /* limit: connections refused (or dropped) so far */
 };
 
 /**

@@ -27,6 +27,9 @@
  * limit of its new operators. */
 #define ENGINE_SYSTEM_ALERTS_PER_SOURCE 5
 
+/* The most counters one limit adds up (the tables it sizes, or the ways it drops). */
+#define LIMIT_COUNTERS_MAX 4
+
 struct engine {
 	struct config config;
 	struct event_parser *parser;
@@ -61,12 +64,12 @@ struct engine {
 	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
 	 * stats or a module's, which live as long as the engine), ORed after each event to see at
 	 * once that no limit has anything to do. */
-	const char *limit_counters[3 * ENGINE_LIMIT_COUNT];
+	const char *limit_counters[LIMIT_COUNTERS_MAX * ENGINE_LIMIT_COUNT];
 	size_t limit_counter_count;
 	/* Derived, not saved: what those counters were at the last look at every limit, and the
 	 * watermark no limit alert can resolve before (INT64_MAX: none open; INT64_MIN: not known,
 	 * look at every limit next time). */
-	uint64_t limit_counters_seen[3 * ENGINE_LIMIT_COUNT];
+	uint64_t limit_counters_seen[LIMIT_COUNTERS_MAX * ENGINE_LIMIT_COUNT];
 	int64_t limits_quiet_until_ms;
 };
 
@@ -1366,55 +1369,47 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 
 /* ---- system alerts: limits, control lines, the board ------------------------------------ */
 
-/* A bounded table that evicts: its counter and the configuration key that sizes it. */
+/* A bounded table that evicts: its counters and the configuration key that sizes it. */
 struct engine_limit {
 	const char *key;
-	size_t counter;      /* offset of the eviction counter in struct engine_stats */
-	size_t also;         /* offset of a second one it sizes, added to it; SIZE_MAX: none */
-	size_t also2;        /* and a third; SIZE_MAX: none */
+	/* offsets in struct engine_stats of the counters added up; SIZE_MAX after the last */
+	size_t counters[LIMIT_COUNTERS_MAX + 1];
 	size_t setting;      /* offset of the limit in struct config */
 	const char *evicted; /* what was evicted, in plain words */
 };
 
-#define LIMIT(name, counter_field, config_field, what)                                             \
+#define STAT(field) offsetof(struct engine_stats, field)
+/* LIMIT(key, config field, what was evicted, STAT(counter)...) */
+#define LIMIT(name, config_field, what, ...)                                                       \
 	{                                                                                          \
-		name, offsetof(struct engine_stats, counter_field), SIZE_MAX, SIZE_MAX,            \
-			offsetof(struct config, config_field), what                                \
-	}
-#define LIMIT2(name, counter_field, also_field, config_field, what)                                \
-	{                                                                                          \
-		name, offsetof(struct engine_stats, counter_field),                                \
-			offsetof(struct engine_stats, also_field), SIZE_MAX,                       \
-			offsetof(struct config, config_field), what                                \
-	}
-#define LIMIT3(name, counter_field, also_field, also2_field, config_field, what)                   \
-	{                                                                                          \
-		name, offsetof(struct engine_stats, counter_field),                                \
-			offsetof(struct engine_stats, also_field),                                 \
-			offsetof(struct engine_stats, also2_field),                                \
-			offsetof(struct config, config_field), what                                \
+		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what       \
 	}
 
 static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
-	LIMIT3("tracker.max_operators", detector.operators_evicted, detector.operators_refused,
-	       binding.operators_evicted, tracker.max_operators, "call-takers forgotten"),
-	LIMIT2("tracker.max_open_calls", tracker.evicted, binding.calls_evicted,
-	       tracker.max_open_calls, "open calls dropped"),
-	LIMIT("tracker.max_window_calls", detector.window_evictions, tracker.max_window_calls,
-	      "calls pushed out of call-takers' windows early"),
-	LIMIT("tracker.max_center_calls", detector.center_evictions, tracker.max_center_calls,
-	      "calls pushed out of the center's window early"),
-	LIMIT("tracker.max_recent_callers", detector.callers_evicted, tracker.max_recent_callers,
-	      "hangups forgotten before a redial could mark them"),
-	LIMIT("tracker.max_dedupe_events", dedupe_evicted, tracker.max_dedupe_events,
-	      "events forgotten early by the duplicate check"),
-	LIMIT3("feed.max_sources", sources_evicted, clocks_evicted, binding.senders_evicted,
-	       feed.max_sources, "feed sources' numbering or clocks forgotten"),
-	LIMIT("detector.max_alert_callbacks", detector.alert_callbacks_evicted,
-	      detector.max_alert_callbacks, "callbacks dropped from open alerts"),
-	LIMIT2("tracker.max_reorder_events", reorder_overflows,
-	       rejects[EVENT_REJECT_REORDER_FULL], tracker.max_reorder_events,
-	       "events released before the center clock reached them or refused"),
+	LIMIT("tracker.max_operators", tracker.max_operators,
+	      "call-takers or agencies' baselines forgotten", STAT(detector.operators_evicted),
+	      STAT(detector.operators_refused), STAT(binding.operators_evicted),
+	      STAT(detector.baselines_evicted)),
+	LIMIT("tracker.max_open_calls", tracker.max_open_calls, "open calls dropped",
+	      STAT(tracker.evicted), STAT(binding.calls_evicted)),
+	LIMIT("tracker.max_window_calls", tracker.max_window_calls,
+	      "calls pushed out of call-takers' windows early", STAT(detector.window_evictions)),
+	LIMIT("tracker.max_center_calls", tracker.max_center_calls,
+	      "calls pushed out of the center's window early", STAT(detector.center_evictions)),
+	LIMIT("tracker.max_recent_callers", tracker.max_recent_callers,
+	      "hangups forgotten before a redial could mark them", STAT(detector.callers_evicted)),
+	LIMIT("tracker.max_dedupe_events", tracker.max_dedupe_events,
+	      "events forgotten early by the duplicate check", STAT(dedupe_evicted)),
+	LIMIT("feed.max_sources", feed.max_sources, "feed sources' numbering or clocks forgotten",
+	      STAT(sources_evicted), STAT(clocks_evicted), STAT(binding.senders_evicted)),
+	LIMIT("detector.max_alert_callbacks", detector.max_alert_callbacks,
+	      "callbacks dropped from open alerts", STAT(detector.alert_callbacks_evicted)),
+	LIMIT("tracker.max_reorder_events", tracker.max_reorder_events,
+	      "events released before the center clock reached them or refused",
+	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
+	LIMIT("tracker.max_call_seconds", tracker.max_call_seconds,
+	      "open calls expired without their end",
+	      STAT(tracker.expired_started)),
 };
 
 const char *engine_limit_key(size_t limit)
@@ -1425,15 +1420,15 @@ const char *engine_limit_key(size_t limit)
 /* The evictions of limit (< ENGINE_LIMIT_COUNT) in stats. */
 static uint64_t limit_evicted(const struct engine_stats *stats, size_t limit)
 {
-	uint64_t count;
-	uint64_t also = 0, also2 = 0;
+	const size_t *counters = engine_limits[limit].counters;
+	uint64_t total = 0;
 
-	memcpy(&count, (const char *)stats + engine_limits[limit].counter, sizeof(count));
-	if (engine_limits[limit].also != SIZE_MAX)
-		memcpy(&also, (const char *)stats + engine_limits[limit].also, sizeof(also));
-	if (engine_limits[limit].also2 != SIZE_MAX)
-		memcpy(&also2, (const char *)stats + engine_limits[limit].also2, sizeof(also2));
-	return count + also + also2;
+	for (size_t i = 0; counters[i] != SIZE_MAX; i++) {
+		uint64_t count;
+		memcpy(&count, (const char *)stats + counters[i], sizeof(count));
+		total += count;
+	}
+	return total;
 }
 
 uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
@@ -1495,19 +1490,15 @@ static void list_limit_counter(struct engine *engine, size_t offset)
 		homes[home] + (offset - counter_homes[home].at);
 }
 
-/* Every limit's counters (counter, also, also2) in one flat list: limits_unchanged, on every
+/* Every limit's counters in one flat list: limits_unchanged, on every
  * event, ORs them without the table's branches. */
 static void list_limit_counters(struct engine *engine)
 {
 	engine->limit_counter_count = 0;
-	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
-		const struct engine_limit *limit = &engine_limits[i];
-		list_limit_counter(engine, limit->counter);
-		if (limit->also != SIZE_MAX)
-			list_limit_counter(engine, limit->also);
-		if (limit->also2 != SIZE_MAX)
-			list_limit_counter(engine, limit->also2);
-	}
+	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
+		for (const size_t *counter = engine_limits[i].counters; *counter != SIZE_MAX;
+		     counter++)
+			list_limit_counter(engine, *counter);
 }
 
 /* True when no limit has anything to do: no counter has moved since the last look at every
@@ -1642,12 +1633,45 @@ static void apply_receiver_down(struct engine *engine, const struct control *con
 	}
 }
 
-/* Connections refused at a limit, or notices dropped for a full nats.max_alert_queue (the
- * daemon's observations): a "limit" alert keyed by the configuration key, as for the tables
- * that evict. */
+/* A limit the daemon watches: its keys' start, what it drops (plural, and one of them), and
+ * what the supervisor can do about it besides raising the key. */
+struct daemon_limit {
+	const char *key_prefix;
+	const char *dropped;
+	const char *one;
+	const char *advice;
+};
+
+/* The first whose key_prefix starts the key is the key's; the last (connection slots) starts
+ * every key. */
+static const struct daemon_limit daemon_limits[] = {
+	{ "nats.", "notices dropped for the NATS alerts stream", "notice dropped",
+	  "the next start publishes them again" },
+	{ "receivers[", "notices dropped for receiver", "notice dropped",
+	  "it takes them more slowly than they come" },
+	{ "i3.max_calls", "i3 calls forgotten before their end", "i3 call forgotten",
+	  "their later events are not mapped" },
+	{ "feed.max_line_bytes", "feed lines rejected as too long", "line too long",
+	  "check what the sender writes" },
+	{ "", "connections refused", "connection refused", "someone holds the slots" },
+};
+
+static const struct daemon_limit *daemon_limit_of(const char *key)
+{
+	const struct daemon_limit *limit = daemon_limits;
+
+	while (strncmp(key, limit->key_prefix, strlen(limit->key_prefix)) != 0)
+		limit++;
+	return limit;
+}
+
+/* Connections refused at a limit, or notices, calls or lines dropped at one (the daemon's
+ * observations, journaled as control lines): a "limit" alert keyed by the configuration key,
+ * as for the tables that evict; the receiver or feed source it names, if any. */
 static void apply_connection_limit(struct engine *engine, const struct control *control,
 				   int64_t ts_ms)
 {
+	const struct daemon_limit *limit = daemon_limit_of(control->key);
 	char message[SYSALERT_MESSAGE_MAX];
 	struct sysalert_notice notice = { .system = "limit",
 					  .key = control->key,
@@ -1656,27 +1680,20 @@ static void apply_connection_limit(struct engine *engine, const struct control *
 					  .evicted = control->refused,
 					  .ts_ms = ts_ms };
 
-	bool notices =
-		strncmp(control->key, "nats.", 5) == 0; /* nats.max_alert_queue: notices dropped */
+	char about[EVENT_ID_MAX + 32] = "";
 
-	if (control->firing && notices) {
+	if (control->receiver[0])
+		snprintf(about, sizeof(about), " %s", control->receiver);
+	else if (control->source[0])
+		snprintf(about, sizeof(about), ", the latest from source %s", control->source);
+	if (control->firing) {
 		snprintf(message, sizeof(message),
-			 "notices dropped for the NATS alerts stream (%s reached): %" PRIu64
-			 " so far; the next start "
-			 "publishes them again, or raise %s",
-			 control->key, control->refused, control->key);
-		sysalerts_raise(engine->sysalerts, &notice);
-	} else if (control->firing) {
-		snprintf(message, sizeof(message),
-			 "connections refused (%s reached): %" PRIu64
-			 " so far; someone holds the slots, or raise %s",
-			 control->key, control->refused, control->key);
+			 "%s%s (%s reached): %" PRIu64 " so far; %s, or raise %s", limit->dropped,
+			 about, control->key, control->refused, limit->advice, control->key);
 		sysalerts_raise(engine->sysalerts, &notice);
 	} else {
-		snprintf(message, sizeof(message),
-			 "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
-			 notices ? "notice dropped" : "connection refused", control->key,
-			 control->seconds, control->refused);
+		snprintf(message, sizeof(message), "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
+			 limit->one, control->key, control->seconds, control->refused);
 		sysalerts_resolve(engine->sysalerts, &notice);
 	}
 }
@@ -1787,8 +1804,10 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 10 (9 saved no source clock's refused_since_ms, the run of refused
- * lines feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
+ * Snapshot frame, format 11 (10 saved the eviction counts of 9 limits where 11 saves 10,
+ * tracker.max_call_seconds added, and tracker.max_operators's count left out the agencies'
+ * baselines; 9 saved no source clock's refused_since_ms, the run of refused lines
+ * feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
  * open-calls refusals; 7 saved a peer baseline per agency where 8 saves one per agency
  * and feed source, detector.baseline.per_source, and did not save the agencies' offered
  * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since

@@ -229,7 +229,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config);
 struct control;
 
 /* The bounded tables whose evictions raise "limit" system alerts (engine_limit_key). */
-#define ENGINE_LIMIT_COUNT 9
+#define ENGINE_LIMIT_COUNT 10
 
 /** The configuration key of limit i ("tracker.max_operators"...), "" beyond the count. */
 const char *engine_limit_key(size_t limit);
@@ -276,7 +276,7 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 10
+#define ENGINE_SNAPSHOT_FORMAT 11
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 

@@ -142,6 +142,17 @@ static int64_t call_eviction_age(const void *entry)
 	return call->has_start ? call->last_seen_ms : call->last_seen_ms - (INT64_C(1) << 62);
 }
 
+/* An expired call leaves: counted apart when it had its call_start (its end was lost, not
+ * just an end or incident heard of alone). */
+static void expire_call(void *entry, void *ctx)
+{
+	struct tracker *tracker = ctx;
+
+	if (((const struct open_call *)entry)->has_start)
+		tracker->stats.expired_started++;
+	free_call_text(entry, NULL);
+}
+
 /* Drop every open call not heard of for max_call_ms of event time. O(slots), so it runs only
  * after as many new calls as the full table has slots, or when the table is full: amortized
  * O(1), and at the same events whatever size the table has grown to. */
@@ -152,7 +163,7 @@ static void expire_stale_calls(struct tracker *tracker)
 	tracker->events_since_sweep = 0;
 	if (tracker->max_call_ms > 0)
 		tracker->stats.expired += table_remove_stale(&tracker->calls, call_is_stale,
-							     &cutoff, free_call_text, NULL);
+							     &cutoff, expire_call, tracker);
 }
 
 void tracker_set_eviction(struct tracker *tracker, const struct tracker_eviction *eviction)
@@ -380,6 +391,7 @@ static const struct codec_counter tracker_counters[] = {
 	CODEC_COUNTER_SCALAR(struct tracker_stats, evicted),
 	CODEC_COUNTER_SCALAR(struct tracker_stats, end_before_start),
 	CODEC_COUNTER_SCALAR(struct tracker_stats, expired),
+	CODEC_COUNTER_SCALAR(struct tracker_stats, expired_started),
 };
 
 #define CALL_HAS_START 1u

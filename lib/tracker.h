@@ -47,6 +47,7 @@ struct tracker_stats {
 	uint64_t evicted;          /* open calls dropped to make room: max_open_calls reached */
 	uint64_t end_before_start; /* calls dropped: call_end ts before call_start ts */
 	uint64_t expired;          /* open calls dropped: nothing heard for max_call_seconds */
+	uint64_t expired_started;  /* of them, calls with their call_start: their end was lost */
 };
 
 struct tracker;

@@ -301,7 +301,9 @@ static void test_feed_silence(void **state)
 static void test_eviction_notice(void **state)
 {
 	static const struct harness_options options = {
-		.extra_yaml = "tracker:\n  max_operators: 1\n",
+		/* one baseline per agency (not the source's own too): max_operators 1 holds it */
+		.extra_yaml = "tracker:\n  max_operators: 1\n"
+			      "detector:\n  baseline: {source_depart_z: 0}\n",
 	};
 	static const char *const calls[] = {
 		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
@@ -326,8 +328,8 @@ static void test_eviction_notice(void **state)
 		"{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
 		"\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
 		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-		"\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; "
-		"raise tracker.max_operators\"}");
+		"\"message\":\"call-takers or agencies' baselines forgotten (tracker.max_operators "
+		"1 reached): 1 so far; raise tracker.max_operators\"}");
 	expect_log(&h, "cadmond: warning: tracker.max_operators reached: 1 evicted so far; raise "
 		       "tracker.max_operators");
 	close(feed);

@@ -595,6 +595,34 @@ static void test_mapping_listens_beside_the_feed_port(void **state)
 	free(alerts);
 }
 
+/* The shift's alert and the limit alert of feed.max_line_bytes that the too-long line sent
+ * on feed_port (no hello) raised, in either order (the limit alert comes at the next tick of
+ * cadmond's second timer), and no more. */
+static void expect_shift_and_line_limit(int subscriber, uint16_t feed_port)
+{
+	char line[8192], message[256];
+
+	snprintf(message, sizeof message,
+		 "feed lines rejected as too long, the latest from source 127.0.0.1:%u "
+		 "(feed.max_line_bytes reached): %%" PRIu64 " so far; check what the sender "
+		 "writes, or raise feed.max_line_bytes",
+		 feed_port);
+	do
+		assert_true(harness_read_line(subscriber, line, sizeof line, READ_TIMEOUT_MS) > 0);
+	while (is_board_line(line));
+	if (strcmp(line, shift_alert) == 0) {
+		assert_int_equal(expect_limit_alert(subscriber, "feed.max_line_bytes", true,
+						    message),
+				 1);
+	} else {
+		assert_int_equal(expect_limit_alert_line(line, "feed.max_line_bytes", true,
+							 message),
+				 1);
+		expect_line(subscriber, shift_alert);
+	}
+	expect_quiet(subscriber);
+}
+
 /* A line far longer than max_line_bytes (200 KB, more than one read of the socket, 64 KiB):
  * rejected as line_too_long once, the rest of it discarded read after read without being
  * buffered, and the shift's lines around it all processed: the same alert. */
@@ -620,8 +648,7 @@ static void test_huge_line_is_discarded_across_reads(void **state)
 			bytes += sizeof huge;
 		}
 	}
-	expect_line(subscriber, shift_alert);
-	expect_quiet(subscriber);
+	expect_shift_and_line_limit(subscriber, feed_port);
 	expect_log_format(&f->harness,
 			  "cadmond: warning: feed 127.0.0.1:%u: rejected line 2: line_too_long",
 			  feed_port);
@@ -710,6 +737,50 @@ static void test_max_line_bytes_edge(void **state)
 	send_and_expect_close(f, text, bytes, "4 lines, 2 events, 2 rejected (line_too_long 2)");
 }
 
+/* Lines longer than feed.max_line_bytes (1024), even one among good ones (feed_rejecting
+ * needs a source's every line refused): a limit alert keyed feed.max_line_bytes names the
+ * latest one's source, its hello name, else its address; resolved once none came for
+ * log.rate_limit_seconds (1 here). */
+static void test_too_long_lines_raise_limit_alert(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .extra_yaml = "log: {rate_limit_seconds: 1}\n" };
+	char text[2 * 1100], message[256];
+	size_t bytes = 0;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	int subscriber = connect_subscriber(f);
+	int feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-7\"}\n"), 0);
+	bytes += padded_line(text + bytes, "good-1", "2026-11-29T08:00:00Z", 200, "\n");
+	bytes += padded_line(text + bytes, "long-1", "2026-11-29T08:00:01Z", 1500, "\n");
+	assert_int_equal(harness_send_bytes(feed, text, bytes), 0);
+	assert_int_equal(expect_limit_alert(subscriber, "feed.max_line_bytes", true,
+					    "feed lines rejected as too long, the latest from "
+					    "source cad-7 (feed.max_line_bytes reached): %" PRIu64
+					    " so far; check what the sender writes, or raise "
+					    "feed.max_line_bytes"),
+			 1);
+	assert_int_equal(expect_limit_alert(subscriber, "feed.max_line_bytes", false,
+					    "no line too long (feed.max_line_bytes) for 1 s; "
+					    "%" PRIu64 " in all"),
+			 1);
+	expect_log(&f->harness, "cadmond: feed: no line too long for 1 s (feed.max_line_bytes); 1 "
+				"in all\n");
+	/* a connection without a hello: named by its address */
+	int unnamed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	bytes = padded_line(text, "long-2", "2026-11-29T08:00:02Z", 1500, "\n");
+	assert_int_equal(harness_send_bytes(unnamed, text, bytes), 0);
+	snprintf(message, sizeof message,
+		 "feed lines rejected as too long, the latest from source 127.0.0.1:%u "
+		 "(feed.max_line_bytes reached): %%" PRIu64 " so far; check what the sender "
+		 "writes, or raise feed.max_line_bytes",
+		 local_port(unnamed));
+	assert_int_equal(expect_limit_alert(subscriber, "feed.max_line_bytes", true, message), 2);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
 static void test_malformed_lines_leave_alert_unchanged(void **state)
 {
 	struct daemon_fixture *f = *state;
@@ -724,8 +795,7 @@ static void test_malformed_lines_leave_alert_unchanged(void **state)
 	bytes = send_shift(feed, true);
 	assert_int_equal(harness_send(feed, "{\"type\":\"call_start\",\"call_id\":\"cut"), 0);
 	bytes += strlen("{\"type\":\"call_start\",\"call_id\":\"cut");
-	expect_line(subscriber, shift_alert);
-	expect_quiet(subscriber);
+	expect_shift_and_line_limit(subscriber, feed_port);
 	assert_true(harness_running(&f->harness));
 
 	expect_log_format(
@@ -1169,6 +1239,8 @@ int main(void)
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_long_lines_across_reads, daemon_fixture_setup,
 						daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_too_long_lines_raise_limit_alert,
+						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_max_line_bytes_edge, daemon_fixture_setup,
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_every_subscriber_gets_the_alert,

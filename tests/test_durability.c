@@ -1260,7 +1260,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 10: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 11: replaying the journal instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
@@ -1460,10 +1460,11 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directories cadmond of the two previous snapshot formats (9, main bf2f4d3; 8, main
- * 03c9578..) left after the first UPGRADE_LINES lines of the stream and a clean stop
- * (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
+/* The state directories cadmond of the three previous snapshot formats (10, main 9780c8a; 9,
+ * main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the stream and
+ * a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format10"
+#define UPGRADE_FORMAT9_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
 #define UPGRADE_FORMAT8_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format8"
 #define UPGRADE_LINES 600
 
@@ -1509,7 +1510,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
 	assert_int_equal(harness_start(h, &default_options), 0);
 	snprintf(reported, sizeof(reported),
-		 "snapshot format %d, this cadmond reads 10: replaying the journal instead\n",
+		 "snapshot format %d, this cadmond reads 11: replaying the journal instead\n",
 		 format);
 	expect_log(h, reported);
 	expect_log(h, "recovery: no snapshot + ");
@@ -1522,7 +1523,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	assert_int_equal(stopped_events(h), reference_events);
 }
 
-/* The previous format's state directory (9), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
+/* The previous format's state directory (10), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
 static void test_upgrade_from_previous_format(void **state)
 {
 	struct fixture *f = *state;
@@ -1531,10 +1532,15 @@ static void test_upgrade_from_previous_format(void **state)
 	if (out)
 		write_upgrade_state(f, out);
 	else
-		recover_upgrade_state(f, UPGRADE_STATE_DIR, 9);
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 10);
 }
 
-/* The format before it (8): still recovered the same way. */
+/* The formats before it (9, 8): still recovered the same way. */
+static void test_upgrade_from_format9(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT9_STATE_DIR, 9);
+}
+
 static void test_upgrade_from_format8(void **state)
 {
 	recover_upgrade_state(*state, UPGRADE_FORMAT8_STATE_DIR, 8);
@@ -1984,6 +1990,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format9, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_format8, fixture_setup,
 						fixture_teardown),

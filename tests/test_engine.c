@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -750,7 +751,7 @@ static void test_eviction_raises_limit_alert(void **state)
 {
 	struct fixture *f = *state;
 
-	restart_with_one_operator(f, 2.5);
+	restart_with_one_operator(f, 0.0); /* one baseline: the center's */
 	feed(f, "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
 		"\"operator\":\"op-1\"}");
 	feed(f, "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:01:00Z\","
@@ -766,7 +767,8 @@ static void test_eviction_raises_limit_alert(void **state)
 		"{\"alert\":\"firing\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":1,"
 		"\"ts\":\"2026-11-29T08:03:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
 		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":1,"
-		"\"message\":\"call-takers forgotten (tracker.max_operators 1 reached): 1 so far; "
+		"\"message\":\"call-takers or agencies' baselines forgotten (tracker.max_operators 1 "
+		"reached): 1 so far; "
 		"raise "
 		"tracker.max_operators\"}");
 	/* More evictions keep it open (the board shows the count); an hour without any resolves
@@ -784,7 +786,113 @@ static void test_eviction_raises_limit_alert(void **state)
 		"{\"alert\":\"resolved\",\"alert_id\":\"dd23538329d4ffca\",\"seq\":2,"
 		"\"ts\":\"2026-11-29T09:05:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
 		"\"severity\":\"warning\",\"limit\":\"tracker.max_operators\",\"evicted\":2,"
-		"\"message\":\"no more call-takers forgotten for 3600 s; 2 in all\"}");
+		"\"message\":\"no more call-takers or agencies' baselines forgotten for 3600 s; 2 in "
+		"all\"}");
+}
+
+/* Feed a call_start (of operator_id) or call_end of call_id at 2026-11-29T<hhmm>:00Z. */
+static void feed_call(struct fixture *f, const char *type, const char *call_id, const char *hhmm,
+		      const char *operator_id)
+{
+	char line[256];
+
+	if (strcmp(type, "call_start") == 0)
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T%s:00Z\","
+			 "\"operator\":\"%s\"}",
+			 call_id, hhmm, operator_id);
+	else
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":\"2026-11-29T%s:00Z\","
+			 "\"released_by\":\"caller\"}",
+			 call_id, hhmm);
+	assert_int_equal(feed(f, line), EVENT_OK);
+}
+
+/* Alert i (seq i + 1) is the limit alert of key raised at raised_ms, in state ("firing",
+ * "resolved") at 2026-11-29T<hhmm>:00Z, with evicted and message. */
+static void expect_limit_alert(const struct fixture *f, size_t i, const char *state,
+			       int64_t raised_ms, const char *hhmm, const char *key,
+			       uint64_t evicted, const char *message)
+{
+	char alert_id[ALERT_ID_LENGTH + 1], expected[1024];
+
+	assert_true(i < f->alert_count);
+	alert_derive_id("", key, "limit", raised_ms, "", alert_id);
+	snprintf(expected, sizeof(expected),
+		 "{\"alert\":\"%s\",\"alert_id\":\"%s\",\"seq\":%zu,"
+		 "\"ts\":\"2026-11-29T%s:00.000Z\",\"type\":\"system\",\"system\":\"limit\","
+		 "\"severity\":\"warning\",\"limit\":\"%s\",\"evicted\":%" PRIu64
+		 ",\"message\":\"%s\"}",
+		 state, alert_id, i + 1, hhmm, key, evicted, message);
+	assert_string_equal(f->alerts[i], expected);
+}
+
+#define AT_0801_MS INT64_C(1795939260000) /* 2026-11-29T08:01:00Z */
+
+/* The agencies' baselines share tracker.max_operators: with the source cap on a call-taker's
+ * agency keeps two (the source's own and the shared one), so one call-taker in a table of one
+ * forgets baselines, not call-takers: the limit alert of tracker.max_operators opens (it was
+ * a metric only), and resolves after an hour without another. */
+static void test_baseline_eviction_raises_limit_alert(void **state)
+{
+	struct fixture *f = *state;
+
+	restart_with_one_operator(f, 2.5);
+	feed_call(f, "call_start", "a", "08:00", "op-1");
+	feed_call(f, "call_end", "a", "08:01", "op-1");
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->detector.baselines_evicted, 1);
+	assert_int_equal(stats->detector.operators_evicted + stats->detector.operators_refused, 0);
+	assert_int_equal(f->alert_count, 1);
+	expect_limit_alert(f, 0, "firing", AT_0801_MS, "08:01", "tracker.max_operators", 1,
+			   "call-takers or agencies' baselines forgotten (tracker.max_operators 1 "
+			   "reached): 1 so far; raise tracker.max_operators");
+	feed_call(f, "call_start", "b", "09:01", "op-1");
+	assert_int_equal(f->alert_count, 2);
+	expect_limit_alert(f, 1, "resolved", AT_0801_MS, "09:01", "tracker.max_operators", 1,
+			   "no more call-takers or agencies' baselines forgotten for 3600 s; 1 in "
+			   "all");
+}
+
+/* An open call that heard nothing for tracker.max_call_seconds is expired without its end
+ * (its hangup can no longer count): a limit alert of tracker.max_call_seconds opens (it was
+ * STATUS= only), and resolves after an hour of event time without another expiry. An end
+ * heard of alone (its call_start refused or never sent) expires too, counted in expired, but
+ * is not such a call: not in the alert. */
+static void test_expired_calls_raise_limit_alert(void **state)
+{
+	struct fixture *f = *state;
+	struct config config;
+
+	config_set_defaults(&config);
+	config.tracker.max_call_seconds = 60;
+	config.tracker.max_open_calls = 2; /* a full table sweeps at once */
+	engine_free(f->engine);
+	f->engine = engine_new(&config, collect_alert, f);
+	assert_non_null(f->engine);
+	feed_call(f, "call_start", "a", "08:00", "op-1");
+	feed_call(f, "call_end", "z", "08:00", NULL); /* no call_start: an end alone */
+	assert_int_equal(f->alert_count, 0);
+	feed_call(f, "call_start", "b", "08:02", "op-2"); /* a and z: 120 s, expired */
+	const struct engine_stats *stats = engine_stats(f->engine);
+	assert_int_equal(stats->tracker.expired, 2);
+	assert_int_equal(stats->tracker.expired_started, 1);
+	assert_int_equal(stats->tracker.evicted, 0);
+	assert_int_equal(stats->open_calls, 1);
+	assert_int_equal(f->alert_count, 1);
+	expect_limit_alert(f, 0, "firing", AT_0801_MS + 60000, "08:02",
+			   "tracker.max_call_seconds", 1,
+			   "open calls expired without their end (tracker.max_call_seconds 60 "
+			   "reached): 1 so far; raise tracker.max_call_seconds");
+	feed_call(f, "call_end", "b", "08:03", "op-2");
+	feed_call(f, "call_start", "c", "09:01", "op-2");
+	assert_int_equal(f->alert_count, 1);
+	feed_call(f, "call_start", "d", "09:02", "op-2");
+	assert_int_equal(f->alert_count, 2);
+	expect_limit_alert(f, 1, "resolved", AT_0801_MS + 60000, "09:02",
+			   "tracker.max_call_seconds", 1,
+			   "no more open calls expired without their end for 3600 s; 1 in all");
 }
 
 int main(void)
@@ -813,6 +921,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline_eviction_raises_limit_alert, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_expired_calls_raise_limit_alert, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -889,6 +889,8 @@ static void test_full_of_alerts_refuses_new_operator(void **state)
 	(void)state;
 
 	config.tracker.max_operators = 1;
+	config.detector.baseline.source_depart_z = 0.0; /* one baseline (not the source's too): */
+	config.detector.baseline.source_cap_z = 0.0;    /* it fits max_operators 1, never evicted */
 	config.detector.rules[0].min_calls = 2;
 	config.detector.rules[0].min_premature = 2;
 	config.detector.rules[0].max_p_value = 1.0;

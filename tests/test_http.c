@@ -607,7 +607,9 @@ static void test_reload_listen(void **state)
 static void test_healthz_limit(void **state)
 {
 	static const struct harness_options options = {
-		.extra_yaml = "tracker:\n  max_operators: 1\n",
+		/* one baseline per agency (not the source's own too): max_operators 1 holds it */
+		.extra_yaml = "tracker:\n  max_operators: 1\n"
+			      "detector:\n  baseline: {source_depart_z: 0}\n",
 	};
 	static const char *const calls[] = {
 		"{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-29T08:00:00Z\","
@@ -635,8 +637,8 @@ static void test_healthz_limit(void **state)
 	while (!strstr(line, "\"system\":\"limit\""));
 	expect_get(
 		&h, "/healthz", 503,
-		"limit: call-takers forgotten (tracker.max_operators 1 reached): 1 so far; raise "
-		"tracker.max_operators\n");
+		"limit: call-takers or agencies' baselines forgotten (tracker.max_operators 1 "
+		"reached): 1 so far; raise tracker.max_operators\n");
 	static struct response response;
 	http_request(&h, "GET", "/metrics", NULL, &response);
 	assert_int_equal(response.status, 200);

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,56 @@ static void test_shift_as_log_events(void **state)
 	expect_log(&h, "cadmond: i3: POST /LogEvents on the HTTP listener: 1 public key, "
 		       "signatures required\n");
 	expect_operator_state(&h, key);
+	close(fd);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	unlink(key_path);
+	EVP_PKEY_free(key);
+}
+
+/* i3.max_calls 16 (its least): the 17th call's log event makes the full table forget the
+ * oldest call, which is logged and raises a limit alert keyed i3.max_calls (it was a metric
+ * only), resolved once no call was forgotten for log.rate_limit_seconds (1 here). */
+static void test_call_table_full_raises_limit_alert(void **state)
+{
+	struct harness h = { 0 };
+	char key_path[PATH_MAX], line[256];
+	static char jws[PAYLOAD_MAX * 4];
+	EVP_PKEY *key = make_key(key_path);
+	struct log_events events;
+
+	(void)state;
+	snprintf(options_yaml, sizeof options_yaml,
+		 "i3:\n  enabled: true\n  public_keys: [{kid: chfe-key-1, file: \"%s\"}]\n"
+		 "  max_calls: 16\nlog: {rate_limit_seconds: 1}\n",
+		 key_path);
+	struct harness_options options = { .extra_yaml = options_yaml };
+	assert_int_equal(harness_start(&h, &options), 0);
+	int fd = console(&h);
+	for (int i = 0; i < 17; i++) {
+		snprintf(line, sizeof line,
+			 "{\"type\":\"call_start\",\"call_id\":\"call-%02d\",\"ts\":"
+			 "\"2026-11-29T08:00:%02dZ\",\"operator\":\"op-%d\"}",
+			 i, i, i);
+		convert(line, &events);
+		for (size_t e = 0; e < events.count; e++) {
+			sign(key, "chfe-key-1", events.payload[e], jws, sizeof jws);
+			expect_created(&h, jws);
+		}
+	}
+	expect_metric(&h, "\ncadmon_i3_calls_evicted_total 1\n");
+	assert_int_equal(expect_limit_alert(fd, "i3.max_calls", true,
+					    "i3 calls forgotten before their end (i3.max_calls "
+					    "reached): %" PRIu64 " so far; their later events are "
+					    "not mapped, or raise i3.max_calls"),
+			 1);
+	expect_log(&h, "cadmond: warning: i3: call table full (i3.max_calls 16): oldest calls "
+		       "forgotten, 1 so far\n");
+	assert_int_equal(expect_limit_alert(fd, "i3.max_calls", false,
+					    "no i3 call forgotten (i3.max_calls) for 1 s; %" PRIu64
+					    " in all"),
+			 1);
+	expect_log(&h, "cadmond: i3: no call forgotten for 1 s (i3.max_calls); 1 in all\n");
 	close(fd);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
@@ -818,6 +869,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shift_as_log_events),
+		cmocka_unit_test(test_call_table_full_raises_limit_alert),
 		cmocka_unit_test(test_example_shift_as_log_events),
 		cmocka_unit_test(test_refused_log_events),
 		cmocka_unit_test(test_acknowledged_survives_kill),

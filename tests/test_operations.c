@@ -785,8 +785,11 @@ static void test_reload_keeps_restart_only_keys(void **state)
 /* A table that evicts shows in STATUS=: which key to raise and how many were evicted. */
 static void test_status_shows_evictions(void **state)
 {
-	static const struct harness_options options = { .extra_yaml =
-								"tracker:\n  max_operators: 1\n" };
+	/* one baseline per agency (not the source's own too): max_operators 1 holds it */
+	static const struct harness_options options = {
+		.extra_yaml = "tracker:\n  max_operators: 1\n"
+			      "detector:\n  baseline: {source_depart_z: 0}\n"
+	};
 	static const char calls[] = "{\"type\":\"call_start\",\"call_id\":\"a\",\"ts\":\"2026-11-"
 				    "29T08:00:00Z\",\"operator\":\"op-1\"}\n"
 				    "{\"type\":\"call_end\",\"call_id\":\"a\",\"ts\":\"2026-11-"

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -56,6 +57,7 @@ struct scripted {
 	int listen_fd;
 	uint16_t port;
 	int failures; /* answer 500 to this many requests first */
+	int delay_ms; /* wait this long before each answer: a slow receiver */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	struct scripted_request requests[SCRIPTED_MAX_REQUESTS];
@@ -146,6 +148,7 @@ static void *scripted_serve(void *ctx)
 				free(request.body);
 			pthread_mutex_unlock(&server->lock);
 			request.body = NULL;
+			usleep((useconds_t)server->delay_ms * 1000);
 			const char *reply = fail ? "HTTP/1.1 500 Internal Server "
 						   "Error\r\nContent-Length: 0\r\n\r\n"
 						 : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -390,8 +393,9 @@ static void test_webhook_redaction(void **state)
 }
 
 /* max_queue 1: while the firing notice waits for its retry, the receiver_down notice queued
- * behind it is dropped for the acknowledgement's (the oldest goes), counted and logged; once the
- * receiver answers, what is left arrives in order. */
+ * behind it is dropped for the acknowledgement's (the oldest goes), counted and logged, and
+ * the limit alert of the receiver's queue raised (its notice pushes out the
+ * acknowledgement's); once the receiver answers, what is left arrives in order. */
 static void test_queue_drops_oldest(void **state)
 {
 	struct harness h = {0};
@@ -428,6 +432,12 @@ static void test_queue_drops_oldest(void **state)
 		&h,
 		"receiver hook: queue full (max_queue 1): oldest request dropped, 1 dropped so far",
 		WAIT_MS);
+	/* the drop raises the limit alert of the receiver's queue at the next tick (its notice
+	 * pushes out the acknowledgement's) */
+	expect_limit_alert(console, "receivers[hook].max_queue", true,
+			   "notices dropped for receiver hook (receivers[hook].max_queue reached): "
+			   "%" PRIu64 " so far; it takes them more slowly than they come, or raise "
+			   "receivers[hook].max_queue");
 	read_line(console, resolved);
 	expect_framed(resolved, "{\"alert\":\"resolved\",\"alert_id\":\"",
 		      "\"message\":\"receiver hook delivers again\"}");
@@ -435,17 +445,84 @@ static void test_queue_drops_oldest(void **state)
 	for (int waited = 0; scripted_count(&server) < 4 && waited < WAIT_MS; waited += 50)
 		usleep(50 * 1000);
 	assert_int_equal(scripted_count(&server), 4);
-	const char *const bodies[] = {shift_alert, shift_alert, acked, resolved};
+	const char *const bodies[] = {shift_alert, shift_alert, NULL, resolved};
 	for (int i = 0; i < 4; i++) {
-		assert_string_equal(server.requests[i].body, bodies[i]);
+		if (bodies[i])
+			assert_string_equal(server.requests[i].body, bodies[i]);
 		assert_string_equal(server.requests[i].signature, ""); /* no secret: unsigned */
 	}
+	expect_framed(server.requests[2].body, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\"limit\":\"receivers[hook].max_queue\",\"evicted\":1,\"message\":\"notices "
+		      "dropped for receiver hook (receivers[hook].max_queue reached): 1 so far; it "
+		      "takes them more slowly than they come, or raise receivers[hook].max_queue\"}");
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	expect_logged(&h,
-		      "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 1 dropped, 0 "
+		      "receiver hook: 3 delivered, 1 failed attempts, 1 retries, 2 dropped, 0 "
 		      "unsent at the stop",
 		      0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
+/* A receiver that answers every request, slowly (300 ms), with max_queue 1: four alerts at
+ * once drop notices although no attempt fails (no receiver_down). The drops raise a limit
+ * alert keyed receivers[slow].max_queue naming the receiver, resolved once none was dropped
+ * for log.rate_limit_seconds (1 here). */
+static void test_slow_receiver_drops_raise_limit_alert(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], lines[4][2][256];
+	(void)state;
+
+	scripted_start(&server, 0);
+	server.delay_ms = 300;
+	snprintf(yaml, sizeof yaml,
+		 "detector:\n"
+		 "  premature: {max_talk_seconds: 20}\n"
+		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
+		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
+		 "severity: info}]\n"
+		 "log: {rate_limit_seconds: 1}\n"
+		 "receivers:\n"
+		 "  - {name: slow, type: webhook, url: \"http://127.0.0.1:%u/\", max_queue: 1}\n",
+		 server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	int feed = harness_connect_feed(&h);
+	assert_true(feed >= 0);
+	char batch[2048] = "";
+	for (int i = 0; i < 4; i++) {
+		snprintf(lines[i][0], sizeof lines[i][0],
+			 "{\"type\":\"call_start\",\"call_id\":\"c%d\",\"ts\":"
+			 "\"2026-11-29T08:00:0%dZ\",\"operator\":\"op-%d\"}\n",
+			 i, i, i);
+		snprintf(lines[i][1], sizeof lines[i][1],
+			 "{\"type\":\"call_end\",\"call_id\":\"c%d\",\"ts\":"
+			 "\"2026-11-29T08:00:1%dZ\",\"released_by\":\"operator\"}\n",
+			 i, i);
+		strcat(batch, lines[i][0]);
+		strcat(batch, lines[i][1]);
+	}
+	assert_int_equal(harness_send(feed, batch), 0); /* one write: four alerts at once */
+	uint64_t dropped = expect_limit_alert(
+		console, "receivers[slow].max_queue", true,
+		"notices dropped for receiver slow (receivers[slow].max_queue reached): %" PRIu64
+		" so far; it takes them more slowly than they come, or raise "
+		"receivers[slow].max_queue");
+	expect_logged(&h, "receiver slow: queue full (max_queue 1): oldest request dropped, 1 "
+			  "dropped so far",
+		      0);
+	uint64_t in_all = expect_limit_alert(
+		console, "receivers[slow].max_queue", false,
+		"no notice dropped (receivers[slow].max_queue) for 1 s; %" PRIu64 " in all");
+	assert_true(in_all >= dropped);
+	expect_logged(&h, "receiver slow: no request dropped for a full queue for 1 s", 0);
+	close(feed);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 	scripted_stop(&server);
 }
@@ -841,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_webhook_retries_signature_and_down),
 		cmocka_unit_test(test_webhook_redaction),
 		cmocka_unit_test(test_queue_drops_oldest),
+		cmocka_unit_test(test_slow_receiver_drops_raise_limit_alert),
 		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_down_after_seconds),
 		cmocka_unit_test(test_receiver_down_survives_kill),

@@ -195,7 +195,7 @@ async function main() {
       const limit = page.locator('#banner.banner-warning .banner-item.sev-warning', { hasText: 'Limit reached' });
       await limit.waitFor({ timeout: 2000 });
       assert.equal(await limit.locator('.banner-text').textContent(),
-        'call-takers forgotten (tracker.max_operators 2 reached): 1 so far; raise tracker.max_operators');
+        'call-takers or agencies\' baselines forgotten (tracker.max_operators 2 reached): 1 so far; raise tracker.max_operators');
       assert.equal(await page.evaluate(() => window.cadmonTestMarker), 'no reload');
       assert.equal(await page.evaluate(() => window.cadmonTestTones), 4, 'muted: no sound');
     });
@@ -219,7 +219,7 @@ async function main() {
       const alertId = await limit.getAttribute('data-alert-id');
       assert.equal(await limit.locator('.badge.sev-warning').textContent(), 'WARNING');
       assert.equal(await limit.locator('.system-message').textContent(),
-        'call-takers forgotten (tracker.max_operators 2 reached): 1 so far; raise tracker.max_operators');
+        'call-takers or agencies\' baselines forgotten (tracker.max_operators 2 reached): 1 so far; raise tracker.max_operators');
       assert.deepEqual(await textsOf(limit.locator('.system-details dt')), ['limit', 'evicted']);
       assert.deepEqual(await textsOf(limit.locator('.system-details dd')), ['tracker.max_operators', '1']);
       await limit.locator('input.ack-by').fill('sup-dana');

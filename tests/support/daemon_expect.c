@@ -214,3 +214,40 @@ void expect_framed(const char *line, const char *prefix, const char *suffix)
 		fail();
 	}
 }
+
+uint64_t expect_limit_alert_line(const char *line, const char *key, bool firing,
+				 const char *message_format)
+{
+	char needle[128], message[1024], suffix[1536];
+
+	snprintf(needle, sizeof needle, "\"limit\":\"%s\",\"evicted\":", key);
+	const char *evicted = strstr(line, needle);
+	if (!evicted)
+		fail_msg("not a limit alert of %s: %s", key, line);
+	uint64_t count = strtoull(evicted + strlen(needle), NULL, 10);
+	assert_true(count >= 1);
+	snprintf(message, sizeof message, message_format, count);
+	snprintf(suffix, sizeof suffix,
+		 "\"type\":\"system\",\"system\":\"limit\",\"severity\":\"warning\",%s%" PRIu64
+		 ",\"message\":\"%s\"}",
+		 needle, count, message);
+	expect_framed(line, firing ? "{\"alert\":\"firing\",\"alert_id\":\""
+				   : "{\"alert\":\"resolved\",\"alert_id\":\"",
+		      suffix);
+	return count;
+}
+
+uint64_t expect_limit_alert(int fd, const char *key, bool firing, const char *message_format)
+{
+	char line[4096], needle[128];
+	int64_t until = harness_now_ms() + LIMIT_ALERT_TIMEOUT_MS;
+
+	snprintf(needle, sizeof needle, "\"limit\":\"%s\",\"evicted\":", key);
+	do
+		if (harness_now_ms() >= until)
+			fail_msg("no %s limit alert of %s on the console",
+				 firing ? "firing" : "resolved", key);
+	while (harness_read_line(fd, line, sizeof line, 1000) <= 0 || !strstr(line, needle) ||
+	       !strstr(line, firing ? "{\"alert\":\"firing\"" : "{\"alert\":\"resolved\""));
+	return expect_limit_alert_line(line, key, firing, message_format);
+}

@@ -42,6 +42,19 @@ void expect_quiet(int fd);
 /** line starts with prefix and ends with suffix (all three shown when not). */
 void expect_framed(const char *line, const char *prefix, const char *suffix);
 
+#define LIMIT_ALERT_TIMEOUT_MS 15000 /* how long a limit alert is waited for */
+
+/**
+ * Read fd (a console) until the "limit" system alert of key, firing or resolved, skipping
+ * other lines, and check it exactly: warning, its evicted count (>= 1: returned) and its
+ * message, message_format with that count for its one PRIu64 conversion.
+ */
+uint64_t expect_limit_alert(int fd, const char *key, bool firing, const char *message_format);
+
+/** line is that limit alert (expect_limit_alert without the reading): its evicted count. */
+uint64_t expect_limit_alert_line(const char *line, const char *key, bool firing,
+				 const char *message_format);
+
 /* Sockets a test opened, for its teardown to close (or earlier, with tracked_close). */
 #define TRACKED_FDS_MAX 64
 struct tracked_fds {
