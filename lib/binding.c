@@ -484,13 +484,15 @@ struct aging {
 	table_age_fn *heard;
 	table_age_fn *age;
 	int64_t lifetime_ms; /* 0: no lifetime */
-	table_pick_fn *pick; /* when full, of these first (NULL: of all alike) */
-	const void *pick_ctx;
+	/* when full, of those pick picks with choose(chooser) (NULL: of all alike) */
+	table_pick_fn *pick;
+	const void *(*choose)(const struct binding *chooser);
+	const struct binding *chooser;
 };
 
 /* Make room in a full table for one more entry: entries not heard of for their lifetime go
- * first; if none, 1/16 are evicted by age (counted in *evicted), of those aging->pick picks
- * if it picks any (NULL: of all). */
+ * first; if none, 1/16 are evicted by age (counted in *evicted): of those aging->pick picks
+ * for what aging->choose chose, if it chose and they are any; else of all. */
 static void make_room(struct table *table, const struct aging *aging, int64_t now_ms,
 		      table_remove_fn *on_remove, void *ctx, uint64_t *evicted)
 {
@@ -502,9 +504,12 @@ static void make_room(struct table *table, const struct aging *aging, int64_t no
 		return;
 	if (lifetime_ms > 0)
 		table_remove_stale(table, is_stale, &stale, on_remove, ctx);
-	if (table->count >= table->max_count && aging->pick)
+	const void *chosen = table->count >= table->max_count && aging->choose
+				     ? aging->choose(aging->chooser) /* O(senders): only when full */
+				     : NULL;
+	if (chosen)
 		*evicted += table_evict_oldest_picked(table, age, EVICT_FRACTION, aging->pick,
-						      aging->pick_ctx, on_remove, ctx);
+						      chosen, on_remove, ctx);
 	if (table->count >= table->max_count)
 		*evicted += table_evict_oldest(table, age, EVICT_FRACTION, on_remove, ctx);
 }
@@ -637,6 +642,12 @@ static enum event_reject count_new_call(struct binding *binding, const struct co
 
 /* ---- recording what an accepted event binds ------------------------------------------------ */
 
+/* Whose calls a full table evicts: binding_evict_victim's name, or NULL (all alike). */
+static const void *choose_victim(const struct binding *binding)
+{
+	return binding_evict_victim(binding);
+}
+
 /* Is the call entry one of the owner's (ctx: the owner's name)? */
 static bool call_owned(const void *entry, const void *ctx)
 {
@@ -652,14 +663,12 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 	bool bound = table_used(&binding->calls, i);
 
 	if (!bound) {
-		const char *victim = binding->calls.count >= binding->calls.max_count
-					     ? binding_evict_victim(binding)
-					     : NULL; /* O(senders): only when full */
 		struct aging aging = { .heard = call_heard,
 				       .age = call_age,
 				       .lifetime_ms = binding->call_ms,
-				       .pick = victim ? call_owned : NULL,
-				       .pick_ctx = victim };
+				       .pick = call_owned,
+				       .choose = choose_victim,
+				       .chooser = binding };
 		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
