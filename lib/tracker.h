@@ -13,7 +13,8 @@
  * call_start and its call_end have arrived, in either order; incident and transfer events
  * (before or after the start) mark it as handled. Open calls live in a fixed-size
  * open-addressing table allocated once, so the tracker never allocates per event; when it is
- * full the calls heard of least recently are evicted (counted).
+ * full the calls heard of least recently are evicted (counted), of one owner's calls alone if
+ * the tracker's eviction (tracker_set_eviction) chooses one.
  */
 
 /* A call with both ends known, handed to the detector. Strings point into the tracker and
