@@ -87,6 +87,15 @@ static void test_colliding_keys_survive_removals(void **state)
 	table_release(&table);
 }
 
+/* A fresh table of bound n holding keys 0..n-1, key aged key * step % n (a permutation when
+ * step is odd and n a power of two). */
+static void fill_permuted(struct table *table, uint32_t n, uint32_t step)
+{
+	assert_int_equal(table_init(table, sizeof(struct item), n), 0);
+	for (uint32_t key = 0; key < n; key++)
+		insert(table, key, (int64_t)(key * step % n));
+}
+
 static bool age_below(const void *entry, const void *ctx)
 {
 	return item_age(entry) < *(const int64_t *)ctx;
@@ -98,9 +107,7 @@ static void test_remove_stale(void **state)
 	int64_t cutoff = 10;
 	(void)state;
 
-	assert_int_equal(table_init(&table, sizeof(struct item), 32), 0);
-	for (uint32_t key = 0; key < 32; key++)
-		insert(&table, key, (int64_t)(key * 7 % 32));
+	fill_permuted(&table, 32, 7);
 	assert_int_equal(table_remove_stale(&table, age_below, &cutoff, NULL, NULL), 10);
 	for (uint32_t key = 0; key < 32; key++)
 		assert_true((find(&table, key) != NULL) == (key * 7 % 32 >= 10));
@@ -145,9 +152,7 @@ static void test_evict_oldest_picked(void **state)
 	int removed = 0;
 	(void)state;
 
-	assert_int_equal(table_init(&table, sizeof(struct item), 64), 0);
-	for (uint32_t key = 0; key < 64; key++)
-		insert(&table, key, (int64_t)(key * 37 % 64));
+	fill_permuted(&table, 64, 37);
 	assert_int_equal(table_evict_oldest_picked(&table, item_age, 16, odd_key, NULL,
 						   count_removal, &removed),
 			 4);
