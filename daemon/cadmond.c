@@ -42,6 +42,7 @@
 #include "replay.h"
 #include "streams.h"
 #include "subscribers.h"
+#include "text.h"
 #include "timestamp.h"
 #include "tls.h"
 #include "zonefile.h"
@@ -663,6 +664,74 @@ static void cadmond_tick_limits(struct cadmond *cadmond, int64_t now_ms)
 	receivers_tick(cadmond->receivers, now_ms, quiet_seconds);
 	i3_server_tick(cadmond->i3, now_ms, quiet_seconds, &hooks);
 	feed_server_tick(cadmond->feeds, now_ms, quiet_seconds, &hooks);
+}
+
+/* The configured receiver named by a receivers[NAME]... key, or NULL. */
+static const struct config_receiver *receiver_of_key(const struct config *config,
+						     const char *name, size_t len)
+{
+	for (size_t i = 0; i < config->receiver_count; i++)
+		if (strlen(config->receivers[i].name) == len &&
+		    memcmp(config->receivers[i].name, name, len) == 0)
+			return &config->receivers[i];
+	return NULL;
+}
+
+/* Why nothing watches the daemon's limit of key any more ("" when something does). */
+static const char *unwatched_limit_why(const struct config *config, const char *key)
+{
+	const char *end;
+
+	if (strncmp(key, "receivers[", 10) == 0 && (end = strchr(key, ']')))
+		return receiver_of_key(config, key + 10, (size_t)(end - key - 10))
+			       ? ""
+			       : "that receiver is no longer configured";
+	if (strcmp(key, I3_CALLS_KEY) == 0 && !config->i3.enabled)
+		return "i3 is off (i3.enabled)";
+	if (strcmp(key, NATS_QUEUE_KEY) == 0 && !config->nats.enabled)
+		return "NATS is off (nats.enabled)";
+	return "";
+}
+
+static bool limit_watched(const char *key, void *ctx)
+{
+	return !unwatched_limit_why(ctx, key)[0];
+}
+
+static bool receiver_configured(const char *key, void *ctx)
+{
+	return receiver_of_key(ctx, key, strlen(key)) != NULL;
+}
+
+/* At start: the receiver_down and limit alerts a previous run left open for a part this run
+ * does not have (a receiver taken out, i3 or NATS turned off) would never resolve; they are
+ * resolved now, through the journal, saying why. */
+static void cadmond_retire_unwatched(struct cadmond *cadmond)
+{
+	const struct config *config = &cadmond->config;
+	char key[128]; /* a system alert's whole key: a longer one than a control's stops */
+	const char *found;
+
+	while ((found = engine_unknown_system_alert(cadmond->engine, "receiver_down",
+						    receiver_configured, (void *)config))) {
+		struct control control = {.kind = CONTROL_RECEIVER_DOWN};
+		text_copy(key, found, sizeof(key));
+		text_copy(control.receiver, key, sizeof(control.receiver));
+		text_copy(control.reason, "it is no longer configured", sizeof(control.reason));
+		cadmond_control(cadmond, &control);
+		if (engine_system_alert_open(cadmond->engine, "receiver_down", key))
+			break; /* not resolved (a name longer than a receiver's): never ours */
+	}
+	while ((found = engine_unknown_system_alert(cadmond->engine, "limit", limit_watched,
+						    (void *)config))) {
+		struct control control = {.kind = CONTROL_CONNECTION_LIMIT};
+		text_copy(key, found, sizeof(key));
+		text_copy(control.key, key, sizeof(control.key));
+		text_copy(control.reason, unwatched_limit_why(config, key), sizeof(control.reason));
+		cadmond_control(cadmond, &control);
+		if (engine_system_alert_open(cadmond->engine, "limit", key))
+			break;
+	}
 }
 
 static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
@@ -1299,6 +1368,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 	subscribers_set_history(cadmond->subscribers, store_history(cadmond->store));
 	subscribers_set_console(cadmond->subscribers, &console);
 	subscribers_set_auth(cadmond->subscribers, cadmond->auth);
+	cadmond_retire_unwatched(cadmond);
 	int rc = cadmond_setup_listeners(cadmond, why, why_size);
 	if (rc < 0)
 		return rc;

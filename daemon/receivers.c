@@ -233,8 +233,7 @@ static void failed(struct receiver *receiver)
 		announce(receiver, true);
 	}
 	if (receiver->current.attempts > receiver->config.max_retries) {
-		receiver->stats.dropped++;
-		limitwatch_hit(&receiver->queue_drops, hostclock_monotonic_ms());
+		receiver->stats.dropped++; /* not a queue_drops hit: receiver_down tells failures */
 		log_limited(&receiver->drop_log, LOG_WARNING,
 			    "receiver %s: request dropped after %" PRIu32 " attempts, %" PRIu64
 			    " dropped so far",

@@ -105,6 +105,8 @@ static int parse_connection_limit(struct json_object *object, struct control *ou
 	    string_value(object, "source", 0, EVENT_ID_MAX, out->source) < 0)
 		return fail(why, why_size, "\"receiver\" must be a string of at most 31 bytes, "
 			    "\"source\" of at most 64");
+	if (string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0)
+		return fail(why, why_size, "\"reason\" must be a string of at most 128 bytes");
 	return 0;
 }
 
@@ -239,7 +241,8 @@ static bool fill(struct json_object *object, const struct control *control)
 		       json_out_add(object, "seconds", json_object_new_int64(control->seconds)) &&
 		       (!control->receiver[0] ||
 			json_out_add_string(object, "receiver", control->receiver)) &&
-		       (!control->source[0] || json_out_add_string(object, "source", control->source));
+		       (!control->source[0] || json_out_add_string(object, "source", control->source)) &&
+		       (!control->reason[0] || json_out_add_string(object, "reason", control->reason));
 	case CONTROL_RECEIVER_DOWN:
 		return json_out_add_string(object, "system", "receiver_down") &&
 		       json_out_add_string(object, "state", state) &&

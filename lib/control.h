@@ -56,7 +56,8 @@ struct control {
 	bool firing;                    /* false: resolved */
 	char source[CONTROL_SOURCE_MAX + 1]; /* feed_silent; limit: feed.max_line_bytes's, or "" */
 	uint32_t seconds;               /* feed_silent: silent this long when it fired */
-	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down */
+	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down; a resolved limit
+					      * or receiver_down: why it is no longer watched */
 	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down; limit: its max_queue's, or "" */
 	char key[CONTROL_KEY_MAX + 1]; /* connection limit: its configuration key */
 	uint64_t refused;              /* limit: connections refused (or dropped) so far */

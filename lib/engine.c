@@ -1628,7 +1628,12 @@ static void apply_receiver_down(struct engine *engine, const struct control *con
 			 control->receiver, control->reason);
 		sysalerts_raise(engine->sysalerts, &notice);
 	} else {
-		snprintf(message, sizeof(message), "receiver %s delivers again", control->receiver);
+		if (control->reason[0])
+			snprintf(message, sizeof(message), "receiver %s no longer watched: %s",
+				 control->receiver, control->reason);
+		else
+			snprintf(message, sizeof(message), "receiver %s delivers again",
+				 control->receiver);
 		sysalerts_resolve(engine->sysalerts, &notice);
 	}
 }
@@ -1691,6 +1696,10 @@ static void apply_connection_limit(struct engine *engine, const struct control *
 			 "%s%s (%s reached): %" PRIu64 " so far; %s, or raise %s", limit->dropped,
 			 about, control->key, control->refused, limit->advice, control->key);
 		sysalerts_raise(engine->sysalerts, &notice);
+	} else if (control->reason[0]) {
+		snprintf(message, sizeof(message), "%s no longer watched: %s", control->key,
+			 control->reason);
+		sysalerts_resolve(engine->sysalerts, &notice);
 	} else {
 		snprintf(message, sizeof(message), "no %s (%s) for %" PRIu32 " s; %" PRIu64 " in all",
 			 limit->one, control->key, control->seconds, control->refused);
@@ -1796,6 +1805,15 @@ void engine_each_operator(const struct engine *engine, detector_operator_fn fn, 
 bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key)
 {
 	return sysalerts_is_open(engine->sysalerts, system, key);
+}
+
+const char *engine_unknown_system_alert(const struct engine *engine, const char *system,
+					bool (*known)(const char *key, void *ctx), void *ctx)
+{
+	const char *const systems[] = {system, NULL};
+	const char *found;
+
+	return sysalerts_find_unknown(engine->sysalerts, systems, known, ctx, &found);
 }
 
 uint64_t engine_last_seq(const struct engine *engine)

@@ -269,6 +269,14 @@ uint64_t engine_last_seq(const struct engine *engine);
 /** True when the system alert of (system, key) is open, e.g. ("feed_silent", "cad-1"). */
 bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key);
 
+/**
+ * The key of the oldest open system alert of system (e.g. "receiver_down", "limit") whose key
+ * known(key, ctx) does not know, or NULL: the daemon resolves those of parts it no longer runs
+ * (a receiver taken out of the configuration). Valid until the alerts change.
+ */
+const char *engine_unknown_system_alert(const struct engine *engine, const char *system,
+					bool (*known)(const char *key, void *ctx), void *ctx);
+
 /** Every operator tracked, with its figures per rule window (detector_each_operator). */
 void engine_each_operator(const struct engine *engine, detector_operator_fn fn, void *ctx);
 

@@ -746,6 +746,40 @@ static void test_connection_limit_system_alert(void **state)
 	assert_string_equal(why, "\"key\" must be a string of 1 to 63 bytes");
 }
 
+/* A limit alert whose part the daemon no longer runs (a receiver taken out): resolved by a
+ * line with a reason, which round-trips and says why in the message. */
+static void test_unwatched_limit_resolved_with_reason(void **state)
+{
+	struct fixture *f = *state;
+	struct control about = { .kind = CONTROL_CONNECTION_LIMIT,
+				 .firing = true,
+				 .key = "receivers[hook].max_queue",
+				 .receiver = "hook",
+				 .refused = 2 };
+	struct control parsed;
+	char line[CONTROL_LINE_MAX + 1], why[128];
+
+	control_format(&about, line, sizeof(line));
+	assert_int_equal(control(f, line, ACK_TS, why), 0);
+	about = (struct control){ .kind = CONTROL_CONNECTION_LIMIT,
+				  .key = "receivers[hook].max_queue",
+				  .reason = "that receiver is no longer configured" };
+	assert_int_not_equal(control_format(&about, line, sizeof(line)), 0);
+	assert_string_equal(line, "{\"system\":\"limit\",\"state\":\"resolved\",\"key\":"
+				  "\"receivers[hook].max_queue\",\"refused\":0,\"seconds\":0,"
+				  "\"reason\":\"that receiver is no longer configured\"}");
+	assert_int_equal(control_parse(line, strlen(line), &parsed, why, sizeof(why)), 0);
+	assert_string_equal(parsed.reason, "that receiver is no longer configured");
+	assert_int_equal(control(f, line, ACK_TS + 1000, why), 0);
+	assert_int_equal(f->alert_count, 2);
+	assert_non_null(strstr(f->alerts[1],
+			       "\"alert\":\"resolved\","));
+	assert_non_null(strstr(f->alerts[1],
+			       "\"message\":\"receivers[hook].max_queue no longer watched: that "
+			       "receiver is no longer configured\"}"));
+	assert_false(engine_system_alert_open(f->engine, "limit", "receivers[hook].max_queue"));
+}
+
 /* A table that starts evicting raises a "limit" system alert naming the key to raise. */
 static void test_eviction_raises_limit_alert(void **state)
 {
@@ -918,6 +952,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
 		cmocka_unit_test(test_ack_body),
+		cmocka_unit_test_setup_teardown(test_unwatched_limit_resolved_with_reason, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_raises_limit_alert, setup, teardown),

@@ -527,6 +527,60 @@ static void test_slow_receiver_drops_raise_limit_alert(void **state)
 	scripted_stop(&server);
 }
 
+/* A request dropped after its retries is not a full queue: no receivers[].max_queue alert
+ * (receiver_down tells failures); the next line on the console is the next shift alert. */
+static void test_failed_drop_is_not_a_full_queue(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&server, 1);
+	snprintf(yaml, sizeof yaml,
+		 "detector:\n"
+		 "  premature: {max_talk_seconds: 20}\n"
+		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
+		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
+		 "severity: info}]\n"
+		 "log: {rate_limit_seconds: 1}\n"
+		 "receivers:\n"
+		 "  - {name: flaky, type: webhook, url: \"http://127.0.0.1:%u/\", max_retries: 0,"
+		 " down_after_failures: 1000}\n",
+		 server.port);
+	const struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	int feed = harness_connect_feed(&h);
+	assert_true(feed >= 0);
+	assert_int_equal(harness_send(feed,
+				      "{\"type\":\"call_start\",\"call_id\":\"c0\",\"ts\":"
+				      "\"2026-11-29T08:00:00Z\",\"operator\":\"op-0\"}\n"
+				      "{\"type\":\"call_end\",\"call_id\":\"c0\",\"ts\":"
+				      "\"2026-11-29T08:00:10Z\",\"released_by\":\"operator\"}\n"),
+			 0);
+	read_line(console, line);
+	assert_non_null(strstr(line, "\"alert\":\"firing\""));
+	assert_non_null(strstr(line, "\"operator\":\"op-0\""));
+	expect_logged(&h, "receiver flaky: request dropped after 1 attempts, 1 dropped so far",
+		      WAIT_MS);
+	usleep(2500 * 1000); /* two of the limits' ticks (log.rate_limit_seconds 1) */
+	assert_int_equal(harness_send(feed,
+				      "{\"type\":\"call_start\",\"call_id\":\"c1\",\"ts\":"
+				      "\"2026-11-29T08:01:00Z\",\"operator\":\"op-1\"}\n"
+				      "{\"type\":\"call_end\",\"call_id\":\"c1\",\"ts\":"
+				      "\"2026-11-29T08:01:10Z\",\"released_by\":\"operator\"}\n"),
+			 0);
+	read_line(console, line);
+	assert_non_null(strstr(line, "\"alert\":\"firing\""));
+	assert_non_null(strstr(line, "\"operator\":\"op-1\""));
+	close(feed);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	scripted_stop(&server);
+}
+
 /* An Alertmanager receiver re-posts its open alerts every resend_seconds, to the path under
  * the url's, and nothing once they are resolved. */
 static void test_alertmanager_resend(void **state)
@@ -680,6 +734,72 @@ static void test_receiver_down_survives_kill(void **state)
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
 	server.count = 0;
+	scripted_stop(&server);
+}
+
+/* A receiver taken out of the configuration while its receiver_down and max_queue alerts are
+ * open: the next start resolves both (journaled, saying why); they would never resolve. */
+static void test_removed_receiver_alerts_resolve(void **state)
+{
+	struct harness h = {0};
+	static struct scripted server; /* static: its thread outlives a failed assertion */
+	char yaml[2048], line[LINE_MAX_BYTES];
+	(void)state;
+
+	scripted_start(&server, SCRIPTED_MAX_REQUESTS);
+	snprintf(yaml, sizeof yaml,
+		 "%sreceivers:\n"
+		 "  - {name: hook, type: webhook, url: \"http://127.0.0.1:%u/\", backoff_base_ms: "
+		 "60000, backoff_max_ms: 60000, down_after_failures: 1, max_queue: 1}\n",
+		 shift_detector_yaml, server.port);
+	struct harness_options options = {.extra_yaml = yaml};
+	assert_int_equal(harness_start(&h, &options), 0);
+	int console = console_open(&h);
+	send_lines(&h, shift_lines, shift_line_count);
+	expect_line(console, shift_alert);
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\"receiver\":\"hook\","
+		      "\"message\":\"receiver hook cannot deliver notices (HTTP 500); they are "
+		      "queued and retried\"}");
+	/* the acknowledgement's notice finds the queue full (the down notice waits in it) */
+	assert_int_equal(
+		harness_send(console,
+			     "{\"ack\":\"6033274aee8baf5c\",\"by\":\"sup-1\",\"note\":\"\"}\n"),
+		0);
+	read_line(console, line);
+	expect_framed(line,
+		      "{\"alert\":\"acknowledged\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,",
+		      "}");
+	expect_limit_alert(console, "receivers[hook].max_queue", true,
+			   "notices dropped for receiver hook (receivers[hook].max_queue reached): "
+			   "%" PRIu64 " so far; it takes them more slowly than they come, or raise "
+			   "receivers[hook].max_queue");
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+
+	options.extra_yaml = shift_detector_yaml;
+	assert_int_equal(harness_start(&h, &options), 0);
+	expect_logged(&h,
+		      "receiver_down resolved (warning): receiver hook no longer watched: it is no "
+		      "longer configured",
+		      WAIT_MS);
+	expect_logged(&h,
+		      "limit resolved (warning): receivers[hook].max_queue no longer watched: that "
+		      "receiver is no longer configured",
+		      WAIT_MS);
+	console = harness_connect_subscriber(&h);
+	assert_true(console >= 0);
+	expect_line(console, hello_line);
+	expect_line(console, "{\"board\":\"begin\",\"seq\":6,\"open\":1}");
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"open\",\"alert_id\":\"6033274aee8baf5c\",\"seq\":3,",
+		      "Z\"}}");
+	assert_non_null(strstr(line, ",\"acknowledged\":{\"by\":\"sup-1\",\"note\":\"\",\"ts\":"));
+	expect_line(console, "{\"board\":\"end\",\"seq\":6,\"open\":1}");
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
 	scripted_stop(&server);
 }
 
@@ -919,9 +1039,11 @@ int main(void)
 		cmocka_unit_test(test_webhook_redaction),
 		cmocka_unit_test(test_queue_drops_oldest),
 		cmocka_unit_test(test_slow_receiver_drops_raise_limit_alert),
+		cmocka_unit_test(test_failed_drop_is_not_a_full_queue),
 		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_down_after_seconds),
 		cmocka_unit_test(test_receiver_down_survives_kill),
+		cmocka_unit_test(test_removed_receiver_alerts_resolve),
 		cmocka_unit_test(test_alertmanager),
 	};
 
