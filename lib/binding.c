@@ -484,10 +484,15 @@ struct aging {
 	table_age_fn *heard;
 	table_age_fn *age;
 	int64_t lifetime_ms; /* 0: no lifetime */
+	/* when full, of those pick picks with choose(chooser) (NULL: of all alike) */
+	table_pick_fn *pick;
+	const void *(*choose)(const struct binding *chooser);
+	const struct binding *chooser;
 };
 
 /* Make room in a full table for one more entry: entries not heard of for their lifetime go
- * first; if none, 1/16 are evicted by age (counted in *evicted). */
+ * first; if none, 1/16 are evicted by age (counted in *evicted): of those aging->pick picks
+ * for what aging->choose chose, if it chose and they are any; else of all. */
 static void make_room(struct table *table, const struct aging *aging, int64_t now_ms,
 		      table_remove_fn *on_remove, void *ctx, uint64_t *evicted)
 {
@@ -499,6 +504,12 @@ static void make_room(struct table *table, const struct aging *aging, int64_t no
 		return;
 	if (lifetime_ms > 0)
 		table_remove_stale(table, is_stale, &stale, on_remove, ctx);
+	const void *chosen = table->count >= table->max_count && aging->choose
+				     ? aging->choose(aging->chooser) /* O(senders): only when full */
+				     : NULL;
+	if (chosen)
+		*evicted += table_evict_oldest_picked(table, age, EVICT_FRACTION, aging->pick,
+						      chosen, on_remove, ctx);
 	if (table->count >= table->max_count)
 		*evicted += table_evict_oldest(table, age, EVICT_FRACTION, on_remove, ctx);
 }
@@ -631,6 +642,18 @@ static enum event_reject count_new_call(struct binding *binding, const struct co
 
 /* ---- recording what an accepted event binds ------------------------------------------------ */
 
+/* Whose calls a full table evicts: binding_evict_victim's name, or NULL (all alike). */
+static const void *choose_victim(const struct binding *binding)
+{
+	return binding_evict_victim(binding);
+}
+
+/* Is the call entry one of the owner's (ctx: the owner's name)? */
+static bool call_owned(const void *entry, const void *ctx)
+{
+	return strcmp(call_owner_of(entry), ctx) == 0;
+}
+
 static void bind_call(struct binding *binding, const struct event *event, uint64_t hash,
 		      const char *owner, int64_t now_ms)
 {
@@ -642,7 +665,10 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 	if (!bound) {
 		struct aging aging = { .heard = call_heard,
 				       .age = call_age,
-				       .lifetime_ms = binding->call_ms };
+				       .lifetime_ms = binding->call_ms,
+				       .pick = call_owned,
+				       .choose = choose_victim,
+				       .chooser = binding };
 		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
@@ -811,22 +837,52 @@ void binding_refusals(const struct binding *binding, const struct binding_sender
 	out->refused = rate ? rate->episodes[limit].refused : 0;
 }
 
-bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+/* The sender holding the most started calls (ties: the first by name), NULL when none holds
+ * one; *holders: how many senders hold some. O(senders). */
+static const struct sender_rate *top_rate(const struct binding *binding, uint32_t *holders)
 {
 	const struct sender_rate *top = NULL;
 
+	*holders = 0;
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		const struct sender_rate *rate = table_slot(&binding->senders, i);
-		if (table_used(&binding->senders, i) && rate->calls > 0 &&
-		    (!top || rate->calls > top->calls ||
-		     (rate->calls == top->calls && strcmp(rate->name, top->name) < 0)))
+		if (!table_used(&binding->senders, i) || rate->calls == 0)
+			continue;
+		(*holders)++;
+		if (!top || rate->calls > top->calls ||
+		    (rate->calls == top->calls && strcmp(rate->name, top->name) < 0))
 			top = rate;
 	}
+	return top;
+}
+
+bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+{
+	uint32_t holders;
+	const struct sender_rate *top = top_rate(binding, &holders);
+
 	if (!top)
 		return false;
 	*sender = top->name;
 	*calls = top->calls;
 	return true;
+}
+
+const char *binding_evict_victim(const struct binding *binding)
+{
+	uint32_t holders;
+	const struct sender_rate *top = top_rate(binding, &holders);
+
+	return holders >= 2 ? top->name : NULL;
+}
+
+bool binding_call_owned_by(const struct binding *binding, const char *call_id,
+			   uint64_t call_hash, const char *owner)
+{
+	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
+
+	return !table_used(&binding->calls, i) ||
+	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)

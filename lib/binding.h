@@ -112,6 +112,16 @@ void binding_refusals(const struct binding *binding, const struct binding_sender
  * until the next binding call) and count, false when none holds one. O(senders). */
 bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls);
 
+/** Whose calls go first when a full table of calls must evict (audit F3): the top caller
+ * (binding_top_caller) when two senders or more hold calls; NULL when at most one does (all
+ * alike, oldest first). Valid until the next binding call. O(senders). */
+const char *binding_evict_victim(const struct binding *binding);
+
+/** Is the call (call_hash its hash_string) owned by owner, or not bound at all (its owner
+ * forgotten or evicted)? */
+bool binding_call_owned_by(const struct binding *binding, const char *call_id,
+			   uint64_t call_hash, const char *owner);
+
 /** Refusal episodes still open. */
 uint32_t binding_open_episodes(const struct binding *binding);
 

@@ -58,6 +58,7 @@ struct engine {
 	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
+	const char *call_victim; /* whose open calls the tracker evicts now (choose_call_victim) */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
 	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
@@ -149,6 +150,23 @@ static uint64_t next_seq(void *ctx)
 	return detector_take_seq(((struct engine *)ctx)->detector);
 }
 
+/* The tracker is full: the sender holding the most open calls gives them up, when two or more
+ * hold some (binding_evict_victim; audit F3). */
+static bool choose_call_victim(void *ctx)
+{
+	struct engine *engine = ctx;
+
+	engine->call_victim = binding_evict_victim(engine->binding);
+	return engine->call_victim != NULL;
+}
+
+static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
+{
+	const struct engine *engine = ctx;
+
+	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
+}
+
 struct engine *engine_new(const struct config *config, engine_alert_fn on_alert, void *ctx)
 {
 	struct engine *engine = calloc(1, sizeof(*engine));
@@ -180,6 +198,9 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 		detector_on_source_departure(engine->detector, source_departed, engine);
 	if (engine->clocks)
 		clocks_set_forget(engine->clocks, clock_forgotten, engine);
+	if (engine->tracker)
+		tracker_set_eviction(engine->tracker, &(struct tracker_eviction){
+			.choose = choose_call_victim, .owns = owned_by_victim, .ctx = engine });
 	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
@@ -1431,8 +1452,9 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 	if (firing && holder[0])
 		snprintf(message, message_size,
 			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
-			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source); raise %s",
+			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source)%s; raise %s",
 			 limit->evicted, limit->key, setting, evicted, holder, top_calls,
+			 binding_evict_victim(engine->binding) ? ", whose oldest go first" : "",
 			 limit->key);
 	else if (firing)
 		snprintf(message, message_size,

@@ -356,6 +356,8 @@ static int64_t select_kth(int64_t *values, uint32_t n, uint32_t k)
  * hash equals it as ties_left still allows. */
 struct age_cutoff {
 	table_age_fn *age;
+	table_pick_fn *pick; /* NULL: every entry may go */
+	const void *pick_ctx;
 	int64_t cutoff;
 	int64_t hash_cutoff; /* a hash as an ordered int64 (order_hash) */
 	uint32_t *ties_left;
@@ -370,8 +372,10 @@ static int64_t order_hash(uint64_t hash)
 static bool older_than_cutoff(const void *entry, const void *ctx)
 {
 	const struct age_cutoff *limit = ctx;
-	int64_t age = limit->age(entry);
 
+	if (limit->pick && !limit->pick(entry, limit->pick_ctx))
+		return false;
+	int64_t age = limit->age(entry);
 	if (age != limit->cutoff)
 		return age < limit->cutoff;
 	int64_t hash = order_hash(((const struct table_entry *)entry)->hash);
@@ -392,6 +396,8 @@ static void cut_ties(struct table *table, struct age_cutoff *limit, uint32_t bel
 
 	for (uint32_t i = 0; i < table_end(table); i++) {
 		const void *entry = table_used_any(table, i) ? table_slot_any(table, i) : NULL;
+		if (entry && limit->pick && !limit->pick(entry, limit->pick_ctx))
+			continue;
 		if (entry && limit->age(entry) == limit->cutoff)
 			table->ages[tied++] = order_hash(((const struct table_entry *)entry)->hash);
 	}
@@ -403,25 +409,40 @@ static void cut_ties(struct table *table, struct age_cutoff *limit, uint32_t bel
 	*limit->ties_left = want - below - lower;
 }
 
-uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
-			    table_remove_fn *on_remove, void *remove_ctx)
+uint32_t table_evict_oldest_picked(struct table *table, table_age_fn *age, uint32_t fraction,
+				   table_pick_fn *pick, const void *pick_ctx,
+				   table_remove_fn *on_remove, void *remove_ctx)
 {
-	uint32_t n = 0;
+	uint32_t n = 0, picked = 0;
 
-	for (uint32_t i = 0; i < table_end(table); i++)
-		if (table_used_any(table, i))
-			table->ages[n++] = age(table_slot_any(table, i));
-	if (n == 0)
+	for (uint32_t i = 0; i < table_end(table); i++) {
+		if (!table_used_any(table, i))
+			continue;
+		n++;
+		const void *entry = table_slot_any(table, i);
+		if (!pick || pick(entry, pick_ctx))
+			table->ages[picked++] = age(entry);
+	}
+	if (picked == 0)
 		return 0;
 	uint32_t want = fraction > 0 && n / fraction > 0 ? n / fraction : 1;
+	if (want > picked)
+		want = picked;
 	uint32_t ties_left = 0;
-	struct age_cutoff limit = {.age = age, .cutoff = select_kth(table->ages, n, want - 1),
+	struct age_cutoff limit = {.age = age, .pick = pick, .pick_ctx = pick_ctx,
+				   .cutoff = select_kth(table->ages, picked, want - 1),
 				   .ties_left = &ties_left};
 	uint32_t below = 0;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < picked; i++)
 		below += table->ages[i] < limit.cutoff;
 	cut_ties(table, &limit, below, want);
 	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
+}
+
+uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
+			    table_remove_fn *on_remove, void *remove_ctx)
+{
+	return table_evict_oldest_picked(table, age, fraction, NULL, NULL, on_remove, remove_ctx);
 }
 
 int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,

@@ -43,6 +43,7 @@ struct table_entry {
 typedef bool table_match_fn(const void *entry, const void *key);
 typedef int64_t table_age_fn(const void *entry);        /* larger is newer */
 typedef void table_remove_fn(void *entry, void *ctx);   /* called before an entry goes */
+typedef bool table_pick_fn(const void *entry, const void *ctx); /* one of those that may go */
 
 struct table {
 	unsigned char *slots;
@@ -254,6 +255,15 @@ static inline uint32_t table_remove_stale_homes(struct table *table, uint32_t fr
  */
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
 			    table_remove_fn *on_remove, void *remove_ctx);
+
+/**
+ * table_evict_oldest among the entries picked (pick(entry, pick_ctx) true; all if pick is
+ * NULL): as many as it would evict (of all the entries), or every entry picked if fewer. The
+ * oldest of those picked go, in the same order.
+ */
+uint32_t table_evict_oldest_picked(struct table *table, table_age_fn *age, uint32_t fraction,
+				   table_pick_fn *pick, const void *pick_ctx,
+				   table_remove_fn *on_remove, void *remove_ctx);
 
 struct codec_writer;
 struct codec_reader;

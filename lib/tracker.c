@@ -87,6 +87,7 @@ struct tracker {
 	uint32_t events_since_sweep;
 	struct tracker_stats stats;
 	struct open_call completed; /* the call last handed out as completed */
+	struct tracker_eviction eviction; /* whose calls go first when full; all alike if unset */
 };
 
 struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds)
@@ -165,13 +166,34 @@ static void expire_stale_calls(struct tracker *tracker)
 							     &cutoff, expire_call, tracker);
 }
 
-/* Make room for one more call: expire stale calls, and if still full evict the oldest. */
+void tracker_set_eviction(struct tracker *tracker, const struct tracker_eviction *eviction)
+{
+	tracker->eviction = *eviction;
+}
+
+/* Is the open call one of those the eviction's choice picked (ctx: the tracker)? */
+static bool call_picked(const void *entry, const void *ctx)
+{
+	const struct tracker_eviction *eviction = &((const struct tracker *)ctx)->eviction;
+	const struct open_call *call = entry;
+
+	return eviction->owns(call_text(call), call->base.hash, eviction->ctx);
+}
+
+/* Make room for one more call: expire stale calls, and if still full evict the oldest: of the
+ * calls the eviction's choice picks if it picks any, else of all. */
 static void make_room(struct tracker *tracker)
 {
 	struct table *calls = &tracker->calls;
+	const struct tracker_eviction *eviction = &tracker->eviction;
 
 	if (++tracker->events_since_sweep > calls->full_mask || calls->count >= calls->max_count)
 		expire_stale_calls(tracker);
+	if (calls->count >= calls->max_count && eviction->choose &&
+	    eviction->choose(eviction->ctx))
+		tracker->stats.evicted += table_evict_oldest_picked(
+			calls, call_eviction_age, EVICT_FRACTION, call_picked, tracker,
+			free_call_text, NULL);
 	if (calls->count >= calls->max_count)
 		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age,
 							     EVICT_FRACTION, free_call_text, NULL);

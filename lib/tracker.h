@@ -13,7 +13,8 @@
  * call_start and its call_end have arrived, in either order; incident and transfer events
  * (before or after the start) mark it as handled. Open calls live in a fixed-size
  * open-addressing table allocated once, so the tracker never allocates per event; when it is
- * full the calls heard of least recently are evicted (counted).
+ * full the calls heard of least recently are evicted (counted), of one owner's calls alone if
+ * the tracker's eviction (tracker_set_eviction) chooses one.
  */
 
 /* A call with both ends known, handed to the detector. Strings point into the tracker and
@@ -59,6 +60,18 @@ struct tracker;
  */
 struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds);
 void tracker_free(struct tracker *tracker);
+
+/** Whose open calls go first when the table is full (audit F3): before evicting, choose(ctx)
+ * says whether to evict of a chosen owner's calls alone, owns(call_id, call_hash, ctx) which
+ * calls those are; the oldest of them go (as many as of all, or all of them if fewer; none:
+ * of all). Unset or choose false: the oldest of all. */
+struct tracker_eviction {
+	bool (*choose)(void *ctx);
+	bool (*owns)(const char *call_id, uint64_t call_hash, void *ctx);
+	void *ctx;
+};
+
+void tracker_set_eviction(struct tracker *tracker, const struct tracker_eviction *eviction);
 
 /** Apply one event. On TRACKER_COMPLETED the call has left the table and *completed describes
  * it. */

@@ -529,7 +529,8 @@ static void test_open_calls_per_source(void **state)
 }
 
 /* When the shared table fills anyway (several sources), the max_open_calls limit alert names
- * the sender holding the most open calls. */
+ * the sender holding the most open calls, whose oldest go first (test_full_table_evicts_top_
+ * sender). */
 static void test_open_calls_full_names_top_sender(void **state)
 {
 	struct config config = flood_config();
@@ -555,10 +556,169 @@ static void test_open_calls_full_names_top_sender(void **state)
 	engine_flush(f.engine);
 	assert_true(f.alert_count >= 1);
 	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_open_calls\""));
-	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (60 open calls, "
-					    "tracker.max_open_calls_per_source); raise "
+	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (54 open calls, "
+					    "tracker.max_open_calls_per_source), whose oldest go "
+					    "first; raise "
 					    "tracker.max_open_calls\""));
 	finish(&f);
+}
+
+/* f's engine replaced by one restored from its snapshot. */
+static void restore_from_snapshot(struct fixture *f, const struct config *config)
+{
+	struct codec_writer writer = {0};
+	char why[ENGINE_WHY_MAX];
+
+	engine_snapshot(f->engine, &writer);
+	assert_false(writer.failed);
+	engine_free(f->engine);
+	f->engine = engine_restore(writer.data, writer.len, config, collect, f, why, sizeof(why));
+	assert_non_null(f->engine);
+	free(writer.data);
+}
+
+/* The calls the observer saw completed: the last one's id, how many, how many premature. */
+struct judged {
+	char last_id[64];
+	unsigned calls;
+	unsigned premature;
+};
+
+static void observe_call(const struct completed_call *call, bool premature, void *ctx)
+{
+	struct judged *judged = ctx;
+
+	snprintf(judged->last_id, sizeof(judged->last_id), "%s", call->call_id);
+	judged->calls++;
+	judged->premature += premature;
+}
+
+/* F calls of cad-evil, from F{from} to F{to - 1}, each a second after the previous from
+ * 08:01:00 on (F0 the oldest); how many were taken. */
+static int flood_calls(struct fixture *f, int from_i, int to_i)
+{
+	int taken = 0;
+
+	for (int i = from_i; i < to_i; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("F%d", "e1", "NOPD"), i, at(1, i));
+		taken += from(f, "cad-evil", at(1, i), "%s", line) == EVENT_OK;
+	}
+	return taken;
+}
+
+/* max_open_calls 100, max_open_calls_per_source 60, filled: cad-quiet's Q1 (the oldest),
+ * cad-a's A0..A39, cad-evil's F0..F58. */
+static struct config three_sources_config(void)
+{
+	struct config config = flood_config();
+
+	config.tracker.max_open_calls = 100;
+	config.tracker.max_open_calls_per_source = 60;
+	return config;
+}
+
+static void fill_three_sources(struct fixture *f)
+{
+	assert_int_equal(from(f, "cad-quiet", at(0, 0), START("Q1", "q1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	for (int i = 0; i < 40; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("A%d", "a1", "NOPD"), i, at(0, 1));
+		assert_int_equal(from(f, "cad-a", at(0, 1), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(flood_calls(f, 0, 59), 59);
+}
+
+/* When the shared table fills anyway (audit F3: several sources, each under
+ * max_open_calls_per_source), the sender holding the most open calls gives up its oldest: the
+ * quiet source's older call survives and its end is judged; before, it went first (the oldest
+ * of all), with five of cad-a's. */
+static void test_full_table_evicts_top_sender(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	(void)state;
+
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	fill_three_sources(&f); /* 100 open calls: full */
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 0);
+	assert_int_equal(flood_calls(&f, 59, 60), 1); /* 100 / 16 = 6 of its 59 go: F0 to F5 */
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 6);
+	assert_int_equal(stats->binding.calls_evicted, 6);
+	assert_int_equal(stats->open_calls, 95);
+	assert_int_equal(f.alert_count, 1);
+	assert_non_null(strstr(f.alerts[0], "\"message\":\"open calls dropped "
+					    "(tracker.max_open_calls 100 reached): 12 so far; most "
+					    "held by feed source cad-evil (54 open calls, "
+					    "tracker.max_open_calls_per_source), whose oldest go "
+					    "first; raise tracker.max_open_calls\"}"));
+	/* And so on, its oldest each time: under its max_open_calls_per_source all along (before,
+	 * the others' calls went, and F60 was refused: cad-evil held 60). */
+	assert_int_equal(flood_calls(&f, 60, 100), 40);
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 42);
+	assert_int_equal(stats->binding.calls_evicted, 42);
+	/* cad-evil's oldest went: F41's end finds no call (it opens one without a start), F42's
+	 * is judged. */
+	assert_int_equal(from(&f, "cad-evil", at(3, 0), END("F41", "caller"), at(3, 0)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 0);
+	assert_int_equal(from(&f, "cad-evil", at(3, 0), END("F42", "caller"), at(3, 0)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 1);
+	assert_string_equal(judged.last_id, "F42");
+	/* The quiet source's call, the oldest of all, is judged; and all of cad-a's. */
+	assert_int_equal(from(&f, "cad-quiet", at(3, 1), END("Q1", "caller"), at(3, 1)),
+			 EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 2);
+	assert_string_equal(judged.last_id, "Q1");
+	for (int i = 0; i < 40; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), END("A%d", "caller"), i, at(3, 2));
+		assert_int_equal(from(&f, "cad-a", at(3, 2), "%s", line), EVENT_OK);
+	}
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 42);
+	assert_int_equal(judged.premature, 0);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 42);
+	finish(&f);
+}
+
+/* Whom a full table evicts is decided alike after a snapshot (the per-sender counts are
+ * counted on load): a restored engine evicts the same calls, its snapshot the same bytes. */
+static void test_fair_eviction_survives_snapshot(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct codec_writer whole_bytes = {0}, split_bytes = {0};
+	(void)state;
+
+	start(&whole, &config);
+	start(&split, &config);
+	fill_three_sources(&whole);
+	fill_three_sources(&split);
+	restore_from_snapshot(&split, &config);
+	assert_int_equal(flood_calls(&whole, 59, 100), 41);
+	assert_int_equal(flood_calls(&split, 59, 100), 41);
+	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 42);
+	assert_int_equal(engine_stats(split.engine)->tracker.evicted, 42);
+	assert_int_equal(engine_stats(split.engine)->binding.calls_evicted, 42);
+	engine_snapshot(whole.engine, &whole_bytes);
+	engine_snapshot(split.engine, &split_bytes);
+	assert_int_equal(whole_bytes.len, split_bytes.len);
+	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
+	free(whole_bytes.data);
+	free(split_bytes.data);
+	finish(&whole);
+	finish(&split);
 }
 
 /* With tracker.bind_calls_to_source off, a call_start for a call another source heard of first
@@ -1244,8 +1404,6 @@ static void test_binding_survives_snapshot(void **state)
 {
 	struct config config = flood_config();
 	struct fixture whole, split;
-	struct codec_writer writer = {0};
-	char why[ENGINE_WHY_MAX];
 	(void)state;
 
 	config.tracker.max_new_operators_per_source_per_hour = 2;
@@ -1271,13 +1429,7 @@ static void test_binding_survives_snapshot(void **state)
 			from(f, LONG_SOURCE, at(0, 3), START(LONG_ID, "op-9", "NOPD"), at(0, 3)),
 			EVENT_OK);
 	}
-	engine_snapshot(split.engine, &writer);
-	assert_false(writer.failed);
-	engine_free(split.engine);
-	split.engine =
-		engine_restore(writer.data, writer.len, &config, collect, &split, why, sizeof(why));
-	assert_non_null(split.engine);
-	free(writer.data);
+	restore_from_snapshot(&split, &config);
 	for (int pass = 0; pass < 2; pass++) {
 		struct fixture *f = pass == 0 ? &whole : &split;
 		assert_int_equal(from(f, "cad-evil", at(0, 4), INCIDENT("c1"), at(0, 4)),
@@ -1350,6 +1502,8 @@ int main(void)
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
+		cmocka_unit_test(test_full_table_evicts_top_sender),
+		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);

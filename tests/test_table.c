@@ -87,6 +87,15 @@ static void test_colliding_keys_survive_removals(void **state)
 	table_release(&table);
 }
 
+/* A fresh table of bound n holding keys 0..n-1, key aged key * step % n (a permutation when
+ * step is odd and n a power of two). */
+static void fill_permuted(struct table *table, uint32_t n, uint32_t step)
+{
+	assert_int_equal(table_init(table, sizeof(struct item), n), 0);
+	for (uint32_t key = 0; key < n; key++)
+		insert(table, key, (int64_t)(key * step % n));
+}
+
 static bool age_below(const void *entry, const void *ctx)
 {
 	return item_age(entry) < *(const int64_t *)ctx;
@@ -98,9 +107,7 @@ static void test_remove_stale(void **state)
 	int64_t cutoff = 10;
 	(void)state;
 
-	assert_int_equal(table_init(&table, sizeof(struct item), 32), 0);
-	for (uint32_t key = 0; key < 32; key++)
-		insert(&table, key, (int64_t)(key * 7 % 32));
+	fill_permuted(&table, 32, 7);
 	assert_int_equal(table_remove_stale(&table, age_below, &cutoff, NULL, NULL), 10);
 	for (uint32_t key = 0; key < 32; key++)
 		assert_true((find(&table, key) != NULL) == (key * 7 % 32 >= 10));
@@ -127,6 +134,43 @@ static void test_evict_oldest_fraction(void **state)
 	assert_int_equal(removed, 4);
 	for (uint32_t key = 0; key < 64; key++)
 		assert_true((find(&table, key) != NULL) == (key * 37 % 64 >= 4));
+	table_release(&table);
+}
+
+/* Is the item's key odd (ctx: unused)? */
+static bool odd_key(const void *entry, const void *ctx)
+{
+	(void)ctx;
+	return ((const struct item *)entry)->key % 2 == 1;
+}
+
+/* Of the entries picked alone: as many as of all (64 / 16 = 4), the oldest of the odd keys;
+ * with fewer picked than that, all of them. */
+static void test_evict_oldest_picked(void **state)
+{
+	struct table table;
+	int removed = 0;
+	(void)state;
+
+	fill_permuted(&table, 64, 37);
+	assert_int_equal(table_evict_oldest_picked(&table, item_age, 16, odd_key, NULL,
+						   count_removal, &removed),
+			 4);
+	assert_int_equal(removed, 4);
+	/* The odd keys' ages are the odd numbers: 1, 3, 5 and 7 go (keys 45, 19, 57, 31). */
+	for (uint32_t key = 0; key < 64; key++)
+		assert_true((find(&table, key) != NULL) ==
+			    (key % 2 == 0 || key * 37 % 64 >= 8));
+	table_release(&table);
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 64), 0);
+	for (uint32_t key = 0; key < 64; key += 2)
+		insert(&table, key, (int64_t)key);
+	insert(&table, 63, 100); /* 33 entries: 2 would go, but one only is picked */
+	assert_int_equal(table_evict_oldest_picked(&table, item_age, 16, odd_key, NULL, NULL, NULL),
+			 1);
+	assert_int_equal(table.count, 32);
+	assert_null(find(&table, 63));
 	table_release(&table);
 }
 
@@ -760,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_colliding_keys_survive_removals),
 		cmocka_unit_test(test_remove_stale),
 		cmocka_unit_test(test_evict_oldest_fraction),
+		cmocka_unit_test(test_evict_oldest_picked),
 		cmocka_unit_test(test_evict_with_equal_ages),
 		cmocka_unit_test(test_evict_ties_exactly),
 		cmocka_unit_test(test_grows_gradually),
