@@ -59,6 +59,7 @@ struct engine {
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
 	const char *call_victim; /* whose open calls the tracker evicts now (choose_call_victim) */
+	const char *operator_victim; /* whose operators the detector evicts now */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
 	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
@@ -167,6 +168,24 @@ static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
 	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
 }
 
+/* The detector is full: the sender owning the most operators gives them up, when two or more
+ * own some (binding_operator_evict_victim; audit F9). */
+static bool choose_operator_victim(void *ctx)
+{
+	struct engine *engine = ctx;
+
+	engine->operator_victim = binding_operator_evict_victim(engine->binding);
+	return engine->operator_victim != NULL;
+}
+
+static bool operator_of_victim(const char *agency, const char *operator_id, void *ctx)
+{
+	const struct engine *engine = ctx;
+
+	return binding_operator_owned_by(engine->binding, agency, operator_id,
+					 engine->operator_victim);
+}
+
 struct engine *engine_new(const struct config *config, engine_alert_fn on_alert, void *ctx)
 {
 	struct engine *engine = calloc(1, sizeof(*engine));
@@ -201,6 +220,9 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	if (engine->tracker)
 		tracker_set_eviction(engine->tracker, &(struct tracker_eviction){
 			.choose = choose_call_victim, .owns = owned_by_victim, .ctx = engine });
+	if (engine->detector)
+		detector_set_eviction(engine->detector, &(struct detector_eviction){
+			.choose = choose_operator_victim, .owns = operator_of_victim, .ctx = engine });
 	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
@@ -1449,7 +1471,20 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 	if (firing && limit->setting == offsetof(struct config, tracker.max_open_calls) &&
 	    binding_top_caller(engine->binding, &top, &top_calls))
 		binding_describe_sender(top, holder, sizeof(holder));
-	if (firing && holder[0])
+	const char *victim = firing && limit->setting == offsetof(struct config,
+								  tracker.max_operators)
+				     ? binding_operator_evict_victim(engine->binding)
+				     : NULL;
+	uint32_t top_operators = 0;
+	if (victim && binding_top_operator_owner(engine->binding, &top, &top_operators))
+		binding_describe_sender(top, holder, sizeof(holder));
+	if (victim && holder[0])
+		snprintf(message, message_size,
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most owned by %s "
+			 "(%" PRIu32 " call-takers), whose least evidence go first; raise %s",
+			 limit->evicted, limit->key, setting, evicted, holder, top_operators,
+			 limit->key);
+	else if (firing && holder[0])
 		snprintf(message, message_size,
 			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
 			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source)%s; raise %s",
