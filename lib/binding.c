@@ -902,45 +902,50 @@ static const struct sender_rate *top_rate(const struct binding *binding,
 	return top;
 }
 
-bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+/* The top holder of what held counts: its name and count, false when none holds one. */
+static bool top_holder(const struct binding *binding,
+		       uint32_t (*held)(const struct sender_rate *rate), const char **sender,
+		       uint32_t *count)
 {
 	uint32_t holders;
-	const struct sender_rate *top = top_rate(binding, held_calls, &holders);
+	const struct sender_rate *top = top_rate(binding, held, &holders);
 
-	if (!top)
-		return false;
-	*sender = top->name;
-	*calls = top->calls;
-	return true;
+	if (top) {
+		*sender = top->name;
+		*count = held(top);
+	}
+	return top != NULL;
+}
+
+/* The top holder's name when two senders or more hold some, else NULL. */
+static const char *evict_victim(const struct binding *binding,
+				uint32_t (*held)(const struct sender_rate *rate))
+{
+	uint32_t holders;
+	const struct sender_rate *top = top_rate(binding, held, &holders);
+
+	return holders >= 2 ? top->name : NULL;
+}
+
+bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+{
+	return top_holder(binding, held_calls, sender, calls);
 }
 
 const char *binding_evict_victim(const struct binding *binding)
 {
-	uint32_t holders;
-	const struct sender_rate *top = top_rate(binding, held_calls, &holders);
-
-	return holders >= 2 ? top->name : NULL;
+	return evict_victim(binding, held_calls);
 }
 
 bool binding_top_operator_owner(const struct binding *binding, const char **sender,
 				 uint32_t *operators)
 {
-	uint32_t holders;
-	const struct sender_rate *top = top_rate(binding, held_operators, &holders);
-
-	if (!top)
-		return false;
-	*sender = top->name;
-	*operators = top->operators;
-	return true;
+	return top_holder(binding, held_operators, sender, operators);
 }
 
 const char *binding_operator_evict_victim(const struct binding *binding)
 {
-	uint32_t holders;
-	const struct sender_rate *top = top_rate(binding, held_operators, &holders);
-
-	return holders >= 2 ? top->name : NULL;
+	return evict_victim(binding, held_operators);
 }
 
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,

@@ -604,6 +604,32 @@ static void restore_from_snapshot(struct fixture *f, const struct config *config
 	free(writer.data);
 }
 
+/* whole and split started alike and filled by fill; split then restored from its snapshot. */
+static void start_pair(struct fixture *whole, struct fixture *split, const struct config *config,
+		       void (*fill)(struct fixture *f))
+{
+	start(whole, config);
+	start(split, config);
+	fill(whole);
+	fill(split);
+	restore_from_snapshot(split, config);
+}
+
+/* whole's and split's engines snapshot the same bytes; both fixtures finished. */
+static void assert_same_snapshots(struct fixture *whole, struct fixture *split)
+{
+	struct codec_writer whole_bytes = {0}, split_bytes = {0};
+
+	engine_snapshot(whole->engine, &whole_bytes);
+	engine_snapshot(split->engine, &split_bytes);
+	assert_int_equal(whole_bytes.len, split_bytes.len);
+	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
+	free(whole_bytes.data);
+	free(split_bytes.data);
+	finish(whole);
+	finish(split);
+}
+
 /* The calls the observer saw completed: the last one's id, how many, how many premature. */
 struct judged {
 	char last_id[64];
@@ -725,27 +751,15 @@ static void test_fair_eviction_survives_snapshot(void **state)
 {
 	struct config config = three_sources_config();
 	struct fixture whole, split;
-	struct codec_writer whole_bytes = {0}, split_bytes = {0};
 	(void)state;
 
-	start(&whole, &config);
-	start(&split, &config);
-	fill_three_sources(&whole);
-	fill_three_sources(&split);
-	restore_from_snapshot(&split, &config);
+	start_pair(&whole, &split, &config, fill_three_sources);
 	assert_int_equal(flood_calls(&whole, 59, 100), 41);
 	assert_int_equal(flood_calls(&split, 59, 100), 41);
 	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 42);
 	assert_int_equal(engine_stats(split.engine)->tracker.evicted, 42);
 	assert_int_equal(engine_stats(split.engine)->binding.calls_evicted, 42);
-	engine_snapshot(whole.engine, &whole_bytes);
-	engine_snapshot(split.engine, &split_bytes);
-	assert_int_equal(whole_bytes.len, split_bytes.len);
-	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
-	free(whole_bytes.data);
-	free(split_bytes.data);
-	finish(&whole);
-	finish(&split);
+	assert_same_snapshots(&whole, &split);
 }
 
 /* With tracker.bind_calls_to_source off, a call_start for a call another source heard of first
@@ -852,6 +866,15 @@ static void survivors(struct fixture *f, char *out, size_t size)
 		snprintf(out + strlen(out), size - strlen(out), "%s ", words[i]);
 }
 
+/* The operators tracked, sorted, are expected ("op-a op-b "). */
+static void assert_survivors(struct fixture *f, const char *expected)
+{
+	char names[256];
+
+	survivors(f, names, sizeof(names));
+	assert_string_equal(names, expected);
+}
+
 /* One completed call of op from source at minute m, cut by the operator after 5 s or taken
  * for 2 min. */
 static void call_from(struct fixture *f, const char *source, const char *op, int64_t minute,
@@ -883,7 +906,6 @@ static void test_eviction_least_evidence_first(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	char names[256];
 	(void)state;
 
 	config.tracker.max_operators = 4;
@@ -900,15 +922,12 @@ static void test_eviction_least_evidence_first(void **state)
 	call(&f, "op-c", 15, false); /* one call, earlier */
 	call(&f, "op-d", 18, false); /* one call, later */
 	call(&f, "op-e", 21, false); /* full: op-c goes */
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a op-b op-d op-e ");
+	assert_survivors(&f, "op-a op-b op-d op-e ");
 	call(&f, "op-f", 24, false); /* op-d, then op-e, have one call: op-d is older */
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a op-b op-e op-f ");
+	assert_survivors(&f, "op-a op-b op-e op-f ");
 	call(&f, "op-f", 27, false); /* op-f: two calls now; op-e goes before op-b (three) */
 	call(&f, "op-g", 30, false);
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a op-b op-f op-g ");
+	assert_survivors(&f, "op-a op-b op-f op-g ");
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 3);
 	finish(&f);
 }
@@ -955,16 +974,13 @@ static void test_full_operators_evict_top_owner(void **state)
 {
 	struct config config = two_owners_config();
 	struct fixture f;
-	char names[256];
 	(void)state;
 
 	start(&f, &config);
 	fill_two_owners(&f);
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "e1 e2 e3 q1 ");
+	assert_survivors(&f, "e1 e2 e3 q1 ");
 	flood_two_owners(&f);
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "e2 e3 e4 q1 ");
+	assert_survivors(&f, "e2 e3 e4 q1 ");
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
 	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
 	assert_int_equal(f.alert_count, 2);
@@ -985,33 +1001,18 @@ static void test_fair_operator_eviction_survives_snapshot(void **state)
 {
 	struct config config = two_owners_config();
 	struct fixture whole, split;
-	struct codec_writer whole_bytes = {0}, split_bytes = {0};
-	char names[256];
 	(void)state;
 
-	start(&whole, &config);
-	start(&split, &config);
-	fill_two_owners(&whole);
-	fill_two_owners(&split);
-	restore_from_snapshot(&split, &config);
+	start_pair(&whole, &split, &config, fill_two_owners);
 	flood_two_owners(&whole);
 	flood_two_owners(&split);
-	survivors(&split, names, sizeof(names));
-	assert_string_equal(names, "e2 e3 e4 q1 ");
-	survivors(&whole, names, sizeof(names));
-	assert_string_equal(names, "e2 e3 e4 q1 ");
+	assert_survivors(&split, "e2 e3 e4 q1 ");
+	assert_survivors(&whole, "e2 e3 e4 q1 ");
 	/* q1 was never forgotten: its two cut calls made its alert (before: in neither run) */
 	assert_int_equal(engine_stats(split.engine)->detector.operators_evicted, 1);
 	assert_int_equal(engine_stats(split.engine)->detector.open_alerts, 1);
 	assert_int_equal(engine_stats(whole.engine)->detector.open_alerts, 1);
-	engine_snapshot(whole.engine, &whole_bytes);
-	engine_snapshot(split.engine, &split_bytes);
-	assert_int_equal(whole_bytes.len, split_bytes.len);
-	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
-	free(whole_bytes.data);
-	free(split_bytes.data);
-	finish(&whole);
-	finish(&split);
+	assert_same_snapshots(&whole, &split);
 }
 
 /* A table full of operators with open alerts refuses a new operator's calls (counted, and
@@ -1020,7 +1021,6 @@ static void test_full_of_alerts_refuses_new_operator(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	char names[256];
 	(void)state;
 
 	config.tracker.max_operators = 1;
@@ -1034,8 +1034,7 @@ static void test_full_of_alerts_refuses_new_operator(void **state)
 	call(&f, "op-a", 3, true);
 	assert_int_equal(f.alert_count, 1);
 	call(&f, "op-z", 6, false);
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a ");
+	assert_survivors(&f, "op-a ");
 	assert_int_equal(engine_stats(f.engine)->detector.operators_refused, 1);
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 0);
 	assert_int_equal(f.alert_count, 2);
