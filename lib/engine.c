@@ -1458,46 +1458,51 @@ uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
 	return limit < ENGINE_LIMIT_COUNT ? limit_evicted(stats, limit) : 0;
 }
 
+/* The limit alert's word on whose entries go first ("; most held by ...", or ""): the sender
+ * holding the most open calls, or owning the most call-takers while two or more own some. */
+static void describe_top_holder(const struct engine *engine, const struct engine_limit *limit,
+				char *clause, size_t clause_size)
+{
+	char holder[EVENT_ID_MAX + 48];
+	const char *top;
+	uint32_t count;
+
+	clause[0] = '\0';
+	if (limit->setting == offsetof(struct config, tracker.max_open_calls) &&
+	    binding_top_caller(engine->binding, &top, &count)) {
+		binding_describe_sender(top, holder, sizeof(holder));
+		snprintf(clause, clause_size,
+			 "; most held by %s (%" PRIu32 " open calls, "
+			 "tracker.max_open_calls_per_source)%s",
+			 holder, count,
+			 binding_evict_victim(engine->binding) ? ", whose oldest go first" : "");
+	} else if (limit->setting == offsetof(struct config, tracker.max_operators) &&
+		   binding_operator_evict_victim(engine->binding) &&
+		   binding_top_operator_owner(engine->binding, &top, &count)) {
+		binding_describe_sender(top, holder, sizeof(holder));
+		snprintf(clause, clause_size,
+			 "; most owned by %s (%" PRIu32 " call-takers), whose least evidence go first",
+			 holder, count);
+	}
+}
+
 static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted, bool firing,
 			 struct sysalert_notice *notice, char *message, size_t message_size)
 {
 	const struct engine_limit *limit = &engine_limits[i];
 	uint32_t setting;
+	char clause[EVENT_ID_MAX + 160];
 
 	memcpy(&setting, (const char *)&engine->config + limit->setting, sizeof(setting));
-	const char *top = NULL;
-	uint32_t top_calls = 0;
-	char holder[EVENT_ID_MAX + 48] = "";
-	if (firing && limit->setting == offsetof(struct config, tracker.max_open_calls) &&
-	    binding_top_caller(engine->binding, &top, &top_calls))
-		binding_describe_sender(top, holder, sizeof(holder));
-	const char *victim = firing && limit->setting == offsetof(struct config,
-								  tracker.max_operators)
-				     ? binding_operator_evict_victim(engine->binding)
-				     : NULL;
-	uint32_t top_operators = 0;
-	if (victim && binding_top_operator_owner(engine->binding, &top, &top_operators))
-		binding_describe_sender(top, holder, sizeof(holder));
-	if (victim && holder[0])
+	if (firing) {
+		describe_top_holder(engine, limit, clause, sizeof(clause));
 		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most owned by %s "
-			 "(%" PRIu32 " call-takers), whose least evidence go first; raise %s",
-			 limit->evicted, limit->key, setting, evicted, holder, top_operators,
-			 limit->key);
-	else if (firing && holder[0])
-		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
-			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source)%s; raise %s",
-			 limit->evicted, limit->key, setting, evicted, holder, top_calls,
-			 binding_evict_victim(engine->binding) ? ", whose oldest go first" : "",
-			 limit->key);
-	else if (firing)
-		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; raise %s",
-			 limit->evicted, limit->key, setting, evicted, limit->key);
-	else
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far%s; raise %s",
+			 limit->evicted, limit->key, setting, evicted, clause, limit->key);
+	} else {
 		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
 			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);
+	}
 	*notice = (struct sysalert_notice){ .system = "limit",
 					    .key = limit->key,
 					    .severity = "warning",
