@@ -135,9 +135,13 @@ static bool set_owner_text(struct operator_owner *owner, const char *agency,
 	return true;
 }
 
+static void uncount_owner(struct binding *binding, const struct operator_owner *owner);
+
+/* An operator's owner entry goes (ctx: the binding, whose owner counts it leaves; NULL: none) */
 static void free_owner(void *entry, void *ctx)
 {
-	(void)ctx;
+	if (ctx)
+		uncount_owner(ctx, entry);
 	free(((struct operator_owner *)entry)->long_text);
 }
 
@@ -155,6 +159,7 @@ struct sender_rate {
 	int64_t hour;       /* event time / 1 h of the bucket counted */
 	uint32_t count;     /* new operators in that hour */
 	uint32_t calls;     /* calls it owns with their call_start (not saved: counted on load) */
+	uint32_t operators; /* operators' owner entries naming it (not saved: counted on load) */
 	struct sender_episode episodes[BINDING_LIMITS];
 	int64_t last_ms;    /* event time it was last counted: the stalest is forgotten first */
 };
@@ -278,7 +283,7 @@ int binding_reconfigure(struct binding *binding, const struct config *config)
 				 forget_call, binding);
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
-						 operator_age, free_owner, NULL);
+						 operator_age, free_owner, binding);
 	int senders = operators < 0 ? operators
 				    : table_resize(&binding->senders, config->feed.max_sources,
 						   sender_age, forget_sender, binding);
@@ -394,6 +399,15 @@ static struct sender_rate *find_sender(const struct binding *binding, const char
 	uint32_t i = table_probe(&binding->senders, hash_string(name), sender_matches, name);
 
 	return table_used(&binding->senders, i) ? table_slot(&binding->senders, i) : NULL;
+}
+
+/* The operator's owner entry names its owner no more: one operator fewer to that sender. */
+static void uncount_owner(struct binding *binding, const struct operator_owner *owner)
+{
+	struct sender_rate *rate = find_sender(binding, owner_name(owner));
+
+	if (rate && rate->operators > 0)
+		rate->operators--;
 }
 
 /* A call's entry goes (completed, forgotten, evicted): its owner holds one started call fewer
@@ -654,6 +668,18 @@ static bool call_owned(const void *entry, const void *ctx)
 	return strcmp(call_owner_of(entry), ctx) == 0;
 }
 
+/* Whose operators a full owner table evicts: binding_operator_evict_victim's name, or NULL. */
+static const void *choose_operator_victim(const struct binding *binding)
+{
+	return binding_operator_evict_victim(binding);
+}
+
+/* Is the operator's owner entry one of the owner's (ctx: the owner's name)? */
+static bool operator_owned(const void *entry, const void *ctx)
+{
+	return strcmp(owner_name(entry), ctx) == 0;
+}
+
 static void bind_call(struct binding *binding, const struct event *event, uint64_t hash,
 		      const char *owner, int64_t now_ms)
 {
@@ -724,8 +750,11 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 	if (!table_used(&binding->operators, i)) {
 		struct aging aging = { .heard = operator_age,
 				       .age = operator_age,
-				       .lifetime_ms = binding->operator_ms };
-		make_room(&binding->operators, &aging, now_ms, free_owner, NULL,
+				       .lifetime_ms = binding->operator_ms,
+				       .pick = operator_owned,
+				       .choose = choose_operator_victim,
+				       .chooser = binding };
+		make_room(&binding->operators, &aging, now_ms, free_owner, binding,
 			  &binding->stats.operators_evicted);
 		i = table_probe(&binding->operators, hash, operator_matches, &key);
 		if (!(owner = table_claim(&binding->operators, i, hash))) {
@@ -740,6 +769,8 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 	}
 	if (owner->last_ms == INT64_MIN || now_ms - owner->last_ms >= binding->operator_ms ||
 	    (!owner->named && sender->named)) {
+		if (owner->last_ms != INT64_MIN)
+			uncount_owner(binding, owner); /* its previous owner's no more */
 		if (!set_owner_text(owner, key.agency, key.operator_id, owner_of(sender))) {
 			/* no memory for its strings: not bound, as if evicted */
 			free_owner(owner, NULL);
@@ -748,6 +779,9 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 			return;
 		}
 		owner->named = sender->named && sender->source;
+		struct sender_rate *rate = sender_rate(binding, owner_name(owner), now_ms);
+		if (rate)
+			rate->operators++;
 	}
 	owner->last_ms = now_ms;
 }
@@ -837,43 +871,94 @@ void binding_refusals(const struct binding *binding, const struct binding_sender
 	out->refused = rate ? rate->episodes[limit].refused : 0;
 }
 
-/* The sender holding the most started calls (ties: the first by name), NULL when none holds
- * one; *holders: how many senders hold some. O(senders). */
-static const struct sender_rate *top_rate(const struct binding *binding, uint32_t *holders)
+static uint32_t held_calls(const struct sender_rate *rate)
+{
+	return rate->calls;
+}
+
+static uint32_t held_operators(const struct sender_rate *rate)
+{
+	return rate->operators;
+}
+
+/* The sender holding the most of what held counts (ties: the first by name), NULL when none
+ * holds one; *holders: how many senders hold some. O(senders). */
+static const struct sender_rate *top_rate(const struct binding *binding,
+					  uint32_t (*held)(const struct sender_rate *rate),
+					  uint32_t *holders)
 {
 	const struct sender_rate *top = NULL;
 
 	*holders = 0;
 	for (uint32_t i = 0; i <= binding->senders.mask; i++) {
 		const struct sender_rate *rate = table_slot(&binding->senders, i);
-		if (!table_used(&binding->senders, i) || rate->calls == 0)
+		if (!table_used(&binding->senders, i) || held(rate) == 0)
 			continue;
 		(*holders)++;
-		if (!top || rate->calls > top->calls ||
-		    (rate->calls == top->calls && strcmp(rate->name, top->name) < 0))
+		if (!top || held(rate) > held(top) ||
+		    (held(rate) == held(top) && strcmp(rate->name, top->name) < 0))
 			top = rate;
 	}
 	return top;
 }
 
-bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+/* The top holder of what held counts: its name and count, false when none holds one. */
+static bool top_holder(const struct binding *binding,
+		       uint32_t (*held)(const struct sender_rate *rate), const char **sender,
+		       uint32_t *count)
 {
 	uint32_t holders;
-	const struct sender_rate *top = top_rate(binding, &holders);
+	const struct sender_rate *top = top_rate(binding, held, &holders);
 
-	if (!top)
-		return false;
-	*sender = top->name;
-	*calls = top->calls;
-	return true;
+	if (top) {
+		*sender = top->name;
+		*count = held(top);
+	}
+	return top != NULL;
+}
+
+/* The top holder's name when two senders or more hold some, else NULL. */
+static const char *evict_victim(const struct binding *binding,
+				uint32_t (*held)(const struct sender_rate *rate))
+{
+	uint32_t holders;
+	const struct sender_rate *top = top_rate(binding, held, &holders);
+
+	return holders >= 2 ? top->name : NULL;
+}
+
+bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls)
+{
+	return top_holder(binding, held_calls, sender, calls);
 }
 
 const char *binding_evict_victim(const struct binding *binding)
 {
-	uint32_t holders;
-	const struct sender_rate *top = top_rate(binding, &holders);
+	return evict_victim(binding, held_calls);
+}
 
-	return holders >= 2 ? top->name : NULL;
+bool binding_top_operator_owner(const struct binding *binding, const char **sender,
+				 uint32_t *operators)
+{
+	return top_holder(binding, held_operators, sender, operators);
+}
+
+const char *binding_operator_evict_victim(const struct binding *binding)
+{
+	return evict_victim(binding, held_operators);
+}
+
+bool binding_operator_owned_by(const struct binding *binding, const char *agency,
+			       const char *operator_id, const char *owner)
+{
+	char bounded[2][EVENT_ID_MAX + 1];
+	struct operator_key key = {.agency = bounded_id(agency, bounded[0]),
+				   .operator_id = bounded_id(operator_id, bounded[1])};
+	uint32_t i = table_probe(&binding->operators, hash_string_pair(key.agency, key.operator_id),
+				 operator_matches, &key);
+
+	return !table_used(&binding->operators, i) ||
+	       strcmp(owner_name(table_slot(&binding->operators, i)), owner) == 0;
 }
 
 bool binding_call_owned_by(const struct binding *binding, const char *call_id,
@@ -1092,6 +1177,20 @@ static void count_calls(struct binding *binding)
 	}
 }
 
+/* Each sender's operators, counted from the owner table (a sender whose counts were not kept
+ * owns none: as when it is forgotten live). */
+static void count_operators(struct binding *binding)
+{
+	for (uint32_t i = 0; i <= binding->operators.mask; i++) {
+		struct sender_rate *rate =
+			table_used(&binding->operators, i)
+				? find_sender(binding, owner_name(table_slot(&binding->operators, i)))
+				: NULL;
+		if (rate)
+			rate->operators++;
+	}
+}
+
 /* After a failed load: the text last read is freed unless an entry holds it (its claim
  * failed for memory, or the reader failed after it). */
 static void forget_unclaimed(struct binding *binding, char *pending)
@@ -1121,6 +1220,7 @@ int binding_load(struct binding *binding, struct codec_reader *reader)
 	if (table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
 		return -EINVAL;
 	count_calls(binding);
+	count_operators(binding);
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }

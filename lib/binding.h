@@ -117,6 +117,20 @@ bool binding_top_caller(const struct binding *binding, const char **sender, uint
  * alike, oldest first). Valid until the next binding call. O(senders). */
 const char *binding_evict_victim(const struct binding *binding);
 
+/** The sender owning the most operators in the owner table (ties: the first by name) and how
+ * many, false when none owns one. *sender valid until the next binding call. O(senders). */
+bool binding_top_operator_owner(const struct binding *binding, const char **sender,
+				 uint32_t *operators);
+
+/** Whose operators go first when a full table of operators must evict (audit F9): the top
+ * owner (binding_top_operator_owner) when two senders or more own operators; NULL when at most
+ * one does (all alike). Valid until the next binding call. O(senders). */
+const char *binding_operator_evict_victim(const struct binding *binding);
+
+/** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
+bool binding_operator_owned_by(const struct binding *binding, const char *agency,
+			       const char *operator_id, const char *owner);
+
 /** Is the call (call_hash its hash_string) owned by owner, or not bound at all (its owner
  * forgotten or evicted)? */
 bool binding_call_owned_by(const struct binding *binding, const char *call_id,

@@ -330,6 +330,7 @@ struct detector {
 	int severity[CONFIG_MAX_RULES];
 	detector_alert_fn on_alert;
 	void *ctx;
+	struct detector_eviction eviction; /* whose operators go first when full; unset: all */
 	int64_t now_ms;
 	int64_t next_tick_ms;
 	uint64_t next_seq;
@@ -434,6 +435,11 @@ void detector_on_source_departure(struct detector *detector, detector_source_fn 
 {
 	detector->on_source = fn;
 	detector->source_ctx = ctx;
+}
+
+void detector_set_eviction(struct detector *detector, const struct detector_eviction *eviction)
+{
+	detector->eviction = *eviction;
 }
 
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx)
@@ -636,9 +642,12 @@ static void select_least_evidence(struct eviction_candidate *candidates, uint32_
 	}
 }
 
-/* The operators that may go (no open alert), with their windows moved to now. */
-static uint32_t gather_candidates(struct detector *detector, struct eviction_candidate *candidates)
+/* The operators that may go (no open alert; of those owned by the eviction's choice alone if
+ * chosen), with their windows moved to now. */
+static uint32_t gather_owned(struct detector *detector, struct eviction_candidate *candidates,
+			     bool chosen)
 {
+	const struct detector_eviction *eviction = &detector->eviction;
 	struct table *operators = &detector->operators;
 	uint32_t n = 0;
 
@@ -647,13 +656,26 @@ static uint32_t gather_candidates(struct detector *detector, struct eviction_can
 			continue;
 		struct operator_state *state =
 			((struct operator_entry *)table_slot(operators, i))->state;
-		if (episode_open(state))
+		if (episode_open(state) ||
+		    (chosen && !eviction->owns(state->agency, state->operator_id, eviction->ctx)))
 			continue;
 		window_advance(&state->window, operator_now(detector, state));
 		candidates[n++] =
 			(struct eviction_candidate){ .state = state, .calls = state->window.count };
 	}
 	return n;
+}
+
+/* The operators that may go: of the chosen owner's alone when the eviction chooses one and
+ * they are any (audit F9), else of all. */
+static uint32_t gather_candidates(struct detector *detector, struct eviction_candidate *candidates)
+{
+	const struct detector_eviction *eviction = &detector->eviction;
+	uint32_t n = eviction->choose && eviction->choose(eviction->ctx)
+			     ? gather_owned(detector, candidates, true)
+			     : 0;
+
+	return n > 0 ? n : gather_owned(detector, candidates, false);
 }
 
 /* Make room in a full table: the 1/16 of the operators with the least evidence (at least one)

@@ -117,6 +117,19 @@ typedef void (*detector_source_fn)(const struct detector_source_departure *depar
 /** Call fn (ctx) whenever a source is taken out of an agency's shared baseline or back in. */
 void detector_on_source_departure(struct detector *detector, detector_source_fn fn, void *ctx);
 
+/** Whose operators go first when the operator table is full (audit F9): before evicting,
+ * choose(ctx) says whether to evict of a chosen owner's operators alone, owns(agency,
+ * operator_id, ctx) which operators those are; the least evidence of them go (as many as of
+ * all, or all of them if fewer; none: of all), never one with an open alert. Unset or choose
+ * false: of all. */
+struct detector_eviction {
+	bool (*choose)(void *ctx);
+	bool (*owns)(const char *agency, const char *operator_id, void *ctx);
+	void *ctx;
+};
+
+void detector_set_eviction(struct detector *detector, const struct detector_eviction *eviction);
+
 /** Create a detector for config (copied). NULL on allocation failure. */
 struct detector *detector_new(const struct config *config, detector_alert_fn on_alert, void *ctx);
 void detector_free(struct detector *detector);

@@ -59,6 +59,7 @@ struct engine {
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
 	const char *call_victim; /* whose open calls the tracker evicts now (choose_call_victim) */
+	const char *operator_victim; /* whose operators the detector evicts now */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
 	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
@@ -167,6 +168,24 @@ static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
 	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
 }
 
+/* The detector is full: the sender owning the most operators gives them up, when two or more
+ * own some (binding_operator_evict_victim; audit F9). */
+static bool choose_operator_victim(void *ctx)
+{
+	struct engine *engine = ctx;
+
+	engine->operator_victim = binding_operator_evict_victim(engine->binding);
+	return engine->operator_victim != NULL;
+}
+
+static bool operator_of_victim(const char *agency, const char *operator_id, void *ctx)
+{
+	const struct engine *engine = ctx;
+
+	return binding_operator_owned_by(engine->binding, agency, operator_id,
+					 engine->operator_victim);
+}
+
 struct engine *engine_new(const struct config *config, engine_alert_fn on_alert, void *ctx)
 {
 	struct engine *engine = calloc(1, sizeof(*engine));
@@ -201,6 +220,9 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	if (engine->tracker)
 		tracker_set_eviction(engine->tracker, &(struct tracker_eviction){
 			.choose = choose_call_victim, .owns = owned_by_victim, .ctx = engine });
+	if (engine->detector)
+		detector_set_eviction(engine->detector, &(struct detector_eviction){
+			.choose = choose_operator_victim, .owns = operator_of_victim, .ctx = engine });
 	list_limit_counters(engine);
 	if (!engine->parser || !engine->dedupe || !engine->sources || !engine->clocks ||
 	    !engine->reorder || !engine->tracker || !engine->detector || !engine->sysalerts ||
@@ -1436,33 +1458,51 @@ uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit)
 	return limit < ENGINE_LIMIT_COUNT ? limit_evicted(stats, limit) : 0;
 }
 
+/* The limit alert's word on whose entries go first ("; most held by ...", or ""): the sender
+ * holding the most open calls, or owning the most call-takers while two or more own some. */
+static void describe_top_holder(const struct engine *engine, const struct engine_limit *limit,
+				char *clause, size_t clause_size)
+{
+	char holder[EVENT_ID_MAX + 48];
+	const char *top;
+	uint32_t count;
+
+	clause[0] = '\0';
+	if (limit->setting == offsetof(struct config, tracker.max_open_calls) &&
+	    binding_top_caller(engine->binding, &top, &count)) {
+		binding_describe_sender(top, holder, sizeof(holder));
+		snprintf(clause, clause_size,
+			 "; most held by %s (%" PRIu32 " open calls, "
+			 "tracker.max_open_calls_per_source)%s",
+			 holder, count,
+			 binding_evict_victim(engine->binding) ? ", whose oldest go first" : "");
+	} else if (limit->setting == offsetof(struct config, tracker.max_operators) &&
+		   binding_operator_evict_victim(engine->binding) &&
+		   binding_top_operator_owner(engine->binding, &top, &count)) {
+		binding_describe_sender(top, holder, sizeof(holder));
+		snprintf(clause, clause_size,
+			 "; most owned by %s (%" PRIu32 " call-takers), whose least evidence go first",
+			 holder, count);
+	}
+}
+
 static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted, bool firing,
 			 struct sysalert_notice *notice, char *message, size_t message_size)
 {
 	const struct engine_limit *limit = &engine_limits[i];
 	uint32_t setting;
+	char clause[EVENT_ID_MAX + 160];
 
 	memcpy(&setting, (const char *)&engine->config + limit->setting, sizeof(setting));
-	const char *top = NULL;
-	uint32_t top_calls = 0;
-	char holder[EVENT_ID_MAX + 48] = "";
-	if (firing && limit->setting == offsetof(struct config, tracker.max_open_calls) &&
-	    binding_top_caller(engine->binding, &top, &top_calls))
-		binding_describe_sender(top, holder, sizeof(holder));
-	if (firing && holder[0])
+	if (firing) {
+		describe_top_holder(engine, limit, clause, sizeof(clause));
 		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; most held by %s "
-			 "(%" PRIu32 " open calls, tracker.max_open_calls_per_source)%s; raise %s",
-			 limit->evicted, limit->key, setting, evicted, holder, top_calls,
-			 binding_evict_victim(engine->binding) ? ", whose oldest go first" : "",
-			 limit->key);
-	else if (firing)
-		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far; raise %s",
-			 limit->evicted, limit->key, setting, evicted, limit->key);
-	else
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far%s; raise %s",
+			 limit->evicted, limit->key, setting, evicted, clause, limit->key);
+	} else {
 		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
 			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);
+	}
 	*notice = (struct sysalert_notice){ .system = "limit",
 					    .key = limit->key,
 					    .severity = "warning",

@@ -346,6 +346,33 @@ static void test_operator_of_other_source(void **state)
 	finish(&f);
 }
 
+/* A full table of call-takers' owners (2 x max_operators) forgets the oldest of the sender
+ * owning the most (audit F9): a source introducing call-takers cannot free a quiet source's
+ * call-taker for itself. Before, q1's owner (the oldest) went and cad-evil took q1 over. */
+static void test_full_owners_evict_top_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_operators = 2; /* 4 owners */
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-quiet", at(0, 0), START("q-1", "q1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	for (int i = 1; i <= 4; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("e-%d", "e%d", "NOPD"), i, at(0, i), i);
+		assert_int_equal(from(&f, "cad-evil", at(0, i), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(engine_stats(f.engine)->binding.operators_evicted, 1); /* e1 */
+	assert_int_equal(from(&f, "cad-evil", at(0, 5), START("x-1", "q1", "NOPD"), at(0, 5)),
+			 EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	assert_int_equal(from(&f, "cad-quiet", at(0, 6), START("q-2", "e1", "NOPD"), at(0, 6)),
+			 EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->binding.operators_evicted, 2); /* e2 */
+	finish(&f);
+}
+
 #define STATE(op, agency, state)                                                                   \
 	"{\"type\":\"operator_state\",\"ts\":%lld,\"operator\":\"" op "\",\"agency\":\"" agency    \
 	"\",\"state\":\"" state "\"}"
@@ -577,6 +604,32 @@ static void restore_from_snapshot(struct fixture *f, const struct config *config
 	free(writer.data);
 }
 
+/* whole and split started alike and filled by fill; split then restored from its snapshot. */
+static void start_pair(struct fixture *whole, struct fixture *split, const struct config *config,
+		       void (*fill)(struct fixture *f))
+{
+	start(whole, config);
+	start(split, config);
+	fill(whole);
+	fill(split);
+	restore_from_snapshot(split, config);
+}
+
+/* whole's and split's engines snapshot the same bytes; both fixtures finished. */
+static void assert_same_snapshots(struct fixture *whole, struct fixture *split)
+{
+	struct codec_writer whole_bytes = {0}, split_bytes = {0};
+
+	engine_snapshot(whole->engine, &whole_bytes);
+	engine_snapshot(split->engine, &split_bytes);
+	assert_int_equal(whole_bytes.len, split_bytes.len);
+	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
+	free(whole_bytes.data);
+	free(split_bytes.data);
+	finish(whole);
+	finish(split);
+}
+
 /* The calls the observer saw completed: the last one's id, how many, how many premature. */
 struct judged {
 	char last_id[64];
@@ -698,27 +751,15 @@ static void test_fair_eviction_survives_snapshot(void **state)
 {
 	struct config config = three_sources_config();
 	struct fixture whole, split;
-	struct codec_writer whole_bytes = {0}, split_bytes = {0};
 	(void)state;
 
-	start(&whole, &config);
-	start(&split, &config);
-	fill_three_sources(&whole);
-	fill_three_sources(&split);
-	restore_from_snapshot(&split, &config);
+	start_pair(&whole, &split, &config, fill_three_sources);
 	assert_int_equal(flood_calls(&whole, 59, 100), 41);
 	assert_int_equal(flood_calls(&split, 59, 100), 41);
 	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 42);
 	assert_int_equal(engine_stats(split.engine)->tracker.evicted, 42);
 	assert_int_equal(engine_stats(split.engine)->binding.calls_evicted, 42);
-	engine_snapshot(whole.engine, &whole_bytes);
-	engine_snapshot(split.engine, &split_bytes);
-	assert_int_equal(whole_bytes.len, split_bytes.len);
-	assert_memory_equal(whole_bytes.data, split_bytes.data, whole_bytes.len);
-	free(whole_bytes.data);
-	free(split_bytes.data);
-	finish(&whole);
-	finish(&split);
+	assert_same_snapshots(&whole, &split);
 }
 
 /* With tracker.bind_calls_to_source off, a call_start for a call another source heard of first
@@ -825,8 +866,19 @@ static void survivors(struct fixture *f, char *out, size_t size)
 		snprintf(out + strlen(out), size - strlen(out), "%s ", words[i]);
 }
 
-/* One completed call of op at minute m, cut by the operator after 5 s or taken for 2 min. */
-static void call(struct fixture *f, const char *op, int64_t minute, bool cut)
+/* The operators tracked, sorted, are expected ("op-a op-b "). */
+static void assert_survivors(struct fixture *f, const char *expected)
+{
+	char names[256];
+
+	survivors(f, names, sizeof(names));
+	assert_string_equal(names, expected);
+}
+
+/* One completed call of op from source at minute m, cut by the operator after 5 s or taken
+ * for 2 min. */
+static void call_from(struct fixture *f, const char *source, const char *op, int64_t minute,
+		      bool cut)
 {
 	char id[32];
 	char start_line[256], end_line[256];
@@ -839,8 +891,13 @@ static void call(struct fixture *f, const char *op, int64_t minute, bool cut)
 	snprintf(end_line, sizeof(end_line),
 		 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,\"released_by\":\"%s\"}",
 		 id, at(minute, cut ? 5 : 120), cut ? "operator" : "caller");
-	assert_int_equal(from(f, "cad-east", at(minute, 0), "%s", start_line), EVENT_OK);
-	assert_int_equal(from(f, "cad-east", at(minute, cut ? 5 : 120), "%s", end_line), EVENT_OK);
+	assert_int_equal(from(f, source, at(minute, 0), "%s", start_line), EVENT_OK);
+	assert_int_equal(from(f, source, at(minute, cut ? 5 : 120), "%s", end_line), EVENT_OK);
+}
+
+static void call(struct fixture *f, const char *op, int64_t minute, bool cut)
+{
+	call_from(f, "cad-east", op, minute, cut);
 }
 
 /* A full table forgets the operator with the least evidence: never one with an open alert,
@@ -849,7 +906,6 @@ static void test_eviction_least_evidence_first(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	char names[256];
 	(void)state;
 
 	config.tracker.max_operators = 4;
@@ -866,17 +922,97 @@ static void test_eviction_least_evidence_first(void **state)
 	call(&f, "op-c", 15, false); /* one call, earlier */
 	call(&f, "op-d", 18, false); /* one call, later */
 	call(&f, "op-e", 21, false); /* full: op-c goes */
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a op-b op-d op-e ");
+	assert_survivors(&f, "op-a op-b op-d op-e ");
 	call(&f, "op-f", 24, false); /* op-d, then op-e, have one call: op-d is older */
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a op-b op-e op-f ");
+	assert_survivors(&f, "op-a op-b op-e op-f ");
 	call(&f, "op-f", 27, false); /* op-f: two calls now; op-e goes before op-b (three) */
 	call(&f, "op-g", 30, false);
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a op-b op-f op-g ");
+	assert_survivors(&f, "op-a op-b op-f op-g ");
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 3);
 	finish(&f);
+}
+
+/* max_operators 4, and an alert from two cut calls in 30 min. */
+static struct config two_owners_config(void)
+{
+	struct config config = flood_config();
+
+	config.tracker.max_operators = 4;
+	config.detector.rules[0].min_calls = 2;
+	config.detector.rules[0].min_premature = 2;
+	config.detector.rules[0].max_p_value = 1.0;
+	return config;
+}
+
+/* Full: cad-quiet's q1 (one cut call, the least evidence), cad-evil's e1 to e3 (two calls
+ * each, every 3 minutes from minute 3). */
+static void fill_two_owners(struct fixture *f)
+{
+	call_from(f, "cad-quiet", "q1", 0, true);
+	call_from(f, "cad-evil", "e1", 3, false);
+	call_from(f, "cad-evil", "e1", 6, false);
+	call_from(f, "cad-evil", "e2", 9, false);
+	call_from(f, "cad-evil", "e2", 12, false);
+	call_from(f, "cad-evil", "e3", 15, false);
+	call_from(f, "cad-evil", "e3", 18, false);
+}
+
+/* Then cad-evil's e4 (its first call evicts), its second call, and q1's second cut call. */
+static void flood_two_owners(struct fixture *f)
+{
+	call_from(f, "cad-evil", "e4", 21, false);
+	call_from(f, "cad-evil", "e4", 24, false);
+	call_from(f, "cad-quiet", "q1", 27, true);
+	engine_flush(f->engine);
+}
+
+/* A full operator table forgets the call-takers of the sender owning the most (audit F9): a
+ * source introducing call-takers pushes out its own least evidence, not the quiet source's
+ * call-taker, whose next cut call still makes its alert. Before, q1 (one call) went first, its
+ * second call started over (no alert) and pushed out e1 in turn. */
+static void test_full_operators_evict_top_owner(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	fill_two_owners(&f);
+	assert_survivors(&f, "e1 e2 e3 q1 ");
+	flood_two_owners(&f);
+	assert_survivors(&f, "e2 e3 e4 q1 ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
+	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
+	assert_int_equal(f.alert_count, 2);
+	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_operators\",\"evicted\":1,"
+					    "\"message\":\"call-takers or agencies' baselines "
+					    "forgotten (tracker.max_operators 4 reached): 1 so far; "
+					    "most owned by feed source cad-evil (4 call-takers), whose "
+					    "least evidence go first; raise tracker.max_operators\"}"));
+	assert_non_null(strstr(f.alerts[1], "\"type\":\"operator\",\"agency\":\"NOPD\","
+					    "\"operator\":\"q1\",\"rule\":\"burst\","));
+	assert_non_null(strstr(f.alerts[1], "\"calls\":2,\"premature\":2,"));
+	finish(&f);
+}
+
+/* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
+ * counts are counted on load): the same survivors, the same snapshot bytes. */
+static void test_fair_operator_eviction_survives_snapshot(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_two_owners);
+	flood_two_owners(&whole);
+	flood_two_owners(&split);
+	assert_survivors(&split, "e2 e3 e4 q1 ");
+	assert_survivors(&whole, "e2 e3 e4 q1 ");
+	/* q1 was never forgotten: its two cut calls made its alert (before: in neither run) */
+	assert_int_equal(engine_stats(split.engine)->detector.operators_evicted, 1);
+	assert_int_equal(engine_stats(split.engine)->detector.open_alerts, 1);
+	assert_int_equal(engine_stats(whole.engine)->detector.open_alerts, 1);
+	assert_same_snapshots(&whole, &split);
 }
 
 /* A table full of operators with open alerts refuses a new operator's calls (counted, and
@@ -885,7 +1021,6 @@ static void test_full_of_alerts_refuses_new_operator(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	char names[256];
 	(void)state;
 
 	config.tracker.max_operators = 1;
@@ -899,8 +1034,7 @@ static void test_full_of_alerts_refuses_new_operator(void **state)
 	call(&f, "op-a", 3, true);
 	assert_int_equal(f.alert_count, 1);
 	call(&f, "op-z", 6, false);
-	survivors(&f, names, sizeof(names));
-	assert_string_equal(names, "op-a ");
+	assert_survivors(&f, "op-a ");
 	assert_int_equal(engine_stats(f.engine)->detector.operators_refused, 1);
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 0);
 	assert_int_equal(f.alert_count, 2);
@@ -1504,6 +1638,9 @@ int main(void)
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
+		cmocka_unit_test(test_full_operators_evict_top_owner),
+		cmocka_unit_test(test_full_owners_evict_top_owner),
+		cmocka_unit_test(test_fair_operator_eviction_survives_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
