@@ -666,15 +666,14 @@ static void cadmond_tick_limits(struct cadmond *cadmond, int64_t now_ms)
 	feed_server_tick(cadmond->feeds, now_ms, quiet_seconds, &hooks);
 }
 
-/* The configured receiver named by a receivers[NAME]... key, or NULL. */
-static const struct config_receiver *receiver_of_key(const struct config *config,
-						     const char *name, size_t len)
+/* Is a receiver of that name (len bytes) configured? */
+static bool has_receiver(const struct config *config, const char *name, size_t len)
 {
 	for (size_t i = 0; i < config->receiver_count; i++)
 		if (strlen(config->receivers[i].name) == len &&
 		    memcmp(config->receivers[i].name, name, len) == 0)
-			return &config->receivers[i];
-	return NULL;
+			return true;
+	return false;
 }
 
 /* Why nothing watches the daemon's limit of key any more ("" when something does). */
@@ -683,7 +682,7 @@ static const char *unwatched_limit_why(const struct config *config, const char *
 	const char *end;
 
 	if (strncmp(key, "receivers[", 10) == 0 && (end = strchr(key, ']')))
-		return receiver_of_key(config, key + 10, (size_t)(end - key - 10))
+		return has_receiver(config, key + 10, (size_t)(end - key - 10))
 			       ? ""
 			       : "that receiver is no longer configured";
 	if (strcmp(key, I3_CALLS_KEY) == 0 && !config->i3.enabled)
@@ -700,7 +699,43 @@ static bool limit_watched(const char *key, void *ctx)
 
 static bool receiver_configured(const char *key, void *ctx)
 {
-	return receiver_of_key(ctx, key, strlen(key)) != NULL;
+	return has_receiver(ctx, key, strlen(key));
+}
+
+/* The control line resolving an unwatched alert of system and key, with the reason. */
+static struct control unwatched_resolve(const struct config *config, const char *system,
+					const char *key)
+{
+	struct control control = {.kind = CONTROL_CONNECTION_LIMIT};
+
+	if (strcmp(system, "receiver_down") == 0) {
+		control.kind = CONTROL_RECEIVER_DOWN;
+		text_copy(control.receiver, key, sizeof(control.receiver));
+		text_copy(control.reason, "it is no longer configured", sizeof(control.reason));
+	} else {
+		text_copy(control.key, key, sizeof(control.key));
+		text_copy(control.reason, unwatched_limit_why(config, key), sizeof(control.reason));
+	}
+	return control;
+}
+
+/* Every open alert of system whose key known() does not know: resolved through the journal
+ * (one a control line cannot name, a key longer than a control's, stops it: never ours). */
+static void cadmond_resolve_unknown(struct cadmond *cadmond, const char *system,
+				    bool (*known)(const char *key, void *ctx))
+{
+	const struct config *config = &cadmond->config;
+	char key[128]; /* a system alert's whole key */
+	const char *found;
+
+	while ((found = engine_unknown_system_alert(cadmond->engine, system, known,
+						    (void *)config))) {
+		text_copy(key, found, sizeof(key));
+		struct control control = unwatched_resolve(config, system, key);
+		cadmond_control(cadmond, &control);
+		if (engine_system_alert_open(cadmond->engine, system, key))
+			break;
+	}
 }
 
 /* At start: the receiver_down and limit alerts a previous run left open for a part this run
@@ -708,30 +743,8 @@ static bool receiver_configured(const char *key, void *ctx)
  * resolved now, through the journal, saying why. */
 static void cadmond_retire_unwatched(struct cadmond *cadmond)
 {
-	const struct config *config = &cadmond->config;
-	char key[128]; /* a system alert's whole key: a longer one than a control's stops */
-	const char *found;
-
-	while ((found = engine_unknown_system_alert(cadmond->engine, "receiver_down",
-						    receiver_configured, (void *)config))) {
-		struct control control = {.kind = CONTROL_RECEIVER_DOWN};
-		text_copy(key, found, sizeof(key));
-		text_copy(control.receiver, key, sizeof(control.receiver));
-		text_copy(control.reason, "it is no longer configured", sizeof(control.reason));
-		cadmond_control(cadmond, &control);
-		if (engine_system_alert_open(cadmond->engine, "receiver_down", key))
-			break; /* not resolved (a name longer than a receiver's): never ours */
-	}
-	while ((found = engine_unknown_system_alert(cadmond->engine, "limit", limit_watched,
-						    (void *)config))) {
-		struct control control = {.kind = CONTROL_CONNECTION_LIMIT};
-		text_copy(key, found, sizeof(key));
-		text_copy(control.key, key, sizeof(control.key));
-		text_copy(control.reason, unwatched_limit_why(config, key), sizeof(control.reason));
-		cadmond_control(cadmond, &control);
-		if (engine_system_alert_open(cadmond->engine, "limit", key))
-			break;
-	}
+	cadmond_resolve_unknown(cadmond, "receiver_down", receiver_configured);
+	cadmond_resolve_unknown(cadmond, "limit", limit_watched);
 }
 
 static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
