@@ -14,7 +14,7 @@
  * deterministic (no random stream); operators "fl-NNNN" (bench/detection scores only "op-").
  *
  *   invented  a 5 s call ended by the operator every 12 s, each on a new operator: 300 new
- *             operators an hour, tracker.max_new_operators_per_source_per_hour's default;
+ *             operators an hour, under tracker.max_new_operators_per_source_per_hour (1000);
  *   owned     a 5 s call ended by the operator every 60 s on two operators it owns (the
  *             volume of a 6-person agency at 10 calls an hour each, all of it short);
  *   volume    for 20 minutes of every hour, a call every 15 s on four operators it owns,

@@ -2763,7 +2763,7 @@ static const struct key tracker_keys[TRACKER_KEY_COUNT + 1] = {
 						      "named" },
 	[TRACKER_MAX_NEW_OPERATORS_PER_SOURCE_PER_HOUR] = UINT32_KEY(
 		"max_new_operators_per_source_per_hour",
-		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "300", LIVE(COUNT),
+		tracker.max_new_operators_per_source_per_hour, 0, 10000000, "1000", LIVE(COUNT),
 		"New call-takers (a call_start naming an (agency, operator) not owned now) each "
 		"source may"),
 	[TRACKER_MAX_OPEN_CALLS_PER_SOURCE] = UINT32_KEY(

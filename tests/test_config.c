@@ -1028,7 +1028,7 @@ static void test_source_keys(void **state)
 	assert_int_equal(defaults().unlisted_sources, CONFIG_UNLISTED_ACCEPT);
 	assert_true(defaults().tracker.bind_calls_to_source);
 	assert_true(defaults().tracker.bind_operators_to_source);
-	assert_int_equal(defaults().tracker.max_new_operators_per_source_per_hour, 300);
+	assert_int_equal(defaults().tracker.max_new_operators_per_source_per_hour, 1000);
 	assert_int_equal(config.source_count, 3);
 	assert_string_equal(config.sources[0].name, "cad-east");
 	assert_int_equal(config.sources[0].agency_count, 2);
@@ -3036,7 +3036,7 @@ static void test_diff_sources(void **state)
 	(void)state;
 	assert_int_equal(config_diff(&running, &next, collect_change, &changes), 5);
 	assert_string_equal(changes.text,
-			    "tracker.max_new_operators_per_source_per_hour: 300 -> 50\n"
+			    "tracker.max_new_operators_per_source_per_hour: 1000 -> 50\n"
 			    "sources.cad-east.agencies: [NOPD] -> [NOPD, NOFD]\n"
 			    "sources.old: present -> (none)\n"
 			    "sources.new: (none) -> present\n"

@@ -403,6 +403,35 @@ static void test_operator_state_bound(void **state)
 	finish(&f);
 }
 
+/* A start without a snapshot at a large center: one CAD brings 900 call-takers on shift within
+ * the first hour (bench/run's day900). The defaults let every one in (300 refused 600 of them
+ * before 2026-12-03), and a call-taker past the hour's 1000 is still refused. */
+static void test_cold_start_of_a_large_center(void **state)
+{
+	struct config config;
+	struct fixture f;
+	char call[32], operator[32];
+	(void)state;
+
+	config_set_defaults(&config);
+	start(&f, &config);
+	for (int n = 1; n <= 1000; n++) {
+		snprintf(call, sizeof(call), "c%d", n);
+		snprintf(operator, sizeof(operator), "op-%d", n);
+		int64_t ts = T0 + n * 3000; /* one every 3 s: 1000 within the hour */
+		assert_int_equal(from(&f, "cad-1", ts,
+				      "{\"type\":\"call_start\",\"call_id\":\"%s\",\"ts\":%lld,"
+				      "\"operator\":\"%s\",\"agency\":\"NOPD\"}",
+				      call, (long long)ts, operator),
+			 EVENT_OK);
+	}
+	assert_int_equal(from(&f, "cad-1", T0 + 3001000, START("c1001", "op-1001", "NOPD"),
+		      (long long)(T0 + 3001000)),
+		 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], 1);
+	finish(&f);
+}
+
 /* New operators per source per hour: the one past the limit is refused, a limit alert names
  * the source and the key, known operators go on, the next hour counts afresh, and the alert
  * resolves after resolve_after_seconds without a refusal. */
@@ -1241,7 +1270,7 @@ static void note_shift_operator(const struct detector_operator_figures *figures,
 		((struct shift_presence *)ctx)->count++;
 }
 
-/* Attack 1: a million invented operators. The rate of new operators refuses all but 300 an
+/* Attack 1: a million invented operators. The rate of new operators refuses all but 1000 an
  * hour; the rogue's alert is the one he gets without the flood; the limit alert names cad-evil. */
 static void test_flood_of_invented_operators(void **state)
 {
@@ -1255,10 +1284,17 @@ static void test_flood_of_invented_operators(void **state)
 		      FLOOD_OPERATORS, seconds);
 	assert_baseline_alerts(&f);
 	const struct engine_stats *stats = engine_stats(f.engine);
-	/* 300 new operators accepted in each of the hours 08:00, 09:00 and 10:00 the shift
+	/* 1000 new operators accepted in each of the hours 08:00, 09:00 and 10:00 the shift
 	 * spans. */
-	assert_int_equal(stats->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], FLOOD_OPERATORS - 900);
+	assert_int_equal(stats->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], FLOOD_OPERATORS - 3000);
+	/* The invented call-takers' calls never end, so none reaches the detector's table; the
+	 * owners' table (twice max_operators) holds an hour's 1000, each lapsing after the rule's
+	 * 30-minute window; the shift's call-takers are all held. */
 	assert_int_equal(stats->detector.operators_evicted, 0);
+	assert_int_equal(stats->binding.operators_evicted, 0);
+	struct shift_presence presence = {0};
+	engine_each_operator(f.engine, note_shift_operator, &presence);
+	assert_int_equal(presence.count, SHIFT_OPERATORS);
 	size_t limit_alerts = 0;
 	for (size_t i = 0; i < f.alert_count; i++)
 		limit_alerts += strstr(f.alerts[i], "\"alert\":\"firing\"") &&
@@ -1622,6 +1658,7 @@ int main(void)
 		cmocka_unit_test(test_abandoned_offered_calls_fill_nothing),
 		cmocka_unit_test(test_operator_of_other_source),
 		cmocka_unit_test(test_operator_state_bound),
+		cmocka_unit_test(test_cold_start_of_a_large_center),
 		cmocka_unit_test(test_new_operator_rate),
 		cmocka_unit_test(test_open_calls_per_source),
 		cmocka_unit_test(test_open_calls_full_names_top_sender),
