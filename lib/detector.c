@@ -678,19 +678,19 @@ static uint32_t gather_candidates(struct detector *detector, struct eviction_can
 	return n > 0 ? n : gather_owned(detector, candidates, false);
 }
 
-/* Make room in a full table: the 1/16 of the operators with the least evidence (at least one)
- * are forgotten, never one with an open alert. False when every operator has one. */
-static bool evict_least_evidence(struct detector *detector)
+/* Forget up to wanted (> 0) operators with the least evidence, never one with an open alert:
+ * of the chosen owner's alone while it has any (fewer than wanted then). The number forgotten:
+ * 0 when every operator has an open alert (or on no memory). */
+static uint32_t evict_least_evidence(struct detector *detector, uint32_t wanted)
 {
 	struct table *operators = &detector->operators;
 	struct eviction_candidate *candidates =
 		malloc((size_t)operators->count * sizeof(*candidates));
-	uint32_t n, k;
+	uint32_t n, k = wanted;
 
 	if (!candidates)
-		return false;
+		return 0;
 	n = gather_candidates(detector, candidates);
-	k = operators->count / EVICT_FRACTION > 0 ? operators->count / EVICT_FRACTION : 1;
 	if (k > n)
 		k = n;
 	if (k > 0)
@@ -708,7 +708,17 @@ static bool evict_least_evidence(struct detector *detector)
 		table_remove(operators, i);
 	}
 	free(candidates);
-	return k > 0;
+	return k;
+}
+
+/* Make room in a full table: the 1/16 of the operators with the least evidence (at least one).
+ * False when every operator has an open alert. */
+static bool make_room(struct detector *detector)
+{
+	uint32_t count = detector->operators.count;
+
+	return evict_least_evidence(detector,
+				    count / EVICT_FRACTION > 0 ? count / EVICT_FRACTION : 1) > 0;
 }
 
 /* The operator's state, created on first sight (evicting those with the least evidence when
@@ -724,7 +734,7 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 	if (table_used(operators, i))
 		return ((struct operator_entry *)table_slot(operators, i))->state;
 	if (operators->count >= operators->max_count) {
-		if (!evict_least_evidence(detector)) {
+		if (!make_room(detector)) {
 			detector->stats.operators_refused++;
 			return NULL;
 		}
@@ -2689,13 +2699,20 @@ static int renumber_operators(struct detector *detector, uint32_t max_operators)
 	return 0;
 }
 
-/* The operator table and arrays for a new max_operators (idlest forgotten first). */
+/* The operator table and arrays for a new max_operators. Shrunk below what it holds, it forgets
+ * as a full table does (the top owner's least evidence first, never an open alert); only when
+ * more operators have open alerts than the new bound do those go, the idlest first. */
 static int resize_operators(struct detector *detector, uint32_t max_operators)
 {
+	struct table *operators = &detector->operators;
+
 	if (max_operators == detector->config.tracker.max_operators)
 		return 0;
-	int evicted = table_resize(&detector->operators, max_operators, operator_age,
-				   forget_operator, detector);
+	while (operators->count > max_operators &&
+	       evict_least_evidence(detector, operators->count - max_operators) > 0)
+		;
+	int evicted = table_resize(operators, max_operators, operator_age, forget_operator,
+				   detector);
 	if (evicted < 0)
 		return evicted;
 	evicted = table_resize(&detector->baselines, max_operators, baseline_age, forget_baseline,

@@ -1024,6 +1024,54 @@ static void test_full_operators_evict_top_owner(void **state)
 	finish(&f);
 }
 
+/* A reload shrinking tracker.max_operators forgets as a full table does: never the call-taker
+ * with an open alert, then the least evidence first. Before, the idlest went first: op-b and
+ * his three calls before op-d's one. */
+static void test_shrinking_reload_keeps_open_alerts(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	call(&f, "op-a", 0, true); /* two cut calls: an open alert */
+	call(&f, "op-a", 3, true);
+	call(&f, "op-b", 6, false); /* three calls */
+	call(&f, "op-b", 9, false);
+	call(&f, "op-b", 12, false);
+	call(&f, "op-c", 15, false); /* one call, earlier */
+	call(&f, "op-d", 18, false); /* one call, later */
+	engine_flush(f.engine);
+	assert_survivors(&f, "op-a op-b op-c op-d ");
+	config.tracker.max_operators = 2;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_survivors(&f, "op-a op-b ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 2);
+	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
+	finish(&f);
+}
+
+/* And of the source owning the most call-takers first (audit F9): shrunk from 4 to 3,
+ * cad-evil's e1 goes (two calls, the least recently active of its three), not cad-quiet's q1
+ * (one call, the idlest), whose second cut call then makes its alert. */
+static void test_shrinking_reload_evicts_top_owner(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	fill_two_owners(&f);
+	engine_flush(f.engine);
+	config.tracker.max_operators = 3;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_survivors(&f, "e2 e3 q1 ");
+	call_from(&f, "cad-quiet", "q1", 27, true);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
+	finish(&f);
+}
+
 /* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
  * counts are counted on load): the same survivors, the same snapshot bytes. */
 static void test_fair_operator_eviction_survives_snapshot(void **state)
@@ -1678,6 +1726,8 @@ int main(void)
 		cmocka_unit_test(test_full_operators_evict_top_owner),
 		cmocka_unit_test(test_full_owners_evict_top_owner),
 		cmocka_unit_test(test_fair_operator_eviction_survives_snapshot),
+		cmocka_unit_test(test_shrinking_reload_keeps_open_alerts),
+		cmocka_unit_test(test_shrinking_reload_evicts_top_owner),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
