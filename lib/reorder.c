@@ -188,7 +188,13 @@ const struct reorder_item *reorder_take(struct reorder *reorder)
 	 * order is what snapshots keep). */
 	last = heap[count];
 	while ((child = 2 * i + 2) < count) { /* both children there */
-		if (!before(reorder, &heap[child], &heap[child - 1]))
+		int64_t right = heap[child].ts_ms, left = heap[child - 1].ts_ms;
+		/* Which child is earlier is a coin toss at every level: with their ts apart (nearly
+		 * always) the comparison's flag is subtracted, not branched on (issue 17); a tie
+		 * of ts is still before()'s. */
+		if (right != left)
+			child -= (uint32_t)(right > left);
+		else if (!before(reorder, &heap[child], &heap[child - 1]))
 			child--;
 		heap[i] = heap[child];
 		i = child;
