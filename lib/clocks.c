@@ -73,6 +73,13 @@ struct clocks {
 	 * on add and forget (both already O(count)); rebuilt after a load. */
 	struct clocks_key *keys;
 	struct clocks_kept kept;
+	/* The newest clock of all and the source holding it (newest_i), when newest_valid: what
+	 * clocks_newest_other gives for every other source without a pass over them (issue 17).
+	 * Kept by clocks_newest_moved; a source removed or moved, or a load, makes it invalid,
+	 * and the next clocks_newest_moved takes it again from a pass. */
+	int64_t newest_ms;
+	uint32_t newest_i;
+	bool newest_valid;
 	clocks_forget_fn on_forget; /* told of a source forgotten to make room (NULL: none) */
 	void *forget_ctx;
 };
@@ -127,6 +134,7 @@ static void remove_at(struct clocks *clocks, uint32_t i)
 	clocks->sources[i] = clocks->sources[clocks->count];
 	clocks->keys[i] = clocks->keys[clocks->count];
 	clocks->kept.valid = false; /* a source moved to another index */
+	clocks->newest_valid = false;
 	if (clocks->last_found >= clocks->count)
 		clocks->last_found = 0;
 }
@@ -268,10 +276,33 @@ void clocks_heard(struct clocks_source *source, int64_t heard_ms)
 		source->since_ms = heard_ms;
 }
 
+void clocks_newest_moved(struct clocks *clocks, const struct clocks_source *source)
+{
+	uint32_t i = (uint32_t)(source - clocks->sources);
+
+	if (!clocks->newest_valid) {
+		clocks->newest_ms = INT64_MIN;
+		clocks->newest_i = 0;
+		for (uint32_t k = 0; k < clocks->count; k++)
+			if (clocks->sources[k].newest_ms > clocks->newest_ms) {
+				clocks->newest_ms = clocks->sources[k].newest_ms;
+				clocks->newest_i = k;
+			}
+		clocks->newest_valid = true;
+	} else if (source->newest_ms > clocks->newest_ms) {
+		clocks->newest_ms = source->newest_ms;
+		clocks->newest_i = i;
+	}
+}
+
 int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_source *except)
 {
 	int64_t newest = INT64_MIN;
 
+	/* The newest of all, held by another source (a tie with except's own is the same ts). */
+	if (clocks->newest_valid && clocks->newest_i < clocks->count &&
+	    &clocks->sources[clocks->newest_i] != except)
+		return clocks->newest_ms;
 	for (uint32_t i = 0; i < clocks->count; i++)
 		if (&clocks->sources[i] != except && clocks->sources[i].newest_ms > newest)
 			newest = clocks->sources[i].newest_ms;
@@ -696,6 +727,7 @@ int clocks_load(struct clocks *clocks, struct codec_reader *reader)
 	uint32_t count;
 
 	clocks->kept.valid = false;
+	clocks->newest_valid = false;
 	clocks->evicted = codec_get_u64(reader);
 	count = codec_get_u32(reader);
 	if (reader->failed || count > clocks->max)

@@ -96,6 +96,10 @@ bool clocks_drop(struct clocks *clocks, const char *name);
  * since_ms when it has no clock yet and had none. */
 void clocks_heard(struct clocks_source *source, int64_t heard_ms);
 
+/** source (one of clocks') took a newer newest_ms: the engine tells after each such write,
+ * for clocks_newest_other's kept answer. */
+void clocks_newest_moved(struct clocks *clocks, const struct clocks_source *source);
+
 /** Newest ts accepted from any source other than except (NULL: any); INT64_MIN if none. */
 int64_t clocks_newest_other(const struct clocks *clocks, const struct clocks_source *except);
 

@@ -921,8 +921,10 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		verdict->duplicate = true;
 		return EVENT_OK;
 	}
-	if (event->ts_ms > source->newest_ms)
+	if (event->ts_ms > source->newest_ms) {
 		source->newest_ms = event->ts_ms;
+		clocks_newest_moved(engine->clocks, source);
+	}
 	if (event->ts_ms > engine->watermark_ms)
 		engine->watermark_ms = event->ts_ms;
 	source->events++;

@@ -80,7 +80,7 @@ static bool before(const struct reorder *reorder, const struct reorder_key *a,
 	return reorder->items[a->slot].arrival < reorder->items[b->slot].arrival;
 }
 
-static int reserve(struct reorder *reorder, uint32_t needed)
+__attribute__((noinline)) static int reserve(struct reorder *reorder, uint32_t needed)
 {
 	uint32_t capacity = reorder->capacity ? reorder->capacity : INITIAL_CAPACITY;
 	void *grown;
@@ -105,7 +105,8 @@ static int reserve(struct reorder *reorder, uint32_t needed)
 /* Take a free slot for a new item into *slot. 0, -ENOMEM or -EINVAL. */
 static int take_slot(struct reorder *reorder, uint32_t *slot)
 {
-	if (reserve(reorder, reorder->count + 1) != 0)
+	/* room nearly always: no call (issue 17) */
+	if (reorder->count >= reorder->capacity && reserve(reorder, reorder->count + 1) != 0)
 		return -ENOMEM;
 	*slot = reorder->free_count ? reorder->free_slots[--reorder->free_count] : reorder->count;
 	if (INVARIANT_FAILS(*slot < reorder->capacity))
@@ -188,7 +189,13 @@ const struct reorder_item *reorder_take(struct reorder *reorder)
 	 * order is what snapshots keep). */
 	last = heap[count];
 	while ((child = 2 * i + 2) < count) { /* both children there */
-		if (!before(reorder, &heap[child], &heap[child - 1]))
+		int64_t right = heap[child].ts_ms, left = heap[child - 1].ts_ms;
+		/* Which child is earlier is a coin toss at every level: with their ts apart (nearly
+		 * always) the comparison's flag is subtracted, not branched on (issue 17); a tie
+		 * of ts is still before()'s. */
+		if (right != left)
+			child -= (uint32_t)(right > left);
+		else if (!before(reorder, &heap[child], &heap[child - 1]))
 			child--;
 		heap[i] = heap[child];
 		i = child;

@@ -225,7 +225,7 @@ invalid:
 
 /* Second (0-60) and fraction_ms of the cache's minute as epoch milliseconds, a leap second
  * taken as timestamp_parse_rfc3339 takes it. False: out of range. */
-static inline bool in_cached_minute(const struct timestamp_cache *cache, unsigned second,
+static inline bool in_cached_minute(const struct timestamp_cache_minute *cache, unsigned second,
 				    int64_t fraction_ms, int64_t *epoch_ms)
 {
 	if (second == 60) {
@@ -239,12 +239,28 @@ static inline bool in_cached_minute(const struct timestamp_cache *cache, unsigne
 	return true;
 }
 
-/* The seconds and fraction of a canonical time in the cache's minute (its 16-byte prefix
- * equal): what timestamp_parse_rfc3339 computes for it. False: parse it in full. */
-static bool cached_minute(const struct timestamp_cache *cache, const char *t, size_t len,
+/* The cache's entry for the minute of t, from its bytes 14 and 15: minutes "00" to "59" each
+ * their own (60 numbers in a row, modulo 64), any other bytes some entry (the 16 bytes kept
+ * tell whether it is t's). */
+static inline struct timestamp_cache_minute *minute_entry(struct timestamp_cache *cache,
+							  const char *t)
+{
+	unsigned key = (unsigned)(unsigned char)t[14] * 10 + (unsigned char)t[15];
+
+	return &cache->minutes[key % TIMESTAMP_CACHE_MINUTES];
+}
+
+/* The seconds and fraction of a canonical time in a cached minute (its 16-byte prefix equal):
+ * what timestamp_parse_rfc3339 computes for it. False: parse it in full. */
+static bool cached_minute(struct timestamp_cache *all, const char *t, size_t len,
 			  int64_t *epoch_ms)
 {
-	if (!cache->valid || (len != 20 && len != 24) || memcmp(t, cache->minute, 16) != 0)
+	const struct timestamp_cache_minute *cache;
+
+	if (len != 20 && len != 24)
+		return false;
+	cache = minute_entry(all, t);
+	if (!cache->valid || memcmp(t, cache->minute, 16) != 0)
 		return false;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (len == 24) { /* ":SS.fffZ" as one word: its fixed bytes 0 and its digits 0-9 at once */
@@ -275,16 +291,18 @@ static bool cached_minute(const struct timestamp_cache *cache, const char *t, si
 
 /* A time outside the cache's minute: parsed in full, its minute kept when canonical. Apart from
  * the cached path (noinline), whose every call would otherwise save this one's registers. */
-__attribute__((noinline)) static int parse_and_keep(struct timestamp_cache *cache,
+__attribute__((noinline)) static int parse_and_keep(struct timestamp_cache *all,
 						    const char *text, size_t len, int64_t *epoch_ms,
 						    const char **why)
 {
 	unsigned year, month, day, hour, minute, second;
 	int64_t fraction_ms;
 	int rc = timestamp_parse_rfc3339(text, len, epoch_ms, why);
+	struct timestamp_cache_minute *cache;
 	/* Accepted in the canonical form: its date, hour and minute are in range. */
 	if (rc == 0 && canonical_utc(text, len, &year, &month, &day, &hour, &minute, &second,
 				     &fraction_ms)) {
+		cache = minute_entry(all, text);
 		memcpy(cache->minute, text, sizeof(cache->minute));
 		cache->minute_ms = timestamp_days_from_civil(year, month, day) * MS_PER_DAY +
 				   ((int64_t)hour * 3600 + minute * 60) * MS_PER_SECOND;

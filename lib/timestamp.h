@@ -22,16 +22,23 @@
  */
 int timestamp_parse_rfc3339(const char *text, size_t len, int64_t *epoch_ms, const char **why);
 
-/* The last canonical minute parsed ("YYYY-MM-DDTHH:MM" of a "...:SS[.fff]Z" time) and its
- * milliseconds: the lines of a feed share their minute, so most times need only their seconds
- * read. Zeroed: empty. */
-struct timestamp_cache {
+/* Canonical minutes parsed ("YYYY-MM-DDTHH:MM" of a "...:SS[.fff]Z" time) and their
+ * milliseconds, one for each minute of the hour (the last parsed with it): the lines of a feed
+ * share their minute, so most times need only their seconds read, and so do those of several
+ * feeds whose clocks are minutes apart (issue 17). Zeroed: empty. */
+#define TIMESTAMP_CACHE_MINUTES 64
+
+struct timestamp_cache_minute {
 	char minute[16];
 	int64_t minute_ms;
 	bool valid;
 };
 
-/** timestamp_parse_rfc3339 through a cache of the last canonical minute: the same results
+struct timestamp_cache {
+	struct timestamp_cache_minute minutes[TIMESTAMP_CACHE_MINUTES];
+};
+
+/** timestamp_parse_rfc3339 through a cache of canonical minutes: the same results
  * for every text (the cache only skips reading a minute it has already checked). */
 int timestamp_parse_rfc3339_cached(struct timestamp_cache *cache, const char *text, size_t len,
 				   int64_t *epoch_ms, const char **why);

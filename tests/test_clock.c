@@ -2030,6 +2030,45 @@ static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **sta
 					     "\"evicted\":2,"));
 }
 
+/* clocks_newest_other kept (issue 17): the newest of all while another source holds it, a pass
+ * when except holds it, after the holder is dropped (the last source moves to its index) and
+ * after a source the kept answer does not know of moves. */
+static void newest_to(struct clocks *clocks, const char *name, int64_t newest_ms)
+{
+	struct clocks_source *source = clocks_get(clocks, name);
+
+	source->newest_ms = newest_ms;
+	clocks_newest_moved(clocks, source);
+}
+
+static void test_newest_other_kept(void **state)
+{
+	struct clocks *clocks = clocks_new(8);
+	(void)state;
+
+	assert_non_null(clocks);
+	assert_true(clocks_newest_other(clocks, NULL) == INT64_MIN);
+	newest_to(clocks, "a", 1000);
+	newest_to(clocks, "b", 3000);
+	newest_to(clocks, "c", 2000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "a")), 3000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "b")), 2000);
+	assert_int_equal(clocks_newest_other(clocks, NULL), 3000);
+	newest_to(clocks, "a", 3000); /* a tie: b keeps it, a's others still say 3000 */
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "a")), 3000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "b")), 3000);
+	assert_true(clocks_drop(clocks, "b")); /* c moves to b's index */
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "a")), 2000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "c")), 3000);
+	newest_to(clocks, "c", 2500); /* taken again from a pass: a holds 3000 */
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "c")), 3000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "a")), 2500);
+	newest_to(clocks, "d", 4000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "a")), 4000);
+	assert_int_equal(clocks_newest_other(clocks, clocks_get(clocks, "d")), 3000);
+	clocks_free(clocks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2088,6 +2127,7 @@ int main(void)
 			test_full_reorder_buffer_keeps_the_center_behind_the_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup,
 						teardown),
+		cmocka_unit_test(test_newest_other_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,6 +160,15 @@ static void test_canonical_form_and_near_misses(void **state)
 	assert_rejected("2026-11-29T08:00:00+0:00Z", "malformed time zone offset");
 }
 
+/* The kept minute_ms of minute ("YYYY-MM-DDTHH:MM") in cache, -1 when it is not kept. */
+static int64_t kept_minute(const struct timestamp_cache *cache, const char *minute)
+{
+	for (size_t i = 0; i < TIMESTAMP_CACHE_MINUTES; i++)
+		if (cache->minutes[i].valid && memcmp(cache->minutes[i].minute, minute, 16) == 0)
+			return cache->minutes[i].minute_ms;
+	return -1;
+}
+
 /* The cached parse gives what the uncached one gives, result, value and reason, whatever
  * came before: the same minute, its near misses, another minute, other forms. */
 static void test_cached_minute_agrees(void **state)
@@ -189,7 +198,7 @@ static void test_cached_minute_agrees(void **state)
 			assert_string_equal(got_why, expected_why);
 		}
 	}
-	assert_true(cache.valid);
+	assert_true(kept_minute(&cache, "2026-11-29T08:00") != -1);
 }
 
 /* The cached minute's seconds and fraction read as one word agree with the full parser on
@@ -229,7 +238,33 @@ static void test_cached_word_agrees(void **state)
 			assert_int_equal(timestamp_parse_rfc3339_cached(&cache, "2026-11-29T08:00:00Z",
 									20, &ms, &why), 0);
 	}
-	assert_true(cache.valid);
+	assert_true(kept_minute(&cache, "2026-11-29T08:00") != -1);
+}
+
+/* Feeds minutes apart alternate minutes: each kept in its own entry, the same results. */
+static void test_cached_minutes_alternate(void **state)
+{
+	static const char *const texts[] = {
+		"2026-11-29T08:01:07.872Z", "2026-11-29T08:03:07.872Z", "2026-11-29T08:01:59.001Z",
+		"2026-11-29T08:03:00Z",     "2026-11-29T08:59:07.872Z", "2026-11-29T08:01:07.872Z",
+	};
+	static const int64_t expected[] = {
+		INT64_C(1795939267872), INT64_C(1795939387872), INT64_C(1795939319001),
+		INT64_C(1795939380000), INT64_C(1795942747872), INT64_C(1795939267872),
+	};
+	struct timestamp_cache cache = {0};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		int64_t got = 7;
+		assert_int_equal(timestamp_parse_rfc3339_cached(&cache, texts[i], strlen(texts[i]),
+								&got, NULL), 0);
+		assert_int_equal(got, expected[i]);
+	}
+	assert_int_equal(kept_minute(&cache, "2026-11-29T08:01"), INT64_C(1795939260000));
+	assert_int_equal(kept_minute(&cache, "2026-11-29T08:03"), INT64_C(1795939380000));
+	assert_int_equal(kept_minute(&cache, "2026-11-29T08:59"), INT64_C(1795942740000));
+	assert_int_equal(kept_minute(&cache, "2026-11-29T08:02"), -1);
 }
 
 int main(void)
@@ -246,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_canonical_form_and_near_misses),
 		cmocka_unit_test(test_cached_minute_agrees),
 		cmocka_unit_test(test_cached_word_agrees),
+		cmocka_unit_test(test_cached_minutes_alternate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
