@@ -201,16 +201,18 @@ static void check_journal(struct health *health, bool degraded, const char *reas
 	health->control(health->ctx, &control);
 }
 
-/* A table evicting is logged (rate-limited) with the key to raise. */
+/* A table evicting is logged (rate-limited) with the key to raise, or its advice. */
 static void log_evictions(struct health *health, const struct engine_stats *stats)
 {
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = engine_limit_evicted(stats, i);
 		if (evicted <= health->logged_evictions[i])
 			continue;
+		char advice[ENGINE_LIMIT_ADVICE_MAX];
+		engine_limit_advice(i, advice, sizeof(advice));
 		log_limited(&health->eviction_log[i], LOG_WARNING,
-			    "%s reached: %" PRIu64 " evicted so far; raise %s", engine_limit_key(i),
-			    evicted, engine_limit_key(i));
+			    "%s reached: %" PRIu64 " evicted so far; %s", engine_limit_key(i),
+			    evicted, advice);
 		health->logged_evictions[i] = evicted;
 	}
 }

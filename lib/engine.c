@@ -1398,14 +1398,20 @@ struct engine_limit {
 	size_t counters[LIMIT_COUNTERS_MAX + 1];
 	size_t setting;      /* offset of the limit in struct config */
 	const char *evicted; /* what was evicted, in plain words */
+	const char *advice;  /* what to do when it is hit; NULL: "raise KEY" */
 };
 
 #define STAT(field) offsetof(struct engine_stats, field)
-/* LIMIT(key, config field, what was evicted, STAT(counter)...) */
+/* LIMIT(key, config field, what was evicted, STAT(counter)...): its advice "raise KEY" */
 #define LIMIT(name, config_field, what, ...)                                                       \
 	{                                                                                          \
-		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what       \
+		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what, NULL \
 	}
+/* An open call expires after tracker.max_call_seconds without an event: its end was lost far
+ * more often than a call lasted that long, so raising the limit is not the first thing to do. */
+#define EXPIRED_CALLS_ADVICE                                                                       \
+	"their call_end was probably lost: check the CAD feeds; raise tracker.max_call_seconds "   \
+	"only if calls really last that long"
 
 static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_operators", tracker.max_operators,
@@ -1429,14 +1435,26 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_reorder_events", tracker.max_reorder_events,
 	      "events released before the center clock reached them or refused",
 	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
-	LIMIT("tracker.max_call_seconds", tracker.max_call_seconds,
-	      "open calls expired without their end",
-	      STAT(tracker.expired_started)),
+	{ "tracker.max_call_seconds",
+	  { STAT(tracker.expired_started), SIZE_MAX },
+	  offsetof(struct config, tracker.max_call_seconds),
+	  "open calls expired without their end",
+	  EXPIRED_CALLS_ADVICE },
 };
 
 const char *engine_limit_key(size_t limit)
 {
 	return limit < ENGINE_LIMIT_COUNT ? engine_limits[limit].key : "";
+}
+
+void engine_limit_advice(size_t limit, char *out, size_t size)
+{
+	if (limit >= ENGINE_LIMIT_COUNT)
+		snprintf(out, size, "%s", "");
+	else if (engine_limits[limit].advice)
+		snprintf(out, size, "%s", engine_limits[limit].advice);
+	else
+		snprintf(out, size, "raise %s", engine_limits[limit].key);
 }
 
 /* The evictions of limit (< ENGINE_LIMIT_COUNT) in stats. */
@@ -1492,13 +1510,15 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 	const struct engine_limit *limit = &engine_limits[i];
 	uint32_t setting;
 	char clause[EVENT_ID_MAX + 160];
+	char advice[ENGINE_LIMIT_ADVICE_MAX];
 
 	memcpy(&setting, (const char *)&engine->config + limit->setting, sizeof(setting));
 	if (firing) {
 		describe_top_holder(engine, limit, clause, sizeof(clause));
+		engine_limit_advice(i, advice, sizeof(advice));
 		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far%s; raise %s",
-			 limit->evicted, limit->key, setting, evicted, clause, limit->key);
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far%s; %s", limit->evicted,
+			 limit->key, setting, evicted, clause, advice);
 	} else {
 		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
 			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);
