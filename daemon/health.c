@@ -177,8 +177,15 @@ static void check_silences(struct health *health, int64_t now_ms)
 	int64_t silence_ms = (int64_t)health->settings.silence_seconds * 1000;
 
 	health->stats.silent = 0;
-	for (uint32_t i = 0; i < health->source_count; i++) {
+	for (uint32_t i = 0; i < health->source_count;) {
 		struct watched_source *source = &health->sources[i];
+		if (source->silent && !health->is_open(health->ctx, "feed_silent", source->name)) {
+			/* its alert ended without it (the engine forgot its clock for
+			 * feed.max_sources): watched again from its next line, if one comes */
+			*source = health->sources[--health->source_count];
+			continue;
+		}
+		i++;
 		if (!source->silent && silence_ms > 0 &&
 		    now_ms - source->last_heard_ms >= silence_ms) {
 			source->silent = true;

@@ -1129,6 +1129,37 @@ static void forgotten_why(const struct engine *engine, char *why, size_t size)
 		 engine->config.feed.max_sources);
 }
 
+/* The source_departs alerts of a named source forgotten (one per agency) resolved with the
+ * message "feed source <name>why...", its calls back in each agency's shared baseline:
+ * nothing else would end them once cadmon no longer tracks it. How many. */
+static uint32_t end_departures(struct engine *engine, const char *name, const char *why)
+{
+	char agency[EVENT_ID_MAX + 1];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	const char *open;
+	uint32_t resolved = 0;
+
+	while (name[0] &&
+	       (open = sysalerts_find_of_source(engine->sysalerts, "source_departs", name))) {
+		text_copy(agency, open, sizeof(agency)); /* the resolve frees it */
+		detector_source_back_in(engine->detector, agency, name);
+		snprintf(message, sizeof(message),
+			 "feed source %s%s; its calls of agency %s are back in the others' "
+			 "baseline",
+			 name, why, agency);
+		struct sysalert_notice notice = { .system = "source_departs",
+						  .key = agency,
+						  .source = name,
+						  .severity = "warning",
+						  .message = message,
+						  .ts_ms = reference_ms(engine) };
+		if (!sysalerts_resolve(engine->sysalerts, &notice))
+			break;
+		resolved++;
+	}
+	return resolved;
+}
+
 /* clocks_get forgets source to make room (feed.max_sources): its notices end with it. */
 static void clock_forgotten(struct clocks_source *source, void *ctx)
 {
@@ -1137,6 +1168,9 @@ static void clock_forgotten(struct clocks_source *source, void *ctx)
 
 	forgotten_why(engine, why, sizeof(why));
 	end_source_notices(engine, source, why);
+	/* the daemon's silence watch and the detector raised these, not its lines */
+	resolve_source_notice(engine, source, "feed_silent", why, NULL);
+	end_departures(engine, source->name, why);
 }
 
 static bool clock_known(const char *key, void *ctx)
@@ -1147,8 +1181,8 @@ static bool clock_known(const char *key, void *ctx)
 }
 
 /* After a reload or a restore (settle_pending): the notices of sources without a clock (a
- * reload's smaller feed.max_sources forgot it) resolved, and the full room's alert settled
- * (a reload's larger one grew the room). */
+ * reload's smaller feed.max_sources forgot it; source_departs too) resolved, and the full
+ * room's alert settled (a reload's larger one grew the room). */
 static void settle_after_change(struct engine *engine)
 {
 	static const char *const systems[] = {"clock_ahead", "clock_behind", "sender_restarted",
@@ -1164,6 +1198,13 @@ static void settle_after_change(struct engine *engine)
 		text_copy(gone.name, key, sizeof(gone.name));
 		if (!resolve_source_notice(engine, &gone, system, why, NULL))
 			break; /* a key longer than a clock's name: never one of them */
+	}
+	while ((key = sysalerts_find_unknown_source(engine->sysalerts, "source_departs",
+						    clock_known, engine))) {
+		char name[CLOCKS_NAME_MAX + 1];
+		text_copy(name, key, sizeof(name)); /* the resolve frees it */
+		if (!end_departures(engine, name, why))
+			break; /* a source longer than a clock's name: never one of them */
 	}
 	sysalerts_settle_full(engine->sysalerts, reference_ms(engine));
 }
