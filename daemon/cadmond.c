@@ -830,6 +830,15 @@ static void cadmond_journal_reject(void *ctx, enum event_reject reason)
 	store_append_reject(((struct cadmond *)ctx)->store, reason);
 }
 
+/* A NATS message over feed.max_line_bytes: the feed's limit alert of that key counts it. */
+static void cadmond_line_too_long(void *ctx, const char *source)
+{
+	struct cadmond *cadmond = ctx;
+
+	if (cadmond->feeds)
+		feed_server_line_too_long(cadmond->feeds, source);
+}
+
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
 struct cadmond_rebind {
 	struct listener *feeds;
@@ -1296,6 +1305,7 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 	}
 	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
 					  .append_reject = cadmond_journal_reject,
+					  .line_too_long = cadmond_line_too_long,
 					  .control = cadmond_journal_control,
 					  .is_open = cadmond_system_alert_open,
 					  .ctx = cadmond,

@@ -322,6 +322,8 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 			    natsMsg_GetSubject(msg), len);
 		if (nats->hooks.append_reject)
 			nats->hooks.append_reject(nats->hooks.ctx, EVENT_REJECT_LINE_TOO_LONG);
+		if (nats->hooks.line_too_long)
+			nats->hooks.line_too_long(nats->hooks.ctx, source);
 		engine_count_reject(nats->engine, EVENT_REJECT_LINE_TOO_LONG);
 		/* nothing to keep: acknowledged with the next commit, not held until all is
 		 * durable */

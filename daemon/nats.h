@@ -112,6 +112,9 @@ struct nats_hooks {
 				size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
+	/* A message longer than feed.max_line_bytes from source (its Cadmon-Source header, else
+	 * "nats:SUBJECT") rejected: the feed.max_line_bytes limit alert counts it (NULL: not). */
+	void (*line_too_long)(void *ctx, const char *source);
 	/* A system observation (receiver_down for "nats", the limit nats.max_alert_queue),
 	 * journaled and applied. */
 	void (*control)(void *ctx, const struct control *control);

@@ -950,6 +950,46 @@ static void expect_queue_alert(int console, bool firing, int64_t *dropped)
 		      suffix);
 }
 
+/* A message longer than feed.max_line_bytes (1024 here) is rejected and counted, and raises
+ * the feed.max_line_bytes limit alert as a feed line does, naming its Cadmon-Source (before:
+ * only counted and logged). */
+static void test_too_long_message_raises_limit_alert(void **state)
+{
+	jsErrCode jerr = 0;
+	char yaml[2048], payload[1500], line[4096];
+	natsMsg *msg = NULL;
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	single_yaml(yaml, sizeof yaml, 0, "t", "");
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .extra_yaml = yaml };
+	if (harness_start(&x, &options) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	int console = harness_connect_subscriber(&x);
+	assert_true(console >= 0);
+	console_line_with(console, "{\"board\":\"end\"", line, sizeof line); /* live from here */
+	memset(payload, 'x', sizeof payload);
+	assert_int_equal(
+		natsMsg_Create(&msg, "cadmon.events.A1", NULL, payload, (int)sizeof payload),
+		NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cad-9"), NATS_OK);
+	assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+	natsMsg_Destroy(msg);
+	assert_int_equal(expect_limit_alert(console, "feed.max_line_bytes", true,
+					    "feed lines rejected as too long, the latest from "
+					    "source cad-9 (feed.max_line_bytes reached): %" PRIu64
+					    " so far; check what the sender writes, or raise "
+					    "feed.max_line_bytes"),
+			 1);
+	assert_int_equal(metric(&x, "cadmon_nats_too_long_total"), 1);
+	close(console);
+	harness_stop(&x);
+}
+
 /* A notice dropped for a full nats.max_alert_queue (op-2's, while the stream is missing) is
  * published by the next start, although a later notice (op-3's) was acknowledged before the
  * kill: the published mark stays below the first notice dropped. Consoles see a limit system
@@ -1492,13 +1532,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		/* these three share one cluster (start_world); the last starts its own */
+		/* these four share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
 			test_notice_dropped_for_full_queue_published_by_next_start,
 			teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_too_long_message_raises_limit_alert,
 					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};
