@@ -659,7 +659,9 @@ static void cadmond_tick_limits(struct cadmond *cadmond, int64_t now_ms)
 	const struct limitwatch_hooks hooks = { .control = cadmond_control,
 						.is_open = cadmond_system_alert_open,
 						.ctx = cadmond };
-	uint32_t quiet_seconds = cadmond->config.log.rate_limit_seconds;
+	/* resolved by time without a hit, not by the log's rate limit: a limit hit more slowly
+	 * than log.rate_limit_seconds keeps its one alert open */
+	uint32_t quiet_seconds = cadmond->config.detector.resolve_after_seconds;
 
 	receivers_tick(cadmond->receivers, now_ms, quiet_seconds);
 	i3_server_tick(cadmond->i3, now_ms, quiet_seconds, &hooks);
@@ -828,6 +830,15 @@ static void cadmond_journal_reject(void *ctx, enum event_reject reason)
 	store_append_reject(((struct cadmond *)ctx)->store, reason);
 }
 
+/* A NATS message over feed.max_line_bytes: the feed's limit alert of that key counts it. */
+static void cadmond_line_too_long(void *ctx, const char *source)
+{
+	struct cadmond *cadmond = ctx;
+
+	if (cadmond->feeds)
+		feed_server_line_too_long(cadmond->feeds, source);
+}
+
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
 struct cadmond_rebind {
 	struct listener *feeds;
@@ -976,7 +987,8 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	streams_update_limits(cadmond->streams, &streams_limits);
 	http_server_rebind_commit(cadmond->http);
 	http_server_update(cadmond->http, &http_settings);
-	guard_update(cadmond->guard, next->log.rate_limit_seconds);
+	guard_update(cadmond->guard, next->log.rate_limit_seconds,
+		     next->detector.resolve_after_seconds);
 	if (health_update(cadmond->health, &health_settings) < 0)
 		log_msg(LOG_ERR,
 			"out of memory applying feed.max_sources to the feed silence watch");
@@ -1293,6 +1305,7 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 	}
 	const struct nats_hooks hooks = { .append_line = cadmond_journal_line,
 					  .append_reject = cadmond_journal_reject,
+					  .line_too_long = cadmond_line_too_long,
 					  .control = cadmond_journal_control,
 					  .is_open = cadmond_system_alert_open,
 					  .ctx = cadmond,
@@ -1352,7 +1365,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 					   cadmond_system_alert_open, cadmond)) ||
-	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds, cadmond_control,
+	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds,
+					 config->detector.resolve_after_seconds, cadmond_control,
 					 cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0 ||
 	    cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0) {

@@ -160,10 +160,8 @@ static void feed_reject_too_long(struct feed *feed)
 	char why[FEED_WHY_MAX];
 
 	feed->stats.lines++;
-	limitwatch_hit(&feed->server->too_long, hostclock_monotonic_ms());
-	text_copy(feed->server->too_long_source,
-		  feed->acks.source[0] ? feed->acks.source : feed->peer,
-		  sizeof(feed->server->too_long_source));
+	feed_server_line_too_long(feed->server,
+				  feed->acks.source[0] ? feed->acks.source : feed->peer);
 	if (feed->server->journal.append_reject)
 		feed->server->journal.append_reject(feed->server->journal.ctx,
 						    EVENT_REJECT_LINE_TOO_LONG);
@@ -1011,6 +1009,12 @@ void feed_server_update_limits(struct feed_server *server, const struct feed_lim
 void feed_server_set_guard(struct feed_server *server, struct guard *guard)
 {
 	server->guard = guard;
+}
+
+void feed_server_line_too_long(struct feed_server *server, const char *source)
+{
+	limitwatch_hit(&server->too_long, hostclock_monotonic_ms());
+	text_copy(server->too_long_source, source, sizeof(server->too_long_source));
 }
 
 void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet_seconds,

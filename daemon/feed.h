@@ -195,6 +195,11 @@ const struct feed_server_stats *feed_server_stats(const struct feed_server *serv
 
 struct limitwatch_hooks;
 
+/** A line longer than feed.max_line_bytes from source (its hello name, else its address)
+ * rejected, here or by another reader of feed lines (a NATS message): one more for the
+ * feed.max_line_bytes limit alert, which names the latest one's source. */
+void feed_server_line_too_long(struct feed_server *server, const char *source);
+
 /**
  * Once a second: lines longer than feed.max_line_bytes since the last tick raise a "limit"
  * system alert keyed "feed.max_line_bytes" through hooks, naming the latest one's source (its

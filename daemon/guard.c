@@ -215,8 +215,8 @@ void guard_clock_rearm(struct guard_clock *clock)
 
 /* ---- refusals, expiries and the limit alerts --------------------------------------------- */
 
-struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_open_fn is_open,
-			void *ctx)
+struct guard *guard_new(uint32_t log_seconds, uint32_t quiet_seconds, guard_control_fn control,
+			guard_open_fn is_open, void *ctx)
 {
 	struct guard *guard = calloc(1, sizeof(*guard));
 	int64_t now_ms = guard_now_ms();
@@ -229,10 +229,10 @@ struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++) {
 			snprintf(label, sizeof(label), "%s connections refused (%s)",
 				 port_roles[port], refusal_keys[port][reason]);
-			log_limit_init(&guard->refuse_log[port][reason], quiet_seconds, label);
+			log_limit_init(&guard->refuse_log[port][reason], log_seconds, label);
 			limitwatch_init(&guard->limits[port][reason], now_ms);
 		}
-	guard_update(guard, quiet_seconds);
+	guard_update(guard, log_seconds, quiet_seconds);
 	return guard;
 }
 
@@ -246,12 +246,12 @@ void guard_free(struct guard *guard)
 	free(guard);
 }
 
-void guard_update(struct guard *guard, uint32_t quiet_seconds)
+void guard_update(struct guard *guard, uint32_t log_seconds, uint32_t quiet_seconds)
 {
 	guard->quiet_seconds = quiet_seconds;
 	for (int port = 0; port < GUARD_PORT_COUNT; port++)
 		for (int reason = 0; reason < GUARD_REFUSAL_COUNT; reason++)
-			guard->refuse_log[port][reason].interval_seconds = quiet_seconds;
+			guard->refuse_log[port][reason].interval_seconds = log_seconds;
 }
 
 enum guard_refusal guard_admission(const struct guard_occupancy *occupancy, const char *host,

@@ -111,12 +111,14 @@ typedef bool (*guard_open_fn)(void *ctx, const char *system, const char *key);
 
 struct guard;
 
-/** NULL on allocation failure. Alerts are resolved after quiet_seconds without a refusal. */
-struct guard *guard_new(uint32_t quiet_seconds, guard_control_fn control, guard_open_fn is_open,
-			void *ctx);
+/** NULL on allocation failure. Refusals are logged at most once per log_seconds
+ * (log.rate_limit_seconds); alerts are resolved after quiet_seconds without a refusal
+ * (detector.resolve_after_seconds), however slowly the refusals come before. */
+struct guard *guard_new(uint32_t log_seconds, uint32_t quiet_seconds, guard_control_fn control,
+			guard_open_fn is_open, void *ctx);
 void guard_free(struct guard *guard);
-/** log.rate_limit_seconds changed: the log limiters and the quiet time. */
-void guard_update(struct guard *guard, uint32_t quiet_seconds);
+/** A reload: the log limiters' interval and the quiet time. */
+void guard_update(struct guard *guard, uint32_t log_seconds, uint32_t quiet_seconds);
 
 /* What a port holds when a connection arrives, against its limits. */
 struct guard_occupancy {

@@ -177,8 +177,15 @@ static void check_silences(struct health *health, int64_t now_ms)
 	int64_t silence_ms = (int64_t)health->settings.silence_seconds * 1000;
 
 	health->stats.silent = 0;
-	for (uint32_t i = 0; i < health->source_count; i++) {
+	for (uint32_t i = 0; i < health->source_count;) {
 		struct watched_source *source = &health->sources[i];
+		if (source->silent && !health->is_open(health->ctx, "feed_silent", source->name)) {
+			/* its alert ended without it (the engine forgot its clock for
+			 * feed.max_sources): watched again from its next line, if one comes */
+			*source = health->sources[--health->source_count];
+			continue;
+		}
+		i++;
 		if (!source->silent && silence_ms > 0 &&
 		    now_ms - source->last_heard_ms >= silence_ms) {
 			source->silent = true;
@@ -201,16 +208,18 @@ static void check_journal(struct health *health, bool degraded, const char *reas
 	health->control(health->ctx, &control);
 }
 
-/* A table evicting is logged (rate-limited) with the key to raise. */
+/* A table evicting is logged (rate-limited) with the key to raise, or its advice. */
 static void log_evictions(struct health *health, const struct engine_stats *stats)
 {
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = engine_limit_evicted(stats, i);
 		if (evicted <= health->logged_evictions[i])
 			continue;
+		char advice[ENGINE_LIMIT_ADVICE_MAX];
+		engine_limit_advice(i, advice, sizeof(advice));
 		log_limited(&health->eviction_log[i], LOG_WARNING,
-			    "%s reached: %" PRIu64 " evicted so far; raise %s", engine_limit_key(i),
-			    evicted, engine_limit_key(i));
+			    "%s reached: %" PRIu64 " evicted so far; %s", engine_limit_key(i),
+			    evicted, advice);
 		health->logged_evictions[i] = evicted;
 	}
 }

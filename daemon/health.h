@@ -21,7 +21,8 @@
  *    feed.max_sources (the one heard of least recently and not silent is forgotten first;
  *    a source not watched for a list full of silent ones: both counted and logged,
  *    rate-limited; a full list means the engine's clocks, also feed.max_sources, are full
- *    too, which its feed.max_sources limit alert tells).
+ *    too, which its feed.max_sources limit alert tells). A silent source whose alert the
+ *    engine resolved (it forgot the source's clock) is forgotten here too.
  *  - A degraded journal raises a journal_degraded system alert, resolved when it recovers.
  *  - Tables that evict (engine_limit_key) are logged, rate-limited per log.rate_limit_seconds;
  *    the engine itself raises their "limit" system alerts.

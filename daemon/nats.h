@@ -112,6 +112,9 @@ struct nats_hooks {
 				size_t len);
 	/* Journal a line rejected before the engine (line_too_long). */
 	void (*append_reject)(void *ctx, enum event_reject reason);
+	/* A message longer than feed.max_line_bytes from source (its Cadmon-Source header, else
+	 * "nats:SUBJECT") rejected: the feed.max_line_bytes limit alert counts it (NULL: not). */
+	void (*line_too_long)(void *ctx, const char *source);
 	/* A system observation (receiver_down for "nats", the limit nats.max_alert_queue),
 	 * journaled and applied. */
 	void (*control)(void *ctx, const struct control *control);
@@ -160,14 +163,15 @@ void nats_stop(struct nats *nats);
  * Once a second (loop thread), now_ms a monotonic clock: notices dropped for a full
  * nats.max_alert_queue since the last tick raise a `limit` system alert keyed
  * "nats.max_alert_queue" (evicted: dropped so far), resolved once none was dropped for
- * log.rate_limit_seconds. NULL is allowed.
+ * detector.resolve_after_seconds. NULL is allowed.
  */
 void nats_tick(struct nats *nats, int64_t now_ms);
 
 /**
  * A reload: what may change while running — nats.fetch_batch (the next pull asks for as many),
- * feed.max_line_bytes and log.rate_limit_seconds. The other nats keys need a restart
- * (their RESTART entries in lib/config.c keep the running values). NULL is allowed.
+ * feed.max_line_bytes, log.rate_limit_seconds and detector.resolve_after_seconds. The other
+ * nats keys need a restart (their RESTART entries in lib/config.c keep the running values).
+ * NULL is allowed.
  */
 void nats_update(struct nats *nats, const struct config *config);
 

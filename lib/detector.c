@@ -1434,6 +1434,15 @@ static double own_share_of(const struct baseline_entry *own, const struct operat
 	return whole > 0.0 ? fmin(mine / whole, 1.0) : 1.0;
 }
 
+/* The source (own: its own baseline, advanced as shared is) back in the shared rates. */
+static void take_back_in(struct baseline_entry *shared, struct baseline_entry *own)
+{
+	shift_out(shared, own, -1.0);
+	if (--shared->departed_sources == 0)
+		memset(shared->out, 0, sizeof(shared->out));
+	own->departed = false;
+}
+
 /* Take the source (own: its own baseline of the agency, shared: the agency's, both advanced to
  * the call) out of the shared rates the other sources' call-takers are judged against when
  * its calls depart from theirs, or back in when they no longer do, and say so. It goes out at
@@ -1459,12 +1468,10 @@ static void judge_departure(struct detector *detector, struct baseline_entry *sh
 	if (departs) {
 		shift_out(shared, own, 1.0);
 		shared->departed_sources++;
+		own->departed = true;
 	} else {
-		shift_out(shared, own, -1.0);
-		if (--shared->departed_sources == 0)
-			memset(shared->out, 0, sizeof(shared->out));
+		take_back_in(shared, own);
 	}
-	own->departed = departs;
 	detector->stats.sources_departed += departs;
 	if (!detector->on_source)
 		return;
@@ -1473,6 +1480,25 @@ static void judge_departure(struct detector *detector, struct baseline_entry *sh
 	figures.departs = departs;
 	figures.at_ms = at_ms;
 	detector->on_source(&figures, detector->source_ctx);
+}
+
+bool detector_source_back_in(struct detector *detector, const char *agency, const char *source)
+{
+	struct baseline_key own_key;
+	struct baseline_entry *own, *shared;
+
+	if (!source[0] || !source_cap_key(detector, agency, source, &own_key) ||
+	    !(own = existing_baseline_of(detector, own_key)) || !own->departed)
+		return false;
+	shared = existing_baseline(detector, agency, source);
+	if (!shared || shared->departed_sources == 0) { /* the shared one forgotten since */
+		own->departed = false;
+		return true;
+	}
+	/* the sum of the sources out is at the shared rates' time, the newest of the two */
+	advance_baseline(detector, own, shared->rate.at_ms);
+	take_back_in(shared, own);
+	return true;
 }
 
 /* The shared baseline as the call-takers of a source that did not depart see it: without the

@@ -117,6 +117,11 @@ typedef void (*detector_source_fn)(const struct detector_source_departure *depar
 /** Call fn (ctx) whenever a source is taken out of an agency's shared baseline or back in. */
 void detector_on_source_departure(struct detector *detector, detector_source_fn fn, void *ctx);
 
+/** The named source's calls of agency back in the agency's shared baseline, its own calls
+ * no longer judged apart (its clock was forgotten: nothing tells when it departs no more);
+ * nothing told to the departure function. True when it was out. */
+bool detector_source_back_in(struct detector *detector, const char *agency, const char *source);
+
 /** Whose operators go first when the operator table is full (audit F9): before evicting,
  * choose(ctx) says whether to evict of a chosen owner's operators alone, owns(agency,
  * operator_id, ctx) which operators those are; the least evidence of them go (as many as of

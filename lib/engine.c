@@ -1131,6 +1131,37 @@ static void forgotten_why(const struct engine *engine, char *why, size_t size)
 		 engine->config.feed.max_sources);
 }
 
+/* The source_departs alerts of a named source forgotten (one per agency) resolved with the
+ * message "feed source <name>why...", its calls back in each agency's shared baseline:
+ * nothing else would end them once cadmon no longer tracks it. How many. */
+static uint32_t end_departures(struct engine *engine, const char *name, const char *why)
+{
+	char agency[EVENT_ID_MAX + 1];
+	char message[2 * SYSALERT_MESSAGE_MAX]; /* the table keeps what fits */
+	const char *open;
+	uint32_t resolved = 0;
+
+	while (name[0] &&
+	       (open = sysalerts_find_of_source(engine->sysalerts, "source_departs", name))) {
+		text_copy(agency, open, sizeof(agency)); /* the resolve frees it */
+		detector_source_back_in(engine->detector, agency, name);
+		snprintf(message, sizeof(message),
+			 "feed source %s%s; its calls of agency %s are back in the others' "
+			 "baseline",
+			 name, why, agency);
+		struct sysalert_notice notice = { .system = "source_departs",
+						  .key = agency,
+						  .source = name,
+						  .severity = "warning",
+						  .message = message,
+						  .ts_ms = reference_ms(engine) };
+		if (!sysalerts_resolve(engine->sysalerts, &notice))
+			break;
+		resolved++;
+	}
+	return resolved;
+}
+
 /* clocks_get forgets source to make room (feed.max_sources): its notices end with it. */
 static void clock_forgotten(struct clocks_source *source, void *ctx)
 {
@@ -1139,6 +1170,9 @@ static void clock_forgotten(struct clocks_source *source, void *ctx)
 
 	forgotten_why(engine, why, sizeof(why));
 	end_source_notices(engine, source, why);
+	/* the daemon's silence watch and the detector raised these, not its lines */
+	resolve_source_notice(engine, source, "feed_silent", why, NULL);
+	end_departures(engine, source->name, why);
 }
 
 static bool clock_known(const char *key, void *ctx)
@@ -1149,8 +1183,8 @@ static bool clock_known(const char *key, void *ctx)
 }
 
 /* After a reload or a restore (settle_pending): the notices of sources without a clock (a
- * reload's smaller feed.max_sources forgot it) resolved, and the full room's alert settled
- * (a reload's larger one grew the room). */
+ * reload's smaller feed.max_sources forgot it; source_departs too) resolved, and the full
+ * room's alert settled (a reload's larger one grew the room). */
 static void settle_after_change(struct engine *engine)
 {
 	static const char *const systems[] = {"clock_ahead", "clock_behind", "sender_restarted",
@@ -1166,6 +1200,13 @@ static void settle_after_change(struct engine *engine)
 		text_copy(gone.name, key, sizeof(gone.name));
 		if (!resolve_source_notice(engine, &gone, system, why, NULL))
 			break; /* a key longer than a clock's name: never one of them */
+	}
+	while ((key = sysalerts_find_unknown_source(engine->sysalerts, "source_departs",
+						    clock_known, engine))) {
+		char name[CLOCKS_NAME_MAX + 1];
+		text_copy(name, key, sizeof(name)); /* the resolve frees it */
+		if (!end_departures(engine, name, why))
+			break; /* a source longer than a clock's name: never one of them */
 	}
 	sysalerts_settle_full(engine->sysalerts, reference_ms(engine));
 }
@@ -1400,14 +1441,20 @@ struct engine_limit {
 	size_t counters[LIMIT_COUNTERS_MAX + 1];
 	size_t setting;      /* offset of the limit in struct config */
 	const char *evicted; /* what was evicted, in plain words */
+	const char *advice;  /* what to do when it is hit; NULL: "raise KEY" */
 };
 
 #define STAT(field) offsetof(struct engine_stats, field)
-/* LIMIT(key, config field, what was evicted, STAT(counter)...) */
+/* LIMIT(key, config field, what was evicted, STAT(counter)...): its advice "raise KEY" */
 #define LIMIT(name, config_field, what, ...)                                                       \
 	{                                                                                          \
-		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what       \
+		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what, NULL \
 	}
+/* An open call expires after tracker.max_call_seconds without an event: its end was lost far
+ * more often than a call lasted that long, so raising the limit is not the first thing to do. */
+#define EXPIRED_CALLS_ADVICE                                                                       \
+	"their call_end was probably lost: check the CAD feeds; raise tracker.max_call_seconds "   \
+	"only if calls really last that long"
 
 static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_operators", tracker.max_operators,
@@ -1431,14 +1478,26 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_reorder_events", tracker.max_reorder_events,
 	      "events released before the center clock reached them or refused",
 	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
-	LIMIT("tracker.max_call_seconds", tracker.max_call_seconds,
-	      "open calls expired without their end",
-	      STAT(tracker.expired_started)),
+	{ "tracker.max_call_seconds",
+	  { STAT(tracker.expired_started), SIZE_MAX },
+	  offsetof(struct config, tracker.max_call_seconds),
+	  "open calls expired without their end",
+	  EXPIRED_CALLS_ADVICE },
 };
 
 const char *engine_limit_key(size_t limit)
 {
 	return limit < ENGINE_LIMIT_COUNT ? engine_limits[limit].key : "";
+}
+
+void engine_limit_advice(size_t limit, char *out, size_t size)
+{
+	if (limit >= ENGINE_LIMIT_COUNT)
+		snprintf(out, size, "%s", "");
+	else if (engine_limits[limit].advice)
+		snprintf(out, size, "%s", engine_limits[limit].advice);
+	else
+		snprintf(out, size, "raise %s", engine_limits[limit].key);
 }
 
 /* The evictions of limit (< ENGINE_LIMIT_COUNT) in stats. */
@@ -1494,13 +1553,15 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 	const struct engine_limit *limit = &engine_limits[i];
 	uint32_t setting;
 	char clause[EVENT_ID_MAX + 160];
+	char advice[ENGINE_LIMIT_ADVICE_MAX];
 
 	memcpy(&setting, (const char *)&engine->config + limit->setting, sizeof(setting));
 	if (firing) {
 		describe_top_holder(engine, limit, clause, sizeof(clause));
+		engine_limit_advice(i, advice, sizeof(advice));
 		snprintf(message, message_size,
-			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far%s; raise %s",
-			 limit->evicted, limit->key, setting, evicted, clause, limit->key);
+			 "%s (%s %" PRIu32 " reached): %" PRIu64 " so far%s; %s", limit->evicted,
+			 limit->key, setting, evicted, clause, advice);
 	} else {
 		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
 			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);

@@ -230,9 +230,15 @@ struct control;
 
 /* The bounded tables whose evictions raise "limit" system alerts (engine_limit_key). */
 #define ENGINE_LIMIT_COUNT 10
+/* Room for any engine_limit_advice. */
+#define ENGINE_LIMIT_ADVICE_MAX 160
 
 /** The configuration key of limit i ("tracker.max_operators"...), "" beyond the count. */
 const char *engine_limit_key(size_t limit);
+
+/** What to do when limit i is hit, into out: "raise KEY", or what else it means first (for
+ * tracker.max_call_seconds: a call_end probably lost). The limit alert's last words. */
+void engine_limit_advice(size_t limit, char *out, size_t size);
 
 /** Entries evicted so far from limit i's table, per stats. */
 uint64_t engine_limit_evicted(const struct engine_stats *stats, size_t limit);

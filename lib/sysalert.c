@@ -317,6 +317,26 @@ const char *sysalerts_find_unknown(const struct sysalerts *sysalerts, const char
 	return NULL;
 }
 
+const char *sysalerts_find_of_source(const struct sysalerts *sysalerts, const char *system,
+				     const char *source)
+{
+	for (uint32_t i = 0; i < sysalerts->count; i++)
+		if (strcmp(sysalerts->open[i].system, system) == 0 &&
+		    strcmp(sysalerts->open[i].source, source) == 0)
+			return sysalerts->open[i].key;
+	return NULL;
+}
+
+const char *sysalerts_find_unknown_source(const struct sysalerts *sysalerts, const char *system,
+					  sysalert_known_fn known, void *ctx)
+{
+	for (uint32_t i = 0; i < sysalerts->count; i++)
+		if (strcmp(sysalerts->open[i].system, system) == 0 &&
+		    sysalerts->open[i].source[0] && !known(sysalerts->open[i].source, ctx))
+			return sysalerts->open[i].source;
+	return NULL;
+}
+
 bool sysalerts_resolve(struct sysalerts *sysalerts, const struct sysalert_notice *notice)
 {
 	struct sysalert *kept = find(sysalerts, notice->system, notice->key, notice->source);

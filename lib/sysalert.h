@@ -89,6 +89,16 @@ typedef bool (*sysalert_known_fn)(const char *key, void *ctx);
 const char *sysalerts_find_unknown(const struct sysalerts *sysalerts, const char *const *systems,
 				   sysalert_known_fn known, void *ctx, const char **system);
 
+/** The key of the oldest open alert of system whose "source" is source (its agency for
+ * source_departs); NULL when there is none. Valid until the table changes. */
+const char *sysalerts_find_of_source(const struct sysalerts *sysalerts, const char *system,
+				     const char *source);
+
+/** The "source" of the oldest open alert of system that has one known() does not know; NULL
+ * when there is none. Valid until the table changes. */
+const char *sysalerts_find_unknown_source(const struct sysalerts *sysalerts, const char *system,
+					  sysalert_known_fn known, void *ctx);
+
 /** True when a system alert with this alert_id is open. */
 bool sysalerts_alert_open(const struct sysalerts *sysalerts, const char *alert_id);
 

@@ -831,6 +831,41 @@ static void test_forgotten_source_notices_resolve(void **state)
 	assert_string_equal(f->alerts[4], FEED_REJECTING_FORGOTTEN);
 }
 
+/* feed.max_sources 2: cad-1 silent (feed_silent, raised by the daemon's watch) when cad-3's
+ * first line forgets its clock, heard of least recently: the alert resolves, saying why
+ * (before: open for ever, for a source cadmon no longer tracks). cad-2's stays open. */
+static void test_forgotten_source_resolves_feed_silent(void **state)
+{
+	struct fixture *f = *state;
+	char line[128], why[128];
+
+	f->config.feed.max_sources = 2;
+	renew_engine(f);
+	send_ok(f, "cad-1", T0, incident("a", T0, 0));
+	send_ok(f, "cad-2", T0 + 1000, incident("b", T0 + 1000, 0));
+	for (int i = 1; i <= 2; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":"
+			 "\"cad-%d\",\"seconds\":300}",
+			 i);
+		assert_int_equal(engine_control(f->engine, line, strlen(line), T0 + 300000 + i,
+						why, sizeof(why)),
+				 0);
+	}
+	assert_int_equal(f->alert_count, 2);
+	send_ok(f, "cad-3", T0 + 302000, incident("c", T0 + 302000, 0));
+	assert_false(engine_system_alert_open(f->engine, "feed_silent", "cad-1"));
+	assert_true(engine_system_alert_open(f->engine, "feed_silent", "cad-2"));
+	assert_int_equal(f->alert_count, 4); /* and the feed.max_sources limit */
+	assert_string_equal(f->alerts[2],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"6661d97b4f6d8d24\",\"seq\":3,"
+			    "\"ts\":\"2026-11-29T08:05:02.000Z\",\"type\":\"system\",\"system\":"
+			    "\"feed_silent\",\"severity\":\"warning\",\"source\":\"cad-1\","
+			    "\"message\":\"feed source cad-1 forgotten (feed.max_sources 2 "
+			    "reached): its clock is gone, and this notice with it\"}");
+	assert_non_null(strstr(f->alerts[3], "\"limit\":\"feed.max_sources\""));
+}
+
 /* feed.max_sources 4 reloaded as 2 (a reload is not a line: it sends nothing): the clocks
  * heard of least recently, cad-1's (clock_ahead open) and cad-2's, are forgotten, and the next
  * line resolves cad-1's notice, saying why (before: open for ever). */
@@ -2098,6 +2133,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_rejecting_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_rejecting_after_quiet_and_heartbeats,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forgotten_source_resolves_feed_silent, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_source_notices_resolve, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_closed_connection_resolves_feed_rejecting,

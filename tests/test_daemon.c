@@ -740,12 +740,14 @@ static void test_max_line_bytes_edge(void **state)
 /* Lines longer than feed.max_line_bytes (1024), even one among good ones (feed_rejecting
  * needs a source's every line refused): a limit alert keyed feed.max_line_bytes names the
  * latest one's source, its hello name, else its address; resolved once none came for
- * log.rate_limit_seconds (1 here). */
+ * detector.resolve_after_seconds (1 here). */
 static void test_too_long_lines_raise_limit_alert(void **state)
 {
 	struct daemon_fixture *f = *state;
-	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
-						 .extra_yaml = "log: {rate_limit_seconds: 1}\n" };
+	const struct harness_options options = {
+		.feed_yaml = "  max_line_bytes: 1024\n",
+		.extra_yaml = "log: {rate_limit_seconds: 1}\ndetector: {resolve_after_seconds: 1}\n"
+	};
 	char text[2 * 1100], message[256];
 	size_t bytes = 0;
 
@@ -778,6 +780,47 @@ static void test_too_long_lines_raise_limit_alert(void **state)
 		 "writes, or raise feed.max_line_bytes",
 		 local_port(unnamed));
 	assert_int_equal(expect_limit_alert(subscriber, "feed.max_line_bytes", true, message), 2);
+	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A line too long every 2 s, slower than log.rate_limit_seconds (1) but within
+ * detector.resolve_after_seconds (3): one limit alert stays open through the three, resolved
+ * 3 s after the last with all three in it (before: resolved by the log's 1 s and raised again
+ * at each line, a firing and a resolved per line). */
+static void test_slow_too_long_lines_keep_one_alert(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const struct harness_options options = {
+		.feed_yaml = "  max_line_bytes: 1024\n",
+		.extra_yaml = "log: {rate_limit_seconds: 1}\ndetector: {resolve_after_seconds: 3}\n"
+	};
+	char text[1100], line[4096];
+	const char *ids[] = { "long-1", "long-2", "long-3" };
+	int firings = 0;
+
+	assert_int_equal(harness_start(&f->harness, &options), 0);
+	int subscriber = connect_subscriber(f);
+	int feed = tracked_add(&f->fds, harness_connect_feed(&f->harness));
+	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-7\"}\n"), 0);
+	for (int i = 0; i < 3; i++) {
+		if (i > 0)
+			usleep(2000 * 1000);
+		size_t bytes = padded_line(text, ids[i], "2026-11-29T08:00:01Z", 1050, "\n");
+		assert_int_equal(harness_send_bytes(feed, text, bytes), 0);
+	}
+	for (;;) { /* the limit alert's firings up to its first resolved (not its board line) */
+		assert_true(harness_read_line(subscriber, line, sizeof line, 6000) > 0);
+		if (!strstr(line, "\"limit\":\"feed.max_line_bytes\""))
+			continue;
+		if (strncmp(line, "{\"alert\":\"resolved\"", 19) == 0)
+			break;
+		firings += strncmp(line, "{\"alert\":\"firing\"", 17) == 0;
+	}
+	assert_int_equal(firings, 1);
+	assert_int_equal(expect_limit_alert_line(line, "feed.max_line_bytes", false,
+						 "no line too long (feed.max_line_bytes) for 3 s; "
+						 "%" PRIu64 " in all"),
+			 3);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -1240,6 +1283,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_lines_across_reads, daemon_fixture_setup,
 						daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_too_long_lines_raise_limit_alert,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_too_long_lines_keep_one_alert,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_max_line_bytes_edge, daemon_fixture_setup,
 						daemon_fixture_teardown),

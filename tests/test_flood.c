@@ -1613,6 +1613,101 @@ static void test_rogue_alone_on_his_source_stays_in(void **state)
 	assert_string_equal(departures, "");
 }
 
+/* cad-evil's cut calls (each by a new call-taker) of NOPD from minute off, n of them. */
+static void evil_calls(struct fixture *f, int64_t off, int n)
+{
+	char op[16];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(op, sizeof(op), "fl-%lld", (long long)(off + i));
+		call_from(f, "cad-evil", op, off + i, true);
+	}
+}
+
+/* A start under config: cad-east's 20 calls taken by two call-takers, then cad-evil's 15 cut
+ * ones (a new call-taker each, minutes 20 to 34: it departs at 08:31:05), then one more of
+ * cad-east (minute 40): cad-evil is the source heard of least recently. */
+static void start_departed(struct fixture *f, const struct config *config)
+{
+	start(f, config);
+	for (int64_t m = 0; m < 20; m++)
+		call_from(f, "cad-east", m % 2 ? "op-1" : "op-2", m, false);
+	evil_calls(f, 20, 15);
+	call_from(f, "cad-east", "op-1", 40, false);
+}
+
+/* feed.max_sources 2: cad-evil's calls depart from cad-east's (source_departs), then it goes
+ * quiet and cad-3's first line forgets its clock: the alert resolves, saying why, and its
+ * calls are back in NOPD's baseline, so that its next cut calls take it out again with a new
+ * alert (before: open for ever, and back it would stay out, told by nothing). */
+static void test_forgotten_source_resolves_departure(void **state)
+{
+	struct config config;
+	struct fixture f;
+	char departures[4096];
+	(void)state;
+
+	config_set_defaults(&config);
+	config.feed.max_sources = 2;
+	start_departed(&f, &config);
+	assert_int_equal(engine_stats(f.engine)->clocks_evicted, 0);
+	assert_int_equal(from(&f, "cad-3", at(41, 0), INCIDENT("X"), at(41, 0)), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->clocks_evicted, 1);
+	evil_calls(&f, 42, 15);
+	alerts_with(&f, "\"system\":\"source_departs\"", departures, sizeof(departures));
+	finish(&f);
+	assert_string_equal(
+		departures,
+		"{\"alert\":\"firing\",\"alert_id\":\"f0e5d5f16fd7c45d\","
+		"\"ts\":\"2026-11-29T08:31:05.000Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
+		"sources': 100.0% premature of 11 calls against 0.0% of 18 (z 5.3); out of their "
+		"baseline, its call-takers judged by its own calls\"}\n"
+		"{\"alert\":\"resolved\",\"alert_id\":\"f0e5d5f16fd7c45d\","
+		"\"ts\":\"2026-11-29T08:42:01.000Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil forgotten (feed.max_sources 2 reached): its "
+		"clock is gone, and this notice with it; its calls of agency NOPD are back in the "
+		"others' baseline\"}\n"
+		"{\"alert\":\"firing\",\"alert_id\":\"f673bd2989e575c8\","
+		"\"ts\":\"2026-11-29T08:42:05.000Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
+		"sources': 100.0% premature of 14 calls against 0.0% of 18 (z 5.6); out of their "
+		"baseline, its call-takers judged by its own calls\"}\n");
+}
+
+/* The same forgotten by a reload to a smaller feed.max_sources (3 -> 2, which forgets the clock
+ * heard of least recently, cad-evil's): the next line resolves its source_departs, saying so
+ * (before: open for ever). */
+static void test_reload_forgets_departed_source(void **state)
+{
+	struct config config;
+	struct fixture f;
+	char departures[4096];
+	(void)state;
+
+	config_set_defaults(&config);
+	config.feed.max_sources = 3;
+	start_departed(&f, &config);
+	assert_int_equal(from(&f, "cad-3", at(41, 0), INCIDENT("X"), at(41, 0)), EVENT_OK);
+	config.feed.max_sources = 2;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(from(&f, "cad-3", at(42, 0), INCIDENT("Y"), at(42, 0)), EVENT_OK);
+	alerts_with(&f, "\"system\":\"source_departs\"", departures, sizeof(departures));
+	finish(&f);
+	assert_non_null(
+		strstr(departures, "{\"alert\":\"firing\",\"alert_id\":\"f0e5d5f16fd7c45d\""));
+	assert_string_equal(strchr(departures, '\n') + 1,
+			    "{\"alert\":\"resolved\",\"alert_id\":\"f0e5d5f16fd7c45d\","
+			    "\"ts\":\"2026-11-29T08:42:01.000Z\",\"type\":\"system\","
+			    "\"system\":\"source_departs\",\"severity\":\"warning\","
+			    "\"source\":\"cad-evil\",\"message\":\"feed source cad-evil forgotten "
+			    "(feed.max_sources 2 reached): its clock is gone, and this notice with "
+			    "it; its calls of agency NOPD are back in the others' baseline\"}\n");
+}
+
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
  * alerts and verdicts, byte for byte. */
 #define LONG_ID	    "C-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
@@ -1718,6 +1813,8 @@ int main(void)
 		cmocka_unit_test(test_forged_lines_do_not_frame_an_honest_operator),
 		cmocka_unit_test(test_flood_of_owned_short_calls),
 		cmocka_unit_test(test_rogue_alone_on_his_source_stays_in),
+		cmocka_unit_test(test_forgotten_source_resolves_departure),
+		cmocka_unit_test(test_reload_forgets_departed_source),
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),

@@ -32,8 +32,8 @@
 #define LINE_MAX_BYTES 4096
 #define HTTP_ANSWER_MAX (256 * 1024)
 
-/* The shift's rule, with warnings rate-limited to one per 2 s (not 60): a limit alert
- * resolves after 2 s without a refusal. Filled by main(). */
+/* The shift's rule, with warnings rate-limited to one per 2 s (not 60) and a limit alert
+ * resolved after 2 s without a refusal (detector.resolve_after_seconds). Filled by main(). */
 static char guard_detector_yaml[512];
 
 static void make_guard_detector_yaml(void)
@@ -45,8 +45,10 @@ static void make_guard_detector_yaml(void)
 		fprintf(stderr, "shift_detector_yaml has no \"%s\"\n", minute);
 		exit(1);
 	}
-	snprintf(guard_detector_yaml, sizeof guard_detector_yaml, "%.*srate_limit_seconds: 2\n%s",
-		 (int)(at - shift_detector_yaml), shift_detector_yaml, at + strlen(minute));
+	snprintf(guard_detector_yaml, sizeof guard_detector_yaml,
+		 "detector:\n  resolve_after_seconds: 2\n%.*srate_limit_seconds: 2\n%s",
+		 (int)(at - shift_detector_yaml - strlen("detector:\n")),
+		 shift_detector_yaml + strlen("detector:\n"), at + strlen(minute));
 }
 
 /* A connection from source_ip (a loopback address) to 127.0.0.1:port, tracked. */
@@ -534,7 +536,7 @@ static void test_http_streams_are_counted(void **state)
 
 /* alerts.max_pending_connections 2: a third console arriving while two wait is refused, and
  * the consoles get a "limit" system alert naming the key; it resolves once no connection was
- * refused for log.rate_limit_seconds (2 s). */
+ * refused for detector.resolve_after_seconds (2 s). */
 static void test_pending_full_raises_a_limit_alert(void **state)
 {
 	struct daemon_fixture *f = *state;

@@ -320,7 +320,7 @@ static void test_shift_as_log_events(void **state)
 
 /* i3.max_calls 16 (its least): the 17th call's log event makes the full table forget the
  * oldest call, which is logged and raises a limit alert keyed i3.max_calls (it was a metric
- * only), resolved once no call was forgotten for log.rate_limit_seconds (1 here). */
+ * only), resolved once no call was forgotten for detector.resolve_after_seconds (1 here). */
 static void test_call_table_full_raises_limit_alert(void **state)
 {
 	struct harness h = { 0 };
@@ -332,7 +332,8 @@ static void test_call_table_full_raises_limit_alert(void **state)
 	(void)state;
 	snprintf(options_yaml, sizeof options_yaml,
 		 "i3:\n  enabled: true\n  public_keys: [{kid: chfe-key-1, file: \"%s\"}]\n"
-		 "  max_calls: 16\nlog: {rate_limit_seconds: 1}\n",
+		 "  max_calls: 16\nlog: {rate_limit_seconds: 1}\n"
+		 "detector: {resolve_after_seconds: 1}\n",
 		 key_path);
 	struct harness_options options = { .extra_yaml = options_yaml };
 	assert_int_equal(harness_start(&h, &options), 0);

@@ -722,11 +722,12 @@ static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const
 {
 	char queue[64] = "";
 
-	if (max_alert_queue) /* and its limit alert resolved after 1 s without a drop */
+	if (max_alert_queue) /* and its limit alert resolved after 1 s without a drop (detector) */
 		snprintf(queue, sizeof queue,
 			 "  max_alert_queue: %u\nlog: {rate_limit_seconds: 1}\n", max_alert_queue);
 	snprintf(yaml, size,
 		 "detector:\n"
+		 "%s"
 		 "  premature: {max_talk_seconds: 20}\n"
 		 "  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"
 		 "  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "
@@ -734,7 +735,8 @@ static void single_yaml(char *yaml, size_t size, unsigned max_alert_queue, const
 		 "nats:\n  enabled: true\n  servers: %s\n  consumer: %s\n  subjects: "
 		 "[cadmon.events.A1]\n"
 		 "  reconnect_wait_ms: 100\n%s%s",
-		 world.servers_yaml, consumer, more, queue);
+		 max_alert_queue ? "  resolve_after_seconds: 1\n" : "", world.servers_yaml, consumer,
+		 more, queue);
 }
 
 /* cadmond x alone on agency A1, every premature call an alert; max_alert_queue 0: the default. */
@@ -948,11 +950,51 @@ static void expect_queue_alert(int console, bool firing, int64_t *dropped)
 		      suffix);
 }
 
+/* A message longer than feed.max_line_bytes (1024 here) is rejected and counted, and raises
+ * the feed.max_line_bytes limit alert as a feed line does, naming its Cadmon-Source (before:
+ * only counted and logged). */
+static void test_too_long_message_raises_limit_alert(void **state)
+{
+	jsErrCode jerr = 0;
+	char yaml[2048], payload[1500], line[4096];
+	natsMsg *msg = NULL;
+	jsCtx *js;
+
+	(void)state;
+	js = start_world();
+	single_yaml(yaml, sizeof yaml, 0, "t", "");
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .extra_yaml = yaml };
+	if (harness_start(&x, &options) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	int console = harness_connect_subscriber(&x);
+	assert_true(console >= 0);
+	console_line_with(console, "{\"board\":\"end\"", line, sizeof line); /* live from here */
+	memset(payload, 'x', sizeof payload);
+	assert_int_equal(
+		natsMsg_Create(&msg, "cadmon.events.A1", NULL, payload, (int)sizeof payload),
+		NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", "cad-9"), NATS_OK);
+	assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+	natsMsg_Destroy(msg);
+	assert_int_equal(expect_limit_alert(console, "feed.max_line_bytes", true,
+					    "feed lines rejected as too long, the latest from "
+					    "source cad-9 (feed.max_line_bytes reached): %" PRIu64
+					    " so far; check what the sender writes, or raise "
+					    "feed.max_line_bytes"),
+			 1);
+	assert_int_equal(metric(&x, "cadmon_nats_too_long_total"), 1);
+	close(console);
+	harness_stop(&x);
+}
+
 /* A notice dropped for a full nats.max_alert_queue (op-2's, while the stream is missing) is
  * published by the next start, although a later notice (op-3's) was acknowledged before the
  * kill: the published mark stays below the first notice dropped. Consoles see a limit system
  * alert for nats.max_alert_queue while notices are dropped, resolved once none was for
- * log.rate_limit_seconds (1 here). */
+ * detector.resolve_after_seconds (1 here). */
 static void test_notice_dropped_for_full_queue_published_by_next_start(void **state)
 {
 	jsErrCode jerr = 0;
@@ -970,7 +1012,8 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 	assert_true(feed >= 0);
 	premature_call_then(feed, 1, 0, "cadmon_nats_alerts_failures_total",
 			    1); /* queued, failing */
-	premature_call_then(feed, 2, 2, "cadmon_nats_alerts_dropped_total",
+	/* the calls in one minute: detector.resolve_after_seconds 1 resolves no operator alert */
+	premature_call_then(feed, 2, 0, "cadmon_nats_alerts_dropped_total",
 			    1); /* the queue is full */
 	int64_t dropped_firing, dropped_resolved;
 	expect_queue_alert(console, true, &dropped_firing);
@@ -989,7 +1032,7 @@ static void test_notice_dropped_for_full_queue_published_by_next_start(void **st
 		usleep(20 * 1000);
 	assert_int_equal(metric(&x, "cadmon_nats_alert_queue"), 0);
 	int64_t published = metric(&x, "cadmon_nats_alerts_published_total");
-	premature_call_then(feed, 3, 4, "cadmon_nats_alerts_published_total", published + 1);
+	premature_call_then(feed, 3, 0, "cadmon_nats_alerts_published_total", published + 1);
 	/* op-3's notice on the stream before the kill */
 	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
 	for (read_alert_stream(js, &world.stream);
@@ -1489,13 +1532,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		/* these three share one cluster (start_world); the last starts its own */
+		/* these four share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
 			test_notice_dropped_for_full_queue_published_by_next_start,
 			teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_too_long_message_raises_limit_alert,
 					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};

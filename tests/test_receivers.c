@@ -465,21 +465,22 @@ static void test_queue_drops_oldest(void **state)
 	scripted_stop(&server);
 }
 
-/* Every premature call an alert at once (info, no escalation); limits resolved after 1 s;
- * the receivers: section follows. */
-#define EVERY_CALL_YAML                                                                    \
-	"detector:\n"                                                                        \
+/* Every premature call an alert at once (info, no escalation), with more detector keys
+ * (resolve); warnings logged once a second; the receivers: section follows. */
+#define EVERY_CALL_YAML_WITH(resolve)                                                      \
+	"detector:\n" resolve                                                                \
 	"  premature: {max_talk_seconds: 20}\n"                                              \
 	"  escalate_unacked_after_seconds: {info: 0, warning: 0, critical: 0}\n"             \
 	"  rules: [{name: every, window_seconds: 60, min_calls: 1, min_premature: 1, "       \
 	"severity: info}]\n"                                                                 \
 	"log: {rate_limit_seconds: 1}\n"                                                     \
 	"receivers:\n"
+#define EVERY_CALL_YAML EVERY_CALL_YAML_WITH("")
 
 /* A receiver that answers every request, slowly (300 ms), with max_queue 1: four alerts at
  * once drop notices although no attempt fails (no receiver_down). The drops raise a limit
  * alert keyed receivers[slow].max_queue naming the receiver, resolved once none was dropped
- * for log.rate_limit_seconds (1 here). */
+ * for detector.resolve_after_seconds (1 here). */
 static void test_slow_receiver_drops_raise_limit_alert(void **state)
 {
 	struct harness h = {0};
@@ -491,7 +492,7 @@ static void test_slow_receiver_drops_raise_limit_alert(void **state)
 	server.delay_ms = 300;
 	snprintf(yaml, sizeof yaml, "%s"
 		 "  - {name: slow, type: webhook, url: \"http://127.0.0.1:%u/\", max_queue: 1}\n",
-		 EVERY_CALL_YAML, server.port);
+		 EVERY_CALL_YAML_WITH("  resolve_after_seconds: 1\n"), server.port);
 	const struct harness_options options = {.extra_yaml = yaml};
 	assert_int_equal(harness_start(&h, &options), 0);
 	int console = console_open(&h);
