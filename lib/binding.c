@@ -348,19 +348,18 @@ static enum event_reject check_source(const struct config *config, const struct 
 				      size_t why_size)
 {
 	const struct config_source *source = listed_source(config, sender);
-	const char *type = event_type_name(event->type);
 
 	if (binding_refuses_source(config, sender)) {
 		if (sender->named && sender->source)
 			snprintf(why, why_size,
 				 "%s: feed source %s is not listed in sources (unlisted_sources: "
 				 "reject)",
-				 type, sender->source);
+				 event_type_name(event->type), sender->source);
 		else
 			snprintf(why, why_size,
 				 "%s: a connection without a hello is refused (unlisted_sources: "
 				 "reject)",
-				 type);
+				 event_type_name(event->type));
 		return EVENT_REJECT_SOURCE_NOT_ALLOWED;
 	}
 	if (!source || source->agency_count == 0 ||
@@ -370,7 +369,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 		return EVENT_OK;
 	snprintf(why, why_size,
 		 "%s: agency \"%s\" is not one of feed source %s's agencies (sources[].agencies)",
-		 type, event->agency, source->name);
+		 event_type_name(event->type), event->agency, source->name);
 	return EVENT_REJECT_AGENCY_NOT_ALLOWED;
 }
 
