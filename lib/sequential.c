@@ -14,6 +14,8 @@
 #define LN2 0.69314718055994530942
 /* Below the floor by more than rounding can move a quotient (a few units in 1e-16). */
 #define SURGE_FLOOR_MARGIN (1.0 - 1e-9)
+/* expm1 of anything below this is -1.0 exactly (sequential_calls_per_hour). */
+#define EXPM1_MINUS_ONE_BELOW (-40.0)
 
 void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
 {
@@ -158,8 +160,10 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 {
 	if (!(half_life_seconds > 0.0) || observed_seconds < half_life_seconds)
 		return -1.0;
-	double exposure =
-		half_life_seconds / LN2 * -expm1(-LN2 * observed_seconds / half_life_seconds);
+	double x = -LN2 * observed_seconds / half_life_seconds;
+	/* Below -56 ln2 (over 56 half-lives observed) expm1 is -1 exactly: e^x is under a quarter
+	 * of the ulp of 1 just below it, and glibc returns -1 there without computing. Skipped. */
+	double exposure = half_life_seconds / LN2 * -(x < EXPM1_MINUS_ONE_BELOW ? -1.0 : expm1(x));
 
 	return (rate->calls + rate->pending_calls) / exposure * 3600.0;
 }
