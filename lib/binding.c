@@ -349,7 +349,8 @@ static enum event_reject check_source(const struct config *config, const struct 
 {
 	const struct config_source *source = listed_source(config, sender);
 
-	if (binding_refuses_source(config, sender)) {
+	/* binding_refuses_source, with the listed source already found */
+	if (config->unlisted_sources == CONFIG_UNLISTED_REJECT && !source) {
 		if (sender->named && sender->source)
 			snprintf(why, why_size,
 				 "%s: feed source %s is not listed in sources (unlisted_sources: "
