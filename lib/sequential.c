@@ -32,8 +32,8 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, doubl
 	rate->at_ms = now_ms;
 }
 
-void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
-				  double half_life_seconds, struct sequential_decay_memo *memo)
+void sequential_rate_advance_memo_any(struct sequential_rate *rate, int64_t now_ms,
+				      double half_life_seconds, struct sequential_decay_memo *memo)
 {
 	if (now_ms <= rate->at_ms)
 		return;
