@@ -1005,13 +1005,16 @@ static struct baseline_entry *existing_baseline(const struct detector *detector,
 }
 
 /* The baseline of a key whose baseline_hash is hash (created empty: the prior alone; NULL: no
- * memory). */
+ * memory); *found: it was there, and the table has not changed (NULL: not asked). */
 static struct baseline_entry *find_baseline_hashed(struct detector *detector,
-						   struct baseline_key key, uint64_t hash)
+						   struct baseline_key key, uint64_t hash,
+						   bool *found)
 {
 	struct table *baselines = &detector->baselines;
 	uint32_t i = table_probe(baselines, hash, baseline_matches, &key);
 
+	if (found)
+		*found = table_used(baselines, i);
 	if (table_used(baselines, i))
 		return table_slot(baselines, i);
 	if (baselines->count >= baselines->max_count) {
@@ -1347,7 +1350,7 @@ static struct baseline_entry *own_source_baseline(struct detector *detector,
 						  struct baseline_key key, uint64_t hash,
 						  const struct completed_call *call)
 {
-	struct baseline_entry *own_source = find_baseline_hashed(detector, key, hash);
+	struct baseline_entry *own_source = find_baseline_hashed(detector, key, hash, NULL);
 	if (own_source)
 		advance_baseline(detector, own_source, call->end_ms);
 	return own_source;
@@ -1487,15 +1490,21 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	uint64_t agency_hash = hash_string(shared_key.agency);
 	bool keyed = source_cap_key(detector, state->agency, call->source, &own_key);
 	uint64_t own_hash = keyed ? hash_string_pair_after(agency_hash, own_key.source) : 0;
-	bool capped = keyed && own_source_baseline(detector, own_key, own_hash, call) != NULL;
-	struct baseline_entry *entry = find_baseline_hashed(
-		detector, shared_key, hash_string_pair_after(agency_hash, shared_key.source));
+	struct baseline_entry *own_found =
+		keyed ? own_source_baseline(detector, own_key, own_hash, call) : NULL;
+	bool shared_found;
+	struct baseline_entry *entry =
+		find_baseline_hashed(detector, shared_key,
+				     hash_string_pair_after(agency_hash, shared_key.source),
+				     &shared_found);
 	if (!entry)
 		/* no memory for the agency's baseline: the call teaches no sequential rule */
 		return;
-	/* finding the shared one may have moved or forgotten the source's */
+	/* creating the shared one may have moved or forgotten the source's */
 	struct baseline_entry *own_source =
-		capped ? existing_baseline_hashed(detector, own_key, own_hash) : NULL;
+		!own_found     ? NULL
+		: shared_found ? own_found
+			       : existing_baseline_hashed(detector, own_key, own_hash);
 	struct baseline_entry *counted = own_source;
 	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
 			    baseline->half_life_seconds;
