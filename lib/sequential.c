@@ -60,17 +60,6 @@ void sequential_rate_advance_memo_any(struct sequential_rate *rate, int64_t now_
 	rate->at_ms = now_ms;
 }
 
-void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms, int64_t now_ms,
-			      int64_t max_gap_ms)
-{
-	if (max_gap_ms <= 0 || rate->at_ms == INT64_MIN || now_ms - rate->at_ms <= max_gap_ms)
-		return;
-	int64_t skipped_ms = now_ms - rate->at_ms - max_gap_ms;
-
-	rate->at_ms += skipped_ms;
-	*first_ms += skipped_ms;
-}
-
 void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds,
 			 bool premature)
 {

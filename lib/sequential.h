@@ -45,8 +45,16 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms,
  * logged off between shifts) neither decays the calls nor counts as observed: rate->at_ms and
  * *first_ms, the clock's start, move on by it. Call before advancing to now_ms.
  */
-void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms, int64_t now_ms,
-			      int64_t max_gap_ms);
+static inline void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms,
+					    int64_t now_ms, int64_t max_gap_ms)
+{
+	if (max_gap_ms <= 0 || rate->at_ms == INT64_MIN || now_ms - rate->at_ms <= max_gap_ms)
+		return;
+	int64_t skipped_ms = now_ms - rate->at_ms - max_gap_ms;
+
+	rate->at_ms += skipped_ms;
+	*first_ms += skipped_ms;
+}
 
 /*
  * The decay factors of gaps below SEQUENTIAL_DECAY_MEMO_MS milliseconds at one half-life, kept
