@@ -348,19 +348,19 @@ static enum event_reject check_source(const struct config *config, const struct 
 				      size_t why_size)
 {
 	const struct config_source *source = listed_source(config, sender);
-	const char *type = event_type_name(event->type);
 
-	if (binding_refuses_source(config, sender)) {
+	/* binding_refuses_source, with the listed source already found */
+	if (config->unlisted_sources == CONFIG_UNLISTED_REJECT && !source) {
 		if (sender->named && sender->source)
 			snprintf(why, why_size,
 				 "%s: feed source %s is not listed in sources (unlisted_sources: "
 				 "reject)",
-				 type, sender->source);
+				 event_type_name(event->type), sender->source);
 		else
 			snprintf(why, why_size,
 				 "%s: a connection without a hello is refused (unlisted_sources: "
 				 "reject)",
-				 type);
+				 event_type_name(event->type));
 		return EVENT_REJECT_SOURCE_NOT_ALLOWED;
 	}
 	if (!source || source->agency_count == 0 ||
@@ -370,7 +370,7 @@ static enum event_reject check_source(const struct config *config, const struct 
 		return EVENT_OK;
 	snprintf(why, why_size,
 		 "%s: agency \"%s\" is not one of feed source %s's agencies (sources[].agencies)",
-		 type, event->agency, source->name);
+		 event_type_name(event->type), event->agency, source->name);
 	return EVENT_REJECT_AGENCY_NOT_ALLOWED;
 }
 
@@ -422,23 +422,28 @@ static void forget_call(void *entry, void *ctx)
 	free_call_text(entry, NULL);
 }
 
-/* The call's owner, NULL when the call is not bound (never heard of, or forgotten). */
+/* A slot not probed for yet, or probed for before the table changed (binding_admit). */
+#define NOT_PROBED UINT32_MAX
+
+/* The call's owner, NULL when the call is not bound (never heard of, or forgotten); *slot: the
+ * call's slot, or the empty one where it would go. */
 static struct call_owner *find_call(const struct binding *binding, const char *call_id,
-				    uint64_t hash, int64_t now_ms)
+				    uint64_t hash, int64_t now_ms, uint32_t *slot)
 {
-	uint32_t i = table_probe(&binding->calls, hash, call_matches, call_id);
+	uint32_t i = *slot = table_probe(&binding->calls, hash, call_matches, call_id);
 	struct call_owner *call =
 		table_used(&binding->calls, i) ? table_slot(&binding->calls, i) : NULL;
 
 	return call && now_ms - call->last_ms < binding->call_ms ? call : NULL;
 }
 
+/* The operator's owner, NULL when not bound (or forgotten); *slot as find_call's. */
 static struct operator_owner *find_operator(const struct binding *binding,
 					    const struct event *event, uint64_t hash,
-					    int64_t now_ms)
+					    int64_t now_ms, uint32_t *slot)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
-	uint32_t i = table_probe(&binding->operators, hash, operator_matches, &key);
+	uint32_t i = *slot = table_probe(&binding->operators, hash, operator_matches, &key);
 	struct operator_owner *owner =
 		table_used(&binding->operators, i) ? table_slot(&binding->operators, i) : NULL;
 
@@ -621,10 +626,11 @@ static bool call_forgotten(const void *entry, const void *ctx)
 
 /* A call_start for a call not started, from a sender holding max_open_calls_per_source started
  * calls already: refused (counted), unless some of its calls' time is up (swept at most once a
- * second of event time, O(slots)). */
+ * second of event time, O(slots): *call_slot is NOT_PROBED after a sweep). */
 static enum event_reject count_new_call(struct binding *binding, const struct config *config,
 					const struct event *event, const char *owner,
-					int64_t now_ms, char *why, size_t why_size)
+					int64_t now_ms, uint32_t *call_slot, char *why,
+					size_t why_size)
 {
 	uint32_t limit = config->tracker.max_open_calls_per_source;
 	struct sender_rate *rate = find_sender(binding, owner);
@@ -637,6 +643,7 @@ static enum event_reject count_new_call(struct binding *binding, const struct co
 					  .cutoff_ms = now_ms - binding->call_ms};
 		binding->calls_swept_ms = now_ms;
 		table_remove_stale(&binding->calls, call_forgotten, &stale, forget_call, binding);
+		*call_slot = NOT_PROBED;
 		if (rate->calls < limit)
 			return EVENT_OK;
 	}
@@ -680,10 +687,12 @@ static bool operator_owned(const void *entry, const void *ctx)
 	return strcmp(owner_name(entry), ctx) == 0;
 }
 
+/* slot: the call's probed slot if the table has not changed since (else NOT_PROBED). */
 static void bind_call(struct binding *binding, const struct event *event, uint64_t hash,
-		      const char *owner, int64_t now_ms)
+		      const char *owner, int64_t now_ms, uint32_t slot)
 {
-	uint32_t i = table_probe(&binding->calls, hash, call_matches, event->call_id);
+	uint32_t i = slot != NOT_PROBED ? slot
+					: table_probe(&binding->calls, hash, call_matches, event->call_id);
 	struct call_owner *call;
 
 	bool bound = table_used(&binding->calls, i);
@@ -740,11 +749,13 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 	}
 }
 
+/* slot: as bind_call's. */
 static void bind_operator(struct binding *binding, const struct event *event, uint64_t hash,
-			  const struct binding_sender *sender, int64_t now_ms)
+			  const struct binding_sender *sender, int64_t now_ms, uint32_t slot)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
-	uint32_t i = table_probe(&binding->operators, hash, operator_matches, &key);
+	uint32_t i = slot != NOT_PROBED ? slot
+					: table_probe(&binding->operators, hash, operator_matches, &key);
 	struct operator_owner *owner;
 
 	if (!table_used(&binding->operators, i)) {
@@ -828,6 +839,9 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	const char *owner = owner_of(sender);
 	enum event_reject reason = check_source(config, event, sender, why, why_size);
 	const struct operator_owner *operator = NULL;
+	/* the probes of the look-ups, kept for the binding below: the only change to either table
+	 * between them is count_new_call's sweep of the calls */
+	uint32_t call_slot = NOT_PROBED, operator_slot = NOT_PROBED;
 
 	if (event->ts_ms > now_ms)
 		now_ms = event->ts_ms;
@@ -838,25 +852,26 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 		reason == EVENT_OK && calls &&
 				(config->tracker.bind_calls_to_source ||
 				 config->tracker.max_open_calls_per_source > 0)
-			? find_call(binding, event->call_id, call_hash, now_ms)
+			? find_call(binding, event->call_id, call_hash, now_ms, &call_slot)
 			: NULL;
 	if (reason == EVENT_OK && config->tracker.bind_calls_to_source && calls)
 		reason = check_call(call, event, owner, why, why_size);
 	if (reason == EVENT_OK && event->operator_id[0]) {
-		operator = find_operator(binding, event, operator_hash, now_ms);
+		operator = find_operator(binding, event, operator_hash, now_ms, &operator_slot);
 		if (config->tracker.bind_operators_to_source)
 			reason = check_operator(operator, event, sender, why, why_size);
 	}
 	if (reason == EVENT_OK && introduces && !operator)
 		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
 	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !(call && call->has_start))
-		reason = count_new_call(binding, config, event, owner, now_ms, why, why_size);
+		reason = count_new_call(binding, config, event, owner, now_ms, &call_slot, why,
+					why_size);
 	if (reason != EVENT_OK)
 		return reason;
 	if (calls)
-		bind_call(binding, event, call_hash, owner, now_ms);
+		bind_call(binding, event, call_hash, owner, now_ms, call_slot);
 	if (introduces)
-		bind_operator(binding, event, operator_hash, sender, now_ms);
+		bind_operator(binding, event, operator_hash, sender, now_ms, operator_slot);
 	return EVENT_OK;
 }
 

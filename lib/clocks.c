@@ -620,11 +620,53 @@ static void check_kept(struct clocks *clocks, const struct clocks_bounds *bounds
 		clocks->kept = full;
 }
 
+/*
+ * center_full's center of a single source (one feed; a journal's replay), found without a pass
+ * or keeping it: the source is held when fresh, unless it has a clock that the center has
+ * passed or that lags its own (a max_lag below 0), as center_full's one offer and lag check
+ * decide.
+ */
+static void center_one(const struct clocks *clocks, const struct clocks_bounds *bounds,
+		       struct clocks_center *out)
+{
+	const struct clocks_source *source = &clocks->sources[0];
+	bool host = bounds->now_ms != INT64_MIN;
+	int64_t stale_before = host ? bounds->now_ms - bounds->idle_ms : 0;
+	int64_t behind_before = behind_before_of(bounds);
+	int64_t ms = source->newest_ms;
+
+	out->any_held = FRESH(source) && (ms == INT64_MIN || (ms >= bounds->center_ms &&
+							       ms >= ms - bounds->max_lag_ms));
+	out->center_ms = out->any_held ? ms : INT64_MAX;
+	out->tie_name = out->any_held ? source->name : "";
+}
+
+/* center_one's center is center_full's (debug builds). */
+static void check_one(const struct clocks *clocks, const struct clocks_bounds *bounds,
+		      const struct clocks_center *out)
+{
+	struct clocks_kept full;
+
+	center_full(clocks, bounds, &full);
+	(void)INVARIANT_FAILS(out->any_held == (full.best != NONE) &&
+			      (!out->any_held || (out->center_ms == full.best_ms &&
+						  out->tie_name == clocks->sources[0].name)));
+}
+
 void clocks_center(struct clocks *clocks, const struct clocks_bounds *bounds,
 		   struct clocks_center *out)
 {
 	struct clocks_kept *kept = &clocks->kept;
 
+	if (clocks->count == 1) {
+		center_one(clocks, bounds, out);
+		if (CLOCKS_CHECK_CENTER)
+			check_one(clocks, bounds, out);
+		/* nothing kept: the next call with more sources makes a full pass */
+		kept->valid = false;
+		kept->n_changed = 0;
+		return;
+	}
 	/* A pass over a few sources costs less than the checks that keep the center. */
 	if (clocks->count < CLOCKS_KEEP_FROM || !center_kept(clocks, bounds))
 		center_full(clocks, bounds, kept);

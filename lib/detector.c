@@ -990,12 +990,17 @@ static struct baseline_key baseline_key_of(const struct detector *detector, cons
 	};
 }
 
-/* The baseline of a key if there is one (NULL: none yet). */
-static struct baseline_entry *existing_baseline_of(const struct detector *detector,
-						   struct baseline_key key)
+/* The hash a baseline's key is found by. */
+static uint64_t baseline_hash(struct baseline_key key)
 {
-	uint32_t i = table_probe(&detector->baselines, hash_string_pair(key.agency, key.source),
-				 baseline_matches, &key);
+	return hash_string_pair(key.agency, key.source);
+}
+
+/* The baseline of a key whose baseline_hash is hash if there is one (NULL: none yet). */
+static struct baseline_entry *existing_baseline_hashed(const struct detector *detector,
+						       struct baseline_key key, uint64_t hash)
+{
+	uint32_t i = table_probe(&detector->baselines, hash, baseline_matches, &key);
 
 	return table_used(&detector->baselines, i) ? table_slot(&detector->baselines, i) : NULL;
 }
@@ -1004,16 +1009,22 @@ static struct baseline_entry *existing_baseline_of(const struct detector *detect
 static struct baseline_entry *existing_baseline(const struct detector *detector,
 						const char *agency, const char *source)
 {
-	return existing_baseline_of(detector, baseline_key_of(detector, agency, source));
+	struct baseline_key key = baseline_key_of(detector, agency, source);
+
+	return existing_baseline_hashed(detector, key, baseline_hash(key));
 }
 
-/* The baseline of a key (created empty: the prior alone; NULL: no memory). */
-static struct baseline_entry *find_baseline_of(struct detector *detector, struct baseline_key key)
+/* The baseline of a key whose baseline_hash is hash (created empty: the prior alone; NULL: no
+ * memory); *found: it was there, and the table has not changed (NULL: not asked). */
+static struct baseline_entry *find_baseline_hashed(struct detector *detector,
+						   struct baseline_key key, uint64_t hash,
+						   bool *found)
 {
-	uint64_t hash = hash_string_pair(key.agency, key.source);
 	struct table *baselines = &detector->baselines;
 	uint32_t i = table_probe(baselines, hash, baseline_matches, &key);
 
+	if (found)
+		*found = table_used(baselines, i);
 	if (table_used(baselines, i))
 		return table_slot(baselines, i);
 	if (baselines->count >= baselines->max_count) {
@@ -1038,12 +1049,6 @@ static struct baseline_entry *find_baseline_of(struct detector *detector, struct
 	return entry;
 }
 
-/* The baseline an operator's calls from source are judged against. */
-static struct baseline_entry *find_baseline(struct detector *detector, const char *agency,
-					    const char *source)
-{
-	return find_baseline_of(detector, baseline_key_of(detector, agency, source));
-}
 
 /* The source name of the own baseline (for the source cap) of the connections without a hello,
  * whose shared key is "" already: no hello's source has control characters (daemon/acks.c). */
@@ -1348,18 +1353,14 @@ static double source_cap(const struct config_baseline *baseline,
 				     baseline->prior_ratio, baseline->source_cap_z);
 }
 
-/* The source's own baseline of the operator's agency for the source cap, advanced to the
- * call's end, found before the shared one (finding it may forget the stalest baselines);
- * NULL: none kept (source_cap_key) or no memory. */
+/* The source's own baseline of the operator's agency for the source cap (its key from
+ * source_cap_key, hash its baseline_hash), advanced to the call's end, found before the shared
+ * one (finding it may forget the stalest baselines); NULL: no memory. */
 static struct baseline_entry *own_source_baseline(struct detector *detector,
-						  const struct operator_state *state,
+						  struct baseline_key key, uint64_t hash,
 						  const struct completed_call *call)
 {
-	struct baseline_key key;
-
-	if (!source_cap_key(detector, state->agency, call->source, &key))
-		return NULL;
-	struct baseline_entry *own_source = find_baseline_of(detector, key);
+	struct baseline_entry *own_source = find_baseline_hashed(detector, key, hash, NULL);
 	if (own_source)
 		advance_baseline(detector, own_source, call->end_ms);
 	return own_source;
@@ -1519,17 +1520,27 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 			     const struct completed_call *call, bool premature)
 {
 	const struct config_baseline *baseline = &detector->config.detector.baseline;
+	/* the shared key and the source's own have the same agency: hashed once for both */
+	struct baseline_key shared_key = baseline_key_of(detector, state->agency, call->source);
 	struct baseline_key own_key;
-	bool capped = own_source_baseline(detector, state, call) != NULL;
-	struct baseline_entry *entry = find_baseline(detector, state->agency, call->source);
+	uint64_t agency_hash = hash_string(shared_key.agency);
+	bool keyed = source_cap_key(detector, state->agency, call->source, &own_key);
+	uint64_t own_hash = keyed ? hash_string_pair_after(agency_hash, own_key.source) : 0;
+	struct baseline_entry *own_found =
+		keyed ? own_source_baseline(detector, own_key, own_hash, call) : NULL;
+	bool shared_found;
+	struct baseline_entry *entry =
+		find_baseline_hashed(detector, shared_key,
+				     hash_string_pair_after(agency_hash, shared_key.source),
+				     &shared_found);
 	if (!entry)
 		/* no memory for the agency's baseline: the call teaches no sequential rule */
 		return;
-	/* finding the shared one may have moved or forgotten the source's */
+	/* creating the shared one may have moved or forgotten the source's */
 	struct baseline_entry *own_source =
-		capped && source_cap_key(detector, state->agency, call->source, &own_key)
-			? existing_baseline_of(detector, own_key)
-			: NULL;
+		!own_found     ? NULL
+		: shared_found ? own_found
+			       : existing_baseline_hashed(detector, own_key, own_hash);
 	struct baseline_entry *counted = own_source;
 	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
 			    baseline->half_life_seconds;

@@ -1650,20 +1650,13 @@ static int64_t limits_quiet_until(const struct engine *engine, int64_t quiet_ms)
 	return until;
 }
 
-/* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. Runs after every event: when no limit has anything
- * to do (limits_unchanged), only the rate limits' episodes are looked at. */
-static void engine_check_limits(struct engine *engine)
+/* engine_check_limits when some limit may have something to do: out of line, its frame (a
+ * notice's message) not set up for the events that leave every limit as it was. */
+__attribute__((noinline)) static void check_moved_limits(struct engine *engine)
 {
 	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
-
-	if (limits_unchanged(engine)) {
-		if (binding_open_episodes(engine->binding) > 0)
-			settle_rate_limits(engine); /* the only part left that may have work */
-		return;
-	}
 	const struct engine_stats *stats = engine_stats(engine);
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++) {
 		uint64_t evicted = limit_evicted(stats, i);
@@ -1682,6 +1675,17 @@ static void engine_check_limits(struct engine *engine)
 	note_limit_counters(engine);
 	engine->limits_quiet_until_ms = limits_quiet_until(engine, quiet_ms);
 	settle_rate_limits(engine);
+}
+
+/* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
+ * for resolve_after_seconds of event time. Runs after every event: when no limit has anything
+ * to do (limits_unchanged), only the rate limits' episodes are looked at. */
+static void engine_check_limits(struct engine *engine)
+{
+	if (!limits_unchanged(engine))
+		check_moved_limits(engine);
+	else if (binding_open_episodes(engine->binding) > 0)
+		settle_rate_limits(engine); /* the only part left that may have work */
 }
 
 static int no_alert(const char *alert_id, char *why, size_t why_size)

@@ -28,10 +28,11 @@ static inline uint64_t hash_bytes(uint64_t hash, const void *bytes, size_t len)
 	return hash;
 }
 
-/* Continue a hash over a separator byte and a second string: keys made of two strings. */
-static inline uint64_t hash_string_pair(const char *first, const char *second)
+/* hash_string_pair of a first string whose hash_string is first_hash: keys sharing their first
+ * string hash it once. */
+static inline uint64_t hash_string_pair_after(uint64_t first_hash, const char *second)
 {
-	uint64_t hash = hash_string(first);
+	uint64_t hash = first_hash;
 
 	hash ^= 0x1f;
 	hash *= UINT64_C(0x100000001b3);
@@ -40,6 +41,12 @@ static inline uint64_t hash_string_pair(const char *first, const char *second)
 		hash *= UINT64_C(0x100000001b3);
 	}
 	return hash;
+}
+
+/* Continue a hash over a separator byte and a second string: keys made of two strings. */
+static inline uint64_t hash_string_pair(const char *first, const char *second)
+{
+	return hash_string_pair_after(hash_string(first), second);
 }
 
 #endif

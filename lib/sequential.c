@@ -14,6 +14,8 @@
 #define LN2 0.69314718055994530942
 /* Below the floor by more than rounding can move a quotient (a few units in 1e-16). */
 #define SURGE_FLOOR_MARGIN (1.0 - 1e-9)
+/* expm1 of anything below this is -1.0 exactly (sequential_calls_per_hour). */
+#define EXPM1_MINUS_ONE_BELOW (-40.0)
 
 void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds)
 {
@@ -30,8 +32,8 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms, doubl
 	rate->at_ms = now_ms;
 }
 
-void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
-				  double half_life_seconds, struct sequential_decay_memo *memo)
+void sequential_rate_advance_memo_any(struct sequential_rate *rate, int64_t now_ms,
+				      double half_life_seconds, struct sequential_decay_memo *memo)
 {
 	if (now_ms <= rate->at_ms)
 		return;
@@ -56,17 +58,6 @@ void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
 	rate->premature = (rate->premature + rate->pending_premature) * factor;
 	rate->pending_calls = rate->pending_premature = 0.0;
 	rate->at_ms = now_ms;
-}
-
-void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms, int64_t now_ms,
-			      int64_t max_gap_ms)
-{
-	if (max_gap_ms <= 0 || rate->at_ms == INT64_MIN || now_ms - rate->at_ms <= max_gap_ms)
-		return;
-	int64_t skipped_ms = now_ms - rate->at_ms - max_gap_ms;
-
-	rate->at_ms += skipped_ms;
-	*first_ms += skipped_ms;
 }
 
 void sequential_rate_add(struct sequential_rate *rate, int64_t now_ms, double half_life_seconds,
@@ -158,8 +149,10 @@ double sequential_calls_per_hour(const struct sequential_rate *rate, double obse
 {
 	if (!(half_life_seconds > 0.0) || observed_seconds < half_life_seconds)
 		return -1.0;
-	double exposure =
-		half_life_seconds / LN2 * -expm1(-LN2 * observed_seconds / half_life_seconds);
+	double x = -LN2 * observed_seconds / half_life_seconds;
+	/* Below -56 ln2 (over 56 half-lives observed) expm1 is -1 exactly: e^x is under a quarter
+	 * of the ulp of 1 just below it, and glibc returns -1 there without computing. Skipped. */
+	double exposure = half_life_seconds / LN2 * -(x < EXPM1_MINUS_ONE_BELOW ? -1.0 : expm1(x));
 
 	return (rate->calls + rate->pending_calls) / exposure * 3600.0;
 }

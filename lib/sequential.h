@@ -45,8 +45,16 @@ void sequential_rate_advance(struct sequential_rate *rate, int64_t now_ms,
  * logged off between shifts) neither decays the calls nor counts as observed: rate->at_ms and
  * *first_ms, the clock's start, move on by it. Call before advancing to now_ms.
  */
-void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms, int64_t now_ms,
-			      int64_t max_gap_ms);
+static inline void sequential_rate_skip_gap(struct sequential_rate *rate, int64_t *first_ms,
+					    int64_t now_ms, int64_t max_gap_ms)
+{
+	if (max_gap_ms <= 0 || rate->at_ms == INT64_MIN || now_ms - rate->at_ms <= max_gap_ms)
+		return;
+	int64_t skipped_ms = now_ms - rate->at_ms - max_gap_ms;
+
+	rate->at_ms += skipped_ms;
+	*first_ms += skipped_ms;
+}
 
 /*
  * The decay factors of gaps below SEQUENTIAL_DECAY_MEMO_MS milliseconds at one half-life, kept
@@ -60,10 +68,32 @@ struct sequential_decay_memo {
 	double factor[SEQUENTIAL_DECAY_MEMO_MS]; /* by gap in ms; 0: not computed yet */
 };
 
+/** sequential_rate_advance_memo's every case (what it calls when the factor is not kept). */
+void sequential_rate_advance_memo_any(struct sequential_rate *rate, int64_t now_ms,
+				      double half_life_seconds, struct sequential_decay_memo *memo);
+
 /** sequential_rate_advance, taking the factor of a short gap from *memo (filled as it goes;
- * emptied when half_life_seconds is not the one it holds). */
-void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
-				  double half_life_seconds, struct sequential_decay_memo *memo);
+ * emptied when half_life_seconds is not the one it holds). Inline when the factor is kept: a
+ * baseline's four rates advance at every call, nearly always by a gap already seen. */
+static inline void sequential_rate_advance_memo(struct sequential_rate *rate, int64_t now_ms,
+						double half_life_seconds,
+						struct sequential_decay_memo *memo)
+{
+	if (now_ms <= rate->at_ms)
+		return;
+	double factor = rate->at_ms != INT64_MIN && now_ms - rate->at_ms < SEQUENTIAL_DECAY_MEMO_MS &&
+					memo->half_life_seconds == half_life_seconds
+				? memo->factor[now_ms - rate->at_ms]
+				: 0.0;
+	if (factor == 0.0) { /* not kept (or an underflow, computed again: the same 0) */
+		sequential_rate_advance_memo_any(rate, now_ms, half_life_seconds, memo);
+		return;
+	}
+	rate->calls = (rate->calls + rate->pending_calls) * factor;
+	rate->premature = (rate->premature + rate->pending_premature) * factor;
+	rate->pending_calls = rate->pending_premature = 0.0;
+	rate->at_ms = now_ms;
+}
 
 /** Add one call to a rate already advanced to the call's time (what sequential_rate_add does
  * after its advance, which then changes nothing). */

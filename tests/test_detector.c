@@ -1395,6 +1395,36 @@ static void add_call_of(struct fixture *f, const char *source, const char *opera
 	assert_int_equal(detector_add_call(f->detector, &call), DETECTOR_ADDED);
 }
 
+/* A call whose shared baseline is made after its source's own (the source's kept for
+ * source_depart_z) takes the source's up again: making the shared one may have grown the table
+ * (or evicted), moving the source's. Here the 33rd baseline, NOPD-15's shared one, doubles the
+ * table of 64 slots right after NOPD-15's own (by cad-1) was made: taken from the slots freed,
+ * the source's baseline was a use after free (ASan). */
+static void test_source_baseline_after_shared_one_grew(void **state)
+{
+	struct fixture *f = *state;
+	char agency[16];
+
+	assert_true(f->config.detector.baseline.source_depart_z > 0.0);
+	for (int i = 0; i < 16; i++) {
+		snprintf(agency, sizeof(agency), "NOPD-%d", i);
+		for (int source = 1; source <= (i == 0 ? 2 : 1); source++) {
+			/* NOPD-0: cad-1's, the shared and cad-2's; then two a call: 3 + 2 x 15 */
+			char call_id[32];
+			struct completed_call call = {
+				.call_id = call_id, .operator_id = "op-1", .agency = agency,
+				.position = "P3", .ani = "5045550101",
+				.start_ms = T0 + SECONDS(60 * (2 * i + source)),
+				.end_ms = T0 + SECONDS(60 * (2 * i + source) + 45),
+				.released_by = RELEASED_BY_CALLER,
+				.source = source == 1 ? "cad-1" : "cad-2"};
+			snprintf(call_id, sizeof(call_id), "c%d", ++f->call_number);
+			assert_int_equal(detector_add_call(f->detector, &call), DETECTOR_ADDED);
+		}
+	}
+	assert_int_equal(detector_stats(f->detector)->baselines_evicted, 0);
+}
+
 /* With detector.baseline.per_source, a source's call_offered lines count in its own baseline of
  * the agency: cad-1's arrivals once cad-1 has answered a NOPD call; acd's (a source that sends
  * arrivals only) in offered_unknown, making no baseline. Without per_source both count. */
@@ -2102,6 +2132,7 @@ int main(void)
 		TEST(test_sequential_storm_volume_gate),
 		TEST(test_sequential_baseline_per_source),
 		TEST(test_offered_per_source),
+		TEST(test_source_baseline_after_shared_one_grew),
 		TEST(test_sequential_storm_offered_gate),
 		TEST(test_sequential_hourly_raises),
 		TEST(test_sequential_max_calls_per_hour),

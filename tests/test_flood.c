@@ -814,6 +814,34 @@ static void test_open_calls_counted_to_the_owner(void **state)
 	finish(&f);
 }
 
+/* A call_start for a call whose time is up, let in by the sweep of its sender's forgotten calls,
+ * binds the call where a look-up finds it: "c30" has the home slot of "c1" in the calls' first
+ * 64 slots (FNV-1a low bits 25), so c30 sits in the slot after c1's until the sweep forgets c1
+ * and moves c30 into c1's slot. Bound in the slot probed before the sweep, c1's call_start was
+ * taken for c30's and c1 left unbound: another source's call_end for it got in. */
+static void test_call_bound_after_its_senders_sweep(void **state)
+{
+	struct config config = flood_config();
+	/* half a second after c1's time is up, half a second before c30's */
+	long long later = at(config.tracker.max_call_seconds / 60, 0) + 500;
+	struct fixture f;
+	(void)state;
+
+	assert_int_equal(config.tracker.max_call_seconds % 60, 0);
+	config.tracker.max_open_calls_per_source = 2;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-a", at(0, 0), START("c1", "a1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(0, 1), START("c30", "a2", "NOPD"), at(0, 1)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", later, START("c1", "a1", "NOPD"), later), EVENT_OK);
+	assert_int_equal(from(&f, "cad-b", later + 1000, END("c1", "caller"), later + 1000),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_end: call \"c1\" was opened by feed source "
+					   "cad-a (tracker.bind_calls_to_source)");
+	finish(&f);
+}
+
 /* An event_id is its sender's (audit F6): two sources numbering alike both get their events
  * in, while each source's own resend (and a connection without a hello resending after a
  * reconnect without one) is still a duplicate. Before, cad-b's call_start was dropped. */
@@ -1806,6 +1834,7 @@ int main(void)
 		cmocka_unit_test(test_open_calls_per_source),
 		cmocka_unit_test(test_open_calls_full_names_top_sender),
 		cmocka_unit_test(test_open_calls_counted_to_the_owner),
+		cmocka_unit_test(test_call_bound_after_its_senders_sweep),
 		cmocka_unit_test(test_event_ids_are_the_senders),
 		cmocka_unit_test(test_eviction_least_evidence_first),
 		cmocka_unit_test(test_full_of_alerts_refuses_new_operator),
