@@ -1489,7 +1489,8 @@ bool detector_source_back_in(struct detector *detector, const char *agency, cons
 	struct baseline_entry *own, *shared;
 
 	if (!source[0] || !source_cap_key(detector, agency, source, &own_key) ||
-	    !(own = existing_baseline_of(detector, own_key)) || !own->departed)
+	    !(own = existing_baseline_hashed(detector, own_key, baseline_hash(own_key))) ||
+	    !own->departed)
 		return false;
 	shared = existing_baseline(detector, agency, source);
 	if (!shared || shared->departed_sources == 0) { /* the shared one forgotten since */

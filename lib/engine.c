@@ -55,6 +55,11 @@ struct engine {
 	 * without a clock (clocks_resize forgot them at a reload) and settles the full system
 	 * alerts' room (sysalerts_settle_full); set by engine_reconfigure and a restore. */
 	bool settle_pending;
+	/* And the source_departs of sources without a clock: after a reload that forgot clocks
+	 * only. Live, a departure can be raised for a source whose clock is gone (its events
+	 * released from the reorder buffer after the clock was evicted); a restore (which applies
+	 * the configuration again) keeps it as the live run did. */
+	bool settle_departures;
 	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
@@ -1183,8 +1188,8 @@ static bool clock_known(const char *key, void *ctx)
 }
 
 /* After a reload or a restore (settle_pending): the notices of sources without a clock (a
- * reload's smaller feed.max_sources forgot it; source_departs too) resolved, and the full
- * room's alert settled (a reload's larger one grew the room). */
+ * reload's smaller feed.max_sources forgot it; source_departs too, after a reload) resolved,
+ * and the full room's alert settled (a reload's larger one grew the room). */
 static void settle_after_change(struct engine *engine)
 {
 	static const char *const systems[] = {"clock_ahead", "clock_behind", "sender_restarted",
@@ -1201,13 +1206,15 @@ static void settle_after_change(struct engine *engine)
 		if (!resolve_source_notice(engine, &gone, system, why, NULL))
 			break; /* a key longer than a clock's name: never one of them */
 	}
-	while ((key = sysalerts_find_unknown_source(engine->sysalerts, "source_departs",
+	while (engine->settle_departures &&
+	       (key = sysalerts_find_unknown_source(engine->sysalerts, "source_departs",
 						    clock_known, engine))) {
 		char name[CLOCKS_NAME_MAX + 1];
 		text_copy(name, key, sizeof(name)); /* the resolve frees it */
 		if (!end_departures(engine, name, why))
 			break; /* a source longer than a clock's name: never one of them */
 	}
+	engine->settle_departures = false;
 	sysalerts_settle_full(engine->sysalerts, reference_ms(engine));
 }
 
@@ -1413,6 +1420,8 @@ int64_t engine_watermark_ms(const struct engine *engine)
 
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
+	/* A smaller feed.max_sources forgets the clocks heard of least recently beyond it. */
+	bool forgets = clocks_count(engine->clocks) > config->feed.max_sources;
 	int rc;
 
 	if ((rc = dedupe_resize(engine->dedupe, config->tracker.max_dedupe_events)) < 0 ||
@@ -1429,6 +1438,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
 	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
 	engine->settle_pending = true; /* forgotten clocks' notices, a grown room: next line */
+	engine->settle_departures = engine->settle_departures || forgets;
 	return 0;
 }
 

@@ -1736,6 +1736,71 @@ static void test_reload_forgets_departed_source(void **state)
 			    "it; its calls of agency NOPD are back in the others' baseline\"}\n");
 }
 
+/* One line of source heard by the host at host_ms. */
+static void line_at(struct fixture *f, const char *source, int64_t host_ms, const char *format,
+		    int64_t ts_ms)
+{
+	char line[256];
+	struct engine_origin origin = {.source = source, .named = true, .received_ms = host_ms};
+
+	snprintf(line, sizeof(line), format, (long long)ts_ms);
+	engine_process_from(f->engine, &origin, line, strlen(line), &f->verdict);
+	assert_int_equal(f->verdict.reject, EVENT_OK);
+}
+
+/* After start_departed (feed.max_sources 2): cad-evil's cut call waits in the reorder buffer
+ * behind cad-east, cad-3's first line forgets cad-evil's clock (its alert resolves), then the
+ * call is released and completes: cad-evil departs again, without a clock. A restore (restore
+ * true) from a snapshot taken then keeps that alert as the live run does. */
+static void depart_without_clock(struct fixture *f, const struct config *config, bool restore)
+{
+	int64_t host = at(50, 0);
+
+	start_departed(f, config);
+	line_at(f, "cad-east", host, INCIDENT("E1"), at(49, 50));
+	line_at(f, "cad-evil", host + 100, START("ev-50", "fl-50", "NOPD"), at(50, 0));
+	line_at(f, "cad-evil", host + 200, END("ev-50", "operator"), at(50, 5));
+	line_at(f, "cad-east", host + 300, INCIDENT("E2"), at(49, 51));
+	line_at(f, "cad-3", host + 400, INCIDENT("X3"), at(49, 52));
+	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 1);
+	line_at(f, "cad-east", at(55, 0) + 500, INCIDENT("E4"), at(55, 0));
+	line_at(f, "cad-3", at(55, 0) + 600, INCIDENT("X5"), at(55, 0));
+	if (restore)
+		restore_from_snapshot(f, config);
+	line_at(f, "cad-east", at(55, 0) + 700, INCIDENT("E6"), at(55, 1));
+}
+
+/* The departure raised after cad-evil's clock was forgotten stays open after a restore as it
+ * does live (before: the restore's settling resolved it and put cad-evil back in NOPD's
+ * baseline, so every call-taker was judged differently from the live run). */
+static void test_departure_without_clock_survives_restore(void **state)
+{
+	struct config config;
+	struct fixture live, restored;
+	char live_alerts[4096], restored_alerts[4096];
+	(void)state;
+
+	config_set_defaults(&config);
+	config.feed.max_sources = 2;
+	depart_without_clock(&live, &config, false);
+	depart_without_clock(&restored, &config, true);
+	alerts_with(&live, "\"system\":\"source_departs\"", live_alerts, sizeof(live_alerts));
+	alerts_with(&restored, "\"system\":\"source_departs\"", restored_alerts,
+		    sizeof(restored_alerts));
+	finish(&live);
+	finish(&restored);
+	assert_string_equal(restored_alerts, live_alerts);
+	const char *third = strchr(strchr(live_alerts, '\n') + 1, '\n') + 1;
+	assert_string_equal(
+		third,
+		"{\"alert\":\"firing\",\"alert_id\":\"6494a06fafebaf42\","
+		"\"ts\":\"2026-11-29T08:50:05.000Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
+		"sources': 100.0% premature of 13 calls against 0.0% of 17 (z 5.5); out of their "
+		"baseline, its call-takers judged by its own calls\"}\n");
+}
+
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
  * alerts and verdicts, byte for byte. */
 #define LONG_ID	    "C-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
@@ -1844,6 +1909,7 @@ int main(void)
 		cmocka_unit_test(test_rogue_alone_on_his_source_stays_in),
 		cmocka_unit_test(test_forgotten_source_resolves_departure),
 		cmocka_unit_test(test_reload_forgets_departed_source),
+		cmocka_unit_test(test_departure_without_clock_survives_restore),
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
