@@ -32,7 +32,7 @@ struct event_parser {
 	char state[16];
 	/* call_id, event_id, operator, agency, position, ani, incident_id, to */
 	char ids[8][EVENT_ID_MAX + 1];
-	struct timestamp_cache ts_cache; /* the last "ts" minute read */
+	struct timestamp_cache ts_cache; /* the "ts" minutes read, one for each minute of the hour */
 };
 
 /* What one parse is working on: the fields, the event being filled and where to explain. */
