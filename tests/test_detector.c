@@ -567,6 +567,42 @@ static void test_operator_limit_evicts_idlest(void **state)
 	assert_int_equal(detector_stats(f->detector)->operators_evicted, 1);
 }
 
+/* detector_added_operator names each call's operator by (index, generation): the same pair for
+ * the same operator, another for another, and a new one for an operator evicted and seen again,
+ * in a slot another held in between. */
+static void test_added_operator_pairs(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t index, generation;
+
+	f->config.tracker.max_operators = 2;
+	reconfigure(f);
+	assert_int_equal(add_call(f, "a", T0, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	detector_added_operator(f->detector, &index, &generation);
+	assert_int_equal(index, 0);
+	assert_int_equal(generation, 1);
+	assert_int_equal(add_call(f, "b", T0 + 1, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	detector_added_operator(f->detector, &index, &generation);
+	assert_int_equal(index, 1);
+	assert_int_equal(generation, 2);
+	assert_int_equal(add_call(f, "a", T0 + 2, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	detector_added_operator(f->detector, &index, &generation);
+	assert_int_equal(index, 0);
+	assert_int_equal(generation, 1);
+	/* "b" is now the idlest: "c" takes its slot */
+	assert_int_equal(add_call(f, "c", T0 + 3, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	detector_added_operator(f->detector, &index, &generation);
+	assert_int_equal(index, 1);
+	assert_int_equal(generation, 3);
+	/* "b" again evicts "c" (one call to "a"'s two) and gets the slot it held, and its own
+	 * before, under a new generation */
+	assert_int_equal(add_call(f, "b", T0 + 4, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
+	detector_added_operator(f->detector, &index, &generation);
+	assert_int_equal(index, 1);
+	assert_int_equal(generation, 4);
+	assert_int_equal(detector_stats(f->detector)->operators_evicted, 2);
+}
+
 /* Where detector_save put the free-index stack [3, 2] of four operator slots: its count (u32
  * 2) and entries, after the clock, tick, seq, serial, generation and the counters by name. */
 static size_t saved_free_indexes_offset(const struct codec_writer *saved)
@@ -2086,6 +2122,7 @@ int main(void)
 		TEST(test_same_operator_in_two_agencies),
 		TEST(test_late_call_is_placed_in_order),
 		TEST(test_operator_limit_evicts_idlest),
+		TEST(test_added_operator_pairs),
 		TEST(test_load_refuses_bad_free_indexes),
 		TEST(test_redial_after_operators_shrink_marks_nothing),
 		TEST(test_window_call_limit_evicts_oldest),

@@ -32,6 +32,13 @@ struct operator_slot {
 	uint32_t index; /* in backtest->operators, plus 1; 0: empty */
 };
 
+/* An operator by the detector's pair for it (detector_added_operator): a completed call's
+ * operator found without hashing or comparing its names. */
+struct operator_ref {
+	uint32_t generation;
+	uint32_t index; /* in backtest->operators, plus 1; 0: none */
+};
+
 /* The operators' names, packed one after another in blocks that never move. */
 struct name_block {
 	struct name_block *next;
@@ -62,6 +69,8 @@ struct backtest {
 	uint32_t operator_slot_mask;
 	struct name_block *names;        /* the newest block first */
 	const char *last_agency;         /* the newest operator's: the next often shares it */
+	struct operator_ref *refs;       /* by the detector's operator index */
+	size_t ref_count;
 
 	struct backtest_alert *alerts;   /* with history only */
 	size_t alert_count;
@@ -226,11 +235,49 @@ static void keep_call(struct backtest *backtest, struct backtest_operator *op,
 		.start_ms = call->start_ms, .end_ms = call->end_ms, .premature = premature};
 }
 
+/* Room for the detector's operator index i in backtest->refs (new entries: none). */
+static bool reserve_ref(struct backtest *backtest, uint32_t i)
+{
+	size_t count = backtest->ref_count ? backtest->ref_count : INITIAL_OPERATOR_SLOTS;
+
+	while (count <= i)
+		count *= 2;
+	if (count == backtest->ref_count)
+		return true;
+	struct operator_ref *refs = realloc(backtest->refs, count * sizeof(*refs));
+	if (!refs)
+		return false;
+	memset(refs + backtest->ref_count, 0, (count - backtest->ref_count) * sizeof(*refs));
+	backtest->refs = refs;
+	backtest->ref_count = count;
+	return true;
+}
+
+/* The record of a completed call's operator: by the detector's pair for it, else by its names
+ * (then remembered under the pair); NULL on allocation failure. */
+static struct backtest_operator *operator_of_call(struct backtest *backtest,
+						  const struct completed_call *call)
+{
+	uint32_t i = call->operator_index;
+	struct backtest_operator *op;
+
+	if (i < backtest->ref_count && backtest->refs[i].index &&
+	    backtest->refs[i].generation == call->operator_generation)
+		return &backtest->operators[backtest->refs[i].index - 1];
+	op = find_operator(backtest, call->agency, call->operator_id);
+	if (!op || !reserve_ref(backtest, i))
+		return NULL;
+	backtest->refs[i] = (struct operator_ref){
+		.generation = call->operator_generation,
+		.index = (uint32_t)(op - backtest->operators) + 1};
+	return op;
+}
+
 /* The engine's call observer: every completed call the detector accepted. */
 static void observe_call(const struct completed_call *call, bool premature, void *ctx)
 {
 	struct backtest *backtest = ctx;
-	struct backtest_operator *op = find_operator(backtest, call->agency, call->operator_id);
+	struct backtest_operator *op = operator_of_call(backtest, call);
 
 	if (!op) {
 		backtest->out_of_memory = true;
@@ -520,6 +567,7 @@ void backtest_free(struct backtest *backtest)
 	free(backtest->operators);
 	free_names(backtest);
 	free(backtest->operator_slots);
+	free(backtest->refs);
 	for (size_t i = 0; i < backtest->alert_count; i++)
 		free(backtest->alerts[i].json);
 	free(backtest->alerts);
