@@ -8,10 +8,13 @@
 #include <stdint.h>
 
 /*
- * Reads newline-delimited lines from a file descriptor in large chunks (LINE_READER_CHUNK_BYTES
- * per read(2), memchr for "\n") and hands each line to a callback, without copying it unless it
- * spans two chunks. Lines follow the feed's rules (docs/protocol.md) exactly as cadmond applies
- * them: the "\n" and one "\r" before it are cut; a line still longer than max_line_bytes is
+ * Reads newline-delimited lines from a file descriptor, a regular file through a mapping of
+ * it (then read(2) for what it gained meanwhile), anything else in large chunks
+ * (LINE_READER_CHUNK_BYTES per read(2)), memchr for "\n", and hands each line to a callback,
+ * without copying it unless it spans two chunks. A file cut shorter by another process while
+ * it is read kills the reader with SIGBUS (the mapping's pages past the new end). Lines follow
+ * the feed's rules (docs/protocol.md) exactly as cadmond applies them: the "\n" and one "\r"
+ * before it are cut; a line still longer than max_line_bytes is
  * not handed over but reported as too long, and everything up to the next "\n" is skipped.
  * A last line without "\n" is handed over too (a file's last line, unlike a connection's,
  * is complete) and counted in `unterminated`.
