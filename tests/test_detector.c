@@ -570,36 +570,33 @@ static void test_operator_limit_evicts_idlest(void **state)
 /* detector_added_operator names each call's operator by (index, generation): the same pair for
  * the same operator, another for another, and a new one for an operator evicted and seen again,
  * in a slot another held in between. */
+/* A call of operator_id added, and the pair detector_added_operator gives for it. */
+static void assert_added(struct fixture *f, const char *operator_id, int64_t start_ms,
+			 uint32_t index, uint32_t generation)
+{
+	uint32_t got_index, got_generation;
+
+	assert_int_equal(add_call(f, operator_id, start_ms, SECONDS(2), RELEASED_BY_CALLER),
+			 DETECTOR_ADDED);
+	detector_added_operator(f->detector, &got_index, &got_generation);
+	assert_int_equal(got_index, index);
+	assert_int_equal(got_generation, generation);
+}
+
 static void test_added_operator_pairs(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t index, generation;
 
 	f->config.tracker.max_operators = 2;
 	reconfigure(f);
-	assert_int_equal(add_call(f, "a", T0, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	detector_added_operator(f->detector, &index, &generation);
-	assert_int_equal(index, 0);
-	assert_int_equal(generation, 1);
-	assert_int_equal(add_call(f, "b", T0 + 1, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	detector_added_operator(f->detector, &index, &generation);
-	assert_int_equal(index, 1);
-	assert_int_equal(generation, 2);
-	assert_int_equal(add_call(f, "a", T0 + 2, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	detector_added_operator(f->detector, &index, &generation);
-	assert_int_equal(index, 0);
-	assert_int_equal(generation, 1);
+	assert_added(f, "a", T0, 0, 1);
+	assert_added(f, "b", T0 + 1, 1, 2);
+	assert_added(f, "a", T0 + 2, 0, 1);
 	/* "b" is now the idlest: "c" takes its slot */
-	assert_int_equal(add_call(f, "c", T0 + 3, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	detector_added_operator(f->detector, &index, &generation);
-	assert_int_equal(index, 1);
-	assert_int_equal(generation, 3);
+	assert_added(f, "c", T0 + 3, 1, 3);
 	/* "b" again evicts "c" (one call to "a"'s two) and gets the slot it held, and its own
 	 * before, under a new generation */
-	assert_int_equal(add_call(f, "b", T0 + 4, SECONDS(2), RELEASED_BY_CALLER), DETECTOR_ADDED);
-	detector_added_operator(f->detector, &index, &generation);
-	assert_int_equal(index, 1);
-	assert_int_equal(generation, 4);
+	assert_added(f, "b", T0 + 4, 1, 4);
 	assert_int_equal(detector_stats(f->detector)->operators_evicted, 2);
 }
 
