@@ -53,6 +53,7 @@ struct backtest {
 	struct engine *engine;
 	struct event_parser *parser;     /* like the engine's, reading each line's "source" too */
 	struct engine_parsed parsed;     /* the line being read */
+	struct engine_origin origin;     /* of every line: no host time; its source */
 	struct line_reader *reader;
 	const char *input_name;          /* of the input being read, for reject reports */
 	struct mapping *mapping;         /* records of another shape; NULL: feed lines */
@@ -408,12 +409,11 @@ static void process_line(struct backtest *backtest, const char *line, size_t len
 			 struct engine_verdict *verdict)
 {
 	struct engine_parsed *parsed = &backtest->parsed;
-	struct engine_origin origin = {.source = "", .received_ms = ENGINE_NO_TIME};
 
 	engine_parse(backtest->parser, line, len, parsed);
-	if (!parsed->blank) /* the parser did not read a blank line */
-		origin.source = line_source(backtest->parser, line, len);
-	engine_apply(backtest->engine, &origin, parsed, verdict);
+	/* the parser did not read a blank line */
+	backtest->origin.source = parsed->blank ? "" : line_source(backtest->parser, line, len);
+	engine_apply(backtest->engine, &backtest->origin, parsed, verdict);
 }
 
 /* A line a mapping made: through the engine, the record's first rejection kept. */
@@ -541,6 +541,7 @@ struct backtest *backtest_new(const struct config *config, unsigned keep,
 	backtest->input.last_ms = INT64_MIN;
 	register_known_kinds(backtest);
 	backtest->engine = engine_new(config, observe_alert, backtest);
+	backtest->origin = (struct engine_origin){.source = "", .received_ms = ENGINE_NO_TIME};
 	backtest->parser = event_parser_new_reading_source();
 	backtest->reader = line_reader_new(config->feed.max_line_bytes);
 	if (!backtest->engine || !backtest->parser || !backtest->reader ||
