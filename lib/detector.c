@@ -337,6 +337,8 @@ struct detector {
 	uint64_t next_serial;
 	struct table operators;
 	struct registry registry;          /* the operators' states by index, max_operators */
+	uint32_t added_index;              /* the operator of the last call detector_add_call */
+	uint32_t added_generation;         /* took: detector_added_operator */
 	struct operator_state **open_episodes; /* operators with an open alert */
 	uint32_t open_count;
 	struct due_entry *due; /* min-heap of the open alerts by the clock their tick is due */
@@ -2415,6 +2417,8 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
 	if (!state)
 		return DETECTOR_NO_MEMORY;
+	detector->added_index = state->index;
+	detector->added_generation = state->generation;
 	catch_up(detector, state);
 	state->lag_ms =
 		call->late && call->end_ms < detector->now_ms ? detector->now_ms - call->end_ms : 0;
@@ -2442,6 +2446,13 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 	schedule(detector, state);
 	run_ticks(detector);
 	return DETECTOR_ADDED;
+}
+
+void detector_added_operator(const struct detector *detector, uint32_t *index,
+			     uint32_t *generation)
+{
+	*index = detector->added_index;
+	*generation = detector->added_generation;
 }
 
 void detector_prefetch_call(const struct detector *detector, const char *agency,

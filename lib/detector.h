@@ -160,6 +160,16 @@ enum detector_result detector_add_call(struct detector *detector,
 				       const struct completed_call *call);
 
 /**
+ * The operator of the call detector_add_call last took (DETECTOR_ADDED), as (index,
+ * generation): its slot in the detector's operators and that slot's claim, a pair that names
+ * this operator (agency, operator_id) alone while it is kept, and no later one after it is
+ * forgotten (the generations count every claim). For a caller keeping its own record per
+ * operator: a look-up by the pair instead of hashing and comparing the names.
+ */
+void detector_added_operator(const struct detector *detector, uint32_t *index,
+			     uint32_t *generation);
+
+/**
  * An operator_state event: the operator's state and its event time, kept with the operator
  * (made if new, under tracker.max_operators like a call's). A state older than the one kept is
  * ignored. It changes no detection: a logged-off operator's calls count as any other's.

@@ -283,8 +283,11 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	completed.late = late;
 	completed.source = sender;
 	bool premature = detector_is_premature(engine->detector, &completed);
-	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call)
+	if (detector_add_call(engine->detector, &completed) == DETECTOR_ADDED && engine->on_call) {
+		detector_added_operator(engine->detector, &completed.operator_index,
+					&completed.operator_generation);
 		engine->on_call(&completed, premature, engine->call_ctx);
+	}
 	/* A caller who rang again and had something to say: the earlier hangup cut off a real
 	 * call. A redial that is itself premature (a pocket dial again), or with
 	 * detector.callback_min_talk_seconds one too short to be a real call, marks nothing. */

@@ -16,15 +16,19 @@
 /* The members of an event line the parser reads; everything else is validated and skipped. */
 enum event_key {
 	KEY_TYPE, KEY_CALL_ID, KEY_TS, KEY_EVENT_ID, KEY_SEQ, KEY_OPERATOR, KEY_AGENCY,
-	KEY_POSITION, KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_STATE, KEY_COUNT
+	KEY_POSITION, KEY_ANI, KEY_RELEASED_BY, KEY_INCIDENT_ID, KEY_TO, KEY_STATE, KEY_COUNT,
+	/* read only by a parser of event_parser_new_reading_source, after the others */
+	KEY_SOURCE = KEY_COUNT
 };
 
 /* Longest "ts" string read; a longer one is malformed anyway. */
 #define TS_TEXT_MAX 63
 
 struct event_parser {
-	struct json_field fields[KEY_COUNT];
+	struct json_field fields[KEY_COUNT + 1];
+	size_t field_count;           /* KEY_COUNT, or with KEY_SOURCE KEY_COUNT + 1 */
 	struct json_scan_index index; /* of fields, by key */
+	bool object;                  /* the last line scanned was a JSON object */
 	char type[32];
 	char ts[TS_TEXT_MAX + 1];
 	char seq[8];
@@ -33,6 +37,7 @@ struct event_parser {
 	/* call_id, event_id, operator, agency, position, ani, incident_id, to */
 	char ids[8][EVENT_ID_MAX + 1];
 	struct timestamp_cache ts_cache; /* the "ts" minutes read, one for each minute of the hour */
+	char source[EVENT_SOURCE_MAX + 1];
 };
 
 /* What one parse is working on: the fields, the event being filled and where to explain. */
@@ -181,7 +186,7 @@ static void bind_field(struct json_field *field, const char *key, char *buffer, 
 	*field = (struct json_field){.key = key, .buffer = buffer, .capacity = capacity};
 }
 
-struct event_parser *event_parser_new(void)
+static struct event_parser *new_parser(bool reading_source)
 {
 	static const char *const id_keys[8] = {"call_id", "event_id", "operator", "agency",
 					       "position", "ani", "incident_id", "to"};
@@ -201,8 +206,32 @@ struct event_parser *event_parser_new(void)
 	for (size_t i = 0; i < 8; i++)
 		bind_field(&parser->fields[id_slots[i]], id_keys[i], parser->ids[i],
 			   sizeof(parser->ids[i]));
-	json_scan_index_build(&parser->index, parser->fields, KEY_COUNT); /* 13 fit */
+	parser->field_count = KEY_COUNT;
+	if (reading_source)
+		bind_field(&parser->fields[parser->field_count++], "source", parser->source,
+			   sizeof(parser->source));
+	json_scan_index_build(&parser->index, parser->fields, parser->field_count); /* 14 fit */
 	return parser;
+}
+
+struct event_parser *event_parser_new(void)
+{
+	return new_parser(false);
+}
+
+struct event_parser *event_parser_new_reading_source(void)
+{
+	return new_parser(true);
+}
+
+const char *event_parser_source(const struct event_parser *parser)
+{
+	const struct json_field *field = &parser->fields[KEY_SOURCE];
+
+	if (parser->field_count <= KEY_SOURCE || !parser->object || field->kind != JSON_STRING ||
+	    field->truncated || field->has_nul)
+		return NULL;
+	return field->buffer;
 }
 
 void event_parser_free(struct event_parser *parser)
@@ -446,8 +475,9 @@ static enum event_reject scan_line(struct event_parser *parser, struct parse *pa
 	/* Valid JSON holds no NUL byte (not even in a string), so the line is searched for one
 	 * only when the scanner refused it; the NUL is still the reason given. */
 	enum json_scan_result scanned =
-		json_scan_object_indexed(line, len, parser->fields, KEY_COUNT, &parser->index,
-					 &message, &offset);
+		json_scan_object_indexed(line, len, parser->fields, parser->field_count,
+					 &parser->index, &message, &offset);
+	parser->object = scanned == JSON_SCAN_OBJECT;
 	if ((scanned == JSON_SCAN_SYNTAX || scanned == JSON_SCAN_UTF8) && memchr(line, '\0', len))
 		return reject(parse, EVENT_REJECT_INVALID_JSON, "invalid JSON: NUL byte in line");
 	switch (scanned) {

@@ -86,10 +86,26 @@ struct event {
 
 struct event_parser;
 
+/* The longest "source" member event_parser_source() hands back (a clock's name, clocks.h). */
+#define EVENT_SOURCE_MAX (EVENT_ID_MAX + 1)
+
 /** Create a parser: its json_scan field table and the buffers fields are decoded into (no
  * json-c; a line is read in place, without allocating). NULL on allocation failure. */
 struct event_parser *event_parser_new(void);
 void event_parser_free(struct event_parser *parser);
+
+/** event_parser_new, and the parser also reads each line's "source" member (a recording
+ * mixing several CADs may name each line's: cadmon-backtest) for event_parser_source(). */
+struct event_parser *event_parser_new_reading_source(void);
+
+/**
+ * After event_parser_parse (any result) with a parser of event_parser_new_reading_source:
+ * the line's "source" when the line is a JSON object whose "source" member (the last one, if
+ * repeated; its key possibly written with escapes) is a string of at most EVENT_SOURCE_MAX
+ * bytes without "\u0000"; else NULL (also for a parser of event_parser_new). Valid until the
+ * next parse.
+ */
+const char *event_parser_source(const struct event_parser *parser);
 
 /**
  * Parse one feed line (without its "\n"; a trailing "\r" is ignored) into *out.

@@ -34,6 +34,10 @@ struct completed_call {
 	/* set by the engine: the feed source whose event completed it (its clock's key: a
 	 * hello's source, a connection's key; NULL or "" for the unnamed stream) */
 	const char *source;
+	/* set by the engine for its call observer (engine_set_call_observer), 0 otherwise: the
+	 * detector's pair for the call's operator (detector_added_operator) */
+	uint32_t operator_index;
+	uint32_t operator_generation;
 };
 
 enum tracker_result {

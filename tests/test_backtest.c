@@ -918,6 +918,20 @@ static void test_sources_and_the_future_guard(void **state)
 	tool_run_free(&run);
 }
 
+/* The tool run on lines (written to name) prints expected in its sources section. */
+static void assert_sources(const char *name, const char *lines, const char *expected)
+{
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {"-c", fixture.config, input, NULL};
+	struct tool_run run;
+
+	write_input(input, name, lines);
+	run_tool(args, &run);
+	assert_int_equal(run.exit_status, 0);
+	assert_non_null(strstr(run.out, expected));
+	tool_run_free(&run);
+}
+
 /* "source" found as a key wherever it stands in the line, after values holding its letters
  * ("unknown", "u"), and not taken from a value ("usource", "sources"). */
 static void test_source_key_anywhere(void **state)
@@ -931,21 +945,37 @@ static void test_source_key_anywhere(void **state)
 		"\"released_by\":\"unknown\",\"source\":\"cad-2\"}\n"
 		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
 		"\"ani\":\"u\",\"source\":\"cad-2\"}\n";
-	char input[PATH_MAX_BYTES];
-	const char *const args[] = {"-c", fixture.config, input, NULL};
-	struct tool_run run;
 
 	(void)state;
-	write_input(input, "source-key.ndjson", lines);
-	run_tool(args, &run);
-	assert_int_equal(run.exit_status, 0);
-	assert_non_null(strstr(
-		run.out,
-		"sources\n"
-		"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 30 s behind\n"
-		"  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
-		"  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n"));
-	tool_run_free(&run);
+	assert_sources("source-key.ndjson", lines,
+		       "sources\n"
+		       "  cad-1                  1 events, 0 late, 0 future, 0 too_late, 30 s behind\n"
+		       "  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
+		       "  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n");
+}
+
+/* Only a "source" key written as such names a line's CAD: one written with escapes does not,
+ * nor a name longer than a clock's (65 bytes), nor a blank line after a named one. */
+static void test_source_escaped_or_too_long(void **state)
+{
+	static const char lines[] =
+		"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\","
+		"\"\\u0073ource\":\"cad-1\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"b\",\"ts\":\"2026-11-29T09:00:10Z\","
+		"\"source\":\"cad-2\"}\n"
+		"   \n"
+		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\","
+		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
+		"\"source\":\"sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n";
+
+	(void)state;
+	assert_sources("source-escaped.ndjson", lines,
+		       "sources\n"
+		       "  (unnamed)              2 events, 0 late, 0 future, 0 too_late, 10 s behind\n"
+		       "  cad-2                  1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
+		       "  sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss 1 "
+		       "events, 0 late, 0 future, 0 too_late, 0 s behind\n");
 }
 
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
@@ -1394,6 +1424,7 @@ int main(void)
 		cmocka_unit_test(test_unterminated_last_line_is_read),
 		cmocka_unit_test(test_sources_and_the_future_guard),
 		cmocka_unit_test(test_source_key_anywhere),
+		cmocka_unit_test(test_source_escaped_or_too_long),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),
 		cmocka_unit_test(test_unreadable_config_exits_1),

@@ -567,6 +567,39 @@ static void test_operator_limit_evicts_idlest(void **state)
 	assert_int_equal(detector_stats(f->detector)->operators_evicted, 1);
 }
 
+/* detector_added_operator names each call's operator by (index, generation): the same pair for
+ * the same operator, another for another, and a new one for an operator evicted and seen again,
+ * in a slot another held in between. */
+/* A call of operator_id added, and the pair detector_added_operator gives for it. */
+static void assert_added(struct fixture *f, const char *operator_id, int64_t start_ms,
+			 uint32_t index, uint32_t generation)
+{
+	uint32_t got_index, got_generation;
+
+	assert_int_equal(add_call(f, operator_id, start_ms, SECONDS(2), RELEASED_BY_CALLER),
+			 DETECTOR_ADDED);
+	detector_added_operator(f->detector, &got_index, &got_generation);
+	assert_int_equal(got_index, index);
+	assert_int_equal(got_generation, generation);
+}
+
+static void test_added_operator_pairs(void **state)
+{
+	struct fixture *f = *state;
+
+	f->config.tracker.max_operators = 2;
+	reconfigure(f);
+	assert_added(f, "a", T0, 0, 1);
+	assert_added(f, "b", T0 + 1, 1, 2);
+	assert_added(f, "a", T0 + 2, 0, 1);
+	/* "b" is now the idlest: "c" takes its slot */
+	assert_added(f, "c", T0 + 3, 1, 3);
+	/* "b" again evicts "c" (one call to "a"'s two) and gets the slot it held, and its own
+	 * before, under a new generation */
+	assert_added(f, "b", T0 + 4, 1, 4);
+	assert_int_equal(detector_stats(f->detector)->operators_evicted, 2);
+}
+
 /* Where detector_save put the free-index stack [3, 2] of four operator slots: its count (u32
  * 2) and entries, after the clock, tick, seq, serial, generation and the counters by name. */
 static size_t saved_free_indexes_offset(const struct codec_writer *saved)
@@ -2116,6 +2149,7 @@ int main(void)
 		TEST(test_same_operator_in_two_agencies),
 		TEST(test_late_call_is_placed_in_order),
 		TEST(test_operator_limit_evicts_idlest),
+		TEST(test_added_operator_pairs),
 		TEST(test_load_refuses_bad_free_indexes),
 		TEST(test_redial_after_operators_shrink_marks_nothing),
 		TEST(test_window_call_limit_evicts_oldest),

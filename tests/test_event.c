@@ -530,10 +530,71 @@ static void test_names(void **state)
 	assert_int_equal(event_released_by_from_name("nobody"), 0);
 }
 
+/* A parser of event_parser_new_reading_source reads "source" with the other members: a string
+ * of at most EVENT_SOURCE_MAX bytes without NUL, the last of repeated keys, an escaped key; no
+ * source for any other line (nor for a parser of event_parser_new), whatever came before. */
+static void test_source_member(void **state)
+{
+	struct fixture *fixture = *state;
+	struct event_parser *parser = event_parser_new_reading_source();
+	char line[256], name[EVENT_SOURCE_MAX + 2];
+	struct {
+		const char *line;
+		enum event_reject reason;
+		const char *source; /* NULL: none */
+	} cases[] = {
+		{"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\","
+		 "\"source\":\"cad-1\"}", EVENT_OK, "cad-1"},
+		{"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\"}",
+		 EVENT_OK, NULL},
+		{"{\"source\":\"cad-1\",\"source\":\"cad-\\u0032\"}", EVENT_REJECT_MISSING_FIELD,
+		 "cad-2"},
+		{"{\"\\u0073ource\":\"cad-3\"}", EVENT_REJECT_MISSING_FIELD, "cad-3"},
+		{"{\"source\":\"\"}", EVENT_REJECT_MISSING_FIELD, ""},
+		{"{\"source\":7}", EVENT_REJECT_MISSING_FIELD, NULL},
+		{"{\"source\":null}", EVENT_REJECT_MISSING_FIELD, NULL},
+		{"{\"source\":\"a\\u0000b\"}", EVENT_REJECT_MISSING_FIELD, NULL},
+		{"{\"source\":\"cad-1\",", EVENT_REJECT_INVALID_JSON, NULL},
+		{"{\"source\":\"cad-1\"} x", EVENT_REJECT_INVALID_JSON, NULL},
+		{"{\"note\":{\"source\":\"cad-1\"}}", EVENT_REJECT_MISSING_FIELD, NULL},
+		{"{\"note\":\"\\\"source\\\":\\\"cad-1\\\"\"}", EVENT_REJECT_MISSING_FIELD, NULL},
+	};
+
+	assert_non_null(parser);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(event_parser_parse(parser, cases[i].line, strlen(cases[i].line),
+						    &fixture->event, fixture->why,
+						    sizeof(fixture->why)),
+				 cases[i].reason);
+		if (cases[i].source)
+			assert_string_equal(event_parser_source(parser), cases[i].source);
+		else
+			assert_null(event_parser_source(parser));
+	}
+	/* EVENT_SOURCE_MAX bytes are a source, one more is none */
+	memset(name, 'n', sizeof(name));
+	name[EVENT_SOURCE_MAX] = '\0';
+	snprintf(line, sizeof(line), "{\"source\":\"%s\"}", name);
+	event_parser_parse(parser, line, strlen(line), &fixture->event, fixture->why,
+			   sizeof(fixture->why));
+	assert_string_equal(event_parser_source(parser), name);
+	name[EVENT_SOURCE_MAX] = 'n';
+	name[EVENT_SOURCE_MAX + 1] = '\0';
+	snprintf(line, sizeof(line), "{\"source\":\"%s\"}", name);
+	event_parser_parse(parser, line, strlen(line), &fixture->event, fixture->why,
+			   sizeof(fixture->why));
+	assert_null(event_parser_source(parser));
+	/* a parser of event_parser_new reads no source */
+	assert_int_equal(parse(fixture, cases[0].line), EVENT_OK);
+	assert_null(event_parser_source(fixture->parser));
+	event_parser_free(parser);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_start_all_fields),
+		cmocka_unit_test(test_source_member),
 		cmocka_unit_test(test_call_start_minimal),
 		cmocka_unit_test(test_call_end),
 		cmocka_unit_test(test_incident_and_transfer),

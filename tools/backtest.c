@@ -10,7 +10,6 @@
 
 #include "array.h"
 #include "hash.h"
-#include "json_scan.h"
 #include "line_reader.h"
 #include "text.h"
 
@@ -33,6 +32,13 @@ struct operator_slot {
 	uint32_t index; /* in backtest->operators, plus 1; 0: empty */
 };
 
+/* An operator by the detector's pair for it (detector_added_operator): a completed call's
+ * operator found without hashing or comparing its names. */
+struct operator_ref {
+	uint32_t generation;
+	uint32_t index; /* in backtest->operators, plus 1; 0: none */
+};
+
 /* The operators' names, packed one after another in blocks that never move. */
 struct name_block {
 	struct name_block *next;
@@ -45,6 +51,9 @@ struct backtest {
 	unsigned keep;                   /* enum backtest_keep */
 	struct backtest_hooks hooks;
 	struct engine *engine;
+	struct event_parser *parser;     /* like the engine's, reading each line's "source" too */
+	struct engine_parsed parsed;     /* the line being read */
+	struct engine_origin origin;     /* of every line: no host time; its source */
 	struct line_reader *reader;
 	const char *input_name;          /* of the input being read, for reject reports */
 	struct mapping *mapping;         /* records of another shape; NULL: feed lines */
@@ -61,6 +70,8 @@ struct backtest {
 	uint32_t operator_slot_mask;
 	struct name_block *names;        /* the newest block first */
 	const char *last_agency;         /* the newest operator's: the next often shares it */
+	struct operator_ref *refs;       /* by the detector's operator index */
+	size_t ref_count;
 
 	struct backtest_alert *alerts;   /* with history only */
 	size_t alert_count;
@@ -225,11 +236,49 @@ static void keep_call(struct backtest *backtest, struct backtest_operator *op,
 		.start_ms = call->start_ms, .end_ms = call->end_ms, .premature = premature};
 }
 
+/* Room for the detector's operator index i in backtest->refs (new entries: none). */
+static bool reserve_ref(struct backtest *backtest, uint32_t i)
+{
+	size_t count = backtest->ref_count ? backtest->ref_count : INITIAL_OPERATOR_SLOTS;
+
+	while (count <= i)
+		count *= 2;
+	if (count == backtest->ref_count)
+		return true;
+	struct operator_ref *refs = realloc(backtest->refs, count * sizeof(*refs));
+	if (!refs)
+		return false;
+	memset(refs + backtest->ref_count, 0, (count - backtest->ref_count) * sizeof(*refs));
+	backtest->refs = refs;
+	backtest->ref_count = count;
+	return true;
+}
+
+/* The record of a completed call's operator: by the detector's pair for it, else by its names
+ * (then remembered under the pair); NULL on allocation failure. */
+static struct backtest_operator *operator_of_call(struct backtest *backtest,
+						  const struct completed_call *call)
+{
+	uint32_t i = call->operator_index;
+	struct backtest_operator *op;
+
+	if (i < backtest->ref_count && backtest->refs[i].index &&
+	    backtest->refs[i].generation == call->operator_generation)
+		return &backtest->operators[backtest->refs[i].index - 1];
+	op = find_operator(backtest, call->agency, call->operator_id);
+	if (!op || !reserve_ref(backtest, i))
+		return NULL;
+	backtest->refs[i] = (struct operator_ref){
+		.generation = call->operator_generation,
+		.index = (uint32_t)(op - backtest->operators) + 1};
+	return op;
+}
+
 /* The engine's call observer: every completed call the detector accepted. */
 static void observe_call(const struct completed_call *call, bool premature, void *ctx)
 {
 	struct backtest *backtest = ctx;
-	struct backtest_operator *op = find_operator(backtest, call->agency, call->operator_id);
+	struct backtest_operator *op = operator_of_call(backtest, call);
 
 	if (!op) {
 		backtest->out_of_memory = true;
@@ -324,30 +373,16 @@ static bool contains(const char *text, size_t len, const char *word, size_t word
 }
 
 /* A recording that mixes several CADs may name each line's with a "source" field (cadmond
- * itself takes the source from the connection's hello). "" when the line names none. */
-static void line_source(const char *line, size_t len, char source[CLOCKS_NAME_MAX + 1])
+ * itself takes the source from the connection's hello): the one the parser read (it reads the
+ * field with the others, so a line naming none costs nothing more), when the line holds the
+ * key as written here ("" for a key written with escapes). "" when the line names none. */
+static const char *line_source(const struct event_parser *parser, const char *line, size_t len)
 {
 	static const char key[] = "\"source\"";
-	struct json_field field = { .key = "source",
-				    .buffer = source,
-				    .capacity = CLOCKS_NAME_MAX + 1 };
-	const char *message;
-	size_t offset;
+	const char *source = event_parser_source(parser);
 
-	source[0] = '\0';
-	if (!contains(line, len, key, sizeof(key) - 1, 3)) /* 'u': no other key of the protocol */
-		return;
-	if (json_scan_object(line, len, &field, 1, &message, &offset) != JSON_SCAN_OBJECT ||
-	    field.kind != JSON_STRING || field.truncated || field.has_nul)
-		source[0] = '\0';
-}
-
-static bool is_blank(const char *line, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			return false;
-	return true;
+	/* 'u': no other key of the protocol holds one */
+	return source && contains(line, len, key, sizeof(key) - 1, 3) ? source : "";
 }
 
 /* Count a record rejected for reason (an engine reason, or with mapping_reason != 0 a
@@ -368,15 +403,17 @@ static void reject_record(struct backtest *backtest, uint64_t line_number, enum 
 					  why, backtest->hooks.ctx);
 }
 
-/* One feed line through the engine; its verdict in *verdict. */
+/* One feed line through the engine, from the source it names; its verdict in *verdict, what
+ * the parser made of it in backtest->parsed. */
 static void process_line(struct backtest *backtest, const char *line, size_t len,
 			 struct engine_verdict *verdict)
 {
-	char source[CLOCKS_NAME_MAX + 1];
-	struct engine_origin origin = {.source = source, .received_ms = ENGINE_NO_TIME};
+	struct engine_parsed *parsed = &backtest->parsed;
 
-	line_source(line, len, source);
-	engine_process_from(backtest->engine, &origin, line, len, verdict);
+	engine_parse(backtest->parser, line, len, parsed);
+	/* the parser did not read a blank line */
+	backtest->origin.source = parsed->blank ? "" : line_source(backtest->parser, line, len);
+	engine_apply(backtest->engine, &backtest->origin, parsed, verdict);
 }
 
 /* A line a mapping made: through the engine, the record's first rejection kept. */
@@ -430,7 +467,7 @@ static void read_line(const char *line, size_t len, uint64_t line_number, void *
 		return;
 	}
 	process_line(backtest, line, len, &verdict);
-	if (is_blank(line, len))
+	if (backtest->parsed.blank)
 		return;
 	backtest->records.read++;
 	if (verdict.reject != EVENT_OK)
@@ -504,8 +541,11 @@ struct backtest *backtest_new(const struct config *config, unsigned keep,
 	backtest->input.last_ms = INT64_MIN;
 	register_known_kinds(backtest);
 	backtest->engine = engine_new(config, observe_alert, backtest);
+	backtest->origin = (struct engine_origin){.source = "", .received_ms = ENGINE_NO_TIME};
+	backtest->parser = event_parser_new_reading_source();
 	backtest->reader = line_reader_new(config->feed.max_line_bytes);
-	if (!backtest->engine || !backtest->reader || !grow_operator_slots(backtest)) {
+	if (!backtest->engine || !backtest->parser || !backtest->reader ||
+	    !grow_operator_slots(backtest)) {
 		backtest_free(backtest);
 		return NULL;
 	}
@@ -518,6 +558,7 @@ void backtest_free(struct backtest *backtest)
 	if (!backtest)
 		return;
 	engine_free(backtest->engine);
+	event_parser_free(backtest->parser);
 	line_reader_free(backtest->reader);
 	mapping_free(backtest->mapping);
 	for (size_t i = 0; i < backtest->operator_count; i++) {
@@ -527,6 +568,7 @@ void backtest_free(struct backtest *backtest)
 	free(backtest->operators);
 	free_names(backtest);
 	free(backtest->operator_slots);
+	free(backtest->refs);
 	for (size_t i = 0; i < backtest->alert_count; i++)
 		free(backtest->alerts[i].json);
 	free(backtest->alerts);
