@@ -3137,7 +3137,8 @@ static int get_operator_entry(void *entry, uint64_t *hash, struct codec_reader *
 }
 
 /* [string agency][string source][rate][fast rate][volume fast, usual][i64 volume first]
- * [offered fast, usual][i64 offered first] */
+ * [offered fast, usual][i64 offered first][u8 departed][u32 departed sources][4 rates out]
+ * (the departures since format 12: a restore keeps a source out as the live run does) */
 static void put_baseline(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct baseline_entry *baseline = entry;
@@ -3153,6 +3154,10 @@ static void put_baseline(const void *entry, struct codec_writer *writer, const v
 	save_rate(&baseline->offered_fast, writer);
 	save_rate(&baseline->offered_usual, writer);
 	codec_put_i64(writer, baseline->offered_first_ms);
+	codec_put_u8(writer, baseline->departed ? 1 : 0);
+	codec_put_u32(writer, baseline->departed_sources);
+	for (size_t i = 0; i < sizeof(baseline->out) / sizeof(baseline->out[0]); i++)
+		save_rate(&baseline->out[i], writer);
 }
 
 static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
@@ -3170,11 +3175,13 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	load_rate(&baseline->offered_fast, reader);
 	load_rate(&baseline->offered_usual, reader);
 	baseline->offered_first_ms = codec_get_i64(reader);
-	/* not saved: every source comes back in, and one whose own calls still depart goes out
-	 * again at its next call (its own baseline is saved) */
-	baseline->departed = false;
-	baseline->departed_sources = 0;
-	memset(baseline->out, 0, sizeof(baseline->out));
+	uint8_t departed = codec_get_u8(reader);
+	if (departed > 1)
+		return -EINVAL;
+	baseline->departed = departed == 1;
+	baseline->departed_sources = codec_get_u32(reader);
+	for (size_t i = 0; i < sizeof(baseline->out) / sizeof(baseline->out[0]); i++)
+		load_rate(&baseline->out[i], reader);
 	*hash = hash_string_pair(baseline->agency, baseline->source);
 	return 0;
 }

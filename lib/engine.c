@@ -55,11 +55,6 @@ struct engine {
 	 * without a clock (clocks_resize forgot them at a reload) and settles the full system
 	 * alerts' room (sysalerts_settle_full); set by engine_reconfigure and a restore. */
 	bool settle_pending;
-	/* And the source_departs of sources without a clock: after a reload that forgot clocks
-	 * only. Live, a departure can be raised for a source whose clock is gone (its events
-	 * released from the reorder buffer after the clock was evicted); a restore (which applies
-	 * the configuration again) keeps it as the live run did. */
-	bool settle_departures;
 	struct engine_parsed parsed; /* scratch: the line being processed */
 	struct sysalerts *sysalerts;
 	struct binding *binding; /* what each source may say (binding.h) */
@@ -136,10 +131,15 @@ static void source_departed(const struct detector_source_departure *departure, v
 					  .severity = "warning",
 					  .message = message,
 					  .ts_ms = departure->at_ms };
-	if (departure->departs)
-		sysalerts_raise(engine->sysalerts, &notice);
-	else
+	if (!departure->departs) {
 		sysalerts_resolve(engine->sysalerts, &notice);
+		return;
+	}
+	sysalerts_raise(engine->sysalerts, &notice);
+	/* Its events released from the reorder buffer after its clock was forgotten: resolved
+	 * with the clock's other notices at the next line or tick, as a restore then would. */
+	if (departure->source[0] && !clocks_find(engine->clocks, departure->source))
+		engine->settle_pending = true;
 }
 
 /* Room for every system alert that can be open at once. */
@@ -1191,8 +1191,9 @@ static bool clock_known(const char *key, void *ctx)
 }
 
 /* After a reload or a restore (settle_pending): the notices of sources without a clock (a
- * reload's smaller feed.max_sources forgot it; source_departs too, after a reload) resolved,
- * and the full room's alert settled (a reload's larger one grew the room). */
+ * reload's smaller feed.max_sources forgot it; source_departs too, also of a source that
+ * departed after its clock was forgotten) resolved, and the full room's alert settled (a
+ * reload's larger one grew the room). */
 static void settle_after_change(struct engine *engine)
 {
 	static const char *const systems[] = {"clock_ahead", "clock_behind", "sender_restarted",
@@ -1209,15 +1210,13 @@ static void settle_after_change(struct engine *engine)
 		if (!resolve_source_notice(engine, &gone, system, why, NULL))
 			break; /* a key longer than a clock's name: never one of them */
 	}
-	while (engine->settle_departures &&
-	       (key = sysalerts_find_unknown_source(engine->sysalerts, "source_departs",
+	while ((key = sysalerts_find_unknown_source(engine->sysalerts, "source_departs",
 						    clock_known, engine))) {
 		char name[CLOCKS_NAME_MAX + 1];
 		text_copy(name, key, sizeof(name)); /* the resolve frees it */
 		if (!end_departures(engine, name, why))
 			break; /* a source longer than a clock's name: never one of them */
 	}
-	engine->settle_departures = false;
 	sysalerts_settle_full(engine->sysalerts, reference_ms(engine));
 }
 
@@ -1423,8 +1422,6 @@ int64_t engine_watermark_ms(const struct engine *engine)
 
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
-	/* A smaller feed.max_sources forgets the clocks heard of least recently beyond it. */
-	bool forgets = clocks_count(engine->clocks) > config->feed.max_sources;
 	int rc;
 
 	if ((rc = dedupe_resize(engine->dedupe, config->tracker.max_dedupe_events)) < 0 ||
@@ -1441,7 +1438,6 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
 	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
 	engine->settle_pending = true; /* forgotten clocks' notices, a grown room: next line */
-	engine->settle_departures = engine->settle_departures || forgets;
 	return 0;
 }
 
@@ -1942,7 +1938,8 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 11 (10 saved the eviction counts of 9 limits where 11 saves 10,
+ * Snapshot frame, format 12 (11 saved no baseline's departure: a restore put every departed
+ * source back in; 10 saved the eviction counts of 9 limits where 11 saves 10,
  * tracker.max_call_seconds added, and tracker.max_operators's count left out the agencies'
  * baselines; 9 saved no source clock's refused_since_ms, the run of refused lines
  * feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the

@@ -1460,10 +1460,11 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directories cadmond of the three previous snapshot formats (10, main 9780c8a; 9,
- * main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines of the stream and
- * a clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format10"
+/* The state directories cadmond of the four previous snapshot formats (11, main 2a66582; 10,
+ * main 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines
+ * of the stream and a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format11"
+#define UPGRADE_FORMAT10_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format10"
 #define UPGRADE_FORMAT9_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
 #define UPGRADE_FORMAT8_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format8"
 #define UPGRADE_LINES 600
@@ -1523,7 +1524,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	assert_int_equal(stopped_events(h), reference_events);
 }
 
-/* The previous format's state directory (10), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
+/* The previous format's state directory (11), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
 static void test_upgrade_from_previous_format(void **state)
 {
 	struct fixture *f = *state;
@@ -1532,10 +1533,15 @@ static void test_upgrade_from_previous_format(void **state)
 	if (out)
 		write_upgrade_state(f, out);
 	else
-		recover_upgrade_state(f, UPGRADE_STATE_DIR, 10);
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 11);
 }
 
-/* The formats before it (9, 8): still recovered the same way. */
+/* The formats before it (10, 9, 8): still recovered the same way. */
+static void test_upgrade_from_format10(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT10_STATE_DIR, 10);
+}
+
 static void test_upgrade_from_format9(void **state)
 {
 	recover_upgrade_state(*state, UPGRADE_FORMAT9_STATE_DIR, 9);
@@ -1990,6 +1996,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format10, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_format9, fixture_setup,
 						fixture_teardown),

@@ -1652,16 +1652,22 @@ static void evil_calls(struct fixture *f, int64_t off, int n)
 	}
 }
 
+/* start_departed's lines without its start. */
+static void fill_departed(struct fixture *f)
+{
+	for (int64_t m = 0; m < 20; m++)
+		call_from(f, "cad-east", m % 2 ? "op-1" : "op-2", m, false);
+	evil_calls(f, 20, 15);
+	call_from(f, "cad-east", "op-1", 40, false);
+}
+
 /* A start under config: cad-east's 20 calls taken by two call-takers, then cad-evil's 15 cut
  * ones (a new call-taker each, minutes 20 to 34: it departs at 08:31:05), then one more of
  * cad-east (minute 40): cad-evil is the source heard of least recently. */
 static void start_departed(struct fixture *f, const struct config *config)
 {
 	start(f, config);
-	for (int64_t m = 0; m < 20; m++)
-		call_from(f, "cad-east", m % 2 ? "op-1" : "op-2", m, false);
-	evil_calls(f, 20, 15);
-	call_from(f, "cad-east", "op-1", 40, false);
+	fill_departed(f);
 }
 
 /* feed.max_sources 2: cad-evil's calls depart from cad-east's (source_departs), then it goes
@@ -1750,8 +1756,8 @@ static void line_at(struct fixture *f, const char *source, int64_t host_ms, cons
 
 /* After start_departed (feed.max_sources 2): cad-evil's cut call waits in the reorder buffer
  * behind cad-east, cad-3's first line forgets cad-evil's clock (its alert resolves), then the
- * call is released and completes: cad-evil departs again, without a clock. A restore (restore
- * true) from a snapshot taken then keeps that alert as the live run does. */
+ * call is released and completes: cad-evil departs again, without a clock. With restore, from
+ * a snapshot taken at the next line. */
 static void depart_without_clock(struct fixture *f, const struct config *config, bool restore)
 {
 	int64_t host = at(50, 0);
@@ -1770,9 +1776,10 @@ static void depart_without_clock(struct fixture *f, const struct config *config,
 	line_at(f, "cad-east", at(55, 0) + 700, INCIDENT("E6"), at(55, 1));
 }
 
-/* The departure raised after cad-evil's clock was forgotten stays open after a restore as it
- * does live (before: the restore's settling resolved it and put cad-evil back in NOPD's
- * baseline, so every call-taker was judged differently from the live run). */
+/* The departure raised after cad-evil's clock was forgotten is resolved at the next line, its
+ * clock's notices gone with it, live as after a restore (before: open for ever live, while a
+ * restore's settling resolved it and put cad-evil back in NOPD's baseline, so that every
+ * call-taker was judged differently from the live run). */
 static void test_departure_without_clock_survives_restore(void **state)
 {
 	struct config config;
@@ -1798,7 +1805,34 @@ static void test_departure_without_clock_survives_restore(void **state)
 		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
 		"\"message\":\"feed source cad-evil's calls of agency NOPD depart from the other "
 		"sources': 100.0% premature of 13 calls against 0.0% of 17 (z 5.5); out of their "
-		"baseline, its call-takers judged by its own calls\"}\n");
+		"baseline, its call-takers judged by its own calls\"}\n"
+		"{\"alert\":\"resolved\",\"alert_id\":\"6494a06fafebaf42\","
+		"\"ts\":\"2026-11-29T08:55:00.600Z\",\"type\":\"system\","
+		"\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		"\"message\":\"feed source cad-evil forgotten (feed.max_sources 2 reached): its "
+		"clock is gone, and this notice with it; its calls of agency NOPD are back in the "
+		"others' baseline\"}\n");
+}
+
+/* cad-evil out of NOPD's baseline, then restored from a snapshot: it stays out, as live, and
+ * its next cut calls raise nothing new (before format 12 a restore put it back in, and its
+ * next call took it out again with a second firing). */
+static void test_departure_survives_restore(void **state)
+{
+	struct config config;
+	struct fixture whole, split;
+	char whole_alerts[4096], split_alerts[4096];
+	(void)state;
+
+	config_set_defaults(&config);
+	start_pair(&whole, &split, &config, fill_departed);
+	evil_calls(&whole, 42, 3);
+	evil_calls(&split, 42, 3);
+	alerts_with(&whole, "\"system\":\"source_departs\"", whole_alerts, sizeof(whole_alerts));
+	alerts_with(&split, "\"system\":\"source_departs\"", split_alerts, sizeof(split_alerts));
+	assert_string_equal(split_alerts, whole_alerts);
+	assert_int_equal(strchr(whole_alerts, '\n') - whole_alerts + 1, strlen(whole_alerts));
+	assert_same_snapshots(&whole, &split);
 }
 
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
@@ -1910,6 +1944,7 @@ int main(void)
 		cmocka_unit_test(test_forgotten_source_resolves_departure),
 		cmocka_unit_test(test_reload_forgets_departed_source),
 		cmocka_unit_test(test_departure_without_clock_survives_restore),
+		cmocka_unit_test(test_departure_survives_restore),
 		cmocka_unit_test(test_binding_survives_snapshot),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
