@@ -1355,17 +1355,22 @@ static double source_cap(const struct config_baseline *baseline,
 				     baseline->prior_ratio, baseline->source_cap_z);
 }
 
-/* The source's own baseline of the operator's agency for the source cap (its key from
- * source_cap_key, hash its baseline_hash), advanced to the call's end, found before the shared
- * one (finding it may forget the stalest baselines); NULL: no memory. */
-static struct baseline_entry *own_source_baseline(struct detector *detector,
-						  struct baseline_key key, uint64_t hash,
-						  const struct completed_call *call)
+/* The rates a call advances and counts in a baseline (rate, fast, the volume's two and its
+ * worked clock's start), contiguous: compared and copied whole (mirrors). */
+#define COUNTED_BYTES (offsetof(struct baseline_entry, volume_first_ms) + sizeof(int64_t) - \
+		       offsetof(struct baseline_entry, rate))
+_Static_assert(offsetof(struct baseline_entry, volume_first_ms) ==
+		       offsetof(struct baseline_entry, rate) + 4 * sizeof(struct sequential_rate),
+	       "a baseline's counted rates are contiguous");
+
+/* Does the source's own baseline hold, bit for bit, what the shared one does (before either is
+ * advanced to the call)? Then advancing it would give what advancing the shared one gives (the
+ * same functions of the same bits, the decay memos a cache), and its calls are all of the
+ * shared one's: one source sends the agency's calls (cadmond's usual case, every replay of
+ * it). An own baseline is never a shared one (no sum of departed sources to advance). */
+static bool mirrors(const struct baseline_entry *own, const struct baseline_entry *shared)
 {
-	struct baseline_entry *own_source = find_baseline_hashed(detector, key, hash, NULL);
-	if (own_source)
-		advance_baseline(detector, own_source, call->end_ms);
-	return own_source;
+	return !own->departed_sources && memcmp(&own->rate, &shared->rate, COUNTED_BYTES) == 0;
 }
 
 /* Add (sign 1) or take out (-1) a source's own calls to a shared baseline's sum of departed
@@ -1529,28 +1534,33 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	uint64_t agency_hash = hash_string(shared_key.agency);
 	bool keyed = source_cap_key(detector, state->agency, call->source, &own_key);
 	uint64_t own_hash = keyed ? hash_string_pair_after(agency_hash, own_key.source) : 0;
-	struct baseline_entry *own_found =
-		keyed ? own_source_baseline(detector, own_key, own_hash, call) : NULL;
-	bool shared_found;
-	struct baseline_entry *entry =
-		find_baseline_hashed(detector, shared_key,
-				     hash_string_pair_after(agency_hash, shared_key.source),
-				     &shared_found);
-	if (!entry)
-		/* no memory for the agency's baseline: the call teaches no sequential rule */
-		return;
-	/* creating the shared one may have moved or forgotten the source's */
+	uint64_t shared_hash = hash_string_pair_after(agency_hash, shared_key.source);
+	/* found (or made) before the shared one: making it may forget the stalest baselines */
 	struct baseline_entry *own_source =
-		!own_found     ? NULL
-		: shared_found ? own_found
-			       : existing_baseline_hashed(detector, own_key, own_hash);
+		keyed ? find_baseline_hashed(detector, own_key, own_hash, NULL) : NULL;
+	struct baseline_entry *entry = existing_baseline_hashed(detector, shared_key, shared_hash);
+	bool mirrored = entry && own_source && mirrors(own_source, entry);
+	if (own_source && !mirrored) /* advanced before the shared one is made, by its age */
+		advance_baseline(detector, own_source, call->end_ms);
+	if (!entry) {
+		entry = find_baseline_hashed(detector, shared_key, shared_hash, NULL);
+		if (!entry)
+			/* no memory for the agency's baseline: the call teaches no sequential rule */
+			return;
+		/* making the shared one may have moved or forgotten the source's */
+		if (own_source)
+			own_source = existing_baseline_hashed(detector, own_key, own_hash);
+	}
 	struct baseline_entry *counted = own_source;
 	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
 			    baseline->half_life_seconds;
 	int64_t at_ms = advance_baseline(detector, entry, call->end_ms);
+	if (mirrored) /* what advancing it gives */
+		memcpy(&own_source->rate, &entry->rate, COUNTED_BYTES);
 	if (own_source && own_source->rate.calls >= entry->rate.calls)
 		own_source = NULL; /* every call of the shared one is the source's: no other's */
-	if (counted)
+	/* a mirror departs from no other source's calls: the rest has none (departure_z's 0) */
+	if (counted && !(mirrored && !counted->departed))
 		judge_departure(detector, entry, counted, state, at_ms);
 	struct baseline_entry judged_copy;
 	bool departures = baseline->source_depart_z > 0.0;
