@@ -726,10 +726,9 @@ static bool make_room(struct detector *detector)
 /* The operator's state, created on first sight (evicting those with the least evidence when
  * full). NULL when the table is full of operators with open alerts (counted) or on no memory. */
 static struct operator_state *find_operator(struct detector *detector, const char *agency,
-					    const char *operator_id)
+					    const char *operator_id, uint64_t hash)
 {
 	struct operator_key key = {.agency = agency, .operator_id = operator_id};
-	uint64_t hash = hash_string_pair(agency, operator_id);
 	struct table *operators = &detector->operators;
 	uint32_t i = table_probe(operators, hash, operator_matches, &key);
 
@@ -753,7 +752,9 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 
 void detector_operator_state(struct detector *detector, const struct event *event)
 {
-	struct operator_state *state = find_operator(detector, event->agency, event->operator_id);
+	struct operator_state *state =
+		find_operator(detector, event->agency, event->operator_id,
+			      hash_string_pair(event->agency, event->operator_id));
 
 	if (!state ||
 	    (state->agent_state != AGENT_STATE_NONE && event->ts_ms < state->agent_state_ms))
@@ -1531,7 +1532,10 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	/* the shared key and the source's own have the same agency: hashed once for both */
 	struct baseline_key shared_key = baseline_key_of(detector, state->agency, call->source);
 	struct baseline_key own_key;
-	uint64_t agency_hash = hash_string(shared_key.agency);
+	/* the call's agency's hash when the key is the agency's (state->agency is call->agency) */
+	uint64_t agency_hash = call->hashed && shared_key.agency == state->agency
+				       ? call->agency_hash
+				       : hash_string(shared_key.agency);
 	bool keyed = source_cap_key(detector, state->agency, call->source, &own_key);
 	uint64_t own_hash = keyed ? hash_string_pair_after(agency_hash, own_key.source) : 0;
 	uint64_t shared_hash = hash_string_pair_after(agency_hash, shared_key.source);
@@ -2375,8 +2379,9 @@ static void remember_hangup(struct detector *detector, const struct operator_sta
 					.serial = serial,
 					.end_ms = call->end_ms };
 
-	callers_remember(detector->callers, call->ani, &hangup,
-			 (int64_t)detector->config.detector.repeat_window_seconds * 1000);
+	callers_remember_hashed(detector->callers, call->ani,
+				call->hashed ? call->ani_hash : hash_string(call->ani), &hangup,
+				(int64_t)detector->config.detector.repeat_window_seconds * 1000);
 }
 
 static enum detector_result insert_call(struct detector *detector, struct operator_state *state,
@@ -2424,7 +2429,9 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 
 	if (!call->late)
 		advance_clock(detector, call->end_ms);
-	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
+	struct operator_state *state = find_operator(
+		detector, call->agency, call->operator_id,
+		call->hashed ? call->operator_hash : hash_string_pair(call->agency, call->operator_id));
 	if (!state)
 		return DETECTOR_NO_MEMORY;
 	detector->added_index = state->index;
@@ -2465,10 +2472,10 @@ void detector_added_operator(const struct detector *detector, uint32_t *index,
 	*generation = detector->added_generation;
 }
 
-void detector_prefetch_call(const struct detector *detector, const char *agency,
-			    const char *operator_id, const char *ani)
+void detector_prefetch_call(const struct detector *detector, uint64_t operator_hash,
+			    uint64_t ani_hash)
 {
-	uint64_t hash = hash_string_pair(agency, operator_id);
+	uint64_t hash = operator_hash;
 	const struct table *operators = &detector->operators;
 	const struct operator_entry *entry = table_slot(operators, (uint32_t)hash & operators->mask);
 
@@ -2484,16 +2491,21 @@ void detector_prefetch_call(const struct detector *detector, const char *agency,
 		__builtin_prefetch(state + 128);
 		__builtin_prefetch(key);
 	}
-	if (ani[0])
-		callers_prefetch(detector->callers, hash_string(ani));
+	callers_prefetch(detector->callers, ani_hash); /* a hint: an empty ani's too */
 }
 
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms)
 {
+	detector_caller_rang_hashed(detector, ani, hash_string(ani), start_ms);
+}
+
+void detector_caller_rang_hashed(struct detector *detector, const char *ani, uint64_t ani_hash,
+				 int64_t start_ms)
+{
 	struct caller_hangup hangup;
 
 	if (!ani[0] ||
-	    !callers_take_redial(detector->callers, ani, start_ms,
+	    !callers_take_redial_hashed(detector->callers, ani, ani_hash, start_ms,
 				 (int64_t)detector->config.detector.repeat_window_seconds * 1000,
 				 &hangup))
 		return;

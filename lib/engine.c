@@ -292,7 +292,8 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	 * call. A redial that is itself premature (a pocket dial again), or with
 	 * detector.callback_min_talk_seconds one too short to be a real call, marks nothing. */
 	if (detector_is_real_call(engine->detector, &completed, premature))
-		detector_caller_rang(engine->detector, completed.ani, completed.start_ms);
+		detector_caller_rang_hashed(engine->detector, completed.ani, completed.ani_hash,
+					    completed.start_ms);
 }
 
 /* An event in the center's order: the center clock follows it. */
@@ -1102,12 +1103,13 @@ void engine_prefetch(const struct engine *engine, const struct engine_parsed *pa
 void engine_prefetch_call(const struct engine *engine, const struct engine_parsed *parsed)
 {
 	const char *agency, *operator_id, *ani;
+	uint64_t operator_hash, ani_hash;
 
 	if (!parsed->blank && parsed->reject == EVENT_OK &&
 	    parsed->event.type == EVENT_CALL_END &&
 	    tracker_peek_start(engine->tracker, parsed->event.call_id, parsed->call_hash, &agency,
-			       &operator_id, &ani))
-		detector_prefetch_call(engine->detector, agency, operator_id, ani);
+			       &operator_id, &ani, &operator_hash, &ani_hash))
+		detector_prefetch_call(engine->detector, operator_hash, ani_hash);
 }
 
 /* Every notice of source that only its own lines can end (clock_ahead, clock_behind,
