@@ -1085,7 +1085,16 @@ void engine_parse(struct event_parser *parser, const char *line, size_t len,
 	 * takes them off the apply, and a replay fetches their slots ahead (engine_prefetch). */
 	out->call_hash = call_hash_of(&out->event);
 	out->fingerprint = event_fingerprint_hashed(&out->event, out->call_hash);
-	out->operator_hash = binding_operator_hash(&out->event);
+	if (out->event.type == EVENT_CALL_START) { /* the binding's operator hash is the same */
+		struct event *event = &out->event;
+		event->agency_hash = hash_string(event->agency);
+		event->operator_hash = hash_string_pair_after(event->agency_hash, event->operator_id);
+		event->ani_hash = hash_string(event->ani);
+		event->start_hashed = true;
+		out->operator_hash = event->operator_hash;
+	} else {
+		out->operator_hash = binding_operator_hash(&out->event);
+	}
 }
 
 void engine_prefetch(const struct engine *engine, const struct engine_parsed *parsed)

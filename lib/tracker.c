@@ -242,7 +242,13 @@ static bool open_call_set_start(struct open_call *call, const struct event *even
 
 	if (!set_call_text(call, strings, CALL_FIELDS))
 		return false;
-	hash_start(call);
+	if (event->start_hashed) { /* engine_parse's, of the same strings */
+		call->agency_hash = event->agency_hash;
+		call->operator_hash = event->operator_hash;
+		call->ani_hash = event->ani_hash;
+	} else {
+		hash_start(call);
+	}
 	call->has_start = true;
 	call->start_ms = event->ts_ms;
 	return true;

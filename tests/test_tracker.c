@@ -358,6 +358,29 @@ static void test_hashes_after_load(void **state)
 	tracker_free(tracker);
 }
 
+/* A call_start with its hashes (engine_parse's) hands them on as they are: the tracker does
+ * not hash the strings again. */
+static void test_start_hashes_taken(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct event start = start_event("c1", T0, "op-7", "5045550101");
+	struct completed_call call;
+	(void)state;
+
+	start.start_hashed = true;
+	start.agency_hash = 1;
+	start.operator_hash = 2;
+	start.ani_hash = 3;
+	apply(tracker, start, &call);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
+	assert_true(call.hashed);
+	assert_true(call.agency_hash == 1);
+	assert_true(call.operator_hash == 2);
+	assert_true(call.ani_hash == 3);
+	tracker_free(tracker);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_strings_at_their_length),
 		cmocka_unit_test(test_peek_start),
 		cmocka_unit_test(test_hashes_after_load),
+		cmocka_unit_test(test_start_hashes_taken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
