@@ -390,7 +390,7 @@ static bool operator_matches(const void *entry, const void *key)
 
 static bool sender_matches(const void *entry, const void *key)
 {
-	return strcmp(((const struct sender_rate *)entry)->name, key) == 0;
+	return text_equal(((const struct sender_rate *)entry)->name, key);
 }
 
 /* The sender's counts, NULL when it has none kept. */
@@ -455,7 +455,7 @@ static enum event_reject check_call(const struct call_owner *call, const struct 
 {
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!call || strcmp(call_owner_of(call), owner) == 0)
+	if (!call || text_equal(call_owner_of(call), owner))
 		return EVENT_OK;
 	binding_describe_sender(call_owner_of(call), holder, sizeof(holder));
 	snprintf(why, why_size, "%s: call \"%s\" was opened by %s (tracker.bind_calls_to_source)",
@@ -471,7 +471,7 @@ static enum event_reject check_operator(const struct operator_owner *operator,
 {
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!operator|| strcmp(owner_name(operator), owner_of(sender)) == 0 ||
+	if (!operator|| text_equal(owner_name(operator), owner_of(sender)) ||
 	    (!operator->named && sender->named))
 		return EVENT_OK;
 	binding_describe_sender(owner_name(operator), holder, sizeof(holder));

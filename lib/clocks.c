@@ -223,7 +223,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	uint32_t hash;
 
 	if (clocks->last_found < clocks->count &&
-	    strcmp(clocks->sources[clocks->last_found].name, name) == 0) {
+	    text_equal(clocks->sources[clocks->last_found].name, name)) {
 		note_changed(clocks, clocks->last_found);
 		return &clocks->sources[clocks->last_found];
 	}

@@ -965,7 +965,7 @@ static bool baseline_matches(const void *entry, const void *key)
 	const struct baseline_key *wanted = key;
 
 	return strcmp(baseline->agency, wanted->agency) == 0 &&
-	       strcmp(baseline->source, wanted->source) == 0;
+	       text_equal(baseline->source, wanted->source);
 }
 
 static int64_t baseline_age(const void *entry)
