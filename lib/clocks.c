@@ -703,6 +703,11 @@ uint64_t clocks_evicted(const struct clocks *clocks)
 	return clocks->evicted;
 }
 
+const uint64_t *clocks_evicted_counter(const struct clocks *clocks)
+{
+	return &clocks->evicted;
+}
+
 int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 {
 	struct clocks_source *sources;

@@ -1605,7 +1605,19 @@ static void list_limit_counter(struct engine *engine, size_t offset)
 		[HOME_BINDING] = (const char *)binding_stats(engine->binding),
 	};
 	size_t home = HOME_COUNT;
+	/* the evictions three modules count themselves: read where they are kept, not copied */
+	const uint64_t *kept = offset == STAT(dedupe_evicted) && engine->dedupe
+				       ? dedupe_evicted_counter(engine->dedupe)
+			       : offset == STAT(sources_evicted) && engine->sources
+				       ? sources_evicted_counter(engine->sources)
+			       : offset == STAT(clocks_evicted) && engine->clocks
+				       ? clocks_evicted_counter(engine->clocks)
+				       : NULL;
 
+	if (kept) {
+		engine->limit_counters[engine->limit_counter_count++] = (const char *)kept;
+		return;
+	}
 	while (--home > HOME_ENGINE && !(offset >= counter_homes[home].at &&
 					 offset < counter_homes[home].at + counter_homes[home].size))
 		;
@@ -1634,11 +1646,8 @@ static bool limits_unchanged(struct engine *engine)
 {
 	uint64_t moved = 0;
 
-	/* The counters kept as copies brought up to date: the engine's of three modules, the
-	 * detector's of its callers (detector_stats); the rest are counted where they are. */
-	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
-	engine->stats.sources_evicted = sources_evicted(engine->sources);
-	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
+	/* The detector's copy of its callers' count brought up to date (detector_stats, which
+	 * its snapshot saves as it is); the rest are read where they are counted. */
 	detector_stats(engine->detector);
 	for (size_t i = 0; i < engine->limit_counter_count; i++) {
 		uint64_t count;
