@@ -390,7 +390,7 @@ static bool operator_matches(const void *entry, const void *key)
 
 static bool sender_matches(const void *entry, const void *key)
 {
-	return strcmp(((const struct sender_rate *)entry)->name, key) == 0;
+	return text_equal(((const struct sender_rate *)entry)->name, key);
 }
 
 /* The sender's counts, NULL when it has none kept. */
@@ -455,7 +455,7 @@ static enum event_reject check_call(const struct call_owner *call, const struct 
 {
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!call || strcmp(call_owner_of(call), owner) == 0)
+	if (!call || text_equal(call_owner_of(call), owner))
 		return EVENT_OK;
 	binding_describe_sender(call_owner_of(call), holder, sizeof(holder));
 	snprintf(why, why_size, "%s: call \"%s\" was opened by %s (tracker.bind_calls_to_source)",
@@ -471,7 +471,7 @@ static enum event_reject check_operator(const struct operator_owner *operator,
 {
 	char holder[EVENT_ID_MAX + 48];
 
-	if (!operator|| strcmp(owner_name(operator), owner_of(sender)) == 0 ||
+	if (!operator|| text_equal(owner_name(operator), owner_of(sender)) ||
 	    (!operator->named && sender->named))
 		return EVENT_OK;
 	binding_describe_sender(owner_name(operator), holder, sizeof(holder));
@@ -626,16 +626,18 @@ static bool call_forgotten(const void *entry, const void *ctx)
 
 /* A call_start for a call not started, from a sender holding max_open_calls_per_source started
  * calls already: refused (counted), unless some of its calls' time is up (swept at most once a
- * second of event time, O(slots): *call_slot is NOT_PROBED after a sweep). */
+ * second of event time, O(slots): *call_slot is NOT_PROBED after a sweep). *found: the
+ * owner's counts when it has them and they were looked up (else NULL), for bind_call. */
 static enum event_reject count_new_call(struct binding *binding, const struct config *config,
 					const struct event *event, const char *owner,
-					int64_t now_ms, uint32_t *call_slot, char *why,
-					size_t why_size)
+					int64_t now_ms, uint32_t *call_slot,
+					struct sender_rate **found, char *why, size_t why_size)
 {
 	uint32_t limit = config->tracker.max_open_calls_per_source;
-	struct sender_rate *rate = find_sender(binding, owner);
+	struct sender_rate *rate = limit ? find_sender(binding, owner) : NULL;
 	char holder[EVENT_ID_MAX + 48];
 
+	*found = rate;
 	if (limit == 0 || !rate || rate->calls < limit)
 		return EVENT_OK;
 	if (now_ms - binding->calls_swept_ms >= 1000 || now_ms < binding->calls_swept_ms) {
@@ -687,9 +689,10 @@ static bool operator_owned(const void *entry, const void *ctx)
 	return strcmp(owner_name(entry), ctx) == 0;
 }
 
-/* slot: the call's probed slot if the table has not changed since (else NOT_PROBED). */
+/* slot: the call's probed slot if the table has not changed since (else NOT_PROBED); rate:
+ * owner's counts if count_new_call found them (the senders' table unchanged since), or NULL. */
 static void bind_call(struct binding *binding, const struct event *event, uint64_t hash,
-		      const char *owner, int64_t now_ms, uint32_t slot)
+		      const char *owner, int64_t now_ms, uint32_t slot, struct sender_rate *rate)
 {
 	uint32_t i = slot != NOT_PROBED ? slot
 					: table_probe(&binding->calls, hash, call_matches, event->call_id);
@@ -735,7 +738,8 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 	if (event->type == EVENT_CALL_START && !call->has_start) {
 		/* counted to the call's owner, whom forget_call counts down (the sender unless
 		 * tracker.bind_calls_to_source is off); sender_rate leaves the calls table alone */
-		struct sender_rate *rate = sender_rate(binding, call_owner_of(call), now_ms);
+		if (!rate || !text_equal(call_owner_of(call), owner))
+			rate = sender_rate(binding, call_owner_of(call), now_ms);
 		if (rate) {
 			rate->calls++;
 			rate->last_ms = now_ms;
@@ -842,6 +846,7 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	/* the probes of the look-ups, kept for the binding below: the only change to either table
 	 * between them is count_new_call's sweep of the calls */
 	uint32_t call_slot = NOT_PROBED, operator_slot = NOT_PROBED;
+	struct sender_rate *owner_rate = NULL; /* count_new_call's look-up, for bind_call */
 
 	if (event->ts_ms > now_ms)
 		now_ms = event->ts_ms;
@@ -864,12 +869,12 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	if (reason == EVENT_OK && introduces && !operator)
 		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
 	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !(call && call->has_start))
-		reason = count_new_call(binding, config, event, owner, now_ms, &call_slot, why,
-					why_size);
+		reason = count_new_call(binding, config, event, owner, now_ms, &call_slot,
+					&owner_rate, why, why_size);
 	if (reason != EVENT_OK)
 		return reason;
 	if (calls)
-		bind_call(binding, event, call_hash, owner, now_ms, call_slot);
+		bind_call(binding, event, call_hash, owner, now_ms, call_slot, owner_rate);
 	if (introduces)
 		bind_operator(binding, event, operator_hash, sender, now_ms, operator_slot);
 	return EVENT_OK;

@@ -78,7 +78,12 @@ static void make_room(struct callers *callers, int64_t window_ms)
 void callers_remember(struct callers *callers, const char *ani, const struct caller_hangup *hangup,
 		      int64_t window_ms)
 {
-	uint64_t hash = hash_string(ani);
+	callers_remember_hashed(callers, ani, hash_string(ani), hangup, window_ms);
+}
+
+void callers_remember_hashed(struct callers *callers, const char *ani, uint64_t hash,
+			     const struct caller_hangup *hangup, int64_t window_ms)
+{
 	uint32_t i = table_probe_any(&callers->table, hash, ani_matches, ani);
 
 	if (hangup->end_ms > callers->newest_end_ms)
@@ -104,7 +109,13 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms,
 			 int64_t window_ms, struct caller_hangup *hangup)
 {
-	uint64_t hash = hash_string(ani);
+	return callers_take_redial_hashed(callers, ani, hash_string(ani), start_ms, window_ms,
+					  hangup);
+}
+
+bool callers_take_redial_hashed(struct callers *callers, const char *ani, uint64_t hash,
+				int64_t start_ms, int64_t window_ms, struct caller_hangup *hangup)
+{
 	uint32_t i = table_probe_any(&callers->table, hash, ani_matches, ani);
 
 	if (!table_used_any(&callers->table, i))

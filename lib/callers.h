@@ -38,6 +38,12 @@ void callers_remember(struct callers *callers, const char *ani, const struct cal
 bool callers_take_redial(struct callers *callers, const char *ani, int64_t start_ms,
 			 int64_t window_ms, struct caller_hangup *hangup);
 
+/** callers_remember and callers_take_redial of an ani whose hash_string is hash. */
+void callers_remember_hashed(struct callers *callers, const char *ani, uint64_t hash,
+			     const struct caller_hangup *hangup, int64_t window_ms);
+bool callers_take_redial_hashed(struct callers *callers, const char *ani, uint64_t hash,
+				int64_t start_ms, int64_t window_ms, struct caller_hangup *hangup);
+
 /** A hint ahead of callers_take_redial or callers_remember of the ani whose hash_string is
  * ani_hash: fetch its slot into the cache. */
 void callers_prefetch(const struct callers *callers, uint64_t ani_hash);

@@ -223,7 +223,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 	uint32_t hash;
 
 	if (clocks->last_found < clocks->count &&
-	    strcmp(clocks->sources[clocks->last_found].name, name) == 0) {
+	    text_equal(clocks->sources[clocks->last_found].name, name)) {
 		note_changed(clocks, clocks->last_found);
 		return &clocks->sources[clocks->last_found];
 	}
@@ -701,6 +701,11 @@ const struct clocks_source *clocks_at(const struct clocks *clocks, size_t i)
 uint64_t clocks_evicted(const struct clocks *clocks)
 {
 	return clocks->evicted;
+}
+
+const uint64_t *clocks_evicted_counter(const struct clocks *clocks)
+{
+	return &clocks->evicted;
 }
 
 int clocks_resize(struct clocks *clocks, uint32_t max_sources)

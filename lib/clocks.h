@@ -142,6 +142,8 @@ const struct clocks_source *clocks_at(const struct clocks *clocks, size_t i);
 
 /** Sources forgotten because max_sources were known. */
 uint64_t clocks_evicted(const struct clocks *clocks);
+/** Where that count is kept (as long as clocks is): the engine's limits read it there. */
+const uint64_t *clocks_evicted_counter(const struct clocks *clocks);
 
 struct codec_writer;
 struct codec_reader;

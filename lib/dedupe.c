@@ -139,6 +139,11 @@ uint64_t dedupe_evicted(const struct dedupe *dedupe)
 	return dedupe->evicted;
 }
 
+const uint64_t *dedupe_evicted_counter(const struct dedupe *dedupe)
+{
+	return &dedupe->evicted;
+}
+
 uint32_t dedupe_count(const struct dedupe *dedupe)
 {
 	return dedupe->table.count;

@@ -726,10 +726,9 @@ static bool make_room(struct detector *detector)
 /* The operator's state, created on first sight (evicting those with the least evidence when
  * full). NULL when the table is full of operators with open alerts (counted) or on no memory. */
 static struct operator_state *find_operator(struct detector *detector, const char *agency,
-					    const char *operator_id)
+					    const char *operator_id, uint64_t hash)
 {
 	struct operator_key key = {.agency = agency, .operator_id = operator_id};
-	uint64_t hash = hash_string_pair(agency, operator_id);
 	struct table *operators = &detector->operators;
 	uint32_t i = table_probe(operators, hash, operator_matches, &key);
 
@@ -753,7 +752,9 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 
 void detector_operator_state(struct detector *detector, const struct event *event)
 {
-	struct operator_state *state = find_operator(detector, event->agency, event->operator_id);
+	struct operator_state *state =
+		find_operator(detector, event->agency, event->operator_id,
+			      hash_string_pair(event->agency, event->operator_id));
 
 	if (!state ||
 	    (state->agent_state != AGENT_STATE_NONE && event->ts_ms < state->agent_state_ms))
@@ -964,7 +965,7 @@ static bool baseline_matches(const void *entry, const void *key)
 	const struct baseline_key *wanted = key;
 
 	return strcmp(baseline->agency, wanted->agency) == 0 &&
-	       strcmp(baseline->source, wanted->source) == 0;
+	       text_equal(baseline->source, wanted->source);
 }
 
 static int64_t baseline_age(const void *entry)
@@ -1355,17 +1356,22 @@ static double source_cap(const struct config_baseline *baseline,
 				     baseline->prior_ratio, baseline->source_cap_z);
 }
 
-/* The source's own baseline of the operator's agency for the source cap (its key from
- * source_cap_key, hash its baseline_hash), advanced to the call's end, found before the shared
- * one (finding it may forget the stalest baselines); NULL: no memory. */
-static struct baseline_entry *own_source_baseline(struct detector *detector,
-						  struct baseline_key key, uint64_t hash,
-						  const struct completed_call *call)
+/* The rates a call advances and counts in a baseline (rate, fast, the volume's two and its
+ * worked clock's start), contiguous: compared and copied whole (mirrors). */
+#define COUNTED_BYTES (offsetof(struct baseline_entry, volume_first_ms) + sizeof(int64_t) - \
+		       offsetof(struct baseline_entry, rate))
+_Static_assert(offsetof(struct baseline_entry, volume_first_ms) ==
+		       offsetof(struct baseline_entry, rate) + 4 * sizeof(struct sequential_rate),
+	       "a baseline's counted rates are contiguous");
+
+/* Does the source's own baseline hold, bit for bit, what the shared one does (before either is
+ * advanced to the call)? Then advancing it would give what advancing the shared one gives (the
+ * same functions of the same bits, the decay memos a cache), and its calls are all of the
+ * shared one's: one source sends the agency's calls (cadmond's usual case, every replay of
+ * it). An own baseline is never a shared one (no sum of departed sources to advance). */
+static bool mirrors(const struct baseline_entry *own, const struct baseline_entry *shared)
 {
-	struct baseline_entry *own_source = find_baseline_hashed(detector, key, hash, NULL);
-	if (own_source)
-		advance_baseline(detector, own_source, call->end_ms);
-	return own_source;
+	return !own->departed_sources && memcmp(&own->rate, &shared->rate, COUNTED_BYTES) == 0;
 }
 
 /* Add (sign 1) or take out (-1) a source's own calls to a shared baseline's sum of departed
@@ -1526,31 +1532,39 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 	/* the shared key and the source's own have the same agency: hashed once for both */
 	struct baseline_key shared_key = baseline_key_of(detector, state->agency, call->source);
 	struct baseline_key own_key;
-	uint64_t agency_hash = hash_string(shared_key.agency);
+	/* the call's agency's hash when the key is the agency's (state->agency is call->agency) */
+	uint64_t agency_hash = call->hashed && shared_key.agency == state->agency
+				       ? call->agency_hash
+				       : hash_string(shared_key.agency);
 	bool keyed = source_cap_key(detector, state->agency, call->source, &own_key);
 	uint64_t own_hash = keyed ? hash_string_pair_after(agency_hash, own_key.source) : 0;
-	struct baseline_entry *own_found =
-		keyed ? own_source_baseline(detector, own_key, own_hash, call) : NULL;
-	bool shared_found;
-	struct baseline_entry *entry =
-		find_baseline_hashed(detector, shared_key,
-				     hash_string_pair_after(agency_hash, shared_key.source),
-				     &shared_found);
-	if (!entry)
-		/* no memory for the agency's baseline: the call teaches no sequential rule */
-		return;
-	/* creating the shared one may have moved or forgotten the source's */
+	uint64_t shared_hash = hash_string_pair_after(agency_hash, shared_key.source);
+	/* found (or made) before the shared one: making it may forget the stalest baselines */
 	struct baseline_entry *own_source =
-		!own_found     ? NULL
-		: shared_found ? own_found
-			       : existing_baseline_hashed(detector, own_key, own_hash);
+		keyed ? find_baseline_hashed(detector, own_key, own_hash, NULL) : NULL;
+	struct baseline_entry *entry = existing_baseline_hashed(detector, shared_key, shared_hash);
+	bool mirrored = entry && own_source && mirrors(own_source, entry);
+	if (own_source && !mirrored) /* advanced before the shared one is made, by its age */
+		advance_baseline(detector, own_source, call->end_ms);
+	if (!entry) {
+		entry = find_baseline_hashed(detector, shared_key, shared_hash, NULL);
+		if (!entry)
+			/* no memory for the agency's baseline: the call teaches no sequential rule */
+			return;
+		/* making the shared one may have moved or forgotten the source's */
+		if (own_source)
+			own_source = existing_baseline_hashed(detector, own_key, own_hash);
+	}
 	struct baseline_entry *counted = own_source;
 	double fast_prior = baseline->prior_calls * baseline->fast_half_life_seconds /
 			    baseline->half_life_seconds;
 	int64_t at_ms = advance_baseline(detector, entry, call->end_ms);
+	if (mirrored) /* what advancing it gives */
+		memcpy(&own_source->rate, &entry->rate, COUNTED_BYTES);
 	if (own_source && own_source->rate.calls >= entry->rate.calls)
 		own_source = NULL; /* every call of the shared one is the source's: no other's */
-	if (counted)
+	/* a mirror departs from no other source's calls: the rest has none (departure_z's 0) */
+	if (counted && !(mirrored && !counted->departed))
 		judge_departure(detector, entry, counted, state, at_ms);
 	struct baseline_entry judged_copy;
 	bool departures = baseline->source_depart_z > 0.0;
@@ -2365,8 +2379,9 @@ static void remember_hangup(struct detector *detector, const struct operator_sta
 					.serial = serial,
 					.end_ms = call->end_ms };
 
-	callers_remember(detector->callers, call->ani, &hangup,
-			 (int64_t)detector->config.detector.repeat_window_seconds * 1000);
+	callers_remember_hashed(detector->callers, call->ani,
+				call->hashed ? call->ani_hash : hash_string(call->ani), &hangup,
+				(int64_t)detector->config.detector.repeat_window_seconds * 1000);
 }
 
 static enum detector_result insert_call(struct detector *detector, struct operator_state *state,
@@ -2414,7 +2429,9 @@ enum detector_result detector_add_call(struct detector *detector, const struct c
 
 	if (!call->late)
 		advance_clock(detector, call->end_ms);
-	struct operator_state *state = find_operator(detector, call->agency, call->operator_id);
+	struct operator_state *state = find_operator(
+		detector, call->agency, call->operator_id,
+		call->hashed ? call->operator_hash : hash_string_pair(call->agency, call->operator_id));
 	if (!state)
 		return DETECTOR_NO_MEMORY;
 	detector->added_index = state->index;
@@ -2455,10 +2472,10 @@ void detector_added_operator(const struct detector *detector, uint32_t *index,
 	*generation = detector->added_generation;
 }
 
-void detector_prefetch_call(const struct detector *detector, const char *agency,
-			    const char *operator_id, const char *ani)
+void detector_prefetch_call(const struct detector *detector, uint64_t operator_hash,
+			    uint64_t ani_hash)
 {
-	uint64_t hash = hash_string_pair(agency, operator_id);
+	uint64_t hash = operator_hash;
 	const struct table *operators = &detector->operators;
 	const struct operator_entry *entry = table_slot(operators, (uint32_t)hash & operators->mask);
 
@@ -2474,16 +2491,21 @@ void detector_prefetch_call(const struct detector *detector, const char *agency,
 		__builtin_prefetch(state + 128);
 		__builtin_prefetch(key);
 	}
-	if (ani[0])
-		callers_prefetch(detector->callers, hash_string(ani));
+	callers_prefetch(detector->callers, ani_hash); /* a hint: an empty ani's too */
 }
 
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms)
 {
+	detector_caller_rang_hashed(detector, ani, hash_string(ani), start_ms);
+}
+
+void detector_caller_rang_hashed(struct detector *detector, const char *ani, uint64_t ani_hash,
+				 int64_t start_ms)
+{
 	struct caller_hangup hangup;
 
 	if (!ani[0] ||
-	    !callers_take_redial(detector->callers, ani, start_ms,
+	    !callers_take_redial_hashed(detector->callers, ani, ani_hash, start_ms,
 				 (int64_t)detector->config.detector.repeat_window_seconds * 1000,
 				 &hangup))
 		return;

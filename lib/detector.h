@@ -193,15 +193,19 @@ void detector_call_offered(struct detector *detector, const struct event *event,
  * redial completes, so a pocket dialer dialing again (premature again) marks nothing.
  */
 void detector_caller_rang(struct detector *detector, const char *ani, int64_t start_ms);
+/** detector_caller_rang of an ani whose hash_string is ani_hash. */
+void detector_caller_rang_hashed(struct detector *detector, const char *ani, uint64_t ani_hash,
+				 int64_t start_ms);
 
 /**
- * A hint ahead of detector_add_call (and detector_caller_rang) of a call of agency's
- * operator_id from ani: fetch into the cache the operator's slot, the start of its state
- * and its key when its slot is its home, and ani's slot among the recent callers. Changes
- * nothing.
+ * A hint ahead of detector_add_call (and detector_caller_rang) of a call whose operator's
+ * hash_string_pair(agency, operator_id) is operator_hash and whose ani's hash_string is
+ * ani_hash (completed_call's): fetch into the cache the operator's slot, the start of its
+ * state and its key when its slot is its home, and the ani's slot among the recent callers.
+ * Changes nothing.
  */
-void detector_prefetch_call(const struct detector *detector, const char *agency,
-			    const char *operator_id, const char *ani);
+void detector_prefetch_call(const struct detector *detector, uint64_t operator_hash,
+			    uint64_t ani_hash);
 
 const struct detector_stats *detector_stats(struct detector *detector);
 

@@ -292,7 +292,8 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	 * call. A redial that is itself premature (a pocket dial again), or with
 	 * detector.callback_min_talk_seconds one too short to be a real call, marks nothing. */
 	if (detector_is_real_call(engine->detector, &completed, premature))
-		detector_caller_rang(engine->detector, completed.ani, completed.start_ms);
+		detector_caller_rang_hashed(engine->detector, completed.ani, completed.ani_hash,
+					    completed.start_ms);
 }
 
 /* An event in the center's order: the center clock follows it. */
@@ -1084,7 +1085,16 @@ void engine_parse(struct event_parser *parser, const char *line, size_t len,
 	 * takes them off the apply, and a replay fetches their slots ahead (engine_prefetch). */
 	out->call_hash = call_hash_of(&out->event);
 	out->fingerprint = event_fingerprint_hashed(&out->event, out->call_hash);
-	out->operator_hash = binding_operator_hash(&out->event);
+	if (out->event.type == EVENT_CALL_START) { /* the binding's operator hash is the same */
+		struct event *event = &out->event;
+		event->agency_hash = hash_string(event->agency);
+		event->operator_hash = hash_string_pair_after(event->agency_hash, event->operator_id);
+		event->ani_hash = hash_string(event->ani);
+		event->start_hashed = true;
+		out->operator_hash = event->operator_hash;
+	} else {
+		out->operator_hash = binding_operator_hash(&out->event);
+	}
 }
 
 void engine_prefetch(const struct engine *engine, const struct engine_parsed *parsed)
@@ -1102,12 +1112,13 @@ void engine_prefetch(const struct engine *engine, const struct engine_parsed *pa
 void engine_prefetch_call(const struct engine *engine, const struct engine_parsed *parsed)
 {
 	const char *agency, *operator_id, *ani;
+	uint64_t operator_hash, ani_hash;
 
 	if (!parsed->blank && parsed->reject == EVENT_OK &&
 	    parsed->event.type == EVENT_CALL_END &&
 	    tracker_peek_start(engine->tracker, parsed->event.call_id, parsed->call_hash, &agency,
-			       &operator_id, &ani))
-		detector_prefetch_call(engine->detector, agency, operator_id, ani);
+			       &operator_id, &ani, &operator_hash, &ani_hash))
+		detector_prefetch_call(engine->detector, operator_hash, ani_hash);
 }
 
 /* Every notice of source that only its own lines can end (clock_ahead, clock_behind,
@@ -1594,7 +1605,19 @@ static void list_limit_counter(struct engine *engine, size_t offset)
 		[HOME_BINDING] = (const char *)binding_stats(engine->binding),
 	};
 	size_t home = HOME_COUNT;
+	/* the evictions three modules count themselves: read where they are kept, not copied */
+	const uint64_t *kept = offset == STAT(dedupe_evicted) && engine->dedupe
+				       ? dedupe_evicted_counter(engine->dedupe)
+			       : offset == STAT(sources_evicted) && engine->sources
+				       ? sources_evicted_counter(engine->sources)
+			       : offset == STAT(clocks_evicted) && engine->clocks
+				       ? clocks_evicted_counter(engine->clocks)
+				       : NULL;
 
+	if (kept) {
+		engine->limit_counters[engine->limit_counter_count++] = (const char *)kept;
+		return;
+	}
 	while (--home > HOME_ENGINE && !(offset >= counter_homes[home].at &&
 					 offset < counter_homes[home].at + counter_homes[home].size))
 		;
@@ -1623,11 +1646,8 @@ static bool limits_unchanged(struct engine *engine)
 {
 	uint64_t moved = 0;
 
-	/* The counters kept as copies brought up to date: the engine's of three modules, the
-	 * detector's of its callers (detector_stats); the rest are counted where they are. */
-	engine->stats.dedupe_evicted = dedupe_evicted(engine->dedupe);
-	engine->stats.sources_evicted = sources_evicted(engine->sources);
-	engine->stats.clocks_evicted = clocks_evicted(engine->clocks);
+	/* The detector's copy of its callers' count brought up to date (detector_stats, which
+	 * its snapshot saves as it is); the rest are read where they are counted. */
 	detector_stats(engine->detector);
 	for (size_t i = 0; i < engine->limit_counter_count; i++) {
 		uint64_t count;

@@ -513,6 +513,7 @@ static void clear_event(struct event *event)
 	event->ani[0] = '\0';
 	event->incident_id[0] = '\0';
 	event->transfer_to[0] = '\0';
+	event->start_hashed = false;
 }
 
 enum event_reject event_parser_parse(struct event_parser *parser, const char *line, size_t len,

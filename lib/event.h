@@ -82,6 +82,14 @@ struct event {
 	char transfer_to[EVENT_ID_MAX + 1];
 	enum released_by released_by; /* call_end only */
 	enum agent_state state;       /* operator_state only */
+	/* A call_start's hashes of its agency (hash_string), its operator (hash_string_pair of
+	 * agency and operator_id) and its ani (hash_string), which its open call keeps for the
+	 * detector: set by engine_parse (start_hashed, on a parsing thread); an event made
+	 * otherwise leaves start_hashed false, and the tracker hashes the strings itself. */
+	bool start_hashed;
+	uint64_t agency_hash;
+	uint64_t operator_hash;
+	uint64_t ani_hash;
 };
 
 struct event_parser;

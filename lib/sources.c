@@ -129,6 +129,11 @@ uint64_t sources_evicted(const struct sources *sources)
 	return sources->evicted;
 }
 
+const uint64_t *sources_evicted_counter(const struct sources *sources)
+{
+	return &sources->evicted;
+}
+
 int sources_resize(struct sources *sources, uint32_t max_sources)
 {
 	int evicted = table_resize(&sources->table, max_sources, last_heard, NULL, NULL);

@@ -52,6 +52,8 @@ bool sources_last_seq(const struct sources *sources, const char *source, uint64_
 
 /** Sources forgotten because the table was full. */
 uint64_t sources_evicted(const struct sources *sources);
+/** Where that count is kept (as long as sources is): the engine's limits read it there. */
+const uint64_t *sources_evicted_counter(const struct sources *sources);
 
 struct codec_writer;
 struct codec_reader;

@@ -36,9 +36,13 @@ struct open_call {
 	bool had_transfer;
 	unsigned char lengths[CALL_FIELDS - 1]; /* of each string but the ani (each <= 64) */
 	char text[CALL_TEXT_INLINE];
+	/* once its call_start came: its strings' hashes a completed call carries (hash_start) */
+	uint64_t agency_hash;
+	uint64_t operator_hash;
+	uint64_t ani_hash;
 };
 
-_Static_assert(sizeof(struct open_call) == 104, "an open call is 104 bytes");
+_Static_assert(sizeof(struct open_call) == 128, "an open call is 128 bytes");
 
 static const char *call_text(const struct open_call *call)
 {
@@ -217,6 +221,16 @@ static struct open_call *open_call(struct tracker *tracker, uint32_t i, const st
 	return call;
 }
 
+/* A started call's hashes of its agency, operator and ani (completed_call's), from its strings
+ * as kept: taken once, where the detector would hash them at each look-up. */
+static void hash_start(struct open_call *call)
+{
+	call->agency_hash = hash_string(call_field(call, CALL_AGENCY));
+	call->operator_hash =
+		hash_string_pair_after(call->agency_hash, call_field(call, CALL_OPERATOR));
+	call->ani_hash = hash_string(call_field(call, CALL_ANI));
+}
+
 /* A call_start: its strings join the call_id. False when out of memory for them. */
 static bool open_call_set_start(struct open_call *call, const struct event *event)
 {
@@ -228,6 +242,13 @@ static bool open_call_set_start(struct open_call *call, const struct event *even
 
 	if (!set_call_text(call, strings, CALL_FIELDS))
 		return false;
+	if (event->start_hashed) { /* engine_parse's, of the same strings */
+		call->agency_hash = event->agency_hash;
+		call->operator_hash = event->operator_hash;
+		call->ani_hash = event->ani_hash;
+	} else {
+		hash_start(call);
+	}
 	call->has_start = true;
 	call->start_ms = event->ts_ms;
 	return true;
@@ -286,6 +307,10 @@ static void describe_completed(const struct open_call *call, struct completed_ca
 		.released_by = call->released_by,
 		.had_incident = call->had_incident,
 		.had_transfer = call->had_transfer,
+		.hashed = true,
+		.agency_hash = call->agency_hash,
+		.operator_hash = call->operator_hash,
+		.ani_hash = call->ani_hash,
 	};
 }
 
@@ -311,7 +336,8 @@ void tracker_prefetch(const struct tracker *tracker, uint64_t call_hash)
 }
 
 bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint64_t call_hash,
-			const char **agency, const char **operator_id, const char **ani)
+			const char **agency, const char **operator_id, const char **ani,
+			uint64_t *operator_hash, uint64_t *ani_hash)
 {
 	uint32_t i = table_probe(&tracker->calls, call_hash, call_id_matches, call_id);
 	const struct open_call *call = table_slot(&tracker->calls, i);
@@ -321,6 +347,8 @@ bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint
 	*agency = call_field(call, CALL_AGENCY);
 	*operator_id = call_field(call, CALL_OPERATOR);
 	*ani = call_field(call, CALL_ANI);
+	*operator_hash = call->operator_hash;
+	*ani_hash = call->ani_hash;
 	return true;
 }
 
@@ -448,6 +476,8 @@ static int get_call(void *entry, uint64_t *hash, struct codec_reader *reader, vo
 						  strings[4] };
 	if (!set_call_text(call, packed, call->has_start ? CALL_FIELDS : 1))
 		return -ENOMEM;
+	if (call->has_start)
+		hash_start(call);
 	*hash = hash_string(strings[CALL_ID]);
 	return 0;
 }

@@ -38,6 +38,13 @@ struct completed_call {
 	 * detector's pair for the call's operator (detector_added_operator) */
 	uint32_t operator_index;
 	uint32_t operator_generation;
+	/* set by the tracker (hashed): hash_string of agency and of ani, hash_string_pair of
+	 * agency and operator_id, taken once at its call_start for the detector's look-ups;
+	 * a call made elsewhere leaves hashed false and the detector hashes the strings */
+	bool hashed;
+	uint64_t agency_hash;
+	uint64_t operator_hash;
+	uint64_t ani_hash;
 };
 
 enum tracker_result {
@@ -92,11 +99,13 @@ void tracker_prefetch(const struct tracker *tracker, uint64_t call_hash);
 
 /**
  * The open call call_id names (call_hash its hash_string), if its call_start came: true with
- * its agency, operator and ani (valid until the tracker changes). Reads only: what a replay
- * looks at ahead of applying a call's end, to fetch the detector's state it will complete.
+ * its agency, operator and ani (valid until the tracker changes) and the hashes a completed
+ * call carries of them (operator_hash, ani_hash). Reads only: what a replay looks at ahead of
+ * applying a call's end, to fetch the detector's state it will complete.
  */
 bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint64_t call_hash,
-			const char **agency, const char **operator_id, const char **ani);
+			const char **agency, const char **operator_id, const char **ani,
+			uint64_t *operator_hash, uint64_t *ani_hash);
 
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);

@@ -14,6 +14,8 @@
 
 #include "control.h"
 #include "engine.h"
+#include "event.h"
+#include "hash.h"
 
 #define MAX_ALERTS 8
 
@@ -932,6 +934,35 @@ static void test_expired_calls_raise_limit_alert(void **state)
 			   "no more open calls expired without their end for 3600 s; 1 in all");
 }
 
+/* engine_parse hashes a call_start's agency, operator and ani (its call keeps them for the
+ * detector); no other event's. */
+static void test_parse_hashes_call_start(void **state)
+{
+	static const char start[] = "{\"type\":\"call_start\",\"call_id\":\"C1\","
+				    "\"ts\":\"2026-11-29T06:00:00.000Z\",\"operator\":\"op-7\","
+				    "\"agency\":\"NOPD\",\"position\":\"P7\",\"ani\":\"5045550101\"}";
+	static const char end[] = "{\"type\":\"call_end\",\"call_id\":\"C1\","
+				  "\"ts\":\"2026-11-29T06:01:00.000Z\",\"released_by\":\"caller\"}";
+	struct event_parser *parser = event_parser_new();
+	struct engine_parsed *parsed = malloc(sizeof(*parsed));
+	(void)state;
+
+	assert_non_null(parser);
+	assert_non_null(parsed);
+	engine_parse(parser, start, strlen(start), parsed);
+	assert_int_equal(parsed->reject, EVENT_OK);
+	assert_true(parsed->event.start_hashed);
+	assert_true(parsed->event.agency_hash == hash_string("NOPD"));
+	assert_true(parsed->event.operator_hash == hash_string_pair("NOPD", "op-7"));
+	assert_true(parsed->operator_hash == hash_string_pair("NOPD", "op-7"));
+	assert_true(parsed->event.ani_hash == hash_string("5045550101"));
+	engine_parse(parser, end, strlen(end), parsed);
+	assert_int_equal(parsed->reject, EVENT_OK);
+	assert_false(parsed->event.start_hashed);
+	free(parsed);
+	event_parser_free(parser);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +986,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_silent_system_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_down_system_alert, setup, teardown),
 		cmocka_unit_test(test_ack_body),
+		cmocka_unit_test(test_parse_hashes_call_start),
 		cmocka_unit_test_setup_teardown(test_unwatched_limit_resolved_with_reason, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connection_limit_system_alert, setup,

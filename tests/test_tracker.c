@@ -296,32 +296,88 @@ static void test_strings_at_their_length(void **state)
 	tracker_free(loaded);
 }
 
-/* tracker_peek_start: a started call's strings, read without a change; nothing for a call
- * not open or whose start has not come. */
+/* tracker_peek_start: a started call's strings and the hashes its completed call carries,
+ * read without a change; nothing for a call not open or whose start has not come. */
 static void test_peek_start(void **state)
 {
 	struct tracker *tracker = tracker_new(8, 0);
 	const char *agency = NULL, *operator_id = NULL, *ani = NULL;
+	uint64_t operator_hash = 0, ani_hash = 0;
 	struct completed_call call;
 	(void)state;
 
 	apply(tracker, start_event("c1", T0, "op-7", "5045550101"), &call);
 	apply(tracker, end_event("c2", T0 + 1000, RELEASED_BY_CALLER), &call);
 	assert_true(tracker_peek_start(tracker, "c1", hash_string("c1"), &agency, &operator_id,
-				       &ani));
+				       &ani, &operator_hash, &ani_hash));
 	assert_string_equal(agency, "NOPD");
 	assert_string_equal(operator_id, "op-7");
 	assert_string_equal(ani, "5045550101");
+	assert_true(operator_hash == hash_string_pair("NOPD", "op-7"));
+	assert_true(ani_hash == hash_string("5045550101"));
 	assert_false(tracker_peek_start(tracker, "c2", hash_string("c2"), &agency, &operator_id,
-					&ani));
+					&ani, &operator_hash, &ani_hash));
 	assert_false(tracker_peek_start(tracker, "c3", hash_string("c3"), &agency, &operator_id,
-					&ani));
+					&ani, &operator_hash, &ani_hash));
 	assert_int_equal(tracker_open_calls(tracker), 2);
 	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call),
 			 TRACKER_COMPLETED);
 	assert_string_equal(call.ani, "5045550101");
+	assert_true(call.hashed);
+	assert_true(call.agency_hash == hash_string("NOPD"));
+	assert_true(call.operator_hash == hash_string_pair("NOPD", "op-7"));
+	assert_true(call.ani_hash == hash_string("5045550101"));
 	assert_false(tracker_peek_start(tracker, "c1", hash_string("c1"), &agency, &operator_id,
-					&ani));
+					&ani, &operator_hash, &ani_hash));
+	tracker_free(tracker);
+}
+
+/* A call started before a snapshot completes after its load with the hashes of its strings
+ * (not saved: taken again from them). */
+static void test_hashes_after_load(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct completed_call call;
+	struct codec_writer writer = {0};
+	struct codec_reader reader;
+	struct tracker *loaded = tracker_new(8, 0);
+	(void)state;
+
+	apply(tracker, start_event("c1", T0, "op-7", "5045550101"), &call);
+	tracker_save(tracker, &writer);
+	codec_reader_init(&reader, writer.data, writer.len);
+	assert_int_equal(tracker_load(loaded, &reader), 0);
+	assert_int_equal(apply(loaded, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
+	assert_true(call.hashed);
+	assert_true(call.agency_hash == hash_string("NOPD"));
+	assert_true(call.operator_hash == hash_string_pair("NOPD", "op-7"));
+	assert_true(call.ani_hash == hash_string("5045550101"));
+	codec_writer_release(&writer);
+	tracker_free(loaded);
+	tracker_free(tracker);
+}
+
+/* A call_start with its hashes (engine_parse's) hands them on as they are: the tracker does
+ * not hash the strings again. */
+static void test_start_hashes_taken(void **state)
+{
+	struct tracker *tracker = tracker_new(8, 0);
+	struct event start = start_event("c1", T0, "op-7", "5045550101");
+	struct completed_call call;
+	(void)state;
+
+	start.start_hashed = true;
+	start.agency_hash = 1;
+	start.operator_hash = 2;
+	start.ani_hash = 3;
+	apply(tracker, start, &call);
+	assert_int_equal(apply(tracker, end_event("c1", T0 + 4500, RELEASED_BY_OPERATOR), &call),
+			 TRACKER_COMPLETED);
+	assert_true(call.hashed);
+	assert_true(call.agency_hash == 1);
+	assert_true(call.operator_hash == 2);
+	assert_true(call.ani_hash == 3);
 	tracker_free(tracker);
 }
 
@@ -338,6 +394,8 @@ int main(void)
 		cmocka_unit_test(test_churn_keeps_table_consistent),
 		cmocka_unit_test(test_strings_at_their_length),
 		cmocka_unit_test(test_peek_start),
+		cmocka_unit_test(test_hashes_after_load),
+		cmocka_unit_test(test_start_hashes_taken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
