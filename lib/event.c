@@ -224,14 +224,39 @@ struct event_parser *event_parser_new_reading_source(void)
 	return new_parser(true);
 }
 
-const char *event_parser_source(const struct event_parser *parser)
+enum event_reject event_source_check(const char *name, size_t len, char *why, size_t why_size)
+{
+	if (!name) {
+		snprintf(why, why_size, "\"source\" must be a string");
+		return EVENT_REJECT_WRONG_TYPE;
+	}
+	if (len == 0 || len > EVENT_ID_MAX || memchr(name, '\0', len)) {
+		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
+		return len > EVENT_ID_MAX ? EVENT_REJECT_FIELD_TOO_LONG : EVENT_REJECT_BAD_VALUE;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
+			snprintf(why, why_size, "\"source\" must not contain control characters");
+			return EVENT_REJECT_BAD_VALUE;
+		}
+	return EVENT_OK;
+}
+
+enum event_reject event_parser_source(const struct event_parser *parser, const char **source,
+				      char *why, size_t why_size)
 {
 	const struct json_field *field = &parser->fields[KEY_SOURCE];
+	enum event_reject reason;
 
-	if (parser->field_count <= KEY_SOURCE || !parser->object || field->kind != JSON_STRING ||
-	    field->truncated || field->has_nul)
-		return NULL;
-	return field->buffer;
+	*source = NULL;
+	if (parser->field_count <= KEY_SOURCE || !parser->object || field->kind == JSON_ABSENT)
+		return EVENT_OK; /* the common case: the line names none */
+	/* a longer name was cut: its length says so before its bytes are read */
+	reason = event_source_check(field->kind == JSON_STRING ? field->buffer : NULL,
+				    field->length, why, why_size);
+	if (reason == EVENT_OK)
+		*source = field->buffer;
+	return reason;
 }
 
 void event_parser_free(struct event_parser *parser)
