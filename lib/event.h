@@ -110,14 +110,18 @@ struct event_parser *event_parser_new_reading_source(void);
 
 /**
  * After event_parser_parse (any result) with a parser of event_parser_new_reading_source, the
- * source the line names, if any: EVENT_OK with *source NULL when the line is not a JSON object
- * or has no "source" member (nor for a parser of event_parser_new); EVENT_OK with *source the
- * name when the member (the last one, if repeated; its key possibly written with escapes) is
- * one a hello could give (event_source_check); else event_source_check's reason, with why.
- * *source is valid until the next parse.
+ * source the line names: NULL when the line is not a JSON object or has no "source" member
+ * (and for a parser of event_parser_new); the name when the member (the last one, if repeated;
+ * its key possibly written with escapes) is one a hello could give (event_source_check); ""
+ * when it is not (no such name is empty: event_parser_source_problem says why). Valid until
+ * the next parse.
  */
-enum event_reject event_parser_source(const struct event_parser *parser, const char **source,
-				      char *why, size_t why_size);
+const char *event_parser_source(const struct event_parser *parser);
+
+/** Why the line's "source" names no source a hello could (event_parser_source gave ""):
+ * event_source_check's reason, with its detail in why; EVENT_OK for any other line. */
+enum event_reject event_parser_source_problem(const struct event_parser *parser, char *why,
+					      size_t why_size);
 
 /**
  * Parse one feed line (without its "\n"; a trailing "\r" is ignored) into *out.

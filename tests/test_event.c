@@ -530,21 +530,22 @@ static void test_names(void **state)
 	assert_int_equal(event_released_by_from_name("nobody"), 0);
 }
 
-/* The source a parser of event_parser_new_reading_source read, checked: its reason for the
- * source, and the name or the why. */
+/* The source a parser of event_parser_new_reading_source read: the name (NULL: none), or with
+ * a reason, "" and the reason's detail. */
 static void expect_source(struct event_parser *parser, enum event_reject reason,
 			  const char *expected)
 {
-	const char *source = "unset";
 	char why[128] = "unset";
 
-	assert_int_equal(event_parser_source(parser, &source, why, sizeof(why)), reason);
-	if (reason != EVENT_OK)
+	assert_int_equal(event_parser_source_problem(parser, why, sizeof(why)), reason);
+	if (reason != EVENT_OK) {
 		assert_string_equal(why, expected);
-	else if (expected)
-		assert_string_equal(source, expected);
-	else
-		assert_null(source);
+		assert_string_equal(event_parser_source(parser), "");
+	} else if (expected) {
+		assert_string_equal(event_parser_source(parser), expected);
+	} else {
+		assert_null(event_parser_source(parser));
+	}
 }
 
 /* A parser of event_parser_new_reading_source reads "source" with the other members: the last

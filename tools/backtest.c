@@ -386,17 +386,16 @@ static void process_line(struct backtest *backtest, const char *line, size_t len
 			 struct engine_verdict *verdict)
 {
 	struct engine_parsed *parsed = &backtest->parsed;
-	const char *source = NULL;
-	enum event_reject reason;
+	const char *source;
 
 	engine_parse(backtest->parser, line, len, parsed);
 	/* the parser did not read a blank line */
-	if (!parsed->blank &&
-	    (reason = event_parser_source(backtest->parser, &source, verdict->why,
-					  sizeof(verdict->why))) != EVENT_OK) {
-		memset(verdict, 0, offsetof(struct engine_verdict, why)); /* why: the reason's */
-		verdict->reject = reason;
-		engine_count_reject(backtest->engine, reason);
+	source = parsed->blank ? NULL : event_parser_source(backtest->parser);
+	if (source && !source[0]) { /* a "source" no hello could give */
+		memset(verdict, 0, offsetof(struct engine_verdict, why));
+		verdict->reject = event_parser_source_problem(backtest->parser, verdict->why,
+							      sizeof(verdict->why));
+		engine_count_reject(backtest->engine, verdict->reject);
 		return;
 	}
 	backtest->origin.source = source ? source : "";
