@@ -226,20 +226,23 @@ struct event_parser *event_parser_new_reading_source(void)
 
 enum event_reject event_source_check(const char *name, size_t len, char *why, size_t why_size)
 {
+	bool sized = len > 0 && len <= EVENT_ID_MAX;
+	size_t i = 0;
+
 	if (!name) {
 		snprintf(why, why_size, "\"source\" must be a string");
 		return EVENT_REJECT_WRONG_TYPE;
 	}
-	if (len == 0 || len > EVENT_ID_MAX || memchr(name, '\0', len)) {
+	while (sized && i < len && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f)
+		i++; /* one pass: a NUL is a control character too */
+	if (sized && i == len)
+		return EVENT_OK;
+	if (!sized || memchr(name + i, '\0', len - i)) {
 		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
 		return len > EVENT_ID_MAX ? EVENT_REJECT_FIELD_TOO_LONG : EVENT_REJECT_BAD_VALUE;
 	}
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
-			snprintf(why, why_size, "\"source\" must not contain control characters");
-			return EVENT_REJECT_BAD_VALUE;
-		}
-	return EVENT_OK;
+	snprintf(why, why_size, "\"source\" must not contain control characters");
+	return EVENT_REJECT_BAD_VALUE;
 }
 
 /* The "source" member of the line parser read last, when there is one: else NULL. */

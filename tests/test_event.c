@@ -582,6 +582,9 @@ static void test_source_member(void **state)
 		 "\"source\" must not contain control characters"},
 		{"{\"source\":\"cad\\u007f\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
 		 "\"source\" must not contain control characters"},
+		/* a NUL anywhere says the length's message, as daemon/acks.c's hello always did */
+		{"{\"source\":\"a\\u0007b\\u0000\"}", EVENT_REJECT_MISSING_FIELD,
+		 EVENT_REJECT_BAD_VALUE, "\"source\" must be 1 to 64 bytes"},
 		{"{\"source\":\"cad-1\",", EVENT_REJECT_INVALID_JSON, EVENT_OK, NULL},
 		{"{\"source\":\"cad-1\"} x", EVENT_REJECT_INVALID_JSON, EVENT_OK, NULL},
 		{"[\"source\",\"cad-1\"]", EVENT_REJECT_NOT_AN_OBJECT, EVENT_OK, NULL},
