@@ -1073,6 +1073,40 @@ static void test_sources_bind_their_calls(void **state)
 	tool_run_free(&run);
 }
 
+/* sources: and unlisted_sources: reject, as cadmond applies them to hello'd connections: a
+ * listed source's lines are taken, an unlisted one's and those naming none refused (before,
+ * every line was the one unnamed stream: all refused). */
+static void test_listed_sources_only(void **state)
+{
+	static const char config[] = "sources:\n"
+				     "  - name: cad-1\n"
+				     "unlisted_sources: reject\n";
+	static const char lines[] =
+		"{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"a\","
+		"\"ts\":\"2026-11-29T08:00:00Z\"}\n"
+		"{\"source\":\"cad-2\",\"type\":\"incident\",\"call_id\":\"b\","
+		"\"ts\":\"2026-11-29T08:00:10Z\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:00:20Z\"}\n"
+		"{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"d\","
+		"\"ts\":\"2026-11-29T08:00:30Z\"}\n";
+	char input[PATH_MAX_BYTES], config_path[PATH_MAX_BYTES];
+	const char *const args[] = {"-c", config_path, input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	write_input(config_path, "sources.yaml", config);
+	run_on_lines(input, "sources-listed.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:2: source_not_allowed: incident: feed source cad-2 is "
+		     "not listed in sources (unlisted_sources: reject)\n"
+		     "cadmon-backtest: %1$s:3: source_not_allowed: incident: a connection without a "
+		     "hello is refused (unlisted_sources: reject)\n"
+		     "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
+		     "source_not_allowed 2\n",
+		     &run);
+	assert_non_null(strstr(run.out, "  events                 2\n"));
+	tool_run_free(&run);
+}
+
 /* test_named_source_numbering's notices: cad-1's seq_rejected, and resolved. */
 static const char seq_rejected_alerts[] =
 	"{\"alert\":\"firing\",\"alert_id\":\"06abddb0dd48c0d9\",\"seq\":1,"
@@ -1581,6 +1615,7 @@ int main(void)
 		cmocka_unit_test(test_source_escaped_or_refused),
 		cmocka_unit_test(test_sources_bind_their_calls),
 		cmocka_unit_test(test_named_source_numbering),
+		cmocka_unit_test(test_listed_sources_only),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),
 		cmocka_unit_test(test_unreadable_config_exits_1),
