@@ -980,12 +980,14 @@ static void test_source_escaped_or_refused(void **state)
 		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\","
 		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
 		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
-		"\"source\":\"sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
+		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"
+		"s\"}\n"
 		"{\"type\":\"incident\",\"call_id\":\"e\",\"ts\":\"2026-11-29T09:00:40Z\","
 		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
 		"{\"type\":\"incident\",\"call_id\":\"f\",\"ts\":\"2026-11-29T09:00:50Z\","
 		"\"source\":\"cad\\u0007\"}\n"
-		"{\"source\":\"\",\"type\":\"incident\",\"call_id\":\"g\",\"ts\":\"2026-11-29T09:01:00Z\"}\n"
+		"{\"source\":\"\",\"type\":\"incident\",\"call_id\":\"g\",\"ts\":"
+		"\"2026-11-29T09:01:00Z\"}\n"
 		"{\"type\":\"call_start\",\"source\":[\"cad-1\"]}\n"
 		"{\"type\":\"incident\",\"call_id\":\"h\",\"ts\":\"2026-11-29T09:01:10Z\"}\n"
 		"{\"source\":\"cad-1\",\"type\":\"call_start\"}\n";
@@ -1041,7 +1043,8 @@ static void test_sources_bind_their_calls(void **state)
 		used += (size_t)snprintf(
 			lines + used, sizeof(lines) - used,
 			"{\"source\":\"cad-a\",\"type\":\"call_start\",\"call_id\":\"a%1$d\","
-			"\"ts\":\"2026-11-29T08:%2$02d:00Z\",\"operator\":\"op-1\",\"agency\":\"CITY\"}\n"
+			"\"ts\":\"2026-11-29T08:%2$02d:00Z\",\"operator\":\"op-1\",\"agency\":"
+			"\"CITY\"}\n"
 			"{\"source\":\"cad-b\",\"type\":\"call_end\",\"call_id\":\"a%1$d\","
 			"\"ts\":\"2026-11-29T08:%2$02d:05Z\",\"released_by\":\"operator\"}\n"
 			"{\"source\":\"cad-a\",\"type\":\"call_end\",\"call_id\":\"a%1$d\","
@@ -1098,8 +1101,8 @@ static void test_listed_sources_only(void **state)
 	run_on_lines(input, "sources-listed.ndjson", lines, args,
 		     "cadmon-backtest: %1$s:2: source_not_allowed: incident: feed source cad-2 is "
 		     "not listed in sources (unlisted_sources: reject)\n"
-		     "cadmon-backtest: %1$s:3: source_not_allowed: incident: a connection without a "
-		     "hello is refused (unlisted_sources: reject)\n"
+		     "cadmon-backtest: %1$s:3: source_not_allowed: incident: a connection without "
+		     "a hello is refused (unlisted_sources: reject)\n"
 		     "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
 		     "source_not_allowed 2\n",
 		     &run);
@@ -1135,8 +1138,10 @@ static void test_named_source_numbering(void **state)
 		"\"ts\":\"2026-11-29T08:00:20Z\"}\n"
 		"{\"source\":\"cad-2\",\"seq\":1,\"type\":\"incident\",\"call_id\":\"d\","
 		"\"ts\":\"2026-11-29T08:00:30Z\"}\n"
-		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"e\",\"ts\":\"2026-11-29T08:00:40Z\"}\n"
-		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"f\",\"ts\":\"2026-11-29T08:00:50Z\"}\n"
+		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"e\","
+		"\"ts\":\"2026-11-29T08:00:40Z\"}\n"
+		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"f\","
+		"\"ts\":\"2026-11-29T08:00:50Z\"}\n"
 		"{\"source\":\"cad-1\",\"seq\":5000000,\"type\":\"incident\",\"call_id\":\"g\","
 		"\"ts\":\"2026-11-29T08:01:00Z\"}\n"
 		"{\"source\":\"cad-1\",\"seq\":3,\"type\":\"incident\",\"call_id\":\"h\","

@@ -578,8 +578,8 @@ static void test_source_member(void **state)
 		 "\"source\" must be a string"},
 		{"{\"source\":\"a\\u0000b\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
 		 "\"source\" must be 1 to 64 bytes"},
-		{"{\"source\":\"cad\\u0007-1\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
-		 "\"source\" must not contain control characters"},
+		{"{\"source\":\"cad\\u0007-1\"}", EVENT_REJECT_MISSING_FIELD,
+		 EVENT_REJECT_BAD_VALUE, "\"source\" must not contain control characters"},
 		{"{\"source\":\"cad\\u007f\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
 		 "\"source\" must not contain control characters"},
 		/* a NUL anywhere says the length's message, as daemon/acks.c's hello always did */

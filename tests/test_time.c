@@ -707,7 +707,8 @@ static const struct {
 static const char two_sources_alert_head[] =
 	"{\"alert\":\"firing\",\"alert_id\":\"";
 static const char two_sources_alert_middle[] =
-	"\",\"seq\":1,\"ts\":\"2026-11-29T08:09:35.000Z\",\"type\":\"operator\",\"agency\":\"NOPD\","
+	"\",\"seq\":1,\"ts\":\"2026-11-29T08:09:35.000Z\",\"type\":\"operator\","
+	"\"agency\":\"NOPD\","
 	"\"operator\":\"op-2\",\"position\":\"P2\",\"rule\":\"burst\",\"severity\":\"critical\","
 	"\"window_seconds\":600,\"calls\":4,\"premature\":3,";
 
