@@ -67,6 +67,7 @@ static bool read_hello(struct acks *acks, struct json_object *object, char *why,
 {
 	struct json_object *hello = json_object_object_get(object, "hello");
 	struct json_object *source = json_object_object_get(object, "source");
+	const char *text;
 	size_t source_len;
 
 	if (!json_object_is_type(hello, json_type_string) ||
@@ -74,27 +75,14 @@ static bool read_hello(struct acks *acks, struct json_object *object, char *why,
 		snprintf(why, why_size, "\"hello\" must be \"feed\"");
 		return false;
 	}
-	if (!json_object_is_type(source, json_type_string)) {
-		snprintf(why, why_size, "\"source\" must be a string");
+	text = json_object_is_type(source, json_type_string) ? json_object_get_string(source)
+							      : NULL; /* not a string */
+	source_len = text ? (size_t)json_object_get_string_len(source) : 0;
+	if (event_source_check(text, source_len, why, why_size) != EVENT_OK)
 		return false;
-	}
-	source_len = (size_t)json_object_get_string_len(source);
-	if (source_len == 0 || source_len > EVENT_ID_MAX ||
-	    memchr(json_object_get_string(source), '\0', source_len)) {
-		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
-		return false;
-	}
-	for (size_t i = 0; i < source_len; i++) {
-		unsigned char c = (unsigned char)json_object_get_string(source)[i];
-		if (c < 0x20 || c == 0x7f) {
-			/* it names the source in logs, notices and the journal's control lines */
-			snprintf(why, why_size, "\"source\" must not contain control characters");
-			return false;
-		}
-	}
 	if (!read_epoch(acks, json_object_object_get(object, "epoch"), why, why_size))
 		return false;
-	memcpy(acks->source, json_object_get_string(source), source_len + 1);
+	memcpy(acks->source, text, source_len + 1);
 	return true;
 }
 

@@ -60,9 +60,10 @@ struct acks {
 
 /**
  * Look at a connection's first non-empty line: a JSON object with a "hello" key is a hello
- * (and is not an event). ACKS_BAD_HELLO when "hello" is not "feed", "source" is missing,
- * not a string, empty or longer than EVENT_ID_MAX bytes, or "epoch" (optional) is neither a
- * string of 1 to EVENT_ID_MAX bytes nor an integer (why explains).
+ * (and is not an event). ACKS_BAD_HELLO when "hello" is not "feed", "source" is not a name
+ * event_source_check takes (missing, not a string, empty, longer than EVENT_ID_MAX bytes, with a
+ * control character), or "epoch" (optional) is neither a string of 1 to EVENT_ID_MAX bytes nor
+ * an integer (why explains).
  */
 enum acks_hello acks_first_line(struct acks *acks, const char *line, size_t len, char *why,
 				size_t why_size);

@@ -1054,7 +1054,8 @@ static struct baseline_entry *find_baseline_hashed(struct detector *detector,
 
 
 /* The source name of the own baseline (for the source cap) of the connections without a hello,
- * whose shared key is "" already: no hello's source has control characters (daemon/acks.c). */
+ * whose shared key is "" already: no hello's source has control characters
+ * (event_source_check). */
 #define UNNAMED_OWN_SOURCE "\x01"
 
 /* The key of source's own baseline of the agency, kept beside the shared one to cap what the

@@ -224,14 +224,65 @@ struct event_parser *event_parser_new_reading_source(void)
 	return new_parser(true);
 }
 
-const char *event_parser_source(const struct event_parser *parser)
+enum event_reject event_source_check(const char *name, size_t len, char *why, size_t why_size)
+{
+	bool sized = len > 0 && len <= EVENT_ID_MAX;
+	size_t i = 0;
+
+	if (!name) {
+		snprintf(why, why_size, "\"source\" must be a string");
+		return EVENT_REJECT_WRONG_TYPE;
+	}
+	while (sized && i < len && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f)
+		i++; /* one pass: a NUL is a control character too */
+	if (sized && i == len)
+		return EVENT_OK;
+	if (!sized || memchr(name + i, '\0', len - i)) {
+		snprintf(why, why_size, "\"source\" must be 1 to %d bytes", EVENT_ID_MAX);
+		return len > EVENT_ID_MAX ? EVENT_REJECT_FIELD_TOO_LONG : EVENT_REJECT_BAD_VALUE;
+	}
+	snprintf(why, why_size, "\"source\" must not contain control characters");
+	return EVENT_REJECT_BAD_VALUE;
+}
+
+/* The "source" member of the line parser read last, when there is one: else NULL. */
+static const struct json_field *source_member(const struct event_parser *parser)
 {
 	const struct json_field *field = &parser->fields[KEY_SOURCE];
 
-	if (parser->field_count <= KEY_SOURCE || !parser->object || field->kind != JSON_STRING ||
-	    field->truncated || field->has_nul)
+	if (parser->field_count <= KEY_SOURCE || !parser->object || field->kind == JSON_ABSENT)
 		return NULL;
-	return field->buffer;
+	return field;
+}
+
+/* event_source_check of a "source" member; a longer name was cut: its length says so before
+ * its bytes are read. */
+static enum event_reject check_member(const struct json_field *field, char *why, size_t why_size)
+{
+	return event_source_check(field->kind == JSON_STRING ? field->buffer : NULL, field->length,
+				  why, why_size);
+}
+
+/* event_parser_source of a line that has the member (noinline: the common path, a line naming
+ * none, saves no registers for it). */
+__attribute__((noinline)) static const char *checked_source(const struct json_field *field)
+{
+	return check_member(field, NULL, 0) == EVENT_OK ? field->buffer : "";
+}
+
+const char *event_parser_source(const struct event_parser *parser)
+{
+	const struct json_field *field = source_member(parser);
+
+	return field ? checked_source(field) : NULL;
+}
+
+enum event_reject event_parser_source_problem(const struct event_parser *parser, char *why,
+					      size_t why_size)
+{
+	const struct json_field *field = source_member(parser);
+
+	return field ? check_member(field, why, why_size) : EVENT_OK;
 }
 
 void event_parser_free(struct event_parser *parser)

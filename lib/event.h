@@ -94,8 +94,18 @@ struct event {
 
 struct event_parser;
 
-/* The longest "source" member event_parser_source() hands back (a clock's name, clocks.h). */
-#define EVENT_SOURCE_MAX (EVENT_ID_MAX + 1)
+/* The longest "source" member event_parser_source() reads: the longest name a hello may give. */
+#define EVENT_SOURCE_MAX EVENT_ID_MAX
+
+/**
+ * May name (len bytes; NULL: the member is not a string) name a feed source? The one rule for
+ * a hello's "source" (cadmond) and a recorded line's (cadmon-backtest): 1 to EVENT_ID_MAX bytes,
+ * no NUL, no control character (it names the source in logs, notices and the journal's control
+ * lines). EVENT_OK, or EVENT_REJECT_WRONG_TYPE ("\"source\" must be a string"),
+ * EVENT_REJECT_FIELD_TOO_LONG or EVENT_REJECT_BAD_VALUE ("\"source\" must be 1 to 64 bytes",
+ * "\"source\" must not contain control characters") with that in why.
+ */
+enum event_reject event_source_check(const char *name, size_t len, char *why, size_t why_size);
 
 /** Create a parser: its json_scan field table and the buffers fields are decoded into (no
  * json-c; a line is read in place, without allocating). NULL on allocation failure. */
@@ -107,13 +117,19 @@ void event_parser_free(struct event_parser *parser);
 struct event_parser *event_parser_new_reading_source(void);
 
 /**
- * After event_parser_parse (any result) with a parser of event_parser_new_reading_source:
- * the line's "source" when the line is a JSON object whose "source" member (the last one, if
- * repeated; its key possibly written with escapes) is a string of at most EVENT_SOURCE_MAX
- * bytes without "\u0000"; else NULL (also for a parser of event_parser_new). Valid until the
- * next parse.
+ * After event_parser_parse (any result) with a parser of event_parser_new_reading_source, the
+ * source the line names: NULL when the line is not a JSON object or has no "source" member
+ * (and for a parser of event_parser_new); the name when the member (the last one, if repeated;
+ * its key possibly written with escapes) is one a hello could give (event_source_check); ""
+ * when it is not (no such name is empty: event_parser_source_problem says why). Valid until
+ * the next parse.
  */
 const char *event_parser_source(const struct event_parser *parser);
+
+/** Why the line's "source" names no source a hello could (event_parser_source gave ""):
+ * event_source_check's reason, with its detail in why; EVENT_OK for any other line. */
+enum event_reject event_parser_source_problem(const struct event_parser *parser, char *why,
+					      size_t why_size);
 
 /**
  * Parse one feed line (without its "\n"; a trailing "\r" is ignored) into *out.

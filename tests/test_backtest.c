@@ -859,6 +859,20 @@ static void test_line_limits_and_chunk_boundaries(void **state)
 	tool_run_free(&run);
 }
 
+/* Run the tool with args (which name input) on lines written to input (a file name): it
+ * exits 0, explaining on stderr exactly err_format (its %1$s: input's path). */
+static void run_on_lines(char input[PATH_MAX_BYTES], const char *name, const char *lines,
+			 const char *const args[], const char *err_format, struct tool_run *run)
+{
+	char expected[4096];
+
+	write_input(input, name, lines);
+	run_tool(args, run);
+	assert_int_equal(run->exit_status, 0);
+	snprintf(expected, sizeof(expected), err_format, input);
+	assert_string_equal(run->err, expected);
+}
+
 /* Lines naming their CAD with "source": each has its own clock. A line a year ahead of the
  * other CAD is rejected as future (not with --no-future-guard); cad-2 is an hour behind cad-1
  * and judged on its own. */
@@ -874,7 +888,7 @@ static void test_sources_and_the_future_guard(void **state)
 				    "{\"source\":\"cad-2\",\"type\":\"call_end\",\"call_id\":\"c\","
 				    "\"ts\":\"2026-11-29T08:00:30Z\","
 				    "\"released_by\":\"caller\"}\n";
-	char input[PATH_MAX_BYTES], expected[512];
+	char input[PATH_MAX_BYTES];
 	const char *const args[] = {"-c", fixture.config, input, NULL};
 	const char *const unguarded[] = { "--json", "--no-future-guard",
 					  "-c",	    fixture.config,
@@ -882,18 +896,13 @@ static void test_sources_and_the_future_guard(void **state)
 	struct tool_run run;
 
 	(void)state;
-	write_input(input, "sources.ndjson", lines);
-	run_tool(args, &run);
-	assert_int_equal(run.exit_status, 0);
-	snprintf(expected, sizeof(expected),
-		 "cadmon-backtest: %s:2: future: incident: \"ts\" is 31536000 s ahead of the other "
-		 "sources, "
-		 "over the 1200 s allowed (feed.max_future_seconds + "
-		 "tracker.max_source_lag_seconds)\n"
-		 "cadmon-backtest: 4 records (non-blank lines) read, 3 accepted, 1 rejected: "
-		 "future 1\n",
-		 input);
-	assert_string_equal(run.err, expected);
+	run_on_lines(input, "sources.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:2: future: incident: \"ts\" is 31536000 s ahead of the "
+		     "other sources, over the 1200 s allowed (feed.max_future_seconds + "
+		     "tracker.max_source_lag_seconds)\n"
+		     "cadmon-backtest: 4 records (non-blank lines) read, 3 accepted, 1 rejected: "
+		     "future 1\n",
+		     &run);
 	assert_non_null(strstr(run.out, "    future               1\n"));
 	assert_non_null(strstr(run.out, "  late events            2\n"));
 	assert_non_null(strstr(
@@ -933,7 +942,8 @@ static void assert_sources(const char *name, const char *lines, const char *expe
 }
 
 /* "source" found as a key wherever it stands in the line, after values holding its letters
- * ("unknown", "u"), and not taken from a value ("usource", "sources"). */
+ * ("unknown", "u"), and not taken from a value ("usource", "sources"). (cad-2's call_end is of
+ * a call nobody opened: the binding keeps a call to the source that opened it.) */
 static void test_source_key_anywhere(void **state)
 {
 	static const char lines[] =
@@ -941,7 +951,7 @@ static void test_source_key_anywhere(void **state)
 		"\"source\":\"cad-1\"}\n"
 		"{\"type\":\"call_start\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:10Z\","
 		"\"operator\":\"op-1\",\"agency\":\"usource\",\"position\":\"sources\"}\n"
-		"{\"type\":\"call_end\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\","
+		"{\"type\":\"call_end\",\"call_id\":\"e\",\"ts\":\"2026-11-29T09:00:20Z\","
 		"\"released_by\":\"unknown\",\"source\":\"cad-2\"}\n"
 		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
 		"\"ani\":\"u\",\"source\":\"cad-2\"}\n";
@@ -954,9 +964,12 @@ static void test_source_key_anywhere(void **state)
 		       "  cad-2                  2 events, 0 late, 0 future, 0 too_late, 0 s behind\n");
 }
 
-/* Only a "source" key written as such names a line's CAD: one written with escapes does not,
- * nor a name longer than a clock's (65 bytes), nor a blank line after a named one. */
-static void test_source_escaped_or_too_long(void **state)
+/* A "source" is a name a hello could give (docs/protocol.md): its key may be written with
+ * escapes, as in a hello; a name of 65 bytes (or 66), with a control character, empty or not a
+ * string is refused with the hello's message and counted, never taken as the unnamed stream
+ * (before: 65 bytes was a source of its own, 66 and the others the unnamed stream, and an
+ * escaped key named nothing); a blank line after a named one is nothing. */
+static void test_source_escaped_or_refused(void **state)
 {
 	static const char lines[] =
 		"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\","
@@ -967,15 +980,195 @@ static void test_source_escaped_or_too_long(void **state)
 		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T09:00:20Z\","
 		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
 		"{\"type\":\"incident\",\"call_id\":\"d\",\"ts\":\"2026-11-29T09:00:30Z\","
-		"\"source\":\"sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n";
+		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"
+		"s\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"e\",\"ts\":\"2026-11-29T09:00:40Z\","
+		"\"source\":\"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"f\",\"ts\":\"2026-11-29T09:00:50Z\","
+		"\"source\":\"cad\\u0007\"}\n"
+		"{\"source\":\"\",\"type\":\"incident\",\"call_id\":\"g\",\"ts\":"
+		"\"2026-11-29T09:01:00Z\"}\n"
+		"{\"type\":\"call_start\",\"source\":[\"cad-1\"]}\n"
+		"{\"type\":\"incident\",\"call_id\":\"h\",\"ts\":\"2026-11-29T09:01:10Z\"}\n"
+		"{\"source\":\"cad-1\",\"type\":\"call_start\"}\n";
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {"--max-reject-share", "1", "-c", fixture.config, input, NULL};
+	struct tool_run run;
 
 	(void)state;
-	assert_sources("source-escaped.ndjson", lines,
-		       "sources\n"
-		       "  (unnamed)              2 events, 0 late, 0 future, 0 too_late, 10 s behind\n"
-		       "  cad-2                  1 events, 0 late, 0 future, 0 too_late, 20 s behind\n"
-		       "  sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss 1 "
-		       "events, 0 late, 0 future, 0 too_late, 0 s behind\n");
+	run_on_lines(input, "source-refused.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:4: field_too_long: \"source\" must be 1 to 64 bytes\n"
+		     "cadmon-backtest: %1$s:5: field_too_long: \"source\" must be 1 to 64 bytes\n"
+		     "cadmon-backtest: %1$s:7: bad_value: \"source\" must not contain control "
+		     "characters\n"
+		     "cadmon-backtest: %1$s:8: bad_value: \"source\" must be 1 to 64 bytes\n"
+		     "cadmon-backtest: %1$s:9: wrong_type: \"source\" must be a string\n"
+		     "cadmon-backtest: %1$s:11: missing_field: call_start: missing required field "
+		     "\"call_id\"\n"
+		     "cadmon-backtest: 10 records (non-blank lines) read, 4 accepted, 6 rejected: "
+		     "missing_field 1, wrong_type 1, bad_value 2, field_too_long 2\n",
+		     &run);
+	assert_non_null(strstr(
+		run.out,
+		"  rejected lines         6\n"
+		"    missing_field        1\n"
+		"    wrong_type           1\n"
+		"    bad_value            2\n"
+		"    field_too_long       2\n"));
+	assert_non_null(strstr(
+		run.out,
+		"sources\n"
+		"  cad-1                  1 events, 0 late, 0 future, 0 too_late, 70 s behind\n"
+		"  cad-2                  1 events, 0 late, 0 future, 0 too_late, 60 s behind\n"
+		"  ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss 1 "
+		"events, 0 late, 0 future, 0 too_late, 30 s behind\n"
+		"  (unnamed)              1 events, 0 late, 0 future, 0 too_late, 0 s behind\n"));
+	tool_run_free(&run);
+}
+
+/* Two CADs in one recording, each call bound to the CAD that opened it, as cadmond binds it to
+ * the connection whose hello named that CAD (tracker.bind_calls_to_source): cad-b's call_ends
+ * for cad-a's calls, premature, are refused; cad-a's own end them, honestly. Before, every line
+ * was the one unnamed stream: cad-b's call_ends were taken and op-1 alerted. */
+static void test_sources_bind_their_calls(void **state)
+{
+	char lines[2048];
+	size_t used = 0;
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {"--json", "-c", fixture.config, input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	for (int call = 1; call <= 4; call++) /* a1 at 08:00, a2 at 08:05, ... */
+		used += (size_t)snprintf(
+			lines + used, sizeof(lines) - used,
+			"{\"source\":\"cad-a\",\"type\":\"call_start\",\"call_id\":\"a%1$d\","
+			"\"ts\":\"2026-11-29T08:%2$02d:00Z\",\"operator\":\"op-1\",\"agency\":"
+			"\"CITY\"}\n"
+			"{\"source\":\"cad-b\",\"type\":\"call_end\",\"call_id\":\"a%1$d\","
+			"\"ts\":\"2026-11-29T08:%2$02d:05Z\",\"released_by\":\"operator\"}\n"
+			"{\"source\":\"cad-a\",\"type\":\"call_end\",\"call_id\":\"a%1$d\","
+			"\"ts\":\"2026-11-29T08:%3$02d:00Z\",\"released_by\":\"caller\"}\n",
+			call, (call - 1) * 5, (call - 1) * 5 + 3);
+	assert_true(used < sizeof(lines));
+	run_on_lines(input, "sources-bind.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:2: call_of_other_source: call_end: call \"a1\" was "
+		     "opened by feed source cad-a (tracker.bind_calls_to_source)\n"
+		     "cadmon-backtest: %1$s:5: call_of_other_source: call_end: call \"a2\" was "
+		     "opened by feed source cad-a (tracker.bind_calls_to_source)\n"
+		     "cadmon-backtest: %1$s:8: call_of_other_source: call_end: call \"a3\" was "
+		     "opened by feed source cad-a (tracker.bind_calls_to_source)\n"
+		     "cadmon-backtest: %1$s:11: call_of_other_source: call_end: call \"a4\" was "
+		     "opened by feed source cad-a (tracker.bind_calls_to_source)\n"
+		     "cadmon-backtest: 12 records (non-blank lines) read, 8 accepted, 4 rejected: "
+		     "call_of_other_source 4\n",
+		     &run);
+	json_object *document = json_tokener_parse(run.out);
+	assert_non_null(document);
+	assert_int_equal(json_object_array_length(field(document, "alerts")), 0);
+	json_object *totals = field(document, "totals");
+	assert_count(totals, "events", 8);
+	assert_count(field(totals, "rejects"), "call_of_other_source", 4);
+	assert_count(totals, "completed_calls", 4);
+	assert_count(totals, "premature", 0);
+	assert_count(totals, "alerts", 0);
+	json_object_put(document);
+	tool_run_free(&run);
+}
+
+/* sources: and unlisted_sources: reject, as cadmond applies them to hello'd connections: a
+ * listed source's lines are taken, an unlisted one's and those naming none refused (before,
+ * every line was the one unnamed stream: all refused). */
+static void test_listed_sources_only(void **state)
+{
+	static const char config[] = "sources:\n"
+				     "  - name: cad-1\n"
+				     "unlisted_sources: reject\n";
+	static const char lines[] =
+		"{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"a\","
+		"\"ts\":\"2026-11-29T08:00:00Z\"}\n"
+		"{\"source\":\"cad-2\",\"type\":\"incident\",\"call_id\":\"b\","
+		"\"ts\":\"2026-11-29T08:00:10Z\"}\n"
+		"{\"type\":\"incident\",\"call_id\":\"c\",\"ts\":\"2026-11-29T08:00:20Z\"}\n"
+		"{\"source\":\"cad-1\",\"type\":\"incident\",\"call_id\":\"d\","
+		"\"ts\":\"2026-11-29T08:00:30Z\"}\n";
+	char input[PATH_MAX_BYTES], config_path[PATH_MAX_BYTES];
+	const char *const args[] = {"-c", config_path, input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	write_input(config_path, "sources.yaml", config);
+	run_on_lines(input, "sources-listed.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:2: source_not_allowed: incident: feed source cad-2 is "
+		     "not listed in sources (unlisted_sources: reject)\n"
+		     "cadmon-backtest: %1$s:3: source_not_allowed: incident: a connection without "
+		     "a hello is refused (unlisted_sources: reject)\n"
+		     "cadmon-backtest: 4 records (non-blank lines) read, 2 accepted, 2 rejected: "
+		     "source_not_allowed 2\n",
+		     &run);
+	assert_non_null(strstr(run.out, "  events                 2\n"));
+	tool_run_free(&run);
+}
+
+/* test_named_source_numbering's notices: cad-1's seq_rejected, and resolved. */
+static const char seq_rejected_alerts[] =
+	"{\"alert\":\"firing\",\"alert_id\":\"06abddb0dd48c0d9\",\"seq\":1,"
+	"\"ts\":\"2026-11-29T08:00:50.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\","
+	"\"severity\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's "
+	"lines are refused: seq 5000000 is more than 1000000 above its highest, 2 "
+	"(feed.max_seq_jump); 1 refused so far; a new epoch in its hello restarts its "
+	"numbering\"}\n"
+	"{\"alert\":\"resolved\",\"alert_id\":\"06abddb0dd48c0d9\",\"seq\":2,"
+	"\"ts\":\"2026-11-29T08:00:50.000Z\",\"type\":\"system\",\"system\":\"seq_rejected\","
+	"\"severity\":\"critical\",\"source\":\"cad-1\",\"message\":\"feed source cad-1's "
+	"lines are taken again from seq 3; 1 refused in all\"}\n\n";
+
+/* A named source's "seq" numbers its lines, as on a connection whose hello named it: a line at
+ * or below its highest is a resend (a duplicate, ignored), one more than feed.max_seq_jump
+ * above it refused (bad_seq, with its seq_rejected notice); another source and the unnamed
+ * stream have numberings of their own (the unnamed none). Before, none was numbered. */
+static void test_named_source_numbering(void **state)
+{
+	static const char lines[] =
+		"{\"source\":\"cad-1\",\"seq\":1,\"type\":\"incident\",\"call_id\":\"a\","
+		"\"ts\":\"2026-11-29T08:00:00Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\","
+		"\"ts\":\"2026-11-29T08:00:10Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"c\","
+		"\"ts\":\"2026-11-29T08:00:20Z\"}\n"
+		"{\"source\":\"cad-2\",\"seq\":1,\"type\":\"incident\",\"call_id\":\"d\","
+		"\"ts\":\"2026-11-29T08:00:30Z\"}\n"
+		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"e\","
+		"\"ts\":\"2026-11-29T08:00:40Z\"}\n"
+		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"f\","
+		"\"ts\":\"2026-11-29T08:00:50Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":5000000,\"type\":\"incident\",\"call_id\":\"g\","
+		"\"ts\":\"2026-11-29T08:01:00Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":3,\"type\":\"incident\",\"call_id\":\"h\","
+		"\"ts\":\"2026-11-29T08:01:10Z\"}\n";
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {"-c", fixture.config, input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	run_on_lines(input, "sources-seq.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:7: bad_seq: \"seq\" 5000000 is more than 1000000 above "
+		     "the source's highest (feed.max_seq_jump)\n"
+		     "cadmon-backtest: 8 records (non-blank lines) read, 7 accepted, 1 rejected: "
+		     "bad_seq 1\n",
+		     &run);
+	/* the alert lines first, dated by the newest ts so far (no host clock): the unnamed
+	 * stream's */
+	assert_true(strncmp(run.out, seq_rejected_alerts, strlen(seq_rejected_alerts)) == 0);
+	assert_non_null(strstr(run.out, "  events                 6\n"));
+	assert_non_null(strstr(run.out, "  duplicate events       1\n"));
+	assert_non_null(strstr(
+		run.out,
+		"sources\n"
+		"  cad-1                  3 events, 0 late, 0 future, 0 too_late, 0 s behind\n"
+		"  cad-2                  1 events, 0 late, 0 future, 0 too_late, 40 s behind\n"
+		"  (unnamed)              2 events, 0 late, 0 future, 0 too_late, 20 s behind\n"));
+	tool_run_free(&run);
 }
 
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
@@ -1424,7 +1617,10 @@ int main(void)
 		cmocka_unit_test(test_unterminated_last_line_is_read),
 		cmocka_unit_test(test_sources_and_the_future_guard),
 		cmocka_unit_test(test_source_key_anywhere),
-		cmocka_unit_test(test_source_escaped_or_too_long),
+		cmocka_unit_test(test_source_escaped_or_refused),
+		cmocka_unit_test(test_sources_bind_their_calls),
+		cmocka_unit_test(test_named_source_numbering),
+		cmocka_unit_test(test_listed_sources_only),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),
 		cmocka_unit_test(test_unreadable_config_exits_1),

@@ -530,34 +530,67 @@ static void test_names(void **state)
 	assert_int_equal(event_released_by_from_name("nobody"), 0);
 }
 
-/* A parser of event_parser_new_reading_source reads "source" with the other members: a string
- * of at most EVENT_SOURCE_MAX bytes without NUL, the last of repeated keys, an escaped key; no
- * source for any other line (nor for a parser of event_parser_new), whatever came before. */
+/* The source a parser of event_parser_new_reading_source read: the name (NULL: none), or with
+ * a reason, "" and the reason's detail. */
+static void expect_source(struct event_parser *parser, enum event_reject reason,
+			  const char *expected)
+{
+	char why[128] = "unset";
+
+	assert_int_equal(event_parser_source_problem(parser, why, sizeof(why)), reason);
+	if (reason != EVENT_OK) {
+		assert_string_equal(why, expected);
+		assert_string_equal(event_parser_source(parser), "");
+	} else if (expected) {
+		assert_string_equal(event_parser_source(parser), expected);
+	} else {
+		assert_null(event_parser_source(parser));
+	}
+}
+
+/* A parser of event_parser_new_reading_source reads "source" with the other members: the last
+ * of repeated keys, an escaped key; a name a hello could give (1 to 64 bytes, no NUL, no
+ * control character) is a source, any other value refused with the hello's message; no source
+ * for any other line (nor for a parser of event_parser_new), whatever came before. */
 static void test_source_member(void **state)
 {
 	struct fixture *fixture = *state;
 	struct event_parser *parser = event_parser_new_reading_source();
-	char line[256], name[EVENT_SOURCE_MAX + 2];
+	char line[256], name[EVENT_ID_MAX + 2];
 	struct {
 		const char *line;
 		enum event_reject reason;
-		const char *source; /* NULL: none */
+		enum event_reject source_reason;
+		const char *source; /* NULL: none; with source_reason, its why */
 	} cases[] = {
 		{"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\","
-		 "\"source\":\"cad-1\"}", EVENT_OK, "cad-1"},
+		 "\"source\":\"cad-1\"}", EVENT_OK, EVENT_OK, "cad-1"},
 		{"{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":\"2026-11-29T09:00:00Z\"}",
-		 EVENT_OK, NULL},
+		 EVENT_OK, EVENT_OK, NULL},
 		{"{\"source\":\"cad-1\",\"source\":\"cad-\\u0032\"}", EVENT_REJECT_MISSING_FIELD,
-		 "cad-2"},
-		{"{\"\\u0073ource\":\"cad-3\"}", EVENT_REJECT_MISSING_FIELD, "cad-3"},
-		{"{\"source\":\"\"}", EVENT_REJECT_MISSING_FIELD, ""},
-		{"{\"source\":7}", EVENT_REJECT_MISSING_FIELD, NULL},
-		{"{\"source\":null}", EVENT_REJECT_MISSING_FIELD, NULL},
-		{"{\"source\":\"a\\u0000b\"}", EVENT_REJECT_MISSING_FIELD, NULL},
-		{"{\"source\":\"cad-1\",", EVENT_REJECT_INVALID_JSON, NULL},
-		{"{\"source\":\"cad-1\"} x", EVENT_REJECT_INVALID_JSON, NULL},
-		{"{\"note\":{\"source\":\"cad-1\"}}", EVENT_REJECT_MISSING_FIELD, NULL},
-		{"{\"note\":\"\\\"source\\\":\\\"cad-1\\\"\"}", EVENT_REJECT_MISSING_FIELD, NULL},
+		 EVENT_OK, "cad-2"},
+		{"{\"\\u0073ource\":\"cad-3\"}", EVENT_REJECT_MISSING_FIELD, EVENT_OK, "cad-3"},
+		{"{\"source\":\"\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
+		 "\"source\" must be 1 to 64 bytes"},
+		{"{\"source\":7}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_WRONG_TYPE,
+		 "\"source\" must be a string"},
+		{"{\"source\":null}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_WRONG_TYPE,
+		 "\"source\" must be a string"},
+		{"{\"source\":\"a\\u0000b\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
+		 "\"source\" must be 1 to 64 bytes"},
+		{"{\"source\":\"cad\\u0007-1\"}", EVENT_REJECT_MISSING_FIELD,
+		 EVENT_REJECT_BAD_VALUE, "\"source\" must not contain control characters"},
+		{"{\"source\":\"cad\\u007f\"}", EVENT_REJECT_MISSING_FIELD, EVENT_REJECT_BAD_VALUE,
+		 "\"source\" must not contain control characters"},
+		/* a NUL anywhere says the length's message, as daemon/acks.c's hello always did */
+		{"{\"source\":\"a\\u0007b\\u0000\"}", EVENT_REJECT_MISSING_FIELD,
+		 EVENT_REJECT_BAD_VALUE, "\"source\" must be 1 to 64 bytes"},
+		{"{\"source\":\"cad-1\",", EVENT_REJECT_INVALID_JSON, EVENT_OK, NULL},
+		{"{\"source\":\"cad-1\"} x", EVENT_REJECT_INVALID_JSON, EVENT_OK, NULL},
+		{"[\"source\",\"cad-1\"]", EVENT_REJECT_NOT_AN_OBJECT, EVENT_OK, NULL},
+		{"{\"note\":{\"source\":\"cad-1\"}}", EVENT_REJECT_MISSING_FIELD, EVENT_OK, NULL},
+		{"{\"note\":\"\\\"source\\\":\\\"cad-1\\\"\"}", EVENT_REJECT_MISSING_FIELD,
+		 EVENT_OK, NULL},
 	};
 
 	assert_non_null(parser);
@@ -566,27 +599,26 @@ static void test_source_member(void **state)
 						    &fixture->event, fixture->why,
 						    sizeof(fixture->why)),
 				 cases[i].reason);
-		if (cases[i].source)
-			assert_string_equal(event_parser_source(parser), cases[i].source);
-		else
-			assert_null(event_parser_source(parser));
+		expect_source(parser, cases[i].source_reason, cases[i].source);
 	}
-	/* EVENT_SOURCE_MAX bytes are a source, one more is none */
+	/* EVENT_ID_MAX bytes are a source, one more is too long */
 	memset(name, 'n', sizeof(name));
-	name[EVENT_SOURCE_MAX] = '\0';
+	name[EVENT_ID_MAX] = '\0';
 	snprintf(line, sizeof(line), "{\"source\":\"%s\"}", name);
 	event_parser_parse(parser, line, strlen(line), &fixture->event, fixture->why,
 			   sizeof(fixture->why));
-	assert_string_equal(event_parser_source(parser), name);
-	name[EVENT_SOURCE_MAX] = 'n';
-	name[EVENT_SOURCE_MAX + 1] = '\0';
+	expect_source(parser, EVENT_OK, name);
+	name[EVENT_ID_MAX] = 'n';
+	name[EVENT_ID_MAX + 1] = '\0';
 	snprintf(line, sizeof(line), "{\"source\":\"%s\"}", name);
 	event_parser_parse(parser, line, strlen(line), &fixture->event, fixture->why,
 			   sizeof(fixture->why));
-	assert_null(event_parser_source(parser));
+	expect_source(parser, EVENT_REJECT_FIELD_TOO_LONG, "\"source\" must be 1 to 64 bytes");
 	/* a parser of event_parser_new reads no source */
-	assert_int_equal(parse(fixture, cases[0].line), EVENT_OK);
-	assert_null(event_parser_source(fixture->parser));
+	assert_int_equal(parse(fixture, "{\"type\":\"incident\",\"call_id\":\"a\",\"ts\":"
+				     "\"2026-11-29T09:00:00Z\",\"source\":7}"),
+			 EVENT_OK);
+	expect_source(fixture->parser, EVENT_OK, NULL);
 	event_parser_free(parser);
 }
 

@@ -3,7 +3,9 @@
 /*
  * Integration tests of event time per source (docs/detection.md, "Time") against the real
  * cadmond: the guard against the future, a journal holding a poisoned line, twenty feeds
- * giving the alerts one feed gives, and a CAD resending a 2-hour backlog while another is live.
+ * giving the alerts one feed gives, a CAD resending a 2-hour backlog while another is live, and
+ * two CADs on their hello'd connections giving the alerts cadmon-backtest gives for the same
+ * lines named by "source".
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -30,6 +32,7 @@
 #include "sim.h"
 #include "statedir.h"
 #include "timestamp.h"
+#include "tool_run.h"
 
 #define FEEDS 20
 #define ALERTS_MAX 256
@@ -634,6 +637,140 @@ static void test_duplicates_acknowledged_and_restarts(void **state)
 		"2 duplicates, 1 restarts\n");
 }
 
+/* ---- two named sources, live and backtested --------------------------------------------- */
+
+/* Two CADs, their lines in the order they arrive (each numbered per source). cad-b sends
+ * call_ends for cad-a's calls (premature), refused: a call belongs to the source that opened it;
+ * cad-a ends them honestly. cad-a resends its seq 9 with other content: a duplicate, ignored.
+ * cad-b's op-2 cuts 3 of 4 calls short: the one alert. Taken as one unnamed stream, op-1 would
+ * have 5 premature calls of 5, and an alert of its own. */
+static const struct {
+	const char *source;
+	uint64_t seq;
+	const char *event; /* the line's members after "seq" */
+} two_sources[] = {
+	{"cad-a", 1, "\"type\":\"call_start\",\"call_id\":\"a1\",\"ts\":\"2026-11-29T08:00:00Z\","
+		     "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\""},
+	{"cad-b", 1, "\"type\":\"call_start\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:10Z\","
+		     "\"operator\":\"op-2\",\"agency\":\"NOPD\",\"position\":\"P2\","
+		     "\"ani\":\"5045550201\""},
+	{"cad-b", 2, "\"type\":\"call_end\",\"call_id\":\"a1\",\"ts\":\"2026-11-29T08:00:15Z\","
+		     "\"released_by\":\"operator\""},
+	{"cad-b", 3, "\"type\":\"call_end\",\"call_id\":\"b1\",\"ts\":\"2026-11-29T08:00:20Z\","
+		     "\"released_by\":\"operator\""},
+	{"cad-a", 2, "\"type\":\"call_end\",\"call_id\":\"a1\",\"ts\":\"2026-11-29T08:03:00Z\","
+		     "\"released_by\":\"caller\""},
+	{"cad-a", 3, "\"type\":\"call_start\",\"call_id\":\"a2\",\"ts\":\"2026-11-29T08:03:10Z\","
+		     "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\""},
+	{"cad-b", 4, "\"type\":\"call_start\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:03:20Z\","
+		     "\"operator\":\"op-2\",\"agency\":\"NOPD\",\"position\":\"P2\","
+		     "\"ani\":\"5045550202\""},
+	{"cad-b", 5, "\"type\":\"call_end\",\"call_id\":\"a2\",\"ts\":\"2026-11-29T08:03:25Z\","
+		     "\"released_by\":\"operator\""},
+	{"cad-b", 6, "\"type\":\"call_end\",\"call_id\":\"b2\",\"ts\":\"2026-11-29T08:03:30Z\","
+		     "\"released_by\":\"operator\""},
+	{"cad-a", 4, "\"type\":\"call_end\",\"call_id\":\"a2\",\"ts\":\"2026-11-29T08:06:00Z\","
+		     "\"released_by\":\"caller\""},
+	{"cad-a", 5, "\"type\":\"call_start\",\"call_id\":\"a3\",\"ts\":\"2026-11-29T08:06:10Z\","
+		     "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\""},
+	{"cad-b", 7, "\"type\":\"call_start\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:06:20Z\","
+		     "\"operator\":\"op-2\",\"agency\":\"NOPD\",\"position\":\"P2\""},
+	{"cad-b", 8, "\"type\":\"call_end\",\"call_id\":\"a3\",\"ts\":\"2026-11-29T08:06:25Z\","
+		     "\"released_by\":\"operator\""},
+	{"cad-b", 9, "\"type\":\"call_end\",\"call_id\":\"b3\",\"ts\":\"2026-11-29T08:08:30Z\","
+		     "\"released_by\":\"caller\""},
+	{"cad-a", 6, "\"type\":\"call_end\",\"call_id\":\"a3\",\"ts\":\"2026-11-29T08:09:00Z\","
+		     "\"released_by\":\"caller\""},
+	{"cad-a", 7, "\"type\":\"call_start\",\"call_id\":\"a4\",\"ts\":\"2026-11-29T08:09:10Z\","
+		     "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\""},
+	{"cad-b", 10, "\"type\":\"call_start\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:09:20Z\","
+		      "\"operator\":\"op-2\",\"agency\":\"NOPD\",\"position\":\"P2\","
+		      "\"ani\":\"5045550204\""},
+	{"cad-b", 11, "\"type\":\"call_end\",\"call_id\":\"a4\",\"ts\":\"2026-11-29T08:09:25Z\","
+		      "\"released_by\":\"operator\""},
+	{"cad-b", 12, "\"type\":\"call_end\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:09:35Z\","
+		      "\"released_by\":\"operator\""},
+	{"cad-a", 8, "\"type\":\"call_end\",\"call_id\":\"a4\",\"ts\":\"2026-11-29T08:12:00Z\","
+		     "\"released_by\":\"caller\""},
+	{"cad-a", 9, "\"type\":\"call_start\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:10Z\","
+		     "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\""},
+	{"cad-a", 9, "\"type\":\"call_end\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:15Z\","
+		     "\"released_by\":\"operator\""},
+	{"cad-a", 10, "\"type\":\"incident\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:20Z\","
+		      "\"incident_id\":\"I1\""},
+	{"cad-b", 13, "\"type\":\"incident\",\"call_id\":\"b4\",\"ts\":\"2026-11-29T08:13:00Z\","
+		      "\"incident_id\":\"I2\""},
+};
+#define TWO_SOURCES_LINES (sizeof two_sources / sizeof two_sources[0])
+
+/* op-2's alert (burst: b1, b2, b4 cut short of 4 calls), as both runs give it. */
+static const char two_sources_alert_head[] =
+	"{\"alert\":\"firing\",\"alert_id\":\"";
+static const char two_sources_alert_middle[] =
+	"\",\"seq\":1,\"ts\":\"2026-11-29T08:09:35.000Z\",\"type\":\"operator\","
+	"\"agency\":\"NOPD\","
+	"\"operator\":\"op-2\",\"position\":\"P2\",\"rule\":\"burst\",\"severity\":\"critical\","
+	"\"window_seconds\":600,\"calls\":4,\"premature\":3,";
+
+/* The shift's rules; each source waited for however long the test takes to come back to it
+ * (twenty_rounds_options): op-2's alert is released by cad-a's later lines, and what follows
+ * it decides nothing. */
+static const struct harness_options two_sources_options = {
+	.feed_yaml = "  max_line_bytes: 1024\n  source_idle_seconds: 86400\n",
+	.extra_yaml = shift_detector_yaml,
+};
+
+/* The same lines through cadmond on two connections (one hello each, every line acknowledged
+ * before the next is sent, so they arrive in this order) and through cadmon-backtest with
+ * each line's source in a "source" member, on the same configuration: the same alert lines,
+ * byte for byte (before, the backtest took every line as the one unnamed stream: cad-b's
+ * call_ends and cad-a's resend taken, op-1 alerted too). */
+static void test_two_sources_live_as_backtested(void **state)
+{
+	struct daemon_fixture *f = *state;
+	static char live[ALERTS_MAX * ALERT_LINE_MAX];
+	char path[PATH_MAX], line[ALERT_LINE_MAX];
+	const char *const args[] = { "--quiet", "-c", f->harness.config_path, path, NULL };
+	struct tool_run run;
+	int subscriber, fds[2];
+	uint64_t duplicates[2] = { 0, 0 };
+	FILE *recording;
+	char *end;
+
+	subscriber = start_default_rules(f, &two_sources_options);
+	fds[0] = connect_source(f, "cad-a");
+	fds[1] = connect_source(f, "cad-b");
+	snprintf(path, sizeof path, "/tmp/cadmon-test-two-sources-XXXXXX");
+	assert_non_null(recording = fdopen(mkstemp(path), "w"));
+	for (size_t i = 0; i < TWO_SOURCES_LINES; i++) {
+		size_t k = strcmp(two_sources[i].source, "cad-a") == 0 ? 0 : 1;
+		bool resend = i > 0 && two_sources[i - 1].seq == two_sources[i].seq &&
+			      strcmp(two_sources[i - 1].source, two_sources[i].source) == 0;
+		snprintf(line, sizeof line, "{\"seq\":%" PRIu64 ",%s}\n", two_sources[i].seq,
+			 two_sources[i].event);
+		assert_int_equal(harness_send(fds[k], line), 0);
+		duplicates[k] += resend;
+		if (!resend) /* a resend is acknowledged with the next line (test_duplicates_...) */
+			expect_ack(fds[k], two_sources[i].seq, duplicates[k]);
+		fprintf(recording, "{\"source\":\"%s\",%s", two_sources[i].source, line + 1);
+	}
+	assert_int_equal(fclose(recording), 0);
+	read_alerts(subscriber, 1, EXPECT_READ_TIMEOUT_MS, live, sizeof live);
+	expect_framed(live, two_sources_alert_head, "]}\n");
+	assert_non_null(strstr(live, two_sources_alert_middle));
+	assert_int_equal(harness_stop(&f->harness), 0);
+	expect_log(&f->harness,
+		   "cadmond: source cad-b: newest ts 2026-11-29T08:13:00.000Z, 0 s behind the "
+		   "newest source, 13 lines, 9 events (0 late)");
+	tool_run(getenv("CADMON_BACKTEST"), args, NULL, &run);
+	unlink(path);
+	assert_int_equal(run.exit_status, 0);
+	assert_non_null(end = strstr(run.out, "\n\n")); /* the alert lines, then the report */
+	end[1] = '\0';
+	assert_string_equal(run.out, live);
+	tool_run_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +783,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_while_another_source_is_live,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_acknowledged_and_restarts,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_two_sources_live_as_backtested,
 						daemon_fixture_setup, daemon_fixture_teardown),
 	};
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,10 @@ struct backtest {
 	struct engine *engine;
 	struct event_parser *parser;     /* like the engine's, reading each line's "source" too */
 	struct engine_parsed parsed;     /* the line being read */
-	struct engine_origin origin;     /* of every line: no host time; its source */
+	/* of every line: no host time, no epoch; its source, named or not. Each source's lines are
+	 * those of one connection: a numbered line is never its connection's first once the
+	 * source's numbering holds one (first_of_connection false: the same verdicts) */
+	struct engine_origin origin;
 	struct line_reader *reader;
 	const char *input_name;          /* of the input being read, for reject reports */
 	struct mapping *mapping;         /* records of another shape; NULL: feed lines */
@@ -354,37 +358,6 @@ static void observe_alert(const struct alert *alert, const char *json, size_t le
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-/* Whether word is in text: memchr for its byte at rare_at (< word_len), one that feed lines
- * seldom hold, then the whole word around each (a byte-by-byte scan for the first byte, a
- * quote, cost 700 instructions a line: 13% of cadmon-backtest's). */
-static bool contains(const char *text, size_t len, const char *word, size_t word_len,
-		     size_t rare_at)
-{
-	if (len < word_len)
-		return false;
-	const char *at = text + rare_at, *last = text + len - word_len + rare_at + 1;
-
-	while (at < last && (at = memchr(at, word[rare_at], (size_t)(last - at)))) {
-		if (memcmp(at - rare_at, word, word_len) == 0)
-			return true;
-		at++;
-	}
-	return false;
-}
-
-/* A recording that mixes several CADs may name each line's with a "source" field (cadmond
- * itself takes the source from the connection's hello): the one the parser read (it reads the
- * field with the others, so a line naming none costs nothing more), when the line holds the
- * key as written here ("" for a key written with escapes). "" when the line names none. */
-static const char *line_source(const struct event_parser *parser, const char *line, size_t len)
-{
-	static const char key[] = "\"source\"";
-	const char *source = event_parser_source(parser);
-
-	/* 'u': no other key of the protocol holds one */
-	return source && contains(line, len, key, sizeof(key) - 1, 3) ? source : "";
-}
-
 /* Count a record rejected for reason (an engine reason, or with mapping_reason != 0 a
  * mapping's), and explain it. */
 static void reject_record(struct backtest *backtest, uint64_t line_number, enum event_reject reason,
@@ -404,15 +377,29 @@ static void reject_record(struct backtest *backtest, uint64_t line_number, enum 
 }
 
 /* One feed line through the engine, from the source it names; its verdict in *verdict, what
- * the parser made of it in backtest->parsed. */
+ * the parser made of it in backtest->parsed. A recording that mixes several CADs may name each
+ * line's with a "source" field: a line naming one is taken as cadmond takes it from a
+ * connection whose hello named that source (its per-source binding, baselines and limits, its
+ * seq resends), one naming a source no hello could is refused before the engine applies it
+ * (as a line too long), one naming none is of the one stream without a hello. */
 static void process_line(struct backtest *backtest, const char *line, size_t len,
 			 struct engine_verdict *verdict)
 {
 	struct engine_parsed *parsed = &backtest->parsed;
+	const char *source;
 
 	engine_parse(backtest->parser, line, len, parsed);
 	/* the parser did not read a blank line */
-	backtest->origin.source = parsed->blank ? "" : line_source(backtest->parser, line, len);
+	source = parsed->blank ? NULL : event_parser_source(backtest->parser);
+	if (source && !source[0]) { /* a "source" no hello could give */
+		memset(verdict, 0, offsetof(struct engine_verdict, why));
+		verdict->reject = event_parser_source_problem(backtest->parser, verdict->why,
+							      sizeof(verdict->why));
+		engine_count_reject(backtest->engine, verdict->reject);
+		return;
+	}
+	backtest->origin.source = source ? source : "";
+	backtest->origin.named = source != NULL;
 	engine_apply(backtest->engine, &backtest->origin, parsed, verdict);
 }
 
