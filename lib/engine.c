@@ -1938,11 +1938,12 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 12 (11 saved no baseline's departure: a restore put every departed
- * source back in; 10 saved the eviction counts of 9 limits where 11 saves 10,
- * tracker.max_call_seconds added, and tracker.max_operators's count left out the agencies'
- * baselines; 9 saved no source clock's refused_since_ms, the run of refused lines
- * feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
+ * Snapshot frame, format 13 (12 saved no sender's calls and call-takers: counted again on
+ * load, they made senders forgotten live, each evicting another; 11 saved no baseline's
+ * departure: a restore put every departed source back in; 10 saved the eviction counts of 9
+ * limits where 11 saves 10, tracker.max_call_seconds added, and tracker.max_operators's count
+ * left out the agencies' baselines; 9 saved no source clock's refused_since_ms, the run of
+ * refused lines feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
  * open-calls refusals; 7 saved a peer baseline per agency where 8 saves one per agency
  * and feed source, detector.baseline.per_source, and did not save the agencies' offered
  * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since

@@ -775,7 +775,7 @@ static void test_full_table_evicts_top_sender(void **state)
 }
 
 /* Whom a full table evicts is decided alike after a snapshot (the per-sender counts are
- * counted on load): a restored engine evicts the same calls, its snapshot the same bytes. */
+ * saved): a restored engine evicts the same calls, its snapshot the same bytes. */
 static void test_fair_eviction_survives_snapshot(void **state)
 {
 	struct config config = three_sources_config();
@@ -1101,7 +1101,7 @@ static void test_shrinking_reload_evicts_top_owner(void **state)
 }
 
 /* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
- * counts are counted on load): the same survivors, the same snapshot bytes. */
+ * counts are saved): the same survivors, the same snapshot bytes. */
 static void test_fair_operator_eviction_survives_snapshot(void **state)
 {
 	struct config config = two_owners_config();
@@ -1847,7 +1847,7 @@ static void test_binding_survives_snapshot(void **state)
 	(void)state;
 
 	config.tracker.max_new_operators_per_source_per_hour = 2;
-	config.tracker.max_open_calls_per_source = 2; /* cad-evil's x1 and x2: counted on load */
+	config.tracker.max_open_calls_per_source = 2; /* cad-evil's x1 and x2: saved */
 	start(&whole, &config);
 	start(&split, &config);
 	for (int pass = 0; pass < 2; pass++) {
@@ -1901,6 +1901,102 @@ static void test_binding_survives_snapshot(void **state)
 	finish(&split);
 }
 
+/* ---- a smaller feed.max_sources reloaded, then a restore ------------------------------------ */
+
+#define RELOAD_SOURCES 12 /* feed.max_sources before the reload; 4 after */
+#define RELOAD_STEP RELOAD_SOURCES
+#define RELOAD_STEPS (RELOAD_STEP + 5)
+
+/* The configuration in force before step (the reload is step RELOAD_STEP). */
+static struct config reload_config(size_t step)
+{
+	struct config config = flood_config();
+
+	config.feed.max_sources = step > RELOAD_STEP ? 4 : RELOAD_SOURCES;
+	return config;
+}
+
+/* Steps [from, to): cad-01..cad-12 each open a call, feed.max_sources is reloaded as 4 (their
+ * clocks and new-operator counts forgotten but cad-09..12's, their calls kept), then cad-13
+ * opens one, cad-12 ends its own, cad-01 opens another, cad-14 one. */
+static void run_reload(struct fixture *f, size_t from_step, size_t to_step)
+{
+	static const char *const after[RELOAD_STEPS - RELOAD_STEP - 1] = {"cad-13", "cad-12",
+									   "cad-01", "cad-14"};
+	char line[256], source[16];
+
+	for (size_t i = from_step; i < to_step; i++) {
+		int n = (int)i + 1;
+		long long minute = i < RELOAD_STEP ? 0 : 1, second = (long long)i;
+		if (i == RELOAD_STEP) {
+			struct config config = reload_config(i + 1);
+			assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+			continue;
+		}
+		if (i < RELOAD_STEP)
+			snprintf(source, sizeof(source), "cad-%02d", n);
+		else
+			snprintf(source, sizeof(source), "%s", after[i - RELOAD_STEP - 1]);
+		if (strcmp(source, "cad-12") == 0 && i > RELOAD_STEP)
+			snprintf(line, sizeof(line), END("C12", "caller"), at(minute, second));
+		else
+			snprintf(line, sizeof(line), START("C%d", "op-%d", "NOPD"), n,
+				 at(minute, second), n);
+		assert_int_equal(from(f, source, at(minute, second), "%s", line), EVENT_OK);
+	}
+}
+
+/* The whole run's alerts and snapshot against a run snapshotted before each step (before and
+ * after the reload, between the reload and its next line), restored under the configuration
+ * then in force and fed the rest: the same alerts, byte for byte, and the same snapshot. The
+ * reload forgets 8 clocks and 8 senders, the next line one more of each: 18. Before format 13
+ * a restore after the reload counted 27: the senders' open calls were counted again on load,
+ * and each of the 8 forgotten that still owned one was made again, evicting another (9 more),
+ * the last one made staying in the place of a sender the live run kept. */
+static void test_reload_then_restore_counts_alike(void **state)
+{
+	struct config config = reload_config(0);
+	struct fixture whole, split;
+	struct codec_writer whole_bytes = {0};
+	(void)state;
+
+	start(&whole, &config);
+	run_reload(&whole, 0, RELOAD_STEPS);
+	engine_flush(whole.engine);
+	assert_int_equal(whole.alert_count, 1);
+	assert_string_equal(whole.alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"d685db33e873a49e\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:01:13.000Z\",\"type\":\"system\","
+			    "\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"feed.max_sources\",\"evicted\":18,\"message\":\"feed "
+			    "sources' numbering or clocks forgotten (feed.max_sources 4 reached): "
+			    "18 so far; raise feed.max_sources\"}");
+	const struct engine_stats *stats = engine_stats(whole.engine);
+	assert_int_equal(stats->clocks_evicted, 11);
+	assert_int_equal(stats->binding.senders_evicted, 11);
+	engine_snapshot(whole.engine, &whole_bytes);
+	assert_false(whole_bytes.failed);
+	for (size_t cut = 0; cut <= RELOAD_STEPS; cut++) {
+		struct codec_writer split_bytes = {0};
+		struct config in_force = reload_config(cut);
+		start(&split, &config);
+		run_reload(&split, 0, cut);
+		restore_from_snapshot(&split, &in_force);
+		run_reload(&split, cut, RELOAD_STEPS);
+		engine_flush(split.engine);
+		assert_int_equal(split.alert_count, whole.alert_count);
+		assert_string_equal(split.alerts[0], whole.alerts[0]);
+		assert_int_equal(engine_stats(split.engine)->binding.senders_evicted, 11);
+		engine_snapshot(split.engine, &split_bytes);
+		assert_int_equal(split_bytes.len, whole_bytes.len);
+		assert_memory_equal(split_bytes.data, whole_bytes.data, whole_bytes.len);
+		codec_writer_release(&split_bytes);
+		finish(&split);
+	}
+	codec_writer_release(&whole_bytes);
+	finish(&whole);
+}
+
 static int setup_shift(void **state)
 {
 	(void)state;
@@ -1946,6 +2042,7 @@ int main(void)
 		cmocka_unit_test(test_departure_without_clock_survives_restore),
 		cmocka_unit_test(test_departure_survives_restore),
 		cmocka_unit_test(test_binding_survives_snapshot),
+		cmocka_unit_test(test_reload_then_restore_counts_alike),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),
