@@ -1872,6 +1872,10 @@ static void apply_system(struct engine *engine, const struct control *control, i
 		snprintf(message, sizeof(message),
 			 "feed source %s has sent nothing for %" PRIu32 " s", control->source,
 			 control->seconds);
+	else if (silent && control->reason[0])
+		snprintf(message, sizeof(message),
+			 "feed source %s is no longer watched for silence: %s", control->source,
+			 control->reason);
 	else if (silent)
 		snprintf(message, sizeof(message), "feed source %s is sending again",
 			 control->source);
