@@ -65,16 +65,44 @@ void health_free(struct health *health)
 	free(health);
 }
 
+static void announce_silence(struct health *health, const struct watched_source *source,
+			     bool firing, const char *reason);
+
+/* Watch at most max sources (a reload made feed.max_sources smaller): the ones heard of least
+ * recently go first (ties: the first), as the engine forgets its clocks; a silent one's
+ * feed_silent is resolved, saying why (nothing else would: it is no longer watched). */
+static void keep_sources(struct health *health, uint32_t max)
+{
+	char reason[CONTROL_REASON_MAX + 1];
+
+	snprintf(reason, sizeof(reason),
+		 "feed.max_sources %" PRIu32 " reached (a reload made it smaller)", max);
+	while (health->source_count > max) {
+		uint32_t oldest = 0;
+		for (uint32_t i = 1; i < health->source_count; i++)
+			if (health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms)
+				oldest = i;
+		struct watched_source gone = health->sources[oldest];
+		health->sources[oldest] = health->sources[--health->source_count];
+		health->stats.sources_forgotten++;
+		if (gone.silent && health->is_open(health->ctx, "feed_silent", gone.name))
+			announce_silence(health, &gone, false, reason);
+	}
+	health->stats.sources = health->source_count;
+}
+
 int health_update(struct health *health, const struct health_settings *settings)
 {
 	uint32_t max = settings->max_sources ? settings->max_sources : 1;
-	struct watched_source *sources = realloc(health->sources, max * sizeof(*sources));
+	struct watched_source *sources;
 
-	if (!sources)
-		return -ENOMEM;
-	health->sources = sources;
 	if (health->source_count > max)
-		health->source_count = max;
+		keep_sources(health, max);
+	sources = realloc(health->sources, max * sizeof(*sources));
+	if (sources)
+		health->sources = sources;
+	else if (max > health->settings.max_sources)
+		return -ENOMEM; /* shrinking without the memory to: the larger array is kept */
 	health->settings = *settings;
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
 		health->eviction_log[i].interval_seconds = settings->log_interval_seconds;
@@ -100,17 +128,23 @@ static void source_key(const char *source, const char *peer, char *out, size_t s
 	out[len] = '\0';
 }
 
+/* reason: a resolved one's, when it no longer watched (else NULL: it sends again). */
 static void announce_silence(struct health *health, const struct watched_source *source,
-			     bool firing)
+			     bool firing, const char *reason)
 {
 	struct control control = {.kind = CONTROL_FEED_SILENT, .firing = firing,
 				  .seconds = health->settings.silence_seconds};
 
 	text_copy(control.source, source->name, sizeof(control.source));
-	log_msg(firing ? LOG_WARNING : LOG_NOTICE,
-		firing ? "feed source %s: nothing for %" PRIu32 " s"
-		       : "feed source %s: sending again",
-		source->name, health->settings.silence_seconds);
+	text_copy(control.reason, reason ? reason : "", sizeof(control.reason));
+	if (reason)
+		log_msg(LOG_NOTICE, "feed source %s: no longer watched for silence: %s",
+			source->name, reason);
+	else
+		log_msg(firing ? LOG_WARNING : LOG_NOTICE,
+			firing ? "feed source %s: nothing for %" PRIu32 " s"
+			       : "feed source %s: sending again",
+			source->name, health->settings.silence_seconds);
 	health->control(health->ctx, &control);
 }
 
@@ -157,7 +191,7 @@ static void hear(struct health *health, const char *source, const char *peer, in
 	watched->last_heard_ms = now_ms;
 	if (watched->silent) {
 		watched->silent = false;
-		announce_silence(health, watched, false);
+		announce_silence(health, watched, false, NULL);
 	}
 }
 
@@ -190,7 +224,7 @@ static void check_silences(struct health *health, int64_t now_ms)
 		    now_ms - source->last_heard_ms >= silence_ms) {
 			source->silent = true;
 			health->stats.silences++;
-			announce_silence(health, source, true);
+			announce_silence(health, source, true, NULL);
 		}
 		health->stats.silent += source->silent;
 	}

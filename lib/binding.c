@@ -158,8 +158,8 @@ struct sender_rate {
 	char name[EVENT_ID_MAX + 1];
 	int64_t hour;       /* event time / 1 h of the bucket counted */
 	uint32_t count;     /* new operators in that hour */
-	uint32_t calls;     /* calls it owns with their call_start (not saved: counted on load) */
-	uint32_t operators; /* operators' owner entries naming it (not saved: counted on load) */
+	uint32_t calls;     /* calls it owns with their call_start (since its entry was made) */
+	uint32_t operators; /* operators' owner entries naming it (the same) */
 	struct sender_episode episodes[BINDING_LIMITS];
 	int64_t last_ms;    /* event time it was last counted: the stalest is forgotten first */
 };
@@ -1123,8 +1123,10 @@ static int get_operator_owner(void *entry, uint64_t *hash, struct codec_reader *
 	return 0;
 }
 
-/* [string name][i64 hour][u32 count], for each limit of enum binding_limit [u8 episode open]
- * [u64 refused][i64 refused ms], then [i64 last ms] */
+/* [string name][i64 hour][u32 count][u32 calls][u32 operators], for each limit of enum
+ * binding_limit [u8 episode open][u64 refused][i64 refused ms], then [i64 last ms] (snapshot
+ * format 13; 12 had no calls and operators: they were counted again on load, from the calls
+ * and owner tables, which is not what the live run holds once a sender was forgotten) */
 static void put_sender(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct sender_rate *rate = entry;
@@ -1133,6 +1135,8 @@ static void put_sender(const void *entry, struct codec_writer *writer, const voi
 	codec_put_string(writer, rate->name);
 	codec_put_i64(writer, rate->hour);
 	codec_put_u32(writer, rate->count);
+	codec_put_u32(writer, rate->calls);
+	codec_put_u32(writer, rate->operators);
 	for (int limit = 0; limit < BINDING_LIMITS; limit++) {
 		codec_put_u8(writer, rate->episodes[limit].open);
 		codec_put_u64(writer, rate->episodes[limit].refused);
@@ -1141,14 +1145,17 @@ static void put_sender(const void *entry, struct codec_writer *writer, const voi
 	codec_put_i64(writer, rate->last_ms);
 }
 
+/* ctx: the binding, whose tables bound a sender's calls and operators. */
 static int get_sender(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
+	const struct binding *binding = ctx;
 	struct sender_rate *rate = entry;
 
-	(void)ctx;
 	codec_get_string(reader, rate->name, sizeof(rate->name));
 	rate->hour = codec_get_i64(reader);
 	rate->count = codec_get_u32(reader);
+	rate->calls = codec_get_u32(reader);
+	rate->operators = codec_get_u32(reader);
 	for (int limit = 0; limit < BINDING_LIMITS; limit++) {
 		rate->episodes[limit].open = codec_get_u8(reader) != 0;
 		rate->episodes[limit].refused = codec_get_u64(reader);
@@ -1156,7 +1163,9 @@ static int get_sender(void *entry, uint64_t *hash, struct codec_reader *reader, 
 	}
 	rate->last_ms = codec_get_i64(reader);
 	*hash = hash_string(rate->name);
-	return 0;
+	return rate->calls > binding->calls.count || rate->operators > binding->operators.count
+		       ? -EINVAL
+		       : 0;
 }
 
 void binding_save(const struct binding *binding, struct codec_writer *writer)
@@ -1180,35 +1189,6 @@ static uint32_t count_open_episodes(const struct binding *binding)
 			open += rate->episodes[limit].open;
 	}
 	return open;
-}
-
-/* Each sender's started calls, counted from the calls table (a sender whose counts were not
- * kept gets them again). */
-static void count_calls(struct binding *binding)
-{
-	for (uint32_t i = 0; i <= binding->calls.mask; i++) {
-		const struct call_owner *call = table_slot(&binding->calls, i);
-		struct sender_rate *rate = table_used(&binding->calls, i) && call->has_start
-						   ? sender_rate(binding, call_owner_of(call),
-								 call->last_ms)
-						   : NULL;
-		if (rate)
-			rate->calls++;
-	}
-}
-
-/* Each sender's operators, counted from the owner table (a sender whose counts were not kept
- * owns none: as when it is forgotten live). */
-static void count_operators(struct binding *binding)
-{
-	for (uint32_t i = 0; i <= binding->operators.mask; i++) {
-		struct sender_rate *rate =
-			table_used(&binding->operators, i)
-				? find_sender(binding, owner_name(table_slot(&binding->operators, i)))
-				: NULL;
-		if (rate)
-			rate->operators++;
-	}
 }
 
 /* After a failed load: the text last read is freed unless an entry holds it (its claim
@@ -1237,10 +1217,8 @@ int binding_load(struct binding *binding, struct codec_reader *reader)
 		forget_unclaimed(binding, pending);
 		return -EINVAL;
 	}
-	if (table_load_entries(&binding->senders, reader, get_sender, NULL) != 0)
+	if (table_load_entries(&binding->senders, reader, get_sender, binding) != 0)
 		return -EINVAL;
-	count_calls(binding);
-	count_operators(binding);
 	binding->settle_after_ms = oldest_refusal(binding);
 	return count_open_episodes(binding) == binding->open_episodes ? 0 : -EINVAL;
 }

@@ -151,7 +151,9 @@ static int parse_system(struct json_object *object, struct control *out, char *w
 			return fail(why, why_size, "\"seconds\" must be an integer from 0");
 		out->seconds = (uint32_t)value;
 	}
-	return 0;
+	return string_value(object, "reason", 0, CONTROL_REASON_MAX, out->reason) < 0
+		       ? fail(why, why_size, "\"reason\" must be a string of at most 128 bytes")
+		       : 0;
 }
 
 struct json_object *control_parse_object(const char *line, size_t len)
@@ -228,7 +230,9 @@ static bool fill(struct json_object *object, const struct control *control)
 		       json_out_add_string(object, "state", state) &&
 		       json_out_add_string(object, "source", control->source) &&
 		       json_object_object_add(object, "seconds",
-					      json_object_new_int64(control->seconds)) == 0;
+					      json_object_new_int64(control->seconds)) == 0 &&
+		       (!control->reason[0] ||
+			json_out_add_string(object, "reason", control->reason));
 	case CONTROL_JOURNAL_DEGRADED:
 		return json_out_add_string(object, "system", "journal_degraded") &&
 		       json_out_add_string(object, "state", state) &&

@@ -18,7 +18,8 @@
  * the same notices, with the same seq, again. One JSON object per line:
  *
  *   {"ack":"<alert_id: 16 hex digits>","by":"<1..64 bytes>","note":"<0..256 bytes>"}
- *   {"system":"feed_silent","state":"firing"|"resolved","source":"<1..64 bytes>","seconds":N}
+ *   {"system":"feed_silent","state":"firing"|"resolved","source":"<1..64 bytes>","seconds":N,
+ *    "reason":"<0..128 bytes: a resolved one no longer watched, why>"}
  *   {"system":"journal_degraded","state":"firing"|"resolved","reason":"<0..128 bytes>"}
  *   {"system":"receiver_down","state":"firing"|"resolved","receiver":"<1..31 bytes>",
  *    "reason":"<0..128 bytes>"}
@@ -56,8 +57,9 @@ struct control {
 	bool firing;                    /* false: resolved */
 	char source[CONTROL_SOURCE_MAX + 1]; /* feed_silent; limit: feed.max_line_bytes's, or "" */
 	uint32_t seconds;               /* feed_silent: silent this long when it fired */
-	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down; a resolved limit
-					      * or receiver_down: why it is no longer watched */
+	char reason[CONTROL_REASON_MAX + 1]; /* journal_degraded, receiver_down; a resolved limit,
+					      * receiver_down or feed_silent: why it is no longer
+					      * watched */
 	char receiver[CONTROL_RECEIVER_MAX + 1]; /* receiver_down; limit: its max_queue's, or "" */
 	char key[CONTROL_KEY_MAX + 1]; /* connection limit: its configuration key */
 	uint64_t refused;              /* limit: connections refused (or dropped) so far */

@@ -367,6 +367,12 @@ struct detector {
 	struct detector_stats stats;
 	detector_source_fn on_source; /* a source taken out of a shared baseline, or back in */
 	void *source_ctx;
+	/* The baselines an eviction forgot that held a departure (a departed source's own, or a
+	 * shared one some sources departed from), copied by forget_baseline and settled once the
+	 * eviction is over (settle_forgotten), in an order of their keys, not of the slots. */
+	struct baseline_entry *forgotten;
+	uint32_t forgotten_count;
+	uint32_t forgotten_room;
 };
 
 /* A zeroed state for the detector's rules, with its key in place. */
@@ -503,6 +509,7 @@ void detector_free(struct detector *detector)
 	callers_free(detector->callers);
 	registry_release(&detector->registry);
 	free(detector->open_episodes);
+	free(detector->forgotten);
 	free(detector->due);
 	if (detector->binomial)
 		binomial_cache_release(detector->binomial);
@@ -973,11 +980,33 @@ static int64_t baseline_age(const void *entry)
 	return ((const struct baseline_entry *)entry)->rate.at_ms;
 }
 
+static void end_forgotten(struct detector *detector, struct baseline_entry *gone);
+
+/* A baseline forgotten to make room (tracker.max_operators): counted, and when it held a
+ * departure kept for settle_forgotten (without the memory for the copy, settled at once). */
 static void forget_baseline(void *entry, void *ctx)
 {
-	(void)entry;
-	((struct detector *)ctx)->stats.baselines_evicted++;
+	struct detector *detector = ctx;
+	struct baseline_entry *gone = entry;
+
+	detector->stats.baselines_evicted++;
+	if (!gone->departed && !gone->departed_sources)
+		return;
+	if (detector->forgotten_count == detector->forgotten_room) {
+		uint32_t room = detector->forgotten_room ? 2 * detector->forgotten_room : 4;
+		struct baseline_entry *grown =
+			realloc(detector->forgotten, (size_t)room * sizeof(*grown));
+		if (!grown) {
+			end_forgotten(detector, gone);
+			return;
+		}
+		detector->forgotten = grown;
+		detector->forgotten_room = room;
+	}
+	detector->forgotten[detector->forgotten_count++] = *gone;
 }
+
+static void settle_forgotten(struct detector *detector);
 
 /* Whose calls a call of source for agency joins and is judged against: the agency's ("" in
  * scope center), of the source alone when detector.baseline.per_source (one source cannot
@@ -1033,6 +1062,7 @@ static struct baseline_entry *find_baseline_hashed(struct detector *detector,
 	if (baselines->count >= baselines->max_count) {
 		table_evict_oldest(baselines, baseline_age, EVICT_FRACTION, forget_baseline,
 				   detector);
+		settle_forgotten(detector);
 		i = table_probe(baselines, hash, baseline_matches, &key);
 	}
 	struct baseline_entry *entry = table_claim(baselines, i, hash);
@@ -1510,6 +1540,87 @@ bool detector_source_back_in(struct detector *detector, const char *agency, cons
 	advance_baseline(detector, own, shared->rate.at_ms);
 	take_back_in(shared, own);
 	return true;
+}
+
+/* A departure ended by an eviction told to the departure function: the source back in. */
+static void tell_forgotten(struct detector *detector, const struct baseline_entry *own,
+			   enum detector_back_in why)
+{
+	if (!detector->on_source)
+		return;
+	struct detector_source_departure figures = {
+		.agency = own->agency,
+		.source = strcmp(own->source, UNNAMED_OWN_SOURCE) == 0 ? "" : own->source,
+		.departs = false,
+		.back_in = why,
+		.max_baselines = detector->baselines.max_count, /* a reload's new one already */
+		.at_ms = INT64_MIN,
+	};
+	detector->on_source(&figures, detector->source_ctx);
+}
+
+/* The agency's own baselines still out (departed) of a shared baseline forgotten, in the order
+ * of their sources' names: back in (a new shared one holds none of their calls), told. */
+static void release_departed_of(struct detector *detector, const char *agency)
+{
+	struct table *baselines = &detector->baselines;
+
+	for (;;) {
+		struct baseline_entry *first = NULL;
+		for (uint32_t i = 0; i <= baselines->mask; i++) {
+			struct baseline_entry *own = table_slot(baselines, i);
+			if (table_used(baselines, i) && own->departed &&
+			    strcmp(own->agency, agency) == 0 &&
+			    (!first || strcmp(own->source, first->source) < 0))
+				first = own;
+		}
+		if (!first)
+			return;
+		first->departed = false;
+		tell_forgotten(detector, first, DETECTOR_BACK_SHARED_FORGOTTEN);
+	}
+}
+
+/* One forgotten baseline that held a departure (gone: a copy): a departed source's own, its
+ * calls back in its agency's shared one (if that one is still kept); a shared one, the sources
+ * out of it back in. Each told. */
+static void end_forgotten(struct detector *detector, struct baseline_entry *gone)
+{
+	if (!gone->departed) {
+		release_departed_of(detector, gone->agency);
+		return;
+	}
+	/* an own baseline's agency is its shared one's already ("" in scope center) */
+	struct baseline_key key = {.agency = gone->agency, .source = ""};
+	struct baseline_entry *shared = existing_baseline_hashed(detector, key, baseline_hash(key));
+	if (shared && shared->departed_sources > 0) {
+		advance_baseline(detector, gone, shared->rate.at_ms);
+		take_back_in(shared, gone);
+	}
+	tell_forgotten(detector, gone, DETECTOR_BACK_OWN_FORGOTTEN);
+}
+
+/* Baselines' order by key: agency, then source (a shared one, source "", first). */
+static int by_baseline_key(const void *a, const void *b)
+{
+	const struct baseline_entry *x = a, *y = b;
+	int by_agency = strcmp(x->agency, y->agency);
+
+	return by_agency ? by_agency : strcmp(x->source, y->source);
+}
+
+/* After an eviction: the departures the baselines forgotten held ended (end_forgotten), in the
+ * order of their keys: the same live and after a restore, whatever the slots' order. */
+static void settle_forgotten(struct detector *detector)
+{
+	uint32_t count = detector->forgotten_count;
+
+	if (count == 0)
+		return;
+	qsort(detector->forgotten, count, sizeof(*detector->forgotten), by_baseline_key);
+	for (uint32_t i = 0; i < count; i++)
+		end_forgotten(detector, &detector->forgotten[i]);
+	detector->forgotten_count = 0;
 }
 
 /* The shared baseline as the call-takers of a source that did not depart see it: without the
@@ -2789,6 +2900,7 @@ static int resize_operators(struct detector *detector, uint32_t max_operators)
 		return evicted;
 	evicted = table_resize(&detector->baselines, max_operators, baseline_age, forget_baseline,
 			       detector);
+	settle_forgotten(detector);
 	if (evicted < 0)
 		return evicted;
 	return renumber_operators(detector, max_operators);

@@ -100,17 +100,27 @@ struct detector;
 
 /** A feed source whose calls of an agency depart from the other sources' (taken out of the
  * baseline their call-takers are judged against), or no longer do (back in). */
+/* Why a source came back in. */
+enum detector_back_in {
+	DETECTOR_BACK_JUDGED,           /* its calls no longer depart (the figures say so) */
+	DETECTOR_BACK_OWN_FORGOTTEN,    /* a full baseline table (tracker.max_operators) forgot
+					 * its own baseline of the agency: no figures */
+	DETECTOR_BACK_SHARED_FORGOTTEN, /* it forgot the agency's shared one: no figures */
+};
+
 struct detector_source_departure {
 	const char *agency;
 	const char *source;  /* the hello's source; "" for the connections without a hello */
 	bool departs;        /* true: taken out; false: back in */
+	enum detector_back_in back_in; /* back in: why */
+	uint32_t max_baselines;         /* forgotten: the baselines' bound (tracker.max_operators) */
 	double source_calls; /* its decayed calls (detector.baseline.half_life_seconds; taken out:
 			      * without the call-taker whose call decided it) */
 	double source_ratio; /* the premature share of those */
 	double rest_calls;   /* the other sources' calls of the agency, the same way */
 	double rest_ratio;
 	double z;            /* the one-sided two-proportion z between the two */
-	int64_t at_ms;       /* the deciding call's end */
+	int64_t at_ms;       /* the deciding call's end (INT64_MIN: forgotten, no call decided) */
 };
 typedef void (*detector_source_fn)(const struct detector_source_departure *departure, void *ctx);
 

@@ -107,15 +107,35 @@ static void engine_check_limits(struct engine *engine);
 static void list_limit_counters(struct engine *engine);
 static void clock_forgotten(struct clocks_source *source, void *ctx);
 
-/* The detector took a feed source out of an agency's shared baseline, or back in: a
- * "source_departs" system alert of the agency and source, raised or resolved, with both rates. */
-static void source_departed(const struct detector_source_departure *departure, void *ctx)
+static int64_t reference_ms(const struct engine *engine);
+
+/* A departure ended by a full baseline table (tracker.max_operators): what its resolve says. */
+static void forgotten_departure(const struct detector_source_departure *departure,
+				char *message, size_t size)
 {
-	struct engine *engine = ctx;
-	char message[SYSALERT_MESSAGE_MAX];
+	const char *source = departure->source[0] ? departure->source : "without a hello";
+	uint32_t max_operators = departure->max_baselines; /* a reload's, not yet in config */
+
+	if (departure->back_in == DETECTOR_BACK_OWN_FORGOTTEN)
+		snprintf(message, size,
+			 "feed source %s's own baseline of agency %s forgotten "
+			 "(tracker.max_operators %" PRIu32 " reached): its calls are back in the "
+			 "other sources' baseline",
+			 source, departure->agency, max_operators);
+	else
+		snprintf(message, size,
+			 "agency %s's baseline forgotten (tracker.max_operators %" PRIu32
+			 " reached): feed source %s's calls are back in the new one",
+			 departure->agency, max_operators, source);
+}
+
+/* A departure judged: what its firing or resolve says, with both rates. */
+static void judged_departure(const struct detector_source_departure *departure, char *message,
+			     size_t size)
+{
 	const char *source = departure->source[0] ? departure->source : "without a hello";
 
-	snprintf(message, sizeof(message),
+	snprintf(message, size,
 		 departure->departs
 			 ? "feed source %s's calls of agency %s depart from the other sources': "
 			   "%.1f%% premature of %.0f calls against %.1f%% of %.0f (z %.1f); out of "
@@ -125,12 +145,28 @@ static void source_departed(const struct detector_source_departure *departure, v
 		 source, departure->agency, 100.0 * departure->source_ratio,
 		 departure->source_calls, 100.0 * departure->rest_ratio, departure->rest_calls,
 		 departure->z);
+}
+
+/* The detector took a feed source out of an agency's shared baseline, or back in: a
+ * "source_departs" system alert of the agency and source, raised or resolved, with both rates
+ * (or why its baseline was forgotten). */
+static void source_departed(const struct detector_source_departure *departure, void *ctx)
+{
+	struct engine *engine = ctx;
+	char message[SYSALERT_MESSAGE_MAX];
+
+	if (departure->back_in != DETECTOR_BACK_JUDGED)
+		forgotten_departure(departure, message, sizeof(message));
+	else
+		judged_departure(departure, message, sizeof(message));
 	struct sysalert_notice notice = { .system = "source_departs",
 					  .key = departure->agency,
 					  .source = departure->source,
 					  .severity = "warning",
 					  .message = message,
-					  .ts_ms = departure->at_ms };
+					  .ts_ms = departure->at_ms != INT64_MIN
+							   ? departure->at_ms
+							   : reference_ms(engine) };
 	if (!departure->departs) {
 		sysalerts_resolve(engine->sysalerts, &notice);
 		return;
@@ -1856,6 +1892,10 @@ static void apply_system(struct engine *engine, const struct control *control, i
 		snprintf(message, sizeof(message),
 			 "feed source %s has sent nothing for %" PRIu32 " s", control->source,
 			 control->seconds);
+	else if (silent && control->reason[0])
+		snprintf(message, sizeof(message),
+			 "feed source %s is no longer watched for silence: %s", control->source,
+			 control->reason);
 	else if (silent)
 		snprintf(message, sizeof(message), "feed source %s is sending again",
 			 control->source);
@@ -1958,11 +1998,12 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 12 (11 saved no baseline's departure: a restore put every departed
- * source back in; 10 saved the eviction counts of 9 limits where 11 saves 10,
- * tracker.max_call_seconds added, and tracker.max_operators's count left out the agencies'
- * baselines; 9 saved no source clock's refused_since_ms, the run of refused lines
- * feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
+ * Snapshot frame, format 13 (12 saved no sender's calls and call-takers: counted again on
+ * load, they made senders forgotten live, each evicting another; 11 saved no baseline's
+ * departure: a restore put every departed source back in; 10 saved the eviction counts of 9
+ * limits where 11 saves 10, tracker.max_call_seconds added, and tracker.max_operators's count
+ * left out the agencies' baselines; 9 saved no source clock's refused_since_ms, the run of
+ * refused lines feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
  * open-calls refusals; 7 saved a peer baseline per agency where 8 saves one per agency
  * and feed source, detector.baseline.per_source, and did not save the agencies' offered
  * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since

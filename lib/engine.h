@@ -290,7 +290,7 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 12
+#define ENGINE_SNAPSHOT_FORMAT 13
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 

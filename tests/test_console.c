@@ -253,6 +253,20 @@ static void test_bad_ack_lines(void **state)
 	harness_cleanup(&h);
 }
 
+/* cadmond started under options, a console on its alert port from seq 0 (its empty board
+ * read), and a feed connection with cad-1's hello and the shift's first line: the console. */
+static int start_cad1(struct harness *h, const struct harness_options *options, int *feed)
+{
+	assert_int_equal(harness_start(h, options), 0);
+	int console = console_open(h, "{\"since\":0}\n");
+	expect_line(console, "{\"board\":\"begin\",\"seq\":0,\"open\":0}");
+	expect_line(console, "{\"board\":\"end\",\"seq\":0,\"open\":0}");
+	*feed = harness_connect_feed(h);
+	assert_int_equal(harness_send(*feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
+	assert_int_equal(harness_send(*feed, shift_lines[0]), 0);
+	return console;
+}
+
 /* A named feed source that goes quiet for feed.silence_seconds raises feed_silent; its next
  * line resolves it. */
 static void test_feed_silence(void **state)
@@ -265,13 +279,8 @@ static void test_feed_silence(void **state)
 	char line[LINE_MAX_BYTES];
 	(void)state;
 
-	assert_int_equal(harness_start(&h, &options), 0);
-	int console = console_open(&h, "{\"since\":0}\n");
-	expect_line(console, "{\"board\":\"begin\",\"seq\":0,\"open\":0}");
-	expect_line(console, "{\"board\":\"end\",\"seq\":0,\"open\":0}");
-	int feed = harness_connect_feed(&h);
-	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-1\"}\n"), 0);
-	assert_int_equal(harness_send(feed, shift_lines[0]), 0);
+	int feed;
+	int console = start_cad1(&h, &options, &feed);
 	read_line(console, line);
 	expect_framed(
 		line, "{\"alert\":\"firing\",\"alert_id\":\"",
@@ -291,6 +300,60 @@ static void test_feed_silence(void **state)
 	assert_non_null(strstr(line, alert_id));
 	assert_non_null(strstr(line, "\"seq\":2,"));
 	close(feed);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
+/* feed.max_sources 2, silence 1 s: cad-1 and then a connection without a hello (its host,
+ * 127.0.0.1) go silent; a reload to feed.max_sources 1 stops watching the one heard of least
+ * recently, cad-1: its feed_silent resolves, saying why (before: it stayed open for ever,
+ * nothing watched it any more). */
+static void test_reload_resolves_unwatched_silence(void **state)
+{
+	static const struct harness_options options = {
+		.feed_yaml = "  silence_seconds: 1\n  max_sources: 2\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	static const struct harness_options smaller = {
+		.feed_yaml = "  silence_seconds: 1\n  max_sources: 1\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	struct harness h = { 0 };
+	char line[LINE_MAX_BYTES];
+	(void)state;
+
+	int named;
+	int console = start_cad1(&h, &options, &named);
+	int unnamed = harness_connect_feed(&h);
+	usleep(200 * 1000); /* heard before the other */
+	assert_int_equal(harness_send(unnamed, "{\"type\":\"incident\",\"call_id\":\"u1\","
+					       "\"ts\":\"2026-11-29T08:00:00Z\"}\n"),
+			 0);
+	static const char *const silent[] = { "cad-1", "127.0.0.1" };
+	for (size_t i = 0; i < 2; i++) {
+		char suffix[256];
+		snprintf(suffix, sizeof(suffix),
+			 "\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":"
+			 "\"warning\",\"source\":\"%s\",\"message\":\"feed source %s has sent "
+			 "nothing for 1 s\"}",
+			 silent[i], silent[i]);
+		read_line(console, line);
+		expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"", suffix);
+	}
+	assert_int_equal(harness_write_config(&h, &smaller), 0);
+	assert_int_equal(harness_signal(&h, SIGHUP), 0);
+	do
+		read_line(console, line);
+	while (strstr(line, "\"limit\":\"feed.max_sources\""));
+	expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"",
+		      "\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":\"warning\","
+		      "\"source\":\"cad-1\",\"message\":\"feed source cad-1 is no longer watched "
+		      "for silence: feed.max_sources 1 reached (a reload made it smaller)\"}");
+	expect_log(&h, "cadmond: feed source cad-1: no longer watched for silence: "
+		       "feed.max_sources 1 reached (a reload made it smaller)");
+	close(named);
+	close(unnamed);
 	close(console);
 	assert_int_equal(harness_stop(&h), 0);
 	harness_cleanup(&h);
@@ -345,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_ack_journaled_survives_kill_9),
 		cmocka_unit_test(test_bad_ack_lines),
 		cmocka_unit_test(test_feed_silence),
+		cmocka_unit_test(test_reload_resolves_unwatched_silence),
 		cmocka_unit_test(test_eviction_notice),
 	};
 	signal(SIGPIPE, SIG_IGN);

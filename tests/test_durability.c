@@ -1260,7 +1260,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 12: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 13: replaying the journal instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
@@ -1460,10 +1460,11 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directories cadmond of the four previous snapshot formats (11, main 2a66582; 10,
- * main 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left after the first UPGRADE_LINES lines
- * of the stream and a clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format11"
+/* The state directories cadmond of the five previous snapshot formats (12, main 824d6c7; 11,
+ * main 2a66582; 10, main 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left after the first
+ * UPGRADE_LINES lines of the stream and a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format12"
+#define UPGRADE_FORMAT11_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format11"
 #define UPGRADE_FORMAT10_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format10"
 #define UPGRADE_FORMAT9_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
 #define UPGRADE_FORMAT8_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format8"
@@ -1511,7 +1512,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
 	assert_int_equal(harness_start(h, &default_options), 0);
 	snprintf(reported, sizeof(reported),
-		 "snapshot format %d, this cadmond reads 12: replaying the journal instead\n",
+		 "snapshot format %d, this cadmond reads 13: replaying the journal instead\n",
 		 format);
 	expect_log(h, reported);
 	expect_log(h, "recovery: no snapshot + ");
@@ -1524,7 +1525,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	assert_int_equal(stopped_events(h), reference_events);
 }
 
-/* The previous format's state directory (11), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
+/* The previous format's state directory (12), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
 static void test_upgrade_from_previous_format(void **state)
 {
 	struct fixture *f = *state;
@@ -1533,10 +1534,15 @@ static void test_upgrade_from_previous_format(void **state)
 	if (out)
 		write_upgrade_state(f, out);
 	else
-		recover_upgrade_state(f, UPGRADE_STATE_DIR, 11);
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 12);
 }
 
-/* The formats before it (10, 9, 8): still recovered the same way. */
+/* The formats before it (11, 10, 9, 8): still recovered the same way. */
+static void test_upgrade_from_format11(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT11_STATE_DIR, 11);
+}
+
 static void test_upgrade_from_format10(void **state)
 {
 	recover_upgrade_state(*state, UPGRADE_FORMAT10_STATE_DIR, 10);
@@ -1996,6 +2002,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format11, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_format10, fixture_setup,
 						fixture_teardown),

@@ -604,6 +604,21 @@ static void test_feed_silent_system_alert(void **state)
 			    "\"feed_silent\","
 			    "\"severity\":\"warning\",\"source\":\"cad-1\","
 			    "\"message\":\"feed source cad-1 is sending again\"}");
+	/* No longer watched (a reload made the watch smaller): resolved, saying why. */
+	silent.firing = true;
+	control_format(&silent, line, sizeof(line));
+	assert_int_equal(control(f, line, ACK_TS + 6000, why), 0);
+	silent.firing = false;
+	snprintf(silent.reason, sizeof(silent.reason), "feed.max_sources 1 reached");
+	assert_int_not_equal(control_format(&silent, line, sizeof(line)), 0);
+	assert_string_equal(line, "{\"system\":\"feed_silent\",\"state\":\"resolved\",\"source\":"
+				  "\"cad-1\",\"seconds\":300,"
+				  "\"reason\":\"feed.max_sources 1 reached\"}");
+	assert_int_equal(control(f, line, ACK_TS + 7000, why), 0);
+	assert_int_equal(f->alert_count, 4);
+	assert_non_null(strstr(f->alerts[3], "\"message\":\"feed source cad-1 is no longer "
+					     "watched for silence: feed.max_sources 1 "
+					     "reached\"}"));
 }
 
 /* A receiver that keeps failing: receiver_down, keyed and named by the receiver. */

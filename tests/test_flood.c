@@ -775,7 +775,7 @@ static void test_full_table_evicts_top_sender(void **state)
 }
 
 /* Whom a full table evicts is decided alike after a snapshot (the per-sender counts are
- * counted on load): a restored engine evicts the same calls, its snapshot the same bytes. */
+ * saved): a restored engine evicts the same calls, its snapshot the same bytes. */
 static void test_fair_eviction_survives_snapshot(void **state)
 {
 	struct config config = three_sources_config();
@@ -1101,7 +1101,7 @@ static void test_shrinking_reload_evicts_top_owner(void **state)
 }
 
 /* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
- * counts are counted on load): the same survivors, the same snapshot bytes. */
+ * counts are saved): the same survivors, the same snapshot bytes. */
 static void test_fair_operator_eviction_survives_snapshot(void **state)
 {
 	struct config config = two_owners_config();
@@ -1835,6 +1835,132 @@ static void test_departure_survives_restore(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* cad-east's call (op-1, taken for 2 min) of agency AG<k> at minute 42 + k, for k in
+ * [from, to): a new agency's shared baseline and cad-east's own of it each. */
+static void other_agencies(struct fixture *f, int from_k, int to_k)
+{
+	char start_line[256], end_line[256];
+
+	for (int k = from_k; k < to_k; k++) {
+		long long minute = 42 + k;
+		snprintf(start_line, sizeof(start_line),
+			 "{\"type\":\"call_start\",\"call_id\":\"AG%d-1\",\"ts\":%lld,"
+			 "\"operator\":\"op-1\",\"agency\":\"AG%d\"}",
+			 k, at(minute, 0), k);
+		snprintf(end_line, sizeof(end_line),
+			 "{\"type\":\"call_end\",\"call_id\":\"AG%d-1\",\"ts\":%lld,"
+			 "\"released_by\":\"caller\"}",
+			 k, at(minute, 120));
+		assert_int_equal(from(f, "cad-east", at(minute, 0), "%s", start_line), EVENT_OK);
+		assert_int_equal(from(f, "cad-east", at(minute, 120), "%s", end_line), EVENT_OK);
+	}
+}
+
+#define FORGETTING_AGENCIES 9
+
+/* tracker.max_operators 20 (so 20 baselines): start_departed's 3 baselines (NOPD's, cad-east's
+ * and cad-evil's own of it), then nine agencies' two each; cut: a restore from a snapshot
+ * before the cut-th agency (-1: none); then cad-evil's 15 cut calls again. */
+static void forget_departed(struct fixture *f, const struct config *config, int cut)
+{
+	start_departed(f, config);
+	other_agencies(f, 0, cut < 0 ? 0 : cut);
+	if (cut >= 0)
+		restore_from_snapshot(f, config);
+	other_agencies(f, cut < 0 ? 0 : cut, FORGETTING_AGENCIES);
+	evil_calls(f, 60, 15);
+	engine_flush(f->engine);
+}
+
+/* f's source_departs alerts: cad-evil's firing, then its resolve at ts, its own baseline of NOPD
+ * forgotten under tracker.max_operators max_operators. */
+static void expect_forgotten_departure(const struct fixture *f, const char *ts,
+				       unsigned max_operators)
+{
+	char departures[4096], resolved[1024];
+
+	alerts_with(f, "\"system\":\"source_departs\"", departures, sizeof(departures));
+	snprintf(resolved, sizeof(resolved),
+		 "{\"alert\":\"resolved\",\"alert_id\":\"f0e5d5f16fd7c45d\","
+		 "\"ts\":\"%s\",\"type\":\"system\","
+		 "\"system\":\"source_departs\",\"severity\":\"warning\",\"source\":\"cad-evil\","
+		 "\"message\":\"feed source cad-evil's own baseline of agency NOPD forgotten "
+		 "(tracker.max_operators %u reached): its calls are back in the other sources' "
+		 "baseline\"}\n",
+		 ts, max_operators);
+	static const char firing[] = "{\"alert\":\"firing\",\"alert_id\":\"f0e5d5f16fd7c45d\"";
+	assert_memory_equal(departures, firing, strlen(firing));
+	assert_string_equal(strchr(departures, '\n') + 1, resolved);
+}
+
+/* The same alerts in split as in whole, byte for byte. */
+static void assert_same_alerts(const struct fixture *whole, const struct fixture *split)
+{
+	assert_int_equal(split->alert_count, whole->alert_count);
+	for (size_t i = 0; i < whole->alert_count; i++)
+		assert_string_equal(split->alerts[i], whole->alerts[i]);
+}
+
+/* The baseline table full (tracker.max_operators 20), the ninth agency's baselines forget the
+ * stalest, cad-evil's own of NOPD, while it is out of NOPD's: its source_departs resolves,
+ * saying why, and its calls are back in NOPD's baseline (NOPD's counts it out no more): before,
+ * the alert stayed open for ever and NOPD's baseline kept its calls out and counted it out.
+ * Live as after a restore before any of the agencies: the same alerts (its next 15 cut calls,
+ * in a new own baseline judged against NOPD's that holds its earlier ones, raise nothing),
+ * the same snapshot. */
+static void test_forgotten_baseline_resolves_departure(void **state)
+{
+	struct config config;
+	struct fixture whole, split;
+	(void)state;
+
+	config_set_defaults(&config);
+	config.tracker.max_operators = 20;
+	forget_departed(&whole, &config, -1);
+	assert_int_equal(engine_stats(whole.engine)->detector.baselines_evicted, 2);
+	expect_forgotten_departure(&whole, "2026-11-29T08:52:01.000Z", 20);
+	for (int cut = 0; cut <= FORGETTING_AGENCIES; cut++) {
+		forget_departed(&split, &config, cut);
+		assert_same_alerts(&whole, &split);
+		if (cut < FORGETTING_AGENCIES)
+			finish(&split);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
+/* start_departed (tracker.max_operators 20), then a reload to 2 (cut: restored from a
+ * snapshot before it), then one line of cad-east. */
+static void shrink_departed(struct fixture *f, bool cut)
+{
+	struct config config;
+
+	config_set_defaults(&config);
+	config.tracker.max_operators = 20;
+	start_departed(f, &config);
+	if (cut)
+		restore_from_snapshot(f, &config);
+	config.tracker.max_operators = 2;
+	assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+	assert_int_equal(from(f, "cad-east", at(41, 0), INCIDENT("X"), at(41, 0)), EVENT_OK);
+	engine_flush(f->engine);
+}
+
+/* A reload to tracker.max_operators 2 forgets the stalest of the three baselines, cad-evil's
+ * own of NOPD, while it is out: its source_departs resolves at the reload, saying why (before:
+ * open for ever), live as after a restore. */
+static void test_shrinking_reload_resolves_departure(void **state)
+{
+	struct fixture whole, split;
+	(void)state;
+
+	shrink_departed(&whole, false);
+	shrink_departed(&split, true);
+	assert_int_equal(engine_stats(whole.engine)->detector.baselines_evicted, 1);
+	expect_forgotten_departure(&whole, "2026-11-29T08:42:01.000Z", 2);
+	assert_same_alerts(&whole, &split);
+	assert_same_snapshots(&whole, &split);
+}
+
 /* The owners and counts survive a snapshot: restoring mid-attack and going on gives the same
  * alerts and verdicts, byte for byte. */
 #define LONG_ID	    "C-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
@@ -1847,7 +1973,7 @@ static void test_binding_survives_snapshot(void **state)
 	(void)state;
 
 	config.tracker.max_new_operators_per_source_per_hour = 2;
-	config.tracker.max_open_calls_per_source = 2; /* cad-evil's x1 and x2: counted on load */
+	config.tracker.max_open_calls_per_source = 2; /* cad-evil's x1 and x2: saved */
 	start(&whole, &config);
 	start(&split, &config);
 	for (int pass = 0; pass < 2; pass++) {
@@ -1901,6 +2027,102 @@ static void test_binding_survives_snapshot(void **state)
 	finish(&split);
 }
 
+/* ---- a smaller feed.max_sources reloaded, then a restore ------------------------------------ */
+
+#define RELOAD_SOURCES 12 /* feed.max_sources before the reload; 4 after */
+#define RELOAD_STEP RELOAD_SOURCES
+#define RELOAD_STEPS (RELOAD_STEP + 5)
+
+/* The configuration in force before step (the reload is step RELOAD_STEP). */
+static struct config reload_config(size_t step)
+{
+	struct config config = flood_config();
+
+	config.feed.max_sources = step > RELOAD_STEP ? 4 : RELOAD_SOURCES;
+	return config;
+}
+
+/* Steps [from, to): cad-01..cad-12 each open a call, feed.max_sources is reloaded as 4 (their
+ * clocks and new-operator counts forgotten but cad-09..12's, their calls kept), then cad-13
+ * opens one, cad-12 ends its own, cad-01 opens another, cad-14 one. */
+static void run_reload(struct fixture *f, size_t from_step, size_t to_step)
+{
+	static const char *const after[RELOAD_STEPS - RELOAD_STEP - 1] = {"cad-13", "cad-12",
+									   "cad-01", "cad-14"};
+	char line[256], source[16];
+
+	for (size_t i = from_step; i < to_step; i++) {
+		int n = (int)i + 1;
+		long long minute = i < RELOAD_STEP ? 0 : 1, second = (long long)i;
+		if (i == RELOAD_STEP) {
+			struct config config = reload_config(i + 1);
+			assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+			continue;
+		}
+		if (i < RELOAD_STEP)
+			snprintf(source, sizeof(source), "cad-%02d", n);
+		else
+			snprintf(source, sizeof(source), "%s", after[i - RELOAD_STEP - 1]);
+		if (strcmp(source, "cad-12") == 0 && i > RELOAD_STEP)
+			snprintf(line, sizeof(line), END("C12", "caller"), at(minute, second));
+		else
+			snprintf(line, sizeof(line), START("C%d", "op-%d", "NOPD"), n,
+				 at(minute, second), n);
+		assert_int_equal(from(f, source, at(minute, second), "%s", line), EVENT_OK);
+	}
+}
+
+/* The whole run's alerts and snapshot against a run snapshotted before each step (before and
+ * after the reload, between the reload and its next line), restored under the configuration
+ * then in force and fed the rest: the same alerts, byte for byte, and the same snapshot. The
+ * reload forgets 8 clocks and 8 senders, the next line one more of each: 18. Before format 13
+ * a restore after the reload counted 27: the senders' open calls were counted again on load,
+ * and each of the 8 forgotten that still owned one was made again, evicting another (9 more),
+ * the last one made staying in the place of a sender the live run kept. */
+static void test_reload_then_restore_counts_alike(void **state)
+{
+	struct config config = reload_config(0);
+	struct fixture whole, split;
+	struct codec_writer whole_bytes = {0};
+	(void)state;
+
+	start(&whole, &config);
+	run_reload(&whole, 0, RELOAD_STEPS);
+	engine_flush(whole.engine);
+	assert_int_equal(whole.alert_count, 1);
+	assert_string_equal(whole.alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"d685db33e873a49e\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:01:13.000Z\",\"type\":\"system\","
+			    "\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"feed.max_sources\",\"evicted\":18,\"message\":\"feed "
+			    "sources' numbering or clocks forgotten (feed.max_sources 4 reached): "
+			    "18 so far; raise feed.max_sources\"}");
+	const struct engine_stats *stats = engine_stats(whole.engine);
+	assert_int_equal(stats->clocks_evicted, 11);
+	assert_int_equal(stats->binding.senders_evicted, 11);
+	engine_snapshot(whole.engine, &whole_bytes);
+	assert_false(whole_bytes.failed);
+	for (size_t cut = 0; cut <= RELOAD_STEPS; cut++) {
+		struct codec_writer split_bytes = {0};
+		struct config in_force = reload_config(cut);
+		start(&split, &config);
+		run_reload(&split, 0, cut);
+		restore_from_snapshot(&split, &in_force);
+		run_reload(&split, cut, RELOAD_STEPS);
+		engine_flush(split.engine);
+		assert_int_equal(split.alert_count, whole.alert_count);
+		assert_string_equal(split.alerts[0], whole.alerts[0]);
+		assert_int_equal(engine_stats(split.engine)->binding.senders_evicted, 11);
+		engine_snapshot(split.engine, &split_bytes);
+		assert_int_equal(split_bytes.len, whole_bytes.len);
+		assert_memory_equal(split_bytes.data, whole_bytes.data, whole_bytes.len);
+		codec_writer_release(&split_bytes);
+		finish(&split);
+	}
+	codec_writer_release(&whole_bytes);
+	finish(&whole);
+}
+
 static int setup_shift(void **state)
 {
 	(void)state;
@@ -1945,7 +2167,10 @@ int main(void)
 		cmocka_unit_test(test_reload_forgets_departed_source),
 		cmocka_unit_test(test_departure_without_clock_survives_restore),
 		cmocka_unit_test(test_departure_survives_restore),
+		cmocka_unit_test(test_forgotten_baseline_resolves_departure),
+		cmocka_unit_test(test_shrinking_reload_resolves_departure),
 		cmocka_unit_test(test_binding_survives_snapshot),
+		cmocka_unit_test(test_reload_then_restore_counts_alike),
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),

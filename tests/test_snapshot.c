@@ -1211,7 +1211,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 12");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1222,7 +1222,7 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 12");
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
