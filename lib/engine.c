@@ -807,11 +807,11 @@ static void raise_sender_limit(struct engine *engine, const struct binding_sende
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
-/* Episodes of refusals under a per-sender limit quiet for resolve_after_seconds of event time:
- * resolved. */
+/* Episodes of refusals under a per-sender limit quiet for config_limit_quiet_seconds of event
+ * time: resolved. */
 static void settle_rate_limits(struct engine *engine)
 {
-	uint32_t quiet_s = engine->config.detector.resolve_after_seconds;
+	uint32_t quiet_s = config_limit_quiet_seconds(&engine->config);
 	struct binding_episode episode;
 	char subject[EVENT_ID_MAX + 48];
 	char message[2 * SYSALERT_MESSAGE_MAX];
@@ -1436,7 +1436,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
-	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
+	engine->limits_quiet_until_ms = INT64_MIN; /* their quiet time may have changed */
 	engine->settle_pending = true; /* forgotten clocks' notices, a grown room: next line */
 	return 0;
 }
@@ -1573,7 +1573,7 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 			 limit->key, setting, evicted, clause, advice);
 	} else {
 		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
-			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);
+			 limit->evicted, config_limit_quiet_seconds(&engine->config), evicted);
 	}
 	*notice = (struct sysalert_notice){ .system = "limit",
 					    .key = limit->key,
@@ -1663,7 +1663,7 @@ static int64_t limits_quiet_until(const struct engine *engine, int64_t quiet_ms)
  * notice's message) not set up for the events that leave every limit as it was. */
 __attribute__((noinline)) static void check_moved_limits(struct engine *engine)
 {
-	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
+	int64_t quiet_ms = (int64_t)config_limit_quiet_seconds(&engine->config) * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 	const struct engine_stats *stats = engine_stats(engine);
@@ -1687,7 +1687,7 @@ __attribute__((noinline)) static void check_moved_limits(struct engine *engine)
 }
 
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. Runs after every event: when no limit has anything
+ * for config_limit_quiet_seconds of event time. Runs after every event: when no limit has anything
  * to do (limits_unchanged), only the rate limits' episodes are looked at. */
 static void engine_check_limits(struct engine *engine)
 {

@@ -774,6 +774,53 @@ static void test_full_table_evicts_top_sender(void **state)
 	finish(&f);
 }
 
+/* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
+ * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
+ * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
+ * one firing, resolved 5 s after the last eviction with both. Before, it resolved at the
+ * incident and fired again: a firing and a resolved per eviction. */
+static void test_limit_alert_waits_the_log_interval(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.detector.resolve_after_seconds = 0;
+	config.log.rate_limit_seconds = 5;
+	config.tracker.max_open_calls = 16;
+	start(&f, &config);
+	for (int i = 0; i < 16; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("C%d", "c1", "NOPD"), i, at(0, 0));
+		assert_int_equal(from(&f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(from(&f, "cad-a", at(1, 0), START("N1", "c1", "NOPD"), at(1, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 1), INCIDENT("N1"), at(1, 1)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 2), START("N2", "c1", "NOPD"), at(1, 2)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 6), INCIDENT("N2"), at(1, 6)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 7), INCIDENT("N1"), at(1, 7)), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 2);
+	assert_int_equal(f.alert_count, 2); /* the binding's call owners evicted count too */
+	assert_string_equal(f.alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"3073b2cd9687fc1c\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:01:00.000Z\",\"type\":\"system\","
+			    "\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"tracker.max_open_calls\",\"evicted\":2,"
+			    "\"message\":\"open calls dropped (tracker.max_open_calls 16 reached): "
+			    "2 so far; most held by feed source cad-a (16 open calls, "
+			    "tracker.max_open_calls_per_source); raise tracker.max_open_calls\"}");
+	assert_string_equal(f.alerts[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"3073b2cd9687fc1c\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:01:07.000Z\",\"type\":\"system\","
+			    "\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"tracker.max_open_calls\",\"evicted\":4,"
+			    "\"message\":\"no more open calls dropped for 5 s; 4 in all\"}");
+	finish(&f);
+}
+
 /* Whom a full table evicts is decided alike after a snapshot (the per-sender counts are
  * counted on load): a restored engine evicts the same calls, its snapshot the same bytes. */
 static void test_fair_eviction_survives_snapshot(void **state)
@@ -1949,6 +1996,7 @@ int main(void)
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),
+		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),
 		cmocka_unit_test(test_full_owners_evict_top_owner),
