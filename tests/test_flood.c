@@ -774,6 +774,61 @@ static void test_full_table_evicts_top_sender(void **state)
 	finish(&f);
 }
 
+/* The calls fill_three_sources started that are open: each ended by its source at 08:03 (the
+ * survivors first, F58 down to F0 last), those not then judged listed ("F0 F1 "). */
+static void assert_evicted_calls(struct fixture *f, const char *expected)
+{
+	struct judged judged = {0};
+	char evicted[512] = "";
+	char id[16], line[256];
+
+	engine_set_call_observer(f->engine, observe_call, &judged);
+	for (int i = -1; i < 99; i++) {
+		const char *source = i < 0 ? "cad-quiet" : i < 40 ? "cad-a" : "cad-evil";
+		if (i < 0)
+			snprintf(id, sizeof(id), "Q1");
+		else if (i < 40)
+			snprintf(id, sizeof(id), "A%d", i);
+		else
+			snprintf(id, sizeof(id), "F%d", 98 - i);
+		unsigned before = judged.calls;
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+			 "\"released_by\":\"caller\"}",
+			 id, at(3, 0));
+		assert_int_equal(from(f, source, at(3, 0), "%s", line), EVENT_OK);
+		engine_flush(f->engine);
+		if (judged.calls == before)
+			snprintf(evicted + strlen(evicted), sizeof(evicted) - strlen(evicted), "%s ",
+				 id);
+	}
+	assert_string_equal(evicted, expected);
+}
+
+/* A reload shrinking tracker.max_open_calls from 100 to 90 evicts as a full table does: the
+ * oldest of the top sender's calls, cad-evil's F0..F9 (its 59 the most). Before, the oldest
+ * of all went, by age alone, in sixteenths (6 then 5): the quiet source's Q1 and ten of
+ * cad-a's forty. A restored engine shrinks alike, to the same snapshot bytes. */
+static void test_shrinking_reload_evicts_top_sender(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_three_sources);
+	engine_flush(whole.engine);
+	engine_flush(split.engine);
+	config.tracker.max_open_calls = 90;
+	assert_int_equal(engine_reconfigure(whole.engine, &config), 0);
+	assert_int_equal(engine_reconfigure(split.engine, &config), 0);
+	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 10);
+	assert_int_equal(engine_stats(whole.engine)->open_calls, 90);
+	assert_int_equal(engine_stats(split.engine)->open_calls, 90);
+	assert_evicted_calls(&whole, "F9 F8 F7 F6 F5 F4 F3 F2 F1 F0 ");
+	assert_evicted_calls(&split, "F9 F8 F7 F6 F5 F4 F3 F2 F1 F0 ");
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -1997,6 +2052,7 @@ int main(void)
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),
 		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
+		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),
 		cmocka_unit_test(test_full_owners_evict_top_owner),
