@@ -264,10 +264,8 @@ uint32_t table_evict_picked(struct table *table, table_age_fn *age, uint32_t wan
 			    void *remove_ctx);
 
 /**
- * Remove exactly table_evict_share(count, fraction) entries, the oldest by age; of entries equally old
- * at the cut, those of the smallest hashes (an order of the entries alone, not of the slots:
- * replay and live evict the same). Calls on_remove for each; returns how many. O(slots), so
- * amortized O(fraction) per insert.
+ * Remove exactly table_evict_share(count, fraction) entries, the oldest by age (as
+ * table_evict_picked of all). O(slots), so amortized O(fraction) per insert.
  */
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
 			    table_remove_fn *on_remove, void *remove_ctx);

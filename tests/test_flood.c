@@ -1202,6 +1202,52 @@ static void test_shrinking_reload_evicts_top_owner(void **state)
 	finish(&f);
 }
 
+static void fill_tied_owners(struct fixture *f)
+{
+	call_from(f, "cad-a", "a1", 0, false);
+	call_from(f, "cad-a", "a2", 3, false);
+	call_from(f, "cad-b", "b1", 6, false);
+	call_from(f, "cad-b", "b2", 9, false);
+	engine_flush(f->engine);
+}
+
+/* Two sources owning as many call-takers (two each, one call each): the one whose newest
+ * arrival is latest pays, cad-b (b2 at 08:09), not cad-a for its name (a1, a2 at 08:00 and
+ * 08:03). A new call-taker of cad-c in the full table of 4 forgets cad-b's b1; before, cad-a's
+ * a1, whichever came last. */
+static void test_tied_owners_latest_arrival_pays(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	fill_tied_owners(&f);
+	call_from(&f, "cad-c", "c1", 12, false);
+	engine_flush(f.engine);
+	assert_survivors(&f, "a1 a2 b2 c1 ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
+	finish(&f);
+}
+
+/* The tie is decided alike after a snapshot (the senders' last arrivals are saved): the same
+ * survivors, the same snapshot bytes. */
+static void test_tied_owners_survive_snapshot(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_tied_owners);
+	call_from(&whole, "cad-c", "c1", 12, false);
+	call_from(&split, "cad-c", "c1", 12, false);
+	engine_flush(whole.engine);
+	engine_flush(split.engine);
+	assert_survivors(&whole, "a1 a2 b2 c1 ");
+	assert_survivors(&split, "a1 a2 b2 c1 ");
+	assert_same_snapshots(&whole, &split);
+}
+
 /* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
  * counts are counted on load): the same survivors, the same snapshot bytes. */
 static void test_fair_operator_eviction_survives_snapshot(void **state)
@@ -2053,6 +2099,8 @@ int main(void)
 		cmocka_unit_test(test_full_table_evicts_top_sender),
 		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
+		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
+		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),
 		cmocka_unit_test(test_full_owners_evict_top_owner),
