@@ -1365,9 +1365,9 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 					   cadmond_system_alert_open, cadmond)) ||
-	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds,
-					 config_limit_quiet_seconds(config), cadmond_control,
-					 cadmond_system_alert_open, cadmond)) ||
+	    !(cadmond->guard =
+		      guard_new(config->log.rate_limit_seconds, config_limit_quiet_seconds(config),
+				cadmond_control, cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0 ||
 	    cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0) {
 		free(feed_zone);

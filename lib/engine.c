@@ -1454,11 +1454,15 @@ struct engine_limit {
 };
 
 #define STAT(field) offsetof(struct engine_stats, field)
+/* LIMIT_ADVISED(key, config field, what was evicted, advice, STAT(counter)...) */
+#define LIMIT_ADVISED(name, config_field, what, advice, ...)                                       \
+	{                                                                                          \
+		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what,      \
+			advice                                                                     \
+	}
 /* LIMIT(key, config field, what was evicted, STAT(counter)...): its advice "raise KEY" */
 #define LIMIT(name, config_field, what, ...)                                                       \
-	{                                                                                          \
-		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what, NULL \
-	}
+	LIMIT_ADVISED(name, config_field, what, NULL, __VA_ARGS__)
 /* An open call expires after tracker.max_call_seconds without an event: its end was lost far
  * more often than a call lasted that long, so raising the limit is not the first thing to do. */
 #define EXPIRED_CALLS_ADVICE                                                                       \
@@ -1487,11 +1491,9 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_reorder_events", tracker.max_reorder_events,
 	      "events released before the center clock reached them or refused",
 	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
-	{ "tracker.max_call_seconds",
-	  { STAT(tracker.expired_started), SIZE_MAX },
-	  offsetof(struct config, tracker.max_call_seconds),
-	  "open calls expired without their end",
-	  EXPIRED_CALLS_ADVICE },
+	LIMIT_ADVISED("tracker.max_call_seconds", tracker.max_call_seconds,
+		      "open calls expired without their end", EXPIRED_CALLS_ADVICE,
+		      STAT(tracker.expired_started)),
 };
 
 const char *engine_limit_key(size_t limit)

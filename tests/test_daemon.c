@@ -813,9 +813,8 @@ static void too_long_lines_keep_one_alert(struct daemon_fixture *f, const char *
 		firings += strncmp(line, "{\"alert\":\"firing\"", 17) == 0;
 	}
 	assert_int_equal(firings, 1);
-	assert_int_equal(expect_limit_alert_line(line, "feed.max_line_bytes", false,
-						 resolved_message),
-			 3);
+	assert_int_equal(
+		expect_limit_alert_line(line, "feed.max_line_bytes", false, resolved_message), 3);
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
@@ -826,8 +825,8 @@ static void too_long_lines_keep_one_alert(struct daemon_fixture *f, const char *
 static void test_slow_too_long_lines_keep_one_alert(void **state)
 {
 	too_long_lines_keep_one_alert(
-		*state, "log: {rate_limit_seconds: 1}\ndetector: {resolve_after_seconds: 5}\n", 2000,
-		"no line too long (feed.max_line_bytes) for 5 s; %" PRIu64 " in all");
+		*state, "log: {rate_limit_seconds: 1}\ndetector: {resolve_after_seconds: 5}\n",
+		2000, "no line too long (feed.max_line_bytes) for 5 s; %" PRIu64 " in all");
 }
 
 /* detector.resolve_after_seconds 0 (operator alerts never wait), log.rate_limit_seconds 4: the
@@ -837,8 +836,8 @@ static void test_slow_too_long_lines_keep_one_alert(void **state)
 static void test_too_long_lines_wait_the_log_interval(void **state)
 {
 	too_long_lines_keep_one_alert(
-		*state, "log: {rate_limit_seconds: 4}\ndetector: {resolve_after_seconds: 0}\n", 1500,
-		"no line too long (feed.max_line_bytes) for 4 s; %" PRIu64 " in all");
+		*state, "log: {rate_limit_seconds: 4}\ndetector: {resolve_after_seconds: 0}\n",
+		1500, "no line too long (feed.max_line_bytes) for 4 s; %" PRIu64 " in all");
 }
 
 static void test_malformed_lines_leave_alert_unchanged(void **state)

@@ -778,7 +778,7 @@ static void test_full_table_evicts_top_sender(void **state)
  * survivors first, F58 down to F0 last), those not then judged listed ("F0 F1 "). */
 static void assert_evicted_calls(struct fixture *f, const char *expected)
 {
-	struct judged judged = {0};
+	struct judged judged = { 0 };
 	char evicted[512] = "";
 	char id[16], line[256];
 
@@ -799,8 +799,8 @@ static void assert_evicted_calls(struct fixture *f, const char *expected)
 		assert_int_equal(from(f, source, at(3, 0), "%s", line), EVENT_OK);
 		engine_flush(f->engine);
 		if (judged.calls == before)
-			snprintf(evicted + strlen(evicted), sizeof(evicted) - strlen(evicted), "%s ",
-				 id);
+			snprintf(evicted + strlen(evicted), sizeof(evicted) - strlen(evicted),
+				 "%s ", id);
 	}
 	assert_string_equal(evicted, expected);
 }
