@@ -1202,6 +1202,8 @@ static void test_shrinking_reload_evicts_top_owner(void **state)
 	finish(&f);
 }
 
+/* cad-a's a1 and a2 (08:00, 08:03), then cad-b's b1 and b2 (08:06, 08:09): two call-takers each,
+ * one call each, the operator table of 4 full. */
 static void fill_tied_owners(struct fixture *f)
 {
 	call_from(f, "cad-a", "a1", 0, false);
