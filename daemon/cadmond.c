@@ -659,9 +659,9 @@ static void cadmond_tick_limits(struct cadmond *cadmond, int64_t now_ms)
 	const struct limitwatch_hooks hooks = { .control = cadmond_control,
 						.is_open = cadmond_system_alert_open,
 						.ctx = cadmond };
-	/* resolved by time without a hit, not by the log's rate limit: a limit hit more slowly
-	 * than log.rate_limit_seconds keeps its one alert open */
-	uint32_t quiet_seconds = cadmond->config.detector.resolve_after_seconds;
+	/* resolved by time without a hit (the engine's rule): a limit hit more slowly than
+	 * log.rate_limit_seconds keeps its one alert open, and one hit again within it too */
+	uint32_t quiet_seconds = config_limit_quiet_seconds(&cadmond->config);
 
 	receivers_tick(cadmond->receivers, now_ms, quiet_seconds);
 	i3_server_tick(cadmond->i3, now_ms, quiet_seconds, &hooks);
@@ -988,7 +988,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	http_server_rebind_commit(cadmond->http);
 	http_server_update(cadmond->http, &http_settings);
 	guard_update(cadmond->guard, next->log.rate_limit_seconds,
-		     next->detector.resolve_after_seconds);
+		     config_limit_quiet_seconds(next));
 	if (health_update(cadmond->health, &health_settings) < 0)
 		log_msg(LOG_ERR,
 			"out of memory applying feed.max_sources to the feed silence watch");
@@ -1365,9 +1365,9 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 					   cadmond_system_alert_open, cadmond)) ||
-	    !(cadmond->guard = guard_new(config->log.rate_limit_seconds,
-					 config->detector.resolve_after_seconds, cadmond_control,
-					 cadmond_system_alert_open, cadmond)) ||
+	    !(cadmond->guard =
+		      guard_new(config->log.rate_limit_seconds, config_limit_quiet_seconds(config),
+				cadmond_control, cadmond_system_alert_open, cadmond)) ||
 	    cadmond_setup_events(cadmond) < 0 ||
 	    cadmond_set_feed_mapping(cadmond, feed_mapping, feed_zone) < 0) {
 		free(feed_zone);

@@ -113,7 +113,7 @@ struct guard;
 
 /** NULL on allocation failure. Refusals are logged at most once per log_seconds
  * (log.rate_limit_seconds); alerts are resolved after quiet_seconds without a refusal
- * (detector.resolve_after_seconds), however slowly the refusals come before. */
+ * (config_limit_quiet_seconds), however slowly the refusals come before. */
 struct guard *guard_new(uint32_t log_seconds, uint32_t quiet_seconds, guard_control_fn control,
 			guard_open_fn is_open, void *ctx);
 void guard_free(struct guard *guard);

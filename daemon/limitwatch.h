@@ -48,9 +48,10 @@ enum limitwatch_step {
  * Look at a limit once a tick: raise its "limit" alert (a CONTROL_CONNECTION_LIMIT line of
  * about's key, receiver and source, with the hits so far, journaled and applied through
  * hooks->control) when it hit since the last look and the alert is not open; resolve it once
- * it hit nothing for quiet_seconds (the daemon's: detector.resolve_after_seconds, not
- * log.rate_limit_seconds, so that hits slower than the log's limit keep one alert open, not
- * one raised and resolved per hit). Recovery replays the journaled lines, so the alerts of a
+ * it hit nothing for quiet_seconds (config_limit_quiet_seconds, the engine's rule:
+ * detector.resolve_after_seconds, at least log.rate_limit_seconds, so that hits slower than the
+ * log's limit, or within it with resolve_after_seconds 0, keep one alert open, not one raised
+ * and resolved per hit). Recovery replays the journaled lines, so the alerts of a
  * replay are those of the live run.
  */
 enum limitwatch_step limitwatch_tick(struct limitwatch *watch, const struct control *about,

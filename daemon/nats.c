@@ -62,7 +62,7 @@ struct nats {
 	struct engine *engine;
 	struct config_nats_copy {
 		uint32_t max_line_bytes, fetch_batch, max_in_flight, max_alert_queue,
-			reconnect_wait_ms, log_interval_seconds, resolve_after_seconds;
+			reconnect_wait_ms, log_interval_seconds, limit_quiet_seconds;
 		bool publish_alerts;
 		char alerts_prefix[CONFIG_NATS_SUBJECT_MAX];
 		char events_stream[CONFIG_NATS_NAME_MAX];
@@ -407,11 +407,11 @@ void nats_tick(struct nats *nats, int64_t now_ms)
 	nats->drops.hits = nats->stats.alerts_dropped;
 	nats->drops.last_hit_ms = nats->last_drop_ms;
 	pthread_mutex_unlock(&nats->lock);
-	if (limitwatch_tick(&nats->drops, &about, nats->settings.resolve_after_seconds, now_ms,
+	if (limitwatch_tick(&nats->drops, &about, nats->settings.limit_quiet_seconds, now_ms,
 			    &hooks) == LIMITWATCH_RESOLVED)
 		log_msg(LOG_NOTICE,
 			"nats: no notice dropped for %" PRIu32 " s (%s); %" PRIu64 " in all",
-			nats->settings.resolve_after_seconds, NATS_QUEUE_KEY, nats->drops.hits);
+			nats->settings.limit_quiet_seconds, NATS_QUEUE_KEY, nats->drops.hits);
 }
 
 void nats_acknowledge(struct nats *nats, uint64_t durable_index)
@@ -1237,7 +1237,7 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 		.max_alert_queue = config->nats.max_alert_queue,
 		.reconnect_wait_ms = config->nats.reconnect_wait_ms,
 		.log_interval_seconds = config->log.rate_limit_seconds,
-		.resolve_after_seconds = config->detector.resolve_after_seconds,
+		.limit_quiet_seconds = config_limit_quiet_seconds(config),
 		.publish_alerts = config->nats.publish_alerts,
 	};
 	snprintf(nats->settings.alerts_prefix, sizeof nats->settings.alerts_prefix, "%s",
@@ -1423,7 +1423,7 @@ void nats_update(struct nats *nats, const struct config *config)
 	nats->settings.fetch_batch = config->nats.fetch_batch;
 	nats->settings.max_line_bytes = config->feed.max_line_bytes;
 	nats->settings.log_interval_seconds = config->log.rate_limit_seconds;
-	nats->settings.resolve_after_seconds = config->detector.resolve_after_seconds;
+	nats->settings.limit_quiet_seconds = config_limit_quiet_seconds(config);
 	pthread_mutex_unlock(&nats->lock);
 	nats->drop_log.interval_seconds = config->log.rate_limit_seconds;
 }

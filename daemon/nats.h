@@ -163,7 +163,7 @@ void nats_stop(struct nats *nats);
  * Once a second (loop thread), now_ms a monotonic clock: notices dropped for a full
  * nats.max_alert_queue since the last tick raise a `limit` system alert keyed
  * "nats.max_alert_queue" (evicted: dropped so far), resolved once none was dropped for
- * detector.resolve_after_seconds. NULL is allowed.
+ * config_limit_quiet_seconds. NULL is allowed.
  */
 void nats_tick(struct nats *nats, int64_t now_ms);
 

@@ -901,8 +901,18 @@ static uint32_t held_operators(const struct sender_rate *rate)
 	return rate->operators;
 }
 
-/* The sender holding the most of what held counts (ties: the first by name), NULL when none
- * holds one; *holders: how many senders hold some. O(senders). */
+/* Of two senders holding as many, the one that pays first: the one whose newest arrival (a new
+ * call or call-taker, last_ms: saved in a snapshot) is latest, the sender adding now rather
+ * than the one whose calls or call-takers are older; the same ms, the first by name (before:
+ * the first by name always, so "cad-a" paid for any tie). */
+static bool pays_first(const struct sender_rate *rate, const struct sender_rate *other)
+{
+	return rate->last_ms != other->last_ms ? rate->last_ms > other->last_ms
+					       : strcmp(rate->name, other->name) < 0;
+}
+
+/* The sender holding the most of what held counts (ties: pays_first), NULL when none holds
+ * one; *holders: how many senders hold some. O(senders). */
 static const struct sender_rate *top_rate(const struct binding *binding,
 					  uint32_t (*held)(const struct sender_rate *rate),
 					  uint32_t *holders)
@@ -916,7 +926,7 @@ static const struct sender_rate *top_rate(const struct binding *binding,
 			continue;
 		(*holders)++;
 		if (!top || held(rate) > held(top) ||
-		    (held(rate) == held(top) && strcmp(rate->name, top->name) < 0))
+		    (held(rate) == held(top) && pays_first(rate, top)))
 			top = rate;
 	}
 	return top;

@@ -108,8 +108,9 @@ void binding_describe_sender(const char *sender, char *out, size_t size);
 void binding_refusals(const struct binding *binding, const struct binding_sender *sender,
 		      enum binding_limit limit, struct binding_episode *out);
 
-/** The sender holding the most calls bound (ties: the first by name): true with its name (valid
- * until the next binding call) and count, false when none holds one. O(senders). */
+/** The sender holding the most calls bound (ties: the one whose newest call or call-taker came
+ * last, then the first by name): true with its name (valid until the next binding call) and
+ * count, false when none holds one. O(senders). */
 bool binding_top_caller(const struct binding *binding, const char **sender, uint32_t *calls);
 
 /** Whose calls go first when a full table of calls must evict (audit F3): the top caller
@@ -117,8 +118,9 @@ bool binding_top_caller(const struct binding *binding, const char **sender, uint
  * alike, oldest first). Valid until the next binding call. O(senders). */
 const char *binding_evict_victim(const struct binding *binding);
 
-/** The sender owning the most operators in the owner table (ties: the first by name) and how
- * many, false when none owns one. *sender valid until the next binding call. O(senders). */
+/** The sender owning the most operators in the owner table (ties: the one whose newest call or
+ * call-taker came last, then the first by name) and how many, false when none owns one.
+ * *sender valid until the next binding call. O(senders). */
 bool binding_top_operator_owner(const struct binding *binding, const char **sender,
 				 uint32_t *operators);
 

@@ -213,6 +213,13 @@ uint32_t config_longest_window_seconds(const struct config *config)
 	return longest;
 }
 
+uint32_t config_limit_quiet_seconds(const struct config *config)
+{
+	uint32_t resolve = config->detector.resolve_after_seconds;
+
+	return resolve > config->log.rate_limit_seconds ? resolve : config->log.rate_limit_seconds;
+}
+
 /* ---- the loader: events, positions, errors ---------------------------------------- */
 
 struct key;

@@ -571,4 +571,10 @@ const char *config_fsync_name(enum config_fsync fsync);
 /** Longest rule window, seconds: how much event history the detector must keep. */
 uint32_t config_longest_window_seconds(const struct config *config);
 
+/** How long a "limit" system alert stays open without a hit before it resolves, the engine's
+ * (event time) and the daemon's (host time) alike: detector.resolve_after_seconds, but never
+ * less than log.rate_limit_seconds (at least 1). With resolve_after_seconds 0 a limit hit
+ * again within the log's interval keeps its one alert, not a firing and a resolved a hit. */
+uint32_t config_limit_quiet_seconds(const struct config *config);
+
 #endif

@@ -724,10 +724,8 @@ static uint32_t evict_least_evidence(struct detector *detector, uint32_t wanted)
  * False when every operator has an open alert. */
 static bool make_room(struct detector *detector)
 {
-	uint32_t count = detector->operators.count;
-
-	return evict_least_evidence(detector,
-				    count / EVICT_FRACTION > 0 ? count / EVICT_FRACTION : 1) > 0;
+	return evict_least_evidence(
+		       detector, table_evict_share(detector->operators.count, EVICT_FRACTION)) > 0;
 }
 
 /* The operator's state, created on first sight (evicting those with the least evidence when
@@ -3317,7 +3315,8 @@ static int get_baseline(void *entry, uint64_t *hash, struct codec_reader *reader
 	baseline->departed_sources = codec_get_u32(reader);
 	for (size_t i = 0; i < sizeof(baseline->out) / sizeof(baseline->out[0]); i++)
 		load_rate(&baseline->out[i], reader);
-	*hash = hash_string_pair(baseline->agency, baseline->source);
+	*hash = baseline_hash(
+		(struct baseline_key){ .agency = baseline->agency, .source = baseline->source });
 	return 0;
 }
 

@@ -844,11 +844,11 @@ static void raise_sender_limit(struct engine *engine, const struct binding_sende
 	sysalerts_raise(engine->sysalerts, &notice);
 }
 
-/* Episodes of refusals under a per-sender limit quiet for resolve_after_seconds of event time:
- * resolved. */
+/* Episodes of refusals under a per-sender limit quiet for config_limit_quiet_seconds of event
+ * time: resolved. */
 static void settle_rate_limits(struct engine *engine)
 {
-	uint32_t quiet_s = engine->config.detector.resolve_after_seconds;
+	uint32_t quiet_s = config_limit_quiet_seconds(&engine->config);
 	struct binding_episode episode;
 	char subject[EVENT_ID_MAX + 48];
 	char message[2 * SYSALERT_MESSAGE_MAX];
@@ -1483,7 +1483,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
-	engine->limits_quiet_until_ms = INT64_MIN; /* resolve_after_seconds may have changed */
+	engine->limits_quiet_until_ms = INT64_MIN; /* their quiet time may have changed */
 	engine->settle_pending = true; /* forgotten clocks' notices, a grown room: next line */
 	return 0;
 }
@@ -1501,11 +1501,15 @@ struct engine_limit {
 };
 
 #define STAT(field) offsetof(struct engine_stats, field)
+/* LIMIT_ADVISED(key, config field, what was evicted, advice, STAT(counter)...) */
+#define LIMIT_ADVISED(name, config_field, what, advice, ...)                                       \
+	{                                                                                          \
+		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what,      \
+			advice                                                                     \
+	}
 /* LIMIT(key, config field, what was evicted, STAT(counter)...): its advice "raise KEY" */
 #define LIMIT(name, config_field, what, ...)                                                       \
-	{                                                                                          \
-		name, { __VA_ARGS__, SIZE_MAX }, offsetof(struct config, config_field), what, NULL \
-	}
+	LIMIT_ADVISED(name, config_field, what, NULL, __VA_ARGS__)
 /* An open call expires after tracker.max_call_seconds without an event: its end was lost far
  * more often than a call lasted that long, so raising the limit is not the first thing to do. */
 #define EXPIRED_CALLS_ADVICE                                                                       \
@@ -1534,11 +1538,9 @@ static const struct engine_limit engine_limits[ENGINE_LIMIT_COUNT] = {
 	LIMIT("tracker.max_reorder_events", tracker.max_reorder_events,
 	      "events released before the center clock reached them or refused",
 	      STAT(reorder_overflows), STAT(rejects[EVENT_REJECT_REORDER_FULL])),
-	{ "tracker.max_call_seconds",
-	  { STAT(tracker.expired_started), SIZE_MAX },
-	  offsetof(struct config, tracker.max_call_seconds),
-	  "open calls expired without their end",
-	  EXPIRED_CALLS_ADVICE },
+	LIMIT_ADVISED("tracker.max_call_seconds", tracker.max_call_seconds,
+		      "open calls expired without their end", EXPIRED_CALLS_ADVICE,
+		      STAT(tracker.expired_started)),
 };
 
 const char *engine_limit_key(size_t limit)
@@ -1620,7 +1622,7 @@ static void limit_notice(const struct engine *engine, size_t i, uint64_t evicted
 			 limit->key, setting, evicted, clause, advice);
 	} else {
 		snprintf(message, message_size, "no more %s for %" PRIu32 " s; %" PRIu64 " in all",
-			 limit->evicted, engine->config.detector.resolve_after_seconds, evicted);
+			 limit->evicted, config_limit_quiet_seconds(&engine->config), evicted);
 	}
 	*notice = (struct sysalert_notice){ .system = "limit",
 					    .key = limit->key,
@@ -1719,7 +1721,7 @@ static int64_t limits_quiet_until(const struct engine *engine, int64_t quiet_ms)
  * notice's message) not set up for the events that leave every limit as it was. */
 __attribute__((noinline)) static void check_moved_limits(struct engine *engine)
 {
-	int64_t quiet_ms = (int64_t)engine->config.detector.resolve_after_seconds * 1000;
+	int64_t quiet_ms = (int64_t)config_limit_quiet_seconds(&engine->config) * 1000;
 	struct sysalert_notice notice;
 	char message[SYSALERT_MESSAGE_MAX];
 	const struct engine_stats *stats = engine_stats(engine);
@@ -1743,7 +1745,7 @@ __attribute__((noinline)) static void check_moved_limits(struct engine *engine)
 }
 
 /* Every bounded table: a limit alert when it starts evicting, resolved once it has stopped
- * for resolve_after_seconds of event time. Runs after every event: when no limit has anything
+ * for config_limit_quiet_seconds of event time. Runs after every event: when no limit has anything
  * to do (limits_unchanged), only the rate limits' episodes are looked at. */
 static void engine_check_limits(struct engine *engine)
 {

@@ -409,23 +409,21 @@ static void cut_ties(struct table *table, struct age_cutoff *limit, uint32_t bel
 	*limit->ties_left = want - below - lower;
 }
 
-uint32_t table_evict_oldest_picked(struct table *table, table_age_fn *age, uint32_t fraction,
-				   table_pick_fn *pick, const void *pick_ctx,
-				   table_remove_fn *on_remove, void *remove_ctx)
+uint32_t table_evict_picked(struct table *table, table_age_fn *age, uint32_t want,
+			    table_pick_fn *pick, const void *pick_ctx, table_remove_fn *on_remove,
+			    void *remove_ctx)
 {
-	uint32_t n = 0, picked = 0;
+	uint32_t picked = 0;
 
 	for (uint32_t i = 0; i < table_end(table); i++) {
 		if (!table_used_any(table, i))
 			continue;
-		n++;
 		const void *entry = table_slot_any(table, i);
 		if (!pick || pick(entry, pick_ctx))
 			table->ages[picked++] = age(entry);
 	}
-	if (picked == 0)
+	if (picked == 0 || want == 0)
 		return 0;
-	uint32_t want = fraction > 0 && n / fraction > 0 ? n / fraction : 1;
 	if (want > picked)
 		want = picked;
 	uint32_t ties_left = 0;
@@ -437,6 +435,14 @@ uint32_t table_evict_oldest_picked(struct table *table, table_age_fn *age, uint3
 		below += table->ages[i] < limit.cutoff;
 	cut_ties(table, &limit, below, want);
 	return table_remove_stale(table, older_than_cutoff, &limit, on_remove, remove_ctx);
+}
+
+uint32_t table_evict_oldest_picked(struct table *table, table_age_fn *age, uint32_t fraction,
+				   table_pick_fn *pick, const void *pick_ctx,
+				   table_remove_fn *on_remove, void *remove_ctx)
+{
+	return table_evict_picked(table, age, table_evict_share(table->count, fraction), pick,
+				  pick_ctx, on_remove, remove_ctx);
 }
 
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,

@@ -247,11 +247,25 @@ static inline uint32_t table_remove_stale_homes(struct table *table, uint32_t fr
 	return removed;
 }
 
+/** What a full table evicts at once: count / fraction, at least one (fraction 0: one). */
+static inline uint32_t table_evict_share(uint32_t count, uint32_t fraction)
+{
+	return fraction > 0 && count / fraction > 0 ? count / fraction : 1;
+}
+
 /**
- * Remove exactly max(1, count / fraction) entries, the oldest by age; of entries equally old
- * at the cut, those of the smallest hashes (an order of the entries alone, not of the slots:
- * replay and live evict the same). Calls on_remove for each; returns how many. O(slots), so
- * amortized O(fraction) per insert.
+ * Remove the want oldest by age of the entries picked (pick(entry, pick_ctx) true; all if pick
+ * is NULL), or every entry picked if fewer; of entries equally old at the cut, those of the
+ * smallest hashes (an order of the entries alone, not of the slots: replay and live evict the
+ * same). Calls on_remove for each; returns how many. O(slots).
+ */
+uint32_t table_evict_picked(struct table *table, table_age_fn *age, uint32_t want,
+			    table_pick_fn *pick, const void *pick_ctx, table_remove_fn *on_remove,
+			    void *remove_ctx);
+
+/**
+ * Remove exactly table_evict_share(count, fraction) entries, the oldest by age (as
+ * table_evict_picked of all). O(slots), so amortized O(fraction) per insert.
  */
 uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fraction,
 			    table_remove_fn *on_remove, void *remove_ctx);

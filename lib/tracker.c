@@ -184,23 +184,51 @@ static bool call_picked(const void *entry, const void *ctx)
 	return eviction->owns(call_text(call), call->base.hash, eviction->ctx);
 }
 
-/* Make room for one more call: expire stale calls, and if still full evict the oldest: of the
- * calls the eviction's choice picks if it picks any, else of all. */
-static void make_room(struct tracker *tracker)
+/* Evict up to want calls (counted), as a full table does: the oldest of the calls the
+ * eviction's choice picks if it picks any (fewer then, when it picks fewer), else the oldest of
+ * all. How many went. */
+static uint32_t evict_calls(struct tracker *tracker, uint32_t want)
 {
 	struct table *calls = &tracker->calls;
 	const struct tracker_eviction *eviction = &tracker->eviction;
+	uint32_t evicted = 0;
 
-	if (++tracker->events_since_sweep > calls->full_mask || calls->count >= calls->max_count)
+	if (eviction->choose && eviction->choose(eviction->ctx))
+		evicted = table_evict_picked(calls, call_eviction_age, want, call_picked, tracker,
+					     free_call_text, NULL);
+	if (evicted == 0)
+		evicted = table_evict_picked(calls, call_eviction_age, want, NULL, NULL,
+					     free_call_text, NULL);
+	tracker->stats.evicted += evicted;
+	return evicted;
+}
+
+/* Keep at most keep calls (the bound less one: room for one more; or a smaller bound at a
+ * reload): expire stale calls, then evict as a full table does (evict_calls), at a time
+ * table_evict_share(calls, fraction) of them, or with fraction 0 as many as are over. The one
+ * path of a full table and of a shrinking reload. */
+static void shed_calls(struct tracker *tracker, uint32_t keep, uint32_t fraction)
+{
+	struct table *calls = &tracker->calls;
+
+	if (calls->count > keep)
 		expire_stale_calls(tracker);
-	if (calls->count >= calls->max_count && eviction->choose &&
-	    eviction->choose(eviction->ctx))
-		tracker->stats.evicted += table_evict_oldest_picked(
-			calls, call_eviction_age, EVICT_FRACTION, call_picked, tracker,
-			free_call_text, NULL);
+	while (calls->count > keep &&
+	       evict_calls(tracker, fraction ? table_evict_share(calls->count, fraction)
+					     : calls->count - keep) > 0)
+		;
+}
+
+/* Make room for one more call: when full, shed 1/EVICT_FRACTION of them (at least one);
+ * else a sweep of stale calls once as many new calls as the full table has slots came. */
+static void make_room(struct tracker *tracker)
+{
+	struct table *calls = &tracker->calls;
+
 	if (calls->count >= calls->max_count)
-		tracker->stats.evicted += table_evict_oldest(calls, call_eviction_age,
-							     EVICT_FRACTION, free_call_text, NULL);
+		shed_calls(tracker, calls->max_count - 1, EVICT_FRACTION);
+	else if (++tracker->events_since_sweep > calls->full_mask)
+		expire_stale_calls(tracker);
 }
 
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
@@ -404,13 +432,14 @@ const struct tracker_stats *tracker_stats(const struct tracker *tracker)
 
 int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds)
 {
-	int evicted =
-		table_resize(&tracker->calls, max_open_calls, call_last_seen, free_call_text, NULL);
+	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
+	shed_calls(tracker, max_open_calls, 0); /* as a full table does: the top sender's first */
+	int evicted = table_resize(&tracker->calls, max_open_calls, call_eviction_age,
+				   free_call_text, NULL); /* none left over to evict */
 
 	if (evicted < 0)
 		return evicted;
 	tracker->stats.evicted += (uint64_t)evicted;
-	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
 	return 0;
 }
 

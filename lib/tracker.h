@@ -115,8 +115,10 @@ const struct tracker_stats *tracker_stats(const struct tracker *tracker);
 struct codec_writer;
 struct codec_reader;
 
-/** Apply new limits to a running tracker, keeping its open calls (the oldest evicted if
- * there are more than max_open_calls). 0 or -ENOMEM. */
+/** Apply new limits to a running tracker, keeping its open calls. More than max_open_calls:
+ * those over go as a full table's do, by one code path (stale calls expired under the new
+ * max_call_seconds, then the oldest of the eviction's choice, then the oldest of all), the
+ * calls evicted counted. 0 or -ENOMEM. */
 int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls,
 			uint32_t max_call_seconds);
 

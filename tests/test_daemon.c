@@ -783,17 +783,13 @@ static void test_too_long_lines_raise_limit_alert(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
-/* A line too long every 2 s, slower than log.rate_limit_seconds (1) but within
- * detector.resolve_after_seconds (5; 3 s to spare for a slow machine): one limit alert stays
- * open through the three, resolved 5 s after the last with all three in it (before: resolved
- * by the log's 1 s and raised again at each line, a firing and a resolved per line). */
-static void test_slow_too_long_lines_keep_one_alert(void **state)
+/* Three lines too long gap_ms apart with extra_yaml's log and detector settings: one limit
+ * alert stays open through the three, resolved (resolved_message) with all three. */
+static void too_long_lines_keep_one_alert(struct daemon_fixture *f, const char *extra_yaml,
+					  unsigned gap_ms, const char *resolved_message)
 {
-	struct daemon_fixture *f = *state;
-	const struct harness_options options = {
-		.feed_yaml = "  max_line_bytes: 1024\n",
-		.extra_yaml = "log: {rate_limit_seconds: 1}\ndetector: {resolve_after_seconds: 5}\n"
-	};
+	const struct harness_options options = { .feed_yaml = "  max_line_bytes: 1024\n",
+						 .extra_yaml = extra_yaml };
 	char text[1100], line[4096];
 	const char *ids[] = { "long-1", "long-2", "long-3" };
 	int firings = 0;
@@ -804,7 +800,7 @@ static void test_slow_too_long_lines_keep_one_alert(void **state)
 	assert_int_equal(harness_send(feed, "{\"hello\":\"feed\",\"source\":\"cad-7\"}\n"), 0);
 	for (int i = 0; i < 3; i++) {
 		if (i > 0)
-			usleep(2000 * 1000);
+			usleep(gap_ms * 1000);
 		size_t bytes = padded_line(text, ids[i], "2026-11-29T08:00:01Z", 1050, "\n");
 		assert_int_equal(harness_send_bytes(feed, text, bytes), 0);
 	}
@@ -817,11 +813,31 @@ static void test_slow_too_long_lines_keep_one_alert(void **state)
 		firings += strncmp(line, "{\"alert\":\"firing\"", 17) == 0;
 	}
 	assert_int_equal(firings, 1);
-	assert_int_equal(expect_limit_alert_line(line, "feed.max_line_bytes", false,
-						 "no line too long (feed.max_line_bytes) for 5 s; "
-						 "%" PRIu64 " in all"),
-			 3);
+	assert_int_equal(
+		expect_limit_alert_line(line, "feed.max_line_bytes", false, resolved_message), 3);
 	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+/* A line too long every 2 s, slower than log.rate_limit_seconds (1) but within
+ * detector.resolve_after_seconds (5; 3 s to spare for a slow machine): one limit alert stays
+ * open through the three, resolved 5 s after the last with all three in it (before: resolved
+ * by the log's 1 s and raised again at each line, a firing and a resolved per line). */
+static void test_slow_too_long_lines_keep_one_alert(void **state)
+{
+	too_long_lines_keep_one_alert(
+		*state, "log: {rate_limit_seconds: 1}\ndetector: {resolve_after_seconds: 5}\n",
+		2000, "no line too long (feed.max_line_bytes) for 5 s; %" PRIu64 " in all");
+}
+
+/* detector.resolve_after_seconds 0 (operator alerts never wait), log.rate_limit_seconds 4: the
+ * limit alert waits the larger (config_limit_quiet_seconds, the engine's rule). A line too long
+ * every 1.5 s keeps one alert, resolved 4 s after the last with all three (before: resolved at
+ * the next tick after each line, a firing and a resolved per line). */
+static void test_too_long_lines_wait_the_log_interval(void **state)
+{
+	too_long_lines_keep_one_alert(
+		*state, "log: {rate_limit_seconds: 4}\ndetector: {resolve_after_seconds: 0}\n",
+		1500, "no line too long (feed.max_line_bytes) for 4 s; %" PRIu64 " in all");
 }
 
 static void test_malformed_lines_leave_alert_unchanged(void **state)
@@ -1285,6 +1301,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_long_lines_raise_limit_alert,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_too_long_lines_keep_one_alert,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_too_long_lines_wait_the_log_interval,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_max_line_bytes_edge, daemon_fixture_setup,
 						daemon_fixture_teardown),

@@ -774,6 +774,108 @@ static void test_full_table_evicts_top_sender(void **state)
 	finish(&f);
 }
 
+/* The calls fill_three_sources started that are open: each ended by its source at 08:03 (the
+ * survivors first, F58 down to F0 last), those not then judged listed ("F0 F1 "). */
+static void assert_evicted_calls(struct fixture *f, const char *expected)
+{
+	struct judged judged = { 0 };
+	char evicted[512] = "";
+	char id[16], line[256];
+
+	engine_set_call_observer(f->engine, observe_call, &judged);
+	for (int i = -1; i < 99; i++) {
+		const char *source = i < 0 ? "cad-quiet" : i < 40 ? "cad-a" : "cad-evil";
+		if (i < 0)
+			snprintf(id, sizeof(id), "Q1");
+		else if (i < 40)
+			snprintf(id, sizeof(id), "A%d", i);
+		else
+			snprintf(id, sizeof(id), "F%d", 98 - i);
+		unsigned before = judged.calls;
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+			 "\"released_by\":\"caller\"}",
+			 id, at(3, 0));
+		assert_int_equal(from(f, source, at(3, 0), "%s", line), EVENT_OK);
+		engine_flush(f->engine);
+		if (judged.calls == before)
+			snprintf(evicted + strlen(evicted), sizeof(evicted) - strlen(evicted),
+				 "%s ", id);
+	}
+	assert_string_equal(evicted, expected);
+}
+
+/* A reload shrinking tracker.max_open_calls from 100 to 90 evicts as a full table does: the
+ * oldest of the top sender's calls, cad-evil's F0..F9 (its 59 the most). Before, the oldest
+ * of all went, by age alone, in sixteenths (6 then 5): the quiet source's Q1 and ten of
+ * cad-a's forty. A restored engine shrinks alike, to the same snapshot bytes. */
+static void test_shrinking_reload_evicts_top_sender(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_three_sources);
+	engine_flush(whole.engine);
+	engine_flush(split.engine);
+	config.tracker.max_open_calls = 90;
+	assert_int_equal(engine_reconfigure(whole.engine, &config), 0);
+	assert_int_equal(engine_reconfigure(split.engine, &config), 0);
+	assert_int_equal(engine_stats(whole.engine)->tracker.evicted, 10);
+	assert_int_equal(engine_stats(whole.engine)->open_calls, 90);
+	assert_int_equal(engine_stats(split.engine)->open_calls, 90);
+	assert_evicted_calls(&whole, "F9 F8 F7 F6 F5 F4 F3 F2 F1 F0 ");
+	assert_evicted_calls(&split, "F9 F8 F7 F6 F5 F4 F3 F2 F1 F0 ");
+	assert_same_snapshots(&whole, &split);
+}
+
+/* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
+ * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
+ * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
+ * one firing, resolved 5 s after the last eviction with both. Before, it resolved at the
+ * incident and fired again: a firing and a resolved per eviction. */
+static void test_limit_alert_waits_the_log_interval(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	(void)state;
+
+	config.detector.resolve_after_seconds = 0;
+	config.log.rate_limit_seconds = 5;
+	config.tracker.max_open_calls = 16;
+	start(&f, &config);
+	for (int i = 0; i < 16; i++) {
+		char line[256];
+		snprintf(line, sizeof(line), START("C%d", "c1", "NOPD"), i, at(0, 0));
+		assert_int_equal(from(&f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(from(&f, "cad-a", at(1, 0), START("N1", "c1", "NOPD"), at(1, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 1), INCIDENT("N1"), at(1, 1)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 2), START("N2", "c1", "NOPD"), at(1, 2)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 6), INCIDENT("N2"), at(1, 6)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 7), INCIDENT("N1"), at(1, 7)), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 2);
+	assert_int_equal(f.alert_count, 2); /* the binding's call owners evicted count too */
+	assert_string_equal(f.alerts[0],
+			    "{\"alert\":\"firing\",\"alert_id\":\"3073b2cd9687fc1c\",\"seq\":1,"
+			    "\"ts\":\"2026-11-29T08:01:00.000Z\",\"type\":\"system\","
+			    "\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"tracker.max_open_calls\",\"evicted\":2,"
+			    "\"message\":\"open calls dropped (tracker.max_open_calls 16 reached): "
+			    "2 so far; most held by feed source cad-a (16 open calls, "
+			    "tracker.max_open_calls_per_source); raise tracker.max_open_calls\"}");
+	assert_string_equal(f.alerts[1],
+			    "{\"alert\":\"resolved\",\"alert_id\":\"3073b2cd9687fc1c\",\"seq\":2,"
+			    "\"ts\":\"2026-11-29T08:01:07.000Z\",\"type\":\"system\","
+			    "\"system\":\"limit\",\"severity\":\"warning\","
+			    "\"limit\":\"tracker.max_open_calls\",\"evicted\":4,"
+			    "\"message\":\"no more open calls dropped for 5 s; 4 in all\"}");
+	finish(&f);
+}
+
 /* Whom a full table evicts is decided alike after a snapshot (the per-sender counts are
  * saved): a restored engine evicts the same calls, its snapshot the same bytes. */
 static void test_fair_eviction_survives_snapshot(void **state)
@@ -1098,6 +1200,54 @@ static void test_shrinking_reload_evicts_top_owner(void **state)
 	engine_flush(f.engine);
 	assert_int_equal(engine_stats(f.engine)->detector.open_alerts, 1);
 	finish(&f);
+}
+
+/* cad-a's a1 and a2 (08:00, 08:03), then cad-b's b1 and b2 (08:06, 08:09): two call-takers each,
+ * one call each, the operator table of 4 full. */
+static void fill_tied_owners(struct fixture *f)
+{
+	call_from(f, "cad-a", "a1", 0, false);
+	call_from(f, "cad-a", "a2", 3, false);
+	call_from(f, "cad-b", "b1", 6, false);
+	call_from(f, "cad-b", "b2", 9, false);
+	engine_flush(f->engine);
+}
+
+/* Two sources owning as many call-takers (two each, one call each): the one whose newest
+ * arrival is latest pays, cad-b (b2 at 08:09), not cad-a for its name (a1, a2 at 08:00 and
+ * 08:03). A new call-taker of cad-c in the full table of 4 forgets cad-b's b1; before, cad-a's
+ * a1, whichever came last. */
+static void test_tied_owners_latest_arrival_pays(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	start(&f, &config);
+	fill_tied_owners(&f);
+	call_from(&f, "cad-c", "c1", 12, false);
+	engine_flush(f.engine);
+	assert_survivors(&f, "a1 a2 b2 c1 ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
+	finish(&f);
+}
+
+/* The tie is decided alike after a snapshot (the senders' last arrivals are saved): the same
+ * survivors, the same snapshot bytes. */
+static void test_tied_owners_survive_snapshot(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_tied_owners);
+	call_from(&whole, "cad-c", "c1", 12, false);
+	call_from(&split, "cad-c", "c1", 12, false);
+	engine_flush(whole.engine);
+	engine_flush(split.engine);
+	assert_survivors(&whole, "a1 a2 b2 c1 ");
+	assert_survivors(&split, "a1 a2 b2 c1 ");
+	assert_same_snapshots(&whole, &split);
 }
 
 /* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
@@ -2174,6 +2324,10 @@ int main(void)
 		cmocka_unit_test(test_flood_of_invented_operators),
 		cmocka_unit_test(test_flood_evicts_least_evidence),
 		cmocka_unit_test(test_full_table_evicts_top_sender),
+		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
+		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
+		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
+		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),
 		cmocka_unit_test(test_full_owners_evict_top_owner),
