@@ -610,6 +610,8 @@ static void raise_restarted(struct engine *engine, struct clocks_source *source,
 	source_subject(source, subject, sizeof(subject));
 	if (origin->epoch && origin->epoch[0])
 		snprintf(why, sizeof(why), "epoch %s", origin->epoch);
+	else if (origin->recording)
+		snprintf(why, sizeof(why), "on a line newer than all its others");
 	else
 		snprintf(why, sizeof(why), "on a new connection");
 	snprintf(message, sizeof(message),
@@ -1005,7 +1007,9 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 {
 	struct sources_session session = {.epoch = origin->epoch,
 					  .first_of_connection = origin->first_of_connection,
-					  .max_jump = engine->config.feed.max_seq_jump};
+					  .max_jump = engine->config.feed.max_seq_jump,
+					  .newer_than_all = origin->recording &&
+							    line_ts_ms > source->newest_ms};
 	uint64_t old_seq = 0;
 
 	if (!origin->named || !origin->source || !origin->source[0] || !verdict->has_seq)

@@ -106,6 +106,9 @@ struct engine_origin {
 	bool named;          /* source is the hello's: seq resends and epochs apply */
 	const char *epoch;   /* the hello's epoch; NULL or "" when none */
 	bool first_of_connection; /* no numbered line came before on its connection */
+	bool recording;      /* a recording's line (cadmon-backtest): a named source's seq at or
+			      * below its highest restarts its numbering on a line newer than
+			      * every line of it accepted (no epochs, no connections) */
 	bool closed;         /* with an empty line: source's connection (not named) closed */
 	int64_t received_ms; /* host time it arrived, or ENGINE_NO_TIME */
 };

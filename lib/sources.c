@@ -90,7 +90,8 @@ static enum sources_verdict judge_seq(const struct source_entry *entry, uint64_t
 		 * later line of the sender's own live connection would be a resend (seq_rejected
 		 * tells supervisors; a new epoch restarts the numbering) */
 		return seq - entry->last_seq > session->max_jump ? SOURCES_JUMP : SOURCES_NEW;
-	if (session->first_of_connection && entry->last_seq - seq >= session->max_jump)
+	if ((session->first_of_connection && entry->last_seq - seq >= session->max_jump) ||
+	    session->newer_than_all)
 		return SOURCES_RESTARTED;
 	return SOURCES_RESEND;
 }

@@ -37,12 +37,17 @@ struct sources_session {
 	const char *epoch; /* "" when the hello gave none */
 	bool first_of_connection;
 	uint64_t max_jump; /* how far one line may move the numbering ahead */
+	/* a recording's line (no connections, no epochs) dated after every line its source sent:
+	 * at or below the highest, its seq restarts the numbering (a resend repeats a line
+	 * already seen, never one newer than all of them) */
+	bool newer_than_all;
 };
 
 /**
  * Check seq from source against its numbering under session and record it unless it is a
  * resend or a jump: a new epoch restarts the numbering, and so does the first numbered line
- * of a connection at least max_jump below the highest.
+ * of a connection at least max_jump below the highest, and so does a line at or below it
+ * newer_than_all.
  */
 enum sources_verdict sources_check(struct sources *sources, const char *source, uint64_t seq,
 				   const struct sources_session *session, int64_t ts_ms);

@@ -1124,7 +1124,7 @@ static const char seq_rejected_alerts[] =
 	"lines are taken again from seq 3; 1 refused in all\"}\n\n";
 
 /* A named source's "seq" numbers its lines, as on a connection whose hello named it: a line at
- * or below its highest is a resend (a duplicate, ignored), one more than feed.max_seq_jump
+ * or below its highest is a resend (a duplicate, ignored: b's line again), one more than feed.max_seq_jump
  * above it refused (bad_seq, with its seq_rejected notice); another source and the unnamed
  * stream have numberings of their own (the unnamed none). Before, none was numbered. */
 static void test_named_source_numbering(void **state)
@@ -1134,8 +1134,8 @@ static void test_named_source_numbering(void **state)
 		"\"ts\":\"2026-11-29T08:00:00Z\"}\n"
 		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\","
 		"\"ts\":\"2026-11-29T08:00:10Z\"}\n"
-		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"c\","
-		"\"ts\":\"2026-11-29T08:00:20Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\","
+		"\"ts\":\"2026-11-29T08:00:10Z\"}\n"
 		"{\"source\":\"cad-2\",\"seq\":1,\"type\":\"incident\",\"call_id\":\"d\","
 		"\"ts\":\"2026-11-29T08:00:30Z\"}\n"
 		"{\"seq\":1,\"type\":\"incident\",\"call_id\":\"e\","
@@ -1168,6 +1168,42 @@ static void test_named_source_numbering(void **state)
 		"  cad-1                  3 events, 0 late, 0 future, 0 too_late, 0 s behind\n"
 		"  cad-2                  1 events, 0 late, 0 future, 0 too_late, 40 s behind\n"
 		"  (unnamed)              2 events, 0 late, 0 future, 0 too_late, 20 s behind\n"));
+	tool_run_free(&run);
+}
+
+/* Two days of one CAD put end to end, its numbering restarted in between (live, its new hello's
+ * epoch says so): the second day's seq 1, newer than every line of the first, restarts the
+ * numbering (sender_restarted) and both days' calls count; before, the second day's lines were
+ * dropped as resends of the first's. */
+static void test_recording_restarts_numbering(void **state)
+{
+	static const char lines[] =
+		"{\"source\":\"cad-1\",\"seq\":1,\"type\":\"call_start\",\"call_id\":\"a1\","
+		"\"ts\":\"2026-11-29T08:00:00Z\",\"operator\":\"op-1\",\"agency\":\"NOPD\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"call_end\",\"call_id\":\"a1\","
+		"\"ts\":\"2026-11-29T08:00:30Z\",\"released_by\":\"caller\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"call_end\",\"call_id\":\"a1\","
+		"\"ts\":\"2026-11-29T08:00:30Z\",\"released_by\":\"caller\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":1,\"type\":\"call_start\",\"call_id\":\"b1\","
+		"\"ts\":\"2026-11-30T08:00:00Z\",\"operator\":\"op-1\",\"agency\":\"NOPD\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"call_end\",\"call_id\":\"b1\","
+		"\"ts\":\"2026-11-30T08:00:30Z\",\"released_by\":\"caller\"}\n";
+	static const char restarted[] =
+		"{\"alert\":\"firing\",\"alert_id\":\"c096f35e41c5f85d\",\"seq\":1,"
+		"\"ts\":\"2026-11-29T08:00:30.000Z\",\"type\":\"system\","
+		"\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\","
+		"\"message\":\"feed source cad-1 restarted its numbering (on a line newer than all "
+		"its others): seq 1 after 2; its events are taken as new from there\"}\n";
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	run_on_lines(input, "two-days.ndjson", lines, args, "", &run);
+	assert_true(strncmp(run.out, restarted, strlen(restarted)) == 0);
+	assert_non_null(strstr(run.out, "  events                 4\n"));
+	assert_non_null(strstr(run.out, "  duplicate events       1\n"));
+	assert_non_null(strstr(run.out, "  completed calls        2\n"));
 	tool_run_free(&run);
 }
 
@@ -1620,6 +1656,7 @@ int main(void)
 		cmocka_unit_test(test_source_escaped_or_refused),
 		cmocka_unit_test(test_sources_bind_their_calls),
 		cmocka_unit_test(test_named_source_numbering),
+		cmocka_unit_test(test_recording_restarts_numbering),
 		cmocka_unit_test(test_listed_sources_only),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),

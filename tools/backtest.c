@@ -528,7 +528,8 @@ struct backtest *backtest_new(const struct config *config, unsigned keep,
 	backtest->input.last_ms = INT64_MIN;
 	register_known_kinds(backtest);
 	backtest->engine = engine_new(config, observe_alert, backtest);
-	backtest->origin = (struct engine_origin){.source = "", .received_ms = ENGINE_NO_TIME};
+	backtest->origin = (struct engine_origin){
+		.source = "", .recording = true, .received_ms = ENGINE_NO_TIME};
 	backtest->parser = event_parser_new_reading_source();
 	backtest->reader = line_reader_new(config->feed.max_line_bytes);
 	if (!backtest->engine || !backtest->parser || !backtest->reader ||
