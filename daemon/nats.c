@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <nats/nats.h>
 
+#include "event.h"
 #include "hostclock.h"
 #include "limitwatch.h"
 #include "log.h"
@@ -110,6 +111,7 @@ struct nats {
 	bool down_announced;
 	struct limitwatch drops; /* alerts_dropped and last_drop_ms as the last tick saw them */
 	struct log_limit drop_log;
+	struct log_limit source_log; /* bad Cadmon-Source headers */
 };
 
 bool nats_available(void)
@@ -282,6 +284,20 @@ static uint64_t nats_process_record(struct nats *nats, const struct engine_origi
 	return record.journaled_all ? record.record_index : 0;
 }
 
+/* Is a message's Cadmon-Source one a hello could give (event_source_check)? If not, logged:
+ * the message goes on without a source, as a hello's connection does. */
+static bool nats_source_valid(struct nats *nats, natsMsg *msg, const char *source)
+{
+	char why[96];
+
+	if (event_source_check(source, strlen(source), why, sizeof why) == EVENT_OK)
+		return true;
+	log_limited(&nats->source_log, LOG_WARNING,
+		    "nats: %s: bad " NATS_HEADER_SOURCE " header: %s; going on without a source",
+		    natsMsg_GetSubject(msg), why);
+	return false;
+}
+
 /* One message: its line journaled, then the engine, exactly as a TCP feed line. Returns the
  * journal record the acknowledgement waits for (0: none, degraded). */
 static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
@@ -295,7 +311,7 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 
 	origin.received_ms = nats_stored_ms(msg, &redelivered, &stream_seq);
 	if (natsMsgHeader_Get(msg, NATS_HEADER_SOURCE, &source) != NATS_OK || !source ||
-	    !source[0]) {
+	    !source[0] || !nats_source_valid(nats, msg, source)) {
 		snprintf(unnamed, sizeof unnamed, "nats:%s", natsMsg_GetSubject(msg));
 		source = unnamed;
 		origin.named = false;
@@ -1245,6 +1261,7 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 	snprintf(nats->settings.events_stream, sizeof nats->settings.events_stream, "%s",
 		 config->nats.events_stream);
 	log_limit_init(&nats->drop_log, config->log.rate_limit_seconds, "nats");
+	log_limit_init(&nats->source_log, config->log.rate_limit_seconds, "nats");
 	if (pipe2(nats->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	if (ring_init(&nats->inbound, config->nats.max_in_flight) < 0 ||
@@ -1426,6 +1443,7 @@ void nats_update(struct nats *nats, const struct config *config)
 	nats->settings.limit_quiet_seconds = config_limit_quiet_seconds(config);
 	pthread_mutex_unlock(&nats->lock);
 	nats->drop_log.interval_seconds = config->log.rate_limit_seconds;
+	nats->source_log.interval_seconds = config->log.rate_limit_seconds;
 }
 
 void nats_stop(struct nats *nats)

@@ -952,7 +952,8 @@ static void expect_queue_alert(int console, bool firing, int64_t *dropped)
 
 /* A message longer than feed.max_line_bytes (1024 here) is rejected and counted, and raises
  * the feed.max_line_bytes limit alert as a feed line does, naming its Cadmon-Source (before:
- * only counted and logged). */
+ * only counted and logged). A Cadmon-Source a hello could not give is logged and the message
+ * goes on without a source (before: taken as a named source of any length). */
 static void test_too_long_message_raises_limit_alert(void **state)
 {
 	jsErrCode jerr = 0;
@@ -986,6 +987,22 @@ static void test_too_long_message_raises_limit_alert(void **state)
 					    "feed.max_line_bytes"),
 			 1);
 	assert_int_equal(metric(&x, "cadmon_nats_too_long_total"), 1);
+	assert_int_equal(metric(&x, "cadmon_nats_unnamed_total"), 0);
+
+	/* a Cadmon-Source no hello could give (65 bytes): logged, the message without a source */
+	char long_source[66];
+	memset(long_source, 's', sizeof long_source - 1);
+	long_source[sizeof long_source - 1] = '\0';
+	assert_int_equal(
+		natsMsg_Create(&msg, "cadmon.events.A1", NULL, payload, (int)sizeof payload),
+		NATS_OK);
+	assert_int_equal(natsMsgHeader_Set(msg, "Cadmon-Source", long_source), NATS_OK);
+	assert_int_equal(js_PublishMsg(NULL, js, msg, NULL, &jerr), NATS_OK);
+	natsMsg_Destroy(msg);
+	expect_log(&x, "cadmond: warning: nats: cadmon.events.A1: bad Cadmon-Source header: "
+		       "\"source\" must be 1 to 64 bytes; going on without a source\n");
+	assert_int_equal(metric(&x, "cadmon_nats_unnamed_total"), 1);
+	assert_int_equal(metric(&x, "cadmon_nats_too_long_total"), 2);
 	close(console);
 	harness_stop(&x);
 }
