@@ -641,7 +641,8 @@ static void test_duplicates_acknowledged_and_restarts(void **state)
 
 /* Two CADs, their lines in the order they arrive (each numbered per source). cad-b sends
  * call_ends for cad-a's calls (premature), refused: a call belongs to the source that opened it;
- * cad-a ends them honestly. cad-a resends its seq 9 with other content: a duplicate, ignored.
+ * cad-a ends them honestly. cad-a resends its seq 9 with other content, dated no later than its
+ * newest line (a line newer than all would restart a recording's numbering): a duplicate, ignored.
  * cad-b's op-2 cuts 3 of 4 calls short: the one alert. Taken as one unnamed stream, op-1 would
  * have 5 premature calls of 5, and an alert of its own. */
 static const struct {
@@ -694,7 +695,7 @@ static const struct {
 		     "\"released_by\":\"caller\""},
 	{"cad-a", 9, "\"type\":\"call_start\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:10Z\","
 		     "\"operator\":\"op-1\",\"agency\":\"NOPD\",\"position\":\"P1\""},
-	{"cad-a", 9, "\"type\":\"call_end\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:15Z\","
+	{"cad-a", 9, "\"type\":\"call_end\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:10Z\","
 		     "\"released_by\":\"operator\""},
 	{"cad-a", 10, "\"type\":\"incident\",\"call_id\":\"a5\",\"ts\":\"2026-11-29T08:12:20Z\","
 		      "\"incident_id\":\"I1\""},
