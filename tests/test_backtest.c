@@ -1124,9 +1124,10 @@ static const char seq_rejected_alerts[] =
 	"lines are taken again from seq 3; 1 refused in all\"}\n\n";
 
 /* A named source's "seq" numbers its lines, as on a connection whose hello named it: a line at
- * or below its highest is a resend (a duplicate, ignored: b's line again), one more than feed.max_seq_jump
- * above it refused (bad_seq, with its seq_rejected notice); another source and the unnamed
- * stream have numberings of their own (the unnamed none). Before, none was numbered. */
+ * or below its highest is a resend (a duplicate, ignored: b's line again), one more than
+ * feed.max_seq_jump above it refused (bad_seq, with its seq_rejected notice); another source and
+ * the unnamed stream have numberings of their own (the unnamed none). Before, none was
+ * numbered. */
 static void test_named_source_numbering(void **state)
 {
 	static const char lines[] =
