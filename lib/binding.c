@@ -1000,6 +1000,17 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
 }
 
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash)
+{
+	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
+
+	if (!table_used(&binding->calls, i))
+		return;
+	forget_call(table_slot(&binding->calls, i), binding);
+	table_remove(&binding->calls, i);
+	binding->stats.calls_evicted++;
+}
+
 uint32_t binding_open_episodes(const struct binding *binding)
 {
 	return binding->open_episodes;

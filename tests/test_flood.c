@@ -829,6 +829,42 @@ static void test_shrinking_reload_evicts_top_sender(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* The binding forgets exactly the calls a reload shrinking tracker.max_open_calls evicts from
+ * the tracker (one decision): cad-evil's F0..F9, 10 each. The quiet source's Q1 and cad-a's A0
+ * stay bound to their owners: cad-evil's call_end for either is refused, live and restored
+ * alike, to the same snapshot bytes. Before, the binding shrank apart (the oldest of all, in
+ * sixteenths): it forgot Q1's owner and ten of cad-a's, whose ends cad-evil could then send,
+ * and kept F0..F9 (cad-evil counted 59 open calls, not 49). */
+static void test_shrinking_reload_binding_forgets_the_same(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_three_sources);
+	config.tracker.max_open_calls = 90;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		struct judged judged = {0};
+		engine_flush(f->engine);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.evicted, 10);
+		assert_int_equal(stats->binding.calls_evicted, 10);
+		assert_int_equal(stats->open_calls, 90);
+		engine_set_call_observer(f->engine, observe_call, &judged);
+		assert_int_equal(from(f, "cad-evil", at(3, 0), END("Q1", "caller"), at(3, 0)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_int_equal(from(f, "cad-evil", at(3, 0), END("A0", "caller"), at(3, 0)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		engine_flush(f->engine);
+		assert_int_equal(judged.calls, 0);
+		assert_int_equal(engine_stats(f->engine)->open_calls, 90);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -2326,6 +2362,7 @@ int main(void)
 		cmocka_unit_test(test_full_table_evicts_top_sender),
 		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
+		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
