@@ -59,7 +59,12 @@ struct binding *binding_new(const struct config *config);
 void binding_free(struct binding *binding);
 
 /** Resize to config's bounds, keeping what fits (the stalest forgotten). 0 or -ENOMEM. */
-int binding_reconfigure(struct binding *binding, const struct config *config);
+/** held(agency, operator_id, held_ctx): is the call-taker one the detector holds (after its own
+ * reconfigure)? A smaller room for owners forgets first, the idlest first, exactly as many as
+ * are over, the owners of call-takers not held; those held go only if they alone are over. */
+typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
+int binding_reconfigure(struct binding *binding, const struct config *config,
+			binding_held_fn *held, void *held_ctx);
 
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a

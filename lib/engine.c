@@ -1477,6 +1477,13 @@ int64_t engine_watermark_ms(const struct engine *engine)
 	return engine->watermark_ms;
 }
 
+/* Does the detector hold the call-taker (at a reload: the binding keeps its owner)? */
+static bool operator_held(const char *agency, const char *operator_id, void *ctx)
+{
+	return detector_holds_operator(((const struct engine *)ctx)->detector, agency,
+				       operator_id);
+}
+
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
 	int rc;
@@ -1489,7 +1496,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
 	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
-	    (rc = binding_reconfigure(engine->binding, config)) < 0)
+	    (rc = binding_reconfigure(engine->binding, config, operator_held, engine)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;

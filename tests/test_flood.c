@@ -1286,6 +1286,51 @@ static void test_tied_owners_survive_snapshot(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* fill_two_owners, then cad-a's open calls at minute 19 for a1 and a2: their owners bound (six
+ * in all), the detector's four call-takers unchanged. */
+static void fill_two_owners_open(struct fixture *f)
+{
+	fill_two_owners(f);
+	for (int i = 1; i <= 2; i++) {
+		char line[256];
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"A%d\",\"ts\":%lld,"
+			 "\"operator\":\"a%d\",\"agency\":\"NOPD\"}",
+			 i, at(19, 0), i);
+		assert_int_equal(from(f, "cad-a", at(19, 0), "%s", line), EVENT_OK);
+	}
+}
+
+/* A reload shrinking tracker.max_operators from 4 to 2 (owners' room 8 -> 4): the binding keeps
+ * the owner of every call-taker the detector keeps (e3, q1), forgetting the idlest of the
+ * others (e1, e2): cad-evil's call for q1 is refused, live and restored alike, to the same
+ * snapshot bytes. Before, the owners went apart, the idlest first: q1's owner forgotten while
+ * the detector kept q1, which cad-evil then took over. */
+static void test_shrinking_reload_binding_keeps_held_owners(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_two_owners_open);
+	config.tracker.max_operators = 2;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		engine_flush(f->engine);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		assert_survivors(f, "e3 q1 ");
+		assert_int_equal(engine_stats(f->engine)->binding.operators_evicted, 2);
+		assert_int_equal(
+			from(f, "cad-evil", at(21, 0),
+			     "{\"type\":\"call_start\",\"call_id\":\"E9\",\"ts\":%lld,"
+			     "\"operator\":\"q1\",\"agency\":\"NOPD\"}",
+			     at(21, 0)),
+			EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* Whose operators a full table forgets is decided alike after a snapshot (the per-sender owner
  * counts are saved): the same survivors, the same snapshot bytes. */
 static void test_fair_operator_eviction_survives_snapshot(void **state)
@@ -2371,6 +2416,7 @@ int main(void)
 		cmocka_unit_test(test_fair_operator_eviction_survives_snapshot),
 		cmocka_unit_test(test_shrinking_reload_keeps_open_alerts),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_owner),
+		cmocka_unit_test(test_shrinking_reload_binding_keeps_held_owners),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
