@@ -277,10 +277,41 @@ static void forget_sender(void *entry, void *ctx)
 
 static void forget_call(void *entry, void *ctx);
 
-int binding_reconfigure(struct binding *binding, const struct config *config)
+/* Who holds the call-takers at a reload: binding_reconfigure's held and held_ctx. */
+struct holder {
+	binding_held_fn *held;
+	void *ctx;
+};
+
+/* Is the owner entry's call-taker one the detector does not hold (ctx: struct holder)? */
+static bool owner_not_held(const void *entry, const void *ctx)
 {
+	const struct holder *holder = ctx;
+
+	return !holder->held(owner_agency(entry), owner_operator(entry), holder->ctx);
+}
+
+/* Keep at most keep owners: the idlest of those whose call-takers the detector does not hold
+ * go first, exactly as many as are over; how many went. */
+static uint32_t shed_owners(struct binding *binding, uint32_t keep, const struct holder *holder)
+{
+	struct table *operators = &binding->operators;
+
+	if (operators->count <= keep || !holder->held)
+		return 0;
+	return table_evict_picked(operators, operator_age, operators->count - keep,
+				  owner_not_held, holder, free_owner, binding);
+}
+
+int binding_reconfigure(struct binding *binding, const struct config *config,
+			binding_held_fn *held, void *held_ctx)
+{
+	struct holder holder = {.held = held, .ctx = held_ctx};
 	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
 				 forget_call, binding);
+
+	binding->stats.operators_evicted +=
+		calls < 0 ? 0 : shed_owners(binding, operator_capacity(config), &holder);
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
 						 operator_age, free_owner, binding);
@@ -998,6 +1029,17 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 
 	return !table_used(&binding->calls, i) ||
 	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
+}
+
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash)
+{
+	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
+
+	if (!table_used(&binding->calls, i))
+		return;
+	forget_call(table_slot(&binding->calls, i), binding);
+	table_remove(&binding->calls, i);
+	binding->stats.calls_evicted++;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)

@@ -59,7 +59,12 @@ struct binding *binding_new(const struct config *config);
 void binding_free(struct binding *binding);
 
 /** Resize to config's bounds, keeping what fits (the stalest forgotten). 0 or -ENOMEM. */
-int binding_reconfigure(struct binding *binding, const struct config *config);
+/** held(agency, operator_id, held_ctx): is the call-taker one the detector holds (after its own
+ * reconfigure)? A smaller room for owners forgets first, the idlest first, exactly as many as
+ * are over, the owners of call-takers not held; those held go only if they alone are over. */
+typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
+int binding_reconfigure(struct binding *binding, const struct config *config,
+			binding_held_fn *held, void *held_ctx);
 
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
@@ -128,6 +133,10 @@ bool binding_top_operator_owner(const struct binding *binding, const char **send
  * owner (binding_top_operator_owner) when two senders or more own operators; NULL when at most
  * one does (all alike). Valid until the next binding call. O(senders). */
 const char *binding_operator_evict_victim(const struct binding *binding);
+
+/** The tracker evicted the call at a reload shrinking tracker.max_open_calls: its owner is
+ * forgotten too (counted in calls_evicted), so that both tables keep the same calls. */
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,

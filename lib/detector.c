@@ -730,6 +730,16 @@ static bool make_room(struct detector *detector)
 
 /* The operator's state, created on first sight (evicting those with the least evidence when
  * full). NULL when the table is full of operators with open alerts (counted) or on no memory. */
+bool detector_holds_operator(const struct detector *detector, const char *agency,
+			     const char *operator_id)
+{
+	struct operator_key key = {.agency = agency, .operator_id = operator_id};
+
+	return table_used(&detector->operators,
+			  table_probe(&detector->operators, hash_string_pair(agency, operator_id),
+				      operator_matches, &key));
+}
+
 static struct operator_state *find_operator(struct detector *detector, const char *agency,
 					    const char *operator_id, uint64_t hash)
 {

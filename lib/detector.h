@@ -259,6 +259,10 @@ void detector_continue_seq(struct detector *detector, uint64_t delivered_through
  */
 int detector_reconfigure(struct detector *detector, const struct config *config);
 
+/** Does the detector hold the call-taker (agency, operator_id)? */
+bool detector_holds_operator(const struct detector *detector, const char *agency,
+			     const char *operator_id);
+
 /* One rule's window for one operator, at the detector's clock. */
 struct detector_rule_figures {
 	const char *rule;         /* its name */

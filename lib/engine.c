@@ -209,6 +209,13 @@ static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
 	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
 }
 
+/* A reload shrinking the tracker evicted the call: the binding forgets its owner too (the one
+ * decision for both tables; else Q1 kept unowned, open to another source's call_end). */
+static void call_evicted(const char *call_id, uint64_t call_hash, void *ctx)
+{
+	binding_evict_call(((struct engine *)ctx)->binding, call_id, call_hash);
+}
+
 /* The detector is full: the sender owning the most operators gives them up, when two or more
  * own some (binding_operator_evict_victim; audit F9). */
 static bool choose_operator_victim(void *ctx)
@@ -260,7 +267,10 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 		clocks_set_forget(engine->clocks, clock_forgotten, engine);
 	if (engine->tracker)
 		tracker_set_eviction(engine->tracker, &(struct tracker_eviction){
-			.choose = choose_call_victim, .owns = owned_by_victim, .ctx = engine });
+			.choose = choose_call_victim,
+			.owns = owned_by_victim,
+			.evicted = call_evicted,
+			.ctx = engine });
 	if (engine->detector)
 		detector_set_eviction(engine->detector, &(struct detector_eviction){
 			.choose = choose_operator_victim, .owns = operator_of_victim, .ctx = engine });
@@ -1471,6 +1481,13 @@ int64_t engine_watermark_ms(const struct engine *engine)
 	return engine->watermark_ms;
 }
 
+/* Does the detector hold the call-taker (at a reload: the binding keeps its owner)? */
+static bool operator_held(const char *agency, const char *operator_id, void *ctx)
+{
+	return detector_holds_operator(((const struct engine *)ctx)->detector, agency,
+				       operator_id);
+}
+
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
 	int rc;
@@ -1483,7 +1500,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
 	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
-	    (rc = binding_reconfigure(engine->binding, config)) < 0)
+	    (rc = binding_reconfigure(engine->binding, config, operator_held, engine)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;

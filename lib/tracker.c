@@ -184,38 +184,51 @@ static bool call_picked(const void *entry, const void *ctx)
 	return eviction->owns(call_text(call), call->base.hash, eviction->ctx);
 }
 
+/* A reload shrinking the table evicted the call: the eviction told, its text freed. */
+static void evict_told(void *entry, void *ctx)
+{
+	const struct tracker_eviction *eviction = &((const struct tracker *)ctx)->eviction;
+	const struct open_call *call = entry;
+
+	eviction->evicted(call_text(call), call->base.hash, eviction->ctx);
+	free_call_text(entry, NULL);
+}
+
 /* Evict up to want calls (counted), as a full table does: the oldest of the calls the
  * eviction's choice picks if it picks any (fewer then, when it picks fewer), else the oldest of
- * all. How many went. */
-static uint32_t evict_calls(struct tracker *tracker, uint32_t want)
+ * all. Each one told to the eviction's evicted if tell. How many went. */
+static uint32_t evict_calls(struct tracker *tracker, uint32_t want, bool tell)
 {
 	struct table *calls = &tracker->calls;
 	const struct tracker_eviction *eviction = &tracker->eviction;
+	table_remove_fn *on_remove = tell && eviction->evicted ? evict_told : free_call_text;
+	void *remove_ctx = on_remove == evict_told ? tracker : NULL;
 	uint32_t evicted = 0;
 
 	if (eviction->choose && eviction->choose(eviction->ctx))
 		evicted = table_evict_picked(calls, call_eviction_age, want, call_picked, tracker,
-					     free_call_text, NULL);
+					     on_remove, remove_ctx);
 	if (evicted == 0)
-		evicted = table_evict_picked(calls, call_eviction_age, want, NULL, NULL,
-					     free_call_text, NULL);
+		evicted = table_evict_picked(calls, call_eviction_age, want, NULL, NULL, on_remove,
+					     remove_ctx);
 	tracker->stats.evicted += evicted;
 	return evicted;
 }
 
 /* Keep at most keep calls (the bound less one: room for one more; or a smaller bound at a
- * reload): expire stale calls, then evict as a full table does (evict_calls), at a time
- * table_evict_share(calls, fraction) of them, or with fraction 0 as many as are over. The one
- * path of a full table and of a shrinking reload. */
-static void shed_calls(struct tracker *tracker, uint32_t keep, uint32_t fraction)
+ * reload, tell: each call evicted told to the eviction): expire stale calls, then evict as a
+ * full table does (evict_calls), at a time table_evict_share(calls, fraction) of them, or with
+ * fraction 0 as many as are over. The one path of a full table and of a shrinking reload. */
+static void shed_calls(struct tracker *tracker, uint32_t keep, uint32_t fraction, bool tell)
 {
 	struct table *calls = &tracker->calls;
 
 	if (calls->count > keep)
 		expire_stale_calls(tracker);
 	while (calls->count > keep &&
-	       evict_calls(tracker, fraction ? table_evict_share(calls->count, fraction)
-					     : calls->count - keep) > 0)
+	       evict_calls(tracker,
+			   fraction ? table_evict_share(calls->count, fraction) : calls->count - keep,
+			   tell) > 0)
 		;
 }
 
@@ -226,7 +239,7 @@ static void make_room(struct tracker *tracker)
 	struct table *calls = &tracker->calls;
 
 	if (calls->count >= calls->max_count)
-		shed_calls(tracker, calls->max_count - 1, EVICT_FRACTION);
+		shed_calls(tracker, calls->max_count - 1, EVICT_FRACTION, false);
 	else if (++tracker->events_since_sweep > calls->full_mask)
 		expire_stale_calls(tracker);
 }
@@ -433,7 +446,8 @@ const struct tracker_stats *tracker_stats(const struct tracker *tracker)
 int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds)
 {
 	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
-	shed_calls(tracker, max_open_calls, 0); /* as a full table does: the top sender's first */
+	/* as a full table does: the top sender's first, each told (the owners' table forgets it) */
+	shed_calls(tracker, max_open_calls, 0, true);
 	int evicted = table_resize(&tracker->calls, max_open_calls, call_eviction_age,
 				   free_call_text, NULL); /* none left over to evict */
 

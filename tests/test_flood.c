@@ -829,6 +829,42 @@ static void test_shrinking_reload_evicts_top_sender(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* The binding forgets exactly the calls a reload shrinking tracker.max_open_calls evicts from
+ * the tracker (one decision): cad-evil's F0..F9, 10 each. The quiet source's Q1 and cad-a's A0
+ * stay bound to their owners: cad-evil's call_end for either is refused, live and restored
+ * alike, to the same snapshot bytes. Before, the binding shrank apart (the oldest of all, in
+ * sixteenths): it forgot Q1's owner and ten of cad-a's, whose ends cad-evil could then send,
+ * and kept F0..F9 (cad-evil counted 59 open calls, not 49). */
+static void test_shrinking_reload_binding_forgets_the_same(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_three_sources);
+	config.tracker.max_open_calls = 90;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		struct judged judged = {0};
+		engine_flush(f->engine);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.evicted, 10);
+		assert_int_equal(stats->binding.calls_evicted, 10);
+		assert_int_equal(stats->open_calls, 90);
+		engine_set_call_observer(f->engine, observe_call, &judged);
+		assert_int_equal(from(f, "cad-evil", at(3, 0), END("Q1", "caller"), at(3, 0)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_int_equal(from(f, "cad-evil", at(3, 0), END("A0", "caller"), at(3, 0)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		engine_flush(f->engine);
+		assert_int_equal(judged.calls, 0);
+		assert_int_equal(engine_stats(f->engine)->open_calls, 90);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -1247,6 +1283,51 @@ static void test_tied_owners_survive_snapshot(void **state)
 	engine_flush(split.engine);
 	assert_survivors(&whole, "a1 a2 b2 c1 ");
 	assert_survivors(&split, "a1 a2 b2 c1 ");
+	assert_same_snapshots(&whole, &split);
+}
+
+/* fill_two_owners, then cad-a's open calls at minute 19 for a1 and a2: their owners bound (six
+ * in all), the detector's four call-takers unchanged. */
+static void fill_two_owners_open(struct fixture *f)
+{
+	fill_two_owners(f);
+	for (int i = 1; i <= 2; i++) {
+		char line[256];
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"call_start\",\"call_id\":\"A%d\",\"ts\":%lld,"
+			 "\"operator\":\"a%d\",\"agency\":\"NOPD\"}",
+			 i, at(19, 0), i);
+		assert_int_equal(from(f, "cad-a", at(19, 0), "%s", line), EVENT_OK);
+	}
+}
+
+/* A reload shrinking tracker.max_operators from 4 to 2 (owners' room 8 -> 4): the binding keeps
+ * the owner of every call-taker the detector keeps (e3, q1), forgetting the idlest of the
+ * others (e1, e2): cad-evil's call for q1 is refused, live and restored alike, to the same
+ * snapshot bytes. Before, the owners went apart, the idlest first: q1's owner forgotten while
+ * the detector kept q1, which cad-evil then took over. */
+static void test_shrinking_reload_binding_keeps_held_owners(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_two_owners_open);
+	config.tracker.max_operators = 2;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		engine_flush(f->engine);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		assert_survivors(f, "e3 q1 ");
+		assert_int_equal(engine_stats(f->engine)->binding.operators_evicted, 2);
+		assert_int_equal(
+			from(f, "cad-evil", at(21, 0),
+			     "{\"type\":\"call_start\",\"call_id\":\"E9\",\"ts\":%lld,"
+			     "\"operator\":\"q1\",\"agency\":\"NOPD\"}",
+			     at(21, 0)),
+			EVENT_REJECT_OPERATOR_OF_OTHER_SOURCE);
+	}
 	assert_same_snapshots(&whole, &split);
 }
 
@@ -2326,6 +2407,7 @@ int main(void)
 		cmocka_unit_test(test_full_table_evicts_top_sender),
 		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
+		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
@@ -2334,6 +2416,7 @@ int main(void)
 		cmocka_unit_test(test_fair_operator_eviction_survives_snapshot),
 		cmocka_unit_test(test_shrinking_reload_keeps_open_alerts),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_owner),
+		cmocka_unit_test(test_shrinking_reload_binding_keeps_held_owners),
 	};
 
 	return cmocka_run_group_tests(tests, setup_shift, teardown_shift);
