@@ -719,6 +719,33 @@ static void test_restore_sequential_hourly_raises(void **state)
 	clear(&whole);
 }
 
+/* own_factor_lag: the factor a run of evidence was started with is the rule state's own factor,
+ * already in every snapshot, so a restored engine goes on with the run's frozen factor; the
+ * shift's alerts are not those without the lag. */
+static void test_restore_sequential_own_factor_lag(void **state)
+{
+	struct config config;
+	struct alerts whole = {0}, learning = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.tracker.max_operators = 8;
+	size_t ignored = 0;
+	size_t firings = sequential_firings(&config, &learning, 0.0, 1e9, &ignored);
+	config.detector.rules[0].own_factor_lag = true;
+	size_t lagged = sequential_firings(&config, &whole, 0.0, 1e9, &ignored);
+	assert_true(firings >= 1);
+	assert_true(lagged >= 1);
+	bool differs = whole.count != learning.count;
+	for (size_t i = 0; !differs && i < whole.count; i++)
+		differs = strcmp(whole.text[i], learning.text[i]) != 0;
+	assert_true(differs);
+	clear(&learning);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
 /* ---- several sources: clocks, the reorder buffer, sources judged on their own ----------- */
 
 #define SOURCES 3
@@ -1456,6 +1483,7 @@ int main(void)
 		cmocka_unit_test(test_restore_offered_gate_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_sequential_hourly_raises),
+		cmocka_unit_test(test_restore_sequential_own_factor_lag),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_restore_with_clock_behind_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
