@@ -2165,6 +2165,16 @@ static void collect_change(void *ctx, const char *path, const char *before, cons
 		 before ? before : "(none)", after ? after : "(none)");
 }
 
+/* config_diff from before to after names exactly one change, told as text. */
+static void assert_one_change(const struct config *before, const struct config *after,
+			      const char *text)
+{
+	struct changes changes = { .text = "" };
+
+	assert_int_equal(config_diff(before, after, collect_change, &changes), 1);
+	assert_string_equal(changes.text, text);
+}
+
 /* Every key but a section declares its unit and whether a reload applies it (LIVE(unit) or
  * RESTART(unit) in its table entry); the keys a reload keeps are exactly these. */
 struct unit_check {
@@ -2937,10 +2947,8 @@ static void test_sequential_rule_and_baseline(void **state)
 	/* hourly_raises is diffed like every rule key (a reload names it) */
 	struct config lowering = defaults_config;
 	lowering.detector.rules[0].hourly_raises = false;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.hourly_raises: true -> false\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.hourly_raises: true -> false\n");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
 		      "hourly_raises: 1}\n",
 		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true "
@@ -2949,10 +2957,8 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(defaults_config.detector.rules[0].max_calls_per_hour, 60);
 	lowering = defaults_config;
 	lowering.detector.rules[0].max_calls_per_hour = 30;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.max_calls_per_hour: 60 -> 30\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.max_calls_per_hour: 60 -> 30\n");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
 		      "max_calls_per_hour: 1000001}\n",
 		      "cadmon.yaml:3:75: detector.rules[0] (name: s): max_calls_per_hour: must be "
@@ -2962,17 +2968,13 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(defaults_config.detector.rules[0].rate_max_gap_seconds, 3600);
 	lowering = defaults_config;
 	lowering.detector.rules[0].rate_max_gap_seconds = 0;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.rate_max_gap_seconds: 3600 -> 0\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.rate_max_gap_seconds: 3600 -> 0\n");
 	/* own_factor_lag: false by default, diffed */
 	lowering = defaults_config;
 	lowering.detector.rules[0].own_factor_lag = true;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.own_factor_lag: false -> true\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.own_factor_lag: false -> true\n");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
 		      "own_factor_lag: 2}\n",
 		      "cadmon.yaml:3:71: detector.rules[0] (name: s): own_factor_lag: must be true "

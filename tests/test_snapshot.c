@@ -61,6 +61,16 @@ static void clear(struct alerts *alerts)
 	alerts->count = 0;
 }
 
+/* Do two runs' alerts differ (in number or in any alert's bytes)? */
+static bool alerts_differ(const struct alerts *a, const struct alerts *b)
+{
+	bool differs = a->count != b->count;
+
+	for (size_t i = 0; !differs && i < a->count; i++)
+		differs = strcmp(a->text[i], b->text[i]) != 0;
+	return differs;
+}
+
 static uint64_t next_random(uint64_t *state)
 {
 	*state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
@@ -521,10 +531,7 @@ static void test_restore_storm_gate_gives_same_alerts(void **state)
 	feed(reference, 0, line_count);
 	engine_free(reference);
 	/* the gate changes what this shift raises: the test restores a state it depends on */
-	bool differs = whole.count != without.count;
-	for (size_t i = 0; !differs && i < whole.count; i++)
-		differs = strcmp(whole.text[i], without.text[i]) != 0;
-	assert_true(differs);
+	assert_true(alerts_differ(&whole, &without));
 	clear(&without);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
@@ -638,10 +645,7 @@ static void test_restore_offered_gate_gives_same_alerts(void **state)
 	assert_int_equal(engine_stats(reference)->detector.offered, 573);
 	assert_int_equal(engine_stats(reference)->detector.offered_unknown, 1);
 	engine_free(reference);
-	bool differs = whole.count != closed_alerts.count;
-	for (size_t i = 0; !differs && i < whole.count; i++)
-		differs = strcmp(whole.text[i], closed_alerts.text[i]) != 0;
-	assert_true(differs);
+	assert_true(alerts_differ(&whole, &closed_alerts));
 	clear(&closed_alerts);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
@@ -737,10 +741,7 @@ static void test_restore_sequential_own_factor_lag(void **state)
 	size_t lagged = sequential_firings(&config, &whole, 0.0, 1e9, &ignored);
 	assert_true(firings >= 1);
 	assert_true(lagged >= 1);
-	bool differs = whole.count != learning.count;
-	for (size_t i = 0; !differs && i < whole.count; i++)
-		differs = strcmp(whole.text[i], learning.text[i]) != 0;
-	assert_true(differs);
+	assert_true(alerts_differ(&whole, &learning));
 	clear(&learning);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
