@@ -1633,13 +1633,15 @@ static void print_rule(const struct config_rule *rule)
 		       "  threshold %g  "
 		       "called_back_weight %g  history_prior %g  max_own_factor %g  "
 		       "false_alarm_hours %" PRIu32 "  rate_half_life %" PRIu32 " s%s  "
-		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)%s  %s\n",
+		       "max_calls_per_hour %" PRIu32 "  history_settled_prior %g (from %g)%s%s"
+		       "  %s\n",
 		       rule->name, rule->window_seconds, rule->cut_share, rule->false_alarm_calls,
 		       rule->threshold, rule->called_back_weight, rule->history_prior,
 		       rule->max_own_factor, rule->false_alarm_hours, rule->rate_half_life_seconds,
 		       rule->hourly_raises ? "  hourly_raises" : "", rule->max_calls_per_hour,
 		       rule->history_settled_prior, rule->history_settled_min_expected,
-		       rate_max_gap(rule), rule->severity);
+		       rate_max_gap(rule), rule->own_factor_lag ? "  own_factor_lag" : "",
+		       rule->severity);
 	else if (rule->type == CONFIG_RULE_CUSUM)
 		printf("  %-10s cusum   %6" PRIu32 " s  p0 %g  odds_ratio %g  threshold %g  "
 		       "min_center_ratio %g  %s\n", rule->name, rule->window_seconds, rule->p0,

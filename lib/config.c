@@ -149,7 +149,7 @@ enum { RULE_NAME, RULE_TYPE, RULE_WINDOW_SECONDS, RULE_MIN_CALLS, RULE_MIN_PREMA
        RULE_FALSE_ALARM_CALLS, RULE_HISTORY_PRIOR, RULE_MAX_OWN_FACTOR, RULE_CUT_SHARE,
        RULE_FALSE_ALARM_HOURS, RULE_RATE_HALF_LIFE_SECONDS, RULE_HOURLY_RAISES,
        RULE_MAX_CALLS_PER_HOUR, RULE_HISTORY_SETTLED_PRIOR, RULE_HISTORY_SETTLED_MIN_EXPECTED,
-       RULE_RATE_MAX_GAP_SECONDS, RULE_KEY_COUNT };
+       RULE_RATE_MAX_GAP_SECONDS, RULE_OWN_FACTOR_LAG, RULE_KEY_COUNT };
 
 /* Values remembered for cross-field checks and --dump-config: the document, sections and
  * their keys (fewer than 128), and every key of every rule. */
@@ -1852,6 +1852,13 @@ static const struct key rule_keys[RULE_KEY_COUNT + 1] = {
 					.min = 0,
 					.max = 2592000,
 					.fallback = "3600" },
+	[RULE_OWN_FACTOR_LAG] = { .name = "own_factor_lag",
+				  .parse = parse_bool,
+				  LIVE(BOOLEAN),
+				  .doc = "true: while a run of evidence builds (above 0), the own "
+					 "factor",
+				  RULE_KEY(own_factor_lag),
+				  .fallback = "false" },
 	[RULE_KEY_COUNT] = { .name = NULL },
 };
 

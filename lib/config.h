@@ -192,6 +192,8 @@ struct config_rule {
 				       * (used when it is larger); 0: not used */
 	double history_settled_min_expected; /* the settled history counts from this many
 					      * expected hangups on */
+	bool own_factor_lag; /* while the evidence is above 0, the own factor stays the one of
+			      * the run's first call (learned from the calls before the run) */
 };
 
 enum config_baseline_scope {

@@ -1722,9 +1722,13 @@ static void step_sequentials(struct detector *detector, struct operator_state *s
 		/* the settled calls are a separate history only when calls settle */
 		double settled_prior =
 			baseline->history_settle_seconds > 0.0 ? rule->history_settled_prior : 0.0;
-		rs->own_factor = sequential_history_factor(
-			&state->history, rule->history_prior, settled_prior,
-			rule->history_settled_min_expected, rule->max_own_factor);
+		if (rule->own_factor_lag && rs->evidence > 0.0 && rs->run_calls > 0)
+			/* a run builds: the factor of its first call, from the calls before it */
+			rs->own_factor = fmax(1.0, fmin(rs->own_factor, rule->max_own_factor));
+		else
+			rs->own_factor = sequential_history_factor(
+				&state->history, rule->history_prior, settled_prior,
+				rule->history_settled_min_expected, rule->max_own_factor);
 		step_hourly_threshold(detector, rule, rs, r, at_ms);
 		double p0 = rest * rs->own_factor;
 		step_sequential_rule(rule, rs, call->start_ms,

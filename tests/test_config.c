@@ -196,6 +196,7 @@ static void test_defaults(void **state)
 	assert_int_equal(rule->max_calls_per_hour, 60);
 	assert_true(rule->history_settled_prior == 2.0);
 	assert_true(rule->history_settled_min_expected == 10.0);
+	assert_false(rule->own_factor_lag);
 	assert_string_equal(rule->severity, "warning");
 	assert_int_equal(config.detector.baseline.scope, CONFIG_BASELINE_AGENCY);
 	assert_true(config.detector.baseline.half_life_seconds == 1200.0);
@@ -2164,6 +2165,16 @@ static void collect_change(void *ctx, const char *path, const char *before, cons
 		 before ? before : "(none)", after ? after : "(none)");
 }
 
+/* config_diff from before to after names exactly one change, told as text. */
+static void assert_one_change(const struct config *before, const struct config *after,
+			      const char *text)
+{
+	struct changes changes = { .text = "" };
+
+	assert_int_equal(config_diff(before, after, collect_change, &changes), 1);
+	assert_string_equal(changes.text, text);
+}
+
 /* Every key but a section declares its unit and whether a reload applies it (LIVE(unit) or
  * RESTART(unit) in its table entry); the keys a reload keeps are exactly these. */
 struct unit_check {
@@ -2214,8 +2225,8 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 197);
-	assert_int_equal(check.entry_keys, 67);
+	assert_int_equal(check.keys, 198);
+	assert_int_equal(check.entry_keys, 68);
 	assert_string_equal(
 		check.restart,
 		"feed.tls\nalerts.tls\nhttp.tls\njournal.state_directory\nreceivers\n"
@@ -2443,7 +2454,7 @@ static void test_list_entry_docs_match_shipped_file(void **state)
 	(void)state;
 	assert_non_null(text);
 	config_keys(check_entry_doc, &check);
-	assert_int_equal(check.documented, 59);
+	assert_int_equal(check.documented, 60);
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		check_rows_are_keys(text, lists[i]);
 	free(text);
@@ -2496,8 +2507,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 152);
-	assert_int_equal(check.round_trips, 151);
+	assert_int_equal(check.with_fallback, 153);
+	assert_int_equal(check.round_trips, 152);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2664,7 +2675,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 155);
+	assert_int_equal(tagged, 156);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);
@@ -2936,10 +2947,8 @@ static void test_sequential_rule_and_baseline(void **state)
 	/* hourly_raises is diffed like every rule key (a reload names it) */
 	struct config lowering = defaults_config;
 	lowering.detector.rules[0].hourly_raises = false;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.hourly_raises: true -> false\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.hourly_raises: true -> false\n");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
 		      "hourly_raises: 1}\n",
 		      "cadmon.yaml:3:70: detector.rules[0] (name: s): hourly_raises: must be true "
@@ -2948,10 +2957,8 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(defaults_config.detector.rules[0].max_calls_per_hour, 60);
 	lowering = defaults_config;
 	lowering.detector.rules[0].max_calls_per_hour = 30;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.max_calls_per_hour: 60 -> 30\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.max_calls_per_hour: 60 -> 30\n");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
 		      "max_calls_per_hour: 1000001}\n",
 		      "cadmon.yaml:3:75: detector.rules[0] (name: s): max_calls_per_hour: must be "
@@ -2961,10 +2968,17 @@ static void test_sequential_rule_and_baseline(void **state)
 	assert_int_equal(defaults_config.detector.rules[0].rate_max_gap_seconds, 3600);
 	lowering = defaults_config;
 	lowering.detector.rules[0].rate_max_gap_seconds = 0;
-	changes.text[0] = '\0';
-	assert_int_equal(config_diff(&defaults_config, &lowering, collect_change, &changes), 1);
-	assert_string_equal(changes.text,
-			    "detector.rules.sequential.rate_max_gap_seconds: 3600 -> 0\n");
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.rate_max_gap_seconds: 3600 -> 0\n");
+	/* own_factor_lag: false by default, diffed */
+	lowering = defaults_config;
+	lowering.detector.rules[0].own_factor_lag = true;
+	assert_one_change(&defaults_config, &lowering,
+			  "detector.rules.sequential.own_factor_lag: false -> true\n");
+	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
+		      "own_factor_lag: 2}\n",
+		      "cadmon.yaml:3:71: detector.rules[0] (name: s): own_factor_lag: must be true "
+		      "or false");
 	EXPECT_ERRORS("detector:\n  rules:\n    - {name: s, type: sequential, window_seconds: 60, "
 		      "rate_max_gap_seconds: 2592001}\n",
 		      "cadmon.yaml:3:77: detector.rules[0] (name: s): rate_max_gap_seconds: must "

@@ -1208,6 +1208,63 @@ static struct config_rule sequential_rule(double cut_share, double threshold, do
 	return rule;
 }
 
+/* own_factor_lag: op-7 alone (the rest is the prior's 0.1), history_prior 20, calls settling
+ * at once, nine calls ending together (no decay): a hangup, five real calls, three hangups.
+ * Without the lag call n's factor is (O + 20) / (0.1 n + 20), O the hangups before it, the
+ * run's own included: 23 / 20.8 at the last. With it the factor is that of the run's first
+ * call while the evidence is above 0: 1 through the first run (a hangup, then 5 real calls of
+ * ln 0.75 each take 1.18 back to 0 at the sixth call), 21 / 20.6 through the second (the first
+ * run's calls learned once it ended). Evidence 3.49 against 3.40 without. */
+static void test_sequential_own_factor_lag(void **state)
+{
+	struct fixture *f = *state;
+	struct config_rule *rule = &f->config.detector.rules[0];
+	const bool hangup[9] = { true, false, false, false, false, false, true, true, true };
+
+	*rule = sequential_rule(0.25, 9.0, 20.0);
+	f->config.detector.baseline.history_settle_seconds = 0;
+	for (int lag = 0; lag < 2; lag++) {
+		double observed = 0.0, evidence = 0.0, frozen = 1.0;
+		rule->own_factor_lag = lag;
+		reconfigure(f);
+		for (int n = 0; n < 9; n++) {
+			double factor = (observed + 20.0) / (0.1 * n + 20.0);
+			if (lag && evidence > 0.0)
+				factor = frozen;
+			frozen = factor;
+			double p0 = 0.1 * factor;
+			evidence += hangup[n] ? log((p0 + 0.25 * (1 - p0)) / p0) : log(0.75);
+			evidence = evidence > 0.0 ? evidence : 0.0;
+			observed += hangup[n];
+			char ani[16];
+			snprintf(ani, sizeof ani, "50455500%02d", n);
+			add_call_from(f, "op-7", ani, T0 + SECONDS(n + 1), SECONDS(19 - n),
+				      hangup[n] ? RELEASED_BY_OPERATOR : RELEASED_BY_CALLER);
+			struct seen_operator seen[2];
+			memset(seen, 0, sizeof seen);
+			detector_each_operator(f->detector, record_operator, seen);
+			assert_true(fabs(seen[0].rule.own_factor - factor) < 1e-12);
+			assert_true(fabs(seen[0].rule.evidence - evidence) < 1e-12);
+			if (n == 5) /* the first run is over, either way */
+				assert_true(seen[0].rule.evidence == 0.0);
+		}
+		assert_int_equal(f->seen_count, 0);
+		struct seen_operator seen[2];
+		memset(seen, 0, sizeof seen);
+		detector_each_operator(f->detector, record_operator, seen);
+		assert_int_equal(seen[0].rule.run_calls, 3);
+		assert_int_equal(seen[0].rule.run_premature, 3);
+		if (lag) {
+			assert_true(fabs(seen[0].rule.own_factor - 21.0 / 20.6) < 1e-12);
+			assert_true(fabs(seen[0].rule.expected - 3 * 2.1 / 20.6) < 1e-12);
+			assert_true(fabs(seen[0].rule.evidence - 3.4916837) < 1e-7);
+		} else {
+			assert_true(fabs(seen[0].rule.own_factor - 23.0 / 20.8) < 1e-12);
+			assert_true(fabs(seen[0].rule.evidence - 3.3982585) < 1e-7);
+		}
+	}
+}
+
 /* The same three hangups with a settling history (history_settle_seconds 8 h,
  * history_prior 5): nothing has settled when they end together, and the settled history is
  * not known (below history_settled_min_expected), so the own factor is that of all calls,
@@ -2172,6 +2229,7 @@ int main(void)
 		TEST(test_sequential_max_calls_per_hour),
 		TEST(test_sequential_evidence_across_shifts),
 		TEST(test_sequential_settled_history_factor),
+		TEST(test_sequential_own_factor_lag),
 		TEST(test_cusum_alarm_and_reset),
 		TEST(test_cusum_weights_follow_a_reload),
 		TEST(test_repeat_caller_marks_hangup),

@@ -61,6 +61,16 @@ static void clear(struct alerts *alerts)
 	alerts->count = 0;
 }
 
+/* Do two runs' alerts differ (in number or in any alert's bytes)? */
+static bool alerts_differ(const struct alerts *a, const struct alerts *b)
+{
+	bool differs = a->count != b->count;
+
+	for (size_t i = 0; !differs && i < a->count; i++)
+		differs = strcmp(a->text[i], b->text[i]) != 0;
+	return differs;
+}
+
 static uint64_t next_random(uint64_t *state)
 {
 	*state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
@@ -521,10 +531,7 @@ static void test_restore_storm_gate_gives_same_alerts(void **state)
 	feed(reference, 0, line_count);
 	engine_free(reference);
 	/* the gate changes what this shift raises: the test restores a state it depends on */
-	bool differs = whole.count != without.count;
-	for (size_t i = 0; !differs && i < whole.count; i++)
-		differs = strcmp(whole.text[i], without.text[i]) != 0;
-	assert_true(differs);
+	assert_true(alerts_differ(&whole, &without));
 	clear(&without);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
@@ -638,10 +645,7 @@ static void test_restore_offered_gate_gives_same_alerts(void **state)
 	assert_int_equal(engine_stats(reference)->detector.offered, 573);
 	assert_int_equal(engine_stats(reference)->detector.offered_unknown, 1);
 	engine_free(reference);
-	bool differs = whole.count != closed_alerts.count;
-	for (size_t i = 0; !differs && i < whole.count; i++)
-		differs = strcmp(whole.text[i], closed_alerts.text[i]) != 0;
-	assert_true(differs);
+	assert_true(alerts_differ(&whole, &closed_alerts));
 	clear(&closed_alerts);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
@@ -715,6 +719,30 @@ static void test_restore_sequential_hourly_raises(void **state)
 	size_t raised = 0, firings = sequential_firings(&config, &whole, 2.31, 1e9, &raised);
 	assert_true(firings >= 1);
 	assert_true(raised >= 1);
+	assert_restores_anywhere(&config, &whole, 17);
+	clear(&whole);
+}
+
+/* own_factor_lag: the factor a run of evidence was started with is the rule state's own factor,
+ * already in every snapshot, so a restored engine goes on with the run's frozen factor; the
+ * shift's alerts are not those without the lag. */
+static void test_restore_sequential_own_factor_lag(void **state)
+{
+	struct config config;
+	struct alerts whole = {0}, learning = {0};
+	(void)state;
+
+	config_set_defaults(&config);
+	config.detector.resolve_after_seconds = 1200;
+	config.tracker.max_operators = 8;
+	size_t ignored = 0;
+	size_t firings = sequential_firings(&config, &learning, 0.0, 1e9, &ignored);
+	config.detector.rules[0].own_factor_lag = true;
+	size_t lagged = sequential_firings(&config, &whole, 0.0, 1e9, &ignored);
+	assert_true(firings >= 1);
+	assert_true(lagged >= 1);
+	assert_true(alerts_differ(&whole, &learning));
+	clear(&learning);
 	assert_restores_anywhere(&config, &whole, 17);
 	clear(&whole);
 }
@@ -1456,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_restore_offered_gate_gives_same_alerts),
 		cmocka_unit_test(test_restore_sequential_hourly_threshold),
 		cmocka_unit_test(test_restore_sequential_hourly_raises),
+		cmocka_unit_test(test_restore_sequential_own_factor_lag),
 		cmocka_unit_test(test_restore_with_sources_gives_same_alerts),
 		cmocka_unit_test(test_restore_with_clock_behind_gives_same_alerts),
 		cmocka_unit_test(test_damaged_snapshot_refused),
