@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "codec.h"
+#include "moves.h"
 #include "table.h"
 
 #define EVICT_FRACTION 16
@@ -19,6 +20,7 @@ struct dedupe {
 	struct table table;
 	uint32_t sweep_home; /* the next home slot (hash & mask) the sweep looks at */
 	uint64_t evicted;
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
 
 struct dedupe *dedupe_new(uint32_t max_events)
@@ -61,6 +63,12 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 	return seen_ts(entry) < *(const int64_t *)horizon;
 }
 
+static void count_evicted(struct dedupe *dedupe, uint64_t evicted)
+{
+	dedupe->evicted += evicted;
+	moves_add(dedupe->moves, evicted);
+}
+
 /* A lap of the sweep over all the homes takes this many new fingerprints at the least. */
 #define SWEEP_MIN_INSERTS 1024u
 /* The most homes one new fingerprint sweeps: a table grown by a burst and sparse afterwards
@@ -98,8 +106,8 @@ static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 		 * inserts away (the bound nearly all within the horizon): evict as well, which
 		 * counts, so the limit's alert tells of it. */
 		if (table->count > table->max_count - table->max_count / EVICT_FRACTION)
-			dedupe->evicted +=
-				table_evict_oldest(table, seen_ts, EVICT_FRACTION, NULL, NULL);
+			count_evicted(dedupe, table_evict_oldest(table, seen_ts, EVICT_FRACTION,
+								 NULL, NULL));
 	}
 	return moved; /* entries left their slots: a slot probed before is stale */
 }
@@ -125,7 +133,7 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 	if (seen) /* else no memory to grow: not remembered, as if evicted */
 		seen->ts_ms = ts_ms;
 	else
-		dedupe->evicted++;
+		count_evicted(dedupe, 1);
 	return false;
 }
 
@@ -144,6 +152,11 @@ const uint64_t *dedupe_evicted_counter(const struct dedupe *dedupe)
 	return &dedupe->evicted;
 }
 
+void dedupe_count_moves(struct dedupe *dedupe, uint64_t *moves)
+{
+	dedupe->moves = moves;
+}
+
 uint32_t dedupe_count(const struct dedupe *dedupe)
 {
 	return dedupe->table.count;
@@ -155,7 +168,7 @@ int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
 
 	if (evicted < 0)
 		return evicted;
-	dedupe->evicted += (uint64_t)evicted;
+	count_evicted(dedupe, (uint64_t)evicted);
 	dedupe->sweep_home &= dedupe->table.mask;
 	return 0;
 }
