@@ -753,7 +753,7 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
-		if (!(call = table_claim(&binding->calls, i, hash))) {
+		if (!(call = table_claim_sized(&binding->calls, i, hash, sizeof(*call)))) {
 			/* no memory to grow: not bound, as if evicted */
 			count_evicted(binding, &binding->stats.calls_evicted, 1);
 			return;

@@ -129,7 +129,8 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 	}
 	if (make_room(dedupe, horizon_ms))
 		i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);
-	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
+	struct seen_event *seen = table_claim_sized(&dedupe->table, i, fingerprint,
+						    sizeof(struct seen_event));
 	if (seen) /* else no memory to grow: not remembered, as if evicted */
 		seen->ts_ms = ts_ms;
 	else

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "invariant.h"
 
@@ -158,6 +159,27 @@ static inline void table_prefetch(const struct table *table, uint64_t hash)
  * slot i would leave no empty slot: nothing is claimed then.
  */
 void *table_claim(struct table *table, uint32_t i, uint64_t hash);
+
+/**
+ * table_claim of an entry of entry_size bytes (a constant: its zeroing is a few stores, not a
+ * call), inline when the table neither grows nor moves old slots on this claim; else, or
+ * when entry_size is not the table's, table_claim itself. The same entry, the same table.
+ */
+static inline void *table_claim_sized(struct table *table, uint32_t i, uint64_t hash,
+				      size_t entry_size)
+{
+	if (table->old_slots || table->count + 1 > (table->mask + 1) / 2 ||
+	    entry_size != table->entry_size)
+		return table_claim(table, i, hash);
+	struct table_entry *entry = table_slot(table, i);
+
+	(void)INVARIANT_FAILS(table->count < table->max_count && !entry->used);
+	memset(entry, 0, entry_size);
+	entry->hash = hash;
+	entry->used = true;
+	table->count++;
+	return entry;
+}
 
 /** The index of an entry (a pointer table_slot, table_slot_any or table_claim gave). */
 uint32_t table_index(const struct table *table, const void *entry);

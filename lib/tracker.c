@@ -257,7 +257,7 @@ static void make_room(struct tracker *tracker)
 static struct open_call *open_call(struct tracker *tracker, uint32_t i, const struct event *event,
 				   uint64_t hash)
 {
-	struct open_call *call = table_claim(&tracker->calls, i, hash);
+	struct open_call *call = table_claim_sized(&tracker->calls, i, hash, sizeof(*call));
 
 	if (!call)
 		return NULL;
