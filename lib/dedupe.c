@@ -95,8 +95,9 @@ static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	struct table *table = &dedupe->table;
 	uint32_t homes = sweep_step_homes(table);
-	bool moved = table_remove_stale_homes(table, dedupe->sweep_home, homes, beyond_horizon,
-					      &horizon_ms) > 0;
+	bool moved = table_remove_stale_homes_sized(table, dedupe->sweep_home, homes,
+						    beyond_horizon, &horizon_ms,
+						    sizeof(struct seen_event)) > 0;
 
 	dedupe->sweep_home = (dedupe->sweep_home + homes) & table->mask;
 	if (table->count >= table->max_count) {
