@@ -1003,8 +1003,12 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	    (reason = reject_reorder_full(engine, event, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
-	uint64_t fingerprint = event_fingerprint_of_sender(parsed->fingerprint, event,
-							   engine_sender(source->name, named));
+	/* event_fingerprint_of_sender, without its call for an event without an event_id (the
+	 * fingerprint as it is) */
+	uint64_t fingerprint = event->event_id[0] ? event_fingerprint_of_sender(
+							    parsed->fingerprint, event,
+							    engine_sender(source->name, named))
+						  : parsed->fingerprint;
 	if (dedupe_seen(engine->dedupe, fingerprint, event->ts_ms, horizon_ms)) {
 		engine->stats.duplicates++;
 		source->duplicates++;
@@ -1359,7 +1363,9 @@ static bool refused_at_once(struct engine *engine, const struct engine_origin *o
 					 .named = origin->named && origin->source &&
 						  origin->source[0] };
 
-	if (!binding_refuses_source(&engine->config, &sender))
+	/* binding_refuses_source, its call only when unlisted sources are refused */
+	if (engine->config.unlisted_sources != CONFIG_UNLISTED_REJECT ||
+	    !binding_refuses_source(&engine->config, &sender))
 		return false;
 	if (verdict->reject == EVENT_OK)
 		verdict->reject = reject_unbound(engine, parsed, origin, verdict);
