@@ -10,6 +10,7 @@
 
 #include "codec.h"
 #include "hash.h"
+#include "moves.h"
 #include "table.h"
 #include "text.h"
 
@@ -182,7 +183,15 @@ struct binding {
 	struct binding_stats stats;
 	struct binding_episode settled; /* handed out by binding_settle */
 	char settled_name[EVENT_ID_MAX + 1];
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
+
+/* n more evictions of a counter of binding->stats (the engine's limits read them). */
+static void count_evicted(struct binding *binding, uint64_t *counter, uint64_t n)
+{
+	*counter += n;
+	moves_add(binding->moves, n);
+}
 
 /* Operators owned: twice max_operators, so that the owners of every operator the detector
  * holds and of those whose first call is still open fit without evicting. */
@@ -310,8 +319,8 @@ int binding_reconfigure(struct binding *binding, const struct config *config,
 	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
 				 forget_call, binding);
 
-	binding->stats.operators_evicted +=
-		calls < 0 ? 0 : shed_owners(binding, operator_capacity(config), &holder);
+	count_evicted(binding, &binding->stats.operators_evicted,
+		      calls < 0 ? 0 : shed_owners(binding, operator_capacity(config), &holder));
 	int operators = calls < 0 ? calls
 				  : table_resize(&binding->operators, operator_capacity(config),
 						 operator_age, free_owner, binding);
@@ -321,9 +330,9 @@ int binding_reconfigure(struct binding *binding, const struct config *config,
 
 	if (senders < 0)
 		return senders;
-	binding->stats.calls_evicted += (uint64_t)calls;
-	binding->stats.operators_evicted += (uint64_t)operators;
-	binding->stats.senders_evicted += (uint64_t)senders;
+	count_evicted(binding, &binding->stats.calls_evicted, (uint64_t)calls);
+	count_evicted(binding, &binding->stats.operators_evicted, (uint64_t)operators);
+	count_evicted(binding, &binding->stats.senders_evicted, (uint64_t)senders);
 	take_bounds(binding, config);
 	return 0;
 }
@@ -541,10 +550,11 @@ struct aging {
 };
 
 /* Make room in a full table for one more entry: entries not heard of for their lifetime go
- * first; if none, 1/16 are evicted by age (counted in *evicted): of those aging->pick picks
- * for what aging->choose chose, if it chose and they are any; else of all. */
+ * first; if none, 1/16 are evicted by age (counted in *evicted, of binding->stats): of those
+ * aging->pick picks for what aging->choose chose, if it chose and they are any; else of all.
+ * on_remove is called with the binding. */
 static void make_room(struct table *table, const struct aging *aging, int64_t now_ms,
-		      table_remove_fn *on_remove, void *ctx, uint64_t *evicted)
+		      table_remove_fn *on_remove, struct binding *binding, uint64_t *evicted)
 {
 	struct staleness stale = {.age = aging->heard, .cutoff_ms = now_ms - aging->lifetime_ms};
 	table_age_fn *age = aging->age;
@@ -553,15 +563,17 @@ static void make_room(struct table *table, const struct aging *aging, int64_t no
 	if (table->count < table->max_count)
 		return;
 	if (lifetime_ms > 0)
-		table_remove_stale(table, is_stale, &stale, on_remove, ctx);
+		table_remove_stale(table, is_stale, &stale, on_remove, binding);
 	const void *chosen = table->count >= table->max_count && aging->choose
 				     ? aging->choose(aging->chooser) /* O(senders): only when full */
 				     : NULL;
 	if (chosen)
-		*evicted += table_evict_oldest_picked(table, age, EVICT_FRACTION, aging->pick,
-						      chosen, on_remove, ctx);
+		count_evicted(binding, evicted,
+			      table_evict_oldest_picked(table, age, EVICT_FRACTION, aging->pick,
+								chosen, on_remove, binding));
 	if (table->count >= table->max_count)
-		*evicted += table_evict_oldest(table, age, EVICT_FRACTION, on_remove, ctx);
+		count_evicted(binding, evicted,
+			      table_evict_oldest(table, age, EVICT_FRACTION, on_remove, binding));
 }
 
 static struct sender_rate *sender_rate(struct binding *binding, const char *name, int64_t now_ms)
@@ -741,9 +753,9 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
-		if (!(call = table_claim(&binding->calls, i, hash))) {
-			binding->stats
-				.calls_evicted++; /* no memory to grow: not bound, as if evicted */
+		if (!(call = table_claim_sized(&binding->calls, i, hash, sizeof(*call)))) {
+			/* no memory to grow: not bound, as if evicted */
+			count_evicted(binding, &binding->stats.calls_evicted, 1);
 			return;
 		}
 		i = table_index(&binding->calls, call);
@@ -760,7 +772,7 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		if (!set_call_text(call, event->call_id, owner)) {
 			/* no memory for its strings: not bound, as if evicted */
 			table_remove(&binding->calls, i);
-			binding->stats.calls_evicted++;
+			count_evicted(binding, &binding->stats.calls_evicted, 1);
 			return;
 		}
 		call->has_start = call->has_end = false;
@@ -804,9 +816,8 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 			  &binding->stats.operators_evicted);
 		i = table_probe(&binding->operators, hash, operator_matches, &key);
 		if (!(owner = table_claim(&binding->operators, i, hash))) {
-			binding->stats
-				/* no memory to grow: not bound, as if evicted */
-				.operators_evicted++;
+			/* no memory to grow: not bound, as if evicted */
+			count_evicted(binding, &binding->stats.operators_evicted, 1);
 			return;
 		}
 		owner->last_ms = INT64_MIN;
@@ -821,7 +832,7 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 			/* no memory for its strings: not bound, as if evicted */
 			free_owner(owner, NULL);
 			table_remove(&binding->operators, table_index(&binding->operators, owner));
-			binding->stats.operators_evicted++;
+			count_evicted(binding, &binding->stats.operators_evicted, 1);
 			return;
 		}
 		owner->named = sender->named && sender->source;
@@ -1039,7 +1050,7 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 		return;
 	forget_call(table_slot(&binding->calls, i), binding);
 	table_remove(&binding->calls, i);
-	binding->stats.calls_evicted++;
+	count_evicted(binding, &binding->stats.calls_evicted, 1);
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)
@@ -1101,6 +1112,11 @@ const struct binding_stats *binding_stats(struct binding *binding)
 	binding->stats.calls = binding->calls.count;
 	binding->stats.operators = binding->operators.count;
 	return &binding->stats;
+}
+
+void binding_count_moves(struct binding *binding, uint64_t *moves)
+{
+	binding->moves = moves;
 }
 
 static const struct codec_counter binding_counters[] = {

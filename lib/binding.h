@@ -158,6 +158,8 @@ bool binding_settle(struct binding *binding, int64_t now_ms, int64_t quiet_ms,
 		    struct binding_episode *out);
 
 const struct binding_stats *binding_stats(struct binding *binding);
+/** Add every eviction counted from now on to *moves too (moves.h; NULL: no longer). */
+void binding_count_moves(struct binding *binding, uint64_t *moves);
 
 struct codec_writer;
 struct codec_reader;

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "codec.h"
 #include "hash.h"
+#include "moves.h"
 #include "table.h"
 #include "text.h"
 
@@ -24,7 +25,14 @@ struct callers {
 	struct table table;
 	int64_t newest_end_ms;
 	uint64_t evicted;
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
+
+static void count_evicted(struct callers *callers, uint64_t evicted)
+{
+	callers->evicted += evicted;
+	moves_add(callers->moves, evicted);
+}
 
 struct callers *callers_new(uint32_t max_callers)
 {
@@ -71,8 +79,8 @@ static void make_room(struct callers *callers, int64_t window_ms)
 
 	table_remove_stale(&callers->table, hangup_is_stale, &cutoff, NULL, NULL);
 	if (callers->table.count >= callers->table.max_count)
-		callers->evicted +=
-			table_evict_oldest(&callers->table, hangup_end, EVICT_FRACTION, NULL, NULL);
+		count_evicted(callers, table_evict_oldest(&callers->table, hangup_end,
+							  EVICT_FRACTION, NULL, NULL));
 }
 
 void callers_remember(struct callers *callers, const char *ani, const struct caller_hangup *hangup,
@@ -95,7 +103,7 @@ void callers_remember_hashed(struct callers *callers, const char *ani, uint64_t 
 		}
 		struct caller_entry *entry = table_claim(&callers->table, i, hash);
 		if (!entry) { /* no memory to grow: not remembered, as if evicted */
-			callers->evicted++;
+			count_evicted(callers, 1);
 			return;
 		}
 		text_copy(entry->ani, ani, sizeof(entry->ani));
@@ -138,13 +146,18 @@ uint64_t callers_evicted(const struct callers *callers)
 	return callers->evicted;
 }
 
+void callers_count_moves(struct callers *callers, uint64_t *moves)
+{
+	callers->moves = moves;
+}
+
 int callers_resize(struct callers *callers, uint32_t max_callers)
 {
 	int evicted = table_resize(&callers->table, max_callers, hangup_end, NULL, NULL);
 
 	if (evicted < 0)
 		return evicted;
-	callers->evicted += (uint64_t)evicted;
+	count_evicted(callers, (uint64_t)evicted);
 	return 0;
 }
 

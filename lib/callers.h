@@ -50,6 +50,8 @@ void callers_prefetch(const struct callers *callers, uint64_t ani_hash);
 
 /** Hangups forgotten early because the table was full. */
 uint64_t callers_evicted(const struct callers *callers);
+/** Add every eviction counted from now on to *moves too (moves.h; NULL: no longer). */
+void callers_count_moves(struct callers *callers, uint64_t *moves);
 
 struct codec_writer;
 struct codec_reader;

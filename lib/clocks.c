@@ -9,6 +9,7 @@
 
 #include "codec.h"
 #include "invariant.h"
+#include "moves.h"
 #include "text.h"
 
 /* Debug builds (unoptimized, asserts on) check every kept center against a full pass. */
@@ -67,6 +68,7 @@ struct clocks {
 	uint32_t max;
 	uint32_t last_found; /* lines come in runs from one source */
 	uint64_t evicted;
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 	/* keys[i] of sources[i]: its name's rank (how many names are strcmp-less), so that the
 	 * center's tie between equal clocks compares two integers, not two names; and its name's
 	 * hash, so that the lookup compares names only when the hashes match. Kept incrementally
@@ -152,6 +154,7 @@ static void forget(struct clocks *clocks, uint32_t i, bool tell)
 		clocks->on_forget(&clocks->sources[i], clocks->forget_ctx);
 	remove_at(clocks, i);
 	clocks->evicted++;
+	moves_add(clocks->moves, 1);
 }
 
 /* Source i was handed out: its clocks may change before the next clocks_center. */
@@ -706,6 +709,11 @@ uint64_t clocks_evicted(const struct clocks *clocks)
 const uint64_t *clocks_evicted_counter(const struct clocks *clocks)
 {
 	return &clocks->evicted;
+}
+
+void clocks_count_moves(struct clocks *clocks, uint64_t *moves)
+{
+	clocks->moves = moves;
 }
 
 int clocks_resize(struct clocks *clocks, uint32_t max_sources)

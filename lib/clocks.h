@@ -144,6 +144,8 @@ const struct clocks_source *clocks_at(const struct clocks *clocks, size_t i);
 uint64_t clocks_evicted(const struct clocks *clocks);
 /** Where that count is kept (as long as clocks is): the engine's limits read it there. */
 const uint64_t *clocks_evicted_counter(const struct clocks *clocks);
+/** Add every eviction counted from now on to *moves too (moves.h; NULL: no longer). */
+void clocks_count_moves(struct clocks *clocks, uint64_t *moves);
 
 struct codec_writer;
 struct codec_reader;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "codec.h"
+#include "moves.h"
 #include "table.h"
 
 #define EVICT_FRACTION 16
@@ -19,6 +20,7 @@ struct dedupe {
 	struct table table;
 	uint32_t sweep_home; /* the next home slot (hash & mask) the sweep looks at */
 	uint64_t evicted;
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
 
 struct dedupe *dedupe_new(uint32_t max_events)
@@ -61,6 +63,12 @@ static bool beyond_horizon(const void *entry, const void *horizon)
 	return seen_ts(entry) < *(const int64_t *)horizon;
 }
 
+static void count_evicted(struct dedupe *dedupe, uint64_t evicted)
+{
+	dedupe->evicted += evicted;
+	moves_add(dedupe->moves, evicted);
+}
+
 /* A lap of the sweep over all the homes takes this many new fingerprints at the least. */
 #define SWEEP_MIN_INSERTS 1024u
 /* The most homes one new fingerprint sweeps: a table grown by a burst and sparse afterwards
@@ -87,8 +95,9 @@ static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 {
 	struct table *table = &dedupe->table;
 	uint32_t homes = sweep_step_homes(table);
-	bool moved = table_remove_stale_homes(table, dedupe->sweep_home, homes, beyond_horizon,
-					      &horizon_ms) > 0;
+	bool moved = table_remove_stale_homes_sized(table, dedupe->sweep_home, homes,
+						    beyond_horizon, &horizon_ms,
+						    sizeof(struct seen_event)) > 0;
 
 	dedupe->sweep_home = (dedupe->sweep_home + homes) & table->mask;
 	if (table->count >= table->max_count) {
@@ -98,8 +107,8 @@ static bool make_room(struct dedupe *dedupe, int64_t horizon_ms)
 		 * inserts away (the bound nearly all within the horizon): evict as well, which
 		 * counts, so the limit's alert tells of it. */
 		if (table->count > table->max_count - table->max_count / EVICT_FRACTION)
-			dedupe->evicted +=
-				table_evict_oldest(table, seen_ts, EVICT_FRACTION, NULL, NULL);
+			count_evicted(dedupe, table_evict_oldest(table, seen_ts, EVICT_FRACTION,
+								 NULL, NULL));
 	}
 	return moved; /* entries left their slots: a slot probed before is stale */
 }
@@ -121,11 +130,12 @@ bool dedupe_seen(struct dedupe *dedupe, uint64_t fingerprint, int64_t ts_ms, int
 	}
 	if (make_room(dedupe, horizon_ms))
 		i = table_probe_any(&dedupe->table, fingerprint, same_event, NULL);
-	struct seen_event *seen = table_claim(&dedupe->table, i, fingerprint);
+	struct seen_event *seen = table_claim_sized(&dedupe->table, i, fingerprint,
+						    sizeof(struct seen_event));
 	if (seen) /* else no memory to grow: not remembered, as if evicted */
 		seen->ts_ms = ts_ms;
 	else
-		dedupe->evicted++;
+		count_evicted(dedupe, 1);
 	return false;
 }
 
@@ -144,6 +154,11 @@ const uint64_t *dedupe_evicted_counter(const struct dedupe *dedupe)
 	return &dedupe->evicted;
 }
 
+void dedupe_count_moves(struct dedupe *dedupe, uint64_t *moves)
+{
+	dedupe->moves = moves;
+}
+
 uint32_t dedupe_count(const struct dedupe *dedupe)
 {
 	return dedupe->table.count;
@@ -155,7 +170,7 @@ int dedupe_resize(struct dedupe *dedupe, uint32_t max_events)
 
 	if (evicted < 0)
 		return evicted;
-	dedupe->evicted += (uint64_t)evicted;
+	count_evicted(dedupe, (uint64_t)evicted);
 	dedupe->sweep_home &= dedupe->table.mask;
 	return 0;
 }

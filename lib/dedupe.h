@@ -34,6 +34,8 @@ void dedupe_prefetch(const struct dedupe *dedupe, uint64_t fingerprint);
 uint64_t dedupe_evicted(const struct dedupe *dedupe);
 /** Where that count is kept (as long as dedupe is): the engine's limits read it there. */
 const uint64_t *dedupe_evicted_counter(const struct dedupe *dedupe);
+/** Add every eviction counted from now on to *moves too (moves.h; NULL: no longer). */
+void dedupe_count_moves(struct dedupe *dedupe, uint64_t *moves);
 
 /** Fingerprints held now (within the horizon, and those not swept yet). */
 uint32_t dedupe_count(const struct dedupe *dedupe);

@@ -15,6 +15,7 @@
 #include "cusum.h"
 #include "hash.h"
 #include "invariant.h"
+#include "moves.h"
 #include "registry.h"
 #include "sequential.h"
 #include "table.h"
@@ -373,7 +374,15 @@ struct detector {
 	struct baseline_entry *forgotten;
 	uint32_t forgotten_count;
 	uint32_t forgotten_room;
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
+
+/* n more of a counter of detector->stats that the engine's limits read (detector_count_moves). */
+static void count_move(struct detector *detector, uint64_t *counter, uint64_t n)
+{
+	*counter += n;
+	moves_add(detector->moves, n);
+}
 
 /* A zeroed state for the detector's rules, with its key in place. */
 static struct operator_state *alloc_state(const struct detector *detector, const char *agency,
@@ -563,7 +572,7 @@ static void forget_operator(void *entry, void *ctx)
 	if (episode_open(state))
 		close_episode(detector, state);
 	registry_vacate(&detector->registry, state->index);
-	detector->stats.operators_evicted++;
+	count_move(detector, &detector->stats.operators_evicted, 1);
 	free_state(state);
 }
 
@@ -751,7 +760,7 @@ static struct operator_state *find_operator(struct detector *detector, const cha
 		return ((struct operator_entry *)table_slot(operators, i))->state;
 	if (operators->count >= operators->max_count) {
 		if (!make_room(detector)) {
-			detector->stats.operators_refused++;
+			count_move(detector, &detector->stats.operators_refused, 1);
 			return NULL;
 		}
 		i = table_probe(operators, hash, operator_matches, &key);
@@ -997,7 +1006,7 @@ static void forget_baseline(void *entry, void *ctx)
 	struct detector *detector = ctx;
 	struct baseline_entry *gone = entry;
 
-	detector->stats.baselines_evicted++;
+	count_move(detector, &detector->stats.baselines_evicted, 1);
 	if (!gone->departed && !gone->departed_sources)
 		return;
 	if (detector->forgotten_count == detector->forgotten_room) {
@@ -1788,7 +1797,7 @@ static void evict_episode_callback(struct detector *detector, struct episode *ep
 	memmove(&episode->callbacks[victim], &episode->callbacks[victim + 1],
 		(episode->callback_count - victim - 1) * sizeof(*episode->callbacks));
 	episode->callback_count--;
-	detector->stats.alert_callbacks_evicted++;
+	count_move(detector, &detector->stats.alert_callbacks_evicted, 1);
 }
 
 static struct episode_callback *find_episode_callback(struct episode *episode, uint64_t serial)
@@ -1813,7 +1822,7 @@ static bool reserve_episode_callback(struct detector *detector, struct episode *
 		wanted = max;
 	struct episode_callback *grown = realloc(episode->callbacks, wanted * sizeof(*grown));
 	if (!grown) {
-		detector->stats.alert_callbacks_evicted++;
+		count_move(detector, &detector->stats.alert_callbacks_evicted, 1);
 		return false;
 	}
 	episode->callbacks = grown;
@@ -2526,9 +2535,10 @@ static enum detector_result insert_call(struct detector *detector, struct operat
 		return DETECTOR_TOO_OLD;
 	if (result == WINDOW_NO_MEMORY)
 		return DETECTOR_NO_MEMORY;
-	detector->stats.window_evictions += result == WINDOW_INSERTED_EVICTING;
-	detector->stats.center_evictions +=
-		window_insert(&detector->center, entry, NULL) == WINDOW_INSERTED_EVICTING;
+	count_move(detector, &detector->stats.window_evictions,
+		   result == WINDOW_INSERTED_EVICTING);
+	count_move(detector, &detector->stats.center_evictions,
+		   window_insert(&detector->center, entry, NULL) == WINDOW_INSERTED_EVICTING);
 	return DETECTOR_ADDED;
 }
 
@@ -2761,6 +2771,12 @@ const struct detector_stats *detector_stats(struct detector *detector)
 	return stats;
 }
 
+void detector_count_moves(struct detector *detector, uint64_t *moves)
+{
+	detector->moves = moves;
+	callers_count_moves(detector->callers, moves);
+}
+
 void detector_continue_seq(struct detector *detector, uint64_t delivered_through)
 {
 	if (delivered_through != UINT64_MAX && detector->next_seq <= delivered_through)
@@ -2967,13 +2983,13 @@ int detector_reconfigure(struct detector *detector, const struct config *config)
 				    config->tracker.max_window_calls);
 		if (rc < 0)
 			return rc;
-		detector->stats.window_evictions += (uint64_t)rc;
+		count_move(detector, &detector->stats.window_evictions, (uint64_t)rc);
 	}
 	rc = window_reshape(&detector->center, detector->span_ms, config->detector.rule_count,
 			    config->tracker.max_center_calls);
 	if (rc < 0)
 		return rc;
-	detector->stats.center_evictions += (uint64_t)rc;
+	count_move(detector, &detector->stats.center_evictions, (uint64_t)rc);
 	return 0;
 }
 

@@ -218,6 +218,9 @@ void detector_prefetch_call(const struct detector *detector, uint64_t operator_h
 			    uint64_t ani_hash);
 
 const struct detector_stats *detector_stats(struct detector *detector);
+/** Add what is counted from now on to the evictions and refusals the engine's limits read
+ * (callers_evicted too) to *moves too (moves.h; NULL: no longer). */
+void detector_count_moves(struct detector *detector, uint64_t *moves);
 
 enum detector_ack_result {
 	DETECTOR_ACK_FIRST = 0, /* the alert's first acknowledgement */

@@ -8,6 +8,7 @@
 #include "event.h"
 #include "codec.h"
 #include "hash.h"
+#include "moves.h"
 #include "table.h"
 #include "text.h"
 
@@ -24,7 +25,14 @@ struct source_entry {
 struct sources {
 	struct table table;
 	uint64_t evicted;
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
+
+static void count_evicted(struct sources *sources, uint64_t evicted)
+{
+	sources->evicted += evicted;
+	moves_add(sources->moves, evicted);
+}
 
 struct sources *sources_new(uint32_t max_sources)
 {
@@ -69,8 +77,8 @@ static struct source_entry *find_or_claim(struct sources *sources, const char *s
 	if (!*is_new)
 		return table_slot(&sources->table, i);
 	if (sources->table.count >= sources->table.max_count) {
-		sources->evicted +=
-			table_evict_oldest(&sources->table, last_heard, EVICT_FRACTION, NULL, NULL);
+		count_evicted(sources, table_evict_oldest(&sources->table, last_heard,
+							  EVICT_FRACTION, NULL, NULL));
 		i = table_probe(&sources->table, hash, name_matches, source);
 	}
 	if (!(entry = table_claim(&sources->table, i, hash)))
@@ -135,13 +143,18 @@ const uint64_t *sources_evicted_counter(const struct sources *sources)
 	return &sources->evicted;
 }
 
+void sources_count_moves(struct sources *sources, uint64_t *moves)
+{
+	sources->moves = moves;
+}
+
 int sources_resize(struct sources *sources, uint32_t max_sources)
 {
 	int evicted = table_resize(&sources->table, max_sources, last_heard, NULL, NULL);
 
 	if (evicted < 0)
 		return evicted;
-	sources->evicted += (uint64_t)evicted;
+	count_evicted(sources, (uint64_t)evicted);
 	return 0;
 }
 

@@ -59,6 +59,8 @@ bool sources_last_seq(const struct sources *sources, const char *source, uint64_
 uint64_t sources_evicted(const struct sources *sources);
 /** Where that count is kept (as long as sources is): the engine's limits read it there. */
 const uint64_t *sources_evicted_counter(const struct sources *sources);
+/** Add every eviction counted from now on to *moves too (moves.h; NULL: no longer). */
+void sources_count_moves(struct sources *sources, uint64_t *moves);
 
 struct codec_writer;
 struct codec_reader;

@@ -251,35 +251,15 @@ uint32_t table_index(const struct table *table, const void *entry)
 	return (uint32_t)((at - slots) / table->entry_size);
 }
 
-/* Backward-shift deletion of the entry at slot hole of slots (mask + 1 of them). */
-static void remove_from(unsigned char *slots, size_t entry_size, uint32_t mask, uint32_t hole)
-{
-	uint32_t i = hole;
-
-	for (;;) {
-		i = (i + 1) & mask;
-		struct table_entry *entry = (struct table_entry *)(slots + (size_t)i * entry_size);
-		if (!entry->used)
-			break;
-		uint32_t home = (uint32_t)entry->hash & mask;
-		/* Leave slot i alone when its home lies cyclically in (hole, i]. */
-		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-		if (stays)
-			continue;
-		memcpy(slots + (size_t)hole * entry_size, entry, entry_size);
-		hole = i;
-	}
-	((struct table_entry *)(slots + (size_t)hole * entry_size))->used = false;
-}
-
 void table_remove(struct table *table, uint32_t i)
 {
 	table->count--;
 	if (i <= table->mask) {
-		remove_from(table->slots, table->entry_size, table->mask, i);
+		table_remove_from(table->slots, table->entry_size, table->mask, i);
 		return;
 	}
-	remove_from(table->old_slots, table->entry_size, table->old_mask, i - table->mask - 1);
+	table_remove_from(table->old_slots, table->entry_size, table->old_mask,
+			  i - table->mask - 1);
 	if (--table->old_count == 0)
 		free_old_slots(table);
 }
@@ -309,7 +289,8 @@ uint32_t table_remove_stale_old_homes(struct table *table, uint32_t from, uint32
 				      bool (*is_stale)(const void *entry, const void *ctx),
 				      const void *ctx)
 {
-	return table_remove_stale_homes_in(table, true, from, homes, is_stale, ctx);
+	return table_remove_stale_homes_in(table, true, from, homes, is_stale, ctx,
+					   table->entry_size);
 }
 
 static void swap_ages(int64_t *a, int64_t *b)

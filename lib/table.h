@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "invariant.h"
 
@@ -159,6 +160,27 @@ static inline void table_prefetch(const struct table *table, uint64_t hash)
  */
 void *table_claim(struct table *table, uint32_t i, uint64_t hash);
 
+/**
+ * table_claim of an entry of entry_size bytes (a constant: its zeroing is a few stores, not a
+ * call), inline when the table neither grows nor moves old slots on this claim; else, or
+ * when entry_size is not the table's, table_claim itself. The same entry, the same table.
+ */
+static inline void *table_claim_sized(struct table *table, uint32_t i, uint64_t hash,
+				      size_t entry_size)
+{
+	if (table->old_slots || table->count + 1 > (table->mask + 1) / 2 ||
+	    entry_size != table->entry_size)
+		return table_claim(table, i, hash);
+	struct table_entry *entry = table_slot(table, i);
+
+	(void)INVARIANT_FAILS(table->count < table->max_count && !entry->used);
+	memset(entry, 0, entry_size);
+	entry->hash = hash;
+	entry->used = true;
+	table->count++;
+	return entry;
+}
+
 /** The index of an entry (a pointer table_slot, table_slot_any or table_claim gave). */
 uint32_t table_index(const struct table *table, const void *entry);
 
@@ -177,20 +199,42 @@ static inline bool table_home_within(uint32_t home, uint32_t from, uint32_t home
 	return ((home - from) & mask) < homes;
 }
 
+/* Backward-shift deletion of the entry at slot hole of slots (mask + 1 of them, entry_size
+ * bytes each): table_remove's, inline for the sweep below. */
+static inline void table_remove_from(unsigned char *slots, size_t entry_size, uint32_t mask,
+				     uint32_t hole)
+{
+	uint32_t i = hole;
+
+	for (;;) {
+		i = (i + 1) & mask;
+		struct table_entry *entry = (struct table_entry *)(slots + (size_t)i * entry_size);
+		if (!entry->used)
+			break;
+		uint32_t home = (uint32_t)entry->hash & mask;
+		/* Leave slot i alone when its home lies cyclically in (hole, i]. */
+		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (stays)
+			continue;
+		memcpy(slots + (size_t)hole * entry_size, entry, entry_size);
+		hole = i;
+	}
+	((struct table_entry *)(slots + (size_t)hole * entry_size))->used = false;
+}
+
 /* table_remove_stale_homes in one slot array: the slots (old false) or the old slots, whose
  * homes are the table's homes & its mask (the old mask is half the mask). From the range's
  * first slot there to the first empty slot after its last: an entry lies in the run of used
  * slots from its home on, and a removal only pulls later entries back into the slot walked.
- * The array, the masks and the entry size stay in locals: a removal changes none of them, but
- * frees the old slots with their last entry, which ends the walk. */
+ * The array, the masks and the entry size (the table's) stay in locals: a removal changes none
+ * of them, but frees the old slots with their last entry, which ends the walk. */
 static inline uint32_t table_remove_stale_homes_in(struct table *table, bool old, uint32_t from,
 						   uint32_t homes,
 						   bool (*is_stale)(const void *entry,
 								    const void *ctx),
-						   const void *ctx)
+						   const void *ctx, const size_t entry_size)
 {
-	const unsigned char *slots = old ? table->old_slots : table->slots;
-	const size_t entry_size = table->entry_size;
+	unsigned char *slots = old ? table->old_slots : table->slots;
 	const uint32_t home_mask = table->mask;
 	const uint32_t mask = old ? table->old_mask : home_mask;
 	const uint32_t base = old ? home_mask + 1 : 0;
@@ -206,7 +250,13 @@ static inline uint32_t table_remove_stale_homes_in(struct table *table, bool old
 		} else if (table_home_within((uint32_t)entry->hash & home_mask, from, homes,
 					     home_mask) &&
 			   is_stale(entry, ctx)) {
-			table_remove(table, base + i); /* a later entry may move into slot i */
+			/* table_remove; a later entry may move into slot i */
+			if (old) {
+				table_remove(table, base + i);
+			} else {
+				table->count--;
+				table_remove_from(slots, entry_size, mask, i);
+			}
 			removed++;
 			if (old && !table->old_slots)
 				break; /* its last entry: the old slots are gone */
@@ -222,6 +272,24 @@ static inline uint32_t table_remove_stale_homes_in(struct table *table, bool old
 uint32_t table_remove_stale_old_homes(struct table *table, uint32_t from, uint32_t homes,
 				      bool (*is_stale)(const void *entry, const void *ctx),
 				      const void *ctx);
+
+/** table_remove_stale_homes of a table of entries of entry_size bytes (the table's, as a
+ * constant: the walk's steps and its removals' copies then need no call). */
+static inline uint32_t table_remove_stale_homes_sized(struct table *table, uint32_t from,
+						      uint32_t homes,
+						      bool (*is_stale)(const void *entry,
+								       const void *ctx),
+						      const void *ctx, size_t entry_size)
+{
+	if (INVARIANT_FAILS(homes <= table->mask + 1 && from <= table->mask &&
+			    entry_size == table->entry_size))
+		return 0;
+	uint32_t removed =
+		table_remove_stale_homes_in(table, false, from, homes, is_stale, ctx, entry_size);
+	if (table->old_slots)
+		removed += table_remove_stale_old_homes(table, from, homes, is_stale, ctx);
+	return removed;
+}
 
 /**
  * Remove the entries for which is_stale(entry, ctx) whose home slot (hash & mask) lies in
@@ -239,12 +307,8 @@ static inline uint32_t table_remove_stale_homes(struct table *table, uint32_t fr
 								 const void *ctx),
 						const void *ctx)
 {
-	if (INVARIANT_FAILS(homes <= table->mask + 1 && from <= table->mask))
-		return 0;
-	uint32_t removed = table_remove_stale_homes_in(table, false, from, homes, is_stale, ctx);
-	if (table->old_slots)
-		removed += table_remove_stale_old_homes(table, from, homes, is_stale, ctx);
-	return removed;
+	return table_remove_stale_homes_sized(table, from, homes, is_stale, ctx,
+					      table->entry_size);
 }
 
 /** What a full table evicts at once: count / fraction, at least one (fraction 0: one). */

@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "hash.h"
+#include "moves.h"
 #include "table.h"
 #include "text.h"
 
@@ -92,7 +93,15 @@ struct tracker {
 	struct tracker_stats stats;
 	struct open_call completed; /* the call last handed out as completed */
 	struct tracker_eviction eviction; /* whose calls go first when full; all alike if unset */
+	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
 };
+
+/* n more of a counter the engine's limits read (tracker_count_moves). */
+static void count_move(struct tracker *tracker, uint64_t *counter, uint64_t n)
+{
+	*counter += n;
+	moves_add(tracker->moves, n);
+}
 
 struct tracker *tracker_new(uint32_t max_open_calls, uint32_t max_call_seconds)
 {
@@ -153,7 +162,7 @@ static void expire_call(void *entry, void *ctx)
 	struct tracker *tracker = ctx;
 
 	if (((const struct open_call *)entry)->has_start)
-		tracker->stats.expired_started++;
+		count_move(tracker, &tracker->stats.expired_started, 1);
 	free_call_text(entry, NULL);
 }
 
@@ -211,7 +220,7 @@ static uint32_t evict_calls(struct tracker *tracker, uint32_t want, bool tell)
 	if (evicted == 0)
 		evicted = table_evict_picked(calls, call_eviction_age, want, NULL, NULL, on_remove,
 					     remove_ctx);
-	tracker->stats.evicted += evicted;
+	count_move(tracker, &tracker->stats.evicted, evicted);
 	return evicted;
 }
 
@@ -248,7 +257,7 @@ static void make_room(struct tracker *tracker)
 static struct open_call *open_call(struct tracker *tracker, uint32_t i, const struct event *event,
 				   uint64_t hash)
 {
-	struct open_call *call = table_claim(&tracker->calls, i, hash);
+	struct open_call *call = table_claim_sized(&tracker->calls, i, hash, sizeof(*call));
 
 	if (!call)
 		return NULL;
@@ -411,8 +420,8 @@ enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct e
 		make_room(tracker);
 		i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
 		if (!(call = open_call(tracker, i, event, hash))) {
-			tracker->stats
-				.evicted++; /* no memory to grow: the call is lost, as if evicted */
+			/* no memory to grow: the call is lost, as if evicted */
+			count_move(tracker, &tracker->stats.evicted, 1);
 			return TRACKER_PENDING;
 		}
 		i = table_index(&tracker->calls, call);
@@ -425,7 +434,7 @@ enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct e
 	if (applied == CALL_NO_MEMORY) { /* no memory for its strings: lost, as if evicted */
 		free_call_text(call, NULL);
 		table_remove(&tracker->calls, i);
-		tracker->stats.evicted++;
+		count_move(tracker, &tracker->stats.evicted, 1);
 		return TRACKER_PENDING;
 	}
 	if (call->has_start && call->has_end)
@@ -443,6 +452,11 @@ const struct tracker_stats *tracker_stats(const struct tracker *tracker)
 	return &tracker->stats;
 }
 
+void tracker_count_moves(struct tracker *tracker, uint64_t *moves)
+{
+	tracker->moves = moves;
+}
+
 int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32_t max_call_seconds)
 {
 	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
@@ -453,7 +467,7 @@ int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32
 
 	if (evicted < 0)
 		return evicted;
-	tracker->stats.evicted += (uint64_t)evicted;
+	count_move(tracker, &tracker->stats.evicted, (uint64_t)evicted);
 	return 0;
 }
 

@@ -114,6 +114,9 @@ bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint
 uint32_t tracker_open_calls(const struct tracker *tracker);
 
 const struct tracker_stats *tracker_stats(const struct tracker *tracker);
+/** Add what is counted from now on to evicted and expired_started to *moves too (moves.h;
+ * NULL: no longer). */
+void tracker_count_moves(struct tracker *tracker, uint64_t *moves);
 
 struct codec_writer;
 struct codec_reader;
