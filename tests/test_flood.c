@@ -1268,6 +1268,33 @@ static void test_tied_owners_latest_arrival_pays(void **state)
 	finish(&f);
 }
 
+/* Only an accepted arrival makes a sender newer: with 2 new call-takers an hour, cad-a's a3
+ * (08:10) is refused, so cad-b (b2 at 08:09) is still the latest of the two tied senders and
+ * pays for cad-c's c1 (b1 forgotten). Before, the refused a3 moved cad-a's last arrival to
+ * 08:10: cad-a paid (a1 forgotten) for a call-taker it was refused. */
+static void test_refused_new_operator_leaves_its_sender_older(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_new_operators_per_source_per_hour = 2;
+	start(&f, &config);
+	fill_tied_owners(&f);
+	assert_int_equal(from(&f, "cad-a", at(10, 0), START("a3-10", "a3", "NOPD"), at(10, 0)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_string_equal(f.verdict.why,
+			    "call_start: new operator \"a3\" (agency \"NOPD\") refused: feed "
+			    "source cad-a introduced 2 this hour already "
+			    "(tracker.max_new_operators_per_source_per_hour)");
+	call_from(&f, "cad-c", "c1", 12, false);
+	engine_flush(f.engine);
+	assert_survivors(&f, "a1 a2 b2 c1 ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], 1);
+	finish(&f);
+}
+
 /* The tie is decided alike after a snapshot (the senders' last arrivals are saved): the same
  * survivors, the same snapshot bytes. */
 static void test_tied_owners_survive_snapshot(void **state)
@@ -2409,6 +2436,7 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
+		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),
