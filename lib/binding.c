@@ -1038,7 +1038,8 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
 }
 
-void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash)
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
+			bool expired)
 {
 	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
 
@@ -1046,7 +1047,7 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 		return;
 	forget_call(table_slot(&binding->calls, i), binding);
 	table_remove(&binding->calls, i);
-	binding->stats.calls_evicted++;
+	binding->stats.calls_evicted += !expired;
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)

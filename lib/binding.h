@@ -134,9 +134,11 @@ bool binding_top_operator_owner(const struct binding *binding, const char **send
  * one does (all alike). Valid until the next binding call. O(senders). */
 const char *binding_operator_evict_victim(const struct binding *binding);
 
-/** The tracker evicted the call at a reload shrinking tracker.max_open_calls: its owner is
- * forgotten too (counted in calls_evicted), so that both tables keep the same calls. */
-void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash);
+/** The tracker dropped the call at a reload shrinking tracker.max_open_calls, evicted or (if
+ * expired) stale: its owner is forgotten too (counted in calls_evicted when evicted), so that
+ * both tables keep the same calls. */
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
+			bool expired);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,

@@ -209,11 +209,12 @@ static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
 	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
 }
 
-/* A reload shrinking the tracker evicted the call: the binding forgets its owner too (the one
- * decision for both tables; else Q1 kept unowned, open to another source's call_end). */
-static void call_evicted(const char *call_id, uint64_t call_hash, void *ctx)
+/* A reload shrinking the tracker evicted or expired the call: the binding forgets its owner
+ * too (the one decision for both tables; else Q1 kept unowned, open to another source's
+ * call_end, or X, a call without its call_start, when the binding shrank apart). */
+static void call_evicted(const char *call_id, uint64_t call_hash, bool expired, void *ctx)
 {
-	binding_evict_call(((struct engine *)ctx)->binding, call_id, call_hash);
+	binding_evict_call(((struct engine *)ctx)->binding, call_id, call_hash, expired);
 }
 
 /* The detector is full: the sender owning the most operators gives them up, when two or more

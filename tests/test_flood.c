@@ -865,6 +865,72 @@ static void test_shrinking_reload_binding_forgets_the_same(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* cad-a's S0..S4 at 08:00 (stale by 08:02 with tracker.max_call_seconds 60), then at 08:02 an
+ * incident alone for cad-quiet's X (no call_start) and cad-b's B0..B2: nine open calls. */
+static void fill_stale_calls(struct fixture *f)
+{
+	char line[256];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line), START("S%d", "a1", "NOPD"), i, at(0, 0));
+		assert_int_equal(from(f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(from(f, "cad-quiet", at(2, 0), INCIDENT("X"), at(2, 0)), EVENT_OK);
+	for (int i = 0; i < 3; i++) {
+		snprintf(line, sizeof(line), START("B%d", "b1", "NOPD"), i, at(2, 0));
+		assert_int_equal(from(f, "cad-b", at(2, 0), "%s", line), EVENT_OK);
+	}
+	engine_flush(f->engine);
+}
+
+/* A reload shrinking tracker.max_open_calls to 6 with five stale calls: the tracker expires
+ * S0..S4 (none evicted: four left) and tells the binding of each, which forgets exactly those
+ * (not counted as evicted): 4 calls in both tables, live and restored alike. X stays cad-quiet's
+ * (cad-evil's call_end for it refused); cad-evil's call_end for the expired S0 is taken as for
+ * a call never heard of. Before, the binding shrank apart by its own age, the call without a
+ * call_start first: it forgot X's owner and S0, S1 (3 counted evicted) and kept S2..S4 (6 bound
+ * against the tracker's 4), so cad-evil could end X. */
+static void test_shrinking_reload_binding_forgets_expired_calls(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	config.tracker.max_call_seconds = 60;
+	start_pair(&whole, &split, &config, fill_stale_calls);
+	config.tracker.max_open_calls = 6;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		struct judged judged = {0};
+		assert_int_equal(engine_stats(f->engine)->open_calls, 9);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 9);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.expired, 5);
+		assert_int_equal(stats->tracker.evicted, 0);
+		assert_int_equal(stats->open_calls, 4);
+		assert_int_equal(stats->binding.calls, 4);
+		assert_int_equal(stats->binding.calls_evicted, 0);
+		engine_set_call_observer(f->engine, observe_call, &judged);
+		assert_int_equal(from(f, "cad-evil", at(2, 1), END("X", "caller"), at(2, 1)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_string_equal(f->verdict.why,
+				    "call_end: call \"X\" was opened by feed source cad-quiet "
+				    "(tracker.bind_calls_to_source)");
+		assert_int_equal(from(f, "cad-evil", at(2, 1), END("Z9", "caller"), at(2, 1)),
+				 EVENT_OK);
+		assert_int_equal(from(f, "cad-evil", at(2, 1), END("S0", "caller"), at(2, 1)),
+				 EVENT_OK);
+		engine_flush(f->engine);
+		assert_int_equal(judged.calls, 0);
+		stats = engine_stats(f->engine);
+		assert_int_equal(stats->open_calls, 6);
+		assert_int_equal(stats->binding.calls, 6);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -2435,6 +2501,7 @@ int main(void)
 		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
+		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
