@@ -2007,6 +2007,11 @@ bool engine_system_alert_open(const struct engine *engine, const char *system, c
 	return sysalerts_is_open(engine->sysalerts, system, key);
 }
 
+bool engine_holds_clock(const struct engine *engine, const char *source)
+{
+	return clocks_find(engine->clocks, source) != NULL;
+}
+
 const char *engine_unknown_system_alert(const struct engine *engine, const char *system,
 					bool (*known)(const char *key, void *ctx), void *ctx)
 {
