@@ -1016,10 +1016,16 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 			    struct clocks_source *source, int64_t line_ts_ms,
 			    struct engine_verdict *verdict)
 {
+	/* a recording's line newer than every line of its source accepted restarts the numbering,
+	 * unless it repeats the numbered line refused last (a resend of a line refused as future
+	 * is newer than every accepted line too): a resend, dropped as the live connection drops
+	 * it */
+	bool resends_refused = source->refused_numbered && verdict->seq == source->refused_seq &&
+			       line_ts_ms == source->refused_ts_ms;
 	struct sources_session session = {.epoch = origin->epoch,
 					  .first_of_connection = origin->first_of_connection,
 					  .max_jump = engine->config.feed.max_seq_jump,
-					  .newer_than_all = origin->recording &&
+					  .newer_than_all = origin->recording && !resends_refused &&
 							    line_ts_ms > source->newest_ms};
 	uint64_t old_seq = 0;
 
@@ -1367,6 +1373,12 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 	if (verdict->reject == EVENT_OK)
 		verdict->reject = admit_event(engine, parsed, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
+		if (origin->recording && origin->named && verdict->has_seq &&
+		    verdict->reject != EVENT_REJECT_BAD_SEQ) { /* taken by the numbering */
+			source->refused_numbered = true;
+			source->refused_seq = verdict->seq;
+			source->refused_ts_ms = parsed->event.ts_ms;
+		}
 		engine->stats.rejects[verdict->reject]++;
 		note_refused(engine, origin, source, verdict->reject);
 		return;
