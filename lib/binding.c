@@ -277,11 +277,22 @@ static void forget_sender(void *entry, void *ctx)
 
 static void forget_call(void *entry, void *ctx);
 
-/* Who holds the call-takers at a reload: binding_reconfigure's held and held_ctx. */
+/* Who holds the call-takers and the calls at a reload: binding_reconfigure's held, call_held
+ * and held_ctx. */
 struct holder {
 	binding_held_fn *held;
+	binding_call_held_fn *call_held;
 	void *ctx;
 };
+
+/* Is the call entry's call one the tracker does not hold (ctx: struct holder)? */
+static bool call_not_held(const void *entry, const void *ctx)
+{
+	const struct holder *holder = ctx;
+	const struct call_owner *call = entry;
+
+	return !holder->call_held(call_id_of(call), call->base.hash, holder->ctx);
+}
 
 /* Is the owner entry's call-taker one the detector does not hold (ctx: struct holder)? */
 static bool owner_not_held(const void *entry, const void *ctx)
@@ -304,9 +315,13 @@ static uint32_t shed_owners(struct binding *binding, uint32_t keep, const struct
 }
 
 int binding_reconfigure(struct binding *binding, const struct config *config,
-			binding_held_fn *held, void *held_ctx)
+			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx)
 {
-	struct holder holder = {.held = held, .ctx = held_ctx};
+	struct holder holder = {.held = held, .call_held = call_held, .ctx = held_ctx};
+
+	if (call_held && binding->calls.count > config->tracker.max_open_calls)
+		table_remove_stale(&binding->calls, call_not_held, &holder, forget_call, binding);
+	/* with call_held, nothing is left over to evict: the tracker's calls fit */
 	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
 				 forget_call, binding);
 

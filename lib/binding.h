@@ -61,10 +61,16 @@ void binding_free(struct binding *binding);
 /** Resize to config's bounds, keeping what fits (the stalest forgotten). 0 or -ENOMEM. */
 /** held(agency, operator_id, held_ctx): is the call-taker one the detector holds (after its own
  * reconfigure)? A smaller room for owners forgets first, the idlest first, exactly as many as
- * are over, the owners of call-takers not held; those held go only if they alone are over. */
+ * are over, the owners of call-takers not held; those held go only if they alone are over.
+ * call_held(call_id, call_hash, held_ctx): is the call one the tracker holds (after its own
+ * reconfigure, which told binding_evict_call each call it dropped)? More owners of calls than
+ * the smaller room: those of calls the tracker no longer holds (it expired them before, not
+ * telling) are forgotten, not counted as evicted; then the tracker's calls fit, and no owner of
+ * one it holds goes by another decision. */
 typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
+typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
 int binding_reconfigure(struct binding *binding, const struct config *config,
-			binding_held_fn *held, void *held_ctx);
+			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx);
 
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a

@@ -1501,6 +1501,11 @@ static bool operator_held(const char *agency, const char *operator_id, void *ctx
 				       operator_id);
 }
 
+static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
+{
+	return tracker_holds_call(((const struct engine *)ctx)->tracker, call_id, call_hash);
+}
+
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
 	int rc;
@@ -1513,7 +1518,8 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
 	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
-	    (rc = binding_reconfigure(engine->binding, config, operator_held, engine)) < 0)
+	    (rc = binding_reconfigure(engine->binding, config, operator_held, call_held,
+				      engine)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;

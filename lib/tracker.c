@@ -406,6 +406,12 @@ bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint
 	return true;
 }
 
+bool tracker_holds_call(const struct tracker *tracker, const char *call_id, uint64_t call_hash)
+{
+	return table_used(&tracker->calls,
+			  table_probe(&tracker->calls, call_hash, call_id_matches, call_id));
+}
+
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,
 				  struct completed_call *completed)
 {

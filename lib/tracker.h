@@ -111,6 +111,9 @@ bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint
 			const char **agency, const char **operator_id, const char **ani,
 			uint64_t *operator_hash, uint64_t *ani_hash);
 
+/** Does the tracker hold the open call call_id (call_hash its hash_string)? */
+bool tracker_holds_call(const struct tracker *tracker, const char *call_id, uint64_t call_hash);
+
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);
 

@@ -931,6 +931,64 @@ static void test_shrinking_reload_binding_forgets_expired_calls(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* cad-a's S0..S4 at 08:00, then at 08:02 cad-c's 40 complete calls (its new calls make the
+ * tracker sweep its stale calls: S0..S4 expired, the binding not told), an incident alone for
+ * cad-quiet's X and cad-b's B0..B3: five open calls, the binding holding S0..S4's owners too. */
+static void fill_swept_calls(struct fixture *f)
+{
+	char line[256];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line), START("S%d", "a1", "NOPD"), i, at(0, 0));
+		assert_int_equal(from(f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
+	}
+	for (int i = 0; i < 40; i++) {
+		snprintf(line, sizeof(line), START("C%d", "c1", "NOPD"), i, at(2, 0));
+		assert_int_equal(from(f, "cad-c", at(2, 0), "%s", line), EVENT_OK);
+		snprintf(line, sizeof(line), END("C%d", "caller"), i, at(2, 1));
+		assert_int_equal(from(f, "cad-c", at(2, 1), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(from(f, "cad-quiet", at(2, 2), INCIDENT("X"), at(2, 2)), EVENT_OK);
+	for (int i = 0; i < 4; i++) {
+		snprintf(line, sizeof(line), START("B%d", "b1", "NOPD"), i, at(2, 2));
+		assert_int_equal(from(f, "cad-b", at(2, 2), "%s", line), EVENT_OK);
+	}
+	engine_flush(f->engine);
+}
+
+/* fill_swept_calls with tracker.max_open_calls 10, reloaded as 6: the tracker's five calls fit;
+ * the binding forgets the owners of S0..S4, which the tracker no longer holds (not counted as
+ * evicted), and keeps X's: cad-evil's call_end for X refused, live and restored alike. Before,
+ * the binding shrank 10 -> 6 by its own age, X (no call_start) first: X's owner forgotten
+ * (cad-evil could end it), 4 counted evicted, S3 and S4 kept. */
+static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	config.tracker.max_call_seconds = 60;
+	config.tracker.max_open_calls = 10;
+	start_pair(&whole, &split, &config, fill_swept_calls);
+	config.tracker.max_open_calls = 6;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		assert_int_equal(engine_stats(f->engine)->tracker.expired, 5);
+		assert_int_equal(engine_stats(f->engine)->open_calls, 5);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 10);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.evicted, 0);
+		assert_int_equal(stats->open_calls, 5);
+		assert_int_equal(stats->binding.calls, 5);
+		assert_int_equal(stats->binding.calls_evicted, 0);
+		assert_int_equal(from(f, "cad-evil", at(2, 3), END("X", "caller"), at(2, 3)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -2502,6 +2560,7 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
+		cmocka_unit_test(test_shrinking_reload_binding_forgets_swept_calls),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
