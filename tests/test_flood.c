@@ -865,22 +865,41 @@ static void test_shrinking_reload_binding_forgets_the_same(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
-/* cad-a's S0..S4 at 08:00 (stale by 08:02 with tracker.max_call_seconds 60), then at 08:02 an
- * incident alone for cad-quiet's X (no call_start) and cad-b's B0..B2: nine open calls. */
-static void fill_stale_calls(struct fixture *f)
+/* count call_starts of op from source, for calls prefix0.., at ts. */
+static void open_calls_of(struct fixture *f, const char *source, const char *prefix,
+			  const char *op, int count, long long ts)
 {
 	char line[256];
 
-	for (int i = 0; i < 5; i++) {
-		snprintf(line, sizeof(line), START("S%d", "a1", "NOPD"), i, at(0, 0));
-		assert_int_equal(from(f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
+	for (int i = 0; i < count; i++) {
+		snprintf(line, sizeof(line), START("%s%d", "%s", "NOPD"), prefix, i, ts, op);
+		assert_int_equal(from(f, source, ts, "%s", line), EVENT_OK);
 	}
-	assert_int_equal(from(f, "cad-quiet", at(2, 0), INCIDENT("X"), at(2, 0)), EVENT_OK);
-	for (int i = 0; i < 3; i++) {
-		snprintf(line, sizeof(line), START("B%d", "b1", "NOPD"), i, at(2, 0));
-		assert_int_equal(from(f, "cad-b", at(2, 0), "%s", line), EVENT_OK);
+}
+
+/* cad-a's S0..S4 at 08:00 (stale by 08:02 with tracker.max_call_seconds 60), then at 08:02
+ * cad-c's completed calls C0.. (started at 08:02:00, ended a second later), then, at second s,
+ * an incident alone for cad-quiet's X (no call_start) and cad-b's b_calls B0... */
+static void fill_stale(struct fixture *f, int completed, int b_calls, int s)
+{
+	char line[256];
+
+	open_calls_of(f, "cad-a", "S", "a1", 5, at(0, 0));
+	for (int i = 0; i < completed; i++) {
+		snprintf(line, sizeof(line), START("C%d", "c1", "NOPD"), i, at(2, 0));
+		assert_int_equal(from(f, "cad-c", at(2, 0), "%s", line), EVENT_OK);
+		snprintf(line, sizeof(line), END("C%d", "caller"), i, at(2, 1));
+		assert_int_equal(from(f, "cad-c", at(2, 1), "%s", line), EVENT_OK);
 	}
+	assert_int_equal(from(f, "cad-quiet", at(2, s), INCIDENT("X"), at(2, s)), EVENT_OK);
+	open_calls_of(f, "cad-b", "B", "b1", b_calls, at(2, s));
 	engine_flush(f->engine);
+}
+
+/* fill_stale with none completed and B0..B2 at 08:02:00: nine open calls. */
+static void fill_stale_calls(struct fixture *f)
+{
+	fill_stale(f, 0, 3, 0);
 }
 
 /* A reload shrinking tracker.max_open_calls to 6 with five stale calls: the tracker expires
@@ -931,29 +950,12 @@ static void test_shrinking_reload_binding_forgets_expired_calls(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
-/* cad-a's S0..S4 at 08:00, then at 08:02 cad-c's 40 complete calls (its new calls make the
- * tracker sweep its stale calls: S0..S4 expired, the binding not told), an incident alone for
- * cad-quiet's X and cad-b's B0..B3: five open calls, the binding holding S0..S4's owners too. */
+/* fill_stale with 40 completed calls (their new calls make the tracker sweep its stale calls:
+ * S0..S4 expired, the binding not told), then X and B0..B3 at 08:02:02: five open calls, the
+ * binding holding S0..S4's owners too. */
 static void fill_swept_calls(struct fixture *f)
 {
-	char line[256];
-
-	for (int i = 0; i < 5; i++) {
-		snprintf(line, sizeof(line), START("S%d", "a1", "NOPD"), i, at(0, 0));
-		assert_int_equal(from(f, "cad-a", at(0, 0), "%s", line), EVENT_OK);
-	}
-	for (int i = 0; i < 40; i++) {
-		snprintf(line, sizeof(line), START("C%d", "c1", "NOPD"), i, at(2, 0));
-		assert_int_equal(from(f, "cad-c", at(2, 0), "%s", line), EVENT_OK);
-		snprintf(line, sizeof(line), END("C%d", "caller"), i, at(2, 1));
-		assert_int_equal(from(f, "cad-c", at(2, 1), "%s", line), EVENT_OK);
-	}
-	assert_int_equal(from(f, "cad-quiet", at(2, 2), INCIDENT("X"), at(2, 2)), EVENT_OK);
-	for (int i = 0; i < 4; i++) {
-		snprintf(line, sizeof(line), START("B%d", "b1", "NOPD"), i, at(2, 2));
-		assert_int_equal(from(f, "cad-b", at(2, 2), "%s", line), EVENT_OK);
-	}
-	engine_flush(f->engine);
+	fill_stale(f, 40, 4, 2);
 }
 
 /* fill_swept_calls with tracker.max_open_calls 10, reloaded as 6: the tracker's five calls fit;
