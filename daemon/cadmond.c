@@ -622,6 +622,11 @@ static bool cadmond_system_alert_open(void *ctx, const char *system, const char 
 	return engine_system_alert_open(((struct cadmond *)ctx)->engine, system, key);
 }
 
+static bool cadmond_holds_clock(void *ctx, const char *source)
+{
+	return engine_holds_clock(((struct cadmond *)ctx)->engine, source);
+}
+
 static void cadmond_heard(void *ctx, const char *source, const char *peer)
 {
 	struct cadmond *cadmond = ctx;
@@ -1364,7 +1369,8 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 		      streams_new(cadmond->base, &streams_limits, store_history(cadmond->store),
 				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
-					   cadmond_system_alert_open, cadmond)) ||
+					   cadmond_system_alert_open, cadmond_holds_clock,
+					   cadmond)) ||
 	    !(cadmond->guard =
 		      guard_new(config->log.rate_limit_seconds, config_limit_quiet_seconds(config),
 				cadmond_control, cadmond_system_alert_open, cadmond)) ||

@@ -15,12 +15,14 @@ struct watched_source {
 	char name[EVENT_ID_MAX + 1];
 	int64_t last_heard_ms;
 	bool silent;
+	bool named; /* name is a hello's (the engine's clock of it), not a peer's host */
 };
 
 struct health {
 	struct health_settings settings;
 	health_control_fn control;
 	health_open_fn is_open;
+	health_clock_fn holds_clock;
 	void *ctx;
 	struct watched_source *sources;
 	uint32_t source_count;
@@ -33,7 +35,7 @@ struct health {
 };
 
 struct health *health_new(const struct health_settings *settings, health_control_fn control,
-			  health_open_fn is_open, void *ctx)
+			  health_open_fn is_open, health_clock_fn holds_clock, void *ctx)
 {
 	struct health *health = calloc(1, sizeof(*health));
 
@@ -41,6 +43,7 @@ struct health *health_new(const struct health_settings *settings, health_control
 		return NULL;
 	health->control = control;
 	health->is_open = is_open;
+	health->holds_clock = holds_clock;
 	health->ctx = ctx;
 	health->journal_degraded = is_open(ctx, "journal_degraded", "");
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
@@ -185,6 +188,7 @@ static void hear(struct health *health, const char *source, const char *peer, in
 		if (!(watched = claim_source(health)))
 			return;
 		memcpy(watched->name, name, sizeof(watched->name));
+		watched->named = source && source[0];
 		watched->silent = health->is_open(health->ctx, "feed_silent", name);
 		health->stats.sources = health->source_count;
 	}
@@ -206,6 +210,24 @@ void health_admitted(struct health *health, const char *source, const char *peer
 	hear(health, source, peer, now_ms, true);
 }
 
+/* A silent named source whose clock the engine forgot (feed.max_sources) before it went silent:
+ * its feed_silent resolved, saying why (the engine ended it only had it been open then), and
+ * true: no longer watched (watched again from its next line, as a new source). */
+static bool resolve_forgotten(struct health *health, const struct watched_source *source)
+{
+	char reason[CONTROL_REASON_MAX + 1];
+
+	if (!source->silent || !source->named || !health->holds_clock ||
+	    health->holds_clock(health->ctx, source->name))
+		return false;
+	snprintf(reason, sizeof(reason),
+		 "cadmon forgot its clock before it went silent (feed.max_sources %" PRIu32
+		 " reached)",
+		 health->settings.max_sources);
+	announce_silence(health, source, false, reason);
+	return true;
+}
+
 static void check_silences(struct health *health, int64_t now_ms)
 {
 	int64_t silence_ms = (int64_t)health->settings.silence_seconds * 1000;
@@ -225,6 +247,11 @@ static void check_silences(struct health *health, int64_t now_ms)
 			source->silent = true;
 			health->stats.silences++;
 			announce_silence(health, source, true, NULL);
+		}
+		if (resolve_forgotten(health, source)) {
+			*source = health->sources[--health->source_count];
+			i--;
+			continue;
 		}
 		health->stats.silent += source->silent;
 	}

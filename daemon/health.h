@@ -22,7 +22,9 @@
  *    a source not watched for a list full of silent ones: both counted and logged,
  *    rate-limited; a full list means the engine's clocks, also feed.max_sources, are full
  *    too, which its feed.max_sources limit alert tells). A silent source whose alert the
- *    engine resolved (it forgot the source's clock) is forgotten here too.
+ *    engine resolved (it forgot the source's clock) is forgotten here too; so is a silent named
+ *    source whose clock the engine had forgotten before it went silent (nothing else would
+ *    resolve its feed_silent): resolved, saying why.
  *  - A degraded journal raises a journal_degraded system alert, resolved when it recovers.
  *  - Tables that evict (engine_limit_key) are logged, rate-limited per log.rate_limit_seconds;
  *    the engine itself raises their "limit" system alerts.
@@ -41,6 +43,9 @@ typedef void (*health_control_fn)(void *ctx, const struct control *control);
 
 /* Whether the engine has the system alert (system, key) open: what a restart recovered. */
 typedef bool (*health_open_fn)(void *ctx, const char *system, const char *key);
+
+/* Whether the engine holds a clock for the named feed source (engine_holds_clock). */
+typedef bool (*health_clock_fn)(void *ctx, const char *source);
 
 struct health_settings {
 	uint32_t silence_seconds;      /* feed.silence_seconds; 0 = off */
@@ -61,7 +66,7 @@ struct health;
 
 /** NULL on allocation failure. */
 struct health *health_new(const struct health_settings *settings, health_control_fn control,
-			  health_open_fn is_open, void *ctx);
+			  health_open_fn is_open, health_clock_fn holds_clock, void *ctx);
 void health_free(struct health *health);
 
 /** New settings (a reload); the source table keeps its entries that fit. 0 or -ENOMEM. */

@@ -286,11 +286,22 @@ static void forget_sender(void *entry, void *ctx)
 
 static void forget_call(void *entry, void *ctx);
 
-/* Who holds the call-takers at a reload: binding_reconfigure's held and held_ctx. */
+/* Who holds the call-takers and the calls at a reload: binding_reconfigure's held, call_held
+ * and held_ctx. */
 struct holder {
 	binding_held_fn *held;
+	binding_call_held_fn *call_held;
 	void *ctx;
 };
+
+/* Is the call entry's call one the tracker does not hold (ctx: struct holder)? */
+static bool call_not_held(const void *entry, const void *ctx)
+{
+	const struct holder *holder = ctx;
+	const struct call_owner *call = entry;
+
+	return !holder->call_held(call_id_of(call), call->base.hash, holder->ctx);
+}
 
 /* Is the owner entry's call-taker one the detector does not hold (ctx: struct holder)? */
 static bool owner_not_held(const void *entry, const void *ctx)
@@ -313,9 +324,13 @@ static uint32_t shed_owners(struct binding *binding, uint32_t keep, const struct
 }
 
 int binding_reconfigure(struct binding *binding, const struct config *config,
-			binding_held_fn *held, void *held_ctx)
+			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx)
 {
-	struct holder holder = {.held = held, .ctx = held_ctx};
+	struct holder holder = {.held = held, .call_held = call_held, .ctx = held_ctx};
+
+	if (call_held && binding->calls.count > config->tracker.max_open_calls)
+		table_remove_stale(&binding->calls, call_not_held, &holder, forget_call, binding);
+	/* with call_held, nothing is left over to evict: the tracker's calls fit */
 	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
 				 forget_call, binding);
 
@@ -631,10 +646,13 @@ static void describe_refusal(const struct event *event, const char *holder, uint
 	text_add(&text, " this hour already (tracker.max_new_operators_per_source_per_hour)");
 }
 
-/* One more new operator from the sender, unless its hour is full: then refused (counted). */
+/* One more new operator from the sender, unless its hour is full: then refused (counted).
+ * *counted: the sender's counts when it was counted, whose last_ms binding_admit moves once the
+ * event is accepted (a refused one, here or by a later limit, leaves the sender as old). */
 static enum event_reject count_new_operator(struct binding *binding, const struct config *config,
 					    const struct event *event, const char *owner,
-					    int64_t now_ms, char *why, size_t why_size)
+					    int64_t now_ms, struct sender_rate **counted, char *why,
+					    size_t why_size)
 {
 	uint32_t limit = config->tracker.max_new_operators_per_source_per_hour;
 	struct sender_rate *rate = sender_rate(binding, owner, now_ms);
@@ -644,13 +662,13 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 
 	if (!rate)
 		return EVENT_OK; /* no memory to count the sender's new operators: not limited */
-	rate->last_ms = now_ms;
 	if (hour > rate->hour) {
 		rate->hour = hour;
 		rate->count = 0;
 	}
 	if (limit == 0 || rate->count < limit) {
 		rate->count++;
+		*counted = rate;
 		return EVENT_OK;
 	}
 	count_refusal(binding, rate, BINDING_LIMIT_NEW_OPERATORS, now_ms);
@@ -889,6 +907,7 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	 * between them is count_new_call's sweep of the calls */
 	uint32_t call_slot = NOT_PROBED, operator_slot = NOT_PROBED;
 	struct sender_rate *owner_rate = NULL; /* count_new_call's look-up, for bind_call */
+	struct sender_rate *new_operator = NULL; /* count_new_operator's sender, when counted */
 
 	if (event->ts_ms > now_ms)
 		now_ms = event->ts_ms;
@@ -909,12 +928,15 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 			reason = check_operator(operator, event, sender, why, why_size);
 	}
 	if (reason == EVENT_OK && introduces && !operator)
-		reason = count_new_operator(binding, config, event, owner, now_ms, why, why_size);
+		reason = count_new_operator(binding, config, event, owner, now_ms, &new_operator,
+					    why, why_size);
 	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !(call && call->has_start))
 		reason = count_new_call(binding, config, event, owner, now_ms, &call_slot,
 					&owner_rate, why, why_size);
 	if (reason != EVENT_OK)
 		return reason;
+	if (new_operator)
+		new_operator->last_ms = now_ms; /* accepted: its sender's newest arrival */
 	if (calls)
 		bind_call(binding, event, call_hash, owner, now_ms, call_slot, owner_rate);
 	if (introduces)
@@ -944,9 +966,9 @@ static uint32_t held_operators(const struct sender_rate *rate)
 }
 
 /* Of two senders holding as many, the one that pays first: the one whose newest arrival (a new
- * call or call-taker, last_ms: saved in a snapshot) is latest, the sender adding now rather
- * than the one whose calls or call-takers are older; the same ms, the first by name (before:
- * the first by name always, so "cad-a" paid for any tie). */
+ * call or call-taker accepted, last_ms: saved in a snapshot) is latest, the sender adding now
+ * rather than the one whose calls or call-takers are older; the same ms, the first by name
+ * (before: the first by name always, so "cad-a" paid for any tie). */
 static bool pays_first(const struct sender_rate *rate, const struct sender_rate *other)
 {
 	return rate->last_ms != other->last_ms ? rate->last_ms > other->last_ms
@@ -1042,7 +1064,8 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
 }
 
-void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash)
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
+			bool expired)
 {
 	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
 
@@ -1050,7 +1073,7 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 		return;
 	forget_call(table_slot(&binding->calls, i), binding);
 	table_remove(&binding->calls, i);
-	count_evicted(binding, &binding->stats.calls_evicted, 1);
+	count_evicted(binding, &binding->stats.calls_evicted, expired ? 0 : 1);
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)

@@ -61,10 +61,16 @@ void binding_free(struct binding *binding);
 /** Resize to config's bounds, keeping what fits (the stalest forgotten). 0 or -ENOMEM. */
 /** held(agency, operator_id, held_ctx): is the call-taker one the detector holds (after its own
  * reconfigure)? A smaller room for owners forgets first, the idlest first, exactly as many as
- * are over, the owners of call-takers not held; those held go only if they alone are over. */
+ * are over, the owners of call-takers not held; those held go only if they alone are over.
+ * call_held(call_id, call_hash, held_ctx): is the call one the tracker holds (after its own
+ * reconfigure, which told binding_evict_call each call it dropped)? More owners of calls than
+ * the smaller room: those of calls the tracker no longer holds (it expired them before, not
+ * telling) are forgotten, not counted as evicted; then the tracker's calls fit, and no owner of
+ * one it holds goes by another decision. */
 typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
+typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
 int binding_reconfigure(struct binding *binding, const struct config *config,
-			binding_held_fn *held, void *held_ctx);
+			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx);
 
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
@@ -134,9 +140,11 @@ bool binding_top_operator_owner(const struct binding *binding, const char **send
  * one does (all alike). Valid until the next binding call. O(senders). */
 const char *binding_operator_evict_victim(const struct binding *binding);
 
-/** The tracker evicted the call at a reload shrinking tracker.max_open_calls: its owner is
- * forgotten too (counted in calls_evicted), so that both tables keep the same calls. */
-void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash);
+/** The tracker dropped the call at a reload shrinking tracker.max_open_calls, evicted or (if
+ * expired) stale: its owner is forgotten too (counted in calls_evicted when evicted), so that
+ * both tables keep the same calls. */
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
+			bool expired);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,

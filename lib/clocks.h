@@ -56,6 +56,12 @@ struct clocks_source {
 				   * a heartbeat or a hello does not end it */
 	bool rejecting;       /* feed_rejecting is open (lib/engine.c; false when claimed) */
 	bool seq_rejected;    /* seq_rejected is open (lib/engine.c; false when claimed) */
+	/* a recording's (cadmon-backtest; not saved: it takes no snapshot) newest numbered line
+	 * the engine refused (e.g. as future) after its numbering took it: seq and ts, so that
+	 * a resend of it is a resend, not a restart (lib/engine.c) */
+	bool refused_numbered;
+	uint64_t refused_seq;
+	int64_t refused_ts_ms;
 };
 
 /* Where the center may release events: everything older than center_ms, and events at

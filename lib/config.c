@@ -1449,15 +1449,17 @@ static bool is_printable(char c)
 	return (unsigned char)c >= 0x20 && c != 0x7f;
 }
 
-/* A feed source's name or an agency as the feed sends them: at most 64 bytes, no control
- * characters; a source's name is not empty. */
+/* A feed source's name or an agency as the feed sends them: a name a hello could give
+ * (event_source_check, the one rule every path judges a source's name by: 1 to 64 bytes, no
+ * control characters); an agency may also be "". */
 static bool parse_feed_name(struct loader *loader, const struct path *path, bool may_be_empty,
 			    void *field)
 {
 	size_t len = is_scalar(loader) ? scalar_len(loader) : 0;
 
-	if (!is_scalar(loader) || len >= CONFIG_SOURCE_NAME_MAX || (len == 0 && !may_be_empty) ||
-	    (len > 0 && !all_chars(scalar_text(loader), len, is_printable))) {
+	if (!is_scalar(loader) ||
+	    ((len > 0 || !may_be_empty) &&
+	     event_source_check(scalar_text(loader), len, NULL, 0) != EVENT_OK)) {
 		report(loader, current_mark(loader), path,
 		       may_be_empty ? "must be at most 64 bytes, no control characters"
 				    : "must be 1 to 64 bytes, no control characters");

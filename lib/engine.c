@@ -236,11 +236,12 @@ static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
 	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
 }
 
-/* A reload shrinking the tracker evicted the call: the binding forgets its owner too (the one
- * decision for both tables; else Q1 kept unowned, open to another source's call_end). */
-static void call_evicted(const char *call_id, uint64_t call_hash, void *ctx)
+/* A reload shrinking the tracker evicted or expired the call: the binding forgets its owner
+ * too (the one decision for both tables; else Q1 kept unowned, open to another source's
+ * call_end, or X, a call without its call_start, when the binding shrank apart). */
+static void call_evicted(const char *call_id, uint64_t call_hash, bool expired, void *ctx)
 {
-	binding_evict_call(((struct engine *)ctx)->binding, call_id, call_hash);
+	binding_evict_call(((struct engine *)ctx)->binding, call_id, call_hash, expired);
 }
 
 /* The detector is full: the sender owning the most operators gives them up, when two or more
@@ -1052,10 +1053,16 @@ static bool numbering_drops(struct engine *engine, const struct engine_origin *o
 			    struct clocks_source *source, int64_t line_ts_ms,
 			    struct engine_verdict *verdict)
 {
+	/* a recording's line newer than every line of its source accepted restarts the numbering,
+	 * unless it repeats the numbered line refused last (a resend of a line refused as future
+	 * is newer than every accepted line too): a resend, dropped as the live connection drops
+	 * it */
+	bool resends_refused = source->refused_numbered && verdict->seq == source->refused_seq &&
+			       line_ts_ms == source->refused_ts_ms;
 	struct sources_session session = {.epoch = origin->epoch,
 					  .first_of_connection = origin->first_of_connection,
 					  .max_jump = engine->config.feed.max_seq_jump,
-					  .newer_than_all = origin->recording &&
+					  .newer_than_all = origin->recording && !resends_refused &&
 							    line_ts_ms > source->newest_ms};
 	uint64_t old_seq = 0;
 
@@ -1405,6 +1412,12 @@ void engine_apply(struct engine *engine, const struct engine_origin *origin,
 	if (verdict->reject == EVENT_OK)
 		verdict->reject = admit_event(engine, parsed, origin, source, verdict);
 	if (verdict->reject != EVENT_OK) {
+		if (origin->recording && origin->named && verdict->has_seq &&
+		    verdict->reject != EVENT_REJECT_BAD_SEQ) { /* taken by the numbering */
+			source->refused_numbered = true;
+			source->refused_seq = verdict->seq;
+			source->refused_ts_ms = parsed->event.ts_ms;
+		}
 		count_reject(engine, verdict->reject);
 		note_refused(engine, origin, source, verdict->reject);
 		return;
@@ -1527,6 +1540,11 @@ static bool operator_held(const char *agency, const char *operator_id, void *ctx
 				       operator_id);
 }
 
+static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
+{
+	return tracker_holds_call(((const struct engine *)ctx)->tracker, call_id, call_hash);
+}
+
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
 	int rc;
@@ -1539,7 +1557,8 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
 	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
-	    (rc = binding_reconfigure(engine->binding, config, operator_held, engine)) < 0)
+	    (rc = binding_reconfigure(engine->binding, config, operator_held, call_held,
+				      engine)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;
@@ -2060,6 +2079,11 @@ void engine_each_operator(const struct engine *engine, detector_operator_fn fn, 
 bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key)
 {
 	return sysalerts_is_open(engine->sysalerts, system, key);
+}
+
+bool engine_holds_clock(const struct engine *engine, const char *source)
+{
+	return clocks_find(engine->clocks, source) != NULL;
 }
 
 const char *engine_unknown_system_alert(const struct engine *engine, const char *system,

@@ -278,6 +278,10 @@ uint64_t engine_last_seq(const struct engine *engine);
 /** True when the system alert of (system, key) is open, e.g. ("feed_silent", "cad-1"). */
 bool engine_system_alert_open(const struct engine *engine, const char *system, const char *key);
 
+/** Does the engine hold a clock for the feed source named source (feed.max_sources forgets
+ * the one heard of least recently)? */
+bool engine_holds_clock(const struct engine *engine, const char *source);
+
 /**
  * The key of the oldest open system alert of system (e.g. "receiver_down", "limit") whose key
  * known(key, ctx) does not know, or NULL: the daemon resolves those of parts it no longer runs

@@ -568,14 +568,6 @@ static enum i3_status read_members(struct i3_fields *fields, const struct i3_mem
 	return I3_OK;
 }
 
-static bool has_control(const char *text)
-{
-	for (; *text; text++)
-		if ((unsigned char)*text < 0x20 || *text == 0x7f)
-			return true;
-	return false;
-}
-
 /* The members every log event has (the schema's LogEvent), and those of call events. */
 static enum i3_status read_common(struct i3_fields *fields, char *why, size_t why_size)
 {
@@ -592,24 +584,30 @@ static enum i3_status read_common(struct i3_fields *fields, char *why, size_t wh
 		{ "incidentId", &fields->incident_id, 0, false },
 	};
 	const char *why_ts = NULL;
+	enum event_reject source_problem;
 	enum i3_status status =
 		read_members(fields, common, sizeof common / sizeof common[0], why, why_size);
 	int64_t ts_ms;
 
-	if (status == I3_OK && strlen(fields->element_id) > I3_ELEMENT_ID_MAX)
+	/* elementId names a source: judged by the rule a hello's source is (event_source_check;
+	 * read_members refused an empty one and one holding a NUL) */
+	source_problem = status == I3_OK ? event_source_check(fields->element_id,
+							       strlen(fields->element_id), NULL, 0)
+					 : EVENT_OK;
+	if (source_problem == EVENT_REJECT_FIELD_TOO_LONG)
 		status = fail(I3_BAD_EVENT, why, why_size,
 			      "%s: \"elementId\" is longer than %d bytes (it names a source, as "
 			      "sources: does in cadmon.yaml)",
 			      fields->type, I3_ELEMENT_ID_MAX);
+	else if (source_problem != EVENT_OK)
+		status = fail(I3_BAD_EVENT, why, why_size,
+			      "%s: \"elementId\" holds a control character (it names a source)",
+			      fields->type);
 	if (status == I3_OK && strlen(fields->agency_id) > I3_ID_MAX)
 		status = fail(I3_BAD_EVENT, why, why_size,
 			      "%s: \"agencyId\" is longer than %d bytes (it names an agency, as "
 			      "sources[].agencies does in cadmon.yaml)",
 			      fields->type, I3_ID_MAX);
-	if (status == I3_OK && has_control(fields->element_id))
-		status = fail(I3_BAD_EVENT, why, why_size,
-			      "%s: \"elementId\" holds a control character (it names a source)",
-			      fields->type);
 	if (status == I3_OK && timestamp_parse_rfc3339(fields->timestamp, strlen(fields->timestamp),
 						       &ts_ms, &why_ts) != 0)
 		status = fail(I3_BAD_EVENT, why, why_size, "%s: \"timestamp\": %s: \"%s\"",

@@ -166,17 +166,29 @@ static void expire_call(void *entry, void *ctx)
 	free_call_text(entry, NULL);
 }
 
-/* Drop every open call not heard of for max_call_ms of event time. O(slots), so it runs only
- * after as many new calls as the full table has slots, or when the table is full: amortized
- * O(1), and at the same events whatever size the table has grown to. */
-static void expire_stale_calls(struct tracker *tracker)
+/* A reload shrinking the table expired the call: counted, the eviction told, its text freed. */
+static void expire_told(void *entry, void *ctx)
+{
+	const struct tracker *tracker = ctx;
+	const struct open_call *call = entry;
+
+	tracker->eviction.evicted(call_text(call), call->base.hash, true, tracker->eviction.ctx);
+	expire_call(entry, ctx);
+}
+
+/* Drop every open call not heard of for max_call_ms of event time, each told to the eviction's
+ * evicted if tell. O(slots), so it runs only after as many new calls as the full table has
+ * slots, or when the table is full: amortized O(1), and at the same events whatever size the
+ * table has grown to. */
+static void expire_stale_calls(struct tracker *tracker, bool tell)
 {
 	int64_t cutoff = tracker->newest_ms - tracker->max_call_ms;
 
 	tracker->events_since_sweep = 0;
 	if (tracker->max_call_ms > 0)
-		tracker->stats.expired += table_remove_stale(&tracker->calls, call_is_stale,
-							     &cutoff, expire_call, tracker);
+		tracker->stats.expired += table_remove_stale(
+			&tracker->calls, call_is_stale, &cutoff,
+			tell && tracker->eviction.evicted ? expire_told : expire_call, tracker);
 }
 
 void tracker_set_eviction(struct tracker *tracker, const struct tracker_eviction *eviction)
@@ -199,7 +211,7 @@ static void evict_told(void *entry, void *ctx)
 	const struct tracker_eviction *eviction = &((const struct tracker *)ctx)->eviction;
 	const struct open_call *call = entry;
 
-	eviction->evicted(call_text(call), call->base.hash, eviction->ctx);
+	eviction->evicted(call_text(call), call->base.hash, false, eviction->ctx);
 	free_call_text(entry, NULL);
 }
 
@@ -225,15 +237,16 @@ static uint32_t evict_calls(struct tracker *tracker, uint32_t want, bool tell)
 }
 
 /* Keep at most keep calls (the bound less one: room for one more; or a smaller bound at a
- * reload, tell: each call evicted told to the eviction): expire stale calls, then evict as a
- * full table does (evict_calls), at a time table_evict_share(calls, fraction) of them, or with
- * fraction 0 as many as are over. The one path of a full table and of a shrinking reload. */
+ * reload, tell: each call expired or evicted told to the eviction): expire stale calls, then
+ * evict as a full table does (evict_calls), at a time table_evict_share(calls, fraction) of
+ * them, or with fraction 0 as many as are over. The one path of a full table and of a
+ * shrinking reload. */
 static void shed_calls(struct tracker *tracker, uint32_t keep, uint32_t fraction, bool tell)
 {
 	struct table *calls = &tracker->calls;
 
 	if (calls->count > keep)
-		expire_stale_calls(tracker);
+		expire_stale_calls(tracker, tell);
 	while (calls->count > keep &&
 	       evict_calls(tracker,
 			   fraction ? table_evict_share(calls->count, fraction) : calls->count - keep,
@@ -250,7 +263,7 @@ static void make_room(struct tracker *tracker)
 	if (calls->count >= calls->max_count)
 		shed_calls(tracker, calls->max_count - 1, EVICT_FRACTION, false);
 	else if (++tracker->events_since_sweep > calls->full_mask)
-		expire_stale_calls(tracker);
+		expire_stale_calls(tracker, false);
 }
 
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
@@ -400,6 +413,12 @@ bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint
 	*operator_hash = call->operator_hash;
 	*ani_hash = call->ani_hash;
 	return true;
+}
+
+bool tracker_holds_call(const struct tracker *tracker, const char *call_id, uint64_t call_hash)
+{
+	return table_used(&tracker->calls,
+			  table_probe(&tracker->calls, call_hash, call_id_matches, call_id));
 }
 
 enum tracker_result tracker_apply(struct tracker *tracker, const struct event *event,

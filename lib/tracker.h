@@ -79,9 +79,10 @@ void tracker_free(struct tracker *tracker);
 struct tracker_eviction {
 	bool (*choose)(void *ctx);
 	bool (*owns)(const char *call_id, uint64_t call_hash, void *ctx);
-	/* a reload shrinking the table evicted the call (NULL: not told); so that the owners'
-	 * table forgets exactly the calls evicted, by the one decision */
-	void (*evicted)(const char *call_id, uint64_t call_hash, void *ctx);
+	/* a reload shrinking the table dropped the call (NULL: not told): evicted, or expired
+	 * (stale under max_call_seconds); so that the owners' table forgets exactly the calls
+	 * the tracker drops, by the one decision */
+	void (*evicted)(const char *call_id, uint64_t call_hash, bool expired, void *ctx);
 	void *ctx;
 };
 
@@ -110,6 +111,9 @@ bool tracker_peek_start(const struct tracker *tracker, const char *call_id, uint
 			const char **agency, const char **operator_id, const char **ani,
 			uint64_t *operator_hash, uint64_t *ani_hash);
 
+/** Does the tracker hold the open call call_id (call_hash its hash_string)? */
+bool tracker_holds_call(const struct tracker *tracker, const char *call_id, uint64_t call_hash);
+
 /** Calls currently open (started or ended, not both). */
 uint32_t tracker_open_calls(const struct tracker *tracker);
 
@@ -124,7 +128,7 @@ struct codec_reader;
 /** Apply new limits to a running tracker, keeping its open calls. More than max_open_calls:
  * those over go as a full table's do, by one code path (stale calls expired under the new
  * max_call_seconds, then the oldest of the eviction's choice, then the oldest of all), the
- * calls evicted counted, each told to the eviction's evicted. 0 or -ENOMEM. */
+ * calls expired and evicted counted, each told to the eviction's evicted. 0 or -ENOMEM. */
 int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls,
 			uint32_t max_call_seconds);
 

@@ -1208,6 +1208,72 @@ static void test_recording_restarts_numbering(void **state)
 	tool_run_free(&run);
 }
 
+/* How many times needle occurs in haystack. */
+static unsigned occurrences(const char *haystack, const char *needle)
+{
+	unsigned count = 0;
+
+	for (const char *at = haystack; (at = strstr(at, needle)); at += strlen(needle))
+		count++;
+	return count;
+}
+
+/* cad-1's seq 2 is refused as future (a day ahead of cad-2), then resent (the same seq and ts):
+ * a resend, dropped as a duplicate (the live connection drops it: the refused line moved the
+ * numbering), not a restart; seq 3 and 4 follow. A real restart later (seq 1 at 08:00:40,
+ * newer than every accepted line, older than the refused one) still restarts, and its next line
+ * counts. Before, the resend restarted the numbering (sender_restarted "seq 2 after 2") and
+ * was refused as future again: two restarts, no duplicate, two future. */
+static void test_recording_resend_of_refused_line(void **state)
+{
+	static const char lines[] =
+		"{\"source\":\"cad-2\",\"type\":\"incident\",\"call_id\":\"x\","
+		"\"ts\":\"2026-11-29T08:00:00Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":1,\"type\":\"incident\",\"call_id\":\"a\","
+		"\"ts\":\"2026-11-29T08:00:00Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\","
+		"\"ts\":\"2026-11-30T08:00:00Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"b\","
+		"\"ts\":\"2026-11-30T08:00:00Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":3,\"type\":\"incident\",\"call_id\":\"c\","
+		"\"ts\":\"2026-11-29T08:00:10Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":4,\"type\":\"incident\",\"call_id\":\"d\","
+		"\"ts\":\"2026-11-29T08:00:20Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":1,\"type\":\"incident\",\"call_id\":\"e\","
+		"\"ts\":\"2026-11-29T08:00:40Z\"}\n"
+		"{\"source\":\"cad-1\",\"seq\":2,\"type\":\"incident\",\"call_id\":\"f\","
+		"\"ts\":\"2026-11-29T08:00:50Z\"}\n";
+	static const char restarted[] =
+		"{\"alert\":\"firing\",\"alert_id\":\"337676e0da0165e4\",\"seq\":2,"
+		"\"ts\":\"2026-11-29T08:00:20.000Z\",\"type\":\"system\","
+		"\"system\":\"sender_restarted\",\"severity\":\"warning\",\"source\":\"cad-1\","
+		"\"message\":\"feed source cad-1 restarted its numbering (on a line newer than all "
+		"its others): seq 1 after 4; its events are taken as new from there\"}\n";
+	char input[PATH_MAX_BYTES];
+	const char *const args[] = {input, NULL};
+	struct tool_run run;
+
+	(void)state;
+	run_on_lines(input, "resend-refused.ndjson", lines, args,
+		     "cadmon-backtest: %1$s:3: future: incident: \"ts\" is 86400 s ahead of the "
+		     "other sources, over the 1200 s allowed (feed.max_future_seconds + "
+		     "tracker.max_source_lag_seconds)\n"
+		     "cadmon-backtest: 8 records (non-blank lines) read, 7 accepted, 1 rejected: "
+		     "future 1\n",
+		     &run);
+	assert_int_equal(occurrences(run.out, "\"system\":\"sender_restarted\""), 1);
+	assert_non_null(strstr(run.out, restarted));
+	assert_non_null(strstr(run.out, "  events                 6\n"));
+	assert_non_null(strstr(run.out, "  duplicate events       1\n"));
+	assert_non_null(strstr(run.out, "    future               1\n"));
+	assert_non_null(strstr(
+		run.out,
+		"sources\n"
+		"  cad-2                  1 events, 0 late, 0 future, 0 too_late, 50 s behind\n"
+		"  cad-1                  5 events, 0 late, 1 future, 0 too_late, 0 s behind\n"));
+	tool_run_free(&run);
+}
+
 /* A file's last line without "\n" is still a line, and counted as unterminated. */
 static void test_unterminated_last_line_is_read(void **state)
 {
@@ -1658,6 +1724,7 @@ int main(void)
 		cmocka_unit_test(test_sources_bind_their_calls),
 		cmocka_unit_test(test_named_source_numbering),
 		cmocka_unit_test(test_recording_restarts_numbering),
+		cmocka_unit_test(test_recording_resend_of_refused_line),
 		cmocka_unit_test(test_listed_sources_only),
 		cmocka_unit_test(test_same_input_same_output),
 		cmocka_unit_test(test_bad_config_exits_1),

@@ -853,7 +853,13 @@ static void test_forgotten_source_resolves_feed_silent(void **state)
 				 0);
 	}
 	assert_int_equal(f->alert_count, 2);
+	assert_true(engine_holds_clock(f->engine, "cad-1"));
+	assert_false(engine_holds_clock(f->engine, "cad-3"));
 	send_ok(f, "cad-3", T0 + 302000, incident("c", T0 + 302000, 0));
+	/* the question the daemon's silence watch asks (engine_holds_clock) */
+	assert_false(engine_holds_clock(f->engine, "cad-1"));
+	assert_true(engine_holds_clock(f->engine, "cad-2"));
+	assert_true(engine_holds_clock(f->engine, "cad-3"));
 	assert_false(engine_system_alert_open(f->engine, "feed_silent", "cad-1"));
 	assert_true(engine_system_alert_open(f->engine, "feed_silent", "cad-2"));
 	assert_int_equal(f->alert_count, 4); /* and the feed.max_sources limit */

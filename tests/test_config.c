@@ -1070,6 +1070,32 @@ static void test_source_keys(void **state)
 	EXPECT_ERRORS("sources: {name: a}\n", "cadmon.yaml:1:10: sources: must be a sequence");
 }
 
+/* sources[].name is judged by event_source_check, as a hello's source: 64 bytes is a name,
+ * 65 bytes or a DEL is not (cadmon-sim --source and an i3 elementId, alike). */
+static void test_source_name_is_a_hello_source(void **state)
+{
+	static const char name64[] =
+		"01234567890123456789012345678901" "23456789012345678901234567890123";
+	char text[160];
+	struct config config;
+
+	(void)state;
+	snprintf(text, sizeof text, "sources:\n  - {name: %s}\n", name64);
+	config = parse_ok(text);
+	assert_int_equal(strlen(name64), EVENT_ID_MAX);
+	assert_int_equal(event_source_check(name64, strlen(name64), NULL, 0), EVENT_OK);
+	assert_string_equal(config.sources[0].name, name64);
+	EXPECT_ERRORS("sources:\n"
+		      "  - {name: \"cad\\x7Feast\"}\n"
+		      "  - {name: 0123456789012345678901234567890123"
+		      "4567890123456789012345678901234}\n"
+		      "  - {name: \"cad \\\"west\\\\\"}\n",
+		      "cadmon.yaml:2:12: sources[0].name: must be 1 to 64 bytes, no control "
+		      "characters",
+		      "cadmon.yaml:3:12: sources[1].name: must be 1 to 64 bytes, no control "
+		      "characters");
+}
+
 static void test_i3_keys(void **state)
 {
 	struct config config = parse_ok("i3:\n"
@@ -3128,6 +3154,7 @@ int main(void)
 		cmocka_unit_test(test_dump_every_value_kind),
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_source_keys),
+		cmocka_unit_test(test_source_name_is_a_hello_source),
 		cmocka_unit_test(test_i3_keys),
 		cmocka_unit_test(test_diff_sources),
 		cmocka_unit_test(test_mappings),

@@ -359,6 +359,64 @@ static void test_reload_resolves_unwatched_silence(void **state)
 	harness_cleanup(&h);
 }
 
+/* feed.max_sources 2, silence 2 s: cad-1, then two connections without a hello (two clocks
+ * in the engine, one watched host here): the second's clock makes the engine forget cad-1's
+ * while cad-1 still sends. cad-1 then goes silent: its feed_silent fires and, the engine holding
+ * no clock for it, resolves at once, saying why (before: it stayed open for ever, as nothing
+ * but cad-1's next line would end it). */
+static void test_forgotten_clock_resolves_silence(void **state)
+{
+	static const struct harness_options options = {
+		.feed_yaml = "  silence_seconds: 2\n  max_sources: 2\n",
+		.extra_yaml = shift_detector_yaml,
+	};
+	static const char incident[] = "{\"type\":\"incident\",\"call_id\":\"u1\","
+				       "\"ts\":\"2026-11-29T08:00:00Z\"}\n";
+	struct harness h = { 0 };
+	char line[LINE_MAX_BYTES];
+	char alert_id[17];
+	(void)state;
+
+	int named;
+	int console = start_cad1(&h, &options, &named);
+	int unnamed[2];
+	for (size_t i = 0; i < 2; i++) {
+		usleep(200 * 1000); /* heard after cad-1, in order */
+		unnamed[i] = harness_connect_feed(&h);
+		assert_int_equal(harness_send(unnamed[i], incident), 0);
+	}
+	do
+		read_line(console, line);
+	while (strstr(line, "\"limit\":\"feed.max_sources\""));
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":\"warning\","
+		      "\"source\":\"cad-1\",\"message\":\"feed source cad-1 has sent nothing for "
+		      "2 s\"}");
+	memcpy(alert_id, line + strlen("{\"alert\":\"firing\",\"alert_id\":\""), 16);
+	alert_id[16] = '\0';
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"resolved\",\"alert_id\":\"",
+		      "\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":\"warning\","
+		      "\"source\":\"cad-1\",\"message\":\"feed source cad-1 is no longer watched "
+		      "for silence: cadmon forgot its clock before it went silent "
+		      "(feed.max_sources 2 reached)\"}");
+	assert_non_null(strstr(line, alert_id));
+	expect_log(&h, "cadmond: feed source cad-1: no longer watched for silence: cadmon forgot "
+		       "its clock before it went silent (feed.max_sources 2 reached)");
+	read_line(console, line);
+	expect_framed(line, "{\"alert\":\"firing\",\"alert_id\":\"",
+		      "\",\"type\":\"system\",\"system\":\"feed_silent\",\"severity\":\"warning\","
+		      "\"source\":\"127.0.0.1\",\"message\":\"feed source 127.0.0.1 has sent "
+		      "nothing for 2 s\"}");
+	expect_quiet(console);
+	close(named);
+	close(unnamed[0]);
+	close(unnamed[1]);
+	close(console);
+	assert_int_equal(harness_stop(&h), 0);
+	harness_cleanup(&h);
+}
+
 /* tracker.max_operators 1: the second operator evicts the first, a limit alert says which
  * key to raise, and the log says it too. */
 static void test_eviction_notice(void **state)
@@ -409,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_bad_ack_lines),
 		cmocka_unit_test(test_feed_silence),
 		cmocka_unit_test(test_reload_resolves_unwatched_silence),
+		cmocka_unit_test(test_forgotten_clock_resolves_silence),
 		cmocka_unit_test(test_eviction_notice),
 	};
 	signal(SIGPIPE, SIG_IGN);

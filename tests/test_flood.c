@@ -865,6 +865,132 @@ static void test_shrinking_reload_binding_forgets_the_same(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* count call_starts of op from source, for calls prefix0.., at ts. */
+static void open_calls_of(struct fixture *f, const char *source, const char *prefix,
+			  const char *op, int count, long long ts)
+{
+	char line[256];
+
+	for (int i = 0; i < count; i++) {
+		snprintf(line, sizeof(line), START("%s%d", "%s", "NOPD"), prefix, i, ts, op);
+		assert_int_equal(from(f, source, ts, "%s", line), EVENT_OK);
+	}
+}
+
+/* cad-a's S0..S4 at 08:00 (stale by 08:02 with tracker.max_call_seconds 60), then at 08:02
+ * cad-c's completed calls C0.. (started at 08:02:00, ended a second later), then, at second s,
+ * an incident alone for cad-quiet's X (no call_start) and cad-b's b_calls B0... */
+static void fill_stale(struct fixture *f, int completed, int b_calls, int s)
+{
+	char line[256];
+
+	open_calls_of(f, "cad-a", "S", "a1", 5, at(0, 0));
+	for (int i = 0; i < completed; i++) {
+		snprintf(line, sizeof(line), START("C%d", "c1", "NOPD"), i, at(2, 0));
+		assert_int_equal(from(f, "cad-c", at(2, 0), "%s", line), EVENT_OK);
+		snprintf(line, sizeof(line), END("C%d", "caller"), i, at(2, 1));
+		assert_int_equal(from(f, "cad-c", at(2, 1), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(from(f, "cad-quiet", at(2, s), INCIDENT("X"), at(2, s)), EVENT_OK);
+	open_calls_of(f, "cad-b", "B", "b1", b_calls, at(2, s));
+	engine_flush(f->engine);
+}
+
+/* fill_stale with none completed and B0..B2 at 08:02:00: nine open calls. */
+static void fill_stale_calls(struct fixture *f)
+{
+	fill_stale(f, 0, 3, 0);
+}
+
+/* A reload shrinking tracker.max_open_calls to 6 with five stale calls: the tracker expires
+ * S0..S4 (none evicted: four left) and tells the binding of each, which forgets exactly those
+ * (not counted as evicted): 4 calls in both tables, live and restored alike. X stays cad-quiet's
+ * (cad-evil's call_end for it refused); cad-evil's call_end for the expired S0 is taken as for
+ * a call never heard of. Before, the binding shrank apart by its own age, the call without a
+ * call_start first: it forgot X's owner and S0, S1 (3 counted evicted) and kept S2..S4 (6 bound
+ * against the tracker's 4), so cad-evil could end X. */
+static void test_shrinking_reload_binding_forgets_expired_calls(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	config.tracker.max_call_seconds = 60;
+	start_pair(&whole, &split, &config, fill_stale_calls);
+	config.tracker.max_open_calls = 6;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		struct judged judged = {0};
+		assert_int_equal(engine_stats(f->engine)->open_calls, 9);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 9);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.expired, 5);
+		assert_int_equal(stats->tracker.evicted, 0);
+		assert_int_equal(stats->open_calls, 4);
+		assert_int_equal(stats->binding.calls, 4);
+		assert_int_equal(stats->binding.calls_evicted, 0);
+		engine_set_call_observer(f->engine, observe_call, &judged);
+		assert_int_equal(from(f, "cad-evil", at(2, 1), END("X", "caller"), at(2, 1)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_string_equal(f->verdict.why,
+				    "call_end: call \"X\" was opened by feed source cad-quiet "
+				    "(tracker.bind_calls_to_source)");
+		assert_int_equal(from(f, "cad-evil", at(2, 1), END("Z9", "caller"), at(2, 1)),
+				 EVENT_OK);
+		assert_int_equal(from(f, "cad-evil", at(2, 1), END("S0", "caller"), at(2, 1)),
+				 EVENT_OK);
+		engine_flush(f->engine);
+		assert_int_equal(judged.calls, 0);
+		stats = engine_stats(f->engine);
+		assert_int_equal(stats->open_calls, 6);
+		assert_int_equal(stats->binding.calls, 6);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
+/* fill_stale with 40 completed calls (their new calls make the tracker sweep its stale calls:
+ * S0..S4 expired, the binding not told), then X and B0..B3 at 08:02:02: five open calls, the
+ * binding holding S0..S4's owners too. */
+static void fill_swept_calls(struct fixture *f)
+{
+	fill_stale(f, 40, 4, 2);
+}
+
+/* fill_swept_calls with tracker.max_open_calls 10, reloaded as 6: the tracker's five calls fit;
+ * the binding forgets the owners of S0..S4, which the tracker no longer holds (not counted as
+ * evicted), and keeps X's: cad-evil's call_end for X refused, live and restored alike. Before,
+ * the binding shrank 10 -> 6 by its own age, X (no call_start) first: X's owner forgotten
+ * (cad-evil could end it), 4 counted evicted, S3 and S4 kept. */
+static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	config.tracker.max_call_seconds = 60;
+	config.tracker.max_open_calls = 10;
+	start_pair(&whole, &split, &config, fill_swept_calls);
+	config.tracker.max_open_calls = 6;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		assert_int_equal(engine_stats(f->engine)->tracker.expired, 5);
+		assert_int_equal(engine_stats(f->engine)->open_calls, 5);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 10);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.evicted, 0);
+		assert_int_equal(stats->open_calls, 5);
+		assert_int_equal(stats->binding.calls, 5);
+		assert_int_equal(stats->binding.calls_evicted, 0);
+		assert_int_equal(from(f, "cad-evil", at(2, 3), END("X", "caller"), at(2, 3)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -1265,6 +1391,33 @@ static void test_tied_owners_latest_arrival_pays(void **state)
 	engine_flush(f.engine);
 	assert_survivors(&f, "a1 a2 b2 c1 ");
 	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
+	finish(&f);
+}
+
+/* Only an accepted arrival makes a sender newer: with 2 new call-takers an hour, cad-a's a3
+ * (08:10) is refused, so cad-b (b2 at 08:09) is still the latest of the two tied senders and
+ * pays for cad-c's c1 (b1 forgotten). Before, the refused a3 moved cad-a's last arrival to
+ * 08:10: cad-a paid (a1 forgotten) for a call-taker it was refused. */
+static void test_refused_new_operator_leaves_its_sender_older(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_new_operators_per_source_per_hour = 2;
+	start(&f, &config);
+	fill_tied_owners(&f);
+	assert_int_equal(from(&f, "cad-a", at(10, 0), START("a3-10", "a3", "NOPD"), at(10, 0)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_string_equal(f.verdict.why,
+			    "call_start: new operator \"a3\" (agency \"NOPD\") refused: feed "
+			    "source cad-a introduced 2 this hour already "
+			    "(tracker.max_new_operators_per_source_per_hour)");
+	call_from(&f, "cad-c", "c1", 12, false);
+	engine_flush(f.engine);
+	assert_survivors(&f, "a1 a2 b2 c1 ");
+	assert_int_equal(engine_stats(f.engine)->detector.operators_evicted, 1);
+	assert_int_equal(engine_stats(f.engine)->rejects[EVENT_REJECT_NEW_OPERATOR_RATE], 1);
 	finish(&f);
 }
 
@@ -2408,7 +2561,10 @@ int main(void)
 		cmocka_unit_test(test_limit_alert_waits_the_log_interval),
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
+		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
+		cmocka_unit_test(test_shrinking_reload_binding_forgets_swept_calls),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
+		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),

@@ -448,6 +448,38 @@ static void test_bad_log_events(void **state)
 	i3_calls_release(&calls);
 }
 
+/* elementId names a source: judged by event_source_check, as a hello's source and cadmon.yaml's
+ * sources[].name are: a DEL refused, exactly 64 bytes (a quote among them) taken as it is. */
+static void test_element_id_is_a_hello_source(void **state)
+{
+	static const char name64[] =
+		"cad \"west\" 4567890123456789012" "3456789012345678901234567890123456";
+	struct i3_calls calls;
+	struct i3_event_info info;
+	struct lines lines = { .count = 0 };
+	char why[256] = "";
+	const char *payload;
+
+	(void)state;
+	assert_int_equal(strlen(name64), EVENT_ID_MAX);
+	assert_int_equal(i3_calls_init(&calls, &default_settings), 0);
+	expect_bad(&calls,
+		   "{\"logEventType\":\"CallEndLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		   "\"elementId\":\"cad\x7f" "east\",\"agencyId\":\"NOPD\",\"callId\":\"c1\"}",
+		   I3_BAD_EVENT,
+		   "CallEndLogEvent: \"elementId\" holds a control character (it names a source)");
+	payload = "{\"logEventType\":\"CallStartLogEvent\",\"timestamp\":\"2026-11-29T08:00:00Z\","
+		  "\"elementId\":\"cad \\\"west\\\" 4567890123456789012"
+		  "3456789012345678901234567890123456\","
+		  "\"agencyId\":\"NOPD\",\"callId\":\"c1\",\"direction\":\"incoming\"}";
+	assert_int_equal(i3_calls_map(&calls, payload, strlen(payload), collect, &lines, &info, why,
+				      sizeof why),
+			 I3_OK);
+	assert_string_equal(why, "");
+	assert_string_equal(info.element_id, name64);
+	i3_calls_release(&calls);
+}
+
 /* An AgentStateChangeLogEvent of op-7 at P3 with primaryAgentState primary and, unless NULL,
  * secondaryAgentState secondary. */
 static void agent_state(char *out, const char *primary, const char *secondary)
@@ -786,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_released_by_caller_unknown_and_configured),
 		cmocka_unit_test(test_incident_transfer_and_other_types),
 		cmocka_unit_test(test_bad_log_events),
+		cmocka_unit_test(test_element_id_is_a_hello_source),
 		cmocka_unit_test(test_agent_state_change),
 		cmocka_unit_test(test_long_ids),
 		cmocka_unit_test(test_outgoing_call_makes_no_line),

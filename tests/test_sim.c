@@ -486,6 +486,58 @@ static void test_bad_options_exit_2_with_a_message(void **state)
 	tool_run_free(&run);
 }
 
+/* --source is judged by event_source_check, as the daemon judges a hello's source: a DEL or 65
+ * bytes refused; 64 bytes, quotes and backslashes taken, escaped in the hello. */
+static void test_source_is_a_hello_source(void **state)
+{
+	static const char name64[] =
+		"01234567890123456789012345678901" "23456789012345678901234567890123";
+	static const char *const del[] = { "--source", "cad\x7f" "east", NULL };
+	static const char *const long65[] = {
+		"--source", "01234567890123456789012345678901" "234567890123456789012345678901234",
+		NULL
+	};
+	static const char *const quoted[] = { "--source", "cad \"west\\",
+					      "--seed", "7", SMALL_SHIFT, NULL };
+	static const char *const fits[] = { "--source", name64, "--seed", "7", SMALL_SHIFT, NULL };
+	static const char *const plain[] = { "--seed", "7", SMALL_SHIFT, NULL };
+	struct tool_run run, without;
+	char hello[160];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(strlen(name64), 64);
+	expect_usage_error(del, "cadmon-sim: --source: expected 1 to 64 bytes without control "
+				"characters, got \"cad\x7f" "east\"\n"
+				"Try 'cadmon-sim -h' for help.\n");
+	expect_usage_error(long65, "cadmon-sim: --source: expected 1 to 64 bytes without control "
+				   "characters, got \"01234567890123456789012345678901"
+				   "234567890123456789012345678901234\"\n"
+				   "Try 'cadmon-sim -h' for help.\n");
+	run_sim(plain, &without);
+	assert_int_equal(without.exit_status, 0);
+	run_sim(quoted, &run);
+	assert_int_equal(run.exit_status, 0);
+	len = strlen("{\"hello\":\"feed\",\"source\":\"cad \\\"west\\\\\"}\n");
+	assert_int_equal(strncmp(run.out, "{\"hello\":\"feed\",\"source\":\"cad \\\"west\\\\\"}\n",
+				 len),
+			 0);
+	assert_string_equal(run.out + len, without.out);
+	/* read back as JSON: the name as given */
+	json_object *object = json_tokener_parse(run.out);
+	assert_non_null(object);
+	assert_string_equal(string_field(object, "source"), "cad \"west\\");
+	json_object_put(object);
+	tool_run_free(&run);
+	run_sim(fits, &run);
+	assert_int_equal(run.exit_status, 0);
+	snprintf(hello, sizeof hello, "{\"hello\":\"feed\",\"source\":\"%s\"}\n", name64);
+	assert_int_equal(strncmp(run.out, hello, strlen(hello)), 0);
+	assert_string_equal(run.out + strlen(hello), without.out);
+	tool_run_free(&run);
+	tool_run_free(&without);
+}
+
 static void test_help_exits_0(void **state)
 {
 	static const char *const args[] = { "-h", NULL };
@@ -968,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_no_bad_operator_means_no_rise),
 		cmocka_unit_test(test_truth_file_names_the_bad_operator),
 		cmocka_unit_test(test_bad_options_exit_2_with_a_message),
+		cmocka_unit_test(test_source_is_a_hello_source),
 		cmocka_unit_test(test_help_exits_0),
 		cmocka_unit_test(test_connect_sends_the_same_bytes),
 		cmocka_unit_test(test_paced_output_is_the_same),

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "event.h"
 #include "net.h"
 #include "sim.h"
 #include "timestamp.h"
@@ -31,7 +32,6 @@
 #define SIM_CONNECT_SECONDS 5
 #define SIM_DRAIN_SECONDS 2             /* wait for the daemon to close after our EOF */
 #define SIM_EXIT_USAGE 2
-#define SIM_SOURCE_MAX_BYTES 64         /* --source, as the protocol bounds a hello's source */
 #define MS_PER_SECOND 1000.0
 #define CLASSIC_ONSET_HOURS 3.0         /* the single form's defaults without a misbehaver */
 #define CLASSIC_HANGUP_SHARE 0.33
@@ -372,19 +372,14 @@ static int parse_connect(struct sim_options *options, const char *text)
 	return 0;
 }
 
-/* --source: a name the hello can carry (docs/protocol.md: 1 to 64 bytes, no control bytes). */
+/* --source: a name a hello can carry, by the daemon's own rule (event_source_check: 1 to 64
+ * bytes, no control characters); quotes and backslashes are escaped in the hello. */
 static int parse_source(struct sim_options *options, const char *text)
 {
-	size_t len = strlen(text);
-
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)text[i] < 0x20 || text[i] == '"' || text[i] == '\\')
-			len = 0;
-	if (len == 0 || len > SIM_SOURCE_MAX_BYTES)
-		return cli_usage_error(
-			"--source: expected 1 to %d bytes without quotes, backslashes or control "
-			"characters, got \"%s\"",
-			SIM_SOURCE_MAX_BYTES, text);
+	if (event_source_check(text, strlen(text), NULL, 0) != EVENT_OK)
+		return cli_usage_error("--source: expected 1 to %d bytes without control "
+				       "characters, got \"%s\"",
+				       EVENT_SOURCE_MAX, text);
 	options->source = text;
 	return 0;
 }
@@ -761,17 +756,24 @@ static int connect_feed(const struct sim_options *options, struct output_sink *o
 	return 0;
 }
 
-/* --source: the hello line first. 0 or -1. */
+/* --source: the hello line first ('"' and '\\' escaped: the name has no control characters).
+ * 0 or -1. */
 static int emit_hello(const struct sim_options *options, struct output_sink *out)
 {
-	char line[SIM_SOURCE_MAX_BYTES + 64];
-	int len;
+	static const char head[] = "{\"hello\":\"feed\",\"source\":\"";
+	char line[sizeof(head) + 2 * EVENT_SOURCE_MAX + 4];
+	size_t len = sizeof(head) - 1;
 
 	if (!options->source)
 		return 0;
-	len = snprintf(line, sizeof(line), "{\"hello\":\"feed\",\"source\":\"%s\"}\n",
-		       options->source);
-	return output_append(out, line, (size_t)len);
+	memcpy(line, head, len);
+	for (const char *c = options->source; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			line[len++] = '\\';
+		line[len++] = *c;
+	}
+	memcpy(line + len, "\"}\n", 3);
+	return output_append(out, line, len + 3);
 }
 
 /* Write the events to stdout or the feed port; 0 or 1. */
