@@ -261,6 +261,7 @@ static struct feed_limits feed_limits_of(const struct config *config)
 		.max_connections_per_address = config->feed.max_connections_per_address,
 		.handshake_timeout_seconds = config->feed.handshake_timeout_seconds,
 		.line_timeout_seconds = config->feed.line_timeout_seconds,
+		.snapshot_iteration_budget_us = config->feed.snapshot_iteration_budget_us,
 	};
 }
 
@@ -1472,8 +1473,9 @@ static void cadmond_log_summary(struct cadmond *cadmond)
 	loop_worst_format(&cadmond->loop_snapshot, after, sizeof after);
 	log_msg(LOG_INFO,
 		"loop: iterations without a snapshot's child %s; rotating (forking one) %s; after "
-		"the fork while the child wrote the snapshot %s",
-		other, fork, after);
+		"the fork while the child wrote the snapshot %s; feed lines left for the next "
+		"iteration (feed.snapshot_iteration_budget_us) in %" PRIu64 " iterations",
+		other, fork, after, feeds->iterations_cut_short);
 }
 
 static void loop_sample(struct loop_sample *sample)
@@ -1526,6 +1528,7 @@ static int run_loop(struct cadmond *cadmond)
 
 		before = after;
 		cadmond->rotation_started = false;
+		feed_server_next_iteration(cadmond->feeds);
 		rc = event_base_loop(cadmond->base, EVLOOP_ONCE);
 		loop_sample(&after);
 		if (rc != 0 || event_base_got_exit(cadmond->base) ||

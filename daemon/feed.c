@@ -54,6 +54,11 @@ struct feed {
 	struct mapping *mapping; /* feed.mapping: this connection's records (header, open quotes) */
 	/* plain TCP: reads the socket itself (feed.h); NULL under TLS */
 	struct event *reader;
+	/* the lines left at the iteration's deadline: processed in the next (zero timeout) */
+	struct event *resume;
+	bool budgeted;           /* the pass over the input counts against the deadline */
+	bool cut;                /* the last pass stopped at the deadline, lines left */
+	unsigned unchecked_lines; /* lines of this pass since the clock was read */
 	/* host time the input being processed was read: one clock read per chunk, not per line */
 	int64_t received_ms;
 	/* the chunk being processed told health it heard this feed, and that a line was taken */
@@ -82,6 +87,11 @@ struct feed_server {
 			     * from those of an earlier run, whose clocks the journal restores */
 	struct limitwatch too_long;                 /* lines over max_line_bytes: a limit alert */
 	char too_long_source[CONTROL_SOURCE_MAX + 1]; /* the latest's hello name, or peer */
+	/* loop iterations (feed_server_next_iteration); the one whose deadline is set, and
+	 * the last one counted in stats.iterations_cut_short */
+	uint64_t iteration, deadline_iteration, cut_iteration;
+	int64_t deadline_us; /* CLOCK_MONOTONIC: the line work of the iteration stops here */
+	bool iteration_reads_less; /* feed_journal.read_less held when the iteration began */
 	LIST_HEAD(feed_list, feed) feeds;
 };
 
@@ -446,6 +456,16 @@ static bool feed_discard_rest_of_line(struct feed *feed, struct evbuffer *input)
 	return true;
 }
 
+/* After a line of a pass under the time budget: every FEED_DEADLINE_CHECK_LINES lines, stop
+ * here (cut) once the iteration's deadline has passed (feed.h). */
+static void feed_check_deadline(struct feed *feed)
+{
+	if (!feed->budgeted || ++feed->unchecked_lines < FEED_DEADLINE_CHECK_LINES)
+		return;
+	feed->unchecked_lines = 0;
+	feed->cut = hostclock_monotonic_us() >= feed->server->deadline_us;
+}
+
 /* One complete line of line_len bytes (its "\n" not included) taken from the input. */
 static void feed_take_line(struct feed *feed, const char *line, size_t line_len)
 {
@@ -454,6 +474,7 @@ static void feed_take_line(struct feed *feed, const char *line, size_t line_len)
 		feed_reject_too_long(feed);
 	else
 		feed_process_line(feed, line, line_len);
+	feed_check_deadline(feed);
 }
 
 /* The complete lines that lie whole in the input's first chain, processed where they are (no
@@ -468,7 +489,7 @@ static size_t feed_process_first_chain(struct feed *feed, struct evbuffer *input
 		return 0;
 	start = chain.iov_base;
 	end = start + chain.iov_len;
-	while (!feed->closing && !feed->discarding &&
+	while (!feed->closing && !feed->discarding && !feed->cut &&
 	       (newline = memchr(start + used, '\n', (size_t)(end - start) - used))) {
 		size_t line_len = (size_t)(newline - (start + used));
 
@@ -478,18 +499,57 @@ static size_t feed_process_first_chain(struct feed *feed, struct evbuffer *input
 	return used;
 }
 
+/* A pass under the time budget begins: the iteration's deadline, set by its first pass. */
+static void feed_budget_begin(struct feed *feed)
+{
+	struct feed_server *server = feed->server;
+
+	feed->budgeted = true;
+	feed->unchecked_lines = 0;
+	if (server->deadline_iteration == server->iteration)
+		return;
+	server->deadline_iteration = server->iteration;
+	server->deadline_us =
+		hostclock_monotonic_us() + (int64_t)server->limits.snapshot_iteration_budget_us;
+}
+
+/* The pass stopped at the deadline: complete lines left wait for the next iteration (counted
+ * once an iteration); only a partial line left, nothing does. */
+static void feed_budget_end(struct feed *feed, struct evbuffer *input)
+{
+	struct feed_server *server = feed->server;
+
+	feed->budgeted = false;
+	if (!feed->cut)
+		return;
+	if (evbuffer_search_eol(input, NULL, NULL, EVBUFFER_EOL_LF).pos < 0) {
+		feed->cut = false;
+		return;
+	}
+	if (server->cut_iteration != server->iteration) {
+		server->cut_iteration = server->iteration;
+		server->stats.iterations_cut_short++;
+	}
+}
+
 /* Process the complete lines in the input buffer, leaving at most one partial line of at
- * most max_line_bytes + 1 bytes. */
-static void feed_process_input(struct feed *feed)
+ * most max_line_bytes + 1 bytes; budgeted (feed.h): only until the iteration's deadline,
+ * leaving complete lines too (feed->cut). Lines left by the last pass keep the time they were
+ * read. */
+static void feed_process_input(struct feed *feed, bool budgeted)
 {
 	struct evbuffer *input = bufferevent_get_input(feed->connection);
 	size_t input_max = feed_input_max(feed->server);
 	uint64_t lines_before = feed->line_number;
 
 	feed_count_received(feed, input);
-	feed->received_ms = hostclock_wall_ms();
+	if (!feed->cut)
+		feed->received_ms = hostclock_wall_ms();
+	feed->cut = false;
 	feed->heard = feed->admitted = false;
-	while (!feed->closing) {
+	if (budgeted)
+		feed_budget_begin(feed);
+	while (!feed->closing && !feed->cut) {
 		struct evbuffer_ptr eol;
 		size_t used;
 
@@ -515,7 +575,9 @@ static void feed_process_input(struct feed *feed)
 		else
 			feed_process_buffered_line(feed, input, (size_t)eol.pos);
 		evbuffer_drain(input, (size_t)eol.pos + 1);
+		feed_check_deadline(feed);
 	}
+	feed_budget_end(feed, input);
 	feed->counted_bytes = evbuffer_get_length(input);
 	guard_clock_input(&feed->clock, feed->line_number > lines_before,
 			  evbuffer_get_length(input) > 0 || feed->discarding);
@@ -588,14 +650,17 @@ static void feed_close(struct feed *feed)
 	server->stats.closed++;
 	if (feed->reader)
 		event_free(feed->reader);
+	event_free(feed->resume);
 	bufferevent_free(feed->connection);
 	free(feed);
 }
 
-/* Process what arrived; a connection refused at its first line is closed. */
+/* Process what arrived, without a deadline (what a pass cut short left included: its lines are
+ * acknowledged with the next commit); a connection refused at its first line is closed. */
 static void feed_process_or_close(struct feed *feed)
 {
-	feed_process_input(feed);
+	feed_process_input(feed, false);
+	acks_mark(&feed->acks);
 	if (feed->closing)
 		feed_close(feed);
 }
@@ -626,6 +691,28 @@ static ssize_t feed_read_chunk(struct feed *feed, size_t max)
 static void feed_on_event(struct bufferevent *connection, short what, void *ctx);
 static void feed_on_written(struct bufferevent *connection, void *ctx);
 
+/* Whether to read and process less (feed_journal.read_less): a snapshot is, or is about to be,
+ * written in the background, now or when the iteration began (a child that ended during the
+ * iteration leaves the rest of it reading less, as it began). */
+static bool feed_read_less(const struct feed_server *server)
+{
+	return server->iteration_reads_less ||
+	       (server->journal.read_less && server->journal.read_less(server->journal.ctx));
+}
+
+/* A connection's turn in the iteration ends: its lines go in one commit, acknowledged once
+ * durable; refused, it closes; cut short, it goes on in the next iteration. */
+static void feed_turn_ends(struct feed *feed)
+{
+	static const struct timeval next_iteration = { 0, 0 };
+
+	acks_mark(&feed->acks);
+	if (feed->closing)
+		feed_close(feed);
+	else if (feed->cut)
+		evtimer_add(feed->resume, &next_iteration);
+}
+
 /*
  * A plain-TCP connection is readable: read FEED_READ_CHUNK_BYTES at a time, processing each
  * chunk as it comes, until a read comes back with less than FEED_READ_SHORT_BYTES (the kernel
@@ -639,14 +726,16 @@ static void feed_on_written(struct bufferevent *connection, void *ctx);
 static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 {
 	struct feed *feed = ctx;
-	const struct feed_journal *journal = &feed->server->journal;
 	size_t total = 0, budget = FEED_READ_BUDGET_BYTES;
+	bool less = feed_read_less(feed->server);
 
 	(void)fd;
 	(void)what;
-	if (journal->read_less && journal->read_less(journal->ctx))
+	if (less)
 		budget = FEED_READ_SNAPSHOT_BUDGET_BYTES;
-	while (!feed->closing && total < budget) {
+	if (feed->cut) /* the lines a pass left come first: nothing more is read before them */
+		feed_process_input(feed, less);
+	while (!feed->closing && !feed->cut && total < budget) {
 		size_t want = budget - total < FEED_READ_CHUNK_BYTES ? budget - total
 								   : FEED_READ_CHUNK_BYTES;
 		ssize_t got = feed_read_chunk(feed, want);
@@ -662,13 +751,11 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 		if (got < 0)
 			break;
 		total += (size_t)got;
-		feed_process_input(feed);
+		feed_process_input(feed, less);
 		if ((size_t)got < FEED_READ_SHORT_BYTES && (size_t)got < want)
 			break; /* the sender is not ahead: no read only to be told EAGAIN */
 	}
-	acks_mark(&feed->acks); /* this turn's lines: one commit, acknowledged once durable */
-	if (feed->closing)
-		feed_close(feed);
+	feed_turn_ends(feed);
 }
 
 /* TLS connections: libevent's filter reads and decrypts the records. */
@@ -677,10 +764,20 @@ static void feed_on_read(struct bufferevent *connection, void *ctx)
 	struct feed *feed = ctx;
 
 	(void)connection;
-	feed_process_input(feed);
-	acks_mark(&feed->acks);
-	if (feed->closing)
-		feed_close(feed);
+	feed_process_input(feed, feed_read_less(feed->server));
+	feed_turn_ends(feed);
+}
+
+/* The next iteration after a pass cut short (feed.h): the lines it left, then (plain TCP) what
+ * the kernel holds, as the read event would. */
+static void feed_on_resume(evutil_socket_t fd, short what, void *ctx)
+{
+	struct feed *feed = ctx;
+
+	if (feed->reader)
+		feed_on_readable(fd, what, ctx);
+	else
+		feed_on_read(feed->connection, ctx);
 }
 
 /* A deadline passed (guard.h): say which, count it and close. */
@@ -721,8 +818,11 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 		log_msg(LOG_INFO, "feed %s: %s",
 			feed->peer, /* a failed handshake was logged (tls.c) */
 			tls_connection_error(connection));
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		feed_close(feed);
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (feed->cut) /* complete lines received before the end, left by a pass cut short */
+		feed_process_input(feed, false);
+	feed_close(feed);
 }
 
 /* TCP_KEEPIDLE for feed.keepalive_seconds: Linux takes at most 32767 s. */
@@ -835,6 +935,7 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	}
 	if (guard_clock_init(&feed->clock, server->base, &server->timeouts, feed_on_expired, feed) <
 		    0 ||
+	    !(feed->resume = evtimer_new(server->base, feed_on_resume, feed)) ||
 	    (!server->tls && !(feed->reader = event_new(server->base, fd, EV_READ | EV_PERSIST,
 							feed_on_readable, feed))) ||
 	    !(feed->connection =
@@ -843,6 +944,8 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 			      : bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
 		if (feed->reader)
 			event_free(feed->reader);
+		if (feed->resume)
+			event_free(feed->resume);
 		guard_clock_free(&feed->clock);
 		mapping_free(feed->mapping);
 		free(feed);
@@ -959,7 +1062,8 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 	bufferevent_disable(feed->connection, EV_READ);
 	if (feed->reader)
 		event_del(feed->reader);
-	feed_process_input(feed);
+	event_del(feed->resume);
+	feed_process_input(feed, false);
 	if (feed->server->tls)
 		return; /* the kernel holds TLS records: only what was decrypted is read */
 	while (!feed->closing && total < FEED_SHUTDOWN_READ_MAX_BYTES &&
@@ -969,7 +1073,7 @@ static void feed_read_remaining(struct feed *feed, int64_t deadline_ms)
 		if (got <= 0)
 			break; /* end of stream, nothing more yet, or an error: done either way */
 		total += (size_t)got;
-		feed_process_input(feed);
+		feed_process_input(feed, false);
 	}
 	if (total > 0)
 		log_msg(LOG_INFO, "feed %s: read %zu more bytes at shutdown", feed->peer, total);
@@ -1027,6 +1131,13 @@ void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet
 	    LIMITWATCH_RESOLVED)
 		log_msg(LOG_NOTICE, "feed: no line too long for %" PRIu32 " s (%s); %" PRIu64
 			" in all", quiet_seconds, FEED_LINE_KEY, server->too_long.hits);
+}
+
+void feed_server_next_iteration(struct feed_server *server)
+{
+	server->iteration++;
+	server->iteration_reads_less = false;
+	server->iteration_reads_less = feed_read_less(server);
 }
 
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)

@@ -72,6 +72,9 @@ struct feed_server_stats {
 	/* feed.mapping: records rejected, by reason */
 	uint64_t records_rejected[MAPPING_STATUS_COUNT];
 	uint64_t records_skipped; /* unanswered calls (skip_when_empty): no events, no error */
+	/* loop iterations in which a connection stopped at feed.snapshot_iteration_budget_us
+	 * with lines left in its buffer (FEED_READ_SNAPSHOT_BUDGET_BYTES) */
+	uint64_t iterations_cut_short;
 	uint32_t connected;     /* connections open now, pending ones included */
 	uint32_t pending;       /* of which pending: no valid line yet */
 };
@@ -87,6 +90,7 @@ struct feed_limits {
 	uint32_t max_connections_per_address; /* feed.max_connections_per_address */
 	uint32_t handshake_timeout_seconds;   /* feed.handshake_timeout_seconds */
 	uint32_t line_timeout_seconds;        /* feed.line_timeout_seconds */
+	uint32_t snapshot_iteration_budget_us; /* feed.snapshot_iteration_budget_us */
 };
 
 struct event_base;
@@ -168,7 +172,8 @@ struct feed_journal {
 	void (*admitted)(void *ctx, const char *source, const char *peer);
 	/* Whether to read less: a snapshot is being written in the background, or the
 	 * rotation that forks one is near (store_read_less); may be NULL. Meanwhile a plain-TCP
-	 * connection reads at most FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration. */
+	 * connection reads at most FEED_READ_SNAPSHOT_BUDGET_BYTES an iteration, and the
+	 * iteration's line work stops at feed.snapshot_iteration_budget_us (see there). */
 	bool (*read_less)(void *ctx);
 	void *ctx;
 };
@@ -187,6 +192,13 @@ void feed_server_acknowledge(struct feed_server *server, uint64_t durable_index)
 /** Count, log and alert refusals and expiries through guard (not owned; NULL: only counted
  * here). */
 void feed_server_set_guard(struct feed_server *server, struct guard *guard);
+
+/**
+ * A loop iteration begins (cadmond calls it before each event_base_loop(EVLOOP_ONCE)): the
+ * lines processed under the time budget (FEED_READ_SNAPSHOT_BUDGET_BYTES) count against a
+ * new deadline, set when the iteration's first line is processed.
+ */
+void feed_server_next_iteration(struct feed_server *server);
 
 /** Counters over all connections since start (see struct feed_server_stats). */
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
@@ -242,6 +254,19 @@ void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet
  * before the rotation: the iteration that forks does not also process 256 KiB of lines.
  */
 #define FEED_READ_SNAPSHOT_BUDGET_BYTES (16u << 10)
+/*
+ * And in time: the lines of such an iteration still copied 300-540 pages after each fork
+ * (2-4 ms, bench/README.md "branch stall3"). So meanwhile the iteration's line work, all
+ * connections together, also stops at feed.snapshot_iteration_budget_us after its first line:
+ * a connection past it stops at a line boundary, leaves the rest in its input buffer (not
+ * journaled, not acknowledged) and reads nothing more until that is processed; a zero-timeout
+ * timer brings it back in the next iteration, after that iteration's reads (the kernel may
+ * have nothing more for the level-triggered read event). The clock (CLOCK_MONOTONIC, vDSO) is
+ * read every FEED_DEADLINE_CHECK_LINES lines, so a connection processes at least that many
+ * lines an iteration, even past the deadline: none waits for the others for ever. Shutdown,
+ * a reload's new limits and a connection's end process what is left without a deadline.
+ */
+#define FEED_DEADLINE_CHECK_LINES 4
 
 /* What one connection may still read from the kernel at shutdown. */
 #define FEED_SHUTDOWN_READ_MAX_BYTES (4u << 20)

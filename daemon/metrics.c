@@ -179,6 +179,10 @@ static void write_connections(struct evbuffer *out, const struct http_state *sta
 	       "Feed connections refused, any slot limit (connections_refused_total has them by "
 	       "reason).",
 	       state->feeds->refused);
+	single(out, "feed_iterations_cut_short_total", "counter",
+	       "Loop iterations in which a feed connection left lines for the next one: its line "
+	       "work reached feed.snapshot_iteration_budget_us while a snapshot was written.",
+	       state->feeds->iterations_cut_short);
 	if (state->health) {
 		single(out, "feed_sources_watched", "gauge",
 		       "Feed sources watched for silence (feed_silent) now.",

@@ -562,6 +562,7 @@ enum key_unit {
 	UNIT_UNDECLARED,
 	UNIT_SECONDS,
 	UNIT_MILLISECONDS,
+	UNIT_MICROSECONDS,
 	UNIT_HOURS,
 	UNIT_BYTES,
 	UNIT_COUNT,
@@ -582,6 +583,7 @@ static const char *const unit_names[UNIT_COUNT_OF_UNITS] = {
 	[UNIT_UNDECLARED] = "undeclared",
 	[UNIT_SECONDS] = "seconds",
 	[UNIT_MILLISECONDS] = "milliseconds",
+	[UNIT_MICROSECONDS] = "microseconds",
 	[UNIT_HOURS] = "hours",
 	[UNIT_BYTES] = "bytes",
 	[UNIT_COUNT] = "count",
@@ -2570,6 +2572,10 @@ static const struct key feed_keys[] = {
 	UINT32_KEY("line_timeout_seconds", feed.line_timeout_seconds, 1, 3600, "10", LIVE(SECONDS),
 		   "Seconds (1 to 3600) a line may stay incomplete (bytes received, no \"\\n\" "
 		   "yet) before"),
+	UINT32_KEY("snapshot_iteration_budget_us", feed.snapshot_iteration_budget_us, 1, 1000000,
+		   "1000", LIVE(MICROSECONDS),
+		   "Microseconds (1 to 1000000) of feed lines a loop iteration processes while a "
+		   "snapshot"),
 	{ .name = "mapping",
 	  .parse = parse_mapping_name,
 	  LIVE(NAME),

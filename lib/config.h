@@ -291,6 +291,8 @@ struct config {
 		uint32_t max_connections_per_address; /* open connections from one host */
 		uint32_t handshake_timeout_seconds; /* a pending connection is closed after this */
 		uint32_t line_timeout_seconds;	    /* a line left incomplete this long closes it */
+		/* lines an iteration processes while a snapshot's child runs (or is near) */
+		uint32_t snapshot_iteration_budget_us;
 		char mapping
 			/* records of this mappings[] entry, not feed lines; "" */
 			[CONFIG_NAME_MAX];

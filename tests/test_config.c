@@ -128,6 +128,7 @@ static void test_defaults(void **state)
 	assert_int_equal(config.feed.max_connections_per_address, 8);
 	assert_int_equal(config.feed.handshake_timeout_seconds, 5);
 	assert_int_equal(config.feed.line_timeout_seconds, 10);
+	assert_int_equal(config.feed.snapshot_iteration_budget_us, 1000);
 	assert_int_equal(config.alerts.max_pending_connections, 16);
 	assert_int_equal(config.alerts.max_connections_per_address, 16);
 	assert_int_equal(config.alerts.handshake_timeout_seconds, 5);
@@ -2169,8 +2170,8 @@ static void test_key_docs_match_shipped_file(void **state)
 	if (!text)
 		fail_msg("cannot read %s", path);
 	config_keys(check_key_doc, &check);
-	assert_int_equal(check.keys, 145);
-	assert_int_equal(check.documented, 136);
+	assert_int_equal(check.keys, 146);
+	assert_int_equal(check.documented, 137);
 	free(text);
 #else
 	(void)state;
@@ -2251,7 +2252,7 @@ static void test_key_units_and_reload(void **state)
 
 	(void)state;
 	config_keys(check_key_unit, &check);
-	assert_int_equal(check.keys, 198);
+	assert_int_equal(check.keys, 199);
 	assert_int_equal(check.entry_keys, 68);
 	assert_string_equal(
 		check.restart,
@@ -2272,6 +2273,8 @@ static void test_key_units_and_reload(void **state)
 	assert_string_equal(key_unit_reload("feed"), "feed - -");
 	assert_string_equal(key_unit_reload("journal.fsync_interval_ms"),
 			    "journal.fsync_interval_ms milliseconds live");
+	assert_string_equal(key_unit_reload("feed.snapshot_iteration_budget_us"),
+			    "feed.snapshot_iteration_budget_us microseconds live");
 	assert_string_equal(key_unit_reload("journal.state_directory"),
 			    "journal.state_directory path restart");
 	assert_string_equal(key_unit_reload("detector.premature.max_talk_seconds"),
@@ -2533,8 +2536,8 @@ static void test_every_fallback_parses(void **state)
 
 	(void)state;
 	config_keys(check_fallback, &check);
-	assert_int_equal(check.with_fallback, 153);
-	assert_int_equal(check.round_trips, 152);
+	assert_int_equal(check.with_fallback, 154);
+	assert_int_equal(check.round_trips, 153);
 	assert_string_equal(check.zero_values, "feed.mapping: \"\"\n"
 					       "tls.certificate: \"\"\n"
 					       "receivers[].redact_ani: none\n"
@@ -2701,7 +2704,7 @@ static void test_shipped_file_states_units_and_reload(void **state)
 		}
 		line = end ? end + 1 : line + line_len;
 	}
-	assert_int_equal(tagged, 156);
+	assert_int_equal(tagged, 157);
 	struct entry_tags entries = { .text = text };
 	config_keys(check_entry_tag, &entries);
 	assert_int_equal(entries.tagged, 42);

@@ -405,8 +405,8 @@ static void test_shift_alerts_subscriber(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
-/* GET /metrics holds sample (a whole line). */
-static void expect_metric_line(const struct harness *h, const char *sample)
+/* The answer to GET /metrics (a static buffer). */
+static const char *get_metrics(const struct harness *h)
 {
 	static char answer[256 * 1024];
 	int fd = harness_connect(h->http_port);
@@ -422,6 +422,29 @@ static void expect_metric_line(const struct harness *h, const char *sample)
 		used += (size_t)got;
 	answer[used] = '\0';
 	close(fd);
+	return answer;
+}
+
+/* The value of a metric without labels in GET /metrics. */
+static uint64_t metric_value(const struct harness *h, const char *name)
+{
+	const char *answer = get_metrics(h);
+	char sample[128];
+	const char *at;
+
+	snprintf(sample, sizeof sample, "\n%s ", name);
+	at = strstr(answer, sample);
+	if (!at)
+		fprintf(stderr, "no %s in /metrics\n", name);
+	assert_non_null(at);
+	return strtoull(at + strlen(sample), NULL, 10);
+}
+
+/* GET /metrics holds sample (a whole line). */
+static void expect_metric_line(const struct harness *h, const char *sample)
+{
+	const char *answer = get_metrics(h);
+
 	if (!strstr(answer, sample))
 		fprintf(stderr, "no \"%s\" in /metrics\n", sample);
 	assert_non_null(strstr(answer, sample));
@@ -968,8 +991,8 @@ static int connect_stalled_subscriber(struct daemon_fixture *f)
 #define FLOOD_START_MS INT64_C(1795939200000) /* 2026-11-29T00:00:00Z */
 
 /* Operator op-N's one call: answered, hung up by the operator 5 s later; numbered 2N+1 and 2N+2
- * when asked, for acknowledgement. */
-static void send_flood_call(int feed, unsigned n, bool numbered)
+ * when asked, for acknowledgement. The bytes sent. */
+static size_t send_flood_call(int feed, unsigned n, bool numbered)
 {
 	char lines[512], seq[2][32] = { "", "" };
 	int64_t start_ms = FLOOD_START_MS + (int64_t)n * 1000;
@@ -985,6 +1008,7 @@ static void send_flood_call(int feed, unsigned n, bool numbered)
 		 ",\"released_by\":\"operator\"}\n",
 		 seq[0], n, start_ms, n, seq[1], n, start_ms + 5000);
 	assert_int_equal(harness_send(feed, lines), 0);
+	return strlen(lines);
 }
 
 /* Operator op-N's alert. The rest of the center in the 60 s window is the earlier operators'
@@ -1048,6 +1072,96 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 	assert_true(harness_wait_eof(stalled, READ_TIMEOUT_MS));
 	assert_int_equal(harness_stop(&f->harness), 0);
 	expect_log(&f->harness, " subscribers (0 refused, 1 too slow), ");
+}
+
+/* Read the acks of numbered lines until {"ack":last}: each exactly {"ack":N}, N rising. */
+static void expect_rising_acks(int feed, uint64_t last)
+{
+	char line[128];
+	uint64_t previous = 0;
+	unsigned long long seq = 0;
+
+	while (seq < last) {
+		char expected[64];
+
+		assert_true(harness_read_line(feed, line, sizeof line, READ_TIMEOUT_MS) > 0);
+		assert_int_equal(sscanf(line, "{\"ack\":%llu}", &seq), 1);
+		snprintf(expected, sizeof expected, "{\"ack\":%llu}", seq);
+		assert_string_equal(line, expected);
+		assert_true(seq > previous && seq <= last);
+		previous = seq;
+	}
+}
+
+#define BURST_CALLS 200 /* 400 lines, 41 KB: past the segment's end, so its snapshot too */
+#define NEAR_SEGMENT_END 57856 /* 64 KiB segments read less from their last eighth (store.h) */
+
+/* Flood calls from *n on, count of them, each alert read; the bytes sent. */
+static size_t send_flood_batch(int feed, int reader, unsigned *n, unsigned count)
+{
+	size_t sent = 0;
+	unsigned first = *n;
+
+	for (; *n < first + count; (*n)++)
+		sent += send_flood_call(feed, *n, true);
+	for (unsigned i = first; i < *n; i++)
+		expect_flood_alert(reader, i);
+	return sent;
+}
+
+/* feed.snapshot_iteration_budget_us at 1 us: the lines read while a snapshot is near (64 KiB
+ * segments, their last eighth) or written are processed FEED_DEADLINE_CHECK_LINES at a time,
+ * the rest left in the buffer for the next iteration (counted), yet every line is processed
+ * once and in order: the alert of every call, in order, acks rising to the last seq, the
+ * closing counts exact. */
+static void test_snapshot_budget_spreads_a_burst_in_order(void **state)
+{
+	struct daemon_fixture *f = *state;
+	const struct harness_options options = {
+		.feed_yaml = "  snapshot_iteration_budget_us: 1\n",
+		.extra_yaml = "tracker:\n"
+			      "  max_new_operators_per_source_per_hour: 0\n"
+			      "detector:\n"
+			      "  resolve_after_seconds: 2592000\n"
+			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
+			      "min_premature: 1, severity: info}]\n"
+			      "journal:\n"
+			      "  segment_max_bytes: 65536\n",
+	};
+	const char *cut_short = "cadmon_feed_iterations_cut_short_total";
+	struct harness *h = &f->harness;
+	int reader, feed;
+	size_t sent = 0;
+	unsigned n = 0;
+	uint64_t cut_before;
+
+	assert_int_equal(harness_start(h, &options), 0);
+	reader = connect_subscriber(f);
+	feed = tracked_add(&f->fds, harness_connect_feed(h));
+	expect_log_format(h, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
+	while (metric_value(h, "cadmon_journal_bytes_written_total") < NEAR_SEGMENT_END) {
+		sent += send_flood_batch(feed, reader, &n, 10);
+		expect_rising_acks(feed, 2 * n);
+	}
+	assert_int_equal(metric_value(h, "cadmon_journal_segments_created_total"), 1);
+	cut_before = metric_value(h, cut_short);
+	assert_int_equal(harness_pause(h), 0); /* the burst waits in the socket */
+	for (unsigned i = n; i < n + BURST_CALLS; i++)
+		sent += send_flood_call(feed, i, true);
+	assert_int_equal(harness_resume(h), 0);
+	for (unsigned i = n; i < n + BURST_CALLS; i++)
+		expect_flood_alert(reader, i);
+	n += BURST_CALLS;
+	expect_rising_acks(feed, 2 * n);
+	assert_true(metric_value(h, cut_short) >= cut_before + 2);
+	assert_true(metric_value(h, "cadmon_journal_segments_created_total") >= 2);
+	shutdown(feed, SHUT_WR);
+	expect_log_format(h,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %u lines, %u events, 0 "
+			  "rejected\n",
+			  local_port(feed), sent, 2 * n, 2 * n);
+	expect_quiet(reader);
+	assert_int_equal(harness_stop(h), 0);
 }
 
 /* At SIGTERM a subscriber that does not read holds up the exit by CADMOND_FLUSH_SECONDS (2 s)
@@ -1313,6 +1427,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_beyond_max_connections_is_refused,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_subscriber_does_not_stop_others,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_budget_spreads_a_burst_in_order,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,
