@@ -330,7 +330,8 @@ int binding_reconfigure(struct binding *binding, const struct config *config,
 
 	if (call_held && binding->calls.count > config->tracker.max_open_calls)
 		table_remove_stale(&binding->calls, call_not_held, &holder, forget_call, binding);
-	/* with call_held, nothing is left over to evict: the tracker's calls fit */
+	/* with call_held, left over only when calls waiting in the reorder buffer add to the
+	 * tracker's: those are evicted by age and counted */
 	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
 				 forget_call, binding);
 

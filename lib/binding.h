@@ -63,10 +63,11 @@ void binding_free(struct binding *binding);
  * reconfigure)? A smaller room for owners forgets first, the idlest first, exactly as many as
  * are over, the owners of call-takers not held; those held go only if they alone are over.
  * call_held(call_id, call_hash, held_ctx): is the call one the tracker holds (after its own
- * reconfigure, which told binding_evict_call each call it dropped)? More owners of calls than
- * the smaller room: those of calls the tracker no longer holds (it expired them before, not
- * telling) are forgotten, not counted as evicted; then the tracker's calls fit, and no owner of
- * one it holds goes by another decision. */
+ * reconfigure, which told binding_evict_call each call it dropped) or one whose event still
+ * waits in the engine's reorder buffer (bound when admitted, tracked when released)? More owners
+ * of calls than the smaller room: those of calls neither holds (the tracker swept them before,
+ * not telling) are forgotten, not counted as evicted; should the held ones still be over (the
+ * waiting calls on top of the tracker's), the stalest of them are evicted and counted. */
 typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
 typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
 int binding_reconfigure(struct binding *binding, const struct config *config,

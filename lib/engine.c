@@ -1533,16 +1533,64 @@ int64_t engine_watermark_ms(const struct engine *engine)
 	return engine->watermark_ms;
 }
 
+/* At a reload, the calls the binding keeps owners of: those the tracker holds and those whose
+ * events still wait in the reorder buffer (bound when admitted, tracked only when released). */
+struct calls_held {
+	const struct engine *engine;
+	uint64_t *waiting; /* the reorder buffer's call hashes, sorted */
+	uint32_t waiting_count;
+};
+
 /* Does the detector hold the call-taker (at a reload: the binding keeps its owner)? */
 static bool operator_held(const char *agency, const char *operator_id, void *ctx)
 {
-	return detector_holds_operator(((const struct engine *)ctx)->detector, agency,
+	return detector_holds_operator(((const struct calls_held *)ctx)->engine->detector, agency,
 				       operator_id);
 }
 
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The buffer's call hashes, sorted: 0 or -ENOMEM. */
+static int calls_held_init(struct calls_held *held, const struct engine *engine)
+{
+	held->engine = engine;
+	held->waiting_count = reorder_count(engine->reorder);
+	held->waiting = NULL;
+	if (held->waiting_count == 0)
+		return 0;
+	held->waiting = malloc(held->waiting_count * sizeof(*held->waiting));
+	if (!held->waiting)
+		return -ENOMEM;
+	reorder_call_hashes(engine->reorder, held->waiting);
+	qsort(held->waiting, held->waiting_count, sizeof(*held->waiting), compare_u64);
+	return 0;
+}
+
+/* A hash that only collides keeps an owner the binding could have forgotten: the safe side. */
 static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
 {
-	return tracker_holds_call(((const struct engine *)ctx)->tracker, call_id, call_hash);
+	const struct calls_held *held = ctx;
+
+	return tracker_holds_call(held->engine->tracker, call_id, call_hash) ||
+	       (held->waiting_count > 0 &&
+		bsearch(&call_hash, held->waiting, held->waiting_count, sizeof(call_hash),
+			compare_u64) != NULL);
+}
+
+static int reconfigure_binding(struct engine *engine, const struct config *config)
+{
+	struct calls_held held;
+	int rc = calls_held_init(&held, engine);
+
+	if (rc == 0)
+		rc = binding_reconfigure(engine->binding, config, operator_held, call_held, &held);
+	free(held.waiting);
+	return rc;
 }
 
 int engine_reconfigure(struct engine *engine, const struct config *config)
@@ -1557,8 +1605,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
 	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
-	    (rc = binding_reconfigure(engine->binding, config, operator_held, call_held,
-				      engine)) < 0)
+	    (rc = reconfigure_binding(engine, config)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;

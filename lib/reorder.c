@@ -62,6 +62,12 @@ uint32_t reorder_count_source(const struct reorder *reorder, const char *source)
 	return n;
 }
 
+void reorder_call_hashes(const struct reorder *reorder, uint64_t *out)
+{
+	for (uint32_t k = 0; k < reorder->count; k++)
+		out[k] = reorder->items[reorder->heap[k].slot].call_hash;
+}
+
 bool reorder_full(const struct reorder *reorder)
 {
 	return reorder->count >= reorder->max_events;

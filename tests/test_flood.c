@@ -991,6 +991,45 @@ static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* fill_swept_calls with tracker.max_open_calls 11, then cad-quiet's call_start for Y at
+ * 08:02:02.5, which waits in the reorder buffer (cad-b's clock, at 08:02:02, is behind it):
+ * bound, not yet tracked (11 bound: S0..S4 swept, X, B0..B3, Y). A reload to 6 forgets S0..S4's
+ * owners and keeps Y's with the tracker's five (6 bound, none evicted) and cad-evil's call_end for Y, once
+ * Y is released, is refused. Before, the binding forgot every call the tracker did not hold,
+ * Y's owner with them, uncounted, and cad-evil could end cad-quiet's call. */
+static void test_shrinking_reload_keeps_owner_of_waiting_call(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	(void)state;
+
+	config.tracker.max_call_seconds = 60;
+	config.tracker.max_open_calls = 11;
+	start_pair(&whole, &split, &config, fill_swept_calls);
+	config.tracker.max_open_calls = 6;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		assert_int_equal(from(f, "cad-quiet", at(2, 2) + 500,
+				      START("Y", "q1", "NOPD"), at(2, 2) + 500),
+				 EVENT_OK);
+		assert_int_equal(engine_stats(f->engine)->buffered, 1);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->open_calls, 5);
+		assert_int_equal(stats->binding.calls, 6);
+		assert_int_equal(stats->binding.calls_evicted, 0);
+		engine_flush(f->engine);
+		assert_int_equal(engine_stats(f->engine)->open_calls, 6);
+		assert_int_equal(from(f, "cad-evil", at(2, 6), END("Y", "caller"), at(2, 6)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		assert_string_equal(f->verdict.why,
+				    "call_end: call \"Y\" was opened by feed source cad-quiet "
+				    "(tracker.bind_calls_to_source)");
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -2563,6 +2602,7 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_swept_calls),
+		cmocka_unit_test(test_shrinking_reload_keeps_owner_of_waiting_call),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
