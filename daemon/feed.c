@@ -806,6 +806,8 @@ static void feed_on_expired(void *ctx, enum guard_expiry expiry)
 			" s (feed.idle_timeout_seconds)",
 			feed->peer, limits->idle_timeout_seconds);
 	}
+	if (feed->cut) /* complete lines received before the deadline, left by a pass cut short */
+		feed_process_input(feed, false);
 	feed_close(feed);
 }
 

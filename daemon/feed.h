@@ -259,7 +259,9 @@ void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet
  * (2-4 ms, bench/README.md "branch stall3"). So meanwhile the iteration's line work, all
  * connections together, also stops at feed.snapshot_iteration_budget_us after its first line:
  * a connection past it stops at a line boundary, leaves the rest in its input buffer (not
- * journaled, not acknowledged) and reads nothing more until that is processed; a zero-timeout
+ * journaled, not acknowledged) and, on plain TCP, reads nothing more until that is processed
+ * (under TLS libevent's filter goes on decrypting into it, up to the input's bound; every pass
+ * starts at its head, so the order holds); a zero-timeout
  * timer brings it back in the next iteration, after that iteration's reads (the kernel may
  * have nothing more for the level-triggered read event). The clock (CLOCK_MONOTONIC, vDSO) is
  * read every FEED_DEADLINE_CHECK_LINES lines, so a connection processes at least that many
