@@ -780,6 +780,15 @@ static void feed_on_resume(evutil_socket_t fd, short what, void *ctx)
 		feed_on_read(feed->connection, ctx);
 }
 
+/* Close at a deadline or the end of the stream, after the complete lines received before it
+ * that a pass cut short left (feed.h). */
+static void feed_close_after_left_lines(struct feed *feed)
+{
+	if (feed->cut)
+		feed_process_input(feed, false);
+	feed_close(feed);
+}
+
 /* A deadline passed (guard.h): say which, count it and close. */
 static void feed_on_expired(void *ctx, enum guard_expiry expiry)
 {
@@ -806,9 +815,7 @@ static void feed_on_expired(void *ctx, enum guard_expiry expiry)
 			" s (feed.idle_timeout_seconds)",
 			feed->peer, limits->idle_timeout_seconds);
 	}
-	if (feed->cut) /* complete lines received before the deadline, left by a pass cut short */
-		feed_process_input(feed, false);
-	feed_close(feed);
+	feed_close_after_left_lines(feed);
 }
 
 static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
@@ -822,9 +829,7 @@ static void feed_on_event(struct bufferevent *connection, short what, void *ctx)
 			tls_connection_error(connection));
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	if (feed->cut) /* complete lines received before the end, left by a pass cut short */
-		feed_process_input(feed, false);
-	feed_close(feed);
+	feed_close_after_left_lines(feed);
 }
 
 /* TCP_KEEPIDLE for feed.keepalive_seconds: Linux takes at most 32767 s. */
