@@ -1082,6 +1082,11 @@ uint32_t binding_open_episodes(const struct binding *binding)
 	return binding->open_episodes;
 }
 
+uint32_t binding_bound_calls(const struct binding *binding)
+{
+	return binding->calls.count;
+}
+
 /* The oldest last refusal of the open episodes (INT64_MAX: none). O(senders). */
 static int64_t oldest_refusal(const struct binding *binding)
 {

@@ -159,6 +159,9 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 /** Refusal episodes still open. */
 uint32_t binding_open_episodes(const struct binding *binding);
 
+/** Calls whose owners are bound now; a reload to fewer than this asks which are held. */
+uint32_t binding_bound_calls(const struct binding *binding);
+
 /**
  * Close one episode whose last refusal is quiet_ms or more before now_ms: true with *out
  * filled (valid until the next call), false when there is none.

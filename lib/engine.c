@@ -1555,12 +1555,18 @@ static int compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The buffer's call hashes, sorted: 0 or -ENOMEM. */
-static int calls_held_init(struct calls_held *held, const struct engine *engine)
+/* The buffer's call hashes, sorted, when the binding will shrink to max_calls (it asks which
+ * calls are held only then: a reload that keeps every bound call allocates nothing):
+ * 0 or -ENOMEM. */
+static int calls_held_init(struct calls_held *held, const struct engine *engine,
+			   uint32_t max_calls)
 {
 	held->engine = engine;
-	held->waiting_count = reorder_count(engine->reorder);
+	held->waiting_count = 0;
 	held->waiting = NULL;
+	if (binding_bound_calls(engine->binding) <= max_calls)
+		return 0;
+	held->waiting_count = reorder_count(engine->reorder);
 	if (held->waiting_count == 0)
 		return 0;
 	held->waiting = malloc(held->waiting_count * sizeof(*held->waiting));
@@ -1585,7 +1591,7 @@ static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
 static int reconfigure_binding(struct engine *engine, const struct config *config)
 {
 	struct calls_held held;
-	int rc = calls_held_init(&held, engine);
+	int rc = calls_held_init(&held, engine, config->tracker.max_open_calls);
 
 	if (rc == 0)
 		rc = binding_reconfigure(engine->binding, config, operator_held, call_held, &held);
