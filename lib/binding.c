@@ -285,6 +285,7 @@ static void forget_sender(void *entry, void *ctx)
 }
 
 static void forget_call(void *entry, void *ctx);
+static bool call_owned(const void *entry, const void *ctx);
 
 /* Who holds the call-takers and the calls at a reload: binding_reconfigure's held, call_held
  * and held_ctx. */
@@ -323,17 +324,34 @@ static uint32_t shed_owners(struct binding *binding, uint32_t keep, const struct
 				  owner_not_held, holder, free_owner, binding);
 }
 
+/* Keep at most keep calls' owners, evicting exactly the excess as a full table chooses: the
+ * idlest of the sender holding the most first, then the idlest of all; how many went. */
+static uint32_t shed_calls(struct binding *binding, uint32_t keep)
+{
+	struct table *calls = &binding->calls;
+	const char *victim = calls->count > keep ? binding_evict_victim(binding) : NULL;
+	uint32_t shed = 0;
+
+	if (victim)
+		shed += table_evict_picked(calls, call_age, calls->count - keep, call_owned, victim,
+					   forget_call, binding);
+	if (calls->count > keep)
+		shed += table_evict_picked(calls, call_age, calls->count - keep, NULL, NULL,
+					   forget_call, binding);
+	return shed;
+}
+
 int binding_reconfigure(struct binding *binding, const struct config *config,
 			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx)
 {
 	struct holder holder = {.held = held, .call_held = call_held, .ctx = held_ctx};
+	uint32_t keep = config->tracker.max_open_calls;
 
-	if (call_held && binding->calls.count > config->tracker.max_open_calls)
+	if (call_held && binding->calls.count > keep)
 		table_remove_stale(&binding->calls, call_not_held, &holder, forget_call, binding);
-	/* with call_held, left over only when calls waiting in the reorder buffer add to the
-	 * tracker's: those are evicted by age and counted */
-	int calls = table_resize(&binding->calls, config->tracker.max_open_calls, call_age,
-				 forget_call, binding);
+	/* still over when calls waiting in the reorder buffer add to the tracker's */
+	count_evicted(binding, &binding->stats.calls_evicted, shed_calls(binding, keep));
+	int calls = table_resize(&binding->calls, keep, call_age, forget_call, binding);
 
 	count_evicted(binding, &binding->stats.operators_evicted,
 		      calls < 0 ? 0 : shed_owners(binding, operator_capacity(config), &holder));
@@ -1080,11 +1098,6 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 uint32_t binding_open_episodes(const struct binding *binding)
 {
 	return binding->open_episodes;
-}
-
-uint32_t binding_bound_calls(const struct binding *binding)
-{
-	return binding->calls.count;
 }
 
 /* The oldest last refusal of the open episodes (INT64_MAX: none). O(senders). */

@@ -67,7 +67,9 @@ void binding_free(struct binding *binding);
  * waits in the engine's reorder buffer (bound when admitted, tracked when released)? More owners
  * of calls than the smaller room: those of calls neither holds (the tracker swept them before,
  * not telling) are forgotten, not counted as evicted; should the held ones still be over (the
- * waiting calls on top of the tracker's), the stalest of them are evicted and counted. */
+ * waiting calls on top of the tracker's), exactly the excess is evicted and counted, chosen as
+ * a full table chooses: the idlest of the sender holding the most calls first. call_held is
+ * asked only when there are more owners of calls than the smaller room. */
 typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
 typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
 int binding_reconfigure(struct binding *binding, const struct config *config,
@@ -158,9 +160,6 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 
 /** Refusal episodes still open. */
 uint32_t binding_open_episodes(const struct binding *binding);
-
-/** Calls whose owners are bound now; a reload to fewer than this asks which are held. */
-uint32_t binding_bound_calls(const struct binding *binding);
 
 /**
  * Close one episode whose last refusal is quiet_ms or more before now_ms: true with *out

@@ -1537,8 +1537,10 @@ int64_t engine_watermark_ms(const struct engine *engine)
  * events still wait in the reorder buffer (bound when admitted, tracked only when released). */
 struct calls_held {
 	const struct engine *engine;
-	uint64_t *waiting; /* the reorder buffer's call hashes, sorted */
+	uint64_t *waiting; /* the reorder buffer's call hashes, sorted: built when first asked */
 	uint32_t waiting_count;
+	bool waiting_listed;  /* waiting holds them (or there are none) */
+	bool waiting_unknown; /* no memory to list them: every call counts as waiting */
 };
 
 /* Does the detector hold the call-taker (at a reload: the binding keeps its owner)? */
@@ -1555,34 +1557,36 @@ static int compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The buffer's call hashes, sorted, when the binding will shrink to max_calls (it asks which
- * calls are held only then: a reload that keeps every bound call allocates nothing):
- * 0 or -ENOMEM. */
-static int calls_held_init(struct calls_held *held, const struct engine *engine,
-			   uint32_t max_calls)
+/* The buffer's call hashes, sorted, the first time the binding asks (it asks only when it
+ * shrinks: a reload that keeps every bound call lists nothing). Without the memory for them
+ * every call counts as waiting: its owner is kept, and the binding evicts the excess by age. */
+static void list_waiting(struct calls_held *held)
 {
-	held->engine = engine;
-	held->waiting_count = 0;
-	held->waiting = NULL;
-	if (binding_bound_calls(engine->binding) <= max_calls)
-		return 0;
-	held->waiting_count = reorder_count(engine->reorder);
+	const struct reorder *reorder = held->engine->reorder;
+
+	held->waiting_listed = true;
+	held->waiting_count = reorder_count(reorder);
 	if (held->waiting_count == 0)
-		return 0;
+		return;
 	held->waiting = malloc(held->waiting_count * sizeof(*held->waiting));
-	if (!held->waiting)
-		return -ENOMEM;
-	reorder_call_hashes(engine->reorder, held->waiting);
+	if (!held->waiting) {
+		held->waiting_unknown = true;
+		return;
+	}
+	reorder_call_hashes(reorder, held->waiting);
 	qsort(held->waiting, held->waiting_count, sizeof(*held->waiting), compare_u64);
-	return 0;
 }
 
 /* A hash that only collides keeps an owner the binding could have forgotten: the safe side. */
 static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
 {
-	const struct calls_held *held = ctx;
+	struct calls_held *held = ctx;
 
-	return tracker_holds_call(held->engine->tracker, call_id, call_hash) ||
+	if (tracker_holds_call(held->engine->tracker, call_id, call_hash))
+		return true;
+	if (!held->waiting_listed)
+		list_waiting(held);
+	return held->waiting_unknown ||
 	       (held->waiting_count > 0 &&
 		bsearch(&call_hash, held->waiting, held->waiting_count, sizeof(call_hash),
 			compare_u64) != NULL);
@@ -1590,11 +1594,9 @@ static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
 
 static int reconfigure_binding(struct engine *engine, const struct config *config)
 {
-	struct calls_held held;
-	int rc = calls_held_init(&held, engine, config->tracker.max_open_calls);
+	struct calls_held held = {.engine = engine};
+	int rc = binding_reconfigure(engine->binding, config, operator_held, call_held, &held);
 
-	if (rc == 0)
-		rc = binding_reconfigure(engine->binding, config, operator_held, call_held, &held);
 	free(held.waiting);
 	return rc;
 }

@@ -1030,6 +1030,76 @@ static void test_shrinking_reload_keeps_owner_of_waiting_call(void **state)
 	assert_same_snapshots(&whole, &split);
 }
 
+/* fill_stale with none completed and B0..B39 at 08:02:02: 46 open calls (S0..S4, X, B0..B39). */
+static void fill_stale_many(struct fixture *f)
+{
+	fill_stale(f, 0, 40, 2);
+}
+
+/* fill_stale_many, then cad-quiet's call_starts Y0.. at 08:02:02.5, waiting in the reorder
+ * buffer (bound, not tracked): 46 + waiting owners. A reload to 46 keeps the tracker's 46 and
+ * must evict exactly the waiting count of owners, chosen as a full table chooses: cad-b's, the
+ * sender holding the most. When the Ys are released the full tracker evicts cad-b's idlest
+ * calls (2 for one Y, 4 for three: a table evicts a fraction when full), the owners the reload
+ * evicted among them. So cad-evil can end exactly those of cad-b's calls and none of cad-a's
+ * S0..S4, cad-quiet's X or its Y0... Before,
+ * the binding's resize evicted by age alone and by sixteenths: with one waiting it evicted 2,
+ * and with three it took cad-a's S2 and S3. */
+static void shrink_with_waiting(int waiting, int tracker_evicts)
+{
+	struct config config = three_sources_config();
+	struct fixture whole, split;
+	struct fixture *both[] = {&whole, &split};
+	char line[256];
+
+	start_pair(&whole, &split, &config, fill_stale_many);
+	config.tracker.max_open_calls = 46;
+	for (int k = 0; k < 2; k++) {
+		struct fixture *f = both[k];
+		int ended = 0;
+		for (int i = 0; i < waiting; i++) {
+			snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 2) + 500);
+			assert_int_equal(from(f, "cad-quiet", at(2, 2) + 500, "%s", line), EVENT_OK);
+		}
+		assert_int_equal(engine_stats(f->engine)->buffered, (uint32_t)waiting);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 46 + waiting);
+		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
+		const struct engine_stats *stats = engine_stats(f->engine);
+		assert_int_equal(stats->open_calls, 46);
+		assert_int_equal(stats->binding.calls, 46);
+		assert_int_equal(stats->binding.calls_evicted, (uint64_t)waiting);
+		assert_int_equal(stats->tracker.evicted, 0);
+		engine_flush(f->engine); /* the Ys tracked: the full tracker evicts cad-b's calls */
+		uint64_t tracker_evicted = engine_stats(f->engine)->tracker.evicted;
+		assert_int_equal(tracker_evicted, (uint64_t)tracker_evicts);
+		assert_int_equal(from(f, "cad-evil", at(2, 3), END("X", "caller"), at(2, 3)),
+				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		for (int i = 0; i < 5; i++) {
+			snprintf(line, sizeof(line), END("S%d", "operator"), i, at(2, 3));
+			assert_int_equal(from(f, "cad-evil", at(2, 3), "%s", line),
+					 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		}
+		for (int i = 0; i < waiting; i++) {
+			snprintf(line, sizeof(line), END("Y%d", "caller"), i, at(2, 3));
+			assert_int_equal(from(f, "cad-evil", at(2, 3), "%s", line),
+					 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+		}
+		for (int i = 0; i < 40; i++) {
+			snprintf(line, sizeof(line), END("B%d", "caller"), i, at(2, 3));
+			ended += from(f, "cad-evil", at(2, 3), "%s", line) == EVENT_OK;
+		}
+		assert_int_equal(ended, tracker_evicts); /* the owners evicted among them */
+	}
+	assert_same_snapshots(&whole, &split);
+}
+
+static void test_shrinking_reload_evicts_the_excess_of_the_top_sender(void **state)
+{
+	(void)state;
+	shrink_with_waiting(1, 2);
+	shrink_with_waiting(3, 4);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -2603,6 +2673,7 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_swept_calls),
 		cmocka_unit_test(test_shrinking_reload_keeps_owner_of_waiting_call),
+		cmocka_unit_test(test_shrinking_reload_evicts_the_excess_of_the_top_sender),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
