@@ -666,8 +666,9 @@ static void describe_refusal(const struct event *event, const char *holder, uint
 }
 
 /* One more new operator from the sender, unless its hour is full: then refused (counted).
- * *counted: the sender's counts when it was counted, whose last_ms binding_admit moves once the
- * event is accepted (a refused one, here or by a later limit, leaves the sender as old). */
+ * *counted: the sender's counts when there is room, whose count and last_ms binding_admit moves
+ * once the event is accepted (one refused, here or by a later limit, spends none of the hour's
+ * room and leaves the sender as old). */
 static enum event_reject count_new_operator(struct binding *binding, const struct config *config,
 					    const struct event *event, const char *owner,
 					    int64_t now_ms, struct sender_rate **counted, char *why,
@@ -686,7 +687,6 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 		rate->count = 0;
 	}
 	if (limit == 0 || rate->count < limit) {
-		rate->count++;
 		*counted = rate;
 		return EVENT_OK;
 	}
@@ -954,8 +954,10 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 					&owner_rate, why, why_size);
 	if (reason != EVENT_OK)
 		return reason;
-	if (new_operator)
-		new_operator->last_ms = now_ms; /* accepted: its sender's newest arrival */
+	if (new_operator) { /* accepted: one of its sender's new operators, its newest arrival */
+		new_operator->count++;
+		new_operator->last_ms = now_ms;
+	}
 	if (calls)
 		bind_call(binding, event, call_hash, owner, now_ms, call_slot, owner_rate);
 	if (introduces)

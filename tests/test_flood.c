@@ -1530,6 +1530,37 @@ static void test_refused_new_operator_leaves_its_sender_older(void **state)
 	finish(&f);
 }
 
+/* A new call-taker refused by a later limit spends none of its sender's hour: with 2 new
+ * call-takers an hour and 1 open call per source, cad-a's x1 opens X1; x2's call_start (X2) is
+ * refused for the open calls, X1 ends, x3's call_start is taken (x1, x3: two this hour) and
+ * x4's is refused for the hour. Before, x2's refused call_start counted as one of the hour's
+ * two and x3 was refused. */
+static void test_refused_call_start_spends_no_new_operator(void **state)
+{
+	struct config config = two_owners_config();
+	struct fixture f;
+	(void)state;
+
+	config.tracker.max_new_operators_per_source_per_hour = 2;
+	config.tracker.max_open_calls_per_source = 1;
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-a", at(1, 0), START("X1", "x1", "NOPD"), at(1, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 1), START("X2", "x2", "NOPD"), at(1, 1)),
+			 EVENT_REJECT_OPEN_CALLS_PER_SOURCE);
+	assert_int_equal(from(&f, "cad-a", at(1, 2), END("X1", "caller"), at(1, 2)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 3), START("X3", "x3", "NOPD"), at(1, 3)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 4), END("X3", "caller"), at(1, 4)), EVENT_OK);
+	assert_int_equal(from(&f, "cad-a", at(1, 5), START("X4", "x4", "NOPD"), at(1, 5)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_string_equal(f.verdict.why,
+			    "call_start: new operator \"x4\" (agency \"NOPD\") refused: feed "
+			    "source cad-a introduced 2 this hour already "
+			    "(tracker.max_new_operators_per_source_per_hour)");
+	finish(&f);
+}
+
 /* The tie is decided alike after a snapshot (the senders' last arrivals are saved): the same
  * survivors, the same snapshot bytes. */
 static void test_tied_owners_survive_snapshot(void **state)
@@ -2676,6 +2707,7 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_evicts_the_excess_of_the_top_sender),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
+		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),
 		cmocka_unit_test(test_tied_owners_survive_snapshot),
 		cmocka_unit_test(test_fair_eviction_survives_snapshot),
 		cmocka_unit_test(test_full_operators_evict_top_owner),
