@@ -267,6 +267,17 @@ void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet
  * read every FEED_DEADLINE_CHECK_LINES lines, so a connection processes at least that many
  * lines an iteration, even past the deadline: none waits for the others for ever. Shutdown,
  * a reload's new limits and a connection's end process what is left without a deadline.
+ *
+ * Fairness: a connection cannot starve while snapshots are written back to back. Every one
+ * with lines left has its turn in every iteration (its read event, or the zero-timeout timer
+ * after the reads) and processes FEED_DEADLINE_CHECK_LINES of them before it looks at the
+ * clock, so it is done within (lines left) / FEED_DEADLINE_CHECK_LINES iterations. The share
+ * is even only once the budget is spent: the connection libevent runs first in an iteration
+ * (the first readable socket in epoll's order, which stays the same while all stay readable)
+ * takes what the budget allows, the others FEED_DEADLINE_CHECK_LINES lines each. At 1000 us
+ * an iteration then lasts a millisecond or two: the last still gets some thousand lines a
+ * second, far more than a CAD sends, so the order is not rotated (test_daemon:
+ * test_snapshot_budget_serves_every_feed).
  */
 #define FEED_DEADLINE_CHECK_LINES 4
 
