@@ -845,6 +845,14 @@ static void cadmond_line_too_long(void *ctx, const char *source)
 		feed_server_line_too_long(cadmond->feeds, source);
 }
 
+/* NATS messages under the feeds' time budget while a snapshot is written (feed.h). */
+static bool cadmond_budget_spent(void *ctx, unsigned *unchecked_lines)
+{
+	struct cadmond *cadmond = ctx;
+
+	return cadmond->feeds && feed_server_budget_spent(cadmond->feeds, unchecked_lines);
+}
+
 /* Listeners a reload switches to; NULL where the addresses stay as they are. */
 struct cadmond_rebind {
 	struct listener *feeds;
@@ -1314,6 +1322,7 @@ static int cadmond_setup_nats(struct cadmond *cadmond, char *why, size_t why_siz
 					  .line_too_long = cadmond_line_too_long,
 					  .control = cadmond_journal_control,
 					  .is_open = cadmond_system_alert_open,
+					  .budget_spent = cadmond_budget_spent,
 					  .ctx = cadmond,
 					  .history = store_history(cadmond->store),
 					  .mapping_zone = zone };

@@ -499,13 +499,10 @@ static size_t feed_process_first_chain(struct feed *feed, struct evbuffer *input
 	return used;
 }
 
-/* A pass under the time budget begins: the iteration's deadline, set by its first pass. */
-static void feed_budget_begin(struct feed *feed)
+/* The iteration's deadline, set by its first pass under the budget (a connection's, or another
+ * input's: feed_server_budget_spent). */
+static void feed_server_deadline_begin(struct feed_server *server)
 {
-	struct feed_server *server = feed->server;
-
-	feed->budgeted = true;
-	feed->unchecked_lines = 0;
 	if (server->deadline_iteration == server->iteration)
 		return;
 	server->deadline_iteration = server->iteration;
@@ -513,12 +510,27 @@ static void feed_budget_begin(struct feed *feed)
 		hostclock_monotonic_us() + (int64_t)server->limits.snapshot_iteration_budget_us;
 }
 
+/* Line work stopped at the deadline with lines left: the iteration counted, once. */
+static void feed_server_count_cut(struct feed_server *server)
+{
+	if (server->cut_iteration == server->iteration)
+		return;
+	server->cut_iteration = server->iteration;
+	server->stats.iterations_cut_short++;
+}
+
+/* A pass under the time budget begins. */
+static void feed_budget_begin(struct feed *feed)
+{
+	feed->budgeted = true;
+	feed->unchecked_lines = 0;
+	feed_server_deadline_begin(feed->server);
+}
+
 /* The pass stopped at the deadline: complete lines left wait for the next iteration (counted
  * once an iteration); only a partial line left, nothing does. */
 static void feed_budget_end(struct feed *feed, struct evbuffer *input)
 {
-	struct feed_server *server = feed->server;
-
 	feed->budgeted = false;
 	if (!feed->cut)
 		return;
@@ -526,10 +538,7 @@ static void feed_budget_end(struct feed *feed, struct evbuffer *input)
 		feed->cut = false;
 		return;
 	}
-	if (server->cut_iteration != server->iteration) {
-		server->cut_iteration = server->iteration;
-		server->stats.iterations_cut_short++;
-	}
+	feed_server_count_cut(feed->server);
 }
 
 /* Process the complete lines in the input buffer, leaving at most one partial line of at
@@ -1145,6 +1154,20 @@ void feed_server_next_iteration(struct feed_server *server)
 	server->iteration++;
 	server->iteration_reads_less = false;
 	server->iteration_reads_less = feed_read_less(server);
+}
+
+bool feed_server_budget_spent(struct feed_server *server, unsigned *unchecked_lines)
+{
+	if (!feed_read_less(server))
+		return false;
+	feed_server_deadline_begin(server);
+	if (++*unchecked_lines < FEED_DEADLINE_CHECK_LINES)
+		return false;
+	*unchecked_lines = 0;
+	if (hostclock_monotonic_us() < server->deadline_us)
+		return false;
+	feed_server_count_cut(server);
+	return true;
 }
 
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server)

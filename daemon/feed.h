@@ -200,6 +200,15 @@ void feed_server_set_guard(struct feed_server *server, struct guard *guard);
  */
 void feed_server_next_iteration(struct feed_server *server);
 
+/**
+ * The line work of another input (nats.c: its messages) under the same budget: call it after
+ * each line (message) of a turn while more wait, *unchecked_lines 0 when the turn begins.
+ * True: stop, what is left waits for the next iteration (counted in iterations_cut_short);
+ * false: go on (not reading less, before the deadline, or fewer than
+ * FEED_DEADLINE_CHECK_LINES lines since the clock was last read).
+ */
+bool feed_server_budget_spent(struct feed_server *server, unsigned *unchecked_lines);
+
 /** Counters over all connections since start (see struct feed_server_stats). */
 const struct feed_server_stats *feed_server_stats(const struct feed_server *server);
 
@@ -267,6 +276,20 @@ void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet
  * read every FEED_DEADLINE_CHECK_LINES lines, so a connection processes at least that many
  * lines an iteration, even past the deadline: none waits for the others for ever. Shutdown,
  * a reload's new limits and a connection's end process what is left without a deadline.
+ * NATS messages come under the same deadline (feed_server_budget_spent); i3 log events do
+ * not: one HTTP request is one log event of a few lines, and at most
+ * i3.max_pending_requests of them wait for the journal at a time.
+ *
+ * Fairness: a connection cannot starve while snapshots are written back to back. Every one
+ * with lines left has its turn in every iteration (its read event, or the zero-timeout timer
+ * after the reads) and processes FEED_DEADLINE_CHECK_LINES of them before it looks at the
+ * clock, so it is done within (lines left) / FEED_DEADLINE_CHECK_LINES iterations. The share
+ * is even only once the budget is spent: the connection libevent runs first in an iteration
+ * (the first readable socket in epoll's order, which stays the same while all stay readable)
+ * takes what the budget allows, the others FEED_DEADLINE_CHECK_LINES lines each. At 1000 us
+ * an iteration then lasts a millisecond or two: the last still gets some thousand lines a
+ * second, far more than a CAD sends, so the order is not rotated (test_daemon:
+ * test_snapshot_budget_serves_every_feed).
  */
 #define FEED_DEADLINE_CHECK_LINES 4
 

@@ -180,8 +180,9 @@ static void write_connections(struct evbuffer *out, const struct http_state *sta
 	       "reason).",
 	       state->feeds->refused);
 	single(out, "feed_iterations_cut_short_total", "counter",
-	       "Loop iterations in which a feed connection left lines for the next one: its line "
-	       "work reached feed.snapshot_iteration_budget_us while a snapshot was written.",
+	       "Loop iterations in which a feed connection (or NATS) left lines for the next one: "
+	       "the line work reached feed.snapshot_iteration_budget_us while a snapshot was "
+	       "written.",
 	       state->feeds->iterations_cut_short);
 	if (state->health) {
 		single(out, "feed_sources_watched", "gauge",

@@ -81,6 +81,7 @@ struct nats {
 	struct config config;  /* as at start (the starter thread's) */
 	int wake[2];           /* the threads write a byte; the loop reads */
 	struct event *wake_event;
+	struct event *resume; /* the messages left at the snapshot's budget: the next iteration */
 
 	pthread_mutex_t lock;  /* guards everything below */
 	pthread_cond_t room;   /* the inbound queue has room (fetch threads wait) */
@@ -350,9 +351,26 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	return nats_process_line(nats, &origin, msg, data ? data : "", len);
 }
 
-/* Take what the fetch threads queued; each message then waits for its journal record. */
+/* After a message of the loop's turn: more wait and the snapshot's time budget is spent. */
+static bool nats_budget_spent(struct nats *nats, unsigned *unchecked_lines)
+{
+	bool more;
+
+	if (!nats->hooks.budget_spent)
+		return false;
+	pthread_mutex_lock(&nats->lock);
+	more = ring_front(&nats->inbound) != NULL;
+	pthread_mutex_unlock(&nats->lock);
+	return more && nats->hooks.budget_spent(nats->hooks.ctx, unchecked_lines);
+}
+
+/* Take what the fetch threads queued, each message then waiting for its journal record; while
+ * a snapshot is written, until the iteration's budget is spent: the rest in the next one. */
 static void nats_drain_inbound(struct nats *nats)
 {
+	static const struct timeval next_iteration = { 0, 0 };
+	unsigned unchecked_lines = 0;
+
 	for (;;) {
 		struct nats_item item, *front;
 
@@ -367,7 +385,19 @@ static void nats_drain_inbound(struct nats *nats)
 			return;
 		item.record_index = nats_process_message(nats, item.msg);
 		ring_push(&nats->awaiting_ack, item);
+		if (nats_budget_spent(nats, &unchecked_lines)) {
+			evtimer_add(nats->resume, &next_iteration);
+			return;
+		}
 	}
+}
+
+/* The next iteration after a turn cut short: the messages it left. */
+static void nats_on_resume(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	nats_drain_inbound(ctx);
 }
 
 /* The cluster unreachable (connection down, or alerts not taken): a receiver_down notice
@@ -1270,7 +1300,10 @@ static int nats_setup_loop(struct nats *nats, const struct config *config)
 		return -1;
 	nats->wake_event =
 		event_new(nats->base, nats->wake[0], EV_READ | EV_PERSIST, nats_on_wake, nats);
-	return nats->wake_event && event_add(nats->wake_event, NULL) == 0 ? 0 : -1;
+	nats->resume = evtimer_new(nats->base, nats_on_resume, nats);
+	if (!nats->wake_event || !nats->resume)
+		return -1;
+	return event_add(nats->wake_event, NULL) == 0 ? 0 : -1;
 }
 
 /* Sleep ms unless stopping: false when stopping. */
@@ -1498,6 +1531,8 @@ void nats_free(struct nats *nats)
 	natsOptions_Destroy(nats->options);
 	if (nats->wake_event)
 		event_free(nats->wake_event);
+	if (nats->resume)
+		event_free(nats->resume);
 	if (nats->wake[0] >= 0)
 		close(nats->wake[0]);
 	if (nats->wake[1] >= 0)

@@ -23,7 +23,9 @@
  * most NATS_FETCH_WAIT_MS) into a bounded
  * queue and writes one byte to a pipe that the libevent loop watches; the loop thread takes
  * the messages from the queue and processes them exactly as a TCP feed line (journaled, then
- * engine_process_from). The queue and the messages awaiting their acknowledgement together
+ * engine_process_from); while a snapshot is written, only until the iteration's time budget
+ * is spent (feed.snapshot_iteration_budget_us, feed.h), the rest in the next iteration
+ * through a zero-timeout timer. The queue and the messages awaiting their acknowledgement together
  * hold at most nats.max_in_flight messages (the consumer's MaxAckPending is the same), so a
  * fetch thread waits for room instead of buffering without bound. A pipe, not the libevent
  * adapter: the adapter would run cnats' socket I/O on our loop but its pull fetches still
@@ -120,6 +122,9 @@ struct nats_hooks {
 	void (*control)(void *ctx, const struct control *control);
 	/* Whether a system alert (system, key) is open (NULL: taken as not open). */
 	bool (*is_open)(void *ctx, const char *system, const char *key);
+	/* After a message of the loop's turn while more wait: whether to leave them for the next
+	 * iteration, the snapshot's time budget spent (feed_server_budget_spent; NULL: never). */
+	bool (*budget_spent)(void *ctx, unsigned *unchecked_lines);
 	void *ctx;
 	/* The alert history: at start, the notices after the last one the alerts stream
 	 * acknowledged (NATS_PUBLISHED_FILE) are published again (Nats-Msg-Id collapses the

@@ -22,9 +22,8 @@
 
 #include "daemon_expect.h"
 #include "daemon_harness.h"
+#include "flood_fixture.h"
 #include "shift_fixture.h"
-#include "alert.h"
-#include "timestamp.h"
 
 #define READ_TIMEOUT_MS EXPECT_READ_TIMEOUT_MS
 
@@ -405,45 +404,10 @@ static void test_shift_alerts_subscriber(void **state)
 	assert_int_equal(harness_stop(&f->harness), 0);
 }
 
-/* The answer to GET /metrics (a static buffer). */
-static const char *get_metrics(const struct harness *h)
-{
-	static char answer[256 * 1024];
-	int fd = harness_connect(h->http_port);
-	size_t used = 0;
-	ssize_t got;
-
-	assert_true(fd >= 0);
-	assert_int_equal(
-		harness_send(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-		0);
-	while (used + 1 < sizeof answer &&
-	       (got = read(fd, answer + used, sizeof answer - used - 1)) > 0)
-		used += (size_t)got;
-	answer[used] = '\0';
-	close(fd);
-	return answer;
-}
-
-/* The value of a metric without labels in GET /metrics. */
-static uint64_t metric_value(const struct harness *h, const char *name)
-{
-	const char *answer = get_metrics(h);
-	char sample[128];
-	const char *at;
-
-	snprintf(sample, sizeof sample, "\n%s ", name);
-	at = strstr(answer, sample);
-	if (!at)
-		fprintf(stderr, "no %s in /metrics\n", name);
-	assert_non_null(at);
-	return strtoull(at + strlen(sample), NULL, 10);
-}
-
 /* GET /metrics holds sample (a whole line). */
 static void expect_metric_line(const struct harness *h, const char *sample)
 {
-	const char *answer = get_metrics(h);
+	const char *answer = expect_get_metrics(h);
 
 	if (!strstr(answer, sample))
 		fprintf(stderr, "no \"%s\" in /metrics\n", sample);
@@ -988,52 +952,16 @@ static int connect_stalled_subscriber(struct daemon_fixture *f)
 
 #define FLOOD_OPERATORS 4096
 #define FLOOD_BATCH 64
-#define FLOOD_START_MS INT64_C(1795939200000) /* 2026-11-29T00:00:00Z */
 
-/* Operator op-N's one call: answered, hung up by the operator 5 s later; numbered 2N+1 and 2N+2
- * when asked, for acknowledgement. The bytes sent. */
+/* Operator op-N's one call (flood_fixture.h); numbered 2N+1 and 2N+2 when asked, for
+ * acknowledgement. The bytes sent. */
 static size_t send_flood_call(int feed, unsigned n, bool numbered)
 {
-	char lines[512], seq[2][32] = { "", "" };
-	int64_t start_ms = FLOOD_START_MS + (int64_t)n * 1000;
+	char lines[FLOOD_CALL_LINES_MAX];
+	size_t len = flood_call_lines(n, numbered, lines);
 
-	if (numbered) {
-		snprintf(seq[0], sizeof seq[0], "\"seq\":%u,", 2 * n + 1);
-		snprintf(seq[1], sizeof seq[1], "\"seq\":%u,", 2 * n + 2);
-	}
-	snprintf(lines, sizeof lines,
-		 "{%s\"type\":\"call_start\",\"call_id\":\"f%u\",\"ts\":%" PRId64
-		 ",\"operator\":\"op-%u\"}\n"
-		 "{%s\"type\":\"call_end\",\"call_id\":\"f%u\",\"ts\":%" PRId64
-		 ",\"released_by\":\"operator\"}\n",
-		 seq[0], n, start_ms, n, seq[1], n, start_ms + 5000);
 	assert_int_equal(harness_send(feed, lines), 0);
-	return strlen(lines);
-}
-
-/* Operator op-N's alert. The rest of the center in the 60 s window is the earlier operators'
- * calls, all premature (ratio 1, p-value 1); op-0 has nobody else (ratio 0, floor 0.05). */
-static void expect_flood_alert(int subscriber, unsigned n)
-{
-	char start[TIMESTAMP_TEXT_MAX], end[TIMESTAMP_TEXT_MAX], expected[1024], operator_id[16],
-		call_id[16];
-	char alert_id[ALERT_ID_LENGTH + 1];
-	int64_t start_ms = FLOOD_START_MS + (int64_t)n * 1000;
-
-	timestamp_format(start_ms, start);
-	timestamp_format(start_ms + 5000, end);
-	snprintf(operator_id, sizeof operator_id, "op-%u", n);
-	snprintf(call_id, sizeof call_id, "f%u", n);
-	alert_derive_id("", operator_id, "every", start_ms + 5000, call_id, alert_id);
-	snprintf(expected, sizeof expected,
-		 "{\"alert\":\"firing\",\"alert_id\":\"%s\",\"seq\":%u,\"ts\":\"%s\",\"type\":"
-		 "\"operator\",\"operator\":\"op-%u\","
-		 "\"rule\":\"every\",\"severity\":\"info\",\"window_seconds\":60,\"calls\":1,"
-		 "\"premature\":1,\"called_back\":0,\"ratio\":1,\"center_ratio\":%s,\"p_value\":%s,"
-		 "\"callbacks\":[{\"call_id\":\"f%u\",\"ts\":\"%s\",\"talk_seconds\":5,\"called_"
-		 "back\":false}]}",
-		 alert_id, n + 1, end, n, n == 0 ? "0" : "1", n == 0 ? "0.05" : "1", n, start);
-	expect_line(subscriber, expected);
+	return len;
 }
 
 /* A subscriber that never reads while 1 MiB of alerts flows is disconnected; another one
@@ -1064,7 +992,7 @@ static void test_stalled_subscriber_does_not_stop_others(void **state)
 		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
 			send_flood_call(feed, n, false);
 		for (unsigned n = batch; n < batch + FLOOD_BATCH; n++)
-			expect_flood_alert(reader, n);
+			flood_expect_alert(reader, n);
 	}
 	expect_log_format(&f->harness,
 			  "cadmond: warning: subscriber 127.0.0.1:%u disconnected: too slow, ",
@@ -1093,9 +1021,6 @@ static void expect_rising_acks(int feed, uint64_t last)
 	}
 }
 
-#define BURST_CALLS 200 /* 400 lines, 41 KB: past the segment's end, so its snapshot too */
-#define NEAR_SEGMENT_END 57856 /* 64 KiB segments read less from their last eighth (store.h) */
-
 /* Flood calls from *n on, count of them, each alert read; the bytes sent. */
 static size_t send_flood_batch(int feed, int reader, unsigned *n, unsigned count)
 {
@@ -1105,61 +1030,177 @@ static size_t send_flood_batch(int feed, int reader, unsigned *n, unsigned count
 	for (; *n < first + count; (*n)++)
 		sent += send_flood_call(feed, *n, true);
 	for (unsigned i = first; i < *n; i++)
-		expect_flood_alert(reader, i);
+		flood_expect_alert(reader, i);
 	return sent;
 }
 
-/* feed.snapshot_iteration_budget_us at 1 us: the lines read while a snapshot is near (64 KiB
- * segments, their last eighth) or written are processed FEED_DEADLINE_CHECK_LINES at a time,
- * the rest left in the buffer for the next iteration (counted), yet every line is processed
- * once and in order: the alert of every call, in order, acks rising to the last seq, the
- * closing counts exact. */
+/* feed.snapshot_iteration_budget_us at 1 us, 64 KiB segments: every line read while a snapshot
+ * is near (the segment's last eighth) or written is cut short after FEED_DEADLINE_CHECK_LINES. */
+static const struct harness_options budget_options = {
+	.feed_yaml = "  snapshot_iteration_budget_us: 1\n",
+	.extra_yaml = FLOOD_DETECTOR_YAML FLOOD_SMALL_SEGMENTS_YAML,
+};
+
+#define CUT_SHORT_METRIC "cadmon_feed_iterations_cut_short_total"
+
+/* Flood calls on feed, numbered, from *n on until the first segment is in its last eighth
+ * (read less from there), each alert and ack read: the bytes sent. */
+static size_t fill_to_near_segment_end(const struct harness *h, int feed, int reader,
+				       unsigned *n)
+{
+	size_t sent = 0;
+
+	while (expect_metric_value(h, "cadmon_journal_bytes_written_total") <
+	       FLOOD_NEAR_SEGMENT_END) {
+		sent += send_flood_batch(feed, reader, n, 10);
+		expect_rising_acks(feed, 2 * *n);
+	}
+	assert_int_equal(expect_metric_value(h, "cadmon_journal_segments_created_total"), 1);
+	return sent;
+}
+
+/* The lines read while a snapshot is near or written are processed FEED_DEADLINE_CHECK_LINES
+ * at a time, the rest left in the buffer for the next iteration (counted), yet every line is
+ * processed once and in order: the alert of every call, in order, acks rising to the last
+ * seq, the closing counts exact. */
 static void test_snapshot_budget_spreads_a_burst_in_order(void **state)
 {
 	struct daemon_fixture *f = *state;
-	const struct harness_options options = {
-		.feed_yaml = "  snapshot_iteration_budget_us: 1\n",
-		.extra_yaml = "tracker:\n"
-			      "  max_new_operators_per_source_per_hour: 0\n"
-			      "detector:\n"
-			      "  resolve_after_seconds: 2592000\n"
-			      "  rules: [{name: every, window_seconds: 60, min_calls: 1, "
-			      "min_premature: 1, severity: info}]\n"
-			      "journal:\n"
-			      "  segment_max_bytes: 65536\n",
-	};
-	const char *cut_short = "cadmon_feed_iterations_cut_short_total";
 	struct harness *h = &f->harness;
 	int reader, feed;
-	size_t sent = 0;
+	size_t sent;
 	unsigned n = 0;
 	uint64_t cut_before;
 
-	assert_int_equal(harness_start(h, &options), 0);
+	assert_int_equal(harness_start(h, &budget_options), 0);
 	reader = connect_subscriber(f);
 	feed = tracked_add(&f->fds, harness_connect_feed(h));
 	expect_log_format(h, "cadmond: feed 127.0.0.1:%u connected\n", local_port(feed));
-	while (metric_value(h, "cadmon_journal_bytes_written_total") < NEAR_SEGMENT_END) {
-		sent += send_flood_batch(feed, reader, &n, 10);
-		expect_rising_acks(feed, 2 * n);
-	}
-	assert_int_equal(metric_value(h, "cadmon_journal_segments_created_total"), 1);
-	cut_before = metric_value(h, cut_short);
+	sent = fill_to_near_segment_end(h, feed, reader, &n);
+	cut_before = expect_metric_value(h, CUT_SHORT_METRIC);
 	assert_int_equal(harness_pause(h), 0); /* the burst waits in the socket */
-	for (unsigned i = n; i < n + BURST_CALLS; i++)
+	for (unsigned i = n; i < n + FLOOD_BURST_CALLS; i++)
 		sent += send_flood_call(feed, i, true);
 	assert_int_equal(harness_resume(h), 0);
-	for (unsigned i = n; i < n + BURST_CALLS; i++)
-		expect_flood_alert(reader, i);
-	n += BURST_CALLS;
+	flood_expect_burst_spread(h, reader, n, cut_before);
+	n += FLOOD_BURST_CALLS;
 	expect_rising_acks(feed, 2 * n);
-	assert_true(metric_value(h, cut_short) >= cut_before + 2);
-	assert_true(metric_value(h, "cadmon_journal_segments_created_total") >= 2);
 	shutdown(feed, SHUT_WR);
 	expect_log_format(h,
 			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %u lines, %u events, 0 "
 			  "rejected\n",
 			  local_port(feed), sent, 2 * n, 2 * n);
+	expect_quiet(reader);
+	assert_int_equal(harness_stop(h), 0);
+}
+
+#define FAIR_FEEDS 3
+#define FAIR_CALLS 60 /* a feed's burst: 120 lines, 10 KB, read whole by its first turn */
+/* Calls a connection processes a turn at 1 us: FEED_DEADLINE_CHECK_LINES (4) lines of 2. */
+#define FAIR_CALLS_PER_TURN 2
+/* Iterations certainly within the segment's last eighth: the fill stops at most 10 calls past
+ * FLOOD_NEAR_SEGMENT_END, leaving at least 4.5 KB, 30 lines, of the segment. */
+#define FAIR_ROUNDS 2
+
+/* line and expected have the same text from "key": up to stop (or to the end, stop NULL). */
+static void expect_same_part(const char *line, const char *expected, const char *key,
+			     const char *stop)
+{
+	const char *at = strstr(line, key), *expected_at = strstr(expected, key);
+	const char *end = stop && at ? strstr(at, stop) : NULL;
+	const char *expected_end = stop && expected_at ? strstr(expected_at, stop) : NULL;
+
+	assert_non_null(at);
+	assert_non_null(expected_at);
+	if (!end)
+		end = at + strlen(at);
+	if (!expected_end)
+		expected_end = expected_at + strlen(expected_at);
+	if ((size_t)(end - at) != (size_t)(expected_end - expected_at) ||
+	    memcmp(at, expected_at, (size_t)(end - at)) != 0)
+		fail_msg("alert\n%s\nis not\n%s", line, expected);
+}
+
+/* The next alert on reader is that of a burst call, op-N with N = first + FAIR_FEEDS * j + i
+ * (the j-th call of feed i), as the seq-th alert; j is feed i's next (*next_of[i] counts them).
+ * Exactly but for its ts and alert_id (from the ts): the center's clock when it fired, which
+ * another feed's later call may have moved past the call's end. Returns i. */
+static unsigned expect_fair_alert(int reader, unsigned first, uint64_t seq,
+				  unsigned next_of[FAIR_FEEDS])
+{
+	char line[FLOOD_ALERT_MAX], expected[FLOOD_ALERT_MAX];
+	const char *op_at;
+	unsigned op, feed;
+
+	do
+		assert_true(harness_read_line(reader, line, sizeof line, READ_TIMEOUT_MS) > 0);
+	while (is_board_line(line));
+	op_at = strstr(line, "\"operator\":\"op-");
+	assert_non_null(op_at);
+	assert_int_equal(sscanf(op_at, "\"operator\":\"op-%u\"", &op), 1);
+	assert_true(op >= first && op < first + FAIR_FEEDS * FAIR_CALLS);
+	feed = (op - first) % FAIR_FEEDS;
+	assert_int_equal((op - first) / FAIR_FEEDS, next_of[feed]);
+	next_of[feed]++;
+	flood_alert_line(op, seq, expected);
+	expect_same_part(line, expected, "{\"alert\":", ",\"alert_id\":");
+	expect_same_part(line, expected, ",\"seq\":", ",\"ts\":");
+	expect_same_part(line, expected, ",\"type\":", NULL);
+	return feed;
+}
+
+/* Several feeds under the cut: every connection with lines left gets a turn in every
+ * iteration, and processes FEED_DEADLINE_CHECK_LINES of them even past the deadline (feed.h),
+ * so none waits for the others: the first iterations' alerts are 2 calls of each feed; every
+ * feed's calls all processed, in order, once, counted exactly at the close. */
+static void test_snapshot_budget_serves_every_feed(void **state)
+{
+	struct daemon_fixture *f = *state;
+	struct harness *h = &f->harness;
+	int reader, feeds[FAIR_FEEDS];
+	size_t sent[FAIR_FEEDS] = { 0 };
+	unsigned n = 0, first, next_of[FAIR_FEEDS] = { 0 };
+	uint64_t seq, cut_before;
+
+	assert_int_equal(harness_start(h, &budget_options), 0);
+	reader = connect_subscriber(f);
+	for (unsigned i = 0; i < FAIR_FEEDS; i++) {
+		feeds[i] = tracked_add(&f->fds, harness_connect_feed(h));
+		expect_log_format(h, "cadmond: feed 127.0.0.1:%u connected\n",
+				  local_port(feeds[i]));
+		if (i == 0) /* the others after it, well within their handshake timeout */
+			sent[0] = fill_to_near_segment_end(h, feeds[0], reader, &n);
+	}
+	first = n;
+	seq = first;
+	cut_before = expect_metric_value(h, CUT_SHORT_METRIC);
+	assert_int_equal(harness_pause(h), 0); /* every burst waits in its socket */
+	for (unsigned j = 0; j < FAIR_CALLS; j++)
+		for (unsigned i = 0; i < FAIR_FEEDS; i++)
+			sent[i] += send_flood_call(feeds[i], first + FAIR_FEEDS * j + i, false);
+	assert_int_equal(harness_resume(h), 0);
+	for (unsigned round = 0; round < FAIR_ROUNDS; round++) {
+		unsigned alerts_of[FAIR_FEEDS] = { 0 };
+
+		for (unsigned k = 0; k < FAIR_FEEDS * FAIR_CALLS_PER_TURN; k++)
+			alerts_of[expect_fair_alert(reader, first, ++seq, next_of)]++;
+		for (unsigned i = 0; i < FAIR_FEEDS; i++)
+			assert_int_equal(alerts_of[i], FAIR_CALLS_PER_TURN);
+	}
+	while (seq < first + FAIR_FEEDS * FAIR_CALLS)
+		expect_fair_alert(reader, first, ++seq, next_of);
+	for (unsigned i = 0; i < FAIR_FEEDS; i++)
+		assert_int_equal(next_of[i], FAIR_CALLS);
+	assert_true(expect_metric_value(h, CUT_SHORT_METRIC) >= cut_before + FAIR_ROUNDS);
+	for (unsigned i = 0; i < FAIR_FEEDS; i++) {
+		unsigned lines = 2 * FAIR_CALLS + (i == 0 ? 2 * first : 0);
+
+		shutdown(feeds[i], SHUT_WR);
+		expect_log_format(h,
+				  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %u lines, %u "
+				  "events, 0 rejected\n",
+				  local_port(feeds[i]), sent[i], lines, lines);
+	}
 	expect_quiet(reader);
 	assert_int_equal(harness_stop(h), 0);
 }
@@ -1429,6 +1470,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stalled_subscriber_does_not_stop_others,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_budget_spreads_a_burst_in_order,
+						daemon_fixture_setup, daemon_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_budget_serves_every_feed,
 						daemon_fixture_setup, daemon_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_shutdown_waits_for_a_stalled_subscriber_at_most_2_s,

@@ -36,6 +36,7 @@
 
 #include "daemon_expect.h"
 #include "daemon_harness.h"
+#include "flood_fixture.h"
 
 #define NODES 3
 #define AGENCIES 4
@@ -1007,6 +1008,96 @@ static void test_too_long_message_raises_limit_alert(void **state)
 	harness_stop(&x);
 }
 
+#define NATS_BURST_CALLS 100 /* 200 messages, one line each, fetched in one batch (256) */
+
+/* Publish op-N's call on A1 as two messages, a line each. */
+static void publish_flood_call(jsCtx *js, unsigned n)
+{
+	char lines[FLOOD_CALL_LINES_MAX];
+	jsErrCode jerr = 0;
+	size_t len = flood_call_lines(n, false, lines);
+	const char *second = strchr(lines, '\n') + 1;
+
+	assert_int_equal(js_Publish(NULL, js, "cadmon.events.A1", lines, (int)(second - lines),
+				    NULL, &jerr),
+			 NATS_OK);
+	assert_int_equal(js_Publish(NULL, js, "cadmon.events.A1", second,
+				    (int)(lines + len - second), NULL, &jerr),
+			 NATS_OK);
+}
+
+/* The alerts of op-first to op-(last - 1) are in cadmond's log once each, in that order. */
+static void expect_alerts_in_order(const struct harness *h, unsigned first, unsigned last)
+{
+	char *log = harness_stderr(h), needle[128];
+	const char *at = log;
+
+	assert_non_null(log);
+	for (unsigned n = first; n < last; n++) {
+		snprintf(needle, sizeof needle, "firing, rule every (info) for operator op-%u: ", n);
+		at = strstr(at, needle);
+		if (!at)
+			fail_msg("no alert of op-%u after op-%u's:\n%s", n, n - 1, log);
+		assert_null(strstr(at + 1, needle));
+	}
+	free(log);
+}
+
+/* NATS messages under feed.snapshot_iteration_budget_us (1 us) while a snapshot is near (64 KiB
+ * segments, filled through a TCP feed) or written: a fetched batch is processed
+ * FEED_DEADLINE_CHECK_LINES messages an iteration, the rest left for the next (counted in
+ * cadmon_feed_iterations_cut_short_total, no TCP line arriving meanwhile), and every message
+ * is still processed once and in order, and acknowledged. */
+static void test_messages_under_the_snapshot_budget(void **state)
+{
+	const char *cut_short = "cadmon_feed_iterations_cut_short_total";
+	char yaml[2048], lines[FLOOD_CALL_LINES_MAX];
+	unsigned n = 0, first;
+	int64_t cut_before, until;
+	jsCtx *js;
+	int feed;
+
+	(void)state;
+	js = start_world();
+	single_yaml(yaml, sizeof yaml, 0, "b",
+		    "tracker:\n  max_new_operators_per_source_per_hour: 0\n"
+		    FLOOD_SMALL_SEGMENTS_YAML);
+	const struct harness_options options = { .feed_yaml = "  snapshot_iteration_budget_us: 1\n",
+						 .extra_yaml = yaml };
+	if (harness_start(&x, &options) < 0) {
+		char *log = harness_stderr(&x);
+		fail_msg("cadmond did not start:\n%s", log ? log : "");
+	}
+	feed = harness_connect_feed(&x);
+	assert_true(feed >= 0);
+	while (metric(&x, "cadmon_journal_bytes_written_total") < FLOOD_NEAR_SEGMENT_END) {
+		for (unsigned batch = n; n < batch + 10; n++) {
+			flood_call_lines(n, false, lines);
+			assert_int_equal(harness_send(feed, lines), 0);
+		}
+		expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", n - 1);
+	}
+	assert_int_equal(metric(&x, "cadmon_journal_segments_created_total"), 1);
+	cut_before = metric(&x, cut_short);
+	first = n;
+	assert_int_equal(harness_pause(&x), 0); /* the messages wait in the stream */
+	for (; n < first + NATS_BURST_CALLS; n++)
+		publish_flood_call(js, n);
+	assert_int_equal(harness_resume(&x), 0);
+	expect_log_format(&x, "firing, rule every (info) for operator op-%u: ", n - 1);
+	expect_alerts_in_order(&x, 0, n);
+	assert_true(metric(&x, cut_short) >= cut_before + 2);
+	assert_true(metric(&x, "cadmon_journal_segments_created_total") >= 2);
+	assert_int_equal(metric(&x, "cadmon_nats_messages_total"), 2 * NATS_BURST_CALLS);
+	until = harness_now_ms() + SETTLE_TIMEOUT_MS;
+	while (metric(&x, "cadmon_nats_acknowledged_total") < 2 * NATS_BURST_CALLS &&
+	       harness_now_ms() < until)
+		usleep(20 * 1000);
+	assert_int_equal(metric(&x, "cadmon_nats_acknowledged_total"), 2 * NATS_BURST_CALLS);
+	close(feed);
+	harness_stop(&x);
+}
+
 /* A notice dropped for a full nats.max_alert_queue (op-2's, while the stream is missing) is
  * published by the next start, although a later notice (op-3's) was acknowledged before the
  * kill: the published mark stays below the first notice dropped. Consoles see a limit system
@@ -1549,7 +1640,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		/* these four share one cluster (start_world); the last starts its own */
+		/* these five share one cluster (start_world); the last starts its own */
 		cmocka_unit_test_teardown(test_notice_unpublished_at_first_kill,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(
@@ -1558,6 +1649,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_watch_follows_the_alerts_stream,
 					  teardown_keep_cluster),
 		cmocka_unit_test_teardown(test_too_long_message_raises_limit_alert,
+					  teardown_keep_cluster),
+		cmocka_unit_test_teardown(test_messages_under_the_snapshot_budget,
 					  teardown_keep_cluster),
 		cmocka_unit_test_setup_teardown(test_cluster_kill_restart, teardown, teardown),
 	};

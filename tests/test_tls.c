@@ -5,7 +5,8 @@
  * TLS on the real cadmond (docs/security.md, "TLS and mutual TLS"), with certificates made at test
  * time by
  * tests/tls/make-certs.sh ($CADMON_MAKE_CERTS): a feed over mutual TLS raises exactly the
- * alert it raises over TCP; every refusal (no client certificate, another CA, expired, a
+ * alert it raises over TCP, and every line once and in order when the snapshot budget cuts
+ * its passes short; every refusal (no client certificate, another CA, expired, a
  * hello naming another source, an event before any hello, TLS 1.1, a weak cipher, plain HTTP
  * on the HTTPS port) is logged with the peer and counted in /metrics; consoles and HTTP over
  * TLS; a renewed certificate reloaded under an open connection; a readable key refused.
@@ -30,6 +31,7 @@
 
 #include "daemon_expect.h"
 #include "daemon_harness.h"
+#include "flood_fixture.h"
 #include "shift_fixture.h"
 #include "tls_client.h"
 
@@ -98,14 +100,20 @@ static int fixture_teardown(void **state)
 	return 0;
 }
 
-/* The shift's detector plus a tls section whose certificate and key are in dir. */
-static const char *tls_yaml(struct fixture *f, const char *dir)
+/* sections plus a tls section whose certificate and key are in dir. */
+static const char *tls_yaml_with(struct fixture *f, const char *dir, const char *sections)
 {
 	snprintf(f->yaml, sizeof f->yaml,
 		 "%stls:\n  certificate: \"%s/server.pem\"\n  key: \"%s/server.key\"\n  client_ca: "
 		 "\"%s/ca.pem\"\n",
-		 shift_detector_yaml, dir, dir, certs);
+		 sections, dir, dir, certs);
 	return f->yaml;
+}
+
+/* The shift's detector plus a tls section whose certificate and key are in dir. */
+static const char *tls_yaml(struct fixture *f, const char *dir)
+{
+	return tls_yaml_with(f, dir, shift_detector_yaml);
 }
 
 /* A client of the fixture (closed at teardown), connected or not: 0 or -1 as connected. */
@@ -226,6 +234,90 @@ static void test_feed_over_mutual_tls_raises_the_alert(void **state)
 			  local_port(other->fd));
 	close(subscriber);
 	assert_int_equal(harness_stop(&f->harness), 0);
+}
+
+#define TLS_CALLS_PER_RECORD 20 /* 40 lines, 4.6 KB: one TLS record */
+
+/* count (at most TLS_CALLS_PER_RECORD) calls over TLS from op-first's on, numbered, in one
+ * write (one record: libevent's filter decrypts at most two records a read event, so a record
+ * a call would never leave more than 4 lines to cut): the bytes sent. */
+static size_t send_tls_flood_calls(struct tls_client *feed, unsigned first, unsigned count)
+{
+	char record[TLS_CALLS_PER_RECORD * FLOOD_CALL_LINES_MAX];
+	size_t len = 0;
+
+	assert_true(count <= TLS_CALLS_PER_RECORD);
+	for (unsigned n = first; n < first + count; n++)
+		len += flood_call_lines(n, true, record + len);
+	assert_int_equal(tls_client_send(feed, record), 0);
+	return len;
+}
+
+/* Read a TLS feed's acks until {"ack":last}: each exactly {"ack":N}, N rising. */
+static void expect_tls_rising_acks(struct tls_client *feed, uint64_t last)
+{
+	char line[128], expected[64];
+	unsigned long long seq = 0, previous = 0;
+
+	while (seq < last) {
+		assert_true(tls_client_read_line(feed, line, sizeof line, EXPECT_READ_TIMEOUT_MS) >
+			    0);
+		assert_int_equal(sscanf(line, "{\"ack\":%llu}", &seq), 1);
+		snprintf(expected, sizeof expected, "{\"ack\":%llu}", seq);
+		assert_string_equal(line, expected);
+		assert_true(seq > previous && seq <= last);
+		previous = seq;
+	}
+}
+
+/* A TLS feed under feed.snapshot_iteration_budget_us (1 us) while a snapshot is near (64 KiB
+ * segments) or written: its passes are cut short after FEED_DEADLINE_CHECK_LINES lines while
+ * libevent's filter goes on decrypting into the input (feed.h), yet every line arrives once
+ * and in order: the very alerts of the plain-TCP flood, acks rising to the last seq, the
+ * closing counts exact. */
+static void test_feed_over_tls_under_the_snapshot_budget(void **state)
+{
+	struct fixture *f = *state;
+	const struct harness_options options = {
+		.feed_yaml = "  tls: true\n  source_binding: none\n"
+			     "  snapshot_iteration_budget_us: 1\n",
+		.extra_yaml = tls_yaml_with(f, certs, FLOOD_DETECTOR_YAML FLOOD_SMALL_SEGMENTS_YAML)
+	};
+	struct harness *h = &f->harness;
+	size_t sent = 0;
+	unsigned n = 0;
+	uint64_t cut_before;
+	uint16_t port;
+
+	assert_int_equal(harness_start(h, &options), 0);
+	int subscriber = plain_subscriber(f);
+	struct tls_client *feed = tls_connect_ok(f, h->feed_port, "cad-1");
+	port = local_port(feed->fd);
+	while (expect_metric_value(h, "cadmon_journal_bytes_written_total") <
+	       FLOOD_NEAR_SEGMENT_END) {
+		sent += send_tls_flood_calls(feed, n, 10);
+		for (unsigned i = n; i < n + 10; i++)
+			flood_expect_alert(subscriber, i);
+		n += 10;
+		expect_tls_rising_acks(feed, 2 * n);
+	}
+	assert_int_equal(expect_metric_value(h, "cadmon_journal_segments_created_total"), 1);
+	cut_before = expect_metric_value(h, "cadmon_feed_iterations_cut_short_total");
+	assert_int_equal(harness_pause(h), 0); /* the burst waits in the socket, encrypted */
+	for (unsigned i = n; i < n + FLOOD_BURST_CALLS; i += TLS_CALLS_PER_RECORD)
+		sent += send_tls_flood_calls(feed, i, TLS_CALLS_PER_RECORD);
+	assert_int_equal(harness_resume(h), 0);
+	flood_expect_burst_spread(h, subscriber, n, cut_before);
+	n += FLOOD_BURST_CALLS;
+	expect_tls_rising_acks(feed, 2 * n);
+	tls_client_close(feed);
+	expect_log_format(h,
+			  "cadmond: feed 127.0.0.1:%u closed: %zu bytes, %u lines, %u events, 0 "
+			  "rejected\n",
+			  port, sent, 2 * n, 2 * n);
+	expect_quiet(subscriber);
+	close(subscriber);
+	assert_int_equal(harness_stop(h), 0);
 }
 
 /* A client the server must refuse: connect (TLS 1.3 completes the client's side before the
@@ -809,6 +901,8 @@ static void test_tool_tls_option_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_feed_over_tls_under_the_snapshot_budget,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_over_mutual_tls_raises_the_alert,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_refusals_logged_and_counted,

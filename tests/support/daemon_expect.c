@@ -251,3 +251,38 @@ uint64_t expect_limit_alert(int fd, const char *key, bool firing, const char *me
 	       !strstr(line, firing ? "{\"alert\":\"firing\"" : "{\"alert\":\"resolved\""));
 	return expect_limit_alert_line(line, key, firing, message_format);
 }
+
+/* The answer to GET /metrics (a static buffer). */
+const char *expect_get_metrics(const struct harness *h)
+{
+	static char answer[256 * 1024];
+	int fd = harness_connect(h->http_port);
+	size_t used = 0;
+	ssize_t got;
+
+	assert_true(fd >= 0);
+	assert_int_equal(
+		harness_send(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+		0);
+	while (used + 1 < sizeof answer &&
+	       (got = read(fd, answer + used, sizeof answer - used - 1)) > 0)
+		used += (size_t)got;
+	answer[used] = '\0';
+	close(fd);
+	return answer;
+}
+
+/* The value of a metric without labels in GET /metrics. */
+uint64_t expect_metric_value(const struct harness *h, const char *name)
+{
+	const char *answer = expect_get_metrics(h);
+	char sample[128];
+	const char *at;
+
+	snprintf(sample, sizeof sample, "\n%s ", name);
+	at = strstr(answer, sample);
+	if (!at)
+		fprintf(stderr, "no %s in /metrics\n", name);
+	assert_non_null(at);
+	return strtoull(at + strlen(sample), NULL, 10);
+}

@@ -101,6 +101,12 @@ void expect_no_log(const struct harness *h, const char *needle);
  * systemd's NOTIFY_SOCKET; fails the test if it cannot be made. */
 int expect_notify_socket(char path[PATH_MAX]);
 
+/** The answer to GET /metrics on h's HTTP port (a static buffer, overwritten by the next). */
+const char *expect_get_metrics(const struct harness *h);
+
+/** The value of a metric without labels in GET /metrics (fails the test when it is missing). */
+uint64_t expect_metric_value(const struct harness *h, const char *name);
+
 void expect_log_format(const struct harness *h, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 void expect_no_log_format(const struct harness *h, const char *format, ...)
