@@ -84,6 +84,8 @@ struct clocks {
 	bool newest_valid;
 	clocks_forget_fn on_forget; /* told of a source forgotten to make room (NULL: none) */
 	void *forget_ctx;
+	clocks_listed_fn listed; /* kept before the others when room is made (NULL: none) */
+	void *listed_ctx;
 };
 
 struct clocks *clocks_new(uint32_t max_sources)
@@ -113,15 +115,28 @@ void clocks_free(struct clocks *clocks)
 	free(clocks);
 }
 
-/* The source heard of least recently (ties: the first). */
+static bool is_listed(const struct clocks *clocks, uint32_t i)
+{
+	return clocks->listed && clocks->listed(clocks->sources[i].name, clocks->listed_ctx);
+}
+
+/* The source to forget to make room: the one heard of least recently among those not listed,
+ * or among all when every one is listed (ties: the first). O(count) and the listed look-ups:
+ * only when full. */
 static uint32_t least_recent(const struct clocks *clocks)
 {
-	uint32_t oldest = 0;
+	uint32_t oldest = 0, unlisted = UINT32_MAX;
 
-	for (uint32_t i = 1; i < clocks->count; i++)
-		if (clocks->sources[i].heard_ms < clocks->sources[oldest].heard_ms)
+	for (uint32_t i = 0; i < clocks->count; i++) {
+		int64_t heard_ms = clocks->sources[i].heard_ms;
+
+		if (heard_ms < clocks->sources[oldest].heard_ms)
 			oldest = i;
-	return oldest;
+		if ((unlisted == UINT32_MAX || heard_ms < clocks->sources[unlisted].heard_ms) &&
+		    !is_listed(clocks, i))
+			unlisted = i;
+	}
+	return unlisted != UINT32_MAX ? unlisted : oldest;
 }
 
 /* Remove source i (the last takes its place). */
@@ -145,6 +160,12 @@ void clocks_set_forget(struct clocks *clocks, clocks_forget_fn fn, void *ctx)
 {
 	clocks->on_forget = fn;
 	clocks->forget_ctx = ctx;
+}
+
+void clocks_set_listed(struct clocks *clocks, clocks_listed_fn fn, void *ctx)
+{
+	clocks->listed = fn;
+	clocks->listed_ctx = ctx;
 }
 
 /* Forget source i to make room (counted), told to the forget function when tell. */

@@ -87,6 +87,15 @@ typedef void (*clocks_forget_fn)(struct clocks_source *source, void *ctx);
  * clocks_resize forgets without it. fn must not call back into clocks. */
 void clocks_set_forget(struct clocks *clocks, clocks_forget_fn fn, void *ctx);
 
+/* Is the source one the configuration lists (kept before the others when room is made)? */
+typedef bool (*clocks_listed_fn)(const char *name, void *ctx);
+
+/** Room is made (clocks_get, clocks_resize) by forgetting the source heard of least recently
+ * among those fn (NULL: none) does not list; a listed one only when every source is listed.
+ * So sources that invent names cannot push a configured one out, least of all a silent one.
+ * fn must not call back into clocks. */
+void clocks_set_listed(struct clocks *clocks, clocks_listed_fn fn, void *ctx);
+
 /** The source named name ("" for the unnamed stream), added when new. Never NULL. Its clocks
  * (newest_ms, heard_ms) are written through this pointer before the next clocks_center. */
 struct clocks_source *clocks_get(struct clocks *clocks, const char *name);

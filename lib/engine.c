@@ -133,6 +133,7 @@ static void deliver_alert(const struct alert *alert, void *ctx)
 static void engine_check_limits(struct engine *engine);
 static void list_limit_counters(struct engine *engine);
 static void clock_forgotten(struct clocks_source *source, void *ctx);
+static bool source_listed(const char *name, void *ctx);
 
 static int64_t reference_ms(const struct engine *engine);
 
@@ -291,8 +292,10 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->binding = binding_new(config);
 	if (engine->detector)
 		detector_on_source_departure(engine->detector, source_departed, engine);
-	if (engine->clocks)
+	if (engine->clocks) {
 		clocks_set_forget(engine->clocks, clock_forgotten, engine);
+		clocks_set_listed(engine->clocks, source_listed, &engine->config);
+	}
 	if (engine->tracker)
 		tracker_set_eviction(engine->tracker, &(struct tracker_eviction){
 			.choose = choose_call_victim,
@@ -1288,6 +1291,17 @@ static void clock_forgotten(struct clocks_source *source, void *ctx)
 	end_departures(engine, source->name, why);
 }
 
+/* Does the configuration (ctx) list the source (sources[])? */
+static bool source_listed(const char *name, void *ctx)
+{
+	const struct config *config = ctx;
+
+	for (size_t i = 0; i < config->source_count; i++)
+		if (strcmp(config->sources[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static bool clock_known(const char *key, void *ctx)
 {
 	const struct engine *engine = ctx;
@@ -1601,13 +1615,23 @@ static int reconfigure_binding(struct engine *engine, const struct config *confi
 	return rc;
 }
 
+/* A smaller room keeps the sources the new configuration lists before the others. */
+static int resize_clocks(struct engine *engine, const struct config *config)
+{
+	clocks_set_listed(engine->clocks, source_listed, (void *)config);
+	int rc = clocks_resize(engine->clocks, config->feed.max_sources);
+
+	clocks_set_listed(engine->clocks, source_listed, &engine->config);
+	return rc;
+}
+
 int engine_reconfigure(struct engine *engine, const struct config *config)
 {
 	int rc;
 
 	if ((rc = dedupe_resize(engine->dedupe, config->tracker.max_dedupe_events)) < 0 ||
 	    (rc = sources_resize(engine->sources, config->feed.max_sources)) < 0 ||
-	    (rc = clocks_resize(engine->clocks, config->feed.max_sources)) < 0 ||
+	    (rc = resize_clocks(engine, config)) < 0 ||
 	    (rc = reorder_resize(engine->reorder, config->tracker.max_reorder_events)) < 0 ||
 	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
 				      config->tracker.max_call_seconds)) < 0 ||

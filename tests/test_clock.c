@@ -872,6 +872,41 @@ static void test_forgotten_source_resolves_feed_silent(void **state)
 	assert_non_null(strstr(f->alerts[3], "\"limit\":\"feed.max_sources\""));
 }
 
+/* feed.max_sources 2 and cad-1 listed in sources[] (unlisted sources taken): cad-1 silent
+ * (feed_silent) and heard of least recently when cad-3's first line needs room. The clock
+ * forgotten is cad-2's, the least recent of those not listed: cad-1's stays, and its alert
+ * stays open (before: cad-1's went, so sources inventing names could end a silent CAD's
+ * alert). A reload to one source keeps cad-1's too. */
+static void test_listed_source_kept_when_room_is_made(void **state)
+{
+	struct fixture *f = *state;
+	char line[128], why[128];
+
+	f->config.feed.max_sources = 2;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-1");
+	f->config.source_count = 1;
+	renew_engine(f);
+	send_ok(f, "cad-1", T0, incident("a", T0, 0));
+	send_ok(f, "cad-2", T0 + 1000, incident("b", T0 + 1000, 0));
+	snprintf(line, sizeof(line),
+		 "{\"system\":\"feed_silent\",\"state\":\"firing\",\"source\":\"cad-1\","
+		 "\"seconds\":300}");
+	assert_int_equal(engine_control(f->engine, line, strlen(line), T0 + 300001, why,
+					sizeof(why)),
+			 0);
+	send_ok(f, "cad-3", T0 + 302000, incident("c", T0 + 302000, 0));
+	assert_true(engine_holds_clock(f->engine, "cad-1"));
+	assert_false(engine_holds_clock(f->engine, "cad-2"));
+	assert_true(engine_holds_clock(f->engine, "cad-3"));
+	assert_true(engine_system_alert_open(f->engine, "feed_silent", "cad-1"));
+	assert_int_equal(f->alert_count, 2); /* cad-1's feed_silent, the feed.max_sources limit */
+	assert_non_null(strstr(f->alerts[1], "\"limit\":\"feed.max_sources\""));
+	f->config.feed.max_sources = 1;
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_true(engine_holds_clock(f->engine, "cad-1"));
+	assert_false(engine_holds_clock(f->engine, "cad-3"));
+}
+
 /* feed.max_sources 4 reloaded as 2 (a reload is not a line: it sends nothing): the clocks
  * heard of least recently, cad-1's (clock_ahead open) and cad-2's, are forgotten, and the next
  * line resolves cad-1's notice, saying why (before: open for ever). */
@@ -2140,6 +2175,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_rejecting_after_quiet_and_heartbeats,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_source_resolves_feed_silent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listed_source_kept_when_room_is_made, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_source_notices_resolve, setup,
 						teardown),
