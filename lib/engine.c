@@ -296,6 +296,8 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 		clocks_set_forget(engine->clocks, clock_forgotten, engine);
 		clocks_set_listed(engine->clocks, source_listed, &engine->config);
 	}
+	if (engine->sources)
+		sources_set_listed(engine->sources, source_listed, &engine->config);
 	if (engine->tracker)
 		tracker_set_eviction(engine->tracker, &(struct tracker_eviction){
 			.choose = choose_call_victim,
@@ -1616,12 +1618,16 @@ static int reconfigure_binding(struct engine *engine, const struct config *confi
 }
 
 /* A smaller room keeps the sources the new configuration lists before the others. */
-static int resize_clocks(struct engine *engine, const struct config *config)
+static int resize_sources(struct engine *engine, const struct config *config)
 {
-	clocks_set_listed(engine->clocks, source_listed, (void *)config);
-	int rc = clocks_resize(engine->clocks, config->feed.max_sources);
+	int rc;
 
+	clocks_set_listed(engine->clocks, source_listed, (void *)config);
+	sources_set_listed(engine->sources, source_listed, (void *)config);
+	if ((rc = sources_resize(engine->sources, config->feed.max_sources)) == 0)
+		rc = clocks_resize(engine->clocks, config->feed.max_sources);
 	clocks_set_listed(engine->clocks, source_listed, &engine->config);
+	sources_set_listed(engine->sources, source_listed, &engine->config);
 	return rc;
 }
 
@@ -1630,8 +1636,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 	int rc;
 
 	if ((rc = dedupe_resize(engine->dedupe, config->tracker.max_dedupe_events)) < 0 ||
-	    (rc = sources_resize(engine->sources, config->feed.max_sources)) < 0 ||
-	    (rc = resize_clocks(engine, config)) < 0 ||
+	    (rc = resize_sources(engine, config)) < 0 ||
 	    (rc = reorder_resize(engine->reorder, config->tracker.max_reorder_events)) < 0 ||
 	    (rc = tracker_reconfigure(engine->tracker, config->tracker.max_open_calls,
 				      config->tracker.max_call_seconds)) < 0 ||

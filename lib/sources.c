@@ -26,6 +26,8 @@ struct sources {
 	struct table table;
 	uint64_t evicted;
 	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
+	sources_listed_fn listed; /* kept before the others when room is made (NULL: none) */
+	void *listed_ctx;
 };
 
 static void count_evicted(struct sources *sources, uint64_t evicted)
@@ -65,6 +67,32 @@ static int64_t last_heard(const void *entry)
 	return ((const struct source_entry *)entry)->last_ts_ms;
 }
 
+void sources_set_listed(struct sources *sources, sources_listed_fn fn, void *ctx)
+{
+	sources->listed = fn;
+	sources->listed_ctx = ctx;
+}
+
+/* Is the entry a source the configuration does not list (ctx: the sources)? */
+static bool not_listed(const void *entry, const void *ctx)
+{
+	const struct sources *sources = ctx;
+
+	return !sources->listed(((const struct source_entry *)entry)->name, sources->listed_ctx);
+}
+
+/* Room for one more: the oldest sixteenth of the unlisted sources, then of all if none is. */
+static void make_room(struct sources *sources)
+{
+	if (sources->listed)
+		count_evicted(sources, table_evict_oldest_picked(&sources->table, last_heard,
+								 EVICT_FRACTION, not_listed,
+								 sources, NULL, NULL));
+	if (sources->table.count >= sources->table.max_count)
+		count_evicted(sources, table_evict_oldest(&sources->table, last_heard,
+							  EVICT_FRACTION, NULL, NULL));
+}
+
 /* The entry of source, claimed (with its epoch) when new; *is_new says which. */
 static struct source_entry *find_or_claim(struct sources *sources, const char *source,
 					  const char *epoch, bool *is_new)
@@ -77,8 +105,7 @@ static struct source_entry *find_or_claim(struct sources *sources, const char *s
 	if (!*is_new)
 		return table_slot(&sources->table, i);
 	if (sources->table.count >= sources->table.max_count) {
-		count_evicted(sources, table_evict_oldest(&sources->table, last_heard,
-							  EVICT_FRACTION, NULL, NULL));
+		make_room(sources);
 		i = table_probe(&sources->table, hash, name_matches, source);
 	}
 	if (!(entry = table_claim(&sources->table, i, hash)))
@@ -150,6 +177,10 @@ void sources_count_moves(struct sources *sources, uint64_t *moves)
 
 int sources_resize(struct sources *sources, uint32_t max_sources)
 {
+	if (sources->listed && sources->table.count > max_sources)
+		count_evicted(sources, table_evict_picked(&sources->table, last_heard,
+							  sources->table.count - max_sources,
+							  not_listed, sources, NULL, NULL));
 	int evicted = table_resize(&sources->table, max_sources, last_heard, NULL, NULL);
 
 	if (evicted < 0)

@@ -11,8 +11,8 @@
  * sender resends after a reconnect (from its last acknowledgement) are recognized exactly:
  * an event is new iff its seq is above the source's highest, under the same epoch (the hello's
  * session name, changed by a sender that lost its numbering). One line may move the numbering
- * ahead by at most max_jump. Bounded: when full, the source heard of least recently is
- * forgotten (counted).
+ * ahead by at most max_jump. Bounded: when full, the sources heard of least recently are
+ * forgotten (counted), those the configuration lists only when no other is held.
  */
 
 struct sources;
@@ -20,6 +20,13 @@ struct sources;
 /** NULL on allocation failure. */
 struct sources *sources_new(uint32_t max_sources);
 void sources_free(struct sources *sources);
+
+/* Is the source one the configuration lists? */
+typedef bool (*sources_listed_fn)(const char *name, void *ctx);
+
+/** Room is made (a new source when full, sources_resize) among the sources fn (NULL: none) does
+ * not list first: invented names cannot push out a configured source's numbering. */
+void sources_set_listed(struct sources *sources, sources_listed_fn fn, void *ctx);
 
 /* What a numbered line is to its source's numbering. */
 enum sources_verdict {

@@ -907,6 +907,46 @@ static void test_listed_source_kept_when_room_is_made(void **state)
 	assert_false(engine_holds_clock(f->engine, "cad-3"));
 }
 
+/* A numbered line from source under no epoch at T0 + seq s. */
+static void send_numbered_from(struct fixture *f, const char *source, bool first, uint64_t seq,
+			       const char *call_id, struct engine_verdict *verdict)
+{
+	struct engine_origin origin = {.source = source, .named = true, .epoch = "",
+				       .first_of_connection = first, .received_ms = ENGINE_NO_TIME};
+	const char *line = incident(call_id, T0 + (int64_t)seq * 1000, seq);
+
+	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
+}
+
+/* feed.max_sources 2, cad-1 listed: its numbering (seq 3, at T0 + 3 s) outlives cad-2's (seq 10)
+ * when cad-3 (seq 20) needs room, though heard of least recently: cad-1 reconnecting and sending
+ * seq 3 again (another event) is a resend, ignored. Before, cad-1's numbering went and the line
+ * was taken as new. */
+static void test_listed_source_keeps_its_numbering(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	f->config.feed.max_sources = 2;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-1");
+	f->config.source_count = 1;
+	renew_engine(f);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		send_numbered_from(f, "cad-1", seq == 1, seq, seq == 1 ? "a" : "b", &verdict);
+		assert_int_equal(verdict.reject, EVENT_OK);
+	}
+	send_numbered_from(f, "cad-2", true, 10, "c", &verdict);
+	send_numbered_from(f, "cad-3", true, 20, "d", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->sources_evicted, 1);
+	send_numbered_from(f, "cad-1", true, 3, "z", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_true(verdict.duplicate);
+	send_numbered_from(f, "cad-2", true, 10, "y", &verdict); /* forgotten: taken as new */
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_false(verdict.duplicate);
+}
+
 /* feed.max_sources 4 reloaded as 2 (a reload is not a line: it sends nothing): the clocks
  * heard of least recently, cad-1's (clock_ahead open) and cad-2's, are forgotten, and the next
  * line resolves cad-1's notice, saying why (before: open for ever). */
@@ -2177,6 +2217,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forgotten_source_resolves_feed_silent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_listed_source_kept_when_room_is_made, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listed_source_keeps_its_numbering, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_source_notices_resolve, setup,
 						teardown),
