@@ -409,6 +409,17 @@ static struct run recover_once(struct statedir *dir, const struct config *config
 	return run;
 }
 
+/* The shortest wall time of the two into best, and apart the least CPU times. */
+static void keep_best(struct run *best, const struct run *next)
+{
+	if (next->summary.seconds < best->summary.seconds)
+		best->summary = next->summary;
+	if (next->cpu_seconds < best->cpu_seconds)
+		best->cpu_seconds = next->cpu_seconds;
+	if (next->apply_cpu_seconds < best->apply_cpu_seconds)
+		best->apply_cpu_seconds = next->apply_cpu_seconds;
+}
+
 /* The best of REPEATS runs: the shortest wall time, and apart the least CPU time. */
 static struct run best_of(struct statedir *dir, const struct config *config, bool cold,
 			  const struct codec_writer *live)
@@ -418,12 +429,7 @@ static struct run best_of(struct statedir *dir, const struct config *config, boo
 	for (int i = 1; i < REPEATS; i++) {
 		struct run next = recover_once(dir, config, cold, live);
 
-		if (next.summary.seconds < best.summary.seconds)
-			best.summary = next.summary;
-		if (next.cpu_seconds < best.cpu_seconds)
-			best.cpu_seconds = next.cpu_seconds;
-		if (next.apply_cpu_seconds < best.apply_cpu_seconds)
-			best.apply_cpu_seconds = next.apply_cpu_seconds;
+		keep_best(&best, &next);
 	}
 	return best;
 }
@@ -537,12 +543,7 @@ static struct run full_warm_against_json_c(struct statedir *dir, const struct co
 		struct run next = recover_once(dir, config, false, live);
 		double json_c = json_c_seconds(lines);
 
-		if (next.summary.seconds < best.summary.seconds)
-			best.summary = next.summary;
-		if (next.cpu_seconds < best.cpu_seconds)
-			best.cpu_seconds = next.cpu_seconds;
-		if (next.apply_cpu_seconds < best.apply_cpu_seconds)
-			best.apply_cpu_seconds = next.apply_cpu_seconds;
+		keep_best(&best, &next);
 		if (json_c < *json_c_best)
 			*json_c_best = json_c;
 	}
