@@ -3,11 +3,11 @@
 /*
  * ingest: live ingest of a running cadmond against json-c parsing the same lines.
  *
- *   ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS] CADMOND
+ *   ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS[,FEEDS...]] [-s] CADMOND
  *
  * Generates a day of 900 call-takers (tools/sim.c, fixed seed, EVENTS lines: default 300,000),
  * each line numbered with "seq" per feed. For each journal.fsync policy (batch, none; or only
- * -p) and each feed count (1 and 20; or only -f), REPEATS times (default 3): times json-c
+ * -p) and each feed count (1 and 20; or those of -f), REPEATS times (default 3): times json-c
  * parsing every line (a reused tokener, json_tokener_reset + parse + put per line, wall
  * clock), then starts CADMOND on loopback (tests/support/daemon_harness.c, a temporary state
  * directory), connects the feeds (each a named source saying hello; the lines are split by
@@ -22,6 +22,16 @@
  * ratio moves less than the wall one. Then cadmond's user and system seconds apart, and its
  * main thread's context switches (voluntary and not) per 100,000 lines. The journal's file
  * system is $TMPDIR's (default /tmp).
+ *
+ * Paired runs: with two or more feed counts (the default 1 and 20, or -f 1,20) the counts run
+ * in turn within each repeat and policy, A B A B ..., the same lines and the same binary, so
+ * the runs of a pair are seconds apart and share the machine's load. After each pair a "pair"
+ * line gives each later count's cadmond CPU a line against the first count's: the CPU while
+ * fed (cadmond's process CPU clock, every thread's, to the nanosecond, from before the feeds
+ * connect to the last ack), the whole process's (its rusage when reaped: start, recovery of
+ * the empty state directory, the stop and its snapshot), and the wall time's. At the end a
+ * "paired" line per policy and count gives their medians and ranges: on a shared machine the
+ * ratio of a pair is readable where the absolute figures are not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +59,8 @@
 #define HOURS 24
 #define CALLS_PER_HOUR_PER_MILLION 17.5 /* per call-taker: a million events in 24 hours */
 #define DEFAULT_REPEATS 3
+#define MAX_REPEATS 1000
+#define MAX_FEED_COUNTS 4 /* of -f's list */
 #define WAIT_MS 300000
 #define ACK_LINE_MAX 256
 
@@ -175,8 +188,8 @@ static double time_json_c(const struct day *day, double *cpu)
 	return seconds_now() - start;
 }
 
-/* cadmond's CPU seconds so far (utime + stime of /proc/PID/stat). */
-/* cadmond's CPU seconds so far, user and system (every thread's). */
+/* cadmond's CPU seconds so far, user and system (every thread's; /proc/PID/stat's whole clock
+ * ticks, 10 ms each). */
 struct process_cpu {
 	double user, sys;
 };
@@ -199,6 +212,29 @@ static struct process_cpu process_cpu(pid_t pid)
 	cpu.user = (double)utime / (double)sysconf(_SC_CLK_TCK);
 	cpu.sys = (double)stime / (double)sysconf(_SC_CLK_TCK);
 	return cpu;
+}
+
+/* cadmond's CPU seconds so far, every thread's, to the nanosecond (its process CPU clock); -1
+ * when it cannot be read. */
+static double process_cpu_clock(pid_t pid)
+{
+	clockid_t clock;
+	struct timespec now;
+
+	if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &now) != 0)
+		return -1;
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* CPU seconds, user + system, of the children reaped so far (cadmond is the only one). */
+static double reaped_children_cpu(void)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_CHILDREN, &usage) != 0)
+		return -1;
+	return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
+	       (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
 }
 
 /* Context switches of cadmond's main thread so far (the loop's waits), voluntary + not. */
@@ -241,7 +277,10 @@ static long daemon_commits(const struct harness *h)
  * apart (the daemon drains up to 256 KiB of one feed, about an hour of a twentieth of the
  * day, before the next), the sources behind by more than tracker.max_source_lag_seconds
  * would be judged on their own (late) and their calls inserted far back in the center's
- * window: a backlog being replayed, not live ingest. One feed sends without a bound.
+ * window: a backlog being replayed, not live ingest. One feed sends without a bound, or (-s)
+ * in the same steps under the same bound, to tell what twenty feeds cost from what the
+ * bound's round trips (acks awaited, so more, smaller commits) cost; its rows then read "1
+ * feed+".
  */
 #define STEP_LINES 250
 #define IN_FLIGHT_LINES 1000
@@ -309,9 +348,10 @@ static bool acked_before(const struct feed_data *data, const struct connection *
 	return true;
 }
 
-/* Send every feed's lines and wait for the ack of each one's last: wall seconds. */
+/* Send every feed's lines, in step (paced) or all at once, and wait for the ack of each one's
+ * last: wall seconds. */
 static double drive(const struct harness *h, const struct feed_data *data, unsigned feeds,
-		    size_t total_lines)
+		    size_t total_lines, bool paced)
 {
 	struct connection c[MAX_FEEDS];
 	struct pollfd watch[MAX_FEEDS];
@@ -331,8 +371,8 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 	deadline = start + WAIT_MS / 1000.0;
 	while (done < feeds) {
 		while (cursor < total_lines &&
-		       (feeds == 1 || acked_before(data, c, feeds, cursor))) {
-			cursor = feeds == 1 ? total_lines : cursor + STEP_LINES;
+		       (!paced || acked_before(data, c, feeds, cursor))) {
+			cursor = !paced ? total_lines : cursor + STEP_LINES;
 			for (unsigned f = 0; f < feeds; f++)
 				while (c[f].next_line < data[f].lines &&
 				       data[f].globals[c[f].next_line] < cursor)
@@ -371,9 +411,18 @@ static double drive(const struct harness *h, const struct feed_data *data, unsig
 	return took;
 }
 
+/* What one run measured, for the ratios of a pair. */
+struct run_figures {
+	double live;       /* wall seconds, first byte sent to the last ack */
+	double fed_cpu;    /* cadmond's CPU seconds, the feeds' connections to the last ack */
+	double rusage_cpu; /* cadmond's whole life, user + system, from its rusage */
+	double json_c;     /* json-c's wall seconds on the same lines, this run */
+	bool paced_one;    /* one feed, paced as several are (-s) */
+};
+
 /* One run: json-c, then cadmond with this policy and feed count. */
-static void measure(const struct day *day, const struct sim_shift *shift, const char *policy,
-		    unsigned feeds)
+static struct run_figures measure(const struct day *day, const struct sim_shift *shift,
+				  const char *policy, unsigned feeds, bool pace_one)
 {
 	struct feed_data data[MAX_FEEDS];
 	char yaml[512];
@@ -381,7 +430,7 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 	struct harness_options options = {
 		.extra_yaml = yaml,
 		.feed_yaml = "  max_connections_per_address: 64\n  max_pending_connections: 64\n" };
-	double json_c, json_c_cpu, live, cpu;
+	double json_c, json_c_cpu, live, cpu, fed_cpu_start, fed_cpu_end, reaped_before;
 	struct process_cpu split;
 	long commits, switches;
 
@@ -391,9 +440,12 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 		 "journal:\n  fsync: %s\n",
 		 policy);
 	json_c = time_json_c(day, &json_c_cpu);
+	reaped_before = reaped_children_cpu();
 	if (harness_start(&h, &options) < 0)
 		die("cannot start cadmond");
-	live = drive(&h, data, feeds, day->lines);
+	fed_cpu_start = process_cpu_clock(h.pid);
+	live = drive(&h, data, feeds, day->lines, feeds > 1 || pace_one);
+	fed_cpu_end = process_cpu_clock(h.pid);
 	split = process_cpu(h.pid);
 	cpu = split.user + split.sys;
 	switches = process_switches(h.pid);
@@ -403,8 +455,8 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 	       " "
 	       "commits/100k %7.1f  cpu: json-c %.2f s, cadmond %.2f s = %5.1f%%  "
 	       "(user %.2f s, sys %.2f s; switches/100k %.0f)\n",
-	       policy, feeds, feeds == 1 ? " " : "s", json_c, day->lines / json_c / 1e6, live,
-	       day->lines / live / 1e6, 100.0 * json_c / live,
+	       policy, feeds, feeds > 1 ? "s" : pace_one ? "+" : " ", json_c,
+	       day->lines / json_c / 1e6, live, day->lines / live / 1e6, 100.0 * json_c / live,
 	       commits < 0 ? -1.0 : (double)commits * 100000.0 / (double)day->lines, json_c_cpu,
 	       cpu, cpu > 0 ? 100.0 * json_c_cpu / cpu : 0.0, split.user, split.sys,
 	       switches < 0 ? -1.0 : (double)switches * 100000.0 / (double)day->lines);
@@ -415,21 +467,111 @@ static void measure(const struct day *day, const struct sim_shift *shift, const 
 		free(data[f].ends);
 		free(data[f].globals);
 	}
+	return (struct run_figures){
+		.live = live,
+		.fed_cpu = fed_cpu_start < 0 || fed_cpu_end < 0 ? -1 : fed_cpu_end - fed_cpu_start,
+		.rusage_cpu = reaped_children_cpu() - reaped_before,
+		.json_c = json_c,
+		.paced_one = feeds == 1 && pace_one
+	};
 }
+
+/* Later run b against the first run a of a pair: b's figure / a's (-1 when either is missing;
+ * the same lines in both, so the ratio of seconds is the ratio a line). */
+static double ratio(double b, double a)
+{
+	return a > 0 && b > 0 ? b / a : -1;
+}
+
+/* One pair's line: a later feed count's run against the first count's ("1+": one feed paced). */
+static void print_pair(const char *policy, unsigned pair, unsigned feeds_a, unsigned feeds_b,
+		       const struct run_figures *a, const struct run_figures *b)
+{
+	printf("pair  %-5s %2u/%u%s feeds #%u  CPU a line %.3f (fed %.3f / %.3f s)  rusage %.3f "
+	       "(%.3f / %.3f s)  wall %.3f  json-c ratios %.1f%% / %.1f%%\n",
+	       policy, feeds_b, feeds_a, a->paced_one ? "+" : "", pair + 1,
+	       ratio(b->fed_cpu, a->fed_cpu), b->fed_cpu,
+	       a->fed_cpu, ratio(b->rusage_cpu, a->rusage_cpu), b->rusage_cpu, a->rusage_cpu,
+	       ratio(b->live, a->live), 100.0 * b->json_c / b->live, 100.0 * a->json_c / a->live);
+	fflush(stdout);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* "median (lowest-highest)" of count values, sorted in place. */
+static void print_spread(double *values, unsigned count)
+{
+	double median;
+
+	qsort(values, count, sizeof *values, compare_doubles);
+	median = count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
+	printf("median %.3f (%.3f-%.3f)", median, values[0], values[count - 1]);
+}
+
+/* The medians and ranges of every pair's ratios of one policy and one later feed count. */
+static void print_paired(const char *policy, unsigned feeds_a, unsigned feeds_b,
+			 const struct run_figures *a, const struct run_figures *b, unsigned pairs)
+{
+	double fed[MAX_REPEATS], whole[MAX_REPEATS], wall[MAX_REPEATS];
+
+	for (unsigned r = 0; r < pairs; r++) {
+		fed[r] = ratio(b[r].fed_cpu, a[r].fed_cpu);
+		whole[r] = ratio(b[r].rusage_cpu, a[r].rusage_cpu);
+		wall[r] = ratio(b[r].live, a[r].live);
+	}
+	printf("paired %-5s %2u/%u%s feeds over %u pairs: CPU a line ", policy, feeds_b, feeds_a,
+	       a[0].paced_one ? "+" : "", pairs);
+	print_spread(fed, pairs);
+	printf(", rusage ");
+	print_spread(whole, pairs);
+	printf(", wall ");
+	print_spread(wall, pairs);
+	printf("\n");
+}
+
+/* -f's list, "1,20": the feed counts in order, each 1..MAX_FEEDS; how many, 0 if malformed. */
+static unsigned parse_feed_counts(const char *text, unsigned counts[MAX_FEED_COUNTS])
+{
+	unsigned count = 0;
+	char *end;
+
+	for (;;) {
+		unsigned long feeds = strtoul(text, &end, 10);
+
+		if (end == text || feeds < 1 || feeds > MAX_FEEDS || count == MAX_FEED_COUNTS)
+			return 0;
+		counts[count++] = (unsigned)feeds;
+		if (*end == '\0')
+			return count;
+		if (*end != ',')
+			return 0;
+		text = end + 1;
+	}
+}
+
+#define USAGE                                                                              \
+	"usage: ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS[,FEEDS...]] [-s] CADMOND"
 
 int main(int argc, char **argv)
 {
 	static const char *const policies[] = { "batch", "none" };
-	static const unsigned feed_counts[] = { 1, 20 };
+	static struct run_figures runs[2][MAX_FEED_COUNTS][MAX_REPEATS];
+	unsigned feed_counts[MAX_FEED_COUNTS] = { 1, 20 }, counts = 2;
 	size_t events = DEFAULT_EVENTS;
-	unsigned repeats = DEFAULT_REPEATS, only_feeds = 0;
+	unsigned repeats = DEFAULT_REPEATS;
 	const char *only_policy = NULL;
+	bool pace_one = false;
 	struct sim_scenario scenario;
 	struct sim_shift shift = { 0 };
 	struct day day;
 	int option;
 
-	while ((option = getopt(argc, argv, "n:r:p:f:")) != -1) {
+	while ((option = getopt(argc, argv, "n:r:p:f:s")) != -1) {
 		if (option == 'n')
 			events = strtoul(optarg, NULL, 10);
 		else if (option == 'r')
@@ -437,14 +579,15 @@ int main(int argc, char **argv)
 		else if (option == 'p')
 			only_policy = optarg;
 		else if (option == 'f')
-			only_feeds = (unsigned)strtoul(optarg, NULL, 10);
+			counts = parse_feed_counts(optarg, feed_counts);
+		else if (option == 's')
+			pace_one = true;
 		else
-			die("usage: ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS] "
-			    "CADMOND");
+			die(USAGE);
 	}
-	if (optind + 1 != argc || events < 1000 || events > MAX_EVENTS || repeats < 1 ||
-	    only_feeds > MAX_FEEDS)
-		die("usage: ingest [-n EVENTS] [-r REPEATS] [-p batch|none] [-f FEEDS] CADMOND");
+	if (optind + 1 != argc || counts == 0 || events < 1000 || events > MAX_EVENTS || repeats < 1 ||
+	    repeats > MAX_REPEATS)
+		die(USAGE);
 	setenv("CADMOND", argv[optind], 1);
 	signal(SIGPIPE, SIG_IGN);
 	generate_day(events, &day, &scenario, &shift);
@@ -452,16 +595,21 @@ int main(int argc, char **argv)
 	       "one run\n",
 	       day.lines);
 	for (unsigned r = 0; r < repeats; r++)
-		for (size_t p = 0; p < sizeof policies / sizeof *policies; p++)
-			for (size_t f = 0; f < sizeof feed_counts / sizeof *feed_counts; f++) {
-				unsigned feeds = only_feeds ? only_feeds : feed_counts[f];
-
-				if (only_policy && strcmp(only_policy, policies[p]) != 0)
-					continue;
-				if (only_feeds && f > 0)
-					continue;
-				measure(&day, &shift, policies[p], feeds);
-			}
+		for (size_t p = 0; p < sizeof policies / sizeof *policies; p++) {
+			if (only_policy && strcmp(only_policy, policies[p]) != 0)
+				continue;
+			for (unsigned f = 0; f < counts; f++)
+				runs[p][f][r] = measure(&day, &shift, policies[p], feed_counts[f],
+							pace_one);
+			for (unsigned f = 1; f < counts; f++)
+				print_pair(policies[p], r, feed_counts[0], feed_counts[f],
+					   &runs[p][0][r], &runs[p][f][r]);
+		}
+	for (size_t p = 0; p < sizeof policies / sizeof *policies; p++)
+		for (unsigned f = 1; f < counts; f++)
+			if (!only_policy || strcmp(only_policy, policies[p]) == 0)
+				print_paired(policies[p], feed_counts[0], feed_counts[f],
+					     runs[p][0], runs[p][f], repeats);
 	sim_shift_free(&shift);
 	return 0;
 }
