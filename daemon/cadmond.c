@@ -628,6 +628,12 @@ static bool cadmond_holds_clock(void *ctx, const char *source)
 	return engine_holds_clock(((struct cadmond *)ctx)->engine, source);
 }
 
+/* The running configuration's sources: (a reload swaps it before the health settings). */
+static bool cadmond_lists_source(void *ctx, const char *source)
+{
+	return config_lists_source(&((struct cadmond *)ctx)->config, source);
+}
+
 static void cadmond_heard(void *ctx, const char *source, const char *peer)
 {
 	struct cadmond *cadmond = ctx;
@@ -982,7 +988,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
 	mapped_feeds_commit(cadmond->mapped_feeds);
-	cadmond->config = *next;
+	cadmond->config = *next; /* health_update's sources: from here on */
 	nats_update(cadmond->nats, next);
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open "
@@ -1380,7 +1386,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 					   cadmond_system_alert_open, cadmond_holds_clock,
-					   cadmond)) ||
+					   cadmond_lists_source, cadmond)) ||
 	    !(cadmond->guard =
 		      guard_new(config->log.rate_limit_seconds, config_limit_quiet_seconds(config),
 				cadmond_control, cadmond_system_alert_open, cadmond)) ||

@@ -220,6 +220,14 @@ uint32_t config_limit_quiet_seconds(const struct config *config)
 	return resolve > config->log.rate_limit_seconds ? resolve : config->log.rate_limit_seconds;
 }
 
+bool config_lists_source(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->source_count; i++)
+		if (strcmp(config->sources[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 /* ---- the loader: events, positions, errors ---------------------------------------- */
 
 struct key;

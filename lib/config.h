@@ -581,4 +581,7 @@ uint32_t config_longest_window_seconds(const struct config *config);
  * again within the log's interval keeps its one alert, not a firing and a resolved a hit. */
 uint32_t config_limit_quiet_seconds(const struct config *config);
 
+/** Whether sources: lists the feed source name (its hello's source). */
+bool config_lists_source(const struct config *config, const char *name);
+
 #endif

@@ -918,17 +918,14 @@ static void send_numbered_from(struct fixture *f, const char *source, bool first
 	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
 }
 
-/* feed.max_sources 2, cad-1 listed: its numbering (seq 3, at T0 + 3 s) outlives cad-2's (seq 10)
- * when cad-3 (seq 20) needs room, though heard of least recently: cad-1 reconnecting and sending
- * seq 3 again (another event) is a resend, ignored. Before, cad-1's numbering went and the line
- * was taken as new. */
-static void test_listed_source_keeps_its_numbering(void **state)
+/* Numbered lines from cad-1 (seq 1 to 3, at T0 + 1 to 3 s), cad-2 (seq 10) and cad-3 (seq 20)
+ * under feed.max_sources max_sources, with sources: listing only `listed`. */
+static void number_three_sources(struct fixture *f, uint32_t max_sources, const char *listed)
 {
-	struct fixture *f = *state;
 	struct engine_verdict verdict;
 
-	f->config.feed.max_sources = 2;
-	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-1");
+	f->config.feed.max_sources = max_sources;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "%s", listed);
 	f->config.source_count = 1;
 	renew_engine(f);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
@@ -936,15 +933,66 @@ static void test_listed_source_keeps_its_numbering(void **state)
 		assert_int_equal(verdict.reject, EVENT_OK);
 	}
 	send_numbered_from(f, "cad-2", true, 10, "c", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
 	send_numbered_from(f, "cad-3", true, 20, "d", &verdict);
 	assert_int_equal(verdict.reject, EVENT_OK);
+}
+
+/* Whether source's numbered line seq (another event, on a new connection) is a resend. */
+static bool taken_as_resend(struct fixture *f, const char *source, uint64_t seq)
+{
+	struct engine_verdict verdict;
+
+	send_numbered_from(f, source, true, seq, "z", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	return verdict.duplicate;
+}
+
+/* feed.max_sources 2, cad-1 listed: its numbering (seq 3, at T0 + 3 s) outlives cad-2's (seq 10)
+ * when cad-3 (seq 20) needs room, though heard of least recently: cad-1 reconnecting and sending
+ * seq 3 again (another event) is a resend, ignored. Before, cad-1's numbering went and the line
+ * was taken as new. */
+static void test_listed_source_keeps_its_numbering(void **state)
+{
+	struct fixture *f = *state;
+
+	number_three_sources(f, 2, "cad-1");
 	assert_int_equal(engine_stats(f->engine)->sources_evicted, 1);
-	send_numbered_from(f, "cad-1", true, 3, "z", &verdict);
-	assert_int_equal(verdict.reject, EVENT_OK);
-	assert_true(verdict.duplicate);
-	send_numbered_from(f, "cad-2", true, 10, "y", &verdict); /* forgotten: taken as new */
-	assert_int_equal(verdict.reject, EVENT_OK);
-	assert_false(verdict.duplicate);
+	assert_true(taken_as_resend(f, "cad-1", 3));
+	assert_false(taken_as_resend(f, "cad-2", 10)); /* forgotten: taken as new */
+}
+
+/* feed.max_sources 3 reloaded as 1, cad-1 listed: cad-1's numbering (seq 3, heard of least
+ * recently) is the one kept, so its seq 3 again is a resend; cad-3's (the most recent) is
+ * forgotten: its seq 20 again is taken as new. */
+static void test_reload_keeps_a_listed_numbering(void **state)
+{
+	struct fixture *f = *state;
+
+	number_three_sources(f, 3, "cad-1");
+	f->config.feed.max_sources = 1;
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_int_equal(engine_stats(f->engine)->sources_evicted, 2);
+	assert_true(taken_as_resend(f, "cad-1", 3));
+	assert_false(taken_as_resend(f, "cad-3", 20));
+}
+
+/* The reload also changes sources: from cad-1 to cad-2: the room is made by the new list, so
+ * cad-2's clock and numbering stay (its seq 10 again is a resend) and cad-1's go (its seq 3
+ * again is taken as new). */
+static void test_reload_keeps_the_new_list_of_sources(void **state)
+{
+	struct fixture *f = *state;
+
+	number_three_sources(f, 3, "cad-1");
+	f->config.feed.max_sources = 1;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-2");
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_true(engine_holds_clock(f->engine, "cad-2"));
+	assert_false(engine_holds_clock(f->engine, "cad-1"));
+	assert_false(engine_holds_clock(f->engine, "cad-3"));
+	assert_true(taken_as_resend(f, "cad-2", 10));
+	assert_false(taken_as_resend(f, "cad-1", 3));
 }
 
 /* feed.max_sources 4 reloaded as 2 (a reload is not a line: it sends nothing): the clocks
@@ -2219,6 +2267,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listed_source_kept_when_room_is_made, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_listed_source_keeps_its_numbering, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_a_listed_numbering, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_the_new_list_of_sources, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_source_notices_resolve, setup,
 						teardown),
