@@ -1869,7 +1869,8 @@ static void test_center_matches_old_computation(void **state)
 
 		snprintf(name, sizeof(name), "%s%u", prefixes[rnd(6)], (unsigned)rnd(60));
 		if (what < 2) {
-			assert_int_equal(clocks_resize(clocks, (uint32_t)(1 + rnd(50)), NULL, NULL), 0);
+			assert_int_equal(
+				clocks_resize(clocks, (uint32_t)(1 + rnd(50)), NULL, NULL), 0);
 		} else if (what < 4) {
 			struct codec_writer writer = { 0 };
 			struct codec_reader reader = { 0 };

@@ -108,7 +108,8 @@ static int turns_setup(void **state)
 	for (unsigned i = 0; i < TURNS_DEFERRED; i++) {
 		struct bufferevent **pair = turns.pairs[i];
 
-		assert_int_equal(bufferevent_pair_new(turns.base, BEV_OPT_DEFER_CALLBACKS, pair), 0);
+		assert_int_equal(bufferevent_pair_new(turns.base, BEV_OPT_DEFER_CALLBACKS, pair),
+				 0);
 		bufferevent_setcb(pair[1], turns_on_deferred, NULL, NULL, NULL);
 		assert_int_equal(bufferevent_enable(pair[1], EV_READ), 0);
 	}
