@@ -1620,14 +1620,12 @@ static int reconfigure_binding(struct engine *engine, const struct config *confi
 /* A smaller room keeps the sources the new configuration lists before the others. */
 static int resize_sources(struct engine *engine, const struct config *config)
 {
-	int rc;
+	int rc = sources_resize(engine->sources, config->feed.max_sources, source_listed,
+				(void *)config);
 
-	clocks_set_listed(engine->clocks, source_listed, (void *)config);
-	sources_set_listed(engine->sources, source_listed, (void *)config);
-	if ((rc = sources_resize(engine->sources, config->feed.max_sources)) == 0)
-		rc = clocks_resize(engine->clocks, config->feed.max_sources);
-	clocks_set_listed(engine->clocks, source_listed, &engine->config);
-	sources_set_listed(engine->sources, source_listed, &engine->config);
+	if (rc == 0)
+		rc = clocks_resize(engine->clocks, config->feed.max_sources, source_listed,
+				   (void *)config);
 	return rc;
 }
 

@@ -1762,7 +1762,7 @@ static void test_center_exact_values(void **state)
 	expect_center(clocks, &b, true, T0 + 3000, "cad-2");
 	/* A shrink keeps the most recently heard (cad-1 was never heard; of the rest, equally
 	 * recent, the first is forgotten: cad-2) and the ranks stay right. */
-	assert_int_equal(clocks_resize(clocks, 2), 0);
+	assert_int_equal(clocks_resize(clocks, 2, NULL, NULL), 0);
 	assert_int_equal(clocks_count(clocks), 2);
 	expect_center(clocks, &b, true, T0 + 3000, "cad-9");
 	set_clock(clocks, "b", T0 + 3000, T0);
@@ -1869,7 +1869,8 @@ static void test_center_matches_old_computation(void **state)
 
 		snprintf(name, sizeof(name), "%s%u", prefixes[rnd(6)], (unsigned)rnd(60));
 		if (what < 2) {
-			assert_int_equal(clocks_resize(clocks, (uint32_t)(1 + rnd(50))), 0);
+			assert_int_equal(
+				clocks_resize(clocks, (uint32_t)(1 + rnd(50)), NULL, NULL), 0);
 		} else if (what < 4) {
 			struct codec_writer writer = { 0 };
 			struct codec_reader reader = { 0 };
@@ -1878,7 +1879,7 @@ static void test_center_matches_old_computation(void **state)
 			reader.data = writer.data;
 			reader.len = writer.len;
 			if (clocks_count(clocks) <= 50) {
-				assert_int_equal(clocks_resize(clocks, 50), 0);
+				assert_int_equal(clocks_resize(clocks, 50, NULL, NULL), 0);
 				assert_int_equal(clocks_load(loaded, &reader), 0);
 				clocks_free(clocks);
 				clocks = loaded;
