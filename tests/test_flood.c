@@ -609,8 +609,11 @@ static void test_open_calls_full_names_top_sender(void **state)
 	assert_int_equal(f.alert_count, 0);
 	assert_int_equal(from(&f, "cad-b", at(0, 2), START("B1", "b1", "NOPD"), at(0, 2)),
 			 EVENT_OK);
-	engine_flush(f.engine);
-	assert_true(f.alert_count >= 1);
+	engine_flush(f.engine); /* B1 tracked: the full tracker evicts cad-z's oldest six */
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 6);
+	assert_int_equal(f.alert_count, 0); /* the limits are looked at with the next line */
+	assert_int_equal(from(&f, "cad-b", at(0, 3), INCIDENT("B1"), at(0, 3)), EVENT_OK);
+	assert_int_equal(f.alert_count, 1);
 	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_open_calls\""));
 	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (54 open calls, "
 					    "tracker.max_open_calls_per_source), whose oldest go "
@@ -951,19 +954,20 @@ static void test_shrinking_reload_binding_forgets_expired_calls(void **state)
 }
 
 /* fill_stale with 40 completed calls (their new calls make the tracker sweep its stale calls:
- * S0..S4 expired, the binding not told), then X and B0..B3 at 08:02:02: five open calls, the
- * binding holding S0..S4's owners too. */
+ * S0..S4 expired, the binding told), then X and B0..B3 at 08:02:02: five open calls, the
+ * binding holding the same five owners. */
 static void fill_swept_calls(struct fixture *f)
 {
 	fill_stale(f, 40, 4, 2);
 }
 
-/* fill_swept_calls with tracker.max_open_calls 10, reloaded as 6: the tracker's five calls fit;
- * the binding forgets the owners of S0..S4, which the tracker no longer holds (not counted as
- * evicted), and keeps X's: cad-evil's call_end for X refused, live and restored alike. Before,
- * the binding shrank 10 -> 6 by its own age, X (no call_start) first: X's owner forgotten
- * (cad-evil could end it), 4 counted evicted, S3 and S4 kept. */
-static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
+/* fill_swept_calls with tracker.max_open_calls 10: the tracker's sweep told the binding of
+ * S0..S4, whose owners went with them (not counted as evicted: expired), so both hold the same
+ * five calls; a reload to 6 keeps them all, X's owner among them: cad-evil's call_end for X
+ * refused, live and restored alike. Before review7, the sweep did not tell the binding (10 bound)
+ * and a reload forgot S0..S4's owners then; before that, the binding shrank 10 -> 6 by its own
+ * age, X (no call_start) first: X's owner forgotten (cad-evil could end it). */
+static void test_tracker_sweep_forgets_owners_of_swept_calls(void **state)
 {
 	struct config config = three_sources_config();
 	struct fixture whole, split;
@@ -978,7 +982,7 @@ static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
 		struct fixture *f = both[k];
 		assert_int_equal(engine_stats(f->engine)->tracker.expired, 5);
 		assert_int_equal(engine_stats(f->engine)->open_calls, 5);
-		assert_int_equal(engine_stats(f->engine)->binding.calls, 10);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 5);
 		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
 		const struct engine_stats *stats = engine_stats(f->engine);
 		assert_int_equal(stats->tracker.evicted, 0);
@@ -993,10 +997,11 @@ static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
 
 /* fill_swept_calls with tracker.max_open_calls 11, then cad-quiet's call_start for Y at
  * 08:02:02.5, which waits in the reorder buffer (cad-b's clock, at 08:02:02, is behind it):
- * bound, not yet tracked (11 bound: S0..S4 swept, X, B0..B3, Y). A reload to 6 forgets S0..S4's
- * owners and keeps Y's with the tracker's five (6 bound, none evicted) and cad-evil's call_end for Y, once
- * Y is released, is refused. Before, the binding forgot every call the tracker did not hold,
- * Y's owner with them, uncounted, and cad-evil could end cad-quiet's call. */
+ * bound, not yet tracked (6 bound: X, B0..B3, Y; S0..S4's owners went with the tracker's
+ * sweep). A reload to 6 keeps Y's owner with the tracker's five (6 bound, none evicted) and
+ * cad-evil's call_end for Y, once Y is released, is refused. Before, the binding forgot every
+ * call the tracker did not hold, Y's owner with them, uncounted, and cad-evil could end
+ * cad-quiet's call. */
 static void test_shrinking_reload_keeps_owner_of_waiting_call(void **state)
 {
 	struct config config = three_sources_config();
@@ -1036,15 +1041,28 @@ static void fill_stale_many(struct fixture *f)
 	fill_stale(f, 0, 40, 2);
 }
 
+/* cad-evil's call_ends for cad-b's B0..B39, stamped at ts: how many were taken. */
+static int end_calls_of_b(struct fixture *f, long long ts)
+{
+	char line[256];
+	int taken = 0;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(line, sizeof(line), END("B%d", "caller"), i, ts);
+		taken += from(f, "cad-evil", ts, "%s", line) == EVENT_OK;
+	}
+	return taken;
+}
+
 /* fill_stale_many, then cad-quiet's call_starts Y0.. at 08:02:02.5, waiting in the reorder
  * buffer (bound, not tracked): 46 + waiting owners. A reload to 46 keeps the tracker's 46 and
- * must evict exactly the waiting count of owners, chosen as a full table chooses: cad-b's, the
- * sender holding the most. When the Ys are released the full tracker evicts cad-b's idlest
- * calls (2 for one Y, 4 for three: a table evicts a fraction when full), the owners the reload
- * evicted among them. So cad-evil can end exactly those of cad-b's calls and none of cad-a's
- * S0..S4, cad-quiet's X or its Y0... Before,
- * the binding's resize evicted by age alone and by sixteenths: with one waiting it evicted 2,
- * and with three it took cad-a's S2 and S3. */
+ * every owner (none evicted): the waiting calls are not the tracker's yet. When the Ys are
+ * released the full tracker evicts cad-b's idlest calls (2 for one Y, 4 for three: a table
+ * evicts a fraction when full) and tells the binding, which forgets exactly those owners
+ * (counted, as the tracker's). So both hold the same calls, cad-evil can end none of cad-a's
+ * S0..S4, cad-quiet's X or Ys, nor a call of cad-b's the tracker still holds; its call_ends for
+ * the calls dropped from both tables are taken as for calls never heard of. Before review7,
+ * the reload evicted the waiting count of cad-b's owners, and the tracker others of cad-b's. */
 static void shrink_with_waiting(int waiting, int tracker_evicts)
 {
 	struct config config = three_sources_config();
@@ -1056,22 +1074,27 @@ static void shrink_with_waiting(int waiting, int tracker_evicts)
 	config.tracker.max_open_calls = 46;
 	for (int k = 0; k < 2; k++) {
 		struct fixture *f = both[k];
-		int ended = 0;
+		struct judged judged = {0};
 		for (int i = 0; i < waiting; i++) {
 			snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 2) + 500);
-			assert_int_equal(from(f, "cad-quiet", at(2, 2) + 500, "%s", line), EVENT_OK);
+			assert_int_equal(from(f, "cad-quiet", at(2, 2) + 500, "%s", line),
+					 EVENT_OK);
 		}
 		assert_int_equal(engine_stats(f->engine)->buffered, (uint32_t)waiting);
 		assert_int_equal(engine_stats(f->engine)->binding.calls, 46 + waiting);
 		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
 		const struct engine_stats *stats = engine_stats(f->engine);
 		assert_int_equal(stats->open_calls, 46);
-		assert_int_equal(stats->binding.calls, 46);
-		assert_int_equal(stats->binding.calls_evicted, (uint64_t)waiting);
+		assert_int_equal(stats->binding.calls, 46 + waiting);
+		assert_int_equal(stats->binding.calls_evicted, 0);
 		assert_int_equal(stats->tracker.evicted, 0);
 		engine_flush(f->engine); /* the Ys tracked: the full tracker evicts cad-b's calls */
-		uint64_t tracker_evicted = engine_stats(f->engine)->tracker.evicted;
-		assert_int_equal(tracker_evicted, (uint64_t)tracker_evicts);
+		stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.evicted, (uint64_t)tracker_evicts);
+		assert_int_equal(stats->binding.calls_evicted, (uint64_t)tracker_evicts);
+		assert_int_equal(stats->open_calls, 46 + waiting - tracker_evicts);
+		assert_int_equal(stats->binding.calls, stats->open_calls);
+		engine_set_call_observer(f->engine, observe_call, &judged);
 		assert_int_equal(from(f, "cad-evil", at(2, 3), END("X", "caller"), at(2, 3)),
 				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 		for (int i = 0; i < 5; i++) {
@@ -1084,20 +1107,137 @@ static void shrink_with_waiting(int waiting, int tracker_evicts)
 			assert_int_equal(from(f, "cad-evil", at(2, 3), "%s", line),
 					 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 		}
-		for (int i = 0; i < 40; i++) {
-			snprintf(line, sizeof(line), END("B%d", "caller"), i, at(2, 3));
-			ended += from(f, "cad-evil", at(2, 3), "%s", line) == EVENT_OK;
-		}
-		assert_int_equal(ended, tracker_evicts); /* the owners evicted among them */
+		assert_int_equal(end_calls_of_b(f, at(2, 3)), tracker_evicts);
+		engine_flush(f->engine);
+		assert_int_equal(judged.calls, 0);
 	}
 	assert_same_snapshots(&whole, &split);
 }
 
-static void test_shrinking_reload_evicts_the_excess_of_the_top_sender(void **state)
+static void test_shrinking_reload_keeps_every_held_owner(void **state)
 {
 	(void)state;
 	shrink_with_waiting(1, 2);
 	shrink_with_waiting(3, 4);
+}
+
+/* fill_stale_many (46 open calls) with tracker.max_open_calls 46, then cad-quiet's call_start
+ * for Y0 at 08:02:02.5, waiting in the reorder buffer, and cad-evil's call_ends for cad-b's 40
+ * calls stamped 08:02:02.4, before it: all refused (call_of_other_source), none judged. The
+ * binding holds 47 owners (a full tracker's and the waiting call's: its room is
+ * max_open_calls + max_reorder_events + 1 and a sixteenth) and evicted none. Before review7 its
+ * room was max_open_calls: it made room for Y0 by evicting 6 of cad-b's owners (the tracker
+ * still held the calls), and cad-evil's call_ends for 4 of them were taken and judged before
+ * Y0 was released. */
+static void test_waiting_call_start_keeps_every_tracked_owner(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	(void)state;
+
+	config.tracker.max_open_calls = 46;
+	start(&f, &config);
+	fill_stale_many(&f);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 46);
+	assert_int_equal(from(&f, "cad-quiet", at(2, 2) + 500, START("Y0", "q1", "NOPD"),
+			      at(2, 2) + 500), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->buffered, 1);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 47);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(end_calls_of_b(&f, at(2, 2) + 400), 0);
+	assert_int_equal(from(&f, "cad-evil", at(2, 2) + 400, END("B0", "caller"), at(2, 2) + 400),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_end: call \"B0\" was opened by feed source cad-b "
+					   "(tracker.bind_calls_to_source)");
+	engine_flush(f.engine); /* Y0 tracked: the tracker evicts 2 of cad-b's, told */
+	assert_int_equal(judged.calls, 0);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 2);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 2);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 45);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 45);
+	finish(&f);
+}
+
+/* The same with the tracker's room shrunk to 46 by a reload while Y0 waits (fill_stale_many
+ * with the room of 100 first): the reload keeps all 47 owners, none evicted, and cad-evil's
+ * call_ends stamped before Y0 are all refused. Before review7 the reload evicted one owner of
+ * cad-b's, the tracker others when Y0 came, and 2 of cad-evil's call_ends were judged. */
+static void test_reload_with_a_waiting_call_keeps_every_tracked_owner(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	(void)state;
+
+	start(&f, &config);
+	fill_stale_many(&f);
+	config.tracker.max_open_calls = 46;
+	assert_int_equal(from(&f, "cad-quiet", at(2, 2) + 500, START("Y0", "q1", "NOPD"),
+			      at(2, 2) + 500), EVENT_OK);
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 47);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 46);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(end_calls_of_b(&f, at(2, 2) + 400), 0);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 0);
+	finish(&f);
+}
+
+/* cad-a's A0..A29 and cad-b's B0..B28 tracked at 08:02:00 (59), cad-quiet's call_starts
+ * Y0..Y19 waiting, a reload to tracker.max_open_calls 59, all released (the full tracker evicts
+ * of cad-a's and cad-b's in turn, each told to the binding); then cad-evil's call_end for the
+ * call prefix<call> at 08:03: how many calls it judged (0 when the binding kept the owner of
+ * every call the tracker still holds). A fresh engine each time: no call ended before. */
+static int judged_after_shrink_with_waiting(const char *prefix, int call)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	char line[256];
+
+	start(&f, &config);
+	open_calls_of(&f, "cad-a", "A", "a1", 30, at(2, 0));
+	open_calls_of(&f, "cad-b", "B", "b1", 29, at(2, 0));
+	engine_flush(f.engine);
+	for (int i = 0; i < 20; i++) {
+		snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 0) + 500 + i);
+		assert_int_equal(from(&f, "cad-quiet", at(2, 0) + 500 + i, "%s", line), EVENT_OK);
+	}
+	config.tracker.max_open_calls = 59;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->binding.calls,
+			 engine_stats(f.engine)->open_calls);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted,
+			 engine_stats(f.engine)->tracker.evicted);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"%s%d\",\"ts\":%lld,"
+		 "\"released_by\":\"caller\"}", prefix, call, at(3, 0));
+	from(&f, "cad-evil", at(3, 0), "%s", line);
+	engine_flush(f.engine);
+	finish(&f);
+	return judged.calls;
+}
+
+/* Each of cad-a's 30 and cad-b's 29 calls, after the reload and release above: cad-evil ends
+ * none that the tracker holds. Before review7 the reload shed the 20 waiting owners from one
+ * sender (cad-a, the top), the tracker then evicted from cad-a and cad-b in turn: 10 of
+ * cad-a's calls were left tracked without an owner, and cad-evil's call_end judged each. */
+static void test_shrinking_reload_with_waiting_calls_leaves_none_unowned(void **state)
+{
+	int judged = 0;
+	(void)state;
+
+	for (int i = 0; i < 30; i++)
+		judged += judged_after_shrink_with_waiting("A", i);
+	for (int i = 0; i < 29; i++)
+		judged += judged_after_shrink_with_waiting("B", i);
+	assert_int_equal(judged, 0);
 }
 
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
@@ -2705,9 +2845,12 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
-		cmocka_unit_test(test_shrinking_reload_binding_forgets_swept_calls),
+		cmocka_unit_test(test_tracker_sweep_forgets_owners_of_swept_calls),
 		cmocka_unit_test(test_shrinking_reload_keeps_owner_of_waiting_call),
-		cmocka_unit_test(test_shrinking_reload_evicts_the_excess_of_the_top_sender),
+		cmocka_unit_test(test_shrinking_reload_keeps_every_held_owner),
+		cmocka_unit_test(test_waiting_call_start_keeps_every_tracked_owner),
+		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
+		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),
