@@ -1240,6 +1240,51 @@ static void test_shrinking_reload_with_waiting_calls_leaves_none_unowned(void **
 	assert_int_equal(judged, 0);
 }
 
+/* feed.max_sources 4, sources: listing cad-1 and cad-2 (any agency), one new call-taker an
+ * hour each: cad-1 and cad-2 name op-1 and op-2 at 08:00, then eight invented senders x0..x7
+ * one each. The senders' table (whose counts these are) makes room among the senders sources:
+ * does not list (x0 to x5 go, 6 counted), so cad-1's count is kept and its op-3 within the hour
+ * is refused. A reload to feed.max_sources 2 forgets the unlisted again (x6, x7), not cad-2
+ * (the idlest, with no episode open to keep it): its op-4 is refused too. Before, the stalest
+ * went whoever it was: cad-1's and cad-2's counts first, and op-3 and op-4 were taken. */
+static void test_senders_table_keeps_listed_sources(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char line[256];
+	(void)state;
+
+	config.feed.max_sources = 4;
+	config.tracker.max_new_operators_per_source_per_hour = 1;
+	config.source_count = 2;
+	snprintf(config.sources[0].name, sizeof(config.sources[0].name), "cad-1");
+	snprintf(config.sources[1].name, sizeof(config.sources[1].name), "cad-2");
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-1", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-2", at(0, 0), START("c2", "op-2", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	for (int i = 0; i < 8; i++) {
+		char sender[16];
+		snprintf(sender, sizeof(sender), "x%d", i);
+		snprintf(line, sizeof(line), START("X%d", "xo-%d", "NOPD"), i, at(0, 1 + i), i);
+		assert_int_equal(from(&f, sender, at(0, 1 + i), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(engine_stats(f.engine)->binding.senders_evicted, 6);
+	assert_int_equal(from(&f, "cad-1", at(0, 10), START("c3", "op-3", "NOPD"), at(0, 10)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_string_equal(f.verdict.why,
+			    "call_start: new operator \"op-3\" (agency \"NOPD\") refused: feed "
+			    "source cad-1 introduced 1 this hour already "
+			    "(tracker.max_new_operators_per_source_per_hour)");
+	config.feed.max_sources = 2;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.senders_evicted, 8);
+	assert_int_equal(from(&f, "cad-2", at(0, 11), START("c4", "op-4", "NOPD"), at(0, 11)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	finish(&f);
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -2851,6 +2896,7 @@ int main(void)
 		cmocka_unit_test(test_waiting_call_start_keeps_every_tracked_owner),
 		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
 		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
+		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),
