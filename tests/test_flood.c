@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1282,6 +1283,60 @@ static void test_senders_table_keeps_listed_sources(void **state)
 	assert_int_equal(engine_stats(f.engine)->binding.senders_evicted, 8);
 	assert_int_equal(from(&f, "cad-2", at(0, 11), START("c4", "op-4", "NOPD"), at(0, 11)),
 			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	finish(&f);
+}
+
+/* malloc, failing once for a request of fail_malloc_bytes (0: never): linked with
+ * -Wl,--wrap=malloc (tests/meson.build), so the library's allocations come here too. */
+static size_t fail_malloc_bytes;
+void *__real_malloc(size_t bytes);
+void *__wrap_malloc(size_t bytes);
+
+void *__wrap_malloc(size_t bytes)
+{
+	if (fail_malloc_bytes != 0 && bytes == fail_malloc_bytes) {
+		fail_malloc_bytes = 0;
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_malloc(bytes);
+}
+
+/* A reload is all or nothing in what a source may say: tracker.max_operators 700 -> 289 with
+ * 600 call-takers' owners (the owners' room 1400 -> 578) and feed.max_sources 1024 -> 2 with
+ * three senders, when the owners' new table finds no memory (its eviction scratch, 578 x 8
+ * bytes): -ENOMEM, and no owner nor sender forgotten, none counted. Before review7 the
+ * binding shed the 22 owners over (and the senders over) before it allocated. The same reload
+ * with the memory then sheds them. */
+static void test_reload_without_memory_forgets_no_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char line[256];
+	(void)state;
+
+	config.tracker.max_operators = 700;
+	start(&f, &config);
+	for (int i = 0; i < 600; i++) {
+		const char *sender = i % 3 == 0 ? "cad-a" : i % 3 == 1 ? "cad-b" : "cad-c";
+		snprintf(line, sizeof(line), START("C%d", "op-%d", "NOPD"), i, at(0, 0), i);
+		assert_int_equal(from(&f, sender, at(0, 0), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(engine_stats(f.engine)->binding.operators, 600);
+	config.tracker.max_operators = 289;
+	config.feed.max_sources = 2;
+	fail_malloc_bytes = 578 * sizeof(int64_t);
+	assert_int_equal(engine_reconfigure(f.engine, &config), -ENOMEM);
+	assert_int_equal(fail_malloc_bytes, 0); /* it was the owners' table that failed */
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->binding.operators, 600);
+	assert_int_equal(stats->binding.operators_evicted, 0);
+	assert_int_equal(stats->binding.senders_evicted, 0);
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->binding.operators, 578);
+	assert_int_equal(stats->binding.operators_evicted, 22);
+	assert_int_equal(stats->binding.senders_evicted, 1);
 	finish(&f);
 }
 
@@ -2897,6 +2952,7 @@ int main(void)
 		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
 		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
+		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),
