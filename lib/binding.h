@@ -73,11 +73,15 @@ struct binding_call_holder {
 };
 
 /** Invariant (with the tracker telling binding_evict_call every call it drops, evicted or
- * expired): every call the tracker holds has its owner here, so no other sender can end it.
- * The owners' table holds tracker.max_open_calls + tracker.max_reorder_events + 1 and a
- * sixteenth more; when full it forgets (uncounted) the owners of calls holder does not hold
- * (events refused after their admission, calls ended), of which there are then some. Without a
- * holder, a full table evicts as the tracker does (the idlest of the sender holding the most). */
+ * expired): every call the tracker holds has its owner here, so no other sender can end it;
+ * except once its time is up here (tracker.max_call_seconds without an event, by the newest
+ * event time, which may run ahead of the tracker's by the reorder window) and once both its
+ * call_start and call_end were admitted (complete: the id is free again, though the tracker
+ * holds the call until the later of them is released). The owners' table holds
+ * tracker.max_open_calls + tracker.max_reorder_events + 1 and a sixteenth more; when full it
+ * forgets (uncounted) the owners of calls holder does not hold (events refused after their
+ * admission, calls ended), of which there are then some. Without a holder, a full table evicts
+ * as the tracker does (the idlest of the sender holding the most). */
 void binding_set_call_holder(struct binding *binding, const struct binding_call_holder *holder);
 
 /** Resize to config's bounds, all or nothing: every table's memory is allocated before anything
