@@ -2112,6 +2112,22 @@ static void test_closed_connection_drops_its_clock(void **state)
 	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 0);
 }
 
+/* A new engine with tracker.max_reorder_events 16 (and f->config's other settings), its buffer
+ * filled with events 290 s ahead of the host clock: cad-hold's incident for h0 at T0 - 1 s
+ * holds the center, cad-fast's incidents q0..q15 wait. */
+static void fill_reorder_ahead(struct fixture *f)
+{
+	char call_id[16];
+
+	f->config.tracker.max_reorder_events = 16;
+	renew_engine(f);
+	send_ok(f, "cad-hold", T0, incident("h0", T0 - 1000, 0));
+	for (int i = 0; i < 16; i++) {
+		snprintf(call_id, sizeof(call_id), "q%d", i);
+		send_ok(f, "cad-fast", T0, incident(call_id, T0 + 290000 + i, 0));
+	}
+}
+
 /* A call_start refused as reorder_full (the buffer full of events ahead of the host clock)
  * leaves no trace in what a source may say: its call is not bound (17 owners: h0 and q0..q15),
  * its call-taker not owned, and it spends none of its sender's new call-takers for the hour
@@ -2122,16 +2138,10 @@ static void test_reorder_full_call_start_leaves_no_trace(void **state)
 {
 	struct fixture *f = *state;
 	struct engine_verdict verdict;
-	char call_id[16], line[256];
+	char line[256];
 
-	f->config.tracker.max_reorder_events = 16;
 	f->config.tracker.max_new_operators_per_source_per_hour = 1;
-	renew_engine(f);
-	send_ok(f, "cad-hold", T0, incident("h0", T0 - 1000, 0));
-	for (int i = 0; i < 16; i++) {
-		snprintf(call_id, sizeof(call_id), "q%d", i);
-		send_ok(f, "cad-fast", T0, incident(call_id, T0 + 290000 + i, 0));
-	}
+	fill_reorder_ahead(f);
 	snprintf(line, sizeof(line),
 		 "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":%lld,\"operator\":\"op1\","
 		 "\"agency\":\"NOPD\"}", (long long)(T0 + 290016));
@@ -2156,15 +2166,8 @@ static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **sta
 {
 	struct fixture *f = *state;
 	struct engine_verdict verdict;
-	char call_id[16];
 
-	f->config.tracker.max_reorder_events = 16;
-	renew_engine(f);
-	send_ok(f, "cad-hold", T0, incident("h0", T0 - 1000, 0));
-	for (int i = 0; i < 16; i++) {
-		snprintf(call_id, sizeof(call_id), "q%d", i);
-		send_ok(f, "cad-fast", T0, incident(call_id, T0 + 290000 + i, 0));
-	}
+	fill_reorder_ahead(f);
 	assert_int_equal(engine_stats(f->engine)->buffered, 16);
 	send_from(f, "cad-fast", T0, incident("q16", T0 + 290016, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_REORDER_FULL);

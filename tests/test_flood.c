@@ -14,6 +14,7 @@
 
 #include "codec.h"
 #include "engine.h"
+#include "fail_malloc.h"
 
 /*
  * Issue 11 item 7: one source cannot flood the tables. What a source may say (lib/binding.h),
@@ -1286,21 +1287,6 @@ static void test_senders_table_keeps_listed_sources(void **state)
 	finish(&f);
 }
 
-/* malloc, failing once for a request of fail_malloc_bytes (0: never): linked with
- * -Wl,--wrap=malloc (tests/meson.build), so the library's allocations come here too. */
-static size_t fail_malloc_bytes;
-void *__real_malloc(size_t bytes);
-void *__wrap_malloc(size_t bytes);
-
-void *__wrap_malloc(size_t bytes)
-{
-	if (fail_malloc_bytes != 0 && bytes == fail_malloc_bytes) {
-		fail_malloc_bytes = 0;
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(bytes);
-}
 
 /* A reload is all or nothing in what a source may say: tracker.max_operators 700 -> 289 with
  * 600 call-takers' owners (the owners' room 1400 -> 578) and feed.max_sources 1024 -> 2 with
