@@ -405,20 +405,21 @@ static int prepare_tables(struct binding *binding, const struct config *config,
 	return rc;
 }
 
-/* The calls' bound is never below the owners of calls held: the tracker forgot the calls it
- * dropped (told), and a reorder buffer shrunk holds its excess until the engine releases it;
- * each of those keeps its owner (the table shrinks to call_capacity at a reload that finds
- * fewer). All or nothing: every table's memory is allocated before any owner is forgotten. */
+/* The calls' bound is never below the owners of calls held and one more (the next line's
+ * call, admitted before the buffer releases): the tracker forgot the calls it dropped (told),
+ * and a reorder buffer shrunk holds its excess until the engine releases it; each of those
+ * keeps its owner (the table shrinks to call_capacity at a reload that finds fewer). All or
+ * nothing: every table's memory is allocated before any owner is forgotten. */
 int binding_reconfigure(struct binding *binding, const struct config *config,
 			binding_held_fn *held, void *held_ctx)
 {
 	struct operator_holder operator_holder = {.held = held, .ctx = held_ctx};
 	uint32_t call_bound = call_capacity(config);
-	uint32_t held_calls = binding->calls.count > call_bound ? held_call_count(binding) : 0;
+	uint32_t held_calls = binding->calls.count >= call_bound ? held_call_count(binding) : 0;
 	struct resized_tables resized;
 
-	if (held_calls > call_bound)
-		call_bound = held_calls;
+	if (held_calls >= call_bound)
+		call_bound = held_calls + 1;
 	int rc = prepare_tables(binding, config, call_bound, &resized);
 	if (rc != 0) {
 		holder_done(binding);

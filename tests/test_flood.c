@@ -1242,6 +1242,43 @@ static void test_shrinking_reload_with_waiting_calls_leaves_none_unowned(void **
 	assert_int_equal(judged, 0);
 }
 
+/* fill_stale_many (46 tracked), 24 of cad-quiet's call_starts Y0..Y23 waiting, and a reload to
+ * tracker.max_open_calls 46 and tracker.max_reorder_events 16: the owners' new room (46 + 16 +
+ * 1 and a sixteenth: 66) is below the 70 owners of calls held, which it keeps, and one more.
+ * cad-evil's new call Z1 is bound in that room; its call_ends stamped before the Ys then judge
+ * none of cad-b's calls: each is refused while the tracker holds it, taken as new once the
+ * released Ys made the tracker drop it (told: the owners are as many as the open calls after).
+ * A reload shrinking the room to 66 evicted 4 owners of calls held. */
+static void test_reload_shrinking_the_reorder_buffer_keeps_owners(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	char line[256];
+	(void)state;
+
+	start(&f, &config);
+	fill_stale_many(&f);
+	for (int i = 0; i < 24; i++) {
+		snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 2) + 500);
+		assert_int_equal(from(&f, "cad-quiet", at(2, 2) + 500, "%s", line), EVENT_OK);
+	}
+	config.tracker.max_open_calls = 46;
+	config.tracker.max_reorder_events = 16;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 70);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(from(&f, "cad-evil", at(2, 2) + 400, START("Z1", "e1", "NOPD"),
+			      at(2, 2) + 400), EVENT_OK);
+	end_calls_of_b(&f, at(2, 2) + 400);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls,
+			 engine_stats(f.engine)->open_calls);
+	finish(&f);
+}
+
 /* feed.max_sources 4, sources: listing cad-1 and cad-2 (any agency), one new call-taker an
  * hour each: cad-1 and cad-2 name op-1 and op-2 at 08:00, then eight invented senders x0..x7
  * one each. The senders' table (whose counts these are) makes room among the senders sources:
@@ -2937,6 +2974,7 @@ int main(void)
 		cmocka_unit_test(test_waiting_call_start_keeps_every_tracked_owner),
 		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
 		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
+		cmocka_unit_test(test_reload_shrinking_the_reorder_buffer_keeps_owners),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
