@@ -2161,14 +2161,11 @@ static void test_closed_connection_drops_its_clock(void **state)
 	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 0);
 }
 
-/* Probe 2 of the audit (F10): the reorder buffer full of events 290 s ahead of the host (within
- * feed.max_future_seconds) cannot move the center past the host clock. One more such event is
- * refused (reorder_full, counted); an event the host clock has reached goes at once in the
- * oldest's place; the center stays behind the host, and the limit alert counts both. */
-static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **state)
+/* A new engine with tracker.max_reorder_events 16 (and f->config's other settings), its buffer
+ * filled with events 290 s ahead of the host clock: cad-hold's incident for h0 at T0 - 1 s
+ * holds the center, cad-fast's incidents q0..q15 wait. */
+static void fill_reorder_ahead(struct fixture *f)
 {
-	struct fixture *f = *state;
-	struct engine_verdict verdict;
 	char call_id[16];
 
 	f->config.tracker.max_reorder_events = 16;
@@ -2178,6 +2175,48 @@ static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **sta
 		snprintf(call_id, sizeof(call_id), "q%d", i);
 		send_ok(f, "cad-fast", T0, incident(call_id, T0 + 290000 + i, 0));
 	}
+}
+
+/* A call_start refused as reorder_full (the buffer full of events ahead of the host clock)
+ * leaves no trace in what a source may say: its call is not bound (17 owners: h0 and q0..q15),
+ * its call-taker not owned, and it spends none of its sender's new call-takers for the hour
+ * (tracker.max_new_operators_per_source_per_hour 1): the next new one is taken. Before
+ * review7, the binding admitted it before the buffer refused it: 18 owners, op1 owned, and op2
+ * refused ("introduced 1 this hour already"). */
+static void test_reorder_full_call_start_leaves_no_trace(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	char line[256];
+
+	f->config.tracker.max_new_operators_per_source_per_hour = 1;
+	fill_reorder_ahead(f);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":%lld,\"operator\":\"op1\","
+		 "\"agency\":\"NOPD\"}", (long long)(T0 + 290016));
+	send_from(f, "cad-fast", T0, line, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_REORDER_FULL);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 17);
+	assert_int_equal(engine_stats(f->engine)->binding.operators, 0);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":%lld,\"operator\":\"op2\","
+		 "\"agency\":\"NOPD\"}", (long long)(T0 - 900));
+	send_from(f, "cad-fast", T0 + 10, line, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 18);
+	assert_int_equal(engine_stats(f->engine)->binding.operators, 1);
+}
+
+/* Probe 2 of the audit (F10): the reorder buffer full of events 290 s ahead of the host (within
+ * feed.max_future_seconds) cannot move the center past the host clock. One more such event is
+ * refused (reorder_full, counted); an event the host clock has reached goes at once in the
+ * oldest's place; the center stays behind the host, and the limit alert counts both. */
+static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	fill_reorder_ahead(f);
 	assert_int_equal(engine_stats(f->engine)->buffered, 16);
 	send_from(f, "cad-fast", T0, incident("q16", T0 + 290016, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_REORDER_FULL);
@@ -2300,6 +2339,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_full_reorder_buffer_keeps_the_center_behind_the_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reorder_full_call_start_leaves_no_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup,
 						teardown),
 		cmocka_unit_test(test_newest_other_kept),
