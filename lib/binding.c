@@ -454,25 +454,16 @@ static const char *owner_of(const struct binding_sender *sender)
 	return sender->named && sender->source ? sender->source : "";
 }
 
-/* The source config's sources: lists by that name, NULL when none does. */
-static const struct config_source *source_named(const struct config *config, const char *name)
-{
-	for (size_t i = 0; i < config->source_count; i++)
-		if (strcmp(config->sources[i].name, name) == 0)
-			return &config->sources[i];
-	return NULL;
-}
-
 /* Does config's sources: list the owner name ("" for the connections without a hello: no)? */
 static bool source_listed(const struct config *config, const char *name)
 {
-	return name[0] && source_named(config, name);
+	return name[0] && config_source_named(config, name);
 }
 
 static const struct config_source *listed_source(const struct config *config,
 						 const struct binding_sender *sender)
 {
-	return sender->named && sender->source ? source_named(config, sender->source) : NULL;
+	return sender->named && sender->source ? config_source_named(config, sender->source) : NULL;
 }
 
 static bool agency_listed(const struct config_source *source, const char *agency)

@@ -1319,12 +1319,7 @@ static void clock_forgotten(struct clocks_source *source, void *ctx)
 /* Does the configuration (ctx) list the source (sources[])? */
 static bool source_listed(const char *name, void *ctx)
 {
-	const struct config *config = ctx;
-
-	for (size_t i = 0; i < config->source_count; i++)
-		if (strcmp(config->sources[i].name, name) == 0)
-			return true;
-	return false;
+	return config_lists_source(ctx, name);
 }
 
 static bool clock_known(const char *key, void *ctx)
