@@ -107,6 +107,7 @@ struct cadmond {
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
 	size_t ack_notice_size;
+	uint64_t alert_log_seq;     /* the log is held (log.h) until this alert is delivered */
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
 	struct event *status_timer; /* STATUS= and WATCHDOG=1 */
 	struct health *health;      /* feed silence, journal state, evictions */
@@ -413,13 +414,23 @@ static void cadmond_on_clock_timer(evutil_socket_t fd, short what, void *ctx)
 	engine_tick(cadmond->engine, tick.received_ms);
 }
 
+/* The log lines held since an alert (cadmond_on_alert) go out. */
+static void cadmond_release_log(struct cadmond *cadmond)
+{
+	cadmond->alert_log_seq = 0;
+	log_release();
+}
+
 /* Every alert goes to the journal, then (once durable) to every subscriber, and a short
- * note to the log. */
+ * note to the log: made now, written once the alert is delivered (cadmond_deliver_alert), so
+ * that the write to stderr is not on the alert's way out. */
 static void cadmond_on_alert(const struct alert *alert, const char *json, size_t json_len,
 			     void *ctx)
 {
 	struct cadmond *cadmond = ctx;
 
+	log_hold();
+	cadmond->alert_log_seq = alert->seq;
 	if (strcmp(alert->type, "system") == 0)
 		log_msg(LOG_NOTICE, "alert %" PRIu64 ": %s %s (%s): %s", alert->seq, alert->system,
 			alert->kind, alert->severity, alert->message ? alert->message : "");
@@ -770,6 +781,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
+	cadmond_release_log(cadmond); /* an alert's delivery late (a slow fsync): its lines now */
 	if (cadmond->health_due_us)
 		cadmond->loop_lag_us =
 			now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
@@ -796,6 +808,8 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 		receivers_deliver(cadmond->receivers, json, len);
 	if (cadmond->nats)
 		nats_publish_alert(cadmond->nats, json, len);
+	if (cadmond->alert_log_seq != 0 && seq >= cadmond->alert_log_seq)
+		cadmond_release_log(cadmond);
 }
 
 /* A board line at start: the Alertmanager receivers learn what is open already. */
@@ -1584,6 +1598,7 @@ void cadmond_free(struct cadmond *cadmond)
 {
 	if (!cadmond)
 		return;
+	cadmond_release_log(cadmond);
 	listener_free(cadmond->feed_listener);
 	mapped_feeds_free(cadmond->mapped_feeds);
 	listener_free(cadmond->alert_listener);
