@@ -30,7 +30,7 @@ struct call_owner {
 	/* "call_id\0owner\0" at their length: in text, or in long_text (allocated, freed with the
 	 * entry: free_call_text) when longer than CALL_TEXT_INLINE. */
 	char *long_text;
-	bool has_start; /* its call_start and call_end were accepted: complete, forgotten */
+	bool has_start; /* both: complete, kept until the tracker completes it (binding.h) */
 	bool has_end;
 	unsigned char call_id_len;
 	char text[CALL_TEXT_INLINE];
@@ -204,7 +204,7 @@ static uint32_t operator_capacity(const struct config *config)
 /* Calls owned: those the tracker may hold and those whose events may wait in the reorder buffer
  * (bound when admitted, tracked when released), one more (the call being admitted), and a
  * sixteenth of that on top, so that a full table holds that many owners of calls neither holds
- * (events refused after the binding admitted them, calls ended): a full table forgets those,
+ * (events dropped after the binding admitted them, as resends): a full table forgets those,
  * never an owner of a call the tracker holds (binding.h), a sixteenth at a time. */
 static uint32_t call_capacity(const struct config *config)
 {
@@ -560,15 +560,34 @@ static void uncount_owner(struct binding *binding, const struct operator_owner *
 		rate->operators--;
 }
 
-/* A call's entry goes (completed, forgotten, evicted): its owner holds one started call fewer
- * (a call heard of without its call_start is not counted: such calls are evicted first). */
-static void forget_call(void *entry, void *ctx)
+/* Is the call complete (its call_start and call_end admitted), its owner kept until the tracker
+ * completes it? */
+static bool call_complete(const struct call_owner *call)
 {
-	const struct call_owner *call = entry;
-	struct sender_rate *rate = call->has_start ? find_sender(ctx, call_owner_of(call)) : NULL;
+	return call->has_start && call->has_end;
+}
+
+/* Is the call counted to its owner: started, not complete (a call heard of without its
+ * call_start is not counted: such calls are evicted first)? */
+static bool call_counted(const struct call_owner *call)
+{
+	return call->has_start && !call->has_end;
+}
+
+/* The call's owner holds one started call fewer. */
+static void uncount_call(struct binding *binding, const struct call_owner *call)
+{
+	struct sender_rate *rate = find_sender(binding, call_owner_of(call));
 
 	if (rate && rate->calls > 0)
 		rate->calls--;
+}
+
+/* A call's entry goes (completed by the tracker, forgotten, evicted): uncounted if counted. */
+static void forget_call(void *entry, void *ctx)
+{
+	if (call_counted(entry))
+		uncount_call(ctx, entry);
 	free_call_text(entry, NULL);
 }
 
@@ -916,11 +935,15 @@ static void bind_call(struct binding *binding, const struct config *config,
 			return;
 		}
 		call->has_start = call->has_end = false;
+	} else if (call_complete(call) &&
+		   (event->type == EVENT_CALL_START || event->type == EVENT_CALL_END)) {
+		call->has_start = call->has_end = false; /* its owner's new call of the same id */
 	}
 	call->last_ms = now_ms;
 	if (event->type == EVENT_CALL_START && !call->has_start) {
-		/* counted to the call's owner, whom forget_call counts down (the sender unless
-		 * tracker.bind_calls_to_source is off); sender_rate leaves the calls table alone */
+		/* counted to the call's owner (the sender unless tracker.bind_calls_to_source is
+		 * off), counted down once complete or forgotten; sender_rate leaves the calls table
+		 * alone */
 		if (!rate || !text_equal(call_owner_of(call), owner))
 			rate = sender_rate(binding, config, call_owner_of(call), now_ms);
 		if (rate) {
@@ -928,12 +951,11 @@ static void bind_call(struct binding *binding, const struct config *config,
 			rate->last_ms = now_ms;
 		}
 	}
+	bool was_complete = call_complete(call);
 	call->has_start |= event->type == EVENT_CALL_START;
 	call->has_end |= event->type == EVENT_CALL_END;
-	if (call->has_start && call->has_end) { /* complete: the tracker judges it now */
-		forget_call(call, binding);
-		table_remove(&binding->calls, i);
-	}
+	if (!was_complete && call_complete(call)) /* kept until the tracker completes it */
+		uncount_call(binding, call);
 }
 
 /* slot: as bind_call's. */
@@ -1053,7 +1075,7 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 	if (reason == EVENT_OK && introduces && !operator)
 		reason = count_new_operator(binding, config, event, owner, now_ms, &new_operator,
 					    why, why_size);
-	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !(call && call->has_start))
+	if (reason == EVENT_OK && event->type == EVENT_CALL_START && !(call && call_counted(call)))
 		reason = count_new_call(binding, config, event, owner, now_ms, &call_slot,
 					&owner_rate, why, why_size);
 	if (reason != EVENT_OK)
@@ -1189,16 +1211,30 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
 }
 
-void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
-			bool expired)
+/* The call's owner goes, if the table holds it and complete (when only_complete): true if so. */
+static bool remove_call(struct binding *binding, const char *call_id, uint64_t call_hash,
+			bool only_complete)
 {
 	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
 
-	if (!table_used(&binding->calls, i))
-		return;
+	if (!table_used(&binding->calls, i) ||
+	    (only_complete && !call_complete(table_slot(&binding->calls, i))))
+		return false;
 	forget_call(table_slot(&binding->calls, i), binding);
 	table_remove(&binding->calls, i);
-	count_evicted(binding, &binding->stats.calls_evicted, expired ? 0 : 1);
+	return true;
+}
+
+void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
+			bool expired)
+{
+	if (remove_call(binding, call_id, call_hash, false))
+		count_evicted(binding, &binding->stats.calls_evicted, expired ? 0 : 1);
+}
+
+void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash)
+{
+	remove_call(binding, call_id, call_hash, true);
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)

@@ -20,7 +20,8 @@
  * - A call belongs to the sender that first reported it: a named source by its name, every
  *   connection without a hello together (so a CAD that reconnects without a hello keeps its
  *   calls). Another sender's events for it are refused while the call is remembered: until
- *   tracker.max_call_seconds after its last event (event time).
+ *   the tracker completes or drops it, or tracker.max_call_seconds after its last event (event
+ *   time).
  * - An operator (agency, operator) belongs to the named source whose call_start first named
  *   it, until it has had no event from it for the longest rule window: by then it has no calls
  *   in any window left to protect. An operator seen only without a hello is claimed by the
@@ -72,15 +73,19 @@ struct binding_call_holder {
 	void *ctx;
 };
 
-/** Invariant (with the tracker telling binding_evict_call every call it drops, evicted or
- * expired): every call the tracker holds has its owner here, so no other sender can end it;
- * except once its time is up here (tracker.max_call_seconds without an event, by the newest
- * event time, which may run ahead of the tracker's by the reorder window) and once both its
- * call_start and call_end were admitted (complete: the id is free again, though the tracker
- * holds the call until the later of them is released). The owners' table holds
- * tracker.max_open_calls + tracker.max_reorder_events + 1 and a sixteenth more; when full it
- * forgets (uncounted) the owners of calls holder does not hold (events refused after their
- * admission, calls ended), of which there are then some. Without a holder, a full table evicts
+/** Invariant (with the engine telling binding_evict_call every call the tracker drops, evicted
+ * or expired, and binding_complete_call every call it completes): every call the tracker holds
+ * has its owner here, so no other sender can end it; except once its time is up here
+ * (tracker.max_call_seconds without an event, by the newest event time, which may run ahead of
+ * the tracker's by the reorder window). A call whose call_start and call_end were both admitted
+ * (complete) keeps its owner until the tracker completes it (the later of them released from
+ * the reorder buffer), so another sender's events for it are refused until then, even those
+ * stamped before its call_end; its owner's next call_start or call_end for the id starts a new
+ * call. Such a call is held (the tracker holds one half, or both wait in the reorder buffer):
+ * the room below counts it. The owners' table holds tracker.max_open_calls +
+ * tracker.max_reorder_events + 1 and a sixteenth more; when full it forgets (uncounted) the
+ * owners of calls holder does not hold (events dropped after their admission, as resends, or
+ * lost by the tracker), of which there are then some. Without a holder, a full table evicts
  * as the tracker does (the idlest of the sender holding the most). */
 void binding_set_call_holder(struct binding *binding, const struct binding_call_holder *holder);
 
@@ -171,6 +176,11 @@ const char *binding_operator_evict_victim(const struct binding *binding);
  * the owner of a call the tracker holds. */
 void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
 			bool expired);
+
+/** The tracker completed the call (or dropped it, its call_end stamped before its call_start):
+ * the owner of a complete call (both its call_start and call_end admitted) is forgotten, not
+ * counted; a call not complete here (its owner's new call of the same id) keeps its owner. */
+void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
 bool binding_operator_owned_by(const struct binding *binding, const char *agency,

@@ -383,7 +383,11 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 		detector_call_offered(engine->detector, event, sender);
 		return;
 	}
-	if (tracker_apply_hashed(engine->tracker, event, call_hash, &completed) != TRACKER_COMPLETED)
+	enum tracker_result result = tracker_apply_hashed(engine->tracker, event, call_hash,
+							  &completed);
+	if (result == TRACKER_COMPLETED || result == TRACKER_END_BEFORE_START)
+		binding_complete_call(engine->binding, event->call_id, call_hash);
+	if (result != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
 	completed.source = sender;

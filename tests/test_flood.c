@@ -1279,6 +1279,148 @@ static void test_reload_shrinking_the_reorder_buffer_keeps_owners(void **state)
 	finish(&f);
 }
 
+/* A call completed by the tracker, as the observer saw it. */
+struct completion {
+	unsigned calls;
+	unsigned premature;
+	char operator_id[16];
+	char source[16];
+	int64_t start_ms;
+	int64_t end_ms;
+};
+
+static void observe_completion(const struct completed_call *call, bool premature, void *ctx)
+{
+	struct completion *seen = ctx;
+
+	seen->calls++;
+	seen->premature += premature;
+	snprintf(seen->operator_id, sizeof(seen->operator_id), "%s", call->operator_id);
+	snprintf(seen->source, sizeof(seen->source), "%s", call->source ? call->source : "");
+	seen->start_ms = call->start_ms;
+	seen->end_ms = call->end_ms;
+}
+
+/* cad-evil's E1 at 08:00:00, and cad-east's c1 (08:00:00.100 to 08:00:01.500) waiting for it. */
+static void fill_completed_waiting(struct fixture *f)
+{
+	int64_t t = at(0, 0);
+
+	assert_int_equal(from(f, "cad-evil", t, START("E1", "e1", "NOPD"), t), EVENT_OK);
+	assert_int_equal(from(f, "cad-east", t + 100, START("c1", "op-1", "NOPD"), t + 100),
+			 EVENT_OK);
+	assert_int_equal(from(f, "cad-east", t + 1500, END("c1", "caller"), t + 1500), EVENT_OK);
+}
+
+/* cad-east's call c1 (op-1, 08:00:00.100 to 08:00:01.500, the caller's hangup) waits for
+ * cad-evil (heard at 08:00:00): both its call_start and call_end admitted, its call_end still in
+ * the reorder buffer. cad-evil's hostile line for c1 stamped hostile_ms, before that call_end,
+ * and sent after it: its verdict; *seen: the calls judged once everything is released. */
+static enum event_reject hostile_line_for_completed_call(const char *hostile,
+							 int64_t hostile_ms, struct completion *seen)
+{
+	struct config config = flood_config();
+	struct fixture f;
+
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_completion, seen);
+	fill_completed_waiting(&f);
+	assert_int_equal(engine_stats(f.engine)->buffered, 2);
+	enum event_reject reason = from(&f, "cad-evil", hostile_ms, "%s", hostile);
+	engine_flush(f.engine);
+	finish(&f);
+	return reason;
+}
+
+/* While the tracker holds a call both of whose events were admitted (its call_end waiting in the
+ * reorder buffer), another source's call_end or call_start for it stamped before that end is
+ * refused: the call is judged as its source sent it, 1.4 s released by the caller, not
+ * premature. Before, the binding freed the id once both were admitted: cad-evil's call_end
+ * (08:00:00.300, the operator's release) completed c1 first, a premature hangup of op-1 after
+ * 0.2 s, and its call_start (08:00:00.050, op-66) opened c1 in op-66's name, which cad-east's
+ * call_end then completed: a 1.45 s call of op-66. */
+static void test_completed_call_keeps_its_owner_until_tracked(void **state)
+{
+	struct completion seen = {0};
+	char line[256];
+	(void)state;
+
+	snprintf(line, sizeof(line), END("c1", "operator"), at(0, 0) + 300);
+	assert_int_equal(hostile_line_for_completed_call(line, at(0, 0) + 300, &seen),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.premature, 0);
+	assert_string_equal(seen.operator_id, "op-1");
+	assert_string_equal(seen.source, "cad-east");
+	assert_int_equal(seen.start_ms, at(0, 0) + 100);
+	assert_int_equal(seen.end_ms, at(0, 0) + 1500);
+	memset(&seen, 0, sizeof(seen));
+	snprintf(line, sizeof(line), START("c1", "op-66", "NOPD"), at(0, 0) + 50);
+	assert_int_equal(hostile_line_for_completed_call(line, at(0, 0) + 50, &seen),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.operator_id, "op-1");
+	assert_int_equal(seen.start_ms, at(0, 0) + 100);
+	assert_int_equal(seen.end_ms, at(0, 0) + 1500);
+}
+
+/* After fill_completed_waiting: cad-evil's call_end for c1 stamped before cad-east's is refused;
+ * once released, only E1 keeps an owner. */
+static void refuse_earlier_end(struct fixture *f)
+{
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 2);
+	assert_int_equal(from(f, "cad-evil", at(0, 0) + 300, END("c1", "operator"), at(0, 0) + 300),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	engine_flush(f->engine);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 1);
+}
+
+/* The owner of a complete call waiting for the tracker is saved in a snapshot: refused after a
+ * restore as without one, and the two engines end alike. */
+static void test_completed_call_owner_survives_snapshot(void **state)
+{
+	struct config config = flood_config();
+	struct fixture whole, split;
+	(void)state;
+
+	start_pair(&whole, &split, &config, fill_completed_waiting);
+	refuse_earlier_end(&whole);
+	refuse_earlier_end(&split);
+	assert_same_snapshots(&whole, &split);
+}
+
+/* The tracker tells the binding of each call it completes, and of one it drops as ended before
+ * it started: cad-east's c1 (fill_completed_waiting) then its new call c1 from 08:00:01.600, and
+ * c2 ended at 08:00:00.150 before its start at 08:00:00.200, all waiting for cad-evil. Once
+ * released, the owners are those of the two calls open (E1 and the new c1): cad-evil's
+ * call_end for c1 is refused, its call_start for c2 taken. */
+static void test_tracker_completion_forgets_the_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	fill_completed_waiting(&f);
+	assert_int_equal(from(&f, "cad-east", t + 1600, START("c1", "op-1", "NOPD"), t + 1600),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", t + 200, START("c2", "op-1", "NOPD"), t + 200),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", t + 150, END("c2", "caller"), t + 150), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->buffered, 5);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 3);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->tracker.end_before_start, 1);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 2);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
+	assert_int_equal(from(&f, "cad-evil", t + 1700, END("c1", "operator"), t + 1700),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_int_equal(from(&f, "cad-evil", t + 1700, START("c2", "e1", "NOPD"), t + 1700),
+			 EVENT_OK);
+	finish(&f);
+}
+
 /* feed.max_sources 4, sources: listing cad-1 and cad-2 (any agency), one new call-taker an
  * hour each: cad-1 and cad-2 name op-1 and op-2 at 08:00, then eight invented senders x0..x7
  * one each. The senders' table (whose counts these are) makes room among the senders sources:
@@ -2975,6 +3117,9 @@ int main(void)
 		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
 		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
 		cmocka_unit_test(test_reload_shrinking_the_reorder_buffer_keeps_owners),
+		cmocka_unit_test(test_completed_call_keeps_its_owner_until_tracked),
+		cmocka_unit_test(test_completed_call_owner_survives_snapshot),
+		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
