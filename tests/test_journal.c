@@ -1375,21 +1375,35 @@ static void test_snapshot_stamp_names_the_next_segment(void **state)
 	daemon_stop(&d);
 }
 
+/* The rotation's sync as the sync thread runs it (syncer.c), and the journal told of it. */
+static void sync_rotation(struct daemon_like *d, const struct journal_sync_point *rotation)
+{
+	assert_true(rotation->sync_dir);
+	assert_int_equal(journal_closing_fd(d->journal), rotation->fd);
+	assert_int_equal(fdatasync(rotation->fd), 0);
+	assert_int_equal(fsync(rotation->dir_fd), 0);
+	journal_synced_to(d->journal, rotation);
+	assert_int_equal(journal_closing_fd(d->journal), -1);
+	assert_true(journal_all_synced(d->journal));
+}
+
 /* A rotation in two halves (cadmond writes the snapshot in a child): the next segment first,
  * records going on in it, then the snapshot of the state at the segment's end. A crash before
  * the snapshot is on disk recovers from the one before and replays both segments; after,
  * from the new one, replaying only what followed it. */
 static uint64_t start_and_rotate_after_four_calls(struct dir_fixture *f, struct daemon_like *d)
 {
+	struct journal_sync_point rotation;
 	uint64_t index = 0;
 
 	daemon_start(f, d);
 	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
 		feed_call(d, n);
-	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index),
+	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index, &rotation),
 			 0); /* SEGMENT_END: 10 */
 	assert_true(index == 10);
 	assert_int_equal(segment_size(f, 11), 0);
+	sync_rotation(d, &rotation);
 	return index;
 }
 
@@ -1399,7 +1413,7 @@ static void test_stale_sync_point_after_rotation(void **state)
 {
 	struct dir_fixture *f = *state;
 	struct daemon_like d;
-	struct journal_sync_point point;
+	struct journal_sync_point point, rotation;
 	uint64_t index = 0, syncs, unsynced;
 	const char line[] = "{\"type\":\"call_start\",\"call_id\":\"x\",\"ts\":1795939200000,"
 			    "\"operator\":\"op-1\",\"seq\":99}";
@@ -1410,7 +1424,8 @@ static void test_stale_sync_point_after_rotation(void **state)
 	assert_int_equal(journal_write(d.journal), 0);
 	assert_true(journal_sync_point(d.journal, &point));
 	assert_int_equal(journal_sync(d.journal, true), 0); /* in the loop: the rotation's rule */
-	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index), 0);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
+	sync_rotation(&d, &rotation);
 	journal_append_event(d.journal, "cad-1", line, sizeof line - 1);
 	assert_int_equal(journal_write(d.journal), 0);
 	syncs = journal_stats(d.journal)->syncs;
