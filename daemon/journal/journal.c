@@ -337,11 +337,14 @@ bool journal_sync_point(const struct journal *journal, struct journal_sync_point
  * point (the SEGMENT_END's, with the directory) ends the wait. */
 static void closing_synced_to(struct journal *journal, const struct journal_sync_point *point)
 {
-	if (point->index > journal->synced_index) {
+	bool rotation = point->index == journal->closing_index && point->sync_dir;
+
+	if (point->index > journal->synced_index)
 		journal->synced_index = point->index;
-		journal->stats.syncs++;
-	}
-	if (point->index == journal->closing_index && point->sync_dir) {
+	else if (!rotation)
+		return; /* covering nothing new */
+	journal->stats.syncs++;
+	if (rotation) {
 		close(journal->closing_fd);
 		journal->closing_fd = -1;
 	}
