@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -633,6 +634,102 @@ static void test_rotation_waits_for_the_sync_done(void **state)
 	store_finish(f->store); /* the snapshot's child waited for while the engine is here */
 }
 
+/* The fixture's configuration again (store_reconfigure: a rotation, after an in-loop sync of
+ * what was written, which the gate does not hold). */
+static void reconfigure_same(struct fixture *f)
+{
+	struct config_errors errors;
+	struct config config;
+	char yaml[PATH_MAX + 96];
+	int len = snprintf(yaml, sizeof yaml,
+			   "journal:\n  state_directory: %s/state\n  segment_max_bytes: 65536\n",
+			   f->path);
+
+	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
+	store_reconfigure(f->store, &config);
+}
+
+/* A rotation waits for no fsync in the loop: the segment's end and the next segment's name
+ * are synced on the thread (held here), the loop goes on; a line in the next segment is
+ * written but released only by a sync after that one; the snapshot's child may be done
+ * first, its snapshot trusted (known to the journal) only once the rotation's sync returned. */
+static void test_rotation_syncs_on_the_thread(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t first, second, snapshots;
+
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	assert_int_equal(gate_started(), 1);
+	snapshots = journal->snapshots_written;
+	gate_set(true, 0);
+	append_line(f, 2);
+	reconfigure_same(f); /* line 2 synced in the loop, then the rotation */
+	assert_int_equal(store_stats(f->store)->rotations, 1);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_int_equal(journal->segments_created, 2);
+	assert_int_equal(f->acked, first + 1);
+	assert_int_equal(f->ack_calls, 2);
+
+	second = append_line(f, 3); /* in the next segment */
+	assert_int_equal(second, first + 3); /* after line 2 and the segment's end */
+	run_once(f);                         /* written; its sync waits for the rotation's */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	assert_int_equal(journal->snapshots_written, snapshots); /* not trusted yet */
+	assert_int_equal(f->ack_calls, 2);
+	assert_int_equal(gate_started(), 2);
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == second);
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	assert_int_equal(gate_started(), 3);
+	assert_int_equal(f->ack_calls, 4); /* the segment's end, then line 3 */
+	assert_int_equal(store_stats(f->store)->sync_waits, 0);
+	assert_false(store_degraded(f->store, NULL));
+	store_finish(f->store);
+}
+
+/* The rotation's sync fails: the store degrades as for any failed fsync, nothing in the next
+ * segment is acknowledged, and the snapshot its child wrote is not trusted (left on disk,
+ * unknown to the journal); once the disk works, the degraded period ends with a snapshot of
+ * its own and everything is acknowledged. */
+static void test_failed_rotation_sync_degrades(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	char expected[PATH_MAX + 64], path[PATH_MAX + 64];
+	uint64_t first, snapshots;
+	const char *reason;
+	struct stat st;
+
+	first = append_line(f, 1);
+	RUN_UNTIL(f, f->acked == first);
+	snapshots = journal->snapshots_written;
+	gate_set(false, EIO);
+	reconfigure_same(f); /* line 1's segment ended by record first + 1 */
+	assert_int_equal(store_stats(f->store)->rotations, 1);
+	assert_int_equal(append_line(f, 2), first + 2);
+	RUN_UNTIL(f, store_degraded(f->store, &reason) && !store_snapshot_running(f->store));
+	snprintf(expected, sizeof expected,
+		 "cannot fsync the journal in %s/state: Input/output error", f->path);
+	assert_string_equal(reason, expected);
+	assert_int_equal(f->acked, first);
+	assert_int_equal(f->ack_calls, 2); /* and again by the reload's sync, before the rotation */
+	assert_int_equal(journal->snapshots_written, snapshots);
+	snprintf(path, sizeof path, "%s/state/snapshot-%016" PRIx64 ".snap", f->path, first + 1);
+	assert_int_equal(stat(path, &st), 0); /* written by the child, not trusted */
+
+	gate_set(false, 0);
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(f->acked, UINT64_MAX);
+	assert_int_equal(f->ack_calls, 3);
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	assert_int_equal(store_stats(f->store)->degraded_periods, 1);
+	store_finish(f->store);
+}
+
 /* What a history read emitted. */
 struct history_sink {
 	unsigned lines;
@@ -1203,6 +1300,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_on_a_failing_disk_delivers, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_syncs_on_the_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_rotation_sync_degrades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_bound_is_counted, setup, teardown),
