@@ -308,9 +308,10 @@ int journal_sync(struct journal *journal, bool really)
 	if (journal->fd < 0)
 		return journal->written_index == journal->synced_index ? 0 : -EBADF;
 	if (really) {
-		/* a rotation's sync not returned yet: the ended segment first (its descriptor
-		 * stays open for that sync) */
-		if (journal->closing_fd >= 0 && fdatasync(journal->closing_fd) < 0)
+		/* a rotation's sync not returned yet: the ended segment and the new one's name
+		 * first (its descriptor stays open for that sync) */
+		if (journal->closing_fd >= 0 && (fdatasync(journal->closing_fd) < 0 ||
+						 fsync(journal->dir->journal_fd) < 0))
 			return -errno;
 		if (fdatasync(journal->fd) < 0)
 			return -errno;

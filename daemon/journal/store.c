@@ -1023,14 +1023,16 @@ static int snapshot_in_background(struct store *store, uint64_t index,
  *  1. before the SEGMENT_END is written, or with it torn: the segment as a crash leaves any,
  *     recovery ends it (truncating a torn record).
  *  2. after it, before the next segment is created: a segment ended, no next; recovery
- *     starts one after the last snapshot's replay. (Before: after the end's fdatasync only.)
+ *     replays from the last snapshot and starts one. A machine's crash may lose the end
+ *     (not synced yet): then as 1.
  *  3. after the creation, before the fork or the rotation's sync: an empty next segment,
- *     which recovery opens again (the one after the last record); or, with the machine's
- *     crash, the new name kept but the SEGMENT_END lost (not yet synced): the ended segment
- *     is one a crash left open before an empty next one, which recovery removes, and ends it
- *     again with the same index; with records in the next segment (written back by the kernel
- *     on its own; none acknowledged under batch or interval, as their syncs come after the
- *     rotation's), both are replayed, the lost end record alone missing between them.
+ *     which recovery opens again (the one after the last record). A machine's crash may
+ *     keep the new name and lose the end: the ended segment is then one without its end
+ *     before an empty one, which recovery removes; the segment without its end is read
+ *     whole, as closed, and the checkpoint's new segment starts at the lost end's index.
+ *     With records in the next segment (written back by the kernel on its own; none
+ *     acknowledged under batch or interval, their syncs coming after the rotation's), both
+ *     are replayed, the lost end alone missing between them (recovery names no gap for it).
  *  4. records in the next segment, the snapshot not on disk: recovery starts from the
  *     previous snapshot and replays both segments, as before.
  *  5. the snapshot renamed into place: its child synced the ended segment and the journal
