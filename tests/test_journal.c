@@ -1573,6 +1573,46 @@ static void test_rollback_gives_up_the_rotation_sync(void **state)
 	daemon_stop(&d);
 }
 
+/* The next segment cannot be created (a file of its name with something in it): the rotation
+ * fails with the segment still the open one, its end written but not listed (the rollback
+ * cuts it off) and no other segment started; a checkpoint once the name is free ends it. */
+static void test_rotation_fails_when_next_segment_cannot_be_created(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct journal_sync_point rotation = { .fd = -1 };
+	char path[PATH_MAX + 64];
+	size_t closed;
+	uint64_t index = 0;
+	off_t before_end;
+	FILE *squatter;
+
+	daemon_start(f, &d);
+	for (unsigned n = 0; n < 4; n++) /* records 1 to 9 */
+		feed_call(&d, n);
+	before_end = segment_size(f, 1);
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, (uint64_t)11);
+	assert_non_null(squatter = fopen(path, "w"));
+	assert_int_equal(fputs("x", squatter) >= 0, 1);
+	assert_int_equal(fclose(squatter), 0);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), -EEXIST);
+	assert_int_equal(rotation.fd, -1);
+	assert_int_equal(journal_closing_fd(d.journal), -1);
+	assert_true(journal_segment_first(d.journal) == 1);
+	assert_true(segment_size(f, 1) > before_end); /* the end, written */
+	journal_closed_segments(d.journal, &closed);
+	assert_int_equal(closed, 0);
+	assert_int_equal(journal_rollback(d.journal), 0);
+	assert_int_equal(segment_size(f, 1), before_end);
+	assert_true(journal_next_index(d.journal) == 10);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	expect_stamp(f, 10, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	assert_int_equal(segment_size(f, 11), 0);
+	daemon_stop(&d);
+}
+
 /* A machine's crash after a rotation, before its sync: the next segment's name kept, the
  * segment end lost (the file cut back to the records before it). With the next segment
  * empty, recovery removes it and goes on from the lost end's index, the records before it
@@ -1710,6 +1750,9 @@ int main(void)
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_gives_up_the_rotation_sync, dir_setup,
 						dir_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rotation_fails_when_next_segment_cannot_be_created, dir_setup,
+			dir_teardown),
 		cmocka_unit_test_setup_teardown(test_segment_end_lost_next_segment_empty, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_segment_end_lost_next_segment_written,

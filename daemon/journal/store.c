@@ -1037,7 +1037,11 @@ static int snapshot_in_background(struct store *store, uint64_t index,
  *     previous snapshot and replays both segments, as before.
  *  5. the snapshot renamed into place: its child synced the ended segment and the journal
  *     directory first, so the end and the next segment's name are on disk with it, as
- *     before, whether or not the sync thread's own sync has returned.
+ *     before, whether or not the sync thread's own sync has returned. Both are needed: without
+ *     the name, recovery would find the snapshot's next segment missing (and say acknowledged
+ *     lines were lost); without the segment, its tail not yet synced under batch or interval
+ *     could be lost with alerts held for that sync, which no replay after the snapshot gives
+ *     again. The cost is the child's: two more syncs before it writes (bench/README.md).
  * A failure of either sync degrades the store as a failed fsync does (enter_degraded); the
  * snapshot is then not trusted (snapshot_finished).
  */
