@@ -1486,6 +1486,16 @@ static void test_rotation_in_two_halves_snapshot_written(void **state)
 	daemon_stop(&d);
 }
 
+/* A start, then four calls (8 events and an alert: records 1 to 9, synced, in segment 1):
+ * segment 1's size. */
+static off_t start_with_four_calls(struct dir_fixture *f, struct daemon_like *d)
+{
+	daemon_start(f, d);
+	for (unsigned n = 0; n < 4; n++)
+		feed_call(d, n);
+	return segment_size(f, 1);
+}
+
 /* The rotation's sync is off the loop: until it returns, nothing past what was synced before is
  * counted durable (not the records written before the end, nor the end, nor the next
  * segment's, which no sync of the next segment proves); once it returns, the ended segment's
@@ -1549,9 +1559,7 @@ static void test_rollback_gives_up_the_rotation_sync(void **state)
 	const char line[] = "{\"type\":\"call_start\",\"call_id\":\"x\",\"ts\":1795939200000,"
 			    "\"operator\":\"op-1\",\"seq\":99}";
 
-	daemon_start(f, &d);
-	for (unsigned n = 0; n < 4; n++) /* records 1 to 9 */
-		feed_call(&d, n);
+	start_with_four_calls(f, &d);
 	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
 	journal_append_event(d.journal, "cad-1", line, sizeof line - 1); /* 11, not synced */
 	assert_int_equal(journal_write(d.journal), 0);
@@ -1587,10 +1595,7 @@ static void test_rotation_fails_when_next_segment_cannot_be_created(void **state
 	off_t before_end;
 	FILE *squatter;
 
-	daemon_start(f, &d);
-	for (unsigned n = 0; n < 4; n++) /* records 1 to 9 */
-		feed_call(&d, n);
-	before_end = segment_size(f, 1);
+	before_end = start_with_four_calls(f, &d);
 	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, (uint64_t)11);
 	assert_non_null(squatter = fopen(path, "w"));
 	assert_int_equal(fputs("x", squatter) >= 0, 1);
@@ -1629,10 +1634,7 @@ static void crash_losing_the_segment_end(struct dir_fixture *f, bool records_aft
 	int saved_stderr;
 	FILE *log;
 
-	daemon_start(f, &d);
-	for (unsigned n = 0; n < 4; n++) /* records 1 to 9 */
-		feed_call(&d, n);
-	before_end = segment_size(f, 1);
+	before_end = start_with_four_calls(f, &d);
 	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
 	assert_true(index == 10);
 	if (records_after)
