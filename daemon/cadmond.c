@@ -107,6 +107,7 @@ struct cadmond {
 	int64_t loop_lag_us;        /* how late it ran last time: the event loop's lag */
 	char *ack_notice;           /* while an HTTP ack is applied: its notice goes here */
 	size_t ack_notice_size;
+	uint64_t alert_log_seq;     /* the log is held (log.h) until this alert is delivered */
 	struct event *signal_events[CADMOND_SIGNAL_COUNT];
 	struct event *status_timer; /* STATUS= and WATCHDOG=1 */
 	struct health *health;      /* feed silence, journal state, evictions */
@@ -413,13 +414,23 @@ static void cadmond_on_clock_timer(evutil_socket_t fd, short what, void *ctx)
 	engine_tick(cadmond->engine, tick.received_ms);
 }
 
+/* The log lines held since an alert (cadmond_on_alert) go out. */
+static void cadmond_release_log(struct cadmond *cadmond)
+{
+	cadmond->alert_log_seq = 0;
+	log_release();
+}
+
 /* Every alert goes to the journal, then (once durable) to every subscriber, and a short
- * note to the log. */
+ * note to the log: made now, written once the alert is delivered (cadmond_deliver_alert), so
+ * that the write to stderr is not on the alert's way out. */
 static void cadmond_on_alert(const struct alert *alert, const char *json, size_t json_len,
 			     void *ctx)
 {
 	struct cadmond *cadmond = ctx;
 
+	log_hold();
+	cadmond->alert_log_seq = alert->seq;
 	if (strcmp(alert->type, "system") == 0)
 		log_msg(LOG_NOTICE, "alert %" PRIu64 ": %s %s (%s): %s", alert->seq, alert->system,
 			alert->kind, alert->severity, alert->message ? alert->message : "");
@@ -628,6 +639,12 @@ static bool cadmond_holds_clock(void *ctx, const char *source)
 	return engine_holds_clock(((struct cadmond *)ctx)->engine, source);
 }
 
+/* The running configuration's sources: (a reload swaps it before the health settings). */
+static bool cadmond_lists_source(void *ctx, const char *source)
+{
+	return config_lists_source(&((struct cadmond *)ctx)->config, source);
+}
+
 static void cadmond_heard(void *ctx, const char *source, const char *peer)
 {
 	struct cadmond *cadmond = ctx;
@@ -764,6 +781,7 @@ static void cadmond_on_health_timer(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
+	cadmond_release_log(cadmond); /* an alert's delivery late (a slow fsync): its lines now */
 	if (cadmond->health_due_us)
 		cadmond->loop_lag_us =
 			now_us > cadmond->health_due_us ? now_us - cadmond->health_due_us : 0;
@@ -790,6 +808,8 @@ static void cadmond_deliver_alert(void *ctx, uint64_t seq, const char *json, siz
 		receivers_deliver(cadmond->receivers, json, len);
 	if (cadmond->nats)
 		nats_publish_alert(cadmond->nats, json, len);
+	if (cadmond->alert_log_seq != 0 && seq >= cadmond->alert_log_seq)
+		cadmond_release_log(cadmond);
 }
 
 /* A board line at start: the Alertmanager receivers learn what is open already. */
@@ -982,7 +1002,7 @@ static int cadmond_apply_reload(struct cadmond *cadmond, const struct config *ne
 	cadmond_swap_listener(&cadmond->feed_listener, rebind.feeds);
 	cadmond_swap_listener(&cadmond->alert_listener, rebind.alerts);
 	mapped_feeds_commit(cadmond->mapped_feeds);
-	cadmond->config = *next;
+	cadmond->config = *next; /* health_update's sources: from here on */
 	nats_update(cadmond->nats, next);
 	if (cadmond->tls) {
 		log_msg(LOG_NOTICE, "reload: tls: new connections use the files loaded now; open "
@@ -1380,7 +1400,7 @@ static int cadmond_setup(struct cadmond *cadmond, const char *config_path, char 
 				  cadmond_stream_board, cadmond)) ||
 	    !(cadmond->health = health_new(&health_settings, cadmond_control,
 					   cadmond_system_alert_open, cadmond_holds_clock,
-					   cadmond)) ||
+					   cadmond_lists_source, cadmond)) ||
 	    !(cadmond->guard =
 		      guard_new(config->log.rate_limit_seconds, config_limit_quiet_seconds(config),
 				cadmond_control, cadmond_system_alert_open, cadmond)) ||
@@ -1578,6 +1598,7 @@ void cadmond_free(struct cadmond *cadmond)
 {
 	if (!cadmond)
 		return;
+	cadmond_release_log(cadmond);
 	listener_free(cadmond->feed_listener);
 	mapped_feeds_free(cadmond->mapped_feeds);
 	listener_free(cadmond->alert_listener);

@@ -59,6 +59,7 @@ struct feed {
 	bool budgeted;           /* the pass over the input counts against the deadline */
 	bool cut;                /* the last pass stopped at the deadline, lines left */
 	unsigned unchecked_lines; /* lines of this pass since the clock was read */
+	uint64_t turn_iteration;  /* the loop iteration of its last turn (UINT64_MAX: none yet) */
 	/* host time the input being processed was read: one clock read per chunk, not per line */
 	int64_t received_ms;
 	/* the chunk being processed told health it heard this feed, and that a line was taken */
@@ -709,17 +710,40 @@ static bool feed_read_less(const struct feed_server *server)
 	       (server->journal.read_less && server->journal.read_less(server->journal.ctx));
 }
 
+/* The next iteration's turn of a connection whose lines wait (feed.h): the resume timer. */
+static void feed_resume_next_iteration(struct feed *feed)
+{
+	static const struct timeval next_iteration = { 0, 0 };
+
+	evtimer_add(feed->resume, &next_iteration);
+}
+
+/*
+ * While reading less, a connection takes one turn an iteration (feed.h): its read event and its
+ * resume timer can both fire in one, and so can its read event twice when libevent runs a second
+ * pass over the events in one iteration (for a deferred callback). True: this turn is skipped;
+ * lines left (or, under TLS, decrypted meanwhile) wait for the resume timer, in the next one.
+ */
+static bool feed_turn_taken(struct feed *feed, bool less)
+{
+	if (!less || feed->turn_iteration != feed->server->iteration) {
+		feed->turn_iteration = feed->server->iteration;
+		return false;
+	}
+	if (feed->cut || !feed->reader)
+		feed_resume_next_iteration(feed);
+	return true;
+}
+
 /* A connection's turn in the iteration ends: its lines go in one commit, acknowledged once
  * durable; refused, it closes; cut short, it goes on in the next iteration. */
 static void feed_turn_ends(struct feed *feed)
 {
-	static const struct timeval next_iteration = { 0, 0 };
-
 	acks_mark(&feed->acks);
 	if (feed->closing)
 		feed_close(feed);
 	else if (feed->cut)
-		evtimer_add(feed->resume, &next_iteration);
+		feed_resume_next_iteration(feed);
 }
 
 /*
@@ -740,6 +764,8 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
+	if (feed_turn_taken(feed, less))
+		return;
 	if (less)
 		budget = FEED_READ_SNAPSHOT_BUDGET_BYTES;
 	if (feed->cut) /* the lines a pass left come first: nothing more is read before them */
@@ -771,18 +797,24 @@ static void feed_on_readable(evutil_socket_t fd, short what, void *ctx)
 static void feed_on_read(struct bufferevent *connection, void *ctx)
 {
 	struct feed *feed = ctx;
+	bool less = feed_read_less(feed->server);
 
 	(void)connection;
-	feed_process_input(feed, feed_read_less(feed->server));
+	if (feed_turn_taken(feed, less))
+		return;
+	feed_process_input(feed, less);
 	feed_turn_ends(feed);
 }
 
 /* The next iteration after a pass cut short (feed.h): the lines it left, then (plain TCP) what
- * the kernel holds, as the read event would. */
+ * the kernel holds, as the read event would. On plain TCP, none left (the read event's turn
+ * took them): nothing to do, the read event comes for what the kernel holds. */
 static void feed_on_resume(evutil_socket_t fd, short what, void *ctx)
 {
 	struct feed *feed = ctx;
 
+	if (feed->reader && !feed->cut)
+		return;
 	if (feed->reader)
 		feed_on_readable(fd, what, ctx);
 	else
@@ -969,6 +1001,7 @@ static struct feed *feed_new(struct feed_server *server, evutil_socket_t fd, con
 	}
 	feed->server = server;
 	feed->pending = true;
+	feed->turn_iteration = UINT64_MAX;
 	snprintf(feed->peer, sizeof feed->peer, "%s", peer);
 	guard_peer_host(peer, feed->host, sizeof feed->host);
 	snprintf(feed->clock_key, sizeof feed->clock_key, "#%" PRId64 ".%" PRIu64,

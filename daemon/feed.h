@@ -283,7 +283,11 @@ void feed_server_tick(struct feed_server *server, int64_t now_ms, uint32_t quiet
  * Fairness: a connection cannot starve while snapshots are written back to back. Every one
  * with lines left has its turn in every iteration (its read event, or the zero-timeout timer
  * after the reads) and processes FEED_DEADLINE_CHECK_LINES of them before it looks at the
- * clock, so it is done within (lines left) / FEED_DEADLINE_CHECK_LINES iterations. The share
+ * clock, so it is done within (lines left) / FEED_DEADLINE_CHECK_LINES iterations. And one
+ * turn only: when its read event took the lines left, the timer due in the same iteration
+ * does nothing, and a turn offered again in the iteration (libevent runs a second pass over
+ * the events when more than 32 deferred callbacks came due in the first) is skipped, the
+ * timer bringing the connection back in the next (test_feed_turns). The share
  * is even only once the budget is spent: the connection libevent runs first in an iteration
  * (the first readable socket in epoll's order, which stays the same while all stay readable)
  * takes what the budget allows, the others FEED_DEADLINE_CHECK_LINES lines each. At 1000 us

@@ -16,6 +16,7 @@ struct watched_source {
 	int64_t last_heard_ms;
 	bool silent;
 	bool named; /* name is a hello's (the engine's clock of it), not a peer's host */
+	bool listed; /* named, and sources: lists it (asked when watched and at each reload) */
 };
 
 struct health {
@@ -23,6 +24,7 @@ struct health {
 	health_control_fn control;
 	health_open_fn is_open;
 	health_clock_fn holds_clock;
+	health_listed_fn listed;
 	void *ctx;
 	struct watched_source *sources;
 	uint32_t source_count;
@@ -35,7 +37,8 @@ struct health {
 };
 
 struct health *health_new(const struct health_settings *settings, health_control_fn control,
-			  health_open_fn is_open, health_clock_fn holds_clock, void *ctx)
+			  health_open_fn is_open, health_clock_fn holds_clock, health_listed_fn listed,
+			  void *ctx)
 {
 	struct health *health = calloc(1, sizeof(*health));
 
@@ -44,6 +47,7 @@ struct health *health_new(const struct health_settings *settings, health_control
 	health->control = control;
 	health->is_open = is_open;
 	health->holds_clock = holds_clock;
+	health->listed = listed;
 	health->ctx = ctx;
 	health->journal_degraded = is_open(ctx, "journal_degraded", "");
 	for (size_t i = 0; i < ENGINE_LIMIT_COUNT; i++)
@@ -71,9 +75,32 @@ void health_free(struct health *health)
 static void announce_silence(struct health *health, const struct watched_source *source,
 			     bool firing, const char *reason);
 
+/* Does sources: list the watched source (a connection without a hello's host never is)? */
+static bool is_listed(const struct health *health, const char *name, bool named)
+{
+	return named && health->listed && health->listed(health->ctx, name);
+}
+
+/* The source heard of least recently (ties: the first) of those sources: lists (listed) or
+ * does not, and not silent when awake_only; UINT32_MAX when there is none. */
+static uint32_t least_recent(const struct health *health, bool listed, bool awake_only)
+{
+	uint32_t oldest = UINT32_MAX;
+
+	for (uint32_t i = 0; i < health->source_count; i++) {
+		const struct watched_source *source = &health->sources[i];
+		if (source->listed == listed && !(awake_only && source->silent) &&
+		    (oldest == UINT32_MAX ||
+		     source->last_heard_ms < health->sources[oldest].last_heard_ms))
+			oldest = i;
+	}
+	return oldest;
+}
+
 /* Watch at most max sources (a reload made feed.max_sources smaller): the ones heard of least
- * recently go first (ties: the first), as the engine forgets its clocks; a silent one's
- * feed_silent is resolved, saying why (nothing else would: it is no longer watched). */
+ * recently go first, of those the new sources: does not list, then of the listed ones, as the
+ * engine forgets its clocks; a silent one's feed_silent is resolved, saying why (nothing else
+ * would: it is no longer watched). */
 static void keep_sources(struct health *health, uint32_t max)
 {
 	char reason[CONTROL_REASON_MAX + 1];
@@ -81,10 +108,9 @@ static void keep_sources(struct health *health, uint32_t max)
 	snprintf(reason, sizeof(reason),
 		 "feed.max_sources %" PRIu32 " reached (a reload made it smaller)", max);
 	while (health->source_count > max) {
-		uint32_t oldest = 0;
-		for (uint32_t i = 1; i < health->source_count; i++)
-			if (health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms)
-				oldest = i;
+		uint32_t oldest = least_recent(health, false, false);
+		if (oldest == UINT32_MAX)
+			oldest = least_recent(health, true, false);
 		struct watched_source gone = health->sources[oldest];
 		health->sources[oldest] = health->sources[--health->source_count];
 		health->stats.sources_forgotten++;
@@ -99,6 +125,9 @@ int health_update(struct health *health, const struct health_settings *settings)
 	uint32_t max = settings->max_sources ? settings->max_sources : 1;
 	struct watched_source *sources;
 
+	for (uint32_t i = 0; i < health->source_count; i++)
+		health->sources[i].listed =
+			is_listed(health, health->sources[i].name, health->sources[i].named);
 	if (health->source_count > max)
 		keep_sources(health, max);
 	sources = realloc(health->sources, max * sizeof(*sources));
@@ -151,18 +180,18 @@ static void announce_silence(struct health *health, const struct watched_source 
 	health->control(health->ctx, &control);
 }
 
-/* Room for one more source: the one heard of least recently that is not silent goes. */
-static struct watched_source *claim_source(struct health *health)
+/* Room for one more source (listed: one sources: lists): the one heard of least recently that
+ * is not silent goes, of those sources: does not list; of the listed ones only for a listed
+ * source, so that invented names cannot push a configured CAD out of the watch. */
+static struct watched_source *claim_source(struct health *health, bool listed)
 {
-	uint32_t oldest = UINT32_MAX;
+	uint32_t oldest;
 
 	if (health->source_count < health->settings.max_sources)
 		return &health->sources[health->source_count++];
-	for (uint32_t i = 0; i < health->source_count; i++)
-		if (!health->sources[i].silent &&
-		    (oldest == UINT32_MAX ||
-		     health->sources[i].last_heard_ms < health->sources[oldest].last_heard_ms))
-			oldest = i;
+	oldest = least_recent(health, false, true);
+	if (oldest == UINT32_MAX && listed)
+		oldest = least_recent(health, true, true);
 	if (oldest == UINT32_MAX) {
 		health->stats.sources_unwatched++;
 		return NULL;
@@ -185,10 +214,12 @@ static void hear(struct health *health, const char *source, const char *peer, in
 	if (!watched && !claim)
 		return;
 	if (!watched) {
-		if (!(watched = claim_source(health)))
+		bool named = source && source[0], listed = is_listed(health, name, named);
+		if (!(watched = claim_source(health, listed)))
 			return;
 		memcpy(watched->name, name, sizeof(watched->name));
-		watched->named = source && source[0];
+		watched->named = named;
+		watched->listed = listed;
 		watched->silent = health->is_open(health->ctx, "feed_silent", name);
 		health->stats.sources = health->source_count;
 	}

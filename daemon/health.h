@@ -18,13 +18,16 @@
  *    has sent nothing for feed.silence_seconds raises a feed_silent system alert, resolved
  *    when it sends again. A source is watched from its first line the engine took (not a
  *    name that only sent refused lines: invented names cannot fill the list), up to
- *    feed.max_sources (the one heard of least recently and not silent is forgotten first;
- *    a source not watched for a list full of silent ones: both counted and logged,
- *    rate-limited; a full list means the engine's clocks, also feed.max_sources, are full
- *    too, which its feed.max_sources limit alert tells). A silent source whose alert the
- *    engine resolved (it forgot the source's clock) is forgotten here too; so is a silent named
- *    source whose clock the engine had forgotten before it went silent (nothing else would
- *    resolve its feed_silent): resolved, saying why.
+ *    feed.max_sources (the one heard of least recently and not silent is forgotten first,
+ *    of the sources sources: does not list; a listed one only to make room for another listed
+ *    one, so invented names cannot push a configured CAD out; a source not watched when none
+ *    can go: both counted and logged, rate-limited; a full list means the engine's clocks,
+ *    also feed.max_sources, are full too, which its feed.max_sources limit alert tells). A
+ *    reload that makes feed.max_sources smaller keeps the listed sources (by the new
+ *    sources:) before the others, then the ones heard of most recently. A silent source
+ *    whose alert the engine resolved (it forgot the source's clock) is forgotten here too; so
+ *    is a silent named source whose clock the engine had forgotten before it went silent
+ *    (nothing else would resolve its feed_silent): resolved, saying why.
  *  - A degraded journal raises a journal_degraded system alert, resolved when it recovers.
  *  - Tables that evict (engine_limit_key) are logged, rate-limited per log.rate_limit_seconds;
  *    the engine itself raises their "limit" system alerts.
@@ -47,6 +50,10 @@ typedef bool (*health_open_fn)(void *ctx, const char *system, const char *key);
 /* Whether the engine holds a clock for the named feed source (engine_holds_clock). */
 typedef bool (*health_clock_fn)(void *ctx, const char *source);
 
+/* Whether the configuration's sources: lists the named feed source (config_lists_source): after
+ * a reload, the new configuration's. */
+typedef bool (*health_listed_fn)(void *ctx, const char *source);
+
 struct health_settings {
 	uint32_t silence_seconds;      /* feed.silence_seconds; 0 = off */
 	uint32_t max_sources;          /* feed.max_sources */
@@ -58,7 +65,8 @@ struct health_stats {
 	uint32_t silent;            /* of which silent now */
 	uint64_t silences;          /* feed_silent alerts raised */
 	uint64_t sources_forgotten; /* table full: max_sources, a watched source forgotten */
-	uint64_t sources_unwatched; /* table full of silent sources: a new one not watched */
+	uint64_t sources_unwatched; /* table full: a new one not watched (every source it could
+				     * take the place of is silent, or listed and it is not) */
 	bool journal_degraded;      /* announced as degraded now */
 };
 
@@ -66,10 +74,12 @@ struct health;
 
 /** NULL on allocation failure. */
 struct health *health_new(const struct health_settings *settings, health_control_fn control,
-			  health_open_fn is_open, health_clock_fn holds_clock, void *ctx);
+			  health_open_fn is_open, health_clock_fn holds_clock, health_listed_fn listed,
+			  void *ctx);
 void health_free(struct health *health);
 
-/** New settings (a reload); the source table keeps its entries that fit. 0 or -ENOMEM. */
+/** New settings (a reload); the source table keeps its entries that fit (listed asked again
+ * first: it answers by the new configuration). 0 or -ENOMEM. */
 int health_update(struct health *health, const struct health_settings *settings);
 
 /**

@@ -21,6 +21,11 @@
 static bool log_to_journal;
 static int log_max_priority = LOG_INFO;
 
+/* Lines held by log_hold: only the thread that holds (the event loop's) appends to them. */
+static _Thread_local bool log_holding;
+static char log_held[16384];
+static size_t log_held_len;
+
 /* True when $JOURNAL_STREAM ("DEV:INODE") names the file stderr is connected to. */
 static bool stderr_is_journal(void)
 {
@@ -75,6 +80,26 @@ static void write_all(int fd, const char *data, size_t len)
 	}
 }
 
+/* Write the held lines, in the order they were logged, with one write(2). */
+static void write_held(void)
+{
+	write_all(STDERR_FILENO, log_held, log_held_len);
+	log_held_len = 0;
+}
+
+/* One line to stderr, or after the held ones while this thread holds (those first when full). */
+static void emit_line(const char *line, size_t len)
+{
+	if (!log_holding) {
+		write_all(STDERR_FILENO, line, len);
+		return;
+	}
+	if (log_held_len + len > sizeof log_held)
+		write_held();
+	memcpy(log_held + log_held_len, line, len);
+	log_held_len += len;
+}
+
 static void log_vmsg(int priority, const char *format, va_list args)
 {
 	char text[LOG_LINE_MAX];
@@ -92,8 +117,20 @@ static void log_vmsg(int priority, const char *format, va_list args)
 		len = snprintf(line, sizeof line, LOG_PROGRAM_NAME ": %s%s\n",
 			       priority_prefix(priority), text);
 	if (len > 0)
-		write_all(STDERR_FILENO, line,
-			  (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+		emit_line(line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+}
+
+void log_hold(void)
+{
+	log_holding = true;
+}
+
+void log_release(void)
+{
+	if (!log_holding)
+		return;
+	log_holding = false;
+	write_held();
 }
 
 void log_msg(int priority, const char *format, ...)

@@ -7,7 +7,8 @@
 #include <syslog.h> /* LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG */
 
 /*
- * The daemon's log: one line per message on stderr, written with a single write(2).
+ * The daemon's log: one line per message on stderr, written with a single write(2) (held
+ * lines, below, several in one).
  * When stderr is the journal stream systemd gave us ($JOURNAL_STREAM names its device and
  * inode), every line starts with the syslog priority as "<N>" (sd-daemon(3) style) so the
  * journal records it; otherwise lines read "cadmond: warning: ...". Control characters in a
@@ -21,6 +22,18 @@ void log_init(int max_priority);
 
 /** Log one message at a syslog priority, LOG_ERR .. LOG_DEBUG. */
 void log_msg(int priority, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Holding the log: from log_hold() on, the calling thread's lines are kept, in order, and
+ * written by log_release() with one write(2) (earlier, in the same order, when they fill
+ * 16 KiB). The daemon holds its alerts' log lines until the alerts are delivered, so that
+ * the write to stderr is not on an alert's way out. One thread at a time may hold (the
+ * event loop's); other threads' lines go out as they come.
+ */
+void log_hold(void);
+
+/** Write the held lines, if any, and stop holding. */
+void log_release(void);
 
 #define LOG_LIMIT_LABEL_MAX 96
 

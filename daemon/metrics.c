@@ -194,7 +194,7 @@ static void write_connections(struct evbuffer *out, const struct http_state *sta
 		       state->health->sources_forgotten);
 		single(out, "feed_sources_unwatched_total", "counter",
 		       "Feed sources never watched for silence: the watch list (feed.max_sources) "
-		       "was full of silent sources.",
+		       "was full of silent sources (or of listed ones, for an unlisted source).",
 		       state->health->sources_unwatched);
 	}
 	single(out, "subscribers", "gauge", "Alert-port subscribers connected now.",

@@ -351,16 +351,21 @@ static uint64_t nats_process_message(struct nats *nats, natsMsg *msg)
 	return nats_process_line(nats, &origin, msg, data ? data : "", len);
 }
 
-/* After a message of the loop's turn: more wait and the snapshot's time budget is spent. */
-static bool nats_budget_spent(struct nats *nats, unsigned *unchecked_lines)
+/* After a message of the loop's turn: more wait and the snapshot's time budget is spent. Only
+ * the loop pops the inbound queue, so messages that waited behind this one when it was taken
+ * (waited) still wait: the queue is asked again (its lock) only when none did, at the end of
+ * a backlog. */
+static bool nats_budget_spent(struct nats *nats, bool waited, unsigned *unchecked_lines)
 {
-	bool more;
+	bool more = waited;
 
 	if (!nats->hooks.budget_spent)
 		return false;
-	pthread_mutex_lock(&nats->lock);
-	more = ring_front(&nats->inbound) != NULL;
-	pthread_mutex_unlock(&nats->lock);
+	if (!more) {
+		pthread_mutex_lock(&nats->lock);
+		more = ring_front(&nats->inbound) != NULL;
+		pthread_mutex_unlock(&nats->lock);
+	}
 	return more && nats->hooks.budget_spent(nats->hooks.ctx, unchecked_lines);
 }
 
@@ -373,19 +378,21 @@ static void nats_drain_inbound(struct nats *nats)
 
 	for (;;) {
 		struct nats_item item, *front;
+		bool waited = false;
 
 		pthread_mutex_lock(&nats->lock);
 		front = ring_front(&nats->inbound);
 		if (front) {
 			item = *front;
 			ring_pop(&nats->inbound);
+			waited = ring_front(&nats->inbound) != NULL;
 		}
 		pthread_mutex_unlock(&nats->lock);
 		if (!front)
 			return;
 		item.record_index = nats_process_message(nats, item.msg);
 		ring_push(&nats->awaiting_ack, item);
-		if (nats_budget_spent(nats, &unchecked_lines)) {
+		if (nats_budget_spent(nats, waited, &unchecked_lines)) {
 			evtimer_add(nats->resume, &next_iteration);
 			return;
 		}

@@ -88,24 +88,61 @@ void replay_release(struct replay *replay, const struct replay_history *history,
 	replay->state = REPLAY_CATCHING_UP;
 }
 
+/* Counts the bytes a read queues (each line and its newline) on their way to emit. */
+struct replay_counter {
+	replay_emit_fn emit;
+	void *ctx;
+	size_t bytes;
+};
+
+static void replay_count(void *ctx, const char *line, size_t len)
+{
+	struct replay_counter *counter = ctx;
+
+	counter->bytes += len + 1;
+	counter->emit(counter->ctx, line, len);
+}
+
+/* Read the history after the cursor, up to about max_bytes: true when caught up (or nothing
+ * more can be read), false when the rest waits for a later fill. */
+static bool replay_read(struct replay *replay, const struct replay_history *history,
+			size_t max_bytes, struct replay_counter *counter)
+{
+	uint64_t last;
+
+	if (replay->cursor >= history->newest(history->ctx))
+		return true;
+	last = history->read(history->ctx, replay->cursor, max_bytes, replay_count, counter);
+	if (last <= replay->cursor)
+		return true;
+	replay->cursor = last;
+	return last >= history->newest(history->ctx);
+}
+
+/*
+ * Caught up with the durable alerts, the history settles (an alert the engine produced and the
+ * disk has not taken yet is made durable and delivered) and those are read too before going
+ * live: the board that follows, the engine's state, reflects them. Settling also after a read
+ * that caught up, not only when nothing was left to read at the release: an alert produced
+ * while the subscriber was held, durable, and one after it still waiting for the disk, were
+ * the first sent and the second only on the board (test_acks: test_settle_after_catching_up).
+ */
 void replay_fill(struct replay *replay, const struct replay_history *history, size_t queued_bytes,
 		 size_t max_queue_bytes, replay_emit_fn emit, void *emit_ctx)
 {
 	size_t budget = max_queue_bytes / 2;
-	uint64_t last;
+	struct replay_counter counter = { .emit = emit, .ctx = emit_ctx };
 
-	if (replay->state != REPLAY_CATCHING_UP || queued_bytes >= budget)
+	if (replay->state != REPLAY_CATCHING_UP || queued_bytes >= budget ||
+	    !replay_read(replay, history, budget - queued_bytes, &counter))
 		return;
-	if (replay->cursor >= history->newest(history->ctx) && history->settle)
+	if (history->settle) {
 		history->settle(history->ctx); /* may deliver more: read below */
-	if (replay->cursor < history->newest(history->ctx)) {
-		last = history->read(history->ctx, replay->cursor, budget - queued_bytes, emit,
-				     emit_ctx);
-		if (last > replay->cursor) {
-			replay->cursor = last;
-			if (last < history->newest(history->ctx))
-				return;
-		}
+		if (queued_bytes + counter.bytes >= budget &&
+		    replay->cursor < history->newest(history->ctx))
+			return; /* read by the next fill, once the queue has drained */
+		if (!replay_read(replay, history, budget - queued_bytes - counter.bytes, &counter))
+			return;
 	}
 	/* Caught up (or nothing more can be read): from now on the live stream. */
 	replay->state = REPLAY_LIVE;

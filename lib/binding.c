@@ -184,6 +184,7 @@ struct binding {
 	struct binding_episode settled; /* handed out by binding_settle */
 	char settled_name[EVENT_ID_MAX + 1];
 	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
+	struct binding_call_holder holder; /* who holds the calls (held NULL: not told) */
 };
 
 /* n more evictions of a counter of binding->stats (the engine's limits read them). */
@@ -200,6 +201,18 @@ static uint32_t operator_capacity(const struct config *config)
 	return config->tracker.max_operators * 2;
 }
 
+/* Calls owned: those the tracker may hold and those whose events may wait in the reorder buffer
+ * (bound when admitted, tracked when released), one more (the call being admitted), and a
+ * sixteenth of that on top, so that a full table holds that many owners of calls neither holds
+ * (events refused after the binding admitted them, calls ended): a full table forgets those,
+ * never an owner of a call the tracker holds (binding.h), a sixteenth at a time. */
+static uint32_t call_capacity(const struct config *config)
+{
+	uint32_t held = config->tracker.max_open_calls + config->tracker.max_reorder_events + 1;
+
+	return held + held / EVICT_FRACTION;
+}
+
 static void take_bounds(struct binding *binding, const struct config *config)
 {
 	binding->call_ms = (int64_t)config->tracker.max_call_seconds * 1000;
@@ -212,8 +225,7 @@ struct binding *binding_new(const struct config *config)
 
 	if (!binding)
 		return NULL;
-	if (table_init(&binding->calls, sizeof(struct call_owner),
-		       config->tracker.max_open_calls) != 0 ||
+	if (table_init(&binding->calls, sizeof(struct call_owner), call_capacity(config)) != 0 ||
 	    table_init(&binding->operators, sizeof(struct operator_owner),
 		       operator_capacity(config)) != 0 ||
 	    table_init(&binding->senders, sizeof(struct sender_rate), config->feed.max_sources) !=
@@ -285,36 +297,49 @@ static void forget_sender(void *entry, void *ctx)
 }
 
 static void forget_call(void *entry, void *ctx);
-static bool call_owned(const void *entry, const void *ctx);
+static bool source_listed(const struct config *config, const char *name);
 
-/* Who holds the call-takers and the calls at a reload: binding_reconfigure's held, call_held
- * and held_ctx. */
-struct holder {
+void binding_set_call_holder(struct binding *binding, const struct binding_call_holder *holder)
+{
+	binding->holder = *holder;
+}
+
+/* Is the call entry's call one neither the tracker holds nor the reorder buffer (ctx: struct
+ * binding_call_holder)? */
+static bool call_not_held(const void *entry, const void *ctx)
+{
+	const struct binding_call_holder *holder = ctx;
+	const struct call_owner *call = entry;
+
+	return !holder->held(call_id_of(call), call->base.hash, holder->ctx);
+}
+
+/* The holder's questions are over for now: what it gathered to answer them goes. */
+static void holder_done(const struct binding *binding)
+{
+	if (binding->holder.done)
+		binding->holder.done(binding->holder.ctx);
+}
+
+/* Who holds the call-takers at a reload: binding_reconfigure's held and held_ctx. */
+struct operator_holder {
 	binding_held_fn *held;
-	binding_call_held_fn *call_held;
 	void *ctx;
 };
 
-/* Is the call entry's call one the tracker does not hold (ctx: struct holder)? */
-static bool call_not_held(const void *entry, const void *ctx)
-{
-	const struct holder *holder = ctx;
-	const struct call_owner *call = entry;
-
-	return !holder->call_held(call_id_of(call), call->base.hash, holder->ctx);
-}
-
-/* Is the owner entry's call-taker one the detector does not hold (ctx: struct holder)? */
+/* Is the owner entry's call-taker one the detector does not hold (ctx: struct
+ * operator_holder)? */
 static bool owner_not_held(const void *entry, const void *ctx)
 {
-	const struct holder *holder = ctx;
+	const struct operator_holder *holder = ctx;
 
 	return !holder->held(owner_agency(entry), owner_operator(entry), holder->ctx);
 }
 
 /* Keep at most keep owners: the idlest of those whose call-takers the detector does not hold
  * go first, exactly as many as are over; how many went. */
-static uint32_t shed_owners(struct binding *binding, uint32_t keep, const struct holder *holder)
+static uint32_t shed_owners(struct binding *binding, uint32_t keep,
+			    const struct operator_holder *holder)
 {
 	struct table *operators = &binding->operators;
 
@@ -324,49 +349,99 @@ static uint32_t shed_owners(struct binding *binding, uint32_t keep, const struct
 				  owner_not_held, holder, free_owner, binding);
 }
 
-/* Keep at most keep calls' owners, evicting exactly the excess as a full table chooses: the
- * idlest of the sender holding the most first, then the idlest of all; how many went. */
-static uint32_t shed_calls(struct binding *binding, uint32_t keep)
+/* Is the sender one that config's sources: does not list (ctx: the config)? */
+static bool sender_unlisted(const void *entry, const void *ctx)
 {
-	struct table *calls = &binding->calls;
-	const char *victim = calls->count > keep ? binding_evict_victim(binding) : NULL;
-	uint32_t shed = 0;
-
-	if (victim)
-		shed += table_evict_picked(calls, call_age, calls->count - keep, call_owned, victim,
-					   forget_call, binding);
-	if (calls->count > keep)
-		shed += table_evict_picked(calls, call_age, calls->count - keep, NULL, NULL,
-					   forget_call, binding);
-	return shed;
+	return !source_listed(ctx, ((const struct sender_rate *)entry)->name);
 }
 
-int binding_reconfigure(struct binding *binding, const struct config *config,
-			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx)
+/* Keep at most keep senders: the idlest of those config's sources: does not list go first,
+ * exactly as many as are over; how many went. */
+static uint32_t shed_senders(struct binding *binding, uint32_t keep, const struct config *config)
 {
-	struct holder holder = {.held = held, .call_held = call_held, .ctx = held_ctx};
-	uint32_t keep = config->tracker.max_open_calls;
+	struct table *senders = &binding->senders;
 
-	if (call_held && binding->calls.count > keep)
-		table_remove_stale(&binding->calls, call_not_held, &holder, forget_call, binding);
-	/* still over when calls waiting in the reorder buffer add to the tracker's */
-	count_evicted(binding, &binding->stats.calls_evicted, shed_calls(binding, keep));
-	int calls = table_resize(&binding->calls, keep, call_age, forget_call, binding);
+	if (senders->count <= keep)
+		return 0;
+	return table_evict_picked(senders, sender_age, senders->count - keep, sender_unlisted,
+				  config, forget_sender, binding);
+}
 
+/* The owners of calls the holder holds (every one when no holder is told). O(slots). */
+static uint32_t held_call_count(const struct binding *binding)
+{
+	const struct table *calls = &binding->calls;
+	uint32_t held = 0;
+
+	if (!binding->holder.held)
+		return calls->count;
+	for (uint32_t i = 0; i <= calls->mask; i++)
+		held += table_used(calls, i) && !call_not_held(table_slot(calls, i),
+								&binding->holder);
+	return held;
+}
+
+/* The three tables' new memory, allocated before anything is forgotten. */
+struct resized_tables {
+	struct table calls;
+	struct table operators;
+	struct table senders;
+};
+
+/* All three or none: 0, or -ENOMEM with nothing allocated. */
+static int prepare_tables(struct binding *binding, const struct config *config,
+			  uint32_t call_bound, struct resized_tables *resized)
+{
+	int rc = table_resize_prepare(&binding->calls, call_bound, &resized->calls);
+
+	if (rc == 0 && (rc = table_resize_prepare(&binding->operators, operator_capacity(config),
+						  &resized->operators)) != 0)
+		table_resize_cancel(&resized->calls);
+	if (rc == 0 && (rc = table_resize_prepare(&binding->senders, config->feed.max_sources,
+						  &resized->senders)) != 0) {
+		table_resize_cancel(&resized->calls);
+		table_resize_cancel(&resized->operators);
+	}
+	return rc;
+}
+
+/* The calls' bound is never below the owners of calls held and one more (the next line's
+ * call, admitted before the buffer releases): the tracker forgot the calls it dropped (told),
+ * and a reorder buffer shrunk holds its excess until the engine releases it; each of those
+ * keeps its owner (the table shrinks to call_capacity at a reload that finds fewer). All or
+ * nothing: every table's memory is allocated before any owner is forgotten. */
+int binding_reconfigure(struct binding *binding, const struct config *config,
+			binding_held_fn *held, void *held_ctx)
+{
+	struct operator_holder operator_holder = {.held = held, .ctx = held_ctx};
+	uint32_t call_bound = call_capacity(config);
+	uint32_t held_calls = binding->calls.count >= call_bound ? held_call_count(binding) : 0;
+	struct resized_tables resized;
+
+	if (held_calls >= call_bound)
+		call_bound = held_calls + 1;
+	int rc = prepare_tables(binding, config, call_bound, &resized);
+	if (rc != 0) {
+		holder_done(binding);
+		return rc;
+	}
+	if (binding->holder.held && binding->calls.count > call_bound)
+		table_remove_stale(&binding->calls, call_not_held, &binding->holder, forget_call,
+				   binding);
+	holder_done(binding);
 	count_evicted(binding, &binding->stats.operators_evicted,
-		      calls < 0 ? 0 : shed_owners(binding, operator_capacity(config), &holder));
-	int operators = calls < 0 ? calls
-				  : table_resize(&binding->operators, operator_capacity(config),
-						 operator_age, free_owner, binding);
-	int senders = operators < 0 ? operators
-				    : table_resize(&binding->senders, config->feed.max_sources,
-						   sender_age, forget_sender, binding);
-
-	if (senders < 0)
-		return senders;
-	count_evicted(binding, &binding->stats.calls_evicted, (uint64_t)calls);
-	count_evicted(binding, &binding->stats.operators_evicted, (uint64_t)operators);
-	count_evicted(binding, &binding->stats.senders_evicted, (uint64_t)senders);
+		      shed_owners(binding, operator_capacity(config), &operator_holder));
+	count_evicted(binding, &binding->stats.senders_evicted,
+		      shed_senders(binding, config->feed.max_sources, config));
+	count_evicted(binding, &binding->stats.calls_evicted,
+		      table_resize_finish(&binding->calls, &resized.calls, call_age, forget_call,
+					  binding));
+	count_evicted(binding, &binding->stats.operators_evicted,
+		      table_resize_finish(&binding->operators, &resized.operators, operator_age,
+					  free_owner, binding));
+	count_evicted(binding, &binding->stats.senders_evicted,
+		      table_resize_finish(&binding->senders, &resized.senders, sender_age,
+					  forget_sender, binding));
 	take_bounds(binding, config);
 	return 0;
 }
@@ -379,15 +454,16 @@ static const char *owner_of(const struct binding_sender *sender)
 	return sender->named && sender->source ? sender->source : "";
 }
 
+/* Does config's sources: list the owner name ("" for the connections without a hello: no)? */
+static bool source_listed(const struct config *config, const char *name)
+{
+	return name[0] && config_source_named(config, name);
+}
+
 static const struct config_source *listed_source(const struct config *config,
 						 const struct binding_sender *sender)
 {
-	if (!sender->named || !sender->source)
-		return NULL;
-	for (size_t i = 0; i < config->source_count; i++)
-		if (strcmp(config->sources[i].name, sender->source) == 0)
-			return &config->sources[i];
-	return NULL;
+	return sender->named && sender->source ? config_source_named(config, sender->source) : NULL;
 }
 
 static bool agency_listed(const struct config_source *source, const char *agency)
@@ -577,16 +653,19 @@ struct aging {
 	table_age_fn *heard;
 	table_age_fn *age;
 	int64_t lifetime_ms; /* 0: no lifetime */
-	/* when full, of those pick picks with choose(chooser) (NULL: of all alike) */
+	/* when full, those spare picks (with spare_ctx) go first, uncounted (NULL: none) */
+	table_pick_fn *spare;
+	const void *spare_ctx;
+	/* then, of those pick picks with choose(chooser) (NULL: of all alike) */
 	table_pick_fn *pick;
-	const void *(*choose)(const struct binding *chooser);
-	const struct binding *chooser;
+	const void *(*choose)(const void *chooser);
+	const void *chooser;
 };
 
 /* Make room in a full table for one more entry: entries not heard of for their lifetime go
- * first; if none, 1/16 are evicted by age (counted in *evicted, of binding->stats): of those
- * aging->pick picks for what aging->choose chose, if it chose and they are any; else of all.
- * on_remove is called with the binding. */
+ * first, then 1/16 of those aging->spare picks (uncounted); if none, 1/16 are evicted by age
+ * (counted in *evicted, of binding->stats): of those aging->pick picks for what aging->choose
+ * chose, if it chose and they are any; else of all. on_remove is called with the binding. */
 static void make_room(struct table *table, const struct aging *aging, int64_t now_ms,
 		      table_remove_fn *on_remove, struct binding *binding, uint64_t *evicted)
 {
@@ -598,6 +677,9 @@ static void make_room(struct table *table, const struct aging *aging, int64_t no
 		return;
 	if (lifetime_ms > 0)
 		table_remove_stale(table, is_stale, &stale, on_remove, binding);
+	if (table->count >= table->max_count && aging->spare)
+		table_evict_picked(table, age, table_evict_share(table->count, EVICT_FRACTION),
+				   aging->spare, aging->spare_ctx, on_remove, binding);
 	const void *chosen = table->count >= table->max_count && aging->choose
 				     ? aging->choose(aging->chooser) /* O(senders): only when full */
 				     : NULL;
@@ -610,11 +692,26 @@ static void make_room(struct table *table, const struct aging *aging, int64_t no
 			      table_evict_oldest(table, age, EVICT_FRACTION, on_remove, binding));
 }
 
-static struct sender_rate *sender_rate(struct binding *binding, const char *name, int64_t now_ms)
+/* Whose counts a full senders table forgets first: those config's sources: does not list,
+ * when it lists any (the config; else NULL: all alike). */
+static const void *choose_unlisted(const void *config)
+{
+	return ((const struct config *)config)->source_count > 0 ? config : NULL;
+}
+
+/* The sender's counts, made when it has none: a full table forgets the stalest, of the senders
+ * config's sources: does not list first (a listed CAD's counts are kept). NULL without memory. */
+static struct sender_rate *sender_rate(struct binding *binding, const struct config *config,
+				       const char *name, int64_t now_ms)
 {
 	uint64_t hash = hash_string(name);
 	uint32_t i = table_probe(&binding->senders, hash, sender_matches, name);
-	struct aging aging = {.heard = sender_age, .age = sender_age, .lifetime_ms = 0};
+	struct aging aging = {.heard = sender_age,
+			      .age = sender_age,
+			      .lifetime_ms = 0,
+			      .pick = sender_unlisted,
+			      .choose = choose_unlisted,
+			      .chooser = config};
 	struct sender_rate *rate;
 
 	if (table_used(&binding->senders, i))
@@ -675,7 +772,7 @@ static enum event_reject count_new_operator(struct binding *binding, const struc
 					    size_t why_size)
 {
 	uint32_t limit = config->tracker.max_new_operators_per_source_per_hour;
-	struct sender_rate *rate = sender_rate(binding, owner, now_ms);
+	struct sender_rate *rate = sender_rate(binding, config, owner, now_ms);
 	int64_t hour = event->ts_ms >= 0 ? event->ts_ms / HOUR_MS
 					 : -((-event->ts_ms + HOUR_MS - 1) / HOUR_MS);
 	char holder[EVENT_ID_MAX + 48];
@@ -746,7 +843,7 @@ static enum event_reject count_new_call(struct binding *binding, const struct co
 /* ---- recording what an accepted event binds ------------------------------------------------ */
 
 /* Whose calls a full table evicts: binding_evict_victim's name, or NULL (all alike). */
-static const void *choose_victim(const struct binding *binding)
+static const void *choose_victim(const void *binding)
 {
 	return binding_evict_victim(binding);
 }
@@ -758,7 +855,7 @@ static bool call_owned(const void *entry, const void *ctx)
 }
 
 /* Whose operators a full owner table evicts: binding_operator_evict_victim's name, or NULL. */
-static const void *choose_operator_victim(const struct binding *binding)
+static const void *choose_operator_victim(const void *binding)
 {
 	return binding_operator_evict_victim(binding);
 }
@@ -771,8 +868,9 @@ static bool operator_owned(const void *entry, const void *ctx)
 
 /* slot: the call's probed slot if the table has not changed since (else NOT_PROBED); rate:
  * owner's counts if count_new_call found them (the senders' table unchanged since), or NULL. */
-static void bind_call(struct binding *binding, const struct event *event, uint64_t hash,
-		      const char *owner, int64_t now_ms, uint32_t slot, struct sender_rate *rate)
+static void bind_call(struct binding *binding, const struct config *config,
+		      const struct event *event, uint64_t hash, const char *owner, int64_t now_ms,
+		      uint32_t slot, struct sender_rate *rate)
 {
 	uint32_t i = slot != NOT_PROBED ? slot
 					: table_probe(&binding->calls, hash, call_matches, event->call_id);
@@ -781,14 +879,19 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 	bool bound = table_used(&binding->calls, i);
 
 	if (!bound) {
+		/* the owners of calls neither the tracker nor the reorder buffer holds go first:
+		 * there are some when full (call_capacity), so a call held keeps its owner */
 		struct aging aging = { .heard = call_heard,
 				       .age = call_age,
 				       .lifetime_ms = binding->call_ms,
+				       .spare = binding->holder.held ? call_not_held : NULL,
+				       .spare_ctx = &binding->holder,
 				       .pick = call_owned,
 				       .choose = choose_victim,
 				       .chooser = binding };
 		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
+		holder_done(binding);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 		if (!(call = table_claim_sized(&binding->calls, i, hash, sizeof(*call)))) {
 			/* no memory to grow: not bound, as if evicted */
@@ -819,7 +922,7 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 		/* counted to the call's owner, whom forget_call counts down (the sender unless
 		 * tracker.bind_calls_to_source is off); sender_rate leaves the calls table alone */
 		if (!rate || !text_equal(call_owner_of(call), owner))
-			rate = sender_rate(binding, call_owner_of(call), now_ms);
+			rate = sender_rate(binding, config, call_owner_of(call), now_ms);
 		if (rate) {
 			rate->calls++;
 			rate->last_ms = now_ms;
@@ -834,7 +937,8 @@ static void bind_call(struct binding *binding, const struct event *event, uint64
 }
 
 /* slot: as bind_call's. */
-static void bind_operator(struct binding *binding, const struct event *event, uint64_t hash,
+static void bind_operator(struct binding *binding, const struct config *config,
+			  const struct event *event, uint64_t hash,
 			  const struct binding_sender *sender, int64_t now_ms, uint32_t slot)
 {
 	struct operator_key key = {.agency = event->agency, .operator_id = event->operator_id};
@@ -873,7 +977,7 @@ static void bind_operator(struct binding *binding, const struct event *event, ui
 			return;
 		}
 		owner->named = sender->named && sender->source;
-		struct sender_rate *rate = sender_rate(binding, owner_name(owner), now_ms);
+		struct sender_rate *rate = sender_rate(binding, config, owner_name(owner), now_ms);
 		if (rate)
 			rate->operators++;
 	}
@@ -959,9 +1063,9 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 		new_operator->last_ms = now_ms;
 	}
 	if (calls)
-		bind_call(binding, event, call_hash, owner, now_ms, call_slot, owner_rate);
+		bind_call(binding, config, event, call_hash, owner, now_ms, call_slot, owner_rate);
 	if (introduces)
-		bind_operator(binding, event, operator_hash, sender, now_ms, operator_slot);
+		bind_operator(binding, config, event, operator_hash, sender, now_ms, operator_slot);
 	return EVENT_OK;
 }
 

@@ -34,8 +34,10 @@
  *   episode of the same kind. So one source cannot fill the open-call tables, which are
  *   shared, and push the other sources' calls out.
  *
- * Bounded: the calls at most tracker.max_open_calls, the operators tracker.max_operators, the
- * senders feed.max_sources (the stalest forgotten first when full, counted). Pure, event time.
+ * Bounded: the calls at most tracker.max_open_calls + tracker.max_reorder_events + 1 and a
+ * sixteenth (binding_set_call_holder), the operators twice tracker.max_operators, the senders
+ * feed.max_sources (the stalest forgotten first when full, counted; of the senders, those
+ * sources: does not list first). Pure, event time.
  */
 
 /* Who sent an event. */
@@ -58,22 +60,42 @@ struct binding;
 struct binding *binding_new(const struct config *config);
 void binding_free(struct binding *binding);
 
-/** Resize to config's bounds, keeping what fits (the stalest forgotten). 0 or -ENOMEM. */
-/** held(agency, operator_id, held_ctx): is the call-taker one the detector holds (after its own
- * reconfigure)? A smaller room for owners forgets first, the idlest first, exactly as many as
- * are over, the owners of call-takers not held; those held go only if they alone are over.
- * call_held(call_id, call_hash, held_ctx): is the call one the tracker holds (after its own
- * reconfigure, which told binding_evict_call each call it dropped) or one whose event still
- * waits in the engine's reorder buffer (bound when admitted, tracked when released)? More owners
- * of calls than the smaller room: those of calls neither holds (the tracker swept them before,
- * not telling) are forgotten, not counted as evicted; should the held ones still be over (the
- * waiting calls on top of the tracker's), exactly the excess is evicted and counted, chosen as
- * a full table chooses: the idlest of the sender holding the most calls first. call_held is
- * asked only when there are more owners of calls than the smaller room. */
-typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
+/** Is the call (call_hash its hash_string) one the tracker holds, or one whose event still
+ * waits in the engine's reorder buffer (bound when admitted, tracked when released)? */
 typedef bool binding_call_held_fn(const char *call_id, uint64_t call_hash, void *ctx);
+
+/* Who holds the calls: held asked call by call, done(ctx) once a pass of questions is over
+ * (what held gathered to answer them may go; NULL: nothing to do). */
+struct binding_call_holder {
+	binding_call_held_fn *held;
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
+/** Invariant (with the tracker telling binding_evict_call every call it drops, evicted or
+ * expired): every call the tracker holds has its owner here, so no other sender can end it;
+ * except once its time is up here (tracker.max_call_seconds without an event, by the newest
+ * event time, which may run ahead of the tracker's by the reorder window) and once both its
+ * call_start and call_end were admitted (complete: the id is free again, though the tracker
+ * holds the call until the later of them is released). The owners' table holds
+ * tracker.max_open_calls + tracker.max_reorder_events + 1 and a sixteenth more; when full it
+ * forgets (uncounted) the owners of calls holder does not hold (events refused after their
+ * admission, calls ended), of which there are then some. Without a holder, a full table evicts
+ * as the tracker does (the idlest of the sender holding the most). */
+void binding_set_call_holder(struct binding *binding, const struct binding_call_holder *holder);
+
+/** Resize to config's bounds, all or nothing: every table's memory is allocated before anything
+ * is forgotten. 0 or -ENOMEM (nothing changed). held(agency, operator_id, held_ctx): is the
+ * call-taker one the detector holds (after its own reconfigure)? A smaller room for owners
+ * forgets first, the idlest first, exactly as many as are over, the owners of call-takers not
+ * held; those held go only if they alone are over. The calls' owners: those of calls the holder
+ * does not hold are forgotten (not counted) when there are more than the new room; the others
+ * are all kept, in a room made larger if need be (a reorder buffer shrunk below the calls that
+ * wait in it: the engine releases them, the tracker drops what it must and tells). A smaller
+ * room for senders forgets those sources: does not list first, the idlest first. */
+typedef bool binding_held_fn(const char *agency, const char *operator_id, void *ctx);
 int binding_reconfigure(struct binding *binding, const struct config *config,
-			binding_held_fn *held, binding_call_held_fn *call_held, void *held_ctx);
+			binding_held_fn *held, void *held_ctx);
 
 /**
  * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
@@ -143,9 +165,10 @@ bool binding_top_operator_owner(const struct binding *binding, const char **send
  * one does (all alike). Valid until the next binding call. O(senders). */
 const char *binding_operator_evict_victim(const struct binding *binding);
 
-/** The tracker dropped the call at a reload shrinking tracker.max_open_calls, evicted or (if
- * expired) stale: its owner is forgotten too (counted in calls_evicted when evicted), so that
- * both tables keep the same calls. */
+/** The tracker dropped the call, evicted (its table full, or a reload shrinking it) or expired
+ * (stale under tracker.max_call_seconds): its owner is forgotten too (counted in calls_evicted
+ * when evicted), so that both tables keep the same calls: the binding's one way of forgetting
+ * the owner of a call the tracker holds. */
 void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
 			bool expired);
 

@@ -115,15 +115,10 @@ void clocks_free(struct clocks *clocks)
 	free(clocks);
 }
 
-static bool is_listed(const struct clocks *clocks, uint32_t i)
-{
-	return clocks->listed && clocks->listed(clocks->sources[i].name, clocks->listed_ctx);
-}
-
-/* The source to forget to make room: the one heard of least recently among those not listed,
- * or among all when every one is listed (ties: the first). O(count) and the listed look-ups:
- * only when full. */
-static uint32_t least_recent(const struct clocks *clocks)
+/* The source to forget to make room: the one heard of least recently among those listed (NULL:
+ * none) does not list, or among all when every one is listed (ties: the first). O(count) and
+ * the listed look-ups: only when full. */
+static uint32_t least_recent(const struct clocks *clocks, clocks_listed_fn listed, void *ctx)
 {
 	uint32_t oldest = 0, unlisted = UINT32_MAX;
 
@@ -133,7 +128,7 @@ static uint32_t least_recent(const struct clocks *clocks)
 		if (heard_ms < clocks->sources[oldest].heard_ms)
 			oldest = i;
 		if ((unlisted == UINT32_MAX || heard_ms < clocks->sources[unlisted].heard_ms) &&
-		    !is_listed(clocks, i))
+		    !(listed && listed(clocks->sources[i].name, ctx)))
 			unlisted = i;
 	}
 	return unlisted != UINT32_MAX ? unlisted : oldest;
@@ -258,7 +253,7 @@ struct clocks_source *clocks_get(struct clocks *clocks, const char *name)
 			return &clocks->sources[clocks->last_found = i];
 		}
 	if (clocks->count == clocks->max)
-		forget(clocks, least_recent(clocks), true);
+		forget(clocks, least_recent(clocks, clocks->listed, clocks->listed_ctx), true);
 	source = &clocks->sources[clocks->last_found = clocks->count++];
 	memset(source, 0, sizeof(*source));
 	text_copy(source->name, name, sizeof(source->name));
@@ -737,7 +732,8 @@ void clocks_count_moves(struct clocks *clocks, uint64_t *moves)
 	clocks->moves = moves;
 }
 
-int clocks_resize(struct clocks *clocks, uint32_t max_sources)
+int clocks_resize(struct clocks *clocks, uint32_t max_sources, clocks_listed_fn listed,
+		  void *ctx)
 {
 	struct clocks_source *sources;
 	struct clocks_key *keys;
@@ -745,7 +741,7 @@ int clocks_resize(struct clocks *clocks, uint32_t max_sources)
 	if (max_sources == 0)
 		max_sources = 1;
 	while (clocks->count > max_sources)
-		forget(clocks, least_recent(clocks), false);
+		forget(clocks, least_recent(clocks, listed, ctx), false);
 	sources = realloc(clocks->sources, (size_t)max_sources * sizeof(*sources));
 	if (!sources)
 		return -ENOMEM;

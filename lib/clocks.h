@@ -90,8 +90,8 @@ void clocks_set_forget(struct clocks *clocks, clocks_forget_fn fn, void *ctx);
 /* Is the source one the configuration lists (kept before the others when room is made)? */
 typedef bool (*clocks_listed_fn)(const char *name, void *ctx);
 
-/** Room is made (clocks_get, clocks_resize) by forgetting the source heard of least recently
- * among those fn (NULL: none) does not list; a listed one only when every source is listed.
+/** Room is made (clocks_get) by forgetting the source heard of least recently among those fn
+ * (NULL: none) does not list; a listed one only when every source is listed.
  * So sources that invent names cannot push a configured one out, least of all a silent one.
  * fn must not call back into clocks. */
 void clocks_set_listed(struct clocks *clocks, clocks_listed_fn fn, void *ctx);
@@ -165,9 +165,12 @@ void clocks_count_moves(struct clocks *clocks, uint64_t *moves);
 struct codec_writer;
 struct codec_reader;
 
-/** Change the bound, keeping the most recently heard (the others forgotten, counted, without
- * the forget function). 0 or -ENOMEM. */
-int clocks_resize(struct clocks *clocks, uint32_t max_sources);
+/** Change the bound, keeping the most recently heard, those listed (NULL: none; e.g. by the new
+ * configuration) lists before the others as clocks_set_listed says (the others forgotten,
+ * counted, without the forget function). listed must not call back into clocks. 0 or
+ * -ENOMEM. */
+int clocks_resize(struct clocks *clocks, uint32_t max_sources, clocks_listed_fn listed,
+		  void *ctx);
 void clocks_save(const struct clocks *clocks, struct codec_writer *writer);
 /** Load what clocks_save wrote into clocks of the same bound. 0 or -EINVAL. */
 int clocks_load(struct clocks *clocks, struct codec_reader *reader);

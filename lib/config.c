@@ -220,6 +220,19 @@ uint32_t config_limit_quiet_seconds(const struct config *config)
 	return resolve > config->log.rate_limit_seconds ? resolve : config->log.rate_limit_seconds;
 }
 
+const struct config_source *config_source_named(const struct config *config, const char *name)
+{
+	for (size_t i = 0; i < config->source_count && i < CONFIG_MAX_SOURCES; i++)
+		if (strcmp(config->sources[i].name, name) == 0)
+			return &config->sources[i];
+	return NULL;
+}
+
+bool config_lists_source(const struct config *config, const char *name)
+{
+	return config_source_named(config, name) != NULL;
+}
+
 /* ---- the loader: events, positions, errors ---------------------------------------- */
 
 struct key;
@@ -4891,14 +4904,6 @@ static void diff_tokens(struct differ *differ, const struct config *a, const str
 	report_change(differ, path, before, after);
 }
 
-static const struct config_source *source_named(const struct config *config, const char *name)
-{
-	for (size_t i = 0; i < config->source_count && i < CONFIG_MAX_SOURCES; i++)
-		if (strcmp(config->sources[i].name, name) == 0)
-			return &config->sources[i];
-	return NULL;
-}
-
 /* Sources matched by name: "sources.NAME.agencies". */
 static void diff_sources(struct differ *differ, const struct config *a, const struct config *b)
 {
@@ -4906,7 +4911,7 @@ static void diff_sources(struct differ *differ, const struct config *a, const st
 
 	for (size_t i = 0; i < a->source_count && i < CONFIG_MAX_SOURCES; i++) {
 		const struct config_source *source = &a->sources[i];
-		const struct config_source *same = source_named(b, source->name);
+		const struct config_source *same = config_source_named(b, source->name);
 		snprintf(path, sizeof path, "sources.%s", source->name);
 		if (same)
 			diff_mapping(differ, source_keys + 1, source, same, path);
@@ -4914,7 +4919,7 @@ static void diff_sources(struct differ *differ, const struct config *a, const st
 			report_change(differ, path, "present", NULL);
 	}
 	for (size_t i = 0; i < b->source_count && i < CONFIG_MAX_SOURCES; i++) {
-		if (source_named(a, b->sources[i].name))
+		if (config_source_named(a, b->sources[i].name))
 			continue;
 		snprintf(path, sizeof path, "sources.%s", b->sources[i].name);
 		report_change(differ, path, NULL, "present");

@@ -581,4 +581,10 @@ uint32_t config_longest_window_seconds(const struct config *config);
  * again within the log's interval keeps its one alert, not a firing and a resolved a hit. */
 uint32_t config_limit_quiet_seconds(const struct config *config);
 
+/** The sources: entry of the feed source name (its hello's source), NULL when none names it. */
+const struct config_source *config_source_named(const struct config *config, const char *name);
+
+/** Whether sources: lists the feed source name (its hello's source). */
+bool config_lists_source(const struct config *config, const char *name);
+
 #endif

@@ -39,6 +39,17 @@
 #define ENGINE_CHECK_LIMITS 0
 #endif
 
+/* The calls the binding keeps owners of (binding_set_call_holder; asked when its table is full
+ * and at a reload): those the tracker holds and those whose events still wait in the reorder
+ * buffer (bound when admitted, tracked only when released). */
+struct calls_held {
+	const struct engine *engine;
+	uint64_t *waiting; /* the reorder buffer's call hashes, sorted: built when first asked */
+	uint32_t waiting_count;
+	bool waiting_listed;  /* waiting holds them (or there are none) */
+	bool waiting_unknown; /* no memory to list them: every call counts as waiting */
+};
+
 struct engine {
 	struct config config;
 	struct event_parser *parser;
@@ -69,6 +80,7 @@ struct engine {
 	struct binding *binding; /* what each source may say (binding.h) */
 	const char *call_victim; /* whose open calls the tracker evicts now (choose_call_victim) */
 	const char *operator_victim; /* whose operators the detector evicts now */
+	struct calls_held calls_held; /* the binding's holder's answers, for one pass of them */
 	uint64_t limit_counts[ENGINE_LIMIT_COUNT];   /* evictions when last looked at */
 	int64_t limit_growth_ms[ENGINE_LIMIT_COUNT]; /* event time they last grew */
 	/* Every counter the limits read, flat, where it is kept (counter_homes: the engine's own
@@ -134,6 +146,8 @@ static void engine_check_limits(struct engine *engine);
 static void list_limit_counters(struct engine *engine);
 static void clock_forgotten(struct clocks_source *source, void *ctx);
 static bool source_listed(const char *name, void *ctx);
+static bool call_held(const char *call_id, uint64_t call_hash, void *ctx);
+static void calls_held_done(void *ctx);
 
 static int64_t reference_ms(const struct engine *engine);
 
@@ -237,9 +251,11 @@ static bool owned_by_victim(const char *call_id, uint64_t call_hash, void *ctx)
 	return binding_call_owned_by(engine->binding, call_id, call_hash, engine->call_victim);
 }
 
-/* A reload shrinking the tracker evicted or expired the call: the binding forgets its owner
- * too (the one decision for both tables; else Q1 kept unowned, open to another source's
- * call_end, or X, a call without its call_start, when the binding shrank apart). */
+/* The tracker evicted or expired the call (its table full, a sweep, a reload shrinking it):
+ * the binding forgets its owner too, the one decision for both tables. The binding forgets the
+ * owner of a call the tracker holds in no other way (binding_set_call_holder), so no other
+ * source can end it (before, a full binding or a reload shrinking it apart left calls tracked
+ * without an owner: review7). */
 static void call_evicted(const char *call_id, uint64_t call_hash, bool expired, void *ctx)
 {
 	binding_evict_call(((struct engine *)ctx)->binding, call_id, call_hash, expired);
@@ -290,6 +306,10 @@ struct engine *engine_new(const struct config *config, engine_alert_fn on_alert,
 	engine->sysalerts = sysalerts_new(system_alert_capacity(config), next_seq,
 					  deliver_alert, engine);
 	engine->binding = binding_new(config);
+	engine->calls_held.engine = engine;
+	if (engine->binding)
+		binding_set_call_holder(engine->binding, &(struct binding_call_holder){
+			.held = call_held, .done = calls_held_done, .ctx = &engine->calls_held });
 	if (engine->detector)
 		detector_on_source_departure(engine->detector, source_departed, engine);
 	if (engine->clocks) {
@@ -992,9 +1012,9 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		source->newest_ms < engine->center_ms ? source->newest_ms : engine->center_ms;
 	int64_t horizon_ms = oldest_ms == INT64_MIN ? INT64_MIN : oldest_ms - engine->lateness_ms;
 	bool named = origin->named && origin->source && origin->source[0];
+	struct binding_sender sender = { .source = origin->source, .named = named };
 
 	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
-		struct binding_sender sender = { .source = origin->source, .named = named };
 		if (binding_refuses_source(&engine->config, &sender)) /* no clock_ahead for it */
 			return reject_unbound(engine, parsed, origin, verdict);
 		source->future++;
@@ -1005,8 +1025,11 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 		source->too_late++;
 		return reason;
 	}
-	if ((reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK ||
-	    (reason = reject_reorder_full(engine, event, verdict)) != EVENT_OK)
+	/* reorder_full before the binding records anything (a refused line leaves no trace), but
+	 * a source refused as a whole keeps its own reason (reject_unbound records nothing then) */
+	if (((reason = reject_reorder_full(engine, event, verdict)) != EVENT_OK &&
+	     !binding_refuses_source(&engine->config, &sender)) ||
+	    (reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
 	/* event_fingerprint_of_sender, without its call for an event without an event_id (the
@@ -1296,12 +1319,7 @@ static void clock_forgotten(struct clocks_source *source, void *ctx)
 /* Does the configuration (ctx) list the source (sources[])? */
 static bool source_listed(const char *name, void *ctx)
 {
-	const struct config *config = ctx;
-
-	for (size_t i = 0; i < config->source_count; i++)
-		if (strcmp(config->sources[i].name, name) == 0)
-			return true;
-	return false;
+	return config_lists_source(ctx, name);
 }
 
 static bool clock_known(const char *key, void *ctx)
@@ -1549,20 +1567,10 @@ int64_t engine_watermark_ms(const struct engine *engine)
 	return engine->watermark_ms;
 }
 
-/* At a reload, the calls the binding keeps owners of: those the tracker holds and those whose
- * events still wait in the reorder buffer (bound when admitted, tracked only when released). */
-struct calls_held {
-	const struct engine *engine;
-	uint64_t *waiting; /* the reorder buffer's call hashes, sorted: built when first asked */
-	uint32_t waiting_count;
-	bool waiting_listed;  /* waiting holds them (or there are none) */
-	bool waiting_unknown; /* no memory to list them: every call counts as waiting */
-};
-
 /* Does the detector hold the call-taker (at a reload: the binding keeps its owner)? */
 static bool operator_held(const char *agency, const char *operator_id, void *ctx)
 {
-	return detector_holds_operator(((const struct calls_held *)ctx)->engine->detector, agency,
+	return detector_holds_operator(((const struct engine *)ctx)->detector, agency,
 				       operator_id);
 }
 
@@ -1573,9 +1581,9 @@ static int compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The buffer's call hashes, sorted, the first time the binding asks (it asks only when it
- * shrinks: a reload that keeps every bound call lists nothing). Without the memory for them
- * every call counts as waiting: its owner is kept, and the binding evicts the excess by age. */
+/* The buffer's call hashes, sorted, the first time the binding asks in a pass (it asks only
+ * when its table is full or shrinks: a reload that keeps every bound call lists nothing).
+ * Without the memory for them every call counts as waiting: its owner is kept. */
 static void list_waiting(struct calls_held *held)
 {
 	const struct reorder *reorder = held->engine->reorder;
@@ -1608,26 +1616,24 @@ static bool call_held(const char *call_id, uint64_t call_hash, void *ctx)
 			compare_u64) != NULL);
 }
 
-static int reconfigure_binding(struct engine *engine, const struct config *config)
+/* The binding's questions are over: the list of waiting calls goes (the buffer changes). */
+static void calls_held_done(void *ctx)
 {
-	struct calls_held held = {.engine = engine};
-	int rc = binding_reconfigure(engine->binding, config, operator_held, call_held, &held);
+	struct calls_held *held = ctx;
 
-	free(held.waiting);
-	return rc;
+	free(held->waiting);
+	*held = (struct calls_held){.engine = held->engine};
 }
 
 /* A smaller room keeps the sources the new configuration lists before the others. */
 static int resize_sources(struct engine *engine, const struct config *config)
 {
-	int rc;
+	int rc = sources_resize(engine->sources, config->feed.max_sources, source_listed,
+				(void *)config);
 
-	clocks_set_listed(engine->clocks, source_listed, (void *)config);
-	sources_set_listed(engine->sources, source_listed, (void *)config);
-	if ((rc = sources_resize(engine->sources, config->feed.max_sources)) == 0)
-		rc = clocks_resize(engine->clocks, config->feed.max_sources);
-	clocks_set_listed(engine->clocks, source_listed, &engine->config);
-	sources_set_listed(engine->sources, source_listed, &engine->config);
+	if (rc == 0)
+		rc = clocks_resize(engine->clocks, config->feed.max_sources, source_listed,
+				   (void *)config);
 	return rc;
 }
 
@@ -1642,7 +1648,7 @@ int engine_reconfigure(struct engine *engine, const struct config *config)
 				      config->tracker.max_call_seconds)) < 0 ||
 	    (rc = detector_reconfigure(engine->detector, config)) < 0 ||
 	    (rc = sysalerts_reserve(engine->sysalerts, system_alert_capacity(config))) < 0 ||
-	    (rc = reconfigure_binding(engine, config)) < 0)
+	    (rc = binding_reconfigure(engine->binding, config, operator_held, engine)) < 0)
 		return rc;
 	engine->config = *config;
 	engine->lateness_ms = (int64_t)config->tracker.allowed_lateness_seconds * 1000;

@@ -22,12 +22,17 @@ struct source_entry {
 	int64_t last_ts_ms;
 };
 
+/* Which sources are kept before the others when room is made (fn NULL: none). */
+struct listing {
+	sources_listed_fn fn;
+	void *ctx;
+};
+
 struct sources {
 	struct table table;
 	uint64_t evicted;
-	uint64_t *moves; /* the engine's limits' change count (moves.h), or NULL */
-	sources_listed_fn listed; /* kept before the others when room is made (NULL: none) */
-	void *listed_ctx;
+	uint64_t *moves;        /* the engine's limits' change count (moves.h), or NULL */
+	struct listing listed; /* when room is made for a new source */
 };
 
 static void count_evicted(struct sources *sources, uint64_t evicted)
@@ -69,25 +74,24 @@ static int64_t last_heard(const void *entry)
 
 void sources_set_listed(struct sources *sources, sources_listed_fn fn, void *ctx)
 {
-	sources->listed = fn;
-	sources->listed_ctx = ctx;
+	sources->listed = (struct listing){ .fn = fn, .ctx = ctx };
 }
 
-/* Is the entry a source the configuration does not list (ctx: the sources)? */
+/* Is the entry a source the listing (ctx) does not list? */
 static bool not_listed(const void *entry, const void *ctx)
 {
-	const struct sources *sources = ctx;
+	const struct listing *listing = ctx;
 
-	return !sources->listed(((const struct source_entry *)entry)->name, sources->listed_ctx);
+	return !listing->fn(((const struct source_entry *)entry)->name, listing->ctx);
 }
 
 /* Room for one more: the oldest sixteenth of the unlisted sources, then of all if none is. */
 static void make_room(struct sources *sources)
 {
-	if (sources->listed)
+	if (sources->listed.fn)
 		count_evicted(sources, table_evict_oldest_picked(&sources->table, last_heard,
 								 EVICT_FRACTION, not_listed,
-								 sources, NULL, NULL));
+								 &sources->listed, NULL, NULL));
 	if (sources->table.count >= sources->table.max_count)
 		count_evicted(sources, table_evict_oldest(&sources->table, last_heard,
 							  EVICT_FRACTION, NULL, NULL));
@@ -175,12 +179,15 @@ void sources_count_moves(struct sources *sources, uint64_t *moves)
 	sources->moves = moves;
 }
 
-int sources_resize(struct sources *sources, uint32_t max_sources)
+int sources_resize(struct sources *sources, uint32_t max_sources, sources_listed_fn listed,
+		   void *ctx)
 {
-	if (sources->listed && sources->table.count > max_sources)
+	const struct listing listing = { .fn = listed, .ctx = ctx };
+
+	if (listed && sources->table.count > max_sources)
 		count_evicted(sources, table_evict_picked(&sources->table, last_heard,
 							  sources->table.count - max_sources,
-							  not_listed, sources, NULL, NULL));
+							  not_listed, &listing, NULL, NULL));
 	int evicted = table_resize(&sources->table, max_sources, last_heard, NULL, NULL);
 
 	if (evicted < 0)

@@ -24,8 +24,8 @@ void sources_free(struct sources *sources);
 /* Is the source one the configuration lists? */
 typedef bool (*sources_listed_fn)(const char *name, void *ctx);
 
-/** Room is made (a new source when full, sources_resize) among the sources fn (NULL: none) does
- * not list first: invented names cannot push out a configured source's numbering. */
+/** Room is made (a new source when full) among the sources fn (NULL: none) does not list
+ * first: invented names cannot push out a configured source's numbering. */
 void sources_set_listed(struct sources *sources, sources_listed_fn fn, void *ctx);
 
 /* What a numbered line is to its source's numbering. */
@@ -72,8 +72,11 @@ void sources_count_moves(struct sources *sources, uint64_t *moves);
 struct codec_writer;
 struct codec_reader;
 
-/** Change the bound, keeping what fits (the least recently heard forgotten first). */
-int sources_resize(struct sources *sources, uint32_t max_sources);
+/** Change the bound, keeping what fits: the least recently heard forgotten first, among those
+ * listed (NULL: none; e.g. by the new configuration) does not list first, as
+ * sources_set_listed says. 0 or -ENOMEM. */
+int sources_resize(struct sources *sources, uint32_t max_sources, sources_listed_fn listed,
+		   void *ctx);
 void sources_save(const struct sources *sources, struct codec_writer *writer);
 int sources_load(struct sources *sources, struct codec_reader *reader);
 

@@ -432,40 +432,64 @@ uint32_t table_evict_oldest(struct table *table, table_age_fn *age, uint32_t fra
 	return table_evict_oldest_picked(table, age, fraction, NULL, NULL, on_remove, remove_ctx);
 }
 
-int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,
-		 table_remove_fn *on_remove, void *remove_ctx)
+int table_resize_prepare(struct table *table, uint32_t max_count, struct table *resized)
 {
-	struct table resized;
-	int evicted = 0;
-
+	memset(resized, 0, sizeof(*resized));
 	if (max_count == table->max_count)
-		return 0;
-	int rc = table_init(&resized, table->entry_size, max_count);
+		return 0; /* nothing to allocate: table_resize_finish leaves the table as it is */
+	int rc = table_init(resized, table->entry_size, max_count);
 	if (rc != 0)
 		return rc;
-	resized.gradual = table->gradual;
+	resized->gradual = table->gradual;
 	if (table->old_slots) /* a reload: end the growth at once */
 		grow_step(table, UINT32_MAX);
 	uint32_t held = table->count < max_count ? table->count : max_count;
 	uint32_t slots = slots_for(held);
-	if (slots > resized.mask + 1 && (rc = rehash(&resized, slots)) != 0) {
-		table_release(&resized);
+	if (slots > resized->mask + 1 && (rc = rehash(resized, slots)) != 0) {
+		table_release(resized);
 		return rc;
 	}
-	while (table->count > max_count)
-		evicted += (int)table_evict_oldest(table, age, 16, on_remove, remove_ctx);
+	return 0;
+}
+
+void table_resize_cancel(struct table *resized)
+{
+	table_release(resized);
+}
+
+uint32_t table_resize_finish(struct table *table, struct table *resized, table_age_fn *age,
+			     table_remove_fn *on_remove, void *remove_ctx)
+{
+	uint32_t evicted = 0;
+
+	if (!resized->slots)
+		return 0;
+	while (table->count > resized->max_count)
+		evicted += table_evict_oldest(table, age, 16, on_remove, remove_ctx);
 	uint32_t start = first_empty(table);
 	for (uint32_t n = 1; n <= table->mask + 1; n++) { /* in probe-chain order, as rehash */
 		const struct table_entry *entry = header(table, (start + n) & table->mask);
 		if (!entry->used)
 			continue;
-		uint32_t slot = table_probe(&resized, entry->hash, never_matches, NULL);
-		memcpy(table_slot(&resized, slot), entry, table->entry_size);
-		resized.count++;
+		uint32_t slot = table_probe(resized, entry->hash, never_matches, NULL);
+		memcpy(table_slot(resized, slot), entry, table->entry_size);
+		resized->count++;
 	}
 	table_release(table);
-	*table = resized;
+	*table = *resized;
+	memset(resized, 0, sizeof(*resized));
 	return evicted;
+}
+
+int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,
+		 table_remove_fn *on_remove, void *remove_ctx)
+{
+	struct table resized;
+	int rc = table_resize_prepare(table, max_count, &resized);
+
+	if (rc != 0)
+		return rc;
+	return (int)table_resize_finish(table, &resized, age, on_remove, remove_ctx);
 }
 
 /* Where an entry saves: its home slot in a table of the whole bound, then its hash, then

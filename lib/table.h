@@ -354,6 +354,19 @@ struct codec_reader;
 int table_resize(struct table *table, uint32_t max_count, table_age_fn *age,
 		 table_remove_fn *on_remove, void *remove_ctx);
 
+/**
+ * table_resize in two steps, for a caller that must allocate every table it resizes before
+ * it evicts or forgets anything (a reload is all or nothing): table_resize_prepare allocates
+ * the memory for max_count into *resized (0, or -ENOMEM with nothing to cancel; the table's
+ * entries untouched either way); the table may then lose entries, not gain any; then either
+ * table_resize_finish evicts the oldest over max_count (on_remove called) and moves the rest
+ * into the new memory (cannot fail; how many it evicted), or table_resize_cancel frees it.
+ */
+int table_resize_prepare(struct table *table, uint32_t max_count, struct table *resized);
+uint32_t table_resize_finish(struct table *table, struct table *resized, table_age_fn *age,
+			     table_remove_fn *on_remove, void *remove_ctx);
+void table_resize_cancel(struct table *resized);
+
 /* Writes one entry's fields (never its slot or hash when the key gives it back). */
 typedef void table_put_fn(const void *entry, struct codec_writer *writer, const void *ctx);
 /* Reads one entry's fields into entry (zeroed; its table_entry header is not the callee's) and

@@ -166,7 +166,7 @@ static void expire_call(void *entry, void *ctx)
 	free_call_text(entry, NULL);
 }
 
-/* A reload shrinking the table expired the call: counted, the eviction told, its text freed. */
+/* The call expired: counted, the eviction told, its text freed. */
 static void expire_told(void *entry, void *ctx)
 {
 	const struct tracker *tracker = ctx;
@@ -177,10 +177,10 @@ static void expire_told(void *entry, void *ctx)
 }
 
 /* Drop every open call not heard of for max_call_ms of event time, each told to the eviction's
- * evicted if tell. O(slots), so it runs only after as many new calls as the full table has
- * slots, or when the table is full: amortized O(1), and at the same events whatever size the
- * table has grown to. */
-static void expire_stale_calls(struct tracker *tracker, bool tell)
+ * evicted. O(slots), so it runs only after as many new calls as the full table has slots, or
+ * when the table is full: amortized O(1), and at the same events whatever size the table has
+ * grown to. */
+static void expire_stale_calls(struct tracker *tracker)
 {
 	int64_t cutoff = tracker->newest_ms - tracker->max_call_ms;
 
@@ -188,7 +188,7 @@ static void expire_stale_calls(struct tracker *tracker, bool tell)
 	if (tracker->max_call_ms > 0)
 		tracker->stats.expired += table_remove_stale(
 			&tracker->calls, call_is_stale, &cutoff,
-			tell && tracker->eviction.evicted ? expire_told : expire_call, tracker);
+			tracker->eviction.evicted ? expire_told : expire_call, tracker);
 }
 
 void tracker_set_eviction(struct tracker *tracker, const struct tracker_eviction *eviction)
@@ -205,7 +205,7 @@ static bool call_picked(const void *entry, const void *ctx)
 	return eviction->owns(call_text(call), call->base.hash, eviction->ctx);
 }
 
-/* A reload shrinking the table evicted the call: the eviction told, its text freed. */
+/* The call was evicted: the eviction told, its text freed. */
 static void evict_told(void *entry, void *ctx)
 {
 	const struct tracker_eviction *eviction = &((const struct tracker *)ctx)->eviction;
@@ -217,12 +217,12 @@ static void evict_told(void *entry, void *ctx)
 
 /* Evict up to want calls (counted), as a full table does: the oldest of the calls the
  * eviction's choice picks if it picks any (fewer then, when it picks fewer), else the oldest of
- * all. Each one told to the eviction's evicted if tell. How many went. */
-static uint32_t evict_calls(struct tracker *tracker, uint32_t want, bool tell)
+ * all. Each one told to the eviction's evicted. How many went. */
+static uint32_t evict_calls(struct tracker *tracker, uint32_t want)
 {
 	struct table *calls = &tracker->calls;
 	const struct tracker_eviction *eviction = &tracker->eviction;
-	table_remove_fn *on_remove = tell && eviction->evicted ? evict_told : free_call_text;
+	table_remove_fn *on_remove = eviction->evicted ? evict_told : free_call_text;
 	void *remove_ctx = on_remove == evict_told ? tracker : NULL;
 	uint32_t evicted = 0;
 
@@ -237,20 +237,19 @@ static uint32_t evict_calls(struct tracker *tracker, uint32_t want, bool tell)
 }
 
 /* Keep at most keep calls (the bound less one: room for one more; or a smaller bound at a
- * reload, tell: each call expired or evicted told to the eviction): expire stale calls, then
+ * reload), each call expired or evicted told to the eviction: expire stale calls, then
  * evict as a full table does (evict_calls), at a time table_evict_share(calls, fraction) of
  * them, or with fraction 0 as many as are over. The one path of a full table and of a
  * shrinking reload. */
-static void shed_calls(struct tracker *tracker, uint32_t keep, uint32_t fraction, bool tell)
+static void shed_calls(struct tracker *tracker, uint32_t keep, uint32_t fraction)
 {
 	struct table *calls = &tracker->calls;
 
 	if (calls->count > keep)
-		expire_stale_calls(tracker, tell);
+		expire_stale_calls(tracker);
 	while (calls->count > keep &&
-	       evict_calls(tracker,
-			   fraction ? table_evict_share(calls->count, fraction) : calls->count - keep,
-			   tell) > 0)
+	       evict_calls(tracker, fraction ? table_evict_share(calls->count, fraction)
+					     : calls->count - keep) > 0)
 		;
 }
 
@@ -261,9 +260,9 @@ static void make_room(struct tracker *tracker)
 	struct table *calls = &tracker->calls;
 
 	if (calls->count >= calls->max_count)
-		shed_calls(tracker, calls->max_count - 1, EVICT_FRACTION, false);
+		shed_calls(tracker, calls->max_count - 1, EVICT_FRACTION);
 	else if (++tracker->events_since_sweep > calls->full_mask)
-		expire_stale_calls(tracker, false);
+		expire_stale_calls(tracker);
 }
 
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
@@ -480,7 +479,7 @@ int tracker_reconfigure(struct tracker *tracker, uint32_t max_open_calls, uint32
 {
 	tracker->max_call_ms = (int64_t)max_call_seconds * 1000;
 	/* as a full table does: the top sender's first, each told (the owners' table forgets it) */
-	shed_calls(tracker, max_open_calls, 0, true);
+	shed_calls(tracker, max_open_calls, 0);
 	int evicted = table_resize(&tracker->calls, max_open_calls, call_eviction_age,
 				   free_call_text, NULL); /* none left over to evict */
 

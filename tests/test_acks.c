@@ -413,6 +413,39 @@ static void test_settle_before_live(void **state)
 	assert_int_equal(replay.cursor, 10);
 }
 
+/* Alerts 8 and 9 delivered while the subscriber (connected at 7) was held, 10 waiting for the
+ * disk: the replay reads 8 and 9, then the history settles and 10 is sent too before going
+ * live (it is on the board that follows): in the same fill, or, when 8 and 9 took half the
+ * queue (160 bytes), in the next. */
+static void test_settle_after_catching_up(void **state)
+{
+	static const size_t max_queue_bytes[] = { 400, 160 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof max_queue_bytes / sizeof max_queue_bytes[0]; i++) {
+		struct fake_history fake = { .oldest = 5, .newest = 9 };
+		const struct replay_history history = { fake_read, fake_newest, fake_oldest,
+							fake_bytes_after, fake_settle, &fake };
+		struct replay replay;
+		struct sink sink = { 0 };
+
+		replay_init(&replay, 7);
+		replay_release(&replay, &history, false, 0, collect, &sink);
+		replay_fill(&replay, &history, 0, max_queue_bytes[i], collect, &sink);
+		assert_int_equal(fake.settled, 1);
+		if (max_queue_bytes[i] == 160) {
+			assert_int_equal(sink.count, 2);
+			assert_int_equal(replay.state, REPLAY_CATCHING_UP);
+			replay_fill(&replay, &history, 0, max_queue_bytes[i], collect, &sink);
+		}
+		assert_int_equal(sink.count, 3);
+		assert_string_equal(sink.lines[0], "{\"alert\":\"firing\",\"seq\":8             }");
+		assert_string_equal(sink.lines[2], "{\"alert\":\"firing\",\"seq\":10            }");
+		assert_int_equal(replay.state, REPLAY_LIVE);
+		assert_int_equal(replay.cursor, 10);
+	}
+}
+
 /* The store's settle with a subscriber connected: alert 10 (5000 bytes) waited for the disk
  * and is delivered to every subscriber while one is being filled. */
 struct settling_history {
@@ -685,7 +718,8 @@ static size_t stream_chunk(char *out, size_t size, const char *event)
  * queue may hold, waits for the disk: streams_open settles before the stream exists, so the
  * stream reads alert 10 from the history like any other and is not dropped. (With the settle
  * inside the stream's first fill, before it, alert 10 dropped the stream in the middle of
- * replay_fill: ASan saw a heap-use-after-free of the stream there.) */
+ * replay_fill: ASan saw a heap-use-after-free of the stream there.) The fill settles again
+ * once caught up, with nothing left waiting. */
 static void test_settle_before_a_stream_exists(void **state)
 {
 	static struct stream_history history = { .newest = 9, .pending = true };
@@ -698,7 +732,7 @@ static void test_settle_before_a_stream_exists(void **state)
 	stream_server_start(&server, &history, 9);
 	stream_server_run(&server, stream_board_received);
 	assert_int_equal(server.opened, 0);
-	assert_int_equal(history.settled, 1);
+	assert_int_equal(history.settled, 2);
 	assert_int_equal(history.newest, 10);
 	len += stream_chunk(expected + len, sizeof expected - len, "retry: 2000\n\n");
 	snprintf(event, sizeof event, "id: 10\ndata: %s\n\n", stream_alert(&history, 10));
@@ -885,6 +919,7 @@ int main(void)
 		cmocka_unit_test(test_release_and_catch_up),
 		cmocka_unit_test(test_release_without_since),
 		cmocka_unit_test(test_settle_before_live),
+		cmocka_unit_test(test_settle_after_catching_up),
 		cmocka_unit_test(test_settle_drops_after_the_fill),
 		cmocka_unit_test(test_settle_before_a_stream_exists),
 		cmocka_unit_test(test_settle_drops_a_stream_after_the_fill),

@@ -918,17 +918,14 @@ static void send_numbered_from(struct fixture *f, const char *source, bool first
 	engine_process_from(f->engine, &origin, line, strlen(line), verdict);
 }
 
-/* feed.max_sources 2, cad-1 listed: its numbering (seq 3, at T0 + 3 s) outlives cad-2's (seq 10)
- * when cad-3 (seq 20) needs room, though heard of least recently: cad-1 reconnecting and sending
- * seq 3 again (another event) is a resend, ignored. Before, cad-1's numbering went and the line
- * was taken as new. */
-static void test_listed_source_keeps_its_numbering(void **state)
+/* Numbered lines from cad-1 (seq 1 to 3, at T0 + 1 to 3 s), cad-2 (seq 10) and cad-3 (seq 20)
+ * under feed.max_sources max_sources, with sources: listing only `listed`. */
+static void number_three_sources(struct fixture *f, uint32_t max_sources, const char *listed)
 {
-	struct fixture *f = *state;
 	struct engine_verdict verdict;
 
-	f->config.feed.max_sources = 2;
-	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-1");
+	f->config.feed.max_sources = max_sources;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "%s", listed);
 	f->config.source_count = 1;
 	renew_engine(f);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
@@ -936,15 +933,66 @@ static void test_listed_source_keeps_its_numbering(void **state)
 		assert_int_equal(verdict.reject, EVENT_OK);
 	}
 	send_numbered_from(f, "cad-2", true, 10, "c", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
 	send_numbered_from(f, "cad-3", true, 20, "d", &verdict);
 	assert_int_equal(verdict.reject, EVENT_OK);
+}
+
+/* Whether source's numbered line seq (another event, on a new connection) is a resend. */
+static bool taken_as_resend(struct fixture *f, const char *source, uint64_t seq)
+{
+	struct engine_verdict verdict;
+
+	send_numbered_from(f, source, true, seq, "z", &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	return verdict.duplicate;
+}
+
+/* feed.max_sources 2, cad-1 listed: its numbering (seq 3, at T0 + 3 s) outlives cad-2's (seq 10)
+ * when cad-3 (seq 20) needs room, though heard of least recently: cad-1 reconnecting and sending
+ * seq 3 again (another event) is a resend, ignored. Before, cad-1's numbering went and the line
+ * was taken as new. */
+static void test_listed_source_keeps_its_numbering(void **state)
+{
+	struct fixture *f = *state;
+
+	number_three_sources(f, 2, "cad-1");
 	assert_int_equal(engine_stats(f->engine)->sources_evicted, 1);
-	send_numbered_from(f, "cad-1", true, 3, "z", &verdict);
-	assert_int_equal(verdict.reject, EVENT_OK);
-	assert_true(verdict.duplicate);
-	send_numbered_from(f, "cad-2", true, 10, "y", &verdict); /* forgotten: taken as new */
-	assert_int_equal(verdict.reject, EVENT_OK);
-	assert_false(verdict.duplicate);
+	assert_true(taken_as_resend(f, "cad-1", 3));
+	assert_false(taken_as_resend(f, "cad-2", 10)); /* forgotten: taken as new */
+}
+
+/* feed.max_sources 3 reloaded as 1, cad-1 listed: cad-1's numbering (seq 3, heard of least
+ * recently) is the one kept, so its seq 3 again is a resend; cad-3's (the most recent) is
+ * forgotten: its seq 20 again is taken as new. */
+static void test_reload_keeps_a_listed_numbering(void **state)
+{
+	struct fixture *f = *state;
+
+	number_three_sources(f, 3, "cad-1");
+	f->config.feed.max_sources = 1;
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_int_equal(engine_stats(f->engine)->sources_evicted, 2);
+	assert_true(taken_as_resend(f, "cad-1", 3));
+	assert_false(taken_as_resend(f, "cad-3", 20));
+}
+
+/* The reload also changes sources: from cad-1 to cad-2: the room is made by the new list, so
+ * cad-2's clock and numbering stay (its seq 10 again is a resend) and cad-1's go (its seq 3
+ * again is taken as new). */
+static void test_reload_keeps_the_new_list_of_sources(void **state)
+{
+	struct fixture *f = *state;
+
+	number_three_sources(f, 3, "cad-1");
+	f->config.feed.max_sources = 1;
+	snprintf(f->config.sources[0].name, sizeof(f->config.sources[0].name), "cad-2");
+	assert_int_equal(engine_reconfigure(f->engine, &f->config), 0);
+	assert_true(engine_holds_clock(f->engine, "cad-2"));
+	assert_false(engine_holds_clock(f->engine, "cad-1"));
+	assert_false(engine_holds_clock(f->engine, "cad-3"));
+	assert_true(taken_as_resend(f, "cad-2", 10));
+	assert_false(taken_as_resend(f, "cad-1", 3));
 }
 
 /* feed.max_sources 4 reloaded as 2 (a reload is not a line: it sends nothing): the clocks
@@ -1714,7 +1762,7 @@ static void test_center_exact_values(void **state)
 	expect_center(clocks, &b, true, T0 + 3000, "cad-2");
 	/* A shrink keeps the most recently heard (cad-1 was never heard; of the rest, equally
 	 * recent, the first is forgotten: cad-2) and the ranks stay right. */
-	assert_int_equal(clocks_resize(clocks, 2), 0);
+	assert_int_equal(clocks_resize(clocks, 2, NULL, NULL), 0);
 	assert_int_equal(clocks_count(clocks), 2);
 	expect_center(clocks, &b, true, T0 + 3000, "cad-9");
 	set_clock(clocks, "b", T0 + 3000, T0);
@@ -1821,7 +1869,8 @@ static void test_center_matches_old_computation(void **state)
 
 		snprintf(name, sizeof(name), "%s%u", prefixes[rnd(6)], (unsigned)rnd(60));
 		if (what < 2) {
-			assert_int_equal(clocks_resize(clocks, (uint32_t)(1 + rnd(50))), 0);
+			assert_int_equal(
+				clocks_resize(clocks, (uint32_t)(1 + rnd(50)), NULL, NULL), 0);
 		} else if (what < 4) {
 			struct codec_writer writer = { 0 };
 			struct codec_reader reader = { 0 };
@@ -1830,7 +1879,7 @@ static void test_center_matches_old_computation(void **state)
 			reader.data = writer.data;
 			reader.len = writer.len;
 			if (clocks_count(clocks) <= 50) {
-				assert_int_equal(clocks_resize(clocks, 50), 0);
+				assert_int_equal(clocks_resize(clocks, 50, NULL, NULL), 0);
 				assert_int_equal(clocks_load(loaded, &reader), 0);
 				clocks_free(clocks);
 				clocks = loaded;
@@ -2112,14 +2161,11 @@ static void test_closed_connection_drops_its_clock(void **state)
 	assert_int_equal(engine_stats(f->engine)->clocks_evicted, 0);
 }
 
-/* Probe 2 of the audit (F10): the reorder buffer full of events 290 s ahead of the host (within
- * feed.max_future_seconds) cannot move the center past the host clock. One more such event is
- * refused (reorder_full, counted); an event the host clock has reached goes at once in the
- * oldest's place; the center stays behind the host, and the limit alert counts both. */
-static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **state)
+/* A new engine with tracker.max_reorder_events 16 (and f->config's other settings), its buffer
+ * filled with events 290 s ahead of the host clock: cad-hold's incident for h0 at T0 - 1 s
+ * holds the center, cad-fast's incidents q0..q15 wait. */
+static void fill_reorder_ahead(struct fixture *f)
 {
-	struct fixture *f = *state;
-	struct engine_verdict verdict;
 	char call_id[16];
 
 	f->config.tracker.max_reorder_events = 16;
@@ -2129,6 +2175,48 @@ static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **sta
 		snprintf(call_id, sizeof(call_id), "q%d", i);
 		send_ok(f, "cad-fast", T0, incident(call_id, T0 + 290000 + i, 0));
 	}
+}
+
+/* A call_start refused as reorder_full (the buffer full of events ahead of the host clock)
+ * leaves no trace in what a source may say: its call is not bound (17 owners: h0 and q0..q15),
+ * its call-taker not owned, and it spends none of its sender's new call-takers for the hour
+ * (tracker.max_new_operators_per_source_per_hour 1): the next new one is taken. Before
+ * review7, the binding admitted it before the buffer refused it: 18 owners, op1 owned, and op2
+ * refused ("introduced 1 this hour already"). */
+static void test_reorder_full_call_start_leaves_no_trace(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+	char line[256];
+
+	f->config.tracker.max_new_operators_per_source_per_hour = 1;
+	fill_reorder_ahead(f);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"x1\",\"ts\":%lld,\"operator\":\"op1\","
+		 "\"agency\":\"NOPD\"}", (long long)(T0 + 290016));
+	send_from(f, "cad-fast", T0, line, &verdict);
+	assert_int_equal(verdict.reject, EVENT_REJECT_REORDER_FULL);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 17);
+	assert_int_equal(engine_stats(f->engine)->binding.operators, 0);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_start\",\"call_id\":\"x2\",\"ts\":%lld,\"operator\":\"op2\","
+		 "\"agency\":\"NOPD\"}", (long long)(T0 - 900));
+	send_from(f, "cad-fast", T0 + 10, line, &verdict);
+	assert_int_equal(verdict.reject, EVENT_OK);
+	assert_int_equal(engine_stats(f->engine)->binding.calls, 18);
+	assert_int_equal(engine_stats(f->engine)->binding.operators, 1);
+}
+
+/* Probe 2 of the audit (F10): the reorder buffer full of events 290 s ahead of the host (within
+ * feed.max_future_seconds) cannot move the center past the host clock. One more such event is
+ * refused (reorder_full, counted); an event the host clock has reached goes at once in the
+ * oldest's place; the center stays behind the host, and the limit alert counts both. */
+static void test_full_reorder_buffer_keeps_the_center_behind_the_host(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_verdict verdict;
+
+	fill_reorder_ahead(f);
 	assert_int_equal(engine_stats(f->engine)->buffered, 16);
 	send_from(f, "cad-fast", T0, incident("q16", T0 + 290016, 0), &verdict);
 	assert_int_equal(verdict.reject, EVENT_REJECT_REORDER_FULL);
@@ -2220,6 +2308,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_listed_source_keeps_its_numbering, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_a_listed_numbering, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_the_new_list_of_sources, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_forgotten_source_notices_resolve, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_closed_connection_resolves_feed_rejecting,
@@ -2247,6 +2339,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_full_reorder_buffer_keeps_the_center_behind_the_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reorder_full_call_start_leaves_no_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleavings_give_the_merged_alerts, setup,
 						teardown),
 		cmocka_unit_test(test_newest_other_kept),

@@ -1040,6 +1040,10 @@ static void test_source_keys(void **state)
 	assert_int_equal(config.sources[1].agency_count, 1);
 	assert_string_equal(config.sources[1].agencies[0], "");
 	assert_int_equal(config.sources[2].agency_count, 0);
+	assert_true(config_lists_source(&config, "cad west"));
+	assert_true(config_lists_source(&config, "backup"));
+	assert_false(config_lists_source(&config, "cad-west"));
+	assert_false(config_lists_source(&config, ""));
 	assert_int_equal(config.unlisted_sources, CONFIG_UNLISTED_REJECT);
 	assert_false(config.tracker.bind_calls_to_source);
 	assert_false(config.tracker.bind_operators_to_source);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The cadmon authors */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "codec.h"
 #include "engine.h"
+#include "fail_malloc.h"
 
 /*
  * Issue 11 item 7: one source cannot flood the tables. What a source may say (lib/binding.h),
@@ -609,8 +611,11 @@ static void test_open_calls_full_names_top_sender(void **state)
 	assert_int_equal(f.alert_count, 0);
 	assert_int_equal(from(&f, "cad-b", at(0, 2), START("B1", "b1", "NOPD"), at(0, 2)),
 			 EVENT_OK);
-	engine_flush(f.engine);
-	assert_true(f.alert_count >= 1);
+	engine_flush(f.engine); /* B1 tracked: the full tracker evicts cad-z's oldest six */
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 6);
+	assert_int_equal(f.alert_count, 0); /* the limits are looked at with the next line */
+	assert_int_equal(from(&f, "cad-b", at(0, 3), INCIDENT("B1"), at(0, 3)), EVENT_OK);
+	assert_int_equal(f.alert_count, 1);
 	assert_non_null(strstr(f.alerts[0], "\"limit\":\"tracker.max_open_calls\""));
 	assert_non_null(strstr(f.alerts[0], "; most held by feed source cad-z (54 open calls, "
 					    "tracker.max_open_calls_per_source), whose oldest go "
@@ -951,19 +956,20 @@ static void test_shrinking_reload_binding_forgets_expired_calls(void **state)
 }
 
 /* fill_stale with 40 completed calls (their new calls make the tracker sweep its stale calls:
- * S0..S4 expired, the binding not told), then X and B0..B3 at 08:02:02: five open calls, the
- * binding holding S0..S4's owners too. */
+ * S0..S4 expired, the binding told), then X and B0..B3 at 08:02:02: five open calls, the
+ * binding holding the same five owners. */
 static void fill_swept_calls(struct fixture *f)
 {
 	fill_stale(f, 40, 4, 2);
 }
 
-/* fill_swept_calls with tracker.max_open_calls 10, reloaded as 6: the tracker's five calls fit;
- * the binding forgets the owners of S0..S4, which the tracker no longer holds (not counted as
- * evicted), and keeps X's: cad-evil's call_end for X refused, live and restored alike. Before,
- * the binding shrank 10 -> 6 by its own age, X (no call_start) first: X's owner forgotten
- * (cad-evil could end it), 4 counted evicted, S3 and S4 kept. */
-static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
+/* fill_swept_calls with tracker.max_open_calls 10: the tracker's sweep told the binding of
+ * S0..S4, whose owners went with them (not counted as evicted: expired), so both hold the same
+ * five calls; a reload to 6 keeps them all, X's owner among them: cad-evil's call_end for X
+ * refused, live and restored alike. Before review7, the sweep did not tell the binding (10 bound)
+ * and a reload forgot S0..S4's owners then; before that, the binding shrank 10 -> 6 by its own
+ * age, X (no call_start) first: X's owner forgotten (cad-evil could end it). */
+static void test_tracker_sweep_forgets_owners_of_swept_calls(void **state)
 {
 	struct config config = three_sources_config();
 	struct fixture whole, split;
@@ -978,7 +984,7 @@ static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
 		struct fixture *f = both[k];
 		assert_int_equal(engine_stats(f->engine)->tracker.expired, 5);
 		assert_int_equal(engine_stats(f->engine)->open_calls, 5);
-		assert_int_equal(engine_stats(f->engine)->binding.calls, 10);
+		assert_int_equal(engine_stats(f->engine)->binding.calls, 5);
 		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
 		const struct engine_stats *stats = engine_stats(f->engine);
 		assert_int_equal(stats->tracker.evicted, 0);
@@ -993,10 +999,11 @@ static void test_shrinking_reload_binding_forgets_swept_calls(void **state)
 
 /* fill_swept_calls with tracker.max_open_calls 11, then cad-quiet's call_start for Y at
  * 08:02:02.5, which waits in the reorder buffer (cad-b's clock, at 08:02:02, is behind it):
- * bound, not yet tracked (11 bound: S0..S4 swept, X, B0..B3, Y). A reload to 6 forgets S0..S4's
- * owners and keeps Y's with the tracker's five (6 bound, none evicted) and cad-evil's call_end for Y, once
- * Y is released, is refused. Before, the binding forgot every call the tracker did not hold,
- * Y's owner with them, uncounted, and cad-evil could end cad-quiet's call. */
+ * bound, not yet tracked (6 bound: X, B0..B3, Y; S0..S4's owners went with the tracker's
+ * sweep). A reload to 6 keeps Y's owner with the tracker's five (6 bound, none evicted) and
+ * cad-evil's call_end for Y, once Y is released, is refused. Before, the binding forgot every
+ * call the tracker did not hold, Y's owner with them, uncounted, and cad-evil could end
+ * cad-quiet's call. */
 static void test_shrinking_reload_keeps_owner_of_waiting_call(void **state)
 {
 	struct config config = three_sources_config();
@@ -1036,15 +1043,28 @@ static void fill_stale_many(struct fixture *f)
 	fill_stale(f, 0, 40, 2);
 }
 
+/* cad-evil's call_ends for cad-b's B0..B39, stamped at ts: how many were taken. */
+static int end_calls_of_b(struct fixture *f, long long ts)
+{
+	char line[256];
+	int taken = 0;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(line, sizeof(line), END("B%d", "caller"), i, ts);
+		taken += from(f, "cad-evil", ts, "%s", line) == EVENT_OK;
+	}
+	return taken;
+}
+
 /* fill_stale_many, then cad-quiet's call_starts Y0.. at 08:02:02.5, waiting in the reorder
  * buffer (bound, not tracked): 46 + waiting owners. A reload to 46 keeps the tracker's 46 and
- * must evict exactly the waiting count of owners, chosen as a full table chooses: cad-b's, the
- * sender holding the most. When the Ys are released the full tracker evicts cad-b's idlest
- * calls (2 for one Y, 4 for three: a table evicts a fraction when full), the owners the reload
- * evicted among them. So cad-evil can end exactly those of cad-b's calls and none of cad-a's
- * S0..S4, cad-quiet's X or its Y0... Before,
- * the binding's resize evicted by age alone and by sixteenths: with one waiting it evicted 2,
- * and with three it took cad-a's S2 and S3. */
+ * every owner (none evicted): the waiting calls are not the tracker's yet. When the Ys are
+ * released the full tracker evicts cad-b's idlest calls (2 for one Y, 4 for three: a table
+ * evicts a fraction when full) and tells the binding, which forgets exactly those owners
+ * (counted, as the tracker's). So both hold the same calls, cad-evil can end none of cad-a's
+ * S0..S4, cad-quiet's X or Ys, nor a call of cad-b's the tracker still holds; its call_ends for
+ * the calls dropped from both tables are taken as for calls never heard of. Before review7,
+ * the reload evicted the waiting count of cad-b's owners, and the tracker others of cad-b's. */
 static void shrink_with_waiting(int waiting, int tracker_evicts)
 {
 	struct config config = three_sources_config();
@@ -1056,22 +1076,27 @@ static void shrink_with_waiting(int waiting, int tracker_evicts)
 	config.tracker.max_open_calls = 46;
 	for (int k = 0; k < 2; k++) {
 		struct fixture *f = both[k];
-		int ended = 0;
+		struct judged judged = {0};
 		for (int i = 0; i < waiting; i++) {
 			snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 2) + 500);
-			assert_int_equal(from(f, "cad-quiet", at(2, 2) + 500, "%s", line), EVENT_OK);
+			assert_int_equal(from(f, "cad-quiet", at(2, 2) + 500, "%s", line),
+					 EVENT_OK);
 		}
 		assert_int_equal(engine_stats(f->engine)->buffered, (uint32_t)waiting);
 		assert_int_equal(engine_stats(f->engine)->binding.calls, 46 + waiting);
 		assert_int_equal(engine_reconfigure(f->engine, &config), 0);
 		const struct engine_stats *stats = engine_stats(f->engine);
 		assert_int_equal(stats->open_calls, 46);
-		assert_int_equal(stats->binding.calls, 46);
-		assert_int_equal(stats->binding.calls_evicted, (uint64_t)waiting);
+		assert_int_equal(stats->binding.calls, 46 + waiting);
+		assert_int_equal(stats->binding.calls_evicted, 0);
 		assert_int_equal(stats->tracker.evicted, 0);
 		engine_flush(f->engine); /* the Ys tracked: the full tracker evicts cad-b's calls */
-		uint64_t tracker_evicted = engine_stats(f->engine)->tracker.evicted;
-		assert_int_equal(tracker_evicted, (uint64_t)tracker_evicts);
+		stats = engine_stats(f->engine);
+		assert_int_equal(stats->tracker.evicted, (uint64_t)tracker_evicts);
+		assert_int_equal(stats->binding.calls_evicted, (uint64_t)tracker_evicts);
+		assert_int_equal(stats->open_calls, 46 + waiting - tracker_evicts);
+		assert_int_equal(stats->binding.calls, stats->open_calls);
+		engine_set_call_observer(f->engine, observe_call, &judged);
 		assert_int_equal(from(f, "cad-evil", at(2, 3), END("X", "caller"), at(2, 3)),
 				 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 		for (int i = 0; i < 5; i++) {
@@ -1084,20 +1109,258 @@ static void shrink_with_waiting(int waiting, int tracker_evicts)
 			assert_int_equal(from(f, "cad-evil", at(2, 3), "%s", line),
 					 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 		}
-		for (int i = 0; i < 40; i++) {
-			snprintf(line, sizeof(line), END("B%d", "caller"), i, at(2, 3));
-			ended += from(f, "cad-evil", at(2, 3), "%s", line) == EVENT_OK;
-		}
-		assert_int_equal(ended, tracker_evicts); /* the owners evicted among them */
+		assert_int_equal(end_calls_of_b(f, at(2, 3)), tracker_evicts);
+		engine_flush(f->engine);
+		assert_int_equal(judged.calls, 0);
 	}
 	assert_same_snapshots(&whole, &split);
 }
 
-static void test_shrinking_reload_evicts_the_excess_of_the_top_sender(void **state)
+static void test_shrinking_reload_keeps_every_held_owner(void **state)
 {
 	(void)state;
 	shrink_with_waiting(1, 2);
 	shrink_with_waiting(3, 4);
+}
+
+/* fill_stale_many (46 open calls) with tracker.max_open_calls 46, then cad-quiet's call_start
+ * for Y0 at 08:02:02.5, waiting in the reorder buffer, and cad-evil's call_ends for cad-b's 40
+ * calls stamped 08:02:02.4, before it: all refused (call_of_other_source), none judged. The
+ * binding holds 47 owners (a full tracker's and the waiting call's: its room is
+ * max_open_calls + max_reorder_events + 1 and a sixteenth) and evicted none. Before review7 its
+ * room was max_open_calls: it made room for Y0 by evicting 6 of cad-b's owners (the tracker
+ * still held the calls), and cad-evil's call_ends for 4 of them were taken and judged before
+ * Y0 was released. */
+static void test_waiting_call_start_keeps_every_tracked_owner(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	(void)state;
+
+	config.tracker.max_open_calls = 46;
+	start(&f, &config);
+	fill_stale_many(&f);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 46);
+	assert_int_equal(from(&f, "cad-quiet", at(2, 2) + 500, START("Y0", "q1", "NOPD"),
+			      at(2, 2) + 500), EVENT_OK);
+	assert_int_equal(engine_stats(f.engine)->buffered, 1);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 47);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(end_calls_of_b(&f, at(2, 2) + 400), 0);
+	assert_int_equal(from(&f, "cad-evil", at(2, 2) + 400, END("B0", "caller"), at(2, 2) + 400),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	assert_string_equal(f.verdict.why, "call_end: call \"B0\" was opened by feed source cad-b "
+					   "(tracker.bind_calls_to_source)");
+	engine_flush(f.engine); /* Y0 tracked: the tracker evicts 2 of cad-b's, told */
+	assert_int_equal(judged.calls, 0);
+	assert_int_equal(engine_stats(f.engine)->tracker.evicted, 2);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 2);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 45);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 45);
+	finish(&f);
+}
+
+/* The same with the tracker's room shrunk to 46 by a reload while Y0 waits (fill_stale_many
+ * with the room of 100 first): the reload keeps all 47 owners, none evicted, and cad-evil's
+ * call_ends stamped before Y0 are all refused. Before review7 the reload evicted one owner of
+ * cad-b's, the tracker others when Y0 came, and 2 of cad-evil's call_ends were judged. */
+static void test_reload_with_a_waiting_call_keeps_every_tracked_owner(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	(void)state;
+
+	start(&f, &config);
+	fill_stale_many(&f);
+	config.tracker.max_open_calls = 46;
+	assert_int_equal(from(&f, "cad-quiet", at(2, 2) + 500, START("Y0", "q1", "NOPD"),
+			      at(2, 2) + 500), EVENT_OK);
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 47);
+	assert_int_equal(engine_stats(f.engine)->open_calls, 46);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(end_calls_of_b(&f, at(2, 2) + 400), 0);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 0);
+	finish(&f);
+}
+
+/* cad-a's A0..A29 and cad-b's B0..B28 tracked at 08:02:00 (59), cad-quiet's call_starts
+ * Y0..Y19 waiting, a reload to tracker.max_open_calls 59, all released (the full tracker evicts
+ * of cad-a's and cad-b's in turn, each told to the binding); then cad-evil's call_end for the
+ * call prefix<call> at 08:03: how many calls it judged (0 when the binding kept the owner of
+ * every call the tracker still holds). A fresh engine each time: no call ended before. */
+static int judged_after_shrink_with_waiting(const char *prefix, int call)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	char line[256];
+
+	start(&f, &config);
+	open_calls_of(&f, "cad-a", "A", "a1", 30, at(2, 0));
+	open_calls_of(&f, "cad-b", "B", "b1", 29, at(2, 0));
+	engine_flush(f.engine);
+	for (int i = 0; i < 20; i++) {
+		snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 0) + 500 + i);
+		assert_int_equal(from(&f, "cad-quiet", at(2, 0) + 500 + i, "%s", line), EVENT_OK);
+	}
+	config.tracker.max_open_calls = 59;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->binding.calls,
+			 engine_stats(f.engine)->open_calls);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted,
+			 engine_stats(f.engine)->tracker.evicted);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	snprintf(line, sizeof(line), "{\"type\":\"call_end\",\"call_id\":\"%s%d\",\"ts\":%lld,"
+		 "\"released_by\":\"caller\"}", prefix, call, at(3, 0));
+	from(&f, "cad-evil", at(3, 0), "%s", line);
+	engine_flush(f.engine);
+	finish(&f);
+	return judged.calls;
+}
+
+/* Each of cad-a's 30 and cad-b's 29 calls, after the reload and release above: cad-evil ends
+ * none that the tracker holds. Before review7 the reload shed the 20 waiting owners from one
+ * sender (cad-a, the top), the tracker then evicted from cad-a and cad-b in turn: 10 of
+ * cad-a's calls were left tracked without an owner, and cad-evil's call_end judged each. */
+static void test_shrinking_reload_with_waiting_calls_leaves_none_unowned(void **state)
+{
+	int judged = 0;
+	(void)state;
+
+	for (int i = 0; i < 30; i++)
+		judged += judged_after_shrink_with_waiting("A", i);
+	for (int i = 0; i < 29; i++)
+		judged += judged_after_shrink_with_waiting("B", i);
+	assert_int_equal(judged, 0);
+}
+
+/* fill_stale_many (46 tracked), 24 of cad-quiet's call_starts Y0..Y23 waiting, and a reload to
+ * tracker.max_open_calls 46 and tracker.max_reorder_events 16: the owners' new room (46 + 16 +
+ * 1 and a sixteenth: 66) is below the 70 owners of calls held, which it keeps, and one more.
+ * cad-evil's new call Z1 is bound in that room; its call_ends stamped before the Ys then judge
+ * none of cad-b's calls: each is refused while the tracker holds it, taken as new once the
+ * released Ys made the tracker drop it (told: the owners are as many as the open calls after).
+ * A reload shrinking the room to 66 evicted 4 owners of calls held. */
+static void test_reload_shrinking_the_reorder_buffer_keeps_owners(void **state)
+{
+	struct config config = three_sources_config();
+	struct fixture f;
+	struct judged judged = {0};
+	char line[256];
+	(void)state;
+
+	start(&f, &config);
+	fill_stale_many(&f);
+	for (int i = 0; i < 24; i++) {
+		snprintf(line, sizeof(line), START("Y%d", "q1", "NOPD"), i, at(2, 2) + 500);
+		assert_int_equal(from(&f, "cad-quiet", at(2, 2) + 500, "%s", line), EVENT_OK);
+	}
+	config.tracker.max_open_calls = 46;
+	config.tracker.max_reorder_events = 16;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 70);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_evicted, 0);
+	engine_set_call_observer(f.engine, observe_call, &judged);
+	assert_int_equal(from(&f, "cad-evil", at(2, 2) + 400, START("Z1", "e1", "NOPD"),
+			      at(2, 2) + 400), EVENT_OK);
+	end_calls_of_b(&f, at(2, 2) + 400);
+	engine_flush(f.engine);
+	assert_int_equal(judged.calls, 0);
+	assert_int_equal(engine_stats(f.engine)->binding.calls,
+			 engine_stats(f.engine)->open_calls);
+	finish(&f);
+}
+
+/* feed.max_sources 4, sources: listing cad-1 and cad-2 (any agency), one new call-taker an
+ * hour each: cad-1 and cad-2 name op-1 and op-2 at 08:00, then eight invented senders x0..x7
+ * one each. The senders' table (whose counts these are) makes room among the senders sources:
+ * does not list (x0 to x5 go, 6 counted), so cad-1's count is kept and its op-3 within the hour
+ * is refused. A reload to feed.max_sources 2 forgets the unlisted again (x6, x7), not cad-2
+ * (the idlest, with no episode open to keep it): its op-4 is refused too. Before, the stalest
+ * went whoever it was: cad-1's and cad-2's counts first, and op-3 and op-4 were taken. */
+static void test_senders_table_keeps_listed_sources(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char line[256];
+	(void)state;
+
+	config.feed.max_sources = 4;
+	config.tracker.max_new_operators_per_source_per_hour = 1;
+	config.source_count = 2;
+	snprintf(config.sources[0].name, sizeof(config.sources[0].name), "cad-1");
+	snprintf(config.sources[1].name, sizeof(config.sources[1].name), "cad-2");
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-1", at(0, 0), START("c1", "op-1", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	assert_int_equal(from(&f, "cad-2", at(0, 0), START("c2", "op-2", "NOPD"), at(0, 0)),
+			 EVENT_OK);
+	for (int i = 0; i < 8; i++) {
+		char sender[16];
+		snprintf(sender, sizeof(sender), "x%d", i);
+		snprintf(line, sizeof(line), START("X%d", "xo-%d", "NOPD"), i, at(0, 1 + i), i);
+		assert_int_equal(from(&f, sender, at(0, 1 + i), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(engine_stats(f.engine)->binding.senders_evicted, 6);
+	assert_int_equal(from(&f, "cad-1", at(0, 10), START("c3", "op-3", "NOPD"), at(0, 10)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	assert_string_equal(f.verdict.why,
+			    "call_start: new operator \"op-3\" (agency \"NOPD\") refused: feed "
+			    "source cad-1 introduced 1 this hour already "
+			    "(tracker.max_new_operators_per_source_per_hour)");
+	config.feed.max_sources = 2;
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	assert_int_equal(engine_stats(f.engine)->binding.senders_evicted, 8);
+	assert_int_equal(from(&f, "cad-2", at(0, 11), START("c4", "op-4", "NOPD"), at(0, 11)),
+			 EVENT_REJECT_NEW_OPERATOR_RATE);
+	finish(&f);
+}
+
+
+/* A reload is all or nothing in what a source may say: tracker.max_operators 700 -> 289 with
+ * 600 call-takers' owners (the owners' room 1400 -> 578) and feed.max_sources 1024 -> 2 with
+ * three senders, when the owners' new table finds no memory (its eviction scratch, 578 x 8
+ * bytes): -ENOMEM, and no owner nor sender forgotten, none counted. Before review7 the
+ * binding shed the 22 owners over (and the senders over) before it allocated. The same reload
+ * with the memory then sheds them. */
+static void test_reload_without_memory_forgets_no_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char line[256];
+	(void)state;
+
+	config.tracker.max_operators = 700;
+	start(&f, &config);
+	for (int i = 0; i < 600; i++) {
+		const char *sender = i % 3 == 0 ? "cad-a" : i % 3 == 1 ? "cad-b" : "cad-c";
+		snprintf(line, sizeof(line), START("C%d", "op-%d", "NOPD"), i, at(0, 0), i);
+		assert_int_equal(from(&f, sender, at(0, 0), "%s", line), EVENT_OK);
+	}
+	assert_int_equal(engine_stats(f.engine)->binding.operators, 600);
+	config.tracker.max_operators = 289;
+	config.feed.max_sources = 2;
+	fail_malloc_bytes = 578 * sizeof(int64_t);
+	assert_int_equal(engine_reconfigure(f.engine, &config), -ENOMEM);
+	assert_int_equal(fail_malloc_bytes, 0); /* it was the owners' table that failed */
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->binding.operators, 600);
+	assert_int_equal(stats->binding.operators_evicted, 0);
+	assert_int_equal(stats->binding.senders_evicted, 0);
+	assert_int_equal(engine_reconfigure(f.engine, &config), 0);
+	stats = engine_stats(f.engine);
+	assert_int_equal(stats->binding.operators, 578);
+	assert_int_equal(stats->binding.operators_evicted, 22);
+	assert_int_equal(stats->binding.senders_evicted, 1);
+	finish(&f);
 }
 
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
@@ -2705,9 +2968,15 @@ int main(void)
 		cmocka_unit_test(test_shrinking_reload_evicts_top_sender),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_the_same),
 		cmocka_unit_test(test_shrinking_reload_binding_forgets_expired_calls),
-		cmocka_unit_test(test_shrinking_reload_binding_forgets_swept_calls),
+		cmocka_unit_test(test_tracker_sweep_forgets_owners_of_swept_calls),
 		cmocka_unit_test(test_shrinking_reload_keeps_owner_of_waiting_call),
-		cmocka_unit_test(test_shrinking_reload_evicts_the_excess_of_the_top_sender),
+		cmocka_unit_test(test_shrinking_reload_keeps_every_held_owner),
+		cmocka_unit_test(test_waiting_call_start_keeps_every_tracked_owner),
+		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
+		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
+		cmocka_unit_test(test_reload_shrinking_the_reorder_buffer_keeps_owners),
+		cmocka_unit_test(test_senders_table_keeps_listed_sources),
+		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),

@@ -38,6 +38,7 @@
 #include "config.h"
 #include "daemon_harness.h"
 #include "engine.h"
+#include "fail_malloc.h"
 #include "journal.h"
 #include "replay.h"
 #include "store.h"
@@ -121,20 +122,6 @@ static bool gate_started_within(unsigned count, int ms)
 	return reached;
 }
 
-/* malloc, failing once for a request of fail_malloc_bytes (0: never). */
-static size_t fail_malloc_bytes;
-void *__real_malloc(size_t bytes);
-void *__wrap_malloc(size_t bytes);
-
-void *__wrap_malloc(size_t bytes)
-{
-	if (fail_malloc_bytes != 0 && bytes == fail_malloc_bytes) {
-		fail_malloc_bytes = 0;
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(bytes);
-}
 
 struct fixture {
 	char path[PATH_MAX];

@@ -795,6 +795,38 @@ static void test_growth_resized_and_loaded(void **state)
 	table_release(&whole);
 }
 
+/* table_resize in two steps: prepared and cancelled, the table is as it was; prepared, then
+ * eight entries removed, then finished: only the oldest over the new bound are evicted (8, not
+ * 16), the rest moved; a bound unchanged allocates nothing and evicts nothing. */
+static void test_resize_in_two_steps(void **state)
+{
+	struct table table, resized;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct item), 64), 0);
+	for (uint32_t key = 0; key < 32; key++)
+		insert(&table, key, key);
+	assert_int_equal(table_resize_prepare(&table, 16, &resized), 0);
+	assert_int_equal(table.count, 32);
+	table_resize_cancel(&resized);
+	assert_int_equal(table.max_count, 64);
+	for (uint32_t key = 0; key < 32; key++)
+		assert_non_null(find(&table, key));
+	assert_int_equal(table_resize_prepare(&table, 16, &resized), 0);
+	for (uint32_t key = 0; key < 8; key++)
+		table_remove(&table, table_probe(&table, poor_hash(key), item_matches, &key));
+	assert_int_equal(table_resize_finish(&table, &resized, item_age, NULL, NULL), 8);
+	assert_int_equal(table.count, 16);
+	assert_int_equal(table.max_count, 16);
+	for (uint32_t key = 0; key < 32; key++)
+		assert_true((find(&table, key) != NULL) == (key >= 16));
+	assert_int_equal(table_resize_prepare(&table, 16, &resized), 0);
+	assert_null(resized.slots);
+	assert_int_equal(table_resize_finish(&table, &resized, item_age, NULL, NULL), 0);
+	assert_int_equal(table.count, 16);
+	table_release(&table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -813,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_remove_stale_homes),
 		cmocka_unit_test(test_remove_stale_homes_frees_old_slots),
 		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_resize_in_two_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

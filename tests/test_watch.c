@@ -261,7 +261,9 @@ static void test_line_mode_board_and_ack(void **state)
 	assert_int_equal(harness_temp_file("watch-err", err_path), 0);
 	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
 
-	/* A console that connects after the alert fired gets it on the board. */
+	/* A console that connects after the alert fired gets it on the board: after, so wait for
+	 * cadmond's log of it (under load the console could connect before the lines are read). */
+	assert_true(harness_wait_for_log(&h, "alert 1: ", 10000));
 	const char *const watch_args[] = { "--utc", "--count", "2", "--connect", address, NULL };
 	pid_t watch = spawn_watch(watch_args, out_path, err_path);
 	snprintf(expected, sizeof(expected), "open alerts from %s as of #1: 1\n%s", address,
