@@ -627,7 +627,8 @@ int journal_rotate_begin(struct journal *journal, const struct engine *engine, u
 						 .bytes = journal->written_bytes,
 						 .index = *index,
 						 .sync_dir = true,
-						 .dir_fd = journal->dir->journal_fd };
+						 .dir_fd = journal->dir->journal_fd,
+						 .first_index = journal->segment_first };
 	journal->closing_fd = journal->fd;
 	journal->closing_generation = journal->segment_generation;
 	journal->closing_index = *index;

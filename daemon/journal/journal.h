@@ -138,6 +138,7 @@ struct journal_sync_point {
 	uint64_t index; /* the last record written */
 	bool sync_dir;  /* then fsync dir_fd */
 	int dir_fd;
+	uint64_t first_index; /* a rotation's: the ended segment's first (its name in dir_fd) */
 };
 
 /** What is written and not synced yet, in *point; false (*point unchanged) when nothing is. */

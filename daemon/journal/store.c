@@ -828,12 +828,21 @@ static void snapshot_trust(struct store *store, int result)
 	advise_huge_pages(store);
 }
 
-/* The child's result (0 or -errno; -EIO if it died without one). Its snapshot is trusted only
- * once the rotation's sync has returned 0 too (rotation_synced): until then it waits; after
- * that sync failed (the store degraded) it is not trusted at all, and stays on disk unlisted
- * (recovery lists it at the next start; a newer one follows the degraded period). */
-static void snapshot_finished(struct store *store, int result)
+/* What the snapshot's child reports: its syncs of the ended segment and the journal directory,
+ * then its snapshot (0 or -errno each; the snapshot -EIO if it died without a report). */
+struct snapshot_report {
+	int synced;
+	int written;
+};
+
+/* The child's report. A failed sync of its own is a failed fsync: the store degrades as for
+ * the thread's (enter_degraded: no sync result waiting is trusted). Its snapshot is trusted
+ * only once the rotation's sync has returned 0 too (rotation_synced): until then it waits;
+ * after that sync failed (the store degraded) it is not trusted at all, and stays on disk
+ * unlisted (recovery lists it at the next start; a newer one follows the degraded period). */
+static void snapshot_finished(struct store *store, struct snapshot_report report)
 {
+	int result = report.written;
 	int status;
 
 	event_free(store->snapshot_event);
@@ -842,6 +851,11 @@ static void snapshot_finished(struct store *store, int result)
 	while (waitpid(store->snapshot_child, &status, 0) < 0 && errno == EINTR)
 		;
 	store->snapshot_child = 0;
+	if (report.synced < 0) {
+		if (store->state == STORE_NORMAL)
+			enter_degraded(store, "fsync", report.synced);
+		return;
+	}
 	if (result == 0 && store->rotation_sync == ROTATION_SYNCING) {
 		store->snapshot_waits = true;
 		return;
@@ -870,14 +884,16 @@ static void account_snapshot_stall(struct store *store, int64_t start_us)
 		store->stats.snapshot_stall_us_max = took;
 }
 
-static int read_result(int fd)
+static struct snapshot_report read_report(int fd)
 {
-	int result;
+	struct snapshot_report report;
 	ssize_t got;
 
-	while ((got = read(fd, &result, sizeof result)) < 0 && errno == EINTR)
+	while ((got = read(fd, &report, sizeof report)) < 0 && errno == EINTR)
 		;
-	return got == (ssize_t)sizeof result ? result : -EIO;
+	if (got != (ssize_t)sizeof report)
+		report = (struct snapshot_report){ .synced = 0, .written = -EIO };
+	return report;
 }
 
 static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
@@ -885,7 +901,7 @@ static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
 	struct store *store = ctx;
 
 	(void)what;
-	snapshot_finished(store, read_result(fd));
+	snapshot_finished(store, read_report(fd));
 	store_maybe_rotate(store);
 }
 
@@ -897,7 +913,7 @@ static void snapshot_wait_for(struct store *store, bool in_loop)
 
 	if (store->snapshot_child <= 0)
 		return;
-	snapshot_finished(store, read_result(store->snapshot_pipe));
+	snapshot_finished(store, read_report(store->snapshot_pipe));
 	if (in_loop)
 		account_snapshot_stall(store, start_us);
 }
@@ -926,31 +942,58 @@ static void close_all_but(int *keep, size_t count)
 	close_range(from, ~0u, 0);
 }
 
+/* The child's sync of what the rotation's covers, on open file descriptions of its own: the
+ * ended segment (by name) and the journal directory opened afresh. Not the inherited ones, the
+ * thread's: Linux reports a writeback error once per open file description, so a sync on the
+ * thread's could take the error the thread's fdatasync must see (which would then return 0
+ * and release the segment's unsynced tail); since Linux 4.16 an error not seen yet is also
+ * reported to a description opened after it. 0 or -errno. */
+static int child_sync(const struct journal_sync_point *rotation)
+{
+	char name[STATEDIR_NAME_MAX];
+	int segment_fd, dir_fd, rc = 0;
+
+	statedir_segment_name(rotation->first_index, name);
+	if ((segment_fd = openat(rotation->dir_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fdatasync(segment_fd) < 0)
+		rc = -errno;
+	close(segment_fd);
+	if (rc < 0)
+		return rc;
+	if ((dir_fd = openat(rotation->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(dir_fd) < 0)
+		rc = -errno;
+	close(dir_fd);
+	return rc;
+}
+
 /*
  * The child: dies with the daemon (a kill -9 leaves a *.tmp, removed at start), keeps only
- * the state directory, the pipe and what the rotation's sync covers (the ended segment, the
- * journal directory), and makes those durable before it writes the snapshot, so that the
- * snapshot is never on disk without the segment end it is named by or the next segment it
- * says records go on in (the sync thread runs the same sync for the loop; the snapshot is
- * trusted once both returned: rotation_synced). Then reports, _exit()s. Plain fdatasync, not
- * the store's hook: the syncer's, with its locks, is the parent's.
+ * the state directory, the pipe and the journal directory, and makes what the rotation's sync
+ * covers (the ended segment, the journal directory) durable before it writes the snapshot
+ * (child_sync), so that the snapshot is never on disk without the segment end it is named by
+ * or the next segment it says records go on in (the sync thread runs the same sync for the
+ * loop; the snapshot is trusted once both returned: rotation_synced). Then reports both,
+ * _exit()s. Plain fdatasync, not the store's hook: the syncer's, with its locks, is the
+ * parent's.
  */
 static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent,
 				     const struct journal_sync_point *rotation)
 {
-	int keep[4] = { store->dir.fd, pipe_fd, rotation->fd, rotation->dir_fd };
-	int result = 0;
+	int keep[3] = { store->dir.fd, pipe_fd, rotation->dir_fd };
+	struct snapshot_report report = { .written = -EIO };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* it died before the line above */
 		_exit(1);
-	close_all_but(keep, 4);
-	if (fdatasync(rotation->fd) < 0 || fsync(rotation->dir_fd) < 0)
-		result = -errno;
-	if (result == 0)
-		result = journal_snapshot_to_file(store->journal, store->engine, index,
-						  ENGINE_SNAPSHOT_NEXT_SEGMENT);
-	_exit(write(pipe_fd, &result, sizeof result) == (ssize_t)sizeof result ? 0 : 1);
+	close_all_but(keep, 3);
+	report.synced = child_sync(rotation);
+	if (report.synced == 0)
+		report.written = journal_snapshot_to_file(store->journal, store->engine, index,
+							  ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	_exit(write(pipe_fd, &report, sizeof report) == (ssize_t)sizeof report ? 0 : 1);
 }
 
 /* This thread's CPU time: a fork's own cost, without the time other processes ran meanwhile. */

@@ -40,7 +40,8 @@
  * segment's end and creates the next segment, and hands their sync (the ended segment's
  * fdatasync, then the journal directory's fsync) to the idle thread, ahead of any sync of the
  * next segment: those release records only after it returned 0. Its snapshot's child runs the
- * same sync before its rename, and the snapshot is trusted once both returned (store.c, rotate,
+ * same sync, on descriptors it opens itself, before its rename (a failure of it degrades the
+ * store as a failed fsync), and the snapshot is trusted once both returned 0 (store.c, rotate,
  * writes down what a crash leaves after each step). A batch
  * over STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
  * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
@@ -49,8 +50,8 @@
  * journal learns of it, and retention runs, when the child's pipe says it is done. One child
  * at a time: another rotation (a segment full, its age, a reload's) is deferred until it is
  * done, the segment growing meanwhile; the degraded period's end and the last snapshot at
- * stop wait for it. A child that fails degrades the store as a failed write does; it never
- * touches the sync thread. Unless the kernel's THP mode is "never", the daemon's anonymous
+ * stop wait for it. A child whose snapshot fails degrades the store as a failed write does;
+ * it never touches the sync thread's descriptors. Unless the kernel's THP mode is "never", the daemon's anonymous
  * memory is marked for transparent huge pages, so that the fork copies a page-table entry per
  * 2 MiB rather than per 4 KiB.
  *
