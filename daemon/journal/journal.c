@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "journal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,11 +309,10 @@ int journal_sync(struct journal *journal, bool really)
 	if (journal->fd < 0)
 		return journal->written_index == journal->synced_index ? 0 : -EBADF;
 	if (really) {
-		/* a rotation's sync not returned yet: the ended segment and the new one's name
-		 * first (its descriptor stays open for that sync) */
-		if (journal->closing_fd >= 0 && (fdatasync(journal->closing_fd) < 0 ||
-						 fsync(journal->dir->journal_fd) < 0))
-			return -errno;
+		/* never while a rotation's sync runs on the thread: its callers wait for that sync
+		 * or roll it back first (an fdatasync here, on the thread's open file description,
+		 * could take the writeback error the thread's must report) */
+		assert(journal->closing_fd < 0);
 		if (fdatasync(journal->fd) < 0)
 			return -errno;
 		journal->stats.syncs++;

@@ -125,7 +125,8 @@ size_t journal_batch_bytes(const struct journal *journal);
 /** Write the batch with one write(2). 0, or -errno: then call journal_rollback(). */
 int journal_write(struct journal *journal);
 
-/** fsync the open segment (really = false: count what was written as durable without it). */
+/** fsync the open segment (really = false: count what was written as durable without it).
+ * Really only with no rotation's sync pending (journal_closing_fd() < 0): asserted. */
 int journal_sync(struct journal *journal, bool really);
 
 /* An fdatasync to run on another thread (syncer.h): the open segment's descriptor and what
