@@ -59,8 +59,9 @@ static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
  * longest is taken among those that did not; the most CPU among all. A rotating iteration is
  * timed from the rotation's start (store_hooks.rotation_begins) to its end, without the
  * epoll_wait before it (its own writes and file creation may sleep); one whose fork() failed
- * (the snapshot written in the loop, logged) is in no class. Always on: about 0.5 us an iteration (a vDSO
- * clock_gettime, a CLOCK_THREAD_CPUTIME_ID clock_gettime and a getrusage, both system calls).
+ * (the snapshot written in the loop, logged) is in no class. Always on: about 0.5 us an
+ * iteration (a vDSO clock_gettime, a CLOCK_THREAD_CPUTIME_ID clock_gettime and a getrusage,
+ * both system calls).
  */
 struct loop_worst {
 	uint64_t iterations;
