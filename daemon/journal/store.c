@@ -947,7 +947,9 @@ static void close_all_but(int *keep, size_t count)
  * thread's: Linux reports a writeback error once per open file description, so a sync on the
  * thread's could take the error the thread's fdatasync must see (which would then return 0
  * and release the segment's unsynced tail); since Linux 4.16 an error not seen yet is also
- * reported to a description opened after it. 0 or -errno. */
+ * reported to a description opened after it. One the thread's was told of before the open is
+ * not: the store is degraded by the thread's then, and this snapshot, renamed, never trusted.
+ * 0 or -errno. */
 static int child_sync(const struct journal_sync_point *rotation)
 {
 	char name[STATEDIR_NAME_MAX];
