@@ -51,9 +51,9 @@
  * at a time: another rotation (a segment full, its age, a reload's) is deferred until it is
  * done, the segment growing meanwhile; the degraded period's end and the last snapshot at
  * stop wait for it. A child whose snapshot fails degrades the store as a failed write does;
- * it never touches the sync thread's descriptors. Unless the kernel's THP mode is "never", the daemon's anonymous
- * memory is marked for transparent huge pages, so that the fork copies a page-table entry per
- * 2 MiB rather than per 4 KiB.
+ * it never touches the sync thread's descriptors. Unless the kernel's THP mode is "never",
+ * the daemon's anonymous memory is marked for transparent huge pages, so that the fork copies
+ * a page-table entry per 2 MiB rather than per 4 KiB.
  *
  * When a write or fsync fails (ENOSPC, EIO, EFBIG...; an fsync on the sync thread too: the
  * segment is cut back to the last fsync that succeeded) the daemon is degraded: it stops
