@@ -58,9 +58,10 @@ static const int cadmond_signals[] = { SIGTERM, SIGINT, SIGHUP };
  * slept in epoll_wait (a voluntary context switch) has the wait in its wall time: the
  * longest is taken among those that did not; the most CPU among all. A rotating iteration is
  * timed from the rotation's start (store_hooks.rotation_begins) to its end, without the
- * epoll_wait before it (its own fsyncs sleep); one whose fork() failed (the snapshot written
- * in the loop, logged) is in no class. Always on: about 0.5 us an iteration (a vDSO
- * clock_gettime, a CLOCK_THREAD_CPUTIME_ID clock_gettime and a getrusage, both system calls).
+ * epoll_wait before it (its own writes and file creation may sleep); one whose fork() failed
+ * (the snapshot written in the loop, logged) is in no class. Always on: about 0.5 us an
+ * iteration (a vDSO clock_gettime, a CLOCK_THREAD_CPUTIME_ID clock_gettime and a getrusage,
+ * both system calls).
  */
 struct loop_worst {
 	uint64_t iterations;

@@ -520,8 +520,8 @@ static void daemon_stop(struct daemon_like *d)
 
 /* Call n of op-1, every 30 s: calls 0, 1, 2 of every 24 are released by the operator after
  * 5 s (premature: the third fires the rule), the others by the caller after 2 minutes (the
- * premature ones leave the window, the alert resolves a minute later). */
-static void feed_call(struct daemon_like *d, unsigned n)
+ * premature ones leave the window, the alert resolves a minute later). Written, not synced. */
+static void feed_call_unsynced(struct daemon_like *d, unsigned n)
 {
 	char line[256];
 	int64_t start = T0_MS + (int64_t)n * 30000;
@@ -543,6 +543,12 @@ static void feed_call(struct daemon_like *d, unsigned n)
 	journal_append_event(d->journal, "cad-1", line, (size_t)len);
 	engine_process(d->engine, "cad-1", line, (size_t)len, &verdict);
 	assert_int_equal(journal_write(d->journal), 0);
+}
+
+/* Call n (feed_call_unsynced), synced. */
+static void feed_call(struct daemon_like *d, unsigned n)
+{
+	feed_call_unsynced(d, n);
 	assert_int_equal(journal_sync(d->journal, true), 0);
 }
 
@@ -1321,6 +1327,15 @@ static off_t segment_size(struct dir_fixture *f, uint64_t first)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
+/* Cut segment first's file to bytes, as a crash that lost what followed would. */
+static int truncate_segment(struct dir_fixture *f, uint64_t first, off_t bytes)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, first);
+	return truncate(path, bytes);
+}
+
 /* A checkpoint creates the next segment before its snapshot, stamped "a segment follows"; a
  * clean stop's is stamped "none", and a start after it stamps it again. A crash right after a
  * rotation (the next segment there, its only record torn) is not a missing segment; that
@@ -1375,21 +1390,35 @@ static void test_snapshot_stamp_names_the_next_segment(void **state)
 	daemon_stop(&d);
 }
 
+/* The rotation's sync as the sync thread runs it (syncer.c), and the journal told of it. */
+static void sync_rotation(struct daemon_like *d, const struct journal_sync_point *rotation)
+{
+	assert_true(rotation->sync_dir);
+	assert_int_equal(journal_closing_fd(d->journal), rotation->fd);
+	assert_int_equal(fdatasync(rotation->fd), 0);
+	assert_int_equal(fsync(rotation->dir_fd), 0);
+	journal_synced_to(d->journal, rotation);
+	assert_int_equal(journal_closing_fd(d->journal), -1);
+	assert_true(journal_all_synced(d->journal));
+}
+
 /* A rotation in two halves (cadmond writes the snapshot in a child): the next segment first,
  * records going on in it, then the snapshot of the state at the segment's end. A crash before
  * the snapshot is on disk recovers from the one before and replays both segments; after,
  * from the new one, replaying only what followed it. */
 static uint64_t start_and_rotate_after_four_calls(struct dir_fixture *f, struct daemon_like *d)
 {
+	struct journal_sync_point rotation;
 	uint64_t index = 0;
 
 	daemon_start(f, d);
 	for (unsigned n = 0; n < 4; n++) /* 8 events and an alert: records 1 to 9 */
 		feed_call(d, n);
-	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index),
+	assert_int_equal(journal_rotate_begin(d->journal, d->engine, &index, &rotation),
 			 0); /* SEGMENT_END: 10 */
 	assert_true(index == 10);
 	assert_int_equal(segment_size(f, 11), 0);
+	sync_rotation(d, &rotation);
 	return index;
 }
 
@@ -1399,7 +1428,7 @@ static void test_stale_sync_point_after_rotation(void **state)
 {
 	struct dir_fixture *f = *state;
 	struct daemon_like d;
-	struct journal_sync_point point;
+	struct journal_sync_point point, rotation;
 	uint64_t index = 0, syncs, unsynced;
 	const char line[] = "{\"type\":\"call_start\",\"call_id\":\"x\",\"ts\":1795939200000,"
 			    "\"operator\":\"op-1\",\"seq\":99}";
@@ -1410,7 +1439,8 @@ static void test_stale_sync_point_after_rotation(void **state)
 	assert_int_equal(journal_write(d.journal), 0);
 	assert_true(journal_sync_point(d.journal, &point));
 	assert_int_equal(journal_sync(d.journal, true), 0); /* in the loop: the rotation's rule */
-	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index), 0);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
+	sync_rotation(&d, &rotation);
 	journal_append_event(d.journal, "cad-1", line, sizeof line - 1);
 	assert_int_equal(journal_write(d.journal), 0);
 	syncs = journal_stats(d.journal)->syncs;
@@ -1460,6 +1490,208 @@ static void test_rotation_in_two_halves_snapshot_written(void **state)
 	assert_int_equal(recovery.summary.snapshot_index, 10);
 	assert_int_equal(recovery.summary.records_replayed, 2);
 	daemon_stop(&d);
+}
+
+/* A start, then four calls (8 events and an alert: records 1 to 9, synced, in segment 1):
+ * segment 1's size. */
+static off_t start_with_four_calls(struct dir_fixture *f, struct daemon_like *d)
+{
+	daemon_start(f, d);
+	for (unsigned n = 0; n < 4; n++)
+		feed_call(d, n);
+	return segment_size(f, 1);
+}
+
+/* The rotation's sync is off the loop: until it returns, nothing past what was synced before is
+ * counted durable (not the records written before the end, nor the end, nor the next
+ * segment's, which no sync of the next segment proves); once it returns, the ended segment's
+ * descriptor is closed and the next segment's syncs count again. */
+static void test_rotation_sync_holds_the_synced_index(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct journal_sync_point rotation, next;
+	uint64_t index = 0, syncs;
+	const char line[] = "{\"type\":\"call_start\",\"call_id\":\"x\",\"ts\":1795939200000,"
+			    "\"operator\":\"op-1\",\"seq\":99}";
+
+	daemon_start(f, &d);
+	for (unsigned n = 0; n < 4; n++) /* records 1 to 9, synced */
+		feed_call(&d, n);
+	journal_append_event(d.journal, "cad-1", line, sizeof line - 1); /* 10, not synced */
+	assert_int_equal(journal_write(d.journal), 0);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
+	assert_true(index == 11);
+	assert_true(rotation.index == 11);
+	assert_true(rotation.sync_dir);
+	assert_int_equal(rotation.dir_fd, f->dir.journal_fd);
+	assert_int_equal(segment_size(f, 12), 0);
+	assert_true(journal_synced_index(d.journal) == 9);
+	assert_false(journal_all_synced(d.journal));
+	assert_int_equal(journal_closing_fd(d.journal), rotation.fd);
+	assert_int_equal(journal_write_snapshot(d.journal, d.engine, ENGINE_SNAPSHOT_NEXT_SEGMENT),
+			 -EINVAL);
+
+	journal_append_event(d.journal, "cad-1", line, sizeof line - 1); /* 12 */
+	assert_int_equal(journal_write(d.journal), 0);
+	assert_true(journal_sync_point(d.journal, &next));
+	syncs = journal_stats(d.journal)->syncs;
+	journal_synced_to(d.journal, &next); /* before the rotation's: proves nothing */
+	assert_true(journal_synced_index(d.journal) == 9);
+	assert_int_equal(journal_stats(d.journal)->syncs, syncs);
+
+	assert_int_equal(fdatasync(rotation.fd), 0);
+	assert_int_equal(fsync(rotation.dir_fd), 0);
+	journal_synced_to(d.journal, &rotation);
+	assert_true(journal_synced_index(d.journal) == 11);
+	assert_int_equal(journal_closing_fd(d.journal), -1);
+	assert_int_equal(journal_stats(d.journal)->syncs, syncs + 1);
+	journal_synced_to(d.journal, &next);
+	assert_true(journal_synced_index(d.journal) == 12);
+	assert_true(journal_all_synced(d.journal));
+	daemon_stop(&d);
+}
+
+/* The rotation's sync given up (it failed: the store degrades and rolls back): the ended
+ * segment's descriptor is closed, its end left as written, and the next segment cut back to
+ * its start; a checkpoint then goes on from there. */
+static void test_rollback_gives_up_the_rotation_sync(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct journal_sync_point rotation;
+	struct recovery recovery;
+	uint64_t index = 0;
+	const char line[] = "{\"type\":\"call_start\",\"call_id\":\"x\",\"ts\":1795939200000,"
+			    "\"operator\":\"op-1\",\"seq\":99}";
+
+	start_with_four_calls(f, &d);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
+	journal_append_event(d.journal, "cad-1", line, sizeof line - 1); /* 11, not synced */
+	assert_int_equal(journal_write(d.journal), 0);
+	assert_int_equal(journal_closing_fd(d.journal), rotation.fd);
+	assert_true(segment_size(f, 11) > 0);
+	assert_int_equal(journal_rollback(d.journal), 0);
+	assert_int_equal(journal_closing_fd(d.journal), -1);
+	assert_int_equal(segment_size(f, 11), 0);
+	assert_true(journal_next_index(d.journal) == 11);
+	assert_true(journal_synced_index(d.journal) == 10);
+	assert_true(journal_all_synced(d.journal));
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0); /* ends 11 empty */
+	expect_stamp(f, 11, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	daemon_stop(&d);
+
+	recovery = daemon_start(f, &d);
+	assert_int_equal(recovery.summary.snapshot_index, 11);
+	assert_false(recovery.summary.next_segment_missing);
+	daemon_stop(&d);
+}
+
+/* The next segment cannot be created (a file of its name with something in it): the rotation
+ * fails with the segment still the open one, its end written but not listed (the rollback
+ * cuts it off) and no other segment started; a checkpoint once the name is free ends it. */
+static void test_rotation_fails_when_next_segment_cannot_be_created(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct journal_sync_point rotation = { .fd = -1 };
+	char path[PATH_MAX + 64];
+	size_t closed;
+	uint64_t index = 0;
+	off_t before_end;
+	FILE *squatter;
+
+	before_end = start_with_four_calls(f, &d);
+	snprintf(path, sizeof path, "%s/journal/%016" PRIx64 ".seg", f->path, (uint64_t)11);
+	assert_non_null(squatter = fopen(path, "w"));
+	assert_int_equal(fputs("x", squatter) >= 0, 1);
+	assert_int_equal(fclose(squatter), 0);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), -EEXIST);
+	assert_int_equal(rotation.fd, -1);
+	assert_int_equal(journal_closing_fd(d.journal), -1);
+	assert_true(journal_segment_first(d.journal) == 1);
+	assert_true(segment_size(f, 1) > before_end); /* the end, written */
+	journal_closed_segments(d.journal, &closed);
+	assert_int_equal(closed, 0);
+	assert_int_equal(journal_rollback(d.journal), 0);
+	assert_int_equal(segment_size(f, 1), before_end);
+	assert_true(journal_next_index(d.journal) == 10);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(journal_checkpoint(d.journal, d.engine, true), 0);
+	expect_stamp(f, 10, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	assert_int_equal(segment_size(f, 11), 0);
+	daemon_stop(&d);
+}
+
+/* A machine's crash after a rotation, before its sync: the next segment's name kept, the
+ * segment end lost (the file cut back to the records before it). With the next segment
+ * empty, recovery removes it and goes on from the lost end's index, the records before it
+ * replayed; with records in it (written back by the kernel on its own), both segments are
+ * replayed. Nothing else is lost, and later starts find a sound journal. */
+static void crash_losing_the_segment_end(struct dir_fixture *f, bool records_after)
+{
+	struct daemon_like d;
+	struct journal_sync_point rotation;
+	struct recovery recovery;
+	uint64_t index = 0;
+	off_t before_end;
+	char logged[1024];
+	int saved_stderr;
+	FILE *log;
+
+	before_end = start_with_four_calls(f, &d);
+	assert_int_equal(journal_rotate_begin(d.journal, d.engine, &index, &rotation), 0);
+	assert_true(index == 10);
+	if (records_after) /* 11 and 12, written back by the kernel on its own (no sync of the
+			    * next segment runs before the rotation's) */
+		feed_call_unsynced(&d, 4);
+	assert_int_equal(truncate_segment(f, 1, before_end), 0);
+	daemon_stop(&d); /* the crash */
+
+	assert_non_null(log = tmpfile());
+	assert_true((saved_stderr = dup(STDERR_FILENO)) >= 0);
+	assert_int_equal(dup2(fileno(log), STDERR_FILENO), STDERR_FILENO);
+	recovery = daemon_start(f, &d);
+	assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	rewind(log);
+	logged[fread(logged, 1, sizeof logged - 1, log)] = '\0';
+	fclose(log);
+	assert_string_equal(logged, ""); /* no gap named: the missing record was the end */
+	assert_int_equal(recovery.summary.snapshot_index, 0);
+	assert_int_equal(recovery.summary.records_replayed, records_after ? 10 : 8);
+	assert_int_equal(recovery.summary.events_replayed, records_after ? 10 : 8);
+	assert_int_equal(recovery.summary.alerts_recovered, 0);
+	assert_int_equal(recovery.summary.torn_records, 0);
+	assert_int_equal(recovery.summary.corrupt_segments, 0);
+	assert_false(recovery.summary.next_segment_missing);
+	if (records_after) {
+		expect_stamp(f, 13, ENGINE_SNAPSHOT_NEXT_SEGMENT); /* 11 ended by 13 */
+		assert_int_equal(segment_size(f, 14), 0);
+	} else {
+		expect_stamp(f, 9, ENGINE_SNAPSHOT_NEXT_SEGMENT);
+		assert_int_equal(segment_size(f, 11), -1); /* removed, empty */
+		assert_int_equal(segment_size(f, 10), 0);
+	}
+	feed_call(&d, 5);
+	daemon_stop(&d); /* another crash */
+
+	recovery = daemon_start(f, &d);
+	assert_int_equal(recovery.summary.snapshot_index, records_after ? 13 : 9);
+	assert_int_equal(recovery.summary.records_replayed, 2);
+	assert_false(recovery.summary.next_segment_missing);
+	daemon_stop(&d);
+}
+
+static void test_segment_end_lost_next_segment_empty(void **state)
+{
+	crash_losing_the_segment_end(*state, false);
+}
+
+static void test_segment_end_lost_next_segment_written(void **state)
+{
+	crash_losing_the_segment_end(*state, true);
 }
 
 /* The record format a segment's first bytes name: this build's, another's, or none. */
@@ -1523,6 +1755,17 @@ int main(void)
 			dir_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_sync_point_after_rotation, dir_setup,
 						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_sync_holds_the_synced_index,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_gives_up_the_rotation_sync, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rotation_fails_when_next_segment_cannot_be_created, dir_setup,
+			dir_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_end_lost_next_segment_empty, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_end_lost_next_segment_written,
+						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written,

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The cadmon authors */
 #include "journal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ struct journal {
 	uint64_t segment_generation; /* one more for each segment opened (fd numbers are reused) */
 	uint64_t written_bytes; /* of the open segment, as write(2) took them */
 	uint64_t synced_bytes;  /* of those, fsynced */
+	/* the segment a rotation ended, until its sync returns (journal_rotate_begin) */
+	int closing_fd; /* -1: none */
+	uint64_t closing_generation;
+	uint64_t closing_index; /* its SEGMENT_END */
 	/* records */
 	struct codec_writer batch;
 	uint64_t next_index;
@@ -55,6 +60,7 @@ struct journal *journal_new(struct statedir *dir)
 		return NULL;
 	journal->dir = dir;
 	journal->fd = -1;
+	journal->closing_fd = -1;
 	journal->next_index = 1;
 	return journal;
 }
@@ -65,6 +71,8 @@ void journal_free(struct journal *journal)
 		return;
 	if (journal->fd >= 0)
 		close(journal->fd);
+	if (journal->closing_fd >= 0)
+		close(journal->closing_fd);
 	codec_writer_release(&journal->batch);
 	free(journal->closed);
 	free(journal->snapshots);
@@ -301,6 +309,10 @@ int journal_sync(struct journal *journal, bool really)
 	if (journal->fd < 0)
 		return journal->written_index == journal->synced_index ? 0 : -EBADF;
 	if (really) {
+		/* never while a rotation's sync runs on the thread: its callers wait for that sync
+		 * or roll it back first (an fdatasync here, on the thread's open file description,
+		 * could take the writeback error the thread's must report) */
+		assert(journal->closing_fd < 0);
 		if (fdatasync(journal->fd) < 0)
 			return -errno;
 		journal->stats.syncs++;
@@ -317,12 +329,36 @@ bool journal_sync_point(const struct journal *journal, struct journal_sync_point
 	*point = (struct journal_sync_point){ .fd = journal->fd,
 					      .segment = journal->segment_generation,
 					      .bytes = journal->written_bytes,
-					      .index = journal->written_index };
+					      .index = journal->written_index,
+					      .dir_fd = -1 };
 	return true;
+}
+
+/* The sync of the segment a rotation ended returned: what it covers is durable; its own
+ * point (the SEGMENT_END's, with the directory) ends the wait. */
+static void closing_synced_to(struct journal *journal, const struct journal_sync_point *point)
+{
+	bool rotation = point->index == journal->closing_index && point->sync_dir;
+
+	if (point->index > journal->synced_index)
+		journal->synced_index = point->index;
+	else if (!rotation)
+		return; /* covering nothing new */
+	journal->stats.syncs++;
+	if (rotation) {
+		close(journal->closing_fd);
+		journal->closing_fd = -1;
+	}
 }
 
 void journal_synced_to(struct journal *journal, const struct journal_sync_point *point)
 {
+	if (journal->closing_fd >= 0) {
+		/* no sync of the next segment proves the ended one durable */
+		if (point->segment == journal->closing_generation)
+			closing_synced_to(journal, point);
+		return;
+	}
 	if (journal->fd < 0 || point->segment != journal->segment_generation ||
 	    point->index <= journal->synced_index || point->index > journal->written_index)
 		return;
@@ -339,6 +375,12 @@ uint64_t journal_unsynced_bytes(const struct journal *journal)
 int journal_rollback(struct journal *journal)
 {
 	clear_batch(journal);
+	if (journal->closing_fd >= 0) { /* its sync given up: the next segment from its start */
+		close(journal->closing_fd);
+		journal->closing_fd = -1;
+		if (journal->fd >= 0 && journal->synced_index < journal->segment_first - 1)
+			journal->synced_index = journal->segment_first - 1;
+	}
 	journal->written_bytes = journal->synced_bytes;
 	journal->written_index = journal->synced_index;
 	journal->next_index = journal->synced_index + 1;
@@ -370,6 +412,11 @@ uint64_t journal_segment_bytes(const struct journal *journal)
 int journal_segment_fd(const struct journal *journal)
 {
 	return journal->fd;
+}
+
+int journal_closing_fd(const struct journal *journal)
+{
+	return journal->closing_fd;
 }
 
 bool journal_segment_empty(const struct journal *journal)
@@ -410,27 +457,44 @@ static int open_segment_alerts(const struct journal *journal, struct record_aler
 	return 0;
 }
 
-int journal_end_segment(struct journal *journal, int64_t watermark_ms)
+/* Append the open segment's SEGMENT_END (its alerts, watermark_ms) and write it, unsynced. */
+static int write_segment_end(struct journal *journal, int64_t watermark_ms)
 {
 	struct record_alert_ref *refs;
-	struct journal_segment closed;
 	size_t count;
 	int rc;
 
-	if (journal->fd < 0 || journal->batch.len > 0)
+	if (journal->fd < 0 || journal->batch.len > 0 || journal->closing_fd >= 0)
 		return -EINVAL;
 	if ((rc = open_segment_alerts(journal, &refs, &count)) < 0)
 		return rc;
 	record_put_segment_end(&journal->batch, journal->next_index++, watermark_ms, refs, count);
 	free(refs);
-	if ((rc = journal_write(journal)) < 0 || (rc = journal_sync(journal, true)) < 0) {
+	return journal_write(journal);
+}
+
+/* The open segment, its end written, as the journal's newest closed one. */
+static int list_as_closed(struct journal *journal, int64_t watermark_ms)
+{
+	const struct journal_segment closed = { .first_index = journal->segment_first,
+						.last_index = journal->written_index,
+						.newest_watermark_ms = watermark_ms };
+
+	return journal_add_closed_segment(journal, &closed);
+}
+
+int journal_end_segment(struct journal *journal, int64_t watermark_ms)
+{
+	int rc;
+
+	if (journal->fd < 0 || journal->batch.len > 0 || journal->closing_fd >= 0)
+		return -EINVAL;
+	if ((rc = write_segment_end(journal, watermark_ms)) < 0 ||
+	    (rc = journal_sync(journal, true)) < 0) {
 		journal_rollback(journal); /* the segment stays open, as it was */
 		return rc;
 	}
-	closed = (struct journal_segment){ .first_index = journal->segment_first,
-					   .last_index = journal->written_index,
-					   .newest_watermark_ms = watermark_ms };
-	if ((rc = journal_add_closed_segment(journal, &closed)) < 0)
+	if ((rc = list_as_closed(journal, watermark_ms)) < 0)
 		return rc;
 	close(journal->fd);
 	journal->fd = -1;
@@ -461,7 +525,7 @@ int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 	bool exists = have_snapshot(journal, stamp.journal_index);
 	int rc;
 
-	if (journal->batch.len > 0 || journal->synced_index != journal->written_index)
+	if (!journal_all_synced(journal))
 		return -EINVAL;
 	if (exists && journal->stamped_index == stamp.journal_index &&
 	    journal->stamped_next == next)
@@ -539,15 +603,38 @@ static int close_segment(struct journal *journal, const struct engine *engine, b
 	return 0;
 }
 
-int journal_rotate_begin(struct journal *journal, const struct engine *engine, uint64_t *index)
+int journal_rotate_begin(struct journal *journal, const struct engine *engine, uint64_t *index,
+			 struct journal_sync_point *rotation)
 {
-	int rc;
+	int64_t watermark_ms = engine_watermark_ms(engine);
+	uint64_t synced_index = journal->synced_index;
+	int fd, rc;
 
-	if (journal->batch.len > 0 || journal->synced_index != journal->written_index)
-		return -EINVAL;
-	if ((rc = close_segment(journal, engine, true)) < 0)
+	if ((rc = write_segment_end(journal, watermark_ms)) < 0)
 		return rc;
+	/* listed first (the one step that may fail for memory), taken back if the next fails */
+	if ((rc = list_as_closed(journal, watermark_ms)) < 0)
+		return rc;
+	/* The next segment exists before a snapshot says records go on in it (the snapshot's
+	 * child fsyncs the directory before its rename: snapshot_child in store.c). */
+	if ((fd = statedir_new_segment(journal->dir, journal->next_index)) < 0) {
+		journal->closed_count--;
+		return fd;
+	}
 	*index = journal->written_index; /* the SEGMENT_END record's */
+	*rotation = (struct journal_sync_point){ .fd = journal->fd,
+						 .segment = journal->segment_generation,
+						 .bytes = journal->written_bytes,
+						 .index = *index,
+						 .sync_dir = true,
+						 .dir_fd = journal->dir->journal_fd,
+						 .first_index = journal->segment_first };
+	journal->closing_fd = journal->fd;
+	journal->closing_generation = journal->segment_generation;
+	journal->closing_index = *index;
+	open_segment(journal, fd, journal->next_index, 0, *index);
+	journal->synced_index = synced_index; /* until the rotation's sync returns */
+	journal->stats.segments_created++;
 	return 0;
 }
 
@@ -565,7 +652,8 @@ int journal_checkpoint(struct journal *journal, const struct engine *engine, boo
 
 bool journal_all_synced(const struct journal *journal)
 {
-	return journal->batch.len == 0 && journal->synced_index == journal->written_index;
+	return journal->batch.len == 0 && journal->synced_index == journal->written_index &&
+	       journal->closing_fd < 0;
 }
 
 /* Forget the index entries of a deleted segment. */

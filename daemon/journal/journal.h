@@ -125,16 +125,21 @@ size_t journal_batch_bytes(const struct journal *journal);
 /** Write the batch with one write(2). 0, or -errno: then call journal_rollback(). */
 int journal_write(struct journal *journal);
 
-/** fsync the open segment (really = false: count what was written as durable without it). */
+/** fsync the open segment (really = false: count what was written as durable without it).
+ * Really only with no rotation's sync pending (journal_closing_fd() < 0): asserted. */
 int journal_sync(struct journal *journal, bool really);
 
 /* An fdatasync to run on another thread (syncer.h): the open segment's descriptor and what
- * was written when the point was taken. */
+ * was written when the point was taken. A rotation's (journal_rotate_begin) is of the segment
+ * it ended, and then fsyncs the journal directory too (the next segment's name). */
 struct journal_sync_point {
 	int fd;
 	uint64_t segment; /* which segment fd was (its number may be another's since) */
 	uint64_t bytes;
 	uint64_t index; /* the last record written */
+	bool sync_dir;  /* then fsync dir_fd */
+	int dir_fd;
+	uint64_t first_index; /* a rotation's: the ended segment's first (its name in dir_fd) */
 };
 
 /** What is written and not synced yet, in *point; false (*point unchanged) when nothing is. */
@@ -143,7 +148,9 @@ bool journal_sync_point(const struct journal *journal, struct journal_sync_point
 /**
  * An fdatasync of point->fd started after point was taken returned 0: the records up to it are
  * durable, and the fsync is counted. A point of a segment closed since (whatever its fd number
- * is now), or covering nothing new or no longer written (a rollback), is ignored.
+ * is now), or covering nothing new or no longer written (a rollback), is ignored; but the
+ * rotation's point (journal_rotate_begin) of the segment it ended makes that segment, its end
+ * and the next segment's name durable, and its descriptor is closed then.
  */
 void journal_synced_to(struct journal *journal, const struct journal_sync_point *point);
 
@@ -152,7 +159,10 @@ uint64_t journal_unsynced_bytes(const struct journal *journal);
 
 /**
  * After a failed write or fsync: drop the batch and what was written since the last sync,
- * truncating the segment back to it. 0, or -errno when the truncation failed (try again).
+ * truncating the segment back to it. A rotation's sync not returned (failed, or dropped: no
+ * sync may run on the syncer any more) is given up: that segment's descriptor is closed, its
+ * end left on disk as written, and the open segment is cut back to its start at most. 0, or
+ * -errno when the truncation failed (try again).
  */
 int journal_rollback(struct journal *journal);
 
@@ -196,12 +206,23 @@ int journal_snapshot_written(struct journal *journal, uint64_t index,
 			     enum engine_snapshot_next next);
 
 /**
- * Rotation without its snapshot: end the segment and start the next one (the batch must be
- * empty and synced); *index is the last record written (the segment's end), the one the
- * snapshot that must then follow (stamped ENGINE_SNAPSHOT_NEXT_SEGMENT) is named by: records
- * may go on in the next segment before it is written. 0 or -errno.
+ * Rotation without its snapshot and without a wait for the disk: write the open segment's
+ * SEGMENT_END and create the next segment (the batch must be empty; what was written need not
+ * be synced), but neither fdatasync the one nor fsync the directory for the other: *rotation
+ * is that sync, to run off the loop (syncer.h), whose return journal_synced_to() is told of.
+ * Until then the ended segment's descriptor stays open, journal_synced_index() stays where it
+ * was and journal_all_synced() is false (unless journal_sync() counts everything, fsync none).
+ * *index is the SEGMENT_END's, the one the snapshot that must then follow (stamped
+ * ENGINE_SNAPSHOT_NEXT_SEGMENT) is named by: records may go on in the next segment before it
+ * is written. 0, or -errno: then the segment is still the open one (the SEGMENT_END perhaps
+ * written: journal_rollback() cuts it off) and no other was started.
  */
-int journal_rotate_begin(struct journal *journal, const struct engine *engine, uint64_t *index);
+int journal_rotate_begin(struct journal *journal, const struct engine *engine, uint64_t *index,
+			 struct journal_sync_point *rotation);
+
+/** A rotation's sync (journal_rotate_begin) has not returned: its segment's descriptor (-1:
+ * none). */
+int journal_closing_fd(const struct journal *journal);
 
 /** The index the next record will get. */
 uint64_t journal_next_index(const struct journal *journal);

@@ -724,17 +724,23 @@ static int file_segment(struct recovery_pass *pass, const struct segment_check *
 }
 
 /* Record numbers go on by one from the snapshot through the segments: a gap is a segment
- * deleted (or set aside) whose lines cannot be replayed. Named, with the records it held. */
+ * deleted (or set aside) whose lines cannot be replayed. Named, with the records it held. But
+ * one record missing after a segment without its end is that end: a machine's crash after a
+ * rotation wrote it, before the sync thread synced it (store.c, rotate), no line lost. */
 static void warn_gaps(const struct recovery_pass *pass, const struct segment_check *checks,
 		      size_t count)
 {
 	uint64_t expected = pass->base_index + 1;
 	bool known = pass->recovery->summary.from_snapshot; /* else warn_missing_history spoke */
+	bool end_lost = false; /* the segment before has records and no end */
 
 	for (size_t i = 0; i < count; i++) {
 		char name[STATEDIR_NAME_MAX];
 		if (!checks[i].has_records)
 			continue;
+		if (end_lost && checks[i].first_index == expected + 1)
+			expected++;
+		end_lost = !checks[i].ended;
 		if (known && checks[i].first_index > expected) {
 			statedir_segment_name(checks[i].first_index, name);
 			log_msg(LOG_WARNING,

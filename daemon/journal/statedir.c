@@ -387,11 +387,11 @@ int statedir_read_snapshot(const struct statedir *dir, uint64_t index, unsigned 
 	return rc;
 }
 
-int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
+int statedir_new_segment(const struct statedir *dir, uint64_t first_index)
 {
 	char name[STATEDIR_NAME_MAX];
 	struct stat st;
-	int fd, rc;
+	int fd;
 
 	statedir_segment_name(first_index, name);
 	fd = openat(dir->journal_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
@@ -405,8 +405,15 @@ int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
 			return -EEXIST;
 		}
 	}
+	return fd < 0 ? -errno : fd;
+}
+
+int statedir_create_segment(const struct statedir *dir, uint64_t first_index)
+{
+	int fd = statedir_new_segment(dir, first_index), rc;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if ((rc = sync_directory(dir->journal_fd)) < 0) {
 		close(fd);
 		return rc;

@@ -90,6 +90,12 @@ int statedir_read_snapshot(const struct statedir *dir, uint64_t index, unsigned 
  */
 int statedir_create_segment(const struct statedir *dir, uint64_t first_index);
 
+/**
+ * statedir_create_segment without making the name durable: the caller fsyncs dir->journal_fd
+ * (a rotation's, on the sync thread) before it counts on anything written to the file.
+ */
+int statedir_new_segment(const struct statedir *dir, uint64_t first_index);
+
 /** Open a segment: read-only, or for appending (write = true). The fd, or -errno. */
 int statedir_open_segment(const struct statedir *dir, uint64_t first_index, bool write);
 

@@ -28,6 +28,14 @@
 
 #define STORE_REASON_MAX 1024
 
+/* The sync of a rotation's disk work (journal_rotate_begin: the ended segment with its end,
+ * the next segment's name) on the sync thread, as the snapshot of that rotation sees it. */
+enum rotation_sync {
+	ROTATION_SYNCED,	/* none in flight: the last one returned 0 */
+	ROTATION_SYNCING,	/* in flight */
+	ROTATION_SYNC_FAILED,	/* failed (the store degraded): its snapshot is not trusted */
+};
+
 /* The journal.* settings in force. */
 struct store_policy {
 	enum config_fsync fsync;
@@ -67,6 +75,8 @@ struct store {
 	bool rotate_deferred; /* due while a snapshot's child runs: counted once */
 	bool presync_running; /* fsync: none: the segment's fdatasync before its end, in flight */
 	bool presynced;	      /* ... returned: the rotation goes on */
+	enum rotation_sync rotation_sync; /* the last rotation's sync on the thread */
+	bool snapshot_waits;  /* its child is done: the snapshot is trusted once that sync is */
 	int64_t last_sync_ms;
 	int64_t degraded_since_ms;
 	struct alertbuf_pending pending; /* journaled, waiting for the fsync */
@@ -84,6 +94,7 @@ static void schedule_commit(struct store *store);
 static void snapshot_wait(struct store *store);
 static void take_sync_in_flight(struct store *store, bool after_failed_sync);
 static int flush_now(struct store *store);
+static void rotation_synced(struct store *store, bool ok);
 
 static struct timeval timeval_ms(int64_t ms)
 {
@@ -449,10 +460,14 @@ static void sync_returned(struct store *store, const struct syncer_result *sync)
 	}
 	if (sync->result < 0) {
 		enter_degraded(store, "fsync", sync->result);
+		if (sync->point.sync_dir) /* take_sync_in_flight did not see it */
+			rotation_synced(store, false);
 		return;
 	}
 	journal_synced_to(store->journal, &sync->point);
 	made_durable(store);
+	if (sync->point.sync_dir)
+		rotation_synced(store, true);
 }
 
 /*
@@ -504,6 +519,8 @@ static void take_sync_in_flight(struct store *store, bool after_failed_sync)
 			journal_synced_to(store->journal, &sync.point);
 			made_durable(store);
 		}
+		if (sync.point.sync_dir)
+			rotation_synced(store, !failed);
 	}
 }
 
@@ -575,6 +592,24 @@ static void account_commit(struct store *store, int64_t start_us)
 		store->stats.commit_us_max = took;
 }
 
+/* Write the batch (counted as a commit): false when there was none or it failed (then the
+ * store is degraded). */
+static bool write_batch(struct store *store)
+{
+	int64_t start_us = hostclock_monotonic_us();
+	int rc;
+
+	if (store->state != STORE_NORMAL || journal_batch_bytes(store->journal) == 0)
+		return false;
+	if ((rc = journal_write(store->journal)) < 0) {
+		enter_degraded(store, "write", rc);
+		return false;
+	}
+	batch_emptied(store);
+	account_commit(store, start_us);
+	return true;
+}
+
 /*
  * Write the batch, then per journal.fsync: batch, start its fdatasync on the sync thread (or,
  * with one in flight, leave it to the next); interval, on time; none, count it as durable and
@@ -582,17 +617,8 @@ static void account_commit(struct store *store, int64_t start_us)
  */
 static void commit(struct store *store)
 {
-	int64_t start_us = hostclock_monotonic_us();
-	int rc;
-
-	if (store->state != STORE_NORMAL || journal_batch_bytes(store->journal) == 0)
+	if (!write_batch(store))
 		return;
-	if ((rc = journal_write(store->journal)) < 0) {
-		enter_degraded(store, "write", rc);
-		return;
-	}
-	batch_emptied(store);
-	account_commit(store, start_us);
 	switch (store->policy.fsync) {
 	case CONFIG_FSYNC_BATCH:
 		sync_in_background(store);
@@ -784,18 +810,11 @@ static void on_huge_timer(evutil_socket_t fd, short what, void *ctx)
 	advise_huge_pages(ctx);
 }
 
-/* The child's result (0 or -errno; -EIO if it died without one): the journal learns of the
- * snapshot, retention runs; or the store is degraded, as a failed synchronous one would. */
-static void snapshot_finished(struct store *store, int result)
+/* A rotation's snapshot written (result 0) and its sync returned 0, or one of them failed
+ * (result -errno): the journal learns of the snapshot, retention runs; or the store is
+ * degraded, as a failed synchronous one would. */
+static void snapshot_trust(struct store *store, int result)
 {
-	int status;
-
-	event_free(store->snapshot_event);
-	store->snapshot_event = NULL;
-	close(store->snapshot_pipe);
-	while (waitpid(store->snapshot_child, &status, 0) < 0 && errno == EINTR)
-		;
-	store->snapshot_child = 0;
 	if (result == 0)
 		result = journal_snapshot_written(store->journal, store->snapshot_index,
 						  ENGINE_SNAPSHOT_NEXT_SEGMENT);
@@ -809,6 +828,54 @@ static void snapshot_finished(struct store *store, int result)
 	advise_huge_pages(store);
 }
 
+/* What the snapshot's child reports: its syncs of the ended segment and the journal directory,
+ * then its snapshot (0 or -errno each; the snapshot -EIO if it died without a report). */
+struct snapshot_report {
+	int synced;
+	int written;
+};
+
+/* The child's report. A failed sync of its own is a failed fsync: the store degrades as for
+ * the thread's (enter_degraded: no sync result waiting is trusted). Its snapshot is trusted
+ * only once the rotation's sync has returned 0 too (rotation_synced): until then it waits;
+ * after that sync failed (the store degraded) it is not trusted at all, and stays on disk
+ * unlisted (recovery lists it at the next start; a newer one follows the degraded period). */
+static void snapshot_finished(struct store *store, struct snapshot_report report)
+{
+	int result = report.written;
+	int status;
+
+	event_free(store->snapshot_event);
+	store->snapshot_event = NULL;
+	close(store->snapshot_pipe);
+	while (waitpid(store->snapshot_child, &status, 0) < 0 && errno == EINTR)
+		;
+	store->snapshot_child = 0;
+	if (report.synced < 0) {
+		if (store->state == STORE_NORMAL)
+			enter_degraded(store, "fsync", report.synced);
+		return;
+	}
+	if (result == 0 && store->rotation_sync == ROTATION_SYNCING) {
+		store->snapshot_waits = true;
+		return;
+	}
+	if (result == 0 && store->rotation_sync == ROTATION_SYNC_FAILED)
+		return;
+	snapshot_trust(store, result);
+}
+
+/* The rotation's sync returned (ok: 0): a snapshot that waited for it is trusted now. */
+static void rotation_synced(struct store *store, bool ok)
+{
+	bool waits = store->snapshot_waits;
+
+	store->rotation_sync = ok ? ROTATION_SYNCED : ROTATION_SYNC_FAILED;
+	store->snapshot_waits = false;
+	if (waits && ok)
+		snapshot_trust(store, 0);
+}
+
 static void account_snapshot_stall(struct store *store, int64_t start_us)
 {
 	uint64_t took = (uint64_t)(hostclock_monotonic_us() - start_us);
@@ -817,14 +884,16 @@ static void account_snapshot_stall(struct store *store, int64_t start_us)
 		store->stats.snapshot_stall_us_max = took;
 }
 
-static int read_result(int fd)
+static struct snapshot_report read_report(int fd)
 {
-	int result;
+	struct snapshot_report report;
 	ssize_t got;
 
-	while ((got = read(fd, &result, sizeof result)) < 0 && errno == EINTR)
+	while ((got = read(fd, &report, sizeof report)) < 0 && errno == EINTR)
 		;
-	return got == (ssize_t)sizeof result ? result : -EIO;
+	if (got != (ssize_t)sizeof report)
+		report = (struct snapshot_report){ .synced = 0, .written = -EIO };
+	return report;
 }
 
 static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
@@ -832,7 +901,7 @@ static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
 	struct store *store = ctx;
 
 	(void)what;
-	snapshot_finished(store, read_result(fd));
+	snapshot_finished(store, read_report(fd));
 	store_maybe_rotate(store);
 }
 
@@ -844,7 +913,7 @@ static void snapshot_wait_for(struct store *store, bool in_loop)
 
 	if (store->snapshot_child <= 0)
 		return;
-	snapshot_finished(store, read_result(store->snapshot_pipe));
+	snapshot_finished(store, read_report(store->snapshot_pipe));
 	if (in_loop)
 		account_snapshot_stall(store, start_us);
 }
@@ -854,32 +923,79 @@ static void snapshot_wait(struct store *store)
 	snapshot_wait_for(store, true);
 }
 
-/* Close every descriptor but keep_a and keep_b (the child holds no socket, no lock open). */
-static void close_all_but(int keep_a, int keep_b)
+static int compare_fd(const void *a, const void *b)
 {
-	unsigned low = (unsigned)(keep_a < keep_b ? keep_a : keep_b);
-	unsigned high = (unsigned)(keep_a < keep_b ? keep_b : keep_a);
-
-	if (low > 0)
-		close_range(0, low - 1, 0);
-	if (high > low + 1)
-		close_range(low + 1, high - 1, 0);
-	close_range(high + 1, ~0u, 0);
+	return *(const int *)a - *(const int *)b;
 }
 
-/* The child: dies with the daemon (a kill -9 leaves a *.tmp, removed at start), keeps only
- * the state directory and the pipe, writes the snapshot, reports, _exit()s. */
-static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent)
+/* Close every descriptor but the count in keep (the child holds no socket, no lock open). */
+static void close_all_but(int *keep, size_t count)
 {
-	int result;
+	unsigned from = 0;
+
+	qsort(keep, count, sizeof *keep, compare_fd);
+	for (size_t i = 0; i < count; i++) {
+		if ((unsigned)keep[i] > from)
+			close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_range(from, ~0u, 0);
+}
+
+/* The child's sync of what the rotation's covers, on open file descriptions of its own: the
+ * ended segment (by name) and the journal directory opened afresh. Not the inherited ones, the
+ * thread's: Linux reports a writeback error once per open file description, so a sync on the
+ * thread's could take the error the thread's fdatasync must see (which would then return 0
+ * and release the segment's unsynced tail); since Linux 4.16 an error not seen yet is also
+ * reported to a description opened after it. One the thread's was told of before the open is
+ * not: the store is degraded by the thread's then, and this snapshot, renamed, never trusted.
+ * 0 or -errno. */
+static int child_sync(const struct journal_sync_point *rotation)
+{
+	char name[STATEDIR_NAME_MAX];
+	int segment_fd, dir_fd, rc = 0;
+
+	statedir_segment_name(rotation->first_index, name);
+	if ((segment_fd = openat(rotation->dir_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fdatasync(segment_fd) < 0)
+		rc = -errno;
+	close(segment_fd);
+	if (rc < 0)
+		return rc;
+	if ((dir_fd = openat(rotation->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(dir_fd) < 0)
+		rc = -errno;
+	close(dir_fd);
+	return rc;
+}
+
+/*
+ * The child: dies with the daemon (a kill -9 leaves a *.tmp, removed at start), keeps only
+ * the state directory, the pipe and the journal directory, and makes what the rotation's sync
+ * covers (the ended segment, the journal directory) durable before it writes the snapshot
+ * (child_sync), so that the snapshot is never on disk without the segment end it is named by
+ * or the next segment it says records go on in (the sync thread runs the same sync for the
+ * loop; the snapshot is trusted once both returned: rotation_synced). Then reports both,
+ * _exit()s. Plain fdatasync, not the store's hook: the syncer's, with its locks, is the
+ * parent's.
+ */
+static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent,
+				     const struct journal_sync_point *rotation)
+{
+	int keep[3] = { store->dir.fd, pipe_fd, rotation->dir_fd };
+	struct snapshot_report report = { .written = -EIO };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* it died before the line above */
 		_exit(1);
-	close_all_but(store->dir.fd, pipe_fd);
-	result = journal_snapshot_to_file(store->journal, store->engine, index,
-					  ENGINE_SNAPSHOT_NEXT_SEGMENT);
-	_exit(write(pipe_fd, &result, sizeof result) == (ssize_t)sizeof result ? 0 : 1);
+	close_all_but(keep, 3);
+	report.synced = child_sync(rotation);
+	if (report.synced == 0)
+		report.written = journal_snapshot_to_file(store->journal, store->engine, index,
+							  ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	_exit(write(pipe_fd, &report, sizeof report) == (ssize_t)sizeof report ? 0 : 1);
 }
 
 /* This thread's CPU time: a fork's own cost, without the time other processes ran meanwhile. */
@@ -893,10 +1009,12 @@ static int64_t thread_cpu_us(void)
 
 /*
  * The snapshot after journal_rotate_begin, written by a fork()ed child from its copy-on-write
- * image of the engine while the loop goes on (the child only encodes, writes and _exit()s:
- * no lock another thread may hold is taken). Without a child (fork fails), written here.
+ * image of the engine while the loop goes on (the child only syncs, encodes, writes and
+ * _exit()s: no lock another thread may hold is taken). Without a child (fork fails), written
+ * here, after the rotation's sync (waited for).
  */
-static int snapshot_in_background(struct store *store, uint64_t index)
+static int snapshot_in_background(struct store *store, uint64_t index,
+				  const struct journal_sync_point *rotation)
 {
 	int64_t start_us = hostclock_monotonic_us(), fork_us = 0, fork_cpu_us = thread_cpu_us();
 	int fds[2] = { -1, -1 };
@@ -911,11 +1029,13 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 		log_limited(&store->disk_log, LOG_WARNING,
 			    "journal: cannot fork the snapshot writer (%s): written in the loop",
 			    strerror(error));
+		if ((error = wait_for_sync(store)) < 0)
+			return error;
 		return journal_write_snapshot(store->journal, store->engine,
 					      ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	}
 	if (pid == 0)
-		snapshot_child(store, index, fds[1], parent);
+		snapshot_child(store, index, fds[1], parent, rotation);
 	fork_us = hostclock_monotonic_us() - fork_us;
 	fork_cpu_us = thread_cpu_us() - fork_cpu_us;
 	if ((uint64_t)fork_us > store->stats.snapshot_fork_us_max)
@@ -934,11 +1054,76 @@ static int snapshot_in_background(struct store *store, uint64_t index)
 	return 0;
 }
 
-/* Rotate when the segment is full or old enough, once everything written is durable. */
+/*
+ * A rotation's disk work, none of it waited for in the loop: the batch written (under none
+ * counted durable, as any commit), the segment's SEGMENT_END written and the next segment
+ * created (journal_rotate_begin), their sync handed to the idle sync thread (the ended
+ * segment's fdatasync, then the journal directory's fsync), the snapshot's child forked.
+ * Records go on in the next segment at once; under batch and interval they are released by
+ * syncs that run after the rotation's (so only if it succeeded), and the snapshot is trusted
+ * once the child is done and the rotation's sync returned 0 (rotation_synced).
+ *
+ * What a crash leaves, step by step (a kill -9 keeps every write, create and rename made; a
+ * machine's crash keeps what was synced, and may keep more):
+ *  1. before the SEGMENT_END is written, or with it torn: the segment as a crash leaves any,
+ *     recovery ends it (truncating a torn record).
+ *  2. after it, before the next segment is created: a segment ended, no next; recovery
+ *     replays from the last snapshot and starts one. A machine's crash may lose the end
+ *     (not synced yet): then as 1.
+ *  3. after the creation, before the fork or the rotation's sync: an empty next segment,
+ *     which recovery opens again (the one after the last record). A machine's crash may
+ *     keep the new name and lose the end: the ended segment is then one without its end
+ *     before an empty one, which recovery removes; the segment without its end is read
+ *     whole, as closed, and the checkpoint's new segment starts at the lost end's index.
+ *     With records in the next segment (written back by the kernel on its own; none
+ *     acknowledged under batch or interval, their syncs coming after the rotation's), both
+ *     are replayed, the lost end alone missing between them (recovery names no gap for it).
+ *  4. records in the next segment, the snapshot not on disk: recovery starts from the
+ *     previous snapshot and replays both segments, as before.
+ *  5. the snapshot renamed into place: its child synced the ended segment and the journal
+ *     directory first, so the end and the next segment's name are on disk with it, as
+ *     before, whether or not the sync thread's own sync has returned. Both are needed: without
+ *     the name, recovery would find the snapshot's next segment missing (and say acknowledged
+ *     lines were lost); without the segment, its tail not yet synced under batch or interval
+ *     could be lost with alerts held for that sync, which no replay after the snapshot gives
+ *     again. The cost is the child's: two more syncs before it writes (bench/README.md).
+ * A failure of either sync degrades the store as a failed fsync does (enter_degraded); the
+ * snapshot is then not trusted (snapshot_finished).
+ */
+static void rotate(struct store *store)
+{
+	struct journal *journal = store->journal;
+	struct journal_sync_point rotation;
+	uint64_t index;
+	int rc;
+
+	if (store->policy.fsync == CONFIG_FSYNC_NONE)
+		commit(store);
+	else
+		write_batch(store);
+	if (store->state != STORE_NORMAL || journal_segment_empty(journal))
+		return;
+	if ((rc = journal_rotate_begin(journal, store->engine, &index, &rotation)) < 0) {
+		enter_degraded(store, "rotate", rc);
+		return;
+	}
+	store->rotation_sync = ROTATION_SYNCING;
+	store->snapshot_waits = false;
+	store->requested.fd = -1;
+	syncer_start(store->syncer, &rotation);
+	if ((rc = snapshot_in_background(store, index, &rotation)) < 0) {
+		enter_degraded(store, "rotate", rc);
+		return;
+	}
+	store->stats.rotations++;
+	if (store->snapshot_child == 0 && store->state == STORE_NORMAL)
+		retain(store);
+}
+
+/* Rotate when the segment is full or old enough. */
 static void store_maybe_rotate(struct store *store)
 {
 	struct journal *journal = store->journal;
-	int rc;
 
 	if (store->state != STORE_NORMAL || !journal_has_segment(journal))
 		return;
@@ -956,51 +1141,35 @@ static void store_maybe_rotate(struct store *store)
 		store->rotate_deferred = true;
 		return;
 	}
-	/* Everything written synced first: the old segment is ended and its snapshot trusted
-	 * only once all of it is durable. A sync in flight is not waited for (nor is the next
-	 * one started after it): when it returns, on_sync_done comes back here before starting
-	 * the next; the rest is synced in the loop. */
-	if (!journal_all_synced(journal) && syncer_busy(store->syncer)) {
+	/* The rotation's sync runs on the sync thread at once, before any sync of the next
+	 * segment (their order is what lets those release records: syncer.h). A sync in flight,
+	 * or a result the loop has not taken, is not waited for (nor is the next one started
+	 * after it): when it returns, on_sync_done comes back here before starting the next. */
+	if (syncer_busy(store->syncer)) {
 		withdraw_next_sync(store);
 		return;
 	}
 	if (store->hooks.rotation_begins)
 		store->hooks.rotation_begins(store->hooks.ctx);
-	if (!journal_all_synced(journal) && flush_now(store) < 0)
-		return;
-	/* fsync: none: nothing of the segment was synced as it was written, and its end's
-	 * fdatasync (journal_end_segment) slept in the loop through the whole segment's writeback
-	 * (10-24 ms for 16 MiB on this VM's disk, about 0.5 s for 150 MB: bench/README.md,
-	 * "branch stall"). So it is synced on the sync thread first; when that returns
-	 * (on_sync_done) the rotation goes on, the end's own fdatasync covering what was written
-	 * meanwhile. */
+	/* fsync: none: nothing of the segment was synced as it was written, and an fdatasync of
+	 * its end sleeps through the whole segment's writeback (10-24 ms for 16 MiB on this VM's
+	 * disk, about 0.5 s for 150 MB: bench/README.md, "branch stall"), which the rotation's
+	 * sync and the snapshot's child would then wait for. So it is synced on the sync thread
+	 * first; when that returns (on_sync_done) the rotation goes on. */
 	if (store->policy.fsync == CONFIG_FSYNC_NONE && !store->presynced &&
 	    journal_segment_bytes(journal) >= STORE_PRESYNC_MIN_BYTES) {
-		if (!store->presync_running && !syncer_busy(store->syncer)) {
-			/* its result releases nothing (sync_returned) */
-			const struct journal_sync_point whole = { .fd = journal_segment_fd(journal) };
+		/* its result releases nothing (sync_returned) */
+		const struct journal_sync_point whole = { .fd = journal_segment_fd(journal) };
 
-			store->presync_running = true;
-			store->requested.fd = -1;
-			syncer_start(store->syncer, &whole);
-		}
-		if (store->presync_running)
-			return;
+		store->presync_running = true;
+		store->requested.fd = -1;
+		syncer_start(store->syncer, &whole);
+		return;
 	}
 	store->presynced = false;
 	store->rotate_deferred = false;
 	store->rotate_due = false;
-	if (!journal_segment_empty(journal)) {
-		uint64_t index;
-		if ((rc = journal_rotate_begin(journal, store->engine, &index)) < 0 ||
-		    (rc = snapshot_in_background(store, index)) < 0) {
-			enter_degraded(store, "rotate", rc);
-			return;
-		}
-		store->stats.rotations++;
-		if (store->snapshot_child == 0)
-			retain(store);
-	}
+	rotate(store);
 	arm_rotate_timer(store);
 }
 

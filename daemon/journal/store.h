@@ -30,13 +30,19 @@
  * loop hears of it: group commit without the loop's wake-up between fsyncs), interval at most
  * every fsync_interval_ms; none syncs no commit and counts the write as durable, but a segment of
  * 1 MiB or more (STORE_PRESYNC_MIN_BYTES, store.c) is fdatasync'd on the thread before its end
- * (the end's own fdatasync, in the loop, then covers little). When an fdatasync returns, the
+ * (the end's own fdatasync, on the thread too, then covers little). When an fdatasync returns, the
  * records written before it started are durable: the loop acknowledges the feeds up to them
  * and delivers their alerts to subscribers; the next fsync covers what was written since. At
  * most STORE_UNSYNCED_MAX_BYTES are written and not synced: past that the loop waits for the
  * sync in flight. A reload, the stop and a failure wait for it too (the next one handed over
- * dropped), then sync the rest in the loop. A rotation does not: it goes on when the sync in
- * flight (under none, the segment's own) returns, then syncs the rest in the loop. A batch
+ * dropped), then sync the rest in the loop. A rotation does not, and syncs nothing in the loop:
+ * it goes on when the sync in flight (under none, the segment's own) returns, writes the
+ * segment's end and creates the next segment, and hands their sync (the ended segment's
+ * fdatasync, then the journal directory's fsync) to the idle thread, ahead of any sync of the
+ * next segment: those release records only after it returned 0. Its snapshot's child runs the
+ * same sync, on descriptors it opens itself, before its rename (a failure of it degrades the
+ * store as a failed fsync), and the snapshot is trusted once both returned 0 (store.c, rotate,
+ * writes down what a crash leaves after each step). A batch
  * over STORE_BATCH_MAX_BYTES is committed at once, before the next line. Segments rotate past
  * journal.segment_max_bytes or segment_max_seconds with a snapshot, and retention deletes what
  * nothing needs. A rotation's snapshot is written by a fork()ed child (streamed from its
@@ -44,10 +50,10 @@
  * journal learns of it, and retention runs, when the child's pipe says it is done. One child
  * at a time: another rotation (a segment full, its age, a reload's) is deferred until it is
  * done, the segment growing meanwhile; the degraded period's end and the last snapshot at
- * stop wait for it. A child that fails degrades the store as a failed write does; it never
- * touches the sync thread. Unless the kernel's THP mode is "never", the daemon's anonymous
- * memory is marked for transparent huge pages, so that the fork copies a page-table entry per
- * 2 MiB rather than per 4 KiB.
+ * stop wait for it. A child whose snapshot fails degrades the store as a failed write does;
+ * it never touches the sync thread's descriptors. Unless the kernel's THP mode is "never",
+ * the daemon's anonymous memory is marked for transparent huge pages, so that the fork copies
+ * a page-table entry per 2 MiB rather than per 4 KiB.
  *
  * When a write or fsync fails (ENOSPC, EIO, EFBIG...; an fsync on the sync thread too: the
  * segment is cut back to the last fsync that succeeded) the daemon is degraded: it stops
@@ -86,11 +92,11 @@ struct store_hooks {
 	/* The segment's fdatasync on the sync thread (syncer.h): NULL for fdatasync(2); the
 	 * tests pass a slow or failing one. */
 	int (*sync_file)(int fd);
-	/* A rotation's work begins (due, no snapshot's child running, no sync in flight: the
-	 * sync of what was written, the segment's end, the fork): the daemon times its
-	 * iteration from here, not from the epoll_wait before it. Once a rotation, twice under
-	 * fsync none (its segment's fdatasync started on the thread, then the rest). May be
-	 * NULL. */
+	/* A rotation's work begins (due, no snapshot's child running, the sync thread idle: the
+	 * last write, the segment's end, the next segment's creation, the fork; their syncs run
+	 * on the thread): the daemon times its iteration from here, not from the epoll_wait
+	 * before it. Once a rotation, twice under fsync none (its segment's fdatasync started on
+	 * the thread, then the rest). May be NULL. */
 	void (*rotation_begins)(void *ctx);
 };
 

@@ -72,17 +72,20 @@ static void *syncer_thread(void *arg)
 
 	pthread_mutex_lock(&syncer->lock);
 	for (;;) {
+		struct journal_sync_point point;
 		uint64_t start_us;
-		int fd, result;
+		int result;
 
 		while (!syncer->quit && !syncer->running)
 			pthread_cond_wait(&syncer->requested, &syncer->lock);
 		if (!syncer->running)
 			break;
-		fd = syncer->run.fd;
+		point = syncer->run;
 		pthread_mutex_unlock(&syncer->lock);
 		start_us = monotonic_us();
-		result = syncer->sync(fd) < 0 ? -errno : 0;
+		result = syncer->sync(point.fd) < 0 ? -errno : 0;
+		if (result == 0 && point.sync_dir && fsync(point.dir_fd) < 0)
+			result = -errno;
 		pthread_mutex_lock(&syncer->lock);
 		finish_run(syncer, result, monotonic_us() - start_us);
 		pthread_mutex_unlock(&syncer->lock);

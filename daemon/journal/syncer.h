@@ -17,6 +17,9 @@
  * returned, in the order they ran. A sync covers what was written before it started; the store
  * releases that then.
  *
+ * A rotation's point (journal_rotate_begin) also fsyncs the journal directory once the
+ * segment's fdatasync returned 0 (the next segment's name): one result for both.
+ *
  * One sync runs at a time. A point handed while one runs is the next: the thread starts it as
  * soon as the running one returns, without waiting for the loop to hear of it (the wake-ups
  * of the loop and of the thread are then off the path of the records waiting for it); a newer
