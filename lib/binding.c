@@ -1043,7 +1043,8 @@ void binding_prefetch(const struct binding *binding, const struct event *event,
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
 				const struct event *event, uint64_t call_hash,
 				uint64_t operator_hash, const struct binding_sender *sender,
-				int64_t now_ms, char *why, size_t why_size)
+				int64_t now_ms, struct binding_admission *admitted, char *why,
+				size_t why_size)
 {
 	const char *owner = owner_of(sender);
 	enum event_reject reason = check_source(config, event, sender, why, why_size);
@@ -1084,11 +1085,28 @@ enum event_reject binding_admit(struct binding *binding, const struct config *co
 		new_operator->count++;
 		new_operator->last_ms = now_ms;
 	}
-	if (calls)
-		bind_call(binding, config, event, call_hash, owner, now_ms, call_slot, owner_rate);
-	if (introduces)
-		bind_operator(binding, config, event, operator_hash, sender, now_ms, operator_slot);
+	*admitted = (struct binding_admission){ .event = event,
+						.call_hash = call_hash,
+						.operator_hash = operator_hash,
+						.sender = *sender,
+						.now_ms = now_ms,
+						.call_slot = call_slot,
+						.operator_slot = operator_slot,
+						.owner_rate = owner_rate };
 	return EVENT_OK;
+}
+
+void binding_bind(struct binding *binding, const struct config *config,
+		  const struct binding_admission *admitted, bool duplicate)
+{
+	const struct event *event = admitted->event;
+
+	if (names_call(event) && !duplicate)
+		bind_call(binding, config, event, admitted->call_hash, owner_of(&admitted->sender),
+			  admitted->now_ms, admitted->call_slot, admitted->owner_rate);
+	if (introduces_operator(event))
+		bind_operator(binding, config, event, admitted->operator_hash, &admitted->sender,
+			      admitted->now_ms, admitted->operator_slot);
 }
 
 void binding_refusals(const struct binding *binding, const struct binding_sender *sender,

@@ -102,9 +102,22 @@ typedef bool binding_held_fn(const char *agency, const char *operator_id, void *
 int binding_reconfigure(struct binding *binding, const struct config *config,
 			binding_held_fn *held, void *held_ctx);
 
+struct sender_rate;
+
+/* An event binding_admit accepted, to be bound by binding_bind: its look-ups kept (nothing
+ * changes the binding's tables in between); event and sender's strings must outlive it. */
+struct binding_admission {
+	const struct event *event;
+	uint64_t call_hash, operator_hash;
+	struct binding_sender sender;
+	int64_t now_ms;
+	uint32_t call_slot, operator_slot;
+	struct sender_rate *owner_rate;
+};
+
 /**
- * May sender say event? EVENT_OK (then what it binds is recorded), or the reason with a
- * detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
+ * May sender say event? EVENT_OK (then admitted holds what binding_bind is to bind), or the
+ * reason with a detail in why: source_not_allowed, agency_not_allowed, call_of_other_source,
  * operator_of_other_source, new_operator_rate, open_calls_per_source. now_ms is the newest
  * event time (the engine's watermark, or the event's own ts when newer). call_hash: the
  * hash_string of event->call_id (read for events that name a call), and operator_hash:
@@ -113,7 +126,16 @@ int binding_reconfigure(struct binding *binding, const struct config *config,
 enum event_reject binding_admit(struct binding *binding, const struct config *config,
 				const struct event *event, uint64_t call_hash,
 				uint64_t operator_hash, const struct binding_sender *sender,
-				int64_t now_ms, char *why, size_t why_size);
+				int64_t now_ms, struct binding_admission *admitted, char *why,
+				size_t why_size);
+
+/** Bind what binding_admit admitted, right after it. A duplicate (the engine's duplicate
+ * filter drops it, so the tracker never sees it) binds no call: a resent call_start and
+ * call_end of a call completed already would otherwise leave an owner the tracker never
+ * completes (binding_complete_call), refusing every other source's events for the id for
+ * tracker.max_call_seconds. */
+void binding_bind(struct binding *binding, const struct config *config,
+		  const struct binding_admission *admitted, bool duplicate);
 
 /** True when none of sender's events may be said (unlisted_sources: reject, not listed):
  * binding_admit refuses them all as source_not_allowed, recording nothing. */

@@ -949,6 +949,7 @@ static void settle_rate_limits(struct engine *engine)
  * new operators. Checked before the duplicate filter, so that a refused line leaves no trace. */
 static enum event_reject reject_unbound(struct engine *engine, const struct engine_parsed *parsed,
 					const struct engine_origin *origin,
+					struct binding_admission *admitted,
 					struct engine_verdict *verdict)
 {
 	struct binding_sender sender = { .source = origin->source,
@@ -956,7 +957,7 @@ static enum event_reject reject_unbound(struct engine *engine, const struct engi
 						  origin->source[0] };
 	enum event_reject reason = binding_admit(
 		engine->binding, &engine->config, &parsed->event, parsed->call_hash,
-		parsed->operator_hash, &sender, engine->watermark_ms, verdict->why,
+		parsed->operator_hash, &sender, engine->watermark_ms, admitted, verdict->why,
 		sizeof(verdict->why));
 
 	if (reason == EVENT_REJECT_NEW_OPERATOR_RATE)
@@ -1017,10 +1018,11 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	int64_t horizon_ms = oldest_ms == INT64_MIN ? INT64_MIN : oldest_ms - engine->lateness_ms;
 	bool named = origin->named && origin->source && origin->source[0];
 	struct binding_sender sender = { .source = origin->source, .named = named };
+	struct binding_admission admitted;
 
 	if ((reason = reject_future(engine, event, origin, source, verdict, &miss)) != EVENT_OK) {
 		if (binding_refuses_source(&engine->config, &sender)) /* no clock_ahead for it */
-			return reject_unbound(engine, parsed, origin, verdict);
+			return reject_unbound(engine, parsed, origin, &admitted, verdict);
 		source->future++;
 		raise_clock_ahead(engine, source, &miss);
 		return reason;
@@ -1033,7 +1035,7 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 	 * a source refused as a whole keeps its own reason (reject_unbound records nothing then) */
 	if (((reason = reject_reorder_full(engine, event, verdict)) != EVENT_OK &&
 	     !binding_refuses_source(&engine->config, &sender)) ||
-	    (reason = reject_unbound(engine, parsed, origin, verdict)) != EVENT_OK)
+	    (reason = reject_unbound(engine, parsed, origin, &admitted, verdict)) != EVENT_OK)
 		return reason;
 	hear(engine, origin, source);
 	/* event_fingerprint_of_sender, without its call for an event without an event_id (the
@@ -1042,7 +1044,10 @@ static enum event_reject admit_event(struct engine *engine, const struct engine_
 							    parsed->fingerprint, event,
 							    engine_sender(source->name, named))
 						  : parsed->fingerprint;
-	if (dedupe_seen(engine->dedupe, fingerprint, event->ts_ms, horizon_ms)) {
+	bool duplicate = dedupe_seen(engine->dedupe, fingerprint, event->ts_ms, horizon_ms);
+
+	binding_bind(engine->binding, &engine->config, &admitted, duplicate);
+	if (duplicate) {
 		engine->stats.duplicates++;
 		source->duplicates++;
 		verdict->duplicate = true;
@@ -1412,8 +1417,10 @@ static bool refused_at_once(struct engine *engine, const struct engine_origin *o
 	if (engine->config.unlisted_sources != CONFIG_UNLISTED_REJECT ||
 	    !binding_refuses_source(&engine->config, &sender))
 		return false;
+	struct binding_admission admitted; /* refused: nothing to bind */
+
 	if (verdict->reject == EVENT_OK)
-		verdict->reject = reject_unbound(engine, parsed, origin, verdict);
+		verdict->reject = reject_unbound(engine, parsed, origin, &admitted, verdict);
 	count_reject(engine, verdict->reject);
 	return true;
 }

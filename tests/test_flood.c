@@ -1421,6 +1421,32 @@ static void test_tracker_completion_forgets_the_owner(void **state)
 	finish(&f);
 }
 
+/* A completed call's call_start and call_end sent again without a seq (a CAD resending its
+ * backlog: the duplicate filter drops them after the binding admitted them, so the tracker never
+ * completes them again) leave no owner behind: another source may name the id at once (with
+ * an owner kept, cad-west's incident was refused for tracker.max_call_seconds, rev9 F1). */
+static void test_resent_completed_call_leaves_no_owner(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	assert_int_equal(from(&f, "cad-east", t, START("c1", "op-1", "NOPD"), t), EVENT_OK);
+	assert_int_equal(from(&f, "cad-east", t + 1000, END("c1", "caller"), t + 1000), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 0);
+	assert_int_equal(from(&f, "cad-east", t, START("c1", "op-1", "NOPD"), t), EVENT_OK);
+	assert_true(f.verdict.duplicate);
+	assert_int_equal(from(&f, "cad-east", t + 1000, END("c1", "caller"), t + 1000), EVENT_OK);
+	assert_true(f.verdict.duplicate);
+	engine_flush(f.engine);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 0);
+	assert_int_equal(from(&f, "cad-west", t + 2000, INCIDENT("c1"), t + 2000), EVENT_OK);
+	finish(&f);
+}
+
 /* feed.max_sources 4, sources: listing cad-1 and cad-2 (any agency), one new call-taker an
  * hour each: cad-1 and cad-2 name op-1 and op-2 at 08:00, then eight invented senders x0..x7
  * one each. The senders' table (whose counts these are) makes room among the senders sources:
@@ -3117,6 +3143,7 @@ int main(void)
 		cmocka_unit_test(test_reload_with_a_waiting_call_keeps_every_tracked_owner),
 		cmocka_unit_test(test_shrinking_reload_with_waiting_calls_leaves_none_unowned),
 		cmocka_unit_test(test_reload_shrinking_the_reorder_buffer_keeps_owners),
+		cmocka_unit_test(test_resent_completed_call_leaves_no_owner),
 		cmocka_unit_test(test_completed_call_keeps_its_owner_until_tracked),
 		cmocka_unit_test(test_completed_call_owner_survives_snapshot),
 		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
