@@ -908,9 +908,12 @@ static void bind_call(struct binding *binding, const struct config *config,
 				       .pick = call_owned,
 				       .choose = choose_victim,
 				       .chooser = binding };
+		bool asks_holder = binding->calls.count >= binding->calls.max_count;
+
 		make_room(&binding->calls, &aging, now_ms, forget_call, binding,
 			  &binding->stats.calls_evicted);
-		holder_done(binding);
+		if (asks_holder) /* only a full table asks it (spare) */
+			holder_done(binding);
 		i = table_probe(&binding->calls, hash, call_matches, event->call_id);
 		if (!(call = table_claim_sized(&binding->calls, i, hash, sizeof(*call)))) {
 			/* no memory to grow: not bound, as if evicted */
