@@ -357,6 +357,9 @@ static void test_token_file(void **state)
 	assert_int_equal(chmod(wrong_path, 0600), 0);
 	snprintf(address, sizeof(address), "127.0.0.1:%u", h.alerts_port);
 
+	/* The board is read after the alert fired: wait for cadmond's log of it (under load the
+	 * console could connect before the lines are read). */
+	assert_true(harness_wait_for_log(&h, "alert 1: ", 10000));
 	const char *const board_args[] = { "--utc",	"--idle-exit", "1.5",	"--token-file",
 					   viewer_path, "--connect",   address, NULL };
 	assert_int_equal(run_watch(board_args, &out, &err), 0);
