@@ -22,6 +22,9 @@
 /* The pages a table growing gradually writes into ahead of the doubling (table.h): the
  * kernel's small page, as the next slots are not marked for huge pages until the growth ends. */
 #define PREPARE_PAGE_BYTES 4096u
+/* A transparent huge page (x86-64, arm64 with 4 KiB pages): prepare_next_slots writes a small
+ * page into each of them first. */
+#define PREPARE_HUGE_BYTES ((uintptr_t)2 << 20)
 
 /*
  * count zeroed slots of size bytes. A large array (100,000 call-takers: the operators' tables
@@ -200,6 +203,22 @@ static void grow_step(struct table *table, uint32_t slots)
 		free_old_slots(table);
 }
 
+/*
+ * A byte written at the start of block and of each 2 MiB-aligned range in it (a few writes:
+ * 10 for 20 MiB), so that each range has its page table and any later first write to it is
+ * a small page's fault even if the block gets marked for huge pages meanwhile (cadmond marks
+ * every anonymous mapping after each snapshot, daemon/journal/store.c): a huge page is only
+ * given to a range with none. khugepaged may still gather the ranges, in its own thread.
+ */
+static void back_small_pages(unsigned char *block, size_t bytes)
+{
+	volatile unsigned char *bytes_of = block;
+
+	for (size_t at = 0; at < bytes;
+	     at = (((uintptr_t)block + at) | (PREPARE_HUGE_BYTES - 1)) + 1 - (uintptr_t)block)
+		bytes_of[at] = 0;
+}
+
 /* The slots of a table growing gradually past 3/8 full: allocate the next slots, and write
  * into as many of their pages as leave the rest a page each for the claims before the
  * doubling, or fewer (table.h). Without the memory, the doubling tries again. */
@@ -210,13 +229,14 @@ static void prepare_next_slots(struct table *table)
 	if (table->old_slots || table->count + 1 <= table_plain_claims(table) ||
 	    table->mask >= table->full_mask)
 		return;
+	size_t bytes = (size_t)slots * 2 * table->entry_size;
 	if (!table->next_slots) {
 		table->next_slots = calloc((size_t)slots * 2, table->entry_size);
 		table->next_touched_pages = 0;
 		if (!table->next_slots)
 			return;
+		back_small_pages(table->next_slots, bytes);
 	}
-	size_t bytes = (size_t)slots * 2 * table->entry_size;
 	size_t pages = (bytes + PREPARE_PAGE_BYTES - 1) / PREPARE_PAGE_BYTES;
 	size_t claims_left = table->count < slots / 2 ? slots / 2 - table->count : 1;
 	size_t step = (pages - table->next_touched_pages + claims_left - 1) / claims_left;
