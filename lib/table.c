@@ -19,6 +19,13 @@
  * of used slots is moved whole, so a claim may move a few more (runs are short at load 1/2). */
 #define GROW_STEP_SLOTS 4u
 
+/* The pages a table growing gradually writes into ahead of the doubling (table.h): the
+ * kernel's small page, as the next slots are not marked for huge pages until the growth ends. */
+#define PREPARE_PAGE_BYTES 4096u
+/* A transparent huge page (x86-64, arm64 with 4 KiB pages): prepare_next_slots writes a small
+ * page into each of them first. */
+#define PREPARE_HUGE_BYTES ((uintptr_t)2 << 20)
+
 /*
  * count zeroed slots of size bytes. A large array (100,000 call-takers: the operators' tables
  * grow to 6-15 MB) is touched at random, a page per new key or so: in 4 KiB pages a page
@@ -65,11 +72,20 @@ int table_init(struct table *table, size_t entry_size, uint32_t max_count)
 	return 0;
 }
 
+/* Forget the next slots prepared (a size they are no longer for, or the table's end). */
+static void drop_next_slots(struct table *table)
+{
+	free(table->next_slots);
+	table->next_slots = NULL;
+	table->next_touched_pages = 0;
+}
+
 void table_release(struct table *table)
 {
 	free(table->slots);
 	free(table->ages);
 	free(table->old_slots);
+	drop_next_slots(table);
 	table->slots = NULL;
 	table->ages = NULL;
 	table->old_slots = NULL;
@@ -130,6 +146,9 @@ static int rehash(struct table *table, uint32_t slots)
 			       entry, table->entry_size);
 	}
 	free(table->slots);
+	drop_next_slots(table);
+	moved.next_slots = NULL;
+	moved.next_touched_pages = 0;
 	*table = moved;
 	return 0;
 }
@@ -161,11 +180,14 @@ static void move_old_run(struct table *table, uint32_t j)
 	}
 }
 
+/* The growth is over: the slots, backed in small pages by now (prepare_next_slots), may be
+ * gathered into huge pages (alloc_slots) without a claim paying for it. */
 static void free_old_slots(struct table *table)
 {
 	free(table->old_slots);
 	table->old_slots = NULL;
 	table->old_mask = 0;
+	array_advise_huge_pages(table->slots, (size_t)(table->mask + 1) * table->entry_size);
 }
 
 /* Walk at least `slots` more old slots (every one when UINT32_MAX), moving their entries. */
@@ -181,13 +203,64 @@ static void grow_step(struct table *table, uint32_t slots)
 		free_old_slots(table);
 }
 
-/* Double gradually: the slots now become the old slots. */
+/*
+ * A byte written at the start of block and of each 2 MiB-aligned range in it (a few writes:
+ * 10 for 20 MiB), so that each range has its page table and any later first write to it is
+ * a small page's fault even if the block gets marked for huge pages meanwhile (cadmond marks
+ * every anonymous mapping after each snapshot, daemon/journal/store.c): a huge page is only
+ * given to a range with none. khugepaged may still gather the ranges, in its own thread.
+ */
+static void back_small_pages(unsigned char *block, size_t bytes)
+{
+	volatile unsigned char *bytes_of = block;
+
+	for (size_t at = 0; at < bytes;
+	     at = (((uintptr_t)block + at) | (PREPARE_HUGE_BYTES - 1)) + 1 - (uintptr_t)block)
+		bytes_of[at] = 0;
+}
+
+/* The slots of a table growing gradually past 3/8 full: allocate the next slots, and write
+ * into as many of their pages as leave the rest a page each for the claims before the
+ * doubling, or fewer (table.h). Without the memory, the doubling tries again. */
+static void prepare_next_slots(struct table *table)
+{
+	uint32_t slots = table->mask + 1;
+
+	if (table->old_slots || table->count + 1 <= table_plain_claims(table) ||
+	    table->mask >= table->full_mask)
+		return;
+	size_t bytes = (size_t)slots * 2 * table->entry_size;
+	if (!table->next_slots) {
+		table->next_slots = calloc((size_t)slots * 2, table->entry_size);
+		table->next_touched_pages = 0;
+		if (!table->next_slots)
+			return;
+		back_small_pages(table->next_slots, bytes);
+	}
+	size_t pages = (bytes + PREPARE_PAGE_BYTES - 1) / PREPARE_PAGE_BYTES;
+	size_t claims_left = table->count < slots / 2 ? slots / 2 - table->count : 1;
+	size_t step = (pages - table->next_touched_pages + claims_left - 1) / claims_left;
+	/* A zero where calloc left one: the write, not the value, makes the kernel back it. */
+	volatile unsigned char *next = table->next_slots;
+
+	for (; step > 0; step--, table->next_touched_pages++)
+		next[table->next_touched_pages * PREPARE_PAGE_BYTES] = 0;
+}
+
+/* Double gradually: the slots now become the old slots. The new ones are those prepared (or
+ * fresh, when the count rose past 3/8 while old slots were left, or there was no memory),
+ * not marked for huge pages until the growth ends (free_old_slots): the doubling's first
+ * claims write pages of them at random, and each first write of a huge page has the kernel
+ * zero 2 MiB (0.25 ms when the host has backed the memory, 5-8 ms when it has not: 4-27 ms in
+ * one loop iteration for a 10 MiB doubling, stall8); a small page costs microseconds. */
 static int begin_growth(struct table *table)
 {
-	unsigned char *slots = alloc_slots((table->mask + 1) * 2, table->entry_size);
+	unsigned char *slots = table->next_slots;
 
-	if (!slots)
+	if (!slots && !(slots = calloc((size_t)(table->mask + 1) * 2, table->entry_size)))
 		return -ENOMEM;
+	table->next_slots = NULL;
+	table->next_touched_pages = 0;
 	table->old_slots = table->slots;
 	table->old_mask = table->mask;
 	table->old_count = table->count;
@@ -219,6 +292,8 @@ void *table_claim(struct table *table, uint32_t i, uint64_t hash)
 {
 	if (table->old_slots)
 		i = claim_while_growing(table, hash);
+	else if (table->gradual)
+		prepare_next_slots(table);
 	/* Half full: double, and find the empty slot for hash again. Without the memory, go on
 	 * fuller (the next claim tries again) while an empty slot would be left. */
 	if (table->count + 1 > (table->mask + 1) / 2 && table->mask < table->full_mask) {

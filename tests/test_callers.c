@@ -102,10 +102,39 @@ static void test_redials_while_growing(void **state)
 	callers_free(loaded);
 }
 
+/* A hangup older than the newest hangup by more than the window is not forgotten while there
+ * is room: a redial that started within the window may complete (and be looked up) much later,
+ * when hangups from after its start have come in. Here caller 0 hung up at 1 s and rang again
+ * at 60 s; 5,000 other hangups end by 30,000 s before that call ends (a sweep of "stale"
+ * hangups by the newest end would have forgotten caller 0: stall10). */
+static void test_redial_completed_long_after_the_window(void **state)
+{
+	struct callers *callers = callers_new(10000);
+	struct caller_hangup hangup = hangup_of(0), taken = {0};
+	char ani[32];
+	(void)state;
+
+	assert_non_null(callers);
+	remember(callers, 0);
+	for (uint32_t n = 1; n <= 5000; n++) {
+		struct caller_hangup later = hangup_of(n);
+		later.end_ms = (int64_t)n * 6000;
+		ani_of(n, ani, sizeof(ani));
+		callers_remember(callers, ani, &later, WINDOW_MS);
+	}
+	ani_of(0, ani, sizeof(ani));
+	assert_true(callers_take_redial(callers, ani, 60000, WINDOW_MS, &taken));
+	assert_int_equal(taken.serial, hangup.serial);
+	assert_int_equal(taken.end_ms, hangup.end_ms);
+	assert_int_equal(callers_evicted(callers), 0);
+	callers_free(callers);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redials_while_growing),
+		cmocka_unit_test(test_redial_completed_long_after_the_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

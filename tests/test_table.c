@@ -743,6 +743,72 @@ static void test_reserve(void **state)
 	table_release(&table);
 }
 
+/* An entry of 1 KiB: a table of 64 slots prepares next slots of 32 pages of 4 KiB. */
+struct wide_item {
+	struct table_entry base;
+	unsigned char rest[1024 - sizeof(struct table_entry)];
+};
+
+/* Keys all different: the empty slot for each. */
+static bool never_equal(const void *entry, const void *key)
+{
+	(void)entry;
+	(void)key;
+	return false;
+}
+
+static void insert_wide(struct table *table, uint32_t key)
+{
+	uint32_t i = table_probe_any(table, spread_hash(key), never_equal, NULL);
+
+	assert_non_null(table_claim(table, i, spread_hash(key)));
+}
+
+/* A table growing gradually prepares its next slots from 3/8 full: allocated at the claim
+ * past 24 of 64 slots, written a page at a time (4 KiB) at a rate that writes the last page
+ * at the claim before the doubling (32 pages in 8 claims), and the doubling takes them. A
+ * resize to another size forgets them. */
+static void test_next_slots_prepared_before_doubling(void **state)
+{
+	struct table table;
+	(void)state;
+
+	assert_int_equal(table_init(&table, sizeof(struct wide_item), 1000), 0);
+	table_grow_gradually(&table);
+	for (uint32_t key = 0; key < 24; key++)
+		insert_wide(&table, key);
+	assert_int_equal(table.mask, 63);
+	assert_null(table.next_slots);
+	for (uint32_t key = 24; key < 32; key++) {
+		insert_wide(&table, key);
+		assert_non_null(table.next_slots);
+		assert_int_equal(table.next_touched_pages, 4 * (key - 23));
+	}
+	assert_int_equal(table.mask, 63);
+	unsigned char *prepared = table.next_slots;
+	insert_wide(&table, 32);
+	assert_int_equal(table.mask, 127);
+	assert_ptr_equal(table.slots, prepared);
+	assert_null(table.next_slots);
+	assert_int_equal(table.next_touched_pages, 0);
+	assert_non_null(table.old_slots);
+	/* No next slots while the old ones are emptied, nor before 3/8 of 128 slots. */
+	for (uint32_t key = 33; key < 48; key++)
+		insert_wide(&table, key);
+	assert_null(table.old_slots);
+	assert_null(table.next_slots);
+	insert_wide(&table, 48); /* 49 > 48: 64 pages in 16 claims, 4 now */
+	assert_int_equal(table.next_touched_pages, 4);
+
+	struct table resized;
+	assert_int_equal(table_resize_prepare(&table, 2000, &resized), 0);
+	assert_null(resized.next_slots);
+	table_resize_finish(&table, &resized, item_age, NULL, NULL);
+	assert_null(table.next_slots);
+	assert_int_equal(table.count, 49);
+	table_release(&table);
+}
+
 static int get_grouped(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
 	struct item *item = entry;
@@ -846,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_remove_stale_homes_frees_old_slots),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_resize_in_two_steps),
+		cmocka_unit_test(test_next_slots_prepared_before_doubling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
