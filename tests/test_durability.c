@@ -599,12 +599,29 @@ static void restart(struct fixture *f, const struct harness_options *options)
 	sender_connect(&f->sender, &f->harness);
 }
 
-/* Send the rest of the stream and wait for every line to be acknowledged. */
+/* Read alerts until the console has seq `seq` (or waited READ_TIMEOUT_MS for the next line),
+ * then until quiet_ms pass without one: a quiet pause alone can end early on a loaded machine. */
+static void console_drain_to(struct console *console, uint64_t seq, int quiet_ms)
+{
+	char line[LINE_MAX_BYTES];
+	ssize_t len = 0;
+
+	while (console->last_seq < seq &&
+	       (len = harness_read_line(console->fd, line, sizeof line, READ_TIMEOUT_MS)) >= 0)
+		console_take(console, line);
+	if (len >= 0)
+		console_drain(console, quiet_ms);
+}
+
+static size_t reference_count;
+
+/* Send the rest of the stream, wait for every line to be acknowledged and for the alerts: at
+ * least the reference run's (once it is known; it is computed with a longer quiet pause). */
 static void finish_stream(struct fixture *f)
 {
 	assert_true(sender_send(&f->sender, stream.count));
 	assert_true(sender_wait_acked(&f->sender, stream.count, ACK_TIMEOUT_MS));
-	console_drain(&f->console, QUIET_MS);
+	console_drain_to(&f->console, reference_count, reference_count ? QUIET_MS : 4 * QUIET_MS);
 }
 
 /* The events count of the "stopped: ..." line. */
@@ -626,7 +643,6 @@ static uint64_t stopped_events(const struct harness *h)
 /* The alerts of one uninterrupted run, computed once. */
 static struct console reference;
 static uint64_t reference_events;
-static size_t reference_count;
 static struct console pair_reference; /* test_two_senders_kill_9's, computed there */
 
 static void compute_reference(void)
