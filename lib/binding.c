@@ -1349,7 +1349,8 @@ static const struct codec_counter binding_counters[] = {
 	CODEC_COUNTER_SCALAR(struct binding_stats, calls_owed_capped),
 };
 
-/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end] */
+/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end][u8 completions owed]
+ * (snapshot format 14; 13 had no completions owed) */
 static void put_call_owner(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct call_owner *call = entry;
@@ -1360,20 +1361,24 @@ static void put_call_owner(const void *entry, struct codec_writer *writer, const
 	codec_put_i64(writer, call->last_ms);
 	codec_put_u8(writer, call->has_start);
 	codec_put_u8(writer, call->has_end);
+	codec_put_u8(writer, call->completions_owed);
 }
 
+/* ctx: the snapshot's format (uint32_t). */
 static int get_call_owner(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
 	struct call_owner *call = entry;
 	char call_id[EVENT_ID_MAX + 1], owner[EVENT_ID_MAX + 1];
 
-	(void)ctx;
 	codec_get_string(reader, call_id, sizeof(call_id));
 	codec_get_string(reader, owner, sizeof(owner));
 	call->last_ms = codec_get_i64(reader);
 	call->has_start = codec_get_u8(reader) != 0;
 	call->has_end = codec_get_u8(reader) != 0;
-	if (reader->failed)
+	call->completions_owed = call_complete(call); /* format 13: what a complete call owes */
+	if (*(const uint32_t *)ctx >= 14)
+		call->completions_owed = codec_get_u8(reader);
+	if (reader->failed || (call_complete(call) && call->completions_owed == 0))
 		return -EINVAL;
 	if (!set_call_text(call, call_id, owner))
 		return -ENOMEM;
@@ -1495,14 +1500,14 @@ static void forget_unclaimed(struct binding *binding, char *pending)
 	free(pending);
 }
 
-int binding_load(struct binding *binding, struct codec_reader *reader)
+int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t format)
 {
 	if (codec_get_counters(reader, binding_counters, CODEC_COUNTER_COUNT(binding_counters),
 			       &binding->stats) != 0)
 		return -EINVAL;
 	binding->open_episodes = codec_get_u32(reader);
 	if (reader->failed ||
-	    table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0)
+	    table_load_entries(&binding->calls, reader, get_call_owner, &format) != 0)
 		return -EINVAL;
 	char *pending = NULL;
 	if (table_load_entries(&binding->operators, reader, get_operator_owner, &pending) != 0) {

@@ -209,8 +209,9 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
  * admitted) is forgotten, not counted, once none is owed; a call not complete here (its owner's
  * new call of the same id), or one whose later call of the id is complete too and waits, keeps
  * its owner. Bounded: at 255 completions owed at once (an id reused that often within the
- * reorder window) the count stops, counted in calls_owed_capped, and the owner is kept until
- * its time is up (tracker.max_call_seconds), never forgotten early. */
+ * reorder window) the count stops, counted in calls_owed_capped, and no completion forgets
+ * the owner: it is kept until its time is up (tracker.max_call_seconds), or forgotten first
+ * when a full table makes room once none of its calls is held, never early. */
 void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
@@ -240,7 +241,8 @@ struct codec_writer;
 struct codec_reader;
 
 void binding_save(const struct binding *binding, struct codec_writer *writer);
-/** Load what binding_save wrote into a new gate of the same bounds. 0 or -EINVAL. */
-int binding_load(struct binding *binding, struct codec_reader *reader);
+/** Load what binding_save wrote into a new gate of the same bounds, in an engine snapshot of
+ * format (13 saved no completions owed: a complete call owes 1). 0 or -EINVAL. */
+int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t format);
 
 #endif

@@ -1260,7 +1260,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 13: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 13 to 14: replaying the journal instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
@@ -1512,7 +1512,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
 	assert_int_equal(harness_start(h, &default_options), 0);
 	snprintf(reported, sizeof(reported),
-		 "snapshot format %d, this cadmond reads 13: replaying the journal instead\n",
+		 "snapshot format %d, this cadmond reads 13 to 14: replaying the journal instead\n",
 		 format);
 	expect_log(h, reported);
 	expect_log(h, "recovery: no snapshot + ");
