@@ -1617,6 +1617,59 @@ static void test_reload_without_memory_forgets_no_owner(void **state)
 	finish(&f);
 }
 
+/* cad-east's call event, released to the tracker, which finds no memory for the call's strings
+ * (fail_bytes: the call's text, too long to keep inline): the call is lost as if evicted, and
+ * its owner goes with it (rev9 F3; before, it stayed until its time was up, and cad-west's
+ * incident for the id was refused, call_of_other_source). */
+static void tracker_without_memory_forgets_the_owner(const char *line, const char *call_id,
+						     size_t fail_bytes)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char incident[256];
+
+	start(&f, &config);
+	fail_malloc_bytes = fail_bytes;
+	assert_int_equal(from(&f, "cad-east", at(0, 0), "%s", line), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(fail_malloc_bytes, 0); /* it was the tracker's text that failed */
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 1);
+	assert_int_equal(stats->open_calls, 0);
+	assert_int_equal(stats->binding.calls, 0);
+	assert_int_equal(stats->binding.calls_evicted, 1);
+	snprintf(incident, sizeof(incident), "{\"type\":\"incident\",\"call_id\":\"%s\","
+		 "\"ts\":%lld}", call_id, at(0, 1));
+	assert_int_equal(from(&f, "cad-west", at(0, 1), "%s", incident), EVENT_OK);
+	finish(&f);
+}
+
+/* A call_start with a call-taker's id of 40 characters: its five strings, 51 bytes, fail
+ * (open_call_apply: CALL_NO_MEMORY). */
+static void test_call_start_without_memory_forgets_the_owner(void **state)
+{
+	char line[256];
+	(void)state;
+
+	snprintf(line, sizeof(line), START("c1", "op-0123456789012345678901234567890123456", "NOPD"),
+		 at(0, 0));
+	tracker_without_memory_forgets_the_owner(line, "c1", 51);
+}
+
+/* A call_end first, with a call_id of 50 characters: the new call's id, 51 bytes, fails
+ * (open_call). */
+static void test_new_call_without_memory_forgets_the_owner(void **state)
+{
+	static const char id[] = "c-012345678901234567890123456789012345678901234567";
+	char line[256];
+	(void)state;
+
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+		 "\"released_by\":\"caller\"}", id, at(0, 0));
+	tracker_without_memory_forgets_the_owner(line, id, sizeof(id));
+}
+
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
  * limit alert waits the larger, 5 s without an eviction (config_limit_quiet_seconds, the
  * daemon's rule too). A full table of 16 evicts at 0 s and at 2 s, an incident at 1 s between:
@@ -3225,6 +3278,8 @@ int main(void)
 		cmocka_unit_test(test_completions_owed_stop_at_their_cap),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
+		cmocka_unit_test(test_call_start_without_memory_forgets_the_owner),
+		cmocka_unit_test(test_new_call_without_memory_forgets_the_owner),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),
