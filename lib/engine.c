@@ -2202,19 +2202,19 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 14 (13 saved no call owner's completions owed: read as 1 for a
- * complete call, what it must be unless the owner's id was reused within the reorder window;
- * 12 saved no sender's calls and call-takers: counted again on load, they made senders forgotten live, each evicting another; 11 saved no baseline's
- * departure: a restore put every departed source back in; 10 saved the eviction counts of 9
- * limits where 11 saves 10, tracker.max_call_seconds added, and tracker.max_operators's count
- * left out the agencies' baselines; 9 saved no source clock's refused_since_ms, the run of
- * refused lines feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
- * open-calls refusals; 7 saved a peer baseline per agency where 8 saves one per agency
- * and feed source, detector.baseline.per_source, and did not save the agencies' offered
- * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since
- * its last whole sweep where 7 saves its table's size and its sweep's cursor; 5 wrote the
- * stats structs, the hash tables' slots and some arrays as memory images; 4 also without the
- * owners of calls and operators and the new-operator counts of binding.h, and without the
+ * Snapshot frame, format 14 (13 saved no call owner's completions owed: read as 1 for a complete
+ * call, what it must be unless the owner's id was reused within the reorder window; 12 saved no
+ * sender's calls and call-takers: counted again on load, they made senders forgotten live, each
+ * evicting another; 11 saved no baseline's departure: a restore put every departed source back in;
+ * 10 saved the eviction counts of 9 limits where 11 saves 10, tracker.max_call_seconds added, and
+ * tracker.max_operators's count left out the agencies' baselines; 9 saved no source clock's
+ * refused_since_ms, the run of refused lines feed_rejecting measures; 8 no host times of a clock
+ * first heard and behind, nor the open-calls refusals; 7 saved a peer baseline per agency where 8
+ * saves one per agency and feed source, detector.baseline.per_source, and did not save the
+ * agencies' offered volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's
+ * inserts since its last whole sweep where 7 saves its table's size and its sweep's cursor; 5
+ * wrote the stats structs, the hash tables' slots and some arrays as memory images; 4 also without
+ * the owners of calls and operators and the new-operator counts of binding.h, and without the
  * source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u64 journal index][u8 next: the host's stamp]

@@ -332,8 +332,8 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 
 /**
  * The stamp of a snapshot of a format engine_restore reads, into *stamp: 0, or -EINVAL when
- * the bytes are not one (another format, too short, an unknown next). The CRC is not checked: read the stamp of
- * a snapshot engine_restore accepted.
+ * the bytes are not one (another format, too short, an unknown next). The CRC is not
+ * checked: read the stamp of a snapshot engine_restore accepted.
  */
 int engine_snapshot_stamp(const void *snapshot, size_t len, struct engine_snapshot_stamp *stamp);
 
