@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@
 
 /* A call's call_id and owner inline up to here (a center's usual "DEMO-000001" and a
  * source's name of up to 16 bytes, or "" for the connections without a hello). */
-#define CALL_TEXT_INLINE 29
+#define CALL_TEXT_INLINE 28
+
+/* completions_owed saturates here: a count it can no longer keep (binding_stats) */
+#define COMPLETIONS_OWED_MAX UCHAR_MAX
 
 /* A call and the sender that opened it ("" for the connections without a hello): 64 bytes
  * (were 168, two 65-byte arrays) in a table kept at most half full. */
@@ -33,6 +37,10 @@ struct call_owner {
 	bool has_start; /* both: complete, kept until the tracker completes it (binding.h) */
 	bool has_end;
 	unsigned char call_id_len;
+	/* the completions (call_start and call_end both admitted) the tracker has not made yet:
+	 * the owner's new call of the id while an earlier one waits keeps the entry until both
+	 * are made; at COMPLETIONS_OWED_MAX no completion forgets it (binding.h) */
+	unsigned char completions_owed;
 	char text[CALL_TEXT_INLINE];
 };
 
@@ -938,6 +946,7 @@ static void bind_call(struct binding *binding, const struct config *config,
 			return;
 		}
 		call->has_start = call->has_end = false;
+		call->completions_owed = 0;
 	} else if (call_complete(call) &&
 		   (event->type == EVENT_CALL_START || event->type == EVENT_CALL_END)) {
 		call->has_start = call->has_end = false; /* its owner's new call of the same id */
@@ -957,8 +966,12 @@ static void bind_call(struct binding *binding, const struct config *config,
 	bool was_complete = call_complete(call);
 	call->has_start |= event->type == EVENT_CALL_START;
 	call->has_end |= event->type == EVENT_CALL_END;
-	if (!was_complete && call_complete(call)) /* kept until the tracker completes it */
+	if (!was_complete && call_complete(call)) { /* kept until the tracker completes it */
 		uncount_call(binding, call);
+		if (call->completions_owed < COMPLETIONS_OWED_MAX &&
+		    ++call->completions_owed == COMPLETIONS_OWED_MAX)
+			binding->stats.calls_owed_capped++;
+	}
 }
 
 /* slot: as bind_call's. */
@@ -1232,30 +1245,35 @@ bool binding_call_owned_by(const struct binding *binding, const char *call_id,
 	       strcmp(call_owner_of(table_slot(&binding->calls, i)), owner) == 0;
 }
 
-/* The call's owner goes, if the table holds it and complete (when only_complete): true if so. */
-static bool remove_call(struct binding *binding, const char *call_id, uint64_t call_hash,
-			bool only_complete)
+/* The call's owner in slot i goes. */
+static void remove_call(struct binding *binding, uint32_t i)
 {
-	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
-
-	if (!table_used(&binding->calls, i) ||
-	    (only_complete && !call_complete(table_slot(&binding->calls, i))))
-		return false;
 	forget_call(table_slot(&binding->calls, i), binding);
 	table_remove(&binding->calls, i);
-	return true;
 }
 
 void binding_evict_call(struct binding *binding, const char *call_id, uint64_t call_hash,
 			bool expired)
 {
-	if (remove_call(binding, call_id, call_hash, false))
-		count_evicted(binding, &binding->stats.calls_evicted, expired ? 0 : 1);
+	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
+
+	if (!table_used(&binding->calls, i))
+		return;
+	remove_call(binding, i);
+	count_evicted(binding, &binding->stats.calls_evicted, expired ? 0 : 1);
 }
 
 void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash)
 {
-	remove_call(binding, call_id, call_hash, true);
+	uint32_t i = table_probe(&binding->calls, call_hash, call_matches, call_id);
+	struct call_owner *call = table_slot(&binding->calls, i);
+
+	if (!table_used(&binding->calls, i) || call->completions_owed == COMPLETIONS_OWED_MAX)
+		return; /* not bound, or too many to count: kept until its time is up */
+	if (call->completions_owed > 0 && --call->completions_owed > 0)
+		return; /* a later call of the id, complete too, still waits */
+	if (call_complete(call))
+		remove_call(binding, i);
 }
 
 uint32_t binding_open_episodes(const struct binding *binding)
@@ -1328,9 +1346,11 @@ static const struct codec_counter binding_counters[] = {
 	CODEC_COUNTER_SCALAR(struct binding_stats, calls_evicted),
 	CODEC_COUNTER_SCALAR(struct binding_stats, operators_evicted),
 	CODEC_COUNTER_SCALAR(struct binding_stats, senders_evicted),
+	CODEC_COUNTER_SCALAR(struct binding_stats, calls_owed_capped),
 };
 
-/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end] */
+/* [string call_id][string owner][i64 last ms][u8 has_start][u8 has_end][u8 completions owed]
+ * (snapshot format 14; 13 had no completions owed) */
 static void put_call_owner(const void *entry, struct codec_writer *writer, const void *ctx)
 {
 	const struct call_owner *call = entry;
@@ -1341,20 +1361,24 @@ static void put_call_owner(const void *entry, struct codec_writer *writer, const
 	codec_put_i64(writer, call->last_ms);
 	codec_put_u8(writer, call->has_start);
 	codec_put_u8(writer, call->has_end);
+	codec_put_u8(writer, call->completions_owed);
 }
 
+/* ctx: the snapshot's format (uint32_t). */
 static int get_call_owner(void *entry, uint64_t *hash, struct codec_reader *reader, void *ctx)
 {
 	struct call_owner *call = entry;
 	char call_id[EVENT_ID_MAX + 1], owner[EVENT_ID_MAX + 1];
 
-	(void)ctx;
 	codec_get_string(reader, call_id, sizeof(call_id));
 	codec_get_string(reader, owner, sizeof(owner));
 	call->last_ms = codec_get_i64(reader);
 	call->has_start = codec_get_u8(reader) != 0;
 	call->has_end = codec_get_u8(reader) != 0;
-	if (reader->failed)
+	call->completions_owed = call_complete(call); /* format 13: what a complete call owes */
+	if (*(const uint32_t *)ctx >= 14)
+		call->completions_owed = codec_get_u8(reader);
+	if (reader->failed || (call_complete(call) && call->completions_owed == 0))
 		return -EINVAL;
 	if (!set_call_text(call, call_id, owner))
 		return -ENOMEM;
@@ -1476,14 +1500,14 @@ static void forget_unclaimed(struct binding *binding, char *pending)
 	free(pending);
 }
 
-int binding_load(struct binding *binding, struct codec_reader *reader)
+int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t format)
 {
 	if (codec_get_counters(reader, binding_counters, CODEC_COUNTER_COUNT(binding_counters),
 			       &binding->stats) != 0)
 		return -EINVAL;
 	binding->open_episodes = codec_get_u32(reader);
 	if (reader->failed ||
-	    table_load_entries(&binding->calls, reader, get_call_owner, NULL) != 0)
+	    table_load_entries(&binding->calls, reader, get_call_owner, &format) != 0)
 		return -EINVAL;
 	char *pending = NULL;
 	if (table_load_entries(&binding->operators, reader, get_operator_owner, &pending) != 0) {

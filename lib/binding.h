@@ -51,6 +51,9 @@ struct binding_stats {
 	uint64_t calls_evicted;     /* call owners forgotten early: tracker.max_open_calls */
 	uint64_t operators_evicted; /* operator owners forgotten early: tracker.max_operators */
 	uint64_t senders_evicted;   /* new-operator counts forgotten: feed.max_sources */
+	/* call owners whose completions owed reached 255 (binding_complete_call): kept until
+	 * their time is up */
+	uint64_t calls_owed_capped;
 	uint32_t calls;             /* calls bound now */
 	uint32_t operators;         /* operators bound now */
 };
@@ -81,7 +84,9 @@ struct binding_call_holder {
  * (complete) keeps its owner until the tracker completes it (the later of them released from
  * the reorder buffer), so another sender's events for it are refused until then, even those
  * stamped before its call_end; its owner's next call_start or call_end for the id starts a new
- * call. Such a call is held (the tracker holds one half, or both wait in the reorder buffer):
+ * call, and the entry stays until the tracker has made every completion admitted (an id reused
+ * within the reorder window: each call's completion counted, binding_complete_call). Such a
+ * call is held (the tracker holds one half, or both wait in the reorder buffer):
  * the room below counts it. The owners' table holds tracker.max_open_calls +
  * tracker.max_reorder_events + 1 and a sixteenth more; when full it forgets (uncounted) the
  * owners of calls holder does not hold (events dropped after their admission, as resends, or
@@ -200,8 +205,13 @@ void binding_evict_call(struct binding *binding, const char *call_id, uint64_t c
 			bool expired);
 
 /** The tracker completed the call (or dropped it, its call_end stamped before its call_start):
- * the owner of a complete call (both its call_start and call_end admitted) is forgotten, not
- * counted; a call not complete here (its owner's new call of the same id) keeps its owner. */
+ * one completion fewer owed. The owner of a complete call (both its call_start and call_end
+ * admitted) is forgotten, not counted, once none is owed; a call not complete here (its owner's
+ * new call of the same id), or one whose later call of the id is complete too and waits, keeps
+ * its owner. Bounded: at 255 completions owed at once (an id reused that often within the
+ * reorder window) the count stops, counted in calls_owed_capped, and no completion forgets
+ * the owner: it is kept until its time is up (tracker.max_call_seconds), or forgotten first
+ * when a full table makes room once none of its calls is held, never early. */
 void binding_complete_call(struct binding *binding, const char *call_id, uint64_t call_hash);
 
 /** Is the operator owned by owner, or not bound at all (its owner forgotten or evicted)? */
@@ -231,7 +241,8 @@ struct codec_writer;
 struct codec_reader;
 
 void binding_save(const struct binding *binding, struct codec_writer *writer);
-/** Load what binding_save wrote into a new gate of the same bounds. 0 or -EINVAL. */
-int binding_load(struct binding *binding, struct codec_reader *reader);
+/** Load what binding_save wrote into a new gate of the same bounds, in an engine snapshot of
+ * format (13 saved no completions owed: a complete call owes 1). 0 or -EINVAL. */
+int binding_load(struct binding *binding, struct codec_reader *reader, uint32_t format);
 
 #endif

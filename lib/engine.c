@@ -2202,18 +2202,19 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 13 (12 saved no sender's calls and call-takers: counted again on
- * load, they made senders forgotten live, each evicting another; 11 saved no baseline's
- * departure: a restore put every departed source back in; 10 saved the eviction counts of 9
- * limits where 11 saves 10, tracker.max_call_seconds added, and tracker.max_operators's count
- * left out the agencies' baselines; 9 saved no source clock's refused_since_ms, the run of
- * refused lines feed_rejecting measures; 8 no host times of a clock first heard and behind, nor the
- * open-calls refusals; 7 saved a peer baseline per agency where 8 saves one per agency
- * and feed source, detector.baseline.per_source, and did not save the agencies' offered
- * volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's inserts since
- * its last whole sweep where 7 saves its table's size and its sweep's cursor; 5 wrote the
- * stats structs, the hash tables' slots and some arrays as memory images; 4 also without the
- * owners of calls and operators and the new-operator counts of binding.h, and without the
+ * Snapshot frame, format 14 (13 saved no call owner's completions owed: read as 1 for a complete
+ * call, what it must be unless the owner's id was reused within the reorder window; 12 saved no
+ * sender's calls and call-takers: counted again on load, they made senders forgotten live, each
+ * evicting another; 11 saved no baseline's departure: a restore put every departed source back in;
+ * 10 saved the eviction counts of 9 limits where 11 saves 10, tracker.max_call_seconds added, and
+ * tracker.max_operators's count left out the agencies' baselines; 9 saved no source clock's
+ * refused_since_ms, the run of refused lines feed_rejecting measures; 8 no host times of a clock
+ * first heard and behind, nor the open-calls refusals; 7 saved a peer baseline per agency where 8
+ * saves one per agency and feed source, detector.baseline.per_source, and did not save the
+ * agencies' offered volumes, the storm gate's call_offered counts; 6 saved the duplicate filter's
+ * inserts since its last whole sweep where 7 saves its table's size and its sweep's cursor; 5
+ * wrote the stats structs, the hash tables' slots and some arrays as memory images; 4 also without
+ * the owners of calls and operators and the new-operator counts of binding.h, and without the
  * source of a system alert; 3 also without the clocks and reorder buffer of event time per source,
  * 2 also without the alerts' callbacks, acknowledgements, system alerts and eviction counts):
  *   "CADMSNAP" [u32 format] [u64 journal index][u8 next: the host's stamp]
@@ -2309,12 +2310,17 @@ uint32_t engine_snapshot_format(const void *snapshot, size_t len)
 	return codec_get_u32(&reader);
 }
 
+bool engine_snapshot_format_readable(uint32_t format)
+{
+	return format >= ENGINE_SNAPSHOT_FORMAT_OLDEST && format <= ENGINE_SNAPSHOT_FORMAT;
+}
+
 int engine_snapshot_stamp(const void *snapshot, size_t len, struct engine_snapshot_stamp *stamp)
 {
 	struct codec_reader reader;
 	uint8_t next;
 
-	if (engine_snapshot_format(snapshot, len) != ENGINE_SNAPSHOT_FORMAT ||
+	if (!engine_snapshot_format_readable(engine_snapshot_format(snapshot, len)) ||
 	    len < sizeof(snapshot_magic) + 4 + SNAPSHOT_STAMP_BYTES)
 		return -EINVAL;
 	codec_reader_init(&reader, (const unsigned char *)snapshot + sizeof(snapshot_magic) + 4,
@@ -2346,19 +2352,20 @@ static const char *read_saved_config(struct codec_reader *reader, struct config 
 	return NULL;
 }
 
-/* Check the frame (magic, format, CRC) and read the configuration. */
+/* Check the frame (magic, format, CRC) and read the configuration; *format: the snapshot's. */
 static const char *open_snapshot(struct codec_reader *reader, const unsigned char *data, size_t len,
-				 struct config *saved, char *why, size_t why_size)
+				 struct config *saved, uint32_t *format, char *why,
+				 size_t why_size)
 {
-	uint32_t format = engine_snapshot_format(data, len);
 	uint32_t crc;
 
-	if (format == 0)
+	*format = engine_snapshot_format(data, len);
+	if (*format == 0)
 		return len < sizeof(snapshot_magic) + 4 ? "snapshot truncated"
 							: "not a cadmon snapshot";
-	if (format != ENGINE_SNAPSHOT_FORMAT) {
-		snprintf(why, why_size, "snapshot format %" PRIu32 ", this cadmond reads %d",
-			 format, ENGINE_SNAPSHOT_FORMAT);
+	if (!engine_snapshot_format_readable(*format)) {
+		snprintf(why, why_size, "snapshot format %" PRIu32 ", this cadmond reads %d to %d",
+			 *format, ENGINE_SNAPSHOT_FORMAT_OLDEST, ENGINE_SNAPSHOT_FORMAT);
 		return why;
 	}
 	if (len < sizeof(snapshot_magic) + 12 + SNAPSHOT_STAMP_BYTES)
@@ -2392,7 +2399,7 @@ static void restore_rejecting(struct engine *engine)
 	}
 }
 
-static int load_state(struct engine *engine, struct codec_reader *reader)
+static int load_state(struct engine *engine, struct codec_reader *reader, uint32_t format)
 {
 	engine->watermark_ms = codec_get_i64(reader);
 	engine->center_ms = codec_get_i64(reader);
@@ -2414,7 +2421,7 @@ static int load_state(struct engine *engine, struct codec_reader *reader)
 		engine->limit_counts[i] = codec_get_u64(reader);
 		engine->limit_growth_ms[i] = codec_get_i64(reader);
 	}
-	if (binding_load(engine->binding, reader) != 0)
+	if (binding_load(engine->binding, reader, format) != 0)
 		return -EINVAL;
 	restore_rejecting(engine);
 	engine->settle_pending = true;
@@ -2427,12 +2434,14 @@ struct engine *engine_restore(const void *snapshot, size_t len, const struct con
 	struct codec_reader reader;
 	struct config saved;
 	char detail[ENGINE_WHY_MAX];
-	const char *problem = open_snapshot(&reader, snapshot, len, &saved, detail, sizeof(detail));
+	uint32_t format;
+	const char *problem =
+		open_snapshot(&reader, snapshot, len, &saved, &format, detail, sizeof(detail));
 	struct engine *engine = NULL;
 
 	if (!problem && !(engine = engine_new(&saved, on_alert, ctx)))
 		problem = "out of memory";
-	if (!problem && load_state(engine, &reader) != 0)
+	if (!problem && load_state(engine, &reader, format) != 0)
 		problem = "snapshot damaged: inconsistent state";
 	if (!problem && config && engine_reconfigure(engine, config) != 0)
 		problem = "out of memory applying the configuration";

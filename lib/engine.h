@@ -297,7 +297,9 @@ struct codec_writer;
 
 /* The snapshot format engine_snapshot writes and engine_restore reads (docs/protocol.md,
  * "State directory"). */
-#define ENGINE_SNAPSHOT_FORMAT 13
+#define ENGINE_SNAPSHOT_FORMAT 14
+/* The oldest format engine_restore still reads (13: no call owner's completions owed). */
+#define ENGINE_SNAPSHOT_FORMAT_OLDEST 13
 /* Room for any reason engine_restore gives. */
 #define ENGINE_WHY_MAX 320
 
@@ -329,9 +331,9 @@ void engine_snapshot_stamped(const struct engine *engine, const struct engine_sn
 			     struct codec_writer *writer);
 
 /**
- * The stamp of a snapshot of this format, into *stamp: 0, or -EINVAL when the bytes are not
- * one (another format, too short, an unknown next). The CRC is not checked: read the stamp of
- * a snapshot engine_restore accepted.
+ * The stamp of a snapshot of a format engine_restore reads, into *stamp: 0, or -EINVAL when
+ * the bytes are not one (another format, too short, an unknown next). The CRC is not
+ * checked: read the stamp of a snapshot engine_restore accepted.
  */
 int engine_snapshot_stamp(const void *snapshot, size_t len, struct engine_snapshot_stamp *stamp);
 
@@ -341,6 +343,10 @@ int engine_snapshot_stamp(const void *snapshot, size_t len, struct engine_snapsh
  * snapshot of another version (replay the journal instead) from a damaged one.
  */
 uint32_t engine_snapshot_format(const void *snapshot, size_t len);
+
+/** Does engine_restore read snapshots of format (ENGINE_SNAPSHOT_FORMAT_OLDEST to
+ * ENGINE_SNAPSHOT_FORMAT)? */
+bool engine_snapshot_format_readable(uint32_t format);
 
 /**
  * A new engine from a snapshot, then reconfigured to config (which may differ from the

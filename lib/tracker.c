@@ -265,6 +265,17 @@ static void make_room(struct tracker *tracker)
 		expire_stale_calls(tracker);
 }
 
+/* The call of event was lost for want of memory, as if evicted: counted and told (as
+ * evict_told does, so that its owner goes too). */
+static void lose_call(struct tracker *tracker, const struct event *event, uint64_t hash)
+{
+	const struct tracker_eviction *eviction = &tracker->eviction;
+
+	count_move(tracker, &tracker->stats.evicted, 1);
+	if (eviction->evicted)
+		eviction->evicted(event->call_id, hash, false, eviction->ctx);
+}
+
 /* A new open call for event->call_id in the empty slot i; NULL when out of memory. */
 static struct open_call *open_call(struct tracker *tracker, uint32_t i, const struct event *event,
 				   uint64_t hash)
@@ -438,8 +449,7 @@ enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct e
 		make_room(tracker);
 		i = table_probe(&tracker->calls, hash, call_id_matches, event->call_id);
 		if (!(call = open_call(tracker, i, event, hash))) {
-			/* no memory to grow: the call is lost, as if evicted */
-			count_move(tracker, &tracker->stats.evicted, 1);
+			lose_call(tracker, event, hash); /* no memory to grow */
 			return TRACKER_PENDING;
 		}
 		i = table_index(&tracker->calls, call);
@@ -449,10 +459,10 @@ enum tracker_result tracker_apply_hashed(struct tracker *tracker, const struct e
 		tracker->stats.duplicates++;
 		return TRACKER_DUPLICATE;
 	}
-	if (applied == CALL_NO_MEMORY) { /* no memory for its strings: lost, as if evicted */
+	if (applied == CALL_NO_MEMORY) { /* no memory for its strings */
 		free_call_text(call, NULL);
 		table_remove(&tracker->calls, i);
-		count_move(tracker, &tracker->stats.evicted, 1);
+		lose_call(tracker, event, hash);
 		return TRACKER_PENDING;
 	}
 	if (call->has_start && call->has_end)

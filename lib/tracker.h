@@ -79,8 +79,9 @@ void tracker_free(struct tracker *tracker);
 struct tracker_eviction {
 	bool (*choose)(void *ctx);
 	bool (*owns)(const char *call_id, uint64_t call_hash, void *ctx);
-	/* the tracker dropped the call (NULL: not told): evicted (its table full, or a reload
-	 * shrinking it), or expired (stale under max_call_seconds); so that the owners' table
+	/* the tracker dropped the call (NULL: not told): evicted (its table full, a reload
+	 * shrinking it, or no memory to keep it), or expired (stale under max_call_seconds); so
+	 * that the owners' table
 	 * forgets exactly the calls the tracker drops, by the one decision */
 	void (*evicted)(const char *call_id, uint64_t call_hash, bool expired, void *ctx);
 	void *ctx;

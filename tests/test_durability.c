@@ -1276,7 +1276,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 13: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 13 to 14: replaying the journal instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");
@@ -1476,15 +1476,19 @@ static bool snapshot_after(const char *state_dir, const char *before)
 	return newer;
 }
 
-/* The state directories cadmond of the five previous snapshot formats (12, main 824d6c7; 11,
- * main 2a66582; 10, main 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left after the first
- * UPGRADE_LINES lines of the stream and a clean stop (tests/data/README.md). */
-#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format12"
+/* The state directories cadmond of the six previous snapshot formats (13, main 58892fd; 12,
+ * main 824d6c7; 11, main 2a66582; 10, main 9780c8a; 9, main bf2f4d3; 8, main 03c9578..) left
+ * after the first UPGRADE_LINES lines of the stream and a clean stop (tests/data/README.md). */
+#define UPGRADE_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format13"
+#define UPGRADE_FORMAT12_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format12"
 #define UPGRADE_FORMAT11_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format11"
 #define UPGRADE_FORMAT10_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format10"
 #define UPGRADE_FORMAT9_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format9"
 #define UPGRADE_FORMAT8_STATE_DIR CADMON_SOURCE_DIR "/tests/data/upgrade-format8"
 #define UPGRADE_LINES 600
+/* The oldest snapshot format this cadmond reads (ENGINE_SNAPSHOT_FORMAT_OLDEST): restored, not
+ * replayed. */
+#define UPGRADE_FORMAT_READ 13
 
 static void run_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static void run_shell(const char *format, ...)
@@ -1515,23 +1519,32 @@ static void write_upgrade_state(struct fixture *f, const char *out)
 }
 
 /* An upgrade: the state directory dir of an older format is recovered by this cadmond (its
- * snapshot reported as of format, the journal replayed, the log says so), and the alerts are
- * exactly those of a straight run of this build, same seq, same content, before and after. */
+ * snapshot reported as of format, the journal replayed, the log says so; or, of a format it
+ * still reads, its newest snapshot restored), and the alerts are exactly those of a straight
+ * run of this build, same seq, same content, before and after. */
 static void recover_upgrade_state(struct fixture *f, const char *dir, int format)
 {
 	struct harness *h = &f->harness;
-	char reported[128];
+	char reported[128], name[64];
 
 	assert_int_equal(harness_temp_dir("state", h->state_dir), 0);
 	h->own_state_dir = true;
 	run_shell("cp -R '%s'/. '%s'", dir, h->state_dir);
 	f->sender.acked = UPGRADE_LINES; /* the old cadmond acknowledged them */
+	newest_snapshot(h->state_dir, name, sizeof name);
 	assert_int_equal(harness_start(h, &default_options), 0);
-	snprintf(reported, sizeof(reported),
-		 "snapshot format %d, this cadmond reads 13: replaying the journal instead\n",
-		 format);
-	expect_log(h, reported);
-	expect_log(h, "recovery: no snapshot + ");
+	if (format >= UPGRADE_FORMAT_READ) {
+		snprintf(reported, sizeof(reported), "recovery: snapshot %.16s + ", name + 9);
+		expect_log(h, reported);
+		expect_log(h, " 0 corrupt snapshots, 0 snapshots of another format\n");
+	} else {
+		snprintf(reported, sizeof(reported),
+			 "snapshot format %d, this cadmond reads 13 to 14: replaying the journal "
+			 "instead\n",
+			 format);
+		expect_log(h, reported);
+		expect_log(h, "recovery: no snapshot + ");
+	}
 	console_connect(&f->console, h); /* {"since":0} */
 	sender_connect(&f->sender, h);
 	finish_stream(f);
@@ -1541,7 +1554,8 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 	assert_int_equal(stopped_events(h), reference_events);
 }
 
-/* The previous format's state directory (12), or, with $CADMON_WRITE_UPGRADE_STATE, written. */
+/* The previous format's state directory (13, still read), or, with
+ * $CADMON_WRITE_UPGRADE_STATE, written. */
 static void test_upgrade_from_previous_format(void **state)
 {
 	struct fixture *f = *state;
@@ -1550,10 +1564,15 @@ static void test_upgrade_from_previous_format(void **state)
 	if (out)
 		write_upgrade_state(f, out);
 	else
-		recover_upgrade_state(f, UPGRADE_STATE_DIR, 12);
+		recover_upgrade_state(f, UPGRADE_STATE_DIR, 13);
 }
 
-/* The formats before it (11, 10, 9, 8): still recovered the same way. */
+/* The formats before it (12, 11, 10, 9, 8): recovered by replaying their journal. */
+static void test_upgrade_from_format12(void **state)
+{
+	recover_upgrade_state(*state, UPGRADE_FORMAT12_STATE_DIR, 12);
+}
+
 static void test_upgrade_from_format11(void **state)
 {
 	recover_upgrade_state(*state, UPGRADE_FORMAT11_STATE_DIR, 11);
@@ -2018,6 +2037,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_of_another_format_is_named,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_previous_format, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_format12, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_format11, fixture_setup,
 						fixture_teardown),

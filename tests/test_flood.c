@@ -101,6 +101,25 @@ static enum event_reject from(struct fixture *f, const char *source, int64_t ts_
 	return f->verdict.reject;
 }
 
+/* One line of source heard by the host at host_ms (format's one %lld: ts_ms): its verdict. */
+static enum event_reject heard_at(struct fixture *f, const char *source, int64_t host_ms,
+				  const char *format, int64_t ts_ms)
+{
+	char line[256];
+	struct engine_origin origin = {.source = source, .named = true, .received_ms = host_ms};
+
+	snprintf(line, sizeof(line), format, (long long)ts_ms);
+	engine_process_from(f->engine, &origin, line, strlen(line), &f->verdict);
+	return f->verdict.reject;
+}
+
+/* One line of source heard by the host at host_ms, taken. */
+static void line_at(struct fixture *f, const char *source, int64_t host_ms, const char *format,
+		    int64_t ts_ms)
+{
+	assert_int_equal(heard_at(f, source, host_ms, format, ts_ms), EVENT_OK);
+}
+
 #define START(id, op, agency)                                                                      \
 	"{\"type\":\"call_start\",\"call_id\":\"" id "\",\"ts\":%lld,\"operator\":\"" op           \
 	"\",\"agency\":\"" agency "\"}"
@@ -1421,6 +1440,73 @@ static void test_tracker_completion_forgets_the_owner(void **state)
 	finish(&f);
 }
 
+/* cad-east's c1 (fill_completed_waiting) and its next call c1 (08:00:01.600 to 08:00:02.500,
+ * heard at 08:00:02.500): the owner's id reused with all four events waiting. cad-evil's
+ * call_start of E2 (08:00:01.550) releases the first c1; the second still waits, complete, so
+ * the first one's completion leaves it its owner: cad-evil's call_end for c1 stamped before
+ * cad-east's is refused, and the second c1 is judged as sent, 0.9 s released by the caller.
+ * Before (rev9 F2), the first completion forgot the owner: cad-evil's call_end was taken and
+ * ended the second c1 after 0.4 s, released by the operator. */
+static void test_reused_id_keeps_its_owner_until_each_call_completes(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct completion seen = {0};
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_completion, &seen);
+	fill_completed_waiting(&f);
+	line_at(&f, "cad-east", t + 2500, START("c1", "op-1", "NOPD"), t + 1600);
+	line_at(&f, "cad-east", t + 2500, END("c1", "caller"), t + 2500);
+	line_at(&f, "cad-evil", t + 2500, START("E2", "e1", "NOPD"), t + 1550);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(engine_stats(f.engine)->buffered, 2);
+	assert_int_equal(heard_at(&f, "cad-evil", t + 2500, END("c1", "operator"), t + 2000),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	engine_flush(f.engine);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(seen.premature, 0);
+	assert_int_equal(seen.start_ms, t + 1600);
+	assert_int_equal(seen.end_ms, t + 2500);
+	assert_string_equal(seen.source, "cad-east");
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 2); /* E1 and E2: c1 forgotten */
+	assert_int_equal(engine_stats(f.engine)->binding.calls_owed_capped, 0);
+	finish(&f);
+}
+
+/* The count of completions owed stops at 255: cad-east's c1 256 times (20 ms apart), all
+ * waiting for cad-evil, caps it once (calls_owed_capped 1). Once all 256 are completed, the
+ * owner is still kept (never forgotten early, while a later call of the id might wait):
+ * cad-evil's incident for c1 is refused, and the entry goes only when its time is up. */
+static void test_completions_owed_stop_at_their_cap(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	struct completion seen = {0};
+	int64_t t = at(0, 0);
+	(void)state;
+
+	config.feed.source_idle_seconds = 60; /* cad-evil, quiet, holds the center's clock */
+	start(&f, &config);
+	engine_set_call_observer(f.engine, observe_completion, &seen);
+	line_at(&f, "cad-evil", t + 1000, START("E1", "e1", "NOPD"), t);
+	for (int64_t i = 0; i < 256; i++) {
+		line_at(&f, "cad-east", t + 7000, START("c1", "op-1", "NOPD"), t + 100 + 20 * i);
+		line_at(&f, "cad-east", t + 7000, END("c1", "caller"), t + 110 + 20 * i);
+	}
+	assert_int_equal(engine_stats(f.engine)->buffered, 512);
+	assert_int_equal(engine_stats(f.engine)->binding.calls_owed_capped, 1);
+	engine_flush(f.engine);
+	assert_int_equal(seen.calls, 256);
+	assert_int_equal(seen.end_ms, t + 110 + 20 * 255);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
+	assert_int_equal(heard_at(&f, "cad-evil", t + 7000, INCIDENT("c1"), t + 6000),
+			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	finish(&f);
+}
+
 /* A completed call's call_start and call_end sent again without a seq (a CAD resending its
  * backlog: the duplicate filter drops them after the binding admitted them, so the tracker never
  * completes them again) leave no owner behind: another source may name the id at once (with
@@ -1529,6 +1615,59 @@ static void test_reload_without_memory_forgets_no_owner(void **state)
 	assert_int_equal(stats->binding.operators_evicted, 22);
 	assert_int_equal(stats->binding.senders_evicted, 1);
 	finish(&f);
+}
+
+/* cad-east's call event, released to the tracker, which finds no memory for the call's strings
+ * (fail_bytes: the call's text, too long to keep inline): the call is lost as if evicted, and
+ * its owner goes with it (rev9 F3; before, it stayed until its time was up, and cad-west's
+ * incident for the id was refused, call_of_other_source). */
+static void tracker_without_memory_forgets_the_owner(const char *line, const char *call_id,
+						     size_t fail_bytes)
+{
+	struct config config = flood_config();
+	struct fixture f;
+	char incident[256];
+
+	start(&f, &config);
+	fail_malloc_bytes = fail_bytes;
+	assert_int_equal(from(&f, "cad-east", at(0, 0), "%s", line), EVENT_OK);
+	engine_flush(f.engine);
+	assert_int_equal(fail_malloc_bytes, 0); /* it was the tracker's text that failed */
+	const struct engine_stats *stats = engine_stats(f.engine);
+	assert_int_equal(stats->tracker.evicted, 1);
+	assert_int_equal(stats->open_calls, 0);
+	assert_int_equal(stats->binding.calls, 0);
+	assert_int_equal(stats->binding.calls_evicted, 1);
+	snprintf(incident, sizeof(incident), "{\"type\":\"incident\",\"call_id\":\"%s\","
+		 "\"ts\":%lld}", call_id, at(0, 1));
+	assert_int_equal(from(&f, "cad-west", at(0, 1), "%s", incident), EVENT_OK);
+	finish(&f);
+}
+
+/* A call_start with a call-taker's id of 40 characters: its five strings, 51 bytes, fail
+ * (open_call_apply: CALL_NO_MEMORY). */
+static void test_call_start_without_memory_forgets_the_owner(void **state)
+{
+	char line[256];
+	(void)state;
+
+	snprintf(line, sizeof(line), START("c1", "op-0123456789012345678901234567890123456", "NOPD"),
+		 at(0, 0));
+	tracker_without_memory_forgets_the_owner(line, "c1", 51);
+}
+
+/* A call_end first, with a call_id of 50 characters: the new call's id, 51 bytes, fails
+ * (open_call). */
+static void test_new_call_without_memory_forgets_the_owner(void **state)
+{
+	static const char id[] = "c-012345678901234567890123456789012345678901234567";
+	char line[256];
+	(void)state;
+
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"call_end\",\"call_id\":\"%s\",\"ts\":%lld,"
+		 "\"released_by\":\"caller\"}", id, at(0, 0));
+	tracker_without_memory_forgets_the_owner(line, id, sizeof(id));
 }
 
 /* detector.resolve_after_seconds 0 (operator alerts never wait) and log.rate_limit_seconds 5: a
@@ -2700,18 +2839,6 @@ static void test_reload_forgets_departed_source(void **state)
 			    "it; its calls of agency NOPD are back in the others' baseline\"}\n");
 }
 
-/* One line of source heard by the host at host_ms. */
-static void line_at(struct fixture *f, const char *source, int64_t host_ms, const char *format,
-		    int64_t ts_ms)
-{
-	char line[256];
-	struct engine_origin origin = {.source = source, .named = true, .received_ms = host_ms};
-
-	snprintf(line, sizeof(line), format, (long long)ts_ms);
-	engine_process_from(f->engine, &origin, line, strlen(line), &f->verdict);
-	assert_int_equal(f->verdict.reject, EVENT_OK);
-}
-
 /* After start_departed (feed.max_sources 2): cad-evil's cut call waits in the reorder buffer
  * behind cad-east, cad-3's first line forgets cad-evil's clock (its alert resolves), then the
  * call is released and completes: cad-evil departs again, without a clock. With restore, from
@@ -3147,8 +3274,12 @@ int main(void)
 		cmocka_unit_test(test_completed_call_keeps_its_owner_until_tracked),
 		cmocka_unit_test(test_completed_call_owner_survives_snapshot),
 		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
+		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
+		cmocka_unit_test(test_completions_owed_stop_at_their_cap),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
+		cmocka_unit_test(test_call_start_without_memory_forgets_the_owner),
+		cmocka_unit_test(test_new_call_without_memory_forgets_the_owner),
 		cmocka_unit_test(test_tied_owners_latest_arrival_pays),
 		cmocka_unit_test(test_refused_new_operator_leaves_its_sender_older),
 		cmocka_unit_test(test_refused_call_start_spends_no_new_operator),

@@ -1239,7 +1239,7 @@ static void test_other_format_reported(void **state)
 
 	assert_null(engine_restore("CADMSNP1 earlier builds wrote a C struct", 40, &config, NULL,
 				   NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 1, this cadmond reads 13");
+	assert_string_equal(why, "snapshot format 1, this cadmond reads 13 to 14");
 	assert_int_equal(engine_snapshot_format("CADMSNP1 earlier builds wrote a C struct", 40), 1);
 
 	struct engine *engine = engine_new(&config, NULL, NULL);
@@ -1250,7 +1250,10 @@ static void test_other_format_reported(void **state)
 	writer.data[8] = 3; /* the u32 format after the magic, little-endian */
 	assert_int_equal(engine_snapshot_format(writer.data, writer.len), 3);
 	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
-	assert_string_equal(why, "snapshot format 3, this cadmond reads 13");
+	assert_string_equal(why, "snapshot format 3, this cadmond reads 13 to 14");
+	writer.data[8] = 15; /* a newer build's: refused as well, never misread */
+	assert_null(engine_restore(writer.data, writer.len, &config, NULL, NULL, why, sizeof(why)));
+	assert_string_equal(why, "snapshot format 15, this cadmond reads 13 to 14");
 	assert_int_equal(engine_snapshot_format("CADMSNAP", 8), 0);
 	codec_writer_release(&writer);
 }
@@ -1319,6 +1322,114 @@ static void reframe_with_config(struct codec_writer *out, const struct codec_wri
 	codec_put_bytes(out, config_text, strlen(config_text));
 	codec_put_bytes(out, snapshot->data + 25 + old_len, snapshot->len - 25 - old_len - 4);
 	codec_put_u32(out, codec_crc32c(0, out->data, out->len));
+}
+
+#define GOLDEN_DIR CADMON_SOURCE_DIR "/tests/data/golden/"
+
+/* The bytes of file (a test's data): NULL when it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *file = fopen(path, "rb");
+	unsigned char *data = NULL;
+	size_t size = 0, got;
+
+	if (!file)
+		return NULL;
+	do {
+		unsigned char *more = realloc(data, size + 4096);
+		assert_non_null(more);
+		data = more;
+		size += got = fread(data + size, 1, 4096, file);
+	} while (got == 4096);
+	fclose(file);
+	*len = size;
+	return data;
+}
+
+/* text with its first from replaced by to (allocated). */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	char *out = malloc(strlen(text) - strlen(from) + strlen(to) + 1);
+
+	assert_non_null(at);
+	assert_non_null(out);
+	sprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	return out;
+}
+
+/* The golden snapshot in data[0..len) reframed with a configuration the parser takes:
+ * tests/golden.c sets its values directly, some below what the parser takes; raised to what it
+ * takes (the state fits in the larger tables; the rules' thresholds are not in the state). */
+static void reframe_parsable(struct codec_writer *out, const unsigned char *data, size_t len)
+{
+	static const char *const raise[][2] = {
+		{ "max_center_calls: 128\n", "max_center_calls: 1000\n" },
+		{ "max_recent_callers: 32\n", "max_recent_callers: 100\n" },
+		{ "odds_ratio: 0\n      threshold: 0\n", "odds_ratio: 3\n      threshold: 2\n" },
+		{ "min_calls: 0\n      min_premature: 0\n", "min_calls: 1\n      min_premature: 1\n" },
+	};
+	struct codec_reader reader;
+	struct codec_writer snapshot = { .data = (unsigned char *)data, .len = len };
+
+	codec_reader_init(&reader, data + 21, 4); /* after the magic, format and stamp */
+	uint32_t config_len = codec_get_u32(&reader);
+	assert_true(config_len <= len - 29);
+	char *text = strndup((const char *)data + 25, config_len);
+	for (size_t i = 0; i < ARRAY_SIZE(raise); i++) {
+		char *raised = replace_once(text, raise[i][0], raise[i][1]);
+		free(text);
+		text = raised;
+	}
+	reframe_with_config(out, &snapshot, text);
+	free(text);
+}
+
+/* engine_restore of path's snapshot (the golden shift's) written again, stamped as it was
+ * (journal index 42, a segment follows), into *out; *binding: its binding's counts. */
+static void restore_golden(const char *path, struct codec_writer *out,
+			   struct binding_stats *binding)
+{
+	static const struct engine_snapshot_stamp stamp = { 42, ENGINE_SNAPSHOT_NEXT_SEGMENT };
+	char why[ENGINE_WHY_MAX] = "";
+	size_t len = 0;
+	unsigned char *data = slurp(path, &len);
+	struct codec_writer parsable = {0};
+	struct engine *engine;
+
+	assert_non_null(data);
+	reframe_parsable(&parsable, data, len);
+	engine = engine_restore(parsable.data, parsable.len, NULL, NULL, NULL, why, sizeof(why));
+	assert_string_equal(why, "");
+	assert_non_null(engine);
+	assert_int_equal(engine_snapshot_stamp(data, len, &(struct engine_snapshot_stamp){0}), 0);
+	engine_snapshot_stamped(engine, &stamp, out);
+	*binding = engine_stats(engine)->binding;
+	engine_free(engine);
+	codec_writer_release(&parsable);
+	free(data);
+}
+
+/* A format-13 snapshot (tests/data/golden's, of the build before 14) is still read: its 5 call
+ * owners kept, the complete calls among them (c3 and h1, both events waiting in the reorder
+ * buffer) owing one completion each, so that it snapshots again to the very bytes of the
+ * format-14 file of the same shift. A rollback cannot misread 14: a build of 13 refuses it
+ * (test_other_format_reported). */
+static void test_format13_snapshot_read(void **state)
+{
+	struct codec_writer from13 = {0}, from14 = {0};
+	struct binding_stats binding13, binding14;
+	(void)state;
+
+	restore_golden(GOLDEN_DIR "snapshot-format13.bin", &from13, &binding13);
+	restore_golden(GOLDEN_DIR "snapshot-format14.bin", &from14, &binding14);
+	assert_int_equal(binding13.calls, 5);
+	assert_int_equal(binding14.calls, 5);
+	assert_int_equal(engine_snapshot_format(from13.data, from13.len), 14);
+	assert_int_equal(from13.len, from14.len);
+	assert_memory_equal(from13.data, from14.data, from14.len);
+	codec_writer_release(&from13);
+	codec_writer_release(&from14);
 }
 
 /* The saved configuration goes through the parser's checks before the engine uses it. */
@@ -1492,6 +1603,7 @@ int main(void)
 		cmocka_unit_test(test_operator_owners_of_any_length_restored),
 		cmocka_unit_test(test_counters_by_name),
 		cmocka_unit_test(test_other_format_reported),
+		cmocka_unit_test(test_format13_snapshot_read),
 		cmocka_unit_test(test_stamp_read_back),
 		cmocka_unit_test(test_equal_state_equal_bytes),
 		cmocka_unit_test(test_streamed_snapshot_same_bytes),

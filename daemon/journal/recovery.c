@@ -194,7 +194,7 @@ static struct engine *restore_snapshot(struct recovery_pass *pass, uint64_t inde
 				why_size);
 	if (!engine) {
 		uint32_t format = engine_snapshot_format(data, len);
-		*other_format = format != 0 && format != ENGINE_SNAPSHOT_FORMAT;
+		*other_format = format != 0 && !engine_snapshot_format_readable(format);
 	}
 	*next = engine && engine_snapshot_stamp(data, len, &stamp) == 0 &&
 				stamp.journal_index == index
