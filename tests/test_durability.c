@@ -1276,7 +1276,8 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 13 to 14: replaying the journal instead\n",
+		 "%s/%s: snapshot format 1, this cadmond reads 13 to 14: replaying the journal "
+		 "instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
 	snprintf(summary, sizeof summary, "recovery: no snapshot + ");

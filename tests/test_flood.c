@@ -1651,7 +1651,8 @@ static void test_call_start_without_memory_forgets_the_owner(void **state)
 	char line[256];
 	(void)state;
 
-	snprintf(line, sizeof(line), START("c1", "op-0123456789012345678901234567890123456", "NOPD"),
+	snprintf(line, sizeof(line),
+		 START("c1", "op-0123456789012345678901234567890123456", "NOPD"),
 		 at(0, 0));
 	tracker_without_memory_forgets_the_owner(line, "c1", 51);
 }

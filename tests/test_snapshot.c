@@ -1367,7 +1367,8 @@ static void reframe_parsable(struct codec_writer *out, const unsigned char *data
 		{ "max_center_calls: 128\n", "max_center_calls: 1000\n" },
 		{ "max_recent_callers: 32\n", "max_recent_callers: 100\n" },
 		{ "odds_ratio: 0\n      threshold: 0\n", "odds_ratio: 3\n      threshold: 2\n" },
-		{ "min_calls: 0\n      min_premature: 0\n", "min_calls: 1\n      min_premature: 1\n" },
+		{ "min_calls: 0\n      min_premature: 0\n",
+		  "min_calls: 1\n      min_premature: 1\n" },
 	};
 	struct codec_reader reader;
 	struct codec_writer snapshot = { .data = (unsigned char *)data, .len = len };
