@@ -18,7 +18,8 @@
  *   DIR/snapshot-<16 hex digits>.snap     an engine snapshot, named by the last record index
  *                                         it includes
  *   *.corrupt                             a damaged file set aside (never read, never deleted)
- *   *.tmp                                 a snapshot being written; removed at start
+ *   *.tmp                                 a snapshot being written, or written and not
+ *                                         renamed into place yet; removed at start
  *
  * Snapshots are written to a .tmp file, fsynced, renamed into place and the directory
  * fsynced, so a snapshot file is always complete. Nothing here logs: functions return 0 or
