@@ -952,6 +952,22 @@ static void test_rotation_sync_failing_after_the_child_leaves_no_snapshot(void *
 	store_finish(f->store);
 }
 
+/* A rotation whose publication on the sync thread fails (*fail: EIO until then): the store
+ * degraded as for a failed snapshot. */
+static void rotate_with_a_failing_publication(struct fixture *f, int *fail)
+{
+	char expected[PATH_MAX + 64];
+	const char *reason;
+
+	*fail = EIO;
+	reconfigure_same(f);
+	POLL_UNTIL(f, store_degraded(f->store, &reason));
+	*fail = 0;
+	snprintf(expected, sizeof expected,
+		 "cannot snapshot the journal in %s/state: Input/output error", f->path);
+	assert_string_equal(reason, expected);
+}
+
 /* The sync thread's rename of the snapshot into place fails: the store degrades as for a
  * failed snapshot, the *.tmp is removed, nothing is in place; the retry writes one. */
 static void test_failed_snapshot_rename_degrades(void **state)
@@ -959,15 +975,9 @@ static void test_failed_snapshot_rename_degrades(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
-	char expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
-	const char *reason;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 
-	disk->rename_errno = EIO;
-	reconfigure_same(f);
-	POLL_UNTIL(f, store_degraded(f->store, &reason));
-	snprintf(expected, sizeof expected,
-		 "cannot snapshot the journal in %s/state: Input/output error", f->path);
-	assert_string_equal(reason, expected);
+	rotate_with_a_failing_publication(f, &disk->rename_errno);
 	assert_int_equal(disk->renames, 1);
 	assert_int_equal(disk->rename_pid, getpid());
 	assert_false(disk->rename_on_loop_thread);
@@ -978,7 +988,6 @@ static void test_failed_snapshot_rename_degrades(void **state)
 	assert_false(exists(tmp));
 	assert_int_equal(f->acked, first + 1); /* the segment's end: its sync returned 0 */
 
-	disk->rename_errno = 0;
 	RUN_UNTIL(f, !store_degraded(f->store, NULL));
 	assert_int_equal(journal->snapshots_written, snapshots + 1);
 	assert_int_equal(f->acked, UINT64_MAX);
@@ -993,16 +1002,9 @@ static void test_failed_snapshot_directory_fsync_degrades(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
-	char expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
-	const char *reason;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 
-	disk->dir_fsync_errno = EIO;
-	reconfigure_same(f);
-	POLL_UNTIL(f, store_degraded(f->store, &reason));
-	disk->dir_fsync_errno = 0;
-	snprintf(expected, sizeof expected,
-		 "cannot snapshot the journal in %s/state: Input/output error", f->path);
-	assert_string_equal(reason, expected);
+	rotate_with_a_failing_publication(f, &disk->dir_fsync_errno);
 	assert_int_equal(journal->snapshots_written, snapshots);
 	snapshot_path(f, first + 1, "", path);
 	snapshot_path(f, first + 1, ".tmp", tmp);
