@@ -1269,7 +1269,7 @@ static void test_failed_background_snapshot_degrades(void **state)
 	struct fixture *f = *state;
 	struct config_errors errors;
 	struct config config;
-	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64];
+	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	const char *reason;
 	uint64_t first, second;
 	int len = snprintf(yaml, sizeof yaml,
@@ -1288,6 +1288,10 @@ static void test_failed_background_snapshot_degrades(void **state)
 	snprintf(expected, sizeof expected, "cannot snapshot the journal in %s/state: %s", f->path,
 		 strerror(EFBIG));
 	assert_string_equal(reason, expected);
+	snapshot_path(f, second + 1, "", path); /* named by the segment's end */
+	snapshot_path(f, second + 1, ".tmp", tmp);
+	assert_false(exists(path));
+	assert_false(exists(tmp)); /* the child's failed *.tmp removed */
 	assert_int_equal(store_stats(f->store)->rotations, 1);
 	assert_int_equal(append_line(f, 3), 0); /* not journaled while degraded */
 	assert_int_equal(f->ack_calls, 3);
