@@ -11,7 +11,9 @@
  * returns, without the loop (a newer commit replacing it while it waits; nothing after a
  * failed fsync, even for a commit before the loop has heard of the failure). The segment's
  * fdatasync is gated here (store_hooks.sync_file): held until the test releases it, or
- * failing. malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an
+ * failing. A rotation's snapshot: written to its *.tmp by the child, renamed into place by the
+ * sync thread only after the rotation's sync returned 0 (its rename and directory fsync made
+ * to fail or held through this executable's renameat and fsync; kill -9 images recovered). malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an
  * alert with no memory to wait for its fsync.
  */
 #include <dirent.h>
