@@ -58,18 +58,22 @@ static struct {
 	bool hold;        /* syncs wait until the test releases them */
 	int fail_errno;   /* nonzero: a sync fails with it */
 	unsigned started;
-} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0 };
+	unsigned nth;     /* sync number nth (1-based) holds while nth_hold, fails nth_errno */
+	bool nth_hold;
+	int nth_errno;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, false, 0 };
 
 static int gated_sync(int fd)
 {
 	int fail;
+	unsigned n;
 
 	pthread_mutex_lock(&gate.lock);
-	gate.started++;
+	n = ++gate.started;
 	pthread_cond_broadcast(&gate.changed);
-	while (gate.hold)
+	while (gate.hold || (n == gate.nth && gate.nth_hold))
 		pthread_cond_wait(&gate.changed, &gate.lock);
-	fail = gate.fail_errno;
+	fail = n == gate.nth && gate.nth_errno ? gate.nth_errno : gate.fail_errno;
 	pthread_mutex_unlock(&gate.lock);
 	if (fail) {
 		errno = fail;
@@ -1097,6 +1101,126 @@ static void test_kill_9_at_each_snapshot_step(void **state)
 	store_finish(f->store);
 }
 
+/* Sync number n (1-based) held while hold, failing with fail_errno (0: none) when it runs. */
+static void gate_nth(unsigned n, bool hold, int fail_errno)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.nth = n;
+	gate.nth_hold = hold;
+	gate.nth_errno = fail_errno;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+/* The publication queued behind the next segment's first sync (#3, held, to fail with
+ * sync_3_errno): rotation; child done; line 2 written (its sync next); the rotation's sync
+ * released. The first line's index. */
+static uint64_t publication_queued_behind_sync_3(struct fixture *f, int sync_3_errno)
+{
+	uint64_t first = first_line_durable(f);
+
+	gate_nth(3, true, sync_3_errno);
+	gate_set(true, 0);
+	reconfigure_same(f);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	append_line(f, 2);
+	run_once(f); /* written; its sync next */
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == first + 1); /* the rotation's sync returned 0: publication handed */
+	assert_true(gate_started_within(3, 5000));
+	assert_int_equal(disk->renames, 0); /* queued behind sync 3 */
+	return first;
+}
+
+/* A sync of the next segment that fails does not withdraw the publication queued behind it:
+ * what the snapshot follows was synced, so it goes in place; the store degrades, nothing of
+ * the next segment is acked (rev10b's probe). */
+static void test_publication_runs_after_a_failed_sync(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t snapshots = journal->snapshots_written, first;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	const char *reason;
+
+	first = publication_queued_behind_sync_3(f, EIO);
+	gate_nth(3, false, EIO);
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	assert_non_null(strstr(reason, "cannot fsync"));
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_int_equal(f->acked, first + 1);
+	assert_int_equal(disk->renames, 1);
+	assert_true(exists(path));
+	assert_false(exists(tmp));
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	gate_nth(0, false, 0);
+	store_finish(f->store);
+}
+
+static void *release_sync_3_later(void *arg)
+{
+	(void)arg;
+	nanosleep(&(const struct timespec){ .tv_nsec = 200000000 }, NULL);
+	gate_nth(3, false, 0);
+	return NULL;
+}
+
+/* A publication queued when the loop waits for the thread (a reload's flush_now) is not
+ * dropped by the wait: it runs, and the snapshot is in place (rev10b's probe). */
+static void test_publication_survives_a_wait(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t snapshots = journal->snapshots_written, first;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	pthread_t releaser;
+
+	first = publication_queued_behind_sync_3(f, 0);
+	assert_int_equal(pthread_create(&releaser, NULL, release_sync_3_later, NULL), 0);
+	reconfigure_same(f); /* flush_now: waits for sync 3 in the loop */
+	pthread_join(releaser, NULL);
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_int_equal(disk->renames, 1);
+	assert_true(exists(path));
+	assert_false(exists(tmp));
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	assert_false(store_degraded(f->store, NULL));
+	gate_nth(0, false, 0);
+	store_finish(f->store);
+}
+
+/* The cost of publishing on the sync thread: a line of the next segment committed while the
+ * publication's fsync of the state directory is held is not acknowledged until it returns
+ * (rev10b's probe; the comment above rotate() says so). */
+static void test_held_publication_holds_acks(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first = first_line_durable(f), third;
+	unsigned started;
+
+	gate_set(true, 0);
+	reconfigure_same(f);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	disk->hold_dir_fsync = true;
+	gate_set(false, 0);
+	POLL_UNTIL(f, __atomic_load_n(&disk->dir_fsync_held, __ATOMIC_SEQ_CST));
+	started = gate_started();
+	third = append_line(f, 3);
+	for (int i = 0; i < 200; i++) { /* 200 ms of loop */
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		nanosleep(&(const struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	assert_int_equal(gate_started(), started);
+	assert_int_equal(f->acked, first + 1);
+	__atomic_store_n(&disk->hold_dir_fsync, false, __ATOMIC_SEQ_CST);
+	RUN_UNTIL(f, f->acked == third);
+	store_finish(f->store);
+}
+
 /* What a history read emitted. */
 struct history_sink {
 	unsigned lines;
@@ -1684,6 +1808,12 @@ int main(void)
 			test_rotation_sync_failing_after_the_child_leaves_no_snapshot, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_kill_9_at_each_snapshot_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publication_runs_after_a_failed_sync,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publication_survives_a_wait, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_publication_holds_acks, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsynced_bound_is_counted, setup, teardown),

@@ -869,6 +869,11 @@ static void snapshot_published(struct store *store, int result, bool degrading)
 		if (degrading)
 			return;
 	}
+	if (degrading) { /* in place: the journal learns of it; the degrading decides the rest */
+		(void)journal_snapshot_written(store->journal, store->snapshot_index,
+					       ENGINE_SNAPSHOT_NEXT_SEGMENT);
+		return;
+	}
 	snapshot_trust(store, result);
 }
 
@@ -1067,8 +1072,11 @@ static int snapshot_in_background(struct store *store, uint64_t index)
  * under batch and interval they are released by syncs that run after the rotation's (so only
  * if it succeeded). Once the child reported its *.tmp written and the rotation's sync
  * returned 0, the sync thread renames the *.tmp into place and fsyncs the state directory
- * (snapshot_publish, before any sync of the next segment); when that returns 0 the snapshot
- * is trusted (retention may then delete what it covers).
+ * (snapshot_publish, before any sync handed to the thread after it: a sync of the next
+ * segment queued while the rotation's ran may run first, which nothing depends on); when that
+ * returns 0 the snapshot is trusted (retention may then delete what it covers). The thread runs
+ * one job at a time, so the rename and the directory's fsync hold the next segment's syncs
+ * (under batch, its acks) for as long as they take, once a rotation.
  *
  * What a crash leaves, step by step (a kill -9 keeps every write, create and rename made; a
  * machine's crash keeps what was synced, and may keep more):
