@@ -1476,8 +1476,9 @@ static void test_rotation_in_two_halves_snapshot_written(void **state)
 	uint64_t index = start_and_rotate_after_four_calls(f, &d);
 
 	assert_int_equal(
-		journal_snapshot_to_file(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT),
+		journal_snapshot_to_tmp(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT),
 		0);
+	assert_int_equal(statedir_publish_snapshot(f->dir.fd, index), 0); /* the sync thread's */
 	feed_call(&d, 4); /* records 11 and 12, while the journal does not know the snapshot yet */
 	assert_int_equal(journal_snapshot_written(d.journal, index, ENGINE_SNAPSHOT_NEXT_SEGMENT),
 			 0);
@@ -1489,6 +1490,36 @@ static void test_rotation_in_two_halves_snapshot_written(void **state)
 	assert_false(recovery.summary.next_segment_missing);
 	assert_int_equal(recovery.summary.snapshot_index, 10);
 	assert_int_equal(recovery.summary.records_replayed, 2);
+	daemon_stop(&d);
+}
+
+/* The rotation's snapshot written to its *.tmp (by the child), not renamed into place (its
+ * rotation's sync not returned, or failed) when the daemon is killed: the next start removes
+ * the *.tmp and recovers from the snapshot before, replaying both segments. */
+static void test_rotation_snapshot_tmp_removed_at_start(void **state)
+{
+	struct dir_fixture *f = *state;
+	struct daemon_like d;
+	struct recovery recovery;
+	char name[PATH_MAX + 64], tmp[sizeof name + 4];
+	uint64_t index = start_and_rotate_after_four_calls(f, &d);
+
+	assert_int_equal(
+		journal_snapshot_to_tmp(d.journal, d.engine, index, ENGINE_SNAPSHOT_NEXT_SEGMENT),
+		0);
+	snprintf(name, sizeof name, "%s/snapshot-%016" PRIx64 ".snap", f->dir.path, index);
+	snprintf(tmp, sizeof tmp, "%s.tmp", name);
+	assert_int_equal(access(tmp, F_OK), 0);
+	assert_int_equal(access(name, F_OK), -1);
+	feed_call(&d, 4); /* records 11 and 12 */
+	daemon_stop(&d);  /* a kill -9 */
+
+	recovery = daemon_start(f, &d);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(recovery.summary.snapshot_index, 0);
+	assert_int_equal(recovery.summary.records_replayed, 10);
+	assert_false(recovery.summary.next_segment_missing);
 	daemon_stop(&d);
 }
 
@@ -1768,6 +1799,8 @@ int main(void)
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves, dir_setup,
 						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_snapshot_tmp_removed_at_start,
+						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_in_two_halves_snapshot_written,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_stamp_names_the_next_segment,

@@ -11,7 +11,9 @@
  * returns, without the loop (a newer commit replacing it while it waits; nothing after a
  * failed fsync, even for a commit before the loop has heard of the failure). The segment's
  * fdatasync is gated here (store_hooks.sync_file): held until the test releases it, or
- * failing. malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an
+ * failing. A rotation's snapshot: written to its *.tmp by the child, renamed into place by the
+ * sync thread only after the rotation's sync returned 0 (its rename and directory fsync made
+ * to fail or held through this executable's renameat and fsync; kill -9 images recovered). malloc is wrapped (-Wl,--wrap=malloc) to fail once at a size the test names: an
  * alert with no memory to wait for its fsync.
  */
 #include <dirent.h>
@@ -42,7 +44,9 @@
 #include "engine.h"
 #include "fail_malloc.h"
 #include "journal.h"
+#include "recovery.h"
 #include "replay.h"
+#include "statedir.h"
 #include "store.h"
 
 #define ALERT_JSON "{\"type\":\"operator\",\"seq\":1}"
@@ -54,43 +58,28 @@ static struct {
 	bool hold;        /* syncs wait until the test releases them */
 	int fail_errno;   /* nonzero: a sync fails with it */
 	unsigned started;
-	unsigned let_through; /* while held, the first this many syncs run all the same */
-	unsigned returned;    /* fdatasyncs returned */
-} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, 0 };
+	unsigned nth;     /* sync number nth (1-based) holds while nth_hold, fails nth_errno */
+	bool nth_hold;
+	int nth_errno;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0, false, 0 };
 
 static int gated_sync(int fd)
 {
-	unsigned number;
-	int fail, rc;
+	int fail;
+	unsigned n;
 
 	pthread_mutex_lock(&gate.lock);
-	number = ++gate.started;
+	n = ++gate.started;
 	pthread_cond_broadcast(&gate.changed);
-	while (gate.hold && number > gate.let_through)
+	while (gate.hold || (n == gate.nth && gate.nth_hold))
 		pthread_cond_wait(&gate.changed, &gate.lock);
-	fail = gate.fail_errno;
+	fail = n == gate.nth && gate.nth_errno ? gate.nth_errno : gate.fail_errno;
 	pthread_mutex_unlock(&gate.lock);
 	if (fail) {
 		errno = fail;
 		return -1;
 	}
-	rc = fdatasync(fd);
-	pthread_mutex_lock(&gate.lock);
-	gate.returned++;
-	pthread_cond_broadcast(&gate.changed);
-	pthread_mutex_unlock(&gate.lock);
-	return rc;
-}
-
-/* While held, let the first `count` syncs run (and wait until they returned). */
-static void gate_let_through(unsigned count)
-{
-	pthread_mutex_lock(&gate.lock);
-	gate.let_through = count;
-	pthread_cond_broadcast(&gate.changed);
-	while (gate.returned < count)
-		pthread_cond_wait(&gate.changed, &gate.lock);
-	pthread_mutex_unlock(&gate.lock);
+	return fdatasync(fd);
 }
 
 static void gate_set(bool hold, int fail_errno)
@@ -145,26 +134,25 @@ static bool gate_started_within(unsigned count, int ms)
 
 
 /*
- * A writeback error of one file as Linux reports it (errseq): once to each open file
- * description, whichever process syncs on it (the snapshot's child shares the descriptions it
- * inherited with the sync thread). Descriptions are told apart by their offset: the segment's
- * own is at its end, one opened for a sync at 0. Also counts the child's syncs of the ended
- * segment and of the journal directory (or fails the first), and whether the snapshot was on
- * disk at either. In memory shared with the child; fdatasync and fsync of this executable go
- * through it.
+ * The snapshot's steps as this executable sees them (its fdatasync, fsync and renameat go
+ * through here), in memory shared with the snapshot's child: the child's syncs of the journal
+ * (the ended segment, the journal directory), who renamed a snapshot into place (which process,
+ * which thread), and the sync thread's publication of the snapshot made to fail (its rename,
+ * or its fsync of the state directory) or held (that fsync, until released).
  */
-struct writeback {
+struct disk_model {
 	pid_t parent;
-	ino_t error_ino;      /* the file with the error; 0: none */
-	off_t reported_to[8]; /* the descriptions it was reported to */
-	unsigned reports;
-	ino_t segment_ino, dir_ino;
-	bool child_segment_sync_fails; /* with EIO, whatever the thread's does */
-	unsigned child_segment_syncs, child_dir_syncs;
-	unsigned snapshot_there_at_sync;
-	char snapshot[PATH_MAX + 64];
+	ino_t segment_ino, journal_dir_ino, state_dir_ino;
+	unsigned child_journal_syncs;
+	unsigned renames;	    /* of a *.snap.tmp into place */
+	pid_t rename_pid;	    /* by the last of them */
+	bool rename_on_loop_thread; /* ... on the process's main thread (the loop's) */
+	int rename_errno;	    /* the thread's rename fails with it */
+	int dir_fsync_errno;	    /* the thread's fsync of the state directory fails with it */
+	bool hold_dir_fsync;	    /* ... waits while set */
+	bool dir_fsync_held;	    /* ... is waiting */
 };
-static struct writeback *writeback;
+static struct disk_model *disk;
 
 struct fixture {
 	char path[PATH_MAX];
@@ -240,10 +228,8 @@ static int setup_with(void **state, const char *extra_yaml)
 	assert_int_equal(config_parse(yaml, (size_t)len, "test.yaml", &config, &errors), 0);
 	gate_set(false, 0);
 	gate.started = 0;
-	gate.let_through = 0;
-	gate.returned = 0;
-	if (writeback) /* a test's model ends with it (inode numbers are used again) */
-		memset(writeback, 0, sizeof *writeback);
+	if (disk) /* a test's model ends with it (inode numbers are used again) */
+		memset(disk, 0, sizeof *disk);
 	f->base = event_base_new();
 	f->store = store_new(f->base, &config, &hooks, why, sizeof why);
 	assert_non_null(f->store);
@@ -314,6 +300,137 @@ static void run_once(struct fixture *f)
 		for (int tries_ = 0; !(cond); tries_++) {                                    \
 			assert_true(tries_ < 5000);                                          \
 			event_base_loop((f)->base, EVLOOP_ONCE);                             \
+		}                                                                            \
+	} while (0)
+
+static ino_t fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* In the daemon's process, on a thread other than the loop's (the sync thread). */
+static bool on_the_sync_thread(void)
+{
+	return disk && getpid() == disk->parent && (pid_t)syscall(SYS_gettid) != getpid();
+}
+
+static void count_child_sync(int fd)
+{
+	ino_t ino;
+
+	if (!disk || disk->parent == 0 || getpid() == disk->parent)
+		return;
+	ino = fd_ino(fd);
+	if (ino == disk->segment_ino || ino == disk->journal_dir_ino)
+		disk->child_journal_syncs++;
+}
+
+int fdatasync(int fd)
+{
+	count_child_sync(fd);
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+int fsync(int fd)
+{
+	const struct timespec ms = { .tv_nsec = 1000000 };
+
+	count_child_sync(fd);
+	if (on_the_sync_thread() && fd_ino(fd) == disk->state_dir_ino) {
+		while (__atomic_load_n(&disk->hold_dir_fsync, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&disk->dir_fsync_held, true, __ATOMIC_SEQ_CST);
+			nanosleep(&ms, NULL);
+		}
+		__atomic_store_n(&disk->dir_fsync_held, false, __ATOMIC_SEQ_CST);
+		if (disk->dir_fsync_errno) {
+			errno = disk->dir_fsync_errno;
+			return -1;
+		}
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int renameat(int from_fd, const char *from, int to_fd, const char *to)
+{
+	size_t len = strlen(to);
+
+	if (disk && len > 5 && strcmp(to + len - 5, ".snap") == 0) {
+		disk->renames++;
+		disk->rename_pid = getpid();
+		disk->rename_on_loop_thread = (pid_t)syscall(SYS_gettid) == getpid();
+		if (on_the_sync_thread() && disk->rename_errno) {
+			errno = disk->rename_errno;
+			return -1;
+		}
+	}
+	return (int)syscall(SYS_renameat, from_fd, from, to_fd, to);
+}
+
+static ino_t path_ino(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* The model armed for the fixture's one segment (before its rotation). */
+static void disk_watch(struct fixture *f)
+{
+	char path[PATH_MAX + 64];
+	struct dirent *entry;
+	struct stat st;
+	DIR *dir;
+
+	if (!disk) {
+		disk = mmap(NULL, sizeof *disk, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			    -1, 0);
+		assert_true(disk != MAP_FAILED);
+	}
+	memset(disk, 0, sizeof *disk);
+	disk->parent = getpid();
+	snprintf(path, sizeof path, "%s/state", f->path);
+	disk->state_dir_ino = path_ino(path);
+	snprintf(path, sizeof path, "%s/state/journal", f->path);
+	disk->journal_dir_ino = path_ino(path);
+	assert_non_null(dir = opendir(path));
+	while ((entry = readdir(dir)))
+		if (strstr(entry->d_name, ".seg")) {
+			assert_int_equal(disk->segment_ino, 0); /* one segment */
+			assert_int_equal(fstatat(dirfd(dir), entry->d_name, &st, 0), 0);
+			disk->segment_ino = st.st_ino;
+		}
+	closedir(dir);
+	assert_int_not_equal(disk->segment_ino, 0);
+}
+
+/* The path of snapshot index in the fixture's state directory, with suffix. */
+static void snapshot_path(const struct fixture *f, uint64_t index, const char *suffix,
+			  char path[PATH_MAX + 64])
+{
+	snprintf(path, PATH_MAX + 64, "%s/state/snapshot-%016" PRIx64 ".snap%s", f->path, index,
+		 suffix);
+}
+
+/* Whether path exists (false: exactly ENOENT). */
+static bool exists(const char *path)
+{
+	if (access(path, F_OK) == 0)
+		return true;
+	assert_int_equal(errno, ENOENT);
+	return false;
+}
+
+/* Run the loop without blocking until cond holds, 5 s at most: for a cond that may never come
+ * (a test that must fail, not hang) or that another thread brings about. */
+#define POLL_UNTIL(f, cond)                                                                  \
+	do {                                                                                 \
+		for (int tries_ = 0; !(cond); tries_++) {                                    \
+			assert_true(tries_ < 5000);                                          \
+			event_base_loop((f)->base, EVLOOP_NONBLOCK);                         \
+			nanosleep(&(const struct timespec){ .tv_nsec = 1000000 }, NULL);     \
 		}                                                                            \
 	} while (0)
 
@@ -692,10 +809,14 @@ static void test_rotation_syncs_on_the_thread(void **state)
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t first, second, snapshots;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 
 	first = append_line(f, 1);
 	RUN_UNTIL(f, f->acked == first);
 	assert_int_equal(gate_started(), 1);
+	disk_watch(f);
+	snapshot_path(f, first + 2, "", path); /* named by the segment's end, after line 2 */
+	snapshot_path(f, first + 2, ".tmp", tmp);
 	snapshots = journal->snapshots_written;
 	gate_set(true, 0);
 	append_line(f, 2);
@@ -712,12 +833,19 @@ static void test_rotation_syncs_on_the_thread(void **state)
 	run_once(f);                         /* written; its sync waits for the rotation's */
 	RUN_UNTIL(f, !store_snapshot_running(f->store));
 	assert_int_equal(journal->snapshots_written, snapshots); /* not trusted yet */
+	assert_true(exists(tmp)); /* written, not in place */
+	assert_false(exists(path));
+	assert_int_equal(disk->renames, 0);
 	assert_int_equal(f->ack_calls, 2);
 	assert_int_equal(gate_started(), 2);
 
 	gate_set(false, 0);
-	RUN_UNTIL(f, f->acked == second);
-	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	RUN_UNTIL(f, f->acked == second && journal->snapshots_written == snapshots + 1);
+	assert_true(exists(path)); /* renamed by the daemon's sync thread, not its loop */
+	assert_false(exists(tmp));
+	assert_int_equal(disk->renames, 1);
+	assert_int_equal(disk->rename_pid, getpid());
+	assert_false(disk->rename_on_loop_thread);
 	assert_int_equal(gate_started(), 3);
 	assert_int_equal(f->ack_calls, 4); /* the segment's end, then line 3 */
 	assert_int_equal(store_stats(f->store)->sync_waits, 0);
@@ -725,18 +853,18 @@ static void test_rotation_syncs_on_the_thread(void **state)
 	store_finish(f->store);
 }
 
-/* The rotation's sync fails: the store degrades as for any failed fsync, nothing in the next
- * segment is acknowledged, and the snapshot its child wrote is not trusted (left on disk,
- * unknown to the journal); once the disk works, the degraded period ends with a snapshot of
- * its own and everything is acknowledged. */
+/* The rotation's sync fails (the child's snapshot written meanwhile): the store degrades as
+ * for any failed fsync, nothing in the next segment is acknowledged, and the snapshot its child
+ * wrote is never renamed into place (its *.tmp removed, unknown to the journal): a next start
+ * could not use it. Once the disk works, the degraded period ends with a snapshot of its own
+ * and everything is acknowledged. */
 static void test_failed_rotation_sync_degrades(void **state)
 {
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
-	char expected[PATH_MAX + 64], path[PATH_MAX + 64];
+	char expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	uint64_t first, snapshots;
 	const char *reason;
-	struct stat st;
 
 	first = append_line(f, 1);
 	RUN_UNTIL(f, f->acked == first);
@@ -752,8 +880,10 @@ static void test_failed_rotation_sync_degrades(void **state)
 	assert_int_equal(f->acked, first);
 	assert_int_equal(f->ack_calls, 2); /* and again by the reload's sync, before the rotation */
 	assert_int_equal(journal->snapshots_written, snapshots);
-	snprintf(path, sizeof path, "%s/state/snapshot-%016" PRIx64 ".snap", f->path, first + 1);
-	assert_int_equal(stat(path, &st), 0); /* written by the child, not trusted */
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_false(exists(path));
+	assert_false(exists(tmp));
 
 	gate_set(false, 0);
 	RUN_UNTIL(f, !store_degraded(f->store, NULL));
@@ -764,203 +894,330 @@ static void test_failed_rotation_sync_degrades(void **state)
 	store_finish(f->store);
 }
 
-static ino_t fd_ino(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 ? st.st_ino : 0;
-}
-
-/* The error's one report to this description, if it is of the file and has not had it. */
-static bool writeback_error_reported(int fd)
-{
-	off_t description;
-
-	if (!writeback || writeback->error_ino == 0 || fd_ino(fd) != writeback->error_ino)
-		return false;
-	description = lseek(fd, 0, SEEK_CUR);
-	for (unsigned i = 0; i < writeback->reports; i++)
-		if (writeback->reported_to[i] == description)
-			return false;
-	if (writeback->reports < 8)
-		writeback->reported_to[writeback->reports++] = description;
-	return true;
-}
-
-static void count_child_sync(int fd)
-{
-	ino_t ino;
-
-	if (!writeback || writeback->parent == 0 || getpid() == writeback->parent)
-		return;
-	ino = fd_ino(fd);
-	if (ino != writeback->segment_ino && ino != writeback->dir_ino)
-		return;
-	if (ino == writeback->segment_ino)
-		writeback->child_segment_syncs++;
-	else
-		writeback->child_dir_syncs++;
-	if (access(writeback->snapshot, F_OK) == 0)
-		writeback->snapshot_there_at_sync++;
-}
-
-static bool child_segment_sync_fails(int fd)
-{
-	return writeback && writeback->child_segment_sync_fails && writeback->parent != 0 &&
-	       getpid() != writeback->parent && fd_ino(fd) == writeback->segment_ino;
-}
-
-int fdatasync(int fd)
-{
-	count_child_sync(fd);
-	if (writeback_error_reported(fd) || child_segment_sync_fails(fd)) {
-		errno = EIO;
-		return -1;
-	}
-	return (int)syscall(SYS_fdatasync, fd);
-}
-
-int fsync(int fd)
-{
-	count_child_sync(fd);
-	return (int)syscall(SYS_fsync, fd);
-}
-
-static ino_t path_ino(const char *path)
-{
-	struct stat st;
-
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
-}
-
-/* The model armed for the fixture's one segment (before its rotation), the snapshot the
- * rotation writes named by the index of the segment's end, `end`. */
-static void writeback_watch(struct fixture *f, uint64_t end)
-{
-	char path[PATH_MAX + 64];
-	struct dirent *entry;
-	struct stat st;
-	DIR *dir;
-
-	if (!writeback) {
-		writeback = mmap(NULL, sizeof *writeback, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		assert_true(writeback != MAP_FAILED);
-	}
-	memset(writeback, 0, sizeof *writeback);
-	writeback->parent = getpid();
-	snprintf(path, sizeof path, "%s/state/journal", f->path);
-	writeback->dir_ino = path_ino(path);
-	assert_non_null(dir = opendir(path));
-	while ((entry = readdir(dir)))
-		if (strstr(entry->d_name, ".seg")) {
-			assert_int_equal(writeback->segment_ino, 0); /* one segment */
-			assert_int_equal(fstatat(dirfd(dir), entry->d_name, &st, 0), 0);
-			writeback->segment_ino = st.st_ino;
-		}
-	closedir(dir);
-	assert_int_not_equal(writeback->segment_ino, 0);
-	snprintf(writeback->snapshot, sizeof writeback->snapshot,
-		 "%s/state/snapshot-%016" PRIx64 ".snap", f->path, end);
-}
-
-/* Until the child's fdatasync took the error's report (its report not read by the loop). */
-static void wait_for_reports(unsigned count)
-{
-	const struct timespec ms = { .tv_nsec = 1000000 };
-
-	for (int tries = 0; __atomic_load_n(&writeback->reports, __ATOMIC_SEQ_CST) < count;
-	     tries++) {
-		assert_true(tries < 10000);
-		nanosleep(&ms, NULL);
-	}
-}
-
-/*
- * The snapshot's child syncs the ended segment on an open file description of its own: a
- * writeback error of the segment, reported once per description, reaches the sync thread's
- * fdatasync too, not only the child's. Line 1 synced, lines 2..799 written unsynced, then the
- * rotation: the child's sync takes the error first, the thread's rotation sync (held until
- * then) must fail as well, and nothing past line 1 is acknowledged (with the child on the
- * thread's description, the thread's returned 0 and all 800 lines were).
- */
-static void test_child_sync_leaves_the_writeback_error_to_the_thread(void **state)
-{
-	struct fixture *f = *state;
-	char expected[PATH_MAX + 64];
-	uint64_t first, last = 0;
-	const char *reason;
-
-	gate_set(true, 0);
-	first = append_line(f, 1);
-	run_once(f);
-	gate_wait_started(1); /* line 1's sync, held */
-	for (unsigned n = 2; n < 800; n++) /* over 65536: the rotation due */
-		last = append_line(f, n);
-	run_once(f);
-	gate_let_through(1); /* line 1's sync returned 0; the rotation's next, held */
-	writeback_watch(f, last + 1);
-	writeback->error_ino = writeback->segment_ino; /* lines 2..799 not written back */
-	RUN_UNTIL(f, store_snapshot_running(f->store)); /* rotated: the child forked */
-	wait_for_reports(1);
-	gate_set(false, 0);
-	RUN_UNTIL(f, store_degraded(f->store, &reason) && !store_snapshot_running(f->store));
-	writeback->error_ino = 0;
-	assert_int_equal(f->acked, first);
-	assert_int_equal(writeback->reports, 2); /* the child's, then the thread's */
-	snprintf(expected, sizeof expected,
-		 "cannot fsync the journal in %s/state: Input/output error", f->path);
-	assert_string_equal(reason, expected);
-	store_finish(f->store);
-}
-
-/* The snapshot's child syncs the ended segment and the journal directory before its snapshot
- * is on disk (crash order step 5 in store.c: the segment end and the next segment's name are
- * on disk with the snapshot). */
-static void test_child_syncs_before_its_snapshot(void **state)
+/* The snapshot's child writes its *.tmp and nothing of the journal: the segment's end and the
+ * next segment's name are synced by the sync thread alone (the rotation's sync). */
+static void test_child_syncs_nothing_of_the_journal(void **state)
 {
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
 	uint64_t first, snapshots = journal->snapshots_written;
+	char path[PATH_MAX + 64];
 
 	first = append_line(f, 1);
 	RUN_UNTIL(f, f->acked == first);
-	writeback_watch(f, first + 1);
+	disk_watch(f);
 	reconfigure_same(f); /* line 1's segment ended by record first + 1 */
 	assert_int_equal(store_stats(f->store)->rotations, 1);
 	RUN_UNTIL(f, journal->snapshots_written == snapshots + 1);
 	assert_false(store_degraded(f->store, NULL));
-	assert_int_equal(writeback->child_segment_syncs, 1);
-	assert_int_equal(writeback->child_dir_syncs, 1);
-	assert_int_equal(writeback->snapshot_there_at_sync, 0);
-	assert_int_equal(access(writeback->snapshot, F_OK), 0);
+	assert_int_equal(disk->child_journal_syncs, 0);
+	snapshot_path(f, first + 1, "", path);
+	assert_true(exists(path));
 	store_finish(f->store);
 }
 
-/* A failed sync of the snapshot's child degrades the store as a failed fsync (not as a failed
- * snapshot, which trusts a sync result the thread returned meanwhile), with its snapshot not
- * written; here the thread's own rotation sync returns 0. */
-static void test_child_sync_failure_is_a_failed_fsync(void **state)
+/* Line 1 appended and acknowledged (its index), the disk model watching its segment: the
+ * caller arms the model, then rotates (the segment ended by record first + 1). */
+static uint64_t first_line_durable(struct fixture *f)
+{
+	uint64_t first = append_line(f, 1);
+
+	RUN_UNTIL(f, f->acked == first);
+	disk_watch(f);
+	return first;
+}
+
+/* The rotation's sync fails after the child has written its *.tmp (the snapshot waiting for
+ * that sync): the *.tmp is removed, never renamed into place; the store degraded. */
+static void test_rotation_sync_failing_after_the_child_leaves_no_snapshot(void **state)
 {
 	struct fixture *f = *state;
 	const struct journal_stats *journal = store_journal_stats(f->store);
-	uint64_t first, snapshots = journal->snapshots_written;
-	char expected[PATH_MAX + 64];
+	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
+	char expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	const char *reason;
 
-	first = append_line(f, 1);
-	RUN_UNTIL(f, f->acked == first);
-	writeback_watch(f, first + 1);
-	writeback->child_segment_sync_fails = true;
-	reconfigure_same(f); /* line 1's segment ended by record first + 1 */
-	RUN_UNTIL(f, store_degraded(f->store, &reason) && !store_snapshot_running(f->store));
-	assert_int_equal(writeback->child_segment_syncs, 1);
+	gate_set(true, 0);
+	reconfigure_same(f);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_true(exists(tmp));
+	gate_set(false, EIO);
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
 	snprintf(expected, sizeof expected,
 		 "cannot fsync the journal in %s/state: Input/output error", f->path);
 	assert_string_equal(reason, expected);
+	assert_false(exists(path));
+	assert_false(exists(tmp));
+	assert_int_equal(disk->renames, 0);
 	assert_int_equal(journal->snapshots_written, snapshots);
-	assert_int_equal(access(writeback->snapshot, F_OK), -1);
+	assert_int_equal(f->acked, first);
+	gate_set(false, 0);
+	store_finish(f->store);
+}
+
+/* A rotation whose publication on the sync thread fails (*fail: EIO until then): the store
+ * degraded as for a failed snapshot. */
+static void rotate_with_a_failing_publication(struct fixture *f, int *fail)
+{
+	char expected[PATH_MAX + 64];
+	const char *reason;
+
+	*fail = EIO;
+	reconfigure_same(f);
+	POLL_UNTIL(f, store_degraded(f->store, &reason));
+	*fail = 0;
+	snprintf(expected, sizeof expected,
+		 "cannot snapshot the journal in %s/state: Input/output error", f->path);
+	assert_string_equal(reason, expected);
+}
+
+/* The sync thread's rename of the snapshot into place fails: the store degrades as for a
+ * failed snapshot, the *.tmp is removed, nothing is in place; the retry writes one. */
+static void test_failed_snapshot_rename_degrades(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+
+	rotate_with_a_failing_publication(f, &disk->rename_errno);
+	assert_int_equal(disk->renames, 1);
+	assert_int_equal(disk->rename_pid, getpid());
+	assert_false(disk->rename_on_loop_thread);
+	assert_int_equal(journal->snapshots_written, snapshots);
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_false(exists(path));
+	assert_false(exists(tmp));
+	assert_int_equal(f->acked, first + 1); /* the segment's end: its sync returned 0 */
+
+	RUN_UNTIL(f, !store_degraded(f->store, NULL));
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	assert_int_equal(f->acked, UINT64_MAX);
+	store_finish(f->store);
+}
+
+/* The sync thread's fsync of the state directory after the rename fails: the store degrades
+ * as for a failed snapshot; the snapshot stays in place (complete, after a rotation's sync that
+ * returned 0: a next start may use it) but is not trusted: the journal does not list it. */
+static void test_failed_snapshot_directory_fsync_degrades(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+
+	rotate_with_a_failing_publication(f, &disk->dir_fsync_errno);
+	assert_int_equal(journal->snapshots_written, snapshots);
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_true(exists(path));
+	assert_false(exists(tmp));
+	store_finish(f->store);
+}
+
+/* The state directory as a kill -9 leaves it now (copied), recovered: its summary. */
+static struct recovery_summary recover_a_copy(struct fixture *f)
+{
+	struct config_errors errors;
+	struct recovery_router router;
+	struct recovery recovery;
+	struct recovery_summary summary;
+	struct statedir dir = { .fd = -1, .journal_fd = -1, .lock_fd = -1 };
+	struct journal *journal;
+	struct config config;
+	char copy[PATH_MAX + 64], command[4 * PATH_MAX + 256], why[256];
+
+	snprintf(copy, sizeof copy, "%s/crashed", f->path);
+	snprintf(command, sizeof command, "rm -rf '%s' && cp -R '%s/state' '%s'", copy, f->path,
+		 copy);
+	assert_int_equal(system(command), 0);
+	assert_int_equal(config_parse("", 0, "test.yaml", &config, &errors), 0);
+	assert_int_equal(statedir_open(&dir, copy, why, sizeof why), 0);
+	assert_non_null(journal = journal_new(&dir));
+	recovery_router_init(&router, on_alert, f);
+	assert_int_equal(recovery_run(&dir, journal, &config, &router, &recovery, why, sizeof why),
+			 0);
+	summary = recovery.summary;
+	engine_free(recovery.engine);
+	recovery_release(&recovery);
+	recovery_router_release(&router);
+	journal_free(journal);
+	statedir_close(&dir);
+	return summary;
+}
+
+/*
+ * A kill -9 at each step of a rotation's snapshot (crash order in store.c, rotate()), the state
+ * directory copied there and recovered: (4) the child's *.tmp written, the rotation's sync held:
+ * nothing in place, the *.tmp removed at start, recovery from the snapshot before (the
+ * fixture's start's, of index 0) replaying both segments; (5) renamed, the state
+ * directory's fsync held: recovery from the new snapshot, replaying the next segment only;
+ * then, released, the snapshot trusted.
+ */
+static void test_kill_9_at_each_snapshot_step(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t first = first_line_durable(f), snapshots = journal->snapshots_written;
+	char tmp[PATH_MAX + 64], copied_tmp[PATH_MAX + 64];
+	struct recovery_summary summary;
+
+	gate_set(true, 0);
+	reconfigure_same(f);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	append_line(f, 2);
+	run_once(f); /* written in the next segment (record first + 2) */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_true(exists(tmp));
+	summary = recover_a_copy(f);
+	snprintf(copied_tmp, sizeof copied_tmp, "%s/crashed/snapshot-%016" PRIx64 ".snap.tmp",
+		 f->path, first + 1);
+	assert_false(exists(copied_tmp));
+	assert_true(summary.from_snapshot);
+	assert_int_equal(summary.snapshot_index, 0); /* the fixture's start's */
+	assert_int_equal(summary.segments_replayed, 2);
+	assert_int_equal(summary.records_replayed, 2); /* lines 1 and 2 */
+	assert_int_equal(summary.last_index, first + 2);
+
+	disk->hold_dir_fsync = true;
+	gate_set(false, 0);
+	POLL_UNTIL(f, __atomic_load_n(&disk->dir_fsync_held, __ATOMIC_SEQ_CST));
+	assert_false(exists(tmp));
+	summary = recover_a_copy(f);
+	assert_true(summary.from_snapshot);
+	assert_int_equal(summary.snapshot_index, first + 1);
+	assert_int_equal(summary.records_replayed, 1);
+	assert_false(summary.next_segment_missing);
+	assert_int_equal(journal->snapshots_written, snapshots); /* not trusted yet */
+
+	__atomic_store_n(&disk->hold_dir_fsync, false, __ATOMIC_SEQ_CST);
+	RUN_UNTIL(f, journal->snapshots_written == snapshots + 1);
+	assert_false(store_degraded(f->store, NULL));
+	store_finish(f->store);
+}
+
+/* Sync number n (1-based) held while hold, failing with fail_errno (0: none) when it runs. */
+static void gate_nth(unsigned n, bool hold, int fail_errno)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.nth = n;
+	gate.nth_hold = hold;
+	gate.nth_errno = fail_errno;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+/* The publication queued behind the next segment's first sync (#3, held, to fail with
+ * sync_3_errno): rotation; child done; line 2 written (its sync next); the rotation's sync
+ * released. The first line's index. */
+static uint64_t publication_queued_behind_sync_3(struct fixture *f, int sync_3_errno)
+{
+	uint64_t first = first_line_durable(f);
+
+	gate_nth(3, true, sync_3_errno);
+	gate_set(true, 0);
+	reconfigure_same(f);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	append_line(f, 2);
+	run_once(f); /* written; its sync next */
+	gate_set(false, 0);
+	RUN_UNTIL(f, f->acked == first + 1); /* the rotation's sync returned 0: publication handed */
+	assert_true(gate_started_within(3, 5000));
+	assert_int_equal(disk->renames, 0); /* queued behind sync 3 */
+	return first;
+}
+
+/* A sync of the next segment that fails does not withdraw the publication queued behind it:
+ * what the snapshot follows was synced, so it goes in place; the store degrades, nothing of
+ * the next segment is acked (rev10b's probe). */
+static void test_publication_runs_after_a_failed_sync(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t snapshots = journal->snapshots_written, first;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	const char *reason;
+
+	first = publication_queued_behind_sync_3(f, EIO);
+	gate_nth(3, false, EIO);
+	RUN_UNTIL(f, store_degraded(f->store, &reason));
+	assert_non_null(strstr(reason, "cannot fsync"));
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_int_equal(f->acked, first + 1);
+	assert_int_equal(disk->renames, 1);
+	assert_true(exists(path));
+	assert_false(exists(tmp));
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	gate_nth(0, false, 0);
+	store_finish(f->store);
+}
+
+static void *release_sync_3_later(void *arg)
+{
+	(void)arg;
+	nanosleep(&(const struct timespec){ .tv_nsec = 200000000 }, NULL);
+	gate_nth(3, false, 0);
+	return NULL;
+}
+
+/* A publication queued when the loop waits for the thread (a reload's flush_now) is not
+ * dropped by the wait: it runs, and the snapshot is in place (rev10b's probe). */
+static void test_publication_survives_a_wait(void **state)
+{
+	struct fixture *f = *state;
+	const struct journal_stats *journal = store_journal_stats(f->store);
+	uint64_t snapshots = journal->snapshots_written, first;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	pthread_t releaser;
+
+	first = publication_queued_behind_sync_3(f, 0);
+	assert_int_equal(pthread_create(&releaser, NULL, release_sync_3_later, NULL), 0);
+	reconfigure_same(f); /* flush_now: waits for sync 3 in the loop */
+	pthread_join(releaser, NULL);
+	snapshot_path(f, first + 1, "", path);
+	snapshot_path(f, first + 1, ".tmp", tmp);
+	assert_int_equal(disk->renames, 1);
+	assert_true(exists(path));
+	assert_false(exists(tmp));
+	assert_int_equal(journal->snapshots_written, snapshots + 1);
+	assert_false(store_degraded(f->store, NULL));
+	gate_nth(0, false, 0);
+	store_finish(f->store);
+}
+
+/* The cost of publishing on the sync thread: a line of the next segment committed while the
+ * publication's fsync of the state directory is held is not acknowledged until it returns
+ * (rev10b's probe; the comment above rotate() says so). */
+static void test_held_publication_holds_acks(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t first = first_line_durable(f), third;
+	unsigned started;
+
+	gate_set(true, 0);
+	reconfigure_same(f);
+	assert_true(gate_started_within(2, 5000)); /* the rotation's sync, held */
+	RUN_UNTIL(f, !store_snapshot_running(f->store));
+	disk->hold_dir_fsync = true;
+	gate_set(false, 0);
+	POLL_UNTIL(f, __atomic_load_n(&disk->dir_fsync_held, __ATOMIC_SEQ_CST));
+	started = gate_started();
+	third = append_line(f, 3);
+	for (int i = 0; i < 200; i++) { /* 200 ms of loop */
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		nanosleep(&(const struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	assert_int_equal(gate_started(), started);
+	assert_int_equal(f->acked, first + 1);
+	__atomic_store_n(&disk->hold_dir_fsync, false, __ATOMIC_SEQ_CST);
+	RUN_UNTIL(f, f->acked == third);
 	store_finish(f->store);
 }
 
@@ -1138,7 +1395,7 @@ static void test_failed_background_snapshot_degrades(void **state)
 	struct fixture *f = *state;
 	struct config_errors errors;
 	struct config config;
-	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64];
+	char yaml[PATH_MAX + 64], expected[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	const char *reason;
 	uint64_t first, second;
 	int len = snprintf(yaml, sizeof yaml,
@@ -1157,6 +1414,10 @@ static void test_failed_background_snapshot_degrades(void **state)
 	snprintf(expected, sizeof expected, "cannot snapshot the journal in %s/state: %s", f->path,
 		 strerror(EFBIG));
 	assert_string_equal(reason, expected);
+	snapshot_path(f, second + 1, "", path); /* named by the segment's end */
+	snapshot_path(f, second + 1, ".tmp", tmp);
+	assert_false(exists(path));
+	assert_false(exists(tmp)); /* the child's failed *.tmp removed */
 	assert_int_equal(store_stats(f->store)->rotations, 1);
 	assert_int_equal(append_line(f, 3), 0); /* not journaled while degraded */
 	assert_int_equal(f->ack_calls, 3);
@@ -1537,11 +1798,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_syncs_on_the_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_rotation_sync_degrades, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_child_sync_leaves_the_writeback_error_to_the_thread, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_child_syncs_before_its_snapshot, setup,
+		cmocka_unit_test_setup_teardown(test_child_syncs_nothing_of_the_journal, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_child_sync_failure_is_a_failed_fsync, setup,
+		cmocka_unit_test_setup_teardown(test_failed_snapshot_rename_degrades, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_snapshot_directory_fsync_degrades,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rotation_sync_failing_after_the_child_leaves_no_snapshot, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_kill_9_at_each_snapshot_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publication_runs_after_a_failed_sync,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publication_survives_a_wait, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_publication_holds_acks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_waits_for_the_sync_done, setup,
 						teardown),

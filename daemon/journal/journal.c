@@ -517,24 +517,6 @@ static bool have_snapshot(const struct journal *journal, uint64_t index)
 	return false;
 }
 
-int journal_write_snapshot(struct journal *journal, const struct engine *engine,
-			   enum engine_snapshot_next next)
-{
-	struct engine_snapshot_stamp stamp = { .journal_index = journal->written_index,
-					       .next = next };
-	bool exists = have_snapshot(journal, stamp.journal_index);
-	int rc;
-
-	if (!journal_all_synced(journal))
-		return -EINVAL;
-	if (exists && journal->stamped_index == stamp.journal_index &&
-	    journal->stamped_next == next)
-		return -EEXIST;
-	/* else written, or rewritten in place (atomically) to say what follows it now */
-	rc = journal_snapshot_to_file(journal, engine, stamp.journal_index, next);
-	return rc < 0 ? rc : journal_snapshot_written(journal, stamp.journal_index, next);
-}
-
 /* A snapshot streamed into its file in chunks: no second copy of the state in memory. */
 struct snapshot_stream {
 	const struct engine *engine;
@@ -566,13 +548,41 @@ static int stream_snapshot(void *ctx, int fd)
 	return stream->error < 0 ? stream->error : -ENOMEM;
 }
 
-int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine,
-			     uint64_t index, enum engine_snapshot_next next)
+/* The file of engine named index and stamped next: in place, or only its *.tmp (in_place
+ * false). 0 or -errno. */
+static int snapshot_to_file(const struct journal *journal, const struct engine *engine,
+			    uint64_t index, enum engine_snapshot_next next, bool in_place)
 {
 	struct snapshot_stream stream = { .engine = engine,
 					  .stamp = { .journal_index = index, .next = next } };
 
-	return statedir_fill_snapshot(journal->dir, index, stream_snapshot, &stream);
+	if (in_place)
+		return statedir_fill_snapshot(journal->dir, index, stream_snapshot, &stream);
+	return statedir_fill_snapshot_tmp(journal->dir, index, stream_snapshot, &stream);
+}
+
+int journal_snapshot_to_tmp(const struct journal *journal, const struct engine *engine,
+			    uint64_t index, enum engine_snapshot_next next)
+{
+	return snapshot_to_file(journal, engine, index, next, false);
+}
+
+int journal_write_snapshot(struct journal *journal, const struct engine *engine,
+			   enum engine_snapshot_next next)
+{
+	struct engine_snapshot_stamp stamp = { .journal_index = journal->written_index,
+					       .next = next };
+	bool exists = have_snapshot(journal, stamp.journal_index);
+	int rc;
+
+	if (!journal_all_synced(journal))
+		return -EINVAL;
+	if (exists && journal->stamped_index == stamp.journal_index &&
+	    journal->stamped_next == next)
+		return -EEXIST;
+	/* else written, or rewritten in place (atomically) to say what follows it now */
+	rc = snapshot_to_file(journal, engine, stamp.journal_index, next, true);
+	return rc < 0 ? rc : journal_snapshot_written(journal, stamp.journal_index, next);
 }
 
 int journal_snapshot_written(struct journal *journal, uint64_t index,
@@ -615,8 +625,9 @@ int journal_rotate_begin(struct journal *journal, const struct engine *engine, u
 	/* listed first (the one step that may fail for memory), taken back if the next fails */
 	if ((rc = list_as_closed(journal, watermark_ms)) < 0)
 		return rc;
-	/* The next segment exists before a snapshot says records go on in it (the snapshot's
-	 * child fsyncs the directory before its rename: snapshot_child in store.c). */
+	/* The next segment exists before a snapshot says records go on in it (the rotation's
+	 * sync fsyncs the directory before the snapshot is renamed into place: rotate() in
+	 * store.c). */
 	if ((fd = statedir_new_segment(journal->dir, journal->next_index)) < 0) {
 		journal->closed_count--;
 		return fd;

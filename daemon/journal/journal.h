@@ -196,12 +196,13 @@ int journal_write_snapshot(struct journal *journal, const struct engine *engine,
 			   enum engine_snapshot_next next);
 
 /**
- * journal_write_snapshot in two halves, for a snapshot written by another process: the file
- * of engine named index and stamped next (changes nothing here; 0 or -errno), then, once it
- * is on disk, the journal told (0 or -ENOMEM).
+ * journal_write_snapshot in three steps, for a snapshot written by another process: its file
+ * of engine named index and stamped next written and fsynced as "<name>.tmp" (changes nothing
+ * here; 0 or -errno), renamed into place once what it follows is durable
+ * (statedir_publish_snapshot), then the journal told (0 or -ENOMEM).
  */
-int journal_snapshot_to_file(const struct journal *journal, const struct engine *engine,
-			     uint64_t index, enum engine_snapshot_next next);
+int journal_snapshot_to_tmp(const struct journal *journal, const struct engine *engine,
+			    uint64_t index, enum engine_snapshot_next next);
 int journal_snapshot_written(struct journal *journal, uint64_t index,
 			     enum engine_snapshot_next next);
 

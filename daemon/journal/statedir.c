@@ -296,22 +296,52 @@ int statedir_write_snapshot(const struct statedir *dir, uint64_t index, const vo
 	return statedir_fill_snapshot(dir, index, write_whole_buffer, &buffer);
 }
 
-int statedir_fill_snapshot(const struct statedir *dir, uint64_t index, statedir_fill_fn *fill,
-			   void *ctx)
+/* "snapshot-<index>.snap" and its "<name>.tmp". */
+static void snapshot_names(uint64_t index, char name[STATEDIR_NAME_MAX],
+			   char tmp[STATEDIR_NAME_MAX + 4])
+{
+	statedir_snapshot_name(index, name);
+	snprintf(tmp, STATEDIR_NAME_MAX + 4, "%s.tmp", name);
+}
+
+int statedir_fill_snapshot_tmp(const struct statedir *dir, uint64_t index,
+			       statedir_fill_fn *fill, void *ctx)
 {
 	char name[STATEDIR_NAME_MAX], tmp[STATEDIR_NAME_MAX + 4];
 	int rc;
 
-	statedir_snapshot_name(index, name);
-	snprintf(tmp, sizeof tmp, "%s.tmp", name);
-	rc = write_new_file(dir->fd, tmp, fill, ctx);
-	if (rc == 0 && renameat(dir->fd, tmp, dir->fd, name) < 0)
-		rc = -errno;
-	if (rc < 0) {
+	snapshot_names(index, name, tmp);
+	if ((rc = write_new_file(dir->fd, tmp, fill, ctx)) < 0)
 		unlinkat(dir->fd, tmp, 0);
-		return rc;
-	}
-	return sync_directory(dir->fd);
+	return rc;
+}
+
+int statedir_publish_snapshot(int dir_fd, uint64_t index)
+{
+	char name[STATEDIR_NAME_MAX], tmp[STATEDIR_NAME_MAX + 4];
+
+	snapshot_names(index, name, tmp);
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0)
+		return -errno;
+	return sync_directory(dir_fd);
+}
+
+void statedir_discard_snapshot_tmp(const struct statedir *dir, uint64_t index)
+{
+	char name[STATEDIR_NAME_MAX], tmp[STATEDIR_NAME_MAX + 4];
+
+	snapshot_names(index, name, tmp);
+	unlinkat(dir->fd, tmp, 0);
+}
+
+int statedir_fill_snapshot(const struct statedir *dir, uint64_t index, statedir_fill_fn *fill,
+			   void *ctx)
+{
+	int rc = statedir_fill_snapshot_tmp(dir, index, fill, ctx);
+
+	if (rc == 0 && (rc = statedir_publish_snapshot(dir->fd, index)) < 0)
+		statedir_discard_snapshot_tmp(dir, index);
+	return rc;
 }
 
 /* Read all of an open file of known size into a malloc'd buffer. */

@@ -18,7 +18,8 @@
  *   DIR/snapshot-<16 hex digits>.snap     an engine snapshot, named by the last record index
  *                                         it includes
  *   *.corrupt                             a damaged file set aside (never read, never deleted)
- *   *.tmp                                 a snapshot being written; removed at start
+ *   *.tmp                                 a snapshot being written, or written and not
+ *                                         renamed into place yet; removed at start
  *
  * Snapshots are written to a .tmp file, fsynced, renamed into place and the directory
  * fsynced, so a snapshot file is always complete. Nothing here logs: functions return 0 or
@@ -75,6 +76,24 @@ typedef int statedir_fill_fn(void *ctx, int fd);
 /** statedir_write_snapshot with the content written by fill, as it is produced (streamed). */
 int statedir_fill_snapshot(const struct statedir *dir, uint64_t index, statedir_fill_fn *fill,
 			   void *ctx);
+
+/**
+ * statedir_fill_snapshot's first half: the content in "<name>.tmp", fsynced (removed again
+ * when that fails). 0 or -errno.
+ */
+int statedir_fill_snapshot_tmp(const struct statedir *dir, uint64_t index,
+			       statedir_fill_fn *fill, void *ctx);
+
+/**
+ * Its second half: rename snapshot index's "<name>.tmp" in dir_fd (the state directory, DIR)
+ * into place and fsync dir_fd. Only descriptors and names: safe on a thread of its own. 0 or
+ * -errno (the rename failed: the tmp is still there; the fsync failed: the snapshot is in
+ * place, its name perhaps not durable).
+ */
+int statedir_publish_snapshot(int dir_fd, uint64_t index);
+
+/** Remove snapshot index's "<name>.tmp" if there is one. */
+void statedir_discard_snapshot_tmp(const struct statedir *dir, uint64_t index);
 
 /** Write a snapshot file atomically and durably (tmp, fsync, rename, fsync DIR). */
 int statedir_write_snapshot(const struct statedir *dir, uint64_t index, const void *data,

@@ -33,7 +33,7 @@
 enum rotation_sync {
 	ROTATION_SYNCED,	/* none in flight: the last one returned 0 */
 	ROTATION_SYNCING,	/* in flight */
-	ROTATION_SYNC_FAILED,	/* failed (the store degraded): its snapshot is not trusted */
+	ROTATION_SYNC_FAILED,	/* failed (the store degraded): its snapshot is never published */
 };
 
 /* The journal.* settings in force. */
@@ -76,7 +76,7 @@ struct store {
 	bool presync_running; /* fsync: none: the segment's fdatasync before its end, in flight */
 	bool presynced;	      /* ... returned: the rotation goes on */
 	enum rotation_sync rotation_sync; /* the last rotation's sync on the thread */
-	bool snapshot_waits;  /* its child is done: the snapshot is trusted once that sync is */
+	bool snapshot_waits;  /* its child wrote the *.tmp: published once that sync returned 0 */
 	int64_t last_sync_ms;
 	int64_t degraded_since_ms;
 	struct alertbuf_pending pending; /* journaled, waiting for the fsync */
@@ -95,6 +95,7 @@ static void snapshot_wait(struct store *store);
 static void take_sync_in_flight(struct store *store, bool after_failed_sync);
 static int flush_now(struct store *store);
 static void rotation_synced(struct store *store, bool ok);
+static void snapshot_published(struct store *store, int result, bool degrading);
 
 static struct timeval timeval_ms(int64_t ms)
 {
@@ -447,6 +448,10 @@ static void sync_in_background(struct store *store)
 /* A sync of the thread returned: its records are durable, or the store is degraded. */
 static void sync_returned(struct store *store, const struct syncer_result *sync)
 {
+	if (sync->publish) {
+		snapshot_published(store, sync->result, false);
+		return;
+	}
 	store->stats.syncs_in_background++;
 	store->stats.sync_us_total += sync->took_us;
 	if (sync->took_us > store->stats.sync_us_max)
@@ -472,8 +477,8 @@ static void sync_returned(struct store *store, const struct syncer_result *sync)
 
 /*
  * Block until the sync in flight returns (before the segment is rolled back, ended or synced
- * in the loop, and when too much is unsynced): a stall of the loop, counted. 0, or the
- * failure that degraded the store.
+ * in the loop, and when too much is unsynced), and a snapshot's publication waiting on the
+ * thread: a stall of the loop, counted. 0, or the failure that degraded the store.
  */
 static int wait_for_sync(struct store *store)
 {
@@ -486,12 +491,14 @@ static int wait_for_sync(struct store *store)
 	withdraw_next_sync(store);
 	while (syncer_wait(store->syncer, &sync)) {
 		waited = true;
-		if (sync.result < 0 && result == 0)
+		if (sync.result < 0 && result == 0 && !sync.publish)
 			result = sync.result;
 		sync_returned(store, &sync);
 	}
 	if (!waited)
 		return 0;
+	if (result == 0 && store->state == STORE_DEGRADED) /* by a failed publication */
+		result = -EIO;
 	took = (uint64_t)(hostclock_monotonic_us() - start_us);
 	store->stats.sync_waits++;
 	if (took > store->stats.sync_wait_us_max)
@@ -514,6 +521,10 @@ static void take_sync_in_flight(struct store *store, bool after_failed_sync)
 	store->presync_running = false;
 	withdraw_next_sync(store);
 	while (syncer_wait(store->syncer, &sync)) {
+		if (sync.publish) { /* of a snapshot whose rotation's sync returned 0 before */
+			snapshot_published(store, sync.result, true);
+			continue;
+		}
 		failed = failed || sync.result < 0;
 		if (!failed) {
 			journal_synced_to(store->journal, &sync.point);
@@ -557,7 +568,7 @@ static void on_sync_done(void *ctx, const struct syncer_result *sync)
 {
 	struct store *store = ctx;
 
-	if (store->state != STORE_NORMAL)
+	if (store->state != STORE_NORMAL && !sync->publish)
 		return;
 	sync_returned(store, sync);
 	store_maybe_rotate(store); /* first: a sync started before it would be waited for */
@@ -810,9 +821,9 @@ static void on_huge_timer(evutil_socket_t fd, short what, void *ctx)
 	advise_huge_pages(ctx);
 }
 
-/* A rotation's snapshot written (result 0) and its sync returned 0, or one of them failed
- * (result -errno): the journal learns of the snapshot, retention runs; or the store is
- * degraded, as a failed synchronous one would. */
+/* A rotation's snapshot in place (result 0: written, its rotation's sync and its publication
+ * returned 0), or one of them failed (result -errno): the journal learns of the snapshot,
+ * retention runs; or the store is degraded, as a failed synchronous one would. */
 static void snapshot_trust(struct store *store, int result)
 {
 	if (result == 0)
@@ -828,21 +839,49 @@ static void snapshot_trust(struct store *store, int result)
 	advise_huge_pages(store);
 }
 
-/* What the snapshot's child reports: its syncs of the ended segment and the journal directory,
- * then its snapshot (0 or -errno each; the snapshot -EIO if it died without a report). */
-struct snapshot_report {
-	int synced;
-	int written;
-};
-
-/* The child's report. A failed sync of its own is a failed fsync: the store degrades as for
- * the thread's (enter_degraded: no sync result waiting is trusted). Its snapshot is trusted
- * only once the rotation's sync has returned 0 too (rotation_synced): until then it waits;
- * after that sync failed (the store degraded) it is not trusted at all, and stays on disk
- * unlisted (recovery lists it at the next start; a newer one follows the degraded period). */
-static void snapshot_finished(struct store *store, struct snapshot_report report)
+/* The child's *.tmp, not to be renamed into place: removed (the next start would too). */
+static void snapshot_discard(struct store *store)
 {
-	int result = report.written;
+	statedir_discard_snapshot_tmp(&store->dir, store->snapshot_index);
+}
+
+/* Everything the snapshot follows is durable (its rotation's sync returned 0) and its child
+ * wrote it: renamed into place and the state directory fsynced on the sync thread, not in the
+ * loop (snapshot_published). Not while degraded or stopping: the next snapshot is written
+ * whole, in the loop, by the degraded period's end or the stop. */
+static void snapshot_publish(struct store *store)
+{
+	if (store->state != STORE_NORMAL) {
+		snapshot_discard(store);
+		return;
+	}
+	syncer_publish(store->syncer, store->dir.fd, store->snapshot_index);
+}
+
+/* The publication returned: the snapshot is trusted (snapshot_trust), or, failed, degrades the
+ * store (unless it is degrading already) with its *.tmp removed; a failed fsync of the state
+ * directory after the rename leaves the snapshot in place, untrusted: everything it follows
+ * is durable, so a next start may use it. */
+static void snapshot_published(struct store *store, int result, bool degrading)
+{
+	if (result < 0) {
+		snapshot_discard(store);
+		if (degrading)
+			return;
+	}
+	if (degrading) { /* in place: the journal learns of it; the degrading decides the rest */
+		(void)journal_snapshot_written(store->journal, store->snapshot_index,
+					       ENGINE_SNAPSHOT_NEXT_SEGMENT);
+		return;
+	}
+	snapshot_trust(store, result);
+}
+
+/* The child's report: its *.tmp written and fsynced (0), or not (-errno). It is published once
+ * the rotation's sync has returned 0 too (rotation_synced): until then it waits; after that
+ * sync failed (the store degraded) it is removed, never renamed into place. */
+static void snapshot_finished(struct store *store, int written)
+{
 	int status;
 
 	event_free(store->snapshot_event);
@@ -851,21 +890,26 @@ static void snapshot_finished(struct store *store, struct snapshot_report report
 	while (waitpid(store->snapshot_child, &status, 0) < 0 && errno == EINTR)
 		;
 	store->snapshot_child = 0;
-	if (report.synced < 0) {
-		if (store->state == STORE_NORMAL)
-			enter_degraded(store, "fsync", report.synced);
+	if (written < 0) { /* the child removed its *.tmp, unless it died */
+		snapshot_discard(store);
+		snapshot_trust(store, written);
 		return;
 	}
-	if (result == 0 && store->rotation_sync == ROTATION_SYNCING) {
+	switch (store->rotation_sync) {
+	case ROTATION_SYNCING:
 		store->snapshot_waits = true;
-		return;
+		break;
+	case ROTATION_SYNC_FAILED:
+		snapshot_discard(store);
+		break;
+	case ROTATION_SYNCED:
+		snapshot_publish(store);
+		break;
 	}
-	if (result == 0 && store->rotation_sync == ROTATION_SYNC_FAILED)
-		return;
-	snapshot_trust(store, result);
 }
 
-/* The rotation's sync returned (ok: 0): a snapshot that waited for it is trusted now. */
+/* The rotation's sync returned (ok: 0): a snapshot that waited for it is published now, or
+ * removed. */
 static void rotation_synced(struct store *store, bool ok)
 {
 	bool waits = store->snapshot_waits;
@@ -873,7 +917,9 @@ static void rotation_synced(struct store *store, bool ok)
 	store->rotation_sync = ok ? ROTATION_SYNCED : ROTATION_SYNC_FAILED;
 	store->snapshot_waits = false;
 	if (waits && ok)
-		snapshot_trust(store, 0);
+		snapshot_publish(store);
+	else if (waits)
+		snapshot_discard(store);
 }
 
 static void account_snapshot_stall(struct store *store, int64_t start_us)
@@ -884,16 +930,16 @@ static void account_snapshot_stall(struct store *store, int64_t start_us)
 		store->stats.snapshot_stall_us_max = took;
 }
 
-static struct snapshot_report read_report(int fd)
+/* What the snapshot's child reports: its *.tmp written and fsynced, 0 or -errno (-EIO when it
+ * died without a report). */
+static int read_report(int fd)
 {
-	struct snapshot_report report;
+	int written;
 	ssize_t got;
 
-	while ((got = read(fd, &report, sizeof report)) < 0 && errno == EINTR)
+	while ((got = read(fd, &written, sizeof written)) < 0 && errno == EINTR)
 		;
-	if (got != (ssize_t)sizeof report)
-		report = (struct snapshot_report){ .synced = 0, .written = -EIO };
-	return report;
+	return got == (ssize_t)sizeof written ? written : -EIO;
 }
 
 static void on_snapshot_done(evutil_socket_t fd, short what, void *ctx)
@@ -942,60 +988,24 @@ static void close_all_but(int *keep, size_t count)
 	close_range(from, ~0u, 0);
 }
 
-/* The child's sync of what the rotation's covers, on open file descriptions of its own: the
- * ended segment (by name) and the journal directory opened afresh. Not the inherited ones, the
- * thread's: Linux reports a writeback error once per open file description, so a sync on the
- * thread's could take the error the thread's fdatasync must see (which would then return 0
- * and release the segment's unsynced tail); since Linux 4.16 an error not seen yet is also
- * reported to a description opened after it. One the thread's was told of before the open is
- * not: the store is degraded by the thread's then, and this snapshot, renamed, never trusted.
- * 0 or -errno. */
-static int child_sync(const struct journal_sync_point *rotation)
-{
-	char name[STATEDIR_NAME_MAX];
-	int segment_fd, dir_fd, rc = 0;
-
-	statedir_segment_name(rotation->first_index, name);
-	if ((segment_fd = openat(rotation->dir_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fdatasync(segment_fd) < 0)
-		rc = -errno;
-	close(segment_fd);
-	if (rc < 0)
-		return rc;
-	if ((dir_fd = openat(rotation->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(dir_fd) < 0)
-		rc = -errno;
-	close(dir_fd);
-	return rc;
-}
-
 /*
  * The child: dies with the daemon (a kill -9 leaves a *.tmp, removed at start), keeps only
- * the state directory, the pipe and the journal directory, and makes what the rotation's sync
- * covers (the ended segment, the journal directory) durable before it writes the snapshot
- * (child_sync), so that the snapshot is never on disk without the segment end it is named by
- * or the next segment it says records go on in (the sync thread runs the same sync for the
- * loop; the snapshot is trusted once both returned: rotation_synced). Then reports both,
- * _exit()s. Plain fdatasync, not the store's hook: the syncer's, with its locks, is the
- * parent's.
+ * the state directory and the pipe, writes and fsyncs the snapshot's *.tmp (nothing else: the
+ * syncs of what it follows and its rename are the sync thread's, rotate()), reports, _exit()s.
+ * Plain fsync, not the store's hook: the syncer's, with its locks, is the parent's.
  */
-static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent,
-				     const struct journal_sync_point *rotation)
+static _Noreturn void snapshot_child(struct store *store, uint64_t index, int pipe_fd, pid_t parent)
 {
-	int keep[3] = { store->dir.fd, pipe_fd, rotation->dir_fd };
-	struct snapshot_report report = { .written = -EIO };
+	int keep[2] = { store->dir.fd, pipe_fd };
+	int written;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* it died before the line above */
 		_exit(1);
-	close_all_but(keep, 3);
-	report.synced = child_sync(rotation);
-	if (report.synced == 0)
-		report.written = journal_snapshot_to_file(store->journal, store->engine, index,
-							  ENGINE_SNAPSHOT_NEXT_SEGMENT);
-	_exit(write(pipe_fd, &report, sizeof report) == (ssize_t)sizeof report ? 0 : 1);
+	close_all_but(keep, 2);
+	written = journal_snapshot_to_tmp(store->journal, store->engine, index,
+					  ENGINE_SNAPSHOT_NEXT_SEGMENT);
+	_exit(write(pipe_fd, &written, sizeof written) == (ssize_t)sizeof written ? 0 : 1);
 }
 
 /* This thread's CPU time: a fork's own cost, without the time other processes ran meanwhile. */
@@ -1009,12 +1019,11 @@ static int64_t thread_cpu_us(void)
 
 /*
  * The snapshot after journal_rotate_begin, written by a fork()ed child from its copy-on-write
- * image of the engine while the loop goes on (the child only syncs, encodes, writes and
- * _exit()s: no lock another thread may hold is taken). Without a child (fork fails), written
- * here, after the rotation's sync (waited for).
+ * image of the engine while the loop goes on (the child only encodes, writes, fsyncs its
+ * file and _exit()s: no lock another thread may hold is taken). Without a child (fork
+ * fails), written here, after the rotation's sync (waited for).
  */
-static int snapshot_in_background(struct store *store, uint64_t index,
-				  const struct journal_sync_point *rotation)
+static int snapshot_in_background(struct store *store, uint64_t index)
 {
 	int64_t start_us = hostclock_monotonic_us(), fork_us = 0, fork_cpu_us = thread_cpu_us();
 	int fds[2] = { -1, -1 };
@@ -1035,7 +1044,7 @@ static int snapshot_in_background(struct store *store, uint64_t index,
 					      ENGINE_SNAPSHOT_NEXT_SEGMENT);
 	}
 	if (pid == 0)
-		snapshot_child(store, index, fds[1], parent, rotation);
+		snapshot_child(store, index, fds[1], parent);
 	fork_us = hostclock_monotonic_us() - fork_us;
 	fork_cpu_us = thread_cpu_us() - fork_cpu_us;
 	if ((uint64_t)fork_us > store->stats.snapshot_fork_us_max)
@@ -1058,10 +1067,16 @@ static int snapshot_in_background(struct store *store, uint64_t index,
  * A rotation's disk work, none of it waited for in the loop: the batch written (under none
  * counted durable, as any commit), the segment's SEGMENT_END written and the next segment
  * created (journal_rotate_begin), their sync handed to the idle sync thread (the ended
- * segment's fdatasync, then the journal directory's fsync), the snapshot's child forked.
- * Records go on in the next segment at once; under batch and interval they are released by
- * syncs that run after the rotation's (so only if it succeeded), and the snapshot is trusted
- * once the child is done and the rotation's sync returned 0 (rotation_synced).
+ * segment's fdatasync, then the journal directory's fsync), the snapshot's child forked: it
+ * writes and fsyncs the snapshot's *.tmp only. Records go on in the next segment at once;
+ * under batch and interval they are released by syncs that run after the rotation's (so only
+ * if it succeeded). Once the child reported its *.tmp written and the rotation's sync
+ * returned 0, the sync thread renames the *.tmp into place and fsyncs the state directory
+ * (snapshot_publish, before any sync handed to the thread after it: a sync of the next
+ * segment queued while the rotation's ran may run first, which nothing depends on); when that
+ * returns 0 the snapshot is trusted (retention may then delete what it covers). The thread runs
+ * one job at a time, so the rename and the directory's fsync hold the next segment's syncs
+ * (under batch, its acks) for as long as they take, once a rotation.
  *
  * What a crash leaves, step by step (a kill -9 keeps every write, create and rename made; a
  * machine's crash keeps what was synced, and may keep more):
@@ -1078,17 +1093,25 @@ static int snapshot_in_background(struct store *store, uint64_t index,
  *     With records in the next segment (written back by the kernel on its own; none
  *     acknowledged under batch or interval, their syncs coming after the rotation's), both
  *     are replayed, the lost end alone missing between them (recovery names no gap for it).
- *  4. records in the next segment, the snapshot not on disk: recovery starts from the
- *     previous snapshot and replays both segments, as before.
- *  5. the snapshot renamed into place: its child synced the ended segment and the journal
- *     directory first, so the end and the next segment's name are on disk with it, as
- *     before, whether or not the sync thread's own sync has returned. Both are needed: without
- *     the name, recovery would find the snapshot's next segment missing (and say acknowledged
- *     lines were lost); without the segment, its tail not yet synced under batch or interval
- *     could be lost with alerts held for that sync, which no replay after the snapshot gives
- *     again. The cost is the child's: two more syncs before it writes (bench/README.md).
- * A failure of either sync degrades the store as a failed fsync does (enter_degraded); the
- * snapshot is then not trusted (snapshot_finished).
+ *  4. the child writing or done, its *.tmp (whole or not) on disk, before the rename: the
+ *     next start removes every *.tmp (statedir_list) and recovers from the previous
+ *     snapshot, replaying both segments, as in 3. The *.tmp is never renamed before the
+ *     rotation's sync returned 0, so no snapshot is in place while the segment end or the
+ *     next segment's name it follows may be lost: without the name, recovery would find the
+ *     snapshot's next segment missing (and say acknowledged lines were lost); without the
+ *     segment, its tail not yet synced under batch or interval could be lost with alerts
+ *     held for that sync, which no replay after the snapshot gives again. So the child syncs
+ *     nothing of the journal (it did, on descriptions of its own: a writeback error the
+ *     thread was told of first was not reported to it, and it renamed a snapshot of lost
+ *     records into place). A failed rotation's sync degrades the store (enter_degraded) and
+ *     the *.tmp is removed, not renamed.
+ *  5. renamed, the state directory not yet fsynced: after a kill -9 the snapshot is in
+ *     place; after a machine's crash it is, or its name is lost (then as 4). Its content was
+ *     fsynced by the child and what it follows by the rotation's sync: either is sound.
+ *  6. the state directory fsynced: the snapshot is durable, as before; only now does the
+ *     store trust it and let retention delete the segments and snapshots it covers.
+ * A failed rename or fsync of the state directory degrades the store as a failed snapshot
+ * (the *.tmp removed; after a rename, the snapshot stays in place, untrusted, as in 5).
  */
 static void rotate(struct store *store)
 {
@@ -1111,7 +1134,7 @@ static void rotate(struct store *store)
 	store->snapshot_waits = false;
 	store->requested.fd = -1;
 	syncer_start(store->syncer, &rotation);
-	if ((rc = snapshot_in_background(store, index, &rotation)) < 0) {
+	if ((rc = snapshot_in_background(store, index)) < 0) {
 		enter_degraded(store, "rotate", rc);
 		return;
 	}

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "statedir.h"
 #include "thread.h"
 
 struct syncer {
@@ -25,8 +26,11 @@ struct syncer {
 	pthread_cond_t finished;  /* syncer_wait waits: the running sync returned */
 	bool running;             /* a sync handed to the thread and not returned */
 	struct journal_sync_point run;
+	bool run_publish;         /* the running one is a publication (point: dir_fd, index) */
 	bool has_next;            /* to run when the running one returns */
 	struct journal_sync_point next;
+	bool has_publish;         /* a publication to run before the next: never dropped */
+	struct journal_sync_point publish;
 	struct syncer_result results[SYNCER_RESULTS_MAX]; /* oldest first */
 	size_t result_count;
 	bool failed;              /* a sync failed: none runs until syncer_clear_failure */
@@ -46,22 +50,54 @@ static uint64_t monotonic_us(void)
 	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 }
 
-/* Under lock: the sync that returned is the newest result; the next one, if any, runs now
- * unless a sync failed or the results are full. A failure sticks: nothing runs after it (not
- * even a point handed before the loop has taken the failed result) until it is cleared. */
+/* Under lock: nothing runs and a result's room is free: a publication waiting runs now, else
+ * the next sync unless a sync failed. True when one was started. */
+static bool start_waiting(struct syncer *syncer)
+{
+	if (syncer->running || syncer->result_count >= SYNCER_RESULTS_MAX)
+		return false;
+	if (syncer->has_publish) {
+		syncer->run = syncer->publish;
+		syncer->run_publish = true;
+		syncer->has_publish = false;
+	} else if (syncer->has_next && !syncer->failed) {
+		syncer->run = syncer->next;
+		syncer->run_publish = false;
+		syncer->has_next = false;
+	} else {
+		return false;
+	}
+	syncer->running = true;
+	return true;
+}
+
+/* Under lock: the job that returned is the newest result; one waiting runs now (start_waiting).
+ * A failed sync sticks: no sync runs after it (not even a point handed before the loop has
+ * taken the failed result) until it is cleared; a failed publication changes nothing here. */
 static void finish_run(struct syncer *syncer, int result, uint64_t took_us)
 {
 	syncer->results[syncer->result_count++] =
-		(struct syncer_result){ .point = syncer->run, .result = result, .took_us = took_us };
+		(struct syncer_result){ .point = syncer->run, .publish = syncer->run_publish,
+					.result = result, .took_us = took_us };
 	syncer->running = false;
-	if (result < 0)
+	if (result < 0 && !syncer->run_publish)
 		syncer->failed = true;
-	if (syncer->has_next && !syncer->failed && syncer->result_count < SYNCER_RESULTS_MAX) {
-		syncer->run = syncer->next;
-		syncer->has_next = false;
-		syncer->running = true;
-	}
+	start_waiting(syncer);
 	pthread_cond_broadcast(&syncer->finished);
+}
+
+/* The job: a sync (the segment's fdatasync, then a rotation's directory fsync) or a
+ * publication. 0 or -errno. */
+static int run_job(struct syncer *syncer, const struct journal_sync_point *point,
+		   bool publish)
+{
+	if (publish)
+		return statedir_publish_snapshot(point->dir_fd, point->index);
+	if (syncer->sync(point->fd) < 0)
+		return -errno;
+	if (point->sync_dir && fsync(point->dir_fd) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Wait for a sync to run, run it, publish its result, wake the loop; until told to quit. */
@@ -74,6 +110,7 @@ static void *syncer_thread(void *arg)
 	for (;;) {
 		struct journal_sync_point point;
 		uint64_t start_us;
+		bool publish;
 		int result;
 
 		while (!syncer->quit && !syncer->running)
@@ -81,11 +118,10 @@ static void *syncer_thread(void *arg)
 		if (!syncer->running)
 			break;
 		point = syncer->run;
+		publish = syncer->run_publish;
 		pthread_mutex_unlock(&syncer->lock);
 		start_us = monotonic_us();
-		result = syncer->sync(point.fd) < 0 ? -errno : 0;
-		if (result == 0 && point.sync_dir && fsync(point.dir_fd) < 0)
-			result = -errno;
+		result = run_job(syncer, &point, publish);
 		pthread_mutex_lock(&syncer->lock);
 		finish_run(syncer, result, monotonic_us() - start_us);
 		pthread_mutex_unlock(&syncer->lock);
@@ -102,6 +138,7 @@ static void run_now(struct syncer *syncer, const struct journal_sync_point *poin
 {
 	syncer->has_next = false;
 	syncer->run = *point;
+	syncer->run_publish = false;
 	syncer->running = true;
 	pthread_cond_signal(&syncer->requested);
 }
@@ -118,9 +155,8 @@ static bool pop_result(struct syncer *syncer, struct syncer_result *result)
 	return true;
 }
 
-/* The loop's side of a wake-up: each result to done, oldest first; then a next sync left
- * waiting (the results were full, or handed while only results waited) runs, unless a sync
- * failed. */
+/* The loop's side of a wake-up: each result to done, oldest first; then a job left waiting
+ * (the results were full, or a sync handed while only results waited) runs (start_waiting). */
 static void on_woken(evutil_socket_t fd, short what, void *ctx)
 {
 	struct syncer *syncer = ctx;
@@ -141,9 +177,8 @@ static void on_woken(evutil_socket_t fd, short what, void *ctx)
 		syncer->done(syncer->ctx, &result);
 	}
 	pthread_mutex_lock(&syncer->lock);
-	if (!syncer->running && !syncer->failed && syncer->has_next &&
-	    syncer->result_count == 0)
-		run_now(syncer, &syncer->next);
+	if (syncer->result_count == 0 && start_waiting(syncer))
+		pthread_cond_signal(&syncer->requested);
 	pthread_mutex_unlock(&syncer->lock);
 }
 
@@ -186,7 +221,8 @@ bool syncer_busy(struct syncer *syncer)
 	bool busy;
 
 	pthread_mutex_lock(&syncer->lock);
-	busy = syncer->running || syncer->has_next || syncer->result_count > 0;
+	busy = syncer->running || syncer->has_next || syncer->has_publish ||
+	       syncer->result_count > 0;
 	pthread_mutex_unlock(&syncer->lock);
 	return busy;
 }
@@ -196,12 +232,24 @@ void syncer_start(struct syncer *syncer, const struct journal_sync_point *point)
 	pthread_mutex_lock(&syncer->lock);
 	if (syncer->failed) {
 		syncer->has_next = false; /* nothing runs until the failure is cleared */
-	} else if (!syncer->running && syncer->result_count < SYNCER_RESULTS_MAX) {
+	} else if (!syncer->running && !syncer->has_publish &&
+		   syncer->result_count < SYNCER_RESULTS_MAX) {
 		run_now(syncer, point);
 	} else {
 		syncer->next = *point;
 		syncer->has_next = true;
 	}
+	pthread_mutex_unlock(&syncer->lock);
+}
+
+void syncer_publish(struct syncer *syncer, int dir_fd, uint64_t snapshot_index)
+{
+	pthread_mutex_lock(&syncer->lock);
+	syncer->publish = (struct journal_sync_point){ .fd = -1, .dir_fd = dir_fd,
+						       .index = snapshot_index };
+	syncer->has_publish = true;
+	if (start_waiting(syncer))
+		pthread_cond_signal(&syncer->requested);
 	pthread_mutex_unlock(&syncer->lock);
 }
 
@@ -226,8 +274,13 @@ bool syncer_wait(struct syncer *syncer, struct syncer_result *result)
 
 	pthread_mutex_lock(&syncer->lock);
 	syncer->has_next = false;
-	while (syncer->running)
+	for (;;) {
+		if (start_waiting(syncer)) /* a publication waiting for a result's room */
+			pthread_cond_signal(&syncer->requested);
+		if (!syncer->running)
+			break;
 		pthread_cond_wait(&syncer->finished, &syncer->lock);
+	}
 	taken = pop_result(syncer, result);
 	pthread_mutex_unlock(&syncer->lock);
 	return taken;

@@ -20,6 +20,11 @@
  * A rotation's point (journal_rotate_begin) also fsyncs the journal directory once the
  * segment's fdatasync returned 0 (the next segment's name): one result for both.
  *
+ * The thread also publishes a rotation's snapshot (syncer_publish): renames the *.tmp its
+ * child wrote into place and fsyncs the state directory, off the loop. A publication is run
+ * before the next sync, is never dropped (not by a withdrawal, a wait or a failed sync: what it
+ * needs was synced before it was handed) and its failure stops nothing here.
+ *
  * One sync runs at a time. A point handed while one runs is the next: the thread starts it as
  * soon as the running one returns, without waiting for the loop to hear of it (the wake-ups
  * of the loop and of the thread are then off the path of the records waiting for it); a newer
@@ -40,9 +45,11 @@
 /* The sync itself: 0, or -1 with errno set, as fdatasync(2). */
 typedef int (*syncer_sync_fn)(int fd);
 
-/* A sync that returned: what it covered, its result (0 or -errno) and how long it took. */
+/* A sync that returned: what it covered, its result (0 or -errno) and how long it took. A
+ * publication's (publish) has only point.dir_fd and point.index, the snapshot's. */
 struct syncer_result {
 	struct journal_sync_point point;
+	bool publish;
 	int result;
 	uint64_t took_us;
 };
@@ -71,6 +78,13 @@ bool syncer_busy(struct syncer *syncer);
 void syncer_start(struct syncer *syncer, const struct journal_sync_point *point);
 
 /**
+ * Publish snapshot_index (statedir_publish_snapshot on dir_fd, the state directory): at once
+ * when the thread is idle, else before the next sync. One at a time: the caller hands the next
+ * only after this one's result.
+ */
+void syncer_publish(struct syncer *syncer, int dir_fd, uint64_t snapshot_index);
+
+/**
  * Let syncs run again after a failed one: the caller has taken its result and no longer needs
  * what that sync covered (the store is back from degraded, on a new segment). A next sync
  * handed before is dropped.
@@ -81,8 +95,9 @@ void syncer_clear_failure(struct syncer *syncer);
 void syncer_withdraw(struct syncer *syncer);
 
 /**
- * Drop the next sync not started, block until none runs, and take the oldest result instead
- * of done: true with *result set, false when none is left. Call until false.
+ * Drop the next sync not started, block until none runs (a publication waiting is run), and
+ * take the oldest result instead of done: true with *result set, false when none is left.
+ * Call until false.
  */
 bool syncer_wait(struct syncer *syncer, struct syncer_result *result);
 
