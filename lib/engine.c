@@ -385,8 +385,9 @@ static void track_event(struct engine *engine, const struct event *event, uint64
 	}
 	enum tracker_result result = tracker_apply_hashed(engine->tracker, event, call_hash,
 							  &completed);
-	if (result == TRACKER_COMPLETED || result == TRACKER_END_BEFORE_START)
-		binding_complete_call(engine->binding, event->call_id, call_hash);
+	/* a call's call_start or call_end again (DUPLICATE) leaves it open, as PENDING does */
+	binding_call_event_applied(engine->binding, event->call_id, call_hash,
+				   result == TRACKER_PENDING || result == TRACKER_DUPLICATE);
 	if (result != TRACKER_COMPLETED)
 		return;
 	completed.late = late;
@@ -2399,6 +2400,23 @@ static void restore_rejecting(struct engine *engine)
 	}
 }
 
+/* The binding's counts of events waiting against the restored reorder buffer (recount: a
+ * format before 15, whose byte counted none: binding_restore_waiting). */
+static int restore_waiting(struct engine *engine, bool recount)
+{
+	struct calls_held *held = &engine->calls_held;
+	int rc;
+
+	list_waiting(held);
+	if (held->waiting_unknown) {
+		calls_held_done(held);
+		return -ENOMEM;
+	}
+	rc = binding_restore_waiting(engine->binding, held->waiting, held->waiting_count, recount);
+	calls_held_done(held);
+	return rc;
+}
+
 static int load_state(struct engine *engine, struct codec_reader *reader, uint32_t format)
 {
 	engine->watermark_ms = codec_get_i64(reader);
@@ -2421,7 +2439,8 @@ static int load_state(struct engine *engine, struct codec_reader *reader, uint32
 		engine->limit_counts[i] = codec_get_u64(reader);
 		engine->limit_growth_ms[i] = codec_get_i64(reader);
 	}
-	if (binding_load(engine->binding, reader, format) != 0)
+	if (binding_load(engine->binding, reader, format) != 0 ||
+	    restore_waiting(engine, format < 15) != 0)
 		return -EINVAL;
 	restore_rejecting(engine);
 	engine->settle_pending = true;

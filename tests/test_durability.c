@@ -1276,7 +1276,7 @@ static void test_snapshot_of_another_format_replays_journal(void **state)
 	assert_true(aged >= 1);
 	restart(f, &default_options);
 	snprintf(expected, sizeof expected,
-		 "%s/%s: snapshot format 1, this cadmond reads 13 to 14: replaying the journal "
+		 "%s/%s: snapshot format 1, this cadmond reads 13 to 15: replaying the journal "
 		 "instead\n",
 		 h->state_dir, name);
 	expect_log(h, expected);
@@ -1540,7 +1540,7 @@ static void recover_upgrade_state(struct fixture *f, const char *dir, int format
 		expect_log(h, " 0 corrupt snapshots, 0 snapshots of another format\n");
 	} else {
 		snprintf(reported, sizeof(reported),
-			 "snapshot format %d, this cadmond reads 13 to 14: replaying the journal "
+			 "snapshot format %d, this cadmond reads 13 to 15: replaying the journal "
 			 "instead\n",
 			 format);
 		expect_log(h, reported);
