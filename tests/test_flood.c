@@ -1476,6 +1476,27 @@ static void test_reused_id_keeps_its_owner_until_each_call_completes(void **stat
 	finish(&f);
 }
 
+/* cad-evil's E1 at 08:00:00, then cad-east's call_starts (S) and call_ends (E) of c1 in the
+ * order arrivals lists them ("S100 E300": ts in ms after 08:00:00), all heard at 08:00:02 and
+ * waiting for cad-evil; then everything released. */
+static void c1_arrivals_flushed(struct fixture *f, const struct config *config,
+				struct completion *seen, const char *arrivals)
+{
+	int64_t t = at(0, 0);
+	char type;
+	int ms, used;
+
+	start(f, config);
+	engine_set_call_observer(f->engine, observe_completion, seen);
+	assert_int_equal(from(f, "cad-evil", t, START("E1", "e1", "NOPD"), t), EVENT_OK);
+	for (; sscanf(arrivals, " %c%d%n", &type, &ms, &used) == 2; arrivals += used)
+		if (type == 'S')
+			line_at(f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + ms);
+		else
+			line_at(f, "cad-east", t + 2000, END("c1", "caller"), t + ms);
+	engine_flush(f->engine);
+}
+
 /* The owner's own events of a reused id out of order (arrival S100 S300 E200 E400 S500, all
  * waiting for cad-evil): the tracker pairs them by ts (S100+E200, S300+E400) and leaves S500
  * open, so the owner stays while it is: cad-evil's call_end for c1 is refused and nothing is
@@ -1487,22 +1508,13 @@ static void test_owner_kept_while_reused_id_is_open_out_of_order(void **state)
 	struct config config = flood_config();
 	struct fixture f;
 	struct completion seen = {0};
-	int64_t t = at(0, 0);
 	(void)state;
 
-	start(&f, &config);
-	engine_set_call_observer(f.engine, observe_completion, &seen);
-	assert_int_equal(from(&f, "cad-evil", t, START("E1", "e1", "NOPD"), t), EVENT_OK);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 100);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 300);
-	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 200);
-	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 400);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 500);
-	engine_flush(f.engine);
+	c1_arrivals_flushed(&f, &config, &seen, "S100 S300 E200 E400 S500");
 	assert_int_equal(seen.calls, 2);
 	assert_int_equal(engine_stats(f.engine)->open_calls, 2); /* E1 and cad-east's c1 */
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
-	assert_int_equal(heard_at(&f, "cad-evil", t + 2000, END("c1", "operator"), t + 600),
+	assert_int_equal(heard_at(&f, "cad-evil", at(0, 2), END("c1", "operator"), at(0, 0) + 600),
 			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
 	engine_flush(f.engine);
 	assert_int_equal(seen.calls, 2);
@@ -1520,23 +1532,17 @@ static void test_owner_goes_once_nothing_holds_the_id(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
-	int64_t t = at(0, 0);
+	struct completion seen = {0};
 	(void)state;
 
-	start(&f, &config);
-	assert_int_equal(from(&f, "cad-evil", t, START("E1", "e1", "NOPD"), t), EVENT_OK);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 100);
-	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 300);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 200);
-	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 400);
-	line_at(&f, "cad-east", t + 2000, START("c1", "op-1", "NOPD"), t + 600);
-	line_at(&f, "cad-east", t + 2000, END("c1", "caller"), t + 500);
-	engine_flush(f.engine);
+	c1_arrivals_flushed(&f, &config, &seen, "S100 E300 S200 E400 S600 E500");
+	assert_int_equal(seen.calls, 1);
 	assert_int_equal(engine_stats(f.engine)->tracker.duplicates, 2);
 	assert_int_equal(engine_stats(f.engine)->tracker.end_before_start, 1);
 	assert_int_equal(engine_stats(f.engine)->open_calls, 1); /* E1 only */
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 1);
-	assert_int_equal(heard_at(&f, "cad-evil", t + 2000, START("c1", "e1", "NOPD"), t + 700),
+	assert_int_equal(heard_at(&f, "cad-evil", at(0, 2), START("c1", "e1", "NOPD"),
+				  at(0, 0) + 700),
 			 EVENT_OK);
 	finish(&f);
 }
