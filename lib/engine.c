@@ -39,9 +39,9 @@
 #define ENGINE_CHECK_LIMITS 0
 #endif
 
-/* The calls the binding keeps owners of (binding_set_call_holder; asked when its table is full
- * and at a reload): those the tracker holds and those whose events still wait in the reorder
- * buffer (bound when admitted, tracked only when released). */
+/* The calls the binding keeps owners of (binding_set_call_holder; asked when its table is full,
+ * at a reload and at a restore): those the tracker holds and those whose events still wait in
+ * the reorder buffer (bound when admitted, tracked only when released). */
 struct calls_held {
 	const struct engine *engine;
 	uint64_t *waiting; /* the reorder buffer's call hashes, sorted: built when first asked */
