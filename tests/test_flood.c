@@ -1652,15 +1652,19 @@ static void test_events_waiting_byte_in_snapshot(void **state)
 	finish(&f);
 }
 
-/* The count of completions owed stops at 255: cad-east's c1 256 times (20 ms apart), all
- * waiting for cad-evil, caps it once (calls_owed_capped 1). Once all 256 are completed, the
- * owner is still kept (never forgotten early, while a later call of the id might wait):
- * cad-evil's incident for c1 is refused, and the entry goes only when its time is up. */
-static void test_completions_owed_stop_at_their_cap(void **state)
+/* The count of events waiting stops at 255: cad-east's c1 256 times (20 ms apart, 512
+ * events), all waiting for cad-evil, caps it once (calls_owed_capped 1). Once all 256 are
+ * completed, the owner is still kept (never forgotten early, while a later event of the id
+ * might wait): cad-evil's incident for c1 is refused, and the entry goes only when its time is
+ * up. A snapshot saves 255 for it; saved as 0 (an owner nothing holds) it is refused. */
+static void test_events_waiting_stop_at_their_cap(void **state)
 {
 	struct config config = flood_config();
 	struct fixture f;
 	struct completion seen = {0};
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX];
+	struct engine *restored;
 	int64_t t = at(0, 0);
 	(void)state;
 
@@ -1680,6 +1684,14 @@ static void test_completions_owed_stop_at_their_cap(void **state)
 	assert_int_equal(engine_stats(f.engine)->binding.calls, 2);
 	assert_int_equal(heard_at(&f, "cad-evil", t + 7000, INCIDENT("c1"), t + 6000),
 			 EVENT_REJECT_CALL_OF_OTHER_SOURCE);
+	engine_snapshot(f.engine, &w);
+	size_t c1 = waiting_byte(&w, "c1", "cad-east");
+	assert_int_equal(w.data[c1], 255);
+	assert_null(restore_with_byte(&w, c1, 0, &config, why, sizeof(why)));
+	assert_string_equal(why, "snapshot damaged: inconsistent state");
+	assert_non_null(restored = restore_with_byte(&w, c1, 255, &config, why, sizeof(why)));
+	engine_free(restored);
+	free(w.data);
 	finish(&f);
 }
 
@@ -3452,7 +3464,7 @@ int main(void)
 		cmocka_unit_test(test_completed_call_owner_survives_snapshot),
 		cmocka_unit_test(test_tracker_completion_forgets_the_owner),
 		cmocka_unit_test(test_reused_id_keeps_its_owner_until_each_call_completes),
-		cmocka_unit_test(test_completions_owed_stop_at_their_cap),
+		cmocka_unit_test(test_events_waiting_stop_at_their_cap),
 		cmocka_unit_test(test_owner_kept_while_reused_id_is_open_out_of_order),
 		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
 		cmocka_unit_test(test_events_waiting_survive_snapshot),
