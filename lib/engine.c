@@ -2203,8 +2203,9 @@ uint64_t engine_last_seq(const struct engine *engine)
 }
 
 /*
- * Snapshot frame, format 14 (13 saved no call owner's completions owed: read as 1 for a complete
- * call, what it must be unless the owner's id was reused within the reorder window; 12 saved no
+ * Snapshot frame, format 15 (14 saved a call owner's completions owed, paired by arrival, where
+ * 15 saves its events waiting: 14 and 13, which saved none, are read with the count made again
+ * from the restored reorder buffer, binding_restore_waiting; 12 saved no
  * sender's calls and call-takers: counted again on load, they made senders forgotten live, each
  * evicting another; 11 saved no baseline's departure: a restore put every departed source back in;
  * 10 saved the eviction counts of 9 limits where 11 saves 10, tracker.max_call_seconds added, and
