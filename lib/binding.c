@@ -1027,7 +1027,7 @@ static void bind_operator(struct binding *binding, const struct config *config,
  * operator (the sender's rate of new operators counts them). */
 static bool names_call(const struct event *event)
 {
-	return event->type != EVENT_OPERATOR_STATE && event->type != EVENT_CALL_OFFERED;
+	return event_names_call(event->type);
 }
 
 static bool introduces_operator(const struct event *event)

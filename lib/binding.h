@@ -218,9 +218,11 @@ void binding_call_event_applied(struct binding *binding, const char *call_id, ui
 				bool tracker_holds);
 
 /** After binding_load: waiting[0..count), the restored reorder buffer's call hashes sorted
- * (reorder_call_hashes). recount (a snapshot of format 13 or 14, whose byte counted no events):
- * each owner's events waiting counted from them, a hash collision only keeping an owner
- * longer, and the owners nothing holds (events_waiting 0, no call of the id held: the holder's
+ * (reorder_call_hashes: the events naming a call). recount (a snapshot of format 13 or 14, whose
+ * byte counted no events): each owner's events waiting counted from them (a hash collision
+ * counts another id's events too: that owner is kept until its time is up, and the snapshots
+ * after refused as inconsistent), and the owners
+ * nothing holds (events_waiting 0, no call of the id held: the holder's
  * answer) forgotten. Else the counts read are checked: -EINVAL (inconsistent) when one, not
  * at 255, is more than the buffer holds, or an owner nothing holds was saved. The holder's
  * done is the caller's (waiting may be what it gathered). */

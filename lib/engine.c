@@ -1609,7 +1609,8 @@ static void list_waiting(struct calls_held *held)
 		held->waiting_unknown = true;
 		return;
 	}
-	reorder_call_hashes(reorder, held->waiting);
+	/* the events the binding counts to an owner: a call_offered waiting holds no call */
+	held->waiting_count = reorder_call_hashes(reorder, held->waiting);
 	qsort(held->waiting, held->waiting_count, sizeof(*held->waiting), compare_u64);
 }
 

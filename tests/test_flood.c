@@ -1652,6 +1652,68 @@ static void test_events_waiting_byte_in_snapshot(void **state)
 	finish(&f);
 }
 
+/* Snapshot w read as format 14 (the same bytes; its call owners' byte then recounted from the
+ * reorder buffer), its CRC made good, restored. */
+static struct engine *restore_as_format14(struct codec_writer *w, const struct config *config,
+					  char *why, size_t why_size)
+{
+	w->data[8] = 14;
+	uint32_t crc = codec_crc32c(0, w->data, w->len - 4);
+	for (int b = 0; b < 4; b++)
+		w->data[w->len - 4 + (size_t)b] = (unsigned char)(crc >> (8 * b));
+	return engine_restore(w->data, w->len, config, NULL, NULL, why, why_size);
+}
+
+/* A snapshot of engine, restored: NULL with *why when refused. */
+static struct engine *resnapshot(const struct engine *engine, const struct config *config,
+				 char *why, size_t why_size)
+{
+	struct codec_writer w = {0};
+
+	engine_snapshot(engine, &w);
+	struct engine *restored = engine_restore(w.data, w.len, config, NULL, NULL, why, why_size);
+	free(w.data);
+	return restored;
+}
+
+/* An upgrade's recount counts only the waiting events the binding counts (rev10c C1): cad-east's
+ * c1 (S+E) and acd's call_offered for c1 wait for cad-evil; a snapshot restored as format 14
+ * (the count recounted from the buffer) then flushed ends like the straight engine: c1's owner
+ * gone (binding.calls 1: E1), its next snapshot (format 15) read, cad-evil's call_start for c1
+ * taken. Counting the call_offered kept 2 owners (c1 owing one the tracker never applies), its
+ * format-15 snapshot refused "snapshot damaged: inconsistent state", the call_start refused. */
+static void test_upgrade_recount_skips_call_offered(void **state)
+{
+	struct config config = flood_config();
+	struct fixture f, g;
+	struct codec_writer w = {0};
+	char why[ENGINE_WHY_MAX] = "";
+	struct engine *again;
+	int64_t t = at(0, 0);
+	(void)state;
+
+	start(&f, &config);
+	fill_completed_waiting(&f);
+	line_at(&f, "acd", t + 1600, OFFERED("c1", "NOPD"), t + 50);
+	engine_snapshot(f.engine, &w);
+	memset(&g, 0, sizeof(g));
+	assert_non_null(g.engine = restore_as_format14(&w, &config, why, sizeof(why)));
+	engine_flush(f.engine);
+	engine_flush(g.engine);
+	assert_int_equal(engine_stats(f.engine)->binding.calls, 1); /* E1 */
+	assert_non_null(again = resnapshot(f.engine, &config, why, sizeof(why)));
+	engine_free(again);
+	assert_int_equal(engine_stats(g.engine)->binding.calls, 1);
+	again = resnapshot(g.engine, &config, why, sizeof(why));
+	assert_string_equal(why, "");
+	engine_free(again);
+	assert_int_equal(heard_at(&g, "cad-evil", t + 2000, START("c1", "e1", "NOPD"), t + 1700),
+			 EVENT_OK);
+	engine_free(g.engine);
+	free(w.data);
+	finish(&f);
+}
+
 /* The count of events waiting stops at 255: cad-east's c1 256 times (20 ms apart, 512
  * events), all waiting for cad-evil, caps it once (calls_owed_capped 1). Once all 256 are
  * completed, the owner is still kept (never forgotten early, while a later event of the id
@@ -3469,6 +3531,7 @@ int main(void)
 		cmocka_unit_test(test_owner_goes_once_nothing_holds_the_id),
 		cmocka_unit_test(test_events_waiting_survive_snapshot),
 		cmocka_unit_test(test_events_waiting_byte_in_snapshot),
+		cmocka_unit_test(test_upgrade_recount_skips_call_offered),
 		cmocka_unit_test(test_senders_table_keeps_listed_sources),
 		cmocka_unit_test(test_reload_without_memory_forgets_no_owner),
 		cmocka_unit_test(test_call_start_without_memory_forgets_the_owner),
